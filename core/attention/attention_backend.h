@@ -1,0 +1,45 @@
+#pragma once
+// AttentionBackend: the one place where self-attention is computed, and so the only place where
+// sparsity lives. The DiT hands every self-attention call to a backend with an AttentionCall that
+// says where in the generation the call is.
+
+#include <string>
+#include <string_view>
+
+#include <ATen/core/Tensor.h>
+
+#include "core/attention/attention_config.h"
+
+namespace svgear {
+
+enum class CfgBranch { Unset, Cond, Uncond };
+
+// Token grid of the patchified video: N = frames * height * width tokens, frame-major.
+struct TokenGrid {
+  int frames = 0;
+  int height = 0;
+  int width = 0;
+  int64_t tokens() const { return int64_t(frames) * height * width; }
+};
+
+struct AttentionCall {
+  int layer = 0;
+  int num_layers = 0;
+  int step = 0;
+  int num_steps = 0;
+  CfgBranch branch = CfgBranch::Cond;
+  TokenGrid grid;
+};
+
+class AttentionBackend {
+ public:
+  virtual ~AttentionBackend() = default;
+  virtual std::string_view name() const = 0;
+  // Whether this backend can run `config` on `device`; when not, `why` says so in words.
+  virtual bool supports(const AttentionConfig& config, at::Device device, std::string* why) const = 0;
+  // q, k, v: [B, H, N, d] (post RMSNorm and RoPE for q, k). Returns o: [B, H, N, d].
+  virtual at::Tensor forward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                             const AttentionCall& call) = 0;
+};
+
+}  // namespace svgear

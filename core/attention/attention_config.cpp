@@ -1,0 +1,24 @@
+#include "core/attention/attention_config.h"
+
+#include "core/user_error.h"
+
+namespace svgear {
+
+const char* attention_mode_name(AttentionMode mode) {
+  switch (mode) {
+    case AttentionMode::Dense: return "dense";
+    case AttentionMode::Svg2: return "svg2";
+    case AttentionMode::SvgEar: return "svgear";
+    case AttentionMode::Unset: break;
+  }
+  return "unset";
+}
+
+AttentionMode parse_attention_mode(std::string_view name) {
+  if (name == "dense") return AttentionMode::Dense;
+  if (name == "svg2") return AttentionMode::Svg2;
+  if (name == "svgear" || name == "svg-ear") return AttentionMode::SvgEar;
+  throw UserError("unknown attention mode '" + std::string(name) + "' (choose dense, svg2 or svgear)");
+}
+
+}  // namespace svgear

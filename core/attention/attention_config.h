@@ -1,0 +1,29 @@
+#pragma once
+// AttentionConfig: which self-attention backend runs and its SVG2 / SVG-EAR knobs.
+// Defaults are the spec's (../shared/reference/svg-ear-spec.md, section in brackets).
+
+#include <string>
+#include <string_view>
+
+namespace svgear {
+
+enum class AttentionMode { Unset, Dense, Svg2, SvgEar };
+
+const char* attention_mode_name(AttentionMode mode);       // "dense", "svg2", "svgear"
+AttentionMode parse_attention_mode(std::string_view name);  // throws UserError listing the choices
+
+struct AttentionConfig {
+  AttentionMode mode = AttentionMode::Dense;
+  int q_clusters = 200;             // Q_C [§2.8: 200 suggested for Wan-1.3B 480p]
+  int k_clusters = 1000;            // K_C [§2.8]
+  double top_p = 0.9;               // budget [§2.5, §3.4]
+  double min_kc_ratio = 0.10;       // SVG2 always-kept key clusters [§2.5]
+  double guaranteed_ratio = 0.05;   // SVG-EAR r [§3.4]
+  double gamma = 1.0;               // error-per-area exponent [§3.3]
+  int kmeans_init_iters = 50;       // first call per layer [§2.2]
+  int kmeans_step_iters = 2;        // warm-started later calls [§2.2]
+  double dense_warmup_steps = 0.2;  // fraction of steps kept dense [§2.1]
+  double dense_layers = 0.03;       // fraction of layers kept dense, at least one layer [§6 P11]
+};
+
+}  // namespace svgear

@@ -1,0 +1,71 @@
+#include "core/io/atomic_file.h"
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include <unistd.h>
+
+#include "core/user_error.h"
+
+namespace svgear {
+namespace {
+
+std::filesystem::path make_temp_path(const std::filesystem::path& path) {
+  static std::atomic<unsigned> counter{0};
+  std::string name = path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
+                     std::to_string(counter.fetch_add(1));
+  return path.parent_path() / name;
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
+  if (path_.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(path_.parent_path(), ec);
+  }
+  temp_path_ = make_temp_path(path_);
+  file_ = std::fopen(temp_path_.c_str(), "wb");
+  if (!file_) {
+    throw UserError("cannot write '" + path_.string() + "': " + std::strerror(errno) +
+                    " (choose a writable output folder)");
+  }
+}
+
+AtomicFile::~AtomicFile() {
+  if (file_) std::fclose(file_);
+  if (!committed_) {
+    std::error_code ec;
+    std::filesystem::remove(temp_path_, ec);
+  }
+}
+
+void AtomicFile::write(const void* data, size_t bytes) {
+  if (bytes == 0) return;
+  if (std::fwrite(data, 1, bytes, file_) != bytes) {
+    throw UserError("writing '" + path_.string() + "' failed: " + std::strerror(errno) +
+                    " (is the disk full?)");
+  }
+}
+
+void AtomicFile::commit() {
+  if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0) {
+    throw UserError("writing '" + path_.string() + "' failed: " + std::strerror(errno));
+  }
+  std::fclose(file_);
+  file_ = nullptr;
+  std::error_code ec;
+  std::filesystem::rename(temp_path_, path_, ec);
+  if (ec) throw UserError("cannot replace '" + path_.string() + "': " + ec.message());
+  committed_ = true;
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+  AtomicFile file(path);
+  file.write(bytes);
+  file.commit();
+}
+
+}  // namespace svgear

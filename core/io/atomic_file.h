@@ -1,0 +1,40 @@
+#pragma once
+// AtomicFile: write a file so readers see either the old content or the complete new one.
+// Bytes go to "<path>.tmp-<pid>-<n>" in the same folder; commit() flushes, fsyncs and renames it
+// over <path>. Destroying an uncommitted AtomicFile removes the temporary file, so a failed or
+// cancelled write never leaves a half-written output behind.
+
+#include <cstddef>
+#include <cstdio>
+#include <filesystem>
+#include <string_view>
+
+namespace svgear {
+
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::filesystem::path path);  // throws UserError if the folder is not writable
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(const void* data, size_t bytes);  // throws UserError on a short write (disk full)
+  void write(std::string_view text) { write(text.data(), text.size()); }
+  void commit();
+
+  const std::filesystem::path& path() const { return path_; }
+  // The temporary path, for libraries that open files themselves (FFmpeg); see write_file_atomically.
+  const std::filesystem::path& temp_path() const { return temp_path_; }
+  std::FILE* stream() { return file_; }
+
+ private:
+  std::filesystem::path path_;
+  std::filesystem::path temp_path_;
+  std::FILE* file_ = nullptr;
+  bool committed_ = false;
+};
+
+// Writes `bytes` to `path` atomically.
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+
+}  // namespace svgear

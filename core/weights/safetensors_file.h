@@ -1,0 +1,45 @@
+#pragma once
+// SafetensorsFile: a memory-mapped .safetensors file whose tensors are loaded lazily, one by one.
+//
+//   auto file = SafetensorsFile::open("model.safetensors");   // maps + validates the header
+//   at::Tensor w = file->load("blocks.0.self_attn.q.weight"); // CPU tensor, owns its memory
+//
+// Only the pages of tensors that are loaded are read from disk. Errors throw WeightsError naming
+// the file and the tensor.
+
+#include <filesystem>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "core/weights/safetensors_header.h"
+
+namespace svgear {
+
+class SafetensorsFile {
+ public:
+  static std::shared_ptr<SafetensorsFile> open(const std::filesystem::path& path);
+  ~SafetensorsFile();
+  SafetensorsFile(const SafetensorsFile&) = delete;
+  SafetensorsFile& operator=(const SafetensorsFile&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  const std::vector<TensorEntry>& tensors() const { return header_.tensors; }
+  const std::map<std::string, std::string>& metadata() const { return header_.metadata; }
+  const TensorEntry* find(std::string_view name) const;  // nullptr when absent
+  bool contains(std::string_view name) const { return find(name) != nullptr; }
+
+  // A contiguous CPU tensor with the stored dtype (F8_E4M3 → at::kFloat8_e4m3fn, Bool → at::kBool).
+  at::Tensor load(std::string_view name) const;
+
+ private:
+  SafetensorsFile() = default;
+  std::filesystem::path path_;
+  SafetensorsHeader header_;
+  const uint8_t* map_ = nullptr;
+  uint64_t map_bytes_ = 0;
+};
+
+}  // namespace svgear

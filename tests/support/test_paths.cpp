@@ -1,0 +1,31 @@
+#include "tests/support/test_paths.h"
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include <unistd.h>
+
+namespace svgear::test {
+
+std::filesystem::path testvector(const std::string& relative) {
+  const char* root = std::getenv("SVGEAR_TESTVECTORS");
+  if (!root || !*root) {
+    throw std::runtime_error("SVGEAR_TESTVECTORS is not set: run the tests through ctest");
+  }
+  std::filesystem::path path = std::filesystem::path(root) / relative;
+  if (!std::filesystem::exists(path)) {
+    throw std::runtime_error("reference data missing: " + path.string() +
+                             " (the project expects ../shared/testvectors beside the checkout)");
+  }
+  return path;
+}
+
+std::filesystem::path scratch_dir(const std::string& name) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("svgear-test-" + std::to_string(::getpid())) / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace svgear::test
