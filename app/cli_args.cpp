@@ -1,0 +1,75 @@
+#include "app/cli_args.h"
+
+#include <cstdlib>
+
+#include "core/user_error.h"
+
+namespace svgear {
+
+CliArgs::CliArgs(int argc, char** argv, int first) {
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0 || arg.size() == 2) {
+      throw UserError("unexpected argument '" + arg + "' (options look like --name value)");
+    }
+    arg = arg.substr(2);
+    const auto eq = arg.find('=');
+    if (eq != std::string::npos) {
+      values_[arg.substr(0, eq)] = arg.substr(eq + 1);
+    } else if (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) {
+      values_[arg] = argv[++i];
+    } else {
+      flags_.insert(arg);
+    }
+  }
+}
+
+std::optional<std::string> CliArgs::text(const std::string& name) {
+  known_.insert(name);
+  if (flags_.count(name)) throw UserError("--" + name + " needs a value");
+  auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<int> CliArgs::integer(const std::string& name) {
+  auto value = text(name);
+  if (!value) return std::nullopt;
+  char* end = nullptr;
+  const long parsed = std::strtol(value->c_str(), &end, 10);
+  if (value->empty() || *end != '\0' || parsed < -2147483647L || parsed > 2147483647L) {
+    throw UserError("--" + name + " expects a whole number, got '" + *value + "'");
+  }
+  return int(parsed);
+}
+
+std::optional<double> CliArgs::number(const std::string& name) {
+  auto value = text(name);
+  if (!value) return std::nullopt;
+  char* end = nullptr;
+  const double parsed = std::strtod(value->c_str(), &end);
+  if (value->empty() || *end != '\0') throw UserError("--" + name + " expects a number, got '" + *value + "'");
+  return parsed;
+}
+
+bool CliArgs::flag(const std::string& name) {
+  known_.insert(name);
+  if (values_.count(name)) throw UserError("--" + name + " takes no value");
+  return flags_.count(name) > 0;
+}
+
+void CliArgs::finish() const {
+  std::string unknown;
+  for (const auto& [name, value] : values_) {
+    if (!known_.count(name)) unknown += " --" + name;
+  }
+  for (const auto& name : flags_) {
+    if (!known_.count(name)) unknown += " --" + name;
+  }
+  if (unknown.empty()) return;
+  std::string accepted;
+  for (const auto& name : known_) accepted += " --" + name;
+  throw UserError("unknown option(s):" + unknown + ". This command accepts:" + accepted);
+}
+
+}  // namespace svgear

@@ -1,0 +1,30 @@
+#pragma once
+// CliArgs: "--name value", "--name=value" and "--flag" options of one subcommand. Every option the
+// subcommand reads is declared by reading it; finish() rejects anything left over, listing what the
+// subcommand accepts.
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace svgear {
+
+class CliArgs {
+ public:
+  CliArgs(int argc, char** argv, int first);  // parses argv[first..]; throws UserError on stray words
+
+  std::optional<std::string> text(const std::string& name);
+  std::optional<int> integer(const std::string& name);
+  std::optional<double> number(const std::string& name);
+  bool flag(const std::string& name);
+  void finish() const;  // throws UserError for unknown options
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::set<std::string> flags_;
+  std::set<std::string> known_;
+};
+
+}  // namespace svgear

@@ -1,0 +1,47 @@
+// svgear info: what this build can do and what it finds on this machine.
+
+#include <cstdio>
+
+#include <ATen/ATen.h>
+#include <torch/version.h>
+
+#include "app/cli_args.h"
+#include "app/commands.h"
+#include "core/media/mp4_writer.h"
+#include "core/pipeline/device_info.h"
+#include "core/pipeline/model_manifest.h"
+#include "core/user_error.h"
+#include "svgear/build_config.h"
+
+namespace svgear {
+
+int cmd_info(int argc, char** argv) {
+  CliArgs args(argc, argv, 2);
+  args.finish();
+  std::printf("svgear %s (%s)\n", SVGEAR_VERSION, SVGEAR_BUILD_TYPE);
+  std::printf("LibTorch %s, %d CPU threads\n", TORCH_VERSION, at::get_num_threads());
+  std::printf("CUDA kernels: %s\n", SVGEAR_HAVE_CUDA ? "built (sm_80, sm_90a)" : "not built (CPU build)");
+  std::printf("MP4 output: %s\n", mp4_supported() ? "H.264 through FFmpeg" : "unavailable (no FFmpeg): PNG and Y4M only");
+  std::printf("CPU: %s\n", cpu_description().c_str());
+  const auto gpus = cuda_device_descriptions();
+  if (gpus.empty()) std::printf("GPUs: none visible\n");
+  for (const auto& gpu : gpus) std::printf("GPU: %s\n", gpu.c_str());
+  std::printf("models:\n");
+  int count = 0;
+  for (const auto& root : model_search_roots()) {
+    for (const auto& folder : find_model_folders(root)) {
+      try {
+        const ModelManifest m = ModelManifest::read(folder);
+        std::printf("  %-16s %s  (%d layers, dim %d)  %s\n", m.name.c_str(), folder.c_str(), m.dit.num_layers,
+                    m.dit.dim, m.description.c_str());
+      } catch (const UserError& e) {
+        std::printf("  (unreadable) %s: %s\n", folder.c_str(), e.what());
+      }
+      ++count;
+    }
+  }
+  if (count == 0) std::printf("  none (set SVGEAR_MODELS=<folder of model folders>)\n");
+  return 0;
+}
+
+}  // namespace svgear

@@ -1,0 +1,27 @@
+// svgear random-model: write a model folder with random weights.
+
+#include <cstdio>
+
+#include "app/cli_args.h"
+#include "app/commands.h"
+#include "core/pipeline/random_model.h"
+#include "core/user_error.h"
+
+namespace svgear {
+
+int cmd_random_model(int argc, char** argv) {
+  CliArgs args(argc, argv, 2);
+  const std::string preset = args.text("preset").value_or("tiny");
+  const auto out = args.text("out");
+  const auto seed = args.integer("seed");
+  args.finish();
+  if (!out) throw UserError("--out DIR is required (the model folder to write)");
+  RandomModelSpec spec = random_model_preset(preset);
+  if (seed) spec.seed = uint64_t(*seed);
+  const ModelManifest m = write_random_model(*out, spec);
+  std::printf("wrote %s: %s (%d layers, dim %d, %dx%d x %d frames by default)\n", out->c_str(), m.name.c_str(),
+              m.dit.num_layers, m.dit.dim, m.defaults.width, m.defaults.height, m.defaults.frames);
+  return 0;
+}
+
+}  // namespace svgear

@@ -1,0 +1,10 @@
+#pragma once
+// The `svgear` subcommands; each lives in its own cmd_*.cpp. argv[1] is the subcommand's name.
+
+namespace svgear {
+
+int cmd_generate(int argc, char** argv);
+int cmd_info(int argc, char** argv);
+int cmd_random_model(int argc, char** argv);
+
+}  // namespace svgear

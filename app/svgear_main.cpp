@@ -1,0 +1,40 @@
+// svgear: the command-line front end of SVG-EAR Studio's engine.
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+#include "app/commands.h"
+#include "core/user_error.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: svgear <command> [options]
+
+commands:
+  generate      text → video with a model folder (see `svgear generate --help`)
+  info          build configuration, LibTorch, devices and the models found
+  random-model  write a model folder with random weights (tests, benchmarks, first runs)
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  try {
+    if (!std::strcmp(argv[1], "generate")) return svgear::cmd_generate(argc, argv);
+    if (!std::strcmp(argv[1], "info")) return svgear::cmd_info(argc, argv);
+    if (!std::strcmp(argv[1], "random-model")) return svgear::cmd_random_model(argc, argv);
+    std::fprintf(stderr, "svgear: unknown command '%s'\n\n%s", argv[1], kUsage);
+    return 2;
+  } catch (const svgear::UserError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "internal error: %s\n", e.what());
+    return 3;
+  }
+}

@@ -1,0 +1,23 @@
+#pragma once
+// TerminalProgress: prints a generation's events to stderr — a one-line progress bar with step
+// time and ETA on a terminal, one line per step otherwise (logs, CI).
+
+#include <cstdio>
+
+#include "core/pipeline/event_sink.h"
+
+namespace svgear {
+
+class TerminalProgress : public EventSink {
+ public:
+  explicit TerminalProgress(bool quiet);
+  void on_step(const StepEvent& e) override;
+  void on_error(const ErrorEvent& e) override;
+  void on_log(const std::string& line) override;
+
+ private:
+  bool quiet_ = false;
+  bool tty_ = false;
+};
+
+}  // namespace svgear

@@ -1,0 +1,29 @@
+#pragma once
+// LatentDecoder: the model's sample space → RGB video. Identity-like for pixel-space models (the
+// built-in model), the Wan VAE for Wan models. It also says how big the latent of a video is.
+
+#include <ATen/core/Tensor.h>
+
+#include "core/media/video.h"
+
+namespace svgear {
+
+struct LatentShape {
+  int channels = 0;
+  int frames = 0;
+  int height = 0;
+  int width = 0;
+};
+
+class LatentDecoder {
+ public:
+  virtual ~LatentDecoder() = default;
+  // Latent of a frames × height × width video; throws UserError for sizes the decoder cannot make.
+  virtual LatentShape latent_shape(int frames, int height, int width) const = 0;
+  // latent: [C, F, H, W] on any device → 8-bit RGB frames.
+  virtual Video decode(const at::Tensor& latent, double fps) const = 0;
+  // A cheap approximation for live previews; the full decode by default.
+  virtual Video preview(const at::Tensor& latent, double fps) const { return decode(latent, fps); }
+};
+
+}  // namespace svgear

@@ -1,0 +1,57 @@
+#include "core/pipeline/device_info.h"
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include <ATen/ATen.h>
+
+#include "svgear/build_config.h"
+
+#if SVGEAR_HAVE_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#endif
+
+namespace svgear {
+
+std::string cpu_description() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  std::string name = "unknown CPU";
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) name = line.substr(colon + 2);
+      break;
+    }
+  }
+  return name + " (" + std::to_string(std::thread::hardware_concurrency()) + " threads, " +
+         std::to_string(at::get_num_threads()) + " used by LibTorch)";
+}
+
+std::vector<std::string> cuda_device_descriptions() {
+  std::vector<std::string> out;
+#if SVGEAR_HAVE_CUDA
+  if (!at::hasCUDA()) return out;
+  for (int i = 0; i < at::cuda::device_count(); ++i) {
+    const cudaDeviceProp* p = at::cuda::getDeviceProperties(i);
+    char line[256];
+    std::snprintf(line, sizeof line, "%s (cuda:%d, sm_%d%d, %d SMs, %.1f GiB)", p->name, i, p->major,
+                  p->minor, p->multiProcessorCount, double(p->totalGlobalMem) / (1 << 30));
+    out.push_back(line);
+  }
+#endif
+  return out;
+}
+
+std::string device_description(const c10::Device& device) {
+  if (device.is_cuda()) {
+    const auto all = cuda_device_descriptions();
+    const int index = device.has_index() ? device.index() : 0;
+    if (index < int(all.size())) return all[index];
+    return device.str();
+  }
+  return cpu_description();
+}
+
+}  // namespace svgear

@@ -1,0 +1,44 @@
+#pragma once
+// EventSink: how a generation reports progress. The Generator calls these on its own thread; the
+// CLI prints them, the GUI's worker forwards them as queued signals. Events carry plain values.
+
+#include <string>
+
+#include "core/media/video.h"
+
+namespace svgear {
+
+struct StepEvent {
+  int step = 0;  // 0-based index of the step just finished
+  int num_steps = 0;
+  double timestep = 0.0;
+  double step_ms = 0.0;
+  double elapsed_ms = 0.0;  // since the generation started
+  double eta_ms = 0.0;      // estimate of the time left
+};
+
+struct PreviewEvent {
+  int step = 0;
+  const Video& video;  // the current estimate of the clean video; copy it to keep it
+};
+
+struct FinishedEvent {
+  const Video& video;
+  double total_ms = 0.0;
+};
+
+struct ErrorEvent {
+  std::string message;  // says what went wrong and what to do
+};
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void on_step(const StepEvent&) {}
+  virtual void on_preview(const PreviewEvent&) {}
+  virtual void on_finished(const FinishedEvent&) {}
+  virtual void on_error(const ErrorEvent&) {}
+  virtual void on_log(const std::string& line) {}
+};
+
+}  // namespace svgear

@@ -1,0 +1,73 @@
+#include "core/pipeline/generation_request.h"
+
+#include "core/user_error.h"
+
+namespace svgear {
+namespace {
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw UserError(message);
+}
+
+}  // namespace
+
+GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
+  const SamplingDefaults& d = model.defaults;
+  GenerationRequest r = *this;
+  r.negative_prompt = negative_prompt.value_or(d.negative_prompt);
+  r.steps = steps.value_or(d.steps);
+  r.guidance = guidance.value_or(d.guidance);
+  r.shift = shift.value_or(d.shift);
+  r.frames = frames.value_or(d.frames);
+  r.height = height.value_or(d.height);
+  r.width = width.value_or(d.width);
+  r.fps = fps.value_or(d.fps);
+  r.sampler = sampler.value_or(d.sampler);
+
+  require(*r.steps >= 1 && *r.steps <= 1000, "steps must be between 1 and 1000 (got " + std::to_string(*r.steps) + ")");
+  require(*r.guidance >= 0.0 && *r.guidance <= 50.0, "guidance must be between 0 and 50");
+  require(*r.shift > 0.0 && *r.shift <= 100.0, "shift must be greater than 0 and at most 100");
+  require(*r.fps > 0.0 && *r.fps <= 240.0, "fps must be in (0, 240]");
+  require(r.preview_every >= 0, "preview_every must be 0 (off) or positive");
+  const auto& patch = model.dit.patch_size;
+  require(*r.frames >= 1 && *r.frames <= 1024, "frames must be between 1 and 1024");
+  require(*r.frames % patch[0] == 0,
+          "frames must be a multiple of " + std::to_string(patch[0]) + " for this model");
+  for (auto [name, value, p] : {std::tuple{"height", *r.height, patch[1]}, std::tuple{"width", *r.width, patch[2]}}) {
+    require(value >= p && value <= 8192,
+            std::string(name) + " must be between " + std::to_string(p) + " and 8192 pixels");
+    require(value % p == 0, std::string(name) + " " + std::to_string(value) + " is not a multiple of the patch size " +
+                                std::to_string(p) + ": try " + std::to_string((value + p / 2) / p * p));
+  }
+  return r;
+}
+
+nlohmann::json GenerationRequest::to_json() const {
+  nlohmann::json j;
+  j["prompt"] = prompt;
+  if (negative_prompt) j["negative_prompt"] = *negative_prompt;
+  j["seed"] = seed;
+  if (steps) j["steps"] = *steps;
+  if (guidance) j["guidance"] = *guidance;
+  if (shift) j["shift"] = *shift;
+  if (frames) j["frames"] = *frames;
+  if (height) j["height"] = *height;
+  if (width) j["width"] = *width;
+  if (fps) j["fps"] = *fps;
+  if (sampler) j["sampler"] = sampler_kind_name(*sampler);
+  j["attention"] = {{"mode", attention_mode_name(attention.mode)},
+                    {"q_clusters", attention.q_clusters},
+                    {"k_clusters", attention.k_clusters},
+                    {"top_p", attention.top_p},
+                    {"min_kc_ratio", attention.min_kc_ratio},
+                    {"guaranteed_ratio", attention.guaranteed_ratio},
+                    {"gamma", attention.gamma},
+                    {"kmeans_init_iters", attention.kmeans_init_iters},
+                    {"kmeans_step_iters", attention.kmeans_step_iters},
+                    {"dense_warmup_steps", attention.dense_warmup_steps},
+                    {"dense_layers", attention.dense_layers}};
+  j["preview_every"] = preview_every;
+  return j;
+}
+
+}  // namespace svgear

@@ -1,0 +1,143 @@
+#include "core/pipeline/generator.h"
+
+#include <chrono>
+#include <memory>
+
+#include <ATen/ATen.h>
+#include <ATen/DeviceAccelerator.h>
+
+#include "core/attention/dense_backend.h"
+#include "core/sampling/classifier_free_guidance.h"
+#include "core/sampling/seeded_noise.h"
+#include "core/user_error.h"
+
+namespace svgear {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// Waits for queued GPU work so step timings measure the step, not the launch.
+void synchronize(const c10::Device& device) {
+  if (device.is_cuda()) at::accelerator::synchronizeDevice(device.index());
+}
+
+std::unique_ptr<AttentionBackend> make_attention_backend(const AttentionConfig& config, c10::Device device) {
+  if (config.mode != AttentionMode::Dense) {
+    throw UserError(std::string("attention mode '") + attention_mode_name(config.mode) +
+                    "' is not available in this build yet; use --attention dense");
+  }
+  auto backend = std::make_unique<DenseBackend>();
+  std::string why;
+  if (!backend->supports(config, device, &why)) throw UserError(why);
+  return backend;
+}
+
+}  // namespace
+
+const char* generation_status_name(GenerationStatus status) {
+  switch (status) {
+    case GenerationStatus::Finished: return "finished";
+    case GenerationStatus::Cancelled: return "cancelled";
+    case GenerationStatus::Failed: return "failed";
+    case GenerationStatus::Unset: break;
+  }
+  return "unset";
+}
+
+GenerationResult Generator::run(const GenerationRequest& request, EventSink& sink, const CancelToken& cancel) {
+  GenerationResult result;
+  result.request = request;
+  const auto start = Clock::now();
+  try {
+    result.request = request.resolve(model_.manifest);
+    run_steps(result, sink, cancel);
+    result.status = GenerationStatus::Finished;
+  } catch (const Cancelled&) {
+    result.status = GenerationStatus::Cancelled;
+    sink.on_log("cancelled after " + std::to_string(result.steps_done) + " step(s); kept the last preview");
+  } catch (const UserError& e) {
+    result.status = GenerationStatus::Failed;
+    result.error = e.what();
+  } catch (const c10::OutOfMemoryError&) {
+    result.status = GenerationStatus::Failed;
+    result.error = "out of memory on " + model_.device.str() +
+                   ": lower the frames or the resolution, or use the CPU";
+  } catch (const std::exception& e) {
+    result.status = GenerationStatus::Failed;
+    result.error = std::string("generation failed: ") + e.what();
+  }
+  result.timings.total_ms = ms_since(start);
+  if (result.status == GenerationStatus::Failed) {
+    sink.on_error({result.error});
+  } else if (result.status == GenerationStatus::Finished) {
+    sink.on_finished({result.video, result.timings.total_ms});
+  }
+  return result;
+}
+
+void Generator::run_steps(GenerationResult& result, EventSink& sink, const CancelToken& cancel) {
+  const GenerationRequest& r = result.request;
+  const c10::Device device = model_.device;
+  const WanDiT& dit = *model_.dit;
+  const int num_steps = *r.steps;
+  std::unique_ptr<AttentionBackend> attention = make_attention_backend(r.attention, device);
+  cancel.throw_if_cancelled();
+
+  // text conditioning
+  auto phase = Clock::now();
+  const auto as_context = [&](const at::Tensor& c) { return c.unsqueeze(0).to(device, model_.dtype); };
+  const at::Tensor context = as_context(model_.text_encoder->encode(r.prompt));  // [1, L, text_dim]
+  const bool use_guidance = *r.guidance != 1.0;
+  at::Tensor context_null;
+  if (use_guidance) context_null = as_context(model_.text_encoder->encode(*r.negative_prompt));
+  result.timings.text_encode_ms = ms_since(phase);
+
+  const LatentShape shape = model_.decoder->latent_shape(*r.frames, *r.height, *r.width);
+  // The sample stays in fp32 across steps (as Wan's scheduler does); the DiT runs in model_.dtype.
+  at::Tensor sample = seeded_noise(r.seed, {1, shape.channels, shape.frames, shape.height, shape.width},
+                                   at::TensorOptions().device(device).dtype(at::kFloat));  // [1, C, F, H, W]
+  std::unique_ptr<Sampler> sampler = make_sampler(*r.sampler, num_steps, *r.shift);
+
+  const auto loop_start = Clock::now();
+  for (int i = 0; i < num_steps; ++i) {
+    cancel.throw_if_cancelled();
+    const auto step_start = Clock::now();
+    const double timestep = sampler->schedule().timesteps[i];
+    const at::Tensor t = at::full({1}, timestep, at::TensorOptions().device(device).dtype(at::kFloat));
+    const at::Tensor x = sample.to(model_.dtype);
+    DiTForward call;
+    call.attention = attention.get();
+    call.step = i;
+    call.num_steps = num_steps;
+    call.cancel = &cancel;
+    call.branch = CfgBranch::Cond;
+    at::Tensor velocity = dit.forward(x, t, context, call).to(at::kFloat);  // [1, C, F, H, W]
+    if (use_guidance) {
+      call.branch = CfgBranch::Uncond;
+      const at::Tensor uncond = dit.forward(x, t, context_null, call).to(at::kFloat);
+      velocity = apply_guidance(velocity, uncond, *r.guidance);
+    }
+    const bool want_preview = r.preview_every > 0 && ((i + 1) % r.preview_every == 0) && i + 1 < num_steps;
+    if (want_preview) result.video = model_.decoder->preview(sampler->predict_x0(velocity, i, sample)[0], *r.fps);
+    sample = sampler->step(velocity, i, sample);
+    synchronize(device);
+
+    result.steps_done = i + 1;
+    const double step_ms = ms_since(step_start);
+    result.timings.step_ms.push_back(step_ms);
+    const double elapsed = ms_since(loop_start);
+    sink.on_step({i, num_steps, timestep, step_ms, result.timings.text_encode_ms + elapsed,
+                  elapsed / (i + 1) * (num_steps - i - 1)});
+    if (want_preview) sink.on_preview({i, result.video});
+  }
+
+  phase = Clock::now();
+  result.video = model_.decoder->decode(sample[0], *r.fps);
+  result.timings.decode_ms = ms_since(phase);
+}
+
+}  // namespace svgear

@@ -1,0 +1,60 @@
+#pragma once
+// Generator: runs one text-to-video generation on a loaded Model and reports through an EventSink.
+//
+// Basic usage (compiled in tests/pipeline/generator_usage_test.cpp):
+//
+//   auto model = svgear::Model::load("resources/models/shapes-s", svgear::parse_device("auto"));
+//   svgear::Generator generator(*model);
+//   svgear::GenerationRequest request;
+//   request.prompt = "a red circle moves left over a blue sky";
+//   request.seed = 42;
+//   svgear::CancelToken cancel;                   // cancel.cancel() from any thread stops it
+//   svgear::EventSink sink;                       // or a subclass that prints / forwards events
+//   svgear::GenerationResult result = generator.run(request, sink, cancel);
+//   if (result.status == svgear::GenerationStatus::Finished)
+//     svgear::write_video(result.video, "out.mp4");
+//
+// Errors never escape run(): they become on_error + GenerationStatus::Failed with a message a user
+// can act on. A cancelled run keeps the last preview as a partial result.
+
+#include <string>
+#include <vector>
+
+#include "core/cancel_token.h"
+#include "core/media/video.h"
+#include "core/pipeline/event_sink.h"
+#include "core/pipeline/generation_request.h"
+#include "core/pipeline/model.h"
+
+namespace svgear {
+
+enum class GenerationStatus { Unset, Finished, Cancelled, Failed };
+const char* generation_status_name(GenerationStatus status);
+
+struct GenerationTimings {
+  double text_encode_ms = 0.0;
+  std::vector<double> step_ms;
+  double decode_ms = 0.0;
+  double total_ms = 0.0;
+};
+
+struct GenerationResult {
+  GenerationStatus status = GenerationStatus::Unset;
+  GenerationRequest request;  // resolved (defaults filled in) when resolution succeeded
+  Video video;                // final video; on cancel, the last preview (may be empty)
+  int steps_done = 0;
+  std::string error;
+  GenerationTimings timings;
+};
+
+class Generator {
+ public:
+  explicit Generator(Model& model) : model_(model) {}
+  GenerationResult run(const GenerationRequest& request, EventSink& sink, const CancelToken& cancel);
+
+ private:
+  void run_steps(GenerationResult& result, EventSink& sink, const CancelToken& cancel);
+  Model& model_;
+};
+
+}  // namespace svgear

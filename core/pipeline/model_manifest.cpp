@@ -1,0 +1,140 @@
+#include "core/pipeline/model_manifest.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "core/user_error.h"
+#include "svgear/build_config.h"
+
+namespace svgear {
+namespace {
+
+constexpr const char* kFormat = "svgear-model/1";
+
+template <typename T>
+T field_or(const nlohmann::json& j, const char* key, T fallback, const std::string& where) {
+  if (!j.contains(key)) return fallback;
+  try {
+    return j.at(key).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw UserError(where + ": field '" + key + "' has the wrong type");
+  }
+}
+
+}  // namespace
+
+ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
+  const std::filesystem::path path = folder / "model.json";
+  const std::string where = path.string();
+  std::ifstream in(path);
+  if (!in) {
+    throw UserError("no model at '" + folder.string() +
+                    "': model.json is missing (pick a folder that holds model.json and its .safetensors)");
+  }
+  ModelManifest m;
+  m.folder = folder;
+  try {
+    m.raw = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(where + " is not valid JSON: " + e.what());
+  }
+  const nlohmann::json& j = m.raw;
+  if (!j.is_object() || field_or<std::string>(j, "format", "", where) != kFormat) {
+    throw UserError(where + ": expected \"format\": \"" + kFormat + "\"");
+  }
+  m.name = field_or<std::string>(j, "name", folder.filename().string(), where);
+  m.description = field_or<std::string>(j, "description", "", where);
+  if (!j.contains("dit")) throw UserError(where + ": the \"dit\" section is missing");
+  try {
+    m.dit = WanConfig::from_json(j.at("dit"));
+  } catch (const UserError& e) {
+    throw UserError(where + ": " + e.what());
+  }
+
+  const nlohmann::json latent = j.value("latent", nlohmann::json::object());
+  const std::string latent_type = field_or<std::string>(latent, "type", "", where);
+  if (latent_type != "pixel") {
+    throw UserError(where + ": latent type '" + latent_type + "' is not supported (supported: pixel)");
+  }
+  m.latent = LatentKind::Pixel;
+
+  const nlohmann::json text = j.value("text_encoder", nlohmann::json::object());
+  const std::string text_type = field_or<std::string>(text, "type", "", where);
+  if (text_type != "vocab") {
+    throw UserError(where + ": text encoder type '" + text_type + "' is not supported (supported: vocab)");
+  }
+  m.text_encoder = TextEncoderKind::Vocab;
+  m.vocabulary = field_or<std::vector<std::string>>(text, "vocabulary", {}, where);
+  m.max_tokens = field_or<int>(text, "max_tokens", m.dit.text_len, where);
+  if (m.vocabulary.empty()) throw UserError(where + ": the text encoder's vocabulary is empty");
+  if (m.max_tokens <= 0 || m.max_tokens > m.dit.text_len) {
+    throw UserError(where + ": max_tokens must be in 1.." + std::to_string(m.dit.text_len));
+  }
+
+  m.weight_files = field_or<std::vector<std::string>>(j, "weights", {}, where);
+  if (m.weight_files.empty()) throw UserError(where + ": \"weights\" lists no files");
+
+  const nlohmann::json d = j.value("defaults", nlohmann::json::object());
+  SamplingDefaults& s = m.defaults;
+  s.sampler = parse_sampler_kind(field_or<std::string>(d, "sampler", sampler_kind_name(s.sampler), where));
+  s.steps = field_or<int>(d, "steps", s.steps, where);
+  s.guidance = field_or<double>(d, "guidance", s.guidance, where);
+  s.shift = field_or<double>(d, "shift", s.shift, where);
+  s.frames = field_or<int>(d, "frames", s.frames, where);
+  s.height = field_or<int>(d, "height", s.height, where);
+  s.width = field_or<int>(d, "width", s.width, where);
+  s.fps = field_or<double>(d, "fps", s.fps, where);
+  s.negative_prompt = field_or<std::string>(d, "negative_prompt", s.negative_prompt, where);
+  return m;
+}
+
+nlohmann::json ModelManifest::to_json() const {
+  nlohmann::json j;
+  j["format"] = kFormat;
+  j["name"] = name;
+  j["description"] = description;
+  j["dit"] = dit.to_json();
+  j["latent"] = {{"type", "pixel"}};
+  j["text_encoder"] = {{"type", "vocab"}, {"vocabulary", vocabulary}, {"max_tokens", max_tokens}};
+  j["weights"] = weight_files;
+  j["defaults"] = {{"sampler", sampler_kind_name(defaults.sampler)},
+                   {"steps", defaults.steps},
+                   {"guidance", defaults.guidance},
+                   {"shift", defaults.shift},
+                   {"frames", defaults.frames},
+                   {"height", defaults.height},
+                   {"width", defaults.width},
+                   {"fps", defaults.fps},
+                   {"negative_prompt", defaults.negative_prompt}};
+  return j;
+}
+
+std::vector<std::filesystem::path> find_model_folders(const std::filesystem::path& root) {
+  std::vector<std::filesystem::path> found;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(root, ec)) return found;
+  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+    if (entry.is_directory() && std::filesystem::exists(entry.path() / "model.json")) {
+      found.push_back(entry.path());
+    }
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+std::vector<std::filesystem::path> model_search_roots() {
+  std::vector<std::filesystem::path> roots;
+  if (const char* env = std::getenv("SVGEAR_MODELS")) {
+    std::stringstream list(env);
+    std::string item;
+    while (std::getline(list, item, ':')) {
+      if (!item.empty()) roots.emplace_back(item);
+    }
+  }
+  roots.emplace_back(std::filesystem::path(SVGEAR_SOURCE_DIR) / "resources" / "models");
+  return roots;
+}
+
+}  // namespace svgear

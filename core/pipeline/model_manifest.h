@@ -1,0 +1,67 @@
+#pragma once
+// ModelManifest: the model.json of a model folder — what the DiT looks like, how text and latents
+// are handled, which weight files to load and the model's sampling defaults.
+//
+// {
+//   "format": "svgear-model/1",
+//   "name": "shapes-s", "description": "...",
+//   "dit": { WanConfig fields, see core/model/wan_config.h },
+//   "latent": { "type": "pixel" },
+//   "text_encoder": { "type": "vocab", "vocabulary": ["a", "red", ...], "max_tokens": 16 },
+//   "weights": ["model.safetensors"],
+//   "defaults": { "sampler": "unipc", "steps": 20, "guidance": 5.0, "shift": 5.0,
+//                 "frames": 16, "height": 64, "width": 64, "fps": 16, "negative_prompt": "" }
+// }
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/model/wan_config.h"
+#include "core/sampling/sampler.h"
+
+namespace svgear {
+
+struct SamplingDefaults {
+  SamplerKind sampler = SamplerKind::UniPC;
+  int steps = 20;
+  double guidance = 5.0;
+  double shift = 5.0;
+  int frames = 16;
+  int height = 64;
+  int width = 64;
+  double fps = 16.0;
+  std::string negative_prompt;
+};
+
+enum class LatentKind { Unset, Pixel };
+enum class TextEncoderKind { Unset, Vocab };
+
+struct ModelManifest {
+  std::filesystem::path folder;
+  std::string name;
+  std::string description;
+  WanConfig dit;
+  LatentKind latent = LatentKind::Unset;
+  TextEncoderKind text_encoder = TextEncoderKind::Unset;
+  std::vector<std::string> vocabulary;  // for TextEncoderKind::Vocab
+  int max_tokens = 0;
+  std::vector<std::string> weight_files;  // relative to folder
+  SamplingDefaults defaults;
+  nlohmann::json raw;  // the file as read, for the run record
+
+  // Reads <folder>/model.json; throws UserError naming the file and the field at fault.
+  static ModelManifest read(const std::filesystem::path& folder);
+  nlohmann::json to_json() const;
+};
+
+// The folders under `root` that hold a model.json (one level deep), sorted by name.
+std::vector<std::filesystem::path> find_model_folders(const std::filesystem::path& root);
+
+// Where models are looked for: $SVGEAR_MODELS (colon-separated), then the source tree's
+// resources/models (the built-in models).
+std::vector<std::filesystem::path> model_search_roots();
+
+}  // namespace svgear

@@ -1,0 +1,67 @@
+#include "core/pipeline/run_record.h"
+
+#include <chrono>
+#include <ctime>
+#include <numeric>
+
+#include "core/io/atomic_file.h"
+#include "core/pipeline/device_info.h"
+#include "svgear/build_config.h"
+
+namespace svgear {
+namespace {
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+}  // namespace
+
+nlohmann::json make_run_record(const GenerationResult& result, const Model& model) {
+  const GenerationTimings& t = result.timings;
+  const double steps_total = std::accumulate(t.step_ms.begin(), t.step_ms.end(), 0.0);
+  nlohmann::json j;
+  j["svgear_version"] = SVGEAR_VERSION;
+  j["created"] = utc_now();
+  j["status"] = generation_status_name(result.status);
+  if (!result.error.empty()) j["error"] = result.error;
+  j["request"] = result.request.to_json();
+  j["model"] = {{"name", model.manifest.name},
+                {"folder", model.manifest.folder.string()},
+                {"manifest", model.manifest.raw}};
+  j["video"] = {{"frames", result.video.frames},
+                {"height", result.video.height},
+                {"width", result.video.width},
+                {"fps", result.video.fps}};
+  j["steps_done"] = result.steps_done;
+  j["timings_ms"] = {{"text_encode", t.text_encode_ms},
+                     {"steps", t.step_ms},
+                     {"steps_total", steps_total},
+                     {"decode", t.decode_ms},
+                     {"total", t.total_ms}};
+  j["device"] = {{"name", model.device.str()},
+                 {"description", device_description(model.device)},
+                 {"dtype", c10::toString(model.dtype)}};
+  j["software"] = {{"libtorch", SVGEAR_TORCH_VERSION},
+                   {"cuda_build", bool(SVGEAR_HAVE_CUDA)},
+                   {"ffmpeg_build", bool(SVGEAR_HAVE_FFMPEG)},
+                   {"build_type", SVGEAR_BUILD_TYPE}};
+  return j;
+}
+
+std::filesystem::path run_record_path(const std::filesystem::path& video_path) {
+  std::filesystem::path p = video_path;
+  if (p.filename().empty()) p = p.parent_path();  // "folder/" → "folder"
+  return p.replace_extension(".json");
+}
+
+void write_run_record(const std::filesystem::path& path, const nlohmann::json& record) {
+  write_file_atomically(path, record.dump(2) + "\n");
+}
+
+}  // namespace svgear

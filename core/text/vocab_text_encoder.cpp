@@ -1,0 +1,85 @@
+#include "core/text/vocab_text_encoder.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <ATen/ATen.h>
+
+#include "core/user_error.h"
+
+namespace svgear {
+namespace {
+
+bool is_word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '\'';
+}
+
+std::string join_sorted(std::vector<std::string> words) {
+  std::sort(words.begin(), words.end());
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
+}  // namespace
+
+VocabTextEncoder::VocabTextEncoder(std::vector<std::string> vocabulary, at::Tensor embedding,
+                                   int max_tokens)
+    : vocabulary_(std::move(vocabulary)), embedding_(embedding.to(at::kFloat).contiguous()),
+      max_tokens_(max_tokens) {
+  if (embedding_.dim() != 2 || embedding_.size(0) != int64_t(vocabulary_.size())) {
+    throw UserError("text encoder: the token embedding must be [" +
+                    std::to_string(vocabulary_.size()) + ", text_dim] for a vocabulary of " +
+                    std::to_string(vocabulary_.size()) + " words");
+  }
+  for (size_t i = 0; i < vocabulary_.size(); ++i) {
+    if (!index_.emplace(vocabulary_[i], int64_t(i)).second) {
+      throw UserError("text encoder: the word '" + vocabulary_[i] + "' appears twice in the vocabulary");
+    }
+  }
+}
+
+int VocabTextEncoder::text_dim() const { return int(embedding_.size(1)); }
+
+std::vector<std::string> VocabTextEncoder::split_words(std::string_view prompt) {
+  std::vector<std::string> words;
+  std::string current;
+  for (char c : prompt) {
+    if (is_word_char(c)) {
+      current += char(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!current.empty()) {
+      words.push_back(std::move(current));
+      current.clear();
+    }
+  }
+  if (!current.empty()) words.push_back(std::move(current));
+  return words;
+}
+
+at::Tensor VocabTextEncoder::encode(std::string_view prompt) const {
+  std::vector<std::string> words = split_words(prompt);
+  std::vector<int64_t> ids;
+  std::vector<std::string> unknown;
+  for (const auto& w : words) {
+    auto it = index_.find(w);
+    if (it == index_.end()) {
+      if (std::find(unknown.begin(), unknown.end(), w) == unknown.end()) unknown.push_back(w);
+    } else {
+      ids.push_back(it->second);
+    }
+  }
+  if (!unknown.empty()) {
+    std::string list;
+    for (const auto& w : unknown) list += (list.empty() ? "'" : ", '") + w + "'";
+    throw UserError("unknown word" + std::string(unknown.size() > 1 ? "s " : " ") + list +
+                    " in the prompt. This model knows: " + join_sorted(vocabulary_));
+  }
+  if (int(ids.size()) > max_tokens_) {
+    throw UserError("the prompt has " + std::to_string(ids.size()) + " words; this model reads at most " +
+                    std::to_string(max_tokens_) + ": shorten it");
+  }
+  at::Tensor index = at::tensor(ids, at::kLong);
+  return embedding_.index_select(0, index);  // [L, text_dim]
+}
+
+}  // namespace svgear

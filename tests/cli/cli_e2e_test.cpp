@@ -1,0 +1,127 @@
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include "cli_paths.h"
+#include "core/media/mp4_writer.h"
+#include "core/media/video_reader.h"
+#include "tests/support/test_paths.h"
+
+namespace svgear {
+namespace {
+
+struct CliRun {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+CliRun run_cli(const std::string& arguments) {
+  const std::string command = std::string(SVGEAR_CLI_PATH) + " " + arguments + " 2>&1";
+  CliRun run;
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return run;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::filesystem::path(test::scratch_dir("cli"));
+    const CliRun made = run_cli("random-model --preset tiny --out " + (*dir_ / "model").string());
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static std::filesystem::path* dir_;
+};
+std::filesystem::path* CliTest::dir_ = nullptr;
+
+TEST_F(CliTest, GenerateWritesAPlayableVideoAndARunRecord) {
+  const bool mp4 = mp4_supported();
+  const auto out = *dir_ / (mp4 ? "clip.mp4" : "clip.y4m");
+  const CliRun run = run_cli("generate --model " + (*dir_ / "model").string() +
+                             " --prompt \"a red circle moves left\" --seed 3 --steps 3 --frames 5"
+                             " --size 48x32 --device cpu --output " + out.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("step 3/3"), std::string::npos) << run.output;
+  ASSERT_TRUE(std::filesystem::exists(out)) << run.output;
+
+  const Video video = read_video(out);
+  EXPECT_EQ(video.frames, 5);
+  EXPECT_EQ(video.width, 48);
+  EXPECT_EQ(video.height, 32);
+
+  std::ifstream record_file(*dir_ / "clip.json");
+  ASSERT_TRUE(record_file.good());
+  const nlohmann::json record = nlohmann::json::parse(record_file);
+  EXPECT_EQ(record["status"], "finished");
+  EXPECT_EQ(record["request"]["seed"], 3);
+  EXPECT_EQ(record["request"]["frames"], 5);
+  EXPECT_EQ(record["video"]["width"], 48);
+  EXPECT_EQ(record["timings_ms"]["steps"].size(), 3u);
+}
+
+TEST_F(CliTest, PngFolderOutput) {
+  const auto out = *dir_ / "frames";
+  const CliRun run = run_cli("generate --model " + (*dir_ / "model").string() +
+                             " --prompt \"a blue square\" --steps 2 --device cpu --quiet --output " +
+                             out.string() + "/");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  int pngs = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(out)) pngs += entry.path().extension() == ".png";
+  EXPECT_EQ(pngs, 4);  // the tiny model's default frame count
+}
+
+TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
+  const auto model = (*dir_ / "model").string();
+  const auto out = *dir_ / "never.mp4";
+
+  CliRun run = run_cli("generate --model " + model + " --prompt \"a purple hexagon\" --device cpu --output " + out.string());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.output.find("unknown words 'purple', 'hexagon'"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("This model knows:"), std::string::npos) << run.output;
+
+  run = run_cli("generate --model " + model + " --prompt a --size 30x32 --device cpu --output " + out.string());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.output.find("try 32"), std::string::npos) << run.output;
+
+  run = run_cli("generate --model " + (*dir_ / "missing").string() + " --prompt a --output " + out.string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("model.json is missing"), std::string::npos) << run.output;
+
+  run = run_cli("generate --model " + model + " --prompt a --colour red");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("unknown option(s): --colour"), std::string::npos) << run.output;
+
+  run = run_cli("generate --model " + model + " --prompt a --steps many");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--steps expects a whole number"), std::string::npos) << run.output;
+
+  run = run_cli("frobnicate");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("unknown command"), std::string::npos);
+
+  EXPECT_FALSE(std::filesystem::exists(out));
+  for (const auto& entry : std::filesystem::directory_iterator(*dir_)) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+  }
+}
+
+TEST_F(CliTest, InfoDescribesTheBuild) {
+  const CliRun run = run_cli("info");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("LibTorch 2.11.0"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("MP4 output:"), std::string::npos);
+  EXPECT_NE(run.output.find("CPU:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace svgear

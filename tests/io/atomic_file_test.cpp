@@ -1,0 +1,66 @@
+#include "core/io/atomic_file.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "core/user_error.h"
+#include "tests/support/test_paths.h"
+
+namespace svgear {
+namespace {
+
+std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+size_t count_files(const std::filesystem::path& dir) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) n += e.is_regular_file();
+  return n;
+}
+
+TEST(AtomicFile, CommitReplacesTheFileInOneStep) {
+  const auto dir = test::scratch_dir("atomic_commit");
+  write_file_atomically(dir / "a.txt", "old");
+  {
+    AtomicFile file(dir / "a.txt");
+    file.write("new content");
+    EXPECT_EQ(read_all(dir / "a.txt"), "old");  // readers still see the old file
+    EXPECT_EQ(count_files(dir), 2u);
+    file.commit();
+  }
+  EXPECT_EQ(read_all(dir / "a.txt"), "new content");
+  EXPECT_EQ(count_files(dir), 1u);
+}
+
+TEST(AtomicFile, AbandonedWriteLeavesNothingBehind) {
+  const auto dir = test::scratch_dir("atomic_abandon");
+  write_file_atomically(dir / "keep.txt", "precious");
+  {
+    AtomicFile file(dir / "keep.txt");
+    file.write("half");
+  }  // destroyed without commit, as when an exception unwinds
+  EXPECT_EQ(read_all(dir / "keep.txt"), "precious");
+  EXPECT_EQ(count_files(dir), 1u);
+}
+
+TEST(AtomicFile, CreatesMissingFoldersAndReportsUnwritablePaths) {
+  const auto dir = test::scratch_dir("atomic_paths");
+  write_file_atomically(dir / "x" / "y" / "z.txt", "deep");
+  EXPECT_EQ(read_all(dir / "x" / "y" / "z.txt"), "deep");
+  write_file_atomically(dir / "file", "");
+  try {
+    write_file_atomically(dir / "file" / "below-a-file.txt", "x");
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("below-a-file.txt"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace svgear

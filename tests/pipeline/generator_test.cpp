@@ -1,0 +1,181 @@
+#include "core/pipeline/generator.h"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "core/pipeline/random_model.h"
+#include "core/pipeline/run_record.h"
+#include "tests/support/test_paths.h"
+
+namespace svgear {
+namespace {
+
+// Records every event; optionally cancels after a given number of steps.
+class RecordingSink : public EventSink {
+ public:
+  explicit RecordingSink(CancelToken* cancel_after = nullptr, int steps = 0)
+      : cancel_(cancel_after), cancel_after_steps_(steps) {}
+  void on_step(const StepEvent& e) override {
+    steps.push_back(e);
+    if (cancel_ && int(steps.size()) == cancel_after_steps_) cancel_->cancel();
+  }
+  void on_preview(const PreviewEvent& e) override { previews.push_back(e.video); }
+  void on_finished(const FinishedEvent& e) override { finished.push_back(e.video); }
+  void on_error(const ErrorEvent& e) override { errors.push_back(e.message); }
+
+  std::vector<StepEvent> steps;
+  std::vector<Video> previews;
+  std::vector<Video> finished;
+  std::vector<std::string> errors;
+
+ private:
+  CancelToken* cancel_;
+  int cancel_after_steps_;
+};
+
+class GeneratorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    folder_ = new std::filesystem::path(test::scratch_dir("generator_model"));
+    write_random_model(*folder_, random_model_preset("tiny"));
+  }
+  static void TearDownTestSuite() { delete folder_; }
+  static std::filesystem::path* folder_;
+
+  static GenerationRequest request(uint64_t seed) {
+    GenerationRequest r;
+    r.prompt = "a red circle moves left over a blue sky";
+    r.seed = seed;
+    r.steps = 3;
+    return r;
+  }
+};
+std::filesystem::path* GeneratorTest::folder_ = nullptr;
+
+TEST_F(GeneratorTest, RunsAndReportsEveryStep) {
+  auto model = Model::load(*folder_, c10::Device(c10::kCPU));
+  Generator generator(*model);
+  RecordingSink sink;
+  CancelToken cancel;
+  GenerationResult result = generator.run(request(1), sink, cancel);
+  ASSERT_EQ(result.status, GenerationStatus::Finished) << result.error;
+  ASSERT_EQ(sink.steps.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(sink.steps[i].step, i);
+    EXPECT_EQ(sink.steps[i].num_steps, 3);
+    EXPECT_GT(sink.steps[i].step_ms, 0.0);
+  }
+  EXPECT_GT(sink.steps[0].timestep, sink.steps[2].timestep);  // time runs from noise to clean
+  EXPECT_EQ(sink.steps[2].eta_ms, 0.0);
+  EXPECT_EQ(sink.previews.size(), 2u);  // every step but the last, which is the final video
+  ASSERT_EQ(sink.finished.size(), 1u);
+  const Video& v = result.video;
+  EXPECT_EQ(v.frames, 4);
+  EXPECT_EQ(v.height, 32);
+  EXPECT_EQ(v.width, 32);
+  EXPECT_EQ(v.rgb.size(), size_t(4 * 32 * 32 * 3));
+  EXPECT_EQ(result.timings.step_ms.size(), 3u);
+  EXPECT_TRUE(sink.errors.empty());
+
+  const nlohmann::json record = make_run_record(result, *model);
+  EXPECT_EQ(record["status"], "finished");
+  EXPECT_EQ(record["request"]["seed"], 1);
+  EXPECT_EQ(record["request"]["steps"], 3);
+  EXPECT_EQ(record["request"]["attention"]["mode"], "dense");
+  EXPECT_EQ(record["timings_ms"]["steps"].size(), 3u);
+  EXPECT_EQ(record["model"]["name"], "random-tiny");
+  EXPECT_FALSE(record["device"]["description"].get<std::string>().empty());
+}
+
+TEST_F(GeneratorTest, SameSeedSameVideoDifferentSeedDifferentVideo) {
+  auto model = Model::load(*folder_, c10::Device(c10::kCPU));
+  Generator generator(*model);
+  EventSink quiet;
+  CancelToken cancel;
+  const Video a = generator.run(request(7), quiet, cancel).video;
+  const Video b = generator.run(request(7), quiet, cancel).video;
+  const Video c = generator.run(request(8), quiet, cancel).video;
+  EXPECT_EQ(a.rgb, b.rgb);
+  EXPECT_NE(a.rgb, c.rgb);
+}
+
+TEST_F(GeneratorTest, GuidanceChangesTheResult) {
+  auto model = Model::load(*folder_, c10::Device(c10::kCPU));
+  Generator generator(*model);
+  EventSink quiet;
+  CancelToken cancel;
+  GenerationRequest r = request(3);
+  r.guidance = 1.0;  // conditional pass only
+  const Video unguided = generator.run(r, quiet, cancel).video;
+  r.guidance = 4.0;
+  const Video guided = generator.run(r, quiet, cancel).video;
+  ASSERT_FALSE(unguided.empty());
+  EXPECT_NE(unguided.rgb, guided.rgb);
+}
+
+TEST_F(GeneratorTest, CancelKeepsThePartialResult) {
+  auto model = Model::load(*folder_, c10::Device(c10::kCPU));
+  Generator generator(*model);
+  CancelToken cancel;
+  RecordingSink sink(&cancel, 1);
+  GenerationRequest r = request(5);
+  r.steps = 4;
+  GenerationResult result = generator.run(r, sink, cancel);
+  EXPECT_EQ(result.status, GenerationStatus::Cancelled);
+  EXPECT_EQ(result.steps_done, 1);
+  EXPECT_EQ(sink.steps.size(), 1u);
+  EXPECT_FALSE(result.video.empty());  // the preview of step 1
+  EXPECT_TRUE(sink.finished.empty());
+  EXPECT_TRUE(sink.errors.empty());
+}
+
+TEST_F(GeneratorTest, BadRequestsBecomeErrorEventsNotExceptions) {
+  auto model = Model::load(*folder_, c10::Device(c10::kCPU));
+  Generator generator(*model);
+  RecordingSink sink;
+  CancelToken cancel;
+  GenerationRequest r = request(1);
+  r.prompt = "a purple hexagon";
+  GenerationResult result = generator.run(r, sink, cancel);
+  EXPECT_EQ(result.status, GenerationStatus::Failed);
+  ASSERT_EQ(sink.errors.size(), 1u);
+  EXPECT_NE(sink.errors[0].find("'purple'"), std::string::npos) << sink.errors[0];
+  EXPECT_NE(sink.errors[0].find("circle"), std::string::npos) << "vocabulary listed: " << sink.errors[0];
+
+  r = request(1);
+  r.width = 30;
+  result = generator.run(r, sink, cancel);
+  EXPECT_EQ(result.status, GenerationStatus::Failed);
+  EXPECT_NE(result.error.find("multiple of the patch"), std::string::npos);
+
+  r = request(1);
+  r.attention.mode = AttentionMode::SvgEar;
+  result = generator.run(r, sink, cancel);
+  EXPECT_EQ(result.status, GenerationStatus::Failed);
+  EXPECT_NE(result.error.find("svgear"), std::string::npos);
+}
+
+TEST_F(GeneratorTest, CudaMatchesCpuForTheSameSeed) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  auto cpu_model = Model::load(*folder_, c10::Device(c10::kCPU));
+  auto gpu_model = Model::load(*folder_, c10::Device(c10::kCUDA, 0));
+  EventSink quiet;
+  CancelToken cancel;
+  const Video cpu = Generator(*cpu_model).run(request(11), quiet, cancel).video;
+  GenerationResult gpu = Generator(*gpu_model).run(request(11), quiet, cancel);
+  ASSERT_EQ(gpu.status, GenerationStatus::Finished) << gpu.error;
+  ASSERT_EQ(cpu.rgb.size(), gpu.video.rgb.size());
+  // bf16 on the GPU vs fp32 on the CPU: the same video up to rounding (PSNR well above 30 dB).
+  double mse = 0.0;
+  for (size_t i = 0; i < cpu.rgb.size(); ++i) {
+    const double d = (double(cpu.rgb[i]) - double(gpu.video.rgb[i])) / 255.0;
+    mse += d * d;
+  }
+  mse /= double(cpu.rgb.size());
+  const double psnr = 10.0 * std::log10(1.0 / std::max(mse, 1e-12));
+  EXPECT_GT(psnr, 30.0);
+  std::printf("CPU fp32 vs CUDA bf16 PSNR: %.1f dB\n", psnr);
+}
+
+}  // namespace
+}  // namespace svgear

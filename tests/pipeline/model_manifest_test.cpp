@@ -1,0 +1,73 @@
+#include "core/pipeline/model_manifest.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "core/pipeline/random_model.h"
+#include "core/user_error.h"
+#include "tests/support/test_paths.h"
+
+namespace svgear {
+namespace {
+
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+std::string error_of(const std::filesystem::path& folder) {
+  try {
+    ModelManifest::read(folder);
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ModelManifest, RoundTripsThroughRandomModel) {
+  const auto dir = test::scratch_dir("manifest_roundtrip");
+  const RandomModelSpec spec = random_model_preset("tiny");
+  write_random_model(dir, spec);
+  const ModelManifest m = ModelManifest::read(dir);
+  EXPECT_EQ(m.name, "random-tiny");
+  EXPECT_EQ(m.dit.dim, spec.dit.dim);
+  EXPECT_EQ(m.dit.num_layers, spec.dit.num_layers);
+  EXPECT_EQ(m.vocabulary, spec.vocabulary);
+  EXPECT_EQ(m.defaults.frames, spec.defaults.frames);
+  EXPECT_EQ(m.defaults.sampler, SamplerKind::UniPC);
+  EXPECT_EQ(m.weight_files, std::vector<std::string>{"model.safetensors"});
+  EXPECT_EQ(find_model_folders(dir.parent_path()).size(), 1u);
+}
+
+TEST(ModelManifest, ErrorsNameTheFileAndTheProblem) {
+  const auto dir = test::scratch_dir("manifest_errors");
+  EXPECT_NE(error_of(dir).find("model.json is missing"), std::string::npos);
+
+  write_text(dir / "model.json", "{not json");
+  EXPECT_NE(error_of(dir).find("not valid JSON"), std::string::npos);
+
+  write_text(dir / "model.json", R"({"format": "other"})");
+  EXPECT_NE(error_of(dir).find("svgear-model/1"), std::string::npos);
+
+  nlohmann::json j = random_model_preset("tiny").dit.to_json();
+  write_text(dir / "model.json",
+             nlohmann::json{{"format", "svgear-model/1"}, {"dit", j}, {"latent", {{"type", "vae"}}}}.dump());
+  const std::string latent_error = error_of(dir);
+  EXPECT_NE(latent_error.find("latent type 'vae'"), std::string::npos) << latent_error;
+  EXPECT_NE(latent_error.find("model.json"), std::string::npos) << latent_error;
+
+  write_text(dir / "model.json",
+             nlohmann::json{{"format", "svgear-model/1"}, {"dit", j}, {"latent", {{"type", "pixel"}}},
+                            {"text_encoder", {{"type", "vocab"}, {"vocabulary", {"a"}}}},
+                            {"weights", nlohmann::json::array()}}.dump());
+  EXPECT_NE(error_of(dir).find("lists no files"), std::string::npos);
+
+  write_text(dir / "model.json",
+             nlohmann::json{{"format", "svgear-model/1"}, {"dit", j}, {"latent", {{"type", "pixel"}}},
+                            {"text_encoder", {{"type", "vocab"}, {"vocabulary", {"a"}}}},
+                            {"weights", {"m.safetensors"}}, {"defaults", {{"steps", "many"}}}}.dump());
+  EXPECT_NE(error_of(dir).find("'steps' has the wrong type"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace svgear

@@ -1,0 +1,52 @@
+#include "core/text/vocab_text_encoder.h"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "core/user_error.h"
+
+namespace svgear {
+namespace {
+
+VocabTextEncoder make_encoder() {
+  at::Tensor table = at::arange(12, at::kFloat).reshape({4, 3});  // row i = [3i, 3i+1, 3i+2]
+  return VocabTextEncoder({"a", "red", "circle", "moves"}, table, 3);
+}
+
+TEST(VocabTextEncoder, LooksUpWordsCaseInsensitively) {
+  at::Tensor out = make_encoder().encode("A  red, CIRCLE!");
+  ASSERT_EQ(out.sizes(), at::IntArrayRef({3, 3}));
+  EXPECT_EQ(out[0][0].item<float>(), 0.0f);
+  EXPECT_EQ(out[1][0].item<float>(), 3.0f);
+  EXPECT_EQ(out[2][2].item<float>(), 8.0f);
+}
+
+TEST(VocabTextEncoder, EmptyPromptIsEmptyContext) {
+  EXPECT_EQ(make_encoder().encode("  ").sizes(), at::IntArrayRef({0, 3}));
+}
+
+TEST(VocabTextEncoder, UnknownWordsListTheVocabulary) {
+  try {
+    make_encoder().encode("a purple hexagon moves");
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("'purple'"), std::string::npos) << message;
+    EXPECT_NE(message.find("'hexagon'"), std::string::npos) << message;
+    EXPECT_NE(message.find("a circle moves red"), std::string::npos) << message;  // sorted vocabulary
+  }
+}
+
+TEST(VocabTextEncoder, RejectsTooLongPromptsAndBadTables) {
+  EXPECT_THROW(make_encoder().encode("a red red circle"), UserError);
+  EXPECT_THROW(VocabTextEncoder({"a", "b"}, at::zeros({3, 4}), 4), UserError);
+  EXPECT_THROW(VocabTextEncoder({"a", "a"}, at::zeros({2, 4}), 4), UserError);
+}
+
+TEST(VocabTextEncoder, SplitsWords) {
+  EXPECT_EQ(VocabTextEncoder::split_words("Over the SKY, left-right  don't"),
+            (std::vector<std::string>{"over", "the", "sky", "left-right", "don't"}));
+}
+
+}  // namespace
+}  // namespace svgear
