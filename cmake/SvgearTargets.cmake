@@ -3,7 +3,7 @@
 add_library(svgear_base INTERFACE)
 target_include_directories(svgear_base INTERFACE "${CMAKE_SOURCE_DIR}" "${CMAKE_BINARY_DIR}/generated")
 target_compile_options(svgear_base INTERFACE
-  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>)
+  $<$<COMPILE_LANGUAGE:CXX>:-fPIC -Wall -Wextra -Wno-unused-parameter>)
 
 # The ATen precompiled header: built once, reused by every torch-heavy target (saves ~15 s per file
 # on two cores). Targets that reuse it must not add -D flags of their own; build facts live in the

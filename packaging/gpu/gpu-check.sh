@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs ON THE GPU MACHINE in one call: build the `gpu` preset, run every test, run the benchmarks,
+# print a short table last. Prepare first, here: packaging/gpu/fetch-debs.sh. Then the device run:
+#   bash packaging/gpu/gpu-check.sh        (carry .gpu-debs and shared)
+# Logs and JSON go to $OUT (the device tool's output folder) or ./gpu-out.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-$PWD/gpu-out}
+mkdir -p "$OUT"
+exec > >(tee "$OUT/gpu-check.log") 2>&1
+
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv
+nvcc --version | tail -2
+
+deps=/tmp/svgear-gpu-deps
+mkdir -p "$deps"
+for deb in .gpu-debs/*.deb; do dpkg -x "$deb" "$deps"; done
+torch_root=$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))')
+echo "torch: $torch_root ($(python3 -c 'import torch; print(torch.__version__, torch.version.cuda)'))"
+
+t0=$(date +%s)
+cmake --preset gpu \
+  -DSVGEAR_TORCH_ROOT="$torch_root" \
+  -DCMAKE_PREFIX_PATH="$deps/usr" \
+  -DZLIB_INCLUDE_DIR="$deps/usr/include" -DZLIB_LIBRARY="$deps/usr/lib/x86_64-linux-gnu/libz.a" \
+  -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" > "$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
+cmake --build build/gpu -j "$(nproc)" > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; tail -20 "$OUT/build.log"; exit 1; }
+t1=$(date +%s)
+echo "build: $((t1 - t0)) s"
+
+ctest --test-dir build/gpu --output-on-failure -j 4 > "$OUT/ctest.log" 2>&1
+ctest_rc=$?
+t2=$(date +%s)
+grep -E "tests passed|tests failed|Failed|\*\*\*" "$OUT/ctest.log" | tail -25
+# The GPU tests print what they measured; keep those lines for the notes.
+grep -E "PSNR|relative|max abs|GPU|cuda" "$OUT/ctest.log" | grep -v "^ *[0-9]*/[0-9]* Test" | head -20
+echo "ctest: rc=$ctest_rc, $((t2 - t1)) s"
+
+# Benchmark: a generation with a random model, CPU vs CUDA, from the run records.
+bench="$OUT/bench"
+mkdir -p "$bench"
+./build/gpu/app/svgear random-model --preset small --out "$bench/model" > /dev/null
+./build/gpu/app/svgear info
+for device in cuda cpu; do
+  ./build/gpu/app/svgear generate --model "$bench/model" --prompt "a red circle moves left over a blue sky" \
+    --seed 1 --steps 10 --device "$device" --quiet --output "$bench/$device.y4m" || echo "generate on $device failed"
+done
+python3 - "$bench" <<'PY'
+import json, sys, statistics
+print("\n| device | steps | median step ms | total s | card |")
+print("|---|---|---|---|---|")
+for dev in ("cuda", "cpu"):
+    try:
+        r = json.load(open(f"{sys.argv[1]}/{dev}.json"))
+    except OSError:
+        continue
+    t = r["timings_ms"]
+    print(f"| {dev} | {len(t['steps'])} | {statistics.median(t['steps']):.1f} | {t['total']/1000:.2f} | {r['device']['description']} |")
+PY
+exit $ctest_rc
