@@ -1,0 +1,57 @@
+#include "core/sampling/seeded_noise.h"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+namespace svgear {
+namespace {
+
+TEST(SeededNoise, SameSeedSameNoise) {
+  at::Tensor a = seeded_noise(42, {2, 16, 3, 8, 12}, at::kFloat);
+  at::Tensor b = seeded_noise(42, {2, 16, 3, 8, 12}, at::kFloat);
+  EXPECT_TRUE(at::equal(a, b));
+  EXPECT_EQ(a.sizes(), (std::vector<int64_t>{2, 16, 3, 8, 12}));
+}
+
+TEST(SeededNoise, DifferentSeedsDiffer) {
+  at::Tensor a = seeded_noise(1, {1000}, at::kFloat);
+  at::Tensor b = seeded_noise(2, {1000}, at::kFloat);
+  EXPECT_FALSE(at::equal(a, b));
+}
+
+TEST(SeededNoise, IgnoresGlobalSeed) {
+  at::manual_seed(7);
+  at::Tensor a = seeded_noise(9, {64}, at::kFloat);
+  at::manual_seed(8);
+  at::Tensor b = seeded_noise(9, {64}, at::kFloat);
+  EXPECT_TRUE(at::equal(a, b));
+}
+
+TEST(SeededNoise, IsStandardNormal) {
+  at::Tensor noise = seeded_noise(123, {1 << 20}, at::kFloat);
+  EXPECT_NEAR(noise.mean().item<double>(), 0.0, 0.01);
+  EXPECT_NEAR(noise.std().item<double>(), 1.0, 0.01);
+}
+
+TEST(SeededNoise, OtherDtypesAreTheFloat32DrawCast) {
+  at::Tensor f32 = seeded_noise(5, {257}, at::kFloat);
+  at::Tensor bf16 = seeded_noise(5, {257}, at::kBFloat16);
+  at::Tensor f64 = seeded_noise(5, {257}, at::kDouble);
+  EXPECT_EQ(bf16.scalar_type(), at::kBFloat16);
+  EXPECT_TRUE(at::equal(bf16, f32.to(at::kBFloat16)));
+  EXPECT_TRUE(at::equal(f64, f32.to(at::kDouble)));
+}
+
+TEST(SeededNoise, CudaMatchesCpuBitForBit) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  at::Tensor cpu = seeded_noise(2024, {16, 21, 60, 104}, at::kFloat);
+  at::Tensor cuda = seeded_noise(2024, {16, 21, 60, 104}, at::TensorOptions().device(at::kCUDA));
+  ASSERT_TRUE(cuda.is_cuda());
+  EXPECT_TRUE(at::equal(cpu, cuda.cpu()));
+  at::Tensor cuda_bf16 = seeded_noise(2024, {16, 21, 60, 104},
+                                      at::TensorOptions().device(at::kCUDA).dtype(at::kBFloat16));
+  EXPECT_TRUE(at::equal(cpu.to(at::kBFloat16), cuda_bf16.cpu()));
+}
+
+}  // namespace
+}  // namespace svgear
