@@ -1,0 +1,138 @@
+#include "core/media/png_writer.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+#include <system_error>
+
+#include <zlib.h>
+
+#include "core/io/atomic_file.h"
+#include "core/media/media_error.h"
+
+namespace svgear {
+namespace {
+
+void append_u32(std::string& out, uint32_t value) {
+  out += char(value >> 24);
+  out += char(value >> 16);
+  out += char(value >> 8);
+  out += char(value);
+}
+
+void append_chunk(std::string& out, const char type[4], std::string_view data) {
+  append_u32(out, uint32_t(data.size()));
+  const size_t type_at = out.size();
+  out.append(type, 4);
+  out.append(data);
+  // The CRC covers the chunk type and data, not the length.
+  uLong crc = crc32(0, reinterpret_cast<const Bytef*>(out.data() + type_at), uInt(4 + data.size()));
+  append_u32(out, uint32_t(crc));
+}
+
+uint8_t paeth(int left, int up, int up_left) {
+  const int p = left + up - up_left;
+  const int pa = std::abs(p - left), pb = std::abs(p - up), pc = std::abs(p - up_left);
+  if (pa <= pb && pa <= pc) return uint8_t(left);
+  return uint8_t(pb <= pc ? up : up_left);
+}
+
+// Every row uses the Paeth filter: on smooth generated frames it compresses best of the five, and
+// one fixed filter keeps the encoder simple.
+std::string paeth_filtered_rows(const uint8_t* rgb, int height, int width) {
+  const size_t row_bytes = size_t(width) * 3;
+  std::string out(size_t(height) * (row_bytes + 1), '\0');
+  for (int y = 0; y < height; ++y) {
+    const uint8_t* row = rgb + y * row_bytes;
+    const uint8_t* up_row = y > 0 ? row - row_bytes : nullptr;
+    char* dst = out.data() + y * (row_bytes + 1);
+    dst[0] = 4;
+    for (size_t i = 0; i < row_bytes; ++i) {
+      const int left = i >= 3 ? row[i - 3] : 0;
+      const int up = up_row ? up_row[i] : 0;
+      const int up_left = up_row && i >= 3 ? up_row[i - 3] : 0;
+      dst[1 + i] = char(uint8_t(row[i] - paeth(left, up, up_left)));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string encode_png(const uint8_t* rgb, int height, int width) {
+  if (height <= 0 || width <= 0) {
+    throw MediaError("cannot encode a PNG of size " + std::to_string(width) + "x" +
+                     std::to_string(height) + ": both sides must be positive");
+  }
+  const std::string rows = paeth_filtered_rows(rgb, height, width);
+  uLongf compressed_size = compressBound(uLong(rows.size()));
+  std::string compressed(compressed_size, '\0');
+  if (compress2(reinterpret_cast<Bytef*>(compressed.data()), &compressed_size,
+                reinterpret_cast<const Bytef*>(rows.data()), uLong(rows.size()),
+                Z_DEFAULT_COMPRESSION) != Z_OK) {
+    throw MediaError("zlib could not compress a " + std::to_string(width) + "x" +
+                     std::to_string(height) + " PNG (out of memory?)");
+  }
+  compressed.resize(compressed_size);
+
+  std::string header;
+  append_u32(header, uint32_t(width));
+  append_u32(header, uint32_t(height));
+  header += char(8);  // bit depth
+  header += char(2);  // colour type: RGB
+  header += char(0);  // compression: deflate
+  header += char(0);  // filter method: adaptive
+  header += char(0);  // no interlace
+
+  std::string png = "\x89PNG\r\n\x1a\n";
+  append_chunk(png, "IHDR", header);
+  append_chunk(png, "IDAT", compressed);
+  append_chunk(png, "IEND", {});
+  return png;
+}
+
+void write_png(const std::filesystem::path& path, const uint8_t* rgb, int height, int width) {
+  write_file_atomically(path, encode_png(rgb, height, width));
+}
+
+std::vector<std::filesystem::path> write_png_frames(const Video& video,
+                                                    const std::filesystem::path& folder,
+                                                    std::string_view stem) {
+  check_video_for_output(video, folder);
+  std::error_code ec;
+  std::filesystem::create_directories(folder, ec);
+  if (ec || !std::filesystem::is_directory(folder)) {
+    throw MediaError("cannot create the frame folder '" + folder.string() + "': " +
+                     (ec ? ec.message() : "a file of that name is in the way") +
+                     " (choose a writable output folder)");
+  }
+
+  const int digits = std::max<int>(4, int(std::to_string(video.frames - 1).size()));
+  std::vector<std::filesystem::path> paths;
+  std::set<std::string> written;
+  for (int f = 0; f < video.frames; ++f) {
+    std::string number = std::to_string(f);
+    number.insert(0, size_t(digits) - number.size(), '0');
+    std::string name = std::string(stem) + "_" + number + ".png";
+    paths.push_back(folder / name);
+    write_png(paths.back(), video.frame(f), video.height, video.width);
+    written.insert(std::move(name));
+  }
+
+  // A longer video written here before would otherwise leave its tail frames mixed in.
+  const std::string prefix = std::string(stem) + "_";
+  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  std::vector<std::filesystem::path> stale;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (written.count(name) || !name.starts_with(prefix) || !name.ends_with(".png")) continue;
+    const std::string_view number(name.data() + prefix.size(), name.size() - prefix.size() - 4);
+    if (!number.empty() && std::all_of(number.begin(), number.end(), is_digit)) {
+      stale.push_back(entry.path());
+    }
+  }
+  for (const auto& path : stale) std::filesystem::remove(path, ec);
+  return paths;
+}
+
+}  // namespace svgear

@@ -1,0 +1,28 @@
+#pragma once
+// PNG output: single 8-bit RGB images and a video as a folder of numbered frames. Needs only zlib,
+// so it works in every build (the fallback when FFmpeg is missing).
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/media/video.h"
+
+namespace svgear {
+
+// The bytes of a PNG file for `rgb` ([height, width, 3], row-major).
+std::string encode_png(const uint8_t* rgb, int height, int width);
+
+// Writes encode_png(...) to `path` atomically.
+void write_png(const std::filesystem::path& path, const uint8_t* rgb, int height, int width);
+
+// Writes folder/<stem>_0000.png, folder/<stem>_0001.png, ... (creating the folder) and returns the
+// paths in frame order. Older <stem>_NNNN.png files beyond this video's frames are removed, so the
+// folder always holds exactly this video.
+std::vector<std::filesystem::path> write_png_frames(const Video& video,
+                                                    const std::filesystem::path& folder,
+                                                    std::string_view stem = "frame");
+
+}  // namespace svgear

@@ -1,0 +1,60 @@
+#include "core/media/video_output.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/media/media_error.h"
+#include "core/media/mp4_writer.h"
+#include "core/media/png_writer.h"
+#include "core/media/y4m_writer.h"
+
+namespace svgear {
+
+VideoFormat video_format_for(const std::filesystem::path& path) {
+  if (!path.has_filename()) return VideoFormat::PngFrames;  // "out/"
+  std::string extension = path.extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return char(std::tolower(c)); });
+  if (extension.empty()) return VideoFormat::PngFrames;
+  if (extension == ".mp4") return VideoFormat::Mp4;
+  if (extension == ".y4m") return VideoFormat::Y4m;
+  return VideoFormat::Unset;
+}
+
+VideoOutputResult write_video(const Video& video, const std::filesystem::path& requested) {
+  return write_video(video, requested, mp4_supported());
+}
+
+VideoOutputResult write_video(const Video& video, const std::filesystem::path& requested,
+                              bool mp4_available) {
+  switch (video_format_for(requested)) {
+    case VideoFormat::Mp4: {
+      if (mp4_available) {
+        write_mp4(video, requested);
+        return {requested, VideoFormat::Mp4, {}};
+      }
+      std::filesystem::path y4m = requested;
+      y4m.replace_extension(".y4m");
+      const std::filesystem::path frames =
+          requested.parent_path() / (requested.stem().string() + "_frames");
+      write_y4m(video, y4m);
+      write_png_frames(video, frames);
+      return {y4m, VideoFormat::Y4m,
+              "FFmpeg not available in this build: wrote " + y4m.string() + " and PNG frames in " +
+                  frames.string() + "/ instead of " + requested.string()};
+    }
+    case VideoFormat::Y4m:
+      write_y4m(video, requested);
+      return {requested, VideoFormat::Y4m, {}};
+    case VideoFormat::PngFrames:
+      write_png_frames(video, requested);
+      return {requested, VideoFormat::PngFrames, {}};
+    case VideoFormat::Unset:
+      break;
+  }
+  throw MediaError("cannot write '" + requested.string() + "': unsupported output type '" +
+                   requested.extension().string() +
+                   "' (use .mp4, .y4m, or a folder name for PNG frames)");
+}
+
+}  // namespace svgear

@@ -1,0 +1,33 @@
+#pragma once
+// write_video: the one call the engine and the studio use to save a result. The format follows
+// the requested path; an MP4 request in a build without FFmpeg still produces a playable file.
+
+#include <filesystem>
+#include <string>
+
+#include "core/media/video.h"
+
+namespace svgear {
+
+enum class VideoFormat { Unset, Mp4, Y4m, PngFrames };
+
+// .mp4 -> Mp4, .y4m -> Y4m (any case); no extension or a trailing '/' -> PngFrames (a folder);
+// any other extension -> Unset.
+VideoFormat video_format_for(const std::filesystem::path& path);
+
+struct VideoOutputResult {
+  std::filesystem::path path;  // what was written: the file, or the PNG folder
+  VideoFormat format = VideoFormat::Unset;
+  std::string note;            // set when the output differs from the request
+};
+
+// Writes `video` in the format of `requested`. When MP4 is requested but FFmpeg is missing,
+// writes <stem>.y4m plus a <stem>_frames/ PNG folder beside it and says so in `note`.
+// Throws MediaError for an unsupported extension and for anything the writers reject.
+VideoOutputResult write_video(const Video& video, const std::filesystem::path& requested);
+
+// The same, with MP4 support given explicitly (tests exercise the fallback with it).
+VideoOutputResult write_video(const Video& video, const std::filesystem::path& requested,
+                              bool mp4_available);
+
+}  // namespace svgear

@@ -1,0 +1,240 @@
+#include "core/media/video_reader.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "core/media/media_error.h"
+#include "svgear/build_config.h"
+
+#if SVGEAR_HAVE_FFMPEG
+#include <memory>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libswscale/swscale.h>
+}
+#endif
+
+namespace svgear {
+namespace {
+
+[[noreturn]] void fail(const std::filesystem::path& path, const std::string& why) {
+  throw MediaError("cannot read '" + path.string() + "': " + why);
+}
+
+uint8_t to_byte(float value) { return uint8_t(std::clamp(std::lround(value), 0L, 255L)); }
+
+// YUV4MPEG2 with 8-bit 4:4:4, 4:2:2, 4:2:0 (any siting, read as co-sited) or mono planes;
+// BT.601, limited range unless the file says XCOLORRANGE=FULL (as write_y4m's do).
+Video read_y4m(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "the file cannot be opened");
+  std::string header;
+  std::getline(in, header);
+  if (!header.starts_with("YUV4MPEG2 ")) fail(path, "not a YUV4MPEG2 file");
+
+  Video video;
+  long fps_num = 0, fps_den = 1;
+  int chroma_x = 2, chroma_y = 2;  // the format's default is 4:2:0
+  bool mono = false, full_range = false;
+  std::istringstream tokens(header.substr(10));
+  for (std::string token; tokens >> token;) {
+    const std::string value = token.substr(1);
+    switch (token[0]) {
+      case 'W': video.width = std::atoi(value.c_str()); break;
+      case 'H': video.height = std::atoi(value.c_str()); break;
+      case 'F': std::sscanf(value.c_str(), "%ld:%ld", &fps_num, &fps_den); break;
+      case 'C':
+        if (value == "444") {
+          chroma_x = chroma_y = 1;
+        } else if (value == "422") {
+          chroma_x = 2, chroma_y = 1;
+        } else if (value == "mono") {
+          mono = true;
+        } else if (value != "420" && value != "420jpeg" && value != "420paldv" &&
+                   value != "420mpeg2") {
+          fail(path, "colour space C" + value + " is not supported (8-bit 444, 422, 420 or mono)");
+        }
+        break;
+      case 'X':
+        if (value == "COLORRANGE=FULL") full_range = true;
+        break;
+    }
+  }
+  // The bound keeps a corrupt header from asking for terabytes.
+  if (video.width <= 0 || video.height <= 0 || video.width > 16384 || video.height > 16384) {
+    fail(path, "the header has no valid W/H size (1..16384)");
+  }
+  if (fps_num > 0 && fps_den > 0) video.fps = double(fps_num) / double(fps_den);
+
+  const size_t pixels = size_t(video.height) * video.width;
+  const int chroma_width = (video.width + chroma_x - 1) / chroma_x;
+  const size_t chroma_pixels = size_t(chroma_width) * ((video.height + chroma_y - 1) / chroma_y);
+  std::vector<uint8_t> planes(pixels + (mono ? 0 : 2 * chroma_pixels));
+  const float luma_scale = full_range ? 1.0f : 255.0f / 219.0f;
+  const float chroma_scale = full_range ? 1.0f : 255.0f / 224.0f;
+  const float luma_offset = full_range ? 0.0f : 16.0f;
+
+  for (std::string frame_line; std::getline(in, frame_line);) {
+    if (!frame_line.starts_with("FRAME")) fail(path, "frame " + std::to_string(video.frames) +
+                                                         " does not start with FRAME");
+    if (!in.read(reinterpret_cast<char*>(planes.data()), std::streamsize(planes.size()))) {
+      fail(path, "frame " + std::to_string(video.frames) + " is truncated");
+    }
+    video.rgb.resize(video.rgb.size() + pixels * 3);
+    uint8_t* rgb = video.frame(video.frames++);
+    for (int y = 0; y < video.height; ++y) {
+      for (int x = 0; x < video.width; ++x) {
+        const size_t i = size_t(y) * video.width + x;
+        const size_t c = size_t(y / chroma_y) * chroma_width + x / chroma_x;
+        const float luma = (planes[i] - luma_offset) * luma_scale;
+        const float cb = mono ? 0.0f : (planes[pixels + c] - 128.0f) * chroma_scale;
+        const float cr = mono ? 0.0f : (planes[pixels + chroma_pixels + c] - 128.0f) * chroma_scale;
+        rgb[3 * i] = to_byte(luma + 1.402f * cr);
+        rgb[3 * i + 1] = to_byte(luma - 0.344136f * cb - 0.714136f * cr);
+        rgb[3 * i + 2] = to_byte(luma + 1.772f * cb);
+      }
+    }
+  }
+  if (video.frames == 0) fail(path, "the file has no frames");
+  return video;
+}
+
+#if SVGEAR_HAVE_FFMPEG
+
+struct InputDeleter {
+  void operator()(AVFormatContext* format) const { avformat_close_input(&format); }
+};
+struct CodecContextDeleter {
+  void operator()(AVCodecContext* context) const { avcodec_free_context(&context); }
+};
+struct FrameDeleter {
+  void operator()(AVFrame* frame) const { av_frame_free(&frame); }
+};
+struct PacketDeleter {
+  void operator()(AVPacket* packet) const { av_packet_free(&packet); }
+};
+struct SwsDeleter {
+  void operator()(SwsContext* context) const { sws_freeContext(context); }
+};
+
+std::string av_error_text(int code) {
+  char text[AV_ERROR_MAX_STRING_SIZE] = {};
+  av_strerror(code, text, sizeof text);
+  return text;
+}
+
+// Decodes the best video stream of any file FFmpeg can open.
+class FfmpegDecoder {
+ public:
+  explicit FfmpegDecoder(const std::filesystem::path& path) : path_(path) {
+    AVFormatContext* format = nullptr;
+    check(avformat_open_input(&format, path.c_str(), nullptr, nullptr), "opening");
+    format_.reset(format);
+    check(avformat_find_stream_info(format_.get(), nullptr), "probing");
+    const AVCodec* codec = nullptr;
+    stream_index_ = av_find_best_stream(format_.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    if (stream_index_ < 0) fail(path_, "the file has no video stream FFmpeg can decode");
+    AVStream* stream = format_->streams[stream_index_];
+    codec_.reset(avcodec_alloc_context3(codec));
+    frame_.reset(av_frame_alloc());
+    packet_.reset(av_packet_alloc());
+    if (!codec_ || !frame_ || !packet_) check(AVERROR(ENOMEM), "allocating");
+    check(avcodec_parameters_to_context(codec_.get(), stream->codecpar), "setting up the decoder");
+    codec_->thread_count = 0;  // one thread per core
+    check(avcodec_open2(codec_.get(), codec, nullptr), "opening the decoder");
+    const AVRational rate = av_guess_frame_rate(format_.get(), stream, nullptr);
+    if (rate.num > 0 && rate.den > 0) video_.fps = av_q2d(rate);
+  }
+
+  Video decode() {
+    while (true) {
+      const int read = av_read_frame(format_.get(), packet_.get());
+      if (read == AVERROR_EOF) break;
+      check(read, "reading");
+      if (packet_->stream_index == stream_index_) send(packet_.get());
+      av_packet_unref(packet_.get());
+    }
+    send(nullptr);
+    if (video_.frames == 0) fail(path_, "the video stream has no decodable frames");
+    return std::move(video_);
+  }
+
+ private:
+  void check(int code, const char* step) const {
+    if (code < 0) fail(path_, std::string(step) + " failed (" + av_error_text(code) + ")");
+  }
+
+  // Sends a packet (nullptr: end of stream) and converts every frame the decoder has ready.
+  void send(const AVPacket* packet) {
+    check(avcodec_send_packet(codec_.get(), packet), "decoding");
+    while (true) {
+      const int received = avcodec_receive_frame(codec_.get(), frame_.get());
+      if (received == AVERROR(EAGAIN) || received == AVERROR_EOF) return;
+      check(received, "decoding");
+      append(*frame_);
+      av_frame_unref(frame_.get());
+    }
+  }
+
+  void append(const AVFrame& frame) {
+    if (video_.frames == 0) {
+      video_.width = frame.width;
+      video_.height = frame.height;
+    }
+    sws_.reset(sws_getCachedContext(sws_.release(), frame.width, frame.height,
+                                    AVPixelFormat(frame.format), video_.width, video_.height,
+                                    AV_PIX_FMT_RGB24,
+                                    SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr,
+                                    nullptr, nullptr));
+    if (!sws_) check(AVERROR(EINVAL), "converting to RGB");
+    // The frame's own matrix and range (our MP4s: BT.709 limited), so colours come back as written.
+    sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(frame.colorspace),
+                             frame.color_range == AVCOL_RANGE_JPEG,
+                             sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
+    video_.rgb.resize(video_.rgb.size() + video_.frame_bytes());
+    uint8_t* destination[1] = {video_.frame(video_.frames)};
+    const int stride[1] = {video_.width * 3};
+    sws_scale(sws_.get(), frame.data, frame.linesize, 0, frame.height, destination, stride);
+    ++video_.frames;
+  }
+
+  std::filesystem::path path_;
+  std::unique_ptr<AVFormatContext, InputDeleter> format_;
+  int stream_index_ = -1;
+  std::unique_ptr<AVCodecContext, CodecContextDeleter> codec_;
+  std::unique_ptr<AVFrame, FrameDeleter> frame_;
+  std::unique_ptr<AVPacket, PacketDeleter> packet_;
+  std::unique_ptr<SwsContext, SwsDeleter> sws_;
+  Video video_;
+};
+
+Video read_with_ffmpeg(const std::filesystem::path& path) { return FfmpegDecoder(path).decode(); }
+
+#else  // no FFmpeg in this build
+
+Video read_with_ffmpeg(const std::filesystem::path& path) {
+  fail(path, "FFmpeg is not available in this build; only .y4m files can be read");
+}
+
+#endif
+
+}  // namespace
+
+Video read_video(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) fail(path, "no such file");
+  std::string extension = path.extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return char(std::tolower(c)); });
+  return extension == ".y4m" ? read_y4m(path) : read_with_ffmpeg(path);
+}
+
+}  // namespace svgear

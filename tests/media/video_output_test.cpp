@@ -1,0 +1,75 @@
+// write_video: the requested path picks the format, and a missing FFmpeg still yields output.
+
+#include <gtest/gtest.h>
+
+#include "core/media/media_error.h"
+#include "core/media/mp4_writer.h"
+#include "core/media/video_output.h"
+#include "core/media/video_reader.h"
+#include "tests/media/synthetic_video.h"
+#include "tests/support/test_paths.h"
+
+namespace svgear {
+namespace {
+
+TEST(VideoOutput, FormatFollowsThePath) {
+  EXPECT_EQ(video_format_for("out/clip.mp4"), VideoFormat::Mp4);
+  EXPECT_EQ(video_format_for("CLIP.MP4"), VideoFormat::Mp4);
+  EXPECT_EQ(video_format_for("clip.y4m"), VideoFormat::Y4m);
+  EXPECT_EQ(video_format_for("clip.Y4M"), VideoFormat::Y4m);
+  EXPECT_EQ(video_format_for("frames"), VideoFormat::PngFrames);
+  EXPECT_EQ(video_format_for("out/frames.v2/"), VideoFormat::PngFrames);
+  EXPECT_EQ(video_format_for("clip.avi"), VideoFormat::Unset);
+  EXPECT_EQ(video_format_for("clip.gif"), VideoFormat::Unset);
+}
+
+TEST(VideoOutput, WritesEachFormat) {
+  const auto dir = test::scratch_dir("output_formats");
+  const Video video = test::moving_gradient(4, 16, 24);
+
+  const VideoOutputResult y4m = write_video(video, dir / "a.y4m");
+  EXPECT_EQ(y4m.format, VideoFormat::Y4m);
+  EXPECT_EQ(y4m.path, dir / "a.y4m");
+  EXPECT_TRUE(y4m.note.empty());
+  EXPECT_EQ(read_video(y4m.path).frames, 4);
+
+  const VideoOutputResult png = write_video(video, dir / "b/");
+  EXPECT_EQ(png.format, VideoFormat::PngFrames);
+  EXPECT_TRUE(std::filesystem::exists(dir / "b" / "frame_0003.png"));
+
+  if (mp4_supported()) {
+    const VideoOutputResult mp4 = write_video(video, dir / "c.mp4");
+    EXPECT_EQ(mp4.format, VideoFormat::Mp4);
+    EXPECT_EQ(mp4.path, dir / "c.mp4");
+    EXPECT_TRUE(mp4.note.empty());
+    EXPECT_EQ(read_video(mp4.path).frames, 4);
+  }
+  EXPECT_THROW(write_video(video, dir / "d.avi"), MediaError);
+}
+
+TEST(VideoOutput, Mp4WithoutFfmpegFallsBackToY4mAndPngFrames) {
+  const auto dir = test::scratch_dir("output_fallback");
+  const Video video = test::moving_gradient(5, 16, 24);
+  const VideoOutputResult result = write_video(video, dir / "clip.mp4", /*mp4_available=*/false);
+  EXPECT_EQ(result.format, VideoFormat::Y4m);
+  EXPECT_EQ(result.path, dir / "clip.y4m");
+  EXPECT_NE(result.note.find("FFmpeg not available in this build: wrote"), std::string::npos);
+  EXPECT_NE(result.note.find("clip_frames"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir / "clip.mp4"));
+  EXPECT_EQ(read_video(result.path).frames, 5);
+  for (int f = 0; f < 5; ++f) {
+    EXPECT_TRUE(std::filesystem::exists(dir / "clip_frames" / ("frame_000" + std::to_string(f) +
+                                                               ".png")));
+  }
+}
+
+TEST(VideoOutput, EmptyVideoIsAMediaError) {
+  const auto dir = test::scratch_dir("output_empty");
+  EXPECT_THROW(write_video(Video{}, dir / "a.mp4"), MediaError);
+  EXPECT_THROW(write_video(Video{}, dir / "a.mp4", false), MediaError);
+  EXPECT_THROW(write_video(Video{}, dir / "frames/"), MediaError);
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+}
+
+}  // namespace
+}  // namespace svgear
