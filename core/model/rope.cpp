@@ -1,0 +1,51 @@
+#include "core/model/rope.h"
+
+#include <ATen/ATen.h>
+
+namespace svgear {
+namespace {
+
+constexpr double kRopeTheta = 10000.0;
+
+// Angles of positions 0..length-1 on an axis of `channels` channels, float64.
+at::Tensor axis_angles(int64_t length, int channels) {
+  at::TensorOptions f64 = at::TensorOptions().dtype(at::kDouble);
+  at::Tensor exponents = at::arange(0, channels, 2, f64) / double(channels);  // [channels / 2]
+  at::Tensor inv_freq = 1.0 / at::pow(kRopeTheta, exponents);
+  return at::outer(at::arange(length, f64), inv_freq);                   // [length, channels / 2]
+}
+
+}  // namespace
+
+RopeAxes rope_axes(int head_dim) {
+  const int spatial = 2 * (head_dim / 6);
+  return RopeAxes{head_dim - 2 * spatial, spatial, spatial};
+}
+
+RopeTable rope_table(int head_dim, const TokenGrid& grid, at::Device device) {
+  const RopeAxes axes = rope_axes(head_dim);
+  const int64_t f = grid.frames;
+  const int64_t h = grid.height;
+  const int64_t w = grid.width;
+  at::Tensor frames = axis_angles(f, axes.frames).view({f, 1, 1, -1}).expand({f, h, w, -1});
+  at::Tensor height = axis_angles(h, axes.height).view({1, h, 1, -1}).expand({f, h, w, -1});
+  at::Tensor width = axis_angles(w, axes.width).view({1, 1, w, -1}).expand({f, h, w, -1});
+  at::Tensor angles = at::cat({frames, height, width}, -1).reshape({f * h * w, head_dim / 2});
+  return RopeTable{at::cos(angles).to(device, at::kFloat),                // [N, head_dim / 2]
+                   at::sin(angles).to(device, at::kFloat)};               // [N, head_dim / 2]
+}
+
+at::Tensor rope_apply(const at::Tensor& x, const RopeTable& table) {
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == table.cos.size(0) && x.size(3) == 2 * table.cos.size(1),
+              "rope_apply: x must be [B, N, heads, head_dim] matching the table, got ", x.sizes());
+  at::Tensor pairs = x.to(at::kFloat).unflatten(-1, {-1, 2});             // [B, N, H, d/2, 2]
+  at::Tensor even = pairs.select(-1, 0);                                   // [B, N, H, d/2]
+  at::Tensor odd = pairs.select(-1, 1);                                    // [B, N, H, d/2]
+  at::Tensor cos = table.cos.unsqueeze(0).unsqueeze(2);                    // [1, N, 1, d/2]
+  at::Tensor sin = table.sin.unsqueeze(0).unsqueeze(2);                    // [1, N, 1, d/2]
+  // (even + i·odd) · (cos + i·sin), as upstream's complex product.
+  return at::stack({even * cos - odd * sin, even * sin + odd * cos}, -1)   // [B, N, H, d/2, 2]
+      .flatten(-2);                                                        // [B, N, H, d]
+}
+
+}  // namespace svgear

@@ -1,0 +1,31 @@
+#pragma once
+// 3-axis rotary position embedding of Wan (upstream `rope_params` / `rope_apply`): each head's
+// channels are split among the frame, height and width axes, and channel pairs (2i, 2i+1) are
+// rotated by position × 10000^(-2j / axis_channels) of their axis.
+
+#include <ATen/core/Tensor.h>
+
+#include "core/attention/attention_backend.h"
+
+namespace svgear {
+
+// Channels of one head given to each axis: height = width = 2 * (head_dim / 6), frames the rest.
+struct RopeAxes {
+  int frames = 0;
+  int height = 0;
+  int width = 0;
+};
+RopeAxes rope_axes(int head_dim);
+
+// cos / sin of every token's angles, [N, head_dim / 2] float32, tokens frame-major as in TokenGrid.
+struct RopeTable {
+  at::Tensor cos;
+  at::Tensor sin;
+};
+// Angles are computed in float64 on the CPU (as upstream), then stored as float32 on `device`.
+RopeTable rope_table(int head_dim, const TokenGrid& grid, at::Device device);
+
+// x: [B, N, heads, head_dim]. Returns x rotated, float32, same shape.
+at::Tensor rope_apply(const at::Tensor& x, const RopeTable& table);
+
+}  // namespace svgear

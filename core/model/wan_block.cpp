@@ -1,0 +1,96 @@
+#include "core/model/wan_block.h"
+
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "core/model/wan_layers.h"
+
+namespace svgear {
+namespace {
+
+// RMSNorm when the model has qk_norm (the gain is then defined), identity otherwise.
+at::Tensor qk_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  return weight.defined() ? wan_rms_norm(x, weight, eps) : x;
+}
+
+}  // namespace
+
+WanBlock::WanBlock(const WanConfig& config, const WanBlockWeights& weights, int layer)
+    : config_(config), weights_(weights), layer_(layer) {}
+
+at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modulation,
+                             const at::Tensor& context, const RopeTable& rope,
+                             const TokenGrid& grid, const DiTForward& call) const {
+  const WanBlockWeights& w = weights_;
+  const int64_t batch = x_in.size(0);
+  const int64_t tokens = x_in.size(1);
+  const int64_t heads = config_.num_heads;
+  const int64_t head_dim = config_.head_dim();
+  const double eps = config_.eps;
+  const at::ScalarType compute = w.self_attn_q_weight.scalar_type();
+
+  // [shift_msa, scale_msa, gate_msa, shift_ffn, scale_ffn, gate_ffn], each [B, 1, dim] float32.
+  std::vector<at::Tensor> mod = (w.modulation + time_modulation).chunk(6, 1);
+  at::Tensor x = x_in;
+
+  // self-attention
+  at::Tensor h = wan_modulate(wan_layer_norm(x, {}, {}, eps), mod[0], mod[1]);   // [B, N, dim]
+  at::Tensor q = qk_norm(wan_linear(h, w.self_attn_q_weight, w.self_attn_q_bias),
+                         w.self_attn_norm_q_weight, eps)
+                     .view({batch, tokens, heads, head_dim});                     // [B, N, H, d]
+  at::Tensor k = qk_norm(wan_linear(h, w.self_attn_k_weight, w.self_attn_k_bias),
+                         w.self_attn_norm_k_weight, eps)
+                     .view({batch, tokens, heads, head_dim});                     // [B, N, H, d]
+  at::Tensor v = wan_linear(h, w.self_attn_v_weight, w.self_attn_v_bias)
+                     .view({batch, tokens, heads, head_dim});                     // [B, N, H, d]
+  q = rope_apply(q, rope);                                                        // float32
+  k = rope_apply(k, rope);                                                        // float32
+  const std::string tap_prefix =
+      call.taps ? "blocks." + std::to_string(layer_) + ".self_attn." : std::string();
+  if (call.taps) {
+    tap(call.taps, tap_prefix + "q", q);
+    tap(call.taps, tap_prefix + "k", k);
+    tap(call.taps, tap_prefix + "v", v);
+  }
+  AttentionCall attention_call;
+  attention_call.layer = layer_;
+  attention_call.num_layers = config_.num_layers;
+  attention_call.step = call.step;
+  attention_call.num_steps = call.num_steps;
+  attention_call.branch = call.branch;
+  attention_call.grid = grid;
+  at::Tensor o = call.attention->forward(q.to(compute).transpose(1, 2),          // [B, H, N, d]
+                                         k.to(compute).transpose(1, 2),
+                                         v.transpose(1, 2), attention_call);
+  o = o.transpose(1, 2).reshape({batch, tokens, heads * head_dim});               // [B, N, dim]
+  if (call.taps) tap(call.taps, tap_prefix + "out", o);
+  at::Tensor y = wan_linear(o, w.self_attn_o_weight, w.self_attn_o_bias);         // [B, N, dim]
+  x = x + y.to(at::kFloat) * mod[2];
+
+  // cross-attention
+  h = w.norm3_weight.defined() ? wan_layer_norm(x, w.norm3_weight, w.norm3_bias, eps) : x;
+  const int64_t context_len = context.size(1);
+  q = qk_norm(wan_linear(h, w.cross_attn_q_weight, w.cross_attn_q_bias),
+              w.cross_attn_norm_q_weight, eps)
+          .view({batch, tokens, heads, head_dim});                                // [B, N, H, d]
+  k = qk_norm(wan_linear(context, w.cross_attn_k_weight, w.cross_attn_k_bias),
+              w.cross_attn_norm_k_weight, eps)
+          .view({batch, context_len, heads, head_dim});                           // [B, L, H, d]
+  v = wan_linear(context, w.cross_attn_v_weight, w.cross_attn_v_bias)
+          .view({batch, context_len, heads, head_dim});                           // [B, L, H, d]
+  o = at::scaled_dot_product_attention(q.to(compute).transpose(1, 2),             // [B, H, N, d]
+                                       k.to(compute).transpose(1, 2), v.transpose(1, 2));
+  o = o.transpose(1, 2).reshape({batch, tokens, heads * head_dim});               // [B, N, dim]
+  y = wan_linear(o, w.cross_attn_o_weight, w.cross_attn_o_bias);                  // [B, N, dim]
+  x = x + y.to(at::kFloat);
+
+  // ffn
+  h = wan_modulate(wan_layer_norm(x, {}, {}, eps), mod[3], mod[4]);               // [B, N, dim]
+  h = at::gelu(wan_linear(h, w.ffn_0_weight, w.ffn_0_bias), "tanh");              // [B, N, ffn_dim]
+  y = wan_linear(h, w.ffn_2_weight, w.ffn_2_bias);                                // [B, N, dim]
+  return x + y.to(at::kFloat) * mod[5];
+}
+
+}  // namespace svgear

@@ -1,0 +1,35 @@
+#pragma once
+// WanBlock: one Wan 2.1 transformer block (upstream WanAttentionBlock, t2v):
+//   x += g1 · SelfAttn(LN(x)·(1+s1)+b1);  x += CrossAttn(LN_affine(x), context);
+//   x += g2 · FFN(LN(x)·(1+s2)+b2)
+// with the six (shift, scale, gate) vectors = learned modulation + time projection. Self-attention
+// goes through the AttentionBackend of the call; cross-attention is dense.
+
+#include <ATen/core/Tensor.h>
+
+#include "core/attention/attention_backend.h"
+#include "core/model/dit_forward.h"
+#include "core/model/rope.h"
+#include "core/model/wan_config.h"
+#include "core/model/wan_weights.h"
+
+namespace svgear {
+
+class WanBlock {
+ public:
+  // A view: config and weights must outlive the block.
+  WanBlock(const WanConfig& config, const WanBlockWeights& weights, int layer);
+
+  // x: [B, N, dim] float32 residual stream; time_modulation: [B, 6, dim] float32 (upstream e0);
+  // context: [B, text_len, dim] embedded text; rope: the table of `grid`. Returns x [B, N, dim].
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& time_modulation,
+                     const at::Tensor& context, const RopeTable& rope, const TokenGrid& grid,
+                     const DiTForward& call) const;
+
+ private:
+  const WanConfig& config_;
+  const WanBlockWeights& weights_;
+  int layer_ = 0;
+};
+
+}  // namespace svgear

@@ -1,0 +1,43 @@
+#pragma once
+// WanDiT: the Wan 2.1 text-to-video diffusion transformer (upstream WanModel, t2v).
+//
+//   WanDiT dit(config, WanWeights::load(config, files));
+//   dit.to(at::kCUDA, at::kBFloat16);
+//   DenseBackend dense;
+//   at::Tensor velocity = dit.forward(latent, t, text, DiTForward{.attention = &dense});
+//
+// Patchify (Conv3d) → N tokens → blocks (self-attention through the AttentionBackend, dense
+// cross-attention, FFN) → modulated head → unpatchify. The residual stream, modulation and head
+// run in float32; matmuls in the weights' dtype.
+
+#include <ATen/core/Tensor.h>
+
+#include "core/model/dit_forward.h"
+#include "core/model/wan_config.h"
+#include "core/model/wan_weights.h"
+
+namespace svgear {
+
+class WanDiT {
+ public:
+  WanDiT(WanConfig config, WanWeights weights);
+
+  const WanConfig& config() const { return config_; }
+  const WanWeights& weights() const { return weights_; }
+
+  // x: [B, in_dim, F, H, W] with F, H, W multiples of the patch; t: [B] timesteps (0..1000,
+  // float); context: [B, L, text_dim] with L <= text_len (zero-padded inside).
+  // Returns [B, out_dim, F, H, W] float32. Throws Cancelled when call.cancel is set (polled before
+  // every block).
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& t, const at::Tensor& context,
+                     const DiTForward& call) const;
+
+  // Matmul weights become `dtype`; norms, modulation, time embedding and head stay float32.
+  void to(at::Device device, at::ScalarType dtype);
+
+ private:
+  WanConfig config_;
+  WanWeights weights_;
+};
+
+}  // namespace svgear

@@ -1,0 +1,24 @@
+#pragma once
+// The small layers every part of the Wan DiT uses, with upstream's precision rules: matmuls run in
+// the weights' dtype (bf16 on GPU), norms and modulation in float32.
+
+#include <ATen/core/Tensor.h>
+
+namespace svgear {
+
+// x @ weight^T + bias, with x cast to the weight's dtype; the result has the weight's dtype.
+at::Tensor wan_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
+
+// LayerNorm over the last dim, computed and returned in float32 (upstream WanLayerNorm);
+// weight and bias are undefined for the norms without affine parameters.
+at::Tensor wan_layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                          double eps);
+
+// RMSNorm over the last dim (upstream WanRMSNorm): normalised in float32, rounded to x's dtype,
+// times the float32 gain, so the result is float32.
+at::Tensor wan_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
+// x · (1 + scale) + shift, in float32 (adaLN modulation).
+at::Tensor wan_modulate(const at::Tensor& x, const at::Tensor& shift, const at::Tensor& scale);
+
+}  // namespace svgear

@@ -1,0 +1,262 @@
+#include "core/model/wan_weights.h"
+
+#include <map>
+#include <sstream>
+#include <string_view>
+
+#include <ATen/ATen.h>
+
+#include "core/model/wan_weight_names.h"
+#include "core/weights/safetensors_file.h"
+
+namespace svgear {
+namespace {
+
+constexpr WeightPrecision kCompute = WeightPrecision::Compute;
+constexpr WeightPrecision kFloat32 = WeightPrecision::Float32;
+
+// The one list of checkpoint names; `Weights` is WanWeights or const WanWeights.
+template <class Weights, class Visit>
+void visit_tensors(Weights& w, const Visit& visit) {
+  auto one = [&](const std::string& name, auto& tensor, WeightPrecision precision) {
+    if (tensor.defined()) visit(name, tensor, precision);
+  };
+  one("patch_embedding.weight", w.patch_embedding_weight, kCompute);
+  one("patch_embedding.bias", w.patch_embedding_bias, kCompute);
+  one("text_embedding.0.weight", w.text_embedding_0_weight, kCompute);
+  one("text_embedding.0.bias", w.text_embedding_0_bias, kCompute);
+  one("text_embedding.2.weight", w.text_embedding_2_weight, kCompute);
+  one("text_embedding.2.bias", w.text_embedding_2_bias, kCompute);
+  one("time_embedding.0.weight", w.time_embedding_0_weight, kFloat32);
+  one("time_embedding.0.bias", w.time_embedding_0_bias, kFloat32);
+  one("time_embedding.2.weight", w.time_embedding_2_weight, kFloat32);
+  one("time_embedding.2.bias", w.time_embedding_2_bias, kFloat32);
+  one("time_projection.1.weight", w.time_projection_1_weight, kFloat32);
+  one("time_projection.1.bias", w.time_projection_1_bias, kFloat32);
+  for (size_t i = 0; i < w.blocks.size(); ++i) {
+    auto& b = w.blocks[i];
+    const std::string p = "blocks." + std::to_string(i) + ".";
+    one(p + "modulation", b.modulation, kFloat32);
+    one(p + "self_attn.q.weight", b.self_attn_q_weight, kCompute);
+    one(p + "self_attn.q.bias", b.self_attn_q_bias, kCompute);
+    one(p + "self_attn.k.weight", b.self_attn_k_weight, kCompute);
+    one(p + "self_attn.k.bias", b.self_attn_k_bias, kCompute);
+    one(p + "self_attn.v.weight", b.self_attn_v_weight, kCompute);
+    one(p + "self_attn.v.bias", b.self_attn_v_bias, kCompute);
+    one(p + "self_attn.o.weight", b.self_attn_o_weight, kCompute);
+    one(p + "self_attn.o.bias", b.self_attn_o_bias, kCompute);
+    one(p + "self_attn.norm_q.weight", b.self_attn_norm_q_weight, kFloat32);
+    one(p + "self_attn.norm_k.weight", b.self_attn_norm_k_weight, kFloat32);
+    one(p + "norm3.weight", b.norm3_weight, kFloat32);
+    one(p + "norm3.bias", b.norm3_bias, kFloat32);
+    one(p + "cross_attn.q.weight", b.cross_attn_q_weight, kCompute);
+    one(p + "cross_attn.q.bias", b.cross_attn_q_bias, kCompute);
+    one(p + "cross_attn.k.weight", b.cross_attn_k_weight, kCompute);
+    one(p + "cross_attn.k.bias", b.cross_attn_k_bias, kCompute);
+    one(p + "cross_attn.v.weight", b.cross_attn_v_weight, kCompute);
+    one(p + "cross_attn.v.bias", b.cross_attn_v_bias, kCompute);
+    one(p + "cross_attn.o.weight", b.cross_attn_o_weight, kCompute);
+    one(p + "cross_attn.o.bias", b.cross_attn_o_bias, kCompute);
+    one(p + "cross_attn.norm_q.weight", b.cross_attn_norm_q_weight, kFloat32);
+    one(p + "cross_attn.norm_k.weight", b.cross_attn_norm_k_weight, kFloat32);
+    one(p + "ffn.0.weight", b.ffn_0_weight, kCompute);
+    one(p + "ffn.0.bias", b.ffn_0_bias, kCompute);
+    one(p + "ffn.2.weight", b.ffn_2_weight, kCompute);
+    one(p + "ffn.2.bias", b.ffn_2_bias, kCompute);
+  }
+  one("head.modulation", w.head_modulation, kFloat32);
+  one("head.head.weight", w.head_head_weight, kFloat32);
+  one("head.head.bias", w.head_head_bias, kFloat32);
+}
+
+at::Tensor meta_tensor(at::IntArrayRef shape) {
+  return at::empty(shape, at::TensorOptions().device(at::kMeta).dtype(at::kFloat));
+}
+
+// Where a checkpoint tensor is stored.
+struct StoredTensor {
+  const SafetensorsFile* file = nullptr;
+  std::string stored_name;
+};
+
+// Every tensor of `files` under its original Wan name. The wrapper prefix is whatever precedes
+// "patch_embedding.weight" (same name in both layouts); tensors outside it (a bundled VAE or text
+// encoder) are ignored.
+std::map<std::string, StoredTensor> index_checkpoint(
+    const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+  constexpr std::string_view kAnchor = "patch_embedding.weight";
+  std::string prefix;
+  bool anchored = false;
+  for (const auto& file : files) {
+    for (const TensorEntry& entry : file->tensors()) {
+      if (!anchored && entry.name.ends_with(kAnchor)) {
+        prefix = entry.name.substr(0, entry.name.size() - kAnchor.size());
+        anchored = true;
+      }
+    }
+  }
+
+  std::vector<std::pair<std::string, StoredTensor>> found;
+  bool diffusers = false;
+  for (const auto& file : files) {
+    for (const TensorEntry& entry : file->tensors()) {
+      if (!entry.name.starts_with(prefix)) continue;
+      std::string local = entry.name.substr(prefix.size());
+      diffusers = diffusers || wan_is_diffusers_name(local);
+      found.push_back({std::move(local), StoredTensor{file.get(), entry.name}});
+    }
+  }
+  std::map<std::string, StoredTensor> index;
+  for (auto& [local, stored] : found) {
+    index.emplace(diffusers ? wan_original_name(local) : local, std::move(stored));
+  }
+  return index;
+}
+
+std::string shape_string(at::IntArrayRef shape) {
+  std::ostringstream os;
+  os << shape;
+  return os.str();
+}
+
+bool is_float_dtype(WeightDtype dtype) {
+  return dtype == WeightDtype::F32 || dtype == WeightDtype::F16 || dtype == WeightDtype::BF16 ||
+         dtype == WeightDtype::F8_E4M3;
+}
+
+std::string file_list(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+  std::string out;
+  for (const auto& file : files) out += (out.empty() ? "" : ", ") + file->path().string();
+  return out.empty() ? "(no files)" : out;
+}
+
+}  // namespace
+
+WanWeights WanWeights::meta(const WanConfig& c) {
+  const int64_t dim = c.dim;
+  const int64_t ffn = c.ffn_dim;
+  WanWeights w;
+  w.patch_embedding_weight =
+      meta_tensor({dim, c.in_dim, c.patch_size[0], c.patch_size[1], c.patch_size[2]});
+  w.patch_embedding_bias = meta_tensor({dim});
+  w.text_embedding_0_weight = meta_tensor({dim, c.text_dim});
+  w.text_embedding_0_bias = meta_tensor({dim});
+  w.text_embedding_2_weight = meta_tensor({dim, dim});
+  w.text_embedding_2_bias = meta_tensor({dim});
+  w.time_embedding_0_weight = meta_tensor({dim, c.freq_dim});
+  w.time_embedding_0_bias = meta_tensor({dim});
+  w.time_embedding_2_weight = meta_tensor({dim, dim});
+  w.time_embedding_2_bias = meta_tensor({dim});
+  w.time_projection_1_weight = meta_tensor({6 * dim, dim});
+  w.time_projection_1_bias = meta_tensor({6 * dim});
+  w.blocks.resize(c.num_layers);
+  for (WanBlockWeights& b : w.blocks) {
+    b.modulation = meta_tensor({1, 6, dim});
+    for (at::Tensor* weight :
+         {&b.self_attn_q_weight, &b.self_attn_k_weight, &b.self_attn_v_weight,
+          &b.self_attn_o_weight, &b.cross_attn_q_weight, &b.cross_attn_k_weight,
+          &b.cross_attn_v_weight, &b.cross_attn_o_weight}) {
+      *weight = meta_tensor({dim, dim});
+    }
+    for (at::Tensor* bias : {&b.self_attn_q_bias, &b.self_attn_k_bias, &b.self_attn_v_bias,
+                             &b.self_attn_o_bias, &b.cross_attn_q_bias, &b.cross_attn_k_bias,
+                             &b.cross_attn_v_bias, &b.cross_attn_o_bias}) {
+      *bias = meta_tensor({dim});
+    }
+    if (c.qk_norm) {
+      b.self_attn_norm_q_weight = meta_tensor({dim});
+      b.self_attn_norm_k_weight = meta_tensor({dim});
+      b.cross_attn_norm_q_weight = meta_tensor({dim});
+      b.cross_attn_norm_k_weight = meta_tensor({dim});
+    }
+    if (c.cross_attn_norm) {
+      b.norm3_weight = meta_tensor({dim});
+      b.norm3_bias = meta_tensor({dim});
+    }
+    b.ffn_0_weight = meta_tensor({ffn, dim});
+    b.ffn_0_bias = meta_tensor({ffn});
+    b.ffn_2_weight = meta_tensor({dim, ffn});
+    b.ffn_2_bias = meta_tensor({dim});
+  }
+  const int64_t head_out = int64_t(c.out_dim) * c.patch_volume();
+  w.head_modulation = meta_tensor({1, 2, dim});
+  w.head_head_weight = meta_tensor({head_out, dim});
+  w.head_head_bias = meta_tensor({head_out});
+  return w;
+}
+
+WanWeights WanWeights::load(const WanConfig& config,
+                            const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+  const std::map<std::string, StoredTensor> index = index_checkpoint(files);
+  for (const auto& [name, stored] : index) {
+    // Scaled fp8 files store a per-tensor scale that plain conversion would ignore.
+    if (name == "scaled_fp8" || name.ends_with(".scale_weight")) {
+      throw WeightsError("Wan weights in " + file_list(files) +
+                         " are scaled fp8 (" + stored.stored_name +
+                         "), which is not supported: use an fp16, bf16 or fp32 checkpoint");
+    }
+  }
+
+  std::vector<std::string> missing;
+  std::vector<std::string> mismatched;
+  WanWeights w = meta(config);
+  w.for_each_tensor_mutable([&](const std::string& name, at::Tensor& tensor, WeightPrecision) {
+    const std::vector<int64_t> expected = tensor.sizes().vec();
+    tensor = at::Tensor();
+    auto it = index.find(name);
+    if (it == index.end()) {
+      missing.push_back(name);
+      return;
+    }
+    const TensorEntry* entry = it->second.file->find(it->second.stored_name);
+    if (entry->shape != expected) {
+      mismatched.push_back("wrong shape: " + name + ": expected " + shape_string(expected) +
+                           ", found " + shape_string(entry->shape) + " in " +
+                           it->second.file->path().string());
+      return;
+    }
+    if (!is_float_dtype(entry->dtype)) {
+      mismatched.push_back("wrong type: " + name + ": expected a floating-point tensor, found " +
+                           weight_dtype_name(entry->dtype) + " in " +
+                           it->second.file->path().string());
+      return;
+    }
+    tensor = it->second.file->load(it->second.stored_name).to(at::kFloat);
+  });
+
+  if (!missing.empty() || !mismatched.empty()) {
+    std::ostringstream os;
+    os << "Wan weights in " << file_list(files) << " do not match the config (dim " << config.dim
+       << ", " << config.num_layers << " layers, " << config.num_heads << " heads): "
+       << missing.size() << " tensor(s) missing, " << mismatched.size()
+       << " with the wrong shape or type. Is this the checkpoint of another model size?";
+    for (const std::string& name : missing) os << "\n  missing: " << name;
+    for (const std::string& what : mismatched) os << "\n  " << what;
+    throw WeightsError(os.str());
+  }
+  return w;
+}
+
+void WanWeights::for_each_tensor(const ConstTensorVisitor& visit) const {
+  visit_tensors(*this, visit);
+}
+
+void WanWeights::for_each_tensor_mutable(const TensorVisitor& visit) {
+  visit_tensors(*this, visit);
+}
+
+std::vector<std::pair<std::string, at::Tensor>> WanWeights::state_dict() const {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  for_each_tensor([&](const std::string& name, const at::Tensor& tensor, WeightPrecision) {
+    out.emplace_back(name, tensor);
+  });
+  return out;
+}
+
+void WanWeights::to(at::Device device, at::ScalarType dtype) {
+  for_each_tensor_mutable([&](const std::string&, at::Tensor& tensor, WeightPrecision precision) {
+    tensor = tensor.to(device, precision == WeightPrecision::Compute ? dtype : at::kFloat);
+  });
+}
+
+}  // namespace svgear

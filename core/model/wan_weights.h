@@ -1,0 +1,138 @@
+#pragma once
+// WanWeights: the tensors of a Wan 2.1 DiT as typed members, each under the original checkpoint
+// key it loads from. Loading finds every tensor in any of the given files, strips a wrapper prefix
+// ("model.diffusion_model." in ComfyUI files), renames Diffusers keys, converts to float32 and
+// checks every shape against the config; to() then moves the tensors for inference.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "core/model/wan_config.h"
+
+namespace svgear {
+
+class SafetensorsFile;
+
+// What to() does with a tensor: matmul operands follow the compute dtype; norms, modulation and the
+// layers upstream runs under autocast(float32) (time embedding, time projection, head) stay fp32.
+enum class WeightPrecision { Unset, Compute, Float32 };
+
+struct WanBlockWeights {
+  // blocks.{i}.modulation  [1, 6, dim]
+  at::Tensor modulation;
+  // blocks.{i}.self_attn.q.weight  [dim, dim]
+  at::Tensor self_attn_q_weight;
+  // blocks.{i}.self_attn.q.bias  [dim]
+  at::Tensor self_attn_q_bias;
+  // blocks.{i}.self_attn.k.weight  [dim, dim]
+  at::Tensor self_attn_k_weight;
+  // blocks.{i}.self_attn.k.bias  [dim]
+  at::Tensor self_attn_k_bias;
+  // blocks.{i}.self_attn.v.weight  [dim, dim]
+  at::Tensor self_attn_v_weight;
+  // blocks.{i}.self_attn.v.bias  [dim]
+  at::Tensor self_attn_v_bias;
+  // blocks.{i}.self_attn.o.weight  [dim, dim]
+  at::Tensor self_attn_o_weight;
+  // blocks.{i}.self_attn.o.bias  [dim]
+  at::Tensor self_attn_o_bias;
+  // blocks.{i}.self_attn.norm_q.weight  [dim] (qk_norm only)
+  at::Tensor self_attn_norm_q_weight;
+  // blocks.{i}.self_attn.norm_k.weight  [dim] (qk_norm only)
+  at::Tensor self_attn_norm_k_weight;
+  // blocks.{i}.norm3.weight  [dim] (cross_attn_norm only)
+  at::Tensor norm3_weight;
+  // blocks.{i}.norm3.bias  [dim] (cross_attn_norm only)
+  at::Tensor norm3_bias;
+  // blocks.{i}.cross_attn.q.weight  [dim, dim]
+  at::Tensor cross_attn_q_weight;
+  // blocks.{i}.cross_attn.q.bias  [dim]
+  at::Tensor cross_attn_q_bias;
+  // blocks.{i}.cross_attn.k.weight  [dim, dim]
+  at::Tensor cross_attn_k_weight;
+  // blocks.{i}.cross_attn.k.bias  [dim]
+  at::Tensor cross_attn_k_bias;
+  // blocks.{i}.cross_attn.v.weight  [dim, dim]
+  at::Tensor cross_attn_v_weight;
+  // blocks.{i}.cross_attn.v.bias  [dim]
+  at::Tensor cross_attn_v_bias;
+  // blocks.{i}.cross_attn.o.weight  [dim, dim]
+  at::Tensor cross_attn_o_weight;
+  // blocks.{i}.cross_attn.o.bias  [dim]
+  at::Tensor cross_attn_o_bias;
+  // blocks.{i}.cross_attn.norm_q.weight  [dim] (qk_norm only)
+  at::Tensor cross_attn_norm_q_weight;
+  // blocks.{i}.cross_attn.norm_k.weight  [dim] (qk_norm only)
+  at::Tensor cross_attn_norm_k_weight;
+  // blocks.{i}.ffn.0.weight  [ffn_dim, dim]
+  at::Tensor ffn_0_weight;
+  // blocks.{i}.ffn.0.bias  [ffn_dim]
+  at::Tensor ffn_0_bias;
+  // blocks.{i}.ffn.2.weight  [dim, ffn_dim]
+  at::Tensor ffn_2_weight;
+  // blocks.{i}.ffn.2.bias  [dim]
+  at::Tensor ffn_2_bias;
+};
+
+struct WanWeights {
+  // patch_embedding.weight  [dim, in_dim, patch_t, patch_h, patch_w]
+  at::Tensor patch_embedding_weight;
+  // patch_embedding.bias  [dim]
+  at::Tensor patch_embedding_bias;
+  // text_embedding.0.weight  [dim, text_dim]
+  at::Tensor text_embedding_0_weight;
+  // text_embedding.0.bias  [dim]
+  at::Tensor text_embedding_0_bias;
+  // text_embedding.2.weight  [dim, dim]
+  at::Tensor text_embedding_2_weight;
+  // text_embedding.2.bias  [dim]
+  at::Tensor text_embedding_2_bias;
+  // time_embedding.0.weight  [dim, freq_dim]
+  at::Tensor time_embedding_0_weight;
+  // time_embedding.0.bias  [dim]
+  at::Tensor time_embedding_0_bias;
+  // time_embedding.2.weight  [dim, dim]
+  at::Tensor time_embedding_2_weight;
+  // time_embedding.2.bias  [dim]
+  at::Tensor time_embedding_2_bias;
+  // time_projection.1.weight  [6 * dim, dim]
+  at::Tensor time_projection_1_weight;
+  // time_projection.1.bias  [6 * dim]
+  at::Tensor time_projection_1_bias;
+  // blocks.{i}.*
+  std::vector<WanBlockWeights> blocks;
+  // head.modulation  [1, 2, dim]
+  at::Tensor head_modulation;
+  // head.head.weight  [out_dim * patch_t * patch_h * patch_w, dim]
+  at::Tensor head_head_weight;
+  // head.head.bias  [out_dim * patch_t * patch_h * patch_w]
+  at::Tensor head_head_bias;
+
+  // The layout for `config`: every tensor an empty meta tensor of its expected shape (no memory).
+  static WanWeights meta(const WanConfig& config);
+
+  // Throws WeightsError listing every missing tensor and every shape mismatch at once.
+  static WanWeights load(const WanConfig& config,
+                         const std::vector<std::shared_ptr<SafetensorsFile>>& files);
+
+  using TensorVisitor = std::function<void(const std::string& name, at::Tensor& tensor,
+                                           WeightPrecision precision)>;
+  using ConstTensorVisitor = std::function<void(const std::string& name, const at::Tensor& tensor,
+                                                WeightPrecision precision)>;
+  // Call `visit` with the original name of every defined tensor, in checkpoint order.
+  void for_each_tensor(const ConstTensorVisitor& visit) const;
+  void for_each_tensor_mutable(const TensorVisitor& visit);
+
+  // (original name, tensor) pairs, ready for write_safetensors.
+  std::vector<std::pair<std::string, at::Tensor>> state_dict() const;
+
+  // Moves every tensor to `device`; Compute tensors become `dtype`, Float32 ones stay float32.
+  void to(at::Device device, at::ScalarType dtype);
+};
+
+}  // namespace svgear

@@ -1,0 +1,97 @@
+#include "core/attention/dense_backend.h"
+
+#include <cmath>
+#include <iostream>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "tests/support/tensor_compare.h"
+
+namespace svgear {
+namespace {
+
+// softmax(q kᵀ / sqrt(d)) v in float64 on the CPU.
+at::Tensor reference_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+  at::Tensor q64 = q.to(at::kCPU, at::kDouble);
+  at::Tensor k64 = k.to(at::kCPU, at::kDouble);
+  at::Tensor v64 = v.to(at::kCPU, at::kDouble);
+  at::Tensor scores = at::matmul(q64, k64.transpose(-1, -2)) / std::sqrt(double(q.size(-1)));
+  return at::matmul(at::softmax(scores, -1), v64);
+}
+
+struct Case {
+  int64_t batch, heads, q_tokens, k_tokens, head_dim;
+};
+// Awkward token counts (not multiples of any tile), Wan's head dims, cross-attention-like N_k.
+const Case kCases[] = {
+    {1, 2, 72, 72, 64}, {2, 3, 1000, 1000, 128}, {1, 4, 257, 77, 64}, {1, 1, 1, 1, 128},
+};
+
+TEST(DenseBackend, SupportsDenseModeOnly) {
+  DenseBackend dense;
+  AttentionConfig config;
+  std::string why;
+  EXPECT_TRUE(dense.supports(config, at::kCPU, &why));
+  EXPECT_TRUE(dense.supports(config, at::Device(at::kCUDA, 0), &why));
+  config.mode = AttentionMode::SvgEar;
+  EXPECT_FALSE(dense.supports(config, at::kCPU, &why));
+  EXPECT_NE(why.find("svgear"), std::string::npos) << why;
+}
+
+TEST(DenseBackend, CpuMatchesSoftmaxAttention) {
+  DenseBackend dense;
+  for (const Case& c : kCases) {
+    at::Tensor q = at::randn({c.batch, c.heads, c.q_tokens, c.head_dim});
+    at::Tensor k = at::randn({c.batch, c.heads, c.k_tokens, c.head_dim});
+    at::Tensor v = at::randn({c.batch, c.heads, c.k_tokens, c.head_dim});
+    EXPECT_TRUE(test::tensors_close(dense.forward(q, k, v, {}), reference_attention(q, k, v), 1e-5))
+        << c.q_tokens << "×" << c.k_tokens << " d" << c.head_dim;
+  }
+}
+
+TEST(DenseBackend, RejectsMismatchedInputs) {
+  DenseBackend dense;
+  at::Tensor q = at::randn({1, 2, 8, 64});
+  EXPECT_THROW(dense.forward(q, at::randn({1, 2, 8, 32}), at::randn({1, 2, 8, 32}), {}),
+               c10::Error);
+  EXPECT_THROW(dense.forward(q, q, at::randn({1, 2, 9, 64}), {}), c10::Error);
+  EXPECT_THROW(dense.forward(q, q.to(at::kDouble), q, {}), c10::Error);
+  EXPECT_THROW(dense.forward(q.flatten(0, 1), q, q, {}), c10::Error);
+}
+
+TEST(DenseBackend, CudaMatchesCpuFloat64) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  DenseBackend dense;
+  for (at::ScalarType dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
+    const double tolerance = dtype == at::kFloat ? 1e-5 : 2e-2;
+    for (const Case& c : kCases) {
+      at::Tensor q = at::randn({c.batch, c.heads, c.q_tokens, c.head_dim});
+      at::Tensor k = at::randn({c.batch, c.heads, c.k_tokens, c.head_dim});
+      at::Tensor v = at::randn({c.batch, c.heads, c.k_tokens, c.head_dim});
+      at::Tensor o = dense.forward(q.to(at::kCUDA, dtype), k.to(at::kCUDA, dtype),
+                                   v.to(at::kCUDA, dtype), {});
+      EXPECT_EQ(o.scalar_type(), dtype);
+      const double err = test::relative_l2(o, reference_attention(q, k, v));
+      std::cout << "[ measured ] dense CUDA " << at::toString(dtype) << " " << c.q_tokens << "×"
+                << c.k_tokens << " d" << c.head_dim << ": relative L2 " << err << "\n";
+      EXPECT_LE(err, tolerance);
+    }
+  }
+}
+
+TEST(DenseBackend, CudaTakesTheDiTLayout) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  // The DiT passes [B, N, H, d] tensors transposed to [B, H, N, d] views.
+  DenseBackend dense;
+  at::Tensor q = at::randn({1, 300, 12, 128});
+  at::Tensor k = at::randn({1, 300, 12, 128});
+  at::Tensor v = at::randn({1, 300, 12, 128});
+  auto view = [](const at::Tensor& t) { return t.to(at::kCUDA, at::kBFloat16).transpose(1, 2); };
+  at::Tensor o = dense.forward(view(q), view(k), view(v), {});
+  EXPECT_TRUE(test::tensors_close(
+      o, reference_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)), 2e-2));
+}
+
+}  // namespace
+}  // namespace svgear

@@ -1,0 +1,109 @@
+#include "core/model/wan_config.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/user_error.h"
+#include "tests/model/tiny_wan.h"
+
+namespace svgear {
+namespace {
+
+// The official Wan2.1-T2V-1.3B config.json: no patch_size, text_dim, qk_norm, cross_attn_norm.
+nlohmann::json official_1_3b() {
+  return nlohmann::json::parse(R"({"_class_name": "WanModel", "_diffusers_version": "0.30.0",
+    "dim": 1536, "eps": 1e-06, "ffn_dim": 8960, "freq_dim": 256, "in_dim": 16,
+    "model_type": "t2v", "num_heads": 12, "num_layers": 30, "out_dim": 16, "text_len": 512})");
+}
+
+// The message of the UserError that from_json throws for `json`, or "" when it does not throw.
+std::string error_of(const nlohmann::json& json) {
+  try {
+    WanConfig::from_json(json);
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(WanConfig, ReadsTheTinyTestModel) {
+  WanConfig c = test::tiny_wan_config();
+  EXPECT_EQ(c.model_type, "t2v");
+  EXPECT_EQ(c.patch_size, (std::array<int, 3>{1, 2, 2}));
+  EXPECT_EQ(c.text_len, 16);
+  EXPECT_EQ(c.in_dim, 16);
+  EXPECT_EQ(c.dim, 128);
+  EXPECT_EQ(c.ffn_dim, 256);
+  EXPECT_EQ(c.freq_dim, 256);
+  EXPECT_EQ(c.text_dim, 64);
+  EXPECT_EQ(c.out_dim, 16);
+  EXPECT_EQ(c.num_heads, 2);
+  EXPECT_EQ(c.num_layers, 2);
+  EXPECT_TRUE(c.qk_norm);
+  EXPECT_TRUE(c.cross_attn_norm);
+  EXPECT_DOUBLE_EQ(c.eps, 1e-6);
+  EXPECT_EQ(c.head_dim(), 64);
+}
+
+TEST(WanConfig, OfficialConfigGetsUpstreamDefaultsForOmittedFields) {
+  WanConfig c = WanConfig::from_json(official_1_3b());
+  WanConfig defaults;
+  EXPECT_EQ(c.to_json(), defaults.to_json());
+  EXPECT_EQ(c.head_dim(), 128);
+}
+
+TEST(WanConfig, JsonRoundTrip) {
+  WanConfig c;
+  c.patch_size = {1, 4, 4};
+  c.dim = 256;
+  c.num_heads = 4;
+  c.qk_norm = false;
+  EXPECT_EQ(WanConfig::from_json(c.to_json()).to_json(), c.to_json());
+}
+
+TEST(WanConfig, ErrorsNameTheField) {
+  nlohmann::json j = official_1_3b();
+  j.erase("dim");
+  EXPECT_NE(error_of(j).find("missing field 'dim'"), std::string::npos) << error_of(j);
+
+  j = official_1_3b();
+  j["num_layers"] = "thirty";
+  EXPECT_NE(error_of(j).find("'num_layers' must be a positive integer"), std::string::npos);
+
+  j = official_1_3b();
+  j["num_heads"] = 0;
+  EXPECT_NE(error_of(j).find("'num_heads' must be a positive integer"), std::string::npos);
+
+  j = official_1_3b();
+  j["num_heads"] = 7;
+  EXPECT_NE(error_of(j).find("not a multiple of num_heads 7"), std::string::npos) << error_of(j);
+
+  j = official_1_3b();
+  j["dim"] = 12 * 3;
+  EXPECT_NE(error_of(j).find("must be even"), std::string::npos) << error_of(j);
+
+  j = official_1_3b();
+  j["model_type"] = "i2v";
+  EXPECT_NE(error_of(j).find("'i2v' is not supported"), std::string::npos) << error_of(j);
+
+  j = official_1_3b();
+  j["window_size"] = {256, 256};
+  EXPECT_NE(error_of(j).find("window_size"), std::string::npos) << error_of(j);
+
+  j = official_1_3b();
+  j["eps"] = -1;
+  EXPECT_NE(error_of(j).find("'eps' must be a positive number"), std::string::npos);
+
+  j = official_1_3b();
+  j["qk_norm"] = "rms_norm_across_heads";
+  EXPECT_NE(error_of(j).find("'qk_norm' must be true or false"), std::string::npos);
+
+  j = official_1_3b();
+  j["patch_size"] = {1, 2};
+  EXPECT_NE(error_of(j).find("'patch_size' must be [frames, height, width]"), std::string::npos);
+
+  EXPECT_NE(error_of(nlohmann::json::array()).find("expected a JSON object"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace svgear

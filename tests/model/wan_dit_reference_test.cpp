@@ -1,0 +1,100 @@
+// The DiT against upstream WanModel (../shared/testvectors/wan/wan_dit_tiny.*), and the same
+// checkpoint in the other layouts the loader accepts.
+
+#include "core/model/wan_dit.h"
+
+#include <iostream>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "core/attention/dense_backend.h"
+#include "core/model/wan_weight_names.h"
+#include "core/weights/safetensors_file.h"
+#include "core/weights/safetensors_writer.h"
+#include "tests/model/tiny_wan.h"
+#include "tests/support/tensor_compare.h"
+#include "tests/support/test_paths.h"
+
+namespace svgear {
+namespace {
+
+constexpr double kFloat32Tolerance = 1e-4;  // testvectors/README.md
+
+at::Tensor run_tiny(const WanWeights& weights, TapSink* taps = nullptr) {
+  const test::TinyWanIo io = test::tiny_wan_io();
+  WanDiT dit(test::tiny_wan_config(), weights);
+  DenseBackend dense;
+  DiTForward call;
+  call.attention = &dense;
+  call.taps = taps;
+  return dit.forward(io.x, io.t, io.context, call);
+}
+
+void expect_close(const char* what, const at::Tensor& actual, const at::Tensor& expected) {
+  std::cout << "[ measured ] " << what << ": relative L2 " << test::relative_l2(actual, expected)
+            << "\n";
+  EXPECT_TRUE(test::tensors_close(actual, expected, kFloat32Tolerance)) << what;
+}
+
+TEST(WanDiTReference, OutputMatchesUpstream) {
+  test::RecordingTaps taps;
+  at::Tensor out = run_tiny(test::tiny_wan_weights(), &taps);
+  const test::TinyWanIo io = test::tiny_wan_io();
+  EXPECT_EQ(out.scalar_type(), at::kFloat);
+  expect_close("out", out, io.out);
+  expect_close("blocks.0.self_attn.q", taps.taps.at("blocks.0.self_attn.q"), io.q_roped);
+  expect_close("blocks.0.self_attn.k", taps.taps.at("blocks.0.self_attn.k"), io.k_roped);
+  expect_close("blocks.0.self_attn.v", taps.taps.at("blocks.0.self_attn.v"), io.v);
+  expect_close("blocks.0.self_attn.out", taps.taps.at("blocks.0.self_attn.out"), io.attn_out);
+  EXPECT_TRUE(taps.taps.contains("blocks.1.self_attn.out"));
+}
+
+// Writes `tensors` (renamed by `rename`) as two shards plus a tensor of another model.
+std::vector<std::shared_ptr<SafetensorsFile>> write_layout(
+    const std::string& folder, const std::function<std::string(const std::string&)>& rename,
+    at::ScalarType dtype) {
+  const auto dir = test::scratch_dir(folder);
+  std::vector<std::pair<std::string, at::Tensor>> shards[2];
+  size_t i = 0;
+  for (const auto& [name, tensor] : test::tiny_wan_weights().state_dict()) {
+    shards[i++ % 2].emplace_back(rename(name), tensor.to(dtype));
+  }
+  shards[1].emplace_back("first_stage_model.decoder.conv_in.weight", at::ones({4, 4}));
+  write_safetensors(dir / "part-1.safetensors", shards[0]);
+  write_safetensors(dir / "part-2.safetensors", shards[1]);
+  return {SafetensorsFile::open(dir / "part-1.safetensors"),
+          SafetensorsFile::open(dir / "part-2.safetensors")};
+}
+
+TEST(WanDiTReference, DiffusersAndPrefixedLayoutsGiveTheIdenticalOutput) {
+  const WanConfig config = test::tiny_wan_config();
+  const at::Tensor reference = run_tiny(test::tiny_wan_weights());
+
+  auto diffusers = write_layout(
+      "diffusers", [](const std::string& name) { return wan_diffusers_name(name); }, at::kFloat);
+  ASSERT_TRUE(diffusers[0]->contains("condition_embedder.time_embedder.linear_1.weight") ||
+              diffusers[1]->contains("condition_embedder.time_embedder.linear_1.weight"));
+  EXPECT_TRUE(at::equal(run_tiny(WanWeights::load(config, diffusers)), reference));
+
+  auto comfy = write_layout(
+      "comfy", [](const std::string& name) { return "model.diffusion_model." + name; },
+      at::kFloat);
+  EXPECT_TRUE(at::equal(run_tiny(WanWeights::load(config, comfy)), reference));
+
+  auto comfy_diffusers = write_layout(
+      "comfy_diffusers",
+      [](const std::string& name) { return "model.diffusion_model." + wan_diffusers_name(name); },
+      at::kFloat);
+  EXPECT_TRUE(at::equal(run_tiny(WanWeights::load(config, comfy_diffusers)), reference));
+}
+
+TEST(WanDiTReference, HalfPrecisionFilesLoadAsFloat32) {
+  auto files = write_layout("bf16", [](const std::string& name) { return name; }, at::kBFloat16);
+  WanWeights w = WanWeights::load(test::tiny_wan_config(), files);
+  EXPECT_EQ(w.blocks[0].self_attn_q_weight.scalar_type(), at::kFloat);
+  EXPECT_TRUE(test::tensors_close(run_tiny(w), test::tiny_wan_io().out, 3e-2));
+}
+
+}  // namespace
+}  // namespace svgear

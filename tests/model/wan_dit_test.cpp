@@ -1,0 +1,123 @@
+#include "core/model/wan_dit.h"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "core/attention/dense_backend.h"
+#include "core/model/wan_random_weights.h"
+#include "tests/model/tiny_wan.h"
+
+namespace svgear {
+namespace {
+
+// Dense attention that records every call it gets.
+class RecordingBackend : public DenseBackend {
+ public:
+  at::Tensor forward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                     const AttentionCall& call) override {
+    calls.push_back(call);
+    q_sizes.push_back(q.sizes().vec());
+    return DenseBackend::forward(q, k, v, call);
+  }
+  std::vector<AttentionCall> calls;
+  std::vector<std::vector<int64_t>> q_sizes;
+};
+
+WanConfig small_config() {
+  WanConfig c = test::tiny_wan_config();
+  c.num_layers = 3;
+  return c;
+}
+
+TEST(WanDiT, FillsTheAttentionCallOfEverySelfAttention) {
+  const WanConfig c = small_config();
+  WanDiT dit(c, wan_random_weights(c, 1));
+  RecordingBackend backend;
+  DiTForward call;
+  call.attention = &backend;
+  call.step = 4;
+  call.num_steps = 50;
+  call.branch = CfgBranch::Uncond;
+  // 2 videos of 3 frames at 8×12 → a 3×4×6 token grid.
+  at::Tensor out = dit.forward(at::randn({2, 16, 3, 8, 12}), at::tensor({999.0f, 10.0f}),
+                               at::randn({2, 5, 64}), call);
+  EXPECT_EQ(out.sizes(), (std::vector<int64_t>{2, 16, 3, 8, 12}));
+  ASSERT_EQ(backend.calls.size(), 3u);
+  for (int layer = 0; layer < 3; ++layer) {
+    const AttentionCall& a = backend.calls[layer];
+    EXPECT_EQ(a.layer, layer);
+    EXPECT_EQ(a.num_layers, 3);
+    EXPECT_EQ(a.step, 4);
+    EXPECT_EQ(a.num_steps, 50);
+    EXPECT_EQ(a.branch, CfgBranch::Uncond);
+    EXPECT_EQ(a.grid.frames, 3);
+    EXPECT_EQ(a.grid.height, 4);
+    EXPECT_EQ(a.grid.width, 6);
+    EXPECT_EQ(backend.q_sizes[layer], (std::vector<int64_t>{2, 2, 72, 64}));  // [B, H, N, d]
+  }
+}
+
+TEST(WanDiT, BatchEntriesAreIndependent) {
+  const WanConfig c = small_config();
+  WanDiT dit(c, wan_random_weights(c, 2));
+  DenseBackend dense;
+  DiTForward call;
+  call.attention = &dense;
+  at::Tensor x = at::randn({2, 16, 1, 4, 6});
+  at::Tensor t = at::tensor({900.0f, 100.0f});
+  at::Tensor context = at::randn({2, 16, 64});
+  at::Tensor both = dit.forward(x, t, context, call);
+  at::Tensor second = dit.forward(x.slice(0, 1), t.slice(0, 1), context.slice(0, 1), call);
+  EXPECT_TRUE(at::allclose(both.slice(0, 1), second, 1e-5, 1e-5));
+}
+
+TEST(WanDiT, RandomWeightsKeepActivationsOrderOne) {
+  WanConfig c = small_config();
+  c.num_layers = 8;
+  WanDiT dit(c, wan_random_weights(c, 3));
+  DenseBackend dense;
+  DiTForward call;
+  call.attention = &dense;
+  at::Tensor out = dit.forward(at::randn({1, 16, 2, 8, 8}), at::tensor({500.0f}),
+                               at::randn({1, 10, 64}), call);
+  EXPECT_TRUE(at::isfinite(out).all().item<bool>());
+  const double std = out.std().item<double>();
+  EXPECT_GT(std, 0.05);
+  EXPECT_LT(std, 20.0);
+}
+
+TEST(WanDiT, CancelTokenStopsTheForward) {
+  const WanConfig c = small_config();
+  WanDiT dit(c, wan_random_weights(c, 4));
+  RecordingBackend backend;
+  CancelToken cancel;
+  cancel.cancel();
+  DiTForward call;
+  call.attention = &backend;
+  call.cancel = &cancel;
+  EXPECT_THROW(dit.forward(at::randn({1, 16, 1, 4, 4}), at::tensor({1.0f}), at::randn({1, 3, 64}),
+                           call),
+               Cancelled);
+  EXPECT_TRUE(backend.calls.empty());
+}
+
+TEST(WanDiT, RejectsInputsThatDoNotFit) {
+  const WanConfig c = small_config();
+  WanDiT dit(c, wan_random_weights(c, 5));
+  DenseBackend dense;
+  DiTForward call;
+  call.attention = &dense;
+  at::Tensor t = at::tensor({1.0f});
+  EXPECT_THROW(dit.forward(at::randn({1, 16, 1, 5, 4}), t, at::randn({1, 3, 64}), call),
+               c10::Error);  // height not a multiple of the patch
+  EXPECT_THROW(dit.forward(at::randn({1, 16, 1, 4, 4}), t, at::randn({1, 17, 64}), call),
+               c10::Error);  // context longer than text_len
+  EXPECT_THROW(dit.forward(at::randn({1, 8, 1, 4, 4}), t, at::randn({1, 3, 64}), call),
+               c10::Error);  // wrong channel count
+  DiTForward no_backend;
+  EXPECT_THROW(dit.forward(at::randn({1, 16, 1, 4, 4}), t, at::randn({1, 3, 64}), no_backend),
+               c10::Error);
+}
+
+}  // namespace
+}  // namespace svgear

@@ -1,0 +1,136 @@
+#include "core/model/wan_weights.h"
+
+#include <set>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "core/model/wan_random_weights.h"
+#include "core/weights/safetensors_file.h"
+#include "core/weights/safetensors_writer.h"
+#include "tests/model/tiny_wan.h"
+#include "tests/support/test_paths.h"
+
+namespace svgear {
+namespace {
+
+using StateDict = std::vector<std::pair<std::string, at::Tensor>>;
+
+StateDict tiny_state_dict() { return test::tiny_wan_weights().state_dict(); }
+
+// The WeightsError message of loading `tensors` (written to a scratch file) with the tiny config.
+std::string load_error(const StateDict& tensors, const std::string& file_name) {
+  const auto path = test::scratch_dir("wan_weights") / file_name;
+  write_safetensors(path, tensors);
+  try {
+    WanWeights::load(test::tiny_wan_config(), {SafetensorsFile::open(path)});
+  } catch (const WeightsError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(WanWeights, LayoutMatchesTheReferenceCheckpoint) {
+  auto file = SafetensorsFile::open(test::testvector("wan/wan_dit_tiny.weights.safetensors"));
+  std::set<std::string> in_file;
+  for (const TensorEntry& entry : file->tensors()) in_file.insert(entry.name);
+  std::set<std::string> in_layout;
+  for (const auto& [name, tensor] : WanWeights::meta(test::tiny_wan_config()).state_dict()) {
+    in_layout.insert(name);
+  }
+  EXPECT_EQ(in_layout, in_file);
+}
+
+TEST(WanWeights, LoadsFloat32CopiesOfTheFile) {
+  auto file = SafetensorsFile::open(test::testvector("wan/wan_dit_tiny.weights.safetensors"));
+  for (const auto& [name, tensor] : tiny_state_dict()) {
+    EXPECT_EQ(tensor.scalar_type(), at::kFloat) << name;
+    EXPECT_TRUE(at::equal(tensor, file->load(name))) << name;
+  }
+}
+
+TEST(WanWeights, MissingTensorsAreAllListed) {
+  StateDict tensors;
+  for (auto& [name, tensor] : tiny_state_dict()) {
+    if (name != "blocks.1.ffn.2.bias" && name != "head.modulation") tensors.emplace_back(name, tensor);
+  }
+  const std::string error = load_error(tensors, "missing.safetensors");
+  EXPECT_NE(error.find("2 tensor(s) missing"), std::string::npos) << error;
+  EXPECT_NE(error.find("missing: blocks.1.ffn.2.bias"), std::string::npos) << error;
+  EXPECT_NE(error.find("missing: head.modulation"), std::string::npos) << error;
+  EXPECT_NE(error.find("missing.safetensors"), std::string::npos) << error;
+}
+
+TEST(WanWeights, WrongShapesAreAllListed) {
+  StateDict tensors = tiny_state_dict();
+  for (auto& [name, tensor] : tensors) {
+    if (name == "blocks.0.self_attn.q.weight") tensor = at::zeros({128, 64});
+    if (name == "blocks.1.ffn.0.weight") tensor = at::zeros({255, 128});
+  }
+  const std::string error = load_error(tensors, "shapes.safetensors");
+  EXPECT_NE(error.find("0 tensor(s) missing, 2 with the wrong shape"), std::string::npos) << error;
+  EXPECT_NE(error.find("blocks.0.self_attn.q.weight: expected [128, 128], found [128, 64]"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("blocks.1.ffn.0.weight: expected [256, 128], found [255, 128]"),
+            std::string::npos)
+      << error;
+}
+
+TEST(WanWeights, IntegerTensorsAreRejected) {
+  StateDict tensors = tiny_state_dict();
+  for (auto& [name, tensor] : tensors) {
+    if (name == "patch_embedding.bias") tensor = tensor.to(at::kLong);
+  }
+  const std::string error = load_error(tensors, "ints.safetensors");
+  EXPECT_NE(error.find("wrong type: patch_embedding.bias"), std::string::npos) << error;
+}
+
+TEST(WanWeights, ScaledFp8IsRejected) {
+  StateDict tensors = tiny_state_dict();
+  tensors.emplace_back("blocks.0.self_attn.q.scale_weight", at::ones({1}));
+  EXPECT_NE(load_error(tensors, "fp8.safetensors").find("scaled fp8"), std::string::npos);
+}
+
+TEST(WanWeights, ToKeepsNormsAndModulationInFloat32) {
+  WanWeights w = test::tiny_wan_weights();
+  w.to(at::kCPU, at::kBFloat16);
+  EXPECT_EQ(w.blocks[0].self_attn_q_weight.scalar_type(), at::kBFloat16);
+  EXPECT_EQ(w.blocks[1].ffn_2_bias.scalar_type(), at::kBFloat16);
+  EXPECT_EQ(w.patch_embedding_weight.scalar_type(), at::kBFloat16);
+  EXPECT_EQ(w.text_embedding_0_weight.scalar_type(), at::kBFloat16);
+  EXPECT_EQ(w.blocks[0].modulation.scalar_type(), at::kFloat);
+  EXPECT_EQ(w.blocks[0].self_attn_norm_q_weight.scalar_type(), at::kFloat);
+  EXPECT_EQ(w.blocks[0].norm3_bias.scalar_type(), at::kFloat);
+  EXPECT_EQ(w.time_projection_1_weight.scalar_type(), at::kFloat);
+  EXPECT_EQ(w.head_head_weight.scalar_type(), at::kFloat);
+  EXPECT_EQ(w.head_modulation.scalar_type(), at::kFloat);
+}
+
+TEST(WanWeights, OptionalNormsFollowTheConfig) {
+  WanConfig c = test::tiny_wan_config();
+  c.qk_norm = false;
+  c.cross_attn_norm = false;
+  for (const auto& [name, tensor] : WanWeights::meta(c).state_dict()) {
+    EXPECT_EQ(name.find("norm"), std::string::npos) << name;
+  }
+}
+
+TEST(WanRandomWeights, DeterministicForASeedWithTheLayoutShapes) {
+  const WanConfig c = test::tiny_wan_config();
+  StateDict a = wan_random_weights(c, 7).state_dict();
+  StateDict b = wan_random_weights(c, 7).state_dict();
+  StateDict other = wan_random_weights(c, 8).state_dict();
+  StateDict meta = WanWeights::meta(c).state_dict();
+  ASSERT_EQ(a.size(), meta.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].first, meta[i].first);
+    EXPECT_EQ(a[i].second.sizes(), meta[i].second.sizes()) << a[i].first;
+    EXPECT_EQ(a[i].second.device(), at::Device(at::kCPU));
+    EXPECT_TRUE(at::equal(a[i].second, b[i].second)) << a[i].first;
+    EXPECT_FALSE(at::equal(a[i].second, other[i].second)) << a[i].first;
+  }
+}
+
+}  // namespace
+}  // namespace svgear
