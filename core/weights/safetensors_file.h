@@ -38,6 +38,7 @@ class SafetensorsFile {
   SafetensorsFile() = default;
   std::filesystem::path path_;
   SafetensorsHeader header_;
+  std::map<std::string, size_t, std::less<>> index_;  // name → position in header_.tensors
   const uint8_t* map_ = nullptr;
   uint64_t map_bytes_ = 0;
 };

@@ -1,0 +1,322 @@
+#include "core/weights/safetensors_header.h"
+
+#include <algorithm>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+
+namespace svgear {
+namespace {
+
+using nlohmann::json;
+
+// The reference implementation refuses headers above 100 MB; a real one is a few hundred KB.
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+constexpr const char* kCorrupt = "the file is truncated or corrupt: download it again";
+constexpr const char* kSupportedDtypes = "F32, F16, BF16, F8_E4M3, I64, I32, U8, BOOL";
+
+constexpr WeightDtype kAllDtypes[] = {WeightDtype::F32,     WeightDtype::F16, WeightDtype::BF16,
+                                      WeightDtype::F8_E4M3, WeightDtype::I64, WeightDtype::I32,
+                                      WeightDtype::U8,      WeightDtype::Bool};
+
+// Names and values come from the file: cut long ones (at a UTF-8 boundary, so the message stays
+// valid UTF-8) to keep messages readable.
+std::string quote_name(std::string_view text) {
+  constexpr size_t kMaxChars = 120;
+  if (text.size() <= kMaxChars) return "'" + std::string(text) + "'";
+  size_t cut = kMaxChars;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return "'" + std::string(text.substr(0, cut)) + "...'";
+}
+
+// nlohmann's messages quote the offending bytes verbatim, which may be invalid UTF-8.
+std::string printable_ascii(std::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, 200)) out += (c >= 0x20 && c < 0x7F) ? c : '?';
+  return out;
+}
+
+[[noreturn]] void fail(std::string_view label, std::string_view what, std::string_view advice) {
+  throw WeightsError(std::string(label) + ": " + std::string(what) + " (" + std::string(advice) +
+                     ")");
+}
+
+[[noreturn]] void fail_tensor(std::string_view label, std::string_view tensor,
+                              std::string_view what, std::string_view advice = kCorrupt) {
+  fail(label, "tensor " + quote_name(tensor) + ": " + std::string(what), advice);
+}
+
+std::string format_shape(const std::vector<int64_t>& shape) {
+  constexpr size_t kMaxDims = 12;
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size() && i < kMaxDims; ++i) {
+    if (i > 0) out += ", ";
+    out += std::to_string(shape[i]);
+  }
+  if (shape.size() > kMaxDims) out += ", ... (" + std::to_string(shape.size()) + " dims)";
+  return out + "]";
+}
+
+// "an array", "a number", ...
+std::string kind_of(const json& value) {
+  std::string name = value.type_name();
+  return (name[0] == 'a' || name[0] == 'o' ? "an " : "a ") + name;
+}
+
+WeightDtype parse_dtype(std::string_view name) {
+  for (WeightDtype dtype : kAllDtypes) {
+    if (name == weight_dtype_name(dtype)) return dtype;
+  }
+  return WeightDtype::Unset;
+}
+
+const json& require_field(const json& entry, const char* field, std::string_view label,
+                          std::string_view tensor) {
+  auto it = entry.find(field);
+  if (it == entry.end()) fail_tensor(label, tensor, std::string("missing \"") + field + "\"");
+  return *it;
+}
+
+// A JSON number that is a non-negative integer fitting in int64 (dimensions and offsets both are,
+// so that byte counts later fit the signed sizes LibTorch uses).
+uint64_t require_count(const json& value, const char* what, std::string_view label,
+                       std::string_view tensor) {
+  if (value.is_number_unsigned()) {
+    uint64_t v = value.get<uint64_t>();
+    if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      fail_tensor(label, tensor, std::string(what) + " " + std::to_string(v) + " is too large");
+    }
+    return v;
+  }
+  // "-0" parses as a signed zero.
+  if (value.is_number_integer() && value.get<int64_t>() == 0) return 0;
+  if (value.is_number_integer()) {
+    fail_tensor(label, tensor,
+                std::string(what) + " " + std::to_string(value.get<int64_t>()) + " is negative");
+  }
+  if (value.is_number_float()) {
+    fail_tensor(label, tensor, std::string(what) + " " + value.dump() + " is not an integer");
+  }
+  fail_tensor(label, tensor, std::string(what) + " is " + kind_of(value) + ", not an integer");
+}
+
+TensorEntry parse_entry(const std::string& name, const json& entry, uint64_t data_size,
+                        std::string_view label) {
+  if (!entry.is_object()) {
+    fail_tensor(label, name, "the entry is " + kind_of(entry) + ", not an object");
+  }
+  TensorEntry out;
+  out.name = name;
+
+  const json& dtype = require_field(entry, "dtype", label, name);
+  if (!dtype.is_string()) fail_tensor(label, name, "\"dtype\" is not a string");
+  out.dtype = parse_dtype(dtype.get_ref<const std::string&>());
+  if (out.dtype == WeightDtype::Unset) {
+    fail_tensor(label, name,
+                "unsupported dtype " + quote_name(dtype.get_ref<const std::string&>()) +
+                    "; supported dtypes are " + kSupportedDtypes,
+                "convert the file to one of the supported dtypes");
+  }
+
+  const json& shape = require_field(entry, "shape", label, name);
+  if (!shape.is_array()) fail_tensor(label, name, "\"shape\" is not an array");
+  out.shape.reserve(shape.size());  // bounded by the header size, which was checked
+  // The product of max(dim, 1) bounds every contiguous stride, so it must fit too.
+  uint64_t stride_bound = 1;
+  uint64_t numel = 1;
+  for (const json& dim : shape) {
+    uint64_t d = require_count(dim, "dimension", label, name);
+    out.shape.push_back(static_cast<int64_t>(d));
+    if (__builtin_mul_overflow(stride_bound, std::max<uint64_t>(d, 1), &stride_bound) ||
+        stride_bound > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      fail_tensor(label, name, "shape has too many elements (more than 2^63)");
+    }
+    numel *= d;  // cannot overflow: numel <= stride_bound
+  }
+  uint64_t expected_bytes = 0;
+  if (__builtin_mul_overflow(numel, static_cast<uint64_t>(weight_dtype_bytes(out.dtype)),
+                             &expected_bytes)) {
+    fail_tensor(label, name, "shape " + format_shape(out.shape) + " has more than 2^64 bytes");
+  }
+
+  const json& offsets = require_field(entry, "data_offsets", label, name);
+  if (!offsets.is_array() || offsets.size() != 2) {
+    fail_tensor(label, name, "\"data_offsets\" is not an array [begin, end]");
+  }
+  out.data_begin = require_count(offsets[0], "data offset", label, name);
+  out.data_end = require_count(offsets[1], "data offset", label, name);
+  std::string range =
+      "[" + std::to_string(out.data_begin) + ", " + std::to_string(out.data_end) + "]";
+  if (out.data_begin > out.data_end) {
+    fail_tensor(label, name, "data_offsets " + range + " end before they begin");
+  }
+  if (out.data_end > data_size) {
+    fail_tensor(label, name,
+                "data_offsets " + range + " reach past the end of the data section (" +
+                    std::to_string(data_size) + " bytes)");
+  }
+  if (out.data_end - out.data_begin != expected_bytes) {
+    fail_tensor(label, name,
+                "shape " + format_shape(out.shape) + " of " + weight_dtype_name(out.dtype) +
+                    " needs " + std::to_string(expected_bytes) + " bytes but data_offsets " +
+                    range + " hold " + std::to_string(out.data_end - out.data_begin));
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_metadata(const json& value, std::string_view label) {
+  if (!value.is_object()) {
+    fail(label, "\"__metadata__\" is " + kind_of(value) + ", not an object", kCorrupt);
+  }
+  std::map<std::string, std::string> out;
+  for (const auto& [key, item] : value.items()) {
+    if (!item.is_string()) {
+      fail(label, "metadata " + quote_name(key) + " is " + kind_of(item) + ", not a string",
+           kCorrupt);
+    }
+    out.emplace(key, item.get<std::string>());
+  }
+  return out;
+}
+
+// nlohmann keeps the last of duplicate keys silently; a file with two tensors of one name is
+// ambiguous, so the parser callback rejects duplicates in every object as they are read.
+json parse_json_rejecting_duplicates(const char* begin, const char* end, std::string_view label) {
+  std::vector<std::set<std::string>> open_objects;
+  std::optional<std::string> tensor;  // the current top-level key, when the root is an object
+  auto callback = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      open_objects.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      open_objects.pop_back();
+    } else if (event == json::parse_event_t::key) {
+      const std::string& key = parsed.get_ref<const std::string&>();
+      bool fresh = open_objects.back().insert(key).second;
+      if (depth == 1) {
+        tensor = key;
+        if (!fresh) fail_tensor(label, key, "the name appears twice in the header");
+      } else if (!fresh) {
+        if (depth == 2 && tensor == "__metadata__") {
+          fail(label, "metadata " + quote_name(key) + " appears twice", kCorrupt);
+        }
+        if (tensor) fail_tensor(label, *tensor, "field " + quote_name(key) + " appears twice");
+        fail(label, "key " + quote_name(key) + " appears twice in one object", kCorrupt);
+      }
+    }
+    return true;
+  };
+  try {
+    return json::parse(begin, end, callback);
+  } catch (const json::exception& e) {
+    // e.what() is "[json.exception.<kind>] <description>; last read: '<input bytes>'"; only the
+    // description is ours to inspect, the quoted input could say anything.
+    std::string_view what = e.what();
+    if (size_t prefix = what.find("] "); prefix != std::string_view::npos) {
+      what.remove_prefix(prefix + 2);
+    }
+    std::string_view description = what.substr(0, what.find("; last read"));
+    bool utf8 = description.find("ill-formed UTF-8") != std::string_view::npos;
+    fail(label,
+         std::string(utf8 ? "the header is not valid UTF-8 (" : "the header is not valid JSON (") +
+             printable_ascii(what) + ")",
+         kCorrupt);
+  }
+}
+
+}  // namespace
+
+int weight_dtype_bytes(WeightDtype dtype) {
+  switch (dtype) {
+    case WeightDtype::F32: return 4;
+    case WeightDtype::F16: return 2;
+    case WeightDtype::BF16: return 2;
+    case WeightDtype::F8_E4M3: return 1;
+    case WeightDtype::I64: return 8;
+    case WeightDtype::I32: return 4;
+    case WeightDtype::U8: return 1;
+    case WeightDtype::Bool: return 1;
+    case WeightDtype::Unset: return 0;
+  }
+  return 0;
+}
+
+const char* weight_dtype_name(WeightDtype dtype) {
+  switch (dtype) {
+    case WeightDtype::F32: return "F32";
+    case WeightDtype::F16: return "F16";
+    case WeightDtype::BF16: return "BF16";
+    case WeightDtype::F8_E4M3: return "F8_E4M3";
+    case WeightDtype::I64: return "I64";
+    case WeightDtype::I32: return "I32";
+    case WeightDtype::U8: return "U8";
+    case WeightDtype::Bool: return "BOOL";
+    case WeightDtype::Unset: return "unset";
+  }
+  return "unset";
+}
+
+SafetensorsHeader parse_safetensors_header(const uint8_t* file_data, uint64_t file_size,
+                                           std::string_view file_label) {
+  if (file_size < 8) {
+    fail(file_label,
+         "the file has " + std::to_string(file_size) +
+             " bytes, fewer than the 8-byte header length of a safetensors file",
+         kCorrupt);
+  }
+  uint64_t header_bytes = 0;
+  for (int i = 7; i >= 0; --i) header_bytes = (header_bytes << 8) | file_data[i];
+  if (header_bytes > file_size - 8) {
+    fail(file_label,
+         "the header claims " + std::to_string(header_bytes) + " bytes but the file has only " +
+             std::to_string(file_size - 8) + " after the length field",
+         kCorrupt);
+  }
+  if (header_bytes > kMaxHeaderBytes) {
+    fail(file_label,
+         "the header claims " + std::to_string(header_bytes) + " bytes, above the " +
+             std::to_string(kMaxHeaderBytes) + "-byte limit",
+         "this is not a safetensors file, or it is corrupt: download it again");
+  }
+
+  const char* text = reinterpret_cast<const char*>(file_data + 8);
+  json root = parse_json_rejecting_duplicates(text, text + header_bytes, file_label);
+  if (!root.is_object()) {
+    fail(file_label, "the header is " + kind_of(root) + ", not an object", kCorrupt);
+  }
+
+  SafetensorsHeader header;
+  header.data_offset = 8 + header_bytes;
+  uint64_t data_size = file_size - header.data_offset;
+  header.tensors.reserve(root.size());
+  for (const auto& [name, entry] : root.items()) {
+    if (name == "__metadata__") {
+      header.metadata = parse_metadata(entry, file_label);
+    } else {
+      header.tensors.push_back(parse_entry(name, entry, data_size, file_label));
+    }
+  }
+
+  std::sort(header.tensors.begin(), header.tensors.end(),
+            [](const TensorEntry& a, const TensorEntry& b) {
+              if (a.data_begin != b.data_begin) return a.data_begin < b.data_begin;
+              if (a.data_end != b.data_end) return a.data_end < b.data_end;
+              return a.name < b.name;
+            });
+  // Empty ranges share no bytes, so only non-empty ones can overlap.
+  const TensorEntry* furthest = nullptr;
+  for (const TensorEntry& entry : header.tensors) {
+    if (entry.data_begin == entry.data_end) continue;
+    if (furthest && entry.data_begin < furthest->data_end) {
+      fail_tensor(file_label, entry.name,
+                  "its data [" + std::to_string(entry.data_begin) + ", " +
+                      std::to_string(entry.data_end) + "] overlaps tensor " +
+                      quote_name(furthest->name) + " [" + std::to_string(furthest->data_begin) +
+                      ", " + std::to_string(furthest->data_end) + "]");
+    }
+    if (!furthest || entry.data_end > furthest->data_end) furthest = &entry;
+  }
+  return header;
+}
+
+}  // namespace svgear
