@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/version.h>
 
 #include "app/cli_args.h"

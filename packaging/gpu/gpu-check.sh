@@ -19,11 +19,14 @@ torch_root=$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__)
 echo "torch: $torch_root ($(python3 -c 'import torch; print(torch.__version__, torch.version.cuda)'))"
 
 t0=$(date +%s)
+# /usr/bin/g++, not the image's /opt/gcc: binaries built with the latter crash at exit
+# ("free(): invalid pointer") when they load the wheel's LibTorch — two libstdc++ runtimes.
 cmake --preset gpu \
   -DSVGEAR_TORCH_ROOT="$torch_root" \
   -DCMAKE_PREFIX_PATH="$deps/usr" \
   -DZLIB_INCLUDE_DIR="$deps/usr/include" -DZLIB_LIBRARY="$deps/usr/lib/x86_64-linux-gnu/libz.a" \
-  -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" > "$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
+  -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
+  -DCMAKE_CXX_COMPILER=/usr/bin/g++ -DCMAKE_C_COMPILER=/usr/bin/gcc -DCMAKE_CUDA_HOST_COMPILER=/usr/bin/g++ > "$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
 cmake --build build/gpu -j "$(nproc)" > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; tail -20 "$OUT/build.log"; exit 1; }
 t1=$(date +%s)
 echo "build: $((t1 - t0)) s"
