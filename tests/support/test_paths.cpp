@@ -20,9 +20,23 @@ std::filesystem::path testvector(const std::string& relative) {
   return path;
 }
 
+namespace {
+
+// Removes this process's scratch root when the test program exits.
+struct ScratchRoot {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("svgear-test-" + std::to_string(::getpid()));
+  ~ScratchRoot() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+}  // namespace
+
 std::filesystem::path scratch_dir(const std::string& name) {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("svgear-test-" + std::to_string(::getpid())) / name;
+  static ScratchRoot root;
+  std::filesystem::path dir = root.path / name;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
