@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "app/commands.h"
+#include "core/io/exit_without_teardown.h"
 #include "core/user_error.h"
 
 namespace {
@@ -17,9 +18,7 @@ commands:
   random-model  write a model folder with random weights (tests, benchmarks, first runs)
 )";
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
@@ -38,3 +37,7 @@ int main(int argc, char** argv) {
     return 3;
   }
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { svgear::exit_without_teardown(run(argc, argv)); }
