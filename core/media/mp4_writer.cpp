@@ -12,13 +12,11 @@
 #include <vector>
 
 extern "C" {
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
 #include <libavutil/log.h>
-#include <libswscale/swscale.h>
 }
 
 #include "core/io/atomic_file.h"
+#include "core/media/ffmpeg_handles.h"
 
 namespace svgear {
 namespace {
@@ -27,24 +25,6 @@ constexpr std::array<const char*, 10> kPresets = {"ultrafast", "superfast", "ver
                                                   "fast",      "medium",    "slow",     "slower",
                                                   "veryslow",  "placebo"};
 
-std::string av_error_text(int code) {
-  char text[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(code, text, sizeof text);
-  return text;
-}
-
-struct CodecContextDeleter {
-  void operator()(AVCodecContext* context) const { avcodec_free_context(&context); }
-};
-struct FrameDeleter {
-  void operator()(AVFrame* frame) const { av_frame_free(&frame); }
-};
-struct PacketDeleter {
-  void operator()(AVPacket* packet) const { av_packet_free(&packet); }
-};
-struct SwsDeleter {
-  void operator()(SwsContext* context) const { sws_freeContext(context); }
-};
 struct OutputDeleter {
   void operator()(AVFormatContext* format) const {
     if (format->pb) avio_closep(&format->pb);
@@ -160,7 +140,7 @@ class Mp4Encoder {
   void check(int code, const char* step) const {
     if (code < 0) {
       throw MediaError("cannot write '" + shown_path_.string() + "': " + step + " failed (" +
-                       av_error_text(code) + ")");
+                       ffmpeg::error_text(code) + ")");
     }
   }
 
@@ -185,10 +165,10 @@ class Mp4Encoder {
   int64_t next_pts_ = 0;
   std::unique_ptr<AVFormatContext, OutputDeleter> format_;
   AVStream* stream_ = nullptr;
-  std::unique_ptr<AVCodecContext, CodecContextDeleter> codec_;
-  std::unique_ptr<AVFrame, FrameDeleter> frame_;
-  std::unique_ptr<AVPacket, PacketDeleter> packet_;
-  std::unique_ptr<SwsContext, SwsDeleter> sws_;
+  ffmpeg::CodecContextPtr codec_;
+  ffmpeg::FramePtr frame_;
+  ffmpeg::PacketPtr packet_;
+  ffmpeg::SwsPtr sws_;
 };
 
 }  // namespace

@@ -13,13 +13,7 @@
 #include "svgear/build_config.h"
 
 #if SVGEAR_HAVE_FFMPEG
-#include <memory>
-
-extern "C" {
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
-#include <libswscale/swscale.h>
-}
+#include "core/media/ffmpeg_handles.h"
 #endif
 
 namespace svgear {
@@ -112,24 +106,6 @@ Video read_y4m(const std::filesystem::path& path) {
 struct InputDeleter {
   void operator()(AVFormatContext* format) const { avformat_close_input(&format); }
 };
-struct CodecContextDeleter {
-  void operator()(AVCodecContext* context) const { avcodec_free_context(&context); }
-};
-struct FrameDeleter {
-  void operator()(AVFrame* frame) const { av_frame_free(&frame); }
-};
-struct PacketDeleter {
-  void operator()(AVPacket* packet) const { av_packet_free(&packet); }
-};
-struct SwsDeleter {
-  void operator()(SwsContext* context) const { sws_freeContext(context); }
-};
-
-std::string av_error_text(int code) {
-  char text[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(code, text, sizeof text);
-  return text;
-}
 
 // Decodes the best video stream of any file FFmpeg can open.
 class FfmpegDecoder {
@@ -169,7 +145,7 @@ class FfmpegDecoder {
 
  private:
   void check(int code, const char* step) const {
-    if (code < 0) fail(path_, std::string(step) + " failed (" + av_error_text(code) + ")");
+    if (code < 0) fail(path_, std::string(step) + " failed (" + ffmpeg::error_text(code) + ")");
   }
 
   // Sends a packet (nullptr: end of stream) and converts every frame the decoder has ready.
@@ -209,10 +185,10 @@ class FfmpegDecoder {
   std::filesystem::path path_;
   std::unique_ptr<AVFormatContext, InputDeleter> format_;
   int stream_index_ = -1;
-  std::unique_ptr<AVCodecContext, CodecContextDeleter> codec_;
-  std::unique_ptr<AVFrame, FrameDeleter> frame_;
-  std::unique_ptr<AVPacket, PacketDeleter> packet_;
-  std::unique_ptr<SwsContext, SwsDeleter> sws_;
+  ffmpeg::CodecContextPtr codec_;
+  ffmpeg::FramePtr frame_;
+  ffmpeg::PacketPtr packet_;
+  ffmpeg::SwsPtr sws_;
   Video video_;
 };
 
