@@ -1,0 +1,43 @@
+#pragma once
+// block_sparse_attention: attention over the routed (query cluster, key cluster) blocks of permuted
+// tensors (SVG2, spec §2.6), optionally with SVG-EAR's centroid compensation of the skipped blocks
+// (spec §3.2).
+//
+// Shapes (BH = batch·heads, Qc/Kc = query/key clusters, d = head dim); every tensor on one device,
+// CPU or CUDA:
+//   qp         [BH, Nq, d] any floating dtype, rows permuted by query cluster
+//   kp, vp     [BH, Nk, d] floating, rows permuted by key cluster (v follows k's permutation)
+//   q_offsets  [BH, Qc+1] int64, k_offsets [BH, Kc+1] int64: cluster c owns rows [off[c], off[c+1]);
+//              off[:, 0] = 0 and off[:, last] = the row count (not checked: that costs a host sync)
+//   block_mask [BH, Qc, Kc] bool, true = computed exactly
+//   returns    [BH, Nq, d] in qp's dtype and permuted query order
+//
+// For a query token q of cluster i the output is Σ w·v / Σ w over the keys of every routed key
+// cluster (w = e^{s·q·k_t}) and, with compensation, one virtual key per skipped non-empty key cluster
+// j: w = n_j·e^{s·q·k̄_j} with value v̄_j. A query with nothing to attend outputs zeros.
+// Accumulates in fp32; agrees with a float64 evaluation to ~1e-6 relative L2 for fp32 inputs.
+
+#include <ATen/core/Tensor.h>
+
+namespace svgear {
+
+// Skipped blocks stand in as their key cluster: centroid key, mean value, weight n_j (spec §3.2).
+struct CentroidCompensation {
+  at::Tensor k_centroids;  // [BH, Kc, d] floating
+  at::Tensor v_means;      // [BH, Kc, d] floating
+  at::Tensor k_sizes;      // [BH, Kc] int64
+};
+
+// compensation = nullptr is SVG2: skipped blocks are dropped.
+at::Tensor block_sparse_attention(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp,
+                                  const at::Tensor& q_offsets, const at::Tensor& k_offsets,
+                                  const at::Tensor& block_mask, double scale,
+                                  const CentroidCompensation* compensation);
+
+// ATen reference for CPU and CUDA tensors alike; call block_sparse_attention, which validates.
+at::Tensor block_sparse_attention_reference(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp,
+                                            const at::Tensor& q_offsets, const at::Tensor& k_offsets,
+                                            const at::Tensor& block_mask, double scale,
+                                            const CentroidCompensation* compensation);
+
+}  // namespace svgear

@@ -1,0 +1,61 @@
+#include "kernels/error_probe/error_probe.h"
+
+#include <utility>
+
+#include <ATen/ATen.h>
+
+namespace svgear {
+namespace {
+
+void check_centroids(const at::Tensor& q_centroids, const at::Tensor& k_centroids) {
+  TORCH_CHECK(q_centroids.dim() == 3, "q_centroids must be [BH, Qc, d], got ", q_centroids.sizes());
+  TORCH_CHECK(k_centroids.dim() == 3 && k_centroids.size(0) == q_centroids.size(0) &&
+                  k_centroids.size(2) == q_centroids.size(2),
+              "k_centroids must be [BH, Kc, d] = [", q_centroids.size(0), ", Kc, ", q_centroids.size(2),
+              "], got ", k_centroids.sizes());
+  TORCH_CHECK(q_centroids.scalar_type() == at::kFloat && k_centroids.scalar_type() == at::kFloat,
+              "q_centroids and k_centroids must be float32, got ", q_centroids.scalar_type(), " and ",
+              k_centroids.scalar_type());
+  TORCH_CHECK(k_centroids.device() == q_centroids.device(), "k_centroids must be on ", q_centroids.device(),
+              ", got ", k_centroids.device());
+}
+
+}  // namespace
+
+at::Tensor centroid_logits(const at::Tensor& q_centroids, const at::Tensor& k_centroids, double scale) {
+  check_centroids(q_centroids, k_centroids);
+  return centroid_logits_reference(q_centroids, k_centroids, scale);
+}
+
+ProbeResult error_probe(const at::Tensor& q_centroids, const at::Tensor& k_centroids, const at::Tensor& kp,
+                        const at::Tensor& vp, const at::Tensor& k_offsets, const at::Tensor& q_sizes,
+                        const at::Tensor& v_means, double scale, double gamma) {
+  check_centroids(q_centroids, k_centroids);
+  const int64_t bh = q_centroids.size(0);
+  const int64_t query_clusters = q_centroids.size(1);
+  const int64_t key_clusters = k_centroids.size(1);
+  const int64_t head_dim = q_centroids.size(2);
+  TORCH_CHECK(key_clusters >= 1, "k_centroids needs at least one key cluster, got ", k_centroids.sizes());
+  TORCH_CHECK(kp.dim() == 3 && kp.size(0) == bh && kp.size(2) == head_dim, "kp must be [BH, N, d] = [", bh,
+              ", N, ", head_dim, "], got ", kp.sizes());
+  TORCH_CHECK(vp.sizes() == kp.sizes(), "vp must be [BH, N, d] = ", kp.sizes(), ", got ", vp.sizes());
+  TORCH_CHECK(at::isFloatingType(kp.scalar_type()) && at::isFloatingType(vp.scalar_type()),
+              "kp and vp must be floating point, got ", kp.scalar_type(), " and ", vp.scalar_type());
+  TORCH_CHECK(k_offsets.dim() == 2 && k_offsets.size(0) == bh && k_offsets.size(1) == key_clusters + 1,
+              "k_offsets must be [BH, Kc+1] = [", bh, ", ", key_clusters + 1, "], got ", k_offsets.sizes());
+  TORCH_CHECK(k_offsets.scalar_type() == at::kLong, "k_offsets must be int64, got ", k_offsets.scalar_type());
+  TORCH_CHECK(q_sizes.dim() == 2 && q_sizes.size(0) == bh && q_sizes.size(1) == query_clusters,
+              "q_sizes must be [BH, Qc] = [", bh, ", ", query_clusters, "], got ", q_sizes.sizes());
+  TORCH_CHECK(q_sizes.scalar_type() == at::kLong, "q_sizes must be int64, got ", q_sizes.scalar_type());
+  TORCH_CHECK(v_means.sizes() == k_centroids.sizes(), "v_means must be [BH, Kc, d] = ", k_centroids.sizes(),
+              ", got ", v_means.sizes());
+  TORCH_CHECK(v_means.scalar_type() == at::kFloat, "v_means must be float32, got ", v_means.scalar_type());
+  for (const auto& [tensor, name] : {std::pair{&kp, "kp"}, std::pair{&vp, "vp"}, std::pair{&k_offsets, "k_offsets"},
+                                     std::pair{&q_sizes, "q_sizes"}, std::pair{&v_means, "v_means"}}) {
+    TORCH_CHECK(tensor->device() == q_centroids.device(), name, " must be on ", q_centroids.device(), ", got ",
+                tensor->device());
+  }
+  return error_probe_reference(q_centroids, k_centroids, kp, vp, k_offsets, q_sizes, v_means, scale, gamma);
+}
+
+}  // namespace svgear

@@ -1,0 +1,50 @@
+#pragma once
+// error_probe: SVG-EAR's per-block estimate of the error that centroid compensation would cause
+// (spec §3.3), and the fp32 centroid logits both routing rules start from (spec §2.4, P8).
+//
+// Shapes (BH = batch·heads, Qc/Kc = query/key clusters, N = tokens, d = head dim); every tensor on one
+// device, CPU or CUDA:
+//   q_centroids [BH, Qc, d] f32, k_centroids [BH, Kc, d] f32   k-means centroids q̄_i, k̄_j
+//   kp, vp      [BH, N, d]  any floating dtype                 keys and values permuted by key cluster
+//   k_offsets   [BH, Kc+1]  int64                              cluster j owns rows [k_offsets[j],
+//                                                              k_offsets[j+1]); k_offsets[:, 0] = 0,
+//                                                              k_offsets[:, Kc] = N (not checked: that
+//                                                              would cost a host sync)
+//   q_sizes     [BH, Qc]    int64                              m_i
+//   v_means     [BH, Kc, d] f32                                v̄_j, 0 for empty clusters
+//
+// Accuracy: fp32 throughout. log_error agrees with a float64 evaluation of log Σ_t ||a_t v_t − c v̄||²
+// to about 1e-4 + 1e-6·κ, where κ = (S2 + 2c|S1| + c²n||v̄||²) / ε̂² measures the cancellation in the
+// expanded formula; it stays finite for any finite logits (tested at logits ≈ 100).
+
+#include <ATen/core/Tensor.h>
+
+namespace svgear {
+
+// ℓ_ij = scale · q̄_i · k̄_j in fp32 (the reference's bf16 matmul is spec pitfall P8).
+// Returns [BH, Qc, Kc] f32.
+at::Tensor centroid_logits(const at::Tensor& q_centroids, const at::Tensor& k_centroids, double scale);
+
+struct ProbeResult {
+  at::Tensor centroid_logits;  // [BH, Qc, Kc] f32: ℓ_ij
+  // [BH, Qc, Kc] f32: log ε̂²_ij, ε̂²_ij = Σ_{t∈𝒦_j} ||e^{s·q̄_i·k_t} v_t − e^{ℓ_ij} v̄_j||², computed in the
+  // log domain. Where the expanded sum cancels to below 1e-8·e^{2m} (m = the block's largest logit)
+  // it is clamped there. −inf for empty key clusters: skipping them costs nothing.
+  at::Tensor log_error;
+  // [BH, Qc, Kc] f32: log_error − γ·log(max(m_i·n_j, 1e-8)), the error per unit area routing ranks by.
+  at::Tensor score;
+};
+
+ProbeResult error_probe(const at::Tensor& q_centroids, const at::Tensor& k_centroids, const at::Tensor& kp,
+                        const at::Tensor& vp, const at::Tensor& k_offsets, const at::Tensor& q_sizes,
+                        const at::Tensor& v_means, double scale, double gamma);
+
+// ATen reference for CPU and CUDA tensors alike; call the functions above, which validate.
+at::Tensor centroid_logits_reference(const at::Tensor& q_centroids, const at::Tensor& k_centroids,
+                                     double scale);
+ProbeResult error_probe_reference(const at::Tensor& q_centroids, const at::Tensor& k_centroids,
+                                  const at::Tensor& kp, const at::Tensor& vp, const at::Tensor& k_offsets,
+                                  const at::Tensor& q_sizes, const at::Tensor& v_means, double scale,
+                                  double gamma);
+
+}  // namespace svgear

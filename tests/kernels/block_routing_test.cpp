@@ -1,0 +1,255 @@
+#include "kernels/block_routing/block_routing.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "tests/kernels/synthetic_layout.h"
+
+namespace svgear {
+namespace {
+
+at::Tensor row_tensor(const std::vector<double>& values, at::ScalarType dtype) {
+  return at::tensor(values, at::kDouble).to(dtype);
+}
+
+// Logits that give the size-weighted probabilities p_j = weights_j (which sum to 1) for key sizes n_j:
+// ℓ_j = log(weights_j / n_j). Empty clusters get logit `empty_logit`.
+at::Tensor logits_for(const std::vector<double>& weights, const std::vector<int64_t>& sizes, double empty_logit) {
+  std::vector<double> logits(weights.size());
+  for (size_t j = 0; j < weights.size(); ++j) {
+    logits[j] = sizes[j] == 0 ? empty_logit : std::log(weights[j] / static_cast<double>(sizes[j]));
+  }
+  return row_tensor(logits, at::kFloat).view({1, 1, -1});  // [1, 1, Kc]
+}
+
+at::Tensor sizes_tensor(const std::vector<int64_t>& sizes) {
+  return at::tensor(sizes, at::kLong).view({1, -1});  // [1, K]
+}
+
+std::vector<int64_t> selected(const at::Tensor& mask_row) {
+  std::vector<int64_t> out;
+  at::Tensor cpu = mask_row.cpu();
+  for (int64_t j = 0; j < cpu.size(0); ++j) {
+    if (cpu[j].item<bool>()) out.push_back(j);
+  }
+  return out;
+}
+
+using Indices = std::vector<int64_t>;
+
+TEST(RouteSvg2, KeepsTheCrossingElement) {
+  // p = [0.15, 0.5, 0.05, 0.3]: sorted 0.5 (j=1), 0.3 (j=3), 0.15 (j=0), 0.05 (j=2); cumsum 0.5, 0.8, 0.95.
+  const std::vector<int64_t> n = {1, 1, 1, 1};
+  at::Tensor logits = logits_for({0.15, 0.5, 0.05, 0.3}, n, 0.0);
+  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 0.45, 0.0)[0][0]), (Indices{1}));
+  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 0.7, 0.0)[0][0]), (Indices{1, 3}));  // 0.3 crosses 0.7
+  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 0.85, 0.0)[0][0]), (Indices{0, 1, 3}));
+  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 1.0, 0.0)[0][0]), (Indices{0, 1, 2, 3}));
+}
+
+TEST(RouteSvg2, KeepsTheFirstMinKcClusters) {
+  const std::vector<int64_t> n = {1, 1, 1, 1};
+  at::Tensor logits = logits_for({0.15, 0.5, 0.05, 0.3}, n, 0.0);
+  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 0.1, 0.5)[0][0]), (Indices{1, 3}));   // int(2.0)
+  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 0.1, 0.74)[0][0]), (Indices{1, 3}));  // int(2.96)
+  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 0.1, 0.75)[0][0]), (Indices{0, 1, 3}));
+}
+
+TEST(RouteSvg2, WeightsBySizeAndNeverRoutesEmptyClusters) {
+  // Equal logits, sizes 1, 6, 3: p = 0.1, 0.6, 0.3; the empty cluster has by far the largest logit.
+  const std::vector<int64_t> n = {1, 6, 3, 0};
+  at::Tensor logits = row_tensor({0.0, 0.0, 0.0, 50.0}, at::kFloat).view({1, 1, 4});
+  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 0.65, 0.0)[0][0]), (Indices{1, 2}));
+  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 1.0, 1.0)[0][0]), (Indices{0, 1, 2}));
+}
+
+// One row worked by hand. m_i = 2, r = 0.1 with Kc = 10: G = 1 cluster, the budget force-keeps 2.
+//   j      0     1     2     3     4     5     6     7     8     9
+//   n_j    4     3     2     5     1     0     2     3     1     4
+//   p_j   .05   .10   .02   .40   .03    0    .20   .08   .01   .11
+//   score  5     1    0.5   -5     3     9     2     6    -1     4
+// p order 3, 6, 9, 1, 7, 0, ...; cumsum before each .00 .40 .60 .71 .81: top_p = 0.75 keeps 3, 6, 9, 1,
+// budget = 2·(5 + 2 + 4 + 3) = 28. G = {3} (area 10) although its score is the worst; remaining 18.
+// Greedy by score: 5 (empty, never taken), 7 (area before 0), 0 (6), 9 (14, overshoots to 22), 4 (22: stop).
+struct EarRow {
+  std::vector<int64_t> n = {4, 3, 2, 5, 1, 0, 2, 3, 1, 4};
+  std::vector<double> p = {.05, .10, .02, .40, .03, 0.0, .20, .08, .01, .11};
+  std::vector<double> score = {5, 1, 0.5, -5, 3, 9, 2, 6, -1, 4};
+  at::Tensor route(double top_p, double ratio) const {
+    at::Tensor logits = logits_for(p, n, 0.0);
+    at::Tensor scores = row_tensor(score, at::kFloat).view({1, 1, -1});
+    return route_svgear(logits, scores, at::full({1, 1}, 2, at::kLong), sizes_tensor(n), top_p, ratio)[0][0];
+  }
+};
+
+TEST(RouteSvgear, KeepsGuaranteedSetAndFillsGreedilyByScore) {
+  EarRow row;
+  EXPECT_EQ(selected(row.route(0.75, 0.1)), (Indices{0, 3, 7, 9}));
+}
+
+TEST(RouteSvgear, BudgetCountsTheForceKeptClusters) {
+  EarRow row;
+  // top_p = 0 keeps only j = 3 by probability, but the first 2 are force-kept: budget 2·(5 + 2) = 14,
+  // remaining 14 − 10 = 4; j = 7 (area 6) starts below it and is the one overshooting pick.
+  EXPECT_EQ(selected(row.route(0.0, 0.1)), (Indices{3, 7}));
+  // r = 0.25: G = the top int(2.5) = 2 (3, 6; area 14), the budget force-keeps int(5.0) = 5 (3, 6, 9, 1,
+  // 7; area 34), so 20 remain: greedy 7 (area before 0), 0 (6), 9 (14, overshoots to 22), 4 (22: stop).
+  EXPECT_EQ(selected(row.route(0.0, 0.25)), (Indices{0, 3, 6, 7, 9}));
+}
+
+// Per-row host implementations in float64, written straight from the spec, for random inputs.
+std::vector<double> size_weighted_probability(const std::vector<double>& logits, const std::vector<int64_t>& n) {
+  double max_logit = -INFINITY;
+  for (size_t j = 0; j < n.size(); ++j) {
+    if (n[j] > 0) max_logit = std::max(max_logit, logits[j]);
+  }
+  std::vector<double> p(n.size());
+  double sum = 0.0;
+  for (size_t j = 0; j < n.size(); ++j) sum += p[j] = static_cast<double>(n[j]) * std::exp(logits[j] - max_logit);
+  for (double& value : p) value /= sum;
+  return p;
+}
+
+std::vector<size_t> descending_order(const std::vector<double>& values) {
+  std::vector<size_t> order(values.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return values[a] > values[b]; });
+  return order;
+}
+
+std::vector<bool> top_p_set(const std::vector<double>& p, double top_p, size_t force_keep) {
+  std::vector<size_t> order = descending_order(p);
+  std::vector<bool> keep(p.size(), false);
+  double before = 0.0;
+  for (size_t k = 0; k < order.size(); ++k) {
+    keep[order[k]] = before <= top_p || k < force_keep;
+    before += p[order[k]];
+  }
+  return keep;
+}
+
+std::vector<bool> svg2_row(const std::vector<double>& logits, const std::vector<int64_t>& n, double top_p,
+                           double min_kc_ratio) {
+  std::vector<bool> keep = top_p_set(size_weighted_probability(logits, n), top_p,
+                                     static_cast<size_t>(min_kc_ratio * static_cast<double>(n.size())));
+  for (size_t j = 0; j < n.size(); ++j) keep[j] = keep[j] && n[j] > 0;
+  return keep;
+}
+
+std::vector<bool> svgear_row(const std::vector<double>& logits, const std::vector<double>& score, int64_t m,
+                             const std::vector<int64_t>& n, double top_p, double r) {
+  const auto kc = static_cast<double>(n.size());
+  const auto g = std::max<size_t>(1, static_cast<size_t>(r * kc));
+  const auto bp = std::max<size_t>(1, static_cast<size_t>(2.0 * r * kc));
+  std::vector<double> p = size_weighted_probability(logits, n);
+  std::vector<bool> budget_set = top_p_set(p, top_p, bp);
+  std::vector<size_t> p_order = descending_order(p);
+  int64_t budget = 0, guaranteed_area = 0;
+  std::vector<bool> keep(n.size(), false);
+  for (size_t j = 0; j < n.size(); ++j) budget += budget_set[j] ? m * n[j] : 0;
+  for (size_t k = 0; k < g; ++k) {
+    keep[p_order[k]] = true;
+    guaranteed_area += m * n[p_order[k]];
+  }
+  const int64_t remaining = std::max<int64_t>(0, budget - guaranteed_area);
+  std::vector<double> candidates = score;
+  for (size_t k = 0; k < g; ++k) candidates[p_order[k]] = -INFINITY;
+  int64_t taken = 0;
+  for (size_t j : descending_order(candidates)) {
+    if (taken >= remaining) break;
+    keep[j] = true;
+    taken += m * n[j];
+  }
+  for (size_t j = 0; j < n.size(); ++j) keep[j] = keep[j] && n[j] > 0;
+  return keep;
+}
+
+std::vector<double> to_doubles(const at::Tensor& t) {
+  at::Tensor c = t.to(at::kCPU, at::kDouble).contiguous();
+  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
+}
+
+std::vector<int64_t> to_longs(const at::Tensor& t) {
+  at::Tensor c = t.to(at::kCPU).contiguous();
+  return {c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel()};
+}
+
+struct RandomRouting {
+  at::Tensor logits;   // [BH, Qc, Kc] f32
+  at::Tensor score;    // [BH, Qc, Kc] f32
+  at::Tensor q_sizes;  // [BH, Qc]
+  at::Tensor k_sizes;  // [BH, Kc], with empty clusters
+};
+
+RandomRouting random_routing() {
+  at::manual_seed(42);
+  const int64_t bh = 3, tokens = 300, q_clusters = 6, k_clusters = 40;
+  return RandomRouting{3.0 * at::randn({bh, q_clusters, k_clusters}), 5.0 * at::randn({bh, q_clusters, k_clusters}),
+                       test::random_layout(bh, tokens, q_clusters).sizes,
+                       test::random_layout(bh, tokens, k_clusters).sizes};
+}
+
+void check_random_rows(at::Device device) {
+  RandomRouting in = random_routing();
+  const double top_p = 0.9, min_kc_ratio = 0.1, r = 0.05;
+  at::Tensor svg2 = route_svg2(in.logits.to(device), in.k_sizes.to(device), top_p, min_kc_ratio).cpu();
+  at::Tensor ear = route_svgear(in.logits.to(device), in.score.to(device), in.q_sizes.to(device),
+                                in.k_sizes.to(device), top_p, r)
+                       .cpu();
+  ASSERT_EQ(svg2.scalar_type(), at::kBool);
+  ASSERT_EQ(ear.sizes(), in.logits.sizes());
+  for (int64_t b = 0; b < in.logits.size(0); ++b) {
+    std::vector<int64_t> n = to_longs(in.k_sizes[b]);
+    for (int64_t i = 0; i < in.logits.size(1); ++i) {
+      SCOPED_TRACE(::testing::Message() << "head " << b << " row " << i);
+      std::vector<double> logits = to_doubles(in.logits[b][i]);
+      const int64_t m = in.q_sizes[b][i].item<int64_t>();
+      std::vector<bool> want_svg2 = svg2_row(logits, n, top_p, min_kc_ratio);
+      std::vector<bool> want_ear = svgear_row(logits, to_doubles(in.score[b][i]), m, n, top_p, r);
+      for (size_t j = 0; j < n.size(); ++j) {
+        EXPECT_EQ(svg2[b][i][j].item<bool>(), want_svg2[j]) << "svg2 cluster " << j;
+        EXPECT_EQ(ear[b][i][j].item<bool>(), want_ear[j]) << "svgear cluster " << j;
+      }
+    }
+  }
+}
+
+TEST(BlockRouting, RandomRowsMatchPerRowHostImplementation) { check_random_rows(at::kCPU); }
+
+TEST(BlockRouting, RandomRowsMatchPerRowHostImplementationOnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  check_random_rows(at::kCUDA);
+}
+
+TEST(BlockDensity, IsExactAreaOverTotalArea) {
+  at::Tensor mask = (at::tensor({1, 0, 0, 1}, at::kLong) == 1).view({1, 2, 2});  // [BH, Qc, Kc]
+  at::Tensor q_sizes = at::tensor({2, 3}, at::kLong).view({1, 2});
+  at::Tensor k_sizes = at::tensor({4, 1}, at::kLong).view({1, 2});
+  at::Tensor density = block_density(mask, q_sizes, k_sizes);
+  ASSERT_EQ(density.sizes(), at::IntArrayRef({1}));
+  ASSERT_EQ(density.scalar_type(), at::kFloat);
+  EXPECT_FLOAT_EQ(density[0].item<float>(), (2.0f * 4 + 3.0f * 1) / 25.0f);
+  EXPECT_FLOAT_EQ(block_density(at::ones_like(mask), q_sizes, k_sizes)[0].item<float>(), 1.0f);
+}
+
+TEST(BlockRouting, RejectsBadInputs) {
+  at::Tensor logits = at::randn({2, 3, 5});
+  at::Tensor k_sizes = at::ones({2, 5}, at::kLong);
+  at::Tensor q_sizes = at::ones({2, 3}, at::kLong);
+  EXPECT_THROW(route_svg2(logits, k_sizes.slice(1, 1), 0.9, 0.1), c10::Error);
+  EXPECT_THROW(route_svg2(logits, k_sizes.to(at::kInt), 0.9, 0.1), c10::Error);
+  EXPECT_THROW(route_svg2(logits.to(at::kDouble), k_sizes, 0.9, 0.1), c10::Error);
+  EXPECT_THROW(route_svg2(logits, k_sizes, 1.5, 0.1), c10::Error);
+  EXPECT_THROW(route_svgear(logits, logits.slice(2, 1), q_sizes, k_sizes, 0.9, 0.05), c10::Error);
+  EXPECT_THROW(route_svgear(logits, logits, k_sizes, k_sizes, 0.9, 0.05), c10::Error);
+  EXPECT_THROW(route_svgear(logits, logits, q_sizes, k_sizes, 0.9, 0.6), c10::Error);
+  EXPECT_THROW(block_density(logits > 0, k_sizes, k_sizes), c10::Error);
+}
+
+}  // namespace
+}  // namespace svgear

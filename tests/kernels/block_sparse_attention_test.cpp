@@ -1,0 +1,223 @@
+#include "kernels/block_sparse_attention/block_sparse_attention.h"
+
+#include <cmath>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "tests/kernels/synthetic_layout.h"
+#include "tests/support/tensor_compare.h"
+
+namespace svgear {
+namespace {
+
+using test::SyntheticLayout;
+
+struct AttentionCase {
+  int64_t bh;
+  int64_t tokens;
+  int64_t head_dim;
+  int64_t q_clusters;
+  int64_t k_clusters;
+};
+
+// Every case has an empty cluster and a cluster of one token per head (test::random_layout).
+const std::vector<AttentionCase> kCases = {
+    // bh, tokens, head_dim, q_clusters, k_clusters
+    {2, 37, 16, 4, 50},  // more key clusters than keys
+    {3, 101, 32, 7, 13},
+    {1, 64, 8, 3, 3},
+};
+
+// Tokens in the original order and their permuted, clustered form, on the CPU.
+struct AttentionInputs {
+  SyntheticLayout q_layout;
+  SyntheticLayout k_layout;
+  at::Tensor q, k, v;     // [BH, N, d] original order
+  at::Tensor qp, kp, vp;  // [BH, N, d] permuted
+  at::Tensor k_centroids;  // [BH, Kc, d]
+  at::Tensor v_means;      // [BH, Kc, d]
+  double scale = 0.0;
+};
+
+// Keys and values are random, or with `constant_clusters` equal to their cluster's centre, in which
+// case compensation is exact. Empty clusters get random centroids and means: they must never count.
+AttentionInputs make_inputs(const AttentionCase& c, bool constant_clusters) {
+  AttentionInputs in;
+  in.q_layout = test::random_layout(c.bh, c.tokens, c.q_clusters);
+  in.k_layout = test::random_layout(c.bh, c.tokens, c.k_clusters);
+  in.q = at::randn({c.bh, c.tokens, c.head_dim});
+  if (constant_clusters) {
+    at::Tensor index = in.k_layout.labels.unsqueeze(-1).expand({c.bh, c.tokens, c.head_dim});  // [BH, N, d]
+    in.k = at::randn({c.bh, c.k_clusters, c.head_dim}).gather(1, index);
+    in.v = at::randn({c.bh, c.k_clusters, c.head_dim}).gather(1, index);
+  } else {
+    in.k = at::randn({c.bh, c.tokens, c.head_dim});
+    in.v = at::randn({c.bh, c.tokens, c.head_dim});
+  }
+  in.k_centroids = test::cluster_means(in.k, in.k_layout, at::randn({c.bh, c.k_clusters, c.head_dim}));
+  in.v_means = test::cluster_means(in.v, in.k_layout, at::randn({c.bh, c.k_clusters, c.head_dim}));
+  in.qp = test::permute_rows(in.q, in.q_layout.order);
+  in.kp = test::permute_rows(in.k, in.k_layout.order);
+  in.vp = test::permute_rows(in.v, in.k_layout.order);
+  in.scale = 1.0 / std::sqrt(static_cast<double>(c.head_dim));
+  return in;
+}
+
+// A random mask in which each head's first query cluster routes nothing.
+at::Tensor random_mask(const AttentionCase& c, double density) {
+  at::Tensor mask = at::rand({c.bh, c.q_clusters, c.k_clusters}) < density;  // [BH, Qc, Kc]
+  mask.select(1, 0).fill_(false);
+  return mask;
+}
+
+at::Tensor run(const AttentionInputs& in, const at::Tensor& mask, bool compensate, at::Device device) {
+  CentroidCompensation compensation{in.k_centroids.to(device), in.v_means.to(device), in.k_layout.sizes.to(device)};
+  at::Tensor out = block_sparse_attention(in.qp.to(device), in.kp.to(device), in.vp.to(device),
+                                          in.q_layout.offsets.to(device), in.k_layout.offsets.to(device),
+                                          mask.to(device), in.scale, compensate ? &compensation : nullptr);
+  EXPECT_EQ(out.device(), device);
+  return out.cpu();
+}
+
+// Dense softmax attention in float64 on the original order, returned in the permuted query order.
+at::Tensor dense_attention(const AttentionInputs& in) {
+  at::Tensor logits = at::bmm(in.q.to(at::kDouble), in.k.to(at::kDouble).transpose(1, 2)) * in.scale;  // [BH, N, N]
+  at::Tensor out = at::bmm(at::softmax(logits, -1), in.v.to(at::kDouble));                         // [BH, N, d]
+  return test::permute_rows(out, in.q_layout.order);
+}
+
+// Spec §3.2 evaluated per query token in float64: exact keys of routed clusters, plus (with
+// compensation) n_j·e^{s·q·k̄_j}·v̄_j for skipped non-empty clusters; zeros for nothing to attend.
+at::Tensor brute_force(const AttentionInputs& in, const at::Tensor& mask, bool compensate) {
+  at::Tensor qp = in.qp.to(at::kDouble), kp = in.kp.to(at::kDouble), vp = in.vp.to(at::kDouble);
+  at::Tensor kbar = in.k_centroids.to(at::kDouble), vbar = in.v_means.to(at::kDouble);
+  auto q_off = in.q_layout.offsets.accessor<int64_t, 2>();
+  auto k_off = in.k_layout.offsets.accessor<int64_t, 2>();
+  auto routed = mask.accessor<bool, 3>();
+  at::Tensor out = at::zeros_like(qp);
+  for (int64_t b = 0; b < qp.size(0); ++b) {
+    for (int64_t i = 0; i < mask.size(1); ++i) {
+      std::vector<at::Tensor> keys, values, biases;
+      for (int64_t j = 0; j < mask.size(2); ++j) {
+        const int64_t begin = k_off[b][j], end = k_off[b][j + 1];
+        if (routed[b][i][j]) {
+          keys.push_back(kp[b].slice(0, begin, end));
+          values.push_back(vp[b].slice(0, begin, end));
+          biases.push_back(at::zeros({end - begin}, at::kDouble));
+        } else if (compensate && end > begin) {
+          keys.push_back(kbar[b][j].unsqueeze(0));
+          values.push_back(vbar[b][j].unsqueeze(0));
+          biases.push_back(at::full({1}, std::log(static_cast<double>(end - begin)), at::kDouble));
+        }
+      }
+      const int64_t rows_begin = q_off[b][i], rows_end = q_off[b][i + 1];
+      if (keys.empty() || rows_end == rows_begin) continue;
+      at::Tensor rows = qp[b].slice(0, rows_begin, rows_end);  // [m_i, d]
+      at::Tensor logits = at::mm(rows, at::cat(keys).t()) * in.scale + at::cat(biases);  // [m_i, keys]
+      out[b].slice(0, rows_begin, rows_end).copy_(at::mm(at::softmax(logits, -1), at::cat(values)));
+    }
+  }
+  return out;
+}
+
+void check_all_true_mask_is_dense(at::Device device) {
+  at::manual_seed(17);
+  for (const AttentionCase& c : kCases) {
+    SCOPED_TRACE(::testing::Message() << "N " << c.tokens << " Qc " << c.q_clusters << " Kc " << c.k_clusters);
+    AttentionInputs in = make_inputs(c, false);
+    at::Tensor mask = at::ones({c.bh, c.q_clusters, c.k_clusters}, at::kBool);
+    at::Tensor dense = dense_attention(in);
+    EXPECT_TRUE(test::tensors_close(run(in, mask, false, device), dense, 1e-5));
+    EXPECT_TRUE(test::tensors_close(run(in, mask, true, device), dense, 1e-5));
+  }
+}
+
+void check_constant_clusters_with_compensation_are_dense(at::Device device) {
+  at::manual_seed(23);
+  for (const AttentionCase& c : kCases) {
+    SCOPED_TRACE(::testing::Message() << "N " << c.tokens << " Qc " << c.q_clusters << " Kc " << c.k_clusters);
+    AttentionInputs in = make_inputs(c, true);
+    at::Tensor dense = dense_attention(in);
+    for (const double density : {0.0, 0.3, 0.8}) {
+      EXPECT_TRUE(test::tensors_close(run(in, random_mask(c, density), true, device), dense, 1e-5))
+          << "density " << density;
+    }
+  }
+}
+
+void check_formula_with_and_without_compensation(at::Device device) {
+  at::manual_seed(29);
+  for (const AttentionCase& c : kCases) {
+    SCOPED_TRACE(::testing::Message() << "N " << c.tokens << " Qc " << c.q_clusters << " Kc " << c.k_clusters);
+    AttentionInputs in = make_inputs(c, false);
+    at::Tensor mask = random_mask(c, 0.4);
+    at::Tensor with = run(in, mask, true, device);
+    at::Tensor without = run(in, mask, false, device);
+    EXPECT_TRUE(test::tensors_close(with, brute_force(in, mask, true), 1e-5));
+    EXPECT_TRUE(test::tensors_close(without, brute_force(in, mask, false), 1e-5));
+    EXPECT_GT(test::relative_l2(with, without), 1e-3) << "compensation should change the output";
+    // Query cluster 0 routes nothing: without compensation its rows are exactly zero.
+    for (int64_t b = 0; b < c.bh; ++b) {
+      const int64_t rows = in.q_layout.sizes[b][0].item<int64_t>();
+      EXPECT_TRUE(at::equal(without[b].slice(0, 0, rows), at::zeros({rows, c.head_dim})));
+    }
+  }
+}
+
+TEST(BlockSparseAttention, AllTrueMaskIsDense) { check_all_true_mask_is_dense(at::kCPU); }
+TEST(BlockSparseAttention, ConstantClustersWithCompensationAreDense) {
+  check_constant_clusters_with_compensation_are_dense(at::kCPU);
+}
+TEST(BlockSparseAttention, MatchesFloat64FormulaWithAndWithoutCompensation) {
+  check_formula_with_and_without_compensation(at::kCPU);
+}
+
+TEST(BlockSparseAttention, AllTrueMaskIsDenseOnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  check_all_true_mask_is_dense(at::kCUDA);
+}
+TEST(BlockSparseAttention, ConstantClustersWithCompensationAreDenseOnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  check_constant_clusters_with_compensation_are_dense(at::kCUDA);
+}
+TEST(BlockSparseAttention, MatchesFloat64FormulaWithAndWithoutCompensationOnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  check_formula_with_and_without_compensation(at::kCUDA);
+}
+
+TEST(BlockSparseAttention, ReturnsTheQueryDtype) {
+  at::manual_seed(31);
+  const AttentionCase c = kCases[1];
+  AttentionInputs in = make_inputs(c, false);
+  at::Tensor mask = random_mask(c, 0.5);
+  AttentionInputs rounded = in;
+  rounded.qp = in.qp.to(at::kBFloat16);
+  at::Tensor out = run(rounded, mask, true, at::kCPU);
+  EXPECT_EQ(out.scalar_type(), at::kBFloat16);
+  rounded.qp = rounded.qp.to(at::kFloat);
+  // Only the final rounding to bf16 differs (relative 2^-9 per element).
+  EXPECT_TRUE(test::tensors_close(out, run(rounded, mask, true, at::kCPU), 4e-3));
+}
+
+TEST(BlockSparseAttention, RejectsBadInputs) {
+  at::manual_seed(37);
+  const AttentionCase c = kCases[2];
+  AttentionInputs in = make_inputs(c, false);
+  at::Tensor mask = random_mask(c, 0.5);
+  auto attend = [&](const at::Tensor& kp, const at::Tensor& k_offsets, const at::Tensor& block_mask,
+                    const CentroidCompensation* compensation) {
+    return block_sparse_attention(in.qp, kp, in.vp, in.q_layout.offsets, k_offsets, block_mask, in.scale,
+                                  compensation);
+  };
+  EXPECT_NO_THROW(attend(in.kp, in.k_layout.offsets, mask, nullptr));
+  EXPECT_THROW(attend(in.kp.slice(2, 1), in.k_layout.offsets, mask, nullptr), c10::Error);
+  EXPECT_THROW(attend(in.kp, in.k_layout.offsets.slice(1, 1), mask, nullptr), c10::Error);
+  EXPECT_THROW(attend(in.kp, in.k_layout.offsets, mask.to(at::kFloat), nullptr), c10::Error);
+  CentroidCompensation bad{in.k_centroids.slice(1, 1), in.v_means, in.k_layout.sizes};
+  EXPECT_THROW(attend(in.kp, in.k_layout.offsets, mask, &bad), c10::Error);
+}
+
+}  // namespace
+}  // namespace svgear
