@@ -77,7 +77,7 @@ at::Tensor run(const AttentionInputs& in, const at::Tensor& mask, bool compensat
   at::Tensor out = block_sparse_attention(in.qp.to(device), in.kp.to(device), in.vp.to(device),
                                           in.q_layout.offsets.to(device), in.k_layout.offsets.to(device),
                                           mask.to(device), in.scale, compensate ? &compensation : nullptr);
-  EXPECT_EQ(out.device(), device);
+  EXPECT_EQ(out.device().type(), device.type());
   return out.cpu();
 }
 
