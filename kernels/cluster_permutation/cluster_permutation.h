@@ -1,0 +1,39 @@
+#pragma once
+// cluster_permutation: makes every k-means cluster a contiguous token range [spec §2.3, §2.7, §3.1].
+//
+//   cluster_layout(labels [BH, N] int64 in [0, K), K): a stable sort by label per row.
+//       order   [BH, N]   int64: permuted position r holds original token order[r]
+//       offsets [BH, K+1] int64: cluster c occupies [offsets[c], offsets[c+1]); empty clusters have
+//                                offsets[c] == offsets[c+1]
+//   gather_tokens(x [BH, N, d], order) → xp [BH, N, d], xp[b, r] = x[b, order[b, r]], x's dtype
+//   scatter_tokens(xp, order) → x, the inverse of gather_tokens
+//   cluster_means(xp [BH, N, d], offsets) → [BH, K, d] float32 means of each range (float32 sums),
+//       0 for empty clusters (v̄, spec §3.1)
+//
+// CPU and CUDA tensors; everything is exact except cluster_means (float32 sums, order of
+// accumulation differs between devices: ~1e-6 relative).
+
+#include <cstdint>
+
+#include <ATen/core/Tensor.h>
+
+namespace svgear {
+
+struct ClusterLayout {
+  at::Tensor order;    // [BH, N] int64: permuted position r holds original token order[r] (stable sort by label)
+  at::Tensor offsets;  // [BH, K+1] int64: cluster c occupies [offsets[c], offsets[c+1]) after permutation
+};
+
+ClusterLayout cluster_layout(const at::Tensor& labels, int64_t num_clusters);
+at::Tensor gather_tokens(const at::Tensor& x, const at::Tensor& order);     // [BH, N, d] → permuted
+at::Tensor scatter_tokens(const at::Tensor& xp, const at::Tensor& order);   // inverse of gather_tokens
+at::Tensor cluster_means(const at::Tensor& xp, const at::Tensor& offsets);  // [BH, K, d] float32, 0 for empty clusters
+
+// The ATen reference, one implementation for CPU and CUDA tensors; call the functions above, which
+// validate.
+ClusterLayout cluster_layout_reference(const at::Tensor& labels, int64_t num_clusters);
+at::Tensor gather_tokens_reference(const at::Tensor& x, const at::Tensor& order);
+at::Tensor scatter_tokens_reference(const at::Tensor& xp, const at::Tensor& order);
+at::Tensor cluster_means_reference(const at::Tensor& xp, const at::Tensor& offsets);
+
+}  // namespace svgear
