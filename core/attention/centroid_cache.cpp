@@ -1,0 +1,43 @@
+#include "core/attention/centroid_cache.h"
+
+#include <ATen/ATen.h>
+
+namespace svgear {
+namespace {
+
+bool fits(const at::Tensor& centroids, const at::Tensor& x, int64_t clusters) {
+  return centroids.defined() && centroids.device() == x.device() && centroids.size(0) == x.size(0) &&
+         centroids.size(1) == clusters && centroids.size(2) == x.size(2);
+}
+
+// Distinct, fixed seeds per (layer, branch, q|k): the same request clusters the same way every run.
+uint64_t init_seed(int layer, CfgBranch branch, int which) {
+  return (uint64_t(layer) << 8) | (uint64_t(branch) << 1) | uint64_t(which);
+}
+
+}  // namespace
+
+// Options are checked where they are used (kmeans_init, kmeans), so that a backend built from a bad
+// config can still answer supports() with a reason.
+CentroidCache::CentroidCache(const CentroidCacheOptions& options) : options_(options) {}
+
+ClusteredQK CentroidCache::cluster(const at::Tensor& q, const at::Tensor& k, int layer,
+                                   CfgBranch branch, int step) {
+  auto it = entries_.find({layer, branch});
+  if (it != entries_.end() && step <= it->second.step) {
+    clear();
+    it = entries_.end();
+  }
+  const bool warm = it != entries_.end() && fits(it->second.q_centroids, q, options_.q_clusters) &&
+                    fits(it->second.k_centroids, k, options_.k_clusters);
+  at::Tensor q_init = warm ? it->second.q_centroids
+                           : kmeans_init(q, options_.q_clusters, init_seed(layer, branch, 0), options_.init);
+  at::Tensor k_init = warm ? it->second.k_centroids
+                           : kmeans_init(k, options_.k_clusters, init_seed(layer, branch, 1), options_.init);
+  const int iterations = warm ? options_.step_iters : options_.init_iters;
+  ClusteredQK result{kmeans(q, q_init, iterations), kmeans(k, k_init, iterations)};
+  entries_[{layer, branch}] = Entry{result.q.centroids, result.k.centroids, step};
+  return result;
+}
+
+}  // namespace svgear

@@ -1,0 +1,61 @@
+#pragma once
+// CentroidCache: k-means centroids of Q and K kept between denoising steps, so later steps
+// warm-start k-means with a few iterations instead of 50 from scratch [spec §2.2; P2 page: 76×].
+//
+// Keyed by (layer, CFG branch). The reference keeps one cache per layer, so with two batch-1 CFG
+// calls per step each branch warm-starts from the *other* branch's centroids (spec P4). We keep one
+// entry per branch: the cond and uncond Q/K distributions differ (different cross-attention
+// context), and a branch's own previous centroids are the better start. Centroids are float32.
+//
+// Not thread-safe: one backend instance serves one generation at a time.
+
+#include <cstdint>
+#include <map>
+#include <utility>
+
+#include <ATen/core/Tensor.h>
+
+#include "core/attention/attention_backend.h"
+#include "kernels/kmeans/kmeans.h"
+
+namespace svgear {
+
+struct CentroidCacheOptions {
+  int64_t q_clusters = 0;
+  int64_t k_clusters = 0;
+  int init_iters = 0;  // first call per key, from kmeans_init
+  int step_iters = 0;  // later calls, warm-started
+  KMeansInit init = KMeansInit::Unset;
+};
+
+struct ClusteredQK {
+  KMeansResult q;  // labels [BH, N], centroids [BH, Qc, d], sizes [BH, Qc]
+  KMeansResult k;  // labels [BH, N], centroids [BH, Kc, d], sizes [BH, Kc]
+};
+
+class CentroidCache {
+ public:
+  explicit CentroidCache(const CentroidCacheOptions& options);
+
+  // Clusters q and k ([BH, N, d] each) for the call at (layer, branch, step) and stores the new
+  // centroids. A key seen before at an earlier step warm-starts with step_iters; otherwise (or when
+  // the cached centroids no longer fit: other BH, d or device) kmeans_init + init_iters.
+  // A call whose step is not after its key's cached step starts a new generation: the whole cache
+  // is cleared first, so nothing leaks from one generation into the next.
+  ClusteredQK cluster(const at::Tensor& q, const at::Tensor& k, int layer, CfgBranch branch, int step);
+
+  void clear() { entries_.clear(); }
+  bool contains(int layer, CfgBranch branch) const { return entries_.count({layer, branch}) != 0; }
+
+ private:
+  struct Entry {
+    at::Tensor q_centroids;  // [BH, Qc, d] float32
+    at::Tensor k_centroids;  // [BH, Kc, d] float32
+    int step = 0;
+  };
+
+  CentroidCacheOptions options_;
+  std::map<std::pair<int, CfgBranch>, Entry> entries_;
+};
+
+}  // namespace svgear

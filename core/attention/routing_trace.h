@@ -1,0 +1,61 @@
+#pragma once
+// RoutingTrace: what a sparse backend decided for one (step, layer, head), for `--trace`, the
+// studio's routing views and tests. Plain data without ATen, so ui/ can include it.
+//
+// Labels are in the original token order; matrices are row-major [query cluster][key cluster].
+
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace svgear {
+
+struct RoutingTrace {
+  int step = 0;
+  int layer = 0;
+  int batch = 0;  // index in the call's batch (one CFG branch per call: usually 0)
+  int head = 0;
+  int q_clusters = 0;  // Qc
+  int k_clusters = 0;  // Kc
+  std::vector<int32_t> q_labels;  // [N] token → query cluster
+  std::vector<int32_t> k_labels;  // [N] token → key cluster
+  std::vector<int64_t> q_sizes;   // [Qc] m_i
+  std::vector<int64_t> k_sizes;   // [Kc] n_j
+  // [Qc·Kc] 1 = computed exactly, 0 = skipped (SVG2) or compensated by the centroid (SVG-EAR).
+  std::vector<uint8_t> block_map;
+  // [Qc·Kc] log ε̂²_ij, the probe's error estimate (spec §3.3); empty for SVG2, which has no probe.
+  std::vector<float> block_log_error;
+  double density = 0.0;  // Σ_{exact} m_i·n_j / N²
+  // log Σ_{compensated} ε̂²_ij: the probe's (unnormalised) estimate of what compensation costs this
+  // head; NaN for SVG2.
+  double estimated_log_error = std::numeric_limits<double>::quiet_NaN();
+  // ||o − o_dense|| / ||o_dense|| for this head, measured against dense attention in audit mode;
+  // NaN when the layer is not audited.
+  double measured_relative_l2 = std::numeric_limits<double>::quiet_NaN();
+  // Wall time of each phase of the whole call (all heads), with device synchronisation between
+  // phases while tracing. kmeans_ms includes the permutation.
+  double kmeans_ms = 0.0;
+  double probe_ms = 0.0;  // SVG2: the centroid logits only
+  double routing_ms = 0.0;
+  double attention_ms = 0.0;
+};
+
+// Receives traces on the thread that runs attention; implementations copy or forward them.
+class RoutingTraceSink {
+ public:
+  virtual ~RoutingTraceSink() = default;
+  virtual void on_trace(RoutingTrace&& trace) = 0;
+};
+
+struct TraceOptions {
+  bool enabled = false;
+  std::vector<int> layers, heads;  // empty = all
+  std::vector<int> audit_layers;   // layers also run densely to measure the true error
+};
+
+// Whether `options` asks for traces of `layer` (of head `head`), and for the dense audit of `layer`.
+bool trace_selects_layer(const TraceOptions& options, int layer);
+bool trace_selects_head(const TraceOptions& options, int head);
+bool trace_audits_layer(const TraceOptions& options, int layer);
+
+}  // namespace svgear

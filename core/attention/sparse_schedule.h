@@ -1,0 +1,20 @@
+#pragma once
+// Sparse schedule: which self-attention calls stay dense under SVG2 / SVG-EAR [spec §2.1, P11].
+// The first n_dense_steps denoising steps and the first n_dense_layers layers run dense attention.
+
+#include "core/attention/attention_backend.h"
+#include "core/attention/attention_config.h"
+
+namespace svgear {
+
+// floor(dense_warmup_steps · num_steps), as the reference's int(first_times_fp * num_steps).
+int dense_step_count(double dense_warmup_steps, int num_steps);
+
+// max(1, floor(dense_layers · num_layers)): at least one dense layer, because 0.03 · 30 layers
+// floors to none on Wan-1.3B (spec P11).
+int dense_layer_count(double dense_layers, int num_layers);
+
+// Whether `call` stays dense under `config`'s warm-up fractions.
+bool call_is_dense(const AttentionConfig& config, const AttentionCall& call);
+
+}  // namespace svgear

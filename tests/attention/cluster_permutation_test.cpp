@@ -1,0 +1,91 @@
+#include "kernels/cluster_permutation/cluster_permutation.h"
+
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "tests/support/tensor_compare.h"
+
+namespace svgear {
+namespace {
+
+std::vector<at::Device> devices() {
+  std::vector<at::Device> list = {at::kCPU};
+  if (at::hasCUDA()) list.push_back(at::Device(at::kCUDA, 0));
+  return list;
+}
+
+TEST(ClusterPermutation, LayoutIsAStableSortWithOffsets) {
+  // Clusters 1 and 3 are empty, cluster 2 holds one token.
+  at::Tensor labels = at::tensor({0, 4, 0, 2, 4, 0, 4}, at::kLong).view({1, 7});
+  for (const at::Device& device : devices()) {
+    ClusterLayout layout = cluster_layout(labels.to(device), 5);
+    EXPECT_TRUE(at::equal(layout.order.cpu(), at::tensor({0, 2, 5, 3, 1, 4, 6}, at::kLong).view({1, 7})))
+        << device << layout.order;
+    EXPECT_TRUE(at::equal(layout.offsets.cpu(), at::tensor({0, 3, 3, 4, 4, 7}, at::kLong).view({1, 6})))
+        << device << layout.offsets;
+  }
+}
+
+TEST(ClusterPermutation, GatherScatterRoundTripAndContiguousClusters) {
+  at::manual_seed(11);
+  const int64_t bh = 3, n = 101, d = 7, k = 13;
+  at::Tensor labels = at::randint(k, {bh, n}, at::kLong);
+  at::Tensor x = at::randn({bh, n, d}).to(at::kBFloat16);
+  for (const at::Device& device : devices()) {
+    ClusterLayout layout = cluster_layout(labels.to(device), k);
+    at::Tensor xp = gather_tokens(x.to(device), layout.order);
+    EXPECT_EQ(xp.scalar_type(), at::kBFloat16);
+    EXPECT_TRUE(at::equal(scatter_tokens(xp, layout.order).cpu(), x)) << device;
+    // Position r of the permuted tensor holds token order[r]; labels along r are sorted.
+    at::Tensor permuted_labels = labels.to(device).gather(1, layout.order).cpu();
+    EXPECT_TRUE(at::equal(std::get<0>(permuted_labels.sort(1)), permuted_labels)) << device;
+    at::Tensor offsets = layout.offsets.cpu();
+    for (int64_t b = 0; b < bh; ++b) {
+      for (int64_t c = 0; c < k; ++c) {
+        const int64_t size = (labels[b] == c).sum().item<int64_t>();
+        EXPECT_EQ(offsets[b][c + 1].item<int64_t>() - offsets[b][c].item<int64_t>(), size);
+      }
+      EXPECT_EQ(offsets[b][k].item<int64_t>(), n);
+    }
+  }
+}
+
+TEST(ClusterPermutation, ClusterMeansMatchLoopsAndAreZeroWhenEmpty) {
+  at::manual_seed(12);
+  const int64_t bh = 2, n = 53, d = 5, k = 9;
+  // Cluster 3 empty everywhere, cluster 8 a single token per row.
+  at::Tensor labels = at::randint(8, {bh, n}, at::kLong);
+  labels.masked_fill_(labels == 3, 0);
+  labels.select(1, 17).fill_(8);
+  at::Tensor x = at::randn({bh, n, d}, at::kDouble).to(at::kHalf);
+  at::Tensor expected = at::zeros({bh, k, d}, at::kDouble);
+  for (int64_t b = 0; b < bh; ++b) {
+    for (int64_t c = 0; c < k; ++c) {
+      at::Tensor in = labels[b] == c;
+      if (in.sum().item<int64_t>() > 0) expected[b][c] = x[b].to(at::kDouble).index({in}).mean(0);
+    }
+  }
+  for (const at::Device& device : devices()) {
+    ClusterLayout layout = cluster_layout(labels.to(device), k);
+    at::Tensor means = cluster_means(gather_tokens(x.to(device), layout.order), layout.offsets);
+    EXPECT_EQ(means.scalar_type(), at::kFloat);
+    EXPECT_TRUE(test::tensors_close(means.cpu(), expected.to(at::kFloat), 1e-6)) << device;
+    EXPECT_TRUE(at::equal(means.select(1, 3).cpu(), at::zeros({bh, d}))) << device;
+  }
+}
+
+TEST(ClusterPermutation, RejectsBadArguments) {
+  at::Tensor labels = at::zeros({2, 5}, at::kLong);
+  EXPECT_THROW(cluster_layout(labels.to(at::kInt), 3), c10::Error);
+  EXPECT_THROW(cluster_layout(labels.view({10}), 3), c10::Error);
+  EXPECT_THROW(cluster_layout(labels, 0), c10::Error);
+  at::Tensor x = at::randn({2, 5, 3});
+  EXPECT_THROW(gather_tokens(x, at::zeros({2, 4}, at::kLong)), c10::Error);
+  EXPECT_THROW(scatter_tokens(x, at::zeros({2, 5}, at::kInt)), c10::Error);
+  EXPECT_THROW(cluster_means(x, at::zeros({3, 4}, at::kLong)), c10::Error);
+}
+
+}  // namespace
+}  // namespace svgear

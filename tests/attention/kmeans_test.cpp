@@ -1,0 +1,199 @@
+#include "kernels/kmeans/kmeans.h"
+
+#include <cstdio>
+#include <limits>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "tests/attention/clustered_qkv.h"
+#include "tests/support/tensor_compare.h"
+
+namespace svgear {
+namespace {
+
+// Lloyd's algorithm with plain loops in float64: the definition kmeans must agree with.
+KMeansResult loop_kmeans(const at::Tensor& x, const at::Tensor& init, int iterations) {
+  const int64_t bh = x.size(0), n = x.size(1), d = x.size(2), k = init.size(1);
+  auto xa = x.to(at::kDouble).contiguous();
+  auto c = init.to(at::kDouble).clone();
+  at::Tensor labels = at::zeros({bh, n}, at::kLong);
+  at::Tensor sizes = at::zeros({bh, k}, at::kLong);
+  auto X = xa.accessor<double, 3>();
+  auto C = c.accessor<double, 3>();
+  auto L = labels.accessor<int64_t, 2>();
+  auto S = sizes.accessor<int64_t, 2>();
+  for (int it = 0; it < iterations; ++it) {
+    for (int64_t b = 0; b < bh; ++b) {
+      for (int64_t t = 0; t < n; ++t) {
+        double best = std::numeric_limits<double>::infinity();
+        for (int64_t j = 0; j < k; ++j) {
+          double dist = 0.0;
+          for (int64_t e = 0; e < d; ++e) dist += (X[b][t][e] - C[b][j][e]) * (X[b][t][e] - C[b][j][e]);
+          if (dist < best) {
+            best = dist;
+            L[b][t] = j;
+          }
+        }
+      }
+      std::vector<std::vector<double>> sums(k, std::vector<double>(d, 0.0));
+      for (int64_t j = 0; j < k; ++j) S[b][j] = 0;
+      for (int64_t t = 0; t < n; ++t) {
+        S[b][L[b][t]] += 1;
+        for (int64_t e = 0; e < d; ++e) sums[L[b][t]][e] += X[b][t][e];
+      }
+      for (int64_t j = 0; j < k; ++j) {
+        if (S[b][j] == 0) continue;
+        for (int64_t e = 0; e < d; ++e) C[b][j][e] = sums[j][e] / double(S[b][j]);
+      }
+    }
+  }
+  return {labels, c.to(at::kFloat), sizes};
+}
+
+// Mean squared distance of every token to its centroid.
+double inertia(const at::Tensor& x, const KMeansResult& r) {
+  at::Tensor assigned = r.centroids.gather(
+      1, r.labels.unsqueeze(-1).expand({x.size(0), x.size(1), x.size(2)}));  // [BH, N, d]
+  return (x.to(at::kDouble) - assigned.to(at::kDouble)).square().sum(-1).mean().item<double>();
+}
+
+std::vector<at::Device> devices() {
+  std::vector<at::Device> list = {at::kCPU};
+  if (at::hasCUDA()) list.push_back(at::Device(at::kCUDA, 0));
+  return list;
+}
+
+TEST(KMeans, AgreesWithPlainLoopsOnSmallInputs) {
+  at::Tensor x = test::gaussian_mixture(3, 37, 5, 4, 3.0, 7);  // N = 37: a multiple of nothing
+  at::Tensor init = kmeans_init(x, 6, 11, KMeansInit::RandomTokens);
+  for (int iterations : {1, 3, 10}) {
+    KMeansResult expected = loop_kmeans(x, init, iterations);
+    for (const at::Device& device : devices()) {
+      KMeansResult got = kmeans(x.to(device), init.to(device), iterations);
+      EXPECT_TRUE(at::equal(got.labels.cpu(), expected.labels)) << device << " it=" << iterations;
+      EXPECT_TRUE(at::equal(got.sizes.cpu(), expected.sizes)) << device;
+      EXPECT_TRUE(test::tensors_close(got.centroids.cpu(), expected.centroids, 1e-6)) << device;
+      EXPECT_EQ(got.centroids.scalar_type(), at::kFloat);
+      EXPECT_EQ(got.labels.scalar_type(), at::kLong);
+    }
+  }
+}
+
+TEST(KMeans, EmptyClustersKeepTheirCentroids) {
+  at::manual_seed(2);
+  at::Tensor x = at::randn({2, 50, 4});
+  at::Tensor init = kmeans_init(x, 3, 5, KMeansInit::RandomTokens);
+  init.select(1, 1).fill_(1000.0f);  // no token is near cluster 1
+  for (const at::Device& device : devices()) {
+    KMeansResult r = kmeans(x.to(device), init.to(device), 4);
+    EXPECT_EQ(r.sizes.select(1, 1).cpu().sum().item<int64_t>(), 0) << device;
+    EXPECT_TRUE(at::equal(r.centroids.select(1, 1).cpu(), init.select(1, 1))) << device;
+    EXPECT_TRUE(at::equal(r.sizes.sum(1).cpu(), at::full({2}, 50, at::kLong))) << device;
+  }
+}
+
+TEST(KMeans, MoreClustersThanTokensLeavesTheRestEmpty) {
+  at::manual_seed(3);
+  at::Tensor x = at::randn({2, 4, 3});
+  for (KMeansInit method : {KMeansInit::RandomTokens, KMeansInit::KMeansPlusPlus}) {
+    at::Tensor init = kmeans_init(x, 10, 3, method);
+    ASSERT_EQ(init.sizes(), at::IntArrayRef({2, 10, 3}));
+    for (const at::Device& device : devices()) {
+      KMeansResult r = kmeans(x.to(device), init.to(device), 5);
+      at::Tensor sizes = r.sizes.cpu();
+      // Every token is its own cluster of size 1; clusters 4..9 stay empty.
+      EXPECT_TRUE(at::equal(sizes.narrow(1, 0, 4), at::ones({2, 4}, at::kLong))) << device;
+      EXPECT_TRUE(at::equal(sizes.narrow(1, 4, 6), at::zeros({2, 6}, at::kLong))) << device;
+      EXPECT_TRUE(at::equal(r.centroids.cpu().narrow(1, 4, 6), init.narrow(1, 4, 6))) << device;
+    }
+  }
+}
+
+TEST(KMeans, MoreClustersThanDistinctPoints) {
+  // 23 tokens with only 3 distinct values, 8 clusters started on distinct tokens: several start on
+  // the same value. Every cluster stays pure (one value; its centroid is that value) and the sizes
+  // add up. Which of two identical centroids a token joins is not fixed: the GEMM's rounding differs
+  // between rows, so identical tokens may split across identical centroids.
+  at::manual_seed(4);
+  at::Tensor values = at::randn({1, 3, 6}) * 5;
+  at::Tensor which = at::randint(3, {1, 23}, at::kLong);
+  at::Tensor x = values.gather(1, which.unsqueeze(-1).expand({1, 23, 6}));  // [1, 23, 6]
+  KMeansResult r = kmeans(x, kmeans_init(x, 8, 9, KMeansInit::RandomTokens), 10);
+  EXPECT_EQ(r.sizes.sum().item<int64_t>(), 23);
+  for (int64_t t = 0; t < 23; ++t) {
+    const int64_t label = r.labels[0][t].item<int64_t>();
+    EXPECT_TRUE(at::allclose(r.centroids[0][label], x[0][t], 1e-6, 1e-6)) << "token " << t;
+  }
+}
+
+TEST(KMeans, DeterministicForASeedAndAcceptsHalfPrecision) {
+  at::Tensor x = test::gaussian_mixture(2, 301, 16, 6, 4.0, 3);
+  for (KMeansInit method : {KMeansInit::RandomTokens, KMeansInit::KMeansPlusPlus}) {
+    at::Tensor a = kmeans_init(x, 12, 42, method);
+    at::Tensor b = kmeans_init(x, 12, 42, method);
+    at::Tensor c = kmeans_init(x, 12, 43, method);
+    EXPECT_TRUE(at::equal(a, b));
+    EXPECT_FALSE(at::equal(a, c));
+    KMeansResult ra = kmeans(x, a, 7);
+    KMeansResult rb = kmeans(x, b, 7);
+    EXPECT_TRUE(at::equal(ra.labels, rb.labels));
+    EXPECT_TRUE(at::equal(ra.centroids, rb.centroids));
+  }
+  KMeansResult half = kmeans(x.to(at::kBFloat16), kmeans_init(x.to(at::kBFloat16), 12, 1, KMeansInit::RandomTokens), 3);
+  EXPECT_EQ(half.centroids.scalar_type(), at::kFloat);
+  EXPECT_EQ(half.sizes.sum().item<int64_t>(), 2 * 301);
+  // A strided [B, H, N, d] → [BH, N, d] view clusters like its contiguous copy (spec P2).
+  at::Tensor strided = x.transpose(0, 1).contiguous().transpose(0, 1);
+  ASSERT_FALSE(strided.is_contiguous());
+  at::Tensor init = kmeans_init(x, 12, 5, KMeansInit::RandomTokens);
+  EXPECT_TRUE(at::equal(kmeans(strided, init, 4).labels, kmeans(x, init, 4).labels));
+}
+
+TEST(KMeans, RejectsBadArguments) {
+  at::manual_seed(5);
+  at::Tensor x = at::randn({2, 10, 4});
+  at::Tensor init = at::randn({2, 3, 4});
+  EXPECT_THROW(kmeans(x.view({20, 4}), init, 1), c10::Error);
+  EXPECT_THROW(kmeans(x, at::randn({2, 3, 5}), 1), c10::Error);
+  EXPECT_THROW(kmeans(x, init.to(at::kDouble), 1), c10::Error);
+  EXPECT_THROW(kmeans(x, init, 0), c10::Error);
+  EXPECT_THROW(kmeans(x.to(at::kInt), init, 1), c10::Error);
+  EXPECT_THROW(kmeans_init(x, 0, 1, KMeansInit::RandomTokens), c10::Error);
+  EXPECT_THROW(kmeans_init(x, 3, 1, KMeansInit::Unset), c10::Error);
+}
+
+// The evidence behind the backends' KMeansInit::KMeansPlusPlus (kmeans.h, docs/attention-notes.md):
+// final inertia and empty clusters after 2 and 50 iterations on clustered data, several seeds, both
+// inits. k-means++ costs K sequential passes; it must buy a clear gain to be worth that.
+TEST(KMeans, InitChoiceEvidence) {
+  const int64_t rows = 4, n = 2999, d = 32, k = 64, components = 40;
+  double sum[2][2] = {{0, 0}, {0, 0}};
+  int64_t empty[2][2] = {{0, 0}, {0, 0}};
+  const KMeansInit methods[2] = {KMeansInit::RandomTokens, KMeansInit::KMeansPlusPlus};
+  const int seeds = 5;
+  for (int seed = 0; seed < seeds; ++seed) {
+    at::Tensor x = test::gaussian_mixture(rows, n, d, components, 3.0, 100 + seed);
+    for (int m = 0; m < 2; ++m) {
+      at::Tensor init = kmeans_init(x, k, seed, methods[m]);
+      for (int i = 0; i < 2; ++i) {
+        KMeansResult r = kmeans(x, init, i == 0 ? 2 : 50);
+        sum[m][i] += inertia(x, r) / seeds;
+        empty[m][i] += (r.sizes == 0).sum().item<int64_t>();
+      }
+    }
+  }
+  std::printf("init          inertia@2  inertia@50  empty@2  empty@50  (%d seeds x %ld heads)\n", seeds,
+              long(rows));
+  const char* names[2] = {"random tokens", "k-means++    "};
+  for (int m = 0; m < 2; ++m) {
+    std::printf("%s %9.3f  %10.3f  %7ld  %8ld\n", names[m], sum[m][0], sum[m][1], long(empty[m][0]),
+                long(empty[m][1]));
+  }
+  EXPECT_LT(sum[1][0], 0.9 * sum[0][0]);
+  EXPECT_LT(sum[1][1], 0.9 * sum[0][1]);
+}
+
+}  // namespace
+}  // namespace svgear

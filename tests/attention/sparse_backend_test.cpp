@@ -1,0 +1,292 @@
+// Svg2Backend and SvgEarBackend end to end (clustering, permutation, routing, attention, traces).
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "core/attention/dense_backend.h"
+#include "core/attention/routing_trace.h"
+#include "core/attention/svg2_backend.h"
+#include "core/attention/svgear_backend.h"
+#include "kernels/block_sparse_attention/block_sparse_attention.h"
+#include "kernels/cluster_permutation/cluster_permutation.h"
+#include "tests/attention/clustered_qkv.h"
+#include "tests/support/tensor_compare.h"
+
+namespace svgear {
+namespace {
+
+struct CollectingSink : RoutingTraceSink {
+  std::vector<RoutingTrace> traces;
+  void on_trace(RoutingTrace&& trace) override { traces.push_back(std::move(trace)); }
+};
+
+std::vector<at::Device> devices() {
+  std::vector<at::Device> list = {at::kCPU};
+  if (at::hasCUDA()) list.push_back(at::Device(at::kCUDA, 0));
+  return list;
+}
+
+AttentionConfig small_config(AttentionMode mode) {
+  AttentionConfig config;
+  config.mode = mode;
+  config.q_clusters = 10;
+  config.k_clusters = 40;
+  config.top_p = 0.9;
+  config.min_kc_ratio = 0.10;
+  config.guaranteed_ratio = 0.05;
+  config.kmeans_init_iters = 20;
+  config.kmeans_step_iters = 2;
+  config.dense_warmup_steps = 0.0;
+  config.dense_layers = 0.0;  // still one dense layer (layer 0): the tests use layer 1
+  return config;
+}
+
+// A sparse call: past the dense warm-up, not the first layer.
+AttentionCall sparse_call(int step = 3) {
+  AttentionCall call;
+  call.layer = 1;
+  call.num_layers = 4;
+  call.step = step;
+  call.num_steps = 10;
+  return call;
+}
+
+at::Tensor dense_attention(const test::ClusteredQKV& x) {
+  DenseBackend dense;
+  return dense.forward(x.q, x.k, x.v, sparse_call());
+}
+
+TEST(SparseBackend, SupportsItsModeOnCpuAndCuda) {
+  AttentionConfig config = small_config(AttentionMode::Svg2);
+  Svg2Backend svg2(config);
+  std::string why;
+  EXPECT_TRUE(svg2.supports(config, at::kCPU, &why)) << why;
+  EXPECT_TRUE(svg2.supports(config, at::Device(at::kCUDA, 0), &why)) << why;
+  config.mode = AttentionMode::SvgEar;
+  EXPECT_FALSE(svg2.supports(config, at::kCPU, &why));
+  EXPECT_NE(why.find("svgear"), std::string::npos) << why;
+  SvgEarBackend ear(config);
+  EXPECT_EQ(ear.name(), "svgear");
+  EXPECT_TRUE(ear.supports(config, at::Device(at::kCUDA, 0), &why)) << why;
+  config.top_p = 0.0;
+  EXPECT_FALSE(ear.supports(config, at::kCPU, &why));
+  EXPECT_NE(why.find("top_p"), std::string::npos) << why;
+}
+
+TEST(SparseBackend, RoutingEveryBlockIsDense) {
+  // top_p = 1 routes every non-empty block. min_kc_ratio = 1 and guaranteed_ratio = 0.5 (its
+  // largest value: G is half the clusters, the forced budget prefix all of them) as well, because a
+  // float32 cumsum of the probabilities can pass 1 just before the last cluster and drop it.
+  test::ClusteredQKV x = test::clustered_qkv(2, 2, 389, 16, 21);
+  at::Tensor expected = dense_attention(x);
+  for (AttentionMode mode : {AttentionMode::Svg2, AttentionMode::SvgEar}) {
+    AttentionConfig config = small_config(mode);
+    config.top_p = 1.0;
+    config.min_kc_ratio = 1.0;
+    config.guaranteed_ratio = 0.5;
+    for (const at::Device& device : devices()) {
+      std::unique_ptr<Svg2Backend> backend = mode == AttentionMode::Svg2
+                                                 ? std::make_unique<Svg2Backend>(config)
+                                                 : std::make_unique<SvgEarBackend>(config);
+      at::Tensor o = backend->forward(x.q.to(device), x.k.to(device), x.v.to(device), sparse_call());
+      EXPECT_EQ(o.sizes(), x.q.sizes());
+      EXPECT_TRUE(test::tensors_close(o.cpu(), expected, 1e-5)) << attention_mode_name(mode) << " " << device;
+    }
+  }
+}
+
+TEST(SparseBackend, SvgEarIsExactWhenKeysAndValuesAreConstantPerKeyCluster) {
+  // 6 distinct (key, value) pairs; 40 key clusters from random distinct tokens cover all 6, so every
+  // key cluster holds one pair and its centroid and value mean are exact: compensation loses nothing,
+  // whatever the routing (a low top_p skips most blocks).
+  at::manual_seed(31);
+  const int64_t n = 457, d = 16, pairs = 6;
+  at::Tensor keys = at::randn({1, 2, pairs, d}) * 2.0;
+  at::Tensor values = at::randn({1, 2, pairs, d});
+  at::Tensor which = at::randint(pairs, {1, 2, n, 1}, at::kLong).expand({1, 2, n, d});
+  test::ClusteredQKV x{at::randn({1, 2, n, d}) * 2.0, keys.gather(2, which), values.gather(2, which)};
+  at::Tensor expected = dense_attention(x);
+  AttentionConfig config = small_config(AttentionMode::SvgEar);
+  config.top_p = 0.3;
+  for (const at::Device& device : devices()) {
+    SvgEarBackend ear(config);
+    CollectingSink sink;
+    TraceOptions options;
+    options.enabled = true;
+    ear.set_trace(options, &sink);
+    at::Tensor o = ear.forward(x.q.to(device), x.k.to(device), x.v.to(device), sparse_call());
+    EXPECT_TRUE(test::tensors_close(o.cpu(), expected, 1e-5)) << device;
+    ASSERT_EQ(sink.traces.size(), 2u);
+    EXPECT_LT(sink.traces[0].density, 0.9) << "the routing should skip blocks for this test to mean anything";
+  }
+}
+
+// Relative L2 errors against dense attention, and mean densities.
+struct Errors {
+  double ear = 0, svg2 = 0, svg2_mask_compensated = 0, ear_mask_dropped = 0;
+  double ear_density = 0, svg2_density = 0;
+};
+
+enum class SkippedBlocks { Dropped, Compensated };
+
+// Block-sparse attention with a backend's own clusters and mask, read back from its traces.
+at::Tensor rerun_traced_mask(const test::ClusteredQKV& x, const std::vector<RoutingTrace>& traces,
+                             const AttentionConfig& config, SkippedBlocks skipped) {
+  const int64_t b = x.q.size(0), h = x.q.size(1), n = x.q.size(2), d = x.q.size(3);
+  std::vector<at::Tensor> q_labels, k_labels, masks;
+  for (const RoutingTrace& t : traces) {
+    q_labels.push_back(at::tensor(t.q_labels, at::kInt).to(at::kLong));
+    k_labels.push_back(at::tensor(t.k_labels, at::kInt).to(at::kLong));
+    masks.push_back(at::tensor(std::vector<int64_t>(t.block_map.begin(), t.block_map.end()), at::kLong)
+                        .view({t.q_clusters, t.k_clusters}) != 0);
+  }
+  ClusterLayout ql = cluster_layout(at::stack(q_labels), config.q_clusters);
+  ClusterLayout kl = cluster_layout(at::stack(k_labels), config.k_clusters);
+  at::Tensor qp = gather_tokens(x.q.reshape({b * h, n, d}), ql.order);  // [BH, N, d]
+  at::Tensor kp = gather_tokens(x.k.reshape({b * h, n, d}), kl.order);  // [BH, N, d]
+  at::Tensor vp = gather_tokens(x.v.reshape({b * h, n, d}), kl.order);  // [BH, N, d]
+  at::Tensor k_sizes = kl.offsets.narrow(1, 1, config.k_clusters) - kl.offsets.narrow(1, 0, config.k_clusters);
+  CentroidCompensation compensation{cluster_means(kp, kl.offsets), cluster_means(vp, kl.offsets), k_sizes};
+  at::Tensor op = block_sparse_attention(qp, kp, vp, ql.offsets, kl.offsets, at::stack(masks),
+                                         1.0 / std::sqrt(double(d)),
+                                         skipped == SkippedBlocks::Compensated ? &compensation : nullptr);
+  return scatter_tokens(op, ql.order).view({b, h, n, d});
+}
+
+Errors measure(uint64_t seed) {
+  test::ClusteredQKV x = test::clustered_qkv(1, 3, 1201, 32, seed);
+  at::Tensor expected = dense_attention(x);
+  Errors e;
+  TraceOptions options;
+  options.enabled = true;
+  CollectingSink ear_sink, svg2_sink;
+  AttentionConfig ear_config = small_config(AttentionMode::SvgEar);
+  SvgEarBackend ear(ear_config);
+  ear.set_trace(options, &ear_sink);
+  e.ear = test::relative_l2(ear.forward(x.q, x.k, x.v, sparse_call()), expected);
+  AttentionConfig svg2_config = small_config(AttentionMode::Svg2);
+  Svg2Backend svg2(svg2_config);
+  svg2.set_trace(options, &svg2_sink);
+  e.svg2 = test::relative_l2(svg2.forward(x.q, x.k, x.v, sparse_call()), expected);
+  e.svg2_mask_compensated = test::relative_l2(
+      rerun_traced_mask(x, svg2_sink.traces, svg2_config, SkippedBlocks::Compensated), expected);
+  e.ear_mask_dropped =
+      test::relative_l2(rerun_traced_mask(x, ear_sink.traces, ear_config, SkippedBlocks::Dropped), expected);
+  for (const RoutingTrace& t : ear_sink.traces) e.ear_density += t.density / ear_sink.traces.size();
+  for (const RoutingTrace& t : svg2_sink.traces) e.svg2_density += t.density / svg2_sink.traces.size();
+  return e;
+}
+
+TEST(SparseBackend, ErrorOrderingAtEqualBudget) {
+  // Same top_p budget for both; SVG-EAR's forced prefix 2r·Kc equals SVG2's min_kc_ratio·Kc, and
+  // its greedy fill may overshoot the budget by its last pick (spec §3.4).
+  // Asserted, as in the SVG-EAR page's error-vs-density plot: EAR routing + compensation < top-p
+  // routing + compensation < top-p alone (SVG2), and compensation helps EAR's own mask.
+  // Not asserted: SVG2 < EAR's mask with skipped blocks dropped. On this data it is the other way
+  // round (printed; see docs/attention-notes.md).
+  for (uint64_t seed : {1, 2, 3, 4}) {
+    Errors e = measure(seed);
+    std::printf("seed %lu: rel L2  svgear %.4f (density %.3f)  svg2+compensation %.4f  "
+                "svg2 %.4f (density %.3f)  svgear mask dropped %.4f\n",
+                static_cast<unsigned long>(seed), e.ear, e.ear_density, e.svg2_mask_compensated, e.svg2,
+                e.svg2_density, e.ear_mask_dropped);
+    EXPECT_LT(e.ear, e.svg2_mask_compensated) << "seed " << seed;
+    EXPECT_LT(e.svg2_mask_compensated, e.svg2) << "seed " << seed;
+    EXPECT_LT(e.ear, e.ear_mask_dropped) << "seed " << seed;
+    EXPECT_LE(e.ear_density, e.svg2_density * 1.15) << "seed " << seed;
+  }
+}
+
+TEST(SparseBackend, DeterministicAndWarmStarted) {
+  test::ClusteredQKV x = test::clustered_qkv(1, 2, 613, 16, 9);
+  for (AttentionMode mode : {AttentionMode::Svg2, AttentionMode::SvgEar}) {
+    AttentionConfig config = small_config(mode);
+    std::unique_ptr<Svg2Backend> a = mode == AttentionMode::Svg2 ? std::make_unique<Svg2Backend>(config)
+                                                                 : std::make_unique<SvgEarBackend>(config);
+    std::unique_ptr<Svg2Backend> b = mode == AttentionMode::Svg2 ? std::make_unique<Svg2Backend>(config)
+                                                                 : std::make_unique<SvgEarBackend>(config);
+    at::Tensor first = a->forward(x.q, x.k, x.v, sparse_call(3));
+    EXPECT_TRUE(at::equal(first, b->forward(x.q, x.k, x.v, sparse_call(3))));
+    // The next step warm-starts; on the same inputs it stays as close to dense as the first.
+    at::Tensor dense = dense_attention(x);
+    at::Tensor next = a->forward(x.q, x.k, x.v, sparse_call(4));
+    EXPECT_LE(test::relative_l2(next, dense), 1.5 * test::relative_l2(first, dense) + 1e-6);
+  }
+}
+
+TEST(SparseBackend, DenseCallsGoThroughDenseAttention) {
+  test::ClusteredQKV x = test::clustered_qkv(1, 2, 97, 16, 5);
+  AttentionConfig config = small_config(AttentionMode::SvgEar);
+  config.dense_warmup_steps = 0.5;
+  SvgEarBackend ear(config);
+  CollectingSink sink;
+  TraceOptions options;
+  options.enabled = true;
+  ear.set_trace(options, &sink);
+  AttentionCall layer0 = sparse_call();
+  layer0.layer = 0;
+  EXPECT_TRUE(at::equal(ear.forward(x.q, x.k, x.v, layer0), dense_attention(x)));
+  EXPECT_TRUE(at::equal(ear.forward(x.q, x.k, x.v, sparse_call(/*step=*/4)), dense_attention(x)));
+  EXPECT_TRUE(sink.traces.empty());
+}
+
+TEST(SparseBackend, TracesSelectedHeadsWithAudit) {
+  test::ClusteredQKV x = test::clustered_qkv(2, 3, 331, 16, 13);
+  at::Tensor dense = dense_attention(x);
+  for (AttentionMode mode : {AttentionMode::Svg2, AttentionMode::SvgEar}) {
+    AttentionConfig config = small_config(mode);
+    std::unique_ptr<Svg2Backend> backend = mode == AttentionMode::Svg2 ? std::make_unique<Svg2Backend>(config)
+                                                                       : std::make_unique<SvgEarBackend>(config);
+    CollectingSink sink;
+    TraceOptions options;
+    options.enabled = true;
+    options.layers = {1};
+    options.heads = {2};
+    options.audit_layers = {1};
+    backend->set_trace(options, &sink);
+    at::Tensor o = backend->forward(x.q, x.k, x.v, sparse_call());
+    AttentionCall other_layer = sparse_call();
+    other_layer.layer = 2;
+    backend->forward(x.q, x.k, x.v, other_layer);
+    ASSERT_EQ(sink.traces.size(), 2u);  // head 2 of both batch entries, layer 1 only
+    for (const RoutingTrace& t : sink.traces) {
+      EXPECT_EQ(t.layer, 1);
+      EXPECT_EQ(t.head, 2);
+      EXPECT_EQ(t.step, 3);
+      ASSERT_EQ(t.q_labels.size(), 331u);
+      ASSERT_EQ(t.k_labels.size(), 331u);
+      ASSERT_EQ(t.q_sizes.size(), 10u);
+      ASSERT_EQ(t.k_sizes.size(), 40u);
+      ASSERT_EQ(t.block_map.size(), 400u);
+      int64_t q_total = 0, k_total = 0;
+      for (int64_t s : t.q_sizes) q_total += s;
+      for (int64_t s : t.k_sizes) k_total += s;
+      EXPECT_EQ(q_total, 331);
+      EXPECT_EQ(k_total, 331);
+      EXPECT_GT(t.density, 0.0);
+      EXPECT_LE(t.density, 1.0);
+      at::Tensor head_o = o[t.batch][t.head];
+      at::Tensor head_dense = dense[t.batch][t.head];
+      EXPECT_NEAR(t.measured_relative_l2, test::relative_l2(head_o, head_dense), 1e-6);
+      EXPECT_GE(t.kmeans_ms, 0.0);
+      EXPECT_GE(t.attention_ms, 0.0);
+      if (mode == AttentionMode::Svg2) {
+        EXPECT_TRUE(std::isnan(t.estimated_log_error));
+        EXPECT_TRUE(t.block_log_error.empty());
+      } else {
+        EXPECT_TRUE(std::isfinite(t.estimated_log_error));
+        EXPECT_EQ(t.block_log_error.size(), 400u);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace svgear
