@@ -3,6 +3,8 @@
 
 namespace svgear {
 
+int cmd_bench(int argc, char** argv);
+int cmd_compare(int argc, char** argv);
 int cmd_generate(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_random_model(int argc, char** argv);

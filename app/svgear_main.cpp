@@ -14,6 +14,8 @@ constexpr const char* kUsage = R"(usage: svgear <command> [options]
 
 commands:
   generate      text → video with a model folder (see `svgear generate --help`)
+  compare       the same request with dense and sparse attention: both videos, PSNR / SSIM, speed
+  bench         `svgear bench attention`: time, density and error of the attention backends
   info          build configuration, LibTorch, devices and the models found
   random-model  write a model folder with random weights (tests, benchmarks, first runs)
 )";
@@ -25,6 +27,8 @@ int run(int argc, char** argv) {
   }
   try {
     if (!std::strcmp(argv[1], "generate")) return svgear::cmd_generate(argc, argv);
+    if (!std::strcmp(argv[1], "compare")) return svgear::cmd_compare(argc, argv);
+    if (!std::strcmp(argv[1], "bench")) return svgear::cmd_bench(argc, argv);
     if (!std::strcmp(argv[1], "info")) return svgear::cmd_info(argc, argv);
     if (!std::strcmp(argv[1], "random-model")) return svgear::cmd_random_model(argc, argv);
     std::fprintf(stderr, "svgear: unknown command '%s'\n\n%s", argv[1], kUsage);

@@ -6,7 +6,7 @@
 #include <ATen/ATen.h>
 #include <ATen/DeviceAccelerator.h>
 
-#include "core/attention/dense_backend.h"
+#include "core/attention/attention_backends.h"
 #include "core/sampling/classifier_free_guidance.h"
 #include "core/sampling/seeded_noise.h"
 #include "core/user_error.h"
@@ -23,17 +23,6 @@ double ms_since(Clock::time_point start) {
 // Waits for queued GPU work so step timings measure the step, not the launch.
 void synchronize(const c10::Device& device) {
   if (device.is_cuda()) at::accelerator::synchronizeDevice(device.index());
-}
-
-std::unique_ptr<AttentionBackend> make_attention_backend(const AttentionConfig& config, c10::Device device) {
-  if (config.mode != AttentionMode::Dense) {
-    throw UserError(std::string("attention mode '") + attention_mode_name(config.mode) +
-                    "' is not available in this build yet; use --attention dense");
-  }
-  auto backend = std::make_unique<DenseBackend>();
-  std::string why;
-  if (!backend->supports(config, device, &why)) throw UserError(why);
-  return backend;
 }
 
 }  // namespace

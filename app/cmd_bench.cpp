@@ -1,0 +1,104 @@
+// svgear bench attention: one self-attention call per backend and top-p budget — time per call,
+// density and error against dense attention — as a table and optionally JSON.
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <string>
+
+#include "app/cli_args.h"
+#include "app/commands.h"
+#include "core/attention/attention_preset.h"
+#include "core/bench/attention_bench.h"
+#include "core/io/atomic_file.h"
+#include "core/pipeline/device_info.h"
+#include "core/pipeline/model.h"
+#include "core/user_error.h"
+
+namespace svgear {
+namespace {
+
+constexpr const char* kHelp = R"(usage: svgear bench attention [options]
+
+  --shape NAME       wan1.3b-480p | wan14b-720p | hunyuan-720p | tiny | small (default small)
+  --modes LIST       comma-separated: dense,svg2,svgear (default all; dense always runs, as the reference)
+  --budgets LIST     top_p values for the sparse modes (default 0.5,0.7,0.9,0.95)
+  --inputs FILE      .safetensors with q, k, v [B, H, N, d] (real activations) instead of synthetic ones
+  --device D         auto | cpu | cuda | cuda:N (default auto)
+  --dtype bf16|f32   (default bf16 on CUDA, f32 on the CPU)
+  --repeat N         timed calls after one warm-up call; the median is reported (default 5)
+  --q-clusters N     --k-clusters N   (default: the shape's)     --seed N   synthetic inputs' seed
+  --json FILE        also write the results as JSON
+)";
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
+}
+
+double parse_budget(const std::string& text) {
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0') throw UserError("--budgets expects numbers like 0.5,0.9, got '" + text + "'");
+  return value;
+}
+
+c10::ScalarType parse_dtype(const std::string& name) {
+  if (name == "bf16") return c10::kBFloat16;
+  if (name == "f32") return c10::kFloat;
+  throw UserError("--dtype expects bf16 or f32, got '" + name + "'");
+}
+
+}  // namespace
+
+int cmd_bench(int argc, char** argv) {
+  if (argc < 3 || std::strcmp(argv[2], "attention") != 0) {
+    if (argc >= 3 && (!std::strcmp(argv[2], "--help") || !std::strcmp(argv[2], "-h"))) {
+      std::fputs(kHelp, stdout);
+      return 0;
+    }
+    throw UserError("svgear bench has one benchmark: `svgear bench attention` (see --help)");
+  }
+  CliArgs args(argc, argv, 3);
+  if (args.flag("help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  AttentionBenchOptions options;
+  options.shape = find_bench_shape(args.text("shape").value_or("small"));
+  for (const std::string& mode : split_list(args.text("modes").value_or("dense,svg2,svgear"))) {
+    options.modes.push_back(parse_attention_mode(mode));
+  }
+  for (const std::string& budget : split_list(args.text("budgets").value_or("0.5,0.7,0.9,0.95"))) {
+    options.budgets.push_back(parse_budget(budget));
+  }
+  if (const auto inputs = args.text("inputs")) options.inputs = *inputs;
+  options.device = parse_device(args.text("device").value_or("auto"));
+  options.dtype = parse_dtype(args.text("dtype").value_or(options.device.is_cuda() ? "bf16" : "f32"));
+  options.repeat = args.integer("repeat").value_or(5);
+  options.seed = uint64_t(args.integer("seed").value_or(0));
+  options.base.q_clusters = args.integer("q-clusters").value_or(options.shape.q_clusters);
+  options.base.k_clusters = args.integer("k-clusters").value_or(options.shape.k_clusters);
+  check_attention_config(options.base);
+  const auto json_path = args.text("json");
+  args.finish();
+
+  const AttentionBenchResult result = run_attention_bench(options);
+  std::printf("device: %s\n%s", device_description(options.device).c_str(), result.table().c_str());
+  if (json_path) {
+    nlohmann::json j = result.to_json();
+    j["device_description"] = device_description(options.device);
+    j["command"] = "svgear bench attention";
+    write_file_atomically(*json_path, j.dump(2) + "\n");
+    std::printf("wrote %s\n", json_path->c_str());
+  }
+  return 0;
+}
+
+}  // namespace svgear

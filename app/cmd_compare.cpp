@@ -1,0 +1,200 @@
+// svgear compare: the same request with dense attention and with a sparse mode, side by side —
+// both videos, their run records, per-frame PSNR / SSIM of the sparse video against the dense one,
+// and the time per step of each, in <out>/report.json and a short table.
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <numeric>
+#include <string>
+
+#include "app/cli_args.h"
+#include "app/commands.h"
+#include "app/request_options.h"
+#include "app/terminal_progress.h"
+#include "core/attention/attention_preset.h"
+#include "core/io/atomic_file.h"
+#include "core/media/video_output.h"
+#include "core/media/video_reader.h"
+#include "core/metrics/video_quality.h"
+#include "core/pipeline/generator.h"
+#include "core/pipeline/run_record.h"
+#include "core/user_error.h"
+
+namespace svgear {
+namespace {
+
+constexpr const char* kUsage = "usage: svgear compare --prompt TEXT [options]\n\n";
+constexpr const char* kOwnHelp = R"(  --attention MODE   the sparse mode to measure: svg2 | svgear (default svgear); dense compares
+                     dense with itself (a determinism check, written as DIR/dense-rerun.mp4)
+  --out DIR          writes DIR/dense.mp4, DIR/<mode>.mp4, their .json run records and
+                     DIR/report.json (default out/compare-<seed>)
+  --no-cache         run dense again even when DIR holds a dense run of the same request
+  --quiet
+A dense run already in DIR with the same request, model and device is reused (and said so).
+PSNR / SSIM are computed on the frames read back from the written files, as the papers do.
+)";
+
+struct Run {
+  std::filesystem::path video_path;
+  nlohmann::json record;
+  Video video;  // read back from video_path
+  bool reused = false;
+};
+
+// What must match for a dense run to stand in for a new one: the resolved request without the
+// attention settings (and without previews, which do not change the video), the model and device.
+nlohmann::json cache_key(const nlohmann::json& record) {
+  nlohmann::json request = record.at("request");
+  request.erase("attention");
+  request.erase("preview_every");
+  return {{"request", request},
+          {"model", record.at("model").at("manifest")},
+          {"device", record.at("device").at("name")},
+          {"dtype", record.at("device").at("dtype")}};
+}
+
+double mean_step_ms(const nlohmann::json& record) {
+  const std::vector<double> steps = record.at("timings_ms").at("steps").get<std::vector<double>>();
+  if (steps.empty()) return 0.0;
+  return std::accumulate(steps.begin(), steps.end(), 0.0) / double(steps.size());
+}
+
+// JSON has no infinity: identical frames are written as the string "inf".
+nlohmann::json psnr_json(double psnr_db) {
+  if (std::isinf(psnr_db)) return "inf";
+  return psnr_db;
+}
+
+// The dense run in `dir` when its record matches `wanted`; nullopt when there is none, it failed,
+// or it was made for another request, model or device.
+std::optional<Run> cached_dense_run(const std::filesystem::path& dir, const nlohmann::json& wanted) {
+  const std::filesystem::path record_path = dir / "dense.json";
+  std::ifstream file(record_path);
+  if (!file.good()) return std::nullopt;
+  Run run;
+  try {
+    run.record = nlohmann::json::parse(file);
+    if (run.record.at("status") != "finished" || cache_key(run.record) != wanted) return std::nullopt;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // an unreadable record is simply not a cache hit
+  }
+  // write_video's FFmpeg-less fallback writes dense.y4m in place of dense.mp4.
+  for (const char* name : {"dense.mp4", "dense.y4m"}) {
+    if (std::filesystem::exists(dir / name)) {
+      run.video_path = dir / name;
+      run.video = read_video(run.video_path);
+      run.reused = true;
+      return run;
+    }
+  }
+  return std::nullopt;
+}
+
+Run generate(Model& model, const GenerationRequest& request, const std::filesystem::path& output,
+             TerminalProgress& progress) {
+  CancelToken cancel;
+  Generator generator(model);
+  GenerationResult result = generator.run(request, progress, cancel);
+  if (result.status != GenerationStatus::Finished) {
+    throw UserError(std::string(attention_mode_name(request.attention.mode)) + " run failed: " + result.error);
+  }
+  const VideoOutputResult written = write_video(result.video, output);
+  if (!written.note.empty()) progress.on_log(written.note);
+  Run run;
+  run.video_path = written.path;
+  run.record = make_run_record(result, model);
+  write_run_record(run_record_path(written.path), run.record);
+  run.video = read_video(written.path);
+  return run;
+}
+
+}  // namespace
+
+int cmd_compare(int argc, char** argv) {
+  CliArgs args(argc, argv, 2);
+  const std::string help = std::string(kUsage) + kRequestOptionsHelp + kOwnHelp;
+  if (args.flag("help")) {
+    std::fputs(help.c_str(), stdout);
+    return 0;
+  }
+  RequestOptions options = read_request_options(args, AttentionMode::SvgEar, help);
+  options.request.preview_every = 0;  // nobody watches previews here; they only cost time
+  const bool quiet = args.flag("quiet");
+  const bool no_cache = args.flag("no-cache");
+  const auto out_arg = args.text("out");
+  args.finish();
+
+  const std::filesystem::path out =
+      out_arg ? std::filesystem::path(*out_arg) : std::filesystem::path("out") / ("compare-" + std::to_string(options.request.seed));
+  TerminalProgress progress(quiet);
+  std::unique_ptr<Model> model = Model::load(model_folder_or_default(options.model_folder), parse_device(options.device_name));
+  progress.on_log("model " + model->manifest.name + " on " + model->device.str());
+
+  const GenerationRequest sparse_request = options.request.resolve(model->manifest);
+  GenerationRequest dense_request = sparse_request;
+  dense_request.attention.mode = AttentionMode::Dense;
+  const std::string mode = attention_mode_name(sparse_request.attention.mode);
+
+  GenerationResult probe;  // only to build the cache key of the run we would make
+  probe.status = GenerationStatus::Finished;
+  probe.request = dense_request;
+  const nlohmann::json wanted = cache_key(make_run_record(probe, *model));
+
+  std::filesystem::create_directories(out);
+  std::optional<Run> dense = no_cache ? std::nullopt : cached_dense_run(out, wanted);
+  if (dense) {
+    progress.on_log("reusing the dense run " + dense->video_path.string() + " (same request, model and device)");
+  } else {
+    progress.on_log("dense run");
+    dense = generate(*model, dense_request, out / "dense.mp4", progress);
+  }
+  progress.on_log(mode + " run");
+  // Dense against dense checks determinism; its second video must not overwrite the first.
+  const std::string sparse_name = sparse_request.attention.mode == AttentionMode::Dense ? "dense-rerun" : mode;
+  const Run sparse = generate(*model, sparse_request, out / (sparse_name + ".mp4"), progress);
+
+  const VideoQuality quality = compare_videos(dense->video, sparse.video);
+  const double dense_step_ms = mean_step_ms(dense->record);
+  const double sparse_step_ms = mean_step_ms(sparse.record);
+  const double speedup = sparse_step_ms > 0.0 ? dense_step_ms / sparse_step_ms : 0.0;
+
+  nlohmann::json psnr = nlohmann::json::array();
+  for (double p : quality.psnr_db) psnr.push_back(psnr_json(p));
+  nlohmann::json report;
+  report["mode"] = mode;
+  report["request"] = sparse_request.to_json();
+  report["attention"] = attention_config_to_json(sparse_request.attention);
+  report["model"] = model->manifest.name;
+  report["device"] = model->device.str();
+  report["dense"] = {{"video", dense->video_path.string()},
+                     {"record", run_record_path(dense->video_path).string()},
+                     {"reused", dense->reused},
+                     {"timings_ms", dense->record.at("timings_ms")},
+                     {"ms_per_step", dense_step_ms}};
+  report["sparse"] = {{"video", sparse.video_path.string()},
+                      {"record", run_record_path(sparse.video_path).string()},
+                      {"timings_ms", sparse.record.at("timings_ms")},
+                      {"ms_per_step", sparse_step_ms}};
+  report["quality"] = {{"frames_from", "decoded from the written videos"},
+                       {"psnr_db", psnr},
+                       {"ssim", quality.ssim},
+                       {"mean_psnr_db", psnr_json(quality.mean_psnr_db)},
+                       {"mean_ssim", quality.mean_ssim},
+                       {"identical_frames", quality.identical_frames}};
+  report["speedup_per_step"] = speedup;
+  const std::filesystem::path report_path = out / "report.json";
+  write_file_atomically(report_path, report.dump(2) + "\n");
+
+  std::printf("%-14s %12s %12s\n", "", "dense", mode.c_str());
+  std::printf("%-14s %12.1f %12.1f\n", "ms per step", dense_step_ms, sparse_step_ms);
+  std::printf("%-14s %12.2f %12.2f\n", "total s", dense->record.at("timings_ms").at("total").get<double>() / 1000.0,
+              sparse.record.at("timings_ms").at("total").get<double>() / 1000.0);
+  std::printf("speedup per step %.2fx%s\n", speedup, dense->reused ? " (dense run reused)" : "");
+  std::printf("PSNR %s, SSIM %.4f (mean of %d frames, %d identical)\n", format_psnr_db(quality.mean_psnr_db).c_str(),
+              quality.mean_ssim, int(quality.psnr_db.size()), quality.identical_frames);
+  std::printf("wrote %s\n", report_path.c_str());
+  return 0;
+}
+
+}  // namespace svgear

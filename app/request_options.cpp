@@ -1,0 +1,106 @@
+#include "app/request_options.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/attention/attention_preset.h"
+#include "core/pipeline/model_manifest.h"
+#include "core/user_error.h"
+
+namespace svgear {
+
+const char* const kRequestOptionsHelp = R"(  --model DIR        model folder with model.json (default: the first built-in model)
+  --prompt TEXT      what to generate
+  --negative TEXT    negative prompt (default: the model's)
+  --seed N|random    noise seed (default 0)
+  --steps N          sampling steps            --sampler unipc|euler
+  --cfg X            guidance scale (1 = off)  --shift X    timestep shift
+  --frames N         --size WxH (or --width N --height N)   --fps X
+  --device D         auto | cpu | cuda | cuda:N (default auto)
+sparse attention (svg2 / svgear; see docs/architecture.md):
+  --attention-preset NAME|FILE.json   quality | balanced | fast, or a JSON file of AttentionConfig
+                     fields ({"top_p": 0.85, ...}); the flags below override it
+  --top-p X          attention budget in (0, 1] (default 0.9)
+  --q-clusters N     query clusters (default 200)     --k-clusters N   key clusters (default 1000)
+  --guaranteed-ratio X   SVG-EAR's always-exact share of key clusters (default 0.05)
+  --dense-steps X    fraction of the first steps kept dense (default 0.2)
+  --dense-layers X   fraction of the first layers kept dense, at least one (default 0.03)
+)";
+
+namespace {
+
+uint64_t parse_seed(const std::string& text) {
+  if (text == "random") {
+    std::FILE* f = std::fopen("/dev/urandom", "rb");
+    uint64_t seed = 0;
+    if (!f || std::fread(&seed, sizeof seed, 1, f) != 1) throw UserError("cannot read /dev/urandom for a random seed");
+    std::fclose(f);
+    return seed >> 1;  // stays exact in JSON numbers read by other tools
+  }
+  char* end = nullptr;
+  const unsigned long long seed = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || text[0] == '-') {
+    throw UserError("--seed expects a non-negative whole number or 'random', got '" + text + "'");
+  }
+  return seed;
+}
+
+AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode) {
+  const auto preset = args.text("attention-preset");
+  AttentionConfig config = preset ? load_attention_preset(*preset) : AttentionConfig{};
+  if (!preset) config.mode = default_mode;
+  if (const auto mode = args.text("attention")) config.mode = parse_attention_mode(*mode);
+  if (const auto x = args.number("top-p")) config.top_p = *x;
+  if (const auto n = args.integer("q-clusters")) config.q_clusters = *n;
+  if (const auto n = args.integer("k-clusters")) config.k_clusters = *n;
+  if (const auto x = args.number("guaranteed-ratio")) config.guaranteed_ratio = *x;
+  if (const auto x = args.number("dense-steps")) config.dense_warmup_steps = *x;
+  if (const auto x = args.number("dense-layers")) config.dense_layers = *x;
+  check_attention_config(config);
+  return config;
+}
+
+}  // namespace
+
+RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode, const std::string& help) {
+  RequestOptions o;
+  GenerationRequest& request = o.request;
+  const auto prompt = args.text("prompt");
+  if (!prompt) throw UserError("--prompt is required\n" + help);
+  request.prompt = *prompt;
+  request.negative_prompt = args.text("negative");
+  request.seed = parse_seed(args.text("seed").value_or("0"));
+  request.steps = args.integer("steps");
+  request.guidance = args.number("cfg");
+  request.shift = args.number("shift");
+  request.frames = args.integer("frames");
+  request.width = args.integer("width");
+  request.height = args.integer("height");
+  request.fps = args.number("fps");
+  if (const auto size = args.text("size")) {
+    int w = 0, h = 0;
+    char tail = 0;
+    if (std::sscanf(size->c_str(), "%dx%d%c", &w, &h, &tail) != 2) {
+      throw UserError("--size expects WIDTHxHEIGHT, e.g. 64x64, got '" + *size + "'");
+    }
+    request.width = w;
+    request.height = h;
+  }
+  if (const auto sampler = args.text("sampler")) request.sampler = parse_sampler_kind(*sampler);
+  request.attention = read_attention_options(args, default_mode);
+  o.device_name = args.text("device").value_or("auto");
+  if (const auto model = args.text("model")) o.model_folder = *model;
+  return o;
+}
+
+std::filesystem::path model_folder_or_default(const std::optional<std::filesystem::path>& folder) {
+  if (folder) return *folder;
+  for (const auto& root : model_search_roots()) {
+    const auto found = find_model_folders(root);
+    if (!found.empty()) return found.front();
+  }
+  throw UserError("no model found: pass --model DIR (a folder with model.json), "
+                  "or make one with `svgear random-model --preset tiny --out models/tiny`");
+}
+
+}  // namespace svgear

@@ -1,0 +1,34 @@
+#pragma once
+// The options `svgear generate` and `svgear compare` share: what to generate (prompt, seed,
+// sampling, size), the attention settings, the model folder and the device. Both commands read
+// them here so the same flags mean the same request.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "app/cli_args.h"
+#include "core/attention/attention_config.h"
+#include "core/pipeline/generation_request.h"
+
+namespace svgear {
+
+// Help lines for the shared options (each command adds its own --attention, output and flags).
+extern const char* const kRequestOptionsHelp;
+
+struct RequestOptions {
+  GenerationRequest request;
+  std::string device_name = "auto";
+  std::optional<std::filesystem::path> model_folder;  // unset: the first model found
+};
+
+// Reads the shared options. The attention mode comes from --attention, else the preset's mode
+// (--attention-preset), else `default_mode`; the knob flags (--top-p, ...) override the preset.
+// Throws UserError (with `help` appended) when --prompt is missing, or for a malformed value.
+RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode, const std::string& help);
+
+// The model folder given, or the first one under the model search roots; throws UserError saying
+// how to make one when there is none.
+std::filesystem::path model_folder_or_default(const std::optional<std::filesystem::path>& folder);
+
+}  // namespace svgear

@@ -1,0 +1,134 @@
+#include "core/attention/attention_preset.h"
+
+#include <fstream>
+#include <type_traits>
+
+#include "core/user_error.h"
+
+namespace svgear {
+namespace {
+
+constexpr const char* kKnownKeys =
+    "mode, q_clusters, k_clusters, top_p, min_kc_ratio, guaranteed_ratio, gamma, kmeans_init_iters, "
+    "kmeans_step_iters, dense_warmup_steps, dense_layers";
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw UserError(message);
+}
+
+template <typename T>
+void read_field(const nlohmann::json& value, const std::string& key, T& field) {
+  const bool ok = std::is_integral_v<T> ? value.is_number_integer() : value.is_number();
+  require(ok, std::string("attention field '") + key + "' must be " +
+                  (std::is_integral_v<T> ? "a whole number" : "a number") + ", got " + value.dump());
+  field = value.get<T>();
+}
+
+}  // namespace
+
+AttentionConfig named_attention_preset(std::string_view name) {
+  AttentionConfig config;
+  config.mode = AttentionMode::SvgEar;
+  if (name == "quality") {
+    config.top_p = 0.95;
+    config.dense_warmup_steps = 0.25;
+  } else if (name == "balanced") {
+    config.top_p = 0.9;
+    config.dense_warmup_steps = 0.2;
+  } else if (name == "fast") {
+    config.top_p = 0.8;
+    config.dense_warmup_steps = 0.15;
+  } else {
+    throw UserError("unknown attention preset '" + std::string(name) +
+                    "' (choose quality, balanced or fast, or give a .json file)");
+  }
+  return config;
+}
+
+AttentionConfig load_attention_preset(const std::string& name_or_file) {
+  const std::filesystem::path path(name_or_file);
+  if (path.extension() != ".json") return named_attention_preset(name_or_file);
+  std::ifstream file(path);
+  require(file.good(), "cannot read the attention preset file " + path.string());
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(file);
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError("attention preset " + path.string() + " is not valid JSON: " + e.what());
+  }
+  try {
+    return attention_config_from_json(j, AttentionConfig{});
+  } catch (const UserError& e) {
+    throw UserError(path.string() + ": " + e.what());
+  }
+}
+
+AttentionConfig attention_config_from_json(const nlohmann::json& j, const AttentionConfig& base) {
+  require(j.is_object(), "an attention preset must be a JSON object like {\"top_p\": 0.9}");
+  AttentionConfig c = base;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
+    const nlohmann::json& value = it.value();
+    if (key == "mode") {
+      require(value.is_string(), "attention field 'mode' must be a string (dense, svg2 or svgear)");
+      c.mode = parse_attention_mode(value.get<std::string>());
+    } else if (key == "q_clusters") {
+      read_field(value, key, c.q_clusters);
+    } else if (key == "k_clusters") {
+      read_field(value, key, c.k_clusters);
+    } else if (key == "top_p") {
+      read_field(value, key, c.top_p);
+    } else if (key == "min_kc_ratio") {
+      read_field(value, key, c.min_kc_ratio);
+    } else if (key == "guaranteed_ratio") {
+      read_field(value, key, c.guaranteed_ratio);
+    } else if (key == "gamma") {
+      read_field(value, key, c.gamma);
+    } else if (key == "kmeans_init_iters") {
+      read_field(value, key, c.kmeans_init_iters);
+    } else if (key == "kmeans_step_iters") {
+      read_field(value, key, c.kmeans_step_iters);
+    } else if (key == "dense_warmup_steps") {
+      read_field(value, key, c.dense_warmup_steps);
+    } else if (key == "dense_layers") {
+      read_field(value, key, c.dense_layers);
+    } else {
+      throw UserError("unknown attention field '" + key + "' (known: " + kKnownKeys + ")");
+    }
+  }
+  check_attention_config(c);
+  return c;
+}
+
+nlohmann::json attention_config_to_json(const AttentionConfig& c) {
+  return {{"mode", attention_mode_name(c.mode)},
+          {"q_clusters", c.q_clusters},
+          {"k_clusters", c.k_clusters},
+          {"top_p", c.top_p},
+          {"min_kc_ratio", c.min_kc_ratio},
+          {"guaranteed_ratio", c.guaranteed_ratio},
+          {"gamma", c.gamma},
+          {"kmeans_init_iters", c.kmeans_init_iters},
+          {"kmeans_step_iters", c.kmeans_step_iters},
+          {"dense_warmup_steps", c.dense_warmup_steps},
+          {"dense_layers", c.dense_layers}};
+}
+
+void check_attention_config(const AttentionConfig& c) {
+  const auto fraction = [](double x) { return x >= 0.0 && x <= 1.0; };
+  require(c.q_clusters >= 1, "q_clusters must be at least 1 (got " + std::to_string(c.q_clusters) + ")");
+  require(c.k_clusters >= 1, "k_clusters must be at least 1 (got " + std::to_string(c.k_clusters) + ")");
+  require(c.top_p > 0.0 && c.top_p <= 1.0, "top_p must be in (0, 1] (got " + std::to_string(c.top_p) + ")");
+  require(fraction(c.min_kc_ratio), "min_kc_ratio must be in [0, 1]");
+  require(fraction(c.guaranteed_ratio), "guaranteed_ratio must be in [0, 1] (got " +
+                                            std::to_string(c.guaranteed_ratio) + ")");
+  require(c.gamma > 0.0, "gamma must be greater than 0");
+  require(c.kmeans_init_iters >= 1, "kmeans_init_iters must be at least 1");
+  require(c.kmeans_step_iters >= 1, "kmeans_step_iters must be at least 1");
+  require(fraction(c.dense_warmup_steps), "dense_warmup_steps (a fraction of the steps) must be in [0, 1] (got " +
+                                              std::to_string(c.dense_warmup_steps) + ")");
+  require(fraction(c.dense_layers), "dense_layers (a fraction of the layers) must be in [0, 1] (got " +
+                                        std::to_string(c.dense_layers) + ")");
+}
+
+}  // namespace svgear

@@ -1,0 +1,291 @@
+#include "core/bench/attention_bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/DeviceAccelerator.h>
+
+#include "core/attention/attention_backends.h"
+#include "core/attention/routing_trace.h"
+#include "core/attention/svg2_backend.h"
+#include "core/user_error.h"
+#include "core/weights/safetensors_file.h"
+
+namespace svgear {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The bench's call sits in the last layer of the last step, past any dense warm-up, so the sparse
+// path is what gets timed (the schedule fractions are also set to 0 below).
+constexpr int kBenchLayers = 30;
+constexpr int kBenchSteps = 50;
+
+struct Inputs {
+  at::Tensor q, k, v;  // [B, H, N, d] on the bench device, in the bench dtype
+  std::string description;
+};
+
+Inputs synthetic_inputs(const BenchShape& s, uint64_t seed, c10::Device device, c10::ScalarType dtype) {
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const auto f32 = at::TensorOptions().dtype(at::kFloat);
+  const int64_t bh = s.batch * s.heads;
+  const at::Tensor centres = at::randn({bh, kSyntheticComponents, s.head_dim}, gen, f32);
+  const auto around_centres = [&] {
+    const at::Tensor component = at::randint(kSyntheticComponents, {bh, s.tokens}, gen, f32.dtype(at::kLong));
+    const at::Tensor mean = at::gather(centres, 1, component.unsqueeze(-1).expand({bh, s.tokens, s.head_dim}));
+    return mean + kSyntheticNoise * at::randn({bh, s.tokens, s.head_dim}, gen, f32);  // [BH, N, d]
+  };
+  const std::vector<int64_t> shape = {s.batch, s.heads, s.tokens, s.head_dim};
+  Inputs in;
+  in.q = around_centres().view(shape).to(device, dtype);
+  in.k = around_centres().view(shape).to(device, dtype);
+  in.v = at::randn(shape, gen, f32).to(device, dtype);
+  char text[160];
+  std::snprintf(text, sizeof text, "synthetic: Gaussian mixture, %d components per head, noise %.2f, seed %llu",
+                kSyntheticComponents, kSyntheticNoise, static_cast<unsigned long long>(seed));
+  in.description = text;
+  return in;
+}
+
+Inputs file_inputs(const std::filesystem::path& path, c10::Device device, c10::ScalarType dtype) {
+  const auto file = SafetensorsFile::open(path);
+  Inputs in;
+  at::Tensor* slots[] = {&in.q, &in.k, &in.v};
+  const char* names[] = {"q", "k", "v"};
+  for (int i = 0; i < 3; ++i) {
+    if (!file->contains(names[i])) {
+      throw UserError(path.string() + " has no tensor '" + names[i] + "' (expected q, k, v of shape [B, H, N, d])");
+    }
+    *slots[i] = file->load(names[i]).to(device, dtype);
+    if (slots[i]->dim() != 4) throw UserError(path.string() + ": '" + names[i] + "' must be [B, H, N, d]");
+  }
+  if (in.q.sizes() != in.k.sizes() || in.q.sizes() != in.v.sizes()) {
+    throw UserError(path.string() + ": q, k and v must have one shape [B, H, N, d]");
+  }
+  in.description = "real activations from " + path.string();
+  return in;
+}
+
+void synchronize(c10::Device device) {
+  if (device.is_cuda()) at::accelerator::synchronizeDevice(device.index());
+}
+
+double timed_call_ms(AttentionBackend& backend, const Inputs& in, const AttentionCall& call, at::Tensor* out) {
+  synchronize(in.q.device());
+  const auto start = Clock::now();
+  *out = backend.forward(in.q, in.k, in.v, call);
+  synchronize(in.q.device());
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// Keeps the numbers of every trace and drops the per-token labels and maps, which the bench does
+// not need and which are large at video sizes.
+class TraceSummary : public RoutingTraceSink {
+ public:
+  void on_trace(RoutingTrace&& trace) override {
+    density_sum_ += trace.density;
+    ++count_;
+    phases_ = {trace.kmeans_ms, trace.probe_ms, trace.routing_ms, trace.attention_ms};
+  }
+  std::optional<double> density() const { return count_ ? std::optional(density_sum_ / count_) : std::nullopt; }
+  std::optional<AttentionBenchPhases> phases() const { return count_ ? std::optional(phases_) : std::nullopt; }
+
+ private:
+  double density_sum_ = 0.0;
+  int count_ = 0;
+  AttentionBenchPhases phases_;
+};
+
+double relative_l2(const at::Tensor& a, const at::Tensor& reference) {
+  const at::Tensor r = reference.to(at::kCPU, at::kDouble);
+  const double den = r.norm().item<double>();
+  return (a.to(at::kCPU, at::kDouble) - r).norm().item<double>() / std::max(den, 1e-300);
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+AttentionBenchRow measure(const AttentionConfig& config, const Inputs& in, const AttentionCall& call, int repeat,
+                          const at::Tensor& reference, at::Tensor* out) {
+  AttentionBenchRow row;
+  row.mode = config.mode;
+  row.top_p = config.mode == AttentionMode::Dense ? 1.0 : config.top_p;
+  std::unique_ptr<AttentionBackend> backend;
+  try {
+    backend = make_attention_backend(config, in.q.device());
+  } catch (const UserError& e) {
+    row.unavailable = e.what();
+    return row;
+  }
+  row.first_call_ms = timed_call_ms(*backend, in, call, out);
+  for (int i = 0; i < repeat; ++i) row.call_ms.push_back(timed_call_ms(*backend, in, call, out));
+  row.median_ms = median(row.call_ms);
+  if (config.mode == AttentionMode::Dense) row.density = 1.0;
+  if (auto* sparse = dynamic_cast<Svg2Backend*>(backend.get())) {
+    TraceSummary summary;
+    TraceOptions trace;
+    trace.enabled = true;
+    sparse->set_trace(trace, &summary);
+    at::Tensor traced;
+    timed_call_ms(*backend, in, call, &traced);
+    sparse->set_trace(TraceOptions{}, nullptr);
+    row.density = summary.density();
+    row.phases = summary.phases();
+  }
+  row.relative_l2 = reference.defined() ? relative_l2(*out, reference) : 0.0;
+  return row;
+}
+
+std::string format_optional(const std::optional<double>& x, const char* format) {
+  if (!x) return "n/a";
+  char text[32];
+  std::snprintf(text, sizeof text, format, *x);
+  return text;
+}
+
+}  // namespace
+
+const std::vector<BenchShape>& bench_shapes() {
+  static const std::vector<BenchShape> shapes = {
+      // Wan2.1-1.3B 480×832×81: latent 21×60×104, patch (1,2,2) → 21×30×52 tokens [spec §1].
+      {"wan1.3b-480p", 1, 12, 32760, 128, {21, 30, 52}, 200, 1000},
+      {"wan14b-720p", 1, 40, 75600, 128, {21, 45, 80}, 300, 1000},
+      // Video tokens only; Hunyuan's 256 text tokens are not part of the clustered attention.
+      {"hunyuan-720p", 1, 24, 118800, 128, {33, 45, 80}, 400, 1000},
+      {"tiny", 1, 2, 1000, 64, {10, 10, 10}, 16, 64},
+      {"small", 1, 4, 4096, 64, {16, 16, 16}, 64, 256},
+  };
+  return shapes;
+}
+
+BenchShape find_bench_shape(std::string_view name) {
+  std::string names;
+  for (const BenchShape& s : bench_shapes()) {
+    if (s.name == name) return s;
+    names += (names.empty() ? "" : ", ") + s.name;
+  }
+  throw UserError("unknown bench shape '" + std::string(name) + "' (choose " + names + ")");
+}
+
+AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
+  if (options.repeat < 1) throw UserError("--repeat must be at least 1");
+  for (double p : options.budgets) {
+    if (!(p > 0.0 && p <= 1.0)) throw UserError("every budget must be a top_p in (0, 1], got " + std::to_string(p));
+  }
+  AttentionBenchResult result;
+  result.device = options.device.str();
+  result.dtype = c10::toString(options.dtype);
+  const Inputs in = options.inputs ? file_inputs(*options.inputs, options.device, options.dtype)
+                                   : synthetic_inputs(options.shape, options.seed, options.device, options.dtype);
+  result.inputs = in.description;
+  result.shape = options.shape;
+  if (options.inputs) {
+    result.shape.name = "file";
+    result.shape.batch = in.q.size(0);
+    result.shape.heads = in.q.size(1);
+    result.shape.tokens = in.q.size(2);
+    result.shape.head_dim = in.q.size(3);
+    result.shape.grid = {1, 1, int(in.q.size(2))};
+  }
+
+  AttentionCall call;
+  call.layer = kBenchLayers - 1;
+  call.num_layers = kBenchLayers;
+  call.step = kBenchSteps - 1;
+  call.num_steps = kBenchSteps;
+  call.grid = result.shape.grid;
+
+  AttentionConfig dense = options.base;
+  dense.mode = AttentionMode::Dense;
+  at::Tensor reference;
+  result.rows.push_back(measure(dense, in, call, options.repeat, at::Tensor(), &reference));
+
+  for (AttentionMode mode : options.modes) {
+    if (mode == AttentionMode::Dense) continue;
+    for (double budget : options.budgets) {
+      AttentionConfig config = options.base;
+      config.mode = mode;
+      config.top_p = budget;
+      config.dense_warmup_steps = 0.0;
+      config.dense_layers = 0.0;
+      at::Tensor out;
+      result.rows.push_back(measure(config, in, call, options.repeat, reference, &out));
+      if (!result.rows.back().unavailable.empty()) break;  // the same reason for every budget
+    }
+  }
+  return result;
+}
+
+nlohmann::json AttentionBenchResult::to_json() const {
+  nlohmann::json rows_json = nlohmann::json::array();
+  for (const AttentionBenchRow& r : rows) {
+    nlohmann::json j = {{"mode", attention_mode_name(r.mode)}, {"top_p", r.top_p}};
+    if (!r.unavailable.empty()) {
+      j["unavailable"] = r.unavailable;
+    } else {
+      j["density"] = r.density ? nlohmann::json(*r.density) : nlohmann::json("n/a");
+      j["relative_l2_vs_dense"] = r.relative_l2;
+      j["first_call_ms"] = r.first_call_ms;
+      j["median_ms"] = r.median_ms;
+      j["call_ms"] = r.call_ms;
+      if (r.phases) {
+        j["phases_ms"] = {{"kmeans", r.phases->kmeans_ms},
+                          {"probe", r.phases->probe_ms},
+                          {"routing", r.phases->routing_ms},
+                          {"attention", r.phases->attention_ms}};
+      }
+    }
+    rows_json.push_back(j);
+  }
+  return {{"inputs", inputs},
+          {"device", device},
+          {"dtype", dtype},
+          {"shape",
+           {{"name", shape.name},
+            {"batch", shape.batch},
+            {"heads", shape.heads},
+            {"tokens", shape.tokens},
+            {"head_dim", shape.head_dim},
+            {"q_clusters", shape.q_clusters},
+            {"k_clusters", shape.k_clusters}}},
+          {"rows", rows_json}};
+}
+
+std::string AttentionBenchResult::table() const {
+  std::string text;
+  char line[512];
+  std::snprintf(line, sizeof line, "shape %s: B=%lld H=%lld N=%lld d=%lld, %s, %s\ninputs %s\n", shape.name.c_str(),
+                static_cast<long long>(shape.batch), static_cast<long long>(shape.heads),
+                static_cast<long long>(shape.tokens), static_cast<long long>(shape.head_dim), device.c_str(),
+                dtype.c_str(), inputs.c_str());
+  text += line;
+  std::snprintf(line, sizeof line, "%-7s %6s %8s %10s %10s %11s  %s\n", "mode", "top_p", "density", "rel L2",
+                "ms/call", "first call", "phases ms (kmeans/probe/routing/attention, traced call)");
+  text += line;
+  for (const AttentionBenchRow& r : rows) {
+    if (!r.unavailable.empty()) {
+      std::snprintf(line, sizeof line, "%-7s  unavailable: %s\n", attention_mode_name(r.mode), r.unavailable.c_str());
+    } else {
+      char phases[96] = "-";
+      if (r.phases) {
+        std::snprintf(phases, sizeof phases, "%.2f / %.2f / %.2f / %.2f", r.phases->kmeans_ms, r.phases->probe_ms,
+                      r.phases->routing_ms, r.phases->attention_ms);
+      }
+      std::snprintf(line, sizeof line, "%-7s %6.2f %8s %10.2e %10.2f %11.2f  %s\n", attention_mode_name(r.mode),
+                    r.top_p, format_optional(r.density, "%.3f").c_str(), r.relative_l2, r.median_ms, r.first_call_ms,
+                    phases);
+    }
+    text += line;
+  }
+  return text;
+}
+
+}  // namespace svgear

@@ -1,0 +1,105 @@
+#pragma once
+// Attention benchmark: one self-attention call of a named shape, run by each backend over a sweep
+// of top-p budgets, timed (median of N runs after a warm-up) and compared with dense attention.
+//
+//   AttentionBenchOptions options;
+//   options.shape = find_bench_shape("small");
+//   options.modes = {AttentionMode::Dense, AttentionMode::SvgEar};
+//   options.budgets = {0.5, 0.9};
+//   AttentionBenchResult result = run_attention_bench(options);
+//   std::fputs(result.table().c_str(), stdout);
+//
+// Inputs are synthetic unless a safetensors file of real activations is given: per head, a
+// Gaussian mixture of kSyntheticComponents components in d dimensions — centres ~ N(0, I), each
+// token = its centre + kSyntheticNoise · N(0, I) — with Q and K drawn around the same centres (so
+// attention concentrates on the tokens of a query's component, as it does on clustered video
+// tokens) and V ~ N(0, I). Synthetic inputs are far more clustered than real ones: their densities
+// and errors say how the backends behave, not what a video will look like.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
+#include <nlohmann/json.hpp>
+
+#include "core/attention/attention_backend.h"
+#include "core/attention/attention_config.h"
+
+namespace svgear {
+
+constexpr int kSyntheticComponents = 64;
+constexpr double kSyntheticNoise = 0.5;
+
+// One attention call's shape, with the cluster counts that suit it (spec §2.8 for the video
+// models; about N/64 and N/16 for the small CPU shapes, where 1000 key clusters would be single
+// tokens).
+struct BenchShape {
+  std::string name;
+  int64_t batch = 1;
+  int64_t heads = 0;
+  int64_t tokens = 0;
+  int64_t head_dim = 0;
+  TokenGrid grid;  // frames × height × width = tokens
+  int q_clusters = 0;
+  int k_clusters = 0;
+};
+
+// wan1.3b-480p, wan14b-720p, hunyuan-720p, tiny, small.
+const std::vector<BenchShape>& bench_shapes();
+// Throws UserError listing the names for an unknown one.
+BenchShape find_bench_shape(std::string_view name);
+
+struct AttentionBenchOptions {
+  BenchShape shape;
+  std::vector<AttentionMode> modes;  // dense is always run too: it is the reference
+  std::vector<double> budgets;       // top_p values for the sparse modes
+  AttentionConfig base;              // cluster counts and the other knobs (mode, top_p are swept)
+  c10::Device device = c10::Device(c10::kCPU);
+  c10::ScalarType dtype = c10::kFloat;
+  int repeat = 5;
+  uint64_t seed = 0;
+  // A .safetensors file with q, k, v of shape [B, H, N, d] (real activations); replaces the
+  // synthetic inputs and the shape's sizes.
+  std::optional<std::filesystem::path> inputs;
+};
+
+// Wall time per phase of one sparse call, from the backend's routing trace (a separate, traced
+// call: tracing synchronises between phases, so it is not one of the timed calls).
+struct AttentionBenchPhases {
+  double kmeans_ms = 0.0;  // includes the permutation
+  double probe_ms = 0.0;
+  double routing_ms = 0.0;
+  double attention_ms = 0.0;
+};
+
+struct AttentionBenchRow {
+  AttentionMode mode = AttentionMode::Unset;
+  double top_p = 1.0;                 // 1 for dense
+  std::optional<double> density;      // computed share of the N² scores, mean over heads (traces)
+  double relative_l2 = 0.0;           // ||o − o_dense|| / ||o_dense||, in float64
+  double first_call_ms = 0.0;         // the warm-up call (sparse: includes the k-means init)
+  double median_ms = 0.0;             // of the timed calls, warm centroid cache
+  std::vector<double> call_ms;
+  std::optional<AttentionBenchPhases> phases;  // sparse modes only
+  std::string unavailable;            // why the mode could not run (then nothing else is set)
+};
+
+struct AttentionBenchResult {
+  std::string inputs;  // "synthetic: ..." or the file
+  std::string device;  // in words
+  std::string dtype;
+  BenchShape shape;
+  std::vector<AttentionBenchRow> rows;
+
+  nlohmann::json to_json() const;
+  std::string table() const;
+};
+
+// Throws UserError for a malformed inputs file or an impossible device / dtype.
+AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options);
+
+}  // namespace svgear

@@ -1,0 +1,30 @@
+#pragma once
+// Video quality against a reference: per-frame PSNR and SSIM with the conventions of the sparse
+// attention papers (../shared/reference/anchors.md §4): RGB scaled to [0, 1], PSNR = 10·log10(1/MSE)
+// over all pixels and channels of a frame; SSIM with an 11×11 uniform window, C1 = 0.01²,
+// C2 = 0.03², each channel's SSIM map averaged together with the others; both then averaged over
+// frames. The reference is the dense run of the same request, not real footage.
+
+#include <string>
+#include <vector>
+
+#include "core/media/video.h"
+
+namespace svgear {
+
+struct VideoQuality {
+  std::vector<double> psnr_db;  // per frame; +inf where the frames are identical
+  std::vector<double> ssim;     // per frame, in [-1, 1]; 1 where identical
+  double mean_psnr_db = 0.0;    // mean over frames; +inf when any frame is identical
+  double mean_ssim = 0.0;
+  int identical_frames = 0;     // frames with MSE 0, so a reader can tell "inf" apart from "large"
+};
+
+// Throws UserError when the videos differ in frame count or size (e.g. a cached run of another
+// request), or are empty.
+VideoQuality compare_videos(const Video& reference, const Video& test);
+
+// PSNR in words for tables: "31.42 dB", or "inf (identical)".
+std::string format_psnr_db(double psnr_db);
+
+}  // namespace svgear

@@ -1,0 +1,182 @@
+// End-to-end runs of `svgear compare` and of the attention flags of `svgear generate`.
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include "cli_paths.h"
+#include "core/media/video_reader.h"
+#include "tests/support/test_paths.h"
+
+namespace svgear {
+namespace {
+
+struct CliRun {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+CliRun run_cli(const std::string& arguments) {
+  const std::string command = std::string(SVGEAR_CLI_PATH) + " " + arguments + " 2>&1";
+  CliRun run;
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return run;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+nlohmann::json read_json(const std::filesystem::path& path) {
+  std::ifstream file(path);
+  EXPECT_TRUE(file.good()) << path;
+  return nlohmann::json::parse(file);
+}
+
+class CompareTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::filesystem::path(test::scratch_dir("compare"));
+    const CliRun made = run_cli("random-model --preset tiny --out " + (*dir_ / "model").string());
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static std::string request(const std::string& extra) {
+    return "--model " + (*dir_ / "model").string() + " --prompt \"a red circle moves left\" --steps 2 --device cpu " +
+           extra;
+  }
+  static std::filesystem::path* dir_;
+};
+std::filesystem::path* CompareTest::dir_ = nullptr;
+
+TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
+  const auto out = *dir_ / "dense-vs-dense";
+  CliRun run = run_cli("compare " + request("--seed 5 --attention dense --out " + out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("inf (identical)"), std::string::npos) << run.output;
+  nlohmann::json report = read_json(out / "report.json");
+  EXPECT_EQ(report["mode"], "dense");
+  EXPECT_EQ(report["quality"]["mean_psnr_db"], "inf");
+  EXPECT_EQ(report["quality"]["mean_ssim"], 1.0);
+  const int frames = report["quality"]["identical_frames"];
+  EXPECT_GT(frames, 0);
+  EXPECT_EQ(report["quality"]["psnr_db"].size(), size_t(frames));
+  EXPECT_EQ(report["dense"]["reused"], false);
+  EXPECT_EQ(report["dense"]["timings_ms"]["steps"].size(), 2u);
+  EXPECT_GT(report["sparse"]["ms_per_step"].get<double>(), 0.0);
+  EXPECT_GT(report["speedup_per_step"].get<double>(), 0.0);
+  const Video dense = read_video(report["dense"]["video"].get<std::string>());
+  EXPECT_EQ(dense.frames, frames);
+  EXPECT_TRUE(std::filesystem::exists(report["dense"]["record"].get<std::string>()));
+
+  // Same request again: the dense run is read back, not recomputed.
+  run = run_cli("compare " + request("--seed 5 --attention dense --out " + out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("reusing the dense run"), std::string::npos) << run.output;
+  report = read_json(out / "report.json");
+  EXPECT_EQ(report["dense"]["reused"], true);
+  EXPECT_EQ(report["quality"]["mean_psnr_db"], "inf");
+
+  // Another seed is another request: dense runs again.
+  run = run_cli("compare " + request("--seed 6 --attention dense --out " + out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output.find("reusing the dense run"), std::string::npos) << run.output;
+  EXPECT_EQ(read_json(out / "report.json")["dense"]["reused"], false);
+}
+
+TEST_F(CompareTest, SparseModesGiveAFinitePsnr) {
+  int measured = 0;
+  std::string skipped;
+  for (const std::string mode : {"svg2", "svgear"}) {
+    const auto out = *dir_ / ("sparse-" + mode);
+    // The tiny model has about a thousand tokens per frame stack: a few clusters, no dense steps.
+    const CliRun run = run_cli("compare " + request("--attention " + mode + " --dense-steps 0 --q-clusters 8 "
+                                                    "--k-clusters 32 --quiet --out " + out.string()));
+    if (run.output.find("not built yet") != std::string::npos) {
+      skipped += " " + mode;
+      continue;
+    }
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    const nlohmann::json report = read_json(out / "report.json");
+    EXPECT_EQ(report["mode"], mode);
+    ASSERT_TRUE(report["quality"]["mean_psnr_db"].is_number()) << report.dump(2);
+    EXPECT_GT(report["quality"]["mean_psnr_db"].get<double>(), 0.0);
+    EXPECT_GT(report["quality"]["mean_ssim"].get<double>(), -1.0);
+    EXPECT_LE(report["quality"]["mean_ssim"].get<double>(), 1.0);
+    EXPECT_EQ(read_video(report["dense"]["video"].get<std::string>()).frames,
+              read_video(report["sparse"]["video"].get<std::string>()).frames);
+    ++measured;
+  }
+  if (measured == 0) GTEST_SKIP() << "not built yet:" << skipped;
+}
+
+TEST_F(CompareTest, GenerateTakesAttentionPresetsAndFlags) {
+  const auto out = *dir_ / "preset.y4m";
+  CliRun run = run_cli("generate " + request("--attention-preset fast --attention dense --top-p 0.85 --dense-layers 0.1 "
+                                             "--quiet --output " + out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json attention = read_json(*dir_ / "preset.json")["request"]["attention"];
+  EXPECT_EQ(attention["mode"], "dense");
+  EXPECT_DOUBLE_EQ(attention["top_p"].get<double>(), 0.85);                // the flag beats the preset
+  EXPECT_DOUBLE_EQ(attention["dense_warmup_steps"].get<double>(), 0.15);  // from "fast"
+  EXPECT_DOUBLE_EQ(attention["dense_layers"].get<double>(), 0.1);
+
+  const auto preset_file = *dir_ / "mine.json";
+  std::ofstream(preset_file) << R"({"mode": "dense", "q_clusters": 64, "k_clusters": 256})";
+  run = run_cli("generate " + request("--attention-preset " + preset_file.string() + " --quiet --output " + out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  attention = read_json(*dir_ / "preset.json")["request"]["attention"];
+  EXPECT_EQ(attention["q_clusters"], 64);
+  EXPECT_EQ(attention["k_clusters"], 256);
+  EXPECT_DOUBLE_EQ(attention["top_p"].get<double>(), 0.9);  // left out of the file: the default
+
+  std::ofstream(preset_file) << R"({"top_pp": 0.9})";
+  run = run_cli("generate " + request("--attention-preset " + preset_file.string() + " --output " + out.string()));
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("unknown attention field 'top_pp'"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("known: mode, q_clusters"), std::string::npos) << run.output;
+
+  run = run_cli("generate " + request("--attention-preset turbo --output " + out.string()));
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("choose quality, balanced or fast"), std::string::npos) << run.output;
+
+  run = run_cli("generate " + request("--top-p 1.5 --output " + out.string()));
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("top_p must be in (0, 1]"), std::string::npos) << run.output;
+}
+
+TEST_F(CompareTest, BenchAttentionMeasuresTheDenseReference) {
+  const auto json = *dir_ / "bench.json";
+  const CliRun run = run_cli("bench attention --shape tiny --device cpu --repeat 2 --budgets 0.9 --json " + json.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("synthetic"), std::string::npos) << run.output;
+  const nlohmann::json result = read_json(json);
+  EXPECT_EQ(result["shape"]["tokens"], 1000);
+  ASSERT_GE(result["rows"].size(), 3u);  // dense, then svg2 and svgear (measured or unavailable)
+  const nlohmann::json& dense = result["rows"][0];
+  EXPECT_EQ(dense["mode"], "dense");
+  EXPECT_EQ(dense["density"], 1.0);
+  EXPECT_EQ(dense["relative_l2_vs_dense"], 0.0);
+  EXPECT_EQ(dense["call_ms"].size(), 2u);
+  EXPECT_GT(dense["median_ms"].get<double>(), 0.0);
+  for (size_t i = 1; i < result["rows"].size(); ++i) {
+    const nlohmann::json& row = result["rows"][i];
+    if (row.contains("unavailable")) continue;
+    EXPECT_GT(row["relative_l2_vs_dense"].get<double>(), 0.0) << row.dump();
+    EXPECT_LT(row["relative_l2_vs_dense"].get<double>(), 1.0) << row.dump();
+  }
+
+  const CliRun bad = run_cli("bench attention --shape huge");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("choose wan1.3b-480p"), std::string::npos) << bad.output;
+}
+
+}  // namespace
+}  // namespace svgear
