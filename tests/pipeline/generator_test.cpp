@@ -150,9 +150,11 @@ TEST_F(GeneratorTest, BadRequestsBecomeErrorEventsNotExceptions) {
 
   r = request(1);
   r.attention.mode = AttentionMode::SvgEar;
+  r.attention.top_p = 0.0;  // an empty budget cannot route anything
   result = generator.run(r, sink, cancel);
   EXPECT_EQ(result.status, GenerationStatus::Failed);
-  EXPECT_NE(result.error.find("svgear"), std::string::npos);
+  EXPECT_NE(result.error.find("svgear"), std::string::npos) << result.error;
+  EXPECT_NE(result.error.find("top_p must be in (0, 1]"), std::string::npos) << result.error;
 }
 
 TEST_F(GeneratorTest, CudaMatchesCpuForTheSameSeed) {
