@@ -1,5 +1,9 @@
 #include "core/pipeline/generator.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -155,6 +159,47 @@ TEST_F(GeneratorTest, BadRequestsBecomeErrorEventsNotExceptions) {
   EXPECT_EQ(result.status, GenerationStatus::Failed);
   EXPECT_NE(result.error.find("svgear"), std::string::npos) << result.error;
   EXPECT_NE(result.error.find("top_p must be in (0, 1]"), std::string::npos) << result.error;
+}
+
+// Largest difference in 8-bit code values between two videos of one size.
+int max_code_difference(const Video& a, const Video& b) {
+  EXPECT_EQ(a.rgb.size(), b.rgb.size());
+  int worst = 0;
+  for (size_t i = 0; i < std::min(a.rgb.size(), b.rgb.size()); ++i) {
+    worst = std::max(worst, std::abs(int(a.rgb[i]) - int(b.rgb[i])));
+  }
+  return worst;
+}
+
+TEST_F(GeneratorTest, SvgEarAtFullBudgetMakesTheDenseVideo) {
+  auto model = Model::load(*folder_, c10::Device(c10::kCPU));
+  Generator generator(*model);
+  EventSink quiet;
+  CancelToken cancel;
+  GenerationResult dense = generator.run(request(5), quiet, cancel);
+  ASSERT_EQ(dense.status, GenerationStatus::Finished) << dense.error;
+
+  GenerationRequest r = request(5);
+  r.attention.mode = AttentionMode::SvgEar;
+  r.attention.q_clusters = 8;
+  r.attention.k_clusters = 24;
+  r.attention.dense_warmup_steps = 0.0;  // every step sparse, every layer but the one dense layer
+  r.attention.dense_layers = 0.0;
+  r.attention.top_p = 1.0;  // the budget covers every block: exact attention everywhere
+  GenerationResult full = generator.run(r, quiet, cancel);
+  ASSERT_EQ(full.status, GenerationStatus::Finished) << full.error;
+
+  // The same request at a small budget does take the sparse path: the video moves.
+  r.attention.top_p = 0.2;
+  r.attention.guaranteed_ratio = 0.0;
+  GenerationResult sparse = generator.run(r, quiet, cancel);
+  ASSERT_EQ(sparse.status, GenerationStatus::Finished) << sparse.error;
+  // Only summation order differs from dense at top_p 1 (fp32): at most one code value anywhere.
+  const int full_diff = max_code_difference(full.video, dense.video);
+  const int sparse_diff = max_code_difference(sparse.video, dense.video);
+  std::printf("max code difference to dense: top_p 1.0 %d, top_p 0.2 %d\n", full_diff, sparse_diff);
+  EXPECT_LE(full_diff, 1);
+  EXPECT_GT(sparse_diff, 1);
 }
 
 TEST_F(GeneratorTest, CudaMatchesCpuForTheSameSeed) {
