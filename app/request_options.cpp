@@ -25,6 +25,8 @@ sparse attention (svg2 / svgear; see docs/architecture.md):
   --guaranteed-ratio X   SVG-EAR's always-exact share of key clusters (default 0.05)
   --dense-steps X    fraction of the first steps kept dense (default 0.2)
   --dense-layers X   fraction of the first layers kept dense, at least one (default 0.03)
+  --kmeans-in-warmup also cluster during the dense warm-up steps, so the first sparse step is not
+                     slowed by the 50-iteration k-means init
 )";
 
 namespace {
@@ -56,6 +58,7 @@ AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode
   if (const auto x = args.number("guaranteed-ratio")) config.guaranteed_ratio = *x;
   if (const auto x = args.number("dense-steps")) config.dense_warmup_steps = *x;
   if (const auto x = args.number("dense-layers")) config.dense_layers = *x;
+  if (args.flag("kmeans-in-warmup")) config.kmeans_in_warmup = true;
   check_attention_config(config);
   return config;
 }

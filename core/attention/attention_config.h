@@ -24,6 +24,9 @@ struct AttentionConfig {
   int kmeans_step_iters = 2;        // warm-started later calls [§2.2]
   double dense_warmup_steps = 0.2;  // fraction of steps kept dense [§2.1]
   double dense_layers = 0.03;       // fraction of layers kept dense, at least one layer [§6 P11]
+  // Also run k-means in the dense warm-up steps (the reference's zero_step_kmeans_init), so the
+  // 50-iteration init is paid while attention is still dense, not at the first sparse step [§2.1].
+  bool kmeans_in_warmup = false;
 };
 
 }  // namespace svgear

@@ -10,7 +10,7 @@ namespace {
 
 constexpr const char* kKnownKeys =
     "mode, q_clusters, k_clusters, top_p, min_kc_ratio, guaranteed_ratio, gamma, kmeans_init_iters, "
-    "kmeans_step_iters, dense_warmup_steps, dense_layers";
+    "kmeans_step_iters, dense_warmup_steps, dense_layers, kmeans_in_warmup";
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw UserError(message);
@@ -92,6 +92,9 @@ AttentionConfig attention_config_from_json(const nlohmann::json& j, const Attent
       read_field(value, key, c.dense_warmup_steps);
     } else if (key == "dense_layers") {
       read_field(value, key, c.dense_layers);
+    } else if (key == "kmeans_in_warmup") {
+      require(value.is_boolean(), "attention field 'kmeans_in_warmup' must be true or false, got " + value.dump());
+      c.kmeans_in_warmup = value.get<bool>();
     } else {
       throw UserError("unknown attention field '" + key + "' (known: " + kKnownKeys + ")");
     }
@@ -111,7 +114,8 @@ nlohmann::json attention_config_to_json(const AttentionConfig& c) {
           {"kmeans_init_iters", c.kmeans_init_iters},
           {"kmeans_step_iters", c.kmeans_step_iters},
           {"dense_warmup_steps", c.dense_warmup_steps},
-          {"dense_layers", c.dense_layers}};
+          {"dense_layers", c.dense_layers},
+          {"kmeans_in_warmup", c.kmeans_in_warmup}};
 }
 
 void check_attention_config(const AttentionConfig& c) {

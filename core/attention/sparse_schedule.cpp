@@ -18,4 +18,9 @@ bool call_is_dense(const AttentionConfig& config, const AttentionCall& call) {
          call.layer < dense_layer_count(config.dense_layers, call.num_layers);
 }
 
+bool call_warms_centroids(const AttentionConfig& config, const AttentionCall& call) {
+  return config.kmeans_in_warmup && call.step < dense_step_count(config.dense_warmup_steps, call.num_steps) &&
+         call.layer >= dense_layer_count(config.dense_layers, call.num_layers);
+}
+
 }  // namespace svgear

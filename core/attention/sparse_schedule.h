@@ -17,4 +17,8 @@ int dense_layer_count(double dense_layers, int num_layers);
 // Whether `call` stays dense under `config`'s warm-up fractions.
 bool call_is_dense(const AttentionConfig& config, const AttentionCall& call);
 
+// Whether a dense `call` should still cluster Q and K to warm the centroid cache: a warm-up step
+// of a layer that turns sparse later, with config.kmeans_in_warmup set.
+bool call_warms_centroids(const AttentionConfig& config, const AttentionCall& call);
+
 }  // namespace svgear

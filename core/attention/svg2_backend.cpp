@@ -108,9 +108,14 @@ at::Tensor Svg2Backend::forward(const at::Tensor& q, const at::Tensor& k, const 
   TORCH_CHECK(q.device() == k.device() && q.device() == v.device(),
               "q, k and v must be on one device, got ", q.device(), ", ", k.device(), ", ",
               v.device());
-  if (call_is_dense(config_, call) || q.size(2) == 0) return dense_.forward(q, k, v, call);
-
   const int64_t b = q.size(0), h = q.size(1), n = q.size(2), d = q.size(3);
+  if (call_is_dense(config_, call) || n == 0) {
+    if (n > 0 && call_warms_centroids(config_, call)) {
+      cache_.cluster(q.reshape({b * h, n, d}), k.reshape({b * h, n, d}), call.layer, call.branch, call.step);
+    }
+    return dense_.forward(q, k, v, call);
+  }
+
   const bool tracing = trace_sink_ != nullptr && trace_selects_layer(trace_options_, call.layer);
   PhaseClock clock(tracing, q.device());
 

@@ -1,5 +1,6 @@
 #include "core/pipeline/generation_request.h"
 
+#include "core/attention/attention_preset.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -55,17 +56,7 @@ nlohmann::json GenerationRequest::to_json() const {
   if (width) j["width"] = *width;
   if (fps) j["fps"] = *fps;
   if (sampler) j["sampler"] = sampler_kind_name(*sampler);
-  j["attention"] = {{"mode", attention_mode_name(attention.mode)},
-                    {"q_clusters", attention.q_clusters},
-                    {"k_clusters", attention.k_clusters},
-                    {"top_p", attention.top_p},
-                    {"min_kc_ratio", attention.min_kc_ratio},
-                    {"guaranteed_ratio", attention.guaranteed_ratio},
-                    {"gamma", attention.gamma},
-                    {"kmeans_init_iters", attention.kmeans_init_iters},
-                    {"kmeans_step_iters", attention.kmeans_step_iters},
-                    {"dense_warmup_steps", attention.dense_warmup_steps},
-                    {"dense_layers", attention.dense_layers}};
+  j["attention"] = attention_config_to_json(attention);
   j["preview_every"] = preview_every;
   return j;
 }

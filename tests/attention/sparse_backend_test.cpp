@@ -272,6 +272,24 @@ TEST(SparseBackend, DenseCallsGoThroughDenseAttention) {
   EXPECT_TRUE(sink.traces.empty());
 }
 
+TEST(SparseBackend, KMeansInWarmUpMovesTheInitIntoTheDenseSteps) {
+  // With kmeans_in_warmup, the dense step 0 runs the init (20 iterations) and stays dense; the first
+  // sparse step then warm-starts with 2 more, which is the same clustering as 22 iterations at once.
+  test::ClusteredQKV x = test::clustered_qkv(1, 2, 389, 16, 6);
+  AttentionConfig warmed = small_config(AttentionMode::SvgEar);
+  warmed.dense_warmup_steps = 0.1;  // of 10 steps: step 0 is dense
+  warmed.kmeans_in_warmup = true;
+  AttentionConfig cold = warmed;
+  cold.kmeans_in_warmup = false;
+  cold.kmeans_init_iters = warmed.kmeans_init_iters + warmed.kmeans_step_iters;
+  SvgEarBackend a(warmed), b(cold);
+  EXPECT_TRUE(at::equal(a.forward(x.q, x.k, x.v, sparse_call(0)), dense_attention(x)));
+  at::Tensor warm_first_sparse = a.forward(x.q, x.k, x.v, sparse_call(1));
+  at::Tensor cold_first_sparse = b.forward(x.q, x.k, x.v, sparse_call(1));
+  EXPECT_TRUE(at::allclose(warm_first_sparse, cold_first_sparse, 1e-5, 1e-6))
+      << "max abs difference " << (warm_first_sparse - cold_first_sparse).abs().max().item<double>();
+}
+
 TEST(SparseBackend, TracesSelectedHeadsWithAudit) {
   test::ClusteredQKV x = test::clustered_qkv(2, 3, 331, 16, 13);
   at::Tensor dense = dense_attention(x);

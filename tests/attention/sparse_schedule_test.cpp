@@ -41,5 +41,25 @@ TEST(SparseSchedule, FirstStepsAndFirstLayersAreDense) {
   EXPECT_FALSE(dense_at(9, 29));
 }
 
+TEST(SparseSchedule, WarmUpClustersOnlyWhenAskedAndOnlyInLayersThatTurnSparse) {
+  AttentionConfig config;
+  config.dense_warmup_steps = 0.2;
+  config.dense_layers = 0.1;
+  AttentionCall call;
+  call.num_steps = 10;   // steps 0, 1 dense
+  call.num_layers = 30;  // layers 0, 1, 2 dense
+  auto warms_at = [&](int step, int layer) {
+    call.step = step;
+    call.layer = layer;
+    return call_warms_centroids(config, call);
+  };
+  EXPECT_FALSE(warms_at(0, 10));  // off by default
+  config.kmeans_in_warmup = true;
+  EXPECT_TRUE(warms_at(0, 10));
+  EXPECT_TRUE(warms_at(1, 29));
+  EXPECT_FALSE(warms_at(1, 2));   // a dense layer never needs centroids
+  EXPECT_FALSE(warms_at(2, 10));  // sparse steps cluster anyway
+}
+
 }  // namespace
 }  // namespace svgear

@@ -1,0 +1,102 @@
+// Attention presets: named presets, JSON fields applied on a base config, round trips and the
+// errors a user sees for a bad preset file.
+
+#include "core/attention/attention_preset.h"
+
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "core/user_error.h"
+#include "tests/support/test_paths.h"
+
+namespace svgear {
+namespace {
+
+std::string error_of(const nlohmann::json& j) {
+  try {
+    attention_config_from_json(j, AttentionConfig{});
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(AttentionPreset, NamedPresetsTradeBudgetAndWarmUp) {
+  const AttentionConfig quality = named_attention_preset("quality");
+  const AttentionConfig balanced = named_attention_preset("balanced");
+  const AttentionConfig fast = named_attention_preset("fast");
+  for (const AttentionConfig& c : {quality, balanced, fast}) EXPECT_EQ(c.mode, AttentionMode::SvgEar);
+  EXPECT_GT(quality.top_p, balanced.top_p);
+  EXPECT_GT(balanced.top_p, fast.top_p);
+  EXPECT_GT(quality.dense_warmup_steps, balanced.dense_warmup_steps);
+  EXPECT_GT(balanced.dense_warmup_steps, fast.dense_warmup_steps);
+  // Balanced is the spec's default budget.
+  EXPECT_EQ(balanced.top_p, AttentionConfig{}.top_p);
+  EXPECT_EQ(balanced.dense_warmup_steps, AttentionConfig{}.dense_warmup_steps);
+  try {
+    named_attention_preset("turbo");
+    FAIL() << "an unknown preset name must be refused";
+  } catch (const UserError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("'turbo'"), std::string::npos) << message;
+    EXPECT_NE(message.find("quality, balanced or fast"), std::string::npos) << message;
+  }
+}
+
+TEST(AttentionPreset, JsonFieldsApplyOnTheBaseAndRoundTrip) {
+  AttentionConfig base;
+  base.q_clusters = 77;
+  const AttentionConfig c =
+      attention_config_from_json({{"mode", "svg2"}, {"top_p", 0.85}, {"kmeans_in_warmup", true}}, base);
+  EXPECT_EQ(c.mode, AttentionMode::Svg2);
+  EXPECT_DOUBLE_EQ(c.top_p, 0.85);
+  EXPECT_TRUE(c.kmeans_in_warmup);
+  EXPECT_EQ(c.q_clusters, 77);  // not in the JSON: kept from the base
+
+  const nlohmann::json j = attention_config_to_json(c);
+  EXPECT_EQ(attention_config_to_json(attention_config_from_json(j, AttentionConfig{})), j);
+  // Every field is written, so a run record's attention object reproduces the run.
+  EXPECT_EQ(j.size(), 12u);
+}
+
+TEST(AttentionPreset, BadFieldsSayWhatIsWrong) {
+  std::string e = error_of({{"topp", 0.9}});
+  EXPECT_NE(e.find("unknown attention field 'topp'"), std::string::npos) << e;
+  EXPECT_NE(e.find("top_p"), std::string::npos) << "the known keys are listed: " << e;
+  e = error_of({{"q_clusters", 1.5}});
+  EXPECT_NE(e.find("'q_clusters' must be a whole number"), std::string::npos) << e;
+  e = error_of({{"kmeans_in_warmup", 1}});
+  EXPECT_NE(e.find("must be true or false"), std::string::npos) << e;
+  e = error_of({{"top_p", 1.5}});
+  EXPECT_NE(e.find("top_p must be in (0, 1]"), std::string::npos) << e;
+  e = error_of({{"mode", "sparse"}});
+  EXPECT_NE(e.find("unknown attention mode 'sparse'"), std::string::npos) << e;
+  e = error_of(nlohmann::json::array());
+  EXPECT_NE(e.find("must be a JSON object"), std::string::npos) << e;
+}
+
+TEST(AttentionPreset, FilesLoadAndBadFilesNameThemselves) {
+  const std::filesystem::path dir = test::scratch_dir("attention_preset");
+  const std::filesystem::path good = dir / "mine.json";
+  std::ofstream(good) << R"({"mode": "svgear", "top_p": 0.7, "k_clusters": 500})";
+  const AttentionConfig c = load_attention_preset(good.string());
+  EXPECT_DOUBLE_EQ(c.top_p, 0.7);
+  EXPECT_EQ(c.k_clusters, 500);
+  EXPECT_EQ(c.q_clusters, AttentionConfig{}.q_clusters);
+
+  const std::filesystem::path broken = dir / "broken.json";
+  std::ofstream(broken) << R"({"top_p": 0.7,)";
+  for (const std::filesystem::path& path : {broken, dir / "missing.json"}) {
+    try {
+      load_attention_preset(path.string());
+      FAIL() << path << " must be refused";
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace svgear
