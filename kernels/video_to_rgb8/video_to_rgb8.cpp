@@ -20,7 +20,7 @@ at::Tensor video_to_rgb8(const at::Tensor& video) {
   at::Tensor video_f32 = video.to(at::kFloat).contiguous();
   if (video_f32.is_cuda()) return video_to_rgb8_cuda(video_f32);
   TORCH_CHECK(video_f32.is_cpu(), "video_to_rgb8: unsupported device ", video_f32.device());
-  return video_to_rgb8_cpu(video_f32);
+  return video_to_rgb8_reference(video_f32);
 }
 
 at::Tensor video_to_rgb8_cuda(const at::Tensor& video_f32) {
