@@ -31,7 +31,7 @@ cmake --build build/gpu -j "$(nproc)" > "$OUT/build.log" 2>&1 || { grep -B2 -A20
 t1=$(date +%s)
 echo "build: $((t1 - t0)) s"
 
-timeout 300 ctest --test-dir build/gpu --output-on-failure -j 8 > "$OUT/ctest.log" 2>&1
+timeout 240 ctest --test-dir build/gpu --output-on-failure -j 8 > "$OUT/ctest.log" 2>&1
 ctest_rc=$?
 t2=$(date +%s)
 grep -E "tests passed|tests failed|Failed|\*\*\*" "$OUT/ctest.log" | tail -25
@@ -50,7 +50,7 @@ for device in cuda cpu; do
 done
 # Attention bench at Wan2.1-1.3B 480p size: dense (cuDNN SDPA) against the SVG2 / SVG-EAR reference
 # backends (ATen ops; the CUDA kernels come later), synthetic clustered inputs.
-timeout 180 ./build/gpu/app/svgear bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --repeat 3 \
+timeout 150 ./build/gpu/app/svgear bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --repeat 2 \
   --budgets 0.5,0.9 --json "$bench/attention-wan1.3b-480p.json" || echo "attention bench failed"
 
 python3 - "$bench" <<'PY'
