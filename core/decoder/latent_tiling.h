@@ -1,0 +1,28 @@
+#pragma once
+// Spatial tiling of a latent decode, to bound the decoder's memory by the tile size instead of
+// the frame size. Tiles overlap in latent space and are blended linearly across each overlap, so
+// no seam shows where they meet; every tile is decoded on its own (with its own causal caches).
+
+#include <functional>
+
+#include <ATen/core/Tensor.h>
+
+namespace svgear {
+
+struct LatentTiling {
+  // 32 latent = 256 video pixels per side with 8 latent (64 px) shared, the split Diffusers uses
+  // for this VAE; a 480×832 frame becomes 2×4 tiles.
+  int tile = 32;
+  int overlap = 8;
+};
+
+// Decodes one tile: [C, T, th, tw] → [3, F, th·spatial_factor, tw·spatial_factor].
+using TileDecodeFn = std::function<at::Tensor(const at::Tensor& latent_tile)>;
+
+// latent: [C, T, h, w] → [3, F, h·spatial_factor, w·spatial_factor] float32, the tiles' outputs
+// blended with weights that ramp linearly across each overlap (normalised to sum to one). A latent
+// no larger than one tile is decoded whole. Throws UserError for tile <= 2·overlap or overlap < 0.
+at::Tensor decode_in_tiles(const at::Tensor& latent, const LatentTiling& tiling, int spatial_factor,
+                           const TileDecodeFn& decode_tile);
+
+}  // namespace svgear

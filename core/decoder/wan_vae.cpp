@@ -1,0 +1,55 @@
+#include "core/decoder/wan_vae.h"
+
+#include <utility>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "core/decoder/wan_vae_layers.h"
+
+namespace svgear {
+
+WanVae::WanVae(WanVaeWeights weights) : weights_(std::move(weights)) {}
+
+void WanVae::to(at::Device device, at::ScalarType dtype) { weights_.to(device, dtype); }
+
+at::Tensor WanVae::decode(const at::Tensor& latent) const {
+  const WanVaeConfig& c = weights_.config;
+  TORCH_CHECK(latent.dim() == 4 && latent.size(0) == c.z_dim && latent.size(1) >= 1,
+              "Wan VAE latent must be [", c.z_dim, ", T >= 1, h, w], got ", latent.sizes());
+  const at::TensorOptions f32 = at::TensorOptions().device(device()).dtype(at::kFloat);
+  const at::Tensor latent_mean = at::tensor(c.latents_mean, f32).view({1, c.z_dim, 1, 1, 1});
+  const at::Tensor latent_std = at::tensor(c.latents_std, f32).view({1, c.z_dim, 1, 1, 1});
+  at::Tensor z = latent.to(f32).unsqueeze(0);                          // [1, z, T, h, w]
+  // z / (1 / std) + mean, in upstream's order of operations (WanVAE.scale holds 1 / std)
+  z = z / (1.0 / latent_std) + latent_mean;
+  at::Tensor x = wan_vae_causal_conv3d(z.to(dtype()), weights_.conv2_weight, weights_.conv2_bias);
+
+  WanVaeCache cache;
+  std::vector<at::Tensor> chunks;
+  for (int64_t i = 0; i < x.size(2); ++i) {
+    cache.start_chunk();
+    chunks.push_back(decode_chunk(x.narrow(2, i, 1), cache).to(at::kFloat));
+  }
+  return at::cat(chunks, 2).squeeze(0);                                 // [3, F, H, W]
+}
+
+at::Tensor WanVae::decode_chunk(const at::Tensor& x, WanVaeCache& cache) const {
+  const WanVaeWeights& w = weights_;
+  at::Tensor h = wan_vae_cached_conv3d(x, w.decoder_conv1_weight, w.decoder_conv1_bias,
+                                       cache.next_slot());             // [B, dims[0], t, h, w]
+  // middle
+  h = wan_vae_residual_block(h, w.middle_0, cache);
+  h = wan_vae_attention_block(h, w.middle_1);
+  h = wan_vae_residual_block(h, w.middle_2, cache);
+  // upsamples: each stage but the last ends with 2× in space (and 2× in time for upsample3d)
+  for (const WanVaeStageWeights& stage : w.upsamples) {
+    for (const WanVaeResidualWeights& block : stage.blocks) h = wan_vae_residual_block(h, block, cache);
+    if (stage.has_upsample()) h = wan_vae_upsample(h, stage.upsample, cache);
+  }
+  // head
+  h = at::silu(wan_vae_rms_norm(h, w.head_0_gamma));
+  return wan_vae_cached_conv3d(h, w.head_2_weight, w.head_2_bias, cache.next_slot());  // [B, 3, t', H, W]
+}
+
+}  // namespace svgear

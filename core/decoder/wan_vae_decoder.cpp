@@ -1,0 +1,102 @@
+#include "core/decoder/wan_vae_decoder.h"
+
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include <ATen/ATen.h>
+
+#include "core/user_error.h"
+#include "kernels/video_to_rgb8/video_to_rgb8.h"
+
+namespace svgear {
+namespace {
+
+Video to_video(const at::Tensor& rgb8, double fps) {  // rgb8: [F, H, W, 3] uint8
+  const at::Tensor host = rgb8.cpu().contiguous();
+  Video video;
+  video.frames = int(host.size(0));
+  video.height = int(host.size(1));
+  video.width = int(host.size(2));
+  video.fps = fps;
+  video.rgb.resize(size_t(host.numel()));
+  if (!video.rgb.empty()) std::memcpy(video.rgb.data(), host.data_ptr<uint8_t>(), video.rgb.size());
+  return video;
+}
+
+// "use 464 or 472": the valid values (offset + k·step, at least `minimum`) around `value`.
+std::string nearest_valid(int value, int step, int offset, int minimum) {
+  if (value <= minimum) return "use " + std::to_string(minimum);
+  const int below = (value - offset) / step * step + offset;
+  return "use " + std::to_string(below) + " or " + std::to_string(below + step);
+}
+
+at::ScalarType compute_dtype(at::Device device, at::ScalarType requested) {
+  if (device.is_cpu()) return at::kFloat;  // CPU convolutions are exact and fastest in float32
+  if (requested == at::kFloat || requested == at::kBFloat16) return requested;
+  throw UserError(std::string("the Wan VAE runs in float32 or bfloat16 on ") + device.str() +
+                  ", not " + c10::toString(requested) + ": choose bf16 or fp32 for the VAE");
+}
+
+}  // namespace
+
+std::unique_ptr<WanVaeDecoder> WanVaeDecoder::open(const std::filesystem::path& path,
+                                                   at::Device device, at::ScalarType dtype,
+                                                   LatentTiling tiling) {
+  const at::ScalarType compute = compute_dtype(device, dtype);
+  WanVae vae(WanVaeWeights::load(path));
+  vae.to(device, compute);
+  return std::make_unique<WanVaeDecoder>(std::move(vae), tiling);
+}
+
+WanVaeDecoder::WanVaeDecoder(WanVae vae, LatentTiling tiling)
+    : vae_(std::move(vae)), tiling_(tiling) {}
+
+LatentShape WanVaeDecoder::latent_shape(int frames, int height, int width) const {
+  const WanVaeConfig& c = vae_.config();
+  const int t = c.temporal_factor();
+  const int s = c.spatial_factor();
+  if (frames < 1 || (frames - 1) % t != 0) {
+    throw UserError("Wan makes " + std::to_string(t) + "n+1 frames (1, " + std::to_string(1 + t) +
+                    ", ..., 81): " + std::to_string(frames) + " is not one; " +
+                    nearest_valid(frames, t, 1, 1) + " frames");
+  }
+  for (auto [side, value] : {std::pair{"height", height}, std::pair{"width", width}}) {
+    if (value < s || value % s != 0) {
+      throw UserError(std::string("the Wan VAE needs a ") + side + " that is a multiple of " +
+                      std::to_string(s) + ": " + std::to_string(value) + " is not; " +
+                      nearest_valid(value, s, 0, s));
+    }
+  }
+  return {c.z_dim, (frames - 1) / t + 1, height / s, width / s};
+}
+
+at::Tensor WanVaeDecoder::decode_tensor(const at::Tensor& latent) const {
+  return decode_in_tiles(latent, tiling_, vae_.config().spatial_factor(),
+                         [&](const at::Tensor& tile) { return vae_.decode(tile); });
+}
+
+Video WanVaeDecoder::decode(const at::Tensor& latent, double fps) const {
+  return to_video(video_to_rgb8(decode_tensor(latent)), fps);
+}
+
+const LatentRgbProjection& WanVaeDecoder::preview_projection() const {
+  std::call_once(projection_fitted_, [&] { projection_ = LatentRgbProjection::fit(vae_); });
+  return projection_;
+}
+
+Video WanVaeDecoder::preview(const at::Tensor& latent, double fps) const {
+  const WanVaeConfig& c = vae_.config();
+  const at::Tensor rgb = preview_projection().apply(latent);           // [3, T, h, w]
+  // latent frame 0 → video frame 0; latent frame k ≥ 1 → temporal_factor frames
+  const int64_t frames = 1 + c.temporal_factor() * (rgb.size(1) - 1);
+  const at::Tensor source_frame = at::div(
+      at::arange(frames, rgb.options().dtype(at::kLong)) + (c.temporal_factor() - 1),
+      c.temporal_factor(), "floor");
+  const at::Tensor rgb8 = video_to_rgb8(rgb.index_select(1, source_frame));  // [F, h, w, 3]
+  return to_video(rgb8.repeat_interleave(c.spatial_factor(), 1)
+                      .repeat_interleave(c.spatial_factor(), 2),
+                  fps);                                                 // [F, H, W, 3]
+}
+
+}  // namespace svgear

@@ -1,0 +1,51 @@
+#pragma once
+// WanVaeDecoder: the LatentDecoder of Wan 2.1 models — the Wan VAE for the final video (tiled in
+// space to bound memory) and a fitted per-pixel projection for live previews.
+//
+//   auto decoder = WanVaeDecoder::open("wan_2.1_vae.safetensors", at::kCUDA, at::kBFloat16);
+//   LatentShape shape = decoder->latent_shape(81, 480, 832);   // {16, 21, 60, 104}
+//   Video video = decoder->decode(latent, 16.0);               // latent [16, 21, 60, 104]
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include <ATen/core/Tensor.h>
+
+#include "core/decoder/latent_decoder.h"
+#include "core/decoder/latent_rgb_projection.h"
+#include "core/decoder/latent_tiling.h"
+#include "core/decoder/wan_vae.h"
+
+namespace svgear {
+
+class WanVaeDecoder : public LatentDecoder {
+ public:
+  // Loads the VAE (WanVaeWeights::load) for `device`. The CPU computes in float32 whatever
+  // `dtype` asks; CUDA in float32 or bfloat16. Throws UserError for other dtypes.
+  static std::unique_ptr<WanVaeDecoder> open(const std::filesystem::path& path, at::Device device,
+                                             at::ScalarType dtype, LatentTiling tiling = {});
+
+  explicit WanVaeDecoder(WanVae vae, LatentTiling tiling = {});
+
+  // (z_dim, (frames - 1)/4 + 1, height/8, width/8); throws UserError naming the nearest valid
+  // sizes when frames is not 4n + 1 or a side is not a multiple of 8.
+  LatentShape latent_shape(int frames, int height, int width) const override;
+  Video decode(const at::Tensor& latent, double fps) const override;
+  // The fitted projection, each latent cell filling 8×8 pixels and 4 frames (1 for the first).
+  Video preview(const at::Tensor& latent, double fps) const override;
+
+  // decode before the 8-bit conversion: [3, F, H, W] float32, unclamped.
+  at::Tensor decode_tensor(const at::Tensor& latent) const;
+  // The preview projection, fitted on first use (about one small decode).
+  const LatentRgbProjection& preview_projection() const;
+  const WanVae& vae() const { return vae_; }
+
+ private:
+  WanVae vae_;
+  LatentTiling tiling_;
+  mutable std::once_flag projection_fitted_;
+  mutable LatentRgbProjection projection_;
+};
+
+}  // namespace svgear

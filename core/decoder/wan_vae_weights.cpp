@@ -1,0 +1,225 @@
+#include "core/decoder/wan_vae_weights.h"
+
+#include <cctype>
+#include <map>
+#include <sstream>
+#include <string_view>
+
+#include <ATen/ATen.h>
+
+#include "core/weights/safetensors_file.h"
+
+namespace svgear {
+namespace {
+
+// Where ComfyUI users get the safetensors version of each official pickle.
+constexpr const char* kWan21VaeFile =
+    "wan_2.1_vae.safetensors (Comfy-Org/Wan_2.1_ComfyUI_repackaged, split_files/vae/)";
+constexpr const char* kWan22VaeFile =
+    "wan2.2_vae.safetensors (Comfy-Org/Wan_2.2_ComfyUI_Repackaged, split_files/vae/)";
+
+template <class Visit>
+void visit_residual(const std::string& p, WanVaeResidualWeights& b, const Visit& one) {
+  one(p + "residual.0.gamma", b.residual_0_gamma);
+  one(p + "residual.2.weight", b.residual_2_weight);
+  one(p + "residual.2.bias", b.residual_2_bias);
+  one(p + "residual.3.gamma", b.residual_3_gamma);
+  one(p + "residual.6.weight", b.residual_6_weight);
+  one(p + "residual.6.bias", b.residual_6_bias);
+  one(p + "shortcut.weight", b.shortcut_weight);
+  one(p + "shortcut.bias", b.shortcut_bias);
+}
+
+// The one list of checkpoint names.
+template <class Visit>
+void visit_tensors(WanVaeWeights& w, const Visit& visit) {
+  auto one = [&](const std::string& name, at::Tensor& tensor) {
+    if (tensor.defined()) visit(name, tensor);
+  };
+  one("conv2.weight", w.conv2_weight);
+  one("conv2.bias", w.conv2_bias);
+  one("decoder.conv1.weight", w.decoder_conv1_weight);
+  one("decoder.conv1.bias", w.decoder_conv1_bias);
+  visit_residual("decoder.middle.0.", w.middle_0, one);
+  one("decoder.middle.1.norm.gamma", w.middle_1.norm_gamma);
+  one("decoder.middle.1.to_qkv.weight", w.middle_1.to_qkv_weight);
+  one("decoder.middle.1.to_qkv.bias", w.middle_1.to_qkv_bias);
+  one("decoder.middle.1.proj.weight", w.middle_1.proj_weight);
+  one("decoder.middle.1.proj.bias", w.middle_1.proj_bias);
+  visit_residual("decoder.middle.2.", w.middle_2, one);
+  for (size_t stage = 0; stage < w.upsamples.size(); ++stage) {
+    WanVaeStageWeights& s = w.upsamples[stage];
+    int index = w.config.first_upsample_index(int(stage));
+    for (WanVaeResidualWeights& block : s.blocks) {
+      visit_residual("decoder.upsamples." + std::to_string(index++) + ".", block, one);
+    }
+    const std::string p = "decoder.upsamples." + std::to_string(index) + ".";
+    one(p + "resample.1.weight", s.upsample.resample_1_weight);
+    one(p + "resample.1.bias", s.upsample.resample_1_bias);
+    one(p + "time_conv.weight", s.upsample.time_conv_weight);
+    one(p + "time_conv.bias", s.upsample.time_conv_bias);
+  }
+  one("decoder.head.0.gamma", w.head_0_gamma);
+  one("decoder.head.2.weight", w.head_2_weight);
+  one("decoder.head.2.bias", w.head_2_bias);
+}
+
+at::Tensor meta_tensor(at::IntArrayRef shape) {
+  return at::empty(shape, at::TensorOptions().device(at::kMeta).dtype(at::kFloat));
+}
+
+WanVaeResidualWeights meta_residual(int64_t in, int64_t out) {
+  WanVaeResidualWeights b;
+  b.residual_0_gamma = meta_tensor({in, 1, 1, 1});
+  b.residual_2_weight = meta_tensor({out, in, 3, 3, 3});
+  b.residual_2_bias = meta_tensor({out});
+  b.residual_3_gamma = meta_tensor({out, 1, 1, 1});
+  b.residual_6_weight = meta_tensor({out, out, 3, 3, 3});
+  b.residual_6_bias = meta_tensor({out});
+  if (in != out) {
+    b.shortcut_weight = meta_tensor({out, in, 1, 1, 1});
+    b.shortcut_bias = meta_tensor({out});
+  }
+  return b;
+}
+
+std::string shape_string(at::IntArrayRef shape) {
+  std::ostringstream os;
+  os << shape;
+  return os.str();
+}
+
+bool is_loadable_dtype(WeightDtype dtype) {
+  return dtype == WeightDtype::F32 || dtype == WeightDtype::F16 || dtype == WeightDtype::BF16;
+}
+
+bool mentions_wan22(const std::filesystem::path& path) {
+  const std::string name = path.filename().string();
+  return name.find("2.2") != std::string::npos || name.find("2_2") != std::string::npos;
+}
+
+// Pickles can run code when loaded, and LibTorch cannot read them without Python anyway.
+void refuse_pickle(const std::filesystem::path& path) {
+  std::string ext = path.extension().string();
+  for (char& ch : ext) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  if (ext != ".pth" && ext != ".ckpt" && ext != ".pt" && ext != ".bin") return;
+  throw WeightsError("'" + path.string() +
+                     "' is a PyTorch pickle, which the studio does not load (pickles can run code "
+                     "when opened). Use the safetensors file with the same weights instead: " +
+                     (mentions_wan22(path) ? kWan22VaeFile : kWan21VaeFile));
+}
+
+}  // namespace
+
+WanVaeWeights WanVaeWeights::meta(const WanVaeConfig& c) {
+  const std::vector<int> dims = c.stage_dims();
+  WanVaeWeights w;
+  w.config = c;
+  w.conv2_weight = meta_tensor({c.z_dim, c.z_dim, 1, 1, 1});
+  w.conv2_bias = meta_tensor({c.z_dim});
+  w.decoder_conv1_weight = meta_tensor({dims[0], c.z_dim, 3, 3, 3});
+  w.decoder_conv1_bias = meta_tensor({dims[0]});
+  w.middle_0 = meta_residual(dims[0], dims[0]);
+  w.middle_1.norm_gamma = meta_tensor({dims[0], 1, 1});
+  w.middle_1.to_qkv_weight = meta_tensor({3 * dims[0], dims[0], 1, 1});
+  w.middle_1.to_qkv_bias = meta_tensor({3 * dims[0]});
+  w.middle_1.proj_weight = meta_tensor({dims[0], dims[0], 1, 1});
+  w.middle_1.proj_bias = meta_tensor({dims[0]});
+  w.middle_2 = meta_residual(dims[0], dims[0]);
+  const int stages = int(c.dim_mult.size());
+  w.upsamples.resize(stages);
+  for (int stage = 0; stage < stages; ++stage) {
+    WanVaeStageWeights& s = w.upsamples[stage];
+    // Every stage after the first starts from the halved channels of the previous upsample.
+    int64_t in = stage > 0 ? dims[stage] / 2 : dims[stage];
+    const int64_t out = dims[stage + 1];
+    for (int j = 0; j <= c.num_res_blocks; ++j) {
+      s.blocks.push_back(meta_residual(in, out));
+      in = out;
+    }
+    if (stage + 1 == stages) continue;
+    s.upsample.resample_1_weight = meta_tensor({out / 2, out, 3, 3});
+    s.upsample.resample_1_bias = meta_tensor({out / 2});
+    if (c.temporal_upsample[stage]) {
+      s.upsample.time_conv_weight = meta_tensor({2 * out, out, 3, 1, 1});
+      s.upsample.time_conv_bias = meta_tensor({2 * out});
+    }
+  }
+  w.head_0_gamma = meta_tensor({dims.back(), 1, 1, 1});
+  w.head_2_weight = meta_tensor({3, dims.back(), 3, 3, 3});
+  w.head_2_bias = meta_tensor({3});
+  return w;
+}
+
+WanVaeWeights WanVaeWeights::load(const std::filesystem::path& path) {
+  refuse_pickle(path);
+  const std::shared_ptr<SafetensorsFile> file = SafetensorsFile::open(path);
+
+  // Original names, after whatever wrapper prefix precedes "decoder.conv1.weight".
+  constexpr std::string_view kAnchor = "decoder.conv1.weight";
+  std::string prefix;
+  for (const TensorEntry& entry : file->tensors()) {
+    if (entry.name.ends_with(kAnchor)) prefix = entry.name.substr(0, entry.name.size() - kAnchor.size());
+  }
+  std::map<std::string, const TensorEntry*> index;
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const TensorEntry& entry : file->tensors()) {
+    if (!entry.name.starts_with(prefix)) continue;
+    const std::string local = entry.name.substr(prefix.size());
+    index.emplace(local, &entry);
+    shapes.emplace(local, entry.shape);
+  }
+  if (!index.contains(std::string(kAnchor)) && file->contains("decoder.conv_in.weight")) {
+    throw WeightsError("'" + path.string() +
+                       "' is a Wan VAE in the Diffusers layout (AutoencoderKLWan), which is not "
+                       "supported yet: use " + std::string(mentions_wan22(path) ? kWan22VaeFile
+                                                                                : kWan21VaeFile));
+  }
+
+  const WanVaeConfig config = WanVaeConfig::from_shapes(shapes);
+  std::vector<std::string> missing;
+  std::vector<std::string> mismatched;
+  WanVaeWeights w = meta(config);
+  w.for_each_tensor([&](const std::string& name, at::Tensor& tensor) {
+    const std::vector<int64_t> expected = tensor.sizes().vec();
+    tensor = at::Tensor();
+    auto it = index.find(name);
+    if (it == index.end()) {
+      missing.push_back(name);
+      return;
+    }
+    const TensorEntry& entry = *it->second;
+    if (entry.shape != expected) {
+      mismatched.push_back("wrong shape: " + name + ": expected " + shape_string(expected) +
+                           ", got " + shape_string(entry.shape));
+      return;
+    }
+    if (!is_loadable_dtype(entry.dtype)) {
+      mismatched.push_back("unsupported dtype: " + name + ": " + weight_dtype_name(entry.dtype) +
+                           " (the VAE loads F32, F16 or BF16 tensors)");
+      return;
+    }
+    tensor = file->load(entry.name).to(at::kFloat);
+  });
+
+  if (!missing.empty() || !mismatched.empty()) {
+    std::ostringstream os;
+    os << "'" << path.string() << "' is not a usable Wan 2.1 VAE (read as base dim "
+       << config.base_dim << ", z dim " << config.z_dim << "): " << missing.size()
+       << " tensor(s) missing, " << mismatched.size()
+       << " with the wrong shape or dtype. Check that this is the VAE file (" << kWan21VaeFile
+       << ") and that it downloaded completely.";
+    for (const std::string& name : missing) os << "\n  missing: " << name;
+    for (const std::string& what : mismatched) os << "\n  " << what;
+    throw WeightsError(os.str());
+  }
+  return w;
+}
+
+void WanVaeWeights::for_each_tensor(const TensorVisitor& visit) { visit_tensors(*this, visit); }
+
+void WanVaeWeights::to(at::Device device, at::ScalarType dtype) {
+  for_each_tensor([&](const std::string&, at::Tensor& tensor) { tensor = tensor.to(device, dtype); });
+}
+
+}  // namespace svgear
