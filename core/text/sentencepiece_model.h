@@ -1,0 +1,19 @@
+#pragma once
+// spiece.model through Debian's SentencePiece library (libsentencepiece-dev). Builds without the
+// library (the GPU machine) compile sentencepiece_model_unavailable.cpp instead, whose loader
+// tells the user to use tokenizer.json.
+
+#include <filesystem>
+#include <memory>
+
+#include "core/text/subword_model.h"
+
+namespace svgear {
+
+// False when this build has no SentencePiece library.
+bool sentencepiece_available();
+
+// Throws UserError naming the file when it is missing or not a SentencePiece model.
+std::unique_ptr<SubwordModel> load_sentencepiece_model(const std::filesystem::path& path);
+
+}  // namespace svgear

@@ -1,0 +1,116 @@
+#include "core/text/umt5_tokenizer.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <ATen/ATen.h>
+
+#include "core/text/sentencepiece_model.h"
+#include "core/text/unigram_model.h"
+#include "core/user_error.h"
+
+namespace svgear {
+namespace {
+
+// Python's str.isspace, which upstream's `\s+` regex matches.
+bool is_unicode_space(uint32_t c) {
+  return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
+         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+         c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+// The code point starting at text[i] and its byte length; invalid bytes are returned as themselves.
+std::pair<uint32_t, size_t> next_code_point(std::string_view text, size_t i) {
+  const unsigned char lead = static_cast<unsigned char>(text[i]);
+  size_t length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+  if (i + length > text.size()) length = 1;
+  if (length == 1) return {lead, 1};
+  uint32_t c = lead & (0xFF >> (length + 1));
+  for (size_t k = 1; k < length; ++k) c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+  return {c, length};
+}
+
+std::unique_ptr<SubwordModel> load_file(const std::filesystem::path& path) {
+  if (path.extension() == ".json") return UnigramModel::load(path);
+  return load_sentencepiece_model(path);
+}
+
+}  // namespace
+
+Umt5Tokenizer::Umt5Tokenizer(std::shared_ptr<const SubwordModel> model,
+                             std::filesystem::path source, int text_len)
+    : model_(std::move(model)), source_(std::move(source)), text_len_(text_len) {
+  if (text_len_ < 1) throw UserError("the text length must be at least 1 (room for EOS)");
+}
+
+Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& path, int text_len) {
+  if (std::filesystem::is_regular_file(path)) {
+    if (path.extension() != ".json" && path.extension() != ".model") {
+      throw UserError("'" + path.string() + "' is not a tokenizer: give spiece.model or " +
+                      "tokenizer.json of google/umt5-xxl, or the folder holding them");
+    }
+    return Umt5Tokenizer(load_file(path), path, text_len);
+  }
+  std::vector<std::filesystem::path> looked;
+  for (const auto& folder : {path, path / "tokenizer", path / "google" / "umt5-xxl"}) {
+    for (const char* name : {"spiece.model", "tokenizer.json"}) {
+      const std::filesystem::path candidate = folder / name;
+      looked.push_back(candidate);
+      const bool readable = candidate.extension() == ".json" || sentencepiece_available();
+      if (readable && std::filesystem::is_regular_file(candidate)) {
+        return Umt5Tokenizer(load_file(candidate), candidate, text_len);
+      }
+    }
+  }
+  std::string list;
+  for (const auto& p : looked) list += "\n  " + p.string();
+  throw UserError("no umT5 tokenizer found: looked for" + list +
+                  "\nDownload spiece.model or tokenizer.json of google/umt5-xxl (Wan2.1 ships them in "
+                  "google/umt5-xxl/, the Diffusers repository in tokenizer/)" +
+                  (sentencepiece_available() ? "" : "; this build reads only tokenizer.json"));
+}
+
+std::string Umt5Tokenizer::clean_whitespace(std::string_view text) {
+  std::string out;
+  bool pending_space = false;
+  for (size_t i = 0; i < text.size();) {
+    const auto [c, length] = next_code_point(text, i);
+    if (is_unicode_space(c)) {
+      pending_space = !out.empty();
+    } else {
+      if (pending_space) out += ' ';
+      pending_space = false;
+      out.append(text.substr(i, length));
+    }
+    i += length;
+  }
+  return out;
+}
+
+std::vector<int64_t> Umt5Tokenizer::tokenize(std::string_view prompt) const {
+  std::vector<int64_t> ids = model_->encode(clean_whitespace(prompt));
+  // Hugging Face truncation keeps room for the EOS it appends.
+  if (int64_t(ids.size()) > text_len_ - 1) ids.resize(text_len_ - 1);
+  ids.push_back(kEosId);
+  return ids;
+}
+
+Umt5Tokens Umt5Tokenizer::encode(std::string_view prompt) const {
+  const std::vector<int64_t> ids = tokenize(prompt);
+  Umt5Tokens out;
+  out.length = int64_t(ids.size());
+  out.ids = at::full({1, text_len_}, kPadId, at::kLong);
+  out.ids.narrow(1, 0, out.length).copy_(at::tensor(ids, at::kLong).unsqueeze(0));
+  out.mask = at::zeros({1, text_len_}, at::kLong);
+  out.mask.narrow(1, 0, out.length).fill_(1);
+  return out;
+}
+
+std::string Umt5Tokenizer::decode(const std::vector<int64_t>& ids) const {
+  std::vector<int64_t> pieces;
+  std::copy_if(ids.begin(), ids.end(), std::back_inserter(pieces),
+               [](int64_t id) { return id != kPadId && id != kEosId; });
+  return model_->decode(pieces);
+}
+
+}  // namespace svgear

@@ -1,0 +1,63 @@
+#pragma once
+// Umt5Tokenizer: a prompt → the ids and mask Wan's umT5 encoder reads, as upstream's
+// HuggingfaceTokenizer(google/umt5-xxl, seq_len 512, clean='whitespace') produces them: whitespace
+// runs collapsed and trimmed, pieces, EOS (</s>, id 1) appended, truncated to text_len with the EOS
+// kept last, padded with <pad> (id 0); mask 1 for real tokens.
+//
+//   Umt5Tokenizer tok = Umt5Tokenizer::load(model_folder);   // spiece.model or tokenizer.json
+//   Umt5Tokens t = tok.encode("a cat walks on the grass");     // ids, mask [1, 512]; length 7
+//
+// Not done from upstream's cleaning: ftfy.fix_text and HTML unescaping (plain prompts do not need
+// them).
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "core/text/subword_model.h"
+
+namespace svgear {
+
+struct Umt5Tokens {
+  at::Tensor ids;       // [1, text_len] int64
+  at::Tensor mask;      // [1, text_len] int64, 1 = token
+  int64_t length = 0;   // real tokens, EOS included
+};
+
+class Umt5Tokenizer {
+ public:
+  static constexpr int64_t kPadId = 0;
+  static constexpr int64_t kEosId = 1;
+  static constexpr int kTextLen = 512;  // Wan's text_len
+
+  Umt5Tokenizer(std::shared_ptr<const SubwordModel> model, std::filesystem::path source,
+                int text_len = kTextLen);
+
+  // `path` is spiece.model, tokenizer.json, or a folder holding either (also in its tokenizer/ or
+  // google/umt5-xxl/ subfolder, the Diffusers and Wan layouts); spiece.model is preferred. Throws
+  // UserError listing every path looked at when none is there.
+  static Umt5Tokenizer load(const std::filesystem::path& path, int text_len = kTextLen);
+
+  // Ids of the cleaned prompt with EOS, at most text_len of them.
+  std::vector<int64_t> tokenize(std::string_view prompt) const;
+  Umt5Tokens encode(std::string_view prompt) const;
+  std::string decode(const std::vector<int64_t>& ids) const;
+
+  int vocab_size() const { return model_->vocab_size(); }
+  int text_len() const { return text_len_; }
+  const std::filesystem::path& source() const { return source_; }
+
+  // Upstream's whitespace_clean: every run of (Unicode) whitespace becomes one space; trimmed.
+  static std::string clean_whitespace(std::string_view text);
+
+ private:
+  std::shared_ptr<const SubwordModel> model_;
+  std::filesystem::path source_;
+  int text_len_ = kTextLen;
+};
+
+}  // namespace svgear

@@ -1,0 +1,222 @@
+#include "core/text/umt5_weights.h"
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+#include <ATen/ATen.h>
+
+#include "core/text/umt5_weight_names.h"
+#include "core/weights/safetensors_file.h"
+
+namespace svgear {
+namespace {
+
+constexpr std::string_view kScaleSuffix = ".scale_weight";
+
+// Where a checkpoint tensor is stored.
+struct StoredTensor {
+  const SafetensorsFile* file = nullptr;
+  std::string stored_name;
+};
+
+std::string file_list(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+  std::string out;
+  for (const auto& file : files) out += (out.empty() ? "" : ", ") + file->path().string();
+  return out.empty() ? "(no files)" : out;
+}
+
+// Every tensor of `files` under its original Wan name (scales as "<module>.scale_weight"). The
+// layout and a wrapper prefix (e.g. "text_encoders.umt5xxl.transformer.") come from the anchor name
+// each layout has exactly once; tensors outside the encoder (decoder, lm_head) are left out.
+std::map<std::string, StoredTensor> index_checkpoint(
+    const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+  constexpr std::string_view kHfAnchor = "encoder.final_layer_norm.weight";
+  constexpr std::string_view kOriginalAnchor = "token_embedding.weight";
+  std::string prefix;
+  bool hf = false;
+  bool anchored = false;
+  for (const auto& file : files) {
+    for (const TensorEntry& entry : file->tensors()) {
+      if (entry.name.ends_with(kHfAnchor)) {
+        prefix = entry.name.substr(0, entry.name.size() - kHfAnchor.size());
+        hf = true;
+        anchored = true;
+      } else if (!anchored && entry.name.ends_with(kOriginalAnchor)) {
+        prefix = entry.name.substr(0, entry.name.size() - kOriginalAnchor.size());
+        anchored = true;
+      }
+    }
+  }
+  if (!anchored) {
+    throw WeightsError("no umT5 text encoder in " + file_list(files) + ": none of its tensors is " +
+                       std::string(kOriginalAnchor) + " (Wan layout) or " + std::string(kHfAnchor) +
+                       " (Hugging Face / ComfyUI layout). Is this the text encoder file " +
+                       "(umt5_xxl_fp16.safetensors)?");
+  }
+
+  std::map<std::string, StoredTensor> index;
+  for (const auto& file : files) {
+    for (const TensorEntry& entry : file->tensors()) {
+      if (!entry.name.starts_with(prefix)) continue;
+      const std::string local = entry.name.substr(prefix.size());
+      const std::string original = hf ? umt5_original_name(local) : local;
+      if (!original.empty()) index.emplace(original, StoredTensor{file.get(), entry.name});
+    }
+  }
+  return index;
+}
+
+std::string shape_string(at::IntArrayRef shape) {
+  std::ostringstream os;
+  os << shape;
+  return os.str();
+}
+
+bool is_float_dtype(WeightDtype dtype) {
+  return dtype == WeightDtype::F32 || dtype == WeightDtype::F16 || dtype == WeightDtype::BF16 ||
+         dtype == WeightDtype::F8_E4M3;
+}
+
+// The size `name` has in the checkpoint along `dim`, or `fallback` when it is absent (then it is
+// reported missing later).
+int stored_size(const std::map<std::string, StoredTensor>& index, const std::string& name,
+                size_t dim, int fallback) {
+  auto it = index.find(name);
+  if (it == index.end()) return fallback;
+  const TensorEntry* entry = it->second.file->find(it->second.stored_name);
+  return dim < entry->shape.size() ? int(entry->shape[dim]) : fallback;
+}
+
+Umt5Config detect_config(const std::map<std::string, StoredTensor>& index) {
+  Umt5Config c;
+  int layers = 0;
+  while (index.contains("blocks." + std::to_string(layers) + ".norm1.weight")) ++layers;
+  c.num_layers = layers;
+  c.vocab = stored_size(index, "token_embedding.weight", 0, c.vocab);
+  c.dim = stored_size(index, "norm.weight", 0, c.dim);
+  c.dim_attn = stored_size(index, "blocks.0.attn.q.weight", 0, c.dim_attn);
+  c.dim_ffn = stored_size(index, "blocks.0.ffn.fc1.weight", 0, c.dim_ffn);
+  c.num_buckets = stored_size(index, "blocks.0.pos_embedding.embedding.weight", 0, c.num_buckets);
+  c.num_heads = stored_size(index, "blocks.0.pos_embedding.embedding.weight", 1, c.num_heads);
+  return c;
+}
+
+// (name, member, expected shape) of every tensor, in checkpoint order.
+struct ExpectedTensor {
+  std::string name;
+  at::Tensor* tensor = nullptr;
+  std::vector<int64_t> shape;
+};
+
+std::vector<ExpectedTensor> expected_tensors(Umt5Weights& w) {
+  const Umt5Config& c = w.config;
+  std::vector<ExpectedTensor> out;
+  out.push_back({"token_embedding.weight", &w.token_embedding_weight, {c.vocab, c.dim}});
+  for (int i = 0; i < c.num_layers; ++i) {
+    Umt5LayerWeights& b = w.blocks[i];
+    const std::string p = "blocks." + std::to_string(i) + ".";
+    out.push_back({p + "norm1.weight", &b.norm1_weight, {c.dim}});
+    out.push_back({p + "attn.q.weight", &b.attn_q_weight, {c.dim_attn, c.dim}});
+    out.push_back({p + "attn.k.weight", &b.attn_k_weight, {c.dim_attn, c.dim}});
+    out.push_back({p + "attn.v.weight", &b.attn_v_weight, {c.dim_attn, c.dim}});
+    out.push_back({p + "attn.o.weight", &b.attn_o_weight, {c.dim, c.dim_attn}});
+    out.push_back({p + "norm2.weight", &b.norm2_weight, {c.dim}});
+    out.push_back({p + "ffn.gate.0.weight", &b.ffn_gate_0_weight, {c.dim_ffn, c.dim}});
+    out.push_back({p + "ffn.fc1.weight", &b.ffn_fc1_weight, {c.dim_ffn, c.dim}});
+    out.push_back({p + "ffn.fc2.weight", &b.ffn_fc2_weight, {c.dim, c.dim_ffn}});
+    out.push_back({p + "pos_embedding.embedding.weight", &b.pos_embedding_weight,
+                   {c.num_buckets, c.num_heads}});
+  }
+  out.push_back({"norm.weight", &w.norm_weight, {c.dim}});
+  return out;
+}
+
+// "blocks.0.attn.q.weight" → "blocks.0.attn.q.scale_weight" (ComfyUI puts the scale on the module).
+std::string scale_name(const std::string& weight_name) {
+  constexpr std::string_view kWeight = ".weight";
+  return weight_name.substr(0, weight_name.size() - kWeight.size()) + std::string(kScaleSuffix);
+}
+
+}  // namespace
+
+Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>>& files,
+                              at::Device device, at::ScalarType dtype) {
+  if (dtype != at::kFloat && dtype != at::kBFloat16 && dtype != at::kHalf) {
+    throw UserError("the umT5 text encoder runs in float32, bfloat16 or float16, not " +
+                    std::string(c10::toString(dtype)));
+  }
+  const std::map<std::string, StoredTensor> index = index_checkpoint(files);
+  Umt5Weights w;
+  w.config = detect_config(index);
+  w.blocks.resize(w.config.num_layers);
+
+  std::vector<std::string> missing;
+  std::vector<std::string> mismatched;
+  if (w.config.num_layers == 0) missing.push_back("blocks.0.norm1.weight (no layers at all)");
+  for (const ExpectedTensor& expected : expected_tensors(w)) {
+    auto it = index.find(expected.name);
+    if (it == index.end()) {
+      missing.push_back(expected.name);
+      continue;
+    }
+    const SafetensorsFile& file = *it->second.file;
+    const TensorEntry* entry = file.find(it->second.stored_name);
+    if (entry->shape != expected.shape) {
+      mismatched.push_back("wrong shape: " + expected.name + ": expected " +
+                           shape_string(expected.shape) + ", found " +
+                           shape_string(entry->shape) + " in " + file.path().string());
+      continue;
+    }
+    if (!is_float_dtype(entry->dtype)) {
+      mismatched.push_back("unsupported dtype: " + expected.name + " is " +
+                           weight_dtype_name(entry->dtype) + " in " + file.path().string() +
+                           "; expected F32, F16, BF16 or F8_E4M3");
+      continue;
+    }
+    at::Tensor tensor = file.load(it->second.stored_name).to(at::kFloat);
+    auto scale = index.find(scale_name(expected.name));
+    if (scale != index.end()) {
+      // Scaled fp8 (ComfyUI): the stored weight is weight / scale_weight, rounded to e4m3.
+      tensor = tensor * scale->second.file->load(scale->second.stored_name).to(at::kFloat);
+    }
+    *expected.tensor = tensor.to(device, dtype);
+  }
+
+  if (!missing.empty() || !mismatched.empty()) {
+    std::ostringstream os;
+    os << "umT5 text encoder weights in " << file_list(files) << " are incomplete or do not fit ("
+       << w.config.num_layers << " layers, dim " << w.config.dim << ", " << w.config.num_heads
+       << " heads): " << missing.size() << " tensor(s) missing, " << mismatched.size()
+       << " with the wrong shape or dtype. Download the text encoder file again, or check that it "
+       << "is a umT5 encoder (umt5_xxl_fp16.safetensors).";
+    for (const std::string& name : missing) os << "\n  missing: " << name;
+    for (const std::string& what : mismatched) os << "\n  " << what;
+    throw WeightsError(os.str());
+  }
+  return w;
+}
+
+std::vector<std::shared_ptr<SafetensorsFile>> open_umt5_files(
+    const std::vector<std::filesystem::path>& paths) {
+  std::vector<std::shared_ptr<SafetensorsFile>> files;
+  for (const auto& path : paths) {
+    std::string ext = path.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (ext == ".pth" || ext == ".ckpt" || ext == ".bin" || ext == ".pt") {
+      throw WeightsError(
+          "'" + path.string() + "' is a PyTorch pickle, which is not loaded because opening it can " +
+          "run code. Use the safetensors text encoder instead: umt5_xxl_fp16.safetensors (or " +
+          "umt5_xxl_fp8_e4m3fn_scaled.safetensors) from Comfy-Org/Wan_2.1_ComfyUI_repackaged, " +
+          "split_files/text_encoders/, or the text_encoder/model-*.safetensors shards of the " +
+          "Diffusers repository (Wan-AI/Wan2.1-T2V-1.3B-Diffusers)");
+    }
+    files.push_back(SafetensorsFile::open(path));
+  }
+  if (files.empty()) throw WeightsError("no umT5 text encoder file given");
+  return files;
+}
+
+}  // namespace svgear

@@ -1,0 +1,207 @@
+#include "core/text/unigram_model.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "core/user_error.h"
+
+namespace svgear {
+namespace {
+
+constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // "▁", U+2581
+// Hugging Face and SentencePiece both score an uncovered character this far below the worst piece.
+constexpr double kUnkPenalty = 10.0;
+
+// Bytes of the UTF-8 character starting with `lead` (1 for stray continuation bytes).
+size_t utf8_length(unsigned char lead) {
+  if (lead >= 0xF0 && lead < 0xF8) return 4;
+  if (lead >= 0xE0) return lead < 0xF0 ? 3 : 1;
+  if (lead >= 0xC0) return 2;
+  return 1;
+}
+
+// Metaspace pre-tokenisation: spaces → "▁", a "▁" prepended, split before every "▁".
+std::vector<std::string> metaspace_words(std::string_view text) {
+  std::string replaced(kMetaspace);
+  if (text.starts_with(kMetaspace)) replaced.clear();
+  for (char c : text) {
+    if (c == ' ') {
+      replaced += kMetaspace;
+    } else {
+      replaced += c;
+    }
+  }
+  std::vector<std::string> words;
+  size_t begin = 0;
+  while (begin < replaced.size()) {
+    size_t end = replaced.find(kMetaspace, begin + kMetaspace.size());
+    if (end == std::string::npos) end = replaced.size();
+    words.push_back(replaced.substr(begin, end - begin));
+    begin = end;
+  }
+  return words;
+}
+
+}  // namespace
+
+UnigramModel::UnigramModel(std::vector<UnigramPiece> pieces, int64_t unk_id, bool byte_fallback,
+                           std::vector<bool> matchable)
+    : pieces_(std::move(pieces)), unk_id_(unk_id), byte_fallback_(byte_fallback) {
+  if (unk_id_ < 0 || unk_id_ >= int64_t(pieces_.size())) {
+    throw UserError("the Unigram tokenizer's unk_id " + std::to_string(unk_id_) +
+                    " is outside its vocabulary of " + std::to_string(pieces_.size()));
+  }
+  double min_score = 0.0;
+  for (size_t i = 0; i < pieces_.size(); ++i) {
+    min_score = std::min(min_score, pieces_[i].score);
+    if (i < matchable.size() && !matchable[i]) continue;
+    if (int64_t(i) == unk_id_ || pieces_[i].piece.empty()) continue;
+    index_.emplace(pieces_[i].piece, int64_t(i));
+    max_piece_bytes_ = std::max(max_piece_bytes_, pieces_[i].piece.size());
+  }
+  unk_score_ = min_score - kUnkPenalty;
+  byte_ids_.assign(256, -1);
+  for (size_t i = 0; i < pieces_.size(); ++i) {
+    unsigned byte = 0;
+    if (pieces_[i].piece.size() == 6 && std::sscanf(pieces_[i].piece.c_str(), "<0x%2X>", &byte) == 1) {
+      byte_ids_[byte] = int64_t(i);
+    }
+  }
+}
+
+std::unique_ptr<UnigramModel> UnigramModel::load(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw UserError("cannot open the tokenizer file '" + path.string() + "'");
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError("'" + path.string() + "' is not valid JSON (" + e.what() +
+                    "): download tokenizer.json of google/umt5-xxl again");
+  }
+  try {
+    const nlohmann::json& model = json.at("model");
+    const std::string type = model.value("type", std::string("(none)"));
+    if (type != "Unigram") {
+      throw UserError("'" + path.string() + "' is a " + type + " tokenizer, not the Unigram " +
+                      "tokenizer of umT5: use the tokenizer.json of google/umt5-xxl");
+    }
+    std::vector<UnigramPiece> pieces;
+    for (const nlohmann::json& entry : model.at("vocab")) {
+      pieces.push_back({entry.at(0).get<std::string>(), entry.at(1).get<double>()});
+    }
+    std::vector<bool> matchable(pieces.size(), true);
+    for (const nlohmann::json& token : json.value("added_tokens", nlohmann::json::array())) {
+      const int64_t id = token.at("id").get<int64_t>();
+      if (token.value("special", false) && id >= 0 && id < int64_t(pieces.size())) {
+        matchable[id] = false;
+      }
+    }
+    const int64_t unk_id = model.at("unk_id").is_null() ? -1 : model.at("unk_id").get<int64_t>();
+    return std::make_unique<UnigramModel>(std::move(pieces), unk_id,
+                                          model.value("byte_fallback", false), std::move(matchable));
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError("'" + path.string() + "' is not a Hugging Face tokenizer.json (" + e.what() +
+                    "): use the tokenizer.json of google/umt5-xxl");
+  }
+}
+
+std::vector<int64_t> UnigramModel::encode(std::string_view text) const {
+  std::vector<int64_t> ids;
+  if (text.empty()) return ids;
+  for (const std::string& word : metaspace_words(text)) encode_word(word, ids);
+  return ids;
+}
+
+void UnigramModel::encode_word(std::string_view word, std::vector<int64_t>& ids) const {
+  // best[end]: the best segmentation of word[0, end), ending with piece `id` that starts at `start`.
+  struct Node {
+    double score = 0.0;
+    int64_t id = -1;
+    size_t start = 0;
+    bool reached = false;
+  };
+  const size_t n = word.size();
+  std::vector<Node> best(n + 1);
+  best[0].reached = true;
+  auto relax = [&](size_t start, size_t end, int64_t id, double score) {
+    const double candidate = best[start].score + score;
+    // Strictly better only: the first (shortest) piece wins ties, as in Hugging Face.
+    if (!best[end].reached || candidate > best[end].score) best[end] = {candidate, id, start, true};
+  };
+  for (size_t start = 0; start < n;) {
+    const size_t char_bytes = std::min(utf8_length(static_cast<unsigned char>(word[start])), n - start);
+    bool covered = false;
+    for (size_t len = 1; len <= std::min(max_piece_bytes_, n - start); ++len) {
+      auto it = index_.find(std::string(word.substr(start, len)));
+      if (it == index_.end()) continue;
+      relax(start, start + len, it->second, pieces_[it->second].score);
+      covered = covered || len == char_bytes;
+    }
+    if (!covered) relax(start, start + char_bytes, unk_id_, unk_score_);
+    start += char_bytes;
+  }
+
+  // Backtrack, fusing runs of <unk> into one token as Hugging Face's fuse_unk does.
+  std::vector<std::pair<int64_t, std::string_view>> tokens;  // (id, text it covers)
+  for (size_t end = n; end > 0; end = best[end].start) {
+    const Node& node = best[end];
+    std::string_view piece = word.substr(node.start, end - node.start);
+    if (node.id == unk_id_ && !tokens.empty() && tokens.back().first == unk_id_) {
+      tokens.back().second = word.substr(node.start, end - node.start + tokens.back().second.size());
+    } else {
+      tokens.emplace_back(node.id, piece);
+    }
+  }
+  std::reverse(tokens.begin(), tokens.end());
+
+  for (const auto& [id, covered] : tokens) {
+    if (id != unk_id_ || !byte_fallback_) {
+      ids.push_back(id);
+      continue;
+    }
+    std::vector<int64_t> bytes;
+    for (unsigned char byte : covered) {
+      if (byte_ids_[byte] < 0) break;
+      bytes.push_back(byte_ids_[byte]);
+    }
+    if (bytes.size() == covered.size()) {
+      ids.insert(ids.end(), bytes.begin(), bytes.end());
+    } else {
+      ids.push_back(unk_id_);
+    }
+  }
+}
+
+std::string UnigramModel::decode(const std::vector<int64_t>& ids) const {
+  std::string text;
+  for (int64_t id : ids) {
+    if (id < 0 || id >= int64_t(pieces_.size())) continue;
+    const std::string& piece = pieces_[id].piece;
+    unsigned byte = 0;
+    if (piece.size() == 6 && std::sscanf(piece.c_str(), "<0x%2X>", &byte) == 1) {
+      text += char(byte);
+    } else if (id == unk_id_) {
+      text += " \xE2\x81\x87 ";  // " ⁇ ", as SentencePiece decodes <unk>
+    } else if (index_.contains(piece)) {
+      text += piece;
+    }
+  }
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    if (std::string_view(text).substr(i).starts_with(kMetaspace)) {
+      out += ' ';
+      i += kMetaspace.size();
+    } else {
+      out += text[i++];
+    }
+  }
+  if (out.starts_with(' ')) out.erase(0, 1);
+  return out;
+}
+
+}  // namespace svgear

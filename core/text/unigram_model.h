@@ -1,0 +1,54 @@
+#pragma once
+// UnigramModel: the Unigram segmentation of a Hugging Face tokenizer.json (what the "fast" T5
+// tokenizer Wan uses runs), implemented here so spiece.model is not required. Text is
+// pre-tokenised as Metaspace does (spaces become "▁", a "▁" is prepended, the text is split before
+// every "▁"); each word is segmented by Viterbi over the vocabulary's log-probability scores.
+// Characters no piece covers become <unk> (score min_score - 10, consecutive ones fused), or their
+// UTF-8 bytes (<0xNN>) when the model has byte_fallback. As Hugging Face does.
+//
+// Not done: the "Precompiled" normalizer (SentencePiece's NFKC character map) is skipped, so text
+// that NFKC would change (full-width letters, ligatures) may segment differently from Hugging Face;
+// special tokens written literally in the text ("</s>") are not split out.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/text/subword_model.h"
+
+namespace svgear {
+
+struct UnigramPiece {
+  std::string piece;
+  double score = 0.0;
+};
+
+class UnigramModel : public SubwordModel {
+ public:
+  // `matchable[i]` false for pieces never produced from text (special tokens, <unk>).
+  UnigramModel(std::vector<UnigramPiece> pieces, int64_t unk_id, bool byte_fallback,
+               std::vector<bool> matchable);
+
+  // Throws UserError naming the file when it is missing, not JSON or not a Unigram tokenizer.
+  static std::unique_ptr<UnigramModel> load(const std::filesystem::path& tokenizer_json);
+
+  std::vector<int64_t> encode(std::string_view text) const override;
+  std::string decode(const std::vector<int64_t>& ids) const override;
+  int vocab_size() const override { return int(pieces_.size()); }
+
+ private:
+  // Appends the Viterbi segmentation of one pre-tokenised word.
+  void encode_word(std::string_view word, std::vector<int64_t>& ids) const;
+
+  std::vector<UnigramPiece> pieces_;
+  std::unordered_map<std::string, int64_t> index_;  // matchable pieces only
+  std::vector<int64_t> byte_ids_;                    // byte → id of its <0xNN> piece, or -1
+  int64_t unk_id_ = 0;
+  bool byte_fallback_ = false;
+  double unk_score_ = 0.0;
+  size_t max_piece_bytes_ = 0;
+};
+
+}  // namespace svgear

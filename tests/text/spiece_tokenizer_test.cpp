@@ -1,0 +1,150 @@
+// Umt5Tokenizer on a real SentencePiece unigram model, trained here from a small corpus (no
+// downloads), and the tokenizer.json path against it: the same vocabulary must give the same ids.
+// Built only where the SentencePiece library is.
+
+#include "core/text/umt5_tokenizer.h"
+
+#include <fstream>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
+
+#include "core/user_error.h"
+#include "tests/support/test_paths.h"
+#include "tests/text/tiny_umt5.h"
+
+namespace svgear {
+namespace {
+
+using Ids = std::vector<int64_t>;
+
+// A corpus of prompts like the studio's: colour × animal × verb × place, over enough distinct
+// words that the trainer finds a few hundred subword pieces.
+void write_corpus(const std::filesystem::path& path) {
+  const char* colours[] = {"red", "green", "blue", "yellow", "white", "black", "orange", "purple",
+                           "golden", "silver", "pink", "brown"};
+  const char* animals[] = {"cat", "dog", "horse", "bird", "fish", "rabbit", "turtle", "elephant",
+                           "tiger", "dolphin", "penguin", "squirrel", "butterfly", "giraffe"};
+  const char* verbs[] = {"walks", "runs", "jumps", "swims", "sleeps", "flies", "dances", "climbs",
+                         "wanders", "rests", "plays", "hides"};
+  const char* places[] = {"on the grass", "in the river", "under the sky", "near a house",
+                          "through the forest", "across the desert", "beside the mountain",
+                          "over the frozen lake", "inside a castle", "along the beach at sunset"};
+  std::ofstream out(path);
+  for (const char* c : colours)
+    for (const char* a : animals)
+      for (const char* v : verbs)
+        for (const char* p : places) out << "A " << c << " " << a << " " << v << " " << p << ".\n";
+}
+
+// spiece.model of a unigram model of at most 200 pieces with T5's special ids, trained once per process.
+std::filesystem::path trained_spiece_model() {
+  static const std::filesystem::path model = [] {
+    const auto dir = test::scratch_dir("spiece_train");
+    write_corpus(dir / "corpus.txt");
+    const auto status = sentencepiece::SentencePieceTrainer::Train(
+        "--input=" + (dir / "corpus.txt").string() + " --model_prefix=" + (dir / "spiece").string() +
+        " --model_type=unigram --vocab_size=200 --hard_vocab_limit=false --character_coverage=1.0 --pad_id=0 --eos_id=1"
+        " --unk_id=2 --bos_id=-1 --num_threads=1 --minloglevel=2");
+    if (!status.ok()) throw std::runtime_error("SentencePiece training failed: " + status.ToString());
+    return dir / "spiece.model";
+  }();
+  return model;
+}
+
+// The trained model's vocabulary as a Hugging Face tokenizer.json (what the slow→fast conversion
+// writes: every piece with its score, the specials first).
+std::filesystem::path tokenizer_json_of(const std::filesystem::path& spiece_model,
+                                        const std::filesystem::path& dir) {
+  sentencepiece::SentencePieceProcessor sp;
+  if (!sp.Load(spiece_model.string()).ok()) throw std::runtime_error("cannot load spiece.model");
+  EXPECT_EQ(sp.IdToPiece(0), "<pad>");
+  EXPECT_EQ(sp.IdToPiece(1), "</s>");
+  EXPECT_EQ(sp.IdToPiece(2), "<unk>");
+  std::vector<std::pair<std::string, double>> pieces;
+  for (int id = 3; id < sp.GetPieceSize(); ++id) pieces.emplace_back(sp.IdToPiece(id), sp.GetScore(id));
+  return test::write_tokenizer_json(dir, pieces);
+}
+
+const std::vector<std::string> kPrompts = {
+    "A red cat walks on the grass.",
+    "a green dog jumps through the forest",
+    "A purple giraffe dances in the moonlight, slowly!",
+    "Two horses run; 3 birds fly over 42 houses.",
+    "  spaces   and\ttabs\nare cleaned  ",
+    "ALL CAPS PROMPT",
+    "",
+    "naïve café zebra",
+};
+
+TEST(SpieceTokenizer, RoundTripsWithEos) {
+  const Umt5Tokenizer tok = Umt5Tokenizer::load(trained_spiece_model());
+  EXPECT_LE(tok.vocab_size(), 200);
+  EXPECT_GT(tok.vocab_size(), 100);
+  for (const std::string& prompt : {kPrompts[0], kPrompts[1], kPrompts[4]}) {
+    const Ids ids = tok.tokenize(prompt);
+    ASSERT_FALSE(ids.empty());
+    EXPECT_EQ(ids.back(), Umt5Tokenizer::kEosId) << prompt;
+    EXPECT_EQ(std::count(ids.begin(), ids.end(), Umt5Tokenizer::kPadId), 0) << prompt;
+    EXPECT_EQ(tok.decode(ids), Umt5Tokenizer::clean_whitespace(prompt));
+  }
+}
+
+TEST(SpieceTokenizer, PadsTo512WithMask) {
+  const Umt5Tokenizer tok = Umt5Tokenizer::load(trained_spiece_model());
+  const Ids ids = tok.tokenize(kPrompts[0]);
+  const Umt5Tokens t = tok.encode(kPrompts[0]);
+  EXPECT_EQ(t.length, int64_t(ids.size()));
+  ASSERT_EQ(t.ids.sizes(), (std::vector<int64_t>{1, 512}));
+  EXPECT_TRUE(at::equal(t.ids.narrow(1, 0, t.length), at::tensor(ids, at::kLong).unsqueeze(0)));
+  EXPECT_EQ(t.ids.narrow(1, t.length, 512 - t.length).abs().sum().item<int64_t>(), 0);
+  EXPECT_EQ(t.mask.sum().item<int64_t>(), t.length);
+  EXPECT_EQ(t.mask[0][t.length - 1].item<int64_t>(), 1);
+  EXPECT_EQ(t.mask[0][t.length].item<int64_t>(), 0);
+}
+
+TEST(SpieceTokenizer, TruncatesKeepingEos) {
+  const Ids full = Umt5Tokenizer::load(trained_spiece_model()).tokenize(kPrompts[2]);
+  const Umt5Tokenizer tok = Umt5Tokenizer::load(trained_spiece_model(), 6);
+  ASSERT_GT(full.size(), 6u);
+  Ids expected(full.begin(), full.begin() + 5);
+  expected.push_back(Umt5Tokenizer::kEosId);
+  EXPECT_EQ(tok.tokenize(kPrompts[2]), expected);
+  EXPECT_EQ(tok.encode(kPrompts[2]).mask.sum().item<int64_t>(), 6);
+}
+
+TEST(SpieceTokenizer, TokenizerJsonGivesTheSameIds) {
+  const auto dir = test::scratch_dir("spiece_json");
+  const Umt5Tokenizer spiece = Umt5Tokenizer::load(trained_spiece_model());
+  const Umt5Tokenizer json = Umt5Tokenizer::load(tokenizer_json_of(trained_spiece_model(), dir));
+  EXPECT_EQ(json.vocab_size(), spiece.vocab_size());
+  for (const std::string& prompt : kPrompts) {
+    EXPECT_EQ(json.tokenize(prompt), spiece.tokenize(prompt)) << "prompt: '" << prompt << "'";
+  }
+  // The unknown-character path is exercised: ï and é are not in the corpus.
+  const Ids unknown = spiece.tokenize(kPrompts.back());
+  EXPECT_NE(std::find(unknown.begin(), unknown.end(), 2), unknown.end());
+}
+
+TEST(SpieceTokenizer, FolderPrefersSpieceModel) {
+  const auto dir = test::scratch_dir("spiece_folder");
+  std::filesystem::copy_file(trained_spiece_model(), dir / "spiece.model");
+  tokenizer_json_of(trained_spiece_model(), dir);
+  EXPECT_EQ(Umt5Tokenizer::load(dir).source(), dir / "spiece.model");
+}
+
+TEST(SpieceTokenizer, CorruptModelNamesTheFile) {
+  const auto dir = test::scratch_dir("spiece_corrupt");
+  std::ofstream(dir / "spiece.model") << "this is not a protobuf";
+  try {
+    Umt5Tokenizer::load(dir);
+    ADD_FAILURE();
+  } catch (const UserError& e) {
+    EXPECT_TRUE(test::contains(e.what(), (dir / "spiece.model").string()));
+  }
+}
+
+}  // namespace
+}  // namespace svgear

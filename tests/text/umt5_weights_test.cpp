@@ -1,0 +1,109 @@
+// Umt5Weights loading errors: each says what is wrong and what to do.
+
+#include "core/text/umt5_weights.h"
+
+#include <fstream>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "core/text/umt5_weight_names.h"
+#include "core/weights/safetensors_file.h"
+#include "core/weights/safetensors_header.h"
+#include "tests/support/test_paths.h"
+#include "tests/text/tiny_umt5.h"
+
+namespace svgear {
+namespace {
+
+// The message of the WeightsError that loading `tensors` throws.
+std::string load_error(const std::vector<std::pair<std::string, at::Tensor>>& tensors) {
+  const auto path = test::write_tensors(test::scratch_dir("umt5_bad"), "umt5.safetensors", tensors);
+  try {
+    Umt5Weights::load(open_umt5_files({path}), at::kCPU, at::kFloat);
+  } catch (const WeightsError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "loading did not throw";
+  return "";
+}
+
+TEST(Umt5Weights, HuggingFaceNamesMapBothWays) {
+  EXPECT_EQ(umt5_original_name("encoder.block.12.layer.0.SelfAttention.q.weight"),
+            "blocks.12.attn.q.weight");
+  EXPECT_EQ(umt5_original_name("encoder.block.3.layer.0.SelfAttention.relative_attention_bias.weight"),
+            "blocks.3.pos_embedding.embedding.weight");
+  EXPECT_EQ(umt5_original_name("encoder.block.0.layer.1.DenseReluDense.wi_0.weight"),
+            "blocks.0.ffn.gate.0.weight");
+  EXPECT_EQ(umt5_original_name("encoder.block.0.layer.1.DenseReluDense.wi_1.scale_weight"),
+            "blocks.0.ffn.fc1.scale_weight");
+  EXPECT_EQ(umt5_original_name("encoder.block.0.layer.1.DenseReluDense.wo.weight"),
+            "blocks.0.ffn.fc2.weight");
+  EXPECT_EQ(umt5_original_name("encoder.block.0.layer.1.layer_norm.weight"), "blocks.0.norm2.weight");
+  EXPECT_EQ(umt5_original_name("encoder.final_layer_norm.weight"), "norm.weight");
+  EXPECT_EQ(umt5_original_name("shared.weight"), "token_embedding.weight");
+  EXPECT_EQ(umt5_original_name("encoder.embed_tokens.weight"), "token_embedding.weight");
+  EXPECT_EQ(umt5_original_name("decoder.block.0.layer.0.SelfAttention.q.weight"), "");
+  EXPECT_EQ(umt5_original_name("lm_head.weight"), "");
+  for (const auto& [name, tensor] : test::tiny_umt5_state_dict()) {
+    EXPECT_EQ(umt5_original_name(umt5_hf_name(name)), name);
+  }
+}
+
+TEST(Umt5Weights, PicklesAreRefusedNamingTheSafetensorsFile) {
+  const auto dir = test::scratch_dir("umt5_pickle");
+  for (const char* name : {"models_t5_umt5-xxl-enc-bf16.pth", "umt5.ckpt", "pytorch_model.bin"}) {
+    std::ofstream(dir / name) << "not loaded";
+    try {
+      open_umt5_files({dir / name});
+      ADD_FAILURE() << name << " was opened";
+    } catch (const WeightsError& e) {
+      EXPECT_TRUE(test::contains(e.what(), name));
+      EXPECT_TRUE(test::contains(e.what(), "pickle"));
+      EXPECT_TRUE(test::contains(e.what(), "umt5_xxl_fp16.safetensors"));
+    }
+  }
+}
+
+TEST(Umt5Weights, MissingTensorsAreListed) {
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const auto& [name, tensor] : test::tiny_umt5_state_dict()) {
+    if (name != "blocks.1.attn.k.weight" && name != "norm.weight") tensors.emplace_back(name, tensor);
+  }
+  const std::string message = load_error(tensors);
+  EXPECT_TRUE(test::contains(message, "2 tensor(s) missing"));
+  EXPECT_TRUE(test::contains(message, "missing: blocks.1.attn.k.weight"));
+  EXPECT_TRUE(test::contains(message, "missing: norm.weight"));
+}
+
+TEST(Umt5Weights, ShapeMismatchesListTensorExpectedAndFound) {
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const auto& [name, tensor] : test::tiny_umt5_state_dict()) {
+    tensors.emplace_back(name, name == "blocks.0.ffn.fc2.weight" ? at::zeros({64, 100}) : tensor);
+  }
+  const std::string message = load_error(tensors);
+  EXPECT_TRUE(test::contains(message, "wrong shape: blocks.0.ffn.fc2.weight: expected [64, 128], found [64, 100]"));
+}
+
+TEST(Umt5Weights, IntegerTensorsAreAnUnsupportedDtype) {
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const auto& [name, tensor] : test::tiny_umt5_state_dict()) {
+    tensors.emplace_back(name, name == "blocks.0.norm1.weight" ? tensor.to(at::kInt) : tensor);
+  }
+  const std::string message = load_error(tensors);
+  EXPECT_TRUE(test::contains(message, "unsupported dtype: blocks.0.norm1.weight is I32"));
+  EXPECT_TRUE(test::contains(message, "F32, F16, BF16 or F8_E4M3"));
+}
+
+TEST(Umt5Weights, ADiTFileIsNotMistakenForTheEncoder) {
+  const std::string message = load_error({{"blocks.0.self_attn.q.weight", at::zeros({4, 4})}});
+  EXPECT_TRUE(test::contains(message, "no umT5 text encoder"));
+  EXPECT_TRUE(test::contains(message, "umt5_xxl_fp16.safetensors"));
+}
+
+TEST(Umt5Weights, UnsupportedComputeDtypeIsRefused) {
+  EXPECT_THROW(test::tiny_umt5_weights(at::kCPU, at::kFloat8_e4m3fn), UserError);
+}
+
+}  // namespace
+}  // namespace svgear
