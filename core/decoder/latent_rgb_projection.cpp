@@ -3,7 +3,6 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
-#include "core/decoder/wan_vae.h"
 
 namespace svgear {
 namespace {
@@ -32,13 +31,13 @@ at::Tensor pool_video_to_latent_grid(const at::Tensor& video, int temporal_facto
   return frames.reshape({c, later + 1, h, spatial_factor, w, spatial_factor}).mean({3, 5});
 }
 
-LatentRgbProjection LatentRgbProjection::fit(const WanVae& vae) {
-  const WanVaeConfig& c = vae.config();
+LatentRgbProjection LatentRgbProjection::fit(const LatentVideoDecodeFn& decode, int z_dim,
+                                             int temporal_factor, int spatial_factor) {
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(kFitSeed);
-  const at::Tensor latent = at::randn({c.z_dim, kFitFrames, kFitSize, kFitSize}, generator,
+  const at::Tensor latent = at::randn({z_dim, kFitFrames, kFitSize, kFitSize}, generator,
                                       at::TensorOptions().dtype(at::kFloat));
-  const at::Tensor pooled =
-      pool_video_to_latent_grid(vae.decode(latent).cpu(), c.temporal_factor(), c.spatial_factor());
+  const at::Tensor pooled = pool_video_to_latent_grid(decode(latent).to(at::kCPU, at::kFloat),
+                                                      temporal_factor, spatial_factor);
 
   // rows: latent cells; columns: the z_dim channels and a constant 1 for the bias
   const at::Tensor inputs = at::cat({latent.flatten(1).t(), at::ones({latent[0].numel(), 1})}, 1)

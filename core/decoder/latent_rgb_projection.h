@@ -4,18 +4,23 @@
 // seeded random latent once, average the video over each latent cell (8×8 pixels, 4 frames or the
 // first one) and solve the least squares for the 17×3 matrix. Applying it costs one small matmul.
 
+#include <functional>
+
 #include <ATen/core/Tensor.h>
 
 namespace svgear {
 
-class WanVae;
+// latent [z_dim, T, h, w] → video [3, 1 + t·(T - 1), s·h, s·w] (t, s: the temporal and spatial
+// factors), e.g. WanVae::decode.
+using LatentVideoDecodeFn = std::function<at::Tensor(const at::Tensor& latent)>;
 
 struct LatentRgbProjection {
   at::Tensor matrix;     // [z_dim + 1, 3] float32 on the CPU; the last row is the bias
   double fit_r2 = 0.0;   // 1 − SS_residual / SS_total over the fit sample, all channels together
 
-  // Fits on a standard-normal latent (what the DiT's x0 looks like after normalisation).
-  static LatentRgbProjection fit(const WanVae& vae);
+  // Fits `decode` on a seeded standard-normal latent (what the DiT's x0 looks like, normalised).
+  static LatentRgbProjection fit(const LatentVideoDecodeFn& decode, int z_dim, int temporal_factor,
+                                 int spatial_factor);
 
   // latent: [z_dim, T, h, w], any device → [3, T, h, w] float32 on the latent's device, nominally
   // [-1, 1] like the decoded video.

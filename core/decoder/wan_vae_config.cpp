@@ -48,8 +48,9 @@ WanVaeConfig WanVaeConfig::from_shapes(const std::map<std::string, std::vector<i
     c.num_res_blocks = (entries - (stages - 1)) / stages - 1;
     for (int stage = 0; stage + 1 < stages; ++stage) {
       const int resample = c.first_upsample_index(stage) + c.num_res_blocks + 1;
-      c.temporal_upsample[stage] = shapes.contains(std::string(kUpsamples) +
-                                                   std::to_string(resample) + ".time_conv.weight");
+      const std::string time_conv = std::string(kUpsamples) + std::to_string(resample) + ".time_conv.";
+      c.temporal_upsample[stage] =
+          shapes.contains(time_conv + "weight") || shapes.contains(time_conv + "bias");
     }
   }
   return c;

@@ -33,7 +33,7 @@ struct WanVaeConfig {
 
   // The config of a checkpoint from its tensor shapes (original names, prefix stripped): z_dim
   // from conv2, base_dim from the head, num_res_blocks from the number of upsample entries and
-  // temporal_upsample from which resamples have a time_conv. Fields the shapes do not fix keep
+  // temporal_upsample from which resamples have a time_conv tensor. Fields the shapes do not fix keep
   // their defaults, so a broken file is reported by the weight loader, tensor by tensor.
   static WanVaeConfig from_shapes(const std::map<std::string, std::vector<int64_t>>& shapes);
 };

@@ -81,7 +81,11 @@ Video WanVaeDecoder::decode(const at::Tensor& latent, double fps) const {
 }
 
 const LatentRgbProjection& WanVaeDecoder::preview_projection() const {
-  std::call_once(projection_fitted_, [&] { projection_ = LatentRgbProjection::fit(vae_); });
+  std::call_once(projection_fitted_, [&] {
+    const WanVaeConfig& c = vae_.config();
+    projection_ = LatentRgbProjection::fit([&](const at::Tensor& z) { return vae_.decode(z); },
+                                           c.z_dim, c.temporal_factor(), c.spatial_factor());
+  });
   return projection_;
 }
 

@@ -1,0 +1,73 @@
+// The VAE on CUDA, float32 and bfloat16, against upstream's fp32 CPU video; skipped without a GPU.
+
+#include <iostream>
+
+#include <ATen/ATen.h>
+#include <ATen/Context.h>
+#include <gtest/gtest.h>
+
+#include "core/decoder/wan_vae_decoder.h"
+#include "core/user_error.h"
+#include "tests/decoder/tiny_wan_vae.h"
+#include "tests/support/tensor_compare.h"
+
+namespace svgear {
+namespace {
+
+constexpr double kFloat32Tolerance = 1e-4;
+// bf16 keeps 8 bits of mantissa through ~40 convolutions: measured TODO on an H200.
+constexpr double kBFloat16Tolerance = 5e-2;
+
+at::Tensor decode_on_cuda(at::ScalarType dtype) {
+  const auto decoder = WanVaeDecoder::open(test::tiny_wan_vae_path(), at::kCUDA, dtype);
+  EXPECT_EQ(decoder->vae().dtype(), dtype);
+  at::Tensor video = decoder->decode_tensor(test::tiny_wan_vae_io().z.to(at::kCUDA));
+  EXPECT_TRUE(video.is_cuda());
+  EXPECT_EQ(video.scalar_type(), at::kFloat);
+  return video.cpu();
+}
+
+TEST(WanVaeCuda, Float32MatchesUpstream) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  // cuDNN convolutions default to TF32; with it off they are true fp32.
+  const bool tf32 = at::globalContext().allowTF32CuDNN();
+  at::globalContext().setAllowTF32CuDNN(false);
+  const at::Tensor video = decode_on_cuda(at::kFloat);
+  at::globalContext().setAllowTF32CuDNN(tf32);
+  const at::Tensor expected = test::tiny_wan_vae_io().video;
+  std::cout << "[ measured ] CUDA fp32 video: relative L2 " << test::relative_l2(video, expected)
+            << ", max abs " << (video - expected).abs().max().item<double>() << "\n";
+  EXPECT_TRUE(test::tensors_close(video, expected, kFloat32Tolerance));
+}
+
+TEST(WanVaeCuda, BFloat16MatchesUpstreamFloat32) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const at::Tensor video = decode_on_cuda(at::kBFloat16);
+  const at::Tensor expected = test::tiny_wan_vae_io().video;
+  const double err = test::relative_l2(video, expected);
+  std::cout << "[ measured ] CUDA bf16 video: relative L2 " << err << ", max abs "
+            << (video - expected).abs().max().item<double>() << "\n";
+  EXPECT_LE(err, kBFloat16Tolerance);
+}
+
+TEST(WanVaeCuda, Float16IsRefusedWithTheDtypesToUse) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  try {
+    WanVaeDecoder::open(test::tiny_wan_vae_path(), at::kCUDA, at::kHalf);
+    FAIL() << "fp16 accepted";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("bf16 or fp32"), std::string::npos) << e.what();
+  }
+}
+
+TEST(WanVaeCuda, PreviewRunsOnTheGpu) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const auto decoder = WanVaeDecoder::open(test::tiny_wan_vae_path(), at::kCUDA, at::kBFloat16);
+  const Video preview = decoder->preview(test::tiny_wan_vae_io().z.to(at::kCUDA), 16.0);
+  EXPECT_EQ(preview.frames, 9);
+  EXPECT_EQ(preview.height, 32);
+  EXPECT_EQ(preview.width, 48);
+}
+
+}  // namespace
+}  // namespace svgear

@@ -1,0 +1,73 @@
+// WanVaeDecoder: latent sizes and their errors, the 8-bit video, the compute dtype per device.
+
+#include "core/decoder/wan_vae_decoder.h"
+
+#include <cmath>
+#include <string>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "core/user_error.h"
+#include "tests/decoder/tiny_wan_vae.h"
+
+namespace svgear {
+namespace {
+
+std::string shape_error(const WanVaeDecoder& decoder, int frames, int height, int width) {
+  try {
+    decoder.latent_shape(frames, height, width);
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(WanVaeDecoder, LatentShapeOfTheWanDefaults) {
+  const WanVaeDecoder decoder(test::tiny_wan_vae());
+  const LatentShape shape = decoder.latent_shape(81, 480, 832);
+  EXPECT_EQ(shape.channels, 16);
+  EXPECT_EQ(shape.frames, 21);
+  EXPECT_EQ(shape.height, 60);
+  EXPECT_EQ(shape.width, 104);
+  EXPECT_EQ(decoder.latent_shape(1, 8, 8).frames, 1);
+}
+
+TEST(WanVaeDecoder, ImpossibleSizesSayWhatToUse) {
+  const WanVaeDecoder decoder(test::tiny_wan_vae());
+  const std::string frames = shape_error(decoder, 82, 480, 832);
+  EXPECT_NE(frames.find("4n+1"), std::string::npos) << frames;
+  EXPECT_NE(frames.find("use 81 or 85 frames"), std::string::npos) << frames;
+  EXPECT_NE(shape_error(decoder, 0, 480, 832).find("use 1 frames"), std::string::npos);
+  const std::string height = shape_error(decoder, 81, 470, 832);
+  EXPECT_NE(height.find("height"), std::string::npos) << height;
+  EXPECT_NE(height.find("use 464 or 472"), std::string::npos) << height;
+  EXPECT_NE(shape_error(decoder, 81, 480, 4).find("width that is a multiple of 8: 4 is not; use 8"),
+            std::string::npos);
+}
+
+TEST(WanVaeDecoder, VideoIsTheClampedDecodeIn8Bits) {
+  const test::TinyWanVaeIo io = test::tiny_wan_vae_io();
+  const WanVaeDecoder decoder(test::tiny_wan_vae());
+  const Video video = decoder.decode(io.z, 16.0);
+  ASSERT_EQ(video.frames, 9);
+  ASSERT_EQ(video.height, 32);
+  ASSERT_EQ(video.width, 48);
+  EXPECT_EQ(video.fps, 16.0);
+  // [3, F, H, W] → [F, H, W, 3], clamp(-1, 1), (x + 1) / 2 · 255
+  const at::Tensor expected =
+      ((io.video.clamp(-1, 1) + 1) * 127.5).round().permute({1, 2, 3, 0}).contiguous();
+  const float* e = expected.data_ptr<float>();
+  int worst = 0;
+  for (size_t i = 0; i < video.rgb.size(); ++i) worst = std::max(worst, int(std::abs(video.rgb[i] - e[i])));
+  EXPECT_LE(worst, 1);  // one code value where the fp32 difference crosses a rounding boundary
+}
+
+TEST(WanVaeDecoder, HalfPrecisionRequestsComputeInFloat32OnTheCpu) {
+  const auto decoder = WanVaeDecoder::open(test::tiny_wan_vae_path(), at::kCPU, at::kBFloat16);
+  EXPECT_EQ(decoder->vae().dtype(), at::kFloat);
+  EXPECT_TRUE(decoder->vae().device().is_cpu());
+}
+
+}  // namespace
+}  // namespace svgear
