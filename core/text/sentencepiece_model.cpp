@@ -20,7 +20,8 @@ class SentencePieceModel : public SubwordModel {
   std::vector<int64_t> encode(std::string_view text) const override {
     std::vector<int> ids;
     const auto status = processor_.Encode(text, &ids);
-    if (!status.ok()) throw UserError("SentencePiece could not encode the prompt: " + status.ToString());
+    if (!status.ok())
+      throw UserError("SentencePiece could not encode the prompt: " + status.ToString());
     return {ids.begin(), ids.end()};
   }
 

@@ -35,7 +35,7 @@ double lowest_value(at::ScalarType dtype) {
   }
 }
 
-// x: [B, L, dim] (normed); bias: [B, heads, L, L] position bias with masked keys at the lowest value.
+// x: [B, L, dim] (normed); bias: [B, heads, L, L], position bias with masked keys at lowest.
 at::Tensor self_attention(const at::Tensor& x, const Umt5LayerWeights& w, const Umt5Config& c,
                           const at::Tensor& bias) {
   const int64_t batch = x.size(0);
@@ -47,11 +47,11 @@ at::Tensor self_attention(const at::Tensor& x, const Umt5LayerWeights& w, const 
   at::Tensor k = heads(w.attn_k_weight);
   at::Tensor v = heads(w.attn_v_weight);
   // T5 folds the 1/sqrt(head_dim) scale into its weights: the logits are plain dot products.
-  at::Tensor logits = at::matmul(q, k.transpose(-1, -2)) + bias;              // [B, heads, L, L]
+  at::Tensor logits = at::matmul(q, k.transpose(-1, -2)) + bias;  // [B, heads, L, L]
   at::Tensor attn = at::softmax(logits.to(at::kFloat), -1).to(logits.scalar_type());
-  at::Tensor out = at::matmul(attn, v);                                       // [B, heads, L, hd]
-  out = out.transpose(1, 2).reshape({batch, length, int64_t(c.dim_attn)});    // [B, L, dim_attn]
-  return at::linear(out, w.attn_o_weight);                                    // [B, L, dim]
+  at::Tensor out = at::matmul(attn, v);  // [B, heads, L, hd]
+  out = out.transpose(1, 2).reshape({batch, length, int64_t(c.dim_attn)});  // [B, L, dim_attn]
+  return at::linear(out, w.attn_o_weight);  // [B, L, dim]
 }
 
 // x: [B, L, dim] (normed) → [B, L, dim]; fc1(x) · gelu_tanh(gate(x)), then fc2.
@@ -81,8 +81,9 @@ at::Tensor umt5_position_buckets(int64_t length, int num_buckets, int max_distan
 }
 
 Umt5Encoder::Umt5Encoder(Umt5Weights weights) : weights_(std::move(weights)) {
-  TORCH_CHECK(int(weights_.blocks.size()) == weights_.config.num_layers, "Umt5Encoder: ",
-              weights_.blocks.size(), " blocks, config says ", weights_.config.num_layers);
+  TORCH_CHECK(int(weights_.blocks.size()) == weights_.config.num_layers,
+              "Umt5Encoder: ", weights_.blocks.size(), " blocks, config says ",
+              weights_.config.num_layers);
 }
 
 at::Device Umt5Encoder::device() const { return weights_.norm_weight.device(); }
@@ -94,9 +95,9 @@ at::Tensor Umt5Encoder::forward(const at::Tensor& ids, const at::Tensor& mask) c
   TORCH_CHECK(ids.dim() == 2, "ids must be [B, L], got ", ids.sizes());
   TORCH_CHECK(mask.sizes() == ids.sizes(), "mask must be ", ids.sizes(), " like ids, got ",
               mask.sizes());
-  TORCH_CHECK(ids.numel() == 0 || (ids.min().item<int64_t>() >= 0 &&
-                                   ids.max().item<int64_t>() < c.vocab),
-              "token ids must be in [0, ", c.vocab, ")");
+  TORCH_CHECK(
+      ids.numel() == 0 || (ids.min().item<int64_t>() >= 0 && ids.max().item<int64_t>() < c.vocab),
+      "token ids must be in [0, ", c.vocab, ")");
   const int64_t batch = ids.size(0);
   const int64_t length = ids.size(1);
 

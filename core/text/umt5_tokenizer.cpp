@@ -15,8 +15,8 @@ namespace {
 // Python's str.isspace, which upstream's `\s+` regex matches.
 bool is_unicode_space(uint32_t c) {
   return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
-         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
-         c == 0x202F || c == 0x205F || c == 0x3000;
+         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+         c == 0x205F || c == 0x3000;
 }
 
 // The code point starting at text[i] and its byte length; invalid bytes are returned as themselves.
@@ -26,7 +26,8 @@ std::pair<uint32_t, size_t> next_code_point(std::string_view text, size_t i) {
   if (i + length > text.size()) length = 1;
   if (length == 1) return {lead, 1};
   uint32_t c = lead & (0xFF >> (length + 1));
-  for (size_t k = 1; k < length; ++k) c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+  for (size_t k = 1; k < length; ++k)
+    c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
   return {c, length};
 }
 
@@ -64,10 +65,11 @@ Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& path, int text_le
   }
   std::string list;
   for (const auto& p : looked) list += "\n  " + p.string();
-  throw UserError("no umT5 tokenizer found: looked for" + list +
-                  "\nDownload spiece.model or tokenizer.json of google/umt5-xxl (Wan2.1 ships them in "
-                  "google/umt5-xxl/, the Diffusers repository in tokenizer/)" +
-                  (sentencepiece_available() ? "" : "; this build reads only tokenizer.json"));
+  throw UserError(
+      "no umT5 tokenizer found: looked for" + list +
+      "\nDownload spiece.model or tokenizer.json of google/umt5-xxl (Wan2.1 ships them in "
+      "google/umt5-xxl/, the Diffusers repository in tokenizer/)" +
+      (sentencepiece_available() ? "" : "; this build reads only tokenizer.json"));
 }
 
 std::string Umt5Tokenizer::clean_whitespace(std::string_view text) {

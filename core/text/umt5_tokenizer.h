@@ -23,9 +23,9 @@
 namespace svgear {
 
 struct Umt5Tokens {
-  at::Tensor ids;       // [1, text_len] int64
-  at::Tensor mask;      // [1, text_len] int64, 1 = token
-  int64_t length = 0;   // real tokens, EOS included
+  at::Tensor ids;  // [1, text_len] int64
+  at::Tensor mask;  // [1, text_len] int64, 1 = token
+  int64_t length = 0;  // real tokens, EOS included
 };
 
 class Umt5Tokenizer {

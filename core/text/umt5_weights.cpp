@@ -127,7 +127,8 @@ std::vector<ExpectedTensor> expected_tensors(Umt5Weights& w) {
     out.push_back({p + "ffn.gate.0.weight", &b.ffn_gate_0_weight, {c.dim_ffn, c.dim}});
     out.push_back({p + "ffn.fc1.weight", &b.ffn_fc1_weight, {c.dim_ffn, c.dim}});
     out.push_back({p + "ffn.fc2.weight", &b.ffn_fc2_weight, {c.dim, c.dim_ffn}});
-    out.push_back({p + "pos_embedding.embedding.weight", &b.pos_embedding_weight,
+    out.push_back({p + "pos_embedding.embedding.weight",
+                   &b.pos_embedding_weight,
                    {c.num_buckets, c.num_heads}});
   }
   out.push_back({"norm.weight", &w.norm_weight, {c.dim}});
@@ -166,8 +167,8 @@ Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>
     const TensorEntry* entry = file.find(it->second.stored_name);
     if (entry->shape != expected.shape) {
       mismatched.push_back("wrong shape: " + expected.name + ": expected " +
-                           shape_string(expected.shape) + ", found " +
-                           shape_string(entry->shape) + " in " + file.path().string());
+                           shape_string(expected.shape) + ", found " + shape_string(entry->shape) +
+                           " in " + file.path().string());
       continue;
     }
     if (!is_float_dtype(entry->dtype)) {
@@ -176,12 +177,14 @@ Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>
                            "; expected F32, F16, BF16 or F8_E4M3");
       continue;
     }
-    at::Tensor tensor = file.load(it->second.stored_name).to(at::kFloat);
+    at::Tensor tensor = file.load(it->second.stored_name);
     auto scale = index.find(scale_name(expected.name));
     if (scale != index.end()) {
       // Scaled fp8 (ComfyUI): the stored weight is weight / scale_weight, rounded to e4m3.
-      tensor = tensor * scale->second.file->load(scale->second.stored_name).to(at::kFloat);
+      const at::Tensor scale_weight = scale->second.file->load(scale->second.stored_name);
+      tensor = tensor.to(at::kFloat) * scale_weight.to(at::kFloat);
     }
+    // Straight to `dtype`: a float32 detour would double the peak for the 4 GB xxl embedding.
     *expected.tensor = tensor.to(device, dtype);
   }
 
@@ -204,10 +207,12 @@ std::vector<std::shared_ptr<SafetensorsFile>> open_umt5_files(
   std::vector<std::shared_ptr<SafetensorsFile>> files;
   for (const auto& path : paths) {
     std::string ext = path.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     if (ext == ".pth" || ext == ".ckpt" || ext == ".bin" || ext == ".pt") {
       throw WeightsError(
-          "'" + path.string() + "' is a PyTorch pickle, which is not loaded because opening it can " +
+          "'" + path.string() +
+          "' is a PyTorch pickle, which is not loaded because opening it can " +
           "run code. Use the safetensors text encoder instead: umt5_xxl_fp16.safetensors (or " +
           "umt5_xxl_fp8_e4m3fn_scaled.safetensors) from Comfy-Org/Wan_2.1_ComfyUI_repackaged, " +
           "split_files/text_encoders/, or the text_encoder/model-*.safetensors shards of the " +

@@ -1,10 +1,10 @@
 #pragma once
 // Umt5Weights: the tensors of a umT5 encoder (Wan's text encoder) as typed members, each under the
-// original Wan checkpoint key it loads from (upstream wan/modules/t5.py, T5Encoder). Loading accepts
-// the original names and the Hugging Face / ComfyUI names (umt5_xxl_fp16.safetensors, Diffusers
-// text_encoder/ shards), renamed once in umt5_weight_names.cpp; fp32 / bf16 / fp16 / fp8-e4m3
-// tensors, fp8 "scaled" files dequantised as weight.float() · scale_weight. The config comes from
-// the tensor shapes.
+// original Wan checkpoint key it loads from (upstream wan/modules/t5.py, T5Encoder). Loading
+// accepts the original names and the Hugging Face / ComfyUI names (umt5_xxl_fp16.safetensors,
+// Diffusers text_encoder/ shards), renamed once in umt5_weight_names.cpp; fp32 / bf16 / fp16 /
+// fp8-e4m3 tensors, fp8 "scaled" files dequantised as weight.float() · scale_weight. The config
+// comes from the tensor shapes.
 //
 //   auto files = open_umt5_files({"umt5_xxl_fp16.safetensors"});  // refuses pickles
 //   Umt5Weights w = Umt5Weights::load(files, at::kCPU, at::kBFloat16);
@@ -28,7 +28,7 @@ struct Umt5Config {
   int num_layers = 24;
   int num_buckets = 32;  // per-layer relative position bias (umT5: shared_pos = false)
   int max_distance = 128;  // upstream T5RelativeEmbedding's max_dist
-  double eps = 1e-6;       // T5LayerNorm
+  double eps = 1e-6;  // T5LayerNorm
 
   int head_dim() const { return dim_attn / num_heads; }
 };
@@ -66,8 +66,8 @@ struct Umt5Weights {
   at::Tensor norm_weight;
 
   // Loads every tensor onto `device` as `dtype` (one tensor at a time, so the peak is the model in
-  // `dtype` plus one tensor). Throws WeightsError listing every missing tensor, every shape mismatch
-  // and every tensor of an unsupported dtype at once.
+  // `dtype` plus one tensor). Throws WeightsError listing every missing tensor, every shape
+  // mismatch and every tensor of an unsupported dtype at once.
   static Umt5Weights load(const std::vector<std::shared_ptr<SafetensorsFile>>& files,
                           at::Device device, at::ScalarType dtype);
 };

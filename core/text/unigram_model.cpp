@@ -67,7 +67,8 @@ UnigramModel::UnigramModel(std::vector<UnigramPiece> pieces, int64_t unk_id, boo
   byte_ids_.assign(256, -1);
   for (size_t i = 0; i < pieces_.size(); ++i) {
     unsigned byte = 0;
-    if (pieces_[i].piece.size() == 6 && std::sscanf(pieces_[i].piece.c_str(), "<0x%2X>", &byte) == 1) {
+    if (pieces_[i].piece.size() == 6 &&
+        std::sscanf(pieces_[i].piece.c_str(), "<0x%2X>", &byte) == 1) {
       byte_ids_[byte] = int64_t(i);
     }
   }
@@ -102,8 +103,8 @@ std::unique_ptr<UnigramModel> UnigramModel::load(const std::filesystem::path& pa
       }
     }
     const int64_t unk_id = model.at("unk_id").is_null() ? -1 : model.at("unk_id").get<int64_t>();
-    return std::make_unique<UnigramModel>(std::move(pieces), unk_id,
-                                          model.value("byte_fallback", false), std::move(matchable));
+    return std::make_unique<UnigramModel>(
+        std::move(pieces), unk_id, model.value("byte_fallback", false), std::move(matchable));
   } catch (const nlohmann::json::exception& e) {
     throw UserError("'" + path.string() + "' is not a Hugging Face tokenizer.json (" + e.what() +
                     "): use the tokenizer.json of google/umt5-xxl");
@@ -118,7 +119,8 @@ std::vector<int64_t> UnigramModel::encode(std::string_view text) const {
 }
 
 void UnigramModel::encode_word(std::string_view word, std::vector<int64_t>& ids) const {
-  // best[end]: the best segmentation of word[0, end), ending with piece `id` that starts at `start`.
+  // best[end]: the best segmentation of word[0, end), ending with piece `id` that starts at
+  // `start`.
   struct Node {
     double score = 0.0;
     int64_t id = -1;
@@ -134,7 +136,8 @@ void UnigramModel::encode_word(std::string_view word, std::vector<int64_t>& ids)
     if (!best[end].reached || candidate > best[end].score) best[end] = {candidate, id, start, true};
   };
   for (size_t start = 0; start < n;) {
-    const size_t char_bytes = std::min(utf8_length(static_cast<unsigned char>(word[start])), n - start);
+    const size_t char_bytes =
+        std::min(utf8_length(static_cast<unsigned char>(word[start])), n - start);
     bool covered = false;
     for (size_t len = 1; len <= std::min(max_piece_bytes_, n - start); ++len) {
       auto it = index_.find(std::string(word.substr(start, len)));
@@ -152,7 +155,8 @@ void UnigramModel::encode_word(std::string_view word, std::vector<int64_t>& ids)
     const Node& node = best[end];
     std::string_view piece = word.substr(node.start, end - node.start);
     if (node.id == unk_id_ && !tokens.empty() && tokens.back().first == unk_id_) {
-      tokens.back().second = word.substr(node.start, end - node.start + tokens.back().second.size());
+      tokens.back().second =
+          word.substr(node.start, end - node.start + tokens.back().second.size());
     } else {
       tokens.emplace_back(node.id, piece);
     }

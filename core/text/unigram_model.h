@@ -44,7 +44,7 @@ class UnigramModel : public SubwordModel {
 
   std::vector<UnigramPiece> pieces_;
   std::unordered_map<std::string, int64_t> index_;  // matchable pieces only
-  std::vector<int64_t> byte_ids_;                    // byte → id of its <0xNN> piece, or -1
+  std::vector<int64_t> byte_ids_;  // byte → id of its <0xNN> piece, or -1
   int64_t unk_id_ = 0;
   bool byte_fallback_ = false;
   double unk_score_ = 0.0;

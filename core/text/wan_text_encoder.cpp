@@ -21,7 +21,8 @@ WanTextEncoder::WanTextEncoder(std::vector<std::filesystem::path> weight_files,
 
 void WanTextEncoder::load_locked() const {
   if (encoder_) return;
-  encoder_.emplace(Umt5Weights::load(open_umt5_files(weight_files_), options_.device, options_.dtype));
+  encoder_.emplace(
+      Umt5Weights::load(open_umt5_files(weight_files_), options_.device, options_.dtype));
 }
 
 void WanTextEncoder::release() {
@@ -46,12 +47,13 @@ at::Tensor WanTextEncoder::encode(std::string_view prompt) const {
   load_locked();
   // Only the real tokens run: padding is masked out as keys and the position bias is relative, so
   // their outputs equal those of upstream's padded 512-token pass, at a fraction of the cost.
-  const at::Tensor id_tensor = at::tensor(ids, at::kLong).unsqueeze(0);       // [1, L]
+  const at::Tensor id_tensor = at::tensor(ids, at::kLong).unsqueeze(0);  // [1, L]
   const at::Tensor mask = at::ones_like(id_tensor);
-  at::Tensor context = encoder_->forward(id_tensor, mask)                     // [1, L, dim]
+  at::Tensor context = encoder_
+                           ->forward(id_tensor, mask)  // [1, L, dim]
                            .squeeze(0)
                            .to(at::kCPU, at::kFloat)
-                           .contiguous();                                     // [L, dim]
+                           .contiguous();  // [L, dim]
 
   if (options_.cache_entries > 0) {
     cache_.emplace_front(key, context);

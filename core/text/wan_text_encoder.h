@@ -29,7 +29,8 @@
 namespace svgear {
 
 struct WanTextEncoderOptions {
-  // Where the encoder runs: the CPU (no GPU memory; umT5-xxl needs ~11 GB in bf16) or the model's device.
+  // Where the encoder runs: the CPU (no GPU memory; umT5-xxl needs ~11 GB in bf16) or the model's
+  // device.
   at::Device device = at::kCPU;
   // Upstream runs umT5 in bfloat16 (t5_dtype); float32 is the reference precision.
   at::ScalarType dtype = at::kBFloat16;

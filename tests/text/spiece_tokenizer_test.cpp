@@ -23,15 +23,18 @@ using Ids = std::vector<int64_t>;
 // A corpus of prompts like the studio's: colour × animal × verb × place, over enough distinct
 // words that the trainer finds a few hundred subword pieces.
 void write_corpus(const std::filesystem::path& path) {
-  const char* colours[] = {"red", "green", "blue", "yellow", "white", "black", "orange", "purple",
-                           "golden", "silver", "pink", "brown"};
-  const char* animals[] = {"cat", "dog", "horse", "bird", "fish", "rabbit", "turtle", "elephant",
-                           "tiger", "dolphin", "penguin", "squirrel", "butterfly", "giraffe"};
-  const char* verbs[] = {"walks", "runs", "jumps", "swims", "sleeps", "flies", "dances", "climbs",
-                         "wanders", "rests", "plays", "hides"};
-  const char* places[] = {"on the grass", "in the river", "under the sky", "near a house",
-                          "through the forest", "across the desert", "beside the mountain",
-                          "over the frozen lake", "inside a castle", "along the beach at sunset"};
+  const char* colours[] = {"red",    "green",  "blue",   "yellow", "white", "black",
+                           "orange", "purple", "golden", "silver", "pink",  "brown"};
+  const char* animals[] = {"cat",     "dog",      "horse",     "bird",   "fish",
+                           "rabbit",  "turtle",   "elephant",  "tiger",  "dolphin",
+                           "penguin", "squirrel", "butterfly", "giraffe"};
+  const char* verbs[] = {"walks",  "runs",   "jumps",   "swims", "sleeps", "flies",
+                         "dances", "climbs", "wanders", "rests", "plays",  "hides"};
+  const char* places[] = {"on the grass",        "in the river",
+                          "under the sky",       "near a house",
+                          "through the forest",  "across the desert",
+                          "beside the mountain", "over the frozen lake",
+                          "inside a castle",     "along the beach at sunset"};
   std::ofstream out(path);
   for (const char* c : colours)
     for (const char* a : animals)
@@ -39,16 +42,20 @@ void write_corpus(const std::filesystem::path& path) {
         for (const char* p : places) out << "A " << c << " " << a << " " << v << " " << p << ".\n";
 }
 
-// spiece.model of a unigram model of at most 200 pieces with T5's special ids, trained once per process.
+// spiece.model of a unigram model of at most 200 pieces with T5's special ids, trained once per
+// process.
 std::filesystem::path trained_spiece_model() {
   static const std::filesystem::path model = [] {
     const auto dir = test::scratch_dir("spiece_train");
     write_corpus(dir / "corpus.txt");
     const auto status = sentencepiece::SentencePieceTrainer::Train(
-        "--input=" + (dir / "corpus.txt").string() + " --model_prefix=" + (dir / "spiece").string() +
-        " --model_type=unigram --vocab_size=200 --hard_vocab_limit=false --character_coverage=1.0 --pad_id=0 --eos_id=1"
+        "--input=" + (dir / "corpus.txt").string() +
+        " --model_prefix=" + (dir / "spiece").string() +
+        " --model_type=unigram --vocab_size=200 --hard_vocab_limit=false --character_coverage=1.0 "
+        "--pad_id=0 --eos_id=1"
         " --unk_id=2 --bos_id=-1 --num_threads=1 --minloglevel=2");
-    if (!status.ok()) throw std::runtime_error("SentencePiece training failed: " + status.ToString());
+    if (!status.ok())
+      throw std::runtime_error("SentencePiece training failed: " + status.ToString());
     return dir / "spiece.model";
   }();
   return model;
@@ -64,7 +71,8 @@ std::filesystem::path tokenizer_json_of(const std::filesystem::path& spiece_mode
   EXPECT_EQ(sp.IdToPiece(1), "</s>");
   EXPECT_EQ(sp.IdToPiece(2), "<unk>");
   std::vector<std::pair<std::string, double>> pieces;
-  for (int id = 3; id < sp.GetPieceSize(); ++id) pieces.emplace_back(sp.IdToPiece(id), sp.GetScore(id));
+  for (int id = 3; id < sp.GetPieceSize(); ++id)
+    pieces.emplace_back(sp.IdToPiece(id), sp.GetScore(id));
   return test::write_tokenizer_json(dir, pieces);
 }
 

@@ -18,7 +18,8 @@ std::filesystem::path tiny_umt5_weights_path() {
 std::vector<std::pair<std::string, at::Tensor>> tiny_umt5_state_dict() {
   auto file = SafetensorsFile::open(tiny_umt5_weights_path());
   std::vector<std::pair<std::string, at::Tensor>> out;
-  for (const TensorEntry& entry : file->tensors()) out.emplace_back(entry.name, file->load(entry.name));
+  for (const TensorEntry& entry : file->tensors())
+    out.emplace_back(entry.name, file->load(entry.name));
   return out;
 }
 
@@ -31,15 +32,16 @@ TinyUmt5Io tiny_umt5_io() {
   return {io->load("ids"), io->load("mask"), io->load("out")};
 }
 
-std::filesystem::path write_tensors(const std::filesystem::path& dir, const std::string& name,
-                                    const std::vector<std::pair<std::string, at::Tensor>>& tensors) {
+std::filesystem::path write_tensors(
+    const std::filesystem::path& dir, const std::string& name,
+    const std::vector<std::pair<std::string, at::Tensor>>& tensors) {
   write_safetensors(dir / name, tensors);
   return dir / name;
 }
 
-std::filesystem::path write_tokenizer_json(const std::filesystem::path& dir,
-                                           const std::vector<std::pair<std::string, double>>& pieces,
-                                           bool byte_fallback) {
+std::filesystem::path write_tokenizer_json(
+    const std::filesystem::path& dir, const std::vector<std::pair<std::string, double>>& pieces,
+    bool byte_fallback) {
   nlohmann::json vocab = nlohmann::json::array({{"<pad>", 0.0}, {"</s>", 0.0}, {"<unk>", 0.0}});
   for (const auto& [piece, score] : pieces) vocab.push_back({piece, score});
   nlohmann::json added = nlohmann::json::array();
@@ -49,8 +51,10 @@ std::filesystem::path write_tokenizer_json(const std::filesystem::path& dir,
   const nlohmann::json json = {
       {"version", "1.0"},
       {"added_tokens", added},
-      {"pre_tokenizer", {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "always"}}},
-      {"model", {{"type", "Unigram"}, {"unk_id", 2}, {"vocab", vocab}, {"byte_fallback", byte_fallback}}},
+      {"pre_tokenizer",
+       {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "always"}}},
+      {"model",
+       {{"type", "Unigram"}, {"unk_id", 2}, {"vocab", vocab}, {"byte_fallback", byte_fallback}}},
   };
   const auto path = dir / "tokenizer.json";
   std::ofstream(path) << json.dump(1);

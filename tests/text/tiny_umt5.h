@@ -1,6 +1,7 @@
 #pragma once
 // The tiny umT5 encoder of ../shared/testvectors/wan/umt5_tiny.* (upstream T5Encoder, fp32 CPU),
-// files written from it in the other layouts the loader accepts, and a small Unigram tokenizer.json.
+// files written from it in the other layouts the loader accepts, and a small Unigram
+// tokenizer.json.
 
 #include <filesystem>
 #include <functional>
@@ -24,9 +25,9 @@ std::vector<std::pair<std::string, at::Tensor>> tiny_umt5_state_dict();
 Umt5Weights tiny_umt5_weights(at::Device device = at::kCPU, at::ScalarType dtype = at::kFloat);
 
 struct TinyUmt5Io {
-  at::Tensor ids;   // [1, 12] int64
+  at::Tensor ids;  // [1, 12] int64
   at::Tensor mask;  // [1, 12] int64, last 3 padding
-  at::Tensor out;   // [1, 12, 64]
+  at::Tensor out;  // [1, 12, 64]
 };
 TinyUmt5Io tiny_umt5_io();
 
@@ -36,9 +37,9 @@ std::filesystem::path write_tensors(const std::filesystem::path& dir, const std:
 
 // A Unigram tokenizer.json (Hugging Face format) of `pieces` (piece, score) after the T5 specials
 // <pad> 0, </s> 1, <unk> 2.
-std::filesystem::path write_tokenizer_json(const std::filesystem::path& dir,
-                                           const std::vector<std::pair<std::string, double>>& pieces,
-                                           bool byte_fallback = false);
+std::filesystem::path write_tokenizer_json(
+    const std::filesystem::path& dir, const std::vector<std::pair<std::string, double>>& pieces,
+    bool byte_fallback = false);
 
 // Succeeds when `text` contains `part`; the failure shows the whole text.
 ::testing::AssertionResult contains(const std::string& text, const std::string& part);

@@ -60,10 +60,10 @@ TEST(Umt5EncoderReference, PositionBucketsFollowT5) {
   const at::Tensor b = umt5_position_buckets(300, 32, 128, at::kCPU);
   auto bucket = [&](int64_t query, int64_t key) { return b[query][key].item<int64_t>(); };
   EXPECT_EQ(bucket(0, 0), 0);
-  EXPECT_EQ(bucket(5, 0), 5);    // key 5 before the query
-  EXPECT_EQ(bucket(0, 5), 21);   // key 5 after: the upper half
+  EXPECT_EQ(bucket(5, 0), 5);  // key 5 before the query
+  EXPECT_EQ(bucket(0, 5), 21);  // key 5 after: the upper half
   EXPECT_EQ(bucket(20, 0), 10);  // 8 + floor(log(20/8) / log(16) · 8)
-  EXPECT_EQ(bucket(200, 0), 15); // clamped to the last bucket
+  EXPECT_EQ(bucket(200, 0), 15);  // clamped to the last bucket
   EXPECT_EQ(bucket(0, 299), 31);
 }
 
@@ -78,11 +78,27 @@ TEST(Umt5EncoderReference, HuggingFaceNamesGiveTheIdenticalOutput) {
   const auto path = test::write_tensors(dir, "umt5_hf.safetensors", renamed);
   const auto file = SafetensorsFile::open(path);
   EXPECT_TRUE(file->contains("encoder.block.1.layer.1.DenseReluDense.wi_0.weight"));
-  EXPECT_TRUE(file->contains("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"));
+  EXPECT_TRUE(
+      file->contains("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"));
   EXPECT_TRUE(file->contains("shared.weight"));
   EXPECT_TRUE(file->contains("encoder.final_layer_norm.weight"));
   const at::Tensor reference = run(test::tiny_umt5_weights());
   EXPECT_TRUE(at::equal(run(Umt5Weights::load({file}, at::kCPU, at::kFloat)), reference));
+}
+
+// The Diffusers text_encoder/ folder: Hugging Face names in shards.
+TEST(Umt5EncoderReference, ShardedFilesLoad) {
+  const auto dir = test::scratch_dir("umt5_shards");
+  std::vector<std::pair<std::string, at::Tensor>> shards[2];
+  size_t i = 0;
+  for (const auto& [name, tensor] : test::tiny_umt5_state_dict()) {
+    shards[i++ % 2].emplace_back(umt5_hf_name(name), tensor);
+  }
+  const auto first = test::write_tensors(dir, "model-00001-of-00002.safetensors", shards[0]);
+  const auto second = test::write_tensors(dir, "model-00002-of-00002.safetensors", shards[1]);
+  const at::Tensor out =
+      run(Umt5Weights::load(open_umt5_files({first, second}), at::kCPU, at::kFloat));
+  EXPECT_TRUE(at::equal(out, run(test::tiny_umt5_weights())));
 }
 
 TEST(Umt5EncoderReference, HalfPrecisionFilesLoad) {
@@ -91,7 +107,8 @@ TEST(Umt5EncoderReference, HalfPrecisionFilesLoad) {
     const auto dir = test::scratch_dir("umt5_half");
     std::vector<std::pair<std::string, at::Tensor>> tensors;
     for (const auto& [name, tensor] : test::tiny_umt5_state_dict()) {
-      tensors.emplace_back("text_encoders.umt5xxl.transformer." + umt5_hf_name(name), tensor.to(stored));
+      tensors.emplace_back("text_encoders.umt5xxl.transformer." + umt5_hf_name(name),
+                           tensor.to(stored));
     }
     const auto path = test::write_tensors(dir, "umt5.safetensors", tensors);
     const at::Tensor out = run(Umt5Weights::load(open_umt5_files({path}), at::kCPU, at::kFloat));
@@ -133,7 +150,8 @@ TEST(Umt5EncoderReference, ScaledFp8FileIsDequantised) {
   const at::Tensor out = run(Umt5Weights::load(open_umt5_files({fp8}), at::kCPU, at::kFloat));
 
   // The dequantisation itself is exact: same as fp32 weights holding the dequantised values.
-  const at::Tensor expected = run(Umt5Weights::load(open_umt5_files({exact}), at::kCPU, at::kFloat));
+  const at::Tensor expected =
+      run(Umt5Weights::load(open_umt5_files({exact}), at::kCPU, at::kFloat));
   EXPECT_TRUE(test::tensors_close(out, expected, 1e-6));
 
   // Against upstream: e4m3 keeps 3 mantissa bits, a rounding error of up to 2^-4 (~3.6% RMS) per
@@ -147,7 +165,8 @@ TEST(Umt5EncoderReference, BFloat16ComputeStaysClose) {
   const test::TinyUmt5Io io = test::tiny_umt5_io();
   const at::Tensor out = run(test::tiny_umt5_weights(at::kCPU, at::kBFloat16));
   const double err = test::relative_l2(out, io.out);
-  std::cout << "[ measured ] bf16 compute on the CPU (upstream's t5_dtype): relative L2 " << err << "\n";
+  std::cout << "[ measured ] bf16 compute on the CPU (upstream's t5_dtype): relative L2 " << err
+            << "\n";
   EXPECT_LE(err, 2e-2);
 }
 

@@ -31,15 +31,17 @@ std::string load_error(const std::vector<std::pair<std::string, at::Tensor>>& te
 TEST(Umt5Weights, HuggingFaceNamesMapBothWays) {
   EXPECT_EQ(umt5_original_name("encoder.block.12.layer.0.SelfAttention.q.weight"),
             "blocks.12.attn.q.weight");
-  EXPECT_EQ(umt5_original_name("encoder.block.3.layer.0.SelfAttention.relative_attention_bias.weight"),
-            "blocks.3.pos_embedding.embedding.weight");
+  EXPECT_EQ(
+      umt5_original_name("encoder.block.3.layer.0.SelfAttention.relative_attention_bias.weight"),
+      "blocks.3.pos_embedding.embedding.weight");
   EXPECT_EQ(umt5_original_name("encoder.block.0.layer.1.DenseReluDense.wi_0.weight"),
             "blocks.0.ffn.gate.0.weight");
   EXPECT_EQ(umt5_original_name("encoder.block.0.layer.1.DenseReluDense.wi_1.scale_weight"),
             "blocks.0.ffn.fc1.scale_weight");
   EXPECT_EQ(umt5_original_name("encoder.block.0.layer.1.DenseReluDense.wo.weight"),
             "blocks.0.ffn.fc2.weight");
-  EXPECT_EQ(umt5_original_name("encoder.block.0.layer.1.layer_norm.weight"), "blocks.0.norm2.weight");
+  EXPECT_EQ(umt5_original_name("encoder.block.0.layer.1.layer_norm.weight"),
+            "blocks.0.norm2.weight");
   EXPECT_EQ(umt5_original_name("encoder.final_layer_norm.weight"), "norm.weight");
   EXPECT_EQ(umt5_original_name("shared.weight"), "token_embedding.weight");
   EXPECT_EQ(umt5_original_name("encoder.embed_tokens.weight"), "token_embedding.weight");
@@ -68,7 +70,8 @@ TEST(Umt5Weights, PicklesAreRefusedNamingTheSafetensorsFile) {
 TEST(Umt5Weights, MissingTensorsAreListed) {
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   for (const auto& [name, tensor] : test::tiny_umt5_state_dict()) {
-    if (name != "blocks.1.attn.k.weight" && name != "norm.weight") tensors.emplace_back(name, tensor);
+    if (name != "blocks.1.attn.k.weight" && name != "norm.weight")
+      tensors.emplace_back(name, tensor);
   }
   const std::string message = load_error(tensors);
   EXPECT_TRUE(test::contains(message, "2 tensor(s) missing"));
@@ -82,7 +85,8 @@ TEST(Umt5Weights, ShapeMismatchesListTensorExpectedAndFound) {
     tensors.emplace_back(name, name == "blocks.0.ffn.fc2.weight" ? at::zeros({64, 100}) : tensor);
   }
   const std::string message = load_error(tensors);
-  EXPECT_TRUE(test::contains(message, "wrong shape: blocks.0.ffn.fc2.weight: expected [64, 128], found [64, 100]"));
+  EXPECT_TRUE(test::contains(
+      message, "wrong shape: blocks.0.ffn.fc2.weight: expected [64, 128], found [64, 100]"));
 }
 
 TEST(Umt5Weights, IntegerTensorsAreAnUnsupportedDtype) {

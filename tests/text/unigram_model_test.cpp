@@ -18,20 +18,27 @@ namespace {
 
 // Ids: <pad> 0, </s> 1, <unk> 2, then these from 3.
 const std::vector<std::pair<std::string, double>> kPieces = {
-    {"\xE2\x96\x81", -3.0},      // 3 "▁"
-    {"a", -4.0},                 // 4
-    {"c", -4.0},                 // 5
-    {"t", -4.0},                 // 6
-    {"\xE2\x96\x81" "cat", -2.0},  // 7 "▁cat"
-    {"\xE2\x96\x81" "ca", -3.0},   // 8 "▁ca"
-    {"at", -3.5},                // 9
-    {"\xE2\x96\x81" "a", -2.5},    // 10 "▁a"
-    {"s", -4.0},                 // 11
-    {"<0x7A>", 0.0},             // 12 the byte 'z'
+    {"\xE2\x96\x81", -3.0},  // 3 "▁"
+    {"a", -4.0},  // 4
+    {"c", -4.0},  // 5
+    {"t", -4.0},  // 6
+    {"\xE2\x96\x81"
+     "cat",
+     -2.0},  // 7 "▁cat"
+    {"\xE2\x96\x81"
+     "ca",
+     -3.0},  // 8 "▁ca"
+    {"at", -3.5},  // 9
+    {"\xE2\x96\x81"
+     "a",
+     -2.5},  // 10 "▁a"
+    {"s", -4.0},  // 11
+    {"<0x7A>", 0.0},  // 12 the byte 'z'
 };
 
 std::unique_ptr<UnigramModel> tiny_model(const std::string& folder, bool byte_fallback = false) {
-  return UnigramModel::load(test::write_tokenizer_json(test::scratch_dir(folder), kPieces, byte_fallback));
+  return UnigramModel::load(
+      test::write_tokenizer_json(test::scratch_dir(folder), kPieces, byte_fallback));
 }
 
 using Ids = std::vector<int64_t>;
@@ -39,9 +46,9 @@ using Ids = std::vector<int64_t>;
 TEST(UnigramModel, ViterbiPicksTheMostProbableSegmentation) {
   auto model = tiny_model("unigram_viterbi");
   EXPECT_EQ(model->vocab_size(), 13);
-  EXPECT_EQ(model->encode("cat"), (Ids{7}));             // ▁cat (-2) beats ▁ca + t (-7)
+  EXPECT_EQ(model->encode("cat"), (Ids{7}));  // ▁cat (-2) beats ▁ca + t (-7)
   EXPECT_EQ(model->encode("a cats"), (Ids{10, 7, 11}));  // ▁a ▁cat s
-  EXPECT_EQ(model->encode("tac"), (Ids{3, 6, 4, 5}));    // no ▁t: ▁ alone, then t a c
+  EXPECT_EQ(model->encode("tac"), (Ids{3, 6, 4, 5}));  // no ▁t: ▁ alone, then t a c
   EXPECT_EQ(model->encode(""), (Ids{}));
   EXPECT_EQ(model->decode({10, 7, 11}), "a cats");
 }
@@ -50,7 +57,9 @@ TEST(UnigramModel, UnknownCharactersFuseIntoOneUnk) {
   auto model = tiny_model("unigram_unk");
   // "zz" and "ü" are not covered; special tokens are never matched from text.
   EXPECT_EQ(model->encode("cat zz"), (Ids{7, 3, 2}));
-  EXPECT_EQ(model->encode("c\xC3\xBC" "a"), (Ids{3, 5, 2, 4}));
+  EXPECT_EQ(model->encode("c\xC3\xBC"
+                          "a"),
+            (Ids{3, 5, 2, 4}));
   EXPECT_EQ(model->encode("</s>"), (Ids{3, 2, 11, 2}));
 }
 
@@ -109,7 +118,9 @@ TEST(Umt5Tokenizer, TruncatesKeepingEosLast) {
 }
 
 TEST(Umt5Tokenizer, WhitespaceIsCleanedAsUpstream) {
-  EXPECT_EQ(Umt5Tokenizer::clean_whitespace("  a \t\n cat\xE3\x80\x80" "s  "), "a cat s");
+  EXPECT_EQ(Umt5Tokenizer::clean_whitespace("  a \t\n cat\xE3\x80\x80"
+                                            "s  "),
+            "a cat s");
   EXPECT_EQ(Umt5Tokenizer::clean_whitespace(" \n "), "");
   const auto dir = test::scratch_dir("umt5_tok_space");
   const Umt5Tokenizer tok = Umt5Tokenizer::load(test::write_tokenizer_json(dir, kPieces));
@@ -122,9 +133,9 @@ TEST(Umt5Tokenizer, MissingTokenizerListsWhereItLooked) {
     Umt5Tokenizer::load(dir);
     ADD_FAILURE();
   } catch (const UserError& e) {
-    for (const auto& path : {dir / "spiece.model", dir / "tokenizer.json",
-                             dir / "tokenizer" / "tokenizer.json",
-                             dir / "google" / "umt5-xxl" / "spiece.model"}) {
+    for (const auto& path :
+         {dir / "spiece.model", dir / "tokenizer.json", dir / "tokenizer" / "tokenizer.json",
+          dir / "google" / "umt5-xxl" / "spiece.model"}) {
       EXPECT_TRUE(test::contains(e.what(), path.string()));
     }
   }

@@ -46,7 +46,8 @@ TEST(WanTextEncoder, ReturnsTheRealTokensOfUpstreamsPaddedPass) {
   const at::Tensor padded =
       Umt5Encoder(test::tiny_umt5_weights()).forward(t.ids, t.mask)[0].narrow(0, 0, t.length);
   const double err = test::relative_l2(context, padded);
-  std::cout << "[ measured ] real tokens only vs padded 512-token pass: relative L2 " << err << "\n";
+  std::cout << "[ measured ] real tokens only vs padded 512-token pass: relative L2 " << err
+            << "\n";
   EXPECT_LE(err, 1e-6);
 }
 
@@ -61,8 +62,8 @@ TEST(WanTextEncoder, CachesPromptsLeastRecentlyUsedOut) {
   const at::Tensor first = enc.encode("a cat");
   EXPECT_TRUE(enc.encode("a cat").is_same(first));
   enc.encode("the grass");
-  enc.encode("a cat");           // refreshes "a cat"
-  enc.encode("walks");           // evicts "the grass"
+  enc.encode("a cat");  // refreshes "a cat"
+  enc.encode("walks");  // evicts "the grass"
   EXPECT_TRUE(enc.encode("a cat").is_same(first));
   const at::Tensor again = enc.encode("the grass");
   EXPECT_TRUE(at::equal(again, enc.encode("the grass")));
