@@ -1,27 +1,25 @@
 // svgear-studio: the desktop application.
 
 #include <QApplication>
-#include <QPalette>
-#include <QStyleFactory>
 
+#include "core/io/exit_without_teardown.h"
+#include "ui/dark_theme.h"
 #include "ui/main_window.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   QApplication app(argc, argv);
+  QApplication::setOrganizationName("svgear");  // QSettings: ~/.config/svgear/SVG-EAR Studio.conf
   QApplication::setApplicationName("SVG-EAR Studio");
-  QApplication::setStyle(QStyleFactory::create("Fusion"));
-  QPalette dark;
-  dark.setColor(QPalette::Window, QColor(37, 37, 38));
-  dark.setColor(QPalette::WindowText, QColor(220, 220, 220));
-  dark.setColor(QPalette::Base, QColor(30, 30, 30));
-  dark.setColor(QPalette::AlternateBase, QColor(45, 45, 48));
-  dark.setColor(QPalette::Text, QColor(220, 220, 220));
-  dark.setColor(QPalette::Button, QColor(45, 45, 48));
-  dark.setColor(QPalette::ButtonText, QColor(220, 220, 220));
-  dark.setColor(QPalette::Highlight, QColor(0, 122, 204));
-  dark.setColor(QPalette::HighlightedText, Qt::white);
-  QApplication::setPalette(dark);
+  svgear::apply_dark_theme();
   svgear::MainWindow window;
   window.show();
   return QApplication::exec();
 }
+
+}  // namespace
+
+// The window and the application are gone (settings written, worker thread joined) before the
+// process skips LibTorch's static teardown, as every main of ours does.
+int main(int argc, char** argv) { svgear::exit_without_teardown(run(argc, argv)); }

@@ -1,37 +1,372 @@
 #include "ui/main_window.h"
 
+#include <QAction>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QLabel>
-#include <QListWidget>
+#include <QMenuBar>
+#include <QProgressBar>
+#include <QScrollArea>
+#include <QSettings>
 #include <QStatusBar>
-#include <QVBoxLayout>
+#include <QThread>
+#include <QToolBar>
+#include <QToolButton>
 
-#include "core/pipeline/model_manifest.h"
-#include "core/user_error.h"
+#include "core/attention/attention_config.h"
+#include "core/media/png_writer.h"
+#include "core/media/video_output.h"
+#include "ui/generation_worker.h"
+#include "ui/log_panel.h"
+#include "ui/model_picker.h"
+#include "ui/model_summary.h"
+#include "ui/preview_pane.h"
+#include "ui/preview_widget.h"
+#include "ui/prompt_panel.h"
+#include "ui/settings_panel.h"
 
 namespace svgear {
+namespace {
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+QString seconds(double ms) { return QString::number(ms / 1000.0, 'f', ms < 10000 ? 2 : 1) + " s"; }
+
+QString describe(const Video& v) {
+  return QString("%1×%2, %3 frames").arg(v.width).arg(v.height).arg(v.frames);
+}
+
+QDockWidget* add_dock(QMainWindow* window, const QString& title, const char* name, QWidget* content,
+                      Qt::DockWidgetArea area) {
+  auto* dock = new QDockWidget(title, window);
+  dock->setObjectName(name);  // restoreState() finds docks by name
+  content->setParent(dock);
+  dock->setWidget(content);
+  window->addDockWidget(area, dock);
+  return dock;
+}
+
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent),
+      model_picker_(new ModelPicker(this)),
+      prompt_panel_(new PromptPanel(this)),
+      settings_panel_(new SettingsPanel(this)),
+      log_(new LogPanel(this)),
+      preview_(new PreviewPane(this)),
+      progress_(new QProgressBar(this)),
+      step_label_(new QLabel(this)),
+      thread_(new QThread(this)),
+      worker_(new GenerationWorker) {
   setWindowTitle("SVG-EAR Studio");
-  auto* central = new QWidget(this);
-  auto* layout = new QVBoxLayout(central);
-  auto* heading = new QLabel("<h2>SVG-EAR Studio</h2><p>Models found:</p>", central);
-  auto* models = new QListWidget(central);
-  for (const auto& root : model_search_roots()) {
-    for (const auto& folder : find_model_folders(root)) {
-      try {
-        const ModelManifest m = ModelManifest::read(folder);
-        models->addItem(QString::fromStdString(m.name + " — " + folder.string()));
-      } catch (const UserError& e) {
-        models->addItem(QString::fromStdString(folder.string() + ": " + e.what()));
-      }
-    }
+  preview_->setObjectName("preview");
+  setCentralWidget(preview_);
+  buildDocks();
+  buildActions();
+
+  progress_->setObjectName("progress");
+  progress_->setMaximumWidth(260);
+  progress_->setRange(0, 1);
+  progress_->setValue(0);
+  progress_->setFormat("%v / %m steps");
+  step_label_->setObjectName("step_timings");
+  statusBar()->addPermanentWidget(step_label_);
+  statusBar()->addPermanentWidget(progress_);
+
+  worker_->setObjectName("generation_worker");
+  worker_->moveToThread(thread_);
+  connect(thread_, &QThread::finished, worker_, &QObject::deleteLater);
+  connectWorker();
+  thread_->setObjectName("generation");
+  thread_->start();
+
+  resize(1280, 800);
+  restoreSettings();
+  setGenerating(false);
+  statusBar()->showMessage(tr("Ready"));
+}
+
+MainWindow::~MainWindow() {
+  // The worker stops at its next step boundary; its thread then quits and deletes it.
+  worker_->cancel();
+  thread_->quit();
+  thread_->wait();
+}
+
+void MainWindow::buildDocks() {
+  setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
+  setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+  add_dock(this, tr("Model"), "model_dock", model_picker_, Qt::LeftDockWidgetArea);
+  add_dock(this, tr("Prompt"), "prompt_dock", prompt_panel_, Qt::LeftDockWidgetArea);
+  // The settings are taller than small screens: they scroll instead of squeezing the preview.
+  auto* scroll = new QScrollArea(this);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  settings_panel_->setParent(scroll);
+  scroll->setWidget(settings_panel_);
+  add_dock(this, tr("Settings"), "settings_dock", scroll, Qt::RightDockWidgetArea);
+  add_dock(this, tr("Log"), "log_dock", log_, Qt::BottomDockWidgetArea);
+  log_->setObjectName("log");
+  connect(model_picker_, &ModelPicker::folderChosen, this, [this](const QString& f) { openModelFolder(f); });
+  connect(prompt_panel_, &PromptPanel::submitted, this, [this] { generate(); });
+}
+
+void MainWindow::buildActions() {
+  // file
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  QAction* open = file->addAction(tr("&Open model folder…"), this, [this] { model_picker_->browse(); });
+  open->setShortcut(QKeySequence::Open);
+  export_video_action_ = file->addAction(tr("&Export video (MP4)…"), this, [this] { chooseExportVideo(); });
+  export_video_action_->setObjectName("export_video");
+  export_video_action_->setShortcut(Qt::CTRL | Qt::Key_E);
+  export_frames_action_ = file->addAction(tr("Export &PNG frames…"), this, [this] { chooseExportFrames(); });
+  export_frames_action_->setObjectName("export_frames");
+  export_frames_action_->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_E);
+  file->addSeparator();
+  QAction* quit = file->addAction(tr("&Quit"), this, [this] { close(); });
+  quit->setShortcut(QKeySequence::Quit);
+
+  // generate
+  QMenu* run = menuBar()->addMenu(tr("&Generate"));
+  generate_action_ = run->addAction(tr("Generate"), this, [this] { generate(); });
+  generate_action_->setObjectName("generate");
+  generate_action_->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)});
+  generate_action_->setToolTip(tr("Generate a video from the prompt (Ctrl+Enter)"));
+  cancel_action_ = run->addAction(tr("Cancel"), this, [this] { cancel(); });
+  cancel_action_->setObjectName("cancel");
+  cancel_action_->setShortcut(Qt::Key_Escape);
+  cancel_action_->setToolTip(tr("Stop after the current step and keep the last estimate (Esc)"));
+
+  // preview
+  QMenu* preview = menuBar()->addMenu(tr("&Preview"));
+  QAction* play = preview->addAction(tr("Play / pause"), this, [this] { preview_->togglePlaying(); });
+  play->setObjectName("play_pause");
+  play->setShortcut(Qt::Key_Space);
+
+  // view: show or hide each panel
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+
+  auto* toolbar = addToolBar(tr("Generate"));
+  toolbar->setObjectName("generate_toolbar");
+  toolbar->setMovable(false);
+  toolbar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  toolbar->addAction(generate_action_);
+  toolbar->addAction(cancel_action_);
+  auto* generate_button = qobject_cast<QToolButton*>(toolbar->widgetForAction(generate_action_));
+  generate_button->setObjectName("generate_button");
+  generate_button->setStyleSheet(
+      "QToolButton { background: #0a6fb8; color: white; padding: 4px 18px; border-radius: 3px; font-weight: bold; }"
+      "QToolButton:disabled { background: #3a3a3c; color: #808080; }");
+  toolbar->widgetForAction(cancel_action_)->setObjectName("cancel_button");
+}
+
+void MainWindow::connectWorker() {
+  connect(worker_, &GenerationWorker::modelLoaded, this, [this](const ModelSummary& m) { onModelLoaded(m); });
+  connect(worker_, &GenerationWorker::modelFailed, this, [this](const QString&, const QString& message) {
+    apply_model_defaults_ = false;
+    model_picker_->showError(message);
+    prompt_panel_->setVocabulary({});
+    reportError(message);
+  });
+  connect(worker_, &GenerationWorker::stepDone, this, [this](const StepEvent& e) { onStep(e); });
+  connect(worker_, &GenerationWorker::previewReady, this, [this](int step, const Video& v) { onPreview(step, v); });
+  connect(worker_, &GenerationWorker::finished, this, [this](const Video& v, double ms) { onFinished(v, ms); });
+  connect(worker_, &GenerationWorker::cancelled, this, [this](const Video& v, int done) { onCancelled(v, done); });
+  connect(worker_, &GenerationWorker::failed, this, [this](const QString& message) { onFailed(message); });
+  connect(worker_, &GenerationWorker::logLine, log_, [this](const QString& line) { log_->info(line); });
+}
+
+void MainWindow::openModelFolder(const QString& folder) {
+  model_picker_->setCurrentFolder(folder);
+  apply_model_defaults_ = true;
+  worker_->loadModel(folder);
+}
+
+void MainWindow::generate() {
+  if (generating_) return;
+  const QString prompt = prompt_panel_->prompt().simplified();
+  if (prompt.isEmpty()) {
+    reportError(tr("type a prompt first"));
+    return;
   }
-  if (models->count() == 0) models->addItem("none: set SVGEAR_MODELS to a folder of model folders");
-  layout->addWidget(heading);
-  layout->addWidget(models);
-  setCentralWidget(central);
-  statusBar()->showMessage("Generate from the command line for now: svgear generate --prompt \"...\"");
-  resize(720, 420);
+  settings_panel_->rollSeedUnlessLocked();
+  StudioRequest request = settings_panel_->request();
+  request.model_folder = model_picker_->currentFolder().toStdString();
+  request.prompt = prompt.toStdString();
+  request.negative_prompt = prompt_panel_->negativePrompt().simplified().toStdString();
+  prompt_panel_->addToHistory(prompt);
+  requested_steps_ = request.steps;
+  requested_seed_ = request.seed;
+  progress_->setRange(0, request.steps);
+  progress_->setValue(0);
+  step_label_->setText(tr("starting…"));
+  log_->info(tr("generate \"%1\": %2×%3, %4 frames, %5 steps, seed %6, %7 attention")
+                 .arg(prompt)
+                 .arg(request.width)
+                 .arg(request.height)
+                 .arg(request.frames)
+                 .arg(request.steps)
+                 .arg(request.seed)
+                 .arg(attention_mode_name(request.attention.mode)));
+  statusBar()->showMessage(tr("Generating…"));
+  setGenerating(true);
+  worker_->start(request);
+}
+
+void MainWindow::cancel() {
+  if (!generating_) return;
+  worker_->cancel();
+  statusBar()->showMessage(tr("Cancelling after the current step…"));
+}
+
+void MainWindow::setGenerating(bool generating) {
+  generating_ = generating;
+  generate_action_->setEnabled(!generating);
+  cancel_action_->setEnabled(generating);
+  model_picker_->setEnabled(!generating);
+  settings_panel_->setEnabled(!generating);
+  export_video_action_->setEnabled(!generating && !result_.empty());
+  export_frames_action_->setEnabled(!generating && !result_.empty());
+}
+
+void MainWindow::reportError(const QString& message) {
+  log_->error(message);
+  // The status bar gets the first sentence; the log holds the whole message (vocabularies are long).
+  const int end = message.indexOf(". ");
+  statusBar()->showMessage(tr("Error: %1").arg(end > 0 ? message.left(end + 1) : message));
+}
+
+void MainWindow::onModelLoaded(const ModelSummary& model) {
+  model_picker_->showModel(model);
+  prompt_panel_->setVocabulary(model.vocabulary);
+  if (apply_model_defaults_) settings_panel_->applyModelDefaults(model);
+  apply_model_defaults_ = false;
+  log_->info(tr("model %1 loaded on %2").arg(model.name, model.device));
+  if (!generating_) statusBar()->showMessage(tr("Model %1 ready").arg(model.name));
+}
+
+void MainWindow::onStep(const StepEvent& e) {
+  progress_->setRange(0, e.num_steps);
+  progress_->setValue(e.step + 1);
+  step_label_->setText(tr("step %1/%2 · %3 ms/step · %4 elapsed · ETA %5")
+                           .arg(e.step + 1)
+                           .arg(e.num_steps)
+                           .arg(e.step_ms, 0, 'f', 0)
+                           .arg(seconds(e.elapsed_ms), seconds(e.eta_ms)));
+}
+
+void MainWindow::onPreview(int step, const Video& video) {
+  preview_->showClip(video, tr("estimate after step %1/%2").arg(step + 1).arg(requested_steps_));
+}
+
+void MainWindow::onFinished(const Video& video, double total_ms) {
+  result_ = video;
+  preview_->showClip(video, tr("final · seed %1").arg(requested_seed_));
+  progress_->setValue(progress_->maximum());
+  setGenerating(false);
+  const QString done = tr("Finished: %1 in %2").arg(describe(video), seconds(total_ms));
+  log_->info(done);
+  statusBar()->showMessage(done);
+}
+
+void MainWindow::onCancelled(const Video& partial, int steps_done) {
+  if (!partial.empty()) result_ = partial;
+  setGenerating(false);
+  if (partial.empty()) {
+    statusBar()->showMessage(tr("Cancelled before the first estimate: nothing to keep"));
+    return;
+  }
+  preview_->showClip(partial, tr("partial · cancelled after step %1/%2").arg(steps_done).arg(requested_steps_));
+  statusBar()->showMessage(
+      tr("Cancelled after %1 of %2 steps; the last estimate is kept").arg(steps_done).arg(requested_steps_));
+}
+
+void MainWindow::onFailed(const QString& message) {
+  setGenerating(false);
+  step_label_->clear();
+  reportError(message);
+}
+
+bool MainWindow::exportVideo(const QString& path) {
+  if (result_.empty()) {
+    reportError(tr("nothing to export yet: generate a video first"));
+    return false;
+  }
+  try {
+    const VideoOutputResult written = write_video(result_, path.toStdString());
+    log_->info(tr("exported %1").arg(QString::fromStdString(written.path.string())));
+    if (!written.note.empty()) log_->info(QString::fromStdString(written.note));
+    statusBar()->showMessage(tr("Exported %1").arg(QString::fromStdString(written.path.string())));
+    return true;
+  } catch (const std::exception& e) {
+    reportError(QString::fromStdString(e.what()));
+    return false;
+  }
+}
+
+bool MainWindow::exportFrames(const QString& folder) {
+  if (result_.empty()) {
+    reportError(tr("nothing to export yet: generate a video first"));
+    return false;
+  }
+  try {
+    const auto written = write_png_frames(result_, folder.toStdString());
+    log_->info(tr("exported %1 PNG frames to %2").arg(written.size()).arg(folder));
+    statusBar()->showMessage(tr("Exported %1 PNG frames").arg(written.size()));
+    return true;
+  } catch (const std::exception& e) {
+    reportError(QString::fromStdString(e.what()));
+    return false;
+  }
+}
+
+void MainWindow::chooseExportVideo() {
+  QSettings settings;
+  const QString folder = settings.value("export/folder", QDir::homePath()).toString();
+  const QString path = QFileDialog::getSaveFileName(
+      this, tr("Export video"), QDir(folder).filePath(QString("svgear-%1.mp4").arg(requested_seed_)),
+      tr("MP4 video (*.mp4);;Y4M video (*.y4m)"));
+  if (path.isEmpty()) return;
+  settings.setValue("export/folder", QFileInfo(path).absolutePath());
+  exportVideo(path);
+}
+
+void MainWindow::chooseExportFrames() {
+  QSettings settings;
+  const QString start = settings.value("export/folder", QDir::homePath()).toString();
+  const QString folder = QFileDialog::getExistingDirectory(this, tr("Export PNG frames into"), start);
+  if (folder.isEmpty()) return;
+  settings.setValue("export/folder", folder);
+  exportFrames(folder);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  saveSettings();
+  worker_->cancel();
+  event->accept();
+}
+
+void MainWindow::saveSettings() const {
+  QSettings settings;
+  settings.setValue("window/geometry", saveGeometry());
+  settings.setValue("window/state", saveState());
+  model_picker_->save(settings);
+  prompt_panel_->save(settings);
+  settings_panel_->save(settings);
+}
+
+void MainWindow::restoreSettings() {
+  const QSettings settings;
+  restoreGeometry(settings.value("window/geometry").toByteArray());
+  restoreState(settings.value("window/state").toByteArray());
+  model_picker_->restore(settings);
+  prompt_panel_->restore(settings);
+  settings_panel_->restore(settings);
+  // Load the last model so completion works at once; the restored settings stay as they were.
+  if (!model_picker_->currentFolder().isEmpty()) worker_->loadModel(model_picker_->currentFolder());
 }
 
 }  // namespace svgear

@@ -1,16 +1,87 @@
 #pragma once
-// MainWindow: the studio's top-level window. For now it lists the models the engine finds and
-// points to the CLI; the generation panels, preview and routing views arrive with the GUI issue.
+// MainWindow: the studio's window. It arranges the panels (model, prompt, settings, log) around
+// the preview, owns the worker thread, and turns the worker's signals into what the user sees.
+// It holds no engine state beyond the last result's frames: the engine lives in GenerationWorker.
 
 #include <QMainWindow>
 
+#include "core/media/video.h"
+#include "core/pipeline/event_sink.h"
+
+class QAction;
+class QLabel;
+class QProgressBar;
+class QThread;
+
 namespace svgear {
+
+class GenerationWorker;
+class LogPanel;
+class ModelPicker;
+class PreviewPane;
+class PromptPanel;
+class SettingsPanel;
+struct ModelSummary;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
 
  public:
   explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  // What the menus, buttons and shortcuts do; tests drive the same calls.
+  // Loads `folder` on the worker and, once loaded, applies the model's default settings.
+  void openModelFolder(const QString& folder);
+  void generate();
+  void cancel();
+  // Write the last result; on failure they log why and return false.
+  bool exportVideo(const QString& path);     // .mp4 (Y4M + PNG frames without FFmpeg) or .y4m
+  bool exportFrames(const QString& folder);  // <folder>/frame_0000.png, ...
+
+  bool isGenerating() const { return generating_; }
+  // The last finished video, or the partial one a cancel kept; empty before the first.
+  const Video& result() const { return result_; }
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void buildActions();
+  void buildDocks();
+  void connectWorker();
+  void setGenerating(bool generating);
+  void reportError(const QString& message);
+  void onModelLoaded(const ModelSummary& model);
+  void onStep(const StepEvent& step);
+  void onPreview(int step, const Video& video);
+  void onFinished(const Video& video, double total_ms);
+  void onCancelled(const Video& partial, int steps_done);
+  void onFailed(const QString& message);
+  void chooseExportVideo();
+  void chooseExportFrames();
+  void saveSettings() const;
+  void restoreSettings();
+
+  ModelPicker* model_picker_;
+  PromptPanel* prompt_panel_;
+  SettingsPanel* settings_panel_;
+  LogPanel* log_;
+  PreviewPane* preview_;
+  QProgressBar* progress_;
+  QLabel* step_label_;
+  QAction* generate_action_ = nullptr;
+  QAction* cancel_action_ = nullptr;
+  QAction* export_video_action_ = nullptr;
+  QAction* export_frames_action_ = nullptr;
+  QThread* thread_;
+  GenerationWorker* worker_;  // lives on thread_, deleted when it finishes
+
+  bool generating_ = false;
+  bool apply_model_defaults_ = false;  // set by openModelFolder until the model has loaded
+  int requested_steps_ = 0;
+  uint64_t requested_seed_ = 0;
+  Video result_;
 };
 
 }  // namespace svgear

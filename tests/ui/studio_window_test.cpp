@@ -1,0 +1,311 @@
+// Drives the real studio window: a random tiny model on disk, prompts typed into the editors,
+// Generate clicked, and the preview, result, log and status bar checked as a user would see them.
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <set>
+
+#include <QAbstractItemView>
+#include <QCompleter>
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QElapsedTimer>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QSlider>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QTest>
+#include <QTimer>
+#include <QToolButton>
+
+#include "core/media/video_reader.h"
+#include "core/pipeline/random_model.h"
+#include "tests/ui/studio_window_test.h"
+#include "ui/main_window.h"
+#include "ui/preview_pane.h"
+#include "ui/preview_widget.h"
+
+namespace svgear::test {
+namespace {
+
+constexpr int kRunTimeoutMs = 120000;
+const char* const kPrompt = "a red circle moves left over a blue sky";
+
+template <class T>
+T* child(const QObject& parent, const char* name) {
+  T* found = parent.findChild<T*>(name);
+  if (!found) qFatal("no child %s", name);
+  return found;
+}
+
+QString log_text(const MainWindow& w) { return child<QPlainTextEdit>(w, "log")->toPlainText(); }
+
+// Distinct colours in `image`; a blank or one-colour preview has one.
+size_t colour_count(const QImage& image) {
+  std::set<QRgb> colours;
+  for (int y = 0; y < image.height(); ++y) {
+    for (int x = 0; x < image.width(); ++x) colours.insert(image.pixel(x, y));
+  }
+  return colours.size();
+}
+
+}  // namespace
+
+void StudioWindowTest::initTestCase() {
+  QVERIFY(scratch_.isValid());
+  model_folder_ = scratch_.filePath("tiny");
+  const RandomModelSpec spec = random_model_preset("tiny");
+  write_random_model(model_folder_.toStdString(), spec);
+  vocabulary_size_ = int(spec.vocabulary.size());
+}
+
+std::unique_ptr<MainWindow> StudioWindowTest::openWindow() {
+  auto window = std::make_unique<MainWindow>();
+  // Before any event runs: the load the window queued for its restored folder then applies this
+  // folder's defaults, so nothing overrides settings a test makes after waitForModel().
+  window->openModelFolder(model_folder_);
+  window->show();
+  window->activateWindow();
+  if (!QTest::qWaitForWindowActive(window.get())) qFatal("the window never became active");
+  return window;
+}
+
+// The model loads on the worker; its vocabulary reaches the prompt's completer and its defaults
+// (32×32, 4 frames for "tiny") the settings.
+bool StudioWindowTest::waitForModel(MainWindow& w) {
+  QCompleter* completer = child<QLineEdit>(w, "prompt")->findChild<QCompleter*>();
+  return QTest::qWaitFor([&] { return completer->model()->rowCount() == vocabulary_size_ &&
+                                      child<QSpinBox>(w, "width")->value() == 32; },
+                         30000);
+}
+
+void StudioWindowTest::typePrompt(MainWindow& w, const QString& prompt) {
+  QLineEdit* edit = child<QLineEdit>(w, "prompt");
+  edit->clear();
+  QTest::keyClicks(edit, prompt);
+  edit->findChild<QCompleter*>()->popup()->hide();
+}
+
+void StudioWindowTest::generate_shows_preview_and_exports() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  child<QSpinBox>(*w, "steps")->setValue(3);
+  typePrompt(*w, kPrompt);
+  QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString(kPrompt));
+
+  QTest::mouseClick(child<QToolButton>(*w, "generate_button"), Qt::LeftButton);
+  QVERIFY(w->isGenerating());
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w)));
+
+  // the result and the preview hold the final video at the requested size
+  QCOMPARE(w->result().frames, 4);
+  QCOMPARE(w->result().width, 32);
+  QCOMPARE(w->result().height, 32);
+  PreviewWidget* view = child<PreviewPane>(*w, "preview")->view();
+  QCOMPARE(view->frameCount(), 4);
+  QCOMPARE(view->frameSize(), QSize(32, 32));
+  QVERIFY(view->caption().startsWith("final"));
+  QVERIFY(child<QToolButton>(*w, "generate_button")->isEnabled());
+  QCOMPARE(child<QProgressBar>(*w, "progress")->value(), 3);
+  QVERIFY(log_text(*w).contains("3 steps"));
+
+  // Space pauses playback; the drawn frame is the video's frame, magnified pixel for pixel
+  PreviewPane* pane = child<PreviewPane>(*w, "preview");
+  QVERIFY(pane->isPlaying());
+  view->setFocus();
+  QTest::keyClick(view, Qt::Key_Space);
+  QVERIFY(!pane->isPlaying());
+  child<QSlider>(*w, "scrub")->setValue(1);
+  QCOMPARE(view->currentFrame(), 1);
+  const QImage drawn = view->grabFramebuffer();
+  QVERIFY(!drawn.isNull());
+  QVERIFY2(colour_count(drawn) > 16, "the preview is blank or uniform");
+  const QImage frame = view->frame(1);
+  QVERIFY(colour_count(frame) > 16);
+  // "Fit" magnifies by the largest whole factor and centres the frame.
+  const int scale = std::min(drawn.width() / 32, drawn.height() / 32);
+  const QPoint origin((drawn.width() - 32 * scale) / 2, (drawn.height() - 32 * scale) / 2);
+  for (QPoint p : {QPoint(3, 5), QPoint(16, 16), QPoint(28, 9)}) {
+    const QColor want = frame.pixelColor(p);
+    const QColor got = drawn.pixelColor(origin + p * scale + QPoint(scale / 2, scale / 2));
+    QVERIFY2(std::abs(want.red() - got.red()) <= 2 && std::abs(want.green() - got.green()) <= 2 &&
+                 std::abs(want.blue() - got.blue()) <= 2,
+             qPrintable(QString("pixel (%1, %2): drawn %3, frame %4")
+                            .arg(p.x()).arg(p.y()).arg(got.name(), want.name())));
+  }
+  QTest::keyClick(view, Qt::Key_Space);
+  QVERIFY(pane->isPlaying());
+
+  // File ▸ Export: an MP4 that reads back, and PNG frames
+  const QString mp4 = scratch_.filePath("export/first.mp4");
+  QVERIFY(w->exportVideo(mp4));
+  const Video back = read_video(mp4.toStdString());
+  QCOMPARE(back.frames, 4);
+  QCOMPARE(back.width, 32);
+  QCOMPARE(back.height, 32);
+  const QString frames = scratch_.filePath("export/frames");
+  QVERIFY(w->exportFrames(frames));
+  for (int f = 0; f < 4; ++f) {
+    QVERIFY(std::filesystem::exists(std::filesystem::path(frames.toStdString()) /
+                                    ("frame_000" + std::to_string(f) + ".png")));
+  }
+
+  if (const char* dir = std::getenv("SVGEAR_SCREENSHOT_DIR")) {
+    QVERIFY(w->grab().save(QDir(dir).filePath("studio-main.png")));
+  }
+}
+
+void StudioWindowTest::cancel_keeps_partial_result() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  // Enough work that the run is still going when Esc arrives: ~1000 tokens, 400 steps.
+  child<QSpinBox>(*w, "width")->setValue(64);
+  child<QSpinBox>(*w, "height")->setValue(64);
+  child<QSpinBox>(*w, "frames")->setValue(8);
+  child<QSpinBox>(*w, "steps")->setValue(400);
+  typePrompt(*w, kPrompt);
+
+  int ticks = 0;
+  QTimer heartbeat;
+  connect(&heartbeat, &QTimer::timeout, this, [&ticks] { ++ticks; });
+  heartbeat.start(10);
+
+  QTest::mouseClick(child<QToolButton>(*w, "generate_button"), Qt::LeftButton);
+  QProgressBar* progress = child<QProgressBar>(*w, "progress");
+  QTRY_VERIFY_WITH_TIMEOUT(progress->value() >= 3, kRunTimeoutMs);
+  PreviewWidget* view = child<PreviewPane>(*w, "preview")->view();
+  // a preview after every step while the run goes on
+  QTRY_VERIFY(view->caption().startsWith("estimate after step"));
+  QCOMPARE(view->frameSize(), QSize(64, 64));
+
+  // the GUI thread keeps running while the worker generates
+  const int ticks_before = ticks;
+  QTest::qWait(200);
+  QVERIFY2(ticks > ticks_before + 5, qPrintable(QString("the GUI thread ran %1 timer ticks in 200 ms").arg(ticks - ticks_before)));
+  QVERIFY(w->isGenerating());
+
+  const int steps_at_cancel = progress->value();
+  QElapsedTimer since_cancel;
+  since_cancel.start();
+  QTest::keyClick(w.get(), Qt::Key_Escape);
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), 30000);
+  // within one step: at most the step running when Esc came (plus one whose event was in flight)
+  QVERIFY2(progress->value() <= steps_at_cancel + 2,
+           qPrintable(QString("cancelled at step %1, stopped at %2").arg(steps_at_cancel).arg(progress->value())));
+  QVERIFY(progress->value() < 400);
+  QVERIFY2(since_cancel.elapsed() < 10000, "cancelling took more than 10 s");
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Cancelled"), qPrintable(w->statusBar()->currentMessage()));
+
+  // the partial result is kept, shown and exportable; Generate works again
+  QCOMPARE(w->result().frames, 8);
+  QCOMPARE(w->result().width, 64);
+  QVERIFY(view->caption().startsWith("partial"));
+  QCOMPARE(view->frameCount(), 8);
+  QVERIFY(w->exportFrames(scratch_.filePath("partial")));
+  QVERIFY(child<QToolButton>(*w, "generate_button")->isEnabled());
+  child<QSpinBox>(*w, "steps")->setValue(2);
+  QTest::keyClick(w.get(), Qt::Key_Return, Qt::ControlModifier);  // Ctrl+Enter generates
+  QVERIFY(w->isGenerating());
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY(view->caption().startsWith("final"));
+}
+
+void StudioWindowTest::unknown_word_reports_error() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  child<QSpinBox>(*w, "steps")->setValue(2);
+  typePrompt(*w, "a purple hexagon");
+  QTest::mouseClick(child<QToolButton>(*w, "generate_button"), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  const QString status = w->statusBar()->currentMessage();
+  QVERIFY2(status.contains("'purple'") && status.contains("'hexagon'"), qPrintable(status));
+  QVERIFY(log_text(*w).contains("This model knows:"));
+  QVERIFY(w->result().empty());
+
+  // still usable: fix the prompt and generate
+  QVERIFY(child<QToolButton>(*w, "generate_button")->isEnabled());
+  typePrompt(*w, "a red star");
+  QTest::keyClick(child<QLineEdit>(*w, "prompt"), Qt::Key_Return);  // Return in the prompt generates
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating() && !w->result().empty(), kRunTimeoutMs);
+  QVERIFY(w->statusBar()->currentMessage().startsWith("Finished"));
+}
+
+void StudioWindowTest::bad_settings_and_folders_report_errors() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  typePrompt(*w, kPrompt);
+
+  // a size the model's 4×4 patches cannot tile
+  child<QSpinBox>(*w, "width")->setValue(30);
+  child<QSpinBox>(*w, "steps")->setValue(2);
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Error"), qPrintable(w->statusBar()->currentMessage()));
+  QVERIFY(log_text(*w).contains("30"));
+
+  // a folder without a model
+  const QString empty = scratch_.filePath("not-a-model");
+  QVERIFY(QDir().mkpath(empty));
+  w->openModelFolder(empty);
+  QTRY_VERIFY(log_text(*w).contains("no model at"));
+  child<QSpinBox>(*w, "width")->setValue(32);
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY(w->statusBar()->currentMessage().startsWith("Error"));
+
+  // and back to the good one
+  w->openModelFolder(model_folder_);
+  QVERIFY(waitForModel(*w));
+  child<QSpinBox>(*w, "steps")->setValue(2);
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w)));
+}
+
+void StudioWindowTest::prompt_completes_vocabulary() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  QLineEdit* edit = child<QLineEdit>(*w, "prompt");
+  edit->clear();
+  QTest::keyClicks(edit, "a large tri");
+  QCompleter* completer = edit->findChild<QCompleter*>();
+  QTRY_VERIFY(completer->popup()->isVisible());
+  QCOMPARE(completer->currentCompletion(), QString("triangle"));
+  QTest::keyClick(completer->popup(), Qt::Key_Return);
+  QCOMPARE(edit->text(), QString("a large triangle "));
+  QVERIFY(!completer->popup()->isVisible());
+}
+
+void StudioWindowTest::presets_and_settings_persist() {
+  {
+    auto w = openWindow();
+    QVERIFY(waitForModel(*w));
+    // presets set the knobs; editing a knob makes the preset Custom
+    QComboBox* preset = child<QComboBox>(*w, "attention_preset");
+    preset->setCurrentIndex(preset->findText("Fast"));
+    Q_EMIT preset->activated(preset->currentIndex());
+    QCOMPARE(child<QComboBox>(*w, "attention_mode")->currentText(), QString("svgear"));
+    QCOMPARE(child<QDoubleSpinBox>(*w, "top_p")->value(), 0.8);
+    QCOMPARE(child<QDoubleSpinBox>(*w, "dense_warmup_steps")->value(), 0.15);
+    QVERIFY(child<QDoubleSpinBox>(*w, "guaranteed_ratio")->isEnabled());
+    child<QDoubleSpinBox>(*w, "top_p")->setValue(0.7);
+    QCOMPARE(preset->currentText(), QString("Custom"));
+    child<QSpinBox>(*w, "steps")->setValue(7);
+    typePrompt(*w, "a blue star moves up");
+    w->close();
+  }
+  auto w = std::make_unique<MainWindow>();
+  QCOMPARE(child<QSpinBox>(*w, "steps")->value(), 7);
+  QCOMPARE(child<QDoubleSpinBox>(*w, "top_p")->value(), 0.7);
+  QCOMPARE(child<QComboBox>(*w, "attention_mode")->currentText(), QString("svgear"));
+  QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString("a blue star moves up"));
+  QCOMPARE(child<QComboBox>(*w, "model_folder")->currentData().toString(), model_folder_);
+}
+
+}  // namespace svgear::test

@@ -1,0 +1,39 @@
+#pragma once
+// The studio's GUI tests (Qt Test). Each test function opens its own MainWindow on a random tiny
+// model written once per process; ctest runs each function as its own process (ui_tests.<name>).
+
+#include <memory>
+
+#include <QObject>
+#include <QString>
+#include <QTemporaryDir>
+
+namespace svgear {
+class MainWindow;
+}
+
+namespace svgear::test {
+
+class StudioWindowTest : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase();
+  void generate_shows_preview_and_exports();
+  void cancel_keeps_partial_result();
+  void unknown_word_reports_error();
+  void bad_settings_and_folders_report_errors();
+  void prompt_completes_vocabulary();
+  void presets_and_settings_persist();
+
+ private:
+  std::unique_ptr<MainWindow> openWindow();
+  bool waitForModel(MainWindow& window);
+  void typePrompt(MainWindow& window, const QString& prompt);
+
+  QTemporaryDir scratch_;
+  QString model_folder_;
+  int vocabulary_size_ = 0;
+};
+
+}  // namespace svgear::test

@@ -1,0 +1,44 @@
+#include "ui/dark_theme.h"
+
+#include <QApplication>
+#include <QPalette>
+#include <QStyleFactory>
+#include <QToolTip>
+
+namespace svgear {
+
+void apply_dark_theme() {
+  QApplication::setStyle(QStyleFactory::create("Fusion"));
+  const QColor text(220, 220, 220);
+  const QColor disabled_text(120, 120, 120);
+  QPalette dark;
+  dark.setColor(QPalette::Window, QColor(37, 37, 38));
+  dark.setColor(QPalette::WindowText, text);
+  dark.setColor(QPalette::Base, QColor(30, 30, 30));
+  dark.setColor(QPalette::AlternateBase, QColor(45, 45, 48));
+  dark.setColor(QPalette::ToolTipBase, QColor(50, 50, 52));
+  dark.setColor(QPalette::ToolTipText, text);
+  dark.setColor(QPalette::PlaceholderText, disabled_text);
+  dark.setColor(QPalette::Text, text);
+  dark.setColor(QPalette::Button, QColor(45, 45, 48));
+  dark.setColor(QPalette::ButtonText, text);
+  dark.setColor(QPalette::BrightText, QColor(255, 90, 90));
+  dark.setColor(QPalette::Link, QColor(80, 160, 255));
+  dark.setColor(QPalette::Highlight, QColor(0, 122, 204));
+  dark.setColor(QPalette::HighlightedText, Qt::white);
+  dark.setColor(QPalette::Light, QColor(60, 60, 62));
+  dark.setColor(QPalette::Midlight, QColor(52, 52, 54));
+  dark.setColor(QPalette::Mid, QColor(40, 40, 42));
+  dark.setColor(QPalette::Dark, QColor(25, 25, 26));
+  dark.setColor(QPalette::Shadow, QColor(15, 15, 15));
+  for (auto role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText}) {
+    dark.setColor(QPalette::Disabled, role, disabled_text);
+  }
+  dark.setColor(QPalette::Disabled, QPalette::Base, QColor(37, 37, 38));
+  dark.setColor(QPalette::Disabled, QPalette::Button, QColor(40, 40, 42));
+  dark.setColor(QPalette::Disabled, QPalette::Highlight, QColor(70, 70, 72));
+  QApplication::setPalette(dark);
+  QToolTip::setPalette(dark);
+}
+
+}  // namespace svgear

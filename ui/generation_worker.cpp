@@ -1,0 +1,116 @@
+#include "ui/generation_worker.h"
+
+#include <exception>
+#include <string>
+
+#include <QMetaObject>
+
+#include "core/pipeline/generator.h"
+#include "core/pipeline/model.h"
+
+namespace svgear {
+namespace {
+
+// Forwards the Generator's events, called on the worker's thread, as the worker's signals. The
+// receivers live on the GUI thread, so Qt queues each signal with a copy of its arguments: the
+// engine's frame buffers are never shared with the GUI.
+class SignalSink : public EventSink {
+ public:
+  explicit SignalSink(GenerationWorker& worker) : worker_(worker) {}
+  void on_step(const StepEvent& e) override { Q_EMIT worker_.stepDone(e); }
+  void on_preview(const PreviewEvent& e) override { Q_EMIT worker_.previewReady(e.step, e.video); }
+  void on_finished(const FinishedEvent& e) override { Q_EMIT worker_.finished(e.video, e.total_ms); }
+  void on_error(const ErrorEvent& e) override { Q_EMIT worker_.failed(QString::fromStdString(e.message)); }
+  void on_log(const std::string& line) override { Q_EMIT worker_.logLine(QString::fromStdString(line)); }
+
+ private:
+  GenerationWorker& worker_;
+};
+
+GenerationRequest to_generation_request(const StudioRequest& s) {
+  GenerationRequest r;
+  r.prompt = s.prompt;
+  if (!s.negative_prompt.empty()) r.negative_prompt = s.negative_prompt;
+  r.seed = s.seed;
+  r.steps = s.steps;
+  r.guidance = s.guidance;
+  r.shift = s.shift;
+  r.frames = s.frames;
+  r.height = s.height;
+  r.width = s.width;
+  r.attention = s.attention;
+  r.preview_every = 1;
+  return r;
+}
+
+QStringList to_qt(const std::vector<std::string>& words) {
+  QStringList out;
+  for (const auto& w : words) out << QString::fromStdString(w);
+  return out;
+}
+
+}  // namespace
+
+GenerationWorker::GenerationWorker() = default;
+GenerationWorker::~GenerationWorker() = default;
+
+void GenerationWorker::loadModel(const QString& folder) {
+  QMetaObject::invokeMethod(this, [this, folder] {
+    try {
+      load(folder);
+    } catch (const std::exception& e) {
+      Q_EMIT modelFailed(folder, QString::fromStdString(e.what()));
+    }
+  }, Qt::QueuedConnection);
+}
+
+void GenerationWorker::start(const StudioRequest& request) {
+  // Reset here, on the caller's thread, so a cancel() right after start() is never lost.
+  cancel_.reset();
+  QMetaObject::invokeMethod(this, [this, request] { run(request); }, Qt::QueuedConnection);
+}
+
+void GenerationWorker::cancel() { cancel_.cancel(); }
+
+void GenerationWorker::load(const QString& folder) {
+  Q_EMIT logLine("loading the model in " + folder);
+  model_.reset();  // free the old model before the new one is read
+  model_folder_.clear();
+  model_ = Model::load(folder.toStdString(), parse_device("auto"));
+  model_folder_ = folder;
+  const ModelManifest& m = model_->manifest;
+  ModelSummary summary;
+  summary.folder = folder;
+  summary.name = QString::fromStdString(m.name);
+  summary.description = QString::fromStdString(m.description);
+  summary.device = QString::fromStdString(model_->device.str());
+  summary.vocabulary = to_qt(model_->text_encoder->vocabulary());
+  summary.width = m.defaults.width;
+  summary.height = m.defaults.height;
+  summary.frames = m.defaults.frames;
+  summary.steps = m.defaults.steps;
+  summary.guidance = m.defaults.guidance;
+  summary.shift = m.defaults.shift;
+  Q_EMIT modelLoaded(summary);
+}
+
+void GenerationWorker::run(const StudioRequest& request) {
+  const QString folder = QString::fromStdString(request.model_folder.string());
+  if (folder.isEmpty()) {
+    Q_EMIT failed("no model folder: choose one with File ▸ Open model folder…");
+    return;
+  }
+  // Generator::run reports its own errors through the sink; this catches what happens around it
+  // (loading the model, copying results), so no exception can end the worker's thread.
+  try {
+    if (!model_ || folder != model_folder_) load(folder);
+    Generator generator(*model_);
+    SignalSink sink(*this);
+    const GenerationResult result = generator.run(to_generation_request(request), sink, cancel_);
+    if (result.status == GenerationStatus::Cancelled) Q_EMIT cancelled(result.video, result.steps_done);
+  } catch (const std::exception& e) {
+    Q_EMIT failed(QString::fromStdString(e.what()));
+  }
+}
+
+}  // namespace svgear

@@ -1,0 +1,66 @@
+#pragma once
+// GenerationWorker: owns the loaded Model and runs svgear::Generator on its own QThread, never on
+// the GUI thread. The GUI calls start()/cancel()/loadModel() from its thread; the work runs on the
+// worker's thread and every engine event comes back as a queued signal carrying plain values
+// (frames are copied out of the engine's buffers).
+//
+//   auto* worker = new GenerationWorker;           // no parent: it moves to its thread
+//   worker->moveToThread(thread);
+//   connect(thread, &QThread::finished, worker, &QObject::deleteLater);
+//   connect(worker, &GenerationWorker::previewReady, window, ...);
+//   worker->start(request);                        // returns at once
+//   worker->cancel();                              // any thread; stops within one step
+
+#include <memory>
+
+#include <QObject>
+#include <QString>
+
+#include "core/cancel_token.h"
+#include "core/media/video.h"
+#include "core/pipeline/event_sink.h"
+#include "ui/model_summary.h"
+#include "ui/studio_request.h"
+
+namespace svgear {
+
+struct Model;
+
+class GenerationWorker : public QObject {
+  Q_OBJECT
+
+ public:
+  GenerationWorker();
+  ~GenerationWorker() override;
+
+  // Queue work on the worker's thread; both return at once.
+  void loadModel(const QString& folder);
+  void start(const StudioRequest& request);
+  // Thread-safe: the running generation stops at its next step or layer boundary.
+  void cancel();
+
+ Q_SIGNALS:
+  void modelLoaded(const svgear::ModelSummary& summary);
+  void modelFailed(const QString& folder, const QString& message);
+  void stepDone(const svgear::StepEvent& step);
+  void previewReady(int step, const svgear::Video& video);
+  void finished(const svgear::Video& video, double total_ms);
+  // steps_done of the request's steps ran; `partial` is the last preview (may be empty).
+  void cancelled(const svgear::Video& partial, int steps_done);
+  void failed(const QString& message);
+  void logLine(const QString& line);
+
+ private:
+  // Both run on the worker's thread. load() throws what Model::load throws.
+  void load(const QString& folder);
+  void run(const StudioRequest& request);
+
+  std::unique_ptr<Model> model_;
+  QString model_folder_;
+  CancelToken cancel_;
+};
+
+}  // namespace svgear
+
+Q_DECLARE_METATYPE(svgear::StepEvent)
+Q_DECLARE_METATYPE(svgear::Video)

@@ -1,0 +1,23 @@
+#include "ui/log_panel.h"
+
+#include <QDateTime>
+
+namespace svgear {
+
+LogPanel::LogPanel(QWidget* parent) : QPlainTextEdit(parent) {
+  setReadOnly(true);
+  setMaximumBlockCount(5000);  // a long session must not grow the log without bound
+  setLineWrapMode(QPlainTextEdit::WidgetWidth);
+}
+
+void LogPanel::info(const QString& line) { append(line, palette().color(QPalette::Text)); }
+
+void LogPanel::error(const QString& line) { append("error: " + line, QColor(255, 110, 100)); }
+
+void LogPanel::append(const QString& line, const QColor& colour) {
+  const QString time = QTime::currentTime().toString("HH:mm:ss");
+  appendHtml(QString("<span style='color:#808080'>%1</span> <span style='color:%2'>%3</span>")
+                 .arg(time, colour.name(), line.toHtmlEscaped()));
+}
+
+}  // namespace svgear

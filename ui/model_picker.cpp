@@ -1,0 +1,114 @@
+#include "ui/model_picker.h"
+
+#include <algorithm>
+
+#include <QComboBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSettings>
+#include <QSignalBlocker>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "core/pipeline/model_manifest.h"
+#include "ui/model_summary.h"
+
+namespace svgear {
+namespace {
+
+constexpr int kRecentLength = 10;
+
+QStringList found_model_folders() {
+  QStringList out;
+  for (const auto& root : model_search_roots()) {
+    for (const auto& folder : find_model_folders(root)) out << QString::fromStdString(folder.string());
+  }
+  return out;
+}
+
+}  // namespace
+
+ModelPicker::ModelPicker(QWidget* parent)
+    : QWidget(parent), folders_(new QComboBox(this)), browse_(new QToolButton(this)), info_(new QLabel(this)) {
+  folders_->setObjectName("model_folder");
+  folders_->setToolTip(tr("A model folder (with a model.json): recent folders and the models found in "
+                          "$SVGEAR_MODELS and resources/models"));
+  folders_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  folders_->setMinimumContentsLength(20);
+  browse_->setText(tr("Browse…"));
+  browse_->setToolTip(tr("Choose a model folder (Ctrl+O)"));
+  info_->setObjectName("model_info");
+  info_->setWordWrap(true);
+  info_->setTextFormat(Qt::PlainText);
+  info_->setText(tr("No model loaded."));
+
+  auto* row = new QHBoxLayout;
+  row->addWidget(folders_, 1);
+  row->addWidget(browse_);
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(row);
+  layout->addWidget(info_);
+
+  connect(browse_, &QToolButton::clicked, this, [this] { browse(); });
+  connect(folders_, &QComboBox::activated, this, [this] {
+    const QString folder = currentFolder();
+    setCurrentFolder(folder);
+    Q_EMIT folderChosen(folder);
+  });
+  rebuildList(QString());
+}
+
+QString ModelPicker::currentFolder() const { return folders_->currentData().toString(); }
+
+void ModelPicker::setCurrentFolder(const QString& folder) {
+  if (folder.isEmpty()) return;
+  recent_.removeAll(folder);
+  recent_.prepend(folder);
+  while (recent_.size() > kRecentLength) recent_.removeLast();
+  rebuildList(folder);
+}
+
+void ModelPicker::browse() {
+  const QString start = currentFolder().isEmpty() ? QDir::homePath() : currentFolder();
+  const QString folder = QFileDialog::getExistingDirectory(this, tr("Open model folder"), start);
+  if (folder.isEmpty()) return;
+  setCurrentFolder(folder);
+  Q_EMIT folderChosen(folder);
+}
+
+void ModelPicker::showModel(const ModelSummary& m) {
+  QString text = tr("%1 on %2 — %3").arg(m.name, m.device, m.description);
+  if (!m.vocabulary.isEmpty()) text += tr("\nVocabulary: %1 words, completed as you type").arg(m.vocabulary.size());
+  info_->setText(text);
+  info_->setToolTip(m.vocabulary.join(' '));
+}
+
+void ModelPicker::showError(const QString& message) {
+  info_->setText(tr("Not loaded: %1").arg(message));
+  info_->setToolTip(message);
+}
+
+void ModelPicker::rebuildList(const QString& select) {
+  const QSignalBlocker block(folders_);
+  folders_->clear();
+  QStringList all = recent_;
+  for (const QString& f : found_model_folders()) {
+    if (!all.contains(f)) all << f;
+  }
+  for (const QString& f : all) folders_->addItem(QDir(f).dirName() + "  —  " + f, f);
+  folders_->setCurrentIndex(std::max(0, folders_->findData(select)));
+}
+
+void ModelPicker::save(QSettings& settings) const {
+  settings.setValue("model/recent", recent_);
+  settings.setValue("model/folder", currentFolder());
+}
+
+void ModelPicker::restore(const QSettings& settings) {
+  recent_ = settings.value("model/recent").toStringList();
+  rebuildList(settings.value("model/folder").toString());
+}
+
+}  // namespace svgear

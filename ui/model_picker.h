@@ -1,0 +1,50 @@
+#pragma once
+// ModelPicker: chooses the model folder — the models the engine finds ($SVGEAR_MODELS, the
+// built-in ones) and recently used folders in one list, plus a folder chooser — and shows what
+// the worker reported about the loaded model.
+
+#include <QStringList>
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QSettings;
+class QToolButton;
+
+namespace svgear {
+
+struct ModelSummary;
+
+class ModelPicker : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit ModelPicker(QWidget* parent);
+
+  QString currentFolder() const;
+  // Selects `folder` (adding it to the recent list) without emitting folderChosen.
+  void setCurrentFolder(const QString& folder);
+  QStringList recentFolders() const { return recent_; }
+  // Opens the folder chooser (File ▸ Open model folder…).
+  void browse();
+
+  void showModel(const ModelSummary& summary);
+  void showError(const QString& message);
+
+  void save(QSettings& settings) const;
+  void restore(const QSettings& settings);
+
+ Q_SIGNALS:
+  // The user picked a folder, from the list or the chooser.
+  void folderChosen(const QString& folder);
+
+ private:
+  void rebuildList(const QString& select);
+
+  QComboBox* folders_;
+  QToolButton* browse_;
+  QLabel* info_;
+  QStringList recent_;  // most recent first
+};
+
+}  // namespace svgear

@@ -1,0 +1,27 @@
+#pragma once
+// ModelSummary: what the GUI needs to know about a loaded model — its name, vocabulary (for prompt
+// completion) and sampling defaults — as plain Qt values, so it can cross threads in a signal.
+
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+
+namespace svgear {
+
+struct ModelSummary {
+  QString folder;
+  QString name;
+  QString description;
+  QString device;
+  QStringList vocabulary;  // empty for open-vocabulary text encoders
+  int width = 0;
+  int height = 0;
+  int frames = 0;
+  int steps = 0;
+  double guidance = 0.0;
+  double shift = 0.0;
+};
+
+}  // namespace svgear
+
+Q_DECLARE_METATYPE(svgear::ModelSummary)

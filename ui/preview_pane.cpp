@@ -1,0 +1,121 @@
+#include "ui/preview_pane.h"
+
+#include <algorithm>
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSignalBlocker>
+#include <QSlider>
+#include <QStyle>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "ui/preview_widget.h"
+
+namespace svgear {
+
+PreviewPane::PreviewPane(QWidget* parent)
+    : QWidget(parent),
+      view_(new PreviewWidget(this)),
+      play_(new QToolButton(this)),
+      scrub_(new QSlider(Qt::Horizontal, this)),
+      loop_(new QCheckBox(tr("Loop"), this)),
+      zoom_(new QComboBox(this)),
+      frame_label_(new QLabel(this)),
+      timer_(new QTimer(this)) {
+  play_->setObjectName("play");
+  play_->setToolTip(tr("Play / pause (Space)"));
+  play_->setCheckable(true);
+  scrub_->setObjectName("scrub");
+  scrub_->setToolTip(tr("Scrub through the frames"));
+  loop_->setObjectName("loop");
+  loop_->setChecked(true);
+  zoom_->setObjectName("zoom");
+  zoom_->setToolTip(tr("Magnification in screen pixels per video pixel"));
+  zoom_->addItem(tr("Fit"), 0.0);
+  for (int z : {1, 2, 4, 8, 16}) zoom_->addItem(QString("%1×").arg(z), double(z));
+  frame_label_->setMinimumWidth(frame_label_->fontMetrics().horizontalAdvance("000 / 000"));
+
+  auto* controls = new QHBoxLayout;
+  controls->addWidget(play_);
+  controls->addWidget(scrub_, 1);
+  controls->addWidget(frame_label_);
+  controls->addWidget(loop_);
+  controls->addWidget(new QLabel(tr("Zoom"), this));
+  controls->addWidget(zoom_);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(4, 4, 4, 4);
+  layout->addWidget(view_, 1);
+  layout->addLayout(controls);
+
+  connect(play_, &QToolButton::toggled, this, [this](bool on) { setPlaying(on); });
+  connect(scrub_, &QSlider::valueChanged, this, [this](int v) { showFrame(v); });
+  connect(zoom_, &QComboBox::currentIndexChanged, this,
+          [this] { view_->setZoom(zoom_->currentData().toDouble()); });
+  connect(timer_, &QTimer::timeout, this, [this] { advance(); });
+  syncControls();
+}
+
+void PreviewPane::showClip(const Video& video, const QString& caption) {
+  const bool first = view_->frameCount() == 0;
+  view_->setClip(video);
+  view_->setCaption(caption);
+  timer_->setInterval(int(1000.0 / view_->fps()));
+  // A new result starts playing; later clips keep whatever the user chose.
+  if (first && view_->frameCount() > 1) setPlaying(true);
+  syncControls();
+}
+
+void PreviewPane::clear() {
+  setPlaying(false);
+  view_->clear();
+  syncControls();
+}
+
+void PreviewPane::setPlaying(bool playing) {
+  playing = playing && view_->frameCount() > 1;
+  if (playing) {
+    // Play from the start when the last run stopped at the end.
+    if (!loop_->isChecked() && view_->currentFrame() == view_->frameCount() - 1) showFrame(0);
+    timer_->start();
+  } else {
+    timer_->stop();
+  }
+  syncControls();
+}
+
+bool PreviewPane::isPlaying() const { return timer_->isActive(); }
+
+void PreviewPane::advance() {
+  const int next = view_->currentFrame() + 1;
+  if (next < view_->frameCount()) {
+    showFrame(next);
+  } else if (loop_->isChecked()) {
+    showFrame(0);
+  } else {
+    setPlaying(false);
+  }
+}
+
+void PreviewPane::showFrame(int index) {
+  view_->setCurrentFrame(index);
+  syncControls();
+}
+
+void PreviewPane::syncControls() {
+  const QSignalBlocker block_play(play_);
+  const QSignalBlocker block_scrub(scrub_);
+  const int count = view_->frameCount();
+  play_->setChecked(isPlaying());
+  play_->setIcon(style()->standardIcon(isPlaying() ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
+  play_->setEnabled(count > 1);
+  scrub_->setEnabled(count > 1);
+  scrub_->setRange(0, std::max(0, count - 1));
+  scrub_->setValue(view_->currentFrame());
+  frame_label_->setText(count ? QString("%1 / %2").arg(view_->currentFrame() + 1).arg(count) : QString("– / –"));
+}
+
+}  // namespace svgear

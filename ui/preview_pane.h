@@ -1,0 +1,49 @@
+#pragma once
+// PreviewPane: the preview view plus its transport — play / pause, a scrub slider, loop and zoom.
+// Playback runs from a QTimer at the clip's frame rate; a new clip (one per sampling step while
+// generating) replaces the frames without restarting playback.
+
+#include <QString>
+#include <QWidget>
+
+#include "core/media/video.h"
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QSlider;
+class QTimer;
+class QToolButton;
+
+namespace svgear {
+
+class PreviewWidget;
+
+class PreviewPane : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit PreviewPane(QWidget* parent);
+
+  void showClip(const Video& video, const QString& caption);
+  void clear();
+  void setPlaying(bool playing);
+  bool isPlaying() const;
+  void togglePlaying() { setPlaying(!isPlaying()); }
+  PreviewWidget* view() const { return view_; }
+
+ private:
+  void advance();
+  void showFrame(int index);
+  void syncControls();
+
+  PreviewWidget* view_;
+  QToolButton* play_;
+  QSlider* scrub_;
+  QCheckBox* loop_;
+  QComboBox* zoom_;
+  QLabel* frame_label_;
+  QTimer* timer_;
+};
+
+}  // namespace svgear

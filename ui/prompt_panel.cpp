@@ -1,0 +1,86 @@
+#include "ui/prompt_panel.h"
+
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QSettings>
+#include <QVBoxLayout>
+
+#include "ui/word_completer.h"
+
+namespace svgear {
+namespace {
+
+constexpr int kHistoryLength = 50;
+
+}  // namespace
+
+PromptPanel::PromptPanel(QWidget* parent)
+    : QWidget(parent),
+      prompt_(new QLineEdit(this)),
+      negative_(new QLineEdit(this)),
+      history_(new QListWidget(this)),
+      prompt_words_(new WordCompleter(prompt_)),
+      negative_words_(new WordCompleter(negative_)) {
+  prompt_->setObjectName("prompt");
+  prompt_->setPlaceholderText(tr("a red circle moves left over a blue sky"));
+  prompt_->setToolTip(tr("What the video should show. Ctrl+Enter generates."));
+  prompt_->setClearButtonEnabled(true);
+  negative_->setObjectName("negative_prompt");
+  negative_->setPlaceholderText(tr("the model's default"));
+  negative_->setToolTip(tr("What the video should avoid (the unconditional branch of guidance)."));
+  negative_->setClearButtonEnabled(true);
+  history_->setObjectName("prompt_history");
+  history_->setToolTip(tr("Prompts generated before; double-click one to use it again."));
+
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(new QLabel(tr("Prompt"), this));
+  layout->addWidget(prompt_);
+  layout->addWidget(new QLabel(tr("Negative prompt"), this));
+  layout->addWidget(negative_);
+  layout->addWidget(new QLabel(tr("History"), this));
+  layout->addWidget(history_, 1);
+
+  connect(prompt_, &QLineEdit::returnPressed, this, [this] { Q_EMIT submitted(); });
+  connect(history_, &QListWidget::itemActivated, this,
+          [this](QListWidgetItem* item) { setPrompt(item->text()); });
+}
+
+QString PromptPanel::prompt() const { return prompt_->text(); }
+QString PromptPanel::negativePrompt() const { return negative_->text(); }
+
+void PromptPanel::setPrompt(const QString& prompt) { prompt_->setText(prompt); }
+
+void PromptPanel::setVocabulary(const QStringList& words) {
+  prompt_words_->setWords(words);
+  negative_words_->setWords(words);
+}
+
+void PromptPanel::addToHistory(const QString& prompt) {
+  for (int i = history_->count() - 1; i >= 0; --i) {
+    if (history_->item(i)->text() == prompt) delete history_->takeItem(i);
+  }
+  history_->insertItem(0, prompt);
+  while (history_->count() > kHistoryLength) delete history_->takeItem(history_->count() - 1);
+}
+
+QStringList PromptPanel::history() const {
+  QStringList out;
+  for (int i = 0; i < history_->count(); ++i) out << history_->item(i)->text();
+  return out;
+}
+
+void PromptPanel::save(QSettings& settings) const {
+  settings.setValue("prompt/text", prompt_->text());
+  settings.setValue("prompt/negative", negative_->text());
+  settings.setValue("prompt/history", history());
+}
+
+void PromptPanel::restore(const QSettings& settings) {
+  prompt_->setText(settings.value("prompt/text").toString());
+  negative_->setText(settings.value("prompt/negative").toString());
+  history_->clear();
+  history_->addItems(settings.value("prompt/history").toStringList());
+}
+
+}  // namespace svgear

@@ -1,0 +1,274 @@
+#include "ui/settings_panel.h"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QPushButton>
+#include <QRandomGenerator>
+#include <QSettings>
+#include <QSignalBlocker>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "core/attention/attention_preset.h"
+#include "ui/model_summary.h"
+
+namespace svgear {
+namespace {
+
+struct PresetItem {
+  const char* label;
+  const char* name;  // for named_attention_preset
+};
+const PresetItem kPresets[] = {{"Quality", "quality"}, {"Balanced", "balanced"}, {"Fast", "fast"}};
+
+QSpinBox* spin_box(QWidget* parent, const char* name, int lo, int hi, int step, const QString& tip) {
+  auto* box = new QSpinBox(parent);
+  box->setObjectName(name);
+  box->setRange(lo, hi);
+  box->setSingleStep(step);
+  box->setToolTip(tip);
+  return box;
+}
+
+QDoubleSpinBox* double_box(QWidget* parent, const char* name, double lo, double hi, double step,
+                           int decimals, const QString& tip) {
+  auto* box = new QDoubleSpinBox(parent);
+  box->setObjectName(name);
+  box->setRange(lo, hi);
+  box->setSingleStep(step);
+  box->setDecimals(decimals);
+  box->setToolTip(tip);
+  return box;
+}
+
+// The knobs the panel shows; the preset table differs only in these.
+bool same_knobs(const AttentionConfig& a, const AttentionConfig& b) {
+  const auto near = [](double x, double y) { return std::abs(x - y) < 1e-9; };
+  return a.mode == b.mode && a.q_clusters == b.q_clusters && a.k_clusters == b.k_clusters &&
+         near(a.top_p, b.top_p) && near(a.guaranteed_ratio, b.guaranteed_ratio) &&
+         near(a.dense_warmup_steps, b.dense_warmup_steps) && near(a.dense_layers, b.dense_layers);
+}
+
+}  // namespace
+
+SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
+  // video
+  auto* video = new QGroupBox(tr("Video"), this);
+  width_ = spin_box(video, "width", 8, 4096, 8, tr("Width in pixels; must be a multiple of the model's patch"));
+  height_ = spin_box(video, "height", 8, 4096, 8, tr("Height in pixels; must be a multiple of the model's patch"));
+  frames_ = spin_box(video, "frames", 1, 1025, 1, tr("Number of frames (Wan models want 4k+1)"));
+  auto* size_row = new QHBoxLayout;
+  size_row->addWidget(width_);
+  size_row->addWidget(height_);
+  auto* video_form = new QFormLayout(video);
+  video_form->addRow(tr("Width × height"), size_row);
+  video_form->addRow(tr("Frames"), frames_);
+
+  // sampling
+  auto* sampling = new QGroupBox(tr("Sampling"), this);
+  steps_ = spin_box(sampling, "steps", 1, 1000, 1, tr("Sampling steps: more is slower and cleaner"));
+  guidance_ = double_box(sampling, "guidance", 1.0, 30.0, 0.5, 2,
+                         tr("Classifier-free guidance scale; 1 skips the unconditional pass (twice as fast)"));
+  shift_ = double_box(sampling, "shift", 0.1, 30.0, 0.5, 2,
+                      tr("Timestep shift of the flow schedule: higher spends more steps at high noise"));
+  seed_ = spin_box(sampling, "seed", 0, INT_MAX, 1, tr("The noise seed: the same seed and settings give the same video"));
+  seed_locked_ = new QCheckBox(tr("Lock"), sampling);
+  seed_locked_->setObjectName("seed_locked");
+  seed_locked_->setToolTip(tr("Keep this seed; unlocked, every generation draws a new one"));
+  auto* roll = new QPushButton(tr("New"), sampling);
+  roll->setToolTip(tr("Draw a random seed now"));
+  auto* seed_row = new QHBoxLayout;
+  seed_row->addWidget(seed_, 1);
+  seed_row->addWidget(seed_locked_);
+  seed_row->addWidget(roll);
+  auto* sampling_form = new QFormLayout(sampling);
+  sampling_form->addRow(tr("Steps"), steps_);
+  sampling_form->addRow(tr("Guidance"), guidance_);
+  sampling_form->addRow(tr("Shift"), shift_);
+  sampling_form->addRow(tr("Seed"), seed_row);
+
+  // attention
+  auto* attention = new QGroupBox(tr("Attention"), this);
+  mode_ = new QComboBox(attention);
+  mode_->setObjectName("attention_mode");
+  mode_->setToolTip(tr("dense: exact attention. svg2: semantic clusters, top-p blocks, the rest skipped. "
+                       "svgear: SVG2's routing plus centroid compensation of skipped blocks, routed by "
+                       "estimated error."));
+  for (AttentionMode m : {AttentionMode::Dense, AttentionMode::Svg2, AttentionMode::SvgEar}) {
+    mode_->addItem(attention_mode_name(m), int(m));
+  }
+  preset_ = new QComboBox(attention);
+  preset_->setObjectName("attention_preset");
+  preset_->setToolTip(tr("Quality: top-p 0.95, 25% dense steps. Balanced: the spec's defaults (0.9, 20%). "
+                         "Fast: 0.8, 15%. Editing a knob makes it Custom."));
+  preset_->addItem(tr("Custom"));
+  for (const PresetItem& p : kPresets) preset_->addItem(tr(p.label), QString(p.name));
+  sparse_ = new QGroupBox(tr("SVG2 / SVG-EAR"), attention);
+  top_p_ = double_box(sparse_, "top_p", 0.01, 1.0, 0.05, 3,
+                      tr("Budget (top-p): each query cluster computes exactly the key clusters holding this "
+                         "share of its attention mass; the rest are compensated by their centroids (SVG-EAR) "
+                         "or skipped (SVG2). Lower is faster and less faithful. Spec default 0.9."));
+  q_clusters_ = spin_box(sparse_, "q_clusters", 1, 8192, 10,
+                         tr("Query clusters (Q_C): k-means clusters of the query tokens per head; routing "
+                            "decides per (query cluster, key cluster) block. 200 suggested for Wan-1.3B 480p."));
+  k_clusters_ = spin_box(sparse_, "k_clusters", 1, 16384, 50,
+                         tr("Key clusters (K_C): k-means clusters of the key tokens per head. More clusters "
+                            "mean finer blocks and better centroids, and more k-means time. Spec default 1000."));
+  guaranteed_ratio_ = double_box(sparse_, "guaranteed_ratio", 0.0, 1.0, 0.01, 3,
+                                 tr("Guaranteed ratio (r), SVG-EAR only: the share of the budget given to the "
+                                    "blocks with the largest estimated compensation error, whatever their "
+                                    "attention mass. Spec default 0.05."));
+  dense_warmup_steps_ = double_box(sparse_, "dense_warmup_steps", 0.0, 1.0, 0.05, 3,
+                                   tr("Dense warm-up steps: the fraction of the first sampling steps that run "
+                                      "dense attention while the layout forms. Spec default 0.2."));
+  dense_layers_ = double_box(sparse_, "dense_layers", 0.0, 1.0, 0.01, 3,
+                             tr("Dense layers: the fraction of the DiT's layers always run dense (at least one "
+                                "layer). Spec default 0.03."));
+  auto* sparse_form = new QFormLayout(sparse_);
+  sparse_form->addRow(tr("Budget top-p"), top_p_);
+  sparse_form->addRow(tr("Query clusters"), q_clusters_);
+  sparse_form->addRow(tr("Key clusters"), k_clusters_);
+  sparse_form->addRow(tr("Guaranteed ratio"), guaranteed_ratio_);
+  sparse_form->addRow(tr("Dense warm-up steps"), dense_warmup_steps_);
+  sparse_form->addRow(tr("Dense layers"), dense_layers_);
+  auto* attention_form = new QFormLayout;
+  attention_form->addRow(tr("Mode"), mode_);
+  attention_form->addRow(tr("Preset"), preset_);
+  auto* attention_layout = new QVBoxLayout(attention);
+  attention_layout->addLayout(attention_form);
+  attention_layout->addWidget(sparse_);
+
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(video);
+  layout->addWidget(sampling);
+  layout->addWidget(attention);
+  layout->addStretch(1);
+
+  const AttentionConfig defaults;
+  setAttention(defaults);
+  width_->setValue(64);
+  height_->setValue(64);
+  frames_->setValue(16);
+  steps_->setValue(20);
+  guidance_->setValue(5.0);
+  shift_->setValue(5.0);
+  seed_->setValue(42);
+
+  connect(roll, &QPushButton::clicked, this, [this] { seed_->setValue(QRandomGenerator::global()->bounded(INT_MAX)); });
+  connect(preset_, &QComboBox::activated, this, [this](int index) { applyPreset(index); });
+  connect(mode_, &QComboBox::currentIndexChanged, this, [this] { syncAttentionControls(); });
+  for (QSpinBox* box : {q_clusters_, k_clusters_}) {
+    connect(box, &QSpinBox::valueChanged, this, [this] { syncAttentionControls(); });
+  }
+  for (QDoubleSpinBox* box : {top_p_, guaranteed_ratio_, dense_warmup_steps_, dense_layers_}) {
+    connect(box, &QDoubleSpinBox::valueChanged, this, [this] { syncAttentionControls(); });
+  }
+}
+
+void SettingsPanel::rollSeedUnlessLocked() {
+  if (!seed_locked_->isChecked()) seed_->setValue(QRandomGenerator::global()->bounded(INT_MAX));
+}
+
+StudioRequest SettingsPanel::request() const {
+  StudioRequest r;
+  r.seed = uint64_t(seed_->value());
+  r.width = width_->value();
+  r.height = height_->value();
+  r.frames = frames_->value();
+  r.steps = steps_->value();
+  r.guidance = guidance_->value();
+  r.shift = shift_->value();
+  r.attention = attention();
+  return r;
+}
+
+AttentionConfig SettingsPanel::attention() const {
+  // Fields the panel does not show keep the spec's defaults, as the named presets do.
+  AttentionConfig c;
+  c.mode = AttentionMode(mode_->currentData().toInt());
+  c.top_p = top_p_->value();
+  c.q_clusters = q_clusters_->value();
+  c.k_clusters = k_clusters_->value();
+  c.guaranteed_ratio = guaranteed_ratio_->value();
+  c.dense_warmup_steps = dense_warmup_steps_->value();
+  c.dense_layers = dense_layers_->value();
+  return c;
+}
+
+void SettingsPanel::setAttention(const AttentionConfig& c) {
+  mode_->setCurrentIndex(std::max(0, mode_->findData(int(c.mode))));
+  top_p_->setValue(c.top_p);
+  q_clusters_->setValue(c.q_clusters);
+  k_clusters_->setValue(c.k_clusters);
+  guaranteed_ratio_->setValue(c.guaranteed_ratio);
+  dense_warmup_steps_->setValue(c.dense_warmup_steps);
+  dense_layers_->setValue(c.dense_layers);
+  syncAttentionControls();
+}
+
+void SettingsPanel::applyModelDefaults(const ModelSummary& m) {
+  width_->setValue(m.width);
+  height_->setValue(m.height);
+  frames_->setValue(m.frames);
+  steps_->setValue(m.steps);
+  guidance_->setValue(m.guidance);
+  shift_->setValue(m.shift);
+}
+
+void SettingsPanel::applyPreset(int index) {
+  const QString name = preset_->itemData(index).toString();
+  if (!name.isEmpty()) setAttention(named_attention_preset(name.toStdString()));
+}
+
+void SettingsPanel::syncAttentionControls() {
+  const AttentionConfig current = attention();
+  sparse_->setEnabled(current.mode != AttentionMode::Dense);
+  guaranteed_ratio_->setEnabled(current.mode == AttentionMode::SvgEar);
+  int match = 0;
+  for (int i = 1; i < preset_->count(); ++i) {
+    if (same_knobs(current, named_attention_preset(preset_->itemData(i).toString().toStdString()))) match = i;
+  }
+  const QSignalBlocker block(preset_);
+  preset_->setCurrentIndex(match);
+}
+
+void SettingsPanel::save(QSettings& s) const {
+  s.setValue("settings/width", width_->value());
+  s.setValue("settings/height", height_->value());
+  s.setValue("settings/frames", frames_->value());
+  s.setValue("settings/steps", steps_->value());
+  s.setValue("settings/guidance", guidance_->value());
+  s.setValue("settings/shift", shift_->value());
+  s.setValue("settings/seed", seed_->value());
+  s.setValue("settings/seed_locked", seed_locked_->isChecked());
+  s.setValue("settings/attention", QString::fromStdString(attention_config_to_json(attention()).dump()));
+}
+
+void SettingsPanel::restore(const QSettings& s) {
+  width_->setValue(s.value("settings/width", width_->value()).toInt());
+  height_->setValue(s.value("settings/height", height_->value()).toInt());
+  frames_->setValue(s.value("settings/frames", frames_->value()).toInt());
+  steps_->setValue(s.value("settings/steps", steps_->value()).toInt());
+  guidance_->setValue(s.value("settings/guidance", guidance_->value()).toDouble());
+  shift_->setValue(s.value("settings/shift", shift_->value()).toDouble());
+  seed_->setValue(s.value("settings/seed", seed_->value()).toInt());
+  seed_locked_->setChecked(s.value("settings/seed_locked", false).toBool());
+  const std::string saved = s.value("settings/attention").toString().toStdString();
+  // A settings file from another version may hold fields or values this one rejects: keep the
+  // defaults then rather than refusing to start.
+  try {
+    if (!saved.empty()) setAttention(attention_config_from_json(nlohmann::json::parse(saved), AttentionConfig{}));
+  } catch (const std::exception&) {
+    setAttention(AttentionConfig{});
+  }
+}
+
+}  // namespace svgear

@@ -1,0 +1,63 @@
+#pragma once
+// SettingsPanel: the generation settings — size, frames, steps, guidance, shift, seed (random or
+// locked), attention mode and the SVG2 / SVG-EAR knobs, with the Quality / Balanced / Fast presets
+// of core/attention/attention_preset.h.
+
+#include <QWidget>
+
+#include "core/attention/attention_config.h"
+#include "ui/studio_request.h"
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QGroupBox;
+class QSettings;
+class QSpinBox;
+
+namespace svgear {
+
+struct ModelSummary;
+
+class SettingsPanel : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit SettingsPanel(QWidget* parent);
+
+  // Draws a new random seed into the seed box unless the seed is locked.
+  void rollSeedUnlessLocked();
+  // The generation fields of a request (everything but the model and the prompts).
+  StudioRequest request() const;
+  AttentionConfig attention() const;
+  void setAttention(const AttentionConfig& config);
+  // Size, frames, steps, guidance and shift from the model's defaults.
+  void applyModelDefaults(const ModelSummary& model);
+
+  void save(QSettings& settings) const;
+  void restore(const QSettings& settings);
+
+ private:
+  void applyPreset(int index);
+  void syncAttentionControls();
+
+  QSpinBox* width_;
+  QSpinBox* height_;
+  QSpinBox* frames_;
+  QSpinBox* steps_;
+  QDoubleSpinBox* guidance_;
+  QDoubleSpinBox* shift_;
+  QSpinBox* seed_;
+  QCheckBox* seed_locked_;
+  QComboBox* mode_;
+  QComboBox* preset_;
+  QGroupBox* sparse_;
+  QDoubleSpinBox* top_p_;
+  QSpinBox* q_clusters_;
+  QSpinBox* k_clusters_;
+  QDoubleSpinBox* guaranteed_ratio_;
+  QDoubleSpinBox* dense_warmup_steps_;
+  QDoubleSpinBox* dense_layers_;
+};
+
+}  // namespace svgear

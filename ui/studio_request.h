@@ -1,0 +1,32 @@
+#pragma once
+// StudioRequest: what the settings and prompt panels ask the worker to generate. Plain values, no
+// LibTorch (GenerationRequest pulls in ATen through the sampler header, and this type crosses
+// moc'd signal signatures); the worker turns it into a GenerationRequest.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include <QMetaType>
+
+#include "core/attention/attention_config.h"
+
+namespace svgear {
+
+struct StudioRequest {
+  std::filesystem::path model_folder;
+  std::string prompt;
+  std::string negative_prompt;  // empty = the model's default negative prompt
+  uint64_t seed = 0;
+  int width = 0;
+  int height = 0;
+  int frames = 0;
+  int steps = 0;
+  double guidance = 0.0;
+  double shift = 0.0;
+  AttentionConfig attention;
+};
+
+}  // namespace svgear
+
+Q_DECLARE_METATYPE(svgear::StudioRequest)
