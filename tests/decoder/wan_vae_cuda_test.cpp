@@ -15,7 +15,8 @@ namespace svgear {
 namespace {
 
 constexpr double kFloat32Tolerance = 1e-4;
-// bf16 keeps 8 bits of mantissa through ~40 convolutions: measured TODO on an H200.
+// bf16 weights and activations through ~40 convolutions. Not yet measured on a GPU; the same
+// decode in bf16 on the CPU gives relative L2 0.020 (max abs 0.10), so 2.5× that is allowed.
 constexpr double kBFloat16Tolerance = 5e-2;
 
 at::Tensor decode_on_cuda(at::ScalarType dtype) {

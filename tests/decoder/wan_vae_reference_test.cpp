@@ -3,6 +3,9 @@
 #include "core/decoder/wan_vae.h"
 
 #include <iostream>
+#include <map>
+#include <string>
+#include <vector>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -24,6 +27,25 @@ TEST(WanVaeReference, ConfigIsReadFromTheShapes) {
   EXPECT_EQ(c.temporal_upsample, (std::vector<bool>{true, true, false}));
   EXPECT_EQ(c.spatial_factor(), 8);
   EXPECT_EQ(c.temporal_factor(), 4);
+}
+
+// The default config is the released Wan2.1_VAE: a few of its decoder shapes, as that file has them.
+TEST(WanVaeReference, DefaultLayoutIsTheReleasedVae) {
+  WanVaeWeights w = WanVaeWeights::meta(WanVaeConfig{});
+  std::map<std::string, std::vector<int64_t>> shapes;
+  w.for_each_tensor([&](const std::string& name, at::Tensor& t) { shapes[name] = t.sizes().vec(); });
+  using Shape = std::vector<int64_t>;
+  EXPECT_EQ(shapes.at("decoder.conv1.weight"), (Shape{384, 16, 3, 3, 3}));
+  EXPECT_EQ(shapes.at("decoder.upsamples.3.time_conv.weight"), (Shape{768, 384, 3, 1, 1}));
+  EXPECT_EQ(shapes.at("decoder.upsamples.4.shortcut.weight"), (Shape{384, 192, 1, 1, 1}));
+  EXPECT_EQ(shapes.at("decoder.upsamples.11.resample.1.weight"), (Shape{96, 192, 3, 3}));
+  EXPECT_FALSE(shapes.contains("decoder.upsamples.11.time_conv.weight"));
+  EXPECT_EQ(shapes.at("decoder.head.2.weight"), (Shape{3, 96, 3, 3, 3}));
+  // and the config read back from those shapes is the default one
+  const WanVaeConfig read = WanVaeConfig::from_shapes(shapes);
+  EXPECT_EQ(read.base_dim, 96);
+  EXPECT_EQ(read.num_res_blocks, 2);
+  EXPECT_EQ(read.temporal_upsample, (std::vector<bool>{true, true, false}));
 }
 
 TEST(WanVaeReference, LatentStatisticsAreUpstreams) {
