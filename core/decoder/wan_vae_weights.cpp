@@ -18,6 +18,8 @@ constexpr const char* kWan21VaeFile =
 constexpr const char* kWan22VaeFile =
     "wan2.2_vae.safetensors (Comfy-Org/Wan_2.2_ComfyUI_Repackaged, split_files/vae/)";
 
+constexpr int kWan22LatentChannels = 48;
+
 template <class Visit>
 void visit_residual(const std::string& p, WanVaeResidualWeights& b, const Visit& one) {
   one(p + "residual.0.gamma", b.residual_0_gamma);
@@ -177,6 +179,12 @@ WanVaeWeights WanVaeWeights::load(const std::filesystem::path& path) {
   }
 
   const WanVaeConfig config = WanVaeConfig::from_shapes(shapes);
+  if (config.z_dim == kWan22LatentChannels) {
+    throw WeightsError("'" + path.string() +
+                       "' is the Wan 2.2 VAE (48 latent channels, made for Wan2.2-TI2V-5B), which "
+                       "is not supported yet. Wan 2.1 models and Wan2.2 A14B use " +
+                       std::string(kWan21VaeFile));
+  }
   std::vector<std::string> missing;
   std::vector<std::string> mismatched;
   WanVaeWeights w = meta(config);

@@ -119,6 +119,15 @@ TEST(WanVaeWeights, DiffusersLayoutIsRefusedWithTheFileToUse) {
   EXPECT_NE(message.find("wan_2.1_vae.safetensors"), std::string::npos) << message;
 }
 
+TEST(WanVaeWeights, Wan22VaeIsRefusedWithTheFileToUse) {
+  const auto path = write_edited("wan2.2_vae.safetensors", [](TensorList& t) {
+    find(t, "conv2.weight") = at::zeros({48, 48, 1, 1, 1});
+  });
+  const std::string message = load_error(path);
+  EXPECT_NE(message.find("Wan 2.2 VAE"), std::string::npos) << message;
+  EXPECT_NE(message.find("wan_2.1_vae.safetensors"), std::string::npos) << message;
+}
+
 TEST(WanVaeWeights, NotASafetensorsFileIsAUserError) {
   const auto path = test::scratch_dir("vae_garbage") / "vae.safetensors";
   std::ofstream(path) << "this is not a safetensors file";
