@@ -11,6 +11,7 @@
 #include "app/cli_args.h"
 #include "app/commands.h"
 #include "app/request_options.h"
+#include "app/sigint_cancel.h"
 #include "app/terminal_progress.h"
 #include "core/attention/attention_preset.h"
 #include "core/io/atomic_file.h"
@@ -31,6 +32,8 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   the sparse mode to meas
                      DIR/report.json (default out/compare-<seed>)
   --no-cache         run dense again even when DIR holds a dense run of the same request
   --quiet
+Ctrl-C stops after the current step; finished runs stay in DIR (a finished dense run is reused next
+time), no report is written.
 A dense run already in DIR with the same request, model and device is reused (and said so).
 PSNR / SSIM are computed on the frames read back from the written files, as the papers do.
 )";
@@ -91,11 +94,14 @@ std::optional<Run> cached_dense_run(const std::filesystem::path& dir, const nloh
   return std::nullopt;
 }
 
+// Thrown when Ctrl-C stopped a run; cmd_compare exits with 130.
+struct CompareCancelled {};
+
 Run generate(Model& model, const GenerationRequest& request, const std::filesystem::path& output,
-             TerminalProgress& progress) {
-  CancelToken cancel;
+             TerminalProgress& progress, const CancelToken& cancel) {
   Generator generator(model);
   GenerationResult result = generator.run(request, progress, cancel);
+  if (result.status == GenerationStatus::Cancelled) throw CompareCancelled{};
   if (result.status != GenerationStatus::Finished) {
     throw UserError(std::string(attention_mode_name(request.attention.mode)) + " run failed: " + result.error);
   }
@@ -143,20 +149,29 @@ int cmd_compare(int argc, char** argv) {
 
   std::filesystem::create_directories(out);
   std::optional<Run> dense = no_cache ? std::nullopt : cached_dense_run(out, wanted);
-  if (dense) {
-    progress.on_log("reusing the dense run " + dense->video_path.string() + " (same request, model and device)");
-  } else {
-    progress.on_log("dense run");
-    dense = generate(*model, dense_request, out / "dense.mp4", progress);
-  }
-  progress.on_log(mode + " run");
   // Dense against dense checks determinism; its second video must not overwrite the first.
   const std::string sparse_name = sparse_request.attention.mode == AttentionMode::Dense ? "dense-rerun" : mode;
-  const Run sparse = generate(*model, sparse_request, out / (sparse_name + ".mp4"), progress);
+  std::optional<Run> sparse;
+  CancelToken cancel;
+  try {
+    SigintCancel interrupt(cancel);
+    if (dense) {
+      progress.on_log("reusing the dense run " + dense->video_path.string() + " (same request, model and device)");
+    } else {
+      progress.on_log("dense run");
+      dense = generate(*model, dense_request, out / "dense.mp4", progress, cancel);
+    }
+    progress.on_log(mode + " run");
+    sparse = generate(*model, sparse_request, out / (sparse_name + ".mp4"), progress, cancel);
+  } catch (const CompareCancelled&) {
+    progress.on_log(dense ? "cancelled: the dense run stays in " + out.string() + " and will be reused; no report written"
+                          : "cancelled during the dense run: nothing written");
+    return 130;
+  }
 
-  const VideoQuality quality = compare_videos(dense->video, sparse.video);
+  const VideoQuality quality = compare_videos(dense->video, sparse->video);
   const double dense_step_ms = mean_step_ms(dense->record);
-  const double sparse_step_ms = mean_step_ms(sparse.record);
+  const double sparse_step_ms = mean_step_ms(sparse->record);
   const double speedup = sparse_step_ms > 0.0 ? dense_step_ms / sparse_step_ms : 0.0;
 
   nlohmann::json psnr = nlohmann::json::array();
@@ -172,9 +187,9 @@ int cmd_compare(int argc, char** argv) {
                      {"reused", dense->reused},
                      {"timings_ms", dense->record.at("timings_ms")},
                      {"ms_per_step", dense_step_ms}};
-  report["sparse"] = {{"video", sparse.video_path.string()},
-                      {"record", run_record_path(sparse.video_path).string()},
-                      {"timings_ms", sparse.record.at("timings_ms")},
+  report["sparse"] = {{"video", sparse->video_path.string()},
+                      {"record", run_record_path(sparse->video_path).string()},
+                      {"timings_ms", sparse->record.at("timings_ms")},
                       {"ms_per_step", sparse_step_ms}};
   report["quality"] = {{"frames_from", "decoded from the written videos"},
                        {"psnr_db", psnr},
@@ -189,7 +204,7 @@ int cmd_compare(int argc, char** argv) {
   std::printf("%-14s %12s %12s\n", "", "dense", mode.c_str());
   std::printf("%-14s %12.1f %12.1f\n", "ms per step", dense_step_ms, sparse_step_ms);
   std::printf("%-14s %12.2f %12.2f\n", "total s", dense->record.at("timings_ms").at("total").get<double>() / 1000.0,
-              sparse.record.at("timings_ms").at("total").get<double>() / 1000.0);
+              sparse->record.at("timings_ms").at("total").get<double>() / 1000.0);
   std::printf("speedup per step %.2fx%s\n", speedup, dense->reused ? " (dense run reused)" : "");
   std::printf("PSNR %s, SSIM %.4f (mean of %d frames, %d identical)\n", format_psnr_db(quality.mean_psnr_db).c_str(),
               quality.mean_ssim, int(quality.psnr_db.size()), quality.identical_frames);

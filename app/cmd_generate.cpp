@@ -1,6 +1,5 @@
 // svgear generate: one text-to-video generation, written as a video plus a JSON run record.
 
-#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -8,6 +7,7 @@
 #include "app/cli_args.h"
 #include "app/commands.h"
 #include "app/request_options.h"
+#include "app/sigint_cancel.h"
 #include "app/terminal_progress.h"
 #include "core/media/video_output.h"
 #include "core/pipeline/generator.h"
@@ -23,12 +23,6 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   dense | svg2 | svgear (
   --preview-every N  preview every N steps (0 = off)        --quiet
 Ctrl-C cancels after the current step and keeps the last preview as <output>-partial.
 )";
-
-CancelToken* g_cancel = nullptr;
-
-void on_interrupt(int) {
-  if (g_cancel) g_cancel->cancel();
-}
 
 std::filesystem::path with_suffix(const std::filesystem::path& path, const std::string& suffix) {
   std::filesystem::path p = path;
@@ -62,16 +56,11 @@ int cmd_generate(int argc, char** argv) {
   progress.on_log("model " + model->manifest.name + " on " + model->device.str());
 
   CancelToken cancel;
-  g_cancel = &cancel;
-  struct sigaction action {};
-  action.sa_handler = on_interrupt;
-  action.sa_flags = SA_RESETHAND;  // a second Ctrl-C ends the process at once
-  sigaction(SIGINT, &action, nullptr);
-
-  Generator generator(*model);
-  GenerationResult result = generator.run(request, progress, cancel);
-  g_cancel = nullptr;
-  signal(SIGINT, SIG_DFL);
+  GenerationResult result;
+  {
+    SigintCancel interrupt(cancel);
+    result = Generator(*model).run(request, progress, cancel);
+  }
 
   if (result.status == GenerationStatus::Failed) return 1;
   const bool cancelled = result.status == GenerationStatus::Cancelled;

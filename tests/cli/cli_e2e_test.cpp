@@ -4,9 +4,8 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 
-#include "cli_paths.h"
+#include "tests/cli/cli_run.h"
 #include "core/media/mp4_writer.h"
 #include "core/media/video_reader.h"
 #include "tests/support/test_paths.h"
@@ -14,23 +13,8 @@
 namespace svgear {
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CliRun run_cli(const std::string& arguments) {
-  const std::string command = std::string(SVGEAR_CLI_PATH) + " " + arguments + " 2>&1";
-  CliRun run;
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return run;
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+using test::CliRun;
+using test::run_cli;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -78,6 +62,21 @@ TEST_F(CliTest, PngFolderOutput) {
   int pngs = 0;
   for (const auto& entry : std::filesystem::directory_iterator(out)) pngs += entry.path().extension() == ".png";
   EXPECT_EQ(pngs, 4);  // the tiny model's default frame count
+}
+
+TEST_F(CliTest, CtrlCKeepsThePartialVideo) {
+  const auto out = *dir_ / "interrupted.y4m";
+  const CliRun run = test::run_cli_interrupted("generate --model " + (*dir_ / "model").string() +
+                                                   " --prompt \"a red circle moves left\" --steps 200 --device cpu"
+                                                   " --output " + out.string(),
+                                               "step 2/200");
+  EXPECT_EQ(run.exit_code, 130) << run.output;
+  EXPECT_EQ(run.output.find("step 200/200"), std::string::npos) << "it ran to the end: " << run.output;
+  EXPECT_FALSE(std::filesystem::exists(out)) << "a cancelled run must not pose as a finished one";
+  const auto partial = *dir_ / "interrupted-partial.y4m";
+  ASSERT_TRUE(std::filesystem::exists(partial)) << run.output;
+  EXPECT_GT(read_video(partial).frames, 0);
+  EXPECT_NE(run.output.find("wrote partial"), std::string::npos) << run.output;
 }
 
 TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {

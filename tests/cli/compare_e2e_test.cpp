@@ -7,32 +7,16 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 
-#include "cli_paths.h"
+#include "tests/cli/cli_run.h"
 #include "core/media/video_reader.h"
 #include "tests/support/test_paths.h"
 
 namespace svgear {
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CliRun run_cli(const std::string& arguments) {
-  const std::string command = std::string(SVGEAR_CLI_PATH) + " " + arguments + " 2>&1";
-  CliRun run;
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return run;
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+using test::CliRun;
+using test::run_cli;
 
 nlohmann::json read_json(const std::filesystem::path& path) {
   std::ifstream file(path);
@@ -89,6 +73,18 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(run.output.find("reusing the dense run"), std::string::npos) << run.output;
   EXPECT_EQ(read_json(out / "report.json")["dense"]["reused"], false);
+}
+
+TEST_F(CompareTest, CtrlCStopsWithoutAReport) {
+  const auto out = *dir_ / "interrupted";
+  const CliRun run = test::run_cli_interrupted(
+      "compare --model " + (*dir_ / "model").string() +
+          " --prompt \"a red circle moves left\" --steps 200 --device cpu --out " + out.string(),
+      "step 2/200");
+  EXPECT_EQ(run.exit_code, 130) << run.output;
+  EXPECT_NE(run.output.find("cancelled during the dense run: nothing written"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(out / "report.json"));
+  EXPECT_FALSE(std::filesystem::exists(out / "dense.mp4") || std::filesystem::exists(out / "dense.y4m"));
 }
 
 TEST_F(CompareTest, SparseModesGiveAFinitePsnr) {

@@ -1,0 +1,49 @@
+#include "tests/cli/cli_run.h"
+
+#include <csignal>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli_paths.h"
+
+namespace svgear::test {
+
+CliRun run_cli(const std::string& arguments) { return run_cli_interrupted(arguments, ""); }
+
+CliRun run_cli_interrupted(const std::string& arguments, const std::string& interrupt_after) {
+  CliRun run;
+  int fds[2];
+  if (::pipe(fds) != 0) return run;
+  // `exec` makes the shell become svgear, so the pid we signal is svgear's own.
+  std::string command = "exec ";
+  command.append(SVGEAR_CLI_PATH).append(" ").append(arguments);
+  const pid_t pid = ::fork();
+  if (pid < 0) return run;
+  if (pid == 0) {
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::dup2(fds[1], STDERR_FILENO);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  bool interrupted = interrupt_after.empty();
+  char buffer[4096];
+  ssize_t n = 0;
+  while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0) {
+    run.output.append(buffer, size_t(n));
+    if (!interrupted && run.output.find(interrupt_after) != std::string::npos) {
+      ::kill(pid, SIGINT);
+      interrupted = true;
+    }
+  }
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+}  // namespace svgear::test
