@@ -46,11 +46,37 @@ std::vector<std::string> metaspace_words(std::string_view text) {
   return words;
 }
 
+// The base64 charsmap of a "Precompiled" normalizer, alone or inside a "Sequence"; "" for none.
+std::string precompiled_charsmap(const nlohmann::json& tokenizer) {
+  const nlohmann::json normalizer = tokenizer.value("normalizer", nlohmann::json());
+  if (!normalizer.is_object()) return "";
+  std::vector<nlohmann::json> normalizers = {normalizer};
+  if (normalizer.value("type", "") == "Sequence") {
+    normalizers = normalizer.value("normalizers", std::vector<nlohmann::json>{});
+  }
+  for (const nlohmann::json& n : normalizers) {
+    const nlohmann::json charsmap = n.value("precompiled_charsmap", nlohmann::json());
+    if (n.value("type", "") == "Precompiled" && charsmap.is_string())
+      return charsmap.get<std::string>();
+  }
+  return "";
+}
+
+// Hugging Face T5's Replace(" {2,}", " ").
+std::string collapse_spaces(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c != ' ' || out.empty() || out.back() != ' ') out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 UnigramModel::UnigramModel(std::vector<UnigramPiece> pieces, int64_t unk_id, bool byte_fallback,
-                           std::vector<bool> matchable)
+                           std::vector<bool> matchable, std::string_view precompiled_charsmap)
     : pieces_(std::move(pieces)), unk_id_(unk_id), byte_fallback_(byte_fallback) {
+  if (!precompiled_charsmap.empty()) charsmap_.emplace(precompiled_charsmap);
   if (unk_id_ < 0 || unk_id_ >= int64_t(pieces_.size())) {
     throw UserError("the Unigram tokenizer's unk_id " + std::to_string(unk_id_) +
                     " is outside its vocabulary of " + std::to_string(pieces_.size()));
@@ -103,8 +129,9 @@ std::unique_ptr<UnigramModel> UnigramModel::load(const std::filesystem::path& pa
       }
     }
     const int64_t unk_id = model.at("unk_id").is_null() ? -1 : model.at("unk_id").get<int64_t>();
-    return std::make_unique<UnigramModel>(
-        std::move(pieces), unk_id, model.value("byte_fallback", false), std::move(matchable));
+    return std::make_unique<UnigramModel>(std::move(pieces), unk_id,
+                                          model.value("byte_fallback", false), std::move(matchable),
+                                          decode_base64(precompiled_charsmap(json)));
   } catch (const nlohmann::json::exception& e) {
     throw UserError("'" + path.string() + "' is not a Hugging Face tokenizer.json (" + e.what() +
                     "): use the tokenizer.json of google/umt5-xxl");
@@ -113,8 +140,9 @@ std::unique_ptr<UnigramModel> UnigramModel::load(const std::filesystem::path& pa
 
 std::vector<int64_t> UnigramModel::encode(std::string_view text) const {
   std::vector<int64_t> ids;
-  if (text.empty()) return ids;
-  for (const std::string& word : metaspace_words(text)) encode_word(word, ids);
+  const std::string normalized = collapse_spaces(charsmap_ ? charsmap_->normalize(text) : text);
+  if (normalized.empty()) return ids;
+  for (const std::string& word : metaspace_words(normalized)) encode_word(word, ids);
   return ids;
 }
 

@@ -6,16 +6,18 @@
 // Characters no piece covers become <unk> (score min_score - 10, consecutive ones fused), or their
 // UTF-8 bytes (<0xNN>) when the model has byte_fallback. As Hugging Face does.
 //
-// Not done: the "Precompiled" normalizer (SentencePiece's NFKC character map) is skipped, so text
-// that NFKC would change (full-width letters, ligatures) may segment differently from Hugging Face;
-// special tokens written literally in the text ("</s>") are not split out.
+// The "Precompiled" normalizer (SentencePiece's NFKC map) runs first when the file has one, then
+// runs of spaces collapse to one, as T5's tokenizer.json says. Not done: special tokens written
+// literally in the text ("</s>") are not split out.
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "core/text/precompiled_charsmap.h"
 #include "core/text/subword_model.h"
 
 namespace svgear {
@@ -27,9 +29,10 @@ struct UnigramPiece {
 
 class UnigramModel : public SubwordModel {
  public:
-  // `matchable[i]` false for pieces never produced from text (special tokens, <unk>).
+  // `matchable[i]` false for pieces never produced from text (special tokens, <unk>);
+  // `precompiled_charsmap` the raw normalisation blob, empty for none.
   UnigramModel(std::vector<UnigramPiece> pieces, int64_t unk_id, bool byte_fallback,
-               std::vector<bool> matchable);
+               std::vector<bool> matchable, std::string_view precompiled_charsmap = {});
 
   // Throws UserError naming the file when it is missing, not JSON or not a Unigram tokenizer.
   static std::unique_ptr<UnigramModel> load(const std::filesystem::path& tokenizer_json);
@@ -45,6 +48,7 @@ class UnigramModel : public SubwordModel {
   std::vector<UnigramPiece> pieces_;
   std::unordered_map<std::string, int64_t> index_;  // matchable pieces only
   std::vector<int64_t> byte_ids_;  // byte → id of its <0xNN> piece, or -1
+  std::optional<PrecompiledCharsmap> charsmap_;
   int64_t unk_id_ = 0;
   bool byte_fallback_ = false;
   double unk_score_ = 0.0;

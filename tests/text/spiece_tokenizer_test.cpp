@@ -11,6 +11,7 @@
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 
+#include "core/text/precompiled_charsmap.h"
 #include "core/user_error.h"
 #include "tests/support/test_paths.h"
 #include "tests/text/tiny_umt5.h"
@@ -61,8 +62,46 @@ std::filesystem::path trained_spiece_model() {
   return model;
 }
 
+// A length-delimited field of a protobuf message, read by hand: Debian ships no
+// sentencepiece_model.pb.h. "" when absent.
+std::string protobuf_field(std::string_view message, uint64_t field) {
+  size_t i = 0;
+  auto varint = [&] {
+    uint64_t value = 0;
+    for (int shift = 0; i < message.size(); shift += 7) {
+      const auto byte = static_cast<unsigned char>(message[i++]);
+      value |= uint64_t(byte & 0x7F) << shift;
+      if (!(byte & 0x80)) break;
+    }
+    return value;
+  };
+  while (i < message.size()) {
+    const uint64_t key = varint();
+    switch (key & 7) {
+      case 0: varint(); break;
+      case 1: i += 8; break;
+      case 5: i += 4; break;
+      case 2: {
+        const uint64_t length = varint();
+        if ((key >> 3) == field) return std::string(message.substr(i, length));
+        i += length;
+        break;
+      }
+      default: return "";
+    }
+  }
+  return "";
+}
+
+// ModelProto.normalizer_spec (3) .precompiled_charsmap (2) of the trained model.
+std::string trained_charsmap() {
+  sentencepiece::SentencePieceProcessor sp;
+  if (!sp.Load(trained_spiece_model().string()).ok()) throw std::runtime_error("cannot load");
+  return protobuf_field(protobuf_field(sp.serialized_model_proto(), 3), 2);
+}
+
 // The trained model's vocabulary as a Hugging Face tokenizer.json (what the slow→fast conversion
-// writes: every piece with its score, the specials first).
+// writes: every piece with its score, the specials first, the model's charsmap).
 std::filesystem::path tokenizer_json_of(const std::filesystem::path& spiece_model,
                                         const std::filesystem::path& dir) {
   sentencepiece::SentencePieceProcessor sp;
@@ -71,9 +110,10 @@ std::filesystem::path tokenizer_json_of(const std::filesystem::path& spiece_mode
   EXPECT_EQ(sp.IdToPiece(1), "</s>");
   EXPECT_EQ(sp.IdToPiece(2), "<unk>");
   std::vector<std::pair<std::string, double>> pieces;
-  for (int id = 3; id < sp.GetPieceSize(); ++id)
+  for (int id = 3; id < sp.GetPieceSize(); ++id) {
     pieces.emplace_back(sp.IdToPiece(id), sp.GetScore(id));
-  return test::write_tokenizer_json(dir, pieces);
+  }
+  return test::write_tokenizer_json(dir, pieces, /*byte_fallback=*/false, trained_charsmap());
 }
 
 const std::vector<std::string> kPrompts = {
@@ -84,6 +124,9 @@ const std::vector<std::string> kPrompts = {
     "  spaces   and\ttabs\nare cleaned  ",
     "ALL CAPS PROMPT",
     "",
+    "\xEF\xBC\xA1 \xEF\xBD\x92\xEF\xBD\x85\xEF\xBD\x84 cat\xEF\xBC\x8C walks",  // full-width "Ａ
+                                                                                // ｒｅｄ" and "，"
+    "a \xE2\x91\xA0 dog",  // "①", NFKC "1"
     "naïve café zebra",
 };
 
@@ -131,9 +174,30 @@ TEST(SpieceTokenizer, TokenizerJsonGivesTheSameIds) {
   for (const std::string& prompt : kPrompts) {
     EXPECT_EQ(json.tokenize(prompt), spiece.tokenize(prompt)) << "prompt: '" << prompt << "'";
   }
+  // The charsmap matters: without it the full-width prompt segments differently.
+  std::vector<std::pair<std::string, double>> pieces;
+  {
+    sentencepiece::SentencePieceProcessor sp;
+    ASSERT_TRUE(sp.Load(trained_spiece_model().string()).ok());
+    for (int id = 3; id < sp.GetPieceSize(); ++id)
+      pieces.emplace_back(sp.IdToPiece(id), sp.GetScore(id));
+  }
+  const auto raw_dir = test::scratch_dir("spiece_json_raw");
+  const Umt5Tokenizer raw = Umt5Tokenizer::load(test::write_tokenizer_json(raw_dir, pieces));
+  EXPECT_NE(raw.tokenize(kPrompts[7]), spiece.tokenize(kPrompts[7]));
   // The unknown-character path is exercised: ï and é are not in the corpus.
   const Ids unknown = spiece.tokenize(kPrompts.back());
   EXPECT_NE(std::find(unknown.begin(), unknown.end(), 2), unknown.end());
+}
+
+TEST(SpieceTokenizer, CharsmapNormalisesLikeNfkc) {
+  const std::string blob = trained_charsmap();
+  ASSERT_FALSE(blob.empty());
+  const PrecompiledCharsmap charsmap(blob);
+  EXPECT_EQ(charsmap.normalize("\xEF\xBC\xA1\xEF\xBC\xA2\xEF\xBC\x8C"), "AB,");  // "ＡＢ，"
+  EXPECT_EQ(charsmap.normalize("plain text"), "plain text");
+  EXPECT_EQ(decode_base64("aGVsbG8="), "hello");
+  EXPECT_THROW(PrecompiledCharsmap("abc"), UserError);
 }
 
 TEST(SpieceTokenizer, FolderPrefersSpieceModel) {

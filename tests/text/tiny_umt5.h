@@ -36,10 +36,10 @@ std::filesystem::path write_tensors(const std::filesystem::path& dir, const std:
                                     const std::vector<std::pair<std::string, at::Tensor>>& tensors);
 
 // A Unigram tokenizer.json (Hugging Face format) of `pieces` (piece, score) after the T5 specials
-// <pad> 0, </s> 1, <unk> 2.
+// <pad> 0, </s> 1, <unk> 2; with T5's normalizers when a precompiled charsmap blob is given.
 std::filesystem::path write_tokenizer_json(
     const std::filesystem::path& dir, const std::vector<std::pair<std::string, double>>& pieces,
-    bool byte_fallback = false);
+    bool byte_fallback = false, const std::string& precompiled_charsmap = "");
 
 // Succeeds when `text` contains `part`; the failure shows the whole text.
 ::testing::AssertionResult contains(const std::string& text, const std::string& part);
