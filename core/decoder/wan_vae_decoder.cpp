@@ -1,6 +1,7 @@
 #include "core/decoder/wan_vae_decoder.h"
 
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <utility>
 
@@ -38,6 +39,17 @@ at::ScalarType compute_dtype(at::Device device, at::ScalarType requested) {
                   ", not " + c10::toString(requested) + ": choose bf16 or fp32 for the VAE");
 }
 
+// A latent of another model family (Wan2.2-TI2V-5B makes 48 channels) must not reach the convs.
+void check_latent(const at::Tensor& latent, const WanVaeConfig& c) {
+  if (latent.dim() == 4 && latent.size(0) == c.z_dim && latent.size(1) >= 1) return;
+  std::ostringstream os;
+  os << "the Wan VAE decodes latents of " << c.z_dim << " channels [" << c.z_dim
+     << ", frames, height, width], got " << latent.sizes()
+     << ": the diffusion model and the VAE do not belong together (a 48-channel latent comes from "
+        "Wan2.2-TI2V-5B, which needs the Wan 2.2 VAE)";
+  throw UserError(os.str());
+}
+
 }  // namespace
 
 std::unique_ptr<WanVaeDecoder> WanVaeDecoder::open(const std::filesystem::path& path,
@@ -72,6 +84,7 @@ LatentShape WanVaeDecoder::latent_shape(int frames, int height, int width) const
 }
 
 at::Tensor WanVaeDecoder::decode_tensor(const at::Tensor& latent) const {
+  check_latent(latent, vae_.config());
   return decode_in_tiles(latent, tiling_, vae_.config().spatial_factor(),
                          [&](const at::Tensor& tile) { return vae_.decode(tile); });
 }
@@ -91,6 +104,7 @@ const LatentRgbProjection& WanVaeDecoder::preview_projection() const {
 
 Video WanVaeDecoder::preview(const at::Tensor& latent, double fps) const {
   const WanVaeConfig& c = vae_.config();
+  check_latent(latent, c);
   const at::Tensor rgb = preview_projection().apply(latent);           // [3, T, h, w]
   // latent frame 0 → video frame 0; latent frame k ≥ 1 → temporal_factor frames
   const int64_t frames = 1 + c.temporal_factor() * (rgb.size(1) - 1);

@@ -31,6 +31,7 @@ class WanVaeDecoder : public LatentDecoder {
   // (z_dim, (frames - 1)/4 + 1, height/8, width/8); throws UserError naming the nearest valid
   // sizes when frames is not 4n + 1 or a side is not a multiple of 8.
   LatentShape latent_shape(int frames, int height, int width) const override;
+  // latent: [z_dim, T, h, w]; another channel count is a UserError (a DiT of another family).
   Video decode(const at::Tensor& latent, double fps) const override;
   // The fitted projection, each latent cell filling 8×8 pixels and 4 frames (1 for the first).
   Video preview(const at::Tensor& latent, double fps) const override;

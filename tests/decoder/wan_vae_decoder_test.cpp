@@ -46,6 +46,18 @@ TEST(WanVaeDecoder, ImpossibleSizesSayWhatToUse) {
             std::string::npos);
 }
 
+TEST(WanVaeDecoder, LatentOfAnotherModelFamilyIsAUserError) {
+  const WanVaeDecoder decoder(test::tiny_wan_vae());
+  const at::Tensor wan22_latent = at::zeros({48, 2, 4, 6});
+  try {
+    decoder.decode(wan22_latent, 16.0);
+    FAIL() << "a 48-channel latent was decoded";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("do not belong together"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(decoder.preview(wan22_latent, 16.0), UserError);
+}
+
 TEST(WanVaeDecoder, VideoIsTheClampedDecodeIn8Bits) {
   const test::TinyWanVaeIo io = test::tiny_wan_vae_io();
   const WanVaeDecoder decoder(test::tiny_wan_vae());
