@@ -9,17 +9,20 @@
 namespace svgear {
 namespace {
 
+// What a one-frame chunk gets in front of it in the cache when the slot has no past yet.
+enum class NoPast { Unset, Nothing, Zeros };
+
 // The last kWanVaeCacheFrames frames of a chunk, with the previous chunk's last frame in front when
-// the chunk is a single frame (upstream "cache last frame of last two chunk"), or zeros when the
-// slot has no past yet. A copy, so the cache does not keep the whole chunk alive.
-at::Tensor frames_to_cache(const at::Tensor& x, const at::Tensor& past, bool zeros_without_past) {
+// the chunk is a single frame (upstream "cache last frame of last two chunk"). A copy, so the
+// cache does not keep the whole chunk alive.
+at::Tensor frames_to_cache(const at::Tensor& x, const at::Tensor& past, NoPast no_past) {
   const int64_t frames = x.size(2);
   const int64_t kept = std::min<int64_t>(frames, kWanVaeCacheFrames);
   at::Tensor next = x.narrow(2, frames - kept, kept);
   if (kept < kWanVaeCacheFrames) {
     if (past.defined()) {
       next = at::cat({past.narrow(2, past.size(2) - 1, 1), next}, 2);
-    } else if (zeros_without_past) {
+    } else if (no_past == NoPast::Zeros) {
       next = at::cat({at::zeros_like(next), next}, 2);
     }
   }
@@ -46,7 +49,7 @@ at::Tensor wan_vae_causal_conv3d(const at::Tensor& x, const at::Tensor& weight,
 
 at::Tensor wan_vae_cached_conv3d(const at::Tensor& x, const at::Tensor& weight,
                                  const at::Tensor& bias, WanVaeCacheSlot& slot) {
-  at::Tensor next = frames_to_cache(x, slot.frames, /*zeros_without_past=*/false);
+  at::Tensor next = frames_to_cache(x, slot.frames, NoPast::Nothing);
   at::Tensor y = wan_vae_causal_conv3d(x, weight, bias, slot.frames);
   slot.frames = std::move(next);
   return y;
@@ -93,7 +96,7 @@ at::Tensor wan_vae_upsample(const at::Tensor& x, const WanVaeUpsampleWeights& w,
       slot.visited = true;  // the first chunk stays one frame
     } else {
       // Until this slot has a past, the time conv pads with zeros and caches zeros in front.
-      at::Tensor next = frames_to_cache(x, slot.frames, /*zeros_without_past=*/true);
+      at::Tensor next = frames_to_cache(x, slot.frames, NoPast::Zeros);
       at::Tensor doubled = wan_vae_causal_conv3d(x, w.time_conv_weight, w.time_conv_bias,
                                                  slot.frames);          // [B, 2C, T, H, W]
       slot.frames = std::move(next);
