@@ -224,4 +224,35 @@ std::vector<std::shared_ptr<SafetensorsFile>> open_umt5_files(
   return files;
 }
 
+std::vector<std::filesystem::path> find_umt5_files(const std::filesystem::path& folder) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<fs::path> plain, fp8, shards, pickles;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file() || name.find("t5") == std::string::npos) continue;
+    if (entry.path().extension() == ".safetensors") {
+      (name.find("fp8") == std::string::npos ? plain : fp8).push_back(entry.path());
+    } else if (entry.path().extension() == ".pth") {
+      pickles.push_back(entry.path());
+    }
+  }
+  for (const auto& entry : fs::directory_iterator(folder / "text_encoder", ec)) {
+    if (entry.path().extension() == ".safetensors") shards.push_back(entry.path());
+  }
+  std::sort(plain.begin(), plain.end());
+  std::sort(fp8.begin(), fp8.end());
+  std::sort(shards.begin(), shards.end());
+  if (!plain.empty()) return {plain.front()};
+  if (!fp8.empty()) return {fp8.front()};
+  if (!shards.empty()) return shards;
+  if (!pickles.empty()) open_umt5_files(pickles);  // throws the pickle message
+  throw UserError(
+      "no umT5 text encoder in '" + folder.string() + "': looked for " +
+      (folder / "*t5*.safetensors").string() + " (e.g. umt5_xxl_fp16.safetensors) and " +
+      (folder / "text_encoder" / "*.safetensors").string() +
+      ". Download umt5_xxl_fp16.safetensors from Comfy-Org/Wan_2.1_ComfyUI_repackaged " +
+      "(split_files/text_encoders/) into this folder.");
+}
+
 }  // namespace svgear

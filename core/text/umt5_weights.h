@@ -72,6 +72,12 @@ struct Umt5Weights {
                           at::Device device, at::ScalarType dtype);
 };
 
+// The encoder's files in a model folder: *t5*.safetensors in it (ComfyUI's
+// umt5_xxl_fp16.safetensors; an fp8 file only when no other is there), else the Diffusers shards in
+// text_encoder/. Throws UserError listing what was looked for; a pickle of the encoder
+// (models_t5_umt5-xxl-enc-bf16.pth) gets the pickle message of open_umt5_files.
+std::vector<std::filesystem::path> find_umt5_files(const std::filesystem::path& folder);
+
 // Opens the encoder's safetensors files; pickles (.pth, .ckpt, .bin, .pt) are refused with the name
 // of the safetensors file to use instead, since loading them could run code.
 std::vector<std::shared_ptr<SafetensorsFile>> open_umt5_files(

@@ -56,8 +56,9 @@ std::string precompiled_charsmap(const nlohmann::json& tokenizer) {
   }
   for (const nlohmann::json& n : normalizers) {
     const nlohmann::json charsmap = n.value("precompiled_charsmap", nlohmann::json());
-    if (n.value("type", "") == "Precompiled" && charsmap.is_string())
+    if (n.value("type", "") == "Precompiled" && charsmap.is_string()) {
       return charsmap.get<std::string>();
+    }
   }
   return "";
 }

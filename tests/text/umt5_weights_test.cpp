@@ -109,5 +109,45 @@ TEST(Umt5Weights, UnsupportedComputeDtypeIsRefused) {
   EXPECT_THROW(test::tiny_umt5_weights(at::kCPU, at::kFloat8_e4m3fn), UserError);
 }
 
+TEST(Umt5Weights, FindsTheEncoderInModelFolders) {
+  namespace fs = std::filesystem;
+  const auto comfy = test::scratch_dir("umt5_find_comfy");
+  fs::copy_file(test::tiny_umt5_weights_path(), comfy / "umt5_xxl_fp8_e4m3fn_scaled.safetensors");
+  EXPECT_EQ(find_umt5_files(comfy),
+            std::vector<fs::path>{comfy / "umt5_xxl_fp8_e4m3fn_scaled.safetensors"});
+  fs::copy_file(test::tiny_umt5_weights_path(), comfy / "umt5_xxl_fp16.safetensors");
+  std::ofstream(comfy / "wan2.1_t2v_1.3B_fp16.safetensors") << "the DiT";
+  EXPECT_EQ(find_umt5_files(comfy), std::vector<fs::path>{comfy / "umt5_xxl_fp16.safetensors"});
+
+  const auto diffusers = test::scratch_dir("umt5_find_diffusers");
+  fs::create_directories(diffusers / "text_encoder");
+  std::ofstream(diffusers / "text_encoder" / "model-00002-of-00002.safetensors") << "";
+  std::ofstream(diffusers / "text_encoder" / "model-00001-of-00002.safetensors") << "";
+  std::ofstream(diffusers / "text_encoder" / "config.json") << "{}";
+  EXPECT_EQ(
+      find_umt5_files(diffusers),
+      (std::vector<fs::path>{diffusers / "text_encoder" / "model-00001-of-00002.safetensors",
+                             diffusers / "text_encoder" / "model-00002-of-00002.safetensors"}));
+}
+
+TEST(Umt5Weights, FolderWithoutTheEncoderSaysWhatToDownload) {
+  const auto wan = test::scratch_dir("umt5_find_pickle");
+  std::ofstream(wan / "models_t5_umt5-xxl-enc-bf16.pth") << "pickle";
+  try {
+    find_umt5_files(wan);
+    ADD_FAILURE();
+  } catch (const WeightsError& e) {
+    EXPECT_TRUE(test::contains(e.what(), "models_t5_umt5-xxl-enc-bf16.pth' is a PyTorch pickle"));
+  }
+  const auto empty = test::scratch_dir("umt5_find_empty");
+  try {
+    find_umt5_files(empty);
+    ADD_FAILURE();
+  } catch (const UserError& e) {
+    EXPECT_TRUE(test::contains(e.what(), (empty / "text_encoder" / "*.safetensors").string()));
+    EXPECT_TRUE(test::contains(e.what(), "umt5_xxl_fp16.safetensors"));
+  }
+}
+
 }  // namespace
 }  // namespace svgear
