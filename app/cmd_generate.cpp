@@ -21,6 +21,9 @@ constexpr const char* kUsage = "usage: svgear generate --prompt TEXT [options]\n
 constexpr const char* kOwnHelp = R"(  --attention MODE   dense | svg2 | svgear (default dense, or the preset's mode)
   --output PATH      .mp4, .y4m, or a folder for PNG frames (default out/svgear-<seed>.mp4)
   --preview-every N  preview every N steps (0 = off)        --quiet
+  --dump-attention F.safetensors   save the q, k, v of one self-attention call (conditional branch)
+                     for `svgear bench attention --inputs F.safetensors`
+  --dump-layer N     --dump-step N   which call (default: the middle layer at the middle step)
 Ctrl-C cancels after the current step and keeps the last preview as <output>-partial.
 )";
 
@@ -42,6 +45,11 @@ int cmd_generate(int argc, char** argv) {
   RequestOptions options = read_request_options(args, AttentionMode::Dense, help);
   GenerationRequest& request = options.request;
   request.preview_every = args.integer("preview-every").value_or(1);
+  if (const auto dump = args.text("dump-attention")) {
+    request.dump_attention = GenerationRequest::AttentionDump{*dump, args.integer("dump-layer"), args.integer("dump-step")};
+  } else if (args.integer("dump-layer") || args.integer("dump-step")) {
+    throw UserError("--dump-layer and --dump-step need --dump-attention FILE.safetensors");
+  }
   const bool quiet = args.flag("quiet");
   const auto output_arg = args.text("output");
   args.finish();
@@ -63,6 +71,9 @@ int cmd_generate(int argc, char** argv) {
   }
 
   if (result.status == GenerationStatus::Failed) return 1;
+  if (const auto& dump = result.request.dump_attention; dump && result.attention_dumped) {
+    std::printf("wrote the q, k, v of layer %d at step %d to %s\n", *dump->layer, *dump->step, dump->path.c_str());
+  }
   const bool cancelled = result.status == GenerationStatus::Cancelled;
   if (cancelled && result.video.empty()) {
     progress.on_log("cancelled before the first preview: nothing to save");

@@ -40,6 +40,16 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
     require(value % p == 0, std::string(name) + " " + std::to_string(value) + " is not a multiple of the patch size " +
                                 std::to_string(p) + ": try " + std::to_string((value + p / 2) / p * p));
   }
+  if (r.dump_attention) {
+    const int layers = model.dit.num_layers;
+    r.dump_attention->layer = r.dump_attention->layer.value_or(layers / 2);
+    r.dump_attention->step = r.dump_attention->step.value_or(*r.steps / 2);
+    require(*r.dump_attention->layer >= 0 && *r.dump_attention->layer < layers,
+            "the attention dump's layer must be between 0 and " + std::to_string(layers - 1) + " for this model");
+    require(*r.dump_attention->step >= 0 && *r.dump_attention->step < *r.steps,
+            "the attention dump's step must be between 0 and " + std::to_string(*r.steps - 1) + " (steps - 1)");
+    require(r.dump_attention->path.extension() == ".safetensors", "the attention dump must be a .safetensors file");
+  }
   return r;
 }
 

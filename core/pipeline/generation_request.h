@@ -4,6 +4,7 @@
 // same device.
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -29,6 +30,14 @@ struct GenerationRequest {
   std::optional<SamplerKind> sampler;
   AttentionConfig attention;
   int preview_every = 1;  // emit a preview every N steps; 0 = none
+  // Save the q, k, v of one self-attention call (conditional branch) for `svgear bench attention
+  // --inputs`. A side output, not a setting: it does not change the video and is not in to_json.
+  struct AttentionDump {
+    std::filesystem::path path;
+    std::optional<int> layer;  // default: the middle layer
+    std::optional<int> step;   // default: the middle step
+  };
+  std::optional<AttentionDump> dump_attention;
 
   // Fills every unset field from the model's defaults and checks the values against the model
   // (sizes divisible by the patch, positive counts); throws UserError saying what to change.

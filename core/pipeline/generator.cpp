@@ -7,6 +7,7 @@
 #include <ATen/DeviceAccelerator.h>
 
 #include "core/attention/attention_backends.h"
+#include "core/attention/attention_recorder.h"
 #include "core/sampling/classifier_free_guidance.h"
 #include "core/sampling/seeded_noise.h"
 #include "core/user_error.h"
@@ -74,6 +75,13 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   const WanDiT& dit = *model_.dit;
   const int num_steps = *r.steps;
   std::unique_ptr<AttentionBackend> attention = make_attention_backend(r.attention, device);
+  AttentionRecorder* recorder = nullptr;
+  if (r.dump_attention) {
+    auto wrapped = std::make_unique<AttentionRecorder>(std::move(attention), r.dump_attention->path,
+                                                       *r.dump_attention->layer, *r.dump_attention->step);
+    recorder = wrapped.get();
+    attention = std::move(wrapped);
+  }
   cancel.throw_if_cancelled();
 
   // text conditioning
@@ -116,6 +124,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     synchronize(device);
 
     result.steps_done = i + 1;
+    result.attention_dumped = recorder && recorder->written();
     const double step_ms = ms_since(step_start);
     result.timings.step_ms.push_back(step_ms);
     const double elapsed = ms_since(loop_start);

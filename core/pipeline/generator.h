@@ -45,6 +45,7 @@ struct GenerationResult {
   int steps_done = 0;
   std::string error;
   GenerationTimings timings;
+  bool attention_dumped = false;  // request.dump_attention's file was written
 };
 
 class Generator {

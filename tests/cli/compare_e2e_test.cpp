@@ -174,5 +174,32 @@ TEST_F(CompareTest, BenchAttentionMeasuresTheDenseReference) {
   EXPECT_NE(bad.output.find("choose wan1.3b-480p"), std::string::npos) << bad.output;
 }
 
+TEST_F(CompareTest, DumpedActivationsFeedTheBench) {
+  const auto dump = *dir_ / "qkv.safetensors";
+  const CliRun generated = run_cli("generate " + request("--quiet --dump-attention " + dump.string() +
+                                                        " --dump-layer 1 --dump-step 1 --output " +
+                                                        (*dir_ / "dumped.y4m").string()));
+  ASSERT_EQ(generated.exit_code, 0) << generated.output;
+  EXPECT_NE(generated.output.find("wrote the q, k, v of layer 1 at step 1"), std::string::npos) << generated.output;
+  ASSERT_TRUE(std::filesystem::exists(dump));
+
+  const auto json = *dir_ / "bench-real.json";
+  const CliRun bench = run_cli("bench attention --inputs " + dump.string() +
+                               " --device cpu --repeat 1 --budgets 0.9 --q-clusters 8 --k-clusters 16 --json " +
+                               json.string());
+  ASSERT_EQ(bench.exit_code, 0) << bench.output;
+  EXPECT_NE(bench.output.find("real activations from"), std::string::npos) << bench.output;
+  const nlohmann::json result = read_json(json);
+  EXPECT_EQ(result["shape"]["name"], "file");
+  EXPECT_GT(result["shape"]["tokens"].get<int>(), 16);  // the tiny model's video tokens
+  ASSERT_GE(result["rows"].size(), 3u);
+
+  const CliRun bad = run_cli("generate " + request("--dump-attention " + dump.string() + " --dump-layer 99"));
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("the attention dump's layer must be between 0 and"), std::string::npos) << bad.output;
+  const CliRun orphan = run_cli("generate " + request("--dump-step 1"));
+  EXPECT_NE(orphan.output.find("need --dump-attention"), std::string::npos) << orphan.output;
+}
+
 }  // namespace
 }  // namespace svgear
