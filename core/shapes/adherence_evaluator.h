@@ -1,0 +1,65 @@
+#pragma once
+// Prompt adherence of a shapes-world video: from pixels only, does each prompted object show the
+// prompted colour, shape and motion? Used to score the built-in model (dense vs sparse attention)
+// on held-out prompts; on clean renders it is right on nearly every attribute (docs/shapes-world.md
+// has the measured accuracy).
+//
+// Method, per video:
+//   1. Background: the spec's background rendered without texture (noise → its base colour).
+//      A pixel is foreground where some channel differs from it by more than foreground_threshold.
+//   2. Every foreground pixel within palette_match_distance of a palette colour gets that colour's
+//      label; each label's per-frame mask is opened (3×3), dropping the 1-px blends at edges.
+//   3. Matching, colour first: a prompted object takes the pixels of its own colour when there are
+//      enough of them (colour right); otherwise the largest unclaimed colour (colour wrong);
+//      otherwise it is not found (all its attributes wrong). Two prompted objects of one colour share
+//      those pixels.
+//   4. Per frame, the object's mask (its connected components of at least a quarter of the largest)
+//      widened by 2 px gets a soft coverage α from the pixel's position between background and
+//      object colour: area, centroid and a soft mask per frame.
+//   5. Shape: in the 3 frames where the object is largest, the soft mask is compared (soft IoU)
+//      with every shape rendered at the same centroid and area, over rotations; best total wins.
+//   6. Motion: grows/shrinks when the median area of the last third of the frames differs from the
+//      first third's by more than 1.8×; otherwise from the centroid track: barely moving → still,
+//      or spins when consecutive masks differ (circles and rings: still and spins both count as
+//      right); a straight track (end-to-end distance ≥ 0.7 × path length) → one of 8 directions
+//      by angle; a winding one → bounces if it spans under 0.35× as much across as up-down,
+//      else orbits.
+
+#include <vector>
+
+#include "core/media/video.h"
+#include "core/shapes/scene.h"
+
+namespace svgear {
+
+struct AdherenceOptions {
+  // Channel difference from the background above which a pixel belongs to an object. Above the
+  // noise texture's ±20 and under the 52 that the sampler's colour contrast guarantees.
+  int foreground_threshold = 40;
+  // RGB distance within which a pixel counts as a palette colour (half the closest pair's ~100).
+  double palette_match_distance = 60.0;
+};
+
+struct ObjectAdherence {
+  SceneObject expected;
+  bool found = false;  // false: nothing in the video could be this object; every attribute is wrong
+  Colour measured_colour = Colour::White;
+  Shape measured_shape = Shape::Circle;
+  Motion measured_motion = Motion::Still;
+  bool colour_right = false;
+  bool shape_right = false;
+  bool motion_right = false;
+};
+
+struct AdherenceReport {
+  std::vector<ObjectAdherence> objects;  // one per prompted object, in prompt order
+  int attributes_right = 0;              // of colour, shape, motion over all objects
+  int attributes_total = 0;
+  double score() const { return attributes_total > 0 ? double(attributes_right) / attributes_total : 0.0; }
+};
+
+// Throws UserError for an empty video or a spec without objects.
+AdherenceReport evaluate_adherence(const Video& video, const SceneSpec& spec,
+                                   const AdherenceOptions& options = {});
+
+}  // namespace svgear

@@ -1,0 +1,135 @@
+#include "core/shapes/adherence_evaluator.h"
+
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "core/shapes/prompt_grammar.h"
+#include "core/shapes/scene_renderer.h"
+#include "core/shapes/scene_sampler.h"
+#include "core/user_error.h"
+
+namespace svgear {
+namespace {
+
+constexpr ClipSize kClip{16, 64, 64};
+
+struct AttributeTally {
+  int colour = 0;
+  int shape = 0;
+  int motion = 0;
+  int objects = 0;
+};
+
+TEST(AdherenceEvaluator, CleanRendersOfRandomScenesScoreAtLeast95Percent) {
+  constexpr int kScenes = 300;
+  AttributeTally right;
+  std::map<std::string, int> mistakes;  // "expected → measured", to see what the evaluator confuses
+  for (int seed = 0; seed < kScenes; ++seed) {
+    const SampledScene scene = sample_scene(uint64_t(seed));
+    const Video video = render_scene(scene.spec, kClip, uint64_t(seed));
+    const AdherenceReport report = evaluate_adherence(video, scene.spec);
+    ASSERT_EQ(report.objects.size(), scene.spec.objects.size());
+    for (const ObjectAdherence& o : report.objects) {
+      ++right.objects;
+      right.colour += o.colour_right;
+      right.shape += o.shape_right;
+      right.motion += o.motion_right;
+      if (!o.found) ++mistakes["not found: " + std::string(colour_name(o.expected.colour))];
+      if (o.found && !o.colour_right) {
+        ++mistakes["colour " + std::string(colour_name(o.expected.colour)) + " → " +
+                   std::string(colour_name(o.measured_colour))];
+      }
+      if (o.found && !o.shape_right) {
+        ++mistakes["shape " + std::string(shape_name(o.expected.shape)) + " → " +
+                   std::string(shape_name(o.measured_shape))];
+      }
+      if (o.found && !o.motion_right) {
+        ++mistakes["motion " + std::string(motion_name(o.expected.motion)) + " → " +
+                   std::string(motion_name(o.measured_motion))];
+      }
+    }
+  }
+  const double colour = double(right.colour) / right.objects;
+  const double shape = double(right.shape) / right.objects;
+  const double motion = double(right.motion) / right.objects;
+  const double overall = double(right.colour + right.shape + right.motion) / (3.0 * right.objects);
+  std::printf("clean renders, %d scenes, %d objects at %dx%dx%d: colour %.1f%%, shape %.1f%%, motion %.1f%%, "
+              "all attributes %.1f%%\n",
+              kScenes, right.objects, kClip.width, kClip.height, kClip.frames, 100 * colour, 100 * shape,
+              100 * motion, 100 * overall);
+  for (const auto& [mistake, count] : mistakes) std::printf("  %3d × %s\n", count, mistake.c_str());
+  EXPECT_GE(overall, 0.95);
+  EXPECT_GE(colour, 0.95);
+  EXPECT_GE(shape, 0.9);
+  EXPECT_GE(motion, 0.9);
+}
+
+TEST(AdherenceEvaluator, MismatchedPromptsScoreFarLower) {
+  constexpr int kScenes = 100;
+  double matched = 0.0, mismatched = 0.0;
+  for (int seed = 0; seed < kScenes; ++seed) {
+    const SampledScene scene = sample_scene(uint64_t(seed));
+    const SampledScene other = sample_scene(uint64_t(seed + 1000));
+    const Video video = render_scene(scene.spec, kClip, uint64_t(seed));
+    matched += evaluate_adherence(video, scene.spec).score();
+    // The other scene's objects over this video's background: only the objects are judged.
+    SceneSpec wrong = other.spec;
+    wrong.background = scene.spec.background;
+    mismatched += evaluate_adherence(video, wrong).score();
+  }
+  std::printf("mean score over %d scenes: own prompt %.3f, another scene's prompt %.3f\n", kScenes,
+              matched / kScenes, mismatched / kScenes);
+  EXPECT_LT(mismatched / kScenes, 0.5);
+  EXPECT_GT(matched / kScenes - mismatched / kScenes, 0.5);
+}
+
+TEST(AdherenceEvaluator, OneWrongAttributeIsNamed) {
+  const SceneSpec spec = parse_prompt("a large red square moves right over a black background");
+  const Video video = render_scene(spec, kClip, 7);
+
+  const AdherenceReport right = evaluate_adherence(video, spec);
+  EXPECT_EQ(right.attributes_right, 3);
+
+  SceneSpec wrong_motion = spec;
+  wrong_motion.objects[0].motion = Motion::Left;
+  const AdherenceReport motion = evaluate_adherence(video, wrong_motion);
+  EXPECT_TRUE(motion.objects[0].colour_right);
+  EXPECT_TRUE(motion.objects[0].shape_right);
+  EXPECT_FALSE(motion.objects[0].motion_right);
+  EXPECT_EQ(motion.objects[0].measured_motion, Motion::Right);
+
+  SceneSpec wrong_colour = spec;
+  wrong_colour.objects[0].colour = Colour::Blue;
+  const AdherenceReport colour = evaluate_adherence(video, wrong_colour);
+  EXPECT_TRUE(colour.objects[0].found);
+  EXPECT_FALSE(colour.objects[0].colour_right);
+  EXPECT_EQ(colour.objects[0].measured_colour, Colour::Red);
+  EXPECT_TRUE(colour.objects[0].shape_right);
+
+  SceneSpec wrong_shape = spec;
+  wrong_shape.objects[0].shape = Shape::Star;
+  const AdherenceReport shape = evaluate_adherence(video, wrong_shape);
+  EXPECT_FALSE(shape.objects[0].shape_right);
+  EXPECT_EQ(shape.objects[0].measured_shape, Shape::Square);
+}
+
+TEST(AdherenceEvaluator, AnEmptyBackgroundFindsNothing) {
+  const SceneSpec spec = parse_prompt("a red circle moves left over a blue sky");
+  Video video = render_scene(spec, kClip, 3);
+  const std::vector<uint8_t> sky = render_background(spec.background, kClip.height, kClip.width, 3);
+  for (int f = 0; f < video.frames; ++f) std::copy(sky.begin(), sky.end(), video.frame(f));
+  const AdherenceReport report = evaluate_adherence(video, spec);
+  EXPECT_FALSE(report.objects[0].found);
+  EXPECT_EQ(report.attributes_right, 0);
+  EXPECT_EQ(report.attributes_total, 3);
+}
+
+TEST(AdherenceEvaluator, RejectsAnEmptyVideo) {
+  EXPECT_THROW(evaluate_adherence(Video{}, parse_prompt("a circle")), UserError);
+}
+
+}  // namespace
+}  // namespace svgear
