@@ -14,6 +14,9 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr int kUnlabelled = -1;
+// Half the sampler's object/background colour contrast: a pixel's clip median this close to the
+// rendered background is background, not an object that stays in place.
+constexpr double kMedianBackgroundDistance = 45.0;
 
 // A boolean or soft image, [height, width].
 using Mask = std::vector<uint8_t>;
@@ -271,6 +274,32 @@ Shape classify_shape(const ObjectFrames& object, int height, int width) {
   return Shape(std::max_element(total.begin(), total.end()) - total.begin());
 }
 
+// Where the objects are not: each pixel's median over the clip where it stays close to the spec's
+// background rendered without texture (so noise textures and a generator's slightly-off
+// background are followed exactly), else that rendering (under an object that does not move).
+std::vector<uint8_t> estimate_background(const Video& video, const Background& spec_background) {
+  Background plain = spec_background;
+  if (plain.kind == BackgroundKind::Noise) plain.kind = BackgroundKind::Solid;
+  std::vector<uint8_t> background = render_background(plain, video.height, video.width, 0);
+  const size_t pixels = size_t(video.height) * video.width;
+  std::vector<uint8_t> values(video.frames);
+  for (size_t i = 0; i < pixels; ++i) {
+    Rgb median{};
+    for (int k = 0; k < 3; ++k) {
+      for (int f = 0; f < video.frames; ++f) values[f] = video.frame(f)[i * 3 + k];
+      std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+      (k == 0 ? median.r : k == 1 ? median.g : median.b) = values[values.size() / 2];
+    }
+    uint8_t* b = background.data() + i * 3;
+    if (squared_distance(b, median) < kMedianBackgroundDistance * kMedianBackgroundDistance) {
+      b[0] = median.r;
+      b[1] = median.g;
+      b[2] = median.b;
+    }
+  }
+  return background;
+}
+
 }  // namespace
 
 AdherenceReport evaluate_adherence(const Video& video, const SceneSpec& spec, const AdherenceOptions& options) {
@@ -279,9 +308,7 @@ AdherenceReport evaluate_adherence(const Video& video, const SceneSpec& spec, co
   const int frames = video.frames, height = video.height, width = video.width;
   const size_t pixels = size_t(height) * width;
 
-  Background plain = spec.background;
-  if (plain.kind == BackgroundKind::Noise) plain.kind = BackgroundKind::Solid;
-  const std::vector<uint8_t> background = render_background(plain, height, width, 0);
+  const std::vector<uint8_t> background = estimate_background(video, spec.background);
 
   // Palette labels of foreground pixels: [frames][pixels].
   std::array<Rgb, kColourCount> palette;

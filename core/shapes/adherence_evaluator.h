@@ -5,25 +5,30 @@
 // has the measured accuracy).
 //
 // Method, per video:
-//   1. Background: the spec's background rendered without texture (noise → its base colour).
-//      A pixel is foreground where some channel differs from it by more than foreground_threshold.
+//   1. Background: each pixel's median over the clip where it is within 45 (RGB distance) of the
+//      spec's background rendered without texture, else that rendering (under objects that stay
+//      in place). A pixel is foreground where a channel differs from it by more than
+//      foreground_threshold.
 //   2. Every foreground pixel within palette_match_distance of a palette colour gets that colour's
 //      label; each label's per-frame mask is opened (3×3), dropping the 1-px blends at edges.
-//   3. Matching, colour first: a prompted object takes the pixels of its own colour when there are
-//      enough of them (colour right); otherwise the largest unclaimed colour (colour wrong);
-//      otherwise it is not found (all its attributes wrong). Two prompted objects of one colour share
-//      those pixels.
+//   3. Matching, colour first: a prompted object takes the pixels of its own colour when they add
+//      up to 5% of its expected area over the clip (colour right); otherwise the largest unclaimed
+//      colour (colour wrong); otherwise it is not found (all its attributes wrong). Two prompted
+//      objects of one colour share those pixels.
 //   4. Per frame, the object's mask (its connected components of at least a quarter of the largest)
 //      widened by 2 px gets a soft coverage α from the pixel's position between background and
-//      object colour: area, centroid and a soft mask per frame.
+//      object colour: area, centroid and a soft mask per frame. Frames where another object touches
+//      it are left out of steps 5–6 when at least half the frames, spanning 2/3 of the clip, remain.
 //   5. Shape: in the 3 frames where the object is largest, the soft mask is compared (soft IoU)
-//      with every shape rendered at the same centroid and area, over rotations; best total wins.
+//      with every shape rendered at the same centroid and area, over rotations 15° apart; the best
+//      total wins.
 //   6. Motion: grows/shrinks when the median area of the last third of the frames differs from the
-//      first third's by more than 1.8×; otherwise from the centroid track: barely moving → still,
-//      or spins when consecutive masks differ (circles and rings: still and spins both count as
-//      right); a straight track (end-to-end distance ≥ 0.7 × path length) → one of 8 directions
-//      by angle; a winding one → bounces if it spans under 0.35× as much across as up-down,
-//      else orbits.
+//      first third's by more than 1.8×; otherwise from the centroid track: moving less than 4% of
+//      the frame → still, or spins when consecutive soft masks differ by more than 8% (circles and
+//      rings: still and spins both count as right); a straight track (end-to-end distance ≥ 0.7 ×
+//      path length) → one of 8 directions by 45° sectors; a winding one → bounces if it spans less
+//      than 0.35× as much across as up-down, else orbits.
+// Size is not judged (grows/shrinks change it by design).
 
 #include <vector>
 
@@ -33,8 +38,8 @@
 namespace svgear {
 
 struct AdherenceOptions {
-  // Channel difference from the background above which a pixel belongs to an object. Above the
-  // noise texture's ±20 and under the 52 that the sampler's colour contrast guarantees.
+  // Channel difference from the background above which a pixel belongs to an object: under the 52
+  // that the sampler's colour contrast guarantees, above 8-bit noise of a generated video.
   int foreground_threshold = 40;
   // RGB distance within which a pixel counts as a palette colour (half the closest pair's ~100).
   double palette_match_distance = 60.0;

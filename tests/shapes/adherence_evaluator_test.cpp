@@ -1,5 +1,6 @@
 #include "core/shapes/adherence_evaluator.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -9,6 +10,7 @@
 #include "core/shapes/prompt_grammar.h"
 #include "core/shapes/scene_renderer.h"
 #include "core/shapes/scene_sampler.h"
+#include "core/shapes/seeded_random.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -65,6 +67,31 @@ TEST(AdherenceEvaluator, CleanRendersOfRandomScenesScoreAtLeast95Percent) {
   EXPECT_GE(colour, 0.95);
   EXPECT_GE(shape, 0.9);
   EXPECT_GE(motion, 0.9);
+}
+
+// A generated video is never clean: uniform noise of ±16 per channel on every pixel, and a larger
+// clip, still score nearly as well.
+TEST(AdherenceEvaluator, NoisyAndLargerRendersStillScoreHigh) {
+  struct Case {
+    ClipSize clip;
+    int noise;
+    int scenes;
+  };
+  for (const Case& c : {Case{kClip, 16, 100}, Case{{17, 128, 128}, 0, 25}}) {
+    int right = 0, total = 0;
+    for (int seed = 0; seed < c.scenes; ++seed) {
+      const SampledScene scene = sample_scene(uint64_t(seed + 5000));
+      Video video = render_scene(scene.spec, c.clip, uint64_t(seed));
+      SeededRandom random(uint64_t(seed), 1);
+      for (uint8_t& b : video.rgb) b = uint8_t(std::clamp(int(b) + int(random.uniform(-c.noise, c.noise + 1)), 0, 255));
+      const AdherenceReport report = evaluate_adherence(video, scene.spec);
+      right += report.attributes_right;
+      total += report.attributes_total;
+    }
+    std::printf("%dx%dx%d, noise ±%d, %d scenes: %.1f%% of attributes right\n", c.clip.width, c.clip.height,
+                c.clip.frames, c.noise, c.scenes, 100.0 * right / total);
+    EXPECT_GE(double(right) / total, 0.93);
+  }
 }
 
 TEST(AdherenceEvaluator, MismatchedPromptsScoreFarLower) {

@@ -1,6 +1,8 @@
 #include "core/shapes/scene_renderer.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -186,8 +188,9 @@ TEST(SceneRenderer, RejectsSizesAndScenesItCannotDraw) {
   EXPECT_NO_THROW(render_scene(spec, {1, 8, 8}, 0));
 }
 
-// Sample frames of a few random scenes, every other frame, 3× enlarged: written to the build
-// folder as shapes-world.png (docs/shapes-world.png is a copy, looked at by eye).
+// Sample frames of random scenes, one per background kind (the first seeds that show each), every
+// other frame, 3× enlarged: written to the build folder as shapes-world.png (docs/shapes-world.png
+// is a copy, looked at by eye).
 TEST(SceneRenderer, WritesASampleGrid) {
   constexpr int kScenes = 6, kStep = 2, kScale = 3, kGap = 3;
   const int tile = 64 * kScale;
@@ -195,10 +198,18 @@ TEST(SceneRenderer, WritesASampleGrid) {
   const int width = columns * (tile + kGap) + kGap;
   const int height = kScenes * (tile + kGap) + kGap;
   std::vector<uint8_t> grid(size_t(width) * height * 3, 32);
+  std::vector<uint64_t> seeds;
+  for (uint64_t seed = 1; int(seeds.size()) < kScenes; ++seed) {
+    const BackgroundKind kind = sample_scene(seed).spec.background.kind;
+    if (std::none_of(seeds.begin(), seeds.end(), [&](uint64_t s) { return sample_scene(s).spec.background.kind == kind; })) {
+      seeds.push_back(seed);
+    }
+  }
+  static_assert(kScenes == kBackgroundKindCount);
   for (int row = 0; row < kScenes; ++row) {
-    const SampledScene scene = sample_scene(uint64_t(row + 1));
-    std::printf("row %d: %s\n", row + 1, scene.prompt.c_str());
-    const Video video = render_scene(scene.spec, kClip, uint64_t(row + 1));
+    const SampledScene scene = sample_scene(seeds[row]);
+    std::printf("row %d (seed %d): %s\n", row + 1, int(seeds[row]), scene.prompt.c_str());
+    const Video video = render_scene(scene.spec, kClip, seeds[row]);
     for (int column = 0; column < columns; ++column) {
       const uint8_t* frame = video.frame(column * kStep);
       for (int y = 0; y < tile; ++y) {
