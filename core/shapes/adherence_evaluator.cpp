@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <string>
 
 #include "core/shapes/scene_renderer.h"
 #include "core/shapes/shape_renderer.h"
@@ -144,12 +143,13 @@ double best_template_iou(const SoftMask& alpha, double area, double centre_x, do
                          int height, int width) {
   const ShapeTemplateInfo& info = shape_template_infos()[int(shape)];
   const double radius = std::sqrt(area / info.unit_area);
-  const int steps = info.symmetry_rad > 0 ? std::max(1, int(std::lround(info.symmetry_rad / kTemplateAngleStepRad))) : 1;
+  const int steps =
+      info.symmetry_rad > 0 ? std::max(1, int(std::lround(info.symmetry_rad / kTemplateAngleStepRad))) : 1;
   double best = 0.0;
   for (int k = 0; k < steps; ++k) {
     const double angle = info.symmetry_rad * k / steps;
-    const CoverageMask t = rasterize_shape({shape, centre_x, centre_y, radius, angle}, height, width,
-                                           kTemplateSamplesPerAxis);
+    const CoverageMask t =
+        rasterize_shape({shape, centre_x, centre_y, radius, angle}, height, width, kTemplateSamplesPerAxis);
     double overlap = 0.0, template_area = 0.0;
     for (int y = t.y0; y < t.y0 + t.height; ++y) {
       for (int x = t.x0; x < t.x0 + t.width; ++x) {
@@ -167,7 +167,7 @@ Motion direction_of(double dx, double dy) {
   // Eight 45° sectors; y grows downwards, so dy < 0 is up.
   const double angle = std::atan2(-dy, dx);  // counter-clockwise from +x
   const int sector = int(std::lround(angle / (kPi / 4))) & 7;
-  constexpr Motion kSectors[8] = {Motion::Right, Motion::UpRight, Motion::Up,   Motion::UpLeft,
+  constexpr Motion kSectors[8] = {Motion::Right, Motion::UpRight,  Motion::Up,   Motion::UpLeft,
                                   Motion::Left,  Motion::DownLeft, Motion::Down, Motion::DownRight};
   return kSectors[sector];
 }
@@ -184,7 +184,7 @@ struct ObjectFrames {
   std::vector<double> area;     // Σ α per frame
   std::vector<double> centre_x;
   std::vector<double> centre_y;
-  std::vector<bool> touched;    // another object touches or covers it in this frame
+  std::vector<bool> touched;  // another object touches or covers it in this frame
 };
 
 // Frames to measure on: the untouched ones when they are at least half the clip and span most of
@@ -302,7 +302,8 @@ std::vector<uint8_t> estimate_background(const Video& video, const Background& s
 
 }  // namespace
 
-AdherenceReport evaluate_adherence(const Video& video, const SceneSpec& spec, const AdherenceOptions& options) {
+AdherenceReport evaluate_adherence(const Video& video, const SceneSpec& spec,
+                                   const AdherenceOptions& options) {
   if (video.empty() || video.height < 1 || video.width < 1) throw UserError("adherence: the video is empty");
   if (spec.objects.empty()) throw UserError("adherence: the prompt names no object to look for");
   const int frames = video.frames, height = video.height, width = video.width;
@@ -372,7 +373,8 @@ AdherenceReport evaluate_adherence(const Video& video, const SceneSpec& spec, co
       colour = int(object.colour);
     } else {
       for (int c = 0; c < kColourCount; ++c) {
-        if (!claimed[c] && present(c, object) && (colour < 0 || colour_pixels[c] > colour_pixels[colour])) colour = c;
+        if (!claimed[c] && present(c, object) && (colour < 0 || colour_pixels[c] > colour_pixels[colour]))
+          colour = c;
       }
       if (colour >= 0) claimed[colour] = true;
     }
@@ -450,7 +452,8 @@ AdherenceReport evaluate_adherence(const Video& video, const SceneSpec& spec, co
     result.colour_right = result.measured_colour == object.colour;
     result.shape_right = result.measured_shape == object.shape;
     const bool in_place = object.motion == Motion::Still || object.motion == Motion::Spin;
-    const bool measured_in_place = result.measured_motion == Motion::Still || result.measured_motion == Motion::Spin;
+    const bool measured_in_place =
+        result.measured_motion == Motion::Still || result.measured_motion == Motion::Spin;
     result.motion_right = result.measured_motion == object.motion ||
                           (shape_is_rotation_invariant(object.shape) && in_place && measured_in_place);
     report.attributes_right += result.colour_right + result.shape_right + result.motion_right;

@@ -37,9 +37,7 @@ const std::map<std::string, WordMeaning, std::less<>>& word_meanings() {
   return *meanings;
 }
 
-bool is_word_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '\'';
-}
+bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '\''; }
 
 std::string quoted(std::string_view word) { return "'" + std::string(word) + "'"; }
 
@@ -53,7 +51,8 @@ std::string vocabulary_listing() {
 }
 
 [[noreturn]] void fail(const std::string& message) {
-  throw PromptError(message + ". Example: \"a small red circle moves left, a yellow star spins over a blue sky\"", {});
+  throw PromptError(
+      message + ". Example: \"a small red circle moves left, a yellow star spins over a blue sky\"", {});
 }
 
 std::string object_name(const SceneObject& object) {
@@ -76,7 +75,7 @@ std::string_view article_for(std::string_view next_word) {
 }  // namespace
 
 std::vector<VocabularyGroup> prompt_vocabulary_groups() {
-  std::vector<VocabularyGroup> groups = {{"shapes", {}}, {"colours", {}}, {"sizes", {}},
+  std::vector<VocabularyGroup> groups = {{"shapes", {}},  {"colours", {}},     {"sizes", {}},
                                          {"motions", {}}, {"backgrounds", {}}, {"other words", {}}};
   for (int i = 0; i < kShapeCount; ++i) groups[0].words.emplace_back(shape_name(Shape(i)));
   for (int i = 0; i < kColourCount; ++i) groups[1].words.emplace_back(colour_name(Colour(i)));
@@ -147,12 +146,14 @@ SceneSpec parse_prompt(std::string_view prompt) {
     switch (meaning.kind) {
       case WordKind::Filler: break;
       case WordKind::Size:
-        if (!pending_size_word.empty()) fail("two sizes, " + quoted(pending_size_word) + " and " + quoted(word) + ", for one shape");
+        if (!pending_size_word.empty())
+          fail("two sizes, " + quoted(pending_size_word) + " and " + quoted(word) + ", for one shape");
         pending_size = Size(meaning.value);
         pending_size_word = word;
         break;
       case WordKind::Colour:
-        if (!pending_colour_word.empty()) fail("two colours, " + quoted(pending_colour_word) + " and " + quoted(word) + ", for one shape");
+        if (!pending_colour_word.empty())
+          fail("two colours, " + quoted(pending_colour_word) + " and " + quoted(word) + ", for one shape");
         pending_colour = Colour(meaning.value);
         pending_colour_word = word;
         break;
@@ -174,7 +175,8 @@ SceneSpec parse_prompt(std::string_view prompt) {
       case WordKind::Background: {
         const auto kind = BackgroundKind(meaning.value);
         if (background_given) fail("two backgrounds; a scene has one (the second is " + quoted(word) + ")");
-        if (!pending_size_word.empty()) fail(quoted(pending_size_word) + " describes a shape, not the background " + quoted(word));
+        if (!pending_size_word.empty())
+          fail(quoted(pending_size_word) + " describes a shape, not the background " + quoted(word));
         Background background;
         background.kind = kind;
         if (kind == BackgroundKind::Sky) {
@@ -183,7 +185,8 @@ SceneSpec parse_prompt(std::string_view prompt) {
                  pending_colour_word + " background\"");
           }
         } else if (kind == BackgroundKind::Sunset) {
-          if (!pending_colour_word.empty()) fail("a sunset has its own colours; drop " + quoted(pending_colour_word));
+          if (!pending_colour_word.empty())
+            fail("a sunset has its own colours; drop " + quoted(pending_colour_word));
         } else if (kind == BackgroundKind::Solid) {
           background.colour = pending_colour_word.empty() ? Colour::Black : pending_colour;
         } else {
@@ -201,7 +204,8 @@ SceneSpec parse_prompt(std::string_view prompt) {
                " is not followed by a shape or a background");
         }
         if (spec.objects.empty()) {
-          fail(quoted(word) + " comes before any shape: name the shape first, e.g. \"a red circle moves " + word + "\"");
+          fail(quoted(word) + " comes before any shape: name the shape first, e.g. \"a red circle moves " +
+               word + "\"");
         }
         SceneObject& object = spec.objects.back();
         if (motion_given.back()) {
@@ -249,11 +253,15 @@ std::string canonical_prompt(const SceneSpec& spec) {
   const std::string colour(colour_name(spec.background.colour));
   prompt += " over ";
   switch (spec.background.kind) {
-    case BackgroundKind::Solid: prompt += std::string(article_for(colour)) + " " + colour + " background"; break;
+    case BackgroundKind::Solid:
+      prompt += std::string(article_for(colour)) + " " + colour + " background";
+      break;
     case BackgroundKind::Sky: prompt += "a blue sky"; break;
     case BackgroundKind::Sunset: prompt += "a sunset"; break;
     case BackgroundKind::Stripes: prompt += colour + " stripes"; break;
-    case BackgroundKind::Checker: prompt += std::string(article_for(colour)) + " " + colour + " checkerboard"; break;
+    case BackgroundKind::Checker:
+      prompt += std::string(article_for(colour)) + " " + colour + " checkerboard";
+      break;
     case BackgroundKind::Noise: prompt += colour + " noise"; break;
   }
   return prompt;

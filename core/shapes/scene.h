@@ -4,7 +4,6 @@
 // what the renderer draws (scene_renderer.h, with a seed for positions, speeds and texture) and
 // what the adherence evaluator checks a video against. Plain data, no LibTorch.
 
-#include <array>
 #include <cstdint>
 #include <string_view>
 #include <vector>

@@ -37,7 +37,9 @@ Rgb gradient_at(BackgroundKind kind, double t) {  // t: 0 at the top row, 1 at t
 }
 
 // Stripe period and checker cell pairs: 16 px at 64×64, scaling with the frame.
-int pattern_period_px(int height, int width) { return std::max(4, int(std::lround(std::min(height, width) / 4.0))); }
+int pattern_period_px(int height, int width) {
+  return std::max(4, int(std::lround(std::min(height, width) / 4.0)));
+}
 
 // Smooth value noise in [-1, 1]: random values on a grid of `cell` pixels, bilinearly interpolated.
 std::vector<float> value_noise(int height, int width, int cell, uint64_t seed) {
@@ -96,10 +98,22 @@ std::vector<ShapePlacement> plan_object(const SceneObject& object, ClipSize size
     case Motion::Right: dir_x = 1; break;
     case Motion::Up: dir_y = -1; break;
     case Motion::Down: dir_y = 1; break;
-    case Motion::UpLeft: dir_x = -1; dir_y = -1; break;
-    case Motion::UpRight: dir_x = 1; dir_y = -1; break;
-    case Motion::DownLeft: dir_x = -1; dir_y = 1; break;
-    case Motion::DownRight: dir_x = 1; dir_y = 1; break;
+    case Motion::UpLeft:
+      dir_x = -1;
+      dir_y = -1;
+      break;
+    case Motion::UpRight:
+      dir_x = 1;
+      dir_y = -1;
+      break;
+    case Motion::DownLeft:
+      dir_x = -1;
+      dir_y = 1;
+      break;
+    case Motion::DownRight:
+      dir_x = 1;
+      dir_y = 1;
+      break;
     default: break;
   }
 
@@ -114,7 +128,8 @@ std::vector<ShapePlacement> plan_object(const SceneObject& object, ClipSize size
     case Motion::DownRight: {
       const double width_x = span_x.high - span_x.low;
       const double width_y = span_y.high - span_y.low;
-      const double free = dir_x != 0 && dir_y != 0 ? std::min(width_x, width_y) : (dir_x != 0 ? width_x : width_y);
+      const double free =
+          dir_x != 0 && dir_y != 0 ? std::min(width_x, width_y) : (dir_x != 0 ? width_x : width_y);
       const double travel = random.uniform(0.6, 0.9) * free;
       // Start anywhere the whole path fits: moving +x starts in [low, high − travel].
       auto start_on = [&](Span span, int dir) {
@@ -161,9 +176,12 @@ std::vector<ShapePlacement> plan_object(const SceneObject& object, ClipSize size
       for (int f = 0; f < size.frames; ++f) {
         const double t = time_at(f);
         double scale = 1.0;
-        if (object.motion == Motion::Grow) scale = kGrowShrinkMinScale + (kGrowShrinkMaxScale - kGrowShrinkMinScale) * t;
-        if (object.motion == Motion::Shrink) scale = kGrowShrinkMaxScale - (kGrowShrinkMaxScale - kGrowShrinkMinScale) * t;
-        const double angle = object.motion == Motion::Spin ? start_angle + 2 * kPi * f / kSpinPeriodFrames : 0.0;
+        if (object.motion == Motion::Grow)
+          scale = kGrowShrinkMinScale + (kGrowShrinkMaxScale - kGrowShrinkMinScale) * t;
+        if (object.motion == Motion::Shrink)
+          scale = kGrowShrinkMaxScale - (kGrowShrinkMaxScale - kGrowShrinkMinScale) * t;
+        const double angle =
+            object.motion == Motion::Spin ? start_angle + 2 * kPi * f / kSpinPeriodFrames : 0.0;
         place(f, x, y, scale, angle);
       }
       break;
@@ -201,8 +219,8 @@ void check_scene(const SceneSpec& spec, ClipSize size) {
                     std::to_string(size.height));
   }
   if (spec.objects.empty() || int(spec.objects.size()) > kMaxSceneObjects) {
-    throw UserError("shapes world: a scene has 1 to " + std::to_string(kMaxSceneObjects) +
-                    " objects, not " + std::to_string(spec.objects.size()));
+    throw UserError("shapes world: a scene has 1 to " + std::to_string(kMaxSceneObjects) + " objects, not " +
+                    std::to_string(spec.objects.size()));
   }
 }
 
@@ -237,8 +255,7 @@ std::vector<std::vector<ShapePlacement>> plan_scene(const SceneSpec& spec, ClipS
   return placements;
 }
 
-std::vector<uint8_t> render_background(const Background& background, int height, int width,
-                                       uint64_t seed) {
+std::vector<uint8_t> render_background(const Background& background, int height, int width, uint64_t seed) {
   std::vector<uint8_t> rgb(size_t(height) * width * 3);
   const Rgb colour = colour_rgb(background.colour);
   const Rgb shade = shade_of(colour);

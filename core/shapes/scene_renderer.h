@@ -51,8 +51,7 @@ double size_radius_fraction(Size size);
 std::vector<std::vector<ShapePlacement>> plan_scene(const SceneSpec& spec, ClipSize size, uint64_t seed);
 
 // One background frame, [height, width, 3]. Only the Noise kind depends on the seed.
-std::vector<uint8_t> render_background(const Background& background, int height, int width,
-                                       uint64_t seed);
+std::vector<uint8_t> render_background(const Background& background, int height, int width, uint64_t seed);
 
 // The colours a background shows (its colour and stripe/checker shade, or samples of a gradient),
 // for keeping object colours apart from it.

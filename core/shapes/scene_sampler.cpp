@@ -45,8 +45,9 @@ SampledScene sample_scene(uint64_t seed, const SceneSamplerOptions& options) {
     std::vector<Colour> allowed;
     for (int c = 0; c < kColourCount; ++c) {
       const Rgb rgb = colour_rgb(Colour(c));
-      const bool far_from_background = std::all_of(background_colours.begin(), background_colours.end(),
-                                                   [&](Rgb b) { return rgb_distance(rgb, b) >= kMinColourContrast; });
+      const bool far_from_background =
+          std::all_of(background_colours.begin(), background_colours.end(),
+                      [&](Rgb b) { return rgb_distance(rgb, b) >= kMinColourContrast; });
       const bool unused = std::none_of(spec.objects.begin(), spec.objects.end(),
                                        [&](const SceneObject& o) { return o.colour == Colour(c); });
       if (far_from_background && unused) allowed.push_back(Colour(c));

@@ -130,8 +130,7 @@ CoverageMask rasterize_shape(const ShapePlacement& placement, int image_height, 
   return mask;
 }
 
-void blend_coverage(uint8_t* rgb, int image_height, int image_width, const CoverageMask& mask,
-                    Rgb colour) {
+void blend_coverage(uint8_t* rgb, int image_height, int image_width, const CoverageMask& mask, Rgb colour) {
   const float target[3] = {float(colour.r), float(colour.g), float(colour.b)};
   for (int y = mask.y0; y < mask.y0 + mask.height; ++y) {
     for (int x = mask.x0; x < mask.x0 + mask.width; ++x) {

@@ -45,7 +45,6 @@ CoverageMask rasterize_shape(const ShapePlacement& placement, int image_height, 
                              int samples_per_axis = kRenderSamplesPerAxis);
 
 // rgb ([height, width, 3]) = (1 - coverage) · rgb + coverage · colour, in sRGB values.
-void blend_coverage(uint8_t* rgb, int image_height, int image_width, const CoverageMask& mask,
-                    Rgb colour);
+void blend_coverage(uint8_t* rgb, int image_height, int image_width, const CoverageMask& mask, Rgb colour);
 
 }  // namespace svgear

@@ -1,11 +1,11 @@
 #include "core/shapes/adherence_evaluator.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "core/shapes/prompt_grammar.h"
 #include "core/shapes/scene_renderer.h"
@@ -58,10 +58,11 @@ TEST(AdherenceEvaluator, CleanRendersOfRandomScenesScoreAtLeast95Percent) {
   const double shape = double(right.shape) / right.objects;
   const double motion = double(right.motion) / right.objects;
   const double overall = double(right.colour + right.shape + right.motion) / (3.0 * right.objects);
-  std::printf("clean renders, %d scenes, %d objects at %dx%dx%d: colour %.1f%%, shape %.1f%%, motion %.1f%%, "
-              "all attributes %.1f%%\n",
-              kScenes, right.objects, kClip.width, kClip.height, kClip.frames, 100 * colour, 100 * shape,
-              100 * motion, 100 * overall);
+  std::printf(
+      "clean renders, %d scenes, %d objects at %dx%dx%d: colour %.1f%%, shape %.1f%%, motion %.1f%%, "
+      "all attributes %.1f%%\n",
+      kScenes, right.objects, kClip.width, kClip.height, kClip.frames, 100 * colour, 100 * shape,
+      100 * motion, 100 * overall);
   for (const auto& [mistake, count] : mistakes) std::printf("  %3d × %s\n", count, mistake.c_str());
   EXPECT_GE(overall, 0.95);
   EXPECT_GE(colour, 0.95);
@@ -83,7 +84,8 @@ TEST(AdherenceEvaluator, NoisyAndLargerRendersStillScoreHigh) {
       const SampledScene scene = sample_scene(uint64_t(seed + 5000));
       Video video = render_scene(scene.spec, c.clip, uint64_t(seed));
       SeededRandom random(uint64_t(seed), 1);
-      for (uint8_t& b : video.rgb) b = uint8_t(std::clamp(int(b) + int(random.uniform(-c.noise, c.noise + 1)), 0, 255));
+      for (uint8_t& b : video.rgb)
+        b = uint8_t(std::clamp(int(b) + int(random.uniform(-c.noise, c.noise + 1)), 0, 255));
       const AdherenceReport report = evaluate_adherence(video, scene.spec);
       right += report.attributes_right;
       total += report.attributes_total;

@@ -1,10 +1,10 @@
 #include "core/shapes/prompt_grammar.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "core/shapes/seeded_random.h"
 
@@ -21,7 +21,9 @@ std::string error_of(const std::string& prompt) {
   return "";
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 // Any valid spec, including what the sampler avoids (spinning circles, repeated colours).
 SceneSpec random_spec(SeededRandom& random) {
@@ -44,7 +46,8 @@ TEST(PromptGrammar, ParsesTheIssueExample) {
   EXPECT_EQ(spec.objects[0], (SceneObject{Shape::Circle, Colour::Red, Size::Medium, Motion::Left}));
   EXPECT_EQ(spec.objects[1], (SceneObject{Shape::Star, Colour::Yellow, Size::Small, Motion::Spin}));
   EXPECT_EQ(spec.background.kind, BackgroundKind::Sky);
-  EXPECT_EQ(canonical_prompt(spec), "a medium red circle moves left, a small yellow star spins over a blue sky");
+  EXPECT_EQ(canonical_prompt(spec),
+            "a medium red circle moves left, a small yellow star spins over a blue sky");
 }
 
 TEST(PromptGrammar, FillsInDefaults) {
@@ -52,13 +55,14 @@ TEST(PromptGrammar, FillsInDefaults) {
   ASSERT_EQ(spec.objects.size(), 1u);
   EXPECT_EQ(spec.objects[0], (SceneObject{Shape::Circle, Colour::White, Size::Medium, Motion::Still}));
   EXPECT_EQ(spec.background, (Background{BackgroundKind::Solid, Colour::Black}));
-  EXPECT_EQ(parse_prompt("a star over stripes").background, (Background{BackgroundKind::Stripes, Colour::Grey}));
+  EXPECT_EQ(parse_prompt("a star over stripes").background,
+            (Background{BackgroundKind::Stripes, Colour::Grey}));
   EXPECT_EQ(parse_prompt("a star on the sky").background.kind, BackgroundKind::Sky);
 }
 
 TEST(PromptGrammar, AcceptsCaseCommasFillersAliasesAndTwoWordDiagonals) {
-  const SceneSpec spec =
-      parse_prompt("The LARGE orange heart moves up left,, and a gray ring is still on an Orange checkerboard");
+  const SceneSpec spec = parse_prompt(
+      "The LARGE orange heart moves up left,, and a gray ring is still on an Orange checkerboard");
   ASSERT_EQ(spec.objects.size(), 2u);
   EXPECT_EQ(spec.objects[0], (SceneObject{Shape::Heart, Colour::Orange, Size::Large, Motion::UpLeft}));
   EXPECT_EQ(spec.objects[1], (SceneObject{Shape::Ring, Colour::Grey, Size::Medium, Motion::Still}));
@@ -87,11 +91,13 @@ TEST(PromptGrammar, UnknownWordsAreNamedAndTheVocabularyListedByGroup) {
     EXPECT_EQ(e.unknown_words(), (std::vector<std::string>{"cirle", "lfet"}));
     const std::string message = e.what();
     EXPECT_TRUE(contains(message, "unknown words 'cirle', 'lfet' in the prompt")) << message;
-    EXPECT_TRUE(contains(message, "\n  shapes: circle square triangle star ring diamond cross heart")) << message;
+    EXPECT_TRUE(contains(message, "\n  shapes: circle square triangle star ring diamond cross heart"))
+        << message;
     EXPECT_TRUE(contains(message, "\n  colours: red green blue")) << message;
     EXPECT_TRUE(contains(message, "\n  sizes: small medium large")) << message;
     EXPECT_TRUE(contains(message, "\n  motions: still left right up down up-left")) << message;
-    EXPECT_TRUE(contains(message, "\n  backgrounds: background sky sunset stripes checkerboard noise")) << message;
+    EXPECT_TRUE(contains(message, "\n  backgrounds: background sky sunset stripes checkerboard noise"))
+        << message;
     EXPECT_TRUE(contains(message, "\n  other words: a an the")) << message;
   }
   EXPECT_TRUE(contains(error_of("a big circle"), "unknown word 'big'"));

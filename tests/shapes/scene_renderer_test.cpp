@@ -1,13 +1,13 @@
 #include "core/shapes/scene_renderer.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "core/media/png_writer.h"
 #include "core/shapes/prompt_grammar.h"
@@ -114,18 +114,54 @@ TEST(SceneRenderer, EveryMotionMovesTheRightWay) {
       SCOPED_TRACE(std::string(motion_name(motion)) + " seed " + std::to_string(seed));
       // "Clearly visible" at 64×64 in 16 frames: at least 10 px of travel, 6 px of bounce, 2× area.
       switch (motion) {
-        case Motion::Left: EXPECT_LT(dx, -10); EXPECT_NEAR(dy, 0, 0.5); break;
-        case Motion::Right: EXPECT_GT(dx, 10); EXPECT_NEAR(dy, 0, 0.5); break;
-        case Motion::Up: EXPECT_LT(dy, -10); EXPECT_NEAR(dx, 0, 0.5); break;
-        case Motion::Down: EXPECT_GT(dy, 10); EXPECT_NEAR(dx, 0, 0.5); break;
-        case Motion::UpLeft: EXPECT_LT(dx, -10); EXPECT_NEAR(dy, dx, 0.5); break;
-        case Motion::UpRight: EXPECT_GT(dx, 10); EXPECT_NEAR(dy, -dx, 0.5); break;
-        case Motion::DownLeft: EXPECT_LT(dx, -10); EXPECT_NEAR(dy, -dx, 0.5); break;
-        case Motion::DownRight: EXPECT_GT(dx, 10); EXPECT_NEAR(dy, dx, 0.5); break;
-        case Motion::Bounce: EXPECT_GT(max_y - min_y, 6); EXPECT_LT(max_x - min_x, 0.5); break;
-        case Motion::Orbit: EXPECT_GT(max_y - min_y, 15); EXPECT_GT(max_x - min_x, 15); break;
-        case Motion::Grow: EXPECT_GT(last.area, 2 * first.area); EXPECT_NEAR(dx, 0, 0.5); break;
-        case Motion::Shrink: EXPECT_LT(2 * last.area, first.area); EXPECT_NEAR(dx, 0, 0.5); break;
+        case Motion::Left:
+          EXPECT_LT(dx, -10);
+          EXPECT_NEAR(dy, 0, 0.5);
+          break;
+        case Motion::Right:
+          EXPECT_GT(dx, 10);
+          EXPECT_NEAR(dy, 0, 0.5);
+          break;
+        case Motion::Up:
+          EXPECT_LT(dy, -10);
+          EXPECT_NEAR(dx, 0, 0.5);
+          break;
+        case Motion::Down:
+          EXPECT_GT(dy, 10);
+          EXPECT_NEAR(dx, 0, 0.5);
+          break;
+        case Motion::UpLeft:
+          EXPECT_LT(dx, -10);
+          EXPECT_NEAR(dy, dx, 0.5);
+          break;
+        case Motion::UpRight:
+          EXPECT_GT(dx, 10);
+          EXPECT_NEAR(dy, -dx, 0.5);
+          break;
+        case Motion::DownLeft:
+          EXPECT_LT(dx, -10);
+          EXPECT_NEAR(dy, -dx, 0.5);
+          break;
+        case Motion::DownRight:
+          EXPECT_GT(dx, 10);
+          EXPECT_NEAR(dy, dx, 0.5);
+          break;
+        case Motion::Bounce:
+          EXPECT_GT(max_y - min_y, 6);
+          EXPECT_LT(max_x - min_x, 0.5);
+          break;
+        case Motion::Orbit:
+          EXPECT_GT(max_y - min_y, 15);
+          EXPECT_GT(max_x - min_x, 15);
+          break;
+        case Motion::Grow:
+          EXPECT_GT(last.area, 2 * first.area);
+          EXPECT_NEAR(dx, 0, 0.5);
+          break;
+        case Motion::Shrink:
+          EXPECT_LT(2 * last.area, first.area);
+          EXPECT_NEAR(dx, 0, 0.5);
+          break;
         case Motion::Spin:
           EXPECT_NEAR(dx, 0, 0.5);
           EXPECT_NEAR(dy, 0, 0.5);
@@ -201,7 +237,8 @@ TEST(SceneRenderer, WritesASampleGrid) {
   std::vector<uint64_t> seeds;
   for (uint64_t seed = 1; int(seeds.size()) < kScenes; ++seed) {
     const BackgroundKind kind = sample_scene(seed).spec.background.kind;
-    if (std::none_of(seeds.begin(), seeds.end(), [&](uint64_t s) { return sample_scene(s).spec.background.kind == kind; })) {
+    if (std::none_of(seeds.begin(), seeds.end(),
+                     [&](uint64_t s) { return sample_scene(s).spec.background.kind == kind; })) {
       seeds.push_back(seed);
     }
   }
@@ -215,7 +252,9 @@ TEST(SceneRenderer, WritesASampleGrid) {
       for (int y = 0; y < tile; ++y) {
         for (int x = 0; x < tile; ++x) {
           const uint8_t* from = frame + (size_t(y / kScale) * 64 + x / kScale) * 3;
-          uint8_t* to = grid.data() + (size_t(kGap + row * (tile + kGap) + y) * width + kGap + column * (tile + kGap) + x) * 3;
+          uint8_t* to =
+              grid.data() +
+              (size_t(kGap + row * (tile + kGap) + y) * width + kGap + column * (tile + kGap) + x) * 3;
           std::copy(from, from + 3, to);
         }
       }
@@ -223,7 +262,8 @@ TEST(SceneRenderer, WritesASampleGrid) {
   }
   const char* build_dir = std::getenv("SVGEAR_BUILD_DIR");
   const std::filesystem::path path =
-      std::filesystem::path(build_dir ? build_dir : std::filesystem::temp_directory_path().string()) / "shapes-world.png";
+      std::filesystem::path(build_dir ? build_dir : std::filesystem::temp_directory_path().string()) /
+      "shapes-world.png";
   write_png(path, grid.data(), height, width);
   EXPECT_TRUE(std::filesystem::exists(path));
 }

@@ -1,9 +1,9 @@
 #include "core/shapes/scene_sampler.h"
 
+#include <gtest/gtest.h>
+
 #include <array>
 #include <cmath>
-
-#include <gtest/gtest.h>
 
 #include "core/shapes/prompt_grammar.h"
 #include "core/shapes/scene_renderer.h"
@@ -12,7 +12,9 @@
 namespace svgear {
 namespace {
 
-double rgb_distance(Rgb a, Rgb b) { return std::hypot(double(a.r - b.r), double(a.g - b.g), double(a.b - b.b)); }
+double rgb_distance(Rgb a, Rgb b) {
+  return std::hypot(double(a.r - b.r), double(a.g - b.g), double(a.b - b.b));
+}
 
 TEST(SceneSampler, SeedGivesSceneAndItsCanonicalPrompt) {
   EXPECT_EQ(sample_scene(5).spec, sample_scene(5).spec);

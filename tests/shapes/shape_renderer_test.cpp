@@ -1,8 +1,8 @@
 #include "core/shapes/shape_renderer.h"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 namespace svgear {
 namespace {
@@ -37,7 +37,8 @@ TEST(ShapeRenderer, EveryShapeIsAboutAsHeavyAsTheCircleAndStaysWithinItsExtent) 
       const double angle = 2 * kPi * k / 3600;
       const double e = shape_extent(shape);
       EXPECT_FALSE(shape_contains(shape, 1.001 * e * std::cos(angle), 1.001 * e * std::sin(angle)));
-      reaches_out = reaches_out || shape_contains(shape, 0.98 * e * std::cos(angle), 0.98 * e * std::sin(angle));
+      reaches_out =
+          reaches_out || shape_contains(shape, 0.98 * e * std::cos(angle), 0.98 * e * std::sin(angle));
     }
     EXPECT_TRUE(reaches_out);
   }
