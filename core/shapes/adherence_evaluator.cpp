@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <string>
 
 #include "core/shapes/scene_renderer.h"
 #include "core/shapes/shape_renderer.h"
@@ -300,6 +301,11 @@ std::vector<uint8_t> estimate_background(const Video& video, const Background& s
   return background;
 }
 
+std::string judged(const char* attribute, bool right, std::string_view measured, std::string_view wanted) {
+  if (right) return std::string(attribute) + " right";
+  return std::string(attribute) + " wrong (" + std::string(measured) + ", not " + std::string(wanted) + ")";
+}
+
 }  // namespace
 
 AdherenceReport evaluate_adherence(const Video& video, const SceneSpec& spec,
@@ -460,6 +466,24 @@ AdherenceReport evaluate_adherence(const Video& video, const SceneSpec& spec,
     report.objects.push_back(result);
   }
   return report;
+}
+
+std::string format_adherence_report(const AdherenceReport& report) {
+  std::string out;
+  for (const ObjectAdherence& o : report.objects) {
+    if (!out.empty()) out += "\n";
+    out +=
+        std::string(colour_name(o.expected.colour)) + " " + std::string(shape_name(o.expected.shape)) + ": ";
+    if (!o.found) {
+      out += "not found";
+      continue;
+    }
+    out += judged("colour", o.colour_right, colour_name(o.measured_colour), colour_name(o.expected.colour)) +
+           ", " + judged("shape", o.shape_right, shape_name(o.measured_shape), shape_name(o.expected.shape)) +
+           ", " +
+           judged("motion", o.motion_right, motion_name(o.measured_motion), motion_name(o.expected.motion));
+  }
+  return out;
 }
 
 }  // namespace svgear

@@ -4,6 +4,12 @@
 // on held-out prompts; on clean renders it is right on nearly every attribute (docs/shapes-world.md
 // has the measured accuracy).
 //
+// Basic usage (what `svgear eval` does per held-out prompt):
+//   const SceneSpec spec = parse_prompt(prompt);             // prompt_grammar.h; throws PromptError
+//   const Video video = ...;                                 // generated for that prompt
+//   const AdherenceReport report = evaluate_adherence(video, spec);
+//   std::printf("%.1f%%  %s\n", 100 * report.score(), format_adherence_report(report).c_str());
+//
 // Method, per video:
 //   1. Background: each pixel's median over the clip where it is within 45 (RGB distance) of the
 //      spec's background rendered without texture, else that rendering (under objects that stay
@@ -30,6 +36,7 @@
 //      than 0.35× as much across as up-down, else orbits.
 // Size is not judged (grows/shrinks change it by design).
 
+#include <string>
 #include <vector>
 
 #include "core/media/video.h"
@@ -62,6 +69,9 @@ struct AdherenceReport {
   int attributes_total = 0;
   double score() const { return attributes_total > 0 ? double(attributes_right) / attributes_total : 0.0; }
 };
+
+// One line per object: "red circle: colour right, shape right, motion wrong (orbits, not left)".
+std::string format_adherence_report(const AdherenceReport& report);
 
 // Throws UserError for an empty video or a spec without objects.
 AdherenceReport evaluate_adherence(const Video& video, const SceneSpec& spec,

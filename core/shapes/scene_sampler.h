@@ -5,6 +5,11 @@
 //   - object colours differ from each other and from the background's colours (at least
 //     kMinColourContrast apart in RGB), so every object is visible and can be told apart;
 //   - circles and rings never spin (their spin cannot be seen; the motion is drawn again).
+//
+// Basic usage (one training clip):
+//   const SampledScene scene = sample_scene(seed);
+//   const Video clip = render_scene(scene.spec, {16, 64, 64}, seed);   // scene_renderer.h
+//   // train on (scene.prompt, clip)
 
 #include <cstdint>
 #include <string>

@@ -138,6 +138,9 @@ TEST(AdherenceEvaluator, OneWrongAttributeIsNamed) {
   EXPECT_EQ(colour.objects[0].measured_colour, Colour::Red);
   EXPECT_TRUE(colour.objects[0].shape_right);
 
+  EXPECT_EQ(format_adherence_report(motion),
+            "red square: colour right, shape right, motion wrong (right, not left)");
+
   SceneSpec wrong_shape = spec;
   wrong_shape.objects[0].shape = Shape::Star;
   const AdherenceReport shape = evaluate_adherence(video, wrong_shape);
@@ -154,6 +157,7 @@ TEST(AdherenceEvaluator, AnEmptyBackgroundFindsNothing) {
   EXPECT_FALSE(report.objects[0].found);
   EXPECT_EQ(report.attributes_right, 0);
   EXPECT_EQ(report.attributes_total, 3);
+  EXPECT_EQ(format_adherence_report(report), "red circle: not found");
 }
 
 TEST(AdherenceEvaluator, RejectsAnEmptyVideo) {
