@@ -217,8 +217,6 @@ Motion classify_motion(const ObjectFrames& object, int height, int width) {
     last.push_back(object.area[seen[seen.size() - 1 - i]]);
   }
   const double growth = std::log(median(last) / median(first));
-  if (growth > std::log(1.8)) return Motion::Grow;
-  if (growth < -std::log(1.8)) return Motion::Shrink;
 
   // Centroid track over frames where the object is not mostly hidden.
   double largest = 0.0;
@@ -240,7 +238,15 @@ Motion classify_motion(const ObjectFrames& object, int height, int width) {
     }
   }
   const double span = std::max(max_x - min_x, max_y - min_y);
-  if (span < 0.04 * std::min(height, width)) {
+  const bool moves = span >= 0.08 * std::min(height, width);
+  const int f0 = track.front(), f1 = track.back();
+  const double dx = object.centre_x[f1] - object.centre_x[f0];
+  const double dy = object.centre_y[f1] - object.centre_y[f0];
+  const bool straight = moves && std::hypot(dx, dy) >= 0.7 * path;
+  // A straight move stays a move when an occluder changes the visible area at one end.
+  if (!straight && growth > std::log(1.8)) return Motion::Grow;
+  if (!straight && growth < -std::log(1.8)) return Motion::Shrink;
+  if (!moves) {
     // In place: spinning when consecutive soft masks differ (a still shape's masks are equal).
     double difference = 0.0, total = 0.0;
     for (size_t i = 1; i < seen.size(); ++i) {
@@ -253,10 +259,7 @@ Motion classify_motion(const ObjectFrames& object, int height, int width) {
     }
     return total > 0 && difference / total > 0.08 ? Motion::Spin : Motion::Still;
   }
-  const int f0 = track.front(), f1 = track.back();
-  const double dx = object.centre_x[f1] - object.centre_x[f0];
-  const double dy = object.centre_y[f1] - object.centre_y[f0];
-  if (std::hypot(dx, dy) >= 0.7 * path) return direction_of(dx, dy);
+  if (straight) return direction_of(dx, dy);
   return max_x - min_x < 0.35 * (max_y - min_y) ? Motion::Bounce : Motion::Orbit;
 }
 

@@ -28,12 +28,13 @@
 //   5. Shape: in the 3 frames where the object is largest, the soft mask is compared (soft IoU)
 //      with every shape rendered at the same centroid and area, over rotations 15° apart; the best
 //      total wins.
-//   6. Motion: grows/shrinks when the median area of the last third of the frames differs from the
-//      first third's by more than 1.8×; otherwise from the centroid track: moving less than 4% of
-//      the frame → still, or spins when consecutive soft masks differ by more than 8% (circles and
-//      rings: still and spins both count as right); a straight track (end-to-end distance ≥ 0.7 ×
-//      path length) → one of 8 directions by 45° sectors; a winding one → bounces if it spans less
-//      than 0.35× as much across as up-down, else orbits.
+//   6. Motion, from the centroid track and the area: a track spanning less than 8% of the frame
+//      is in place; a straight one (end-to-end distance ≥ 0.7 × path length) is a move. Unless
+//      the track is a straight move, the median area of the last third of the frames against the
+//      first third's, beyond 1.8× either way, means grows/shrinks. Otherwise in place → still, or
+//      spins when consecutive soft masks differ by more than 8% (circles and rings: still and
+//      spins both count as right); a straight move → one of 8 directions by 45° sectors; a
+//      winding track → bounces if it spans less than 0.35× as much across as up-down, else orbits.
 // Size is not judged (grows/shrinks change it by design).
 
 #include <string>

@@ -66,8 +66,8 @@ TEST(AdherenceEvaluator, CleanRendersOfRandomScenesScoreAtLeast95Percent) {
   for (const auto& [mistake, count] : mistakes) std::printf("  %3d × %s\n", count, mistake.c_str());
   EXPECT_GE(overall, 0.95);
   EXPECT_GE(colour, 0.95);
-  EXPECT_GE(shape, 0.9);
-  EXPECT_GE(motion, 0.9);
+  EXPECT_GE(shape, 0.95);
+  EXPECT_GE(motion, 0.95);
 }
 
 // A generated video is never clean: uniform noise of ±16 per channel on every pixel, and a larger
