@@ -134,7 +134,7 @@ int cmd_compare(int argc, char** argv) {
   const std::filesystem::path out =
       out_arg ? std::filesystem::path(*out_arg) : std::filesystem::path("out") / ("compare-" + std::to_string(options.request.seed));
   TerminalProgress progress(quiet);
-  std::unique_ptr<Model> model = Model::load(model_folder_or_default(options.model_folder), parse_device(options.device_name));
+  std::unique_ptr<Model> model = Model::load(model_folder_or_default(options.model_folder), parse_device(options.device_name), options.model_options);
   progress.on_log("model " + model->manifest.name + " on " + model->device.str());
 
   const GenerationRequest sparse_request = options.request.resolve(model->manifest);

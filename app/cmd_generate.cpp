@@ -60,7 +60,7 @@ int cmd_generate(int argc, char** argv) {
                  : std::filesystem::path("out") / ("svgear-" + std::to_string(request.seed) + ".mp4");
 
   TerminalProgress progress(quiet);
-  std::unique_ptr<Model> model = Model::load(model_dir, parse_device(options.device_name));
+  std::unique_ptr<Model> model = Model::load(model_dir, parse_device(options.device_name), options.model_options);
   progress.on_log("model " + model->manifest.name + " on " + model->device.str());
 
   CancelToken cancel;

@@ -9,7 +9,8 @@
 
 namespace svgear {
 
-const char* const kRequestOptionsHelp = R"(  --model DIR        model folder with model.json (default: the first built-in model)
+const char* const kRequestOptionsHelp = R"(  --model DIR        model folder with model.json, or a folder of Wan 2.1 files (docs/wan.md)
+                     (default: the first built-in model)
   --prompt TEXT      what to generate
   --negative TEXT    negative prompt (default: the model's)
   --seed N|random    noise seed (default 0)
@@ -17,6 +18,10 @@ const char* const kRequestOptionsHelp = R"(  --model DIR        model folder wit
   --cfg X            guidance scale (1 = off)  --shift X    timestep shift
   --frames N         --size WxH (or --width N --height N)   --fps X
   --device D         auto | cpu | cuda | cuda:N (default auto)
+Wan memory options (docs/wan.md):
+  --text-encoder-device D   where umT5 runs (default: --device); cpu saves ~11 GB of GPU memory
+  --free-text-encoder       free umT5 once the prompts are encoded (reloaded for a new prompt)
+  --vae-device D            where the VAE decodes (default: --device)
 sparse attention (svg2 / svgear; see docs/architecture.md):
   --attention-preset NAME|FILE.json   quality | balanced | fast, or a JSON file of AttentionConfig
                      fields ({"top_p": 0.85, ...}); the flags below override it
@@ -93,6 +98,9 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode, c
   request.attention = read_attention_options(args, default_mode);
   o.device_name = args.text("device").value_or("auto");
   if (const auto model = args.text("model")) o.model_folder = *model;
+  if (const auto d = args.text("text-encoder-device")) o.model_options.text_encoder_device = parse_device(*d);
+  o.model_options.free_text_encoder = args.flag("free-text-encoder");
+  if (const auto d = args.text("vae-device")) o.model_options.vae_device = parse_device(*d);
   return o;
 }
 
@@ -102,7 +110,7 @@ std::filesystem::path model_folder_or_default(const std::optional<std::filesyste
     const auto found = find_model_folders(root);
     if (!found.empty()) return found.front();
   }
-  throw UserError("no model found: pass --model DIR (a folder with model.json), "
+  throw UserError("no model found: pass --model DIR (a folder with model.json or Wan 2.1 files), "
                   "or make one with `svgear random-model --preset tiny --out models/tiny`");
 }
 

@@ -10,6 +10,7 @@
 #include "app/cli_args.h"
 #include "core/attention/attention_config.h"
 #include "core/pipeline/generation_request.h"
+#include "core/pipeline/model.h"
 
 namespace svgear {
 
@@ -20,6 +21,7 @@ struct RequestOptions {
   GenerationRequest request;
   std::string device_name = "auto";
   std::optional<std::filesystem::path> model_folder;  // unset: the first model found
+  ModelOptions model_options;  // where a Wan model's text encoder and VAE run
 };
 
 // Reads the shared options. The attention mode comes from --attention, else the preset's mode

@@ -11,6 +11,8 @@
 
 #if SVGEAR_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
 #endif
 
 namespace svgear {
@@ -43,6 +45,20 @@ std::vector<std::string> cuda_device_descriptions() {
   }
 #endif
   return out;
+}
+
+std::optional<int64_t> free_device_memory(const c10::Device& device) {
+#if SVGEAR_HAVE_CUDA
+  if (device.is_cuda() && at::hasCUDA()) {
+    c10::cuda::CUDAGuard guard(device.has_index() ? device.index() : 0);
+    size_t free = 0;
+    size_t total = 0;
+    C10_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+    return int64_t(free);
+  }
+#endif
+  (void)device;
+  return std::nullopt;
 }
 
 std::string device_description(const c10::Device& device) {

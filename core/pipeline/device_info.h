@@ -1,6 +1,8 @@
 #pragma once
 // What hardware and software a run used, in words, for `svgear info` and run records.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,5 +15,8 @@ std::string device_description(const c10::Device& device);
 // One line per visible CUDA device; empty without CUDA.
 std::vector<std::string> cuda_device_descriptions();
 std::string cpu_description();
+// Free bytes on a CUDA device as the driver reports them (cudaMemGetInfo); nullopt for the CPU
+// and in builds without CUDA.
+std::optional<int64_t> free_device_memory(const c10::Device& device);
 
 }  // namespace svgear

@@ -32,13 +32,37 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   require(r.preview_every >= 0, "preview_every must be 0 (off) or positive");
   const auto& patch = model.dit.patch_size;
   require(*r.frames >= 1 && *r.frames <= 1024, "frames must be between 1 and 1024");
-  require(*r.frames % patch[0] == 0,
-          "frames must be a multiple of " + std::to_string(patch[0]) + " for this model");
-  for (auto [name, value, p] : {std::tuple{"height", *r.height, patch[1]}, std::tuple{"width", *r.width, patch[2]}}) {
+  if (model.temporal_factor > 0) {
+    const int t = model.temporal_factor;
+    const int below = (*r.frames - 1) / t * t + 1;
+    require((*r.frames - 1) % t == 0,
+            model.name + " makes " + std::to_string(t) + "n + 1 frames (1, " + std::to_string(t + 1) + ", ..., 81): " +
+                std::to_string(*r.frames) + " is not one; try " + std::to_string(below) + " or " +
+                std::to_string(below + t));
+  } else {
+    require(*r.frames % patch[0] == 0,
+            "frames must be a multiple of " + std::to_string(patch[0]) + " for this model");
+  }
+  for (auto [name, value, p] : {std::tuple{"height", *r.height, patch[1] * model.spatial_factor},
+                                std::tuple{"width", *r.width, patch[2] * model.spatial_factor}}) {
     require(value >= p && value <= 8192,
             std::string(name) + " must be between " + std::to_string(p) + " and 8192 pixels");
-    require(value % p == 0, std::string(name) + " " + std::to_string(value) + " is not a multiple of the patch size " +
-                                std::to_string(p) + ": try " + std::to_string((value + p / 2) / p * p));
+    const int below = value / p * p;
+    const std::string unit = model.spatial_factor > 1 ? std::to_string(p) + " (VAE " + std::to_string(model.spatial_factor) +
+                                                            " × patch " + std::to_string(p / model.spatial_factor) + ")"
+                                                      : "the patch size " + std::to_string(p);
+    require(value % p == 0, std::string(name) + " " + std::to_string(value) + " is not a multiple of " + unit +
+                                ": try " + (below > 0 && model.spatial_factor > 1 ? std::to_string(below) + " or " +
+                                                                                       std::to_string(below + p)
+                                                                                 : std::to_string((value + p / 2) / p * p)));
+  }
+  if (model.max_pixels > 0) {
+    require(int64_t(*r.height) * *r.width <= model.max_pixels,
+            model.name + " is made for frames of at most " + std::to_string(model.max_pixels) + " pixels (" +
+                std::to_string(model.defaults.width) + "×" + std::to_string(model.defaults.height) + " has " +
+                std::to_string(model.defaults.width * model.defaults.height) + "); " + std::to_string(*r.width) +
+                "×" + std::to_string(*r.height) + " has " + std::to_string(*r.width * *r.height) +
+                (model.max_pixels < 1280 * 720 ? ". 1280×720 needs Wan2.1-T2V-14B" : ""));
   }
   if (r.dump_attention) {
     const int layers = model.dit.num_layers;

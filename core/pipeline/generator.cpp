@@ -91,6 +91,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   const bool use_guidance = *r.guidance != 1.0;
   at::Tensor context_null;
   if (use_guidance) context_null = as_context(model_.text_encoder->encode(*r.negative_prompt));
+  if (model_.release_text_encoder) model_.release_text_encoder();
   result.timings.text_encode_ms = ms_since(phase);
 
   const LatentShape shape = model_.decoder->latent_shape(*r.frames, *r.height, *r.width);

@@ -4,7 +4,12 @@
 
 #include "svgear/build_config.h"
 #include "core/decoder/pixel_decoder.h"
+#include "core/decoder/wan_vae_decoder.h"
+#include "core/pipeline/device_info.h"
+#include "core/pipeline/wan_folder.h"
+#include "core/pipeline/weight_memory.h"
 #include "core/text/vocab_text_encoder.h"
+#include "core/text/wan_text_encoder.h"
 #include "core/user_error.h"
 #include "core/weights/safetensors_file.h"
 
@@ -12,10 +17,77 @@ namespace svgear {
 namespace {
 
 constexpr const char* kTokenEmbedding = "text_encoder.token_embedding.weight";
+// Upstream runs umT5 in bfloat16 (t5_dtype); it also halves the 11 GB of umT5-xxl on the CPU.
+constexpr c10::ScalarType kTextEncoderDtype = at::kBFloat16;
+
+// Refuses, before anything is loaded, weights that do not fit in the free memory of `device`.
+void check_device_memory(const ModelManifest& m, c10::Device device, c10::ScalarType dit_dtype,
+                         c10::Device text_device, c10::Device vae_device, c10::ScalarType vae_dtype) {
+  const std::optional<int64_t> free = free_device_memory(device);
+  if (!free) return;
+  std::vector<std::filesystem::path> text_files;
+  for (const auto& name : m.text_encoder_files) text_files.push_back(m.folder / name);
+  WeightBytes needed;
+  needed.dit = wan_dit_bytes(m.dit, dit_dtype);
+  if (text_device == device) needed.text_encoder = umt5_bytes(text_files, kTextEncoderDtype);
+  if (vae_device == device) needed.vae = wan_vae_decoder_bytes(m.folder / m.vae_file, vae_dtype);
+  const std::string shortfall = memory_shortfall(needed, *free, device.str());
+  if (!shortfall.empty()) throw UserError(m.name + ": " + shortfall);
+}
+
+std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device device,
+                                const ModelOptions& options) {
+  auto model = std::make_unique<Model>();
+  model->manifest = read_wan_manifest(folder);
+  const ModelManifest& m = model->manifest;
+  model->device = device;
+  model->dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
+  const c10::Device text_device = options.text_encoder_device.value_or(device);
+  const c10::Device vae_device = options.vae_device.value_or(device);
+  const c10::ScalarType vae_dtype = vae_device.is_cuda() ? at::kBFloat16 : at::kFloat;
+
+  // The small parts first, so a wrong tokenizer or VAE fails before gigabytes are read.
+  Umt5Tokenizer tokenizer = Umt5Tokenizer::load((folder / m.tokenizer).lexically_normal(), m.dit.text_len);
+  check_device_memory(m, device, model->dtype, text_device, vae_device, vae_dtype);
+  model->decoder = WanVaeDecoder::open(folder / m.vae_file, vae_device, vae_dtype);
+  const int latent_channels = model->decoder->latent_shape(1, 16, 16).channels;
+  if (latent_channels != m.dit.out_dim) {
+    throw UserError("the VAE " + m.vae_file + " makes " + std::to_string(latent_channels) +
+                    "-channel latents but the diffusion model " + std::to_string(m.dit.out_dim) +
+                    ": they belong to different models");
+  }
+
+  std::vector<std::filesystem::path> text_files;
+  for (const auto& name : m.text_encoder_files) text_files.push_back(folder / name);
+  WanTextEncoderOptions text_options;
+  text_options.device = text_device;
+  text_options.dtype = kTextEncoderDtype;
+  auto encoder = std::make_unique<WanTextEncoder>(text_files, std::move(tokenizer), text_options);
+  if (encoder->text_dim() != m.dit.text_dim) {
+    throw UserError("the text encoder (" + m.text_encoder_files.front() + ") has width " +
+                    std::to_string(encoder->text_dim()) + " but the diffusion model expects " +
+                    std::to_string(m.dit.text_dim) + ": they belong to different models");
+  }
+  if (options.free_text_encoder) {
+    WanTextEncoder* raw = encoder.get();
+    model->release_text_encoder = [raw] { raw->release(); };
+  }
+  model->text_encoder = std::move(encoder);
+
+  std::vector<std::shared_ptr<SafetensorsFile>> files;
+  for (const auto& name : m.weight_files) files.push_back(SafetensorsFile::open(folder / name));
+  model->dit = std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files));
+  model->dit->to(device, model->dtype);
+  return model;
+}
 
 }  // namespace
 
-std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Device device) {
+std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Device device,
+                                   const ModelOptions& options) {
+  if (std::filesystem::is_directory(folder) && !std::filesystem::exists(folder / "model.json")) {
+    return load_wan(folder, device, options);
+  }
   auto model = std::make_unique<Model>();
   model->manifest = ModelManifest::read(folder);
   const ModelManifest& m = model->manifest;

@@ -1,9 +1,12 @@
 #pragma once
 // Model: everything needed to generate with one model folder, loaded onto one device —
-// the manifest, the DiT, the text encoder and the latent decoder.
+// the manifest, the DiT, the text encoder and the latent decoder. A folder with a model.json is a
+// built-in or random model; a folder without one is read as Wan weights (core/pipeline/wan_folder.h).
 
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
@@ -15,6 +18,13 @@
 
 namespace svgear {
 
+// Where the parts of a Wan model live, to fit a smaller GPU; built-in models ignore them.
+struct ModelOptions {
+  std::optional<c10::Device> text_encoder_device;  // umT5 (bf16); default: the model's device
+  bool free_text_encoder = false;  // free umT5's weights once a generation's prompts are encoded
+  std::optional<c10::Device> vae_device;  // default: the model's device
+};
+
 struct Model {
   ModelManifest manifest;
   std::unique_ptr<WanDiT> dit;
@@ -22,9 +32,15 @@ struct Model {
   std::unique_ptr<LatentDecoder> decoder;
   c10::Device device = c10::Device(c10::kCPU);
   c10::ScalarType dtype = c10::kFloat;  // of the DiT's matmuls: fp32 on CPU, bf16 on CUDA
+  // Set when ModelOptions::free_text_encoder is: the Generator calls it after encoding the prompts
+  // (the encoder reloads for a prompt it has not cached).
+  std::function<void()> release_text_encoder;
 
-  // Loads <folder>/model.json and its weights. Throws UserError / WeightsError with the file at fault.
-  static std::unique_ptr<Model> load(const std::filesystem::path& folder, c10::Device device);
+  // Loads <folder>/model.json and its weights, or the Wan weights of a folder without model.json.
+  // Throws UserError / WeightsError with the file at fault; on CUDA, before loading anything, when
+  // the weights do not fit in the free memory.
+  static std::unique_ptr<Model> load(const std::filesystem::path& folder, c10::Device device,
+                                     const ModelOptions& options = {});
 };
 
 // "auto" (CUDA when present, else CPU), "cpu", "cuda", "cuda:N". Throws UserError when the device

@@ -96,8 +96,16 @@ nlohmann::json ModelManifest::to_json() const {
   j["name"] = name;
   j["description"] = description;
   j["dit"] = dit.to_json();
-  j["latent"] = {{"type", "pixel"}};
-  j["text_encoder"] = {{"type", "vocab"}, {"vocabulary", vocabulary}, {"max_tokens", max_tokens}};
+  if (latent == LatentKind::WanVae) {
+    j["latent"] = {{"type", "wan_vae"}, {"file", vae_file}};
+  } else {
+    j["latent"] = {{"type", "pixel"}};
+  }
+  if (text_encoder == TextEncoderKind::Umt5) {
+    j["text_encoder"] = {{"type", "umt5"}, {"files", text_encoder_files}, {"tokenizer", tokenizer}};
+  } else {
+    j["text_encoder"] = {{"type", "vocab"}, {"vocabulary", vocabulary}, {"max_tokens", max_tokens}};
+  }
   j["weights"] = weight_files;
   j["defaults"] = {{"sampler", sampler_kind_name(defaults.sampler)},
                    {"steps", defaults.steps},

@@ -1,6 +1,7 @@
 #pragma once
 // ModelManifest: the model.json of a model folder — what the DiT looks like, how text and latents
-// are handled, which weight files to load and the model's sampling defaults.
+// are handled, which weight files to load and the model's sampling defaults. Wan folders have no
+// model.json: read_wan_manifest (core/pipeline/wan_folder.h) fills the same struct from their files.
 //
 // {
 //   "format": "svgear-model/1",
@@ -13,6 +14,7 @@
 //                 "frames": 16, "height": 64, "width": 64, "fps": 16, "negative_prompt": "" }
 // }
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -36,8 +38,8 @@ struct SamplingDefaults {
   std::string negative_prompt;
 };
 
-enum class LatentKind { Unset, Pixel };
-enum class TextEncoderKind { Unset, Vocab };
+enum class LatentKind { Unset, Pixel, WanVae };
+enum class TextEncoderKind { Unset, Vocab, Umt5 };
 
 struct ModelManifest {
   std::filesystem::path folder;
@@ -48,8 +50,18 @@ struct ModelManifest {
   TextEncoderKind text_encoder = TextEncoderKind::Unset;
   std::vector<std::string> vocabulary;  // for TextEncoderKind::Vocab
   int max_tokens = 0;
-  std::vector<std::string> weight_files;  // relative to folder
+  std::vector<std::string> weight_files;  // the DiT's, relative to folder
+  // Wan folders (relative to folder): umT5 weights, tokenizer file or folder, VAE.
+  std::vector<std::string> text_encoder_files;
+  std::string tokenizer;
+  std::string vae_file;
   SamplingDefaults defaults;
+  // Video sizes the latent allows: frames = temporal_factor·n + 1 and sides a multiple of
+  // spatial_factor × patch (Wan: 4 and 8); temporal_factor 0 for pixel models, whose frames are a
+  // multiple of the patch.
+  int temporal_factor = 0;
+  int spatial_factor = 1;
+  int64_t max_pixels = 0;  // largest height × width the model was trained for; 0 = no limit
   nlohmann::json raw;  // the file as read, for the run record
 
   // Reads <folder>/model.json; throws UserError naming the file and the field at fault.

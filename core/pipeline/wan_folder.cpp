@@ -1,0 +1,234 @@
+#include "core/pipeline/wan_folder.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "core/pipeline/wan_variant.h"
+#include "core/text/umt5_weights.h"
+#include "core/user_error.h"
+#include "core/weights/safetensors_file.h"
+
+namespace svgear {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kComfyRepo = "Comfy-Org/Wan_2.1_ComfyUI_repackaged";
+constexpr const char* kDiffusersRepo = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers";
+constexpr const char* kShardIndex = "diffusion_pytorch_model.safetensors.index.json";
+
+bool is_pickle(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".pth" || ext == ".ckpt" || ext == ".bin" || ext == ".pt";
+}
+
+// Regular files directly in `dir` that `keep` accepts, sorted; none when `dir` does not exist.
+template <class Keep>
+std::vector<fs::path> files_in(const fs::path& dir, const Keep& keep) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file() && keep(entry.path())) out.push_back(entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<fs::path> safetensors_in(const fs::path& dir) {
+  return files_in(dir, [](const fs::path& p) { return p.extension() == ".safetensors"; });
+}
+
+std::vector<fs::path> pickles_in(const fs::path& dir) { return files_in(dir, is_pickle); }
+
+bool holds_tensor_ending(const fs::path& path, std::string_view suffix) {
+  const auto file = SafetensorsFile::open(path);
+  for (const TensorEntry& entry : file->tensors()) {
+    if (entry.name.ends_with(suffix)) return true;
+  }
+  return false;
+}
+
+std::string name_list(const std::vector<fs::path>& paths) {
+  std::string out;
+  for (const auto& p : paths) out += (out.empty() ? "" : ", ") + p.filename().string();
+  return out;
+}
+
+// The shards an index json names (weight_map values), in order of first mention; each must exist.
+std::vector<fs::path> shards_of(const fs::path& index_path) {
+  std::ifstream in(index_path);
+  nlohmann::json index;
+  try {
+    index = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(index_path.string() + " is not valid JSON (" + e.what() + "): download it again");
+  }
+  if (!index.contains("weight_map") || !index["weight_map"].is_object()) {
+    throw UserError(index_path.string() + " has no \"weight_map\": download it again");
+  }
+  std::vector<fs::path> shards;
+  std::vector<std::string> missing;
+  for (const auto& [tensor, shard] : index["weight_map"].items()) {
+    if (!shard.is_string()) throw UserError(index_path.string() + ": the shard of " + tensor + " is not a file name");
+    const fs::path path = index_path.parent_path() / shard.get<std::string>();
+    if (std::find(shards.begin(), shards.end(), path) != shards.end()) continue;
+    shards.push_back(path);
+    if (!fs::is_regular_file(path)) missing.push_back(path.string());
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& m : missing) list += "\n  " + m;
+    throw UserError(index_path.string() + " lists shards that are not there; download them:" + list);
+  }
+  if (shards.empty()) throw UserError(index_path.string() + " lists no shards");
+  return shards;
+}
+
+[[noreturn]] void refuse_pickles(const std::vector<fs::path>& pickles, const std::string& instead) {
+  throw UserError("'" + pickles.front().string() + "' is a PyTorch pickle" +
+                  (pickles.size() > 1 ? " (so are " + name_list({pickles.begin() + 1, pickles.end()}) + ")" : "") +
+                  ", which the studio does not load because opening it can run code. Use " + instead);
+}
+
+std::vector<fs::path> find_diffusers_dit(const fs::path& transformer) {
+  if (fs::is_regular_file(transformer / kShardIndex)) return shards_of(transformer / kShardIndex);
+  const fs::path single = transformer / "diffusion_pytorch_model.safetensors";
+  if (fs::is_regular_file(single)) return {single};
+  if (const auto pickles = pickles_in(transformer); !pickles.empty()) {
+    refuse_pickles(pickles, std::string("the safetensors files of the Diffusers repository (") + kDiffusersRepo +
+                                ", transformer/diffusion_pytorch_model*.safetensors)");
+  }
+  throw UserError("the Diffusers transformer/ folder '" + transformer.string() + "' holds no weights: looked for " +
+                  (transformer / kShardIndex).string() + " with its shards and " + single.string() +
+                  ". Download transformer/ of " + kDiffusersRepo);
+}
+
+fs::path find_vae(const fs::path& folder, const std::vector<fs::path>& root_vaes) {
+  std::vector<fs::path> candidates = root_vaes;
+  for (const auto& path : safetensors_in(folder / "vae")) candidates.push_back(path);
+  // Original names first; a Diffusers-layout VAE is passed on so the decoder says what to use.
+  for (const auto& path : candidates) {
+    if (holds_tensor_ending(path, "decoder.conv1.weight")) return path;
+  }
+  if (!candidates.empty()) return candidates.front();
+  std::vector<fs::path> pickles;
+  for (const auto& dir : {folder, folder / "vae"}) {
+    for (const auto& p : pickles_in(dir)) {
+      std::string name = p.filename().string();
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (name.find("vae") != std::string::npos || dir != folder) pickles.push_back(p);
+    }
+  }
+  if (!pickles.empty()) {
+    refuse_pickles(pickles, std::string("wan_2.1_vae.safetensors (") + kComfyRepo + ", split_files/vae/)");
+  }
+  throw UserError("no Wan VAE in '" + folder.string() + "': looked for a .safetensors holding "
+                  "decoder.conv1.weight in " + folder.string() + " and in " + (folder / "vae").string() +
+                  ". Download wan_2.1_vae.safetensors (" + kComfyRepo + ", split_files/vae/) into the folder");
+}
+
+}  // namespace
+
+const char* wan_layout_name(WanLayout layout) {
+  switch (layout) {
+    case WanLayout::Original: return "original";
+    case WanLayout::Diffusers: return "diffusers";
+    case WanLayout::Unset: break;
+  }
+  return "unset";
+}
+
+WanFolder WanFolder::find(const fs::path& folder) {
+  if (!fs::is_directory(folder)) {
+    throw UserError("no model at '" + folder.string() + "': the folder does not exist");
+  }
+  WanFolder f;
+  f.folder = folder;
+  std::vector<fs::path> root_dits;
+  std::vector<fs::path> root_vaes;
+  for (const auto& path : safetensors_in(folder)) {
+    if (holds_tensor_ending(path, "patch_embedding.weight")) {
+      root_dits.push_back(path);
+    } else if (holds_tensor_ending(path, "decoder.conv1.weight") ||
+               holds_tensor_ending(path, "decoder.conv_in.weight")) {
+      root_vaes.push_back(path);
+    }
+  }
+  // Wan-AI's original 14B repository shards its DiT at the top, with an index.
+  if (fs::is_regular_file(folder / kShardIndex)) root_dits = shards_of(folder / kShardIndex);
+
+  const fs::path transformer = folder / "transformer";
+  const bool diffusers = fs::is_directory(transformer);
+  if (diffusers && !root_dits.empty()) {
+    throw UserError("'" + folder.string() + "' mixes two layouts: a diffusion model at the top (" +
+                    name_list(root_dits) + ") and a Diffusers transformer/ folder. Keep one: move " +
+                    "either into a folder of its own");
+  }
+  if (diffusers) {
+    f.layout = WanLayout::Diffusers;
+    f.dit_files = find_diffusers_dit(transformer);
+    f.dit_config = transformer / "config.json";
+  } else if (root_dits.size() > 1 && !fs::is_regular_file(folder / kShardIndex)) {
+    throw UserError("'" + folder.string() + "' holds " + std::to_string(root_dits.size()) +
+                    " diffusion models (" + name_list(root_dits) + "): keep one per folder " +
+                    "(Wan2.2-A14B's high/low-noise pair is not supported yet)");
+  } else if (!root_dits.empty()) {
+    f.layout = WanLayout::Original;
+    f.dit_files = root_dits;
+    f.dit_config = folder / "config.json";
+  } else {
+    if (const auto pickles = pickles_in(folder); !pickles.empty()) {
+      refuse_pickles(pickles, std::string("the safetensors files instead: wan2.1_t2v_1.3B_bf16.safetensors, "
+                                          "umt5_xxl_fp16.safetensors and wan_2.1_vae.safetensors (") +
+                                  kComfyRepo + ", split_files/), or the Diffusers repository " + kDiffusersRepo);
+    }
+    throw UserError("no model at '" + folder.string() + "': no model.json (built-in and random models) and no "
+                    "Wan diffusion model: looked for a .safetensors holding patch_embedding.weight in " +
+                    folder.string() + " (e.g. wan2.1_t2v_1.3B_bf16.safetensors from " + kComfyRepo +
+                    ", split_files/diffusion_models/) and for " + transformer.string() +
+                    "/ (the Diffusers layout of " + kDiffusersRepo + ")");
+  }
+  for (const auto& path : f.dit_files) {
+    if (is_pickle(path)) refuse_pickles({path}, "the .safetensors shards of the same repository");
+  }
+  f.text_encoder_files = find_umt5_files(folder);
+  f.tokenizer = folder;
+  f.vae_file = find_vae(folder, root_vaes);
+  return f;
+}
+
+ModelManifest read_wan_manifest(const fs::path& folder) {
+  const WanFolder f = WanFolder::find(folder);
+  std::vector<std::shared_ptr<SafetensorsFile>> files;
+  for (const auto& path : f.dit_files) files.push_back(SafetensorsFile::open(path));
+  const std::string where = f.dit_files.size() == 1 ? "'" + f.dit_files.front().string() + "'"
+                                                    : "the shards in '" + f.dit_files.front().parent_path().string() + "'";
+  const WanVariant variant = detect_wan_variant(wan_dit_shapes(files), read_wan_config_hints(f.dit_config), where);
+
+  auto relative = [&](const fs::path& p) { return p.lexically_relative(folder).string(); };
+  ModelManifest m;
+  m.folder = folder;
+  m.name = variant.name;
+  m.description = variant.name + ", " + wan_layout_name(f.layout) + " layout";
+  m.dit = variant.config;
+  m.latent = LatentKind::WanVae;
+  m.text_encoder = TextEncoderKind::Umt5;
+  for (const auto& p : f.dit_files) m.weight_files.push_back(relative(p));
+  for (const auto& p : f.text_encoder_files) m.text_encoder_files.push_back(relative(p));
+  m.tokenizer = relative(f.tokenizer);
+  m.vae_file = relative(f.vae_file);
+  m.defaults = variant.defaults;
+  m.max_pixels = variant.max_pixels;
+  // The Wan 2.1 VAE's (the only VAE loaded: the 48-channel Wan 2.2 VAE is refused).
+  m.temporal_factor = 4;
+  m.spatial_factor = 8;
+  m.raw = m.to_json();
+  return m;
+}
+
+}  // namespace svgear

@@ -1,0 +1,49 @@
+#pragma once
+// WanFolder: the files of a Wan 2.1 model folder as users have them, found without a model.json.
+//
+// Two layouts are read (docs/wan.md):
+//   original / ComfyUI   <folder>/wan2.1_t2v_1.3B_bf16.safetensors  (any one .safetensors holding
+//                        the DiT; or Wan-AI's diffusion_pytorch_model*.safetensors + index json)
+//                        <folder>/umt5_xxl_fp16.safetensors         (*t5*.safetensors)
+//                        <folder>/wan_2.1_vae.safetensors           (any .safetensors holding the VAE)
+//                        <folder>/{,tokenizer/,google/umt5-xxl/}{spiece.model,tokenizer.json}
+//                        optional <folder>/config.json (Wan-AI's WanModel config)
+//   Diffusers            <folder>/transformer/diffusion_pytorch_model{.safetensors,-0000x-of-0000y
+//                        .safetensors + .safetensors.index.json}, transformer/config.json,
+//                        text_encoder/*.safetensors, tokenizer/, vae/*.safetensors
+//
+//   WanFolder files = WanFolder::find("/models/wan2.1-1.3b");
+//   ModelManifest m = read_wan_manifest("/models/wan2.1-1.3b");   // variant, defaults, files
+//
+// Pickles (.pth, .ckpt, .bin, .pt) are refused with the safetensors file to use instead; a DiT at
+// the top and a transformer/ folder at once, or two DiTs, are refused as ambiguous; a missing part
+// says which files were looked for and where to get them.
+
+#include <filesystem>
+#include <vector>
+
+#include "core/pipeline/model_manifest.h"
+
+namespace svgear {
+
+enum class WanLayout { Unset, Original, Diffusers };
+const char* wan_layout_name(WanLayout layout);
+
+struct WanFolder {
+  std::filesystem::path folder;
+  WanLayout layout = WanLayout::Unset;
+  std::vector<std::filesystem::path> dit_files;
+  std::filesystem::path dit_config;  // config.json beside the DiT (may not exist)
+  std::vector<std::filesystem::path> text_encoder_files;
+  std::filesystem::path tokenizer;  // what Umt5Tokenizer::load reads (a file, or the folder)
+  std::filesystem::path vae_file;
+
+  // Throws UserError saying what is missing or wrong and what to download.
+  static WanFolder find(const std::filesystem::path& folder);
+};
+
+// The manifest of a Wan folder: variant and config from the DiT's shapes, the variant's defaults,
+// the files above (relative to the folder).
+ModelManifest read_wan_manifest(const std::filesystem::path& folder);
+
+}  // namespace svgear

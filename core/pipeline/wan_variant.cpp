@@ -1,0 +1,188 @@
+#include "core/pipeline/wan_variant.h"
+
+#include <fstream>
+#include <sstream>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "core/model/wan_weight_names.h"
+#include "core/user_error.h"
+#include "core/weights/safetensors_file.h"
+
+namespace svgear {
+namespace {
+
+constexpr int kWanHeadDim = 128;
+constexpr int kWan21LatentChannels = 16;
+constexpr int kWan22LatentChannels = 48;
+constexpr int kImageToVideoChannels = 36;  // 16 noise + 4 mask + 16 image latent channels
+
+// upstream wan/configs/shared_config.py, sample_neg_prompt
+constexpr const char* kWanNegativePrompt =
+    "色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，"
+    "低质量，JPEG压缩残留，丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，"
+    "毁容的，形态畸形的肢体，手指融合，静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走";
+
+SamplingDefaults wan21_defaults() {
+  SamplingDefaults d;
+  d.sampler = SamplerKind::UniPC;
+  d.steps = 50;
+  d.guidance = 5.0;
+  d.shift = 5.0;
+  d.frames = 81;
+  d.height = 480;
+  d.width = 832;
+  d.fps = 16.0;
+  d.negative_prompt = kWanNegativePrompt;
+  return d;
+}
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
+  os << "]";
+  return os.str();
+}
+
+// Size `dim` of `name`, or 0 when the tensor is absent or too small (WanWeights::load then lists it).
+int size_of(const TensorShapes& shapes, const std::string& name, size_t dim) {
+  auto it = shapes.find(name);
+  return it != shapes.end() && dim < it->second.size() ? int(it->second[dim]) : 0;
+}
+
+}  // namespace
+
+TensorShapes wan_dit_shapes(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+  constexpr std::string_view kAnchor = "patch_embedding.weight";
+  std::string prefix;
+  bool anchored = false;
+  for (const auto& file : files) {
+    for (const TensorEntry& entry : file->tensors()) {
+      if (!anchored && entry.name.ends_with(kAnchor)) {
+        prefix = entry.name.substr(0, entry.name.size() - kAnchor.size());
+        anchored = true;
+      }
+    }
+  }
+  if (!anchored) return {};
+  TensorShapes local;
+  bool diffusers = false;
+  for (const auto& file : files) {
+    for (const TensorEntry& entry : file->tensors()) {
+      if (!entry.name.starts_with(prefix)) continue;
+      std::string name = entry.name.substr(prefix.size());
+      diffusers = diffusers || wan_is_diffusers_name(name);
+      local.emplace(std::move(name), entry.shape);
+    }
+  }
+  if (!diffusers) return local;
+  TensorShapes renamed;
+  for (auto& [name, shape] : local) renamed.emplace(wan_original_name(name), std::move(shape));
+  return renamed;
+}
+
+WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& hints,
+                              const std::string& where) {
+  auto patch = shapes.find("patch_embedding.weight");
+  if (patch == shapes.end()) {
+    throw UserError(where + " holds no Wan diffusion model: none of its tensors is "
+                    "patch_embedding.weight");
+  }
+  const std::vector<int64_t>& p = patch->second;  // [dim, in_dim, patch_t, patch_h, patch_w]
+  if (p.size() != 5) {
+    throw UserError(where + ": patch_embedding.weight has shape " + shape_string(p) +
+                    ", expected [dim, in_dim, 1, 2, 2] of a Wan DiT");
+  }
+  WanConfig c;
+  c.dim = int(p[0]);
+  c.in_dim = int(p[1]);
+  c.patch_size = {int(p[2]), int(p[3]), int(p[4])};
+  c.num_layers = 0;
+  while (shapes.contains("blocks." + std::to_string(c.num_layers) + ".self_attn.q.weight")) {
+    ++c.num_layers;
+  }
+  const std::string size = "dim " + std::to_string(c.dim) + ", " + std::to_string(c.num_layers) +
+                           " layers, " + std::to_string(c.in_dim) + " input channels";
+
+  if (shapes.contains("img_emb.proj.0.weight") || c.in_dim == kImageToVideoChannels) {
+    throw UserError(where + " is an image-to-video Wan model (" + size +
+                    "), which is not supported: use a text-to-video (T2V) model such as "
+                    "wan2.1_t2v_1.3B_bf16.safetensors");
+  }
+  if (c.in_dim == kWan22LatentChannels) {
+    throw UserError(where + " is Wan2.2-TI2V-5B (" + size +
+                    "; 48-channel latents of the Wan 2.2 VAE), which is not supported yet: use "
+                    "Wan2.1-T2V-1.3B or Wan2.1-T2V-14B");
+  }
+  if (c.in_dim != kWan21LatentChannels) {
+    throw UserError(where + ": a Wan diffusion model with " + std::to_string(c.in_dim) +
+                    " input channels (" + size + ") is not supported; only the 16 latent "
+                    "channels of the Wan 2.1 VAE are");
+  }
+  if (c.num_layers == 0) {
+    throw UserError(where + ": no transformer blocks (blocks.0.self_attn.q.weight is missing); "
+                    "the file is incomplete or not a Wan DiT");
+  }
+
+  c.ffn_dim = size_of(shapes, "blocks.0.ffn.0.weight", 0);
+  c.freq_dim = size_of(shapes, "time_embedding.0.weight", 1);
+  c.text_dim = size_of(shapes, "text_embedding.0.weight", 1);
+  const int head_out = size_of(shapes, "head.head.weight", 0);
+  c.out_dim = c.patch_volume() > 0 ? head_out / c.patch_volume() : 0;
+  c.qk_norm = shapes.contains("blocks.0.self_attn.norm_q.weight");
+  c.cross_attn_norm = shapes.contains("blocks.0.norm3.weight");
+  c.num_heads = hints.num_heads.value_or(c.dim / kWanHeadDim);
+  c.text_len = hints.text_len.value_or(c.text_len);
+  if (c.ffn_dim == 0 || c.freq_dim == 0 || c.text_dim == 0 || c.out_dim == 0) {
+    throw UserError(where + ": the DiT (" + size + ") lacks blocks.0.ffn.0.weight, "
+                    "time_embedding.0.weight, text_embedding.0.weight or head.head.weight; the "
+                    "file is incomplete");
+  }
+  if (c.num_heads <= 0 || c.dim % c.num_heads != 0 || (c.dim / c.num_heads) % 2 != 0) {
+    throw UserError(where + ": " + std::to_string(c.num_heads) + " attention heads do not divide dim " +
+                    std::to_string(c.dim) + " into even head widths; fix num_heads in config.json");
+  }
+
+  WanVariant v;
+  v.config = c;
+  v.defaults = wan21_defaults();
+  if (c.dim == 1536 && c.num_layers == 30) {
+    v.name = "Wan2.1-T2V-1.3B";
+    v.max_pixels = 832 * 480;
+  } else if (c.dim == 5120 && c.num_layers == 40) {
+    v.name = "Wan2.1-T2V-14B";
+    v.max_pixels = 1280 * 720;
+  } else {
+    v.name = "Wan2.1-architecture DiT (" + size + ")";
+  }
+  return v;
+}
+
+WanConfigHints read_wan_config_hints(const std::filesystem::path& path) {
+  WanConfigHints hints;
+  std::ifstream in(path);
+  if (!in) return hints;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(path.string() + " is not valid JSON: " + e.what());
+  }
+  auto positive = [&](const char* key) -> std::optional<int> {
+    auto it = j.find(key);
+    if (it == j.end()) return std::nullopt;
+    if (!it->is_number_integer() || it->get<int64_t>() <= 0 || it->get<int64_t>() > (1 << 20)) {
+      throw UserError(path.string() + ": '" + key + "' must be a positive integer, got " + it->dump());
+    }
+    return it->get<int>();
+  };
+  if (!j.is_object()) throw UserError(path.string() + ": expected a JSON object");
+  hints.num_heads = positive("num_heads");                                  // original WanModel
+  if (!hints.num_heads) hints.num_heads = positive("num_attention_heads");  // Diffusers
+  hints.text_len = positive("text_len");
+  return hints;
+}
+
+}  // namespace svgear

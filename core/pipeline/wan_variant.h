@@ -1,0 +1,56 @@
+#pragma once
+// WanVariant: which Wan DiT a checkpoint holds, read from its tensor names and shapes (never from
+// file names), with the model's sampling defaults and size limits.
+//
+//   auto shapes = wan_dit_shapes(files);                    // original names → shapes
+//   WanVariant v = detect_wan_variant(shapes, hints, "wan2.1_t2v_1.3B_bf16.safetensors");
+//   v.name;   // "Wan2.1-T2V-1.3B"; v.config.dim == 1536, v.config.num_layers == 30
+//
+// Runs: Wan2.1 text-to-video at 1.3B (dim 1536, 30 layers) and 14B (dim 5120, 40 layers), and any
+// other size of the same architecture (tests, fine-tunes). Refused with the reason: image-to-video
+// models (img_emb, 36 input channels), Wan2.2-TI2V-5B (dim 3072, 48-channel latents), any latent
+// width other than the Wan 2.1 VAE's 16 channels.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model/wan_config.h"
+#include "core/pipeline/model_manifest.h"
+
+namespace svgear {
+
+class SafetensorsFile;
+
+using TensorShapes = std::map<std::string, std::vector<int64_t>>;
+
+// What the shapes cannot tell: a config.json beside the weights (the original WanModel config or
+// Diffusers' transformer/config.json) may say it.
+struct WanConfigHints {
+  std::optional<int> num_heads;  // default: dim / 128 (the head width of every released Wan)
+  std::optional<int> text_len;   // default: 512
+};
+
+struct WanVariant {
+  std::string name;          // "Wan2.1-T2V-1.3B", "Wan2.1-T2V-14B" or "Wan2.1-architecture DiT ..."
+  WanConfig config;
+  SamplingDefaults defaults;  // Wan2.1: UniPC, 50 steps, shift 5, guidance 5, 81 frames, 480×832
+  int64_t max_pixels = 0;     // largest height × width the model was trained for; 0 = no limit
+};
+
+// The DiT's tensors under their original names (wrapper prefix before "patch_embedding.weight"
+// removed, Diffusers names renamed) with their stored shapes.
+TensorShapes wan_dit_shapes(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
+
+// Throws UserError naming `where` and the reason for checkpoints it cannot run.
+WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& hints,
+                              const std::string& where);
+
+// The hints of a config.json (either format); empty hints when `path` does not exist.
+WanConfigHints read_wan_config_hints(const std::filesystem::path& path);
+
+}  // namespace svgear

@@ -1,0 +1,71 @@
+#include "core/pipeline/weight_memory.h"
+
+#include <cstdio>
+
+#include <ATen/ATen.h>
+
+#include "core/model/wan_weights.h"
+#include "core/weights/safetensors_file.h"
+
+namespace svgear {
+namespace {
+
+int64_t numel(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t s : shape) n *= s;
+  return n;
+}
+
+std::string gib(int64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f GiB", double(bytes) / double(int64_t(1) << 30));
+  return text;
+}
+
+}  // namespace
+
+int64_t wan_dit_bytes(const WanConfig& config, c10::ScalarType dtype) {
+  int64_t bytes = 0;
+  WanWeights::meta(config).for_each_tensor(
+      [&](const std::string&, const at::Tensor& tensor, WeightPrecision precision) {
+        bytes += tensor.numel() * (precision == WeightPrecision::Compute ? c10::elementSize(dtype) : 4);
+      });
+  return bytes;
+}
+
+int64_t umt5_bytes(const std::vector<std::filesystem::path>& files, c10::ScalarType dtype) {
+  int64_t elements = 0;
+  for (const auto& path : files) {
+    const auto opened = SafetensorsFile::open(path);
+    for (const TensorEntry& entry : opened->tensors()) {
+      if (!entry.name.ends_with("scale_weight")) elements += numel(entry.shape);
+    }
+  }
+  return elements * int64_t(c10::elementSize(dtype));
+}
+
+int64_t wan_vae_decoder_bytes(const std::filesystem::path& file, c10::ScalarType dtype) {
+  int64_t elements = 0;
+  const auto opened = SafetensorsFile::open(file);
+  for (const TensorEntry& entry : opened->tensors()) {
+    if (entry.name.find("decoder.") != std::string::npos || entry.name.find("conv2.") != std::string::npos) {
+      elements += numel(entry.shape);
+    }
+  }
+  return elements * int64_t(c10::elementSize(dtype));
+}
+
+std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, const std::string& device_name) {
+  if (needed.total() <= free_bytes) return "";
+  std::string message = "not enough memory on " + device_name + ": the weights alone need about " +
+                        gib(needed.total()) + " (diffusion model " + gib(needed.dit);
+  if (needed.text_encoder > 0) message += ", text encoder " + gib(needed.text_encoder);
+  if (needed.vae > 0) message += ", VAE " + gib(needed.vae);
+  message += ") but " + gib(free_bytes) + " are free.";
+  if (needed.text_encoder > 0) message += " --text-encoder-device cpu keeps the text encoder off the GPU.";
+  if (needed.vae > 0) message += " --vae-device cpu decodes on the CPU.";
+  message += " Otherwise close other programs using the GPU or pick a smaller model.";
+  return message;
+}
+
+}  // namespace svgear

@@ -1,0 +1,35 @@
+#pragma once
+// How much device memory a Wan model's weights take, estimated from the file headers before
+// anything is loaded, and the check that refuses a load the GPU cannot hold. Weights only:
+// activations come on top (docs/wan.md), so a load that passes can still run out of memory later.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <c10/core/ScalarType.h>
+
+#include "core/model/wan_config.h"
+
+namespace svgear {
+
+struct WeightBytes {
+  int64_t dit = 0;
+  int64_t text_encoder = 0;
+  int64_t vae = 0;
+  int64_t total() const { return dit + text_encoder + vae; }
+};
+
+// The DiT as WanWeights::to(device, dtype) holds it (matmul weights in `dtype`, the rest float32).
+int64_t wan_dit_bytes(const WanConfig& config, c10::ScalarType dtype);
+// Every tensor of the files but fp8 scales, in `dtype` (the umT5 files hold the encoder only).
+int64_t umt5_bytes(const std::vector<std::filesystem::path>& files, c10::ScalarType dtype);
+// The decoder half of a Wan VAE file (its "decoder.*" and "conv2.*" tensors) in `dtype`.
+int64_t wan_vae_decoder_bytes(const std::filesystem::path& file, c10::ScalarType dtype);
+
+// "" when `needed` fits in `free_bytes`; else a message saying how much is needed (per part) and
+// free on `device_name`, and which options move parts off the GPU.
+std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, const std::string& device_name);
+
+}  // namespace svgear

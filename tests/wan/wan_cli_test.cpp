@@ -1,0 +1,52 @@
+// `svgear generate --model DIR` on tiny Wan folders of both layouts, as a user types it.
+
+#include <gtest/gtest.h>
+
+#include "core/media/video_reader.h"
+#include "tests/cli/cli_run.h"
+#include "tests/support/test_paths.h"
+#include "tests/text/tiny_umt5.h"
+#include "tests/wan/tiny_wan_folder.h"
+
+namespace svgear {
+namespace {
+
+using test::contains;
+using test::run_cli;
+
+constexpr const char* kTinyRun =
+    " --prompt \"a red cat walks on the grass\" --frames 5 --size 48x32 --steps 2 --device cpu";
+
+TEST(WanCli, GeneratesFromBothLayouts) {
+  const auto root = test::scratch_dir("wan_cli");
+  for (const auto& dir : {test::write_tiny_wan_original(root / "original"),
+                          test::write_tiny_wan_diffusers(root / "diffusers")}) {
+    const auto out = root / (dir.filename().string() + ".y4m");
+    const test::CliRun run = run_cli("generate --model " + dir.string() + kTinyRun +
+                                     " --free-text-encoder --vae-device cpu --text-encoder-device cpu --quiet --output " +
+                                     out.string());
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    EXPECT_TRUE(contains(run.output, "wrote " + out.string()));
+    const Video video = read_video(out);
+    EXPECT_EQ(video.frames, 5);
+    EXPECT_EQ(video.height, 32);
+    EXPECT_EQ(video.width, 48);
+  }
+}
+
+TEST(WanCli, WrongFrameCountAndMissingVaeAreExplained) {
+  const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_cli_errors") / "model");
+  test::CliRun run = run_cli("generate --model " + dir.string() +
+                             " --prompt a --frames 8 --size 48x32 --steps 1 --device cpu --quiet --output " +
+                             (dir.parent_path() / "x.y4m").string());
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_TRUE(contains(run.output, "try 5 or 9"));
+
+  std::filesystem::remove(dir / "wan_2.1_vae.safetensors");
+  run = run_cli("generate --model " + dir.string() + kTinyRun + " --output " + (dir.parent_path() / "y.y4m").string());
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_TRUE(contains(run.output, "no Wan VAE in"));
+}
+
+}  // namespace
+}  // namespace svgear

@@ -1,0 +1,173 @@
+// Wan folders that cannot load say why and what to do: missing parts (with the files looked for),
+// pickles (with the safetensors file to use), mixed layouts, shapes that do not fit.
+
+#include "core/pipeline/wan_folder.h"
+
+#include <fstream>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "core/pipeline/model.h"
+#include "core/weights/safetensors_file.h"
+#include "core/weights/safetensors_writer.h"
+#include "tests/support/test_paths.h"
+#include "tests/text/tiny_umt5.h"
+#include "tests/wan/tiny_wan_folder.h"
+
+namespace svgear {
+namespace {
+
+namespace fs = std::filesystem;
+using test::contains;
+
+std::string load_error(const fs::path& dir) {
+  try {
+    Model::load(dir, c10::Device(c10::kCPU));
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "loaded " << dir;
+  return "";
+}
+
+void write_bytes(const fs::path& path) { std::ofstream(path) << "PK\x03\x04 not a real pickle"; }
+
+TEST(WanFolder, FindsThePartsOfBothLayouts) {
+  const auto root = test::scratch_dir("wan_find");
+  const WanFolder original = WanFolder::find(test::write_tiny_wan_original(root / "original"));
+  EXPECT_EQ(original.layout, WanLayout::Original);
+  ASSERT_EQ(original.dit_files.size(), 1u);
+  EXPECT_EQ(original.dit_files[0].filename(), "wan2.1_t2v_tiny_fp32.safetensors");
+  EXPECT_EQ(original.vae_file.filename(), "wan_2.1_vae.safetensors");
+  ASSERT_EQ(original.text_encoder_files.size(), 1u);
+  EXPECT_EQ(original.text_encoder_files[0].filename(), "umt5_xxl_fp16.safetensors");
+
+  const WanFolder diffusers = WanFolder::find(test::write_tiny_wan_diffusers(root / "diffusers"));
+  EXPECT_EQ(diffusers.layout, WanLayout::Diffusers);
+  ASSERT_EQ(diffusers.dit_files.size(), 2u);
+  EXPECT_EQ(diffusers.dit_files[1].filename(), "diffusion_pytorch_model-00002-of-00002.safetensors");
+  EXPECT_EQ(diffusers.text_encoder_files.size(), 2u);
+  EXPECT_EQ(diffusers.vae_file.parent_path().filename(), "vae");
+}
+
+TEST(WanFolder, MissingVaeSaysWhatWasLookedForAndWhatToDownload) {
+  const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_no_vae") / "model");
+  fs::remove(dir / "wan_2.1_vae.safetensors");
+  const std::string error = load_error(dir);
+  EXPECT_TRUE(contains(error, "no Wan VAE in"));
+  EXPECT_TRUE(contains(error, (dir / "vae").string()));
+  EXPECT_TRUE(contains(error, "wan_2.1_vae.safetensors (Comfy-Org/Wan_2.1_ComfyUI_repackaged"));
+}
+
+TEST(WanFolder, MissingTokenizerAndTextEncoderListThePaths) {
+  const auto root = test::scratch_dir("wan_missing");
+  const auto no_tokenizer = test::write_tiny_wan_original(root / "no_tokenizer");
+  fs::remove_all(no_tokenizer / "google");
+  std::string error = load_error(no_tokenizer);
+  EXPECT_TRUE(contains(error, "no umT5 tokenizer found: looked for"));
+  EXPECT_TRUE(contains(error, (no_tokenizer / "google" / "umt5-xxl" / "tokenizer.json").string()));
+
+  const auto no_encoder = test::write_tiny_wan_original(root / "no_encoder");
+  fs::remove(no_encoder / "umt5_xxl_fp16.safetensors");
+  error = load_error(no_encoder);
+  EXPECT_TRUE(contains(error, "no umT5 text encoder in"));
+  EXPECT_TRUE(contains(error, "umt5_xxl_fp16.safetensors"));
+}
+
+TEST(WanFolder, PicklesAreRefusedWithTheSafetensorsFileToUse) {
+  const auto root = test::scratch_dir("wan_pickles");
+  const auto only = root / "only_pickles";
+  fs::create_directories(only);
+  write_bytes(only / "wan2.1_t2v_1.3B.pth");
+  std::string error = load_error(only);
+  EXPECT_TRUE(contains(error, "wan2.1_t2v_1.3B.pth' is a PyTorch pickle"));
+  EXPECT_TRUE(contains(error, "wan2.1_t2v_1.3B_bf16.safetensors"));
+
+  // Wan-AI's original repository: DiT in safetensors, VAE and umT5 as pickles.
+  const auto vae = test::write_tiny_wan_original(root / "vae_pickle");
+  fs::remove(vae / "wan_2.1_vae.safetensors");
+  write_bytes(vae / "Wan2.1_VAE.pth");
+  error = load_error(vae);
+  EXPECT_TRUE(contains(error, "Wan2.1_VAE.pth' is a PyTorch pickle"));
+  EXPECT_TRUE(contains(error, "wan_2.1_vae.safetensors"));
+
+  const auto t5 = test::write_tiny_wan_original(root / "t5_pickle");
+  fs::remove(t5 / "umt5_xxl_fp16.safetensors");
+  write_bytes(t5 / "models_t5_umt5-xxl-enc-bf16.pth");
+  error = load_error(t5);
+  EXPECT_TRUE(contains(error, "is a PyTorch pickle"));
+  EXPECT_TRUE(contains(error, "umt5_xxl_fp16.safetensors"));
+
+  const auto shards = test::write_tiny_wan_diffusers(root / "diffusers_bin");
+  fs::remove_all(shards / "transformer");
+  fs::create_directories(shards / "transformer");
+  write_bytes(shards / "transformer" / "diffusion_pytorch_model.bin");
+  error = load_error(shards);
+  EXPECT_TRUE(contains(error, "diffusion_pytorch_model.bin' is a PyTorch pickle"));
+  EXPECT_TRUE(contains(error, "transformer/diffusion_pytorch_model*.safetensors"));
+}
+
+TEST(WanFolder, MixedLayoutsAndTwoModelsAreRefused) {
+  const auto root = test::scratch_dir("wan_mixed");
+  const auto mixed = test::write_tiny_wan_original(root / "mixed");
+  test::write_tiny_wan_diffusers(root / "d");
+  fs::copy(root / "d" / "transformer", mixed / "transformer");
+  std::string error = load_error(mixed);
+  EXPECT_TRUE(contains(error, "mixes two layouts"));
+  EXPECT_TRUE(contains(error, "wan2.1_t2v_tiny_fp32.safetensors"));
+
+  const auto two = test::write_tiny_wan_original(root / "two");
+  fs::copy_file(two / "wan2.1_t2v_tiny_fp32.safetensors", two / "wan2.1_t2v_other_fp32.safetensors");
+  error = load_error(two);
+  EXPECT_TRUE(contains(error, "holds 2 diffusion models"));
+
+  const auto empty = root / "empty";
+  fs::create_directories(empty);
+  error = load_error(empty);
+  EXPECT_TRUE(contains(error, "no model.json"));
+  EXPECT_TRUE(contains(error, (empty / "transformer").string()));
+}
+
+TEST(WanFolder, MissingShardIsNamed) {
+  const auto dir = test::write_tiny_wan_diffusers(test::scratch_dir("wan_shard") / "model");
+  fs::remove(dir / "transformer" / "diffusion_pytorch_model-00002-of-00002.safetensors");
+  const std::string error = load_error(dir);
+  EXPECT_TRUE(contains(error, "lists shards that are not there"));
+  EXPECT_TRUE(contains(error, "diffusion_pytorch_model-00002-of-00002.safetensors"));
+}
+
+TEST(WanFolder, ShapeMismatchesListTheTensors) {
+  const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_shapes") / "model");
+  const auto path = dir / "wan2.1_t2v_tiny_fp32.safetensors";
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  {
+    auto file = SafetensorsFile::open(path);
+    for (const TensorEntry& entry : file->tensors()) {
+      at::Tensor t = file->load(entry.name);
+      if (entry.name.ends_with("blocks.1.ffn.0.weight")) t = at::zeros({200, 128});
+      if (entry.name.ends_with("blocks.1.self_attn.k.bias")) continue;
+      tensors.emplace_back(entry.name, t);
+    }
+  }
+  write_safetensors(path, tensors);
+  const std::string error = load_error(dir);
+  EXPECT_TRUE(contains(error, "wrong shape: blocks.1.ffn.0.weight: expected [256, 128], found [200, 128]"));
+  EXPECT_TRUE(contains(error, "missing: blocks.1.self_attn.k.bias"));
+
+  // A text encoder of another width than the DiT's text_dim.
+  const auto wide = test::write_tiny_wan_original(test::scratch_dir("wan_text_dim") / "model");
+  auto umt5 = test::tiny_umt5_state_dict();
+  for (auto& [name, t] : umt5) {
+    std::vector<int64_t> shape = t.sizes().vec();
+    for (auto& s : shape) s = s == 64 ? 32 : s;  // dim 64 → 32
+    t = at::zeros(shape);
+  }
+  fs::remove(wide / "umt5_xxl_fp16.safetensors");
+  write_safetensors(wide / "umt5_xxl_fp32.safetensors", umt5);
+  const std::string text_error = load_error(wide);
+  EXPECT_TRUE(contains(text_error, "has width 32 but the diffusion model expects 64"));
+}
+
+}  // namespace
+}  // namespace svgear

@@ -1,0 +1,114 @@
+// Model::load on tiny Wan folders in both layouts, generated end to end through the VAE into a
+// video file on the CPU; the DiT loaded from a folder gives the reference output.
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "core/attention/dense_backend.h"
+#include "core/media/video_output.h"
+#include "core/media/video_reader.h"
+#include "core/pipeline/generator.h"
+#include "core/text/wan_text_encoder.h"
+#include "tests/model/tiny_wan.h"
+#include "tests/support/tensor_compare.h"
+#include "tests/support/test_paths.h"
+#include "tests/wan/tiny_wan_folder.h"
+
+namespace svgear {
+namespace {
+
+constexpr double kFloat32Tolerance = 1e-4;  // testvectors/README.md
+
+GenerationRequest tiny_request() {
+  GenerationRequest r;
+  r.prompt = "a red cat walks on the grass";
+  r.seed = 7;
+  r.steps = 2;
+  r.frames = 5;   // 2 latent frames
+  r.height = 32;  // latent 4 × 6
+  r.width = 48;
+  return r;
+}
+
+// Runs the request, writes the video as Y4M and checks what comes back from the file.
+void expect_generates(Model& model, const std::filesystem::path& out) {
+  EventSink sink;
+  CancelToken cancel;
+  const GenerationResult result = Generator(model).run(tiny_request(), sink, cancel);
+  ASSERT_EQ(result.status, GenerationStatus::Finished) << result.error;
+  EXPECT_EQ(result.video.frames, 5);
+  EXPECT_EQ(result.video.height, 32);
+  EXPECT_EQ(result.video.width, 48);
+  const VideoOutputResult written = write_video(result.video, out);
+  const Video back = read_video(written.path);
+  EXPECT_EQ(back.frames, 5);
+  EXPECT_EQ(back.width, 48);
+}
+
+TEST(WanModel, OriginalLayoutLoadsAndGenerates) {
+  const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_original") / "model");
+  auto model = Model::load(dir, c10::Device(c10::kCPU));
+  EXPECT_EQ(model->manifest.latent, LatentKind::WanVae);
+  EXPECT_EQ(model->manifest.text_encoder, TextEncoderKind::Umt5);
+  EXPECT_EQ(model->manifest.dit.num_heads, 2);  // from config.json
+  EXPECT_EQ(model->manifest.dit.text_len, 16);
+  EXPECT_EQ(model->manifest.defaults.steps, 50);
+  EXPECT_EQ(model->manifest.defaults.frames, 81);
+  EXPECT_NE(model->manifest.description.find("original layout"), std::string::npos);
+  expect_generates(*model, dir.parent_path() / "original.y4m");
+}
+
+TEST(WanModel, DiffusersLayoutLoadsTheSameWeightsAndGenerates) {
+  const auto root = test::scratch_dir("wan_diffusers");
+  auto diffusers = Model::load(test::write_tiny_wan_diffusers(root / "diffusers"), c10::Device(c10::kCPU));
+  auto original = Model::load(test::write_tiny_wan_original(root / "original"), c10::Device(c10::kCPU));
+  EXPECT_NE(diffusers->manifest.description.find("diffusers layout"), std::string::npos);
+  EXPECT_EQ(diffusers->manifest.weight_files.size(), 2u);  // both shards
+  EXPECT_EQ(diffusers->manifest.dit.num_heads, 2);          // num_attention_heads
+  EXPECT_EQ(diffusers->manifest.dit.text_len, 512);         // Diffusers configs do not hold it
+  const auto a = diffusers->dit->weights().state_dict();
+  const auto b = original->dit->weights().state_dict();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].first, b[i].first);
+    EXPECT_TRUE(at::equal(a[i].second, b[i].second)) << a[i].first;
+  }
+  // umT5 stored as fp16 (ComfyUI) and fp32 shards (Diffusers), both run in bf16: same context.
+  const at::Tensor ca = diffusers->text_encoder->encode("a red cat");
+  const at::Tensor cb = original->text_encoder->encode("a red cat");
+  EXPECT_LT(test::relative_l2(ca, cb), 1e-2);
+  expect_generates(*diffusers, root / "diffusers.y4m");
+}
+
+TEST(WanModel, DitFromAFolderMatchesTheReference) {
+  const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_reference") / "model");
+  auto model = Model::load(dir, c10::Device(c10::kCPU));
+  const test::TinyWanIo io = test::tiny_wan_io();
+  DenseBackend dense;
+  DiTForward call;
+  call.attention = &dense;
+  const at::Tensor out = model->dit->forward(io.x, io.t, io.context, call);
+  const double error = test::relative_l2(out, io.out);
+  std::cout << "[ measured ] DiT loaded from a ComfyUI-layout folder vs reference: relative L2 " << error << "\n";
+  EXPECT_LT(error, kFloat32Tolerance);
+}
+
+TEST(WanModel, MemoryOptionsPlaceAndFreeTheTextEncoder) {
+  const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_options") / "model");
+  ModelOptions options;
+  options.text_encoder_device = c10::Device(c10::kCPU);
+  options.vae_device = c10::Device(c10::kCPU);
+  options.free_text_encoder = true;
+  auto model = Model::load(dir, c10::Device(c10::kCPU), options);
+  const auto& encoder = dynamic_cast<const WanTextEncoder&>(*model->text_encoder);
+  EXPECT_TRUE(encoder.loaded());
+  expect_generates(*model, dir.parent_path() / "options.y4m");
+  EXPECT_FALSE(encoder.loaded());
+  // Without the option the encoder stays.
+  auto kept = Model::load(dir, c10::Device(c10::kCPU));
+  expect_generates(*kept, dir.parent_path() / "kept.y4m");
+  EXPECT_TRUE(dynamic_cast<const WanTextEncoder&>(*kept->text_encoder).loaded());
+}
+
+}  // namespace
+}  // namespace svgear

@@ -1,0 +1,182 @@
+// The Wan variant comes from tensor names and shapes (either layout); its defaults and size rules
+// reach GenerationRequest::resolve; the GPU memory check's estimate and message.
+
+#include "core/pipeline/wan_variant.h"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "core/model/wan_weight_names.h"
+#include "core/model/wan_weights.h"
+#include "core/pipeline/generation_request.h"
+#include "core/pipeline/weight_memory.h"
+#include "core/user_error.h"
+#include "tests/text/tiny_umt5.h"
+
+namespace svgear {
+namespace {
+
+using test::contains;
+
+// The shapes a checkpoint of `config` holds, in original or Diffusers names (meta tensors: no memory).
+TensorShapes shapes_of(const WanConfig& config, bool diffusers = false) {
+  TensorShapes shapes;
+  WanWeights::meta(config).for_each_tensor([&](const std::string& name, const at::Tensor& t, WeightPrecision) {
+    shapes[diffusers ? wan_diffusers_name(name) : name] = t.sizes().vec();
+  });
+  if (!diffusers) return shapes;
+  TensorShapes renamed;  // as wan_dit_shapes returns them
+  for (auto& [name, shape] : shapes) renamed[wan_original_name(name)] = shape;
+  return renamed;
+}
+
+WanConfig wan14b() {
+  WanConfig c;
+  c.dim = 5120;
+  c.ffn_dim = 13824;
+  c.num_heads = 40;
+  c.num_layers = 40;
+  return c;
+}
+
+std::string detect_error(const TensorShapes& shapes) {
+  try {
+    detect_wan_variant(shapes, {}, "model.safetensors");
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "detected";
+  return "";
+}
+
+TEST(WanVariant, ReleasedSizesAreRecognisedFromShapes) {
+  const WanVariant small = detect_wan_variant(shapes_of(WanConfig{}), {}, "x");
+  EXPECT_EQ(small.name, "Wan2.1-T2V-1.3B");
+  EXPECT_EQ(small.config.num_heads, 12);
+  EXPECT_EQ(small.config.ffn_dim, 8960);
+  EXPECT_EQ(small.config.text_len, 512);
+  EXPECT_EQ(small.max_pixels, 832 * 480);
+  EXPECT_EQ(small.defaults.steps, 50);
+  EXPECT_EQ(small.defaults.shift, 5.0);
+  EXPECT_EQ(small.defaults.guidance, 5.0);
+  EXPECT_EQ(small.defaults.frames, 81);
+  EXPECT_EQ(small.defaults.fps, 16.0);
+  EXPECT_EQ(small.defaults.height, 480);
+  EXPECT_EQ(small.defaults.width, 832);
+  EXPECT_FALSE(small.defaults.negative_prompt.empty());
+
+  const WanVariant big = detect_wan_variant(shapes_of(wan14b(), /*diffusers=*/true), {}, "x");
+  EXPECT_EQ(big.name, "Wan2.1-T2V-14B");
+  EXPECT_EQ(big.config.num_heads, 40);
+  EXPECT_EQ(big.config.ffn_dim, 13824);
+  EXPECT_TRUE(big.config.qk_norm);
+  EXPECT_TRUE(big.config.cross_attn_norm);
+  EXPECT_EQ(big.max_pixels, 1280 * 720);
+}
+
+TEST(WanVariant, ModelsWeCannotRunAreRefusedWithTheReason) {
+  WanConfig ti2v;  // Wan2.2-TI2V-5B
+  ti2v.dim = 3072;
+  ti2v.ffn_dim = 14336;
+  ti2v.num_heads = 24;
+  ti2v.in_dim = 48;
+  ti2v.out_dim = 48;
+  std::string error = detect_error(shapes_of(ti2v));
+  EXPECT_TRUE(contains(error, "is Wan2.2-TI2V-5B"));
+  EXPECT_TRUE(contains(error, "not supported yet"));
+
+  WanConfig i2v = wan14b();
+  i2v.in_dim = 36;
+  error = detect_error(shapes_of(i2v));
+  EXPECT_TRUE(contains(error, "image-to-video"));
+
+  EXPECT_TRUE(contains(detect_error({{"decoder.conv1.weight", {384, 16, 3, 3, 3}}}), "no Wan diffusion model"));
+}
+
+TEST(WanVariant, ConfigJsonGivesTheHeadsShapesCannot) {
+  const TensorShapes shapes = shapes_of(WanConfig{});
+  WanConfigHints hints;
+  hints.num_heads = 7;  // 1536 / 7 is not whole
+  try {
+    detect_wan_variant(shapes, hints, "x");
+    ADD_FAILURE();
+  } catch (const UserError& e) {
+    EXPECT_TRUE(contains(e.what(), "7 attention heads do not divide dim 1536"));
+  }
+  hints.num_heads = 24;
+  hints.text_len = 256;
+  const WanVariant v = detect_wan_variant(shapes, hints, "x");
+  EXPECT_EQ(v.config.num_heads, 24);
+  EXPECT_EQ(v.config.text_len, 256);
+}
+
+ModelManifest wan_manifest(const WanConfig& config) {
+  const WanVariant v = detect_wan_variant(shapes_of(config), {}, "x");
+  ModelManifest m;
+  m.name = v.name;
+  m.dit = v.config;
+  m.defaults = v.defaults;
+  m.max_pixels = v.max_pixels;
+  m.temporal_factor = 4;
+  m.spatial_factor = 8;
+  return m;
+}
+
+std::string resolve_error(const GenerationRequest& r, const ModelManifest& m) {
+  try {
+    r.resolve(m);
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(WanVariant, FramesAndSizesFollowTheVaeAndThePatch) {
+  const ModelManifest small = wan_manifest(WanConfig{});
+  GenerationRequest r;
+  r.prompt = "x";
+  const GenerationRequest resolved = r.resolve(small);
+  EXPECT_EQ(*resolved.frames, 81);
+  EXPECT_EQ(*resolved.height, 480);
+  EXPECT_EQ(*resolved.width, 832);
+  EXPECT_EQ(*resolved.steps, 50);
+
+  r.frames = 80;
+  EXPECT_TRUE(contains(resolve_error(r, small), "makes 4n + 1 frames"));
+  EXPECT_TRUE(contains(resolve_error(r, small), "try 77 or 81"));
+  r.frames = 81;
+  r.height = 500;
+  EXPECT_TRUE(contains(resolve_error(r, small), "height 500 is not a multiple of 16 (VAE 8 × patch 2): try 496 or 512"));
+  r.height = 720;
+  r.width = 1280;
+  EXPECT_TRUE(contains(resolve_error(r, small), "1280×720 needs Wan2.1-T2V-14B"));
+  r.height = 832;  // portrait 480p is fine
+  r.width = 480;
+  EXPECT_EQ(resolve_error(r, small), "");
+  r.height = 720;
+  r.width = 1280;
+  EXPECT_EQ(resolve_error(r, wan_manifest(wan14b())), "");
+}
+
+TEST(WeightMemory, EstimateAndShortfallMessage) {
+  // Wan2.1-1.3B: 1.42e9 parameters; bf16 matmuls, fp32 norms/modulation/embeddings/head.
+  const double gib = double(int64_t(1) << 30);
+  const double dit = double(wan_dit_bytes(WanConfig{}, at::kBFloat16)) / gib;
+  EXPECT_GT(dit, 2.5);
+  EXPECT_LT(dit, 3.0);
+  EXPECT_NEAR(double(wan_dit_bytes(wan14b(), at::kBFloat16)) / gib, 26.6, 0.6);
+  EXPECT_EQ(umt5_bytes({test::tiny_umt5_weights_path()}, at::kBFloat16),
+            2 * (300 * 64 + 2 * (64 + 4 * 64 * 64 + 64 + 3 * 128 * 64 + 32 * 4) + 64));
+
+  WeightBytes needed;
+  needed.dit = int64_t(27) << 30;
+  needed.text_encoder = int64_t(11) << 30;
+  EXPECT_EQ(memory_shortfall(needed, int64_t(40) << 30, "cuda:0"), "");
+  const std::string message = memory_shortfall(needed, int64_t(30) << 30, "cuda:0");
+  EXPECT_TRUE(contains(message, "not enough memory on cuda:0: the weights alone need about 38.0 GiB "
+                                "(diffusion model 27.0 GiB, text encoder 11.0 GiB) but 30.0 GiB are free"));
+  EXPECT_TRUE(contains(message, "--text-encoder-device cpu"));
+}
+
+}  // namespace
+}  // namespace svgear
