@@ -108,6 +108,16 @@ TEST(WanFolder, PicklesAreRefusedWithTheSafetensorsFileToUse) {
   EXPECT_TRUE(contains(error, "transformer/diffusion_pytorch_model*.safetensors"));
 }
 
+TEST(WanFolder, DiffusersVaeSaysWhichFileToUse) {
+  const auto dir = test::write_tiny_wan_diffusers(test::scratch_dir("wan_diffusers_vae") / "model");
+  fs::remove(dir / "vae" / "wan_2.1_vae.safetensors");
+  write_safetensors(dir / "vae" / "diffusion_pytorch_model.safetensors",
+                    {{"decoder.conv_in.weight", at::zeros({8, 16, 3, 3, 3})}});
+  const std::string error = load_error(dir);
+  EXPECT_TRUE(contains(error, "Diffusers layout"));
+  EXPECT_TRUE(contains(error, "wan_2.1_vae.safetensors"));
+}
+
 TEST(WanFolder, MixedLayoutsAndTwoModelsAreRefused) {
   const auto root = test::scratch_dir("wan_mixed");
   const auto mixed = test::write_tiny_wan_original(root / "mixed");
