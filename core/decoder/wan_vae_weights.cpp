@@ -1,5 +1,6 @@
 #include "core/decoder/wan_vae_weights.h"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <sstream>
@@ -7,6 +8,7 @@
 
 #include <ATen/ATen.h>
 
+#include "core/decoder/wan_vae_weight_names.h"
 #include "core/weights/safetensors_file.h"
 
 namespace svgear {
@@ -172,10 +174,19 @@ WanVaeWeights WanVaeWeights::load(const std::filesystem::path& path) {
     shapes.emplace(local, entry.shape);
   }
   if (!index.contains(std::string(kAnchor)) && file->contains("decoder.conv_in.weight")) {
-    throw WeightsError("'" + path.string() +
-                       "' is a Wan VAE in the Diffusers layout (AutoencoderKLWan), which is not "
-                       "supported yet: use " + std::string(mentions_wan22(path) ? kWan22VaeFile
-                                                                                : kWan21VaeFile));
+    // Diffusers layout (AutoencoderKLWan): renamed once here; the up blocks' resnet count fixes
+    // the original upsamples.N numbering.
+    int resnets = 0;
+    while (file->contains("decoder.up_blocks.0.resnets." + std::to_string(resnets) + ".conv1.weight")) ++resnets;
+    const int num_res_blocks = std::max(resnets - 1, 0);
+    index.clear();
+    shapes.clear();
+    for (const TensorEntry& entry : file->tensors()) {
+      const std::string original = wan_vae_original_name(entry.name, num_res_blocks);
+      if (original.empty()) continue;
+      index.emplace(original, &entry);
+      shapes.emplace(original, entry.shape);
+    }
   }
 
   const WanVaeConfig config = WanVaeConfig::from_shapes(shapes);

@@ -6,9 +6,10 @@
 //   WanVaeWeights w = WanVaeWeights::load("wan_2.1_vae.safetensors");  // config from the shapes
 //   w.to(at::kCUDA, at::kBFloat16);
 //
-// Loading refuses pickles (.pth, .ckpt), the Diffusers layout and the Wan 2.2 VAE with the name of
-// the file to use instead, lists every missing tensor and every shape or dtype mismatch at once, and converts
-// fp16 / bf16 / fp32 tensors to float32.
+// Loading reads the Diffusers layout too (AutoencoderKLWan, renamed once: wan_vae_weight_names.h),
+// refuses pickles (.pth, .ckpt) and the Wan 2.2 VAE with the name of the file to use instead, lists
+// every missing tensor and every shape or dtype mismatch at once, and converts fp16 / bf16 / fp32
+// tensors to float32.
 
 #include <filesystem>
 #include <functional>

@@ -111,7 +111,7 @@ std::vector<fs::path> find_diffusers_dit(const fs::path& transformer) {
 fs::path find_vae(const fs::path& folder, const std::vector<fs::path>& root_vaes) {
   std::vector<fs::path> candidates = root_vaes;
   for (const auto& path : safetensors_in(folder / "vae")) candidates.push_back(path);
-  // Original names first; a Diffusers-layout VAE is passed on so the decoder says what to use.
+  // Original names first (a wan_2.1_vae.safetensors put beside a Diffusers vae/), then any.
   for (const auto& path : candidates) {
     if (holds_tensor_ending(path, "decoder.conv1.weight")) return path;
   }

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "core/decoder/wan_vae.h"
+#include "core/decoder/wan_vae_weight_names.h"
 #include "core/user_error.h"
 #include "core/weights/safetensors_file.h"
 #include "core/weights/safetensors_writer.h"
@@ -110,13 +111,47 @@ TEST(WanVaeWeights, UnsupportedDtypesAreNamed) {
   EXPECT_NE(message.find("unsupported dtype: decoder.conv1.bias: I32"), std::string::npos) << message;
 }
 
-TEST(WanVaeWeights, DiffusersLayoutIsRefusedWithTheFileToUse) {
+// Diffusers' AutoencoderKLWan names (vae/diffusion_pytorch_model.safetensors) load as the same
+// weights (the encoder's tensors are left out of the file: the decoder does not read them).
+TEST(WanVaeWeights, DiffusersLayoutLoadsTheSameWeights) {
   const auto path = write_edited("diffusers.safetensors", [](TensorList& t) {
-    t = {{"decoder.conv_in.weight", at::zeros({4})}, {"post_quant_conv.weight", at::zeros({4})}};
+    TensorList renamed;
+    for (auto& [name, tensor] : t) {
+      const std::string diffusers = wan_vae_diffusers_name(name, 2);
+      if (!diffusers.empty()) renamed.emplace_back(diffusers, tensor);
+    }
+    t = renamed;
   });
-  const std::string message = load_error(path);
-  EXPECT_NE(message.find("Diffusers"), std::string::npos) << message;
-  EXPECT_NE(message.find("wan_2.1_vae.safetensors"), std::string::npos) << message;
+  ASSERT_TRUE(SafetensorsFile::open(path)->contains("decoder.up_blocks.1.resnets.0.conv_shortcut.weight"));
+  ASSERT_TRUE(SafetensorsFile::open(path)->contains("decoder.up_blocks.0.upsamplers.0.resample.1.weight"));
+  WanVaeWeights diffusers = WanVaeWeights::load(path);
+  WanVaeWeights original = WanVaeWeights::load(test::tiny_wan_vae_path());
+  std::vector<std::pair<std::string, at::Tensor>> expected;
+  original.for_each_tensor([&](const std::string& name, at::Tensor& t) { expected.emplace_back(name, t); });
+  size_t i = 0;
+  diffusers.for_each_tensor([&](const std::string& name, at::Tensor& t) {
+    ASSERT_LT(i, expected.size());
+    EXPECT_EQ(name, expected[i].first);
+    EXPECT_TRUE(at::equal(t, expected[i].second)) << name;
+    ++i;
+  });
+  EXPECT_EQ(i, expected.size());
+}
+
+TEST(WanVaeWeights, DiffusersNamesRoundTrip) {
+  for (const char* name : {"conv2.weight", "decoder.conv1.bias", "decoder.middle.0.residual.0.gamma",
+                           "decoder.middle.1.to_qkv.weight", "decoder.middle.2.residual.6.bias",
+                           "decoder.upsamples.4.shortcut.weight", "decoder.upsamples.7.time_conv.weight",
+                           "decoder.upsamples.11.resample.1.bias", "decoder.upsamples.14.residual.3.gamma",
+                           "decoder.head.0.gamma", "decoder.head.2.weight"}) {
+    EXPECT_EQ(wan_vae_original_name(wan_vae_diffusers_name(name, 2), 2), name);
+  }
+  EXPECT_EQ(wan_vae_diffusers_name("decoder.upsamples.4.shortcut.weight", 2),
+            "decoder.up_blocks.1.resnets.0.conv_shortcut.weight");
+  EXPECT_EQ(wan_vae_diffusers_name("decoder.upsamples.7.time_conv.weight", 2),
+            "decoder.up_blocks.1.upsamplers.0.time_conv.weight");
+  EXPECT_EQ(wan_vae_original_name("encoder.conv_in.weight", 2), "");
+  EXPECT_EQ(wan_vae_original_name("quant_conv.weight", 2), "");
 }
 
 TEST(WanVaeWeights, Wan22VaeIsRefusedWithTheFileToUse) {

@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
+#include "core/decoder/wan_vae_weight_names.h"
 #include "core/model/wan_weight_names.h"
 #include "core/text/umt5_weight_names.h"
 #include "core/weights/safetensors_file.h"
@@ -88,8 +89,14 @@ fs::path write_tiny_wan_diffusers(const fs::path& dir) {
               {"qk_norm", "rms_norm_across_heads"}, {"cross_attn_norm", true}, {"eps", 1e-6}});
   write_two_shards(dir / "text_encoder", "model", "model.safetensors.index.json", umt5_in_hf_names(at::kFloat));
   write_tokenizer(dir / "tokenizer");
+  Tensors vae;
+  auto vae_file = SafetensorsFile::open(tiny_wan_vae_path());
+  for (const TensorEntry& entry : vae_file->tensors()) {
+    const std::string name = wan_vae_diffusers_name(entry.name, 2);
+    if (!name.empty()) vae.emplace_back(name, vae_file->load(entry.name));
+  }
   fs::create_directories(dir / "vae");
-  fs::copy_file(tiny_wan_vae_path(), dir / "vae" / "wan_2.1_vae.safetensors");
+  write_safetensors(dir / "vae" / "diffusion_pytorch_model.safetensors", vae);
   return dir;
 }
 

@@ -13,8 +13,8 @@ namespace svgear::test {
 std::filesystem::path write_tiny_wan_original(const std::filesystem::path& dir);
 
 // <dir>/transformer/ (two shards in Diffusers names + index, Diffusers config.json),
-// text_encoder/ (two Hugging Face shards + index), tokenizer/tokenizer.json, and
-// vae/wan_2.1_vae.safetensors (original names: the Diffusers VAE layout is not read yet).
+// text_encoder/ (two Hugging Face shards + index), tokenizer/tokenizer.json and
+// vae/diffusion_pytorch_model.safetensors (AutoencoderKLWan names, decoder half).
 std::filesystem::path write_tiny_wan_diffusers(const std::filesystem::path& dir);
 
 }  // namespace svgear::test

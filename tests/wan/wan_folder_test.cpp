@@ -48,6 +48,7 @@ TEST(WanFolder, FindsThePartsOfBothLayouts) {
   ASSERT_EQ(diffusers.dit_files.size(), 2u);
   EXPECT_EQ(diffusers.dit_files[1].filename(), "diffusion_pytorch_model-00002-of-00002.safetensors");
   EXPECT_EQ(diffusers.text_encoder_files.size(), 2u);
+  EXPECT_EQ(diffusers.vae_file.filename(), "diffusion_pytorch_model.safetensors");
   EXPECT_EQ(diffusers.vae_file.parent_path().filename(), "vae");
 }
 
@@ -108,14 +109,13 @@ TEST(WanFolder, PicklesAreRefusedWithTheSafetensorsFileToUse) {
   EXPECT_TRUE(contains(error, "transformer/diffusion_pytorch_model*.safetensors"));
 }
 
-TEST(WanFolder, DiffusersVaeSaysWhichFileToUse) {
+TEST(WanFolder, IncompleteDiffusersVaeListsTheMissingTensors) {
   const auto dir = test::write_tiny_wan_diffusers(test::scratch_dir("wan_diffusers_vae") / "model");
-  fs::remove(dir / "vae" / "wan_2.1_vae.safetensors");
   write_safetensors(dir / "vae" / "diffusion_pytorch_model.safetensors",
-                    {{"decoder.conv_in.weight", at::zeros({8, 16, 3, 3, 3})}});
+                    {{"decoder.conv_in.weight", at::zeros({32, 16, 3, 3, 3})}});
   const std::string error = load_error(dir);
-  EXPECT_TRUE(contains(error, "Diffusers layout"));
-  EXPECT_TRUE(contains(error, "wan_2.1_vae.safetensors"));
+  EXPECT_TRUE(contains(error, "is not a usable Wan 2.1 VAE"));
+  EXPECT_TRUE(contains(error, "missing: decoder.head.2.weight"));
 }
 
 TEST(WanFolder, MixedLayoutsAndTwoModelsAreRefused) {
