@@ -38,7 +38,10 @@ int64_t umt5_bytes(const std::vector<std::filesystem::path>& files, c10::ScalarT
   for (const auto& path : files) {
     const auto opened = SafetensorsFile::open(path);
     for (const TensorEntry& entry : opened->tensors()) {
-      if (!entry.name.ends_with("scale_weight")) elements += numel(entry.shape);
+      // Diffusers shards may add encoder.embed_tokens, a tied copy of shared.weight loaded once.
+      if (!entry.name.ends_with("scale_weight") && !entry.name.ends_with("embed_tokens.weight")) {
+        elements += numel(entry.shape);
+      }
     }
   }
   return elements * int64_t(c10::elementSize(dtype));

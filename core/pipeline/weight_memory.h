@@ -23,7 +23,8 @@ struct WeightBytes {
 
 // The DiT as WanWeights::to(device, dtype) holds it (matmul weights in `dtype`, the rest float32).
 int64_t wan_dit_bytes(const WanConfig& config, c10::ScalarType dtype);
-// Every tensor of the files but fp8 scales, in `dtype` (the umT5 files hold the encoder only).
+// Every tensor of the files but fp8 scales and tied embedding copies, in `dtype` (the umT5 files
+// hold the encoder only).
 int64_t umt5_bytes(const std::vector<std::filesystem::path>& files, c10::ScalarType dtype);
 // The decoder half of a Wan VAE file (its "decoder.*" and "conv2.*" tensors) in `dtype`.
 int64_t wan_vae_decoder_bytes(const std::filesystem::path& file, c10::ScalarType dtype);
