@@ -136,7 +136,7 @@ at::Tensor Svg2Backend::forward(const at::Tensor& q, const at::Tensor& k, const 
   const double kmeans_ms = clock.lap_ms();
 
   RoutedOutput routed = route_and_attend(permuted, clock);
-  at::Tensor o = scatter_tokens(routed.output, q_layout.order).view({b, h, n, d});  // [B, H, N, d]
+  at::Tensor o = routed.output.view({b, h, n, d});  // [B, H, N, d]
   if (tracing) emit_traces(q, k, v, call, permuted, routed, kmeans_ms, o);
   return o;
 }
@@ -151,7 +151,7 @@ Svg2Backend::RoutedOutput Svg2Backend::route_and_attend(const PermutedCall& call
   out.routing_ms = clock.lap_ms();
   out.output = block_sparse_attention(call.qp, call.kp, call.vp, call.q_layout.offsets,
                                       call.k_layout.offsets, out.block_mask, call.scale,
-                                      /*compensation=*/nullptr);
+                                      /*compensation=*/nullptr, call.q_layout.order);
   out.attention_ms = clock.lap_ms();
   return out;
 }

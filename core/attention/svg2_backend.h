@@ -64,7 +64,7 @@ class Svg2Backend : public AttentionBackend {
   };
 
   struct RoutedOutput {
-    at::Tensor output;      // [BH, N, d] in the permuted query order, qp's dtype
+    at::Tensor output;      // [BH, N, d] in the original token order (the op's fused scatter), qp's dtype
     at::Tensor block_mask;  // [BH, Qc, Kc] bool, true = computed exactly
     at::Tensor log_error;   // [BH, Qc, Kc] f32 probe estimate; undefined without a probe (SVG2)
     double probe_ms = 0.0;

@@ -31,7 +31,7 @@ Svg2Backend::RoutedOutput SvgEarBackend::route_and_attend(const PermutedCall& ca
   CentroidCompensation compensation{kc.centroids, v_means, kc.sizes};
   out.output = block_sparse_attention(call.qp, call.kp, call.vp, call.q_layout.offsets,
                                       call.k_layout.offsets, out.block_mask, call.scale,
-                                      &compensation);
+                                      &compensation, call.q_layout.order);
   out.attention_ms = clock.lap_ms();
   return out;
 }

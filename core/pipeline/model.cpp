@@ -138,7 +138,7 @@ c10::Device parse_device(const std::string& name) {
                       ": use --device cpu");
     }
     c10::Device device(name);  // "cuda" or "cuda:N"
-    if (device.has_index() && device.index() >= at::getNumGPUs()) {
+    if (device.has_index() && static_cast<size_t>(device.index()) >= at::getNumGPUs()) {
       throw UserError("device '" + name + "' does not exist: this machine has " +
                       std::to_string(at::getNumGPUs()) + " CUDA device(s)");
     }

@@ -4,6 +4,15 @@
 
 #include <ATen/ATen.h>
 
+#include "svgear/build_config.h"
+
+#if SVGEAR_HAVE_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+
+#include "kernels/block_sparse_attention/block_sparse_attention_cuda.cuh"
+#endif
+
 namespace svgear {
 namespace {
 
@@ -18,12 +27,9 @@ void check_offsets(const at::Tensor& offsets, const char* name, int64_t bh, int6
   TORCH_CHECK(offsets.scalar_type() == at::kLong, name, " must be int64, got ", offsets.scalar_type());
 }
 
-}  // namespace
-
-at::Tensor block_sparse_attention(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp,
-                                  const at::Tensor& q_offsets, const at::Tensor& k_offsets,
-                                  const at::Tensor& block_mask, double scale,
-                                  const CentroidCompensation* compensation) {
+void validate(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp, const at::Tensor& q_offsets,
+              const at::Tensor& k_offsets, const at::Tensor& block_mask,
+              const CentroidCompensation* compensation, const at::Tensor& out_order) {
   TORCH_CHECK(qp.dim() == 3, "qp must be [BH, Nq, d], got ", qp.sizes());
   const int64_t bh = qp.size(0);
   const int64_t head_dim = qp.size(2);
@@ -67,7 +73,100 @@ at::Tensor block_sparse_attention(const at::Tensor& qp, const at::Tensor& kp, co
     check_device(compensation->v_means, "compensation->v_means", qp);
     check_device(compensation->k_sizes, "compensation->k_sizes", qp);
   }
-  return block_sparse_attention_reference(qp, kp, vp, q_offsets, k_offsets, block_mask, scale, compensation);
+  if (out_order.defined()) {
+    TORCH_CHECK(out_order.dim() == 2 && out_order.size(0) == bh && out_order.size(1) == qp.size(1),
+                "out_order must be [BH, Nq] = [", bh, ", ", qp.size(1), "], got ", out_order.sizes());
+    TORCH_CHECK(out_order.scalar_type() == at::kLong, "out_order must be int64, got ", out_order.scalar_type());
+    check_device(out_order, "out_order", qp);
+  }
+}
+
+#if SVGEAR_HAVE_CUDA
+// The fused kernel's cases (block_sparse_attention.h); everything else takes the reference.
+bool kernel_handles(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp,
+                    const at::Tensor& block_mask) {
+  const at::ScalarType dtype = qp.scalar_type();
+  return qp.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) && kp.scalar_type() == dtype &&
+         vp.scalar_type() == dtype && block_sparse_attention_cuda_supports(qp.size(2), block_mask.size(2)) &&
+         qp.size(0) <= 65535;
+}
+
+void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp,
+                const at::Tensor& q_offsets, const at::Tensor& k_offsets, const at::Tensor& block_mask,
+                double scale, const CentroidCompensation* compensation, const at::Tensor& out_order) {
+  const int64_t bh = qp.size(0), query_clusters = block_mask.size(1);
+  // Contiguous views are no-ops for the engine's tensors; the casts copy only the small k̄ / v̄.
+  at::Tensor q = qp.contiguous(), k = kp.contiguous(), v = vp.contiguous();
+  at::Tensor q_off = q_offsets.contiguous(), k_off = k_offsets.contiguous(), mask = block_mask.contiguous();
+  at::Tensor order = out_order.defined() ? out_order.contiguous() : at::Tensor();
+  at::Tensor workspace = at::empty({block_sparse_attention_workspace_bytes(bh, query_clusters)},
+                                   qp.options().dtype(at::kByte));
+  at::Tensor kbar, vbar, sizes;
+  BlockSparseAttentionArgs args;
+  if (compensation != nullptr) {
+    kbar = compensation->k_centroids.to(qp.scalar_type()).contiguous();
+    vbar = compensation->v_means.to(qp.scalar_type()).contiguous();
+    sizes = compensation->k_sizes.contiguous();
+    args.k_centroids = kbar.data_ptr();
+    args.v_means = vbar.data_ptr();
+    args.k_sizes = sizes.data_ptr<int64_t>();
+  }
+  args.qp = q.data_ptr();
+  args.kp = k.data_ptr();
+  args.vp = v.data_ptr();
+  args.q_offsets = q_off.data_ptr<int64_t>();
+  args.k_offsets = k_off.data_ptr<int64_t>();
+  args.block_mask = mask.data_ptr<bool>();
+  args.out_order = order.defined() ? order.data_ptr<int64_t>() : nullptr;
+  args.out = out.data_ptr();
+  args.tile_offsets = static_cast<int32_t*>(workspace.data_ptr());
+  args.bh = bh;
+  args.q_rows = q.size(1);
+  args.k_rows = k.size(1);
+  args.head_dim = q.size(2);
+  args.q_clusters = query_clusters;
+  args.k_clusters = block_mask.size(2);
+  args.scale = static_cast<float>(scale);
+  args.element = qp.scalar_type() == at::kBFloat16 ? AttentionElement::BFloat16 : AttentionElement::Float16;
+  launch_block_sparse_attention(args, at::cuda::getCurrentCUDAStream());
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+#endif
+
+}  // namespace
+
+at::Tensor block_sparse_attention(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp,
+                                  const at::Tensor& q_offsets, const at::Tensor& k_offsets,
+                                  const at::Tensor& block_mask, double scale,
+                                  const CentroidCompensation* compensation, const at::Tensor& out_order) {
+  TORCH_CHECK(qp.dim() == 3, "qp must be [BH, Nq, d], got ", qp.sizes());
+  at::Tensor out = at::empty(qp.sizes(), qp.options().memory_format(at::MemoryFormat::Contiguous));
+  block_sparse_attention_out(out, qp, kp, vp, q_offsets, k_offsets, block_mask, scale, compensation, out_order);
+  return out;
+}
+
+void block_sparse_attention_out(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp,
+                                const at::Tensor& vp, const at::Tensor& q_offsets, const at::Tensor& k_offsets,
+                                const at::Tensor& block_mask, double scale,
+                                const CentroidCompensation* compensation, const at::Tensor& out_order) {
+  validate(qp, kp, vp, q_offsets, k_offsets, block_mask, compensation, out_order);
+  TORCH_CHECK(out.sizes() == qp.sizes() && out.scalar_type() == qp.scalar_type() && out.device() == qp.device() &&
+                  out.is_contiguous(),
+              "out must be a contiguous ", qp.scalar_type(), " tensor of shape ", qp.sizes(), " on ", qp.device(),
+              ", got ", out.scalar_type(), " ", out.sizes(), " on ", out.device());
+#if SVGEAR_HAVE_CUDA
+  if (kernel_handles(qp, kp, vp, block_mask)) {
+    run_kernel(out, qp, kp, vp, q_offsets, k_offsets, block_mask, scale, compensation, out_order);
+    return;
+  }
+#endif
+  at::Tensor result = block_sparse_attention_reference(qp, kp, vp, q_offsets, k_offsets, block_mask, scale,
+                                                       compensation);  // [BH, Nq, d] permuted order
+  if (out_order.defined()) {
+    out.scatter_(1, out_order.unsqueeze(-1).expand_as(result), result);
+  } else {
+    out.copy_(result);
+  }
 }
 
 }  // namespace svgear

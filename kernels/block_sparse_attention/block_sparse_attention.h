@@ -10,12 +10,20 @@
 //   q_offsets  [BH, Qc+1] int64, k_offsets [BH, Kc+1] int64: cluster c owns rows [off[c], off[c+1]);
 //              off[:, 0] = 0 and off[:, last] = the row count (not checked: that costs a host sync)
 //   block_mask [BH, Qc, Kc] bool, true = computed exactly
-//   returns    [BH, Nq, d] in qp's dtype and permuted query order
+//   out_order  undefined, or [BH, Nq] int64 = the query layout's order: output row out_order[r] then
+//              receives permuted row r, i.e. the output comes back in the original token order
+//              (scatter_tokens fused into the op)
+//   returns    [BH, Nq, d] in qp's dtype, in permuted query order (or the original order, above)
 //
 // For a query token q of cluster i the output is Σ w·v / Σ w over the keys of every routed key
 // cluster (w = e^{s·q·k_t}) and, with compensation, one virtual key per skipped non-empty key cluster
 // j: w = n_j·e^{s·q·k̄_j} with value v̄_j. A query with nothing to attend outputs zeros.
-// Accumulates in fp32; agrees with a float64 evaluation to ~1e-6 relative L2 for fp32 inputs.
+//
+// Devices: CUDA tensors of bf16 or fp16 (q, k, v alike) with d = 64 or 128 and Kc <= 8192 run the
+// fused kernel (block_sparse_attention_cuda.cu: bf16/fp16 products, fp32 accumulation, k̄ and v̄
+// rounded to the input dtype; ~3e-3 relative L2 from the fp32 reference on the same inputs). Every
+// other case runs the ATen reference, which accumulates in fp32 and agrees with a float64
+// evaluation to ~1e-6 relative L2 for fp32 inputs.
 
 #include <ATen/core/Tensor.h>
 
@@ -32,9 +40,17 @@ struct CentroidCompensation {
 at::Tensor block_sparse_attention(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp,
                                   const at::Tensor& q_offsets, const at::Tensor& k_offsets,
                                   const at::Tensor& block_mask, double scale,
-                                  const CentroidCompensation* compensation);
+                                  const CentroidCompensation* compensation, const at::Tensor& out_order = {});
 
-// ATen reference for CPU and CUDA tensors alike; call block_sparse_attention, which validates.
+// The same into a preallocated `out` [BH, Nq, d] of qp's dtype and device (no allocation for the
+// result; every element is written).
+void block_sparse_attention_out(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp,
+                                const at::Tensor& vp, const at::Tensor& q_offsets, const at::Tensor& k_offsets,
+                                const at::Tensor& block_mask, double scale,
+                                const CentroidCompensation* compensation, const at::Tensor& out_order = {});
+
+// ATen reference for CPU and CUDA tensors alike, in permuted order; call block_sparse_attention,
+// which validates.
 at::Tensor block_sparse_attention_reference(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp,
                                             const at::Tensor& q_offsets, const at::Tensor& k_offsets,
                                             const at::Tensor& block_mask, double scale,

@@ -41,6 +41,13 @@ grep -E "tests passed|tests failed|Failed|\*\*\*" "$OUT/ctest.log" | tail -25
 grep -E "PSNR|relative|max abs|GPU|cuda" "$OUT/ctest.log" | grep -v "^ *[0-9]*/[0-9]* Test" | head -20
 echo "ctest: rc=$ctest_rc, $((t2 - t1)) s"
 
+# compute-sanitizer on the fused block-sparse attention kernel (the test's small, awkward cases).
+for tool in memcheck racecheck; do
+  timeout 120 compute-sanitizer --tool "$tool" --error-exitcode 9 build/gpu/tests/kernels/kernels_tests \
+    --gtest_filter='BlockSparseAttention.KernelMatchesReferenceBf16OnCuda' > "$OUT/sanitizer-$tool.log" 2>&1
+  echo "compute-sanitizer $tool: rc=$? ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$tool.log" | tail -1))"
+done
+
 # Benchmark: a generation with a random model, CPU vs CUDA, from the run records.
 bench="$OUT/bench"
 mkdir -p "$bench"
@@ -50,8 +57,8 @@ for device in cuda cpu; do
   ./build/gpu/app/svgear generate --model "$bench/model" --prompt "a red circle moves left over a blue sky" \
     --seed 1 --steps 10 --device "$device" --quiet --output "$bench/$device.y4m" || echo "generate on $device failed"
 done
-# Attention bench at Wan2.1-1.3B 480p size: dense (cuDNN SDPA) against the SVG2 / SVG-EAR reference
-# backends (ATen ops; the CUDA kernels come later), synthetic clustered inputs.
+# Attention bench at Wan2.1-1.3B 480p size: dense (cuDNN SDPA) against SVG2 / SVG-EAR (fused CUDA
+# block-sparse attention; clustering, probe and routing still ATen ops), synthetic clustered inputs.
 timeout 150 ./build/gpu/app/svgear bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --repeat 2 \
   --budgets 0.5,0.9 --json "$bench/attention-wan1.3b-480p.json" || echo "attention bench failed"
 

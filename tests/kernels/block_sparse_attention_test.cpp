@@ -187,6 +187,100 @@ TEST(BlockSparseAttention, MatchesFloat64FormulaWithAndWithoutCompensationOnCuda
   check_formula_with_and_without_compensation(at::kCUDA);
 }
 
+// The fused CUDA kernel (bf16 / fp16, d 64 and 128) against the fp32 reference on the same rounded
+// inputs. The output starts as NaN so any element the kernel fails to write fails the comparison.
+// Tolerances: the kernel rounds P and k̄ / v̄ to the input dtype and the output once (2^-9 relative
+// per element for bf16, 2^-12 for fp16); measured errors sit well below these bounds.
+struct KernelCase {
+  AttentionCase shape;
+  double density;
+};
+
+const std::vector<KernelCase> kKernelCases = {
+    // bh, tokens, head_dim (replaced per run), Qc, Kc; density of routed blocks
+    {{2, 1000, 0, 37, 300}, 0.3},  // key clusters of ~3 tokens, query tiles not multiples of 64
+    {{3, 130, 0, 5, 200}, 0.5},    // more key clusters than keys: many empty
+    {{1, 4099, 0, 20, 64}, 0.2},   // query clusters of several tiles, key clusters of ~64
+    {{2, 777, 0, 3, 9}, 1.0},      // every block routed
+    {{2, 300, 0, 7, 40}, 0.0},     // nothing routed: compensation only, or zeros
+};
+
+void check_kernel_matches_reference(at::ScalarType dtype, double tolerance) {
+  at::manual_seed(41);
+  for (const int64_t head_dim : {64, 128}) {
+    for (const KernelCase& kc : kKernelCases) {
+      AttentionCase c = kc.shape;
+      c.head_dim = head_dim;
+      SCOPED_TRACE(::testing::Message() << "dtype " << dtype << " d " << head_dim << " N " << c.tokens << " Qc "
+                                        << c.q_clusters << " Kc " << c.k_clusters << " density " << kc.density);
+      AttentionInputs in = make_inputs(c, false);
+      at::Tensor mask = random_mask(c, kc.density);
+      const at::Device cuda(at::kCUDA);
+      at::Tensor qp = in.qp.to(dtype), kp = in.kp.to(dtype), vp = in.vp.to(dtype);
+      at::Tensor kbar = in.k_centroids.to(dtype), vbar = in.v_means.to(dtype);
+      for (const bool compensate : {false, true}) {
+        for (const bool original_order : {false, true}) {
+          SCOPED_TRACE(::testing::Message() << "compensate " << compensate << " original order " << original_order);
+          CentroidCompensation cpu_comp{kbar.to(at::kFloat), vbar.to(at::kFloat), in.k_layout.sizes};
+          at::Tensor expected = block_sparse_attention(qp.to(at::kFloat), kp.to(at::kFloat), vp.to(at::kFloat),
+                                                       in.q_layout.offsets, in.k_layout.offsets, mask, in.scale,
+                                                       compensate ? &cpu_comp : nullptr);
+          if (original_order) expected = test::permute_rows(expected, at::argsort(in.q_layout.order, int64_t{1}));
+          CentroidCompensation comp{kbar.to(cuda), vbar.to(cuda), in.k_layout.sizes.to(cuda)};
+          at::Tensor out = at::full(qp.sizes(), std::nan(""), qp.options().device(cuda));
+          block_sparse_attention_out(out, qp.to(cuda), kp.to(cuda), vp.to(cuda), in.q_layout.offsets.to(cuda),
+                                     in.k_layout.offsets.to(cuda), mask.to(cuda), in.scale,
+                                     compensate ? &comp : nullptr,
+                                     original_order ? in.q_layout.order.to(cuda) : at::Tensor());
+          at::Tensor got = out.cpu().to(at::kFloat);
+          EXPECT_FALSE(got.isnan().any().item<bool>()) << "unwritten output elements";
+          EXPECT_TRUE(test::tensors_close(got, expected, tolerance));
+          if (!compensate && !original_order) {
+            // Query cluster 0 routes nothing (random_mask): its rows are exactly zero.
+            for (int64_t b = 0; b < c.bh; ++b) {
+              const int64_t rows = in.q_layout.sizes[b][0].item<int64_t>();
+              EXPECT_TRUE(at::equal(got[b].slice(0, 0, rows), at::zeros({rows, c.head_dim})));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(BlockSparseAttention, KernelMatchesReferenceBf16OnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  check_kernel_matches_reference(at::kBFloat16, 1e-2);
+}
+
+TEST(BlockSparseAttention, KernelMatchesReferenceFp16OnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  check_kernel_matches_reference(at::kHalf, 2e-3);
+}
+
+// The reference path of block_sparse_attention_out: fused scatter to the original order and the
+// preallocated output, on CPU.
+TEST(BlockSparseAttention, OutVariantWritesTheOriginalOrder) {
+  at::manual_seed(43);
+  const AttentionCase c = kCases[1];
+  AttentionInputs in = make_inputs(c, false);
+  at::Tensor mask = random_mask(c, 0.5);
+  CentroidCompensation comp{in.k_centroids, in.v_means, in.k_layout.sizes};
+  at::Tensor permuted = block_sparse_attention(in.qp, in.kp, in.vp, in.q_layout.offsets, in.k_layout.offsets,
+                                               mask, in.scale, &comp);
+  at::Tensor out = at::full(in.qp.sizes(), std::nan(""));
+  block_sparse_attention_out(out, in.qp, in.kp, in.vp, in.q_layout.offsets, in.k_layout.offsets, mask, in.scale,
+                             &comp, in.q_layout.order);
+  EXPECT_TRUE(at::equal(test::permute_rows(out, in.q_layout.order), permuted));
+  at::Tensor wrong = at::empty({c.bh, c.tokens, c.head_dim + 1});
+  EXPECT_THROW(block_sparse_attention_out(wrong, in.qp, in.kp, in.vp, in.q_layout.offsets, in.k_layout.offsets,
+                                          mask, in.scale, &comp),
+               c10::Error);
+  EXPECT_THROW(block_sparse_attention(in.qp, in.kp, in.vp, in.q_layout.offsets, in.k_layout.offsets, mask,
+                                      in.scale, &comp, in.q_layout.order.slice(1, 1)),
+               c10::Error);
+}
+
 TEST(BlockSparseAttention, ReturnsTheQueryDtype) {
   at::manual_seed(31);
   const AttentionCase c = kCases[1];

@@ -1,0 +1,37 @@
+#pragma once
+// Raw-pointer launcher of the block-sparse attention kernel (see block_sparse_attention.h for the op).
+
+#include <cstdint>
+
+#include <cuda_runtime_api.h>
+
+namespace svgear {
+
+enum class AttentionElement { BFloat16, Float16 };
+
+// Every pointer is device memory, row-major and contiguous. T = the element type.
+struct BlockSparseAttentionArgs {
+  const void* qp = nullptr;           // [BH, Nq, d] T, permuted by query cluster
+  const void* kp = nullptr;           // [BH, Nk, d] T, permuted by key cluster
+  const void* vp = nullptr;           // [BH, Nk, d] T
+  const int64_t* q_offsets = nullptr;  // [BH, Qc+1]
+  const int64_t* k_offsets = nullptr;  // [BH, Kc+1]
+  const bool* block_mask = nullptr;    // [BH, Qc, Kc]
+  // Compensation (all three null for SVG2): virtual key j = (k̄_j, v̄_j) with weight n_j.
+  const void* k_centroids = nullptr;  // [BH, Kc, d] T
+  const void* v_means = nullptr;      // [BH, Kc, d] T
+  const int64_t* k_sizes = nullptr;   // [BH, Kc]
+  const int64_t* out_order = nullptr;  // [BH, Nq] or null: permuted row r is written to row out_order[r]
+  void* out = nullptr;                 // [BH, Nq, d] T
+  int32_t* tile_offsets = nullptr;     // workspace, block_sparse_attention_workspace_bytes()
+  int64_t bh = 0, q_rows = 0, k_rows = 0, head_dim = 0, q_clusters = 0, k_clusters = 0;
+  float scale = 0.0f;
+  AttentionElement element = AttentionElement::BFloat16;
+};
+
+// The shapes the kernel handles; the op falls back to its ATen reference for the rest.
+bool block_sparse_attention_cuda_supports(int64_t head_dim, int64_t k_clusters);
+int64_t block_sparse_attention_workspace_bytes(int64_t bh, int64_t q_clusters);
+void launch_block_sparse_attention(const BlockSparseAttentionArgs& args, cudaStream_t stream);
+
+}  // namespace svgear
