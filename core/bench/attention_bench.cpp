@@ -121,6 +121,30 @@ double median(std::vector<double> values) {
   return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
 }
 
+double attention_flops(const at::Tensor& q, double density) {
+  const double bh = double(q.size(0) * q.size(1)), n = double(q.size(2)), d = double(q.size(3));
+  return 4.0 * bh * n * n * d * density;
+}
+
+// FlashAttention-2 through ATen's private SDPA entry point (the public one picks cuDNN first on
+// Hopper); nullopt where that backend cannot run these inputs.
+std::optional<double> flash_sdpa_ms(const Inputs& in, int repeat) {
+  if (!in.q.is_cuda()) return std::nullopt;
+  std::vector<double> times;
+  try {
+    for (int i = 0; i <= repeat; ++i) {
+      synchronize(in.q.device());
+      const auto start = Clock::now();
+      at::Tensor o = std::get<0>(at::_scaled_dot_product_flash_attention(in.q, in.k, in.v));
+      synchronize(in.q.device());
+      if (i > 0) times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
+  } catch (const c10::Error&) {
+    return std::nullopt;
+  }
+  return median(times);
+}
+
 AttentionBenchRow measure(const AttentionConfig& config, const Inputs& in, AttentionCall call, int repeat,
                           const at::Tensor& reference, at::Tensor* out) {
   AttentionBenchRow row;
@@ -136,7 +160,10 @@ AttentionBenchRow measure(const AttentionConfig& config, const Inputs& in, Atten
   row.first_call_ms = timed_call_ms(*backend, in, call, out);
   for (int i = 0; i < repeat; ++i) row.call_ms.push_back(timed_call_ms(*backend, in, call, out));
   row.median_ms = median(row.call_ms);
-  if (config.mode == AttentionMode::Dense) row.density = 1.0;
+  if (config.mode == AttentionMode::Dense) {
+    row.density = 1.0;
+    row.tflops = attention_flops(in.q, 1.0) / (row.median_ms * 1e9);
+  }
   if (auto* sparse = dynamic_cast<Svg2Backend*>(backend.get())) {
     TraceSummary summary;
     TraceOptions trace;
@@ -147,6 +174,9 @@ AttentionBenchRow measure(const AttentionConfig& config, const Inputs& in, Atten
     sparse->set_trace(TraceOptions{}, nullptr);
     row.density = summary.density();
     row.phases = summary.phases();
+    if (row.density && row.phases && row.phases->attention_ms > 0.0) {
+      row.tflops = attention_flops(in.q, *row.density) / (row.phases->attention_ms * 1e9);
+    }
   }
   row.relative_l2 = reference.defined() ? relative_l2(*out, reference) : 0.0;
   return row;
@@ -215,6 +245,7 @@ AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
   dense.mode = AttentionMode::Dense;
   at::Tensor reference;
   result.rows.push_back(measure(dense, in, call, options.repeat, at::Tensor(), &reference));
+  result.dense_flash_ms = flash_sdpa_ms(in, options.repeat);
 
   for (AttentionMode mode : options.modes) {
     if (mode == AttentionMode::Dense) continue;
@@ -244,6 +275,7 @@ nlohmann::json AttentionBenchResult::to_json() const {
       j["first_call_ms"] = r.first_call_ms;
       j["median_ms"] = r.median_ms;
       j["call_ms"] = r.call_ms;
+      if (r.tflops) j["tflops"] = *r.tflops;
       if (r.phases) {
         j["phases_ms"] = {{"kmeans", r.phases->kmeans_ms},
                           {"probe", r.phases->probe_ms},
@@ -264,7 +296,8 @@ nlohmann::json AttentionBenchResult::to_json() const {
             {"head_dim", shape.head_dim},
             {"q_clusters", shape.q_clusters},
             {"k_clusters", shape.k_clusters}}},
-          {"rows", rows_json}};
+          {"rows", rows_json},
+          {"dense_flash_ms", dense_flash_ms ? nlohmann::json(*dense_flash_ms) : nlohmann::json("n/a")}};
 }
 
 std::string AttentionBenchResult::table() const {
@@ -275,8 +308,8 @@ std::string AttentionBenchResult::table() const {
                 static_cast<long long>(shape.tokens), static_cast<long long>(shape.head_dim), device.c_str(),
                 dtype.c_str(), inputs.c_str());
   text += line;
-  std::snprintf(line, sizeof line, "%-7s %6s %8s %10s %10s %11s  %s\n", "mode", "top_p", "density", "rel L2",
-                "ms/call", "first call", "phases ms (kmeans/probe/routing/attention, traced call)");
+  std::snprintf(line, sizeof line, "%-7s %6s %8s %10s %10s %11s %8s  %s\n", "mode", "top_p", "density", "rel L2",
+                "ms/call", "first call", "TFLOP/s", "phases ms (kmeans/probe/routing/attention, traced call)");
   text += line;
   for (const AttentionBenchRow& r : rows) {
     if (!r.unavailable.empty()) {
@@ -287,10 +320,15 @@ std::string AttentionBenchResult::table() const {
         std::snprintf(phases, sizeof phases, "%.2f / %.2f / %.2f / %.2f", r.phases->kmeans_ms, r.phases->probe_ms,
                       r.phases->routing_ms, r.phases->attention_ms);
       }
-      std::snprintf(line, sizeof line, "%-7s %6.2f %8s %10.2e %10.2f %11.2f  %s\n", attention_mode_name(r.mode),
+      std::snprintf(line, sizeof line, "%-7s %6.2f %8s %10.2e %10.2f %11.2f %8s  %s\n", attention_mode_name(r.mode),
                     r.top_p, format_optional(r.density, "%.3f").c_str(), r.relative_l2, r.median_ms, r.first_call_ms,
-                    phases);
+                    format_optional(r.tflops, "%.3g").c_str(), phases);
     }
+    text += line;
+  }
+  if (dense_flash_ms && !rows.empty() && rows.front().median_ms > 0.0) {
+    std::snprintf(line, sizeof line, "dense through FlashAttention-2 SDPA: %.2f ms/call (cuDNN-first row above: %.2f)\n",
+                  *dense_flash_ms, rows.front().median_ms);
     text += line;
   }
   return text;

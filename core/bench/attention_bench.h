@@ -90,6 +90,9 @@ struct AttentionBenchRow {
   double median_ms = 0.0;             // of the timed calls, warm centroid cache
   std::vector<double> call_ms;
   std::optional<AttentionBenchPhases> phases;  // sparse modes only
+  // Useful attention arithmetic per second: 4·BH·N²·d·density flops (Q·Kᵀ and P·V of the computed
+  // blocks) over the attention phase's time (sparse) or the whole call (dense).
+  std::optional<double> tflops;
   std::string unavailable;            // why the mode could not run (then nothing else is set)
 };
 
@@ -99,6 +102,9 @@ struct AttentionBenchResult {
   std::string dtype;
   BenchShape shape;
   std::vector<AttentionBenchRow> rows;
+  // Dense attention through ATen's FlashAttention-2 SDPA backend, median ms (CUDA half precision
+  // only; the dense row above is cuDNN first). The ratio the kernels are measured against.
+  std::optional<double> dense_flash_ms;
 
   nlohmann::json to_json() const;
   std::string table() const;

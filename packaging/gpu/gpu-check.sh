@@ -59,7 +59,7 @@ for device in cuda cpu; do
 done
 # Attention bench at Wan2.1-1.3B 480p size: dense (cuDNN SDPA) against SVG2 / SVG-EAR (fused CUDA
 # block-sparse attention; clustering, probe and routing still ATen ops), synthetic clustered inputs.
-timeout 150 ./build/gpu/app/svgear bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --repeat 2 \
+timeout 150 ./build/gpu/app/svgear bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --repeat 5 \
   --budgets 0.5,0.9 --json "$bench/attention-wan1.3b-480p.json" || echo "attention bench failed"
 
 python3 - "$bench" <<'PY'
