@@ -3,7 +3,9 @@
 // CLI prints them, the GUI's worker forwards them as queued signals. Events carry plain values.
 
 #include <string>
+#include <vector>
 
+#include "core/attention/routing_trace.h"
 #include "core/media/video.h"
 
 namespace svgear {
@@ -22,6 +24,22 @@ struct PreviewEvent {
   const Video& video;  // the current estimate of the clean video; copy it to keep it
 };
 
+// What the sparse attention decided in one step, for the request's routing_trace selection: one
+// RoutingTrace per selected (layer, head) of every sparse self-attention call of the conditional
+// branch, in layer order. Sent once per step that had such calls (dense warm-up steps and dense
+// layers have nothing to trace).
+struct RoutingEvent {
+  int step = 0;
+  int num_steps = 0;
+  int num_layers = 0;
+  int num_heads = 0;
+  // The token grid the labels index: token = (frame · grid_height + row) · grid_width + column.
+  int grid_frames = 0;
+  int grid_height = 0;
+  int grid_width = 0;
+  const std::vector<RoutingTrace>& traces;  // copy them to keep them
+};
+
 struct FinishedEvent {
   const Video& video;
   double total_ms = 0.0;
@@ -36,6 +54,7 @@ class EventSink {
   virtual ~EventSink() = default;
   virtual void on_step(const StepEvent&) {}
   virtual void on_preview(const PreviewEvent&) {}
+  virtual void on_routing(const RoutingEvent&) {}
   virtual void on_finished(const FinishedEvent&) {}
   virtual void on_error(const ErrorEvent&) {}
   virtual void on_log(const std::string& line) {}

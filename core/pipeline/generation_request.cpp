@@ -74,6 +74,22 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
             "the attention dump's step must be between 0 and " + std::to_string(*r.steps - 1) + " (steps - 1)");
     require(r.dump_attention->path.extension() == ".safetensors", "the attention dump must be a .safetensors file");
   }
+  if (r.routing_trace.enabled) {
+    const int layers = model.dit.num_layers;
+    const int heads = model.dit.num_heads;
+    for (const std::vector<int>* list : {&r.routing_trace.layers, &r.routing_trace.audit_layers}) {
+      for (int layer : *list) {
+        require(layer >= 0 && layer < layers, "routing trace layer " + std::to_string(layer) +
+                                                  " does not exist: this model has layers 0 to " +
+                                                  std::to_string(layers - 1));
+      }
+    }
+    for (int head : r.routing_trace.heads) {
+      require(head >= 0 && head < heads, "routing trace head " + std::to_string(head) +
+                                             " does not exist: this model has heads 0 to " +
+                                             std::to_string(heads - 1));
+    }
+  }
   return r;
 }
 

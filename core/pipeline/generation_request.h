@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/attention/attention_config.h"
+#include "core/attention/routing_trace.h"
 #include "core/pipeline/model_manifest.h"
 #include "core/sampling/sampler.h"
 
@@ -38,6 +39,11 @@ struct GenerationRequest {
     std::optional<int> step;   // default: the middle step
   };
   std::optional<AttentionDump> dump_attention;
+  // Routing traces for EventSink::on_routing (the studio's routing views): which layers and heads
+  // of the conditional branch's sparse calls to trace, and which layers to also run densely to
+  // measure the true error. Off by default. A side output like dump_attention: the video is the
+  // same with it on, and it is not in to_json. Tracing synchronises the device between phases.
+  TraceOptions routing_trace;
 
   // Fills every unset field from the model's defaults and checks the values against the model
   // (sizes divisible by the patch, positive counts); throws UserError saying what to change.

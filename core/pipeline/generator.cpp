@@ -8,6 +8,7 @@
 
 #include "core/attention/attention_backends.h"
 #include "core/attention/attention_recorder.h"
+#include "core/attention/svg2_backend.h"
 #include "core/sampling/classifier_free_guidance.h"
 #include "core/sampling/seeded_noise.h"
 #include "core/user_error.h"
@@ -25,6 +26,14 @@ double ms_since(Clock::time_point start) {
 void synchronize(const c10::Device& device) {
   if (device.is_cuda()) at::accelerator::synchronizeDevice(device.index());
 }
+
+// Gathers the traces of one step's conditional pass, on the thread that runs attention; the
+// generator hands them to the EventSink as one RoutingEvent per step.
+class StepTraces : public RoutingTraceSink {
+ public:
+  void on_trace(RoutingTrace&& trace) override { traces.push_back(std::move(trace)); }
+  std::vector<RoutingTrace> traces;
+};
 
 }  // namespace
 
@@ -75,6 +84,9 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   const WanDiT& dit = *model_.dit;
   const int num_steps = *r.steps;
   std::unique_ptr<AttentionBackend> attention = make_attention_backend(r.attention, device);
+  // Only the sparse backends decide anything worth tracing (SvgEarBackend derives from Svg2Backend).
+  auto* traced = r.routing_trace.enabled ? dynamic_cast<Svg2Backend*>(attention.get()) : nullptr;
+  StepTraces step_traces;
   AttentionRecorder* recorder = nullptr;
   if (r.dump_attention) {
     auto wrapped = std::make_unique<AttentionRecorder>(std::move(attention), r.dump_attention->path,
@@ -99,6 +111,10 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   at::Tensor sample = seeded_noise(r.seed, {1, shape.channels, shape.frames, shape.height, shape.width},
                                    at::TensorOptions().device(device).dtype(at::kFloat));  // [1, C, F, H, W]
   std::unique_ptr<Sampler> sampler = make_sampler(*r.sampler, num_steps, *r.shift);
+  const auto& patch = model_.manifest.dit.patch_size;
+  const int grid_frames = shape.frames / patch[0];
+  const int grid_height = shape.height / patch[1];
+  const int grid_width = shape.width / patch[2];
 
   const auto loop_start = Clock::now();
   for (int i = 0; i < num_steps; ++i) {
@@ -113,7 +129,11 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     call.num_steps = num_steps;
     call.cancel = &cancel;
     call.branch = CfgBranch::Cond;
+    // Traces come from the conditional branch, the one the prompt steers; tracing the unconditional
+    // branch as well would double the tracing cost.
+    if (traced) traced->set_trace(r.routing_trace, &step_traces);
     at::Tensor velocity = dit.forward(x, t, context, call).to(at::kFloat);  // [1, C, F, H, W]
+    if (traced) traced->set_trace(r.routing_trace, nullptr);
     if (use_guidance) {
       call.branch = CfgBranch::Uncond;
       const at::Tensor uncond = dit.forward(x, t, context_null, call).to(at::kFloat);
@@ -131,6 +151,11 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     const double elapsed = ms_since(loop_start);
     sink.on_step({i, num_steps, timestep, step_ms, result.timings.text_encode_ms + elapsed,
                   elapsed / (i + 1) * (num_steps - i - 1)});
+    if (!step_traces.traces.empty()) {
+      sink.on_routing({i, num_steps, model_.manifest.dit.num_layers, model_.manifest.dit.num_heads,
+                       grid_frames, grid_height, grid_width, step_traces.traces});
+      step_traces.traces.clear();
+    }
     if (want_preview) sink.on_preview({i, result.video});
   }
 
