@@ -22,7 +22,7 @@ t0=$(date +%s)
 # /usr/bin/g++, not the image's /opt/gcc: binaries built with the latter crash at exit
 # ("free(): invalid pointer") when they load the wheel's LibTorch — two libstdc++ runtimes.
 cmake --preset gpu \
-  -DSVGEAR_TORCH_ROOT="$torch_root" \
+  -DSVGEAR_TORCH_ROOT="$torch_root" -DSVGEAR_SENTENCEPIECE=OFF \
   -DCMAKE_PREFIX_PATH="$deps/usr" \
   -DZLIB_INCLUDE_DIR="$deps/usr/include" -DZLIB_LIBRARY="$deps/usr/lib/x86_64-linux-gnu/libz.a" \
   -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
