@@ -23,6 +23,10 @@ class SignalSink : public EventSink {
   explicit SignalSink(GenerationWorker& worker) : worker_(worker) {}
   void on_step(const StepEvent& e) override { Q_EMIT worker_.stepDone(e); }
   void on_preview(const PreviewEvent& e) override { Q_EMIT worker_.previewReady(e.step, e.video); }
+  void on_routing(const RoutingEvent& e) override {
+    Q_EMIT worker_.routingReady({e.step, e.num_steps, e.num_layers, e.num_heads, e.grid_frames, e.grid_height,
+                                 e.grid_width, e.traces});
+  }
   void on_finished(const FinishedEvent& e) override { Q_EMIT worker_.finished(e.video, e.total_ms); }
   void on_error(const ErrorEvent& e) override { Q_EMIT worker_.failed(QString::fromStdString(e.message)); }
   void on_log(const std::string& line) override { Q_EMIT worker_.logLine(QString::fromStdString(line)); }
@@ -43,6 +47,7 @@ GenerationRequest to_generation_request(const StudioRequest& s) {
   r.height = s.height;
   r.width = s.width;
   r.attention = s.attention;
+  r.routing_trace = s.routing_trace;
   r.preview_every = 1;
   return r;
 }
@@ -105,6 +110,7 @@ void GenerationWorker::load(const QString& folder) {
   summary.steps = m.defaults.steps;
   summary.guidance = m.defaults.guidance;
   summary.shift = m.defaults.shift;
+  summary.num_layers = m.dit.num_layers;
   Q_EMIT modelLoaded(summary);
 }
 

@@ -20,6 +20,7 @@
 #include "core/media/video.h"
 #include "core/pipeline/event_sink.h"
 #include "ui/model_summary.h"
+#include "ui/routing_step.h"
 #include "ui/studio_request.h"
 
 namespace svgear {
@@ -44,6 +45,8 @@ class GenerationWorker : public QObject {
   void modelFailed(const QString& folder, const QString& message);
   void stepDone(const svgear::StepEvent& step);
   void previewReady(int step, const svgear::Video& video);
+  // One step's routing traces, when the request traces routing and the step had sparse calls.
+  void routingReady(const svgear::RoutingStep& routing);
   void finished(const svgear::Video& video, double total_ms);
   // steps_done of the request's steps ran; `partial` is the last preview (may be empty).
   void cancelled(const svgear::Video& partial, int steps_done);

@@ -26,6 +26,7 @@
 #include "ui/preview_pane.h"
 #include "ui/preview_widget.h"
 #include "ui/prompt_panel.h"
+#include "ui/routing_panel.h"
 #include "ui/settings_panel.h"
 
 namespace svgear {
@@ -55,6 +56,7 @@ MainWindow::MainWindow(QWidget* parent)
       prompt_panel_(new PromptPanel(this)),
       settings_panel_(new SettingsPanel(this)),
       log_(new LogPanel(this)),
+      routing_(new RoutingPanel(this)),
       preview_(new PreviewPane(this)),
       progress_(new QProgressBar(this)),
       step_label_(new QLabel(this)),
@@ -96,8 +98,9 @@ MainWindow::~MainWindow() {
 }
 
 void MainWindow::buildDocks() {
-  setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
-  setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+  // The bottom area spans the whole width: the routing views need it more than the side panels.
+  setCorner(Qt::BottomLeftCorner, Qt::BottomDockWidgetArea);
+  setCorner(Qt::BottomRightCorner, Qt::BottomDockWidgetArea);
   add_dock(this, tr("Model"), "model_dock", model_picker_, Qt::LeftDockWidgetArea);
   add_dock(this, tr("Prompt"), "prompt_dock", prompt_panel_, Qt::LeftDockWidgetArea);
   // The settings are taller than small screens: they scroll instead of squeezing the preview.
@@ -107,8 +110,17 @@ void MainWindow::buildDocks() {
   settings_panel_->setParent(scroll);
   scroll->setWidget(settings_panel_);
   add_dock(this, tr("Settings"), "settings_dock", scroll, Qt::RightDockWidgetArea);
-  add_dock(this, tr("Log"), "log_dock", log_, Qt::BottomDockWidgetArea);
+  QDockWidget* log_dock = add_dock(this, tr("Log"), "log_dock", log_, Qt::BottomDockWidgetArea);
   log_->setObjectName("log");
+  QDockWidget* routing_dock =
+      add_dock(this, tr("Routing"), "routing_dock", routing_, Qt::BottomDockWidgetArea);
+  routing_->setObjectName("routing");
+  // The routing views need the width; the log keeps a narrow column beside them.
+  splitDockWidget(log_dock, routing_dock, Qt::Horizontal);
+  resizeDocks({log_dock, routing_dock}, {330, 950}, Qt::Horizontal);
+  resizeDocks({routing_dock}, {290}, Qt::Vertical);
+  // The model panel keeps the height of its text; the prompt history takes what the routing leaves.
+  model_picker_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
   connect(model_picker_, &ModelPicker::folderChosen, this, [this](const QString& f) { openModelFolder(f); });
   connect(prompt_panel_, &PromptPanel::submitted, this, [this] { generate(); });
 }
@@ -173,6 +185,7 @@ void MainWindow::connectWorker() {
   });
   connect(worker_, &GenerationWorker::stepDone, this, [this](const StepEvent& e) { onStep(e); });
   connect(worker_, &GenerationWorker::previewReady, this, [this](int step, const Video& v) { onPreview(step, v); });
+  connect(worker_, &GenerationWorker::routingReady, this, [this](const RoutingStep& r) { onRouting(r); });
   connect(worker_, &GenerationWorker::finished, this, [this](const Video& v, double ms) { onFinished(v, ms); });
   connect(worker_, &GenerationWorker::cancelled, this, [this](const Video& v, int done) { onCancelled(v, done); });
   connect(worker_, &GenerationWorker::failed, this, [this](const QString& message) { onFailed(message); });
@@ -197,6 +210,7 @@ void MainWindow::generate() {
   request.model_folder = model_picker_->currentFolder().toStdString();
   request.prompt = prompt.toStdString();
   request.negative_prompt = prompt_panel_->negativePrompt().simplified().toStdString();
+  request.routing_trace = routing_->traceOptions();
   prompt_panel_->addToHistory(prompt);
   requested_steps_ = request.steps;
   requested_seed_ = request.seed;
@@ -212,6 +226,7 @@ void MainWindow::generate() {
                  .arg(request.seed)
                  .arg(attention_mode_name(request.attention.mode)));
   statusBar()->showMessage(tr("Generating…"));
+  routing_->clear();
   setGenerating(true);
   worker_->start(request);
 }
@@ -228,6 +243,7 @@ void MainWindow::setGenerating(bool generating) {
   cancel_action_->setEnabled(generating);
   model_picker_->setEnabled(!generating);
   settings_panel_->setEnabled(!generating);
+  routing_->setRecordOptionsEnabled(!generating);
   export_video_action_->setEnabled(!generating && !result_.empty());
   export_frames_action_->setEnabled(!generating && !result_.empty());
 }
@@ -242,6 +258,7 @@ void MainWindow::reportError(const QString& message) {
 void MainWindow::onModelLoaded(const ModelSummary& model) {
   model_picker_->showModel(model);
   prompt_panel_->setVocabulary(model.vocabulary);
+  routing_->setModelLayers(model.num_layers);
   if (apply_model_defaults_) settings_panel_->applyModelDefaults(model);
   apply_model_defaults_ = false;
   log_->info(tr("model %1 loaded on %2").arg(model.name, model.device));
@@ -260,11 +277,15 @@ void MainWindow::onStep(const StepEvent& e) {
 
 void MainWindow::onPreview(int step, const Video& video) {
   preview_->showClip(video, tr("estimate after step %1/%2").arg(step + 1).arg(requested_steps_));
+  routing_->setClip(video);
 }
+
+void MainWindow::onRouting(const RoutingStep& routing) { routing_->addStep(routing); }
 
 void MainWindow::onFinished(const Video& video, double total_ms) {
   result_ = video;
   preview_->showClip(video, tr("final · seed %1").arg(requested_seed_));
+  routing_->setClip(video);
   progress_->setValue(progress_->maximum());
   setGenerating(false);
   const QString done = tr("Finished: %1 in %2").arg(describe(video), seconds(total_ms));
@@ -356,6 +377,7 @@ void MainWindow::saveSettings() const {
   model_picker_->save(settings);
   prompt_panel_->save(settings);
   settings_panel_->save(settings);
+  routing_->save(settings);
 }
 
 void MainWindow::restoreSettings() {
@@ -365,6 +387,7 @@ void MainWindow::restoreSettings() {
   model_picker_->restore(settings);
   prompt_panel_->restore(settings);
   settings_panel_->restore(settings);
+  routing_->restore(settings);
   // Load the last model so completion works at once; the restored settings stay as they were.
   if (!model_picker_->currentFolder().isEmpty()) worker_->loadModel(model_picker_->currentFolder());
 }

@@ -1,6 +1,6 @@
 #pragma once
-// MainWindow: the studio's window. It arranges the panels (model, prompt, settings, log) around
-// the preview, owns the worker thread, and turns the worker's signals into what the user sees.
+// MainWindow: the studio's window. It arranges the panels (model, prompt, settings, log, routing)
+// around the preview, owns the worker thread, and turns the worker's signals into what the user sees.
 // It holds no engine state beyond the last result's frames: the engine lives in GenerationWorker.
 
 #include <QMainWindow>
@@ -20,8 +20,10 @@ class LogPanel;
 class ModelPicker;
 class PreviewPane;
 class PromptPanel;
+class RoutingPanel;
 class SettingsPanel;
 struct ModelSummary;
+struct RoutingStep;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -55,6 +57,7 @@ class MainWindow : public QMainWindow {
   void onModelLoaded(const ModelSummary& model);
   void onStep(const StepEvent& step);
   void onPreview(int step, const Video& video);
+  void onRouting(const RoutingStep& routing);
   void onFinished(const Video& video, double total_ms);
   void onCancelled(const Video& partial, int steps_done);
   void onFailed(const QString& message);
@@ -67,6 +70,7 @@ class MainWindow : public QMainWindow {
   PromptPanel* prompt_panel_;
   SettingsPanel* settings_panel_;
   LogPanel* log_;
+  RoutingPanel* routing_;
   PreviewPane* preview_;
   QProgressBar* progress_;
   QLabel* step_label_;

@@ -10,6 +10,7 @@
 #include <QMetaType>
 
 #include "core/attention/attention_config.h"
+#include "core/attention/routing_trace.h"
 
 namespace svgear {
 
@@ -25,6 +26,7 @@ struct StudioRequest {
   double guidance = 0.0;
   double shift = 0.0;
   AttentionConfig attention;
+  TraceOptions routing_trace;  // for the routing panel; off = no routing events
 };
 
 }  // namespace svgear

@@ -2,12 +2,14 @@
 // Generate clicked, and the preview, result, log and status bar checked as a user would see them.
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <set>
 
 #include <QAbstractItemView>
+#include <QCheckBox>
 #include <QCompleter>
 #include <QComboBox>
 #include <QDir>
@@ -26,9 +28,14 @@
 #include "core/media/video_reader.h"
 #include "core/pipeline/random_model.h"
 #include "tests/ui/studio_window_test.h"
+#include "ui/block_map_view.h"
+#include "ui/cluster_map_view.h"
+#include "ui/cluster_palette.h"
 #include "ui/main_window.h"
 #include "ui/preview_pane.h"
 #include "ui/preview_widget.h"
+#include "ui/routing_panel.h"
+#include "ui/routing_plot.h"
 
 namespace svgear::test {
 namespace {
@@ -46,13 +53,46 @@ T* child(const QObject& parent, const char* name) {
 QString log_text(const MainWindow& w) { return child<QPlainTextEdit>(w, "log")->toPlainText(); }
 
 // Distinct colours in `image`; a blank or one-colour preview has one.
-size_t colour_count(const QImage& image) {
+std::set<QRgb> colours_of(const QImage& image) {
   std::set<QRgb> colours;
   for (int y = 0; y < image.height(); ++y) {
     for (int x = 0; x < image.width(); ++x) colours.insert(image.pixel(x, y));
   }
-  return colours.size();
+  return colours;
 }
+size_t colour_count(const QImage& image) { return colours_of(image).size(); }
+
+// A 10 ms timer on the GUI thread: the longest gap between its ticks is the longest time the event
+// loop was busy or starved while the worker generated.
+class Heartbeat {
+ public:
+  Heartbeat() {
+    QObject::connect(&timer_, &QTimer::timeout, [this] {
+      ++ticks_;
+      longest_gap_ms_ = std::max(longest_gap_ms_, clock_.elapsed() - last_tick_ms_);
+      last_tick_ms_ = clock_.elapsed();
+    });
+  }
+  void start() {
+    clock_.start();
+    timer_.start(10);
+  }
+  int ticks() const { return ticks_; }
+  qint64 longestGapMs() const { return longest_gap_ms_; }
+  // Measured on the loaded 2-core CI machine (software OpenGL): ~10 ticks/s and gaps up to 0.33 s
+  // while the preview plays (each frame composites the whole window), ~50 ticks/s paused.
+  bool responsive() const { return ticks_ >= 5 && longest_gap_ms_ < 1000; }
+  QString describe() const {
+    return QString("the GUI thread ran %1 ticks, longest gap %2 ms").arg(ticks_).arg(longest_gap_ms_);
+  }
+
+ private:
+  QTimer timer_;
+  QElapsedTimer clock_;
+  int ticks_ = 0;
+  qint64 last_tick_ms_ = 0;
+  qint64 longest_gap_ms_ = 0;
+};
 
 }  // namespace
 
@@ -156,8 +196,12 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
                                     ("frame_000" + std::to_string(f) + ".png")));
   }
 
+  saveScreenshot(*w, "studio-main.png");
+}
+
+void StudioWindowTest::saveScreenshot(MainWindow& w, const QString& name) {
   if (const char* dir = std::getenv("SVGEAR_SCREENSHOT_DIR")) {
-    QVERIFY(w->grab().save(QDir(dir).filePath("studio-main.png")));
+    QVERIFY(w.grab().save(QDir(dir).filePath(name)));
   }
 }
 
@@ -171,22 +215,9 @@ void StudioWindowTest::cancel_keeps_partial_result() {
   child<QSpinBox>(*w, "steps")->setValue(400);
   typePrompt(*w, kPrompt);
 
-  // A 10 ms heartbeat on the GUI thread: the longest gap between its ticks is the longest time
-  // the event loop was busy or starved while the worker generated.
-  int ticks = 0;
-  qint64 last_tick_ms = 0;
-  qint64 longest_gap_ms = 0;
-  QElapsedTimer clock;
-  QTimer heartbeat;
-  connect(&heartbeat, &QTimer::timeout, this, [&] {
-    ++ticks;
-    longest_gap_ms = std::max(longest_gap_ms, clock.elapsed() - last_tick_ms);
-    last_tick_ms = clock.elapsed();
-  });
-
+  Heartbeat heartbeat;
   QTest::mouseClick(child<QToolButton>(*w, "generate_button"), Qt::LeftButton);
-  clock.start();
-  heartbeat.start(10);
+  heartbeat.start();
   QProgressBar* progress = child<QProgressBar>(*w, "progress");
   QTRY_VERIFY_WITH_TIMEOUT(progress->value() >= 3, kRunTimeoutMs);
   PreviewWidget* view = child<PreviewPane>(*w, "preview")->view();
@@ -196,10 +227,7 @@ void StudioWindowTest::cancel_keeps_partial_result() {
   QVERIFY(child<PreviewPane>(*w, "preview")->isPlaying());
   QTest::qWait(500);
   QVERIFY(w->isGenerating());
-  // Measured on the loaded 2-core CI machine (software OpenGL): ~10 ticks/s and gaps up to 0.33 s
-  // while the preview plays (each frame composites the whole window), ~50 ticks/s paused.
-  QVERIFY2(ticks >= 5 && longest_gap_ms < 1000,
-           qPrintable(QString("the GUI thread ran %1 ticks, longest gap %2 ms").arg(ticks).arg(longest_gap_ms)));
+  QVERIFY2(heartbeat.responsive(), qPrintable(heartbeat.describe()));
 
   const int steps_at_cancel = progress->value();
   QElapsedTimer since_cancel;
@@ -317,6 +345,118 @@ void StudioWindowTest::presets_and_settings_persist() {
   QCOMPARE(child<QComboBox>(*w, "attention_mode")->currentText(), QString("svgear"));
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString("a blue star moves up"));
   QCOMPARE(child<QComboBox>(*w, "model_folder")->currentData().toString(), model_folder_);
+}
+
+void StudioWindowTest::routing_views_show_live_traces() {
+  auto w = openWindow();
+  w->resize(1600, 980);  // the routing views at a desktop size, for the screenshot
+  QVERIFY(waitForModel(*w));
+  // 64×64×8 with the tiny model's 4×4 patches: an 8×16×16 token grid. SVG-EAR with 16 query and
+  // 32 key clusters at budget 0.5; step 0 (0.2 · 8 steps) and layer 0 (of 2) stay dense.
+  child<QSpinBox>(*w, "width")->setValue(64);
+  child<QSpinBox>(*w, "height")->setValue(64);
+  child<QSpinBox>(*w, "frames")->setValue(8);
+  child<QSpinBox>(*w, "steps")->setValue(8);
+  QComboBox* mode = child<QComboBox>(*w, "attention_mode");
+  mode->setCurrentIndex(mode->findText("svgear"));
+  child<QDoubleSpinBox>(*w, "top_p")->setValue(0.5);
+  child<QSpinBox>(*w, "q_clusters")->setValue(16);
+  child<QSpinBox>(*w, "k_clusters")->setValue(32);
+  child<QDoubleSpinBox>(*w, "dense_warmup_steps")->setValue(0.2);
+  child<QDoubleSpinBox>(*w, "dense_layers")->setValue(0.03);
+  RoutingPanel* panel = child<RoutingPanel>(*w, "routing");
+  QVERIFY(child<QCheckBox>(*panel, "routing_trace")->isChecked());  // on by default
+  child<QCheckBox>(*panel, "routing_audit")->setChecked(true);
+  typePrompt(*w, kPrompt);
+
+  Heartbeat heartbeat;
+  QTest::mouseClick(child<QToolButton>(*w, "generate_button"), Qt::LeftButton);
+  heartbeat.start();
+  // the views fill while the run goes on, not only at the end
+  QTRY_VERIFY_WITH_TIMEOUT(panel->steps().size() >= 2, kRunTimeoutMs);
+  QVERIFY(w->isGenerating());
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w)));
+  QVERIFY2(heartbeat.responsive(), qPrintable(heartbeat.describe()));
+
+  // one RoutingStep per sparse step (1..7), each with both heads of the one sparse layer
+  const std::vector<RoutingStep>& steps = panel->steps();
+  QCOMPARE(int(steps.size()), 7);
+  for (size_t s = 0; s < steps.size(); ++s) {
+    QCOMPARE(steps[s].step, int(s) + 1);
+    QCOMPARE(steps[s].grid_frames, 8);
+    QCOMPARE(steps[s].grid_height, 16);
+    QCOMPARE(steps[s].grid_width, 16);
+    QCOMPARE(int(steps[s].traces.size()), 2);
+    for (const RoutingTrace& t : steps[s].traces) {
+      QCOMPARE(t.layer, 1);
+      QVERIFY(t.density > 0.0 && t.density <= 1.0);
+      QVERIFY(std::isfinite(t.measured_relative_l2));  // audited
+    }
+  }
+  // following the latest step: step 8 of 8, layer 1
+  QCOMPARE(panel->shownStep(), 7);
+  QCOMPARE(panel->shownLayer(), 1);
+  const RoutingTrace* shown = steps.back().find(1, panel->shownHead());
+  QVERIFY(shown);
+
+  // The block map holds one cell per (query, key) cluster block; exact and compensated blocks
+  // both appear (budget 0.5), and the drawn widget shows both colours.
+  BlockMapView* block_map = panel->blockMap();
+  QCOMPARE(block_map->blocks().size(), QSize(32, 16));
+  const std::set<QRgb> routing_colours = colours_of(block_map->blocks());
+  QVERIFY2(routing_colours.size() >= 2, "the block map is uniform");
+  const std::set<QRgb> drawn = colours_of(block_map->grab().toImage());
+  for (QRgb c : routing_colours) QVERIFY2(drawn.count(c), "a block colour is missing from the drawn map");
+  int exact_blocks = 0;
+  for (uint8_t b : shown->block_map) exact_blocks += b;
+  QVERIFY(exact_blocks > 0 && exact_blocks < 16 * 32);
+
+  // Coloured by estimated error: a graded map with many levels.
+  QComboBox* colouring = child<QComboBox>(*panel, "routing_colouring");
+  colouring->setCurrentIndex(1);
+  Q_EMIT colouring->activated(1);
+  QVERIFY2(colour_count(block_map->blocks()) > 8, "the error colouring is not graded");
+  QVERIFY(colour_count(block_map->grab().toImage()) > 8);
+
+  // The cluster map is the shown head's query labels on the 16×16 grid of the chosen frame.
+  child<QSpinBox>(*panel, "routing_frame")->setValue(3);
+  const QImage labels = panel->clusterMap()->labelImage();
+  QCOMPARE(labels.size(), QSize(16, 16));
+  for (QPoint p : {QPoint(0, 0), QPoint(7, 9), QPoint(15, 15)}) {
+    const int token = (3 * 16 + p.y()) * 16 + p.x();
+    QCOMPARE(labels.pixel(p), cluster_colour(shown->q_labels[token]).rgb());
+  }
+  QVERIFY(colour_count(labels) >= 2);
+  QVERIFY(colour_count(panel->clusterMap()->grab().toImage()) > 8);  // over the video frame
+
+  // The plot: per layer, the one sparse layer; per step, every traced step.
+  RoutingPlot* plot = panel->plot();
+  QCOMPARE(plot->pointCount(RoutingPlot::Curve::Density), 1);
+  QCOMPARE(plot->pointCount(RoutingPlot::Curve::EstimatedError), 1);
+  QCOMPARE(plot->pointCount(RoutingPlot::Curve::MeasuredError), 1);
+  QComboBox* axis = child<QComboBox>(*panel, "routing_plot_axis");
+  axis->setCurrentIndex(1);
+  Q_EMIT axis->activated(1);
+  QCOMPARE(plot->pointCount(RoutingPlot::Curve::Density), 7);
+  QCOMPARE(plot->pointCount(RoutingPlot::Curve::MeasuredError), 7);
+
+  // an earlier step, chosen by hand, stops following
+  QComboBox* step = child<QComboBox>(*panel, "routing_step");
+  step->setCurrentIndex(2);
+  Q_EMIT step->activated(2);
+  QCOMPARE(panel->shownStep(), 3);
+  QVERIFY(!child<QCheckBox>(*panel, "routing_follow")->isChecked());
+
+  colouring->setCurrentIndex(0);
+  Q_EMIT colouring->activated(0);
+  step->setCurrentIndex(step->count() - 1);
+  Q_EMIT step->activated(step->count() - 1);
+  // For the screenshot: the clusters opaque (the random model's video is noise), the plot drawn.
+  child<QSlider>(*panel, "routing_opacity")->setValue(100);
+  child<QCheckBox>(*panel, "routing_sort_by_size")->setChecked(true);
+  QTest::qWait(200);
+  saveScreenshot(*w, "studio-routing.png");
 }
 
 }  // namespace svgear::test

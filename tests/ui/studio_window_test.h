@@ -25,11 +25,13 @@ class StudioWindowTest : public QObject {
   void bad_settings_and_folders_report_errors();
   void prompt_completes_vocabulary();
   void presets_and_settings_persist();
+  void routing_views_show_live_traces();
 
  private:
   std::unique_ptr<MainWindow> openWindow();
   bool waitForModel(MainWindow& window);
   void typePrompt(MainWindow& window, const QString& prompt);
+  void saveScreenshot(MainWindow& window, const QString& name);
 
   QTemporaryDir scratch_;
   QString model_folder_;

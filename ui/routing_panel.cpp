@@ -1,0 +1,328 @@
+#include "ui/routing_panel.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QImage>
+#include <QLabel>
+#include <QSettings>
+#include <QSlider>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "ui/block_map_view.h"
+#include "ui/cluster_map_view.h"
+#include "ui/routing_plot.h"
+
+namespace svgear {
+namespace {
+
+constexpr int kPlotPerLayer = 0;
+constexpr int kPlotPerStep = 1;
+constexpr int kQueryClusters = 0;
+
+QString milliseconds(double ms) { return QString::number(ms, 'f', ms < 10 ? 2 : 1) + " ms"; }
+
+// Selects the item whose data is `value`, or the first item when none has it.
+void select_data(QComboBox* box, int value) {
+  const int index = box->findData(value);
+  box->setCurrentIndex(index >= 0 ? index : 0);
+}
+
+}  // namespace
+
+RoutingPanel::RoutingPanel(QWidget* parent)
+    : QWidget(parent),
+      trace_(new QCheckBox(tr("Trace"), this)),
+      audit_(new QCheckBox(tr("Audit"), this)),
+      step_(new QComboBox(this)),
+      follow_(new QCheckBox(tr("latest"), this)),
+      layer_(new QComboBox(this)),
+      head_(new QComboBox(this)),
+      colouring_(new QComboBox(this)),
+      sort_by_size_(new QCheckBox(tr("by size"), this)),
+      labels_(new QComboBox(this)),
+      frame_(new QSpinBox(this)),
+      opacity_(new QSlider(Qt::Horizontal, this)),
+      plot_axis_(new QComboBox(this)),
+      summary_(new QLabel(this)),
+      block_map_(new BlockMapView(this)),
+      cluster_map_(new ClusterMapView(this)),
+      plot_(new RoutingPlot(this)) {
+  trace_->setObjectName("routing_trace");
+  trace_->setChecked(true);
+  trace_->setToolTip(
+      tr("Record what SVG2 / SVG-EAR decide in every sparse layer and head of the next "
+         "generation (the conditional branch). Costs a device synchronisation per phase."));
+  audit_->setObjectName("routing_audit");
+  audit_->setToolTip(
+      tr("Also run dense attention in every traced layer and measure the true relative L2 "
+         "error of the sparse output (about doubles the attention time)."));
+  step_->setObjectName("routing_step");
+  follow_->setObjectName("routing_follow");
+  follow_->setChecked(true);
+  follow_->setToolTip(tr("Show each new step as it arrives"));
+  layer_->setObjectName("routing_layer");
+  head_->setObjectName("routing_head");
+  colouring_->setObjectName("routing_colouring");
+  colouring_->addItem(tr("Exact / compensated"), int(BlockMapView::Colouring::Routing));
+  colouring_->addItem(tr("Estimated error"), int(BlockMapView::Colouring::EstimatedError));
+  colouring_->setToolTip(
+      tr("Colour the blocks by the routing decision, or by the error probe's estimate "
+         "log ε̂² of replacing the block by its key centroid (dots: blocks kept exact)"));
+  sort_by_size_->setObjectName("routing_sort_by_size");
+  sort_by_size_->setToolTip(tr("Order the block map's rows and columns by cluster size, largest first"));
+  labels_->setObjectName("routing_labels");
+  labels_->addItem(tr("Query clusters"));
+  labels_->addItem(tr("Key clusters"));
+  labels_->setToolTip(tr("Colour each token of the frame by its query or key cluster"));
+  frame_->setObjectName("routing_frame");
+  frame_->setToolTip(tr("Latent frame whose tokens the cluster map shows"));
+  opacity_->setObjectName("routing_opacity");
+  opacity_->setRange(0, 100);
+  opacity_->setValue(85);
+  opacity_->setToolTip(tr("Opacity of the clusters over the video frame"));
+  plot_axis_->setObjectName("routing_plot_axis");
+  plot_axis_->insertItem(kPlotPerLayer, tr("Per layer of the step"));
+  plot_axis_->insertItem(kPlotPerStep, tr("Per step of the layer"));
+  summary_->setObjectName("routing_summary");
+  summary_->setWordWrap(true);
+  summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  block_map_->setObjectName("block_map");
+  cluster_map_->setObjectName("cluster_map");
+  plot_->setObjectName("routing_plot");
+
+  // Left: what to record and which (step, layer, head) to show. Right: the summary line, then each
+  // view under its own options.
+  auto* selection = new QGridLayout;
+  selection->setVerticalSpacing(3);
+  const auto add_row = [this, selection](int row, const QString& label, QWidget* a, QWidget* b) {
+    selection->addWidget(new QLabel(label, this), row, 0, Qt::AlignRight);
+    auto* cell = new QHBoxLayout;
+    cell->addWidget(a, 1);
+    if (b) cell->addWidget(b);
+    selection->addLayout(cell, row, 1);
+  };
+  add_row(0, tr("Record"), trace_, audit_);
+  add_row(1, tr("Step"), step_, follow_);
+  add_row(2, tr("Layer"), layer_, nullptr);
+  add_row(3, tr("Head"), head_, nullptr);
+  selection->setRowStretch(4, 1);
+
+  auto* block_options = new QHBoxLayout;
+  block_options->addWidget(colouring_, 1);
+  block_options->addWidget(sort_by_size_);
+  auto* cluster_options = new QHBoxLayout;
+  cluster_options->addWidget(labels_, 1);
+  cluster_options->addWidget(new QLabel(tr("frame"), this));
+  cluster_options->addWidget(frame_);
+  cluster_options->addWidget(opacity_, 1);
+  auto* plot_options = new QHBoxLayout;
+  plot_options->addWidget(plot_axis_);
+  plot_options->addStretch(1);
+
+  auto* views = new QGridLayout;
+  views->setVerticalSpacing(3);
+  views->addWidget(summary_, 0, 0, 1, 3);
+  views->addLayout(block_options, 1, 0);
+  views->addLayout(cluster_options, 1, 1);
+  views->addLayout(plot_options, 1, 2);
+  views->addWidget(block_map_, 2, 0);
+  views->addWidget(cluster_map_, 2, 1);
+  views->addWidget(plot_, 2, 2);
+  views->setColumnStretch(0, 3);
+  views->setColumnStretch(1, 3);
+  views->setColumnStretch(2, 4);
+  views->setRowStretch(2, 1);
+  auto* layout = new QHBoxLayout(this);
+  layout->setContentsMargins(6, 4, 6, 4);
+  layout->addLayout(selection);
+  layout->addLayout(views, 1);
+
+  const auto reshow = [this] { showSelection(); };
+  connect(step_, &QComboBox::activated, this, [this] {
+    follow_->setChecked(step_->currentIndex() == step_->count() - 1);
+    syncLayersAndHeads();
+    showSelection();
+  });
+  connect(follow_, &QCheckBox::toggled, this, [this](bool on) {
+    if (!on || steps_.empty()) return;
+    step_->setCurrentIndex(step_->count() - 1);
+    syncLayersAndHeads();
+    showSelection();
+  });
+  connect(layer_, &QComboBox::activated, this, reshow);
+  connect(head_, &QComboBox::activated, this, reshow);
+  connect(labels_, &QComboBox::activated, this, reshow);
+  connect(plot_axis_, &QComboBox::activated, this, reshow);
+  connect(frame_, &QSpinBox::valueChanged, this, reshow);
+  connect(colouring_, &QComboBox::activated, this,
+          [this] { block_map_->setColouring(BlockMapView::Colouring(colouring_->currentData().toInt())); });
+  connect(sort_by_size_, &QCheckBox::toggled, this, [this](bool on) {
+    block_map_->setClusterOrder(on ? BlockMapView::ClusterOrder::BySize : BlockMapView::ClusterOrder::ById);
+  });
+  connect(opacity_, &QSlider::valueChanged, this,
+          [this](int value) { cluster_map_->setOpacity(value / 100.0); });
+  clear();
+}
+
+TraceOptions RoutingPanel::traceOptions() const {
+  TraceOptions options;
+  options.enabled = trace_->isChecked();
+  if (options.enabled && audit_->isChecked()) {
+    for (int layer = 0; layer < model_layers_; ++layer) options.audit_layers.push_back(layer);
+  }
+  return options;
+}
+
+void RoutingPanel::setModelLayers(int num_layers) { model_layers_ = num_layers; }
+
+void RoutingPanel::setRecordOptionsEnabled(bool enabled) {
+  trace_->setEnabled(enabled);
+  audit_->setEnabled(enabled);
+}
+
+void RoutingPanel::clear() {
+  steps_.clear();
+  step_->clear();
+  layer_->clear();
+  head_->clear();
+  frame_->setRange(0, 0);
+  block_map_->setTrace(nullptr);
+  cluster_map_->setLabels({}, 0, 0, 0, 0);
+  plot_->clear();
+  summary_->setText(
+      tr("No routing yet: generate with SVG2 or SVG-EAR attention and Trace ticked. Dense "
+         "warm-up steps and dense layers have no routing."));
+}
+
+void RoutingPanel::addStep(const RoutingStep& step) {
+  steps_.push_back(step);
+  step_->addItem(tr("%1 / %2").arg(step.step + 1).arg(step.num_steps), step.step);
+  frame_->setRange(0, std::max(0, step.grid_frames - 1));
+  if (follow_->isChecked() || steps_.size() == 1) {
+    step_->setCurrentIndex(step_->count() - 1);
+    syncLayersAndHeads();
+    showSelection();
+  } else if (plot_axis_->currentIndex() == kPlotPerStep) {
+    showSelection();  // the per-step plot grows with every step
+  }
+}
+
+void RoutingPanel::setClip(const Video& clip) {
+  clip_ = clip;
+  showUnderlay();
+}
+
+int RoutingPanel::shownStep() const { return selectedStep() ? selectedStep()->step : -1; }
+int RoutingPanel::shownLayer() const { return layer_->count() ? layer_->currentData().toInt() : -1; }
+int RoutingPanel::shownHead() const { return head_->count() ? head_->currentData().toInt() : -1; }
+
+const RoutingStep* RoutingPanel::selectedStep() const {
+  const int index = step_->currentIndex();
+  return index >= 0 && index < int(steps_.size()) ? &steps_[index] : nullptr;
+}
+
+const RoutingTrace* RoutingPanel::selectedTrace() const {
+  const RoutingStep* step = selectedStep();
+  return step ? step->find(shownLayer(), shownHead()) : nullptr;
+}
+
+void RoutingPanel::syncLayersAndHeads() {
+  const RoutingStep* step = selectedStep();
+  if (!step) return;
+  const int layer = shownLayer();
+  const int head = shownHead();
+  std::vector<int> layers, heads;
+  for (const RoutingTrace& t : step->traces) {
+    if (std::find(layers.begin(), layers.end(), t.layer) == layers.end()) layers.push_back(t.layer);
+    if (std::find(heads.begin(), heads.end(), t.head) == heads.end()) heads.push_back(t.head);
+  }
+  std::sort(layers.begin(), layers.end());
+  std::sort(heads.begin(), heads.end());
+  layer_->clear();
+  for (int l : layers) layer_->addItem(tr("%1 of %2").arg(l).arg(step->num_layers), l);
+  head_->clear();
+  for (int h : heads) head_->addItem(tr("%1 of %2").arg(h).arg(step->num_heads), h);
+  select_data(layer_, layer);
+  select_data(head_, head);
+}
+
+void RoutingPanel::showSelection() {
+  const RoutingStep* step = selectedStep();
+  const RoutingTrace* trace = selectedTrace();
+  block_map_->setTrace(trace);
+  if (!step || !trace) {
+    cluster_map_->setLabels({}, 0, 0, 0, 0);
+    plot_->clear();
+    return;
+  }
+  const bool query = labels_->currentIndex() == kQueryClusters;
+  cluster_map_->setLabels(query ? trace->q_labels : trace->k_labels,
+                          query ? trace->q_clusters : trace->k_clusters, step->grid_frames, step->grid_height,
+                          step->grid_width);
+  cluster_map_->setFrame(frame_->value());
+  showUnderlay();
+  if (plot_axis_->currentIndex() == kPlotPerStep) {
+    plot_->showSteps(steps_, trace->layer, trace->head);
+  } else {
+    plot_->showLayers(*step, trace->head);
+  }
+
+  QString text = tr("<b>step %1/%2 · layer %3 · head %4</b>: density %5 %")
+                     .arg(step->step + 1)
+                     .arg(step->num_steps)
+                     .arg(trace->layer)
+                     .arg(trace->head)
+                     .arg(100.0 * trace->density, 0, 'f', 1);
+  if (std::isfinite(trace->estimated_log_error)) {
+    text += tr(" · estimated log Σ ε̂² %1").arg(trace->estimated_log_error, 0, 'f', 2);
+  }
+  if (std::isfinite(trace->measured_relative_l2)) {
+    text += tr(" · measured rel. L2 %1").arg(trace->measured_relative_l2, 0, 'f', 4);
+  }
+  text += tr(" · %1 × %2 clusters · k-means %3, probe %4, routing %5, attention %6 (all heads)")
+              .arg(trace->q_clusters)
+              .arg(trace->k_clusters)
+              .arg(milliseconds(trace->kmeans_ms), milliseconds(trace->probe_ms),
+                   milliseconds(trace->routing_ms), milliseconds(trace->attention_ms));
+  summary_->setText(text);
+}
+
+// The clip frame at the shown latent frame's time, under the cluster map.
+void RoutingPanel::showUnderlay() {
+  const RoutingStep* step = selectedStep();
+  if (clip_.empty() || !step || step->grid_frames <= 0) {
+    cluster_map_->setUnderlay(QImage());
+    return;
+  }
+  const int f = std::min(clip_.frames - 1, frame_->value() * clip_.frames / step->grid_frames);
+  // copy(): the QImage must own its pixels; clip_ is replaced by the next estimate.
+  cluster_map_->setUnderlay(
+      QImage(clip_.frame(f), clip_.width, clip_.height, clip_.width * 3, QImage::Format_RGB888).copy());
+}
+
+void RoutingPanel::save(QSettings& settings) const {
+  settings.setValue("routing/trace", trace_->isChecked());
+  settings.setValue("routing/audit", audit_->isChecked());
+  settings.setValue("routing/colouring", colouring_->currentIndex());
+  settings.setValue("routing/sort_by_size", sort_by_size_->isChecked());
+  settings.setValue("routing/opacity", opacity_->value());
+  settings.setValue("routing/plot_axis", plot_axis_->currentIndex());
+}
+
+void RoutingPanel::restore(const QSettings& settings) {
+  trace_->setChecked(settings.value("routing/trace", true).toBool());
+  audit_->setChecked(settings.value("routing/audit", false).toBool());
+  colouring_->setCurrentIndex(std::clamp(settings.value("routing/colouring", 0).toInt(), 0, 1));
+  block_map_->setColouring(BlockMapView::Colouring(colouring_->currentData().toInt()));
+  sort_by_size_->setChecked(settings.value("routing/sort_by_size", false).toBool());
+  opacity_->setValue(settings.value("routing/opacity", 85).toInt());
+  plot_axis_->setCurrentIndex(std::clamp(settings.value("routing/plot_axis", 0).toInt(), 0, 1));
+}
+
+}  // namespace svgear

@@ -1,0 +1,144 @@
+#include "ui/routing_plot.h"
+
+#include <cmath>
+
+#include <QVBoxLayout>
+
+// qcustomplot.h spells Qt's `signals` and `foreach` keywords, which QT_NO_KEYWORDS (kept for the
+// LibTorch headers elsewhere in ui/) turns off. This file includes no LibTorch header, so they are
+// defined back for that one header.
+#define signals Q_SIGNALS
+#define foreach Q_FOREACH
+#include <qcustomplot.h>
+#undef foreach
+#undef signals
+
+namespace svgear {
+namespace {
+
+const QColor kDensity(240, 160, 48);
+const QColor kEstimated(90, 150, 230);
+const QColor kMeasured(230, 80, 80);
+const QColor kText(220, 220, 220);
+const QColor kGrid(70, 70, 74);
+
+void style_axis(QCPAxis* axis) {
+  axis->setBasePen(QPen(kText));
+  axis->setTickPen(QPen(kText));
+  axis->setSubTickPen(QPen(kText));
+  axis->setTickLabelColor(kText);
+  axis->setLabelColor(kText);
+  axis->grid()->setPen(QPen(kGrid, 0, Qt::DotLine));
+}
+
+QCPGraph* add_curve(QCustomPlot* plot, QCPAxis* y, const QColor& colour, QCPScatterStyle::ScatterShape shape,
+                    const QString& name) {
+  QCPGraph* graph = plot->addGraph(plot->xAxis, y);
+  graph->setPen(QPen(colour, 2));
+  graph->setScatterStyle(QCPScatterStyle(shape, colour, colour, 7));
+  graph->setName(name);
+  return graph;
+}
+
+}  // namespace
+
+RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot(this)) {
+  plot_->setObjectName("routing_qcustomplot");
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(plot_);
+  setMinimumSize(200, 140);
+
+  plot_->setBackground(palette().window());
+  plot_->axisRect()->setBackground(QColor(30, 30, 32));
+  for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis, plot_->yAxis2}) style_axis(axis);
+  plot_->yAxis2->setVisible(true);
+  plot_->yAxis2->grid()->setVisible(false);
+  plot_->yAxis->setLabel(tr("density · measured rel. L2"));
+  plot_->yAxis2->setLabel(tr("estimated log Σ ε̂²"));
+  // Layers and steps are whole numbers: ticks at whole multiples only.
+  QSharedPointer<QCPAxisTickerFixed> whole(new QCPAxisTickerFixed);
+  whole->setTickStep(1.0);
+  whole->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+  plot_->xAxis->setTicker(whole);
+
+  add_curve(plot_, plot_->yAxis, kDensity, QCPScatterStyle::ssCircle, tr("density"));
+  add_curve(plot_, plot_->yAxis2, kEstimated, QCPScatterStyle::ssSquare, tr("est. error"));
+  add_curve(plot_, plot_->yAxis, kMeasured, QCPScatterStyle::ssDiamond, tr("meas. error"));
+  plot_->legend->setVisible(true);
+  plot_->legend->setBrush(QColor(30, 30, 32, 200));
+  plot_->legend->setTextColor(kText);
+  plot_->legend->setBorderPen(QPen(kGrid));
+  QFont small = font();
+  small.setPointSizeF(small.pointSizeF() * 0.85);
+  plot_->legend->setFont(small);
+  // One row along the top, over the headroom the fraction axis leaves above 1.
+  plot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
+  plot_->legend->setWrap(3);
+  plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+  clear();
+}
+
+void RoutingPlot::showLayers(const RoutingStep& step, int head) {
+  std::vector<Point> points;
+  for (int layer = 0; layer < step.num_layers; ++layer) {
+    if (const RoutingTrace* t = step.find(layer, head)) points.push_back({double(layer), t});
+  }
+  plot(points, tr("layer (step %1)").arg(step.step + 1), 0, std::max(1, step.num_layers - 1));
+}
+
+void RoutingPlot::showSteps(const std::vector<RoutingStep>& steps, int layer, int head) {
+  std::vector<Point> points;
+  int num_steps = 1;
+  for (const RoutingStep& s : steps) {
+    num_steps = std::max(num_steps, s.num_steps);
+    if (const RoutingTrace* t = s.find(layer, head)) points.push_back({double(s.step + 1), t});
+  }
+  plot(points, tr("step (layer %1)").arg(layer), 1, num_steps);
+}
+
+void RoutingPlot::clear() { plot({}, tr("layer"), 0, 1); }
+
+void RoutingPlot::plot(const std::vector<Point>& points, const QString& x_label, double x_min, double x_max) {
+  QVector<double> x, density, x_estimated, estimated, x_measured, measured;
+  for (const Point& p : points) {
+    x << p.x;
+    density << p.trace->density;
+    if (std::isfinite(p.trace->estimated_log_error)) {
+      x_estimated << p.x;
+      estimated << p.trace->estimated_log_error;
+    }
+    if (std::isfinite(p.trace->measured_relative_l2)) {
+      x_measured << p.x;
+      measured << p.trace->measured_relative_l2;
+    }
+  }
+  plot_->graph(0)->setData(x, density, true);
+  plot_->graph(1)->setData(x_estimated, estimated, true);
+  plot_->graph(2)->setData(x_measured, measured, true);
+  plot_->xAxis->setLabel(x_label);
+  plot_->xAxis->setRange(x_min - 0.5, x_max + 0.5);
+  // Fractions start at 0 so a density reads as a share; the estimate's axis follows its data.
+  double top = 1.0;
+  for (double m : measured) top = std::max(top, m);
+  plot_->yAxis->setRange(0.0, top * 1.3);
+  bool found = false;
+  const QCPRange range = plot_->graph(1)->getValueRange(found);
+  if (found) {
+    const double pad = std::max(0.5, range.size() * 0.1);
+    plot_->yAxis2->setRange(range.lower - pad, range.upper + pad + 0.3 * (range.size() + 2 * pad));
+  }
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+int RoutingPlot::pointCount(Curve curve) const {
+  switch (curve) {
+    case Curve::Density: return plot_->graph(0)->dataCount();
+    case Curve::EstimatedError: return plot_->graph(1)->dataCount();
+    case Curve::MeasuredError: return plot_->graph(2)->dataCount();
+    case Curve::Unset: break;
+  }
+  return 0;
+}
+
+}  // namespace svgear
