@@ -127,7 +127,7 @@ void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, con
   args.q_clusters = query_clusters;
   args.k_clusters = block_mask.size(2);
   args.scale = static_cast<float>(scale);
-  args.element = qp.scalar_type() == at::kBFloat16 ? AttentionElement::BFloat16 : AttentionElement::Float16;
+  args.element = qp.scalar_type() == at::kBFloat16 ? HalfPrecision::BFloat16 : HalfPrecision::Float16;
   launch_block_sparse_attention(args, at::cuda::getCurrentCUDAStream());
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }

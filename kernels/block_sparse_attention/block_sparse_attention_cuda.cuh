@@ -5,9 +5,9 @@
 
 #include <cuda_runtime_api.h>
 
-namespace svgear {
+#include "kernels/common/half_precision.h"
 
-enum class AttentionElement { BFloat16, Float16 };
+namespace svgear {
 
 // Every pointer is device memory, row-major and contiguous. T = the element type.
 struct BlockSparseAttentionArgs {
@@ -26,7 +26,7 @@ struct BlockSparseAttentionArgs {
   int32_t* tile_offsets = nullptr;     // workspace, block_sparse_attention_workspace_bytes()
   int64_t bh = 0, q_rows = 0, k_rows = 0, head_dim = 0, q_clusters = 0, k_clusters = 0;
   float scale = 0.0f;
-  AttentionElement element = AttentionElement::BFloat16;
+  HalfPrecision element = HalfPrecision::BFloat16;
 };
 
 // The shapes the kernel handles; the op falls back to its ATen reference for the rest.

@@ -4,8 +4,64 @@
 
 #include <ATen/ATen.h>
 
+#include "svgear/build_config.h"
+
+#if SVGEAR_HAVE_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+
+#include "kernels/error_probe/error_probe_cuda.cuh"
+#endif
+
 namespace svgear {
 namespace {
+
+#if SVGEAR_HAVE_CUDA
+bool kernel_handles(const at::Tensor& kp, const at::Tensor& vp) {
+  const at::ScalarType dtype = kp.scalar_type();
+  return kp.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) && vp.scalar_type() == dtype &&
+         error_probe_cuda_supports(kp.size(2), kp.size(1)) && kp.size(0) <= 65535;
+}
+
+ProbeResult error_probe_cuda(const at::Tensor& q_centroids, const at::Tensor& k_centroids, const at::Tensor& kp,
+                             const at::Tensor& vp, const at::Tensor& k_offsets, const at::Tensor& q_sizes,
+                             const at::Tensor& v_means, double scale, double gamma) {
+  const at::ScalarType dtype = kp.scalar_type();
+  at::Tensor logits = centroid_logits_reference(q_centroids, k_centroids, scale).contiguous();  // [BH, Qc, Kc]
+  // q̄ = hi + lo in two 16-bit terms: the tensor cores then see q̄ to ~16 significant bits.
+  at::Tensor q_hi = q_centroids.to(dtype).contiguous();
+  at::Tensor q_lo = (q_centroids - q_hi.to(at::kFloat)).to(dtype).contiguous();
+  at::Tensor keys = kp.contiguous(), values = vp.contiguous(), means = v_means.contiguous();
+  at::Tensor offsets = k_offsets.contiguous(), sizes = q_sizes.contiguous();
+  at::Tensor log_error = at::empty_like(logits), score = at::empty_like(logits);
+  const int64_t bh = kp.size(0), tokens = kp.size(1), key_clusters = k_centroids.size(1);
+  at::Tensor workspace = at::empty({error_probe_cuda_workspace_bytes(bh, tokens, key_clusters)},
+                                   kp.options().dtype(at::kByte));
+  ErrorProbeCudaArgs args;
+  args.q_hi = q_hi.data_ptr();
+  args.q_lo = q_lo.data_ptr();
+  args.kp = keys.data_ptr();
+  args.vp = values.data_ptr();
+  args.v_means = means.data_ptr<float>();
+  args.logits = logits.data_ptr<float>();
+  args.k_offsets = offsets.data_ptr<int64_t>();
+  args.q_sizes = sizes.data_ptr<int64_t>();
+  args.log_error = log_error.data_ptr<float>();
+  args.score = score.data_ptr<float>();
+  args.workspace = workspace.data_ptr();
+  args.bh = bh;
+  args.tokens = tokens;
+  args.head_dim = kp.size(2);
+  args.q_clusters = q_centroids.size(1);
+  args.k_clusters = key_clusters;
+  args.scale = static_cast<float>(scale);
+  args.gamma = static_cast<float>(gamma);
+  args.element = dtype == at::kBFloat16 ? HalfPrecision::BFloat16 : HalfPrecision::Float16;
+  launch_error_probe(args, at::cuda::getCurrentCUDAStream());
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return ProbeResult{logits, log_error, score};
+}
+#endif
 
 void check_centroids(const at::Tensor& q_centroids, const at::Tensor& k_centroids) {
   TORCH_CHECK(q_centroids.dim() == 3, "q_centroids must be [BH, Qc, d], got ", q_centroids.sizes());
@@ -55,6 +111,11 @@ ProbeResult error_probe(const at::Tensor& q_centroids, const at::Tensor& k_centr
     TORCH_CHECK(tensor->device() == q_centroids.device(), name, " must be on ", q_centroids.device(), ", got ",
                 tensor->device());
   }
+#if SVGEAR_HAVE_CUDA
+  if (kernel_handles(kp, vp)) {
+    return error_probe_cuda(q_centroids, k_centroids, kp, vp, k_offsets, q_sizes, v_means, scale, gamma);
+  }
+#endif
   return error_probe_reference(q_centroids, k_centroids, kp, vp, k_offsets, q_sizes, v_means, scale, gamma);
 }
 

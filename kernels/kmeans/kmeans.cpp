@@ -2,7 +2,52 @@
 
 #include <ATen/ATen.h>
 
+#include "svgear/build_config.h"
+
+#if SVGEAR_HAVE_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+
+#include "kernels/kmeans/kmeans_cuda.cuh"
+#endif
+
 namespace svgear {
+namespace {
+
+#if SVGEAR_HAVE_CUDA
+bool kernel_handles(const at::Tensor& x, int64_t clusters) {
+  const at::ScalarType dtype = x.scalar_type();
+  return x.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) &&
+         kmeans_cuda_supports(x.size(0), x.size(1), x.size(2), clusters);
+}
+
+KMeansResult kmeans_cuda(const at::Tensor& x, const at::Tensor& init_centroids, int iterations) {
+  const int64_t bh = x.size(0), tokens = x.size(1), head_dim = x.size(2), clusters = init_centroids.size(1);
+  at::Tensor xc = x.contiguous();
+  at::Tensor centroids = init_centroids.clone(at::MemoryFormat::Contiguous);  // updated in place
+  at::Tensor labels = at::empty({bh, tokens}, x.options().dtype(at::kInt));
+  at::Tensor sizes = at::empty({bh, clusters}, x.options().dtype(at::kInt));
+  at::Tensor workspace = at::empty({kmeans_cuda_workspace_bytes(bh, tokens, head_dim, clusters)},
+                                   x.options().dtype(at::kByte));
+  KMeansCudaArgs args;
+  args.x = xc.data_ptr();
+  args.centroids = centroids.data_ptr<float>();
+  args.labels = labels.data_ptr<int32_t>();
+  args.sizes = sizes.data_ptr<int32_t>();
+  args.workspace = workspace.data_ptr();
+  args.bh = bh;
+  args.tokens = tokens;
+  args.head_dim = head_dim;
+  args.clusters = clusters;
+  args.iterations = iterations;
+  args.element = x.scalar_type() == at::kBFloat16 ? HalfPrecision::BFloat16 : HalfPrecision::Float16;
+  launch_kmeans(args, at::cuda::getCurrentCUDAStream());
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return {labels.to(at::kLong), centroids, sizes.to(at::kLong)};
+}
+#endif
+
+}  // namespace
 
 KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations) {
   TORCH_CHECK(x.dim() == 3, "kmeans: x must be [BH, N, d], got ", x.sizes());
@@ -19,7 +64,9 @@ KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int i
               x.device(), ", got ", init_centroids.device());
   TORCH_CHECK(iterations >= 1, "kmeans: iterations must be >= 1, got ", iterations);
   TORCH_CHECK(x.is_cpu() || x.is_cuda(), "kmeans: unsupported device ", x.device());
-  // Every device runs the ATen reference until the CUDA kernel lands.
+#if SVGEAR_HAVE_CUDA
+  if (kernel_handles(x, init_centroids.size(1))) return kmeans_cuda(x, init_centroids, iterations);
+#endif
   return kmeans_reference(x.to(at::kFloat).contiguous(), init_centroids.contiguous(), iterations);
 }
 

@@ -9,9 +9,15 @@
 //   returns labels [BH, N] int64 (the last assignment), centroids [BH, K, d] float32 (the means of
 //   that assignment; an empty cluster keeps its previous centroid), sizes [BH, K] int64.
 //
-// Assignment is argmin_c (||c||² − 2 x·c) in float32 (||x||² is constant per token); ties go to the
-// lower cluster index. CUDA and CPU agree exactly on labels except for near-ties (different GEMM
-// summation order), and on centroids to float32 rounding of the segmented sums.
+// Assignment is argmin_c (||c||² − 2 x·c) (||x||² is constant per token); ties go to the lower
+// cluster index. Devices:
+//   * CUDA, x bf16 or fp16, d 64 or 128: kmeans_cuda.cu — tensor-core assignment (x·c of x and the
+//     centroids rounded to x's dtype, fp32 sums; the N × K distances never materialise), a stable
+//     radix sort by cluster and segmented fp32 sums for the update (deterministic, no atomics), no
+//     host sync. Labels differ from the fp32 reference only where two centroids are nearly equally
+//     near (the rounding of c moves distances by ~2^-8 relative).
+//   * otherwise the ATen reference in float32: CPU and CUDA agree exactly on labels except for
+//     near-ties (different GEMM summation order), and on centroids to float32 rounding.
 
 #include <cstdint>
 

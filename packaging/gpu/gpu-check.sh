@@ -41,32 +41,48 @@ grep -E "tests passed|tests failed|Failed|\*\*\*" "$OUT/ctest.log" | tail -25
 grep -E "PSNR|relative|max abs|GPU|cuda" "$OUT/ctest.log" | grep -v "^ *[0-9]*/[0-9]* Test" | head -20
 echo "ctest: rc=$ctest_rc, $((t2 - t1)) s"
 
-# compute-sanitizer on the fused block-sparse attention kernel (the test's small, awkward cases).
+# compute-sanitizer on the CUDA kernels (the tests' small, awkward cases).
+sanitized=(
+  "kernels/kernels_tests BlockSparseAttention.KernelMatchesReferenceBf16OnCuda:ErrorProbe.KernelMatchesFloat64Bf16OnCuda"
+  "attention/attention_tests KMeans.CudaKernelsBf16"
+)
 for tool in memcheck racecheck; do
-  timeout 120 compute-sanitizer --tool "$tool" --error-exitcode 9 build/gpu/tests/kernels/kernels_tests \
-    --gtest_filter='BlockSparseAttention.KernelMatchesReferenceBf16OnCuda' > "$OUT/sanitizer-$tool.log" 2>&1
-  echo "compute-sanitizer $tool: rc=$? ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$tool.log" | tail -1))"
+  for entry in "${sanitized[@]}"; do
+    set -- $entry
+    log="$OUT/sanitizer-$tool-$(basename "$1").log"
+    timeout 150 compute-sanitizer --tool "$tool" --error-exitcode 9 "build/gpu/tests/$1" --gtest_filter="$2" > "$log" 2>&1
+    echo "compute-sanitizer $tool $2: rc=$? ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$log" | tail -1))"
+  done
 done
 
 # Benchmark: a generation with a random model, CPU vs CUDA, from the run records.
 bench="$OUT/bench"
 mkdir -p "$bench"
-./build/gpu/app/svgear random-model --preset small --out "$bench/model" > /dev/null
+# The model, videos and run records stay outside $OUT: the device tool brings back at most 8 files.
+gen=/tmp/svgear-generation-bench
+mkdir -p "$gen"
+./build/gpu/app/svgear random-model --preset small --out "$gen/model" > /dev/null
 ./build/gpu/app/svgear info
 for device in cuda cpu; do
-  ./build/gpu/app/svgear generate --model "$bench/model" --prompt "a red circle moves left over a blue sky" \
-    --seed 1 --steps 10 --device "$device" --quiet --output "$bench/$device.y4m" || echo "generate on $device failed"
+  ./build/gpu/app/svgear generate --model "$gen/model" --prompt "a red circle moves left over a blue sky" \
+    --seed 1 --steps 10 --device "$device" --quiet --output "$gen/$device.y4m" || echo "generate on $device failed"
 done
+./build/gpu/app/svgear generate --model "$gen/model" --prompt "a red circle moves left over a blue sky" \
+  --seed 1 --steps 10 --device cuda --attention svgear --quiet --output "$gen/cuda-svgear.y4m" || echo "sparse generate failed"
 # Attention bench at Wan2.1-1.3B 480p size: dense (cuDNN SDPA) against SVG2 / SVG-EAR (fused CUDA
 # block-sparse attention; clustering, probe and routing still ATen ops), synthetic clustered inputs.
 timeout 150 ./build/gpu/app/svgear bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --repeat 5 \
   --budgets 0.5,0.9 --json "$bench/attention-wan1.3b-480p.json" || echo "attention bench failed"
+for shape in wan14b-720p hunyuan-720p; do
+  timeout 150 ./build/gpu/app/svgear bench attention --shape "$shape" --device cuda --dtype bf16 --repeat 3 \
+    --budgets 0.9 --json "$bench/attention-$shape.json" || echo "attention bench $shape failed"
+done
 
-python3 - "$bench" <<'PY'
+python3 - "$gen" <<'PY'
 import json, sys, statistics
 print("\n| device | steps | median step ms | total s | card |")
 print("|---|---|---|---|---|")
-for dev in ("cuda", "cpu"):
+for dev in ("cuda", "cuda-svgear", "cpu"):
     try:
         r = json.load(open(f"{sys.argv[1]}/{dev}.json"))
     except OSError:
@@ -74,4 +90,6 @@ for dev in ("cuda", "cpu"):
     t = r["timings_ms"]
     print(f"| {dev} | {len(t['steps'])} | {statistics.median(t['steps']):.1f} | {t['total']/1000:.2f} | {r['device']['description']} |")
 PY
+# Build, configure and sanitizer logs travel as one archive (the 8-file limit).
+(cd "$OUT" && tar czf logs.tgz configure.log build.log sanitizer-*.log && rm -f configure.log build.log sanitizer-*.log)
 exit $ctest_rc

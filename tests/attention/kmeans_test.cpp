@@ -151,6 +151,79 @@ TEST(KMeans, DeterministicForASeedAndAcceptsHalfPrecision) {
   EXPECT_TRUE(at::equal(kmeans(strided, init, 4).labels, kmeans(x, init, 4).labels));
 }
 
+// The CUDA kernels (bf16 / fp16 tokens, d 64 and 128) against the definition on the same rounded
+// tokens: sizes are the label histogram; every centroid is the fp64 mean of its tokens (1e-5) or,
+// empty, its previous value; after one iteration every label is a nearest rounded initial centroid
+// (distance within 1e-4 of the minimum, relative to ||x||² + ||c||²) and agrees with the fp32
+// reference but for near-ties; after several, the inertia stays within 2% of the reference's.
+void check_cuda_kmeans(at::ScalarType dtype) {
+  struct Case {
+    int64_t bh, tokens, head_dim, clusters, components;
+  };
+  const std::vector<Case> cases = {
+      {3, 1000, 128, 100, 20},  // tiles of 64 tokens and 64 centroids, neither a multiple
+      {2, 4099, 64, 300, 40},
+      {2, 37, 128, 50, 5},      // more clusters than tokens: far, empty clusters
+      {1, 777, 64, 1, 3},       // one cluster
+      {2, 130, 128, 2000, 10},  // many clusters, almost all empty
+  };
+  const at::Device cuda(at::kCUDA, 0);
+  for (const Case& c : cases) {
+    at::Tensor x = test::gaussian_mixture(c.bh, c.tokens, c.head_dim, c.components, 4.0, 17).to(dtype);
+    at::Tensor xf = x.to(at::kFloat);                                             // the rounded tokens
+    at::Tensor init = kmeans_init(xf, c.clusters, 5, KMeansInit::RandomTokens);  // tokens: exact in dtype
+    for (const int iterations : {1, 3}) {
+      SCOPED_TRACE(::testing::Message() << dtype << " BH " << c.bh << " N " << c.tokens << " d " << c.head_dim
+                                        << " K " << c.clusters << " iterations " << iterations);
+      KMeansResult r = kmeans(x.to(cuda), init.to(cuda), iterations);
+      ASSERT_TRUE(r.labels.is_cuda());
+      at::Tensor labels = r.labels.cpu(), sizes = r.sizes.cpu(), centroids = r.centroids.cpu();
+      ASSERT_GE(labels.min().item<int64_t>(), 0);
+      ASSERT_LT(labels.max().item<int64_t>(), c.clusters);
+      at::Tensor histogram = at::zeros({c.bh, c.clusters}, at::kLong).scatter_add_(1, labels, at::ones_like(labels));
+      EXPECT_TRUE(at::equal(sizes, histogram));
+
+      at::Tensor index = labels.unsqueeze(-1).expand({c.bh, c.tokens, c.head_dim});
+      at::Tensor sums = at::zeros({c.bh, c.clusters, c.head_dim}, at::kDouble).scatter_add_(1, index, xf.to(at::kDouble));
+      at::Tensor nonempty = (sizes > 0).unsqueeze(-1);
+      at::Tensor means = sums / sizes.clamp_min(1).unsqueeze(-1).to(at::kDouble);
+      EXPECT_TRUE(test::tensors_close(centroids.to(at::kDouble) * nonempty, means * nonempty, 1e-5));
+      if (iterations == 1) {
+        EXPECT_TRUE(at::equal(centroids.masked_select(nonempty.logical_not()),
+                              init.masked_select(nonempty.logical_not())));
+        at::Tensor c64 = init.to(dtype).to(at::kDouble);                                  // [BH, K, d]
+        at::Tensor x64 = xf.to(at::kDouble);                                              // [BH, N, d]
+        at::Tensor distances = (x64.square().sum(-1, true) - 2 * at::bmm(x64, c64.transpose(1, 2)) +
+                                c64.square().sum(-1).unsqueeze(1));                       // [BH, N, K]
+        at::Tensor chosen = distances.gather(2, labels.unsqueeze(-1)).squeeze(-1);        // [BH, N]
+        at::Tensor nearest = std::get<0>(distances.min(2));                               // [BH, N]
+        at::Tensor scale = x64.square().sum(-1) + c64.square().sum(-1).amax(1, true);     // [BH, N]
+        EXPECT_LE(((chosen - nearest) / scale).max().item<double>(), 1e-4);
+        KMeansResult expected = kmeans(xf, init, 1);
+        EXPECT_GE(labels.eq(expected.labels).to(at::kDouble).mean().item<double>(), 0.99);
+      } else {
+        KMeansResult expected = kmeans(xf, init, iterations);
+        const double got = inertia(xf, {labels, centroids, sizes});
+        EXPECT_NEAR(got, inertia(xf, expected), 0.02 * inertia(xf, expected));
+      }
+      // Deterministic: the same call gives the same bits.
+      KMeansResult again = kmeans(x.to(cuda), init.to(cuda), iterations);
+      EXPECT_TRUE(at::equal(again.labels.cpu(), labels));
+      EXPECT_TRUE(at::equal(again.centroids.cpu(), centroids));
+    }
+  }
+}
+
+TEST(KMeans, CudaKernelsBf16) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  check_cuda_kmeans(at::kBFloat16);
+}
+
+TEST(KMeans, CudaKernelsFp16) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  check_cuda_kmeans(at::kHalf);
+}
+
 TEST(KMeans, RejectsBadArguments) {
   at::manual_seed(5);
   at::Tensor x = at::randn({2, 10, 4});
