@@ -84,7 +84,7 @@ MainWindow::MainWindow(QWidget* parent)
   thread_->setObjectName("generation");
   thread_->start();
 
-  resize(1280, 800);
+  resize(1440, 900);  // the routing views need the width; restoreGeometry() keeps what the user chose
   restoreSettings();
   setGenerating(false);
   statusBar()->showMessage(tr("Ready"));

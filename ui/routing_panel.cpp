@@ -95,6 +95,13 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   block_map_->setObjectName("block_map");
   cluster_map_->setObjectName("cluster_map");
   plot_->setObjectName("routing_plot");
+  // Lists shrink with the dock instead of widening the window to their longest entry.
+  for (QComboBox* box : {step_, layer_, head_, colouring_, labels_, plot_axis_}) {
+    box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    box->setMinimumContentsLength(5);
+  }
+  opacity_->setMinimumWidth(40);
+  opacity_->setMaximumWidth(90);
 
   // Left: what to record and which (step, layer, head) to show. Right: the summary line, then each
   // view under its own options.
@@ -120,10 +127,9 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   cluster_options->addWidget(labels_, 1);
   cluster_options->addWidget(new QLabel(tr("frame"), this));
   cluster_options->addWidget(frame_);
-  cluster_options->addWidget(opacity_, 1);
+  cluster_options->addWidget(opacity_);
   auto* plot_options = new QHBoxLayout;
-  plot_options->addWidget(plot_axis_);
-  plot_options->addStretch(1);
+  plot_options->addWidget(plot_axis_, 1);
 
   auto* views = new QGridLayout;
   views->setVerticalSpacing(3);

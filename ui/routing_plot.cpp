@@ -70,12 +70,14 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
   plot_->legend->setTextColor(kText);
   plot_->legend->setBorderPen(QPen(kGrid));
   QFont small = font();
-  small.setPointSizeF(small.pointSizeF() * 0.85);
+  small.setPointSizeF(small.pointSizeF() * 0.8);
   plot_->legend->setFont(small);
-  // One row along the top, over the headroom the fraction axis leaves above 1.
+  // One row above the axes, so it never covers a point.
   plot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
   plot_->legend->setWrap(3);
-  plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+  plot_->plotLayout()->insertRow(0);
+  plot_->plotLayout()->addElement(0, 0, plot_->legend);
+  plot_->plotLayout()->setRowStretchFactor(0, 0.001);
   clear();
 }
 
@@ -121,12 +123,12 @@ void RoutingPlot::plot(const std::vector<Point>& points, const QString& x_label,
   // Fractions start at 0 so a density reads as a share; the estimate's axis follows its data.
   double top = 1.0;
   for (double m : measured) top = std::max(top, m);
-  plot_->yAxis->setRange(0.0, top * 1.3);
+  plot_->yAxis->setRange(0.0, top * 1.05);
   bool found = false;
   const QCPRange range = plot_->graph(1)->getValueRange(found);
   if (found) {
     const double pad = std::max(0.5, range.size() * 0.1);
-    plot_->yAxis2->setRange(range.lower - pad, range.upper + pad + 0.3 * (range.size() + 2 * pad));
+    plot_->yAxis2->setRange(range.lower - pad, range.upper + pad);
   }
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }

@@ -201,6 +201,7 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
 
 void StudioWindowTest::saveScreenshot(MainWindow& w, const QString& name) {
   if (const char* dir = std::getenv("SVGEAR_SCREENSHOT_DIR")) {
+    QTest::qWait(100);  // layout requests posted by the last events (the status bar's step label)
     QVERIFY(w.grab().save(QDir(dir).filePath(name)));
   }
 }
@@ -452,11 +453,15 @@ void StudioWindowTest::routing_views_show_live_traces() {
   Q_EMIT colouring->activated(0);
   step->setCurrentIndex(step->count() - 1);
   Q_EMIT step->activated(step->count() - 1);
-  // For the screenshot: the clusters opaque (the random model's video is noise), the plot drawn.
+  // For the screenshot: the clusters opaque (the random model's video is noise).
   child<QSlider>(*panel, "routing_opacity")->setValue(100);
   child<QCheckBox>(*panel, "routing_sort_by_size")->setChecked(true);
-  QTest::qWait(200);
   saveScreenshot(*w, "studio-routing.png");
+  colouring->setCurrentIndex(1);
+  Q_EMIT colouring->activated(1);
+  if (const char* dir = std::getenv("SVGEAR_SCREENSHOT_DIR")) {
+    QVERIFY(panel->grab().save(QDir(dir).filePath("routing-error.png")));
+  }
 }
 
 }  // namespace svgear::test
