@@ -35,7 +35,16 @@ class SignalSink : public EventSink {
   GenerationWorker& worker_;
 };
 
-GenerationRequest to_generation_request(const StudioRequest& s) {
+TraceOptions trace_options(RoutingRecording recording, int num_layers) {
+  TraceOptions options;
+  options.enabled = recording == RoutingRecording::Trace || recording == RoutingRecording::TraceAndAudit;
+  if (recording == RoutingRecording::TraceAndAudit) {
+    for (int layer = 0; layer < num_layers; ++layer) options.audit_layers.push_back(layer);
+  }
+  return options;
+}
+
+GenerationRequest to_generation_request(const StudioRequest& s, int num_layers) {
   GenerationRequest r;
   r.prompt = s.prompt;
   if (!s.negative_prompt.empty()) r.negative_prompt = s.negative_prompt;
@@ -47,7 +56,7 @@ GenerationRequest to_generation_request(const StudioRequest& s) {
   r.height = s.height;
   r.width = s.width;
   r.attention = s.attention;
-  r.routing_trace = s.routing_trace;
+  r.routing_trace = trace_options(s.routing, num_layers);
   r.preview_every = 1;
   return r;
 }
@@ -110,7 +119,6 @@ void GenerationWorker::load(const QString& folder) {
   summary.steps = m.defaults.steps;
   summary.guidance = m.defaults.guidance;
   summary.shift = m.defaults.shift;
-  summary.num_layers = m.dit.num_layers;
   Q_EMIT modelLoaded(summary);
 }
 
@@ -126,7 +134,7 @@ void GenerationWorker::run(const StudioRequest& request) {
     if (!model_ || folder != model_folder_) load(folder);
     Generator generator(*model_);
     SignalSink sink(*this);
-    const GenerationResult result = generator.run(to_generation_request(request), sink, cancel_);
+    const GenerationResult result = generator.run(to_generation_request(request, model_->manifest.dit.num_layers), sink, cancel_);
     if (result.status == GenerationStatus::Cancelled) Q_EMIT cancelled(result.video, result.steps_done);
   } catch (const std::exception& e) {
     Q_EMIT failed(QString::fromStdString(e.what()));

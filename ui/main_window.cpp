@@ -210,7 +210,7 @@ void MainWindow::generate() {
   request.model_folder = model_picker_->currentFolder().toStdString();
   request.prompt = prompt.toStdString();
   request.negative_prompt = prompt_panel_->negativePrompt().simplified().toStdString();
-  request.routing_trace = routing_->traceOptions();
+  request.routing = routing_->recording();
   prompt_panel_->addToHistory(prompt);
   requested_steps_ = request.steps;
   requested_seed_ = request.seed;
@@ -258,7 +258,6 @@ void MainWindow::reportError(const QString& message) {
 void MainWindow::onModelLoaded(const ModelSummary& model) {
   model_picker_->showModel(model);
   prompt_panel_->setVocabulary(model.vocabulary);
-  routing_->setModelLayers(model.num_layers);
   if (apply_model_defaults_) settings_panel_->applyModelDefaults(model);
   apply_model_defaults_ = false;
   log_->info(tr("model %1 loaded on %2").arg(model.name, model.device));

@@ -20,7 +20,6 @@ struct ModelSummary {
   int steps = 0;
   double guidance = 0.0;
   double shift = 0.0;
-  int num_layers = 0;  // DiT blocks, for the routing panel's audit selection
 };
 
 }  // namespace svgear

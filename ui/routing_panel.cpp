@@ -23,6 +23,7 @@ namespace {
 
 constexpr int kPlotPerLayer = 0;
 constexpr int kPlotPerStep = 1;
+constexpr int kPlotPhaseTimes = 2;
 constexpr int kQueryClusters = 0;
 
 QString milliseconds(double ms) { return QString::number(ms, 'f', ms < 10 ? 2 : 1) + " ms"; }
@@ -89,6 +90,7 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   plot_axis_->setObjectName("routing_plot_axis");
   plot_axis_->insertItem(kPlotPerLayer, tr("Per layer of the step"));
   plot_axis_->insertItem(kPlotPerStep, tr("Per step of the layer"));
+  plot_axis_->insertItem(kPlotPhaseTimes, tr("Phase times per step"));
   summary_->setObjectName("routing_summary");
   summary_->setWordWrap(true);
   summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -150,6 +152,7 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   layout->addLayout(views, 1);
 
   const auto reshow = [this] { showSelection(); };
+  connect(trace_, &QCheckBox::toggled, this, [this](bool on) { audit_->setEnabled(trace_->isEnabled() && on); });
   connect(step_, &QComboBox::activated, this, [this] {
     follow_->setChecked(step_->currentIndex() == step_->count() - 1);
     syncLayersAndHeads();
@@ -176,20 +179,14 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   clear();
 }
 
-TraceOptions RoutingPanel::traceOptions() const {
-  TraceOptions options;
-  options.enabled = trace_->isChecked();
-  if (options.enabled && audit_->isChecked()) {
-    for (int layer = 0; layer < model_layers_; ++layer) options.audit_layers.push_back(layer);
-  }
-  return options;
+RoutingRecording RoutingPanel::recording() const {
+  if (!trace_->isChecked()) return RoutingRecording::Off;
+  return audit_->isChecked() ? RoutingRecording::TraceAndAudit : RoutingRecording::Trace;
 }
-
-void RoutingPanel::setModelLayers(int num_layers) { model_layers_ = num_layers; }
 
 void RoutingPanel::setRecordOptionsEnabled(bool enabled) {
   trace_->setEnabled(enabled);
-  audit_->setEnabled(enabled);
+  audit_->setEnabled(enabled && trace_->isChecked());
 }
 
 void RoutingPanel::clear() {
@@ -214,8 +211,8 @@ void RoutingPanel::addStep(const RoutingStep& step) {
     step_->setCurrentIndex(step_->count() - 1);
     syncLayersAndHeads();
     showSelection();
-  } else if (plot_axis_->currentIndex() == kPlotPerStep) {
-    showSelection();  // the per-step plot grows with every step
+  } else if (plot_axis_->currentIndex() != kPlotPerLayer) {
+    showSelection();  // the per-step plots grow with every step
   }
 }
 
@@ -273,10 +270,10 @@ void RoutingPanel::showSelection() {
                           step->grid_width);
   cluster_map_->setFrame(frame_->value());
   showUnderlay();
-  if (plot_axis_->currentIndex() == kPlotPerStep) {
-    plot_->showSteps(steps_, trace->layer, trace->head);
-  } else {
-    plot_->showLayers(*step, trace->head);
+  switch (plot_axis_->currentIndex()) {
+    case kPlotPerStep: plot_->showSteps(steps_, trace->layer, trace->head); break;
+    case kPlotPhaseTimes: plot_->showPhaseTimes(steps_, trace->layer, trace->head); break;
+    default: plot_->showLayers(*step, trace->head); break;
   }
 
   QString text = tr("<b>step %1/%2 · layer %3 · head %4</b>: density %5 %")
@@ -328,7 +325,7 @@ void RoutingPanel::restore(const QSettings& settings) {
   block_map_->setColouring(BlockMapView::Colouring(colouring_->currentData().toInt()));
   sort_by_size_->setChecked(settings.value("routing/sort_by_size", false).toBool());
   opacity_->setValue(settings.value("routing/opacity", 85).toInt());
-  plot_axis_->setCurrentIndex(std::clamp(settings.value("routing/plot_axis", 0).toInt(), 0, 1));
+  plot_axis_->setCurrentIndex(std::clamp(settings.value("routing/plot_axis", 0).toInt(), 0, plot_axis_->count() - 1));
 }
 
 }  // namespace svgear

@@ -12,6 +12,7 @@
 #include "core/attention/routing_trace.h"
 #include "core/media/video.h"
 #include "ui/routing_step.h"
+#include "ui/studio_request.h"
 
 class QCheckBox;
 class QComboBox;
@@ -32,9 +33,8 @@ class RoutingPanel : public QWidget {
  public:
   explicit RoutingPanel(QWidget* parent);
 
-  // What the next generation should trace; audit_layers needs the model's layer count.
-  TraceOptions traceOptions() const;
-  void setModelLayers(int num_layers);
+  // What the next generation should record.
+  RoutingRecording recording() const;
   // Trace and Audit apply when a generation starts: they are locked while one runs.
   void setRecordOptionsEnabled(bool enabled);
 
@@ -68,7 +68,6 @@ class RoutingPanel : public QWidget {
 
   std::vector<RoutingStep> steps_;
   Video clip_;
-  int model_layers_ = 0;
 
   QCheckBox* trace_;
   QCheckBox* audit_;

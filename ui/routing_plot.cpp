@@ -1,6 +1,8 @@
 #include "ui/routing_plot.h"
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include <QVBoxLayout>
 
@@ -19,6 +21,10 @@ namespace {
 const QColor kDensity(240, 160, 48);
 const QColor kEstimated(90, 150, 230);
 const QColor kMeasured(230, 80, 80);
+const QColor kKMeans(170, 120, 220);
+const QColor kProbe(90, 190, 170);
+const QColor kRouting(220, 200, 90);
+const QColor kAttention(230, 110, 160);
 const QColor kText(220, 220, 220);
 const QColor kGrid(70, 70, 74);
 
@@ -54,7 +60,6 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
   for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis, plot_->yAxis2}) style_axis(axis);
   plot_->yAxis2->setVisible(true);
   plot_->yAxis2->grid()->setVisible(false);
-  plot_->yAxis->setLabel(tr("density · measured rel. L2"));
   plot_->yAxis2->setLabel(tr("estimated log Σ ε̂²"));
   // Layers and steps are whole numbers: ticks at whole multiples only.
   QSharedPointer<QCPAxisTickerFixed> whole(new QCPAxisTickerFixed);
@@ -62,9 +67,13 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
   whole->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
   plot_->xAxis->setTicker(whole);
 
-  add_curve(plot_, plot_->yAxis, kDensity, QCPScatterStyle::ssCircle, tr("density"));
-  add_curve(plot_, plot_->yAxis2, kEstimated, QCPScatterStyle::ssSquare, tr("est. error"));
-  add_curve(plot_, plot_->yAxis, kMeasured, QCPScatterStyle::ssDiamond, tr("meas. error"));
+  graphs_ = {add_curve(plot_, plot_->yAxis, kDensity, QCPScatterStyle::ssCircle, tr("density")),
+             add_curve(plot_, plot_->yAxis2, kEstimated, QCPScatterStyle::ssSquare, tr("est. error")),
+             add_curve(plot_, plot_->yAxis, kMeasured, QCPScatterStyle::ssDiamond, tr("meas. error")),
+             add_curve(plot_, plot_->yAxis, kKMeans, QCPScatterStyle::ssCircle, tr("k-means")),
+             add_curve(plot_, plot_->yAxis, kProbe, QCPScatterStyle::ssSquare, tr("probe")),
+             add_curve(plot_, plot_->yAxis, kRouting, QCPScatterStyle::ssTriangle, tr("routing")),
+             add_curve(plot_, plot_->yAxis, kAttention, QCPScatterStyle::ssDiamond, tr("attention"))};
   plot_->legend->setVisible(true);
   plot_->legend->setBrush(QColor(30, 30, 32, 200));
   plot_->legend->setTextColor(kText);
@@ -74,7 +83,7 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
   plot_->legend->setFont(small);
   // One row above the axes, so it never covers a point.
   plot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
-  plot_->legend->setWrap(3);
+  plot_->legend->setWrap(4);
   plot_->plotLayout()->insertRow(0);
   plot_->plotLayout()->addElement(0, 0, plot_->legend);
   plot_->plotLayout()->setRowStretchFactor(0, 0.001);
@@ -86,7 +95,8 @@ void RoutingPlot::showLayers(const RoutingStep& step, int head) {
   for (int layer = 0; layer < step.num_layers; ++layer) {
     if (const RoutingTrace* t = step.find(layer, head)) points.push_back({double(layer), t});
   }
-  plot(points, tr("layer (step %1)").arg(step.step + 1), 0, std::max(1, step.num_layers - 1));
+  plot(points, Quantity::Accuracy, tr("layer (step %1)").arg(step.step + 1), 0,
+       std::max(1, step.num_layers - 1));
 }
 
 void RoutingPlot::showSteps(const std::vector<RoutingStep>& steps, int layer, int head) {
@@ -96,36 +106,61 @@ void RoutingPlot::showSteps(const std::vector<RoutingStep>& steps, int layer, in
     num_steps = std::max(num_steps, s.num_steps);
     if (const RoutingTrace* t = s.find(layer, head)) points.push_back({double(s.step + 1), t});
   }
-  plot(points, tr("step (layer %1)").arg(layer), 1, num_steps);
+  plot(points, Quantity::Accuracy, tr("step (layer %1)").arg(layer), 1, num_steps);
 }
 
-void RoutingPlot::clear() { plot({}, tr("layer"), 0, 1); }
+void RoutingPlot::showPhaseTimes(const std::vector<RoutingStep>& steps, int layer, int head) {
+  std::vector<Point> points;
+  int num_steps = 1;
+  for (const RoutingStep& s : steps) {
+    num_steps = std::max(num_steps, s.num_steps);
+    if (const RoutingTrace* t = s.find(layer, head)) points.push_back({double(s.step + 1), t});
+  }
+  plot(points, Quantity::Time, tr("step (layer %1, all heads)").arg(layer), 1, num_steps);
+}
 
-void RoutingPlot::plot(const std::vector<Point>& points, const QString& x_label, double x_min, double x_max) {
-  QVector<double> x, density, x_estimated, estimated, x_measured, measured;
-  for (const Point& p : points) {
-    x << p.x;
-    density << p.trace->density;
-    if (std::isfinite(p.trace->estimated_log_error)) {
-      x_estimated << p.x;
-      estimated << p.trace->estimated_log_error;
+void RoutingPlot::clear() { plot({}, Quantity::Accuracy, tr("layer"), 0, 1); }
+
+void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, const QString& x_label,
+                       double x_min, double x_max) {
+  // (curve, its value of a trace; NaN = no point)
+  const std::vector<std::pair<Curve, double (*)(const RoutingTrace&)>> values = {
+      {Curve::Density, [](const RoutingTrace& t) { return t.density; }},
+      {Curve::EstimatedError, [](const RoutingTrace& t) { return t.estimated_log_error; }},
+      {Curve::MeasuredError, [](const RoutingTrace& t) { return t.measured_relative_l2; }},
+      {Curve::KMeansTime, [](const RoutingTrace& t) { return t.kmeans_ms; }},
+      {Curve::ProbeTime, [](const RoutingTrace& t) { return t.probe_ms; }},
+      {Curve::RoutingTime, [](const RoutingTrace& t) { return t.routing_ms; }},
+      {Curve::AttentionTime, [](const RoutingTrace& t) { return t.attention_ms; }}};
+  const bool time = quantity == Quantity::Time;
+  double top = time ? 0.0 : 1.0;
+  for (const auto& [curve, value] : values) {
+    const bool shown = time == (curve >= Curve::KMeansTime);
+    QVector<double> x, y;
+    for (const Point& p : points) {
+      const double v = value(*p.trace);
+      if (!shown || !std::isfinite(v)) continue;
+      x << p.x;
+      y << v;
+      if (curve != Curve::EstimatedError) top = std::max(top, v);
     }
-    if (std::isfinite(p.trace->measured_relative_l2)) {
-      x_measured << p.x;
-      measured << p.trace->measured_relative_l2;
+    QCPGraph* g = graph(curve);
+    g->setData(x, y, true);
+    g->setVisible(shown);
+    if (shown) {
+      g->addToLegend();
+    } else {
+      g->removeFromLegend();
     }
   }
-  plot_->graph(0)->setData(x, density, true);
-  plot_->graph(1)->setData(x_estimated, estimated, true);
-  plot_->graph(2)->setData(x_measured, measured, true);
   plot_->xAxis->setLabel(x_label);
   plot_->xAxis->setRange(x_min - 0.5, x_max + 0.5);
-  // Fractions start at 0 so a density reads as a share; the estimate's axis follows its data.
-  double top = 1.0;
-  for (double m : measured) top = std::max(top, m);
-  plot_->yAxis->setRange(0.0, top * 1.05);
+  // Fractions and times start at 0, so a density reads as a share; the estimate follows its data.
+  plot_->yAxis->setLabel(time ? tr("ms per call") : tr("density · measured rel. L2"));
+  plot_->yAxis->setRange(0.0, top > 0.0 ? top * 1.05 : 1.0);
+  plot_->yAxis2->setVisible(!time);
   bool found = false;
-  const QCPRange range = plot_->graph(1)->getValueRange(found);
+  const QCPRange range = graph(Curve::EstimatedError)->getValueRange(found);
   if (found) {
     const double pad = std::max(0.5, range.size() * 0.1);
     plot_->yAxis2->setRange(range.lower - pad, range.upper + pad);
@@ -134,13 +169,8 @@ void RoutingPlot::plot(const std::vector<Point>& points, const QString& x_label,
 }
 
 int RoutingPlot::pointCount(Curve curve) const {
-  switch (curve) {
-    case Curve::Density: return plot_->graph(0)->dataCount();
-    case Curve::EstimatedError: return plot_->graph(1)->dataCount();
-    case Curve::MeasuredError: return plot_->graph(2)->dataCount();
-    case Curve::Unset: break;
-  }
-  return 0;
+  if (curve == Curve::Unset || !graph(curve)->visible()) return 0;
+  return graph(curve)->dataCount();
 }
 
 }  // namespace svgear

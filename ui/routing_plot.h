@@ -1,14 +1,17 @@
 #pragma once
 // RoutingPlot: density, estimated error and (in audit mode) measured error of one head, per layer
-// of one step or per step of one layer, drawn with QCustomPlot. Density and the measured relative
-// L2 error are fractions (left axis); the probe's estimate log Σ ε̂² is unnormalised (right axis).
+// of one step or per step of one layer, or the time of each phase per step, drawn with
+// QCustomPlot. Density and the measured relative L2 error are fractions (left axis); the probe's
+// estimate log Σ ε̂² is unnormalised (right axis).
 
+#include <array>
 #include <vector>
 
 #include <QWidget>
 
 #include "ui/routing_step.h"
 
+class QCPGraph;
 class QCustomPlot;
 
 namespace svgear {
@@ -17,7 +20,16 @@ class RoutingPlot : public QWidget {
   Q_OBJECT
 
  public:
-  enum class Curve { Unset, Density, EstimatedError, MeasuredError };
+  enum class Curve {
+    Unset,
+    Density,
+    EstimatedError,
+    MeasuredError,
+    KMeansTime,
+    ProbeTime,
+    RoutingTime,
+    AttentionTime
+  };
 
   explicit RoutingPlot(QWidget* parent);
 
@@ -25,19 +37,26 @@ class RoutingPlot : public QWidget {
   void showLayers(const RoutingStep& step, int head);
   // x = step: every traced step in `steps` for (layer, head).
   void showSteps(const std::vector<RoutingStep>& steps, int layer, int head);
+  // x = step: the time of each phase of `layer`'s call (all heads together) in every traced step.
+  void showPhaseTimes(const std::vector<RoutingStep>& steps, int layer, int head);
   void clear();
+  // Points of `curve` as drawn now (0 for a hidden curve).
   int pointCount(Curve curve) const;
 
   QSize sizeHint() const override { return {340, 220}; }
 
  private:
+  enum class Quantity { Unset, Accuracy, Time };
   struct Point {
     double x = 0.0;
     const RoutingTrace* trace = nullptr;
   };
-  void plot(const std::vector<Point>& points, const QString& x_label, double x_min, double x_max);
+  void plot(const std::vector<Point>& points, Quantity quantity, const QString& x_label, double x_min,
+            double x_max);
+  QCPGraph* graph(Curve curve) const { return graphs_[int(curve) - 1]; }
 
   QCustomPlot* plot_;
+  std::array<QCPGraph*, 7> graphs_ = {};  // by Curve, Density first
 };
 
 }  // namespace svgear

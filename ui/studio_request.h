@@ -10,9 +10,12 @@
 #include <QMetaType>
 
 #include "core/attention/attention_config.h"
-#include "core/attention/routing_trace.h"
 
 namespace svgear {
+
+// What the routing panel asks the run to record: nothing, the routing traces of every sparse layer
+// and head, or those plus the dense audit of every layer (the worker knows the layer count).
+enum class RoutingRecording { Unset, Off, Trace, TraceAndAudit };
 
 struct StudioRequest {
   std::filesystem::path model_folder;
@@ -26,7 +29,7 @@ struct StudioRequest {
   double guidance = 0.0;
   double shift = 0.0;
   AttentionConfig attention;
-  TraceOptions routing_trace;  // for the routing panel; off = no routing events
+  RoutingRecording routing = RoutingRecording::Off;
 };
 
 }  // namespace svgear

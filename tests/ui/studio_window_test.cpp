@@ -441,6 +441,17 @@ void StudioWindowTest::routing_views_show_live_traces() {
   Q_EMIT axis->activated(1);
   QCOMPARE(plot->pointCount(RoutingPlot::Curve::Density), 7);
   QCOMPARE(plot->pointCount(RoutingPlot::Curve::MeasuredError), 7);
+  QCOMPARE(plot->pointCount(RoutingPlot::Curve::AttentionTime), 0);
+  axis->setCurrentIndex(2);  // phase times per step
+  Q_EMIT axis->activated(2);
+  QCOMPARE(plot->pointCount(RoutingPlot::Curve::Density), 0);
+  for (RoutingPlot::Curve phase : {RoutingPlot::Curve::KMeansTime, RoutingPlot::Curve::ProbeTime,
+                                   RoutingPlot::Curve::RoutingTime, RoutingPlot::Curve::AttentionTime}) {
+    QCOMPARE(plot->pointCount(phase), 7);
+  }
+  QVERIFY(shown->attention_ms > 0.0 && shown->kmeans_ms > 0.0);
+  axis->setCurrentIndex(1);
+  Q_EMIT axis->activated(1);
 
   // an earlier step, chosen by hand, stops following
   QComboBox* step = child<QComboBox>(*panel, "routing_step");
