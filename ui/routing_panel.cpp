@@ -62,7 +62,7 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   audit_->setObjectName("routing_audit");
   audit_->setToolTip(
       tr("Also run dense attention in every traced layer and measure the true relative L2 "
-         "error of the sparse output (about doubles the attention time)."));
+         "error of the sparse output (one extra dense attention per traced call)."));
   step_->setObjectName("routing_step");
   follow_->setObjectName("routing_follow");
   follow_->setChecked(true);
@@ -152,7 +152,8 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   layout->addLayout(views, 1);
 
   const auto reshow = [this] { showSelection(); };
-  connect(trace_, &QCheckBox::toggled, this, [this](bool on) { audit_->setEnabled(trace_->isEnabled() && on); });
+  connect(trace_, &QCheckBox::toggled, this,
+          [this](bool on) { audit_->setEnabled(trace_->isEnabled() && on); });
   connect(step_, &QComboBox::activated, this, [this] {
     follow_->setChecked(step_->currentIndex() == step_->count() - 1);
     syncLayersAndHeads();
@@ -325,7 +326,8 @@ void RoutingPanel::restore(const QSettings& settings) {
   block_map_->setColouring(BlockMapView::Colouring(colouring_->currentData().toInt()));
   sort_by_size_->setChecked(settings.value("routing/sort_by_size", false).toBool());
   opacity_->setValue(settings.value("routing/opacity", 85).toInt());
-  plot_axis_->setCurrentIndex(std::clamp(settings.value("routing/plot_axis", 0).toInt(), 0, plot_axis_->count() - 1));
+  plot_axis_->setCurrentIndex(
+      std::clamp(settings.value("routing/plot_axis", 0).toInt(), 0, plot_axis_->count() - 1));
 }
 
 }  // namespace svgear
