@@ -22,8 +22,9 @@ namespace svgear {
 namespace {
 
 constexpr int kPlotPerLayer = 0;
-constexpr int kPlotPerStep = 1;
-constexpr int kPlotPhaseTimes = 2;
+constexpr int kPlotPerHead = 1;
+constexpr int kPlotPerStep = 2;
+constexpr int kPlotPhaseTimes = 3;
 constexpr int kQueryClusters = 0;
 
 QString milliseconds(double ms) { return QString::number(ms, 'f', ms < 10 ? 2 : 1) + " ms"; }
@@ -89,6 +90,7 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   opacity_->setToolTip(tr("Opacity of the clusters over the video frame"));
   plot_axis_->setObjectName("routing_plot_axis");
   plot_axis_->insertItem(kPlotPerLayer, tr("Per layer of the step"));
+  plot_axis_->insertItem(kPlotPerHead, tr("Per head of the layer"));
   plot_axis_->insertItem(kPlotPerStep, tr("Per step of the layer"));
   plot_axis_->insertItem(kPlotPhaseTimes, tr("Phase times per step"));
   summary_->setObjectName("routing_summary");
@@ -272,6 +274,7 @@ void RoutingPanel::showSelection() {
   cluster_map_->setFrame(frame_->value());
   showUnderlay();
   switch (plot_axis_->currentIndex()) {
+    case kPlotPerHead: plot_->showHeads(*step, trace->layer); break;
     case kPlotPerStep: plot_->showSteps(steps_, trace->layer, trace->head); break;
     case kPlotPhaseTimes: plot_->showPhaseTimes(steps_, trace->layer, trace->head); break;
     default: plot_->showLayers(*step, trace->head); break;

@@ -99,6 +99,15 @@ void RoutingPlot::showLayers(const RoutingStep& step, int head) {
        std::max(1, step.num_layers - 1));
 }
 
+void RoutingPlot::showHeads(const RoutingStep& step, int layer) {
+  std::vector<Point> points;
+  for (int head = 0; head < step.num_heads; ++head) {
+    if (const RoutingTrace* t = step.find(layer, head)) points.push_back({double(head), t});
+  }
+  plot(points, Quantity::Accuracy, tr("head (step %1, layer %2)").arg(step.step + 1).arg(layer), 0,
+       std::max(1, step.num_heads - 1));
+}
+
 void RoutingPlot::showSteps(const std::vector<RoutingStep>& steps, int layer, int head) {
   std::vector<Point> points;
   int num_steps = 1;

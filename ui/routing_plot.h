@@ -1,6 +1,6 @@
 #pragma once
-// RoutingPlot: density, estimated error and (in audit mode) measured error of one head, per layer
-// of one step or per step of one layer, or the time of each phase per step, drawn with
+// RoutingPlot: density, estimated error and (in audit mode) measured error per layer, per head or
+// per step, or the time of each phase per step, drawn with
 // QCustomPlot. Density and the measured relative L2 error are fractions (left axis); the probe's
 // estimate log Σ ε̂² is unnormalised (right axis).
 
@@ -35,6 +35,8 @@ class RoutingPlot : public QWidget {
 
   // x = layer: every traced layer of `step` for `head` (dense layers have no point).
   void showLayers(const RoutingStep& step, int head);
+  // x = head: every traced head of `layer` in `step`.
+  void showHeads(const RoutingStep& step, int layer);
   // x = step: every traced step in `steps` for (layer, head).
   void showSteps(const std::vector<RoutingStep>& steps, int layer, int head);
   // x = step: the time of each phase of `layer`'s call (all heads together) in every traced step.

@@ -437,21 +437,25 @@ void StudioWindowTest::routing_views_show_live_traces() {
   QCOMPARE(plot->pointCount(RoutingPlot::Curve::EstimatedError), 1);
   QCOMPARE(plot->pointCount(RoutingPlot::Curve::MeasuredError), 1);
   QComboBox* axis = child<QComboBox>(*panel, "routing_plot_axis");
-  axis->setCurrentIndex(1);
+  axis->setCurrentIndex(1);  // per head of the layer
   Q_EMIT axis->activated(1);
+  QCOMPARE(plot->pointCount(RoutingPlot::Curve::Density), 2);
+  QCOMPARE(plot->pointCount(RoutingPlot::Curve::MeasuredError), 2);
+  axis->setCurrentIndex(2);  // per step of the layer
+  Q_EMIT axis->activated(2);
   QCOMPARE(plot->pointCount(RoutingPlot::Curve::Density), 7);
   QCOMPARE(plot->pointCount(RoutingPlot::Curve::MeasuredError), 7);
   QCOMPARE(plot->pointCount(RoutingPlot::Curve::AttentionTime), 0);
-  axis->setCurrentIndex(2);  // phase times per step
-  Q_EMIT axis->activated(2);
+  axis->setCurrentIndex(3);  // phase times per step
+  Q_EMIT axis->activated(3);
   QCOMPARE(plot->pointCount(RoutingPlot::Curve::Density), 0);
   for (RoutingPlot::Curve phase : {RoutingPlot::Curve::KMeansTime, RoutingPlot::Curve::ProbeTime,
                                    RoutingPlot::Curve::RoutingTime, RoutingPlot::Curve::AttentionTime}) {
     QCOMPARE(plot->pointCount(phase), 7);
   }
   QVERIFY(shown->attention_ms > 0.0 && shown->kmeans_ms > 0.0);
-  axis->setCurrentIndex(1);
-  Q_EMIT axis->activated(1);
+  axis->setCurrentIndex(2);
+  Q_EMIT axis->activated(2);
 
   // an earlier step, chosen by hand, stops following
   QComboBox* step = child<QComboBox>(*panel, "routing_step");
