@@ -33,8 +33,9 @@ struct RoutingTrace {
   // NaN when the layer is not audited.
   double measured_relative_l2 = std::numeric_limits<double>::quiet_NaN();
   // Wall time of each phase of the whole call (all heads), with device synchronisation between
-  // phases while tracing. kmeans_ms includes the permutation.
+  // phases while tracing.
   double kmeans_ms = 0.0;
+  double permute_ms = 0.0;  // cluster layouts and the gathers of Q, K, V
   double probe_ms = 0.0;  // SVG2: the centroid logits only
   double routing_ms = 0.0;
   double attention_ms = 0.0;

@@ -124,6 +124,7 @@ at::Tensor Svg2Backend::forward(const at::Tensor& q, const at::Tensor& k, const 
   at::Tensor kf = k.reshape({b * h, n, d});  // [BH, N, d]
   at::Tensor vf = v.reshape({b * h, n, d});  // [BH, N, d]
   ClusteredQK clusters = cache_.cluster(qf, kf, call.layer, call.branch, call.step);
+  const double kmeans_ms = clock.lap_ms();
   ClusterLayout q_layout = cluster_layout(clusters.q.labels, config_.q_clusters);
   ClusterLayout k_layout = cluster_layout(clusters.k.labels, config_.k_clusters);
   PermutedCall permuted{gather_tokens(qf, q_layout.order),
@@ -133,11 +134,11 @@ at::Tensor Svg2Backend::forward(const at::Tensor& q, const at::Tensor& k, const 
                         q_layout,
                         k_layout,
                         1.0 / std::sqrt(double(d))};
-  const double kmeans_ms = clock.lap_ms();
+  const double permute_ms = clock.lap_ms();
 
   RoutedOutput routed = route_and_attend(permuted, clock);
   at::Tensor o = routed.output.view({b, h, n, d});  // [B, H, N, d]
-  if (tracing) emit_traces(q, k, v, call, permuted, routed, kmeans_ms, o);
+  if (tracing) emit_traces(q, k, v, call, permuted, routed, kmeans_ms, permute_ms, o);
   return o;
 }
 
@@ -158,7 +159,8 @@ Svg2Backend::RoutedOutput Svg2Backend::route_and_attend(const PermutedCall& call
 
 void Svg2Backend::emit_traces(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                               const AttentionCall& call, const PermutedCall& permuted,
-                              const RoutedOutput& routed, double kmeans_ms, const at::Tensor& o) {
+                              const RoutedOutput& routed, double kmeans_ms, double permute_ms,
+                              const at::Tensor& o) {
   const int64_t b = q.size(0), h = q.size(1);
   const int64_t bh = b * h;
   at::Tensor measured;  // [BH] float64 on the CPU, audit mode only
@@ -206,6 +208,7 @@ void Svg2Backend::emit_traces(const at::Tensor& q, const at::Tensor& k, const at
       trace.density = density[row].item<double>();
       if (measured.defined()) trace.measured_relative_l2 = measured[row].item<double>();
       trace.kmeans_ms = kmeans_ms;
+      trace.permute_ms = permute_ms;
       trace.probe_ms = routed.probe_ms;
       trace.routing_ms = routed.routing_ms;
       trace.attention_ms = routed.attention_ms;

@@ -82,7 +82,8 @@ class Svg2Backend : public AttentionBackend {
  private:
   void emit_traces(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                    const AttentionCall& call, const PermutedCall& permuted,
-                   const RoutedOutput& routed, double kmeans_ms, const at::Tensor& o);
+                   const RoutedOutput& routed, double kmeans_ms, double permute_ms,
+                   const at::Tensor& o);
 
   AttentionConfig config_;
   AttentionMode mode_;

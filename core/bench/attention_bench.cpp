@@ -14,6 +14,11 @@
 #include "core/attention/svg2_backend.h"
 #include "core/user_error.h"
 #include "core/weights/safetensors_file.h"
+#include "svgear/build_config.h"
+
+#if SVGEAR_HAVE_CUDA
+#include <cuda_profiler_api.h>
+#endif
 
 namespace svgear {
 namespace {
@@ -82,6 +87,20 @@ void synchronize(c10::Device device) {
   if (device.is_cuda()) at::accelerator::synchronizeDevice(device.index());
 }
 
+// Brackets the traced sparse call, so `ncu --profile-from-start off` profiles exactly one call
+// (packaging/gpu/profile-kernels.sh). No effect without a profiler attached or without CUDA.
+void cuda_profiler(bool start) {
+#if SVGEAR_HAVE_CUDA
+  if (start) {
+    cudaProfilerStart();
+  } else {
+    cudaProfilerStop();
+  }
+#else
+  (void)start;
+#endif
+}
+
 double timed_call_ms(AttentionBackend& backend, const Inputs& in, AttentionCall& call, at::Tensor* out) {
   ++call.step;
   synchronize(in.q.device());
@@ -98,7 +117,7 @@ class TraceSummary : public RoutingTraceSink {
   void on_trace(RoutingTrace&& trace) override {
     density_sum_ += trace.density;
     ++count_;
-    phases_ = {trace.kmeans_ms, trace.probe_ms, trace.routing_ms, trace.attention_ms};
+    phases_ = {trace.kmeans_ms, trace.permute_ms, trace.probe_ms, trace.routing_ms, trace.attention_ms};
   }
   std::optional<double> density() const { return count_ ? std::optional(density_sum_ / count_) : std::nullopt; }
   std::optional<AttentionBenchPhases> phases() const { return count_ ? std::optional(phases_) : std::nullopt; }
@@ -170,7 +189,9 @@ AttentionBenchRow measure(const AttentionConfig& config, const Inputs& in, Atten
     trace.enabled = true;
     sparse->set_trace(trace, &summary);
     at::Tensor traced;
+    if (in.q.is_cuda()) cuda_profiler(true);
     timed_call_ms(*backend, in, call, &traced);
+    if (in.q.is_cuda()) cuda_profiler(false);
     sparse->set_trace(TraceOptions{}, nullptr);
     row.density = summary.density();
     row.phases = summary.phases();
@@ -278,6 +299,7 @@ nlohmann::json AttentionBenchResult::to_json() const {
       if (r.tflops) j["tflops"] = *r.tflops;
       if (r.phases) {
         j["phases_ms"] = {{"kmeans", r.phases->kmeans_ms},
+                          {"permute", r.phases->permute_ms},
                           {"probe", r.phases->probe_ms},
                           {"routing", r.phases->routing_ms},
                           {"attention", r.phases->attention_ms}};
@@ -309,7 +331,7 @@ std::string AttentionBenchResult::table() const {
                 dtype.c_str(), inputs.c_str());
   text += line;
   std::snprintf(line, sizeof line, "%-7s %6s %8s %10s %10s %11s %8s  %s\n", "mode", "top_p", "density", "rel L2",
-                "ms/call", "first call", "TFLOP/s", "phases ms (kmeans/probe/routing/attention, traced call)");
+                "ms/call", "first call", "TFLOP/s", "phases ms (kmeans/permute/probe/routing/attention, traced call)");
   text += line;
   for (const AttentionBenchRow& r : rows) {
     if (!r.unavailable.empty()) {
@@ -317,7 +339,8 @@ std::string AttentionBenchResult::table() const {
     } else {
       char phases[96] = "-";
       if (r.phases) {
-        std::snprintf(phases, sizeof phases, "%.2f / %.2f / %.2f / %.2f", r.phases->kmeans_ms, r.phases->probe_ms,
+        std::snprintf(phases, sizeof phases, "%.2f / %.2f / %.2f / %.2f / %.2f", r.phases->kmeans_ms,
+                      r.phases->permute_ms, r.phases->probe_ms,
                       r.phases->routing_ms, r.phases->attention_ms);
       }
       std::snprintf(line, sizeof line, "%-7s %6.2f %8s %10.2e %10.2f %11.2f %8s  %s\n", attention_mode_name(r.mode),

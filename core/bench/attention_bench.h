@@ -75,7 +75,8 @@ struct AttentionBenchOptions {
 // Wall time per phase of one sparse call, from the backend's routing trace (a separate, traced
 // call: tracing synchronises between phases, so it is not one of the timed calls).
 struct AttentionBenchPhases {
-  double kmeans_ms = 0.0;  // includes the permutation
+  double kmeans_ms = 0.0;
+  double permute_ms = 0.0;
   double probe_ms = 0.0;
   double routing_ms = 0.0;
   double attention_ms = 0.0;

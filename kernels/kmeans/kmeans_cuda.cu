@@ -165,11 +165,35 @@ __global__ void cluster_offsets_kernel(const int32_t* __restrict__ sorted_keys, 
   offsets[g] = int32_t(lo);
 }
 
-template <typename T>
+// D/32 consecutive elements per lane, loaded as one 4- or 8-byte word and widened to fp32.
+template <typename T, int D>
+struct LaneSlice {
+  static constexpr int kDims = D / 32;
+  float x[kDims];
+  __device__ __forceinline__ void load(const T* row, int lane) {
+    const T* p = row + lane * kDims;
+    if constexpr (kDims == 4) {
+      const uint2 word = *reinterpret_cast<const uint2*>(p);
+      const T* e = reinterpret_cast<const T*>(&word);
+      for (int j = 0; j < 4; ++j) x[j] = float(e[j]);
+    } else {
+      const uint32_t word = *reinterpret_cast<const uint32_t*>(p);
+      const T* e = reinterpret_cast<const T*>(&word);
+      for (int j = 0; j < 2; ++j) x[j] = float(e[j]);
+    }
+  }
+};
+
+// One warp per cluster, lanes split the dims. The cluster's token indices are fetched 32 at a time
+// (one coalesced load) and its rows read kRowsInFlight at a time, so a large cluster is not a chain
+// of dependent loads.
+template <typename T, int D>
 __global__ void update_centroids_kernel(const T* __restrict__ x, const int32_t* __restrict__ sorted_tokens,
                                         const int32_t* __restrict__ offsets, float* __restrict__ centroids,
                                         int32_t* __restrict__ sizes, int64_t tokens, int64_t clusters,
-                                        int64_t count, int head_dim) {
+                                        int64_t count) {
+  constexpr int kRowsInFlight = 4;
+  using Slice = LaneSlice<T, D>;
   const int64_t g = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32;  // head · K + cluster
   const int lane = threadIdx.x % 32;
   if (g >= count) return;
@@ -177,18 +201,26 @@ __global__ void update_centroids_kernel(const T* __restrict__ x, const int32_t* 
   const int begin = offsets[g], end = offsets[g + 1];
   if (lane == 0) sizes[g] = end - begin;
   if (end == begin) return;  // empty: keeps its centroid
-  const T* xh = x + head * tokens * head_dim;
-  constexpr int kMaxDimsPerLane = 4;  // head_dim <= 128
-  float sum[kMaxDimsPerLane] = {0.0f, 0.0f, 0.0f, 0.0f};
-  const int dims_per_lane = head_dim / 32;
-  for (int i = begin; i < end; ++i) {
-    const T* row = xh + int64_t(sorted_tokens[i]) * head_dim + lane * dims_per_lane;
-    for (int j = 0; j < kMaxDimsPerLane; ++j)
-      if (j < dims_per_lane) sum[j] += float(row[j]);
+  const T* xh = x + head * tokens * D;
+  float sum[Slice::kDims] = {};
+  for (int batch = begin; batch < end; batch += 32) {
+    const int in_batch = end - batch < 32 ? end - batch : 32;
+    const int my_token = lane < in_batch ? sorted_tokens[batch + lane] : 0;
+    for (int i = 0; i < in_batch; i += kRowsInFlight) {
+      Slice rows[kRowsInFlight];
+#pragma unroll
+      for (int r = 0; r < kRowsInFlight; ++r) {
+        const int token = __shfl_sync(0xffffffffu, my_token, (i + r) & 31);
+        if (i + r < in_batch) rows[r].load(xh + int64_t(token) * D, lane);
+      }
+#pragma unroll
+      for (int r = 0; r < kRowsInFlight; ++r)
+        if (i + r < in_batch)
+          for (int j = 0; j < Slice::kDims; ++j) sum[j] += rows[r].x[j];
+    }
   }
   const float inverse = 1.0f / float(end - begin);
-  for (int j = 0; j < kMaxDimsPerLane; ++j)
-    if (j < dims_per_lane) centroids[g * head_dim + lane * dims_per_lane + j] = sum[j] * inverse;
+  for (int j = 0; j < Slice::kDims; ++j) centroids[g * D + lane * Slice::kDims + j] = sum[j] * inverse;
 }
 
 // The workspace, carved in one order by both kmeans_cuda_workspace_bytes and launch_kmeans.
@@ -256,8 +288,8 @@ void run_typed(const KMeansCudaArgs& a, cudaStream_t stream) {
     cub::DeviceRadixSort::SortPairs(w.sort_temp, temp_bytes, w.keys_in, w.keys_out, w.tokens_in, w.tokens_out,
                                     int(total), 0, key_bits(count), stream);
     cluster_offsets_kernel<<<unsigned((count + 1 + 255) / 256), 256, 0, stream>>>(w.keys_out, w.offsets, total, count);
-    update_centroids_kernel<T><<<cluster_blocks, kThreads, 0, stream>>>(x, w.tokens_out, w.offsets, a.centroids,
-                                                                       a.sizes, a.tokens, a.clusters, count, D);
+    update_centroids_kernel<T, D><<<cluster_blocks, kThreads, 0, stream>>>(x, w.tokens_out, w.offsets, a.centroids,
+                                                                          a.sizes, a.tokens, a.clusters, count);
   }
 }
 

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs ON THE GPU MACHINE after gpu-check.sh has built build/gpu: Nsight Compute on one warm SVG-EAR
+# call at Wan2.1-1.3B 480p size (the bench brackets its traced call with cudaProfilerStart/Stop).
+#   1. every kernel of the call with its duration, summed per kernel name (what the phases cost);
+#   2. the full section set for each of our kernels (one launch each), key lines printed, the rest
+#      archived as ncu.tgz in $OUT.
+# Findings and what each optimisation predicted and achieved: docs/kernel-notes.md.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-$PWD/gpu-out}
+mkdir -p "$OUT/ncu"
+bench=(./build/gpu/app/svgear bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --modes svgear
+       --budgets 0.9 --repeat 1)
+
+ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv "${bench[@]}" \
+  > "$OUT/ncu/durations.csv" 2> "$OUT/ncu/durations.err"
+python3 - "$OUT/ncu/durations.csv" <<'PY'
+import collections, csv, sys
+rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 10]
+header, data = rows[0], rows[1:]
+name, unit, value = header.index("Kernel Name"), header.index("Metric Unit"), header.index("Metric Value")
+total, count = collections.Counter(), collections.Counter()
+for r in data:
+    scale = {"nsecond": 1e-6, "usecond": 1e-3, "msecond": 1.0}.get(r[unit], float("nan"))
+    key = r[name].split("(")[0][:90]
+    total[key] += float(r[value].replace(",", "")) * scale
+    count[key] += 1
+print(f"\nkernels of one traced SVG-EAR call: {sum(count.values())} launches, {sum(total.values()):.3f} ms of kernel time")
+print("| ms | launches | kernel |\n|---|---|---|")
+for key, ms in total.most_common(25):
+    print(f"| {ms:.3f} | {count[key]} | {key} |")
+PY
+
+for kernel in block_sparse_attention_kernel assign_kernel probe_kernel update_centroids_kernel value_stats_kernel; do
+  ncu --clock-control none --profile-from-start off --set full -k "regex:$kernel" -c 1 "${bench[@]}" \
+    > "$OUT/ncu/$kernel.txt" 2>&1
+  echo "--- $kernel"
+  grep -E "^ +(Duration|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput|L2 Cache Throughput|Registers Per Thread|Achieved Occupancy|Theoretical Occupancy|Warp Cycles Per Issued Instruction|Issue Slots Busy|Executed Ipc Active|Block Limit Registers|Block Limit Shared Mem|Dynamic Shared Memory Per Block) " \
+    "$OUT/ncu/$kernel.txt" | head -16
+  grep -E "^ +(OPT|WRN) " "$OUT/ncu/$kernel.txt" | head -4
+done
+(cd "$OUT" && tar czf ncu.tgz ncu && rm -rf ncu)
