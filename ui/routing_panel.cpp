@@ -27,6 +27,26 @@ constexpr int kPlotPerStep = 2;
 constexpr int kPlotPhaseTimes = 3;
 constexpr int kQueryClusters = 0;
 
+size_t detail_bytes(const RoutingStep& step) {
+  size_t bytes = 0;
+  for (const RoutingTrace& t : step.traces) {
+    bytes += (t.q_labels.size() + t.k_labels.size()) * sizeof(int32_t) + t.block_map.size() +
+             t.block_log_error.size() * sizeof(float);
+  }
+  return bytes;
+}
+
+void drop_detail(RoutingStep& step) {
+  for (RoutingTrace& t : step.traces) {
+    t.q_labels = {};
+    t.k_labels = {};
+    t.block_map = {};
+    t.block_log_error = {};
+  }
+}
+
+bool has_detail(const RoutingTrace& trace) { return !trace.block_map.empty(); }
+
 QString milliseconds(double ms) { return QString::number(ms, 'f', ms < 10 ? 2 : 1) + " ms"; }
 
 // Selects the item whose data is `value`, or the first item when none has it.
@@ -194,6 +214,7 @@ void RoutingPanel::setRecordOptionsEnabled(bool enabled) {
 
 void RoutingPanel::clear() {
   steps_.clear();
+  detail_bytes_ = 0;
   step_->clear();
   layer_->clear();
   head_->clear();
@@ -208,14 +229,21 @@ void RoutingPanel::clear() {
 
 void RoutingPanel::addStep(const RoutingStep& step) {
   steps_.push_back(step);
+  detail_bytes_ += detail_bytes(steps_.back());
+  bool dropped_shown = false;
+  for (size_t i = 0; i + 1 < steps_.size() && detail_bytes_ > detail_budget_bytes_; ++i) {
+    detail_bytes_ -= detail_bytes(steps_[i]);
+    drop_detail(steps_[i]);
+    dropped_shown = dropped_shown || int(i) == step_->currentIndex();
+  }
   step_->addItem(tr("%1 / %2").arg(step.step + 1).arg(step.num_steps), step.step);
   frame_->setRange(0, std::max(0, step.grid_frames - 1));
   if (follow_->isChecked() || steps_.size() == 1) {
     step_->setCurrentIndex(step_->count() - 1);
     syncLayersAndHeads();
     showSelection();
-  } else if (plot_axis_->currentIndex() != kPlotPerLayer) {
-    showSelection();  // the per-step plots grow with every step
+  } else if (dropped_shown || plot_axis_->currentIndex() != kPlotPerLayer) {
+    showSelection();  // the shown step lost its maps, or the per-step plots grew
   }
 }
 
@@ -261,7 +289,7 @@ void RoutingPanel::syncLayersAndHeads() {
 void RoutingPanel::showSelection() {
   const RoutingStep* step = selectedStep();
   const RoutingTrace* trace = selectedTrace();
-  block_map_->setTrace(trace);
+  block_map_->setTrace(trace && has_detail(*trace) ? trace : nullptr);
   if (!step || !trace) {
     cluster_map_->setLabels({}, 0, 0, 0, 0);
     plot_->clear();
@@ -297,6 +325,7 @@ void RoutingPanel::showSelection() {
               .arg(trace->k_clusters)
               .arg(milliseconds(trace->kmeans_ms), milliseconds(trace->probe_ms),
                    milliseconds(trace->routing_ms), milliseconds(trace->attention_ms));
+  if (!has_detail(*trace)) text += tr(" · <i>maps dropped for older steps to bound memory</i>");
   summary_->setText(text);
 }
 

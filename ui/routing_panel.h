@@ -4,7 +4,12 @@
 // (BlockMapView), the clusters of the tokens of one frame over the video (ClusterMapView), and the
 // per-layer / per-step plot of density and error (RoutingPlot). It also says what the next
 // generation traces: every layer and head when Trace is on, and the dense audit when Audit is on.
+//
+// Every step's scalars (density, errors, phase times) stay for the plots. The per-token and
+// per-block detail (labels, block maps, estimates) stays while it fits a memory budget; beyond
+// it the oldest steps lose theirs, and their block and cluster maps are no longer shown.
 
+#include <cstddef>
 #include <vector>
 
 #include <QWidget>
@@ -42,6 +47,8 @@ class RoutingPanel : public QWidget {
   void clear();
   // One step's traces; with "latest" ticked the views jump to it.
   void addStep(const RoutingStep& step);
+  // Bytes of labels, block maps and estimates to keep (the newest step always keeps its own).
+  void setDetailBudget(size_t bytes) { detail_budget_bytes_ = bytes; }
   // The clip the cluster map is drawn over (the latest estimate or the result).
   void setClip(const Video& clip);
 
@@ -67,6 +74,10 @@ class RoutingPanel : public QWidget {
   void showUnderlay();
 
   std::vector<RoutingStep> steps_;
+  size_t detail_bytes_ = 0;  // held by steps_
+  // A step of the built-in models at the default 200 × 1000 clusters is a few MB; a Wan-1.3B 480p
+  // step (30 layers × 12 heads) about 0.45 GB, so this keeps about one of those.
+  size_t detail_budget_bytes_ = size_t(512) << 20;
   Video clip_;
 
   QCheckBox* trace_;

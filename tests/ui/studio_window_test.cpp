@@ -10,6 +10,7 @@
 
 #include <QAbstractItemView>
 #include <QCheckBox>
+#include <QLabel>
 #include <QCompleter>
 #include <QComboBox>
 #include <QDir>
@@ -477,6 +478,69 @@ void StudioWindowTest::routing_views_show_live_traces() {
   if (const char* dir = std::getenv("SVGEAR_SCREENSHOT_DIR")) {
     QVERIFY(panel->grab().save(QDir(dir).filePath("routing-error.png")));
   }
+}
+
+namespace {
+
+// A synthetic step: one trace of layer 0, head 0 with 4 query and 8 key clusters over 4×4×4 tokens.
+RoutingStep synthetic_step(int step) {
+  RoutingStep s;
+  s.step = step;
+  s.num_steps = 10;
+  s.num_layers = 1;
+  s.num_heads = 1;
+  s.grid_frames = s.grid_height = s.grid_width = 4;
+  RoutingTrace t;
+  t.step = step;
+  t.q_clusters = 4;
+  t.k_clusters = 8;
+  for (int token = 0; token < 64; ++token) {
+    t.q_labels.push_back(token % 4);
+    t.k_labels.push_back(token % 8);
+  }
+  t.q_sizes.assign(4, 16);
+  t.k_sizes.assign(8, 8);
+  for (int block = 0; block < 32; ++block) {
+    t.block_map.push_back(block % 3 == 0);
+    t.block_log_error.push_back(-float(block));
+  }
+  t.density = 11.0 / 32.0;
+  s.traces.push_back(t);
+  return s;
+}
+
+}  // namespace
+
+void StudioWindowTest::routing_panel_keeps_detail_within_budget() {
+  RoutingPanel panel(nullptr);
+  panel.resize(900, 260);
+  panel.show();
+  // 64·4 + 64·4 + 32 + 32·4 = 672 bytes of detail a step; room for two and a half.
+  panel.setDetailBudget(1680);
+  for (int s = 0; s < 5; ++s) panel.addStep(synthetic_step(s));
+  const std::vector<RoutingStep>& steps = panel.steps();
+  QCOMPARE(int(steps.size()), 5);
+  for (int s = 0; s < 5; ++s) {
+    const RoutingTrace& t = steps[s].traces[0];
+    const bool kept = s >= 3;  // the oldest go first, until two steps' detail fits
+    QCOMPARE(!t.block_map.empty(), kept);
+    QCOMPARE(!t.q_labels.empty(), kept);
+    QCOMPARE(t.density, 11.0 / 32.0);  // scalars stay for the plots
+  }
+  // the newest step shows its maps; the per-step plot still has every step
+  QCOMPARE(panel.shownStep(), 4);
+  QCOMPARE(panel.blockMap()->blocks().size(), QSize(8, 4));
+  QComboBox* axis = child<QComboBox>(panel, "routing_plot_axis");
+  axis->setCurrentIndex(2);
+  Q_EMIT axis->activated(2);
+  QCOMPARE(panel.plot()->pointCount(RoutingPlot::Curve::Density), 5);
+  // an older step shows no maps and says why
+  QComboBox* step = child<QComboBox>(panel, "routing_step");
+  step->setCurrentIndex(0);
+  Q_EMIT step->activated(0);
+  QVERIFY(panel.blockMap()->blocks().isNull());
+  QVERIFY(panel.clusterMap()->labelImage().isNull());
+  QVERIFY(child<QLabel>(panel, "routing_summary")->text().contains("dropped"));
 }
 
 }  // namespace svgear::test

@@ -26,6 +26,7 @@ class StudioWindowTest : public QObject {
   void prompt_completes_vocabulary();
   void presets_and_settings_persist();
   void routing_views_show_live_traces();
+  void routing_panel_keeps_detail_within_budget();
 
  private:
   std::unique_ptr<MainWindow> openWindow();
