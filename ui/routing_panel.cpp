@@ -320,11 +320,12 @@ void RoutingPanel::showSelection() {
   if (std::isfinite(trace->measured_relative_l2)) {
     text += tr(" · measured rel. L2 %1").arg(trace->measured_relative_l2, 0, 'f', 4);
   }
-  text += tr(" · %1 × %2 clusters · k-means %3, probe %4, routing %5, attention %6 (all heads)")
-              .arg(trace->q_clusters)
-              .arg(trace->k_clusters)
-              .arg(milliseconds(trace->kmeans_ms), milliseconds(trace->probe_ms),
-                   milliseconds(trace->routing_ms), milliseconds(trace->attention_ms));
+  text +=
+      tr(" · %1 × %2 clusters · k-means %3, permute %4, probe %5, routing %6, attention %7 (all heads)")
+          .arg(trace->q_clusters)
+          .arg(trace->k_clusters)
+          .arg(milliseconds(trace->kmeans_ms), milliseconds(trace->permute_ms), milliseconds(trace->probe_ms),
+               milliseconds(trace->routing_ms), milliseconds(trace->attention_ms));
   if (!has_detail(*trace)) text += tr(" · <i>maps dropped for older steps to bound memory</i>");
   summary_->setText(text);
 }

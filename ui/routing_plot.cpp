@@ -22,6 +22,7 @@ const QColor kDensity(240, 160, 48);
 const QColor kEstimated(90, 150, 230);
 const QColor kMeasured(230, 80, 80);
 const QColor kKMeans(170, 120, 220);
+const QColor kPermute(150, 150, 150);
 const QColor kProbe(90, 190, 170);
 const QColor kRouting(220, 200, 90);
 const QColor kAttention(230, 110, 160);
@@ -71,6 +72,7 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
              add_curve(plot_, plot_->yAxis2, kEstimated, QCPScatterStyle::ssSquare, tr("est. error")),
              add_curve(plot_, plot_->yAxis, kMeasured, QCPScatterStyle::ssDiamond, tr("meas. error")),
              add_curve(plot_, plot_->yAxis, kKMeans, QCPScatterStyle::ssCircle, tr("k-means")),
+             add_curve(plot_, plot_->yAxis, kPermute, QCPScatterStyle::ssCross, tr("permute")),
              add_curve(plot_, plot_->yAxis, kProbe, QCPScatterStyle::ssSquare, tr("probe")),
              add_curve(plot_, plot_->yAxis, kRouting, QCPScatterStyle::ssTriangle, tr("routing")),
              add_curve(plot_, plot_->yAxis, kAttention, QCPScatterStyle::ssDiamond, tr("attention"))};
@@ -83,7 +85,7 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
   plot_->legend->setFont(small);
   // One row above the axes, so it never covers a point.
   plot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
-  plot_->legend->setWrap(4);
+  plot_->legend->setWrap(5);
   plot_->plotLayout()->insertRow(0);
   plot_->plotLayout()->addElement(0, 0, plot_->legend);
   plot_->plotLayout()->setRowStretchFactor(0, 0.001);
@@ -138,6 +140,7 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
       {Curve::EstimatedError, [](const RoutingTrace& t) { return t.estimated_log_error; }},
       {Curve::MeasuredError, [](const RoutingTrace& t) { return t.measured_relative_l2; }},
       {Curve::KMeansTime, [](const RoutingTrace& t) { return t.kmeans_ms; }},
+      {Curve::PermuteTime, [](const RoutingTrace& t) { return t.permute_ms; }},
       {Curve::ProbeTime, [](const RoutingTrace& t) { return t.probe_ms; }},
       {Curve::RoutingTime, [](const RoutingTrace& t) { return t.routing_ms; }},
       {Curve::AttentionTime, [](const RoutingTrace& t) { return t.attention_ms; }}};

@@ -26,6 +26,7 @@ class RoutingPlot : public QWidget {
     EstimatedError,
     MeasuredError,
     KMeansTime,
+    PermuteTime,
     ProbeTime,
     RoutingTime,
     AttentionTime
@@ -58,7 +59,7 @@ class RoutingPlot : public QWidget {
   QCPGraph* graph(Curve curve) const { return graphs_[int(curve) - 1]; }
 
   QCustomPlot* plot_;
-  std::array<QCPGraph*, 7> graphs_ = {};  // by Curve, Density first
+  std::array<QCPGraph*, 8> graphs_ = {};  // by Curve, Density first
 };
 
 }  // namespace svgear

@@ -450,8 +450,9 @@ void StudioWindowTest::routing_views_show_live_traces() {
   axis->setCurrentIndex(3);  // phase times per step
   Q_EMIT axis->activated(3);
   QCOMPARE(plot->pointCount(RoutingPlot::Curve::Density), 0);
-  for (RoutingPlot::Curve phase : {RoutingPlot::Curve::KMeansTime, RoutingPlot::Curve::ProbeTime,
-                                   RoutingPlot::Curve::RoutingTime, RoutingPlot::Curve::AttentionTime}) {
+  for (RoutingPlot::Curve phase : {RoutingPlot::Curve::KMeansTime, RoutingPlot::Curve::PermuteTime,
+                                   RoutingPlot::Curve::ProbeTime, RoutingPlot::Curve::RoutingTime,
+                                   RoutingPlot::Curve::AttentionTime}) {
     QCOMPARE(plot->pointCount(phase), 7);
   }
   QVERIFY(shown->attention_ms > 0.0 && shown->kmeans_ms > 0.0);
