@@ -229,31 +229,46 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(con
     }
 
     // Online softmax in base 2. Element e of n-tile nt: row lane/4 + 8·(e/2), key nt·8 + 2·(lane%4) + e%2.
+    // A plain tile (every slot an exact key: no virtual-key bias, nothing masked) needs no bias: its
+    // max is taken on the raw scores and each weight is one FFMA + EX2. Others add the bias first.
+    const bool plain = (kt_tile + 1) * kTileKeys <= routed_keys;
     float tile_max[2] = {-CUDART_INF_F, -CUDART_INF_F};
-    for (int nt = 0; nt < kKeyTiles; ++nt) {
-      for (int e = 0; e < 4; ++e) {
-        const float x = s[nt][e] * scale_log2 + bias[nt * 8 + 2 * (lane % 4) + (e % 2)];
-        s[nt][e] = x;
-        tile_max[e / 2] = fmaxf(tile_max[e / 2], x);
+    if (plain) {
+      for (int nt = 0; nt < kKeyTiles; ++nt)
+        for (int e = 0; e < 4; ++e) tile_max[e / 2] = fmaxf(tile_max[e / 2], s[nt][e]);
+    } else {
+      for (int nt = 0; nt < kKeyTiles; ++nt) {
+        for (int e = 0; e < 4; ++e) {
+          s[nt][e] = fmaf(s[nt][e], scale_log2, bias[nt * 8 + 2 * (lane % 4) + (e % 2)]);
+          tile_max[e / 2] = fmaxf(tile_max[e / 2], s[nt][e]);
+        }
       }
     }
-    float shift[2];
+    float shift[2], new_max[2];
     for (int h = 0; h < 2; ++h) {
       tile_max[h] = fmaxf(tile_max[h], __shfl_xor_sync(0xffffffffu, tile_max[h], 1));
       tile_max[h] = fmaxf(tile_max[h], __shfl_xor_sync(0xffffffffu, tile_max[h], 2));
-      const float new_max = fmaxf(row_max[h], tile_max[h]);
-      shift[h] = new_max == -CUDART_INF_F ? 0.0f : new_max;  // a row with nothing yet stays at zero weight
-      const float rescale = exp2f(row_max[h] - shift[h]);
-      row_sum[h] *= rescale;
-      for (int dt = 0; dt < kDimTiles; ++dt) {
-        acc[dt][2 * h] *= rescale;
-        acc[dt][2 * h + 1] *= rescale;
-      }
-      row_max[h] = new_max;
+      if (plain) tile_max[h] *= scale_log2;  // scale > 0: the max commutes with it
+      new_max[h] = fmaxf(row_max[h], tile_max[h]);
+      shift[h] = new_max[h] == -CUDART_INF_F ? 0.0f : new_max[h];  // a row with nothing yet stays at zero weight
     }
+    // Once the running maxima settle, most tiles leave every row's max unchanged: the rescale factor
+    // is then exactly 1 and the warp skips the 2·D/8·2 multiplies.
+    if (!__all_sync(0xffffffffu, new_max[0] == row_max[0] && new_max[1] == row_max[1])) {
+      for (int h = 0; h < 2; ++h) {
+        const float rescale = fast_exp2(row_max[h] - shift[h]);
+        row_sum[h] *= rescale;
+        for (int dt = 0; dt < kDimTiles; ++dt) {
+          acc[dt][2 * h] *= rescale;
+          acc[dt][2 * h + 1] *= rescale;
+        }
+      }
+    }
+    row_max[0] = new_max[0];
+    row_max[1] = new_max[1];
     for (int nt = 0; nt < kKeyTiles; ++nt) {
       for (int e = 0; e < 4; ++e) {
-        const float p = exp2f(s[nt][e] - shift[e / 2]);
+        const float p = plain ? fast_exp2(fmaf(s[nt][e], scale_log2, -shift[e / 2])) : fast_exp2(s[nt][e] - shift[e / 2]);
         s[nt][e] = p;
         row_sum[e / 2] += p;
       }

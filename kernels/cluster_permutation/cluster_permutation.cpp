@@ -1,9 +1,37 @@
 #include "kernels/cluster_permutation/cluster_permutation.h"
 
+#include <optional>
+
 #include <ATen/ATen.h>
+
+#include "svgear/build_config.h"
+
+#if SVGEAR_HAVE_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+
+#include "kernels/cluster_permutation/cluster_permutation_cuda.cuh"
+#endif
 
 namespace svgear {
 namespace {
+
+#if SVGEAR_HAVE_CUDA
+// Whole-row copies by 16-byte words (cluster_permutation_cuda.cu) for CUDA rows of a multiple of
+// 16 bytes; nullopt sends the caller to the reference.
+template <bool kScatter>
+std::optional<at::Tensor> move_rows_cuda(const at::Tensor& x, const at::Tensor& order) {
+  const int64_t row_bytes = x.size(2) * x.element_size();
+  if (!x.is_cuda() || row_bytes % 16 != 0) return std::nullopt;
+  at::Tensor source = x.contiguous(), index = order.contiguous();
+  at::Tensor out = at::empty_like(source);
+  const auto launch = kScatter ? launch_scatter_rows : launch_gather_rows;
+  launch(source.data_ptr(), index.data_ptr<int64_t>(), out.data_ptr(), x.size(0), x.size(1), row_bytes,
+         at::cuda::getCurrentCUDAStream());
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+#endif
 
 void check_device(const at::Tensor& t, const char* op) {
   TORCH_CHECK(t.is_cpu() || t.is_cuda(), op, ": unsupported device ", t.device());
@@ -34,11 +62,17 @@ ClusterLayout cluster_layout(const at::Tensor& labels, int64_t num_clusters) {
 
 at::Tensor gather_tokens(const at::Tensor& x, const at::Tensor& order) {
   check_order(x, order, "gather_tokens", "x");
+#if SVGEAR_HAVE_CUDA
+  if (auto out = move_rows_cuda<false>(x, order)) return *out;
+#endif
   return gather_tokens_reference(x, order);
 }
 
 at::Tensor scatter_tokens(const at::Tensor& xp, const at::Tensor& order) {
   check_order(xp, order, "scatter_tokens", "xp");
+#if SVGEAR_HAVE_CUDA
+  if (auto out = move_rows_cuda<true>(xp, order)) return *out;
+#endif
   return scatter_tokens_reference(xp, order);
 }
 
@@ -54,6 +88,20 @@ at::Tensor cluster_means(const at::Tensor& xp, const at::Tensor& offsets) {
   TORCH_CHECK(offsets.device() == xp.device(), "cluster_means: offsets must be on xp's device ",
               xp.device(), ", got ", offsets.device());
   check_device(xp, "cluster_means");
+#if SVGEAR_HAVE_CUDA
+  const at::ScalarType dtype = xp.scalar_type();
+  if (xp.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf)) {
+    at::Tensor rows = xp.contiguous(), bounds = offsets.contiguous();
+    const int64_t clusters = offsets.size(1) - 1;
+    at::Tensor means = at::empty({xp.size(0), clusters, xp.size(2)}, xp.options().dtype(at::kFloat));
+    launch_cluster_means(rows.data_ptr(), bounds.data_ptr<int64_t>(), means.data_ptr<float>(), xp.size(0),
+                         xp.size(1), xp.size(2), clusters,
+                         dtype == at::kBFloat16 ? HalfPrecision::BFloat16 : HalfPrecision::Float16,
+                         at::cuda::getCurrentCUDAStream());
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    return means;
+  }
+#endif
   return cluster_means_reference(xp, offsets.contiguous());
 }
 

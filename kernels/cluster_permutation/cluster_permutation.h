@@ -11,7 +11,10 @@
 //       0 for empty clusters (v̄, spec §3.1)
 //
 // CPU and CUDA tensors; everything is exact except cluster_means (float32 sums, order of
-// accumulation differs between devices: ~1e-6 relative).
+// accumulation differs between devices: ~1e-6 relative). On CUDA, gathers and scatters of rows of a
+// multiple of 16 bytes and cluster_means of bf16 / fp16 rows run cluster_permutation_cuda.cu (whole
+// rows by 16-byte words; one warp per cluster summing its rows in order); the rest runs the ATen
+// reference.
 
 #include <cstdint>
 

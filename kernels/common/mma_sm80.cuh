@@ -75,4 +75,12 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* 
                : "r"(shared_address(row_address)));
 }
 
+// 2^x by the special-function unit (ex2.approx.ftz: ~2 ulp, 2^-inf = 0), without exp2f's extra
+// range handling.
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
 }  // namespace svgear::mma_sm80

@@ -31,7 +31,9 @@ for key, ms in total.most_common(25):
     print(f"| {ms:.3f} | {count[key]} | {key} |")
 PY
 
+# SVGEAR_DURATIONS_ONLY=1 stops here.
 for kernel in block_sparse_attention_kernel assign_kernel probe_kernel update_centroids_kernel value_stats_kernel; do
+  [ "${SVGEAR_DURATIONS_ONLY:-0}" = 1 ] && break
   ncu --clock-control none --profile-from-start off --set full -k "regex:$kernel" -c 1 "${bench[@]}" \
     > "$OUT/ncu/$kernel.txt" 2>&1
   echo "--- $kernel"

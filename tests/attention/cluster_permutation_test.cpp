@@ -30,24 +30,29 @@ TEST(ClusterPermutation, LayoutIsAStableSortWithOffsets) {
 
 TEST(ClusterPermutation, GatherScatterRoundTripAndContiguousClusters) {
   at::manual_seed(11);
-  const int64_t bh = 3, n = 101, d = 7, k = 13;
+  const int64_t bh = 3, n = 101, k = 13;
   at::Tensor labels = at::randint(k, {bh, n}, at::kLong);
-  at::Tensor x = at::randn({bh, n, d}).to(at::kBFloat16);
-  for (const at::Device& device : devices()) {
-    ClusterLayout layout = cluster_layout(labels.to(device), k);
-    at::Tensor xp = gather_tokens(x.to(device), layout.order);
-    EXPECT_EQ(xp.scalar_type(), at::kBFloat16);
-    EXPECT_TRUE(at::equal(scatter_tokens(xp, layout.order).cpu(), x)) << device;
-    // Position r of the permuted tensor holds token order[r]; labels along r are sorted.
-    at::Tensor permuted_labels = labels.to(device).gather(1, layout.order).cpu();
-    EXPECT_TRUE(at::equal(std::get<0>(permuted_labels.sort(1)), permuted_labels)) << device;
-    at::Tensor offsets = layout.offsets.cpu();
-    for (int64_t b = 0; b < bh; ++b) {
-      for (int64_t c = 0; c < k; ++c) {
-        const int64_t size = (labels[b] == c).sum().item<int64_t>();
-        EXPECT_EQ(offsets[b][c + 1].item<int64_t>() - offsets[b][c].item<int64_t>(), size);
+  // d = 7: 14-byte rows (the reference, on CUDA too); d = 64: 128-byte rows (CUDA's row-copy kernel).
+  for (const int64_t d : {7, 64}) {
+    at::Tensor x = at::randn({bh, n, d}).to(at::kBFloat16);
+    for (const at::Device& device : devices()) {
+      ClusterLayout layout = cluster_layout(labels.to(device), k);
+      at::Tensor xp = gather_tokens(x.to(device), layout.order);
+      EXPECT_EQ(xp.scalar_type(), at::kBFloat16);
+      EXPECT_TRUE(at::equal(xp.cpu(), x.gather(1, layout.order.cpu().unsqueeze(-1).expand({bh, n, d}))))
+          << device << " d " << d;
+      EXPECT_TRUE(at::equal(scatter_tokens(xp, layout.order).cpu(), x)) << device << " d " << d;
+      // Position r of the permuted tensor holds token order[r]; labels along r are sorted.
+      at::Tensor permuted_labels = labels.to(device).gather(1, layout.order).cpu();
+      EXPECT_TRUE(at::equal(std::get<0>(permuted_labels.sort(1)), permuted_labels)) << device;
+      at::Tensor offsets = layout.offsets.cpu();
+      for (int64_t b = 0; b < bh; ++b) {
+        for (int64_t c = 0; c < k; ++c) {
+          const int64_t size = (labels[b] == c).sum().item<int64_t>();
+          EXPECT_EQ(offsets[b][c + 1].item<int64_t>() - offsets[b][c].item<int64_t>(), size);
+        }
+        EXPECT_EQ(offsets[b][k].item<int64_t>(), n);
       }
-      EXPECT_EQ(offsets[b][k].item<int64_t>(), n);
     }
   }
 }

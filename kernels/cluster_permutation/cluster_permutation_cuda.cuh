@@ -1,0 +1,25 @@
+#pragma once
+// Raw-pointer launchers of the permutation gathers and the per-cluster means (see
+// cluster_permutation.h for the ops).
+
+#include <cstdint>
+
+#include <cuda_runtime_api.h>
+
+#include "kernels/common/half_precision.h"
+
+namespace svgear {
+
+// Row copies of [BH, N, row_bytes] (row_bytes a multiple of 16): gather out[b, r] = x[b, order[b, r]];
+// scatter out[b, order[b, r]] = x[b, r].
+void launch_gather_rows(const void* x, const int64_t* order, void* out, int64_t bh, int64_t rows,
+                        int64_t row_bytes, cudaStream_t stream);
+void launch_scatter_rows(const void* x, const int64_t* order, void* out, int64_t bh, int64_t rows,
+                         int64_t row_bytes, cudaStream_t stream);
+
+// means [BH, K, d] f32 of the contiguous row ranges [offsets[c], offsets[c+1]) of xp [BH, N, d]
+// (bf16 or fp16), 0 for empty ranges; fp32 sums in row order.
+void launch_cluster_means(const void* xp, const int64_t* offsets, float* means, int64_t bh, int64_t rows,
+                          int64_t head_dim, int64_t clusters, HalfPrecision element, cudaStream_t stream);
+
+}  // namespace svgear
