@@ -18,13 +18,8 @@ using namespace mma_sm80;
 //   kp/vp, ranges back to back, so small clusters do not each waste a tile) and (2) with
 //   compensation, one virtual key per skipped non-empty cluster (k̄_j, v̄_j, logit bias log n_j).
 //   Both kinds go through the same online softmax, which is the spec's single softmax over exact
-//   keys ∪ centroids (§3.2). The stream is consumed in tiles of kTileKeys; slots past the end are
-//   zero-filled and get bias −inf.
-// * One K and one V buffer, overlapped as in FlashAttention-2: V(t) loads (cp.async) while S(t) and
-//   its softmax compute, K(t+1) while P·V(t) does. With Q read from shared memory at each k-step
-//   rather than held in registers, a CTA fits in 168 registers per thread and ~64 KB of shared
-//   memory (K_C = 1000), so 3 CTAs share an SM: 3 warps per scheduler instead of 2, which the
-//   profile says is the limit (docs/kernel-notes.md).
+//   keys ∪ centroids (§3.2). The stream is consumed in tiles of kTileKeys, double-buffered with
+//   cp.async; slots past the end are zero-filled and get bias −inf.
 // * 4 warps, each owns 16 query rows; scores S = Q·Kᵀ and the output accumulator live in registers
 //   in the mma accumulator layout; P is re-packed in registers as the A operand of P·V.
 // * Shared-memory rows are padded by 8 elements (16 bytes) so the 8 row addresses of an ldmatrix
@@ -56,14 +51,14 @@ struct SharedLayout {
   static constexpr int kStride = D + kRowPad;  // elements per padded row
   static constexpr int kQBytes = kTileRows * kStride * int(sizeof(T));
   static constexpr int kKvTileBytes = kTileKeys * kStride * int(sizeof(T));
-  static constexpr int kBiasBytes = kTileKeys * int(sizeof(float));
-  // q tile, K tile, V tile, the K tile's bias row, then the cluster lists (3·Kc + 1 ints)
-  static constexpr int kFixedBytes = kQBytes + 2 * kKvTileBytes + kBiasBytes;
+  static constexpr int kBiasBytes = 2 * kTileKeys * int(sizeof(float));
+  // q tile, 2 K tiles, 2 V tiles, 2 bias rows, then the cluster lists (3·Kc + 1 ints)
+  static constexpr int kFixedBytes = kQBytes + 4 * kKvTileBytes + kBiasBytes;
   static int bytes(int64_t k_clusters) { return kFixedBytes + int(3 * k_clusters + 1) * int(sizeof(int)); }
 };
 
 template <typename T, int D>
-__global__ void __launch_bounds__(kThreads, 3) block_sparse_attention_kernel(const BlockSparseAttentionArgs a) {
+__global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(const BlockSparseAttentionArgs a) {
   using L = SharedLayout<T, D>;
   constexpr int kStride = L::kStride;
   constexpr int kVectorsPerRow = D * int(sizeof(T)) / 16;  // 16-byte cp.async chunks per row
@@ -73,9 +68,9 @@ __global__ void __launch_bounds__(kThreads, 3) block_sparse_attention_kernel(con
 
   extern __shared__ __align__(16) unsigned char smem[];
   T* q_s = reinterpret_cast<T*>(smem);
-  T* k_s = reinterpret_cast<T*>(smem + L::kQBytes);                   // [kTileKeys][kStride]
-  T* v_s = reinterpret_cast<T*>(smem + L::kQBytes + L::kKvTileBytes);  // [kTileKeys][kStride]
-  float* bias_s = reinterpret_cast<float*>(smem + L::kQBytes + 2 * L::kKvTileBytes);  // [kTileKeys]
+  T* k_s = reinterpret_cast<T*>(smem + L::kQBytes);                       // [2][kTileKeys][kStride]
+  T* v_s = reinterpret_cast<T*>(smem + L::kQBytes + 2 * L::kKvTileBytes);  // [2][kTileKeys][kStride]
+  float* bias_s = reinterpret_cast<float*>(smem + L::kQBytes + 4 * L::kKvTileBytes);  // [2][kTileKeys]
   int* routed_start = reinterpret_cast<int*>(smem + L::kFixedBytes);  // [Kc] first kp row of routed cluster
   int* routed_cum = routed_start + a.k_clusters;                      // [Kc+1] keys before routed cluster
   int* skipped = routed_cum + a.k_clusters + 1;                       // [Kc] skipped non-empty clusters
@@ -158,42 +153,49 @@ __global__ void __launch_bounds__(kThreads, 3) block_sparse_attention_kernel(con
   const int stream_keys = routed_keys + list_sizes[2];
   const int key_tiles = (stream_keys + kTileKeys - 1) / kTileKeys;
 
-  // Loaders: thread tid copies chunks tid, tid + kThreads, ... of a 64-key tile; its slots only
-  // grow, so a per-thread cursor (one for K, one for V) walks the routed ranges instead of searching.
-  struct Source {
-    int64_t row;  // into kp/vp, or into k̄/v̄ when virtual
-    bool is_virtual, valid;
-  };
-  auto source = [&](int slot, int& cursor) {
-    if (slot < routed_keys) {
-      while (routed_cum[cursor + 1] <= slot) ++cursor;
-      return Source{routed_start[cursor] + int64_t(slot - routed_cum[cursor]), false, true};
-    }
-    if (slot < stream_keys) return Source{int64_t(skipped[slot - routed_keys]), true, true};
-    return Source{0, false, false};
-  };
-  int k_cursor = 0, v_cursor = 0;
-  auto load_k = [&](int key_tile) {
+  // Loader: thread tid copies chunks tid, tid + kThreads, ... of the 64-key tile; its slots only
+  // grow, so a per-thread cursor walks the routed ranges instead of searching them.
+  int cursor = 0;
+  auto load_tile = [&](int key_tile, int buf) {
+    T* kdst = k_s + buf * kTileKeys * kStride;
+    T* vdst = v_s + buf * kTileKeys * kStride;
     for (int i = tid; i < kTileKeys * kVectorsPerRow; i += kThreads) {
       const int r = i / kVectorsPerRow, vec = i % kVectorsPerRow;
-      const Source src = source(key_tile * kTileKeys + r, k_cursor);
-      const T* base = src.is_virtual ? kbar : kp;
-      copy16_async(k_s + r * kStride + vec * 8, base + src.row * D + vec * 8, src.valid ? 16 : 0);
-      if (vec == 0) {
-        bias_s[r] = !src.valid ? -CUDART_INF_F : src.is_virtual ? log2f(float(k_sizes[src.row])) : 0.0f;
+      const int slot = key_tile * kTileKeys + r;
+      const T* ksrc = kp;
+      const T* vsrc = vp;
+      int bytes = 16;
+      float bias = 0.0f;
+      if (slot < routed_keys) {
+        while (routed_cum[cursor + 1] <= slot) ++cursor;
+        const int64_t row = routed_start[cursor] + (slot - routed_cum[cursor]);
+        ksrc = kp + row * D;
+        vsrc = vp + row * D;
+      } else if (slot < stream_keys) {
+        const int j = skipped[slot - routed_keys];
+        ksrc = kbar + int64_t(j) * D;
+        vsrc = vbar + int64_t(j) * D;
+        bias = log2f(float(k_sizes[j]));
+      } else {
+        bytes = 0;
+        bias = -CUDART_INF_F;
       }
+      copy16_async(kdst + r * kStride + vec * 8, ksrc + vec * 8, bytes);
+      copy16_async(vdst + r * kStride + vec * 8, vsrc + vec * 8, bytes);
+      if (vec == 0) bias_s[buf * kTileKeys + r] = bias;
     }
   };
-  auto load_v = [&](int key_tile) {
-    for (int i = tid; i < kTileKeys * kVectorsPerRow; i += kThreads) {
-      const int r = i / kVectorsPerRow, vec = i % kVectorsPerRow;
-      const Source src = source(key_tile * kTileKeys + r, v_cursor);
-      const T* base = src.is_virtual ? vbar : vp;
-      copy16_async(v_s + r * kStride + vec * 8, base + src.row * D + vec * 8, src.valid ? 16 : 0);
-    }
-  };
-  if (key_tiles > 0) load_k(0);
+  if (key_tiles > 0) load_tile(0, 0);
   commit_async();
+
+  // This warp's Q rows as mma A fragments (ldmatrix: lanes 0-15 rows 0-15 at k, 16-31 at k + 8).
+  wait_async<1>();
+  __syncthreads();
+  uint32_t q_frag[kKTiles][4];
+  {
+    const T* base = q_s + (warp * 16 + (lane % 16)) * kStride + (lane / 16) * 8;
+    for (int kt = 0; kt < kKTiles; ++kt) ldmatrix_x4(q_frag[kt], base + kt * 16);
+  }
 
   const float scale_log2 = a.scale * 1.4426950408889634f;  // exp(x) = exp2(x·log2 e)
   float acc[kDimTiles][4];
@@ -201,31 +203,28 @@ __global__ void __launch_bounds__(kThreads, 3) block_sparse_attention_kernel(con
     for (int e = 0; e < 4; ++e) acc[dt][e] = 0.0f;
   float row_max[2] = {-CUDART_INF_F, -CUDART_INF_F};  // rows lane/4 and lane/4 + 8 of the warp
   float row_sum[2] = {0.0f, 0.0f};                      // this thread's share; the quad adds up at the end
-  // This warp's Q rows as mma A fragments (ldmatrix: lanes 0-15 rows 0-15 at k, 16-31 at k + 8).
-  const T* q_rows = q_s + (warp * 16 + (lane % 16)) * kStride + (lane / 16) * 8;
 
   for (int kt_tile = 0; kt_tile < key_tiles; ++kt_tile) {
-    wait_async<0>();
-    __syncthreads();  // K(t) landed; every warp is done with V(t−1)
-    load_v(kt_tile);
+    const int buf = kt_tile & 1;
+    if (kt_tile + 1 < key_tiles) load_tile(kt_tile + 1, buf ^ 1);
     commit_async();
+    wait_async<1>();
+    __syncthreads();
 
-    const T* kbuf = k_s;
-    const T* vbuf = v_s;
-    const float* bias = bias_s;
+    const T* kbuf = k_s + buf * kTileKeys * kStride;
+    const T* vbuf = v_s + buf * kTileKeys * kStride;
+    const float* bias = bias_s + buf * kTileKeys;
 
     // S = Q·Kᵀ. ldmatrix x4 lanes: keys +0-7 / +8-15 by lane/16, d +0 / +8 by (lane/8)%2.
     float s[kKeyTiles][4];
     for (int nt = 0; nt < kKeyTiles; ++nt)
       for (int e = 0; e < 4; ++e) s[nt][e] = 0.0f;
     for (int kt = 0; kt < kKTiles; ++kt) {
-      uint32_t q_frag[4];
-      ldmatrix_x4(q_frag, q_rows + kt * 16);
       for (int nt2 = 0; nt2 < kKeyTiles / 2; ++nt2) {
         uint32_t b[4];
         ldmatrix_x4(b, kbuf + (nt2 * 16 + (lane % 8) + (lane / 16) * 8) * kStride + kt * 16 + ((lane / 8) % 2) * 8);
-        Element<T>::mma(s[2 * nt2], q_frag, b[0], b[1]);
-        Element<T>::mma(s[2 * nt2 + 1], q_frag, b[2], b[3]);
+        Element<T>::mma(s[2 * nt2], q_frag[kt], b[0], b[1]);
+        Element<T>::mma(s[2 * nt2 + 1], q_frag[kt], b[2], b[3]);
       }
     }
 
@@ -275,11 +274,6 @@ __global__ void __launch_bounds__(kThreads, 3) block_sparse_attention_kernel(con
       }
     }
 
-    wait_async<0>();
-    __syncthreads();  // V(t) landed; every warp is done with K(t) and its bias
-    if (kt_tile + 1 < key_tiles) load_k(kt_tile + 1);
-    commit_async();
-
     // O += P·V. P's accumulator layout is already the A layout of a k-step over 16 keys; V comes
     // transposed by ldmatrix.trans (lanes: keys +0-7 / +8-15 by (lane/8)%2, d +0 / +8 by lane/16).
     for (int kk = 0; kk < kTileKeys / 16; ++kk) {
@@ -295,6 +289,7 @@ __global__ void __launch_bounds__(kThreads, 3) block_sparse_attention_kernel(con
         Element<T>::mma(acc[2 * dt2 + 1], p_frag, b[2], b[3]);
       }
     }
+    __syncthreads();  // the next iteration's loads overwrite the buffer read here
   }
   wait_async<0>();
 
