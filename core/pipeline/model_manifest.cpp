@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/pipeline/wan_folder.h"
 #include "core/user_error.h"
 #include "svgear/build_config.h"
 
@@ -119,12 +120,34 @@ nlohmann::json ModelManifest::to_json() const {
   return j;
 }
 
+namespace {
+
+// A complete Wan folder without a model.json (WanFolder: both layouts). Only folders with
+// safetensors at the top or a transformer/ folder are tried; WanFolder reads just the headers.
+bool is_wan_folder(const std::filesystem::path& folder) {
+  std::error_code ec;
+  bool candidate = std::filesystem::is_directory(folder / "transformer", ec);
+  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+    if (entry.path().extension() == ".safetensors") candidate = true;
+  }
+  if (!candidate) return false;
+  try {
+    WanFolder::find(folder);
+    return true;
+  } catch (const UserError&) {
+    return false;  // incomplete or ambiguous: `svgear generate --model` on it says why
+  }
+}
+
+}  // namespace
+
 std::vector<std::filesystem::path> find_model_folders(const std::filesystem::path& root) {
   std::vector<std::filesystem::path> found;
   std::error_code ec;
   if (!std::filesystem::is_directory(root, ec)) return found;
   for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
-    if (entry.is_directory() && std::filesystem::exists(entry.path() / "model.json")) {
+    if (!entry.is_directory()) continue;
+    if (std::filesystem::exists(entry.path() / "model.json") || is_wan_folder(entry.path())) {
       found.push_back(entry.path());
     }
   }

@@ -69,7 +69,8 @@ struct ModelManifest {
   nlohmann::json to_json() const;
 };
 
-// The folders under `root` that hold a model.json (one level deep), sorted by name.
+// The folders under `root` (one level deep) that hold a model.json or are complete Wan folders
+// without one (WanFolder), sorted by name.
 std::vector<std::filesystem::path> find_model_folders(const std::filesystem::path& root);
 
 // Where models are looked for: $SVGEAR_MODELS (colon-separated), then the source tree's

@@ -52,6 +52,22 @@ TEST(WanFolder, FindsThePartsOfBothLayouts) {
   EXPECT_EQ(diffusers.vae_file.parent_path().filename(), "vae");
 }
 
+// svgear info, the studio's model picker and --model NAME list Wan folders that have no model.json;
+// an incomplete one is left out (loading it says why) and unrelated folders are not probed.
+TEST(WanFolder, ModelListingsIncludeWanFoldersWithoutModelJson) {
+  const auto root = test::scratch_dir("wan_listing");
+  test::write_tiny_wan_original(root / "b-original");
+  test::write_tiny_wan_diffusers(root / "a-diffusers");
+  const fs::path incomplete = test::write_tiny_wan_original(root / "c-incomplete");
+  fs::remove(incomplete / "wan_2.1_vae.safetensors");
+  fs::create_directories(root / "d-notes");
+  std::ofstream(root / "d-notes" / "readme.txt") << "not a model";
+  const std::vector<fs::path> found = find_model_folders(root);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].filename(), "a-diffusers");
+  EXPECT_EQ(found[1].filename(), "b-original");
+}
+
 TEST(WanFolder, MissingVaeSaysWhatWasLookedForAndWhatToDownload) {
   const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_no_vae") / "model");
   fs::remove(dir / "wan_2.1_vae.safetensors");
