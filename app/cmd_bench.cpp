@@ -11,6 +11,7 @@
 #include "app/commands.h"
 #include "core/attention/attention_preset.h"
 #include "core/bench/attention_bench.h"
+#include "core/bench/dit_step_bench.h"
 #include "core/io/atomic_file.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/model.h"
@@ -20,6 +21,17 @@ namespace svgear {
 namespace {
 
 constexpr const char* kHelp = R"(usage: svgear bench attention [options]
+       svgear bench step [options]
+
+svgear bench step: whole denoising steps (cond + uncond forward) of a Wan-shaped DiT with random
+weights, dense first, then each sparse mode; ms per step, the cold first sparse step, density,
+speedup, an estimate of a whole generation, error against dense and peak GPU memory.
+  --shape NAME       wan1.3b-480p | tiny (default tiny)
+  --modes LIST       dense,svg2,svgear (default dense,svgear)
+  --steps N          warm steps timed per mode (default 3)   --num-steps N   schedule length (default 50)
+  --device D  --dtype bf16|f32  --seed N  --json FILE   as below
+
+svgear bench attention: one self-attention call per backend and budget.
 
   --shape NAME       wan1.3b-480p | wan14b-720p | hunyuan-720p | tiny | small (default small)
   --modes LIST       comma-separated: dense,svg2,svgear (default all; dense always runs, as the reference)
@@ -55,15 +67,49 @@ c10::ScalarType parse_dtype(const std::string& name) {
   throw UserError("--dtype expects bf16 or f32, got '" + name + "'");
 }
 
+int bench_step(int argc, char** argv) {
+  CliArgs args(argc, argv, 3);
+  if (args.flag("help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  DitStepBenchOptions options;
+  options.shape = args.text("shape").value_or("tiny");
+  for (const std::string& mode : split_list(args.text("modes").value_or("dense,svgear"))) {
+    options.modes.push_back(parse_attention_mode(mode));
+  }
+  options.device = parse_device(args.text("device").value_or("auto"));
+  options.dtype = parse_dtype(args.text("dtype").value_or(options.device.is_cuda() ? "bf16" : "f32"));
+  options.timed_steps = int(args.integer("steps").value_or(3));
+  options.num_steps = int(args.integer("num-steps").value_or(50));
+  options.seed = uint64_t(args.integer("seed").value_or(0));
+  options.base.q_clusters = 0;  // the shape's
+  options.base.k_clusters = 0;
+  const auto json_path = args.text("json");
+  args.finish();
+
+  const DitStepBenchResult result = run_dit_step_bench(options);
+  std::printf("device: %s\n%s", device_description(options.device).c_str(), result.table().c_str());
+  if (json_path) {
+    nlohmann::json j = result.to_json();
+    j["device_description"] = device_description(options.device);
+    j["command"] = "svgear bench step";
+    write_file_atomically(*json_path, j.dump(2) + "\n");
+    std::printf("wrote %s\n", json_path->c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int cmd_bench(int argc, char** argv) {
+  if (argc >= 3 && !std::strcmp(argv[2], "step")) return bench_step(argc, argv);
   if (argc < 3 || std::strcmp(argv[2], "attention") != 0) {
     if (argc >= 3 && (!std::strcmp(argv[2], "--help") || !std::strcmp(argv[2], "-h"))) {
       std::fputs(kHelp, stdout);
       return 0;
     }
-    throw UserError("svgear bench has one benchmark: `svgear bench attention` (see --help)");
+    throw UserError("svgear bench runs `svgear bench attention` or `svgear bench step` (see --help)");
   }
   CliArgs args(argc, argv, 3);
   if (args.flag("help")) {

@@ -76,6 +76,9 @@ done
 # block-sparse attention; clustering, probe and routing still ATen ops), synthetic clustered inputs.
 timeout 150 ./build/gpu/app/svgear bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --repeat 5 \
   --budgets 0.5,0.9 --json "$bench/attention-wan1.3b-480p.json" || echo "attention bench failed"
+# Whole denoising steps of a Wan-1.3B-shaped DiT (random weights) at 480p: dense, SVG2, SVG-EAR.
+timeout 400 ./build/gpu/app/svgear bench step --shape wan1.3b-480p --modes dense,svg2,svgear --steps 3 \
+  --device cuda --dtype bf16 --json "$bench/step-wan1.3b-480p.json" || echo "step bench failed"
 for shape in wan14b-720p hunyuan-720p; do
   [ "$quick" = 1 ] && break
   timeout 150 ./build/gpu/app/svgear bench attention --shape "$shape" --device cuda --dtype bf16 --repeat 3 \

@@ -174,6 +174,38 @@ TEST_F(CompareTest, BenchAttentionMeasuresTheDenseReference) {
   EXPECT_NE(bad.output.find("choose wan1.3b-480p"), std::string::npos) << bad.output;
 }
 
+// svgear bench step on the tiny shape: dense first, SVG-EAR steps past the warm-up (sparse: a density
+// below 1 and an error against dense that is neither zero nor wild), timings and an estimate.
+TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
+  const auto json = *dir_ / "bench-step.json";
+  const CliRun run =
+      run_cli("bench step --shape tiny --modes svgear --steps 2 --num-steps 10 --device cpu --json " + json.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json result = read_json(json);
+  EXPECT_EQ(result["tokens"], 320);
+  EXPECT_EQ(result["layers"], 3);
+  EXPECT_EQ(result["dense_warmup_steps"], 2);
+  ASSERT_EQ(result["rows"].size(), 2u);
+  const nlohmann::json& dense = result["rows"][0];
+  const nlohmann::json& sparse = result["rows"][1];
+  EXPECT_EQ(dense["mode"], "dense");
+  EXPECT_EQ(sparse["mode"], "svgear");
+  for (const nlohmann::json* row : {&dense, &sparse}) {
+    EXPECT_EQ((*row)["step_ms_all"].size(), 2u) << row->dump();
+    EXPECT_GT((*row)["step_ms"].get<double>(), 0.0) << row->dump();
+    EXPECT_GT((*row)["generation_s_estimate"].get<double>(), 0.0) << row->dump();
+  }
+  EXPECT_EQ(dense["density"], "n/a");
+  EXPECT_GT(sparse["density"].get<double>(), 0.0);
+  EXPECT_LT(sparse["density"].get<double>(), 1.0);
+  EXPECT_GT(sparse["relative_l2_vs_first"].get<double>(), 0.0);
+  EXPECT_LT(sparse["relative_l2_vs_first"].get<double>(), 1.0);
+
+  const CliRun bad = run_cli("bench step --shape huge");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("choose wan1.3b-480p, tiny"), std::string::npos) << bad.output;
+}
+
 TEST_F(CompareTest, DumpedActivationsFeedTheBench) {
   const auto dump = *dir_ / "qkv.safetensors";
   const CliRun generated = run_cli("generate " + request("--quiet --dump-attention " + dump.string() +

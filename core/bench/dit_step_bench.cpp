@@ -1,0 +1,259 @@
+#include "core/bench/dit_step_bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/DeviceAccelerator.h>
+#include <c10/core/Allocator.h>
+
+#include "core/attention/attention_backends.h"
+#include "core/attention/routing_trace.h"
+#include "core/attention/sparse_schedule.h"
+#include "core/attention/svg2_backend.h"
+#include "core/model/wan_dit.h"
+#include "core/model/wan_random_weights.h"
+#include "core/user_error.h"
+
+namespace svgear {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct StepShape {
+  std::string name;
+  WanConfig config;
+  std::array<int64_t, 3> latent;  // frames, height, width of the latent
+  int64_t text_tokens = 0;
+  int q_clusters = 0, k_clusters = 0;
+};
+
+std::vector<StepShape> step_shapes() {
+  StepShape wan;  // Wan2.1-T2V-1.3B at 480×832, 81 frames: latent 21×60×104, 32760 tokens
+  wan.name = "wan1.3b-480p";
+  wan.latent = {21, 60, 104};
+  wan.text_tokens = 512;
+  wan.q_clusters = 200;
+  wan.k_clusters = 1000;
+  StepShape tiny;  // seconds on a CPU, for tests
+  tiny.name = "tiny";
+  tiny.config.dim = 64;
+  tiny.config.ffn_dim = 128;
+  tiny.config.freq_dim = 32;
+  tiny.config.text_dim = 32;
+  tiny.config.text_len = 16;
+  tiny.config.num_heads = 2;
+  tiny.config.num_layers = 3;
+  tiny.latent = {5, 16, 16};  // 5 × 8 × 8 = 320 tokens
+  tiny.text_tokens = 16;
+  tiny.q_clusters = 8;
+  tiny.k_clusters = 32;
+  return {wan, tiny};
+}
+
+void synchronize(c10::Device device) {
+  if (device.is_cuda()) at::accelerator::synchronizeDevice(device.index());
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+class DensitySummary : public RoutingTraceSink {
+ public:
+  void on_trace(RoutingTrace&& trace) override {
+    sum_ += trace.density;
+    ++count_;
+  }
+  std::optional<double> mean() const { return count_ ? std::optional(sum_ / count_) : std::nullopt; }
+
+ private:
+  double sum_ = 0.0;
+  int count_ = 0;
+};
+
+struct StepInputs {
+  at::Tensor latent, t, cond, uncond;
+};
+
+// One denoising step: the conditional and the unconditional forward. Returns the guided velocity.
+at::Tensor denoising_step(const WanDiT& dit, AttentionBackend& backend, const StepInputs& in, int step,
+                          int num_steps) {
+  DiTForward call;
+  call.attention = &backend;
+  call.step = step;
+  call.num_steps = num_steps;
+  call.branch = CfgBranch::Cond;
+  const at::Tensor cond = dit.forward(in.latent, in.t, in.cond, call);
+  call.branch = CfgBranch::Uncond;
+  const at::Tensor uncond = dit.forward(in.latent, in.t, in.uncond, call);
+  return uncond + 5.0 * (cond - uncond);
+}
+
+double relative_l2(const at::Tensor& a, const at::Tensor& reference) {
+  const at::Tensor r = reference.to(at::kCPU, at::kDouble);
+  return (a.to(at::kCPU, at::kDouble) - r).norm().item<double>() / std::max(r.norm().item<double>(), 1e-300);
+}
+
+}  // namespace
+
+std::vector<std::string> dit_step_bench_shapes() {
+  std::vector<std::string> names;
+  for (const StepShape& s : step_shapes()) names.push_back(s.name);
+  return names;
+}
+
+DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
+  const std::vector<StepShape> shapes = step_shapes();
+  const auto shape_it = std::find_if(shapes.begin(), shapes.end(), [&](const StepShape& s) { return s.name == options.shape; });
+  if (shape_it == shapes.end()) {
+    std::string names;
+    for (const StepShape& s : shapes) names += (names.empty() ? "" : ", ") + s.name;
+    throw UserError("unknown step bench shape '" + options.shape + "' (choose " + names + ")");
+  }
+  if (options.timed_steps < 1) throw UserError("--steps must be at least 1");
+  // Dense runs first, whatever was asked: it is the reference for the error and the speedup.
+  std::vector<AttentionMode> modes = {AttentionMode::Dense};
+  for (const AttentionMode mode : options.modes) {
+    if (std::find(modes.begin(), modes.end(), mode) == modes.end()) modes.push_back(mode);
+  }
+  const StepShape& shape = *shape_it;
+  const WanConfig& config = shape.config;
+  const int num_steps = std::max(options.num_steps, options.timed_steps + 2);
+
+  AttentionConfig sparse = options.base;
+  if (sparse.q_clusters <= 0) sparse.q_clusters = shape.q_clusters;
+  if (sparse.k_clusters <= 0) sparse.k_clusters = shape.k_clusters;
+  const int warmup_steps = dense_step_count(sparse.dense_warmup_steps, num_steps);
+
+  DitStepBenchResult result;
+  result.shape = shape.name;
+  result.device = options.device.str();
+  result.dtype = c10::toString(options.dtype);
+  result.layers = config.num_layers;
+  result.heads = config.num_heads;
+  result.head_dim = config.head_dim();
+  result.tokens = int(shape.latent[0] / config.patch_size[0] * (shape.latent[1] / config.patch_size[1]) *
+                      (shape.latent[2] / config.patch_size[2]));
+  result.num_steps = num_steps;
+  result.dense_warmup_steps = warmup_steps;
+
+  WanDiT dit(config, wan_random_weights(config, options.seed));
+  dit.to(options.device, options.dtype);
+  dit.weights().for_each_tensor([&](const std::string&, const at::Tensor& t, WeightPrecision) {
+    result.weights_gib += double(t.numel() * t.element_size()) / double(int64_t(1) << 30);
+  });
+
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(options.seed + 1);
+  const auto f32 = at::TensorOptions().dtype(at::kFloat);
+  StepInputs in;
+  in.latent = at::randn({1, config.in_dim, shape.latent[0], shape.latent[1], shape.latent[2]}, gen, f32)
+                  .to(options.device);
+  in.t = at::full({1}, 500.0, f32).to(options.device);
+  in.cond = at::randn({1, shape.text_tokens, config.text_dim}, gen, f32).to(options.device, options.dtype);
+  in.uncond = at::randn({1, shape.text_tokens, config.text_dim}, gen, f32).to(options.device, options.dtype);
+
+  at::Tensor reference;  // the first mode's last velocity
+  for (const AttentionMode mode : modes) {
+    AttentionConfig attention = sparse;
+    attention.mode = mode;
+    std::unique_ptr<AttentionBackend> backend = make_attention_backend(attention, options.device);
+    DitStepBenchRow row;
+    row.mode = mode;
+    if (options.device.is_cuda()) at::accelerator::resetPeakStats(options.device.index());
+    // Steps past the warm-up, so the sparse modes run sparse; the first one pays the cold k-means.
+    at::Tensor velocity;
+    for (int i = 0; i <= options.timed_steps; ++i) {
+      synchronize(options.device);
+      const auto start = Clock::now();
+      velocity = denoising_step(dit, *backend, in, warmup_steps + i, num_steps);
+      synchronize(options.device);
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      if (i == 0) {
+        row.cold_step_ms = ms;
+      } else {
+        row.step_ms_all.push_back(ms);
+      }
+    }
+    row.step_ms = median(row.step_ms_all);
+    if (options.device.is_cuda()) {
+      const auto stats = at::accelerator::getDeviceStats(options.device.index());
+      const auto aggregate = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+      row.peak_memory_gib = double(stats.allocated_bytes[aggregate].peak) / double(int64_t(1) << 30);
+    }
+    if (auto* traced = dynamic_cast<Svg2Backend*>(backend.get())) {
+      DensitySummary summary;
+      TraceOptions trace;
+      trace.enabled = true;
+      traced->set_trace(trace, &summary);
+      denoising_step(dit, *backend, in, warmup_steps + options.timed_steps + 1, num_steps);
+      traced->set_trace(TraceOptions{}, nullptr);
+      row.density = summary.mean();
+    }
+    // Warm-up steps are dense whatever the mode; the first sparse step is the cold one.
+    if (mode == AttentionMode::Dense) {
+      row.generation_s = num_steps * row.step_ms / 1000.0;
+    } else {
+      row.generation_s = (warmup_steps * result.rows.front().step_ms + row.cold_step_ms +
+                          (num_steps - warmup_steps - 1) * row.step_ms) / 1000.0;
+    }
+    if (!reference.defined()) {
+      reference = velocity;
+    } else {
+      row.relative_l2 = relative_l2(velocity, reference);
+    }
+    result.rows.push_back(row);
+  }
+  return result;
+}
+
+nlohmann::json DitStepBenchResult::to_json() const {
+  nlohmann::json rows_json = nlohmann::json::array();
+  for (const DitStepBenchRow& r : rows) {
+    nlohmann::json j = {{"mode", attention_mode_name(r.mode)},
+                        {"cold_step_ms", r.cold_step_ms},
+                        {"step_ms", r.step_ms},
+                        {"step_ms_all", r.step_ms_all},
+                        {"generation_s_estimate", r.generation_s},
+                        {"relative_l2_vs_first", r.relative_l2}};
+    j["density"] = r.density ? nlohmann::json(*r.density) : nlohmann::json("n/a");
+    j["peak_memory_gib"] = r.peak_memory_gib ? nlohmann::json(*r.peak_memory_gib) : nlohmann::json("n/a");
+    rows_json.push_back(j);
+  }
+  return {{"shape", shape},       {"device", device},   {"dtype", dtype},         {"layers", layers},
+          {"heads", heads},       {"tokens", tokens},   {"head_dim", head_dim},   {"weights_gib", weights_gib},
+          {"num_steps", num_steps}, {"dense_warmup_steps", dense_warmup_steps}, {"rows", rows_json}};
+}
+
+std::string DitStepBenchResult::table() const {
+  std::string text;
+  char line[400];
+  std::snprintf(line, sizeof line,
+                "shape %s: %d layers, %d heads × %d tokens × %d, weights %.2f GiB, %s, %s; a step = cond + uncond "
+                "forward; %d-step schedule, %d dense warm-up steps\n",
+                shape.c_str(), layers, heads, tokens, head_dim, weights_gib, device.c_str(), dtype.c_str(), num_steps,
+                dense_warmup_steps);
+  text += line;
+  std::snprintf(line, sizeof line, "%-7s %10s %10s %8s %9s %12s %10s %10s\n", "mode", "ms/step", "cold step",
+                "density", "speedup", "generation s", "rel L2", "peak GiB");
+  text += line;
+  const double first = rows.empty() ? 0.0 : rows.front().step_ms;
+  for (const DitStepBenchRow& r : rows) {
+    char density[16] = "-", peak[16] = "n/a";
+    if (r.density) std::snprintf(density, sizeof density, "%.3f", *r.density);
+    if (r.peak_memory_gib) std::snprintf(peak, sizeof peak, "%.2f", *r.peak_memory_gib);
+    std::snprintf(line, sizeof line, "%-7s %10.2f %10.2f %8s %8.2fx %12.2f %10.2e %10s\n", attention_mode_name(r.mode),
+                  r.step_ms, r.cold_step_ms, density, r.step_ms > 0.0 ? first / r.step_ms : 0.0, r.generation_s,
+                  r.relative_l2, peak);
+    text += line;
+  }
+  return text;
+}
+
+}  // namespace svgear

@@ -1,0 +1,69 @@
+#pragma once
+// DiT step benchmark: whole denoising steps of a Wan-shaped model with random weights, per attention
+// backend: the end-to-end figure the attention kernels are for (issue 4), and the speed and memory
+// of a Wan-1.3B-sized step without downloading weights (issue 7).
+//
+//   DitStepBenchOptions options;
+//   options.shape = "wan1.3b-480p";
+//   options.modes = {AttentionMode::Dense, AttentionMode::SvgEar};
+//   options.device = c10::Device(c10::kCUDA, 0);
+//   DitStepBenchResult result = run_dit_step_bench(options);
+//   std::fputs(result.table().c_str(), stdout);
+//
+// A step is one conditional and one unconditional forward (classifier-free guidance), as in a
+// generation. Sparse steps are timed past the dense warm-up of a `num_steps` schedule, after one
+// untimed step that pays the cold k-means of every layer; the dense layers of the schedule stay
+// dense. The estimate of a whole generation is warm-up steps × the dense step + the cold sparse
+// step + the other sparse steps × the warm sparse step.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
+#include <nlohmann/json.hpp>
+
+#include "core/attention/attention_config.h"
+
+namespace svgear {
+
+struct DitStepBenchOptions {
+  std::string shape = "tiny";          // wan1.3b-480p | tiny (dit_step_bench_shapes())
+  std::vector<AttentionMode> modes;    // each timed; dense always runs first, as the reference
+  AttentionConfig base;                // sparse knobs (mode is set per row)
+  c10::Device device = c10::Device(c10::kCPU);
+  c10::ScalarType dtype = c10::kFloat;
+  int timed_steps = 3;                 // warm steps timed per mode (the median is reported)
+  int num_steps = 50;                  // the schedule the steps sit in (warm-up, step indices)
+  uint64_t seed = 0;
+};
+
+struct DitStepBenchRow {
+  AttentionMode mode = AttentionMode::Unset;
+  double cold_step_ms = 0.0;             // the first step (sparse: every layer's k-means init)
+  double step_ms = 0.0;                  // median of the timed steps
+  std::vector<double> step_ms_all;
+  double generation_s = 0.0;             // estimate for num_steps steps (header comment)
+  std::optional<double> density;         // mean over sparse layers and heads of one traced step
+  std::optional<double> peak_memory_gib;  // CUDA: peak allocated during this mode's steps
+  double relative_l2 = 0.0;               // of the last timed step's guided velocity against dense
+};
+
+struct DitStepBenchResult {
+  std::string shape, device, dtype;
+  int layers = 0, heads = 0, tokens = 0, head_dim = 0;
+  double weights_gib = 0.0;  // the DiT's weights in the bench dtype
+  int num_steps = 0, dense_warmup_steps = 0;
+  std::vector<DitStepBenchRow> rows;
+
+  nlohmann::json to_json() const;
+  std::string table() const;
+};
+
+std::vector<std::string> dit_step_bench_shapes();
+// Throws UserError for an unknown shape, bad counts, or a mode that cannot run on the device.
+DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options);
+
+}  // namespace svgear
