@@ -27,6 +27,14 @@ cmake --preset gpu \
   -DZLIB_INCLUDE_DIR="$deps/usr/include" -DZLIB_LIBRARY="$deps/usr/lib/x86_64-linux-gnu/libz.a" \
   -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
   -DCMAKE_CXX_COMPILER=/usr/bin/g++ -DCMAKE_C_COMPILER=/usr/bin/gcc -DCMAKE_CUDA_HOST_COMPILER=/usr/bin/g++ > "$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
+# SVGEAR_GPU_STEP_ONLY=1 builds only the CLI and runs only the DiT step bench (a short run).
+if [ "${SVGEAR_GPU_STEP_ONLY:-0}" = 1 ]; then
+  cmake --build build/gpu -j "$(nproc)" --target svgear > "$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
+  echo "build (svgear only): $(($(date +%s) - t0)) s"
+  timeout 300 ./build/gpu/app/svgear bench step --shape wan1.3b-480p --modes dense,svgear --steps 2 \
+    --device cuda --dtype bf16 --json "$OUT/step-wan1.3b-480p.json"
+  exit $?
+fi
 cmake --build build/gpu -j "$(nproc)" > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; tail -20 "$OUT/build.log"; exit 1; }
 t1=$(date +%s)
 echo "build: $((t1 - t0)) s"
