@@ -185,8 +185,8 @@ WanWeights WanWeights::meta(const WanConfig& c) {
   return w;
 }
 
-WanWeights WanWeights::load(const WanConfig& config,
-                            const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
+                            at::Device device, at::ScalarType compute_dtype) {
   const std::map<std::string, StoredTensor> index = index_checkpoint(files);
   for (const auto& [name, stored] : index) {
     // Scaled fp8 files store a per-tensor scale that plain conversion would ignore.
@@ -200,7 +200,7 @@ WanWeights WanWeights::load(const WanConfig& config,
   std::vector<std::string> missing;
   std::vector<std::string> mismatched;
   WanWeights w = meta(config);
-  w.for_each_tensor_mutable([&](const std::string& name, at::Tensor& tensor, WeightPrecision) {
+  w.for_each_tensor_mutable([&](const std::string& name, at::Tensor& tensor, WeightPrecision precision) {
     const std::vector<int64_t> expected = tensor.sizes().vec();
     tensor = at::Tensor();
     auto it = index.find(name);
@@ -221,7 +221,8 @@ WanWeights WanWeights::load(const WanConfig& config,
                            it->second.file->path().string());
       return;
     }
-    tensor = it->second.file->load(it->second.stored_name).to(at::kFloat);
+    tensor = it->second.file->load(it->second.stored_name)
+                 .to(device, precision == WeightPrecision::Compute ? compute_dtype : at::kFloat);
   });
 
   if (!missing.empty() || !mismatched.empty()) {

@@ -116,9 +116,12 @@ struct WanWeights {
   // The layout for `config`: every tensor an empty meta tensor of its expected shape (no memory).
   static WanWeights meta(const WanConfig& config);
 
-  // Throws WeightsError listing every missing tensor and every shape mismatch at once.
-  static WanWeights load(const WanConfig& config,
-                         const std::vector<std::shared_ptr<SafetensorsFile>>& files);
+  // Throws WeightsError listing every missing tensor and every shape mismatch at once. Each tensor
+  // goes from the (memory-mapped) file straight to `device`, Compute tensors in `compute_dtype` and
+  // Float32 ones in float32, one tensor at a time: the host never holds a float32 copy of the model
+  // (57 GB for Wan 14B), only the file's pages and one converted tensor.
+  static WanWeights load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
+                         at::Device device = at::Device(at::kCPU), at::ScalarType compute_dtype = at::kFloat);
 
   using TensorVisitor = std::function<void(const std::string& name, at::Tensor& tensor,
                                            WeightPrecision precision)>;

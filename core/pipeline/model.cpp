@@ -76,8 +76,8 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
 
   std::vector<std::shared_ptr<SafetensorsFile>> files;
   for (const auto& name : m.weight_files) files.push_back(SafetensorsFile::open(folder / name));
-  model->dit = std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files));
-  model->dit->to(device, model->dtype);
+  // Straight to the device in its dtype, tensor by tensor (no float32 copy of the model on the host).
+  model->dit = std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files, device, model->dtype));
   return model;
 }
 
@@ -120,10 +120,9 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
                     std::to_string(m.dit.text_dim));
   }
 
-  model->dit = std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files));
   model->device = device;
   model->dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
-  model->dit->to(device, model->dtype);
+  model->dit = std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files, device, model->dtype));
   return model;
 }
 

@@ -1,5 +1,6 @@
 #include "core/model/wan_weights.h"
 
+#include <map>
 #include <set>
 
 #include <ATen/ATen.h>
@@ -47,6 +48,30 @@ TEST(WanWeights, LoadsFloat32CopiesOfTheFile) {
     EXPECT_EQ(tensor.scalar_type(), at::kFloat) << name;
     EXPECT_TRUE(at::equal(tensor, file->load(name))) << name;
   }
+}
+
+// Loading to a device and compute dtype converts each tensor on the way: Compute tensors in the
+// dtype (equal to converting the float32 load), Float32 ones (norms, modulation, head) unchanged.
+TEST(WanWeights, LoadsStraightToTheComputeDtype) {
+  auto file = SafetensorsFile::open(test::testvector("wan/wan_dit_tiny.weights.safetensors"));
+  const WanWeights fp32 = WanWeights::load(test::tiny_wan_config(), {file});
+  const WanWeights bf16 = WanWeights::load(test::tiny_wan_config(), {file}, at::Device(at::kCPU), at::kBFloat16);
+  std::map<std::string, at::Tensor> expected;
+  fp32.for_each_tensor([&](const std::string& name, const at::Tensor& t, WeightPrecision) { expected[name] = t; });
+  int compute = 0, float32 = 0;
+  bf16.for_each_tensor([&](const std::string& name, const at::Tensor& t, WeightPrecision precision) {
+    if (precision == WeightPrecision::Compute) {
+      ++compute;
+      EXPECT_EQ(t.scalar_type(), at::kBFloat16) << name;
+      EXPECT_TRUE(at::equal(t, expected.at(name).to(at::kBFloat16))) << name;
+    } else {
+      ++float32;
+      EXPECT_EQ(t.scalar_type(), at::kFloat) << name;
+      EXPECT_TRUE(at::equal(t, expected.at(name))) << name;
+    }
+  });
+  EXPECT_GT(compute, 0);
+  EXPECT_GT(float32, 0);
 }
 
 TEST(WanWeights, MissingTensorsAreAllListed) {
