@@ -8,5 +8,6 @@ int cmd_compare(int argc, char** argv);
 int cmd_generate(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_random_model(int argc, char** argv);
+int cmd_train(int argc, char** argv);
 
 }  // namespace svgear

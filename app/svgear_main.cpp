@@ -15,9 +15,10 @@ constexpr const char* kUsage = R"(usage: svgear <command> [options]
 commands:
   generate      text → video with a model folder (see `svgear generate --help`)
   compare       the same request with dense and sparse attention: both videos, PSNR / SSIM, speed
-  bench         `svgear bench attention`: time, density and error of the attention backends
+  bench         `svgear bench attention|step`: time, density and error of the attention backends
   info          build configuration, LibTorch, devices and the models found
   random-model  write a model folder with random weights (tests, benchmarks, first runs)
+  train         train a built-in shapes-world model (resumable; see `svgear train --help`)
 )";
 
 int run(int argc, char** argv) {
@@ -31,6 +32,7 @@ int run(int argc, char** argv) {
     if (!std::strcmp(argv[1], "bench")) return svgear::cmd_bench(argc, argv);
     if (!std::strcmp(argv[1], "info")) return svgear::cmd_info(argc, argv);
     if (!std::strcmp(argv[1], "random-model")) return svgear::cmd_random_model(argc, argv);
+    if (!std::strcmp(argv[1], "train")) return svgear::cmd_train(argc, argv);
     std::fprintf(stderr, "svgear: unknown command '%s'\n\n%s", argv[1], kUsage);
     return 2;
   } catch (const svgear::UserError& e) {

@@ -114,6 +114,32 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   }
 }
 
+// svgear train: a new run, then the same command with more steps resumes; the loss log grows and
+// the exported model generates.
+TEST_F(CliTest, TrainResumesAndExportsAModel) {
+  const auto out = *dir_ / "train";
+  CliRun run = run_cli("train --preset shapes-tiny --out " + out.string() + " --steps 3 --batch 2 --log-every 1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("training shapes-tiny"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("done at step 3"), std::string::npos) << run.output;
+  run = run_cli("train --out " + out.string() + " --steps 5 --log-every 1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("resuming shapes-tiny"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("step 5\t"), std::string::npos) << run.output;
+  std::ifstream log(out / "loss.tsv");
+  int lines = 0;
+  for (std::string line; std::getline(log, line);) ++lines;
+  EXPECT_EQ(lines, 6);  // header + 5 steps
+  const auto clip = *dir_ / "trained.y4m";
+  run = run_cli("generate --model " + (out / "model").string() +
+                " --prompt \"a red circle moves left over a blue sky\" --steps 2 --device cpu --output " + clip.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(std::filesystem::exists(clip));
+  run = run_cli("train --preset shapes-s --out " + out.string() + " --steps 6");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("trains shapes-tiny, not shapes-s"), std::string::npos) << run.output;
+}
+
 TEST_F(CliTest, InfoDescribesTheBuild) {
   const CliRun run = run_cli("info");
   ASSERT_EQ(run.exit_code, 0) << run.output;

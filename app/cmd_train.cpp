@@ -1,0 +1,113 @@
+// svgear train: train a built-in shapes-world model; rerunning the same command resumes it.
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "app/cli_args.h"
+#include "app/commands.h"
+#include "app/sigint_cancel.h"
+#include "core/cancel_token.h"
+#include "core/io/atomic_file.h"
+#include "core/pipeline/device_info.h"
+#include "core/pipeline/model.h"
+#include "core/training/flow_matching_trainer.h"
+#include "core/user_error.h"
+
+namespace svgear {
+namespace {
+
+constexpr const char* kHelp = R"(usage: svgear train --preset shapes-s|shapes-tiny --out DIR [options]
+
+Trains a shapes-world model with the flow-matching objective (core/training). DIR receives
+checkpoint.safetensors (weights, EMA, optimiser state), loss.tsv (step, loss, learning rate,
+seconds) and model/ (model.json + EMA weights: `svgear generate --model DIR/model`). The same
+command again resumes from the checkpoint and trains on to --steps in total; Ctrl-C saves and stops.
+  --steps N              total optimiser steps (default 1000)
+  --batch N              clips per step (default 16)        --lr X        peak learning rate (1e-3)
+  --warmup N             linear warm-up steps (default 200) --seed N      data and init seed (1)
+  --checkpoint-every N   steps between checkpoints (default 200)
+  --log-every N          steps between printed losses (default 20)
+  --device D             auto | cpu | cuda | cuda:N (default auto)
+)";
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+int cmd_train(int argc, char** argv) {
+  CliArgs args(argc, argv, 2);
+  if (args.flag("help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  const auto preset = args.text("preset");
+  const auto out_text = args.text("out");
+  const int64_t total_steps = args.integer("steps").value_or(1000);
+  TrainingRecipe recipe;
+  recipe.batch = args.integer("batch").value_or(recipe.batch);
+  recipe.learning_rate = args.number("lr").value_or(recipe.learning_rate);
+  recipe.warmup_steps = int(args.integer("warmup").value_or(recipe.warmup_steps));
+  recipe.seed = uint64_t(args.integer("seed").value_or(int64_t(recipe.seed)));
+  const int64_t checkpoint_every = args.integer("checkpoint-every").value_or(200);
+  const int64_t log_every = args.integer("log-every").value_or(20);
+  const c10::Device device = parse_device(args.text("device").value_or("auto"));
+  args.finish();
+  if (!out_text) throw UserError("--out DIR is required (the training folder)");
+  if (total_steps < 1 || checkpoint_every < 1 || log_every < 1) {
+    throw UserError("--steps, --checkpoint-every and --log-every must be at least 1");
+  }
+  const std::filesystem::path out(*out_text);
+  const std::filesystem::path checkpoint = out / "checkpoint.safetensors";
+  std::filesystem::create_directories(out);
+
+  const bool resuming = std::filesystem::exists(checkpoint);
+  if (!resuming && !preset) throw UserError("--preset shapes-s|shapes-tiny is required for a new run");
+  FlowMatchingTrainer trainer = resuming ? FlowMatchingTrainer::resume(checkpoint, device)
+                                         : FlowMatchingTrainer(shapes_model_preset(*preset), recipe, device);
+  if (resuming && preset && *preset != trainer.spec().name) {
+    throw UserError(checkpoint.string() + " trains " + trainer.spec().name + ", not " + *preset +
+                    ": use another --out folder");
+  }
+  std::string log = resuming ? read_text(out / "loss.tsv") : "step\tloss\tlearning_rate\tseconds\n";
+  std::printf("%s %s on %s: step %lld of %lld, batch %lld\n", resuming ? "resuming" : "training",
+              trainer.spec().name.c_str(), device_description(device).c_str(),
+              static_cast<long long>(trainer.steps_done()), static_cast<long long>(total_steps),
+              static_cast<long long>(trainer.recipe().batch));
+
+  CancelToken cancel;
+  SigintCancel sigint(cancel);
+  const auto start = std::chrono::steady_clock::now();
+  auto save = [&] {
+    trainer.save_checkpoint(checkpoint);
+    write_file_atomically(out / "loss.tsv", log);
+  };
+  while (trainer.steps_done() < total_steps && !cancel.is_cancelled()) {
+    const double loss = trainer.step();
+    const int64_t step = trainer.steps_done();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const TrainingRecipe& r = trainer.recipe();
+    const double lr = r.learning_rate * std::min(1.0, double(step) / std::max(1, r.warmup_steps));
+    char line[128];
+    std::snprintf(line, sizeof line, "%lld\t%.6f\t%.3g\t%.1f\n", static_cast<long long>(step), loss, lr, seconds);
+    log += line;
+    if (step % log_every == 0 || step == total_steps) std::printf("step %s", line);
+    if (step % checkpoint_every == 0) save();
+  }
+  save();
+  trainer.export_model(out / "model", "shapes world, trained by `svgear train` for " +
+                                          std::to_string(trainer.steps_done()) + " steps");
+  std::printf("%s at step %lld: wrote %s and %s\n", cancel.is_cancelled() ? "stopped" : "done",
+              static_cast<long long>(trainer.steps_done()), checkpoint.c_str(), (out / "model").c_str());
+  return 0;
+}
+
+}  // namespace svgear

@@ -1,0 +1,272 @@
+#include "core/training/flow_matching_trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
+#include <ATen/core/grad_mode.h>
+
+#include "core/attention/dense_backend.h"
+#include "core/io/atomic_file.h"
+#include "core/model/wan_random_weights.h"
+#include "core/shapes/scene_sampler.h"
+#include "core/text/vocab_text_encoder.h"
+#include "core/user_error.h"
+#include "core/weights/safetensors_file.h"
+#include "core/weights/safetensors_writer.h"
+
+namespace svgear {
+namespace {
+
+constexpr const char* kCheckpointKey = "svgear_checkpoint";
+constexpr const char* kEmbeddingName = "text_encoder.token_embedding.weight";
+
+// splitmix64: independent, reproducible seeds for (recipe seed, step, index).
+uint64_t mix(uint64_t a, uint64_t b, uint64_t c) {
+  uint64_t x = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull ^
+               (c + 0x8CB92BA72F3D8DD7ull) * 0x94D049BB133111EBull;
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+WanWeights trainable_weights(const WanConfig& config, uint64_t seed, c10::Device device) {
+  WanWeights weights = wan_random_weights(config, seed);
+  weights.for_each_tensor_mutable([&](const std::string&, at::Tensor& tensor, WeightPrecision) {
+    tensor = tensor.to(device, at::kFloat).contiguous().requires_grad_(true);
+  });
+  return weights;
+}
+
+// bf16 autocast for the forward on CUDA; nothing on the CPU (the tests' float32 path).
+class CudaAutocast {
+ public:
+  explicit CudaAutocast(c10::Device device) : enabled_(device.is_cuda()) {
+    if (!enabled_) return;
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    at::autocast::increment_nesting();
+  }
+  ~CudaAutocast() {
+    if (!enabled_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+  }
+  CudaAutocast(const CudaAutocast&) = delete;
+  CudaAutocast& operator=(const CudaAutocast&) = delete;
+
+ private:
+  bool enabled_;
+};
+
+}  // namespace
+
+nlohmann::json TrainingRecipe::to_json() const {
+  return {{"batch", batch},         {"learning_rate", learning_rate}, {"warmup_steps", warmup_steps},
+          {"weight_decay", weight_decay}, {"beta1", beta1},          {"beta2", beta2},
+          {"adam_eps", adam_eps},   {"grad_clip", grad_clip},         {"ema_decay", ema_decay},
+          {"caption_dropout", caption_dropout}, {"shift", shift},      {"seed", seed}};
+}
+
+TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
+  TrainingRecipe r;
+  r.batch = json.at("batch").get<int64_t>();
+  r.learning_rate = json.at("learning_rate").get<double>();
+  r.warmup_steps = json.at("warmup_steps").get<int>();
+  r.weight_decay = json.at("weight_decay").get<double>();
+  r.beta1 = json.at("beta1").get<double>();
+  r.beta2 = json.at("beta2").get<double>();
+  r.adam_eps = json.at("adam_eps").get<double>();
+  r.grad_clip = json.at("grad_clip").get<double>();
+  r.ema_decay = json.at("ema_decay").get<double>();
+  r.caption_dropout = json.at("caption_dropout").get<double>();
+  r.shift = json.at("shift").get<double>();
+  r.seed = json.at("seed").get<uint64_t>();
+  return r;
+}
+
+FlowMatchingTrainer::FlowMatchingTrainer(ShapesModelSpec spec, TrainingRecipe recipe, c10::Device device)
+    : spec_(std::move(spec)),
+      recipe_(recipe),
+      device_(device),
+      dit_(spec_.dit, trainable_weights(spec_.dit, recipe_.seed, device)) {
+  if (recipe_.batch < 1) throw UserError("the batch must hold at least one clip");
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(mix(recipe_.seed, 0, 1));
+  token_embedding_ = at::randn({int64_t(spec_.vocabulary.size()), spec_.dit.text_dim}, gen, at::kFloat)
+                         .to(device_)
+                         .requires_grad_(true);
+  parameters_.push_back({kEmbeddingName, token_embedding_, {}, {}, {}});
+  dit_.weights().for_each_tensor([&](const std::string& name, const at::Tensor& tensor, WeightPrecision) {
+    parameters_.push_back({name, tensor, {}, {}, {}});
+  });
+  at::NoGradGuard no_grad;
+  for (Parameter& p : parameters_) {
+    p.ema = p.value.detach().clone();
+    p.adam_m = at::zeros_like(p.ema);
+    p.adam_v = at::zeros_like(p.ema);
+  }
+}
+
+at::Tensor FlowMatchingTrainer::token_context(const std::vector<std::string>& prompts, const at::Tensor& keep) const {
+  std::unordered_map<std::string, int64_t> index;
+  for (size_t i = 0; i < spec_.vocabulary.size(); ++i) index[spec_.vocabulary[i]] = int64_t(i);
+  std::vector<std::vector<int64_t>> ids;
+  size_t longest = 1;
+  for (const std::string& prompt : prompts) {
+    std::vector<int64_t>& row = ids.emplace_back();
+    for (const std::string& word : VocabTextEncoder::split_words(prompt)) {
+      const auto it = index.find(word);
+      if (it == index.end()) throw UserError("training prompt word '" + word + "' is not in the vocabulary");
+      row.push_back(it->second);
+    }
+    if (int(row.size()) > spec_.max_tokens) {
+      throw UserError("training prompt '" + prompt + "' has more than " + std::to_string(spec_.max_tokens) + " words");
+    }
+    longest = std::max(longest, row.size());
+  }
+  const int64_t batch = int64_t(prompts.size()), length = int64_t(longest);
+  at::Tensor id_tensor = at::zeros({batch, length}, at::kLong);
+  at::Tensor mask = at::zeros({batch, length}, at::kFloat);
+  for (int64_t b = 0; b < batch; ++b) {
+    for (size_t w = 0; w < ids[b].size(); ++w) {
+      id_tensor[b][int64_t(w)] = ids[b][w];
+      mask[b][int64_t(w)] = 1.0f;
+    }
+  }
+  mask = mask.to(device_) * keep.unsqueeze(1);  // a dropped caption is all zeros, like the empty prompt
+  return at::embedding(token_embedding_, id_tensor.to(device_)) * mask.unsqueeze(-1);  // [B, L, text_dim]
+}
+
+double FlowMatchingTrainer::step() {
+  const int64_t batch = recipe_.batch;
+  const ClipSize clip = spec_.clip;
+  const int64_t frame_values = int64_t(clip.frames) * clip.height * clip.width * 3;
+  std::vector<uint8_t> pixels(size_t(batch * frame_values));
+  std::vector<std::string> prompts;
+  SceneSamplerOptions scenes;
+  scenes.max_objects = spec_.max_objects;
+  for (int64_t i = 0; i < batch; ++i) {
+    const uint64_t seed = mix(recipe_.seed, uint64_t(steps_done_), uint64_t(i) + 2);
+    const SampledScene scene = sample_scene(seed, scenes);
+    const Video video = render_scene(scene.spec, clip, seed);
+    std::copy(video.rgb.begin(), video.rgb.end(), pixels.begin() + i * frame_values);
+    prompts.push_back(scene.prompt);
+  }
+  const at::Tensor x0 = at::from_blob(pixels.data(), {batch, clip.frames, clip.height, clip.width, 3}, at::kByte)
+                            .to(at::kFloat)
+                            .permute({0, 4, 1, 2, 3})
+                            .div(127.5)
+                            .sub(1.0)
+                            .contiguous()
+                            .to(device_);  // [B, 3, F, H, W] in [-1, 1]
+
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(mix(recipe_.seed, uint64_t(steps_done_), 1));
+  const at::Tensor s = at::sigmoid(at::randn({batch}, gen, at::kFloat));
+  const at::Tensor sigma = (recipe_.shift * s / (1.0 + (recipe_.shift - 1.0) * s)).to(device_);  // [B]
+  const at::Tensor noise = at::randn(x0.sizes(), gen, at::kFloat).to(device_);
+  const at::Tensor keep = (at::rand({batch}, gen, at::kFloat) >= recipe_.caption_dropout).to(at::kFloat).to(device_);
+  const at::Tensor sigma5 = sigma.view({batch, 1, 1, 1, 1});
+  const at::Tensor noisy = (1.0 - sigma5) * x0 + sigma5 * noise;
+  const at::Tensor target = noise - x0;
+
+  DenseBackend dense;
+  DiTForward call;
+  call.attention = &dense;
+  at::Tensor loss;
+  {
+    CudaAutocast autocast(device_);
+    const at::Tensor context = token_context(prompts, keep);
+    const at::Tensor velocity = dit_.forward(noisy, sigma * 1000.0, context, call);
+    loss = (velocity.to(at::kFloat) - target).square().mean();
+  }
+  loss.backward();
+
+  at::NoGradGuard no_grad;
+  at::Tensor squared = at::zeros({}, x0.options());
+  for (const Parameter& p : parameters_) squared += p.value.grad().square().sum();
+  const at::Tensor clip_scale = at::clamp_max(recipe_.grad_clip / (squared.sqrt() + 1e-6), 1.0);
+  const double step = double(steps_done_ + 1);
+  const double lr = recipe_.learning_rate * std::min(1.0, step / std::max(1, recipe_.warmup_steps));
+  const double bias1 = 1.0 - std::pow(recipe_.beta1, step), bias2 = 1.0 - std::pow(recipe_.beta2, step);
+  const double ema_decay = std::min(recipe_.ema_decay, (1.0 + step) / (10.0 + step));
+  for (Parameter& p : parameters_) {
+    at::Tensor grad = p.value.grad() * clip_scale;
+    p.adam_m.mul_(recipe_.beta1).add_(grad, 1.0 - recipe_.beta1);
+    p.adam_v.mul_(recipe_.beta2).addcmul_(grad, grad, 1.0 - recipe_.beta2);
+    // Decoupled weight decay on matrices only (not on norms, biases or modulation vectors).
+    if (p.value.dim() >= 2) p.value.mul_(1.0 - lr * recipe_.weight_decay);
+    p.value.addcdiv_(p.adam_m / bias1, (p.adam_v / bias2).sqrt_().add_(recipe_.adam_eps), -lr);
+    p.value.mutable_grad() = at::Tensor();
+    p.ema.mul_(ema_decay).add_(p.value, 1.0 - ema_decay);
+  }
+  ++steps_done_;
+  return loss.item<double>();
+}
+
+void FlowMatchingTrainer::save_checkpoint(const std::filesystem::path& path) const {
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const Parameter& p : parameters_) {
+    tensors.emplace_back("param/" + p.name, p.value.detach().cpu().contiguous());
+    tensors.emplace_back("ema/" + p.name, p.ema.cpu().contiguous());
+    tensors.emplace_back("adam_m/" + p.name, p.adam_m.cpu().contiguous());
+    tensors.emplace_back("adam_v/" + p.name, p.adam_v.cpu().contiguous());
+  }
+  const nlohmann::json state = {{"spec", spec_.to_json()}, {"recipe", recipe_.to_json()}, {"step", steps_done_}};
+  write_safetensors(path, tensors, {{kCheckpointKey, state.dump()}});
+}
+
+FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& checkpoint, c10::Device device) {
+  const auto file = SafetensorsFile::open(checkpoint);
+  const auto it = file->metadata().find(kCheckpointKey);
+  if (it == file->metadata().end()) {
+    throw UserError(checkpoint.string() + " is not a training checkpoint of `svgear train` (no " + kCheckpointKey +
+                    " metadata)");
+  }
+  nlohmann::json state;
+  try {
+    state = nlohmann::json::parse(it->second);
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(checkpoint.string() + ": unreadable training state: " + e.what());
+  }
+  FlowMatchingTrainer trainer(ShapesModelSpec::from_json(state.at("spec")), TrainingRecipe::from_json(state.at("recipe")),
+                              device);
+  at::NoGradGuard no_grad;
+  for (Parameter& p : trainer.parameters_) {
+    for (const auto& [prefix, tensor] : {std::pair<const char*, at::Tensor*>{"param/", &p.value},
+                                         {"ema/", &p.ema}, {"adam_m/", &p.adam_m}, {"adam_v/", &p.adam_v}}) {
+      const std::string name = prefix + p.name;
+      if (!file->contains(name)) throw UserError(checkpoint.string() + " lacks " + name);
+      tensor->copy_(file->load(name));
+    }
+  }
+  trainer.steps_done_ = state.at("step").get<int64_t>();
+  return trainer;
+}
+
+void FlowMatchingTrainer::export_model(const std::filesystem::path& folder, const std::string& description) const {
+  ModelManifest m;
+  m.folder = folder;
+  m.name = spec_.name;
+  m.description = description;
+  m.dit = spec_.dit;
+  m.latent = LatentKind::Pixel;
+  m.text_encoder = TextEncoderKind::Vocab;
+  m.vocabulary = spec_.vocabulary;
+  m.max_tokens = spec_.max_tokens;
+  m.weight_files = {"model.safetensors"};
+  m.defaults = spec_.defaults;
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const Parameter& p : parameters_) tensors.emplace_back(p.name, p.ema.to(at::kCPU, at::kBFloat16).contiguous());
+  std::filesystem::create_directories(folder);
+  write_safetensors(folder / "model.safetensors", tensors, {{"format", "pt"}, {"svgear_model", spec_.name}});
+  nlohmann::json j = m.to_json();
+  j["training"] = {{"recipe", recipe_.to_json()}, {"steps", steps_done_}, {"clip", spec_.to_json().at("clip")}};
+  write_file_atomically(folder / "model.json", j.dump(2) + "\n");
+}
+
+}  // namespace svgear

@@ -1,0 +1,70 @@
+#include "core/training/shapes_model_spec.h"
+
+#include "core/shapes/prompt_grammar.h"
+#include "core/user_error.h"
+
+namespace svgear {
+
+ShapesModelSpec shapes_model_preset(std::string_view name) {
+  ShapesModelSpec spec;
+  spec.name = std::string(name);
+  spec.vocabulary = prompt_vocabulary();
+  spec.max_tokens = 40;  // three objects with motions and a background stay under this
+  WanConfig& c = spec.dit;
+  c.in_dim = 3;
+  c.out_dim = 3;
+  c.patch_size = {1, 4, 4};
+  c.text_len = spec.max_tokens;
+  spec.defaults.sampler = SamplerKind::UniPC;
+  spec.defaults.guidance = 4.0;
+  spec.defaults.shift = 3.0;
+  if (name == "shapes-s") {
+    c.dim = 256;
+    c.ffn_dim = 1024;
+    c.freq_dim = 128;
+    c.text_dim = 128;
+    c.num_heads = 4;
+    c.num_layers = 6;
+    spec.clip = {16, 64, 64};
+    spec.max_objects = 3;
+    spec.defaults.steps = 20;
+  } else if (name == "shapes-tiny") {
+    c.dim = 64;
+    c.ffn_dim = 128;
+    c.freq_dim = 32;
+    c.text_dim = 32;
+    c.num_heads = 2;
+    c.num_layers = 2;
+    spec.clip = {8, 32, 32};
+    spec.max_objects = 1;
+    spec.defaults.steps = 8;
+  } else {
+    throw UserError("unknown shapes model preset '" + std::string(name) + "' (choose shapes-s or shapes-tiny)");
+  }
+  spec.defaults.frames = spec.clip.frames;
+  spec.defaults.height = spec.clip.height;
+  spec.defaults.width = spec.clip.width;
+  return spec;
+}
+
+nlohmann::json ShapesModelSpec::to_json() const {
+  return {{"name", name},
+          {"dit", dit.to_json()},
+          {"vocabulary", vocabulary},
+          {"max_tokens", max_tokens},
+          {"clip", {clip.frames, clip.height, clip.width}},
+          {"max_objects", max_objects}};
+}
+
+ShapesModelSpec ShapesModelSpec::from_json(const nlohmann::json& json) {
+  ShapesModelSpec spec = shapes_model_preset(json.at("name").get<std::string>());
+  spec.dit = WanConfig::from_json(json.at("dit"));
+  spec.vocabulary = json.at("vocabulary").get<std::vector<std::string>>();
+  spec.max_tokens = json.at("max_tokens").get<int>();
+  const auto clip = json.at("clip").get<std::vector<int>>();
+  spec.clip = {clip.at(0), clip.at(1), clip.at(2)};
+  spec.max_objects = json.at("max_objects").get<int>();
+  return spec;
+}
+
+}  // namespace svgear
