@@ -23,8 +23,8 @@ namespace {
 constexpr const char* kHelp = R"(usage: svgear train --preset shapes-s|shapes-tiny --out DIR [options]
 
 Trains a shapes-world model with the flow-matching objective (core/training). DIR receives
-checkpoint.safetensors (weights, EMA, optimiser state), loss.tsv (step, loss, learning rate,
-seconds) and model/ (model.json + EMA weights: `svgear generate --model DIR/model`). The same
+checkpoint/ (float32 weights, bf16 EMA and optimiser state in shards under 15 MiB, state.json),
+loss.tsv (step, loss, learning rate, seconds) and model/ (model.json + EMA weights: `svgear generate --model DIR/model`). The same
 command again resumes from the checkpoint and trains on to --steps in total; Ctrl-C saves and stops.
   --steps N              total optimiser steps (default 1000)
   --batch N              clips per step (default 16)        --lr X        peak learning rate (1e-3)
@@ -66,10 +66,10 @@ int cmd_train(int argc, char** argv) {
     throw UserError("--steps, --checkpoint-every and --log-every must be at least 1");
   }
   const std::filesystem::path out(*out_text);
-  const std::filesystem::path checkpoint = out / "checkpoint.safetensors";
+  const std::filesystem::path checkpoint = out / "checkpoint";
   std::filesystem::create_directories(out);
 
-  const bool resuming = std::filesystem::exists(checkpoint);
+  const bool resuming = std::filesystem::exists(checkpoint / "state.json");
   if (!resuming && !preset) throw UserError("--preset shapes-s|shapes-tiny is required for a new run");
   FlowMatchingTrainer trainer = resuming ? FlowMatchingTrainer::resume(checkpoint, device)
                                          : FlowMatchingTrainer(shapes_model_preset(*preset), recipe, device);

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
 #include <unordered_map>
 
 #include <ATen/ATen.h>
@@ -21,7 +24,7 @@
 namespace svgear {
 namespace {
 
-constexpr const char* kCheckpointKey = "svgear_checkpoint";
+constexpr const char* kCheckpointKey = "svgear-train-checkpoint";
 constexpr const char* kEmbeddingName = "text_encoder.token_embedding.weight";
 
 // splitmix64: independent, reproducible seeds for (recipe seed, step, index).
@@ -208,30 +211,72 @@ double FlowMatchingTrainer::step() {
   return loss.item<double>();
 }
 
-void FlowMatchingTrainer::save_checkpoint(const std::filesystem::path& path) const {
-  std::vector<std::pair<std::string, at::Tensor>> tensors;
-  for (const Parameter& p : parameters_) {
-    tensors.emplace_back("param/" + p.name, p.value.detach().cpu().contiguous());
-    tensors.emplace_back("ema/" + p.name, p.ema.cpu().contiguous());
-    tensors.emplace_back("adam_m/" + p.name, p.adam_m.cpu().contiguous());
-    tensors.emplace_back("adam_v/" + p.name, p.adam_v.cpu().contiguous());
-  }
-  const nlohmann::json state = {{"spec", spec_.to_json()}, {"recipe", recipe_.to_json()}, {"step", steps_done_}};
-  write_safetensors(path, tensors, {{kCheckpointKey, state.dump()}});
+namespace {
+
+// A checkpoint must come back from a device run: at most 8 files of 16 MiB and 64 MiB in all
+// (docs/training.md). So the master weights stay float32 and the EMA and AdamW moments are stored
+// in bf16 (kept float32 in memory; a resume rounds them once), in shards under kShardBytes, named
+// by step so that state.json, written last, always names a complete set.
+constexpr int64_t kShardBytes = 15 * (int64_t(1) << 20);
+
+std::string shard_name(int64_t step, int part) {
+  char name[64];
+  std::snprintf(name, sizeof name, "step-%08lld-part-%02d.safetensors", static_cast<long long>(step), part);
+  return name;
 }
 
-FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& checkpoint, c10::Device device) {
-  const auto file = SafetensorsFile::open(checkpoint);
-  const auto it = file->metadata().find(kCheckpointKey);
-  if (it == file->metadata().end()) {
-    throw UserError(checkpoint.string() + " is not a training checkpoint of `svgear train` (no " + kCheckpointKey +
-                    " metadata)");
+}  // namespace
+
+void FlowMatchingTrainer::save_checkpoint(const std::filesystem::path& folder) const {
+  std::filesystem::create_directories(folder);
+  std::vector<std::vector<std::pair<std::string, at::Tensor>>> shards(1);
+  int64_t shard_bytes = 0;
+  auto add = [&](const std::string& name, const at::Tensor& tensor) {
+    const int64_t bytes = tensor.numel() * tensor.element_size();
+    if (shard_bytes > 0 && shard_bytes + bytes > kShardBytes) {
+      shards.emplace_back();
+      shard_bytes = 0;
+    }
+    shards.back().emplace_back(name, tensor);
+    shard_bytes += bytes;
+  };
+  for (const Parameter& p : parameters_) {
+    add("param/" + p.name, p.value.detach().to(at::kCPU, at::kFloat).contiguous());
+    add("ema/" + p.name, p.ema.to(at::kCPU, at::kBFloat16).contiguous());
+    add("adam_m/" + p.name, p.adam_m.to(at::kCPU, at::kBFloat16).contiguous());
+    add("adam_v/" + p.name, p.adam_v.to(at::kCPU, at::kBFloat16).contiguous());
   }
+  std::vector<std::string> names;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    names.push_back(shard_name(steps_done_, int(i) + 1));
+    write_safetensors(folder / names.back(), shards[i]);
+  }
+  const nlohmann::json state = {{"format", kCheckpointKey}, {"spec", spec_.to_json()}, {"recipe", recipe_.to_json()},
+                                {"step", steps_done_},       {"shards", names}};
+  write_file_atomically(folder / "state.json", state.dump(2) + "\n");
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("step-", 0) == 0 && std::find(names.begin(), names.end(), name) == names.end()) {
+      std::filesystem::remove(entry.path());
+    }
+  }
+}
+
+FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& folder, c10::Device device) {
+  const std::filesystem::path state_path = folder / "state.json";
   nlohmann::json state;
   try {
-    state = nlohmann::json::parse(it->second);
+    std::ifstream in(state_path);
+    if (!in) throw UserError(folder.string() + " is not a checkpoint of `svgear train` (no state.json)");
+    state = nlohmann::json::parse(in);
+    if (state.value("format", "") != kCheckpointKey) throw UserError(state_path.string() + " is not a training state");
   } catch (const nlohmann::json::exception& e) {
-    throw UserError(checkpoint.string() + ": unreadable training state: " + e.what());
+    throw UserError(state_path.string() + ": unreadable training state: " + e.what());
+  }
+  std::map<std::string, std::shared_ptr<SafetensorsFile>> by_tensor;
+  for (const auto& name : state.at("shards")) {
+    const auto file = SafetensorsFile::open(folder / name.get<std::string>());
+    for (const TensorEntry& entry : file->tensors()) by_tensor[entry.name] = file;
   }
   FlowMatchingTrainer trainer(ShapesModelSpec::from_json(state.at("spec")), TrainingRecipe::from_json(state.at("recipe")),
                               device);
@@ -240,8 +285,9 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& che
     for (const auto& [prefix, tensor] : {std::pair<const char*, at::Tensor*>{"param/", &p.value},
                                          {"ema/", &p.ema}, {"adam_m/", &p.adam_m}, {"adam_v/", &p.adam_v}}) {
       const std::string name = prefix + p.name;
-      if (!file->contains(name)) throw UserError(checkpoint.string() + " lacks " + name);
-      tensor->copy_(file->load(name));
+      const auto it = by_tensor.find(name);
+      if (it == by_tensor.end()) throw UserError(folder.string() + ": the checkpoint lacks " + name);
+      tensor->copy_(it->second->load(name));
     }
   }
   trainer.steps_done_ = state.at("step").get<int64_t>();

@@ -4,7 +4,7 @@
 //
 //   FlowMatchingTrainer trainer(shapes_model_preset("shapes-s"), TrainingRecipe{}, device);
 //   for (int i = 0; i < 1000; ++i) loss = trainer.step();
-//   trainer.save_checkpoint("run/checkpoint.safetensors");   // resume: FlowMatchingTrainer::resume
+//   trainer.save_checkpoint("run/checkpoint");               // resume: FlowMatchingTrainer::resume
 //   trainer.export_model("resources/models/shapes-s");        // model.json + EMA weights (bf16)
 //
 // One step: a batch of freshly rendered scenes (core/shapes; scene seeds derived from the recipe
@@ -52,7 +52,7 @@ class FlowMatchingTrainer {
  public:
   // Random initial weights (seeded by recipe.seed).
   FlowMatchingTrainer(ShapesModelSpec spec, TrainingRecipe recipe, c10::Device device);
-  // Throws UserError for a file that is not a trainer checkpoint.
+  // Throws UserError for a folder that is not a trainer checkpoint.
   static FlowMatchingTrainer resume(const std::filesystem::path& checkpoint, c10::Device device);
 
   double step();  // one optimiser step; returns the batch loss
@@ -60,8 +60,11 @@ class FlowMatchingTrainer {
   const ShapesModelSpec& spec() const { return spec_; }
   const TrainingRecipe& recipe() const { return recipe_; }
 
-  // Weights, EMA, AdamW moments, the step and the recipe, written atomically.
-  void save_checkpoint(const std::filesystem::path& path) const;
+  // A checkpoint folder: the weights (float32), EMA and AdamW moments (bf16) in shards under 15 MiB,
+  // and state.json (spec, recipe, step, shard names) written last, so a crash leaves the previous
+  // checkpoint readable. A resume continues like an unbroken run up to the bf16 rounding of the EMA
+  // and moments.
+  void save_checkpoint(const std::filesystem::path& folder) const;
   // A model folder `svgear generate --model` reads: model.json (config, vocabulary, defaults, the
   // recipe and step) and model.safetensors with the EMA weights in bf16.
   void export_model(const std::filesystem::path& folder, const std::string& description) const;

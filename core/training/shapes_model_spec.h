@@ -2,7 +2,8 @@
 // ShapesModelSpec: the architecture and clip size of a built-in shapes-world model (issue 5), the
 // text side being a closed-vocabulary token table over the prompt grammar's words.
 //
-//   shapes-s     64×64 pixels × 16 frames, patch 1×4×4 → 4096 tokens, 6 layers of dim 256
+//   shapes-s     64×64 pixels × 16 frames, patch 1×4×4 → 4096 tokens, 6 layers of dim 256 (~6M
+//                parameters: the bf16 weights ship under 16 MiB, a checkpoint fits 64 MiB)
 //   shapes-tiny  32×32 × 8, 512 tokens, 2 layers of dim 64: for tests and smoke runs on a CPU
 
 #include <string>
