@@ -31,6 +31,7 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
   --warmup N             linear warm-up steps (default 200) --seed N      data and init seed (1)
   --checkpoint-every N   steps between checkpoints (default 200)
   --log-every N          steps between printed losses (default 20)
+  --minutes X            stop (and save) after X minutes of training, e.g. inside a time-limited job
   --device D             auto | cpu | cuda | cuda:N (default auto)
 )";
 
@@ -59,12 +60,14 @@ int cmd_train(int argc, char** argv) {
   recipe.seed = uint64_t(args.integer("seed").value_or(int64_t(recipe.seed)));
   const int64_t checkpoint_every = args.integer("checkpoint-every").value_or(200);
   const int64_t log_every = args.integer("log-every").value_or(20);
+  const double minutes = args.number("minutes").value_or(0.0);
   const c10::Device device = parse_device(args.text("device").value_or("auto"));
   args.finish();
   if (!out_text) throw UserError("--out DIR is required (the training folder)");
   if (total_steps < 1 || checkpoint_every < 1 || log_every < 1) {
     throw UserError("--steps, --checkpoint-every and --log-every must be at least 1");
   }
+  if (minutes < 0.0) throw UserError("--minutes must not be negative (0 = no limit)");
   const std::filesystem::path out(*out_text);
   const std::filesystem::path checkpoint = out / "checkpoint";
   std::filesystem::create_directories(out);
@@ -90,7 +93,10 @@ int cmd_train(int argc, char** argv) {
     trainer.save_checkpoint(checkpoint);
     write_file_atomically(out / "loss.tsv", log);
   };
-  while (trainer.steps_done() < total_steps && !cancel.is_cancelled()) {
+  auto out_of_time = [&] {
+    return minutes > 0.0 && std::chrono::steady_clock::now() - start > std::chrono::duration<double>(60.0 * minutes);
+  };
+  while (trainer.steps_done() < total_steps && !cancel.is_cancelled() && !out_of_time()) {
     const double loss = trainer.step();
     const int64_t step = trainer.steps_done();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -105,7 +111,8 @@ int cmd_train(int argc, char** argv) {
   save();
   trainer.export_model(out / "model", "shapes world, trained by `svgear train` for " +
                                           std::to_string(trainer.steps_done()) + " steps");
-  std::printf("%s at step %lld: wrote %s and %s\n", cancel.is_cancelled() ? "stopped" : "done",
+  const bool finished = trainer.steps_done() >= total_steps;
+  std::printf("%s at step %lld: wrote %s and %s\n", finished ? "done" : cancel.is_cancelled() ? "stopped" : "time is up",
               static_cast<long long>(trainer.steps_done()), checkpoint.c_str(), (out / "model").c_str());
   return 0;
 }

@@ -27,13 +27,31 @@ cmake --preset gpu \
   -DZLIB_INCLUDE_DIR="$deps/usr/include" -DZLIB_LIBRARY="$deps/usr/lib/x86_64-linux-gnu/libz.a" \
   -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
   -DCMAKE_CXX_COMPILER=/usr/bin/g++ -DCMAKE_C_COMPILER=/usr/bin/gcc -DCMAKE_CUDA_HOST_COMPILER=/usr/bin/g++ > "$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
-# SVGEAR_GPU_STEP_ONLY=1 builds only the CLI and runs only the DiT step bench (a short run).
-if [ "${SVGEAR_GPU_STEP_ONLY:-0}" = 1 ]; then
+# Short jobs that build only the CLI (the build logs are dropped on success: 8 files come back):
+#   SVGEAR_GPU_JOB=step   the DiT step bench at wan1.3b-480p
+#   SVGEAR_GPU_JOB=train  `svgear train` for MINUTES (default 8) toward STEPS (default 100000) at
+#                         BATCH (default 32), resuming runs/shapes-s when it was carried in; the
+#                         checkpoint and loss log come back in $OUT/shapes-s (docs/training.md)
+job=${SVGEAR_GPU_JOB:-full}
+if [ "$job" != full ]; then
   cmake --build build/gpu -j "$(nproc)" --target svgear > "$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
   echo "build (svgear only): $(($(date +%s) - t0)) s"
-  timeout 300 ./build/gpu/app/svgear bench step --shape wan1.3b-480p --modes dense,svgear --steps 2 \
-    --device cuda --dtype bf16 --json "$OUT/step-wan1.3b-480p.json"
-  exit $?
+  rm -f "$OUT/build.log" "$OUT/configure.log"
+  case "$job" in
+    step)
+      timeout 300 ./build/gpu/app/svgear bench step --shape wan1.3b-480p --modes dense,svgear --steps 2 \
+        --device cuda --dtype bf16 --json "$OUT/step-wan1.3b-480p.json"
+      exit $? ;;
+    train)
+      mkdir -p runs/shapes-s
+      ./build/gpu/app/svgear train --preset shapes-s --out runs/shapes-s --device cuda --log-every 100 \
+        --minutes "${MINUTES:-8}" --steps "${STEPS:-100000}" --batch "${BATCH:-32}" --checkpoint-every 1000
+      rc=$?
+      mkdir -p "$OUT/shapes-s"
+      cp -r runs/shapes-s/checkpoint runs/shapes-s/loss.tsv "$OUT/shapes-s/"
+      exit $rc ;;
+    *) echo "unknown SVGEAR_GPU_JOB '$job' (full, step or train)"; exit 2 ;;
+  esac
 fi
 cmake --build build/gpu -j "$(nproc)" > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; tail -20 "$OUT/build.log"; exit 1; }
 t1=$(date +%s)
