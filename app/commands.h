@@ -5,6 +5,7 @@ namespace svgear {
 
 int cmd_bench(int argc, char** argv);
 int cmd_compare(int argc, char** argv);
+int cmd_eval(int argc, char** argv);
 int cmd_generate(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_random_model(int argc, char** argv);

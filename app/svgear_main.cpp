@@ -19,6 +19,7 @@ commands:
   info          build configuration, LibTorch, devices and the models found
   random-model  write a model folder with random weights (tests, benchmarks, first runs)
   train         train a built-in shapes-world model (resumable; see `svgear train --help`)
+  eval          prompt adherence of a shapes-world model, dense against sparse attention
 )";
 
 int run(int argc, char** argv) {
@@ -33,6 +34,7 @@ int run(int argc, char** argv) {
     if (!std::strcmp(argv[1], "info")) return svgear::cmd_info(argc, argv);
     if (!std::strcmp(argv[1], "random-model")) return svgear::cmd_random_model(argc, argv);
     if (!std::strcmp(argv[1], "train")) return svgear::cmd_train(argc, argv);
+    if (!std::strcmp(argv[1], "eval")) return svgear::cmd_eval(argc, argv);
     std::fprintf(stderr, "svgear: unknown command '%s'\n\n%s", argv[1], kUsage);
     return 2;
   } catch (const svgear::UserError& e) {

@@ -140,6 +140,39 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
   EXPECT_NE(run.output.find("trains shapes-tiny, not shapes-s"), std::string::npos) << run.output;
 }
 
+// svgear eval on a freshly trained tiny model: every prompt generated dense and with SVG-EAR,
+// adherence fractions and the sparse-vs-dense comparison reported (the scores themselves mean
+// nothing after one training step).
+TEST_F(CliTest, EvalScoresDenseAndSparse) {
+  const auto out = *dir_ / "eval-train";
+  CliRun run = run_cli("train --preset shapes-tiny --out " + out.string() + " --steps 1 --batch 1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto json_path = *dir_ / "eval.json";
+  run = run_cli("eval --model " + (out / "model").string() + " --prompts 2 --steps 2 --device cpu --json " +
+                json_path.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("2 held-out prompts"), std::string::npos) << run.output;
+  std::ifstream in(json_path);
+  const nlohmann::json result = nlohmann::json::parse(in);
+  ASSERT_EQ(result["rows"].size(), 2u);
+  EXPECT_EQ(result["rows"][0]["mode"], "dense");
+  EXPECT_EQ(result["rows"][1]["mode"], "svgear");
+  for (const auto& row : result["rows"]) {
+    EXPECT_EQ(row["objects"], 2) << row.dump();
+    for (const char* key : {"colour", "shape", "motion", "all_attributes"}) {
+      EXPECT_GE(row[key].get<double>(), 0.0) << key;
+      EXPECT_LE(row[key].get<double>(), 1.0) << key;
+    }
+  }
+  EXPECT_EQ(result["rows"][0]["mean_ssim_vs_dense"], "n/a");
+  EXPECT_LE(result["rows"][1]["mean_ssim_vs_dense"].get<double>(), 1.0);
+  ASSERT_EQ(result["prompts"].size(), 2u);
+  EXPECT_EQ(result["prompts"][0]["score"].size(), 2u);
+  run = run_cli("eval --model " + (out / "model").string() + " --objects 4");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--objects must be 1, 2 or 3"), std::string::npos) << run.output;
+}
+
 TEST_F(CliTest, InfoDescribesTheBuild) {
   const CliRun run = run_cli("info");
   ASSERT_EQ(run.exit_code, 0) << run.output;

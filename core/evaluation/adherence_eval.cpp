@@ -1,0 +1,146 @@
+#include "core/evaluation/adherence_eval.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "core/metrics/video_quality.h"
+#include "core/pipeline/generator.h"
+#include "core/shapes/adherence_evaluator.h"
+#include "core/shapes/scene_sampler.h"
+#include "core/user_error.h"
+
+namespace svgear {
+namespace {
+
+struct Tally {
+  int objects = 0, colour = 0, shape = 0, motion = 0;
+  double psnr_sum = 0.0, ssim_sum = 0.0, seconds = 0.0;
+  int compared = 0, clips = 0;
+};
+
+}  // namespace
+
+AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions& options, const CancelToken& cancel) {
+  if (options.prompts < 1) throw UserError("evaluate at least one prompt");
+  std::vector<AttentionMode> modes = {AttentionMode::Dense};
+  for (const AttentionMode mode : options.modes.empty() ? std::vector{AttentionMode::SvgEar} : options.modes) {
+    if (mode != AttentionMode::Dense) modes.push_back(mode);
+  }
+  SceneSamplerOptions scenes;
+  scenes.max_objects = options.max_objects;
+  AdherenceEvalResult result;
+  result.model = model.manifest.name;
+  std::vector<Tally> tallies(modes.size());
+  Generator generator(model);
+  EventSink quiet;
+  for (int i = 0; i < options.prompts; ++i) {
+    const uint64_t seed = options.first_seed + uint64_t(i);
+    const SampledScene scene = sample_scene(seed, scenes);
+    AdherenceEvalPrompt entry{scene.prompt, seed, {}};
+    Video dense_video;
+    for (size_t m = 0; m < modes.size(); ++m) {
+      GenerationRequest request = options.base;
+      request.prompt = scene.prompt;
+      request.seed = seed;
+      request.attention.mode = modes[m];
+      request.preview_every = 0;
+      const auto start = std::chrono::steady_clock::now();
+      GenerationResult run = generator.run(request, quiet, cancel);
+      cancel.throw_if_cancelled();
+      if (run.status != GenerationStatus::Finished) {
+        throw UserError("generating '" + scene.prompt + "' with " + attention_mode_name(modes[m]) +
+                        " attention failed: " + run.error);
+      }
+      Tally& t = tallies[m];
+      t.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      ++t.clips;
+      const AdherenceReport report = evaluate_adherence(run.video, scene.spec);
+      for (const ObjectAdherence& object : report.objects) {
+        ++t.objects;
+        t.colour += object.colour_right;
+        t.shape += object.shape_right;
+        t.motion += object.motion_right;
+      }
+      entry.score.push_back(report.score());
+      if (m == 0) {
+        dense_video = std::move(run.video);
+      } else {
+        const VideoQuality quality = compare_videos(dense_video, run.video);
+        // A clip identical to dense has infinite PSNR; the mean is taken over the finite ones.
+        if (std::isfinite(quality.mean_psnr_db)) {
+          t.psnr_sum += quality.mean_psnr_db;
+          ++t.compared;
+        }
+        t.ssim_sum += quality.mean_ssim;
+      }
+    }
+    result.prompts.push_back(std::move(entry));
+  }
+  for (size_t m = 0; m < modes.size(); ++m) {
+    const Tally& t = tallies[m];
+    AdherenceEvalRow row;
+    row.mode = modes[m];
+    row.objects = t.objects;
+    const double n = std::max(1, t.objects);
+    row.colour = t.colour / n;
+    row.shape = t.shape / n;
+    row.motion = t.motion / n;
+    row.all = double(t.colour + t.shape + t.motion) / (3.0 * n);
+    row.seconds_per_clip = t.seconds / std::max(1, t.clips);
+    if (m > 0) {
+      // Every clip identical to dense: infinite PSNR.
+      row.mean_psnr_db = t.compared > 0 ? t.psnr_sum / t.compared : std::numeric_limits<double>::infinity();
+      row.mean_ssim = t.ssim_sum / std::max(1, t.clips);
+    }
+    result.rows.push_back(row);
+  }
+  return result;
+}
+
+nlohmann::json AdherenceEvalResult::to_json() const {
+  nlohmann::json rows_json = nlohmann::json::array();
+  for (const AdherenceEvalRow& r : rows) {
+    nlohmann::json j = {{"mode", attention_mode_name(r.mode)}, {"objects", r.objects},   {"colour", r.colour},
+                        {"shape", r.shape},                    {"motion", r.motion},     {"all_attributes", r.all},
+                        {"seconds_per_clip", r.seconds_per_clip}};
+    if (!r.mean_psnr_db) {
+      j["mean_psnr_db_vs_dense"] = "n/a";
+    } else if (std::isinf(*r.mean_psnr_db)) {
+      j["mean_psnr_db_vs_dense"] = "inf (identical)";
+    } else {
+      j["mean_psnr_db_vs_dense"] = *r.mean_psnr_db;
+    }
+    j["mean_ssim_vs_dense"] = r.mean_ssim ? nlohmann::json(*r.mean_ssim) : nlohmann::json("n/a");
+    rows_json.push_back(j);
+  }
+  nlohmann::json prompts_json = nlohmann::json::array();
+  for (const AdherenceEvalPrompt& p : prompts) {
+    prompts_json.push_back({{"prompt", p.prompt}, {"seed", p.seed}, {"score", p.score}});
+  }
+  return {{"model", model}, {"rows", rows_json}, {"prompts", prompts_json}};
+}
+
+std::string AdherenceEvalResult::table() const {
+  std::string text = "model " + model + ", " + std::to_string(prompts.size()) + " held-out prompts\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-7s %7s %7s %7s %7s %9s %7s %9s\n", "mode", "colour", "shape", "motion", "all",
+                "PSNR dB", "SSIM", "s/clip");
+  text += line;
+  for (const AdherenceEvalRow& r : rows) {
+    char psnr[16] = "-", ssim[16] = "-";
+    if (r.mean_psnr_db && std::isinf(*r.mean_psnr_db)) {
+      std::snprintf(psnr, sizeof psnr, "inf");
+    } else if (r.mean_psnr_db) {
+      std::snprintf(psnr, sizeof psnr, "%.2f", *r.mean_psnr_db);
+    }
+    if (r.mean_ssim) std::snprintf(ssim, sizeof ssim, "%.4f", *r.mean_ssim);
+    std::snprintf(line, sizeof line, "%-7s %6.1f%% %6.1f%% %6.1f%% %6.1f%% %9s %7s %9.2f\n", attention_mode_name(r.mode),
+                  100 * r.colour, 100 * r.shape, 100 * r.motion, 100 * r.all, psnr, ssim, r.seconds_per_clip);
+    text += line;
+  }
+  return text;
+}
+
+}  // namespace svgear

@@ -1,0 +1,65 @@
+#pragma once
+// Prompt-adherence evaluation of a shapes-world model (issue 5, `svgear eval`): a fixed set of
+// held-out prompts, each generated with dense attention and with each sparse mode (same request and
+// seed), scored from the pixels by the shapes world's adherence evaluator (colour, shape and motion
+// of every prompted object), and the sparse videos compared with the dense ones (PSNR / SSIM).
+//
+//   auto model = Model::load("resources/models/shapes-s", device);
+//   AdherenceEvalOptions options;                    // 20 prompts, dense and SVG-EAR
+//   AdherenceEvalResult result = run_adherence_eval(*model, options, cancel);
+//   std::fputs(result.table().c_str(), stdout);
+//
+// The prompts come from the scene sampler with seeds first_seed, first_seed + 1, ...: training
+// draws its scenes from hashed seeds, so this small consecutive range is effectively held out.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/attention/attention_config.h"
+#include "core/cancel_token.h"
+#include "core/pipeline/generation_request.h"
+#include "core/pipeline/model.h"
+
+namespace svgear {
+
+struct AdherenceEvalOptions {
+  int prompts = 20;
+  uint64_t first_seed = 1'000'000;
+  int max_objects = 1;                 // objects per prompt (1 to 3)
+  std::vector<AttentionMode> modes;    // sparse modes beside dense (default: SVG-EAR)
+  GenerationRequest base;              // steps, guidance, size... (prompt, seed and mode are set per run)
+};
+
+struct AdherenceEvalRow {
+  AttentionMode mode = AttentionMode::Unset;
+  int objects = 0;
+  double colour = 0.0, shape = 0.0, motion = 0.0, all = 0.0;  // fractions right
+  // Against dense; unset for dense itself. PSNR is the mean over clips that differ from dense, +inf
+  // when none does.
+  std::optional<double> mean_psnr_db, mean_ssim;
+  double seconds_per_clip = 0.0;
+};
+
+struct AdherenceEvalPrompt {
+  std::string prompt;
+  uint64_t seed = 0;
+  std::vector<double> score;  // per row: the fraction of its attributes right
+};
+
+struct AdherenceEvalResult {
+  std::string model;
+  std::vector<AdherenceEvalRow> rows;  // dense first
+  std::vector<AdherenceEvalPrompt> prompts;
+
+  nlohmann::json to_json() const;
+  std::string table() const;
+};
+
+// Throws UserError when a generation fails (its message), Cancelled when `cancel` fires.
+AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions& options, const CancelToken& cancel);
+
+}  // namespace svgear
