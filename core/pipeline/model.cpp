@@ -8,6 +8,7 @@
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/wan_folder.h"
 #include "core/pipeline/weight_memory.h"
+#include "core/text/shapes_prompt_encoder.h"
 #include "core/text/vocab_text_encoder.h"
 #include "core/text/wan_text_encoder.h"
 #include "core/user_error.h"
@@ -112,8 +113,12 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
     throw UserError(folder.string() + ": no weight file holds '" + kTokenEmbedding +
                     "' (the text encoder's token table)");
   }
-  model->text_encoder =
-      std::make_unique<VocabTextEncoder>(m.vocabulary, embedding, m.max_tokens);
+  auto tokens = std::make_unique<VocabTextEncoder>(m.vocabulary, embedding, m.max_tokens);
+  if (m.prompt_grammar == kShapesWorldGrammar) {
+    model->text_encoder = std::make_unique<ShapesPromptEncoder>(std::move(tokens));
+  } else {
+    model->text_encoder = std::move(tokens);
+  }
   if (model->text_encoder->text_dim() != m.dit.text_dim) {
     throw UserError(folder.string() + ": the token table has width " +
                     std::to_string(model->text_encoder->text_dim()) + " but dit.text_dim is " +

@@ -73,6 +73,11 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   if (m.max_tokens <= 0 || m.max_tokens > m.dit.text_len) {
     throw UserError(where + ": max_tokens must be in 1.." + std::to_string(m.dit.text_len));
   }
+  m.prompt_grammar = field_or<std::string>(text, "grammar", "", where);
+  if (!m.prompt_grammar.empty() && m.prompt_grammar != kShapesWorldGrammar) {
+    throw UserError(where + ": text_encoder.grammar '" + m.prompt_grammar + "' is not known (known: " +
+                    kShapesWorldGrammar + ")");
+  }
 
   m.weight_files = field_or<std::vector<std::string>>(j, "weights", {}, where);
   if (m.weight_files.empty()) throw UserError(where + ": \"weights\" lists no files");
@@ -106,6 +111,7 @@ nlohmann::json ModelManifest::to_json() const {
     j["text_encoder"] = {{"type", "umt5"}, {"files", text_encoder_files}, {"tokenizer", tokenizer}};
   } else {
     j["text_encoder"] = {{"type", "vocab"}, {"vocabulary", vocabulary}, {"max_tokens", max_tokens}};
+    if (!prompt_grammar.empty()) j["text_encoder"]["grammar"] = prompt_grammar;
   }
   j["weights"] = weight_files;
   j["defaults"] = {{"sampler", sampler_kind_name(defaults.sampler)},

@@ -8,7 +8,9 @@
 //   "name": "shapes-s", "description": "...",
 //   "dit": { WanConfig fields, see core/model/wan_config.h },
 //   "latent": { "type": "pixel" },
-//   "text_encoder": { "type": "vocab", "vocabulary": ["a", "red", ...], "max_tokens": 16 },
+//   "text_encoder": { "type": "vocab", "vocabulary": ["a", "red", ...], "max_tokens": 16,
+//                     "grammar": "shapes-world" (optional: prompts are canonicalised by the shapes
+//                     world's grammar before tokenising; core/text/shapes_prompt_encoder.h) },
 //   "weights": ["model.safetensors"],
 //   "defaults": { "sampler": "unipc", "steps": 20, "guidance": 5.0, "shift": 5.0,
 //                 "frames": 16, "height": 64, "width": 64, "fps": 16, "negative_prompt": "" }
@@ -25,6 +27,8 @@
 #include "core/sampling/sampler.h"
 
 namespace svgear {
+
+inline constexpr const char* kShapesWorldGrammar = "shapes-world";
 
 struct SamplingDefaults {
   SamplerKind sampler = SamplerKind::UniPC;
@@ -50,6 +54,7 @@ struct ModelManifest {
   TextEncoderKind text_encoder = TextEncoderKind::Unset;
   std::vector<std::string> vocabulary;  // for TextEncoderKind::Vocab
   int max_tokens = 0;
+  std::string prompt_grammar;  // "" or kShapesWorldGrammar, for TextEncoderKind::Vocab
   std::vector<std::string> weight_files;  // the DiT's, relative to folder
   // Wan folders (relative to folder): umT5 weights, tokenizer file or folder, VAE.
   std::vector<std::string> text_encoder_files;

@@ -304,6 +304,7 @@ void FlowMatchingTrainer::export_model(const std::filesystem::path& folder, cons
   m.text_encoder = TextEncoderKind::Vocab;
   m.vocabulary = spec_.vocabulary;
   m.max_tokens = spec_.max_tokens;
+  m.prompt_grammar = kShapesWorldGrammar;  // users' prompts reach the model in the training wording
   m.weight_files = {"model.safetensors"};
   m.defaults = spec_.defaults;
   std::vector<std::pair<std::string, at::Tensor>> tensors;

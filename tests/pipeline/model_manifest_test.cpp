@@ -67,6 +67,13 @@ TEST(ModelManifest, ErrorsNameTheFileAndTheProblem) {
                             {"text_encoder", {{"type", "vocab"}, {"vocabulary", {"a"}}}},
                             {"weights", {"m.safetensors"}}, {"defaults", {{"steps", "many"}}}}.dump());
   EXPECT_NE(error_of(dir).find("'steps' has the wrong type"), std::string::npos);
+
+  write_text(dir / "model.json",
+             nlohmann::json{{"format", "svgear-model/1"}, {"dit", j}, {"latent", {{"type", "pixel"}}},
+                            {"text_encoder", {{"type", "vocab"}, {"vocabulary", {"a"}}, {"grammar", "klingon"}}},
+                            {"weights", {"m.safetensors"}}}.dump());
+  EXPECT_NE(error_of(dir).find("grammar 'klingon' is not known (known: shapes-world)"), std::string::npos)
+      << error_of(dir);
 }
 
 }  // namespace

@@ -107,9 +107,10 @@ TEST(FlowMatchingTrainer, ExportedModelGeneratesFromAPrompt) {
   auto model = Model::load(dir / "model", at::Device(at::kCPU));
   EXPECT_EQ(model->manifest.name, "shapes-tiny");
   EXPECT_EQ(model->manifest.vocabulary.size(), trainer.spec().vocabulary.size());
+  EXPECT_EQ(model->manifest.prompt_grammar, "shapes-world");
   Generator generator(*model);
   GenerationRequest request;
-  request.prompt = "a red circle moves left over a blue sky";
+  request.prompt = "red circle left over a blue sky";  // read by the grammar, tokenised canonically
   request.steps = 2;
   EventSink sink;
   CancelToken cancel;
