@@ -20,7 +20,7 @@
 namespace svgear {
 namespace {
 
-constexpr const char* kHelp = R"(usage: svgear train --preset shapes-s|shapes-tiny --out DIR [options]
+constexpr const char* kHelp = R"(usage: svgear train --preset shapes-s|shapes-l|shapes-tiny --out DIR [options]
 
 Trains a shapes-world model with the flow-matching objective (core/training). DIR receives
 checkpoint/ (float32 weights, bf16 EMA and optimiser state in shards under 15 MiB, state.json),
@@ -32,6 +32,7 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
   --checkpoint-every N   steps between checkpoints (default 200)
   --log-every N          steps between printed losses (default 20)
   --minutes X            stop (and save) after X minutes of training, e.g. inside a time-limited job
+  --init-from MODEL_DIR  a new run starts from these weights (e.g. shapes-l from shapes-s's model/)
   --device D             auto | cpu | cuda | cuda:N (default auto)
 )";
 
@@ -61,6 +62,7 @@ int cmd_train(int argc, char** argv) {
   const int64_t checkpoint_every = args.integer("checkpoint-every").value_or(200);
   const int64_t log_every = args.integer("log-every").value_or(20);
   const double minutes = args.number("minutes").value_or(0.0);
+  const auto init_from = args.text("init-from");
   const c10::Device device = parse_device(args.text("device").value_or("auto"));
   args.finish();
   if (!out_text) throw UserError("--out DIR is required (the training folder)");
@@ -73,9 +75,13 @@ int cmd_train(int argc, char** argv) {
   std::filesystem::create_directories(out);
 
   const bool resuming = std::filesystem::exists(checkpoint / "state.json");
-  if (!resuming && !preset) throw UserError("--preset shapes-s|shapes-tiny is required for a new run");
+  if (!resuming && !preset) throw UserError("--preset shapes-s|shapes-l|shapes-tiny is required for a new run");
   FlowMatchingTrainer trainer = resuming ? FlowMatchingTrainer::resume(checkpoint, device)
                                          : FlowMatchingTrainer(shapes_model_preset(*preset), recipe, device);
+  if (init_from) {
+    if (resuming) throw UserError("--init-from starts a new run, but " + checkpoint.string() + " already exists");
+    trainer.initialize_from(*init_from);
+  }
   if (resuming && preset && *preset != trainer.spec().name) {
     throw UserError(checkpoint.string() + " trains " + trainer.spec().name + ", not " + *preset +
                     ": use another --out folder");

@@ -294,6 +294,32 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
   return trainer;
 }
 
+void FlowMatchingTrainer::initialize_from(const std::filesystem::path& model_folder) {
+  const ModelManifest source = ModelManifest::read(model_folder);
+  if (source.vocabulary != spec_.vocabulary) {
+    throw UserError(model_folder.string() + " has another vocabulary than " + spec_.name + ": it cannot start this run");
+  }
+  std::map<std::string, std::shared_ptr<SafetensorsFile>> by_tensor;
+  for (const std::string& name : source.weight_files) {
+    const auto file = SafetensorsFile::open(model_folder / name);
+    for (const TensorEntry& entry : file->tensors()) by_tensor[entry.name] = file;
+  }
+  at::NoGradGuard no_grad;
+  for (Parameter& p : parameters_) {
+    const auto it = by_tensor.find(p.name);
+    if (it == by_tensor.end()) throw UserError(model_folder.string() + " lacks " + p.name + " of " + spec_.name);
+    const at::Tensor value = it->second->load(p.name);
+    if (value.sizes() != p.value.sizes()) {
+      throw UserError(model_folder.string() + ": " + p.name + " has shape " + c10::str(value.sizes()) + ", " +
+                      spec_.name + " needs " + c10::str(p.value.sizes()));
+    }
+    p.value.copy_(value);
+    p.ema.copy_(value);
+    p.adam_m.zero_();
+    p.adam_v.zero_();
+  }
+}
+
 void FlowMatchingTrainer::export_model(const std::filesystem::path& folder, const std::string& description) const {
   ModelManifest m;
   m.folder = folder;

@@ -55,6 +55,11 @@ class FlowMatchingTrainer {
   // Throws UserError for a folder that is not a trainer checkpoint.
   static FlowMatchingTrainer resume(const std::filesystem::path& checkpoint, c10::Device device);
 
+  // Starts from the weights of a model folder of the same network (e.g. shapes-s's export, to train
+  // shapes-l on); the EMA restarts from them, the optimiser state from zero. Throws UserError naming
+  // the first tensor that is missing or of another shape.
+  void initialize_from(const std::filesystem::path& model_folder);
+
   double step();  // one optimiser step; returns the batch loss
   int64_t steps_done() const { return steps_done_; }
   const ShapesModelSpec& spec() const { return spec_; }

@@ -18,7 +18,7 @@ ShapesModelSpec shapes_model_preset(std::string_view name) {
   spec.defaults.sampler = SamplerKind::UniPC;
   spec.defaults.guidance = 4.0;
   spec.defaults.shift = 3.0;
-  if (name == "shapes-s") {
+  if (name == "shapes-s" || name == "shapes-l") {
     c.dim = 256;
     c.ffn_dim = 768;  // with 6 layers, ~6.1M parameters: its checkpoint fits a device run's 64 MiB
     c.freq_dim = 128;
@@ -28,6 +28,9 @@ ShapesModelSpec shapes_model_preset(std::string_view name) {
     spec.clip = {16, 64, 64};
     spec.max_objects = 3;
     spec.defaults.steps = 20;
+    // shapes-l: the same network on 128×128 × 17 frames (17 × 32 × 32 = 17408 tokens), for GPU-scale
+    // sparse attention on learned weights; trained on from shapes-s weights (--init-from).
+    if (name == "shapes-l") spec.clip = {17, 128, 128};
   } else if (name == "shapes-tiny") {
     c.dim = 64;
     c.ffn_dim = 128;
@@ -39,7 +42,8 @@ ShapesModelSpec shapes_model_preset(std::string_view name) {
     spec.max_objects = 1;
     spec.defaults.steps = 8;
   } else {
-    throw UserError("unknown shapes model preset '" + std::string(name) + "' (choose shapes-s or shapes-tiny)");
+    throw UserError("unknown shapes model preset '" + std::string(name) +
+                    "' (choose shapes-s, shapes-l or shapes-tiny)");
   }
   spec.defaults.frames = spec.clip.frames;
   spec.defaults.height = spec.clip.height;

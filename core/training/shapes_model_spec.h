@@ -4,6 +4,7 @@
 //
 //   shapes-s     64×64 pixels × 16 frames, patch 1×4×4 → 4096 tokens, 6 layers of dim 256 (~6M
 //                parameters: the bf16 weights ship under 16 MiB, a checkpoint fits 64 MiB)
+//   shapes-l     shapes-s's network on 128×128 × 17 frames (17408 tokens), fine-tuned from shapes-s
 //   shapes-tiny  32×32 × 8, 512 tokens, 2 layers of dim 64: for tests and smoke runs on a CPU
 
 #include <string>

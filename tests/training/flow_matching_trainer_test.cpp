@@ -99,6 +99,31 @@ TEST(FlowMatchingTrainer, ShapesSCheckpointFitsTheDeviceTransferLimits) {
   EXPECT_LT(total, 64 * (int64_t(1) << 20));
 }
 
+// shapes-l is shapes-s's network on larger clips: a run starts from shapes-s's exported weights.
+TEST(FlowMatchingTrainer, InitializeFromAnExportedModel) {
+  const auto dir = test::scratch_dir("trainer_init_from");
+  FlowMatchingTrainer source(shapes_model_preset("shapes-tiny"), tiny_recipe(), at::kCPU);
+  source.step();
+  source.export_model(dir / "source", "source");
+  TrainingRecipe other = tiny_recipe();
+  other.seed = 99;  // other random initial weights
+  FlowMatchingTrainer target(shapes_model_preset("shapes-tiny"), other, at::kCPU);
+  target.initialize_from(dir / "source");
+  target.export_model(dir / "copy", "copy");
+  const auto a = SafetensorsFile::open(dir / "source" / "model.safetensors");
+  const auto b = SafetensorsFile::open(dir / "copy" / "model.safetensors");
+  for (const TensorEntry& entry : a->tensors()) EXPECT_TRUE(at::equal(a->load(entry.name), b->load(entry.name))) << entry.name;
+  FlowMatchingTrainer wider(shapes_model_preset("shapes-s"), tiny_recipe(), at::kCPU);
+  try {
+    wider.initialize_from(dir / "source");
+    FAIL() << "a tiny model initialised shapes-s";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("has shape"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(shapes_model_preset("shapes-l").dit.dim, shapes_model_preset("shapes-s").dit.dim);
+  EXPECT_EQ(shapes_model_preset("shapes-l").clip.height, 128);
+}
+
 TEST(FlowMatchingTrainer, ExportedModelGeneratesFromAPrompt) {
   const auto dir = test::scratch_dir("trainer_export");
   FlowMatchingTrainer trainer(shapes_model_preset("shapes-tiny"), tiny_recipe(), at::kCPU);
