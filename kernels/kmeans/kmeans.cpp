@@ -76,8 +76,9 @@ at::Tensor kmeans_init(const at::Tensor& x, int64_t k, uint64_t seed, KMeansInit
               x.scalar_type());
   TORCH_CHECK(x.size(1) >= 1, "kmeans_init: x must hold at least one token, got ", x.sizes());
   TORCH_CHECK(k >= 1, "kmeans_init: k must be >= 1, got ", k);
-  TORCH_CHECK(method == KMeansInit::RandomTokens || method == KMeansInit::KMeansPlusPlus,
-              "kmeans_init: method must be RandomTokens or KMeansPlusPlus");
+  TORCH_CHECK(method == KMeansInit::RandomTokens || method == KMeansInit::KMeansPlusPlus ||
+                  method == KMeansInit::KMeansPlusPlusRounds,
+              "kmeans_init: method must be RandomTokens, KMeansPlusPlus or KMeansPlusPlusRounds");
   TORCH_CHECK(x.is_cpu() || x.is_cuda(), "kmeans_init: unsupported device ", x.device());
   return kmeans_init_reference(x.to(at::kFloat).contiguous(), k, seed, method);
 }

@@ -71,6 +71,39 @@ at::Tensor kmeans_plus_plus_indices(const at::Tensor& x, int64_t m, at::Generato
   return index;
 }
 
+// k-means++'s D² sampling in kPlusPlusRounds rounds instead of one draw per centre: the first
+// centre uniformly, then each round draws its share of the rest at once, without replacement,
+// ∝ D² (Gumbel-top-k on log D²), and D² drops to the distance to the nearest centre so far. K
+// sequential passes become kPlusPlusRounds. The Gumbel noise comes from the seeded CPU generator,
+// so every device picks the same tokens (up to rounding of the distances).
+constexpr int kPlusPlusRounds = 16;
+
+at::Tensor kmeans_plus_plus_rounds_indices(const at::Tensor& x, int64_t m, at::Generator& gen) {
+  const int64_t bh = x.size(0), n = x.size(1);
+  const auto on_device = [&](const at::Tensor& t) { return t.to(x.device()); };
+  at::Tensor index = on_device(at::randint(n, {bh, 1}, gen, at::kLong));  // [BH, 1] the first centre
+  at::Tensor x_norm = x.square().sum(-1, /*keepdim=*/true);            // [BH, N, 1]
+  at::Tensor d2;                                                        // [BH, N] float64
+  at::Tensor fresh = index;
+  for (int round = 0;; ++round) {
+    at::Tensor centres = gather_rows(x, fresh);  // [BH, c, d]
+    at::Tensor dist = (x_norm - 2.0 * at::bmm(x, centres.transpose(1, 2)) + centres.square().sum(-1).unsqueeze(1))
+                          .clamp_min_(0.0)
+                          .amin(-1)
+                          .to(at::kDouble);  // [BH, N]
+    d2 = d2.defined() ? at::minimum(d2, dist) : dist;
+    d2.scatter_(1, index, 0.0);  // the chosen tokens themselves, exactly (the expansion leaves ~1e-6)
+    const int64_t done = index.size(1);
+    if (done >= m) break;
+    const int64_t rounds_left = std::max<int64_t>(1, kPlusPlusRounds - 1 - round);
+    const int64_t take = (m - done + rounds_left - 1) / rounds_left;
+    at::Tensor gumbel = on_device(-at::log(-at::log(at::rand({bh, n}, gen, at::kDouble).clamp_min_(1e-300))));
+    fresh = std::get<1>((d2.log() + gumbel).topk(take, 1));  // log 0 = −inf: a chosen token only as a last resort
+    index = at::cat({index, fresh}, 1);
+  }
+  return index;  // [BH, m]
+}
+
 }  // namespace
 
 KMeansResult kmeans_reference(const at::Tensor& x_f32, const at::Tensor& init_centroids,
@@ -101,9 +134,12 @@ at::Tensor kmeans_init_reference(const at::Tensor& x_f32, int64_t k, uint64_t se
   const int64_t bh = x_f32.size(0), n = x_f32.size(1);
   const int64_t m = std::min(k, n);  // clusters that get a token; the rest stay empty
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  at::Tensor index = method == KMeansInit::KMeansPlusPlus
-                         ? kmeans_plus_plus_indices(x_f32, m, gen)
-                         : random_token_indices(bh, n, m, gen).to(x_f32.device());  // [BH, m]
+  at::Tensor index;  // [BH, m]
+  switch (method) {
+    case KMeansInit::KMeansPlusPlus: index = kmeans_plus_plus_indices(x_f32, m, gen); break;
+    case KMeansInit::KMeansPlusPlusRounds: index = kmeans_plus_plus_rounds_indices(x_f32, m, gen); break;
+    default: index = random_token_indices(bh, n, m, gen).to(x_f32.device()); break;
+  }
   at::Tensor centroids = gather_rows(x_f32, index);  // [BH, m, d]
   if (m == k) return centroids;
   return at::cat({centroids, far_centroids(x_f32, k - m)}, 1);  // [BH, K, d]
