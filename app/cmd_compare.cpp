@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <numeric>
 #include <string>
 
 #include "app/cli_args.h"
@@ -18,6 +17,7 @@
 #include "core/media/video_output.h"
 #include "core/media/video_reader.h"
 #include "core/metrics/video_quality.h"
+#include "core/pipeline/dense_run_cache.h"
 #include "core/pipeline/generator.h"
 #include "core/pipeline/run_record.h"
 #include "core/user_error.h"
@@ -45,53 +45,22 @@ struct Run {
   bool reused = false;
 };
 
-// What must match for a dense run to stand in for a new one: the resolved request without the
-// attention settings (and without previews, which do not change the video), the model and device.
-nlohmann::json cache_key(const nlohmann::json& record) {
-  nlohmann::json request = record.at("request");
-  request.erase("attention");
-  request.erase("preview_every");
-  return {{"request", request},
-          {"model", record.at("model").at("manifest")},
-          {"device", record.at("device").at("name")},
-          {"dtype", record.at("device").at("dtype")}};
-}
-
-double mean_step_ms(const nlohmann::json& record) {
-  const std::vector<double> steps = record.at("timings_ms").at("steps").get<std::vector<double>>();
-  if (steps.empty()) return 0.0;
-  return std::accumulate(steps.begin(), steps.end(), 0.0) / double(steps.size());
-}
-
 // JSON has no infinity: identical frames are written as the string "inf".
 nlohmann::json psnr_json(double psnr_db) {
   if (std::isinf(psnr_db)) return "inf";
   return psnr_db;
 }
 
-// The dense run in `dir` when its record matches `wanted`; nullopt when there is none, it failed,
-// or it was made for another request, model or device.
+// The dense run in `dir` when its record matches `wanted` (core/pipeline/dense_run_cache.h).
 std::optional<Run> cached_dense_run(const std::filesystem::path& dir, const nlohmann::json& wanted) {
-  const std::filesystem::path record_path = dir / "dense.json";
-  std::ifstream file(record_path);
-  if (!file.good()) return std::nullopt;
+  std::optional<CachedDenseRun> cached = find_cached_dense_run(dir, wanted);
+  if (!cached) return std::nullopt;
   Run run;
-  try {
-    run.record = nlohmann::json::parse(file);
-    if (run.record.at("status") != "finished" || cache_key(run.record) != wanted) return std::nullopt;
-  } catch (const nlohmann::json::exception&) {
-    return std::nullopt;  // an unreadable record is simply not a cache hit
-  }
-  // write_video's FFmpeg-less fallback writes dense.y4m in place of dense.mp4.
-  for (const char* name : {"dense.mp4", "dense.y4m"}) {
-    if (std::filesystem::exists(dir / name)) {
-      run.video_path = dir / name;
-      run.video = read_video(run.video_path);
-      run.reused = true;
-      return run;
-    }
-  }
-  return std::nullopt;
+  run.video_path = cached->video_path;
+  run.record = std::move(cached->record);
+  run.video = read_video(run.video_path);
+  run.reused = true;
+  return run;
 }
 
 // Thrown when Ctrl-C stopped a run; cmd_compare exits with 130.
@@ -142,10 +111,7 @@ int cmd_compare(int argc, char** argv) {
   dense_request.attention.mode = AttentionMode::Dense;
   const std::string mode = attention_mode_name(sparse_request.attention.mode);
 
-  GenerationResult probe;  // only to build the cache key of the run we would make
-  probe.status = GenerationStatus::Finished;
-  probe.request = dense_request;
-  const nlohmann::json wanted = cache_key(make_run_record(probe, *model));
+  const nlohmann::json wanted = dense_cache_key(dense_request, *model);
 
   std::filesystem::create_directories(out);
   std::optional<Run> dense = no_cache ? std::nullopt : cached_dense_run(out, wanted);

@@ -1,7 +1,6 @@
 #include "ui/block_map_view.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <numeric>
 
@@ -11,6 +10,7 @@
 #include <QToolTip>
 
 #include "ui/cluster_palette.h"
+#include "ui/viridis.h"
 
 namespace svgear {
 namespace {
@@ -22,19 +22,6 @@ const QColor kExact(240, 160, 48);
 const QColor kCompensated(59, 120, 194);
 const QColor kSkipped(44, 44, 50);
 const QColor kEmpty(24, 24, 27);
-
-// Viridis at five stops, linearly interpolated: perceptually ordered and readable on a dark theme.
-QColor error_colour(float t) {
-  static const std::array<QColor, 5> kStops = {QColor(68, 1, 84), QColor(59, 82, 139), QColor(33, 145, 140),
-                                               QColor(94, 201, 98), QColor(253, 231, 37)};
-  const float x = std::clamp(t, 0.0f, 1.0f) * (kStops.size() - 1);
-  const int i = std::min(int(x), int(kStops.size()) - 2);
-  const float f = x - i;
-  const QColor& a = kStops[i];
-  const QColor& b = kStops[i + 1];
-  return QColor(int(a.red() + f * (b.red() - a.red())), int(a.green() + f * (b.green() - a.green())),
-                int(a.blue() + f * (b.blue() - a.blue())));
-}
 
 // Cluster ids in drawn order: as they are, or largest first (ties by id).
 std::vector<int> cluster_order(const std::vector<int64_t>& sizes, BlockMapView::ClusterOrder order) {
@@ -114,7 +101,7 @@ void BlockMapView::rebuild() {
         if (by_error) {
           const float e = block_log_error_[block];
           const float span = std::max(error_max_ - error_min_, 1e-6f);
-          colour = std::isfinite(e) ? error_colour((e - error_min_) / span) : kEmpty;
+          colour = std::isfinite(e) ? viridis((e - error_min_) / span) : kEmpty;
         } else {
           colour = block_map_[block] ? kExact : not_exact;
         }
@@ -175,7 +162,7 @@ void BlockMapView::paintEvent(QPaintEvent*) {
     const QRect bar(legend.left() + p.fontMetrics().horizontalAdvance(low) + 4, legend.top() + 3, bar_w,
                     legend.height() - 6);
     QLinearGradient gradient(bar.topLeft(), bar.topRight());
-    for (int s = 0; s <= 4; ++s) gradient.setColorAt(s / 4.0, error_colour(s / 4.0f));
+    for (int s = 0; s <= 4; ++s) gradient.setColorAt(s / 4.0, viridis(s / 4.0f));
     p.fillRect(bar, gradient);
     p.drawText(legend, Qt::AlignLeft | Qt::AlignVCenter, low);
     p.drawText(bar.right() + 4, legend.top(), legend.width(), legend.height(),

@@ -2,15 +2,24 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstdio>
 #include <exception>
+#include <functional>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
 #include <ATen/Parallel.h>
 #include <QMetaObject>
 
+#include "core/media/video_output.h"
+#include "core/media/video_reader.h"
+#include "core/metrics/video_quality.h"
+#include "core/pipeline/dense_run_cache.h"
 #include "core/pipeline/generator.h"
 #include "core/pipeline/model.h"
+#include "core/pipeline/run_record.h"
 
 namespace svgear {
 namespace {
@@ -34,6 +43,32 @@ class SignalSink : public EventSink {
  private:
   GenerationWorker& worker_;
 };
+
+// A Compare run's events: progress and log only. Its videos reach the GUI once both runs are done
+// and measured, so the worker's finished / failed signals stay those of Generate.
+class CompareSink : public EventSink {
+ public:
+  explicit CompareSink(GenerationWorker& worker) : worker_(worker) {}
+  void on_step(const StepEvent& e) override { Q_EMIT worker_.stepDone(e); }
+  void on_log(const std::string& line) override { Q_EMIT worker_.logLine(QString::fromStdString(line)); }
+
+ private:
+  GenerationWorker& worker_;
+};
+
+// One finished run of a Compare, as written to disk and read back.
+struct WrittenRun {
+  Video video;
+  nlohmann::json record;
+};
+
+// The cache folder of one dense request: a name derived from its key, so different requests keep
+// their own dense runs side by side.
+std::filesystem::path dense_cache_folder(const QString& cache_root, const nlohmann::json& key) {
+  char name[32];
+  std::snprintf(name, sizeof name, "dense-%016zx", std::hash<std::string>{}(key.dump()));
+  return std::filesystem::path(cache_root.toStdString()) / name;
+}
 
 TraceOptions trace_options(RoutingRecording recording, int num_layers) {
   TraceOptions options;
@@ -97,6 +132,12 @@ void GenerationWorker::start(const StudioRequest& request) {
   QMetaObject::invokeMethod(this, [this, request] { run(request); }, Qt::QueuedConnection);
 }
 
+void GenerationWorker::compare(const StudioRequest& request, const QString& cache_folder) {
+  cancel_.reset();
+  QMetaObject::invokeMethod(this, [this, request, cache_folder] { runCompare(request, cache_folder); },
+                            Qt::QueuedConnection);
+}
+
 void GenerationWorker::cancel() { cancel_.cancel(); }
 
 void GenerationWorker::load(const QString& folder) {
@@ -136,6 +177,80 @@ void GenerationWorker::run(const StudioRequest& request) {
     SignalSink sink(*this);
     const GenerationResult result = generator.run(to_generation_request(request, model_->manifest.dit.num_layers), sink, cancel_);
     if (result.status == GenerationStatus::Cancelled) Q_EMIT cancelled(result.video, result.steps_done);
+  } catch (const std::exception& e) {
+    Q_EMIT failed(QString::fromStdString(e.what()));
+  }
+}
+
+void GenerationWorker::runCompare(const StudioRequest& studio_request, const QString& cache_folder) {
+  const QString folder = QString::fromStdString(studio_request.model_folder.string());
+  if (folder.isEmpty()) {
+    Q_EMIT failed("no model folder: choose one with File ▸ Open model folder…");
+    return;
+  }
+  try {
+    if (!model_ || folder != model_folder_) load(folder);
+    StudioRequest sparse_studio = studio_request;
+    if (sparse_studio.attention.mode == AttentionMode::Dense) sparse_studio.attention.mode = AttentionMode::SvgEar;
+    sparse_studio.routing = RoutingRecording::Off;  // traces would slow the run being timed
+    GenerationRequest sparse_request = to_generation_request(sparse_studio, model_->manifest.dit.num_layers);
+    sparse_request.preview_every = 0;  // nobody watches previews here; they only cost time
+    sparse_request = sparse_request.resolve(model_->manifest);
+    GenerationRequest dense_request = sparse_request;
+    dense_request.attention.mode = AttentionMode::Dense;
+    const std::string mode = attention_mode_name(sparse_request.attention.mode);
+
+    const nlohmann::json key = dense_cache_key(dense_request, *model_);
+    const std::filesystem::path dir = dense_cache_folder(cache_folder, key);
+    std::filesystem::create_directories(dir);
+
+    // Runs `request`, writes its video and record to dir/<name>.mp4 and reads the video back, so
+    // both sides are measured as `svgear compare` measures them; nullopt when it was cancelled.
+    auto run_and_write = [&](const GenerationRequest& request, const std::string& name,
+                             int index) -> std::optional<WrittenRun> {
+      Q_EMIT compareRunStarted(QString::fromStdString(name), index);
+      Generator generator(*model_);
+      CompareSink sink(*this);
+      const GenerationResult result = generator.run(request, sink, cancel_);
+      if (result.status == GenerationStatus::Cancelled) {
+        Q_EMIT cancelled(Video(), result.steps_done);
+        return std::nullopt;
+      }
+      if (result.status != GenerationStatus::Finished) throw std::runtime_error(name + " run failed: " + result.error);
+      const VideoOutputResult written = write_video(result.video, dir / (name + ".mp4"));
+      if (!written.note.empty()) Q_EMIT logLine(QString::fromStdString(written.note));
+      WrittenRun run{read_video(written.path), make_run_record(result, *model_)};
+      write_run_record(run_record_path(written.path), run.record);
+      return run;
+    };
+
+    CompareResult out;
+    out.sparse_mode = mode;
+    std::optional<WrittenRun> dense;
+    if (std::optional<CachedDenseRun> cached = find_cached_dense_run(dir, key)) {
+      Q_EMIT logLine(QString("reusing the cached dense run %1 (same request, model and device)")
+                         .arg(QString::fromStdString(cached->video_path.string())));
+      dense = WrittenRun{read_video(cached->video_path), cached->record};
+      out.dense_reused = true;
+    } else {
+      dense = run_and_write(dense_request, "dense", 0);
+      if (!dense) return;
+    }
+    const std::optional<WrittenRun> sparse = run_and_write(sparse_request, mode, 1);
+    if (!sparse) return;
+
+    const VideoQuality quality = compare_videos(dense->video, sparse->video);
+    out.dense = dense->video;
+    out.sparse = sparse->video;
+    out.psnr_db = quality.psnr_db;
+    out.ssim = quality.ssim;
+    out.mean_psnr_db = quality.mean_psnr_db;
+    out.mean_ssim = quality.mean_ssim;
+    out.dense_total_ms = dense->record.at("timings_ms").at("total").get<double>();
+    out.sparse_total_ms = sparse->record.at("timings_ms").at("total").get<double>();
+    out.dense_step_ms = mean_step_ms(dense->record);
+    out.sparse_step_ms = mean_step_ms(sparse->record);
+    Q_EMIT compareFinished(out);
   } catch (const std::exception& e) {
     Q_EMIT failed(QString::fromStdString(e.what()));
   }

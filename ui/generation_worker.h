@@ -10,6 +10,7 @@
 //   connect(worker, &GenerationWorker::previewReady, window, ...);
 //   worker->start(request);                        // returns at once
 //   worker->cancel();                              // any thread; stops within one step
+//   worker->compare(request, cache_folder);        // dense and sparse of one request, side by side
 
 #include <memory>
 
@@ -19,6 +20,7 @@
 #include "core/cancel_token.h"
 #include "core/media/video.h"
 #include "core/pipeline/event_sink.h"
+#include "ui/compare_result.h"
 #include "ui/model_summary.h"
 #include "ui/routing_step.h"
 #include "ui/studio_request.h"
@@ -37,6 +39,10 @@ class GenerationWorker : public QObject {
   // Queue work on the worker's thread; both return at once.
   void loadModel(const QString& folder);
   void start(const StudioRequest& request);
+  // Runs the request dense and with its sparse mode (SVG-EAR when it asks for dense), same seed,
+  // reusing a dense run cached under `cache_folder` when the request matches. Reports steps of both
+  // runs, then compareFinished, or cancelled / failed.
+  void compare(const StudioRequest& request, const QString& cache_folder);
   // Thread-safe: the running generation stops at its next step or layer boundary.
   void cancel();
 
@@ -52,11 +58,15 @@ class GenerationWorker : public QObject {
   void cancelled(const svgear::Video& partial, int steps_done);
   void failed(const QString& message);
   void logLine(const QString& line);
+  // A Compare run starts: `run` is "dense" or the sparse mode, `index` 0 or 1 of the two.
+  void compareRunStarted(const QString& run, int index);
+  void compareFinished(const svgear::CompareResult& result);
 
  private:
   // Both run on the worker's thread. load() throws what Model::load throws.
   void load(const QString& folder);
   void run(const StudioRequest& request);
+  void runCompare(const StudioRequest& request, const QString& cache_folder);
 
   std::unique_ptr<Model> model_;
   QString model_folder_;

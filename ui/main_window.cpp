@@ -11,6 +11,7 @@
 #include <QProgressBar>
 #include <QScrollArea>
 #include <QSettings>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QThread>
 #include <QToolBar>
@@ -19,6 +20,8 @@
 #include "core/attention/attention_config.h"
 #include "core/media/png_writer.h"
 #include "core/media/video_output.h"
+#include "core/metrics/video_quality.h"
+#include "ui/compare_view.h"
 #include "ui/generation_worker.h"
 #include "ui/log_panel.h"
 #include "ui/model_picker.h"
@@ -58,6 +61,7 @@ MainWindow::MainWindow(QWidget* parent)
       log_(new LogPanel(this)),
       routing_(new RoutingPanel(this)),
       preview_(new PreviewPane(this)),
+      compare_view_(new CompareView(this)),
       progress_(new QProgressBar(this)),
       step_label_(new QLabel(this)),
       thread_(new QThread(this)),
@@ -117,6 +121,12 @@ void MainWindow::buildDocks() {
   routing_->setObjectName("routing");
   // The routing views need the width; the log keeps a narrow column beside them.
   splitDockWidget(log_dock, routing_dock, Qt::Horizontal);
+  // Compare shares the routing's place, as a tab: it is raised when a Compare finishes.
+  QDockWidget* compare_dock =
+      add_dock(this, tr("Compare"), "compare_dock", compare_view_, Qt::BottomDockWidgetArea);
+  compare_view_->setObjectName("compare");
+  tabifyDockWidget(routing_dock, compare_dock);
+  routing_dock->raise();
   resizeDocks({log_dock, routing_dock}, {330, 950}, Qt::Horizontal);
   resizeDocks({routing_dock}, {290}, Qt::Vertical);
   // The model panel keeps the height of its text; the prompt history takes what the routing leaves.
@@ -146,6 +156,11 @@ void MainWindow::buildActions() {
   generate_action_->setObjectName("generate");
   generate_action_->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)});
   generate_action_->setToolTip(tr("Generate a video from the prompt (Ctrl+Enter)"));
+  compare_action_ = run->addAction(tr("Compare"), this, [this] { compare(); });
+  compare_action_->setObjectName("compare");
+  compare_action_->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_Return);
+  compare_action_->setToolTip(
+      tr("Run the request dense and sparse with the same seed and compare them (Ctrl+Shift+Enter)"));
   cancel_action_ = run->addAction(tr("Cancel"), this, [this] { cancel(); });
   cancel_action_->setObjectName("cancel");
   cancel_action_->setShortcut(Qt::Key_Escape);
@@ -166,6 +181,7 @@ void MainWindow::buildActions() {
   toolbar->setMovable(false);
   toolbar->setToolButtonStyle(Qt::ToolButtonTextOnly);
   toolbar->addAction(generate_action_);
+  toolbar->addAction(compare_action_);
   toolbar->addAction(cancel_action_);
   auto* generate_button = qobject_cast<QToolButton*>(toolbar->widgetForAction(generate_action_));
   generate_button->setObjectName("generate_button");
@@ -173,6 +189,7 @@ void MainWindow::buildActions() {
       "QToolButton { background: #0a6fb8; color: white; padding: 4px 18px; border-radius: 3px; font-weight: bold; }"
       "QToolButton:disabled { background: #3a3a3c; color: #808080; }");
   toolbar->widgetForAction(cancel_action_)->setObjectName("cancel_button");
+  toolbar->widgetForAction(compare_action_)->setObjectName("compare_button");
 }
 
 void MainWindow::connectWorker() {
@@ -189,6 +206,10 @@ void MainWindow::connectWorker() {
   connect(worker_, &GenerationWorker::finished, this, [this](const Video& v, double ms) { onFinished(v, ms); });
   connect(worker_, &GenerationWorker::cancelled, this, [this](const Video& v, int done) { onCancelled(v, done); });
   connect(worker_, &GenerationWorker::failed, this, [this](const QString& message) { onFailed(message); });
+  connect(worker_, &GenerationWorker::compareRunStarted, this,
+          [this](const QString& run, int index) { onCompareRunStarted(run, index); });
+  connect(worker_, &GenerationWorker::compareFinished, this,
+          [this](const CompareResult& result) { onCompareFinished(result); });
   connect(worker_, &GenerationWorker::logLine, log_, [this](const QString& line) { log_->info(line); });
 }
 
@@ -198,20 +219,27 @@ void MainWindow::openModelFolder(const QString& folder) {
   worker_->loadModel(folder);
 }
 
-void MainWindow::generate() {
-  if (generating_) return;
+bool MainWindow::requestFromPanels(SeedChoice seed, StudioRequest& request) {
   const QString prompt = prompt_panel_->prompt().simplified();
   if (prompt.isEmpty()) {
     reportError(tr("type a prompt first"));
-    return;
+    return false;
   }
-  settings_panel_->rollSeedUnlessLocked();
-  StudioRequest request = settings_panel_->request();
+  if (seed == SeedChoice::NewUnlessLocked) settings_panel_->rollSeedUnlessLocked();
+  request = settings_panel_->request();
   request.model_folder = model_picker_->currentFolder().toStdString();
   request.prompt = prompt.toStdString();
   request.negative_prompt = prompt_panel_->negativePrompt().simplified().toStdString();
   request.routing = routing_->recording();
   prompt_panel_->addToHistory(prompt);
+  return true;
+}
+
+void MainWindow::generate() {
+  if (generating_) return;
+  StudioRequest request;
+  if (!requestFromPanels(SeedChoice::NewUnlessLocked, request)) return;
+  const QString prompt = QString::fromStdString(request.prompt);
   requested_steps_ = request.steps;
   requested_seed_ = request.seed;
   progress_->setRange(0, request.steps);
@@ -231,6 +259,34 @@ void MainWindow::generate() {
   worker_->start(request);
 }
 
+void MainWindow::compare() {
+  if (generating_) return;
+  StudioRequest request;
+  if (!requestFromPanels(SeedChoice::AsShown, request)) return;
+  requested_steps_ = request.steps;
+  requested_seed_ = request.seed;
+  const AttentionMode sparse =
+      request.attention.mode == AttentionMode::Dense ? AttentionMode::SvgEar : request.attention.mode;
+  log_->info(tr("compare \"%1\": dense against %2, %3×%4, %5 frames, %6 steps, seed %7")
+                 .arg(QString::fromStdString(request.prompt))
+                 .arg(attention_mode_name(sparse))
+                 .arg(request.width)
+                 .arg(request.height)
+                 .arg(request.frames)
+                 .arg(request.steps)
+                 .arg(request.seed));
+  progress_->setRange(0, request.steps);
+  progress_->setValue(0);
+  step_label_->setText(tr("starting…"));
+  statusBar()->showMessage(tr("Comparing…"));
+  compare_view_->showRunning(tr("Comparing: starting…"));
+  setGenerating(true);
+  comparing_ = true;
+  // The dense runs are kept between sessions: a later Compare of the same request reuses them.
+  const QString cache = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/compare";
+  worker_->compare(request, cache);
+}
+
 void MainWindow::cancel() {
   if (!generating_) return;
   worker_->cancel();
@@ -239,7 +295,9 @@ void MainWindow::cancel() {
 
 void MainWindow::setGenerating(bool generating) {
   generating_ = generating;
+  if (!generating) comparing_ = false;
   generate_action_->setEnabled(!generating);
+  compare_action_->setEnabled(!generating);
   cancel_action_->setEnabled(generating);
   model_picker_->setEnabled(!generating);
   settings_panel_->setEnabled(!generating);
@@ -267,7 +325,7 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
 void MainWindow::onStep(const StepEvent& e) {
   progress_->setRange(0, e.num_steps);
   progress_->setValue(e.step + 1);
-  step_label_->setText(tr("step %1/%2 · %3 ms/step · %4 elapsed · ETA %5")
+  step_label_->setText((comparing_ ? compare_run_ + " · " : QString()) + tr("step %1/%2 · %3 ms/step · %4 elapsed · ETA %5")
                            .arg(e.step + 1)
                            .arg(e.num_steps)
                            .arg(e.step_ms, 0, 'f', 0)
@@ -293,6 +351,12 @@ void MainWindow::onFinished(const Video& video, double total_ms) {
 }
 
 void MainWindow::onCancelled(const Video& partial, int steps_done) {
+  if (comparing_) {
+    setGenerating(false);
+    compare_view_->showMessage(tr("Compare cancelled"));
+    statusBar()->showMessage(tr("Compare cancelled; a finished dense run is kept for the next Compare"));
+    return;
+  }
   if (!partial.empty()) result_ = partial;
   setGenerating(false);
   if (partial.empty()) {
@@ -305,9 +369,30 @@ void MainWindow::onCancelled(const Video& partial, int steps_done) {
 }
 
 void MainWindow::onFailed(const QString& message) {
+  if (comparing_) compare_view_->showMessage(tr("Compare failed: %1").arg(message));
   setGenerating(false);
   step_label_->clear();
   reportError(message);
+}
+
+void MainWindow::onCompareRunStarted(const QString& run, int index) {
+  compare_run_ = tr("%1 run %2 of 2").arg(run).arg(index + 1);
+  progress_->setValue(0);
+  compare_view_->showRunning(tr("Comparing: %1…").arg(compare_run_));
+}
+
+void MainWindow::onCompareFinished(const CompareResult& result) {
+  setGenerating(false);
+  progress_->setValue(progress_->maximum());
+  compare_view_->showResult(result);
+  if (auto* dock = findChild<QDockWidget*>("compare_dock")) dock->raise();
+  const QString done = tr("Compared dense and %1: PSNR %2, SSIM %3%4")
+                           .arg(QString::fromStdString(result.sparse_mode),
+                                QString::fromStdString(format_psnr_db(result.mean_psnr_db)))
+                           .arg(result.mean_ssim, 0, 'f', 4)
+                           .arg(result.dense_reused ? tr(" (dense run reused from the cache)") : QString());
+  log_->info(done);
+  statusBar()->showMessage(done);
 }
 
 bool MainWindow::exportVideo(const QString& path) {

@@ -15,6 +15,7 @@ class QThread;
 
 namespace svgear {
 
+class CompareView;
 class GenerationWorker;
 class LogPanel;
 class ModelPicker;
@@ -22,7 +23,9 @@ class PreviewPane;
 class PromptPanel;
 class RoutingPanel;
 class SettingsPanel;
+struct CompareResult;
 struct ModelSummary;
+struct StudioRequest;
 struct RoutingStep;
 
 class MainWindow : public QMainWindow {
@@ -36,6 +39,9 @@ class MainWindow : public QMainWindow {
   // Loads `folder` on the worker and, once loaded, applies the model's default settings.
   void openModelFolder(const QString& folder);
   void generate();
+  // Runs the request dense and sparse with the seed shown (no new seed is drawn, so a second
+  // Compare of the same settings reuses the cached dense run) and shows them in the Compare panel.
+  void compare();
   void cancel();
   // Write the last result; on failure they log why and return false.
   bool exportVideo(const QString& path);     // .mp4 (Y4M + PNG frames without FFmpeg) or .y4m
@@ -52,6 +58,10 @@ class MainWindow : public QMainWindow {
   void buildActions();
   void buildDocks();
   void connectWorker();
+  // The request the panels describe, after drawing a new seed unless asked for the one shown or
+  // the seed is locked; false (and the reason reported) when there is no prompt.
+  enum class SeedChoice { NewUnlessLocked, AsShown };
+  bool requestFromPanels(SeedChoice seed, StudioRequest& request);
   void setGenerating(bool generating);
   void reportError(const QString& message);
   void onModelLoaded(const ModelSummary& model);
@@ -61,6 +71,8 @@ class MainWindow : public QMainWindow {
   void onFinished(const Video& video, double total_ms);
   void onCancelled(const Video& partial, int steps_done);
   void onFailed(const QString& message);
+  void onCompareRunStarted(const QString& run, int index);
+  void onCompareFinished(const CompareResult& result);
   void chooseExportVideo();
   void chooseExportFrames();
   void saveSettings() const;
@@ -72,9 +84,11 @@ class MainWindow : public QMainWindow {
   LogPanel* log_;
   RoutingPanel* routing_;
   PreviewPane* preview_;
+  CompareView* compare_view_;
   QProgressBar* progress_;
   QLabel* step_label_;
   QAction* generate_action_ = nullptr;
+  QAction* compare_action_ = nullptr;
   QAction* cancel_action_ = nullptr;
   QAction* export_video_action_ = nullptr;
   QAction* export_frames_action_ = nullptr;
@@ -82,6 +96,8 @@ class MainWindow : public QMainWindow {
   GenerationWorker* worker_;  // lives on thread_, deleted when it finishes
 
   bool generating_ = false;
+  bool comparing_ = false;  // the running work is a Compare
+  QString compare_run_;     // while comparing: "dense" or the sparse mode
   bool apply_model_defaults_ = false;  // set by openModelFolder until the model has loaded
   int requested_steps_ = 0;
   uint64_t requested_seed_ = 0;

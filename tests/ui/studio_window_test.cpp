@@ -19,6 +19,7 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QProgressBar>
+#include <QRegularExpression>
 #include <QSlider>
 #include <QSpinBox>
 #include <QStatusBar>
@@ -30,6 +31,7 @@
 #include "core/pipeline/random_model.h"
 #include "tests/ui/studio_window_test.h"
 #include "ui/block_map_view.h"
+#include "ui/compare_view.h"
 #include "ui/cluster_map_view.h"
 #include "ui/cluster_palette.h"
 #include "ui/main_window.h"
@@ -542,6 +544,97 @@ void StudioWindowTest::routing_panel_keeps_detail_within_budget() {
   QVERIFY(panel.blockMap()->blocks().isNull());
   QVERIFY(panel.clusterMap()->labelImage().isNull());
   QVERIFY(child<QLabel>(panel, "routing_summary")->text().contains("dropped"));
+}
+
+void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  // 64×64×8 (an 8×16×16 token grid), SVG-EAR with 16 query and 32 key clusters at budget 0.5, no
+  // dense warm-up: enough sparse attention that the two videos differ.
+  child<QSpinBox>(*w, "width")->setValue(64);
+  child<QSpinBox>(*w, "height")->setValue(64);
+  child<QSpinBox>(*w, "frames")->setValue(8);
+  child<QSpinBox>(*w, "steps")->setValue(4);
+  QComboBox* mode = child<QComboBox>(*w, "attention_mode");
+  mode->setCurrentIndex(mode->findText("svgear"));
+  child<QDoubleSpinBox>(*w, "top_p")->setValue(0.5);
+  child<QSpinBox>(*w, "q_clusters")->setValue(16);
+  child<QSpinBox>(*w, "k_clusters")->setValue(32);
+  child<QDoubleSpinBox>(*w, "dense_warmup_steps")->setValue(0.0);
+  child<QDoubleSpinBox>(*w, "dense_layers")->setValue(0.0);
+  typePrompt(*w, kPrompt);
+
+  Heartbeat heartbeat;
+  QToolButton* compare = child<QToolButton>(*w, "compare_button");
+  QTest::mouseClick(compare, Qt::LeftButton);
+  heartbeat.start();
+  QVERIFY(w->isGenerating());
+  QVERIFY(!compare->isEnabled());
+  // progress of both runs, each named in the step line
+  QLabel* step_line = child<QLabel>(*w, "step_timings");
+  QTRY_VERIFY_WITH_TIMEOUT(step_line->text().startsWith("dense run 1 of 2"), kRunTimeoutMs);
+  QTRY_VERIFY_WITH_TIMEOUT(step_line->text().startsWith("svgear run 2 of 2"), kRunTimeoutMs);
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(heartbeat.responsive(), qPrintable(heartbeat.describe()));
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Compared dense and svgear"), qPrintable(log_text(*w)));
+
+  // both videos, side by side, at the requested size
+  CompareView* view = child<CompareView>(*w, "compare");
+  QVERIFY(view->hasResult());
+  QCOMPARE(view->frameCount(), 8);
+  const CompareResult first = view->result();  // a copy: the second Compare replaces it
+  QVERIFY(!first.dense_reused);
+  QCOMPARE(first.sparse_mode, std::string("svgear"));
+  for (const QLabel* shown : {child<QLabel>(*view, "compare_dense"), child<QLabel>(*view, "compare_sparse"),
+                              child<QLabel>(*view, "compare_difference")}) {
+    QVERIFY(!shown->pixmap().isNull());
+    QVERIFY(shown->pixmap().width() >= 64);
+  }
+  QCOMPARE(view->denseFrame(0).size(), QSize(64, 64));
+  QVERIFY(colour_count(view->denseFrame(0)) > 16);
+  QVERIFY(colour_count(view->sparseFrame(0)) > 16);
+  QVERIFY(view->denseFrame(0) != view->sparseFrame(0));
+
+  // PSNR per frame: finite (the videos differ) and plausible; all plotted
+  QCOMPARE(int(first.psnr_db.size()), 8);
+  for (size_t f = 0; f < first.psnr_db.size(); ++f) {
+    QVERIFY2(std::isfinite(first.psnr_db[f]) && first.psnr_db[f] > 10.0 && first.psnr_db[f] < 100.0,
+             qPrintable(QString("frame %1: PSNR %2 dB").arg(f).arg(first.psnr_db[f])));
+    QVERIFY(first.ssim[f] > -1.0 && first.ssim[f] < 1.0);
+  }
+  QCOMPARE(view->plottedFrames(), 8);
+  QVERIFY(child<QLabel>(*view, "compare_summary")->text().contains(QString::number(first.mean_psnr_db, 'f', 2)));
+
+  // the difference heatmap is not one colour
+  QVERIFY2(colour_count(view->differenceFrame(0)) > 8, "the difference view is uniform");
+
+  // the speedup: a number, from the two runs' step times
+  QVERIFY(first.dense_step_ms > 0.0 && first.sparse_step_ms > 0.0);
+  const QString speedup = child<QLabel>(*view, "compare_speedup")->text();
+  QVERIFY2(QRegularExpression("^speedup \\d+\\.\\d\\d× per denoising step").match(speedup).hasMatch(),
+           qPrintable(speedup));
+
+  // synchronised playback: one slider moves all three views
+  QVERIFY(view->isPlaying());
+  view->togglePlaying();
+  QVERIFY(!view->isPlaying());
+  child<QSlider>(*view, "compare_scrub")->setValue(5);
+  QCOMPARE(view->currentFrame(), 5);
+  QCOMPARE(child<QLabel>(*view, "compare_dense")->pixmap().toImage().pixel(0, 0), view->denseFrame(5).pixel(0, 0));
+  QCOMPARE(child<QLabel>(*view, "compare_sparse")->pixmap().toImage().pixel(0, 0), view->sparseFrame(5).pixel(0, 0));
+  view->togglePlaying();
+  saveScreenshot(*w, "studio-compare.png");
+
+  // the same request again: the dense run comes from the cache, the sparse one runs again and
+  // matches the first (same seed), so the PSNR is the same
+  QTest::mouseClick(compare, Qt::LeftButton);
+  QVERIFY(w->isGenerating());
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY(view->result().dense_reused);
+  QVERIFY(log_text(*w).contains("reusing the cached dense run"));
+  QVERIFY(child<QLabel>(*view, "compare_speedup")->text().contains("dense run reused"));
+  QCOMPARE(view->result().psnr_db, first.psnr_db);
+  QVERIFY(child<QToolButton>(*w, "generate_button")->isEnabled());
 }
 
 }  // namespace svgear::test

@@ -25,6 +25,9 @@ int run(int argc, char** argv) {
   // QSettings of this run stay in a scratch folder, not in the user's ~/.config.
   QTemporaryDir config;
   qputenv("XDG_CONFIG_HOME", config.path().toUtf8());
+  // Compare's cached dense runs too (QStandardPaths::CacheLocation).
+  QTemporaryDir cache;
+  qputenv("XDG_CACHE_HOME", cache.path().toUtf8());
   QApplication app(argc, argv);
   QApplication::setOrganizationName("svgear-tests");
   QApplication::setApplicationName("studio-tests");

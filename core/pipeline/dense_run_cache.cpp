@@ -1,0 +1,53 @@
+#include "core/pipeline/dense_run_cache.h"
+
+#include <fstream>
+#include <numeric>
+#include <vector>
+
+#include "core/pipeline/run_record.h"
+
+namespace svgear {
+
+nlohmann::json dense_cache_key(const nlohmann::json& record) {
+  nlohmann::json request = record.at("request");
+  request.erase("attention");
+  request.erase("preview_every");
+  return {{"request", request},
+          {"model", record.at("model").at("manifest")},
+          {"device", record.at("device").at("name")},
+          {"dtype", record.at("device").at("dtype")}};
+}
+
+nlohmann::json dense_cache_key(const GenerationRequest& dense_request, const Model& model) {
+  GenerationResult probe;  // only to build the record the run would have
+  probe.status = GenerationStatus::Finished;
+  probe.request = dense_request;
+  return dense_cache_key(make_run_record(probe, model));
+}
+
+std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path& dir, const nlohmann::json& wanted) {
+  std::ifstream file(dir / "dense.json");
+  if (!file.good()) return std::nullopt;
+  CachedDenseRun run;
+  try {
+    run.record = nlohmann::json::parse(file);
+    if (run.record.at("status") != "finished" || dense_cache_key(run.record) != wanted) return std::nullopt;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // an unreadable record is simply not a cache hit
+  }
+  for (const char* name : {"dense.mp4", "dense.y4m"}) {
+    if (std::filesystem::exists(dir / name)) {
+      run.video_path = dir / name;
+      return run;
+    }
+  }
+  return std::nullopt;
+}
+
+double mean_step_ms(const nlohmann::json& record) {
+  const std::vector<double> steps = record.at("timings_ms").at("steps").get<std::vector<double>>();
+  if (steps.empty()) return 0.0;
+  return std::accumulate(steps.begin(), steps.end(), 0.0) / double(steps.size());
+}
+
+}  // namespace svgear

@@ -1,0 +1,33 @@
+#pragma once
+// CompareResult: what a Compare run hands the GUI — the dense and the sparse video of one request
+// and seed (as read back from the written files, like `svgear compare`), their per-frame quality and
+// their timings. Plain values: it crosses a queued signal.
+
+#include <string>
+#include <vector>
+
+#include <QMetaType>
+
+#include "core/media/video.h"
+
+namespace svgear {
+
+struct CompareResult {
+  std::string sparse_mode;  // "svg2" or "svgear"
+  Video dense;
+  Video sparse;
+  std::vector<double> psnr_db;  // per frame, sparse against dense; +inf where identical
+  std::vector<double> ssim;
+  double mean_psnr_db = 0.0;
+  double mean_ssim = 0.0;
+  // Wall time of each whole run and the mean time of one denoising step, from the run records.
+  double dense_total_ms = 0.0;
+  double sparse_total_ms = 0.0;
+  double dense_step_ms = 0.0;
+  double sparse_step_ms = 0.0;
+  bool dense_reused = false;  // the dense run came from the cache, not from this Compare
+};
+
+}  // namespace svgear
+
+Q_DECLARE_METATYPE(svgear::CompareResult)

@@ -1,0 +1,267 @@
+#include "ui/compare_view.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <tuple>
+
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPixmap>
+#include <QSlider>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "ui/viridis.h"
+
+// qcustomplot.h spells Qt's `signals` and `foreach` keywords, which QT_NO_KEYWORDS turns off; this
+// file includes no LibTorch header (see routing_plot.cpp).
+#define signals Q_SIGNALS
+#define foreach Q_FOREACH
+#include <qcustomplot.h>
+#undef foreach
+#undef signals
+
+namespace svgear {
+namespace {
+
+const QColor kPsnr(240, 160, 48);
+const QColor kSsim(90, 150, 230);
+const QColor kText(220, 220, 220);
+const QColor kGrid(70, 70, 74);
+
+std::vector<QImage> to_images(const Video& video) {
+  std::vector<QImage> images;
+  for (int f = 0; f < video.frames; ++f) {
+    images.push_back(
+        QImage(video.frame(f), video.width, video.height, video.width * 3, QImage::Format_RGB888).copy());
+  }
+  return images;
+}
+
+// Per pixel the mean over channels of |dense − sparse|, scaled by the largest such value in the whole
+// video (so frames compare with each other) and coloured with viridis. Returns that largest value.
+int difference_images(const Video& dense, const Video& sparse, std::vector<QImage>& out) {
+  const size_t pixels = size_t(dense.frames) * dense.height * dense.width;
+  std::vector<int> diff(pixels);
+  int largest = 0;
+  for (size_t p = 0; p < pixels; ++p) {
+    int sum = 0;
+    for (int c = 0; c < 3; ++c) sum += std::abs(int(dense.rgb[p * 3 + c]) - int(sparse.rgb[p * 3 + c]));
+    diff[p] = sum / 3;
+    largest = std::max(largest, diff[p]);
+  }
+  out.clear();
+  size_t p = 0;
+  for (int f = 0; f < dense.frames; ++f) {
+    QImage image(dense.width, dense.height, QImage::Format_RGB32);
+    for (int y = 0; y < dense.height; ++y) {
+      for (int x = 0; x < dense.width; ++x, ++p) {
+        image.setPixel(x, y, viridis(largest > 0 ? float(diff[p]) / largest : 0.0f).rgb());
+      }
+    }
+    out.push_back(image);
+  }
+  return largest;
+}
+
+// The frame magnified by the largest whole factor (square pixels) that fits `room`.
+QPixmap magnified(const QImage& frame, QSize room) {
+  const int scale = std::max(1, std::min(room.width() / frame.width(), room.height() / frame.height()));
+  return QPixmap::fromImage(frame.scaled(frame.size() * scale, Qt::IgnoreAspectRatio, Qt::FastTransformation));
+}
+
+QLabel* titled_view(QGridLayout* grid, int column, QLabel* heading, const char* name) {
+  heading->setAlignment(Qt::AlignCenter);
+  auto* view = new QLabel;
+  view->setObjectName(name);
+  view->setAlignment(Qt::AlignCenter);
+  view->setMinimumSize(64, 64);
+  // The pixmap follows the label's size (resizeEvent), never the other way round.
+  view->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
+  grid->addWidget(heading, 0, column);
+  grid->addWidget(view, 1, column);
+  return view;
+}
+
+void style_axis(QCPAxis* axis) {
+  axis->setBasePen(QPen(kText));
+  axis->setTickPen(QPen(kText));
+  axis->setSubTickPen(QPen(kText));
+  axis->setTickLabelColor(kText);
+  axis->setLabelColor(kText);
+  axis->grid()->setPen(QPen(kGrid, 0, Qt::DotLine));
+}
+
+QString seconds(double ms) { return QString::number(ms / 1000.0, 'f', 2) + " s"; }
+
+QString ratio(double numerator, double denominator) {
+  return denominator > 0.0 ? QString::number(numerator / denominator, 'f', 2) + "×" : QString("–");
+}
+
+}  // namespace
+
+CompareView::CompareView(QWidget* parent)
+    : QWidget(parent),
+      sparse_heading_(new QLabel(tr("sparse"), this)),
+      difference_scale_(new QLabel(this)),
+      summary_(new QLabel(this)),
+      speedup_(new QLabel(this)),
+      play_(new QToolButton(this)),
+      scrub_(new QSlider(Qt::Horizontal, this)),
+      timer_(new QTimer(this)),
+      plot_(new QCustomPlot(this)) {
+  auto* views = new QGridLayout;
+  dense_view_ = titled_view(views, 0, new QLabel(tr("dense"), this), "compare_dense");
+  sparse_view_ = titled_view(views, 1, sparse_heading_, "compare_sparse");
+  difference_view_ = titled_view(views, 2, new QLabel(tr("|dense − sparse|"), this), "compare_difference");
+  views->setRowStretch(1, 1);
+  difference_scale_->setObjectName("compare_difference_scale");
+  difference_scale_->setAlignment(Qt::AlignCenter);
+  views->addWidget(difference_scale_, 2, 2);
+
+  play_->setObjectName("compare_play");
+  play_->setText(tr("Play"));
+  play_->setCheckable(true);
+  scrub_->setObjectName("compare_scrub");
+  scrub_->setRange(0, 0);
+  auto* playback = new QHBoxLayout;
+  playback->addWidget(play_);
+  playback->addWidget(scrub_, 1);
+
+  summary_->setObjectName("compare_summary");
+  speedup_->setObjectName("compare_speedup");
+  summary_->setText(tr("Compare runs the request dense and sparse with the same seed (Generate ▸ Compare)."));
+  summary_->setWordWrap(true);
+  speedup_->setWordWrap(true);
+
+  plot_->setObjectName("compare_quality_plot");
+  plot_->setMinimumSize(260, 160);
+  plot_->setBackground(palette().window());
+  plot_->axisRect()->setBackground(QColor(30, 30, 32));
+  for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis, plot_->yAxis2}) style_axis(axis);
+  plot_->xAxis->setLabel(tr("frame"));
+  plot_->yAxis->setLabel(tr("PSNR (dB)"));
+  plot_->yAxis2->setLabel(tr("SSIM"));
+  plot_->yAxis2->setVisible(true);
+  plot_->yAxis2->grid()->setVisible(false);
+  for (auto [axis, colour, name] :
+       {std::tuple{plot_->yAxis, kPsnr, tr("PSNR")}, std::tuple{plot_->yAxis2, kSsim, tr("SSIM")}}) {
+    QCPGraph* graph = plot_->addGraph(plot_->xAxis, axis);
+    graph->setPen(QPen(colour, 2));
+    graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, colour, colour, 6));
+    graph->setName(name);
+  }
+  plot_->legend->setVisible(true);
+  plot_->legend->setBrush(QColor(30, 30, 32, 200));
+  plot_->legend->setTextColor(kText);
+
+  auto* left = new QVBoxLayout;
+  left->addLayout(views);
+  left->addLayout(playback);
+  left->addWidget(summary_);
+  left->addWidget(speedup_);
+  auto* layout = new QHBoxLayout(this);
+  layout->addLayout(left, 3);
+  layout->addWidget(plot_, 2);
+
+  connect(play_, &QToolButton::toggled, this, [this](bool on) {
+    play_->setText(on ? tr("Pause") : tr("Play"));
+    if (on) {
+      timer_->start(int(1000.0 / std::max(1.0, result_.dense.fps)));
+    } else {
+      timer_->stop();
+    }
+  });
+  connect(timer_, &QTimer::timeout, this, [this] {
+    if (frameCount() > 0) setCurrentFrame((current_ + 1) % frameCount());
+  });
+  connect(scrub_, &QSlider::valueChanged, this, [this](int index) { setCurrentFrame(index); });
+}
+
+void CompareView::showResult(const CompareResult& result) {
+  result_ = result;
+  dense_ = to_images(result.dense);
+  sparse_ = to_images(result.sparse);
+  const int largest = difference_images(result.dense, result.sparse, difference_);
+  current_ = 0;
+  sparse_heading_->setText(QString::fromStdString(result.sparse_mode));
+  scrub_->setRange(0, std::max(0, frameCount() - 1));
+  scrub_->setValue(0);
+  difference_scale_->setText(tr("black–yellow = 0–%1 of 255").arg(largest));
+  summary_->setText(tr("%1 against dense: PSNR %2 dB, SSIM %3 (mean of %4 frames)")
+                        .arg(QString::fromStdString(result.sparse_mode))
+                        .arg(std::isinf(result.mean_psnr_db) ? QString("inf")
+                                                             : QString::number(result.mean_psnr_db, 'f', 2))
+                        .arg(result.mean_ssim, 0, 'f', 4)
+                        .arg(frameCount()));
+  speedup_->setText(tr("speedup %1 per denoising step (dense %2 ms, %3 %4 ms); %5 in wall time (%6 vs %7)%8")
+                        .arg(ratio(result.dense_step_ms, result.sparse_step_ms))
+                        .arg(result.dense_step_ms, 0, 'f', 1)
+                        .arg(QString::fromStdString(result.sparse_mode))
+                        .arg(result.sparse_step_ms, 0, 'f', 1)
+                        .arg(ratio(result.dense_total_ms, result.sparse_total_ms))
+                        .arg(seconds(result.dense_total_ms), seconds(result.sparse_total_ms))
+                        .arg(result.dense_reused ? tr("; dense run reused from the cache") : QString()));
+  plotQuality();
+  showFrame();
+  play_->setChecked(true);
+}
+
+void CompareView::showRunning(const QString& what) {
+  play_->setChecked(false);
+  summary_->setText(what);
+  speedup_->clear();
+}
+
+void CompareView::showMessage(const QString& message) { summary_->setText(message); }
+
+void CompareView::setCurrentFrame(int index) {
+  if (index < 0 || index >= frameCount() || index == current_) return;
+  current_ = index;
+  showFrame();
+}
+
+bool CompareView::isPlaying() const { return timer_->isActive(); }
+
+void CompareView::togglePlaying() { play_->toggle(); }
+
+int CompareView::plottedFrames() const { return plot_->graph(0)->dataCount(); }
+
+void CompareView::showFrame() {
+  if (frameCount() == 0) return;
+  dense_view_->setPixmap(magnified(dense_[current_], dense_view_->size()));
+  sparse_view_->setPixmap(magnified(sparse_[current_], sparse_view_->size()));
+  difference_view_->setPixmap(magnified(difference_[current_], difference_view_->size()));
+  const QSignalBlocker quiet(scrub_);  // the slider follows playback without echoing back
+  scrub_->setValue(current_);
+}
+
+void CompareView::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  showFrame();
+}
+
+void CompareView::plotQuality() {
+  QVector<double> frames;
+  QVector<double> psnr;
+  QVector<double> ssim;
+  for (size_t f = 0; f < result_.psnr_db.size(); ++f) {
+    frames << double(f);
+    // Identical frames have infinite PSNR; they are left out of the curve rather than drawn at +∞.
+    psnr << (std::isinf(result_.psnr_db[f]) ? qQNaN() : result_.psnr_db[f]);
+    ssim << result_.ssim[f];
+  }
+  plot_->graph(0)->setData(frames, psnr);
+  plot_->graph(1)->setData(frames, ssim);
+  plot_->xAxis->setRange(-0.5, std::max(0.5, frames.size() - 0.5));
+  plot_->graph(0)->rescaleValueAxis();
+  plot_->yAxis->scaleRange(1.2);
+  const double lowest_ssim = ssim.isEmpty() ? 0.0 : *std::min_element(ssim.begin(), ssim.end());
+  plot_->yAxis2->setRange(std::min(0.0, lowest_ssim), 1.05);
+  plot_->replot();
+}
+
+}  // namespace svgear

@@ -1,0 +1,71 @@
+#pragma once
+// CompareView: the result of a Compare — the dense and the sparse video side by side with their
+// per-pixel difference, all three playing in step (one frame index, one slider), PSNR and SSIM per
+// frame in a plot, and the measured speedup.
+
+#include <vector>
+
+#include <QImage>
+#include <QWidget>
+
+#include "ui/compare_result.h"
+
+class QCustomPlot;
+class QLabel;
+class QSlider;
+class QTimer;
+class QToolButton;
+
+namespace svgear {
+
+class CompareView : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit CompareView(QWidget* parent);
+
+  void showResult(const CompareResult& result);
+  // While a Compare runs: which run, in words ("dense run 1 of 2").
+  void showRunning(const QString& what);
+  void showMessage(const QString& message);
+
+  bool hasResult() const { return !dense_.empty(); }
+  const CompareResult& result() const { return result_; }
+  // The frames as drawn, at video size (the difference in the colour map).
+  const QImage& denseFrame(int index) const { return dense_.at(index); }
+  const QImage& sparseFrame(int index) const { return sparse_.at(index); }
+  const QImage& differenceFrame(int index) const { return difference_.at(index); }
+  int frameCount() const { return int(dense_.size()); }
+  int currentFrame() const { return current_; }
+  void setCurrentFrame(int index);
+  bool isPlaying() const;
+  void togglePlaying();
+  int plottedFrames() const;  // points of the PSNR curve
+
+ protected:
+  void resizeEvent(QResizeEvent* event) override;
+
+ private:
+  void showFrame();
+  void plotQuality();
+
+  QLabel* sparse_heading_;  // names the sparse mode once a result is shown
+  QLabel* dense_view_;
+  QLabel* sparse_view_;
+  QLabel* difference_view_;
+  QLabel* difference_scale_;
+  QLabel* summary_;
+  QLabel* speedup_;
+  QToolButton* play_;
+  QSlider* scrub_;
+  QTimer* timer_;
+  QCustomPlot* plot_;
+
+  CompareResult result_;
+  std::vector<QImage> dense_;
+  std::vector<QImage> sparse_;
+  std::vector<QImage> difference_;
+  int current_ = 0;
+};
+
+}  // namespace svgear
