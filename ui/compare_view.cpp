@@ -157,6 +157,8 @@ CompareView::CompareView(QWidget* parent)
   plot_->legend->setVisible(true);
   plot_->legend->setBrush(QColor(30, 30, 32, 200));
   plot_->legend->setTextColor(kText);
+  // SSIM stays near 1 (top) in most comparisons: the legend goes where the curves rarely are.
+  plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
 
   auto* left = new QVBoxLayout;
   left->addLayout(views);
@@ -190,7 +192,7 @@ void CompareView::showResult(const CompareResult& result) {
   sparse_heading_->setText(QString::fromStdString(result.sparse_mode));
   scrub_->setRange(0, std::max(0, frameCount() - 1));
   scrub_->setValue(0);
-  difference_scale_->setText(tr("black–yellow = 0–%1 of 255").arg(largest));
+  difference_scale_->setText(tr("dark → yellow: |Δ| 0 → %1 of 255").arg(largest));
   summary_->setText(tr("%1 against dense: PSNR %2 dB, SSIM %3 (mean of %4 frames)")
                         .arg(QString::fromStdString(result.sparse_mode))
                         .arg(std::isinf(result.mean_psnr_db) ? QString("inf")

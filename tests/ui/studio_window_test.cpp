@@ -14,6 +14,7 @@
 #include <QCompleter>
 #include <QComboBox>
 #include <QDir>
+#include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QLineEdit>
@@ -623,6 +624,8 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   QCOMPARE(child<QLabel>(*view, "compare_dense")->pixmap().toImage().pixel(0, 0), view->denseFrame(5).pixel(0, 0));
   QCOMPARE(child<QLabel>(*view, "compare_sparse")->pixmap().toImage().pixel(0, 0), view->sparseFrame(5).pixel(0, 0));
   view->togglePlaying();
+  // the panel at a height where the 64×64 frames show magnified, as a user would drag it
+  w->resizeDocks({child<QDockWidget>(*w, "compare_dock")}, {420}, Qt::Vertical);
   saveScreenshot(*w, "studio-compare.png");
 
   // the same request again: the dense run comes from the cache, the sparse one runs again and
@@ -634,6 +637,31 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   QVERIFY(log_text(*w).contains("reusing the cached dense run"));
   QVERIFY(child<QLabel>(*view, "compare_speedup")->text().contains("dense run reused"));
   QCOMPARE(view->result().psnr_db, first.psnr_db);
+  QVERIFY(child<QToolButton>(*w, "generate_button")->isEnabled());
+
+  // Esc cancels a Compare (a new seed, so no cached dense run) within a step or two; the shown
+  // result stays and Compare works again
+  child<QSpinBox>(*w, "seed")->setValue(7);
+  child<QSpinBox>(*w, "steps")->setValue(400);
+  QTest::mouseClick(compare, Qt::LeftButton);
+  QProgressBar* progress = child<QProgressBar>(*w, "progress");
+  QTRY_VERIFY_WITH_TIMEOUT(progress->value() >= 2, kRunTimeoutMs);
+  QTest::keyClick(w.get(), Qt::Key_Escape);
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), 30000);
+  QVERIFY(progress->value() < 400);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Compare cancelled"),
+           qPrintable(w->statusBar()->currentMessage()));
+  QVERIFY(compare->isEnabled());
+  QCOMPARE(view->result().psnr_db, first.psnr_db);
+
+  // a failing run (a word the model does not know) reports the error and leaves the GUI usable
+  child<QSpinBox>(*w, "steps")->setValue(2);
+  typePrompt(*w, "a red zeppelin");
+  QTest::mouseClick(compare, Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Error"), qPrintable(w->statusBar()->currentMessage()));
+  QVERIFY(child<QLabel>(*view, "compare_summary")->text().startsWith("Compare failed"));
+  QVERIFY(compare->isEnabled());
   QVERIFY(child<QToolButton>(*w, "generate_button")->isEnabled());
 }
 
