@@ -70,7 +70,8 @@ int difference_images(const Video& dense, const Video& sparse, std::vector<QImag
 // The frame magnified by the largest whole factor (square pixels) that fits `room`.
 QPixmap magnified(const QImage& frame, QSize room) {
   const int scale = std::max(1, std::min(room.width() / frame.width(), room.height() / frame.height()));
-  return QPixmap::fromImage(frame.scaled(frame.size() * scale, Qt::IgnoreAspectRatio, Qt::FastTransformation));
+  return QPixmap::fromImage(
+      frame.scaled(frame.size() * scale, Qt::IgnoreAspectRatio, Qt::FastTransformation));
 }
 
 QLabel* titled_view(QGridLayout* grid, int column, QLabel* heading, const char* name) {

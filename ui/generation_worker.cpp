@@ -191,7 +191,9 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
   try {
     if (!model_ || folder != model_folder_) load(folder);
     StudioRequest sparse_studio = studio_request;
-    if (sparse_studio.attention.mode == AttentionMode::Dense) sparse_studio.attention.mode = AttentionMode::SvgEar;
+    if (sparse_studio.attention.mode == AttentionMode::Dense) {
+      sparse_studio.attention.mode = AttentionMode::SvgEar;
+    }
     sparse_studio.routing = RoutingRecording::Off;  // traces would slow the run being timed
     GenerationRequest sparse_request = to_generation_request(sparse_studio, model_->manifest.dit.num_layers);
     sparse_request.preview_every = 0;  // nobody watches previews here; they only cost time
@@ -216,7 +218,9 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
         Q_EMIT cancelled(Video(), result.steps_done);
         return std::nullopt;
       }
-      if (result.status != GenerationStatus::Finished) throw std::runtime_error(name + " run failed: " + result.error);
+      if (result.status != GenerationStatus::Finished) {
+        throw std::runtime_error(name + " run failed: " + result.error);
+      }
       const VideoOutputResult written = write_video(result.video, dir / (name + ".mp4"));
       if (!written.note.empty()) Q_EMIT logLine(QString::fromStdString(written.note));
       WrittenRun run{read_video(written.path), make_run_record(result, *model_)};

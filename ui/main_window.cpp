@@ -325,11 +325,12 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
 void MainWindow::onStep(const StepEvent& e) {
   progress_->setRange(0, e.num_steps);
   progress_->setValue(e.step + 1);
-  step_label_->setText((comparing_ ? compare_run_ + " · " : QString()) + tr("step %1/%2 · %3 ms/step · %4 elapsed · ETA %5")
-                           .arg(e.step + 1)
-                           .arg(e.num_steps)
-                           .arg(e.step_ms, 0, 'f', 0)
-                           .arg(seconds(e.elapsed_ms), seconds(e.eta_ms)));
+  const QString run = comparing_ ? compare_run_ + " · " : QString();
+  step_label_->setText(run + tr("step %1/%2 · %3 ms/step · %4 elapsed · ETA %5")
+                                 .arg(e.step + 1)
+                                 .arg(e.num_steps)
+                                 .arg(e.step_ms, 0, 'f', 0)
+                                 .arg(seconds(e.elapsed_ms), seconds(e.eta_ms)));
 }
 
 void MainWindow::onPreview(int step, const Video& video) {

@@ -25,7 +25,8 @@ nlohmann::json dense_cache_key(const GenerationRequest& dense_request, const Mod
   return dense_cache_key(make_run_record(probe, model));
 }
 
-std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path& dir, const nlohmann::json& wanted) {
+std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path& dir,
+                                                    const nlohmann::json& wanted) {
   std::ifstream file(dir / "dense.json");
   if (!file.good()) return std::nullopt;
   CachedDenseRun run;

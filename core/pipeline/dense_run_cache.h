@@ -27,7 +27,8 @@ nlohmann::json dense_cache_key(const GenerationRequest& dense_request, const Mod
 
 // The finished dense run in `dir` (dense.json beside its video) whose key is `wanted`; nullopt when
 // there is none, its record is unreadable, it failed, or it was made for something else.
-std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path& dir, const nlohmann::json& wanted);
+std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path& dir,
+                                                    const nlohmann::json& wanted);
 
 // Mean of a run record's timings_ms.steps: the time of one denoising step; 0 without steps.
 double mean_step_ms(const nlohmann::json& record);

@@ -577,7 +577,8 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   QTRY_VERIFY_WITH_TIMEOUT(step_line->text().startsWith("svgear run 2 of 2"), kRunTimeoutMs);
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY2(heartbeat.responsive(), qPrintable(heartbeat.describe()));
-  QVERIFY2(w->statusBar()->currentMessage().startsWith("Compared dense and svgear"), qPrintable(log_text(*w)));
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Compared dense and svgear"),
+           qPrintable(log_text(*w)));
 
   // both videos, side by side, at the requested size
   CompareView* view = child<CompareView>(*w, "compare");
@@ -604,7 +605,8 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
     QVERIFY(first.ssim[f] > -1.0 && first.ssim[f] < 1.0);
   }
   QCOMPARE(view->plottedFrames(), 8);
-  QVERIFY(child<QLabel>(*view, "compare_summary")->text().contains(QString::number(first.mean_psnr_db, 'f', 2)));
+  const QString mean_psnr = QString::number(first.mean_psnr_db, 'f', 2);
+  QVERIFY(child<QLabel>(*view, "compare_summary")->text().contains(mean_psnr));
 
   // the difference heatmap is not one colour
   QVERIFY2(colour_count(view->differenceFrame(0)) > 8, "the difference view is uniform");
@@ -621,8 +623,10 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   QVERIFY(!view->isPlaying());
   child<QSlider>(*view, "compare_scrub")->setValue(5);
   QCOMPARE(view->currentFrame(), 5);
-  QCOMPARE(child<QLabel>(*view, "compare_dense")->pixmap().toImage().pixel(0, 0), view->denseFrame(5).pixel(0, 0));
-  QCOMPARE(child<QLabel>(*view, "compare_sparse")->pixmap().toImage().pixel(0, 0), view->sparseFrame(5).pixel(0, 0));
+  QCOMPARE(child<QLabel>(*view, "compare_dense")->pixmap().toImage().pixel(0, 0),
+           view->denseFrame(5).pixel(0, 0));
+  QCOMPARE(child<QLabel>(*view, "compare_sparse")->pixmap().toImage().pixel(0, 0),
+           view->sparseFrame(5).pixel(0, 0));
   view->togglePlaying();
   // the panel at a height where the 64×64 frames show magnified, as a user would drag it
   w->resizeDocks({child<QDockWidget>(*w, "compare_dock")}, {420}, Qt::Vertical);
@@ -659,7 +663,8 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   typePrompt(*w, "a red zeppelin");
   QTest::mouseClick(compare, Qt::LeftButton);
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
-  QVERIFY2(w->statusBar()->currentMessage().startsWith("Error"), qPrintable(w->statusBar()->currentMessage()));
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Error"),
+           qPrintable(w->statusBar()->currentMessage()));
   QVERIFY(child<QLabel>(*view, "compare_summary")->text().startsWith("Compare failed"));
   QVERIFY(compare->isEnabled());
   QVERIFY(child<QToolButton>(*w, "generate_button")->isEnabled());
