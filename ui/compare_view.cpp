@@ -14,6 +14,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "ui/plot_style.h"
 #include "ui/viridis.h"
 
 // qcustomplot.h spells Qt's `signals` and `foreach` keywords, which QT_NO_KEYWORDS turns off; this
@@ -29,8 +30,6 @@ namespace {
 
 const QColor kPsnr(240, 160, 48);
 const QColor kSsim(90, 150, 230);
-const QColor kText(220, 220, 220);
-const QColor kGrid(70, 70, 74);
 
 std::vector<QImage> to_images(const Video& video) {
   std::vector<QImage> images;
@@ -87,15 +86,6 @@ QLabel* titled_view(QGridLayout* grid, int column, QLabel* heading, const char* 
   return view;
 }
 
-void style_axis(QCPAxis* axis) {
-  axis->setBasePen(QPen(kText));
-  axis->setTickPen(QPen(kText));
-  axis->setSubTickPen(QPen(kText));
-  axis->setTickLabelColor(kText);
-  axis->setLabelColor(kText);
-  axis->grid()->setPen(QPen(kGrid, 0, Qt::DotLine));
-}
-
 QString seconds(double ms) { return QString::number(ms / 1000.0, 'f', 2) + " s"; }
 
 QString ratio(double numerator, double denominator) {
@@ -142,7 +132,7 @@ CompareView::CompareView(QWidget* parent)
   plot_->setMinimumSize(260, 160);
   plot_->setBackground(palette().window());
   plot_->axisRect()->setBackground(QColor(30, 30, 32));
-  for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis, plot_->yAxis2}) style_axis(axis);
+  for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis, plot_->yAxis2}) style_plot_axis(axis);
   plot_->xAxis->setLabel(tr("frame"));
   plot_->yAxis->setLabel(tr("PSNR (dB)"));
   plot_->yAxis2->setLabel(tr("SSIM"));
@@ -157,7 +147,7 @@ CompareView::CompareView(QWidget* parent)
   }
   plot_->legend->setVisible(true);
   plot_->legend->setBrush(QColor(30, 30, 32, 200));
-  plot_->legend->setTextColor(kText);
+  plot_->legend->setTextColor(kPlotText);
   // SSIM stays near 1 (top) in most comparisons: the legend goes where the curves rarely are.
   plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
 

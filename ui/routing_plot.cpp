@@ -6,6 +6,8 @@
 
 #include <QVBoxLayout>
 
+#include "ui/plot_style.h"
+
 // qcustomplot.h spells Qt's `signals` and `foreach` keywords, which QT_NO_KEYWORDS (kept for the
 // LibTorch headers elsewhere in ui/) turns off. This file includes no LibTorch header, so they are
 // defined back for that one header.
@@ -26,17 +28,6 @@ const QColor kPermute(150, 150, 150);
 const QColor kProbe(90, 190, 170);
 const QColor kRouting(220, 200, 90);
 const QColor kAttention(230, 110, 160);
-const QColor kText(220, 220, 220);
-const QColor kGrid(70, 70, 74);
-
-void style_axis(QCPAxis* axis) {
-  axis->setBasePen(QPen(kText));
-  axis->setTickPen(QPen(kText));
-  axis->setSubTickPen(QPen(kText));
-  axis->setTickLabelColor(kText);
-  axis->setLabelColor(kText);
-  axis->grid()->setPen(QPen(kGrid, 0, Qt::DotLine));
-}
 
 QCPGraph* add_curve(QCustomPlot* plot, QCPAxis* y, const QColor& colour, QCPScatterStyle::ScatterShape shape,
                     const QString& name) {
@@ -58,7 +49,7 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
 
   plot_->setBackground(palette().window());
   plot_->axisRect()->setBackground(QColor(30, 30, 32));
-  for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis, plot_->yAxis2}) style_axis(axis);
+  for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis, plot_->yAxis2}) style_plot_axis(axis);
   plot_->yAxis2->setVisible(true);
   plot_->yAxis2->grid()->setVisible(false);
   plot_->yAxis2->setLabel(tr("estimated log Σ ε̂²"));
@@ -78,8 +69,8 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
              add_curve(plot_, plot_->yAxis, kAttention, QCPScatterStyle::ssDiamond, tr("attention"))};
   plot_->legend->setVisible(true);
   plot_->legend->setBrush(QColor(30, 30, 32, 200));
-  plot_->legend->setTextColor(kText);
-  plot_->legend->setBorderPen(QPen(kGrid));
+  plot_->legend->setTextColor(kPlotText);
+  plot_->legend->setBorderPen(QPen(kPlotGrid));
   QFont small = font();
   small.setPointSizeF(small.pointSizeF() * 0.8);
   plot_->legend->setFont(small);
