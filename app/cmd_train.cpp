@@ -106,8 +106,7 @@ int cmd_train(int argc, char** argv) {
     const double loss = trainer.step();
     const int64_t step = trainer.steps_done();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const TrainingRecipe& r = trainer.recipe();
-    const double lr = r.learning_rate * std::min(1.0, double(step) / std::max(1, r.warmup_steps));
+    const double lr = trainer.learning_rate(step);
     char line[128];
     std::snprintf(line, sizeof line, "%lld\t%.6f\t%.3g\t%.1f\n", static_cast<long long>(step), loss, lr, seconds);
     log += line;

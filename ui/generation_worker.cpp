@@ -33,8 +33,7 @@ class SignalSink : public EventSink {
   void on_step(const StepEvent& e) override { Q_EMIT worker_.stepDone(e); }
   void on_preview(const PreviewEvent& e) override { Q_EMIT worker_.previewReady(e.step, e.video); }
   void on_routing(const RoutingEvent& e) override {
-    Q_EMIT worker_.routingReady({e.step, e.num_steps, e.num_layers, e.num_heads, e.grid_frames, e.grid_height,
-                                 e.grid_width, e.traces});
+    Q_EMIT worker_.routingReady(RoutingStep{e});
   }
   void on_finished(const FinishedEvent& e) override { Q_EMIT worker_.finished(e.video, e.total_ms); }
   void on_error(const ErrorEvent& e) override { Q_EMIT worker_.failed(QString::fromStdString(e.message)); }

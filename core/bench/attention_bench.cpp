@@ -12,6 +12,7 @@
 #include "core/attention/attention_backends.h"
 #include "core/attention/routing_trace.h"
 #include "core/attention/svg2_backend.h"
+#include "core/bench/measurement.h"
 #include "core/user_error.h"
 #include "core/weights/safetensors_file.h"
 #include "svgear/build_config.h"
@@ -83,10 +84,6 @@ Inputs file_inputs(const std::filesystem::path& path, c10::Device device, c10::S
   return in;
 }
 
-void synchronize(c10::Device device) {
-  if (device.is_cuda()) at::accelerator::synchronizeDevice(device.index());
-}
-
 // Brackets the traced sparse call, so `ncu --profile-from-start off` profiles exactly one call
 // (packaging/gpu/profile-kernels.sh). No effect without a profiler attached or without CUDA.
 void cuda_profiler(bool start) {
@@ -127,18 +124,6 @@ class TraceSummary : public RoutingTraceSink {
   int count_ = 0;
   AttentionBenchPhases phases_;
 };
-
-double relative_l2(const at::Tensor& a, const at::Tensor& reference) {
-  const at::Tensor r = reference.to(at::kCPU, at::kDouble);
-  const double den = r.norm().item<double>();
-  return (a.to(at::kCPU, at::kDouble) - r).norm().item<double>() / std::max(den, 1e-300);
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
 
 double attention_flops(const at::Tensor& q, double density) {
   const double bh = double(q.size(0) * q.size(1)), n = double(q.size(2)), d = double(q.size(3));

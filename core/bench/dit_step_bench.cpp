@@ -15,6 +15,7 @@
 #include "core/attention/routing_trace.h"
 #include "core/attention/sparse_schedule.h"
 #include "core/attention/svg2_backend.h"
+#include "core/bench/measurement.h"
 #include "core/model/wan_dit.h"
 #include "core/model/wan_random_weights.h"
 #include "core/user_error.h"
@@ -55,16 +56,6 @@ std::vector<StepShape> step_shapes() {
   return {wan, tiny};
 }
 
-void synchronize(c10::Device device) {
-  if (device.is_cuda()) at::accelerator::synchronizeDevice(device.index());
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
-
 class DensitySummary : public RoutingTraceSink {
  public:
   void on_trace(RoutingTrace&& trace) override {
@@ -94,11 +85,6 @@ at::Tensor denoising_step(const WanDiT& dit, AttentionBackend& backend, const St
   call.branch = CfgBranch::Uncond;
   const at::Tensor uncond = dit.forward(in.latent, in.t, in.uncond, call);
   return uncond + 5.0 * (cond - uncond);
-}
-
-double relative_l2(const at::Tensor& a, const at::Tensor& reference) {
-  const at::Tensor r = reference.to(at::kCPU, at::kDouble);
-  return (a.to(at::kCPU, at::kDouble) - r).norm().item<double>() / std::max(r.norm().item<double>(), 1e-300);
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ struct RoutingEvent {
   int grid_frames = 0;
   int grid_height = 0;
   int grid_width = 0;
-  const std::vector<RoutingTrace>& traces;  // copy them to keep them
+  std::vector<RoutingTrace> traces;  // owned: a sink keeps the step by copying the event
 };
 
 struct FinishedEvent {

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <unordered_map>
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -99,6 +98,7 @@ FlowMatchingTrainer::FlowMatchingTrainer(ShapesModelSpec spec, TrainingRecipe re
       device_(device),
       dit_(spec_.dit, trainable_weights(spec_.dit, recipe_.seed, device)) {
   if (recipe_.batch < 1) throw UserError("the batch must hold at least one clip");
+  for (size_t i = 0; i < spec_.vocabulary.size(); ++i) token_index_[spec_.vocabulary[i]] = int64_t(i);
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(mix(recipe_.seed, 0, 1));
   token_embedding_ = at::randn({int64_t(spec_.vocabulary.size()), spec_.dit.text_dim}, gen, at::kFloat)
                          .to(device_)
@@ -116,15 +116,13 @@ FlowMatchingTrainer::FlowMatchingTrainer(ShapesModelSpec spec, TrainingRecipe re
 }
 
 at::Tensor FlowMatchingTrainer::token_context(const std::vector<std::string>& prompts, const at::Tensor& keep) const {
-  std::unordered_map<std::string, int64_t> index;
-  for (size_t i = 0; i < spec_.vocabulary.size(); ++i) index[spec_.vocabulary[i]] = int64_t(i);
   std::vector<std::vector<int64_t>> ids;
   size_t longest = 1;
   for (const std::string& prompt : prompts) {
     std::vector<int64_t>& row = ids.emplace_back();
     for (const std::string& word : VocabTextEncoder::split_words(prompt)) {
-      const auto it = index.find(word);
-      if (it == index.end()) throw UserError("training prompt word '" + word + "' is not in the vocabulary");
+      const auto it = token_index_.find(word);
+      if (it == token_index_.end()) throw UserError("training prompt word '" + word + "' is not in the vocabulary");
       row.push_back(it->second);
     }
     if (int(row.size()) > spec_.max_tokens) {
@@ -143,6 +141,10 @@ at::Tensor FlowMatchingTrainer::token_context(const std::vector<std::string>& pr
   }
   mask = mask.to(device_) * keep.unsqueeze(1);  // a dropped caption is all zeros, like the empty prompt
   return at::embedding(token_embedding_, id_tensor.to(device_)) * mask.unsqueeze(-1);  // [B, L, text_dim]
+}
+
+double FlowMatchingTrainer::learning_rate(int64_t step) const {
+  return recipe_.learning_rate * std::min(1.0, double(step) / std::max(1, recipe_.warmup_steps));
 }
 
 double FlowMatchingTrainer::step() {
@@ -194,7 +196,7 @@ double FlowMatchingTrainer::step() {
   for (const Parameter& p : parameters_) squared += p.value.grad().square().sum();
   const at::Tensor clip_scale = at::clamp_max(recipe_.grad_clip / (squared.sqrt() + 1e-6), 1.0);
   const double step = double(steps_done_ + 1);
-  const double lr = recipe_.learning_rate * std::min(1.0, step / std::max(1, recipe_.warmup_steps));
+  const double lr = learning_rate(steps_done_ + 1);
   const double bias1 = 1.0 - std::pow(recipe_.beta1, step), bias2 = 1.0 - std::pow(recipe_.beta2, step);
   const double ema_decay = std::min(recipe_.ema_decay, (1.0 + step) / (10.0 + step));
   for (Parameter& p : parameters_) {

@@ -18,6 +18,7 @@
 
 #include <filesystem>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -62,6 +63,8 @@ class FlowMatchingTrainer {
 
   double step();  // one optimiser step; returns the batch loss
   int64_t steps_done() const { return steps_done_; }
+  // The learning rate of optimiser step `step` (1-based): linear warm-up, then constant.
+  double learning_rate(int64_t step) const;
   const ShapesModelSpec& spec() const { return spec_; }
   const TrainingRecipe& recipe() const { return recipe_; }
 
@@ -86,6 +89,7 @@ class FlowMatchingTrainer {
   ShapesModelSpec spec_;
   TrainingRecipe recipe_;
   c10::Device device_;
+  std::unordered_map<std::string, int64_t> token_index_;  // vocabulary word → row
   at::Tensor token_embedding_;  // [V, text_dim], also in parameters_
   std::vector<Parameter> parameters_;
   WanDiT dit_;

@@ -3,6 +3,7 @@
 #include <math_constants.h>
 
 #include "kernels/common/mma_sm80.cuh"
+#include "kernels/common/workspace_carver.h"
 
 namespace svgear {
 namespace {
@@ -31,8 +32,6 @@ constexpr int kThreads = kWarps * 32;
 constexpr int kRowPad = 8;
 constexpr float kEps = 1e-8f;  // spec §3.3: floor of the cancelled error and of the block area
 
-int64_t align256(int64_t bytes) { return (bytes + 255) / 256 * 256; }
-
 struct Workspace {
   float* value_norms;  // [BH·N]
   float* value_dots;   // [BH·N]
@@ -41,18 +40,12 @@ struct Workspace {
 };
 
 Workspace carve(void* base, int64_t bh, int64_t tokens, int64_t k_clusters) {
-  char* p = static_cast<char*>(base);
-  int64_t offset = 0;
-  auto take = [&](int64_t bytes) {
-    float* at = p ? reinterpret_cast<float*>(p + offset) : nullptr;
-    offset += align256(bytes);
-    return at;
-  };
+  WorkspaceCarver carver(base);
   Workspace w;
-  w.value_norms = take(bh * tokens * 4);
-  w.value_dots = take(bh * tokens * 4);
-  w.mean_terms = take(bh * k_clusters * 4);
-  w.total_bytes = offset;
+  w.value_norms = carver.take<float>(bh * tokens);
+  w.value_dots = carver.take<float>(bh * tokens);
+  w.mean_terms = carver.take<float>(bh * k_clusters);
+  w.total_bytes = carver.bytes();
   return w;
 }
 

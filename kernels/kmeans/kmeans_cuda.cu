@@ -4,6 +4,7 @@
 #include <math_constants.h>
 
 #include "kernels/common/mma_sm80.cuh"
+#include "kernels/common/workspace_carver.h"
 
 namespace svgear {
 namespace {
@@ -26,8 +27,6 @@ constexpr int kTileCentroids = 64;
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
 constexpr int kRowPad = 8;  // 16 bytes per shared row: ldmatrix's 8 row addresses hit distinct banks
-
-int64_t align256(int64_t bytes) { return (bytes + 255) / 256 * 256; }
 
 template <typename T>
 __global__ void prepare_centroids_kernel(const float* __restrict__ centroids, T* __restrict__ rounded,
@@ -249,22 +248,16 @@ Workspace carve(void* base, int64_t bh, int64_t tokens, int64_t head_dim, int64_
   cub::DeviceRadixSort::SortPairs(nullptr, w.sort_temp_bytes, static_cast<const int32_t*>(nullptr),
                                   static_cast<int32_t*>(nullptr), static_cast<const int32_t*>(nullptr),
                                   static_cast<int32_t*>(nullptr), int(total), 0, key_bits(count));
-  char* p = static_cast<char*>(base);
-  int64_t offset = 0;
-  auto take = [&](int64_t bytes) {
-    void* at = p ? p + offset : nullptr;
-    offset += align256(bytes);
-    return at;
-  };
-  w.rounded = take(count * head_dim * 2);
-  w.norms = static_cast<float*>(take(count * 4));
-  w.keys_in = static_cast<int32_t*>(take(total * 4));
-  w.keys_out = static_cast<int32_t*>(take(total * 4));
-  w.tokens_in = static_cast<int32_t*>(take(total * 4));
-  w.tokens_out = static_cast<int32_t*>(take(total * 4));
-  w.offsets = static_cast<int32_t*>(take((count + 1) * 4));
-  w.sort_temp = take(int64_t(w.sort_temp_bytes));
-  w.total_bytes = offset;
+  WorkspaceCarver carver(base);
+  w.rounded = carver.take<uint16_t>(count * head_dim);  // bf16 or fp16
+  w.norms = carver.take<float>(count);
+  w.keys_in = carver.take<int32_t>(total);
+  w.keys_out = carver.take<int32_t>(total);
+  w.tokens_in = carver.take<int32_t>(total);
+  w.tokens_out = carver.take<int32_t>(total);
+  w.offsets = carver.take<int32_t>(count + 1);
+  w.sort_temp = carver.take<char>(int64_t(w.sort_temp_bytes));
+  w.total_bytes = carver.bytes();
   return w;
 }
 

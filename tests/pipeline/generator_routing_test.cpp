@@ -18,21 +18,8 @@ namespace {
 // Keeps every routing event with its own copy of the traces.
 class RoutingRecorder : public EventSink {
  public:
-  struct Step {
-    int step = 0;
-    int num_steps = 0;
-    int num_layers = 0;
-    int num_heads = 0;
-    int grid_frames = 0;
-    int grid_height = 0;
-    int grid_width = 0;
-    std::vector<RoutingTrace> traces;
-  };
-  void on_routing(const RoutingEvent& e) override {
-    steps.push_back({e.step, e.num_steps, e.num_layers, e.num_heads, e.grid_frames, e.grid_height,
-                     e.grid_width, e.traces});
-  }
-  std::vector<Step> steps;
+  void on_routing(const RoutingEvent& e) override { steps.push_back(e); }
+  std::vector<RoutingEvent> steps;
 };
 
 class GeneratorRoutingTest : public ::testing::Test {
@@ -82,7 +69,7 @@ TEST_F(GeneratorRoutingTest, SvgEarTracesTheSelectedHeadsOfSparseStepsOnly) {
   // Step 0 is a dense warm-up step: events for steps 1..4, one each.
   ASSERT_EQ(sink.steps.size(), 4u);
   for (size_t s = 0; s < sink.steps.size(); ++s) {
-    const RoutingRecorder::Step& step = sink.steps[s];
+    const RoutingEvent& step = sink.steps[s];
     EXPECT_EQ(step.step, int(s) + 1);
     EXPECT_EQ(step.num_steps, 5);
     EXPECT_EQ(step.num_layers, 2);
@@ -159,7 +146,7 @@ TEST_F(GeneratorRoutingTest, EmptySelectionsTraceEverySparseLayerAndHead) {
   const GenerationResult result = generator.run(r, sink, cancel);
   ASSERT_EQ(result.status, GenerationStatus::Finished) << result.error;
   ASSERT_EQ(sink.steps.size(), 4u);
-  for (const RoutingRecorder::Step& step : sink.steps) {
+  for (const RoutingEvent& step : sink.steps) {
     std::set<std::pair<int, int>> seen;
     for (const RoutingTrace& t : step.traces) {
       seen.insert({t.layer, t.head});
