@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include <ATen/core/Tensor.h>
+
 #include "app/cli_args.h"
 #include "app/commands.h"
 #include "app/sigint_cancel.h"
@@ -86,6 +88,8 @@ int cmd_train(int argc, char** argv) {
     throw UserError(checkpoint.string() + " trains " + trainer.spec().name + ", not " + *preset +
                     ": use another --out folder");
   }
+  // loss.tsv: one line per --log-every steps, the mean loss over them (reading a loss synchronises
+  // the device, so the loop reads one sum per line).
   std::string log = resuming ? read_text(out / "loss.tsv") : "step\tloss\tlearning_rate\tseconds\n";
   std::printf("%s %s on %s: step %lld of %lld, batch %lld\n", resuming ? "resuming" : "training",
               trainer.spec().name.c_str(), device_description(device).c_str(),
@@ -102,18 +106,34 @@ int cmd_train(int argc, char** argv) {
   auto out_of_time = [&] {
     return minutes > 0.0 && std::chrono::steady_clock::now() - start > std::chrono::duration<double>(60.0 * minutes);
   };
-  while (trainer.steps_done() < total_steps && !cancel.is_cancelled() && !out_of_time()) {
-    const double loss = trainer.step();
+  at::Tensor loss_sum;
+  int64_t losses = 0, first_step = trainer.steps_done();
+  auto log_line = [&] {
+    if (losses == 0) return;
     const int64_t step = trainer.steps_done();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double lr = trainer.learning_rate(step);
     char line[128];
-    std::snprintf(line, sizeof line, "%lld\t%.6f\t%.3g\t%.1f\n", static_cast<long long>(step), loss, lr, seconds);
+    std::snprintf(line, sizeof line, "%lld\t%.6f\t%.3g\t%.1f\n", static_cast<long long>(step),
+                  loss_sum.item<double>() / double(losses), trainer.learning_rate(step), seconds);
     log += line;
-    if (step % log_every == 0 || step == total_steps) std::printf("step %s", line);
+    std::printf("step %s", line);
+    std::fflush(stdout);
+    losses = 0;
+  };
+  while (trainer.steps_done() < total_steps && !cancel.is_cancelled() && !out_of_time()) {
+    const at::Tensor loss = trainer.step();
+    loss_sum = losses == 0 ? loss : loss_sum.add(loss);
+    ++losses;
+    const int64_t step = trainer.steps_done();
+    if (step % log_every == 0 || step == total_steps) log_line();
     if (step % checkpoint_every == 0) save();
   }
+  log_line();
   save();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("%lld steps in %.1f s (%.2f steps/s, %.1f clips/s)\n", static_cast<long long>(trainer.steps_done() - first_step),
+              seconds, double(trainer.steps_done() - first_step) / seconds,
+              double((trainer.steps_done() - first_step) * trainer.recipe().batch) / seconds);
   trainer.export_model(out / "model", "shapes world, trained by `svgear train` for " +
                                           std::to_string(trainer.steps_done()) + " steps");
   const bool finished = trainer.steps_done() >= total_steps;

@@ -14,7 +14,7 @@
 #include "core/attention/dense_backend.h"
 #include "core/io/atomic_file.h"
 #include "core/model/wan_random_weights.h"
-#include "core/shapes/scene_sampler.h"
+#include "core/training/scene_batch_prefetcher.h"
 #include "core/text/vocab_text_encoder.h"
 #include "core/user_error.h"
 #include "core/weights/safetensors_file.h"
@@ -25,17 +25,6 @@ namespace {
 
 constexpr const char* kCheckpointKey = "svgear-train-checkpoint";
 constexpr const char* kEmbeddingName = "text_encoder.token_embedding.weight";
-
-// splitmix64: independent, reproducible seeds for (recipe seed, step, index).
-uint64_t mix(uint64_t a, uint64_t b, uint64_t c) {
-  uint64_t x = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull ^
-               (c + 0x8CB92BA72F3D8DD7ull) * 0x94D049BB133111EBull;
-  x ^= x >> 30;
-  x *= 0xBF58476D1CE4E5B9ull;
-  x ^= x >> 27;
-  x *= 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 WanWeights trainable_weights(const WanConfig& config, uint64_t seed, c10::Device device) {
   WanWeights weights = wan_random_weights(config, seed);
@@ -98,8 +87,9 @@ FlowMatchingTrainer::FlowMatchingTrainer(ShapesModelSpec spec, TrainingRecipe re
       device_(device),
       dit_(spec_.dit, trainable_weights(spec_.dit, recipe_.seed, device)) {
   if (recipe_.batch < 1) throw UserError("the batch must hold at least one clip");
+  batches_ = std::make_unique<SceneBatchPrefetcher>(spec_, recipe_.seed, recipe_.batch);
   for (size_t i = 0; i < spec_.vocabulary.size(); ++i) token_index_[spec_.vocabulary[i]] = int64_t(i);
-  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(mix(recipe_.seed, 0, 1));
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(training_seed(recipe_.seed, 0, 1));
   token_embedding_ = at::randn({int64_t(spec_.vocabulary.size()), spec_.dit.text_dim}, gen, at::kFloat)
                          .to(device_)
                          .requires_grad_(true);
@@ -112,6 +102,7 @@ FlowMatchingTrainer::FlowMatchingTrainer(ShapesModelSpec spec, TrainingRecipe re
     p.ema = p.value.detach().clone();
     p.adam_m = at::zeros_like(p.ema);
     p.adam_v = at::zeros_like(p.ema);
+    step_counts_.push_back(at::zeros({}, p.ema.options()));  // AdamW's bias correction reads these
   }
 }
 
@@ -147,34 +138,29 @@ double FlowMatchingTrainer::learning_rate(int64_t step) const {
   return recipe_.learning_rate * std::min(1.0, double(step) / std::max(1, recipe_.warmup_steps));
 }
 
-double FlowMatchingTrainer::step() {
+at::Tensor FlowMatchingTrainer::step() {
   const int64_t batch = recipe_.batch;
   const ClipSize clip = spec_.clip;
-  const int64_t frame_values = int64_t(clip.frames) * clip.height * clip.width * 3;
-  std::vector<uint8_t> pixels(size_t(batch * frame_values));
-  std::vector<std::string> prompts;
-  SceneSamplerOptions scenes;
-  scenes.max_objects = spec_.max_objects;
-  for (int64_t i = 0; i < batch; ++i) {
-    const uint64_t seed = mix(recipe_.seed, uint64_t(steps_done_), uint64_t(i) + 2);
-    const SampledScene scene = sample_scene(seed, scenes);
-    const Video video = render_scene(scene.spec, clip, seed);
-    std::copy(video.rgb.begin(), video.rgb.end(), pixels.begin() + i * frame_values);
-    prompts.push_back(scene.prompt);
-  }
-  const at::Tensor x0 = at::from_blob(pixels.data(), {batch, clip.frames, clip.height, clip.width, 3}, at::kByte)
-                            .to(at::kFloat)
+  SceneBatch scenes = batches_->take(steps_done_);
+  // Upload bytes (a quarter of the floats) and convert on the device.
+  const at::Tensor x0 = at::from_blob(scenes.pixels.data(), {batch, clip.frames, clip.height, clip.width, 3}, at::kByte)
+                            .to(device_)
                             .permute({0, 4, 1, 2, 3})
-                            .div(127.5)
-                            .sub(1.0)
-                            .contiguous()
-                            .to(device_);  // [B, 3, F, H, W] in [-1, 1]
+                            .to(at::kFloat)
+                            .div_(127.5)
+                            .sub_(1.0)
+                            .contiguous();  // [B, 3, F, H, W] in [-1, 1]
 
-  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(mix(recipe_.seed, uint64_t(steps_done_), 1));
+  // Timesteps and caption dropout come from a CPU generator, the noise from one of the device
+  // (rendering millions of normals on the host would cost more than the step); both are seeded by
+  // the step, so a resumed run draws what an unbroken one would.
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(training_seed(recipe_.seed, uint64_t(steps_done_), 1));
+  at::Generator device_gen = at::globalContext().defaultGenerator(device_).clone();
+  device_gen.set_current_seed(training_seed(recipe_.seed, uint64_t(steps_done_), 0));
   const at::Tensor s = at::sigmoid(at::randn({batch}, gen, at::kFloat));
   const at::Tensor sigma = (recipe_.shift * s / (1.0 + (recipe_.shift - 1.0) * s)).to(device_);  // [B]
-  const at::Tensor noise = at::randn(x0.sizes(), gen, at::kFloat).to(device_);
   const at::Tensor keep = (at::rand({batch}, gen, at::kFloat) >= recipe_.caption_dropout).to(at::kFloat).to(device_);
+  const at::Tensor noise = at::randn(x0.sizes(), device_gen, x0.options());
   const at::Tensor sigma5 = sigma.view({batch, 1, 1, 1, 1});
   const at::Tensor noisy = (1.0 - sigma5) * x0 + sigma5 * noise;
   const at::Tensor target = noise - x0;
@@ -185,32 +171,47 @@ double FlowMatchingTrainer::step() {
   at::Tensor loss;
   {
     CudaAutocast autocast(device_);
-    const at::Tensor context = token_context(prompts, keep);
+    const at::Tensor context = token_context(scenes.prompts, keep);
     const at::Tensor velocity = dit_.forward(noisy, sigma * 1000.0, context, call);
     loss = (velocity.to(at::kFloat) - target).square().mean();
   }
   loss.backward();
 
+  // The update in a few multi-tensor kernels (ATen's fused AdamW, the foreach ops) and without a
+  // host synchronisation, so the host queues the next step while the device runs this one.
   at::NoGradGuard no_grad;
-  at::Tensor squared = at::zeros({}, x0.options());
-  for (const Parameter& p : parameters_) squared += p.value.grad().square().sum();
-  const at::Tensor clip_scale = at::clamp_max(recipe_.grad_clip / (squared.sqrt() + 1e-6), 1.0);
-  const double step = double(steps_done_ + 1);
+  std::vector<at::Tensor> grads;
+  for (const Parameter& p : parameters_) grads.push_back(p.value.grad());
+  const at::Tensor norm = at::stack(at::_foreach_norm(grads, 2)).norm();
+  at::_foreach_mul_(grads, at::clamp_max(recipe_.grad_clip / (norm + 1e-6), 1.0));
+  at::_foreach_add_(step_counts_, 1.0);
   const double lr = learning_rate(steps_done_ + 1);
-  const double bias1 = 1.0 - std::pow(recipe_.beta1, step), bias2 = 1.0 - std::pow(recipe_.beta2, step);
-  const double ema_decay = std::min(recipe_.ema_decay, (1.0 + step) / (10.0 + step));
-  for (Parameter& p : parameters_) {
-    at::Tensor grad = p.value.grad() * clip_scale;
-    p.adam_m.mul_(recipe_.beta1).add_(grad, 1.0 - recipe_.beta1);
-    p.adam_v.mul_(recipe_.beta2).addcmul_(grad, grad, 1.0 - recipe_.beta2);
-    // Decoupled weight decay on matrices only (not on norms, biases or modulation vectors).
-    if (p.value.dim() >= 2) p.value.mul_(1.0 - lr * recipe_.weight_decay);
-    p.value.addcdiv_(p.adam_m / bias1, (p.adam_v / bias2).sqrt_().add_(recipe_.adam_eps), -lr);
-    p.value.mutable_grad() = at::Tensor();
-    p.ema.mul_(ema_decay).add_(p.value, 1.0 - ema_decay);
+  // Decoupled weight decay on matrices only (not on norms, biases or modulation vectors).
+  for (const bool matrices : {true, false}) {
+    std::vector<at::Tensor> values, group_grads, m, v, counts;
+    for (size_t i = 0; i < parameters_.size(); ++i) {
+      const Parameter& p = parameters_[i];
+      if ((p.value.dim() >= 2) != matrices) continue;
+      values.push_back(p.value);
+      group_grads.push_back(grads[i]);
+      m.push_back(p.adam_m);
+      v.push_back(p.adam_v);
+      counts.push_back(step_counts_[i]);
+    }
+    at::_fused_adamw_(values, group_grads, m, v, {}, counts, lr, recipe_.beta1, recipe_.beta2,
+                      matrices ? recipe_.weight_decay : 0.0, recipe_.adam_eps, /*amsgrad=*/false, /*maximize=*/false);
   }
+  const double step = double(steps_done_ + 1);
+  const double ema_decay = std::min(recipe_.ema_decay, (1.0 + step) / (10.0 + step));
+  std::vector<at::Tensor> values, emas;
+  for (Parameter& p : parameters_) {
+    p.value.mutable_grad() = at::Tensor();
+    values.push_back(p.value);
+    emas.push_back(p.ema);
+  }
+  at::_foreach_lerp_(emas, values, 1.0 - ema_decay);
   ++steps_done_;
-  return loss.item<double>();
+  return loss.detach();
 }
 
 namespace {
@@ -293,6 +294,7 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
     }
   }
   trainer.steps_done_ = state.at("step").get<int64_t>();
+  for (at::Tensor& count : trainer.step_counts_) count.fill_(double(trainer.steps_done_));
   return trainer;
 }
 

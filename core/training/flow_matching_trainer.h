@@ -7,16 +7,18 @@
 //   trainer.save_checkpoint("run/checkpoint");               // resume: FlowMatchingTrainer::resume
 //   trainer.export_model("resources/models/shapes-s");        // model.json + EMA weights (bf16)
 //
-// One step: a batch of freshly rendered scenes (core/shapes; scene seeds derived from the recipe
-// seed, the step and the index, so a resumed run sees exactly the batches of an unbroken one);
+// One step: a batch of freshly rendered scenes (SceneBatchPrefetcher: rendered on all cores one step
+// ahead; seeds derived from the recipe seed, the step and the index, so a resumed run sees exactly
+// the batches of an unbroken one);
 // σ = shift·s / (1 + (shift − 1)·s) with s = sigmoid(N(0, 1)) (logit-normal, shifted toward noise
 // as Wan samples); x_σ = (1 − σ)·x0 + σ·ε, target v = ε − x0 (the sampler's dx/dσ), t = 1000·σ;
 // the caption is dropped (an all-zero context, what the empty negative prompt encodes to) with
 // probability caption_dropout, for classifier-free guidance. Loss = mean squared error. AdamW on
-// float32 master weights (linear warm-up, then constant), gradient norm clipped at 1, EMA of the
-// weights. On CUDA the forward runs under bf16 autocast. The DiT's self-attention is dense.
+// float32 master weights (ATen's fused kernel; linear warm-up, then constant), gradient norm clipped
+// at 1, EMA of the weights; no host synchronisation inside a step. On CUDA the forward runs under bf16 autocast. The DiT's self-attention is dense.
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -27,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/model/wan_dit.h"
+#include "core/training/scene_batch_prefetcher.h"
 #include "core/training/shapes_model_spec.h"
 
 namespace svgear {
@@ -61,7 +64,9 @@ class FlowMatchingTrainer {
   // the first tensor that is missing or of another shape.
   void initialize_from(const std::filesystem::path& model_folder);
 
-  double step();  // one optimiser step; returns the batch loss
+  // One optimiser step; returns the batch loss as a device scalar (reading it synchronises, so a
+  // training loop reads it only when it logs).
+  at::Tensor step();
   int64_t steps_done() const { return steps_done_; }
   // The learning rate of optimiser step `step` (1-based): linear warm-up, then constant.
   double learning_rate(int64_t step) const;
@@ -92,6 +97,8 @@ class FlowMatchingTrainer {
   std::unordered_map<std::string, int64_t> token_index_;  // vocabulary word → row
   at::Tensor token_embedding_;  // [V, text_dim], also in parameters_
   std::vector<Parameter> parameters_;
+  std::vector<at::Tensor> step_counts_;  // per parameter, as ATen's fused AdamW takes them
+  std::unique_ptr<SceneBatchPrefetcher> batches_;  // a pointer: its render thread keeps its address
   WanDiT dit_;
   int64_t steps_done_ = 0;
 };

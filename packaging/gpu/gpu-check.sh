@@ -27,32 +27,48 @@ cmake --preset gpu \
   -DZLIB_INCLUDE_DIR="$deps/usr/include" -DZLIB_LIBRARY="$deps/usr/lib/x86_64-linux-gnu/libz.a" \
   -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
   -DCMAKE_CXX_COMPILER=/usr/bin/g++ -DCMAKE_C_COMPILER=/usr/bin/gcc -DCMAKE_CUDA_HOST_COMPILER=/usr/bin/g++ > "$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
-# Short jobs that build only the CLI (the build logs are dropped on success: 8 files come back):
-#   SVGEAR_GPU_JOB=step   the DiT step bench at wan1.3b-480p
-#   SVGEAR_GPU_JOB=train  `svgear train` for MINUTES (default 8) toward STEPS (default 100000) at
-#                         BATCH (default 32), resuming runs/shapes-s when it was carried in; the
-#                         checkpoint and loss log come back in $OUT/shapes-s (docs/training.md)
+# Jobs (SVGEAR_GPU_JOB); the short ones build only the CLI and drop the build logs on success
+# (8 files come back):
+#   full        (default) everything: build, tests, sanitizers, benches
+#   step        the DiT step bench at wan1.3b-480p
+#   train       `svgear train` for MINUTES (default 8) toward STEPS (default 100000) at BATCH
+#               (default 32), then `svgear eval` of the exported model; see train_shapes below
+#   test-train  build everything and run the tests, then train
 job=${SVGEAR_GPU_JOB:-full}
-if [ "$job" != full ]; then
-  cmake --build build/gpu -j "$(nproc)" --target svgear > "$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
-  echo "build (svgear only): $(($(date +%s) - t0)) s"
-  rm -f "$OUT/build.log" "$OUT/configure.log"
-  case "$job" in
-    step)
+# The run folder lives in /tmp, which survives between calls while the machine stays warm; a
+# checkpoint carried in runs/shapes-s (a new session) replaces it when it is further along.
+train_shapes() {
+  local run=/tmp/svgear-runs/shapes-s
+  mkdir -p "$run"
+  step_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["step"])' "$1/checkpoint/state.json" 2>/dev/null || echo -1; }
+  if [ "$(step_of runs/shapes-s)" -gt "$(step_of "$run")" ]; then
+    rm -rf "$run" && mkdir -p "$run" && cp -r runs/shapes-s/checkpoint runs/shapes-s/loss.tsv "$run/"
+  fi
+  echo "training from step $(step_of "$run")"
+  ./build/gpu/app/svgear train --preset shapes-s --out "$run" --device cuda --log-every 200 \
+    --minutes "${MINUTES:-8}" --steps "${STEPS:-100000}" --batch "${BATCH:-32}" --checkpoint-every 2000
+  local rc=$?
+  mkdir -p "$OUT/shapes-s"
+  cp -r "$run/checkpoint" "$run/loss.tsv" "$OUT/shapes-s/"
+  timeout 120 ./build/gpu/app/svgear eval --model "$run/model" --prompts "${EVAL_PROMPTS:-24}" --modes svgear \
+    --device cuda | tail -8
+  return $rc
+}
+case "$job" in
+  full|test-train) ;;
+  step|train)
+    cmake --build build/gpu -j "$(nproc)" --target svgear > "$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
+    echo "build (svgear only): $(($(date +%s) - t0)) s"
+    rm -f "$OUT/build.log" "$OUT/configure.log"
+    if [ "$job" = step ]; then
       timeout 300 ./build/gpu/app/svgear bench step --shape wan1.3b-480p --modes dense,svgear --steps 2 \
         --device cuda --dtype bf16 --json "$OUT/step-wan1.3b-480p.json"
-      exit $? ;;
-    train)
-      mkdir -p runs/shapes-s
-      ./build/gpu/app/svgear train --preset shapes-s --out runs/shapes-s --device cuda --log-every 100 \
-        --minutes "${MINUTES:-8}" --steps "${STEPS:-100000}" --batch "${BATCH:-32}" --checkpoint-every 1000
-      rc=$?
-      mkdir -p "$OUT/shapes-s"
-      cp -r runs/shapes-s/checkpoint runs/shapes-s/loss.tsv "$OUT/shapes-s/"
-      exit $rc ;;
-    *) echo "unknown SVGEAR_GPU_JOB '$job' (full, step or train)"; exit 2 ;;
-  esac
-fi
+      exit $?
+    fi
+    train_shapes
+    exit $? ;;
+  *) echo "unknown SVGEAR_GPU_JOB '$job' (full, step, train or test-train)"; exit 2 ;;
+esac
 cmake --build build/gpu -j "$(nproc)" > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; tail -20 "$OUT/build.log"; exit 1; }
 t1=$(date +%s)
 echo "build: $((t1 - t0)) s"
@@ -66,6 +82,13 @@ grep -E "tests passed|tests failed|Failed|\*\*\*" "$OUT/ctest.log" | tail -25
 # The GPU tests print what they measured; keep those lines for the notes.
 grep -E "PSNR|relative|max abs|GPU|cuda" "$OUT/ctest.log" | grep -v "^ *[0-9]*/[0-9]* Test" | head -20
 echo "ctest: rc=$ctest_rc, $((t2 - t1)) s"
+if [ "$job" = test-train ]; then
+  train_shapes
+  train_rc=$?
+  (cd "$OUT" && tar czf logs.tgz configure.log build.log ctest.log && rm -f configure.log build.log ctest.log)
+  [ $ctest_rc = 0 ] && exit $train_rc
+  exit $ctest_rc
+fi
 
 # SVGEAR_GPU_QUICK=1 skips the sanitizers and the large bench shapes (a profiling run).
 quick=${SVGEAR_GPU_QUICK:-0}

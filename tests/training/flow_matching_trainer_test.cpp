@@ -37,7 +37,7 @@ double mean(const std::vector<double>& v, size_t begin, size_t end) {
 TEST(FlowMatchingTrainer, LossFallsOnATinyModel) {
   FlowMatchingTrainer trainer(shapes_model_preset("shapes-tiny"), tiny_recipe(), at::kCPU);
   std::vector<double> losses;
-  for (int i = 0; i < 40; ++i) losses.push_back(trainer.step());
+  for (int i = 0; i < 40; ++i) losses.push_back(trainer.step().item<double>());
   for (double loss : losses) ASSERT_TRUE(std::isfinite(loss));
   const double first = mean(losses, 0, 10), last = mean(losses, 30, 40);
   std::printf("[ measured ] loss: first 10 steps %.4f, last 10 steps %.4f\n", first, last);
@@ -52,14 +52,14 @@ TEST(FlowMatchingTrainer, ResumeContinuesLikeAnUnbrokenRun) {
   FlowMatchingTrainer unbroken(shapes_model_preset("shapes-tiny"), tiny_recipe(), at::kCPU);
   FlowMatchingTrainer first_half(shapes_model_preset("shapes-tiny"), tiny_recipe(), at::kCPU);
   std::vector<double> unbroken_losses, resumed_losses;
-  for (int i = 0; i < 6; ++i) unbroken_losses.push_back(unbroken.step());
-  for (int i = 0; i < 3; ++i) resumed_losses.push_back(first_half.step());
+  for (int i = 0; i < 6; ++i) unbroken_losses.push_back(unbroken.step().item<double>());
+  for (int i = 0; i < 3; ++i) resumed_losses.push_back(first_half.step().item<double>());
   first_half.save_checkpoint(dir / "checkpoint");
   first_half.step();  // a later checkpoint replaces the earlier shards
   first_half.save_checkpoint(dir / "later");
   FlowMatchingTrainer resumed = FlowMatchingTrainer::resume(dir / "checkpoint", at::kCPU);
   EXPECT_EQ(resumed.steps_done(), 3);
-  for (int i = 0; i < 3; ++i) resumed_losses.push_back(resumed.step());
+  for (int i = 0; i < 3; ++i) resumed_losses.push_back(resumed.step().item<double>());
   for (int i = 0; i < 3; ++i) EXPECT_DOUBLE_EQ(resumed_losses[i], unbroken_losses[i]) << "step " << i;
   for (int i = 3; i < 6; ++i) EXPECT_NEAR(resumed_losses[i], unbroken_losses[i], 1e-3 * unbroken_losses[i]) << i;
 

@@ -1,0 +1,69 @@
+#include "core/training/scene_batch_prefetcher.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "core/shapes/scene_sampler.h"
+
+namespace svgear {
+
+uint64_t training_seed(uint64_t a, uint64_t b, uint64_t c) {
+  uint64_t x = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull ^
+               (c + 0x8CB92BA72F3D8DD7ull) * 0x94D049BB133111EBull;
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+SceneBatchPrefetcher::SceneBatchPrefetcher(ShapesModelSpec spec, uint64_t recipe_seed, int64_t batch)
+    : spec_(std::move(spec)),
+      recipe_seed_(recipe_seed),
+      batch_(batch),
+      threads_(int(std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, batch))) {}
+
+SceneBatchPrefetcher::~SceneBatchPrefetcher() {
+  if (next_.valid()) next_.wait();
+}
+
+SceneBatch SceneBatchPrefetcher::take(int64_t step) {
+  SceneBatch batch;
+  if (next_.valid() && next_step_ == step) {
+    batch = next_.get();
+  } else {
+    if (next_.valid()) next_.wait();  // a prefetch for another step (a test jumping around): drop it
+    next_ = {};
+    batch = render(step);
+  }
+  next_step_ = step + 1;
+  next_ = std::async(std::launch::async, [this, step] { return render(step + 1); });
+  return batch;
+}
+
+SceneBatch SceneBatchPrefetcher::render(int64_t step) const {
+  const ClipSize clip = spec_.clip;
+  const size_t clip_values = size_t(clip.frames) * clip.height * clip.width * 3;
+  SceneBatch batch;
+  batch.step = step;
+  batch.pixels.resize(size_t(batch_) * clip_values);
+  batch.prompts.resize(size_t(batch_));
+  SceneSamplerOptions scenes;
+  scenes.max_objects = spec_.max_objects;
+  auto render_clips = [&](int worker) {
+    for (int64_t i = worker; i < batch_; i += threads_) {
+      const uint64_t seed = training_seed(recipe_seed_, uint64_t(step), uint64_t(i) + 2);
+      const SampledScene scene = sample_scene(seed, scenes);
+      const Video video = render_scene(scene.spec, clip, seed);
+      std::copy(video.rgb.begin(), video.rgb.end(), batch.pixels.begin() + ptrdiff_t(size_t(i) * clip_values));
+      batch.prompts[size_t(i)] = scene.prompt;
+    }
+  };
+  std::vector<std::future<void>> workers;  // futures: a worker's exception reaches the caller
+  for (int w = 1; w < threads_; ++w) workers.push_back(std::async(std::launch::async, render_clips, w));
+  render_clips(0);
+  for (std::future<void>& w : workers) w.get();
+  return batch;
+}
+
+}  // namespace svgear
