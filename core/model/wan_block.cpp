@@ -29,7 +29,6 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
   const int64_t heads = config_.num_heads;
   const int64_t head_dim = config_.head_dim();
   const double eps = config_.eps;
-  const at::ScalarType compute = w.self_attn_q_weight.scalar_type();
 
   // [shift_msa, scale_msa, gate_msa, shift_ffn, scale_ffn, gate_ffn], each [B, 1, dim] float32.
   std::vector<at::Tensor> mod = (w.modulation + time_modulation).chunk(6, 1);
@@ -45,6 +44,9 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
                      .view({batch, tokens, heads, head_dim});                     // [B, N, H, d]
   at::Tensor v = wan_linear(h, w.self_attn_v_weight, w.self_attn_v_bias)
                      .view({batch, tokens, heads, head_dim});                     // [B, N, H, d]
+  // q and k leave their norms in float32; attention takes them in v's dtype: the weights' dtype,
+  // or bf16 under the trainer's autocast, where the linears give bf16 and the weights stay float32.
+  const at::ScalarType compute = v.scalar_type();
   q = rope_apply(q, rope);                                                        // float32
   k = rope_apply(k, rope);                                                        // float32
   const std::string tap_prefix =
@@ -80,8 +82,8 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
           .view({batch, context_len, heads, head_dim});                           // [B, L, H, d]
   v = wan_linear(context, w.cross_attn_v_weight, w.cross_attn_v_bias)
           .view({batch, context_len, heads, head_dim});                           // [B, L, H, d]
-  o = at::scaled_dot_product_attention(q.to(compute).transpose(1, 2),             // [B, H, N, d]
-                                       k.to(compute).transpose(1, 2), v.transpose(1, 2));
+  o = at::scaled_dot_product_attention(q.to(v.scalar_type()).transpose(1, 2),     // [B, H, N, d]
+                                       k.to(v.scalar_type()).transpose(1, 2), v.transpose(1, 2));
   o = o.transpose(1, 2).reshape({batch, tokens, heads * head_dim});               // [B, N, dim]
   y = wan_linear(o, w.cross_attn_o_weight, w.cross_attn_o_bias);                  // [B, N, dim]
   x = x + y.to(at::kFloat);

@@ -23,21 +23,29 @@ SceneBatchPrefetcher::SceneBatchPrefetcher(ShapesModelSpec spec, uint64_t recipe
       batch_(batch),
       threads_(int(std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, batch))) {}
 
-SceneBatchPrefetcher::~SceneBatchPrefetcher() {
-  if (next_.valid()) next_.wait();
+SceneBatchPrefetcher::~SceneBatchPrefetcher() { wait_for_prefetch(); }
+
+void SceneBatchPrefetcher::wait_for_prefetch() {
+  if (prefetch_.joinable()) prefetch_.join();
 }
 
 SceneBatch SceneBatchPrefetcher::take(int64_t step) {
+  wait_for_prefetch();
   SceneBatch batch;
-  if (next_.valid() && next_step_ == step) {
-    batch = next_.get();
+  if (next_.step == step && !next_error_) {
+    batch = std::move(next_);
   } else {
-    if (next_.valid()) next_.wait();  // a prefetch for another step (a test jumping around): drop it
-    next_ = {};
-    batch = render(step);
+    batch = render(step);  // the first step, or a jump (a test): the prefetch is dropped
   }
-  next_step_ = step + 1;
-  next_ = std::async(std::launch::async, [this, step] { return render(step + 1); });
+  next_ = {};
+  next_error_ = nullptr;
+  prefetch_ = std::thread([this, step] {
+    try {
+      next_ = render(step + 1);
+    } catch (...) {
+      next_error_ = std::current_exception();  // rendered again, and thrown, by the take that wants it
+    }
+  });
   return batch;
 }
 
@@ -50,19 +58,27 @@ SceneBatch SceneBatchPrefetcher::render(int64_t step) const {
   batch.prompts.resize(size_t(batch_));
   SceneSamplerOptions scenes;
   scenes.max_objects = spec_.max_objects;
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(threads_));
   auto render_clips = [&](int worker) {
-    for (int64_t i = worker; i < batch_; i += threads_) {
-      const uint64_t seed = training_seed(recipe_seed_, uint64_t(step), uint64_t(i) + 2);
-      const SampledScene scene = sample_scene(seed, scenes);
-      const Video video = render_scene(scene.spec, clip, seed);
-      std::copy(video.rgb.begin(), video.rgb.end(), batch.pixels.begin() + ptrdiff_t(size_t(i) * clip_values));
-      batch.prompts[size_t(i)] = scene.prompt;
+    try {
+      for (int64_t i = worker; i < batch_; i += threads_) {
+        const uint64_t seed = training_seed(recipe_seed_, uint64_t(step), uint64_t(i) + 2);
+        const SampledScene scene = sample_scene(seed, scenes);
+        const Video video = render_scene(scene.spec, clip, seed);
+        std::copy(video.rgb.begin(), video.rgb.end(), batch.pixels.begin() + ptrdiff_t(size_t(i) * clip_values));
+        batch.prompts[size_t(i)] = scene.prompt;
+      }
+    } catch (...) {
+      errors[size_t(worker)] = std::current_exception();
     }
   };
-  std::vector<std::future<void>> workers;  // futures: a worker's exception reaches the caller
-  for (int w = 1; w < threads_; ++w) workers.push_back(std::async(std::launch::async, render_clips, w));
+  std::vector<std::thread> workers;
+  for (int w = 1; w < threads_; ++w) workers.emplace_back(render_clips, w);
   render_clips(0);
-  for (std::future<void>& w : workers) w.get();
+  for (std::thread& t : workers) t.join();
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
   return batch;
 }
 

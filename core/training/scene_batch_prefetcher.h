@@ -9,8 +9,9 @@
 // batches depend only on the step, so a resumed run sees exactly the batches of an unbroken one.
 
 #include <cstdint>
-#include <future>
+#include <exception>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/training/shapes_model_spec.h"
@@ -37,13 +38,18 @@ class SceneBatchPrefetcher {
 
  private:
   SceneBatch render(int64_t step) const;
+  void wait_for_prefetch();
 
   ShapesModelSpec spec_;
   uint64_t recipe_seed_;
   int64_t batch_;
   int threads_;
-  int64_t next_step_ = -1;
-  std::future<SceneBatch> next_;
+  // Plain threads, not std::async / std::future: the GPU image's LibTorch (oneDNN) and a binary
+  // built with that image's g++ disagree on the std::call_once instantiation that <future> emits,
+  // and every oneDNN convolution then crashes (seen on the H200 machine, docs/gpu-runs.md).
+  std::thread prefetch_;
+  SceneBatch next_;
+  std::exception_ptr next_error_;
 };
 
 }  // namespace svgear

@@ -34,6 +34,8 @@ cmake --preset gpu \
 #   train       `svgear train` for MINUTES (default 8) toward STEPS (default 100000) at BATCH
 #               (default 32), then `svgear eval` of the exported model; see train_shapes below
 #   test-train  build everything and run the tests, then train
+#   backtrace   build TARGETS, then run the command in CMD under cuda-gdb (the image has no gdb)
+#               and print the stack where it stops, e.g. for a crash seen only there
 job=${SVGEAR_GPU_JOB:-full}
 # The run folder lives in /tmp, which survives between calls while the machine stays warm; a
 # checkpoint carried in runs/shapes-s (a new session) replaces it when it is further along.
@@ -56,6 +58,11 @@ train_shapes() {
 }
 case "$job" in
   full|test-train) ;;
+  backtrace)
+    cmake --build build/gpu -j "$(nproc)" --target ${TARGETS:-svgear} > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; exit 1; }
+    echo "build ($TARGETS): $(($(date +%s) - t0)) s"
+    OMP_NUM_THREADS=2 cuda-gdb -batch -ex run -ex bt --args $CMD 2>&1 | grep -v '^\[New Thread\|^\[Thread\|^\[Detaching'
+    exit 0 ;;
   step|train)
     cmake --build build/gpu -j "$(nproc)" --target svgear > "$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
     echo "build (svgear only): $(($(date +%s) - t0)) s"
@@ -67,7 +74,7 @@ case "$job" in
     fi
     train_shapes
     exit $? ;;
-  *) echo "unknown SVGEAR_GPU_JOB '$job' (full, step, train or test-train)"; exit 2 ;;
+  *) echo "unknown SVGEAR_GPU_JOB '$job' (full, step, train, test-train or backtrace)"; exit 2 ;;
 esac
 cmake --build build/gpu -j "$(nproc)" > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; tail -20 "$OUT/build.log"; exit 1; }
 t1=$(date +%s)

@@ -129,8 +129,9 @@ void check_all_true_mask_is_dense(at::Device device) {
     AttentionInputs in = make_inputs(c, false);
     at::Tensor mask = at::ones({c.bh, c.q_clusters, c.k_clusters}, at::kBool);
     at::Tensor dense = dense_attention(in);
-    EXPECT_TRUE(test::tensors_close(run(in, mask, false, device), dense, 1e-5));
-    EXPECT_TRUE(test::tensors_close(run(in, mask, true, device), dense, 1e-5));
+    // float32 both ways, but through different BLAS kernels: 2.4e-5 was seen on an AVX-512 host.
+    EXPECT_TRUE(test::tensors_close(run(in, mask, false, device), dense, 1e-4));
+    EXPECT_TRUE(test::tensors_close(run(in, mask, true, device), dense, 1e-4));
   }
 }
 
