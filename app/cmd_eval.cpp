@@ -12,6 +12,8 @@
 #include "core/evaluation/adherence_eval.h"
 #include "core/cancel_token.h"
 #include "core/io/atomic_file.h"
+#include "core/media/contact_sheet.h"
+#include "core/media/png_writer.h"
 #include "core/pipeline/device_info.h"
 #include "core/user_error.h"
 
@@ -28,6 +30,7 @@ pixels, and compares the sparse videos with the dense ones (PSNR / SSIM). docs/t
   --modes LIST      sparse modes: svg2,svgear (default svgear)
   --steps N  --guidance X   sampling (default: the model's)
   --device D        auto | cpu | cuda | cuda:N    --json FILE   also write the results as JSON
+  --sheet FILE.png  a contact sheet: one row per prompt, 4 frames of each mode's clip side by side
 )";
 
 }  // namespace
@@ -51,6 +54,8 @@ int cmd_eval(int argc, char** argv) {
   if (const auto guidance = args.number("guidance")) options.base.guidance = *guidance;
   const c10::Device device = parse_device(args.text("device").value_or("auto"));
   const auto json_path = args.text("json");
+  const auto sheet_path = args.text("sheet");
+  options.keep_videos = sheet_path.has_value();
   args.finish();
   if (options.max_objects < 1 || options.max_objects > 3) throw UserError("--objects must be 1, 2 or 3");
 
@@ -78,6 +83,17 @@ int cmd_eval(int argc, char** argv) {
     j["device"] = device_description(device);
     write_file_atomically(*json_path, j.dump(2) + "\n");
     std::printf("wrote %s\n", json_path->c_str());
+  }
+  if (sheet_path) {
+    std::vector<std::vector<const Video*>> rows;
+    for (const AdherenceEvalPrompt& p : result.prompts) {
+      std::vector<const Video*>& row = rows.emplace_back();
+      for (const Video& clip : p.videos) row.push_back(&clip);
+      std::printf("sheet row %zu: %s\n", rows.size(), p.prompt.c_str());
+    }
+    const RgbImage sheet = contact_sheet(rows, 4, 2);
+    write_png(*sheet_path, sheet.rgb.data(), sheet.height, sheet.width);
+    std::printf("wrote %s\n", sheet_path->c_str());
   }
   return 0;
 }

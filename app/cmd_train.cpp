@@ -9,6 +9,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <nlohmann/json.hpp>
+
 #include "app/cli_args.h"
 #include "app/commands.h"
 #include "app/sigint_cancel.h"
@@ -35,6 +37,9 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
   --log-every N          steps between printed losses (default 20)
   --minutes X            stop (and save) after X minutes of training, e.g. inside a time-limited job
   --init-from MODEL_DIR  a new run starts from these weights (e.g. shapes-l from shapes-s's model/)
+  --continue-from MODEL_DIR  a new run goes on from an export of the same preset (its step, recipe
+                         and stages; fresh optimiser state and warm-up), e.g. resources/models/shapes-s
+  --commit HASH          the source commit, recorded in the run's stages (model.json)
   --device D             auto | cpu | cuda | cuda:N (default auto)
 )";
 
@@ -53,18 +58,19 @@ int cmd_train(int argc, char** argv) {
     std::fputs(kHelp, stdout);
     return 0;
   }
-  const auto preset = args.text("preset");
+  auto preset = args.text("preset");
   const auto out_text = args.text("out");
   const int64_t total_steps = args.integer("steps").value_or(1000);
-  TrainingRecipe recipe;
-  recipe.batch = args.integer("batch").value_or(recipe.batch);
-  recipe.learning_rate = args.number("lr").value_or(recipe.learning_rate);
-  recipe.warmup_steps = int(args.integer("warmup").value_or(recipe.warmup_steps));
-  recipe.seed = uint64_t(args.integer("seed").value_or(int64_t(recipe.seed)));
+  const auto batch = args.integer("batch");
+  const auto lr = args.number("lr");
+  const auto warmup = args.integer("warmup");
+  const auto seed = args.integer("seed");
   const int64_t checkpoint_every = args.integer("checkpoint-every").value_or(200);
   const int64_t log_every = args.integer("log-every").value_or(20);
   const double minutes = args.number("minutes").value_or(0.0);
   const auto init_from = args.text("init-from");
+  const auto continue_from = args.text("continue-from");
+  const std::string commit = args.text("commit").value_or("unrecorded");
   const c10::Device device = parse_device(args.text("device").value_or("auto"));
   args.finish();
   if (!out_text) throw UserError("--out DIR is required (the training folder)");
@@ -72,22 +78,41 @@ int cmd_train(int argc, char** argv) {
     throw UserError("--steps, --checkpoint-every and --log-every must be at least 1");
   }
   if (minutes < 0.0) throw UserError("--minutes must not be negative (0 = no limit)");
+  if (init_from && continue_from) throw UserError("--init-from and --continue-from exclude each other");
   const std::filesystem::path out(*out_text);
   const std::filesystem::path checkpoint = out / "checkpoint";
   std::filesystem::create_directories(out);
 
   const bool resuming = std::filesystem::exists(checkpoint / "state.json");
+  if (resuming && (init_from || continue_from)) {
+    throw UserError("--init-from and --continue-from start a run, but " + checkpoint.string() +
+                    " already exists: use another --out folder, or neither option to resume it");
+  }
+  // A continued run keeps the recipe of the model it continues; options given here override it.
+  TrainingRecipe recipe;
+  if (continue_from) {
+    const nlohmann::json source =
+        nlohmann::json::parse(read_text(std::filesystem::path(*continue_from) / "model.json"), nullptr, false);
+    if (source.is_discarded() || !source.contains("training")) {
+      throw UserError(*continue_from + " is not an exported training run (its model.json has no training record)");
+    }
+    recipe = TrainingRecipe::from_json(source["training"]["recipe"]);
+    if (!preset) preset = source.value("name", "");
+  }
+  if (batch) recipe.batch = *batch;
+  if (lr) recipe.learning_rate = *lr;
+  if (warmup) recipe.warmup_steps = int(*warmup);
+  if (seed) recipe.seed = uint64_t(*seed);
   if (!resuming && !preset) throw UserError("--preset shapes-s|shapes-l|shapes-tiny is required for a new run");
   FlowMatchingTrainer trainer = resuming ? FlowMatchingTrainer::resume(checkpoint, device)
                                          : FlowMatchingTrainer(shapes_model_preset(*preset), recipe, device);
-  if (init_from) {
-    if (resuming) throw UserError("--init-from starts a new run, but " + checkpoint.string() + " already exists");
-    trainer.initialize_from(*init_from);
-  }
+  if (init_from) trainer.initialize_from(*init_from);
+  if (continue_from) trainer.continue_from(*continue_from);
   if (resuming && preset && *preset != trainer.spec().name) {
     throw UserError(checkpoint.string() + " trains " + trainer.spec().name + ", not " + *preset +
                     ": use another --out folder");
   }
+  if (trainer.steps_done() < total_steps) trainer.begin_stage(commit, device_description(device));
   // loss.tsv: one line per --log-every steps, the mean loss over them (reading a loss synchronises
   // the device, so the loop reads one sum per line).
   std::string log = resuming ? read_text(out / "loss.tsv") : "step\tloss\tlearning_rate\tseconds\n";
@@ -114,7 +139,7 @@ int cmd_train(int argc, char** argv) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     char line[128];
     std::snprintf(line, sizeof line, "%lld\t%.6f\t%.3g\t%.1f\n", static_cast<long long>(step),
-                  loss_sum.item<double>() / double(losses), trainer.learning_rate(step), seconds);
+                  loss_sum.item<double>() / double(losses), trainer.learning_rate(trainer.optimizer_steps()), seconds);
     log += line;
     std::printf("step %s", line);
     std::fflush(stdout);
@@ -131,9 +156,11 @@ int cmd_train(int argc, char** argv) {
   log_line();
   save();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%lld steps in %.1f s (%.2f steps/s, %.1f clips/s)\n", static_cast<long long>(trainer.steps_done() - first_step),
-              seconds, double(trainer.steps_done() - first_step) / seconds,
-              double((trainer.steps_done() - first_step) * trainer.recipe().batch) / seconds);
+  if (trainer.steps_done() > first_step) {
+    const double steps = double(trainer.steps_done() - first_step);
+    std::printf("%.0f steps in %.1f s (%.2f steps/s, %.1f clips/s)\n", steps, seconds, steps / seconds,
+                steps * double(trainer.recipe().batch) / seconds);
+  }
   trainer.export_model(out / "model", "shapes world, trained by `svgear train` for " +
                                           std::to_string(trainer.steps_done()) + " steps");
   const bool finished = trainer.steps_done() >= total_steps;

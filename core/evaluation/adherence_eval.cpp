@@ -65,7 +65,7 @@ AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions&
       }
       entry.score.push_back(report.score());
       if (m == 0) {
-        dense_video = std::move(run.video);
+        dense_video = run.video;
       } else {
         const VideoQuality quality = compare_videos(dense_video, run.video);
         // A clip identical to dense has infinite PSNR; the mean is taken over the finite ones.
@@ -75,6 +75,7 @@ AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions&
         }
         t.ssim_sum += quality.mean_ssim;
       }
+      if (options.keep_videos) entry.videos.push_back(std::move(run.video));
     }
     result.prompts.push_back(std::move(entry));
   }

@@ -21,6 +21,7 @@
 
 #include "core/attention/attention_config.h"
 #include "core/cancel_token.h"
+#include "core/media/video.h"
 #include "core/pipeline/generation_request.h"
 #include "core/pipeline/model.h"
 
@@ -32,6 +33,7 @@ struct AdherenceEvalOptions {
   int max_objects = 1;                 // objects per prompt (1 to 3)
   std::vector<AttentionMode> modes;    // sparse modes beside dense (default: SVG-EAR)
   GenerationRequest base;              // steps, guidance, size... (prompt, seed and mode are set per run)
+  bool keep_videos = false;            // keep every clip in the result (for a contact sheet)
 };
 
 struct AdherenceEvalRow {
@@ -48,6 +50,7 @@ struct AdherenceEvalPrompt {
   std::string prompt;
   uint64_t seed = 0;
   std::vector<double> score;  // per row: the fraction of its attributes right
+  std::vector<Video> videos;  // per row, when AdherenceEvalOptions::keep_videos
 };
 
 struct AdherenceEvalResult {

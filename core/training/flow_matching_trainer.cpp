@@ -134,8 +134,8 @@ at::Tensor FlowMatchingTrainer::token_context(const std::vector<std::string>& pr
   return at::embedding(token_embedding_, id_tensor.to(device_)) * mask.unsqueeze(-1);  // [B, L, text_dim]
 }
 
-double FlowMatchingTrainer::learning_rate(int64_t step) const {
-  return recipe_.learning_rate * std::min(1.0, double(step) / std::max(1, recipe_.warmup_steps));
+double FlowMatchingTrainer::learning_rate(int64_t optimizer_step) const {
+  return recipe_.learning_rate * std::min(1.0, double(optimizer_step) / std::max(1, recipe_.warmup_steps));
 }
 
 at::Tensor FlowMatchingTrainer::step() {
@@ -185,7 +185,7 @@ at::Tensor FlowMatchingTrainer::step() {
   const at::Tensor norm = at::stack(at::_foreach_norm(grads, 2)).norm();
   at::_foreach_mul_(grads, at::clamp_max(recipe_.grad_clip / (norm + 1e-6), 1.0));
   at::_foreach_add_(step_counts_, 1.0);
-  const double lr = learning_rate(steps_done_ + 1);
+  const double lr = learning_rate(optimizer_steps_ + 1);
   // Decoupled weight decay on matrices only (not on norms, biases or modulation vectors).
   for (const bool matrices : {true, false}) {
     std::vector<at::Tensor> values, group_grads, m, v, counts;
@@ -201,7 +201,7 @@ at::Tensor FlowMatchingTrainer::step() {
     at::_fused_adamw_(values, group_grads, m, v, {}, counts, lr, recipe_.beta1, recipe_.beta2,
                       matrices ? recipe_.weight_decay : 0.0, recipe_.adam_eps, /*amsgrad=*/false, /*maximize=*/false);
   }
-  const double step = double(steps_done_ + 1);
+  const double step = double(optimizer_steps_ + 1);
   const double ema_decay = std::min(recipe_.ema_decay, (1.0 + step) / (10.0 + step));
   std::vector<at::Tensor> values, emas;
   for (Parameter& p : parameters_) {
@@ -211,6 +211,7 @@ at::Tensor FlowMatchingTrainer::step() {
   }
   at::_foreach_lerp_(emas, values, 1.0 - ema_decay);
   ++steps_done_;
+  ++optimizer_steps_;
   return loss.detach();
 }
 
@@ -255,7 +256,8 @@ void FlowMatchingTrainer::save_checkpoint(const std::filesystem::path& folder) c
     write_safetensors(folder / names.back(), shards[i]);
   }
   const nlohmann::json state = {{"format", kCheckpointKey}, {"spec", spec_.to_json()}, {"recipe", recipe_.to_json()},
-                                {"step", steps_done_},       {"shards", names}};
+                                {"step", steps_done_},       {"optimizer_step", optimizer_steps_},
+                                {"stages", stages_until_now()}, {"shards", names}};
   write_file_atomically(folder / "state.json", state.dump(2) + "\n");
   for (const auto& entry : std::filesystem::directory_iterator(folder)) {
     const std::string name = entry.path().filename().string();
@@ -294,11 +296,45 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
     }
   }
   trainer.steps_done_ = state.at("step").get<int64_t>();
-  for (at::Tensor& count : trainer.step_counts_) count.fill_(double(trainer.steps_done_));
+  trainer.optimizer_steps_ = state.value("optimizer_step", trainer.steps_done_);
+  trainer.stages_ = state.value("stages", nlohmann::json::array());
+  for (at::Tensor& count : trainer.step_counts_) count.fill_(double(trainer.optimizer_steps_));
   return trainer;
 }
 
 void FlowMatchingTrainer::initialize_from(const std::filesystem::path& model_folder) {
+  load_weights(model_folder);
+  steps_done_ = 0;
+  stages_ = nlohmann::json::array();
+}
+
+void FlowMatchingTrainer::continue_from(const std::filesystem::path& model_folder) {
+  nlohmann::json source;
+  try {
+    source = nlohmann::json::parse(std::ifstream(model_folder / "model.json"));
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError((model_folder / "model.json").string() + ": unreadable: " + e.what());
+  }
+  if (source.value("name", "") != spec_.name || !source.contains("training")) {
+    throw UserError(model_folder.string() + " is not an export of a " + spec_.name +
+                    " training run (use --init-from to start a new run from its weights)");
+  }
+  load_weights(model_folder);
+  steps_done_ = source["training"].value("steps", int64_t(0));
+  stages_ = source["training"].value("stages", nlohmann::json::array());
+}
+
+void FlowMatchingTrainer::begin_stage(const std::string& commit, const std::string& device) {
+  stages_.push_back({{"commit", commit}, {"device", device}, {"first_step", steps_done_}, {"last_step", steps_done_}});
+}
+
+nlohmann::json FlowMatchingTrainer::stages_until_now() const {
+  nlohmann::json stages = stages_;
+  if (!stages.empty()) stages.back()["last_step"] = steps_done_;
+  return stages;
+}
+
+void FlowMatchingTrainer::load_weights(const std::filesystem::path& model_folder) {
   const ModelManifest source = ModelManifest::read(model_folder);
   if (source.vocabulary != spec_.vocabulary) {
     throw UserError(model_folder.string() + " has another vocabulary than " + spec_.name + ": it cannot start this run");
@@ -322,6 +358,8 @@ void FlowMatchingTrainer::initialize_from(const std::filesystem::path& model_fol
     p.adam_m.zero_();
     p.adam_v.zero_();
   }
+  for (at::Tensor& count : step_counts_) count.zero_();
+  optimizer_steps_ = 0;
 }
 
 void FlowMatchingTrainer::export_model(const std::filesystem::path& folder, const std::string& description) const {
@@ -342,7 +380,10 @@ void FlowMatchingTrainer::export_model(const std::filesystem::path& folder, cons
   std::filesystem::create_directories(folder);
   write_safetensors(folder / "model.safetensors", tensors, {{"format", "pt"}, {"svgear_model", spec_.name}});
   nlohmann::json j = m.to_json();
-  j["training"] = {{"recipe", recipe_.to_json()}, {"steps", steps_done_}, {"clip", spec_.to_json().at("clip")}};
+  j["training"] = {{"recipe", recipe_.to_json()},
+                   {"steps", steps_done_},
+                   {"clip", spec_.to_json().at("clip")},
+                   {"stages", stages_until_now()}};
   write_file_atomically(folder / "model.json", j.dump(2) + "\n");
 }
 

@@ -60,16 +60,27 @@ class FlowMatchingTrainer {
   static FlowMatchingTrainer resume(const std::filesystem::path& checkpoint, c10::Device device);
 
   // Starts from the weights of a model folder of the same network (e.g. shapes-s's export, to train
-  // shapes-l on); the EMA restarts from them, the optimiser state from zero. Throws UserError naming
-  // the first tensor that is missing or of another shape.
+  // shapes-l on); the EMA restarts from them, the optimiser state from zero (its warm-up runs again).
+  // Throws UserError naming the first tensor that is missing or of another shape.
   void initialize_from(const std::filesystem::path& model_folder);
+  // Like initialize_from, for an export of this same preset: the run goes on from the export's step
+  // (its data stream continues) and keeps its stage history. A session continues the shipped model
+  // this way: its bf16 weights travel with the repository, a full checkpoint (float32 weights and
+  // moments) would not fit beside them in a device run (docs/training.md).
+  void continue_from(const std::filesystem::path& model_folder);
+  // Records that training (re)starts here: the source commit and the device, with the steps this
+  // stage covers (updated by save_checkpoint and export_model), kept in checkpoints and exports.
+  void begin_stage(const std::string& commit, const std::string& device);
 
   // One optimiser step; returns the batch loss as a device scalar (reading it synchronises, so a
   // training loop reads it only when it logs).
   at::Tensor step();
   int64_t steps_done() const { return steps_done_; }
-  // The learning rate of optimiser step `step` (1-based): linear warm-up, then constant.
-  double learning_rate(int64_t step) const;
+  // Steps since the AdamW moments started from zero (the whole run, or since initialize_from /
+  // continue_from): the warm-up and the bias correction count these.
+  int64_t optimizer_steps() const { return optimizer_steps_; }
+  // The learning rate of optimiser step `optimizer_step` (1-based): linear warm-up, then constant.
+  double learning_rate(int64_t optimizer_step) const;
   const ShapesModelSpec& spec() const { return spec_; }
   const TrainingRecipe& recipe() const { return recipe_; }
 
@@ -101,6 +112,11 @@ class FlowMatchingTrainer {
   std::unique_ptr<SceneBatchPrefetcher> batches_;  // a pointer: its render thread keeps its address
   WanDiT dit_;
   int64_t steps_done_ = 0;
+  int64_t optimizer_steps_ = 0;
+  nlohmann::json stages_ = nlohmann::json::array();  // [{commit, device, first_step, last_step}]
+
+  void load_weights(const std::filesystem::path& model_folder);
+  nlohmann::json stages_until_now() const;
 };
 
 }  // namespace svgear

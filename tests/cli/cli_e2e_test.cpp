@@ -138,6 +138,24 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
   run = run_cli("train --preset shapes-s --out " + out.string() + " --steps 6");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("trains shapes-tiny, not shapes-s"), std::string::npos) << run.output;
+
+  // A later session continues the export: same step count, recipe and stage history.
+  const auto next = *dir_ / "continued";
+  run = run_cli("train --continue-from " + (out / "model").string() + " --out " + next.string() +
+                " --steps 7 --log-every 1 --commit abc1234");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("step 7\t"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("step 1\t"), std::string::npos) << run.output;
+  const nlohmann::json record = nlohmann::json::parse(std::ifstream(next / "model" / "model.json"))["training"];
+  EXPECT_EQ(record["steps"], 7);
+  EXPECT_EQ(record["recipe"]["batch"], 2);  // the continued run's recipe, not the CLI default
+  ASSERT_EQ(record["stages"].size(), 3u);    // first run, resume, continuation
+  EXPECT_EQ(record["stages"][2]["commit"], "abc1234");
+  EXPECT_EQ(record["stages"][2]["first_step"], 5);
+  EXPECT_EQ(record["stages"][2]["last_step"], 7);
+  run = run_cli("train --continue-from " + dir_->string() + " --out " + (*dir_ / "nowhere").string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("no training record"), std::string::npos) << run.output;
 }
 
 // svgear eval on a freshly trained tiny model: every prompt generated dense and with SVG-EAR,
@@ -148,10 +166,22 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   CliRun run = run_cli("train --preset shapes-tiny --out " + out.string() + " --steps 1 --batch 1");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const auto json_path = *dir_ / "eval.json";
+  const auto sheet_path = *dir_ / "sheet.png";
   run = run_cli("eval --model " + (out / "model").string() + " --prompts 2 --steps 2 --device cpu --json " +
-                json_path.string());
+                json_path.string() + " --sheet " + sheet_path.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("2 held-out prompts"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("sheet row 2: "), std::string::npos) << run.output;
+  // The sheet: 2 rows (prompts) of 2 clips (dense, SVG-EAR) × 4 frames of shapes-tiny's 32×32, scaled 2×.
+  std::ifstream png(sheet_path, std::ios::binary);
+  std::string header(24, '\0');
+  ASSERT_TRUE(png.read(header.data(), 24));
+  auto be32 = [&](int at) {
+    return (uint32_t(uint8_t(header[at])) << 24) | (uint32_t(uint8_t(header[at + 1])) << 16) |
+           (uint32_t(uint8_t(header[at + 2])) << 8) | uint32_t(uint8_t(header[at + 3]));
+  };
+  EXPECT_EQ(be32(16), 2u * (4 * 64 + 3 * 2) + 8);  // IHDR width
+  EXPECT_EQ(be32(20), 2u * 64 + 8);                // IHDR height
   std::ifstream in(json_path);
   const nlohmann::json result = nlohmann::json::parse(in);
   ASSERT_EQ(result["rows"].size(), 2u);

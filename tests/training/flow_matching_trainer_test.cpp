@@ -124,6 +124,36 @@ TEST(FlowMatchingTrainer, InitializeFromAnExportedModel) {
   EXPECT_EQ(shapes_model_preset("shapes-l").clip.height, 128);
 }
 
+// A session continues the shipped export: its weights, step count (so the data stream goes on) and
+// stages, with fresh optimiser state whose warm-up starts again.
+TEST(FlowMatchingTrainer, ContinueFromAnExportKeepsStepAndStages) {
+  const auto dir = test::scratch_dir("trainer_continue_from");
+  FlowMatchingTrainer source(shapes_model_preset("shapes-tiny"), tiny_recipe(), at::kCPU);
+  source.begin_stage("0123abc", "cpu");
+  for (int i = 0; i < 3; ++i) source.step();
+  source.export_model(dir / "source", "source");
+  FlowMatchingTrainer next(shapes_model_preset("shapes-tiny"), tiny_recipe(), at::kCPU);
+  next.continue_from(dir / "source");
+  EXPECT_EQ(next.steps_done(), 3);
+  EXPECT_EQ(next.optimizer_steps(), 0);
+  EXPECT_LT(next.learning_rate(1), tiny_recipe().learning_rate);  // warm-up again
+  next.begin_stage("4567def", "cpu");
+  next.export_model(dir / "same", "same");
+  const auto a = SafetensorsFile::open(dir / "source" / "model.safetensors");
+  const auto b = SafetensorsFile::open(dir / "same" / "model.safetensors");
+  for (const TensorEntry& entry : a->tensors()) EXPECT_TRUE(at::equal(a->load(entry.name), b->load(entry.name))) << entry.name;
+  EXPECT_TRUE(std::isfinite(next.step().item<double>()));
+  next.export_model(dir / "next", "next");
+  const nlohmann::json stages = nlohmann::json::parse(std::ifstream(dir / "next" / "model.json"))["training"]["stages"];
+  ASSERT_EQ(stages.size(), 2u);
+  EXPECT_EQ(stages[0]["commit"], "0123abc");
+  EXPECT_EQ(stages[0]["last_step"], 3);
+  EXPECT_EQ(stages[1]["first_step"], 3);
+  EXPECT_EQ(stages[1]["last_step"], 4);
+  FlowMatchingTrainer other(shapes_model_preset("shapes-s"), tiny_recipe(), at::kCPU);
+  EXPECT_THROW(other.continue_from(dir / "source"), UserError);  // an export of another preset
+}
+
 TEST(FlowMatchingTrainer, ExportedModelGeneratesFromAPrompt) {
   const auto dir = test::scratch_dir("trainer_export");
   FlowMatchingTrainer trainer(shapes_model_preset("shapes-tiny"), tiny_recipe(), at::kCPU);
