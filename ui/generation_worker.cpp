@@ -176,8 +176,19 @@ void GenerationWorker::run(const StudioRequest& request) {
     SignalSink sink(*this);
     const GenerationResult result = generator.run(to_generation_request(request, model_->manifest.dit.num_layers), sink, cancel_);
     if (result.status == GenerationStatus::Cancelled) Q_EMIT cancelled(result.video, result.steps_done);
+    if (result.status == GenerationStatus::Finished) keep_in_library(result);
   } catch (const std::exception& e) {
     Q_EMIT failed(QString::fromStdString(e.what()));
+  }
+}
+
+void GenerationWorker::keep_in_library(const GenerationResult& result) {
+  // A library that cannot be written costs the history entry, not the run: say so and go on.
+  try {
+    const LibraryEntry entry = library_.add(result.video, make_run_record(result, *model_));
+    Q_EMIT librarySaved(QString::fromStdString(entry.folder.string()));
+  } catch (const std::exception& e) {
+    Q_EMIT logLine(QString("this run was not kept in the library: %1").arg(e.what()));
   }
 }
 

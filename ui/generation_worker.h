@@ -18,6 +18,7 @@
 #include <QString>
 
 #include "core/cancel_token.h"
+#include "core/library/generation_library.h"
 #include "core/media/video.h"
 #include "core/pipeline/event_sink.h"
 #include "ui/compare_result.h"
@@ -27,6 +28,7 @@
 
 namespace svgear {
 
+struct GenerationResult;
 struct Model;
 
 class GenerationWorker : public QObject {
@@ -58,6 +60,8 @@ class GenerationWorker : public QObject {
   void cancelled(const svgear::Video& partial, int steps_done);
   void failed(const QString& message);
   void logLine(const QString& line);
+  // A finished run was kept in the generation library (core/library) as `folder`.
+  void librarySaved(const QString& folder);
   // A Compare run starts: `run` is "dense" or the sparse mode, `index` 0 or 1 of the two.
   void compareRunStarted(const QString& run, int index);
   void compareFinished(const svgear::CompareResult& result);
@@ -67,9 +71,11 @@ class GenerationWorker : public QObject {
   void load(const QString& folder);
   void run(const StudioRequest& request);
   void runCompare(const StudioRequest& request, const QString& cache_folder);
+  void keep_in_library(const GenerationResult& result);
 
   std::unique_ptr<Model> model_;
   QString model_folder_;
+  GenerationLibrary library_{default_library_root()};
   CancelToken cancel_;
 };
 

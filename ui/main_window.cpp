@@ -20,9 +20,11 @@
 #include "core/attention/attention_config.h"
 #include "core/media/png_writer.h"
 #include "core/media/video_output.h"
+#include "core/media/video_reader.h"
 #include "core/metrics/video_quality.h"
 #include "ui/compare_view.h"
 #include "ui/generation_worker.h"
+#include "ui/library_panel.h"
 #include "ui/log_panel.h"
 #include "ui/model_picker.h"
 #include "ui/model_summary.h"
@@ -62,6 +64,7 @@ MainWindow::MainWindow(QWidget* parent)
       routing_(new RoutingPanel(this)),
       preview_(new PreviewPane(this)),
       compare_view_(new CompareView(this)),
+      library_(new LibraryPanel(default_library_root(), this)),
       progress_(new QProgressBar(this)),
       step_label_(new QLabel(this)),
       thread_(new QThread(this)),
@@ -126,6 +129,9 @@ void MainWindow::buildDocks() {
       add_dock(this, tr("Compare"), "compare_dock", compare_view_, Qt::BottomDockWidgetArea);
   compare_view_->setObjectName("compare");
   tabifyDockWidget(routing_dock, compare_dock);
+  QDockWidget* library_dock = add_dock(this, tr("Library"), "library_dock", library_, Qt::BottomDockWidgetArea);
+  library_->setObjectName("library");
+  tabifyDockWidget(compare_dock, library_dock);
   routing_dock->raise();
   resizeDocks({log_dock, routing_dock}, {330, 950}, Qt::Horizontal);
   resizeDocks({routing_dock}, {290}, Qt::Vertical);
@@ -133,6 +139,8 @@ void MainWindow::buildDocks() {
   model_picker_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
   connect(model_picker_, &ModelPicker::folderChosen, this, [this](const QString& f) { openModelFolder(f); });
   connect(prompt_panel_, &PromptPanel::submitted, this, [this] { generate(); });
+  connect(library_, &LibraryPanel::entryOpened, this, [this](const QString& f) { openLibraryEntry(f); });
+  connect(library_, &LibraryPanel::errorOccurred, this, [this](const QString& m) { reportError(m); });
 }
 
 void MainWindow::buildActions() {
@@ -211,12 +219,48 @@ void MainWindow::connectWorker() {
   connect(worker_, &GenerationWorker::compareFinished, this,
           [this](const CompareResult& result) { onCompareFinished(result); });
   connect(worker_, &GenerationWorker::logLine, log_, [this](const QString& line) { log_->info(line); });
+  connect(worker_, &GenerationWorker::librarySaved, this, [this](const QString& folder) {
+    library_->refresh();
+    log_->info(tr("kept in the library: %1").arg(folder));
+  });
 }
 
 void MainWindow::openModelFolder(const QString& folder) {
   model_picker_->setCurrentFolder(folder);
   apply_model_defaults_ = true;
   worker_->loadModel(folder);
+}
+
+void MainWindow::openLibraryEntry(const QString& folder) {
+  if (generating_) {
+    reportError(tr("a run is in progress: reload a library entry after it finishes or is cancelled"));
+    return;
+  }
+  try {
+    const LibraryEntry entry = read_library_entry(folder.toStdString());
+    const StudioRequest request = studio_request_from_record(entry.record);
+    Video video = read_video(entry.video);
+    const QString model = QString::fromStdString(request.model_folder.string());
+    if (!model.isEmpty() && model != model_picker_->currentFolder()) {
+      if (std::filesystem::is_directory(request.model_folder)) {
+        model_picker_->setCurrentFolder(model);
+        apply_model_defaults_ = false;  // the entry's settings win over the model's defaults
+        worker_->loadModel(model);
+      } else {
+        log_->info(tr("the entry's model folder %1 is gone; the current model stays").arg(model));
+      }
+    }
+    settings_panel_->setRequest(request);
+    prompt_panel_->setPrompt(QString::fromStdString(request.prompt));
+    prompt_panel_->setNegativePrompt(QString::fromStdString(request.negative_prompt));
+    result_ = std::move(video);
+    preview_->showClip(result_, tr("library: %1").arg(QString::fromStdString(entry.created)));
+    statusBar()->showMessage(tr("Reloaded %1 (seed %2, locked): Generate reproduces it")
+                                 .arg(QString::fromStdString(entry.folder.filename().string()))
+                                 .arg(qulonglong(request.seed)));
+  } catch (const std::exception& e) {
+    reportError(tr("cannot reload %1: %2").arg(folder, QString::fromUtf8(e.what())));
+  }
 }
 
 bool MainWindow::requestFromPanels(SeedChoice seed, StudioRequest& request) {
@@ -314,6 +358,9 @@ void MainWindow::reportError(const QString& message) {
 }
 
 void MainWindow::onModelLoaded(const ModelSummary& model) {
+  // A load queued before the user chose another folder (the restored one at start-up) finishes
+  // first: its vocabulary and defaults must not land on the model now chosen.
+  if (model.folder != model_picker_->currentFolder()) return;
   model_picker_->showModel(model);
   prompt_panel_->setVocabulary(model.vocabulary);
   if (apply_model_defaults_) settings_panel_->applyModelDefaults(model);

@@ -17,6 +17,7 @@ namespace svgear {
 
 class CompareView;
 class GenerationWorker;
+class LibraryPanel;
 class LogPanel;
 class ModelPicker;
 class PreviewPane;
@@ -38,6 +39,9 @@ class MainWindow : public QMainWindow {
   // What the menus, buttons and shortcuts do; tests drive the same calls.
   // Loads `folder` on the worker and, once loaded, applies the model's default settings.
   void openModelFolder(const QString& folder);
+  // Reloads a library entry: its model, prompts and settings (seed locked) into the panels and its
+  // video into the preview, so Generate reproduces it. Errors are reported, nothing changes then.
+  void openLibraryEntry(const QString& folder);
   void generate();
   // Runs the request dense and sparse with the seed shown (no new seed is drawn, so a second
   // Compare of the same settings reuses the cached dense run) and shows them in the Compare panel.
@@ -85,6 +89,7 @@ class MainWindow : public QMainWindow {
   RoutingPanel* routing_;
   PreviewPane* preview_;
   CompareView* compare_view_;
+  LibraryPanel* library_;
   QProgressBar* progress_;
   QLabel* step_label_;
   QAction* generate_action_ = nullptr;

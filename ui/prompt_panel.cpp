@@ -50,6 +50,7 @@ QString PromptPanel::prompt() const { return prompt_->text(); }
 QString PromptPanel::negativePrompt() const { return negative_->text(); }
 
 void PromptPanel::setPrompt(const QString& prompt) { prompt_->setText(prompt); }
+void PromptPanel::setNegativePrompt(const QString& prompt) { negative_->setText(prompt); }
 
 void PromptPanel::setVocabulary(const QStringList& words) {
   prompt_words_->setWords(words);

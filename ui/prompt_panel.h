@@ -22,6 +22,7 @@ class PromptPanel : public QWidget {
   QString prompt() const;
   QString negativePrompt() const;
   void setPrompt(const QString& prompt);
+  void setNegativePrompt(const QString& prompt);
   // Completion in both editors; an empty list (open-vocabulary model) turns it off.
   void setVocabulary(const QStringList& words);
   // Most recent first, without duplicates.

@@ -214,6 +214,18 @@ void SettingsPanel::setAttention(const AttentionConfig& c) {
   syncAttentionControls();
 }
 
+void SettingsPanel::setRequest(const StudioRequest& r) {
+  width_->setValue(r.width);
+  height_->setValue(r.height);
+  frames_->setValue(r.frames);
+  steps_->setValue(r.steps);
+  guidance_->setValue(r.guidance);
+  shift_->setValue(r.shift);
+  seed_->setValue(int(r.seed));
+  seed_locked_->setChecked(true);
+  setAttention(r.attention);
+}
+
 void SettingsPanel::applyModelDefaults(const ModelSummary& m) {
   width_->setValue(m.width);
   height_->setValue(m.height);

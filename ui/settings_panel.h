@@ -31,6 +31,8 @@ class SettingsPanel : public QWidget {
   StudioRequest request() const;
   AttentionConfig attention() const;
   void setAttention(const AttentionConfig& config);
+  // Every generation field of `request` (a library entry being reloaded), with its seed locked.
+  void setRequest(const StudioRequest& request);
   // Size, frames, steps, guidance and shift from the model's defaults.
   void applyModelDefaults(const ModelSummary& model);
 

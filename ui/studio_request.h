@@ -8,6 +8,7 @@
 #include <string>
 
 #include <QMetaType>
+#include <nlohmann/json.hpp>
 
 #include "core/attention/attention_config.h"
 
@@ -31,6 +32,11 @@ struct StudioRequest {
   AttentionConfig attention;
   RoutingRecording routing = RoutingRecording::Off;
 };
+
+// The request a run record (core/pipeline/run_record.h) resolved, to reproduce it: model folder,
+// prompts, seed, size, steps, guidance, shift and attention settings. Throws UserError when the
+// record lacks them.
+StudioRequest studio_request_from_record(const nlohmann::json& record);
 
 }  // namespace svgear
 

@@ -31,23 +31,28 @@ cmake --preset gpu \
 # (8 files come back):
 #   full        (default) everything: build, tests, sanitizers, benches
 #   step        the DiT step bench at wan1.3b-480p
-#   train       `svgear train` for MINUTES (default 8) toward STEPS (default 100000) at BATCH
-#               (default 32), then `svgear eval` of the exported model; see train_shapes below
+#   train       `svgear train` of shapes-s for MINUTES (default 8) toward STEPS (default 100000)
+#               at BATCH (default 32), then `svgear eval` of the export; see train_shapes below
 #   test-train  build everything and run the tests, then train
 #   backtrace   build TARGETS, then run the command in CMD under cuda-gdb (the image has no gdb)
 #               and print the stack where it stops, e.g. for a crash seen only there
 job=${SVGEAR_GPU_JOB:-full}
-# The run folder lives in /tmp, which survives between calls while the machine stays warm; a
-# checkpoint carried in runs/shapes-s (a new session) replaces it when it is further along.
+# The run folder lives in /tmp, which survives between calls while the machine stays warm. A cold
+# machine starts from a checkpoint carried in runs/shapes-s when there is one, else it continues
+# the shipped export resources/models/shapes-s (svgear train --continue-from; docs/training.md).
+# COMMIT (the source commit, which the copy there cannot tell) is recorded in the run's stages.
 train_shapes() {
   local run=/tmp/svgear-runs/shapes-s
-  mkdir -p "$run"
   step_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["step"])' "$1/checkpoint/state.json" 2>/dev/null || echo -1; }
   if [ "$(step_of runs/shapes-s)" -gt "$(step_of "$run")" ]; then
     rm -rf "$run" && mkdir -p "$run" && cp -r runs/shapes-s/checkpoint runs/shapes-s/loss.tsv "$run/"
   fi
-  echo "training from step $(step_of "$run")"
-  ./build/gpu/app/svgear train --preset shapes-s --out "$run" --device cuda --log-every 200 \
+  local start=(--preset shapes-s)
+  if [ "$(step_of "$run")" -lt 0 ] && [ -f resources/models/shapes-s/model.json ]; then
+    start=(--continue-from resources/models/shapes-s)
+  fi
+  echo "training from step $(step_of "$run") (${start[*]})"
+  ./build/gpu/app/svgear train "${start[@]}" --out "$run" --device cuda --log-every 200 --commit "${COMMIT:-unrecorded}" \
     --minutes "${MINUTES:-8}" --steps "${STEPS:-100000}" --batch "${BATCH:-32}" --checkpoint-every 2000
   local rc=$?
   mkdir -p "$OUT/shapes-s"

@@ -28,6 +28,9 @@ int run(int argc, char** argv) {
   // Compare's cached dense runs too (QStandardPaths::CacheLocation).
   QTemporaryDir cache;
   qputenv("XDG_CACHE_HOME", cache.path().toUtf8());
+  // And the generation library.
+  QTemporaryDir library;
+  qputenv("SVGEAR_LIBRARY", library.path().toUtf8());
   QApplication app(argc, argv);
   QApplication::setOrganizationName("svgear-tests");
   QApplication::setApplicationName("studio-tests");

@@ -1,0 +1,127 @@
+#include "core/library/generation_library.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <system_error>
+
+#include "core/io/atomic_file.h"
+#include "core/media/png_writer.h"
+#include "core/media/video_output.h"
+#include "core/user_error.h"
+#include "svgear/build_config.h"
+
+namespace svgear {
+namespace {
+
+constexpr const char* kRecordFile = "record.json";
+constexpr const char* kThumbnailFile = "thumbnail.png";
+
+std::string video_file_name() { return SVGEAR_HAVE_FFMPEG ? "video.mp4" : "video.y4m"; }
+
+// "2026-11-29T07:45:01Z" → "20261129-074501"
+std::string compact_time(const std::string& iso) {
+  std::string digits;
+  for (char c : iso) {
+    if (c >= '0' && c <= '9') digits += c;
+  }
+  if (digits.size() < 14) return "undated";
+  return digits.substr(0, 8) + "-" + digits.substr(8, 6);
+}
+
+}  // namespace
+
+std::filesystem::path default_library_root() {
+  if (const char* env = std::getenv("SVGEAR_LIBRARY"); env && *env) return env;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return std::filesystem::path(xdg) / "svgear" / "library";
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home && *home ? home : ".") / ".local" / "share" / "svgear" / "library";
+}
+
+GenerationLibrary::GenerationLibrary(std::filesystem::path root) : root_(std::move(root)) {}
+
+LibraryEntry GenerationLibrary::add(const Video& video, const nlohmann::json& record) const {
+  if (video.empty()) throw UserError("nothing to keep in the library: the video has no frames");
+  std::error_code ec;
+  std::filesystem::create_directories(root_, ec);
+  if (ec) throw UserError("cannot create the library folder " + root_.string() + ": " + ec.message());
+
+  const uint64_t seed = record.value("request", nlohmann::json::object()).value("seed", uint64_t(0));
+  const std::string stem = compact_time(record.value("created", "")) + "-seed" + std::to_string(seed);
+  static std::atomic<int> counter{0};
+  const std::filesystem::path staging =
+      root_ / (".staging-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  std::filesystem::remove_all(staging, ec);
+  std::filesystem::create_directory(staging, ec);
+  if (ec) throw UserError("cannot write in the library folder " + root_.string() + ": " + ec.message());
+  try {
+    write_video(video, staging / video_file_name());
+    write_png(staging / kThumbnailFile, video.frame(video.frames / 2), video.height, video.width);
+    write_file_atomically(staging / kRecordFile, record.dump(2) + "\n");
+    // A unique final name: two runs of one second and seed get -2, -3, ...
+    std::filesystem::path folder = root_ / stem;
+    for (int n = 2; std::filesystem::exists(folder); ++n) folder = root_ / (stem + "-" + std::to_string(n));
+    std::filesystem::rename(staging, folder);
+    return read_library_entry(folder);
+  } catch (...) {
+    std::filesystem::remove_all(staging, ec);
+    throw;
+  }
+}
+
+LibraryEntry read_library_entry(const std::filesystem::path& folder) {
+  LibraryEntry e;
+  e.folder = folder;
+  std::ifstream in(folder / kRecordFile);
+  if (!in) throw UserError(folder.string() + " is not a library entry (no " + kRecordFile + ")");
+  e.record = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (e.record.is_discarded() || !e.record.is_object()) {
+    throw UserError((folder / kRecordFile).string() + " is not a readable run record");
+  }
+  for (const char* name : {"video.mp4", "video.y4m"}) {
+    if (std::filesystem::exists(folder / name)) e.video = folder / name;
+  }
+  if (e.video.empty()) throw UserError(folder.string() + " holds no video");
+  if (std::filesystem::exists(folder / kThumbnailFile)) e.thumbnail = folder / kThumbnailFile;
+  const nlohmann::json request = e.record.value("request", nlohmann::json::object());
+  e.created = e.record.value("created", "");
+  e.prompt = request.value("prompt", "");
+  e.seed = request.value("seed", uint64_t(0));
+  e.attention = request.value("attention", nlohmann::json::object()).value("mode", "");
+  e.model = e.record.value("model", nlohmann::json::object()).value("name", "");
+  return e;
+}
+
+std::vector<LibraryEntry> GenerationLibrary::entries() const {
+  std::vector<LibraryEntry> found;
+  std::error_code ec;
+  for (const auto& item : std::filesystem::directory_iterator(root_, ec)) {
+    const std::string name = item.path().filename().string();
+    if (!item.is_directory() || name.empty() || name[0] == '.') continue;
+    try {
+      found.push_back(read_library_entry(item.path()));
+    } catch (const UserError&) {
+      // not an entry (a user's own folder, or damaged): listings skip it
+    }
+  }
+  std::sort(found.begin(), found.end(), [](const LibraryEntry& a, const LibraryEntry& b) {
+    return a.created != b.created ? a.created > b.created : a.folder.filename() > b.folder.filename();
+  });
+  return found;
+}
+
+void GenerationLibrary::remove(const LibraryEntry& entry) const {
+  std::error_code ec;
+  const auto root = std::filesystem::weakly_canonical(root_, ec);
+  const auto folder = std::filesystem::weakly_canonical(entry.folder, ec);
+  if (folder.parent_path() != root || !std::filesystem::exists(folder / kRecordFile)) {
+    throw UserError(entry.folder.string() + " is not an entry of the library in " + root_.string());
+  }
+  std::filesystem::remove_all(folder, ec);
+  if (ec) throw UserError("cannot delete " + folder.string() + ": " + ec.message());
+}
+
+}  // namespace svgear

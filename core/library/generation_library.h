@@ -1,0 +1,59 @@
+#pragma once
+// GenerationLibrary: every finished generation kept in a folder of its own — the video, its run
+// record (the resolved request: enough to reproduce it) and a thumbnail — so the studio can list
+// past runs, show them again and reload their settings. Qt-free and LibTorch-free.
+//
+//   GenerationLibrary library(default_library_root());
+//   LibraryEntry e = library.add(video, run_record);        // <root>/20261129-074501-seed42/
+//   for (const LibraryEntry& entry : library.entries()) ... // newest first
+//
+// An entry folder holds video.mp4 (video.y4m in a build without FFmpeg), record.json and
+// thumbnail.png (the middle frame). It is assembled under a hidden temporary name and renamed into
+// place, so a listing never sees half an entry; folders without a readable record.json are skipped.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/media/video.h"
+
+namespace svgear {
+
+struct LibraryEntry {
+  std::filesystem::path folder;
+  std::filesystem::path video;
+  std::filesystem::path thumbnail;
+  nlohmann::json record;  // the run record (core/pipeline/run_record.h)
+  // From the record, for listings:
+  std::string created;    // UTC, ISO 8601
+  std::string prompt;
+  std::string model;
+  std::string attention;  // dense, svg2, svgear
+  uint64_t seed = 0;
+};
+
+// $SVGEAR_LIBRARY, else $XDG_DATA_HOME/svgear/library, else ~/.local/share/svgear/library.
+std::filesystem::path default_library_root();
+
+class GenerationLibrary {
+ public:
+  explicit GenerationLibrary(std::filesystem::path root);
+
+  const std::filesystem::path& root() const { return root_; }
+  // Throws UserError (folder not writable, disk full) or MediaError; nothing is left behind then.
+  LibraryEntry add(const Video& video, const nlohmann::json& record) const;
+  std::vector<LibraryEntry> entries() const;  // newest first
+  // Deletes an entry folder of this library (and nothing outside it). Throws UserError.
+  void remove(const LibraryEntry& entry) const;
+
+ private:
+  std::filesystem::path root_;
+};
+
+// Reads an entry folder; throws UserError when it is not one.
+LibraryEntry read_library_entry(const std::filesystem::path& folder);
+
+}  // namespace svgear

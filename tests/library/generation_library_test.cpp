@@ -1,0 +1,104 @@
+// The generation library keeps each run as a complete folder, lists them newest first, skips what is
+// not an entry, reads videos back and deletes only its own entries.
+
+#include "core/library/generation_library.h"
+
+#include <cstdlib>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "core/media/video_reader.h"
+#include "core/user_error.h"
+#include "tests/support/test_paths.h"
+
+namespace svgear {
+namespace {
+
+Video gradient_clip(int frames, int height, int width) {
+  Video v;
+  v.frames = frames;
+  v.height = height;
+  v.width = width;
+  v.rgb.resize(size_t(frames) * height * width * 3);
+  for (size_t i = 0; i < v.rgb.size(); ++i) v.rgb[i] = uint8_t((i * 7) % 251);
+  return v;
+}
+
+nlohmann::json record(const std::string& created, uint64_t seed, const std::string& prompt) {
+  return {{"created", created},
+          {"request", {{"prompt", prompt}, {"seed", seed}, {"steps", 3}, {"attention", {{"mode", "svgear"}}}}},
+          {"model", {{"name", "shapes-s"}}}};
+}
+
+TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
+  const auto root = test::scratch_dir("library") / "lib";
+  GenerationLibrary library(root);
+  EXPECT_TRUE(library.entries().empty());  // no folder yet: an empty library
+
+  const Video clip = gradient_clip(5, 16, 24);
+  const LibraryEntry first = library.add(clip, record("2026-11-29T07:45:01Z", 42, "a red circle"));
+  const LibraryEntry same_second = library.add(clip, record("2026-11-29T07:45:01Z", 42, "a blue star"));
+  const LibraryEntry later = library.add(clip, record("2026-11-29T08:00:00Z", 7, "a green ring"));
+  EXPECT_EQ(first.folder.filename(), "20261129-074501-seed42");
+  EXPECT_EQ(same_second.folder.filename(), "20261129-074501-seed42-2");
+  EXPECT_TRUE(std::filesystem::exists(first.thumbnail));
+  EXPECT_EQ(first.prompt, "a red circle");
+  EXPECT_EQ(first.attention, "svgear");
+  EXPECT_EQ(first.model, "shapes-s");
+  EXPECT_EQ(first.seed, 42u);
+  EXPECT_EQ(first.record["request"]["steps"], 3);
+
+  const Video back = read_video(first.video);
+  EXPECT_EQ(back.frames, 5);
+  EXPECT_EQ(back.height, 16);
+  EXPECT_EQ(back.width, 24);
+
+  // Not entries: a user's folder, a damaged record, a staging folder left by a crash.
+  std::filesystem::create_directories(root / "notes");
+  std::filesystem::create_directories(root / "broken");
+  std::ofstream(root / "broken" / "record.json") << "{ not json";
+  std::filesystem::create_directories(root / ".staging-1-0");
+  const std::vector<LibraryEntry> listed = library.entries();
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed[0].prompt, "a green ring");  // newest first
+  EXPECT_EQ(listed[1].folder, same_second.folder);
+  EXPECT_EQ(listed[2].folder, first.folder);
+  for (const auto& item : std::filesystem::directory_iterator(root)) {
+    const std::string name = item.path().filename().string();
+    if (name != ".staging-1-0") EXPECT_NE(name.rfind(".staging-", 0), 0u) << "left behind: " << name;
+  }
+
+  library.remove(listed[1]);
+  EXPECT_EQ(library.entries().size(), 2u);
+  EXPECT_FALSE(std::filesystem::exists(same_second.folder));
+  LibraryEntry outside = first;
+  outside.folder = root.parent_path();
+  EXPECT_THROW(library.remove(outside), UserError);
+  EXPECT_TRUE(std::filesystem::exists(root));
+  EXPECT_THROW(read_library_entry(root / "broken"), UserError);
+}
+
+TEST(GenerationLibrary, FailuresAreUserErrorsAndLeaveNothing) {
+  const auto dir = test::scratch_dir("library_errors");
+  std::ofstream(dir / "a-file") << "x";
+  GenerationLibrary blocked(dir / "a-file" / "lib");  // the root cannot be created under a file
+  EXPECT_THROW(blocked.add(gradient_clip(2, 8, 8), record("2026-11-29T07:45:01Z", 1, "p")), UserError);
+  GenerationLibrary library(dir / "lib");
+  EXPECT_THROW(library.add(Video{}, record("2026-11-29T07:45:01Z", 1, "p")), UserError);
+  EXPECT_TRUE(library.entries().empty());
+  EXPECT_TRUE(!std::filesystem::exists(dir / "lib") || std::filesystem::is_empty(dir / "lib"));
+}
+
+TEST(GenerationLibrary, DefaultRootFollowsTheEnvironment) {
+  setenv("SVGEAR_LIBRARY", "/tmp/svgear-lib-test", 1);
+  EXPECT_EQ(default_library_root(), "/tmp/svgear-lib-test");
+  unsetenv("SVGEAR_LIBRARY");
+  setenv("XDG_DATA_HOME", "/tmp/xdg", 1);
+  EXPECT_EQ(default_library_root(), std::filesystem::path("/tmp/xdg/svgear/library"));
+  unsetenv("XDG_DATA_HOME");
+  EXPECT_EQ(default_library_root().filename(), "library");
+}
+
+}  // namespace
+}  // namespace svgear

@@ -1,0 +1,126 @@
+#include "ui/library_panel.h"
+
+#include <QDesktopServices>
+#include <QHBoxLayout>
+#include <QImage>
+#include <QLabel>
+#include <QListWidget>
+#include <QMessageBox>
+#include <QPixmap>
+#include <QPushButton>
+#include <QUrl>
+#include <QVBoxLayout>
+
+#include "core/user_error.h"
+
+namespace svgear {
+namespace {
+
+constexpr int kThumbnailSide = 96;
+
+QString tooltip(const LibraryEntry& e) {
+  const nlohmann::json request = e.record.value("request", nlohmann::json::object());
+  return QObject::tr("%1\nmodel %2, %3 attention, seed %4\n%5×%6, %7 frames, %8 steps\n%9")
+      .arg(QString::fromStdString(e.prompt), QString::fromStdString(e.model), QString::fromStdString(e.attention))
+      .arg(qulonglong(e.seed))
+      .arg(request.value("width", 0))
+      .arg(request.value("height", 0))
+      .arg(request.value("frames", 0))
+      .arg(request.value("steps", 0))
+      .arg(QString::fromStdString(e.created));
+}
+
+}  // namespace
+
+LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
+    : QWidget(parent),
+      library_(std::move(root)),
+      list_(new QListWidget(this)),
+      summary_(new QLabel(this)),
+      open_(new QPushButton(tr("Open"), this)),
+      delete_(new QPushButton(tr("Delete"), this)),
+      show_folder_(new QPushButton(tr("Show folder"), this)) {
+  list_->setObjectName("library_list");
+  list_->setViewMode(QListView::IconMode);
+  list_->setIconSize(QSize(kThumbnailSide, kThumbnailSide));
+  list_->setResizeMode(QListView::Adjust);
+  list_->setMovement(QListView::Static);
+  list_->setWordWrap(true);
+  list_->setUniformItemSizes(true);
+  list_->setGridSize(QSize(kThumbnailSide + 24, kThumbnailSide + 40));
+  summary_->setObjectName("library_summary");
+  open_->setObjectName("library_open");
+  open_->setToolTip(tr("Reload this run's prompt and settings (seed locked) and show its video"));
+  delete_->setObjectName("library_delete");
+  delete_->setToolTip(tr("Delete this run's folder from the library"));
+  show_folder_->setToolTip(tr("Open the library folder in the file manager"));
+
+  auto* buttons = new QHBoxLayout;
+  buttons->addWidget(open_);
+  buttons->addWidget(delete_);
+  buttons->addStretch(1);
+  buttons->addWidget(show_folder_);
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(list_, 1);
+  layout->addWidget(summary_);
+  layout->addLayout(buttons);
+
+  connect(list_, &QListWidget::itemActivated, this, [this](QListWidgetItem* item) { openRow(list_->row(item)); });
+  connect(open_, &QPushButton::clicked, this, [this] { openRow(list_->currentRow()); });
+  connect(delete_, &QPushButton::clicked, this, [this] { deleteSelected(); });
+  connect(show_folder_, &QPushButton::clicked, this, [this] {
+    QDesktopServices::openUrl(QUrl::fromLocalFile(QString::fromStdString(library_.root().string())));
+  });
+  connect(list_, &QListWidget::currentRowChanged, this, [this](int row) {
+    open_->setEnabled(row >= 0);
+    delete_->setEnabled(row >= 0);
+  });
+  refresh();
+}
+
+void LibraryPanel::refresh() {
+  entries_ = library_.entries();
+  list_->clear();
+  for (const LibraryEntry& e : entries_) {
+    QImage thumbnail(QString::fromStdString(e.thumbnail.string()));
+    // Pixel models make tiny frames: magnify without smoothing, as the preview does.
+    if (!thumbnail.isNull()) {
+      thumbnail = thumbnail.scaled(kThumbnailSide, kThumbnailSide, Qt::KeepAspectRatio, Qt::FastTransformation);
+    }
+    QString label = QString::fromStdString(e.prompt);
+    if (label.size() > 40) label = label.left(38) + "…";
+    auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(thumbnail)), label, list_);
+    item->setToolTip(tooltip(e));
+  }
+  summary_->setText(entries_.empty() ? tr("No runs yet: every finished generation is kept in %1")
+                                           .arg(QString::fromStdString(library_.root().string()))
+                                     : tr("%n run(s) in %1", nullptr, int(entries_.size()))
+                                           .arg(QString::fromStdString(library_.root().string())));
+  open_->setEnabled(false);
+  delete_->setEnabled(false);
+}
+
+int LibraryPanel::count() const { return int(entries_.size()); }
+
+void LibraryPanel::openRow(int row) {
+  if (row < 0 || row >= count()) return;
+  Q_EMIT entryOpened(QString::fromStdString(entries_[size_t(row)].folder.string()));
+}
+
+void LibraryPanel::deleteSelected() {
+  const int row = list_->currentRow();
+  if (row < 0 || row >= count()) return;
+  const LibraryEntry& e = entries_[size_t(row)];
+  const auto answer = QMessageBox::question(this, tr("Delete run"),
+                                            tr("Delete “%1” (%2) from the library?")
+                                                .arg(QString::fromStdString(e.prompt), QString::fromStdString(e.created)));
+  if (answer != QMessageBox::Yes) return;
+  try {
+    library_.remove(e);
+  } catch (const UserError& error) {
+    Q_EMIT errorOccurred(QString::fromStdString(error.what()));
+  }
+  refresh();
+}
+
+}  // namespace svgear

@@ -1,0 +1,44 @@
+#pragma once
+// LibraryPanel: the history of generations (core/library/generation_library.h) as thumbnails,
+// newest first. Open (double-click, Enter) asks the window to reload an entry's settings and show
+// its video; Delete removes the entry's folder; Show folder opens it in the file manager.
+
+#include <QWidget>
+
+#include "core/library/generation_library.h"
+
+class QLabel;
+class QListWidget;
+class QPushButton;
+
+namespace svgear {
+
+class LibraryPanel : public QWidget {
+  Q_OBJECT
+
+ public:
+  LibraryPanel(std::filesystem::path root, QWidget* parent);
+
+  void refresh();  // re-reads the library folder
+  int count() const;
+  // The entry shown at `row` (0 = newest); throws std::out_of_range.
+  const LibraryEntry& entry(int row) const { return entries_.at(size_t(row)); }
+  void openRow(int row);
+
+ Q_SIGNALS:
+  void entryOpened(const QString& folder);
+  void errorOccurred(const QString& message);
+
+ private:
+  void deleteSelected();
+
+  GenerationLibrary library_;
+  std::vector<LibraryEntry> entries_;
+  QListWidget* list_;
+  QLabel* summary_;
+  QPushButton* open_;
+  QPushButton* delete_;
+  QPushButton* show_folder_;
+};
+
+}  // namespace svgear

@@ -1,0 +1,29 @@
+#include "ui/studio_request.h"
+
+#include "core/attention/attention_preset.h"
+#include "core/user_error.h"
+
+namespace svgear {
+
+StudioRequest studio_request_from_record(const nlohmann::json& record) {
+  try {
+    const nlohmann::json& request = record.at("request");
+    StudioRequest r;
+    r.model_folder = record.at("model").value("folder", "");
+    r.prompt = request.at("prompt").get<std::string>();
+    r.negative_prompt = request.value("negative_prompt", "");
+    r.seed = request.at("seed").get<uint64_t>();
+    r.width = request.at("width").get<int>();
+    r.height = request.at("height").get<int>();
+    r.frames = request.at("frames").get<int>();
+    r.steps = request.at("steps").get<int>();
+    r.guidance = request.at("guidance").get<double>();
+    r.shift = request.at("shift").get<double>();
+    r.attention = attention_config_from_json(request.value("attention", nlohmann::json::object()), AttentionConfig{});
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(std::string("the run record does not hold a complete request: ") + e.what());
+  }
+}
+
+}  // namespace svgear
