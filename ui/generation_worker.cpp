@@ -137,6 +137,12 @@ void GenerationWorker::compare(const StudioRequest& request, const QString& cach
                             Qt::QueuedConnection);
 }
 
+void GenerationWorker::sweep(const StudioRequest& request, const QString& cache_folder, const std::vector<double>& budgets) {
+  cancel_.reset();
+  QMetaObject::invokeMethod(this, [this, request, cache_folder, budgets] { runSweep(request, cache_folder, budgets); },
+                            Qt::QueuedConnection);
+}
+
 void GenerationWorker::cancel() { cancel_.cancel(); }
 
 void GenerationWorker::load(const QString& folder) {
@@ -192,6 +198,63 @@ void GenerationWorker::keep_in_library(const GenerationResult& result) {
   }
 }
 
+namespace {
+
+// Runs `request` for a Compare or a sweep, writes its video and record to dir/<name>.mp4 and reads
+// the video back, so every side is measured as `svgear compare` measures it; nullopt when it was
+// cancelled (the worker has said so). Throws when the run fails.
+std::optional<WrittenRun> run_and_write(GenerationWorker& worker, Model& model, const CancelToken& cancel,
+                                        const GenerationRequest& request, const std::filesystem::path& dir,
+                                        const std::string& name) {
+  Generator generator(model);
+  CompareSink sink(worker);
+  const GenerationResult result = generator.run(request, sink, cancel);
+  if (result.status == GenerationStatus::Cancelled) {
+    Q_EMIT worker.cancelled(Video(), result.steps_done);
+    return std::nullopt;
+  }
+  if (result.status != GenerationStatus::Finished) throw std::runtime_error(name + " run failed: " + result.error);
+  const VideoOutputResult written = write_video(result.video, dir / (name + ".mp4"));
+  if (!written.note.empty()) Q_EMIT worker.logLine(QString::fromStdString(written.note));
+  WrittenRun run{read_video(written.path), make_run_record(result, model)};
+  write_run_record(run_record_path(written.path), run.record);
+  return run;
+}
+
+// The sparse request of a Compare or sweep (SVG-EAR when the panels ask for dense; no traces or
+// previews, which would slow the runs being timed), resolved against the model.
+GenerationRequest sparse_request_for(const StudioRequest& studio_request, const Model& model) {
+  StudioRequest sparse = studio_request;
+  if (sparse.attention.mode == AttentionMode::Dense) sparse.attention.mode = AttentionMode::SvgEar;
+  sparse.routing = RoutingRecording::Off;
+  GenerationRequest request = to_generation_request(sparse, model.manifest.dit.num_layers);
+  request.preview_every = 0;
+  return request.resolve(model.manifest);
+}
+
+// The dense side of a Compare or sweep: the cached run of this request when there is one, else a
+// new run written into the cache. `dir` receives the cache folder, where the sparse runs go too.
+std::optional<WrittenRun> dense_run(GenerationWorker& worker, Model& model, const CancelToken& cancel,
+                                    const GenerationRequest& sparse_request, const QString& cache_folder,
+                                    std::filesystem::path& dir, bool& reused) {
+  GenerationRequest dense_request = sparse_request;
+  dense_request.attention.mode = AttentionMode::Dense;
+  const nlohmann::json key = dense_cache_key(dense_request, model);
+  dir = dense_cache_folder(cache_folder, key);
+  std::filesystem::create_directories(dir);
+  if (std::optional<CachedDenseRun> cached = find_cached_dense_run(dir, key)) {
+    Q_EMIT worker.logLine(QString("reusing the cached dense run %1 (same request, model and device)")
+                       .arg(QString::fromStdString(cached->video_path.string())));
+    reused = true;
+    return WrittenRun{read_video(cached->video_path), cached->record};
+  }
+  reused = false;
+  Q_EMIT worker.compareRunStarted("dense", 0);
+  return run_and_write(worker, model, cancel, dense_request, dir, "dense");
+}
+
+}  // namespace
+
 void GenerationWorker::runCompare(const StudioRequest& studio_request, const QString& cache_folder) {
   const QString folder = QString::fromStdString(studio_request.model_folder.string());
   if (folder.isEmpty()) {
@@ -200,57 +263,15 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
   }
   try {
     if (!model_ || folder != model_folder_) load(folder);
-    StudioRequest sparse_studio = studio_request;
-    if (sparse_studio.attention.mode == AttentionMode::Dense) {
-      sparse_studio.attention.mode = AttentionMode::SvgEar;
-    }
-    sparse_studio.routing = RoutingRecording::Off;  // traces would slow the run being timed
-    GenerationRequest sparse_request = to_generation_request(sparse_studio, model_->manifest.dit.num_layers);
-    sparse_request.preview_every = 0;  // nobody watches previews here; they only cost time
-    sparse_request = sparse_request.resolve(model_->manifest);
-    GenerationRequest dense_request = sparse_request;
-    dense_request.attention.mode = AttentionMode::Dense;
+    const GenerationRequest sparse_request = sparse_request_for(studio_request, *model_);
     const std::string mode = attention_mode_name(sparse_request.attention.mode);
-
-    const nlohmann::json key = dense_cache_key(dense_request, *model_);
-    const std::filesystem::path dir = dense_cache_folder(cache_folder, key);
-    std::filesystem::create_directories(dir);
-
-    // Runs `request`, writes its video and record to dir/<name>.mp4 and reads the video back, so
-    // both sides are measured as `svgear compare` measures them; nullopt when it was cancelled.
-    auto run_and_write = [&](const GenerationRequest& request, const std::string& name,
-                             int index) -> std::optional<WrittenRun> {
-      Q_EMIT compareRunStarted(QString::fromStdString(name), index);
-      Generator generator(*model_);
-      CompareSink sink(*this);
-      const GenerationResult result = generator.run(request, sink, cancel_);
-      if (result.status == GenerationStatus::Cancelled) {
-        Q_EMIT cancelled(Video(), result.steps_done);
-        return std::nullopt;
-      }
-      if (result.status != GenerationStatus::Finished) {
-        throw std::runtime_error(name + " run failed: " + result.error);
-      }
-      const VideoOutputResult written = write_video(result.video, dir / (name + ".mp4"));
-      if (!written.note.empty()) Q_EMIT logLine(QString::fromStdString(written.note));
-      WrittenRun run{read_video(written.path), make_run_record(result, *model_)};
-      write_run_record(run_record_path(written.path), run.record);
-      return run;
-    };
-
     CompareResult out;
     out.sparse_mode = mode;
-    std::optional<WrittenRun> dense;
-    if (std::optional<CachedDenseRun> cached = find_cached_dense_run(dir, key)) {
-      Q_EMIT logLine(QString("reusing the cached dense run %1 (same request, model and device)")
-                         .arg(QString::fromStdString(cached->video_path.string())));
-      dense = WrittenRun{read_video(cached->video_path), cached->record};
-      out.dense_reused = true;
-    } else {
-      dense = run_and_write(dense_request, "dense", 0);
-      if (!dense) return;
-    }
-    const std::optional<WrittenRun> sparse = run_and_write(sparse_request, mode, 1);
+    std::filesystem::path dir;
+    const std::optional<WrittenRun> dense = dense_run(*this, *model_, cancel_, sparse_request, cache_folder, dir, out.dense_reused);
+    if (!dense) return;
+    Q_EMIT compareRunStarted(QString::fromStdString(mode), 1);
+    const std::optional<WrittenRun> sparse = run_and_write(*this, *model_, cancel_, sparse_request, dir, mode);
     if (!sparse) return;
 
     const VideoQuality quality = compare_videos(dense->video, sparse->video);
@@ -265,6 +286,39 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
     out.dense_step_ms = mean_step_ms(dense->record);
     out.sparse_step_ms = mean_step_ms(sparse->record);
     Q_EMIT compareFinished(out);
+  } catch (const std::exception& e) {
+    Q_EMIT failed(QString::fromStdString(e.what()));
+  }
+}
+
+void GenerationWorker::runSweep(const StudioRequest& studio_request, const QString& cache_folder,
+                                const std::vector<double>& budgets) {
+  const QString folder = QString::fromStdString(studio_request.model_folder.string());
+  if (folder.isEmpty()) {
+    Q_EMIT failed("no model folder: choose one with File ▸ Open model folder…");
+    return;
+  }
+  try {
+    if (!model_ || folder != model_folder_) load(folder);
+    GenerationRequest sparse_request = sparse_request_for(studio_request, *model_);
+    const std::string mode = attention_mode_name(sparse_request.attention.mode);
+    std::filesystem::path dir;
+    bool reused = false;
+    const std::optional<WrittenRun> dense = dense_run(*this, *model_, cancel_, sparse_request, cache_folder, dir, reused);
+    if (!dense) return;
+    const double dense_step_ms = mean_step_ms(dense->record);
+    for (size_t i = 0; i < budgets.size(); ++i) {
+      sparse_request.attention.top_p = budgets[i];
+      char name[48];
+      std::snprintf(name, sizeof name, "%s-top-p-%.3f", mode.c_str(), budgets[i]);
+      Q_EMIT sweepRunStarted(budgets[i], int(i), int(budgets.size()));
+      const std::optional<WrittenRun> run = run_and_write(*this, *model_, cancel_, sparse_request, dir, name);
+      if (!run) return;
+      const VideoQuality quality = compare_videos(dense->video, run->video);
+      Q_EMIT sweepPoint(SweepPoint{mode, budgets[i], quality.mean_psnr_db, quality.mean_ssim, mean_step_ms(run->record),
+                                   dense_step_ms});
+    }
+    Q_EMIT sweepFinished(QString::fromStdString(mode), reused);
   } catch (const std::exception& e) {
     Q_EMIT failed(QString::fromStdString(e.what()));
   }

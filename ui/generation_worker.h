@@ -13,6 +13,7 @@
 //   worker->compare(request, cache_folder);        // dense and sparse of one request, side by side
 
 #include <memory>
+#include <vector>
 
 #include <QObject>
 #include <QString>
@@ -25,6 +26,7 @@
 #include "ui/model_summary.h"
 #include "ui/routing_step.h"
 #include "ui/studio_request.h"
+#include "ui/sweep_point.h"
 
 namespace svgear {
 
@@ -45,6 +47,9 @@ class GenerationWorker : public QObject {
   // reusing a dense run cached under `cache_folder` when the request matches. Reports steps of both
   // runs, then compareFinished, or cancelled / failed.
   void compare(const StudioRequest& request, const QString& cache_folder);
+  // A Pareto sweep: the dense run (cached like Compare's) and the sparse mode at each top-p budget,
+  // same seed; a sweepPoint per budget, then sweepFinished, or cancelled / failed.
+  void sweep(const StudioRequest& request, const QString& cache_folder, const std::vector<double>& budgets);
   // Thread-safe: the running generation stops at its next step or layer boundary.
   void cancel();
 
@@ -65,12 +70,16 @@ class GenerationWorker : public QObject {
   // A Compare run starts: `run` is "dense" or the sparse mode, `index` 0 or 1 of the two.
   void compareRunStarted(const QString& run, int index);
   void compareFinished(const svgear::CompareResult& result);
+  void sweepRunStarted(double top_p, int index, int total);
+  void sweepPoint(const svgear::SweepPoint& point);
+  void sweepFinished(const QString& mode, bool dense_reused);
 
  private:
   // Both run on the worker's thread. load() throws what Model::load throws.
   void load(const QString& folder);
   void run(const StudioRequest& request);
   void runCompare(const StudioRequest& request, const QString& cache_folder);
+  void runSweep(const StudioRequest& request, const QString& cache_folder, const std::vector<double>& budgets);
   void keep_in_library(const GenerationResult& result);
 
   std::unique_ptr<Model> model_;

@@ -33,6 +33,7 @@
 #include "ui/prompt_panel.h"
 #include "ui/routing_panel.h"
 #include "ui/settings_panel.h"
+#include "ui/sweep_view.h"
 
 namespace svgear {
 namespace {
@@ -65,6 +66,7 @@ MainWindow::MainWindow(QWidget* parent)
       preview_(new PreviewPane(this)),
       compare_view_(new CompareView(this)),
       library_(new LibraryPanel(default_library_root(), this)),
+      sweep_view_(new SweepView(this)),
       progress_(new QProgressBar(this)),
       step_label_(new QLabel(this)),
       thread_(new QThread(this)),
@@ -131,7 +133,10 @@ void MainWindow::buildDocks() {
   tabifyDockWidget(routing_dock, compare_dock);
   QDockWidget* library_dock = add_dock(this, tr("Library"), "library_dock", library_, Qt::BottomDockWidgetArea);
   library_->setObjectName("library");
-  tabifyDockWidget(compare_dock, library_dock);
+  QDockWidget* sweep_dock = add_dock(this, tr("Sweep"), "sweep_dock", sweep_view_, Qt::BottomDockWidgetArea);
+  sweep_view_->setObjectName("sweep");
+  tabifyDockWidget(compare_dock, sweep_dock);
+  tabifyDockWidget(sweep_dock, library_dock);
   routing_dock->raise();
   resizeDocks({log_dock, routing_dock}, {330, 950}, Qt::Horizontal);
   resizeDocks({routing_dock}, {290}, Qt::Vertical);
@@ -141,6 +146,13 @@ void MainWindow::buildDocks() {
   connect(prompt_panel_, &PromptPanel::submitted, this, [this] { generate(); });
   connect(library_, &LibraryPanel::entryOpened, this, [this](const QString& f) { openLibraryEntry(f); });
   connect(library_, &LibraryPanel::errorOccurred, this, [this](const QString& m) { reportError(m); });
+  connect(sweep_view_, &SweepView::budgetChosen, this, [this](double top_p) {
+    AttentionConfig attention = settings_panel_->attention();
+    if (attention.mode == AttentionMode::Dense) attention.mode = AttentionMode::SvgEar;
+    attention.top_p = top_p;
+    settings_panel_->setAttention(attention);
+    statusBar()->showMessage(tr("Budget set to top-p %1 (%2)").arg(top_p).arg(attention_mode_name(attention.mode)));
+  });
 }
 
 void MainWindow::buildActions() {
@@ -169,6 +181,11 @@ void MainWindow::buildActions() {
   compare_action_->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_Return);
   compare_action_->setToolTip(
       tr("Run the request dense and sparse with the same seed and compare them (Ctrl+Shift+Enter)"));
+  sweep_action_ = run->addAction(tr("Sweep budgets"), this, [this] { sweep(); });
+  sweep_action_->setObjectName("sweep");
+  sweep_action_->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_P);
+  sweep_action_->setToolTip(tr("Run the prompt dense once and sparse at each budget of the Sweep panel, and plot "
+                               "speed against PSNR (Ctrl+Shift+P)"));
   cancel_action_ = run->addAction(tr("Cancel"), this, [this] { cancel(); });
   cancel_action_->setObjectName("cancel");
   cancel_action_->setShortcut(Qt::Key_Escape);
@@ -190,6 +207,7 @@ void MainWindow::buildActions() {
   toolbar->setToolButtonStyle(Qt::ToolButtonTextOnly);
   toolbar->addAction(generate_action_);
   toolbar->addAction(compare_action_);
+  toolbar->addAction(sweep_action_);
   toolbar->addAction(cancel_action_);
   auto* generate_button = qobject_cast<QToolButton*>(toolbar->widgetForAction(generate_action_));
   generate_button->setObjectName("generate_button");
@@ -198,6 +216,7 @@ void MainWindow::buildActions() {
       "QToolButton:disabled { background: #3a3a3c; color: #808080; }");
   toolbar->widgetForAction(cancel_action_)->setObjectName("cancel_button");
   toolbar->widgetForAction(compare_action_)->setObjectName("compare_button");
+  toolbar->widgetForAction(sweep_action_)->setObjectName("sweep_button");
 }
 
 void MainWindow::connectWorker() {
@@ -218,6 +237,19 @@ void MainWindow::connectWorker() {
           [this](const QString& run, int index) { onCompareRunStarted(run, index); });
   connect(worker_, &GenerationWorker::compareFinished, this,
           [this](const CompareResult& result) { onCompareFinished(result); });
+  connect(worker_, &GenerationWorker::sweepRunStarted, this,
+          [this](double top_p, int index, int total) { onSweepRunStarted(top_p, index, total); });
+  connect(worker_, &GenerationWorker::sweepPoint, this, [this](const SweepPoint& p) {
+    sweep_view_->addPoint(p);
+    log_->info(tr("sweep: top-p %1 · PSNR %2 · SSIM %3 · %4 ms/step · %5× speedup")
+                   .arg(p.top_p)
+                   .arg(QString::fromStdString(format_psnr_db(p.mean_psnr_db)))
+                   .arg(p.mean_ssim, 0, 'f', 4)
+                   .arg(p.step_ms, 0, 'f', 1)
+                   .arg(p.speedup(), 0, 'f', 2));
+  });
+  connect(worker_, &GenerationWorker::sweepFinished, this,
+          [this](const QString& mode, bool reused) { onSweepFinished(mode, reused); });
   connect(worker_, &GenerationWorker::logLine, log_, [this](const QString& line) { log_->info(line); });
   connect(worker_, &GenerationWorker::librarySaved, this, [this](const QString& folder) {
     library_->refresh();
@@ -325,10 +357,47 @@ void MainWindow::compare() {
   statusBar()->showMessage(tr("Comparing…"));
   compare_view_->showRunning(tr("Comparing: starting…"));
   setGenerating(true);
-  comparing_ = true;
+  work_ = Work::Compare;
   // The dense runs are kept between sessions: a later Compare of the same request reuses them.
   const QString cache = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/compare";
   worker_->compare(request, cache);
+}
+
+void MainWindow::sweep() {
+  if (generating_) return;
+  StudioRequest request;
+  if (!requestFromPanels(SeedChoice::AsShown, request)) return;
+  std::vector<double> budgets;
+  try {
+    budgets = sweep_view_->budgets();
+  } catch (const std::exception& e) {
+    reportError(QString::fromUtf8(e.what()));
+    return;
+  }
+  requested_steps_ = request.steps;
+  requested_seed_ = request.seed;
+  const AttentionMode sparse =
+      request.attention.mode == AttentionMode::Dense ? AttentionMode::SvgEar : request.attention.mode;
+  log_->info(tr("sweep \"%1\": dense against %2 at %3 budgets, %4×%5, %6 frames, %7 steps, seed %8")
+                 .arg(QString::fromStdString(request.prompt))
+                 .arg(attention_mode_name(sparse))
+                 .arg(budgets.size())
+                 .arg(request.width)
+                 .arg(request.height)
+                 .arg(request.frames)
+                 .arg(request.steps)
+                 .arg(request.seed));
+  progress_->setRange(0, request.steps);
+  progress_->setValue(0);
+  step_label_->setText(tr("starting…"));
+  statusBar()->showMessage(tr("Sweeping…"));
+  sweep_view_->start(tr("Sweep: starting…"));
+  if (auto* dock = findChild<QDockWidget*>("sweep_dock")) dock->raise();
+  setGenerating(true);
+  work_ = Work::Sweep;
+  // The dense run is Compare's: cached under the same key, reused by either.
+  const QString cache = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/compare";
+  worker_->sweep(request, cache, budgets);
 }
 
 void MainWindow::cancel() {
@@ -339,9 +408,10 @@ void MainWindow::cancel() {
 
 void MainWindow::setGenerating(bool generating) {
   generating_ = generating;
-  if (!generating) comparing_ = false;
+  if (!generating) work_ = Work::Generate;
   generate_action_->setEnabled(!generating);
   compare_action_->setEnabled(!generating);
+  sweep_action_->setEnabled(!generating);
   cancel_action_->setEnabled(generating);
   model_picker_->setEnabled(!generating);
   settings_panel_->setEnabled(!generating);
@@ -372,7 +442,7 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
 void MainWindow::onStep(const StepEvent& e) {
   progress_->setRange(0, e.num_steps);
   progress_->setValue(e.step + 1);
-  const QString run = comparing_ ? compare_run_ + " · " : QString();
+  const QString run = work_ != Work::Generate ? run_label_ + " · " : QString();
   step_label_->setText(run + tr("step %1/%2 · %3 ms/step · %4 elapsed · ETA %5")
                                  .arg(e.step + 1)
                                  .arg(e.num_steps)
@@ -399,7 +469,13 @@ void MainWindow::onFinished(const Video& video, double total_ms) {
 }
 
 void MainWindow::onCancelled(const Video& partial, int steps_done) {
-  if (comparing_) {
+  if (work_ == Work::Sweep) {
+    setGenerating(false);
+    sweep_view_->showMessage(tr("Sweep cancelled: the points so far are kept"));
+    statusBar()->showMessage(tr("Sweep cancelled"));
+    return;
+  }
+  if (work_ == Work::Compare) {
     setGenerating(false);
     compare_view_->showMessage(tr("Compare cancelled"));
     statusBar()->showMessage(tr("Compare cancelled; a finished dense run is kept for the next Compare"));
@@ -417,16 +493,40 @@ void MainWindow::onCancelled(const Video& partial, int steps_done) {
 }
 
 void MainWindow::onFailed(const QString& message) {
-  if (comparing_) compare_view_->showMessage(tr("Compare failed: %1").arg(message));
+  if (work_ == Work::Compare) compare_view_->showMessage(tr("Compare failed: %1").arg(message));
+  if (work_ == Work::Sweep) sweep_view_->showMessage(tr("Sweep failed: %1").arg(message));
   setGenerating(false);
   step_label_->clear();
   reportError(message);
 }
 
 void MainWindow::onCompareRunStarted(const QString& run, int index) {
-  compare_run_ = tr("%1 run %2 of 2").arg(run).arg(index + 1);
   progress_->setValue(0);
-  compare_view_->showRunning(tr("Comparing: %1…").arg(compare_run_));
+  if (work_ == Work::Sweep) {  // a sweep's dense run
+    run_label_ = tr("dense run");
+    sweep_view_->showRunning(tr("Sweep: the dense run…"));
+    return;
+  }
+  run_label_ = tr("%1 run %2 of 2").arg(run).arg(index + 1);
+  compare_view_->showRunning(tr("Comparing: %1…").arg(run_label_));
+}
+
+void MainWindow::onSweepRunStarted(double top_p, int index, int total) {
+  progress_->setValue(0);
+  run_label_ = tr("top-p %1, run %2 of %3").arg(top_p).arg(index + 1).arg(total);
+  sweep_view_->showRunning(tr("Sweep: %1…").arg(run_label_));
+}
+
+void MainWindow::onSweepFinished(const QString& mode, bool dense_reused) {
+  setGenerating(false);
+  progress_->setValue(progress_->maximum());
+  const QString done = tr("Swept %1 over %2 budgets against dense%3; pick a row and “Use this budget”")
+                           .arg(mode)
+                           .arg(sweep_view_->points().size())
+                           .arg(dense_reused ? tr(" (dense run reused from the cache)") : QString());
+  sweep_view_->finish(done);
+  log_->info(done);
+  statusBar()->showMessage(done);
 }
 
 void MainWindow::onCompareFinished(const CompareResult& result) {

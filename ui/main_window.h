@@ -18,6 +18,7 @@ namespace svgear {
 class CompareView;
 class GenerationWorker;
 class LibraryPanel;
+class SweepView;
 class LogPanel;
 class ModelPicker;
 class PreviewPane;
@@ -27,6 +28,7 @@ class SettingsPanel;
 struct CompareResult;
 struct ModelSummary;
 struct StudioRequest;
+struct SweepPoint;
 struct RoutingStep;
 
 class MainWindow : public QMainWindow {
@@ -46,6 +48,9 @@ class MainWindow : public QMainWindow {
   // Runs the request dense and sparse with the seed shown (no new seed is drawn, so a second
   // Compare of the same settings reuses the cached dense run) and shows them in the Compare panel.
   void compare();
+  // Pareto sweep: dense once, then the sparse mode at each budget of the Sweep panel, same seed;
+  // speed against PSNR in the Sweep panel.
+  void sweep();
   void cancel();
   // Write the last result; on failure they log why and return false.
   bool exportVideo(const QString& path);     // .mp4 (Y4M + PNG frames without FFmpeg) or .y4m
@@ -77,6 +82,8 @@ class MainWindow : public QMainWindow {
   void onFailed(const QString& message);
   void onCompareRunStarted(const QString& run, int index);
   void onCompareFinished(const CompareResult& result);
+  void onSweepRunStarted(double top_p, int index, int total);
+  void onSweepFinished(const QString& mode, bool dense_reused);
   void chooseExportVideo();
   void chooseExportFrames();
   void saveSettings() const;
@@ -90,10 +97,12 @@ class MainWindow : public QMainWindow {
   PreviewPane* preview_;
   CompareView* compare_view_;
   LibraryPanel* library_;
+  SweepView* sweep_view_;
   QProgressBar* progress_;
   QLabel* step_label_;
   QAction* generate_action_ = nullptr;
   QAction* compare_action_ = nullptr;
+  QAction* sweep_action_ = nullptr;
   QAction* cancel_action_ = nullptr;
   QAction* export_video_action_ = nullptr;
   QAction* export_frames_action_ = nullptr;
@@ -101,8 +110,9 @@ class MainWindow : public QMainWindow {
   GenerationWorker* worker_;  // lives on thread_, deleted when it finishes
 
   bool generating_ = false;
-  bool comparing_ = false;  // the running work is a Compare
-  QString compare_run_;     // while comparing: "dense" or the sparse mode
+  enum class Work { Generate, Compare, Sweep };
+  Work work_ = Work::Generate;  // what the running (or last) work is
+  QString run_label_;           // during a Compare or sweep: which run, for the step line
   bool apply_model_defaults_ = false;  // set by openModelFolder until the model has loaded
   int requested_steps_ = 0;
   uint64_t requested_seed_ = 0;

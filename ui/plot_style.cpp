@@ -1,12 +1,5 @@
 #include "ui/plot_style.h"
-
-// qcustomplot.h spells Qt's `signals` and `foreach` keywords, which QT_NO_KEYWORDS turns off; this
-// file includes no LibTorch header (see routing_plot.cpp).
-#define signals Q_SIGNALS
-#define foreach Q_FOREACH
-#include <qcustomplot.h>
-#undef foreach
-#undef signals
+#include "ui/qcustomplot_include.h"
 
 namespace svgear {
 

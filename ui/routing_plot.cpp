@@ -7,15 +7,7 @@
 #include <QVBoxLayout>
 
 #include "ui/plot_style.h"
-
-// qcustomplot.h spells Qt's `signals` and `foreach` keywords, which QT_NO_KEYWORDS (kept for the
-// LibTorch headers elsewhere in ui/) turns off. This file includes no LibTorch header, so they are
-// defined back for that one header.
-#define signals Q_SIGNALS
-#define foreach Q_FOREACH
-#include <qcustomplot.h>
-#undef foreach
-#undef signals
+#include "ui/qcustomplot_include.h"
 
 namespace svgear {
 namespace {

@@ -18,6 +18,7 @@
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QLineEdit>
+#include <QTableWidget>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QRegularExpression>
@@ -41,6 +42,7 @@
 #include "ui/preview_widget.h"
 #include "ui/routing_panel.h"
 #include "ui/routing_plot.h"
+#include "ui/sweep_view.h"
 
 namespace svgear::test {
 namespace {
@@ -720,6 +722,67 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   w->openLibraryEntry(scratch_.filePath("no-such-entry"));
   QVERIFY(w->statusBar()->currentMessage().contains("cannot reload"));
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString(kPrompt));
+}
+
+}  // namespace svgear::test
+
+namespace svgear::test {
+
+// Pareto sweep: one dense run and one sparse run per budget, same seed; a point per budget with
+// its PSNR to dense and its speedup, plotted and tabled; a row hands its budget to the settings;
+// a second sweep of the same request reuses the dense run; bad budgets are refused up front.
+void StudioWindowTest::sweep_plots_speed_against_psnr() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  child<QSpinBox>(*w, "width")->setValue(64);
+  child<QSpinBox>(*w, "height")->setValue(64);
+  child<QSpinBox>(*w, "frames")->setValue(8);
+  child<QSpinBox>(*w, "steps")->setValue(3);
+  QComboBox* mode = child<QComboBox>(*w, "attention_mode");
+  mode->setCurrentIndex(mode->findText("svgear"));
+  child<QSpinBox>(*w, "q_clusters")->setValue(16);
+  child<QSpinBox>(*w, "k_clusters")->setValue(32);
+  child<QDoubleSpinBox>(*w, "dense_warmup_steps")->setValue(0.0);
+  child<QDoubleSpinBox>(*w, "dense_layers")->setValue(0.0);
+  child<QDoubleSpinBox>(*w, "top_p")->setValue(0.95);
+  typePrompt(*w, kPrompt);
+  SweepView* view = child<SweepView>(*w, "sweep");
+  QLineEdit* budgets = child<QLineEdit>(*w, "sweep_budgets");
+
+  budgets->setText("0.9, 1.5");
+  w->sweep();
+  QVERIFY(!w->isGenerating());
+  QVERIFY2(w->statusBar()->currentMessage().contains("'1.5'"), qPrintable(w->statusBar()->currentMessage()));
+
+  budgets->setText("0.9, 0.4");
+  QTest::mouseClick(child<QToolButton>(*w, "sweep_button"), Qt::LeftButton);
+  QVERIFY(w->isGenerating());
+  QLabel* step_line = child<QLabel>(*w, "step_timings");
+  QTRY_VERIFY_WITH_TIMEOUT(step_line->text().startsWith("top-p 0.4, run 1 of 2"), kRunTimeoutMs);
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Swept svgear over 2 budgets"),
+           qPrintable(w->statusBar()->currentMessage() + "\n" + log_text(*w)));
+  QCOMPARE(int(view->points().size()), 2);
+  QCOMPARE(view->plottedPoints(), 2);
+  QCOMPARE(child<QTableWidget>(*w, "sweep_table")->rowCount(), 2);
+  QCOMPARE(view->points()[0].top_p, 0.4);  // sorted
+  for (const SweepPoint& p : view->points()) {
+    QVERIFY2(std::isfinite(p.mean_psnr_db) && p.mean_psnr_db > 5.0 && p.mean_psnr_db < 100.0,
+             qPrintable(QString("top-p %1: PSNR %2").arg(p.top_p).arg(p.mean_psnr_db)));
+    QVERIFY(p.mean_ssim > -1.0 && p.mean_ssim < 1.0);
+    QVERIFY(p.step_ms > 0.0 && p.dense_step_ms > 0.0);
+    QVERIFY(p.speedup() > 0.0);
+  }
+
+  view->chooseRow(0);
+  QCOMPARE(child<QDoubleSpinBox>(*w, "top_p")->value(), 0.4);
+
+  budgets->setText("0.7");
+  w->sweep();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QCOMPARE(int(view->points().size()), 1);
+  QVERIFY(log_text(*w).contains("reusing the cached dense run"));
+  QVERIFY(w->statusBar()->currentMessage().contains("reused from the cache"));
 }
 
 }  // namespace svgear::test

@@ -29,6 +29,7 @@ class StudioWindowTest : public QObject {
   void routing_panel_keeps_detail_within_budget();
   void compare_shows_dense_and_sparse_and_reuses_dense();
   void library_keeps_and_reloads_runs();
+  void sweep_plots_speed_against_psnr();
 
  private:
   std::unique_ptr<MainWindow> openWindow();

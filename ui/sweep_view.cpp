@@ -1,0 +1,151 @@
+#include "ui/sweep_view.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include "core/metrics/video_quality.h"
+#include "core/user_error.h"
+#include "ui/plot_style.h"
+#include "ui/qcustomplot_include.h"
+
+namespace svgear {
+namespace {
+
+const QColor kPoint(255, 170, 60);
+// Identical videos have infinite PSNR; the plot draws them on this ceiling.
+constexpr double kPlotCeilingDb = 100.0;
+
+}  // namespace
+
+SweepView::SweepView(QWidget* parent)
+    : QWidget(parent),
+      budgets_(new QLineEdit("0.5, 0.7, 0.8, 0.9, 0.95", this)),
+      status_(new QLabel(this)),
+      plot_(new QCustomPlot(this)),
+      table_(new QTableWidget(0, 5, this)),
+      use_(new QPushButton(tr("Use this budget"), this)) {
+  budgets_->setObjectName("sweep_budgets");
+  budgets_->setToolTip(tr("Top-p budgets to run, comma separated, each in (0, 1]; the sparse mode is the "
+                          "settings' (SVG-EAR when they say dense)"));
+  status_->setObjectName("sweep_status");
+  status_->setWordWrap(true);
+  status_->setText(tr("Sweep (Ctrl+Shift+P) runs the current prompt dense once and sparse at each budget, same "
+                      "seed, and plots speed against fidelity here."));
+  plot_->setObjectName("sweep_plot");
+  plot_->setMinimumSize(260, 160);
+  plot_->setBackground(palette().window());
+  plot_->axisRect()->setBackground(QColor(30, 30, 32));
+  for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis}) style_plot_axis(axis);
+  plot_->xAxis->setLabel(tr("speedup per denoising step (dense = 1)"));
+  plot_->yAxis->setLabel(tr("PSNR to dense (dB)"));
+  graph_ = plot_->addGraph();
+  graph_->setLineStyle(QCPGraph::lsNone);
+  graph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, kPoint, kPoint, 8));
+  table_->setObjectName("sweep_table");
+  table_->setHorizontalHeaderLabels({tr("top-p"), tr("PSNR dB"), tr("SSIM"), tr("ms/step"), tr("speedup")});
+  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+  table_->verticalHeader()->setVisible(false);
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->setSelectionMode(QAbstractItemView::SingleSelection);
+  table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  use_->setObjectName("sweep_use_budget");
+  use_->setEnabled(false);
+  use_->setToolTip(tr("Set the settings' budget to the selected row's top-p"));
+
+  auto* top = new QHBoxLayout;
+  top->addWidget(new QLabel(tr("Budgets:"), this));
+  top->addWidget(budgets_, 1);
+  auto* side = new QVBoxLayout;
+  side->addWidget(table_, 1);
+  side->addWidget(use_);
+  auto* body = new QHBoxLayout;
+  body->addWidget(plot_, 3);
+  body->addLayout(side, 2);
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(top);
+  layout->addWidget(status_);
+  layout->addLayout(body, 1);
+
+  connect(table_, &QTableWidget::itemSelectionChanged, this,
+          [this] { use_->setEnabled(!table_->selectedItems().isEmpty()); });
+  connect(use_, &QPushButton::clicked, this, [this] { chooseRow(table_->currentRow()); });
+  connect(table_, &QTableWidget::cellDoubleClicked, this, [this](int row, int) { chooseRow(row); });
+}
+
+std::vector<double> SweepView::budgets() const {
+  std::vector<double> out;
+  for (const QString& part : budgets_->text().split(',', Qt::SkipEmptyParts)) {
+    bool ok = false;
+    const double value = part.trimmed().toDouble(&ok);
+    if (!ok || !(value > 0.0 && value <= 1.0)) {
+      throw UserError("sweep budget '" + part.trimmed().toStdString() + "' is not a top-p in (0, 1]");
+    }
+    if (std::find(out.begin(), out.end(), value) == out.end()) out.push_back(value);
+  }
+  if (out.empty()) throw UserError("type at least one sweep budget, e.g. 0.5, 0.9");
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void SweepView::start(const QString& what) {
+  points_.clear();
+  table_->setRowCount(0);
+  use_->setEnabled(false);
+  replot();
+  showRunning(what);
+}
+
+void SweepView::showRunning(const QString& what) { status_->setText(what); }
+void SweepView::showMessage(const QString& message) { status_->setText(message); }
+void SweepView::finish(const QString& summary) { status_->setText(summary); }
+
+void SweepView::addPoint(const SweepPoint& p) {
+  points_.push_back(p);
+  const int row = table_->rowCount();
+  table_->insertRow(row);
+  const QStringList cells = {QString::number(p.top_p, 'f', 3), QString::fromStdString(format_psnr_db(p.mean_psnr_db)),
+                             QString::number(p.mean_ssim, 'f', 4), QString::number(p.step_ms, 'f', 1),
+                             QString("%1×").arg(p.speedup(), 0, 'f', 2)};
+  for (int c = 0; c < cells.size(); ++c) table_->setItem(row, c, new QTableWidgetItem(cells[c]));
+  replot();
+}
+
+int SweepView::plottedPoints() const { return graph_->dataCount(); }
+
+void SweepView::chooseRow(int row) {
+  if (row < 0 || row >= int(points_.size())) return;
+  Q_EMIT budgetChosen(points_[size_t(row)].top_p);
+}
+
+void SweepView::replot() {
+  QVector<double> x, y;
+  plot_->clearItems();
+  for (const SweepPoint& p : points_) {
+    const double psnr = std::isfinite(p.mean_psnr_db) ? p.mean_psnr_db : kPlotCeilingDb;
+    x << p.speedup();
+    y << psnr;
+    auto* label = new QCPItemText(plot_);
+    label->position->setCoords(p.speedup(), psnr);
+    label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+    label->setText(QString(" %1").arg(p.top_p, 0, 'g', 3));
+    label->setColor(kPlotText);
+  }
+  // QCustomPlot sorts graph data by key; the labels carry the budgets.
+  graph_->setData(x, y);
+  if (!points_.empty()) {
+    // From 0 (so the dense line, 1×, is in view) past the fastest; a few dB around the PSNRs.
+    plot_->xAxis->setRange(0.0, std::max(1.2, *std::max_element(x.begin(), x.end()) * 1.25));
+    plot_->yAxis->setRange(*std::min_element(y.begin(), y.end()) - 3.0, *std::max_element(y.begin(), y.end()) + 3.0);
+  }
+  plot_->replot();
+}
+
+}  // namespace svgear

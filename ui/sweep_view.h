@@ -1,0 +1,54 @@
+#pragma once
+// SweepView: a Pareto sweep's result — speedup per denoising step (x) against PSNR to the dense run
+// (y), one point per top-p budget, labelled, and the same in a table. Choosing a row and "Use this
+// budget" hands its top-p to the settings: the operating point the user picked.
+
+#include <vector>
+
+#include <QWidget>
+
+#include "ui/sweep_point.h"
+
+class QCPGraph;
+class QCustomPlot;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QTableWidget;
+
+namespace svgear {
+
+class SweepView : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit SweepView(QWidget* parent);
+
+  // The budgets typed in the field ("0.5, 0.7, 0.9"); throws UserError naming a bad entry.
+  std::vector<double> budgets() const;
+  void start(const QString& what);  // clears the previous sweep
+  void showRunning(const QString& what);
+  void addPoint(const SweepPoint& point);
+  void finish(const QString& summary);
+  void showMessage(const QString& message);
+
+  const std::vector<SweepPoint>& points() const { return points_; }
+  int plottedPoints() const;
+  void chooseRow(int row);  // as the user selecting a row and pressing "Use this budget"
+
+ Q_SIGNALS:
+  void budgetChosen(double top_p);
+
+ private:
+  void replot();
+
+  std::vector<SweepPoint> points_;
+  QLineEdit* budgets_;
+  QLabel* status_;
+  QCustomPlot* plot_;
+  QCPGraph* graph_;
+  QTableWidget* table_;
+  QPushButton* use_;
+};
+
+}  // namespace svgear
