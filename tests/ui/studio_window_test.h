@@ -30,9 +30,11 @@ class StudioWindowTest : public QObject {
   void compare_shows_dense_and_sparse_and_reuses_dense();
   void library_keeps_and_reloads_runs();
   void sweep_plots_speed_against_psnr();
+  void builtin_model_draws_the_prompt();
 
  private:
-  std::unique_ptr<MainWindow> openWindow();
+  // On the tiny model, or on `folder`.
+  std::unique_ptr<MainWindow> openWindow(const QString& folder = QString());
   bool waitForModel(MainWindow& window);
   void typePrompt(MainWindow& window, const QString& prompt);
   void saveScreenshot(MainWindow& window, const QString& name);
