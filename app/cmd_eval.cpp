@@ -27,7 +27,7 @@ mode (same request and seed), scores every prompted object's colour, shape and m
 pixels, and compares the sparse videos with the dense ones (PSNR / SSIM). docs/training.md.
   --prompts N       prompts (default 20)          --objects N     objects per prompt, 1-3 (default 1)
   --first-seed N    the prompt set (default 1000000)
-  --modes LIST      sparse modes: svg2,svgear (default svgear)
+  --modes LIST      modes beside dense: svg2,svgear (default svgear); dense alone: --modes dense
   --steps N  --guidance X   sampling (default: the model's)
   --device D        auto | cpu | cuda | cuda:N    --json FILE   also write the results as JSON
   --sheet FILE.png  a contact sheet: one row per prompt, 4 frames of each mode's clip side by side
@@ -46,9 +46,14 @@ int cmd_eval(int argc, char** argv) {
   options.prompts = int(args.integer("prompts").value_or(options.prompts));
   options.max_objects = int(args.integer("objects").value_or(options.max_objects));
   options.first_seed = uint64_t(args.integer("first-seed").value_or(int64_t(options.first_seed)));
-  std::stringstream modes(args.text("modes").value_or("svgear"));
-  for (std::string mode; std::getline(modes, mode, ',');) {
-    if (!mode.empty()) options.modes.push_back(parse_attention_mode(mode));
+  if (const auto modes_text = args.text("modes")) {
+    options.modes.clear();  // dense always runs: "--modes dense" evaluates it alone
+    std::stringstream modes(*modes_text);
+    for (std::string mode; std::getline(modes, mode, ',');) {
+      if (!mode.empty() && parse_attention_mode(mode) != AttentionMode::Dense) {
+        options.modes.push_back(parse_attention_mode(mode));
+      }
+    }
   }
   if (const auto steps = args.integer("steps")) options.base.steps = int(*steps);
   if (const auto guidance = args.number("guidance")) options.base.guidance = *guidance;

@@ -116,7 +116,8 @@ int cmd_train(int argc, char** argv) {
   // loss.tsv: one line per --log-every steps, the mean loss over them (reading a loss synchronises
   // the device, so the loop reads one sum per line).
   std::string log = resuming ? read_text(out / "loss.tsv") : "step\tloss\tlearning_rate\tseconds\n";
-  std::printf("%s %s on %s: step %lld of %lld, batch %lld\n", resuming ? "resuming" : "training",
+  const char* verb = resuming ? "resuming" : continue_from ? "continuing" : "training";
+  std::printf("%s %s on %s: step %lld of %lld, batch %lld\n", verb,
               trainer.spec().name.c_str(), device_description(device).c_str(),
               static_cast<long long>(trainer.steps_done()), static_cast<long long>(total_steps),
               static_cast<long long>(trainer.recipe().batch));

@@ -25,7 +25,7 @@ struct Tally {
 AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions& options, const CancelToken& cancel) {
   if (options.prompts < 1) throw UserError("evaluate at least one prompt");
   std::vector<AttentionMode> modes = {AttentionMode::Dense};
-  for (const AttentionMode mode : options.modes.empty() ? std::vector{AttentionMode::SvgEar} : options.modes) {
+  for (const AttentionMode mode : options.modes) {
     if (mode != AttentionMode::Dense) modes.push_back(mode);
   }
   SceneSamplerOptions scenes;

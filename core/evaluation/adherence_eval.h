@@ -31,7 +31,7 @@ struct AdherenceEvalOptions {
   int prompts = 20;
   uint64_t first_seed = 1'000'000;
   int max_objects = 1;                 // objects per prompt (1 to 3)
-  std::vector<AttentionMode> modes;    // sparse modes beside dense (default: SVG-EAR)
+  std::vector<AttentionMode> modes = {AttentionMode::SvgEar};  // sparse modes beside dense (none: dense only)
   GenerationRequest base;              // steps, guidance, size... (prompt, seed and mode are set per run)
   bool keep_videos = false;            // keep every clip in the result (for a contact sheet)
 };

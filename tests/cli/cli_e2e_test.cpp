@@ -198,6 +198,13 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   EXPECT_LE(result["rows"][1]["mean_ssim_vs_dense"].get<double>(), 1.0);
   ASSERT_EQ(result["prompts"].size(), 2u);
   EXPECT_EQ(result["prompts"][0]["score"].size(), 2u);
+  // Dense alone.
+  run = run_cli("eval --model " + (out / "model").string() + " --prompts 1 --steps 2 --device cpu --modes dense --json " +
+                json_path.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json dense_only = nlohmann::json::parse(std::ifstream(json_path));
+  ASSERT_EQ(dense_only["rows"].size(), 1u);
+  EXPECT_EQ(dense_only["rows"][0]["mode"], "dense");
   run = run_cli("eval --model " + (out / "model").string() + " --objects 4");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--objects must be 1, 2 or 3"), std::string::npos) << run.output;
