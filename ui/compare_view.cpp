@@ -217,6 +217,28 @@ void CompareView::togglePlaying() { play_->toggle(); }
 
 int CompareView::plottedFrames() const { return plot_->graph(0)->dataCount(); }
 
+Video CompareView::sideBySide() const {
+  Video out;
+  if (dense_.empty()) return out;
+  const int w = dense_.front().width(), h = dense_.front().height();
+  out.frames = frameCount();
+  out.width = 3 * w + 2 * kSideBySideGap;
+  out.height = h;
+  out.fps = result_.dense.fps;
+  out.rgb.assign(size_t(out.frames) * out.frame_bytes(), 32);
+  for (int f = 0; f < out.frames; ++f) {
+    const QImage* panels[] = {&dense_[size_t(f)], &sparse_[size_t(f)], &difference_[size_t(f)]};
+    for (int i = 0; i < 3; ++i) {
+      const QImage rgb = panels[i]->convertToFormat(QImage::Format_RGB888);
+      for (int y = 0; y < h; ++y) {
+        std::copy_n(rgb.constScanLine(y), size_t(w) * 3,
+                    out.frame(f) + (size_t(y) * out.width + size_t(i) * (w + kSideBySideGap)) * 3);
+      }
+    }
+  }
+  return out;
+}
+
 void CompareView::showFrame() {
   if (frameCount() == 0) return;
   dense_view_->setPixmap(magnified(dense_[current_], dense_view_->size()));

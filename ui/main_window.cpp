@@ -18,6 +18,8 @@
 #include <QToolButton>
 
 #include "core/attention/attention_config.h"
+#include "core/attention/routing_trace.h"
+#include "core/io/atomic_file.h"
 #include "core/media/png_writer.h"
 #include "core/media/video_output.h"
 #include "core/media/video_reader.h"
@@ -166,6 +168,30 @@ void MainWindow::buildActions() {
   export_frames_action_ = file->addAction(tr("Export &PNG frames…"), this, [this] { chooseExportFrames(); });
   export_frames_action_->setObjectName("export_frames");
   export_frames_action_->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_E);
+  export_comparison_action_ = file->addAction(tr("Export &comparison video (MP4)…"), this, [this] {
+    QSettings settings;
+    const QString folder = settings.value("export/folder", QDir::homePath()).toString();
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export comparison video"), QDir(folder).filePath(QString("svgear-compare-%1.mp4").arg(requested_seed_)),
+        tr("MP4 video (*.mp4);;Y4M video (*.y4m)"));
+    if (path.isEmpty()) return;
+    settings.setValue("export/folder", QFileInfo(path).absolutePath());
+    exportComparison(path);
+  });
+  export_comparison_action_->setObjectName("export_comparison");
+  export_trace_action_ = file->addAction(tr("Export routing &trace (JSON)…"), this, [this] {
+    QSettings settings;
+    const QString folder = settings.value("export/folder", QDir::homePath()).toString();
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export routing trace"), QDir(folder).filePath(QString("svgear-trace-%1.json").arg(requested_seed_)),
+        tr("JSON (*.json)"));
+    if (path.isEmpty()) return;
+    settings.setValue("export/folder", QFileInfo(path).absolutePath());
+    exportRoutingTrace(path);
+  });
+  export_trace_action_->setObjectName("export_trace");
+  export_trace_action_->setToolTip(tr("Every step in the Routing panel: clusters, routed blocks, error estimates, timings"));
+  export_comparison_action_->setToolTip(tr("The last Compare as one video: dense | sparse | difference"));
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, [this] { close(); });
   quit->setShortcut(QKeySequence::Quit);
@@ -418,6 +444,8 @@ void MainWindow::setGenerating(bool generating) {
   routing_->setRecordOptionsEnabled(!generating);
   export_video_action_->setEnabled(!generating && !result_.empty());
   export_frames_action_->setEnabled(!generating && !result_.empty());
+  export_comparison_action_->setEnabled(!generating && compare_view_->hasResult());
+  export_trace_action_->setEnabled(!generating && !routing_->steps().empty());
 }
 
 void MainWindow::reportError(const QString& message) {
@@ -530,9 +558,9 @@ void MainWindow::onSweepFinished(const QString& mode, bool dense_reused) {
 }
 
 void MainWindow::onCompareFinished(const CompareResult& result) {
-  setGenerating(false);
-  progress_->setValue(progress_->maximum());
   compare_view_->showResult(result);
+  setGenerating(false);  // after the result: it enables the comparison export
+  progress_->setValue(progress_->maximum());
   if (auto* dock = findChild<QDockWidget*>("compare_dock")) dock->raise();
   const QString done = tr("Compared dense and %1: PSNR %2, SSIM %3%4")
                            .arg(QString::fromStdString(result.sparse_mode),
@@ -548,8 +576,12 @@ bool MainWindow::exportVideo(const QString& path) {
     reportError(tr("nothing to export yet: generate a video first"));
     return false;
   }
+  return writeVideo(result_, path);
+}
+
+bool MainWindow::writeVideo(const Video& video, const QString& path) {
   try {
-    const VideoOutputResult written = write_video(result_, path.toStdString());
+    const VideoOutputResult written = write_video(video, path.toStdString());
     log_->info(tr("exported %1").arg(QString::fromStdString(written.path.string())));
     if (!written.note.empty()) log_->info(QString::fromStdString(written.note));
     statusBar()->showMessage(tr("Exported %1").arg(QString::fromStdString(written.path.string())));
@@ -558,6 +590,43 @@ bool MainWindow::exportVideo(const QString& path) {
     reportError(QString::fromStdString(e.what()));
     return false;
   }
+}
+
+bool MainWindow::exportComparison(const QString& path) {
+  const Video video = compare_view_->sideBySide();
+  if (video.empty()) {
+    reportError(tr("nothing to export yet: run Compare first"));
+    return false;
+  }
+  return writeVideo(video, path);
+}
+
+bool MainWindow::exportRoutingTrace(const QString& path) {
+  const std::vector<RoutingStep>& steps = routing_->steps();
+  if (steps.empty()) {
+    reportError(tr("no routing to export: generate with SVG2 or SVG-EAR and Trace ticked"));
+    return false;
+  }
+  nlohmann::json out = {{"format", "svgear-routing-trace/1"}, {"steps", nlohmann::json::array()}};
+  for (const RoutingStep& step : steps) {
+    nlohmann::json traces = nlohmann::json::array();
+    for (const RoutingTrace& trace : step.traces) traces.push_back(routing_trace_to_json(trace));
+    out["steps"].push_back({{"step", step.step},
+                            {"num_steps", step.num_steps},
+                            {"num_layers", step.num_layers},
+                            {"num_heads", step.num_heads},
+                            {"grid", {{"frames", step.grid_frames}, {"height", step.grid_height}, {"width", step.grid_width}}},
+                            {"traces", std::move(traces)}});
+  }
+  try {
+    write_file_atomically(path.toStdString(), out.dump() + "\n");
+  } catch (const std::exception& e) {
+    reportError(QString::fromStdString(e.what()));
+    return false;
+  }
+  log_->info(tr("exported the routing of %n step(s) to %1", nullptr, int(steps.size())).arg(path));
+  statusBar()->showMessage(tr("Exported %1").arg(path));
+  return true;
 }
 
 bool MainWindow::exportFrames(const QString& folder) {

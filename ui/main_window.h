@@ -55,6 +55,9 @@ class MainWindow : public QMainWindow {
   // Write the last result; on failure they log why and return false.
   bool exportVideo(const QString& path);     // .mp4 (Y4M + PNG frames without FFmpeg) or .y4m
   bool exportFrames(const QString& folder);  // <folder>/frame_0000.png, ...
+  bool exportComparison(const QString& path);  // the last Compare: dense | sparse | difference
+  // The Routing panel's steps as JSON (core/attention/routing_trace.h's fields per trace).
+  bool exportRoutingTrace(const QString& path);
 
   bool isGenerating() const { return generating_; }
   // The last finished video, or the partial one a cancel kept; empty before the first.
@@ -84,6 +87,7 @@ class MainWindow : public QMainWindow {
   void onCompareFinished(const CompareResult& result);
   void onSweepRunStarted(double top_p, int index, int total);
   void onSweepFinished(const QString& mode, bool dense_reused);
+  bool writeVideo(const Video& video, const QString& path);  // reports and logs either way
   void chooseExportVideo();
   void chooseExportFrames();
   void saveSettings() const;
@@ -106,6 +110,8 @@ class MainWindow : public QMainWindow {
   QAction* cancel_action_ = nullptr;
   QAction* export_video_action_ = nullptr;
   QAction* export_frames_action_ = nullptr;
+  QAction* export_comparison_action_ = nullptr;
+  QAction* export_trace_action_ = nullptr;
   QThread* thread_;
   GenerationWorker* worker_;  // lives on thread_, deleted when it finishes
 

@@ -8,6 +8,8 @@
 #include <limits>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace svgear {
 
 struct RoutingTrace {
@@ -53,6 +55,10 @@ struct TraceOptions {
   std::vector<int> layers, heads;  // empty = all
   std::vector<int> audit_layers;   // layers also run densely to measure the true error
 };
+
+// Every field under its own name; NaN estimates and errors become null (JSON has no NaN). Labels,
+// sizes and maps are arrays, empty when the trace holds none (the studio drops them from old steps).
+nlohmann::json routing_trace_to_json(const RoutingTrace& trace);
 
 // Whether `options` asks for traces of `layer` (of head `head`), and for the dense audit of `layer`.
 bool trace_selects_layer(const TraceOptions& options, int layer);

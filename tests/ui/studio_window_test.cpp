@@ -5,10 +5,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <set>
 
+#include <nlohmann/json.hpp>
 #include <QAbstractItemView>
+#include <QAction>
 #include <QCheckBox>
 #include <QLabel>
 #include <QCompleter>
@@ -487,6 +490,24 @@ void StudioWindowTest::routing_views_show_live_traces() {
   if (const char* dir = std::getenv("SVGEAR_SCREENSHOT_DIR")) {
     QVERIFY(panel->grab().save(QDir(dir).filePath("routing-error.png")));
   }
+
+  // File ▸ Export routing trace: every step of the panel, each trace with its maps, as JSON
+  QVERIFY(child<QAction>(*w, "export_trace")->isEnabled());
+  const QString trace_path = scratch_.filePath("export/routing.json");
+  QVERIFY(w->exportRoutingTrace(trace_path));
+  std::ifstream trace_file(trace_path.toStdString());
+  const nlohmann::json exported = nlohmann::json::parse(trace_file);
+  QCOMPARE(exported["format"].get<std::string>(), std::string("svgear-routing-trace/1"));
+  QCOMPARE(exported["steps"].size(), panel->steps().size());
+  const RoutingTrace& latest = panel->steps().back().traces.front();
+  const nlohmann::json& last = exported["steps"].back()["traces"].front();
+  QCOMPARE(last["layer"].get<int>(), latest.layer);
+  QCOMPARE(last["head"].get<int>(), latest.head);
+  QCOMPARE(last["density"].get<double>(), latest.density);
+  QCOMPARE(last["block_map"].get<std::vector<uint8_t>>(), latest.block_map);
+  QCOMPARE(last["q_labels"].size(), size_t(8 * 16 * 16));
+  QVERIFY(last["measured_relative_l2"].is_number());  // audited
+  QCOMPARE(exported["steps"].back()["grid"]["width"].get<int>(), 16);
 }
 
 namespace {
@@ -633,6 +654,30 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   QCOMPARE(child<QLabel>(*view, "compare_sparse")->pixmap().toImage().pixel(0, 0),
            view->sparseFrame(5).pixel(0, 0));
   view->togglePlaying();
+
+  // File ▸ Export comparison video: dense | sparse | difference in one video that reads back
+  // (Y4M: 4:2:0 chroma, so pixels compare within a tolerance)
+  QVERIFY(child<QAction>(*w, "export_comparison")->isEnabled());
+  const QString side_by_side = scratch_.filePath("export/compare.y4m");
+  QVERIFY(w->exportComparison(side_by_side));
+  const Video both = read_video(side_by_side.toStdString());
+  QCOMPARE(both.frames, 8);
+  QCOMPARE(both.height, 64);
+  QCOMPARE(both.width, 3 * 64 + 2 * CompareView::kSideBySideGap);
+  double worst = 0.0;
+  for (const auto& [x0, frame] : {std::pair{0, &first.dense}, std::pair{64 + CompareView::kSideBySideGap, &first.sparse}}) {
+    double error = 0.0;
+    for (int y = 0; y < 64; ++y) {
+      for (int x = 0; x < 64; ++x) {
+        for (int c = 0; c < 3; ++c) {
+          error += std::abs(int(both.frame(3)[(size_t(y) * both.width + x0 + x) * 3 + c]) -
+                            int(frame->frame(3)[(size_t(y) * 64 + x) * 3 + c]));
+        }
+      }
+    }
+    worst = std::max(worst, error / (64 * 64 * 3));
+  }
+  QVERIFY2(worst < 12.0, qPrintable(QString("mean |exported − shown| %1 of 255").arg(worst)));
   // the panel at a height where the 64×64 frames show magnified, as a user would drag it
   w->resizeDocks({child<QDockWidget>(*w, "compare_dock")}, {420}, Qt::Vertical);
   saveScreenshot(*w, "studio-compare.png");
