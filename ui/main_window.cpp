@@ -146,6 +146,21 @@ void MainWindow::buildDocks() {
   model_picker_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
   connect(model_picker_, &ModelPicker::folderChosen, this, [this](const QString& f) { openModelFolder(f); });
   connect(prompt_panel_, &PromptPanel::submitted, this, [this] { generate(); });
+  connect(routing_, &RoutingPanel::selectionChanged, this, [this] {
+    const RoutingStep* step = routing_->selectedStep();
+    const RoutingTrace* trace = routing_->selectedTrace();
+    if (!step || !trace) {
+      preview_->view()->setInspection(nullptr, {}, QString());
+      return;
+    }
+    preview_->view()->setInspection(trace, TokenGrid3{step->grid_frames, step->grid_height, step->grid_width},
+                                    tr("step %1/%2 · layer %3 · head %4 · density %5 %")
+                                        .arg(step->step + 1)
+                                        .arg(step->num_steps)
+                                        .arg(trace->layer)
+                                        .arg(trace->head)
+                                        .arg(100.0 * trace->density, 0, 'f', 1));
+  });
   connect(library_, &LibraryPanel::entryOpened, this, [this](const QString& f) { openLibraryEntry(f); });
   connect(library_, &LibraryPanel::errorOccurred, this, [this](const QString& m) { reportError(m); });
   connect(sweep_view_, &SweepView::budgetChosen, this, [this](double top_p) {

@@ -3,13 +3,63 @@
 #include <algorithm>
 #include <cmath>
 
+#include <QMouseEvent>
 #include <QPainter>
+#include <imgui.h>
 
 namespace svgear {
 
 PreviewWidget::PreviewWidget(QWidget* parent) : QOpenGLWidget(parent) {
   setMinimumSize(160, 120);
   setFocusPolicy(Qt::ClickFocus);
+  setMouseTracking(true);  // the inspector follows the mouse without a button held
+}
+
+PreviewWidget::~PreviewWidget() {
+  makeCurrent();
+  overlay_.shutdown();
+  doneCurrent();
+}
+
+void PreviewWidget::initializeGL() { overlay_.initialize(); }
+
+void PreviewWidget::setInspection(const RoutingTrace* trace, const TokenGrid3& grid, const QString& label) {
+  if (trace && grid.tokens() == int(trace->q_labels.size())) {
+    trace_ = *trace;
+    grid_ = grid;
+    inspection_label_ = label;
+  } else {
+    trace_.reset();
+  }
+  if (hovering_) inspectAt(mouse_);
+  update();
+}
+
+void PreviewWidget::mouseMoveEvent(QMouseEvent* event) {
+  hovering_ = true;
+  inspectAt(event->position());
+  QOpenGLWidget::mouseMoveEvent(event);
+}
+
+void PreviewWidget::leaveEvent(QEvent* event) {
+  hovering_ = false;
+  inspection_ = {};
+  update();
+  QOpenGLWidget::leaveEvent(event);
+}
+
+void PreviewWidget::inspectAt(QPointF position) {
+  mouse_ = position;
+  inspection_ = {};
+  if (trace_ && !frames_.empty()) {
+    const QSize size = frames_[current_].size();
+    const QRectF target = targetRect(size);
+    const int x = int(std::floor((position.x() - target.left()) * size.width() / target.width()));
+    const int y = int(std::floor((position.y() - target.top()) * size.height() / target.height()));
+    const int token = token_at_pixel(grid_, frameCount(), size.height(), size.width(), current_, x, y);
+    inspection_ = inspect_token(*trace_, grid_, token);
+  }
+  update();
 }
 
 void PreviewWidget::setClip(const Video& video) {
@@ -84,6 +134,61 @@ void PreviewWidget::paintGL() {
     painter.setPen(QColor(230, 230, 230));
     painter.drawText(placed, Qt::AlignCenter, text);
   }
+  inspector_drawn_ = false;
+  if (inspection_.token < 0) return;
+  // Outline the hovered token's patch: the grid divides the frame evenly.
+  const double tw = target.width() / grid_.width, th = target.height() / grid_.height;
+  const QRectF patch(target.left() + inspection_.column * tw, target.top() + inspection_.row * th, tw, th);
+  painter.setBrush(Qt::NoBrush);
+  painter.setPen(QPen(QColor(0, 0, 0), 4));  // black under white: visible over any video
+  painter.drawRect(patch);
+  painter.setPen(QPen(QColor(255, 255, 255), 2));
+  painter.drawRect(patch);
+  painter.end();  // ImGui draws into the same framebuffer, after QPainter is done with it
+  drawInspector();
+}
+
+void PreviewWidget::drawInspector() {
+  if (!overlay_.ready()) return;
+  const TokenInspection& t = inspection_;
+  auto list = [](const std::vector<int>& clusters) {
+    std::string text;
+    // One line: the first 16, then how many more (ImGui's default font has no ellipsis glyph).
+    for (size_t i = 0; i < clusters.size() && i < 16; ++i) text += (i ? " " : "") + std::to_string(clusters[i]);
+    if (clusters.size() > 16) text += " ... +" + std::to_string(clusters.size() - 16);
+    return text.empty() ? std::string("none") : text;
+  };
+  overlay_.draw(size(), devicePixelRatioF(), mouse_, false, [&] {
+    ImGui::SetNextWindowPos(ImVec2(10, 10), ImGuiCond_Always);
+    ImGui::SetNextWindowBgAlpha(0.85f);
+    ImGui::Begin("Token inspector", nullptr,
+                 ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav |
+                     ImGuiWindowFlags_NoMove);
+    ImGui::TextUnformatted(inspection_label_.toStdString().c_str());
+    ImGui::Separator();
+    ImGui::Text("token %d  (grid frame %d, row %d, column %d)", t.token, t.frame, t.row, t.column);
+    ImGui::Text("query cluster %d: %lld tokens", t.q_cluster, static_cast<long long>(t.q_cluster_size));
+    ImGui::Text("key cluster %d: %lld tokens", t.k_cluster, static_cast<long long>(t.k_cluster_size));
+    ImGui::Text("exact: %zu key clusters, %lld keys", t.exact.size(), static_cast<long long>(t.exact_keys));
+    ImGui::Text("  %s", list(t.exact).c_str());
+    ImGui::Text("by centroid: %zu key clusters", t.compensated.size());
+    ImGui::Text("  %s", list(t.compensated).c_str());
+    if (!t.block_log_error.empty()) {
+      // The largest estimated errors of this query cluster's row: where compensation is weakest.
+      std::vector<int> order(t.block_log_error.size());
+      for (size_t j = 0; j < order.size(); ++j) order[j] = int(j);
+      std::partial_sort(order.begin(), order.begin() + std::min<size_t>(5, order.size()), order.end(),
+                        [&](int a, int b) { return t.block_log_error[size_t(a)] > t.block_log_error[size_t(b)]; });
+      ImGui::Text("largest estimated errors (log e^2):");
+      for (size_t i = 0; i < std::min<size_t>(5, order.size()); ++i) {
+        const int j = order[i];
+        const bool exact = std::find(t.exact.begin(), t.exact.end(), j) != t.exact.end();
+        ImGui::Text("  key cluster %d: %.2f  %s", j, double(t.block_log_error[size_t(j)]), exact ? "exact" : "by centroid");
+      }
+    }
+    ImGui::End();
+  });
+  inspector_drawn_ = true;
 }
 
 }  // namespace svgear

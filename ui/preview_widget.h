@@ -1,14 +1,20 @@
 #pragma once
 // PreviewWidget: draws one frame of a clip on an OpenGL surface. It holds the clip as QImages
-// (copied from a Video) and knows nothing about models or playback; PreviewPane drives it.
+// (copied from a Video) and knows nothing about models or playback; PreviewPane drives it. Given a
+// routing trace (setInspection), it is also the token inspector: hovering a pixel outlines its
+// token and a Dear ImGui window over the video tells what the sparse attention did with it.
 
+#include <optional>
 #include <vector>
 
 #include <QImage>
 #include <QOpenGLWidget>
 #include <QString>
 
+#include "core/attention/routing_trace.h"
 #include "core/media/video.h"
+#include "ui/imgui_overlay.h"
+#include "ui/token_inspector.h"
 
 namespace svgear {
 
@@ -17,6 +23,7 @@ class PreviewWidget : public QOpenGLWidget {
 
  public:
   explicit PreviewWidget(QWidget* parent);
+  ~PreviewWidget() override;  // releases the inspector's GL objects in the widget's context
 
   // Copies the frames. The current frame index is kept when the new clip has it, so a clip that
   // is replaced after every sampling step keeps playing smoothly.
@@ -36,17 +43,38 @@ class PreviewWidget : public QOpenGLWidget {
   void setCaption(const QString& caption);
   const QString& caption() const { return caption_; }
 
+  // The trace the inspector reads (copied) over the DiT's token grid, and a label for it ("step 5 ·
+  // layer 2 · head 1"); nullptr turns the inspector off.
+  void setInspection(const RoutingTrace* trace, const TokenGrid3& grid, const QString& label);
+  // The token under the mouse and what the trace says about it (token −1: none).
+  const TokenInspection& inspection() const { return inspection_; }
+  bool inspectorDrawn() const { return inspector_drawn_; }  // by the last paint
+
  protected:
+  void initializeGL() override;
   void paintGL() override;
+  void mouseMoveEvent(QMouseEvent* event) override;
+  void leaveEvent(QEvent* event) override;
 
  private:
   QRectF targetRect(QSize image) const;
+  void inspectAt(QPointF position);
+  void drawInspector();
 
   std::vector<QImage> frames_;
   double fps_ = 16.0;
   int current_ = 0;
   double zoom_ = 0.0;
   QString caption_;
+
+  std::optional<RoutingTrace> trace_;
+  TokenGrid3 grid_;
+  QString inspection_label_;
+  QPointF mouse_;
+  bool hovering_ = false;
+  TokenInspection inspection_;
+  ImGuiOverlay overlay_;
+  bool inspector_drawn_ = false;
 };
 
 }  // namespace svgear

@@ -222,6 +222,7 @@ void RoutingPanel::clear() {
   block_map_->setTrace(nullptr);
   cluster_map_->setLabels({}, 0, 0, 0, 0);
   plot_->clear();
+  Q_EMIT selectionChanged();
   summary_->setText(
       tr("No routing yet: generate with SVG2 or SVG-EAR attention and Trace ticked. Dense "
          "warm-up steps and dense layers have no routing."));
@@ -290,6 +291,7 @@ void RoutingPanel::showSelection() {
   const RoutingStep* step = selectedStep();
   const RoutingTrace* trace = selectedTrace();
   block_map_->setTrace(trace && has_detail(*trace) ? trace : nullptr);
+  Q_EMIT selectionChanged();
   if (!step || !trace) {
     cluster_map_->setLabels({}, 0, 0, 0, 0);
     plot_->clear();

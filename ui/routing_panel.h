@@ -65,9 +65,15 @@ class RoutingPanel : public QWidget {
   void save(QSettings& settings) const;
   void restore(const QSettings& settings);
 
- private:
+  // What the views show now (nullptr when nothing); the preview's inspector follows them.
   const RoutingStep* selectedStep() const;
   const RoutingTrace* selectedTrace() const;
+
+ Q_SIGNALS:
+  // The shown step, layer or head changed (or the steps were cleared).
+  void selectionChanged();
+
+ private:
   // Refill the layer and head lists from the selected step, keeping the chosen values if present.
   void syncLayersAndHeads();
   void showSelection();

@@ -491,6 +491,39 @@ void StudioWindowTest::routing_views_show_live_traces() {
     QVERIFY(panel->grab().save(QDir(dir).filePath("routing-error.png")));
   }
 
+  // The token inspector: hover a pixel of the preview; the Dear ImGui window tells that token's
+  // clusters and routing, consistent with the trace the panel shows
+  {
+    PreviewWidget* preview = child<PreviewPane>(*w, "preview")->view();
+    PreviewPane* pane = child<PreviewPane>(*w, "preview");
+    if (pane->isPlaying()) pane->togglePlaying();
+    const RoutingStep& step = panel->steps().back();
+    const RoutingTrace* traced = step.find(panel->shownLayer(), panel->shownHead());
+    QVERIFY(traced != nullptr);
+    const QImage before = preview->grabFramebuffer();
+    QTest::mouseMove(preview, QPoint(preview->width() / 2, preview->height() / 2));
+    QTRY_VERIFY(preview->inspection().token >= 0);
+    const TokenInspection& t = preview->inspection();
+    QCOMPARE(t.q_cluster, int(traced->q_labels[size_t(t.token)]));
+    QCOMPARE(t.k_cluster, int(traced->k_labels[size_t(t.token)]));
+    QCOMPARE(t.q_cluster_size, traced->q_sizes[size_t(t.q_cluster)]);
+    QVERIFY(!t.exact.empty());
+    for (int j : t.exact) QVERIFY(traced->block_map[size_t(t.q_cluster) * traced->k_clusters + j]);
+    for (int j : t.compensated) QVERIFY(!traced->block_map[size_t(t.q_cluster) * traced->k_clusters + j]);
+    QCOMPARE(int(t.block_log_error.size()), traced->k_clusters);
+    // The token under the middle of the 64×64 frame of an 8×16×16 grid: row and column 7 or 8.
+    QVERIFY(t.row >= 7 && t.row <= 8 && t.column >= 7 && t.column <= 8);
+    const QImage drawn = preview->grabFramebuffer();
+    QVERIFY(preview->inspectorDrawn());
+    if (const char* dir = std::getenv("SVGEAR_SCREENSHOT_DIR")) {
+      QVERIFY(drawn.save(QDir(dir).filePath("preview-inspector.png")));
+    }
+    // The ImGui window covers the top-left corner, which was the plain background before.
+    QVERIFY2(colour_count(drawn.copy(10, 10, 120, 40)) > colour_count(before.copy(10, 10, 120, 40)) + 4,
+             "the inspector window is not drawn");
+    QTest::mouseMove(child<QLineEdit>(*w, "prompt"));
+  }
+
   // File ▸ Export routing trace: every step of the panel, each trace with its maps, as JSON
   QVERIFY(child<QAction>(*w, "export_trace")->isEnabled());
   const QString trace_path = scratch_.filePath("export/routing.json");
