@@ -283,6 +283,7 @@ void RoutingPanel::syncLayersAndHeads() {
   for (int l : layers) layer_->addItem(tr("%1 of %2").arg(l).arg(step->num_layers), l);
   head_->clear();
   for (int h : heads) head_->addItem(tr("%1 of %2").arg(h).arg(step->num_heads), h);
+  if (heads.size() > 1 && !step->head_means.empty()) head_->addItem(tr("all heads"), kAllHeads);
   select_data(layer_, layer);
   select_data(head_, head);
 }
@@ -310,11 +311,13 @@ void RoutingPanel::showSelection() {
     default: plot_->showLayers(*step, trace->head); break;
   }
 
-  QString text = tr("<b>step %1/%2 · layer %3 · head %4</b>: density %5 %")
+  const QString head = trace->head == kAllHeads ? tr("all heads (mean density and error, summed estimate)")
+                                                 : tr("head %1").arg(trace->head);
+  QString text = tr("<b>step %1/%2 · layer %3 · %4</b>: density %5 %")
                      .arg(step->step + 1)
                      .arg(step->num_steps)
                      .arg(trace->layer)
-                     .arg(trace->head)
+                     .arg(head)
                      .arg(100.0 * trace->density, 0, 'f', 1);
   if (std::isfinite(trace->estimated_log_error)) {
     text += tr(" · estimated log Σ ε̂² %1").arg(trace->estimated_log_error, 0, 'f', 2);
@@ -328,7 +331,11 @@ void RoutingPanel::showSelection() {
           .arg(trace->k_clusters)
           .arg(milliseconds(trace->kmeans_ms), milliseconds(trace->permute_ms), milliseconds(trace->probe_ms),
                milliseconds(trace->routing_ms), milliseconds(trace->attention_ms));
-  if (!has_detail(*trace)) text += tr(" · <i>maps dropped for older steps to bound memory</i>");
+  if (trace->head == kAllHeads) {
+    text += tr(" · <i>maps are per head: pick one to see them</i>");
+  } else if (!has_detail(*trace)) {
+    text += tr(" · <i>maps dropped for older steps to bound memory</i>");
+  }
   summary_->setText(text);
 }
 

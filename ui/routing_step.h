@@ -10,14 +10,31 @@
 
 namespace svgear {
 
+// The head index of a layer's all-heads summary (RoutingStep::head_means).
+inline constexpr int kAllHeads = -2;
+
 struct RoutingStep : RoutingEvent {
-  // The trace of (layer, head), or nullptr when that pair was not traced (a dense layer).
+  RoutingStep() = default;
+  // Copies the event's traces and adds, per traced layer, its all-heads summary.
+  explicit RoutingStep(const RoutingEvent& event);
+  explicit RoutingStep(RoutingEvent&& event);
+
+  // Per traced layer, a summary over its heads (head = kAllHeads): mean density and measured
+  // error, the log of the summed estimated errors (the estimate of the whole layer), the call's
+  // phase times. No labels or maps: every head has its own clusters, so maps do not add up.
+  std::vector<RoutingTrace> head_means;
+
+  // The trace of (layer, head) — head kAllHeads for the summary — or nullptr when that pair was
+  // not traced (a dense layer).
   const RoutingTrace* find(int layer, int head) const {
-    for (const RoutingTrace& t : traces) {
+    for (const RoutingTrace& t : head == kAllHeads ? head_means : traces) {
       if (t.layer == layer && t.head == head) return &t;
     }
     return nullptr;
   }
+
+ private:
+  void summarise_heads();
 };
 
 }  // namespace svgear

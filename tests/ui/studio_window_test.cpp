@@ -541,6 +541,27 @@ void StudioWindowTest::routing_views_show_live_traces() {
   QCOMPARE(last["q_labels"].size(), size_t(8 * 16 * 16));
   QVERIFY(last["measured_relative_l2"].is_number());  // audited
   QCOMPARE(exported["steps"].back()["grid"]["width"].get<int>(), 16);
+
+  // "all heads": the layer's mean density and error and its summed estimate; no per-head maps
+  QComboBox* heads = child<QComboBox>(*panel, "routing_head");
+  const int all = heads->findData(kAllHeads);
+  QVERIFY(all >= 0);
+  heads->setCurrentIndex(all);
+  Q_EMIT heads->activated(all);
+  QCOMPARE(panel->shownHead(), kAllHeads);
+  const RoutingStep& newest = panel->steps().back();
+  const RoutingTrace* h0 = newest.find(1, 0);
+  const RoutingTrace* h1 = newest.find(1, 1);
+  const RoutingTrace* mean = newest.find(1, kAllHeads);
+  QVERIFY(h0 && h1 && mean);
+  QVERIFY(std::abs(mean->density - (h0->density + h1->density) / 2) < 1e-12);
+  QVERIFY(std::abs(mean->measured_relative_l2 - (h0->measured_relative_l2 + h1->measured_relative_l2) / 2) < 1e-12);
+  const double summed = std::log(std::exp(h0->estimated_log_error) + std::exp(h1->estimated_log_error));
+  QVERIFY(std::abs(mean->estimated_log_error - summed) < 1e-9);
+  QVERIFY(child<QLabel>(*panel, "routing_summary")->text().contains("all heads"));
+  axis->setCurrentIndex(0);  // per layer of the step
+  Q_EMIT axis->activated(0);
+  QCOMPARE(panel->plot()->pointCount(RoutingPlot::Curve::Density), 1);  // layer 1 only (layer 0 is dense)
 }
 
 namespace {

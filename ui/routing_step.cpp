@@ -1,0 +1,57 @@
+#include "ui/routing_step.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+namespace svgear {
+
+RoutingStep::RoutingStep(const RoutingEvent& event) : RoutingEvent(event) { summarise_heads(); }
+RoutingStep::RoutingStep(RoutingEvent&& event) : RoutingEvent(std::move(event)) { summarise_heads(); }
+
+void RoutingStep::summarise_heads() {
+  struct Sums {
+    RoutingTrace summary;
+    int heads = 0, measured = 0;
+    double measured_sum = 0.0;
+    std::vector<double> log_errors;
+  };
+  std::map<int, Sums> layers;
+  for (const RoutingTrace& t : traces) {
+    Sums& s = layers[t.layer];
+    if (s.heads == 0) {
+      s.summary.step = t.step;
+      s.summary.layer = t.layer;
+      s.summary.head = kAllHeads;
+      s.summary.q_clusters = t.q_clusters;
+      s.summary.k_clusters = t.k_clusters;
+      s.summary.kmeans_ms = t.kmeans_ms;  // phase times are the whole call's, the same in every head
+      s.summary.permute_ms = t.permute_ms;
+      s.summary.probe_ms = t.probe_ms;
+      s.summary.routing_ms = t.routing_ms;
+      s.summary.attention_ms = t.attention_ms;
+    }
+    ++s.heads;
+    s.summary.density += t.density;
+    if (std::isfinite(t.measured_relative_l2)) {
+      s.measured_sum += t.measured_relative_l2;
+      ++s.measured;
+    }
+    if (std::isfinite(t.estimated_log_error)) s.log_errors.push_back(t.estimated_log_error);
+  }
+  head_means.clear();
+  for (auto& [layer, s] : layers) {
+    s.summary.density /= s.heads;
+    if (s.measured > 0) s.summary.measured_relative_l2 = s.measured_sum / s.measured;
+    if (!s.log_errors.empty()) {  // log Σ exp, shifted by the largest term
+      const double top = *std::max_element(s.log_errors.begin(), s.log_errors.end());
+      double sum = 0.0;
+      for (double e : s.log_errors) sum += std::exp(e - top);
+      s.summary.estimated_log_error = top + std::log(sum);
+    }
+    head_means.push_back(std::move(s.summary));
+  }
+}
+
+}  // namespace svgear
