@@ -168,16 +168,21 @@ void GenerationWorker::load(const QString& folder) {
   Q_EMIT modelLoaded(summary);
 }
 
-void GenerationWorker::run(const StudioRequest& request) {
+bool GenerationWorker::loadFor(const StudioRequest& request) {
   const QString folder = QString::fromStdString(request.model_folder.string());
   if (folder.isEmpty()) {
     Q_EMIT failed("no model folder: choose one with File ▸ Open model folder…");
-    return;
+    return false;
   }
+  if (!model_ || folder != model_folder_) load(folder);
+  return true;
+}
+
+void GenerationWorker::run(const StudioRequest& request) {
   // Generator::run reports its own errors through the sink; this catches what happens around it
   // (loading the model, copying results), so no exception can end the worker's thread.
   try {
-    if (!model_ || folder != model_folder_) load(folder);
+    if (!loadFor(request)) return;
     Generator generator(*model_);
     SignalSink sink(*this);
     const GenerationResult result = generator.run(to_generation_request(request, model_->manifest.dit.num_layers), sink, cancel_);
@@ -256,13 +261,8 @@ std::optional<WrittenRun> dense_run(GenerationWorker& worker, Model& model, cons
 }  // namespace
 
 void GenerationWorker::runCompare(const StudioRequest& studio_request, const QString& cache_folder) {
-  const QString folder = QString::fromStdString(studio_request.model_folder.string());
-  if (folder.isEmpty()) {
-    Q_EMIT failed("no model folder: choose one with File ▸ Open model folder…");
-    return;
-  }
   try {
-    if (!model_ || folder != model_folder_) load(folder);
+    if (!loadFor(studio_request)) return;
     const GenerationRequest sparse_request = sparse_request_for(studio_request, *model_);
     const std::string mode = attention_mode_name(sparse_request.attention.mode);
     CompareResult out;
@@ -293,13 +293,8 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
 
 void GenerationWorker::runSweep(const StudioRequest& studio_request, const QString& cache_folder,
                                 const std::vector<double>& budgets) {
-  const QString folder = QString::fromStdString(studio_request.model_folder.string());
-  if (folder.isEmpty()) {
-    Q_EMIT failed("no model folder: choose one with File ▸ Open model folder…");
-    return;
-  }
   try {
-    if (!model_ || folder != model_folder_) load(folder);
+    if (!loadFor(studio_request)) return;
     GenerationRequest sparse_request = sparse_request_for(studio_request, *model_);
     const std::string mode = attention_mode_name(sparse_request.attention.mode);
     std::filesystem::path dir;

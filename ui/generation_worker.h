@@ -77,6 +77,8 @@ class GenerationWorker : public QObject {
  private:
   // Both run on the worker's thread. load() throws what Model::load throws.
   void load(const QString& folder);
+  // The request's model, loaded unless it already is; false (and failed emitted) without a folder.
+  bool loadFor(const StudioRequest& request);
   void run(const StudioRequest& request);
   void runCompare(const StudioRequest& request, const QString& cache_folder);
   void runSweep(const StudioRequest& request, const QString& cache_folder, const std::vector<double>& budgets);

@@ -184,25 +184,15 @@ void MainWindow::buildActions() {
   export_frames_action_->setObjectName("export_frames");
   export_frames_action_->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_E);
   export_comparison_action_ = file->addAction(tr("Export &comparison video (MP4)…"), this, [this] {
-    QSettings settings;
-    const QString folder = settings.value("export/folder", QDir::homePath()).toString();
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Export comparison video"), QDir(folder).filePath(QString("svgear-compare-%1.mp4").arg(requested_seed_)),
-        tr("MP4 video (*.mp4);;Y4M video (*.y4m)"));
-    if (path.isEmpty()) return;
-    settings.setValue("export/folder", QFileInfo(path).absolutePath());
-    exportComparison(path);
+    const QString path = chooseExportPath(tr("Export comparison video"), QString("svgear-compare-%1.mp4").arg(requested_seed_),
+                                          tr("MP4 video (*.mp4);;Y4M video (*.y4m)"));
+    if (!path.isEmpty()) exportComparison(path);
   });
   export_comparison_action_->setObjectName("export_comparison");
   export_trace_action_ = file->addAction(tr("Export routing &trace (JSON)…"), this, [this] {
-    QSettings settings;
-    const QString folder = settings.value("export/folder", QDir::homePath()).toString();
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Export routing trace"), QDir(folder).filePath(QString("svgear-trace-%1.json").arg(requested_seed_)),
-        tr("JSON (*.json)"));
-    if (path.isEmpty()) return;
-    settings.setValue("export/folder", QFileInfo(path).absolutePath());
-    exportRoutingTrace(path);
+    const QString path = chooseExportPath(tr("Export routing trace"), QString("svgear-trace-%1.json").arg(requested_seed_),
+                                          tr("JSON (*.json)"));
+    if (!path.isEmpty()) exportRoutingTrace(path);
   });
   export_trace_action_->setObjectName("export_trace");
   export_trace_action_->setToolTip(tr("Every step in the Routing panel: clusters, routed blocks, error estimates, timings"));
@@ -660,15 +650,18 @@ bool MainWindow::exportFrames(const QString& folder) {
   }
 }
 
-void MainWindow::chooseExportVideo() {
+QString MainWindow::chooseExportPath(const QString& title, const QString& file_name, const QString& filter) {
   QSettings settings;
   const QString folder = settings.value("export/folder", QDir::homePath()).toString();
-  const QString path = QFileDialog::getSaveFileName(
-      this, tr("Export video"), QDir(folder).filePath(QString("svgear-%1.mp4").arg(requested_seed_)),
-      tr("MP4 video (*.mp4);;Y4M video (*.y4m)"));
-  if (path.isEmpty()) return;
-  settings.setValue("export/folder", QFileInfo(path).absolutePath());
-  exportVideo(path);
+  const QString path = QFileDialog::getSaveFileName(this, title, QDir(folder).filePath(file_name), filter);
+  if (!path.isEmpty()) settings.setValue("export/folder", QFileInfo(path).absolutePath());
+  return path;
+}
+
+void MainWindow::chooseExportVideo() {
+  const QString path = chooseExportPath(tr("Export video"), QString("svgear-%1.mp4").arg(requested_seed_),
+                                        tr("MP4 video (*.mp4);;Y4M video (*.y4m)"));
+  if (!path.isEmpty()) exportVideo(path);
 }
 
 void MainWindow::chooseExportFrames() {

@@ -88,6 +88,8 @@ class MainWindow : public QMainWindow {
   void onSweepRunStarted(double top_p, int index, int total);
   void onSweepFinished(const QString& mode, bool dense_reused);
   bool writeVideo(const Video& video, const QString& path);  // reports and logs either way
+  // A save dialog in the last export folder (remembered); empty when cancelled.
+  QString chooseExportPath(const QString& title, const QString& file_name, const QString& filter);
   void chooseExportVideo();
   void chooseExportFrames();
   void saveSettings() const;

@@ -8,7 +8,6 @@
 namespace svgear {
 
 RoutingStep::RoutingStep(const RoutingEvent& event) : RoutingEvent(event) { summarise_heads(); }
-RoutingStep::RoutingStep(RoutingEvent&& event) : RoutingEvent(std::move(event)) { summarise_heads(); }
 
 void RoutingStep::summarise_heads() {
   struct Sums {

@@ -17,7 +17,6 @@ struct RoutingStep : RoutingEvent {
   RoutingStep() = default;
   // Copies the event's traces and adds, per traced layer, its all-heads summary.
   explicit RoutingStep(const RoutingEvent& event);
-  explicit RoutingStep(RoutingEvent&& event);
 
   // Per traced layer, a summary over its heads (head = kAllHeads): mean density and measured
   // error, the log of the summed estimated errors (the estimate of the whole layer), the call's
