@@ -33,6 +33,8 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
   --steps N              total optimiser steps (default 1000)
   --batch N              clips per step (default 16)        --lr X        peak learning rate (1e-3)
   --warmup N             linear warm-up steps (default 200) --seed N      data and init seed (1)
+  --cooldown N           decay the learning rate linearly to zero over the last N of --steps (a run
+                         that ships its weights ends this way; a later run warms up again)
   --checkpoint-every N   steps between checkpoints (default 200)
   --log-every N          steps between printed losses (default 20)
   --minutes X            stop (and save) after X minutes of training, e.g. inside a time-limited job
@@ -64,6 +66,7 @@ int cmd_train(int argc, char** argv) {
   const auto batch = args.integer("batch");
   const auto lr = args.number("lr");
   const auto warmup = args.integer("warmup");
+  const auto cooldown = args.integer("cooldown");
   const auto seed = args.integer("seed");
   const int64_t checkpoint_every = args.integer("checkpoint-every").value_or(200);
   const int64_t log_every = args.integer("log-every").value_or(20);
@@ -78,6 +81,9 @@ int cmd_train(int argc, char** argv) {
     throw UserError("--steps, --checkpoint-every and --log-every must be at least 1");
   }
   if (minutes < 0.0) throw UserError("--minutes must not be negative (0 = no limit)");
+  if (cooldown && (*cooldown < 1 || *cooldown > total_steps)) {
+    throw UserError("--cooldown must be between 1 and --steps (" + std::to_string(total_steps) + ")");
+  }
   if (init_from && continue_from) throw UserError("--init-from and --continue-from exclude each other");
   const std::filesystem::path out(*out_text);
   const std::filesystem::path checkpoint = out / "checkpoint";
@@ -112,6 +118,12 @@ int cmd_train(int argc, char** argv) {
     throw UserError(checkpoint.string() + " trains " + trainer.spec().name + ", not " + *preset +
                     ": use another --out folder");
   }
+  // The cool-down of the model a run continues was that run's ending; a resumed run keeps its own.
+  if (cooldown) {
+    trainer.set_cooldown(total_steps - *cooldown, total_steps);
+  } else if (continue_from || init_from) {
+    trainer.set_cooldown(0, 0);
+  }
   if (trainer.steps_done() < total_steps) trainer.begin_stage(commit, device_description(device));
   // loss.tsv: one line per --log-every steps, the mean loss over them (reading a loss synchronises
   // the device, so the loop reads one sum per line).
@@ -140,7 +152,7 @@ int cmd_train(int argc, char** argv) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     char line[128];
     std::snprintf(line, sizeof line, "%lld\t%.6f\t%.3g\t%.1f\n", static_cast<long long>(step),
-                  loss_sum.item<double>() / double(losses), trainer.learning_rate(trainer.optimizer_steps()), seconds);
+                  loss_sum.item<double>() / double(losses), trainer.learning_rate(trainer.steps_done()), seconds);
     log += line;
     std::printf("step %s", line);
     std::fflush(stdout);

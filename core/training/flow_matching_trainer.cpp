@@ -61,7 +61,8 @@ nlohmann::json TrainingRecipe::to_json() const {
   return {{"batch", batch},         {"learning_rate", learning_rate}, {"warmup_steps", warmup_steps},
           {"weight_decay", weight_decay}, {"beta1", beta1},          {"beta2", beta2},
           {"adam_eps", adam_eps},   {"grad_clip", grad_clip},         {"ema_decay", ema_decay},
-          {"caption_dropout", caption_dropout}, {"shift", shift},      {"seed", seed}};
+          {"caption_dropout", caption_dropout}, {"shift", shift},      {"seed", seed},
+          {"cooldown_start", cooldown_start}, {"cooldown_end", cooldown_end}};
 }
 
 TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
@@ -78,6 +79,8 @@ TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
   r.caption_dropout = json.at("caption_dropout").get<double>();
   r.shift = json.at("shift").get<double>();
   r.seed = json.at("seed").get<uint64_t>();
+  r.cooldown_start = json.value("cooldown_start", int64_t(0));  // absent before cool-downs existed
+  r.cooldown_end = json.value("cooldown_end", int64_t(0));
   return r;
 }
 
@@ -134,8 +137,24 @@ at::Tensor FlowMatchingTrainer::token_context(const std::vector<std::string>& pr
   return at::embedding(token_embedding_, id_tensor.to(device_)) * mask.unsqueeze(-1);  // [B, L, text_dim]
 }
 
-double FlowMatchingTrainer::learning_rate(int64_t optimizer_step) const {
-  return recipe_.learning_rate * std::min(1.0, double(optimizer_step) / std::max(1, recipe_.warmup_steps));
+double FlowMatchingTrainer::learning_rate(int64_t step) const {
+  const int64_t optimizer_step = step - (steps_done_ - optimizer_steps_);
+  double rate = recipe_.learning_rate * std::min(1.0, double(optimizer_step) / std::max(1, recipe_.warmup_steps));
+  if (recipe_.cooldown_end > recipe_.cooldown_start && step > recipe_.cooldown_start) {
+    // The window's last step still moves the weights (a rate of zero would be a wasted step).
+    const double left = double(recipe_.cooldown_end - step + 1) / double(recipe_.cooldown_end - recipe_.cooldown_start);
+    rate *= std::clamp(left, 0.0, 1.0);
+  }
+  return rate;
+}
+
+void FlowMatchingTrainer::set_cooldown(int64_t start, int64_t end) {
+  if ((start != 0 || end != 0) && !(0 <= start && start < end)) {
+    throw UserError("the cool-down must end after it starts (steps " + std::to_string(start) + " to " +
+                    std::to_string(end) + ")");
+  }
+  recipe_.cooldown_start = start;
+  recipe_.cooldown_end = end;
 }
 
 at::Tensor FlowMatchingTrainer::step() {
@@ -185,7 +204,7 @@ at::Tensor FlowMatchingTrainer::step() {
   const at::Tensor norm = at::stack(at::_foreach_norm(grads, 2)).norm();
   at::_foreach_mul_(grads, at::clamp_max(recipe_.grad_clip / (norm + 1e-6), 1.0));
   at::_foreach_add_(step_counts_, 1.0);
-  const double lr = learning_rate(optimizer_steps_ + 1);
+  const double lr = learning_rate(steps_done_ + 1);
   // Decoupled weight decay on matrices only (not on norms, biases or modulation vectors).
   for (const bool matrices : {true, false}) {
     std::vector<at::Tensor> values, group_grads, m, v, counts;
@@ -325,7 +344,10 @@ void FlowMatchingTrainer::continue_from(const std::filesystem::path& model_folde
 }
 
 void FlowMatchingTrainer::begin_stage(const std::string& commit, const std::string& device) {
-  stages_.push_back({{"commit", commit}, {"device", device}, {"first_step", steps_done_}, {"last_step", steps_done_}});
+  nlohmann::json stage = {{"commit", commit}, {"device", device}, {"first_step", steps_done_}, {"last_step", steps_done_},
+                         {"learning_rate", recipe_.learning_rate}};
+  if (recipe_.cooldown_end > 0) stage["cooldown"] = {recipe_.cooldown_start, recipe_.cooldown_end};
+  stages_.push_back(std::move(stage));
 }
 
 nlohmann::json FlowMatchingTrainer::stages_until_now() const {

@@ -14,7 +14,8 @@
 // as Wan samples); x_σ = (1 − σ)·x0 + σ·ε, target v = ε − x0 (the sampler's dx/dσ), t = 1000·σ;
 // the caption is dropped (an all-zero context, what the empty negative prompt encodes to) with
 // probability caption_dropout, for classifier-free guidance. Loss = mean squared error. AdamW on
-// float32 master weights (ATen's fused kernel; linear warm-up, then constant), gradient norm clipped
+// float32 master weights (ATen's fused kernel; linear warm-up, then constant, then optionally a
+// linear cool-down to zero over a run's last steps), gradient norm clipped
 // at 1, EMA of the weights; no host synchronisation inside a step. On CUDA the forward runs under bf16 autocast. The DiT's self-attention is dense.
 
 #include <filesystem>
@@ -47,6 +48,11 @@ struct TrainingRecipe {
   double caption_dropout = 0.1;
   double shift = 3.0;
   uint64_t seed = 1;
+  // Linear decay of the learning rate to zero over steps (cooldown_start, cooldown_end] (0, 0: none).
+  // A run ends on a cool-down to ship its weights; one that goes on later warms up again, so the
+  // cool-down belongs to a stage, not to the model (svgear train --cooldown).
+  int64_t cooldown_start = 0;
+  int64_t cooldown_end = 0;
 
   nlohmann::json to_json() const;
   static TrainingRecipe from_json(const nlohmann::json& json);
@@ -79,8 +85,11 @@ class FlowMatchingTrainer {
   // Steps since the AdamW moments started from zero (the whole run, or since initialize_from /
   // continue_from): the warm-up and the bias correction count these.
   int64_t optimizer_steps() const { return optimizer_steps_; }
-  // The learning rate of optimiser step `optimizer_step` (1-based): linear warm-up, then constant.
-  double learning_rate(int64_t optimizer_step) const;
+  // The learning rate of the step that brings steps_done() to `step`: linear warm-up over the
+  // optimiser's first warmup_steps, constant, then the recipe's cool-down.
+  double learning_rate(int64_t step) const;
+  // Sets the cool-down window (both 0: none); throws UserError unless start < end.
+  void set_cooldown(int64_t start, int64_t end);
   const ShapesModelSpec& spec() const { return spec_; }
   const TrainingRecipe& recipe() const { return recipe_; }
 

@@ -31,33 +31,51 @@ cmake --preset gpu \
 # (8 files come back):
 #   full        (default) everything: build, tests, sanitizers, benches
 #   step        the DiT step bench at wan1.3b-480p
-#   train       `svgear train` of shapes-s for MINUTES (default 8) toward STEPS (default 100000)
-#               at BATCH (default 32), then `svgear eval` of the export; see train_shapes below
+#   train       `svgear train` of PRESET (default shapes-s) for MINUTES (default 8) toward STEPS
+#               (default 100000; +N: N more than the run has) at BATCH (default 32), ending on a
+#               cool-down over the last COOLDOWN steps when set, then `svgear eval` of the export;
+#               see train_shapes below
 #   test-train  build everything and run the tests, then train
 #   backtrace   build TARGETS, then run the command in CMD under cuda-gdb (the image has no gdb)
 #               and print the stack where it stops, e.g. for a crash seen only there
 job=${SVGEAR_GPU_JOB:-full}
 # The run folder lives in /tmp, which survives between calls while the machine stays warm. A cold
-# machine starts from a checkpoint carried in runs/shapes-s when there is one, else it continues
-# the shipped export resources/models/shapes-s (svgear train --continue-from; docs/training.md).
+# machine starts from a checkpoint carried in runs/PRESET when there is one, else it continues the
+# shipped export resources/models/PRESET (svgear train --continue-from; docs/training.md); a
+# shapes-l with neither starts from shapes-s's weights (--init-from: this machine's run if any).
 # COMMIT (the source commit, which the copy there cannot tell) is recorded in the run's stages.
 train_shapes() {
-  local run=/tmp/svgear-runs/shapes-s
+  local preset=${PRESET:-shapes-s}
+  local run=/tmp/svgear-runs/$preset
   step_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["step"])' "$1/checkpoint/state.json" 2>/dev/null || echo -1; }
-  if [ "$(step_of runs/shapes-s)" -gt "$(step_of "$run")" ]; then
-    rm -rf "$run" && mkdir -p "$run" && cp -r runs/shapes-s/checkpoint runs/shapes-s/loss.tsv "$run/"
+  if [ "$(step_of "runs/$preset")" -gt "$(step_of "$run")" ]; then
+    rm -rf "$run" && mkdir -p "$run" && cp -r "runs/$preset/checkpoint" "runs/$preset/loss.tsv" "$run/"
   fi
-  local start=(--preset shapes-s)
-  if [ "$(step_of "$run")" -lt 0 ] && [ -f resources/models/shapes-s/model.json ]; then
-    start=(--continue-from resources/models/shapes-s)
+  local start=(--preset "$preset")
+  if [ "$(step_of "$run")" -lt 0 ]; then
+    if [ -f "resources/models/$preset/model.json" ]; then
+      start=(--continue-from "resources/models/$preset")
+    elif [ "$preset" = shapes-l ]; then
+      local source=resources/models/shapes-s
+      [ -f /tmp/svgear-runs/shapes-s/model/model.json ] && source=/tmp/svgear-runs/shapes-s/model
+      start=(--preset shapes-l --init-from "$source")
+    fi
   fi
-  echo "training from step $(step_of "$run") (${start[*]})"
+  local from=$(step_of "$run")
+  if [ "$from" -lt 0 ] && [ "${start[0]}" = --continue-from ]; then
+    from=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["training"]["steps"])' "${start[1]}/model.json")
+  fi
+  local steps=${STEPS:-100000}
+  [ "${steps:0:1}" = + ] && steps=$(( $([ "$from" -lt 0 ] && echo 0 || echo "$from") + ${steps:1} ))
+  local cooldown=()
+  [ -n "${COOLDOWN:-}" ] && cooldown=(--cooldown "$COOLDOWN")
+  echo "training $preset from step $from to $steps (${start[*]} ${cooldown[*]})"
   ./build/gpu/app/svgear train "${start[@]}" --out "$run" --device cuda --log-every 200 --commit "${COMMIT:-unrecorded}" \
-    --minutes "${MINUTES:-8}" --steps "${STEPS:-100000}" --batch "${BATCH:-32}" --checkpoint-every 2000
+    --minutes "${MINUTES:-8}" --steps "$steps" --batch "${BATCH:-32}" --checkpoint-every 2000 "${cooldown[@]}"
   local rc=$?
-  mkdir -p "$OUT/shapes-s"
-  cp -r "$run/checkpoint" "$run/loss.tsv" "$OUT/shapes-s/"
-  timeout 120 ./build/gpu/app/svgear eval --model "$run/model" --prompts "${EVAL_PROMPTS:-24}" --modes svgear \
+  mkdir -p "$OUT/$preset"
+  cp -r "$run/checkpoint" "$run/loss.tsv" "$OUT/$preset/"
+  timeout "${EVAL_SECONDS:-120}" ./build/gpu/app/svgear eval --model "$run/model" --prompts "${EVAL_PROMPTS:-24}" --modes svgear \
     --device cuda | tail -8
   return $rc
 }

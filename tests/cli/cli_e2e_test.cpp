@@ -153,6 +153,32 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
   EXPECT_EQ(record["stages"][2]["commit"], "abc1234");
   EXPECT_EQ(record["stages"][2]["first_step"], 5);
   EXPECT_EQ(record["stages"][2]["last_step"], 7);
+  EXPECT_FALSE(record["stages"][2].contains("cooldown"));
+
+  // A run that ships ends on a cool-down, recorded in its stage; the next run does not inherit it.
+  const auto cooled = *dir_ / "cooled";
+  run = run_cli("train --continue-from " + (next / "model").string() + " --out " + cooled.string() +
+                " --steps 9 --cooldown 2 --warmup 1 --log-every 1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json cooled_record = nlohmann::json::parse(std::ifstream(cooled / "model" / "model.json"))["training"];
+  EXPECT_EQ(cooled_record["stages"][3]["cooldown"], nlohmann::json::array({7, 9}));
+  EXPECT_EQ(cooled_record["recipe"]["cooldown_end"], 9);
+  std::ifstream cooled_log(cooled / "loss.tsv");
+  std::string header, step8, step9;
+  std::getline(cooled_log, header);
+  std::getline(cooled_log, step8);
+  std::getline(cooled_log, step9);
+  EXPECT_EQ(step9.substr(0, 2), "9\t") << step9;
+  // Columns: step, loss, learning rate, seconds; the window's last step runs at half its first's rate.
+  const auto rate = [](const std::string& line) { return std::stod(line.substr(line.find('\t', line.find('\t') + 1) + 1)); };
+  EXPECT_NEAR(rate(step9), rate(step8) / 2, 1e-6) << step8 << " / " << step9;
+  run = run_cli("train --continue-from " + (cooled / "model").string() + " --out " + (*dir_ / "after").string() +
+                " --steps 10 --log-every 1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(*dir_ / "after" / "model" / "model.json"))["training"]["recipe"]["cooldown_end"], 0);
+  run = run_cli("train --out " + (*dir_ / "bad").string() + " --preset shapes-tiny --steps 5 --cooldown 6");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--cooldown must be between 1 and --steps"), std::string::npos) << run.output;
   run = run_cli("train --continue-from " + dir_->string() + " --out " + (*dir_ / "nowhere").string());
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("no training record"), std::string::npos) << run.output;

@@ -81,6 +81,33 @@ TEST(FlowMatchingTrainer, ResumeContinuesLikeAnUnbrokenRun) {
   EXPECT_THROW(FlowMatchingTrainer::resume(dir / "nothing-here", at::kCPU), UserError);
 }
 
+// Warm-up, constant, then the cool-down: the rate falls linearly to (almost) zero at the window's
+// end, the last step still moves the weights, and a resumed run keeps the window.
+TEST(FlowMatchingTrainer, CooldownDecaysTheLearningRateToZero) {
+  const auto dir = test::scratch_dir("trainer_cooldown");
+  TrainingRecipe recipe = tiny_recipe();
+  recipe.warmup_steps = 2;
+  FlowMatchingTrainer trainer(shapes_model_preset("shapes-tiny"), recipe, at::kCPU);
+  trainer.set_cooldown(4, 8);
+  const double peak = recipe.learning_rate;
+  EXPECT_DOUBLE_EQ(trainer.learning_rate(1), peak / 2);  // warm-up
+  EXPECT_DOUBLE_EQ(trainer.learning_rate(4), peak);      // constant up to the window
+  EXPECT_DOUBLE_EQ(trainer.learning_rate(5), peak);      // the window's first step: 4 of 4 left
+  EXPECT_DOUBLE_EQ(trainer.learning_rate(6), peak * 3 / 4);
+  EXPECT_DOUBLE_EQ(trainer.learning_rate(8), peak / 4);
+  EXPECT_DOUBLE_EQ(trainer.learning_rate(9), 0.0);       // past the window: no more learning
+  for (int i = 0; i < 5; ++i) trainer.step();
+  trainer.save_checkpoint(dir / "checkpoint");
+  const FlowMatchingTrainer resumed = FlowMatchingTrainer::resume(dir / "checkpoint", at::kCPU);
+  EXPECT_EQ(resumed.recipe().cooldown_start, 4);
+  EXPECT_EQ(resumed.recipe().cooldown_end, 8);
+  EXPECT_DOUBLE_EQ(resumed.learning_rate(7), peak / 2);
+  trainer.set_cooldown(0, 0);
+  EXPECT_DOUBLE_EQ(trainer.learning_rate(100), peak);
+  EXPECT_THROW(trainer.set_cooldown(8, 8), UserError);
+  EXPECT_THROW(trainer.set_cooldown(-1, 8), UserError);
+}
+
 // shapes-s must travel back from a device run: shards under 16 MiB, 64 MiB in all.
 TEST(FlowMatchingTrainer, ShapesSCheckpointFitsTheDeviceTransferLimits) {
   const auto dir = test::scratch_dir("trainer_shapes_s");
@@ -136,7 +163,7 @@ TEST(FlowMatchingTrainer, ContinueFromAnExportKeepsStepAndStages) {
   next.continue_from(dir / "source");
   EXPECT_EQ(next.steps_done(), 3);
   EXPECT_EQ(next.optimizer_steps(), 0);
-  EXPECT_LT(next.learning_rate(1), tiny_recipe().learning_rate);  // warm-up again
+  EXPECT_LT(next.learning_rate(next.steps_done() + 1), tiny_recipe().learning_rate);  // warm-up again
   next.begin_stage("4567def", "cpu");
   next.export_model(dir / "same", "same");
   const auto a = SafetensorsFile::open(dir / "source" / "model.safetensors");
