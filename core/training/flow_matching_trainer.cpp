@@ -276,7 +276,8 @@ void FlowMatchingTrainer::save_checkpoint(const std::filesystem::path& folder) c
   }
   const nlohmann::json state = {{"format", kCheckpointKey}, {"spec", spec_.to_json()}, {"recipe", recipe_.to_json()},
                                 {"step", steps_done_},       {"optimizer_step", optimizer_steps_},
-                                {"stages", stages_until_now()}, {"shards", names}};
+                                {"stages", stages_until_now()}, {"initialized_from", initialized_from_},
+                                {"shards", names}};
   write_file_atomically(folder / "state.json", state.dump(2) + "\n");
   for (const auto& entry : std::filesystem::directory_iterator(folder)) {
     const std::string name = entry.path().filename().string();
@@ -317,12 +318,18 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
   trainer.steps_done_ = state.at("step").get<int64_t>();
   trainer.optimizer_steps_ = state.value("optimizer_step", trainer.steps_done_);
   trainer.stages_ = state.value("stages", nlohmann::json::array());
+  trainer.initialized_from_ = state.value("initialized_from", nlohmann::json());
   for (at::Tensor& count : trainer.step_counts_) count.fill_(double(trainer.optimizer_steps_));
   return trainer;
 }
 
 void FlowMatchingTrainer::initialize_from(const std::filesystem::path& model_folder) {
   load_weights(model_folder);
+  const nlohmann::json source = nlohmann::json::parse(std::ifstream(model_folder / "model.json"), nullptr, false);
+  const nlohmann::json training = source.is_object() ? source.value("training", nlohmann::json::object()) : nlohmann::json::object();
+  initialized_from_ = {{"model", source.is_object() ? source.value("name", "") : ""},
+                       {"steps", training.value("steps", int64_t(0))},
+                       {"stages", training.value("stages", nlohmann::json::array())}};
   steps_done_ = 0;
   stages_ = nlohmann::json::array();
 }
@@ -406,6 +413,7 @@ void FlowMatchingTrainer::export_model(const std::filesystem::path& folder, cons
                    {"steps", steps_done_},
                    {"clip", spec_.to_json().at("clip")},
                    {"stages", stages_until_now()}};
+  if (!initialized_from_.is_null()) j["training"]["initialized_from"] = initialized_from_;
   write_file_atomically(folder / "model.json", j.dump(2) + "\n");
 }
 

@@ -67,6 +67,7 @@ class FlowMatchingTrainer {
 
   // Starts from the weights of a model folder of the same network (e.g. shapes-s's export, to train
   // shapes-l on); the EMA restarts from them, the optimiser state from zero (its warm-up runs again).
+  // The source's name, steps and stages are kept (checkpoints, exports: `initialized_from`).
   // Throws UserError naming the first tensor that is missing or of another shape.
   void initialize_from(const std::filesystem::path& model_folder);
   // Like initialize_from, for an export of this same preset: the run goes on from the export's step
@@ -123,6 +124,8 @@ class FlowMatchingTrainer {
   int64_t steps_done_ = 0;
   int64_t optimizer_steps_ = 0;
   nlohmann::json stages_ = nlohmann::json::array();  // [{commit, device, first_step, last_step}]
+  // The model a run started from (initialize_from): its name, steps and stages; null otherwise.
+  nlohmann::json initialized_from_;
 
   void load_weights(const std::filesystem::path& model_folder);
   nlohmann::json stages_until_now() const;

@@ -140,6 +140,15 @@ TEST(FlowMatchingTrainer, InitializeFromAnExportedModel) {
   const auto a = SafetensorsFile::open(dir / "source" / "model.safetensors");
   const auto b = SafetensorsFile::open(dir / "copy" / "model.safetensors");
   for (const TensorEntry& entry : a->tensors()) EXPECT_TRUE(at::equal(a->load(entry.name), b->load(entry.name))) << entry.name;
+  // The export says where its weights came from, through a checkpoint and a resume as well.
+  target.save_checkpoint(dir / "checkpoint");
+  FlowMatchingTrainer::resume(dir / "checkpoint", at::kCPU).export_model(dir / "resumed", "resumed");
+  for (const char* folder : {"copy", "resumed"}) {
+    const nlohmann::json record = nlohmann::json::parse(std::ifstream(dir / folder / "model.json"))["training"];
+    EXPECT_EQ(record["initialized_from"]["model"], "shapes-tiny") << folder;
+    EXPECT_EQ(record["initialized_from"]["steps"], 1) << folder;
+  }
+  EXPECT_FALSE(nlohmann::json::parse(std::ifstream(dir / "source" / "model.json"))["training"].contains("initialized_from"));
   FlowMatchingTrainer wider(shapes_model_preset("shapes-s"), tiny_recipe(), at::kCPU);
   try {
     wider.initialize_from(dir / "source");
