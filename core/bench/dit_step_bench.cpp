@@ -16,8 +16,12 @@
 #include "core/attention/sparse_schedule.h"
 #include "core/attention/svg2_backend.h"
 #include "core/bench/measurement.h"
+#include "core/decoder/wan_vae_decoder.h"
+#include "core/decoder/wan_vae_random_weights.h"
 #include "core/model/wan_dit.h"
 #include "core/model/wan_random_weights.h"
+#include "core/text/umt5_encoder.h"
+#include "core/text/umt5_random_weights.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -31,6 +35,8 @@ struct StepShape {
   std::array<int64_t, 3> latent;  // frames, height, width of the latent
   int64_t text_tokens = 0;
   int q_clusters = 0, k_clusters = 0;
+  Umt5Config text;    // Wan's umT5-XXL unless set
+  WanVaeConfig vae;   // the Wan 2.1 VAE unless set
 };
 
 std::vector<StepShape> step_shapes() {
@@ -53,6 +59,9 @@ std::vector<StepShape> step_shapes() {
   tiny.text_tokens = 16;
   tiny.q_clusters = 8;
   tiny.k_clusters = 32;
+  tiny.text = {.vocab = 1000, .dim = 32, .dim_attn = 32, .dim_ffn = 64, .num_heads = 2, .num_layers = 2};
+  tiny.vae.base_dim = 8;
+  tiny.vae.num_res_blocks = 1;
   return {wan, tiny};
 }
 
@@ -85,6 +94,66 @@ at::Tensor denoising_step(const WanDiT& dit, AttentionBackend& backend, const St
   call.branch = CfgBranch::Uncond;
   const at::Tensor uncond = dit.forward(in.latent, in.t, in.uncond, call);
   return uncond + 5.0 * (cond - uncond);
+}
+
+double gib(const at::Tensor& t) { return double(t.numel() * t.element_size()) / double(int64_t(1) << 30); }
+
+// Runs `stage` twice (the first pays one-time initialisation, as the model's first use in a
+// session does) and times the second; the peak covers both.
+template <typename Stage>
+void time_stage(c10::Device device, PipelineStageTiming& timing, Stage&& stage) {
+  if (device.is_cuda()) at::accelerator::resetPeakStats(device.index());
+  stage();
+  synchronize(device);
+  const auto start = Clock::now();
+  stage();
+  synchronize(device);
+  timing.ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  if (device.is_cuda()) {
+    const auto stats = at::accelerator::getDeviceStats(device.index());
+    const auto aggregate = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+    timing.peak_memory_gib = double(stats.allocated_bytes[aggregate].peak) / double(int64_t(1) << 30);
+  }
+}
+
+// umT5 on the prompt and the negative prompt (a short prompt and an empty one, padded to the
+// context length, as Wan's encoder call is).
+void time_text_encoder(const StepShape& shape, const DitStepBenchOptions& options, DitStepBenchResult& result) {
+  Umt5Weights weights = umt5_random_weights(shape.text, options.seed + 2, options.device, options.dtype);
+  for (const at::Tensor* t : {&weights.token_embedding_weight, &weights.norm_weight}) result.text_encoder.weights_gib += gib(*t);
+  for (const Umt5LayerWeights& b : weights.blocks) {
+    for (const at::Tensor* t : {&b.norm1_weight, &b.attn_q_weight, &b.attn_k_weight, &b.attn_v_weight, &b.attn_o_weight,
+                                &b.norm2_weight, &b.ffn_gate_0_weight, &b.ffn_fc1_weight, &b.ffn_fc2_weight,
+                                &b.pos_embedding_weight}) {
+      result.text_encoder.weights_gib += gib(*t);
+    }
+  }
+  const Umt5Encoder encoder(std::move(weights));
+  const int64_t length = shape.text_tokens;
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(options.seed + 3);
+  const at::Tensor ids = at::randint(1, shape.text.vocab, {2, length}, gen, at::TensorOptions().dtype(at::kLong));
+  const at::Tensor mask = at::zeros({2, length}, at::TensorOptions().dtype(at::kLong));
+  mask[0].narrow(0, 0, std::min<int64_t>(24, length)).fill_(1);  // a 24-token prompt
+  mask[1].narrow(0, 0, 1).fill_(1);                               // the empty negative prompt: </s>
+  const at::Tensor device_ids = ids.to(options.device), device_mask = mask.to(options.device);
+  time_stage(options.device, result.text_encoder, [&] { encoder.forward(device_ids, device_mask); });
+}
+
+// The whole latent through the pipeline's decoder (spatial tiles, the 8-bit conversion, the copy
+// to the host), as the end of a generation.
+void time_vae_decode(const StepShape& shape, const DitStepBenchOptions& options, DitStepBenchResult& result) {
+  const at::ScalarType compute = options.device.is_cpu() ? at::kFloat : options.dtype;
+  WanVaeWeights weights = wan_vae_random_weights(shape.vae, options.seed + 4, options.device, compute);
+  weights.for_each_tensor([&](const std::string&, at::Tensor& t) { result.vae_decode.weights_gib += gib(t); });
+  const WanVaeDecoder decoder{WanVae(std::move(weights))};
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(options.seed + 5);
+  const at::Tensor latent = at::randn({shape.vae.z_dim, shape.latent[0], shape.latent[1], shape.latent[2]}, gen,
+                                      at::TensorOptions().dtype(at::kFloat)).to(options.device);
+  Video video;
+  time_stage(options.device, result.vae_decode, [&] { video = decoder.decode(latent, 16.0); });
+  result.video_frames = video.frames;
+  result.video_height = video.height;
+  result.video_width = video.width;
 }
 
 }  // namespace
@@ -130,9 +199,12 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
   result.num_steps = num_steps;
   result.dense_warmup_steps = warmup_steps;
 
-  WanDiT dit(config, wan_random_weights(config, options.seed));
-  dit.to(options.device, options.dtype);
-  dit.weights().for_each_tensor([&](const std::string&, const at::Tensor& t, WeightPrecision) {
+  // Stage by stage, as a generation holds them (a stage's weights are freed before the next).
+  time_text_encoder(shape, options, result);
+
+  auto dit = std::make_unique<WanDiT>(config, wan_random_weights(config, options.seed));
+  dit->to(options.device, options.dtype);
+  dit->weights().for_each_tensor([&](const std::string&, const at::Tensor& t, WeightPrecision) {
     result.weights_gib += double(t.numel() * t.element_size()) / double(int64_t(1) << 30);
   });
 
@@ -158,7 +230,7 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
     for (int i = 0; i <= options.timed_steps; ++i) {
       synchronize(options.device);
       const auto start = Clock::now();
-      velocity = denoising_step(dit, *backend, in, warmup_steps + i, num_steps);
+      velocity = denoising_step(*dit, *backend, in, warmup_steps + i, num_steps);
       synchronize(options.device);
       const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
       if (i == 0) {
@@ -178,7 +250,7 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
       TraceOptions trace;
       trace.enabled = true;
       traced->set_trace(trace, &summary);
-      denoising_step(dit, *backend, in, warmup_steps + options.timed_steps + 1, num_steps);
+      denoising_step(*dit, *backend, in, warmup_steps + options.timed_steps + 1, num_steps);
       traced->set_trace(TraceOptions{}, nullptr);
       row.density = summary.mean();
     }
@@ -196,6 +268,11 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
     }
     result.rows.push_back(row);
   }
+  dit.reset();
+  time_vae_decode(shape, options, result);
+  for (DitStepBenchRow& row : result.rows) {
+    row.total_s = (result.text_encoder.ms + result.vae_decode.ms) / 1000.0 + row.generation_s;
+  }
   return result;
 }
 
@@ -207,14 +284,21 @@ nlohmann::json DitStepBenchResult::to_json() const {
                         {"step_ms", r.step_ms},
                         {"step_ms_all", r.step_ms_all},
                         {"generation_s_estimate", r.generation_s},
-                        {"relative_l2_vs_first", r.relative_l2}};
+                        {"relative_l2_vs_first", r.relative_l2},
+                        {"total_s_estimate", r.total_s}};
     j["density"] = r.density ? nlohmann::json(*r.density) : nlohmann::json("n/a");
     j["peak_memory_gib"] = r.peak_memory_gib ? nlohmann::json(*r.peak_memory_gib) : nlohmann::json("n/a");
     rows_json.push_back(j);
   }
+  auto stage_json = [](const PipelineStageTiming& t) {
+    return nlohmann::json{{"ms", t.ms}, {"weights_gib", t.weights_gib},
+                          {"peak_memory_gib", t.peak_memory_gib ? nlohmann::json(*t.peak_memory_gib) : nlohmann::json("n/a")}};
+  };
   return {{"shape", shape},       {"device", device},   {"dtype", dtype},         {"layers", layers},
           {"heads", heads},       {"tokens", tokens},   {"head_dim", head_dim},   {"weights_gib", weights_gib},
-          {"num_steps", num_steps}, {"dense_warmup_steps", dense_warmup_steps}, {"rows", rows_json}};
+          {"num_steps", num_steps}, {"dense_warmup_steps", dense_warmup_steps},
+          {"text_encoder", stage_json(text_encoder)}, {"vae_decode", stage_json(vae_decode)},
+          {"video", {video_frames, video_height, video_width}}, {"rows", rows_json}};
 }
 
 std::string DitStepBenchResult::table() const {
@@ -226,17 +310,27 @@ std::string DitStepBenchResult::table() const {
                 shape.c_str(), layers, heads, tokens, head_dim, weights_gib, device.c_str(), dtype.c_str(), num_steps,
                 dense_warmup_steps);
   text += line;
-  std::snprintf(line, sizeof line, "%-7s %10s %10s %8s %9s %12s %10s %10s\n", "mode", "ms/step", "cold step",
-                "density", "speedup", "generation s", "rel L2", "peak GiB");
+  auto stage_line = [&](const char* what, const PipelineStageTiming& t) {
+    char peak[16] = "n/a";
+    if (t.peak_memory_gib) std::snprintf(peak, sizeof peak, "%.2f", *t.peak_memory_gib);
+    std::snprintf(line, sizeof line, "%s: %.1f ms, weights %.2f GiB, peak %s GiB\n", what, t.ms, t.weights_gib, peak);
+    text += line;
+  };
+  stage_line("text encoder (umT5, prompt + negative prompt)", text_encoder);
+  char vae_what[96];
+  std::snprintf(vae_what, sizeof vae_what, "VAE decode (to %d × %d × %d, 8-bit)", video_frames, video_height, video_width);
+  stage_line(vae_what, vae_decode);
+  std::snprintf(line, sizeof line, "%-7s %10s %10s %8s %9s %12s %9s %10s %10s\n", "mode", "ms/step", "cold step",
+                "density", "speedup", "generation s", "total s", "rel L2", "peak GiB");
   text += line;
   const double first = rows.empty() ? 0.0 : rows.front().step_ms;
   for (const DitStepBenchRow& r : rows) {
     char density[16] = "-", peak[16] = "n/a";
     if (r.density) std::snprintf(density, sizeof density, "%.3f", *r.density);
     if (r.peak_memory_gib) std::snprintf(peak, sizeof peak, "%.2f", *r.peak_memory_gib);
-    std::snprintf(line, sizeof line, "%-7s %10.2f %10.2f %8s %8.2fx %12.2f %10.2e %10s\n", attention_mode_name(r.mode),
-                  r.step_ms, r.cold_step_ms, density, r.step_ms > 0.0 ? first / r.step_ms : 0.0, r.generation_s,
-                  r.relative_l2, peak);
+    std::snprintf(line, sizeof line, "%-7s %10.2f %10.2f %8s %8.2fx %12.2f %9.2f %10.2e %10s\n",
+                  attention_mode_name(r.mode), r.step_ms, r.cold_step_ms, density,
+                  r.step_ms > 0.0 ? first / r.step_ms : 0.0, r.generation_s, r.total_s, r.relative_l2, peak);
     text += line;
   }
   return text;

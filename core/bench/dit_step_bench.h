@@ -14,7 +14,10 @@
 // generation. Sparse steps are timed past the dense warm-up of a `num_steps` schedule, after one
 // untimed step that pays the cold k-means of every layer; the dense layers of the schedule stay
 // dense. The estimate of a whole generation is warm-up steps × the dense step + the cold sparse
-// step + the other sparse steps × the warm sparse step.
+// step + the other sparse steps × the warm sparse step. The rest of a generation is timed once, with
+// random weights of the real sizes: the text encoder (umT5 on the prompt and the negative prompt,
+// padded to the context length) and the VAE decode of the whole latent to 8-bit video; a mode's
+// total is text encoder + its generation estimate + VAE.
 
 #include <optional>
 #include <string>
@@ -49,6 +52,15 @@ struct DitStepBenchRow {
   std::optional<double> density;         // mean over sparse layers and heads of one traced step
   std::optional<double> peak_memory_gib;  // CUDA: peak allocated during this mode's steps
   double relative_l2 = 0.0;               // of the last timed step's guided velocity against dense
+  double total_s = 0.0;                   // text encoder + generation_s + VAE decode
+};
+
+// The stages around the denoising loop, each timed warm (after one untimed call), its weights
+// freed before the next stage.
+struct PipelineStageTiming {
+  double ms = 0.0;
+  double weights_gib = 0.0;
+  std::optional<double> peak_memory_gib;  // CUDA: peak allocated during the stage
 };
 
 struct DitStepBenchResult {
@@ -56,6 +68,9 @@ struct DitStepBenchResult {
   int layers = 0, heads = 0, tokens = 0, head_dim = 0;
   double weights_gib = 0.0;  // the DiT's weights in the bench dtype
   int num_steps = 0, dense_warmup_steps = 0;
+  PipelineStageTiming text_encoder;  // umT5 on 2 prompts × text tokens
+  PipelineStageTiming vae_decode;    // the latent to an 8-bit video of video_frames × height × width
+  int video_frames = 0, video_height = 0, video_width = 0;
   std::vector<DitStepBenchRow> rows;
 
   nlohmann::json to_json() const;

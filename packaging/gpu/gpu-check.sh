@@ -91,7 +91,7 @@ case "$job" in
     echo "build (svgear only): $(($(date +%s) - t0)) s"
     rm -f "$OUT/build.log" "$OUT/configure.log"
     if [ "$job" = step ]; then
-      timeout 300 ./build/gpu/app/svgear bench step --shape wan1.3b-480p --modes dense,svgear --steps 2 \
+      timeout 400 ./build/gpu/app/svgear bench step --shape wan1.3b-480p --modes dense,svg2,svgear --steps 2 \
         --device cuda --dtype bf16 --json "$OUT/step-wan1.3b-480p.json"
       exit $?
     fi

@@ -200,6 +200,17 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
   EXPECT_LT(sparse["density"].get<double>(), 1.0);
   EXPECT_GT(sparse["relative_l2_vs_first"].get<double>(), 0.0);
   EXPECT_LT(sparse["relative_l2_vs_first"].get<double>(), 1.0);
+  // The stages around the loop: the text encoder and the VAE decode of the whole latent (5 latent
+  // frames of 16 × 16 → 17 frames of 128 × 128), in every mode's total.
+  EXPECT_GT(result["text_encoder"]["ms"].get<double>(), 0.0);
+  EXPECT_GT(result["text_encoder"]["weights_gib"].get<double>(), 0.0);
+  EXPECT_GT(result["vae_decode"]["ms"].get<double>(), 0.0);
+  EXPECT_EQ(result["video"], nlohmann::json::array({17, 128, 128}));
+  for (const nlohmann::json* row : {&dense, &sparse}) {
+    const double stages_s = (result["text_encoder"]["ms"].get<double>() + result["vae_decode"]["ms"].get<double>()) / 1000.0;
+    EXPECT_NEAR((*row)["total_s_estimate"].get<double>(), (*row)["generation_s_estimate"].get<double>() + stages_s, 1e-9);
+  }
+  EXPECT_NE(run.output.find("VAE decode (to 17 × 128 × 128, 8-bit)"), std::string::npos) << run.output;
 
   const CliRun bad = run_cli("bench step --shape huge");
   EXPECT_EQ(bad.exit_code, 2);
