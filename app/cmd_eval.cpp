@@ -28,7 +28,7 @@ pixels, and compares the sparse videos with the dense ones (PSNR / SSIM). docs/t
   --prompts N       prompts (default 20)          --objects N     objects per prompt, 1-3 (default 1)
   --first-seed N    the prompt set (default 1000000)
   --modes LIST      modes beside dense: svg2,svgear (default svgear); dense alone: --modes dense
-  --steps N  --guidance X   sampling (default: the model's)
+  --steps N  --guidance X  --shift X   sampling (default: the model's)
   --device D        auto | cpu | cuda | cuda:N    --json FILE   also write the results as JSON
   --sheet FILE.png  a contact sheet: one row per prompt, 4 frames of each mode's clip side by side
 )";
@@ -57,6 +57,7 @@ int cmd_eval(int argc, char** argv) {
   }
   if (const auto steps = args.integer("steps")) options.base.steps = int(*steps);
   if (const auto guidance = args.number("guidance")) options.base.guidance = *guidance;
+  if (const auto shift = args.number("shift")) options.base.shift = *shift;
   const c10::Device device = parse_device(args.text("device").value_or("auto"));
   const auto json_path = args.text("json");
   const auto sheet_path = args.text("sheet");

@@ -35,6 +35,7 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
   --warmup N             linear warm-up steps (default 200) --seed N      data and init seed (1)
   --cooldown N           decay the learning rate linearly to zero over the last N of --steps (a run
                          that ships its weights ends this way; a later run warms up again)
+  --shift X              timestep shift of the training noise levels (default 3, Wan's; 1 = unshifted)
   --checkpoint-every N   steps between checkpoints (default 200)
   --log-every N          steps between printed losses (default 20)
   --minutes X            stop (and save) after X minutes of training, e.g. inside a time-limited job
@@ -67,6 +68,7 @@ int cmd_train(int argc, char** argv) {
   const auto lr = args.number("lr");
   const auto warmup = args.integer("warmup");
   const auto cooldown = args.integer("cooldown");
+  const auto shift = args.number("shift");
   const auto seed = args.integer("seed");
   const int64_t checkpoint_every = args.integer("checkpoint-every").value_or(200);
   const int64_t log_every = args.integer("log-every").value_or(20);
@@ -81,6 +83,7 @@ int cmd_train(int argc, char** argv) {
     throw UserError("--steps, --checkpoint-every and --log-every must be at least 1");
   }
   if (minutes < 0.0) throw UserError("--minutes must not be negative (0 = no limit)");
+  if (shift && !(*shift > 0.0)) throw UserError("--shift must be positive (1 = unshifted)");
   if (cooldown && (*cooldown < 1 || *cooldown > total_steps)) {
     throw UserError("--cooldown must be between 1 and --steps (" + std::to_string(total_steps) + ")");
   }
@@ -108,10 +111,26 @@ int cmd_train(int argc, char** argv) {
   if (batch) recipe.batch = *batch;
   if (lr) recipe.learning_rate = *lr;
   if (warmup) recipe.warmup_steps = int(*warmup);
+  if (shift) recipe.shift = *shift;
   if (seed) recipe.seed = uint64_t(*seed);
   if (!resuming && !preset) throw UserError("--preset shapes-s|shapes-l|shapes-tiny is required for a new run");
   FlowMatchingTrainer trainer = resuming ? FlowMatchingTrainer::resume(checkpoint, device)
                                          : FlowMatchingTrainer(shapes_model_preset(*preset), recipe, device);
+  if (resuming) {
+    // A resumed run replays its own recipe (so it matches an unbroken run); a different one is a new
+    // run from this one's export.
+    const TrainingRecipe& kept = trainer.recipe();
+    if ((batch && *batch != kept.batch) || (lr && *lr != kept.learning_rate) ||
+        (warmup && *warmup != kept.warmup_steps) || (seed && uint64_t(*seed) != kept.seed) ||
+        (shift && *shift != kept.shift)) {
+      char kept_text[160];
+      std::snprintf(kept_text, sizeof kept_text, "batch %lld, lr %g, warm-up %d, shift %g, seed %llu",
+                    static_cast<long long>(kept.batch), kept.learning_rate, kept.warmup_steps, kept.shift,
+                    static_cast<unsigned long long>(kept.seed));
+      throw UserError(std::string("a resumed run keeps its recipe (") + kept_text +
+                      "): to change it, start a new run with --continue-from " + (out / "model").string());
+    }
+  }
   if (init_from) trainer.initialize_from(*init_from);
   if (continue_from) trainer.continue_from(*continue_from);
   if (resuming && preset && *preset != trainer.spec().name) {

@@ -34,7 +34,9 @@ cmake --preset gpu \
 #   train       `svgear train` of PRESET (default shapes-s) for MINUTES (default 8) toward STEPS
 #               (default 100000; +N: N more than the run has) at BATCH (default 32), ending on a
 #               cool-down over the last COOLDOWN steps when set, then `svgear eval` of the export;
-#               see train_shapes below
+#               RUN names the run (default PRESET), FROM an export a new run continues (an
+#               ablation branch: FROM=/tmp/svgear-runs/shapes-s/model RUN=shift1 SHIFT=1), SHIFT
+#               and LR change a new run's recipe; see train_shapes below
 #   test-train  build everything and run the tests, then train
 #   backtrace   build TARGETS, then run the command in CMD under cuda-gdb (the image has no gdb)
 #               and print the stack where it stops, e.g. for a crash seen only there
@@ -46,14 +48,17 @@ job=${SVGEAR_GPU_JOB:-full}
 # COMMIT (the source commit, which the copy there cannot tell) is recorded in the run's stages.
 train_shapes() {
   local preset=${PRESET:-shapes-s}
-  local run=/tmp/svgear-runs/$preset
+  local name=${RUN:-$preset}
+  local run=/tmp/svgear-runs/$name
   step_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["step"])' "$1/checkpoint/state.json" 2>/dev/null || echo -1; }
-  if [ "$(step_of "runs/$preset")" -gt "$(step_of "$run")" ]; then
-    rm -rf "$run" && mkdir -p "$run" && cp -r "runs/$preset/checkpoint" "runs/$preset/loss.tsv" "$run/"
+  if [ "$(step_of "runs/$name")" -gt "$(step_of "$run")" ]; then
+    rm -rf "$run" && mkdir -p "$run" && cp -r "runs/$name/checkpoint" "runs/$name/loss.tsv" "$run/"
   fi
   local start=(--preset "$preset")
   if [ "$(step_of "$run")" -lt 0 ]; then
-    if [ -f "resources/models/$preset/model.json" ]; then
+    if [ -n "${FROM:-}" ]; then
+      start=(--continue-from "$FROM")
+    elif [ -f "resources/models/$preset/model.json" ]; then
       start=(--continue-from "resources/models/$preset")
     elif [ "$preset" = shapes-l ]; then
       local source=resources/models/shapes-s
@@ -67,14 +72,16 @@ train_shapes() {
   fi
   local steps=${STEPS:-100000}
   [ "${steps:0:1}" = + ] && steps=$(( $([ "$from" -lt 0 ] && echo 0 || echo "$from") + ${steps:1} ))
-  local cooldown=()
-  [ -n "${COOLDOWN:-}" ] && cooldown=(--cooldown "$COOLDOWN")
-  echo "training $preset from step $from to $steps (${start[*]} ${cooldown[*]})"
+  local extra=()
+  [ -n "${COOLDOWN:-}" ] && extra+=(--cooldown "$COOLDOWN")
+  [ -n "${SHIFT:-}" ] && extra+=(--shift "$SHIFT")
+  [ -n "${LR:-}" ] && extra+=(--lr "$LR")
+  echo "training $name ($preset) from step $from to $steps (${start[*]} ${extra[*]})"
   ./build/gpu/app/svgear train "${start[@]}" --out "$run" --device cuda --log-every 200 --commit "${COMMIT:-unrecorded}" \
-    --minutes "${MINUTES:-8}" --steps "$steps" --batch "${BATCH:-32}" --checkpoint-every 2000 "${cooldown[@]}"
+    --minutes "${MINUTES:-8}" --steps "$steps" --batch "${BATCH:-32}" --checkpoint-every 2000 "${extra[@]}"
   local rc=$?
-  mkdir -p "$OUT/$preset"
-  cp -r "$run/checkpoint" "$run/loss.tsv" "$OUT/$preset/"
+  mkdir -p "$OUT/$name"
+  cp -r "$run/checkpoint" "$run/loss.tsv" "$OUT/$name/"
   timeout "${EVAL_SECONDS:-120}" ./build/gpu/app/svgear eval --model "$run/model" --prompts "${EVAL_PROMPTS:-24}" --modes svgear \
     --device cuda | tail -8
   return $rc

@@ -135,6 +135,10 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
                 " --prompt \"a red circle moves left over a blue sky\" --steps 2 --device cpu --output " + clip.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_TRUE(std::filesystem::exists(clip));
+  run = run_cli("train --out " + out.string() + " --steps 6 --shift 1");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("a resumed run keeps its recipe"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("--continue-from"), std::string::npos) << run.output;
   run = run_cli("train --preset shapes-s --out " + out.string() + " --steps 6");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("trains shapes-tiny, not shapes-s"), std::string::npos) << run.output;
@@ -154,15 +158,17 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
   EXPECT_EQ(record["stages"][2]["first_step"], 5);
   EXPECT_EQ(record["stages"][2]["last_step"], 7);
   EXPECT_FALSE(record["stages"][2].contains("cooldown"));
+  EXPECT_DOUBLE_EQ(record["recipe"]["shift"].get<double>(), 3.0);
 
   // A run that ships ends on a cool-down, recorded in its stage; the next run does not inherit it.
   const auto cooled = *dir_ / "cooled";
   run = run_cli("train --continue-from " + (next / "model").string() + " --out " + cooled.string() +
-                " --steps 9 --cooldown 2 --warmup 1 --log-every 1");
+                " --steps 9 --cooldown 2 --warmup 1 --shift 1.5 --log-every 1");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const nlohmann::json cooled_record = nlohmann::json::parse(std::ifstream(cooled / "model" / "model.json"))["training"];
   EXPECT_EQ(cooled_record["stages"][3]["cooldown"], nlohmann::json::array({7, 9}));
   EXPECT_EQ(cooled_record["recipe"]["cooldown_end"], 9);
+  EXPECT_DOUBLE_EQ(cooled_record["recipe"]["shift"].get<double>(), 1.5);  // a new run may change the recipe
   std::ifstream cooled_log(cooled / "loss.tsv");
   std::string header, step8, step9;
   std::getline(cooled_log, header);
