@@ -20,8 +20,6 @@
 #include "core/attention/attention_config.h"
 #include "core/attention/routing_trace.h"
 #include "core/io/atomic_file.h"
-#include "core/media/png_writer.h"
-#include "core/media/video_output.h"
 #include "core/media/video_reader.h"
 #include "core/metrics/video_quality.h"
 #include "ui/compare_view.h"
@@ -72,7 +70,9 @@ MainWindow::MainWindow(QWidget* parent)
       progress_(new QProgressBar(this)),
       step_label_(new QLabel(this)),
       thread_(new QThread(this)),
-      worker_(new GenerationWorker) {
+      worker_(new GenerationWorker),
+      export_thread_(new QThread(this)),
+      exporter_(new VideoExporter) {
   setWindowTitle("SVG-EAR Studio");
   preview_->setObjectName("preview");
   setCentralWidget(preview_);
@@ -95,6 +95,21 @@ MainWindow::MainWindow(QWidget* parent)
   thread_->setObjectName("generation");
   thread_->start();
 
+  exporter_->moveToThread(export_thread_);
+  connect(export_thread_, &QThread::finished, exporter_, &QObject::deleteLater);
+  connect(exporter_, &VideoExporter::exported, this, [this](const QString& path, const QString& summary, const QString& note) {
+    --pending_exports_;
+    log_->info(summary);
+    if (!note.isEmpty()) log_->info(note);
+    statusBar()->showMessage(tr("Exported %1").arg(path));
+  });
+  connect(exporter_, &VideoExporter::failed, this, [this](const QString& path, const QString& message) {
+    --pending_exports_;
+    reportError(tr("could not export %1: %2").arg(path, message));
+  });
+  export_thread_->setObjectName("export");
+  export_thread_->start();
+
   resize(1440, 900);  // the routing views need the width; restoreGeometry() keeps what the user chose
   restoreSettings();
   setGenerating(false);
@@ -106,6 +121,9 @@ MainWindow::~MainWindow() {
   worker_->cancel();
   thread_->quit();
   thread_->wait();
+  // Exports asked for are written before the window goes: the quit queues behind them.
+  QMetaObject::invokeMethod(exporter_, [thread = export_thread_] { thread->quit(); }, Qt::QueuedConnection);
+  export_thread_->wait();
 }
 
 void MainWindow::buildDocks() {
@@ -581,29 +599,24 @@ bool MainWindow::exportVideo(const QString& path) {
     reportError(tr("nothing to export yet: generate a video first"));
     return false;
   }
-  return writeVideo(result_, path);
+  queueExport(result_, path, VideoExporter::Format::Video);
+  return true;
 }
 
-bool MainWindow::writeVideo(const Video& video, const QString& path) {
-  try {
-    const VideoOutputResult written = write_video(video, path.toStdString());
-    log_->info(tr("exported %1").arg(QString::fromStdString(written.path.string())));
-    if (!written.note.empty()) log_->info(QString::fromStdString(written.note));
-    statusBar()->showMessage(tr("Exported %1").arg(QString::fromStdString(written.path.string())));
-    return true;
-  } catch (const std::exception& e) {
-    reportError(QString::fromStdString(e.what()));
-    return false;
-  }
+void MainWindow::queueExport(const Video& video, const QString& path, VideoExporter::Format format) {
+  ++pending_exports_;
+  statusBar()->showMessage(tr("Exporting %1…").arg(path));
+  exporter_->exportVideo(std::make_shared<const Video>(video), path, format);
 }
 
 bool MainWindow::exportComparison(const QString& path) {
-  const Video video = compare_view_->sideBySide();
+  Video video = compare_view_->sideBySide();
   if (video.empty()) {
     reportError(tr("nothing to export yet: run Compare first"));
     return false;
   }
-  return writeVideo(video, path);
+  queueExport(video, path, VideoExporter::Format::Video);
+  return true;
 }
 
 bool MainWindow::exportRoutingTrace(const QString& path) {
@@ -639,15 +652,8 @@ bool MainWindow::exportFrames(const QString& folder) {
     reportError(tr("nothing to export yet: generate a video first"));
     return false;
   }
-  try {
-    const auto written = write_png_frames(result_, folder.toStdString());
-    log_->info(tr("exported %1 PNG frames to %2").arg(written.size()).arg(folder));
-    statusBar()->showMessage(tr("Exported %1 PNG frames").arg(written.size()));
-    return true;
-  } catch (const std::exception& e) {
-    reportError(QString::fromStdString(e.what()));
-    return false;
-  }
+  queueExport(result_, folder, VideoExporter::Format::PngFrames);
+  return true;
 }
 
 QString MainWindow::chooseExportPath(const QString& title, const QString& file_name, const QString& filter) {

@@ -7,6 +7,7 @@
 
 #include "core/media/video.h"
 #include "core/pipeline/event_sink.h"
+#include "ui/video_exporter.h"
 
 class QAction;
 class QLabel;
@@ -52,7 +53,9 @@ class MainWindow : public QMainWindow {
   // speed against PSNR in the Sweep panel.
   void sweep();
   void cancel();
-  // Write the last result; on failure they log why and return false.
+  // Queue writing the last result on the export thread (VideoExporter) and return at once: true
+  // when queued, false (reported) when there is nothing to export. The outcome is logged: the file
+  // written, or the reason it was not.
   bool exportVideo(const QString& path);     // .mp4 (Y4M + PNG frames without FFmpeg) or .y4m
   bool exportFrames(const QString& folder);  // <folder>/frame_0000.png, ...
   bool exportComparison(const QString& path);  // the last Compare: dense | sparse | difference
@@ -60,6 +63,7 @@ class MainWindow : public QMainWindow {
   bool exportRoutingTrace(const QString& path);
 
   bool isGenerating() const { return generating_; }
+  bool isExporting() const { return pending_exports_ > 0; }
   // The last finished video, or the partial one a cancel kept; empty before the first.
   const Video& result() const { return result_; }
 
@@ -87,7 +91,7 @@ class MainWindow : public QMainWindow {
   void onCompareFinished(const CompareResult& result);
   void onSweepRunStarted(double top_p, int index, int total);
   void onSweepFinished(const QString& mode, bool dense_reused);
-  bool writeVideo(const Video& video, const QString& path);  // reports and logs either way
+  void queueExport(const Video& video, const QString& path, VideoExporter::Format format);
   // A save dialog in the last export folder (remembered); empty when cancelled.
   QString chooseExportPath(const QString& title, const QString& file_name, const QString& filter);
   void chooseExportVideo();
@@ -116,6 +120,9 @@ class MainWindow : public QMainWindow {
   QAction* export_trace_action_ = nullptr;
   QThread* thread_;
   GenerationWorker* worker_;  // lives on thread_, deleted when it finishes
+  QThread* export_thread_;
+  VideoExporter* exporter_;  // lives on export_thread_, deleted when it finishes
+  int pending_exports_ = 0;
 
   bool generating_ = false;
   enum class Work { Generate, Compare, Sweep };

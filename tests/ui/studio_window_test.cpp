@@ -198,17 +198,31 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
   // File ▸ Export: an MP4 that reads back, and PNG frames
   const QString mp4 = scratch_.filePath("export/first.mp4");
   QVERIFY(w->exportVideo(mp4));
+  // It runs on the export thread: the call returns before the export reports back.
+  QVERIFY(w->isExporting());
+  QTRY_VERIFY(!w->isExporting());
   const Video back = read_video(mp4.toStdString());
   QCOMPARE(back.frames, 4);
   QCOMPARE(back.width, 32);
   QCOMPARE(back.height, 32);
   const QString frames = scratch_.filePath("export/frames");
   QVERIFY(w->exportFrames(frames));
+  QTRY_VERIFY(!w->isExporting());
+  QVERIFY2(log_text(*w).contains("exported 4 PNG frames"), qPrintable(log_text(*w)));
   for (int f = 0; f < 4; ++f) {
     QVERIFY(std::filesystem::exists(std::filesystem::path(frames.toStdString()) /
                                     ("frame_000" + std::to_string(f) + ".png")));
   }
-
+  // A path that cannot be written (its folder is a file): reported, and the window carries on.
+  QVERIFY(w->exportVideo(frames + "/frame_0000.png/inside.y4m"));
+  QTRY_VERIFY(!w->isExporting());
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Error: could not export"),
+           qPrintable(w->statusBar()->currentMessage()));
+  // Closing the window writes the exports asked for before it goes.
+  const QString at_close = scratch_.filePath("export/at-close.y4m");
+  QVERIFY(w->exportVideo(at_close));
+  w.reset();
+  QCOMPARE(read_video(at_close.toStdString()).frames, 4);
 }
 
 void StudioWindowTest::saveScreenshot(MainWindow& w, const QString& name) {
@@ -260,6 +274,8 @@ void StudioWindowTest::cancel_keeps_partial_result() {
   QVERIFY(view->caption().startsWith("partial"));
   QCOMPARE(view->frameCount(), 8);
   QVERIFY(w->exportFrames(scratch_.filePath("partial")));
+  QTRY_VERIFY(!w->isExporting());
+  QVERIFY(std::filesystem::exists(std::filesystem::path(scratch_.filePath("partial").toStdString()) / "frame_0007.png"));
   QVERIFY(child<QToolButton>(*w, "generate_button")->isEnabled());
   child<QSpinBox>(*w, "steps")->setValue(2);
   QTest::keyClick(w.get(), Qt::Key_Return, Qt::ControlModifier);  // Ctrl+Enter generates
@@ -714,6 +730,7 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   QVERIFY(child<QAction>(*w, "export_comparison")->isEnabled());
   const QString side_by_side = scratch_.filePath("export/compare.y4m");
   QVERIFY(w->exportComparison(side_by_side));
+  QTRY_VERIFY(!w->isExporting());
   const Video both = read_video(side_by_side.toStdString());
   QCOMPARE(both.frames, 8);
   QCOMPARE(both.height, 64);
