@@ -33,8 +33,9 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
   --steps N              total optimiser steps (default 1000)
   --batch N              clips per step (default 16)        --lr X        peak learning rate (1e-3)
   --warmup N             linear warm-up steps (default 200) --seed N      data and init seed (1)
-  --cooldown N           decay the learning rate linearly to zero over the last N of --steps (a run
-                         that ships its weights ends this way; a later run warms up again)
+  --cooldown N           decay the learning rate linearly over the last N of --steps, the last step at
+                         1/N of the peak (a run that ships its weights ends this way; a new run from
+                         its export warms up again; a resumed run keeps its window)
   --shift X              timestep shift of the training noise levels (default 3, Wan's; 1 = unshifted)
   --checkpoint-every N   steps between checkpoints (default 200)
   --log-every N          steps between printed losses (default 20)
@@ -137,11 +138,21 @@ int cmd_train(int argc, char** argv) {
     throw UserError(checkpoint.string() + " trains " + trainer.spec().name + ", not " + *preset +
                     ": use another --out folder");
   }
-  // The cool-down of the model a run continues was that run's ending; a resumed run keeps its own.
+  // The cool-down of the model a run continues was that run's ending; a resumed run keeps its own,
+  // and cannot train past it (its rate would be zero).
   if (cooldown) {
+    if (*cooldown > total_steps - trainer.steps_done()) {
+      throw UserError("--cooldown " + std::to_string(*cooldown) + " is longer than the " +
+                      std::to_string(total_steps - trainer.steps_done()) + " steps left before --steps " +
+                      std::to_string(total_steps));
+    }
     trainer.set_cooldown(total_steps - *cooldown, total_steps);
   } else if (continue_from || init_from) {
     trainer.set_cooldown(0, 0);
+  } else if (const int64_t end = trainer.recipe().cooldown_end; end > 0 && total_steps > end) {
+    throw UserError(checkpoint.string() + " cooled down to step " + std::to_string(end) +
+                    ": train on with --continue-from " + (out / "model").string() +
+                    " (a new run, which warms up again), or give this run a new --cooldown");
   }
   if (trainer.steps_done() < total_steps) trainer.begin_stage(commit, device_description(device));
   // loss.tsv: one line per --log-every steps, the mean loss over them (reading a loss synchronises

@@ -603,10 +603,10 @@ bool MainWindow::exportVideo(const QString& path) {
   return true;
 }
 
-void MainWindow::queueExport(const Video& video, const QString& path, VideoExporter::Format format) {
+void MainWindow::queueExport(Video video, const QString& path, VideoExporter::Format format) {
   ++pending_exports_;
   statusBar()->showMessage(tr("Exporting %1…").arg(path));
-  exporter_->exportVideo(std::make_shared<const Video>(video), path, format);
+  exporter_->exportVideo(std::make_shared<const Video>(std::move(video)), path, format);
 }
 
 bool MainWindow::exportComparison(const QString& path) {
@@ -615,7 +615,7 @@ bool MainWindow::exportComparison(const QString& path) {
     reportError(tr("nothing to export yet: run Compare first"));
     return false;
   }
-  queueExport(video, path, VideoExporter::Format::Video);
+  queueExport(std::move(video), path, VideoExporter::Format::Video);
   return true;
 }
 

@@ -91,7 +91,7 @@ class MainWindow : public QMainWindow {
   void onCompareFinished(const CompareResult& result);
   void onSweepRunStarted(double top_p, int index, int total);
   void onSweepFinished(const QString& mode, bool dense_reused);
-  void queueExport(const Video& video, const QString& path, VideoExporter::Format format);
+  void queueExport(Video video, const QString& path, VideoExporter::Format format);
   // A save dialog in the last export folder (remembered); empty when cancelled.
   QString chooseExportPath(const QString& title, const QString& file_name, const QString& filter);
   void chooseExportVideo();

@@ -24,6 +24,8 @@ void VideoExporter::run(const std::shared_ptr<const Video>& video, const QString
     }
   } catch (const std::exception& e) {
     Q_EMIT failed(path, QString::fromStdString(e.what()));
+  } catch (...) {
+    Q_EMIT failed(path, tr("unknown error"));  // the window must hear back, or it waits forever
   }
 }
 

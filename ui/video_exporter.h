@@ -1,8 +1,8 @@
 #pragma once
 // VideoExporter: writes videos (MP4 / Y4M, or PNG frames) on its own QThread, so encoding a
 // Wan-size result (81 frames of 480×832) never stalls the window. Jobs run one after another in the
-// order given; each ends with exported() or failed(). Writes are atomic (core/media), so a job cut
-// short by quitting leaves no half file; the window's destructor waits for the job in progress.
+// order given; each ends with exported() or failed(). Writes are atomic (core/media); the window's
+// destructor waits for every job queued before it.
 //
 //   auto* exporter = new VideoExporter;        // no parent: it moves to its thread
 //   exporter->moveToThread(thread);

@@ -32,6 +32,11 @@ AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions&
   scenes.max_objects = options.max_objects;
   AdherenceEvalResult result;
   result.model = model.manifest.name;
+  const GenerationRequest resolved = options.base.resolve(model.manifest);
+  result.sampler = sampler_kind_name(*resolved.sampler);
+  result.steps = *resolved.steps;
+  result.guidance = *resolved.guidance;
+  result.shift = *resolved.shift;
   std::vector<Tally> tallies(modes.size());
   Generator generator(model);
   EventSink quiet;
@@ -120,12 +125,17 @@ nlohmann::json AdherenceEvalResult::to_json() const {
   for (const AdherenceEvalPrompt& p : prompts) {
     prompts_json.push_back({{"prompt", p.prompt}, {"seed", p.seed}, {"score", p.score}});
   }
-  return {{"model", model}, {"rows", rows_json}, {"prompts", prompts_json}};
+  return {{"model", model},
+          {"sampling", {{"sampler", sampler}, {"steps", steps}, {"guidance", guidance}, {"shift", shift}}},
+          {"rows", rows_json},
+          {"prompts", prompts_json}};
 }
 
 std::string AdherenceEvalResult::table() const {
-  std::string text = "model " + model + ", " + std::to_string(prompts.size()) + " held-out prompts\n";
   char line[256];
+  std::snprintf(line, sizeof line, "model %s, %zu held-out prompts; %d %s steps, guidance %g, shift %g\n", model.c_str(),
+                prompts.size(), steps, sampler.c_str(), guidance, shift);
+  std::string text = line;
   std::snprintf(line, sizeof line, "%-7s %7s %7s %7s %7s %9s %7s %9s\n", "mode", "colour", "shape", "motion", "all",
                 "PSNR dB", "SSIM", "s/clip");
   text += line;

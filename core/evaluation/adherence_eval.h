@@ -55,6 +55,10 @@ struct AdherenceEvalPrompt {
 
 struct AdherenceEvalResult {
   std::string model;
+  // The resolved sampling every clip used: sampler, steps, guidance, shift.
+  std::string sampler;
+  int steps = 0;
+  double guidance = 0.0, shift = 0.0;
   std::vector<AdherenceEvalRow> rows;  // dense first
   std::vector<AdherenceEvalPrompt> prompts;
 

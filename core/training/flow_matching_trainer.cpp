@@ -138,7 +138,7 @@ at::Tensor FlowMatchingTrainer::token_context(const std::vector<std::string>& pr
 }
 
 double FlowMatchingTrainer::learning_rate(int64_t step) const {
-  const int64_t optimizer_step = step - (steps_done_ - optimizer_steps_);
+  const int64_t optimizer_step = std::max<int64_t>(0, step - (steps_done_ - optimizer_steps_));
   double rate = recipe_.learning_rate * std::min(1.0, double(optimizer_step) / std::max(1, recipe_.warmup_steps));
   if (recipe_.cooldown_end > recipe_.cooldown_start && step > recipe_.cooldown_start) {
     // The window's last step still moves the weights (a rate of zero would be a wasted step).
@@ -326,7 +326,9 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
 void FlowMatchingTrainer::initialize_from(const std::filesystem::path& model_folder) {
   load_weights(model_folder);
   const nlohmann::json source = nlohmann::json::parse(std::ifstream(model_folder / "model.json"), nullptr, false);
-  const nlohmann::json training = source.is_object() ? source.value("training", nlohmann::json::object()) : nlohmann::json::object();
+  const nlohmann::json training = source.is_object() && source.value("training", nlohmann::json()).is_object()
+                                      ? source["training"]
+                                      : nlohmann::json::object();
   initialized_from_ = {{"model", source.is_object() ? source.value("name", "") : ""},
                        {"steps", training.value("steps", int64_t(0))},
                        {"stages", training.value("stages", nlohmann::json::array())}};
@@ -348,6 +350,7 @@ void FlowMatchingTrainer::continue_from(const std::filesystem::path& model_folde
   load_weights(model_folder);
   steps_done_ = source["training"].value("steps", int64_t(0));
   stages_ = source["training"].value("stages", nlohmann::json::array());
+  initialized_from_ = source["training"].value("initialized_from", nlohmann::json());
 }
 
 void FlowMatchingTrainer::begin_stage(const std::string& commit, const std::string& device) {

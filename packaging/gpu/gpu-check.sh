@@ -70,6 +70,15 @@ train_shapes() {
   if [ "$from" -lt 0 ] && [ "${start[0]}" = --continue-from ]; then
     from=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["training"]["steps"])' "${start[1]}/model.json")
   fi
+  # A slice cut short inside its cool-down goes on to the same end: STEPS=<end> without COOLDOWN
+  # (a new +N would restart the decay from the peak rate).
+  local window_end
+  window_end=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["recipe"].get("cooldown_end", 0))' \
+    "$run/checkpoint/state.json" 2>/dev/null || echo 0)
+  if [ -n "${COOLDOWN:-}" ] && [ "$window_end" -gt "$from" ]; then
+    echo "$name is inside its cool-down (to step $window_end): call again with STEPS=$window_end and no COOLDOWN"
+    return 2
+  fi
   local steps=${STEPS:-100000}
   [ "${steps:0:1}" = + ] && steps=$(( $([ "$from" -lt 0 ] && echo 0 || echo "$from") + ${steps:1} ))
   local extra=()

@@ -178,6 +178,15 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
   // Columns: step, loss, learning rate, seconds; the window's last step runs at half its first's rate.
   const auto rate = [](const std::string& line) { return std::stod(line.substr(line.find('\t', line.find('\t') + 1) + 1)); };
   EXPECT_NEAR(rate(step9), rate(step8) / 2, 1e-6) << step8 << " / " << step9;
+  // Resuming past the window would train at rate zero; a window longer than the steps left would
+  // start before the run does.
+  run = run_cli("train --out " + cooled.string() + " --steps 10");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("cooled down to step 9"), std::string::npos) << run.output;
+  run = run_cli("train --continue-from " + (cooled / "model").string() + " --out " + (*dir_ / "too-long").string() +
+                " --steps 11 --cooldown 5");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("longer than the 2 steps left"), std::string::npos) << run.output;
   run = run_cli("train --continue-from " + (cooled / "model").string() + " --out " + (*dir_ / "after").string() +
                 " --steps 10 --log-every 1");
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -199,10 +208,11 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const auto json_path = *dir_ / "eval.json";
   const auto sheet_path = *dir_ / "sheet.png";
-  run = run_cli("eval --model " + (out / "model").string() + " --prompts 2 --steps 2 --device cpu --json " +
+  run = run_cli("eval --model " + (out / "model").string() + " --prompts 2 --steps 2 --shift 2.5 --device cpu --json " +
                 json_path.string() + " --sheet " + sheet_path.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("2 held-out prompts"), std::string::npos) << run.output;
+  // The sampling every clip used: the options given, the model's defaults for the rest.
+  EXPECT_NE(run.output.find("2 held-out prompts; 2 unipc steps, guidance 4, shift 2.5"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("sheet row 2: "), std::string::npos) << run.output;
   // The sheet: 2 rows (prompts) of 2 clips (dense, SVG-EAR) × 4 frames of shapes-tiny's 32×32, scaled 2×.
   std::ifstream png(sheet_path, std::ios::binary);

@@ -149,6 +149,12 @@ TEST(FlowMatchingTrainer, InitializeFromAnExportedModel) {
     EXPECT_EQ(record["initialized_from"]["steps"], 1) << folder;
   }
   EXPECT_FALSE(nlohmann::json::parse(std::ifstream(dir / "source" / "model.json"))["training"].contains("initialized_from"));
+  // A later session's run, continued from that export, still says where the weights came from.
+  FlowMatchingTrainer continued(shapes_model_preset("shapes-tiny"), other, at::kCPU);
+  continued.continue_from(dir / "copy");
+  continued.export_model(dir / "continued", "continued");
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(dir / "continued" / "model.json"))["training"]["initialized_from"]["model"],
+            "shapes-tiny");
   FlowMatchingTrainer wider(shapes_model_preset("shapes-s"), tiny_recipe(), at::kCPU);
   try {
     wider.initialize_from(dir / "source");
