@@ -10,7 +10,7 @@
 namespace svgear {
 
 const char* const kRequestOptionsHelp = R"(  --model DIR        model folder with model.json, or a folder of Wan 2.1 files (docs/wan.md)
-                     (default: the first built-in model)
+                     (default: the first under $SVGEAR_MODELS, else the built-in shapes-s)
   --prompt TEXT      what to generate
   --negative TEXT    negative prompt (default: the model's)
   --seed N|random    noise seed (default 0)
@@ -106,10 +106,7 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode, c
 
 std::filesystem::path model_folder_or_default(const std::optional<std::filesystem::path>& folder) {
   if (folder) return *folder;
-  for (const auto& root : model_search_roots()) {
-    const auto found = find_model_folders(root);
-    if (!found.empty()) return found.front();
-  }
+  if (auto found = default_model_folder()) return *found;
   throw UserError("no model found: pass --model DIR (a folder with model.json or Wan 2.1 files), "
                   "or make one with `svgear random-model --preset tiny --out models/tiny`");
 }

@@ -98,7 +98,12 @@ void ModelPicker::rebuildList(const QString& select) {
     if (!all.contains(f)) all << f;
   }
   for (const QString& f : all) folders_->addItem(QDir(f).dirName() + "  —  " + f, f);
-  folders_->setCurrentIndex(std::max(0, folders_->findData(select)));
+  int index = folders_->findData(select);
+  if (index < 0) {  // nothing chosen yet: the model the CLI would use
+    const auto fallback = default_model_folder();
+    index = fallback ? folders_->findData(QString::fromStdString(fallback->string())) : -1;
+  }
+  folders_->setCurrentIndex(std::max(0, index));
 }
 
 void ModelPicker::save(QSettings& settings) const {

@@ -174,4 +174,18 @@ std::vector<std::filesystem::path> model_search_roots() {
   return roots;
 }
 
+std::optional<std::filesystem::path> default_model_folder() {
+  const std::vector<std::filesystem::path> roots = model_search_roots();
+  for (const auto& root : roots) {
+    const auto found = find_model_folders(root);
+    if (found.empty()) continue;
+    if (root == roots.back()) {
+      const auto builtin = std::find_if(found.begin(), found.end(), [](const auto& f) { return f.filename() == "shapes-s"; });
+      if (builtin != found.end()) return *builtin;
+    }
+    return found.front();
+  }
+  return std::nullopt;
+}
+
 }  // namespace svgear

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,5 +82,10 @@ std::vector<std::filesystem::path> find_model_folders(const std::filesystem::pat
 // Where models are looked for: $SVGEAR_MODELS (colon-separated), then the source tree's
 // resources/models (the built-in models).
 std::vector<std::filesystem::path> model_search_roots();
+
+// The model used when none is chosen (the CLI without --model, the studio's first start): the
+// first one under $SVGEAR_MODELS, else the built-in shapes-s (the CPU default; shapes-l is a
+// GPU-scale model that sorts first), else the first built-in one; nullopt when there is none.
+std::optional<std::filesystem::path> default_model_folder();
 
 }  // namespace svgear

@@ -1,5 +1,6 @@
 #include "core/pipeline/model_manifest.h"
 
+#include <cstdlib>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -37,6 +38,30 @@ TEST(ModelManifest, RoundTripsThroughRandomModel) {
   EXPECT_EQ(m.defaults.sampler, SamplerKind::UniPC);
   EXPECT_EQ(m.weight_files, std::vector<std::string>{"model.safetensors"});
   EXPECT_EQ(find_model_folders(dir.parent_path()).size(), 1u);
+}
+
+// Without a choice the CPU default shapes-s is used, although shapes-l sorts first; a user's own
+// models ($SVGEAR_MODELS) come before the built-in ones.
+TEST(ModelManifest, DefaultModelIsShapesSUnlessTheUserHasModels) {
+  const char* saved = std::getenv("SVGEAR_MODELS");
+  const std::string restore = saved ? saved : "";
+  unsetenv("SVGEAR_MODELS");
+  const auto builtin = default_model_folder();
+  ASSERT_TRUE(builtin.has_value());
+  EXPECT_EQ(builtin->filename(), "shapes-s");
+  EXPECT_EQ(find_model_folders(builtin->parent_path()).front().filename(), "shapes-l");  // what it skips
+
+  const auto root = test::scratch_dir("default_model_root");
+  write_random_model(root / "mine", random_model_preset("tiny"));
+  setenv("SVGEAR_MODELS", root.c_str(), 1);
+  const auto users = default_model_folder();
+  if (saved) {
+    setenv("SVGEAR_MODELS", restore.c_str(), 1);
+  } else {
+    unsetenv("SVGEAR_MODELS");
+  }
+  ASSERT_TRUE(users.has_value());
+  EXPECT_EQ(*users, root / "mine");
 }
 
 TEST(ModelManifest, ErrorsNameTheFileAndTheProblem) {

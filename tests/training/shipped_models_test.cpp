@@ -40,6 +40,7 @@ TEST_P(ShippedModel, LoadsAsItsPresetWithItsTrainingRecord) {
   EXPECT_EQ(model->manifest.vocabulary, preset.vocabulary);
   EXPECT_EQ(model->manifest.defaults.frames, preset.clip.frames);
   EXPECT_EQ(model->manifest.defaults.height, preset.clip.height);
+  EXPECT_EQ(model->manifest.defaults.steps, preset.defaults.steps);
 
   const nlohmann::json training = nlohmann::json::parse(std::ifstream(folder / "model.json"))["training"];
   ASSERT_GT(training["steps"].get<int64_t>(), 0);
