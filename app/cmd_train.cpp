@@ -204,8 +204,12 @@ int cmd_train(int argc, char** argv) {
     std::printf("%.0f steps in %.1f s (%.2f steps/s, %.1f clips/s)\n", steps, seconds, steps / seconds,
                 steps * double(trainer.recipe().batch) / seconds);
   }
-  trainer.export_model(out / "model", "shapes world, trained by `svgear train` for " +
-                                          std::to_string(trainer.steps_done()) + " steps");
+  std::string description = "shapes world, trained by `svgear train` for " + std::to_string(trainer.steps_done()) + " steps";
+  if (const nlohmann::json& source = trainer.initialized_from(); source.is_object()) {
+    description += " from " + source.value("model", std::string("another model")) + "'s weights at step " +
+                   std::to_string(source.value("steps", int64_t(0)));
+  }
+  trainer.export_model(out / "model", description);
   const bool finished = trainer.steps_done() >= total_steps;
   std::printf("%s at step %lld: wrote %s and %s\n", finished ? "done" : cancel.is_cancelled() ? "stopped" : "time is up",
               static_cast<long long>(trainer.steps_done()), checkpoint.c_str(), (out / "model").c_str());

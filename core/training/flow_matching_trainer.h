@@ -93,6 +93,8 @@ class FlowMatchingTrainer {
   void set_cooldown(int64_t start, int64_t end);
   const ShapesModelSpec& spec() const { return spec_; }
   const TrainingRecipe& recipe() const { return recipe_; }
+  // The model this run started from (initialize_from): {model, steps, stages}; null otherwise.
+  const nlohmann::json& initialized_from() const { return initialized_from_; }
 
   // A checkpoint folder: the weights (float32), EMA and AdamW moments (bf16) in shards under 15 MiB,
   // and state.json (spec, recipe, step, shard names) written last, so a crash leaves the previous
