@@ -319,6 +319,7 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
   trainer.optimizer_steps_ = state.value("optimizer_step", trainer.steps_done_);
   trainer.stages_ = state.value("stages", nlohmann::json::array());
   trainer.initialized_from_ = state.value("initialized_from", nlohmann::json());
+  trainer.start_ = "resumed";
   for (at::Tensor& count : trainer.step_counts_) count.fill_(double(trainer.optimizer_steps_));
   return trainer;
 }
@@ -329,8 +330,10 @@ void FlowMatchingTrainer::initialize_from(const std::filesystem::path& model_fol
   const nlohmann::json training = source.is_object() && source.value("training", nlohmann::json()).is_object()
                                       ? source["training"]
                                       : nlohmann::json::object();
+  start_ = "initialized";
   initialized_from_ = {{"model", source.is_object() ? source.value("name", "") : ""},
                        {"steps", training.value("steps", int64_t(0))},
+                       {"recipe", training.value("recipe", nlohmann::json::object())},
                        {"stages", training.value("stages", nlohmann::json::array())}};
   steps_done_ = 0;
   stages_ = nlohmann::json::array();
@@ -351,11 +354,19 @@ void FlowMatchingTrainer::continue_from(const std::filesystem::path& model_folde
   steps_done_ = source["training"].value("steps", int64_t(0));
   stages_ = source["training"].value("stages", nlohmann::json::array());
   initialized_from_ = source["training"].value("initialized_from", nlohmann::json());
+  start_ = "continued";
 }
 
 void FlowMatchingTrainer::begin_stage(const std::string& commit, const std::string& device) {
-  nlohmann::json stage = {{"commit", commit}, {"device", device}, {"first_step", steps_done_}, {"last_step", steps_done_},
-                         {"learning_rate", recipe_.learning_rate}};
+  nlohmann::json stage = {{"commit", commit},
+                         {"device", device},
+                         {"start", start_},
+                         {"first_step", steps_done_},
+                         {"last_step", steps_done_},
+                         {"batch", recipe_.batch},
+                         {"learning_rate", recipe_.learning_rate},
+                         {"warmup_steps", recipe_.warmup_steps},
+                         {"shift", recipe_.shift}};
   if (recipe_.cooldown_end > 0) stage["cooldown"] = {recipe_.cooldown_start, recipe_.cooldown_end};
   stages_.push_back(std::move(stage));
 }

@@ -67,7 +67,7 @@ class FlowMatchingTrainer {
 
   // Starts from the weights of a model folder of the same network (e.g. shapes-s's export, to train
   // shapes-l on); the EMA restarts from them, the optimiser state from zero (its warm-up runs again).
-  // The source's name, steps and stages are kept (checkpoints, exports: `initialized_from`).
+  // The source's name, steps, recipe and stages are kept (checkpoints, exports: `initialized_from`).
   // Throws UserError naming the first tensor that is missing or of another shape.
   void initialize_from(const std::filesystem::path& model_folder);
   // Like initialize_from, for an export of this same preset: the run goes on from the export's step
@@ -75,8 +75,11 @@ class FlowMatchingTrainer {
   // this way: its bf16 weights travel with the repository, a full checkpoint (float32 weights and
   // moments) would not fit beside them in a device run (docs/training.md).
   void continue_from(const std::filesystem::path& model_folder);
-  // Records that training (re)starts here: the source commit and the device, with the steps this
-  // stage covers (updated by save_checkpoint and export_model), kept in checkpoints and exports.
+  // Records that training (re)starts here: the source commit and the device, how this process
+  // started ("new", "resumed", "continued" from an export, "initialized" from another model's
+  // weights), the recipe values a stage may change (batch, peak rate, warm-up, shift, cool-down)
+  // and the steps it covers (updated by save_checkpoint and export_model), kept in checkpoints and
+  // exports: enough to replay a model's training (packaging/replay-training.sh).
   void begin_stage(const std::string& commit, const std::string& device);
 
   // One optimiser step; returns the batch loss as a device scalar (reading it synchronises, so a
@@ -93,7 +96,7 @@ class FlowMatchingTrainer {
   void set_cooldown(int64_t start, int64_t end);
   const ShapesModelSpec& spec() const { return spec_; }
   const TrainingRecipe& recipe() const { return recipe_; }
-  // The model this run started from (initialize_from): {model, steps, stages}; null otherwise.
+  // The model this run started from (initialize_from): {model, steps, recipe, stages}; null otherwise.
   const nlohmann::json& initialized_from() const { return initialized_from_; }
 
   // A checkpoint folder: the weights (float32), EMA and AdamW moments (bf16) in shards under 15 MiB,
@@ -126,8 +129,9 @@ class FlowMatchingTrainer {
   int64_t steps_done_ = 0;
   int64_t optimizer_steps_ = 0;
   nlohmann::json stages_ = nlohmann::json::array();  // [{commit, device, first_step, last_step}]
-  // The model a run started from (initialize_from): its name, steps and stages; null otherwise.
+  // The model a run started from (initialize_from): its name, steps, recipe and stages; null otherwise.
   nlohmann::json initialized_from_;
+  std::string start_ = "new";  // how this process's run started, for begin_stage
 
   void load_weights(const std::filesystem::path& model_folder);
   nlohmann::json stages_until_now() const;

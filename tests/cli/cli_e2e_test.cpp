@@ -1,10 +1,17 @@
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
+
+#include <ATen/ATen.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "cli_paths.h"
+#include "core/weights/safetensors_file.h"
+#include "svgear/build_config.h"
 #include "tests/cli/cli_run.h"
 #include "core/media/mp4_writer.h"
 #include "core/media/video_reader.h"
@@ -155,6 +162,11 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
   EXPECT_EQ(record["recipe"]["batch"], 2);  // the continued run's recipe, not the CLI default
   ASSERT_EQ(record["stages"].size(), 3u);    // first run, resume, continuation
   EXPECT_EQ(record["stages"][2]["commit"], "abc1234");
+  // How each stage started, for packaging/replay-training.sh.
+  EXPECT_EQ(record["stages"][0]["start"], "new");
+  EXPECT_EQ(record["stages"][1]["start"], "resumed");
+  EXPECT_EQ(record["stages"][2]["start"], "continued");
+  EXPECT_EQ(record["stages"][2]["batch"], 2);
   EXPECT_EQ(record["stages"][2]["first_step"], 5);
   EXPECT_EQ(record["stages"][2]["last_step"], 7);
   EXPECT_FALSE(record["stages"][2].contains("cooldown"));
@@ -178,6 +190,27 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
   // Columns: step, loss, learning rate, seconds; the window's last step runs at half its first's rate.
   const auto rate = [](const std::string& line) { return std::stod(line.substr(line.find('\t', line.find('\t') + 1) + 1)); };
   EXPECT_NEAR(rate(step9), rate(step8) / 2, 1e-6) << step8 << " / " << step9;
+  // packaging/replay-training.py rebuilds the cooled model from its stages: the resumed stage runs
+  // unbroken (so the weights differ by the bf16 rounding of the moments at that resume, no more).
+  const auto replay = *dir_ / "replay";
+  const std::string replay_command = "python3 " SVGEAR_SOURCE_DIR "/packaging/replay-training.py " + cooled.string() +
+                                     "/model " + replay.string() + " --device cpu --svgear " SVGEAR_CLI_PATH " > " +
+                                     (*dir_ / "replay.log").string() + " 2>&1";
+  ASSERT_EQ(std::system(replay_command.c_str()), 0) << replay_command;
+  const nlohmann::json replayed = nlohmann::json::parse(std::ifstream(replay / "shapes-tiny.3" / "model" / "model.json"))["training"];
+  EXPECT_EQ(replayed["steps"], 9);
+  ASSERT_EQ(replayed["stages"].size(), 3u);  // new (0-5, the resume merged), continued, continued + cool-down
+  EXPECT_EQ(replayed["stages"][2]["cooldown"], nlohmann::json::array({7, 9}));
+  {
+    const auto a = SafetensorsFile::open(cooled / "model" / "model.safetensors");
+    const auto b = SafetensorsFile::open(replay / "shapes-tiny.3" / "model" / "model.safetensors");
+    double worst = 0.0;
+    for (const TensorEntry& entry : a->tensors()) {
+      worst = std::max(worst, (a->load(entry.name) - b->load(entry.name)).abs().max().item<double>());
+    }
+    std::printf("[ measured ] replayed vs original weights: max |diff| %.3g\n", worst);
+    EXPECT_LT(worst, 2e-2);
+  }
   // Resuming past the window would train at rate zero; a window longer than the steps left would
   // start before the run does.
   run = run_cli("train --out " + cooled.string() + " --steps 10");
