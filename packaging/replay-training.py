@@ -52,6 +52,8 @@ def stage_calls(name, training, out_root, svgear, device, source_model):
                     "--warmup", str(stage.get("warmup_steps", recipe["warmup_steps"])),
                     "--shift", repr(stage.get("shift", recipe["shift"])),
                     "--seed", str(recipe["seed"])]
+        if stage.get("max_objects", recipe.get("max_objects", 0)):
+            settings += ["--max-objects", str(stage.get("max_objects", recipe.get("max_objects")))]
         if start == "resumed":
             call = [svgear, "train", "--out", folder]
         else:

@@ -62,7 +62,7 @@ nlohmann::json TrainingRecipe::to_json() const {
           {"weight_decay", weight_decay}, {"beta1", beta1},          {"beta2", beta2},
           {"adam_eps", adam_eps},   {"grad_clip", grad_clip},         {"ema_decay", ema_decay},
           {"caption_dropout", caption_dropout}, {"shift", shift},      {"seed", seed},
-          {"cooldown_start", cooldown_start}, {"cooldown_end", cooldown_end}};
+          {"cooldown_start", cooldown_start}, {"cooldown_end", cooldown_end}, {"max_objects", max_objects}};
 }
 
 TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
@@ -81,6 +81,7 @@ TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
   r.seed = json.at("seed").get<uint64_t>();
   r.cooldown_start = json.value("cooldown_start", int64_t(0));  // absent before cool-downs existed
   r.cooldown_end = json.value("cooldown_end", int64_t(0));
+  r.max_objects = json.value("max_objects", 0);  // absent before it could be set: the preset's
   return r;
 }
 
@@ -90,7 +91,9 @@ FlowMatchingTrainer::FlowMatchingTrainer(ShapesModelSpec spec, TrainingRecipe re
       device_(device),
       dit_(spec_.dit, trainable_weights(spec_.dit, recipe_.seed, device)) {
   if (recipe_.batch < 1) throw UserError("the batch must hold at least one clip");
-  batches_ = std::make_unique<SceneBatchPrefetcher>(spec_, recipe_.seed, recipe_.batch);
+  ShapesModelSpec data = spec_;  // the scenes this recipe trains on
+  if (recipe_.max_objects > 0) data.max_objects = recipe_.max_objects;
+  batches_ = std::make_unique<SceneBatchPrefetcher>(std::move(data), recipe_.seed, recipe_.batch);
   for (size_t i = 0; i < spec_.vocabulary.size(); ++i) token_index_[spec_.vocabulary[i]] = int64_t(i);
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(training_seed(recipe_.seed, 0, 1));
   token_embedding_ = at::randn({int64_t(spec_.vocabulary.size()), spec_.dit.text_dim}, gen, at::kFloat)
@@ -367,6 +370,7 @@ void FlowMatchingTrainer::begin_stage(const std::string& commit, const std::stri
                          {"learning_rate", recipe_.learning_rate},
                          {"warmup_steps", recipe_.warmup_steps},
                          {"shift", recipe_.shift}};
+  if (recipe_.max_objects > 0) stage["max_objects"] = recipe_.max_objects;
   if (recipe_.cooldown_end > 0) stage["cooldown"] = {recipe_.cooldown_start, recipe_.cooldown_end};
   stages_.push_back(std::move(stage));
 }

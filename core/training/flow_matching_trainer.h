@@ -48,6 +48,8 @@ struct TrainingRecipe {
   double caption_dropout = 0.1;
   double shift = 3.0;
   uint64_t seed = 1;
+  // Objects per training scene, drawn uniformly from 1 to this (0: the preset's max_objects).
+  int max_objects = 0;
   // Linear decay of the learning rate to zero over steps (cooldown_start, cooldown_end] (0, 0: none).
   // A run ends on a cool-down to ship its weights; one that goes on later warms up again, so the
   // cool-down belongs to a stage, not to the model (svgear train --cooldown).

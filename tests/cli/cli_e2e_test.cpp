@@ -175,12 +175,14 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
   // A run that ships ends on a cool-down, recorded in its stage; the next run does not inherit it.
   const auto cooled = *dir_ / "cooled";
   run = run_cli("train --continue-from " + (next / "model").string() + " --out " + cooled.string() +
-                " --steps 9 --cooldown 2 --warmup 1 --shift 1.5 --log-every 1");
+                " --steps 9 --cooldown 2 --warmup 1 --shift 1.5 --max-objects 2 --log-every 1");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const nlohmann::json cooled_record = nlohmann::json::parse(std::ifstream(cooled / "model" / "model.json"))["training"];
   EXPECT_EQ(cooled_record["stages"][3]["cooldown"], nlohmann::json::array({7, 9}));
   EXPECT_EQ(cooled_record["recipe"]["cooldown_end"], 9);
   EXPECT_DOUBLE_EQ(cooled_record["recipe"]["shift"].get<double>(), 1.5);  // a new run may change the recipe
+  EXPECT_EQ(cooled_record["recipe"]["max_objects"], 2);
+  EXPECT_EQ(cooled_record["stages"][3]["max_objects"], 2);
   std::ifstream cooled_log(cooled / "loss.tsv");
   std::string header, step8, step9;
   std::getline(cooled_log, header);

@@ -3,7 +3,11 @@
 
 #include "core/training/scene_batch_prefetcher.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
+
+#include "core/shapes/prompt_grammar.h"
 
 namespace svgear {
 namespace {
@@ -31,6 +35,26 @@ TEST(SceneBatchPrefetcher, BatchesDependOnlyOnTheStep) {
                           s0.pixels.begin() + ptrdiff_t(clip_values)));
   SceneBatchPrefetcher other_seed(spec, 6, 3);
   EXPECT_NE(other_seed.take(0).pixels, s0.pixels);
+}
+
+// The scenes follow the spec's object count (a recipe's --max-objects reaches the prefetcher
+// through it): 1 to max_objects objects, the maximum reached.
+TEST(SceneBatchPrefetcher, ScenesHaveUpToMaxObjects) {
+  for (const int max_objects : {1, 3}) {
+    ShapesModelSpec spec = shapes_model_preset("shapes-tiny");
+    spec.max_objects = max_objects;
+    SceneBatchPrefetcher batches(spec, 5, 8);
+    size_t most = 0;
+    for (int step = 0; step < 2; ++step) {
+      for (const std::string& prompt : batches.take(step).prompts) {
+        const size_t objects = parse_prompt(prompt).objects.size();
+        EXPECT_GE(objects, 1u) << prompt;
+        EXPECT_LE(objects, size_t(max_objects)) << prompt;
+        most = std::max(most, objects);
+      }
+    }
+    EXPECT_EQ(most, size_t(max_objects));
+  }
 }
 
 }  // namespace
