@@ -95,13 +95,17 @@ GenerationRequest to_generation_request(const StudioRequest& s, int num_layers) 
   return r;
 }
 
-// The engine leaves one core to the GUI thread (and the software OpenGL of a machine without a
-// GPU). Measured on the 2-core CI machine under load (tiny model, 64×64×8, 10 steps): 4.2 s with
-// one intra-op thread, 13.2 s with two, which also starved the GUI's event loop. OpenMP's thread
-// count is per calling thread, so this runs on the worker's thread; OMP_NUM_THREADS still wins.
-void leave_a_core_to_the_gui() {
-  if (std::getenv("OMP_NUM_THREADS")) return;
-  at::set_num_threads(std::max(1, int(std::thread::hardware_concurrency()) - 1));
+// The LibTorch threads of this (the worker's) thread: `requested` (Settings ▸ Use every CPU core),
+// or with 0 every core but one, which the GUI thread (and the software OpenGL of a machine without
+// a GPU) keeps. Measured on the 2-core CI machine under load (tiny model, 64×64×8, 10 steps): 4.2 s
+// with one intra-op thread, 13.2 s with two, which also starved the GUI's event loop; idle, shapes-s
+// at 4 steps: 30.0 s with one, 15.3 s with two. OpenMP's thread count is per calling thread, so this
+// runs on the worker's thread. Returns the count in use; OMP_NUM_THREADS, when set, wins.
+int set_cpu_threads(int requested) {
+  if (!std::getenv("OMP_NUM_THREADS")) {
+    at::set_num_threads(requested > 0 ? requested : std::max(1, int(std::thread::hardware_concurrency()) - 1));
+  }
+  return at::get_num_threads();
 }
 
 QStringList to_qt(const std::vector<std::string>& words) {
@@ -146,7 +150,7 @@ void GenerationWorker::sweep(const StudioRequest& request, const QString& cache_
 void GenerationWorker::cancel() { cancel_.cancel(); }
 
 void GenerationWorker::load(const QString& folder) {
-  leave_a_core_to_the_gui();
+  set_cpu_threads(0);
   Q_EMIT logLine("loading the model in " + folder);
   model_.reset();  // free the old model before the new one is read
   model_folder_.clear();
@@ -175,6 +179,11 @@ bool GenerationWorker::loadFor(const StudioRequest& request) {
     return false;
   }
   if (!model_ || folder != model_folder_) load(folder);
+  if (model_->device.is_cpu()) {
+    const int threads = set_cpu_threads(request.cpu_threads);
+    if (threads != cpu_threads_) Q_EMIT logLine(QString("computing on %1 CPU thread(s)").arg(threads));
+    cpu_threads_ = threads;
+  }
   return true;
 }
 

@@ -86,6 +86,7 @@ class GenerationWorker : public QObject {
 
   std::unique_ptr<Model> model_;
   QString model_folder_;
+  int cpu_threads_ = 0;  // the last count logged
   GenerationLibrary library_{default_library_root()};
   CancelToken cancel_;
 };

@@ -1,6 +1,9 @@
 #include "ui/settings_panel.h"
 
 #include <algorithm>
+#include <thread>
+
+#include <algorithm>
 #include <climits>
 #include <cmath>
 
@@ -146,10 +149,21 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   attention_layout->addLayout(attention_form);
   attention_layout->addWidget(sparse_);
 
+  // performance
+  auto* performance = new QGroupBox(tr("Performance"), this);
+  all_cores_ = new QCheckBox(tr("Use every CPU core"), performance);
+  all_cores_->setObjectName("all_cores");
+  all_cores_->setToolTip(tr("On a CPU model, compute on every core: faster (twice as fast on two cores), "
+                            "but the window may respond late while a step runs. Off, one core stays with "
+                            "the window."));
+  auto* performance_layout = new QVBoxLayout(performance);
+  performance_layout->addWidget(all_cores_);
+
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(video);
   layout->addWidget(sampling);
   layout->addWidget(attention);
+  layout->addWidget(performance);
   layout->addStretch(1);
 
   const AttentionConfig defaults;
@@ -187,6 +201,7 @@ StudioRequest SettingsPanel::request() const {
   r.guidance = guidance_->value();
   r.shift = shift_->value();
   r.attention = attention();
+  r.cpu_threads = all_cores_->isChecked() ? std::max(1, int(std::thread::hardware_concurrency())) : 0;
   return r;
 }
 
@@ -261,6 +276,7 @@ void SettingsPanel::save(QSettings& s) const {
   s.setValue("settings/shift", shift_->value());
   s.setValue("settings/seed", seed_->value());
   s.setValue("settings/seed_locked", seed_locked_->isChecked());
+  s.setValue("settings/all_cores", all_cores_->isChecked());
   s.setValue("settings/attention", QString::fromStdString(attention_config_to_json(attention()).dump()));
 }
 
@@ -273,6 +289,7 @@ void SettingsPanel::restore(const QSettings& s) {
   shift_->setValue(s.value("settings/shift", shift_->value()).toDouble());
   seed_->setValue(s.value("settings/seed", seed_->value()).toInt());
   seed_locked_->setChecked(s.value("settings/seed_locked", false).toBool());
+  all_cores_->setChecked(s.value("settings/all_cores", false).toBool());
   const std::string saved = s.value("settings/attention").toString().toStdString();
   // A settings file from another version may hold fields or values this one rejects: keep the
   // defaults then rather than refusing to start.

@@ -51,6 +51,7 @@ class SettingsPanel : public QWidget {
   QDoubleSpinBox* shift_;
   QSpinBox* seed_;
   QCheckBox* seed_locked_;
+  QCheckBox* all_cores_;
   QComboBox* mode_;
   QComboBox* preset_;
   QGroupBox* sparse_;

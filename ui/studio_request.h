@@ -31,6 +31,9 @@ struct StudioRequest {
   double shift = 0.0;
   AttentionConfig attention;
   RoutingRecording routing = RoutingRecording::Off;
+  // LibTorch threads for a CPU model: 0 = every core but one, which the GUI keeps; it changes
+  // speed, not the video beyond float rounding. Not part of a run record.
+  int cpu_threads = 0;
 };
 
 // The request a run record (core/pipeline/run_record.h) resolved, to reproduce it: model folder,

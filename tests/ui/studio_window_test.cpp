@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -195,6 +196,20 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
   QTest::keyClick(view, Qt::Key_Space);
   QVERIFY(pane->isPlaying());
 
+  // The CPU threads: every core but one (the GUI's) by default, every core when asked.
+  if (!std::getenv("OMP_NUM_THREADS")) {
+    const int cores = std::max(1, int(std::thread::hardware_concurrency()));
+    QVERIFY2(log_text(*w).contains(QString("computing on %1 CPU thread(s)").arg(std::max(1, cores - 1))),
+             qPrintable(log_text(*w)));
+    if (cores > 1) {
+      child<QCheckBox>(*w, "all_cores")->setChecked(true);
+      w->generate();
+      QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+      QVERIFY2(log_text(*w).contains(QString("computing on %1 CPU thread(s)").arg(cores)), qPrintable(log_text(*w)));
+      child<QCheckBox>(*w, "all_cores")->setChecked(false);
+    }
+  }
+
   // File ▸ Export: an MP4 that reads back, and PNG frames
   const QString mp4 = scratch_.filePath("export/first.mp4");
   QVERIFY(w->exportVideo(mp4));
@@ -365,6 +380,7 @@ void StudioWindowTest::presets_and_settings_persist() {
     child<QDoubleSpinBox>(*w, "top_p")->setValue(0.7);
     QCOMPARE(preset->currentText(), QString("Custom"));
     child<QSpinBox>(*w, "steps")->setValue(7);
+    child<QCheckBox>(*w, "all_cores")->setChecked(true);
     typePrompt(*w, "a blue star moves up");
     w->close();
   }
@@ -374,6 +390,7 @@ void StudioWindowTest::presets_and_settings_persist() {
   QCOMPARE(child<QComboBox>(*w, "attention_mode")->currentText(), QString("svgear"));
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString("a blue star moves up"));
   QCOMPARE(child<QComboBox>(*w, "model_folder")->currentData().toString(), model_folder_);
+  QVERIFY(child<QCheckBox>(*w, "all_cores")->isChecked());
 }
 
 void StudioWindowTest::routing_views_show_live_traces() {
