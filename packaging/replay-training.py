@@ -47,16 +47,17 @@ def stage_calls(name, training, out_root, svgear, device, source_model):
         if merge:
             calls[-1][calls[-1].index("--steps") + 1] = str(last)
             continue
-        settings = ["--batch", str(stage.get("batch", recipe["batch"])),
-                    "--lr", repr(stage.get("learning_rate", recipe["learning_rate"])),
-                    "--warmup", str(stage.get("warmup_steps", recipe["warmup_steps"])),
-                    "--shift", repr(stage.get("shift", recipe["shift"])),
-                    "--seed", str(recipe["seed"])]
-        if stage.get("max_objects", recipe.get("max_objects", 0)):
-            settings += ["--max-objects", str(stage.get("max_objects", recipe.get("max_objects")))]
-        if start == "resumed":
+        if start == "resumed":  # a resumed run keeps its recipe
             call = [svgear, "train", "--out", folder]
         else:
+            settings = ["--batch", str(stage.get("batch", recipe["batch"])),
+                        "--lr", repr(stage.get("learning_rate", recipe["learning_rate"])),
+                        "--warmup", str(stage.get("warmup_steps", recipe["warmup_steps"])),
+                        "--shift", repr(stage.get("shift", recipe["shift"])),
+                        "--seed", str(recipe["seed"])]
+            max_objects = stage.get("max_objects", recipe.get("max_objects", 0))
+            if max_objects:
+                settings += ["--max-objects", str(max_objects)]
             runs += 1
             previous = folder
             folder = os.path.join(out_root, f"{name}.{runs}")

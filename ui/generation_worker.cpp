@@ -239,7 +239,7 @@ std::optional<WrittenRun> run_and_write(GenerationWorker& worker, Model& model, 
 // previews, which would slow the runs being timed), resolved against the model.
 GenerationRequest sparse_request_for(const StudioRequest& studio_request, const Model& model) {
   StudioRequest sparse = studio_request;
-  if (sparse.attention.mode == AttentionMode::Dense) sparse.attention.mode = AttentionMode::SvgEar;
+  sparse.attention.mode = compared_sparse_mode(studio_request);
   sparse.routing = RoutingRecording::Off;
   GenerationRequest request = to_generation_request(sparse, model.manifest.dit.num_layers);
   request.preview_every = 0;

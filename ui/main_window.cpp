@@ -44,6 +44,12 @@ QString describe(const Video& v) {
   return QString("%1×%2, %3 frames").arg(v.width).arg(v.height).arg(v.frames);
 }
 
+// Compare's dense runs, kept between sessions: a later Compare or sweep of the same request
+// reuses them.
+QString dense_run_cache_folder() {
+  return QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/compare";
+}
+
 QDockWidget* add_dock(QMainWindow* window, const QString& title, const char* name, QWidget* content,
                       Qt::DockWidgetArea area) {
   auto* dock = new QDockWidget(title, window);
@@ -364,52 +370,45 @@ void MainWindow::generate() {
   if (generating_) return;
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::NewUnlessLocked, request)) return;
-  const QString prompt = QString::fromStdString(request.prompt);
-  requested_steps_ = request.steps;
-  requested_seed_ = request.seed;
-  progress_->setRange(0, request.steps);
-  progress_->setValue(0);
-  step_label_->setText(tr("starting…"));
   log_->info(tr("generate \"%1\": %2×%3, %4 frames, %5 steps, seed %6, %7 attention")
-                 .arg(prompt)
+                 .arg(QString::fromStdString(request.prompt))
                  .arg(request.width)
                  .arg(request.height)
                  .arg(request.frames)
                  .arg(request.steps)
                  .arg(request.seed)
                  .arg(attention_mode_name(request.attention.mode)));
-  statusBar()->showMessage(tr("Generating…"));
   routing_->clear();
-  setGenerating(true);
+  beginRun(request, Work::Generate, tr("Generating…"));
   worker_->start(request);
+}
+
+void MainWindow::beginRun(const StudioRequest& request, Work work, const QString& status) {
+  requested_steps_ = request.steps;
+  requested_seed_ = request.seed;
+  progress_->setRange(0, request.steps);
+  progress_->setValue(0);
+  step_label_->setText(tr("starting…"));
+  statusBar()->showMessage(status);
+  setGenerating(true);
+  work_ = work;
 }
 
 void MainWindow::compare() {
   if (generating_) return;
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::AsShown, request)) return;
-  requested_steps_ = request.steps;
-  requested_seed_ = request.seed;
-  const AttentionMode sparse =
-      request.attention.mode == AttentionMode::Dense ? AttentionMode::SvgEar : request.attention.mode;
   log_->info(tr("compare \"%1\": dense against %2, %3×%4, %5 frames, %6 steps, seed %7")
                  .arg(QString::fromStdString(request.prompt))
-                 .arg(attention_mode_name(sparse))
+                 .arg(attention_mode_name(compared_sparse_mode(request)))
                  .arg(request.width)
                  .arg(request.height)
                  .arg(request.frames)
                  .arg(request.steps)
                  .arg(request.seed));
-  progress_->setRange(0, request.steps);
-  progress_->setValue(0);
-  step_label_->setText(tr("starting…"));
-  statusBar()->showMessage(tr("Comparing…"));
   compare_view_->showRunning(tr("Comparing: starting…"));
-  setGenerating(true);
-  work_ = Work::Compare;
-  // The dense runs are kept between sessions: a later Compare of the same request reuses them.
-  const QString cache = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/compare";
-  worker_->compare(request, cache);
+  beginRun(request, Work::Compare, tr("Comparing…"));
+  worker_->compare(request, dense_run_cache_folder());
 }
 
 void MainWindow::sweep() {
@@ -423,30 +422,19 @@ void MainWindow::sweep() {
     reportError(QString::fromUtf8(e.what()));
     return;
   }
-  requested_steps_ = request.steps;
-  requested_seed_ = request.seed;
-  const AttentionMode sparse =
-      request.attention.mode == AttentionMode::Dense ? AttentionMode::SvgEar : request.attention.mode;
   log_->info(tr("sweep \"%1\": dense against %2 at %3 budgets, %4×%5, %6 frames, %7 steps, seed %8")
                  .arg(QString::fromStdString(request.prompt))
-                 .arg(attention_mode_name(sparse))
+                 .arg(attention_mode_name(compared_sparse_mode(request)))
                  .arg(budgets.size())
                  .arg(request.width)
                  .arg(request.height)
                  .arg(request.frames)
                  .arg(request.steps)
                  .arg(request.seed));
-  progress_->setRange(0, request.steps);
-  progress_->setValue(0);
-  step_label_->setText(tr("starting…"));
-  statusBar()->showMessage(tr("Sweeping…"));
   sweep_view_->start(tr("Sweep: starting…"));
   if (auto* dock = findChild<QDockWidget*>("sweep_dock")) dock->raise();
-  setGenerating(true);
-  work_ = Work::Sweep;
-  // The dense run is Compare's: cached under the same key, reused by either.
-  const QString cache = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/compare";
-  worker_->sweep(request, cache, budgets);
+  beginRun(request, Work::Sweep, tr("Sweeping…"));
+  worker_->sweep(request, dense_run_cache_folder(), budgets);
 }
 
 void MainWindow::cancel() {

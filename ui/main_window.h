@@ -78,6 +78,9 @@ class MainWindow : public QMainWindow {
   // the seed is locked; false (and the reason reported) when there is no prompt.
   enum class SeedChoice { NewUnlessLocked, AsShown };
   bool requestFromPanels(SeedChoice seed, StudioRequest& request);
+  enum class Work { Generate, Compare, Sweep };
+  // The shared start of Generate, Compare and sweep: the step counter and status, then busy.
+  void beginRun(const StudioRequest& request, Work work, const QString& status);
   void setGenerating(bool generating);
   void reportError(const QString& message);
   void onModelLoaded(const ModelSummary& model);
@@ -125,7 +128,6 @@ class MainWindow : public QMainWindow {
   int pending_exports_ = 0;
 
   bool generating_ = false;
-  enum class Work { Generate, Compare, Sweep };
   Work work_ = Work::Generate;  // what the running (or last) work is
   QString run_label_;           // during a Compare or sweep: which run, for the step line
   bool apply_model_defaults_ = false;  // set by openModelFolder until the model has loaded

@@ -26,4 +26,8 @@ StudioRequest studio_request_from_record(const nlohmann::json& record) {
   }
 }
 
+AttentionMode compared_sparse_mode(const StudioRequest& request) {
+  return request.attention.mode == AttentionMode::Dense ? AttentionMode::SvgEar : request.attention.mode;
+}
+
 }  // namespace svgear

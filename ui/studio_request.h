@@ -41,6 +41,10 @@ struct StudioRequest {
 // record lacks them.
 StudioRequest studio_request_from_record(const nlohmann::json& record);
 
+// The sparse mode a Compare or sweep runs against dense: the request's, or SVG-EAR when it asks
+// for dense.
+AttentionMode compared_sparse_mode(const StudioRequest& request);
+
 }  // namespace svgear
 
 Q_DECLARE_METATYPE(svgear::StudioRequest)

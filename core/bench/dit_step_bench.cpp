@@ -17,11 +17,10 @@
 #include "core/attention/svg2_backend.h"
 #include "core/bench/measurement.h"
 #include "core/decoder/wan_vae_decoder.h"
-#include "core/decoder/wan_vae_random_weights.h"
 #include "core/model/wan_dit.h"
 #include "core/model/wan_random_weights.h"
 #include "core/text/umt5_encoder.h"
-#include "core/text/umt5_random_weights.h"
+#include "core/weights/random_weight.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -98,6 +97,14 @@ at::Tensor denoising_step(const WanDiT& dit, AttentionBackend& backend, const St
 
 double gib(const at::Tensor& t) { return double(t.numel() * t.element_size()) / double(int64_t(1) << 30); }
 
+// CUDA: the peak allocated since the last resetPeakStats; nothing elsewhere.
+std::optional<double> peak_allocated_gib(c10::Device device) {
+  if (!device.is_cuda()) return std::nullopt;
+  const auto stats = at::accelerator::getDeviceStats(device.index());
+  const auto aggregate = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+  return double(stats.allocated_bytes[aggregate].peak) / double(int64_t(1) << 30);
+}
+
 // Runs `stage` twice (the first pays one-time initialisation, as the model's first use in a
 // session does) and times the second; the peak covers both.
 template <typename Stage>
@@ -109,25 +116,14 @@ void time_stage(c10::Device device, PipelineStageTiming& timing, Stage&& stage) 
   stage();
   synchronize(device);
   timing.ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  if (device.is_cuda()) {
-    const auto stats = at::accelerator::getDeviceStats(device.index());
-    const auto aggregate = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
-    timing.peak_memory_gib = double(stats.allocated_bytes[aggregate].peak) / double(int64_t(1) << 30);
-  }
+  timing.peak_memory_gib = peak_allocated_gib(device);
 }
 
 // umT5 on the prompt and the negative prompt (a short prompt and an empty one, padded to the
 // context length, as Wan's encoder call is).
 void time_text_encoder(const StepShape& shape, const DitStepBenchOptions& options, DitStepBenchResult& result) {
-  Umt5Weights weights = umt5_random_weights(shape.text, options.seed + 2, options.device, options.dtype);
-  for (const at::Tensor* t : {&weights.token_embedding_weight, &weights.norm_weight}) result.text_encoder.weights_gib += gib(*t);
-  for (const Umt5LayerWeights& b : weights.blocks) {
-    for (const at::Tensor* t : {&b.norm1_weight, &b.attn_q_weight, &b.attn_k_weight, &b.attn_v_weight, &b.attn_o_weight,
-                                &b.norm2_weight, &b.ffn_gate_0_weight, &b.ffn_fc1_weight, &b.ffn_fc2_weight,
-                                &b.pos_embedding_weight}) {
-      result.text_encoder.weights_gib += gib(*t);
-    }
-  }
+  Umt5Weights weights = random_weights<Umt5Weights>(shape.text, options.seed + 2, options.device, options.dtype);
+  weights.for_each_tensor([&](const std::string&, at::Tensor& t) { result.text_encoder.weights_gib += gib(t); });
   const Umt5Encoder encoder(std::move(weights));
   const int64_t length = shape.text_tokens;
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(options.seed + 3);
@@ -143,7 +139,7 @@ void time_text_encoder(const StepShape& shape, const DitStepBenchOptions& option
 // to the host), as the end of a generation.
 void time_vae_decode(const StepShape& shape, const DitStepBenchOptions& options, DitStepBenchResult& result) {
   const at::ScalarType compute = options.device.is_cpu() ? at::kFloat : options.dtype;
-  WanVaeWeights weights = wan_vae_random_weights(shape.vae, options.seed + 4, options.device, compute);
+  WanVaeWeights weights = random_weights<WanVaeWeights>(shape.vae, options.seed + 4, options.device, compute);
   weights.for_each_tensor([&](const std::string&, at::Tensor& t) { result.vae_decode.weights_gib += gib(t); });
   const WanVaeDecoder decoder{WanVae(std::move(weights))};
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(options.seed + 5);
@@ -205,7 +201,7 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
   auto dit = std::make_unique<WanDiT>(config, wan_random_weights(config, options.seed));
   dit->to(options.device, options.dtype);
   dit->weights().for_each_tensor([&](const std::string&, const at::Tensor& t, WeightPrecision) {
-    result.weights_gib += double(t.numel() * t.element_size()) / double(int64_t(1) << 30);
+    result.weights_gib += gib(t);
   });
 
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(options.seed + 1);
@@ -240,11 +236,7 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
       }
     }
     row.step_ms = median(row.step_ms_all);
-    if (options.device.is_cuda()) {
-      const auto stats = at::accelerator::getDeviceStats(options.device.index());
-      const auto aggregate = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
-      row.peak_memory_gib = double(stats.allocated_bytes[aggregate].peak) / double(int64_t(1) << 30);
-    }
+    row.peak_memory_gib = peak_allocated_gib(options.device);
     if (auto* traced = dynamic_cast<Svg2Backend*>(backend.get())) {
       DensitySummary summary;
       TraceOptions trace;

@@ -143,6 +143,20 @@ std::string scale_name(const std::string& weight_name) {
 
 }  // namespace
 
+Umt5Weights Umt5Weights::meta(const Umt5Config& config) {
+  Umt5Weights w;
+  w.config = config;
+  w.blocks.resize(config.num_layers);
+  for (const ExpectedTensor& expected : expected_tensors(w)) {
+    *expected.tensor = at::empty(expected.shape, at::TensorOptions().device(at::kMeta).dtype(at::kFloat));
+  }
+  return w;
+}
+
+void Umt5Weights::for_each_tensor(const TensorVisitor& visit) {
+  for (const ExpectedTensor& expected : expected_tensors(*this)) visit(expected.name, *expected.tensor);
+}
+
 Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>>& files,
                               at::Device device, at::ScalarType dtype) {
   if (dtype != at::kFloat && dtype != at::kBFloat16 && dtype != at::kHalf) {

@@ -10,7 +10,9 @@
 //   Umt5Weights w = Umt5Weights::load(files, at::kCPU, at::kBFloat16);
 
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -70,6 +72,13 @@ struct Umt5Weights {
   // mismatch and every tensor of an unsupported dtype at once.
   static Umt5Weights load(const std::vector<std::shared_ptr<SafetensorsFile>>& files,
                           at::Device device, at::ScalarType dtype);
+
+  // The layout for `config`: every tensor an empty meta tensor of its expected shape.
+  static Umt5Weights meta(const Umt5Config& config);
+
+  using TensorVisitor = std::function<void(const std::string& name, at::Tensor& tensor)>;
+  // Calls `visit` with the original name of every tensor, in checkpoint order.
+  void for_each_tensor(const TensorVisitor& visit);
 };
 
 // The encoder's files in a model folder: *t5*.safetensors in it (ComfyUI's

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 
 namespace svgear {
 
@@ -23,6 +24,13 @@ at::Tensor random_weight(const std::string& name, at::IntArrayRef shape, at::Gen
   }
   const at::ScalarType dtype = options.dtype_opt() ? options.dtype_opt()->toScalarType() : at::kFloat;
   return value.to(options.device_opt().value_or(value.device()), dtype);
+}
+
+at::Generator seeded_generator(c10::Device device, uint64_t seed) {
+  if (device.is_cpu()) return at::detail::createCPUGenerator(seed);
+  at::Generator generator = at::globalContext().defaultGenerator(device).clone();
+  generator.set_current_seed(seed);
+  return generator;
 }
 
 }  // namespace svgear

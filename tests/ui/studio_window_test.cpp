@@ -240,6 +240,21 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
   QCOMPARE(read_video(at_close.toStdString()).frames, 4);
 }
 
+void StudioWindowTest::setSmallSvgEarRun(MainWindow& w, int steps, double top_p, double dense_warmup_steps,
+                                          double dense_layers) {
+  child<QSpinBox>(w, "width")->setValue(64);
+  child<QSpinBox>(w, "height")->setValue(64);
+  child<QSpinBox>(w, "frames")->setValue(8);
+  child<QSpinBox>(w, "steps")->setValue(steps);
+  QComboBox* mode = child<QComboBox>(w, "attention_mode");
+  mode->setCurrentIndex(mode->findText("svgear"));
+  child<QDoubleSpinBox>(w, "top_p")->setValue(top_p);
+  child<QSpinBox>(w, "q_clusters")->setValue(16);
+  child<QSpinBox>(w, "k_clusters")->setValue(32);
+  child<QDoubleSpinBox>(w, "dense_warmup_steps")->setValue(dense_warmup_steps);
+  child<QDoubleSpinBox>(w, "dense_layers")->setValue(dense_layers);
+}
+
 void StudioWindowTest::saveScreenshot(MainWindow& w, const QString& name) {
   if (const char* dir = std::getenv("SVGEAR_SCREENSHOT_DIR")) {
     QTest::qWait(100);  // layout requests posted by the last events (the status bar's step label)
@@ -399,17 +414,7 @@ void StudioWindowTest::routing_views_show_live_traces() {
   QVERIFY(waitForModel(*w));
   // 64×64×8 with the tiny model's 4×4 patches: an 8×16×16 token grid. SVG-EAR with 16 query and
   // 32 key clusters at budget 0.5; step 0 (0.2 · 8 steps) and layer 0 (of 2) stay dense.
-  child<QSpinBox>(*w, "width")->setValue(64);
-  child<QSpinBox>(*w, "height")->setValue(64);
-  child<QSpinBox>(*w, "frames")->setValue(8);
-  child<QSpinBox>(*w, "steps")->setValue(8);
-  QComboBox* mode = child<QComboBox>(*w, "attention_mode");
-  mode->setCurrentIndex(mode->findText("svgear"));
-  child<QDoubleSpinBox>(*w, "top_p")->setValue(0.5);
-  child<QSpinBox>(*w, "q_clusters")->setValue(16);
-  child<QSpinBox>(*w, "k_clusters")->setValue(32);
-  child<QDoubleSpinBox>(*w, "dense_warmup_steps")->setValue(0.2);
-  child<QDoubleSpinBox>(*w, "dense_layers")->setValue(0.03);
+  setSmallSvgEarRun(*w, 8, 0.5, 0.2, 0.03);
   RoutingPanel* panel = child<RoutingPanel>(*w, "routing");
   QVERIFY(child<QCheckBox>(*panel, "routing_trace")->isChecked());  // on by default
   child<QCheckBox>(*panel, "routing_audit")->setChecked(true);
@@ -665,17 +670,7 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   QVERIFY(waitForModel(*w));
   // 64×64×8 (an 8×16×16 token grid), SVG-EAR with 16 query and 32 key clusters at budget 0.5, no
   // dense warm-up: enough sparse attention that the two videos differ.
-  child<QSpinBox>(*w, "width")->setValue(64);
-  child<QSpinBox>(*w, "height")->setValue(64);
-  child<QSpinBox>(*w, "frames")->setValue(8);
-  child<QSpinBox>(*w, "steps")->setValue(4);
-  QComboBox* mode = child<QComboBox>(*w, "attention_mode");
-  mode->setCurrentIndex(mode->findText("svgear"));
-  child<QDoubleSpinBox>(*w, "top_p")->setValue(0.5);
-  child<QSpinBox>(*w, "q_clusters")->setValue(16);
-  child<QSpinBox>(*w, "k_clusters")->setValue(32);
-  child<QDoubleSpinBox>(*w, "dense_warmup_steps")->setValue(0.0);
-  child<QDoubleSpinBox>(*w, "dense_layers")->setValue(0.0);
+  setSmallSvgEarRun(*w, 4, 0.5, 0.0, 0.0);
   typePrompt(*w, kPrompt);
 
   Heartbeat heartbeat;
@@ -869,17 +864,7 @@ namespace svgear::test {
 void StudioWindowTest::sweep_plots_speed_against_psnr() {
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
-  child<QSpinBox>(*w, "width")->setValue(64);
-  child<QSpinBox>(*w, "height")->setValue(64);
-  child<QSpinBox>(*w, "frames")->setValue(8);
-  child<QSpinBox>(*w, "steps")->setValue(3);
-  QComboBox* mode = child<QComboBox>(*w, "attention_mode");
-  mode->setCurrentIndex(mode->findText("svgear"));
-  child<QSpinBox>(*w, "q_clusters")->setValue(16);
-  child<QSpinBox>(*w, "k_clusters")->setValue(32);
-  child<QDoubleSpinBox>(*w, "dense_warmup_steps")->setValue(0.0);
-  child<QDoubleSpinBox>(*w, "dense_layers")->setValue(0.0);
-  child<QDoubleSpinBox>(*w, "top_p")->setValue(0.95);
+  setSmallSvgEarRun(*w, 3, 0.95, 0.0, 0.0);
   typePrompt(*w, kPrompt);
   SweepView* view = child<SweepView>(*w, "sweep");
   QLineEdit* budgets = child<QLineEdit>(*w, "sweep_budgets");
