@@ -43,6 +43,8 @@ svgear bench attention: one self-attention call per backend and budget.
   --dtype bf16|f32   (default bf16 on CUDA, f32 on the CPU)
   --repeat N         timed calls after one warm-up call; the median is reported (default 5)
   --q-clusters N     --k-clusters N   (default: the shape's)     --seed N   synthetic inputs' seed
+  --kernel K         block-sparse attention kernel on a GPU: fastest (wgmma on sm_90, default) |
+                     mma-sync (the sm_80 kernel, on any GPU: for comparison)
   --json FILE        also write the results as JSON
 )";
 
@@ -134,6 +136,7 @@ int cmd_bench(int argc, char** argv) {
   options.base.q_clusters = args.integer("q-clusters").value_or(options.shape.q_clusters);
   options.base.k_clusters = args.integer("k-clusters").value_or(options.shape.k_clusters);
   check_attention_config(options.base);
+  options.kernel = args.text("kernel").value_or(options.kernel);
   const auto json_path = args.text("json");
   args.finish();
 

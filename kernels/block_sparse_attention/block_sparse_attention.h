@@ -19,11 +19,12 @@
 // cluster (w = e^{s·q·k_t}) and, with compensation, one virtual key per skipped non-empty key cluster
 // j: w = n_j·e^{s·q·k̄_j} with value v̄_j. A query with nothing to attend outputs zeros.
 //
-// Devices: CUDA tensors of bf16 or fp16 (q, k, v alike) with d = 64 or 128 and Kc <= 8192 run the
-// fused kernel (block_sparse_attention_cuda.cu: bf16/fp16 products, fp32 accumulation, k̄ and v̄
-// rounded to the input dtype; ~3e-3 relative L2 from the fp32 reference on the same inputs). Every
-// other case runs the ATen reference, which accumulates in fp32 and agrees with a float64
-// evaluation to ~1e-6 relative L2 for fp32 inputs.
+// Devices: CUDA tensors of bf16 or fp16 (q, k, v alike) with d = 64 or 128 and Kc <= 8192 run a
+// fused kernel: wgmma on an sm_90 GPU (block_sparse_attention_sm90.cu), mma.sync on the others
+// (block_sparse_attention_cuda.cu); both bf16/fp16 products, fp32 accumulation, k̄ and v̄ rounded
+// to the input dtype; ~3e-3 relative L2 from the fp32 reference on the same inputs. Every other
+// case runs the ATen reference, which accumulates in fp32 and agrees with a float64 evaluation to
+// ~1e-6 relative L2 for fp32 inputs.
 
 #include <ATen/core/Tensor.h>
 
@@ -48,6 +49,16 @@ void block_sparse_attention_out(at::Tensor& out, const at::Tensor& qp, const at:
                                 const at::Tensor& vp, const at::Tensor& q_offsets, const at::Tensor& k_offsets,
                                 const at::Tensor& block_mask, double scale,
                                 const CentroidCompensation* compensation, const at::Tensor& out_order = {});
+
+// Which kernel the op runs on a GPU, process-wide (like ATen's SDPA backend switches): the fastest
+// the device has (the default), or the mma.sync kernel everywhere, so that its tests and the
+// comparison benchmark also run it on Hopper.
+enum class BlockSparseKernel { Fastest, MmaSync };
+void set_block_sparse_kernel(BlockSparseKernel kernel);
+BlockSparseKernel block_sparse_kernel();
+// What runs the op for tensors of `dtype` with `head_dim` on `device` (current CUDA device for a
+// CUDA one): "wgmma (sm_90a)", "mma.sync (sm_80)" or "ATen reference".
+const char* block_sparse_kernel_name(const at::Device& device, at::ScalarType dtype, int64_t head_dim);
 
 // ATen reference for CPU and CUDA tensors alike, in permuted order; call block_sparse_attention,
 // which validates.

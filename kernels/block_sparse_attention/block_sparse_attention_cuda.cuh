@@ -27,11 +27,18 @@ struct BlockSparseAttentionArgs {
   int64_t bh = 0, q_rows = 0, k_rows = 0, head_dim = 0, q_clusters = 0, k_clusters = 0;
   float scale = 0.0f;
   HalfPrecision element = HalfPrecision::BFloat16;
+  bool allow_wgmma = true;  // false: the mma.sync kernel even where the wgmma one runs
 };
 
 // The shapes the kernel handles; the op falls back to its ATen reference for the rest.
 bool block_sparse_attention_cuda_supports(int64_t head_dim, int64_t k_clusters);
 int64_t block_sparse_attention_workspace_bytes(int64_t bh, int64_t q_clusters);
+// Runs the wgmma kernel (block_sparse_attention_sm90.cu) where the current device loads it and
+// args.allow_wgmma, else the mma.sync kernel (block_sparse_attention_cuda.cu, sm_80 and later).
 void launch_block_sparse_attention(const BlockSparseAttentionArgs& args, cudaStream_t stream);
+
+// Whether this build has the wgmma kernel for the current device (an sm_90 GPU).
+bool block_sparse_attention_sm90_runs_here();
+void launch_block_sparse_attention_sm90(const BlockSparseAttentionArgs& args, cudaStream_t stream);
 
 }  // namespace svgear

@@ -40,6 +40,9 @@ cmake --preset gpu \
 #   test-train  build everything and run the tests, then train
 #   backtrace   build TARGETS, then run the command in CMD under cuda-gdb (the image has no gdb)
 #               and print the stack where it stops, e.g. for a crash seen only there
+#   kernels     the block-sparse attention kernels: their tests (both kernels), compute-sanitizer,
+#               and `svgear bench attention` with each kernel (the large shapes too unless
+#               SVGEAR_GPU_QUICK=1): a kernel-tuning iteration in one call
 job=${SVGEAR_GPU_JOB:-full}
 # The run folder lives in /tmp, which survives between calls while the machine stays warm. A cold
 # machine starts from a checkpoint carried in runs/PRESET when there is one, else it continues the
@@ -103,6 +106,30 @@ case "$job" in
     echo "build ($TARGETS): $(($(date +%s) - t0)) s"
     OMP_NUM_THREADS=2 cuda-gdb -batch -ex run -ex bt --args $CMD 2>&1 | grep -v '^\[New Thread\|^\[Thread\|^\[Detaching'
     exit 0 ;;
+  kernels)
+    cmake --build build/gpu -j "$(nproc)" --target svgear kernels_tests > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; exit 1; }
+    echo "build (svgear, kernels_tests): $(($(date +%s) - t0)) s"
+    rm -f "$OUT/build.log" "$OUT/configure.log"
+    OMP_NUM_THREADS=4 timeout 300 build/gpu/tests/kernels/kernels_tests --gtest_filter='BlockSparse*' > "$OUT/kernels-tests.log" 2>&1
+    tests_rc=$?
+    grep -E "^\[  (PASSED|FAILED|SKIPPED) |^\[       OK|Failure|Expected|Which is|kernel" "$OUT/kernels-tests.log" | head -40
+    echo "kernels_tests BlockSparse*: rc=$tests_rc"
+    for tool in memcheck racecheck; do
+      [ "${SVGEAR_GPU_QUICK:-0}" = 1 ] && break
+      timeout 200 compute-sanitizer --tool "$tool" --error-exitcode 9 build/gpu/tests/kernels/kernels_tests \
+        --gtest_filter=BlockSparseAttention.KernelMatchesReferenceBf16OnCuda > "$OUT/sanitizer-$tool.log" 2>&1
+      echo "compute-sanitizer $tool (wgmma kernel, bf16 cases): rc=$? ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$tool.log" | tail -1))"
+    done
+    for kernel in fastest mma-sync; do
+      timeout 150 ./build/gpu/app/svgear bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --repeat 5 \
+        --budgets 0.5,0.9 --kernel "$kernel" --json "$OUT/attention-wan1.3b-480p-$kernel.json" || echo "attention bench ($kernel) failed"
+    done
+    for shape in wan14b-720p hunyuan-720p; do
+      [ "${SVGEAR_GPU_QUICK:-0}" = 1 ] && break
+      timeout 150 ./build/gpu/app/svgear bench attention --shape "$shape" --device cuda --dtype bf16 --repeat 3 \
+        --budgets 0.9 --json "$OUT/attention-$shape.json" || echo "attention bench $shape failed"
+    done
+    exit $tests_rc ;;
   step|train)
     cmake --build build/gpu -j "$(nproc)" --target svgear > "$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
     echo "build (svgear only): $(($(date +%s) - t0)) s"
@@ -114,7 +141,7 @@ case "$job" in
     fi
     train_shapes
     exit $? ;;
-  *) echo "unknown SVGEAR_GPU_JOB '$job' (full, step, train, test-train or backtrace)"; exit 2 ;;
+  *) echo "unknown SVGEAR_GPU_JOB '$job' (full, step, train, test-train, kernels or backtrace)"; exit 2 ;;
 esac
 cmake --build build/gpu -j "$(nproc)" > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; tail -20 "$OUT/build.log"; exit 1; }
 t1=$(date +%s)

@@ -6,6 +6,11 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#if SVGEAR_HAVE_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#endif
+
+#include "svgear/build_config.h"
 #include "tests/kernels/synthetic_layout.h"
 #include "tests/support/tensor_compare.h"
 
@@ -204,15 +209,24 @@ const std::vector<KernelCase> kKernelCases = {
     {{1, 4099, 0, 20, 64}, 0.2},   // query clusters of several tiles, key clusters of ~64
     {{2, 777, 0, 3, 9}, 1.0},      // every block routed
     {{2, 300, 0, 7, 40}, 0.0},     // nothing routed: compensation only, or zeros
+    {{1, 3000, 0, 2, 5}, 1.0},     // long key streams (~47 tiles): the pipelined loop's steady state
 };
 
-void check_kernel_matches_reference(at::ScalarType dtype, double tolerance) {
+// Runs the op with one kernel, restoring the process-wide choice after.
+struct KernelChoice {
+  explicit KernelChoice(BlockSparseKernel kernel) : previous(block_sparse_kernel()) { set_block_sparse_kernel(kernel); }
+  ~KernelChoice() { set_block_sparse_kernel(previous); }
+  BlockSparseKernel previous;
+};
+
+void check_kernel_matches_reference(at::ScalarType dtype, double tolerance, BlockSparseKernel kernel) {
+  KernelChoice choice(kernel);
   at::manual_seed(41);
   for (const int64_t head_dim : {64, 128}) {
     for (const KernelCase& kc : kKernelCases) {
       AttentionCase c = kc.shape;
       c.head_dim = head_dim;
-      SCOPED_TRACE(::testing::Message() << "dtype " << dtype << " d " << head_dim << " N " << c.tokens << " Qc "
+      SCOPED_TRACE(::testing::Message() << block_sparse_kernel_name(at::kCUDA, dtype, head_dim) << " dtype " << dtype << " d " << head_dim << " N " << c.tokens << " Qc "
                                         << c.q_clusters << " Kc " << c.k_clusters << " density " << kc.density);
       AttentionInputs in = make_inputs(c, false);
       at::Tensor mask = random_mask(c, kc.density);
@@ -249,14 +263,45 @@ void check_kernel_matches_reference(at::ScalarType dtype, double tolerance) {
   }
 }
 
+// The fastest kernel of the device (wgmma on an H100/H200) and the mma.sync one, which then also
+// runs on Hopper.
 TEST(BlockSparseAttention, KernelMatchesReferenceBf16OnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  check_kernel_matches_reference(at::kBFloat16, 1e-2);
+  check_kernel_matches_reference(at::kBFloat16, 1e-2, BlockSparseKernel::Fastest);
 }
 
 TEST(BlockSparseAttention, KernelMatchesReferenceFp16OnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  check_kernel_matches_reference(at::kHalf, 2e-3);
+  check_kernel_matches_reference(at::kHalf, 2e-3, BlockSparseKernel::Fastest);
+}
+
+TEST(BlockSparseAttention, MmaSyncKernelMatchesReferenceBf16OnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  check_kernel_matches_reference(at::kBFloat16, 1e-2, BlockSparseKernel::MmaSync);
+}
+
+TEST(BlockSparseAttention, MmaSyncKernelMatchesReferenceFp16OnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  check_kernel_matches_reference(at::kHalf, 2e-3, BlockSparseKernel::MmaSync);
+}
+
+// The op names the kernel it runs; on an sm_90 GPU the fastest is the wgmma one (a build without
+// sm_90a code would silently fall back to mma.sync).
+TEST(BlockSparseAttention, NamesTheKernelItRuns) {
+  EXPECT_STREQ(block_sparse_kernel_name(at::kCPU, at::kBFloat16, 128), "ATen reference");
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kFloat, 128), "ATen reference");
+  EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 96), "ATen reference");
+  {
+    KernelChoice choice(BlockSparseKernel::MmaSync);
+    EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128), "mma.sync (sm_80)");
+  }
+#if SVGEAR_HAVE_CUDA
+  const bool hopper = at::cuda::getCurrentDeviceProperties()->major == 9;
+#else
+  const bool hopper = false;
+#endif
+  EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kHalf, 64), hopper ? "wgmma (sm_90a)" : "mma.sync (sm_80)");
 }
 
 // The reference path of block_sparse_attention_out: fused scatter to the original order and the

@@ -1,0 +1,221 @@
+#include "kernels/block_sparse_attention/block_sparse_attention_cuda.cuh"
+
+#include <atomic>
+
+#include "kernels/block_sparse_attention/attention_tile.cuh"
+#include "kernels/common/mma_sm80.cuh"
+#include "kernels/common/wgmma_sm90.cuh"
+
+namespace svgear {
+namespace {
+
+using block_sparse::kTileKeys;
+using block_sparse::kTileRows;
+using namespace mma_sm80;
+namespace wg = wgmma_sm90;
+
+// Block-sparse attention on Hopper tensor cores (wgmma, sm_90a). Query tiles, the key stream, the
+// softmax and the output write are the sm_80 kernel's (attention_tile.cuh); what differs:
+//
+// * A CTA is one warpgroup (4 warps = 128 threads) and one 64-row query tile: wgmma's m64 is exactly
+//   the tile, so clusters keep their 64-row tiles. Q stays in registers as the A operand of every
+//   Q·Kᵀ (loaded once by ldmatrix); P becomes the A operand of P·V in registers. Only K and V are
+//   read from shared memory, by the tensor core itself: 64 B per clock at full rate, half the
+//   shared-memory bandwidth, where mma.sync's ldmatrix loads capped the sm_80 kernel.
+// * K and V tiles (64 keys) are double-buffered, filled by cp.async into the 128-byte swizzle that
+//   wgmma reads (wgmma_sm90.cuh); the keys are gathered row by row from the routed ranges, which a
+//   tensor-map copy (TMA) cannot express.
+// * Per key tile j: issue S_j = Q·K_jᵀ, then O += P_{j−1}·V_{j−1}, and run the softmax of S_j while
+//   the tensor core still works on P·V: the exponentials of one tile overlap the products of the
+//   previous (FlashAttention-3's intra-warpgroup overlap). Loads for tile j+1 (K) and j (V) are in
+//   flight during both.
+// * 2 CTAs per SM (94.5 KB of shared memory at d = 128, Kc = 1000): while one warpgroup is in its
+//   softmax, the other's products keep the tensor core busy.
+constexpr int kThreads = 128;
+
+// Dynamic shared memory, from a 1024-byte-aligned base: K tiles [2], V tiles [2] (swizzled, each
+// D/64 column blocks of kTileKeys × 128 bytes), the Q staging tile (rows padded by 8 elements for
+// conflict-free ldmatrix), the bias rows [2][kTileKeys] of the K tiles, then the cluster lists.
+template <typename T, int D>
+struct Sm90Layout {
+  static constexpr int kTileBytes = kTileKeys * D * int(sizeof(T));  // a multiple of 1024
+  static constexpr int kQStride = D + 8;
+  static constexpr int kKeys = 0;
+  static constexpr int kValues = 2 * kTileBytes;
+  static constexpr int kQuery = 4 * kTileBytes;
+  static constexpr int kBias = kQuery + kTileRows * kQStride * int(sizeof(T));
+  static constexpr int kLists = kBias + 2 * kTileKeys * int(sizeof(float));
+  static constexpr int kAlignment = wg::kSwizzleGroupBytes;
+  static_assert(kKeys % kAlignment == 0 && kValues % kAlignment == 0 && kTileBytes % kAlignment == 0,
+                "swizzled tiles start on the swizzle period");
+  static int bytes(int64_t k_clusters) { return kLists + block_sparse::key_list_bytes(k_clusters) + kAlignment; }
+};
+
+template <typename T, int D>
+__global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_sm90_kernel(const BlockSparseAttentionArgs a) {
+#if SVGEAR_WGMMA_AVAILABLE
+  using L = Sm90Layout<T, D>;
+  constexpr int kChunksPerRow = D / 8;         // 16-byte chunks per row
+  constexpr int kKSteps = D / 16;              // k-steps of Q·Kᵀ
+  constexpr int kKeyTiles = kTileKeys / 8;     // 8-column tiles of S
+  constexpr int kDimTiles = D / 8;             // 8-column tiles of O
+  constexpr int kValueSteps = kTileKeys / 16;  // k-steps of P·V
+
+  extern __shared__ unsigned char smem_raw[];
+  const uint32_t raw_address = static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw));
+  unsigned char* smem = smem_raw + (L::kAlignment - raw_address % L::kAlignment) % L::kAlignment;
+  T* q_s = reinterpret_cast<T*>(smem + L::kQuery);
+  float* bias_s = reinterpret_cast<float*>(smem + L::kBias);
+
+  const int64_t head = blockIdx.y;
+  block_sparse::QueryTile tile;
+  if (!block_sparse::locate_query_tile(a, head, blockIdx.x, tile)) return;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const T* qp = static_cast<const T*>(a.qp) + head * a.q_rows * D;
+
+  for (int i = tid; i < kTileRows * kChunksPerRow; i += kThreads) {
+    const int r = i / kChunksPerRow, c = i % kChunksPerRow;
+    const bool valid = r < tile.rows;
+    copy16_async(q_s + r * L::kQStride + c * 8, qp + (tile.begin + (valid ? r : 0)) * D + c * 8, valid ? 16 : 0);
+  }
+  commit_async();
+
+  const block_sparse::KeyStream<T> stream =
+      block_sparse::build_key_stream<T, D>(a, head, tile.cluster, reinterpret_cast<int*>(smem + L::kLists));
+  const int key_tiles = (stream.stream_keys + kTileKeys - 1) / kTileKeys;
+
+  // K and V of a tile are loaded in different iterations, so each has its own routed-list cursor.
+  int key_cursor = 0, value_cursor = 0;
+  auto load_keys = [&](int key_tile, int buf) {
+    unsigned char* dst = smem + L::kKeys + buf * L::kTileBytes;
+    for (int i = tid; i < kTileKeys * kChunksPerRow; i += kThreads) {
+      const int r = i / kChunksPerRow, c = i % kChunksPerRow;
+      const auto source = stream.resolve(key_tile * kTileKeys + r, key_cursor);
+      copy16_async(dst + wg::swizzled_offset(r, c, kTileKeys), source.k + c * 8, source.bytes);
+      if (c == 0) bias_s[buf * kTileKeys + r] = source.bias;
+    }
+  };
+  auto load_values = [&](int key_tile, int buf) {
+    unsigned char* dst = smem + L::kValues + buf * L::kTileBytes;
+    for (int i = tid; i < kTileKeys * kChunksPerRow; i += kThreads) {
+      const int r = i / kChunksPerRow, c = i % kChunksPerRow;
+      const auto source = stream.resolve(key_tile * kTileKeys + r, value_cursor);
+      copy16_async(dst + wg::swizzled_offset(r, c, kTileKeys), source.v + c * 8, source.bytes);
+    }
+  };
+  // Descriptors: K-major Kᵀ at k-step kt, MN-major V at k-step kk (wgmma_sm90.cuh).
+  auto keys_descriptor = [&](int buf, int kt) {
+    const unsigned char* base = smem + L::kKeys + buf * L::kTileBytes;
+    return wg::descriptor(base + (kt / 4) * kTileKeys * wg::kSwizzleBytes + (kt % 4) * 32, 16, wg::kSwizzleGroupBytes);
+  };
+  auto values_descriptor = [&](int buf, int kk) {
+    const unsigned char* base = smem + L::kValues + buf * L::kTileBytes;
+    return wg::descriptor(base + kk * 16 * wg::kSwizzleBytes, kTileKeys * wg::kSwizzleBytes, wg::kSwizzleGroupBytes);
+  };
+
+  if (key_tiles > 0) load_keys(0, 0);
+  commit_async();
+  wait_async<0>();
+  __syncthreads();
+
+  // This warp's Q rows as A fragments (ldmatrix: lanes 0-15 rows 0-15 at k, 16-31 at k + 8).
+  uint32_t q_frag[kKSteps][4];
+  {
+    const T* base = q_s + (warp * 16 + (lane % 16)) * L::kQStride + (lane / 16) * 8;
+    for (int kt = 0; kt < kKSteps; ++kt) ldmatrix_x4(q_frag[kt], base + kt * 16);
+  }
+
+  block_sparse::OnlineSoftmax softmax{a.scale * 1.4426950408889634f};  // exp(x) = exp2(x·log2 e)
+  float acc[kDimTiles][4];
+  for (int dt = 0; dt < kDimTiles; ++dt)
+    for (int e = 0; e < 4; ++e) acc[dt][e] = 0.0f;
+  uint32_t p_frag[kValueSteps][4];  // P of the previous key tile, the A operand of its P·V
+
+  for (int j = 0; j < key_tiles; ++j) {
+    // Tile j's K and tile j−1's V have landed, and every warp is past iteration j−1, whose products
+    // read the buffers the loads below overwrite.
+    wait_async<0>();
+    wg::fence_proxy_async();
+    __syncthreads();
+    if (j + 1 < key_tiles) load_keys(j + 1, (j + 1) & 1);
+    load_values(j, j & 1);
+    commit_async();
+
+    float s[kKeyTiles][4];
+    wg::fence_operand(acc);
+    wg::fence();
+    for (int kt = 0; kt < kKSteps; ++kt)
+      wg::Mma<T, kTileKeys, false>::run(s, q_frag[kt], keys_descriptor(j & 1, kt), kt > 0);
+    wg::commit();
+    if (j > 0) {
+      for (int kk = 0; kk < kValueSteps; ++kk)
+        wg::Mma<T, D, true>::run(acc, p_frag[kk], values_descriptor((j - 1) & 1, kk), true);
+      wg::commit();
+      wg::wait<1>();  // S_j done; P_{j−1}·V_{j−1} may still run
+    } else {
+      wg::wait<0>();
+    }
+    wg::fence_operand(s);
+
+    float rescale[2];
+    const bool plain = (j + 1) * kTileKeys <= stream.routed_keys;
+    const bool moved = softmax.step(s, plain, bias_s + (j & 1) * kTileKeys, rescale);
+    wg::wait<0>();
+    wg::fence_operand(acc);
+    if (moved) block_sparse::OnlineSoftmax::rescale_rows(acc, rescale);
+    for (int kk = 0; kk < kValueSteps; ++kk) block_sparse::pack_weights<T>(s, kk, p_frag[kk]);
+  }
+  if (key_tiles > 0) {
+    wait_async<0>();
+    wg::fence_proxy_async();
+    __syncthreads();
+    wg::fence_operand(acc);
+    wg::fence();
+    for (int kk = 0; kk < kValueSteps; ++kk)
+      wg::Mma<T, D, true>::run(acc, p_frag[kk], values_descriptor((key_tiles - 1) & 1, kk), true);
+    wg::commit();
+    wg::wait<0>();
+    wg::fence_operand(acc);
+  }
+  block_sparse::write_tile_output<T, D>(a, head, tile, acc, softmax);
+#endif
+}
+
+template <typename T, int D>
+void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
+  const int smem = Sm90Layout<T, D>::bytes(a.k_clusters);
+  auto kernel = block_sparse_attention_sm90_kernel<T, D>;
+  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  const int64_t max_tiles = (a.q_rows + kTileRows - 1) / kTileRows + a.q_clusters;
+  kernel<<<dim3(unsigned(max_tiles), unsigned(a.bh)), kThreads, smem, stream>>>(a);
+}
+
+}  // namespace
+
+bool block_sparse_attention_sm90_runs_here() {
+  // The build holds sm_90a code for the kernel and the current device loads it (an sm_90 GPU):
+  // the runtime then reports the binary version 90. Cached per device.
+  static std::atomic<int> cached[64];  // 0 unknown, 1 yes, 2 no
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= 64) return false;
+  int known = cached[device].load(std::memory_order_relaxed);
+  if (known == 0) {
+    cudaFuncAttributes attributes{};
+    const bool yes = cudaFuncGetAttributes(&attributes, block_sparse_attention_sm90_kernel<__nv_bfloat16, 128>) ==
+                         cudaSuccess && attributes.binaryVersion == 90;
+    known = yes ? 1 : 2;
+    cached[device].store(known, std::memory_order_relaxed);
+  }
+  return known == 1;
+}
+
+void launch_block_sparse_attention_sm90(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
+  const bool bf16 = a.element == HalfPrecision::BFloat16;
+  if (a.head_dim == 64) {
+    bf16 ? launch_typed<__nv_bfloat16, 64>(a, stream) : launch_typed<__half, 64>(a, stream);
+  } else {
+    bf16 ? launch_typed<__nv_bfloat16, 128>(a, stream) : launch_typed<__half, 128>(a, stream);
+  }
+}
+
+}  // namespace svgear
