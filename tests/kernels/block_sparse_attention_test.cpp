@@ -6,11 +6,11 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include "svgear/build_config.h"
 #if SVGEAR_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #endif
 
-#include "svgear/build_config.h"
 #include "tests/kernels/synthetic_layout.h"
 #include "tests/support/tensor_compare.h"
 
