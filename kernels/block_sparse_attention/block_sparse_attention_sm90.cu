@@ -24,18 +24,28 @@ namespace wg = wgmma_sm90;
 //   shared-memory bandwidth, where mma.sync's ldmatrix loads capped the sm_80 kernel.
 // * K and V tiles (64 keys) are double-buffered, filled by cp.async into the 128-byte swizzle that
 //   wgmma reads (wgmma_sm90.cuh); the keys are gathered row by row from the routed ranges, which a
-//   tensor-map copy (TMA) cannot express.
-// * Per key tile j: issue S_j = Q·K_jᵀ, then O += P_{j−1}·V_{j−1}, and run the softmax of S_j while
-//   the tensor core still works on P·V: the exponentials of one tile overlap the products of the
-//   previous (FlashAttention-3's intra-warpgroup overlap). Loads for tile j+1 (K) and j (V) are in
-//   flight during both.
+//   tensor-map copy (TMA) cannot express. Where each key row comes from is worked out once per tile
+//   by 64 threads into a row table (three in rotation: tile j's serves its K loads, its V loads an
+//   iteration later, and its softmax bias), so the loaders only read the table.
+// * Per key tile j: issue S_j = Q·K_jᵀ, then O += P_{j−1}·V_{j−1}; while the tensor core works,
+//   resolve tile j+2's rows and issue the loads of tile j+1's K and tile j's V; then the softmax of
+//   S_j runs while P·V still does (FlashAttention-3's intra-warpgroup overlap).
 // * 2 CTAs per SM (94.5 KB of shared memory at d = 128, Kc = 1000): while one warpgroup is in its
 //   softmax, the other's products keep the tensor core busy.
 constexpr int kThreads = 128;
 
 // Dynamic shared memory, from a 1024-byte-aligned base: K tiles [2], V tiles [2] (swizzled, each
 // D/64 column blocks of kTileKeys × 128 bytes), the Q staging tile (rows padded by 8 elements for
-// conflict-free ldmatrix), the bias rows [2][kTileKeys] of the K tiles, then the cluster lists.
+// conflict-free ldmatrix), the row tables [3] (per key row: its K and V source, null = zero-fill,
+// and its bias), then the cluster lists.
+constexpr int kRowTables = 3;
+
+template <typename T>
+struct RowTable {
+  const T* k[kTileKeys];
+  const T* v[kTileKeys];
+  float bias[kTileKeys];
+};
 template <typename T, int D>
 struct Sm90Layout {
   static constexpr int kTileBytes = kTileKeys * D * int(sizeof(T));  // a multiple of 1024
@@ -43,8 +53,8 @@ struct Sm90Layout {
   static constexpr int kKeys = 0;
   static constexpr int kValues = 2 * kTileBytes;
   static constexpr int kQuery = 4 * kTileBytes;
-  static constexpr int kBias = kQuery + kTileRows * kQStride * int(sizeof(T));
-  static constexpr int kLists = kBias + 2 * kTileKeys * int(sizeof(float));
+  static constexpr int kTables = kQuery + kTileRows * kQStride * int(sizeof(T));
+  static constexpr int kLists = kTables + kRowTables * int(sizeof(RowTable<T>));
   static constexpr int kAlignment = wg::kSwizzleGroupBytes;
   static_assert(kKeys % kAlignment == 0 && kValues % kAlignment == 0 && kTileBytes % kAlignment == 0,
                 "swizzled tiles start on the swizzle period");
@@ -65,7 +75,7 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_sm90_kerne
   const uint32_t raw_address = static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw));
   unsigned char* smem = smem_raw + (L::kAlignment - raw_address % L::kAlignment) % L::kAlignment;
   T* q_s = reinterpret_cast<T*>(smem + L::kQuery);
-  float* bias_s = reinterpret_cast<float*>(smem + L::kBias);
+  RowTable<T>* tables = reinterpret_cast<RowTable<T>*>(smem + L::kTables);
 
   const int64_t head = blockIdx.y;
   block_sparse::QueryTile tile;
@@ -84,36 +94,44 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_sm90_kerne
       block_sparse::build_key_stream<T, D>(a, head, tile.cluster, reinterpret_cast<int*>(smem + L::kLists));
   const int key_tiles = (stream.stream_keys + kTileKeys - 1) / kTileKeys;
 
-  // K and V of a tile are loaded in different iterations, so each has its own routed-list cursor.
-  int key_cursor = 0, value_cursor = 0;
-  auto load_keys = [&](int key_tile, int buf) {
-    unsigned char* dst = smem + L::kKeys + buf * L::kTileBytes;
+  // Threads 0..63 resolve row `tid` of every key tile (their slots only grow: one cursor each).
+  int cursor = 0;
+  auto resolve_rows = [&](int key_tile) {
+    if (tid >= kTileKeys || key_tile >= key_tiles) return;
+    const auto source = stream.resolve(key_tile * kTileKeys + tid, cursor);
+    RowTable<T>& table = tables[key_tile % kRowTables];
+    table.k[tid] = source.bytes ? source.k : nullptr;
+    table.v[tid] = source.bytes ? source.v : nullptr;
+    table.bias[tid] = source.bias;
+  };
+  // One warp instruction copies 512 contiguous bytes of 2 (d = 128) or 4 (d = 64) rows.
+  auto load_rows = [&](const T* const* rows, unsigned char* dst) {
     for (int i = tid; i < kTileKeys * kChunksPerRow; i += kThreads) {
       const int r = i / kChunksPerRow, c = i % kChunksPerRow;
-      const auto source = stream.resolve(key_tile * kTileKeys + r, key_cursor);
-      copy16_async(dst + wg::swizzled_offset(r, c, kTileKeys), source.k + c * 8, source.bytes);
-      if (c == 0) bias_s[buf * kTileKeys + r] = source.bias;
+      const T* row = rows[r];
+      copy16_async(dst + wg::swizzled_offset(r, c, kTileKeys), (row ? row : qp) + c * 8, row ? 16 : 0);
     }
   };
-  auto load_values = [&](int key_tile, int buf) {
-    unsigned char* dst = smem + L::kValues + buf * L::kTileBytes;
-    for (int i = tid; i < kTileKeys * kChunksPerRow; i += kThreads) {
-      const int r = i / kChunksPerRow, c = i % kChunksPerRow;
-      const auto source = stream.resolve(key_tile * kTileKeys + r, value_cursor);
-      copy16_async(dst + wg::swizzled_offset(r, c, kTileKeys), source.v + c * 8, source.bytes);
-    }
+  auto load_keys = [&](int key_tile) {
+    load_rows(tables[key_tile % kRowTables].k, smem + L::kKeys + (key_tile & 1) * L::kTileBytes);
+  };
+  auto load_values = [&](int key_tile) {
+    load_rows(tables[key_tile % kRowTables].v, smem + L::kValues + (key_tile & 1) * L::kTileBytes);
   };
   // Descriptors: K-major Kᵀ at k-step kt, MN-major V at k-step kk (wgmma_sm90.cuh).
-  auto keys_descriptor = [&](int buf, int kt) {
-    const unsigned char* base = smem + L::kKeys + buf * L::kTileBytes;
+  auto keys_descriptor = [&](int key_tile, int kt) {
+    const unsigned char* base = smem + L::kKeys + (key_tile & 1) * L::kTileBytes;
     return wg::descriptor(base + (kt / 4) * kTileKeys * wg::kSwizzleBytes + (kt % 4) * 32, 16, wg::kSwizzleGroupBytes);
   };
-  auto values_descriptor = [&](int buf, int kk) {
-    const unsigned char* base = smem + L::kValues + buf * L::kTileBytes;
+  auto values_descriptor = [&](int key_tile, int kk) {
+    const unsigned char* base = smem + L::kValues + (key_tile & 1) * L::kTileBytes;
     return wg::descriptor(base + kk * 16 * wg::kSwizzleBytes, kTileKeys * wg::kSwizzleBytes, wg::kSwizzleGroupBytes);
   };
 
-  if (key_tiles > 0) load_keys(0, 0);
+  resolve_rows(0);
+  resolve_rows(1);
+  __syncthreads();
+  if (key_tiles > 0) load_keys(0);
   commit_async();
   wait_async<0>();
   __syncthreads();
@@ -131,49 +149,68 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_sm90_kerne
     for (int e = 0; e < 4; ++e) acc[dt][e] = 0.0f;
   uint32_t p_frag[kValueSteps][4];  // P of the previous key tile, the A operand of its P·V
 
-  for (int j = 0; j < key_tiles; ++j) {
-    // Tile j's K and tile j−1's V have landed, and every warp is past iteration j−1, whose products
-    // read the buffers the loads below overwrite.
+  // The steps of key tile j. Iteration 0 has no P·V before it, so it is peeled off the loop: one
+  // branch-free pipeline stage per iteration is what lets ptxas keep the wgmmas asynchronous.
+  auto tile_landed = [&] {
     wait_async<0>();
     wg::fence_proxy_async();
     __syncthreads();
-    if (j + 1 < key_tiles) load_keys(j + 1, (j + 1) & 1);
-    load_values(j, j & 1);
+  };
+  auto issue_scores = [&](int j, float (&s)[kKeyTiles][4]) {
+    for (int kt = 0; kt < kKSteps; ++kt) wg::Mma<T, kTileKeys, false>::run(s, q_frag[kt], keys_descriptor(j, kt), kt > 0);
+    wg::commit();
+  };
+  auto issue_values = [&](int j) {
+    for (int kk = 0; kk < kValueSteps; ++kk) wg::Mma<T, D, true>::run(acc, p_frag[kk], values_descriptor(j, kk), true);
+    wg::commit();
+  };
+  auto issue_loads = [&](int j) {
+    resolve_rows(j + 2);
+    if (j + 1 < key_tiles) load_keys(j + 1);
+    load_values(j);
     commit_async();
+  };
+  auto weigh_scores = [&](int j, float (&s)[kKeyTiles][4], float (&rescale)[2]) {
+    const bool plain = (j + 1) * kTileKeys <= stream.routed_keys;
+    return softmax.step(s, plain, tables[j % kRowTables].bias, rescale);
+  };
 
+  if (key_tiles > 0) {
+    tile_landed();
+    float s[kKeyTiles][4];
+    wg::fence();
+    issue_scores(0, s);
+    issue_loads(0);
+    wg::wait<0>();
+    wg::fence_operand(s);
+    float rescale[2];
+    weigh_scores(0, s, rescale);  // the output is still zero: nothing to rescale
+    for (int kk = 0; kk < kValueSteps; ++kk) block_sparse::pack_weights<T>(s, kk, p_frag[kk]);
+  }
+  for (int j = 1; j < key_tiles; ++j) {
+    // Tile j's K and tile j−1's V have landed, tile j+1's row table is written, and every warp is
+    // past iteration j−1, whose products read the buffers the loads below overwrite.
+    tile_landed();
     float s[kKeyTiles][4];
     wg::fence_operand(acc);
     wg::fence();
-    for (int kt = 0; kt < kKSteps; ++kt)
-      wg::Mma<T, kTileKeys, false>::run(s, q_frag[kt], keys_descriptor(j & 1, kt), kt > 0);
-    wg::commit();
-    if (j > 0) {
-      for (int kk = 0; kk < kValueSteps; ++kk)
-        wg::Mma<T, D, true>::run(acc, p_frag[kk], values_descriptor((j - 1) & 1, kk), true);
-      wg::commit();
-      wg::wait<1>();  // S_j done; P_{j−1}·V_{j−1} may still run
-    } else {
-      wg::wait<0>();
-    }
+    issue_scores(j, s);
+    issue_values(j - 1);
+    issue_loads(j);
+    wg::wait<1>();  // S_j done; P_{j−1}·V_{j−1} may still run
     wg::fence_operand(s);
-
     float rescale[2];
-    const bool plain = (j + 1) * kTileKeys <= stream.routed_keys;
-    const bool moved = softmax.step(s, plain, bias_s + (j & 1) * kTileKeys, rescale);
+    const bool moved = weigh_scores(j, s, rescale);
     wg::wait<0>();
     wg::fence_operand(acc);
     if (moved) block_sparse::OnlineSoftmax::rescale_rows(acc, rescale);
     for (int kk = 0; kk < kValueSteps; ++kk) block_sparse::pack_weights<T>(s, kk, p_frag[kk]);
   }
   if (key_tiles > 0) {
-    wait_async<0>();
-    wg::fence_proxy_async();
-    __syncthreads();
+    tile_landed();
     wg::fence_operand(acc);
     wg::fence();
-    for (int kk = 0; kk < kValueSteps; ++kk)
-      wg::Mma<T, D, true>::run(acc, p_frag[kk], values_descriptor((key_tiles - 1) & 1, kk), true);
-    wg::commit();
+    issue_values(key_tiles - 1);
     wg::wait<0>();
     wg::fence_operand(acc);
   }

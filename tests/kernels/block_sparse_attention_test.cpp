@@ -209,7 +209,7 @@ const std::vector<KernelCase> kKernelCases = {
     {{1, 4099, 0, 20, 64}, 0.2},   // query clusters of several tiles, key clusters of ~64
     {{2, 777, 0, 3, 9}, 1.0},      // every block routed
     {{2, 300, 0, 7, 40}, 0.0},     // nothing routed: compensation only, or zeros
-    {{1, 3000, 0, 2, 5}, 1.0},     // long key streams (~47 tiles): the pipelined loop's steady state
+    {{1, 3000, 0, 3, 6}, 1.0},     // long key streams (~47 tiles): the pipelined loop's steady state
 };
 
 // Runs the op with one kernel, restoring the process-wide choice after.
