@@ -40,6 +40,7 @@ cmake --preset gpu \
 #   test-train  build everything and run the tests, then train
 #   backtrace   build TARGETS, then run the command in CMD under cuda-gdb (the image has no gdb)
 #               and print the stack where it stops, e.g. for a crash seen only there
+#   profile     build the CLI, then packaging/gpu/profile-kernels.sh (KERNELS picks the kernels)
 #   kernels     the block-sparse attention kernels: their tests (both kernels), compute-sanitizer,
 #               and `svgear bench attention` with each kernel (the large shapes too unless
 #               SVGEAR_GPU_QUICK=1): a kernel-tuning iteration in one call
@@ -130,6 +131,12 @@ case "$job" in
         --budgets 0.9 --json "$OUT/attention-$shape.json" || echo "attention bench $shape failed"
     done
     exit $tests_rc ;;
+  profile)
+    cmake --build build/gpu -j "$(nproc)" --target svgear > "$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
+    echo "build (svgear only): $(($(date +%s) - t0)) s"
+    rm -f "$OUT/build.log" "$OUT/configure.log"
+    bash packaging/gpu/profile-kernels.sh
+    exit $? ;;
   step|train)
     cmake --build build/gpu -j "$(nproc)" --target svgear > "$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
     echo "build (svgear only): $(($(date +%s) - t0)) s"
@@ -141,7 +148,7 @@ case "$job" in
     fi
     train_shapes
     exit $? ;;
-  *) echo "unknown SVGEAR_GPU_JOB '$job' (full, step, train, test-train, kernels or backtrace)"; exit 2 ;;
+  *) echo "unknown SVGEAR_GPU_JOB '$job' (full, step, train, test-train, kernels, profile or backtrace)"; exit 2 ;;
 esac
 cmake --build build/gpu -j "$(nproc)" > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; tail -20 "$OUT/build.log"; exit 1; }
 t1=$(date +%s)

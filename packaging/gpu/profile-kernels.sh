@@ -31,14 +31,14 @@ for key, ms in total.most_common(25):
     print(f"| {ms:.3f} | {count[key]} | {key} |")
 PY
 
-# SVGEAR_DURATIONS_ONLY=1 stops here.
-for kernel in block_sparse_attention_kernel assign_kernel probe_kernel update_centroids_kernel value_stats_kernel; do
+# SVGEAR_DURATIONS_ONLY=1 stops here. KERNELS (names, each a regex) picks the kernels profiled in full.
+for kernel in ${KERNELS:-block_sparse_attention_sm90_kernel block_sparse_attention_kernel assign_kernel probe_kernel update_centroids_kernel value_stats_kernel}; do
   [ "${SVGEAR_DURATIONS_ONLY:-0}" = 1 ] && break
   ncu --clock-control none --profile-from-start off --set full -k "regex:$kernel" -c 1 "${bench[@]}" \
     > "$OUT/ncu/$kernel.txt" 2>&1
   echo "--- $kernel"
   grep -E "^ +(Duration|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput|L2 Cache Throughput|Registers Per Thread|Achieved Occupancy|Theoretical Occupancy|Warp Cycles Per Issued Instruction|Issue Slots Busy|Executed Ipc Active|Block Limit Registers|Block Limit Shared Mem|Dynamic Shared Memory Per Block) " \
     "$OUT/ncu/$kernel.txt" | head -16
-  grep -E "^ +(OPT|WRN) " "$OUT/ncu/$kernel.txt" | head -4
+  grep -E "^ +(OPT|WRN) " "$OUT/ncu/$kernel.txt" | head -8
 done
 (cd "$OUT" && tar czf ncu.tgz ncu && rm -rf ncu)
