@@ -104,12 +104,17 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_sm90_kerne
     table.v[tid] = source.bytes ? source.v : nullptr;
     table.bias[tid] = source.bias;
   };
-  // One warp instruction copies 512 contiguous bytes of 2 (d = 128) or 4 (d = 64) rows.
+  // One warp instruction copies 512 contiguous bytes of 2 (d = 128) or 4 (d = 64) rows. A thread
+  // keeps one chunk column, so its swizzled destinations differ by whole 8-row groups.
+  constexpr int kRowsPerPass = kThreads / kChunksPerRow;
+  static_assert(kRowsPerPass % 8 == 0, "each pass covers whole swizzle periods");
+  const int load_row = tid / kChunksPerRow, load_chunk = tid % kChunksPerRow;
+  const int load_offset = wg::swizzled_offset(load_row, load_chunk, kTileKeys);
   auto load_rows = [&](const T* const* rows, unsigned char* dst) {
-    for (int i = tid; i < kTileKeys * kChunksPerRow; i += kThreads) {
-      const int r = i / kChunksPerRow, c = i % kChunksPerRow;
-      const T* row = rows[r];
-      copy16_async(dst + wg::swizzled_offset(r, c, kTileKeys), (row ? row : qp) + c * 8, row ? 16 : 0);
+    for (int pass = 0; pass < kTileKeys / kRowsPerPass; ++pass) {
+      const T* row = rows[load_row + pass * kRowsPerPass];
+      copy16_async(dst + load_offset + pass * kRowsPerPass * wg::kSwizzleBytes, (row ? row : qp) + load_chunk * 8,
+                   row ? 16 : 0);
     }
   };
   auto load_keys = [&](int key_tile) {
@@ -118,14 +123,15 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_sm90_kerne
   auto load_values = [&](int key_tile) {
     load_rows(tables[key_tile % kRowTables].v, smem + L::kValues + (key_tile & 1) * L::kTileBytes);
   };
-  // Descriptors: K-major Kᵀ at k-step kt, MN-major V at k-step kk (wgmma_sm90.cuh).
+  // Descriptors: K-major Kᵀ at k-step kt, MN-major V at k-step kk (wgmma_sm90.cuh). The start
+  // address is the low field, so moving within shared memory adds offset / 16 to a base.
+  const uint64_t keys_base = wg::descriptor(smem + L::kKeys, 16, wg::kSwizzleGroupBytes);
+  const uint64_t values_base = wg::descriptor(smem + L::kValues, kTileKeys * wg::kSwizzleBytes, wg::kSwizzleGroupBytes);
   auto keys_descriptor = [&](int key_tile, int kt) {
-    const unsigned char* base = smem + L::kKeys + (key_tile & 1) * L::kTileBytes;
-    return wg::descriptor(base + (kt / 4) * kTileKeys * wg::kSwizzleBytes + (kt % 4) * 32, 16, wg::kSwizzleGroupBytes);
+    return keys_base + uint64_t(((key_tile & 1) * L::kTileBytes + (kt / 4) * kTileKeys * wg::kSwizzleBytes + (kt % 4) * 32) >> 4);
   };
   auto values_descriptor = [&](int key_tile, int kk) {
-    const unsigned char* base = smem + L::kValues + (key_tile & 1) * L::kTileBytes;
-    return wg::descriptor(base + kk * 16 * wg::kSwizzleBytes, kTileKeys * wg::kSwizzleBytes, wg::kSwizzleGroupBytes);
+    return values_base + uint64_t(((key_tile & 1) * L::kTileBytes + kk * 16 * wg::kSwizzleBytes) >> 4);
   };
 
   resolve_rows(0);

@@ -111,6 +111,11 @@ case "$job" in
     cmake --build build/gpu -j "$(nproc)" --target svgear kernels_tests > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; exit 1; }
     echo "build (svgear, kernels_tests): $(($(date +%s) - t0)) s"
     rm -f "$OUT/build.log" "$OUT/configure.log"
+    # The wgmma kernel's machine code (bf16, d = 128), for instruction counts: HGMMA must appear,
+    # and ptxas must not have serialized it (its C7514 note is in the build log on failure only).
+    cuobjdump -sass build/gpu/kernels/CMakeFiles/svgear_kernels_cuda.dir/block_sparse_attention/block_sparse_attention_sm90.cu.o |
+      awk '/Function : .*sm90_kernel.*nv_bfloat16Li128/{f=1; print; next} /Function : /{f=0} f' > "$OUT/sm90-bf16-d128.sass"
+    echo "sm90 kernel SASS: $(grep -c '^ */\*[0-9a-f]*\*/' "$OUT/sm90-bf16-d128.sass") instructions, $(grep -c HGMMA "$OUT/sm90-bf16-d128.sass") HGMMA"
     OMP_NUM_THREADS=4 timeout 300 build/gpu/tests/kernels/kernels_tests --gtest_filter='BlockSparse*' > "$OUT/kernels-tests.log" 2>&1
     tests_rc=$?
     grep -E "^\[  (PASSED|FAILED|SKIPPED) |^\[       OK|Failure|Expected|Which is|kernel" "$OUT/kernels-tests.log" | head -40
