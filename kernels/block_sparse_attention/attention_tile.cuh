@@ -13,7 +13,8 @@
 //   kp/vp, back to back, so small clusters do not each waste a tile) and (2) with compensation, one
 //   virtual key per skipped non-empty cluster (k̄_j, v̄_j, logit bias log n_j). Both kinds go through
 //   the same online softmax: the spec's single softmax over exact keys ∪ centroids (§3.2). Slots past
-//   the end read nothing (zero-filled) and get bias −inf.
+//   the end read the head's first key and value (any finite row: no zero-fill, so every copy is a
+//   plain 16-byte one) and get bias −inf, which gives them weight exactly 0.
 
 #include <cstdint>
 
@@ -67,12 +68,11 @@ struct KeyStream {
   const int64_t* k_sizes = nullptr;
   int64_t stride = 0;  // elements per row (the head dim)
 
-  // One key slot: where its K and V rows come from, how many bytes to read (0: zero-fill) and its
-  // logit bias in base 2 (0 for exact keys, log2 n_j for a centroid, −inf past the end).
+  // One key slot: where its K and V rows come from and its logit bias in base 2 (0 for exact keys,
+  // log2 n_j for a centroid, −inf past the end).
   struct Source {
     const T* k;
     const T* v;
-    int bytes;
     float bias;
   };
 
@@ -82,13 +82,13 @@ struct KeyStream {
     if (slot < routed_keys) {
       while (routed_cum[cursor + 1] <= slot) ++cursor;
       const int64_t row = routed_start[cursor] + (slot - routed_cum[cursor]);
-      return {kp + row * stride, vp + row * stride, 16, 0.0f};
+      return {kp + row * stride, vp + row * stride, 0.0f};
     }
     if (slot < stream_keys) {
       const int j = skipped[slot - routed_keys];
-      return {kbar + int64_t(j) * stride, vbar + int64_t(j) * stride, 16, log2f(float(k_sizes[j]))};
+      return {kbar + int64_t(j) * stride, vbar + int64_t(j) * stride, log2f(float(k_sizes[j]))};
     }
-    return {kp, vp, 0, kMinusInfinity};
+    return {kp, vp, kMinusInfinity};
   }
 };
 

@@ -90,8 +90,8 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(con
     for (int i = tid; i < kTileKeys * kVectorsPerRow; i += kThreads) {
       const int r = i / kVectorsPerRow, vec = i % kVectorsPerRow;
       const auto source = stream.resolve(key_tile * kTileKeys + r, cursor);
-      copy16_async(kdst + r * kStride + vec * 8, source.k + vec * 8, source.bytes);
-      copy16_async(vdst + r * kStride + vec * 8, source.v + vec * 8, source.bytes);
+      copy16_async(kdst + r * kStride + vec * 8, source.k + vec * 8);
+      copy16_async(vdst + r * kStride + vec * 8, source.v + vec * 8);
       if (vec == 0) bias_s[buf * kTileKeys + r] = source.bias;
     }
   };

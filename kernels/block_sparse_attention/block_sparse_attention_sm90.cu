@@ -36,8 +36,8 @@ constexpr int kThreads = 128;
 
 // Dynamic shared memory, from a 1024-byte-aligned base: K tiles [2], V tiles [2] (swizzled, each
 // D/64 column blocks of kTileKeys × 128 bytes), the Q staging tile (rows padded by 8 elements for
-// conflict-free ldmatrix), the row tables [3] (per key row: its K and V source, null = zero-fill,
-// and its bias), then the cluster lists.
+// conflict-free ldmatrix), the row tables [3] (per key row: its K and V source and its bias), then
+// the cluster lists.
 constexpr int kRowTables = 3;
 
 template <typename T>
@@ -100,8 +100,8 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_sm90_kerne
     if (tid >= kTileKeys || key_tile >= key_tiles) return;
     const auto source = stream.resolve(key_tile * kTileKeys + tid, cursor);
     RowTable<T>& table = tables[key_tile % kRowTables];
-    table.k[tid] = source.bytes ? source.k : nullptr;
-    table.v[tid] = source.bytes ? source.v : nullptr;
+    table.k[tid] = source.k;
+    table.v[tid] = source.v;
     table.bias[tid] = source.bias;
   };
   // One warp instruction copies 512 contiguous bytes of 2 (d = 128) or 4 (d = 64) rows. A thread
@@ -112,9 +112,7 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_sm90_kerne
   const int load_offset = wg::swizzled_offset(load_row, load_chunk, kTileKeys);
   auto load_rows = [&](const T* const* rows, unsigned char* dst) {
     for (int pass = 0; pass < kTileKeys / kRowsPerPass; ++pass) {
-      const T* row = rows[load_row + pass * kRowsPerPass];
-      copy16_async(dst + load_offset + pass * kRowsPerPass * wg::kSwizzleBytes, (row ? row : qp) + load_chunk * 8,
-                   row ? 16 : 0);
+      copy16_async(dst + load_offset + pass * kRowsPerPass * wg::kSwizzleBytes, rows[load_row + pass * kRowsPerPass] + load_chunk * 8);
     }
   };
   auto load_keys = [&](int key_tile) {
@@ -207,6 +205,7 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_sm90_kerne
     wg::fence_operand(s);
     float rescale[2];
     const bool moved = weigh_scores(j, s, rescale);
+    wg::fence_operand(s);  // the weights are computed before the wait, not after: the overlap
     wg::wait<0>();
     wg::fence_operand(acc);
     if (moved) block_sparse::OnlineSoftmax::rescale_rows(acc, rescale);
