@@ -5,10 +5,10 @@
 // kernels hold scores and outputs in the same accumulator layout (one warp = 16 rows; element e of
 // 8-column tile nt: row lane/4 + 8·(e/2), column nt·8 + 2·(lane%4) + e%2).
 //
-// * Query tile = up to kTileRows consecutive permuted rows of ONE query cluster, so every row of the
-//   tile shares the cluster's block-mask row. A cluster of m rows has ceil(m/64) tiles;
-//   tile_offsets[bh][c] is their exclusive prefix sum (query_tile_offsets_kernel) and CTA (x, bh)
-//   takes tile x.
+// * Query tile = up to R consecutive permuted rows of ONE query cluster (R = 64 for the sm_80
+//   kernel, 128 = two warpgroups' 64 for the sm_90a one), so every row of the tile shares the
+//   cluster's block-mask row. A cluster of m rows has ceil(m/R) tiles; tile_offsets[bh][c] is their
+//   exclusive prefix sum (query_tile_offsets_kernel) and CTA (x, bh) takes tile x.
 // * Key stream = the concatenation of (1) the rows of every routed key cluster (contiguous ranges of
 //   kp/vp, back to back, so small clusters do not each waste a tile) and (2) with compensation, one
 //   virtual key per skipped non-empty cluster (k̄_j, v̄_j, logit bias log n_j). Both kinds go through
@@ -23,21 +23,23 @@
 
 namespace svgear::block_sparse {
 
-constexpr int kTileRows = 64;
+constexpr int kTileRows = 64;  // query rows of one warp group (4 warps × 16)
 constexpr int kTileKeys = 64;
 constexpr int kMaxKeyClusters = 8192;  // the cluster lists live in shared memory (12 bytes each)
 constexpr float kMinusInfinity = -__builtin_inff();
 
 // Shared-memory bytes of the cluster lists: routed starts [Kc], routed prefix [Kc+1], skipped [Kc].
-inline int key_list_bytes(int64_t k_clusters) { return int(3 * k_clusters + 1) * int(sizeof(int)); }
+__host__ __device__ inline int key_list_bytes(int64_t k_clusters) { return int(3 * k_clusters + 1) * int(sizeof(int)); }
 
 struct QueryTile {
   int cluster = 0;
   int64_t begin = 0;  // first permuted row
-  int rows = 0;       // 1..kTileRows
+  int rows = 0;       // 1..R
 };
 
-// Tile `tile` of head `head`; false when the head has fewer tiles (the grid is an upper bound).
+// Tile `tile` (of kRows rows) of head `head`; false when the head has fewer tiles (the grid is an
+// upper bound).
+template <int kRows>
 __device__ inline bool locate_query_tile(const BlockSparseAttentionArgs& a, int64_t head, int tile, QueryTile& out) {
   const int32_t* tiles = a.tile_offsets + head * (a.q_clusters + 1);
   if (tile >= tiles[a.q_clusters]) return false;
@@ -48,9 +50,9 @@ __device__ inline bool locate_query_tile(const BlockSparseAttentionArgs& a, int6
   }
   const int64_t* q_off = a.q_offsets + head * (a.q_clusters + 1);
   out.cluster = lo;
-  out.begin = q_off[lo] + int64_t(tile - tiles[lo]) * kTileRows;
+  out.begin = q_off[lo] + int64_t(tile - tiles[lo]) * kRows;
   const int64_t rows_left = q_off[lo + 1] - out.begin;
-  out.rows = rows_left < kTileRows ? int(rows_left) : kTileRows;
+  out.rows = rows_left < kRows ? int(rows_left) : kRows;
   return true;
 }
 
@@ -89,6 +91,13 @@ struct KeyStream {
       return {kbar + int64_t(j) * stride, vbar + int64_t(j) * stride, log2f(float(k_sizes[j]))};
     }
     return {kp, vp, kMinusInfinity};
+  }
+
+  // resolve(slot).bias without the row lookup.
+  __device__ float bias(int slot) const {
+    if (slot < routed_keys) return 0.0f;
+    if (slot < stream_keys) return log2f(float(k_sizes[skipped[slot - routed_keys]]));
+    return kMinusInfinity;
   }
 };
 
@@ -166,8 +175,9 @@ struct OnlineSoftmax {
   // max is taken on the raw scores and each weight is one FFMA + EX2; others add the bias first.
   // Returns whether a row's max moved; only then must the output rows be multiplied by rescale[h].
   // Once the running maxima settle most tiles move none, and the warp skips those multiplies.
-  template <int kKeyTiles>
-  __device__ bool step(float (&s)[kKeyTiles][4], bool plain, const float* bias, float (&rescale)[2]) {
+  // bias(column) gives a non-plain tile's logit bias per key column.
+  template <int kKeyTiles, typename Bias>
+  __device__ bool step(float (&s)[kKeyTiles][4], bool plain, const Bias& bias, float (&rescale)[2]) {
     using mma_sm80::fast_exp2;
     const int lane = threadIdx.x % 32;
     float tile_max[2] = {kMinusInfinity, kMinusInfinity};
@@ -177,7 +187,7 @@ struct OnlineSoftmax {
     } else {
       for (int nt = 0; nt < kKeyTiles; ++nt) {
         for (int e = 0; e < 4; ++e) {
-          s[nt][e] = fmaf(s[nt][e], scale_log2, bias[nt * 8 + 2 * (lane % 4) + (e % 2)]);
+          s[nt][e] = fmaf(s[nt][e], scale_log2, bias(nt * 8 + 2 * (lane % 4) + (e % 2)));
           tile_max[e / 2] = fmaxf(tile_max[e / 2], s[nt][e]);
         }
       }

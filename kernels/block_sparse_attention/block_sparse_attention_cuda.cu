@@ -22,9 +22,9 @@ constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
 constexpr int kRowPad = 8;
 
-// Exclusive prefix sum of ceil(rows / kTileRows) over the query clusters of each head.
+// Exclusive prefix sum of ceil(rows / tile_rows) over the query clusters of each head.
 __global__ void query_tile_offsets_kernel(const int64_t* __restrict__ q_offsets, int32_t* __restrict__ tile_offsets,
-                                          int64_t bh, int64_t q_clusters) {
+                                          int64_t bh, int64_t q_clusters, int tile_rows) {
   const int64_t head = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (head >= bh) return;
   const int64_t* off = q_offsets + head * (q_clusters + 1);
@@ -32,7 +32,7 @@ __global__ void query_tile_offsets_kernel(const int64_t* __restrict__ q_offsets,
   int32_t total = 0;
   tiles[0] = 0;
   for (int64_t c = 0; c < q_clusters; ++c) {
-    total += int32_t((off[c + 1] - off[c] + kTileRows - 1) / kTileRows);
+    total += int32_t((off[c + 1] - off[c] + tile_rows - 1) / tile_rows);
     tiles[c + 1] = total;
   }
 }
@@ -65,7 +65,7 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(con
 
   const int64_t head = blockIdx.y;
   block_sparse::QueryTile tile;
-  if (!block_sparse::locate_query_tile(a, head, blockIdx.x, tile)) return;
+  if (!block_sparse::locate_query_tile<kTileRows>(a, head, blockIdx.x, tile)) return;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const T* qp = static_cast<const T*>(a.qp) + head * a.q_rows * D;
 
@@ -137,7 +137,8 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(con
 
     float rescale[2];
     const bool plain = (kt_tile + 1) * kTileKeys <= routed_keys;
-    if (softmax.step(s, plain, bias_s + buf * kTileKeys, rescale)) block_sparse::OnlineSoftmax::rescale_rows(acc, rescale);
+    const auto bias = [&](int column) { return bias_s[buf * kTileKeys + column]; };
+    if (softmax.step(s, plain, bias, rescale)) block_sparse::OnlineSoftmax::rescale_rows(acc, rescale);
 
     // O += P·V; V comes transposed by ldmatrix.trans (lanes: keys +0-7 / +8-15 by (lane/8)%2,
     // d +0 / +8 by lane/16).
@@ -180,10 +181,11 @@ int64_t block_sparse_attention_workspace_bytes(int64_t bh, int64_t q_clusters) {
 
 void launch_block_sparse_attention(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
   if (a.bh == 0 || a.q_rows == 0) return;
+  const bool wgmma = a.allow_wgmma && block_sparse_attention_sm90_runs_here();
   constexpr int kPrepThreads = 128;
   query_tile_offsets_kernel<<<unsigned((a.bh + kPrepThreads - 1) / kPrepThreads), kPrepThreads, 0, stream>>>(
-      a.q_offsets, a.tile_offsets, a.bh, a.q_clusters);
-  if (a.allow_wgmma && block_sparse_attention_sm90_runs_here()) {
+      a.q_offsets, a.tile_offsets, a.bh, a.q_clusters, wgmma ? block_sparse_attention_sm90_tile_rows : kTileRows);
+  if (wgmma) {
     launch_block_sparse_attention_sm90(a, stream);
     return;
   }

@@ -4,6 +4,7 @@
 
 #include "kernels/block_sparse_attention/attention_tile.cuh"
 #include "kernels/common/mma_sm80.cuh"
+#include "kernels/common/pipeline_sm90.cuh"
 #include "kernels/common/wgmma_sm90.cuh"
 
 namespace svgear {
@@ -12,134 +13,144 @@ namespace {
 using block_sparse::kTileKeys;
 using block_sparse::kTileRows;
 using namespace mma_sm80;
+using namespace pipeline_sm90;
 namespace wg = wgmma_sm90;
 
-// Block-sparse attention on Hopper tensor cores (wgmma, sm_90a). Query tiles, the key stream, the
-// softmax and the output write are the sm_80 kernel's (attention_tile.cuh); what differs:
+// Block-sparse attention on Hopper tensor cores (wgmma, sm_90a), warp-specialised like
+// FlashAttention-3. The key stream, the softmax and the output write are the sm_80 kernel's
+// (attention_tile.cuh); what differs:
 //
-// * A CTA is one warpgroup (4 warps = 128 threads) and one 64-row query tile: wgmma's m64 is exactly
-//   the tile, so clusters keep their 64-row tiles. Q stays in registers as the A operand of every
-//   Q·Kᵀ (loaded once by ldmatrix); P becomes the A operand of P·V in registers. Only K and V are
-//   read from shared memory, by the tensor core itself: 64 B per clock at full rate, half the
-//   shared-memory bandwidth, where mma.sync's ldmatrix loads capped the sm_80 kernel.
-// * K and V tiles (64 keys) are double-buffered, filled by cp.async into the 128-byte swizzle that
-//   wgmma reads (wgmma_sm90.cuh); the keys are gathered row by row from the routed ranges, which a
-//   tensor-map copy (TMA) cannot express. Where each key row comes from is worked out once per tile
-//   by 64 threads into a row table (three in rotation: tile j's serves its K loads, its V loads an
-//   iteration later, and its softmax bias), so the loaders only read the table.
-// * Per key tile j: issue S_j = Q·K_jᵀ, then O += P_{j−1}·V_{j−1}; while the tensor core works,
-//   resolve tile j+2's rows and issue the loads of tile j+1's K and tile j's V; then the softmax of
-//   S_j runs while P·V still does (FlashAttention-3's intra-warpgroup overlap).
-// * 2 CTAs per SM (94.5 KB of shared memory at d = 128, Kc = 1000): while one warpgroup is in its
-//   softmax, the other's products keep the tensor core busy.
-constexpr int kThreads = 128;
+// * A CTA = one producer warpgroup + two consumer warpgroups and a 128-row query tile of one
+//   cluster: each consumer owns 64 rows (wgmma's m64), and both read the same K/V stages, so a key
+//   tile is gathered once for 128 query rows. A consumer whose rows lie past the cluster's end
+//   (clusters are not multiples of 128) only keeps the stage barriers moving.
+// * The producer gathers key tiles (64 keys, K and V) into a ring of shared-memory stages in the
+//   128-byte swizzle wgmma reads (wgmma_sm90.cuh). The keys come row by row from the routed ranges,
+//   which a tensor-map copy (TMA) cannot express, so it uses cp.async: 64 of its threads resolve
+//   where each row of a tile comes from into a row table, all 128 copy, and each thread's
+//   copies arrive on the stage's `full` barrier when they land (pipeline_sm90.cuh). It runs up to
+//   `stages` tiles ahead, waiting on the stage's `empty` barrier before refilling it.
+// * A consumer keeps Q in registers as the A operand of every Q·Kᵀ and P in registers as the A
+//   operand of P·V; only K and V are read from shared memory, by the tensor core itself. Per key
+//   tile j it issues S_j = Q·K_jᵀ and O += P_{j−1}·V_{j−1}, runs the softmax of S_j while P·V still
+//   runs (FlashAttention-3's intra-warpgroup overlap), then frees tile j−1's stage.
+// * Registers: the producer gives most of its share to the consumers (setmaxnreg).
+constexpr int kConsumers = 2;
+constexpr int kWarpgroup = 128;
+constexpr int kThreads = (1 + kConsumers) * kWarpgroup;
+constexpr int kCtaRows = kConsumers * kTileRows;
+static_assert(kCtaRows == block_sparse_attention_sm90_tile_rows, "the launcher's tile offsets use this");
+constexpr int kProducerRegisters = 40;
+constexpr int kConsumerRegisters = 232;
+static_assert(kWarpgroup * (kProducerRegisters + kConsumers * kConsumerRegisters) <= 65536, "the register file");
+constexpr int kMaxStages = 4;
+constexpr int kSharedMemoryLimit = 227 * 1024;
 
-// Dynamic shared memory, from a 1024-byte-aligned base: K tiles [2], V tiles [2] (swizzled, each
-// D/64 column blocks of kTileKeys × 128 bytes), the Q staging tile (rows padded by 8 elements for
-// conflict-free ldmatrix), the row tables [3] (per key row: its K and V source and its bias), then
-// the cluster lists.
-constexpr int kRowTables = 3;
-
+// Per key row of a tile: where its K and V rows are read from (the producer's own bookkeeping).
 template <typename T>
 struct RowTable {
   const T* k[kTileKeys];
   const T* v[kTileKeys];
-  float bias[kTileKeys];
 };
+
+// Dynamic shared memory, from a 1024-byte-aligned base: the stages (K tile then V tile, each D/64
+// swizzled column blocks of kTileKeys × 128 bytes), the consumers' Q staging tiles (rows padded by
+// 8 elements for conflict-free ldmatrix), the producer's two row tables, the stage barriers, then
+// the cluster lists. As many stages as fit, up to kMaxStages (2 at d = 128 and Kc = 8192, the
+// largest cluster count the op sends here).
 template <typename T, int D>
 struct Sm90Layout {
   static constexpr int kTileBytes = kTileKeys * D * int(sizeof(T));  // a multiple of 1024
+  static constexpr int kStageBytes = 2 * kTileBytes;
   static constexpr int kQStride = D + 8;
-  static constexpr int kKeys = 0;
-  static constexpr int kValues = 2 * kTileBytes;
-  static constexpr int kQuery = 4 * kTileBytes;
-  static constexpr int kTables = kQuery + kTileRows * kQStride * int(sizeof(T));
-  static constexpr int kLists = kTables + kRowTables * int(sizeof(RowTable<T>));
+  static constexpr int kQBytes = kTileRows * kQStride * int(sizeof(T));
   static constexpr int kAlignment = wg::kSwizzleGroupBytes;
-  static_assert(kKeys % kAlignment == 0 && kValues % kAlignment == 0 && kTileBytes % kAlignment == 0,
-                "swizzled tiles start on the swizzle period");
-  static int bytes(int64_t k_clusters) { return kLists + block_sparse::key_list_bytes(k_clusters) + kAlignment; }
+  static_assert(kTileBytes % kAlignment == 0, "swizzled tiles start on the swizzle period");
+  static constexpr int kFixedBytes =
+      kConsumers * kQBytes + 2 * int(sizeof(RowTable<T>)) + 2 * kMaxStages * int(sizeof(uint64_t)) + kAlignment;
+
+  int stages;
+  __host__ __device__ explicit Sm90Layout(int64_t k_clusters) {
+    const int room = kSharedMemoryLimit - kFixedBytes - block_sparse::key_list_bytes(k_clusters);
+    stages = room / kStageBytes < kMaxStages ? room / kStageBytes : kMaxStages;
+  }
+  __host__ __device__ int query(int consumer) const { return stages * kStageBytes + consumer * kQBytes; }
+  __host__ __device__ int tables() const { return query(kConsumers); }
+  __host__ __device__ int barriers() const { return tables() + 2 * int(sizeof(RowTable<T>)); }
+  __host__ __device__ int lists() const { return barriers() + 2 * kMaxStages * int(sizeof(uint64_t)); }
+  __host__ __device__ int bytes(int64_t k_clusters) const { return lists() + block_sparse::key_list_bytes(k_clusters) + kAlignment; }
 };
 
+// The producer warpgroup: gathers key tile j into stage j % stages.
 template <typename T, int D>
-__global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_sm90_kernel(const BlockSparseAttentionArgs a) {
-#if SVGEAR_WGMMA_AVAILABLE
-  using L = Sm90Layout<T, D>;
-  constexpr int kChunksPerRow = D / 8;         // 16-byte chunks per row
+__device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int key_tiles, const Sm90Layout<T, D>& layout,
+                                  unsigned char* smem, uint64_t* full, uint64_t* empty) {
+  constexpr int kChunksPerRow = D / 8;  // 16-byte chunks per row
+  // One warp instruction copies 512 contiguous bytes of 2 (d = 128) or 4 (d = 64) rows. A thread
+  // keeps one chunk column, so its swizzled destinations differ by whole 8-row groups.
+  constexpr int kRowsPerPass = kWarpgroup / kChunksPerRow;
+  static_assert(kRowsPerPass % 8 == 0, "each pass covers whole swizzle periods");
+  const int tid = threadIdx.x % kWarpgroup;
+  const int load_row = tid / kChunksPerRow, load_chunk = tid % kChunksPerRow;
+  const int load_offset = wg::swizzled_offset(load_row, load_chunk, kTileKeys);
+  RowTable<T>* tables = reinterpret_cast<RowTable<T>*>(smem + layout.tables());
+  int cursor = 0;  // thread tid < kTileKeys resolves row tid of every tile: its slots only grow
+  for (int j = 0; j < key_tiles; ++j) {
+    RowTable<T>& table = tables[j & 1];
+    if (tid < kTileKeys) {
+      const auto source = stream.resolve(j * kTileKeys + tid, cursor);
+      table.k[tid] = source.k;
+      table.v[tid] = source.v;
+    }
+    named_barrier(1, kWarpgroup);  // the table is written; the one before last is no longer read
+    const int stage = j % layout.stages;
+    mbarrier_wait(&empty[stage], ((j / layout.stages) & 1) ^ 1);
+    unsigned char* keys = smem + stage * Sm90Layout<T, D>::kStageBytes + load_offset;
+    unsigned char* values = keys + Sm90Layout<T, D>::kTileBytes;
+    for (int pass = 0; pass < kTileKeys / kRowsPerPass; ++pass) {
+      const int row = load_row + pass * kRowsPerPass;
+      copy16_async(keys + pass * kRowsPerPass * wg::kSwizzleBytes, table.k[row] + load_chunk * 8);
+      copy16_async(values + pass * kRowsPerPass * wg::kSwizzleBytes, table.v[row] + load_chunk * 8);
+    }
+    mbarrier_arrive_on_copies(&full[stage]);
+  }
+  wait_async<0>();  // no thread leaves with copies in flight
+}
+
+// A consumer warpgroup: attention of its 64 query rows over the key stream, then the output.
+template <typename T, int D>
+__device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t head, const block_sparse::QueryTile& tile,
+                                  const block_sparse::KeyStream<T>& stream, int key_tiles, const Sm90Layout<T, D>& layout,
+                                  unsigned char* smem, T* q_s, int consumer, uint64_t* full, uint64_t* empty) {
+  constexpr int kChunksPerRow = D / 8;
   constexpr int kKSteps = D / 16;              // k-steps of Q·Kᵀ
   constexpr int kKeyTiles = kTileKeys / 8;     // 8-column tiles of S
   constexpr int kDimTiles = D / 8;             // 8-column tiles of O
   constexpr int kValueSteps = kTileKeys / 16;  // k-steps of P·V
+  using L = Sm90Layout<T, D>;
+  const int tid = threadIdx.x % kWarpgroup, warp = tid / 32, lane = tid % 32;
+  auto stage_of = [&](int j) { return j % layout.stages; };
+  auto wait_full = [&](int j) {
+    mbarrier_wait(&full[stage_of(j)], (j / layout.stages) & 1);
+    wg::fence_proxy_async();  // the producer's cp.async writes, read next by the tensor core
+  };
+  if (tile.rows <= 0) {  // nothing to compute: release each stage as it fills
+    for (int j = 0; j < key_tiles; ++j) {
+      wait_full(j);
+      mbarrier_arrive(&empty[stage_of(j)]);
+    }
+    return;
+  }
 
-  extern __shared__ unsigned char smem_raw[];
-  const uint32_t raw_address = static_cast<uint32_t>(__cvta_generic_to_shared(smem_raw));
-  unsigned char* smem = smem_raw + (L::kAlignment - raw_address % L::kAlignment) % L::kAlignment;
-  T* q_s = reinterpret_cast<T*>(smem + L::kQuery);
-  RowTable<T>* tables = reinterpret_cast<RowTable<T>*>(smem + L::kTables);
-
-  const int64_t head = blockIdx.y;
-  block_sparse::QueryTile tile;
-  if (!block_sparse::locate_query_tile(a, head, blockIdx.x, tile)) return;
-  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const T* qp = static_cast<const T*>(a.qp) + head * a.q_rows * D;
-
-  for (int i = tid; i < kTileRows * kChunksPerRow; i += kThreads) {
+  for (int i = tid; i < kTileRows * kChunksPerRow; i += kWarpgroup) {
     const int r = i / kChunksPerRow, c = i % kChunksPerRow;
     const bool valid = r < tile.rows;
     copy16_async(q_s + r * L::kQStride + c * 8, qp + (tile.begin + (valid ? r : 0)) * D + c * 8, valid ? 16 : 0);
   }
   commit_async();
-
-  const block_sparse::KeyStream<T> stream =
-      block_sparse::build_key_stream<T, D>(a, head, tile.cluster, reinterpret_cast<int*>(smem + L::kLists));
-  const int key_tiles = (stream.stream_keys + kTileKeys - 1) / kTileKeys;
-
-  // Threads 0..63 resolve row `tid` of every key tile (their slots only grow: one cursor each).
-  int cursor = 0;
-  auto resolve_rows = [&](int key_tile) {
-    if (tid >= kTileKeys || key_tile >= key_tiles) return;
-    const auto source = stream.resolve(key_tile * kTileKeys + tid, cursor);
-    RowTable<T>& table = tables[key_tile % kRowTables];
-    table.k[tid] = source.k;
-    table.v[tid] = source.v;
-    table.bias[tid] = source.bias;
-  };
-  // One warp instruction copies 512 contiguous bytes of 2 (d = 128) or 4 (d = 64) rows. A thread
-  // keeps one chunk column, so its swizzled destinations differ by whole 8-row groups.
-  constexpr int kRowsPerPass = kThreads / kChunksPerRow;
-  static_assert(kRowsPerPass % 8 == 0, "each pass covers whole swizzle periods");
-  const int load_row = tid / kChunksPerRow, load_chunk = tid % kChunksPerRow;
-  const int load_offset = wg::swizzled_offset(load_row, load_chunk, kTileKeys);
-  auto load_rows = [&](const T* const* rows, unsigned char* dst) {
-    for (int pass = 0; pass < kTileKeys / kRowsPerPass; ++pass) {
-      copy16_async(dst + load_offset + pass * kRowsPerPass * wg::kSwizzleBytes, rows[load_row + pass * kRowsPerPass] + load_chunk * 8);
-    }
-  };
-  auto load_keys = [&](int key_tile) {
-    load_rows(tables[key_tile % kRowTables].k, smem + L::kKeys + (key_tile & 1) * L::kTileBytes);
-  };
-  auto load_values = [&](int key_tile) {
-    load_rows(tables[key_tile % kRowTables].v, smem + L::kValues + (key_tile & 1) * L::kTileBytes);
-  };
-  // Descriptors: K-major Kᵀ at k-step kt, MN-major V at k-step kk (wgmma_sm90.cuh). The start
-  // address is the low field, so moving within shared memory adds offset / 16 to a base.
-  const uint64_t keys_base = wg::descriptor(smem + L::kKeys, 16, wg::kSwizzleGroupBytes);
-  const uint64_t values_base = wg::descriptor(smem + L::kValues, kTileKeys * wg::kSwizzleBytes, wg::kSwizzleGroupBytes);
-  auto keys_descriptor = [&](int key_tile, int kt) {
-    return keys_base + uint64_t(((key_tile & 1) * L::kTileBytes + (kt / 4) * kTileKeys * wg::kSwizzleBytes + (kt % 4) * 32) >> 4);
-  };
-  auto values_descriptor = [&](int key_tile, int kk) {
-    return values_base + uint64_t(((key_tile & 1) * L::kTileBytes + kk * 16 * wg::kSwizzleBytes) >> 4);
-  };
-
-  resolve_rows(0);
-  resolve_rows(1);
-  __syncthreads();
-  if (key_tiles > 0) load_keys(0);
-  commit_async();
   wait_async<0>();
-  __syncthreads();
-
+  named_barrier(2 + consumer, kWarpgroup);
   // This warp's Q rows as A fragments (ldmatrix: lanes 0-15 rows 0-15 at k, 16-31 at k + 8).
   uint32_t q_frag[kKSteps][4];
   {
@@ -147,19 +158,23 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_sm90_kerne
     for (int kt = 0; kt < kKSteps; ++kt) ldmatrix_x4(q_frag[kt], base + kt * 16);
   }
 
+  // Descriptors: K-major Kᵀ at k-step kt, MN-major V at k-step kk (wgmma_sm90.cuh). The start
+  // address is the low field, so moving within shared memory adds offset / 16 to a base.
+  const uint64_t keys_base = wg::descriptor(smem, 16, wg::kSwizzleGroupBytes);
+  const uint64_t values_base = wg::descriptor(smem + L::kTileBytes, kTileKeys * wg::kSwizzleBytes, wg::kSwizzleGroupBytes);
+  auto keys_descriptor = [&](int j, int kt) {
+    return keys_base + uint64_t((stage_of(j) * L::kStageBytes + (kt / 4) * kTileKeys * wg::kSwizzleBytes + (kt % 4) * 32) >> 4);
+  };
+  auto values_descriptor = [&](int j, int kk) {
+    return values_base + uint64_t((stage_of(j) * L::kStageBytes + kk * 16 * wg::kSwizzleBytes) >> 4);
+  };
+
   block_sparse::OnlineSoftmax softmax{a.scale * 1.4426950408889634f};  // exp(x) = exp2(x·log2 e)
   float acc[kDimTiles][4];
   for (int dt = 0; dt < kDimTiles; ++dt)
     for (int e = 0; e < 4; ++e) acc[dt][e] = 0.0f;
   uint32_t p_frag[kValueSteps][4];  // P of the previous key tile, the A operand of its P·V
 
-  // The steps of key tile j. Iteration 0 has no P·V before it, so it is peeled off the loop: one
-  // branch-free pipeline stage per iteration is what lets ptxas keep the wgmmas asynchronous.
-  auto tile_landed = [&] {
-    wait_async<0>();
-    wg::fence_proxy_async();
-    __syncthreads();
-  };
   auto issue_scores = [&](int j, float (&s)[kKeyTiles][4]) {
     for (int kt = 0; kt < kKSteps; ++kt) wg::Mma<T, kTileKeys, false>::run(s, q_frag[kt], keys_descriptor(j, kt), kt > 0);
     wg::commit();
@@ -168,23 +183,19 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_sm90_kerne
     for (int kk = 0; kk < kValueSteps; ++kk) wg::Mma<T, D, true>::run(acc, p_frag[kk], values_descriptor(j, kk), true);
     wg::commit();
   };
-  auto issue_loads = [&](int j) {
-    resolve_rows(j + 2);
-    if (j + 1 < key_tiles) load_keys(j + 1);
-    load_values(j);
-    commit_async();
-  };
   auto weigh_scores = [&](int j, float (&s)[kKeyTiles][4], float (&rescale)[2]) {
     const bool plain = (j + 1) * kTileKeys <= stream.routed_keys;
-    return softmax.step(s, plain, tables[j % kRowTables].bias, rescale);
+    const auto bias = [&](int column) { return stream.bias(j * kTileKeys + column); };
+    return softmax.step(s, plain, bias, rescale);
   };
 
+  // Iteration 0 has no P·V before it, so it is peeled off the loop: one branch-free pipeline stage
+  // per iteration is what lets ptxas keep the wgmmas asynchronous.
   if (key_tiles > 0) {
-    tile_landed();
+    wait_full(0);
     float s[kKeyTiles][4];
     wg::fence();
     issue_scores(0, s);
-    issue_loads(0);
     wg::wait<0>();
     wg::fence_operand(s);
     float rescale[2];
@@ -192,15 +203,12 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_sm90_kerne
     for (int kk = 0; kk < kValueSteps; ++kk) block_sparse::pack_weights<T>(s, kk, p_frag[kk]);
   }
   for (int j = 1; j < key_tiles; ++j) {
-    // Tile j's K and tile j−1's V have landed, tile j+1's row table is written, and every warp is
-    // past iteration j−1, whose products read the buffers the loads below overwrite.
-    tile_landed();
+    wait_full(j);
     float s[kKeyTiles][4];
     wg::fence_operand(acc);
     wg::fence();
     issue_scores(j, s);
     issue_values(j - 1);
-    issue_loads(j);
     wg::wait<1>();  // S_j done; P_{j−1}·V_{j−1} may still run
     wg::fence_operand(s);
     float rescale[2];
@@ -208,27 +216,70 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_sm90_kerne
     wg::fence_operand(s);  // the weights are computed before the wait, not after: the overlap
     wg::wait<0>();
     wg::fence_operand(acc);
+    mbarrier_arrive(&empty[stage_of(j - 1)]);
     if (moved) block_sparse::OnlineSoftmax::rescale_rows(acc, rescale);
     for (int kk = 0; kk < kValueSteps; ++kk) block_sparse::pack_weights<T>(s, kk, p_frag[kk]);
   }
   if (key_tiles > 0) {
-    tile_landed();
     wg::fence_operand(acc);
     wg::fence();
     issue_values(key_tiles - 1);
     wg::wait<0>();
     wg::fence_operand(acc);
+    mbarrier_arrive(&empty[stage_of(key_tiles - 1)]);
   }
   block_sparse::write_tile_output<T, D>(a, head, tile, acc, softmax);
+}
+
+template <typename T, int D>
+__global__ void __launch_bounds__(kThreads, 1) block_sparse_attention_sm90_kernel(const BlockSparseAttentionArgs a) {
+#if SVGEAR_WGMMA_AVAILABLE
+  using L = Sm90Layout<T, D>;
+  const L layout(a.k_clusters);
+  extern __shared__ unsigned char smem_raw[];
+  const uint32_t raw_address = mma_sm80::shared_address(smem_raw);
+  unsigned char* smem = smem_raw + (L::kAlignment - raw_address % L::kAlignment) % L::kAlignment;
+
+  const int64_t head = blockIdx.y;
+  block_sparse::QueryTile cta_tile;
+  if (!block_sparse::locate_query_tile<kCtaRows>(a, head, blockIdx.x, cta_tile)) return;
+  uint64_t* full = reinterpret_cast<uint64_t*>(smem + layout.barriers());
+  uint64_t* empty = full + kMaxStages;
+  if (threadIdx.x == 0) {
+    for (int stage = 0; stage < layout.stages; ++stage) {
+      mbarrier_init(&full[stage], kWarpgroup);               // every producer thread's copies
+      mbarrier_init(&empty[stage], kConsumers * kWarpgroup);  // every consumer thread
+    }
+  }
+  // Ends in a CTA barrier, which also publishes the initialised mbarriers.
+  const block_sparse::KeyStream<T> stream =
+      block_sparse::build_key_stream<T, D>(a, head, cta_tile.cluster, reinterpret_cast<int*>(smem + layout.lists()));
+  const int key_tiles = (stream.stream_keys + kTileKeys - 1) / kTileKeys;
+
+  const int warpgroup = threadIdx.x / kWarpgroup;
+  if (warpgroup == 0) {
+    release_registers<kProducerRegisters>();
+    produce_key_tiles<T, D>(stream, key_tiles, layout, smem, full, empty);
+  } else {
+    claim_registers<kConsumerRegisters>();
+    const int consumer = warpgroup - 1;
+    block_sparse::QueryTile tile = cta_tile;
+    tile.begin += consumer * kTileRows;
+    tile.rows = cta_tile.rows - consumer * kTileRows;
+    if (tile.rows > kTileRows) tile.rows = kTileRows;
+    consume_key_tiles<T, D>(a, head, tile, stream, key_tiles, layout, smem,
+                            reinterpret_cast<T*>(smem + layout.query(consumer)), consumer, full, empty);
+  }
 #endif
 }
 
 template <typename T, int D>
 void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
-  const int smem = Sm90Layout<T, D>::bytes(a.k_clusters);
+  const Sm90Layout<T, D> layout(a.k_clusters);
+  const int smem = layout.bytes(a.k_clusters);
   auto kernel = block_sparse_attention_sm90_kernel<T, D>;
   cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
-  const int64_t max_tiles = (a.q_rows + kTileRows - 1) / kTileRows + a.q_clusters;
+  const int64_t max_tiles = (a.q_rows + kCtaRows - 1) / kCtaRows + a.q_clusters;
   kernel<<<dim3(unsigned(max_tiles), unsigned(a.bh)), kThreads, smem, stream>>>(a);
 }
 
