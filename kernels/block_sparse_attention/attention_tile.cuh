@@ -92,13 +92,6 @@ struct KeyStream {
     }
     return {kp, vp, kMinusInfinity};
   }
-
-  // resolve(slot).bias without the row lookup.
-  __device__ float bias(int slot) const {
-    if (slot < routed_keys) return 0.0f;
-    if (slot < stream_keys) return log2f(float(k_sizes[skipped[slot - routed_keys]]));
-    return kMinusInfinity;
-  }
 };
 
 // Builds the stream of query cluster `cluster` of `head` into `lists` (key_list_bytes of shared

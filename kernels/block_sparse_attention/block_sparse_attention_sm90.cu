@@ -27,9 +27,10 @@ namespace wg = wgmma_sm90;
 // * The producer gathers key tiles (64 keys, K and V) into a ring of shared-memory stages in the
 //   128-byte swizzle wgmma reads (wgmma_sm90.cuh). The keys come row by row from the routed ranges,
 //   which a tensor-map copy (TMA) cannot express, so it uses cp.async: 64 of its threads resolve
-//   where each row of a tile comes from into a row table, all 128 copy, and each thread's
-//   copies arrive on the stage's `full` barrier when they land (pipeline_sm90.cuh). It runs up to
-//   `stages` tiles ahead, waiting on the stage's `empty` barrier before refilling it.
+//   where each row of a tile comes from into a row table and store the row's logit bias in the
+//   stage (then arrive on its `full` barrier), all 128 copy, and each thread's copies arrive on
+//   `full` when they land (pipeline_sm90.cuh). It runs up to `stages` tiles ahead, waiting on the
+//   stage's `empty` barrier before refilling it.
 // * A consumer keeps Q in registers as the A operand of every Q·Kᵀ and P in registers as the A
 //   operand of P·V; only K and V are read from shared memory, by the tensor core itself. Per key
 //   tile j it issues S_j = Q·K_jᵀ and O += P_{j−1}·V_{j−1}, runs the softmax of S_j while P·V still
@@ -55,8 +56,8 @@ struct RowTable {
 
 // Dynamic shared memory, from a 1024-byte-aligned base: the stages (K tile then V tile, each D/64
 // swizzled column blocks of kTileKeys × 128 bytes), the consumers' Q staging tiles (rows padded by
-// 8 elements for conflict-free ldmatrix), the producer's two row tables, the stage barriers, then
-// the cluster lists. As many stages as fit, up to kMaxStages (2 at d = 128 and Kc = 8192, the
+// 8 elements for conflict-free ldmatrix), the producer's two row tables, the stages' key biases,
+// the stage barriers, then the cluster lists. As many stages as fit, up to kMaxStages (2 at d = 128 and Kc = 8192, the
 // largest cluster count the op sends here).
 template <typename T, int D>
 struct Sm90Layout {
@@ -66,8 +67,9 @@ struct Sm90Layout {
   static constexpr int kQBytes = kTileRows * kQStride * int(sizeof(T));
   static constexpr int kAlignment = wg::kSwizzleGroupBytes;
   static_assert(kTileBytes % kAlignment == 0, "swizzled tiles start on the swizzle period");
-  static constexpr int kFixedBytes =
-      kConsumers * kQBytes + 2 * int(sizeof(RowTable<T>)) + 2 * kMaxStages * int(sizeof(uint64_t)) + kAlignment;
+  static constexpr int kBiasBytes = kTileKeys * int(sizeof(float));  // per stage
+  static constexpr int kFixedBytes = kConsumers * kQBytes + 2 * int(sizeof(RowTable<T>)) +
+                                     kMaxStages * (kBiasBytes + 2 * int(sizeof(uint64_t))) + kAlignment;
 
   int stages;
   __host__ __device__ explicit Sm90Layout(int64_t k_clusters) {
@@ -76,7 +78,8 @@ struct Sm90Layout {
   }
   __host__ __device__ int query(int consumer) const { return stages * kStageBytes + consumer * kQBytes; }
   __host__ __device__ int tables() const { return query(kConsumers); }
-  __host__ __device__ int barriers() const { return tables() + 2 * int(sizeof(RowTable<T>)); }
+  __host__ __device__ int biases() const { return tables() + 2 * int(sizeof(RowTable<T>)); }
+  __host__ __device__ int barriers() const { return biases() + kMaxStages * kBiasBytes; }
   __host__ __device__ int lists() const { return barriers() + 2 * kMaxStages * int(sizeof(uint64_t)); }
   __host__ __device__ int bytes(int64_t k_clusters) const { return lists() + block_sparse::key_list_bytes(k_clusters) + kAlignment; }
 };
@@ -94,17 +97,24 @@ __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int 
   const int load_row = tid / kChunksPerRow, load_chunk = tid % kChunksPerRow;
   const int load_offset = wg::swizzled_offset(load_row, load_chunk, kTileKeys);
   RowTable<T>* tables = reinterpret_cast<RowTable<T>*>(smem + layout.tables());
+  float* biases = reinterpret_cast<float*>(smem + layout.biases());
   int cursor = 0;  // thread tid < kTileKeys resolves row tid of every tile: its slots only grow
   for (int j = 0; j < key_tiles; ++j) {
     RowTable<T>& table = tables[j & 1];
+    float bias = 0.0f;
     if (tid < kTileKeys) {
       const auto source = stream.resolve(j * kTileKeys + tid, cursor);
       table.k[tid] = source.k;
       table.v[tid] = source.v;
+      bias = source.bias;
     }
     named_barrier(1, kWarpgroup);  // the table is written; the one before last is no longer read
     const int stage = j % layout.stages;
     mbarrier_wait(&empty[stage], ((j / layout.stages) & 1) ^ 1);
+    if (tid < kTileKeys) {  // a plain arrive releases this store to the consumers
+      biases[stage * kTileKeys + tid] = bias;
+      mbarrier_arrive(&full[stage]);
+    }
     unsigned char* keys = smem + stage * Sm90Layout<T, D>::kStageBytes + load_offset;
     unsigned char* values = keys + Sm90Layout<T, D>::kTileBytes;
     for (int pass = 0; pass < kTileKeys / kRowsPerPass; ++pass) {
@@ -169,6 +179,7 @@ __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t hea
     return values_base + uint64_t((stage_of(j) * L::kStageBytes + kk * 16 * wg::kSwizzleBytes) >> 4);
   };
 
+  const float* biases = reinterpret_cast<const float*>(smem + layout.biases());
   block_sparse::OnlineSoftmax softmax{a.scale * 1.4426950408889634f};  // exp(x) = exp2(x·log2 e)
   float acc[kDimTiles][4];
   for (int dt = 0; dt < kDimTiles; ++dt)
@@ -185,7 +196,8 @@ __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t hea
   };
   auto weigh_scores = [&](int j, float (&s)[kKeyTiles][4], float (&rescale)[2]) {
     const bool plain = (j + 1) * kTileKeys <= stream.routed_keys;
-    const auto bias = [&](int column) { return stream.bias(j * kTileKeys + column); };
+    const float* stage_bias = biases + stage_of(j) * kTileKeys;
+    const auto bias = [&](int column) { return stage_bias[column]; };
     return softmax.step(s, plain, bias, rescale);
   };
 
@@ -247,7 +259,7 @@ __global__ void __launch_bounds__(kThreads, 1) block_sparse_attention_sm90_kerne
   uint64_t* empty = full + kMaxStages;
   if (threadIdx.x == 0) {
     for (int stage = 0; stage < layout.stages; ++stage) {
-      mbarrier_init(&full[stage], kWarpgroup);               // every producer thread's copies
+      mbarrier_init(&full[stage], kWarpgroup + kTileKeys);  // every producer thread's copies, the biases
       mbarrier_init(&empty[stage], kConsumers * kWarpgroup);  // every consumer thread
     }
   }
