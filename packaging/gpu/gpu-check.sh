@@ -108,8 +108,8 @@ case "$job" in
     OMP_NUM_THREADS=2 cuda-gdb -batch -ex run -ex bt --args $CMD 2>&1 | grep -v '^\[New Thread\|^\[Thread\|^\[Detaching'
     exit 0 ;;
   kernels)
-    cmake --build build/gpu -j "$(nproc)" --target svgear kernels_tests > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; exit 1; }
-    echo "build (svgear, kernels_tests): $(($(date +%s) - t0)) s"
+    cmake --build build/gpu -j "$(nproc)" --target svgear kernels_tests attention_tests > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; exit 1; }
+    echo "build (svgear, kernels_tests, attention_tests): $(($(date +%s) - t0)) s"
     rm -f "$OUT/build.log" "$OUT/configure.log"
     # The wgmma kernel's machine code (bf16, d = 128), for instruction counts: HGMMA must appear,
     # and ptxas must not have serialized it (its C7514 note is in the build log on failure only).
@@ -120,6 +120,12 @@ case "$job" in
     tests_rc=$?
     # A kernel that hangs (a pipeline barrier never completing) must not eat the benches' time too.
     [ $tests_rc = 124 ] && { tail -5 "$OUT/kernels-tests.log"; echo "kernels_tests timed out"; exit 124; }
+    # The sparse backends end to end on the GPU (k-means, permutation, probe, routing, attention).
+    OMP_NUM_THREADS=4 timeout 150 build/gpu/tests/attention/attention_tests > "$OUT/attention-tests.log" 2>&1
+    attention_rc=$?
+    grep -E "^\[  (PASSED|FAILED) |Failure" "$OUT/attention-tests.log" | head -10
+    echo "attention_tests: rc=$attention_rc"
+    [ $attention_rc = 0 ] || tests_rc=$attention_rc
     grep -E "^\[  (PASSED|FAILED|SKIPPED) |^\[       OK|Failure|Expected|Which is|kernel" "$OUT/kernels-tests.log" | head -40
     echo "kernels_tests BlockSparse*: rc=$tests_rc"
     for tool in memcheck racecheck; do
