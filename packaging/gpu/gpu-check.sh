@@ -143,6 +143,9 @@ case "$job" in
       timeout 150 ./build/gpu/app/svgear bench attention --shape "$shape" --device cuda --dtype bf16 --repeat 3 \
         --budgets 0.9 --json "$OUT/attention-$shape.json" || echo "attention bench $shape failed"
     done
+    # Logs and the SASS travel as one archive (the 8-file limit).
+    (cd "$OUT" && tar czf kernels-logs.tgz kernels-tests.log attention-tests.log sm90-bf16-d128.sass $(ls sanitizer-*.log 2>/dev/null) &&
+      rm -f kernels-tests.log attention-tests.log sm90-bf16-d128.sass sanitizer-*.log)
     exit $tests_rc ;;
   profile)
     cmake --build build/gpu -j "$(nproc)" --target svgear > "$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
