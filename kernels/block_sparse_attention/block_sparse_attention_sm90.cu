@@ -10,6 +10,7 @@
 namespace svgear {
 namespace {
 
+using block_sparse::kTileKeys;
 using block_sparse::kTileRows;
 using namespace mma_sm80;
 using namespace pipeline_sm90;
@@ -21,21 +22,20 @@ namespace wg = wgmma_sm90;
 //
 // * A CTA = one producer warpgroup + two consumer warpgroups and a 128-row query tile of one
 //   cluster: each consumer owns 64 rows (wgmma's m64), and both read the same K/V stages, so a key
-//   tile (128 keys) is gathered once for 128 query rows. A consumer whose rows lie past the cluster's end
+//   tile is gathered once for 128 query rows. A consumer whose rows lie past the cluster's end
 //   (clusters are not multiples of 128) only keeps the stage barriers moving.
 // * The producer gathers key tiles (64 keys, K and V) into a ring of shared-memory stages in the
 //   128-byte swizzle wgmma reads (wgmma_sm90.cuh). The keys come row by row from the routed ranges,
-//   which a tensor-map copy (TMA) cannot express, so it uses cp.async: each of its threads resolves
-//   where one row of a tile comes from into a row table and stores the row's logit bias in the
-//   stage (then arrives on its `full` barrier), all copy, and each thread's copies arrive on `full`
-//   when they land (pipeline_sm90.cuh). It runs up to `stages` tiles ahead, waiting on the
+//   which a tensor-map copy (TMA) cannot express, so it uses cp.async: 64 of its threads resolve
+//   where each row of a tile comes from into a row table and store the row's logit bias in the
+//   stage (then arrive on its `full` barrier), all 128 copy, and each thread's copies arrive on
+//   `full` when they land (pipeline_sm90.cuh). It runs up to `stages` tiles ahead, waiting on the
 //   stage's `empty` barrier before refilling it.
 // * A consumer keeps Q in registers as the A operand of every Q·Kᵀ and P in registers as the A
 //   operand of P·V; only K and V are read from shared memory, by the tensor core itself. Per key
 //   tile j it issues S_j = Q·K_jᵀ and O += P_{j−1}·V_{j−1}, runs the softmax of S_j while P·V still
 //   runs (FlashAttention-3's intra-warpgroup overlap), then frees tile j−1's stage.
 // * Registers: the producer gives most of its share to the consumers (setmaxnreg).
-constexpr int kStageKeys = 128;  // keys per stage: S_j is m64n128, where wgmma runs at its best
 constexpr int kConsumers = 2;
 constexpr int kWarpgroup = 128;
 constexpr int kThreads = (1 + kConsumers) * kWarpgroup;
@@ -50,24 +50,24 @@ constexpr int kSharedMemoryLimit = 227 * 1024;
 // Per key row of a tile: where its K and V rows are read from (the producer's own bookkeeping).
 template <typename T>
 struct RowTable {
-  const T* k[kStageKeys];
-  const T* v[kStageKeys];
+  const T* k[kTileKeys];
+  const T* v[kTileKeys];
 };
 
 // Dynamic shared memory, from a 1024-byte-aligned base: the stages (K tile then V tile, each D/64
-// swizzled column blocks of kStageKeys × 128 bytes), the consumers' Q staging tiles (rows padded by
+// swizzled column blocks of kTileKeys × 128 bytes), the consumers' Q staging tiles (rows padded by
 // 8 elements for conflict-free ldmatrix), the producer's two row tables, the stages' key biases,
 // the stage barriers, then the cluster lists. As many stages as fit, up to kMaxStages (2 at d = 128 and Kc = 8192, the
 // largest cluster count the op sends here).
 template <typename T, int D>
 struct Sm90Layout {
-  static constexpr int kTileBytes = kStageKeys * D * int(sizeof(T));  // a multiple of 1024
+  static constexpr int kTileBytes = kTileKeys * D * int(sizeof(T));  // a multiple of 1024
   static constexpr int kStageBytes = 2 * kTileBytes;
   static constexpr int kQStride = D + 8;
   static constexpr int kQBytes = kTileRows * kQStride * int(sizeof(T));
   static constexpr int kAlignment = wg::kSwizzleGroupBytes;
   static_assert(kTileBytes % kAlignment == 0, "swizzled tiles start on the swizzle period");
-  static constexpr int kBiasBytes = kStageKeys * int(sizeof(float));  // per stage
+  static constexpr int kBiasBytes = kTileKeys * int(sizeof(float));  // per stage
   static constexpr int kFixedBytes = kConsumers * kQBytes + 2 * int(sizeof(RowTable<T>)) +
                                      kMaxStages * (kBiasBytes + 2 * int(sizeof(uint64_t))) + kAlignment;
 
@@ -95,15 +95,15 @@ __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int 
   static_assert(kRowsPerPass % 8 == 0, "each pass covers whole swizzle periods");
   const int tid = threadIdx.x % kWarpgroup;
   const int load_row = tid / kChunksPerRow, load_chunk = tid % kChunksPerRow;
-  const int load_offset = wg::swizzled_offset(load_row, load_chunk, kStageKeys);
+  const int load_offset = wg::swizzled_offset(load_row, load_chunk, kTileKeys);
   RowTable<T>* tables = reinterpret_cast<RowTable<T>*>(smem + layout.tables());
   float* biases = reinterpret_cast<float*>(smem + layout.biases());
-  int cursor = 0;  // thread tid resolves row tid of every tile: its slots only grow
+  int cursor = 0;  // thread tid < kTileKeys resolves row tid of every tile: its slots only grow
   for (int j = 0; j < key_tiles; ++j) {
     RowTable<T>& table = tables[j & 1];
     float bias = 0.0f;
-    if (tid < kStageKeys) {
-      const auto source = stream.resolve(j * kStageKeys + tid, cursor);
+    if (tid < kTileKeys) {
+      const auto source = stream.resolve(j * kTileKeys + tid, cursor);
       table.k[tid] = source.k;
       table.v[tid] = source.v;
       bias = source.bias;
@@ -111,13 +111,13 @@ __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int 
     named_barrier(1, kWarpgroup);  // the table is written; the one before last is no longer read
     const int stage = j % layout.stages;
     mbarrier_wait(&empty[stage], ((j / layout.stages) & 1) ^ 1);
-    if (tid < kStageKeys) {  // a plain arrive releases this store to the consumers
-      biases[stage * kStageKeys + tid] = bias;
+    if (tid < kTileKeys) {  // a plain arrive releases this store to the consumers
+      biases[stage * kTileKeys + tid] = bias;
       mbarrier_arrive(&full[stage]);
     }
     unsigned char* keys = smem + stage * Sm90Layout<T, D>::kStageBytes + load_offset;
     unsigned char* values = keys + Sm90Layout<T, D>::kTileBytes;
-    for (int pass = 0; pass < kStageKeys / kRowsPerPass; ++pass) {
+    for (int pass = 0; pass < kTileKeys / kRowsPerPass; ++pass) {
       const int row = load_row + pass * kRowsPerPass;
       copy16_async(keys + pass * kRowsPerPass * wg::kSwizzleBytes, table.k[row] + load_chunk * 8);
       copy16_async(values + pass * kRowsPerPass * wg::kSwizzleBytes, table.v[row] + load_chunk * 8);
@@ -134,9 +134,9 @@ __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t hea
                                   unsigned char* smem, T* q_s, int consumer, uint64_t* full, uint64_t* empty) {
   constexpr int kChunksPerRow = D / 8;
   constexpr int kKSteps = D / 16;              // k-steps of Q·Kᵀ
-  constexpr int kKeyTiles = kStageKeys / 8;     // 8-column tiles of S
+  constexpr int kKeyTiles = kTileKeys / 8;     // 8-column tiles of S
   constexpr int kDimTiles = D / 8;             // 8-column tiles of O
-  constexpr int kValueSteps = kStageKeys / 16;  // k-steps of P·V
+  constexpr int kValueSteps = kTileKeys / 16;  // k-steps of P·V
   using L = Sm90Layout<T, D>;
   const int tid = threadIdx.x % kWarpgroup, warp = tid / 32, lane = tid % 32;
   auto stage_of = [&](int j) { return j % layout.stages; };
@@ -171,9 +171,9 @@ __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t hea
   // Descriptors: K-major Kᵀ at k-step kt, MN-major V at k-step kk (wgmma_sm90.cuh). The start
   // address is the low field, so moving within shared memory adds offset / 16 to a base.
   const uint64_t keys_base = wg::descriptor(smem, 16, wg::kSwizzleGroupBytes);
-  const uint64_t values_base = wg::descriptor(smem + L::kTileBytes, kStageKeys * wg::kSwizzleBytes, wg::kSwizzleGroupBytes);
+  const uint64_t values_base = wg::descriptor(smem + L::kTileBytes, kTileKeys * wg::kSwizzleBytes, wg::kSwizzleGroupBytes);
   auto keys_descriptor = [&](int j, int kt) {
-    return keys_base + uint64_t((stage_of(j) * L::kStageBytes + (kt / 4) * kStageKeys * wg::kSwizzleBytes + (kt % 4) * 32) >> 4);
+    return keys_base + uint64_t((stage_of(j) * L::kStageBytes + (kt / 4) * kTileKeys * wg::kSwizzleBytes + (kt % 4) * 32) >> 4);
   };
   auto values_descriptor = [&](int j, int kk) {
     return values_base + uint64_t((stage_of(j) * L::kStageBytes + kk * 16 * wg::kSwizzleBytes) >> 4);
@@ -187,7 +187,7 @@ __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t hea
   uint32_t p_frag[kValueSteps][4];  // P of the previous key tile, the A operand of its P·V
 
   auto issue_scores = [&](int j, float (&s)[kKeyTiles][4]) {
-    for (int kt = 0; kt < kKSteps; ++kt) wg::Mma<T, kStageKeys, false>::run(s, q_frag[kt], keys_descriptor(j, kt), kt > 0);
+    for (int kt = 0; kt < kKSteps; ++kt) wg::Mma<T, kTileKeys, false>::run(s, q_frag[kt], keys_descriptor(j, kt), kt > 0);
     wg::commit();
   };
   auto issue_values = [&](int j) {
@@ -195,8 +195,8 @@ __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t hea
     wg::commit();
   };
   auto weigh_scores = [&](int j, float (&s)[kKeyTiles][4], float (&rescale)[2]) {
-    const bool plain = (j + 1) * kStageKeys <= stream.routed_keys;
-    const float* stage_bias = biases + stage_of(j) * kStageKeys;
+    const bool plain = (j + 1) * kTileKeys <= stream.routed_keys;
+    const float* stage_bias = biases + stage_of(j) * kTileKeys;
     const auto bias = [&](int column) { return stage_bias[column]; };
     return softmax.step(s, plain, bias, rescale);
   };
@@ -259,14 +259,14 @@ __global__ void __launch_bounds__(kThreads, 1) block_sparse_attention_sm90_kerne
   uint64_t* empty = full + kMaxStages;
   if (threadIdx.x == 0) {
     for (int stage = 0; stage < layout.stages; ++stage) {
-      mbarrier_init(&full[stage], kWarpgroup + kStageKeys);  // every producer thread's copies, the biases
+      mbarrier_init(&full[stage], kWarpgroup + kTileKeys);  // every producer thread's copies, the biases
       mbarrier_init(&empty[stage], kConsumers * kWarpgroup);  // every consumer thread
     }
   }
   // Ends in a CTA barrier, which also publishes the initialised mbarriers.
   const block_sparse::KeyStream<T> stream =
       block_sparse::build_key_stream<T, D>(a, head, cta_tile.cluster, reinterpret_cast<int*>(smem + layout.lists()));
-  const int key_tiles = (stream.stream_keys + kStageKeys - 1) / kStageKeys;
+  const int key_tiles = (stream.stream_keys + kTileKeys - 1) / kTileKeys;
 
   const int warpgroup = threadIdx.x / kWarpgroup;
   if (warpgroup == 0) {
