@@ -1,8 +1,18 @@
 #include "kernels/block_routing/block_routing.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <ATen/ATen.h>
+
+#include "svgear/build_config.h"
+
+#if SVGEAR_HAVE_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+
+#include "kernels/block_routing/block_routing_cuda.cuh"
+#endif
 
 namespace svgear {
 namespace {
@@ -27,6 +37,44 @@ void check_fraction(double value, const char* name) {
   TORCH_CHECK(std::isfinite(value) && value >= 0.0 && value <= 1.0, name, " must be in [0, 1], got ", value);
 }
 
+// The CUDA kernel (block_routing_cuda.cu) for CUDA tensors of up to 2048 key clusters; the
+// reference for the rest. score = undefined routes SVG2.
+bool kernel_routes(const at::Tensor& centroid_logits) {
+#if SVGEAR_HAVE_CUDA
+  return centroid_logits.is_cuda() && block_routing_cuda_supports(centroid_logits.size(2));
+#else
+  (void)centroid_logits;
+  return false;
+#endif
+}
+
+at::Tensor route_with_kernel(const at::Tensor& centroid_logits, const at::Tensor& score, const at::Tensor& q_sizes,
+                             const at::Tensor& k_sizes, double top_p, int force_keep, int guaranteed) {
+#if SVGEAR_HAVE_CUDA
+  at::Tensor logits = centroid_logits.contiguous(), scores = score.defined() ? score.contiguous() : at::Tensor();
+  at::Tensor m = q_sizes.defined() ? q_sizes.contiguous() : at::Tensor(), n = k_sizes.contiguous();
+  at::Tensor mask = at::empty(logits.sizes(), logits.options().dtype(at::kBool));
+  BlockRoutingArgs args;
+  args.centroid_logits = logits.data_ptr<float>();
+  args.score = scores.defined() ? scores.data_ptr<float>() : nullptr;
+  args.q_sizes = m.defined() ? m.data_ptr<int64_t>() : nullptr;
+  args.k_sizes = n.data_ptr<int64_t>();
+  args.mask = mask.data_ptr<bool>();
+  args.bh = logits.size(0);
+  args.q_clusters = logits.size(1);
+  args.k_clusters = logits.size(2);
+  args.top_p = top_p;
+  args.force_keep = force_keep;
+  args.guaranteed = guaranteed;
+  launch_block_routing(args, at::cuda::getCurrentCUDAStream());
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return mask;
+#else
+  (void)centroid_logits, (void)score, (void)q_sizes, (void)k_sizes, (void)top_p, (void)force_keep, (void)guaranteed;
+  TORCH_CHECK(false, "route_with_kernel: built without CUDA");
+#endif
+}
+
 }  // namespace
 
 at::Tensor route_svg2(const at::Tensor& centroid_logits, const at::Tensor& k_sizes, double top_p,
@@ -35,6 +83,11 @@ at::Tensor route_svg2(const at::Tensor& centroid_logits, const at::Tensor& k_siz
   check_sizes(k_sizes, "k_sizes", centroid_logits, 2);
   check_fraction(top_p, "top_p");
   check_fraction(min_kc_ratio, "min_kc_ratio");
+  if (kernel_routes(centroid_logits)) {
+    // Truncation as Python's int(), which the reference uses.
+    const auto min_keep = static_cast<int>(min_kc_ratio * static_cast<double>(centroid_logits.size(2)));
+    return route_with_kernel(centroid_logits, at::Tensor(), at::Tensor(), k_sizes, top_p, min_keep, 0);
+  }
   return route_svg2_reference(centroid_logits, k_sizes, top_p, min_kc_ratio);
 }
 
@@ -52,6 +105,12 @@ at::Tensor route_svgear(const at::Tensor& centroid_logits, const at::Tensor& sco
   // 2r·Kc clusters are force-kept for the budget, so r above 0.5 would mean more than all of them.
   TORCH_CHECK(std::isfinite(guaranteed_ratio) && guaranteed_ratio >= 0.0 && guaranteed_ratio <= 0.5,
               "guaranteed_ratio must be in [0, 0.5], got ", guaranteed_ratio);
+  if (kernel_routes(centroid_logits)) {
+    const auto key_clusters = static_cast<double>(centroid_logits.size(2));
+    const int budget_keep = std::max(1, static_cast<int>(2.0 * guaranteed_ratio * key_clusters));
+    const int guaranteed = std::max(1, static_cast<int>(guaranteed_ratio * key_clusters));
+    return route_with_kernel(centroid_logits, score, q_sizes, k_sizes, top_p, budget_keep, guaranteed);
+  }
   return route_svgear_reference(centroid_logits, score, q_sizes, k_sizes, top_p, guaranteed_ratio);
 }
 

@@ -41,9 +41,10 @@ cmake --preset gpu \
 #   backtrace   build TARGETS, then run the command in CMD under cuda-gdb (the image has no gdb)
 #               and print the stack where it stops, e.g. for a crash seen only there
 #   profile     build the CLI, then packaging/gpu/profile-kernels.sh (KERNELS picks the kernels)
-#   kernels     the block-sparse attention kernels: their tests (both kernels), compute-sanitizer,
-#               and `svgear bench attention` with each kernel (the large shapes too unless
-#               SVGEAR_GPU_QUICK=1): a kernel-tuning iteration in one call
+#   kernels     the attention kernels: block-sparse attention (both kernels) and routing tests,
+#               compute-sanitizer on them, `attention_tests`, and `svgear bench attention` with
+#               each kernel (the 720p shapes too unless SVGEAR_GPU_QUICK=1): a kernel-tuning
+#               iteration in one call
 job=${SVGEAR_GPU_JOB:-full}
 # The run folder lives in /tmp, which survives between calls while the machine stays warm. A cold
 # machine starts from a checkpoint carried in runs/PRESET when there is one, else it continues the
@@ -116,7 +117,7 @@ case "$job" in
     cuobjdump -sass build/gpu/kernels/CMakeFiles/svgear_kernels_cuda.dir/block_sparse_attention/block_sparse_attention_sm90.cu.o |
       awk '/Function : .*sm90_kernel.*nv_bfloat16Li128/{f=1; print; next} /Function : /{f=0} f' > "$OUT/sm90-bf16-d128.sass"
     echo "sm90 kernel SASS: $(grep -c '^ */\*[0-9a-f]*\*/' "$OUT/sm90-bf16-d128.sass") instructions, $(grep -c HGMMA "$OUT/sm90-bf16-d128.sass") HGMMA"
-    OMP_NUM_THREADS=4 timeout 90 build/gpu/tests/kernels/kernels_tests --gtest_filter='BlockSparse*' > "$OUT/kernels-tests.log" 2>&1
+    OMP_NUM_THREADS=4 timeout 90 build/gpu/tests/kernels/kernels_tests --gtest_filter='BlockSparse*:BlockRouting*:Route*' > "$OUT/kernels-tests.log" 2>&1
     tests_rc=$?
     # A kernel that hangs (a pipeline barrier never completing) must not eat the benches' time too.
     [ $tests_rc = 124 ] && { tail -5 "$OUT/kernels-tests.log"; echo "kernels_tests timed out"; exit 124; }
@@ -127,12 +128,12 @@ case "$job" in
     echo "attention_tests: rc=$attention_rc"
     [ $attention_rc = 0 ] || tests_rc=$attention_rc
     grep -E "^\[  (PASSED|FAILED|SKIPPED) |^\[       OK|Failure|Expected|Which is|kernel" "$OUT/kernels-tests.log" | head -40
-    echo "kernels_tests BlockSparse*: rc=$tests_rc"
+    echo "kernels_tests BlockSparse*, BlockRouting*, Route*: rc=$tests_rc"
     for tool in memcheck racecheck; do
-      [ "${SVGEAR_GPU_QUICK:-0}" = 1 ] && break
       timeout 200 compute-sanitizer --tool "$tool" --error-exitcode 9 build/gpu/tests/kernels/kernels_tests \
-        --gtest_filter=BlockSparseAttention.KernelMatchesReferenceBf16OnCuda > "$OUT/sanitizer-$tool.log" 2>&1
-      echo "compute-sanitizer $tool (wgmma kernel, bf16 cases): rc=$? ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$tool.log" | tail -1))"
+        --gtest_filter=BlockSparseAttention.KernelMatchesReferenceBf16OnCuda:BlockRouting.RandomRowsMatchPerRowHostImplementationOnCuda \
+        > "$OUT/sanitizer-$tool.log" 2>&1
+      echo "compute-sanitizer $tool (wgmma attention bf16 cases, routing): rc=$? ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$tool.log" | tail -1))"
     done
     for kernel in fastest mma-sync; do
       timeout 150 ./build/gpu/app/svgear bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --repeat 5 \
