@@ -239,7 +239,7 @@ AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
   const Inputs in = options.inputs ? file_inputs(*options.inputs, options.device, options.dtype)
                                    : synthetic_inputs(options.shape, options.seed, options.device, options.dtype);
   result.inputs = in.description;
-  result.sparse_kernel = block_sparse_kernel_name(options.device, options.dtype, in.q.size(3));
+  result.sparse_kernel = block_sparse_kernel_name(options.device, options.dtype, in.q.size(3), options.base.k_clusters);
   result.shape = options.shape;
   if (options.inputs) {
     result.shape.name = "file";

@@ -6,6 +6,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/pipeline/device_info.h"
+#include "kernels/block_sparse_attention/block_sparse_attention.h"
 #include "svgear/build_config.h"
 
 namespace svgear {
@@ -47,6 +48,13 @@ nlohmann::json make_run_record(const GenerationResult& result, const Model& mode
   j["device"] = {{"name", model.device.str()},
                  {"description", device_description(model.device)},
                  {"dtype", c10::toString(model.dtype)}};
+  // What runs SVG2's and SVG-EAR's block-sparse attention for this model here (and would, for a
+  // dense run): "wgmma (sm_90a)", "mma.sync (sm_80)" or "ATen reference".
+  if (model.dit) {
+    j["device"]["sparse_attention_kernel"] =
+        block_sparse_kernel_name(model.device, model.dtype, model.dit->config().head_dim(),
+                                 result.request.attention.k_clusters);
+  }
   j["software"] = {{"libtorch", SVGEAR_TORCH_VERSION},
                    {"cuda_build", bool(SVGEAR_HAVE_CUDA)},
                    {"ffmpeg_build", bool(SVGEAR_HAVE_FFMPEG)},

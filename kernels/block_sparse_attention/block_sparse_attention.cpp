@@ -143,15 +143,16 @@ void set_block_sparse_kernel(BlockSparseKernel kernel) { g_kernel.store(kernel);
 
 BlockSparseKernel block_sparse_kernel() { return g_kernel.load(); }
 
-const char* block_sparse_kernel_name(const at::Device& device, at::ScalarType dtype, int64_t head_dim) {
+const char* block_sparse_kernel_name(const at::Device& device, at::ScalarType dtype, int64_t head_dim,
+                                     int64_t k_clusters) {
 #if SVGEAR_HAVE_CUDA
   if (device.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) &&
-      block_sparse_attention_cuda_supports(head_dim, 1)) {
+      block_sparse_attention_cuda_supports(head_dim, k_clusters)) {
     return g_kernel.load() == BlockSparseKernel::Fastest && block_sparse_attention_sm90_runs_here() ? "wgmma (sm_90a)"
                                                                                                   : "mma.sync (sm_80)";
   }
 #endif
-  (void)device, (void)dtype, (void)head_dim;
+  (void)device, (void)dtype, (void)head_dim, (void)k_clusters;
   return "ATen reference";
 }
 

@@ -19,6 +19,9 @@
 // cluster (w = e^{s·q·k_t}) and, with compensation, one virtual key per skipped non-empty key cluster
 // j: w = n_j·e^{s·q·k̄_j} with value v̄_j. A query with nothing to attend outputs zeros.
 //
+// Keys and values must be finite: a padding slot of a key tile reads the head's first key and value
+// at weight 0 (and 0 · inf is not 0).
+//
 // Devices: CUDA tensors of bf16 or fp16 (q, k, v alike) with d = 64 or 128 and Kc <= 8192 run a
 // fused kernel: wgmma on an sm_90 GPU (block_sparse_attention_sm90.cu), mma.sync on the others
 // (block_sparse_attention_cuda.cu); both bf16/fp16 products, fp32 accumulation, k̄ and v̄ rounded
@@ -56,9 +59,11 @@ void block_sparse_attention_out(at::Tensor& out, const at::Tensor& qp, const at:
 enum class BlockSparseKernel { Fastest, MmaSync };
 void set_block_sparse_kernel(BlockSparseKernel kernel);
 BlockSparseKernel block_sparse_kernel();
-// What runs the op for tensors of `dtype` with `head_dim` on `device` (current CUDA device for a
-// CUDA one): "wgmma (sm_90a)", "mma.sync (sm_80)" or "ATen reference".
-const char* block_sparse_kernel_name(const at::Device& device, at::ScalarType dtype, int64_t head_dim);
+// What runs the op for tensors of `dtype` with `head_dim` and `k_clusters` key clusters on
+// `device` (the current CUDA device for a CUDA one): "wgmma (sm_90a)", "mma.sync (sm_80)" or
+// "ATen reference".
+const char* block_sparse_kernel_name(const at::Device& device, at::ScalarType dtype, int64_t head_dim,
+                                     int64_t k_clusters);
 
 // ATen reference for CPU and CUDA tensors alike, in permuted order; call block_sparse_attention,
 // which validates.

@@ -45,7 +45,9 @@ constexpr int kProducerRegisters = 40;
 constexpr int kConsumerRegisters = 232;
 static_assert(kWarpgroup * (kProducerRegisters + kConsumers * kConsumerRegisters) <= 65536, "the register file");
 constexpr int kMaxStages = 4;
-constexpr int kSharedMemoryLimit = 227 * 1024;
+// A block's shared memory on Hopper (227 KB, dynamic and static together), less room for the
+// static part (build_key_stream's two list sizes).
+constexpr int kSharedMemoryLimit = 227 * 1024 - 64;
 
 // Per key row of a tile: where its K and V rows are read from (the producer's own bookkeeping).
 template <typename T>
@@ -71,11 +73,15 @@ struct Sm90Layout {
   static constexpr int kFixedBytes = kConsumers * kQBytes + 2 * int(sizeof(RowTable<T>)) +
                                      kMaxStages * (kBiasBytes + 2 * int(sizeof(uint64_t))) + kAlignment;
 
-  int stages;
-  __host__ __device__ explicit Sm90Layout(int64_t k_clusters) {
-    const int room = kSharedMemoryLimit - kFixedBytes - block_sparse::key_list_bytes(k_clusters);
-    stages = room / kStageBytes < kMaxStages ? room / kStageBytes : kMaxStages;
+  // A consumer holds tile j−1's stage while it waits for tile j's: at least 2.
+  static constexpr int stages_for(int64_t k_clusters) {
+    const int room = kSharedMemoryLimit - kFixedBytes - int(3 * k_clusters + 1) * int(sizeof(int));
+    return room / kStageBytes < kMaxStages ? room / kStageBytes : kMaxStages;
   }
+  static_assert(stages_for(block_sparse::kMaxKeyClusters) >= 2, "two stages at the largest cluster count");
+
+  int stages;
+  __host__ __device__ explicit Sm90Layout(int64_t k_clusters) : stages(stages_for(k_clusters)) {}
   __host__ __device__ int query(int consumer) const { return stages * kStageBytes + consumer * kQBytes; }
   __host__ __device__ int tables() const { return query(kConsumers); }
   __host__ __device__ int biases() const { return tables() + 2 * int(sizeof(RowTable<T>)); }
@@ -124,7 +130,8 @@ __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int 
     }
     mbarrier_arrive_on_copies(&full[stage]);
   }
-  wait_async<0>();  // no thread leaves with copies in flight
+  commit_async();  // no thread leaves with copies in flight
+  wait_async<0>();
 }
 
 // A consumer warpgroup: attention of its 64 query rows over the key stream, then the output.
@@ -282,6 +289,8 @@ __global__ void __launch_bounds__(kThreads, 1) block_sparse_attention_sm90_kerne
     consume_key_tiles<T, D>(a, head, tile, stream, key_tiles, layout, smem,
                             reinterpret_cast<T*>(smem + layout.query(consumer)), consumer, full, empty);
   }
+#else
+  __trap();  // only sm_90a code has a body; block_sparse_attention_sm90_runs_here() says where that is
 #endif
 }
 
@@ -290,6 +299,7 @@ void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
   const Sm90Layout<T, D> layout(a.k_clusters);
   const int smem = layout.bytes(a.k_clusters);
   auto kernel = block_sparse_attention_sm90_kernel<T, D>;
+  // A failure here surfaces as the launch's error, which the op checks.
   cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
   const int64_t max_tiles = (a.q_rows + kCtaRows - 1) / kCtaRows + a.q_clusters;
   kernel<<<dim3(unsigned(max_tiles), unsigned(a.bh)), kThreads, smem, stream>>>(a);
@@ -298,8 +308,10 @@ void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
 }  // namespace
 
 bool block_sparse_attention_sm90_runs_here() {
-  // The build holds sm_90a code for the kernel and the current device loads it (an sm_90 GPU):
-  // the runtime then reports the binary version 90. Cached per device.
+  // The build holds sm_90a code (SVGEAR_CUDA_SM90A, from the CUDA architectures) and the current
+  // device loads it (an sm_90 GPU): the runtime then reports the binary version 90 (an sm_90 build
+  // without the "a" would too, with an empty kernel). Cached per device.
+#if SVGEAR_CUDA_SM90A
   static std::atomic<int> cached[64];  // 0 unknown, 1 yes, 2 no
   int device = 0;
   if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= 64) return false;
@@ -312,6 +324,9 @@ bool block_sparse_attention_sm90_runs_here() {
     cached[device].store(known, std::memory_order_relaxed);
   }
   return known == 1;
+#else
+  return false;
+#endif
 }
 
 void launch_block_sparse_attention_sm90(const BlockSparseAttentionArgs& a, cudaStream_t stream) {

@@ -63,7 +63,9 @@ __device__ __forceinline__ void fence_operand(float (&d)[Tiles][4]) {
     for (int e = 0; e < 4; ++e) asm volatile("" : "+f"(d[t][e])::"memory");
 }
 // Shared memory written by ordinary stores or cp.async, read next by the tensor core (async proxy):
-// each writing thread fences after its writes complete, before the barrier.
+// a fence on the path from the writes to the wgmma — in each writing thread before the barrier
+// that publishes them, or in the reading thread after it has acquired them (after an mbarrier
+// wait).
 __device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 
 // d (+)= a · B, B from shared memory (kTransposeB: MN-major, else K-major). accumulate = false

@@ -133,7 +133,9 @@ case "$job" in
       timeout 200 compute-sanitizer --tool "$tool" --error-exitcode 9 build/gpu/tests/kernels/kernels_tests \
         --gtest_filter=BlockSparseAttention.KernelMatchesReferenceBf16OnCuda:BlockRouting.RandomRowsMatchPerRowHostImplementationOnCuda \
         > "$OUT/sanitizer-$tool.log" 2>&1
-      echo "compute-sanitizer $tool (wgmma attention bf16 cases, routing): rc=$? ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$tool.log" | tail -1))"
+      sanitizer_rc=$?
+      echo "compute-sanitizer $tool (wgmma attention bf16 cases, routing): rc=$sanitizer_rc ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$tool.log" | tail -1))"
+      [ $sanitizer_rc = 0 ] || tests_rc=$sanitizer_rc
     done
     for kernel in fastest mma-sync; do
       timeout 150 ./build/gpu/app/svgear bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --repeat 5 \

@@ -226,7 +226,7 @@ void check_kernel_matches_reference(at::ScalarType dtype, double tolerance, Bloc
     for (const KernelCase& kc : kKernelCases) {
       AttentionCase c = kc.shape;
       c.head_dim = head_dim;
-      SCOPED_TRACE(::testing::Message() << block_sparse_kernel_name(at::kCUDA, dtype, head_dim) << " dtype " << dtype << " d " << head_dim << " N " << c.tokens << " Qc "
+      SCOPED_TRACE(::testing::Message() << block_sparse_kernel_name(at::kCUDA, dtype, head_dim, c.k_clusters) << " dtype " << dtype << " d " << head_dim << " N " << c.tokens << " Qc "
                                         << c.q_clusters << " Kc " << c.k_clusters << " density " << kc.density);
       AttentionInputs in = make_inputs(c, false);
       at::Tensor mask = random_mask(c, kc.density);
@@ -288,20 +288,21 @@ TEST(BlockSparseAttention, MmaSyncKernelMatchesReferenceFp16OnCuda) {
 // The op names the kernel it runs; on an sm_90 GPU the fastest is the wgmma one (a build without
 // sm_90a code would silently fall back to mma.sync).
 TEST(BlockSparseAttention, NamesTheKernelItRuns) {
-  EXPECT_STREQ(block_sparse_kernel_name(at::kCPU, at::kBFloat16, 128), "ATen reference");
+  EXPECT_STREQ(block_sparse_kernel_name(at::kCPU, at::kBFloat16, 128, 1000), "ATen reference");
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kFloat, 128), "ATen reference");
-  EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 96), "ATen reference");
+  EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kFloat, 128, 1000), "ATen reference");
+  EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 96, 1000), "ATen reference");
+  EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 9000), "ATen reference");
   {
     KernelChoice choice(BlockSparseKernel::MmaSync);
-    EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128), "mma.sync (sm_80)");
+    EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 1000), "mma.sync (sm_80)");
   }
 #if SVGEAR_HAVE_CUDA
   const bool hopper = at::cuda::getCurrentDeviceProperties()->major == 9;
 #else
   const bool hopper = false;
 #endif
-  EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kHalf, 64), hopper ? "wgmma (sm_90a)" : "mma.sync (sm_80)");
+  EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kHalf, 64, 1000), hopper ? "wgmma (sm_90a)" : "mma.sync (sm_80)");
 }
 
 // The reference path of block_sparse_attention_out: fused scatter to the original order and the
