@@ -153,9 +153,10 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   auto* performance = new QGroupBox(tr("Performance"), this);
   all_cores_ = new QCheckBox(tr("Use every CPU core"), performance);
   all_cores_->setObjectName("all_cores");
-  all_cores_->setToolTip(tr("On a CPU model, compute on every core: faster (twice as fast on two cores), "
-                            "but the window may respond late while a step runs. Off, one core stays with "
-                            "the window."));
+  all_cores_->setToolTip(tr("On a CPU model, compute on every core (twice as fast on two cores). Off, one "
+                            "core stays with the window: for a machine busy with other work, where the "
+                            "window may otherwise respond late while a step runs."));
+  all_cores_->setChecked(true);
   auto* performance_layout = new QVBoxLayout(performance);
   performance_layout->addWidget(all_cores_);
 
@@ -289,7 +290,7 @@ void SettingsPanel::restore(const QSettings& s) {
   shift_->setValue(s.value("settings/shift", shift_->value()).toDouble());
   seed_->setValue(s.value("settings/seed", seed_->value()).toInt());
   seed_locked_->setChecked(s.value("settings/seed_locked", false).toBool());
-  all_cores_->setChecked(s.value("settings/all_cores", false).toBool());
+  all_cores_->setChecked(s.value("settings/all_cores", true).toBool());
   const std::string saved = s.value("settings/attention").toString().toStdString();
   // A settings file from another version may hold fields or values this one rejects: keep the
   // defaults then rather than refusing to start.

@@ -196,17 +196,17 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
   QTest::keyClick(view, Qt::Key_Space);
   QVERIFY(pane->isPlaying());
 
-  // The CPU threads: every core but one (the GUI's) by default, every core when asked.
+  // The CPU threads: every core by default, every core but one (left to the GUI) when asked.
   if (!std::getenv("OMP_NUM_THREADS")) {
     const int cores = std::max(1, int(std::thread::hardware_concurrency()));
-    QVERIFY2(log_text(*w).contains(QString("computing on %1 CPU thread(s)").arg(std::max(1, cores - 1))),
-             qPrintable(log_text(*w)));
+    QVERIFY2(log_text(*w).contains(QString("computing on %1 CPU thread(s)").arg(cores)), qPrintable(log_text(*w)));
     if (cores > 1) {
-      child<QCheckBox>(*w, "all_cores")->setChecked(true);
+      child<QCheckBox>(*w, "all_cores")->setChecked(false);
       w->generate();
       QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
-      QVERIFY2(log_text(*w).contains(QString("computing on %1 CPU thread(s)").arg(cores)), qPrintable(log_text(*w)));
-      child<QCheckBox>(*w, "all_cores")->setChecked(false);
+      QVERIFY2(log_text(*w).contains(QString("computing on %1 CPU thread(s)").arg(cores - 1)),
+               qPrintable(log_text(*w)));
+      child<QCheckBox>(*w, "all_cores")->setChecked(true);
     }
   }
 
@@ -395,7 +395,7 @@ void StudioWindowTest::presets_and_settings_persist() {
     child<QDoubleSpinBox>(*w, "top_p")->setValue(0.7);
     QCOMPARE(preset->currentText(), QString("Custom"));
     child<QSpinBox>(*w, "steps")->setValue(7);
-    child<QCheckBox>(*w, "all_cores")->setChecked(true);
+    child<QCheckBox>(*w, "all_cores")->setChecked(false);
     typePrompt(*w, "a blue star moves up");
     w->close();
   }
@@ -405,7 +405,7 @@ void StudioWindowTest::presets_and_settings_persist() {
   QCOMPARE(child<QComboBox>(*w, "attention_mode")->currentText(), QString("svgear"));
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString("a blue star moves up"));
   QCOMPARE(child<QComboBox>(*w, "model_folder")->currentData().toString(), model_folder_);
-  QVERIFY(child<QCheckBox>(*w, "all_cores")->isChecked());
+  QVERIFY(!child<QCheckBox>(*w, "all_cores")->isChecked());  // on by default: the change is kept
 }
 
 void StudioWindowTest::routing_views_show_live_traces() {
