@@ -152,8 +152,8 @@ const char* block_sparse_kernel_name(const at::Device& device, at::ScalarType dt
                                                                                                   : "mma.sync (sm_80)";
   }
 #endif
-  (void)device, (void)dtype, (void)head_dim, (void)k_clusters;
-  return "ATen reference";
+  (void)dtype, (void)head_dim, (void)k_clusters;
+  return device.is_cpu() ? "CPU gather" : "ATen reference";
 }
 
 at::Tensor block_sparse_attention(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp,
@@ -181,8 +181,10 @@ void block_sparse_attention_out(at::Tensor& out, const at::Tensor& qp, const at:
     return;
   }
 #endif
-  at::Tensor result = block_sparse_attention_reference(qp, kp, vp, q_offsets, k_offsets, block_mask, scale,
-                                                       compensation);  // [BH, Nq, d] permuted order
+  at::Tensor result = qp.is_cpu()
+                          ? block_sparse_attention_cpu(qp, kp, vp, q_offsets, k_offsets, block_mask, scale, compensation)
+                          : block_sparse_attention_reference(qp, kp, vp, q_offsets, k_offsets, block_mask, scale,
+                                                             compensation);  // [BH, Nq, d] permuted order
   if (out_order.defined()) {
     out.scatter_(1, out_order.unsqueeze(-1).expand_as(result), result);
   } else {

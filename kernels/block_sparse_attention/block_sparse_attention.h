@@ -25,9 +25,10 @@
 // Devices: CUDA tensors of bf16 or fp16 (q, k, v alike) with d = 64 or 128 and Kc <= 8192 run a
 // fused kernel: wgmma on an sm_90 GPU (block_sparse_attention_sm90.cu), mma.sync on the others
 // (block_sparse_attention_cuda.cu); both bf16/fp16 products, fp32 accumulation, k̄ and v̄ rounded
-// to the input dtype; ~3e-3 relative L2 from the fp32 reference on the same inputs. Every other
-// case runs the ATen reference, which accumulates in fp32 and agrees with a float64 evaluation to
-// ~1e-6 relative L2 for fp32 inputs.
+// to the input dtype; ~3e-3 relative L2 from the fp32 reference on the same inputs. CPU tensors
+// run block_sparse_attention_cpu (fp32, the routed blocks' work only). Other CUDA cases run the
+// ATen reference, which computes every logit and masks. Both fp32 paths agree with a float64
+// evaluation to ~1e-6 relative L2 for fp32 inputs.
 
 #include <ATen/core/Tensor.h>
 
@@ -60,10 +61,18 @@ enum class BlockSparseKernel { Fastest, MmaSync };
 void set_block_sparse_kernel(BlockSparseKernel kernel);
 BlockSparseKernel block_sparse_kernel();
 // What runs the op for tensors of `dtype` with `head_dim` and `k_clusters` key clusters on
-// `device` (the current CUDA device for a CUDA one): "wgmma (sm_90a)", "mma.sync (sm_80)" or
-// "ATen reference".
+// `device` (the current CUDA device for a CUDA one): "wgmma (sm_90a)", "mma.sync (sm_80)", "CPU
+// gather" or "ATen reference".
 const char* block_sparse_kernel_name(const at::Device& device, at::ScalarType dtype, int64_t head_dim,
                                      int64_t k_clusters);
+
+// The CPU implementation (block_sparse_attention_cpu.cpp: per query cluster, the routed keys and
+// the virtual keys gathered, one GEMM each way), in permuted order; call block_sparse_attention,
+// which validates.
+at::Tensor block_sparse_attention_cpu(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp,
+                                      const at::Tensor& q_offsets, const at::Tensor& k_offsets,
+                                      const at::Tensor& block_mask, double scale,
+                                      const CentroidCompensation* compensation);
 
 // ATen reference for CPU and CUDA tensors alike, in permuted order; call block_sparse_attention,
 // which validates.
