@@ -136,7 +136,9 @@ int cmd_bench(int argc, char** argv) {
   options.base.q_clusters = args.integer("q-clusters").value_or(options.shape.q_clusters);
   options.base.k_clusters = args.integer("k-clusters").value_or(options.shape.k_clusters);
   check_attention_config(options.base);
-  options.kernel = args.text("kernel").value_or(options.kernel);
+  const std::string kernel = args.text("kernel").value_or("fastest");
+  if (kernel != "fastest" && kernel != "mma-sync") throw UserError("--kernel expects fastest or mma-sync, got '" + kernel + "'");
+  options.kernel = kernel == "fastest" ? BlockSparseKernel::Fastest : BlockSparseKernel::MmaSync;
   const auto json_path = args.text("json");
   args.finish();
 

@@ -277,7 +277,9 @@ void SettingsPanel::save(QSettings& s) const {
   s.setValue("settings/shift", shift_->value());
   s.setValue("settings/seed", seed_->value());
   s.setValue("settings/seed_locked", seed_locked_->isChecked());
-  s.setValue("settings/all_cores", all_cores_->isChecked());
+  // A new key: the old "settings/all_cores" holds the former default (off) for everyone who ran
+  // the studio before it became on.
+  s.setValue("settings/use_every_cpu_core", all_cores_->isChecked());
   s.setValue("settings/attention", QString::fromStdString(attention_config_to_json(attention()).dump()));
 }
 
@@ -290,7 +292,7 @@ void SettingsPanel::restore(const QSettings& s) {
   shift_->setValue(s.value("settings/shift", shift_->value()).toDouble());
   seed_->setValue(s.value("settings/seed", seed_->value()).toInt());
   seed_locked_->setChecked(s.value("settings/seed_locked", false).toBool());
-  all_cores_->setChecked(s.value("settings/all_cores", true).toBool());
+  all_cores_->setChecked(s.value("settings/use_every_cpu_core", true).toBool());
   const std::string saved = s.value("settings/attention").toString().toStdString();
   // A settings file from another version may hold fields or values this one rejects: keep the
   // defaults then rather than refusing to start.

@@ -225,21 +225,14 @@ AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
   for (double p : options.budgets) {
     if (!(p > 0.0 && p <= 1.0)) throw UserError("every budget must be a top_p in (0, 1], got " + std::to_string(p));
   }
-  if (options.kernel != "fastest" && options.kernel != "mma-sync") {
-    throw UserError("--kernel expects fastest or mma-sync, got '" + options.kernel + "'");
-  }
-  struct KernelChoice {  // restored however the bench ends
-    BlockSparseKernel previous = block_sparse_kernel();
-    ~KernelChoice() { set_block_sparse_kernel(previous); }
-  } choice;
-  set_block_sparse_kernel(options.kernel == "fastest" ? BlockSparseKernel::Fastest : BlockSparseKernel::MmaSync);
+  const ScopedBlockSparseKernel kernel_choice(options.kernel);
   AttentionBenchResult result;
   result.device = options.device.str();
   result.dtype = c10::toString(options.dtype);
   const Inputs in = options.inputs ? file_inputs(*options.inputs, options.device, options.dtype)
                                    : synthetic_inputs(options.shape, options.seed, options.device, options.dtype);
   result.inputs = in.description;
-  result.sparse_kernel = block_sparse_kernel_name(options.device, options.dtype, in.q.size(3), options.base.k_clusters);
+  result.sparse_attention_kernel = block_sparse_kernel_name(options.device, options.dtype, in.q.size(3), options.base.k_clusters);
   result.shape = options.shape;
   if (options.inputs) {
     result.shape.name = "file";
@@ -305,7 +298,7 @@ nlohmann::json AttentionBenchResult::to_json() const {
   return {{"inputs", inputs},
           {"device", device},
           {"dtype", dtype},
-          {"sparse_kernel", sparse_kernel},
+          {"sparse_attention_kernel", sparse_attention_kernel},
           {"shape",
            {{"name", shape.name},
             {"batch", shape.batch},
@@ -324,7 +317,7 @@ std::string AttentionBenchResult::table() const {
   std::snprintf(line, sizeof line, "shape %s: B=%lld H=%lld N=%lld d=%lld, %s, %s\ninputs %s\nsparse attention kernel: %s\n",
                 shape.name.c_str(), static_cast<long long>(shape.batch), static_cast<long long>(shape.heads),
                 static_cast<long long>(shape.tokens), static_cast<long long>(shape.head_dim), device.c_str(),
-                dtype.c_str(), inputs.c_str(), sparse_kernel.c_str());
+                dtype.c_str(), inputs.c_str(), sparse_attention_kernel.c_str());
   text += line;
   std::snprintf(line, sizeof line, "%-7s %6s %8s %10s %10s %11s %8s  %s\n", "mode", "top_p", "density", "rel L2",
                 "ms/call", "first call", "TFLOP/s", "phases ms (kmeans/permute/probe/routing/attention, traced call)");

@@ -33,6 +33,7 @@
 
 #include "core/attention/attention_backend.h"
 #include "core/attention/attention_config.h"
+#include "kernels/block_sparse_attention/block_sparse_attention.h"
 
 namespace svgear {
 
@@ -70,9 +71,9 @@ struct AttentionBenchOptions {
   // A .safetensors file with q, k, v of shape [B, H, N, d] (real activations); replaces the
   // synthetic inputs and the shape's sizes.
   std::optional<std::filesystem::path> inputs;
-  // The block-sparse attention kernel on a GPU: "fastest" (the device's best) or "mma-sync" (the
-  // sm_80 kernel on any GPU, for comparison). Process-wide while the bench runs.
-  std::string kernel = "fastest";
+  // The block-sparse attention kernel on a GPU: the device's best, or the sm_80 one on any GPU for
+  // comparison. Process-wide while the bench runs.
+  BlockSparseKernel kernel = BlockSparseKernel::Fastest;
 };
 
 // Wall time per phase of one sparse call, from the backend's routing trace (a separate, traced
@@ -104,7 +105,7 @@ struct AttentionBenchResult {
   std::string inputs;  // "synthetic: ..." or the file
   std::string device;  // in words
   std::string dtype;
-  std::string sparse_kernel;  // what ran the sparse modes' block-sparse attention (block_sparse_kernel_name)
+  std::string sparse_attention_kernel;  // what ran the sparse modes' block-sparse attention (block_sparse_kernel_name)
   BenchShape shape;
   std::vector<AttentionBenchRow> rows;
   // Dense attention through ATen's FlashAttention-2 SDPA backend, median ms (CUDA half precision

@@ -49,7 +49,8 @@ nlohmann::json make_run_record(const GenerationResult& result, const Model& mode
                  {"description", device_description(model.device)},
                  {"dtype", c10::toString(model.dtype)}};
   // What runs SVG2's and SVG-EAR's block-sparse attention for this model here (and would, for a
-  // dense run): "wgmma (sm_90a)", "mma.sync (sm_80)" or "ATen reference".
+  // dense run): block_sparse_kernel_name's "wgmma (sm_90a)", "mma.sync (sm_80)", "CPU gather" or
+  // "ATen reference".
   if (model.dit) {
     j["device"]["sparse_attention_kernel"] =
         block_sparse_kernel_name(model.device, model.dtype, model.dit->config().head_dim(),

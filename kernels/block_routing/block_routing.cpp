@@ -37,8 +37,8 @@ void check_fraction(double value, const char* name) {
   TORCH_CHECK(std::isfinite(value) && value >= 0.0 && value <= 1.0, name, " must be in [0, 1], got ", value);
 }
 
-// The CUDA kernel (block_routing_cuda.cu) for CUDA tensors of up to 2048 key clusters; the
-// reference for the rest. score = undefined routes SVG2.
+// The CUDA kernel (block_routing_cuda.cu) runs CUDA tensors of up to 2048 key clusters; the
+// reference the rest.
 bool kernel_routes(const at::Tensor& centroid_logits) {
 #if SVGEAR_HAVE_CUDA
   return centroid_logits.is_cuda() && block_routing_cuda_supports(centroid_logits.size(2));
@@ -48,6 +48,7 @@ bool kernel_routes(const at::Tensor& centroid_logits) {
 #endif
 }
 
+// score undefined routes SVG2 (q_sizes unused then).
 at::Tensor route_with_kernel(const at::Tensor& centroid_logits, const at::Tensor& score, const at::Tensor& q_sizes,
                              const at::Tensor& k_sizes, double top_p, int force_keep, int guaranteed) {
 #if SVGEAR_HAVE_CUDA
@@ -84,8 +85,7 @@ at::Tensor route_svg2(const at::Tensor& centroid_logits, const at::Tensor& k_siz
   check_fraction(top_p, "top_p");
   check_fraction(min_kc_ratio, "min_kc_ratio");
   if (kernel_routes(centroid_logits)) {
-    // Truncation as Python's int(), which the reference uses.
-    const auto min_keep = static_cast<int>(min_kc_ratio * static_cast<double>(centroid_logits.size(2)));
+    const auto min_keep = static_cast<int>(svg2_force_keep(min_kc_ratio, centroid_logits.size(2)));
     return route_with_kernel(centroid_logits, at::Tensor(), at::Tensor(), k_sizes, top_p, min_keep, 0);
   }
   return route_svg2_reference(centroid_logits, k_sizes, top_p, min_kc_ratio);
@@ -106,12 +106,24 @@ at::Tensor route_svgear(const at::Tensor& centroid_logits, const at::Tensor& sco
   TORCH_CHECK(std::isfinite(guaranteed_ratio) && guaranteed_ratio >= 0.0 && guaranteed_ratio <= 0.5,
               "guaranteed_ratio must be in [0, 0.5], got ", guaranteed_ratio);
   if (kernel_routes(centroid_logits)) {
-    const auto key_clusters = static_cast<double>(centroid_logits.size(2));
-    const int budget_keep = std::max(1, static_cast<int>(2.0 * guaranteed_ratio * key_clusters));
-    const int guaranteed = std::max(1, static_cast<int>(guaranteed_ratio * key_clusters));
-    return route_with_kernel(centroid_logits, score, q_sizes, k_sizes, top_p, budget_keep, guaranteed);
+    const int64_t key_clusters = centroid_logits.size(2);
+    return route_with_kernel(centroid_logits, score, q_sizes, k_sizes, top_p,
+                             static_cast<int>(svgear_budget_keep(guaranteed_ratio, key_clusters)),
+                             static_cast<int>(svgear_guaranteed_count(guaranteed_ratio, key_clusters)));
   }
   return route_svgear_reference(centroid_logits, score, q_sizes, k_sizes, top_p, guaranteed_ratio);
+}
+
+int64_t svg2_force_keep(double min_kc_ratio, int64_t k_clusters) {
+  return static_cast<int64_t>(min_kc_ratio * static_cast<double>(k_clusters));
+}
+
+int64_t svgear_guaranteed_count(double guaranteed_ratio, int64_t k_clusters) {
+  return std::max<int64_t>(1, static_cast<int64_t>(guaranteed_ratio * static_cast<double>(k_clusters)));
+}
+
+int64_t svgear_budget_keep(double guaranteed_ratio, int64_t k_clusters) {
+  return std::max<int64_t>(1, static_cast<int64_t>(2.0 * guaranteed_ratio * static_cast<double>(k_clusters)));
 }
 
 at::Tensor block_density(const at::Tensor& block_mask, const at::Tensor& q_sizes, const at::Tensor& k_sizes) {

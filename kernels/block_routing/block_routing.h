@@ -29,6 +29,13 @@ at::Tensor route_svg2(const at::Tensor& centroid_logits, const at::Tensor& k_siz
 at::Tensor route_svgear(const at::Tensor& centroid_logits, const at::Tensor& score, const at::Tensor& q_sizes,
                         const at::Tensor& k_sizes, double top_p, double guaranteed_ratio);
 
+// The rules' cluster counts (Python's int() truncation, as the reference code): SVG2's force-kept
+// int(min_kc_ratio·Kc); SVG-EAR's guaranteed max(1, int(r·Kc)) and its budget's force-kept
+// max(1, int(2r·Kc)).
+int64_t svg2_force_keep(double min_kc_ratio, int64_t k_clusters);
+int64_t svgear_guaranteed_count(double guaranteed_ratio, int64_t k_clusters);
+int64_t svgear_budget_keep(double guaranteed_ratio, int64_t k_clusters);
+
 // Fraction of the attention area computed exactly: Σ_{mask} m_i·n_j / (Σ m_i · Σ n_j) (= N² for
 // self-attention). Returns [BH] f32; 0 for a head without tokens.
 at::Tensor block_density(const at::Tensor& block_mask, const at::Tensor& q_sizes, const at::Tensor& k_sizes);

@@ -52,9 +52,7 @@ at::Tensor nonempty_columns(const at::Tensor& k_sizes) {
 
 at::Tensor route_svg2_reference(const at::Tensor& centroid_logits, const at::Tensor& k_sizes, double top_p,
                                 double min_kc_ratio) {
-  const int64_t key_clusters = centroid_logits.size(2);
-  // Truncation as Python's int(), which the reference uses.
-  const auto min_keep = static_cast<int64_t>(min_kc_ratio * static_cast<double>(key_clusters));
+  const int64_t min_keep = svg2_force_keep(min_kc_ratio, centroid_logits.size(2));
   at::Tensor probability = size_weighted_probability(centroid_logits, k_sizes);
   auto [sorted, order] = at::sort(probability, /*stable=*/true, -1, /*descending=*/true);  // [BH, Qc, Kc] each
   return unsort(top_p_keep(sorted, top_p, min_keep), order) & nonempty_columns(k_sizes);
@@ -63,9 +61,8 @@ at::Tensor route_svg2_reference(const at::Tensor& centroid_logits, const at::Ten
 at::Tensor route_svgear_reference(const at::Tensor& centroid_logits, const at::Tensor& score,
                                   const at::Tensor& q_sizes, const at::Tensor& k_sizes, double top_p,
                                   double guaranteed_ratio) {
-  const auto key_clusters = static_cast<double>(centroid_logits.size(2));
-  const int64_t budget_keep = std::max<int64_t>(1, static_cast<int64_t>(2.0 * guaranteed_ratio * key_clusters));
-  const int64_t guaranteed_count = std::max<int64_t>(1, static_cast<int64_t>(guaranteed_ratio * key_clusters));
+  const int64_t budget_keep = svgear_budget_keep(guaranteed_ratio, centroid_logits.size(2));
+  const int64_t guaranteed_count = svgear_guaranteed_count(guaranteed_ratio, centroid_logits.size(2));
   at::Tensor area = q_sizes.unsqueeze(2) * k_sizes.unsqueeze(1);  // [BH, Qc, Kc] int64 m_i·n_j
 
   // 1. The area SVG2-style top-p would spend on this row.

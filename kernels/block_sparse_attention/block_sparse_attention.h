@@ -60,6 +60,19 @@ void block_sparse_attention_out(at::Tensor& out, const at::Tensor& qp, const at:
 enum class BlockSparseKernel { Fastest, MmaSync };
 void set_block_sparse_kernel(BlockSparseKernel kernel);
 BlockSparseKernel block_sparse_kernel();
+// Sets the choice for a scope and restores the previous one however the scope ends.
+class ScopedBlockSparseKernel {
+ public:
+  explicit ScopedBlockSparseKernel(BlockSparseKernel kernel) : previous_(block_sparse_kernel()) {
+    set_block_sparse_kernel(kernel);
+  }
+  ~ScopedBlockSparseKernel() { set_block_sparse_kernel(previous_); }
+  ScopedBlockSparseKernel(const ScopedBlockSparseKernel&) = delete;
+  ScopedBlockSparseKernel& operator=(const ScopedBlockSparseKernel&) = delete;
+
+ private:
+  BlockSparseKernel previous_;
+};
 // What runs the op for tensors of `dtype` with `head_dim` and `k_clusters` key clusters on
 // `device` (the current CUDA device for a CUDA one): "wgmma (sm_90a)", "mma.sync (sm_80)", "CPU
 // gather" or "ATen reference".

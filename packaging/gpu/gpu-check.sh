@@ -105,51 +105,56 @@ case "$job" in
   full|test-train) ;;
   backtrace)
     cmake --build build/gpu -j "$(nproc)" --target ${TARGETS:-svgear} > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; exit 1; }
-    echo "build ($TARGETS): $(($(date +%s) - t0)) s"
+    echo "build (${TARGETS:-svgear}): $(($(date +%s) - t0)) s"
     OMP_NUM_THREADS=2 cuda-gdb -batch -ex run -ex bt --args $CMD 2>&1 | grep -v '^\[New Thread\|^\[Thread\|^\[Detaching'
     exit 0 ;;
   kernels)
     cmake --build build/gpu -j "$(nproc)" --target svgear kernels_tests attention_tests > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; exit 1; }
     echo "build (svgear, kernels_tests, attention_tests): $(($(date +%s) - t0)) s"
     rm -f "$OUT/build.log" "$OUT/configure.log"
-    # The wgmma kernel's machine code (bf16, d = 128), for instruction counts: HGMMA must appear,
-    # and ptxas must not have serialized it (its C7514 note is in the build log on failure only).
-    cuobjdump -sass build/gpu/kernels/CMakeFiles/svgear_kernels_cuda.dir/block_sparse_attention/block_sparse_attention_sm90.cu.o |
+    failed=0  # the job's exit code: the first failing step's
+    # The wgmma kernel's sm_90a machine code (bf16, d = 128), for instruction counts. No HGMMA
+    # means the build lost the Hopper path.
+    cuobjdump -sass -arch sm_90a build/gpu/kernels/CMakeFiles/svgear_kernels_cuda.dir/block_sparse_attention/block_sparse_attention_sm90.cu.o |
       awk '/Function : .*sm90_kernel.*nv_bfloat16Li128/{f=1; print; next} /Function : /{f=0} f' > "$OUT/sm90-bf16-d128.sass"
-    echo "sm90 kernel SASS: $(grep -c '^ */\*[0-9a-f]*\*/' "$OUT/sm90-bf16-d128.sass") instructions, $(grep -c HGMMA "$OUT/sm90-bf16-d128.sass") HGMMA"
+    hgmma=$(grep -c HGMMA "$OUT/sm90-bf16-d128.sass")
+    echo "sm90 kernel SASS: $(grep -c '^ */\*[0-9a-f]*\*/' "$OUT/sm90-bf16-d128.sass") instructions, $hgmma HGMMA"
+    [ "$hgmma" -gt 0 ] || { echo "no HGMMA in the sm90 kernel"; failed=3; }
     OMP_NUM_THREADS=4 timeout 90 build/gpu/tests/kernels/kernels_tests --gtest_filter='BlockSparse*:BlockRouting*:Route*' > "$OUT/kernels-tests.log" 2>&1
-    tests_rc=$?
+    kernels_rc=$?
     # A kernel that hangs (a pipeline barrier never completing) must not eat the benches' time too.
-    [ $tests_rc = 124 ] && { tail -5 "$OUT/kernels-tests.log"; echo "kernels_tests timed out"; exit 124; }
+    [ $kernels_rc = 124 ] && { tail -5 "$OUT/kernels-tests.log"; echo "kernels_tests timed out"; exit 124; }
+    grep -E "^\[  (PASSED|FAILED|SKIPPED) |^\[       OK|Failure|Expected|Which is|kernel" "$OUT/kernels-tests.log" | head -40
+    echo "kernels_tests BlockSparse*, BlockRouting*, Route*: rc=$kernels_rc"
+    [ $failed != 0 ] || failed=$kernels_rc
     # The sparse backends end to end on the GPU (k-means, permutation, probe, routing, attention).
     OMP_NUM_THREADS=4 timeout 150 build/gpu/tests/attention/attention_tests > "$OUT/attention-tests.log" 2>&1
     attention_rc=$?
     grep -E "^\[  (PASSED|FAILED) |Failure" "$OUT/attention-tests.log" | head -10
     echo "attention_tests: rc=$attention_rc"
-    [ $attention_rc = 0 ] || tests_rc=$attention_rc
-    grep -E "^\[  (PASSED|FAILED|SKIPPED) |^\[       OK|Failure|Expected|Which is|kernel" "$OUT/kernels-tests.log" | head -40
-    echo "kernels_tests BlockSparse*, BlockRouting*, Route*: rc=$tests_rc"
+    [ $failed != 0 ] || failed=$attention_rc
     for tool in memcheck racecheck; do
       timeout 200 compute-sanitizer --tool "$tool" --error-exitcode 9 build/gpu/tests/kernels/kernels_tests \
-        --gtest_filter=BlockSparseAttention.KernelMatchesReferenceBf16OnCuda:BlockRouting.RandomRowsMatchPerRowHostImplementationOnCuda \
+        --gtest_filter=BlockSparseAttention.KernelMatchesReferenceBf16OnCuda:BlockSparseAttention.MmaSyncKernelMatchesReferenceBf16OnCuda:BlockRouting.RandomRowsMatchPerRowHostImplementationOnCuda \
         > "$OUT/sanitizer-$tool.log" 2>&1
       sanitizer_rc=$?
-      echo "compute-sanitizer $tool (wgmma attention bf16 cases, routing): rc=$sanitizer_rc ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$tool.log" | tail -1))"
-      [ $sanitizer_rc = 0 ] || tests_rc=$sanitizer_rc
+      echo "compute-sanitizer $tool (both attention kernels' bf16 cases, routing): rc=$sanitizer_rc ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$tool.log" | tail -1))"
+      [ $failed != 0 ] || failed=$sanitizer_rc
     done
     for kernel in fastest mma-sync; do
       timeout 150 ./build/gpu/app/svgear bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --repeat 5 \
-        --budgets 0.5,0.9 --kernel "$kernel" --json "$OUT/attention-wan1.3b-480p-$kernel.json" || echo "attention bench ($kernel) failed"
+        --budgets 0.5,0.9 --kernel "$kernel" --json "$OUT/attention-wan1.3b-480p-$kernel.json" ||
+        { echo "attention bench ($kernel) failed"; [ $failed != 0 ] || failed=4; }
     done
     for shape in wan14b-720p hunyuan-720p; do
       [ "${SVGEAR_GPU_QUICK:-0}" = 1 ] && break
       timeout 150 ./build/gpu/app/svgear bench attention --shape "$shape" --device cuda --dtype bf16 --repeat 3 \
-        --budgets 0.9 --json "$OUT/attention-$shape.json" || echo "attention bench $shape failed"
+        --budgets 0.9 --json "$OUT/attention-$shape.json" || { echo "attention bench $shape failed"; [ $failed != 0 ] || failed=4; }
     done
     # Logs and the SASS travel as one archive (the 8-file limit).
     (cd "$OUT" && tar czf kernels-logs.tgz kernels-tests.log attention-tests.log sm90-bf16-d128.sass $(ls sanitizer-*.log 2>/dev/null) &&
       rm -f kernels-tests.log attention-tests.log sm90-bf16-d128.sass sanitizer-*.log)
-    exit $tests_rc ;;
+    exit $failed ;;
   profile)
     cmake --build build/gpu -j "$(nproc)" --target svgear > "$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
     echo "build (svgear only): $(($(date +%s) - t0)) s"
@@ -192,9 +197,9 @@ fi
 
 # SVGEAR_GPU_QUICK=1 skips the sanitizers and the large bench shapes (a profiling run).
 quick=${SVGEAR_GPU_QUICK:-0}
-# compute-sanitizer on the CUDA kernels (the tests' small, awkward cases).
+# compute-sanitizer on the CUDA kernels (the tests' small, awkward cases); a finding fails the job.
 sanitized=(
-  "kernels/kernels_tests BlockSparseAttention.KernelMatchesReferenceBf16OnCuda:ErrorProbe.KernelMatchesFloat64Bf16OnCuda"
+  "kernels/kernels_tests BlockSparseAttention.KernelMatchesReferenceBf16OnCuda:BlockSparseAttention.MmaSyncKernelMatchesReferenceBf16OnCuda:ErrorProbe.KernelMatchesFloat64Bf16OnCuda:BlockRouting.RandomRowsMatchPerRowHostImplementationOnCuda"
   "attention/attention_tests KMeans.CudaKernelsBf16:ClusterPermutation.*"
 )
 for tool in memcheck racecheck; do
@@ -203,7 +208,9 @@ for tool in memcheck racecheck; do
     set -- $entry
     log="$OUT/sanitizer-$tool-$(basename "$1").log"
     timeout 150 compute-sanitizer --tool "$tool" --error-exitcode 9 "build/gpu/tests/$1" --gtest_filter="$2" > "$log" 2>&1
-    echo "compute-sanitizer $tool $2: rc=$? ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$log" | tail -1))"
+    sanitizer_rc=$?
+    echo "compute-sanitizer $tool $2: rc=$sanitizer_rc ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$log" | tail -1))"
+    [ $ctest_rc != 0 ] || ctest_rc=$sanitizer_rc
   done
 done
 
@@ -221,8 +228,8 @@ for device in cuda cpu; do
 done
 ./build/gpu/app/svgear generate --model "$gen/model" --prompt "a red circle moves left over a blue sky" \
   --seed 1 --steps 10 --device cuda --attention svgear --quiet --output "$gen/cuda-svgear.y4m" || echo "sparse generate failed"
-# Attention bench at Wan2.1-1.3B 480p size: dense (cuDNN SDPA) against SVG2 / SVG-EAR (fused CUDA
-# block-sparse attention; clustering, probe and routing still ATen ops), synthetic clustered inputs.
+# Attention bench at Wan2.1-1.3B 480p size: dense (cuDNN SDPA) against SVG2 / SVG-EAR (our CUDA
+# kernels for every phase but the k-means++ init), synthetic clustered inputs.
 timeout 150 ./build/gpu/app/svgear bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --repeat 5 \
   --budgets 0.5,0.9 --json "$bench/attention-wan1.3b-480p.json" || echo "attention bench failed"
 # Whole denoising steps of a Wan-1.3B-shaped DiT (random weights) at 480p: dense, SVG2, SVG-EAR.

@@ -14,6 +14,7 @@ bench=(./build/gpu/app/svgear bench attention --shape wan1.3b-480p --device cuda
 
 ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv "${bench[@]}" \
   > "$OUT/ncu/durations.csv" 2> "$OUT/ncu/durations.err"
+ncu_rc=$?  # the script's exit code: the first failing ncu's
 python3 - "$OUT/ncu/durations.csv" <<'PY'
 import collections, csv, sys
 rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 10]
@@ -21,7 +22,7 @@ header, data = rows[0], rows[1:]
 name, unit, value = header.index("Kernel Name"), header.index("Metric Unit"), header.index("Metric Value")
 total, count = collections.Counter(), collections.Counter()
 for r in data:
-    scale = {"nsecond": 1e-6, "usecond": 1e-3, "msecond": 1.0}.get(r[unit], float("nan"))
+    scale = {"nsecond": 1e-6, "usecond": 1e-3, "msecond": 1.0, "ns": 1e-6, "us": 1e-3, "ms": 1.0}.get(r[unit], float("nan"))
     key = r[name].split("(")[0][:90]
     total[key] += float(r[value].replace(",", "")) * scale
     count[key] += 1
@@ -32,13 +33,17 @@ for key, ms in total.most_common(25):
 PY
 
 # SVGEAR_DURATIONS_ONLY=1 stops here. KERNELS (names, each a regex) picks the kernels profiled in full.
-for kernel in ${KERNELS:-block_sparse_attention_sm90_kernel block_sparse_attention_kernel assign_kernel probe_kernel update_centroids_kernel value_stats_kernel}; do
+set -f  # KERNELS holds regexes: no globbing
+for kernel in ${KERNELS:-block_sparse_attention_sm90_kernel block_routing_kernel assign_kernel probe_kernel update_centroids_kernel value_stats_kernel}; do
   [ "${SVGEAR_DURATIONS_ONLY:-0}" = 1 ] && break
   ncu --clock-control none --profile-from-start off --set full -k "regex:$kernel" -c 1 "${bench[@]}" \
     > "$OUT/ncu/$kernel.txt" 2>&1
+  rc=$?
+  [ $ncu_rc != 0 ] || ncu_rc=$rc
   echo "--- $kernel"
   grep -E "^ +(Duration|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput|L2 Cache Throughput|Registers Per Thread|Achieved Occupancy|Theoretical Occupancy|Warp Cycles Per Issued Instruction|Issue Slots Busy|Executed Ipc Active|Block Limit Registers|Block Limit Shared Mem|Dynamic Shared Memory Per Block) " \
     "$OUT/ncu/$kernel.txt" | head -16
   grep -E "^ +(OPT|WRN) " "$OUT/ncu/$kernel.txt" | head -8
 done
 (cd "$OUT" && tar czf ncu.tgz ncu && rm -rf ncu)
+exit $ncu_rc

@@ -212,21 +212,16 @@ const std::vector<KernelCase> kKernelCases = {
     {{1, 3000, 0, 3, 6}, 1.0},     // long key streams (~47 tiles): the pipelined loop's steady state
 };
 
-// Runs the op with one kernel, restoring the process-wide choice after.
-struct KernelChoice {
-  explicit KernelChoice(BlockSparseKernel kernel) : previous(block_sparse_kernel()) { set_block_sparse_kernel(kernel); }
-  ~KernelChoice() { set_block_sparse_kernel(previous); }
-  BlockSparseKernel previous;
-};
 
 void check_kernel_matches_reference(at::ScalarType dtype, double tolerance, BlockSparseKernel kernel) {
-  KernelChoice choice(kernel);
+  ScopedBlockSparseKernel choice(kernel);
   at::manual_seed(41);
   for (const int64_t head_dim : {64, 128}) {
     for (const KernelCase& kc : kKernelCases) {
       AttentionCase c = kc.shape;
       c.head_dim = head_dim;
-      SCOPED_TRACE(::testing::Message() << block_sparse_kernel_name(at::kCUDA, dtype, head_dim, c.k_clusters) << " dtype " << dtype << " d " << head_dim << " N " << c.tokens << " Qc "
+      SCOPED_TRACE(::testing::Message() << block_sparse_kernel_name(at::kCUDA, dtype, head_dim, c.k_clusters)
+                                        << " dtype " << dtype << " d " << head_dim << " N " << c.tokens << " Qc "
                                         << c.q_clusters << " Kc " << c.k_clusters << " density " << kc.density);
       AttentionInputs in = make_inputs(c, false);
       at::Tensor mask = random_mask(c, kc.density);
@@ -283,7 +278,9 @@ TEST(BlockSparseAttention, CpuImplementationMatchesReference) {
         at::Tensor want = block_sparse_attention_reference(in.qp, in.kp, in.vp, in.q_layout.offsets,
                                                            in.k_layout.offsets, mask, in.scale, with);
         EXPECT_TRUE(test::tensors_close(got, want, 1e-5)) << "compensate " << compensate;
-        if (compensate || kc.density > 0.0) EXPECT_GT(got.abs().sum().item<double>(), 0.0);  // not only zeros
+        if (compensate || kc.density > 0.0) {
+          EXPECT_GT(got.abs().sum().item<double>(), 0.0);  // not only the nothing-to-attend zeros
+        }
       }
     }
   }
@@ -320,7 +317,7 @@ TEST(BlockSparseAttention, NamesTheKernelItRuns) {
   EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 96, 1000), "ATen reference");
   EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 9000), "ATen reference");
   {
-    KernelChoice choice(BlockSparseKernel::MmaSync);
+    ScopedBlockSparseKernel choice(BlockSparseKernel::MmaSync);
     EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 1000), "mma.sync (sm_80)");
   }
 #if SVGEAR_HAVE_CUDA
