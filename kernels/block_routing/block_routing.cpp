@@ -37,21 +37,16 @@ void check_fraction(double value, const char* name) {
   TORCH_CHECK(std::isfinite(value) && value >= 0.0 && value <= 1.0, name, " must be in [0, 1], got ", value);
 }
 
+#if SVGEAR_HAVE_CUDA
 // The CUDA kernel (block_routing_cuda.cu) runs CUDA tensors of up to 2048 key clusters; the
 // reference the rest.
 bool kernel_routes(const at::Tensor& centroid_logits) {
-#if SVGEAR_HAVE_CUDA
   return centroid_logits.is_cuda() && block_routing_cuda_supports(centroid_logits.size(2));
-#else
-  (void)centroid_logits;
-  return false;
-#endif
 }
 
 // score undefined routes SVG2 (q_sizes unused then).
 at::Tensor route_with_kernel(const at::Tensor& centroid_logits, const at::Tensor& score, const at::Tensor& q_sizes,
                              const at::Tensor& k_sizes, double top_p, int force_keep, int guaranteed) {
-#if SVGEAR_HAVE_CUDA
   at::Tensor logits = centroid_logits.contiguous(), scores = score.defined() ? score.contiguous() : at::Tensor();
   at::Tensor m = q_sizes.defined() ? q_sizes.contiguous() : at::Tensor(), n = k_sizes.contiguous();
   at::Tensor mask = at::empty(logits.sizes(), logits.options().dtype(at::kBool));
@@ -70,11 +65,8 @@ at::Tensor route_with_kernel(const at::Tensor& centroid_logits, const at::Tensor
   launch_block_routing(args, at::cuda::getCurrentCUDAStream());
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return mask;
-#else
-  (void)centroid_logits, (void)score, (void)q_sizes, (void)k_sizes, (void)top_p, (void)force_keep, (void)guaranteed;
-  TORCH_CHECK(false, "route_with_kernel: built without CUDA");
-#endif
 }
+#endif
 
 }  // namespace
 
@@ -84,10 +76,12 @@ at::Tensor route_svg2(const at::Tensor& centroid_logits, const at::Tensor& k_siz
   check_sizes(k_sizes, "k_sizes", centroid_logits, 2);
   check_fraction(top_p, "top_p");
   check_fraction(min_kc_ratio, "min_kc_ratio");
+#if SVGEAR_HAVE_CUDA
   if (kernel_routes(centroid_logits)) {
     const auto min_keep = static_cast<int>(svg2_force_keep(min_kc_ratio, centroid_logits.size(2)));
     return route_with_kernel(centroid_logits, at::Tensor(), at::Tensor(), k_sizes, top_p, min_keep, 0);
   }
+#endif
   return route_svg2_reference(centroid_logits, k_sizes, top_p, min_kc_ratio);
 }
 
@@ -105,12 +99,14 @@ at::Tensor route_svgear(const at::Tensor& centroid_logits, const at::Tensor& sco
   // 2r·Kc clusters are force-kept for the budget, so r above 0.5 would mean more than all of them.
   TORCH_CHECK(std::isfinite(guaranteed_ratio) && guaranteed_ratio >= 0.0 && guaranteed_ratio <= 0.5,
               "guaranteed_ratio must be in [0, 0.5], got ", guaranteed_ratio);
+#if SVGEAR_HAVE_CUDA
   if (kernel_routes(centroid_logits)) {
     const int64_t key_clusters = centroid_logits.size(2);
     return route_with_kernel(centroid_logits, score, q_sizes, k_sizes, top_p,
                              static_cast<int>(svgear_budget_keep(guaranteed_ratio, key_clusters)),
                              static_cast<int>(svgear_guaranteed_count(guaranteed_ratio, key_clusters)));
   }
+#endif
   return route_svgear_reference(centroid_logits, score, q_sizes, k_sizes, top_p, guaranteed_ratio);
 }
 

@@ -29,7 +29,7 @@ constexpr int kMaxKeyClusters = 8192;  // the cluster lists live in shared memor
 constexpr float kMinusInfinity = -__builtin_inff();
 
 // Shared-memory bytes of the cluster lists: routed starts [Kc], routed prefix [Kc+1], skipped [Kc].
-__host__ __device__ inline int key_list_bytes(int64_t k_clusters) { return int(3 * k_clusters + 1) * int(sizeof(int)); }
+__host__ __device__ constexpr int key_list_bytes(int64_t k_clusters) { return int(3 * k_clusters + 1) * int(sizeof(int)); }
 
 struct QueryTile {
   int cluster = 0;

@@ -34,6 +34,7 @@ at::Tensor block_sparse_attention_cpu(const at::Tensor& qp, const at::Tensor& kp
   const int64_t* q_off_data = q_off.data_ptr<int64_t>();
   const int64_t* k_off_data = k_off.data_ptr<int64_t>();
   const bool* mask_data = mask.data_ptr<bool>();
+  const auto f32 = at::TensorOptions().dtype(at::kFloat);
   at::parallel_for(0, bh * q_clusters, 1, [&](int64_t first, int64_t last) {
     std::vector<float> k_sel, v_sel, bias;
     for (int64_t task = first; task < last; ++task) {
@@ -68,7 +69,6 @@ at::Tensor block_sparse_attention_cpu(const at::Tensor& qp, const at::Tensor& kp
       }
       const int64_t total = int64_t(k_sel.size()) / d;
       if (total == 0) continue;
-      const auto f32 = at::TensorOptions().dtype(at::kFloat);
       const at::Tensor q = queries[head].narrow(0, q_begin, m);                      // [m, d]
       const at::Tensor k = at::from_blob(k_sel.data(), {total, d}, f32);             // [L, d]
       const at::Tensor v = at::from_blob(v_sel.data(), {total, d}, f32);             // [L, d]

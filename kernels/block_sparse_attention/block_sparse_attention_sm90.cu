@@ -59,8 +59,8 @@ struct RowTable {
 // Dynamic shared memory, from a 1024-byte-aligned base: the stages (K tile then V tile, each D/64
 // swizzled column blocks of kTileKeys × 128 bytes), the consumers' Q staging tiles (rows padded by
 // 8 elements for conflict-free ldmatrix), the producer's two row tables, the stages' key biases,
-// the stage barriers, then the cluster lists. As many stages as fit, up to kMaxStages (2 at d = 128 and Kc = 8192, the
-// largest cluster count the op sends here).
+// the stage barriers, then the cluster lists. As many stages as fit, up to kMaxStages (2 at d = 128
+// and Kc = 8192, the largest cluster count the op sends here).
 template <typename T, int D>
 struct Sm90Layout {
   static constexpr int kTileBytes = kTileKeys * D * int(sizeof(T));  // a multiple of 1024
@@ -75,19 +75,21 @@ struct Sm90Layout {
 
   // A consumer holds tile j−1's stage while it waits for tile j's: at least 2.
   static constexpr int stages_for(int64_t k_clusters) {
-    const int room = kSharedMemoryLimit - kFixedBytes - int(3 * k_clusters + 1) * int(sizeof(int));
+    const int room = kSharedMemoryLimit - kFixedBytes - block_sparse::key_list_bytes(k_clusters);
     return room / kStageBytes < kMaxStages ? room / kStageBytes : kMaxStages;
   }
   static_assert(stages_for(block_sparse::kMaxKeyClusters) >= 2, "two stages at the largest cluster count");
 
   int stages;
-  __host__ __device__ explicit Sm90Layout(int64_t k_clusters) : stages(stages_for(k_clusters)) {}
+  int list_bytes;
+  __host__ __device__ explicit Sm90Layout(int64_t k_clusters)
+      : stages(stages_for(k_clusters)), list_bytes(block_sparse::key_list_bytes(k_clusters)) {}
   __host__ __device__ int query(int consumer) const { return stages * kStageBytes + consumer * kQBytes; }
   __host__ __device__ int tables() const { return query(kConsumers); }
   __host__ __device__ int biases() const { return tables() + 2 * int(sizeof(RowTable<T>)); }
   __host__ __device__ int barriers() const { return biases() + kMaxStages * kBiasBytes; }
   __host__ __device__ int lists() const { return barriers() + 2 * kMaxStages * int(sizeof(uint64_t)); }
-  __host__ __device__ int bytes(int64_t k_clusters) const { return lists() + block_sparse::key_list_bytes(k_clusters) + kAlignment; }
+  __host__ __device__ int bytes() const { return lists() + list_bytes + kAlignment; }
 };
 
 // The producer warpgroup: gathers key tile j into stage j % stages.
@@ -297,7 +299,7 @@ __global__ void __launch_bounds__(kThreads, 1) block_sparse_attention_sm90_kerne
 template <typename T, int D>
 void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
   const Sm90Layout<T, D> layout(a.k_clusters);
-  const int smem = layout.bytes(a.k_clusters);
+  const int smem = layout.bytes();
   auto kernel = block_sparse_attention_sm90_kernel<T, D>;
   // A failure here surfaces as the launch's error, which the op checks.
   cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);

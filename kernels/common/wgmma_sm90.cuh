@@ -32,7 +32,6 @@ namespace svgear::wgmma_sm90 {
 
 constexpr int kSwizzleBytes = 128;            // bytes per row of a column block
 constexpr int kSwizzleGroupBytes = 1024;      // 8 rows: the period of the XOR pattern
-constexpr int kBlockElements = 64;            // 16-bit elements per row of a column block
 
 // Byte offset of 16-byte chunk `chunk` (of 8 elements) of row `row` in a tile of `rows` rows.
 __device__ __forceinline__ int swizzled_offset(int row, int chunk, int rows) {
