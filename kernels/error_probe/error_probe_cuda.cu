@@ -14,23 +14,42 @@ using namespace mma_sm80;
 //   m = max(ℓ_ij, max_t z_t),  z_t = s·q̄_i·k_t over the keys t of cluster j,
 //   S2 = Σ e^{2(z_t − m)}·||v_t||²,  S1 = Σ e^{z_t − m}·⟨v̄_j, v_t⟩,  c = e^{ℓ_ij − m},
 //   log ε̂² = log(max(S2 − 2c·S1 + c²·n_j·||v̄_j||², eps)) + 2m,  score = log ε̂² − γ·log(max(m_i·n_j, eps)).
+// (m, S2, S1) of two parts of a block merge exactly (rescale both to the larger m), so a block can
+// be summed in pieces, in any grouping.
 //
-// 1. value_stats: one warp per key cluster writes ||v_t||² and ⟨v̄_j, v_t⟩ for its tokens and
-//    n_j·||v̄_j||² for itself.
+// 1. value_stats: kLanesPerToken lanes per key token write ||v_t||² and ⟨v̄_j, v_t⟩ (j found by a
+//    binary search of the offsets); mean_terms: n_j·||v̄_j||², one warp per key cluster.
 // 2. probe: a CTA takes kTileRows query centroids and kChunkClusters consecutive key clusters, i.e.
 //    one contiguous range of permuted keys, streamed in tiles of kTileKeys (cp.async, double
 //    buffered). Tensor cores compute z for the tile (q̄ split into two 16-bit terms, hi + lo, so z
-//    keeps ~16 significant bits rather than the 8 of a bf16 q̄); z goes to shared memory, and one
-//    thread per query centroid walks the tile's keys in order with the online (m, S2, S1) of its
-//    current cluster, finishing a cluster when the walk leaves it. The N × Qc logits never reach
-//    global memory.
+//    keeps ~16 significant bits rather than the 8 of a bf16 q̄) into shared memory; the N × Qc
+//    logits never reach global memory. Then kWalkers threads per query centroid each walk a quarter
+//    of the tile's keys, accumulating (m, S2, S1) per run of keys of one cluster. A run inside a
+//    quarter is complete and merged into the block's state in shared memory at once; a run that
+//    touches a quarter's edge may continue in the next quarter, so the four walkers of a row pass
+//    their last run along a shuffle chain, and each run is merged by the walker holding its end.
+//    Every block state is written by one thread per tile, so no atomics. At the end every thread
+//    turns block states into log ε̂² and scores.
+//    (The first version walked the whole tile with one thread per query centroid: 64 dependent steps
+//    per tile with 2 walking warps per CTA left the kernel latency-bound at 14% issue use.)
 constexpr int kTileRows = 64;
 constexpr int kTileKeys = 64;
 constexpr int kChunkClusters = 32;
-constexpr int kWarps = 4;
+constexpr int kWarps = 8;  // mma: 4 row groups of 16 × 2 key halves of 32
 constexpr int kThreads = kWarps * 32;
+constexpr int kWalkers = kThreads / kTileRows;  // per query centroid, lanes 4r'..4r'+3 of a warp
+constexpr int kWalkKeys = kTileKeys / kWalkers;
+static_assert(kWalkers == 4 && kWalkKeys == 16, "the chain below is written for four walkers per row");
 constexpr int kRowPad = 8;
 constexpr float kEps = 1e-8f;  // spec §3.3: floor of the cancelled error and of the block area
+constexpr int kLanesPerToken = 8;
+
+// Per-key arrays of a tile are stored with each walker's 16 keys 24 slots apart, and z rows 97 slots
+// apart: the 32 lanes of a warp (8 rows × 4 walkers) then read 32 distinct banks at every step.
+constexpr int kWalkSlot = 24;
+constexpr int kTileSlots = kWalkers * kWalkSlot;
+constexpr int kZStride = kTileSlots + 1;
+__device__ __forceinline__ int walk_slot(int key) { return (key / kWalkKeys) * kWalkSlot + key % kWalkKeys; }
 
 struct Workspace {
   float* value_norms;  // [BH·N]
@@ -49,45 +68,90 @@ Workspace carve(void* base, int64_t bh, int64_t tokens, int64_t k_clusters) {
   return w;
 }
 
-template <typename T>
-__global__ void value_stats_kernel(const T* __restrict__ vp, const float* __restrict__ v_means,
-                                   const int64_t* __restrict__ k_offsets, float* __restrict__ value_norms,
-                                   float* __restrict__ value_dots, float* __restrict__ mean_terms, int64_t tokens,
-                                   int64_t k_clusters, int64_t count, int head_dim) {
+__global__ void mean_terms_kernel(const float* __restrict__ v_means, const int64_t* __restrict__ k_offsets,
+                                  float* __restrict__ mean_terms, int64_t k_clusters, int64_t count, int head_dim) {
   const int64_t g = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32;  // head · Kc + j
   const int lane = threadIdx.x % 32;
   if (g >= count) return;
   const int64_t head = g / k_clusters, j = g % k_clusters;
-  const int64_t begin = k_offsets[head * (k_clusters + 1) + j], end = k_offsets[head * (k_clusters + 1) + j + 1];
   const float* mean = v_means + g * head_dim;
   float mean_norm = 0.0f;
   for (int e = lane; e < head_dim; e += 32) mean_norm += mean[e] * mean[e];
   for (int delta = 16; delta > 0; delta /= 2) mean_norm += __shfl_xor_sync(0xffffffffu, mean_norm, delta);
-  if (lane == 0) mean_terms[g] = float(end - begin) * mean_norm;
-  for (int64_t t = begin; t < end; ++t) {
-    const T* v = vp + (head * tokens + t) * head_dim;
-    float norm = 0.0f, dot = 0.0f;
-    for (int e = lane; e < head_dim; e += 32) {
-      const float x = float(v[e]);
-      norm += x * x;
-      dot += x * mean[e];
-    }
-    for (int delta = 16; delta > 0; delta /= 2) {
-      norm += __shfl_xor_sync(0xffffffffu, norm, delta);
-      dot += __shfl_xor_sync(0xffffffffu, dot, delta);
-    }
-    if (lane == 0) {
-      value_norms[head * tokens + t] = norm;
-      value_dots[head * tokens + t] = dot;
+  const int64_t* off = k_offsets + head * (k_clusters + 1);
+  if (lane == 0) mean_terms[g] = float(off[j + 1] - off[j]) * mean_norm;
+}
+
+// kLanesPerToken lanes per token, D / kLanesPerToken elements each (one or two 16-byte loads).
+template <typename T, int D>
+__global__ void value_stats_kernel(const T* __restrict__ vp, const float* __restrict__ v_means,
+                                   const int64_t* __restrict__ k_offsets, float* __restrict__ value_norms,
+                                   float* __restrict__ value_dots, int64_t tokens, int64_t k_clusters,
+                                   int64_t total) {
+  constexpr int kElements = D / kLanesPerToken;
+  const int64_t flat = (blockIdx.x * int64_t(blockDim.x) + threadIdx.x) / kLanesPerToken;  // head · N + t
+  const int part = threadIdx.x % kLanesPerToken;
+  const bool valid = flat < total;
+  const int64_t head = valid ? flat / tokens : 0, t = valid ? flat % tokens : 0;
+  // The cluster holding t: the last j with offsets[j] ≤ t (empty clusters share their offset with
+  // the next, so the last such j is the non-empty one).
+  const int64_t* off = k_offsets + head * (k_clusters + 1);
+  int64_t lo = 0, hi = k_clusters;  // off[lo] ≤ t < off[hi]
+  while (hi - lo > 1) {
+    const int64_t mid = (lo + hi) / 2;
+    if (off[mid] <= t) lo = mid; else hi = mid;
+  }
+  const float* mean = v_means + (head * k_clusters + lo) * D + part * kElements;
+  float norm = 0.0f, dot = 0.0f;
+  if (valid) {
+    const T* v = vp + flat * D + part * kElements;
+    for (int chunk = 0; chunk < kElements / 8; ++chunk) {
+      const uint4 word = *reinterpret_cast<const uint4*>(v + chunk * 8);
+      const T* e = reinterpret_cast<const T*>(&word);
+      for (int x = 0; x < 8; ++x) {
+        const float value = float(e[x]);
+        norm += value * value;
+        dot += value * mean[chunk * 8 + x];
+      }
     }
   }
+  for (int delta = kLanesPerToken / 2; delta > 0; delta /= 2) {
+    norm += __shfl_xor_sync(0xffffffffu, norm, delta);
+    dot += __shfl_xor_sync(0xffffffffu, dot, delta);
+  }
+  if (valid && part == 0) {
+    value_norms[flat] = norm;
+    value_dots[flat] = dot;
+  }
 }
+
+// A block's running (m, S2, S1).
+struct BlockSums {
+  float m, s2, s1;
+  __device__ __forceinline__ void add(float z, float value_norm, float value_dot) {
+    if (z > m) {
+      const float shrink = __expf(m - z);
+      s2 *= shrink * shrink;
+      s1 *= shrink;
+      m = z;
+    }
+    const float w = __expf(z - m);
+    s2 += w * w * value_norm;
+    s1 += w * value_dot;
+  }
+  __device__ __forceinline__ void merge(float m_other, float s2_other, float s1_other) {
+    const float top = fmaxf(m, m_other);
+    const float a = __expf(m - top), b = __expf(m_other - top);
+    s2 = s2 * a * a + s2_other * b * b;
+    s1 = s1 * a + s1_other * b;
+    m = top;
+  }
+};
 
 template <typename T, int D>
 struct ProbeShared {
   static constexpr int kStride = D + kRowPad;
-  // q̄'s tiles are read into registers once, before the first key tile lands in the same bytes:
-  // 35 KB less per CTA, 3 CTAs per SM instead of 2 (more walkers in flight).
+  // q̄'s tiles are read into registers once, before the first key tile lands in the same bytes.
   union {
     struct {
       T hi[kTileRows * kStride];
@@ -95,15 +159,19 @@ struct ProbeShared {
     } q;
     T k[2][kTileKeys * kStride];
   };
-  float z[kTileRows][kTileKeys + 1];  // +1: the walkers read rows, one per thread, without conflicts
-  float value_norm[2][kTileKeys];
-  float value_dot[2][kTileKeys];
-  float logits[kTileRows][kChunkClusters];
+  float z[kTileRows * kZStride];
+  float value_norm[2][kTileSlots];
+  float value_dot[2][kTileSlots];
+  int cluster[2][kTileSlots];  // chunk-relative cluster of each key of the tile; −1 past the range
+  // Block states of the chunk, [row][cluster], rows padded by one against bank conflicts.
+  float state_m[kTileRows][kChunkClusters + 1];
+  float state_s2[kTileRows][kChunkClusters + 1];
+  float state_s1[kTileRows][kChunkClusters + 1];
   int offsets[kChunkClusters + 1];  // the chunk clusters' boundaries, in permuted key rows
 };
 
 template <typename T, int D>
-__global__ void __launch_bounds__(kThreads, 3) probe_kernel(const ErrorProbeCudaArgs a,
+__global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCudaArgs a,
                                                          const float* __restrict__ value_norms,
                                                          const float* __restrict__ value_dots,
                                                          const float* __restrict__ mean_terms) {
@@ -111,7 +179,7 @@ __global__ void __launch_bounds__(kThreads, 3) probe_kernel(const ErrorProbeCuda
   constexpr int kStride = Shared::kStride;
   constexpr int kVectorsPerRow = D * int(sizeof(T)) / 16;
   constexpr int kKTiles = D / 16;
-  constexpr int kKeyTiles = kTileKeys / 8;
+  constexpr int kWarpKeys = kTileKeys / 2;  // each warp: 16 rows × 32 keys of the tile
   extern __shared__ __align__(16) unsigned char smem_bytes[];
   Shared& sh = *reinterpret_cast<Shared*>(smem_bytes);
 
@@ -127,10 +195,13 @@ __global__ void __launch_bounds__(kThreads, 3) probe_kernel(const ErrorProbeCuda
   const float* vd = value_dots + head * a.tokens;
 
   for (int t = tid; t <= chunk; t += kThreads) sh.offsets[t] = int(k_off[t]);
+  // A block's state starts at (ℓ_ij, 0, 0): m = max(ℓ_ij, max z) as the formula has it.
   for (int t = tid; t < kTileRows * kChunkClusters; t += kThreads) {
     const int r = t / kChunkClusters, c = t % kChunkClusters;
     const bool valid = i0 + r < qc && c < chunk;
-    sh.logits[r][c] = valid ? a.logits[(head * qc + i0 + r) * kc + j0 + c] : 0.0f;
+    sh.state_m[r][c] = valid ? a.logits[(head * qc + i0 + r) * kc + j0 + c] : 0.0f;
+    sh.state_s2[r][c] = 0.0f;
+    sh.state_s1[r][c] = 0.0f;
   }
   {
     const T* q_hi = static_cast<const T*>(a.q_hi) + head * qc * D;
@@ -145,10 +216,11 @@ __global__ void __launch_bounds__(kThreads, 3) probe_kernel(const ErrorProbeCuda
   }
   commit_async();
   wait_async<0>();
-  __syncthreads();  // offsets, logits, q̄ tiles
+  __syncthreads();  // offsets, block states, q̄ tiles
+  const int row_group = warp % 4, key_half = warp / 4;
   uint32_t hi_frag[kKTiles][4], lo_frag[kKTiles][4];
   {
-    const int offset = (warp * 16 + (lane % 16)) * kStride + (lane / 16) * 8;
+    const int offset = (row_group * 16 + (lane % 16)) * kStride + (lane / 16) * 8;
     for (int kt = 0; kt < kKTiles; ++kt) {
       ldmatrix_x4(hi_frag[kt], sh.q.hi + offset + kt * 16);
       ldmatrix_x4(lo_frag[kt], sh.q.lo + offset + kt * 16);
@@ -167,29 +239,29 @@ __global__ void __launch_bounds__(kThreads, 3) probe_kernel(const ErrorProbeCuda
                    valid ? 16 : 0);
     }
     if (tid < kTileKeys) {
-      const bool valid = base + tid < key_end;
-      sh.value_norm[buf][tid] = valid ? vn[base + tid] : 0.0f;
-      sh.value_dot[buf][tid] = valid ? vd[base + tid] : 0.0f;
+      const int row = base + tid, slot = walk_slot(tid);
+      const bool valid = row < key_end;
+      sh.value_norm[buf][slot] = valid ? vn[row] : 0.0f;
+      sh.value_dot[buf][slot] = valid ? vd[row] : 0.0f;
+      int lo = 0, hi = chunk;  // offsets[lo] ≤ row < offsets[hi]
+      while (hi - lo > 1) {
+        const int mid = (lo + hi) / 2;
+        if (sh.offsets[mid] <= row) lo = mid; else hi = mid;
+      }
+      sh.cluster[buf][slot] = valid ? lo : -1;
     }
   };
   if (tiles > 0) load_tile(0, 0);
   commit_async();
 
-  // Walker state: thread r < kTileRows owns query centroid i0 + r.
-  const int r = tid;
-  const bool walker = r < kTileRows && i0 + r < qc;
-  const float q_size = walker ? float(a.q_sizes[head * qc + i0 + r]) : 0.0f;
-  int current = -1;  // chunk-relative cluster being accumulated
-  float m = 0.0f, s2 = 0.0f, s1 = 0.0f;
-  auto finish = [&](int c) {
-    const float ell = sh.logits[r][c];
-    const float weight = __expf(ell - m);
-    const float rescaled = s2 - 2.0f * weight * s1 + weight * weight * mean_terms[head * kc + j0 + c];
-    const float log_error = __logf(fmaxf(rescaled, kEps)) + 2.0f * m;
-    const float area = q_size * float(sh.offsets[c + 1] - sh.offsets[c]);
-    const int64_t out = (head * qc + i0 + r) * kc + j0 + c;
-    a.log_error[out] = log_error;
-    a.score[out] = log_error - a.gamma * __logf(fmaxf(area, kEps));
+  // Walker: row r of the tile, keys walker·16 .. walker·16 + 15.
+  const int r = tid / kWalkers, walker = tid % kWalkers;
+  auto merge_into_state = [&](int c, const BlockSums& part) {
+    BlockSums s{sh.state_m[r][c], sh.state_s2[r][c], sh.state_s1[r][c]};
+    s.merge(part.m, part.s2, part.s1);
+    sh.state_m[r][c] = s.m;
+    sh.state_s2[r][c] = s.s2;
+    sh.state_s1[r][c] = s.s1;
   };
 
   for (int tile = 0; tile < tiles; ++tile) {
@@ -198,72 +270,112 @@ __global__ void __launch_bounds__(kThreads, 3) probe_kernel(const ErrorProbeCuda
     commit_async();
     wait_async<1>();
     __syncthreads();
-    float s[kKeyTiles][4];
-    for (int nt = 0; nt < kKeyTiles; ++nt)
-      for (int e = 0; e < 4; ++e) s[nt][e] = 0.0f;
-    const T* kbuf = sh.k[buf];
-    for (int kt = 0; kt < kKTiles; ++kt) {
-      for (int nt2 = 0; nt2 < kKeyTiles / 2; ++nt2) {
-        uint32_t b[4];
-        ldmatrix_x4(b, kbuf + (nt2 * 16 + (lane % 8) + (lane / 16) * 8) * kStride + kt * 16 + ((lane / 8) % 2) * 8);
-        Element<T>::mma(s[2 * nt2], hi_frag[kt], b[0], b[1]);
-        Element<T>::mma(s[2 * nt2 + 1], hi_frag[kt], b[2], b[3]);
-        Element<T>::mma(s[2 * nt2], lo_frag[kt], b[0], b[1]);
-        Element<T>::mma(s[2 * nt2 + 1], lo_frag[kt], b[2], b[3]);
+    {
+      float s[kWarpKeys / 8][4];
+      for (int nt = 0; nt < kWarpKeys / 8; ++nt)
+        for (int e = 0; e < 4; ++e) s[nt][e] = 0.0f;
+      const T* kbuf = sh.k[buf] + key_half * kWarpKeys * kStride;
+      for (int kt = 0; kt < kKTiles; ++kt) {
+        for (int nt2 = 0; nt2 < kWarpKeys / 16; ++nt2) {
+          uint32_t b[4];
+          ldmatrix_x4(b, kbuf + (nt2 * 16 + (lane % 8) + (lane / 16) * 8) * kStride + kt * 16 + ((lane / 8) % 2) * 8);
+          Element<T>::mma(s[2 * nt2], hi_frag[kt], b[0], b[1]);
+          Element<T>::mma(s[2 * nt2 + 1], hi_frag[kt], b[2], b[3]);
+          Element<T>::mma(s[2 * nt2], lo_frag[kt], b[0], b[1]);
+          Element<T>::mma(s[2 * nt2 + 1], lo_frag[kt], b[2], b[3]);
+        }
       }
+      for (int nt = 0; nt < kWarpKeys / 8; ++nt)
+        for (int e = 0; e < 4; ++e) {
+          const int row = row_group * 16 + lane / 4 + 8 * (e / 2);
+          const int key = key_half * kWarpKeys + nt * 8 + 2 * (lane % 4) + (e % 2);
+          sh.z[row * kZStride + walk_slot(key)] = s[nt][e] * a.scale;
+        }
     }
-    for (int nt = 0; nt < kKeyTiles; ++nt)
-      for (int e = 0; e < 4; ++e)
-        sh.z[warp * 16 + lane / 4 + 8 * (e / 2)][nt * 8 + 2 * (lane % 4) + (e % 2)] = s[nt][e] * a.scale;
     __syncthreads();
-    if (walker) {
-      const int base = key_begin + tile * kTileKeys;
-      const int valid = key_end - base < kTileKeys ? key_end - base : kTileKeys;
-      for (int col = 0; col < valid; ++col) {
-        const int row = base + col;
-        if (current < 0 || row >= sh.offsets[current + 1]) {
-          if (current >= 0) finish(current);
-          current = current < 0 ? 0 : current + 1;
-          while (sh.offsets[current + 1] <= row) ++current;  // empty clusters are written below
-          m = sh.logits[r][current];
-          s2 = 0.0f;
-          s1 = 0.0f;
+
+    // The walk: runs of one cluster inside this walker's 16 keys. The first run may continue the
+    // previous walker's last; the last may continue into the next walker's first.
+    const float* z = sh.z + r * kZStride + walker * kWalkSlot;
+    const int* cluster = sh.cluster[buf] + walker * kWalkSlot;
+    const float* norms = sh.value_norm[buf] + walker * kWalkSlot;
+    const float* dots = sh.value_dot[buf] + walker * kWalkSlot;
+    int first_c = -1, last_c = -1;
+    BlockSums first{0.0f, 0.0f, 0.0f}, last{0.0f, 0.0f, 0.0f};
+#pragma unroll
+    for (int k = 0; k < kWalkKeys; ++k) {
+      const int c = cluster[k];
+      if (c < 0) break;  // past the chunk's keys (only in its last tile)
+      if (c != last_c) {
+        if (last_c >= 0) {
+          if (first_c < 0) {
+            first_c = last_c;
+            first = last;
+          } else {
+            merge_into_state(last_c, last);  // a run inside the quarter: complete
+          }
         }
-        const float z = sh.z[r][col];
-        if (z > m) {
-          const float shrink = __expf(m - z);
-          s2 *= shrink * shrink;
-          s1 *= shrink;
-          m = z;
-        }
-        const float w = __expf(z - m);
-        s2 += w * w * sh.value_norm[buf][col];
-        s1 += w * sh.value_dot[buf][col];
+        last_c = c;
+        last = {z[k], norms[k], dots[k]};
+      } else {
+        last.add(z[k], norms[k], dots[k]);
       }
     }
+    const bool single = first_c < 0;  // one run (or none): first and last are the same
+    if (single) {
+      first_c = last_c;
+      first = last;
+    }
+    for (int step = 1; step < kWalkers; ++step) {
+      const int in_c = __shfl_up_sync(0xffffffffu, last_c, 1, kWalkers);
+      const float in_m = __shfl_up_sync(0xffffffffu, last.m, 1, kWalkers);
+      const float in_s2 = __shfl_up_sync(0xffffffffu, last.s2, 1, kWalkers);
+      const float in_s1 = __shfl_up_sync(0xffffffffu, last.s1, 1, kWalkers);
+      if (walker == step && first_c >= 0 && in_c == first_c) {
+        first.merge(in_m, in_s2, in_s1);
+        if (single) last = first;
+      }
+    }
+    const int next_first = __shfl_down_sync(0xffffffffu, first_c, 1, kWalkers);
+    const bool passed_on = walker + 1 < kWalkers && last_c >= 0 && next_first == last_c;
+    if (!single) merge_into_state(first_c, first);
+    if (last_c >= 0 && !passed_on) merge_into_state(last_c, last);
     __syncthreads();
   }
   wait_async<0>();
-  if (walker) {
-    if (current >= 0) finish(current);
-    // Empty key clusters: skipping them costs nothing.
-    for (int c = 0; c < chunk; ++c) {
-      if (sh.offsets[c + 1] != sh.offsets[c]) continue;
-      const int64_t out = (head * qc + i0 + r) * kc + j0 + c;
+
+  for (int t = tid; t < kTileRows * kChunkClusters; t += kThreads) {
+    const int row = t / kChunkClusters, c = t % kChunkClusters;
+    if (i0 + row >= qc || c >= chunk) continue;
+    const int64_t out = (head * qc + i0 + row) * kc + j0 + c;
+    const int n = sh.offsets[c + 1] - sh.offsets[c];
+    if (n == 0) {  // an empty key cluster: skipping it costs nothing
       a.log_error[out] = -CUDART_INF_F;
       a.score[out] = -CUDART_INF_F;
+      continue;
     }
+    const float m = sh.state_m[row][c];
+    const float weight = __expf(a.logits[out] - m);
+    const float rescaled = sh.state_s2[row][c] - 2.0f * weight * sh.state_s1[row][c] +
+                           weight * weight * mean_terms[head * kc + j0 + c];
+    const float log_error = __logf(fmaxf(rescaled, kEps)) + 2.0f * m;
+    const float area = float(a.q_sizes[head * qc + i0 + row]) * float(n);
+    a.log_error[out] = log_error;
+    a.score[out] = log_error - a.gamma * __logf(fmaxf(area, kEps));
   }
 }
 
 template <typename T, int D>
 void run_typed(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
   Workspace w = carve(a.workspace, a.bh, a.tokens, a.k_clusters);
-  const int64_t count = a.bh * a.k_clusters;
+  const int64_t count = a.bh * a.k_clusters, total = a.bh * a.tokens;
   constexpr int kWarpsPerBlock = kThreads / 32;
-  value_stats_kernel<T><<<unsigned((count + kWarpsPerBlock - 1) / kWarpsPerBlock), kThreads, 0, stream>>>(
-      static_cast<const T*>(a.vp), a.v_means, a.k_offsets, w.value_norms, w.value_dots, w.mean_terms, a.tokens,
-      a.k_clusters, count, D);
+  mean_terms_kernel<<<unsigned((count + kWarpsPerBlock - 1) / kWarpsPerBlock), kThreads, 0, stream>>>(
+      a.v_means, a.k_offsets, w.mean_terms, a.k_clusters, count, D);
+  const int64_t stats_threads = total * kLanesPerToken;
+  value_stats_kernel<T, D><<<unsigned((stats_threads + kThreads - 1) / kThreads), kThreads, 0, stream>>>(
+      static_cast<const T*>(a.vp), a.v_means, a.k_offsets, w.value_norms, w.value_dots, a.tokens, a.k_clusters,
+      total);
   const int smem = int(sizeof(ProbeShared<T, D>));
   auto kernel = probe_kernel<T, D>;
   cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);

@@ -200,6 +200,8 @@ void check_kernel_matches_brute_force(at::ScalarType dtype) {
       {2, 1000, 128, 37, 300},  // key tiles span several clusters; chunks of 32 clusters, last partial
       {3, 130, 64, 5, 200},     // Kc > N: most key clusters empty
       {1, 4099, 64, 70, 64},    // clusters of ~64 keys crossing tile edges; two query tiles
+      {1, 2000, 128, 9, 3},     // clusters of hundreds of keys: one block summed over many tiles
+      {2, 600, 64, 66, 500},    // clusters of one or two keys: many runs inside one walker's keys
   };
   const at::Device cuda(at::kCUDA, 0);
   for (const ProbeCase& c : cases) {
