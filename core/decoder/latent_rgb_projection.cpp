@@ -3,7 +3,6 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
-
 namespace svgear {
 namespace {
 
@@ -51,6 +50,14 @@ LatentRgbProjection LatentRgbProjection::fit(const LatentVideoDecodeFn& decode, 
   const double residual = (at::matmul(inputs, matrix) - targets).pow(2).sum().item<double>();
   const double total = (targets - targets.mean(0)).pow(2).sum().item<double>();
   projection.fit_r2 = 1.0 - residual / total;
+  return projection;
+}
+
+LatentRgbProjection LatentRgbProjection::from_rows(const std::vector<float>& rows) {
+  TORCH_CHECK(!rows.empty() && rows.size() % 3 == 0, "preview factors must be rows of 3, got ",
+              rows.size(), " numbers");
+  LatentRgbProjection projection;
+  projection.matrix = at::tensor(rows, at::TensorOptions().dtype(at::kFloat)).view({-1, 3});
   return projection;
 }
 

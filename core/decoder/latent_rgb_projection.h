@@ -1,10 +1,13 @@
 #pragma once
 // LatentRgbProjection: the live preview's latent → RGB map, one affine map per pixel
-// (rgb = latentᵀ·M + b), fitted to the VAE itself rather than copied from elsewhere: decode a
-// seeded random latent once, average the video over each latent cell (8×8 pixels, 4 frames or the
-// first one) and solve the least squares for the 17×3 matrix. Applying it costs one small matmul.
+// (rgb = latentᵀ·M + b). For the Wan 2.1 VAE it is fitted to the VAE itself: decode a seeded
+// random latent once, average the video over each latent cell (8×8 pixels, 4 frames or the first
+// one) and solve the least squares for the 17×3 matrix. The Wan 2.2 VAE comes with published
+// factors (WanVaeConfig::preview_rgb_factors), which spares its much larger decoder the fit.
+// Applying it costs one small matmul.
 
 #include <functional>
+#include <vector>
 
 #include <ATen/core/Tensor.h>
 
@@ -17,10 +20,14 @@ using LatentVideoDecodeFn = std::function<at::Tensor(const at::Tensor& latent)>;
 struct LatentRgbProjection {
   at::Tensor matrix;     // [z_dim + 1, 3] float32 on the CPU; the last row is the bias
   double fit_r2 = 0.0;   // 1 − SS_residual / SS_total over the fit sample, all channels together
+                         // (0 for published factors: no fit was made)
 
   // Fits `decode` on a seeded standard-normal latent (what the DiT's x0 looks like, normalised).
   static LatentRgbProjection fit(const LatentVideoDecodeFn& decode, int z_dim, int temporal_factor,
                                  int spatial_factor);
+
+  // Published factors: `rows` holds z_dim + 1 rows of (R, G, B), the bias last.
+  static LatentRgbProjection from_rows(const std::vector<float>& rows);
 
   // latent: [z_dim, T, h, w], any device → [3, T, h, w] float32 on the latent's device, nominally
   // [-1, 1] like the decoded video.

@@ -5,8 +5,6 @@
 
 #include <ATen/ATen.h>
 
-#include "core/decoder/wan_vae_layers.h"
-
 namespace svgear {
 
 WanVae::WanVae(WanVaeWeights weights) : weights_(std::move(weights)) {}
@@ -29,13 +27,15 @@ at::Tensor WanVae::decode(const at::Tensor& latent) const {
   std::vector<at::Tensor> chunks;
   for (int64_t i = 0; i < x.size(2); ++i) {
     cache.start_chunk();
-    chunks.push_back(decode_chunk(x.narrow(2, i, 1), cache).to(at::kFloat));
+    const WanVaeChunk chunk = i == 0 ? WanVaeChunk::First : WanVaeChunk::Later;
+    chunks.push_back(decode_chunk(x.narrow(2, i, 1), chunk, cache).to(at::kFloat));
   }
-  return at::cat(chunks, 2).squeeze(0);                                 // [3, F, H, W]
+  return wan_vae_unpatchify(at::cat(chunks, 2), c.patch_size).squeeze(0);  // [3, F, H, W]
 }
 
-at::Tensor WanVae::decode_chunk(const at::Tensor& x, WanVaeCache& cache) const {
+at::Tensor WanVae::decode_chunk(const at::Tensor& x, WanVaeChunk chunk, WanVaeCache& cache) const {
   const WanVaeWeights& w = weights_;
+  const WanVaeConfig& c = w.config;
   at::Tensor h = wan_vae_cached_conv3d(x, w.decoder_conv1_weight, w.decoder_conv1_bias,
                                        cache.next_slot());             // [B, dims[0], t, h, w]
   // middle
@@ -43,13 +43,21 @@ at::Tensor WanVae::decode_chunk(const at::Tensor& x, WanVaeCache& cache) const {
   h = wan_vae_attention_block(h, w.middle_1);
   h = wan_vae_residual_block(h, w.middle_2, cache);
   // upsamples: each stage but the last ends with 2× in space (and 2× in time for upsample3d)
-  for (const WanVaeStageWeights& stage : w.upsamples) {
+  for (size_t s = 0; s < w.upsamples.size(); ++s) {
+    const WanVaeStageWeights& stage = w.upsamples[s];
+    const at::Tensor stage_input = h;
     for (const WanVaeResidualWeights& block : stage.blocks) h = wan_vae_residual_block(h, block, cache);
-    if (stage.has_upsample()) h = wan_vae_upsample(h, stage.upsample, cache);
+    if (!stage.has_upsample()) continue;
+    h = wan_vae_upsample(h, stage.upsample, cache);                   // [B, out, t', 2h, 2w]
+    if (c.has_dup_up_shortcut()) {
+      const int64_t factor_t = c.temporal_upsample[s] ? 2 : 1;
+      h = h + wan_vae_dup_up(stage_input, h.size(1), factor_t, 2, chunk);
+    }
   }
   // head
   h = at::silu(wan_vae_rms_norm(h, w.head_0_gamma));
-  return wan_vae_cached_conv3d(h, w.head_2_weight, w.head_2_bias, cache.next_slot());  // [B, 3, t', H, W]
+  return wan_vae_cached_conv3d(h, w.head_2_weight, w.head_2_bias,
+                               cache.next_slot());                    // [B, 3·patch², t', H, W]
 }
 
 }  // namespace svgear

@@ -1,16 +1,21 @@
 #pragma once
-// WanVae: the decode path of upstream WanVAE_ (Wan 2.1), without tiling or 8-bit conversion.
+// WanVae: the decode path of upstream WanVAE_ (Wan 2.1, wan/modules/vae.py) and of the Wan 2.2 VAE
+// (wan/modules/vae2_2.py), without tiling or 8-bit conversion; the version comes from the weights.
 //
 //   WanVae vae(WanVaeWeights::load("wan_2.1_vae.safetensors"));
 //   vae.to(at::kCUDA, at::kBFloat16);
 //   at::Tensor video = vae.decode(latent);   // [16, T, h, w] → [3, 1 + 4(T-1), 8h, 8w] float32
+//                                            // (2.2: [48, T, h, w] → [3, 1 + 4(T-1), 16h, 16w])
 //
 // Un-normalise (z · std + mean), conv2 (1³), then the decoder one latent frame at a time with
-// causal caches: the first latent frame makes one video frame, every later one four.
+// causal caches: the first latent frame makes one video frame, every later one four. The 2.2
+// decoder adds each stage's input back through a DupUp3D shortcut and unpatchifies its 12-channel
+// head into RGB at twice the resolution.
 
 #include <ATen/core/Tensor.h>
 
 #include "core/decoder/wan_vae_cache.h"
+#include "core/decoder/wan_vae_layers.h"
 #include "core/decoder/wan_vae_weights.h"
 
 namespace svgear {
@@ -32,8 +37,9 @@ class WanVae {
   at::Tensor decode(const at::Tensor& latent) const;
 
  private:
-  // One chunk through decoder.* ([B, z_dim, 1, h, w] after conv2 → [B, 3, 1 or 4, 8h, 8w]).
-  at::Tensor decode_chunk(const at::Tensor& x, WanVaeCache& cache) const;
+  // One chunk through decoder.* ([B, z_dim, 1, h, w] after conv2 → [B, 3·patch², 1 or 4, 8h, 8w],
+  // before the unpatchify).
+  at::Tensor decode_chunk(const at::Tensor& x, WanVaeChunk chunk, WanVaeCache& cache) const;
 
   WanVaeWeights weights_;
 };

@@ -40,14 +40,16 @@ at::ScalarType compute_dtype(at::Device device, at::ScalarType requested) {
                   ", not " + c10::toString(requested) + ": choose bf16 or fp32 for the VAE");
 }
 
-// A latent of another model family (Wan2.2-TI2V-5B makes 48 channels) must not reach the convs.
+// A latent of another model family (Wan 2.1 models make 16 channels, Wan2.2-TI2V-5B 48) must not
+// reach the convs.
 void check_latent(const at::Tensor& latent, const WanVaeConfig& c) {
   if (latent.dim() == 4 && latent.size(0) == c.z_dim && latent.size(1) >= 1) return;
   std::ostringstream os;
-  os << "the Wan VAE decodes latents of " << c.z_dim << " channels [" << c.z_dim
-     << ", frames, height, width], got " << latent.sizes()
+  os << "the " << wan_vae_version_name(c.version) << " VAE decodes latents of " << c.z_dim
+     << " channels [" << c.z_dim << ", frames, height, width], got " << latent.sizes()
      << ": the diffusion model and the VAE do not belong together (a 48-channel latent comes from "
-        "Wan2.2-TI2V-5B, which needs the Wan 2.2 VAE)";
+        "Wan2.2-TI2V-5B, which needs the Wan 2.2 VAE; a 16-channel one from a Wan 2.1 model, which "
+        "needs the Wan 2.1 VAE)";
   throw UserError(os.str());
 }
 
@@ -97,6 +99,10 @@ Video WanVaeDecoder::decode(const at::Tensor& latent, double fps) const {
 const LatentRgbProjection& WanVaeDecoder::preview_projection() const {
   std::call_once(projection_fitted_, [&] {
     const WanVaeConfig& c = vae_.config();
+    if (!c.preview_rgb_factors.empty()) {
+      projection_ = LatentRgbProjection::from_rows(c.preview_rgb_factors);
+      return;
+    }
     projection_ = LatentRgbProjection::fit([&](const at::Tensor& z) { return vae_.decode(z); },
                                            c.z_dim, c.temporal_factor(), c.spatial_factor());
   });

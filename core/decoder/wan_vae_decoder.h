@@ -1,10 +1,12 @@
 #pragma once
-// WanVaeDecoder: the LatentDecoder of Wan 2.1 models — the Wan VAE for the final video (tiled in
-// space to bound memory) and a fitted per-pixel projection for live previews.
+// WanVaeDecoder: the LatentDecoder of Wan models — the Wan VAE (2.1, or 2.2 for Wan2.2-TI2V-5B)
+// for the final video (tiled in space to bound memory) and a per-pixel projection for live
+// previews (fitted to the 2.1 VAE, published for the 2.2 VAE).
 //
 //   auto decoder = WanVaeDecoder::open("wan_2.1_vae.safetensors", at::kCUDA, at::kBFloat16);
 //   LatentShape shape = decoder->latent_shape(81, 480, 832);   // {16, 21, 60, 104}
 //   Video video = decoder->decode(latent, 16.0);               // latent [16, 21, 60, 104]
+//   // wan2.2_vae.safetensors: latent_shape(121, 704, 1280) is {48, 31, 44, 80}
 
 #include <filesystem>
 #include <memory>
@@ -28,18 +30,18 @@ class WanVaeDecoder : public LatentDecoder {
 
   explicit WanVaeDecoder(WanVae vae, LatentTiling tiling = {});
 
-  // (z_dim, (frames - 1)/4 + 1, height/8, width/8); throws UserError naming the nearest valid
-  // sizes when frames is not 4n + 1 or a side is not a multiple of 8.
+  // (z_dim, (frames - 1)/4 + 1, height/s, width/s), s = 8 (2.1) or 16 (2.2); throws UserError
+  // naming the nearest valid sizes when frames is not 4n + 1 or a side is not a multiple of s.
   LatentShape latent_shape(int frames, int height, int width) const override;
   // latent: [z_dim, T, h, w]; another channel count is a UserError (a DiT of another family).
   Video decode(const at::Tensor& latent, double fps) const override;
-  // The fitted projection, each latent cell filling 8×8 pixels and 4 frames (1 for the first).
+  // The projection, each latent cell filling s×s pixels and 4 frames (1 for the first).
   Video preview(const at::Tensor& latent, double fps) const override;
 
   // decode before the 8-bit conversion: [3, F, H, W] float32, unclamped.
   at::Tensor decode_tensor(const at::Tensor& latent) const;
-  // The preview projection, fitted on first use: one decode of a 3×8×8 latent (26 s for the real
-  // VAE on a loaded 2-core CPU).
+  // The preview projection: the published one of the 2.2 VAE, or fitted on first use with one
+  // decode of a 3×8×8 latent (26 s for the real 2.1 VAE on a loaded 2-core CPU).
   const LatentRgbProjection& preview_projection() const;
   const WanVae& vae() const { return vae_; }
 

@@ -113,4 +113,25 @@ at::Tensor wan_vae_upsample(const at::Tensor& x, const WanVaeUpsampleWeights& w,
                     {0, 1, 1});                                         // [B, C/2, T, 2H, 2W]
 }
 
+at::Tensor wan_vae_dup_up(const at::Tensor& x, int64_t out_channels, int64_t factor_t,
+                          int64_t factor_s, WanVaeChunk chunk) {
+  const int64_t b = x.size(0), c = x.size(1), t = x.size(2), h = x.size(3), w = x.size(4);
+  const int64_t repeats = out_channels * factor_t * factor_s * factor_s / c;
+  at::Tensor y = x.repeat_interleave(repeats, 1)                        // [B, out·ft·fs², T, H, W]
+                     .view({b, out_channels, factor_t, factor_s, factor_s, t, h, w})
+                     .permute({0, 1, 5, 2, 6, 3, 7, 4})                 // [B, out, T, ft, H, fs, W, fs]
+                     .reshape({b, out_channels, t * factor_t, h * factor_s, w * factor_s});
+  if (chunk == WanVaeChunk::First) y = y.narrow(2, factor_t - 1, y.size(2) - (factor_t - 1));
+  return y;
+}
+
+at::Tensor wan_vae_unpatchify(const at::Tensor& x, int64_t patch) {
+  if (patch == 1) return x;
+  const int64_t b = x.size(0), t = x.size(2), h = x.size(3), w = x.size(4);
+  const int64_t c = x.size(1) / (patch * patch);
+  return x.view({b, c, patch, patch, t, h, w})                          // [B, C, r, q, T, H, W]
+      .permute({0, 1, 4, 5, 3, 6, 2})                                   // [B, C, T, H, q, W, r]
+      .reshape({b, c, t, h * patch, w * patch});
+}
+
 }  // namespace svgear

@@ -1,6 +1,7 @@
 #pragma once
-// The layers of the Wan 2.1 VAE decoder (upstream wan/modules/vae.py), in plain ATen ops on
-// [B, C, T, H, W] tensors in the weights' dtype. Cached layers take their slot of a WanVaeCache.
+// The layers of the Wan VAE decoders (upstream wan/modules/vae.py and vae2_2.py, which share all
+// but the last two here), in plain ATen ops on [B, C, T, H, W] tensors in the weights' dtype.
+// Cached layers take their slot of a WanVaeCache.
 
 #include <ATen/core/Tensor.h>
 
@@ -31,5 +32,20 @@ at::Tensor wan_vae_attention_block(const at::Tensor& x, const WanVaeAttentionWei
 // upsample2d: 2× in space only.
 at::Tensor wan_vae_upsample(const at::Tensor& x, const WanVaeUpsampleWeights& w,
                             WanVaeCache& cache);
+
+// Which latent frame a decoder chunk holds: the first makes one video frame, the others four.
+enum class WanVaeChunk { Unset, First, Later };
+
+// upstream DupUp3D (2.2's stage shortcut, no tensors): channel groups become pixels and frames.
+// Each input channel is repeated out_channels·factor_t·factor_s² / C times; the result's channel
+// o, sub-frame a, sub-row i, sub-column j reads repeated channel ((o·factor_t + a)·factor_s + i)·factor_s + j:
+// [B, C, T, H, W] → [B, out_channels, T·factor_t, H·factor_s, W·factor_s], minus the first
+// factor_t - 1 frames for the first chunk (which the resample keeps at one frame).
+at::Tensor wan_vae_dup_up(const at::Tensor& x, int64_t out_channels, int64_t factor_t,
+                          int64_t factor_s, WanVaeChunk chunk);
+
+// upstream unpatchify ("b (c r q) f h w -> b c f (h q) (w r)"): channel c·p² + r·p + q becomes the
+// pixel at row offset q and column offset r. [B, C·p², T, H, W] → [B, C, T, p·H, p·W].
+at::Tensor wan_vae_unpatchify(const at::Tensor& x, int64_t patch);
 
 }  // namespace svgear

@@ -49,7 +49,7 @@ std::string with_rest(std::string_view prefix, const std::string& rest) {
 
 }  // namespace
 
-std::string wan_vae_original_name(std::string_view name, int num_res_blocks) {
+std::string wan_vae_original_name(std::string_view name, WanVaeVersion version, int num_res_blocks) {
   for (const auto& [original, diffusers] : kFixedPrefixes) {
     if (name.starts_with(diffusers)) return std::string(original) + std::string(name.substr(diffusers.size()));
   }
@@ -62,20 +62,22 @@ std::string wan_vae_original_name(std::string_view name, int num_res_blocks) {
   }
   int stage = 0;
   if (!name.starts_with(kUp) || !split_index(name.substr(kUp.size()), stage, rest)) return "";
-  const int first = stage * (num_res_blocks + 2);
+  WanVaeConfig layout;
+  layout.version = version;
+  layout.num_res_blocks = num_res_blocks;
   constexpr std::string_view kResnets = "resnets.";
-  constexpr std::string_view kUpsampler = "upsamplers.0.";
+  const std::string_view upsampler = version == WanVaeVersion::Wan22 ? "upsampler." : "upsamplers.0.";
   if (rest.starts_with(kResnets) && split_index(rest.substr(kResnets.size()), index, rest)) {
-    return with_rest("decoder.upsamples." + std::to_string(first + index) + ".", residual_part(rest, false));
+    return with_rest(layout.upsample_entry_prefix(stage, index), residual_part(rest, false));
   }
-  if (rest.starts_with(kUpsampler)) {
-    return "decoder.upsamples." + std::to_string(first + num_res_blocks + 1) + "." +
-           std::string(rest.substr(kUpsampler.size()));
+  if (rest.starts_with(upsampler)) {
+    return layout.upsample_entry_prefix(stage, num_res_blocks + 1) +
+           std::string(rest.substr(upsampler.size()));
   }
   return "";
 }
 
-std::string wan_vae_diffusers_name(std::string_view name, int num_res_blocks) {
+std::string wan_vae_diffusers_name(std::string_view name, WanVaeVersion version, int num_res_blocks) {
   for (const auto& [original, diffusers] : kFixedPrefixes) {
     if (name.starts_with(original)) return std::string(diffusers) + std::string(name.substr(original.size()));
   }
@@ -87,11 +89,16 @@ std::string wan_vae_diffusers_name(std::string_view name, int num_res_blocks) {
     return with_rest("decoder.mid_block.resnets." + std::to_string(index / 2) + ".", residual_part(rest, true));
   }
   if (!name.starts_with(kUpsamples) || !split_index(name.substr(kUpsamples.size()), index, rest)) return "";
-  const int stage = index / (num_res_blocks + 2);
-  const int j = index % (num_res_blocks + 2);
+  int stage = index / (num_res_blocks + 2);
+  int j = index % (num_res_blocks + 2);
+  if (version == WanVaeVersion::Wan22) {
+    constexpr std::string_view kInner = "upsamples.";
+    stage = index;
+    if (!rest.starts_with(kInner) || !split_index(rest.substr(kInner.size()), j, rest)) return "";
+  }
   const std::string block = "decoder.up_blocks." + std::to_string(stage) + ".";
   if (j <= num_res_blocks) return with_rest(block + "resnets." + std::to_string(j) + ".", residual_part(rest, true));
-  return block + "upsamplers.0." + std::string(rest);
+  return block + (version == WanVaeVersion::Wan22 ? "upsampler." : "upsamplers.0.") + std::string(rest);
 }
 
 }  // namespace svgear

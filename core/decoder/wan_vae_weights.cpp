@@ -14,13 +14,6 @@
 namespace svgear {
 namespace {
 
-// Where ComfyUI users get the safetensors version of each official pickle.
-constexpr const char* kWan21VaeFile =
-    "wan_2.1_vae.safetensors (Comfy-Org/Wan_2.1_ComfyUI_repackaged, split_files/vae/)";
-constexpr const char* kWan22VaeFile =
-    "wan2.2_vae.safetensors (Comfy-Org/Wan_2.2_ComfyUI_Repackaged, split_files/vae/)";
-
-constexpr int kWan22LatentChannels = 48;
 
 template <class Visit>
 void visit_residual(const std::string& p, WanVaeResidualWeights& b, const Visit& one) {
@@ -53,11 +46,11 @@ void visit_tensors(WanVaeWeights& w, const Visit& visit) {
   visit_residual("decoder.middle.2.", w.middle_2, one);
   for (size_t stage = 0; stage < w.upsamples.size(); ++stage) {
     WanVaeStageWeights& s = w.upsamples[stage];
-    int index = w.config.first_upsample_index(int(stage));
+    int entry = 0;
     for (WanVaeResidualWeights& block : s.blocks) {
-      visit_residual("decoder.upsamples." + std::to_string(index++) + ".", block, one);
+      visit_residual(w.config.upsample_entry_prefix(int(stage), entry++), block, one);
     }
-    const std::string p = "decoder.upsamples." + std::to_string(index) + ".";
+    const std::string p = w.config.upsample_entry_prefix(int(stage), entry);
     one(p + "resample.1.weight", s.upsample.resample_1_weight);
     one(p + "resample.1.bias", s.upsample.resample_1_bias);
     one(p + "time_conv.weight", s.upsample.time_conv_weight);
@@ -97,6 +90,50 @@ bool is_loadable_dtype(WeightDtype dtype) {
   return dtype == WeightDtype::F32 || dtype == WeightDtype::F16 || dtype == WeightDtype::BF16;
 }
 
+// The decoder's tensors of a VAE file under their original names (wrapper prefix removed, Diffusers
+// names renamed), pointing into the file's header.
+struct VaeTensorIndex {
+  std::map<std::string, const TensorEntry*> entries;
+  std::map<std::string, std::vector<int64_t>> shapes;
+  WanVaeConfig config;  // from the shapes
+};
+
+VaeTensorIndex index_vae_tensors(const SafetensorsFile& file) {
+  // Original names, after whatever wrapper prefix precedes "decoder.conv1.weight".
+  constexpr std::string_view kAnchor = "decoder.conv1.weight";
+  std::string prefix;
+  for (const TensorEntry& entry : file.tensors()) {
+    if (entry.name.ends_with(kAnchor)) prefix = entry.name.substr(0, entry.name.size() - kAnchor.size());
+  }
+  VaeTensorIndex index;
+  for (const TensorEntry& entry : file.tensors()) {
+    if (!entry.name.starts_with(prefix)) continue;
+    const std::string local = entry.name.substr(prefix.size());
+    index.entries.emplace(local, &entry);
+    index.shapes.emplace(local, entry.shape);
+  }
+  if (!index.entries.contains(std::string(kAnchor)) && file.contains("decoder.conv_in.weight")) {
+    // Diffusers layout (AutoencoderKLWan), renamed once here: the 2.2 VAE's up blocks have an
+    // `upsampler` (2.1: `upsamplers.0`); their resnet count fixes the original numbering.
+    const bool wan22 = std::any_of(file.tensors().begin(), file.tensors().end(), [](const TensorEntry& e) {
+      return e.name.starts_with("decoder.up_blocks.") && e.name.find(".upsampler.") != std::string::npos;
+    });
+    const WanVaeVersion version = wan22 ? WanVaeVersion::Wan22 : WanVaeVersion::Wan21;
+    int resnets = 0;
+    while (file.contains("decoder.up_blocks.0.resnets." + std::to_string(resnets) + ".conv1.weight")) ++resnets;
+    const int num_res_blocks = std::max(resnets - 1, 0);
+    index = {};
+    for (const TensorEntry& entry : file.tensors()) {
+      const std::string original = wan_vae_original_name(entry.name, version, num_res_blocks);
+      if (original.empty()) continue;
+      index.entries.emplace(original, &entry);
+      index.shapes.emplace(original, entry.shape);
+    }
+  }
+  index.config = WanVaeConfig::from_shapes(index.shapes);
+  return index;
+}
+
 bool mentions_wan22(const std::filesystem::path& path) {
   const std::string name = path.filename().string();
   return name.find("2.2") != std::string::npos || name.find("2_2") != std::string::npos;
@@ -110,7 +147,7 @@ void refuse_pickle(const std::filesystem::path& path) {
   throw WeightsError("'" + path.string() +
                      "' is a PyTorch pickle, which the studio does not load (pickles can run code "
                      "when opened). Use the safetensors file with the same weights instead: " +
-                     (mentions_wan22(path) ? kWan22VaeFile : kWan21VaeFile));
+                     wan_vae_download(mentions_wan22(path) ? WanVaeVersion::Wan22 : WanVaeVersion::Wan21));
 }
 
 }  // namespace
@@ -134,76 +171,40 @@ WanVaeWeights WanVaeWeights::meta(const WanVaeConfig& c) {
   w.upsamples.resize(stages);
   for (int stage = 0; stage < stages; ++stage) {
     WanVaeStageWeights& s = w.upsamples[stage];
-    // Every stage after the first starts from the halved channels of the previous upsample.
-    int64_t in = stage > 0 ? dims[stage] / 2 : dims[stage];
+    int64_t in = c.stage_input_dim(stage);
     const int64_t out = dims[stage + 1];
     for (int j = 0; j <= c.num_res_blocks; ++j) {
       s.blocks.push_back(meta_residual(in, out));
       in = out;
     }
     if (stage + 1 == stages) continue;
-    s.upsample.resample_1_weight = meta_tensor({out / 2, out, 3, 3});
-    s.upsample.resample_1_bias = meta_tensor({out / 2});
+    s.upsample.resample_1_weight = meta_tensor({c.resample_out_dim(int(out)), out, 3, 3});
+    s.upsample.resample_1_bias = meta_tensor({c.resample_out_dim(int(out))});
     if (c.temporal_upsample[stage]) {
       s.upsample.time_conv_weight = meta_tensor({2 * out, out, 3, 1, 1});
       s.upsample.time_conv_bias = meta_tensor({2 * out});
     }
   }
   w.head_0_gamma = meta_tensor({dims.back(), 1, 1, 1});
-  w.head_2_weight = meta_tensor({3, dims.back(), 3, 3, 3});
-  w.head_2_bias = meta_tensor({3});
+  w.head_2_weight = meta_tensor({c.head_out_channels(), dims.back(), 3, 3, 3});
+  w.head_2_bias = meta_tensor({c.head_out_channels()});
   return w;
 }
 
 WanVaeWeights WanVaeWeights::load(const std::filesystem::path& path) {
   refuse_pickle(path);
   const std::shared_ptr<SafetensorsFile> file = SafetensorsFile::open(path);
+  const VaeTensorIndex index = index_vae_tensors(*file);
+  const WanVaeConfig& config = index.config;
 
-  // Original names, after whatever wrapper prefix precedes "decoder.conv1.weight".
-  constexpr std::string_view kAnchor = "decoder.conv1.weight";
-  std::string prefix;
-  for (const TensorEntry& entry : file->tensors()) {
-    if (entry.name.ends_with(kAnchor)) prefix = entry.name.substr(0, entry.name.size() - kAnchor.size());
-  }
-  std::map<std::string, const TensorEntry*> index;
-  std::map<std::string, std::vector<int64_t>> shapes;
-  for (const TensorEntry& entry : file->tensors()) {
-    if (!entry.name.starts_with(prefix)) continue;
-    const std::string local = entry.name.substr(prefix.size());
-    index.emplace(local, &entry);
-    shapes.emplace(local, entry.shape);
-  }
-  if (!index.contains(std::string(kAnchor)) && file->contains("decoder.conv_in.weight")) {
-    // Diffusers layout (AutoencoderKLWan): renamed once here; the up blocks' resnet count fixes
-    // the original upsamples.N numbering.
-    int resnets = 0;
-    while (file->contains("decoder.up_blocks.0.resnets." + std::to_string(resnets) + ".conv1.weight")) ++resnets;
-    const int num_res_blocks = std::max(resnets - 1, 0);
-    index.clear();
-    shapes.clear();
-    for (const TensorEntry& entry : file->tensors()) {
-      const std::string original = wan_vae_original_name(entry.name, num_res_blocks);
-      if (original.empty()) continue;
-      index.emplace(original, &entry);
-      shapes.emplace(original, entry.shape);
-    }
-  }
-
-  const WanVaeConfig config = WanVaeConfig::from_shapes(shapes);
-  if (config.z_dim == kWan22LatentChannels) {
-    throw WeightsError("'" + path.string() +
-                       "' is the Wan 2.2 VAE (48 latent channels, made for Wan2.2-TI2V-5B), which "
-                       "is not supported yet. Wan 2.1 models and Wan2.2 A14B use " +
-                       std::string(kWan21VaeFile));
-  }
   std::vector<std::string> missing;
   std::vector<std::string> mismatched;
   WanVaeWeights w = meta(config);
   w.for_each_tensor([&](const std::string& name, at::Tensor& tensor) {
     const std::vector<int64_t> expected = tensor.sizes().vec();
     tensor = at::Tensor();
-    auto it = index.find(name);
-    if (it == index.end()) {
+    auto it = index.entries.find(name);
+    if (it == index.entries.end()) {
       missing.push_back(name);
       return;
     }
@@ -221,13 +222,18 @@ WanVaeWeights WanVaeWeights::load(const std::filesystem::path& path) {
     tensor = file->load(entry.name).to(at::kFloat);
   });
 
-  if (!missing.empty() || !mismatched.empty()) {
+  const bool known_latent = config.latents_mean.size() == size_t(config.z_dim);
+  if (!missing.empty() || !mismatched.empty() || !known_latent) {
     std::ostringstream os;
-    os << "'" << path.string() << "' is not a usable Wan 2.1 VAE (read as base dim "
-       << config.base_dim << ", z dim " << config.z_dim << "): " << missing.size()
-       << " tensor(s) missing, " << mismatched.size()
-       << " with the wrong shape or dtype. Check that this is the VAE file (" << kWan21VaeFile
-       << ") and that it downloaded completely.";
+    os << "'" << path.string() << "' is not a usable " << wan_vae_version_name(config.version)
+       << " VAE (read as base dim " << config.base_dim << ", z dim " << config.z_dim << "): ";
+    if (!known_latent) {
+      os << "its latent statistics are known for " << config.latents_mean.size()
+         << " channels only (the released VAE's), not " << config.z_dim << "; ";
+    }
+    os << missing.size() << " tensor(s) missing, " << mismatched.size()
+       << " with the wrong shape or dtype. Check that this is the VAE file ("
+       << wan_vae_download(config.version) << ") and that it downloaded completely.";
     for (const std::string& name : missing) os << "\n  missing: " << name;
     for (const std::string& what : mismatched) os << "\n  " << what;
     throw WeightsError(os.str());
@@ -235,10 +241,22 @@ WanVaeWeights WanVaeWeights::load(const std::filesystem::path& path) {
   return w;
 }
 
+WanVaeConfig WanVaeWeights::read_config(const std::filesystem::path& path) {
+  refuse_pickle(path);
+  return index_vae_tensors(*SafetensorsFile::open(path)).config;
+}
+
 void WanVaeWeights::for_each_tensor(const TensorVisitor& visit) { visit_tensors(*this, visit); }
 
 void WanVaeWeights::to(at::Device device, at::ScalarType dtype) {
   for_each_tensor([&](const std::string&, at::Tensor& tensor) { tensor = tensor.to(device, dtype); });
+}
+
+const char* wan_vae_download(WanVaeVersion version) {
+  // Where ComfyUI users get the safetensors version of each official pickle.
+  return version == WanVaeVersion::Wan22
+             ? "wan2.2_vae.safetensors (Comfy-Org/Wan_2.2_ComfyUI_Repackaged, split_files/vae/)"
+             : "wan_2.1_vae.safetensors (Comfy-Org/Wan_2.1_ComfyUI_repackaged, split_files/vae/)";
 }
 
 }  // namespace svgear

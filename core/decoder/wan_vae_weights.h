@@ -1,15 +1,16 @@
 #pragma once
-// WanVaeWeights: the tensors of the Wan 2.1 VAE decoder as typed members, each under the original
-// checkpoint key it loads from (the layout of Wan2.1_VAE.pth and of ComfyUI's
-// wan_2.1_vae.safetensors). The encoder's tensors are ignored.
+// WanVaeWeights: the tensors of a Wan VAE decoder (2.1 or 2.2, wan_vae_config.h) as typed members,
+// each under the original checkpoint key it loads from (the layout of Wan2.1_VAE.pth /
+// Wan2.2_VAE.pth and of ComfyUI's wan_2.1_vae.safetensors / wan2.2_vae.safetensors). The encoder's
+// tensors are ignored.
 //
-//   WanVaeWeights w = WanVaeWeights::load("wan_2.1_vae.safetensors");  // config from the shapes
+//   WanVaeWeights w = WanVaeWeights::load("wan2.2_vae.safetensors");  // config from the shapes
 //   w.to(at::kCUDA, at::kBFloat16);
 //
 // Loading reads the Diffusers layout too (AutoencoderKLWan, renamed once: wan_vae_weight_names.h),
-// refuses pickles (.pth, .ckpt) and the Wan 2.2 VAE with the name of the file to use instead, lists
-// every missing tensor and every shape or dtype mismatch at once, and converts fp16 / bf16 / fp32
-// tensors to float32.
+// refuses pickles (.pth, .ckpt) with the name of the file to use instead, lists every missing
+// tensor and every shape or dtype mismatch at once, and converts fp16 / bf16 / fp32 tensors to
+// float32.
 
 #include <filesystem>
 #include <functional>
@@ -57,12 +58,12 @@ struct WanVaeAttentionWeights {
   at::Tensor proj_bias;
 };
 
-// upstream Resample, upsample2d or upsample3d: nearest 2× in space then a 3×3 conv halving the
-// channels; upsample3d first doubles the frames with time_conv.
+// upstream Resample, upsample2d or upsample3d: nearest 2× in space then a 3×3 conv (halving the
+// channels in 2.1, keeping them in 2.2); upsample3d first doubles the frames with time_conv.
 struct WanVaeUpsampleWeights {
-  // {block}.resample.1.weight  [dim / 2, dim, 3, 3]
+  // {block}.resample.1.weight  [dim / 2 (2.1) or dim (2.2), dim, 3, 3]
   at::Tensor resample_1_weight;
-  // {block}.resample.1.bias  [dim / 2]
+  // {block}.resample.1.bias  [dim / 2 or dim]
   at::Tensor resample_1_bias;
   // {block}.time_conv.weight  [2 * dim, dim, 3, 1, 1] (upsample3d only)
   at::Tensor time_conv_weight;
@@ -70,7 +71,8 @@ struct WanVaeUpsampleWeights {
   at::Tensor time_conv_bias;
 };
 
-// One decoder stage: decoder.upsamples.{first_upsample_index(stage) + j}.
+// One decoder stage: its entries j at config.upsample_entry_prefix(stage, j) (2.2: upstream
+// Up_ResidualBlock, whose DupUp3D shortcut has no tensors).
 struct WanVaeStageWeights {
   std::vector<WanVaeResidualWeights> blocks;  // num_res_blocks + 1
   WanVaeUpsampleWeights upsample;             // undefined tensors in the last stage
@@ -97,9 +99,9 @@ struct WanVaeWeights {
   std::vector<WanVaeStageWeights> upsamples;
   // decoder.head.0.gamma  [dims[-1], 1, 1, 1]
   at::Tensor head_0_gamma;
-  // decoder.head.2.weight  [3, dims[-1], 3, 3, 3]
+  // decoder.head.2.weight  [3·patch², dims[-1], 3, 3, 3]
   at::Tensor head_2_weight;
-  // decoder.head.2.bias  [3]
+  // decoder.head.2.bias  [3·patch²]
   at::Tensor head_2_bias;
 
   // The layout for `config`: every tensor an empty meta tensor of its expected shape.
@@ -108,6 +110,9 @@ struct WanVaeWeights {
   // Reads a .safetensors file; the config comes from its shapes (WanVaeConfig::from_shapes).
   // Throws UserError (WeightsError) as described at the top of this file.
   static WanVaeWeights load(const std::filesystem::path& path);
+  // The config of a VAE file from its header alone (no tensor is read); throws like load for
+  // pickles and files that are not safetensors.
+  static WanVaeConfig read_config(const std::filesystem::path& path);
 
   using TensorVisitor = std::function<void(const std::string& name, at::Tensor& tensor)>;
   // Calls `visit` with the original name of every defined tensor, in checkpoint order.
@@ -116,5 +121,9 @@ struct WanVaeWeights {
   // Moves every tensor to `device` as `dtype`.
   void to(at::Device device, at::ScalarType dtype);
 };
+
+// The safetensors file of each VAE version and where to get it, for messages:
+// "wan2.2_vae.safetensors (Comfy-Org/Wan_2.2_ComfyUI_Repackaged, split_files/vae/)".
+const char* wan_vae_download(WanVaeVersion version);
 
 }  // namespace svgear

@@ -21,8 +21,12 @@ TinyWanVaeIo tiny_wan_vae_io() {
 }
 
 at::Tensor random_latent(int64_t frames, int64_t height, int64_t width, uint64_t seed) {
+  return random_latent(16, frames, height, width, seed);
+}
+
+at::Tensor random_latent(int64_t channels, int64_t frames, int64_t height, int64_t width, uint64_t seed) {
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-  return at::randn({16, frames, height, width}, generator, at::TensorOptions().dtype(at::kFloat));
+  return at::randn({channels, frames, height, width}, generator, at::TensorOptions().dtype(at::kFloat));
 }
 
 }  // namespace svgear::test

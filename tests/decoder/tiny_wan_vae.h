@@ -21,7 +21,8 @@ struct TinyWanVaeIo {
 };
 TinyWanVaeIo tiny_wan_vae_io();
 
-// A seeded standard-normal latent [16, frames, h, w].
+// A seeded standard-normal latent [16, frames, h, w] (Wan 2.1), or [channels, frames, h, w].
 at::Tensor random_latent(int64_t frames, int64_t height, int64_t width, uint64_t seed);
+at::Tensor random_latent(int64_t channels, int64_t frames, int64_t height, int64_t width, uint64_t seed);
 
 }  // namespace svgear::test

@@ -1,4 +1,5 @@
-// The VAE on CUDA, float32 and bfloat16, against upstream's fp32 CPU video; skipped without a GPU.
+// The VAE on CUDA, float32 and bfloat16, against upstream's fp32 CPU video (Wan 2.1) or our own
+// fp32 CPU decode (Wan 2.2, which has no upstream vectors); skipped without a GPU.
 
 #include <iostream>
 
@@ -8,8 +9,10 @@
 
 #include "core/decoder/wan_vae_decoder.h"
 #include "core/user_error.h"
+#include "tests/decoder/tiny_wan22_vae.h"
 #include "tests/decoder/tiny_wan_vae.h"
 #include "tests/support/tensor_compare.h"
+#include "tests/support/test_paths.h"
 
 namespace svgear {
 namespace {
@@ -68,6 +71,25 @@ TEST(WanVaeCuda, PreviewRunsOnTheGpu) {
   EXPECT_EQ(preview.frames, 9);
   EXPECT_EQ(preview.height, 32);
   EXPECT_EQ(preview.width, 48);
+}
+
+// Not yet run on a GPU (written without device time); the tolerances are those of the 2.1 VAE.
+TEST(WanVaeCuda, Wan22MatchesTheCpuInFloat32AndBFloat16) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const auto path = test::write_tiny_wan22_vae(test::scratch_dir("wan22_cuda"), at::kFloat);
+  const at::Tensor latent = test::random_latent(48, 3, 2, 3, 5);
+  const at::Tensor expected = test::tiny_wan22_vae().decode(latent);
+  const bool tf32 = at::globalContext().allowTF32CuDNN();
+  at::globalContext().setAllowTF32CuDNN(false);
+  const at::Tensor fp32 =
+      WanVaeDecoder::open(path, at::kCUDA, at::kFloat)->decode_tensor(latent.to(at::kCUDA)).cpu();
+  at::globalContext().setAllowTF32CuDNN(tf32);
+  const at::Tensor bf16 =
+      WanVaeDecoder::open(path, at::kCUDA, at::kBFloat16)->decode_tensor(latent.to(at::kCUDA)).cpu();
+  std::cout << "[ measured ] CUDA 2.2 VAE vs CPU: fp32 relative L2 " << test::relative_l2(fp32, expected)
+            << ", bf16 " << test::relative_l2(bf16, expected) << "\n";
+  EXPECT_TRUE(test::tensors_close(fp32, expected, kFloat32Tolerance));
+  EXPECT_LE(test::relative_l2(bf16, expected), kBFloat16Tolerance);
 }
 
 }  // namespace

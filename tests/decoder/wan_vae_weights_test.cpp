@@ -117,7 +117,7 @@ TEST(WanVaeWeights, DiffusersLayoutLoadsTheSameWeights) {
   const auto path = write_edited("diffusers.safetensors", [](TensorList& t) {
     TensorList renamed;
     for (auto& [name, tensor] : t) {
-      const std::string diffusers = wan_vae_diffusers_name(name, 2);
+      const std::string diffusers = wan_vae_diffusers_name(name, WanVaeVersion::Wan21, 2);
       if (!diffusers.empty()) renamed.emplace_back(diffusers, tensor);
     }
     t = renamed;
@@ -144,23 +144,28 @@ TEST(WanVaeWeights, DiffusersNamesRoundTrip) {
                            "decoder.upsamples.4.shortcut.weight", "decoder.upsamples.7.time_conv.weight",
                            "decoder.upsamples.11.resample.1.bias", "decoder.upsamples.14.residual.3.gamma",
                            "decoder.head.0.gamma", "decoder.head.2.weight"}) {
-    EXPECT_EQ(wan_vae_original_name(wan_vae_diffusers_name(name, 2), 2), name);
+    const std::string diffusers = wan_vae_diffusers_name(name, WanVaeVersion::Wan21, 2);
+    EXPECT_EQ(wan_vae_original_name(diffusers, WanVaeVersion::Wan21, 2), name);
   }
-  EXPECT_EQ(wan_vae_diffusers_name("decoder.upsamples.4.shortcut.weight", 2),
+  EXPECT_EQ(wan_vae_diffusers_name("decoder.upsamples.4.shortcut.weight", WanVaeVersion::Wan21, 2),
             "decoder.up_blocks.1.resnets.0.conv_shortcut.weight");
-  EXPECT_EQ(wan_vae_diffusers_name("decoder.upsamples.7.time_conv.weight", 2),
+  EXPECT_EQ(wan_vae_diffusers_name("decoder.upsamples.7.time_conv.weight", WanVaeVersion::Wan21, 2),
             "decoder.up_blocks.1.upsamplers.0.time_conv.weight");
-  EXPECT_EQ(wan_vae_original_name("encoder.conv_in.weight", 2), "");
-  EXPECT_EQ(wan_vae_original_name("quant_conv.weight", 2), "");
+  EXPECT_EQ(wan_vae_original_name("encoder.conv_in.weight", WanVaeVersion::Wan21, 2), "");
+  EXPECT_EQ(wan_vae_original_name("quant_conv.weight", WanVaeVersion::Wan21, 2), "");
 }
 
-TEST(WanVaeWeights, Wan22VaeIsRefusedWithTheFileToUse) {
+// A 48-channel conv2 marks the Wan 2.2 VAE even in a file of 2.1 names: the message names the
+// 2.2 file and lists the 2.2 tensors the file lacks.
+TEST(WanVaeWeights, FortyEightChannelsAreReadAsTheWan22Vae) {
   const auto path = write_edited("wan2.2_vae.safetensors", [](TensorList& t) {
     find(t, "conv2.weight") = at::zeros({48, 48, 1, 1, 1});
   });
   const std::string message = load_error(path);
-  EXPECT_NE(message.find("Wan 2.2 VAE"), std::string::npos) << message;
-  EXPECT_NE(message.find("wan_2.1_vae.safetensors"), std::string::npos) << message;
+  EXPECT_NE(message.find("is not a usable Wan 2.2 VAE"), std::string::npos) << message;
+  EXPECT_NE(message.find("wan2.2_vae.safetensors"), std::string::npos) << message;
+  EXPECT_NE(message.find("missing: decoder.upsamples.0.upsamples.0.residual.0.gamma"), std::string::npos)
+      << message;
 }
 
 TEST(WanVaeWeights, NotASafetensorsFileIsAUserError) {

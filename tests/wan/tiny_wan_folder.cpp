@@ -92,7 +92,7 @@ fs::path write_tiny_wan_diffusers(const fs::path& dir) {
   Tensors vae;
   auto vae_file = SafetensorsFile::open(tiny_wan_vae_path());
   for (const TensorEntry& entry : vae_file->tensors()) {
-    const std::string name = wan_vae_diffusers_name(entry.name, 2);
+    const std::string name = wan_vae_diffusers_name(entry.name, WanVaeVersion::Wan21, 2);
     if (!name.empty()) vae.emplace_back(name, vae_file->load(entry.name));
   }
   fs::create_directories(dir / "vae");
