@@ -1,15 +1,19 @@
 #include "kernels/kmeans/kmeans_cuda.cuh"
 
+#include <atomic>
+
 #include <cub/device/device_radix_sort.cuh>
 #include <math_constants.h>
 
 #include "kernels/common/mma_sm80.cuh"
+#include "kernels/common/wgmma_sm90.cuh"
 #include "kernels/common/workspace_carver.h"
 
 namespace svgear {
 namespace {
 
 using namespace mma_sm80;
+namespace wg = wgmma_sm90;
 
 // One Lloyd iteration, all on the stream, no host sync:
 //   1. prepare: centroids → the input dtype (the mma operand) and their squared norms (of the
@@ -17,7 +21,8 @@ using namespace mma_sm80;
 //   2. assign: label = argmin_c ||c||² − 2 x·c, a GEMM with an argmin epilogue on tensor cores:
 //      a CTA holds kTileRows tokens as A fragments and streams the centroids in tiles of
 //      kTileCentroids (cp.async, double-buffered); the N × K distances never reach global memory.
-//      It also writes the sort key head·K + label and the token index for step 3.
+//      It also writes the sort key head·K + label and the token index for step 3. On Hopper the
+//      same with wgmma (assign_sm90_kernel, below the mma.sync one).
 //   3. a stable radix sort of (key, token) groups each head's clusters, tokens in original order.
 //   4. offsets: cluster g's tokens are sorted[lower_bound(g) .. lower_bound(g + 1)).
 //   5. update: one warp per cluster sums its tokens' rows in fp32 (segmented sums: no atomics,
@@ -44,6 +49,61 @@ __global__ void prepare_centroids_kernel(const float* __restrict__ centroids, T*
   for (int delta = 16; delta > 0; delta /= 2) norm += __shfl_xor_sync(0xffffffffu, norm, delta);
   if (lane == 0) norms[c] = norm;
 }
+
+// The running argmin of a warp's 16 token rows in the m16n8 C layout (mma_sm80.cuh): this thread
+// keeps rows lane/4 and lane/4 + 8 over the columns it holds. Shared by both assignment kernels.
+struct RowArgmin {
+  float best[2];
+  int index[2];
+
+  __device__ __forceinline__ RowArgmin() {
+    for (int h = 0; h < 2; ++h) {
+      best[h] = CUDART_INF_F;
+      index[h] = 0;
+    }
+  }
+
+  // Folds in the dot products s of the centroids first .. first + 8·Tiles − 1 (norms: theirs). A
+  // thread sees its columns in increasing order, so a strict < keeps the lowest index among equal
+  // distances; a padded centroid (norm +inf) is never taken.
+  template <int Tiles>
+  __device__ __forceinline__ void update(const float (&s)[Tiles][4], const float* norms, int first, int lane) {
+    for (int nt = 0; nt < Tiles; ++nt) {
+      for (int e = 0; e < 4; ++e) {
+        const int col = nt * 8 + 2 * (lane % 4) + (e % 2);
+        // One FFMA: written as n − 2.0f·s nvcc emits s + s and a subtraction (the same value).
+        const float distance = fmaf(-2.0f, s[nt][e], norms[col]);
+        if (distance < best[e / 2]) {
+          best[e / 2] = distance;
+          index[e / 2] = first + col;
+        }
+      }
+    }
+  }
+
+  // Combines the 4 lanes of each row (lowest index among equal distances) and writes the rows of
+  // warp_row0 + 0..15 that are tokens.
+  __device__ __forceinline__ void write(int32_t* labels, int32_t* sort_keys, int32_t* sort_tokens, int64_t head,
+                                        int64_t warp_row0, int64_t tokens, int64_t clusters, int lane) {
+    for (int h = 0; h < 2; ++h) {
+      for (int delta = 1; delta < 4; delta *= 2) {
+        const float other = __shfl_xor_sync(0xffffffffu, best[h], delta);
+        const int other_index = __shfl_xor_sync(0xffffffffu, index[h], delta);
+        if (other < best[h] || (other == best[h] && other_index < index[h])) {
+          best[h] = other;
+          index[h] = other_index;
+        }
+      }
+      const int64_t row = warp_row0 + lane / 4 + 8 * h;
+      if (lane % 4 == 0 && row < tokens) {
+        const int64_t flat = head * tokens + row;
+        labels[flat] = index[h];
+        sort_keys[flat] = int32_t(head * clusters + index[h]);
+        sort_tokens[flat] = int32_t(row);
+      }
+    }
+  }
+};
 
 template <typename T, int D>
 __global__ void __launch_bounds__(kThreads) assign_kernel(const T* __restrict__ x, const T* __restrict__ centroids,
@@ -97,10 +157,7 @@ __global__ void __launch_bounds__(kThreads) assign_kernel(const T* __restrict__ 
     for (int kt = 0; kt < kKTiles; ++kt) ldmatrix_x4(x_frag[kt], base + kt * 16);
   }
 
-  // Rows lane/4 and lane/4 + 8 of the warp; each thread sees its columns in increasing order, so a
-  // strict < keeps the lowest index among equal distances.
-  float best[2] = {CUDART_INF_F, CUDART_INF_F};
-  int best_index[2] = {0, 0};
+  RowArgmin argmin;
   for (int tile = 0; tile < tiles; ++tile) {
     const int buf = tile & 1;
     if (tile + 1 < tiles) load_tile(tile + 1, buf ^ 1);
@@ -119,36 +176,148 @@ __global__ void __launch_bounds__(kThreads) assign_kernel(const T* __restrict__ 
         Element<T>::mma(s[2 * nt2 + 1], x_frag[kt], b[2], b[3]);
       }
     }
-    for (int nt = 0; nt < kCentroidTiles; ++nt) {
-      for (int e = 0; e < 4; ++e) {
-        const int col = nt * 8 + 2 * (lane % 4) + (e % 2);
-        const float distance = norm_s[buf * kTileCentroids + col] - 2.0f * s[nt][e];
-        if (distance < best[e / 2]) {
-          best[e / 2] = distance;
-          best_index[e / 2] = tile * kTileCentroids + col;
-        }
-      }
-    }
+    argmin.update(s, norm_s + buf * kTileCentroids, tile * kTileCentroids, lane);
     __syncthreads();
   }
   wait_async<0>();
-  for (int h = 0; h < 2; ++h) {
-    for (int delta = 1; delta < 4; delta *= 2) {
-      const float other = __shfl_xor_sync(0xffffffffu, best[h], delta);
-      const int other_index = __shfl_xor_sync(0xffffffffu, best_index[h], delta);
-      if (other < best[h] || (other == best[h] && other_index < best_index[h])) {
-        best[h] = other;
-        best_index[h] = other_index;
-      }
-    }
-    const int64_t row = row0 + warp * 16 + lane / 4 + 8 * h;
-    if (lane % 4 == 0 && row < tokens) {
-      const int64_t flat = head * tokens + row;
-      labels[flat] = best_index[h];
-      sort_keys[flat] = int32_t(head * clusters + best_index[h]);
-      sort_tokens[flat] = int32_t(row);
-    }
+  argmin.write(labels, sort_keys, sort_tokens, head, row0 + warp * 16, tokens, clusters, lane);
+}
+
+// The assignment on Hopper tensor cores (wgmma, sm_90a); the result is assign_kernel's. That kernel's
+// 4 warps each read the whole centroid tile (ldmatrix) for their 16 rows; here the tensor core reads
+// a centroid tile from shared memory once per warpgroup (64 rows), and x stays in registers as the
+// A operand, as there.
+//   * A CTA = kHopperWarpgroups × 64 rows (wgmma's m64) = 128 tokens. At 256 threads and ≤ 128
+//     registers 2 CTAs share an SM, so one CTA's argmin epilogue runs while the other's products do
+//     (a CTA's warpgroups move in step between barriers). 4 warpgroups (256 rows, one CTA per SM,
+//     half the L2 reads) were 7% slower.
+//   * Centroid tiles of kHopperTileCentroids = 128 (wgmma's N: m64n128k16, 64 fp32 accumulators per
+//     thread), two stages in the 128-byte swizzle (wgmma_sm90.cuh) filled by cp.async one tile
+//     ahead, one barrier per tile. At d = 128: 64 KB of stages + 34 KB of x staging per CTA, so two
+//     CTAs fit in the SM's 228 KB.
+// H200, BH = 12, N = 32760, d = 128, bf16: 0.218 ms per K = 1000 pass (assign_kernel 0.453 ms),
+// 0.075 ms at K = 200 (0.135). ncu: tensor pipe 50% busy, the per-tile barrier the largest stall.
+// No gain from: each tile as two m64n64 halves, the second's product under the first's epilogue;
+// each CTA starting at a different centroid tile (L2 is 28% busy).
+constexpr int kHopperWarpgroups = 2;
+constexpr int kHopperThreads = kHopperWarpgroups * 128;
+constexpr int kHopperTileRows = kHopperWarpgroups * 64;
+constexpr int kHopperTileCentroids = 128;
+constexpr int kHopperCtasPerSm = 2;
+
+// Dynamic shared memory from a 1024-byte-aligned base: the two centroid stages (D/64 swizzled column
+// blocks of kHopperTileCentroids × 128 bytes each), the stages' norms, the x staging tile (rows
+// padded by kRowPad for conflict-free ldmatrix).
+template <typename T, int D>
+struct HopperAssignLayout {
+  static constexpr int kStageBytes = kHopperTileCentroids * D * int(sizeof(T));
+  static_assert(kStageBytes % wg::kSwizzleGroupBytes == 0, "swizzled tiles start on the swizzle period");
+  static constexpr int kXStride = D + kRowPad;
+  static constexpr int kNorms = 2 * kStageBytes;
+  static constexpr int kX = kNorms + 2 * kHopperTileCentroids * int(sizeof(float));
+  static constexpr int kBytes = kX + kHopperTileRows * kXStride * int(sizeof(T)) + wg::kSwizzleGroupBytes;
+};
+
+template <typename T, int D>
+__global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
+    assign_sm90_kernel(const T* __restrict__ x, const T* __restrict__ centroids, const float* __restrict__ norms,
+                       int32_t* __restrict__ labels, int32_t* __restrict__ sort_keys,
+                       int32_t* __restrict__ sort_tokens, int64_t tokens, int64_t clusters) {
+#if SVGEAR_WGMMA_AVAILABLE
+  using L = HopperAssignLayout<T, D>;
+  constexpr int kChunksPerRow = D / 8;  // 16-byte chunks
+  constexpr int kKSteps = D / 16;
+  constexpr int kCentroidTiles = kHopperTileCentroids / 8;  // 8-column tiles of the accumulator
+  // A thread copies one chunk column of a centroid tile, kRowsPerPass rows apart: its swizzled
+  // destinations differ by whole 8-row groups (one offset plus a multiple of 1024).
+  constexpr int kRowsPerPass = kHopperThreads / kChunksPerRow;
+  static_assert(kRowsPerPass % 8 == 0 && kHopperTileCentroids % kRowsPerPass == 0, "whole swizzle periods per pass");
+  extern __shared__ unsigned char smem_raw[];
+  const uint32_t raw_address = shared_address(smem_raw);
+  unsigned char* smem = smem_raw + (wg::kSwizzleGroupBytes - raw_address % wg::kSwizzleGroupBytes) % wg::kSwizzleGroupBytes;
+  float* norm_s = reinterpret_cast<float*>(smem + L::kNorms);  // [2][kHopperTileCentroids]
+  T* x_s = reinterpret_cast<T*>(smem + L::kX);                  // [kHopperTileRows][kXStride]
+
+  const int64_t head = blockIdx.y;
+  const int64_t row0 = int64_t(blockIdx.x) * kHopperTileRows;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const T* xh = x + head * tokens * D;
+  const T* ch = centroids + head * clusters * D;
+  const float* nh = norms + head * clusters;
+
+  for (int i = tid; i < kHopperTileRows * kChunksPerRow; i += kHopperThreads) {
+    const int r = i / kChunksPerRow, c = i % kChunksPerRow;
+    const bool valid = row0 + r < tokens;
+    copy16_async(x_s + r * L::kXStride + c * 8, xh + (valid ? row0 + r : 0) * D + c * 8, valid ? 16 : 0);
   }
+  const int load_row = tid / kChunksPerRow, load_chunk = tid % kChunksPerRow;
+  const int load_offset = wg::swizzled_offset(load_row, load_chunk, kHopperTileCentroids);
+  // Centroids past K are zeros with norm +inf: distance +inf, never taken.
+  auto load_tile = [&](int tile, int stage) {
+    unsigned char* dst = smem + stage * L::kStageBytes + load_offset;
+    for (int pass = 0; pass < kHopperTileCentroids / kRowsPerPass; ++pass) {
+      const int64_t c = int64_t(tile) * kHopperTileCentroids + load_row + pass * kRowsPerPass;
+      const bool valid = c < clusters;
+      copy16_async(dst + pass * kRowsPerPass * wg::kSwizzleBytes, ch + (valid ? c : 0) * D + load_chunk * 8,
+                   valid ? 16 : 0);
+    }
+  };
+  auto tile_norm = [&](int tile) {  // thread tid < kHopperTileCentroids: its centroid's norm
+    const int64_t c = int64_t(tile) * kHopperTileCentroids + tid;
+    return c < clusters ? nh[c] : CUDART_INF_F;
+  };
+  const int tiles = int((clusters + kHopperTileCentroids - 1) / kHopperTileCentroids);
+  load_tile(0, 0);
+  if (tid < kHopperTileCentroids) norm_s[tid] = tile_norm(0);
+  commit_async();
+  wait_async<0>();
+  wg::fence_proxy_async();  // cp.async writes, read next by the tensor core
+  __syncthreads();
+  // This warp's 16 rows as A fragments (warp w of warpgroup g: rows 64g + 16w.., wgmma's layout).
+  uint32_t x_frag[kKSteps][4];
+  {
+    const T* base = x_s + (warp * 16 + (lane % 16)) * L::kXStride + (lane / 16) * 8;
+    for (int kt = 0; kt < kKSteps; ++kt) ldmatrix_x4(x_frag[kt], base + kt * 16);
+  }
+
+  // K-major B (the centroid tile as Cᵀ) at k-step kt: kt·32 bytes into its 64-wide column block
+  // (wgmma_sm90.cuh). The start address is the low field, so an offset adds offset / 16.
+  const uint64_t stages_descriptor = wg::descriptor(smem, 16, wg::kSwizzleGroupBytes);
+  auto centroids_descriptor = [&](int stage, int kt) {
+    return stages_descriptor +
+           uint64_t((stage * L::kStageBytes + (kt / 4) * kHopperTileCentroids * wg::kSwizzleBytes + (kt % 4) * 32) >> 4);
+  };
+
+  RowArgmin argmin;
+  for (int tile = 0; tile < tiles; ++tile) {
+    // The other stage held tile − 1, which every thread finished before the last barrier.
+    const int stage = tile & 1;
+    const bool prefetch = tile + 1 < tiles;
+    float next_norm = CUDART_INF_F;  // stored after the epilogue: its load's latency is hidden
+    if (prefetch) {
+      load_tile(tile + 1, stage ^ 1);
+      if (tid < kHopperTileCentroids) next_norm = tile_norm(tile + 1);
+    }
+    commit_async();
+
+    float s[kCentroidTiles][4];  // x·c, rows of this warp × the tile's centroids
+    wg::fence();
+    for (int kt = 0; kt < kKSteps; ++kt)
+      wg::Mma<T, kHopperTileCentroids, false>::run(s, x_frag[kt], centroids_descriptor(stage, kt), kt > 0);
+    wg::commit();
+    wg::wait<0>();
+    wg::fence_operand(s);
+    argmin.update(s, norm_s + stage * kHopperTileCentroids, tile * kHopperTileCentroids, lane);
+
+    if (prefetch && tid < kHopperTileCentroids) norm_s[(stage ^ 1) * kHopperTileCentroids + tid] = next_norm;
+    wait_async<0>();
+    wg::fence_proxy_async();
+    __syncthreads();  // tile + 1 has landed; this tile's stage is free
+  }
+  argmin.write(labels, sort_keys, sort_tokens, head, row0 + warp * 16, tokens, clusters, lane);
+#else
+  __trap();  // only sm_90a code has a body; assign_sm90_runs_here() says where that is
+#endif
 }
 
 // offsets[g] = first position of key g in the sorted keys (lower bound); offsets[count] = total.
@@ -261,6 +430,29 @@ Workspace carve(void* base, int64_t bh, int64_t tokens, int64_t head_dim, int64_
   return w;
 }
 
+// The build holds sm_90a code (SVGEAR_CUDA_SM90A, from the CUDA architectures) and the current
+// device loads it (an sm_90 GPU): the runtime then reports the binary version 90 (an sm_90 build
+// without the "a" would too, with an empty kernel). Cached per device, as
+// block_sparse_attention_sm90_runs_here.
+bool assign_sm90_runs_here() {
+#if SVGEAR_CUDA_SM90A
+  static std::atomic<int> cached[64];  // 0 unknown, 1 yes, 2 no
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= 64) return false;
+  int known = cached[device].load(std::memory_order_relaxed);
+  if (known == 0) {
+    cudaFuncAttributes attributes{};
+    const bool yes = cudaFuncGetAttributes(&attributes, assign_sm90_kernel<__nv_bfloat16, 128>) == cudaSuccess &&
+                     attributes.binaryVersion == 90;
+    known = yes ? 1 : 2;
+    cached[device].store(known, std::memory_order_relaxed);
+  }
+  return known == 1;
+#else
+  return false;
+#endif
+}
+
 template <typename T, int D>
 void run_typed(const KMeansCudaArgs& a, cudaStream_t stream) {
   const int64_t total = a.bh * a.tokens, count = a.bh * a.clusters;
@@ -269,14 +461,20 @@ void run_typed(const KMeansCudaArgs& a, cudaStream_t stream) {
   const T* x = static_cast<const T*>(a.x);
   constexpr int kWarpsPerBlock = kThreads / 32;
   const unsigned cluster_blocks = unsigned((count + kWarpsPerBlock - 1) / kWarpsPerBlock);
-  const int assign_smem = 2 * kTileCentroids * (D + kRowPad) * int(sizeof(T)) + 2 * kTileCentroids * int(sizeof(float));
-  auto assign = assign_kernel<T, D>;
+  // The two assignment kernels take the same arguments and write the same outputs.
+  const bool hopper = assign_sm90_runs_here();
+  auto assign = hopper ? assign_sm90_kernel<T, D> : assign_kernel<T, D>;
+  const int assign_threads = hopper ? kHopperThreads : kThreads;
+  const int assign_rows = hopper ? kHopperTileRows : kTileRows;
+  const int assign_smem = hopper ? HopperAssignLayout<T, D>::kBytes
+                                 : 2 * kTileCentroids * (D + kRowPad) * int(sizeof(T)) +
+                                       2 * kTileCentroids * int(sizeof(float));
   cudaFuncSetAttribute(assign, cudaFuncAttributeMaxDynamicSharedMemorySize, assign_smem);
-  const dim3 assign_grid(unsigned((a.tokens + kTileRows - 1) / kTileRows), unsigned(a.bh));
+  const dim3 assign_grid(unsigned((a.tokens + assign_rows - 1) / assign_rows), unsigned(a.bh));
   for (int it = 0; it < a.iterations; ++it) {
     prepare_centroids_kernel<T><<<cluster_blocks, kThreads, 0, stream>>>(a.centroids, rounded, w.norms, count, D);
-    assign<<<assign_grid, kThreads, assign_smem, stream>>>(x, rounded, w.norms, a.labels, w.keys_in, w.tokens_in,
-                                                           a.tokens, a.clusters);
+    assign<<<assign_grid, assign_threads, assign_smem, stream>>>(x, rounded, w.norms, a.labels, w.keys_in,
+                                                                 w.tokens_in, a.tokens, a.clusters);
     size_t temp_bytes = w.sort_temp_bytes;
     cub::DeviceRadixSort::SortPairs(w.sort_temp, temp_bytes, w.keys_in, w.keys_out, w.tokens_in, w.tokens_out,
                                     int(total), 0, key_bits(count), stream);

@@ -164,11 +164,13 @@ void check_cuda_kmeans(at::ScalarType dtype) {
     int64_t bh, tokens, head_dim, clusters, components;
   };
   const std::vector<Case> cases = {
-      {3, 1000, 128, 100, 20},  // tiles of 64 tokens and 64 centroids, neither a multiple
+      {3, 1000, 128, 100, 20},  // tiles of 64 or 128 tokens and centroids, neither a multiple
       {2, 4099, 64, 300, 40},
       {2, 37, 128, 50, 5},      // more clusters than tokens: far, empty clusters
       {1, 777, 64, 1, 3},       // one cluster
       {2, 130, 128, 2000, 10},  // many clusters, almost all empty
+      {2, 256, 64, 128, 12},    // both exact multiples of the tiles
+      {1, 64, 128, 256, 8},     // the wgmma kernel's second warpgroup has no tokens
   };
   const at::Device cuda(at::kCUDA, 0);
   for (const Case& c : cases) {
@@ -225,6 +227,24 @@ TEST(KMeans, CudaKernelsBf16) {
 TEST(KMeans, CudaKernelsFp16) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   check_cuda_kmeans(at::kHalf);
+}
+
+// Identical centroids give identical distances, and the lowest index must win: every token joins
+// the first of its nearest centroid's three copies. Copies lie 100 apart, so they meet across
+// centroid tiles (64 or 128) and within one.
+TEST(KMeans, CudaKernelsBreakTiesTowardTheLowerCluster) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const at::Device cuda(at::kCUDA, 0);
+  for (const at::ScalarType dtype : {at::kBFloat16, at::kHalf}) {
+    for (const int64_t head_dim : {64, 128}) {
+      SCOPED_TRACE(::testing::Message() << dtype << " d " << head_dim);
+      at::Tensor x = test::gaussian_mixture(2, 300, head_dim, 12, 4.0, 23).to(dtype);
+      at::Tensor init = kmeans_init(x.to(at::kFloat), 100, 7, KMeansInit::RandomTokens).repeat({1, 3, 1});  // [2, 300, d]
+      KMeansResult r = kmeans(x.to(cuda), init.to(cuda), 1);
+      EXPECT_LT(r.labels.max().item<int64_t>(), 100);
+      EXPECT_EQ(r.sizes.narrow(1, 100, 200).sum().item<int64_t>(), 0);
+    }
+  }
 }
 
 TEST(KMeans, RejectsBadArguments) {
