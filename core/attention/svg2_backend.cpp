@@ -126,8 +126,8 @@ at::Tensor Svg2Backend::forward(const at::Tensor& q, const at::Tensor& k, const 
   at::Tensor vf = v.reshape({b * h, n, d});  // [BH, N, d]
   ClusteredQK clusters = cache_.cluster(qf, kf, call.layer, call.branch, call.step);
   const double kmeans_ms = clock.lap_ms();
-  ClusterLayout q_layout = cluster_layout(clusters.q.labels, config_.q_clusters);
-  ClusterLayout k_layout = cluster_layout(clusters.k.labels, config_.k_clusters);
+  ClusterLayout q_layout = clusters.q.layout;
+  ClusterLayout k_layout = clusters.k.layout;
   PermutedCall permuted{gather_tokens(qf, q_layout.order),
                         gather_tokens(kf, k_layout.order),
                         gather_tokens(vf, k_layout.order),

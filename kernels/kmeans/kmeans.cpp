@@ -25,15 +25,19 @@ KMeansResult kmeans_cuda(const at::Tensor& x, const at::Tensor& init_centroids, 
   const int64_t bh = x.size(0), tokens = x.size(1), head_dim = x.size(2), clusters = init_centroids.size(1);
   at::Tensor xc = x.contiguous();
   at::Tensor centroids = init_centroids.clone(at::MemoryFormat::Contiguous);  // updated in place
-  at::Tensor labels = at::empty({bh, tokens}, x.options().dtype(at::kInt));
-  at::Tensor sizes = at::empty({bh, clusters}, x.options().dtype(at::kInt));
+  const at::TensorOptions longs = x.options().dtype(at::kLong);
+  at::Tensor labels = at::empty({bh, tokens}, longs);
+  at::Tensor sizes = at::empty({bh, clusters}, longs);
+  ClusterLayout layout{at::empty({bh, tokens}, longs), at::empty({bh, clusters + 1}, longs)};
   at::Tensor workspace = at::empty({kmeans_cuda_workspace_bytes(bh, tokens, head_dim, clusters)},
                                    x.options().dtype(at::kByte));
   KMeansCudaArgs args;
   args.x = xc.data_ptr();
   args.centroids = centroids.data_ptr<float>();
-  args.labels = labels.data_ptr<int32_t>();
-  args.sizes = sizes.data_ptr<int32_t>();
+  args.labels = labels.data_ptr<int64_t>();
+  args.sizes = sizes.data_ptr<int64_t>();
+  args.order = layout.order.data_ptr<int64_t>();
+  args.offsets = layout.offsets.data_ptr<int64_t>();
   args.workspace = workspace.data_ptr();
   args.bh = bh;
   args.tokens = tokens;
@@ -43,7 +47,7 @@ KMeansResult kmeans_cuda(const at::Tensor& x, const at::Tensor& init_centroids, 
   args.element = x.scalar_type() == at::kBFloat16 ? HalfPrecision::BFloat16 : HalfPrecision::Float16;
   launch_kmeans(args, at::cuda::getCurrentCUDAStream());
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  return {labels.to(at::kLong), centroids, sizes.to(at::kLong)};
+  return {labels, centroids, sizes, layout};
 }
 #endif
 
@@ -67,7 +71,9 @@ KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int i
 #if SVGEAR_HAVE_CUDA
   if (kernel_handles(x, init_centroids.size(1))) return kmeans_cuda(x, init_centroids, iterations);
 #endif
-  return kmeans_reference(x.to(at::kFloat).contiguous(), init_centroids.contiguous(), iterations);
+  KMeansResult result = kmeans_reference(x.to(at::kFloat).contiguous(), init_centroids.contiguous(), iterations);
+  result.layout = cluster_layout(result.labels, init_centroids.size(1));
+  return result;
 }
 
 at::Tensor kmeans_init(const at::Tensor& x, int64_t k, uint64_t seed, KMeansInit method) {

@@ -24,6 +24,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "kernels/cluster_permutation/cluster_permutation.h"
+
 namespace svgear {
 
 enum class KMeansInit {
@@ -48,6 +50,8 @@ struct KMeansResult {
   at::Tensor labels;     // [BH, N] int64
   at::Tensor centroids;  // [BH, K, d] float32: means of the final assignment; empty clusters keep their previous centroid
   at::Tensor sizes;      // [BH, K] int64
+  // cluster_layout(labels, K): the CUDA path takes it from its last sort instead of sorting again.
+  ClusterLayout layout;
 };
 
 KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations);

@@ -13,8 +13,10 @@ namespace svgear {
 struct KMeansCudaArgs {
   const void* x = nullptr;     // [BH, N, d] T
   float* centroids = nullptr;  // [BH, K, d] in: the initial centroids; out: the final ones
-  int32_t* labels = nullptr;   // [BH, N] out: the last assignment
-  int32_t* sizes = nullptr;    // [BH, K] out: its cluster sizes
+  int64_t* labels = nullptr;   // [BH, N] out: the last assignment
+  int64_t* sizes = nullptr;    // [BH, K] out: its cluster sizes
+  int64_t* order = nullptr;    // [BH, N] out: tokens stably sorted by label (ClusterLayout::order)
+  int64_t* offsets = nullptr;  // [BH, K+1] out: each cluster's first position in `order`
   void* workspace = nullptr;   // kmeans_cuda_workspace_bytes()
   int64_t bh = 0, tokens = 0, head_dim = 0, clusters = 0;
   int iterations = 0;

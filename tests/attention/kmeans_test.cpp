@@ -50,7 +50,7 @@ KMeansResult loop_kmeans(const at::Tensor& x, const at::Tensor& init, int iterat
       }
     }
   }
-  return {labels, c.to(at::kFloat), sizes};
+  return {labels, c.to(at::kFloat), sizes, cluster_layout(labels, k)};
 }
 
 // Mean squared distance of every token to its centroid.
@@ -187,6 +187,10 @@ void check_cuda_kmeans(at::ScalarType dtype) {
       ASSERT_LT(labels.max().item<int64_t>(), c.clusters);
       at::Tensor histogram = at::zeros({c.bh, c.clusters}, at::kLong).scatter_add_(1, labels, at::ones_like(labels));
       EXPECT_TRUE(at::equal(sizes, histogram));
+      // The layout taken from the kernel's own sort is cluster_layout's (a stable sort by label).
+      ClusterLayout layout = cluster_layout(labels, c.clusters);
+      EXPECT_TRUE(at::equal(r.layout.order.cpu(), layout.order));
+      EXPECT_TRUE(at::equal(r.layout.offsets.cpu(), layout.offsets));
 
       at::Tensor index = labels.unsqueeze(-1).expand({c.bh, c.tokens, c.head_dim});
       at::Tensor sums = at::zeros({c.bh, c.clusters, c.head_dim}, at::kDouble).scatter_add_(1, index, xf.to(at::kDouble));
@@ -208,7 +212,7 @@ void check_cuda_kmeans(at::ScalarType dtype) {
         EXPECT_GE(labels.eq(expected.labels).to(at::kDouble).mean().item<double>(), 0.99);
       } else {
         KMeansResult expected = kmeans(xf, init, iterations);
-        const double got = inertia(xf, {labels, centroids, sizes});
+        const double got = inertia(xf, {labels, centroids, sizes, r.layout});
         EXPECT_NEAR(got, inertia(xf, expected), 0.02 * inertia(xf, expected));
       }
       // Deterministic: the same call gives the same bits.
