@@ -9,7 +9,7 @@
 
 namespace svgear {
 
-const char* const kRequestOptionsHelp = R"(  --model DIR        model folder with model.json, or a folder of Wan 2.1 files (docs/wan.md)
+const char* const kRequestOptionsHelp = R"(  --model DIR        model folder with model.json, or a folder of Wan files (docs/wan.md)
                      (default: the first under $SVGEAR_MODELS, else the built-in shapes-s)
   --prompt TEXT      what to generate
   --negative TEXT    negative prompt (default: the model's)
@@ -107,7 +107,7 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode, c
 std::filesystem::path model_folder_or_default(const std::optional<std::filesystem::path>& folder) {
   if (folder) return *folder;
   if (auto found = default_model_folder()) return *found;
-  throw UserError("no model found: pass --model DIR (a folder with model.json or Wan 2.1 files), "
+  throw UserError("no model found: pass --model DIR (a folder with model.json or Wan files), "
                   "or make one with `svgear random-model --preset tiny --out models/tiny`");
 }
 

@@ -1,5 +1,7 @@
 #pragma once
-// WanDiT: the Wan 2.1 text-to-video diffusion transformer (upstream WanModel, t2v).
+// WanDiT: the Wan 2.1 text-to-video diffusion transformer (upstream WanModel, t2v), which is also
+// the text-to-video path of Wan2.2-TI2V-5B (48 latent channels; its per-token timesteps are all
+// the same step t there).
 //
 //   WanDiT dit(config, WanWeights::load(config, files));
 //   dit.to(at::kCUDA, at::kBFloat16);

@@ -62,7 +62,7 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
                 std::to_string(model.defaults.width) + "×" + std::to_string(model.defaults.height) + " has " +
                 std::to_string(model.defaults.width * model.defaults.height) + "); " + std::to_string(*r.width) +
                 "×" + std::to_string(*r.height) + " has " + std::to_string(*r.width * *r.height) +
-                (model.max_pixels < 1280 * 720 ? ". 1280×720 needs Wan2.1-T2V-14B" : ""));
+                (model.max_pixels <= 832 * 480 ? ". 1280×720 needs Wan2.1-T2V-14B" : ""));
   }
   if (r.dump_attention) {
     const int layers = model.dit.num_layers;

@@ -50,13 +50,7 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   // The small parts first, so a wrong tokenizer or VAE fails before gigabytes are read.
   Umt5Tokenizer tokenizer = Umt5Tokenizer::load((folder / m.tokenizer).lexically_normal(), m.dit.text_len);
   check_device_memory(m, device, model->dtype, text_device, vae_device, vae_dtype);
-  model->decoder = WanVaeDecoder::open(folder / m.vae_file, vae_device, vae_dtype);
-  const int latent_channels = model->decoder->latent_shape(1, 16, 16).channels;
-  if (latent_channels != m.dit.out_dim) {
-    throw UserError("the VAE " + m.vae_file + " makes " + std::to_string(latent_channels) +
-                    "-channel latents but the diffusion model " + std::to_string(m.dit.out_dim) +
-                    ": they belong to different models");
-  }
+  model->decoder = WanVaeDecoder::open(folder / m.vae_file, vae_device, vae_dtype);  // paired in the manifest
 
   std::vector<std::filesystem::path> text_files;
   for (const auto& name : m.text_encoder_files) text_files.push_back(folder / name);

@@ -63,8 +63,8 @@ struct ModelManifest {
   std::string vae_file;
   SamplingDefaults defaults;
   // Video sizes the latent allows: frames = temporal_factor·n + 1 and sides a multiple of
-  // spatial_factor × patch (Wan: 4 and 8); temporal_factor 0 for pixel models, whose frames are a
-  // multiple of the patch.
+  // spatial_factor × patch (Wan 2.1: 4 and 8, Wan 2.2: 4 and 16); temporal_factor 0 for pixel
+  // models, whose frames are a multiple of the patch.
   int temporal_factor = 0;
   int spatial_factor = 1;
   int64_t max_pixels = 0;  // largest height × width the model was trained for; 0 = no limit

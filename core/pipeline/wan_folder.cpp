@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/decoder/wan_vae_weights.h"
 #include "core/pipeline/wan_variant.h"
 #include "core/text/umt5_weights.h"
 #include "core/user_error.h"
@@ -108,14 +109,14 @@ std::vector<fs::path> find_diffusers_dit(const fs::path& transformer) {
                   ". Download transformer/ of " + kDiffusersRepo);
 }
 
-fs::path find_vae(const fs::path& folder, const std::vector<fs::path>& root_vaes) {
+// Every VAE file of the folder, original names first (a wan_2.1_vae.safetensors put beside a
+// Diffusers vae/), then the others; read_wan_manifest picks the one of the DiT's version.
+std::vector<fs::path> find_vaes(const fs::path& folder, const std::vector<fs::path>& root_vaes) {
   std::vector<fs::path> candidates = root_vaes;
   for (const auto& path : safetensors_in(folder / "vae")) candidates.push_back(path);
-  // Original names first (a wan_2.1_vae.safetensors put beside a Diffusers vae/), then any.
-  for (const auto& path : candidates) {
-    if (holds_tensor_ending(path, "decoder.conv1.weight")) return path;
-  }
-  if (!candidates.empty()) return candidates.front();
+  std::stable_partition(candidates.begin(), candidates.end(),
+                        [](const fs::path& path) { return holds_tensor_ending(path, "decoder.conv1.weight"); });
+  if (!candidates.empty()) return candidates;
   std::vector<fs::path> pickles;
   for (const auto& dir : {folder, folder / "vae"}) {
     for (const auto& p : pickles_in(dir)) {
@@ -129,7 +130,8 @@ fs::path find_vae(const fs::path& folder, const std::vector<fs::path>& root_vaes
   }
   throw UserError("no Wan VAE in '" + folder.string() + "': looked for a .safetensors holding "
                   "decoder.conv1.weight in " + folder.string() + " and in " + (folder / "vae").string() +
-                  ". Download wan_2.1_vae.safetensors (" + kComfyRepo + ", split_files/vae/) into the folder");
+                  ". Download " + wan_vae_download(WanVaeVersion::Wan21) + " into the folder (for Wan 2.1 "
+                  "models; Wan2.2-TI2V-5B needs " + wan_vae_download(WanVaeVersion::Wan22) + ")");
 }
 
 }  // namespace
@@ -198,7 +200,8 @@ WanFolder WanFolder::find(const fs::path& folder) {
   }
   f.text_encoder_files = find_umt5_files(folder);
   f.tokenizer = folder;
-  f.vae_file = find_vae(folder, root_vaes);
+  f.vae_files = find_vaes(folder, root_vaes);
+  f.vae_file = f.vae_files.front();
   return f;
 }
 
@@ -209,6 +212,25 @@ ModelManifest read_wan_manifest(const fs::path& folder) {
   const std::string where = f.dit_files.size() == 1 ? "'" + f.dit_files.front().string() + "'"
                                                     : "the shards in '" + f.dit_files.front().parent_path().string() + "'";
   const WanVariant variant = detect_wan_variant(wan_dit_shapes(files), read_wan_config_hints(f.dit_config), where);
+  // The DiT's latent space fixes the VAE (a folder may hold both versions'): chosen and checked
+  // here, from the headers, before gigabytes are read.
+  fs::path vae_file = f.vae_file;
+  WanVaeConfig vae = WanVaeWeights::read_config(vae_file);
+  for (const auto& path : f.vae_files) {
+    if (vae.version == variant.vae_version) break;
+    const WanVaeConfig other = WanVaeWeights::read_config(path);
+    if (other.version == variant.vae_version) {
+      vae_file = path;
+      vae = other;
+    }
+  }
+  if (vae.version != variant.vae_version) {
+    throw UserError("'" + vae_file.string() + "' is the " + wan_vae_version_name(vae.version) + " VAE (" +
+                    std::to_string(vae.z_dim) + " latent channels), but " + variant.name + " makes " +
+                    std::to_string(variant.config.out_dim) + "-channel latents and needs the " +
+                    wan_vae_version_name(variant.vae_version) + " VAE: put " +
+                    wan_vae_download(variant.vae_version) + " in the folder instead");
+  }
 
   auto relative = [&](const fs::path& p) { return p.lexically_relative(folder).string(); };
   ModelManifest m;
@@ -221,12 +243,11 @@ ModelManifest read_wan_manifest(const fs::path& folder) {
   for (const auto& p : f.dit_files) m.weight_files.push_back(relative(p));
   for (const auto& p : f.text_encoder_files) m.text_encoder_files.push_back(relative(p));
   m.tokenizer = relative(f.tokenizer);
-  m.vae_file = relative(f.vae_file);
+  m.vae_file = relative(vae_file);
   m.defaults = variant.defaults;
   m.max_pixels = variant.max_pixels;
-  // The Wan 2.1 VAE's (the only VAE loaded: the 48-channel Wan 2.2 VAE is refused).
-  m.temporal_factor = 4;
-  m.spatial_factor = 8;
+  m.temporal_factor = vae.temporal_factor();  // 4 for both VAEs
+  m.spatial_factor = vae.spatial_factor();    // 8 (Wan 2.1) or 16 (Wan 2.2)
   m.raw = m.to_json();
   return m;
 }

@@ -1,11 +1,13 @@
 #pragma once
-// WanFolder: the files of a Wan 2.1 model folder as users have them, found without a model.json.
+// WanFolder: the files of a Wan model folder (Wan 2.1 T2V, Wan2.2-TI2V-5B) as users have them,
+// found without a model.json.
 //
 // Two layouts are read (docs/wan.md):
 //   original / ComfyUI   <folder>/wan2.1_t2v_1.3B_bf16.safetensors  (any one .safetensors holding
 //                        the DiT; or Wan-AI's diffusion_pytorch_model*.safetensors + index json)
 //                        <folder>/umt5_xxl_fp16.safetensors         (*t5*.safetensors)
-//                        <folder>/wan_2.1_vae.safetensors           (any .safetensors holding the VAE)
+//                        <folder>/wan_2.1_vae.safetensors           (any .safetensors holding the VAE;
+//                                                                    wan2.2_vae.safetensors for TI2V-5B)
 //                        <folder>/{,tokenizer/,google/umt5-xxl/}{spiece.model,tokenizer.json}
 //                        optional <folder>/config.json (Wan-AI's WanModel config)
 //   Diffusers            <folder>/transformer/diffusion_pytorch_model{.safetensors,-0000x-of-0000y
@@ -36,14 +38,17 @@ struct WanFolder {
   std::filesystem::path dit_config;  // config.json beside the DiT (may not exist)
   std::vector<std::filesystem::path> text_encoder_files;
   std::filesystem::path tokenizer;  // what Umt5Tokenizer::load reads (a file, or the folder)
-  std::filesystem::path vae_file;
+  std::filesystem::path vae_file;                // the first of vae_files
+  std::vector<std::filesystem::path> vae_files;  // every VAE found, original names first
 
   // Throws UserError saying what is missing or wrong and what to download.
   static WanFolder find(const std::filesystem::path& folder);
 };
 
 // The manifest of a Wan folder: variant and config from the DiT's shapes, the variant's defaults,
-// the files above (relative to the folder).
+// the VAE's size factors, the files above (relative to the folder). A VAE of the other version
+// than the DiT's (a Wan 2.1 DiT with the Wan 2.2 VAE or the reverse) is refused with the file
+// to use.
 ModelManifest read_wan_manifest(const std::filesystem::path& folder);
 
 }  // namespace svgear

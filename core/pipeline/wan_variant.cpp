@@ -38,6 +38,18 @@ SamplingDefaults wan21_defaults() {
   return d;
 }
 
+// upstream wan/configs/wan_ti2v_5B.py (sample_steps, sample_shift, sample_guide_scale, frame_num,
+// sample_fps) and WanTI2V.t2v's size (1280, 704), which is (width, height); the negative prompt
+// is the shared config's, as for Wan2.1.
+SamplingDefaults wan22_ti2v_defaults() {
+  SamplingDefaults d = wan21_defaults();
+  d.frames = 121;
+  d.height = 704;
+  d.width = 1280;
+  d.fps = 24.0;
+  return d;
+}
+
 std::string shape_string(const std::vector<int64_t>& shape) {
   std::ostringstream os;
   os << "[";
@@ -111,15 +123,10 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
                     "), which is not supported: use a text-to-video (T2V) model such as "
                     "wan2.1_t2v_1.3B_bf16.safetensors");
   }
-  if (c.in_dim == kWan22LatentChannels) {
-    throw UserError(where + " is Wan2.2-TI2V-5B (" + size +
-                    "; 48-channel latents of the Wan 2.2 VAE), which is not supported yet: use "
-                    "Wan2.1-T2V-1.3B or Wan2.1-T2V-14B");
-  }
-  if (c.in_dim != kWan21LatentChannels) {
+  if (c.in_dim != kWan21LatentChannels && c.in_dim != kWan22LatentChannels) {
     throw UserError(where + ": a Wan diffusion model with " + std::to_string(c.in_dim) +
                     " input channels (" + size + ") is not supported; only the 16 latent "
-                    "channels of the Wan 2.1 VAE are");
+                    "channels of the Wan 2.1 VAE and the 48 of the Wan 2.2 VAE (Wan2.2-TI2V-5B) are");
   }
   if (c.num_layers == 0) {
     throw UserError(where + ": no transformer blocks (blocks.0.self_attn.q.weight is missing); "
@@ -147,6 +154,20 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
 
   WanVariant v;
   v.config = c;
+  if (c.in_dim == kWan22LatentChannels) {
+    // Wan2.2-TI2V-5B's text-to-video path is the Wan2.1 DiT: upstream gives every token its own
+    // timestep (t of shape [B, seq_len]), but for text-to-video they are all the step's t.
+    v.vae_version = WanVaeVersion::Wan22;
+    v.defaults = wan22_ti2v_defaults();
+    if (c.dim == 3072 && c.num_layers == 30) {
+      v.name = "Wan2.2-TI2V-5B";
+      v.max_pixels = 1280 * 704;
+    } else {
+      v.name = "Wan2.2-TI2V-architecture DiT (" + size + ")";
+    }
+    return v;
+  }
+  v.vae_version = WanVaeVersion::Wan21;
   v.defaults = wan21_defaults();
   if (c.dim == 1536 && c.num_layers == 30) {
     v.name = "Wan2.1-T2V-1.3B";

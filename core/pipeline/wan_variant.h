@@ -1,15 +1,16 @@
 #pragma once
 // WanVariant: which Wan DiT a checkpoint holds, read from its tensor names and shapes (never from
-// file names), with the model's sampling defaults and size limits.
+// file names), with the model's sampling defaults, size limits and the VAE it needs.
 //
 //   auto shapes = wan_dit_shapes(files);                    // original names → shapes
 //   WanVariant v = detect_wan_variant(shapes, hints, "wan2.1_t2v_1.3B_bf16.safetensors");
 //   v.name;   // "Wan2.1-T2V-1.3B"; v.config.dim == 1536, v.config.num_layers == 30
 //
-// Runs: Wan2.1 text-to-video at 1.3B (dim 1536, 30 layers) and 14B (dim 5120, 40 layers), and any
-// other size of the same architecture (tests, fine-tunes). Refused with the reason: image-to-video
-// models (img_emb, 36 input channels), Wan2.2-TI2V-5B (dim 3072, 48-channel latents), any latent
-// width other than the Wan 2.1 VAE's 16 channels.
+// Runs: Wan2.1 text-to-video at 1.3B (dim 1536, 30 layers) and 14B (dim 5120, 40 layers) with the
+// Wan 2.1 VAE (16 latent channels); Wan2.2-TI2V-5B (dim 3072, 30 layers) text-to-video with the
+// Wan 2.2 VAE (48 latent channels); any other size of the same architecture (tests, fine-tunes).
+// Refused with the reason: image-to-video models (img_emb, 36 input channels), any other latent
+// width.
 
 #include <cstdint>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/decoder/wan_vae_config.h"
 #include "core/model/wan_config.h"
 #include "core/pipeline/model_manifest.h"
 
@@ -36,10 +38,14 @@ struct WanConfigHints {
 };
 
 struct WanVariant {
-  std::string name;          // "Wan2.1-T2V-1.3B", "Wan2.1-T2V-14B" or "Wan2.1-architecture DiT ..."
+  std::string name;          // "Wan2.1-T2V-1.3B", "Wan2.1-T2V-14B", "Wan2.2-TI2V-5B" or
+                             // "Wan2.1-architecture DiT ..." / "Wan2.2-TI2V-architecture DiT ..."
   WanConfig config;
-  SamplingDefaults defaults;  // Wan2.1: UniPC, 50 steps, shift 5, guidance 5, 81 frames, 480×832
+  // Wan2.1: UniPC, 50 steps, shift 5, guidance 5, 81 frames at 16 fps, 480×832;
+  // Wan2.2-TI2V-5B: UniPC, 50 steps, shift 5, guidance 5, 121 frames at 24 fps, 704×1280.
+  SamplingDefaults defaults;
   int64_t max_pixels = 0;     // largest height × width the model was trained for; 0 = no limit
+  WanVaeVersion vae_version = WanVaeVersion::Unset;  // the VAE of its latent space (16 or 48 channels)
 };
 
 // The DiT's tensors under their original names (wrapper prefix before "patch_embedding.weight"

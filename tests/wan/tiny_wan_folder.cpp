@@ -6,11 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include "core/decoder/wan_vae_weight_names.h"
+#include "core/model/wan_random_weights.h"
 #include "core/model/wan_weight_names.h"
 #include "core/text/umt5_weight_names.h"
 #include "core/weights/safetensors_file.h"
 #include "core/weights/safetensors_writer.h"
+#include "tests/decoder/tiny_wan22_vae.h"
 #include "tests/decoder/tiny_wan_vae.h"
+#include "tests/model/tiny_wan.h"
 #include "tests/support/test_paths.h"
 #include "tests/text/tiny_umt5.h"
 
@@ -20,8 +23,21 @@ namespace {
 namespace fs = std::filesystem;
 using Tensors = std::vector<std::pair<std::string, at::Tensor>>;
 
+constexpr uint64_t kTi2vDitSeed = 48;
+
 Tensors tiny_dit_tensors() {
   auto file = SafetensorsFile::open(testvector("wan/wan_dit_tiny.weights.safetensors"));
+  Tensors out;
+  for (const TensorEntry& entry : file->tensors()) out.emplace_back(entry.name, file->load(entry.name));
+  return out;
+}
+
+Tensors tiny_ti2v_dit_tensors() { return wan_random_weights(tiny_wan22_ti2v_config(), kTi2vDitSeed).state_dict(); }
+
+// The tiny reference VAE (2.1) or the synthetic 2.2 VAE, under their original names.
+Tensors vae_tensors(WanVaeVersion version) {
+  if (version == WanVaeVersion::Wan22) return tiny_wan22_vae_tensors();
+  auto file = SafetensorsFile::open(tiny_wan_vae_path());
   Tensors out;
   for (const TensorEntry& entry : file->tensors()) out.emplace_back(entry.name, file->load(entry.name));
   return out;
@@ -64,39 +80,73 @@ Tensors umt5_in_hf_names(at::ScalarType dtype) {
   return out;
 }
 
+// The ComfyUI layout: the DiT with ComfyUI's "model.diffusion_model." prefix, fp16 umT5, the VAE.
+void write_original(const fs::path& dir, const std::string& dit_file, const Tensors& dit,
+                    const nlohmann::json& config, WanVaeVersion vae) {
+  fs::create_directories(dir);
+  Tensors prefixed;
+  for (const auto& [name, tensor] : dit) prefixed.emplace_back("model.diffusion_model." + name, tensor);
+  write_safetensors(dir / dit_file, prefixed);
+  write_json(dir / "config.json", config);
+  write_safetensors(dir / "umt5_xxl_fp16.safetensors", umt5_in_hf_names(at::kHalf));
+  write_safetensors(dir / (vae == WanVaeVersion::Wan22 ? "wan2.2_vae.safetensors" : "wan_2.1_vae.safetensors"),
+                    vae_tensors(vae));
+  write_tokenizer(dir / "google" / "umt5-xxl");
+}
+
+// The Diffusers layout: two shards of Diffusers-named DiT tensors, fp32 umT5 shards, the VAE's
+// decoder half in AutoencoderKLWan names.
+void write_diffusers(const fs::path& dir, const Tensors& dit, const WanConfig& config, WanVaeVersion vae) {
+  Tensors renamed;
+  for (const auto& [name, tensor] : dit) renamed.emplace_back(wan_diffusers_name(name), tensor);
+  write_two_shards(dir / "transformer", "diffusion_pytorch_model", "diffusion_pytorch_model.safetensors.index.json",
+                   renamed);
+  write_json(dir / "transformer" / "config.json",
+             {{"_class_name", "WanTransformer3DModel"}, {"attention_head_dim", config.head_dim()},
+              {"num_attention_heads", config.num_heads}, {"in_channels", config.in_dim},
+              {"out_channels", config.out_dim}, {"num_layers", config.num_layers}, {"ffn_dim", config.ffn_dim},
+              {"freq_dim", config.freq_dim}, {"text_dim", config.text_dim}, {"patch_size", {1, 2, 2}},
+              {"qk_norm", "rms_norm_across_heads"}, {"cross_attn_norm", true}, {"eps", 1e-6}});
+  write_two_shards(dir / "text_encoder", "model", "model.safetensors.index.json", umt5_in_hf_names(at::kFloat));
+  write_tokenizer(dir / "tokenizer");
+  Tensors vae_renamed;
+  for (const auto& [original, tensor] : vae_tensors(vae)) {
+    const std::string name = wan_vae_diffusers_name(original, vae, 2);
+    if (!name.empty()) vae_renamed.emplace_back(name, tensor);
+  }
+  fs::create_directories(dir / "vae");
+  write_safetensors(dir / "vae" / "diffusion_pytorch_model.safetensors", vae_renamed);
+}
+
 }  // namespace
 
 fs::path write_tiny_wan_original(const fs::path& dir) {
-  fs::create_directories(dir);
-  Tensors dit;
-  for (const auto& [name, tensor] : tiny_dit_tensors()) dit.emplace_back("model.diffusion_model." + name, tensor);
-  write_safetensors(dir / "wan2.1_t2v_tiny_fp32.safetensors", dit);
-  fs::copy_file(testvector("wan/wan_dit_tiny.json"), dir / "config.json");
-  write_safetensors(dir / "umt5_xxl_fp16.safetensors", umt5_in_hf_names(at::kHalf));
-  fs::copy_file(tiny_wan_vae_path(), dir / "wan_2.1_vae.safetensors");
-  write_tokenizer(dir / "google" / "umt5-xxl");
+  std::ifstream config(testvector("wan/wan_dit_tiny.json"));
+  write_original(dir, "wan2.1_t2v_tiny_fp32.safetensors", tiny_dit_tensors(), nlohmann::json::parse(config),
+                 WanVaeVersion::Wan21);
   return dir;
 }
 
 fs::path write_tiny_wan_diffusers(const fs::path& dir) {
-  Tensors dit;
-  for (const auto& [name, tensor] : tiny_dit_tensors()) dit.emplace_back(wan_diffusers_name(name), tensor);
-  write_two_shards(dir / "transformer", "diffusion_pytorch_model", "diffusion_pytorch_model.safetensors.index.json", dit);
-  write_json(dir / "transformer" / "config.json",
-             {{"_class_name", "WanTransformer3DModel"}, {"attention_head_dim", 64}, {"num_attention_heads", 2},
-              {"in_channels", 16}, {"out_channels", 16}, {"num_layers", 2}, {"ffn_dim", 256},
-              {"freq_dim", 256}, {"text_dim", 64}, {"patch_size", {1, 2, 2}},
-              {"qk_norm", "rms_norm_across_heads"}, {"cross_attn_norm", true}, {"eps", 1e-6}});
-  write_two_shards(dir / "text_encoder", "model", "model.safetensors.index.json", umt5_in_hf_names(at::kFloat));
-  write_tokenizer(dir / "tokenizer");
-  Tensors vae;
-  auto vae_file = SafetensorsFile::open(tiny_wan_vae_path());
-  for (const TensorEntry& entry : vae_file->tensors()) {
-    const std::string name = wan_vae_diffusers_name(entry.name, WanVaeVersion::Wan21, 2);
-    if (!name.empty()) vae.emplace_back(name, vae_file->load(entry.name));
-  }
-  fs::create_directories(dir / "vae");
-  write_safetensors(dir / "vae" / "diffusion_pytorch_model.safetensors", vae);
+  write_diffusers(dir, tiny_dit_tensors(), tiny_wan_config(), WanVaeVersion::Wan21);
+  return dir;
+}
+
+WanConfig tiny_wan22_ti2v_config() {
+  WanConfig c = tiny_wan_config();
+  c.in_dim = 48;
+  c.out_dim = 48;
+  return c;
+}
+
+fs::path write_tiny_wan22_ti2v_original(const fs::path& dir) {
+  write_original(dir, "wan2.2_ti2v_tiny_fp32.safetensors", tiny_ti2v_dit_tensors(), tiny_wan22_ti2v_config().to_json(),
+                 WanVaeVersion::Wan22);
+  return dir;
+}
+
+fs::path write_tiny_wan22_ti2v_diffusers(const fs::path& dir) {
+  write_diffusers(dir, tiny_ti2v_dit_tensors(), tiny_wan22_ti2v_config(), WanVaeVersion::Wan22);
   return dir;
 }
 

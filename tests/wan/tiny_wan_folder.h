@@ -1,9 +1,13 @@
 #pragma once
 // Tiny Wan model folders written by the tests, in the layouts users download: the DiT, umT5 and
 // VAE of ../shared/testvectors/wan/ re-saved under the names, dtypes and file splits of the
-// ComfyUI files and of the Diffusers repository, with a small tokenizer.json.
+// ComfyUI files and of the Diffusers repository, with a small tokenizer.json. Wan2.2-TI2V-5B
+// folders have no reference model: a random DiT of the tiny config with 48 latent channels and
+// the synthetic 2.2 VAE of tests/decoder/tiny_wan22_vae.h.
 
 #include <filesystem>
+
+#include "core/model/wan_config.h"
 
 namespace svgear::test {
 
@@ -16,5 +20,16 @@ std::filesystem::path write_tiny_wan_original(const std::filesystem::path& dir);
 // text_encoder/ (two Hugging Face shards + index), tokenizer/tokenizer.json and
 // vae/diffusion_pytorch_model.safetensors (AutoencoderKLWan names, decoder half).
 std::filesystem::path write_tiny_wan_diffusers(const std::filesystem::path& dir);
+
+// The tiny DiT's config with 48 latent channels in and out (the TI2V-5B family).
+WanConfig tiny_wan22_ti2v_config();
+
+// As write_tiny_wan_original, with wan2.2_ti2v_tiny_fp32.safetensors (random weights of
+// tiny_wan22_ti2v_config) and wan2.2_vae.safetensors instead of the 2.1 DiT and VAE.
+std::filesystem::path write_tiny_wan22_ti2v_original(const std::filesystem::path& dir);
+
+// As write_tiny_wan_diffusers, with the same TI2V DiT (Diffusers names, two shards) and the
+// synthetic 2.2 VAE in the Diffusers names of the 2.2 AutoencoderKLWan.
+std::filesystem::path write_tiny_wan22_ti2v_diffusers(const std::filesystem::path& dir);
 
 }  // namespace svgear::test

@@ -34,6 +34,22 @@ TEST(WanCli, GeneratesFromBothLayouts) {
   }
 }
 
+// Wan2.2-TI2V-5B's family: 16 pixels per latent cell, so 64×32 rather than 48×32.
+TEST(WanCli, GeneratesWithATi2vFolder) {
+  const auto root = test::scratch_dir("wan_cli_ti2v");
+  const auto dir = test::write_tiny_wan22_ti2v_original(root / "ti2v");
+  const auto out = root / "ti2v.y4m";
+  const test::CliRun run = run_cli("generate --model " + dir.string() +
+                                   " --prompt \"a red cat\" --frames 5 --size 64x32 --steps 2 --device cpu"
+                                   " --quiet --output " + out.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const Video video = read_video(out);
+  EXPECT_EQ(video.frames, 5);
+  EXPECT_EQ(video.height, 32);
+  EXPECT_EQ(video.width, 64);
+  EXPECT_EQ(video.fps, 24.0);
+}
+
 TEST(WanCli, WrongFrameCountAndMissingVaeAreExplained) {
   const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_cli_errors") / "model");
   test::CliRun run = run_cli("generate --model " + dir.string() +

@@ -6,6 +6,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include "core/model/wan_weight_names.h"
 #include "core/model/wan_weights.h"
 #include "core/pipeline/generation_request.h"
@@ -74,21 +76,55 @@ TEST(WanVariant, ReleasedSizesAreRecognisedFromShapes) {
   EXPECT_EQ(big.max_pixels, 1280 * 720);
 }
 
-TEST(WanVariant, ModelsWeCannotRunAreRefusedWithTheReason) {
-  WanConfig ti2v;  // Wan2.2-TI2V-5B
-  ti2v.dim = 3072;
-  ti2v.ffn_dim = 14336;
-  ti2v.num_heads = 24;
-  ti2v.in_dim = 48;
-  ti2v.out_dim = 48;
-  std::string error = detect_error(shapes_of(ti2v));
-  EXPECT_TRUE(contains(error, "is Wan2.2-TI2V-5B"));
-  EXPECT_TRUE(contains(error, "not supported yet"));
+// upstream wan/configs/wan_ti2v_5B.py: dim 3072, ffn 14336, 24 heads, 30 layers, in/out 48.
+WanConfig wan22_ti2v_5b() {
+  WanConfig c;
+  c.dim = 3072;
+  c.ffn_dim = 14336;
+  c.num_heads = 24;
+  c.num_layers = 30;
+  c.in_dim = 48;
+  c.out_dim = 48;
+  return c;
+}
 
+TEST(WanVariant, Ti2v5bIsRecognisedWithItsDefaultsAndTheWan22Vae) {
+  const WanVariant v = detect_wan_variant(shapes_of(wan22_ti2v_5b()), {}, "x");
+  EXPECT_EQ(v.name, "Wan2.2-TI2V-5B");
+  EXPECT_EQ(v.vae_version, WanVaeVersion::Wan22);
+  EXPECT_EQ(v.config.num_heads, 24);  // dim / 128
+  EXPECT_EQ(v.config.ffn_dim, 14336);
+  EXPECT_EQ(v.config.in_dim, 48);
+  EXPECT_EQ(v.config.out_dim, 48);
+  EXPECT_EQ(v.max_pixels, 1280 * 704);
+  EXPECT_EQ(v.defaults.sampler, SamplerKind::UniPC);
+  EXPECT_EQ(v.defaults.steps, 50);
+  EXPECT_EQ(v.defaults.shift, 5.0);
+  EXPECT_EQ(v.defaults.guidance, 5.0);
+  EXPECT_EQ(v.defaults.frames, 121);
+  EXPECT_EQ(v.defaults.fps, 24.0);
+  EXPECT_EQ(v.defaults.height, 704);
+  EXPECT_EQ(v.defaults.width, 1280);
+  EXPECT_EQ(v.defaults.negative_prompt, detect_wan_variant(shapes_of(WanConfig{}), {}, "x").defaults.negative_prompt);
+  EXPECT_EQ(detect_wan_variant(shapes_of(WanConfig{}), {}, "x").vae_version, WanVaeVersion::Wan21);
+
+  WanConfig other = wan22_ti2v_5b();
+  other.num_layers = 2;
+  EXPECT_EQ(detect_wan_variant(shapes_of(other), {}, "x").name,
+            "Wan2.2-TI2V-architecture DiT (dim 3072, 2 layers, 48 input channels)");
+}
+
+TEST(WanVariant, ModelsWeCannotRunAreRefusedWithTheReason) {
   WanConfig i2v = wan14b();
   i2v.in_dim = 36;
-  error = detect_error(shapes_of(i2v));
+  std::string error = detect_error(shapes_of(i2v));
   EXPECT_TRUE(contains(error, "image-to-video"));
+
+  WanConfig odd;
+  odd.in_dim = 20;
+  error = detect_error(shapes_of(odd));
+  EXPECT_TRUE(contains(error, "20 input channels"));
+  EXPECT_TRUE(contains(error, "the 48 of the Wan 2.2 VAE (Wan2.2-TI2V-5B)"));
 
   EXPECT_TRUE(contains(detect_error({{"decoder.conv1.weight", {384, 16, 3, 3, 3}}}), "no Wan diffusion model"));
 }
@@ -118,7 +154,7 @@ ModelManifest wan_manifest(const WanConfig& config) {
   m.defaults = v.defaults;
   m.max_pixels = v.max_pixels;
   m.temporal_factor = 4;
-  m.spatial_factor = 8;
+  m.spatial_factor = v.vae_version == WanVaeVersion::Wan22 ? 16 : 8;  // as read_wan_manifest gets it from the VAE
   return m;
 }
 
@@ -156,6 +192,30 @@ TEST(WanVariant, FramesAndSizesFollowTheVaeAndThePatch) {
   r.height = 720;
   r.width = 1280;
   EXPECT_EQ(resolve_error(r, wan_manifest(wan14b())), "");
+
+  // Wan2.2-TI2V-5B: 16 pixels per latent cell × patch 2, at most 1280×704 pixels
+  const ModelManifest ti2v = wan_manifest(wan22_ti2v_5b());
+  GenerationRequest t;
+  t.prompt = "x";
+  const GenerationRequest defaults = t.resolve(ti2v);
+  EXPECT_EQ(*defaults.frames, 121);
+  EXPECT_EQ(*defaults.height, 704);
+  EXPECT_EQ(*defaults.width, 1280);
+  EXPECT_EQ(*defaults.fps, 24.0);
+  t.height = 720;
+  EXPECT_TRUE(contains(resolve_error(t, ti2v),
+                       "height 720 is not a multiple of 32 (VAE 16 × patch 2): try 704 or 736"));
+  t.height = 1280;  // portrait
+  t.width = 704;
+  EXPECT_EQ(resolve_error(t, ti2v), "");
+  t.height = 480;   // upstream's smaller size
+  t.width = 832;
+  EXPECT_EQ(resolve_error(t, ti2v), "");
+  t.height = 768;
+  t.width = 1344;
+  const std::string too_big = resolve_error(t, ti2v);
+  EXPECT_TRUE(contains(too_big, "Wan2.2-TI2V-5B is made for frames of at most 901120 pixels"));
+  EXPECT_FALSE(contains(too_big, "needs Wan2.1-T2V-14B"));
 }
 
 TEST(WeightMemory, EstimateAndShortfallMessage) {
@@ -165,6 +225,10 @@ TEST(WeightMemory, EstimateAndShortfallMessage) {
   EXPECT_GT(dit, 2.5);
   EXPECT_LT(dit, 3.0);
   EXPECT_NEAR(double(wan_dit_bytes(wan14b(), at::kBFloat16)) / gib, 26.6, 0.6);
+  const double ti2v = double(wan_dit_bytes(wan22_ti2v_5b(), at::kBFloat16)) / gib;
+  std::cout << "[ measured ] Wan2.2-TI2V-5B DiT weights on the GPU: " << ti2v << " GiB\n";
+  EXPECT_GT(ti2v, 9.0);  // 5.0e9 parameters, most in bf16
+  EXPECT_LT(ti2v, 10.5);
   EXPECT_EQ(umt5_bytes({test::tiny_umt5_weights_path()}, at::kBFloat16),
             2 * (300 * 64 + 2 * (64 + 4 * 64 * 64 + 64 + 3 * 128 * 64 + 32 * 4) + 64));
 
