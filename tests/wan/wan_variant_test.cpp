@@ -208,7 +208,7 @@ TEST(WanVariant, FramesAndSizesFollowTheVaeAndThePatch) {
   t.height = 1280;  // portrait
   t.width = 704;
   EXPECT_EQ(resolve_error(t, ti2v), "");
-  t.height = 480;   // upstream's smaller size
+  t.height = 480;   // smaller sizes in steps of 32
   t.width = 832;
   EXPECT_EQ(resolve_error(t, ti2v), "");
   t.height = 768;
