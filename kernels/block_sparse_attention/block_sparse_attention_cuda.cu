@@ -22,18 +22,27 @@ constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
 constexpr int kRowPad = 8;
 
-// Exclusive prefix sum of ceil(rows / tile_rows) over the query clusters of each head.
+// Exclusive prefix sum of ceil(rows / tile_rows) over the query clusters of each head: one warp per
+// head scans 32 clusters at a time and carries the total (one thread per head walking its clusters
+// was a chain of dependent loads: 0.09 ms at 200 clusters).
 __global__ void query_tile_offsets_kernel(const int64_t* __restrict__ q_offsets, int32_t* __restrict__ tile_offsets,
                                           int64_t bh, int64_t q_clusters, int tile_rows) {
-  const int64_t head = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  const int64_t head = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
   if (head >= bh) return;
   const int64_t* off = q_offsets + head * (q_clusters + 1);
   int32_t* tiles = tile_offsets + head * (q_clusters + 1);
-  int32_t total = 0;
-  tiles[0] = 0;
-  for (int64_t c = 0; c < q_clusters; ++c) {
-    total += int32_t((off[c + 1] - off[c] + tile_rows - 1) / tile_rows);
-    tiles[c + 1] = total;
+  if (lane == 0) tiles[0] = 0;
+  int32_t carried = 0;
+  for (int64_t first = 0; first < q_clusters; first += 32) {
+    const int64_t c = first + lane;
+    int32_t sum = c < q_clusters ? int32_t((off[c + 1] - off[c] + tile_rows - 1) / tile_rows) : 0;
+    for (int delta = 1; delta < 32; delta *= 2) {
+      const int32_t below = __shfl_up_sync(0xffffffffu, sum, delta);
+      if (lane >= delta) sum += below;
+    }
+    if (c < q_clusters) tiles[c + 1] = carried + sum;
+    carried += __shfl_sync(0xffffffffu, sum, 31);
   }
 }
 
@@ -183,7 +192,8 @@ void launch_block_sparse_attention(const BlockSparseAttentionArgs& a, cudaStream
   if (a.bh == 0 || a.q_rows == 0) return;
   const bool wgmma = a.allow_wgmma && block_sparse_attention_sm90_runs_here();
   constexpr int kPrepThreads = 128;
-  query_tile_offsets_kernel<<<unsigned((a.bh + kPrepThreads - 1) / kPrepThreads), kPrepThreads, 0, stream>>>(
+  constexpr int kHeadsPerBlock = kPrepThreads / 32;
+  query_tile_offsets_kernel<<<unsigned((a.bh + kHeadsPerBlock - 1) / kHeadsPerBlock), kPrepThreads, 0, stream>>>(
       a.q_offsets, a.tile_offsets, a.bh, a.q_clusters, wgmma ? block_sparse_attention_sm90_tile_rows : kTileRows);
   if (wgmma) {
     launch_block_sparse_attention_sm90(a, stream);
