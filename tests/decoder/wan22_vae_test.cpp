@@ -110,7 +110,7 @@ TEST(Wan22Vae, LatentStatisticsAndPreviewFactorsAreThePublishedOnes) {
 // upstream DupUp3D: repeat_interleave over channels, view (out, ft, fs, fs, T, H, W), permute to
 // (out, T, ft, H, fs, W, fs): out[o, t·ft + a, h·fs + i, w·fs + j] =
 // x[(((o·ft + a)·fs + i)·fs + j) / repeats, t, h, w]; the first chunk drops frames 0 .. ft - 2.
-at::Tensor dup_up_by_loops(const at::Tensor& x, int64_t out, int64_t ft, int64_t fs, bool first) {
+at::Tensor dup_up_by_loops(const at::Tensor& x, int64_t out, int64_t ft, int64_t fs, WanVaeChunk chunk) {
   const int64_t c = x.size(1), t = x.size(2), h = x.size(3), w = x.size(4);
   const int64_t repeats = out * ft * fs * fs / c;
   at::Tensor y = at::zeros({1, out, t * ft, h * fs, w * fs}, x.options());
@@ -126,17 +126,17 @@ at::Tensor dup_up_by_loops(const at::Tensor& x, int64_t out, int64_t ft, int64_t
                 const int64_t source = (((o * ft + a) * fs + i) * fs + j) / repeats;
                 ya[0][o][f * ft + a][r * fs + i][q * fs + j] = xa[0][source][f][r][q];
               }
-  return first ? y.narrow(2, ft - 1, y.size(2) - (ft - 1)) : y;
+  return chunk == WanVaeChunk::First ? y.narrow(2, ft - 1, y.size(2) - (ft - 1)) : y;
 }
 
 TEST(Wan22Vae, DupUpMatchesAnIndexLoopInFloat64) {
   const at::Tensor x = at::randn({1, 6, 2, 3, 2}, at::TensorOptions().dtype(at::kDouble));
   // (out channels, factor_t, factor_s): the released VAE's three kinds (repeats 8, 4, 2) in small
   for (auto [out, ft] : {std::pair<int64_t, int64_t>{6, 2}, {3, 2}, {3, 1}, {12, 2}}) {
-    for (bool first : {false, true}) {
-      const WanVaeChunk chunk = first ? WanVaeChunk::First : WanVaeChunk::Later;
+    for (WanVaeChunk chunk : {WanVaeChunk::First, WanVaeChunk::Later}) {
+      const bool first = chunk == WanVaeChunk::First;
       const at::Tensor got = wan_vae_dup_up(x, out, ft, 2, chunk);
-      const at::Tensor expected = dup_up_by_loops(x, out, ft, 2, first);
+      const at::Tensor expected = dup_up_by_loops(x, out, ft, 2, chunk);
       ASSERT_EQ(got.sizes(), expected.sizes()) << out << " " << ft << " " << first;
       EXPECT_TRUE(at::equal(got, expected)) << out << " " << ft << " " << first;
     }
