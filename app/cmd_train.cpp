@@ -39,6 +39,8 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
                          its export warms up again; a resumed run keeps its window)
   --shift X              timestep shift of the training noise levels (default 3, Wan's; 1 = unshifted)
   --max-objects N        objects per training scene, 1 to N (default: the preset's; the eval prompts have 1)
+  --object-weight X      loss weight of the objects' pixels against the background's (default 1: plain
+                         mean squared error; objects cover a few percent of a clip)
   --checkpoint-every N   steps between checkpoints (default 200)
   --log-every N          steps between printed losses (default 20)
   --minutes X            stop (and save) after X minutes of training, e.g. inside a time-limited job
@@ -73,6 +75,7 @@ int cmd_train(int argc, char** argv) {
   const auto cooldown = args.integer("cooldown");
   const auto shift = args.number("shift");
   const auto max_objects = args.integer("max-objects");
+  const auto object_weight = args.number("object-weight");
   const auto seed = args.integer("seed");
   const int64_t checkpoint_every = args.integer("checkpoint-every").value_or(200);
   const int64_t log_every = args.integer("log-every").value_or(20);
@@ -88,6 +91,9 @@ int cmd_train(int argc, char** argv) {
   }
   if (minutes < 0.0) throw UserError("--minutes must not be negative (0 = no limit)");
   if (shift && !(*shift > 0.0)) throw UserError("--shift must be positive (1 = unshifted)");
+  if (object_weight && !(*object_weight >= 1.0)) {
+    throw UserError("--object-weight must be at least 1 (1 = every pixel alike)");
+  }
   if (max_objects && (*max_objects < 1 || *max_objects > kMaxSceneObjects)) {
     throw UserError("--max-objects must be between 1 and " + std::to_string(kMaxSceneObjects));
   }
@@ -120,6 +126,7 @@ int cmd_train(int argc, char** argv) {
   if (warmup) recipe.warmup_steps = int(*warmup);
   if (shift) recipe.shift = *shift;
   if (max_objects) recipe.max_objects = int(*max_objects);
+  if (object_weight) recipe.object_weight = *object_weight;
   if (seed) recipe.seed = uint64_t(*seed);
   if (!resuming && !preset) throw UserError("--preset shapes-s|shapes-l|shapes-tiny is required for a new run");
   FlowMatchingTrainer trainer = resuming ? FlowMatchingTrainer::resume(checkpoint, device)
@@ -130,11 +137,13 @@ int cmd_train(int argc, char** argv) {
     const TrainingRecipe& kept = trainer.recipe();
     if ((batch && *batch != kept.batch) || (lr && *lr != kept.learning_rate) ||
         (warmup && *warmup != kept.warmup_steps) || (seed && uint64_t(*seed) != kept.seed) ||
-        (shift && *shift != kept.shift) || (max_objects && *max_objects != kept.max_objects)) {
-      char kept_text[160];
-      std::snprintf(kept_text, sizeof kept_text, "batch %lld, lr %g, warm-up %d, shift %g, seed %llu, max objects %d",
+        (shift && *shift != kept.shift) || (max_objects && *max_objects != kept.max_objects) ||
+        (object_weight && *object_weight != kept.object_weight)) {
+      char kept_text[200];
+      std::snprintf(kept_text, sizeof kept_text,
+                    "batch %lld, lr %g, warm-up %d, shift %g, seed %llu, max objects %d, object weight %g",
                     static_cast<long long>(kept.batch), kept.learning_rate, kept.warmup_steps, kept.shift,
-                    static_cast<unsigned long long>(kept.seed), kept.max_objects);
+                    static_cast<unsigned long long>(kept.seed), kept.max_objects, kept.object_weight);
       throw UserError(std::string("a resumed run keeps its recipe (") + kept_text +
                       "): to change it, start a new run with --continue-from " + (out / "model").string());
     }

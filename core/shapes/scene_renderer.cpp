@@ -309,7 +309,7 @@ std::vector<Rgb> background_palette(const Background& background) {
   return {colour};
 }
 
-Video render_scene(const SceneSpec& spec, ClipSize size, uint64_t seed) {
+Video render_scene(const SceneSpec& spec, ClipSize size, uint64_t seed, std::vector<uint8_t>* object_coverage) {
   const std::vector<std::vector<ShapePlacement>> placements = plan_scene(spec, size, seed);
   const std::vector<uint8_t> background = render_background(spec.background, size.height, size.width, seed);
   Video video;
@@ -317,12 +317,22 @@ Video render_scene(const SceneSpec& spec, ClipSize size, uint64_t seed) {
   video.height = size.height;
   video.width = size.width;
   video.rgb.resize(size_t(size.frames) * video.frame_bytes());
+  const size_t frame_pixels = size_t(size.height) * size.width;
+  if (object_coverage) object_coverage->assign(size_t(size.frames) * frame_pixels, 0);
   for (int f = 0; f < size.frames; ++f) {
     uint8_t* frame = video.frame(f);
     std::copy(background.begin(), background.end(), frame);
     for (size_t i = 0; i < spec.objects.size(); ++i) {
       const CoverageMask mask = rasterize_shape(placements[f][i], size.height, size.width);
       blend_coverage(frame, size.height, size.width, mask, colour_rgb(spec.objects[i].colour));
+      if (!object_coverage) continue;
+      uint8_t* out = object_coverage->data() + size_t(f) * frame_pixels;
+      for (int y = mask.y0; y < mask.y0 + mask.height; ++y) {
+        for (int x = mask.x0; x < mask.x0 + mask.width; ++x) {
+          uint8_t& value = out[size_t(y) * size.width + x];
+          value = std::max(value, uint8_t(std::lround(255.0f * mask.at(x, y))));
+        }
+      }
     }
   }
   return video;

@@ -58,7 +58,10 @@ std::vector<uint8_t> render_background(const Background& background, int height,
 std::vector<Rgb> background_palette(const Background& background);
 
 // Throws UserError for a size the shapes cannot fit in (under 8×8 pixels, no frames) or a spec
-// with no object or more than kMaxSceneObjects.
-Video render_scene(const SceneSpec& spec, ClipSize size, uint64_t seed);
+// with no object or more than kMaxSceneObjects. With `object_coverage`, also the objects' coverage
+// per pixel, [frames, height, width], 0–255 (the largest of the objects' there): where the objects
+// are, for weighting a training loss toward them.
+Video render_scene(const SceneSpec& spec, ClipSize size, uint64_t seed,
+                   std::vector<uint8_t>* object_coverage = nullptr);
 
 }  // namespace svgear

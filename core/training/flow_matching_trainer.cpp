@@ -62,7 +62,8 @@ nlohmann::json TrainingRecipe::to_json() const {
           {"weight_decay", weight_decay}, {"beta1", beta1},          {"beta2", beta2},
           {"adam_eps", adam_eps},   {"grad_clip", grad_clip},         {"ema_decay", ema_decay},
           {"caption_dropout", caption_dropout}, {"shift", shift},      {"seed", seed},
-          {"cooldown_start", cooldown_start}, {"cooldown_end", cooldown_end}, {"max_objects", max_objects}};
+          {"cooldown_start", cooldown_start}, {"cooldown_end", cooldown_end}, {"max_objects", max_objects},
+          {"object_weight", object_weight}};
 }
 
 TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
@@ -82,6 +83,7 @@ TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
   r.cooldown_start = json.value("cooldown_start", int64_t(0));  // absent before cool-downs existed
   r.cooldown_end = json.value("cooldown_end", int64_t(0));
   r.max_objects = json.value("max_objects", 0);  // absent before it could be set: the preset's
+  r.object_weight = json.value("object_weight", 1.0);  // absent before it could be set: plain MSE
   return r;
 }
 
@@ -91,6 +93,7 @@ FlowMatchingTrainer::FlowMatchingTrainer(ShapesModelSpec spec, TrainingRecipe re
       device_(device),
       dit_(spec_.dit, trainable_weights(spec_.dit, recipe_.seed, device)) {
   if (recipe_.batch < 1) throw UserError("the batch must hold at least one clip");
+  if (!(recipe_.object_weight >= 1.0)) throw UserError("the object weight must be at least 1");
   ShapesModelSpec data = spec_;  // the scenes this recipe trains on
   if (recipe_.max_objects > 0) data.max_objects = recipe_.max_objects;
   batches_ = std::make_unique<SceneBatchPrefetcher>(std::move(data), recipe_.seed, recipe_.batch);
@@ -195,7 +198,17 @@ at::Tensor FlowMatchingTrainer::step() {
     CudaAutocast autocast(device_);
     const at::Tensor context = token_context(scenes.prompts, keep);
     const at::Tensor velocity = dit_.forward(noisy, sigma * 1000.0, context, call);
-    loss = (velocity.to(at::kFloat) - target).square().mean();
+    const at::Tensor squared = (velocity.to(at::kFloat) - target).square();  // [B, 3, F, H, W]
+    if (recipe_.object_weight == 1.0) {
+      loss = squared.mean();
+    } else {
+      const at::Tensor coverage =
+          at::from_blob(scenes.object_coverage.data(), {batch, 1, clip.frames, clip.height, clip.width}, at::kByte)
+              .to(device_)
+              .to(at::kFloat);
+      const at::Tensor weight = 1.0 + (recipe_.object_weight - 1.0) / 255.0 * coverage;  // [B, 1, F, H, W]
+      loss = (squared * weight).sum() / (weight.sum() * 3.0);
+    }
   }
   loss.backward();
 
@@ -371,6 +384,7 @@ void FlowMatchingTrainer::begin_stage(const std::string& commit, const std::stri
                          {"warmup_steps", recipe_.warmup_steps},
                          {"shift", recipe_.shift}};
   if (recipe_.max_objects > 0) stage["max_objects"] = recipe_.max_objects;
+  if (recipe_.object_weight != 1.0) stage["object_weight"] = recipe_.object_weight;
   if (recipe_.cooldown_end > 0) stage["cooldown"] = {recipe_.cooldown_start, recipe_.cooldown_end};
   stages_.push_back(std::move(stage));
 }

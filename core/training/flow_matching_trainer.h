@@ -13,7 +13,8 @@
 // σ = shift·s / (1 + (shift − 1)·s) with s = sigmoid(N(0, 1)) (logit-normal, shifted toward noise
 // as Wan samples); x_σ = (1 − σ)·x0 + σ·ε, target v = ε − x0 (the sampler's dx/dσ), t = 1000·σ;
 // the caption is dropped (an all-zero context, what the empty negative prompt encodes to) with
-// probability caption_dropout, for classifier-free guidance. Loss = mean squared error. AdamW on
+// probability caption_dropout, for classifier-free guidance. Loss = mean squared error, optionally
+// weighted toward the objects' pixels (object_weight). AdamW on
 // float32 master weights (ATen's fused kernel; linear warm-up, then constant, then optionally a
 // linear cool-down to zero over a run's last steps), gradient norm clipped
 // at 1, EMA of the weights; no host synchronisation inside a step. On CUDA the forward runs under bf16 autocast. The DiT's self-attention is dense.
@@ -50,6 +51,10 @@ struct TrainingRecipe {
   uint64_t seed = 1;
   // Objects per training scene, drawn uniformly from 1 to this (0: the preset's max_objects).
   int max_objects = 0;
+  // The loss weight of a pixel the objects cover, relative to background pixels (1: plain mean
+  // squared error). Objects cover a few percent of a clip, so with 1 their outlines get a few
+  // percent of the gradient; the loss is a weighted mean, 1 + (w − 1)·coverage per pixel.
+  double object_weight = 1.0;
   // Linear decay of the learning rate to zero over steps (cooldown_start, cooldown_end] (0, 0: none).
   // A run ends on a cool-down to ship its weights; one that goes on later warms up again, so the
   // cool-down belongs to a stage, not to the model (svgear train --cooldown).

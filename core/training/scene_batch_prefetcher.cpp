@@ -55,6 +55,7 @@ SceneBatch SceneBatchPrefetcher::render(int64_t step) const {
   SceneBatch batch;
   batch.step = step;
   batch.pixels.resize(size_t(batch_) * clip_values);
+  batch.object_coverage.resize(size_t(batch_) * (clip_values / 3));
   batch.prompts.resize(size_t(batch_));
   SceneSamplerOptions scenes;
   scenes.max_objects = spec_.max_objects;
@@ -64,8 +65,10 @@ SceneBatch SceneBatchPrefetcher::render(int64_t step) const {
       for (int64_t i = worker; i < batch_; i += threads_) {
         const uint64_t seed = training_seed(recipe_seed_, uint64_t(step), uint64_t(i) + 2);
         const SampledScene scene = sample_scene(seed, scenes);
-        const Video video = render_scene(scene.spec, clip, seed);
+        std::vector<uint8_t> coverage;
+        const Video video = render_scene(scene.spec, clip, seed, &coverage);
         std::copy(video.rgb.begin(), video.rgb.end(), batch.pixels.begin() + ptrdiff_t(size_t(i) * clip_values));
+        std::copy(coverage.begin(), coverage.end(), batch.object_coverage.begin() + ptrdiff_t(size_t(i) * (clip_values / 3)));
         batch.prompts[size_t(i)] = scene.prompt;
       }
     } catch (...) {

@@ -21,6 +21,7 @@ namespace svgear {
 struct SceneBatch {
   int64_t step = -1;
   std::vector<uint8_t> pixels;       // [batch, frames, height, width, 3]
+  std::vector<uint8_t> object_coverage;  // [batch, frames, height, width], 0–255 (render_scene's)
   std::vector<std::string> prompts;  // canonical wording, one per clip
 };
 

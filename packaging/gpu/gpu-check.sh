@@ -36,7 +36,7 @@ cmake --preset gpu \
 #               cool-down over the last COOLDOWN steps when set, then `svgear eval` of the export;
 #               RUN names the run (default PRESET), FROM an export a new run continues (an
 #               ablation branch: FROM=/tmp/svgear-runs/shapes-s/model RUN=shift1 SHIFT=1), SHIFT,
-#               LR and MAX_OBJECTS change a new run's recipe; see train_shapes below
+#               LR, MAX_OBJECTS and OBJECT_WEIGHT change a new run's recipe; see train_shapes below
 #   test-train  build everything and run the tests, then train
 #   backtrace   build TARGETS, then run the command in CMD under cuda-gdb (the image has no gdb)
 #               and print the stack where it stops, e.g. for a crash seen only there
@@ -91,6 +91,7 @@ train_shapes() {
   [ -n "${SHIFT:-}" ] && extra+=(--shift "$SHIFT")
   [ -n "${LR:-}" ] && extra+=(--lr "$LR")
   [ -n "${MAX_OBJECTS:-}" ] && extra+=(--max-objects "$MAX_OBJECTS")
+  [ -n "${OBJECT_WEIGHT:-}" ] && extra+=(--object-weight "$OBJECT_WEIGHT")
   echo "training $name ($preset) from step $from to $steps (${start[*]} ${extra[*]})"
   ./build/gpu/app/svgear train "${start[@]}" --out "$run" --device cuda --log-every 200 --commit "${COMMIT:-unrecorded}" \
     --minutes "${MINUTES:-8}" --steps "$steps" --batch "${BATCH:-32}" --checkpoint-every 2000 "${extra[@]}"

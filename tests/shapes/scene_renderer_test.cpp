@@ -74,6 +74,38 @@ TEST(SceneRenderer, ShapeEdgesAreBlendsOfObjectAndBackground) {
   EXPECT_GT(blends, 30);  // the rim of a 12 px circle
 }
 
+// The coverage a training loss weights by is the blend the frame shows: white over black makes the
+// pixel's value black + coverage · (white − black); two objects leave coverage 0 exactly where the frame is the
+// background's; and asking for it does not change the frames.
+TEST(SceneRenderer, ObjectCoverageIsWhereTheObjectsArePainted) {
+  std::vector<uint8_t> coverage;
+  const SceneSpec circle = parse_prompt("a large white circle moves right over a black background");
+  const Video video = render_scene(circle, kClip, 3, &coverage);
+  ASSERT_EQ(coverage.size(), size_t(kClip.frames) * kClip.height * kClip.width);
+  EXPECT_EQ(video.rgb, render_scene(circle, kClip, 3).rgb);
+  const double black = colour_rgb(Colour::Black).r, white = colour_rgb(Colour::White).r;
+  int covered = 0;
+  double worst = 0.0;
+  for (size_t p = 0; p < coverage.size(); ++p) {
+    worst = std::max(worst, std::abs(video.rgb[3 * p] - (black + (white - black) * coverage[p] / 255.0)));
+    covered += coverage[p] > 0;
+  }
+  EXPECT_LE(worst, 1.0);                     // both rounded from the same coverage
+  EXPECT_GT(covered, kClip.frames * 300);    // a 12 px circle in every frame
+  EXPECT_LT(covered, kClip.frames * 1000);
+
+  const SceneSpec two = parse_prompt("a red square moves up, a small blue star spins over a green background");
+  const Video pair = render_scene(two, kClip, 9, &coverage);
+  const std::vector<uint8_t> background = render_background(two.background, kClip.height, kClip.width, 9);
+  for (int f = 0; f < kClip.frames; ++f) {
+    for (int p = 0; p < kClip.height * kClip.width; ++p) {
+      const uint8_t* pixel = pair.frame(f) + 3 * p;
+      const bool painted = !std::equal(pixel, pixel + 3, background.begin() + 3 * p);
+      ASSERT_EQ(painted, coverage[size_t(f) * kClip.height * kClip.width + p] > 0) << "frame " << f << " pixel " << p;
+    }
+  }
+}
+
 TEST(SceneRenderer, EveryShapeAndColourIsVisible) {
   for (int s = 0; s < kShapeCount; ++s) {
     for (int c = 0; c < kColourCount; ++c) {
