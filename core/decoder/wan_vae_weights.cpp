@@ -14,7 +14,6 @@
 namespace svgear {
 namespace {
 
-
 template <class Visit>
 void visit_residual(const std::string& p, WanVaeResidualWeights& b, const Visit& one) {
   one(p + "residual.0.gamma", b.residual_0_gamma);
@@ -134,11 +133,6 @@ VaeTensorIndex index_vae_tensors(const SafetensorsFile& file) {
   return index;
 }
 
-bool mentions_wan22(const std::filesystem::path& path) {
-  const std::string name = path.filename().string();
-  return name.find("2.2") != std::string::npos || name.find("2_2") != std::string::npos;
-}
-
 // Pickles can run code when loaded, and LibTorch cannot read them without Python anyway.
 void refuse_pickle(const std::filesystem::path& path) {
   std::string ext = path.extension().string();
@@ -147,7 +141,7 @@ void refuse_pickle(const std::filesystem::path& path) {
   throw WeightsError("'" + path.string() +
                      "' is a PyTorch pickle, which the studio does not load (pickles can run code "
                      "when opened). Use the safetensors file with the same weights instead: " +
-                     wan_vae_download(mentions_wan22(path) ? WanVaeVersion::Wan22 : WanVaeVersion::Wan21));
+                     wan_vae_download(wan_vae_version_from_name(path)));
 }
 
 }  // namespace
@@ -250,6 +244,12 @@ void WanVaeWeights::for_each_tensor(const TensorVisitor& visit) { visit_tensors(
 
 void WanVaeWeights::to(at::Device device, at::ScalarType dtype) {
   for_each_tensor([&](const std::string&, at::Tensor& tensor) { tensor = tensor.to(device, dtype); });
+}
+
+WanVaeVersion wan_vae_version_from_name(const std::filesystem::path& path) {
+  const std::string name = path.filename().string();
+  const bool wan22 = name.find("2.2") != std::string::npos || name.find("2_2") != std::string::npos;
+  return wan22 ? WanVaeVersion::Wan22 : WanVaeVersion::Wan21;
 }
 
 const char* wan_vae_download(WanVaeVersion version) {

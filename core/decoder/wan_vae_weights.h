@@ -122,6 +122,10 @@ struct WanVaeWeights {
   void to(at::Device device, at::ScalarType dtype);
 };
 
+// The VAE version a file's name suggests (Wan-AI's Wan2.2_VAE.pth, ComfyUI's wan2.2_vae.safetensors:
+// Wan 2.2; any other: Wan 2.1), for naming the file to use instead of one that cannot be read.
+WanVaeVersion wan_vae_version_from_name(const std::filesystem::path& path);
+
 // The safetensors file of each VAE version and where to get it, for messages:
 // "wan2.2_vae.safetensors (Comfy-Org/Wan_2.2_ComfyUI_Repackaged, split_files/vae/)".
 const char* wan_vae_download(WanVaeVersion version);

@@ -54,6 +54,12 @@ bool holds_tensor_ending(const fs::path& path, std::string_view suffix) {
   return false;
 }
 
+// A Wan VAE's first decoder convolution, in the original or the Diffusers names; other
+// .safetensors files (notes, an encoder-only file) are not taken for a VAE.
+bool holds_wan_vae(const fs::path& path) {
+  return holds_tensor_ending(path, "decoder.conv1.weight") || holds_tensor_ending(path, "decoder.conv_in.weight");
+}
+
 std::string name_list(const std::vector<fs::path>& paths) {
   std::string out;
   for (const auto& p : paths) out += (out.empty() ? "" : ", ") + p.filename().string();
@@ -109,11 +115,14 @@ std::vector<fs::path> find_diffusers_dit(const fs::path& transformer) {
                   ". Download transformer/ of " + kDiffusersRepo);
 }
 
-// Every VAE file of the folder, original names first (a wan_2.1_vae.safetensors put beside a
-// Diffusers vae/), then the others; read_wan_manifest picks the one of the DiT's version.
+// Every VAE file of the folder (holds_wan_vae, at the top or in vae/), original names first (a
+// wan_2.1_vae.safetensors put beside a Diffusers vae/), then Diffusers names; read_wan_manifest
+// picks the one of the DiT's version.
 std::vector<fs::path> find_vaes(const fs::path& folder, const std::vector<fs::path>& root_vaes) {
   std::vector<fs::path> candidates = root_vaes;
-  for (const auto& path : safetensors_in(folder / "vae")) candidates.push_back(path);
+  for (const auto& path : safetensors_in(folder / "vae")) {
+    if (holds_wan_vae(path)) candidates.push_back(path);
+  }
   std::stable_partition(candidates.begin(), candidates.end(),
                         [](const fs::path& path) { return holds_tensor_ending(path, "decoder.conv1.weight"); });
   if (!candidates.empty()) return candidates;
@@ -126,12 +135,14 @@ std::vector<fs::path> find_vaes(const fs::path& folder, const std::vector<fs::pa
     }
   }
   if (!pickles.empty()) {
-    refuse_pickles(pickles, std::string("wan_2.1_vae.safetensors (") + kComfyRepo + ", split_files/vae/)");
+    // Wan-AI's Wan2.1_VAE.pth or Wan2.2_VAE.pth: the name says which safetensors file replaces it.
+    refuse_pickles(pickles, wan_vae_download(wan_vae_version_from_name(pickles.front())));
   }
   throw UserError("no Wan VAE in '" + folder.string() + "': looked for a .safetensors holding "
-                  "decoder.conv1.weight in " + folder.string() + " and in " + (folder / "vae").string() +
-                  ". Download " + wan_vae_download(WanVaeVersion::Wan21) + " into the folder (for Wan 2.1 "
-                  "models; Wan2.2-TI2V-5B needs " + wan_vae_download(WanVaeVersion::Wan22) + ")");
+                  "decoder.conv1.weight (Diffusers: decoder.conv_in.weight) in " + folder.string() +
+                  " and in " + (folder / "vae").string() + ". Download " + wan_vae_download(WanVaeVersion::Wan21) +
+                  " into the folder (for Wan 2.1 models; Wan2.2-TI2V-5B needs " +
+                  wan_vae_download(WanVaeVersion::Wan22) + ")");
 }
 
 }  // namespace
@@ -156,8 +167,7 @@ WanFolder WanFolder::find(const fs::path& folder) {
   for (const auto& path : safetensors_in(folder)) {
     if (holds_tensor_ending(path, "patch_embedding.weight")) {
       root_dits.push_back(path);
-    } else if (holds_tensor_ending(path, "decoder.conv1.weight") ||
-               holds_tensor_ending(path, "decoder.conv_in.weight")) {
+    } else if (holds_wan_vae(path)) {
       root_vaes.push_back(path);
     }
   }
@@ -224,12 +234,22 @@ ModelManifest read_wan_manifest(const fs::path& folder) {
       vae = other;
     }
   }
+  const WanConfig& dit = variant.config;
   if (vae.version != variant.vae_version) {
     throw UserError("'" + vae_file.string() + "' is the " + wan_vae_version_name(vae.version) + " VAE (" +
-                    std::to_string(vae.z_dim) + " latent channels), but " + variant.name + " makes " +
-                    std::to_string(variant.config.out_dim) + "-channel latents and needs the " +
+                    std::to_string(vae.z_dim) + " latent channels), but " + variant.name + " works on " +
+                    std::to_string(dit.in_dim) + "-channel latents and needs the " +
                     wan_vae_version_name(variant.vae_version) + " VAE: put " +
                     wan_vae_download(variant.vae_version) + " in the folder instead");
+  }
+  // Text-to-video samples in the VAE's latent space: the DiT's output is its next input and what
+  // the VAE decodes. Checked here so that a head of another width fails now, not after sampling.
+  if (dit.in_dim != vae.z_dim || dit.out_dim != vae.z_dim) {
+    throw UserError(where + " (" + variant.name + ") takes " + std::to_string(dit.in_dim) +
+                    "-channel latents and makes " + std::to_string(dit.out_dim) + "-channel ones, but '" +
+                    vae_file.string() + "' (the " + wan_vae_version_name(vae.version) + " VAE) decodes " +
+                    std::to_string(vae.z_dim) + "-channel latents: the diffusion model and the VAE belong to "
+                    "different models. Use the diffusion model and the VAE of one release");
   }
 
   auto relative = [&](const fs::path& p) { return p.lexically_relative(folder).string(); };
@@ -237,7 +257,7 @@ ModelManifest read_wan_manifest(const fs::path& folder) {
   m.folder = folder;
   m.name = variant.name;
   m.description = variant.name + ", " + wan_layout_name(f.layout) + " layout";
-  m.dit = variant.config;
+  m.dit = dit;
   m.latent = LatentKind::WanVae;
   m.text_encoder = TextEncoderKind::Umt5;
   for (const auto& p : f.dit_files) m.weight_files.push_back(relative(p));

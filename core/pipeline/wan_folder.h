@@ -48,7 +48,7 @@ struct WanFolder {
 // The manifest of a Wan folder: variant and config from the DiT's shapes, the variant's defaults,
 // the VAE's size factors, the files above (relative to the folder). A VAE of the other version
 // than the DiT's (a Wan 2.1 DiT with the Wan 2.2 VAE or the reverse) is refused with the file
-// to use.
+// to use, and a DiT whose input or output width is not the VAE's latent width with both widths.
 ModelManifest read_wan_manifest(const std::filesystem::path& folder);
 
 }  // namespace svgear

@@ -1,7 +1,8 @@
 // Wan2.2-TI2V-5B folders: a tiny synthetic TI2V DiT (48 latent channels, random weights) with the
 // synthetic Wan 2.2 VAE, in the ComfyUI and Diffusers layouts, detected, paired with its VAE and
 // generated end to end through the 2.2 VAE into a video file on the CPU; a Wan 2.1 DiT with the
-// 2.2 VAE (and the reverse) refused with the file to use.
+// 2.2 VAE (and the reverse) refused with the file to use, as are a stray file in vae/ and a DiT
+// whose head makes another latent width.
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -9,9 +10,11 @@
 #include "core/decoder/wan_vae_decoder.h"
 #include "core/media/video_output.h"
 #include "core/media/video_reader.h"
+#include "core/model/wan_random_weights.h"
 #include "core/pipeline/generator.h"
 #include "core/pipeline/wan_folder.h"
 #include "core/user_error.h"
+#include "core/weights/safetensors_writer.h"
 #include "tests/support/test_paths.h"
 #include "tests/text/tiny_umt5.h"
 #include "tests/wan/tiny_wan_folder.h"
@@ -143,12 +146,12 @@ TEST(WanTi2v, AVaeOfTheOtherVersionIsRefusedWithTheFileToUse) {
 
   std::string error = manifest_error(ti2v);
   EXPECT_TRUE(contains(error, "is the Wan 2.1 VAE (16 latent channels), but Wan2.2-TI2V-architecture DiT")) << error;
-  EXPECT_TRUE(contains(error, "makes 48-channel latents and needs the Wan 2.2 VAE")) << error;
+  EXPECT_TRUE(contains(error, "works on 48-channel latents and needs the Wan 2.2 VAE")) << error;
   EXPECT_TRUE(contains(error, "put wan2.2_vae.safetensors (Comfy-Org/Wan_2.2_ComfyUI_Repackaged")) << error;
 
   error = manifest_error(wan21);
   EXPECT_TRUE(contains(error, "is the Wan 2.2 VAE (48 latent channels)")) << error;
-  EXPECT_TRUE(contains(error, "makes 16-channel latents and needs the Wan 2.1 VAE: put wan_2.1_vae.safetensors"))
+  EXPECT_TRUE(contains(error, "works on 16-channel latents and needs the Wan 2.1 VAE: put wan_2.1_vae.safetensors"))
       << error;
   // Model::load says the same before reading any weights.
   try {
@@ -156,6 +159,38 @@ TEST(WanTi2v, AVaeOfTheOtherVersionIsRefusedWithTheFileToUse) {
     FAIL() << "loaded";
   } catch (const UserError& e) {
     EXPECT_TRUE(contains(e.what(), "needs the Wan 2.1 VAE")) << e.what();
+  }
+}
+
+// A .safetensors in vae/ that is no VAE (no decoder.conv1 / decoder.conv_in) is not taken for one,
+// so it is not described as a VAE of either version: the folder has no VAE, and the message says
+// which file each model needs.
+TEST(WanTi2v, AStrayFileInVaeIsNotTakenForAVae) {
+  const auto dir = test::write_tiny_wan22_ti2v_diffusers(test::scratch_dir("ti2v_stray_vae") / "model");
+  fs::remove(dir / "vae" / "diffusion_pytorch_model.safetensors");
+  write_safetensors(dir / "vae" / "notes.safetensors", {{"weight", at::zeros({4, 4})}});
+  const std::string error = manifest_error(dir);
+  EXPECT_TRUE(contains(error, "no Wan VAE in")) << error;
+  EXPECT_TRUE(contains(error, "Wan2.2-TI2V-5B needs wan2.2_vae.safetensors")) << error;
+  EXPECT_FALSE(contains(error, "is the Wan 2.1 VAE")) << error;
+}
+
+// The DiT's head must make the latents the VAE decodes; a head of another width is refused when
+// the folder is read, not after sampling.
+TEST(WanTi2v, ADitWhoseOutputIsNotTheVaesLatentIsRefusedAtLoad) {
+  const auto dir = test::write_tiny_wan22_ti2v_original(test::scratch_dir("ti2v_out_dim") / "model");
+  WanConfig narrow_head = test::tiny_wan22_ti2v_config();
+  narrow_head.out_dim = 16;
+  write_safetensors(dir / "wan2.2_ti2v_tiny_fp32.safetensors", wan_random_weights(narrow_head, 1).state_dict());
+  const std::string error = manifest_error(dir);
+  EXPECT_TRUE(contains(error, "wan2.2_ti2v_tiny_fp32.safetensors' (Wan2.2-TI2V-architecture DiT")) << error;
+  EXPECT_TRUE(contains(error, "takes 48-channel latents and makes 16-channel ones")) << error;
+  EXPECT_TRUE(contains(error, "wan2.2_vae.safetensors' (the Wan 2.2 VAE) decodes 48-channel latents")) << error;
+  try {
+    Model::load(dir, c10::Device(c10::kCPU));
+    FAIL() << "loaded";
+  } catch (const UserError& e) {
+    EXPECT_TRUE(contains(e.what(), "makes 16-channel ones")) << e.what();
   }
 }
 

@@ -125,6 +125,19 @@ TEST(WanFolder, PicklesAreRefusedWithTheSafetensorsFileToUse) {
   EXPECT_TRUE(contains(error, "transformer/diffusion_pytorch_model*.safetensors"));
 }
 
+// Wan-AI/Wan2.2-TI2V-5B ships its VAE as Wan2.2_VAE.pth: the file to use instead is the 2.2 VAE's
+// (the Wan 2.1 one would be refused next, as the other version).
+TEST(WanFolder, Wan22VaePickleIsRefusedWithTheWan22Safetensors) {
+  const auto dir = test::write_tiny_wan22_ti2v_original(test::scratch_dir("wan22_vae_pickle") / "model");
+  fs::remove(dir / "wan2.2_vae.safetensors");
+  write_bytes(dir / "Wan2.2_VAE.pth");
+  const std::string error = load_error(dir);
+  EXPECT_TRUE(contains(error, "Wan2.2_VAE.pth' is a PyTorch pickle")) << error;
+  EXPECT_TRUE(contains(error, "Use wan2.2_vae.safetensors (Comfy-Org/Wan_2.2_ComfyUI_Repackaged, split_files/vae/)"))
+      << error;
+  EXPECT_FALSE(contains(error, "wan_2.1_vae")) << error;
+}
+
 TEST(WanFolder, IncompleteDiffusersVaeListsTheMissingTensors) {
   const auto dir = test::write_tiny_wan_diffusers(test::scratch_dir("wan_diffusers_vae") / "model");
   write_safetensors(dir / "vae" / "diffusion_pytorch_model.safetensors",
