@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 
+#include "core/decoder/wan_vae_weights.h"
 #include "core/model/wan_weights.h"
 #include "core/weights/safetensors_file.h"
 
@@ -48,13 +49,11 @@ int64_t umt5_bytes(const std::vector<std::filesystem::path>& files, c10::ScalarT
 }
 
 int64_t wan_vae_decoder_bytes(const std::filesystem::path& file, c10::ScalarType dtype) {
+  // The loader's own layout for the file's config, so that the encoder half (whose Diffusers
+  // resnets also have conv2 tensors) and quant_conv are left out in either naming.
   int64_t elements = 0;
-  const auto opened = SafetensorsFile::open(file);
-  for (const TensorEntry& entry : opened->tensors()) {
-    if (entry.name.find("decoder.") != std::string::npos || entry.name.find("conv2.") != std::string::npos) {
-      elements += numel(entry.shape);
-    }
-  }
+  WanVaeWeights::meta(WanVaeWeights::read_config(file)).for_each_tensor(
+      [&](const std::string&, const at::Tensor& tensor) { elements += tensor.numel(); });
   return elements * int64_t(c10::elementSize(dtype));
 }
 

@@ -26,7 +26,8 @@ int64_t wan_dit_bytes(const WanConfig& config, c10::ScalarType dtype);
 // Every tensor of the files but fp8 scales and tied embedding copies, in `dtype` (the umT5 files
 // hold the encoder only).
 int64_t umt5_bytes(const std::vector<std::filesystem::path>& files, c10::ScalarType dtype);
-// The decoder half of a Wan VAE file (its "decoder.*" and "conv2.*" tensors) in `dtype`.
+// The tensors WanVaeWeights::load takes from a Wan VAE file (the decoder half: conv2 or
+// post_quant_conv and decoder.*), in `dtype`; read from the header only.
 int64_t wan_vae_decoder_bytes(const std::filesystem::path& file, c10::ScalarType dtype);
 
 // "" when `needed` fits in `free_bytes`; else a message saying how much is needed (per part) and

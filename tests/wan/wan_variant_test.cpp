@@ -8,11 +8,15 @@
 
 #include <iostream>
 
+#include "core/decoder/wan_vae_weight_names.h"
 #include "core/model/wan_weight_names.h"
 #include "core/model/wan_weights.h"
 #include "core/pipeline/generation_request.h"
 #include "core/pipeline/weight_memory.h"
 #include "core/user_error.h"
+#include "core/weights/safetensors_writer.h"
+#include "tests/decoder/tiny_wan22_vae.h"
+#include "tests/support/test_paths.h"
 #include "tests/text/tiny_umt5.h"
 
 namespace svgear {
@@ -240,6 +244,29 @@ TEST(WeightMemory, EstimateAndShortfallMessage) {
   EXPECT_TRUE(contains(message, "not enough memory on cuda:0: the weights alone need about 38.0 GiB "
                                 "(diffusion model 27.0 GiB, text encoder 11.0 GiB) but 30.0 GiB are free"));
   EXPECT_TRUE(contains(message, "--text-encoder-device cpu"));
+}
+
+// The VAE's share is what the decoder loads, in either naming: in Diffusers names that includes
+// post_quant_conv (the original conv2) and leaves out quant_conv and the encoder, whose resnets
+// have conv2 tensors too.
+TEST(WeightMemory, VaeCountsTheDecoderTensorsInEitherNaming) {
+  const auto dir = test::scratch_dir("vae_bytes");
+  const auto original = test::write_tiny_wan22_vae(dir, at::kFloat);  // plus encoder.conv1.weight
+  std::vector<std::pair<std::string, at::Tensor>> diffusers = {
+      {"encoder.down_blocks.0.resnets.0.conv2.weight", at::zeros({4, 4, 3, 3, 3})},
+      {"encoder.mid_block.resnets.0.conv2.weight", at::zeros({16, 16, 3, 3, 3})},
+      {"quant_conv.weight", at::zeros({96, 96, 1, 1, 1})}};
+  int64_t decoder_elements = 0;
+  for (const auto& [name, tensor] : test::tiny_wan22_vae_tensors()) {
+    const std::string renamed = wan_vae_diffusers_name(name, WanVaeVersion::Wan22, 2);
+    if (renamed.empty()) continue;  // encoder.conv1.weight
+    decoder_elements += tensor.numel();
+    diffusers.emplace_back(renamed, tensor);
+  }
+  const auto diffusers_path = dir / "diffusion_pytorch_model.safetensors";
+  write_safetensors(diffusers_path, diffusers);
+  EXPECT_EQ(wan_vae_decoder_bytes(original, at::kBFloat16), 2 * decoder_elements);
+  EXPECT_EQ(wan_vae_decoder_bytes(diffusers_path, at::kBFloat16), 2 * decoder_elements);
 }
 
 }  // namespace
