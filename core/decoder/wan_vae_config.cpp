@@ -8,8 +8,6 @@
 namespace svgear {
 namespace {
 
-constexpr int kWan22LatentChannels = 48;
-
 // upstream wan/modules/vae2_2.py, Wan2_2_VAE.__init__: mean and std of the 48 latent channels.
 constexpr float kWan22LatentsMean[kWan22LatentChannels] = {
     -0.2289f, -0.0052f, -0.1323f, -0.2339f, -0.2799f, 0.0174f,  0.1838f,  0.1557f,
@@ -50,26 +48,31 @@ constexpr float kWan22PreviewRgbFactors[(kWan22LatentChannels + 1) * 3] = {
     0.0317f,  -0.0878f, -0.1388f};
 
 constexpr std::string_view kUpsamples = "decoder.upsamples.";
-constexpr int kMaxUpsampleEntries = 256;  // a hostile index must not size the layout
-
-// The number at the start of `text` when it lies in [0, kMaxUpsampleEntries), else -1; `rest` is
-// what follows it.
-int leading_index(std::string_view text, std::string_view& rest) {
-  int index = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), index);
-  if (ec != std::errc() || index < 0 || index >= kMaxUpsampleEntries) return -1;
-  rest = text.substr(size_t(end - text.data()));
-  return index;
-}
+constexpr int kMaxNameIndex = 256;  // wan_vae_leading_index's bound
 
 // 2.2 names an entry decoder.upsamples.{stage}.upsamples.{entry}.
 bool is_nested_upsample_name(std::string_view name) {
   if (!name.starts_with(kUpsamples)) return false;
   std::string_view rest;
-  return leading_index(name.substr(kUpsamples.size()), rest) >= 0 && rest.starts_with(".upsamples.");
+  return wan_vae_leading_index(name.substr(kUpsamples.size()), rest) >= 0 && rest.starts_with(".upsamples.");
 }
 
 }  // namespace
+
+std::string wan_vae_upsample_entry_prefix(WanVaeVersion version, int num_res_blocks, int stage, int entry) {
+  if (version == WanVaeVersion::Wan22) {
+    return std::string(kUpsamples) + std::to_string(stage) + ".upsamples." + std::to_string(entry) + ".";
+  }
+  return std::string(kUpsamples) + std::to_string(stage * (num_res_blocks + 2) + entry) + ".";
+}
+
+int wan_vae_leading_index(std::string_view text, std::string_view& rest) {
+  int index = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), index);
+  if (ec != std::errc() || index < 0 || index >= kMaxNameIndex) return -1;
+  rest = text.substr(size_t(end - text.data()));
+  return index;
+}
 
 const char* wan_vae_version_name(WanVaeVersion version) {
   switch (version) {
@@ -119,10 +122,7 @@ int WanVaeConfig::temporal_factor() const {
 }
 
 std::string WanVaeConfig::upsample_entry_prefix(int stage, int entry) const {
-  if (version == WanVaeVersion::Wan22) {
-    return std::string(kUpsamples) + std::to_string(stage) + ".upsamples." + std::to_string(entry) + ".";
-  }
-  return std::string(kUpsamples) + std::to_string(stage * (num_res_blocks + 2) + entry) + ".";
+  return wan_vae_upsample_entry_prefix(version, num_res_blocks, stage, entry);
 }
 
 WanVaeConfig WanVaeConfig::from_shapes(const std::map<std::string, std::vector<int64_t>>& shapes) {
@@ -147,11 +147,11 @@ WanVaeConfig WanVaeConfig::from_shapes(const std::map<std::string, std::vector<i
   for (const auto& [name, shape] : shapes) {
     if (!name.starts_with(kUpsamples)) continue;
     std::string_view rest;
-    int index = leading_index(std::string_view(name).substr(kUpsamples.size()), rest);
+    int index = wan_vae_leading_index(std::string_view(name).substr(kUpsamples.size()), rest);
     if (c.version == WanVaeVersion::Wan22) {
       constexpr std::string_view kInner = ".upsamples.";
       if (index != 0 || !rest.starts_with(kInner)) continue;
-      index = leading_index(rest.substr(kInner.size()), rest);
+      index = wan_vae_leading_index(rest.substr(kInner.size()), rest);
     }
     if (index >= 0) entries = std::max(entries, index + 1);
   }

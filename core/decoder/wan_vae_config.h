@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace svgear {
@@ -24,10 +25,24 @@ namespace svgear {
 enum class WanVaeVersion { Unset, Wan21, Wan22 };
 const char* wan_vae_version_name(WanVaeVersion version);  // "Wan 2.1", "Wan 2.2"
 
+// The latent channels of each released VAE, which also fix the DiTs that go with it.
+constexpr int kWan21LatentChannels = 16;
+constexpr int kWan22LatentChannels = 48;
+
+// The checkpoint prefix of entry `entry` of decoder stage `stage` (entries 0..num_res_blocks are
+// the residual blocks, num_res_blocks + 1 the resample): "decoder.upsamples.{stage·(R+2) + entry}."
+// (2.1) or "decoder.upsamples.{stage}.upsamples.{entry}." (2.2).
+std::string wan_vae_upsample_entry_prefix(WanVaeVersion version, int num_res_blocks, int stage, int entry);
+
+// The number at the start of `text`, a part of a VAE tensor name ("3.upsamples.0.…"), when it
+// lies in [0, 256), else -1; `rest` is what follows it. Bounded because the index of a hostile
+// checkpoint must not size the layout.
+int wan_vae_leading_index(std::string_view text, std::string_view& rest);
+
 struct WanVaeConfig {
   WanVaeVersion version = WanVaeVersion::Wan21;
   int base_dim = 96;                                     // upstream `dim` (2.1) / `dec_dim` (2.2)
-  int z_dim = 16;                                        // latent channels
+  int z_dim = kWan21LatentChannels;                      // latent channels
   std::vector<int> dim_mult = {1, 2, 4, 4};              // per encoder stage; the decoder reverses it
   int num_res_blocks = 2;                                // the decoder runs num_res_blocks + 1 per stage
   std::vector<bool> temporal_upsample = {true, true, false};  // upstream temperal_downsample[::-1]
@@ -59,9 +74,7 @@ struct WanVaeConfig {
   int head_out_channels() const { return 3 * patch_size * patch_size; }
   int spatial_factor() const;   // one 2× upsample per stage but the last, × patch: 8 (2.1), 16 (2.2)
   int temporal_factor() const;  // 4 for both: one 2× per temporal_upsample stage
-  // The checkpoint prefix of entry `entry` of stage `stage` (entries 0..num_res_blocks are the
-  // residual blocks, num_res_blocks + 1 the resample): "decoder.upsamples.{stage·(R+2) + entry}."
-  // (2.1) or "decoder.upsamples.{stage}.upsamples.{entry}." (2.2).
+  // wan_vae_upsample_entry_prefix of this config's version and num_res_blocks.
   std::string upsample_entry_prefix(int stage, int entry) const;
 
   // The config of a checkpoint from its tensor shapes (original names, prefix stripped): the

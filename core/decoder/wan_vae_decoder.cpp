@@ -72,8 +72,8 @@ LatentShape WanVaeDecoder::latent_shape(int frames, int height, int width) const
   const int t = c.temporal_factor();
   const int s = c.spatial_factor();
   if (frames < 1 || (frames - 1) % t != 0) {
-    throw UserError("Wan makes " + std::to_string(t) + "n+1 frames (1, " + std::to_string(1 + t) +
-                    ", ..., 81): " + std::to_string(frames) + " is not one; " +
+    throw UserError("Wan makes " + std::to_string(t) + "n+1 frames (1, " + std::to_string(1 + t) + ", " +
+                    std::to_string(1 + 2 * t) + ", ...): " + std::to_string(frames) + " is not one; " +
                     nearest_valid(frames, t, 1, 1) + " frames");
   }
   for (auto [side, value] : {std::pair{"height", height}, std::pair{"width", width}}) {

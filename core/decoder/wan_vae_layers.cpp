@@ -110,7 +110,7 @@ at::Tensor wan_vae_upsample(const at::Tensor& x, const WanVaeUpsampleWeights& w,
   y = at::upsample_nearest3d(y, {y.size(2), 2 * y.size(3), 2 * y.size(4)});  // [B, C, T, 2H, 2W]
   // the per-frame Conv2d, as a conv3d with a one-frame kernel
   return at::conv3d(y, w.resample_1_weight.unsqueeze(2), w.resample_1_bias, {1, 1, 1},
-                    {0, 1, 1});                                         // [B, C/2, T, 2H, 2W]
+                    {0, 1, 1});  // [B, C/2 (2.1) or C (2.2), T, 2H, 2W]
 }
 
 at::Tensor wan_vae_dup_up(const at::Tensor& x, int64_t out_channels, int64_t factor_t,

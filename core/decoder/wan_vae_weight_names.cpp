@@ -1,7 +1,6 @@
 #include "core/decoder/wan_vae_weight_names.h"
 
 #include <array>
-#include <cstdlib>
 #include <utility>
 
 namespace svgear {
@@ -31,15 +30,14 @@ std::string residual_part(std::string_view rest, bool to_diffusers) {
   return "";
 }
 
-// Reads the decimal number at the start of `text` and the rest after the following '.'.
+// The index at the start of `text` (wan_vae_leading_index) and the rest after the '.' that must
+// follow it; `index` and `rest` are left alone when there is none.
 bool split_index(std::string_view text, int& index, std::string_view& rest) {
-  const size_t dot = text.find('.');
-  if (dot == 0 || dot == std::string_view::npos) return false;
-  for (char c : text.substr(0, dot)) {
-    if (c < '0' || c > '9') return false;
-  }
-  index = std::atoi(std::string(text.substr(0, dot)).c_str());
-  rest = text.substr(dot + 1);
+  std::string_view after;
+  const int found = wan_vae_leading_index(text, after);
+  if (found < 0 || !after.starts_with('.')) return false;
+  index = found;
+  rest = after.substr(1);
   return true;
 }
 
@@ -62,16 +60,14 @@ std::string wan_vae_original_name(std::string_view name, WanVaeVersion version, 
   }
   int stage = 0;
   if (!name.starts_with(kUp) || !split_index(name.substr(kUp.size()), stage, rest)) return "";
-  WanVaeConfig layout;
-  layout.version = version;
-  layout.num_res_blocks = num_res_blocks;
   constexpr std::string_view kResnets = "resnets.";
   const std::string_view upsampler = version == WanVaeVersion::Wan22 ? "upsampler." : "upsamplers.0.";
   if (rest.starts_with(kResnets) && split_index(rest.substr(kResnets.size()), index, rest)) {
-    return with_rest(layout.upsample_entry_prefix(stage, index), residual_part(rest, false));
+    const std::string block = wan_vae_upsample_entry_prefix(version, num_res_blocks, stage, index);
+    return with_rest(block, residual_part(rest, false));
   }
   if (rest.starts_with(upsampler)) {
-    return layout.upsample_entry_prefix(stage, num_res_blocks + 1) +
+    return wan_vae_upsample_entry_prefix(version, num_res_blocks, stage, num_res_blocks + 1) +
            std::string(rest.substr(upsampler.size()));
   }
   return "";

@@ -36,9 +36,9 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
     const int t = model.temporal_factor;
     const int below = (*r.frames - 1) / t * t + 1;
     require((*r.frames - 1) % t == 0,
-            model.name + " makes " + std::to_string(t) + "n + 1 frames (1, " + std::to_string(t + 1) + ", ..., 81): " +
-                std::to_string(*r.frames) + " is not one; try " + std::to_string(below) + " or " +
-                std::to_string(below + t));
+            model.name + " makes " + std::to_string(t) + "n + 1 frames (1, " + std::to_string(t + 1) + ", " +
+                std::to_string(2 * t + 1) + ", ...): " + std::to_string(*r.frames) + " is not one; try " +
+                std::to_string(below) + " or " + std::to_string(below + t));
   } else {
     require(*r.frames % patch[0] == 0,
             "frames must be a multiple of " + std::to_string(patch[0]) + " for this model");

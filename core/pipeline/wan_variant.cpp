@@ -14,8 +14,6 @@ namespace svgear {
 namespace {
 
 constexpr int kWanHeadDim = 128;
-constexpr int kWan21LatentChannels = 16;
-constexpr int kWan22LatentChannels = 48;
 constexpr int kImageToVideoChannels = 36;  // 16 noise + 4 mask + 16 image latent channels
 
 // upstream wan/configs/shared_config.py, sample_neg_prompt

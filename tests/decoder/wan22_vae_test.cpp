@@ -131,7 +131,9 @@ at::Tensor dup_up_by_loops(const at::Tensor& x, int64_t out, int64_t ft, int64_t
 
 TEST(Wan22Vae, DupUpMatchesAnIndexLoopInFloat64) {
   const at::Tensor x = at::randn({1, 6, 2, 3, 2}, at::TensorOptions().dtype(at::kDouble));
-  // (out channels, factor_t, factor_s): the released VAE's three kinds (repeats 8, 4, 2) in small
+  // (out channels, factor_t), factor_s 2. The released VAE has two kinds, here in small: repeats 8
+  // (stages 0 and 1: channels kept, 2× in time: {6, 2}) and repeats 2 (stage 2: channels halved, no
+  // temporal upsampling: {3, 1}); {3, 2} and {12, 2} (repeats 4 and 16) are extra coverage.
   for (auto [out, ft] : {std::pair<int64_t, int64_t>{6, 2}, {3, 2}, {3, 1}, {12, 2}}) {
     for (WanVaeChunk chunk : {WanVaeChunk::First, WanVaeChunk::Later}) {
       const bool first = chunk == WanVaeChunk::First;
