@@ -29,8 +29,8 @@ struct CentroidCacheOptions {
 };
 
 struct ClusteredQK {
-  KMeansResult q;  // labels [BH, N], centroids [BH, Qc, d], sizes [BH, Qc]
-  KMeansResult k;  // labels [BH, N], centroids [BH, Kc, d], sizes [BH, Kc]
+  KMeansResult q;  // labels [BH, N], centroids [BH, Qc, d], sizes [BH, Qc], layout (order, offsets)
+  KMeansResult k;  // labels [BH, N], centroids [BH, Kc, d], sizes [BH, Kc], layout (order, offsets)
 };
 
 class CentroidCache {

@@ -192,6 +192,7 @@ void launch_block_sparse_attention(const BlockSparseAttentionArgs& a, cudaStream
   if (a.bh == 0 || a.q_rows == 0) return;
   const bool wgmma = a.allow_wgmma && block_sparse_attention_sm90_runs_here();
   constexpr int kPrepThreads = 128;
+  static_assert(kPrepThreads % 32 == 0, "query_tile_offsets_kernel: one whole warp per head");
   constexpr int kHeadsPerBlock = kPrepThreads / 32;
   query_tile_offsets_kernel<<<unsigned((a.bh + kHeadsPerBlock - 1) / kHeadsPerBlock), kPrepThreads, 0, stream>>>(
       a.q_offsets, a.tile_offsets, a.bh, a.q_clusters, wgmma ? block_sparse_attention_sm90_tile_rows : kTileRows);

@@ -10,6 +10,7 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 
+#include "kernels/common/vector_aligned.h"
 #include "kernels/error_probe/error_probe_cuda.cuh"
 #endif
 
@@ -31,7 +32,7 @@ ProbeResult error_probe_cuda(const at::Tensor& q_centroids, const at::Tensor& k_
   // q̄ = hi + lo in two 16-bit terms: the tensor cores then see q̄ to ~16 significant bits.
   at::Tensor q_hi = q_centroids.to(dtype).contiguous();
   at::Tensor q_lo = (q_centroids - q_hi.to(at::kFloat)).to(dtype).contiguous();
-  at::Tensor keys = kp.contiguous(), values = vp.contiguous(), means = v_means.contiguous();
+  at::Tensor keys = vector_aligned(kp), values = vector_aligned(vp), means = v_means.contiguous();
   at::Tensor offsets = k_offsets.contiguous(), sizes = q_sizes.contiguous();
   at::Tensor log_error = at::empty_like(logits), score = at::empty_like(logits);
   const int64_t bh = kp.size(0), tokens = kp.size(1), key_clusters = k_centroids.size(1);

@@ -34,6 +34,8 @@ using namespace mma_sm80;
 //    per tile with 2 walking warps per CTA left the kernel latency-bound at 14% issue use.)
 constexpr int kTileRows = 64;
 constexpr int kTileKeys = 64;
+// Key clusters per CTA: its block states (3 floats × kTileRows × kChunkClusters, 25 KB) live in
+// shared memory, and ~32 clusters of a few dozen keys give each CTA ~16 key tiles to stream.
 constexpr int kChunkClusters = 32;
 constexpr int kWarps = 8;  // mma: 4 row groups of 16 × 2 key halves of 32
 constexpr int kThreads = kWarps * 32;
@@ -151,7 +153,8 @@ struct BlockSums {
 template <typename T, int D>
 struct ProbeShared {
   static constexpr int kStride = D + kRowPad;
-  // q̄'s tiles are read into registers once, before the first key tile lands in the same bytes.
+  // q̄'s tiles are read into registers once, before the first key tile lands in the same bytes:
+  // 87 KB per CTA at d = 128 instead of 122, so two CTAs share an SM.
   union {
     struct {
       T hi[kTileRows * kStride];
@@ -170,6 +173,7 @@ struct ProbeShared {
   int offsets[kChunkClusters + 1];  // the chunk clusters' boundaries, in permuted key rows
 };
 
+// Two CTAs per SM (what the shared memory allows at d = 128): 16 warps to hide the walk's latency.
 template <typename T, int D>
 __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCudaArgs a,
                                                          const float* __restrict__ value_norms,
@@ -373,7 +377,8 @@ void run_typed(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
   mean_terms_kernel<<<unsigned((count + kWarpsPerBlock - 1) / kWarpsPerBlock), kThreads, 0, stream>>>(
       a.v_means, a.k_offsets, w.mean_terms, a.k_clusters, count, D);
   const int64_t stats_threads = total * kLanesPerToken;
-  value_stats_kernel<T, D><<<unsigned((stats_threads + kThreads - 1) / kThreads), kThreads, 0, stream>>>(
+  if (total > 0)  // no keys (every cluster empty, every block −inf): a grid of 0 blocks is an error
+    value_stats_kernel<T, D><<<unsigned((stats_threads + kThreads - 1) / kThreads), kThreads, 0, stream>>>(
       static_cast<const T*>(a.vp), a.v_means, a.k_offsets, w.value_norms, w.value_dots, a.tokens, a.k_clusters,
       total);
   const int smem = int(sizeof(ProbeShared<T, D>));

@@ -8,6 +8,7 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 
+#include "kernels/common/vector_aligned.h"
 #include "kernels/kmeans/kmeans_cuda.cuh"
 #endif
 
@@ -23,7 +24,7 @@ bool kernel_handles(const at::Tensor& x, int64_t clusters) {
 
 KMeansResult kmeans_cuda(const at::Tensor& x, const at::Tensor& init_centroids, int iterations) {
   const int64_t bh = x.size(0), tokens = x.size(1), head_dim = x.size(2), clusters = init_centroids.size(1);
-  at::Tensor xc = x.contiguous();
+  at::Tensor xc = vector_aligned(x);
   at::Tensor centroids = init_centroids.clone(at::MemoryFormat::Contiguous);  // updated in place
   const at::TensorOptions longs = x.options().dtype(at::kLong);
   at::Tensor labels = at::empty({bh, tokens}, longs);
@@ -71,9 +72,7 @@ KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int i
 #if SVGEAR_HAVE_CUDA
   if (kernel_handles(x, init_centroids.size(1))) return kmeans_cuda(x, init_centroids, iterations);
 #endif
-  KMeansResult result = kmeans_reference(x.to(at::kFloat).contiguous(), init_centroids.contiguous(), iterations);
-  result.layout = cluster_layout(result.labels, init_centroids.size(1));
-  return result;
+  return kmeans_reference(x.to(at::kFloat).contiguous(), init_centroids.contiguous(), iterations);
 }
 
 at::Tensor kmeans_init(const at::Tensor& x, int64_t k, uint64_t seed, KMeansInit method) {

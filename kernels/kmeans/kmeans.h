@@ -7,7 +7,8 @@
 //   iterations:     >= 1 fixed Lloyd iterations (assign, then update). No early stop: the reference
 //                   code's shift < tol test is a host sync per iteration (spec P1).
 //   returns labels [BH, N] int64 (the last assignment), centroids [BH, K, d] float32 (the means of
-//   that assignment; an empty cluster keeps its previous centroid), sizes [BH, K] int64.
+//   that assignment; an empty cluster keeps its previous centroid), sizes [BH, K] int64, and the
+//   layout of the labels (cluster_layout's order and offsets).
 //
 // Assignment is argmin_c (||c||² − 2 x·c) (||x||² is constant per token); ties go to the lower
 // cluster index. Devices:

@@ -366,7 +366,7 @@ __global__ void update_centroids_kernel(const T* __restrict__ x, const int32_t* 
       }
 #pragma unroll
       for (int l = 0; l < kLoadsInFlight; ++l) {
-        const T* e = reinterpret_cast<const T*>(&words[l]);  // zero words are +0: adding them changes nothing
+        const T* e = reinterpret_cast<const T*>(&words[l]);  // a zero word is +0: the sum keeps its value
         for (int j = 0; j < 8; ++j) sum[j] += float(e[j]);
       }
     }

@@ -210,6 +210,7 @@ const std::vector<KernelCase> kKernelCases = {
     {{2, 777, 0, 3, 9}, 1.0},      // every block routed
     {{2, 300, 0, 7, 40}, 0.0},     // nothing routed: compensation only, or zeros
     {{1, 3000, 0, 3, 6}, 1.0},     // long key streams (~47 tiles): the pipelined loop's steady state
+    {{5, 1000, 0, 70, 64}, 0.3},   // query tile offsets: 3 scans of 32 clusters per head, 2 CTAs of heads
 };
 
 
