@@ -31,6 +31,9 @@ pixels, and compares the sparse videos with the dense ones (PSNR / SSIM). docs/t
   --steps N  --guidance X  --shift X   sampling (default: the model's)
   --device D        auto | cpu | cuda | cuda:N    --json FILE   also write the results as JSON
   --sheet FILE.png  a contact sheet: one row per prompt, 4 frames of each mode's clip side by side
+the sparse modes' settings, as `svgear generate` takes them (default: AttentionConfig's):
+  --attention-preset NAME|FILE.json  --top-p X  --q-clusters N  --k-clusters N
+  --guaranteed-ratio X  --dense-steps X  --dense-layers X  --kmeans-in-warmup
 )";
 
 }  // namespace
@@ -58,6 +61,7 @@ int cmd_eval(int argc, char** argv) {
   if (const auto steps = args.integer("steps")) options.base.steps = int(*steps);
   if (const auto guidance = args.number("guidance")) options.base.guidance = *guidance;
   if (const auto shift = args.number("shift")) options.base.shift = *shift;
+  options.base.attention = read_attention_options(args, AttentionMode::SvgEar);  // each mode sets its own
   const c10::Device device = parse_device(args.text("device").value_or("auto"));
   const auto json_path = args.text("json");
   const auto sheet_path = args.text("sheet");

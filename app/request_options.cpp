@@ -52,6 +52,8 @@ uint64_t parse_seed(const std::string& text) {
   return seed;
 }
 
+}  // namespace
+
 AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode) {
   const auto preset = args.text("attention-preset");
   AttentionConfig config = preset ? load_attention_preset(*preset) : AttentionConfig{};
@@ -67,8 +69,6 @@ AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode
   check_attention_config(config);
   return config;
 }
-
-}  // namespace
 
 RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode, const std::string& help) {
   RequestOptions o;

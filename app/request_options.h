@@ -29,6 +29,10 @@ struct RequestOptions {
 // Throws UserError (with `help` appended) when --prompt is missing, or for a malformed value.
 RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode, const std::string& help);
 
+// The attention part of it alone (--attention, --attention-preset and the knob flags), for commands
+// that take the sparse settings without a whole request (`svgear eval`).
+AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode);
+
 // The model folder given, or the first one under the model search roots; throws UserError saying
 // how to make one when there is none.
 std::filesystem::path model_folder_or_default(const std::optional<std::filesystem::path>& folder);

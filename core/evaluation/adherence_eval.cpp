@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "core/attention/attention_preset.h"
 #include "core/metrics/video_quality.h"
 #include "core/pipeline/generator.h"
 #include "core/shapes/adherence_evaluator.h"
@@ -37,13 +38,14 @@ AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions&
   result.steps = *resolved.steps;
   result.guidance = *resolved.guidance;
   result.shift = *resolved.shift;
+  result.sparse = options.base.attention;
   std::vector<Tally> tallies(modes.size());
   Generator generator(model);
   EventSink quiet;
   for (int i = 0; i < options.prompts; ++i) {
     const uint64_t seed = options.first_seed + uint64_t(i);
     const SampledScene scene = sample_scene(seed, scenes);
-    AdherenceEvalPrompt entry{scene.prompt, seed, {}};
+    AdherenceEvalPrompt entry{scene.prompt, seed, {}, {}};
     Video dense_video;
     for (size_t m = 0; m < modes.size(); ++m) {
       GenerationRequest request = options.base;
@@ -127,6 +129,7 @@ nlohmann::json AdherenceEvalResult::to_json() const {
   }
   return {{"model", model},
           {"sampling", {{"sampler", sampler}, {"steps", steps}, {"guidance", guidance}, {"shift", shift}}},
+          {"sparse_attention", attention_config_to_json(sparse)},
           {"rows", rows_json},
           {"prompts", prompts_json}};
 }
@@ -136,6 +139,11 @@ std::string AdherenceEvalResult::table() const {
   std::snprintf(line, sizeof line, "model %s, %zu held-out prompts; %d %s steps, guidance %g, shift %g\n", model.c_str(),
                 prompts.size(), steps, sampler.c_str(), guidance, shift);
   std::string text = line;
+  if (rows.size() > 1) {
+    std::snprintf(line, sizeof line, "sparse: top_p %g, %d query / %d key clusters, dense for the first %g of the steps\n",
+                  sparse.top_p, sparse.q_clusters, sparse.k_clusters, sparse.dense_warmup_steps);
+    text += line;
+  }
   std::snprintf(line, sizeof line, "%-7s %7s %7s %7s %7s %9s %7s %9s\n", "mode", "colour", "shape", "motion", "all",
                 "PSNR dB", "SSIM", "s/clip");
   text += line;

@@ -59,6 +59,7 @@ struct AdherenceEvalResult {
   std::string sampler;
   int steps = 0;
   double guidance = 0.0, shift = 0.0;
+  AttentionConfig sparse;              // the sparse modes' settings (each row its own mode)
   std::vector<AdherenceEvalRow> rows;  // dense first
   std::vector<AdherenceEvalPrompt> prompts;
 

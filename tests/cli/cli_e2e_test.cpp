@@ -244,10 +244,12 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   const auto json_path = *dir_ / "eval.json";
   const auto sheet_path = *dir_ / "sheet.png";
   run = run_cli("eval --model " + (out / "model").string() + " --prompts 2 --steps 2 --shift 2.5 --device cpu --json " +
-                json_path.string() + " --sheet " + sheet_path.string());
+                json_path.string() + " --sheet " + sheet_path.string() + " --q-clusters 16 --k-clusters 48 --top-p 0.8");
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  // The sampling every clip used: the options given, the model's defaults for the rest.
+  // The sampling every clip used: the options given, the model's defaults for the rest; the sparse
+  // settings given.
   EXPECT_NE(run.output.find("2 held-out prompts; 2 unipc steps, guidance 4, shift 2.5"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("sparse: top_p 0.8, 16 query / 48 key clusters"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("sheet row 2: "), std::string::npos) << run.output;
   // The sheet: 2 rows (prompts) of 2 clips (dense, SVG-EAR) × 4 frames of shapes-tiny's 32×32, scaled 2×.
   std::ifstream png(sheet_path, std::ios::binary);
@@ -262,6 +264,8 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   std::ifstream in(json_path);
   const nlohmann::json result = nlohmann::json::parse(in);
   ASSERT_EQ(result["rows"].size(), 2u);
+  EXPECT_EQ(result["sparse_attention"]["q_clusters"], 16);
+  EXPECT_EQ(result["sparse_attention"]["k_clusters"], 48);
   EXPECT_EQ(result["rows"][0]["mode"], "dense");
   EXPECT_EQ(result["rows"][1]["mode"], "svgear");
   for (const auto& row : result["rows"]) {
@@ -285,6 +289,9 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   run = run_cli("eval --model " + (out / "model").string() + " --objects 4");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--objects must be 1, 2 or 3"), std::string::npos) << run.output;
+  run = run_cli("eval --model " + (out / "model").string() + " --top-p 1.5");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("top_p"), std::string::npos) << run.output;
 }
 
 TEST_F(CliTest, InfoDescribesTheBuild) {
