@@ -1,10 +1,9 @@
 #include "kernels/block_sparse_attention/block_sparse_attention_cuda.cuh"
 
-#include <atomic>
-
 #include "kernels/block_sparse_attention/attention_tile.cuh"
 #include "kernels/common/mma_sm80.cuh"
 #include "kernels/common/pipeline_sm90.cuh"
+#include "kernels/common/sm90a_code.cuh"
 #include "kernels/common/wgmma_sm90.cuh"
 
 namespace svgear {
@@ -310,25 +309,7 @@ void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
 }  // namespace
 
 bool block_sparse_attention_sm90_runs_here() {
-  // The build holds sm_90a code (SVGEAR_CUDA_SM90A, from the CUDA architectures) and the current
-  // device loads it (an sm_90 GPU): the runtime then reports the binary version 90 (an sm_90 build
-  // without the "a" would too, with an empty kernel). Cached per device.
-#if SVGEAR_CUDA_SM90A
-  static std::atomic<int> cached[64];  // 0 unknown, 1 yes, 2 no
-  int device = 0;
-  if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= 64) return false;
-  int known = cached[device].load(std::memory_order_relaxed);
-  if (known == 0) {
-    cudaFuncAttributes attributes{};
-    const bool yes = cudaFuncGetAttributes(&attributes, block_sparse_attention_sm90_kernel<__nv_bfloat16, 128>) ==
-                         cudaSuccess && attributes.binaryVersion == 90;
-    known = yes ? 1 : 2;
-    cached[device].store(known, std::memory_order_relaxed);
-  }
-  return known == 1;
-#else
-  return false;
-#endif
+  return sm90a_code_runs_here(reinterpret_cast<const void*>(block_sparse_attention_sm90_kernel<__nv_bfloat16, 128>));
 }
 
 void launch_block_sparse_attention_sm90(const BlockSparseAttentionArgs& a, cudaStream_t stream) {

@@ -1,11 +1,10 @@
 #include "kernels/kmeans/kmeans_cuda.cuh"
 
-#include <atomic>
-
 #include <cub/device/device_radix_sort.cuh>
 #include <math_constants.h>
 
 #include "kernels/common/mma_sm80.cuh"
+#include "kernels/common/sm90a_code.cuh"
 #include "kernels/common/wgmma_sm90.cuh"
 #include "kernels/common/workspace_carver.h"
 
@@ -438,27 +437,8 @@ Workspace carve(void* base, int64_t bh, int64_t tokens, int64_t head_dim, int64_
   return w;
 }
 
-// The build holds sm_90a code (SVGEAR_CUDA_SM90A, from the CUDA architectures) and the current
-// device loads it (an sm_90 GPU): the runtime then reports the binary version 90 (an sm_90 build
-// without the "a" would too, with an empty kernel). Cached per device, as
-// block_sparse_attention_sm90_runs_here.
 bool assign_sm90_runs_here() {
-#if SVGEAR_CUDA_SM90A
-  static std::atomic<int> cached[64];  // 0 unknown, 1 yes, 2 no
-  int device = 0;
-  if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= 64) return false;
-  int known = cached[device].load(std::memory_order_relaxed);
-  if (known == 0) {
-    cudaFuncAttributes attributes{};
-    const bool yes = cudaFuncGetAttributes(&attributes, assign_sm90_kernel<__nv_bfloat16, 128>) == cudaSuccess &&
-                     attributes.binaryVersion == 90;
-    known = yes ? 1 : 2;
-    cached[device].store(known, std::memory_order_relaxed);
-  }
-  return known == 1;
-#else
-  return false;
-#endif
+  return sm90a_code_runs_here(reinterpret_cast<const void*>(assign_sm90_kernel<__nv_bfloat16, 128>));
 }
 
 template <typename T, int D>

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "core/user_error.h"
+#include "tests/decoder/tiny_wan22_vae.h"
 #include "tests/decoder/tiny_wan_vae.h"
 
 namespace svgear {
@@ -31,6 +32,18 @@ TEST(WanVaeDecoder, LatentShapeOfTheWanDefaults) {
   EXPECT_EQ(shape.height, 60);
   EXPECT_EQ(shape.width, 104);
   EXPECT_EQ(decoder.latent_shape(1, 8, 8).frames, 1);
+}
+
+TEST(Wan22VaeDecoder, LatentShapeOfTheTi2vDefaultsAndSizeErrors) {
+  const WanVaeDecoder decoder(test::tiny_wan22_vae());
+  const LatentShape shape = decoder.latent_shape(121, 704, 1280);
+  EXPECT_EQ(shape.channels, 48);
+  EXPECT_EQ(shape.frames, 31);
+  EXPECT_EQ(shape.height, 44);
+  EXPECT_EQ(shape.width, 80);
+  EXPECT_NE(shape_error(decoder, 121, 704, 1272).find("multiple of 16: 1272 is not; use 1264 or 1280"),
+            std::string::npos);
+  EXPECT_NE(shape_error(decoder, 120, 704, 1280).find("use 117 or 121 frames"), std::string::npos);
 }
 
 TEST(WanVaeDecoder, ImpossibleSizesSayWhatToUse) {
