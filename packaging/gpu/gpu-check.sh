@@ -37,6 +37,7 @@ cmake --preset gpu \
 #               RUN names the run (default PRESET), FROM an export a new run continues (an
 #               ablation branch: FROM=/tmp/svgear-runs/shapes-s/model RUN=shift1 SHIFT=1), SHIFT,
 #               LR, MAX_OBJECTS and OBJECT_WEIGHT change a new run's recipe; see train_shapes below
+#   tests       build everything and run the tests (no sanitizers, no benches)
 #   test-train  build everything and run the tests, then train
 #   backtrace   build TARGETS, then run the command in CMD under cuda-gdb (the image has no gdb)
 #               and print the stack where it stops, e.g. for a crash seen only there
@@ -103,7 +104,7 @@ train_shapes() {
   return $rc
 }
 case "$job" in
-  full|test-train) ;;
+  full|tests|test-train) ;;
   backtrace)
     cmake --build build/gpu -j "$(nproc)" --target ${TARGETS:-svgear} > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; exit 1; }
     echo "build (${TARGETS:-svgear}): $(($(date +%s) - t0)) s"
@@ -173,7 +174,7 @@ case "$job" in
     fi
     train_shapes
     exit $? ;;
-  *) echo "unknown SVGEAR_GPU_JOB '$job' (full, step, train, test-train, kernels, profile or backtrace)"; exit 2 ;;
+  *) echo "unknown SVGEAR_GPU_JOB '$job' (full, tests, step, train, test-train, kernels, profile or backtrace)"; exit 2 ;;
 esac
 cmake --build build/gpu -j "$(nproc)" > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; tail -20 "$OUT/build.log"; exit 1; }
 t1=$(date +%s)
@@ -188,6 +189,10 @@ grep -E "tests passed|tests failed|Failed|\*\*\*" "$OUT/ctest.log" | tail -25
 # The GPU tests print what they measured; keep those lines for the notes.
 grep -E "PSNR|relative|max abs|GPU|cuda" "$OUT/ctest.log" | grep -v "^ *[0-9]*/[0-9]* Test" | head -20
 echo "ctest: rc=$ctest_rc, $((t2 - t1)) s"
+if [ "$job" = tests ]; then
+  (cd "$OUT" && tar czf logs.tgz configure.log build.log ctest.log && rm -f configure.log build.log ctest.log)
+  exit $ctest_rc
+fi
 if [ "$job" = test-train ]; then
   train_shapes
   train_rc=$?
