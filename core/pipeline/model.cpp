@@ -79,7 +79,13 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
 }  // namespace
 
 std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Device device,
-                                   const ModelOptions& options) {
+                                   const ModelOptions& given_options) {
+  // "cuda" without an index is cuda:0, as parse_device gives it: device guards reject index −1.
+  const auto indexed = [](c10::Device d) { return d.is_cuda() && !d.has_index() ? c10::Device(c10::kCUDA, 0) : d; };
+  device = indexed(device);
+  ModelOptions options = given_options;
+  if (options.text_encoder_device) options.text_encoder_device = indexed(*options.text_encoder_device);
+  if (options.vae_device) options.vae_device = indexed(*options.vae_device);
   if (std::filesystem::is_directory(folder) && !std::filesystem::exists(folder / "model.json")) {
     return load_wan(folder, device, options);
   }

@@ -81,6 +81,7 @@ TEST(WanCuda, EveryLayoutGeneratesOnTheGpuLikeOnTheCpu) {
     const fs::path dir = c.write(test::scratch_dir(std::string("wan_cuda_") + c.name) / "model");
     auto cpu = Model::load(dir, c10::Device(c10::kCPU));
     auto gpu = Model::load(dir, c10::Device(c10::kCUDA));
+    EXPECT_EQ(gpu->device, c10::Device(c10::kCUDA, 0));  // "cuda" is cuda:0, as the CLI parses it
     EXPECT_EQ(gpu->dtype, at::kBFloat16);
     EXPECT_EQ(gpu->manifest.description, cpu->manifest.description);
 
