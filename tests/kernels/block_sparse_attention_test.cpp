@@ -211,6 +211,10 @@ const std::vector<KernelCase> kKernelCases = {
     {{2, 300, 0, 7, 40}, 0.0},     // nothing routed: compensation only, or zeros
     {{1, 3000, 0, 3, 6}, 1.0},     // long key streams (~47 tiles): the pipelined loop's steady state
     {{5, 1000, 0, 70, 64}, 0.3},   // query tile offsets: 3 scans of 32 clusters per head, 2 CTAs of heads
+    // Query clusters of at most 64 rows, whose tiles the wgmma kernel splits along the keys between
+    // its two consumers: 2 key tiles (one each) and 3 (two and one).
+    {{2, 100, 0, 4, 3}, 1.0},
+    {{1, 150, 0, 5, 5}, 1.0},
 };
 
 
