@@ -34,14 +34,6 @@ namespace wg = wgmma_sm90;
 //   operand of P·V; only K and V are read from shared memory, by the tensor core itself. Per key
 //   tile j it issues S_j = Q·K_jᵀ and O += P_{j−1}·V_{j−1}, runs the softmax of S_j while P·V still
 //   runs (FlashAttention-3's intra-warpgroup overlap), then frees tile j−1's stage.
-// * A CTA tile of at most 64 rows (a cluster's last tile, about every other CTA at Wan's cluster
-//   sizes) would leave the second consumer idle while the first walks the whole key stream, so the
-//   CTA took as long as a full one. Such tiles are split along the keys instead: both consumers
-//   take the same rows, consumer c computes key tiles c, c + 2, …, and the two partial softmax
-//   states merge through shared memory at the end (`merge_split_halves`). Such a consumer runs
-//   each tile's P·V right after its softmax instead of overlapping it with the next tile's scores:
-//   deferred, each consumer would hold two stages, all four together, and the producer could not
-//   run ahead (measured: attention 4.52 → 5.43 ms). The other consumer's tiles give the overlap.
 // * Registers: the producer gives most of its share to the consumers (setmaxnreg).
 constexpr int kConsumers = 2;
 constexpr int kWarpgroup = 128;
@@ -86,9 +78,6 @@ struct Sm90Layout {
     return room / kStageBytes < kMaxStages ? room / kStageBytes : kMaxStages;
   }
   static_assert(stages_for(block_sparse::kMaxKeyClusters) >= 2, "two stages at the largest cluster count");
-  // A split tile's second consumer leaves its output and softmax state in the stages' memory.
-  static constexpr int kMergeBytes = kWarpgroup * (D / 2 + 4) * int(sizeof(float));
-  static_assert(2 * kStageBytes >= kMergeBytes, "the merge fits in two stages");
 
   int stages;
   int list_bytes;
@@ -146,53 +135,11 @@ __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int 
   wait_async<0>();
 }
 
-// A split tile's two partial results (each consumer's share of the key tiles, same rows) become
-// consumer 0's: consumer 1 stores its accumulators and softmax state in the stages' memory (free
-// once both have passed their last tile), consumer 0 rescales both to the larger row max and adds.
-// Both warpgroups hold their rows in the same accumulator layout, so thread t reads what thread t
-// of the other wrote; element k of thread t sits at [k][t], conflict-free.
-template <typename T, int D>
-__device__ void merge_split_halves(int consumer, unsigned char* smem, float (&acc)[D / 8][4],
-                                   block_sparse::OnlineSoftmax& softmax) {
-  constexpr int kDimTiles = D / 8;
-  const int tid = threadIdx.x % kWarpgroup;
-  float4* slots = reinterpret_cast<float4*>(smem);  // [kDimTiles + 1][kWarpgroup]
-  wg::fence_proxy_async();  // the stages were last read by the tensor core
-  named_barrier(4, kConsumers * kWarpgroup);  // both are past their last tile
-  if (consumer == 1) {
-    for (int dt = 0; dt < kDimTiles; ++dt) slots[dt * kWarpgroup + tid] = make_float4(acc[dt][0], acc[dt][1], acc[dt][2], acc[dt][3]);
-    slots[kDimTiles * kWarpgroup + tid] =
-        make_float4(softmax.row_max[0], softmax.row_max[1], softmax.row_sum[0], softmax.row_sum[1]);
-  }
-  named_barrier(4, kConsumers * kWarpgroup);
-  if (consumer == 1) return;
-  const float4 state = slots[kDimTiles * kWarpgroup + tid];
-  const float other_max[2] = {state.x, state.y}, other_sum[2] = {state.z, state.w};
-  float mine[2], theirs[2];
-  for (int h = 0; h < 2; ++h) {
-    const float new_max = fmaxf(softmax.row_max[h], other_max[h]);
-    const float shift = new_max == block_sparse::kMinusInfinity ? 0.0f : new_max;  // rows with nothing stay zero
-    mine[h] = mma_sm80::fast_exp2(softmax.row_max[h] - shift);
-    theirs[h] = mma_sm80::fast_exp2(other_max[h] - shift);
-    softmax.row_sum[h] = softmax.row_sum[h] * mine[h] + other_sum[h] * theirs[h];
-    softmax.row_max[h] = new_max;
-  }
-  for (int dt = 0; dt < kDimTiles; ++dt) {
-    const float4 o = slots[dt * kWarpgroup + tid];
-    acc[dt][0] = acc[dt][0] * mine[0] + o.x * theirs[0];
-    acc[dt][1] = acc[dt][1] * mine[0] + o.y * theirs[0];
-    acc[dt][2] = acc[dt][2] * mine[1] + o.z * theirs[1];
-    acc[dt][3] = acc[dt][3] * mine[1] + o.w * theirs[1];
-  }
-}
-
-// A consumer warpgroup: attention of its 64 query rows over the key stream (every key tile, or
-// with `split` those of its parity), then the output.
+// A consumer warpgroup: attention of its 64 query rows over the key stream, then the output.
 template <typename T, int D>
 __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t head, const block_sparse::QueryTile& tile,
-                                  const block_sparse::KeyStream<T>& stream, int key_tiles, bool split,
-                                  const Sm90Layout<T, D>& layout, unsigned char* smem, T* q_s, int consumer,
-                                  uint64_t* full, uint64_t* empty) {
+                                  const block_sparse::KeyStream<T>& stream, int key_tiles, const Sm90Layout<T, D>& layout,
+                                  unsigned char* smem, T* q_s, int consumer, uint64_t* full, uint64_t* empty) {
   constexpr int kChunksPerRow = D / 8;
   constexpr int kKSteps = D / 16;              // k-steps of Q·Kᵀ
   constexpr int kKeyTiles = kTileKeys / 8;     // 8-column tiles of S
@@ -204,19 +151,6 @@ __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t hea
   auto wait_full = [&](int j) {
     mbarrier_wait(&full[stage_of(j)], (j / layout.stages) & 1);
     wg::fence_proxy_async();  // the producer's cp.async writes, read next by the tensor core
-  };
-  // The key tiles this consumer computes: the i-th is tile_of(i). Every other tile is released as
-  // it fills (both consumers arrive on every stage's `empty`), in order, before the next own one.
-  const int own_tiles = split ? (key_tiles - consumer + 1) / 2 : key_tiles;
-  auto tile_of = [&](int i) { return split ? 2 * i + consumer : i; };
-  int unreleased = 0;  // the first tile not yet looked at for release
-  auto release_others_below = [&](int end) {
-    for (; unreleased < end; ++unreleased) {
-      if (split && unreleased % 2 != consumer) {
-        wait_full(unreleased);
-        mbarrier_arrive(&empty[stage_of(unreleased)]);
-      }
-    }
   };
   if (tile.rows <= 0) {  // nothing to compute: release each stage as it fills
     for (int j = 0; j < key_tiles; ++j) {
@@ -275,32 +209,6 @@ __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t hea
     return softmax.step(s, plain, bias, rescale);
   };
 
-  if (split) {  // one stage held at a time: scores, softmax, then this tile's P·V
-    for (int i = 0; i < own_tiles; ++i) {
-      const int j = tile_of(i);
-      release_others_below(j);
-      wait_full(j);
-      float s[kKeyTiles][4];
-      wg::fence();
-      issue_scores(j, s);
-      wg::wait<0>();
-      wg::fence_operand(s);
-      float rescale[2];
-      if (weigh_scores(j, s, rescale)) block_sparse::OnlineSoftmax::rescale_rows(acc, rescale);
-      for (int kk = 0; kk < kValueSteps; ++kk) block_sparse::pack_weights<T>(s, kk, p_frag[kk]);
-      wg::fence_operand(acc);
-      wg::fence();
-      issue_values(j);
-      wg::wait<0>();
-      wg::fence_operand(acc);
-      mbarrier_arrive(&empty[stage_of(j)]);
-    }
-    release_others_below(key_tiles);
-    merge_split_halves<T, D>(consumer, smem, acc, softmax);
-    if (consumer == 0) block_sparse::write_tile_output<T, D>(a, head, tile, acc, softmax);
-    return;
-  }
-
   // Iteration 0 has no P·V before it, so it is peeled off the loop: one branch-free pipeline stage
   // per iteration is what lets ptxas keep the wgmmas asynchronous.
   if (key_tiles > 0) {
@@ -315,21 +223,20 @@ __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t hea
     for (int kk = 0; kk < kValueSteps; ++kk) block_sparse::pack_weights<T>(s, kk, p_frag[kk]);
   }
   for (int j = 1; j < key_tiles; ++j) {
-    const int previous = j - 1;
     wait_full(j);
     float s[kKeyTiles][4];
     wg::fence_operand(acc);
     wg::fence();
     issue_scores(j, s);
-    issue_values(previous);
-    wg::wait<1>();  // S_j done; the previous tile's P·V may still run
+    issue_values(j - 1);
+    wg::wait<1>();  // S_j done; P_{j−1}·V_{j−1} may still run
     wg::fence_operand(s);
     float rescale[2];
     const bool moved = weigh_scores(j, s, rescale);
     wg::fence_operand(s);  // the weights are computed before the wait, not after: the overlap
     wg::wait<0>();
     wg::fence_operand(acc);
-    mbarrier_arrive(&empty[stage_of(previous)]);
+    mbarrier_arrive(&empty[stage_of(j - 1)]);
     if (moved) block_sparse::OnlineSoftmax::rescale_rows(acc, rescale);
     for (int kk = 0; kk < kValueSteps; ++kk) block_sparse::pack_weights<T>(s, kk, p_frag[kk]);
   }
@@ -376,14 +283,11 @@ __global__ void __launch_bounds__(kThreads, 1) block_sparse_attention_sm90_kerne
   } else {
     claim_registers<kConsumerRegisters>();
     const int consumer = warpgroup - 1;
-    const bool split = cta_tile.rows <= kTileRows && key_tiles >= 2;
     block_sparse::QueryTile tile = cta_tile;
-    if (!split) {
-      tile.begin += consumer * kTileRows;
-      tile.rows = cta_tile.rows - consumer * kTileRows;
-      if (tile.rows > kTileRows) tile.rows = kTileRows;
-    }
-    consume_key_tiles<T, D>(a, head, tile, stream, key_tiles, split, layout, smem,
+    tile.begin += consumer * kTileRows;
+    tile.rows = cta_tile.rows - consumer * kTileRows;
+    if (tile.rows > kTileRows) tile.rows = kTileRows;
+    consume_key_tiles<T, D>(a, head, tile, stream, key_tiles, layout, smem,
                             reinterpret_cast<T*>(smem + layout.query(consumer)), consumer, full, empty);
   }
 #else
