@@ -22,10 +22,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // The DiT runs in bf16 on CUDA and in fp32 on the CPU. Guidance 1 (no unconditional pass) keeps
-// the guidance scale from multiplying bf16's rounding; what remains is about 2% relative error of
-// each velocity (the tiny DiT's bf16 test vector bound), which over two steps and the VAE is
-// expected well above this floor.
-constexpr double kBFloat16MinPsnrDb = 25.0;
+// the guidance scale from multiplying bf16's rounding. Measured on an H200: 44.4–46.5 dB for the
+// four folders; the floor leaves about 9 dB of room.
+constexpr double kBFloat16MinPsnrDb = 35.0;
 
 struct WanFolderCase {
   const char* name;
