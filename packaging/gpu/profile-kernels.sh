@@ -3,7 +3,9 @@
 # call at Wan2.1-1.3B 480p size (the bench brackets its traced call with cudaProfilerStart/Stop).
 #   1. every kernel of the call with its duration, summed per kernel name (what the phases cost);
 #   2. the full section set for each of our kernels (one launch each), key lines printed, the rest
-#      archived as ncu.tgz in $OUT.
+#      archived as ncu.tgz in $OUT; with the warp stall reasons (sampled, per issued instruction)
+#      and the SASS instructions where the warps stall most (profile-stalls.py), which say what
+#      sets a latency-bound kernel's pace.
 # Findings and what each optimisation predicted and achieved: docs/kernel-notes.md.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,10 +38,15 @@ PY
 set -f  # KERNELS holds regexes: no globbing
 for kernel in ${KERNELS:-block_sparse_attention_sm90_kernel block_routing_kernel assign_kernel probe_kernel update_centroids_kernel value_stats_kernel}; do
   [ "${SVGEAR_DURATIONS_ONLY:-0}" = 1 ] && break
-  ncu --clock-control none --profile-from-start off --set full -k "regex:$kernel" -c 1 "${bench[@]}" \
-    > "$OUT/ncu/$kernel.txt" 2>&1
+  report=/tmp/svgear-ncu-$kernel
+  ncu --clock-control none --profile-from-start off --set full --import-source yes -k "regex:$kernel" -c 1 \
+    -f -o "$report" "${bench[@]}" > "$OUT/ncu/$kernel.log" 2>&1
   rc=$?
   [ $ncu_rc != 0 ] || ncu_rc=$rc
+  ncu -i "$report.ncu-rep" > "$OUT/ncu/$kernel.txt" 2>&1
+  ncu -i "$report.ncu-rep" --page raw --csv > "$OUT/ncu/$kernel-raw.csv" 2>&1
+  ncu -i "$report.ncu-rep" --page source --print-source sass --csv > "$OUT/ncu/$kernel-sass.csv" 2>&1
+  python3 packaging/gpu/profile-stalls.py "$OUT/ncu/$kernel-raw.csv" "$OUT/ncu/$kernel-sass.csv" | tee "$OUT/ncu/$kernel-stalls.txt" | head -45
   echo "--- $kernel"
   grep -E "^ +(Duration|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput|L2 Cache Throughput|Registers Per Thread|Achieved Occupancy|Theoretical Occupancy|Warp Cycles Per Issued Instruction|Issue Slots Busy|Executed Ipc Active|Block Limit Registers|Block Limit Shared Mem|Dynamic Shared Memory Per Block) " \
     "$OUT/ncu/$kernel.txt" | head -16
