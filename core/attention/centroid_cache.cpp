@@ -36,7 +36,15 @@ ClusteredQK CentroidCache::cluster(const at::Tensor& q, const at::Tensor& k, int
                            : kmeans_init(k, options_.k_clusters, init_seed(layer, branch, 1), options_.init);
   const int iterations = warm ? options_.step_iters : options_.init_iters;
   ClusteredQK result{kmeans(q, q_init, iterations), kmeans(k, k_init, iterations)};
-  entries_[{layer, branch}] = Entry{result.q.centroids, result.k.centroids, step};
+  if (warm) {
+    // In place: a CUDA graph that captured this call reads and writes these same buffers, so each
+    // replay warm-starts from the one before, as eager calls do.
+    it->second.q_centroids.copy_(result.q.centroids);
+    it->second.k_centroids.copy_(result.k.centroids);
+    it->second.step = step;
+  } else {
+    entries_[{layer, branch}] = Entry{result.q.centroids, result.k.centroids, step};
+  }
   return result;
 }
 
