@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -71,11 +72,30 @@ at::Tensor kmeans_plus_plus_indices(const at::Tensor& x, int64_t m, at::Generato
   return index;
 }
 
+// Uniforms in (0, 1), one per [BH, N] element, from a counter-based hash of (stream, element)
+// computed with integer tensor ops on `device`: every device gets the same numbers, and none is
+// drawn on the host. (Drawing them from the CPU generator and copying them over cost ~4 ms per
+// k-means++ round at Wan size, most of a sparse generation's cold step.) The hash is two rounds of
+// xor-shift-multiply on 32-bit values held in int64; multipliers below 2^31 keep every product
+// below 2^63, so nothing overflows.
+at::Tensor hashed_uniforms(int64_t bh, int64_t n, uint32_t stream, at::Device device) {
+  constexpr int64_t kLow32 = 0xffffffffLL;
+  const auto mix = [](const at::Tensor& x) {
+    at::Tensor h = x.bitwise_xor(x.bitwise_right_shift(16)).mul_(0x7feb352dLL).bitwise_and_(kLow32);
+    h = h.bitwise_xor(h.bitwise_right_shift(15)).mul_(0x68e31da5LL).bitwise_and_(kLow32);
+    return h.bitwise_xor(h.bitwise_right_shift(16));
+  };
+  at::Tensor counter = at::arange(bh * n, at::TensorOptions().dtype(at::kLong).device(device)).bitwise_and_(kLow32);
+  at::Tensor h = mix(mix(counter).bitwise_xor(int64_t(stream)));
+  return (h.to(at::kDouble) + 0.5).div_(4294967296.0).view({bh, n});  // [BH, N]
+}
+
 // k-means++'s D² sampling in kPlusPlusRounds rounds instead of one draw per centre: the first
 // centre uniformly, then each round draws its share of the rest at once, without replacement,
 // ∝ D² (Gumbel-top-k on log D²), and D² drops to the distance to the nearest centre so far. K
-// sequential passes become kPlusPlusRounds. The Gumbel noise comes from the seeded CPU generator,
-// so every device picks the same tokens (up to rounding of the distances).
+// sequential passes become kPlusPlusRounds. The Gumbel noise is hashed_uniforms of a stream drawn
+// from the seeded generator per round, so every device picks the same tokens (up to rounding of
+// the distances).
 constexpr int kPlusPlusRounds = 16;
 
 at::Tensor kmeans_plus_plus_rounds_indices(const at::Tensor& x, int64_t m, at::Generator& gen) {
@@ -97,7 +117,8 @@ at::Tensor kmeans_plus_plus_rounds_indices(const at::Tensor& x, int64_t m, at::G
     if (done >= m) break;
     const int64_t rounds_left = std::max<int64_t>(1, kPlusPlusRounds - 1 - round);
     const int64_t take = (m - done + rounds_left - 1) / rounds_left;
-    at::Tensor gumbel = on_device(-at::log(-at::log(at::rand({bh, n}, gen, at::kDouble).clamp_min_(1e-300))));
+    const auto stream = uint32_t(at::randint(int64_t(1) << 32, {1}, gen, at::kLong).item<int64_t>());
+    at::Tensor gumbel = -at::log(-at::log(hashed_uniforms(bh, n, stream, x.device())));
     fresh = std::get<1>((d2.log() + gumbel).topk(take, 1));  // log 0 = −inf: a chosen token only as a last resort
     index = at::cat({index, fresh}, 1);
   }
