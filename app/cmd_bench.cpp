@@ -43,8 +43,8 @@ svgear bench attention: one self-attention call per backend and budget.
   --dtype bf16|f32   (default bf16 on CUDA, f32 on the CPU)
   --repeat N         timed calls after one warm-up call; the median is reported (default 5)
   --q-clusters N     --k-clusters N   (default: the shape's)     --seed N   synthetic inputs' seed
-  --kernel K         block-sparse attention kernel on a GPU: fastest (wgmma on sm_90, default) |
-                     mma-sync (the sm_80 kernel, on any GPU: for comparison)
+  --kernel K         kernels on a GPU: fastest (wgmma on sm_90, default) | mma-sync (the sm_80
+                     attention and k-means assignment kernels, on any GPU: for comparison)
   --json FILE        also write the results as JSON
 )";
 
@@ -138,7 +138,7 @@ int cmd_bench(int argc, char** argv) {
   check_attention_config(options.base);
   const std::string kernel = args.text("kernel").value_or("fastest");
   if (kernel != "fastest" && kernel != "mma-sync") throw UserError("--kernel expects fastest or mma-sync, got '" + kernel + "'");
-  options.kernel = kernel == "fastest" ? BlockSparseKernel::Fastest : BlockSparseKernel::MmaSync;
+  options.kernel = kernel == "fastest" ? KernelPath::Fastest : KernelPath::Portable;
   const auto json_path = args.text("json");
   args.finish();
 

@@ -43,7 +43,8 @@ ClusteredQK CentroidCache::cluster(const at::Tensor& q, const at::Tensor& k, int
     it->second.k_centroids.copy_(result.k.centroids);
     it->second.step = step;
   } else {
-    entries_[{layer, branch}] = Entry{result.q.centroids, result.k.centroids, step};
+    // Copies: the entry is written in place by later calls, the caller keeps what it was given.
+    entries_[{layer, branch}] = Entry{result.q.centroids.clone(), result.k.centroids.clone(), step};
   }
   return result;
 }

@@ -225,7 +225,7 @@ AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
   for (double p : options.budgets) {
     if (!(p > 0.0 && p <= 1.0)) throw UserError("every budget must be a top_p in (0, 1], got " + std::to_string(p));
   }
-  const ScopedBlockSparseKernel kernel_choice(options.kernel);
+  const ScopedKernelPath kernel_choice(options.kernel);
   AttentionBenchResult result;
   result.device = options.device.str();
   result.dtype = c10::toString(options.dtype);

@@ -71,9 +71,9 @@ struct AttentionBenchOptions {
   // A .safetensors file with q, k, v of shape [B, H, N, d] (real activations); replaces the
   // synthetic inputs and the shape's sizes.
   std::optional<std::filesystem::path> inputs;
-  // The block-sparse attention kernel on a GPU: the device's best, or the sm_80 one on any GPU for
-  // comparison. Process-wide while the bench runs.
-  BlockSparseKernel kernel = BlockSparseKernel::Fastest;
+  // The kernels on a GPU: the device's best, or the sm_80 ones (block-sparse attention and the
+  // k-means assignment) on any GPU for comparison. Process-wide while the bench runs.
+  KernelPath kernel = KernelPath::Fastest;
 };
 
 // Wall time per phase of one sparse call, from the backend's routing trace (a separate, traced

@@ -1,7 +1,6 @@
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
 
 #include <array>
-#include <atomic>
 
 #include <ATen/ATen.h>
 
@@ -16,8 +15,6 @@
 
 namespace svgear {
 namespace {
-
-std::atomic<BlockSparseKernel> g_kernel{BlockSparseKernel::Fastest};
 
 void check_device(const at::Tensor& tensor, const char* name, const at::Tensor& qp) {
   TORCH_CHECK(tensor.device() == qp.device(), name, " must be on ", qp.device(), " like qp, got ",
@@ -131,7 +128,7 @@ void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, con
   args.k_clusters = block_mask.size(2);
   args.scale = static_cast<float>(scale);
   args.element = qp.scalar_type() == at::kBFloat16 ? HalfPrecision::BFloat16 : HalfPrecision::Float16;
-  args.allow_wgmma = g_kernel.load() == BlockSparseKernel::Fastest;
+  args.allow_wgmma = kernel_path() == KernelPath::Fastest;
   launch_block_sparse_attention(args, at::cuda::getCurrentCUDAStream());
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
@@ -139,17 +136,13 @@ void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, con
 
 }  // namespace
 
-void set_block_sparse_kernel(BlockSparseKernel kernel) { g_kernel.store(kernel); }
-
-BlockSparseKernel block_sparse_kernel() { return g_kernel.load(); }
-
 const char* block_sparse_kernel_name(const at::Device& device, at::ScalarType dtype, int64_t head_dim,
                                      int64_t k_clusters) {
 #if SVGEAR_HAVE_CUDA
   if (device.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) &&
       block_sparse_attention_cuda_supports(head_dim, k_clusters)) {
-    return g_kernel.load() == BlockSparseKernel::Fastest && block_sparse_attention_sm90_runs_here() ? "wgmma (sm_90a)"
-                                                                                                  : "mma.sync (sm_80)";
+    return kernel_path() == KernelPath::Fastest && block_sparse_attention_sm90_runs_here() ? "wgmma (sm_90a)"
+                                                                                          : "mma.sync (sm_80)";
   }
 #endif
   (void)dtype, (void)head_dim, (void)k_clusters;

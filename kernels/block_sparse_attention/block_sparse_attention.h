@@ -32,6 +32,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "kernels/common/kernel_path.h"
+
 namespace svgear {
 
 // Skipped blocks stand in as their key cluster: centroid key, mean value, weight n_j (spec §3.2).
@@ -54,25 +56,7 @@ void block_sparse_attention_out(at::Tensor& out, const at::Tensor& qp, const at:
                                 const at::Tensor& block_mask, double scale,
                                 const CentroidCompensation* compensation, const at::Tensor& out_order = {});
 
-// Which kernel the op runs on a GPU, process-wide (like ATen's SDPA backend switches): the fastest
-// the device has (the default), or the mma.sync kernel everywhere, so that its tests and the
-// comparison benchmark also run it on Hopper.
-enum class BlockSparseKernel { Fastest, MmaSync };
-void set_block_sparse_kernel(BlockSparseKernel kernel);
-BlockSparseKernel block_sparse_kernel();
-// Sets the choice for a scope and restores the previous one however the scope ends.
-class ScopedBlockSparseKernel {
- public:
-  explicit ScopedBlockSparseKernel(BlockSparseKernel kernel) : previous_(block_sparse_kernel()) {
-    set_block_sparse_kernel(kernel);
-  }
-  ~ScopedBlockSparseKernel() { set_block_sparse_kernel(previous_); }
-  ScopedBlockSparseKernel(const ScopedBlockSparseKernel&) = delete;
-  ScopedBlockSparseKernel& operator=(const ScopedBlockSparseKernel&) = delete;
-
- private:
-  BlockSparseKernel previous_;
-};
+// Which of the two GPU kernels runs follows kernel_path() (kernels/common/kernel_path.h).
 // What runs the op for tensors of `dtype` with `head_dim` and `k_clusters` key clusters on
 // `device` (the current CUDA device for a CUDA one): "wgmma (sm_90a)", "mma.sync (sm_80)", "CPU
 // gather" or "ATen reference".

@@ -8,6 +8,7 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 
+#include "kernels/common/kernel_path.h"
 #include "kernels/common/vector_aligned.h"
 #include "kernels/kmeans/kmeans_cuda.cuh"
 #endif
@@ -46,6 +47,7 @@ KMeansResult kmeans_cuda(const at::Tensor& x, const at::Tensor& init_centroids, 
   args.clusters = clusters;
   args.iterations = iterations;
   args.element = x.scalar_type() == at::kBFloat16 ? HalfPrecision::BFloat16 : HalfPrecision::Float16;
+  args.allow_wgmma = kernel_path() == KernelPath::Fastest;
   launch_kmeans(args, at::cuda::getCurrentCUDAStream());
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return {labels, centroids, sizes, layout};

@@ -17,7 +17,8 @@
 //     radix sort by cluster and segmented fp32 sums for the update (deterministic, no atomics), no
 //     host sync. Labels differ from the fp32 reference only where two centroids are nearly equally
 //     near (the rounding of c moves distances by ~2^-8 relative). On sm_90 GPUs of an sm_90a build
-//     the assignment runs on wgmma (same labels), elsewhere on mma.sync.
+//     the assignment runs on wgmma (same labels), elsewhere, or with KernelPath::Portable
+//     (kernels/common/kernel_path.h), on mma.sync.
 //   * otherwise the ATen reference in float32: CPU and CUDA agree exactly on labels except for
 //     near-ties (different GEMM summation order), and on centroids to float32 rounding.
 

@@ -450,7 +450,7 @@ void run_typed(const KMeansCudaArgs& a, cudaStream_t stream) {
   constexpr int kWarpsPerBlock = kThreads / 32;
   const unsigned cluster_blocks = unsigned((count + kWarpsPerBlock - 1) / kWarpsPerBlock);
   // The two assignment kernels take the same arguments and write the same outputs.
-  const bool hopper = assign_sm90_runs_here();
+  const bool hopper = a.allow_wgmma && assign_sm90_runs_here();
   auto assign = hopper ? assign_sm90_kernel<T, D> : assign_kernel<T, D>;
   const int assign_threads = hopper ? kHopperThreads : kThreads;
   const int assign_rows = hopper ? kHopperTileRows : kTileRows;

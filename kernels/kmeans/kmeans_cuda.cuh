@@ -21,6 +21,7 @@ struct KMeansCudaArgs {
   int64_t bh = 0, tokens = 0, head_dim = 0, clusters = 0;
   int iterations = 0;
   HalfPrecision element = HalfPrecision::BFloat16;
+  bool allow_wgmma = true;  // false: the mma.sync assignment even where the wgmma one runs
 };
 
 // The shapes the kernels handle; kmeans falls back to its ATen reference for the rest.

@@ -39,6 +39,7 @@ set -f  # KERNELS holds regexes: no globbing
 for kernel in ${KERNELS:-block_sparse_attention_sm90_kernel block_routing_kernel assign_kernel probe_kernel update_centroids_kernel value_stats_kernel}; do
   [ "${SVGEAR_DURATIONS_ONLY:-0}" = 1 ] && break
   report=/tmp/svgear-ncu-$kernel
+  rm -f "$report.ncu-rep"  # a run that profiles nothing must not report an earlier one
   ncu --clock-control none --profile-from-start off --set full --import-source yes -k "regex:$kernel" -c 1 \
     -f -o "$report" "${bench[@]}" > "$OUT/ncu/$kernel.log" 2>&1
   rc=$?

@@ -35,14 +35,16 @@ def stall_reasons(path):
     if not parsed:
         return
     header, rows = parsed
-    data = [r for r in rows if len(r) == len(header) and number(r[-1]) is not None]
+    data = [r for r in rows if len(r) == len(header) and number(r[0]) is not None]  # not the units row
     if not data:
         print(f"{path}: no metric values")
         return
     values = dict(zip(header, data[0]))  # one profiled launch
     pattern = re.compile(r"smsp__average_warps?_(?:latency_)?issue_stalled_(\w+?)_per_issue_active\.ratio$")
+    # "selected" is the cycle a warp issues, not a stall.
     reasons = sorted(((number(v), pattern.match(k).group(1)) for k, v in values.items()
-                      if pattern.match(k) and number(v) is not None), reverse=True)
+                      if pattern.match(k) and number(v) is not None and pattern.match(k).group(1) != "selected"),
+                     reverse=True)
     print("stall reasons (warp cycles per issued instruction):")
     for cycles, reason in reasons[:14]:
         if cycles > 0.005:

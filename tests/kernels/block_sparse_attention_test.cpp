@@ -218,8 +218,8 @@ const std::vector<KernelCase> kKernelCases = {
 };
 
 
-void check_kernel_matches_reference(at::ScalarType dtype, double tolerance, BlockSparseKernel kernel) {
-  ScopedBlockSparseKernel choice(kernel);
+void check_kernel_matches_reference(at::ScalarType dtype, double tolerance, KernelPath path) {
+  ScopedKernelPath choice(path);
   at::manual_seed(41);
   for (const int64_t head_dim : {64, 128}) {
     for (const KernelCase& kc : kKernelCases) {
@@ -295,22 +295,22 @@ TEST(BlockSparseAttention, CpuImplementationMatchesReference) {
 // runs on Hopper.
 TEST(BlockSparseAttention, KernelMatchesReferenceBf16OnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  check_kernel_matches_reference(at::kBFloat16, 1e-2, BlockSparseKernel::Fastest);
+  check_kernel_matches_reference(at::kBFloat16, 1e-2, KernelPath::Fastest);
 }
 
 TEST(BlockSparseAttention, KernelMatchesReferenceFp16OnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  check_kernel_matches_reference(at::kHalf, 2e-3, BlockSparseKernel::Fastest);
+  check_kernel_matches_reference(at::kHalf, 2e-3, KernelPath::Fastest);
 }
 
 TEST(BlockSparseAttention, MmaSyncKernelMatchesReferenceBf16OnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  check_kernel_matches_reference(at::kBFloat16, 1e-2, BlockSparseKernel::MmaSync);
+  check_kernel_matches_reference(at::kBFloat16, 1e-2, KernelPath::Portable);
 }
 
 TEST(BlockSparseAttention, MmaSyncKernelMatchesReferenceFp16OnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  check_kernel_matches_reference(at::kHalf, 2e-3, BlockSparseKernel::MmaSync);
+  check_kernel_matches_reference(at::kHalf, 2e-3, KernelPath::Portable);
 }
 
 // The op names the kernel it runs; on an sm_90 GPU the fastest is the wgmma one (a build without
@@ -322,7 +322,7 @@ TEST(BlockSparseAttention, NamesTheKernelItRuns) {
   EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 96, 1000), "ATen reference");
   EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 9000), "ATen reference");
   {
-    ScopedBlockSparseKernel choice(BlockSparseKernel::MmaSync);
+    ScopedKernelPath choice(KernelPath::Portable);
     EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 1000), "mma.sync (sm_80)");
   }
 #if SVGEAR_HAVE_CUDA

@@ -25,6 +25,9 @@ namespace fs = std::filesystem;
 // the guidance scale from multiplying bf16's rounding. Measured on an H200: 44.4–46.5 dB for the
 // four folders; the floor leaves about 9 dB of room.
 constexpr double kBFloat16MinPsnrDb = 35.0;
+// Sparse attention with every block routed is dense attention summed in another order: the 8-bit
+// videos came out identical on an H200; a pixel off by one here and there would still be ~60 dB.
+constexpr double kAllBlocksMinPsnrDb = 50.0;
 
 struct WanFolderCase {
   const char* name;
@@ -58,11 +61,12 @@ GenerationRequest request_for(const WanFolderCase& c, AttentionMode mode) {
   return r;
 }
 
-Video generate(Model& model, const GenerationRequest& request, const fs::path& out) {
+// Generates `request` into `video` and through a video file; a failed generation stops the test.
+void generate(Model& model, const GenerationRequest& request, const fs::path& out, Video& video) {
   EventSink sink;
   CancelToken cancel;
   const GenerationResult result = Generator(model).run(request, sink, cancel);
-  EXPECT_EQ(result.status, GenerationStatus::Finished) << result.error;
+  ASSERT_EQ(result.status, GenerationStatus::Finished) << result.error;
   EXPECT_EQ(result.video.frames, 5);
   EXPECT_EQ(result.video.height, request.height.value());
   EXPECT_EQ(result.video.width, request.width.value());
@@ -70,7 +74,7 @@ Video generate(Model& model, const GenerationRequest& request, const fs::path& o
   const Video back = read_video(written.path);
   EXPECT_EQ(back.frames, 5);
   EXPECT_EQ(back.width, request.width.value());
-  return result.video;
+  video = result.video;
 }
 
 TEST(WanCuda, EveryLayoutGeneratesOnTheGpuLikeOnTheCpu) {
@@ -85,8 +89,9 @@ TEST(WanCuda, EveryLayoutGeneratesOnTheGpuLikeOnTheCpu) {
     EXPECT_EQ(gpu->manifest.description, cpu->manifest.description);
 
     const GenerationRequest dense = request_for(c, AttentionMode::Dense);
-    const Video on_cpu = generate(*cpu, dense, dir.parent_path() / "cpu.y4m");
-    const Video on_gpu = generate(*gpu, dense, dir.parent_path() / "gpu.y4m");
+    Video on_cpu, on_gpu;
+    ASSERT_NO_FATAL_FAILURE(generate(*cpu, dense, dir.parent_path() / "cpu.y4m", on_cpu));
+    ASSERT_NO_FATAL_FAILURE(generate(*gpu, dense, dir.parent_path() / "gpu.y4m", on_gpu));
     const VideoQuality q = compare_videos(on_cpu, on_gpu);
     std::cout << "[ measured ] " << c.name << ": CUDA bf16 vs CPU fp32 video " << format_psnr_db(q.mean_psnr_db)
               << ", SSIM " << q.mean_ssim << "\n";
@@ -94,11 +99,12 @@ TEST(WanCuda, EveryLayoutGeneratesOnTheGpuLikeOnTheCpu) {
 
     for (AttentionMode mode : {AttentionMode::Svg2, AttentionMode::SvgEar}) {
       const std::string mode_name = attention_mode_name(mode);
-      const Video sparse = generate(*gpu, request_for(c, mode), dir.parent_path() / (mode_name + ".y4m"));
+      Video sparse;
+      ASSERT_NO_FATAL_FAILURE(generate(*gpu, request_for(c, mode), dir.parent_path() / (mode_name + ".y4m"), sparse));
       const VideoQuality s = compare_videos(on_gpu, sparse);
       std::cout << "[ measured ] " << c.name << ": CUDA " << mode_name << " vs CUDA dense "
                 << format_psnr_db(s.mean_psnr_db) << "\n";
-      EXPECT_GE(s.mean_psnr_db, kBFloat16MinPsnrDb) << mode_name;
+      EXPECT_GE(s.mean_psnr_db, kAllBlocksMinPsnrDb) << mode_name;
     }
   }
 }
