@@ -7,6 +7,10 @@
 // entry per branch: the cond and uncond Q/K distributions differ (different cross-attention
 // context), and a branch's own previous centroids are the better start. Centroids are float32.
 //
+// A warm call updates its entry in place, so a CUDA graph that captured it advances the cache on
+// each replay; such a graph is valid only while the entry lives (clear(), a new generation or a
+// cold call for the key replace it).
+//
 // Not thread-safe: one backend instance serves one generation at a time.
 
 #include <cstdint>
