@@ -69,11 +69,13 @@ std::filesystem::path dense_cache_folder(const QString& cache_root, const nlohma
   return std::filesystem::path(cache_root.toStdString()) / name;
 }
 
-TraceOptions trace_options(RoutingRecording recording, int num_layers) {
+TraceOptions trace_options(const StudioRequest& s, int num_layers) {
   TraceOptions options;
-  options.enabled = recording == RoutingRecording::Trace || recording == RoutingRecording::TraceAndAudit;
-  if (recording == RoutingRecording::TraceAndAudit) {
-    for (int layer = 0; layer < num_layers; ++layer) options.audit_layers.push_back(layer);
+  options.enabled = s.routing == RoutingRecording::Trace || s.routing == RoutingRecording::TraceAndAudit;
+  options.layers = s.trace_layers;
+  options.heads = s.trace_heads;
+  if (s.routing == RoutingRecording::TraceAndAudit) {
+    for (int layer = 0; layer < num_layers; ++layer) options.audit_layers.push_back(layer);  // where traced
   }
   return options;
 }
@@ -90,7 +92,7 @@ GenerationRequest to_generation_request(const StudioRequest& s, int num_layers) 
   r.height = s.height;
   r.width = s.width;
   r.attention = s.attention;
-  r.routing_trace = trace_options(s.routing, num_layers);
+  r.routing_trace = trace_options(s, num_layers);
   r.preview_every = 1;
   return r;
 }

@@ -22,6 +22,7 @@
 #include "core/io/atomic_file.h"
 #include "core/media/video_reader.h"
 #include "core/metrics/video_quality.h"
+#include "core/user_error.h"
 #include "ui/compare_view.h"
 #include "ui/generation_worker.h"
 #include "ui/library_panel.h"
@@ -362,6 +363,13 @@ bool MainWindow::requestFromPanels(SeedChoice seed, StudioRequest& request) {
   request.prompt = prompt.toStdString();
   request.negative_prompt = prompt_panel_->negativePrompt().simplified().toStdString();
   request.routing = routing_->recording();
+  try {
+    request.trace_layers = routing_->tracedLayers();
+    request.trace_heads = routing_->tracedHeads();
+  } catch (const UserError& e) {
+    reportError(tr("traced layers and heads: %1").arg(QString::fromUtf8(e.what())));
+    return false;
+  }
   prompt_panel_->addToHistory(prompt);
   return true;
 }

@@ -22,6 +22,7 @@
 class QCheckBox;
 class QComboBox;
 class QLabel;
+class QLineEdit;
 class QSettings;
 class QSlider;
 class QSpinBox;
@@ -38,8 +39,11 @@ class RoutingPanel : public QWidget {
  public:
   explicit RoutingPanel(QWidget* parent);
 
-  // What the next generation should record.
+  // What the next generation should record, and in which layers and heads (empty = all). The
+  // selections throw UserError naming what was typed when it is not one.
   RoutingRecording recording() const;
+  std::vector<int> tracedLayers() const;
+  std::vector<int> tracedHeads() const;
   // Trace and Audit apply when a generation starts: they are locked while one runs.
   void setRecordOptionsEnabled(bool enabled);
 
@@ -88,6 +92,8 @@ class RoutingPanel : public QWidget {
 
   QCheckBox* trace_;
   QCheckBox* audit_;
+  QLineEdit* trace_layers_;
+  QLineEdit* trace_heads_;
   QComboBox* step_;
   QCheckBox* follow_;
   QComboBox* layer_;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <QMetaType>
 #include <nlohmann/json.hpp>
@@ -31,6 +32,8 @@ struct StudioRequest {
   double shift = 0.0;
   AttentionConfig attention;
   RoutingRecording routing = RoutingRecording::Off;
+  // The layers and heads traced (and audited) when routing is recorded; empty = all.
+  std::vector<int> trace_layers, trace_heads;
   // LibTorch threads for a CPU model: 0 = every core but one, which the GUI keeps; it changes
   // speed, not the video beyond float rounding. Not part of a run record.
   int cpu_threads = 0;

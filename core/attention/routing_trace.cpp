@@ -1,7 +1,11 @@
 #include "core/attention/routing_trace.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <string>
+
+#include "core/user_error.h"
 
 namespace svgear {
 namespace {
@@ -38,6 +42,47 @@ nlohmann::json routing_trace_to_json(const RoutingTrace& t) {
           {"block_log_error", log_error},
           {"q_labels", t.q_labels},
           {"k_labels", t.k_labels}};
+}
+
+std::vector<int> parse_trace_selection(std::string_view text) {
+  std::string compact;
+  for (char c : text) {
+    if (!std::isspace(static_cast<unsigned char>(c))) compact += c;
+  }
+  if (compact.empty() || compact == "all") return {};
+  const auto refuse = [&] {
+    return UserError("'" + std::string(text) + "' is not a selection of layers or heads: type all, or numbers and " +
+                     "ranges such as 0,3-5");
+  };
+  // Each item: a number, or two numbers joined by '-' (the first not above the second).
+  constexpr long kLargest = 100000;
+  std::vector<int> picked;
+  size_t at = 0;
+  const auto number = [&](long& value) {
+    const size_t start = at;
+    value = 0;
+    while (at < compact.size() && std::isdigit(static_cast<unsigned char>(compact[at]))) {
+      value = value * 10 + (compact[at++] - '0');
+      if (value > kLargest) throw refuse();
+    }
+    if (at == start) throw refuse();
+  };
+  while (true) {
+    long first = 0, last = 0;
+    number(first);
+    last = first;
+    if (at < compact.size() && compact[at] == '-') {
+      ++at;
+      number(last);
+      if (last < first) throw refuse();
+    }
+    for (long i = first; i <= last; ++i) picked.push_back(int(i));
+    if (at == compact.size()) break;
+    if (compact[at++] != ',') throw refuse();
+  }
+  std::sort(picked.begin(), picked.end());
+  picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
+  return picked;
 }
 
 bool trace_selects_layer(const TraceOptions& options, int layer) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -59,6 +60,11 @@ struct TraceOptions {
 // Every field under its own name; NaN estimates and errors become null (JSON has no NaN). Labels,
 // sizes and maps are arrays, empty when the trace holds none (the studio drops them from old steps).
 nlohmann::json routing_trace_to_json(const RoutingTrace& trace);
+
+// A selection of layers or heads as a user types it: "all" or nothing → empty (every one);
+// otherwise numbers and ranges, "0,3-5" → {0, 3, 4, 5} (sorted, each once). Throws UserError
+// naming the text when it is neither.
+std::vector<int> parse_trace_selection(std::string_view text);
 
 // Whether `options` asks for traces of `layer` (of head `head`), and for the dense audit of `layer`.
 bool trace_selects_layer(const TraceOptions& options, int layer);

@@ -396,6 +396,7 @@ void StudioWindowTest::presets_and_settings_persist() {
     QCOMPARE(preset->currentText(), QString("Custom"));
     child<QSpinBox>(*w, "steps")->setValue(7);
     child<QCheckBox>(*w, "all_cores")->setChecked(false);
+    child<QLineEdit>(*w, "routing_trace_layers")->setText("1-3");
     typePrompt(*w, "a blue star moves up");
     w->close();
   }
@@ -406,6 +407,8 @@ void StudioWindowTest::presets_and_settings_persist() {
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString("a blue star moves up"));
   QCOMPARE(child<QComboBox>(*w, "model_folder")->currentData().toString(), model_folder_);
   QVERIFY(!child<QCheckBox>(*w, "all_cores")->isChecked());  // on by default: the change is kept
+  QCOMPARE(child<QLineEdit>(*w, "routing_trace_layers")->text(), QString("1-3"));
+  QCOMPARE(child<QLineEdit>(*w, "routing_trace_heads")->text(), QString());  // all
 }
 
 void StudioWindowTest::routing_views_show_live_traces() {
@@ -600,6 +603,23 @@ void StudioWindowTest::routing_views_show_live_traces() {
   axis->setCurrentIndex(0);  // per layer of the step
   Q_EMIT axis->activated(0);
   QCOMPARE(panel->plot()->pointCount(RoutingPlot::Curve::Density), 1);  // layer 1 only (layer 0 is dense)
+
+  // Tracing a selection: a malformed one is refused before anything runs, then head 1 alone.
+  QLineEdit* traced_heads = child<QLineEdit>(*panel, "routing_trace_heads");
+  traced_heads->setText("1-0");
+  QTest::mouseClick(child<QToolButton>(*w, "generate_button"), Qt::LeftButton);
+  QVERIFY(!w->isGenerating());
+  QVERIFY2(log_text(*w).contains("'1-0' is not a selection"), qPrintable(log_text(*w)));
+  traced_heads->setText("1");
+  QTest::mouseClick(child<QToolButton>(*w, "generate_button"), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w)));
+  QCOMPARE(int(panel->steps().size()), 7);
+  for (const RoutingStep& step : panel->steps()) {
+    QCOMPARE(int(step.traces.size()), 1);
+    QCOMPARE(step.traces.front().head, 1);
+    QCOMPARE(step.traces.front().layer, 1);
+  }
 }
 
 namespace {
