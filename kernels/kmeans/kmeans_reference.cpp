@@ -74,8 +74,8 @@ at::Tensor kmeans_plus_plus_indices(const at::Tensor& x, int64_t m, at::Generato
 
 // Uniforms in (0, 1), one per [BH, N] element, from a counter-based hash of (stream, element)
 // computed with integer tensor ops on `device`: every device gets the same numbers, and none is
-// drawn on the host. (Drawing them from the CPU generator and copying them over cost ~4 ms per
-// k-means++ round at Wan size, most of a sparse generation's cold step.) The hash is two rounds of
+// drawn on the host. (Drawing them from the CPU generator and copying them over cost 15 ms of host
+// work per k-means++ round at Wan size on a 2-core CPU: docs/attention-notes.md.) The hash is two rounds of
 // xor-shift-multiply on 32-bit values held in int64; multipliers below 2^31 keep every product
 // below 2^63, so nothing overflows.
 at::Tensor hashed_uniforms(int64_t bh, int64_t n, uint32_t stream, at::Device device) {

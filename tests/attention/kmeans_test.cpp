@@ -224,26 +224,25 @@ void check_cuda_kmeans(at::ScalarType dtype) {
   }
 }
 
-// Both assignment kernels: wgmma where the GPU runs the build's sm_90a code, and mma.sync (the sm_80
-// path, which a Hopper GPU otherwise never runs).
-const KernelPath kPaths[] = {KernelPath::Fastest, KernelPath::Portable};
+// Runs `check` under both assignment kernels: wgmma where the GPU runs the build's sm_90a code, and
+// mma.sync (the sm_80 path, which a Hopper GPU otherwise never runs).
+template <typename Check>
+void on_each_kernel_path(const Check& check) {
+  for (const KernelPath path : {KernelPath::Fastest, KernelPath::Portable}) {
+    ScopedKernelPath choice(path);
+    SCOPED_TRACE(path == KernelPath::Fastest ? "fastest kernels" : "portable kernels");
+    check();
+  }
+}
 
 TEST(KMeans, CudaKernelsBf16) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  for (const KernelPath path : kPaths) {
-    ScopedKernelPath choice(path);
-    SCOPED_TRACE(path == KernelPath::Fastest ? "fastest kernels" : "portable kernels");
-    check_cuda_kmeans(at::kBFloat16);
-  }
+  on_each_kernel_path([] { check_cuda_kmeans(at::kBFloat16); });
 }
 
 TEST(KMeans, CudaKernelsFp16) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  for (const KernelPath path : kPaths) {
-    ScopedKernelPath choice(path);
-    SCOPED_TRACE(path == KernelPath::Fastest ? "fastest kernels" : "portable kernels");
-    check_cuda_kmeans(at::kHalf);
-  }
+  on_each_kernel_path([] { check_cuda_kmeans(at::kHalf); });
 }
 
 // Identical centroids give identical distances, and the lowest index must win: every token joins
@@ -252,12 +251,10 @@ TEST(KMeans, CudaKernelsFp16) {
 TEST(KMeans, CudaKernelsBreakTiesTowardTheLowerCluster) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   const at::Device cuda(at::kCUDA, 0);
-  for (const KernelPath path : kPaths) {
-    ScopedKernelPath choice(path);
+  on_each_kernel_path([&] {
     for (const at::ScalarType dtype : {at::kBFloat16, at::kHalf}) {
       for (const int64_t head_dim : {64, 128}) {
-        SCOPED_TRACE(::testing::Message() << (path == KernelPath::Fastest ? "fastest" : "portable") << " " << dtype
-                                          << " d " << head_dim);
+        SCOPED_TRACE(::testing::Message() << dtype << " d " << head_dim);
         at::Tensor x = test::gaussian_mixture(2, 300, head_dim, 12, 4.0, 23).to(dtype);
         at::Tensor init = kmeans_init(x.to(at::kFloat), 100, 7, KMeansInit::RandomTokens).repeat({1, 3, 1});  // [2, 300, d]
         KMeansResult r = kmeans(x.to(cuda), init.to(cuda), 1);
@@ -265,7 +262,7 @@ TEST(KMeans, CudaKernelsBreakTiesTowardTheLowerCluster) {
         EXPECT_EQ(r.sizes.narrow(1, 100, 200).sum().item<int64_t>(), 0);
       }
     }
-  }
+  });
 }
 
 TEST(KMeans, RejectsBadArguments) {

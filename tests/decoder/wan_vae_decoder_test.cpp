@@ -24,23 +24,22 @@ std::string shape_error(const WanVaeDecoder& decoder, int frames, int height, in
   return "";
 }
 
+void expect_latent_shape(const LatentShape& shape, int channels, int frames, int height, int width) {
+  EXPECT_EQ(shape.channels, channels);
+  EXPECT_EQ(shape.frames, frames);
+  EXPECT_EQ(shape.height, height);
+  EXPECT_EQ(shape.width, width);
+}
+
 TEST(WanVaeDecoder, LatentShapeOfTheWanDefaults) {
   const WanVaeDecoder decoder(test::tiny_wan_vae());
-  const LatentShape shape = decoder.latent_shape(81, 480, 832);
-  EXPECT_EQ(shape.channels, 16);
-  EXPECT_EQ(shape.frames, 21);
-  EXPECT_EQ(shape.height, 60);
-  EXPECT_EQ(shape.width, 104);
+  expect_latent_shape(decoder.latent_shape(81, 480, 832), 16, 21, 60, 104);
   EXPECT_EQ(decoder.latent_shape(1, 8, 8).frames, 1);
 }
 
 TEST(Wan22VaeDecoder, LatentShapeOfTheTi2vDefaultsAndSizeErrors) {
   const WanVaeDecoder decoder(test::tiny_wan22_vae());
-  const LatentShape shape = decoder.latent_shape(121, 704, 1280);
-  EXPECT_EQ(shape.channels, 48);
-  EXPECT_EQ(shape.frames, 31);
-  EXPECT_EQ(shape.height, 44);
-  EXPECT_EQ(shape.width, 80);
+  expect_latent_shape(decoder.latent_shape(121, 704, 1280), 48, 31, 44, 80);
   EXPECT_NE(shape_error(decoder, 121, 704, 1272).find("multiple of 16: 1272 is not; use 1264 or 1280"),
             std::string::npos);
   EXPECT_NE(shape_error(decoder, 120, 704, 1280).find("use 117 or 121 frames"), std::string::npos);
