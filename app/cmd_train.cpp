@@ -41,6 +41,9 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
   --max-objects N        objects per training scene, 1 to N (default: the preset's; the eval prompts have 1)
   --object-weight X      loss weight of the objects' pixels against the background's (default 1: plain
                          mean squared error; objects cover a few percent of a clip)
+  --text-layers N        the text encoder's transformer layers, for a new run (default: the preset's,
+                         2 for shapes-s/l; 0 = the token table alone, as the models before it); one
+                         continued from an export without them starts them as the table alone
   --checkpoint-every N   steps between checkpoints (default 200)
   --log-every N          steps between printed losses (default 20)
   --minutes X            stop (and save) after X minutes of training, e.g. inside a time-limited job
@@ -77,6 +80,7 @@ int cmd_train(int argc, char** argv) {
   const auto max_objects = args.integer("max-objects");
   const auto object_weight = args.number("object-weight");
   const auto seed = args.integer("seed");
+  const auto text_layers = args.integer("text-layers");
   const int64_t checkpoint_every = args.integer("checkpoint-every").value_or(200);
   const int64_t log_every = args.integer("log-every").value_or(20);
   const double minutes = args.number("minutes").value_or(0.0);
@@ -100,6 +104,7 @@ int cmd_train(int argc, char** argv) {
   if (cooldown && (*cooldown < 1 || *cooldown > total_steps)) {
     throw UserError("--cooldown must be between 1 and --steps (" + std::to_string(total_steps) + ")");
   }
+  if (text_layers && (*text_layers < 0 || *text_layers > 8)) throw UserError("--text-layers must be between 0 and 8");
   if (init_from && continue_from) throw UserError("--init-from and --continue-from exclude each other");
   const std::filesystem::path out(*out_text);
   const std::filesystem::path checkpoint = out / "checkpoint";
@@ -129,8 +134,18 @@ int cmd_train(int argc, char** argv) {
   if (object_weight) recipe.object_weight = *object_weight;
   if (seed) recipe.seed = uint64_t(*seed);
   if (!resuming && !preset) throw UserError("--preset shapes-s|shapes-l|shapes-tiny is required for a new run");
+  ShapesModelSpec spec;
+  if (!resuming) {
+    spec = shapes_model_preset(*preset);
+    if (text_layers) spec.text_layers = int(*text_layers);
+  }
   FlowMatchingTrainer trainer = resuming ? FlowMatchingTrainer::resume(checkpoint, device)
-                                         : FlowMatchingTrainer(shapes_model_preset(*preset), recipe, device);
+                                         : FlowMatchingTrainer(std::move(spec), recipe, device);
+  if (resuming && text_layers && *text_layers != trainer.spec().text_layers) {
+    throw UserError(checkpoint.string() + " trains a text transformer of " + std::to_string(trainer.spec().text_layers) +
+                    " layers; a resumed run keeps it (start a new run with --continue-from " + (out / "model").string() +
+                    " to change it)");
+  }
   if (resuming) {
     // A resumed run replays its own recipe (so it matches an unbroken run); a different one is a new
     // run from this one's export.

@@ -55,6 +55,8 @@ def stage_calls(name, training, out_root, svgear, device, source_model):
                         "--warmup", str(stage.get("warmup_steps", recipe["warmup_steps"])),
                         "--shift", repr(stage.get("shift", recipe["shift"])),
                         "--seed", str(recipe["seed"])]
+            # Stages before the text transformer existed record no text_layers: the table alone.
+            settings += ["--text-layers", str(stage.get("text_layers", 0))]
             max_objects = stage.get("max_objects", recipe.get("max_objects", 0))
             if max_objects:
                 settings += ["--max-objects", str(max_objects)]

@@ -113,7 +113,31 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
     throw UserError(folder.string() + ": no weight file holds '" + kTokenEmbedding +
                     "' (the text encoder's token table)");
   }
-  auto tokens = std::make_unique<VocabTextEncoder>(m.vocabulary, embedding, m.max_tokens);
+  PromptTransformerWeights transformer;
+  if (m.text_layers > 0) {
+    if (m.dit.text_dim % m.text_heads != 0) {
+      throw UserError(folder.string() + "/model.json: text_encoder.heads (" + std::to_string(m.text_heads) +
+                      ") must divide dit.text_dim (" + std::to_string(m.dit.text_dim) + ")");
+    }
+    transformer = new_prompt_transformer(m.text_layers, m.text_heads, int(m.dit.text_dim), m.max_tokens, 0);
+    transformer.for_each([&](const std::string& name, at::Tensor& tensor) {
+      std::shared_ptr<SafetensorsFile> holder;
+      for (const auto& f : files) {
+        if (f->contains(name)) holder = f;
+      }
+      if (!holder) {
+        throw UserError(folder.string() + ": model.json gives the text encoder " + std::to_string(m.text_layers) +
+                        " transformer layers, but no weight file holds '" + name + "'");
+      }
+      const at::Tensor stored = holder->load(name);
+      if (stored.sizes() != tensor.sizes()) {
+        throw UserError(folder.string() + ": '" + name + "' has shape " + c10::str(stored.sizes()) + ", expected " +
+                        c10::str(tensor.sizes()));
+      }
+      tensor = stored.to(at::kFloat).contiguous();
+    });
+  }
+  auto tokens = std::make_unique<VocabTextEncoder>(m.vocabulary, embedding, m.max_tokens, std::move(transformer));
   if (m.prompt_grammar == kShapesWorldGrammar) {
     model->text_encoder = std::make_unique<ShapesPromptEncoder>(std::move(tokens));
   } else {

@@ -73,6 +73,11 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   if (m.max_tokens <= 0 || m.max_tokens > m.dit.text_len) {
     throw UserError(where + ": max_tokens must be in 1.." + std::to_string(m.dit.text_len));
   }
+  m.text_layers = field_or<int>(text, "layers", 0, where);
+  m.text_heads = field_or<int>(text, "heads", 0, where);
+  if (m.text_layers < 0 || m.text_layers > 64 || (m.text_layers > 0 && m.text_heads <= 0)) {
+    throw UserError(where + ": text_encoder.layers must be in 0..64, and heads positive when there are layers");
+  }
   m.prompt_grammar = field_or<std::string>(text, "grammar", "", where);
   if (!m.prompt_grammar.empty() && m.prompt_grammar != kShapesWorldGrammar) {
     throw UserError(where + ": text_encoder.grammar '" + m.prompt_grammar + "' is not known (known: " +
@@ -112,6 +117,10 @@ nlohmann::json ModelManifest::to_json() const {
   } else {
     j["text_encoder"] = {{"type", "vocab"}, {"vocabulary", vocabulary}, {"max_tokens", max_tokens}};
     if (!prompt_grammar.empty()) j["text_encoder"]["grammar"] = prompt_grammar;
+    if (text_layers > 0) {
+      j["text_encoder"]["layers"] = text_layers;
+      j["text_encoder"]["heads"] = text_heads;
+    }
   }
   j["weights"] = weight_files;
   j["defaults"] = {{"sampler", sampler_kind_name(defaults.sampler)},

@@ -55,6 +55,9 @@ struct ModelManifest {
   TextEncoderKind text_encoder = TextEncoderKind::Unset;
   std::vector<std::string> vocabulary;  // for TextEncoderKind::Vocab
   int max_tokens = 0;
+  // The vocab encoder's transformer (prompt_transformer.h): 0 layers = the token table alone.
+  int text_layers = 0;
+  int text_heads = 0;
   std::string prompt_grammar;  // "" or kShapesWorldGrammar, for TextEncoderKind::Vocab
   std::vector<std::string> weight_files;  // the DiT's, relative to folder
   // Wan folders (relative to folder): umT5 weights, tokenizer file or folder, VAE.

@@ -1,5 +1,7 @@
 #include "core/text/vocab_text_encoder.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -24,9 +26,9 @@ std::string join_sorted(std::vector<std::string> words) {
 }  // namespace
 
 VocabTextEncoder::VocabTextEncoder(std::vector<std::string> vocabulary, at::Tensor embedding,
-                                   int max_tokens)
+                                   int max_tokens, PromptTransformerWeights transformer)
     : vocabulary_(std::move(vocabulary)), embedding_(embedding.to(at::kFloat).contiguous()),
-      max_tokens_(max_tokens) {
+      transformer_(std::move(transformer)), max_tokens_(max_tokens) {
   if (embedding_.dim() != 2 || embedding_.size(0) != int64_t(vocabulary_.size())) {
     throw UserError("text encoder: the token embedding must be [" +
                     std::to_string(vocabulary_.size()) + ", text_dim] for a vocabulary of " +
@@ -79,7 +81,10 @@ at::Tensor VocabTextEncoder::encode(std::string_view prompt) const {
                     std::to_string(max_tokens_) + ": shorten it");
   }
   at::Tensor index = at::tensor(ids, at::kLong);
-  return embedding_.index_select(0, index);  // [L, text_dim]
+  const at::Tensor table_rows = embedding_.index_select(0, index);  // [L, text_dim]
+  if (transformer_.empty() || ids.empty()) return table_rows;
+  at::NoGradGuard no_grad;
+  return prompt_transformer_forward(transformer_, table_rows.unsqueeze(0), at::Tensor()).squeeze(0);
 }
 
 }  // namespace svgear

@@ -2,20 +2,24 @@
 // VocabTextEncoder: a closed-vocabulary encoder. A prompt is lower-cased and split into words
 // (letters, digits, '-' and '\''); each word must be in the vocabulary and maps to a row of the
 // token embedding table. Unknown words are an error that lists the vocabulary, so the user can fix
-// the prompt.
+// the prompt. The words' embeddings then go through the encoder's small transformer when the model
+// has one (prompt_transformer.h: positions and self-attention, so word order reaches the DiT).
 
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "core/text/prompt_transformer.h"
 #include "core/text/text_encoder.h"
 
 namespace svgear {
 
 class VocabTextEncoder : public TextEncoder {
  public:
-  // embedding: [vocabulary.size(), text_dim]; at most max_tokens words per prompt.
-  VocabTextEncoder(std::vector<std::string> vocabulary, at::Tensor embedding, int max_tokens);
+  // embedding: [vocabulary.size(), text_dim]; at most max_tokens words per prompt; transformer:
+  // float32, empty for a token table alone.
+  VocabTextEncoder(std::vector<std::string> vocabulary, at::Tensor embedding, int max_tokens,
+                   PromptTransformerWeights transformer = {});
 
   at::Tensor encode(std::string_view prompt) const override;
   int text_dim() const override;
@@ -28,6 +32,7 @@ class VocabTextEncoder : public TextEncoder {
   std::vector<std::string> vocabulary_;
   std::unordered_map<std::string, int64_t> index_;
   at::Tensor embedding_;  // [V, text_dim] float32
+  PromptTransformerWeights transformer_;
   int max_tokens_ = 0;
 };
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <unordered_set>
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -15,6 +16,7 @@
 #include "core/io/atomic_file.h"
 #include "core/model/wan_random_weights.h"
 #include "core/training/scene_batch_prefetcher.h"
+#include "core/text/prompt_transformer.h"
 #include "core/text/vocab_text_encoder.h"
 #include "core/user_error.h"
 #include "core/weights/safetensors_file.h"
@@ -103,6 +105,12 @@ FlowMatchingTrainer::FlowMatchingTrainer(ShapesModelSpec spec, TrainingRecipe re
                          .to(device_)
                          .requires_grad_(true);
   parameters_.push_back({kEmbeddingName, token_embedding_, {}, {}, {}});
+  text_transformer_ = new_prompt_transformer(spec_.text_layers, spec_.text_heads, spec_.dit.text_dim, spec_.max_tokens,
+                                             training_seed(recipe_.seed, 0, 2));
+  text_transformer_.for_each([&](const std::string& name, at::Tensor& tensor) {
+    tensor = tensor.to(device_).requires_grad_(true);
+    parameters_.push_back({name, tensor, {}, {}, {}});
+  });
   dit_.weights().for_each_tensor([&](const std::string& name, const at::Tensor& tensor, WeightPrecision) {
     parameters_.push_back({name, tensor, {}, {}, {}});
   });
@@ -132,15 +140,18 @@ at::Tensor FlowMatchingTrainer::token_context(const std::vector<std::string>& pr
   }
   const int64_t batch = int64_t(prompts.size()), length = int64_t(longest);
   at::Tensor id_tensor = at::zeros({batch, length}, at::kLong);
-  at::Tensor mask = at::zeros({batch, length}, at::kFloat);
+  at::Tensor valid = at::zeros({batch, length}, at::kBool);
   for (int64_t b = 0; b < batch; ++b) {
     for (size_t w = 0; w < ids[b].size(); ++w) {
       id_tensor[b][int64_t(w)] = ids[b][w];
-      mask[b][int64_t(w)] = 1.0f;
+      valid[b][int64_t(w)] = true;
     }
   }
-  mask = mask.to(device_) * keep.unsqueeze(1);  // a dropped caption is all zeros, like the empty prompt
-  return at::embedding(token_embedding_, id_tensor.to(device_)) * mask.unsqueeze(-1);  // [B, L, text_dim]
+  valid = valid.to(device_);
+  const at::Tensor words = prompt_transformer_forward(text_transformer_, at::embedding(token_embedding_, id_tensor.to(device_)),
+                                                      valid);  // [B, L, text_dim]
+  // Padding is zero, as the DiT pads every prompt; a dropped caption is all zeros, like the empty prompt.
+  return words * (valid.to(at::kFloat) * keep.unsqueeze(1)).unsqueeze(-1);
 }
 
 double FlowMatchingTrainer::learning_rate(int64_t step) const {
@@ -382,7 +393,8 @@ void FlowMatchingTrainer::begin_stage(const std::string& commit, const std::stri
                          {"batch", recipe_.batch},
                          {"learning_rate", recipe_.learning_rate},
                          {"warmup_steps", recipe_.warmup_steps},
-                         {"shift", recipe_.shift}};
+                         {"shift", recipe_.shift},
+                         {"text_layers", spec_.text_layers}};
   if (recipe_.max_objects > 0) stage["max_objects"] = recipe_.max_objects;
   if (recipe_.object_weight != 1.0) stage["object_weight"] = recipe_.object_weight;
   if (recipe_.cooldown_end > 0) stage["cooldown"] = {recipe_.cooldown_start, recipe_.cooldown_end};
@@ -400,13 +412,32 @@ void FlowMatchingTrainer::load_weights(const std::filesystem::path& model_folder
   if (source.vocabulary != spec_.vocabulary) {
     throw UserError(model_folder.string() + " has another vocabulary than " + spec_.name + ": it cannot start this run");
   }
+  // A source without a text transformer leaves this run's new one as initialised: the token table
+  // alone (prompt_transformer.h), so the model goes on unchanged. Any other difference is a mismatch.
+  const bool grows_text_transformer = source.text_layers == 0 && spec_.text_layers > 0;
+  if (!grows_text_transformer && (source.text_layers != spec_.text_layers || source.text_heads != spec_.text_heads)) {
+    throw UserError(model_folder.string() + " has a text transformer of " + std::to_string(source.text_layers) +
+                    " layers and " + std::to_string(source.text_heads) + " heads, this run " +
+                    std::to_string(spec_.text_layers) + " and " + std::to_string(spec_.text_heads) +
+                    " (svgear train --text-layers)");
+  }
   std::map<std::string, std::shared_ptr<SafetensorsFile>> by_tensor;
   for (const std::string& name : source.weight_files) {
     const auto file = SafetensorsFile::open(model_folder / name);
     for (const TensorEntry& entry : file->tensors()) by_tensor[entry.name] = file;
   }
+  std::unordered_set<std::string> new_tensors;
+  if (grows_text_transformer) {
+    text_transformer_.for_each([&](const std::string& name, at::Tensor&) { new_tensors.insert(name); });
+  }
   at::NoGradGuard no_grad;
   for (Parameter& p : parameters_) {
+    if (new_tensors.count(p.name) != 0) {
+      p.ema.copy_(p.value);
+      p.adam_m.zero_();
+      p.adam_v.zero_();
+      continue;
+    }
     const auto it = by_tensor.find(p.name);
     if (it == by_tensor.end()) throw UserError(model_folder.string() + " lacks " + p.name + " of " + spec_.name);
     const at::Tensor value = it->second->load(p.name);
@@ -433,6 +464,8 @@ void FlowMatchingTrainer::export_model(const std::filesystem::path& folder, cons
   m.text_encoder = TextEncoderKind::Vocab;
   m.vocabulary = spec_.vocabulary;
   m.max_tokens = spec_.max_tokens;
+  m.text_layers = spec_.text_layers;
+  m.text_heads = spec_.text_heads;
   m.prompt_grammar = kShapesWorldGrammar;  // users' prompts reach the model in the training wording
   m.weight_files = {"model.safetensors"};
   m.defaults = spec_.defaults;

@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/model/wan_dit.h"
+#include "core/text/prompt_transformer.h"
 #include "core/training/scene_batch_prefetcher.h"
 #include "core/training/shapes_model_spec.h"
 
@@ -129,6 +130,7 @@ class FlowMatchingTrainer {
   c10::Device device_;
   std::unordered_map<std::string, int64_t> token_index_;  // vocabulary word → row
   at::Tensor token_embedding_;  // [V, text_dim], also in parameters_
+  PromptTransformerWeights text_transformer_;  // its tensors are in parameters_ too
   std::vector<Parameter> parameters_;
   std::vector<at::Tensor> step_counts_;  // per parameter, as ATen's fused AdamW takes them
   std::unique_ptr<SceneBatchPrefetcher> batches_;  // a pointer: its render thread keeps its address

@@ -25,6 +25,8 @@ ShapesModelSpec shapes_model_preset(std::string_view name) {
     c.text_dim = 128;
     c.num_heads = 4;
     c.num_layers = 6;
+    spec.text_layers = 2;
+    spec.text_heads = 4;
     spec.clip = {16, 64, 64};
     spec.max_objects = 3;
     // 14 UniPC steps: one clip in under a minute on a 2-core CPU with margin (54.7 s; 16 steps took
@@ -44,6 +46,8 @@ ShapesModelSpec shapes_model_preset(std::string_view name) {
     c.text_dim = 32;
     c.num_heads = 2;
     c.num_layers = 2;
+    spec.text_layers = 1;
+    spec.text_heads = 2;
     spec.clip = {8, 32, 32};
     spec.max_objects = 1;
     spec.defaults.steps = 8;
@@ -62,6 +66,8 @@ nlohmann::json ShapesModelSpec::to_json() const {
           {"dit", dit.to_json()},
           {"vocabulary", vocabulary},
           {"max_tokens", max_tokens},
+          {"text_layers", text_layers},
+          {"text_heads", text_heads},
           {"clip", {clip.frames, clip.height, clip.width}},
           {"max_objects", max_objects}};
 }
@@ -71,6 +77,8 @@ ShapesModelSpec ShapesModelSpec::from_json(const nlohmann::json& json) {
   spec.dit = WanConfig::from_json(json.at("dit"));
   spec.vocabulary = json.at("vocabulary").get<std::vector<std::string>>();
   spec.max_tokens = json.at("max_tokens").get<int>();
+  spec.text_layers = json.value("text_layers", 0);  // absent before the text transformer: none
+  spec.text_heads = json.value("text_heads", 0);
   const auto clip = json.at("clip").get<std::vector<int>>();
   spec.clip = {clip.at(0), clip.at(1), clip.at(2)};
   spec.max_objects = json.at("max_objects").get<int>();

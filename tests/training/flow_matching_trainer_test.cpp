@@ -177,7 +177,10 @@ TEST(FlowMatchingTrainer, InitializeFromAnExportedModel) {
   continued.export_model(dir / "continued", "continued");
   EXPECT_EQ(nlohmann::json::parse(std::ifstream(dir / "continued" / "model.json"))["training"]["initialized_from"]["model"],
             "shapes-tiny");
-  FlowMatchingTrainer wider(shapes_model_preset("shapes-s"), tiny_recipe(), at::kCPU);
+  ShapesModelSpec wider_spec = shapes_model_preset("shapes-s");
+  wider_spec.text_layers = shapes_model_preset("shapes-tiny").text_layers;  // only the DiT differs
+  wider_spec.text_heads = shapes_model_preset("shapes-tiny").text_heads;
+  FlowMatchingTrainer wider(wider_spec, tiny_recipe(), at::kCPU);
   try {
     wider.initialize_from(dir / "source");
     FAIL() << "a tiny model initialised shapes-s";
@@ -216,6 +219,55 @@ TEST(FlowMatchingTrainer, ContinueFromAnExportKeepsStepAndStages) {
   EXPECT_EQ(stages[1]["last_step"], 4);
   FlowMatchingTrainer other(shapes_model_preset("shapes-s"), tiny_recipe(), at::kCPU);
   EXPECT_THROW(other.continue_from(dir / "source"), UserError);  // an export of another preset
+}
+
+// The first shapes models had no text transformer. A run continued from such an export grows one
+// that starts as the token table alone, so the continued model encodes every prompt as before; a
+// model.json that promises layers its weights lack, or a source with other layers, is refused.
+TEST(FlowMatchingTrainer, ContinuingAnExportWithoutATextTransformerGrowsOne) {
+  const auto dir = test::scratch_dir("trainer_grows_text_transformer");
+  ShapesModelSpec table_only = shapes_model_preset("shapes-tiny");
+  table_only.text_layers = 0;
+  FlowMatchingTrainer source(table_only, tiny_recipe(), at::kCPU);
+  for (int i = 0; i < 2; ++i) source.step();
+  source.export_model(dir / "source", "source");
+  FlowMatchingTrainer grown(shapes_model_preset("shapes-tiny"), tiny_recipe(), at::kCPU);
+  ASSERT_EQ(grown.spec().text_layers, 1);
+  grown.continue_from(dir / "source");
+  grown.begin_stage("0123abc", "cpu");
+  grown.export_model(dir / "grown", "grown");
+  const auto before = Model::load(dir / "source", at::Device(at::kCPU));
+  const auto after = Model::load(dir / "grown", at::Device(at::kCPU));
+  EXPECT_EQ(before->manifest.text_layers, 0);
+  EXPECT_EQ(after->manifest.text_layers, 1);
+  const std::string prompt = "a small red circle moves left over a blue sky";
+  EXPECT_TRUE(at::equal(before->text_encoder->encode(prompt), after->text_encoder->encode(prompt)));
+  // Training moves it away from the table; the stage records the layers for the replay.
+  for (int i = 0; i < 3; ++i) grown.step();
+  grown.export_model(dir / "trained", "trained");
+  EXPECT_FALSE(at::equal(before->text_encoder->encode(prompt),
+                         Model::load(dir / "trained", at::Device(at::kCPU))->text_encoder->encode(prompt)));
+  const nlohmann::json trained = nlohmann::json::parse(std::ifstream(dir / "trained" / "model.json"));
+  EXPECT_EQ(trained["training"]["stages"].back()["text_layers"], 1);
+  EXPECT_EQ(trained["text_encoder"]["layers"], 1);
+  // The other way (layers the run lacks) is a mismatch, not a silent drop.
+  FlowMatchingTrainer narrower(table_only, tiny_recipe(), at::kCPU);
+  try {
+    narrower.continue_from(dir / "trained");
+    FAIL() << "a run without a text transformer took an export with one";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("text transformer"), std::string::npos) << e.what();
+  }
+  // A model.json that promises a second layer: the loader names the missing tensor.
+  nlohmann::json promised = trained;
+  promised["text_encoder"]["layers"] = 2;
+  std::ofstream(dir / "trained" / "model.json") << promised.dump(2);
+  try {
+    Model::load(dir / "trained", at::Device(at::kCPU));
+    FAIL() << "loaded a text transformer layer that is not there";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("text_encoder.blocks.1."), std::string::npos) << e.what();
+  }
 }
 
 TEST(FlowMatchingTrainer, ExportedModelGeneratesFromAPrompt) {
