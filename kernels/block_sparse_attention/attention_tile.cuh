@@ -95,11 +95,19 @@ struct KeyStream {
 };
 
 // Builds the stream of query cluster `cluster` of `head` into `lists` (key_list_bytes of shared
-// memory). Warp 0 lists the routed key clusters (with their key ranges) and the skipped non-empty
-// ones, in cluster order, by ballots; every thread of the CTA must call it (it ends in a barrier).
+// memory): the routed key clusters (with their key ranges) and the skipped non-empty ones, in
+// cluster order. Every warp takes one contiguous slice of the cluster row and reads it twice: once
+// to count its entries, then, with the counts of the warps before it as its offsets, to write them
+// by ballots (the second read hits L1). One warp walking the whole row took a round of global
+// latency per 32 clusters, ~30 rounds at Kc = 1000, with the CTA waiting: 11.5% of the sm90
+// kernel's stall samples sat on the barrier after it (docs/kernel-notes.md). Every thread of the
+// CTA must call it (it holds CTA barriers); at most kMaxStreamWarps warps.
+constexpr int kMaxStreamWarps = 16;
+constexpr int kStreamStaticBytes = kMaxStreamWarps * 3 * int(sizeof(int));  // its static shared memory
+
 template <typename T, int D>
 __device__ KeyStream<T> build_key_stream(const BlockSparseAttentionArgs& a, int64_t head, int cluster, int* lists) {
-  __shared__ int list_sizes[2];  // routed keys, skipped clusters
+  __shared__ int warp_counts[kMaxStreamWarps][3];  // per warp: routed clusters, routed keys, skipped
   const int64_t kc_count = a.k_clusters;
   KeyStream<T> s;
   s.routed_start = lists;
@@ -114,46 +122,75 @@ __device__ KeyStream<T> build_key_stream(const BlockSparseAttentionArgs& a, int6
     s.vbar = static_cast<const T*>(a.v_means) + head * kc_count * D;
     s.k_sizes = a.k_sizes + head * kc_count;
   }
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  if (warp == 0) {
-    const bool* mask_row = a.block_mask + (head * a.q_clusters + cluster) * kc_count;
-    const int64_t* k_off = a.k_offsets + head * (kc_count + 1);
-    const unsigned lanes_below = (1u << lane) - 1u;
-    int routed_count = 0, routed_keys = 0, skipped_count = 0;
-    if (lane == 0) s.routed_cum[0] = 0;
-    for (int64_t j0 = 0; j0 < kc_count; j0 += 32) {
-      const int64_t j = j0 + lane;
-      const bool in_range = j < kc_count;
-      const bool routed_block = in_range && mask_row[j];
-      const int64_t begin = in_range ? k_off[j] : 0;
-      const int size = in_range ? int(k_off[j + 1] - begin) : 0;
-      const bool routed = routed_block && size > 0;
-      const bool skip = compensate && in_range && !routed_block && s.k_sizes[j] > 0;
-      int inclusive = routed ? size : 0;  // warp scan of the routed sizes
-      for (int delta = 1; delta < 32; delta *= 2) {
-        const int other = __shfl_up_sync(0xffffffffu, inclusive, delta);
-        if (lane >= delta) inclusive += other;
-      }
-      const unsigned routed_bits = __ballot_sync(0xffffffffu, routed);
-      if (routed) {
-        const int slot = routed_count + __popc(routed_bits & lanes_below);
-        s.routed_start[slot] = int(begin);
-        s.routed_cum[slot + 1] = routed_keys + inclusive;
-      }
-      const unsigned skipped_bits = __ballot_sync(0xffffffffu, skip);
-      if (skip) s.skipped[skipped_count + __popc(skipped_bits & lanes_below)] = int(j);
-      routed_count += __popc(routed_bits);
-      routed_keys += __shfl_sync(0xffffffffu, inclusive, 31);
-      skipped_count += __popc(skipped_bits);
+  const int warps = int(blockDim.x / 32), warp = int(threadIdx.x / 32), lane = int(threadIdx.x % 32);
+  const int64_t slice = (kc_count + 32 * warps - 1) / (32 * warps) * 32;  // whole ballots per warp
+  const int64_t first = warp * slice, last = first + slice < kc_count ? first + slice : kc_count;
+  const bool* mask_row = a.block_mask + (head * a.q_clusters + cluster) * kc_count;
+  const int64_t* k_off = a.k_offsets + head * (kc_count + 1);
+  struct Entry {
+    bool routed, skip;
+    int begin, size;
+  };
+  const auto entry = [&](int64_t j) {
+    Entry e{false, false, 0, 0};
+    if (j < last) {
+      const bool routed_block = mask_row[j];
+      e.begin = int(k_off[j]);
+      e.size = int(k_off[j + 1] - k_off[j]);
+      e.routed = routed_block && e.size > 0;
+      e.skip = compensate && !routed_block && s.k_sizes[j] > 0;
     }
-    if (lane == 0) {
-      list_sizes[0] = routed_keys;
-      list_sizes[1] = skipped_count;
-    }
+    return e;
+  };
+  int routed_count = 0, routed_keys = 0, skipped_count = 0;
+  for (int64_t j0 = first; j0 < last; j0 += 32) {
+    const Entry e = entry(j0 + lane);
+    routed_count += __popc(__ballot_sync(0xffffffffu, e.routed));
+    routed_keys += __reduce_add_sync(0xffffffffu, unsigned(e.routed ? e.size : 0));
+    skipped_count += __popc(__ballot_sync(0xffffffffu, e.skip));
+  }
+  if (lane == 0) {
+    warp_counts[warp][0] = routed_count;
+    warp_counts[warp][1] = routed_keys;
+    warp_counts[warp][2] = skipped_count;
   }
   __syncthreads();
-  s.routed_keys = list_sizes[0];
-  s.stream_keys = s.routed_keys + list_sizes[1];
+  // This warp's offsets are the counts of the warps before it; the totals size the stream.
+  int total_keys = 0, total_skipped = 0;
+  routed_count = routed_keys = skipped_count = 0;
+  for (int w = 0; w < warps; ++w) {
+    if (w == warp) {
+      routed_keys = total_keys;
+      skipped_count = total_skipped;
+    }
+    if (w < warp) routed_count += warp_counts[w][0];
+    total_keys += warp_counts[w][1];
+    total_skipped += warp_counts[w][2];
+  }
+  const unsigned lanes_below = (1u << lane) - 1u;
+  if (threadIdx.x == 0) s.routed_cum[0] = 0;
+  for (int64_t j0 = first; j0 < last; j0 += 32) {
+    const Entry e = entry(j0 + lane);
+    int inclusive = e.routed ? e.size : 0;  // warp scan of the routed sizes
+    for (int delta = 1; delta < 32; delta *= 2) {
+      const int other = __shfl_up_sync(0xffffffffu, inclusive, delta);
+      if (lane >= delta) inclusive += other;
+    }
+    const unsigned routed_bits = __ballot_sync(0xffffffffu, e.routed);
+    if (e.routed) {
+      const int slot = routed_count + __popc(routed_bits & lanes_below);
+      s.routed_start[slot] = e.begin;
+      s.routed_cum[slot + 1] = routed_keys + inclusive;
+    }
+    const unsigned skipped_bits = __ballot_sync(0xffffffffu, e.skip);
+    if (e.skip) s.skipped[skipped_count + __popc(skipped_bits & lanes_below)] = int(j0 + lane);
+    routed_count += __popc(routed_bits);
+    routed_keys += __shfl_sync(0xffffffffu, inclusive, 31);
+    skipped_count += __popc(skipped_bits);
+  }
+  __syncthreads();
+  s.routed_keys = total_keys;
+  s.stream_keys = total_keys + total_skipped;
   return s;
 }
 

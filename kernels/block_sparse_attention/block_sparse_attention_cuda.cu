@@ -19,6 +19,7 @@ using namespace mma_sm80;
 using block_sparse::kTileKeys;
 using block_sparse::kTileRows;
 constexpr int kWarps = 4;
+static_assert(kWarps <= block_sparse::kMaxStreamWarps, "build_key_stream's per-warp counts");
 constexpr int kThreads = kWarps * 32;
 constexpr int kRowPad = 8;
 

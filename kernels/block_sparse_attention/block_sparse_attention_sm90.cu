@@ -44,9 +44,10 @@ constexpr int kProducerRegisters = 40;
 constexpr int kConsumerRegisters = 232;
 static_assert(kWarpgroup * (kProducerRegisters + kConsumers * kConsumerRegisters) <= 65536, "the register file");
 constexpr int kMaxStages = 4;
-// A block's shared memory on Hopper (227 KB, dynamic and static together), less room for the
-// static part (build_key_stream's two list sizes).
-constexpr int kSharedMemoryLimit = 227 * 1024 - 64;
+// A block's shared memory on Hopper (227 KB, dynamic and static together), less the static part
+// (build_key_stream's per-warp counts).
+static_assert(kThreads / 32 <= block_sparse::kMaxStreamWarps, "build_key_stream's per-warp counts");
+constexpr int kSharedMemoryLimit = 227 * 1024 - block_sparse::kStreamStaticBytes;
 
 // Per key row of a tile: where its K and V rows are read from (the producer's own bookkeeping).
 template <typename T>
