@@ -73,17 +73,25 @@ struct Sm90Layout {
   static constexpr int kFixedBytes = kConsumers * kQBytes + 2 * int(sizeof(RowTable<T>)) +
                                      kMaxStages * (kBiasBytes + 2 * int(sizeof(uint64_t))) + kAlignment;
 
-  // A consumer holds tile j−1's stage while it waits for tile j's: at least 2.
+  // A consumer holds tile j−1's stage while it waits for tile j's: at least 2. A power of two, so
+  // tile j's stage and ring phase are a mask and a shift (a runtime divide cost the producer 4% of
+  // the kernel's stall samples); 3 that fit become 2, which only happens at thousands of clusters.
   static constexpr int stages_for(int64_t k_clusters) {
     const int room = kSharedMemoryLimit - kFixedBytes - block_sparse::key_list_bytes(k_clusters);
-    return room / kStageBytes < kMaxStages ? room / kStageBytes : kMaxStages;
+    const int fit = room / kStageBytes < kMaxStages ? room / kStageBytes : kMaxStages;
+    return fit >= 4 ? 4 : fit >= 2 ? 2 : fit;
   }
+  static_assert(kMaxStages == 4, "stages_for rounds down to a power of two up to 4");
   static_assert(stages_for(block_sparse::kMaxKeyClusters) >= 2, "two stages at the largest cluster count");
 
   int stages;
+  int stage_shift;  // log2(stages)
   int list_bytes;
   __host__ __device__ explicit Sm90Layout(int64_t k_clusters)
-      : stages(stages_for(k_clusters)), list_bytes(block_sparse::key_list_bytes(k_clusters)) {}
+      : stages(stages_for(k_clusters)), stage_shift(stages == 4 ? 2 : 1),
+        list_bytes(block_sparse::key_list_bytes(k_clusters)) {}
+  __host__ __device__ int stage_of(int tile) const { return tile & (stages - 1); }
+  __host__ __device__ unsigned phase_of(int tile) const { return unsigned(tile >> stage_shift) & 1u; }
   __host__ __device__ int query(int consumer) const { return stages * kStageBytes + consumer * kQBytes; }
   __host__ __device__ int tables() const { return query(kConsumers); }
   __host__ __device__ int biases() const { return tables() + 2 * int(sizeof(RowTable<T>)); }
@@ -92,7 +100,7 @@ struct Sm90Layout {
   __host__ __device__ int bytes() const { return lists() + list_bytes + kAlignment; }
 };
 
-// The producer warpgroup: gathers key tile j into stage j % stages.
+// The producer warpgroup: gathers key tile j into stage j mod stages.
 template <typename T, int D>
 __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int key_tiles, const Sm90Layout<T, D>& layout,
                                   unsigned char* smem, uint64_t* full, uint64_t* empty) {
@@ -117,8 +125,8 @@ __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int 
       bias = source.bias;
     }
     named_barrier(1, kWarpgroup);  // the table is written; the one before last is no longer read
-    const int stage = j % layout.stages;
-    mbarrier_wait(&empty[stage], ((j / layout.stages) & 1) ^ 1);
+    const int stage = layout.stage_of(j);
+    mbarrier_wait(&empty[stage], layout.phase_of(j) ^ 1u);
     if (tid < kTileKeys) {  // a plain arrive releases this store to the consumers
       biases[stage * kTileKeys + tid] = bias;
       mbarrier_arrive(&full[stage]);
@@ -148,9 +156,9 @@ __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t hea
   constexpr int kValueSteps = kTileKeys / 16;  // k-steps of P·V
   using L = Sm90Layout<T, D>;
   const int tid = threadIdx.x % kWarpgroup, warp = tid / 32, lane = tid % 32;
-  auto stage_of = [&](int j) { return j % layout.stages; };
+  auto stage_of = [&](int j) { return layout.stage_of(j); };
   auto wait_full = [&](int j) {
-    mbarrier_wait(&full[stage_of(j)], (j / layout.stages) & 1);
+    mbarrier_wait(&full[stage_of(j)], layout.phase_of(j));
     wg::fence_proxy_async();  // the producer's cp.async writes, read next by the tensor core
   };
   if (tile.rows <= 0) {  // nothing to compute: release each stage as it fills
