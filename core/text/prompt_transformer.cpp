@@ -43,7 +43,7 @@ PromptTransformerWeights new_prompt_transformer(int layers, int heads, int dim, 
   const auto normal = [&](int64_t rows, int64_t cols) { return at::randn({rows, cols}, gen, at::kFloat) * std; };
   const auto zeros = [](at::IntArrayRef sizes) { return at::zeros(sizes, at::kFloat); };
   w.heads = heads;
-  w.position = zeros({max_tokens, dim});
+  w.position = at::randn({max_tokens, dim}, gen, at::kFloat) * kPositionStd;
   for (int i = 0; i < layers; ++i) {
     PromptTransformerLayer l;
     l.norm1_weight = at::ones({dim}, at::kFloat);

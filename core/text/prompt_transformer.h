@@ -10,9 +10,11 @@
 //   per layer:  x += out(attention(LN1(x)))       (heads over the prompt's real words only)
 //               x += ffn2(gelu(ffn1(LN2(x))))     (ffn width 4 × dim)
 //
-// The positions and both residual branches' output projections start at zero, so a new encoder is
-// exactly its token table: a model trained without one goes on from its weights unchanged and
-// learns to use the order from there (FlowMatchingTrainer::continue_from).
+// Both residual branches' output projections start at zero, so a new encoder is its token table
+// plus the positions. Those start at a scale the DiT cannot ignore (std kPositionStd, against token
+// rows of about 1): started at zero, as a first version did, a model continued from one trained
+// without them left them small (rms 0.04 after 3,100 steps on the H200) and still painted the
+// swapped colours (docs/training.md).
 //
 // Weights (under the text encoder's prefix, beside text_encoder.token_embedding.weight):
 //   text_encoder.position_embedding.weight         [max_tokens, dim]
@@ -50,8 +52,11 @@ struct PromptTransformerWeights {
   void for_each(const std::function<void(const std::string& name, at::Tensor& tensor)>& visit);
 };
 
-// float32 CPU tensors of the right shapes: positions and output projections zero, norms' weights
-// one, the rest (qkv, ffn.0) normal with std 1/√dim drawn from `seed`. Throws UserError unless
+inline constexpr double kPositionStd = 0.5;
+
+// float32 CPU tensors of the right shapes: output projections and biases zero, norms' weights one,
+// positions normal with std kPositionStd, the rest (qkv, ffn.0) normal with std 1/√dim, all drawn
+// from `seed`. Throws UserError unless
 // dim is a multiple of heads. layers = 0 gives an empty transformer.
 PromptTransformerWeights new_prompt_transformer(int layers, int heads, int dim, int max_tokens, uint64_t seed);
 

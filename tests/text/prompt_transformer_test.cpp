@@ -1,4 +1,4 @@
-// The text transformer of the vocab encoder: a new one is exactly its token table, padding in a
+// The text transformer of the vocab encoder: a new one is its token table plus positions, padding in a
 // training batch changes nothing, and word order reaches the encoding, which a token table alone
 // cannot give (the bag-of-words failure of the first shapes models).
 
@@ -28,12 +28,16 @@ PromptTransformerWeights trained_looking(int layers, int heads, uint64_t seed) {
   return w;
 }
 
-TEST(PromptTransformer, ANewOneIsItsTokenTable) {
+TEST(PromptTransformer, ANewOneIsItsTokenTablePlusPositions) {
   const PromptTransformerWeights w = new_prompt_transformer(2, 4, kDim, kMaxTokens, 3);
   const at::Tensor tokens = at::randn({3, 7, kDim});
-  EXPECT_TRUE(at::equal(prompt_transformer_forward(w, tokens, at::Tensor()), tokens));
+  const at::Tensor expected = tokens + w.position.slice(0, 0, 7).unsqueeze(0);
+  EXPECT_TRUE(at::equal(prompt_transformer_forward(w, tokens, at::Tensor()), expected));
   const at::Tensor valid = at::arange(7).unsqueeze(0).lt(at::tensor({7, 4, 1}).unsqueeze(1));
-  EXPECT_TRUE(at::equal(prompt_transformer_forward(w, tokens, valid), tokens));
+  EXPECT_TRUE(at::equal(prompt_transformer_forward(w, tokens, valid), expected));
+  // Positions at a scale the DiT reads (a zero start stayed near zero in training).
+  const double position_rms = w.position.square().mean().sqrt().item<double>();
+  EXPECT_NEAR(position_rms, kPositionStd, 0.1 * kPositionStd);
   // Names are unique and in the encoder's namespace; the table alone has none.
   PromptTransformerWeights named = w;
   std::vector<std::string> names;

@@ -222,8 +222,9 @@ TEST(FlowMatchingTrainer, ContinueFromAnExportKeepsStepAndStages) {
 }
 
 // The first shapes models had no text transformer. A run continued from such an export grows one
-// that starts as the token table alone, so the continued model encodes every prompt as before; a
-// model.json that promises layers its weights lack, or a source with other layers, is refused.
+// that starts as the token table plus positions: the continued model encodes every prompt as
+// before but for each word's position row. A model.json that promises layers its weights lack, or
+// a source with other layers, is refused.
 TEST(FlowMatchingTrainer, ContinuingAnExportWithoutATextTransformerGrowsOne) {
   const auto dir = test::scratch_dir("trainer_grows_text_transformer");
   ShapesModelSpec table_only = shapes_model_preset("shapes-tiny");
@@ -241,7 +242,12 @@ TEST(FlowMatchingTrainer, ContinuingAnExportWithoutATextTransformerGrowsOne) {
   EXPECT_EQ(before->manifest.text_layers, 0);
   EXPECT_EQ(after->manifest.text_layers, 1);
   const std::string prompt = "a small red circle moves left over a blue sky";
-  EXPECT_TRUE(at::equal(before->text_encoder->encode(prompt), after->text_encoder->encode(prompt)));
+  const at::Tensor table_rows = before->text_encoder->encode(prompt);
+  const at::Tensor positions = SafetensorsFile::open(dir / "grown" / "model.safetensors")
+                                   ->load("text_encoder.position_embedding.weight")
+                                   .to(at::kFloat)
+                                   .slice(0, 0, table_rows.size(0));
+  EXPECT_TRUE(at::allclose(after->text_encoder->encode(prompt), table_rows + positions, 0.0, 1e-6));
   // Training moves it away from the table; the stage records the layers for the replay.
   for (int i = 0; i < 3; ++i) grown.step();
   grown.export_model(dir / "trained", "trained");
