@@ -14,6 +14,9 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr int kUnlabelled = -1;
+// The largest share of a clip's pixels one object covers: a large shape at its largest scale
+// covers under a third of a frame.
+constexpr double kMaxObjectCover = 0.4;
 // Half the sampler's object/background colour contrast: a pixel's clip median this close to the
 // rendered background is background, not an object that stays in place.
 constexpr double kMedianBackgroundDistance = 45.0;
@@ -363,11 +366,15 @@ AdherenceReport evaluate_adherence(const Video& video, const SceneSpec& spec,
     }
   }
 
-  // Colour first: own colour if present, else the largest colour no prompted object claims.
+  // Colour first: own colour if present, else the largest colour no prompted object claims. A
+  // colour over more than kMaxObjectCover of the clip is a background, not an object: a video
+  // that paints "a red square over a blue background" as a blue shape on red has no red object
+  // (the bag-of-words text encoder's swap, which this check once counted as colour right).
   const int smaller_side = std::min(height, width);
   auto present = [&](int c, const SceneObject& object) {
     const double radius = size_radius_fraction(object.size) * smaller_side;
-    return colour_pixels[c] >= 0.05 * kPi * radius * radius * frames;
+    return colour_pixels[c] >= 0.05 * kPi * radius * radius * frames &&
+           colour_pixels[c] <= kMaxObjectCover * double(pixels) * frames;
   };
   std::array<bool, kColourCount> claimed{};
   for (const SceneObject& object : spec.objects) {

@@ -148,6 +148,18 @@ TEST(AdherenceEvaluator, OneWrongAttributeIsNamed) {
   EXPECT_EQ(shape.objects[0].measured_shape, Shape::Square);
 }
 
+// Object and background colours swapped (what a bag-of-words text encoder cannot tell apart): the
+// prompted colour covers the whole clip, which is a background, not the object.
+TEST(AdherenceEvaluator, SwappedObjectAndBackgroundColoursAreWrong) {
+  const SceneSpec prompted = parse_prompt("a large red square stays still over a blue background");
+  const SceneSpec swapped = parse_prompt("a large blue square stays still over a red background");
+  const Video video = render_scene(swapped, kClip, 5);
+  EXPECT_EQ(evaluate_adherence(video, swapped).attributes_right, 3);
+  const AdherenceReport report = evaluate_adherence(video, prompted);
+  EXPECT_FALSE(report.objects[0].colour_right) << format_adherence_report(report);
+  EXPECT_LE(report.attributes_right, 1) << format_adherence_report(report);
+}
+
 TEST(AdherenceEvaluator, AnEmptyBackgroundFindsNothing) {
   const SceneSpec spec = parse_prompt("a red circle moves left over a blue sky");
   Video video = render_scene(spec, kClip, 3);
