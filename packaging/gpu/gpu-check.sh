@@ -36,7 +36,9 @@ cmake --preset gpu \
 #               cool-down over the last COOLDOWN steps when set, then `svgear eval` of the export;
 #               RUN names the run (default PRESET), FROM an export a new run continues (an
 #               ablation branch: FROM=/tmp/svgear-runs/shapes-s/model RUN=shift1 SHIFT=1), SHIFT,
-#               LR, MAX_OBJECTS and OBJECT_WEIGHT change a new run's recipe; see train_shapes below
+#               LR, MAX_OBJECTS and OBJECT_WEIGHT change a new run's recipe; see train_shapes below.
+#               Leave OUT at the device tool's $OUT: the checkpoint lands in $OUT/RUN/checkpoint,
+#               and one folder deeper is too deep to come back
 #   tests       build everything and run the tests (no sanitizers, no benches)
 #   test-train  build everything and run the tests, then train
 #   backtrace   build TARGETS, then run the command in CMD under cuda-gdb (the image has no gdb)
