@@ -10,6 +10,7 @@
 #include "app/request_options.h"
 #include "app/sigint_cancel.h"
 #include "core/evaluation/adherence_eval.h"
+#include "core/evaluation/text_influence.h"
 #include "core/cancel_token.h"
 #include "core/io/atomic_file.h"
 #include "core/media/contact_sheet.h"
@@ -31,6 +32,9 @@ pixels, and compares the sparse videos with the dense ones (PSNR / SSIM). docs/t
   --steps N  --guidance X  --shift X   sampling (default: the model's)
   --device D        auto | cpu | cuda | cuda:N    --json FILE   also write the results as JSON
   --sheet FILE.png  a contact sheet: one row per prompt, 4 frames of each mode's clip side by side
+  --text-influence  instead: how far each attribute's word moves the model's clean-clip estimate
+                    at high noise (a few forward passes per prompt, no generation; default 8
+                    prompts; core/evaluation/text_influence.h)
 the sparse modes' settings, as `svgear generate` takes them (default: AttentionConfig's):
   --attention-preset NAME|FILE.json  --top-p X  --q-clusters N  --k-clusters N
   --guaranteed-ratio X  --dense-steps X  --dense-layers X  --kmeans-in-warmup
@@ -46,7 +50,8 @@ int cmd_eval(int argc, char** argv) {
   }
   AdherenceEvalOptions options;
   const auto model_text = args.text("model");
-  options.prompts = int(args.integer("prompts").value_or(options.prompts));
+  const auto prompts_given = args.integer("prompts");
+  options.prompts = int(prompts_given.value_or(options.prompts));
   options.max_objects = int(args.integer("objects").value_or(options.max_objects));
   options.first_seed = uint64_t(args.integer("first-seed").value_or(int64_t(options.first_seed)));
   if (const auto modes_text = args.text("modes")) {
@@ -66,6 +71,7 @@ int cmd_eval(int argc, char** argv) {
   const auto json_path = args.text("json");
   const auto sheet_path = args.text("sheet");
   options.keep_videos = sheet_path.has_value();
+  const bool text_influence = args.flag("text-influence");
   args.finish();
   if (options.max_objects < 1 || options.max_objects > 3) throw UserError("--objects must be 1, 2 or 3");
 
@@ -75,10 +81,31 @@ int cmd_eval(int argc, char** argv) {
   if (model->manifest.latent != LatentKind::Pixel || model->manifest.text_encoder != TextEncoderKind::Vocab) {
     throw UserError(folder.string() + " is not a shapes-world model: svgear eval scores the built-in models");
   }
-  std::printf("evaluating %s on %s: %d prompts\n", model->manifest.name.c_str(), device_description(device).c_str(),
-              options.prompts);
   CancelToken cancel;
   SigintCancel sigint(cancel);
+  if (text_influence) {
+    TextInfluenceOptions influence_options;
+    influence_options.prompts = int(prompts_given.value_or(influence_options.prompts));
+    influence_options.first_seed = options.first_seed;
+    TextInfluenceResult influence;
+    try {
+      influence = measure_text_influence(*model, influence_options, cancel);
+    } catch (const Cancelled&) {
+      std::printf("stopped: no results written\n");
+      return 130;
+    }
+    std::fputs(influence.table().c_str(), stdout);
+    if (json_path) {
+      nlohmann::json j = influence.to_json();
+      j["command"] = "svgear eval --text-influence";
+      j["device"] = device_description(device);
+      write_file_atomically(*json_path, j.dump(2) + "\n");
+      std::printf("wrote %s\n", json_path->c_str());
+    }
+    return 0;
+  }
+  std::printf("evaluating %s on %s: %d prompts\n", model->manifest.name.c_str(), device_description(device).c_str(),
+              options.prompts);
   AdherenceEvalResult result;
   try {
     result = run_adherence_eval(*model, options, cancel);
