@@ -268,6 +268,16 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   EXPECT_EQ(result["sparse_attention"]["k_clusters"], 48);
   EXPECT_EQ(result["rows"][0]["mode"], "dense");
   EXPECT_EQ(result["rows"][1]["mode"], "svgear");
+  // --text-influence: forward passes only, one row per noise level and the clips' own scale.
+  const auto influence_path = *dir_ / "influence.json";
+  run = run_cli("eval --model " + (out / "model").string() + " --text-influence --prompts 1 --device cpu --json " +
+                influence_path.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("text influence (shapes-tiny, 1 held-out prompts)"), std::string::npos) << run.output;
+  const nlohmann::json influence = nlohmann::json::parse(std::ifstream(influence_path));
+  ASSERT_EQ(influence["rows"].size(), 3u);
+  EXPECT_EQ(influence["rows"][0]["sigma"], 0.95);
+  EXPECT_GT(influence["clips"]["shape"].get<double>(), 0.0);
   for (const auto& row : result["rows"]) {
     EXPECT_EQ(row["objects"], 2) << row.dump();
     for (const char* key : {"colour", "shape", "motion", "all_attributes"}) {
