@@ -103,6 +103,8 @@ train_shapes() {
   cp -r "$run/checkpoint" "$run/loss.tsv" "$OUT/$name/"
   timeout "${EVAL_SECONDS:-120}" ./build/gpu/app/svgear eval --model "$run/model" --prompts "${EVAL_PROMPTS:-24}" --modes svgear \
     --device cuda | tail -8
+  # Whether the model reads each word (the shape word's row at sigma 0.95 is the one to watch).
+  timeout 60 ./build/gpu/app/svgear eval --model "$run/model" --text-influence --prompts 8 --device cuda | tail -6
   return $rc
 }
 case "$job" in
