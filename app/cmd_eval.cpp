@@ -34,7 +34,8 @@ pixels, and compares the sparse videos with the dense ones (PSNR / SSIM). docs/t
   --sheet FILE.png  a contact sheet: one row per prompt, 4 frames of each mode's clip side by side
   --text-influence  instead: how far each attribute's word moves the model's clean-clip estimate
                     at high noise (a few forward passes per prompt, no generation; default 8
-                    prompts; core/evaluation/text_influence.h)
+                    prompts; core/evaluation/text_influence.h); with --prompts, --first-seed,
+                    --device and --json only
 the sparse modes' settings, as `svgear generate` takes them (default: AttentionConfig's):
   --attention-preset NAME|FILE.json  --top-p X  --q-clusters N  --k-clusters N
   --guaranteed-ratio X  --dense-steps X  --dense-layers X  --kmeans-in-warmup
@@ -52,9 +53,11 @@ int cmd_eval(int argc, char** argv) {
   const auto model_text = args.text("model");
   const auto prompts_given = args.integer("prompts");
   options.prompts = int(prompts_given.value_or(options.prompts));
-  options.max_objects = int(args.integer("objects").value_or(options.max_objects));
+  const auto objects_given = args.integer("objects");
+  options.max_objects = int(objects_given.value_or(options.max_objects));
   options.first_seed = uint64_t(args.integer("first-seed").value_or(int64_t(options.first_seed)));
-  if (const auto modes_text = args.text("modes")) {
+  const auto modes_text = args.text("modes");
+  if (modes_text) {
     options.modes.clear();  // dense always runs: "--modes dense" evaluates it alone
     std::stringstream modes(*modes_text);
     for (std::string mode; std::getline(modes, mode, ',');) {
@@ -73,6 +76,13 @@ int cmd_eval(int argc, char** argv) {
   options.keep_videos = sheet_path.has_value();
   const bool text_influence = args.flag("text-influence");
   args.finish();
+  // The sparse settings are read above whatever the mode; the options that shape a generation are
+  // refused with --text-influence rather than silently ignored.
+  if (text_influence && (modes_text || sheet_path || objects_given || options.base.steps || options.base.guidance ||
+                         options.base.shift)) {
+    throw UserError("--text-influence generates nothing: it takes --model, --prompts, --first-seed, --device and "
+                    "--json (not --modes, --sheet, --objects, --steps, --guidance or --shift)");
+  }
   if (options.max_objects < 1 || options.max_objects > 3) throw UserError("--objects must be 1, 2 or 3");
 
   const std::filesystem::path folder =

@@ -41,9 +41,10 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
   --max-objects N        objects per training scene, 1 to N (default: the preset's; the eval prompts have 1)
   --object-weight X      loss weight of the objects' pixels against the background's (default 1: plain
                          mean squared error; objects cover a few percent of a clip)
-  --text-layers N        the text encoder's transformer layers, for a new run (default: the preset's,
-                         2 for shapes-s/l; 0 = the token table alone, as the models before it); one
-                         continued from an export without them starts them as the table alone
+  --text-layers N        the text encoder's transformer layers, 0 to 2 (a new run: default the
+                         preset's, 2 for shapes-s/l; --continue-from / --init-from: default the
+                         source's, more grows new ones on its table; 0 = the table alone, as the
+                         models before it; 3 would not fit a shapes-s checkpoint in a device run)
   --checkpoint-every N   steps between checkpoints (default 200)
   --log-every N          steps between printed losses (default 20)
   --minutes X            stop (and save) after X minutes of training, e.g. inside a time-limited job
@@ -104,7 +105,7 @@ int cmd_train(int argc, char** argv) {
   if (cooldown && (*cooldown < 1 || *cooldown > total_steps)) {
     throw UserError("--cooldown must be between 1 and --steps (" + std::to_string(total_steps) + ")");
   }
-  if (text_layers && (*text_layers < 0 || *text_layers > 8)) throw UserError("--text-layers must be between 0 and 8");
+  if (text_layers && (*text_layers < 0 || *text_layers > 2)) throw UserError("--text-layers must be 0, 1 or 2");
   if (init_from && continue_from) throw UserError("--init-from and --continue-from exclude each other");
   const std::filesystem::path out(*out_text);
   const std::filesystem::path checkpoint = out / "checkpoint";
@@ -137,6 +138,11 @@ int cmd_train(int argc, char** argv) {
   ShapesModelSpec spec;
   if (!resuming) {
     spec = shapes_model_preset(*preset);
+    // A run from another model keeps its text encoder unless told otherwise, so an ablation
+    // changes only what it names.
+    if (const auto source = continue_from ? continue_from : init_from) {
+      spec.text_layers = ModelManifest::read(*source).text_layers;
+    }
     if (text_layers) spec.text_layers = int(*text_layers);
   }
   FlowMatchingTrainer trainer = resuming ? FlowMatchingTrainer::resume(checkpoint, device)

@@ -16,23 +16,25 @@
 namespace svgear {
 namespace {
 
-// The prompt with one attribute of its first object replaced (see the header).
+// The scene with one attribute of its first object replaced by the next value (in enum order) that
+// the scene sampler could have drawn there, so the variant is a training-like prompt.
 enum class Attribute { Colour, Shape, Motion };
 
-SceneSpec with_other(SceneSpec spec, Attribute attribute) {
-  SceneObject& object = spec.objects.front();
-  switch (attribute) {
-    case Attribute::Shape: object.shape = Shape((int(object.shape) + 1) % kShapeCount); break;
-    case Attribute::Motion: object.motion = Motion((int(object.motion) + 1) % kMotionCount); break;
-    case Attribute::Colour: {
-      const Colour own = object.colour;
-      do {
-        object.colour = Colour((int(object.colour) + 1) % kColourCount);
-      } while (object.colour == own || object.colour == spec.background.colour);
-      break;
+SceneSpec with_other(const SceneSpec& spec, Attribute attribute) {
+  const int count = attribute == Attribute::Colour ? kColourCount
+                    : attribute == Attribute::Shape ? kShapeCount
+                                                    : kMotionCount;
+  SceneSpec other = spec;
+  SceneObject& object = other.objects.front();
+  for (int step = 1; step < count; ++step) {
+    switch (attribute) {
+      case Attribute::Colour: object.colour = Colour((int(spec.objects.front().colour) + step) % count); break;
+      case Attribute::Shape: object.shape = Shape((int(spec.objects.front().shape) + step) % count); break;
+      case Attribute::Motion: object.motion = Motion((int(spec.objects.front().motion) + step) % count); break;
     }
+    if (sampler_could_draw(other)) return other;
   }
-  return spec;
+  throw UserError("text influence: no other value fits '" + canonical_prompt(spec) + "'");
 }
 
 // [1, 3, F, H, W] in [-1, 1], the layout the DiT's pixel-space input takes.

@@ -10,8 +10,9 @@
 //   x_σ  = (1 − σ)·x0 + σ·ε                           ε fixed by noise_seed
 //   x̂(p) = x_σ − σ·v(x_σ, σ, encode(p))              the model's clean-clip estimate for prompt p
 //   influence(attribute) = mean over pixels of (x̂(p') − x̂(p))², p' = p with that attribute's word
-//   of its first object replaced (the next shape; the next colour that is neither the object's
-//   nor the background's; the next motion), averaged over scenes.
+//   of its first object replaced by the next value the scene sampler could have drawn there (a
+//   training-like prompt: colours that stand out from the background, no spinning circle),
+//   averaged over scenes.
 // The shipped step-12,404 shapes-s at σ = 0.95 (CPU, one scene): colour 0.049, shape 0.00025
 // (docs/training.md): it paints what colour it is told, and the same blob whatever shape.
 

@@ -75,6 +75,7 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   }
   m.text_layers = field_or<int>(text, "layers", 0, where);
   m.text_heads = field_or<int>(text, "heads", 0, where);
+  // The loader's sanity bound (a corrupt or hostile file), not a training limit.
   if (m.text_layers < 0 || m.text_layers > 64 || (m.text_layers > 0 && m.text_heads <= 0)) {
     throw UserError(where + ": text_encoder.layers must be in 0..64, and heads positive when there are layers");
   }

@@ -371,10 +371,12 @@ AdherenceReport evaluate_adherence(const Video& video, const SceneSpec& spec,
   // that paints "a red square over a blue background" as a blue shape on red has no red object
   // (the bag-of-words text encoder's swap, which this check once counted as colour right).
   const int smaller_side = std::min(height, width);
+  std::array<int, kColourCount> prompted{};  // prompted objects per colour: they share its pixels
+  for (const SceneObject& object : spec.objects) ++prompted[int(object.colour)];
   auto present = [&](int c, const SceneObject& object) {
     const double radius = size_radius_fraction(object.size) * smaller_side;
     return colour_pixels[c] >= 0.05 * kPi * radius * radius * frames &&
-           colour_pixels[c] <= kMaxObjectCover * double(pixels) * frames;
+           colour_pixels[c] <= kMaxObjectCover * std::max(1, prompted[c]) * double(pixels) * frames;
   };
   std::array<bool, kColourCount> claimed{};
   for (const SceneObject& object : spec.objects) {

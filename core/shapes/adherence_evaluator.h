@@ -18,10 +18,10 @@
 //   2. Every foreground pixel within palette_match_distance of a palette colour gets that colour's
 //      label; each label's per-frame mask is opened (3×3), dropping the 1-px blends at edges.
 //   3. Matching, colour first: a prompted object takes the pixels of its own colour when they add
-//      up to 5% of its expected area over the clip and to at most 40% of the clip (more is a
-//      background: colours swapped) (colour right); otherwise the largest unclaimed
-//      colour (colour wrong); otherwise it is not found (all its attributes wrong). Two prompted
-//      objects of one colour share those pixels.
+//      up to 5% of its expected area over the clip, and to at most 40% of the clip per prompted
+//      object of that colour (more is a background: the colours swapped), colour right; otherwise
+//      the largest unclaimed colour (colour wrong); otherwise it is not found (all its attributes
+//      wrong). Two prompted objects of one colour share those pixels.
 //   4. Per frame, the object's mask (its connected components of at least a quarter of the largest)
 //      widened by 2 px gets a soft coverage α from the pixel's position between background and
 //      object colour: area, centroid and a soft mask per frame. Frames where another object touches

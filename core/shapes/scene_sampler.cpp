@@ -16,7 +16,26 @@ double rgb_distance(Rgb a, Rgb b) {
   return std::sqrt(double((a.r - b.r) * (a.r - b.r) + (a.g - b.g) * (a.g - b.g) + (a.b - b.b) * (a.b - b.b)));
 }
 
+bool stands_out(Colour colour, const std::vector<Rgb>& background_colours) {
+  const Rgb rgb = colour_rgb(colour);
+  return std::all_of(background_colours.begin(), background_colours.end(),
+                     [&](Rgb b) { return rgb_distance(rgb, b) >= kMinColourContrast; });
+}
+
 }  // namespace
+
+bool sampler_could_draw(const SceneSpec& spec) {
+  const std::vector<Rgb> background_colours = background_palette(spec.background);
+  for (size_t i = 0; i < spec.objects.size(); ++i) {
+    const SceneObject& o = spec.objects[i];
+    if (o.motion == Motion::Spin && shape_is_rotation_invariant(o.shape)) return false;
+    if (!stands_out(o.colour, background_colours)) return false;
+    for (size_t j = 0; j < i; ++j) {
+      if (spec.objects[j].colour == o.colour) return false;
+    }
+  }
+  return true;
+}
 
 SampledScene sample_scene(uint64_t seed, const SceneSamplerOptions& options) {
   if (options.min_objects < 1 || options.min_objects > options.max_objects ||
@@ -44,10 +63,7 @@ SampledScene sample_scene(uint64_t seed, const SceneSamplerOptions& options) {
 
     std::vector<Colour> allowed;
     for (int c = 0; c < kColourCount; ++c) {
-      const Rgb rgb = colour_rgb(Colour(c));
-      const bool far_from_background =
-          std::all_of(background_colours.begin(), background_colours.end(),
-                      [&](Rgb b) { return rgb_distance(rgb, b) >= kMinColourContrast; });
+      const bool far_from_background = stands_out(Colour(c), background_colours);
       const bool unused = std::none_of(spec.objects.begin(), spec.objects.end(),
                                        [&](const SceneObject& o) { return o.colour == Colour(c); });
       if (far_from_background && unused) allowed.push_back(Colour(c));

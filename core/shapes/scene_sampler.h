@@ -34,4 +34,9 @@ struct SampledScene {
 // Throws UserError unless 1 <= min_objects <= max_objects <= kMaxSceneObjects.
 SampledScene sample_scene(uint64_t seed, const SceneSamplerOptions& options = {});
 
+// Whether sample_scene could draw `spec`'s objects on its background: each object's colour at least
+// kMinColourContrast from every background colour and unlike the others', no circle or ring that
+// spins (it would look still). Variants of a held-out scene stay in the training distribution.
+bool sampler_could_draw(const SceneSpec& spec);
+
 }  // namespace svgear

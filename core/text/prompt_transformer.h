@@ -56,8 +56,7 @@ inline constexpr double kPositionStd = 0.5;
 
 // float32 CPU tensors of the right shapes: output projections and biases zero, norms' weights one,
 // positions normal with std kPositionStd, the rest (qkv, ffn.0) normal with std 1/√dim, all drawn
-// from `seed`. Throws UserError unless
-// dim is a multiple of heads. layers = 0 gives an empty transformer.
+// from `seed`. layers = 0 gives an empty transformer. Throws UserError unless heads divide dim.
 PromptTransformerWeights new_prompt_transformer(int layers, int heads, int dim, int max_tokens, uint64_t seed);
 
 // tokens: [B, L, dim] token embeddings; valid: [B, L] bool, true for a prompt's words (padding

@@ -412,10 +412,11 @@ void FlowMatchingTrainer::load_weights(const std::filesystem::path& model_folder
   if (source.vocabulary != spec_.vocabulary) {
     throw UserError(model_folder.string() + " has another vocabulary than " + spec_.name + ": it cannot start this run");
   }
-  // A source without a text transformer leaves this run's new one as initialised: the token table
-  // alone (prompt_transformer.h), so the model goes on unchanged. Any other difference is a mismatch.
+  // A source without a text transformer leaves this run's new one as initialised: its table plus
+  // the new positions (prompt_transformer.h). Any other difference is a mismatch.
   const bool grows_text_transformer = source.text_layers == 0 && spec_.text_layers > 0;
-  if (!grows_text_transformer && (source.text_layers != spec_.text_layers || source.text_heads != spec_.text_heads)) {
+  if (!grows_text_transformer && (source.text_layers != spec_.text_layers ||
+                                  (spec_.text_layers > 0 && source.text_heads != spec_.text_heads))) {
     throw UserError(model_folder.string() + " has a text transformer of " + std::to_string(source.text_layers) +
                     " layers and " + std::to_string(source.text_heads) + " heads, this run " +
                     std::to_string(spec_.text_layers) + " and " + std::to_string(spec_.text_heads) +

@@ -59,8 +59,8 @@ struct RowTable {
 // Dynamic shared memory, from a 1024-byte-aligned base: the stages (K tile then V tile, each D/64
 // swizzled column blocks of kTileKeys × 128 bytes), the consumers' Q staging tiles (rows padded by
 // 8 elements for conflict-free ldmatrix), the producer's two row tables, the stages' key biases,
-// the stage barriers, then the cluster lists. As many stages as fit, up to kMaxStages (2 at d = 128
-// and Kc = 8192, the largest cluster count the op sends here).
+// the stage barriers, then the cluster lists. 4 stages when they fit, else 2 (at d = 128 from about
+// Kc = 5200 on; Kc = 8192 is the largest cluster count the op sends here).
 template <typename T, int D>
 struct Sm90Layout {
   static constexpr int kTileBytes = kTileKeys * D * int(sizeof(T));  // a multiple of 1024

@@ -36,7 +36,8 @@ cmake --preset gpu \
 #               cool-down over the last COOLDOWN steps when set, then `svgear eval` of the export;
 #               RUN names the run (default PRESET), FROM an export a new run continues (an
 #               ablation branch: FROM=/tmp/svgear-runs/shapes-s/model RUN=shift1 SHIFT=1), SHIFT,
-#               LR, MAX_OBJECTS and OBJECT_WEIGHT change a new run's recipe; see train_shapes below.
+#               LR, MAX_OBJECTS, OBJECT_WEIGHT and TEXT_LAYERS change a new run's recipe (a run
+#               from an export keeps its text layers unless TEXT_LAYERS says); see train_shapes below.
 #               Leave OUT at the device tool's $OUT: the checkpoint lands in $OUT/RUN/checkpoint,
 #               and one folder deeper is too deep to come back
 #   tests       build everything and run the tests (no sanitizers, no benches)
@@ -95,6 +96,7 @@ train_shapes() {
   [ -n "${LR:-}" ] && extra+=(--lr "$LR")
   [ -n "${MAX_OBJECTS:-}" ] && extra+=(--max-objects "$MAX_OBJECTS")
   [ -n "${OBJECT_WEIGHT:-}" ] && extra+=(--object-weight "$OBJECT_WEIGHT")
+  [ -n "${TEXT_LAYERS:-}" ] && extra+=(--text-layers "$TEXT_LAYERS")
   echo "training $name ($preset) from step $from to $steps (${start[*]} ${extra[*]})"
   ./build/gpu/app/svgear train "${start[@]}" --out "$run" --device cuda --log-every 200 --commit "${COMMIT:-unrecorded}" \
     --minutes "${MINUTES:-8}" --steps "$steps" --batch "${BATCH:-32}" --checkpoint-every 2000 "${extra[@]}"

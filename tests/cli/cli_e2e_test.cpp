@@ -237,6 +237,30 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
 // svgear eval on a freshly trained tiny model: every prompt generated dense and with SVG-EAR,
 // adherence fractions and the sparse-vs-dense comparison reported (the scores themselves mean
 // nothing after one training step).
+// A run from an export keeps its text encoder unless --text-layers says otherwise (an ablation
+// changes only what it names); more layers grow on the source's table.
+TEST_F(CliTest, TrainKeepsTheSourcesTextLayersUnlessTold) {
+  const auto table = *dir_ / "table-only";
+  CliRun run = run_cli("train --preset shapes-tiny --text-layers 0 --out " + table.string() + " --steps 1 --batch 1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto layers = [](const std::filesystem::path& model) {
+    return nlohmann::json::parse(std::ifstream(model / "model.json"))["text_encoder"].value("layers", 0);
+  };
+  EXPECT_EQ(layers(table / "model"), 0);
+  const auto kept = *dir_ / "kept";
+  run = run_cli("train --continue-from " + (table / "model").string() + " --out " + kept.string() + " --steps 2 --batch 1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(layers(kept / "model"), 0);
+  const auto grown = *dir_ / "grown";
+  run = run_cli("train --continue-from " + (table / "model").string() + " --text-layers 1 --out " + grown.string() +
+                " --steps 2 --batch 1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(layers(grown / "model"), 1);
+  run = run_cli("train --preset shapes-tiny --text-layers 3 --out " + (*dir_ / "too-many").string() + " --steps 1");
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.output.find("--text-layers must be 0, 1 or 2"), std::string::npos) << run.output;
+}
+
 TEST_F(CliTest, EvalScoresDenseAndSparse) {
   const auto out = *dir_ / "eval-train";
   CliRun run = run_cli("train --preset shapes-tiny --out " + out.string() + " --steps 1 --batch 1");

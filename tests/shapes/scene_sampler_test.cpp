@@ -68,6 +68,15 @@ TEST(SceneSampler, CoversTheVocabularyAboutUniformly) {
   for (int n = 1; n <= kMaxSceneObjects; ++n) EXPECT_NEAR(counts[n], kScenes / 3, kScenes / 30);
 }
 
+// sampler_could_draw accepts what the sampler draws and refuses what it never would.
+TEST(SceneSampler, CouldDrawExactlyItsOwnKindOfScene) {
+  for (uint64_t seed = 0; seed < 500; ++seed) EXPECT_TRUE(sampler_could_draw(sample_scene(seed).spec)) << seed;
+  EXPECT_TRUE(sampler_could_draw(parse_prompt("a red star spins over a blue background")));
+  EXPECT_FALSE(sampler_could_draw(parse_prompt("a red circle spins over a blue background")));  // looks still
+  EXPECT_FALSE(sampler_could_draw(parse_prompt("a blue star spins over a blue background")));   // no contrast
+  EXPECT_FALSE(sampler_could_draw(parse_prompt("a red star, a red circle over a blue background")));  // one colour
+}
+
 TEST(SceneSamplerOptions, LimitObjectCountsForACurriculum) {
   for (uint64_t seed = 0; seed < 100; ++seed) EXPECT_EQ(sample_scene(seed, {1, 1}).spec.objects.size(), 1u);
   EXPECT_THROW(sample_scene(0, {0, 2}), UserError);

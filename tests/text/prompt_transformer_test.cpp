@@ -19,8 +19,8 @@ namespace {
 constexpr int kDim = 16;
 constexpr int kMaxTokens = 12;
 
-// A transformer whose every tensor is random: the zero-started parts (positions, output
-// projections) as they are after training.
+// A transformer whose every tensor is random: the zero-started parts (output projections, biases)
+// as they are after training.
 PromptTransformerWeights trained_looking(int layers, int heads, uint64_t seed) {
   PromptTransformerWeights w = new_prompt_transformer(layers, heads, kDim, kMaxTokens, seed);
   at::manual_seed(seed);
