@@ -93,44 +93,33 @@ int cmd_eval(int argc, char** argv) {
   }
   CancelToken cancel;
   SigintCancel sigint(cancel);
-  if (text_influence) {
-    TextInfluenceOptions influence_options;
-    influence_options.prompts = int(prompts_given.value_or(influence_options.prompts));
-    influence_options.first_seed = options.first_seed;
-    TextInfluenceResult influence;
-    try {
-      influence = measure_text_influence(*model, influence_options, cancel);
-    } catch (const Cancelled&) {
-      std::printf("stopped: no results written\n");
-      return 130;
-    }
-    std::fputs(influence.table().c_str(), stdout);
-    if (json_path) {
-      nlohmann::json j = influence.to_json();
-      j["command"] = "svgear eval --text-influence";
-      j["device"] = device_description(device);
-      write_file_atomically(*json_path, j.dump(2) + "\n");
-      std::printf("wrote %s\n", json_path->c_str());
-    }
-    return 0;
-  }
-  std::printf("evaluating %s on %s: %d prompts\n", model->manifest.name.c_str(), device_description(device).c_str(),
-              options.prompts);
+  // Either measurement prints its table and, with --json, writes it beside the command and device.
+  const auto report = [&](nlohmann::json j, const std::string& table, const char* command) {
+    std::fputs(table.c_str(), stdout);
+    if (!json_path) return;
+    j["command"] = command;
+    j["device"] = device_description(device);
+    write_file_atomically(*json_path, j.dump(2) + "\n");
+    std::printf("wrote %s\n", json_path->c_str());
+  };
   AdherenceEvalResult result;
   try {
+    if (text_influence) {
+      TextInfluenceOptions influence_options;
+      influence_options.prompts = int(prompts_given.value_or(influence_options.prompts));
+      influence_options.first_seed = options.first_seed;
+      const TextInfluenceResult influence = measure_text_influence(*model, influence_options, cancel);
+      report(influence.to_json(), influence.table(), "svgear eval --text-influence");
+      return 0;
+    }
+    std::printf("evaluating %s on %s: %d prompts\n", model->manifest.name.c_str(), device_description(device).c_str(),
+                options.prompts);
     result = run_adherence_eval(*model, options, cancel);
   } catch (const Cancelled&) {
     std::printf("stopped: no results written\n");
     return 130;
   }
-  std::fputs(result.table().c_str(), stdout);
-  if (json_path) {
-    nlohmann::json j = result.to_json();
-    j["command"] = "svgear eval";
-    j["device"] = device_description(device);
-    write_file_atomically(*json_path, j.dump(2) + "\n");
-    std::printf("wrote %s\n", json_path->c_str());
-  }
+  report(result.to_json(), result.table(), "svgear eval");
   if (sheet_path) {
     std::vector<std::vector<const Video*>> rows;
     for (const AdherenceEvalPrompt& p : result.prompts) {

@@ -115,10 +115,6 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
   }
   PromptTransformerWeights transformer;
   if (m.text_layers > 0) {
-    if (m.dit.text_dim % m.text_heads != 0) {
-      throw UserError(folder.string() + "/model.json: text_encoder.heads (" + std::to_string(m.text_heads) +
-                      ") must divide dit.text_dim (" + std::to_string(m.dit.text_dim) + ")");
-    }
     transformer = new_prompt_transformer(m.text_layers, m.text_heads, int(m.dit.text_dim), m.max_tokens, 0);
     transformer.for_each([&](const std::string& name, at::Tensor& tensor) {
       std::shared_ptr<SafetensorsFile> holder;

@@ -79,6 +79,10 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   if (m.text_layers < 0 || m.text_layers > 64 || (m.text_layers > 0 && m.text_heads <= 0)) {
     throw UserError(where + ": text_encoder.layers must be in 0..64, and heads positive when there are layers");
   }
+  if (m.text_layers > 0 && m.dit.text_dim % m.text_heads != 0) {
+    throw UserError(where + ": text_encoder.heads (" + std::to_string(m.text_heads) + ") must divide dit.text_dim (" +
+                    std::to_string(m.dit.text_dim) + ")");
+  }
   m.prompt_grammar = field_or<std::string>(text, "grammar", "", where);
   if (!m.prompt_grammar.empty() && m.prompt_grammar != kShapesWorldGrammar) {
     throw UserError(where + ": text_encoder.grammar '" + m.prompt_grammar + "' is not known (known: " +

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <numeric>
 #include <vector>
 
@@ -28,6 +29,16 @@ TrainingRecipe tiny_recipe() {
   recipe.warmup_steps = 5;
   recipe.seed = 7;
   return recipe;
+}
+
+// `call` must throw a UserError whose message contains `part`.
+void expect_user_error(const std::function<void()>& call, const std::string& part) {
+  try {
+    call();
+    ADD_FAILURE() << "no error; expected one naming '" << part << "'";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+  }
 }
 
 double mean(const std::vector<double>& v, size_t begin, size_t end) {
@@ -181,12 +192,7 @@ TEST(FlowMatchingTrainer, InitializeFromAnExportedModel) {
   wider_spec.text_layers = shapes_model_preset("shapes-tiny").text_layers;  // only the DiT differs
   wider_spec.text_heads = shapes_model_preset("shapes-tiny").text_heads;
   FlowMatchingTrainer wider(wider_spec, tiny_recipe(), at::kCPU);
-  try {
-    wider.initialize_from(dir / "source");
-    FAIL() << "a tiny model initialised shapes-s";
-  } catch (const UserError& e) {
-    EXPECT_NE(std::string(e.what()).find("has shape"), std::string::npos) << e.what();
-  }
+  expect_user_error([&] { wider.initialize_from(dir / "source"); }, "has shape");  // a tiny model into shapes-s
   EXPECT_EQ(shapes_model_preset("shapes-l").dit.dim, shapes_model_preset("shapes-s").dit.dim);
   EXPECT_EQ(shapes_model_preset("shapes-l").clip.height, 128);
 }
@@ -258,22 +264,12 @@ TEST(FlowMatchingTrainer, ContinuingAnExportWithoutATextTransformerGrowsOne) {
   EXPECT_EQ(trained["text_encoder"]["layers"], 1);
   // The other way (layers the run lacks) is a mismatch, not a silent drop.
   FlowMatchingTrainer narrower(table_only, tiny_recipe(), at::kCPU);
-  try {
-    narrower.continue_from(dir / "trained");
-    FAIL() << "a run without a text transformer took an export with one";
-  } catch (const UserError& e) {
-    EXPECT_NE(std::string(e.what()).find("text transformer"), std::string::npos) << e.what();
-  }
+  expect_user_error([&] { narrower.continue_from(dir / "trained"); }, "text transformer");
   // A model.json that promises a second layer: the loader names the missing tensor.
   nlohmann::json promised = trained;
   promised["text_encoder"]["layers"] = 2;
   std::ofstream(dir / "trained" / "model.json") << promised.dump(2);
-  try {
-    Model::load(dir / "trained", at::Device(at::kCPU));
-    FAIL() << "loaded a text transformer layer that is not there";
-  } catch (const UserError& e) {
-    EXPECT_NE(std::string(e.what()).find("text_encoder.blocks.1."), std::string::npos) << e.what();
-  }
+  expect_user_error([&] { Model::load(dir / "trained", at::Device(at::kCPU)); }, "text_encoder.blocks.1.");
 }
 
 TEST(FlowMatchingTrainer, ExportedModelGeneratesFromAPrompt) {
