@@ -1,5 +1,7 @@
 #include "kernels/block_sparse_attention/block_sparse_attention_cuda.cuh"
 
+#include <atomic>
+
 #include "kernels/block_sparse_attention/attention_tile.cuh"
 #include "kernels/common/mma_sm80.cuh"
 
@@ -181,8 +183,34 @@ void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
 
 }  // namespace
 
+namespace {
+
+// The current device's opt-in limit of shared memory per block, cached per device.
+int shared_memory_limit() {
+  static std::atomic<int> cached[64];
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= 64) return 0;
+  int bytes = cached[device].load(std::memory_order_relaxed);
+  if (bytes == 0) {
+    if (cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) != cudaSuccess) return 0;
+    cached[device].store(bytes, std::memory_order_relaxed);
+  }
+  return bytes;
+}
+
+}  // namespace
+
 bool block_sparse_attention_cuda_supports(int64_t head_dim, int64_t k_clusters) {
-  return (head_dim == 64 || head_dim == 128) && k_clusters >= 1 && k_clusters <= block_sparse::kMaxKeyClusters;
+  if (!((head_dim == 64 || head_dim == 128) && k_clusters >= 1 && k_clusters <= block_sparse::kMaxKeyClusters)) {
+    return false;
+  }
+  // The wgmma kernel fits every cluster count (Sm90Layout's static_assert), and Hopper's 227 KB hold
+  // the mma.sync kernel's too. Elsewhere the mma.sync kernel's cluster lists can outgrow the device:
+  // at d = 128 it needs 185,860 B at Kc = 8192, past an A100's 163 KB from about Kc = 6600 on.
+  if (block_sparse_attention_sm90_runs_here()) return true;
+  const int bytes = head_dim == 64 ? SharedLayout<__nv_bfloat16, 64>::bytes(k_clusters)
+                                   : SharedLayout<__nv_bfloat16, 128>::bytes(k_clusters);
+  return bytes <= shared_memory_limit();
 }
 
 int64_t block_sparse_attention_workspace_bytes(int64_t bh, int64_t q_clusters) {

@@ -30,7 +30,8 @@ struct BlockSparseAttentionArgs {
   bool allow_wgmma = true;  // false: the mma.sync kernel even where the wgmma one runs
 };
 
-// The shapes the kernel handles; the op falls back to its ATen reference for the rest.
+// The shapes the kernels handle on the current device; the op falls back to its ATen reference for
+// the rest.
 bool block_sparse_attention_cuda_supports(int64_t head_dim, int64_t k_clusters);
 int64_t block_sparse_attention_workspace_bytes(int64_t bh, int64_t q_clusters);
 // Runs the wgmma kernel (block_sparse_attention_sm90.cu) where the current device loads it and
