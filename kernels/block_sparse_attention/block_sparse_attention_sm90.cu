@@ -28,7 +28,7 @@ namespace wg = wgmma_sm90;
 // * The producer gathers key tiles (64 keys, K and V) into a ring of shared-memory stages in the
 //   128-byte swizzle wgmma reads (wgmma_sm90.cuh). The keys come row by row from the routed ranges,
 //   which a tensor-map copy (TMA) cannot express, so it uses cp.async: 64 of its threads resolve
-//   where each row of a tile comes from into a table of row codes and store the row's logit bias in the
+//   where each row of a tile comes from into a row table and store the row's logit bias in the
 //   stage (then arrive on its `full` barrier), all 128 copy, and each thread's copies arrive on
 //   `full` when they land (pipeline_sm90.cuh). It runs up to `stages` tiles ahead, waiting on the
 //   stage's `empty` barrier before refilling it.
@@ -51,23 +51,16 @@ constexpr int kMaxStages = 4;
 static_assert(kThreads / 32 <= block_sparse::kMaxStreamWarps, "build_key_stream's per-warp counts");
 constexpr int kSharedMemoryLimit = 227 * 1024 - block_sparse::kStreamStaticBytes;
 
-// The producer's bookkeeping per key tile: the code of each row's source (KeyStream::Slot), stored
-// where the thread that copies the row reads it. Thread t copies chunk t % (D/8) of rows
-// t / (D/8) + kRowsPerPass·pass, so a thread's codes sit side by side ([row % kRowsPerPass]
-// [row / kRowsPerPass]) and come in one or two 16-byte loads: one shared-memory latency per tile.
-// (A table of 64-bit K and V pointers, read one row at a time within the producer's 40 registers,
-// cost 16 dependent loads per tile.)
-template <int D>
-struct RowCodes {
-  static constexpr int kRowsPerPass = kWarpgroup / (D / 8);
-  static constexpr int kPasses = kTileKeys / kRowsPerPass;
-  static_assert(kPasses % 4 == 0, "whole 16-byte words per thread");
-  alignas(16) int code[kRowsPerPass][kPasses];
+// Per key row of a tile: where its K and V rows are read from (the producer's own bookkeeping).
+template <typename T>
+struct RowTable {
+  const T* k[kTileKeys];
+  const T* v[kTileKeys];
 };
 
 // Dynamic shared memory, from a 1024-byte-aligned base: the stages (K tile then V tile, each D/64
 // swizzled column blocks of kTileKeys × 128 bytes), the consumers' Q staging tiles (rows padded by
-// 8 elements for conflict-free ldmatrix), the producer's two tables of row codes, the stages' key biases,
+// 8 elements for conflict-free ldmatrix), the producer's two row tables, the stages' key biases,
 // the stage barriers, then the cluster lists. 4 stages when they fit, else 2 (at d = 128 from about
 // Kc = 5200 on; Kc = 8192 is the largest cluster count the op sends here).
 template <typename T, int D>
@@ -79,7 +72,7 @@ struct Sm90Layout {
   static constexpr int kAlignment = wg::kSwizzleGroupBytes;
   static_assert(kTileBytes % kAlignment == 0, "swizzled tiles start on the swizzle period");
   static constexpr int kBiasBytes = kTileKeys * int(sizeof(float));  // per stage
-  static constexpr int kFixedBytes = kConsumers * kQBytes + 2 * int(sizeof(RowCodes<D>)) +
+  static constexpr int kFixedBytes = kConsumers * kQBytes + 2 * int(sizeof(RowTable<T>)) +
                                      kMaxStages * (kBiasBytes + 2 * int(sizeof(uint64_t))) + kAlignment;
 
   // A consumer holds tile j−1's stage while it waits for tile j's: at least 2. A power of two, so
@@ -103,7 +96,7 @@ struct Sm90Layout {
   __host__ __device__ unsigned phase_of(int tile) const { return unsigned(tile >> stage_shift) & 1u; }
   __host__ __device__ int query(int consumer) const { return stages * kStageBytes + consumer * kQBytes; }
   __host__ __device__ int tables() const { return query(kConsumers); }
-  __host__ __device__ int biases() const { return tables() + 2 * int(sizeof(RowCodes<D>)); }
+  __host__ __device__ int biases() const { return tables() + 2 * int(sizeof(RowTable<T>)); }
   __host__ __device__ int barriers() const { return biases() + kMaxStages * kBiasBytes; }
   __host__ __device__ int lists() const { return barriers() + 2 * kMaxStages * int(sizeof(uint64_t)); }
   __host__ __device__ int bytes() const { return lists() + list_bytes + kAlignment; }
@@ -113,35 +106,27 @@ struct Sm90Layout {
 template <typename T, int D>
 __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int key_tiles, const Sm90Layout<T, D>& layout,
                                   unsigned char* smem, uint64_t* full, uint64_t* empty) {
-  using Codes = RowCodes<D>;
   constexpr int kChunksPerRow = D / 8;  // 16-byte chunks per row
   // One warp instruction copies 512 contiguous bytes of 2 (d = 128) or 4 (d = 64) rows. A thread
   // keeps one chunk column, so its swizzled destinations differ by whole 8-row groups.
-  constexpr int kRowsPerPass = Codes::kRowsPerPass;
+  constexpr int kRowsPerPass = kWarpgroup / kChunksPerRow;
   static_assert(kRowsPerPass % 8 == 0, "each pass covers whole swizzle periods");
   const int tid = threadIdx.x % kWarpgroup;
   const int load_row = tid / kChunksPerRow, load_chunk = tid % kChunksPerRow;
   const int load_offset = wg::swizzled_offset(load_row, load_chunk, kTileKeys);
-  Codes* tables = reinterpret_cast<Codes*>(smem + layout.tables());
+  RowTable<T>* tables = reinterpret_cast<RowTable<T>*>(smem + layout.tables());
   float* biases = reinterpret_cast<float*>(smem + layout.biases());
   int cursor = 0;  // thread tid < kTileKeys resolves row tid of every tile: its slots only grow
   for (int j = 0; j < key_tiles; ++j) {
-    Codes& table = tables[j & 1];
+    RowTable<T>& table = tables[j & 1];
     float bias = 0.0f;
     if (tid < kTileKeys) {
       const auto slot = stream.resolve(j * kTileKeys + tid, cursor);
-      table.code[tid % kRowsPerPass][tid / kRowsPerPass] = slot.code;
+      table.k[tid] = stream.key_row(slot.code);
+      table.v[tid] = stream.value_row(slot.code);
       bias = slot.bias;
     }
     named_barrier(1, kWarpgroup);  // the table is written; the one before last is no longer read
-    int code[Codes::kPasses];
-    for (int w = 0; w < Codes::kPasses / 4; ++w) {
-      const int4 four = reinterpret_cast<const int4*>(table.code[load_row])[w];
-      code[4 * w] = four.x;
-      code[4 * w + 1] = four.y;
-      code[4 * w + 2] = four.z;
-      code[4 * w + 3] = four.w;
-    }
     const int stage = layout.stage_of(j);
     mbarrier_wait(&empty[stage], layout.phase_of(j) ^ 1u);
     if (tid < kTileKeys) {  // a plain arrive releases this store to the consumers
@@ -150,9 +135,10 @@ __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int 
     }
     unsigned char* keys = smem + stage * Sm90Layout<T, D>::kStageBytes + load_offset;
     unsigned char* values = keys + Sm90Layout<T, D>::kTileBytes;
-    for (int pass = 0; pass < Codes::kPasses; ++pass) {
-      copy16_async(keys + pass * kRowsPerPass * wg::kSwizzleBytes, stream.key_row(code[pass]) + load_chunk * 8);
-      copy16_async(values + pass * kRowsPerPass * wg::kSwizzleBytes, stream.value_row(code[pass]) + load_chunk * 8);
+    for (int pass = 0; pass < kTileKeys / kRowsPerPass; ++pass) {
+      const int row = load_row + pass * kRowsPerPass;
+      copy16_async(keys + pass * kRowsPerPass * wg::kSwizzleBytes, table.k[row] + load_chunk * 8);
+      copy16_async(values + pass * kRowsPerPass * wg::kSwizzleBytes, table.v[row] + load_chunk * 8);
     }
     mbarrier_arrive_on_copies(&full[stage]);
   }
