@@ -42,8 +42,8 @@ constexpr int kWarpgroup = 128;
 constexpr int kThreads = (1 + kConsumers) * kWarpgroup;
 constexpr int kCtaRows = kConsumers * kTileRows;
 static_assert(kCtaRows == block_sparse_attention_sm90_tile_rows, "the launcher's tile offsets use this");
-constexpr int kProducerRegisters = 40;
-constexpr int kConsumerRegisters = 232;
+constexpr int kProducerRegisters = 56;
+constexpr int kConsumerRegisters = 224;
 static_assert(kWarpgroup * (kProducerRegisters + kConsumers * kConsumerRegisters) <= 65536, "the register file");
 constexpr int kMaxStages = 4;
 // A block's shared memory on Hopper (227 KB, dynamic and static together), less the static part
@@ -51,11 +51,15 @@ constexpr int kMaxStages = 4;
 static_assert(kThreads / 32 <= block_sparse::kMaxStreamWarps, "build_key_stream's per-warp counts");
 constexpr int kSharedMemoryLimit = 227 * 1024 - block_sparse::kStreamStaticBytes;
 
-// Per key row of a tile: where its K and V rows are read from (the producer's own bookkeeping).
+// Per key row of a tile: where its K and V rows are read from (the producer's own bookkeeping),
+// side by side, so one 16-byte load fetches both.
 template <typename T>
 struct RowTable {
-  const T* k[kTileKeys];
-  const T* v[kTileKeys];
+  struct alignas(16) Row {
+    const T* k;
+    const T* v;
+  };
+  Row rows[kTileKeys];
 };
 
 // Dynamic shared memory, from a 1024-byte-aligned base: the stages (K tile then V tile, each D/64
@@ -122,8 +126,7 @@ __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int 
     float bias = 0.0f;
     if (tid < kTileKeys) {
       const auto slot = stream.resolve(j * kTileKeys + tid, cursor);
-      table.k[tid] = stream.key_row(slot.code);
-      table.v[tid] = stream.value_row(slot.code);
+      table.rows[tid] = {stream.key_row(slot.code), stream.value_row(slot.code)};
       bias = slot.bias;
     }
     named_barrier(1, kWarpgroup);  // the table is written; the one before last is no longer read
@@ -135,10 +138,15 @@ __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int 
     }
     unsigned char* keys = smem + stage * Sm90Layout<T, D>::kStageBytes + load_offset;
     unsigned char* values = keys + Sm90Layout<T, D>::kTileBytes;
-    for (int pass = 0; pass < kTileKeys / kRowsPerPass; ++pass) {
-      const int row = load_row + pass * kRowsPerPass;
-      copy16_async(keys + pass * kRowsPerPass * wg::kSwizzleBytes, table.k[row] + load_chunk * 8);
-      copy16_async(values + pass * kRowsPerPass * wg::kSwizzleBytes, table.v[row] + load_chunk * 8);
+    // Every row's pointers first, then the copies: each copy is an asm statement that clobbers
+    // memory, so a table load written between two copies waits for the one before it, and the
+    // producer paid one shared-memory latency per row (16 per tile).
+    constexpr int kPasses = kTileKeys / kRowsPerPass;
+    typename RowTable<T>::Row rows[kPasses];
+    for (int pass = 0; pass < kPasses; ++pass) rows[pass] = table.rows[load_row + pass * kRowsPerPass];
+    for (int pass = 0; pass < kPasses; ++pass) {
+      copy16_async(keys + pass * kRowsPerPass * wg::kSwizzleBytes, rows[pass].k + load_chunk * 8);
+      copy16_async(values + pass * kRowsPerPass * wg::kSwizzleBytes, rows[pass].v + load_chunk * 8);
     }
     mbarrier_arrive_on_copies(&full[stage]);
   }
