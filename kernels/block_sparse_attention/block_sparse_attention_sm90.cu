@@ -1,5 +1,7 @@
 #include "kernels/block_sparse_attention/block_sparse_attention_cuda.cuh"
 
+#include <type_traits>
+
 #include "kernels/block_sparse_attention/attention_tile.cuh"
 #include "kernels/common/mma_sm80.cuh"
 #include "kernels/common/pipeline_sm90.cuh"
@@ -40,8 +42,8 @@ constexpr int kWarpgroup = 128;
 constexpr int kThreads = (1 + kConsumers) * kWarpgroup;
 constexpr int kCtaRows = kConsumers * kTileRows;
 static_assert(kCtaRows == block_sparse_attention_sm90_tile_rows, "the launcher's tile offsets use this");
-constexpr int kProducerRegisters = 40;
-constexpr int kConsumerRegisters = 232;
+constexpr int kProducerRegisters = 56;
+constexpr int kConsumerRegisters = 224;
 static_assert(kWarpgroup * (kProducerRegisters + kConsumers * kConsumerRegisters) <= 65536, "the register file");
 constexpr int kMaxStages = 4;
 // A block's shared memory on Hopper (227 KB, dynamic and static together), less the static part
@@ -49,11 +51,15 @@ constexpr int kMaxStages = 4;
 static_assert(kThreads / 32 <= block_sparse::kMaxStreamWarps, "build_key_stream's per-warp counts");
 constexpr int kSharedMemoryLimit = 227 * 1024 - block_sparse::kStreamStaticBytes;
 
-// Per key row of a tile: where its K and V rows are read from (the producer's own bookkeeping).
+// Per key row of a tile: where its K and V rows are read from (the producer's own bookkeeping),
+// side by side, so one 16-byte load fetches both.
 template <typename T>
 struct RowTable {
-  const T* k[kTileKeys];
-  const T* v[kTileKeys];
+  struct alignas(16) Row {
+    const T* k;
+    const T* v;
+  };
+  Row rows[kTileKeys];
 };
 
 // Dynamic shared memory, from a 1024-byte-aligned base: the stages (K tile then V tile, each D/64
@@ -119,10 +125,9 @@ __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int 
     RowTable<T>& table = tables[j & 1];
     float bias = 0.0f;
     if (tid < kTileKeys) {
-      const auto source = stream.resolve(j * kTileKeys + tid, cursor);
-      table.k[tid] = source.k;
-      table.v[tid] = source.v;
-      bias = source.bias;
+      const auto slot = stream.resolve(j * kTileKeys + tid, cursor);
+      table.rows[tid] = {stream.key_row(slot.code), stream.value_row(slot.code)};
+      bias = slot.bias;
     }
     named_barrier(1, kWarpgroup);  // the table is written; the one before last is no longer read
     const int stage = layout.stage_of(j);
@@ -133,10 +138,15 @@ __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int 
     }
     unsigned char* keys = smem + stage * Sm90Layout<T, D>::kStageBytes + load_offset;
     unsigned char* values = keys + Sm90Layout<T, D>::kTileBytes;
-    for (int pass = 0; pass < kTileKeys / kRowsPerPass; ++pass) {
-      const int row = load_row + pass * kRowsPerPass;
-      copy16_async(keys + pass * kRowsPerPass * wg::kSwizzleBytes, table.k[row] + load_chunk * 8);
-      copy16_async(values + pass * kRowsPerPass * wg::kSwizzleBytes, table.v[row] + load_chunk * 8);
+    // Every row's pointers first, then the copies: each copy is an asm statement that clobbers
+    // memory, so a table load written between two copies waits for the one before it, and the
+    // producer paid one shared-memory latency per row (16 per tile).
+    constexpr int kPasses = kTileKeys / kRowsPerPass;
+    typename RowTable<T>::Row rows[kPasses];
+    for (int pass = 0; pass < kPasses; ++pass) rows[pass] = table.rows[load_row + pass * kRowsPerPass];
+    for (int pass = 0; pass < kPasses; ++pass) {
+      copy16_async(keys + pass * kRowsPerPass * wg::kSwizzleBytes, rows[pass].k + load_chunk * 8);
+      copy16_async(values + pass * kRowsPerPass * wg::kSwizzleBytes, rows[pass].v + load_chunk * 8);
     }
     mbarrier_arrive_on_copies(&full[stage]);
   }
@@ -211,8 +221,7 @@ __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t hea
     for (int kk = 0; kk < kValueSteps; ++kk) wg::Mma<T, D, true>::run(acc, p_frag[kk], values_descriptor(j, kk), true);
     wg::commit();
   };
-  auto weigh_scores = [&](int j, float (&s)[kKeyTiles][4], float (&rescale)[2]) {
-    const bool plain = (j + 1) * kTileKeys <= stream.routed_keys;
+  auto weigh_scores = [&](int j, float (&s)[kKeyTiles][4], bool plain, float (&rescale)[2]) {
     const float* stage_bias = biases + stage_of(j) * kTileKeys;
     const auto bias = [&](int column) { return stage_bias[column]; };
     return softmax.step(s, plain, bias, rescale);
@@ -220,6 +229,7 @@ __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t hea
 
   // Iteration 0 has no P·V before it, so it is peeled off the loop: one branch-free pipeline stage
   // per iteration is what lets ptxas keep the wgmmas asynchronous.
+  const int plain_tiles = stream.routed_keys / kTileKeys;  // the leading tiles of exact keys only
   if (key_tiles > 0) {
     wait_full(0);
     float s[kKeyTiles][4];
@@ -228,10 +238,15 @@ __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t hea
     wg::wait<0>();
     wg::fence_operand(s);
     float rescale[2];
-    weigh_scores(0, s, rescale);  // the output is still zero: nothing to rescale
+    weigh_scores(0, s, plain_tiles > 0, rescale);  // the output is still zero: nothing to rescale
     for (int kk = 0; kk < kValueSteps; ++kk) block_sparse::pack_weights<T>(s, kk, p_frag[kk]);
   }
-  for (int j = 1; j < key_tiles; ++j) {
+  // Tile j ≥ 1: S_j, then P_{j−1}·V_{j−1} under S_j's softmax. Every wgmma is waited for within
+  // the iteration, so the stream runs as two loops, the tiles of exact keys only (`plain`), then
+  // the rest (the routed keys' last partial tile, the virtual keys, the padding): each loop has one
+  // softmax variant. In one loop ptxas predicated both variants into every iteration, which issued
+  // 64 of a warp's 341 instructions per key tile for nothing.
+  auto iterate = [&](int j, auto plain) {
     wait_full(j);
     float s[kKeyTiles][4];
     wg::fence_operand(acc);
@@ -241,14 +256,17 @@ __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t hea
     wg::wait<1>();  // S_j done; P_{j−1}·V_{j−1} may still run
     wg::fence_operand(s);
     float rescale[2];
-    const bool moved = weigh_scores(j, s, rescale);
+    const bool moved = weigh_scores(j, s, decltype(plain)::value, rescale);
     wg::fence_operand(s);  // the weights are computed before the wait, not after: the overlap
     wg::wait<0>();
     wg::fence_operand(acc);
     mbarrier_arrive(&empty[stage_of(j - 1)]);
     if (moved) block_sparse::OnlineSoftmax::rescale_rows(acc, rescale);
     for (int kk = 0; kk < kValueSteps; ++kk) block_sparse::pack_weights<T>(s, kk, p_frag[kk]);
-  }
+  };
+  int j = 1;
+  for (; j < plain_tiles; ++j) iterate(j, std::true_type{});
+  for (; j < key_tiles; ++j) iterate(j, std::false_type{});
   if (key_tiles > 0) {
     wg::fence_operand(acc);
     wg::fence();
