@@ -48,6 +48,8 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
   --checkpoint-every N   steps between checkpoints (default 200)
   --log-every N          steps between printed losses (default 20)
   --minutes X            stop (and save) after X minutes of training, e.g. inside a time-limited job
+  --stop-at N            stop (and save) at step N, before --steps, on --steps' schedule: what a slice
+                         that --minutes cut inside its cool-down did (packaging/replay-training.py)
   --init-from MODEL_DIR  a new run starts from these weights (e.g. shapes-l from shapes-s's model/)
   --continue-from MODEL_DIR  a new run goes on from an export of the same preset (its step, recipe
                          and stages; fresh optimiser state and warm-up), e.g. resources/models/shapes-s
@@ -85,6 +87,7 @@ int cmd_train(int argc, char** argv) {
   const int64_t checkpoint_every = args.integer("checkpoint-every").value_or(200);
   const int64_t log_every = args.integer("log-every").value_or(20);
   const double minutes = args.number("minutes").value_or(0.0);
+  const int64_t stop_at = args.integer("stop-at").value_or(total_steps);
   const auto init_from = args.text("init-from");
   const auto continue_from = args.text("continue-from");
   const std::string commit = args.text("commit").value_or("unrecorded");
@@ -95,6 +98,9 @@ int cmd_train(int argc, char** argv) {
     throw UserError("--steps, --checkpoint-every and --log-every must be at least 1");
   }
   if (minutes < 0.0) throw UserError("--minutes must not be negative (0 = no limit)");
+  if (stop_at < 1 || stop_at > total_steps) {
+    throw UserError("--stop-at must be between 1 and --steps (" + std::to_string(total_steps) + ")");
+  }
   if (shift && !(*shift > 0.0)) throw UserError("--shift must be positive (1 = unshifted)");
   if (object_weight && !(*object_weight >= 1.0)) {
     throw UserError("--object-weight must be at least 1 (1 = every pixel alike)");
@@ -191,7 +197,11 @@ int cmd_train(int argc, char** argv) {
                     ": train on with --continue-from " + (out / "model").string() +
                     " (a new run, which warms up again), or give this run a new --cooldown");
   }
-  if (trainer.steps_done() < total_steps) trainer.begin_stage(commit, device_description(device));
+  if (stop_at < trainer.steps_done()) {
+    throw UserError("--stop-at " + std::to_string(stop_at) + " is before this run's step " +
+                    std::to_string(trainer.steps_done()));
+  }
+  if (trainer.steps_done() < stop_at) trainer.begin_stage(commit, device_description(device));
   // loss.tsv: one line per --log-every steps, the mean loss over them (reading a loss synchronises
   // the device, so the loop reads one sum per line).
   std::string log = resuming ? read_text(out / "loss.tsv") : "step\tloss\tlearning_rate\tseconds\n";
@@ -225,7 +235,7 @@ int cmd_train(int argc, char** argv) {
     std::fflush(stdout);
     losses = 0;
   };
-  while (trainer.steps_done() < total_steps && !cancel.is_cancelled() && !out_of_time()) {
+  while (trainer.steps_done() < stop_at && !cancel.is_cancelled() && !out_of_time()) {
     const at::Tensor loss = trainer.step();
     loss_sum = losses == 0 ? loss : loss_sum.add(loss);
     ++losses;
@@ -247,7 +257,7 @@ int cmd_train(int argc, char** argv) {
                    std::to_string(source.value("steps", int64_t(0)));
   }
   trainer.export_model(out / "model", description);
-  const bool finished = trainer.steps_done() >= total_steps;
+  const bool finished = trainer.steps_done() >= stop_at;
   std::printf("%s at step %lld: wrote %s and %s\n", finished ? "done" : cancel.is_cancelled() ? "stopped" : "time is up",
               static_cast<long long>(trainer.steps_done()), checkpoint.c_str(), (out / "model").c_str());
   return 0;

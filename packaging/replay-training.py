@@ -8,7 +8,8 @@ optimiser moments at each resume.
 
 A model started from another model's weights (training.initialized_from) replays that one first.
 Stages that resumed a run with the same cool-down run as one `svgear train` call (a resume is an
-unbroken run up to that rounding); a stage that started anew (new, continued from an export,
+unbroken run up to that rounding), and a stage that a time limit stopped inside its cool-down
+stops there again (--stop-at); a stage that started anew (new, continued from an export,
 initialised from another model) starts a new run folder, as it did. Records older than the
 `start` field: the first stage is new, the others resumed. Standard library only."""
 import argparse
@@ -30,6 +31,21 @@ def current_commit():
 commit = current_commit()
 
 
+def set_end(call, last, window):
+    """The call's --steps (the schedule's end: its cool-down's) and, for a stage that a time limit
+    stopped inside its cool-down, --stop-at where it stopped, in place of the ones it has."""
+    if "--stop-at" in call:
+        at = call.index("--stop-at")
+        del call[at:at + 2]
+    end = window[1] if window else last
+    tail = ["--steps", str(end)] + (["--stop-at", str(last)] if last < end else [])
+    if "--steps" in call:
+        at = call.index("--steps")
+        call[at:at + 2] = tail
+    else:
+        call += tail
+
+
 def stage_calls(name, training, out_root, svgear, device, source_model):
     """The `svgear train` calls that rebuild `name`; returns (calls, folder of the final export)."""
     recipe = training["recipe"]
@@ -39,13 +55,12 @@ def stage_calls(name, training, out_root, svgear, device, source_model):
         start = stage.get("start", "new" if index == 0 else "resumed")
         window = stage.get("cooldown")
         last = stage["last_step"]
-        if window and window[1] != last:
-            sys.exit(f"{name}: the stage ending at step {last} stops inside its cool-down {window}: "
-                     "its export cannot be replayed exactly")
+        if window and not window[0] < last <= window[1]:
+            sys.exit(f"{name}: the stage ending at step {last} lies outside its cool-down {window}")
         merge = start == "resumed" and calls and window == previous_window
         previous_window = window
         if merge:
-            calls[-1][calls[-1].index("--steps") + 1] = str(last)
+            set_end(calls[-1], last, window)
             continue
         if start == "resumed":  # a resumed run keeps its recipe
             call = [svgear, "train", "--out", folder]
@@ -57,9 +72,12 @@ def stage_calls(name, training, out_root, svgear, device, source_model):
                         "--seed", str(recipe["seed"])]
             # Stages before the text transformer existed record no text_layers: the table alone.
             settings += ["--text-layers", str(stage.get("text_layers", 0))]
-            max_objects = stage.get("max_objects", recipe.get("max_objects", 0))
-            if max_objects:
-                settings += ["--max-objects", str(max_objects)]
+            # A stage records these only where they differ from the preset's scenes and plain
+            # loss; the recipe's would be the last stage's.
+            if "max_objects" in stage:
+                settings += ["--max-objects", str(stage["max_objects"])]
+            if "object_weight" in stage:
+                settings += ["--object-weight", repr(stage["object_weight"])]
             runs += 1
             previous = folder
             folder = os.path.join(out_root, f"{name}.{runs}")
@@ -72,7 +90,8 @@ def stage_calls(name, training, out_root, svgear, device, source_model):
                 call += ["--preset", name, "--init-from", source_model]
             else:
                 sys.exit(f"{name}: unknown stage start '{start}'")
-        call += ["--steps", str(last), "--device", device, "--commit", commit]
+        set_end(call, last, window)
+        call += ["--device", device, "--commit", commit]
         if window:
             call += ["--cooldown", str(window[1] - window[0])]
         calls.append(call)

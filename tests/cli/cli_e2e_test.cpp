@@ -2,7 +2,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include <ATen/ATen.h>
 
@@ -232,6 +234,58 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
   run = run_cli("train --continue-from " + dir_->string() + " --out " + (*dir_ / "nowhere").string());
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("no training record"), std::string::npos) << run.output;
+}
+
+// A slice that a time limit stops inside its cool-down (a device call's --minutes) is replayed by
+// stopping at the same step on the same schedule: --stop-at, which replay-training.py passes.
+TEST_F(CliTest, TrainStopsInsideItsCooldownAndReplaysThere) {
+  const auto out = *dir_ / "stopped";
+  CliRun run = run_cli("train --preset shapes-tiny --out " + out.string() +
+                       " --steps 6 --cooldown 4 --stop-at 4 --warmup 1 --batch 2 --log-every 1 --max-objects 1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("done at step 4"), std::string::npos) << run.output;
+  const nlohmann::json record = nlohmann::json::parse(std::ifstream(out / "model" / "model.json"))["training"];
+  EXPECT_EQ(record["steps"], 4);
+  EXPECT_EQ(record["stages"][0]["last_step"], 4);
+  EXPECT_EQ(record["stages"][0]["cooldown"], nlohmann::json::array({2, 6}));
+  // Columns: step, loss, learning rate, seconds. The window [2, 6] runs step 3 at the peak rate and
+  // step 4 at three quarters of it: the schedule toward step 6, not a cool-down ending at step 4.
+  std::ifstream log(out / "loss.tsv");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(log, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 5u) << "header + 4 steps";
+  const auto rate = [](const std::string& line) { return std::stod(line.substr(line.find('\t', line.find('\t') + 1) + 1)); };
+  EXPECT_NEAR(rate(lines[4]), 0.75 * rate(lines[3]), 1e-9) << lines[3] << " / " << lines[4];
+
+  const auto replay = *dir_ / "stopped-replay";
+  const std::string replay_command = "python3 " SVGEAR_SOURCE_DIR "/packaging/replay-training.py " + out.string() +
+                                     "/model " + replay.string() + " --device cpu --svgear " SVGEAR_CLI_PATH " > " +
+                                     (*dir_ / "stopped-replay.log").string() + " 2>&1";
+  ASSERT_EQ(std::system(replay_command.c_str()), 0) << replay_command;
+  std::ifstream replay_log(*dir_ / "stopped-replay.log");
+  const std::string replay_text((std::istreambuf_iterator<char>(replay_log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(replay_text.find("--steps 6 --stop-at 4 "), std::string::npos) << replay_text;
+  EXPECT_NE(replay_text.find("--max-objects 1"), std::string::npos) << replay_text;
+  {
+    // One unbroken run on the CPU both times: the same weights.
+    const auto a = SafetensorsFile::open(out / "model" / "model.safetensors");
+    const auto b = SafetensorsFile::open(replay / "shapes-tiny.1" / "model" / "model.safetensors");
+    double worst = 0.0;
+    for (const TensorEntry& entry : a->tensors()) {
+      worst = std::max(worst, (a->load(entry.name) - b->load(entry.name)).abs().max().item<double>());
+    }
+    EXPECT_LT(worst, 1e-6);
+  }
+  // Resumed, the run goes on to the end of its window.
+  run = run_cli("train --out " + out.string() + " --steps 6 --log-every 1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("done at step 6"), std::string::npos) << run.output;
+  run = run_cli("train --out " + out.string() + " --steps 6 --stop-at 5");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--stop-at 5 is before this run's step 6"), std::string::npos) << run.output;
+  run = run_cli("train --preset shapes-tiny --out " + (*dir_ / "beyond").string() + " --steps 3 --stop-at 4");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--stop-at must be between 1 and --steps (3)"), std::string::npos) << run.output;
 }
 
 // svgear eval on a freshly trained tiny model: every prompt generated dense and with SVG-EAR,
