@@ -45,6 +45,8 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
                          preset's, 2 for shapes-s/l; --continue-from / --init-from: default the
                          source's, more grows new ones on its table; 0 = the table alone, as the
                          models before it; 3 would not fit a shapes-s checkpoint in a device run)
+  --text-position-std X  the std of the positions of a text transformer this run creates (default
+                         0.5; 0 = zeros, as the run of 4a25c4b started: its replay passes it)
   --checkpoint-every N   steps between checkpoints (default 200)
   --log-every N          steps between printed losses (default 20)
   --minutes X            stop (and save) after X minutes of training, e.g. inside a time-limited job
@@ -84,10 +86,12 @@ int cmd_train(int argc, char** argv) {
   const auto object_weight = args.number("object-weight");
   const auto seed = args.integer("seed");
   const auto text_layers = args.integer("text-layers");
+  const auto text_position_std = args.number("text-position-std");
   const int64_t checkpoint_every = args.integer("checkpoint-every").value_or(200);
   const int64_t log_every = args.integer("log-every").value_or(20);
   const double minutes = args.number("minutes").value_or(0.0);
-  const int64_t stop_at = args.integer("stop-at").value_or(total_steps);
+  const auto stop_at_option = args.integer("stop-at");
+  const int64_t stop_at = stop_at_option.value_or(total_steps);
   const auto init_from = args.text("init-from");
   const auto continue_from = args.text("continue-from");
   const std::string commit = args.text("commit").value_or("unrecorded");
@@ -112,6 +116,7 @@ int cmd_train(int argc, char** argv) {
     throw UserError("--cooldown must be between 1 and --steps (" + std::to_string(total_steps) + ")");
   }
   if (text_layers && (*text_layers < 0 || *text_layers > 2)) throw UserError("--text-layers must be 0, 1 or 2");
+  if (text_position_std && !(*text_position_std >= 0.0)) throw UserError("--text-position-std must not be negative");
   if (init_from && continue_from) throw UserError("--init-from and --continue-from exclude each other");
   const std::filesystem::path out(*out_text);
   const std::filesystem::path checkpoint = out / "checkpoint";
@@ -140,6 +145,7 @@ int cmd_train(int argc, char** argv) {
   if (max_objects) recipe.max_objects = int(*max_objects);
   if (object_weight) recipe.object_weight = *object_weight;
   if (seed) recipe.seed = uint64_t(*seed);
+  if (text_position_std) recipe.text_position_std = *text_position_std;
   if (!resuming && !preset) throw UserError("--preset shapes-s|shapes-l|shapes-tiny is required for a new run");
   ShapesModelSpec spec;
   if (!resuming) {
@@ -153,6 +159,10 @@ int cmd_train(int argc, char** argv) {
   }
   FlowMatchingTrainer trainer = resuming ? FlowMatchingTrainer::resume(checkpoint, device)
                                          : FlowMatchingTrainer(std::move(spec), recipe, device);
+  if (resuming && text_position_std) {
+    throw UserError("--text-position-std sets how a new run's text transformer starts; " + checkpoint.string() +
+                    " already has its own");
+  }
   if (resuming && text_layers && *text_layers != trainer.spec().text_layers) {
     throw UserError(checkpoint.string() + " trains a text transformer of " + std::to_string(trainer.spec().text_layers) +
                     " layers; a resumed run keeps it (start a new run with --continue-from " + (out / "model").string() +
@@ -193,13 +203,18 @@ int cmd_train(int argc, char** argv) {
   } else if (continue_from || init_from) {
     trainer.set_cooldown(0, 0);
   } else if (const int64_t end = trainer.recipe().cooldown_end; end > 0 && total_steps > end) {
+    if (trainer.steps_done() < end) {
+      throw UserError(checkpoint.string() + " is at step " + std::to_string(trainer.steps_done()) +
+                      " of a cool-down to step " + std::to_string(end) + ": resume it with --steps " +
+                      std::to_string(end) + " (then go on from its export with --continue-from), or give it a new --cooldown");
+    }
     throw UserError(checkpoint.string() + " cooled down to step " + std::to_string(end) +
                     ": train on with --continue-from " + (out / "model").string() +
                     " (a new run, which warms up again), or give this run a new --cooldown");
   }
   if (stop_at < trainer.steps_done()) {
-    throw UserError("--stop-at " + std::to_string(stop_at) + " is before this run's step " +
-                    std::to_string(trainer.steps_done()));
+    throw UserError((stop_at_option ? "--stop-at " : "--steps ") + std::to_string(stop_at) +
+                    " is before this run's step " + std::to_string(trainer.steps_done()));
   }
   if (trainer.steps_done() < stop_at) trainer.begin_stage(commit, device_description(device));
   // loss.tsv: one line per --log-every steps, the mean loss over them (reading a loss synchronises

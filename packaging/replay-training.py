@@ -8,7 +8,7 @@ optimiser moments at each resume.
 
 A model started from another model's weights (training.initialized_from) replays that one first.
 Stages that resumed a run with the same cool-down run as one `svgear train` call (a resume is an
-unbroken run up to that rounding), and a stage that a time limit stopped inside its cool-down
+unbroken run up to that rounding), and a stage that a time limit stopped before its cool-down ended
 stops there again (--stop-at); a stage that started anew (new, continued from an export,
 initialised from another model) starts a new run folder, as it did. Records older than the
 `start` field: the first stage is new, the others resumed. Standard library only."""
@@ -33,7 +33,7 @@ commit = current_commit()
 
 def set_end(call, last, window):
     """The call's --steps (the schedule's end: its cool-down's) and, for a stage that a time limit
-    stopped inside its cool-down, --stop-at where it stopped, in place of the ones it has."""
+    stopped before its cool-down ended, --stop-at where it stopped, in place of the ones it has."""
     if "--stop-at" in call:
         at = call.index("--stop-at")
         del call[at:at + 2]
@@ -55,8 +55,8 @@ def stage_calls(name, training, out_root, svgear, device, source_model):
         start = stage.get("start", "new" if index == 0 else "resumed")
         window = stage.get("cooldown")
         last = stage["last_step"]
-        if window and not window[0] < last <= window[1]:
-            sys.exit(f"{name}: the stage ending at step {last} lies outside its cool-down {window}")
+        if window and last > window[1]:
+            sys.exit(f"{name}: the stage ending at step {last} runs past its cool-down {window}")
         merge = start == "resumed" and calls and window == previous_window
         previous_window = window
         if merge:
@@ -78,6 +78,8 @@ def stage_calls(name, training, out_root, svgear, device, source_model):
                 settings += ["--max-objects", str(stage["max_objects"])]
             if "object_weight" in stage:
                 settings += ["--object-weight", repr(stage["object_weight"])]
+            if "text_position_std" in stage:  # how the stage's new text transformer started
+                settings += ["--text-position-std", repr(stage["text_position_std"])]
             runs += 1
             previous = folder
             folder = os.path.join(out_root, f"{name}.{runs}")

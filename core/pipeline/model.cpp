@@ -115,7 +115,8 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
   }
   PromptTransformerWeights transformer;
   if (m.text_layers > 0) {
-    transformer = new_prompt_transformer(m.text_layers, m.text_heads, int(m.dit.text_dim), m.max_tokens, 0);
+    // The shapes to load into (every tensor is replaced below).
+    transformer = new_prompt_transformer(m.text_layers, m.text_heads, int(m.dit.text_dim), m.max_tokens, 0, 0.0);
     transformer.for_each([&](const std::string& name, at::Tensor& tensor) {
       std::shared_ptr<SafetensorsFile> holder;
       for (const auto& f : files) {

@@ -31,7 +31,8 @@ void PromptTransformerWeights::for_each(const std::function<void(const std::stri
   }
 }
 
-PromptTransformerWeights new_prompt_transformer(int layers, int heads, int dim, int max_tokens, uint64_t seed) {
+PromptTransformerWeights new_prompt_transformer(int layers, int heads, int dim, int max_tokens, uint64_t seed,
+                                                double position_std) {
   PromptTransformerWeights w;
   if (layers <= 0) return w;
   if (heads <= 0 || dim % heads != 0) {
@@ -43,7 +44,8 @@ PromptTransformerWeights new_prompt_transformer(int layers, int heads, int dim, 
   const auto normal = [&](int64_t rows, int64_t cols) { return at::randn({rows, cols}, gen, at::kFloat) * std; };
   const auto zeros = [](at::IntArrayRef sizes) { return at::zeros(sizes, at::kFloat); };
   w.heads = heads;
-  w.position = at::randn({max_tokens, dim}, gen, at::kFloat) * kPositionStd;
+  w.position = position_std > 0.0 ? at::randn({max_tokens, dim}, gen, at::kFloat) * position_std
+                                  : zeros({max_tokens, dim});
   for (int i = 0; i < layers; ++i) {
     PromptTransformerLayer l;
     l.norm1_weight = at::ones({dim}, at::kFloat);

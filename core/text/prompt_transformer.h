@@ -55,9 +55,11 @@ struct PromptTransformerWeights {
 inline constexpr double kPositionStd = 0.5;
 
 // float32 CPU tensors of the right shapes: output projections and biases zero, norms' weights one,
-// positions normal with std kPositionStd, the rest (qkv, ffn.0) normal with std 1/√dim, all drawn
-// from `seed`. layers = 0 gives an empty transformer. Throws UserError unless heads divide dim.
-PromptTransformerWeights new_prompt_transformer(int layers, int heads, int dim, int max_tokens, uint64_t seed);
+// positions normal with std `position_std` (0: zeros, drawing nothing, as the first transformers
+// trained, 4a25c4b, started), the rest (qkv, ffn.0) normal with std 1/√dim, all drawn from `seed`.
+// layers = 0 gives an empty transformer. Throws UserError unless heads divide dim.
+PromptTransformerWeights new_prompt_transformer(int layers, int heads, int dim, int max_tokens, uint64_t seed,
+                                                double position_std = kPositionStd);
 
 // tokens: [B, L, dim] token embeddings; valid: [B, L] bool, true for a prompt's words (padding
 // false; every row needs one true), or undefined when no row is padded. Returns [B, L, dim]; padded

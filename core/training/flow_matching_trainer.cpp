@@ -65,7 +65,7 @@ nlohmann::json TrainingRecipe::to_json() const {
           {"adam_eps", adam_eps},   {"grad_clip", grad_clip},         {"ema_decay", ema_decay},
           {"caption_dropout", caption_dropout}, {"shift", shift},      {"seed", seed},
           {"cooldown_start", cooldown_start}, {"cooldown_end", cooldown_end}, {"max_objects", max_objects},
-          {"object_weight", object_weight}};
+          {"object_weight", object_weight}, {"text_position_std", text_position_std}};
 }
 
 TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
@@ -86,6 +86,7 @@ TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
   r.cooldown_end = json.value("cooldown_end", int64_t(0));
   r.max_objects = json.value("max_objects", 0);  // absent before it could be set: the preset's
   r.object_weight = json.value("object_weight", 1.0);  // absent before it could be set: plain MSE
+  r.text_position_std = json.value("text_position_std", kPositionStd);
   return r;
 }
 
@@ -106,7 +107,8 @@ FlowMatchingTrainer::FlowMatchingTrainer(ShapesModelSpec spec, TrainingRecipe re
                          .requires_grad_(true);
   parameters_.push_back({kEmbeddingName, token_embedding_, {}, {}, {}});
   text_transformer_ = new_prompt_transformer(spec_.text_layers, spec_.text_heads, spec_.dit.text_dim, spec_.max_tokens,
-                                             training_seed(recipe_.seed, 0, 2));
+                                             training_seed(recipe_.seed, 0, 2), recipe_.text_position_std);
+  creates_text_transformer_ = spec_.text_layers > 0;
   text_transformer_.for_each([&](const std::string& name, at::Tensor& tensor) {
     tensor = tensor.to(device_).requires_grad_(true);
     parameters_.push_back({name, tensor, {}, {}, {}});
@@ -347,6 +349,7 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
   trainer.stages_ = state.value("stages", nlohmann::json::array());
   trainer.initialized_from_ = state.value("initialized_from", nlohmann::json());
   trainer.start_ = "resumed";
+  trainer.creates_text_transformer_ = false;
   for (at::Tensor& count : trainer.step_counts_) count.fill_(double(trainer.optimizer_steps_));
   return trainer;
 }
@@ -397,6 +400,7 @@ void FlowMatchingTrainer::begin_stage(const std::string& commit, const std::stri
                          {"text_layers", spec_.text_layers}};
   if (recipe_.max_objects > 0) stage["max_objects"] = recipe_.max_objects;
   if (recipe_.object_weight != 1.0) stage["object_weight"] = recipe_.object_weight;
+  if (creates_text_transformer_) stage["text_position_std"] = recipe_.text_position_std;
   if (recipe_.cooldown_end > 0) stage["cooldown"] = {recipe_.cooldown_start, recipe_.cooldown_end};
   stages_.push_back(std::move(stage));
 }
@@ -427,6 +431,7 @@ void FlowMatchingTrainer::load_weights(const std::filesystem::path& model_folder
     const auto file = SafetensorsFile::open(model_folder / name);
     for (const TensorEntry& entry : file->tensors()) by_tensor[entry.name] = file;
   }
+  creates_text_transformer_ = grows_text_transformer;
   std::unordered_set<std::string> new_tensors;
   if (grows_text_transformer) {
     text_transformer_.for_each([&](const std::string& name, at::Tensor&) { new_tensors.insert(name); });

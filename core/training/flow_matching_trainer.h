@@ -61,6 +61,9 @@ struct TrainingRecipe {
   // cool-down belongs to a stage, not to the model (svgear train --cooldown).
   int64_t cooldown_start = 0;
   int64_t cooldown_end = 0;
+  // The start of a text transformer this run creates (new, or grown on an export without one): the
+  // std of its positions (prompt_transformer.h).
+  double text_position_std = kPositionStd;
 
   nlohmann::json to_json() const;
   static TrainingRecipe from_json(const nlohmann::json& json);
@@ -141,6 +144,7 @@ class FlowMatchingTrainer {
   // The model a run started from (initialize_from): its name, steps, recipe and stages; null otherwise.
   nlohmann::json initialized_from_;
   std::string start_ = "new";  // how this process's run started, for begin_stage
+  bool creates_text_transformer_ = false;  // this process's run starts one (its stage records how)
 
   void load_weights(const std::filesystem::path& model_folder);
   nlohmann::json stages_until_now() const;

@@ -192,7 +192,10 @@ int shared_memory_limit() {
   if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= 64) return 0;
   int bytes = cached[device].load(std::memory_order_relaxed);
   if (bytes == 0) {
-    if (cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) != cudaSuccess) return 0;
+    if (cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) != cudaSuccess) {
+      cudaGetLastError();  // not left for the next launch check to report
+      return 0;
+    }
     cached[device].store(bytes, std::memory_order_relaxed);
   }
   return bytes;
@@ -210,7 +213,7 @@ bool block_sparse_attention_cuda_supports(int64_t head_dim, int64_t k_clusters) 
   if (block_sparse_attention_sm90_runs_here()) return true;
   const int bytes = head_dim == 64 ? SharedLayout<__nv_bfloat16, 64>::bytes(k_clusters)
                                    : SharedLayout<__nv_bfloat16, 128>::bytes(k_clusters);
-  return bytes <= shared_memory_limit();
+  return bytes + block_sparse::kStreamStaticBytes <= shared_memory_limit();  // build_key_stream's static part
 }
 
 int64_t block_sparse_attention_workspace_bytes(int64_t bh, int64_t q_clusters) {

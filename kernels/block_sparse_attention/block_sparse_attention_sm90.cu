@@ -138,9 +138,9 @@ __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int 
     }
     unsigned char* keys = smem + stage * Sm90Layout<T, D>::kStageBytes + load_offset;
     unsigned char* values = keys + Sm90Layout<T, D>::kTileBytes;
-    // Every row's pointers first, then the copies: each copy is an asm statement that clobbers
-    // memory, so a table load written between two copies waits for the one before it, and the
-    // producer paid one shared-memory latency per row (16 per tile).
+    // Every row's pointers first, then the copies: a copy writes shared memory, which the compiler
+    // cannot tell apart from the table, so a table load written after a copy was issued after it,
+    // and the producer paid one shared-memory latency per row (16 per tile).
     constexpr int kPasses = kTileKeys / kRowsPerPass;
     typename RowTable<T>::Row rows[kPasses];
     for (int pass = 0; pass < kPasses; ++pass) rows[pass] = table.rows[load_row + pass * kRowsPerPass];

@@ -276,10 +276,24 @@ TEST_F(CliTest, TrainStopsInsideItsCooldownAndReplaysThere) {
     }
     EXPECT_LT(worst, 1e-6);
   }
-  // Resumed, the run goes on to the end of its window.
+  // Past its window's end, a resume is refused with the step to resume to.
+  run = run_cli("train --out " + out.string() + " --steps 8");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("is at step 4 of a cool-down to step 6: resume it with --steps 6"), std::string::npos)
+      << run.output;
+  // Resumed, the run goes on to the end of its window, and the two stages replay as one call.
   run = run_cli("train --out " + out.string() + " --steps 6 --log-every 1");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("done at step 6"), std::string::npos) << run.output;
+  const std::string plan_command = "python3 " SVGEAR_SOURCE_DIR "/packaging/replay-training.py " + out.string() +
+                                   "/model " + (*dir_ / "resumed-replay").string() + " --print --svgear svgear > " +
+                                   (*dir_ / "resumed-plan.log").string() + " 2>&1";
+  ASSERT_EQ(std::system(plan_command.c_str()), 0) << plan_command;
+  std::ifstream plan_log(*dir_ / "resumed-plan.log");
+  const std::string plan((std::istreambuf_iterator<char>(plan_log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(plan.find("--steps 6 "), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("--stop-at"), std::string::npos) << plan;
+  EXPECT_EQ(std::count(plan.begin(), plan.end(), '\n'), 2) << plan;  // one call, then the export's folder
   run = run_cli("train --out " + out.string() + " --steps 6 --stop-at 5");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--stop-at 5 is before this run's step 6"), std::string::npos) << run.output;
@@ -306,10 +320,20 @@ TEST_F(CliTest, TrainKeepsTheSourcesTextLayersUnlessTold) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(layers(kept / "model"), 0);
   const auto grown = *dir_ / "grown";
-  run = run_cli("train --continue-from " + (table / "model").string() + " --text-layers 1 --out " + grown.string() +
-                " --steps 2 --batch 1");
+  run = run_cli("train --continue-from " + (table / "model").string() + " --text-layers 1 --text-position-std 0 --out " +
+                grown.string() + " --steps 2 --batch 1");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(layers(grown / "model"), 1);
+  // The stage that grew the transformer records how its positions started (its replay passes it);
+  // the stage that kept the table records nothing of the kind.
+  const auto stages = [](const std::filesystem::path& model) {
+    return nlohmann::json::parse(std::ifstream(model / "model.json"))["training"]["stages"];
+  };
+  EXPECT_EQ(stages(grown / "model").back()["text_position_std"], 0.0);
+  EXPECT_FALSE(stages(kept / "model").back().contains("text_position_std"));
+  run = run_cli("train --out " + grown.string() + " --steps 3 --text-position-std 0.5");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("already has its own"), std::string::npos) << run.output;
   run = run_cli("train --preset shapes-tiny --text-layers 3 --out " + (*dir_ / "too-many").string() + " --steps 1");
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.output.find("--text-layers must be 0, 1 or 2"), std::string::npos) << run.output;

@@ -4,6 +4,7 @@
 
 #include "core/text/prompt_transformer.h"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,12 @@ TEST(PromptTransformer, ANewOneIsItsTokenTablePlusPositions) {
   // Positions at a scale the DiT reads (a zero start stayed near zero in training).
   const double position_rms = w.position.square().mean().sqrt().item<double>();
   EXPECT_NEAR(position_rms, kPositionStd, 0.1 * kPositionStd);
+  // A zero start (the first trained transformer's, which its replay asks for): zero positions, and
+  // the other weights as drawn without them.
+  const PromptTransformerWeights zero = new_prompt_transformer(2, 4, kDim, kMaxTokens, 3, 0.0);
+  EXPECT_TRUE(at::equal(zero.position, at::zeros_like(w.position)));
+  EXPECT_FALSE(at::equal(zero.layers[0].qkv_weight, w.layers[0].qkv_weight));
+  EXPECT_NEAR(zero.layers[0].qkv_weight.std().item<double>(), 1.0 / std::sqrt(double(kDim)), 0.1 / std::sqrt(double(kDim)));
   // Names are unique and in the encoder's namespace; the table alone has none.
   PromptTransformerWeights named = w;
   std::vector<std::string> names;
