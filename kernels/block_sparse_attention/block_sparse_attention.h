@@ -24,11 +24,11 @@
 //
 // Devices: CUDA tensors of bf16 or fp16 (q, k, v alike) with d = 64 or 128 and Kc <= 8192 run a
 // fused kernel: wgmma on an sm_90 GPU (block_sparse_attention_sm90.cu), mma.sync on the others
-// (block_sparse_attention_cuda.cu) where its cluster lists fit the device's shared memory; both bf16/fp16 products, fp32 accumulation, k̄ and v̄ rounded
-// to the input dtype; ~3e-3 relative L2 from the fp32 reference on the same inputs. CPU tensors
-// run block_sparse_attention_cpu (fp32, the routed blocks' work only). Other CUDA cases run the
-// ATen reference, which computes every logit and masks. Both fp32 paths agree with a float64
-// evaluation to ~1e-6 relative L2 for fp32 inputs.
+// (block_sparse_attention_cuda.cu) where its cluster lists fit the device's shared memory; both
+// bf16/fp16 products, fp32 accumulation, k̄ and v̄ rounded to the input dtype; ~3e-3 relative L2
+// from the fp32 reference on the same inputs. CPU tensors run block_sparse_attention_cpu (fp32, the
+// routed blocks' work only). Other CUDA cases run the ATen reference, which computes every logit
+// and masks. Both fp32 paths agree with a float64 evaluation to ~1e-6 relative L2 for fp32 inputs.
 
 #include <ATen/core/Tensor.h>
 

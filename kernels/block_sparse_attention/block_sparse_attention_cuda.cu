@@ -181,10 +181,6 @@ void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
   kernel<<<grid, kThreads, smem, stream>>>(a);
 }
 
-}  // namespace
-
-namespace {
-
 // The current device's opt-in limit of shared memory per block, cached per device.
 int shared_memory_limit() {
   static std::atomic<int> cached[64];
