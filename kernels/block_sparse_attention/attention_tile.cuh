@@ -70,29 +70,28 @@ struct KeyStream {
   const int64_t* k_sizes = nullptr;
   int64_t stride = 0;  // elements per row (the head dim)
 
-  // One key slot: where its K and V rows come from, as one code (row r of kp and vp: r; centroid j
-  // of kbar and vbar: −1 − j, i.e. ~j), and its logit bias in base 2 (0 for exact keys, log2 n_j for
-  // a centroid, −inf past the end, which reads row 0).
-  struct Slot {
-    int code;
+  // One key slot: where its K and V rows come from and its logit bias in base 2 (0 for exact keys,
+  // log2 n_j for a centroid, −inf past the end).
+  struct Source {
+    const T* k;
+    const T* v;
     float bias;
   };
 
   // `cursor` is the caller's position in the routed list: a thread's slots only grow, so it walks
   // the ranges instead of searching them.
-  __device__ Slot resolve(int slot, int& cursor) const {
+  __device__ Source resolve(int slot, int& cursor) const {
     if (slot < routed_keys) {
       while (routed_cum[cursor + 1] <= slot) ++cursor;
-      return {routed_start[cursor] + (slot - routed_cum[cursor]), 0.0f};
+      const int64_t row = routed_start[cursor] + (slot - routed_cum[cursor]);
+      return {kp + row * stride, vp + row * stride, 0.0f};
     }
     if (slot < stream_keys) {
       const int j = skipped[slot - routed_keys];
-      return {~j, log2f(float(k_sizes[j]))};
+      return {kbar + int64_t(j) * stride, vbar + int64_t(j) * stride, log2f(float(k_sizes[j]))};
     }
-    return {0, kMinusInfinity};
+    return {kp, vp, kMinusInfinity};
   }
-  __device__ const T* key_row(int code) const { return code >= 0 ? kp + int64_t(code) * stride : kbar + int64_t(~code) * stride; }
-  __device__ const T* value_row(int code) const { return code >= 0 ? vp + int64_t(code) * stride : vbar + int64_t(~code) * stride; }
 };
 
 // Builds the stream of query cluster `cluster` of `head` into `lists` (key_list_bytes of shared

@@ -101,10 +101,10 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(con
     T* vdst = v_s + buf * kTileKeys * kStride;
     for (int i = tid; i < kTileKeys * kVectorsPerRow; i += kThreads) {
       const int r = i / kVectorsPerRow, vec = i % kVectorsPerRow;
-      const auto slot = stream.resolve(key_tile * kTileKeys + r, cursor);
-      copy16_async(kdst + r * kStride + vec * 8, stream.key_row(slot.code) + vec * 8);
-      copy16_async(vdst + r * kStride + vec * 8, stream.value_row(slot.code) + vec * 8);
-      if (vec == 0) bias_s[buf * kTileKeys + r] = slot.bias;
+      const auto source = stream.resolve(key_tile * kTileKeys + r, cursor);
+      copy16_async(kdst + r * kStride + vec * 8, source.k + vec * 8);
+      copy16_async(vdst + r * kStride + vec * 8, source.v + vec * 8);
+      if (vec == 0) bias_s[buf * kTileKeys + r] = source.bias;
     }
   };
   if (key_tiles > 0) load_tile(0, 0);

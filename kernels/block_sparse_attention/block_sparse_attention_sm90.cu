@@ -125,9 +125,9 @@ __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int 
     RowTable<T>& table = tables[j & 1];
     float bias = 0.0f;
     if (tid < kTileKeys) {
-      const auto slot = stream.resolve(j * kTileKeys + tid, cursor);
-      table.rows[tid] = {stream.key_row(slot.code), stream.value_row(slot.code)};
-      bias = slot.bias;
+      const auto source = stream.resolve(j * kTileKeys + tid, cursor);
+      table.rows[tid] = {source.k, source.v};
+      bias = source.bias;
     }
     named_barrier(1, kWarpgroup);  // the table is written; the one before last is no longer read
     const int stage = layout.stage_of(j);

@@ -37,6 +37,37 @@ class CliTest : public ::testing::Test {
 };
 std::filesystem::path* CliTest::dir_ = nullptr;
 
+// packaging/replay-training.py on an export: its exit status and what it printed (also kept in
+// OUT.log).
+struct ReplayRun {
+  int status;
+  std::string output;
+};
+ReplayRun replay_training(const std::filesystem::path& model, const std::filesystem::path& out,
+                          const std::string& options) {
+  const std::string log = out.string() + ".log";
+  const std::string command = "python3 " SVGEAR_SOURCE_DIR "/packaging/replay-training.py " + model.string() + " " +
+                              out.string() + " " + options + " > " + log + " 2>&1";
+  ReplayRun run{std::system(command.c_str()), {}};
+  std::ifstream in(log);
+  run.output.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return run;
+}
+
+// The largest absolute difference between two exports' weights.
+double max_weight_difference(const std::filesystem::path& a_model, const std::filesystem::path& b_model) {
+  const auto a = SafetensorsFile::open(a_model / "model.safetensors");
+  const auto b = SafetensorsFile::open(b_model / "model.safetensors");
+  double worst = 0.0;
+  for (const TensorEntry& entry : a->tensors()) {
+    worst = std::max(worst, (a->load(entry.name) - b->load(entry.name)).abs().max().item<double>());
+  }
+  return worst;
+}
+
+// The learning rate of a loss.tsv line (columns: step, loss, learning rate, seconds).
+double logged_rate(const std::string& line) { return std::stod(line.substr(line.find('\t', line.find('\t') + 1) + 1)); }
+
 TEST_F(CliTest, GenerateWritesAPlayableVideoAndARunRecord) {
   const bool mp4 = mp4_supported();
   const auto out = *dir_ / (mp4 ? "clip.mp4" : "clip.y4m");
@@ -191,30 +222,20 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
   std::getline(cooled_log, step8);
   std::getline(cooled_log, step9);
   EXPECT_EQ(step9.substr(0, 2), "9\t") << step9;
-  // Columns: step, loss, learning rate, seconds; the window's last step runs at half its first's rate.
-  const auto rate = [](const std::string& line) { return std::stod(line.substr(line.find('\t', line.find('\t') + 1) + 1)); };
-  EXPECT_NEAR(rate(step9), rate(step8) / 2, 1e-6) << step8 << " / " << step9;
+  // The window's last step runs at half its first's rate.
+  EXPECT_NEAR(logged_rate(step9), logged_rate(step8) / 2, 1e-6) << step8 << " / " << step9;
   // packaging/replay-training.py rebuilds the cooled model from its stages: the resumed stage runs
   // unbroken (so the weights differ by the bf16 rounding of the moments at that resume, no more).
   const auto replay = *dir_ / "replay";
-  const std::string replay_command = "python3 " SVGEAR_SOURCE_DIR "/packaging/replay-training.py " + cooled.string() +
-                                     "/model " + replay.string() + " --device cpu --svgear " SVGEAR_CLI_PATH " > " +
-                                     (*dir_ / "replay.log").string() + " 2>&1";
-  ASSERT_EQ(std::system(replay_command.c_str()), 0) << replay_command;
+  const ReplayRun replayed_run = replay_training(cooled / "model", replay, "--device cpu --svgear " SVGEAR_CLI_PATH);
+  ASSERT_EQ(replayed_run.status, 0) << replayed_run.output;
   const nlohmann::json replayed = nlohmann::json::parse(std::ifstream(replay / "shapes-tiny.3" / "model" / "model.json"))["training"];
   EXPECT_EQ(replayed["steps"], 9);
   ASSERT_EQ(replayed["stages"].size(), 3u);  // new (0-5, the resume merged), continued, continued + cool-down
   EXPECT_EQ(replayed["stages"][2]["cooldown"], nlohmann::json::array({7, 9}));
-  {
-    const auto a = SafetensorsFile::open(cooled / "model" / "model.safetensors");
-    const auto b = SafetensorsFile::open(replay / "shapes-tiny.3" / "model" / "model.safetensors");
-    double worst = 0.0;
-    for (const TensorEntry& entry : a->tensors()) {
-      worst = std::max(worst, (a->load(entry.name) - b->load(entry.name)).abs().max().item<double>());
-    }
-    std::printf("[ measured ] replayed vs original weights: max |diff| %.3g\n", worst);
-    EXPECT_LT(worst, 2e-2);
-  }
+  const double worst = max_weight_difference(cooled / "model", replay / "shapes-tiny.3" / "model");
+  std::printf("[ measured ] replayed vs original weights: max |diff| %.3g\n", worst);
+  EXPECT_LT(worst, 2e-2);
   // Resuming past the window would train at rate zero; a window longer than the steps left would
   // start before the run does.
   run = run_cli("train --out " + cooled.string() + " --steps 10");
@@ -248,34 +269,21 @@ TEST_F(CliTest, TrainStopsInsideItsCooldownAndReplaysThere) {
   EXPECT_EQ(record["steps"], 4);
   EXPECT_EQ(record["stages"][0]["last_step"], 4);
   EXPECT_EQ(record["stages"][0]["cooldown"], nlohmann::json::array({2, 6}));
-  // Columns: step, loss, learning rate, seconds. The window [2, 6] runs step 3 at the peak rate and
-  // step 4 at three quarters of it: the schedule toward step 6, not a cool-down ending at step 4.
+  // The window [2, 6] runs step 3 at the peak rate and step 4 at three quarters of it: the schedule
+  // toward step 6, not a cool-down ending at step 4.
   std::ifstream log(out / "loss.tsv");
   std::vector<std::string> lines;
   for (std::string line; std::getline(log, line);) lines.push_back(line);
   ASSERT_EQ(lines.size(), 5u) << "header + 4 steps";
-  const auto rate = [](const std::string& line) { return std::stod(line.substr(line.find('\t', line.find('\t') + 1) + 1)); };
-  EXPECT_NEAR(rate(lines[4]), 0.75 * rate(lines[3]), 1e-9) << lines[3] << " / " << lines[4];
+  EXPECT_NEAR(logged_rate(lines[4]), 0.75 * logged_rate(lines[3]), 1e-9) << lines[3] << " / " << lines[4];
 
   const auto replay = *dir_ / "stopped-replay";
-  const std::string replay_command = "python3 " SVGEAR_SOURCE_DIR "/packaging/replay-training.py " + out.string() +
-                                     "/model " + replay.string() + " --device cpu --svgear " SVGEAR_CLI_PATH " > " +
-                                     (*dir_ / "stopped-replay.log").string() + " 2>&1";
-  ASSERT_EQ(std::system(replay_command.c_str()), 0) << replay_command;
-  std::ifstream replay_log(*dir_ / "stopped-replay.log");
-  const std::string replay_text((std::istreambuf_iterator<char>(replay_log)), std::istreambuf_iterator<char>());
-  EXPECT_NE(replay_text.find("--steps 6 --stop-at 4 "), std::string::npos) << replay_text;
-  EXPECT_NE(replay_text.find("--max-objects 1"), std::string::npos) << replay_text;
-  {
-    // One unbroken run on the CPU both times: the same weights.
-    const auto a = SafetensorsFile::open(out / "model" / "model.safetensors");
-    const auto b = SafetensorsFile::open(replay / "shapes-tiny.1" / "model" / "model.safetensors");
-    double worst = 0.0;
-    for (const TensorEntry& entry : a->tensors()) {
-      worst = std::max(worst, (a->load(entry.name) - b->load(entry.name)).abs().max().item<double>());
-    }
-    EXPECT_LT(worst, 1e-6);
-  }
+  const ReplayRun replayed = replay_training(out / "model", replay, "--device cpu --svgear " SVGEAR_CLI_PATH);
+  ASSERT_EQ(replayed.status, 0) << replayed.output;
+  EXPECT_NE(replayed.output.find("--steps 6 --stop-at 4 "), std::string::npos) << replayed.output;
+  EXPECT_NE(replayed.output.find("--max-objects 1"), std::string::npos) << replayed.output;
+  // One unbroken run on the CPU both times: the same weights.
+  EXPECT_LT(max_weight_difference(out / "model", replay / "shapes-tiny.1" / "model"), 1e-6);
   // Past its window's end, a resume is refused with the step to resume to.
   run = run_cli("train --out " + out.string() + " --steps 8");
   EXPECT_EQ(run.exit_code, 2);
@@ -285,12 +293,9 @@ TEST_F(CliTest, TrainStopsInsideItsCooldownAndReplaysThere) {
   run = run_cli("train --out " + out.string() + " --steps 6 --log-every 1");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("done at step 6"), std::string::npos) << run.output;
-  const std::string plan_command = "python3 " SVGEAR_SOURCE_DIR "/packaging/replay-training.py " + out.string() +
-                                   "/model " + (*dir_ / "resumed-replay").string() + " --print --svgear svgear > " +
-                                   (*dir_ / "resumed-plan.log").string() + " 2>&1";
-  ASSERT_EQ(std::system(plan_command.c_str()), 0) << plan_command;
-  std::ifstream plan_log(*dir_ / "resumed-plan.log");
-  const std::string plan((std::istreambuf_iterator<char>(plan_log)), std::istreambuf_iterator<char>());
+  const ReplayRun planned = replay_training(out / "model", *dir_ / "resumed-replay", "--print --svgear svgear");
+  ASSERT_EQ(planned.status, 0) << planned.output;
+  const std::string& plan = planned.output;
   EXPECT_NE(plan.find("--steps 6 "), std::string::npos) << plan;
   EXPECT_EQ(plan.find("--stop-at"), std::string::npos) << plan;
   EXPECT_EQ(std::count(plan.begin(), plan.end(), '\n'), 2) << plan;  // one call, then the export's folder
@@ -302,9 +307,6 @@ TEST_F(CliTest, TrainStopsInsideItsCooldownAndReplaysThere) {
   EXPECT_NE(run.output.find("--stop-at must be between 1 and --steps (3)"), std::string::npos) << run.output;
 }
 
-// svgear eval on a freshly trained tiny model: every prompt generated dense and with SVG-EAR,
-// adherence fractions and the sparse-vs-dense comparison reported (the scores themselves mean
-// nothing after one training step).
 // A run from an export keeps its text encoder unless --text-layers says otherwise (an ablation
 // changes only what it names); more layers grow on the source's table.
 TEST_F(CliTest, TrainKeepsTheSourcesTextLayersUnlessTold) {
@@ -339,6 +341,9 @@ TEST_F(CliTest, TrainKeepsTheSourcesTextLayersUnlessTold) {
   EXPECT_NE(run.output.find("--text-layers must be 0, 1 or 2"), std::string::npos) << run.output;
 }
 
+// svgear eval on a freshly trained tiny model: every prompt generated dense and with SVG-EAR,
+// adherence fractions and the sparse-vs-dense comparison reported (the scores themselves mean
+// nothing after one training step).
 TEST_F(CliTest, EvalScoresDenseAndSparse) {
   const auto out = *dir_ / "eval-train";
   CliRun run = run_cli("train --preset shapes-tiny --out " + out.string() + " --steps 1 --batch 1");
