@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Kernel A/B in one device call: several revisions' kernels/ built into the same tree on the same
+# machine, each one's tests run, then their attention benches interleaved (A B C A B C), so the
+# comparison holds no lease-to-lease or machine-to-machine difference (docs/kernel-notes.md).
+#   HERE:    packaging/gpu/ab-kernels.sh export REV...      e.g. export main attn-pingpong3 attn-vbias
+#            (the first revision is the tree; each revision's kernels/ goes to .gpu-src/variants/)
+#   DEVICE:  cd .gpu-src && bash packaging/gpu/ab-kernels.sh run     carrying [".gpu-src"]
+# ROUNDS (default 2) bench rounds; BENCH_ARGS overrides the bench's shape and budgets.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+case "${1:-}" in
+  export)
+    shift
+    [ $# -ge 2 ] || { echo "give at least two revisions"; exit 2; }
+    bash packaging/gpu/export-head.sh "$1" .gpu-src || exit 1
+    for rev in "$@"; do
+      mkdir -p ".gpu-src/variants/$rev"
+      git archive "$rev" kernels | tar -x -C ".gpu-src/variants/$rev"
+      echo "$(git rev-parse --short "$rev")" > ".gpu-src/variants/$rev/commit"
+    done
+    printf '%s\n' "$@" > .gpu-src/variants/order
+    echo "variants: $*" ;;
+  run)
+    OUT=${OUT:-$PWD/gpu-out}
+    mkdir -p "$OUT"
+    nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+    # The kernels job configures and builds the tree (its first variant) and runs its tests,
+    # sanitizers and benches; the other variants are then built into the same folder.
+    OUT=$OUT/first SVGEAR_GPU_JOB=kernels SVGEAR_GPU_QUICK=1 bash packaging/gpu/gpu-check.sh > "$OUT/first.log" 2>&1
+    echo "kernels job on the first variant: rc=$?"; grep -E "rc=|SASS|failed" "$OUT/first.log" | head -12
+    mapfile -t variants < variants/order
+    for v in "${variants[@]}"; do
+      # Only the files that differ, so the build recompiles only what the variants change.
+      (cd "variants/$v" && find kernels -type f) | while read -r f; do
+        cmp -s "variants/$v/$f" "$f" || cp "variants/$v/$f" "$f"
+      done
+      cmake --build build/gpu -j "$(nproc)" --target svgear kernels_tests > "$OUT/build-$v.log" 2>&1 ||
+        { echo "$v: build failed"; grep -m3 -A10 error "$OUT/build-$v.log"; continue; }
+      cp build/gpu/app/svgear "/tmp/svgear-$v"
+      OMP_NUM_THREADS=4 timeout 120 build/gpu/tests/kernels/kernels_tests --gtest_filter='BlockSparse*:BlockRouting*' \
+        > "$OUT/tests-$v.log" 2>&1
+      echo "$v ($(cat "variants/$v/commit")): kernels_tests BlockSparse*, BlockRouting*: rc=$? ($(grep -cE '^\[       OK' "$OUT/tests-$v.log") ok)"
+      rm -f "$OUT/build-$v.log"
+    done
+    read -r -a bench_args <<< "${BENCH_ARGS:---shape wan1.3b-480p --budgets 0.5,0.9 --repeat 5}"
+    for round in $(seq "${ROUNDS:-2}"); do
+      for v in "${variants[@]}"; do
+        [ -x "/tmp/svgear-$v" ] || continue
+        timeout 120 "/tmp/svgear-$v" bench attention --device cuda --dtype bf16 "${bench_args[@]}" \
+          --json "$OUT/bench-$v-$round.json" > /dev/null 2>&1 || echo "$v: bench round $round failed"
+      done
+    done
+    # One row per variant and mode: the call and attention phase, median over the rounds.
+    python3 - "$OUT" "${variants[@]}" <<'PY'
+import glob, json, statistics, sys
+out, variants = sys.argv[1], sys.argv[2:]
+print("\n| variant | mode | top_p | density | ms/call (rounds) | attention ms (rounds) |\n|---|---|---|---|---|---|")
+for v in variants:
+    rows = {}
+    for path in sorted(glob.glob(f"{out}/bench-{v}-*.json")):
+        for r in json.load(open(path)).get("rows", []):
+            if "unavailable" in r: continue
+            key = (r.get("mode"), r.get("top_p"))
+            rows.setdefault(key, []).append(r)
+    for (mode, top_p), rs in rows.items():
+        calls = [r.get("median_ms", float("nan")) for r in rs]
+        att = [r.get("phases_ms", {}).get("attention", float("nan")) for r in rs]
+        print(f"| {v} | {mode} | {top_p} | {rs[0].get('density') if isinstance(rs[0].get('density'), str) else format(rs[0].get('density'), '.3f')} | "
+              f"{statistics.median(calls):.3f} ({', '.join(f'{c:.2f}' for c in calls)}) | "
+              f"{statistics.median(att):.3f} ({', '.join(f'{a:.2f}' for a in att)}) |")
+PY
+    (cd "$OUT" && tar czf ab-logs.tgz first.log tests-*.log first 2>/dev/null && rm -rf first.log tests-*.log first) ;;
+  *) echo "usage: ab-kernels.sh export REV... | run"; exit 2 ;;
+esac
