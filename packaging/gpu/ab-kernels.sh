@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Kernel A/B in one device call: several revisions' kernels/ built into the same tree on the same
-# machine, each one's tests run, then their attention benches interleaved (A B C A B C), so the
-# comparison holds no lease-to-lease or machine-to-machine difference (docs/kernel-notes.md).
+# machine, each one's block-sparse and routing tests run, then their attention benches interleaved
+# (A B C A B C), so the comparison holds no lease-to-lease or machine-to-machine difference
+# (docs/kernel-notes.md). No sanitizers: run the winner's `kernels` job before merging it.
 #   HERE:    packaging/gpu/ab-kernels.sh export REV...      e.g. export main attn-pingpong3 attn-vbias
 #            (the first revision is the tree; each revision's kernels/ goes to .gpu-src/variants/)
 #   DEVICE:  cd .gpu-src && bash packaging/gpu/ab-kernels.sh run     carrying [".gpu-src"]
@@ -24,10 +25,11 @@ case "${1:-}" in
     OUT=${OUT:-$PWD/gpu-out}
     mkdir -p "$OUT"
     nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
-    # The kernels job configures and builds the tree (its first variant) and runs its tests,
-    # sanitizers and benches; the other variants are then built into the same folder.
-    OUT=$OUT/first SVGEAR_GPU_JOB=kernels SVGEAR_GPU_QUICK=1 bash packaging/gpu/gpu-check.sh > "$OUT/first.log" 2>&1
-    echo "kernels job on the first variant: rc=$?"; grep -E "rc=|SASS|failed" "$OUT/first.log" | head -12
+    # The tree (its first variant) configured and built once; each variant then rebuilds what it
+    # changes. No sanitizers here: the winner's kernels job runs them.
+    OUT=$OUT/first SVGEAR_GPU_JOB=build TARGETS="svgear kernels_tests" bash packaging/gpu/gpu-check.sh > "$OUT/first.log" 2>&1 ||
+      { echo "the first build failed"; tail -30 "$OUT/first.log"; exit 1; }
+    tail -1 "$OUT/first.log"
     mapfile -t variants < variants/order
     for v in "${variants[@]}"; do
       # Only the files that differ, so the build recompiles only what the variants change.
@@ -69,6 +71,6 @@ for v in variants:
               f"{statistics.median(calls):.3f} ({', '.join(f'{c:.2f}' for c in calls)}) | "
               f"{statistics.median(att):.3f} ({', '.join(f'{a:.2f}' for a in att)}) |")
 PY
-    (cd "$OUT" && tar czf ab-logs.tgz first.log tests-*.log first 2>/dev/null && rm -rf first.log tests-*.log first) ;;
+    (cd "$OUT" && tar czf ab-logs.tgz first.log tests-*.log 2>/dev/null && rm -rf first.log tests-*.log first) ;;
   *) echo "usage: ab-kernels.sh export REV... | run"; exit 2 ;;
 esac

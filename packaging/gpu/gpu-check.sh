@@ -42,6 +42,7 @@ cmake --preset gpu \
 #               and one folder deeper is too deep to come back
 #   tests       build everything and run the tests (no sanitizers, no benches)
 #   test-train  build everything and run the tests, then train
+#   build       build TARGETS (default svgear) and stop: the first step of ab-kernels.sh
 #   backtrace   build TARGETS, then run the command in CMD under cuda-gdb (the image has no gdb)
 #               and print the stack where it stops, e.g. for a crash seen only there
 #   profile     build the CLI, then packaging/gpu/profile-kernels.sh (KERNELS picks the kernels)
@@ -111,6 +112,11 @@ train_shapes() {
 }
 case "$job" in
   full|tests|test-train) ;;
+  build)
+    cmake --build build/gpu -j "$(nproc)" --target ${TARGETS:-svgear} > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; exit 1; }
+    echo "build (${TARGETS:-svgear}): $(($(date +%s) - t0)) s"
+    rm -f "$OUT/build.log" "$OUT/configure.log"
+    exit 0 ;;
   backtrace)
     cmake --build build/gpu -j "$(nproc)" --target ${TARGETS:-svgear} > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; exit 1; }
     echo "build (${TARGETS:-svgear}): $(($(date +%s) - t0)) s"
@@ -182,7 +188,7 @@ case "$job" in
     fi
     train_shapes
     exit $? ;;
-  *) echo "unknown SVGEAR_GPU_JOB '$job' (full, tests, step, train, test-train, kernels, profile or backtrace)"; exit 2 ;;
+  *) echo "unknown SVGEAR_GPU_JOB '$job' (full, tests, step, train, test-train, kernels, profile, build or backtrace)"; exit 2 ;;
 esac
 cmake --build build/gpu -j "$(nproc)" > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; tail -20 "$OUT/build.log"; exit 1; }
 t1=$(date +%s)
