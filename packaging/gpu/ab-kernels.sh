@@ -71,6 +71,6 @@ for v in variants:
               f"{statistics.median(calls):.3f} ({', '.join(f'{c:.2f}' for c in calls)}) | "
               f"{statistics.median(att):.3f} ({', '.join(f'{a:.2f}' for a in att)}) |")
 PY
-    (cd "$OUT" && tar czf ab-logs.tgz first.log tests-*.log 2>/dev/null && rm -rf first.log tests-*.log first) ;;
+    (cd "$OUT" && tar czf ab-logs.tgz first.log tests-*.log bench-*.json 2>/dev/null && rm -rf first.log tests-*.log bench-*.json first) ;;
   *) echo "usage: ab-kernels.sh export REV... | run"; exit 2 ;;
 esac
