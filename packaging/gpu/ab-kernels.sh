@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Kernel A/B in one device call: several revisions' kernels/ built into the same tree on the same
-# machine, each one's block-sparse and routing tests run, then their attention benches interleaved
-# (A B C A B C), so the comparison holds no lease-to-lease or machine-to-machine difference
-# (docs/kernel-notes.md). No sanitizers: run the winner's `kernels` job before merging it.
+# Kernel A/B in one device call: several revisions' kernels/ and tests/ built into the same tree on
+# the same machine, each one's block-sparse and routing tests and attention_tests run, then their
+# attention benches interleaved (A B C A B C), so the comparison holds no lease-to-lease or
+# machine-to-machine difference (docs/kernel-notes.md). No sanitizers: run the winner's `kernels`
+# job before merging it.
 #   HERE:    packaging/gpu/ab-kernels.sh export REV...      e.g. export main attn-pingpong3 attn-vbias
-#            (the first revision is the tree; each revision's kernels/ goes to .gpu-src/variants/)
+#            (the first revision is the tree; each one's kernels/ and tests/ go to .gpu-src/variants/)
 #   DEVICE:  cd .gpu-src && bash packaging/gpu/ab-kernels.sh run     carrying [".gpu-src"]
 # ROUNDS (default 2) bench rounds; BENCH_ARGS overrides the bench's shape and budgets.
 set -uo pipefail
@@ -16,7 +17,7 @@ case "${1:-}" in
     bash packaging/gpu/export-head.sh "$1" .gpu-src || exit 1
     for rev in "$@"; do
       mkdir -p ".gpu-src/variants/$rev"
-      git archive "$rev" kernels | tar -x -C ".gpu-src/variants/$rev"
+      git archive "$rev" kernels tests | tar -x -C ".gpu-src/variants/$rev"
       echo "$(git rev-parse --short "$rev")" > ".gpu-src/variants/$rev/commit"
     done
     printf '%s\n' "$@" > .gpu-src/variants/order
@@ -27,21 +28,24 @@ case "${1:-}" in
     nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
     # The tree (its first variant) configured and built once; each variant then rebuilds what it
     # changes. No sanitizers here: the winner's kernels job runs them.
-    OUT=$OUT/first SVGEAR_GPU_JOB=build TARGETS="svgear kernels_tests" bash packaging/gpu/gpu-check.sh > "$OUT/first.log" 2>&1 ||
+    OUT=$OUT/first SVGEAR_GPU_JOB=build TARGETS="svgear kernels_tests attention_tests" bash packaging/gpu/gpu-check.sh > "$OUT/first.log" 2>&1 ||
       { echo "the first build failed"; tail -30 "$OUT/first.log"; exit 1; }
     tail -1 "$OUT/first.log"
     mapfile -t variants < variants/order
     for v in "${variants[@]}"; do
       # Only the files that differ, so the build recompiles only what the variants change.
-      (cd "variants/$v" && find kernels -type f) | while read -r f; do
+      (cd "variants/$v" && find kernels tests -type f) | while read -r f; do
         cmp -s "variants/$v/$f" "$f" || cp "variants/$v/$f" "$f"
       done
-      cmake --build build/gpu -j "$(nproc)" --target svgear kernels_tests > "$OUT/build-$v.log" 2>&1 ||
+      cmake --build build/gpu -j "$(nproc)" --target svgear kernels_tests attention_tests > "$OUT/build-$v.log" 2>&1 ||
         { echo "$v: build failed"; grep -m3 -A10 error "$OUT/build-$v.log"; continue; }
       cp build/gpu/app/svgear "/tmp/svgear-$v"
       OMP_NUM_THREADS=4 timeout 120 build/gpu/tests/kernels/kernels_tests --gtest_filter='BlockSparse*:BlockRouting*' \
         > "$OUT/tests-$v.log" 2>&1
       echo "$v ($(cat "variants/$v/commit")): kernels_tests BlockSparse*, BlockRouting*: rc=$? ($(grep -cE '^\[       OK' "$OUT/tests-$v.log") ok)"
+      # The sparse backends end to end: k-means, permutation, probe, routing, attention.
+      OMP_NUM_THREADS=4 timeout 150 build/gpu/tests/attention/attention_tests > "$OUT/tests-$v-attention.log" 2>&1
+      echo "$v: attention_tests: rc=$? ($(grep -cE '^\[       OK' "$OUT/tests-$v-attention.log") ok, $(grep -cE '^\[  FAILED  \]' "$OUT/tests-$v-attention.log") failed lines)"
       rm -f "$OUT/build-$v.log"
     done
     read -r -a bench_args <<< "${BENCH_ARGS:---shape wan1.3b-480p --budgets 0.5,0.9 --repeat 5}"
