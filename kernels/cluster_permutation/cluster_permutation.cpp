@@ -90,7 +90,9 @@ at::Tensor cluster_means(const at::Tensor& xp, const at::Tensor& offsets) {
   check_device(xp, "cluster_means");
 #if SVGEAR_HAVE_CUDA
   const at::ScalarType dtype = xp.scalar_type();
-  if (xp.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf)) {
+  const int64_t head_dim = xp.size(2);  // the kernel's rows: whole 16-byte words, a power of two of them ≤ 32
+  const bool words = head_dim % 8 == 0 && head_dim / 8 <= 32 && 32 % (head_dim / 8) == 0;
+  if (xp.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) && words) {
     at::Tensor rows = xp.contiguous(), bounds = offsets.contiguous();
     const int64_t clusters = offsets.size(1) - 1;
     at::Tensor means = at::empty({xp.size(0), clusters, xp.size(2)}, xp.options().dtype(at::kFloat));

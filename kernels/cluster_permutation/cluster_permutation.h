@@ -12,9 +12,9 @@
 //
 // CPU and CUDA tensors; everything is exact except cluster_means (float32 sums, order of
 // accumulation differs between devices: ~1e-6 relative). On CUDA, gathers and scatters of rows of a
-// multiple of 16 bytes and cluster_means of bf16 / fp16 rows run cluster_permutation_cuda.cu (whole
-// rows by 16-byte words; one warp per cluster summing its rows in order); the rest runs the ATen
-// reference.
+// multiple of 16 bytes and cluster_means of bf16 / fp16 rows of d = 8, 16, 32, 64, 128 or 256 run
+// cluster_permutation_cuda.cu (whole rows by 16-byte words; one warp per cluster); the rest runs the
+// ATen reference.
 
 #include <cstdint>
 

@@ -35,22 +35,44 @@ void move_rows(const void* x, const int64_t* order, void* out, int64_t bh, int64
       static_cast<const uint4*>(x), order, static_cast<uint4*>(out), rows, words_per_row, total);
 }
 
-// One warp per cluster; lanes take consecutive elements of a row (coalesced), rows in order.
+// One warp per cluster. A row is head_dim / 8 lanes × 16 bytes, so one load instruction reads
+// 32 / (head_dim / 8) rows (4 at d = 128) and kLoadsInFlight of them run ahead. The first version
+// had each lane read one 2-byte element of a row, one row after the other: 0.125 ms for V at
+// Wan-1.3B 480p, 4× the time its 100 MB take to read. The row groups' sums are added across lanes
+// at the end in a fixed order: deterministic.
 template <typename T>
 __global__ void cluster_means_kernel(const T* __restrict__ xp, const int64_t* __restrict__ offsets,
-                                     float* __restrict__ means, int64_t rows, int64_t head_dim, int64_t clusters,
+                                     float* __restrict__ means, int64_t rows, int head_dim, int64_t clusters,
                                      int64_t count) {
+  constexpr int kLoadsInFlight = 4;
+  const int lanes_per_row = head_dim / 8, row_groups = 32 / lanes_per_row;
   const int64_t g = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32;  // head · K + c
-  const int lane = threadIdx.x % 32;
+  const int lane = threadIdx.x % 32, group = lane / lanes_per_row, part = lane % lanes_per_row;
   if (g >= count) return;
   const int64_t head = g / clusters, c = g % clusters;
   const int64_t begin = offsets[head * (clusters + 1) + c], end = offsets[head * (clusters + 1) + c + 1];
-  const float inverse = end > begin ? 1.0f / float(end - begin) : 0.0f;
-  for (int64_t e = lane; e < head_dim; e += 32) {
-    float sum = 0.0f;
-    for (int64_t r = begin; r < end; ++r) sum += float(xp[(head * rows + r) * head_dim + e]);
-    means[g * head_dim + e] = sum * inverse;
+  const T* base = xp + head * rows * head_dim + part * 8;
+  float sum[8] = {};
+  for (int64_t first = begin; first < end; first += int64_t(row_groups) * kLoadsInFlight) {
+    uint4 words[kLoadsInFlight];
+#pragma unroll
+    for (int l = 0; l < kLoadsInFlight; ++l) {
+      const int64_t r = first + l * row_groups + group;
+      words[l] = r < end ? *reinterpret_cast<const uint4*>(base + r * head_dim) : make_uint4(0, 0, 0, 0);
+    }
+#pragma unroll
+    for (int l = 0; l < kLoadsInFlight; ++l) {
+      const T* e = reinterpret_cast<const T*>(&words[l]);  // a zero word is +0: the sum keeps its value
+      for (int j = 0; j < 8; ++j) sum[j] += float(e[j]);
+    }
   }
+  for (int delta = lanes_per_row; delta < 32; delta *= 2)
+    for (int j = 0; j < 8; ++j) sum[j] += __shfl_xor_sync(0xffffffffu, sum[j], delta);
+  if (group != 0) return;
+  const float inverse = end > begin ? 1.0f / float(end - begin) : 0.0f;
+  float4* out = reinterpret_cast<float4*>(means + g * head_dim + part * 8);
+  out[0] = make_float4(sum[0] * inverse, sum[1] * inverse, sum[2] * inverse, sum[3] * inverse);
+  out[1] = make_float4(sum[4] * inverse, sum[5] * inverse, sum[6] * inverse, sum[7] * inverse);
 }
 
 }  // namespace
@@ -73,10 +95,10 @@ void launch_cluster_means(const void* xp, const int64_t* offsets, float* means, 
   const unsigned blocks = unsigned((count + kThreads / 32 - 1) / (kThreads / 32));
   if (element == HalfPrecision::BFloat16) {
     cluster_means_kernel<__nv_bfloat16><<<blocks, kThreads, 0, stream>>>(
-        static_cast<const __nv_bfloat16*>(xp), offsets, means, rows, head_dim, clusters, count);
+        static_cast<const __nv_bfloat16*>(xp), offsets, means, rows, int(head_dim), clusters, count);
   } else {
     cluster_means_kernel<__half><<<blocks, kThreads, 0, stream>>>(static_cast<const __half*>(xp), offsets, means,
-                                                                   rows, head_dim, clusters, count);
+                                                                   rows, int(head_dim), clusters, count);
   }
 }
 
