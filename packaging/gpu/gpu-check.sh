@@ -35,7 +35,8 @@ cmake --preset gpu \
 #               (default 100000; +N: N more than the run has) at BATCH (default 32), ending on a
 #               cool-down over the last COOLDOWN steps when set, then `svgear eval` of the export;
 #               RUN names the run (default PRESET), FROM an export a new run continues (an
-#               ablation branch: FROM=/tmp/svgear-runs/shapes-s/model RUN=shift1 SHIFT=1), SHIFT,
+#               ablation branch: FROM=/tmp/svgear-runs/shapes-s/model RUN=shift1 SHIFT=1), INIT_FROM
+#               another model's export a new run starts from (its weights only), SHIFT,
 #               LR, MAX_OBJECTS, OBJECT_WEIGHT and TEXT_LAYERS change a new run's recipe (a run
 #               from an export keeps its text layers unless TEXT_LAYERS says); see train_shapes below.
 #               Leave OUT at the device tool's $OUT: the checkpoint lands in $OUT/RUN/checkpoint,
@@ -66,7 +67,9 @@ train_shapes() {
   fi
   local start=(--preset "$preset")
   if [ "$(step_of "$run")" -lt 0 ]; then
-    if [ -n "${FROM:-}" ]; then
+    if [ -n "${INIT_FROM:-}" ]; then
+      start=(--preset "$preset" --init-from "$INIT_FROM")
+    elif [ -n "${FROM:-}" ]; then
       start=(--continue-from "$FROM")
     elif [ -f "resources/models/$preset/model.json" ]; then
       start=(--continue-from "resources/models/$preset")
