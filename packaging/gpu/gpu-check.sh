@@ -88,7 +88,7 @@ train_shapes() {
   local window_end
   window_end=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["recipe"].get("cooldown_end", 0))' \
     "$run/checkpoint/state.json" 2>/dev/null || echo 0)
-  if [ -n "${COOLDOWN:-}" ] && [ "$window_end" -gt "$from" ]; then
+  if [ -n "${COOLDOWN:-}" ] && [ "$from" -ge 0 ] && [ "$window_end" -gt "$from" ]; then
     echo "$name is inside its cool-down (to step $window_end): call again with STEPS=$window_end and no COOLDOWN"
     return 2
   fi
