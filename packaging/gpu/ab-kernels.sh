@@ -42,10 +42,12 @@ case "${1:-}" in
       cp build/gpu/app/svgear "/tmp/svgear-$v"
       OMP_NUM_THREADS=4 timeout 120 build/gpu/tests/kernels/kernels_tests --gtest_filter='BlockSparse*:BlockRouting*' \
         > "$OUT/tests-$v.log" 2>&1
-      echo "$v ($(cat "variants/$v/commit")): kernels_tests BlockSparse*, BlockRouting*: rc=$? ($(grep -cE '^\[       OK' "$OUT/tests-$v.log") ok)"
+      rc=$?  # before any command substitution below, which would set $? again
+      echo "$v ($(cat "variants/$v/commit")): kernels_tests BlockSparse*, BlockRouting*: rc=$rc ($(grep -cE '^\[       OK' "$OUT/tests-$v.log") ok)"
       # The sparse backends end to end: k-means, permutation, probe, routing, attention.
       OMP_NUM_THREADS=4 timeout 150 build/gpu/tests/attention/attention_tests > "$OUT/tests-$v-attention.log" 2>&1
-      echo "$v: attention_tests: rc=$? ($(grep -cE '^\[       OK' "$OUT/tests-$v-attention.log") ok, $(grep -cE '^\[  FAILED  \]' "$OUT/tests-$v-attention.log") failed lines)"
+      rc=$?
+      echo "$v: attention_tests: rc=$rc ($(grep -cE '^\[       OK' "$OUT/tests-$v-attention.log") ok, $(grep -cE '^\[  FAILED  \]' "$OUT/tests-$v-attention.log") failed lines)"
       rm -f "$OUT/build-$v.log"
     done
     read -r -a bench_args <<< "${BENCH_ARGS:---shape wan1.3b-480p --budgets 0.5,0.9 --repeat 5}"
@@ -71,7 +73,9 @@ for v in variants:
     for (mode, top_p), rs in rows.items():
         calls = [r.get("median_ms", float("nan")) for r in rs]
         att = [r.get("phases_ms", {}).get("attention", float("nan")) for r in rs]
-        print(f"| {v} | {mode} | {top_p} | {rs[0].get('density') if isinstance(rs[0].get('density'), str) else format(rs[0].get('density'), '.3f')} | "
+        density = rs[0].get("density")  # a number, or "n/a"
+        density = density if isinstance(density, str) else f"{density:.3f}"
+        print(f"| {v} | {mode} | {top_p} | {density} | "
               f"{statistics.median(calls):.3f} ({', '.join(f'{c:.2f}' for c in calls)}) | "
               f"{statistics.median(att):.3f} ({', '.join(f'{a:.2f}' for a in att)}) |")
 PY
