@@ -269,6 +269,16 @@ AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
       if (!result.rows.back().unavailable.empty()) break;  // the same reason for every budget
     }
   }
+  const double dense_ms = result.rows.front().median_ms;
+  for (AttentionBenchRow& row : result.rows) {
+    if (!row.unavailable.empty() || row.median_ms <= 0.0) continue;
+    if (dense_ms > 0.0) row.speedup_vs_dense = dense_ms / row.median_ms;
+    if (result.dense_flash_ms) row.speedup_vs_flash = *result.dense_flash_ms / row.median_ms;
+    if (const auto& p = row.phases) {
+      const double total = p->kmeans_ms + p->permute_ms + p->probe_ms + p->routing_ms + p->attention_ms;
+      if (total > 0.0) row.overhead_share = (p->kmeans_ms + p->probe_ms + p->routing_ms) / total;
+    }
+  }
   return result;
 }
 
@@ -285,6 +295,9 @@ nlohmann::json AttentionBenchResult::to_json() const {
       j["median_ms"] = r.median_ms;
       j["call_ms"] = r.call_ms;
       if (r.tflops) j["tflops"] = *r.tflops;
+      if (r.speedup_vs_dense) j["speedup_vs_dense"] = *r.speedup_vs_dense;
+      if (r.speedup_vs_flash) j["speedup_vs_flash"] = *r.speedup_vs_flash;
+      if (r.overhead_share) j["overhead_share"] = *r.overhead_share;
       if (r.phases) {
         j["phases_ms"] = {{"kmeans", r.phases->kmeans_ms},
                           {"permute", r.phases->permute_ms},
@@ -319,8 +332,9 @@ std::string AttentionBenchResult::table() const {
                 static_cast<long long>(shape.tokens), static_cast<long long>(shape.head_dim), device.c_str(),
                 dtype.c_str(), inputs.c_str(), sparse_attention_kernel.c_str());
   text += line;
-  std::snprintf(line, sizeof line, "%-7s %6s %8s %10s %10s %11s %8s  %s\n", "mode", "top_p", "density", "rel L2",
-                "ms/call", "first call", "TFLOP/s", "phases ms (kmeans/permute/probe/routing/attention, traced call)");
+  std::snprintf(line, sizeof line, "%-7s %6s %8s %10s %10s %11s %7s %7s %8s %9s  %s\n", "mode", "top_p", "density",
+                "rel L2", "ms/call", "first call", "xdense", "xFA2", "TFLOP/s", "overhead",
+                "phases ms (kmeans/permute/probe/routing/attention, traced call)");
   text += line;
   for (const AttentionBenchRow& r : rows) {
     if (!r.unavailable.empty()) {
@@ -332,9 +346,13 @@ std::string AttentionBenchResult::table() const {
                       r.phases->permute_ms, r.phases->probe_ms,
                       r.phases->routing_ms, r.phases->attention_ms);
       }
-      std::snprintf(line, sizeof line, "%-7s %6.2f %8s %10.2e %10.2f %11.2f %8s  %s\n", attention_mode_name(r.mode),
-                    r.top_p, format_optional(r.density, "%.3f").c_str(), r.relative_l2, r.median_ms, r.first_call_ms,
-                    format_optional(r.tflops, "%.3g").c_str(), phases);
+      const std::optional<double> overhead_percent =
+          r.overhead_share ? std::optional<double>(100.0 * *r.overhead_share) : std::nullopt;
+      std::snprintf(line, sizeof line, "%-7s %6.2f %8s %10.2e %10.2f %11.2f %7s %7s %8s %9s  %s\n",
+                    attention_mode_name(r.mode), r.top_p, format_optional(r.density, "%.3f").c_str(), r.relative_l2,
+                    r.median_ms, r.first_call_ms, format_optional(r.speedup_vs_dense, "%.2f").c_str(),
+                    format_optional(r.speedup_vs_flash, "%.2f").c_str(), format_optional(r.tflops, "%.3g").c_str(),
+                    format_optional(overhead_percent, "%.0f%%").c_str(), phases);
     }
     text += line;
   }

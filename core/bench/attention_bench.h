@@ -98,6 +98,11 @@ struct AttentionBenchRow {
   // Useful attention arithmetic per second: 4·BH·N²·d·density flops (Q·Kᵀ and P·V of the computed
   // blocks) over the attention phase's time (sparse) or the whole call (dense).
   std::optional<double> tflops;
+  // How many times faster the call is than the dense row of the same run (cuDNN first) and than
+  // dense attention through FlashAttention-2 SDPA, where that ran.
+  std::optional<double> speedup_vs_dense, speedup_vs_flash;
+  // k-means + probe + routing over the traced call's phases (sparse modes; issue 4 wants ≤ 15%).
+  std::optional<double> overhead_share;
   std::string unavailable;            // why the mode could not run (then nothing else is set)
 };
 

@@ -162,12 +162,31 @@ TEST_F(CompareTest, BenchAttentionMeasuresTheDenseReference) {
   EXPECT_EQ(dense["relative_l2_vs_dense"], 0.0);
   EXPECT_EQ(dense["call_ms"].size(), 2u);
   EXPECT_GT(dense["median_ms"].get<double>(), 0.0);
+  EXPECT_EQ(dense["speedup_vs_dense"], 1.0);
+  EXPECT_FALSE(dense.contains("overhead_share")) << dense.dump();  // no phases
+  // No FlashAttention-2 SDPA on the CPU, so no speedup against it.
+  EXPECT_EQ(result["dense_flash_ms"], "n/a");
+  int sparse_rows = 0;
   for (size_t i = 1; i < result["rows"].size(); ++i) {
     const nlohmann::json& row = result["rows"][i];
     if (row.contains("unavailable")) continue;
+    ++sparse_rows;
     EXPECT_GT(row["relative_l2_vs_dense"].get<double>(), 0.0) << row.dump();
     EXPECT_LT(row["relative_l2_vs_dense"].get<double>(), 1.0) << row.dump();
+    EXPECT_NEAR(row["speedup_vs_dense"].get<double>(),
+                dense["median_ms"].get<double>() / row["median_ms"].get<double>(), 1e-9) << row.dump();
+    EXPECT_FALSE(row.contains("speedup_vs_flash")) << row.dump();
+    // k-means + probe + routing over the traced call's five phases.
+    const nlohmann::json& p = row["phases_ms"];
+    const double total = p["kmeans"].get<double>() + p["permute"].get<double>() + p["probe"].get<double>() +
+                         p["routing"].get<double>() + p["attention"].get<double>();
+    EXPECT_NEAR(row["overhead_share"].get<double>(),
+                (p["kmeans"].get<double>() + p["probe"].get<double>() + p["routing"].get<double>()) / total, 1e-9);
+    EXPECT_GT(row["overhead_share"].get<double>(), 0.0);
+    EXPECT_LT(row["overhead_share"].get<double>(), 1.0);
   }
+  EXPECT_GE(sparse_rows, 1) << "the CPU runs both sparse modes";
+  EXPECT_NE(run.output.find("overhead"), std::string::npos) << run.output;
 
   const CliRun bad = run_cli("bench attention --shape huge");
   EXPECT_EQ(bad.exit_code, 2);
