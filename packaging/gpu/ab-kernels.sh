@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Kernel A/B in one device call: several revisions' kernels/ and tests/ built into the same tree on
-# the same machine, each one's block-sparse and routing tests and attention_tests run, then their
-# attention benches interleaved (A B C A B C), so the comparison holds no lease-to-lease or
-# machine-to-machine difference (docs/kernel-notes.md). No sanitizers: run the winner's `kernels`
-# job before merging it.
+# the same machine, each one's kernel tests (attention, routing, probe) and attention_tests run,
+# then their attention benches interleaved (A B C A B C), so the comparison holds no lease-to-lease
+# or machine-to-machine difference (docs/kernel-notes.md). No sanitizers: run the winner's
+# `kernels` job before merging it.
 #   HERE:    packaging/gpu/ab-kernels.sh export REV...      e.g. export main attn-pingpong3 attn-vbias
 #            (the first revision is the tree; each one's kernels/ and tests/ go to .gpu-src/variants/)
 #   DEVICE:  cd .gpu-src && bash packaging/gpu/ab-kernels.sh run     carrying [".gpu-src"]
@@ -40,10 +40,10 @@ case "${1:-}" in
       cmake --build build/gpu -j "$(nproc)" --target svgear kernels_tests attention_tests > "$OUT/build-$v.log" 2>&1 ||
         { echo "$v: build failed"; grep -m3 -A10 error "$OUT/build-$v.log"; continue; }
       cp build/gpu/app/svgear "/tmp/svgear-$v"
-      OMP_NUM_THREADS=4 timeout 120 build/gpu/tests/kernels/kernels_tests --gtest_filter='BlockSparse*:BlockRouting*' \
+      OMP_NUM_THREADS=4 timeout 120 build/gpu/tests/kernels/kernels_tests --gtest_filter='BlockSparse*:BlockRouting*:Route*:ErrorProbe*' \
         > "$OUT/tests-$v.log" 2>&1
       rc=$?  # before any command substitution below, which would set $? again
-      echo "$v ($(cat "variants/$v/commit")): kernels_tests BlockSparse*, BlockRouting*: rc=$rc ($(grep -cE '^\[       OK' "$OUT/tests-$v.log") ok)"
+      echo "$v ($(cat "variants/$v/commit")): kernels_tests BlockSparse*, BlockRouting*, Route*, ErrorProbe*: rc=$rc ($(grep -cE '^\[       OK' "$OUT/tests-$v.log") ok)"
       # The sparse backends end to end: k-means, permutation, probe, routing, attention.
       OMP_NUM_THREADS=4 timeout 150 build/gpu/tests/attention/attention_tests > "$OUT/tests-$v-attention.log" 2>&1
       rc=$?
