@@ -11,6 +11,7 @@
 #include <c10/cuda/CUDAException.h>
 
 #include "kernels/cluster_permutation/cluster_permutation_cuda.cuh"
+#include "kernels/common/vector_aligned.h"
 #endif
 
 namespace svgear {
@@ -23,7 +24,7 @@ template <bool kScatter>
 std::optional<at::Tensor> move_rows_cuda(const at::Tensor& x, const at::Tensor& order) {
   const int64_t row_bytes = x.size(2) * x.element_size();
   if (!x.is_cuda() || row_bytes % 16 != 0) return std::nullopt;
-  at::Tensor source = x.contiguous(), index = order.contiguous();
+  at::Tensor source = vector_aligned(x), index = order.contiguous();
   at::Tensor out = at::empty_like(source);
   const auto launch = kScatter ? launch_scatter_rows : launch_gather_rows;
   launch(source.data_ptr(), index.data_ptr<int64_t>(), out.data_ptr(), x.size(0), x.size(1), row_bytes,
@@ -90,10 +91,10 @@ at::Tensor cluster_means(const at::Tensor& xp, const at::Tensor& offsets) {
   check_device(xp, "cluster_means");
 #if SVGEAR_HAVE_CUDA
   const at::ScalarType dtype = xp.scalar_type();
-  const int64_t head_dim = xp.size(2);  // the kernel's rows: whole 16-byte words, a power of two of them ≤ 32
-  const bool words = head_dim % 8 == 0 && head_dim / 8 <= 32 && 32 % (head_dim / 8) == 0;
+  const int64_t head_dim = xp.size(2);  // the kernel's rows: whole 16-byte words, a power of two of them up to 32
+  const bool words = head_dim >= 8 && head_dim % 8 == 0 && head_dim / 8 <= 32 && 32 % (head_dim / 8) == 0;
   if (xp.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) && words) {
-    at::Tensor rows = xp.contiguous(), bounds = offsets.contiguous();
+    at::Tensor rows = vector_aligned(xp), bounds = offsets.contiguous();
     const int64_t clusters = offsets.size(1) - 1;
     at::Tensor means = at::empty({xp.size(0), clusters, xp.size(2)}, xp.options().dtype(at::kFloat));
     launch_cluster_means(rows.data_ptr(), bounds.data_ptr<int64_t>(), means.data_ptr<float>(), xp.size(0),

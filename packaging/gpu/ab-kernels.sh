@@ -14,11 +14,19 @@ case "${1:-}" in
   export)
     shift
     [ $# -ge 2 ] || { echo "give at least two revisions"; exit 2; }
+    for rev in "$@"; do
+      git rev-parse --verify --quiet "$rev^{commit}" > /dev/null || { echo "unknown revision '$rev'"; exit 2; }
+      case "$rev" in */*) echo "'$rev': a variant's name is a file name, no '/'"; exit 2 ;; esac
+      # A variant brings its whole kernels/ and tests/: one cut before later changes of the first
+      # revision would undo them too, and the A/B would credit that to the branch.
+      git merge-base --is-ancestor "$1" "$rev" ||
+        echo "warning: $rev does not contain $1; rebase it first, or the A/B also measures what $1 changed since"
+    done
     bash packaging/gpu/export-head.sh "$1" .gpu-src || exit 1
     for rev in "$@"; do
       mkdir -p ".gpu-src/variants/$rev"
-      git archive "$rev" kernels tests | tar -x -C ".gpu-src/variants/$rev"
-      echo "$(git rev-parse --short "$rev")" > ".gpu-src/variants/$rev/commit"
+      git archive "$rev" kernels tests | tar -x -C ".gpu-src/variants/$rev" || { echo "$rev: export failed"; exit 1; }
+      git rev-parse --short "$rev" > ".gpu-src/variants/$rev/commit"
     done
     printf '%s\n' "$@" > .gpu-src/variants/order
     echo "variants: $*" ;;
@@ -33,10 +41,14 @@ case "${1:-}" in
     tail -1 "$OUT/first.log"
     mapfile -t variants < variants/order
     for v in "${variants[@]}"; do
-      # Only the files that differ, so the build recompiles only what the variants change.
+      # The variant's kernels/ and tests/ exactly, copying only the files that differ, so the build
+      # recompiles only what the variants change.
+      find kernels tests -type f | while read -r f; do [ -e "variants/$v/$f" ] || rm -f "$f"; done
       (cd "variants/$v" && find kernels tests -type f) | while read -r f; do
+        mkdir -p "$(dirname "$f")"
         cmp -s "variants/$v/$f" "$f" || cp "variants/$v/$f" "$f"
       done
+      rm -f "/tmp/svgear-$v"  # a warm machine keeps /tmp: never bench an earlier call's binary
       cmake --build build/gpu -j "$(nproc)" --target svgear kernels_tests attention_tests > "$OUT/build-$v.log" 2>&1 ||
         { echo "$v: build failed"; grep -m3 -A10 error "$OUT/build-$v.log"; continue; }
       cp build/gpu/app/svgear "/tmp/svgear-$v"
@@ -79,6 +91,8 @@ for v in variants:
               f"{statistics.median(calls):.3f} ({', '.join(f'{c:.2f}' for c in calls)}) | "
               f"{statistics.median(att):.3f} ({', '.join(f'{a:.2f}' for a in att)}) |")
 PY
-    (cd "$OUT" && tar czf ab-logs.tgz first.log tests-*.log bench-*.json 2>/dev/null && rm -rf first.log tests-*.log bench-*.json first) ;;
+    # Logs and JSONs travel as one archive (the device tool brings back 8 files).
+    (cd "$OUT" && shopt -s nullglob && logs=(first.log tests-*.log bench-*.json) &&
+      tar czf ab-logs.tgz "${logs[@]}" && rm -rf "${logs[@]}" first) ;;
   *) echo "usage: ab-kernels.sh export REV... | run"; exit 2 ;;
 esac

@@ -60,31 +60,34 @@ TEST(ClusterPermutation, GatherScatterRoundTripAndContiguousClusters) {
 TEST(ClusterPermutation, ClusterMeansMatchLoopsAndAreZeroWhenEmpty) {
   at::manual_seed(12);
   const int64_t bh = 2, k = 9;
-  // d = 5 takes the ATen reference on CUDA, 64 and 128 the kernel (8 and 16 lanes per row); 301
-  // tokens give clusters of ~37 rows, several load rounds of the kernel, and a tail.
-  for (const int64_t d : {5, 64, 128}) {
-    for (const int64_t n : {53, 301}) {
-      // Cluster 3 empty everywhere, cluster 8 a single token per row.
-      at::Tensor labels = at::randint(8, {bh, n}, at::kLong);
-      labels.masked_fill_(labels == 3, 0);
-      labels.select(1, 17).fill_(8);
-      at::Tensor x = at::randn({bh, n, d}, at::kDouble).to(at::kHalf);
-      at::Tensor expected = at::zeros({bh, k, d}, at::kDouble);
-      for (int64_t b = 0; b < bh; ++b) {
-        for (int64_t c = 0; c < k; ++c) {
-          at::Tensor in = labels[b] == c;
-          if (in.sum().item<int64_t>() > 0) expected[b][c] = x[b].to(at::kDouble).index({in}).mean(0);
-        }
-      }
-      for (const at::Device& device : devices()) {
-        ClusterLayout layout = cluster_layout(labels.to(device), k);
-        at::Tensor means = cluster_means(gather_tokens(x.to(device), layout.order), layout.offsets);
-        EXPECT_EQ(means.scalar_type(), at::kFloat);
-        EXPECT_TRUE(test::tensors_close(means.cpu(), expected.to(at::kFloat), 1e-6)) << device << " d " << d << " n " << n;
-        EXPECT_TRUE(at::equal(means.select(1, 3).cpu(), at::zeros({bh, d}))) << device << " d " << d << " n " << n;
+  const auto check = [&](int64_t d, int64_t n, at::ScalarType dtype) {
+    // Cluster 3 empty everywhere, cluster 8 a single token per row.
+    at::Tensor labels = at::randint(8, {bh, n}, at::kLong);
+    labels.masked_fill_(labels == 3, 0);
+    labels.select(1, 17).fill_(8);
+    at::Tensor x = at::randn({bh, n, d}, at::kDouble).to(dtype);
+    at::Tensor expected = at::zeros({bh, k, d}, at::kDouble);
+    for (int64_t b = 0; b < bh; ++b) {
+      for (int64_t c = 0; c < k; ++c) {
+        at::Tensor in = labels[b] == c;
+        if (in.sum().item<int64_t>() > 0) expected[b][c] = x[b].to(at::kDouble).index({in}).mean(0);
       }
     }
-  }
+    for (const at::Device& device : devices()) {
+      ClusterLayout layout = cluster_layout(labels.to(device), k);
+      at::Tensor means = cluster_means(gather_tokens(x.to(device), layout.order), layout.offsets);
+      EXPECT_EQ(means.scalar_type(), at::kFloat);
+      EXPECT_TRUE(test::tensors_close(means.cpu(), expected.to(at::kFloat), 1e-6))
+          << device << " " << dtype << " d " << d << " n " << n;
+      EXPECT_TRUE(at::equal(means.select(1, 3).cpu(), at::zeros({bh, d}))) << device << " d " << d << " n " << n;
+    }
+  };
+  // d = 5 takes the ATen reference on CUDA, 8 to 256 the kernel (1 to 32 lanes per row, so 32 to 1
+  // rows per load); 301 tokens give clusters of ~37 rows, several load rounds of the kernel, and a
+  // tail. Both half-precision types.
+  for (const int64_t d : {5, 8, 64, 128, 256})
+    for (const int64_t n : {53, 301})
+      for (const at::ScalarType dtype : {at::kHalf, at::kBFloat16}) check(d, n, dtype);
 }
 
 TEST(ClusterPermutation, RejectsBadArguments) {
