@@ -54,15 +54,24 @@ ReplayRun replay_training(const std::filesystem::path& model, const std::filesys
   return run;
 }
 
-// The largest absolute difference between two exports' weights.
-double max_weight_difference(const std::filesystem::path& a_model, const std::filesystem::path& b_model) {
-  const auto a = SafetensorsFile::open(a_model / "model.safetensors");
-  const auto b = SafetensorsFile::open(b_model / "model.safetensors");
+// The largest absolute difference between the same-named tensors of two safetensors files, over
+// those whose names start with `prefix`; *compared counts them.
+double largest_difference(const std::filesystem::path& a_file, const std::filesystem::path& b_file,
+                          const std::string& prefix, int* compared = nullptr) {
+  const auto a = SafetensorsFile::open(a_file);
+  const auto b = SafetensorsFile::open(b_file);
   double worst = 0.0;
   for (const TensorEntry& entry : a->tensors()) {
+    if (entry.name.rfind(prefix, 0) != 0) continue;
     worst = std::max(worst, (a->load(entry.name) - b->load(entry.name)).abs().max().item<double>());
+    if (compared) ++*compared;
   }
   return worst;
+}
+
+// The largest absolute difference between two exports' weights.
+double max_weight_difference(const std::filesystem::path& a_model, const std::filesystem::path& b_model) {
+  return largest_difference(a_model / "model.safetensors", b_model / "model.safetensors", "");
 }
 
 // The largest absolute difference between two checkpoints' fp32 parameters (param/…), shard by
@@ -77,13 +86,7 @@ double max_parameter_difference(const std::filesystem::path& a_checkpoint, const
   double worst = 0.0;
   int compared = 0;
   for (const std::string& shard : a_shards) {
-    const auto a = SafetensorsFile::open(a_checkpoint / shard);
-    const auto b = SafetensorsFile::open(b_checkpoint / shard);
-    for (const TensorEntry& entry : a->tensors()) {
-      if (entry.name.rfind("param/", 0) != 0) continue;
-      worst = std::max(worst, (a->load(entry.name) - b->load(entry.name)).abs().max().item<double>());
-      ++compared;
-    }
+    worst = std::max(worst, largest_difference(a_checkpoint / shard, b_checkpoint / shard, "param/", &compared));
   }
   EXPECT_GT(compared, 0) << "no param/ tensors in " << a_checkpoint;
   return worst;
