@@ -115,14 +115,13 @@ train_shapes() {
 }
 case "$job" in
   full|tests|test-train) ;;
-  build)
+  build|backtrace)
     cmake --build build/gpu -j "$(nproc)" --target ${TARGETS:-svgear} > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; exit 1; }
     echo "build (${TARGETS:-svgear}): $(($(date +%s) - t0)) s"
-    rm -f "$OUT/build.log" "$OUT/configure.log"
-    exit 0 ;;
-  backtrace)
-    cmake --build build/gpu -j "$(nproc)" --target ${TARGETS:-svgear} > "$OUT/build.log" 2>&1 || { grep -B2 -A20 -m3 'error' "$OUT/build.log"; exit 1; }
-    echo "build (${TARGETS:-svgear}): $(($(date +%s) - t0)) s"
+    if [ "$job" = build ]; then
+      rm -f "$OUT/build.log" "$OUT/configure.log"
+      exit 0
+    fi
     OMP_NUM_THREADS=2 cuda-gdb -batch -ex run -ex bt --args $CMD 2>&1 | grep -v '^\[New Thread\|^\[Thread\|^\[Detaching'
     exit 0 ;;
   kernels)
