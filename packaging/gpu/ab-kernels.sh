@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Kernel A/B in one device call: several revisions' kernels/ and tests/ built into the same tree on
+# Kernel A/B in one device call: several revisions' core/, kernels/ and tests/ built into the same tree on
 # the same machine, each one's kernel tests (attention, routing, probe) and attention_tests run,
 # then their attention benches interleaved (A B C A B C), so the comparison holds no lease-to-lease
 # or machine-to-machine difference (docs/kernel-notes.md). No sanitizers: run the winner's
 # `kernels` job before merging it.
 #   HERE:    packaging/gpu/ab-kernels.sh export REV...      e.g. export main attn-pingpong3 attn-vbias
-#            (the first revision is the tree; each one's kernels/ and tests/ go to .gpu-src/variants/)
+#            (the first revision is the tree; each one's core/, kernels/ and tests/ go to .gpu-src/variants/)
 #   DEVICE:  cd .gpu-src && bash packaging/gpu/ab-kernels.sh run     carrying [".gpu-src"]
 # ROUNDS (default 2) bench rounds; BENCH_ARGS overrides the bench's shape and budgets.
 set -uo pipefail
@@ -17,7 +17,7 @@ case "${1:-}" in
     for rev in "$@"; do
       git rev-parse --verify --quiet "$rev^{commit}" > /dev/null || { echo "unknown revision '$rev'"; exit 2; }
       case "$rev" in */*) echo "'$rev': a variant's name is a file name, no '/'"; exit 2 ;; esac
-      # A variant brings its whole kernels/ and tests/: one cut before later changes of the first
+      # A variant brings its whole core/, kernels/ and tests/: one cut before later changes of the first
       # revision would undo them too, and the A/B would credit that to the branch.
       git merge-base --is-ancestor "$1" "$rev" ||
         echo "warning: $rev does not contain $1; rebase it first, or the A/B also measures what $1 changed since"
@@ -25,7 +25,7 @@ case "${1:-}" in
     bash packaging/gpu/export-head.sh "$1" .gpu-src || exit 1
     for rev in "$@"; do
       mkdir -p ".gpu-src/variants/$rev"
-      git archive "$rev" kernels tests | tar -x -C ".gpu-src/variants/$rev" || { echo "$rev: export failed"; exit 1; }
+      git archive "$rev" core kernels tests | tar -x -C ".gpu-src/variants/$rev" || { echo "$rev: export failed"; exit 1; }
       git rev-parse --short "$rev" > ".gpu-src/variants/$rev/commit"
     done
     printf '%s\n' "$@" > .gpu-src/variants/order
@@ -41,10 +41,10 @@ case "${1:-}" in
     tail -1 "$OUT/first.log"
     mapfile -t variants < variants/order
     for v in "${variants[@]}"; do
-      # The variant's kernels/ and tests/ exactly, copying only the files that differ, so the build
+      # The variant's core/, kernels/ and tests/ exactly, copying only the files that differ, so the build
       # recompiles only what the variants change.
-      find kernels tests -type f | while read -r f; do [ -e "variants/$v/$f" ] || rm -f "$f"; done
-      (cd "variants/$v" && find kernels tests -type f) | while read -r f; do
+      find core kernels tests -type f | while read -r f; do [ -e "variants/$v/$f" ] || rm -f "$f"; done
+      (cd "variants/$v" && find core kernels tests -type f) | while read -r f; do
         mkdir -p "$(dirname "$f")"
         cmp -s "variants/$v/$f" "$f" || cp "variants/$v/$f" "$f"
       done
