@@ -1,5 +1,7 @@
 #include "core/attention/centroid_cache.h"
 
+#include <utility>
+
 #include <ATen/ATen.h>
 
 namespace svgear {
@@ -35,7 +37,8 @@ ClusteredQK CentroidCache::cluster(const at::Tensor& q, const at::Tensor& k, int
   at::Tensor k_init = warm ? it->second.k_centroids
                            : kmeans_init(k, options_.k_clusters, init_seed(layer, branch, 1), options_.init);
   const int iterations = warm ? options_.step_iters : options_.init_iters;
-  ClusteredQK result{kmeans(q, q_init, iterations), kmeans(k, k_init, iterations)};
+  KMeansPair pair = kmeans_pair(q, q_init, k, k_init, iterations);
+  ClusteredQK result{std::move(pair.first), std::move(pair.second)};
   if (warm) {
     // In place: a CUDA graph that captured this call reads and writes these same buffers, so each
     // replay warm-starts from the one before, as eager calls do.

@@ -1,12 +1,17 @@
 #include "kernels/kmeans/kmeans.h"
 
+#include <map>
+#include <mutex>
+
 #include <ATen/ATen.h>
 
 #include "svgear/build_config.h"
 
 #if SVGEAR_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAEvent.h>
 #include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
 
 #include "kernels/common/kernel_path.h"
 #include "kernels/common/vector_aligned.h"
@@ -52,11 +57,22 @@ KMeansResult kmeans_cuda(const at::Tensor& x, const at::Tensor& init_centroids, 
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return {labels, centroids, sizes, layout};
 }
+
+// One side stream per device for the whole process: the caching allocator keeps freed blocks per
+// stream, so a stream drawn from the pool per call would spread cached memory over 32 streams.
+// Every side-stream allocation happens after a fork that orders it behind the current stream's
+// earlier work, so a block reused there never races a reader on the current stream.
+c10::cuda::CUDAStream side_stream(c10::DeviceIndex device) {
+  static std::mutex mutex;
+  static std::map<c10::DeviceIndex, c10::cuda::CUDAStream> streams;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = streams.find(device);
+  if (it == streams.end()) it = streams.emplace(device, c10::cuda::getStreamFromPool(false, device)).first;
+  return it->second;
+}
 #endif
 
-}  // namespace
-
-KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations) {
+void check_kmeans_args(const at::Tensor& x, const at::Tensor& init_centroids, int iterations) {
   TORCH_CHECK(x.dim() == 3, "kmeans: x must be [BH, N, d], got ", x.sizes());
   TORCH_CHECK(at::isFloatingType(x.scalar_type()), "kmeans: x must be floating point, got ",
               x.scalar_type());
@@ -71,10 +87,44 @@ KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int i
               x.device(), ", got ", init_centroids.device());
   TORCH_CHECK(iterations >= 1, "kmeans: iterations must be >= 1, got ", iterations);
   TORCH_CHECK(x.is_cpu() || x.is_cuda(), "kmeans: unsupported device ", x.device());
+}
+
+}  // namespace
+
+KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations) {
+  check_kmeans_args(x, init_centroids, iterations);
 #if SVGEAR_HAVE_CUDA
   if (kernel_handles(x, init_centroids.size(1))) return kmeans_cuda(x, init_centroids, iterations);
 #endif
   return kmeans_reference(x.to(at::kFloat).contiguous(), init_centroids.contiguous(), iterations);
+}
+
+KMeansPair kmeans_pair(const at::Tensor& x_first, const at::Tensor& init_first, const at::Tensor& x_second,
+                       const at::Tensor& init_second, int iterations) {
+#if SVGEAR_HAVE_CUDA
+  check_kmeans_args(x_first, init_first, iterations);
+  check_kmeans_args(x_second, init_second, iterations);
+  if (kernel_handles(x_first, init_first.size(1)) && kernel_handles(x_second, init_second.size(1)) &&
+      x_first.device() == x_second.device()) {
+    c10::cuda::CUDAGuard device_guard(x_first.device());
+    const c10::cuda::CUDAStream current = at::cuda::getCurrentCUDAStream();
+    const c10::cuda::CUDAStream side = side_stream(current.device_index());
+    at::cuda::CUDAEvent fork;
+    fork.record(current);
+    fork.block(side);
+    KMeansPair pair;
+    {
+      c10::cuda::CUDAStreamGuard on_side(side);  // its kernels and its allocations
+      pair.first = kmeans_cuda(x_first, init_first, iterations);
+    }
+    pair.second = kmeans_cuda(x_second, init_second, iterations);
+    at::cuda::CUDAEvent join;
+    join.record(side);
+    join.block(current);
+    return pair;
+  }
+#endif
+  return {kmeans(x_first, init_first, iterations), kmeans(x_second, init_second, iterations)};
 }
 
 at::Tensor kmeans_init(const at::Tensor& x, int64_t k, uint64_t seed, KMeansInit method) {

@@ -58,6 +58,17 @@ struct KMeansResult {
 
 KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations);
 
+// Two independent k-means problems (a call's queries and keys), the same results as two kmeans
+// calls. When both run on the CUDA kernels, the first runs on a side stream while the second runs
+// on the current one: the queries' small passes (Qc = 200 leaves the GPU half idle) hide under the
+// keys'. Fork and join are events, so the pair stays CUDA-graph-capturable and host-sync-free.
+struct KMeansPair {
+  KMeansResult first;
+  KMeansResult second;
+};
+KMeansPair kmeans_pair(const at::Tensor& x_first, const at::Tensor& init_first, const at::Tensor& x_second,
+                       const at::Tensor& init_second, int iterations);
+
 // Initial centroids [BH, K, d] float32 on x's device, from random numbers of a CPU generator seeded
 // with `seed`, so every device starts from the same tokens. When K > N the first N centroids are the N tokens and
 // the other K − N lie outside the data's bounding box: no token is ever nearer to them, so those

@@ -265,6 +265,33 @@ TEST(KMeans, CudaKernelsBreakTiesTowardTheLowerCluster) {
   });
 }
 
+// kmeans_pair gives the bits of two kmeans calls, on every device; on a GPU its first problem runs
+// on a side stream, so reading its results right after the call (with no synchronisation but the
+// pair's own join) checks that join. The shapes differ so that the two problems' buffers do too.
+TEST(KMeans, PairGivesTheResultsOfTwoCalls) {
+  for (const at::Device device : devices()) {
+    SCOPED_TRACE(device.str());
+    const at::ScalarType dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
+    at::Tensor q = test::gaussian_mixture(3, 2049, 128, 24, 4.0, 31).to(dtype).to(device);
+    at::Tensor k = test::gaussian_mixture(3, 2049, 128, 60, 4.0, 32).to(dtype).to(device);
+    at::Tensor q_init = kmeans_init(q, 40, 3, KMeansInit::RandomTokens);
+    at::Tensor k_init = kmeans_init(k, 300, 4, KMeansInit::RandomTokens);
+    for (const int iterations : {1, 2}) {
+      KMeansPair pair = kmeans_pair(q, q_init, k, k_init, iterations);
+      KMeansResult q_alone = kmeans(q, q_init, iterations), k_alone = kmeans(k, k_init, iterations);
+      for (const auto& [got, want] : {std::pair{&pair.first, &q_alone}, std::pair{&pair.second, &k_alone}}) {
+        EXPECT_TRUE(at::equal(got->labels, want->labels));
+        EXPECT_TRUE(at::equal(got->centroids, want->centroids));
+        EXPECT_TRUE(at::equal(got->sizes, want->sizes));
+        EXPECT_TRUE(at::equal(got->layout.order, want->layout.order));
+        EXPECT_TRUE(at::equal(got->layout.offsets, want->layout.offsets));
+      }
+    }
+  }
+  EXPECT_THROW(kmeans_pair(at::randn({2, 10, 4}), at::randn({2, 3, 4}), at::randn({2, 10, 4}), at::randn({2, 3, 5}), 1),
+               c10::Error);
+}
+
 TEST(KMeans, RejectsBadArguments) {
   at::manual_seed(5);
   at::Tensor x = at::randn({2, 10, 4});
