@@ -24,8 +24,8 @@ namespace wg = wgmma_sm90;
 //      same with wgmma (assign_sm90_kernel, below the mma.sync one).
 //   3. a stable radix sort of (key, token) groups each head's clusters, tokens in original order.
 //   4. offsets: cluster g's tokens are sorted[lower_bound(g) .. lower_bound(g + 1)).
-//   5. update: one warp per cluster sums its tokens' rows in fp32 (segmented sums: no atomics,
-//      deterministic) and writes the mean; an empty cluster keeps its centroid [spec §2.2].
+//   5. update: 1 to 8 warps per cluster sum its tokens' rows in fp32 (segmented sums: no atomics,
+//      deterministic) and write the mean; an empty cluster keeps its centroid [spec §2.2].
 constexpr int kTileRows = 64;
 constexpr int kTileCentroids = 64;
 constexpr int kWarps = 4;
@@ -331,28 +331,36 @@ __global__ void cluster_offsets_kernel(const int32_t* __restrict__ sorted_keys, 
   offsets[g] = int32_t(lo);
 }
 
-// One warp per cluster. A row is kLanesPerRow lanes × 16 bytes, so one load instruction reads
-// kRowGroups rows and kLoadsInFlight of them run ahead: 8 rows in flight at d = 128, 16 at d = 64
-// (the first version read a row per instruction, 4 in flight, and ran at 12% occupancy, latency
-// bound). The cluster's token indices come 32 at a time (one coalesced load). The row groups' sums
-// are added across lanes at the end in a fixed order: deterministic.
+// `warps` warps per cluster (1, 2, 4 or 8; the launcher picks them from the mean cluster size), 8
+// warps per block. A row is kLanesPerRow lanes × 16 bytes, so one load instruction reads
+// kRowGroups rows and kLoadsInFlight of them run ahead: 8 rows in flight per warp at d = 128, 16 at
+// d = 64 (the first version read a row per instruction, 4 in flight, and ran at 12% occupancy,
+// latency bound). The cluster's tokens come in batches of 32 (one coalesced load of their
+// indices); warp w of a cluster takes batches w, w + warps, … One warp per cluster left the
+// query clusters (~160 rows each, 2,400 at Wan-1.3B 480p: half a wave) at 13% occupancy, 72 µs per
+// update against 47 for the 12,000 smaller key clusters. The row groups' and the warps' sums are
+// added in a fixed order: deterministic.
+constexpr int kUpdateWarps = 8;
+
 template <typename T, int D>
-__global__ void update_centroids_kernel(const T* __restrict__ x, const int32_t* __restrict__ sorted_tokens,
-                                        const int32_t* __restrict__ offsets, float* __restrict__ centroids,
-                                        int64_t tokens, int64_t clusters, int64_t count) {
+__global__ void __launch_bounds__(kUpdateWarps * 32)
+    update_centroids_kernel(const T* __restrict__ x, const int32_t* __restrict__ sorted_tokens,
+                            const int32_t* __restrict__ offsets, float* __restrict__ centroids, int64_t tokens,
+                            int64_t clusters, int64_t count, int warps) {
   constexpr int kLanesPerRow = D * int(sizeof(T)) / 16;
   constexpr int kRowGroups = 32 / kLanesPerRow;
   constexpr int kLoadsInFlight = 4;
   constexpr int kRowsPerRound = kRowGroups * kLoadsInFlight;
-  const int64_t g = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32;  // head · K + cluster
-  const int lane = threadIdx.x % 32, group = lane / kLanesPerRow, part = lane % kLanesPerRow;
-  if (g >= count) return;
-  const int64_t head = g / clusters;
-  const int begin = offsets[g], end = offsets[g + 1];
-  if (end == begin) return;  // empty: keeps its centroid
-  const T* xh = x + head * tokens * D + part * 8;
+  __shared__ float4 partial[kUpdateWarps][kLanesPerRow][2];  // each warp's sum, as its group-0 lanes hold it
+  const int warp = int(threadIdx.x / 32), lane = int(threadIdx.x % 32);
+  const int group = lane / kLanesPerRow, part = lane % kLanesPerRow;
+  const int64_t g = blockIdx.x * int64_t(kUpdateWarps / warps) + warp / warps;  // head · K + cluster
+  const int w = warp % warps;  // this warp's place among its cluster's
+  const bool valid = g < count;
+  const int begin = valid ? offsets[g] : 0, end = valid ? offsets[g + 1] : 0;
+  const T* xh = x + (valid ? g / clusters : 0) * tokens * D + part * 8;
   float sum[8] = {};
-  for (int batch = begin; batch < end; batch += 32) {
+  for (int batch = begin + 32 * w; batch < end; batch += 32 * warps) {
     const int in_batch = end - batch < 32 ? end - batch : 32;
     const int my_token = lane < in_batch ? sorted_tokens[batch + lane] : 0;
     for (int i = 0; i < in_batch; i += kRowsPerRound) {
@@ -372,7 +380,19 @@ __global__ void update_centroids_kernel(const T* __restrict__ x, const int32_t* 
   }
   for (int delta = kLanesPerRow; delta < 32; delta *= 2)
     for (int j = 0; j < 8; ++j) sum[j] += __shfl_xor_sync(0xffffffffu, sum[j], delta);
-  if (group != 0) return;
+  if (group == 0) {
+    partial[warp][part][0] = make_float4(sum[0], sum[1], sum[2], sum[3]);
+    partial[warp][part][1] = make_float4(sum[4], sum[5], sum[6], sum[7]);
+  }
+  __syncthreads();
+  // The cluster's first warp adds the others' sums, in order, and writes the mean; an empty
+  // cluster keeps its centroid.
+  if (!valid || w != 0 || group != 0 || end == begin) return;
+  for (int other = 1; other < warps; ++other) {
+    const float4 a = partial[warp + other][part][0], b = partial[warp + other][part][1];
+    sum[0] += a.x, sum[1] += a.y, sum[2] += a.z, sum[3] += a.w;
+    sum[4] += b.x, sum[5] += b.y, sum[6] += b.z, sum[7] += b.w;
+  }
   const float inverse = 1.0f / float(end - begin);
   float4* out = reinterpret_cast<float4*>(centroids + g * D + part * 8);
   out[0] = make_float4(sum[0] * inverse, sum[1] * inverse, sum[2] * inverse, sum[3] * inverse);
@@ -459,6 +479,11 @@ void run_typed(const KMeansCudaArgs& a, cudaStream_t stream) {
                                        2 * kTileCentroids * int(sizeof(float));
   cudaFuncSetAttribute(assign, cudaFuncAttributeMaxDynamicSharedMemorySize, assign_smem);
   const dim3 assign_grid(unsigned((a.tokens + assign_rows - 1) / assign_rows), unsigned(a.bh));
+  // Warps per cluster for the update: a batch of 32 tokens each at the mean cluster size, up to 8.
+  int update_warps = 1;
+  while (update_warps < kUpdateWarps && int64_t(32) * update_warps * a.clusters < a.tokens) update_warps *= 2;
+  const int64_t clusters_per_block = kUpdateWarps / update_warps;
+  const unsigned update_blocks = unsigned((count + clusters_per_block - 1) / clusters_per_block);
   for (int it = 0; it < a.iterations; ++it) {
     prepare_centroids_kernel<T><<<cluster_blocks, kThreads, 0, stream>>>(a.centroids, rounded, w.norms, count, D);
     assign<<<assign_grid, assign_threads, assign_smem, stream>>>(x, rounded, w.norms, w.keys_in, w.tokens_in,
@@ -467,8 +492,8 @@ void run_typed(const KMeansCudaArgs& a, cudaStream_t stream) {
     cub::DeviceRadixSort::SortPairs(w.sort_temp, temp_bytes, w.keys_in, w.keys_out, w.tokens_in, w.tokens_out,
                                     int(total), 0, key_bits(count), stream);
     cluster_offsets_kernel<<<unsigned((count + 1 + 255) / 256), 256, 0, stream>>>(w.keys_out, w.offsets, total, count);
-    update_centroids_kernel<T, D><<<cluster_blocks, kThreads, 0, stream>>>(x, w.tokens_out, w.offsets, a.centroids,
-                                                                          a.tokens, a.clusters, count);
+    update_centroids_kernel<T, D><<<update_blocks, kUpdateWarps * 32, 0, stream>>>(
+        x, w.tokens_out, w.offsets, a.centroids, a.tokens, a.clusters, count, update_warps);
   }
   const int64_t layout_threads = total > a.bh * (a.clusters + 1) ? total : a.bh * (a.clusters + 1);
   write_layout_kernel<<<unsigned((layout_threads + 255) / 256), 256, 0, stream>>>(

@@ -172,6 +172,10 @@ void check_cuda_kmeans(at::ScalarType dtype) {
       {2, 130, 128, 2000, 10},  // many clusters, almost all empty
       {2, 256, 64, 128, 12},    // both exact multiples of the tiles
       {1, 64, 128, 256, 8},     // the wgmma kernel's second warpgroup has no tokens
+      // The update's warps per cluster (from the mean cluster size): 4, the last block half empty;
+      // 2, several clusters per block.
+      {1, 700, 128, 7, 7},
+      {2, 1500, 64, 30, 12},
   };
   const at::Device cuda(at::kCUDA, 0);
   for (const Case& c : cases) {
