@@ -222,6 +222,11 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
   wait_async<0>();
   __syncthreads();  // offsets, block states, q̄ tiles
   const int row_group = warp % 4, key_half = warp / 4;
+  // Rows past Qc (the last row tile holds Qc mod 64 of them, e.g. 8 of 64 at Qc = 200) neither
+  // multiply nor walk; both tests are warp-uniform (16 mma rows, 8 walk rows per warp), so the
+  // walkers' full-warp shuffles stay whole.
+  const bool mma_rows_valid = i0 + row_group * 16 < qc;
+  const bool walk_rows_valid = i0 + warp * (kTileRows / kWarps) < qc;
   uint32_t hi_frag[kKTiles][4], lo_frag[kKTiles][4];
   {
     const int offset = (row_group * 16 + (lane % 16)) * kStride + (lane / 16) * 8;
@@ -274,7 +279,7 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
     commit_async();
     wait_async<1>();
     __syncthreads();
-    {
+    if (mma_rows_valid) {
       float s[kWarpKeys / 8][4];
       for (int nt = 0; nt < kWarpKeys / 8; ++nt)
         for (int e = 0; e < 4; ++e) s[nt][e] = 0.0f;
@@ -298,6 +303,10 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
     }
     __syncthreads();
 
+    if (!walk_rows_valid) {  // rows past Qc: nothing to walk
+      __syncthreads();
+      continue;
+    }
     // The walk: runs of one cluster inside this walker's 16 keys. The first run may continue the
     // previous walker's last; the last may continue into the next walker's first.
     const float* z = sh.z + r * kZStride + walker * kWalkSlot;
