@@ -23,15 +23,16 @@ using namespace mma_sm80;
 //    one contiguous range of permuted keys, streamed in tiles of kTileKeys (cp.async, double
 //    buffered). Tensor cores compute z for the tile (q̄ split into two 16-bit terms, hi + lo, so z
 //    keeps ~16 significant bits rather than the 8 of a bf16 q̄) into shared memory; the N × Qc
-//    logits never reach global memory. Then kWalkers threads per query centroid each walk a quarter
-//    of the tile's keys, accumulating (m, S2, S1) per run of keys of one cluster. A run inside a
-//    quarter is complete and merged into the block's state in shared memory at once; a run that
-//    touches a quarter's edge may continue in the next quarter, so the four walkers of a row pass
-//    their last run along a shuffle chain, and each run is merged by the walker holding its end.
-//    Every block state is written by one thread per tile, so no atomics. At the end every thread
+//    logits never reach global memory. The tile's keys fall into runs, one per cluster (keys are
+//    sorted by cluster), listed once per tile. A work item is one run for 32 query centroids, a lane
+//    per centroid: two plain passes over the run's keys (their maximum, then S2 and S1 at it), then
+//    one exact merge into the block's state in shared memory. A block has one run per tile, so every
+//    state has one writer per tile: no atomics, no chain between threads. At the end every thread
 //    turns block states into log ε̂² and scores.
-//    (The first version walked the whole tile with one thread per query centroid: 64 dependent steps
-//    per tile with 2 walking warps per CTA left the kernel latency-bound at 14% issue use.)
+//    (Earlier walks: one thread per query centroid over the whole tile, 64 dependent steps, left the
+//    kernel latency-bound at 14% issue use; four walkers per centroid, 16 keys each, passed runs
+//    that crossed their edges along a shuffle chain and merged online at every key: 621 µs at
+//    Wan-1.3B 480p, most of it in the walk's branches and merges.)
 constexpr int kTileRows = 64;
 constexpr int kTileKeys = 64;
 // Key clusters per CTA: its block states (3 floats × kTileRows × kChunkClusters, 25 KB) live in
@@ -39,19 +40,14 @@ constexpr int kTileKeys = 64;
 constexpr int kChunkClusters = 32;
 constexpr int kWarps = 8;  // mma: 4 row groups of 16 × 2 key halves of 32
 constexpr int kThreads = kWarps * 32;
-constexpr int kWalkers = kThreads / kTileRows;  // per query centroid, lanes 4r'..4r'+3 of a warp
-constexpr int kWalkKeys = kTileKeys / kWalkers;
-static_assert(kWalkers == 4 && kWalkKeys == 16, "the chain below is written for four walkers per row");
+constexpr int kItemRows = 32;  // query centroids per work item of the walk, one per lane
+static_assert(kTileRows % kItemRows == 0 && kTileKeys == 64, "the run list is two 32-key ballots");
 constexpr int kRowPad = 8;
 constexpr float kEps = 1e-8f;  // spec §3.3: floor of the cancelled error and of the block area
 constexpr int kLanesPerToken = 8;
 
-// Per-key arrays of a tile are stored with each walker's 16 keys 24 slots apart, and z rows 97 slots
-// apart: the 32 lanes of a warp (8 rows × 4 walkers) then read 32 distinct banks at every step.
-constexpr int kWalkSlot = 24;
-constexpr int kTileSlots = kWalkers * kWalkSlot;
-constexpr int kZStride = kTileSlots + 1;
-__device__ __forceinline__ int walk_slot(int key) { return (key / kWalkKeys) * kWalkSlot + key % kWalkKeys; }
+// z rows kTileKeys + 1 floats apart: the 32 lanes of a work item (32 rows, one key) read 32 banks.
+constexpr int kZStride = kTileKeys + 1;
 
 struct Workspace {
   float* value_norms;  // [BH·N]
@@ -130,17 +126,6 @@ __global__ void value_stats_kernel(const T* __restrict__ vp, const float* __rest
 // A block's running (m, S2, S1).
 struct BlockSums {
   float m, s2, s1;
-  __device__ __forceinline__ void add(float z, float value_norm, float value_dot) {
-    if (z > m) {
-      const float shrink = __expf(m - z);
-      s2 *= shrink * shrink;
-      s1 *= shrink;
-      m = z;
-    }
-    const float w = __expf(z - m);
-    s2 += w * w * value_norm;
-    s1 += w * value_dot;
-  }
   __device__ __forceinline__ void merge(float m_other, float s2_other, float s1_other) {
     const float top = fmaxf(m, m_other);
     const float a = __expf(m - top), b = __expf(m_other - top);
@@ -163,9 +148,13 @@ struct ProbeShared {
     T k[2][kTileKeys * kStride];
   };
   float z[kTileRows * kZStride];
-  float value_norm[2][kTileSlots];
-  float value_dot[2][kTileSlots];
-  int cluster[2][kTileSlots];  // chunk-relative cluster of each key of the tile; −1 past the range
+  float value_norm[2][kTileKeys];
+  float value_dot[2][kTileKeys];
+  int cluster[2][kTileKeys];  // chunk-relative cluster of each key of the tile; −1 past the range
+  // The tile's runs of one cluster: run r is keys run_start[r] .. run_start[r + 1] − 1, and
+  // run_start[runs] is the tile's count of keys in range.
+  int run_start[2][kTileKeys + 1];
+  int runs[2];
   // Block states of the chunk, [row][cluster], rows padded by one against bank conflicts.
   float state_m[kTileRows][kChunkClusters + 1];
   float state_s2[kTileRows][kChunkClusters + 1];
@@ -223,10 +212,8 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
   __syncthreads();  // offsets, block states, q̄ tiles
   const int row_group = warp % 4, key_half = warp / 4;
   // Rows past Qc (the last row tile holds Qc mod 64 of them, e.g. 8 of 64 at Qc = 200) neither
-  // multiply nor walk; both tests are warp-uniform (16 mma rows, 8 walk rows per warp), so the
-  // walkers' full-warp shuffles stay whole.
+  // multiply nor walk.
   const bool mma_rows_valid = i0 + row_group * 16 < qc;
-  const bool walk_rows_valid = i0 + warp * (kTileRows / kWarps) < qc;
   uint32_t hi_frag[kKTiles][4], lo_frag[kKTiles][4];
   {
     const int offset = (row_group * 16 + (lane % 16)) * kStride + (lane / 16) * 8;
@@ -248,30 +235,20 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
                    valid ? 16 : 0);
     }
     if (tid < kTileKeys) {
-      const int row = base + tid, slot = walk_slot(tid);
+      const int row = base + tid;
       const bool valid = row < key_end;
-      sh.value_norm[buf][slot] = valid ? vn[row] : 0.0f;
-      sh.value_dot[buf][slot] = valid ? vd[row] : 0.0f;
+      sh.value_norm[buf][tid] = valid ? vn[row] : 0.0f;
+      sh.value_dot[buf][tid] = valid ? vd[row] : 0.0f;
       int lo = 0, hi = chunk;  // offsets[lo] ≤ row < offsets[hi]
       while (hi - lo > 1) {
         const int mid = (lo + hi) / 2;
         if (sh.offsets[mid] <= row) lo = mid; else hi = mid;
       }
-      sh.cluster[buf][slot] = valid ? lo : -1;
+      sh.cluster[buf][tid] = valid ? lo : -1;
     }
   };
   if (tiles > 0) load_tile(0, 0);
   commit_async();
-
-  // Walker: row r of the tile, keys walker·16 .. walker·16 + 15.
-  const int r = tid / kWalkers, walker = tid % kWalkers;
-  auto merge_into_state = [&](int c, const BlockSums& part) {
-    BlockSums s{sh.state_m[r][c], sh.state_s2[r][c], sh.state_s1[r][c]};
-    s.merge(part.m, part.s2, part.s1);
-    sh.state_m[r][c] = s.m;
-    sh.state_s2[r][c] = s.s2;
-    sh.state_s1[r][c] = s.s1;
-  };
 
   for (int tile = 0; tile < tiles; ++tile) {
     const int buf = tile & 1;
@@ -279,6 +256,23 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
     commit_async();
     wait_async<1>();
     __syncthreads();
+    if (warp == 0) {  // the tile's runs, for the walk below (read after the next barrier)
+      const int* cluster = sh.cluster[buf];
+      const int k0 = lane, k1 = lane + 32;
+      const bool start0 = cluster[k0] >= 0 && (k0 == 0 || cluster[k0] != cluster[k0 - 1]);
+      const bool start1 = cluster[k1] >= 0 && cluster[k1] != cluster[k1 - 1];
+      const unsigned starts0 = __ballot_sync(0xffffffffu, start0), starts1 = __ballot_sync(0xffffffffu, start1);
+      const unsigned below = (1u << lane) - 1u;
+      if (start0) sh.run_start[buf][__popc(starts0 & below)] = k0;
+      if (start1) sh.run_start[buf][__popc(starts0) + __popc(starts1 & below)] = k1;
+      const int in_range = __popc(__ballot_sync(0xffffffffu, cluster[k0] >= 0)) +
+                           __popc(__ballot_sync(0xffffffffu, cluster[k1] >= 0));
+      const int runs = __popc(starts0) + __popc(starts1);
+      if (lane == 0) {
+        sh.runs[buf] = runs;
+        sh.run_start[buf][runs] = in_range;
+      }
+    }
     if (mma_rows_valid) {
       float s[kWarpKeys / 8][4];
       for (int nt = 0; nt < kWarpKeys / 8; ++nt)
@@ -298,61 +292,34 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
         for (int e = 0; e < 4; ++e) {
           const int row = row_group * 16 + lane / 4 + 8 * (e / 2);
           const int key = key_half * kWarpKeys + nt * 8 + 2 * (lane % 4) + (e % 2);
-          sh.z[row * kZStride + walk_slot(key)] = s[nt][e] * a.scale;
+          sh.z[row * kZStride + key] = s[nt][e] * a.scale;
         }
     }
     __syncthreads();
 
-    if (!walk_rows_valid) {  // rows past Qc: nothing to walk
-      __syncthreads();
-      continue;
-    }
-    // The walk: runs of one cluster inside this walker's 16 keys. The first run may continue the
-    // previous walker's last; the last may continue into the next walker's first.
-    const float* z = sh.z + r * kZStride + walker * kWalkSlot;
-    const int* cluster = sh.cluster[buf] + walker * kWalkSlot;
-    const float* norms = sh.value_norm[buf] + walker * kWalkSlot;
-    const float* dots = sh.value_dot[buf] + walker * kWalkSlot;
-    int first_c = -1, last_c = -1;
-    BlockSums first{0.0f, 0.0f, 0.0f}, last{0.0f, 0.0f, 0.0f};
-#pragma unroll
-    for (int k = 0; k < kWalkKeys; ++k) {
-      const int c = cluster[k];
-      if (c < 0) break;  // past the chunk's keys (only in its last tile)
-      if (c != last_c) {
-        if (last_c >= 0) {
-          if (first_c < 0) {
-            first_c = last_c;
-            first = last;
-          } else {
-            merge_into_state(last_c, last);  // a run inside the quarter: complete
-          }
-        }
-        last_c = c;
-        last = {z[k], norms[k], dots[k]};
-      } else {
-        last.add(z[k], norms[k], dots[k]);
+    // The walk: item = (run, 32 rows), a lane per row; warps take items round robin.
+    const int runs = sh.runs[buf];
+    for (int item = warp; item < runs * (kTileRows / kItemRows); item += kWarps) {
+      const int run = item / (kTileRows / kItemRows);
+      const int row = (item % (kTileRows / kItemRows)) * kItemRows + lane;
+      if (i0 + row >= qc) continue;
+      const int begin = sh.run_start[buf][run], end = sh.run_start[buf][run + 1];
+      const int c = sh.cluster[buf][begin];
+      const float* z = sh.z + row * kZStride;
+      float m = -CUDART_INF_F;
+      for (int k = begin; k < end; ++k) m = fmaxf(m, z[k]);
+      float s2 = 0.0f, s1 = 0.0f;
+      for (int k = begin; k < end; ++k) {
+        const float w = __expf(z[k] - m);
+        s2 += w * w * sh.value_norm[buf][k];
+        s1 += w * sh.value_dot[buf][k];
       }
+      BlockSums state{sh.state_m[row][c], sh.state_s2[row][c], sh.state_s1[row][c]};
+      state.merge(m, s2, s1);
+      sh.state_m[row][c] = state.m;
+      sh.state_s2[row][c] = state.s2;
+      sh.state_s1[row][c] = state.s1;
     }
-    const bool single = first_c < 0;  // one run (or none): first and last are the same
-    if (single) {
-      first_c = last_c;
-      first = last;
-    }
-    for (int step = 1; step < kWalkers; ++step) {
-      const int in_c = __shfl_up_sync(0xffffffffu, last_c, 1, kWalkers);
-      const float in_m = __shfl_up_sync(0xffffffffu, last.m, 1, kWalkers);
-      const float in_s2 = __shfl_up_sync(0xffffffffu, last.s2, 1, kWalkers);
-      const float in_s1 = __shfl_up_sync(0xffffffffu, last.s1, 1, kWalkers);
-      if (walker == step && first_c >= 0 && in_c == first_c) {
-        first.merge(in_m, in_s2, in_s1);
-        if (single) last = first;
-      }
-    }
-    const int next_first = __shfl_down_sync(0xffffffffu, first_c, 1, kWalkers);
-    const bool passed_on = walker + 1 < kWalkers && last_c >= 0 && next_first == last_c;
-    if (!single) merge_into_state(first_c, first);
-    if (last_c >= 0 && !passed_on) merge_into_state(last_c, last);
     __syncthreads();
   }
   wait_async<0>();
