@@ -47,8 +47,8 @@ cmake --preset gpu \
 #   backtrace   build TARGETS, then run the command in CMD under cuda-gdb (the image has no gdb)
 #               and print the stack where it stops, e.g. for a crash seen only there
 #   profile     build the CLI, then packaging/gpu/profile-kernels.sh (KERNELS picks the kernels)
-#   kernels     the attention kernels: block-sparse attention (both kernels) and routing tests,
-#               compute-sanitizer on them, `attention_tests`, and `svgear bench attention` with
+#   kernels     the sparse path's kernels: block-sparse attention (both kernels), routing and probe
+#               tests, compute-sanitizer on them and on k-means, `attention_tests`, and `svgear bench attention` with
 #               each kernel (the 720p shapes too unless SVGEAR_GPU_QUICK=1): a kernel-tuning
 #               iteration in one call
 job=${SVGEAR_GPU_JOB:-full}
@@ -157,6 +157,12 @@ case "$job" in
         > "$OUT/sanitizer-$tool.log" 2>&1
       sanitizer_rc=$?
       echo "compute-sanitizer $tool (both attention kernels' bf16 cases, routing, error probe): rc=$sanitizer_rc ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$tool.log" | tail -1))"
+      [ $failed != 0 ] || failed=$sanitizer_rc
+      # The k-means kernels (both assignment paths, the update) and the queries' side stream.
+      timeout 200 compute-sanitizer --tool "$tool" --error-exitcode 9 build/gpu/tests/attention/attention_tests \
+        --gtest_filter=KMeans.CudaKernelsBf16:KMeans.PairGivesTheResultsOfTwoCalls > "$OUT/sanitizer-$tool-kmeans.log" 2>&1
+      sanitizer_rc=$?
+      echo "compute-sanitizer $tool (k-means bf16 cases, the k-means pair): rc=$sanitizer_rc ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$tool-kmeans.log" | tail -1))"
       [ $failed != 0 ] || failed=$sanitizer_rc
     done
     for kernel in fastest mma-sync; do
