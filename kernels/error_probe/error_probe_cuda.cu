@@ -41,7 +41,7 @@ constexpr int kChunkClusters = 32;
 constexpr int kWarps = 8;  // mma: 4 row groups of 16 × 2 key halves of 32
 constexpr int kThreads = kWarps * 32;
 constexpr int kItemRows = 32;  // query centroids per work item of the walk, one per lane
-static_assert(kTileRows % kItemRows == 0 && kTileKeys == 64, "the run list is two 32-key ballots");
+static_assert(kTileRows == 2 * kItemRows && kTileKeys == 64, "two row halves per item list; the run list is two 32-key ballots");
 constexpr int kRowPad = 8;
 constexpr float kEps = 1e-8f;  // spec §3.3: floor of the cancelled error and of the block area
 constexpr int kLanesPerToken = 8;
@@ -139,7 +139,7 @@ template <typename T, int D>
 struct ProbeShared {
   static constexpr int kStride = D + kRowPad;
   // q̄'s tiles are read into registers once, before the first key tile lands in the same bytes:
-  // 87 KB per CTA at d = 128 instead of 122, so two CTAs share an SM.
+  // 79 KB per CTA at d = 128 instead of 114, so two CTAs share an SM.
   union {
     struct {
       T hi[kTileRows * kStride];
@@ -211,9 +211,11 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
   wait_async<0>();
   __syncthreads();  // offsets, block states, q̄ tiles
   const int row_group = warp % 4, key_half = warp / 4;
-  // Rows past Qc (the last row tile holds Qc mod 64 of them, e.g. 8 of 64 at Qc = 200) neither
-  // multiply nor walk.
+  // Rows past Qc (the last row tile holds Qc mod 64 valid ones, e.g. 8 of 64 at Qc = 200) are not
+  // walked, and a warp's 16 mma rows that all lie past it are not multiplied.
   const bool mma_rows_valid = i0 + row_group * 16 < qc;
+  // Work items cover only the 32-row halves that hold a valid row.
+  const int item_halves = qc - i0 > kItemRows ? kTileRows / kItemRows : 1;
   uint32_t hi_frag[kKTiles][4], lo_frag[kKTiles][4];
   {
     const int offset = (row_group * 16 + (lane % 16)) * kStride + (lane / 16) * 8;
@@ -299,9 +301,9 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
 
     // The walk: item = (run, 32 rows), a lane per row; warps take items round robin.
     const int runs = sh.runs[buf];
-    for (int item = warp; item < runs * (kTileRows / kItemRows); item += kWarps) {
-      const int run = item / (kTileRows / kItemRows);
-      const int row = (item % (kTileRows / kItemRows)) * kItemRows + lane;
+    for (int item = warp; item < runs * item_halves; item += kWarps) {
+      const int run = item / item_halves;
+      const int row = (item % item_halves) * kItemRows + lane;
       if (i0 + row >= qc) continue;
       const int begin = sh.run_start[buf][run], end = sh.run_start[buf][run + 1];
       const int c = sh.cluster[buf][begin];

@@ -28,23 +28,30 @@ bool kernel_handles(const at::Tensor& x, int64_t clusters) {
          kmeans_cuda_supports(x.size(0), x.size(1), x.size(2), clusters);
 }
 
-KMeansResult kmeans_cuda(const at::Tensor& x, const at::Tensor& init_centroids, int iterations) {
+// The result's tensors, allocated on the current stream.
+KMeansResult allocate_result(const at::Tensor& x, int64_t clusters) {
+  const int64_t bh = x.size(0), tokens = x.size(1);
+  const at::TensorOptions longs = x.options().dtype(at::kLong);
+  return {at::empty({bh, tokens}, longs), at::empty({bh, clusters, x.size(2)}, x.options().dtype(at::kFloat)),
+          at::empty({bh, clusters}, longs),
+          ClusterLayout{at::empty({bh, tokens}, longs), at::empty({bh, clusters + 1}, longs)}};
+}
+
+// k-means of x into `result` (allocate_result), on the current stream, which also owns the
+// temporaries (x's aligned copy, the workspace).
+void kmeans_cuda_into(KMeansResult& result, const at::Tensor& x, const at::Tensor& init_centroids, int iterations) {
   const int64_t bh = x.size(0), tokens = x.size(1), head_dim = x.size(2), clusters = init_centroids.size(1);
   at::Tensor xc = vector_aligned(x);
-  at::Tensor centroids = init_centroids.clone(at::MemoryFormat::Contiguous);  // updated in place
-  const at::TensorOptions longs = x.options().dtype(at::kLong);
-  at::Tensor labels = at::empty({bh, tokens}, longs);
-  at::Tensor sizes = at::empty({bh, clusters}, longs);
-  ClusterLayout layout{at::empty({bh, tokens}, longs), at::empty({bh, clusters + 1}, longs)};
+  result.centroids.copy_(init_centroids);  // updated in place
   at::Tensor workspace = at::empty({kmeans_cuda_workspace_bytes(bh, tokens, head_dim, clusters)},
                                    x.options().dtype(at::kByte));
   KMeansCudaArgs args;
   args.x = xc.data_ptr();
-  args.centroids = centroids.data_ptr<float>();
-  args.labels = labels.data_ptr<int64_t>();
-  args.sizes = sizes.data_ptr<int64_t>();
-  args.order = layout.order.data_ptr<int64_t>();
-  args.offsets = layout.offsets.data_ptr<int64_t>();
+  args.centroids = result.centroids.data_ptr<float>();
+  args.labels = result.labels.data_ptr<int64_t>();
+  args.sizes = result.sizes.data_ptr<int64_t>();
+  args.order = result.layout.order.data_ptr<int64_t>();
+  args.offsets = result.layout.offsets.data_ptr<int64_t>();
   args.workspace = workspace.data_ptr();
   args.bh = bh;
   args.tokens = tokens;
@@ -55,13 +62,16 @@ KMeansResult kmeans_cuda(const at::Tensor& x, const at::Tensor& init_centroids, 
   args.allow_wgmma = kernel_path() == KernelPath::Fastest;
   launch_kmeans(args, at::cuda::getCurrentCUDAStream());
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  return {labels, centroids, sizes, layout};
+}
+
+KMeansResult kmeans_cuda(const at::Tensor& x, const at::Tensor& init_centroids, int iterations) {
+  KMeansResult result = allocate_result(x, init_centroids.size(1));
+  kmeans_cuda_into(result, x, init_centroids, iterations);
+  return result;
 }
 
 // One side stream per device for the whole process: the caching allocator keeps freed blocks per
 // stream, so a stream drawn from the pool per call would spread cached memory over 32 streams.
-// Every side-stream allocation happens after a fork that orders it behind the current stream's
-// earlier work, so a block reused there never races a reader on the current stream.
 c10::cuda::CUDAStream side_stream(c10::DeviceIndex device) {
   static std::mutex mutex;
   static std::map<c10::DeviceIndex, c10::cuda::CUDAStream> streams;
@@ -112,10 +122,13 @@ KMeansPair kmeans_pair(const at::Tensor& x_first, const at::Tensor& init_first, 
     at::cuda::CUDAEvent fork;
     fork.record(current);
     fork.block(side);
-    KMeansPair pair;
+    // The first problem's result is allocated on the current stream, where the caller reads and
+    // frees it, so the caching allocator never gives those blocks to other work early; only its
+    // temporaries are allocated on the side stream, and only the side stream ever touches them.
+    KMeansPair pair{allocate_result(x_first, init_first.size(1)), {}};
     {
-      c10::cuda::CUDAStreamGuard on_side(side);  // its kernels and its allocations
-      pair.first = kmeans_cuda(x_first, init_first, iterations);
+      c10::cuda::CUDAStreamGuard on_side(side);
+      kmeans_cuda_into(pair.first, x_first, init_first, iterations);
     }
     pair.second = kmeans_cuda(x_second, init_second, iterations);
     at::cuda::CUDAEvent join;

@@ -269,21 +269,51 @@ TEST(KMeans, CudaKernelsBreakTiesTowardTheLowerCluster) {
   });
 }
 
-// kmeans_pair gives the bits of two kmeans calls, on every device; on a GPU its first problem runs
-// on a side stream, so reading its results right after the call (with no synchronisation but the
-// pair's own join) checks that join. The shapes differ so that the two problems' buffers do too.
+// The update at 8 warps per cluster (N / K = 512) with empty clusters among them: the second copy
+// of each initial centroid never wins a token (ties go to the lower index), so it is empty and keeps
+// its centroid, and every other centroid is the fp64 mean of its tokens.
+TEST(KMeans, CudaUpdateWithManyWarpsPerClusterKeepsEmptyClusters) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const at::Device cuda(at::kCUDA, 0);
+  const int64_t bh = 2, tokens = 4096, head_dim = 128;
+  at::Tensor x = test::gaussian_mixture(bh, tokens, head_dim, 4, 4.0, 29).to(at::kBFloat16);
+  at::Tensor xf = x.to(at::kFloat);
+  at::Tensor init = kmeans_init(xf, 4, 9, KMeansInit::RandomTokens).repeat({1, 2, 1});  // [BH, 8, d]
+  on_each_kernel_path([&] {
+    KMeansResult r = kmeans(x.to(cuda), init.to(cuda), 1);
+    at::Tensor sizes = r.sizes.cpu(), centroids = r.centroids.cpu(), labels = r.labels.cpu();
+    EXPECT_EQ(sizes.narrow(1, 4, 4).sum().item<int64_t>(), 0);
+    EXPECT_EQ(sizes.sum().item<int64_t>(), bh * tokens);
+    EXPECT_TRUE(at::equal(centroids.narrow(1, 4, 4), init.narrow(1, 4, 4)));
+    at::Tensor index = labels.unsqueeze(-1).expand({bh, tokens, head_dim});
+    at::Tensor sums = at::zeros({bh, 8, head_dim}, at::kDouble).scatter_add_(1, index, xf.to(at::kDouble));
+    at::Tensor means = sums / sizes.clamp_min(1).unsqueeze(-1).to(at::kDouble);
+    EXPECT_TRUE(test::tensors_close(centroids.narrow(1, 0, 4).to(at::kDouble), means.narrow(1, 0, 4), 1e-5));
+  });
+}
+
+// kmeans_pair gives the bits of two kmeans calls, on every device. On a GPU its first problem runs
+// on a side stream, and the test makes both event edges matter: that problem's input is written
+// by the current stream behind a queue of slow work (without the fork the side stream would read
+// it unwritten), and it is the larger problem, read right after the call (without the join the
+// comparison would run before it finished).
 TEST(KMeans, PairGivesTheResultsOfTwoCalls) {
   for (const at::Device device : devices()) {
     SCOPED_TRACE(device.str());
-    const at::ScalarType dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
-    at::Tensor q = test::gaussian_mixture(3, 2049, 128, 24, 4.0, 31).to(dtype).to(device);
-    at::Tensor k = test::gaussian_mixture(3, 2049, 128, 60, 4.0, 32).to(dtype).to(device);
-    at::Tensor q_init = kmeans_init(q, 40, 3, KMeansInit::RandomTokens);
-    at::Tensor k_init = kmeans_init(k, 300, 4, KMeansInit::RandomTokens);
+    const bool cuda = device.is_cuda();
+    const at::ScalarType dtype = cuda ? at::kBFloat16 : at::kFloat;
+    at::Tensor big = test::gaussian_mixture(3, cuda ? 20000 : 2049, 128, 60, 4.0, 32).to(dtype).to(device);
+    at::Tensor small = test::gaussian_mixture(3, 2049, 128, 24, 4.0, 31).to(dtype).to(device);
+    at::Tensor big_init = kmeans_init(big, cuda ? 1000 : 300, 4, KMeansInit::RandomTokens);
+    at::Tensor small_init = kmeans_init(small, 40, 3, KMeansInit::RandomTokens);
     for (const int iterations : {1, 2}) {
-      KMeansPair pair = kmeans_pair(q, q_init, k, k_init, iterations);
-      KMeansResult q_alone = kmeans(q, q_init, iterations), k_alone = kmeans(k, k_init, iterations);
-      for (const auto& [got, want] : {std::pair{&pair.first, &q_alone}, std::pair{&pair.second, &k_alone}}) {
+      const KMeansResult big_alone = kmeans(big, big_init, iterations), small_alone = kmeans(small, small_init, iterations);
+      const int64_t n = cuda ? 2048 : 8;
+      at::Tensor slow = at::ones({n, n}, at::TensorOptions(device));
+      for (int i = 0; i < (cuda ? 40 : 1); ++i) slow = at::matmul(slow, slow) / double(n);  // stays all ones
+      const at::Tensor big_late = big + (slow.sum() * 0).to(dtype);  // written after the slow work
+      const KMeansPair pair = kmeans_pair(big_late, big_init, small, small_init, iterations);
+      for (const auto& [got, want] : {std::pair{&pair.first, &big_alone}, std::pair{&pair.second, &small_alone}}) {
         EXPECT_TRUE(at::equal(got->labels, want->labels));
         EXPECT_TRUE(at::equal(got->centroids, want->centroids));
         EXPECT_TRUE(at::equal(got->sizes, want->sizes));

@@ -201,7 +201,7 @@ void check_kernel_matches_brute_force(at::ScalarType dtype) {
       {3, 130, 64, 5, 200},     // Kc > N: most key clusters empty
       {1, 4099, 64, 70, 64},    // clusters of ~64 keys crossing tile edges; two query tiles
       {1, 2000, 128, 9, 3},     // clusters of hundreds of keys: one block summed over many tiles
-      {2, 600, 64, 66, 500},    // clusters of one or two keys: many runs inside one walker's keys
+      {2, 600, 64, 66, 500},    // clusters of one or two keys: dozens of runs per key tile
       {2, 20, 128, 3, 1000},    // chunks of 32 clusters with no key at all: no tile to stream
   };
   const at::Device cuda(at::kCUDA, 0);
