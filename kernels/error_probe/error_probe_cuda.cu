@@ -41,7 +41,8 @@ constexpr int kChunkClusters = 32;
 constexpr int kWarps = 8;  // mma: 4 row groups of 16 × 2 key halves of 32
 constexpr int kThreads = kWarps * 32;
 constexpr int kItemRows = 32;  // query centroids per work item of the walk, one per lane
-static_assert(kTileRows == 2 * kItemRows && kTileKeys == 64, "two row halves per item list; the run list is two 32-key ballots");
+static_assert(kTileRows == 2 * kItemRows && kTileKeys == 64,
+              "two row halves per item list; the run list is two 32-key ballots");
 constexpr int kRowPad = 8;
 constexpr float kEps = 1e-8f;  // spec §3.3: floor of the cancelled error and of the block area
 constexpr int kLanesPerToken = 8;

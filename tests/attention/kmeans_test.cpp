@@ -307,7 +307,8 @@ TEST(KMeans, PairGivesTheResultsOfTwoCalls) {
     at::Tensor big_init = kmeans_init(big, cuda ? 1000 : 300, 4, KMeansInit::RandomTokens);
     at::Tensor small_init = kmeans_init(small, 40, 3, KMeansInit::RandomTokens);
     for (const int iterations : {1, 2}) {
-      const KMeansResult big_alone = kmeans(big, big_init, iterations), small_alone = kmeans(small, small_init, iterations);
+      const KMeansResult big_alone = kmeans(big, big_init, iterations);
+      const KMeansResult small_alone = kmeans(small, small_init, iterations);
       const int64_t n = cuda ? 2048 : 8;
       at::Tensor slow = at::ones({n, n}, at::TensorOptions(device));
       for (int i = 0; i < (cuda ? 40 : 1); ++i) slow = at::matmul(slow, slow) / double(n);  // stays all ones
