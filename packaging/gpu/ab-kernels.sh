@@ -70,11 +70,12 @@ case "${1:-}" in
           --json "$OUT/bench-$v-$round.json" > /dev/null 2>&1 || echo "$v: bench round $round failed"
       done
     done
-    # One row per variant and mode: the call and attention phase, median over the rounds.
+    # One row per variant and mode: the call and attention phase (each round's figures), and the
+    # other traced phases, medians over the rounds.
     python3 - "$OUT" "${variants[@]}" <<'PY'
 import glob, json, statistics, sys
 out, variants = sys.argv[1], sys.argv[2:]
-print("\n| variant | mode | top_p | density | ms/call (rounds) | attention ms (rounds) |\n|---|---|---|---|---|---|")
+print("\n| variant | mode | top_p | density | ms/call (rounds) | attention ms (rounds) | kmeans / permute / probe / routing ms |\n|---|---|---|---|---|---|---|")
 for v in variants:
     rows = {}
     for path in sorted(glob.glob(f"{out}/bench-{v}-*.json")):
@@ -87,9 +88,12 @@ for v in variants:
         att = [r.get("phases_ms", {}).get("attention", float("nan")) for r in rs]
         density = rs[0].get("density")  # a number, or "n/a"
         density = density if isinstance(density, str) else f"{density:.3f}"
+        phases = " / ".join(
+            f"{statistics.median(r.get('phases_ms', {}).get(p, float('nan')) for r in rs):.3f}"
+            for p in ("kmeans", "permute", "probe", "routing")) if rs[0].get("phases_ms") else "–"
         print(f"| {v} | {mode} | {top_p} | {density} | "
               f"{statistics.median(calls):.3f} ({', '.join(f'{c:.2f}' for c in calls)}) | "
-              f"{statistics.median(att):.3f} ({', '.join(f'{a:.2f}' for a in att)}) |")
+              f"{statistics.median(att):.3f} ({', '.join(f'{a:.2f}' for a in att)}) | {phases} |")
 PY
     # Logs and JSONs travel as one archive (the device tool brings back 8 files).
     (cd "$OUT" && shopt -s nullglob && logs=(first.log tests-*.log bench-*.json) &&
