@@ -56,6 +56,19 @@ __device__ inline bool locate_query_tile(const BlockSparseAttentionArgs& a, int6
   return true;
 }
 
+// The last tile of query cluster `cluster` (tiles of kRows rows) when it holds at most kTailRows rows,
+// for a launch that takes only those (query_tile_offsets_kernel leaves them out of the others).
+template <int kRows, int kTailRows>
+__device__ inline bool locate_tail_tile(const BlockSparseAttentionArgs& a, int64_t head, int cluster, QueryTile& out) {
+  const int64_t* q_off = a.q_offsets + head * (a.q_clusters + 1);
+  const int tail = int((q_off[cluster + 1] - q_off[cluster]) % kRows);
+  if (tail == 0 || tail > kTailRows) return false;
+  out.cluster = cluster;
+  out.begin = q_off[cluster + 1] - tail;
+  out.rows = tail;
+  return true;
+}
+
 // One query cluster's key stream, its lists in shared memory.
 template <typename T>
 struct KeyStream {

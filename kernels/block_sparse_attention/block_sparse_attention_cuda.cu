@@ -25,11 +25,12 @@ static_assert(kWarps <= block_sparse::kMaxStreamWarps, "build_key_stream's per-w
 constexpr int kThreads = kWarps * 32;
 constexpr int kRowPad = 8;
 
-// Exclusive prefix sum of ceil(rows / tile_rows) over the query clusters of each head: one warp per
-// head scans 32 clusters at a time and carries the total (one thread per head walking its clusters
-// was a chain of dependent loads: 0.09 ms at 200 clusters).
+// Exclusive prefix sum of each query cluster's tiles of tile_rows rows, for each head; a last tile
+// of at most tail_rows rows is left out (another launch takes it). One warp per head scans 32
+// clusters at a time and carries the total (one thread per head walking its clusters was a chain of
+// dependent loads: 0.09 ms at 200 clusters).
 __global__ void query_tile_offsets_kernel(const int64_t* __restrict__ q_offsets, int32_t* __restrict__ tile_offsets,
-                                          int64_t bh, int64_t q_clusters, int tile_rows) {
+                                          int64_t bh, int64_t q_clusters, int tile_rows, int tail_rows) {
   const int64_t head = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
   if (head >= bh) return;
@@ -39,7 +40,7 @@ __global__ void query_tile_offsets_kernel(const int64_t* __restrict__ q_offsets,
   int32_t carried = 0;
   for (int64_t first = 0; first < q_clusters; first += 32) {
     const int64_t c = first + lane;
-    int32_t sum = c < q_clusters ? int32_t((off[c + 1] - off[c] + tile_rows - 1) / tile_rows) : 0;
+    int32_t sum = c < q_clusters ? int32_t((off[c + 1] - off[c] + tile_rows - 1 - tail_rows) / tile_rows) : 0;
     for (int delta = 1; delta < 32; delta *= 2) {
       const int32_t below = __shfl_up_sync(0xffffffffu, sum, delta);
       if (lane >= delta) sum += below;
@@ -223,7 +224,8 @@ void launch_block_sparse_attention(const BlockSparseAttentionArgs& a, cudaStream
   static_assert(kPrepThreads % 32 == 0, "query_tile_offsets_kernel: one whole warp per head");
   constexpr int kHeadsPerBlock = kPrepThreads / 32;
   query_tile_offsets_kernel<<<unsigned((a.bh + kHeadsPerBlock - 1) / kHeadsPerBlock), kPrepThreads, 0, stream>>>(
-      a.q_offsets, a.tile_offsets, a.bh, a.q_clusters, wgmma ? block_sparse_attention_sm90_tile_rows : kTileRows);
+      a.q_offsets, a.tile_offsets, a.bh, a.q_clusters, wgmma ? block_sparse_attention_sm90_tile_rows : kTileRows,
+      wgmma ? block_sparse_attention_sm90_tail_rows : 0);
   if (wgmma) {
     launch_block_sparse_attention_sm90(a, stream);
     return;

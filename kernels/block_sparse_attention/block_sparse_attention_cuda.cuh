@@ -38,10 +38,12 @@ int64_t block_sparse_attention_workspace_bytes(int64_t bh, int64_t q_clusters);
 // args.allow_wgmma, else the mma.sync kernel (block_sparse_attention_cuda.cu, sm_80 and later).
 void launch_block_sparse_attention(const BlockSparseAttentionArgs& args, cudaStream_t stream);
 
-// Whether this build has the wgmma kernel for the current device (an sm_90 GPU), and the query rows
-// of its tiles (query_tile_offsets_kernel runs before it with these).
+// Whether this build has the wgmma kernel for the current device (an sm_90 GPU), the query rows of
+// its tiles, and the rows of a cluster's last tile up to which that tile goes to its one-consumer
+// launch instead (query_tile_offsets_kernel runs before it with these).
 bool block_sparse_attention_sm90_runs_here();
 constexpr int block_sparse_attention_sm90_tile_rows = 128;
+constexpr int block_sparse_attention_sm90_tail_rows = 64;
 void launch_block_sparse_attention_sm90(const BlockSparseAttentionArgs& args, cudaStream_t stream);
 
 }  // namespace svgear

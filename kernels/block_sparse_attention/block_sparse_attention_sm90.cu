@@ -21,10 +21,16 @@ namespace wg = wgmma_sm90;
 // FlashAttention-3. The key stream, the softmax and the output write are the sm_80 kernel's
 // (attention_tile.cuh); what differs:
 //
-// * A CTA = one producer warpgroup + two consumer warpgroups and a 128-row query tile of one
-//   cluster: each consumer owns 64 rows (wgmma's m64), and both read the same K/V stages, so a key
-//   tile is gathered once for 128 query rows. A consumer whose rows lie past the cluster's end
-//   (clusters are not multiples of 128) only keeps the stage barriers moving.
+// * A CTA = one producer warpgroup + `Consumers` consumer warpgroups and a query tile of one
+//   cluster: each consumer owns 64 rows (wgmma's m64), and all read the same K/V stages, so a key
+//   tile is gathered once for all of them.
+// * Two launches per call. Two consumers (128-row tiles, one CTA per SM) take every tile of a
+//   cluster but a last one of at most 64 rows (clusters are not multiples of 128); such a tail goes
+//   to the second launch, of one-consumer CTAs, two per SM. Given to a two-consumer CTA, a tail
+//   left one consumer idle and its producer gathering for half the rows: 29% of the CTAs at
+//   Wan-1.3B 480p, and neither splitting their keys between both consumers nor anything else inside
+//   the CTA shortened them (docs/kernel-notes.md). So every consumer has rows (a two-consumer tail
+//   holds 65-127).
 // * The producer gathers key tiles (64 keys, K and V) into a ring of shared-memory stages in the
 //   128-byte swizzle wgmma reads (wgmma_sm90.cuh). The keys come row by row from the routed ranges,
 //   which a tensor-map copy (TMA) cannot express, so it uses cp.async: 64 of its threads resolve
@@ -36,20 +42,33 @@ namespace wg = wgmma_sm90;
 //   operand of P·V; only K and V are read from shared memory, by the tensor core itself. Per key
 //   tile j it issues S_j = Q·K_jᵀ and O += P_{j−1}·V_{j−1}, runs the softmax of S_j while P·V still
 //   runs (FlashAttention-3's intra-warpgroup overlap), then frees tile j−1's stage.
-// * Registers: the producer gives most of its share to the consumers (setmaxnreg).
-constexpr int kConsumers = 2;
+// * Registers: the producer gives most of its share to the consumers (setmaxnreg). The CTA starts
+//   with its launch share per thread (__launch_bounds__), so the split must add up to exactly that.
 constexpr int kWarpgroup = 128;
-constexpr int kThreads = (1 + kConsumers) * kWarpgroup;
-constexpr int kCtaRows = kConsumers * kTileRows;
-static_assert(kCtaRows == block_sparse_attention_sm90_tile_rows, "the launcher's tile offsets use this");
-constexpr int kProducerRegisters = 56;
-constexpr int kConsumerRegisters = 224;
-static_assert(kWarpgroup * (kProducerRegisters + kConsumers * kConsumerRegisters) <= 65536, "the register file");
+constexpr int kTailRows = block_sparse_attention_sm90_tail_rows;
+static_assert(kTailRows == kTileRows, "a tail the one-consumer launch takes fits one consumer");
+
+template <int Consumers>
+struct CtaShape {
+  static_assert(Consumers == 1 || Consumers == 2, "one or two consumer warpgroups");
+  static constexpr int kThreads = (1 + Consumers) * kWarpgroup;
+  static constexpr int kCtasPerSm = Consumers == 2 ? 1 : 2;
+  static constexpr int kProducerRegisters = Consumers == 2 ? 56 : 48;
+  static constexpr int kConsumerRegisters = Consumers == 2 ? 224 : 208;
+  // Registers per thread at launch: the register file's share, allocated in units of 8.
+  static constexpr int kLaunchRegisters = 65536 / (kThreads * kCtasPerSm) / 8 * 8;
+  static_assert(kWarpgroup * (kProducerRegisters + Consumers * kConsumerRegisters) == kThreads * kLaunchRegisters,
+                "setmaxnreg moves registers between warpgroups: the split must add up to the launch share");
+  static_assert(kThreads / 32 <= block_sparse::kMaxStreamWarps, "build_key_stream's per-warp counts");
+};
+constexpr int kFullTileRows = 2 * kTileRows;  // the two-consumer CTAs' query tile
+static_assert(kFullTileRows == block_sparse_attention_sm90_tile_rows, "the launcher's tile offsets use this");
 constexpr int kMaxStages = 4;
-// A block's shared memory on Hopper (227 KB, dynamic and static together), less the static part
+// A block's shared memory on Hopper (227 KB, dynamic and static together), and a block's share when
+// two share an SM (228 KB less 1 KB reserved per block), each less the static part
 // (build_key_stream's per-warp counts).
-static_assert(kThreads / 32 <= block_sparse::kMaxStreamWarps, "build_key_stream's per-warp counts");
 constexpr int kSharedMemoryLimit = 227 * 1024 - block_sparse::kStreamStaticBytes;
+constexpr int kSharedMemoryHalf = (228 * 1024) / 2 - 1024 - block_sparse::kStreamStaticBytes;
 
 // Per key row of a tile: where its K and V rows are read from (the producer's own bookkeeping),
 // side by side, so one 16-byte load fetches both.
@@ -65,9 +84,11 @@ struct RowTable {
 // Dynamic shared memory, from a 1024-byte-aligned base: the stages (K tile then V tile, each D/64
 // swizzled column blocks of kTileKeys × 128 bytes), the consumers' Q staging tiles (rows padded by
 // 8 elements for conflict-free ldmatrix), the producer's two row tables, the stages' key biases,
-// the stage barriers, then the cluster lists. 4 stages when they fit, else 2 (at d = 128 from about
-// Kc = 5200 on; Kc = 8192 is the largest cluster count the op sends here).
-template <typename T, int D>
+// the stage barriers, then the cluster lists. Two consumers: 4 stages when they fit, else 2 (at
+// d = 128 from about Kc = 5200 on; Kc = 8192 is the largest cluster count the op sends here). One
+// consumer: as many as leave room for a second CTA on the SM (2 at d = 128, 4 at d = 64 for
+// Kc = 1000), else the two-consumer rule, one CTA per SM.
+template <typename T, int D, int Consumers>
 struct Sm90Layout {
   static constexpr int kTileBytes = kTileKeys * D * int(sizeof(T));  // a multiple of 1024
   static constexpr int kStageBytes = 2 * kTileBytes;
@@ -76,18 +97,23 @@ struct Sm90Layout {
   static constexpr int kAlignment = wg::kSwizzleGroupBytes;
   static_assert(kTileBytes % kAlignment == 0, "swizzled tiles start on the swizzle period");
   static constexpr int kBiasBytes = kTileKeys * int(sizeof(float));  // per stage
-  static constexpr int kFixedBytes = kConsumers * kQBytes + 2 * int(sizeof(RowTable<T>)) +
+  static constexpr int kFixedBytes = Consumers * kQBytes + 2 * int(sizeof(RowTable<T>)) +
                                      kMaxStages * (kBiasBytes + 2 * int(sizeof(uint64_t))) + kAlignment;
 
   // A consumer holds tile j−1's stage while it waits for tile j's: at least 2. A power of two, so
   // tile j's stage and ring phase are a mask and a shift (a runtime divide cost the producer 4% of
   // the kernel's stall samples); 3 that fit become 2, which only happens at thousands of clusters.
-  static constexpr int stages_for(int64_t k_clusters) {
-    const int room = kSharedMemoryLimit - kFixedBytes - block_sparse::key_list_bytes(k_clusters);
+  static constexpr int stages_within(int budget, int64_t k_clusters) {
+    const int room = budget - kFixedBytes - block_sparse::key_list_bytes(k_clusters);
     const int fit = room / kStageBytes < kMaxStages ? room / kStageBytes : kMaxStages;
     return fit >= 4 ? 4 : fit >= 2 ? 2 : fit;
   }
-  static_assert(kMaxStages == 4, "stages_for rounds down to a power of two up to 4");
+  static constexpr int stages_for(int64_t k_clusters) {
+    return Consumers == 1 && stages_within(kSharedMemoryHalf, k_clusters) >= 2
+               ? stages_within(kSharedMemoryHalf, k_clusters)
+               : stages_within(kSharedMemoryLimit, k_clusters);
+  }
+  static_assert(kMaxStages == 4, "stages_within rounds down to a power of two up to 4");
   static_assert(stages_for(block_sparse::kMaxKeyClusters) >= 2, "two stages at the largest cluster count");
 
   int stages;
@@ -99,7 +125,7 @@ struct Sm90Layout {
   __host__ __device__ int stage_of(int tile) const { return tile & (stages - 1); }
   __host__ __device__ unsigned phase_of(int tile) const { return unsigned(tile >> stage_shift) & 1u; }
   __host__ __device__ int query(int consumer) const { return stages * kStageBytes + consumer * kQBytes; }
-  __host__ __device__ int tables() const { return query(kConsumers); }
+  __host__ __device__ int tables() const { return query(Consumers); }
   __host__ __device__ int biases() const { return tables() + 2 * int(sizeof(RowTable<T>)); }
   __host__ __device__ int barriers() const { return biases() + kMaxStages * kBiasBytes; }
   __host__ __device__ int lists() const { return barriers() + 2 * kMaxStages * int(sizeof(uint64_t)); }
@@ -107,8 +133,8 @@ struct Sm90Layout {
 };
 
 // The producer warpgroup: gathers key tile j into stage j mod stages.
-template <typename T, int D>
-__device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int key_tiles, const Sm90Layout<T, D>& layout,
+template <typename T, int D, typename L>
+__device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int key_tiles, const L& layout,
                                   unsigned char* smem, uint64_t* full, uint64_t* empty) {
   constexpr int kChunksPerRow = D / 8;  // 16-byte chunks per row
   // One warp instruction copies 512 contiguous bytes of 2 (d = 128) or 4 (d = 64) rows. A thread
@@ -136,8 +162,8 @@ __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int 
       biases[stage * kTileKeys + tid] = bias;
       mbarrier_arrive(&full[stage]);
     }
-    unsigned char* keys = smem + stage * Sm90Layout<T, D>::kStageBytes + load_offset;
-    unsigned char* values = keys + Sm90Layout<T, D>::kTileBytes;
+    unsigned char* keys = smem + stage * L::kStageBytes + load_offset;
+    unsigned char* values = keys + L::kTileBytes;
     // Every row's pointers first, then the copies: a copy writes shared memory, which the compiler
     // cannot tell apart from the table, so a table load written after a copy was issued after it,
     // and the producer paid one shared-memory latency per row (16 per tile).
@@ -155,30 +181,21 @@ __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int 
 }
 
 // A consumer warpgroup: attention of its 64 query rows over the key stream, then the output.
-template <typename T, int D>
+template <typename T, int D, typename L>
 __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t head, const block_sparse::QueryTile& tile,
-                                  const block_sparse::KeyStream<T>& stream, int key_tiles, const Sm90Layout<T, D>& layout,
+                                  const block_sparse::KeyStream<T>& stream, int key_tiles, const L& layout,
                                   unsigned char* smem, T* q_s, int consumer, uint64_t* full, uint64_t* empty) {
   constexpr int kChunksPerRow = D / 8;
   constexpr int kKSteps = D / 16;              // k-steps of Q·Kᵀ
   constexpr int kKeyTiles = kTileKeys / 8;     // 8-column tiles of S
   constexpr int kDimTiles = D / 8;             // 8-column tiles of O
   constexpr int kValueSteps = kTileKeys / 16;  // k-steps of P·V
-  using L = Sm90Layout<T, D>;
   const int tid = threadIdx.x % kWarpgroup, warp = tid / 32, lane = tid % 32;
   auto stage_of = [&](int j) { return layout.stage_of(j); };
   auto wait_full = [&](int j) {
     mbarrier_wait(&full[stage_of(j)], layout.phase_of(j));
     wg::fence_proxy_async();  // the producer's cp.async writes, read next by the tensor core
   };
-  if (tile.rows <= 0) {  // nothing to compute: release each stage as it fills
-    for (int j = 0; j < key_tiles; ++j) {
-      wait_full(j);
-      mbarrier_arrive(&empty[stage_of(j)]);
-    }
-    return;
-  }
-
   const T* qp = static_cast<const T*>(a.qp) + head * a.q_rows * D;
   for (int i = tid; i < kTileRows * kChunksPerRow; i += kWarpgroup) {
     const int r = i / kChunksPerRow, c = i % kChunksPerRow;
@@ -278,10 +295,12 @@ __device__ void consume_key_tiles(const BlockSparseAttentionArgs& a, int64_t hea
   block_sparse::write_tile_output<T, D>(a, head, tile, acc, softmax);
 }
 
-template <typename T, int D>
-__global__ void __launch_bounds__(kThreads, 1) block_sparse_attention_sm90_kernel(const BlockSparseAttentionArgs a) {
+template <typename T, int D, int Consumers>
+__global__ void __launch_bounds__(CtaShape<Consumers>::kThreads, CtaShape<Consumers>::kCtasPerSm)
+    block_sparse_attention_sm90_kernel(const BlockSparseAttentionArgs a) {
 #if SVGEAR_WGMMA_AVAILABLE
-  using L = Sm90Layout<T, D>;
+  using Shape = CtaShape<Consumers>;
+  using L = Sm90Layout<T, D, Consumers>;
   const L layout(a.k_clusters);
   extern __shared__ unsigned char smem_raw[];
   const uint32_t raw_address = mma_sm80::shared_address(smem_raw);
@@ -289,13 +308,15 @@ __global__ void __launch_bounds__(kThreads, 1) block_sparse_attention_sm90_kerne
 
   const int64_t head = blockIdx.y;
   block_sparse::QueryTile cta_tile;
-  if (!block_sparse::locate_query_tile<kCtaRows>(a, head, blockIdx.x, cta_tile)) return;
+  const bool has_tile = Consumers == 2 ? block_sparse::locate_query_tile<kFullTileRows>(a, head, blockIdx.x, cta_tile)
+                                       : block_sparse::locate_tail_tile<kFullTileRows, kTailRows>(a, head, blockIdx.x, cta_tile);
+  if (!has_tile) return;
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + layout.barriers());
   uint64_t* empty = full + kMaxStages;
   if (threadIdx.x == 0) {
     for (int stage = 0; stage < layout.stages; ++stage) {
       mbarrier_init(&full[stage], kWarpgroup + kTileKeys);  // every producer thread's copies, the biases
-      mbarrier_init(&empty[stage], kConsumers * kWarpgroup);  // every consumer thread
+      mbarrier_init(&empty[stage], Consumers * kWarpgroup);  // every consumer thread
     }
   }
   // Ends in a CTA barrier, which also publishes the initialised mbarriers.
@@ -305,10 +326,10 @@ __global__ void __launch_bounds__(kThreads, 1) block_sparse_attention_sm90_kerne
 
   const int warpgroup = threadIdx.x / kWarpgroup;
   if (warpgroup == 0) {
-    release_registers<kProducerRegisters>();
+    release_registers<Shape::kProducerRegisters>();
     produce_key_tiles<T, D>(stream, key_tiles, layout, smem, full, empty);
   } else {
-    claim_registers<kConsumerRegisters>();
+    claim_registers<Shape::kConsumerRegisters>();
     const int consumer = warpgroup - 1;
     block_sparse::QueryTile tile = cta_tile;
     tile.begin += consumer * kTileRows;
@@ -322,21 +343,28 @@ __global__ void __launch_bounds__(kThreads, 1) block_sparse_attention_sm90_kerne
 #endif
 }
 
+template <typename T, int D, int Consumers>
+void launch_cta_shape(const BlockSparseAttentionArgs& a, unsigned tiles, cudaStream_t stream) {
+  const int smem = Sm90Layout<T, D, Consumers>(a.k_clusters).bytes();
+  auto kernel = block_sparse_attention_sm90_kernel<T, D, Consumers>;
+  // A failure here surfaces as the launch's error, which the op checks. All the shared memory the
+  // SM has, so that two one-consumer CTAs fit beside each other.
+  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared);
+  kernel<<<dim3(tiles, unsigned(a.bh)), CtaShape<Consumers>::kThreads, smem, stream>>>(a);
+}
+
 template <typename T, int D>
 void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
-  const Sm90Layout<T, D> layout(a.k_clusters);
-  const int smem = layout.bytes();
-  auto kernel = block_sparse_attention_sm90_kernel<T, D>;
-  // A failure here surfaces as the launch's error, which the op checks.
-  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
-  const int64_t max_tiles = (a.q_rows + kCtaRows - 1) / kCtaRows + a.q_clusters;
-  kernel<<<dim3(unsigned(max_tiles), unsigned(a.bh)), kThreads, smem, stream>>>(a);
+  const int64_t max_tiles = (a.q_rows + kFullTileRows - 1) / kFullTileRows + a.q_clusters;  // each cluster wastes < 1 tile
+  launch_cta_shape<T, D, 2>(a, unsigned(max_tiles), stream);
+  if (a.q_clusters > 0) launch_cta_shape<T, D, 1>(a, unsigned(a.q_clusters), stream);
 }
 
 }  // namespace
 
 bool block_sparse_attention_sm90_runs_here() {
-  return sm90a_code_runs_here(reinterpret_cast<const void*>(block_sparse_attention_sm90_kernel<__nv_bfloat16, 128>));
+  return sm90a_code_runs_here(reinterpret_cast<const void*>(block_sparse_attention_sm90_kernel<__nv_bfloat16, 128, 2>));
 }
 
 void launch_block_sparse_attention_sm90(const BlockSparseAttentionArgs& a, cudaStream_t stream) {

@@ -48,9 +48,10 @@ struct AttentionInputs {
 
 // Keys and values are random, or with `constant_clusters` equal to their cluster's centre, in which
 // case compensation is exact. Empty clusters get random centroids and means: they must never count.
-AttentionInputs make_inputs(const AttentionCase& c, bool constant_clusters) {
+// The query clusters are random, or `q_layout` when given (c.tokens and c.q_clusters must match it).
+AttentionInputs make_inputs(const AttentionCase& c, bool constant_clusters, const SyntheticLayout* q_layout = nullptr) {
   AttentionInputs in;
-  in.q_layout = test::random_layout(c.bh, c.tokens, c.q_clusters);
+  in.q_layout = q_layout ? *q_layout : test::random_layout(c.bh, c.tokens, c.q_clusters);
   in.k_layout = test::random_layout(c.bh, c.tokens, c.k_clusters);
   in.q = at::randn({c.bh, c.tokens, c.head_dim});
   if (constant_clusters) {
@@ -211,8 +212,8 @@ const std::vector<KernelCase> kKernelCases = {
     {{2, 300, 0, 7, 40}, 0.0},     // nothing routed: compensation only, or zeros
     {{1, 3000, 0, 3, 6}, 1.0},     // long key streams (~47 tiles): the pipelined loop's steady state
     {{5, 1000, 0, 70, 64}, 0.3},   // query tile offsets: 3 scans of 32 clusters per head, 2 CTAs of heads
-    // Query clusters of at most 64 rows, whose tiles the wgmma kernel splits along the keys between
-    // its two consumers: 2 key tiles (one each) and 3 (two and one).
+    // Query clusters of at most 64 rows, which the wgmma kernel gives to its one-consumer launch,
+    // over 2 and 3 key tiles.
     {{2, 100, 0, 4, 3}, 1.0},
     {{1, 150, 0, 5, 5}, 1.0},
     // Thousands of key clusters (most of them empty): the wgmma kernel's cluster lists leave room
@@ -220,6 +221,36 @@ const std::vector<KernelCase> kKernelCases = {
     {{1, 2000, 0, 4, 6000}, 0.3},
 };
 
+
+// One case on the GPU against the fp32 reference on the same rounded inputs; the output starts as
+// NaN so any element the kernel fails to write fails the comparison.
+void expect_kernel_matches(const AttentionCase& c, const AttentionInputs& in, const at::Tensor& mask,
+                           at::ScalarType dtype, double tolerance, bool compensate, bool original_order) {
+  SCOPED_TRACE(::testing::Message() << "compensate " << compensate << " original order " << original_order);
+  const at::Device cuda(at::kCUDA);
+  at::Tensor qp = in.qp.to(dtype), kp = in.kp.to(dtype), vp = in.vp.to(dtype);
+  at::Tensor kbar = in.k_centroids.to(dtype), vbar = in.v_means.to(dtype);
+  CentroidCompensation cpu_comp{kbar.to(at::kFloat), vbar.to(at::kFloat), in.k_layout.sizes};
+  at::Tensor expected = block_sparse_attention(qp.to(at::kFloat), kp.to(at::kFloat), vp.to(at::kFloat),
+                                               in.q_layout.offsets, in.k_layout.offsets, mask, in.scale,
+                                               compensate ? &cpu_comp : nullptr);
+  if (original_order) expected = test::permute_rows(expected, at::argsort(in.q_layout.order, int64_t{1}));
+  CentroidCompensation comp{kbar.to(cuda), vbar.to(cuda), in.k_layout.sizes.to(cuda)};
+  at::Tensor out = at::full(qp.sizes(), std::nan(""), qp.options().device(cuda));
+  block_sparse_attention_out(out, qp.to(cuda), kp.to(cuda), vp.to(cuda), in.q_layout.offsets.to(cuda),
+                             in.k_layout.offsets.to(cuda), mask.to(cuda), in.scale, compensate ? &comp : nullptr,
+                             original_order ? in.q_layout.order.to(cuda) : at::Tensor());
+  at::Tensor got = out.cpu().to(at::kFloat);
+  EXPECT_FALSE(got.isnan().any().item<bool>()) << "unwritten output elements";
+  EXPECT_TRUE(test::tensors_close(got, expected, tolerance));
+  if (!compensate && !original_order) {
+    // Query cluster 0 routes nothing (random_mask): its rows are exactly zero.
+    for (int64_t b = 0; b < c.bh; ++b) {
+      const int64_t rows = in.q_layout.sizes[b][0].item<int64_t>();
+      EXPECT_TRUE(at::equal(got[b].slice(0, 0, rows), at::zeros({rows, c.head_dim})));
+    }
+  }
+}
 
 // `every_variant`: with and without compensation, permuted and original output order; otherwise
 // only compensation into the original order, the variant that runs every code path (virtual keys,
@@ -236,34 +267,10 @@ void check_kernel_matches_reference(at::ScalarType dtype, double tolerance, Kern
                                         << c.q_clusters << " Kc " << c.k_clusters << " density " << kc.density);
       AttentionInputs in = make_inputs(c, false);
       at::Tensor mask = random_mask(c, kc.density);
-      const at::Device cuda(at::kCUDA);
-      at::Tensor qp = in.qp.to(dtype), kp = in.kp.to(dtype), vp = in.vp.to(dtype);
-      at::Tensor kbar = in.k_centroids.to(dtype), vbar = in.v_means.to(dtype);
       for (const bool compensate : {false, true}) {
         for (const bool original_order : {false, true}) {
           if (!every_variant && !(compensate && original_order)) continue;
-          SCOPED_TRACE(::testing::Message() << "compensate " << compensate << " original order " << original_order);
-          CentroidCompensation cpu_comp{kbar.to(at::kFloat), vbar.to(at::kFloat), in.k_layout.sizes};
-          at::Tensor expected = block_sparse_attention(qp.to(at::kFloat), kp.to(at::kFloat), vp.to(at::kFloat),
-                                                       in.q_layout.offsets, in.k_layout.offsets, mask, in.scale,
-                                                       compensate ? &cpu_comp : nullptr);
-          if (original_order) expected = test::permute_rows(expected, at::argsort(in.q_layout.order, int64_t{1}));
-          CentroidCompensation comp{kbar.to(cuda), vbar.to(cuda), in.k_layout.sizes.to(cuda)};
-          at::Tensor out = at::full(qp.sizes(), std::nan(""), qp.options().device(cuda));
-          block_sparse_attention_out(out, qp.to(cuda), kp.to(cuda), vp.to(cuda), in.q_layout.offsets.to(cuda),
-                                     in.k_layout.offsets.to(cuda), mask.to(cuda), in.scale,
-                                     compensate ? &comp : nullptr,
-                                     original_order ? in.q_layout.order.to(cuda) : at::Tensor());
-          at::Tensor got = out.cpu().to(at::kFloat);
-          EXPECT_FALSE(got.isnan().any().item<bool>()) << "unwritten output elements";
-          EXPECT_TRUE(test::tensors_close(got, expected, tolerance));
-          if (!compensate && !original_order) {
-            // Query cluster 0 routes nothing (random_mask): its rows are exactly zero.
-            for (int64_t b = 0; b < c.bh; ++b) {
-              const int64_t rows = in.q_layout.sizes[b][0].item<int64_t>();
-              EXPECT_TRUE(at::equal(got[b].slice(0, 0, rows), at::zeros({rows, c.head_dim})));
-            }
-          }
+          expect_kernel_matches(c, in, mask, dtype, tolerance, compensate, original_order);
         }
       }
     }
@@ -326,6 +333,33 @@ TEST(BlockSparseAttention, BothKernelsOnEveryCaseOnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   check_kernel_matches_reference(at::kBFloat16, 1e-2, KernelPath::Fastest, false);
   check_kernel_matches_reference(at::kBFloat16, 1e-2, KernelPath::Portable, false);
+}
+
+// Query clusters of every size around the tile boundaries (0 to 300 rows): the wgmma kernel gives
+// 128-row tiles and tails of 65-127 rows to two-consumer CTAs and tails of 1-64 rows to its
+// one-consumer launch, so every row must be written exactly once by the right launch. Each head
+// rotates the sizes, so each has its own tile layout; both kernels, d 64 and 128.
+TEST(BlockSparseAttention, TilesAndTailsOfEverySizeOnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const std::vector<int64_t> sizes = {0, 1, 2, 63, 64, 65, 100, 127, 128, 129, 191, 192, 193, 255, 256, 257, 300};
+  int64_t tokens = 0;
+  for (const int64_t size : sizes) tokens += size;
+  at::manual_seed(47);
+  for (const KernelPath path : {KernelPath::Fastest, KernelPath::Portable}) {
+    ScopedKernelPath choice(path);
+    for (const int64_t head_dim : {64, 128}) {
+      const AttentionCase c{3, tokens, head_dim, static_cast<int64_t>(sizes.size()), 24};
+      SCOPED_TRACE(::testing::Message() << block_sparse_kernel_name(at::kCUDA, at::kBFloat16, head_dim, c.k_clusters)
+                                        << " d " << head_dim);
+      const SyntheticLayout q_layout = test::layout_of_sizes(c.bh, sizes);
+      AttentionInputs in = make_inputs(c, false, &q_layout);
+      at::Tensor mask = random_mask(c, 0.4);
+      for (const bool compensate : {false, true}) {
+        expect_kernel_matches(c, in, mask, at::kBFloat16, 1e-2, compensate, false);
+      }
+      expect_kernel_matches(c, in, mask, at::kBFloat16, 1e-2, true, true);
+    }
+  }
 }
 
 // The op names the kernel it runs; on an sm_90 GPU the fastest is the wgmma one (a build without

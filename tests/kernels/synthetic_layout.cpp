@@ -24,6 +24,18 @@ SyntheticLayout random_layout(int64_t bh, int64_t tokens, int64_t clusters) {
   return layout_from_labels(labels, clusters);
 }
 
+SyntheticLayout layout_of_sizes(int64_t bh, const std::vector<int64_t>& sizes) {
+  const int64_t clusters = static_cast<int64_t>(sizes.size());
+  std::vector<at::Tensor> heads;
+  for (int64_t h = 0; h < bh; ++h) {
+    std::vector<int64_t> labels;
+    for (int64_t c = 0; c < clusters; ++c) labels.insert(labels.end(), sizes[(c + h) % clusters], c);
+    at::Tensor head = at::tensor(labels, at::kLong);  // [N]
+    heads.push_back(head.index_select(0, at::randperm(head.numel(), at::kLong)));
+  }
+  return layout_from_labels(at::stack(heads), clusters);
+}
+
 at::Tensor permute_rows(const at::Tensor& x, const at::Tensor& order) {
   return x.gather(1, order.unsqueeze(-1).expand({x.size(0), x.size(1), x.size(2)}));  // [BH, N, d]
 }

@@ -3,6 +3,7 @@
 // (labels → stable argsort → offsets), so the tests do not depend on the k-means and permutation ops.
 
 #include <cstdint>
+#include <vector>
 
 #include <ATen/core/Tensor.h>
 
@@ -19,6 +20,10 @@ struct SyntheticLayout {
 // h % C is empty and cluster (h + 1) % C holds exactly one token; with C > N many more are empty.
 // Needs C >= 3 and N >= 2.
 SyntheticLayout random_layout(int64_t bh, int64_t tokens, int64_t clusters);
+
+// Labels on the CPU in which head h's cluster c holds exactly sizes[(c + h) % C] tokens (C =
+// sizes.size(), N = their sum), the tokens shuffled (seeded by the caller's at::manual_seed).
+SyntheticLayout layout_of_sizes(int64_t bh, const std::vector<int64_t>& sizes);
 
 // x [BH, N, d] with its rows in permuted order: row r of the result is x[:, order[r]].
 at::Tensor permute_rows(const at::Tensor& x, const at::Tensor& order);
