@@ -190,11 +190,13 @@ __global__ void __launch_bounds__(kThreads) assign_kernel(const T* __restrict__ 
 //     (a CTA's warpgroups move in step between barriers). 4 warpgroups (256 rows, one CTA per SM,
 //     half the L2 reads) were 7% slower.
 //   * Centroid tiles of kHopperTileCentroids = 128 (wgmma's N: m64n128k16, 64 fp32 accumulators per
-//     thread), two stages in the 128-byte swizzle (wgmma_sm90.cuh) filled by cp.async one tile
-//     ahead, one barrier per tile. At d = 128: 64 KB of stages + 34 KB of x staging per CTA, so two
-//     CTAs fit in the SM's 228 KB.
-// H200, BH = 12, N = 32760, d = 128, bf16: 0.218 ms per K = 1000 pass (assign_kernel 0.453 ms),
-// 0.075 ms at K = 200 (0.135). ncu: tensor pipe 50% busy, the per-tile barrier the largest stall.
+//     thread), kHopperStages stages in the 128-byte swizzle (wgmma_sm90.cuh) filled by cp.async,
+//     one barrier per tile. x is staged in the last stage and read into registers before that stage
+//     is first filled. At d = 128: 96 KB of stages + 1.5 KB of norms per CTA, so two CTAs fit in the
+//     SM's 228 KB.
+// H200, BH = 12, N = 32760, d = 128, bf16, with two stages filled one tile ahead: 0.218 ms per
+// K = 1000 pass (assign_kernel 0.453 ms), 0.075 ms at K = 200 (0.135). ncu: tensor pipe 50% busy,
+// the per-tile barrier the largest stall (it waited for the tile requested one tile earlier).
 // No gain from: each tile as two m64n64 halves, the second's product under the first's epilogue;
 // each CTA starting at a different centroid tile (L2 is 28% busy).
 constexpr int kHopperWarpgroups = 2;
@@ -202,18 +204,24 @@ constexpr int kHopperThreads = kHopperWarpgroups * 128;
 constexpr int kHopperTileRows = kHopperWarpgroups * 64;
 constexpr int kHopperTileCentroids = 128;
 constexpr int kHopperCtasPerSm = 2;
+// Centroid stages, filled kHopperStages − 1 tiles ahead: the barrier that ends tile t waits for tile
+// t + 1, whose copy was issued before tile t − 1's product, so it has two tiles' compute to land
+// (with two stages it had one, and that wait was the largest stall). Four stages would leave one
+// CTA per SM at d = 128.
+constexpr int kHopperStages = 3;
 
-// Dynamic shared memory from a 1024-byte-aligned base: the two centroid stages (D/64 swizzled column
-// blocks of kHopperTileCentroids × 128 bytes each), the stages' norms, the x staging tile (rows
-// padded by kRowPad for conflict-free ldmatrix).
+// Dynamic shared memory from a 1024-byte-aligned base: the centroid stages (D/64 swizzled column
+// blocks of kHopperTileCentroids × 128 bytes each), then the stages' norms. The x tile is staged in
+// the last stage, in the same layout (ldmatrix's 8 rows hit distinct banks through the swizzle).
 template <typename T, int D>
 struct HopperAssignLayout {
   static constexpr int kStageBytes = kHopperTileCentroids * D * int(sizeof(T));
   static_assert(kStageBytes % wg::kSwizzleGroupBytes == 0, "swizzled tiles start on the swizzle period");
-  static constexpr int kXStride = D + kRowPad;
-  static constexpr int kNorms = 2 * kStageBytes;
-  static constexpr int kX = kNorms + 2 * kHopperTileCentroids * int(sizeof(float));
-  static constexpr int kBytes = kX + kHopperTileRows * kXStride * int(sizeof(T)) + wg::kSwizzleGroupBytes;
+  static_assert(kHopperTileRows == kHopperTileCentroids, "the x tile fills a stage");
+  static constexpr int kX = (kHopperStages - 1) * kStageBytes;  // the last stage
+  static constexpr int kNorms = kX + kStageBytes;
+  static constexpr int kBytes = kNorms + kHopperStages * kHopperTileCentroids * int(sizeof(float)) +
+                                wg::kSwizzleGroupBytes;
 };
 
 template <typename T, int D>
@@ -226,15 +234,14 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
   constexpr int kChunksPerRow = D / 8;  // 16-byte chunks
   constexpr int kKSteps = D / 16;
   constexpr int kCentroidTiles = kHopperTileCentroids / 8;  // 8-column tiles of the accumulator
-  // A thread copies one chunk column of a centroid tile, kRowsPerPass rows apart: its swizzled
+  // A thread copies one chunk column of a 128-row tile, kRowsPerPass rows apart: its swizzled
   // destinations differ by whole 8-row groups (one offset plus a multiple of 1024).
   constexpr int kRowsPerPass = kHopperThreads / kChunksPerRow;
   static_assert(kRowsPerPass % 8 == 0 && kHopperTileCentroids % kRowsPerPass == 0, "whole swizzle periods per pass");
   extern __shared__ unsigned char smem_raw[];
   const uint32_t raw_address = shared_address(smem_raw);
   unsigned char* smem = smem_raw + (wg::kSwizzleGroupBytes - raw_address % wg::kSwizzleGroupBytes) % wg::kSwizzleGroupBytes;
-  float* norm_s = reinterpret_cast<float*>(smem + L::kNorms);  // [2][kHopperTileCentroids]
-  T* x_s = reinterpret_cast<T*>(smem + L::kX);                  // [kHopperTileRows][kXStride]
+  float* norm_s = reinterpret_cast<float*>(smem + L::kNorms);  // [kHopperStages][kHopperTileCentroids]
 
   const int64_t head = blockIdx.y;
   const int64_t row0 = int64_t(blockIdx.x) * kHopperTileRows;
@@ -243,40 +250,46 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
   const T* ch = centroids + head * clusters * D;
   const float* nh = norms + head * clusters;
 
-  for (int i = tid; i < kHopperTileRows * kChunksPerRow; i += kHopperThreads) {
-    const int r = i / kChunksPerRow, c = i % kChunksPerRow;
-    const bool valid = row0 + r < tokens;
-    copy16_async(x_s + r * L::kXStride + c * 8, xh + (valid ? row0 + r : 0) * D + c * 8, valid ? 16 : 0);
-  }
   const int load_row = tid / kChunksPerRow, load_chunk = tid % kChunksPerRow;
   const int load_offset = wg::swizzled_offset(load_row, load_chunk, kHopperTileCentroids);
-  // Centroids past K are zeros with norm +inf: distance +inf, never taken.
-  auto load_tile = [&](int tile, int stage) {
-    unsigned char* dst = smem + stage * L::kStageBytes + load_offset;
+  // Rows first .. first + 127 of a [count][D] matrix into the stage at `offset`; rows past count
+  // are zeros. Centroids past K get norm +inf besides: distance +inf, never taken.
+  auto load_rows = [&](int offset, const T* src, int64_t first, int64_t count) {
+    unsigned char* dst = smem + offset + load_offset;
     for (int pass = 0; pass < kHopperTileCentroids / kRowsPerPass; ++pass) {
-      const int64_t c = int64_t(tile) * kHopperTileCentroids + load_row + pass * kRowsPerPass;
-      const bool valid = c < clusters;
-      copy16_async(dst + pass * kRowsPerPass * wg::kSwizzleBytes, ch + (valid ? c : 0) * D + load_chunk * 8,
+      const int64_t r = first + load_row + pass * kRowsPerPass;
+      const bool valid = r < count;
+      copy16_async(dst + pass * kRowsPerPass * wg::kSwizzleBytes, src + (valid ? r : 0) * D + load_chunk * 8,
                    valid ? 16 : 0);
     }
+  };
+  auto load_tile = [&](int tile, int stage) {
+    load_rows(stage * L::kStageBytes, ch, int64_t(tile) * kHopperTileCentroids, clusters);
   };
   auto tile_norm = [&](int tile) {  // thread tid < kHopperTileCentroids: its centroid's norm
     const int64_t c = int64_t(tile) * kHopperTileCentroids + tid;
     return c < clusters ? nh[c] : CUDART_INF_F;
   };
   const int tiles = int((clusters + kHopperTileCentroids - 1) / kHopperTileCentroids);
-  load_tile(0, 0);
-  if (tid < kHopperTileCentroids) norm_s[tid] = tile_norm(0);
-  commit_async();
-  wait_async<0>();
+  // One cp.async group per tile ahead of the loop, the first with x.
+  load_rows(L::kX, xh, row0, tokens);
+  for (int tile = 0; tile < kHopperStages - 1; ++tile) {
+    if (tile < tiles) {
+      load_tile(tile, tile);
+      if (tid < kHopperTileCentroids) norm_s[tile * kHopperTileCentroids + tid] = tile_norm(tile);
+    }
+    commit_async();
+  }
+  wait_async<kHopperStages - 2>();  // x and tile 0
   wg::fence_proxy_async();  // cp.async writes, read next by the tensor core
   __syncthreads();
   // This warp's 16 rows as A fragments (warp w of warpgroup g: rows 64g + 16w.., wgmma's layout).
   uint32_t x_frag[kKSteps][4];
-  {
-    const T* base = x_s + (warp * 16 + (lane % 16)) * L::kXStride + (lane / 16) * 8;
-    for (int kt = 0; kt < kKSteps; ++kt) ldmatrix_x4(x_frag[kt], base + kt * 16);
+  for (int kt = 0; kt < kKSteps; ++kt) {
+    const int offset = wg::swizzled_offset(warp * 16 + lane % 16, 2 * kt + lane / 16, kHopperTileRows);
+    ldmatrix_x4(x_frag[kt], smem + L::kX + offset);
   }
+  __syncthreads();  // every warp holds its x: the last stage may take its tile
 
   // K-major B (the centroid tile as Cᵀ) at k-step kt: kt·32 bytes into its 64-wide column block
   // (wgmma_sm90.cuh). The start address is the low field, so an offset adds offset / 16.
@@ -287,14 +300,15 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
   };
 
   RowArgmin argmin;
+  int stage = 0;  // tile % kHopperStages
   for (int tile = 0; tile < tiles; ++tile) {
-    // The other stage held tile − 1, which every thread finished before the last barrier.
-    const int stage = tile & 1;
-    const bool prefetch = tile + 1 < tiles;
+    // The fill stage held tile − 1 (x at tile 0), which every thread finished before the last barrier.
+    const int fill = stage == 0 ? kHopperStages - 1 : stage - 1;
+    const bool prefetch = tile + kHopperStages - 1 < tiles;
     float next_norm = CUDART_INF_F;  // stored after the epilogue: its load's latency is hidden
     if (prefetch) {
-      load_tile(tile + 1, stage ^ 1);
-      if (tid < kHopperTileCentroids) next_norm = tile_norm(tile + 1);
+      load_tile(tile + kHopperStages - 1, fill);
+      if (tid < kHopperTileCentroids) next_norm = tile_norm(tile + kHopperStages - 1);
     }
     commit_async();
 
@@ -307,10 +321,11 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
     wg::fence_operand(s);
     argmin.update(s, norm_s + stage * kHopperTileCentroids, tile * kHopperTileCentroids, lane);
 
-    if (prefetch && tid < kHopperTileCentroids) norm_s[(stage ^ 1) * kHopperTileCentroids + tid] = next_norm;
-    wait_async<0>();
+    if (prefetch && tid < kHopperTileCentroids) norm_s[fill * kHopperTileCentroids + tid] = next_norm;
+    wait_async<kHopperStages - 2>();  // all but the group just committed
     wg::fence_proxy_async();
     __syncthreads();  // tile + 1 has landed; this tile's stage is free
+    stage = stage + 1 == kHopperStages ? 0 : stage + 1;
   }
   argmin.write(sort_keys, sort_tokens, head, row0 + warp * 16, tokens, clusters, lane);
 #else
