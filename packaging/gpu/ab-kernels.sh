@@ -7,7 +7,8 @@
 #   HERE:    packaging/gpu/ab-kernels.sh export REV...      e.g. export main attn-pingpong3 attn-vbias
 #            (the first revision is the tree; each one's core/, kernels/ and tests/ go to .gpu-src/variants/)
 #   DEVICE:  cd .gpu-src && bash packaging/gpu/ab-kernels.sh run     carrying [".gpu-src"]
-# ROUNDS (default 2) bench rounds; BENCH_ARGS overrides the bench's shape and budgets.
+# ROUNDS (default 2) bench rounds; BENCH_ARGS overrides the bench's shape and budgets, several
+# configurations separated by ';' (e.g. "--shape wan1.3b-480p --repeat 5; --shape wan14b-720p --budgets 0.9 --repeat 3").
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 case "${1:-}" in
@@ -62,12 +63,16 @@ case "${1:-}" in
       echo "$v: attention_tests: rc=$rc ($(grep -cE '^\[       OK' "$OUT/tests-$v-attention.log") ok, $(grep -cE '^\[  FAILED  \]' "$OUT/tests-$v-attention.log") failed lines)"
       rm -f "$OUT/build-$v.log"
     done
-    read -r -a bench_args <<< "${BENCH_ARGS:---shape wan1.3b-480p --budgets 0.5,0.9 --repeat 5}"
+    # BENCH_ARGS: one or more bench configurations separated by ';', each benched in every round.
+    IFS=';' read -r -a configs <<< "${BENCH_ARGS:---shape wan1.3b-480p --budgets 0.5,0.9 --repeat 5}"
     for round in $(seq "${ROUNDS:-2}"); do
-      for v in "${variants[@]}"; do
-        [ -x "/tmp/svgear-$v" ] || continue
-        timeout 120 "/tmp/svgear-$v" bench attention --device cuda --dtype bf16 "${bench_args[@]}" \
-          --json "$OUT/bench-$v-$round.json" > /dev/null 2>&1 || echo "$v: bench round $round failed"
+      for c in "${!configs[@]}"; do
+        read -r -a bench_args <<< "${configs[$c]}"
+        for v in "${variants[@]}"; do
+          [ -x "/tmp/svgear-$v" ] || continue
+          timeout 120 "/tmp/svgear-$v" bench attention --device cuda --dtype bf16 "${bench_args[@]}" \
+            --json "$OUT/bench-$v-$round-$c.json" > /dev/null 2>&1 || echo "$v: bench round $round ($c) failed"
+        done
       done
     done
     # One row per variant and mode: the call and attention phase (each round's figures), and the
@@ -75,15 +80,16 @@ case "${1:-}" in
     python3 - "$OUT" "${variants[@]}" <<'PY'
 import glob, json, statistics, sys
 out, variants = sys.argv[1], sys.argv[2:]
-print("\n| variant | mode | top_p | density | ms/call (rounds) | attention ms (rounds) | kmeans / permute / probe / routing ms |\n|---|---|---|---|---|---|---|")
+print("\n| variant | shape | mode | top_p | density | ms/call (rounds) | attention ms (rounds) | kmeans / permute / probe / routing ms |\n|---|---|---|---|---|---|---|---|")
 for v in variants:
     rows = {}
     for path in sorted(glob.glob(f"{out}/bench-{v}-*.json")):
-        for r in json.load(open(path)).get("rows", []):
+        bench = json.load(open(path))
+        for r in bench.get("rows", []):
             if "unavailable" in r: continue
-            key = (r.get("mode"), r.get("top_p"))
+            key = (bench.get("shape", {}).get("name", "?"), r.get("mode"), r.get("top_p"))
             rows.setdefault(key, []).append(r)
-    for (mode, top_p), rs in rows.items():
+    for (shape, mode, top_p), rs in rows.items():
         calls = [r.get("median_ms", float("nan")) for r in rs]
         att = [r.get("phases_ms", {}).get("attention", float("nan")) for r in rs]
         density = rs[0].get("density")  # a number, or "n/a"
@@ -91,7 +97,7 @@ for v in variants:
         phases = " / ".join(
             f"{statistics.median(r.get('phases_ms', {}).get(p, float('nan')) for r in rs):.3f}"
             for p in ("kmeans", "permute", "probe", "routing")) if rs[0].get("phases_ms") else "–"
-        print(f"| {v} | {mode} | {top_p} | {density} | "
+        print(f"| {v} | {shape} | {mode} | {top_p} | {density} | "
               f"{statistics.median(calls):.3f} ({', '.join(f'{c:.2f}' for c in calls)}) | "
               f"{statistics.median(att):.3f} ({', '.join(f'{a:.2f}' for a in att)}) | {phases} |")
 PY
