@@ -8,9 +8,11 @@
 
 #if SVGEAR_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAEvent.h>
 #include <c10/cuda/CUDAException.h>
 
 #include "kernels/block_sparse_attention/block_sparse_attention_cuda.cuh"
+#include "kernels/common/side_stream.h"
 #endif
 
 namespace svgear {
@@ -129,8 +131,25 @@ void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, con
   args.scale = static_cast<float>(scale);
   args.element = qp.scalar_type() == at::kBFloat16 ? HalfPrecision::BFloat16 : HalfPrecision::Float16;
   args.allow_wgmma = kernel_path() == KernelPath::Fastest;
-  launch_block_sparse_attention(args, at::cuda::getCurrentCUDAStream());
+  const c10::cuda::CUDAStream current = at::cuda::getCurrentCUDAStream();
+  if (!block_sparse_attention_launches_tails(args)) {
+    launch_block_sparse_attention(args, current, current);
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    return;
+  }
+  // The wgmma kernel's tail tiles run beside its 128-row tiles, on the side stream, so that they
+  // fill the SMs the other launch's last wave leaves idle. Every tensor the tails read was made on
+  // the current stream, which waits for them (the join) before anything after this op, so the
+  // caching allocator cannot hand their blocks to later work early.
+  const c10::cuda::CUDAStream side = side_stream(current.device_index());
+  at::cuda::CUDAEvent fork;
+  fork.record(current);
+  fork.block(side);
+  launch_block_sparse_attention(args, current, side);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
+  at::cuda::CUDAEvent join;
+  join.record(side);
+  join.block(current);
 }
 #endif
 

@@ -217,7 +217,11 @@ int64_t block_sparse_attention_workspace_bytes(int64_t bh, int64_t q_clusters) {
   return bh * (q_clusters + 1) * int64_t(sizeof(int32_t));
 }
 
-void launch_block_sparse_attention(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
+bool block_sparse_attention_launches_tails(const BlockSparseAttentionArgs& a) {
+  return a.bh > 0 && a.q_rows > 0 && a.q_clusters > 0 && a.allow_wgmma && block_sparse_attention_sm90_runs_here();
+}
+
+void launch_block_sparse_attention(const BlockSparseAttentionArgs& a, cudaStream_t stream, cudaStream_t tail_stream) {
   if (a.bh == 0 || a.q_rows == 0) return;
   const bool wgmma = a.allow_wgmma && block_sparse_attention_sm90_runs_here();
   constexpr int kPrepThreads = 128;
@@ -227,7 +231,7 @@ void launch_block_sparse_attention(const BlockSparseAttentionArgs& a, cudaStream
       a.q_offsets, a.tile_offsets, a.bh, a.q_clusters, wgmma ? block_sparse_attention_sm90_tile_rows : kTileRows,
       wgmma ? block_sparse_attention_sm90_tail_rows : 0);
   if (wgmma) {
-    launch_block_sparse_attention_sm90(a, stream);
+    launch_block_sparse_attention_sm90(a, stream, tail_stream);
     return;
   }
   const bool bf16 = a.element == HalfPrecision::BFloat16;

@@ -36,7 +36,11 @@ bool block_sparse_attention_cuda_supports(int64_t head_dim, int64_t k_clusters);
 int64_t block_sparse_attention_workspace_bytes(int64_t bh, int64_t q_clusters);
 // Runs the wgmma kernel (block_sparse_attention_sm90.cu) where the current device loads it and
 // args.allow_wgmma, else the mma.sync kernel (block_sparse_attention_cuda.cu, sm_80 and later).
-void launch_block_sparse_attention(const BlockSparseAttentionArgs& args, cudaStream_t stream);
+// Where block_sparse_attention_launches_tails(args), the wgmma kernel's one-consumer launch (a
+// cluster's last tile of at most 64 rows) goes to `tail_stream`: the caller orders it after
+// `stream`'s work so far and joins it back; it may be `stream` itself.
+void launch_block_sparse_attention(const BlockSparseAttentionArgs& args, cudaStream_t stream, cudaStream_t tail_stream);
+bool block_sparse_attention_launches_tails(const BlockSparseAttentionArgs& args);
 
 // Whether this build has the wgmma kernel for the current device (an sm_90 GPU), the query rows of
 // its tiles, and the rows of a cluster's last tile up to which that tile goes to its one-consumer
@@ -44,6 +48,6 @@ void launch_block_sparse_attention(const BlockSparseAttentionArgs& args, cudaStr
 bool block_sparse_attention_sm90_runs_here();
 constexpr int block_sparse_attention_sm90_tile_rows = 128;
 constexpr int block_sparse_attention_sm90_tail_rows = 64;
-void launch_block_sparse_attention_sm90(const BlockSparseAttentionArgs& args, cudaStream_t stream);
+void launch_block_sparse_attention_sm90(const BlockSparseAttentionArgs& args, cudaStream_t stream, cudaStream_t tail_stream);
 
 }  // namespace svgear

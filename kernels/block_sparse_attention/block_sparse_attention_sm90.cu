@@ -26,7 +26,9 @@ namespace wg = wgmma_sm90;
 //   tile is gathered once for all of them.
 // * Two launches per call. Two consumers (128-row tiles, one CTA per SM) take every tile of a
 //   cluster but a last one of at most 64 rows (clusters are not multiples of 128); such a tail goes
-//   to the second launch, of one-consumer CTAs, two per SM. Given to a two-consumer CTA, a tail
+//   to the second launch, of one-consumer CTAs, two per SM, on the caller's tail stream beside the
+//   first: one after the other, each launch's last wave left SMs idle (at 720p, where a CTA's key
+//   stream is twice as long, that cost more than the tails saved). Given to a two-consumer CTA, a tail
 //   left one consumer idle and its producer gathering for half the rows: 29% of the CTAs at
 //   Wan-1.3B 480p, and neither splitting their keys between both consumers nor anything else inside
 //   the CTA shortened them (docs/kernel-notes.md). So every consumer has rows (a two-consumer tail
@@ -355,10 +357,10 @@ void launch_cta_shape(const BlockSparseAttentionArgs& a, unsigned tiles, cudaStr
 }
 
 template <typename T, int D>
-void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
+void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream, cudaStream_t tail_stream) {
   const int64_t max_tiles = (a.q_rows + kFullTileRows - 1) / kFullTileRows + a.q_clusters;  // each cluster wastes < 1 tile
   launch_cta_shape<T, D, 2>(a, unsigned(max_tiles), stream);
-  if (a.q_clusters > 0) launch_cta_shape<T, D, 1>(a, unsigned(a.q_clusters), stream);
+  if (a.q_clusters > 0) launch_cta_shape<T, D, 1>(a, unsigned(a.q_clusters), tail_stream);
 }
 
 }  // namespace
@@ -367,12 +369,12 @@ bool block_sparse_attention_sm90_runs_here() {
   return sm90a_code_runs_here(reinterpret_cast<const void*>(block_sparse_attention_sm90_kernel<__nv_bfloat16, 128, 2>));
 }
 
-void launch_block_sparse_attention_sm90(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
+void launch_block_sparse_attention_sm90(const BlockSparseAttentionArgs& a, cudaStream_t stream, cudaStream_t tail_stream) {
   const bool bf16 = a.element == HalfPrecision::BFloat16;
   if (a.head_dim == 64) {
-    bf16 ? launch_typed<__nv_bfloat16, 64>(a, stream) : launch_typed<__half, 64>(a, stream);
+    bf16 ? launch_typed<__nv_bfloat16, 64>(a, stream, tail_stream) : launch_typed<__half, 64>(a, stream, tail_stream);
   } else {
-    bf16 ? launch_typed<__nv_bfloat16, 128>(a, stream) : launch_typed<__half, 128>(a, stream);
+    bf16 ? launch_typed<__nv_bfloat16, 128>(a, stream, tail_stream) : launch_typed<__half, 128>(a, stream, tail_stream);
   }
 }
 

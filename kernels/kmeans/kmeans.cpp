@@ -1,8 +1,5 @@
 #include "kernels/kmeans/kmeans.h"
 
-#include <map>
-#include <mutex>
-
 #include <ATen/ATen.h>
 
 #include "svgear/build_config.h"
@@ -14,6 +11,7 @@
 #include <c10/cuda/CUDAGuard.h>
 
 #include "kernels/common/kernel_path.h"
+#include "kernels/common/side_stream.h"
 #include "kernels/common/vector_aligned.h"
 #include "kernels/kmeans/kmeans_cuda.cuh"
 #endif
@@ -68,17 +66,6 @@ KMeansResult kmeans_cuda(const at::Tensor& x, const at::Tensor& init_centroids, 
   KMeansResult result = allocate_result(x, init_centroids.size(1));
   kmeans_cuda_into(result, x, init_centroids, iterations);
   return result;
-}
-
-// One side stream per device for the whole process: the caching allocator keeps freed blocks per
-// stream, so a stream drawn from the pool per call would spread cached memory over 32 streams.
-c10::cuda::CUDAStream side_stream(c10::DeviceIndex device) {
-  static std::mutex mutex;
-  static std::map<c10::DeviceIndex, c10::cuda::CUDAStream> streams;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto it = streams.find(device);
-  if (it == streams.end()) it = streams.emplace(device, c10::cuda::getStreamFromPool(false, device)).first;
-  return it->second;
 }
 #endif
 
