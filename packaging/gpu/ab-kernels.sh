@@ -80,12 +80,14 @@ case "${1:-}" in
     # One row per variant and mode: the call and attention phase (each round's figures), and the
     # other traced phases, medians over the rounds.
     python3 - "$OUT" "${variants[@]}" <<'PY'
-import glob, json, statistics, sys
+import glob, json, re, statistics, sys
 out, variants = sys.argv[1], sys.argv[2:]
 print("\n| variant | shape | mode | top_p | density | ms/call (rounds) | attention ms (rounds) | kmeans / permute / probe / routing ms |\n|---|---|---|---|---|---|---|---|")
 for v in variants:
     rows = {}
-    for path in sorted(glob.glob(f"{out}/bench-{v}-*.json")):
+    # bench-VARIANT-ROUND-CONFIG.json exactly: a variant named like another's prefix takes no rows of it.
+    for path in sorted(p for p in glob.glob(f"{out}/bench-*.json")
+                       if re.fullmatch(rf"bench-{re.escape(v)}-\d+-\d+\.json", p.rsplit("/", 1)[-1])):
         bench = json.load(open(path))
         for r in bench.get("rows", []):
             if "unavailable" in r: continue
