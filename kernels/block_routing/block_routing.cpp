@@ -10,6 +10,7 @@
 #if SVGEAR_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
 
 #include "kernels/block_routing/block_routing_cuda.cuh"
 #endif
@@ -47,6 +48,7 @@ bool kernel_routes(const at::Tensor& centroid_logits) {
 // score undefined routes SVG2 (q_sizes unused then).
 at::Tensor route_with_kernel(const at::Tensor& centroid_logits, const at::Tensor& score, const at::Tensor& q_sizes,
                              const at::Tensor& k_sizes, double top_p, int force_keep, int guaranteed) {
+  const c10::cuda::CUDAGuard device_guard(centroid_logits.device());
   at::Tensor logits = centroid_logits.contiguous(), scores = score.defined() ? score.contiguous() : at::Tensor();
   at::Tensor m = q_sizes.defined() ? q_sizes.contiguous() : at::Tensor(), n = k_sizes.contiguous();
   at::Tensor mask = at::empty(logits.sizes(), logits.options().dtype(at::kBool));

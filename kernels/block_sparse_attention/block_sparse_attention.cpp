@@ -10,6 +10,7 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAEvent.h>
 #include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
 
 #include "kernels/block_sparse_attention/block_sparse_attention_cuda.cuh"
 #include "kernels/common/side_stream.h"
@@ -96,6 +97,7 @@ bool kernel_handles(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor
 void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp,
                 const at::Tensor& q_offsets, const at::Tensor& k_offsets, const at::Tensor& block_mask,
                 double scale, const CentroidCompensation* compensation, const at::Tensor& out_order) {
+  const c10::cuda::CUDAGuard device_guard(qp.device());
   const int64_t bh = qp.size(0), query_clusters = block_mask.size(1);
   // Contiguous views are no-ops for the engine's tensors; the casts copy only the small k̄ / v̄.
   at::Tensor q = qp.contiguous(), k = kp.contiguous(), v = vp.contiguous();

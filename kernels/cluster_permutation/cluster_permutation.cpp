@@ -9,6 +9,7 @@
 #if SVGEAR_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
 
 #include "kernels/cluster_permutation/cluster_permutation_cuda.cuh"
 #include "kernels/common/vector_aligned.h"
@@ -24,6 +25,7 @@ template <bool kScatter>
 std::optional<at::Tensor> move_rows_cuda(const at::Tensor& x, const at::Tensor& order) {
   const int64_t row_bytes = x.size(2) * x.element_size();
   if (!x.is_cuda() || row_bytes % 16 != 0) return std::nullopt;
+  const c10::cuda::CUDAGuard device_guard(x.device());
   at::Tensor source = vector_aligned(x), index = order.contiguous();
   at::Tensor out = at::empty_like(source);
   const auto launch = kScatter ? launch_scatter_rows : launch_gather_rows;
@@ -94,6 +96,7 @@ at::Tensor cluster_means(const at::Tensor& xp, const at::Tensor& offsets) {
   const int64_t head_dim = xp.size(2);  // the kernel's rows: whole 16-byte words, a power of two of them up to 32
   const bool words = head_dim >= 8 && head_dim % 8 == 0 && head_dim / 8 <= 32 && 32 % (head_dim / 8) == 0;
   if (xp.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) && words) {
+    const c10::cuda::CUDAGuard device_guard(xp.device());
     at::Tensor rows = vector_aligned(xp), bounds = offsets.contiguous();
     const int64_t clusters = offsets.size(1) - 1;
     at::Tensor means = at::empty({xp.size(0), clusters, xp.size(2)}, xp.options().dtype(at::kFloat));

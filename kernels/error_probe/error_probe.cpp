@@ -9,6 +9,7 @@
 #if SVGEAR_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
 
 #include "kernels/common/vector_aligned.h"
 #include "kernels/error_probe/error_probe_cuda.cuh"
@@ -27,6 +28,7 @@ bool kernel_handles(const at::Tensor& kp, const at::Tensor& vp) {
 ProbeResult error_probe_cuda(const at::Tensor& q_centroids, const at::Tensor& k_centroids, const at::Tensor& kp,
                              const at::Tensor& vp, const at::Tensor& k_offsets, const at::Tensor& q_sizes,
                              const at::Tensor& v_means, double scale, double gamma) {
+  const c10::cuda::CUDAGuard device_guard(kp.device());
   const at::ScalarType dtype = kp.scalar_type();
   at::Tensor logits = centroid_logits_reference(q_centroids, k_centroids, scale).contiguous();  // [BH, Qc, Kc]
   // q̄ = hi + lo in two 16-bit terms: the tensor cores then see q̄ to ~16 significant bits.

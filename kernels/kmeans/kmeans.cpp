@@ -38,6 +38,7 @@ KMeansResult allocate_result(const at::Tensor& x, int64_t clusters) {
 // k-means of x into `result` (allocate_result), on the current stream, which also owns the
 // temporaries (x's aligned copy, the workspace).
 void kmeans_cuda_into(KMeansResult& result, const at::Tensor& x, const at::Tensor& init_centroids, int iterations) {
+  const c10::cuda::CUDAGuard device_guard(x.device());
   const int64_t bh = x.size(0), tokens = x.size(1), head_dim = x.size(2), clusters = init_centroids.size(1);
   at::Tensor xc = vector_aligned(x);
   result.centroids.copy_(init_centroids);  // updated in place

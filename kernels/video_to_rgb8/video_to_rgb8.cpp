@@ -7,6 +7,7 @@
 #if SVGEAR_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
 
 #include "kernels/video_to_rgb8/video_to_rgb8_cuda.cuh"
 #endif
@@ -25,6 +26,7 @@ at::Tensor video_to_rgb8(const at::Tensor& video) {
 
 at::Tensor video_to_rgb8_cuda(const at::Tensor& video_f32) {
 #if SVGEAR_HAVE_CUDA
+  const c10::cuda::CUDAGuard device_guard(video_f32.device());
   const int64_t frames = video_f32.size(1);
   const int64_t pixels = video_f32.size(2) * video_f32.size(3);
   at::Tensor rgb = at::empty({frames, video_f32.size(2), video_f32.size(3), 3},

@@ -419,5 +419,34 @@ TEST(SparseBackendCuda, WarmSvgEarCallReplaysFromACudaGraph) {
 #endif
 }
 
+// Tensors on a second GPU while the first is the current device: every op of the call launches
+// on the tensors' device (launched on the current one, a kernel would read another GPU's memory)
+// and leaves the current device as it was. Runs only where there are two GPUs.
+TEST(SparseBackendCuda, CallOnASecondGpuRunsThere) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+#if !SVGEAR_HAVE_CUDA
+  GTEST_SKIP() << "a build without CUDA";
+#else
+  if (c10::cuda::device_count() < 2) GTEST_SKIP() << "fewer than two CUDA devices";
+  const c10::cuda::CUDAGuard on_first(0);
+  const test::ClusteredQKV x = test::clustered_qkv(1, 3, 1500, 128, 40);
+  const AttentionConfig config = small_config(AttentionMode::SvgEar);
+  auto call_on = [&](int device) {
+    const at::Device gpu(at::kCUDA, device);
+    SvgEarBackend backend(config);
+    backend.forward(x.q.to(gpu).to(at::kBFloat16), x.k.to(gpu).to(at::kBFloat16), x.v.to(gpu).to(at::kBFloat16),
+                    sparse_call(0));
+    return backend.forward(x.q.to(gpu).to(at::kBFloat16), x.k.to(gpu).to(at::kBFloat16),
+                           x.v.to(gpu).to(at::kBFloat16), sparse_call(1));  // cold, then warm
+  };
+  const at::Tensor expected = call_on(0);
+  const at::Tensor got = call_on(1);
+  EXPECT_EQ(got.device(), at::Device(at::kCUDA, 1));
+  EXPECT_EQ(c10::cuda::current_device(), 0);
+  // The same kernels on the same inputs; only cuBLAS's choices could differ between two devices.
+  EXPECT_LT(test::relative_l2(got.cpu().to(at::kFloat), expected.cpu().to(at::kFloat)), 1e-3);
+#endif
+}
+
 }  // namespace
 }  // namespace svgear

@@ -57,5 +57,15 @@ TEST(VideoToRgb8, CudaMatchesReferenceOnAwkwardSizes) {
   }
 }
 
+// A video on the second GPU while the first is current: converted on its own device.
+TEST(VideoToRgb8, CudaRunsOnTheVideosDevice) {
+  if (!at::hasCUDA() || at::getNumGPUs() < 2) GTEST_SKIP() << "fewer than two CUDA devices";
+  at::Tensor video = at::randn({3, 2, 9, 11}) * 0.8;
+  at::Tensor gpu = video_to_rgb8(video.to(at::Device(at::kCUDA, 1)));
+  EXPECT_EQ(gpu.device(), at::Device(at::kCUDA, 1));
+  at::Tensor diff = (gpu.cpu().to(at::kInt) - video_to_rgb8(video).to(at::kInt)).abs();
+  EXPECT_LE(diff.max().item<int>(), 1);
+}
+
 }  // namespace
 }  // namespace svgear
