@@ -8,7 +8,9 @@
 // * Query tile = up to R consecutive permuted rows of ONE query cluster (R = 64 for the sm_80
 //   kernel, 128 = two warpgroups' 64 for the sm_90a one), so every row of the tile shares the
 //   cluster's block-mask row. A cluster of m rows has ceil(m/R) tiles; tile_offsets[bh][c] is their
-//   exclusive prefix sum (query_tile_offsets_kernel) and CTA (x, bh) takes tile x.
+//   exclusive prefix sum (query_tile_offsets_kernel) and CTA (x, bh) takes tile x. The sm_90a
+//   kernel leaves a cluster's last tile out of that count when it holds at most 64 rows: its
+//   one-consumer launch's CTA (c, bh) takes cluster c's (locate_tail_tile).
 // * Key stream = the concatenation of (1) the rows of every routed key cluster (contiguous ranges of
 //   kp/vp, back to back, so small clusters do not each waste a tile) and (2) with compensation, one
 //   virtual key per skipped non-empty cluster (k̄_j, v̄_j, logit bias log n_j). Both kinds go through

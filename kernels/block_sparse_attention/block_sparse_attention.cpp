@@ -8,7 +8,6 @@
 
 #if SVGEAR_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>
-#include <ATen/cuda/CUDAEvent.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 
@@ -97,7 +96,6 @@ bool kernel_handles(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor
 void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp,
                 const at::Tensor& q_offsets, const at::Tensor& k_offsets, const at::Tensor& block_mask,
                 double scale, const CentroidCompensation* compensation, const at::Tensor& out_order) {
-  const c10::cuda::CUDAGuard device_guard(qp.device());
   const int64_t bh = qp.size(0), query_clusters = block_mask.size(1);
   // Contiguous views are no-ops for the engine's tensors; the casts copy only the small k̄ / v̄.
   at::Tensor q = qp.contiguous(), k = kp.contiguous(), v = vp.contiguous();
@@ -141,17 +139,12 @@ void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, con
   }
   // The wgmma kernel's tail tiles run beside its 128-row tiles, on the side stream, so that they
   // fill the SMs the other launch's last wave leaves idle. Every tensor the tails read was made on
-  // the current stream, which waits for them (the join) before anything after this op, so the
-  // caching allocator cannot hand their blocks to later work early.
-  const c10::cuda::CUDAStream side = side_stream(current.device_index());
-  at::cuda::CUDAEvent fork;
-  fork.record(current);
-  fork.block(side);
-  launch_block_sparse_attention(args, current, side);
+  // the current stream, which waits for them (the join, before the launch check can throw) before
+  // anything after this op, so the caching allocator cannot hand their blocks to later work early.
+  SideStreamFork fork(current);
+  launch_block_sparse_attention(args, current, fork.side());
+  fork.join();
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  at::cuda::CUDAEvent join;
-  join.record(side);
-  join.block(current);
 }
 #endif
 
@@ -190,6 +183,9 @@ void block_sparse_attention_out(at::Tensor& out, const at::Tensor& qp, const at:
               "out must be a contiguous ", qp.scalar_type(), " tensor of shape ", qp.sizes(), " on ", qp.device(),
               ", got ", out.scalar_type(), " ", out.sizes(), " on ", out.device());
 #if SVGEAR_HAVE_CUDA
+  // Before kernel_handles: which kernels fit is the tensors' device's question.
+  c10::cuda::OptionalCUDAGuard device_guard;
+  if (qp.is_cuda()) device_guard.set_device(qp.device());
   if (kernel_handles(qp, kp, vp, block_mask)) {
     run_kernel(out, qp, kp, vp, q_offsets, k_offsets, block_mask, scale, compensation, out_order);
     return;

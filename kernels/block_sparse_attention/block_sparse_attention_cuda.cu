@@ -171,17 +171,6 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(con
   block_sparse::write_tile_output<T, D>(a, head, tile, acc, softmax);
 }
 
-template <typename T, int D>
-void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
-  const int smem = SharedLayout<T, D>::bytes(a.k_clusters);
-  auto kernel = block_sparse_attention_kernel<T, D>;
-  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
-  // Upper bound of the tiles of a head: each cluster wastes less than one tile.
-  const int64_t max_tiles = (a.q_rows + kTileRows - 1) / kTileRows + a.q_clusters;
-  const dim3 grid(unsigned(max_tiles), unsigned(a.bh));
-  kernel<<<grid, kThreads, smem, stream>>>(a);
-}
-
 // The current device's opt-in limit of shared memory per block, cached per device.
 int shared_memory_limit() {
   static std::atomic<int> cached[64];
@@ -197,6 +186,22 @@ int shared_memory_limit() {
   }
   return bytes;
 }
+
+template <typename T, int D>
+void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
+  const int smem = SharedLayout<T, D>::bytes(a.k_clusters);
+  auto kernel = block_sparse_attention_kernel<T, D>;
+  // The device's whole opt-in limit, not this call's size: the same value from every host thread, so
+  // one thread's smaller setting can never land between another's setting and launch.
+  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                       shared_memory_limit() - block_sparse::kStreamStaticBytes);
+  // Upper bound of the tiles of a head: each cluster wastes less than one tile.
+  const int64_t max_tiles = (a.q_rows + kTileRows - 1) / kTileRows + a.q_clusters;
+  const dim3 grid(unsigned(max_tiles), unsigned(a.bh));
+  kernel<<<grid, kThreads, smem, stream>>>(a);
+}
+
+bool uses_wgmma(const BlockSparseAttentionArgs& a) { return a.allow_wgmma && block_sparse_attention_sm90_runs_here(); }
 
 }  // namespace
 
@@ -218,12 +223,12 @@ int64_t block_sparse_attention_workspace_bytes(int64_t bh, int64_t q_clusters) {
 }
 
 bool block_sparse_attention_launches_tails(const BlockSparseAttentionArgs& a) {
-  return a.bh > 0 && a.q_rows > 0 && a.q_clusters > 0 && a.allow_wgmma && block_sparse_attention_sm90_runs_here();
+  return a.bh > 0 && a.q_rows > 0 && a.q_clusters > 0 && uses_wgmma(a);
 }
 
 void launch_block_sparse_attention(const BlockSparseAttentionArgs& a, cudaStream_t stream, cudaStream_t tail_stream) {
   if (a.bh == 0 || a.q_rows == 0) return;
-  const bool wgmma = a.allow_wgmma && block_sparse_attention_sm90_runs_here();
+  const bool wgmma = uses_wgmma(a);
   constexpr int kPrepThreads = 128;
   static_assert(kPrepThreads % 32 == 0, "query_tile_offsets_kernel: one whole warp per head");
   constexpr int kHeadsPerBlock = kPrepThreads / 32;

@@ -349,9 +349,11 @@ template <typename T, int D, int Consumers>
 void launch_cta_shape(const BlockSparseAttentionArgs& a, unsigned tiles, cudaStream_t stream) {
   const int smem = Sm90Layout<T, D, Consumers>(a.k_clusters).bytes();
   auto kernel = block_sparse_attention_sm90_kernel<T, D, Consumers>;
-  // A failure here surfaces as the launch's error, which the op checks. All the shared memory the
-  // SM has, so that two one-consumer CTAs fit beside each other.
-  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  // A failure here surfaces as the launch's error, which the op checks. The cap is the most any call
+  // needs, not this call's size: the same value from every host thread, so one thread's smaller
+  // setting can never land between another's setting and launch. All the shared memory the SM has,
+  // so that two one-consumer CTAs fit beside each other.
+  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSharedMemoryLimit);
   cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared);
   kernel<<<dim3(tiles, unsigned(a.bh)), CtaShape<Consumers>::kThreads, smem, stream>>>(a);
 }

@@ -52,7 +52,7 @@ __device__ __forceinline__ void named_barrier(int id, int threads) {
 }
 
 // Registers per thread of the calling warpgroup: the producer gives some up, the consumers take
-// them (the kernel's register cap at entry comes from __launch_bounds__(threads, 1)).
+// them (the kernel's register cap at entry comes from its __launch_bounds__(threads, CTAs per SM)).
 template <int Registers>
 __device__ __forceinline__ void release_registers() {
   asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(Registers));

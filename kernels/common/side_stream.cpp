@@ -2,17 +2,37 @@
 
 #if SVGEAR_HAVE_CUDA
 #include <map>
-#include <mutex>
 
 namespace svgear {
+namespace {
 
 c10::cuda::CUDAStream side_stream(c10::DeviceIndex device) {
-  static std::mutex mutex;
-  static std::map<c10::DeviceIndex, c10::cuda::CUDAStream> streams;
-  std::lock_guard<std::mutex> lock(mutex);
+  thread_local std::map<c10::DeviceIndex, c10::cuda::CUDAStream> streams;
   auto it = streams.find(device);
   if (it == streams.end()) it = streams.emplace(device, c10::cuda::getStreamFromPool(false, device)).first;
   return it->second;
+}
+
+}  // namespace
+
+SideStreamFork::SideStreamFork(c10::cuda::CUDAStream current)
+    : current_(current), side_(side_stream(current.device_index())) {
+  fork_.record(current_);
+  fork_.block(side_);
+}
+
+SideStreamFork::~SideStreamFork() {
+  if (joined_) return;
+  try {
+    join();
+  } catch (...) {  // already unwinding from the error that skipped join(); that one is reported
+  }
+}
+
+void SideStreamFork::join() {
+  joined_ = true;
+  join_.record(side_);
+  join_.block(current_);
 }
 
 }  // namespace svgear

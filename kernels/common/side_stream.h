@@ -1,19 +1,40 @@
 #pragma once
-// One side CUDA stream per device, for ops that run part of their work beside the caller's stream:
-// an event recorded on the current stream forks the side stream off it, and one recorded on the
-// side stream joins it back before the op returns (both graph-capturable). One stream for the whole
-// process, not one from the pool per call: the caching allocator keeps freed blocks per stream, so
-// pool streams would spread cached memory over 32 streams. Ops that fork hold no work on the side
-// stream past their join, so they can share it.
+// Work an op runs beside the caller's stream on a side CUDA stream: SideStreamFork's construction
+// makes the side stream wait for everything queued on the current stream so far, join() makes the
+// current stream wait for everything queued on the side stream since (both graph-capturable). An
+// exception before join() still joins, in the destructor, so nothing queued on the side stream
+// outlives the op's temporaries.
+//
+// One side stream per device and host thread: two threads' forks never share one (a join would
+// wait for the other thread's work, and a fork while the other thread captures a CUDA graph would
+// join that capture). Not one from the pool per call: the caching allocator keeps freed blocks per
+// stream, so pool streams would spread cached memory over 32 streams.
 
 #include "svgear/build_config.h"
 
 #if SVGEAR_HAVE_CUDA
+#include <ATen/cuda/CUDAEvent.h>
 #include <c10/cuda/CUDAStream.h>
 
 namespace svgear {
 
-c10::cuda::CUDAStream side_stream(c10::DeviceIndex device);
+class SideStreamFork {
+ public:
+  explicit SideStreamFork(c10::cuda::CUDAStream current);
+  ~SideStreamFork();
+  SideStreamFork(const SideStreamFork&) = delete;
+  SideStreamFork& operator=(const SideStreamFork&) = delete;
+
+  c10::cuda::CUDAStream side() const { return side_; }
+  void join();
+
+ private:
+  c10::cuda::CUDAStream current_;
+  c10::cuda::CUDAStream side_;
+  at::cuda::CUDAEvent fork_;
+  at::cuda::CUDAEvent join_;
+  bool joined_ = false;
+};
 
 }  // namespace svgear
 #endif

@@ -6,7 +6,6 @@
 
 #if SVGEAR_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>
-#include <ATen/cuda/CUDAEvent.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 
@@ -105,23 +104,17 @@ KMeansPair kmeans_pair(const at::Tensor& x_first, const at::Tensor& init_first, 
   if (kernel_handles(x_first, init_first.size(1)) && kernel_handles(x_second, init_second.size(1)) &&
       x_first.device() == x_second.device()) {
     c10::cuda::CUDAGuard device_guard(x_first.device());
-    const c10::cuda::CUDAStream current = at::cuda::getCurrentCUDAStream();
-    const c10::cuda::CUDAStream side = side_stream(current.device_index());
-    at::cuda::CUDAEvent fork;
-    fork.record(current);
-    fork.block(side);
+    SideStreamFork fork(at::cuda::getCurrentCUDAStream());
     // The first problem's result is allocated on the current stream, where the caller reads and
     // frees it, so the caching allocator never gives those blocks to other work early; only its
     // temporaries are allocated on the side stream, and only the side stream ever touches them.
     KMeansPair pair{allocate_result(x_first, init_first.size(1)), {}};
     {
-      c10::cuda::CUDAStreamGuard on_side(side);
+      c10::cuda::CUDAStreamGuard on_side(fork.side());
       kmeans_cuda_into(pair.first, x_first, init_first, iterations);
     }
     pair.second = kmeans_cuda(x_second, init_second, iterations);
-    at::cuda::CUDAEvent join;
-    join.record(side);
-    join.block(current);
+    fork.join();
     return pair;
   }
 #endif

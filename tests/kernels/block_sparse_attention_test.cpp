@@ -224,8 +224,12 @@ const std::vector<KernelCase> kKernelCases = {
 
 // One case on the GPU against the fp32 reference on the same rounded inputs; the output starts as
 // NaN so any element the kernel fails to write fails the comparison.
+// `behind_slow_work`: the inputs come out of ~1 TFLOP of matrix products queued on the current
+// stream, so an op that runs part of its work on another stream must order it after them (and
+// the output's copy back after that work).
 void expect_kernel_matches(const AttentionCase& c, const AttentionInputs& in, const at::Tensor& mask,
-                           at::ScalarType dtype, double tolerance, bool compensate, bool original_order) {
+                           at::ScalarType dtype, double tolerance, bool compensate, bool original_order,
+                           bool behind_slow_work = false) {
   SCOPED_TRACE(::testing::Message() << "compensate " << compensate << " original order " << original_order);
   const at::Device cuda(at::kCUDA);
   at::Tensor qp = in.qp.to(dtype), kp = in.kp.to(dtype), vp = in.vp.to(dtype);
@@ -237,7 +241,16 @@ void expect_kernel_matches(const AttentionCase& c, const AttentionInputs& in, co
   if (original_order) expected = test::permute_rows(expected, at::argsort(in.q_layout.order, int64_t{1}));
   CentroidCompensation comp{kbar.to(cuda), vbar.to(cuda), in.k_layout.sizes.to(cuda)};
   at::Tensor out = at::full(qp.sizes(), std::nan(""), qp.options().device(cuda));
-  block_sparse_attention_out(out, qp.to(cuda), kp.to(cuda), vp.to(cuda), in.q_layout.offsets.to(cuda),
+  at::Tensor q_dev = qp.to(cuda), k_dev = kp.to(cuda), v_dev = vp.to(cuda);
+  if (behind_slow_work) {
+    at::Tensor a = at::rand({4096, 4096}, at::TensorOptions(cuda)) / 4096;  // entries stay below 1/4096
+    for (int i = 0; i < 8; ++i) a = at::mm(a, a);
+    const at::Tensor zero = (a.sum() * 0).to(dtype);
+    q_dev = q_dev + zero;
+    k_dev = k_dev + zero;
+    v_dev = v_dev + zero;
+  }
+  block_sparse_attention_out(out, q_dev, k_dev, v_dev, in.q_layout.offsets.to(cuda),
                              in.k_layout.offsets.to(cuda), mask.to(cuda), in.scale, compensate ? &comp : nullptr,
                              original_order ? in.q_layout.order.to(cuda) : at::Tensor());
   at::Tensor got = out.cpu().to(at::kFloat);
@@ -337,8 +350,10 @@ TEST(BlockSparseAttention, BothKernelsOnEveryCaseOnCuda) {
 
 // Query clusters of every size around the tile boundaries (0 to 300 rows): the wgmma kernel gives
 // 128-row tiles and tails of 65-127 rows to two-consumer CTAs and tails of 1-64 rows to its
-// one-consumer launch, so every row must be written exactly once by the right launch. Each head
-// rotates the sizes, so each has its own tile layout; both kernels, d 64 and 128.
+// one-consumer launch (on a side stream), so every row must be written exactly once by the right
+// launch, and the last case runs behind slow work on the current stream so that the side stream's
+// fork and join matter. Each head rotates the sizes, so each has its own tile layout; both kernels,
+// d 64 and 128.
 TEST(BlockSparseAttention, TilesAndTailsOfEverySizeOnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   const std::vector<int64_t> sizes = {0, 1, 2, 63, 64, 65, 100, 127, 128, 129, 191, 192, 193, 255, 256, 257, 300};
@@ -357,7 +372,7 @@ TEST(BlockSparseAttention, TilesAndTailsOfEverySizeOnCuda) {
       for (const bool compensate : {false, true}) {
         expect_kernel_matches(c, in, mask, at::kBFloat16, 1e-2, compensate, false);
       }
-      expect_kernel_matches(c, in, mask, at::kBFloat16, 1e-2, true, true);
+      expect_kernel_matches(c, in, mask, at::kBFloat16, 1e-2, true, true, true);
     }
   }
 }
