@@ -1,6 +1,7 @@
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
 
 #include <array>
+#include <optional>
 
 #include <ATen/ATen.h>
 
@@ -131,19 +132,15 @@ void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, con
   args.scale = static_cast<float>(scale);
   args.element = qp.scalar_type() == at::kBFloat16 ? HalfPrecision::BFloat16 : HalfPrecision::Float16;
   args.allow_wgmma = kernel_path() == KernelPath::Fastest;
-  const c10::cuda::CUDAStream current = at::cuda::getCurrentCUDAStream();
-  if (!block_sparse_attention_launches_tails(args)) {
-    launch_block_sparse_attention(args, current, current);
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-    return;
-  }
   // The wgmma kernel's tail tiles run beside its 128-row tiles, on the side stream, so that they
   // fill the SMs the other launch's last wave leaves idle. Every tensor the tails read was made on
   // the current stream, which waits for them (the join, before the launch check can throw) before
   // anything after this op, so the caching allocator cannot hand their blocks to later work early.
-  SideStreamFork fork(current);
-  launch_block_sparse_attention(args, current, fork.side());
-  fork.join();
+  const c10::cuda::CUDAStream current = at::cuda::getCurrentCUDAStream();
+  std::optional<SideStreamFork> fork;
+  if (block_sparse_attention_launches_tails(args)) fork.emplace(current);
+  launch_block_sparse_attention(args, current, fork ? fork->side() : current);
+  if (fork) fork->join();
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 #endif

@@ -27,9 +27,8 @@ namespace wg = wgmma_sm90;
 // * Two launches per call. Two consumers (128-row tiles, one CTA per SM) take every tile of a
 //   cluster but a last one of at most 64 rows (clusters are not multiples of 128); such a tail goes
 //   to the second launch, of one-consumer CTAs, two per SM, on the caller's tail stream beside the
-//   first: one after the other, each launch's last wave left SMs idle (at 720p, where a CTA's key
-//   stream is twice as long, that cost more than the tails saved). Given to a two-consumer CTA, a tail
-//   left one consumer idle and its producer gathering for half the rows: 29% of the CTAs at
+//   first (one after the other, each launch's last wave left SMs idle). Given to a two-consumer
+//   CTA, a tail left one consumer idle and its producer gathering for half the rows: 29% of the CTAs at
 //   Wan-1.3B 480p, and neither splitting their keys between both consumers nor anything else inside
 //   the CTA shortened them (docs/kernel-notes.md). So every consumer has rows (a two-consumer tail
 //   holds 65-127).

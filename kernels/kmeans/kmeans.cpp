@@ -86,21 +86,26 @@ void check_kmeans_args(const at::Tensor& x, const at::Tensor& init_centroids, in
   TORCH_CHECK(x.is_cpu() || x.is_cuda(), "kmeans: unsupported device ", x.device());
 }
 
-}  // namespace
-
-KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations) {
-  check_kmeans_args(x, init_centroids, iterations);
+// k-means on checked arguments: the CUDA kernels where they handle x, else the reference.
+KMeansResult run_kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations) {
 #if SVGEAR_HAVE_CUDA
   if (kernel_handles(x, init_centroids.size(1))) return kmeans_cuda(x, init_centroids, iterations);
 #endif
   return kmeans_reference(x.to(at::kFloat).contiguous(), init_centroids.contiguous(), iterations);
 }
 
+}  // namespace
+
+KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations) {
+  check_kmeans_args(x, init_centroids, iterations);
+  return run_kmeans(x, init_centroids, iterations);
+}
+
 KMeansPair kmeans_pair(const at::Tensor& x_first, const at::Tensor& init_first, const at::Tensor& x_second,
                        const at::Tensor& init_second, int iterations) {
-#if SVGEAR_HAVE_CUDA
   check_kmeans_args(x_first, init_first, iterations);
   check_kmeans_args(x_second, init_second, iterations);
+#if SVGEAR_HAVE_CUDA
   if (kernel_handles(x_first, init_first.size(1)) && kernel_handles(x_second, init_second.size(1)) &&
       x_first.device() == x_second.device()) {
     c10::cuda::CUDAGuard device_guard(x_first.device());
@@ -118,7 +123,7 @@ KMeansPair kmeans_pair(const at::Tensor& x_first, const at::Tensor& init_first, 
     return pair;
   }
 #endif
-  return {kmeans(x_first, init_first, iterations), kmeans(x_second, init_second, iterations)};
+  return {run_kmeans(x_first, init_first, iterations), run_kmeans(x_second, init_second, iterations)};
 }
 
 at::Tensor kmeans_init(const at::Tensor& x, int64_t k, uint64_t seed, KMeansInit method) {

@@ -432,12 +432,11 @@ TEST(SparseBackendCuda, CallOnASecondGpuRunsThere) {
   const test::ClusteredQKV x = test::clustered_qkv(1, 3, 1500, 128, 40);
   const AttentionConfig config = small_config(AttentionMode::SvgEar);
   auto call_on = [&](int device) {
-    const at::Device gpu(at::kCUDA, device);
+    const at::TensorOptions gpu = at::TensorOptions(at::Device(at::kCUDA, device)).dtype(at::kBFloat16);
+    const at::Tensor q = x.q.to(gpu), k = x.k.to(gpu), v = x.v.to(gpu);
     SvgEarBackend backend(config);
-    backend.forward(x.q.to(gpu).to(at::kBFloat16), x.k.to(gpu).to(at::kBFloat16), x.v.to(gpu).to(at::kBFloat16),
-                    sparse_call(0));
-    return backend.forward(x.q.to(gpu).to(at::kBFloat16), x.k.to(gpu).to(at::kBFloat16),
-                           x.v.to(gpu).to(at::kBFloat16), sparse_call(1));  // cold, then warm
+    backend.forward(q, k, v, sparse_call(0));
+    return backend.forward(q, k, v, sparse_call(1));  // cold, then warm
   };
   const at::Tensor expected = call_on(0);
   const at::Tensor got = call_on(1);
