@@ -74,8 +74,7 @@ constexpr int kMaxStages = 4;
 constexpr int kSharedMemoryLimit = 227 * 1024 - block_sparse::kStreamStaticBytes;
 constexpr int kSharedMemoryHalf = (228 * 1024) / 2 - 1024 - block_sparse::kStreamStaticBytes;
 
-// Per key row of a tile: where its K and V rows are read from (the producer's own bookkeeping),
-// side by side, so one 16-byte load fetches both.
+// Per key row of a tile: where its K and V rows are read from (the producer's own bookkeeping).
 template <typename T, int Keys>
 struct RowTable {
   struct alignas(16) Row {
@@ -182,9 +181,9 @@ __device__ void produce_key_tiles(const block_sparse::KeyStream<T>& stream, int 
     named_barrier(1, kWarpgroup);  // the table is written; the one before last is no longer read
     const int stage = layout.stage_of(j);
     const unsigned free_phase = layout.phase_of(j) ^ 1u;
-    // Every row's pointers first, then the copies: a copy writes shared memory, which the compiler
-    // cannot tell apart from the table, so a table load written after a copy was issued after it,
-    // and the producer paid one shared-memory latency per row.
+    // Each ring's row pointers first, then its copies: a copy writes shared memory, which the
+    // compiler cannot tell apart from the table, so a table load written after a copy was issued
+    // after it, and the producer paid one shared-memory latency per row (one per ring now).
     const T* rows[kPasses];
     mbarrier_wait(&bars.key_empty[stage], free_phase);
     if (tid < Keys) {  // a plain arrive releases this store to the consumers

@@ -213,11 +213,12 @@ const std::vector<KernelCase> kKernelCases = {
     {{1, 3000, 0, 3, 6}, 1.0},     // long key streams (~47 tiles): the pipelined loop's steady state
     {{5, 1000, 0, 70, 64}, 0.3},   // query tile offsets: 3 scans of 32 clusters per head, 2 CTAs of heads
     // Query clusters of at most 64 rows, which the wgmma kernel gives to its one-consumer launch,
-    // over 2 and 3 key tiles.
+    // over 2 and 3 key tiles of 64 (1 and 2 of 128 at d = 64).
     {{2, 100, 0, 4, 3}, 1.0},
     {{1, 150, 0, 5, 5}, 1.0},
-    // Thousands of key clusters (most of them empty): the wgmma kernel's cluster lists leave room
-    // for 2 stages, not 4, at d = 128, and every warp scans 16 rounds of the routing row.
+    // Thousands of key clusters (most of them empty): at d = 128 the wgmma kernel's cluster lists
+    // leave no room for 128-key tiles, so it runs 64-key ones, and every warp scans 16 rounds of
+    // the routing row.
     {{1, 2000, 0, 4, 6000}, 0.3},
 };
 
