@@ -9,6 +9,8 @@
 #   DEVICE:  cd .gpu-src && bash packaging/gpu/ab-kernels.sh run     carrying [".gpu-src"]
 # ROUNDS (default 2) bench rounds; BENCH_ARGS overrides the bench's shape and budgets, several
 # configurations separated by ';' (e.g. "--shape wan1.3b-480p --repeat 5; --shape wan14b-720p --budgets 0.9 --repeat 3").
+# STEP_ARGS (e.g. "--shape wan1.3b-480p --modes dense,svgear --steps 2") benches whole DiT steps
+# (`svgear bench step`) instead, and each variant also runs model_tests (the DiT against upstream).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 case "${1:-}" in
@@ -37,7 +39,8 @@ case "${1:-}" in
     nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
     # The tree (its first variant) configured and built once; each variant then rebuilds what it
     # changes. No sanitizers here: the winner's kernels job runs them.
-    OUT=$OUT/first SVGEAR_GPU_JOB=build TARGETS="svgear kernels_tests attention_tests" bash packaging/gpu/gpu-check.sh > "$OUT/first.log" 2>&1 ||
+    targets="svgear kernels_tests attention_tests${STEP_ARGS:+ model_tests}"
+    OUT=$OUT/first SVGEAR_GPU_JOB=build TARGETS="$targets" bash packaging/gpu/gpu-check.sh > "$OUT/first.log" 2>&1 ||
       { echo "the first build failed"; tail -30 "$OUT/first.log"; exit 1; }
     tail -1 "$OUT/first.log"
     mapfile -t variants < variants/order
@@ -50,7 +53,7 @@ case "${1:-}" in
         cmp -s "variants/$v/$f" "$f" || cp "variants/$v/$f" "$f"
       done
       rm -f "/tmp/svgear-$v"  # a warm machine keeps /tmp: never bench an earlier call's binary
-      cmake --build build/gpu -j "$(nproc)" --target svgear kernels_tests attention_tests > "$OUT/build-$v.log" 2>&1 ||
+      cmake --build build/gpu -j "$(nproc)" --target $targets > "$OUT/build-$v.log" 2>&1 ||
         { echo "$v: build failed"; grep -m3 -A10 error "$OUT/build-$v.log"; continue; }
       cp build/gpu/app/svgear "/tmp/svgear-$v"
       # A diagnostic variant (diag-*) removes work to time what is left; its results are wrong by design.
@@ -63,16 +66,23 @@ case "${1:-}" in
       OMP_NUM_THREADS=4 timeout 150 build/gpu/tests/attention/attention_tests > "$OUT/tests-$v-attention.log" 2>&1
       rc=$?
       echo "$v: attention_tests: rc=$rc ($(grep -cE '^\[       OK' "$OUT/tests-$v-attention.log") ok, $(grep -cE '^\[  FAILED  \]' "$OUT/tests-$v-attention.log") failed lines)"
+      if [ -n "${STEP_ARGS:-}" ]; then
+        OMP_NUM_THREADS=4 timeout 150 build/gpu/tests/model/model_tests > "$OUT/tests-$v-model.log" 2>&1
+        rc=$?
+        echo "$v: model_tests: rc=$rc ($(grep -cE '^\[       OK' "$OUT/tests-$v-model.log") ok, $(grep -cE '^\[  FAILED  \]' "$OUT/tests-$v-model.log") failed lines)"
+      fi
       rm -f "$OUT/build-$v.log"
     done
     # BENCH_ARGS: one or more bench configurations separated by ';', each benched in every round.
-    IFS=';' read -r -a configs <<< "${BENCH_ARGS:---shape wan1.3b-480p --budgets 0.5,0.9 --repeat 5}"
+    IFS=';' read -r -a configs <<< "${STEP_ARGS:-${BENCH_ARGS:---shape wan1.3b-480p --budgets 0.5,0.9 --repeat 5}}"
+    bench=(bench attention) limit=120
+    [ -n "${STEP_ARGS:-}" ] && bench=(bench step) limit=400
     for round in $(seq "${ROUNDS:-2}"); do
       for c in "${!configs[@]}"; do
         read -r -a bench_args <<< "${configs[$c]}"
         for v in "${variants[@]}"; do
           [ -x "/tmp/svgear-$v" ] || continue
-          timeout 120 "/tmp/svgear-$v" bench attention --device cuda --dtype bf16 "${bench_args[@]}" \
+          timeout "$limit" "/tmp/svgear-$v" "${bench[@]}" --device cuda --dtype bf16 "${bench_args[@]}" \
             --json "$OUT/bench-$v-$round-$c.json" > /dev/null 2>&1 || echo "$v: bench round $round ($c) failed"
         done
       done
@@ -82,13 +92,29 @@ case "${1:-}" in
     python3 - "$OUT" "${variants[@]}" <<'PY'
 import glob, json, re, statistics, sys
 out, variants = sys.argv[1], sys.argv[2:]
+def runs(v):  # bench-VARIANT-ROUND-CONFIG.json exactly: a variant named like another's prefix takes none of its files
+    return [json.load(open(p)) for p in sorted(glob.glob(f"{out}/bench-*.json"))
+            if re.fullmatch(rf"bench-{re.escape(v)}-\d+-\d+\.json", p.rsplit("/", 1)[-1])]
+if any("num_steps" in b for v in variants for b in runs(v)):  # `bench step`: ms per step per round
+    print("\n| variant | shape | mode | density | ms/step (rounds) | cold step ms (median) | rel L2 vs dense (last round) |\n|---|---|---|---|---|---|---|")
+    for v in variants:
+        rows = {}
+        for b in runs(v):
+            for r in b.get("rows", []):
+                rows.setdefault((b.get("shape"), r["mode"]), []).append(r)
+        for (shape, mode), rs in rows.items():
+            d = rs[0].get("density")
+            density = d if isinstance(d, str) else f"{d:.3f}"
+            steps = [r["step_ms"] for r in rs]
+            cold = statistics.median(r["cold_step_ms"] for r in rs)
+            rounds = ", ".join(f"{x:.1f}" for x in steps)
+            print(f"| {v} | {shape} | {mode} | {density} | {statistics.median(steps):.1f} ({rounds}) | "
+                  f"{cold:.1f} | {rs[-1]['relative_l2_vs_first']:.2e} |")
+    sys.exit(0)
 print("\n| variant | shape | mode | top_p | density | ms/call (rounds) | attention ms (rounds) | kmeans / permute / probe / routing ms |\n|---|---|---|---|---|---|---|---|")
 for v in variants:
     rows = {}
-    # bench-VARIANT-ROUND-CONFIG.json exactly: a variant named like another's prefix takes no rows of it.
-    for path in sorted(p for p in glob.glob(f"{out}/bench-*.json")
-                       if re.fullmatch(rf"bench-{re.escape(v)}-\d+-\d+\.json", p.rsplit("/", 1)[-1])):
-        bench = json.load(open(path))
+    for bench in runs(v):
         for r in bench.get("rows", []):
             if "unavailable" in r: continue
             key = (bench.get("shape", {}).get("name", "?"), r.get("mode"), r.get("top_p"))
