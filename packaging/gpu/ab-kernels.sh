@@ -67,7 +67,9 @@ case "${1:-}" in
       rc=$?
       echo "$v: attention_tests: rc=$rc ($(grep -cE '^\[       OK' "$OUT/tests-$v-attention.log") ok, $(grep -cE '^\[  FAILED  \]' "$OUT/tests-$v-attention.log") failed lines)"
       if [ -n "${STEP_ARGS:-}" ]; then
-        OMP_NUM_THREADS=4 timeout 150 build/gpu/tests/model/model_tests > "$OUT/tests-$v-model.log" 2>&1
+        vectors=$PWD/shared/testvectors; [ -d "$vectors" ] || vectors=$PWD/../shared/testvectors
+        SVGEAR_TESTVECTORS=$vectors SVGEAR_BUILD_DIR=$PWD/build/gpu OMP_NUM_THREADS=4 timeout 150 \
+          build/gpu/tests/model/model_tests > "$OUT/tests-$v-model.log" 2>&1
         rc=$?
         echo "$v: model_tests: rc=$rc ($(grep -cE '^\[       OK' "$OUT/tests-$v-model.log") ok, $(grep -cE '^\[  FAILED  \]' "$OUT/tests-$v-model.log") failed lines)"
       fi
@@ -82,8 +84,9 @@ case "${1:-}" in
         read -r -a bench_args <<< "${configs[$c]}"
         for v in "${variants[@]}"; do
           [ -x "/tmp/svgear-$v" ] || continue
+          log="$OUT/bench-$v-$round-$c.log"
           timeout "$limit" "/tmp/svgear-$v" "${bench[@]}" --device cuda --dtype bf16 "${bench_args[@]}" \
-            --json "$OUT/bench-$v-$round-$c.json" > /dev/null 2>&1 || echo "$v: bench round $round ($c) failed"
+            --json "$OUT/bench-$v-$round-$c.json" > "$log" 2>&1 || { echo "$v: bench round $round ($c) failed:"; tail -5 "$log"; }
         done
       done
     done
@@ -132,7 +135,7 @@ for v in variants:
               f"{statistics.median(att):.3f} ({', '.join(f'{a:.2f}' for a in att)}) | {phases} |")
 PY
     # Logs and JSONs travel as one archive (the device tool brings back 8 files).
-    (cd "$OUT" && shopt -s nullglob && logs=(first.log tests-*.log bench-*.json) &&
+    (cd "$OUT" && shopt -s nullglob && logs=(first.log tests-*.log bench-*.json bench-*.log) &&
       tar czf ab-logs.tgz "${logs[@]}" && rm -rf "${logs[@]}" first) ;;
   *) echo "usage: ab-kernels.sh export REV... | run"; exit 2 ;;
 esac
