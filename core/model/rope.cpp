@@ -31,21 +31,15 @@ RopeTable rope_table(int head_dim, const TokenGrid& grid, at::Device device) {
   at::Tensor height = axis_angles(h, axes.height).view({1, h, 1, -1}).expand({f, h, w, -1});
   at::Tensor width = axis_angles(w, axes.width).view({1, 1, w, -1}).expand({f, h, w, -1});
   at::Tensor angles = at::cat({frames, height, width}, -1).reshape({f * h * w, head_dim / 2});
-  return RopeTable{at::cos(angles).to(device, at::kFloat),                // [N, head_dim / 2]
-                   at::sin(angles).to(device, at::kFloat)};               // [N, head_dim / 2]
+  return RopeTable{at::polar(at::ones_like(angles), angles).to(device, at::kComplexFloat)};  // [N, head_dim / 2]
 }
 
 at::Tensor rope_apply(const at::Tensor& x, const RopeTable& table) {
-  TORCH_CHECK(x.dim() == 4 && x.size(1) == table.cos.size(0) && x.size(3) == 2 * table.cos.size(1),
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == table.rotation.size(0) && x.size(3) == 2 * table.rotation.size(1),
               "rope_apply: x must be [B, N, heads, head_dim] matching the table, got ", x.sizes());
-  at::Tensor pairs = x.to(at::kFloat).unflatten(-1, {-1, 2});             // [B, N, H, d/2, 2]
-  at::Tensor even = pairs.select(-1, 0);                                   // [B, N, H, d/2]
-  at::Tensor odd = pairs.select(-1, 1);                                    // [B, N, H, d/2]
-  at::Tensor cos = table.cos.unsqueeze(0).unsqueeze(2);                    // [1, N, 1, d/2]
-  at::Tensor sin = table.sin.unsqueeze(0).unsqueeze(2);                    // [1, N, 1, d/2]
-  // (even + i·odd) · (cos + i·sin), as upstream's complex product.
-  return at::stack({even * cos - odd * sin, even * sin + odd * cos}, -1)   // [B, N, H, d/2, 2]
-      .flatten(-2);                                                        // [B, N, H, d]
+  // (even + i·odd) · e^{i·angle}, as upstream's complex product.
+  at::Tensor pairs = at::view_as_complex(x.to(at::kFloat).contiguous().unflatten(-1, {-1, 2}));  // [B, N, H, d/2]
+  return at::view_as_real(pairs * table.rotation.unsqueeze(0).unsqueeze(2)).flatten(-2);         // [B, N, H, d]
 }
 
 }  // namespace svgear

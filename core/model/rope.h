@@ -17,12 +17,12 @@ struct RopeAxes {
 };
 RopeAxes rope_axes(int head_dim);
 
-// cos / sin of every token's angles, [N, head_dim / 2] float32, tokens frame-major as in TokenGrid.
+// e^{i·angle} of every token's angles, [N, head_dim / 2] complex64, tokens frame-major as in TokenGrid:
+// a pair's rotation is one complex product, as upstream's, one kernel for the whole tensor.
 struct RopeTable {
-  at::Tensor cos;
-  at::Tensor sin;
+  at::Tensor rotation;
 };
-// Angles are computed in float64 on the CPU (as upstream), then stored as float32 on `device`.
+// Angles are computed in float64 on the CPU (as upstream), then stored as complex64 on `device`.
 RopeTable rope_table(int head_dim, const TokenGrid& grid, at::Device device);
 
 // x: [B, N, heads, head_dim]. Returns x rotated, float32, same shape.
