@@ -10,6 +10,7 @@
 
 #include "kernels/common/kernel_path.h"
 #include "tests/attention/clustered_qkv.h"
+#include "tests/support/slow_stream_work.h"
 #include "tests/support/tensor_compare.h"
 
 namespace svgear {
@@ -310,10 +311,7 @@ TEST(KMeans, PairGivesTheResultsOfTwoCalls) {
     for (const int iterations : {1, 2}) {
       const KMeansResult big_alone = kmeans(big, big_init, iterations);
       const KMeansResult small_alone = kmeans(small, small_init, iterations);
-      const int64_t n = cuda ? 2048 : 8;
-      at::Tensor slow = at::ones({n, n}, at::TensorOptions(device));
-      for (int i = 0; i < (cuda ? 40 : 1); ++i) slow = at::matmul(slow, slow) / double(n);  // stays all ones
-      const at::Tensor big_late = big + (slow.sum() * 0).to(dtype);  // written after the slow work
+      const at::Tensor big_late = big + test::zero_after_slow_work(device, dtype);
       const KMeansPair pair = kmeans_pair(big_late, big_init, small, small_init, iterations);
       for (const auto& [got, want] : {std::pair{&pair.first, &big_alone}, std::pair{&pair.second, &small_alone}}) {
         EXPECT_TRUE(at::equal(got->labels, want->labels));
