@@ -24,7 +24,7 @@ uint64_t init_seed(int layer, CfgBranch branch, int which) {
 CentroidCache::CentroidCache(const CentroidCacheOptions& options) : options_(options) {}
 
 ClusteredQK CentroidCache::cluster(const at::Tensor& q, const at::Tensor& k, int layer,
-                                   CfgBranch branch, int step) {
+                                   CfgBranch branch, int step, KMeansPoints points) {
   auto it = entries_.find({layer, branch});
   if (it != entries_.end() && step <= it->second.step) {
     clear();
@@ -37,7 +37,7 @@ ClusteredQK CentroidCache::cluster(const at::Tensor& q, const at::Tensor& k, int
   at::Tensor k_init = warm ? it->second.k_centroids
                            : kmeans_init(k, options_.k_clusters, init_seed(layer, branch, 1), options_.init);
   const int iterations = warm ? options_.step_iters : options_.init_iters;
-  KMeansPair pair = kmeans_pair(q, q_init, k, k_init, iterations);
+  KMeansPair pair = kmeans_pair(q, q_init, k, k_init, iterations, points);
   ClusteredQK result{std::move(pair.first), std::move(pair.second)};
   if (warm) {
     // In place: a CUDA graph that captured this call reads and writes these same buffers, so each

@@ -33,8 +33,8 @@ struct CentroidCacheOptions {
 };
 
 struct ClusteredQK {
-  KMeansResult q;  // labels [BH, N], centroids [BH, Qc, d], sizes [BH, Qc], layout (order, offsets)
-  KMeansResult k;  // labels [BH, N], centroids [BH, Kc, d], sizes [BH, Kc], layout (order, offsets)
+  KMeansResult q;  // labels [BH, N], centroids [BH, Qc, d], sizes [BH, Qc], layout (order, offsets), points
+  KMeansResult k;  // labels [BH, N], centroids [BH, Kc, d], sizes [BH, Kc], layout (order, offsets), points
 };
 
 class CentroidCache {
@@ -45,8 +45,10 @@ class CentroidCache {
   // centroids. A key seen before at an earlier step warm-starts with step_iters; otherwise (or when
   // the cached centroids no longer fit: other BH, d or device) kmeans_init + init_iters.
   // A call whose step is not after its key's cached step starts a new generation: the whole cache
-  // is cleared first, so nothing leaks from one generation into the next.
-  ClusteredQK cluster(const at::Tensor& q, const at::Tensor& k, int layer, CfgBranch branch, int step);
+  // is cleared first, so nothing leaks from one generation into the next. `points` as in kmeans:
+  // InClusterOrder also returns q and k permuted by their layouts.
+  ClusteredQK cluster(const at::Tensor& q, const at::Tensor& k, int layer, CfgBranch branch, int step,
+                      KMeansPoints points = KMeansPoints::Skip);
 
   void clear() { entries_.clear(); }
   bool contains(int layer, CfgBranch branch) const { return entries_.count({layer, branch}) != 0; }

@@ -124,17 +124,22 @@ at::Tensor Svg2Backend::forward(const at::Tensor& q, const at::Tensor& k, const 
   at::Tensor qf = q.reshape({b * h, n, d});  // [BH, N, d]
   at::Tensor kf = k.reshape({b * h, n, d});  // [BH, N, d]
   at::Tensor vf = v.reshape({b * h, n, d});  // [BH, N, d]
-  ClusteredQK clusters = cache_.cluster(qf, kf, call.layer, call.branch, call.step);
+  // k-means hands back Q and K in cluster order (its last update reads every row in that order).
+  ClusteredQK clusters =
+      cache_.cluster(qf, kf, call.layer, call.branch, call.step, KMeansPoints::InClusterOrder);
   const double kmeans_ms = clock.lap_ms();
   ClusterLayout q_layout = clusters.q.layout;
   ClusterLayout k_layout = clusters.k.layout;
-  PermutedCall permuted{gather_tokens(qf, q_layout.order),
-                        gather_tokens(kf, k_layout.order),
-                        gather_tokens(vf, k_layout.order),
-                        std::move(clusters),
-                        q_layout,
-                        k_layout,
+  PermutedCall permuted{clusters.q.points, clusters.k.points, {}, {}, {}, q_layout, k_layout,
                         1.0 / std::sqrt(double(d))};
+  if (mode_ == AttentionMode::SvgEar) {  // v̄_j for the compensation, from the same read of V
+    GatheredMeans values = gather_tokens_and_means(vf, k_layout);
+    permuted.vp = values.xp;
+    permuted.v_means = values.means;
+  } else {
+    permuted.vp = gather_tokens(vf, k_layout.order);
+  }
+  permuted.clusters = std::move(clusters);
   const double permute_ms = clock.lap_ms();
 
   RoutedOutput routed = route_and_attend(permuted, clock);

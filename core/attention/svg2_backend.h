@@ -57,6 +57,7 @@ class Svg2Backend : public AttentionBackend {
     at::Tensor qp;  // [BH, N, d] permuted by the query layout
     at::Tensor kp;  // [BH, N, d] permuted by the key layout
     at::Tensor vp;  // [BH, N, d] permuted by the key layout (V follows K, spec §2.3)
+    at::Tensor v_means;  // [BH, Kc, d] f32 v̄_j, from the pass that permutes V; SVG-EAR only (compensation)
     ClusteredQK clusters;
     ClusterLayout q_layout;
     ClusterLayout k_layout;

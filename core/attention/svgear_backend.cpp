@@ -4,7 +4,6 @@
 
 #include "kernels/block_routing/block_routing.h"
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
-#include "kernels/cluster_permutation/cluster_permutation.h"
 #include "kernels/error_probe/error_probe.h"
 
 namespace svgear {
@@ -18,9 +17,8 @@ Svg2Backend::RoutedOutput SvgEarBackend::route_and_attend(const PermutedCall& ca
   const KMeansResult& qc = call.clusters.q;
   const KMeansResult& kc = call.clusters.k;
   RoutedOutput out;
-  at::Tensor v_means = cluster_means(call.vp, call.k_layout.offsets);  // [BH, Kc, d] f32, v̄_j
   ProbeResult probe = error_probe(qc.centroids, kc.centroids, call.kp, call.vp,
-                                  call.k_layout.offsets, qc.sizes, v_means, call.scale, cfg.gamma);
+                                  call.k_layout.offsets, qc.sizes, call.v_means, call.scale, cfg.gamma);
   out.log_error = probe.log_error;  // [BH, Qc, Kc]
   out.probe_ms = clock.lap_ms();
   out.block_mask = route_svgear(probe.centroid_logits, probe.score, qc.sizes, kc.sizes, cfg.top_p,
@@ -28,7 +26,7 @@ Svg2Backend::RoutedOutput SvgEarBackend::route_and_attend(const PermutedCall& ca
   out.routing_ms = clock.lap_ms();
   // k̄_j is the k-means centroid, which is the mean of the cluster's keys (the last k-means step
   // ends with an update), as the reference uses it [§3.1].
-  CentroidCompensation compensation{kc.centroids, v_means, kc.sizes};
+  CentroidCompensation compensation{kc.centroids, call.v_means, kc.sizes};
   out.output = block_sparse_attention(call.qp, call.kp, call.vp, call.q_layout.offsets,
                                       call.k_layout.offsets, out.block_mask, call.scale,
                                       &compensation, call.q_layout.order);

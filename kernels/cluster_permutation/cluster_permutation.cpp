@@ -34,6 +34,30 @@ std::optional<at::Tensor> move_rows_cuda(const at::Tensor& x, const at::Tensor& 
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return out;
 }
+
+// cluster_means_kernel for bf16 / fp16 rows of whole 16-byte words, a power of two of them up to
+// 32; nullopt sends the caller to the reference. `order` defined: x is in token order and read
+// through it, and `xp_out` (if not null) receives it in cluster order.
+std::optional<at::Tensor> cluster_means_cuda(const at::Tensor& x, const at::Tensor& order, const at::Tensor& offsets,
+                                             at::Tensor* xp_out) {
+  const at::ScalarType dtype = x.scalar_type();
+  const int64_t head_dim = x.size(2);
+  const bool words = head_dim >= 8 && head_dim % 8 == 0 && head_dim / 8 <= 32 && 32 % (head_dim / 8) == 0;
+  if (!x.is_cuda() || (dtype != at::kBFloat16 && dtype != at::kHalf) || !words) return std::nullopt;
+  const c10::cuda::CUDAGuard device_guard(x.device());
+  at::Tensor rows = vector_aligned(x), bounds = offsets.contiguous();
+  at::Tensor index = order.defined() ? order.contiguous() : order;
+  const int64_t clusters = offsets.size(1) - 1;
+  at::Tensor means = at::empty({x.size(0), clusters, head_dim}, x.options().dtype(at::kFloat));
+  if (xp_out) *xp_out = at::empty_like(rows);
+  launch_cluster_means(rows.data_ptr(), index.defined() ? index.data_ptr<int64_t>() : nullptr,
+                       bounds.data_ptr<int64_t>(), xp_out ? xp_out->data_ptr() : nullptr,
+                       means.data_ptr<float>(), x.size(0), x.size(1), head_dim, clusters,
+                       dtype == at::kBFloat16 ? HalfPrecision::BFloat16 : HalfPrecision::Float16,
+                       at::cuda::getCurrentCUDAStream());
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return means;
+}
 #endif
 
 void check_device(const at::Tensor& t, const char* op) {
@@ -79,36 +103,35 @@ at::Tensor scatter_tokens(const at::Tensor& xp, const at::Tensor& order) {
   return scatter_tokens_reference(xp, order);
 }
 
+void check_offsets(const at::Tensor& x, const at::Tensor& offsets, const char* op, const char* x_name) {
+  TORCH_CHECK(x.dim() == 3, op, ": ", x_name, " must be [BH, N, d], got ", x.sizes());
+  TORCH_CHECK(at::isFloatingType(x.scalar_type()), op, ": ", x_name, " must be floating point, got ",
+              x.scalar_type());
+  TORCH_CHECK(offsets.dim() == 2 && offsets.size(0) == x.size(0) && offsets.size(1) >= 2,
+              op, ": offsets must be [BH, K+1] with BH = ", x.size(0), ", K >= 1, got ", offsets.sizes());
+  TORCH_CHECK(offsets.scalar_type() == at::kLong, op, ": offsets must be int64, got ", offsets.scalar_type());
+  TORCH_CHECK(offsets.device() == x.device(), op, ": offsets must be on ", x_name, "'s device ", x.device(),
+              ", got ", offsets.device());
+  check_device(x, op);
+}
+
 at::Tensor cluster_means(const at::Tensor& xp, const at::Tensor& offsets) {
-  TORCH_CHECK(xp.dim() == 3, "cluster_means: xp must be [BH, N, d], got ", xp.sizes());
-  TORCH_CHECK(at::isFloatingType(xp.scalar_type()), "cluster_means: xp must be floating point, got ",
-              xp.scalar_type());
-  TORCH_CHECK(offsets.dim() == 2 && offsets.size(0) == xp.size(0) && offsets.size(1) >= 2,
-              "cluster_means: offsets must be [BH, K+1] with BH = ", xp.size(0), ", K >= 1, got ",
-              offsets.sizes());
-  TORCH_CHECK(offsets.scalar_type() == at::kLong, "cluster_means: offsets must be int64, got ",
-              offsets.scalar_type());
-  TORCH_CHECK(offsets.device() == xp.device(), "cluster_means: offsets must be on xp's device ",
-              xp.device(), ", got ", offsets.device());
-  check_device(xp, "cluster_means");
+  check_offsets(xp, offsets, "cluster_means", "xp");
 #if SVGEAR_HAVE_CUDA
-  const at::ScalarType dtype = xp.scalar_type();
-  const int64_t head_dim = xp.size(2);  // the kernel's rows: whole 16-byte words, a power of two of them up to 32
-  const bool words = head_dim >= 8 && head_dim % 8 == 0 && head_dim / 8 <= 32 && 32 % (head_dim / 8) == 0;
-  if (xp.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) && words) {
-    const c10::cuda::CUDAGuard device_guard(xp.device());
-    at::Tensor rows = vector_aligned(xp), bounds = offsets.contiguous();
-    const int64_t clusters = offsets.size(1) - 1;
-    at::Tensor means = at::empty({xp.size(0), clusters, xp.size(2)}, xp.options().dtype(at::kFloat));
-    launch_cluster_means(rows.data_ptr(), bounds.data_ptr<int64_t>(), means.data_ptr<float>(), xp.size(0),
-                         xp.size(1), xp.size(2), clusters,
-                         dtype == at::kBFloat16 ? HalfPrecision::BFloat16 : HalfPrecision::Float16,
-                         at::cuda::getCurrentCUDAStream());
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-    return means;
-  }
+  if (auto means = cluster_means_cuda(xp, at::Tensor(), offsets, nullptr)) return *means;
 #endif
   return cluster_means_reference(xp, offsets.contiguous());
+}
+
+GatheredMeans gather_tokens_and_means(const at::Tensor& x, const ClusterLayout& layout) {
+  check_order(x, layout.order, "gather_tokens_and_means", "x");
+  check_offsets(x, layout.offsets, "gather_tokens_and_means", "x");
+#if SVGEAR_HAVE_CUDA
+  at::Tensor xp;
+  if (auto means = cluster_means_cuda(x, layout.order, layout.offsets, &xp)) return {xp, *means};
+#endif
+  at::Tensor gathered = gather_tokens(x, layout.order);
+  return {gathered, cluster_means(gathered, layout.offsets)};
 }
 
 }  // namespace svgear

@@ -38,10 +38,14 @@ void move_rows(const void* x, const int64_t* order, void* out, int64_t bh, int64
 // One warp per cluster. A row is head_dim / 8 lanes × 16 bytes, so one load instruction reads
 // 32 / (head_dim / 8) rows (2 at d = 128, 4 at d = 64) and kLoadsInFlight of them run ahead. The first version
 // had each lane read one 2-byte element of a row, one row after the other: 0.125 ms for V at
-// Wan-1.3B 480p, 4× the time its 100 MB take to read. The row groups' sums are added across lanes
-// at the end in a fixed order: deterministic.
+// Wan-1.3B 480p, 4× the time its 100 MB take to read. With `order`, x is in token order and the
+// cluster's rows are read through it, 32 indices per coalesced load, and written to `xp_out` in
+// cluster order as they pass: the gather and the means in one read of x. The row groups' sums are
+// added across lanes at the end in a fixed order: deterministic, and the same sums with or without
+// `order`.
 template <typename T>
-__global__ void cluster_means_kernel(const T* __restrict__ xp, const int64_t* __restrict__ offsets,
+__global__ void cluster_means_kernel(const T* __restrict__ x, const int64_t* __restrict__ order,
+                                     const int64_t* __restrict__ offsets, T* __restrict__ xp_out,
                                      float* __restrict__ means, int64_t rows, int head_dim, int64_t clusters,
                                      int64_t count) {
   constexpr int kLoadsInFlight = 4;
@@ -51,28 +55,37 @@ __global__ void cluster_means_kernel(const T* __restrict__ xp, const int64_t* __
   if (g >= count) return;
   const int64_t head = g / clusters, c = g % clusters;
   const int64_t begin = offsets[head * (clusters + 1) + c], end = offsets[head * (clusters + 1) + c + 1];
-  const T* base = xp + head * rows * head_dim + part * 8;
+  const T* base = x + head * rows * head_dim + part * 8;
+  T* out = xp_out ? xp_out + head * rows * head_dim + part * 8 : nullptr;
+  const int64_t* head_order = order ? order + head * rows : nullptr;
   float sum[8] = {};
-  for (int64_t first = begin; first < end; first += int64_t(row_groups) * kLoadsInFlight) {
-    uint4 words[kLoadsInFlight];
+  for (int64_t batch = begin; batch < end; batch += 32) {
+    const int in_batch = end - batch < 32 ? int(end - batch) : 32;
+    const int64_t my_row = lane < in_batch ? (head_order ? head_order[batch + lane] : batch + lane) : 0;
+    for (int i = 0; i < in_batch; i += row_groups * kLoadsInFlight) {
+      uint4 words[kLoadsInFlight];
 #pragma unroll
-    for (int l = 0; l < kLoadsInFlight; ++l) {
-      const int64_t r = first + l * row_groups + group;
-      words[l] = r < end ? *reinterpret_cast<const uint4*>(base + r * head_dim) : make_uint4(0, 0, 0, 0);
-    }
+      for (int l = 0; l < kLoadsInFlight; ++l) {
+        const int r = i + l * row_groups + group;
+        const int64_t source = __shfl_sync(0xffffffffu, my_row, r & 31);
+        words[l] = r < in_batch ? *reinterpret_cast<const uint4*>(base + source * head_dim) : make_uint4(0, 0, 0, 0);
+      }
 #pragma unroll
-    for (int l = 0; l < kLoadsInFlight; ++l) {
-      const T* e = reinterpret_cast<const T*>(&words[l]);  // a zero word is +0: the sum keeps its value
-      for (int j = 0; j < 8; ++j) sum[j] += float(e[j]);
+      for (int l = 0; l < kLoadsInFlight; ++l) {
+        const int r = i + l * row_groups + group;
+        if (out && r < in_batch) *reinterpret_cast<uint4*>(out + (batch + r) * head_dim) = words[l];
+        const T* e = reinterpret_cast<const T*>(&words[l]);  // a zero word is +0: the sum keeps its value
+        for (int j = 0; j < 8; ++j) sum[j] += float(e[j]);
+      }
     }
   }
   for (int delta = lanes_per_row; delta < 32; delta *= 2)
     for (int j = 0; j < 8; ++j) sum[j] += __shfl_xor_sync(0xffffffffu, sum[j], delta);
   if (group != 0) return;
   const float inverse = end > begin ? 1.0f / float(end - begin) : 0.0f;
-  float4* out = reinterpret_cast<float4*>(means + g * head_dim + part * 8);
-  out[0] = make_float4(sum[0] * inverse, sum[1] * inverse, sum[2] * inverse, sum[3] * inverse);
-  out[1] = make_float4(sum[4] * inverse, sum[5] * inverse, sum[6] * inverse, sum[7] * inverse);
+  float4* mean = reinterpret_cast<float4*>(means + g * head_dim + part * 8);
+  mean[0] = make_float4(sum[0] * inverse, sum[1] * inverse, sum[2] * inverse, sum[3] * inverse);
+  mean[1] = make_float4(sum[4] * inverse, sum[5] * inverse, sum[6] * inverse, sum[7] * inverse);
 }
 
 }  // namespace
@@ -87,18 +100,21 @@ void launch_scatter_rows(const void* x, const int64_t* order, void* out, int64_t
   move_rows<true>(x, order, out, bh, rows, row_bytes, stream);
 }
 
-void launch_cluster_means(const void* xp, const int64_t* offsets, float* means, int64_t bh, int64_t rows,
-                          int64_t head_dim, int64_t clusters, HalfPrecision element, cudaStream_t stream) {
+void launch_cluster_means(const void* x, const int64_t* order, const int64_t* offsets, void* xp_out, float* means,
+                          int64_t bh, int64_t rows, int64_t head_dim, int64_t clusters, HalfPrecision element,
+                          cudaStream_t stream) {
   const int64_t count = bh * clusters;
   if (count == 0) return;
   constexpr int kThreads = 128;
   const unsigned blocks = unsigned((count + kThreads / 32 - 1) / (kThreads / 32));
   if (element == HalfPrecision::BFloat16) {
     cluster_means_kernel<__nv_bfloat16><<<blocks, kThreads, 0, stream>>>(
-        static_cast<const __nv_bfloat16*>(xp), offsets, means, rows, int(head_dim), clusters, count);
+        static_cast<const __nv_bfloat16*>(x), order, offsets, static_cast<__nv_bfloat16*>(xp_out), means, rows,
+        int(head_dim), clusters, count);
   } else {
-    cluster_means_kernel<__half><<<blocks, kThreads, 0, stream>>>(static_cast<const __half*>(xp), offsets, means,
-                                                                   rows, int(head_dim), clusters, count);
+    cluster_means_kernel<__half><<<blocks, kThreads, 0, stream>>>(
+        static_cast<const __half*>(x), order, offsets, static_cast<__half*>(xp_out), means, rows, int(head_dim),
+        clusters, count);
   }
 }
 

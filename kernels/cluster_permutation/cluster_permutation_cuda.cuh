@@ -17,9 +17,12 @@ void launch_gather_rows(const void* x, const int64_t* order, void* out, int64_t 
 void launch_scatter_rows(const void* x, const int64_t* order, void* out, int64_t bh, int64_t rows,
                          int64_t row_bytes, cudaStream_t stream);
 
-// means [BH, K, d] f32 of the contiguous row ranges [offsets[c], offsets[c+1]) of xp [BH, N, d]
-// (bf16 or fp16), 0 for empty ranges; fp32 sums in row order.
-void launch_cluster_means(const void* xp, const int64_t* offsets, float* means, int64_t bh, int64_t rows,
-                          int64_t head_dim, int64_t clusters, HalfPrecision element, cudaStream_t stream);
+// means [BH, K, d] f32 of the clusters' row ranges [offsets[c], offsets[c+1]), 0 for empty ranges;
+// fp32 sums in row order. x [BH, N, d] (bf16 or fp16) is in cluster order when `order` is null;
+// otherwise in token order, its cluster-order row r being x[b, order[b, r]], and xp_out (if not
+// null) receives x in cluster order.
+void launch_cluster_means(const void* x, const int64_t* order, const int64_t* offsets, void* xp_out, float* means,
+                          int64_t bh, int64_t rows, int64_t head_dim, int64_t clusters, HalfPrecision element,
+                          cudaStream_t stream);
 
 }  // namespace svgear

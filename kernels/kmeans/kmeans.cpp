@@ -26,12 +26,13 @@ bool kernel_handles(const at::Tensor& x, int64_t clusters) {
 }
 
 // The result's tensors, allocated on the current stream.
-KMeansResult allocate_result(const at::Tensor& x, int64_t clusters) {
+KMeansResult allocate_result(const at::Tensor& x, int64_t clusters, KMeansPoints points) {
   const int64_t bh = x.size(0), tokens = x.size(1);
   const at::TensorOptions longs = x.options().dtype(at::kLong);
   return {at::empty({bh, tokens}, longs), at::empty({bh, clusters, x.size(2)}, x.options().dtype(at::kFloat)),
           at::empty({bh, clusters}, longs),
-          ClusterLayout{at::empty({bh, tokens}, longs), at::empty({bh, clusters + 1}, longs)}};
+          ClusterLayout{at::empty({bh, tokens}, longs), at::empty({bh, clusters + 1}, longs)},
+          points == KMeansPoints::InClusterOrder ? at::empty(x.sizes(), x.options()) : at::Tensor()};
 }
 
 // k-means of x into `result` (allocate_result), on the current stream, which also owns the
@@ -50,6 +51,7 @@ void kmeans_cuda_into(KMeansResult& result, const at::Tensor& x, const at::Tenso
   args.sizes = result.sizes.data_ptr<int64_t>();
   args.order = result.layout.order.data_ptr<int64_t>();
   args.offsets = result.layout.offsets.data_ptr<int64_t>();
+  args.points = result.points.defined() ? result.points.data_ptr() : nullptr;
   args.workspace = workspace.data_ptr();
   args.bh = bh;
   args.tokens = tokens;
@@ -62,8 +64,9 @@ void kmeans_cuda_into(KMeansResult& result, const at::Tensor& x, const at::Tenso
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
-KMeansResult kmeans_cuda(const at::Tensor& x, const at::Tensor& init_centroids, int iterations) {
-  KMeansResult result = allocate_result(x, init_centroids.size(1));
+KMeansResult kmeans_cuda(const at::Tensor& x, const at::Tensor& init_centroids, int iterations,
+                         KMeansPoints points) {
+  KMeansResult result = allocate_result(x, init_centroids.size(1), points);
   kmeans_cuda_into(result, x, init_centroids, iterations);
   return result;
 }
@@ -87,22 +90,25 @@ void check_kmeans_args(const at::Tensor& x, const at::Tensor& init_centroids, in
 }
 
 // k-means on checked arguments: the CUDA kernels where they handle x, else the reference.
-KMeansResult run_kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations) {
+KMeansResult run_kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations,
+                        KMeansPoints points) {
 #if SVGEAR_HAVE_CUDA
-  if (kernel_handles(x, init_centroids.size(1))) return kmeans_cuda(x, init_centroids, iterations);
+  if (kernel_handles(x, init_centroids.size(1))) return kmeans_cuda(x, init_centroids, iterations, points);
 #endif
-  return kmeans_reference(x.to(at::kFloat).contiguous(), init_centroids.contiguous(), iterations);
+  KMeansResult result = kmeans_reference(x.to(at::kFloat).contiguous(), init_centroids.contiguous(), iterations);
+  if (points == KMeansPoints::InClusterOrder) result.points = gather_tokens(x, result.layout.order);
+  return result;
 }
 
 }  // namespace
 
-KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations) {
+KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations, KMeansPoints points) {
   check_kmeans_args(x, init_centroids, iterations);
-  return run_kmeans(x, init_centroids, iterations);
+  return run_kmeans(x, init_centroids, iterations, points);
 }
 
 KMeansPair kmeans_pair(const at::Tensor& x_first, const at::Tensor& init_first, const at::Tensor& x_second,
-                       const at::Tensor& init_second, int iterations) {
+                       const at::Tensor& init_second, int iterations, KMeansPoints points) {
   check_kmeans_args(x_first, init_first, iterations);
   check_kmeans_args(x_second, init_second, iterations);
 #if SVGEAR_HAVE_CUDA
@@ -113,17 +119,17 @@ KMeansPair kmeans_pair(const at::Tensor& x_first, const at::Tensor& init_first, 
     // The first problem's result is allocated on the current stream, where the caller reads and
     // frees it, so the caching allocator never gives those blocks to other work early; only its
     // temporaries are allocated on the side stream, and only the side stream ever touches them.
-    KMeansPair pair{allocate_result(x_first, init_first.size(1)), {}};
+    KMeansPair pair{allocate_result(x_first, init_first.size(1), points), {}};
     {
       c10::cuda::CUDAStreamGuard on_side(fork.side());
       kmeans_cuda_into(pair.first, x_first, init_first, iterations);
     }
-    pair.second = kmeans_cuda(x_second, init_second, iterations);
+    pair.second = kmeans_cuda(x_second, init_second, iterations, points);
     fork.join();
     return pair;
   }
 #endif
-  return {run_kmeans(x_first, init_first, iterations), run_kmeans(x_second, init_second, iterations)};
+  return {run_kmeans(x_first, init_first, iterations, points), run_kmeans(x_second, init_second, iterations, points)};
 }
 
 at::Tensor kmeans_init(const at::Tensor& x, int64_t k, uint64_t seed, KMeansInit method) {

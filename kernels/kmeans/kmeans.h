@@ -6,6 +6,7 @@
 //   init_centroids: [BH, K, d] float32 on x's device (kmeans_init, or the previous call's centroids).
 //   iterations:     >= 1 fixed Lloyd iterations (assign, then update). No early stop: the reference
 //                   code's shift < tol test is a host sync per iteration (spec P1).
+//   points:         KMeansPoints::InClusterOrder also returns x permuted by the layout.
 //   returns labels [BH, N] int64 (the last assignment), centroids [BH, K, d] float32 (the means of
 //   that assignment; an empty cluster keeps its previous centroid), sizes [BH, K] int64, and the
 //   layout of the labels (cluster_layout's order and offsets).
@@ -54,9 +55,16 @@ struct KMeansResult {
   at::Tensor sizes;      // [BH, K] int64
   // cluster_layout(labels, K): the CUDA path takes it from its last sort instead of sorting again.
   ClusterLayout layout;
+  // [BH, N, d] x's dtype, gather_tokens(x, layout.order), with KMeansPoints::InClusterOrder (else
+  // undefined). The CUDA path writes it from the last update, which reads every row in that order
+  // anyway: the sparse backends' permutation of Q and K without a pass of its own.
+  at::Tensor points;
 };
 
-KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations);
+enum class KMeansPoints { Skip, InClusterOrder };
+
+KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations,
+                    KMeansPoints points = KMeansPoints::Skip);
 
 // Two independent k-means problems (a call's queries and keys), the same results as two kmeans
 // calls. When both run on the CUDA kernels, the first runs on a side stream while the second runs
@@ -67,7 +75,7 @@ struct KMeansPair {
   KMeansResult second;
 };
 KMeansPair kmeans_pair(const at::Tensor& x_first, const at::Tensor& init_first, const at::Tensor& x_second,
-                       const at::Tensor& init_second, int iterations);
+                       const at::Tensor& init_second, int iterations, KMeansPoints points = KMeansPoints::Skip);
 
 // Initial centroids [BH, K, d] float32 on x's device, from random numbers of a CPU generator seeded
 // with `seed`, so every device starts from the same tokens. When K > N the first N centroids are the N tokens and

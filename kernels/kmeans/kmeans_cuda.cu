@@ -25,7 +25,9 @@ namespace wg = wgmma_sm90;
 //   3. a stable radix sort of (key, token) groups each head's clusters, tokens in original order.
 //   4. offsets: cluster g's tokens are sorted[lower_bound(g) .. lower_bound(g + 1)).
 //   5. update: 1 to 8 warps per cluster sum its tokens' rows in fp32 (segmented sums: no atomics,
-//      deterministic) and write the mean; an empty cluster keeps its centroid [spec §2.2].
+//      deterministic) and write the mean; an empty cluster keeps its centroid [spec §2.2]. The last
+//      update can also write the rows it reads in cluster order (the caller's permuted copy of x,
+//      without a second read of x).
 constexpr int kTileRows = 64;
 constexpr int kTileCentroids = 64;
 constexpr int kWarps = 4;
@@ -354,14 +356,15 @@ __global__ void cluster_offsets_kernel(const int32_t* __restrict__ sorted_keys, 
 // indices); warp w of a cluster takes batches w, w + warps, … One warp per cluster left the
 // query clusters (~160 rows each, 2,400 at Wan-1.3B 480p: half a wave) at 13% occupancy, 72 µs per
 // update against 47 for the 12,000 smaller key clusters. The row groups' and the warps' sums are
-// added in a fixed order: deterministic.
+// added in a fixed order: deterministic. `points` (or null): row i of the sorted tokens goes to
+// points[i], i.e. x in cluster order.
 constexpr int kUpdateWarps = 8;
 
 template <typename T, int D>
 __global__ void __launch_bounds__(kUpdateWarps * 32)
     update_centroids_kernel(const T* __restrict__ x, const int32_t* __restrict__ sorted_tokens,
-                            const int32_t* __restrict__ offsets, float* __restrict__ centroids, int64_t tokens,
-                            int64_t clusters, int64_t count, int warps) {
+                            const int32_t* __restrict__ offsets, float* __restrict__ centroids,
+                            T* __restrict__ points, int64_t tokens, int64_t clusters, int64_t count, int warps) {
   constexpr int kLanesPerRow = D * int(sizeof(T)) / 16;
   constexpr int kRowGroups = 32 / kLanesPerRow;
   constexpr int kLoadsInFlight = 4;
@@ -388,6 +391,8 @@ __global__ void __launch_bounds__(kUpdateWarps * 32)
       }
 #pragma unroll
       for (int l = 0; l < kLoadsInFlight; ++l) {
+        const int r = i + l * kRowGroups + group;
+        if (points && r < in_batch) *reinterpret_cast<uint4*>(points + (int64_t(batch) + r) * D + part * 8) = words[l];
         const T* e = reinterpret_cast<const T*>(&words[l]);  // a zero word is +0: the sum keeps its value
         for (int j = 0; j < 8; ++j) sum[j] += float(e[j]);
       }
@@ -507,8 +512,9 @@ void run_typed(const KMeansCudaArgs& a, cudaStream_t stream) {
     cub::DeviceRadixSort::SortPairs(w.sort_temp, temp_bytes, w.keys_in, w.keys_out, w.tokens_in, w.tokens_out,
                                     int(total), 0, key_bits(count), stream);
     cluster_offsets_kernel<<<unsigned((count + 1 + 255) / 256), 256, 0, stream>>>(w.keys_out, w.offsets, total, count);
+    T* points = it + 1 == a.iterations ? static_cast<T*>(a.points) : nullptr;
     update_centroids_kernel<T, D><<<update_blocks, kUpdateWarps * 32, 0, stream>>>(
-        x, w.tokens_out, w.offsets, a.centroids, a.tokens, a.clusters, count, update_warps);
+        x, w.tokens_out, w.offsets, a.centroids, points, a.tokens, a.clusters, count, update_warps);
   }
   const int64_t layout_threads = total > a.bh * (a.clusters + 1) ? total : a.bh * (a.clusters + 1);
   write_layout_kernel<<<unsigned((layout_threads + 255) / 256), 256, 0, stream>>>(

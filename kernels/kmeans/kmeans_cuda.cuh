@@ -17,6 +17,7 @@ struct KMeansCudaArgs {
   int64_t* sizes = nullptr;    // [BH, K] out: its cluster sizes
   int64_t* order = nullptr;    // [BH, N] out: tokens stably sorted by label (ClusterLayout::order)
   int64_t* offsets = nullptr;  // [BH, K+1] out: each cluster's first position in `order`
+  void* points = nullptr;      // [BH, N, d] T out, optional: x in `order`, written by the last update
   void* workspace = nullptr;   // kmeans_cuda_workspace_bytes()
   int64_t bh = 0, tokens = 0, head_dim = 0, clusters = 0;
   int iterations = 0;

@@ -147,7 +147,7 @@ KMeansResult kmeans_reference(const at::Tensor& x_f32, const at::Tensor& init_ce
                     .view({bh, k, d});
     sizes = sizes.view({bh, k});
   }
-  return {labels, centroids, sizes, cluster_layout_reference(labels, k)};
+  return {labels, centroids, sizes, cluster_layout_reference(labels, k), {}};
 }
 
 at::Tensor kmeans_init_reference(const at::Tensor& x_f32, int64_t k, uint64_t seed,

@@ -57,6 +57,9 @@ TEST(ClusterPermutation, GatherScatterRoundTripAndContiguousClusters) {
   }
 }
 
+// cluster_means on the gathered rows, and gather_tokens_and_means on the rows in token order: the
+// same permuted rows and the same means, bit for bit (the kernel reads through the order but sums
+// in the same order).
 TEST(ClusterPermutation, ClusterMeansMatchLoopsAndAreZeroWhenEmpty) {
   at::manual_seed(12);
   const int64_t bh = 2, k = 9;
@@ -80,13 +83,16 @@ TEST(ClusterPermutation, ClusterMeansMatchLoopsAndAreZeroWhenEmpty) {
       EXPECT_TRUE(test::tensors_close(means.cpu(), expected.to(at::kFloat), 1e-6))
           << device << " " << dtype << " d " << d << " n " << n;
       EXPECT_TRUE(at::equal(means.select(1, 3).cpu(), at::zeros({bh, d}))) << device << " d " << d << " n " << n;
+      GatheredMeans fused = gather_tokens_and_means(x.to(device), layout);
+      EXPECT_TRUE(at::equal(fused.xp.cpu(), gather_tokens(x, layout.order.cpu()))) << device << " d " << d << " n " << n;
+      EXPECT_TRUE(at::equal(fused.means, means)) << device << " " << dtype << " d " << d << " n " << n;
     }
   };
   // d = 5 takes the ATen reference on CUDA, 8 to 256 the kernel (1 to 32 lanes per row, so 32 to 1
   // rows per load); 301 tokens give clusters of ~37 rows, several load rounds of the kernel, and a
-  // tail. Both half-precision types.
+  // tail; 1000 give ~140 rows, several batches of 32 row indices. Both half-precision types.
   for (const int64_t d : {5, 8, 64, 128, 256})
-    for (const int64_t n : {53, 301})
+    for (const int64_t n : {53, 301, 1000})
       for (const at::ScalarType dtype : {at::kHalf, at::kBFloat16}) check(d, n, dtype);
 }
 
@@ -99,6 +105,9 @@ TEST(ClusterPermutation, RejectsBadArguments) {
   EXPECT_THROW(gather_tokens(x, at::zeros({2, 4}, at::kLong)), c10::Error);
   EXPECT_THROW(scatter_tokens(x, at::zeros({2, 5}, at::kInt)), c10::Error);
   EXPECT_THROW(cluster_means(x, at::zeros({3, 4}, at::kLong)), c10::Error);
+  ClusterLayout layout = cluster_layout(labels, 3);
+  EXPECT_THROW(gather_tokens_and_means(x, {layout.order, at::zeros({3, 4}, at::kLong)}), c10::Error);
+  EXPECT_THROW(gather_tokens_and_means(x, {at::zeros({2, 4}, at::kLong), layout.offsets}), c10::Error);
 }
 
 }  // namespace

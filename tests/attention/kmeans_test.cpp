@@ -52,7 +52,7 @@ KMeansResult loop_kmeans(const at::Tensor& x, const at::Tensor& init, int iterat
       }
     }
   }
-  return {labels, c.to(at::kFloat), sizes, cluster_layout(labels, k)};
+  return {labels, c.to(at::kFloat), sizes, cluster_layout(labels, k), {}};
 }
 
 // Mean squared distance of every token to its centroid.
@@ -187,7 +187,7 @@ void check_cuda_kmeans(at::ScalarType dtype) {
     for (const int iterations : {1, 3}) {
       SCOPED_TRACE(::testing::Message() << dtype << " BH " << c.bh << " N " << c.tokens << " d " << c.head_dim
                                         << " K " << c.clusters << " iterations " << iterations);
-      KMeansResult r = kmeans(x.to(cuda), init.to(cuda), iterations);
+      KMeansResult r = kmeans(x.to(cuda), init.to(cuda), iterations, KMeansPoints::InClusterOrder);
       ASSERT_TRUE(r.labels.is_cuda());
       at::Tensor labels = r.labels.cpu(), sizes = r.sizes.cpu(), centroids = r.centroids.cpu();
       ASSERT_GE(labels.min().item<int64_t>(), 0);
@@ -198,6 +198,8 @@ void check_cuda_kmeans(at::ScalarType dtype) {
       ClusterLayout layout = cluster_layout(labels, c.clusters);
       EXPECT_TRUE(at::equal(r.layout.order.cpu(), layout.order));
       EXPECT_TRUE(at::equal(r.layout.offsets.cpu(), layout.offsets));
+      // The points the last update wrote are x in that order.
+      EXPECT_TRUE(at::equal(r.points.cpu(), gather_tokens(x, layout.order)));
 
       at::Tensor index = labels.unsqueeze(-1).expand({c.bh, c.tokens, c.head_dim});
       at::Tensor sums = at::zeros({c.bh, c.clusters, c.head_dim}, at::kDouble).scatter_add_(1, index, xf.to(at::kDouble));
@@ -219,13 +221,14 @@ void check_cuda_kmeans(at::ScalarType dtype) {
         EXPECT_GE(labels.eq(expected.labels).to(at::kDouble).mean().item<double>(), 0.99);
       } else {
         KMeansResult expected = kmeans(xf, init, iterations);
-        const double got = inertia(xf, {labels, centroids, sizes, r.layout});
+        const double got = inertia(xf, {labels, centroids, sizes, r.layout, {}});
         EXPECT_NEAR(got, inertia(xf, expected), 0.02 * inertia(xf, expected));
       }
-      // Deterministic: the same call gives the same bits.
+      // Deterministic: the same call gives the same bits, and without points the same clusters.
       KMeansResult again = kmeans(x.to(cuda), init.to(cuda), iterations);
       EXPECT_TRUE(at::equal(again.labels.cpu(), labels));
       EXPECT_TRUE(at::equal(again.centroids.cpu(), centroids));
+      EXPECT_FALSE(again.points.defined());
     }
   }
 }
@@ -309,17 +312,19 @@ TEST(KMeans, PairGivesTheResultsOfTwoCalls) {
     at::Tensor big_init = kmeans_init(big, cuda ? 1000 : 300, 4, KMeansInit::RandomTokens);
     at::Tensor small_init = kmeans_init(small, 40, 3, KMeansInit::RandomTokens);
     for (const int iterations : {1, 2}) {
-      const KMeansResult big_alone = kmeans(big, big_init, iterations);
-      const KMeansResult small_alone = kmeans(small, small_init, iterations);
+      const KMeansResult big_alone = kmeans(big, big_init, iterations, KMeansPoints::InClusterOrder);
+      const KMeansResult small_alone = kmeans(small, small_init, iterations, KMeansPoints::InClusterOrder);
       const at::Tensor big_late = big + test::zero_after_slow_work(device, dtype);
-      const KMeansPair pair = kmeans_pair(big_late, big_init, small, small_init, iterations);
+      const KMeansPair pair = kmeans_pair(big_late, big_init, small, small_init, iterations, KMeansPoints::InClusterOrder);
       for (const auto& [got, want] : {std::pair{&pair.first, &big_alone}, std::pair{&pair.second, &small_alone}}) {
         EXPECT_TRUE(at::equal(got->labels, want->labels));
         EXPECT_TRUE(at::equal(got->centroids, want->centroids));
         EXPECT_TRUE(at::equal(got->sizes, want->sizes));
         EXPECT_TRUE(at::equal(got->layout.order, want->layout.order));
         EXPECT_TRUE(at::equal(got->layout.offsets, want->layout.offsets));
+        EXPECT_TRUE(at::equal(got->points, want->points));
       }
+      EXPECT_TRUE(at::equal(small_alone.points, gather_tokens(small, small_alone.layout.order)));
     }
   }
   EXPECT_THROW(kmeans_pair(at::randn({2, 10, 4}), at::randn({2, 3, 4}), at::randn({2, 10, 4}), at::randn({2, 3, 5}), 1),
