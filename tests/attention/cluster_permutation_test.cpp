@@ -58,8 +58,9 @@ TEST(ClusterPermutation, GatherScatterRoundTripAndContiguousClusters) {
 }
 
 // cluster_means on the gathered rows, and gather_tokens_and_means on the rows in token order: the
-// same permuted rows and the same means, bit for bit (the kernel reads through the order but sums
-// in the same order).
+// same permuted rows and the same means, bit for bit where the kernel or the CPU reference runs (the
+// kernel reads through the order but sums in the same order); the CUDA reference (d = 5) sums with
+// index_add_'s atomics, in no fixed order.
 TEST(ClusterPermutation, ClusterMeansMatchLoopsAndAreZeroWhenEmpty) {
   at::manual_seed(12);
   const int64_t bh = 2, k = 9;
@@ -85,7 +86,9 @@ TEST(ClusterPermutation, ClusterMeansMatchLoopsAndAreZeroWhenEmpty) {
       EXPECT_TRUE(at::equal(means.select(1, 3).cpu(), at::zeros({bh, d}))) << device << " d " << d << " n " << n;
       GatheredMeans fused = gather_tokens_and_means(x.to(device), layout);
       EXPECT_TRUE(at::equal(fused.xp.cpu(), gather_tokens(x, layout.order.cpu()))) << device << " d " << d << " n " << n;
-      EXPECT_TRUE(at::equal(fused.means, means)) << device << " " << dtype << " d " << d << " n " << n;
+      const bool fixed_order = device.is_cpu() || d % 8 == 0;
+      EXPECT_TRUE(fixed_order ? at::equal(fused.means, means) : test::tensors_close(fused.means.cpu(), means.cpu(), 1e-6))
+          << device << " " << dtype << " d " << d << " n " << n;
     }
   };
   // d = 5 takes the ATen reference on CUDA, 8 to 256 the kernel (1 to 32 lanes per row, so 32 to 1
