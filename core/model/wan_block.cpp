@@ -35,7 +35,7 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
   at::Tensor x = x_in;
 
   // self-attention
-  at::Tensor h = wan_modulate(wan_layer_norm(x, {}, {}, eps), mod[0], mod[1]);   // [B, N, dim]
+  at::Tensor h = wan_norm_modulate(x, mod[0], mod[1], eps);                       // [B, N, dim]
   at::Tensor q = qk_norm(wan_linear(h, w.self_attn_q_weight, w.self_attn_q_bias),
                          w.self_attn_norm_q_weight, eps)
                      .view({batch, tokens, heads, head_dim});                     // [B, N, H, d]
@@ -69,7 +69,7 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
   o = o.transpose(1, 2).reshape({batch, tokens, heads * head_dim});               // [B, N, dim]
   if (call.taps) tap(call.taps, tap_prefix + "out", o);
   at::Tensor y = wan_linear(o, w.self_attn_o_weight, w.self_attn_o_bias);         // [B, N, dim]
-  x = x + y.to(at::kFloat) * mod[2];
+  x = at::addcmul(x, y, mod[2]);  // x + y · gate, in float32
 
   // cross-attention
   h = w.norm3_weight.defined() ? wan_layer_norm(x, w.norm3_weight, w.norm3_bias, eps) : x;
@@ -86,13 +86,13 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
                                        k.to(v.scalar_type()).transpose(1, 2), v.transpose(1, 2));
   o = o.transpose(1, 2).reshape({batch, tokens, heads * head_dim});               // [B, N, dim]
   y = wan_linear(o, w.cross_attn_o_weight, w.cross_attn_o_bias);                  // [B, N, dim]
-  x = x + y.to(at::kFloat);
+  x = x + y;  // float32
 
   // ffn
-  h = wan_modulate(wan_layer_norm(x, {}, {}, eps), mod[3], mod[4]);               // [B, N, dim]
+  h = wan_norm_modulate(x, mod[3], mod[4], eps);                                  // [B, N, dim]
   h = at::gelu(wan_linear(h, w.ffn_0_weight, w.ffn_0_bias), "tanh");              // [B, N, ffn_dim]
   y = wan_linear(h, w.ffn_2_weight, w.ffn_2_bias);                                // [B, N, dim]
-  return x + y.to(at::kFloat) * mod[5];
+  return at::addcmul(x, y, mod[5]);  // float32
 }
 
 }  // namespace svgear

@@ -13,14 +13,21 @@ at::Tensor wan_layer_norm(const at::Tensor& x, const at::Tensor& weight, const a
   return at::layer_norm(x.to(at::kFloat), {x.size(-1)}, weight, bias, eps);
 }
 
+// Not at::rms_norm: with the wheel's LibTorch on the GPU machine's image it aborts in its first call
+// (free(): invalid pointer in a std::locale destructor inside rms_norm_symint; docs/gpu-runs.md).
 at::Tensor wan_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   at::Tensor xf = x.to(at::kFloat);
   at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
   return normed.to(x.scalar_type()) * weight;
 }
 
-at::Tensor wan_modulate(const at::Tensor& x, const at::Tensor& shift, const at::Tensor& scale) {
-  return x.to(at::kFloat) * (1 + scale) + shift;
+at::Tensor wan_norm_modulate(const at::Tensor& x, const at::Tensor& shift, const at::Tensor& scale, double eps) {
+  const int64_t dim = x.size(-1);
+  at::Tensor xf = x.to(at::kFloat);
+  if (shift.size(0) == 1 && scale.size(0) == 1) {
+    return at::layer_norm(xf, {dim}, (1 + scale).reshape({dim}), shift.reshape({dim}), eps);
+  }
+  return at::addcmul(shift, at::layer_norm(xf, {dim}, {}, {}, eps), 1 + scale);
 }
 
 }  // namespace svgear

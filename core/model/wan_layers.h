@@ -18,7 +18,9 @@ at::Tensor wan_layer_norm(const at::Tensor& x, const at::Tensor& weight, const a
 // times the float32 gain, so the result is float32.
 at::Tensor wan_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
 
-// x · (1 + scale) + shift, in float32 (adaLN modulation).
-at::Tensor wan_modulate(const at::Tensor& x, const at::Tensor& shift, const at::Tensor& scale);
+// LayerNorm without affine parameters, then the adaLN modulation x · (1 + scale) + shift, in
+// float32 (shift, scale: [B, 1, dim]). With one modulation vector (B = 1, a generation's calls) the
+// modulation is the norm's own affine step: one kernel instead of three passes over the activations.
+at::Tensor wan_norm_modulate(const at::Tensor& x, const at::Tensor& shift, const at::Tensor& scale, double eps);
 
 }  // namespace svgear
