@@ -158,11 +158,13 @@ case "$job" in
       sanitizer_rc=$?
       echo "compute-sanitizer $tool (both attention kernels' bf16 cases, routing, error probe): rc=$sanitizer_rc ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$tool.log" | tail -1))"
       [ $failed != 0 ] || failed=$sanitizer_rc
-      # The k-means kernels (both assignment paths, the update at 1-8 warps per cluster).
+      # The k-means kernels (both assignment paths, the update at 1-8 warps per cluster, its points
+      # in cluster order) and the cluster means with and without the gather.
       timeout 200 compute-sanitizer --tool "$tool" --error-exitcode 9 build/gpu/tests/attention/attention_tests \
-        --gtest_filter=KMeans.CudaKernelsBf16:KMeans.CudaUpdateWithManyWarpsPerClusterKeepsEmptyClusters > "$OUT/sanitizer-$tool-kmeans.log" 2>&1
+        --gtest_filter=KMeans.CudaKernelsBf16:KMeans.CudaUpdateWithManyWarpsPerClusterKeepsEmptyClusters:ClusterPermutation.ClusterMeansMatchLoopsAndAreZeroWhenEmpty \
+        > "$OUT/sanitizer-$tool-kmeans.log" 2>&1
       sanitizer_rc=$?
-      echo "compute-sanitizer $tool (k-means bf16 cases, the update at 8 warps per cluster): rc=$sanitizer_rc ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$tool-kmeans.log" | tail -1))"
+      echo "compute-sanitizer $tool (k-means bf16 cases, the update at 8 warps per cluster, cluster means): rc=$sanitizer_rc ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$tool-kmeans.log" | tail -1))"
       [ $failed != 0 ] || failed=$sanitizer_rc
     done
     for kernel in fastest mma-sync; do
