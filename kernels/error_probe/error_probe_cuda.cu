@@ -238,10 +238,12 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
                    valid ? 16 : 0);
     }
     if (tid < kTileKeys) {
+      // In the tile's copy group too: a plain load here held these two warps (and, at the next
+      // barrier, the CTA) for a global round trip per tile.
       const int row = base + tid;
       const bool valid = row < key_end;
-      sh.value_norm[buf][tid] = valid ? vn[row] : 0.0f;
-      sh.value_dot[buf][tid] = valid ? vd[row] : 0.0f;
+      copy4_async(&sh.value_norm[buf][tid], vn + (valid ? row : 0), valid ? 4 : 0);
+      copy4_async(&sh.value_dot[buf][tid], vd + (valid ? row : 0), valid ? 4 : 0);
       int lo = 0, hi = chunk;  // offsets[lo] ≤ row < offsets[hi]
       while (hi - lo > 1) {
         const int mid = (lo + hi) / 2;
