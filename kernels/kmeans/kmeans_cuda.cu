@@ -336,16 +336,17 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
 }
 
 // offsets[g] = first position of key g in the sorted keys (lower bound); offsets[count] = total.
+// One thread per boundary between positions i − 1 and i (i = 0 .. total): the keys g with
+// sorted[i − 1] < g ≤ sorted[i] (−1 before the first, count after the last) start at i, so every
+// offset is written once, by one pass over the keys. (A binary search per key was ~19 dependent
+// global loads: 9 µs per launch at Wan-1.3B 480p's 12,000 keys.)
 __global__ void cluster_offsets_kernel(const int32_t* __restrict__ sorted_keys, int32_t* __restrict__ offsets,
                                        int64_t total, int64_t count) {
-  const int64_t g = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (g > count) return;
-  int64_t lo = 0, hi = total;
-  while (lo < hi) {
-    const int64_t mid = (lo + hi) / 2;
-    if (sorted_keys[mid] < g) lo = mid + 1; else hi = mid;
-  }
-  offsets[g] = int32_t(lo);
+  const int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i > total) return;
+  const int64_t before = i == 0 ? -1 : sorted_keys[i - 1];
+  const int64_t at = i == total ? count : sorted_keys[i];
+  for (int64_t g = before + 1; g <= at; ++g) offsets[g] = int32_t(i);
 }
 
 // `warps` warps per cluster (1, 2, 4 or 8; the launcher picks them from the mean cluster size), 8
@@ -511,7 +512,7 @@ void run_typed(const KMeansCudaArgs& a, cudaStream_t stream) {
     size_t temp_bytes = w.sort_temp_bytes;
     cub::DeviceRadixSort::SortPairs(w.sort_temp, temp_bytes, w.keys_in, w.keys_out, w.tokens_in, w.tokens_out,
                                     int(total), 0, key_bits(count), stream);
-    cluster_offsets_kernel<<<unsigned((count + 1 + 255) / 256), 256, 0, stream>>>(w.keys_out, w.offsets, total, count);
+    cluster_offsets_kernel<<<unsigned((total + 1 + 255) / 256), 256, 0, stream>>>(w.keys_out, w.offsets, total, count);
     T* points = it + 1 == a.iterations ? static_cast<T*>(a.points) : nullptr;
     update_centroids_kernel<T, D><<<update_blocks, kUpdateWarps * 32, 0, stream>>>(
         x, w.tokens_out, w.offsets, a.centroids, points, a.tokens, a.clusters, count, update_warps);
