@@ -17,8 +17,8 @@ using namespace mma_sm80;
 // (m, S2, S1) of two parts of a block merge exactly (rescale both to the larger m), so a block can
 // be summed in pieces, in any grouping.
 //
-// 1. value_stats: kLanesPerToken lanes per key token write ||v_t||² and ⟨v̄_j, v_t⟩ (j found by a
-//    binary search of the offsets); mean_terms: n_j·||v̄_j||², one warp per key cluster.
+// 1. value_stats: one warp per key cluster writes ||v_t||² and ⟨v̄_j, v_t⟩ of its tokens and the
+//    cluster's n_j·||v̄_j||².
 // 2. probe: a CTA takes kTileRows query centroids and kChunkClusters consecutive key clusters, i.e.
 //    one contiguous range of permuted keys, streamed in tiles of kTileKeys (cp.async, double
 //    buffered). Tensor cores compute z for the tile (q̄ split into two 16-bit terms, hi + lo, so z
@@ -45,7 +45,7 @@ static_assert(kTileRows == 2 * kItemRows && kTileKeys == 64,
               "two row halves per item list; the run list is two 32-key ballots");
 constexpr int kRowPad = 8;
 constexpr float kEps = 1e-8f;  // spec §3.3: floor of the cancelled error and of the block area
-constexpr int kLanesPerToken = 8;
+constexpr int kStatsLoadsInFlight = 4;
 
 // z rows kTileKeys + 1 floats apart: the 32 lanes of a work item (32 rows, one key) read 32 banks.
 constexpr int kZStride = kTileKeys + 1;
@@ -67,60 +67,65 @@ Workspace carve(void* base, int64_t bh, int64_t tokens, int64_t k_clusters) {
   return w;
 }
 
-__global__ void mean_terms_kernel(const float* __restrict__ v_means, const int64_t* __restrict__ k_offsets,
-                                  float* __restrict__ mean_terms, int64_t k_clusters, int64_t count, int head_dim) {
-  const int64_t g = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32;  // head · Kc + j
-  const int lane = threadIdx.x % 32;
-  if (g >= count) return;
-  const int64_t head = g / k_clusters, j = g % k_clusters;
-  const float* mean = v_means + g * head_dim;
-  float mean_norm = 0.0f;
-  for (int e = lane; e < head_dim; e += 32) mean_norm += mean[e] * mean[e];
-  for (int delta = 16; delta > 0; delta /= 2) mean_norm += __shfl_xor_sync(0xffffffffu, mean_norm, delta);
-  const int64_t* off = k_offsets + head * (k_clusters + 1);
-  if (lane == 0) mean_terms[g] = float(off[j + 1] - off[j]) * mean_norm;
-}
-
-// kLanesPerToken lanes per token, D / kLanesPerToken elements each (one or two 16-byte loads).
+// One warp per key cluster: v̄_j's slice in registers (and n_j·||v̄_j||² from it), then the cluster's
+// rows as in cluster_means
+// (a row is D/8 lanes × 16 bytes, 32/(D/8) rows per load instruction, kStatsLoadsInFlight loads
+// ahead), each row's two sums reduced over its lanes. The first version took a thread group per
+// token and found its cluster by a binary search of the offsets: 60 µs at Wan-1.3B 480p, most of
+// it the search's dependent loads.
 template <typename T, int D>
 __global__ void value_stats_kernel(const T* __restrict__ vp, const float* __restrict__ v_means,
                                    const int64_t* __restrict__ k_offsets, float* __restrict__ value_norms,
-                                   float* __restrict__ value_dots, int64_t tokens, int64_t k_clusters,
-                                   int64_t total) {
-  constexpr int kElements = D / kLanesPerToken;
-  const int64_t flat = (blockIdx.x * int64_t(blockDim.x) + threadIdx.x) / kLanesPerToken;  // head · N + t
-  const int part = threadIdx.x % kLanesPerToken;
-  const bool valid = flat < total;
-  const int64_t head = valid ? flat / tokens : 0, t = valid ? flat % tokens : 0;
-  // The cluster holding t: the last j with offsets[j] ≤ t (empty clusters share their offset with
-  // the next, so the last such j is the non-empty one).
-  const int64_t* off = k_offsets + head * (k_clusters + 1);
-  int64_t lo = 0, hi = k_clusters;  // off[lo] ≤ t < off[hi]
-  while (hi - lo > 1) {
-    const int64_t mid = (lo + hi) / 2;
-    if (off[mid] <= t) lo = mid; else hi = mid;
+                                   float* __restrict__ value_dots, float* __restrict__ mean_terms, int64_t tokens,
+                                   int64_t k_clusters, int64_t count) {
+  constexpr int kLanesPerRow = D * int(sizeof(T)) / 16;
+  constexpr int kRowGroups = 32 / kLanesPerRow;
+  constexpr int kRowsPerRound = kRowGroups * kStatsLoadsInFlight;
+  const int64_t g = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32;  // head · Kc + j
+  const int lane = threadIdx.x % 32, group = lane / kLanesPerRow, part = lane % kLanesPerRow;
+  if (g >= count) return;
+  const int64_t head = g / k_clusters, j = g % k_clusters;
+  const int64_t begin = k_offsets[head * (k_clusters + 1) + j], end = k_offsets[head * (k_clusters + 1) + j + 1];
+  float mean[8];
+  {
+    const float4* m = reinterpret_cast<const float4*>(v_means + g * D + part * 8);
+    const float4 a = m[0], b = m[1];
+    mean[0] = a.x, mean[1] = a.y, mean[2] = a.z, mean[3] = a.w;
+    mean[4] = b.x, mean[5] = b.y, mean[6] = b.z, mean[7] = b.w;
+    float mean_norm = 0.0f;
+    for (int x = 0; x < 8; ++x) mean_norm += mean[x] * mean[x];
+    for (int delta = kLanesPerRow / 2; delta > 0; delta /= 2) mean_norm += __shfl_xor_sync(0xffffffffu, mean_norm, delta);
+    if (lane == 0) mean_terms[g] = float(end - begin) * mean_norm;
   }
-  const float* mean = v_means + (head * k_clusters + lo) * D + part * kElements;
-  float norm = 0.0f, dot = 0.0f;
-  if (valid) {
-    const T* v = vp + flat * D + part * kElements;
-    for (int chunk = 0; chunk < kElements / 8; ++chunk) {
-      const uint4 word = *reinterpret_cast<const uint4*>(v + chunk * 8);
-      const T* e = reinterpret_cast<const T*>(&word);
+  const T* rows = vp + head * tokens * D + part * 8;
+  float* norms = value_norms + head * tokens;
+  float* dots = value_dots + head * tokens;
+  for (int64_t first = begin; first < end; first += kRowsPerRound) {
+    uint4 words[kStatsLoadsInFlight];
+#pragma unroll
+    for (int l = 0; l < kStatsLoadsInFlight; ++l) {
+      const int64_t r = first + l * kRowGroups + group;
+      words[l] = r < end ? *reinterpret_cast<const uint4*>(rows + r * D) : make_uint4(0, 0, 0, 0);
+    }
+#pragma unroll
+    for (int l = 0; l < kStatsLoadsInFlight; ++l) {
+      const T* e = reinterpret_cast<const T*>(&words[l]);
+      float norm = 0.0f, dot = 0.0f;
       for (int x = 0; x < 8; ++x) {
         const float value = float(e[x]);
         norm += value * value;
-        dot += value * mean[chunk * 8 + x];
+        dot += value * mean[x];
+      }
+      for (int delta = kLanesPerRow / 2; delta > 0; delta /= 2) {
+        norm += __shfl_xor_sync(0xffffffffu, norm, delta);
+        dot += __shfl_xor_sync(0xffffffffu, dot, delta);
+      }
+      const int64_t r = first + l * kRowGroups + group;
+      if (part == 0 && r < end) {
+        norms[r] = norm;
+        dots[r] = dot;
       }
     }
-  }
-  for (int delta = kLanesPerToken / 2; delta > 0; delta /= 2) {
-    norm += __shfl_xor_sync(0xffffffffu, norm, delta);
-    dot += __shfl_xor_sync(0xffffffffu, dot, delta);
-  }
-  if (valid && part == 0) {
-    value_norms[flat] = norm;
-    value_dots[flat] = dot;
   }
 }
 
@@ -353,15 +358,11 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
 template <typename T, int D>
 void run_typed(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
   Workspace w = carve(a.workspace, a.bh, a.tokens, a.k_clusters);
-  const int64_t count = a.bh * a.k_clusters, total = a.bh * a.tokens;
+  const int64_t count = a.bh * a.k_clusters;
   constexpr int kWarpsPerBlock = kThreads / 32;
-  mean_terms_kernel<<<unsigned((count + kWarpsPerBlock - 1) / kWarpsPerBlock), kThreads, 0, stream>>>(
-      a.v_means, a.k_offsets, w.mean_terms, a.k_clusters, count, D);
-  const int64_t stats_threads = total * kLanesPerToken;
-  if (total > 0)  // no keys (every cluster empty, every block −inf): a grid of 0 blocks is an error
-    value_stats_kernel<T, D><<<unsigned((stats_threads + kThreads - 1) / kThreads), kThreads, 0, stream>>>(
-      static_cast<const T*>(a.vp), a.v_means, a.k_offsets, w.value_norms, w.value_dots, a.tokens, a.k_clusters,
-      total);
+  value_stats_kernel<T, D><<<unsigned((count + kWarpsPerBlock - 1) / kWarpsPerBlock), kThreads, 0, stream>>>(
+      static_cast<const T*>(a.vp), a.v_means, a.k_offsets, w.value_norms, w.value_dots, w.mean_terms, a.tokens,
+      a.k_clusters, count);
   const int smem = int(sizeof(ProbeShared<T, D>));
   auto kernel = probe_kernel<T, D>;
   cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
