@@ -76,6 +76,18 @@ void check_order(const at::Tensor& x, const at::Tensor& order, const char* op, c
   check_device(x, op);
 }
 
+void check_offsets(const at::Tensor& x, const at::Tensor& offsets, const char* op, const char* x_name) {
+  TORCH_CHECK(x.dim() == 3, op, ": ", x_name, " must be [BH, N, d], got ", x.sizes());
+  TORCH_CHECK(at::isFloatingType(x.scalar_type()), op, ": ", x_name, " must be floating point, got ",
+              x.scalar_type());
+  TORCH_CHECK(offsets.dim() == 2 && offsets.size(0) == x.size(0) && offsets.size(1) >= 2,
+              op, ": offsets must be [BH, K+1] with BH = ", x.size(0), ", K >= 1, got ", offsets.sizes());
+  TORCH_CHECK(offsets.scalar_type() == at::kLong, op, ": offsets must be int64, got ", offsets.scalar_type());
+  TORCH_CHECK(offsets.device() == x.device(), op, ": offsets must be on ", x_name, "'s device ", x.device(),
+              ", got ", offsets.device());
+  check_device(x, op);
+}
+
 }  // namespace
 
 ClusterLayout cluster_layout(const at::Tensor& labels, int64_t num_clusters) {
@@ -101,18 +113,6 @@ at::Tensor scatter_tokens(const at::Tensor& xp, const at::Tensor& order) {
   if (auto out = move_rows_cuda<true>(xp, order)) return *out;
 #endif
   return scatter_tokens_reference(xp, order);
-}
-
-void check_offsets(const at::Tensor& x, const at::Tensor& offsets, const char* op, const char* x_name) {
-  TORCH_CHECK(x.dim() == 3, op, ": ", x_name, " must be [BH, N, d], got ", x.sizes());
-  TORCH_CHECK(at::isFloatingType(x.scalar_type()), op, ": ", x_name, " must be floating point, got ",
-              x.scalar_type());
-  TORCH_CHECK(offsets.dim() == 2 && offsets.size(0) == x.size(0) && offsets.size(1) >= 2,
-              op, ": offsets must be [BH, K+1] with BH = ", x.size(0), ", K >= 1, got ", offsets.sizes());
-  TORCH_CHECK(offsets.scalar_type() == at::kLong, op, ": offsets must be int64, got ", offsets.scalar_type());
-  TORCH_CHECK(offsets.device() == x.device(), op, ": offsets must be on ", x_name, "'s device ", x.device(),
-              ", got ", offsets.device());
-  check_device(x, op);
 }
 
 at::Tensor cluster_means(const at::Tensor& xp, const at::Tensor& offsets) {
