@@ -34,13 +34,16 @@ for key, ms in total.most_common(25):
     print(f"| {ms:.3f} | {count[key]} | {key} |")
 PY
 
-# SVGEAR_DURATIONS_ONLY=1 stops here. KERNELS (names, each a regex) picks the kernels profiled in full.
+# SVGEAR_DURATIONS_ONLY=1 stops here. KERNELS (names, each a regex) picks the kernels profiled in full,
+# each at its first launch, or at its (LAUNCH_SKIP + 1)-th: the keys' k-means assignment is
+# assign_sm90_kernel's third launch (LAUNCH_SKIP=2), the queries' side-stream passes coming first.
 set -f  # KERNELS holds regexes: no globbing
 for kernel in ${KERNELS:-block_sparse_attention_sm90_kernel block_routing_kernel assign_kernel probe_kernel update_centroids_kernel value_stats_kernel}; do
   [ "${SVGEAR_DURATIONS_ONLY:-0}" = 1 ] && break
   report=/tmp/svgear-ncu-$kernel
   rm -f "$report.ncu-rep"  # a run that profiles nothing must not report an earlier one
-  ncu --clock-control none --profile-from-start off --set full --import-source yes -k "regex:$kernel" -c 1 \
+  ncu --clock-control none --profile-from-start off --set full --import-source yes -k "regex:$kernel" \
+    --launch-skip "${LAUNCH_SKIP:-0}" -c 1 \
     -f -o "$report" "${bench[@]}" > "$OUT/ncu/$kernel.log" 2>&1
   rc=$?
   [ $ncu_rc != 0 ] || ncu_rc=$rc
