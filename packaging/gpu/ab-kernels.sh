@@ -11,6 +11,7 @@
 # configurations separated by ';' (e.g. "--shape wan1.3b-480p --repeat 5; --shape wan14b-720p --budgets 0.9 --repeat 3").
 # STEP_ARGS (e.g. "--shape wan1.3b-480p --modes dense,svgear --steps 2") benches whole DiT steps
 # (`svgear bench step`) instead, and each variant also runs model_tests (the DiT against upstream).
+# `run` exits 1 when any variant's build, tests or bench failed (after the tables of the others).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 case "${1:-}" in
@@ -44,6 +45,7 @@ case "${1:-}" in
       { echo "the first build failed"; tail -30 "$OUT/first.log"; exit 1; }
     tail -1 "$OUT/first.log"
     mapfile -t variants < variants/order
+    failed=0
     for v in "${variants[@]}"; do
       # The variant's core/, kernels/ and tests/ exactly, copying only the files that differ, so the build
       # recompiles only what the variants change.
@@ -54,23 +56,26 @@ case "${1:-}" in
       done
       rm -f "/tmp/svgear-$v"  # a warm machine keeps /tmp: never bench an earlier call's binary
       cmake --build build/gpu -j "$(nproc)" --target $targets > "$OUT/build-$v.log" 2>&1 ||
-        { echo "$v: build failed"; grep -m3 -A10 error "$OUT/build-$v.log"; continue; }
+        { echo "$v: build failed"; grep -m3 -A10 error "$OUT/build-$v.log"; failed=1; continue; }
       cp build/gpu/app/svgear "/tmp/svgear-$v"
       # A diagnostic variant (diag-*) removes work to time what is left; its results are wrong by design.
       case "$v" in diag-*) echo "$v ($(cat "variants/$v/commit")): a diagnostic, tests skipped"; continue ;; esac
       OMP_NUM_THREADS=4 timeout 120 build/gpu/tests/kernels/kernels_tests --gtest_filter='BlockSparse*:BlockRouting*:Route*:ErrorProbe*' \
         > "$OUT/tests-$v.log" 2>&1
       rc=$?  # before any command substitution below, which would set $? again
+      [ $rc = 0 ] || failed=1
       echo "$v ($(cat "variants/$v/commit")): kernels_tests BlockSparse*, BlockRouting*, Route*, ErrorProbe*: rc=$rc ($(grep -cE '^\[       OK' "$OUT/tests-$v.log") ok)"
       # The sparse backends end to end: k-means, permutation, probe, routing, attention.
       OMP_NUM_THREADS=4 timeout 150 build/gpu/tests/attention/attention_tests > "$OUT/tests-$v-attention.log" 2>&1
       rc=$?
+      [ $rc = 0 ] || failed=1
       echo "$v: attention_tests: rc=$rc ($(grep -cE '^\[       OK' "$OUT/tests-$v-attention.log") ok, $(grep -cE '^\[  FAILED  \]' "$OUT/tests-$v-attention.log") failed lines)"
       if [ -n "${STEP_ARGS:-}" ]; then
         vectors=$PWD/shared/testvectors; [ -d "$vectors" ] || vectors=$PWD/../shared/testvectors
         SVGEAR_TESTVECTORS=$vectors SVGEAR_BUILD_DIR=$PWD/build/gpu OMP_NUM_THREADS=4 timeout 150 \
           build/gpu/tests/model/model_tests > "$OUT/tests-$v-model.log" 2>&1
         rc=$?
+        [ $rc = 0 ] || failed=1
         echo "$v: model_tests: rc=$rc ($(grep -cE '^\[       OK' "$OUT/tests-$v-model.log") ok, $(grep -cE '^\[  FAILED  \]' "$OUT/tests-$v-model.log") failed lines)"
       fi
       rm -f "$OUT/build-$v.log"
@@ -86,7 +91,7 @@ case "${1:-}" in
           [ -x "/tmp/svgear-$v" ] || continue
           log="$OUT/bench-$v-$round-$c.log"
           timeout "$limit" "/tmp/svgear-$v" "${bench[@]}" --device cuda --dtype bf16 "${bench_args[@]}" \
-            --json "$OUT/bench-$v-$round-$c.json" > "$log" 2>&1 || { echo "$v: bench round $round ($c) failed:"; tail -5 "$log"; }
+            --json "$OUT/bench-$v-$round-$c.json" > "$log" 2>&1 || { echo "$v: bench round $round ($c) failed:"; tail -5 "$log"; failed=1; }
         done
       done
     done
@@ -136,6 +141,7 @@ for v in variants:
 PY
     # Logs and JSONs travel as one archive (the device tool brings back 8 files).
     (cd "$OUT" && shopt -s nullglob && logs=(first.log tests-*.log bench-*.json bench-*.log) &&
-      tar czf ab-logs.tgz "${logs[@]}" && rm -rf "${logs[@]}" first) ;;
+      tar czf ab-logs.tgz "${logs[@]}" && rm -rf "${logs[@]}" first)
+    exit $failed ;;
   *) echo "usage: ab-kernels.sh export REV... | run"; exit 2 ;;
 esac
