@@ -37,8 +37,8 @@ struct RoutingTrace {
   double measured_relative_l2 = std::numeric_limits<double>::quiet_NaN();
   // Wall time of each phase of the whole call (all heads), with device synchronisation between
   // phases while tracing.
-  double kmeans_ms = 0.0;
-  double permute_ms = 0.0;  // cluster layouts and the gathers of Q, K, V
+  double kmeans_ms = 0.0;  // Q and K clustered, and (on CUDA) written in cluster order by the last update
+  double permute_ms = 0.0;  // V in key-cluster order; SVG-EAR: with v̄ from the same pass
   double probe_ms = 0.0;  // SVG2: the centroid logits only
   double routing_ms = 0.0;
   double attention_ms = 0.0;

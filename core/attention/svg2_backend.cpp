@@ -124,7 +124,8 @@ at::Tensor Svg2Backend::forward(const at::Tensor& q, const at::Tensor& k, const 
   at::Tensor qf = q.reshape({b * h, n, d});  // [BH, N, d]
   at::Tensor kf = k.reshape({b * h, n, d});  // [BH, N, d]
   at::Tensor vf = v.reshape({b * h, n, d});  // [BH, N, d]
-  // k-means hands back Q and K in cluster order (its last update reads every row in that order).
+  // k-means hands back Q and K in cluster order (on CUDA its last update writes them as it reads
+  // every row in that order).
   ClusteredQK clusters =
       cache_.cluster(qf, kf, call.layer, call.branch, call.step, KMeansPoints::InClusterOrder);
   const double kmeans_ms = clock.lap_ms();

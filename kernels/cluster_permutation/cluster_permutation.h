@@ -10,9 +10,10 @@
 //   cluster_means(xp [BH, N, d], offsets) → [BH, K, d] float32 means of each range (float32 sums),
 //       0 for empty clusters (v̄, spec §3.1)
 //   gather_tokens_and_means(x, layout) → {gather_tokens(x, layout.order), cluster_means of that}:
-//       SVG-EAR's values, in one read of x on CUDA
+//       SVG-EAR's values, in one read of x on CUDA. The layout must be whole (offsets from 0 to N,
+//       as cluster_layout and kmeans give): on CUDA a row outside every range is not written.
 //
-// CPU and CUDA tensors; everything is exact except cluster_means (float32 sums, order of
+// CPU and CUDA tensors; everything is exact except the means (float32 sums, order of
 // accumulation differs between devices: ~1e-6 relative). On CUDA, gathers and scatters of rows of a
 // multiple of 16 bytes and cluster_means / gather_tokens_and_means of bf16 / fp16 rows of d = 8, 16,
 // 32, 64, 128 or 256 run cluster_permutation_cuda.cu (whole rows by 16-byte words; one warp per

@@ -34,7 +34,7 @@ ProbeResult error_probe_cuda(const at::Tensor& q_centroids, const at::Tensor& k_
   // q̄ = hi + lo in two 16-bit terms: the tensor cores then see q̄ to ~16 significant bits.
   at::Tensor q_hi = q_centroids.to(dtype).contiguous();
   at::Tensor q_lo = (q_centroids - q_hi.to(at::kFloat)).to(dtype).contiguous();
-  at::Tensor keys = vector_aligned(kp), values = vector_aligned(vp), means = v_means.contiguous();
+  at::Tensor keys = vector_aligned(kp), values = vector_aligned(vp), means = vector_aligned(v_means);  // read as float4
   at::Tensor offsets = k_offsets.contiguous(), sizes = q_sizes.contiguous();
   at::Tensor log_error = at::empty_like(logits), score = at::empty_like(logits);
   const int64_t bh = kp.size(0), tokens = kp.size(1), key_clusters = k_centroids.size(1);

@@ -324,7 +324,9 @@ TEST(KMeans, PairGivesTheResultsOfTwoCalls) {
         EXPECT_TRUE(at::equal(got->layout.offsets, want->layout.offsets));
         EXPECT_TRUE(at::equal(got->points, want->points));
       }
-      EXPECT_TRUE(at::equal(small_alone.points, gather_tokens(small, small_alone.layout.order)));
+      if (cuda) {  // on the CPU the points are that gather
+        EXPECT_TRUE(at::equal(small_alone.points, gather_tokens(small, small_alone.layout.order)));
+      }
     }
   }
   EXPECT_THROW(kmeans_pair(at::randn({2, 10, 4}), at::randn({2, 3, 4}), at::randn({2, 10, 4}), at::randn({2, 3, 5}), 1),
