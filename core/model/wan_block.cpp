@@ -35,7 +35,9 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
   at::Tensor x = x_in;
 
   // self-attention
-  at::Tensor h = wan_norm_modulate(x, mod[0], mod[1], eps);                       // [B, N, dim]
+  // In the projections' dtype once, not once per projection (wan_linear's cast is then a no-op).
+  at::Tensor h = wan_norm_modulate(x, mod[0], mod[1], eps)
+                     .to(w.self_attn_q_weight.scalar_type());                     // [B, N, dim]
   at::Tensor q = qk_norm(wan_linear(h, w.self_attn_q_weight, w.self_attn_q_bias),
                          w.self_attn_norm_q_weight, eps)
                      .view({batch, tokens, heads, head_dim});                     // [B, N, H, d]

@@ -51,7 +51,9 @@ TEST_P(ShippedModel, LoadsAsItsPresetWithItsTrainingRecord) {
     covered = stage["last_step"].get<int64_t>();
   }
   EXPECT_EQ(covered, training["steps"].get<int64_t>());
-  if (name == "shapes-l") EXPECT_EQ(training["initialized_from"]["model"], "shapes-s");
+  if (name == "shapes-l") {
+    EXPECT_EQ(training["initialized_from"]["model"], "shapes-s");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(BuiltIn, ShippedModel, testing::Values("shapes-s", "shapes-l"),
