@@ -133,7 +133,7 @@ at::Tensor Svg2Backend::forward(const at::Tensor& q, const at::Tensor& k, const 
   ClusterLayout k_layout = clusters.k.layout;
   PermutedCall permuted{clusters.q.points, clusters.k.points, {}, {}, {}, q_layout, k_layout,
                         1.0 / std::sqrt(double(d))};
-  if (mode_ == AttentionMode::SvgEar) {  // v̄_j for the compensation, from the same read of V
+  if (uses_value_means()) {  // v̄_j from the same read of V
     GatheredMeans values = gather_tokens_and_means(vf, k_layout);
     permuted.vp = values.xp;
     permuted.v_means = values.means;

@@ -57,7 +57,7 @@ class Svg2Backend : public AttentionBackend {
     at::Tensor qp;  // [BH, N, d] permuted by the query layout
     at::Tensor kp;  // [BH, N, d] permuted by the key layout
     at::Tensor vp;  // [BH, N, d] permuted by the key layout (V follows K, spec §2.3)
-    at::Tensor v_means;  // [BH, Kc, d] f32 v̄_j, from the pass that permutes V; SVG-EAR only (compensation)
+    at::Tensor v_means;  // [BH, Kc, d] f32 v̄_j, from the pass that permutes V; where uses_value_means()
     ClusteredQK clusters;
     ClusterLayout q_layout;
     ClusterLayout k_layout;
@@ -77,6 +77,8 @@ class Svg2Backend : public AttentionBackend {
 
   // SVG2: centroid logits, top-p routing [§2.4–2.5], block-sparse attention without compensation.
   virtual RoutedOutput route_and_attend(const PermutedCall& call, PhaseClock& clock);
+  // Whether route_and_attend reads PermutedCall::v_means (taken in the pass that permutes V).
+  virtual bool uses_value_means() const { return false; }
 
   const AttentionConfig& config() const { return config_; }
 
