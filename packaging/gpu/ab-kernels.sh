@@ -11,6 +11,8 @@
 # configurations separated by ';' (e.g. "--shape wan1.3b-480p --repeat 5; --shape wan14b-720p --budgets 0.9 --repeat 3").
 # STEP_ARGS (e.g. "--shape wan1.3b-480p --modes dense,svgear --steps 2") benches whole DiT steps
 # (`svgear bench step`) instead, and each variant also runs model_tests (the DiT against upstream).
+# KERNEL_TESTS overrides the kernels_tests filter (default: the sparse attention kernels' tests), e.g.
+# 'RmsNormRope*' for a variant of another kernel.
 # `run` exits 1 when any variant's build, tests or bench failed (after the tables of the others).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -60,11 +62,11 @@ case "${1:-}" in
       cp build/gpu/app/svgear "/tmp/svgear-$v"
       # A diagnostic variant (diag-*) removes work to time what is left; its results are wrong by design.
       case "$v" in diag-*) echo "$v ($(cat "variants/$v/commit")): a diagnostic, tests skipped"; continue ;; esac
-      OMP_NUM_THREADS=4 timeout 120 build/gpu/tests/kernels/kernels_tests --gtest_filter='BlockSparse*:BlockRouting*:Route*:ErrorProbe*' \
-        > "$OUT/tests-$v.log" 2>&1
+      filter=${KERNEL_TESTS:-BlockSparse*:BlockRouting*:Route*:ErrorProbe*}
+      OMP_NUM_THREADS=4 timeout 120 build/gpu/tests/kernels/kernels_tests --gtest_filter="$filter" > "$OUT/tests-$v.log" 2>&1
       rc=$?  # before any command substitution below, which would set $? again
       [ $rc = 0 ] || failed=1
-      echo "$v ($(cat "variants/$v/commit")): kernels_tests BlockSparse*, BlockRouting*, Route*, ErrorProbe*: rc=$rc ($(grep -cE '^\[       OK' "$OUT/tests-$v.log") ok)"
+      echo "$v ($(cat "variants/$v/commit")): kernels_tests $filter: rc=$rc ($(grep -cE '^\[       OK' "$OUT/tests-$v.log") ok)"
       # The sparse backends end to end: k-means, permutation, probe, routing, attention.
       OMP_NUM_THREADS=4 timeout 150 build/gpu/tests/attention/attention_tests > "$OUT/tests-$v-attention.log" 2>&1
       rc=$?
