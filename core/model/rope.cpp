@@ -34,12 +34,4 @@ RopeTable rope_table(int head_dim, const TokenGrid& grid, at::Device device) {
   return RopeTable{at::polar(at::ones_like(angles), angles).to(device, at::kComplexFloat)};  // [N, head_dim / 2]
 }
 
-at::Tensor rope_apply(const at::Tensor& x, const RopeTable& table) {
-  TORCH_CHECK(x.dim() == 4 && x.size(1) == table.rotation.size(0) && x.size(3) == 2 * table.rotation.size(1),
-              "rope_apply: x must be [B, N, heads, head_dim] matching the table, got ", x.sizes());
-  // (even + i·odd) · e^{i·angle}, as upstream's complex product.
-  at::Tensor pairs = at::view_as_complex(x.to(at::kFloat).contiguous().unflatten(-1, {-1, 2}));  // [B, N, H, d/2]
-  return at::view_as_real(pairs * table.rotation.unsqueeze(0).unsqueeze(2)).flatten(-2);         // [B, N, H, d]
-}
-
 }  // namespace svgear

@@ -18,14 +18,12 @@ struct RopeAxes {
 RopeAxes rope_axes(int head_dim);
 
 // e^{i·angle} of every token's angles, [N, head_dim / 2] complex64, tokens frame-major as in TokenGrid:
-// a pair's rotation is one complex product, as upstream's, one kernel for the whole tensor.
+// a pair's rotation is one complex product, as upstream's. rms_norm_rope
+// (kernels/rms_norm_rope) applies it to the self-attention queries and keys.
 struct RopeTable {
   at::Tensor rotation;
 };
 // Angles are computed in float64 on the CPU (as upstream), then stored as complex64 on `device`.
 RopeTable rope_table(int head_dim, const TokenGrid& grid, at::Device device);
-
-// x: [B, N, heads, head_dim]. Returns x rotated, float32, same shape.
-at::Tensor rope_apply(const at::Tensor& x, const RopeTable& table);
 
 }  // namespace svgear

@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #include "core/model/wan_layers.h"
+#include "kernels/rms_norm_rope/rms_norm_rope.h"
 
 namespace svgear {
 namespace {
@@ -38,24 +39,20 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
   // In the projections' dtype once, not once per projection (wan_linear's cast is then a no-op).
   at::Tensor h = wan_norm_modulate(x, mod[0], mod[1], eps)
                      .to(w.self_attn_q_weight.scalar_type());                     // [B, N, dim]
-  at::Tensor q = qk_norm(wan_linear(h, w.self_attn_q_weight, w.self_attn_q_bias),
-                         w.self_attn_norm_q_weight, eps)
-                     .view({batch, tokens, heads, head_dim});                     // [B, N, H, d]
-  at::Tensor k = qk_norm(wan_linear(h, w.self_attn_k_weight, w.self_attn_k_bias),
-                         w.self_attn_norm_k_weight, eps)
-                     .view({batch, tokens, heads, head_dim});                     // [B, N, H, d]
   at::Tensor v = wan_linear(h, w.self_attn_v_weight, w.self_attn_v_bias)
                      .view({batch, tokens, heads, head_dim});                     // [B, N, H, d]
-  // q and k leave their norms in float32; attention takes them in v's dtype: the weights' dtype,
-  // or bf16 under the trainer's autocast, where the linears give bf16 and the weights stay float32.
+  // q and k: RMSNorm and RoPE in float32, then in v's dtype (the weights', or bf16 under the
+  // trainer's autocast, where the linears give bf16 and the weights stay float32), heads first.
   const at::ScalarType compute = v.scalar_type();
-  q = rope_apply(q, rope);                                                        // float32
-  k = rope_apply(k, rope);                                                        // float32
+  at::Tensor q = rms_norm_rope(wan_linear(h, w.self_attn_q_weight, w.self_attn_q_bias),
+                               w.self_attn_norm_q_weight, rope.rotation, heads, eps, compute);  // [B, H, N, d]
+  at::Tensor k = rms_norm_rope(wan_linear(h, w.self_attn_k_weight, w.self_attn_k_bias),
+                               w.self_attn_norm_k_weight, rope.rotation, heads, eps, compute);  // [B, H, N, d]
   const std::string tap_prefix =
       call.taps ? "blocks." + std::to_string(layer_) + ".self_attn." : std::string();
-  if (call.taps) {
-    tap(call.taps, tap_prefix + "q", q);
-    tap(call.taps, tap_prefix + "k", k);
+  if (call.taps) {  // [B, N, H, d] float32, as upstream's rope_apply leaves them
+    tap(call.taps, tap_prefix + "q", q.transpose(1, 2).to(at::kFloat));
+    tap(call.taps, tap_prefix + "k", k.transpose(1, 2).to(at::kFloat));
     tap(call.taps, tap_prefix + "v", v);
   }
   AttentionCall attention_call;
@@ -65,9 +62,7 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
   attention_call.num_steps = call.num_steps;
   attention_call.branch = call.branch;
   attention_call.grid = grid;
-  at::Tensor o = call.attention->forward(q.to(compute).transpose(1, 2),          // [B, H, N, d]
-                                         k.to(compute).transpose(1, 2),
-                                         v.transpose(1, 2), attention_call);
+  at::Tensor o = call.attention->forward(q, k, v.transpose(1, 2), attention_call);  // [B, H, N, d]
   o = o.transpose(1, 2).reshape({batch, tokens, heads * head_dim});               // [B, N, dim]
   if (call.taps) tap(call.taps, tap_prefix + "out", o);
   at::Tensor y = wan_linear(o, w.self_attn_o_weight, w.self_attn_o_bias);         // [B, N, dim]

@@ -39,23 +39,5 @@ TEST(Rope, TableHoldsEachAxisAnglesInItsChannels) {
   EXPECT_TRUE(at::allclose(sin[0], at::zeros({6})));
 }
 
-TEST(Rope, ApplyRotatesAdjacentPairs) {
-  const TokenGrid grid{2, 3, 4};
-  RopeTable table = rope_table(12, grid, at::kCPU);
-  at::Tensor x = at::randn({2, 24, 3, 12});
-  at::Tensor y = rope_apply(x, table);
-  ASSERT_EQ(y.sizes(), x.sizes());
-  // Channels (2j, 2j+1) of token n rotate by its angle j: check one by hand.
-  const int64_t n = 23, head = 1, j = 4;
-  const double c = at::real(table.rotation)[n][j].item<double>();
-  const double s = at::imag(table.rotation)[n][j].item<double>();
-  const double x0 = x[1][n][head][2 * j].item<double>();
-  const double x1 = x[1][n][head][2 * j + 1].item<double>();
-  EXPECT_NEAR(y[1][n][head][2 * j].item<double>(), x0 * c - x1 * s, 1e-6);
-  EXPECT_NEAR(y[1][n][head][2 * j + 1].item<double>(), x0 * s + x1 * c, 1e-6);
-  // Rotations keep norms.
-  EXPECT_TRUE(at::allclose(y.norm(2, -1), x.norm(2, -1), 1e-5, 1e-5));
-}
-
 }  // namespace
 }  // namespace svgear
