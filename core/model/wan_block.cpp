@@ -87,7 +87,7 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
 
   // ffn
   h = wan_norm_modulate(x, mod[3], mod[4], eps);                                  // [B, N, dim]
-  h = at::gelu(wan_linear(h, w.ffn_0_weight, w.ffn_0_bias), "tanh");              // [B, N, ffn_dim]
+  h = wan_linear_gelu(h, w.ffn_0_weight, w.ffn_0_bias);                           // [B, N, ffn_dim]
   y = wan_linear(h, w.ffn_2_weight, w.ffn_2_bias);                                // [B, N, dim]
   return at::addcmul(x, y, mod[5]);  // float32
 }

@@ -1,11 +1,31 @@
 #include "core/model/wan_layers.h"
 
+#include <vector>
+
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
+#include <ATen/core/grad_mode.h>
 
 namespace svgear {
 
 at::Tensor wan_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
   return at::linear(x.to(weight.scalar_type()), weight, bias);
+}
+
+// `_addmm_activation` has no derivative and is not on autocast's lists, so the trainer (gradients,
+// bf16 autocast over float32 weights) keeps the linear and the GELU.
+at::Tensor wan_linear_gelu(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  const at::Tensor input = x.to(weight.scalar_type());
+  const bool training = (at::GradMode::is_enabled() && (input.requires_grad() || weight.requires_grad() ||
+                                                        (bias.defined() && bias.requires_grad()))) ||
+                        at::autocast::is_autocast_enabled(at::kCUDA);
+  if (!input.is_cuda() || training || !bias.defined() || bias.scalar_type() != weight.scalar_type()) {
+    return at::gelu(at::linear(input, weight, bias), "tanh");
+  }
+  std::vector<int64_t> sizes = input.sizes().vec();
+  sizes.back() = weight.size(0);
+  at::Tensor rows = input.reshape({-1, input.size(-1)});  // [B·N, in]
+  return at::_addmm_activation(bias, rows, weight.t(), 1, 1, /*use_gelu=*/true).view(sizes);
 }
 
 at::Tensor wan_layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,

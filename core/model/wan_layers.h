@@ -9,6 +9,12 @@ namespace svgear {
 // x @ weight^T + bias, with x cast to the weight's dtype; the result has the weight's dtype.
 at::Tensor wan_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
 
+// gelu(x @ weight^T + bias), GELU in its tanh form (upstream's FFN): on CUDA, outside training,
+// one matrix product with cuBLASLt's GELU epilogue (applied to the float32 accumulator, before the
+// rounding to the weights' dtype), so the [N, ffn_dim] product is not read and written again;
+// elsewhere the linear, then the GELU.
+at::Tensor wan_linear_gelu(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
+
 // LayerNorm over the last dim, computed and returned in float32 (upstream WanLayerNorm);
 // weight and bias are undefined for the norms without affine parameters.
 at::Tensor wan_layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,

@@ -1,5 +1,7 @@
 #include "core/model/wan_layers.h"
 
+#include <vector>
+
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -33,6 +35,24 @@ TEST(WanLayers, NormModulateIsLayerNormThenModulation) {
     EXPECT_EQ(half.scalar_type(), at::kFloat);
     EXPECT_TRUE(at::allclose(half.to(at::kDouble), norm_modulate_float64(rounded, shift, scale, 1e-6), 1e-5, 1e-5))
         << "batch " << batch;
+  }
+}
+
+// The FFN's first linear with cuBLASLt's GELU epilogue on CUDA against the CPU's float32
+// gelu(linear), tanh form: within rounding (bf16: of the weights and the output).
+TEST(WanLayers, LinearGeluOnCudaIsGeluOfTheLinear) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  at::manual_seed(4);
+  at::Tensor x = at::randn({2, 33, 48}), weight = at::randn({80, 48}) * 0.2, bias = at::randn({80});
+  const at::Device cuda(at::kCUDA, 0);
+  for (const at::ScalarType dtype : {at::kBFloat16, at::kFloat}) {
+    at::Tensor w = weight.to(dtype).to(at::kFloat), b = bias.to(dtype).to(at::kFloat);  // as rounded
+    at::Tensor want = at::gelu(at::linear(x.to(dtype).to(at::kFloat), w, b), "tanh");
+    at::Tensor cuda_out = wan_linear_gelu(x.to(cuda), weight.to(cuda, dtype), bias.to(cuda, dtype));
+    ASSERT_EQ(cuda_out.sizes(), (std::vector<int64_t>{2, 33, 80}));
+    EXPECT_EQ(cuda_out.scalar_type(), dtype);
+    const double tolerance = dtype == at::kFloat ? 1e-4 : 3e-2;
+    EXPECT_TRUE(at::allclose(cuda_out.cpu().to(at::kFloat), want, tolerance, tolerance)) << dtype;
   }
 }
 
