@@ -18,10 +18,15 @@ namespace {
 //   SVG-EAR: budget = area of the kept set, G = the first `guaranteed` ranks; then a second stable
 //   descending sort of the scores with G at −inf, and the exclusive prefix sum of the areas in that
 //   order (int64, exact): take j while the area before it is < budget − area(G).
-constexpr int kThreads = 256;
-constexpr int kMaxItems = 8;  // Kc <= 2048: the sort's shared memory stays below 48 KB
+// Up to Kc = 1024, 128-thread CTAs of 4 or 8 items: at 48 / 56 registers per thread ten or nine
+// of them share an SM where 256-thread ones fit five (Wan-1.3B 480p: 2,400 CTAs, four partial
+// waves at five per SM). Up to Kc = 2048, 256 threads of 8 (the sort's shared memory stays below
+// 48 KB).
+constexpr int kSmallThreads = 128;
+constexpr int kMaxThreads = 256;
+constexpr int kMaxItems = 8;
 
-template <int kItems>
+template <int kThreads, int kItems>
 struct RowStorage {
   union {
     typename cub::BlockRadixSort<float, kThreads, kItems, int>::TempStorage sort;
@@ -34,12 +39,12 @@ struct RowStorage {
   long long broadcast_area;
 };
 
-template <int kItems>
+template <int kThreads, int kItems>
 __global__ void __launch_bounds__(kThreads) block_routing_kernel(const BlockRoutingArgs a) {
   using Sort = cub::BlockRadixSort<float, kThreads, kItems, int>;
   using ReduceFloat = cub::BlockReduce<float, kThreads>;
   using ReduceArea = cub::BlockReduce<long long, kThreads>;
-  __shared__ RowStorage<kItems> storage;
+  __shared__ RowStorage<kThreads, kItems> storage;
   extern __shared__ unsigned char dynamic_smem[];
   int* sizes = reinterpret_cast<int*>(dynamic_smem);                             // [Kc] n_j
   bool* in_guaranteed = reinterpret_cast<bool*>(sizes + a.k_clusters);          // [Kc] j ∈ G
@@ -143,24 +148,26 @@ __global__ void __launch_bounds__(kThreads) block_routing_kernel(const BlockRout
   }
 }
 
-template <int kItems>
-void launch_items(const BlockRoutingArgs& a, cudaStream_t stream) {
+template <int kThreads, int kItems>
+void launch_shape(const BlockRoutingArgs& a, cudaStream_t stream) {
   const size_t smem = size_t(a.k_clusters) * (sizeof(int) + sizeof(bool));
-  block_routing_kernel<kItems><<<unsigned(a.bh * a.q_clusters), kThreads, smem, stream>>>(a);
+  block_routing_kernel<kThreads, kItems><<<unsigned(a.bh * a.q_clusters), kThreads, smem, stream>>>(a);
 }
 
 }  // namespace
 
 bool block_routing_cuda_supports(int64_t k_clusters) {
-  return k_clusters >= 1 && k_clusters <= int64_t(kThreads) * kMaxItems;
+  return k_clusters >= 1 && k_clusters <= int64_t(kMaxThreads) * kMaxItems;
 }
 
 void launch_block_routing(const BlockRoutingArgs& a, cudaStream_t stream) {
   if (a.bh == 0 || a.q_clusters == 0) return;
-  if (a.k_clusters <= kThreads * 4) {
-    launch_items<4>(a, stream);
+  if (a.k_clusters <= kSmallThreads * 4) {
+    launch_shape<kSmallThreads, 4>(a, stream);
+  } else if (a.k_clusters <= kSmallThreads * kMaxItems) {
+    launch_shape<kSmallThreads, kMaxItems>(a, stream);
   } else {
-    launch_items<kMaxItems>(a, stream);
+    launch_shape<kMaxThreads, kMaxItems>(a, stream);
   }
 }
 

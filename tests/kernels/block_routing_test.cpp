@@ -198,13 +198,18 @@ RandomRouting random_routing(const RoutingShape& shape) {
                        test::random_layout(bh, tokens, k_clusters).sizes};
 }
 
-// The CUDA kernel's cases: sort widths of 4 and 8 clusters per thread, rows of one padded slot
-// short of a full block, and more key clusters than the 256 threads of a row's CTA.
+// The CUDA kernel's cases: each CTA shape (128 threads × 4 or 8 clusters, 256 × 8) at and past its
+// bounds (512, 1024, 2048), rows of one padded slot short of a full block, and many empty clusters.
 const std::vector<RoutingShape> kRandomShapes = {
     {3, 300, 6, 40},       // small rows, many empty clusters
+    {1, 6000, 3, 512},     // 128 × 4, full
+    {1, 6000, 3, 513},     // 128 × 8, one cluster past
     {2, 20000, 4, 1000},   // the video shapes' Kc
     {1, 30000, 3, 1023},   // one slot of padding
-    {1, 30000, 3, 2000},   // 8 clusters per thread
+    {1, 30000, 3, 1024},   // 128 × 8, full
+    {1, 30000, 3, 1025},   // 256 × 8
+    {1, 30000, 3, 2000},   // 256 × 8
+    {1, 30000, 3, 2048},   // 256 × 8, full
     {1, 9000, 3, 3000},    // past the kernel's 2048: the reference on every device
 };
 
