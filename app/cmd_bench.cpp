@@ -31,6 +31,9 @@ so each mode's total covers a whole generation (text encoder + steps + VAE).
   --shape NAME       wan1.3b-480p | tiny (default tiny)
   --modes LIST       dense,svg2,svgear (default dense,svgear)
   --steps N          warm steps timed per mode (default 3)   --num-steps N   schedule length (default 50)
+  --top-p P          the sparse modes' budget (default 0.9). Random weights attend almost uniformly
+                     (top_p 0.9 keeps 87% of the blocks at wan1.3b-480p): a lower top_p times the
+                     step at a trained model's density
   --device D  --dtype bf16|f32  --seed N  --json FILE   as below
 
 svgear bench attention: one self-attention call per backend and budget.
@@ -89,6 +92,7 @@ int bench_step(int argc, char** argv) {
   options.seed = uint64_t(args.integer("seed").value_or(0));
   options.base.q_clusters = 0;  // the shape's
   options.base.k_clusters = 0;
+  options.base.top_p = args.number("top-p").value_or(options.base.top_p);
   const auto json_path = args.text("json");
   args.finish();
 

@@ -12,6 +12,7 @@
 #include <c10/core/Allocator.h>
 
 #include "core/attention/attention_backends.h"
+#include "core/attention/attention_preset.h"
 #include "core/attention/routing_trace.h"
 #include "core/attention/sparse_schedule.h"
 #include "core/attention/svg2_backend.h"
@@ -181,6 +182,7 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
   AttentionConfig sparse = options.base;
   if (sparse.q_clusters <= 0) sparse.q_clusters = shape.q_clusters;
   if (sparse.k_clusters <= 0) sparse.k_clusters = shape.k_clusters;
+  check_attention_config(sparse);
   const int warmup_steps = dense_step_count(sparse.dense_warmup_steps, num_steps);
 
   DitStepBenchResult result;
@@ -194,6 +196,7 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
                       (shape.latent[2] / config.patch_size[2]));
   result.num_steps = num_steps;
   result.dense_warmup_steps = warmup_steps;
+  result.top_p = sparse.top_p;
 
   // Stage by stage, as a generation holds them (a stage's weights are freed before the next).
   time_text_encoder(shape, options, result);
@@ -288,7 +291,7 @@ nlohmann::json DitStepBenchResult::to_json() const {
   };
   return {{"shape", shape},       {"device", device},   {"dtype", dtype},         {"layers", layers},
           {"heads", heads},       {"tokens", tokens},   {"head_dim", head_dim},   {"weights_gib", weights_gib},
-          {"num_steps", num_steps}, {"dense_warmup_steps", dense_warmup_steps},
+          {"num_steps", num_steps}, {"dense_warmup_steps", dense_warmup_steps}, {"top_p", top_p},
           {"text_encoder", stage_json(text_encoder)}, {"vae_decode", stage_json(vae_decode)},
           {"video", {video_frames, video_height, video_width}}, {"rows", rows_json}};
 }
@@ -298,9 +301,9 @@ std::string DitStepBenchResult::table() const {
   char line[400];
   std::snprintf(line, sizeof line,
                 "shape %s: %d layers, %d heads × %d tokens × %d, weights %.2f GiB, %s, %s; a step = cond + uncond "
-                "forward; %d-step schedule, %d dense warm-up steps\n",
+                "forward; %d-step schedule, %d dense warm-up steps; sparse modes at top_p %.2f\n",
                 shape.c_str(), layers, heads, tokens, head_dim, weights_gib, device.c_str(), dtype.c_str(), num_steps,
-                dense_warmup_steps);
+                dense_warmup_steps, top_p);
   text += line;
   auto stage_line = [&](const char* what, const PipelineStageTiming& t) {
     char peak[16] = "n/a";

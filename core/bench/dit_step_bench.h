@@ -35,7 +35,7 @@ namespace svgear {
 struct DitStepBenchOptions {
   std::string shape = "tiny";          // wan1.3b-480p | tiny (dit_step_bench_shapes())
   std::vector<AttentionMode> modes;    // each timed; dense always runs first, as the reference
-  AttentionConfig base;                // sparse knobs (mode is set per row)
+  AttentionConfig base;                // sparse knobs (mode is set per row); 0 clusters: the shape's
   c10::Device device = c10::Device(c10::kCPU);
   c10::ScalarType dtype = c10::kFloat;
   int timed_steps = 3;                 // warm steps timed per mode (the median is reported)
@@ -68,6 +68,7 @@ struct DitStepBenchResult {
   int layers = 0, heads = 0, tokens = 0, head_dim = 0;
   double weights_gib = 0.0;  // the DiT's weights in the bench dtype
   int num_steps = 0, dense_warmup_steps = 0;
+  double top_p = 0.0;  // the sparse modes' budget
   PipelineStageTiming text_encoder;  // umT5 on 2 prompts × text tokens
   PipelineStageTiming vae_decode;    // the latent to an 8-bit video of video_frames × height × width
   int video_frames = 0, video_height = 0, video_width = 0;
@@ -78,7 +79,8 @@ struct DitStepBenchResult {
 };
 
 std::vector<std::string> dit_step_bench_shapes();
-// Throws UserError for an unknown shape, bad counts, or a mode that cannot run on the device.
+// Throws UserError for an unknown shape, bad counts, bad sparse knobs, or a mode that cannot run on
+// the device.
 DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options);
 
 }  // namespace svgear

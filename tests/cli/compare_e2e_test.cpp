@@ -224,6 +224,7 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
     EXPECT_GT((*row)["generation_s_estimate"].get<double>(), 0.0) << row->dump();
   }
   EXPECT_EQ(dense["density"], "n/a");
+  EXPECT_DOUBLE_EQ(result["top_p"].get<double>(), 0.9);
   EXPECT_GT(sparse["density"].get<double>(), 0.0);
   EXPECT_LT(sparse["density"].get<double>(), 1.0);
   EXPECT_GT(sparse["relative_l2_vs_first"].get<double>(), 0.0);
@@ -243,6 +244,28 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
   const CliRun bad = run_cli("bench step --shape huge");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.output.find("choose wan1.3b-480p, tiny"), std::string::npos) << bad.output;
+}
+
+// --top-p sets the sparse modes' budget: a smaller one keeps fewer blocks; one outside (0, 1] is
+// refused before any step runs.
+TEST_F(CompareTest, BenchStepTopPSetsTheSparseBudget) {
+  auto density_at = [&](const std::string& top_p) {
+    const auto json = *dir_ / ("bench-step-" + top_p + ".json");
+    const CliRun run = run_cli("bench step --shape tiny --modes svgear --steps 1 --num-steps 10 --device cpu --top-p " +
+                               top_p + " --json " + json.string());
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    const nlohmann::json result = read_json(json);
+    EXPECT_DOUBLE_EQ(result["top_p"].get<double>(), std::stod(top_p));
+    EXPECT_NE(run.output.find("sparse modes at top_p " + top_p.substr(0, 4)), std::string::npos) << run.output;
+    return result["rows"][1]["density"].get<double>();
+  };
+  const double narrow = density_at("0.30"), wide = density_at("0.95");
+  EXPECT_GT(narrow, 0.0);
+  EXPECT_LT(narrow, wide);
+
+  const CliRun bad = run_cli("bench step --shape tiny --top-p 1.5");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("top_p must be in (0, 1]"), std::string::npos) << bad.output;
 }
 
 TEST_F(CompareTest, DumpedActivationsFeedTheBench) {
