@@ -16,11 +16,7 @@
 #include "core/user_error.h"
 #include "core/weights/safetensors_file.h"
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
-#include "svgear/build_config.h"
 
-#if SVGEAR_HAVE_CUDA
-#include <cuda_profiler_api.h>
-#endif
 
 namespace svgear {
 namespace {
@@ -83,20 +79,6 @@ Inputs file_inputs(const std::filesystem::path& path, c10::Device device, c10::S
   }
   in.description = "real activations from " + path.string();
   return in;
-}
-
-// Brackets the traced sparse call, so `ncu --profile-from-start off` profiles exactly one call
-// (packaging/gpu/profile-kernels.sh). No effect without a profiler attached or without CUDA.
-void cuda_profiler(bool start) {
-#if SVGEAR_HAVE_CUDA
-  if (start) {
-    cudaProfilerStart();
-  } else {
-    cudaProfilerStop();
-  }
-#else
-  (void)start;
-#endif
 }
 
 double timed_call_ms(AttentionBackend& backend, const Inputs& in, AttentionCall& call, at::Tensor* out) {
@@ -175,6 +157,7 @@ AttentionBenchRow measure(const AttentionConfig& config, const Inputs& in, Atten
     trace.enabled = true;
     sparse->set_trace(trace, &summary);
     at::Tensor traced;
+    // ncu --profile-from-start off profiles exactly this call (packaging/gpu/profile-kernels.sh).
     if (in.q.is_cuda()) cuda_profiler(true);
     timed_call_ms(*backend, in, call, &traced);
     if (in.q.is_cuda()) cuda_profiler(false);

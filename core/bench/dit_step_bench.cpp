@@ -227,10 +227,15 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
     // Steps past the warm-up, so the sparse modes run sparse; the first one pays the cold k-means.
     at::Tensor velocity;
     for (int i = 0; i <= options.timed_steps; ++i) {
+      // The last mode's last timed step is the one ncu --profile-from-start off profiles
+      // (packaging/gpu/profile-kernels.sh, BENCH=step).
+      const bool profiled = options.device.is_cuda() && mode == modes.back() && i == options.timed_steps;
       synchronize(options.device);
+      if (profiled) cuda_profiler(true);
       const auto start = Clock::now();
       velocity = denoising_step(*dit, *backend, in, warmup_steps + i, num_steps);
       synchronize(options.device);
+      if (profiled) cuda_profiler(false);
       const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
       if (i == 0) {
         row.cold_step_ms = ms;

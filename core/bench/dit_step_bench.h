@@ -17,7 +17,9 @@
 // step + the other sparse steps × the warm sparse step. The rest of a generation is timed once, with
 // random weights of the real sizes: the text encoder (umT5 on the prompt and the negative prompt,
 // padded to the context length) and the VAE decode of the whole latent to 8-bit video; a mode's
-// total is text encoder + its generation estimate + VAE.
+// total is text encoder + its generation estimate + VAE. On CUDA the last mode's last timed step
+// runs inside the profiler's capture range (cuda_profiler): `packaging/gpu/profile-kernels.sh` with
+// BENCH=step says where a step's time goes.
 
 #include <optional>
 #include <string>

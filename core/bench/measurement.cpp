@@ -5,6 +5,12 @@
 #include <ATen/ATen.h>
 #include <ATen/DeviceAccelerator.h>
 
+#include "svgear/build_config.h"
+
+#if SVGEAR_HAVE_CUDA
+#include <cuda_profiler_api.h>
+#endif
+
 namespace svgear {
 
 void synchronize(c10::Device device) {
@@ -20,6 +26,18 @@ double median(std::vector<double> values) {
 double relative_l2(const at::Tensor& a, const at::Tensor& reference) {
   const at::Tensor r = reference.to(at::kCPU, at::kDouble);
   return (a.to(at::kCPU, at::kDouble) - r).norm().item<double>() / std::max(r.norm().item<double>(), 1e-300);
+}
+
+void cuda_profiler(bool start) {
+#if SVGEAR_HAVE_CUDA
+  if (start) {
+    cudaProfilerStart();
+  } else {
+    cudaProfilerStop();
+  }
+#else
+  (void)start;
+#endif
 }
 
 }  // namespace svgear

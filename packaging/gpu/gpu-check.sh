@@ -46,7 +46,8 @@ cmake --preset gpu \
 #   build       build TARGETS (default svgear) and stop: the first step of ab-kernels.sh
 #   backtrace   build TARGETS, then run the command in CMD under cuda-gdb (the image has no gdb)
 #               and print the stack where it stops, e.g. for a crash seen only there
-#   profile     build the CLI, then packaging/gpu/profile-kernels.sh (KERNELS picks the kernels)
+#   profile     build the CLI, then packaging/gpu/profile-kernels.sh (KERNELS picks the kernels;
+#               BENCH=step profiles a DiT step instead of an attention call)
 #   kernels     the sparse path's kernels: block-sparse attention (both kernels), routing and probe
 #               tests, compute-sanitizer on them and on k-means, `attention_tests`, and `svgear bench attention` with
 #               each kernel (the 720p shapes too unless SVGEAR_GPU_QUICK=1): a kernel-tuning

@@ -13,11 +13,20 @@ OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT/ncu"
 bench=(./build/gpu/app/svgear bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --modes svgear
        --budgets 0.9 --repeat 1)
+what="one traced SVG-EAR call"
+# BENCH=step: one warm DiT step of Wan-1.3B's shape at 480p instead (the bench brackets the last timed
+# step of the mode named last in STEP_MODES, default dense; the sparse modes at top_p 0.25, a trained
+# model's density): where a step's time goes outside the attention call. With SVGEAR_DURATIONS_ONLY=1.
+if [ "${BENCH:-attention}" = step ]; then
+  bench=(./build/gpu/app/svgear bench step --shape wan1.3b-480p --device cuda --dtype bf16 --steps 1
+         --modes "${STEP_MODES:-dense}" --top-p 0.25)
+  what="one warm DiT step ($(echo "${STEP_MODES:-dense}" | sed 's/.*,//'))"
+fi
 
 ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv "${bench[@]}" \
   > "$OUT/ncu/durations.csv" 2> "$OUT/ncu/durations.err"
 ncu_rc=$?  # the script's exit code: the first failing ncu's
-python3 - "$OUT/ncu/durations.csv" <<'PY'
+python3 - "$OUT/ncu/durations.csv" "$what" <<'PY'
 import collections, csv, sys
 rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 10]
 header, data = rows[0], rows[1:]
@@ -28,9 +37,9 @@ for r in data:
     key = r[name].split("(")[0][:90]
     total[key] += float(r[value].replace(",", "")) * scale
     count[key] += 1
-print(f"\nkernels of one traced SVG-EAR call: {sum(count.values())} launches, {sum(total.values()):.3f} ms of kernel time")
+print(f"\nkernels of {sys.argv[2]}: {sum(count.values())} launches, {sum(total.values()):.3f} ms of kernel time")
 print("| ms | launches | kernel |\n|---|---|---|")
-for key, ms in total.most_common(25):
+for key, ms in total.most_common(40):
     print(f"| {ms:.3f} | {count[key]} | {key} |")
 PY
 
