@@ -4,7 +4,7 @@
 # device run builds exactly what is committed even while uncommitted work sits in the checkout.
 # Then the device run: `cd .gpu-src && bash packaging/gpu/gpu-check.sh`, carrying [".gpu-src"].
 # Run fetch-debs.sh once first. The shipped models are left out (the carry limit is 64 MiB): jobs
-# that need them (train) run from a clean checkout instead.
+# that need them (train, and tests: six of them read the shipped models) run from the checkout instead.
 #   packaging/gpu/export-head.sh [REV [FOLDER]]      e.g. export-head.sh attn-pingpong .gpu-src-pingpong
 set -euo pipefail
 cd "$(dirname "$0")/../.."
