@@ -17,7 +17,6 @@
 #include "core/weights/safetensors_file.h"
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
 
-
 namespace svgear {
 namespace {
 

@@ -306,10 +306,17 @@ std::string DitStepBenchResult::table() const {
   char line[400];
   std::snprintf(line, sizeof line,
                 "shape %s: %d layers, %d heads × %d tokens × %d, weights %.2f GiB, %s, %s; a step = cond + uncond "
-                "forward; %d-step schedule, %d dense warm-up steps; sparse modes at top_p %.2f\n",
+                "forward; %d-step schedule, %d dense warm-up steps",
                 shape.c_str(), layers, heads, tokens, head_dim, weights_gib, device.c_str(), dtype.c_str(), num_steps,
-                dense_warmup_steps, top_p);
+                dense_warmup_steps);
   text += line;
+  const bool sparse =
+      std::any_of(rows.begin(), rows.end(), [](const DitStepBenchRow& r) { return r.mode != AttentionMode::Dense; });
+  if (sparse) {
+    std::snprintf(line, sizeof line, "; sparse modes at top_p %.3g", top_p);
+    text += line;
+  }
+  text += "\n";
   auto stage_line = [&](const char* what, const PipelineStageTiming& t) {
     char peak[16] = "n/a";
     if (t.peak_memory_gib) std::snprintf(peak, sizeof peak, "%.2f", *t.peak_memory_gib);

@@ -203,7 +203,8 @@ TEST_F(CompareTest, BenchAttentionMeasuresTheDenseReference) {
 }
 
 // svgear bench step on the tiny shape: dense first, SVG-EAR steps past the warm-up (sparse: a density
-// below 1 and an error against dense that is neither zero nor wild), timings and an estimate.
+// below 1 and an error against dense that is neither zero nor wild), timings and an estimate; and
+// --top-p, the sparse modes' budget.
 TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
   const auto json = *dir_ / "bench-step.json";
   const CliRun run =
@@ -225,6 +226,7 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
   }
   EXPECT_EQ(dense["density"], "n/a");
   EXPECT_DOUBLE_EQ(result["top_p"].get<double>(), 0.9);
+  EXPECT_NE(run.output.find("sparse modes at top_p 0.9"), std::string::npos) << run.output;
   EXPECT_GT(sparse["density"].get<double>(), 0.0);
   EXPECT_LT(sparse["density"].get<double>(), 1.0);
   EXPECT_GT(sparse["relative_l2_vs_first"].get<double>(), 0.0);
@@ -241,31 +243,25 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
   }
   EXPECT_NE(run.output.find("VAE decode (to 17 × 128 × 128, 8-bit)"), std::string::npos) << run.output;
 
+  // --top-p sets the sparse modes' budget: a smaller one keeps fewer blocks; one outside (0, 1]
+  // is refused before any step runs.
+  const auto narrow_json = *dir_ / "bench-step-narrow.json";
+  const CliRun narrow = run_cli("bench step --shape tiny --modes svgear --steps 1 --num-steps 10 --device cpu "
+                                "--top-p 0.3 --json " + narrow_json.string());
+  ASSERT_EQ(narrow.exit_code, 0) << narrow.output;
+  const nlohmann::json narrowed = read_json(narrow_json);
+  EXPECT_DOUBLE_EQ(narrowed["top_p"].get<double>(), 0.3);
+  EXPECT_NE(narrow.output.find("sparse modes at top_p 0.3"), std::string::npos) << narrow.output;
+  ASSERT_EQ(narrowed["rows"].size(), 2u);
+  EXPECT_GT(narrowed["rows"].at(1)["density"].get<double>(), 0.0);
+  EXPECT_LT(narrowed["rows"].at(1)["density"].get<double>(), sparse["density"].get<double>());
+  const CliRun bad_budget = run_cli("bench step --shape tiny --top-p 1.5");
+  EXPECT_EQ(bad_budget.exit_code, 2);
+  EXPECT_NE(bad_budget.output.find("top_p must be in (0, 1]"), std::string::npos) << bad_budget.output;
+
   const CliRun bad = run_cli("bench step --shape huge");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.output.find("choose wan1.3b-480p, tiny"), std::string::npos) << bad.output;
-}
-
-// --top-p sets the sparse modes' budget: a smaller one keeps fewer blocks; one outside (0, 1] is
-// refused before any step runs.
-TEST_F(CompareTest, BenchStepTopPSetsTheSparseBudget) {
-  auto density_at = [&](const std::string& top_p) {
-    const auto json = *dir_ / ("bench-step-" + top_p + ".json");
-    const CliRun run = run_cli("bench step --shape tiny --modes svgear --steps 1 --num-steps 10 --device cpu --top-p " +
-                               top_p + " --json " + json.string());
-    EXPECT_EQ(run.exit_code, 0) << run.output;
-    const nlohmann::json result = read_json(json);
-    EXPECT_DOUBLE_EQ(result["top_p"].get<double>(), std::stod(top_p));
-    EXPECT_NE(run.output.find("sparse modes at top_p " + top_p.substr(0, 4)), std::string::npos) << run.output;
-    return result["rows"][1]["density"].get<double>();
-  };
-  const double narrow = density_at("0.30"), wide = density_at("0.95");
-  EXPECT_GT(narrow, 0.0);
-  EXPECT_LT(narrow, wide);
-
-  const CliRun bad = run_cli("bench step --shape tiny --top-p 1.5");
-  EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.output.find("top_p must be in (0, 1]"), std::string::npos) << bad.output;
 }
 
 TEST_F(CompareTest, DumpedActivationsFeedTheBench) {
