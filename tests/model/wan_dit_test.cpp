@@ -86,6 +86,29 @@ TEST(WanDiT, RandomWeightsKeepActivationsOrderOne) {
   EXPECT_LT(std, 20.0);
 }
 
+// The trainer's path: every weight gets a gradient through the forward, the q/k norms' gains
+// included (rms_norm_rope takes its ATen reference where a gradient is wanted).
+TEST(WanDiT, EveryWeightGetsAGradient) {
+  const WanConfig c = small_config();
+  WanWeights weights = wan_random_weights(c, 4);
+  weights.for_each_tensor_mutable([](const std::string&, at::Tensor& tensor, WeightPrecision) {
+    tensor = tensor.to(at::kFloat).requires_grad_(true);
+  });
+  WanDiT dit(c, std::move(weights));
+  DenseBackend dense;
+  DiTForward call;
+  call.attention = &dense;
+  at::Tensor out = dit.forward(at::randn({1, 16, 3, 8, 12}), at::tensor({500.0f}), at::randn({1, 5, 64}), call);
+  (out * at::randn_like(out)).sum().backward();
+  int norms = 0;
+  dit.weights().for_each_tensor([&](const std::string& name, const at::Tensor& tensor, WeightPrecision) {
+    ASSERT_TRUE(tensor.grad().defined()) << name;
+    EXPECT_GT(tensor.grad().abs().sum().item<double>(), 0.0) << name;
+    if (name.find("norm_q") != std::string::npos || name.find("norm_k") != std::string::npos) ++norms;
+  });
+  EXPECT_EQ(norms, 4 * c.num_layers);  // self- and cross-attention, q and k, in every block
+}
+
 TEST(WanDiT, CancelTokenStopsTheForward) {
   const WanConfig c = small_config();
   WanDiT dit(c, wan_random_weights(c, 4));
