@@ -10,7 +10,8 @@
 # ROUNDS (default 2) bench rounds; BENCH_ARGS overrides the bench's shape and budgets, several
 # configurations separated by ';' (e.g. "--shape wan1.3b-480p --repeat 5; --shape wan14b-720p --budgets 0.9 --repeat 3").
 # STEP_ARGS (e.g. "--shape wan1.3b-480p --modes dense,svgear --steps 2") benches whole DiT steps
-# (`svgear bench step`) instead, and each variant also runs model_tests (the DiT against upstream).
+# (`svgear bench step`) instead, or as well when BENCH_ARGS is set too, and each variant also runs
+# model_tests (the DiT against upstream).
 # KERNEL_TESTS overrides the kernels_tests filter (default: the sparse attention kernels' tests), e.g.
 # 'RmsNormRope*' for a variant of another kernel.
 # `run` exits 1 when any variant's build, tests or bench failed (after the tables of the others).
@@ -82,17 +83,28 @@ case "${1:-}" in
       fi
       rm -f "$OUT/build-$v.log"
     done
-    # BENCH_ARGS: one or more bench configurations separated by ';', each benched in every round.
-    IFS=';' read -r -a configs <<< "${STEP_ARGS:-${BENCH_ARGS:---shape wan1.3b-480p --budgets 0.5,0.9 --repeat 5}}"
-    bench=(bench attention) limit=120
-    [ -n "${STEP_ARGS:-}" ] && bench=(bench step) limit=400
+    # Each configuration "KIND ARGS": the attention bench's (BENCH_ARGS, or its default without
+    # STEP_ARGS) and the step bench's (STEP_ARGS), several of each separated by ';', each benched in
+    # every round.
+    configs=()
+    if [ -n "${BENCH_ARGS:-}" ] || [ -z "${STEP_ARGS:-}" ]; then
+      IFS=';' read -r -a kind_configs <<< "${BENCH_ARGS:---shape wan1.3b-480p --budgets 0.5,0.9 --repeat 5}"
+      for c in "${kind_configs[@]}"; do configs+=("attention $c"); done
+    fi
+    if [ -n "${STEP_ARGS:-}" ]; then
+      IFS=';' read -r -a kind_configs <<< "$STEP_ARGS"
+      for c in "${kind_configs[@]}"; do configs+=("step $c"); done
+    fi
     for round in $(seq "${ROUNDS:-2}"); do
       for c in "${!configs[@]}"; do
-        read -r -a bench_args <<< "${configs[$c]}"
+        read -r kind bench_line <<< "${configs[$c]}"
+        read -r -a bench_args <<< "$bench_line"
+        limit=120
+        [ "$kind" = step ] && limit=400
         for v in "${variants[@]}"; do
           [ -x "/tmp/svgear-$v" ] || continue
           log="$OUT/bench-$v-$round-$c.log"
-          timeout "$limit" "/tmp/svgear-$v" "${bench[@]}" --device cuda --dtype bf16 "${bench_args[@]}" \
+          timeout "$limit" "/tmp/svgear-$v" bench "$kind" --device cuda --dtype bf16 "${bench_args[@]}" \
             --json "$OUT/bench-$v-$round-$c.json" > "$log" 2>&1 || { echo "$v: bench round $round ($c) failed:"; tail -5 "$log"; failed=1; }
         done
       done
@@ -105,11 +117,12 @@ out, variants = sys.argv[1], sys.argv[2:]
 def runs(v):  # bench-VARIANT-ROUND-CONFIG.json exactly: a variant named like another's prefix takes none of its files
     return [json.load(open(p)) for p in sorted(glob.glob(f"{out}/bench-*.json"))
             if re.fullmatch(rf"bench-{re.escape(v)}-\d+-\d+\.json", p.rsplit("/", 1)[-1])]
-if any("num_steps" in b for v in variants for b in runs(v)):  # `bench step`: ms per step per round
+def is_step(b): return "num_steps" in b  # a `bench step` result
+if any(is_step(b) for v in variants for b in runs(v)):  # ms per step per round
     print("\n| variant | shape | mode | density | ms/step (rounds) | cold step ms (median) | rel L2 vs dense (last round) |\n|---|---|---|---|---|---|---|")
     for v in variants:
         rows = {}
-        for b in runs(v):
+        for b in filter(is_step, runs(v)):
             for r in b.get("rows", []):
                 rows.setdefault((b.get("shape"), r["mode"]), []).append(r)
         for (shape, mode), rs in rows.items():
@@ -120,11 +133,12 @@ if any("num_steps" in b for v in variants for b in runs(v)):  # `bench step`: ms
             rounds = ", ".join(f"{x:.1f}" for x in steps)
             print(f"| {v} | {shape} | {mode} | {density} | {statistics.median(steps):.1f} ({rounds}) | "
                   f"{cold:.1f} | {rs[-1]['relative_l2_vs_first']:.2e} |")
+if all(is_step(b) for v in variants for b in runs(v)):
     sys.exit(0)
 print("\n| variant | shape | mode | top_p | density | ms/call (rounds) | attention ms (rounds) | kmeans / permute / probe / routing ms |\n|---|---|---|---|---|---|---|---|")
 for v in variants:
     rows = {}
-    for bench in runs(v):
+    for bench in [b for b in runs(v) if not is_step(b)]:
         for r in bench.get("rows", []):
             if "unavailable" in r: continue
             key = (bench.get("shape", {}).get("name", "?"), r.get("mode"), r.get("top_p"))
