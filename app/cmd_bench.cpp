@@ -33,7 +33,7 @@ so each mode's total covers a whole generation (text encoder + steps + VAE).
   --steps N          warm steps timed per mode (default 3)   --num-steps N   schedule length (default 50)
   --top-p P          the sparse modes' budget (default 0.9). Random weights attend almost uniformly
                      (top_p 0.9 keeps 87% of the blocks at wan1.3b-480p): a lower top_p times the
-                     step at a trained model's density
+                     step at the density of structured attention (0.25: 19% at wan1.3b-480p)
   --device D  --dtype bf16|f32  --seed N  --json FILE   as below
 
 svgear bench attention: one self-attention call per backend and budget.
