@@ -1,6 +1,5 @@
 #include "kernels/kmeans/kmeans_cuda.cuh"
 
-#include <cub/device/device_radix_sort.cuh>
 #include <math_constants.h>
 
 #include "kernels/common/mma_sm80.cuh"
@@ -22,9 +21,9 @@ namespace wg = wgmma_sm90;
 //      kTileCentroids (cp.async, double-buffered); the N × K distances never reach global memory.
 //      It also writes the sort key head·K + label and the token index for step 3. On Hopper the
 //      same with wgmma (assign_sm90_kernel, below the mma.sync one).
-//   3. a stable radix sort of (key, token) groups each head's clusters, tokens in original order.
-//   4. offsets: cluster g's tokens are sorted[lower_bound(g) .. lower_bound(g + 1)).
-//   5. update: 1 to 8 warps per cluster sum its tokens' rows in fp32 (segmented sums: no atomics,
+//   3. a stable counting sort of (key, token) groups each head's clusters, tokens in original order,
+//      and gives each cluster's offset in the sorted order (below, before the update).
+//   4. update: 1 to 8 warps per cluster sum its tokens' rows in fp32 (segmented sums: no atomics,
 //      deterministic) and write the mean; an empty cluster keeps its centroid [spec §2.2]. The last
 //      update can also write the rows it reads in cluster order (the caller's permuted copy of x,
 //      without a second read of x).
@@ -335,18 +334,130 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
 #endif
 }
 
-// offsets[g] = first position of key g in the sorted keys (lower bound); offsets[count] = total.
-// One thread per boundary between positions i − 1 and i (i = 0 .. total): the keys g with
-// sorted[i − 1] < g ≤ sorted[i] (−1 before the first, count after the last) start at i, so every
-// offset is written once, by one pass over the keys. (A binary search per key was ~19 dependent
-// global loads: 9 µs per launch at Wan-1.3B 480p's 12,000 keys.)
-__global__ void cluster_offsets_kernel(const int32_t* __restrict__ sorted_keys, int32_t* __restrict__ offsets,
-                                       int64_t total, int64_t count) {
-  const int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (i > total) return;
-  const int64_t before = i == 0 ? -1 : sorted_keys[i - 1];
-  const int64_t at = i == total ? count : sorted_keys[i];
-  for (int64_t g = before + 1; g <= at; ++g) offsets[g] = int32_t(i);
+// The stable counting sort of step 3. Head h's pairs fill positions [h·N, (h + 1)·N) with keys in
+// [h·K, (h + 1)·K), so each head sorts alone, by label, in chunks of kSortChunkRows rows:
+//   1. chunk_histogram_kernel: each chunk's label counts (shared-memory atomics), [BH, J, K];
+//   2. chunk_bases_kernel: one CTA per head turns them, in (label, chunk) order, into each chunk's
+//      first position per label, and writes the clusters' offsets;
+//   3. chunk_scatter_kernel: a CTA per chunk stages its pairs in shared memory, then one warp walks
+//      them in order, 32 at a time: lanes with one label (__match_any_sync) take consecutive places
+//      after the label's running position, so equal labels keep their row order.
+// Three launches per sort; CUB's radix sort of the 14-bit keys took four and a pass for the offsets
+// (138 µs for the four sorts of a Wan-1.3B 480p call, docs/kernel-notes.md).
+constexpr int kSortChunkRows = 2048;
+constexpr int kSortThreads = 256;
+constexpr int kSortRowsPerThread = kSortChunkRows / kSortThreads;
+constexpr int kBaseThreads = 1024;
+constexpr int64_t kMaxSortClusters = 16384;  // a chunk's counts in shared memory: 64 KB
+
+int sort_chunks(int64_t tokens) { return int((tokens + kSortChunkRows - 1) / kSortChunkRows); }
+
+__global__ void __launch_bounds__(kSortThreads)
+    chunk_histogram_kernel(const int32_t* __restrict__ keys, int32_t* __restrict__ counts, int64_t tokens,
+                           int64_t clusters) {
+  extern __shared__ int32_t histogram[];  // [K]
+  const int64_t head = blockIdx.y, chunk = blockIdx.x;
+  for (int64_t l = threadIdx.x; l < clusters; l += kSortThreads) histogram[l] = 0;
+  const int64_t begin = chunk * kSortChunkRows, end = min(tokens, begin + kSortChunkRows);
+  const int32_t* hk = keys + head * tokens;
+  int32_t label[kSortRowsPerThread];  // all loads in flight before the first atomic
+  for (int i = 0; i < kSortRowsPerThread; ++i) {
+    const int64_t r = begin + i * kSortThreads + threadIdx.x;
+    label[i] = r < end ? int32_t(hk[r] - head * clusters) : -1;
+  }
+  __syncthreads();
+  for (int i = 0; i < kSortRowsPerThread; ++i)
+    if (label[i] >= 0) atomicAdd(&histogram[label[i]], 1);
+  __syncthreads();
+  int32_t* out = counts + (head * gridDim.x + chunk) * clusters;
+  for (int64_t l = threadIdx.x; l < clusters; l += kSortThreads) out[l] = histogram[l];
+}
+
+// In place: counts[h][j][l] becomes the flat position of chunk j's first row of label l,
+// h·N + (rows of labels < l in head h) + (rows of label l in chunks < j); offsets[h·K + l] = h·N +
+// (rows of labels < l), offsets[BH·K] = BH·N. A thread takes a run of consecutive labels.
+__global__ void __launch_bounds__(kBaseThreads)
+    chunk_bases_kernel(int32_t* __restrict__ counts, int32_t* __restrict__ offsets, int64_t bh, int64_t tokens,
+                       int64_t clusters, int chunks) {
+  __shared__ int32_t warp_totals[kBaseThreads / 32];
+  const int64_t head = blockIdx.x;
+  const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
+  const int64_t per = (clusters + kBaseThreads - 1) / kBaseThreads;
+  const int64_t first = min(clusters, tid * per), last = min(clusters, first + per);
+  int32_t* hc = counts + head * chunks * clusters;
+  int32_t mine = 0;  // rows of this thread's labels
+  for (int64_t l = first; l < last; ++l)
+    for (int j = 0; j < chunks; ++j) mine += hc[j * clusters + l];
+  // Exclusive scan of the threads' totals: within each warp, then over the warps' totals.
+  int32_t inclusive = mine;
+  for (int delta = 1; delta < 32; delta *= 2) {
+    const int32_t other = __shfl_up_sync(0xffffffffu, inclusive, delta);
+    if (lane >= delta) inclusive += other;
+  }
+  if (lane == 31) warp_totals[warp] = inclusive;
+  __syncthreads();
+  if (warp == 0) {
+    int32_t total = warp_totals[lane];
+    for (int delta = 1; delta < 32; delta *= 2) {
+      const int32_t other = __shfl_up_sync(0xffffffffu, total, delta);
+      if (lane >= delta) total += other;
+    }
+    warp_totals[lane] = total - warp_totals[lane];  // exclusive
+  }
+  __syncthreads();
+  int32_t position = int32_t(head * tokens) + warp_totals[warp] + inclusive - mine;
+  for (int64_t l = first; l < last; ++l) {
+    offsets[head * clusters + l] = position;
+    // Eight chunks' counts loaded before their bases are stored: one round trip per eight, not
+    // per chunk (a store to hc could alias the next load, so the compiler keeps them in order).
+    for (int j0 = 0; j0 < chunks; j0 += 8) {
+      int32_t n[8];
+      for (int u = 0; u < 8; ++u) n[u] = j0 + u < chunks ? hc[(j0 + u) * clusters + l] : 0;
+      for (int u = 0; u < 8 && j0 + u < chunks; ++u) {
+        hc[(j0 + u) * clusters + l] = position;
+        position += n[u];
+      }
+    }
+  }
+  if (head == bh - 1 && tid == 0) offsets[bh * clusters] = int32_t(bh * tokens);
+}
+
+__global__ void __launch_bounds__(kSortThreads)
+    chunk_scatter_kernel(const int32_t* __restrict__ keys_in, const int32_t* __restrict__ tokens_in,
+                         const int32_t* __restrict__ bases, int32_t* __restrict__ keys_out,
+                         int32_t* __restrict__ tokens_out, int64_t tokens, int64_t clusters) {
+  // The chunk's pairs staged by the whole CTA, so the ordered walk by its first warp reads shared
+  // memory instead of waiting on a global load per step; then [K] running positions per label.
+  __shared__ int32_t chunk_keys[kSortChunkRows], chunk_tokens[kSortChunkRows];
+  extern __shared__ int32_t running[];
+  const int64_t head = blockIdx.y, chunk = blockIdx.x;
+  const int64_t begin = chunk * kSortChunkRows, end = min(tokens, begin + kSortChunkRows);
+  const int rows = int(end - begin);
+  for (int i = threadIdx.x; i < rows; i += kSortThreads) {
+    chunk_keys[i] = keys_in[head * tokens + begin + i];
+    chunk_tokens[i] = tokens_in[head * tokens + begin + i];
+  }
+  const int32_t* chunk_bases = bases + (head * gridDim.x + chunk) * clusters;
+  for (int64_t l = threadIdx.x; l < clusters; l += kSortThreads) running[l] = chunk_bases[l];
+  __syncthreads();
+  if (threadIdx.x >= 32) return;
+  const int lane = threadIdx.x;
+  for (int i0 = 0; i0 < rows; i0 += 32) {
+    const int i = i0 + lane;
+    const bool valid = i < rows;
+    // Rows past the chunk get keys no row has, one each.
+    const int32_t key = valid ? chunk_keys[i] : -1 - lane;
+    const unsigned peers = __match_any_sync(0xffffffffu, key);
+    const int64_t label = key - head * clusters;
+    if (valid) {
+      const int32_t position = running[label] + __popc(peers & ((1u << lane) - 1u));
+      keys_out[position] = key;
+      tokens_out[position] = chunk_tokens[i];
+    }
+    __syncwarp();  // every lane has read its label's position
+    if (valid && lane == 31 - __clz(peers)) running[label] += __popc(peers);
+    __syncwarp();
+  }
 }
 
 // `warps` warps per cluster (1, 2, 4 or 8; the launcher picks them from the mean cluster size), 8
@@ -448,23 +559,13 @@ struct Workspace {
   int32_t* tokens_in = nullptr;   // [BH·N] token index within its head
   int32_t* tokens_out = nullptr;  // [BH·N] in sorted order
   int32_t* offsets = nullptr;     // [BH·K + 1]
-  void* sort_temp = nullptr;
-  size_t sort_temp_bytes = 0;
+  int32_t* counts = nullptr;      // [BH, J, K] the sort's chunk counts, then its chunk bases
   int64_t total_bytes = 0;
 };
-
-int key_bits(int64_t count) {
-  int bits = 1;
-  while ((int64_t(1) << bits) < count) ++bits;
-  return bits;
-}
 
 Workspace carve(void* base, int64_t bh, int64_t tokens, int64_t head_dim, int64_t clusters) {
   const int64_t total = bh * tokens, count = bh * clusters;
   Workspace w;
-  cub::DeviceRadixSort::SortPairs(nullptr, w.sort_temp_bytes, static_cast<const int32_t*>(nullptr),
-                                  static_cast<int32_t*>(nullptr), static_cast<const int32_t*>(nullptr),
-                                  static_cast<int32_t*>(nullptr), int(total), 0, key_bits(count));
   WorkspaceCarver carver(base);
   w.rounded = carver.take<uint16_t>(count * head_dim);  // bf16 or fp16
   w.norms = carver.take<float>(count);
@@ -473,7 +574,7 @@ Workspace carve(void* base, int64_t bh, int64_t tokens, int64_t head_dim, int64_
   w.tokens_in = carver.take<int32_t>(total);
   w.tokens_out = carver.take<int32_t>(total);
   w.offsets = carver.take<int32_t>(count + 1);
-  w.sort_temp = carver.take<char>(int64_t(w.sort_temp_bytes));
+  w.counts = carver.take<int32_t>(bh * sort_chunks(tokens) * clusters);
   w.total_bytes = carver.bytes();
   return w;
 }
@@ -504,15 +605,24 @@ void run_typed(const KMeansCudaArgs& a, cudaStream_t stream) {
   int update_warps = 1;
   while (update_warps < kUpdateWarps && int64_t(32) * update_warps * a.clusters < a.tokens) update_warps *= 2;
   const int64_t clusters_per_block = kUpdateWarps / update_warps;
+  const int chunks = sort_chunks(a.tokens);
+  const dim3 sort_grid(unsigned(chunks), unsigned(a.bh));
+  const int sort_smem = int(a.clusters * sizeof(int32_t));
+  // The most any call asks for, so the attribute never shrinks under another thread's launch or a
+  // captured graph's replay.
+  constexpr int kMaxSortSmem = int(kMaxSortClusters * sizeof(int32_t));
+  cudaFuncSetAttribute(chunk_histogram_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kMaxSortSmem);
+  cudaFuncSetAttribute(chunk_scatter_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kMaxSortSmem);
   const unsigned update_blocks = unsigned((count + clusters_per_block - 1) / clusters_per_block);
   for (int it = 0; it < a.iterations; ++it) {
     prepare_centroids_kernel<T><<<cluster_blocks, kThreads, 0, stream>>>(a.centroids, rounded, w.norms, count, D);
     assign<<<assign_grid, assign_threads, assign_smem, stream>>>(x, rounded, w.norms, w.keys_in, w.tokens_in,
                                                                  a.tokens, a.clusters);
-    size_t temp_bytes = w.sort_temp_bytes;
-    cub::DeviceRadixSort::SortPairs(w.sort_temp, temp_bytes, w.keys_in, w.keys_out, w.tokens_in, w.tokens_out,
-                                    int(total), 0, key_bits(count), stream);
-    cluster_offsets_kernel<<<unsigned((total + 1 + 255) / 256), 256, 0, stream>>>(w.keys_out, w.offsets, total, count);
+    chunk_histogram_kernel<<<sort_grid, kSortThreads, sort_smem, stream>>>(w.keys_in, w.counts, a.tokens, a.clusters);
+    chunk_bases_kernel<<<unsigned(a.bh), kBaseThreads, 0, stream>>>(w.counts, w.offsets, a.bh, a.tokens, a.clusters,
+                                                                   chunks);
+    chunk_scatter_kernel<<<sort_grid, kSortThreads, sort_smem, stream>>>(w.keys_in, w.tokens_in, w.counts, w.keys_out,
+                                                                         w.tokens_out, a.tokens, a.clusters);
     T* points = it + 1 == a.iterations ? static_cast<T*>(a.points) : nullptr;
     update_centroids_kernel<T, D><<<update_blocks, kUpdateWarps * 32, 0, stream>>>(
         x, w.tokens_out, w.offsets, a.centroids, points, a.tokens, a.clusters, count, update_warps);
@@ -527,7 +637,8 @@ void run_typed(const KMeansCudaArgs& a, cudaStream_t stream) {
 bool kmeans_cuda_supports(int64_t bh, int64_t tokens, int64_t head_dim, int64_t clusters) {
   constexpr int64_t kMaxFlat = int64_t(1) << 30;  // int32 sort keys and token indices
   return (head_dim == 64 || head_dim == 128) && bh >= 1 && bh <= 65535 && tokens >= 1 && clusters >= 1 &&
-         bh * tokens < kMaxFlat && bh * clusters < kMaxFlat;
+         clusters <= kMaxSortClusters && bh * tokens < kMaxFlat && bh * clusters < kMaxFlat &&
+         bh * sort_chunks(tokens) * clusters < kMaxFlat;
 }
 
 int64_t kmeans_cuda_workspace_bytes(int64_t bh, int64_t tokens, int64_t head_dim, int64_t clusters) {

@@ -178,6 +178,10 @@ void check_cuda_kmeans(at::ScalarType dtype) {
       // 2, several clusters per block.
       {1, 700, 128, 7, 7},
       {2, 1500, 64, 30, 12},
+      // The counting sort: three clusters over three 2048-row chunks (long runs of one label across
+      // chunk boundaries), and the most clusters it takes (16384: its shared-memory counts at 64 KB).
+      {1, 5000, 64, 3, 3},
+      {1, 300, 64, 16384, 5},
   };
   const at::Device cuda(at::kCUDA, 0);
   for (const Case& c : cases) {
