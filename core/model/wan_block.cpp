@@ -71,16 +71,17 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
   // cross-attention
   h = w.norm3_weight.defined() ? wan_layer_norm(x, w.norm3_weight, w.norm3_bias, eps) : x;
   const int64_t context_len = context.size(1);
-  q = qk_norm(wan_linear(h, w.cross_attn_q_weight, w.cross_attn_q_bias),
-              w.cross_attn_norm_q_weight, eps)
-          .view({batch, tokens, heads, head_dim});                                // [B, N, H, d]
+  v = wan_linear(context, w.cross_attn_v_weight, w.cross_attn_v_bias)
+          .view({batch, context_len, heads, head_dim});                           // [B, L, H, d]
+  // The queries' RMSNorm and cast as one op (no rotation across attention), stored tokens first
+  // so that SDPA's output is too and the heads merge below as a view.
+  q = rms_norm_rope(wan_linear(h, w.cross_attn_q_weight, w.cross_attn_q_bias), w.cross_attn_norm_q_weight,
+                    at::Tensor(), heads, eps, v.scalar_type(), RmsNormRopeLayout::TokensFirst);  // [B, H, N, d]
   k = qk_norm(wan_linear(context, w.cross_attn_k_weight, w.cross_attn_k_bias),
               w.cross_attn_norm_k_weight, eps)
           .view({batch, context_len, heads, head_dim});                           // [B, L, H, d]
-  v = wan_linear(context, w.cross_attn_v_weight, w.cross_attn_v_bias)
-          .view({batch, context_len, heads, head_dim});                           // [B, L, H, d]
-  o = at::scaled_dot_product_attention(q.to(v.scalar_type()).transpose(1, 2),     // [B, H, N, d]
-                                       k.to(v.scalar_type()).transpose(1, 2), v.transpose(1, 2));
+  o = at::scaled_dot_product_attention(q, k.to(v.scalar_type()).transpose(1, 2),  // [B, H, N, d]
+                                       v.transpose(1, 2));
   o = o.transpose(1, 2).reshape({batch, tokens, heads * head_dim});               // [B, N, dim]
   y = wan_linear(o, w.cross_attn_o_weight, w.cross_attn_o_bias);                  // [B, N, dim]
   x = x + y;  // float32

@@ -30,7 +30,8 @@ std::optional<RmsNormRopeElement> element(at::ScalarType dtype) {
 // The kernel where it handles the call; nullopt sends the caller to the reference. The kernel
 // records no autograd graph, so a call that needs gradients (the trainer's) takes the reference.
 std::optional<at::Tensor> rms_norm_rope_cuda(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& rotation,
-                                             int64_t heads, double eps, at::ScalarType dtype) {
+                                             int64_t heads, double eps, at::ScalarType dtype,
+                                             RmsNormRopeLayout layout) {
   const int64_t head_dim = x.size(2) / heads;
   const std::optional<RmsNormRopeElement> input = element(x.scalar_type()), output = element(dtype);
   const bool needs_grad =
@@ -39,12 +40,15 @@ std::optional<at::Tensor> rms_norm_rope_cuda(const at::Tensor& x, const at::Tens
   const c10::cuda::CUDAGuard device_guard(x.device());
   at::Tensor rows = vector_aligned(x);
   at::Tensor gain = weight.defined() ? vector_aligned(weight) : weight;
-  at::Tensor pairs = vector_aligned(at::view_as_real(rotation.contiguous()));  // [N, d/2, 2] float32
-  at::Tensor out = at::empty({x.size(0), heads, x.size(1), head_dim}, x.options().dtype(dtype));
+  // [N, d/2, 2] float32 (cos, sin) pairs, or undefined: no rotation.
+  at::Tensor pairs = rotation.defined() ? vector_aligned(at::view_as_real(rotation.contiguous())) : rotation;
+  const bool tokens_first = layout == RmsNormRopeLayout::TokensFirst;
+  at::Tensor out = tokens_first ? at::empty({x.size(0), x.size(1), heads, head_dim}, x.options().dtype(dtype))
+                                : at::empty({x.size(0), heads, x.size(1), head_dim}, x.options().dtype(dtype));
   RmsNormRopeCudaArgs args;
   args.x = rows.data_ptr();
   args.weight = gain.defined() ? gain.data_ptr<float>() : nullptr;
-  args.rotation = pairs.data_ptr<float>();
+  args.rotation = pairs.defined() ? pairs.data_ptr<float>() : nullptr;
   args.out = out.data_ptr();
   args.batch = x.size(0);
   args.tokens = x.size(1);
@@ -53,38 +57,40 @@ std::optional<at::Tensor> rms_norm_rope_cuda(const at::Tensor& x, const at::Tens
   args.eps = float(eps);
   args.input = *input;
   args.output = *output;
+  args.tokens_first = tokens_first;
   launch_rms_norm_rope(args, at::cuda::getCurrentCUDAStream());
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  return out;
+  return tokens_first ? out.transpose(1, 2) : out;
 }
 #endif
 
 }  // namespace
 
 at::Tensor rms_norm_rope(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& rotation,
-                         int64_t heads, double eps, at::ScalarType dtype) {
+                         int64_t heads, double eps, at::ScalarType dtype, RmsNormRopeLayout layout) {
   TORCH_CHECK(x.dim() == 3, "rms_norm_rope: x must be [B, N, heads·d], got ", x.sizes());
   TORCH_CHECK(at::isFloatingType(x.scalar_type()), "rms_norm_rope: x must be floating point, got ",
               x.scalar_type());
   TORCH_CHECK(heads >= 1 && x.size(2) % heads == 0 && (x.size(2) / heads) % 2 == 0,
               "rms_norm_rope: x's last dim (", x.size(2), ") must be heads (", heads, ") × an even head dim");
   const int64_t head_dim = x.size(2) / heads;
-  TORCH_CHECK(rotation.dim() == 2 && rotation.size(0) == x.size(1) && rotation.size(1) == head_dim / 2 &&
-                  rotation.scalar_type() == at::kComplexFloat,
+  TORCH_CHECK(!rotation.defined() || (rotation.dim() == 2 && rotation.size(0) == x.size(1) &&
+                                      rotation.size(1) == head_dim / 2 && rotation.scalar_type() == at::kComplexFloat),
               "rms_norm_rope: rotation must be [N, d/2] = [", x.size(1), ", ", head_dim / 2,
-              "] complex64, got ", rotation.sizes(), " ", rotation.scalar_type());
+              "] complex64 or undefined, got ", rotation.sizes(), " ", rotation.scalar_type());
   TORCH_CHECK(!weight.defined() || (weight.dim() == 1 && weight.size(0) == x.size(2) &&
                                     weight.scalar_type() == at::kFloat),
               "rms_norm_rope: weight must be [", x.size(2), "] float32 or undefined, got ",
               weight.defined() ? weight.sizes() : at::IntArrayRef{});
   TORCH_CHECK(at::isFloatingType(dtype), "rms_norm_rope: the output dtype must be floating point, got ", dtype);
-  TORCH_CHECK(rotation.device() == x.device() && (!weight.defined() || weight.device() == x.device()),
+  TORCH_CHECK((!rotation.defined() || rotation.device() == x.device()) &&
+                  (!weight.defined() || weight.device() == x.device()),
               "rms_norm_rope: x, weight and rotation must be on one device");
   TORCH_CHECK(x.is_cpu() || x.is_cuda(), "rms_norm_rope: unsupported device ", x.device());
 #if SVGEAR_HAVE_CUDA
-  if (auto out = rms_norm_rope_cuda(x, weight, rotation, heads, eps, dtype)) return *out;
+  if (auto out = rms_norm_rope_cuda(x, weight, rotation, heads, eps, dtype, layout)) return *out;
 #endif
-  return rms_norm_rope_reference(x, weight, rotation, heads, eps, dtype);
+  return rms_norm_rope_reference(x, weight, rotation, heads, eps, dtype, layout);
 }
 
 }  // namespace svgear

@@ -1,13 +1,16 @@
 #pragma once
-// rms_norm_rope: a self-attention query or key projection made ready for the attention call:
-// Wan's RMSNorm over the whole projection (upstream WanRMSNorm: normalised in float32, rounded to
-// x's dtype, times the float32 gain), each head's 3-axis rotary embedding (channel pairs times
-// e^{i·angle}, in float32), cast to the attention's dtype, heads first.
+// rms_norm_rope: a query or key projection made ready for the attention call: Wan's RMSNorm over
+// the whole projection (upstream WanRMSNorm: normalised in float32, rounded to x's dtype, times the
+// float32 gain), each head's 3-axis rotary embedding (channel pairs times e^{i·angle}, in float32;
+// self-attention only), cast to the attention's dtype, heads first.
 //
 //   x:        [B, N, heads·d], any floating dtype (the projection's)
 //   weight:   [heads·d] float32 gain, or undefined (a model without qk_norm: no norm)
-//   rotation: [N, d/2] complex64, e^{i·angle} per token and channel pair (RopeTable::rotation)
-//   returns   [B, heads, N, d], contiguous, in `dtype`
+//   rotation: [N, d/2] complex64, e^{i·angle} per token and channel pair (RopeTable::rotation), or
+//             undefined: no rotation (the cross-attention's queries)
+//   returns   [B, heads, N, d] in `dtype`: contiguous (HeadsFirst: what the sparse backends take), or
+//             a transposed view of [B, N, heads, d] storage (TokensFirst: the cross-attention's
+//             SDPA then writes its output tokens first too, so merging the heads is a view)
 //
 // As ATen ops these steps are ~10 passes over float32 copies of the projection (~2.8 GB per call at
 // Wan-1.3B 480p); the CUDA kernel reads x once and writes the result once.
@@ -22,11 +25,15 @@
 
 namespace svgear {
 
+enum class RmsNormRopeLayout { HeadsFirst, TokensFirst };
+
 at::Tensor rms_norm_rope(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& rotation,
-                         int64_t heads, double eps, at::ScalarType dtype);
+                         int64_t heads, double eps, at::ScalarType dtype,
+                         RmsNormRopeLayout layout = RmsNormRopeLayout::HeadsFirst);
 
 // The ATen reference for CPU and CUDA tensors; call rms_norm_rope, which validates.
 at::Tensor rms_norm_rope_reference(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& rotation,
-                                   int64_t heads, double eps, at::ScalarType dtype);
+                                   int64_t heads, double eps, at::ScalarType dtype,
+                                   RmsNormRopeLayout layout = RmsNormRopeLayout::HeadsFirst);
 
 }  // namespace svgear

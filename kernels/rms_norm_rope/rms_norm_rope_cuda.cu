@@ -9,8 +9,9 @@ namespace {
 // One warp per token row of x (B·N rows of heads·d channels). A lane takes kChunk = 8 consecutive
 // channels at a time: four channel pairs of one head (d is a multiple of 8), one 16-byte load of a
 // 16-bit x. Pass 1 sums the row's squares (warp butterfly); pass 2 reads the row again (L1) to
-// normalise, round to x's dtype, apply the gain, rotate the pairs and store the 8 channels at their
-// head's place in the heads-first output. The op moves 2 × 100 MB at Wan-1.3B 480p: memory-bound.
+// normalise, round to x's dtype, apply the gain, rotate the pairs (unless rotation is null) and
+// store the 8 channels at their head's place in the heads-first output (tokens first: at their own
+// place). The op moves 2 × 100 MB at Wan-1.3B 480p: memory-bound.
 constexpr int kWarpsPerBlock = 8;
 constexpr int kChunk = 8;
 
@@ -55,7 +56,7 @@ template <typename In, typename Out>
 __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     rms_norm_rope_kernel(const In* __restrict__ x, const float* __restrict__ weight,
                          const float* __restrict__ rotation, Out* __restrict__ out, int64_t rows, int64_t tokens,
-                         int64_t heads, int64_t head_dim, float eps) {
+                         int64_t heads, int64_t head_dim, float eps, bool tokens_first) {
   const int64_t row = blockIdx.x * int64_t(kWarpsPerBlock) + threadIdx.x / 32;  // b · N + t
   const int lane = threadIdx.x % 32;
   if (row >= rows) return;  // the whole warp: the butterfly below has every lane
@@ -73,7 +74,7 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     scale = rsqrtf(squares / float(dim) + eps);
   }
   const int64_t b = row / tokens, t = row % tokens;
-  const float* rot = rotation + t * head_dim;  // the token's d/2 (cos, sin) pairs
+  const float* rot = rotation ? rotation + t * head_dim : nullptr;  // the token's d/2 (cos, sin) pairs
   for (int64_t c = lane; c < chunks; c += 32) {
     const int64_t channel = c * kChunk;
     float v[kChunk];
@@ -84,15 +85,16 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
       for (int i = 0; i < kChunk; ++i) v[i] = round_to(v[i] * scale, x) * w[i];
     }
     const int64_t head = channel / head_dim, within = channel % head_dim;
-    float r[kChunk];  // (cos, sin) of the four pairs
-    load8(rot + within, r);
-    float o[kChunk];
-    for (int p = 0; p < kChunk / 2; ++p) {  // (even + i·odd) · (cos + i·sin)
-      const float even = v[2 * p], odd = v[2 * p + 1], cosine = r[2 * p], sine = r[2 * p + 1];
-      o[2 * p] = even * cosine - odd * sine;
-      o[2 * p + 1] = odd * cosine + even * sine;
+    if (rot) {
+      float r[kChunk];  // (cos, sin) of the four pairs
+      load8(rot + within, r);
+      for (int p = 0; p < kChunk / 2; ++p) {  // (even + i·odd) · (cos + i·sin)
+        const float even = v[2 * p], odd = v[2 * p + 1], cosine = r[2 * p], sine = r[2 * p + 1];
+        v[2 * p] = even * cosine - odd * sine;
+        v[2 * p + 1] = odd * cosine + even * sine;
+      }
     }
-    store8(out + ((b * heads + head) * tokens + t) * head_dim + within, o);
+    store8(out + (tokens_first ? row * dim + channel : ((b * heads + head) * tokens + t) * head_dim + within), v);
   }
 }
 
@@ -102,7 +104,7 @@ void launch_typed(const RmsNormRopeCudaArgs& a, cudaStream_t stream) {
   const unsigned blocks = unsigned((rows + kWarpsPerBlock - 1) / kWarpsPerBlock);
   rms_norm_rope_kernel<In, Out><<<blocks, kWarpsPerBlock * 32, 0, stream>>>(
       static_cast<const In*>(a.x), a.weight, a.rotation, static_cast<Out*>(a.out), rows, a.tokens, a.heads,
-      a.head_dim, a.eps);
+      a.head_dim, a.eps, a.tokens_first);
 }
 
 template <typename In>

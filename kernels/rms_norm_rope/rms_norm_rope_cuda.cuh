@@ -12,12 +12,13 @@ enum class RmsNormRopeElement { BFloat16, Float16, Float32 };
 struct RmsNormRopeCudaArgs {
   const void* x = nullptr;         // [B, N, heads·d] in `input`
   const float* weight = nullptr;   // [heads·d], or null: no norm
-  const float* rotation = nullptr; // [N, d/2] (cos, sin) pairs
-  void* out = nullptr;             // [B, heads, N, d] in `output`
+  const float* rotation = nullptr; // [N, d/2] (cos, sin) pairs, or null: no rotation
+  void* out = nullptr;             // [B, heads, N, d] in `output`, or [B, N, heads, d] if tokens_first
   int64_t batch = 0, tokens = 0, heads = 0, head_dim = 0;
   float eps = 0.0f;
   RmsNormRopeElement input = RmsNormRopeElement::BFloat16;
   RmsNormRopeElement output = RmsNormRopeElement::BFloat16;
+  bool tokens_first = false;
 };
 
 // d a multiple of 8 (whole 16-byte words of 16-bit elements, four channel pairs per lane step).

@@ -74,6 +74,38 @@ TEST(RmsNormRope, WithoutGainRotatesAdjacentPairs) {
   EXPECT_TRUE(at::allclose(lengths_out, lengths_in, 1e-5, 1e-5));
 }
 
+// Without a rotation (the cross-attention's queries) the op is the norm alone, heads first: the
+// float64 formula with every angle 0.
+TEST(RmsNormRope, WithoutRotationIsTheNormHeadsFirst) {
+  at::manual_seed(10);
+  const int64_t tokens = 13, heads = 2, d = 8;
+  for (const at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    at::Tensor x = (at::randn({2, tokens, heads * d}) * 2).to(dtype);
+    at::Tensor weight = at::rand({heads * d}) + 0.5;
+    at::Tensor out = rms_norm_rope(x, weight, at::Tensor(), heads, 1e-6, at::kFloat);
+    ASSERT_EQ(out.sizes(), (std::vector<int64_t>{2, heads, tokens, d}));
+    EXPECT_TRUE(out.is_contiguous());
+    const at::Tensor unrotated = at::ones({tokens, d / 2}, at::kComplexFloat);
+    const double tolerance = dtype == at::kFloat ? 1e-5 : 2e-2;
+    EXPECT_TRUE(at::allclose(out.to(at::kDouble), expected_float64(x, weight, unrotated, heads, 1e-6), tolerance,
+                             tolerance))
+        << dtype;
+    // Nor does it rotate without a gain: the layout and the cast only.
+    EXPECT_TRUE(at::equal(rms_norm_rope(x, at::Tensor(), at::Tensor(), heads, 1e-6, dtype),
+                          x.view({2, tokens, heads, d}).transpose(1, 2).contiguous()))
+        << dtype;
+    // Tokens first: the same values, stored [B, N, H, d], in a tensor of its own even where it
+    // changes nothing.
+    at::Tensor tokens_first = rms_norm_rope(x, weight, at::Tensor(), heads, 1e-6, at::kFloat,
+                                            RmsNormRopeLayout::TokensFirst);
+    ASSERT_EQ(tokens_first.sizes(), out.sizes());
+    EXPECT_TRUE(tokens_first.transpose(1, 2).is_contiguous());
+    EXPECT_TRUE(at::equal(tokens_first, out)) << dtype;
+    at::Tensor same = rms_norm_rope(x, at::Tensor(), at::Tensor(), heads, 1e-6, dtype, RmsNormRopeLayout::TokensFirst);
+    EXPECT_NE(same.data_ptr(), x.data_ptr());
+  }
+}
+
 TEST(RmsNormRope, RejectsBadArguments) {
   at::Tensor x = at::randn({1, 5, 12}), rotation = random_rotation(5, 2), weight = at::ones({12});
   EXPECT_THROW(rms_norm_rope(x.view({5, 12}), weight, rotation, 3, 1e-6, at::kFloat), c10::Error);
@@ -87,9 +119,9 @@ TEST(RmsNormRope, RejectsBadArguments) {
 }
 
 // The kernel against the reference on the GPU, at awkward sizes (token counts off every tile,
-// one head, d 8 / 64 / 128), every input and output dtype, with and without a gain: agreement to
-// one unit of x's dtype where the normalised value rounds the other way, and bit for bit almost
-// everywhere.
+// one head, d 8 / 64 / 128), every input and output dtype, with and without a gain or a rotation:
+// agreement to one unit of x's dtype where the normalised value rounds the other way, and bit for
+// bit almost everywhere.
 TEST(RmsNormRope, KernelMatchesReferenceOnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   at::manual_seed(9);
@@ -102,16 +134,21 @@ TEST(RmsNormRope, KernelMatchesReferenceOnCuda) {
        std::vector<Case>{{1, 1, 1, 8}, {2, 37, 3, 64}, {1, 50, 5, 72}, {1, 1001, 12, 128}, {3, 5, 2, 128}}) {
     for (const at::ScalarType in : {at::kBFloat16, at::kHalf, at::kFloat}) {
       for (const at::ScalarType out_dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
-        for (const bool gain : {true, false}) {
+        // Gain and rotation, no gain, no rotation (the cross-attention's queries: tokens first).
+        for (const int variant : {0, 1, 2}) {
+          const bool gain = variant != 1, rotate = variant != 2;
+          const RmsNormRopeLayout layout = rotate ? RmsNormRopeLayout::HeadsFirst : RmsNormRopeLayout::TokensFirst;
           SCOPED_TRACE(::testing::Message() << "B " << c.batch << " N " << c.tokens << " H " << c.heads << " d "
-                                            << c.d << " " << in << " → " << out_dtype << (gain ? " gain" : ""));
+                                            << c.d << " " << in << " → " << out_dtype << (gain ? " gain" : "")
+                                            << (rotate ? " rotation" : " tokens first"));
           at::Tensor x = (at::randn({c.batch, c.tokens, c.heads * c.d}) * 3).to(in).to(cuda);
           at::Tensor weight = gain ? (at::rand({c.heads * c.d}) + 0.5).to(cuda) : at::Tensor();
-          at::Tensor rotation = random_rotation(c.tokens, c.d / 2).to(cuda);
-          at::Tensor got = rms_norm_rope(x, weight, rotation, c.heads, 1e-6, out_dtype);
-          at::Tensor want = rms_norm_rope_reference(x, weight, rotation, c.heads, 1e-6, out_dtype);
+          at::Tensor rotation = rotate ? random_rotation(c.tokens, c.d / 2).to(cuda) : at::Tensor();
+          at::Tensor got = rms_norm_rope(x, weight, rotation, c.heads, 1e-6, out_dtype, layout);
+          at::Tensor want = rms_norm_rope_reference(x, weight, rotation, c.heads, 1e-6, out_dtype, layout);
           ASSERT_EQ(got.sizes(), want.sizes());
-          ASSERT_TRUE(got.is_contiguous());
+          ASSERT_EQ(got.strides(), want.strides());
+          ASSERT_TRUE(rotate ? got.is_contiguous() : got.transpose(1, 2).is_contiguous());
           // Every element: a normalised value (|n| < ~5) that rounds to the neighbouring number of
           // x's dtype, times a gain below 1.5 (bf16 0.05, fp16 0.007), plus one unit of the output's
           // dtype at the result's size.
