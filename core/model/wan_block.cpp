@@ -37,8 +37,7 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
 
   // self-attention
   // In the projections' dtype once, not once per projection (wan_linear's cast is then a no-op).
-  at::Tensor h = wan_norm_modulate(x, mod[0], mod[1], eps)
-                     .to(w.self_attn_q_weight.scalar_type());                     // [B, N, dim]
+  at::Tensor h = wan_norm_modulate(x, mod[0], mod[1], eps, w.self_attn_q_weight.scalar_type());  // [B, N, dim]
   at::Tensor v = wan_linear(h, w.self_attn_v_weight, w.self_attn_v_bias)
                      .view({batch, tokens, heads, head_dim});                     // [B, N, H, d]
   // q and k: RMSNorm and RoPE in float32, then in v's dtype (the weights', or bf16 under the
@@ -69,7 +68,9 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
   x = at::addcmul(x, y, mod[2]);  // x + y · gate, in float32
 
   // cross-attention
-  h = w.norm3_weight.defined() ? wan_layer_norm(x, w.norm3_weight, w.norm3_bias, eps) : x;
+  h = w.norm3_weight.defined()
+          ? wan_layer_norm(x, w.norm3_weight, w.norm3_bias, eps, w.cross_attn_q_weight.scalar_type())
+          : x;
   const int64_t context_len = context.size(1);
   v = wan_linear(context, w.cross_attn_v_weight, w.cross_attn_v_bias)
           .view({batch, context_len, heads, head_dim});                           // [B, L, H, d]
@@ -87,7 +88,7 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
   x = x + y;  // float32
 
   // ffn
-  h = wan_norm_modulate(x, mod[3], mod[4], eps);                                  // [B, N, dim]
+  h = wan_norm_modulate(x, mod[3], mod[4], eps, w.ffn_0_weight.scalar_type());   // [B, N, dim]
   h = wan_linear_gelu(h, w.ffn_0_weight, w.ffn_0_bias);                           // [B, N, ffn_dim]
   y = wan_linear(h, w.ffn_2_weight, w.ffn_2_bias);                                // [B, N, dim]
   return at::addcmul(x, y, mod[5]);  // float32

@@ -70,7 +70,7 @@ at::Tensor WanDiT::forward(const at::Tensor& x, const at::Tensor& t, const at::T
   // head
   // [shift, scale], each [B, 1, dim]
   std::vector<at::Tensor> head_mod = (w.head_modulation + e.unsqueeze(1)).chunk(2, 1);
-  h = wan_norm_modulate(h, head_mod[0], head_mod[1], c.eps);        // [B, N, dim]
+  h = wan_norm_modulate(h, head_mod[0], head_mod[1], c.eps, w.head_head_weight.scalar_type());  // [B, N, dim]
   h = wan_linear(h, w.head_head_weight, w.head_head_bias);          // [B, N, out_dim·pt·ph·pw]
 
   // unpatchify: (f, h, w, p, q, r, c) → (c, f·p, h·q, w·r)

@@ -6,6 +6,8 @@
 #include <ATen/autocast_mode.h>
 #include <ATen/core/grad_mode.h>
 
+#include "kernels/layer_norm_affine/layer_norm_affine.h"
+
 namespace svgear {
 
 at::Tensor wan_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
@@ -28,9 +30,9 @@ at::Tensor wan_linear_gelu(const at::Tensor& x, const at::Tensor& weight, const 
   return at::_addmm_activation(bias, rows, weight.t(), 1, 1, /*use_gelu=*/true).view(sizes);
 }
 
-at::Tensor wan_layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
-                          double eps) {
-  return at::layer_norm(x.to(at::kFloat), {x.size(-1)}, weight, bias, eps);
+at::Tensor wan_layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps,
+                          at::ScalarType dtype) {
+  return layer_norm_affine(x, weight, bias, eps, dtype);
 }
 
 // Not at::rms_norm: with the wheel's LibTorch on the GPU machine's image it aborts in its first call
@@ -41,13 +43,9 @@ at::Tensor wan_rms_norm(const at::Tensor& x, const at::Tensor& weight, double ep
   return normed.to(x.scalar_type()) * weight;
 }
 
-at::Tensor wan_norm_modulate(const at::Tensor& x, const at::Tensor& shift, const at::Tensor& scale, double eps) {
-  const int64_t dim = x.size(-1);
-  at::Tensor xf = x.to(at::kFloat);
-  if (shift.size(0) == 1 && scale.size(0) == 1) {
-    return at::layer_norm(xf, {dim}, (1 + scale).reshape({dim}), shift.reshape({dim}), eps);
-  }
-  return at::addcmul(shift, at::layer_norm(xf, {dim}, {}, {}, eps), 1 + scale);
+at::Tensor wan_norm_modulate(const at::Tensor& x, const at::Tensor& shift, const at::Tensor& scale, double eps,
+                             at::ScalarType dtype) {
+  return layer_norm_affine(x, (1 + scale).flatten(1), shift.flatten(1), eps, dtype);  // [B, dim] rows
 }
 
 }  // namespace svgear

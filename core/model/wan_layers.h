@@ -15,18 +15,21 @@ at::Tensor wan_linear(const at::Tensor& x, const at::Tensor& weight, const at::T
 // elsewhere the linear, then the GELU.
 at::Tensor wan_linear_gelu(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
 
-// LayerNorm over the last dim, computed and returned in float32 (upstream WanLayerNorm);
-// weight and bias are undefined for the norms without affine parameters.
-at::Tensor wan_layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
-                          double eps);
+// LayerNorm over the last dim, computed in float32 (upstream WanLayerNorm) and rounded once to
+// `dtype` (the next projection's); weight and bias are undefined for the norms without affine
+// parameters. One pass on CUDA outside training (layer_norm_affine).
+at::Tensor wan_layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps,
+                          at::ScalarType dtype);
 
 // RMSNorm over the last dim (upstream WanRMSNorm): normalised in float32, rounded to x's dtype,
 // times the float32 gain, so the result is float32.
 at::Tensor wan_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
 
 // LayerNorm without affine parameters, then the adaLN modulation x · (1 + scale) + shift, in
-// float32 (shift, scale: [B, 1, dim]). With one modulation vector (B = 1, a generation's calls) the
-// modulation is the norm's own affine step: one kernel instead of three passes over the activations.
-at::Tensor wan_norm_modulate(const at::Tensor& x, const at::Tensor& shift, const at::Tensor& scale, double eps);
+// float32 (shift, scale: [B, 1, dim]), rounded once to `dtype` (the next projection's): one pass
+// over the activations on CUDA outside training (layer_norm_affine); elsewhere ATen's layer_norm
+// with the modulation as its affine step when B = 1.
+at::Tensor wan_norm_modulate(const at::Tensor& x, const at::Tensor& shift, const at::Tensor& scale, double eps,
+                             at::ScalarType dtype);
 
 }  // namespace svgear

@@ -12,6 +12,7 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 
+#include "kernels/common/row_element_of.h"
 #include "kernels/common/vector_aligned.h"
 #include "kernels/rms_norm_rope/rms_norm_rope_cuda.cuh"
 #endif
@@ -20,20 +21,13 @@ namespace svgear {
 namespace {
 
 #if SVGEAR_HAVE_CUDA
-std::optional<RmsNormRopeElement> element(at::ScalarType dtype) {
-  if (dtype == at::kBFloat16) return RmsNormRopeElement::BFloat16;
-  if (dtype == at::kHalf) return RmsNormRopeElement::Float16;
-  if (dtype == at::kFloat) return RmsNormRopeElement::Float32;
-  return std::nullopt;
-}
-
 // The kernel where it handles the call; nullopt sends the caller to the reference. The kernel
 // records no autograd graph, so a call that needs gradients (the trainer's) takes the reference.
 std::optional<at::Tensor> rms_norm_rope_cuda(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& rotation,
                                              int64_t heads, double eps, at::ScalarType dtype,
                                              RmsNormRopeLayout layout) {
   const int64_t head_dim = x.size(2) / heads;
-  const std::optional<RmsNormRopeElement> input = element(x.scalar_type()), output = element(dtype);
+  const std::optional<RowElement> input = row_element_of(x.scalar_type()), output = row_element_of(dtype);
   const bool needs_grad =
       at::GradMode::is_enabled() && (x.requires_grad() || (weight.defined() && weight.requires_grad()));
   if (!x.is_cuda() || needs_grad || !input || !output || !rms_norm_rope_cuda_supports(head_dim)) return std::nullopt;

@@ -3,6 +3,9 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include "kernels/common/row_element_dispatch.cuh"
+#include "kernels/common/vector8.cuh"
+
 namespace svgear {
 namespace {
 
@@ -13,39 +16,7 @@ namespace {
 // store the 8 channels at their head's place in the heads-first output (tokens first: at their own
 // place). The op moves 2 × 100 MB at Wan-1.3B 480p: memory-bound.
 constexpr int kWarpsPerBlock = 8;
-constexpr int kChunk = 8;
-
-__device__ __forceinline__ void load8(const __nv_bfloat16* p, float (&v)[kChunk]) {
-  const uint4 word = *reinterpret_cast<const uint4*>(p);
-  const __nv_bfloat16* e = reinterpret_cast<const __nv_bfloat16*>(&word);
-  for (int i = 0; i < kChunk; ++i) v[i] = __bfloat162float(e[i]);
-}
-__device__ __forceinline__ void load8(const __half* p, float (&v)[kChunk]) {
-  const uint4 word = *reinterpret_cast<const uint4*>(p);
-  const __half* e = reinterpret_cast<const __half*>(&word);
-  for (int i = 0; i < kChunk; ++i) v[i] = __half2float(e[i]);
-}
-__device__ __forceinline__ void load8(const float* p, float (&v)[kChunk]) {
-  const float4 a = reinterpret_cast<const float4*>(p)[0], b = reinterpret_cast<const float4*>(p)[1];
-  v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w, v[4] = b.x, v[5] = b.y, v[6] = b.z, v[7] = b.w;
-}
-
-__device__ __forceinline__ void store8(__nv_bfloat16* p, const float (&v)[kChunk]) {
-  uint4 word;
-  __nv_bfloat16* e = reinterpret_cast<__nv_bfloat16*>(&word);
-  for (int i = 0; i < kChunk; ++i) e[i] = __float2bfloat16_rn(v[i]);
-  *reinterpret_cast<uint4*>(p) = word;
-}
-__device__ __forceinline__ void store8(__half* p, const float (&v)[kChunk]) {
-  uint4 word;
-  __half* e = reinterpret_cast<__half*>(&word);
-  for (int i = 0; i < kChunk; ++i) e[i] = __float2half_rn(v[i]);
-  *reinterpret_cast<uint4*>(p) = word;
-}
-__device__ __forceinline__ void store8(float* p, const float (&v)[kChunk]) {
-  reinterpret_cast<float4*>(p)[0] = make_float4(v[0], v[1], v[2], v[3]);
-  reinterpret_cast<float4*>(p)[1] = make_float4(v[4], v[5], v[6], v[7]);
-}
+constexpr int kChunk = vector8::kSize;
 
 // A float rounded to T and back: upstream rounds the normalised value to x's dtype before the gain.
 __device__ __forceinline__ float round_to(float v, const __nv_bfloat16*) { return __bfloat162float(__float2bfloat16_rn(v)); }
@@ -67,7 +38,7 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     float squares = 0.0f;
     for (int64_t c = lane; c < chunks; c += 32) {
       float v[kChunk];
-      load8(xr + c * kChunk, v);
+      vector8::load(xr + c * kChunk, v);
       for (int i = 0; i < kChunk; ++i) squares += v[i] * v[i];
     }
     for (int delta = 16; delta > 0; delta /= 2) squares += __shfl_xor_sync(0xffffffffu, squares, delta);
@@ -78,43 +49,37 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
   for (int64_t c = lane; c < chunks; c += 32) {
     const int64_t channel = c * kChunk;
     float v[kChunk];
-    load8(xr + channel, v);
+    vector8::load(xr + channel, v);
     if (weight) {
       float w[kChunk];
-      load8(weight + channel, w);
+      vector8::load(weight + channel, w);
       for (int i = 0; i < kChunk; ++i) v[i] = round_to(v[i] * scale, x) * w[i];
     }
     const int64_t head = channel / head_dim, within = channel % head_dim;
     if (rot) {
       float r[kChunk];  // (cos, sin) of the four pairs
-      load8(rot + within, r);
+      vector8::load(rot + within, r);
       for (int p = 0; p < kChunk / 2; ++p) {  // (even + i·odd) · (cos + i·sin)
         const float even = v[2 * p], odd = v[2 * p + 1], cosine = r[2 * p], sine = r[2 * p + 1];
         v[2 * p] = even * cosine - odd * sine;
         v[2 * p + 1] = odd * cosine + even * sine;
       }
     }
-    store8(out + (tokens_first ? row * dim + channel : ((b * heads + head) * tokens + t) * head_dim + within), v);
+    const int64_t offset = tokens_first ? row * dim + channel : ((b * heads + head) * tokens + t) * head_dim + within;
+    vector8::store(out + offset, v);
   }
 }
 
 template <typename In, typename Out>
-void launch_typed(const RmsNormRopeCudaArgs& a, cudaStream_t stream) {
-  const int64_t rows = a.batch * a.tokens;
-  const unsigned blocks = unsigned((rows + kWarpsPerBlock - 1) / kWarpsPerBlock);
-  rms_norm_rope_kernel<In, Out><<<blocks, kWarpsPerBlock * 32, 0, stream>>>(
-      static_cast<const In*>(a.x), a.weight, a.rotation, static_cast<Out*>(a.out), rows, a.tokens, a.heads,
-      a.head_dim, a.eps, a.tokens_first);
-}
-
-template <typename In>
-void launch_output(const RmsNormRopeCudaArgs& a, cudaStream_t stream) {
-  switch (a.output) {
-    case RmsNormRopeElement::BFloat16: launch_typed<In, __nv_bfloat16>(a, stream); break;
-    case RmsNormRopeElement::Float16: launch_typed<In, __half>(a, stream); break;
-    case RmsNormRopeElement::Float32: launch_typed<In, float>(a, stream); break;
+struct Launch {
+  static void run(const RmsNormRopeCudaArgs& a, cudaStream_t stream) {
+    const int64_t rows = a.batch * a.tokens;
+    const unsigned blocks = unsigned((rows + kWarpsPerBlock - 1) / kWarpsPerBlock);
+    rms_norm_rope_kernel<In, Out><<<blocks, kWarpsPerBlock * 32, 0, stream>>>(
+        static_cast<const In*>(a.x), a.weight, a.rotation, static_cast<Out*>(a.out), rows, a.tokens, a.heads,
+        a.head_dim, a.eps, a.tokens_first);
   }
-}
+};
 
 }  // namespace
 
@@ -122,11 +87,7 @@ bool rms_norm_rope_cuda_supports(int64_t head_dim) { return head_dim > 0 && head
 
 void launch_rms_norm_rope(const RmsNormRopeCudaArgs& a, cudaStream_t stream) {
   if (a.batch * a.tokens == 0 || a.heads == 0) return;
-  switch (a.input) {
-    case RmsNormRopeElement::BFloat16: launch_output<__nv_bfloat16>(a, stream); break;
-    case RmsNormRopeElement::Float16: launch_output<__half>(a, stream); break;
-    case RmsNormRopeElement::Float32: launch_output<float>(a, stream); break;
-  }
+  dispatch_row_elements<Launch>(a.input, a.output, a, stream);
 }
 
 }  // namespace svgear

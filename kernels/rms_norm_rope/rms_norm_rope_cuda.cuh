@@ -5,9 +5,9 @@
 
 #include <cuda_runtime_api.h>
 
-namespace svgear {
+#include "kernels/common/row_element.h"
 
-enum class RmsNormRopeElement { BFloat16, Float16, Float32 };
+namespace svgear {
 
 struct RmsNormRopeCudaArgs {
   const void* x = nullptr;         // [B, N, heads·d] in `input`
@@ -16,8 +16,8 @@ struct RmsNormRopeCudaArgs {
   void* out = nullptr;             // [B, heads, N, d] in `output`, or [B, N, heads, d] if tokens_first
   int64_t batch = 0, tokens = 0, heads = 0, head_dim = 0;
   float eps = 0.0f;
-  RmsNormRopeElement input = RmsNormRopeElement::BFloat16;
-  RmsNormRopeElement output = RmsNormRopeElement::BFloat16;
+  RowElement input = RowElement::BFloat16;
+  RowElement output = RowElement::BFloat16;
   bool tokens_first = false;
 };
 

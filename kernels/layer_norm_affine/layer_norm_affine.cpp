@@ -1,0 +1,86 @@
+#include "kernels/layer_norm_affine/layer_norm_affine.h"
+
+#include <optional>
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include "svgear/build_config.h"
+
+#if SVGEAR_HAVE_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
+
+#include "kernels/common/row_element_of.h"
+#include "kernels/common/vector_aligned.h"
+#include "kernels/layer_norm_affine/layer_norm_affine_cuda.cuh"
+#endif
+
+namespace svgear {
+namespace {
+
+#if SVGEAR_HAVE_CUDA
+// The kernel where it handles the call; nullopt sends the caller to the reference. The kernel
+// records no autograd graph, so a call that needs gradients (the trainer's) takes the reference.
+std::optional<at::Tensor> layer_norm_affine_cuda(const at::Tensor& x, const at::Tensor& gain, const at::Tensor& bias,
+                                                 double eps, at::ScalarType dtype) {
+  const std::optional<RowElement> input = row_element_of(x.scalar_type()), output = row_element_of(dtype);
+  const bool needs_grad = at::GradMode::is_enabled() &&
+                          (x.requires_grad() || (gain.defined() && (gain.requires_grad() || bias.requires_grad())));
+  if (!x.is_cuda() || needs_grad || !input || !output || !layer_norm_affine_cuda_supports(x.size(2))) {
+    return std::nullopt;
+  }
+  const c10::cuda::CUDAGuard device_guard(x.device());
+  at::Tensor rows = vector_aligned(x);
+  at::Tensor g = gain.defined() ? vector_aligned(gain) : gain;
+  at::Tensor h = bias.defined() ? vector_aligned(bias) : bias;
+  at::Tensor out = at::empty(x.sizes(), x.options().dtype(dtype));
+  LayerNormAffineCudaArgs args;
+  args.x = rows.data_ptr();
+  args.gain = g.defined() ? g.data_ptr<float>() : nullptr;
+  args.bias = h.defined() ? h.data_ptr<float>() : nullptr;
+  args.affine_stride = g.defined() && g.dim() == 2 ? x.size(2) : 0;
+  args.out = out.data_ptr();
+  args.batch = x.size(0);
+  args.tokens = x.size(1);
+  args.dim = x.size(2);
+  args.eps = float(eps);
+  args.input = *input;
+  args.output = *output;
+  launch_layer_norm_affine(args, at::cuda::getCurrentCUDAStream());
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+#endif
+
+}  // namespace
+
+at::Tensor layer_norm_affine(const at::Tensor& x, const at::Tensor& gain, const at::Tensor& bias, double eps,
+                             at::ScalarType dtype) {
+  TORCH_CHECK(x.dim() == 3, "layer_norm_affine: x must be [B, N, dim], got ", x.sizes());
+  TORCH_CHECK(at::isFloatingType(x.scalar_type()), "layer_norm_affine: x must be floating point, got ",
+              x.scalar_type());
+  const int64_t dim = x.size(2);
+  TORCH_CHECK(gain.defined() == bias.defined(), "layer_norm_affine: gain and bias are both defined or both not");
+  if (gain.defined()) {
+    const bool shared = gain.dim() == 1 && gain.size(0) == dim;
+    const bool per_batch = gain.dim() == 2 && gain.size(0) == x.size(0) && gain.size(1) == dim;
+    TORCH_CHECK((shared || per_batch) && gain.scalar_type() == at::kFloat,
+                "layer_norm_affine: gain must be [", dim, "] or [", x.size(0), ", ", dim, "] float32, got ",
+                gain.sizes(), " ", gain.scalar_type());
+    TORCH_CHECK(bias.sizes() == gain.sizes() && bias.scalar_type() == at::kFloat,
+                "layer_norm_affine: bias must be float32 shaped like gain ", gain.sizes(), ", got ", bias.sizes(), " ",
+                bias.scalar_type());
+    TORCH_CHECK(gain.device() == x.device() && bias.device() == x.device(),
+                "layer_norm_affine: x, gain and bias must be on one device");
+  }
+  TORCH_CHECK(at::isFloatingType(dtype), "layer_norm_affine: the output dtype must be floating point, got ", dtype);
+  TORCH_CHECK(x.is_cpu() || x.is_cuda(), "layer_norm_affine: unsupported device ", x.device());
+#if SVGEAR_HAVE_CUDA
+  if (auto out = layer_norm_affine_cuda(x, gain, bias, eps, dtype)) return *out;
+#endif
+  return layer_norm_affine_reference(x, gain, bias, eps, dtype);
+}
+
+}  // namespace svgear

@@ -1,0 +1,31 @@
+#pragma once
+// layer_norm_affine: the DiT's LayerNorms made ready for the next projection: LayerNorm over the
+// last dim in float32 (upstream WanLayerNorm), then an affine step y · gain + bias in float32 (the
+// norm's own weights, or adaLN's modulation 1 + scale and shift, one row per batch entry), rounded
+// once to the projection's dtype.
+//
+//   x:     [B, N, dim], any floating dtype (the float32 residual stream)
+//   gain:  [dim] or [B, dim] float32, or undefined together with bias (no affine step)
+//   bias:  the same shape as gain
+//   returns [B, N, dim] in `dtype`
+//
+// As ATen ops (layer_norm, then a cast) that is a float32 write and read of the activations more
+// than needed, ~0.4 GB per call at Wan-1.3B 480p. Devices: CUDA x and output of bf16, fp16 or
+// float32 with dim a multiple of 8, when no gradient is wanted, run layer_norm_affine_cuda.cu (a warp
+// per row);
+// everything else, training included, the ATen reference. The kernel's mean and variance sum in
+// another order than ATen's, so a result on a rounding boundary of `dtype` may round to the
+// neighbouring number.
+
+#include <ATen/core/Tensor.h>
+
+namespace svgear {
+
+at::Tensor layer_norm_affine(const at::Tensor& x, const at::Tensor& gain, const at::Tensor& bias, double eps,
+                             at::ScalarType dtype);
+
+// The ATen reference for CPU and CUDA tensors; call layer_norm_affine, which validates.
+at::Tensor layer_norm_affine_reference(const at::Tensor& x, const at::Tensor& gain, const at::Tensor& bias,
+                                       double eps, at::ScalarType dtype);
+
+}  // namespace svgear

@@ -1,0 +1,112 @@
+#include "kernels/layer_norm_affine/layer_norm_affine.h"
+
+#include <cmath>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+namespace svgear {
+namespace {
+
+// The op written out in float64 from x's values: [B, N, dim] float64.
+at::Tensor expected_float64(const at::Tensor& x, const at::Tensor& gain, const at::Tensor& bias, double eps) {
+  at::Tensor v = x.to(at::kDouble);
+  at::Tensor centred = v - v.mean(-1, /*keepdim=*/true);
+  at::Tensor y = centred / (centred.square().mean(-1, /*keepdim=*/true) + eps).sqrt();
+  if (!gain.defined()) return y;
+  at::Tensor g = gain.to(at::kDouble), b = bias.to(at::kDouble);
+  if (g.dim() == 2) g = g.unsqueeze(1), b = b.unsqueeze(1);  // [B, 1, dim]: one row per batch entry
+  return y * g + b;
+}
+
+// Shared and per-batch affine rows and none, float32 and bf16 inputs: the formula, and the
+// result rounded once to the dtype asked for.
+TEST(LayerNormAffine, MatchesTheFormulaInFloat64) {
+  at::manual_seed(11);
+  const int64_t dim = 24;
+  for (const at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    for (const int variant : {0, 1, 2}) {  // shared row, a row per batch entry, none
+      at::Tensor x = (at::randn({3, 7, dim}) * 3 + 2).to(dtype);
+      at::Tensor gain, bias;
+      if (variant == 0) gain = at::randn({dim}), bias = at::randn({dim});
+      if (variant == 1) gain = at::randn({3, dim}), bias = at::randn({3, dim});
+      at::Tensor out = layer_norm_affine(x, gain, bias, 1e-6, at::kFloat);
+      ASSERT_EQ(out.sizes(), x.sizes());
+      EXPECT_EQ(out.scalar_type(), at::kFloat);
+      EXPECT_TRUE(at::allclose(out.to(at::kDouble), expected_float64(x, gain, bias, 1e-6), 1e-5, 1e-5))
+          << dtype << " variant " << variant;
+      EXPECT_TRUE(at::equal(layer_norm_affine(x, gain, bias, 1e-6, at::kBFloat16), out.to(at::kBFloat16)))
+          << dtype << " variant " << variant;
+    }
+  }
+}
+
+TEST(LayerNormAffine, RejectsBadArguments) {
+  at::Tensor x = at::randn({2, 5, 16}), row = at::ones({16});
+  EXPECT_THROW(layer_norm_affine(x.view({10, 16}), row, row, 1e-6, at::kFloat), c10::Error);
+  EXPECT_THROW(layer_norm_affine(x, row, at::Tensor(), 1e-6, at::kFloat), c10::Error);      // one of two
+  EXPECT_THROW(layer_norm_affine(x, at::ones({15}), at::ones({15}), 1e-6, at::kFloat), c10::Error);
+  EXPECT_THROW(layer_norm_affine(x, at::ones({3, 16}), at::ones({3, 16}), 1e-6, at::kFloat), c10::Error);  // B = 2
+  EXPECT_THROW(layer_norm_affine(x, row, at::ones({2, 16}), 1e-6, at::kFloat), c10::Error);  // shapes differ
+  EXPECT_THROW(layer_norm_affine(x, row.to(at::kDouble), row, 1e-6, at::kFloat), c10::Error);
+  EXPECT_THROW(layer_norm_affine(x.to(at::kInt), row, row, 1e-6, at::kFloat), c10::Error);
+  EXPECT_THROW(layer_norm_affine(x, row, row, 1e-6, at::kLong), c10::Error);
+}
+
+// The kernel against the reference on the GPU, at awkward sizes (token counts off every block, dim
+// 8 / 72 (9 chunks) / 1536 (48 chunks: more than a warp's 32) / 5120), every input and output
+// dtype, shared, per-batch and no affine rows: agreement to a float32 rounding of the normalised
+// value plus one unit of the output's dtype everywhere, and to the output's rounding almost
+// everywhere. Then float32 rows with a mean 100 times their spread, against the float64 formula:
+// a variance taken as E[x²] − E[x]² would be off by ~5e-3 there, the two passes by ~1e-5.
+TEST(LayerNormAffine, KernelMatchesReferenceOnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  at::manual_seed(12);
+  const at::Device cuda(at::kCUDA, 0);
+  struct Case {
+    int64_t batch, tokens, dim;
+  };
+  for (const Case& c : std::vector<Case>{{1, 1, 8}, {2, 37, 72}, {1, 1001, 1536}, {3, 5, 1536}, {1, 9, 5120}}) {
+    for (const at::ScalarType in : {at::kFloat, at::kBFloat16, at::kHalf}) {
+      for (const at::ScalarType out_dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
+        for (const int variant : {0, 1, 2}) {
+          SCOPED_TRACE(::testing::Message() << "B " << c.batch << " N " << c.tokens << " dim " << c.dim << " " << in
+                                            << " → " << out_dtype << " affine " << variant);
+          at::Tensor x = (at::randn({c.batch, c.tokens, c.dim}) * 4 + 30).to(in).to(cuda);
+          at::Tensor gain, bias;
+          if (variant == 0) gain = at::randn({c.dim}).to(cuda), bias = at::randn({c.dim}).to(cuda);
+          if (variant == 1) gain = at::randn({c.batch, c.dim}).to(cuda), bias = at::randn({c.batch, c.dim}).to(cuda);
+          at::Tensor got = layer_norm_affine(x, gain, bias, 1e-6, out_dtype);
+          at::Tensor want = layer_norm_affine_reference(x, gain, bias, 1e-6, out_dtype);
+          ASSERT_EQ(got.sizes(), want.sizes());
+          ASSERT_EQ(got.scalar_type(), out_dtype);
+          const double unit = out_dtype == at::kBFloat16 ? std::ldexp(1.0, -7)
+                                                         : (out_dtype == at::kHalf ? std::ldexp(1.0, -10) : 1e-6);
+          at::Tensor size = want.to(at::kDouble).abs();
+          at::Tensor error = (got.to(at::kDouble) - want.to(at::kDouble)).abs();
+          EXPECT_TRUE((error <= 1e-4 + unit * (size + 1)).all().item<bool>())
+              << "largest difference " << error.max().item<double>();
+          // Where there are enough elements for a share to mean something.
+          if (got.numel() >= 64) {
+            const double exact = out_dtype == at::kFloat ? 1e-5 : 0.0;
+            EXPECT_GE((error <= exact * (size + 1)).to(at::kDouble).mean().item<double>(), 0.95);
+          }
+        }
+      }
+    }
+  }
+  for (const int64_t dim : {72, 1536, 5120}) {
+    SCOPED_TRACE(::testing::Message() << "mean 100, dim " << dim);
+    at::Tensor x = at::randn({2, 33, dim}) + 100;
+    at::Tensor gain = at::randn({2, dim}), bias = at::randn({2, dim});
+    at::Tensor got = layer_norm_affine(x.to(cuda), gain.to(cuda), bias.to(cuda), 1e-6, at::kFloat).cpu();
+    at::Tensor want = expected_float64(x, gain, bias, 1e-6);
+    at::Tensor error = (got.to(at::kDouble) - want).abs();
+    EXPECT_TRUE((error <= 1e-4 * (want.abs() + 1)).all().item<bool>())
+        << "largest difference " << error.max().item<double>();
+  }
+}
+
+}  // namespace
+}  // namespace svgear
