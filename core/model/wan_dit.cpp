@@ -46,7 +46,8 @@ at::Tensor WanDiT::forward(const at::Tensor& x, const at::Tensor& t, const at::T
   const TokenGrid grid{int(h.size(2)), int(h.size(3)), int(h.size(4))};
   // Contiguous: every block's residual adds and LayerNorms keep this layout, and a transposed one
   // made each LayerNorm copy the stream first and each residual add read it strided.
-  h = h.flatten(2).transpose(1, 2).to(at::kFloat, false, false, at::MemoryFormat::Contiguous);  // [B, N, dim]
+  h = h.flatten(2).transpose(1, 2).to(at::kFloat, /*non_blocking=*/false, /*copy=*/false,
+                                       at::MemoryFormat::Contiguous);  // [B, N, dim]
 
   // time embedding (float32, as upstream's autocast(float32) region)
   at::Tensor e = sinusoidal_embedding(t.to(device), c.freq_dim);    // [B, freq_dim]
