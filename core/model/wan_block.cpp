@@ -9,14 +9,6 @@
 #include "kernels/rms_norm_rope/rms_norm_rope.h"
 
 namespace svgear {
-namespace {
-
-// RMSNorm when the model has qk_norm (the gain is then defined), identity otherwise.
-at::Tensor qk_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
-  return weight.defined() ? wan_rms_norm(x, weight, eps) : x;
-}
-
-}  // namespace
 
 WanBlock::WanBlock(const WanConfig& config, const WanBlockWeights& weights, int layer)
     : config_(config), weights_(weights), layer_(layer) {}
@@ -74,15 +66,13 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
   const int64_t context_len = context.size(1);
   v = wan_linear(context, w.cross_attn_v_weight, w.cross_attn_v_bias)
           .view({batch, context_len, heads, head_dim});                           // [B, L, H, d]
-  // The queries' RMSNorm and cast as one op (no rotation across attention), stored tokens first
-  // so that SDPA's output is too and the heads merge below as a view.
+  // The queries' and keys' RMSNorm and cast as one op each (no rotation across attention), stored
+  // tokens first: SDPA's output is then too, and the heads merge below as a view.
   q = rms_norm_rope(wan_linear(h, w.cross_attn_q_weight, w.cross_attn_q_bias), w.cross_attn_norm_q_weight,
                     at::Tensor(), heads, eps, v.scalar_type(), RmsNormRopeLayout::TokensFirst);  // [B, H, N, d]
-  k = qk_norm(wan_linear(context, w.cross_attn_k_weight, w.cross_attn_k_bias),
-              w.cross_attn_norm_k_weight, eps)
-          .view({batch, context_len, heads, head_dim});                           // [B, L, H, d]
-  o = at::scaled_dot_product_attention(q, k.to(v.scalar_type()).transpose(1, 2),  // [B, H, N, d]
-                                       v.transpose(1, 2));
+  k = rms_norm_rope(wan_linear(context, w.cross_attn_k_weight, w.cross_attn_k_bias), w.cross_attn_norm_k_weight,
+                    at::Tensor(), heads, eps, v.scalar_type(), RmsNormRopeLayout::TokensFirst);  // [B, H, L, d]
+  o = at::scaled_dot_product_attention(q, k, v.transpose(1, 2));                  // [B, H, N, d]
   o = o.transpose(1, 2).reshape({batch, tokens, heads * head_dim});               // [B, N, dim]
   y = wan_linear(o, w.cross_attn_o_weight, w.cross_attn_o_bias);                  // [B, N, dim]
   x = x + y;  // float32

@@ -35,14 +35,6 @@ at::Tensor wan_layer_norm(const at::Tensor& x, const at::Tensor& weight, const a
   return layer_norm_affine(x, weight, bias, eps, dtype);
 }
 
-// Not at::rms_norm: with the wheel's LibTorch on the GPU machine's image it aborts in its first call
-// (free(): invalid pointer in a std::locale destructor inside rms_norm_symint; docs/gpu-runs.md).
-at::Tensor wan_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
-  at::Tensor xf = x.to(at::kFloat);
-  at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
-  return normed.to(x.scalar_type()) * weight;
-}
-
 at::Tensor wan_norm_modulate(const at::Tensor& x, const at::Tensor& shift, const at::Tensor& scale, double eps,
                              at::ScalarType dtype) {
   return layer_norm_affine(x, (1 + scale).flatten(1), shift.flatten(1), eps, dtype);  // [B, dim] rows

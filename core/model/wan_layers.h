@@ -21,10 +21,6 @@ at::Tensor wan_linear_gelu(const at::Tensor& x, const at::Tensor& weight, const 
 at::Tensor wan_layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps,
                           at::ScalarType dtype);
 
-// RMSNorm over the last dim (upstream WanRMSNorm): normalised in float32, rounded to x's dtype,
-// times the float32 gain, so the result is float32.
-at::Tensor wan_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
-
 // LayerNorm without affine parameters, then the adaLN modulation x · (1 + scale) + shift, in
 // float32 (shift, scale: [B, 1, dim]), rounded once to `dtype` (the next projection's): one pass
 // over the activations on CUDA outside training (layer_norm_affine); elsewhere ATen's layer_norm

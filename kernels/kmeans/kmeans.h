@@ -16,8 +16,8 @@
 //   * CUDA, x bf16 or fp16, d 64 or 128, K ≤ 16384: kmeans_cuda.cu — tensor-core assignment (x·c of
 //     x and the centroids rounded to x's dtype, fp32 sums; the N × K distances never materialise), a
 //     stable counting sort by cluster and segmented fp32 sums for the update (deterministic, no
-//     atomics), no host sync. Labels differ from the fp32 reference only where two centroids are nearly equally
-//     near (the rounding of c moves distances by ~2^-8 relative). On sm_90 GPUs of an sm_90a build
+//     atomics), no host sync. Labels differ from the fp32 reference only where two centroids are
+//     nearly equally near (the rounding of c moves distances by ~2^-8 relative). On sm_90 GPUs of an sm_90a build
 //     the assignment runs on wgmma (same labels), elsewhere, or with KernelPath::Portable
 //     (kernels/common/kernel_path.h), on mma.sync.
 //   * otherwise the ATen reference in float32: CPU and CUDA agree exactly on labels except for

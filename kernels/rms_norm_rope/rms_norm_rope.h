@@ -2,7 +2,7 @@
 // rms_norm_rope: a query or key projection made ready for the attention call: Wan's RMSNorm over
 // the whole projection (upstream WanRMSNorm: normalised in float32, rounded to x's dtype, times the
 // float32 gain), each head's 3-axis rotary embedding (channel pairs times e^{i·angle}, in float32;
-// self-attention only), cast to the attention's dtype, heads first.
+// self-attention only), cast to the attention's dtype, in the layout the attention takes.
 //
 //   x:        [B, N, heads·d], any floating dtype (the projection's)
 //   weight:   [heads·d] float32 gain, or undefined (a model without qk_norm: no norm)
