@@ -1,6 +1,7 @@
 #include "core/model/wan_block.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -57,12 +58,17 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
   o = o.transpose(1, 2).reshape({batch, tokens, heads * head_dim});               // [B, N, dim]
   if (call.taps) tap(call.taps, tap_prefix + "out", o);
   at::Tensor y = wan_linear(o, w.self_attn_o_weight, w.self_attn_o_bias);         // [B, N, dim]
-  x = at::addcmul(x, y, mod[2]);  // x + y · gate, in float32
 
-  // cross-attention
-  h = w.norm3_weight.defined()
-          ? wan_layer_norm(x, w.norm3_weight, w.norm3_bias, eps, w.cross_attn_q_weight.scalar_type())
-          : x;
+  // cross-attention, after the residual x + y · gate (float32), with its norm in the same pass
+  if (w.norm3_weight.defined()) {
+    ResidualNormed r = wan_add_layer_norm(x, y, mod[2], w.norm3_weight, w.norm3_bias, eps,
+                                          w.cross_attn_q_weight.scalar_type());
+    x = std::move(r.sum);
+    h = std::move(r.normed);
+  } else {
+    x = at::addcmul(x, y, mod[2]);
+    h = x;
+  }
   const int64_t context_len = context.size(1);
   v = wan_linear(context, w.cross_attn_v_weight, w.cross_attn_v_bias)
           .view({batch, context_len, heads, head_dim});                           // [B, L, H, d]
@@ -75,10 +81,11 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
   o = at::scaled_dot_product_attention(q, k, v.transpose(1, 2));                  // [B, H, N, d]
   o = o.transpose(1, 2).reshape({batch, tokens, heads * head_dim});               // [B, N, dim]
   y = wan_linear(o, w.cross_attn_o_weight, w.cross_attn_o_bias);                  // [B, N, dim]
-  x = x + y;  // float32
 
-  // ffn
-  h = wan_norm_modulate(x, mod[3], mod[4], eps, w.ffn_0_weight.scalar_type());   // [B, N, dim]
+  // ffn, after the residual x + y (float32), with its norm in the same pass
+  ResidualNormed r = wan_add_norm_modulate(x, y, at::Tensor(), mod[3], mod[4], eps, w.ffn_0_weight.scalar_type());
+  x = std::move(r.sum);
+  h = std::move(r.normed);                                                        // [B, N, dim]
   h = wan_linear_gelu(h, w.ffn_0_weight, w.ffn_0_bias);                           // [B, N, ffn_dim]
   y = wan_linear(h, w.ffn_2_weight, w.ffn_2_bias);                                // [B, N, dim]
   return at::addcmul(x, y, mod[5]);  // float32

@@ -40,4 +40,16 @@ at::Tensor wan_norm_modulate(const at::Tensor& x, const at::Tensor& shift, const
   return layer_norm_affine(x, (1 + scale).flatten(1), shift.flatten(1), eps, dtype);  // [B, dim] rows
 }
 
+ResidualNormed wan_add_layer_norm(const at::Tensor& x, const at::Tensor& y, const at::Tensor& gate,
+                                  const at::Tensor& weight, const at::Tensor& bias, double eps, at::ScalarType dtype) {
+  return residual_layer_norm_affine(x, y, gate.defined() ? gate.flatten(1) : gate, weight, bias, eps, dtype);
+}
+
+ResidualNormed wan_add_norm_modulate(const at::Tensor& x, const at::Tensor& y, const at::Tensor& gate,
+                                     const at::Tensor& shift, const at::Tensor& scale, double eps,
+                                     at::ScalarType dtype) {
+  return residual_layer_norm_affine(x, y, gate.defined() ? gate.flatten(1) : gate, (1 + scale).flatten(1),
+                                    shift.flatten(1), eps, dtype);
+}
+
 }  // namespace svgear

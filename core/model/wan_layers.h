@@ -4,6 +4,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "kernels/layer_norm_affine/layer_norm_affine.h"
+
 namespace svgear {
 
 // x @ weight^T + bias, with x cast to the weight's dtype; the result has the weight's dtype.
@@ -27,5 +29,14 @@ at::Tensor wan_layer_norm(const at::Tensor& x, const at::Tensor& weight, const a
 // with the modulation as its affine step when B = 1.
 at::Tensor wan_norm_modulate(const at::Tensor& x, const at::Tensor& shift, const at::Tensor& scale, double eps,
                              at::ScalarType dtype);
+
+// A block's residual and the norm after it: x + y · gate (float32; gate [B, 1, dim], or undefined
+// for x + y) as `sum`, and wan_layer_norm / wan_norm_modulate of that sum as `normed`; one pass over
+// the activations on CUDA outside training (residual_layer_norm_affine).
+ResidualNormed wan_add_layer_norm(const at::Tensor& x, const at::Tensor& y, const at::Tensor& gate,
+                                  const at::Tensor& weight, const at::Tensor& bias, double eps, at::ScalarType dtype);
+ResidualNormed wan_add_norm_modulate(const at::Tensor& x, const at::Tensor& y, const at::Tensor& gate,
+                                     const at::Tensor& shift, const at::Tensor& scale, double eps,
+                                     at::ScalarType dtype);
 
 }  // namespace svgear

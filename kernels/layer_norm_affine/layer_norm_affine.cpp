@@ -1,6 +1,7 @@
 #include "kernels/layer_norm_affine/layer_norm_affine.h"
 
 #include <optional>
+#include <utility>
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -21,14 +22,26 @@ namespace svgear {
 namespace {
 
 #if SVGEAR_HAVE_CUDA
-// The kernel where it handles the call; nullopt sends the caller to the reference. The kernel
-// records no autograd graph, so a call that needs gradients (the trainer's) takes the reference.
+// A residual for the kernel's first pass: y and gate as residual_layer_norm_affine takes them.
+struct Residual {
+  at::Tensor y, gate;
+};
+
+bool needs_grad(const at::Tensor& t) { return t.defined() && t.requires_grad(); }
+
+// The kernel where it handles the call (with `residual`, the sum goes to `sum`); nullopt sends
+// the caller to the reference. The kernel records no autograd graph, so a call that needs
+// gradients (the trainer's) takes the reference.
 std::optional<at::Tensor> layer_norm_affine_cuda(const at::Tensor& x, const at::Tensor& gain, const at::Tensor& bias,
-                                                 double eps, at::ScalarType dtype) {
+                                                 double eps, at::ScalarType dtype, const Residual* residual = nullptr,
+                                                 at::Tensor* sum = nullptr) {
   const std::optional<RowElement> input = row_element_of(x.scalar_type()), output = row_element_of(dtype);
-  const bool needs_grad = at::GradMode::is_enabled() &&
-                          (x.requires_grad() || (gain.defined() && (gain.requires_grad() || bias.requires_grad())));
-  if (!x.is_cuda() || needs_grad || !input || !output || !layer_norm_affine_cuda_supports(x.size(2))) {
+  const bool gradients =
+      at::GradMode::is_enabled() && (needs_grad(x) || needs_grad(gain) || needs_grad(bias) ||
+                                     (residual && (needs_grad(residual->y) || needs_grad(residual->gate))));
+  const bool residual_ok = !residual || (x.scalar_type() == at::kFloat && residual->y.scalar_type() == dtype &&
+                                         residual->y.is_cuda());
+  if (!x.is_cuda() || gradients || !input || !output || !residual_ok || !layer_norm_affine_cuda_supports(x.size(2))) {
     return std::nullopt;
   }
   const c10::cuda::CUDAGuard device_guard(x.device());
@@ -38,6 +51,15 @@ std::optional<at::Tensor> layer_norm_affine_cuda(const at::Tensor& x, const at::
   at::Tensor out = at::empty(x.sizes(), x.options().dtype(dtype));
   LayerNormAffineCudaArgs args;
   args.x = rows.data_ptr();
+  at::Tensor y, gate;
+  if (residual) {
+    y = vector_aligned(residual->y);
+    gate = residual->gate.defined() ? vector_aligned(residual->gate) : residual->gate;
+    *sum = at::empty(x.sizes(), x.options());
+    args.y = y.data_ptr();
+    args.gate = gate.defined() ? gate.data_ptr<float>() : nullptr;
+    args.sum = sum->data_ptr<float>();
+  }
   args.gain = g.defined() ? g.data_ptr<float>() : nullptr;
   args.bias = h.defined() ? h.data_ptr<float>() : nullptr;
   args.affine_stride = g.defined() && g.dim() == 2 ? x.size(2) : 0;
@@ -54,10 +76,7 @@ std::optional<at::Tensor> layer_norm_affine_cuda(const at::Tensor& x, const at::
 }
 #endif
 
-}  // namespace
-
-at::Tensor layer_norm_affine(const at::Tensor& x, const at::Tensor& gain, const at::Tensor& bias, double eps,
-                             at::ScalarType dtype) {
+void check_arguments(const at::Tensor& x, const at::Tensor& gain, const at::Tensor& bias, at::ScalarType dtype) {
   TORCH_CHECK(x.dim() == 3, "layer_norm_affine: x must be [B, N, dim], got ", x.sizes());
   TORCH_CHECK(at::isFloatingType(x.scalar_type()), "layer_norm_affine: x must be floating point, got ",
               x.scalar_type());
@@ -77,10 +96,42 @@ at::Tensor layer_norm_affine(const at::Tensor& x, const at::Tensor& gain, const 
   }
   TORCH_CHECK(at::isFloatingType(dtype), "layer_norm_affine: the output dtype must be floating point, got ", dtype);
   TORCH_CHECK(x.is_cpu() || x.is_cuda(), "layer_norm_affine: unsupported device ", x.device());
+}
+
+}  // namespace
+
+at::Tensor layer_norm_affine(const at::Tensor& x, const at::Tensor& gain, const at::Tensor& bias, double eps,
+                             at::ScalarType dtype) {
+  check_arguments(x, gain, bias, dtype);
 #if SVGEAR_HAVE_CUDA
   if (auto out = layer_norm_affine_cuda(x, gain, bias, eps, dtype)) return *out;
 #endif
   return layer_norm_affine_reference(x, gain, bias, eps, dtype);
+}
+
+ResidualNormed residual_layer_norm_affine(const at::Tensor& x, const at::Tensor& y, const at::Tensor& gate,
+                                          const at::Tensor& gain, const at::Tensor& bias, double eps,
+                                          at::ScalarType dtype) {
+  check_arguments(x, gain, bias, dtype);
+  TORCH_CHECK(x.scalar_type() == at::kFloat, "residual_layer_norm_affine: x (the residual stream) must be float32, got ",
+              x.scalar_type());
+  TORCH_CHECK(y.defined() && y.sizes() == x.sizes() && at::isFloatingType(y.scalar_type()) && y.device() == x.device(),
+              "residual_layer_norm_affine: y must be floating point shaped like x ", x.sizes(), " on its device, got ",
+              y.defined() ? y.sizes() : at::IntArrayRef{}, " ", y.defined() ? y.scalar_type() : at::ScalarType::Undefined);
+  if (gate.defined()) {
+    TORCH_CHECK(gate.dim() == 2 && gate.size(0) == x.size(0) && gate.size(1) == x.size(2) &&
+                    gate.scalar_type() == at::kFloat && gate.device() == x.device(),
+                "residual_layer_norm_affine: gate must be [", x.size(0), ", ", x.size(2), "] float32 on x's device, got ",
+                gate.sizes(), " ", gate.scalar_type());
+  }
+#if SVGEAR_HAVE_CUDA
+  const Residual residual{y, gate};
+  at::Tensor sum;
+  if (auto normed = layer_norm_affine_cuda(x, gain, bias, eps, dtype, &residual, &sum)) {
+    return {std::move(sum), std::move(*normed)};
+  }
+#endif
+  return residual_layer_norm_affine_reference(x, y, gate, gain, bias, eps, dtype);
 }
 
 }  // namespace svgear

@@ -28,4 +28,26 @@ at::Tensor layer_norm_affine(const at::Tensor& x, const at::Tensor& gain, const 
 at::Tensor layer_norm_affine_reference(const at::Tensor& x, const at::Tensor& gain, const at::Tensor& bias,
                                        double eps, at::ScalarType dtype);
 
+// A DiT block's gated residual and the next LayerNorm in one pass:
+//   sum    = x + y · gate, in float32   (x: [B, N, dim] float32; y: [B, N, dim] floating, the
+//            branch's output; gate: [B, dim] float32, or undefined for x + y)
+//   normed = layer_norm_affine(sum, gain, bias, eps, dtype)
+// As two ops the norm reads the sum back (16 bytes per element against 12), and ATen's add of a
+// bf16 branch to a float32 stream runs below the bandwidth. CUDA runs the kernel above
+// with the residual in its first pass when y's dtype is `dtype` (the block's case) and no gradient
+// is wanted; everything else runs the reference.
+struct ResidualNormed {
+  at::Tensor sum;     // [B, N, dim] float32
+  at::Tensor normed;  // [B, N, dim] in `dtype`
+};
+ResidualNormed residual_layer_norm_affine(const at::Tensor& x, const at::Tensor& y, const at::Tensor& gate,
+                                          const at::Tensor& gain, const at::Tensor& bias, double eps,
+                                          at::ScalarType dtype);
+
+// The ATen reference (addcmul or add, then layer_norm_affine_reference); call
+// residual_layer_norm_affine, which validates.
+ResidualNormed residual_layer_norm_affine_reference(const at::Tensor& x, const at::Tensor& y, const at::Tensor& gate,
+                                                    const at::Tensor& gain, const at::Tensor& bias, double eps,
+                                                    at::ScalarType dtype);
+
 }  // namespace svgear

@@ -11,6 +11,11 @@ namespace svgear {
 
 struct LayerNormAffineCudaArgs {
   const void* x = nullptr;       // [B, N, dim] in `input`
+  // The residual (residual_layer_norm_affine), or all null: the rows normalised are x + y · gate,
+  // written to `sum`. Needs `input` Float32 and y in `output`'s type.
+  const void* y = nullptr;       // [B, N, dim] in `output`
+  const float* gate = nullptr;   // [B, dim], or null with y set: x + y
+  float* sum = nullptr;          // [B, N, dim]
   const float* gain = nullptr;   // [dim], or [B, dim] with affine_stride = dim; null: no affine step
   const float* bias = nullptr;   // as gain
   int64_t affine_stride = 0;     // elements between batch entries' gain (and bias) rows: 0 or dim

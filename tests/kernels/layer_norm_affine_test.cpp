@@ -54,6 +54,41 @@ TEST(LayerNormAffine, RejectsBadArguments) {
   EXPECT_THROW(layer_norm_affine(x, row, row, 1e-6, at::kLong), c10::Error);
 }
 
+// The residual: the sum in float32 from x, y and the gate as written out in float64 (the gate a
+// row per batch entry, or none), and the norm of that sum as layer_norm_affine gives it.
+TEST(ResidualLayerNormAffine, SumsThenNormalises) {
+  at::manual_seed(13);
+  const int64_t dim = 24;
+  for (const at::ScalarType y_dtype : {at::kFloat, at::kBFloat16}) {
+    for (const bool gated : {true, false}) {
+      SCOPED_TRACE(::testing::Message() << "y " << y_dtype << (gated ? " gated" : " plain"));
+      at::Tensor x = at::randn({2, 9, dim}) * 3 + 1;
+      at::Tensor y = at::randn({2, 9, dim}).to(y_dtype);
+      at::Tensor gate = gated ? at::randn({2, dim}) : at::Tensor();
+      at::Tensor gain = at::randn({2, dim}), bias = at::randn({2, dim});
+      ResidualNormed r = residual_layer_norm_affine(x, y, gate, gain, bias, 1e-6, at::kBFloat16);
+      at::Tensor want_sum = x.to(at::kDouble) + y.to(at::kDouble) * (gated ? gate.to(at::kDouble).unsqueeze(1) : at::ones({1}, at::kDouble));
+      ASSERT_EQ(r.sum.scalar_type(), at::kFloat);
+      EXPECT_TRUE(at::allclose(r.sum.to(at::kDouble), want_sum, 1e-6, 1e-6));
+      ASSERT_EQ(r.normed.scalar_type(), at::kBFloat16);
+      EXPECT_TRUE(at::equal(r.normed, layer_norm_affine(r.sum, gain, bias, 1e-6, at::kBFloat16)));
+    }
+  }
+}
+
+TEST(ResidualLayerNormAffine, RejectsBadArguments) {
+  at::Tensor x = at::randn({2, 5, 16}), y = at::randn({2, 5, 16}), gate = at::randn({2, 16}), row = at::ones({16});
+  EXPECT_NO_THROW(residual_layer_norm_affine(x, y, gate, row, row, 1e-6, at::kFloat));
+  EXPECT_THROW(residual_layer_norm_affine(x.to(at::kBFloat16), y, gate, row, row, 1e-6, at::kFloat), c10::Error);
+  EXPECT_THROW(residual_layer_norm_affine(x, at::Tensor(), gate, row, row, 1e-6, at::kFloat), c10::Error);
+  EXPECT_THROW(residual_layer_norm_affine(x, y.view({2, 10, 8}), gate, row, row, 1e-6, at::kFloat), c10::Error);
+  EXPECT_THROW(residual_layer_norm_affine(x, y.to(at::kInt), gate, row, row, 1e-6, at::kFloat), c10::Error);
+  EXPECT_THROW(residual_layer_norm_affine(x, y, gate.unsqueeze(1), row, row, 1e-6, at::kFloat), c10::Error);  // [B, 1, dim]
+  EXPECT_THROW(residual_layer_norm_affine(x, y, at::randn({1, 16}), row, row, 1e-6, at::kFloat), c10::Error);  // B = 2
+  EXPECT_THROW(residual_layer_norm_affine(x, y, gate.to(at::kDouble), row, row, 1e-6, at::kFloat), c10::Error);
+  EXPECT_THROW(residual_layer_norm_affine(x, y, gate, at::ones({15}), at::ones({15}), 1e-6, at::kFloat), c10::Error);
+}
+
 // The kernel against the reference on the GPU, at awkward sizes (token counts off every block, dim
 // 8 / 72 (9 chunks) / 1536 (48 chunks: more than a warp's 32) / 5120), every input and output
 // dtype, shared, per-batch and no affine rows: agreement to a float32 rounding of the normalised
@@ -105,6 +140,55 @@ TEST(LayerNormAffine, KernelMatchesReferenceOnCuda) {
     at::Tensor error = (got.to(at::kDouble) - want).abs();
     EXPECT_TRUE((error <= 1e-4 * (want.abs() + 1)).all().item<bool>())
         << "largest difference " << error.max().item<double>();
+  }
+}
+
+// The residual kernel against the reference on the GPU: sizes off every block and warp, dim 8 / 72
+// / 1536 / 5120, each output dtype with y in it (the kernel's case), a gate per batch entry or
+// none, shared, per-batch and no affine rows. The sum is float32 arithmetic either way: equal to
+// a float32 rounding (the kernel may fuse the multiply and add); the norm as in the test above.
+// Poisoned outputs cannot pass: every element of both is compared.
+TEST(ResidualLayerNormAffine, KernelMatchesReferenceOnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  at::manual_seed(14);
+  const at::Device cuda(at::kCUDA, 0);
+  struct Case {
+    int64_t batch, tokens, dim;
+  };
+  for (const Case& c : std::vector<Case>{{1, 1, 8}, {2, 37, 72}, {1, 1001, 1536}, {3, 5, 1536}, {1, 9, 5120}}) {
+    for (const at::ScalarType out_dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
+      for (const bool gated : {true, false}) {
+        for (const int variant : {0, 1, 2}) {
+          SCOPED_TRACE(::testing::Message() << "B " << c.batch << " N " << c.tokens << " dim " << c.dim << " → "
+                                            << out_dtype << (gated ? " gated" : " plain") << " affine " << variant);
+          at::Tensor x = (at::randn({c.batch, c.tokens, c.dim}) * 4 + 30).to(cuda);
+          at::Tensor y = (at::randn({c.batch, c.tokens, c.dim}) * 2).to(out_dtype).to(cuda);
+          at::Tensor gate = gated ? at::randn({c.batch, c.dim}).to(cuda) : at::Tensor();
+          at::Tensor gain, bias;
+          if (variant == 0) gain = at::randn({c.dim}).to(cuda), bias = at::randn({c.dim}).to(cuda);
+          if (variant == 1) gain = at::randn({c.batch, c.dim}).to(cuda), bias = at::randn({c.batch, c.dim}).to(cuda);
+          ResidualNormed got = residual_layer_norm_affine(x, y, gate, gain, bias, 1e-6, out_dtype);
+          ResidualNormed want = residual_layer_norm_affine_reference(x, y, gate, gain, bias, 1e-6, out_dtype);
+          ASSERT_EQ(got.sum.sizes(), x.sizes());
+          ASSERT_EQ(got.sum.scalar_type(), at::kFloat);
+          at::Tensor sum_error = (got.sum.to(at::kDouble) - want.sum.to(at::kDouble)).abs();
+          EXPECT_TRUE((sum_error <= 1e-6 * (want.sum.to(at::kDouble).abs() + 1)).all().item<bool>())
+              << "largest sum difference " << sum_error.max().item<double>();
+          ASSERT_EQ(got.normed.sizes(), x.sizes());
+          ASSERT_EQ(got.normed.scalar_type(), out_dtype);
+          const double unit = out_dtype == at::kBFloat16 ? std::ldexp(1.0, -7)
+                                                         : (out_dtype == at::kHalf ? std::ldexp(1.0, -10) : 1e-6);
+          at::Tensor size = want.normed.to(at::kDouble).abs();
+          at::Tensor error = (got.normed.to(at::kDouble) - want.normed.to(at::kDouble)).abs();
+          EXPECT_TRUE((error <= 1e-4 + unit * (size + 1)).all().item<bool>())
+              << "largest difference " << error.max().item<double>();
+          if (got.normed.numel() >= 64) {
+            const double exact = out_dtype == at::kFloat ? 1e-5 : 0.0;
+            EXPECT_GE((error <= exact * (size + 1)).to(at::kDouble).mean().item<double>(), 0.95);
+          }
+        }
+      }
+    }
   }
 }
 
