@@ -44,6 +44,11 @@ ResidualNormed residual_layer_norm_affine(const at::Tensor& x, const at::Tensor&
                                           const at::Tensor& gain, const at::Tensor& bias, double eps,
                                           at::ScalarType dtype);
 
+// Whether residual_layer_norm_affine runs its CUDA kernel for these (valid) arguments: what its GPU
+// test checks before comparing the kernel with the reference.
+bool residual_layer_norm_affine_runs_kernel(const at::Tensor& x, const at::Tensor& y, const at::Tensor& gate,
+                                            const at::Tensor& gain, const at::Tensor& bias, at::ScalarType dtype);
+
 // The ATen reference (addcmul or add, then layer_norm_affine_reference); call
 // residual_layer_norm_affine, which validates.
 ResidualNormed residual_layer_norm_affine_reference(const at::Tensor& x, const at::Tensor& y, const at::Tensor& gate,

@@ -3,6 +3,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <stdexcept>
 #include <type_traits>
 
 #include "kernels/common/row_element_dispatch.cuh"
@@ -116,6 +117,10 @@ struct Launch {
 bool layer_norm_affine_cuda_supports(int64_t dim) { return dim > 0 && dim % kChunk == 0; }
 
 void launch_layer_norm_affine(const LayerNormAffineCudaArgs& a, cudaStream_t stream) {
+  // Launch::run has a residual kernel only over float32 rows: anything else would leave `sum` unwritten.
+  if (a.y && a.input != RowElement::Float32) {
+    throw std::invalid_argument("launch_layer_norm_affine: a residual needs float32 rows (x)");
+  }
   if (a.batch * a.tokens == 0) return;
   dispatch_row_elements<Launch>(a.input, a.output, a, stream);
 }

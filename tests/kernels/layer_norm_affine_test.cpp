@@ -6,6 +6,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include "svgear/build_config.h"
+
 namespace svgear {
 namespace {
 
@@ -76,6 +78,19 @@ TEST(ResidualLayerNormAffine, SumsThenNormalises) {
   }
 }
 
+TEST(ResidualLayerNormAffine, KernelOnlyForCudaRowsWithYInTheOutputDtype) {
+  at::Tensor x = at::randn({1, 4, 16}), y = at::randn({1, 4, 16}).to(at::kBFloat16);
+  EXPECT_FALSE(residual_layer_norm_affine_runs_kernel(x, y, at::Tensor(), at::Tensor(), at::Tensor(), at::kBFloat16));
+  if (!at::hasCUDA()) return;
+  const at::Device cuda(at::kCUDA, 0);
+  at::Tensor xc = x.to(cuda), yc = y.to(cuda);
+  EXPECT_EQ(residual_layer_norm_affine_runs_kernel(xc, yc, at::Tensor(), at::Tensor(), at::Tensor(), at::kBFloat16),
+            SVGEAR_HAVE_CUDA != 0);
+  EXPECT_FALSE(residual_layer_norm_affine_runs_kernel(xc, yc, at::Tensor(), at::Tensor(), at::Tensor(), at::kHalf));
+  EXPECT_FALSE(residual_layer_norm_affine_runs_kernel(xc, yc.requires_grad_(), at::Tensor(), at::Tensor(), at::Tensor(),
+                                                      at::kBFloat16));
+}
+
 TEST(ResidualLayerNormAffine, RejectsBadArguments) {
   at::Tensor x = at::randn({2, 5, 16}), y = at::randn({2, 5, 16}), gate = at::randn({2, 16}), row = at::ones({16});
   EXPECT_NO_THROW(residual_layer_norm_affine(x, y, gate, row, row, 1e-6, at::kFloat));
@@ -144,10 +159,11 @@ TEST(LayerNormAffine, KernelMatchesReferenceOnCuda) {
 }
 
 // The residual kernel against the reference on the GPU: sizes off every block and warp, dim 8 / 72
-// / 1536 / 5120, each output dtype with y in it (the kernel's case), a gate per batch entry or
-// none, shared, per-batch and no affine rows. The sum is float32 arithmetic either way: equal to
-// a float32 rounding (the kernel may fuse the multiply and add); the norm as in the test above.
-// Poisoned outputs cannot pass: every element of both is compared.
+// / 1536 / 5120, each output dtype with y in it (the kernel's case), a gate per batch entry (a
+// strided view, as the block's adaLN chunk is) or none, a y one element into its storage (not
+// 16-byte aligned), shared, per-batch and no affine rows; the op must run the kernel for each. The
+// sum is float32 arithmetic either way: equal to a float32 rounding (the kernel may fuse the
+// multiply and add); the norm as in the test above. Every element of both outputs is compared.
 TEST(ResidualLayerNormAffine, KernelMatchesReferenceOnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   at::manual_seed(14);
@@ -162,11 +178,16 @@ TEST(ResidualLayerNormAffine, KernelMatchesReferenceOnCuda) {
           SCOPED_TRACE(::testing::Message() << "B " << c.batch << " N " << c.tokens << " dim " << c.dim << " → "
                                             << out_dtype << (gated ? " gated" : " plain") << " affine " << variant);
           at::Tensor x = (at::randn({c.batch, c.tokens, c.dim}) * 4 + 30).to(cuda);
-          at::Tensor y = (at::randn({c.batch, c.tokens, c.dim}) * 2).to(out_dtype).to(cuda);
-          at::Tensor gate = gated ? at::randn({c.batch, c.dim}).to(cuda) : at::Tensor();
+          at::Tensor y = (at::randn({c.batch * c.tokens * c.dim + 1}) * 2)
+                             .to(out_dtype)
+                             .to(cuda)
+                             .narrow(0, 1, c.batch * c.tokens * c.dim)
+                             .view({c.batch, c.tokens, c.dim});
+          at::Tensor gate = gated ? at::randn({c.batch, 6, c.dim}).to(cuda).chunk(6, 1)[2].flatten(1) : at::Tensor();
           at::Tensor gain, bias;
           if (variant == 0) gain = at::randn({c.dim}).to(cuda), bias = at::randn({c.dim}).to(cuda);
           if (variant == 1) gain = at::randn({c.batch, c.dim}).to(cuda), bias = at::randn({c.batch, c.dim}).to(cuda);
+          ASSERT_TRUE(residual_layer_norm_affine_runs_kernel(x, y, gate, gain, bias, out_dtype));
           ResidualNormed got = residual_layer_norm_affine(x, y, gate, gain, bias, 1e-6, out_dtype);
           ResidualNormed want = residual_layer_norm_affine_reference(x, y, gate, gain, bias, 1e-6, out_dtype);
           ASSERT_EQ(got.sum.sizes(), x.sizes());
