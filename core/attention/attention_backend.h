@@ -37,7 +37,8 @@ class AttentionBackend {
   virtual std::string_view name() const = 0;
   // Whether this backend can run `config` on `device`; when not, `why` says so in words.
   virtual bool supports(const AttentionConfig& config, at::Device device, std::string* why) const = 0;
-  // q, k, v: [B, H, N, d] (post RMSNorm and RoPE for q, k). Returns o: [B, H, N, d].
+  // q, k, v: [B, H, N, d] (post RMSNorm and RoPE for q, k), any strides. Returns o: [B, H, N, d],
+  // its strides the backend's (the sparse ones store a single batch entry's output tokens first).
   virtual at::Tensor forward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                              const AttentionCall& call) = 0;
 };

@@ -120,7 +120,8 @@ at::Tensor Svg2Backend::forward(const at::Tensor& q, const at::Tensor& k, const 
   const bool tracing = trace_sink_ != nullptr && trace_selects_layer(trace_options_, call.layer);
   PhaseClock clock(tracing, q.device());
 
-  // Batch and heads flatten into B·H independent problems (spec P5).
+  // Batch and heads flatten into B·H independent problems (spec P5). At B = 1 these are views
+  // whatever the strides: the DiT's tokens-first values are read in place.
   at::Tensor qf = q.reshape({b * h, n, d});  // [BH, N, d]
   at::Tensor kf = k.reshape({b * h, n, d});  // [BH, N, d]
   at::Tensor vf = v.reshape({b * h, n, d});  // [BH, N, d]
@@ -131,8 +132,12 @@ at::Tensor Svg2Backend::forward(const at::Tensor& q, const at::Tensor& k, const 
   const double kmeans_ms = clock.lap_ms();
   ClusterLayout q_layout = clusters.q.layout;
   ClusterLayout k_layout = clusters.k.layout;
-  PermutedCall permuted{clusters.q.points, clusters.k.points, {}, {}, {}, q_layout, k_layout,
+  PermutedCall permuted{clusters.q.points, clusters.k.points, {}, {}, {}, {}, q_layout, k_layout,
                         1.0 / std::sqrt(double(d))};
+  // At B = 1 the output is stored tokens first ([N, H, d]), so the caller's head merge (the DiT's
+  // o.transpose(1, 2).reshape) is a view, not a copy.
+  permuted.out = b == 1 ? at::empty({n, h, d}, q.options()).permute({1, 0, 2})  // [H, N, d] view
+                        : at::empty({b * h, n, d}, q.options());
   if (uses_value_means()) {  // v̄_j from the same read of V
     GatheredMeans values = gather_tokens_and_means(vf, k_layout);
     permuted.vp = values.xp;
@@ -157,9 +162,9 @@ Svg2Backend::RoutedOutput Svg2Backend::route_and_attend(const PermutedCall& call
   out.probe_ms = clock.lap_ms();
   out.block_mask = route_svg2(logits, call.clusters.k.sizes, config_.top_p, config_.min_kc_ratio);
   out.routing_ms = clock.lap_ms();
-  out.output = block_sparse_attention(call.qp, call.kp, call.vp, call.q_layout.offsets,
-                                      call.k_layout.offsets, out.block_mask, call.scale,
-                                      /*compensation=*/nullptr, call.q_layout.order);
+  out.output = call.out;
+  block_sparse_attention_out(out.output, call.qp, call.kp, call.vp, call.q_layout.offsets, call.k_layout.offsets,
+                             out.block_mask, call.scale, /*compensation=*/nullptr, call.q_layout.order);
   out.attention_ms = clock.lap_ms();
   return out;
 }

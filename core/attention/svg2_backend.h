@@ -58,6 +58,7 @@ class Svg2Backend : public AttentionBackend {
     at::Tensor kp;  // [BH, N, d] permuted by the key layout
     at::Tensor vp;  // [BH, N, d] permuted by the key layout (V follows K, spec §2.3)
     at::Tensor v_means;  // [BH, Kc, d] f32 v̄_j, from the pass that permutes V; where uses_value_means()
+    at::Tensor out;      // [BH, N, d] where route_and_attend writes the output (any head and row strides)
     ClusteredQK clusters;
     ClusterLayout q_layout;
     ClusterLayout k_layout;
@@ -65,7 +66,7 @@ class Svg2Backend : public AttentionBackend {
   };
 
   struct RoutedOutput {
-    at::Tensor output;      // [BH, N, d] in the original token order (the op's fused scatter), qp's dtype
+    at::Tensor output;      // PermutedCall::out, in the original token order (the op's fused scatter), qp's dtype
     at::Tensor block_mask;  // [BH, Qc, Kc] bool, true = computed exactly
     at::Tensor log_error;   // [BH, Qc, Kc] f32 probe estimate; undefined without a probe (SVG2)
     double probe_ms = 0.0;

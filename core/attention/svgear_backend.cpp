@@ -27,9 +27,9 @@ Svg2Backend::RoutedOutput SvgEarBackend::route_and_attend(const PermutedCall& ca
   // k̄_j is the k-means centroid, which is the mean of the cluster's keys (the last k-means step
   // ends with an update), as the reference uses it [§3.1].
   CentroidCompensation compensation{kc.centroids, call.v_means, kc.sizes};
-  out.output = block_sparse_attention(call.qp, call.kp, call.vp, call.q_layout.offsets,
-                                      call.k_layout.offsets, out.block_mask, call.scale,
-                                      &compensation, call.q_layout.order);
+  out.output = call.out;
+  block_sparse_attention_out(out.output, call.qp, call.kp, call.vp, call.q_layout.offsets, call.k_layout.offsets,
+                             out.block_mask, call.scale, &compensation, call.q_layout.order);
   out.attention_ms = clock.lap_ms();
   return out;
 }

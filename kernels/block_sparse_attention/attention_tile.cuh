@@ -285,7 +285,7 @@ template <typename T, int D>
 __device__ void write_tile_output(const BlockSparseAttentionArgs& a, int64_t head, const QueryTile& tile,
                                   const float (&acc)[D / 8][4], const OnlineSoftmax& softmax) {
   const int warp = threadIdx.x / 32 % 4, lane = threadIdx.x % 32;
-  T* out = static_cast<T*>(a.out) + head * a.q_rows * D;
+  T* out = static_cast<T*>(a.out) + head * a.out_head_stride;
   for (int h = 0; h < 2; ++h) {
     float total = softmax.row_sum[h];
     total += __shfl_xor_sync(0xffffffffu, total, 1);
@@ -295,7 +295,7 @@ __device__ void write_tile_output(const BlockSparseAttentionArgs& a, int64_t hea
     if (r >= tile.rows) continue;
     const int64_t permuted_row = tile.begin + r;
     const int64_t row = a.out_order ? a.out_order[head * a.q_rows + permuted_row] : permuted_row;
-    T* dst = out + row * D + 2 * (lane % 4);
+    T* dst = out + row * a.out_row_stride + 2 * (lane % 4);
     for (int dt = 0; dt < D / 8; ++dt) {
       *reinterpret_cast<uint32_t*>(dst + dt * 8) =
           mma_sm80::Element<T>::pack(acc[dt][2 * h] * inverse, acc[dt][2 * h + 1] * inverse);

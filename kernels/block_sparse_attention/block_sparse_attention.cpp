@@ -1,6 +1,7 @@
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
 
 #include <array>
+#include <cstdint>
 #include <optional>
 
 #include <ATen/ATen.h>
@@ -122,6 +123,8 @@ void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, con
   args.block_mask = mask.data_ptr<bool>();
   args.out_order = order.defined() ? order.data_ptr<int64_t>() : nullptr;
   args.out = out.data_ptr();
+  args.out_head_stride = out.stride(0);
+  args.out_row_stride = out.stride(1);
   args.tile_offsets = static_cast<int32_t*>(workspace.data_ptr());
   args.bh = bh;
   args.q_rows = q.size(1);
@@ -176,15 +179,21 @@ void block_sparse_attention_out(at::Tensor& out, const at::Tensor& qp, const at:
                                 const CentroidCompensation* compensation, const at::Tensor& out_order) {
   validate(qp, kp, vp, q_offsets, k_offsets, block_mask, compensation, out_order);
   TORCH_CHECK(out.sizes() == qp.sizes() && out.scalar_type() == qp.scalar_type() && out.device() == qp.device() &&
-                  out.is_contiguous(),
-              "out must be a contiguous ", qp.scalar_type(), " tensor of shape ", qp.sizes(), " on ", qp.device(),
-              ", got ", out.scalar_type(), " ", out.sizes(), " on ", out.device());
+                  (out.size(2) <= 1 || out.stride(2) == 1),
+              "out must be a ", qp.scalar_type(), " tensor of shape ", qp.sizes(), " on ", qp.device(),
+              " with contiguous rows, got ", out.scalar_type(), " ", out.sizes(), " with strides ", out.strides(), " on ",
+              out.device());
 #if SVGEAR_HAVE_CUDA
   // Before kernel_handles: which kernels fit is the tensors' device's question.
   c10::cuda::OptionalCUDAGuard device_guard;
   if (qp.is_cuda()) device_guard.set_device(qp.device());
   if (kernel_handles(qp, kp, vp, block_mask)) {
-    run_kernel(out, qp, kp, vp, q_offsets, k_offsets, block_mask, scale, compensation, out_order);
+    // The kernels store pairs of elements: rows in place where they keep 4-byte alignment.
+    const bool in_place = out.stride(0) % 2 == 0 && out.stride(1) % 2 == 0 &&
+                          reinterpret_cast<uintptr_t>(out.data_ptr()) % 4 == 0;
+    at::Tensor rows = in_place ? out : at::empty(out.sizes(), out.options());
+    run_kernel(rows, qp, kp, vp, q_offsets, k_offsets, block_mask, scale, compensation, out_order);
+    if (!in_place) out.copy_(rows);
     return;
   }
 #endif

@@ -50,7 +50,9 @@ at::Tensor block_sparse_attention(const at::Tensor& qp, const at::Tensor& kp, co
                                   const CentroidCompensation* compensation, const at::Tensor& out_order = {});
 
 // The same into a preallocated `out` [BH, Nq, d] of qp's dtype and device (no allocation for the
-// result; every element is written).
+// result; every element is written). Its rows must be contiguous, its head and row strides are
+// free: a [H, N, d] view of tokens-first [N, H, d] storage receives the output in the layout a DiT
+// merges its heads from, with no copy (the kernels write there directly).
 void block_sparse_attention_out(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp,
                                 const at::Tensor& vp, const at::Tensor& q_offsets, const at::Tensor& k_offsets,
                                 const at::Tensor& block_mask, double scale,

@@ -9,7 +9,7 @@
 
 namespace svgear {
 
-// Every pointer is device memory, row-major and contiguous. T = the element type.
+// Every pointer is device memory, row-major and contiguous but `out`'s rows. T = the element type.
 struct BlockSparseAttentionArgs {
   const void* qp = nullptr;           // [BH, Nq, d] T, permuted by query cluster
   const void* kp = nullptr;           // [BH, Nk, d] T, permuted by key cluster
@@ -22,7 +22,9 @@ struct BlockSparseAttentionArgs {
   const void* v_means = nullptr;      // [BH, Kc, d] T
   const int64_t* k_sizes = nullptr;   // [BH, Kc]
   const int64_t* out_order = nullptr;  // [BH, Nq] or null: permuted row r is written to row out_order[r]
-  void* out = nullptr;                 // [BH, Nq, d] T
+  void* out = nullptr;                 // [BH, Nq, d] T, its rows out_row_stride elements apart and its
+  int64_t out_head_stride = 0;         // heads out_head_stride (both even: 4-byte stores); a row's d
+  int64_t out_row_stride = 0;          // elements contiguous
   int32_t* tile_offsets = nullptr;     // workspace, block_sparse_attention_workspace_bytes()
   int64_t bh = 0, q_rows = 0, k_rows = 0, head_dim = 0, q_clusters = 0, k_clusters = 0;
   float scale = 0.0f;

@@ -26,11 +26,13 @@ std::optional<at::Tensor> move_rows_cuda(const at::Tensor& x, const at::Tensor& 
   const int64_t row_bytes = x.size(2) * x.element_size();
   if (!x.is_cuda() || row_bytes % 16 != 0) return std::nullopt;
   const c10::cuda::CUDAGuard device_guard(x.device());
-  at::Tensor source = vector_aligned(x), index = order.contiguous();
-  at::Tensor out = at::empty_like(source);
+  // x's rows read where they are (row_aligned); the result contiguous.
+  at::Tensor source = row_aligned(x), index = order.contiguous();
+  at::Tensor out = at::empty(x.sizes(), x.options());
   const auto launch = kScatter ? launch_scatter_rows : launch_gather_rows;
+  const int64_t bytes = x.element_size();
   launch(source.data_ptr(), index.data_ptr<int64_t>(), out.data_ptr(), x.size(0), x.size(1), row_bytes,
-         at::cuda::getCurrentCUDAStream());
+         source.stride(0) * bytes, source.stride(1) * bytes, at::cuda::getCurrentCUDAStream());
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return out;
 }
@@ -45,14 +47,14 @@ std::optional<at::Tensor> cluster_means_cuda(const at::Tensor& x, const at::Tens
   const bool words = head_dim >= 8 && head_dim % 8 == 0 && head_dim / 8 <= 32 && 32 % (head_dim / 8) == 0;
   if (!x.is_cuda() || (dtype != at::kBFloat16 && dtype != at::kHalf) || !words) return std::nullopt;
   const c10::cuda::CUDAGuard device_guard(x.device());
-  at::Tensor rows = vector_aligned(x), bounds = offsets.contiguous();
+  at::Tensor rows = row_aligned(x), bounds = offsets.contiguous();  // rows read where they are
   at::Tensor index = order.defined() ? order.contiguous() : order;
   const int64_t clusters = offsets.size(1) - 1;
   at::Tensor means = at::empty({x.size(0), clusters, head_dim}, x.options().dtype(at::kFloat));
-  if (xp_out) *xp_out = at::empty_like(rows);
+  if (xp_out) *xp_out = at::empty(x.sizes(), x.options());
   launch_cluster_means(rows.data_ptr(), index.defined() ? index.data_ptr<int64_t>() : nullptr,
                        bounds.data_ptr<int64_t>(), xp_out ? xp_out->data_ptr() : nullptr,
-                       means.data_ptr<float>(), x.size(0), x.size(1), head_dim, clusters,
+                       means.data_ptr<float>(), x.size(0), x.size(1), head_dim, rows.stride(0), rows.stride(1), clusters,
                        dtype == at::kBFloat16 ? HalfPrecision::BFloat16 : HalfPrecision::Float16,
                        at::cuda::getCurrentCUDAStream());
   C10_CUDA_KERNEL_LAUNCH_CHECK();

@@ -99,6 +99,37 @@ TEST(ClusterPermutation, ClusterMeansMatchLoopsAndAreZeroWhenEmpty) {
       for (const at::ScalarType dtype : {at::kHalf, at::kBFloat16}) check(d, n, dtype);
 }
 
+// The DiT's values come as a [H, N, d] view of tokens-first [N, H, d] storage: the gathers and the
+// means read such rows in place on CUDA (row strides of whole 16-byte words) and give what they
+// give on the contiguous copy, bit for bit; a view whose rows are not 16-byte aligned (one element
+// into the storage) takes the copy first, with the same results.
+TEST(ClusterPermutation, ReadsStridedRowsLikeContiguousOnes) {
+  at::manual_seed(14);
+  const int64_t heads = 3, n = 301, k = 11;
+  at::Tensor labels = at::randint(k, {heads, n}, at::kLong);
+  for (const int64_t d : {8, 64, 128}) {
+    at::Tensor storage = at::randn({n, heads, d + 8}).to(at::kBFloat16);
+    for (const int64_t skip : {0, 1}) {
+      SCOPED_TRACE(::testing::Message() << "d " << d << (skip ? " misaligned" : " aligned"));
+      for (const at::Device& device : devices()) {
+        at::Tensor tokens_first = storage.to(device).narrow(2, skip, d).permute({1, 0, 2});  // [H, N, d] view
+        at::Tensor plain = tokens_first.contiguous();
+        ClusterLayout layout = cluster_layout(labels.to(device), k);
+        EXPECT_TRUE(at::equal(gather_tokens(tokens_first, layout.order), gather_tokens(plain, layout.order))) << device;
+        EXPECT_TRUE(at::equal(scatter_tokens(tokens_first, layout.order), scatter_tokens(plain, layout.order)))
+            << device;
+        EXPECT_TRUE(at::equal(cluster_means(tokens_first, layout.offsets), cluster_means(plain, layout.offsets)))
+            << device;
+        GatheredMeans strided = gather_tokens_and_means(tokens_first, layout);
+        GatheredMeans contiguous = gather_tokens_and_means(plain, layout);
+        EXPECT_TRUE(at::equal(strided.xp, contiguous.xp)) << device;
+        EXPECT_TRUE(strided.xp.is_contiguous()) << device;
+        EXPECT_TRUE(at::equal(strided.means, contiguous.means)) << device;
+      }
+    }
+  }
+}
+
 TEST(ClusterPermutation, RejectsBadArguments) {
   at::Tensor labels = at::zeros({2, 5}, at::kLong);
   EXPECT_THROW(cluster_layout(labels.to(at::kInt), 3), c10::Error);

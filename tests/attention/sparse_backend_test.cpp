@@ -265,6 +265,33 @@ TEST(SparseBackend, DeterministicAndWarmStarted) {
   }
 }
 
+// The DiT hands over V as a view of its tokens-first projection and merges the heads of the output
+// with o.transpose(1, 2).reshape: both sparse backends read such V in place and, for one batch entry,
+// return an output whose transpose is contiguous (the merge is then a view); the values are those
+// of a call with contiguous V, bit for bit. Two batch entries get a contiguous output.
+TEST(SparseBackend, ReadsTokensFirstValuesAndWritesTokensFirstOutput) {
+  for (const int64_t batch : {1, 2}) {
+    test::ClusteredQKV x = test::clustered_qkv(batch, 2, 389, 16, 17);
+    for (const at::Device& device : devices()) {
+      const at::ScalarType dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
+      at::Tensor q = x.q.to(device, dtype), k = x.k.to(device, dtype), v = x.v.to(device, dtype);
+      at::Tensor v_tokens_first = v.transpose(1, 2).contiguous().transpose(1, 2);  // [B, H, N, d] view
+      for (AttentionMode mode : {AttentionMode::Svg2, AttentionMode::SvgEar}) {
+        SCOPED_TRACE(::testing::Message() << "B " << batch << " " << device << " " << attention_mode_name(mode));
+        const AttentionConfig config = small_config(mode);
+        std::unique_ptr<Svg2Backend> a = mode == AttentionMode::Svg2 ? std::make_unique<Svg2Backend>(config)
+                                                                     : std::make_unique<SvgEarBackend>(config);
+        std::unique_ptr<Svg2Backend> b = mode == AttentionMode::Svg2 ? std::make_unique<Svg2Backend>(config)
+                                                                     : std::make_unique<SvgEarBackend>(config);
+        at::Tensor o = a->forward(q, k, v_tokens_first, sparse_call());
+        EXPECT_TRUE(at::equal(o, b->forward(q, k, v, sparse_call())));
+        EXPECT_EQ(o.transpose(1, 2).is_contiguous(), batch == 1);
+        EXPECT_EQ(o.is_contiguous(), batch != 1);
+      }
+    }
+  }
+}
+
 TEST(SparseBackend, DenseCallsGoThroughDenseAttention) {
   test::ClusteredQKV x = test::clustered_qkv(1, 2, 97, 16, 5);
   AttentionConfig config = small_config(AttentionMode::SvgEar);

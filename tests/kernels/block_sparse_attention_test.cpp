@@ -1,6 +1,7 @@
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
 
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -417,6 +418,38 @@ TEST(BlockSparseAttention, OutVariantWritesTheOriginalOrder) {
                c10::Error);
   EXPECT_THROW(block_sparse_attention(in.qp, in.kp, in.vp, in.q_layout.offsets, in.k_layout.offsets, mask,
                                       in.scale, &comp, in.q_layout.order.slice(1, 1)),
+               c10::Error);
+}
+
+// `out` with strided rows: a [BH, N, d] view of tokens-first [N, BH, d] storage (how the sparse
+// backends store a batch entry's output for the DiT) receives what a contiguous one does, bit for
+// bit, through the CPU implementation here and the kernels on CUDA (rows written in place); rows
+// an odd number of elements apart (the kernels store element pairs) go through a contiguous copy.
+TEST(BlockSparseAttention, OutWithStridedRowsMatchesContiguous) {
+  at::manual_seed(44);
+  const AttentionCase c{3, 101, 64, 7, 13};  // d = 64: a kernel's head dim
+  AttentionInputs in = make_inputs(c, false);
+  at::Tensor mask = random_mask(c, 0.5);
+  std::vector<std::pair<at::Device, at::ScalarType>> runs = {{at::kCPU, at::kFloat}};
+  if (at::hasCUDA()) runs.push_back({at::Device(at::kCUDA, 0), at::kBFloat16});
+  for (const auto& [device, dtype] : runs) {
+    for (const int64_t pad : {0, 1}) {
+      SCOPED_TRACE(::testing::Message() << device << " " << dtype << " row padding " << pad);
+      at::Tensor qp = in.qp.to(device, dtype), kp = in.kp.to(device, dtype), vp = in.vp.to(device, dtype);
+      CentroidCompensation comp{in.k_centroids.to(device, dtype), in.v_means.to(device, dtype),
+                                in.k_layout.sizes.to(device)};
+      at::Tensor q_off = in.q_layout.offsets.to(device), k_off = in.k_layout.offsets.to(device);
+      at::Tensor order = in.q_layout.order.to(device), m = mask.to(device);
+      at::Tensor plain = block_sparse_attention(qp, kp, vp, q_off, k_off, m, in.scale, &comp, order);
+      at::Tensor storage = at::full({c.tokens, c.bh, c.head_dim + pad}, std::nan(""), qp.options());
+      at::Tensor strided = storage.narrow(2, 0, c.head_dim).permute({1, 0, 2});  // [BH, N, d]
+      block_sparse_attention_out(strided, qp, kp, vp, q_off, k_off, m, in.scale, &comp, order);
+      EXPECT_TRUE(at::equal(strided, plain));
+    }
+  }
+  at::Tensor columns = at::empty({c.bh, c.head_dim, c.tokens}).transpose(1, 2);  // rows not contiguous
+  EXPECT_THROW(block_sparse_attention_out(columns, in.qp, in.kp, in.vp, in.q_layout.offsets, in.k_layout.offsets,
+                                          mask, in.scale, nullptr),
                c10::Error);
 }
 
