@@ -5,6 +5,7 @@
 #include <optional>
 
 #include <ATen/ATen.h>
+#include <ATen/MemoryOverlap.h>
 
 #include "svgear/build_config.h"
 
@@ -183,13 +184,15 @@ void block_sparse_attention_out(at::Tensor& out, const at::Tensor& qp, const at:
               "out must be a ", qp.scalar_type(), " tensor of shape ", qp.sizes(), " on ", qp.device(),
               " with contiguous rows, got ", out.scalar_type(), " ", out.sizes(), " with strides ", out.strides(), " on ",
               out.device());
+  at::assert_no_internal_overlap(out);  // an expanded view would have the kernels race on its rows
 #if SVGEAR_HAVE_CUDA
   // Before kernel_handles: which kernels fit is the tensors' device's question.
   c10::cuda::OptionalCUDAGuard device_guard;
   if (qp.is_cuda()) device_guard.set_device(qp.device());
   if (kernel_handles(qp, kp, vp, block_mask)) {
-    // The kernels store pairs of elements: rows in place where they keep 4-byte alignment.
-    const bool in_place = out.stride(0) % 2 == 0 && out.stride(1) % 2 == 0 &&
+    // The kernels store pairs of elements: rows in place where they keep 4-byte alignment (a
+    // dimension of size one never moves the address).
+    const bool in_place = (out.size(0) == 1 || out.stride(0) % 2 == 0) && (out.size(1) == 1 || out.stride(1) % 2 == 0) &&
                           reinterpret_cast<uintptr_t>(out.data_ptr()) % 4 == 0;
     at::Tensor rows = in_place ? out : at::empty(out.sizes(), out.options());
     run_kernel(rows, qp, kp, vp, q_offsets, k_offsets, block_mask, scale, compensation, out_order);

@@ -29,7 +29,7 @@ at::Tensor gather_tokens_reference(const at::Tensor& x, const at::Tensor& order)
 }
 
 at::Tensor scatter_tokens_reference(const at::Tensor& xp, const at::Tensor& order) {
-  return at::empty_like(xp).scatter_(1, expand_order(order, xp.size(2)), xp);  // [BH, N, d] original
+  return at::empty(xp.sizes(), xp.options()).scatter_(1, expand_order(order, xp.size(2)), xp);  // [BH, N, d] original
 }
 
 at::Tensor cluster_means_reference(const at::Tensor& xp, const at::Tensor& offsets) {

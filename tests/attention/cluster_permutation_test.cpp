@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include "kernels/common/vector_aligned.h"
 #include "tests/support/tensor_compare.h"
 
 namespace svgear {
@@ -128,6 +129,19 @@ TEST(ClusterPermutation, ReadsStridedRowsLikeContiguousOnes) {
       }
     }
   }
+}
+
+// row_aligned hands the kernels a tokens-first view as it is (no copy), and copies one whose rows
+// are not 16-byte aligned or whose row stride is not whole 16-byte words.
+TEST(ClusterPermutation, RowAlignedKeepsAlignedStridedRows) {
+  at::Tensor storage = at::randn({50, 3, 72}).to(at::kBFloat16);  // rows of 72 elements: 144 bytes
+  at::Tensor view = storage.narrow(2, 0, 64).permute({1, 0, 2});   // [3, 50, 64], rows 216 elements apart
+  EXPECT_EQ(row_aligned(view).data_ptr(), view.data_ptr());
+  at::Tensor shifted = storage.narrow(2, 1, 64).permute({1, 0, 2});  // 2 bytes into the storage
+  EXPECT_TRUE(row_aligned(shifted).is_contiguous());
+  EXPECT_TRUE(at::equal(row_aligned(shifted), shifted));
+  at::Tensor odd = at::randn({50, 3, 67}).to(at::kBFloat16).narrow(2, 0, 64).permute({1, 0, 2});  // 134-byte rows
+  EXPECT_NE(row_aligned(odd).data_ptr(), odd.data_ptr());
 }
 
 TEST(ClusterPermutation, RejectsBadArguments) {

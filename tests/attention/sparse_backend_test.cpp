@@ -268,10 +268,11 @@ TEST(SparseBackend, DeterministicAndWarmStarted) {
 // The DiT hands over V as a view of its tokens-first projection and merges the heads of the output
 // with o.transpose(1, 2).reshape: both sparse backends read such V in place and, for one batch entry,
 // return an output whose transpose is contiguous (the merge is then a view); the values are those
-// of a call with contiguous V, bit for bit. Two batch entries get a contiguous output.
+// of a call with contiguous V, bit for bit. Two batch entries get a contiguous output. d = 64: the
+// CUDA kernels' head dim, so on a GPU the gathers and the attention kernel take the strides.
 TEST(SparseBackend, ReadsTokensFirstValuesAndWritesTokensFirstOutput) {
   for (const int64_t batch : {1, 2}) {
-    test::ClusteredQKV x = test::clustered_qkv(batch, 2, 389, 16, 17);
+    test::ClusteredQKV x = test::clustered_qkv(batch, 2, 389, 64, 17);
     for (const at::Device& device : devices()) {
       const at::ScalarType dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
       at::Tensor q = x.q.to(device, dtype), k = x.k.to(device, dtype), v = x.v.to(device, dtype);

@@ -451,6 +451,10 @@ TEST(BlockSparseAttention, OutWithStridedRowsMatchesContiguous) {
   EXPECT_THROW(block_sparse_attention_out(columns, in.qp, in.kp, in.vp, in.q_layout.offsets, in.k_layout.offsets,
                                           mask, in.scale, nullptr),
                c10::Error);
+  at::Tensor shared = at::empty({c.tokens, c.head_dim}).expand({c.bh, c.tokens, c.head_dim});  // heads overlap
+  EXPECT_THROW(block_sparse_attention_out(shared, in.qp, in.kp, in.vp, in.q_layout.offsets, in.k_layout.offsets,
+                                          mask, in.scale, nullptr),
+               c10::Error);
 }
 
 TEST(BlockSparseAttention, ReturnsTheQueryDtype) {
