@@ -14,6 +14,8 @@
 # model_tests (the DiT against upstream).
 # KERNEL_TESTS overrides the kernels_tests filter (default: the sparse attention kernels' tests), e.g.
 # 'RmsNormRope*' for a variant of another kernel.
+# nvidia-smi samples the SM clock and its limiters during each bench: a table says how much of each
+# bench ran held back by the power cap (the H200 reaches its 700 W in DiT steps, docs/gpu-runs.md).
 # `run` exits 1 when any variant's build, tests or bench failed (after the tables of the others).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -104,8 +106,14 @@ case "${1:-}" in
         for v in "${variants[@]}"; do
           [ -x "/tmp/svgear-$v" ] || continue
           log="$OUT/bench-$v-$round-$c.log"
+          # The SM clock and its limiters while the bench runs: under sustained load the card hits its
+          # power cap and slows, so a difference between variants can be the card's, not the code's.
+          nvidia-smi --query-gpu=clocks.sm,power.draw,clocks_event_reasons.active --format=csv,noheader,nounits \
+            -lms 200 > "$OUT/clocks-$v-$round-$c.csv" 2> /dev/null &
+          sampler=$!
           timeout "$limit" "/tmp/svgear-$v" bench "$kind" --device cuda --dtype bf16 "${bench_args[@]}" \
             --json "$OUT/bench-$v-$round-$c.json" > "$log" 2>&1 || { echo "$v: bench round $round ($c) failed:"; tail -5 "$log"; failed=1; }
+          kill "$sampler" 2> /dev/null; wait "$sampler" 2> /dev/null
         done
       done
     done
@@ -133,6 +141,24 @@ if any(is_step(b) for v in variants for b in runs(v)):  # ms per step per round
             rounds = ", ".join(f"{x:.1f}" for x in steps)
             print(f"| {v} | {shape} | {mode} | {density} | {statistics.median(steps):.1f} ({rounds}) | "
                   f"{cold:.1f} | {rs[-1]['relative_l2_vs_first']:.2e} |")
+# The card while each bench ran: the median SM clock over the busy samples (above 250 W) and the
+# share of those the power cap or a slowdown held back (clocks_event_reasons: SW power cap 0x4, HW
+# slowdown 0x8, SW/HW thermal 0x20/0x40, power brake 0x80).
+print("\n| variant | round-config | busy samples | SM MHz (median, min) | held back by power or heat |\n|---|---|---|---|---|")
+for v in variants:
+    for p in sorted(glob.glob(f"{out}/clocks-{glob.escape(v)}-*.csv")):
+        m = re.fullmatch(rf"clocks-{re.escape(v)}-(\d+-\d+)\.csv", p.rsplit("/", 1)[-1])
+        if not m: continue
+        busy = []
+        for line in open(p):
+            f = [x.strip() for x in line.split(",")]
+            try: busy.append((int(f[0]), float(f[1]), int(f[2], 16)))
+            except (ValueError, IndexError): continue
+        busy = [b for b in busy if b[1] > 250]
+        if not busy: continue
+        held = sum(1 for b in busy if b[2] & 0xEC) / len(busy)
+        print(f"| {v} | {m.group(1)} | {len(busy)} | {statistics.median(b[0] for b in busy):.0f}, "
+              f"{min(b[0] for b in busy)} | {held:.0%} |")
 if all(is_step(b) for v in variants for b in runs(v)):
     sys.exit(0)
 print("\n| variant | shape | mode | top_p | density | ms/call (rounds) | attention ms (rounds) | kmeans / permute / probe / routing ms |\n|---|---|---|---|---|---|---|---|")
@@ -156,7 +182,7 @@ for v in variants:
               f"{statistics.median(att):.3f} ({', '.join(f'{a:.2f}' for a in att)}) | {phases} |")
 PY
     # Logs and JSONs travel as one archive (the device tool brings back 8 files).
-    (cd "$OUT" && shopt -s nullglob && logs=(first.log tests-*.log bench-*.json bench-*.log) &&
+    (cd "$OUT" && shopt -s nullglob && logs=(first.log tests-*.log bench-*.json bench-*.log clocks-*.csv) &&
       tar czf ab-logs.tgz "${logs[@]}" && rm -rf "${logs[@]}" first)
     exit $failed ;;
   *) echo "usage: ab-kernels.sh export REV... | run"; exit 2 ;;
