@@ -104,6 +104,13 @@ TEST(ResidualLayerNormAffine, RejectsBadArguments) {
   EXPECT_THROW(residual_layer_norm_affine(x, y, gate, at::ones({15}), at::ones({15}), 1e-6, at::kFloat), c10::Error);
 }
 
+// The GPU tests' sizes: token counts off every block and warp, dim 8 / 72 (9 chunks) / 1536 (48
+// chunks: more than a warp's 32) / 5120.
+struct GpuCase {
+  int64_t batch, tokens, dim;
+};
+const std::vector<GpuCase> kGpuCases = {{1, 1, 8}, {2, 37, 72}, {1, 1001, 1536}, {3, 5, 1536}, {1, 9, 5120}};
+
 // The kernel against the reference on the GPU, at awkward sizes (token counts off every block, dim
 // 8 / 72 (9 chunks) / 1536 (48 chunks: more than a warp's 32) / 5120), every input and output
 // dtype, shared, per-batch and no affine rows: agreement to a float32 rounding of the normalised
@@ -114,10 +121,7 @@ TEST(LayerNormAffine, KernelMatchesReferenceOnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   at::manual_seed(12);
   const at::Device cuda(at::kCUDA, 0);
-  struct Case {
-    int64_t batch, tokens, dim;
-  };
-  for (const Case& c : std::vector<Case>{{1, 1, 8}, {2, 37, 72}, {1, 1001, 1536}, {3, 5, 1536}, {1, 9, 5120}}) {
+  for (const GpuCase& c : kGpuCases) {
     for (const at::ScalarType in : {at::kFloat, at::kBFloat16, at::kHalf}) {
       for (const at::ScalarType out_dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
         for (const int variant : {0, 1, 2}) {
@@ -168,10 +172,7 @@ TEST(ResidualLayerNormAffine, KernelMatchesReferenceOnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   at::manual_seed(14);
   const at::Device cuda(at::kCUDA, 0);
-  struct Case {
-    int64_t batch, tokens, dim;
-  };
-  for (const Case& c : std::vector<Case>{{1, 1, 8}, {2, 37, 72}, {1, 1001, 1536}, {3, 5, 1536}, {1, 9, 5120}}) {
+  for (const GpuCase& c : kGpuCases) {
     for (const at::ScalarType out_dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
       for (const bool gated : {true, false}) {
         for (const int variant : {0, 1, 2}) {
