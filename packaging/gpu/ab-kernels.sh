@@ -14,6 +14,9 @@
 # model_tests (the DiT against upstream).
 # KERNEL_TESTS overrides the kernels_tests filter (default: the sparse attention kernels' tests), e.g.
 # 'RmsNormRope*' for a variant of another kernel.
+# DURATIONS=1 then runs each variant's binary under Nsight Compute (profile-kernels.sh, durations only:
+# one traced SVG-EAR call, or with DURATIONS_BENCH=step one warm DiT step) and tables the kernels'
+# times side by side: each kernel replayed alone, so the power cap does not blur them.
 # nvidia-smi samples the SM clock and its limiters during each bench: a table says how much of each
 # bench ran held back by the power cap (the H200 reaches its 700 W in DiT steps, docs/gpu-runs.md).
 # `run` exits 1 when any variant's build, tests or bench failed (after the tables of the others).
@@ -117,6 +120,14 @@ case "${1:-}" in
         done
       done
     done
+    if [ "${DURATIONS:-0}" = 1 ]; then
+      for v in "${variants[@]}"; do
+        [ -x "/tmp/svgear-$v" ] || continue
+        SVGEAR_BIN="/tmp/svgear-$v" SVGEAR_DURATIONS_ONLY=1 BENCH="${DURATIONS_BENCH:-attention}" \
+          OUT="$OUT/durations-$v" bash packaging/gpu/profile-kernels.sh > "$OUT/durations-$v.log" 2>&1 ||
+          { echo "$v: durations failed:"; tail -5 "$OUT/durations-$v.log"; failed=1; }
+      done
+    fi
     # One row per variant and mode: the call and attention phase (each round's figures), and the
     # other traced phases, medians over the rounds.
     python3 - "$OUT" "${variants[@]}" <<'PY'
@@ -159,6 +170,18 @@ for v in variants:
         held = sum(1 for b in busy if b[2] & 0xEC) / len(busy)
         print(f"| {v} | {m.group(1)} | {len(busy)} | {statistics.median(b[0] for b in busy):.0f}, "
               f"{min(b[0] for b in busy)} | {held:.0%} |")
+# DURATIONS=1: the kernels' times per variant (ms summed over launches), the first variant's largest first.
+durations = {}
+for v in variants:
+    try: durations[v] = json.load(open(f"{out}/durations-{v}/durations.json"))
+    except (OSError, ValueError): pass
+if durations:
+    names = list(durations)
+    kernels = sorted({k for d in durations.values() for k in d}, key=lambda k: -durations[names[0]].get(k, {"ms": 0})["ms"])
+    print("\n| kernel (ncu, ms) | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
+    print("| **total** | " + " | ".join(f"{sum(x['ms'] for x in durations[n].values()):.3f}" for n in names) + " |")
+    for k in kernels[:25]:
+        print(f"| {k[:70]} | " + " | ".join(f"{durations[n][k]['ms']:.3f}" if k in durations[n] else "–" for n in names) + " |")
 if all(is_step(b) for v in variants for b in runs(v)):
     sys.exit(0)
 print("\n| variant | shape | mode | top_p | density | ms/call (rounds) | attention ms (rounds) | kmeans / permute / probe / routing ms |\n|---|---|---|---|---|---|---|---|")
@@ -182,7 +205,7 @@ for v in variants:
               f"{statistics.median(att):.3f} ({', '.join(f'{a:.2f}' for a in att)}) | {phases} |")
 PY
     # Logs and JSONs travel as one archive (the device tool brings back 8 files).
-    (cd "$OUT" && shopt -s nullglob && logs=(first.log tests-*.log bench-*.json bench-*.log clocks-*.csv) &&
+    (cd "$OUT" && shopt -s nullglob && logs=(first.log tests-*.log bench-*.json bench-*.log clocks-*.csv durations-*) &&
       tar czf ab-logs.tgz "${logs[@]}" && rm -rf "${logs[@]}" first)
     exit $failed ;;
   *) echo "usage: ab-kernels.sh export REV... | run"; exit 2 ;;

@@ -7,12 +7,14 @@
 #      archived as ncu.tgz in $OUT; with the warp stall reasons (sampled, per issued instruction)
 #      and the SASS instructions where the warps stall most (profile-stalls.py), which say what
 #      sets a latency-bound kernel's pace.
-# Findings and what each optimisation predicted and achieved: docs/kernel-notes.md.
+# SVGEAR_BIN profiles another build of svgear (ab-kernels.sh's variants); the durations also go to
+# $OUT/durations.json. Findings and what each optimisation predicted and achieved: docs/kernel-notes.md.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT/ncu"
-bench=(./build/gpu/app/svgear bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --modes svgear
+svgear=${SVGEAR_BIN:-./build/gpu/app/svgear}
+bench=("$svgear" bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --modes svgear
        --budgets 0.9 --repeat 1)
 what="one traced SVG-EAR call"
 # BENCH=step: one warm DiT step of Wan-1.3B's shape at 480p instead, durations only (a full section
@@ -21,7 +23,7 @@ what="one traced SVG-EAR call"
 # at top_p 0.25 (density ~0.19): where a step's time goes outside the attention call.
 if [ "${BENCH:-attention}" = step ]; then
   modes=${STEP_MODES:-dense}
-  bench=(./build/gpu/app/svgear bench step --shape wan1.3b-480p --device cuda --dtype bf16 --steps 1
+  bench=("$svgear" bench step --shape wan1.3b-480p --device cuda --dtype bf16 --steps 1
          --modes "$modes" --top-p 0.25)
   profiled=$(tr ',' '\n' <<< "$modes" | grep -v '^dense$' | tail -1)
   what="one warm DiT step (${profiled:-dense})"
@@ -31,8 +33,8 @@ fi
 ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum --csv "${bench[@]}" \
   > "$OUT/ncu/durations.csv" 2> "$OUT/ncu/durations.err"
 ncu_rc=$?  # the script's exit code: the first failing ncu's
-python3 - "$OUT/ncu/durations.csv" "$what" <<'PY'
-import collections, csv, sys
+python3 - "$OUT/ncu/durations.csv" "$what" "$OUT/durations.json" <<'PY'
+import collections, csv, json, sys
 rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 10]
 header, data = rows[0], rows[1:]
 name, unit, value = header.index("Kernel Name"), header.index("Metric Unit"), header.index("Metric Value")
@@ -46,6 +48,7 @@ print(f"\nkernels of {sys.argv[2]}: {sum(count.values())} launches, {sum(total.v
 print("| ms | launches | kernel |\n|---|---|---|")
 for key, ms in total.most_common(40):
     print(f"| {ms:.3f} | {count[key]} | {key} |")
+json.dump({key: {"ms": ms, "launches": count[key]} for key, ms in total.items()}, open(sys.argv[3], "w"), indent=1)
 PY
 
 # SVGEAR_DURATIONS_ONLY=1 stops here. KERNELS (names, each a regex) picks the kernels profiled in full,
