@@ -14,23 +14,31 @@ namespace svgear {
 WanBlock::WanBlock(const WanConfig& config, const WanBlockWeights& weights, int layer)
     : config_(config), weights_(weights), layer_(layer) {}
 
-at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modulation,
-                             const at::Tensor& context, const RopeTable& rope,
-                             const TokenGrid& grid, const DiTForward& call) const {
+ResidualStream WanBlock::forward(const ResidualStream& stream, const at::Tensor& time_modulation,
+                                 const at::Tensor& context, const RopeTable& rope,
+                                 const TokenGrid& grid, const DiTForward& call) const {
   const WanBlockWeights& w = weights_;
-  const int64_t batch = x_in.size(0);
-  const int64_t tokens = x_in.size(1);
+  const int64_t batch = stream.x.size(0);
+  const int64_t tokens = stream.x.size(1);
   const int64_t heads = config_.num_heads;
   const int64_t head_dim = config_.head_dim();
   const double eps = config_.eps;
 
   // [shift_msa, scale_msa, gate_msa, shift_ffn, scale_ffn, gate_ffn], each [B, 1, dim] float32.
   std::vector<at::Tensor> mod = (w.modulation + time_modulation).chunk(6, 1);
-  at::Tensor x = x_in;
 
-  // self-attention
+  // self-attention, after the previous block's FFN residual (float32), with its norm in the same pass
   // In the projections' dtype once, not once per projection (wan_linear's cast is then a no-op).
-  at::Tensor h = wan_norm_modulate(x, mod[0], mod[1], eps, w.self_attn_q_weight.scalar_type());  // [B, N, dim]
+  at::Tensor x, h;  // [B, N, dim]
+  if (stream.branch.defined()) {
+    ResidualNormed r = wan_add_norm_modulate(stream.x, stream.branch, stream.gate, mod[0], mod[1], eps,
+                                             w.self_attn_q_weight.scalar_type());
+    x = std::move(r.sum);
+    h = std::move(r.normed);
+  } else {
+    x = stream.x;
+    h = wan_norm_modulate(x, mod[0], mod[1], eps, w.self_attn_q_weight.scalar_type());
+  }
   at::Tensor v = wan_linear(h, w.self_attn_v_weight, w.self_attn_v_bias)
                      .view({batch, tokens, heads, head_dim});                     // [B, N, H, d]
   // q and k: RMSNorm and RoPE in float32, then in v's dtype (the weights', or bf16 under the
@@ -88,7 +96,7 @@ at::Tensor WanBlock::forward(const at::Tensor& x_in, const at::Tensor& time_modu
   h = std::move(r.normed);                                                        // [B, N, dim]
   h = wan_linear_gelu(h, w.ffn_0_weight, w.ffn_0_bias);                           // [B, N, ffn_dim]
   y = wan_linear(h, w.ffn_2_weight, w.ffn_2_bias);                                // [B, N, dim]
-  return at::addcmul(x, y, mod[5]);  // float32
+  return {std::move(x), std::move(y), mod[5]};
 }
 
 }  // namespace svgear

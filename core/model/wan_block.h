@@ -4,6 +4,10 @@
 //   x += g2 · FFN(LN(x)·(1+s2)+b2)
 // with the six (shift, scale, gate) vectors = learned modulation + time projection. Self-attention
 // goes through the AttentionBackend of the call; cross-attention is dense.
+//
+// Every residual add is left to the LayerNorm after it, which adds and normalises in one pass over
+// the stream (residual_layer_norm_affine): the two inside the block, and the FFN's, which the block
+// returns pending for the next block's first norm or the head's.
 
 #include <ATen/core/Tensor.h>
 
@@ -15,16 +19,25 @@
 
 namespace svgear {
 
+// The float32 residual stream between blocks: x + branch · gate, with the last block's FFN branch
+// not yet added.
+struct ResidualStream {
+  at::Tensor x;       // [B, N, dim] float32
+  at::Tensor branch;  // [B, N, dim] in the FFN's dtype, or undefined (the stream is x)
+  at::Tensor gate;    // [B, 1, dim] float32, with branch
+};
+
 class WanBlock {
  public:
   // A view: config and weights must outlive the block.
   WanBlock(const WanConfig& config, const WanBlockWeights& weights, int layer);
 
-  // x: [B, N, dim] float32 residual stream; time_modulation: [B, 6, dim] float32 (upstream e0);
-  // context: [B, text_len, dim] embedded text; rope: the table of `grid`. Returns x [B, N, dim].
-  at::Tensor forward(const at::Tensor& x, const at::Tensor& time_modulation,
-                     const at::Tensor& context, const RopeTable& rope, const TokenGrid& grid,
-                     const DiTForward& call) const;
+  // stream: the residual stream; time_modulation: [B, 6, dim] float32 (upstream e0); context:
+  // [B, text_len, dim] embedded text; rope: the table of `grid`. Returns the stream after the block,
+  // its FFN branch pending.
+  ResidualStream forward(const ResidualStream& stream, const at::Tensor& time_modulation,
+                         const at::Tensor& context, const RopeTable& rope, const TokenGrid& grid,
+                         const DiTForward& call) const;
 
  private:
   const WanConfig& config_;

@@ -65,15 +65,20 @@ at::Tensor WanDiT::forward(const at::Tensor& x, const at::Tensor& t, const at::T
   text = wan_linear(at::gelu(text, "tanh"), w.text_embedding_2_weight, w.text_embedding_2_bias);
 
   const RopeTable rope = rope_table(c.head_dim(), grid, device);
+  ResidualStream stream{h};
   for (int layer = 0; layer < c.num_layers; ++layer) {
     if (call.cancel) call.cancel->throw_if_cancelled();
-    h = WanBlock(c, w.blocks[layer], layer).forward(h, time_modulation, text, rope, grid, call);
+    stream = WanBlock(c, w.blocks[layer], layer).forward(stream, time_modulation, text, rope, grid, call);
   }
 
-  // head
+  // head, after the last block's FFN residual, with its norm in the same pass
   // [shift, scale], each [B, 1, dim]
   std::vector<at::Tensor> head_mod = (w.head_modulation + e.unsqueeze(1)).chunk(2, 1);
-  h = wan_norm_modulate(h, head_mod[0], head_mod[1], c.eps, w.head_head_weight.scalar_type());  // [B, N, dim]
+  const at::ScalarType head_dtype = w.head_head_weight.scalar_type();
+  h = stream.branch.defined()
+          ? wan_add_norm_modulate(stream.x, stream.branch, stream.gate, head_mod[0], head_mod[1], c.eps, head_dtype)
+                .normed
+          : wan_norm_modulate(stream.x, head_mod[0], head_mod[1], c.eps, head_dtype);  // [B, N, dim]
   h = wan_linear(h, w.head_head_weight, w.head_head_bias);          // [B, N, out_dim·pt·ph·pw]
 
   // unpatchify: (f, h, w, p, q, r, c) → (c, f·p, h·q, w·r)
