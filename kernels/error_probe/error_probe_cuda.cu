@@ -33,16 +33,20 @@ using namespace mma_sm80;
 //    kernel latency-bound at 14% issue use; four walkers per centroid, 16 keys each, passed runs
 //    that crossed their edges along a shuffle chain and merged online at every key: 621 µs at
 //    Wan-1.3B 480p, most of it in the walk's branches and merges.)
-constexpr int kTileRows = 64;
+// 128 query centroids per CTA: every CTA streams its whole key range (copies, run lists, three
+// barriers per key tile) whatever its rows, and with 64 the Qc = 200 of Wan-1.3B took four row tiles,
+// the last with 8 rows, so half the streaming was for 72 rows. With 128 it takes two.
+constexpr int kTileRows = 128;
 constexpr int kTileKeys = 64;
-// Key clusters per CTA: its block states (3 floats × kTileRows × kChunkClusters, 25 KB) live in
-// shared memory, and ~32 clusters of a few dozen keys give each CTA ~16 key tiles to stream.
-constexpr int kChunkClusters = 32;
-constexpr int kWarps = 8;  // mma: 4 row groups of 16 × 2 key halves of 32
+// Key clusters per CTA: its block states (3 floats × kTileRows × kChunkClusters, 26 KB) live in
+// shared memory, and ~16 clusters of a few dozen keys give each CTA ~8 key tiles to stream.
+constexpr int kChunkClusters = 16;
+constexpr int kWarps = 8;  // mma: 8 row groups of 16, each over the tile's keys in two halves of 32
 constexpr int kThreads = kWarps * 32;
 constexpr int kItemRows = 32;  // query centroids per work item of the walk, one per lane
-static_assert(kTileRows == 2 * kItemRows && kTileKeys == 64,
-              "two row halves per item list; the run list is two 32-key ballots");
+constexpr int kItemGroups = kTileRows / kItemRows;
+static_assert(kTileRows == kWarps * 16 && kTileKeys == 64,
+              "a 16-row mma group per warp; the run list is two 32-key ballots");
 constexpr int kRowPad = 8;
 constexpr float kEps = 1e-8f;  // spec §3.3: floor of the cancelled error and of the block area
 constexpr int kStatsLoadsInFlight = 4;
@@ -144,13 +148,10 @@ struct BlockSums {
 template <typename T, int D>
 struct ProbeShared {
   static constexpr int kStride = D + kRowPad;
-  // q̄'s tiles are read into registers once, before the first key tile lands in the same bytes:
-  // 79 KB per CTA at d = 128 instead of 114, so two CTAs share an SM.
+  // q̄'s two terms pass through these bytes into registers one after the other, before the first
+  // key tile lands in them: 96 KB per CTA at d = 128, so two CTAs share an SM.
   union {
-    struct {
-      T hi[kTileRows * kStride];
-      T lo[kTileRows * kStride];
-    } q;
+    T q[kTileRows * kStride];
     T k[2][kTileKeys * kStride];
   };
   float z[kTileRows * kZStride];
@@ -178,7 +179,7 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
   constexpr int kStride = Shared::kStride;
   constexpr int kVectorsPerRow = D * int(sizeof(T)) / 16;
   constexpr int kKTiles = D / 16;
-  constexpr int kWarpKeys = kTileKeys / 2;  // each warp: 16 rows × 32 keys of the tile
+  constexpr int kWarpKeys = kTileKeys / 2;  // each warp: 16 rows × the tile's keys, 32 at a time
   extern __shared__ __align__(16) unsigned char smem_bytes[];
   Shared& sh = *reinterpret_cast<Shared*>(smem_bytes);
 
@@ -202,35 +203,29 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
     sh.state_s2[r][c] = 0.0f;
     sh.state_s1[r][c] = 0.0f;
   }
-  {
-    const T* q_hi = static_cast<const T*>(a.q_hi) + head * qc * D;
-    const T* q_lo = static_cast<const T*>(a.q_lo) + head * qc * D;
+  // Rows past Qc (the last row tile holds Qc mod 128 valid ones, e.g. 72 of 128 at Qc = 200) are
+  // not walked, and a warp's 16 mma rows that all lie past it are not multiplied.
+  const bool mma_rows_valid = i0 + warp * 16 < qc;
+  // Work items cover only the 32-row groups that hold a valid row.
+  const int item_groups = int(qc - i0 >= kTileRows ? kItemGroups : (qc - i0 + kItemRows - 1) / kItemRows);
+  // One term of q̄ (this warp's 16 rows) through shared memory into A fragments.
+  const int frag_offset = (warp * 16 + (lane % 16)) * kStride + (lane / 16) * 8;
+  auto load_q_term = [&](const void* term, uint32_t (&frag)[kKTiles][4]) {
+    const T* src = static_cast<const T*>(term) + head * qc * D;
     for (int t = tid; t < kTileRows * kVectorsPerRow; t += kThreads) {
       const int r = t / kVectorsPerRow, vec = t % kVectorsPerRow;
       const bool valid = i0 + r < qc;
-      const int64_t src = (valid ? i0 + r : 0) * D + vec * 8;
-      copy16_async(sh.q.hi + r * kStride + vec * 8, q_hi + src, valid ? 16 : 0);
-      copy16_async(sh.q.lo + r * kStride + vec * 8, q_lo + src, valid ? 16 : 0);
+      copy16_async(sh.q + r * kStride + vec * 8, src + (valid ? i0 + r : 0) * D + vec * 8, valid ? 16 : 0);
     }
-  }
-  commit_async();
-  wait_async<0>();
-  __syncthreads();  // offsets, block states, q̄ tiles
-  const int row_group = warp % 4, key_half = warp / 4;
-  // Rows past Qc (the last row tile holds Qc mod 64 valid ones, e.g. 8 of 64 at Qc = 200) are not
-  // walked, and a warp's 16 mma rows that all lie past it are not multiplied.
-  const bool mma_rows_valid = i0 + row_group * 16 < qc;
-  // Work items cover only the 32-row halves that hold a valid row.
-  const int item_halves = qc - i0 > kItemRows ? kTileRows / kItemRows : 1;
+    commit_async();
+    wait_async<0>();
+    __syncthreads();  // the term's tile (and, the first time, the offsets and block states)
+    for (int kt = 0; kt < kKTiles; ++kt) ldmatrix_x4(frag[kt], sh.q + frag_offset + kt * 16);
+    __syncthreads();  // every warp holds its fragments: the next copy may overwrite the tile
+  };
   uint32_t hi_frag[kKTiles][4], lo_frag[kKTiles][4];
-  {
-    const int offset = (row_group * 16 + (lane % 16)) * kStride + (lane / 16) * 8;
-    for (int kt = 0; kt < kKTiles; ++kt) {
-      ldmatrix_x4(hi_frag[kt], sh.q.hi + offset + kt * 16);
-      ldmatrix_x4(lo_frag[kt], sh.q.lo + offset + kt * 16);
-    }
-  }
-  __syncthreads();  // the key tiles overwrite q̄'s
+  load_q_term(a.q_hi, hi_frag);
+  load_q_term(a.q_lo, lo_frag);
   const int key_begin = sh.offsets[0], key_end = sh.offsets[chunk];
   const int tiles = (key_end - key_begin + kTileKeys - 1) / kTileKeys;
 
@@ -284,34 +279,38 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
       }
     }
     if (mma_rows_valid) {
-      float s[kWarpKeys / 8][4];
-      for (int nt = 0; nt < kWarpKeys / 8; ++nt)
-        for (int e = 0; e < 4; ++e) s[nt][e] = 0.0f;
-      const T* kbuf = sh.k[buf] + key_half * kWarpKeys * kStride;
-      for (int kt = 0; kt < kKTiles; ++kt) {
-        for (int nt2 = 0; nt2 < kWarpKeys / 16; ++nt2) {
-          uint32_t b[4];
-          ldmatrix_x4(b, kbuf + (nt2 * 16 + (lane % 8) + (lane / 16) * 8) * kStride + kt * 16 + ((lane / 8) % 2) * 8);
-          Element<T>::mma(s[2 * nt2], hi_frag[kt], b[0], b[1]);
-          Element<T>::mma(s[2 * nt2 + 1], hi_frag[kt], b[2], b[3]);
-          Element<T>::mma(s[2 * nt2], lo_frag[kt], b[0], b[1]);
-          Element<T>::mma(s[2 * nt2 + 1], lo_frag[kt], b[2], b[3]);
+      // The halves one after the other (not unrolled), so one half's accumulators are live at a time.
+#pragma unroll 1
+      for (int key_half = 0; key_half < kTileKeys / kWarpKeys; ++key_half) {
+        float s[kWarpKeys / 8][4];
+        for (int nt = 0; nt < kWarpKeys / 8; ++nt)
+          for (int e = 0; e < 4; ++e) s[nt][e] = 0.0f;
+        const T* kbuf = sh.k[buf] + key_half * kWarpKeys * kStride;
+        for (int kt = 0; kt < kKTiles; ++kt) {
+          for (int nt2 = 0; nt2 < kWarpKeys / 16; ++nt2) {
+            uint32_t b[4];
+            ldmatrix_x4(b, kbuf + (nt2 * 16 + (lane % 8) + (lane / 16) * 8) * kStride + kt * 16 + ((lane / 8) % 2) * 8);
+            Element<T>::mma(s[2 * nt2], hi_frag[kt], b[0], b[1]);
+            Element<T>::mma(s[2 * nt2 + 1], hi_frag[kt], b[2], b[3]);
+            Element<T>::mma(s[2 * nt2], lo_frag[kt], b[0], b[1]);
+            Element<T>::mma(s[2 * nt2 + 1], lo_frag[kt], b[2], b[3]);
+          }
         }
+        for (int nt = 0; nt < kWarpKeys / 8; ++nt)
+          for (int e = 0; e < 4; ++e) {
+            const int row = warp * 16 + lane / 4 + 8 * (e / 2);
+            const int key = key_half * kWarpKeys + nt * 8 + 2 * (lane % 4) + (e % 2);
+            sh.z[row * kZStride + key] = s[nt][e] * a.scale;
+          }
       }
-      for (int nt = 0; nt < kWarpKeys / 8; ++nt)
-        for (int e = 0; e < 4; ++e) {
-          const int row = row_group * 16 + lane / 4 + 8 * (e / 2);
-          const int key = key_half * kWarpKeys + nt * 8 + 2 * (lane % 4) + (e % 2);
-          sh.z[row * kZStride + key] = s[nt][e] * a.scale;
-        }
     }
     __syncthreads();
 
     // The walk: item = (run, 32 rows), a lane per row; warps take items round robin.
     const int runs = sh.runs[buf];
-    for (int item = warp; item < runs * item_halves; item += kWarps) {
-      const int run = item / item_halves;
-      const int row = (item % item_halves) * kItemRows + lane;
+    for (int item = warp; item < runs * item_groups; item += kWarps) {
+      const int run = item / item_groups;
+      const int row = (item % item_groups) * kItemRows + lane;
       if (i0 + row >= qc) continue;
       const int begin = sh.run_start[buf][run], end = sh.run_start[buf][run + 1];
       const int c = sh.cluster[buf][begin];

@@ -197,12 +197,14 @@ void check_kernel_matches_brute_force(at::ScalarType dtype) {
   at::manual_seed(13);
   const std::vector<ProbeCase> cases = {
       // bh, tokens, head_dim, q_clusters, k_clusters
-      {2, 1000, 128, 37, 300},  // key tiles span several clusters; chunks of 32 clusters, last partial
+      {2, 1000, 128, 37, 300},  // key tiles span several clusters; chunks of 16 clusters, last partial
       {3, 130, 64, 5, 200},     // Kc > N: most key clusters empty
-      {1, 4099, 64, 70, 64},    // clusters of ~64 keys crossing tile edges; two query tiles
+      {1, 4099, 64, 70, 64},    // clusters of ~64 keys crossing tile edges; a partial query tile
       {1, 2000, 128, 9, 3},     // clusters of hundreds of keys: one block summed over many tiles
       {2, 600, 64, 66, 500},    // clusters of one or two keys: dozens of runs per key tile
-      {2, 20, 128, 3, 1000},    // chunks of 32 clusters with no key at all: no tile to stream
+      {2, 20, 128, 3, 1000},    // chunks of 16 clusters with no key at all: no tile to stream
+      {2, 1500, 128, 200, 90},  // two query tiles of 128 rows, 72 in the last (Wan-1.3B's Qc)
+      {1, 900, 64, 129, 41},    // a second query tile of one row
   };
   const at::Device cuda(at::kCUDA, 0);
   for (const ProbeCase& c : cases) {
