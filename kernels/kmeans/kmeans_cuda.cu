@@ -210,6 +210,13 @@ constexpr int kHopperCtasPerSm = 2;
 // (with two stages it had one, and that wait was the largest stall). Four stages would leave one
 // CTA per SM at d = 128.
 constexpr int kHopperStages = 3;
+// Row tiles per CTA when every centroid tile fits in the stages before the x stage (K ≤ 256, the
+// queries' Qc = 200): the centroids are loaded once and stay, the CTA takes kResidentRowTiles row
+// tiles in turn with the next one's x prefetched into its stage, and no centroid tile needs a
+// barrier. One row tile per CTA spent most of its life in its prologue's loads: 70 µs per query
+// assignment at Wan-1.3B 480p for 20 GFLOP, two CTA lifetimes of mostly waiting per SM at a time.
+// Four keep ~3 waves of CTAs at BH = 12 and N = 32760 on 132 SMs.
+constexpr int kResidentRowTiles = 4;
 
 // Dynamic shared memory from a 1024-byte-aligned base: the centroid stages (D/64 swizzled column
 // blocks of kHopperTileCentroids × 128 bytes each), then the stages' norms. The x tile is staged in
@@ -225,11 +232,12 @@ struct HopperAssignLayout {
                                 wg::kSwizzleGroupBytes;
 };
 
+// A CTA takes row tiles blockIdx.x · row_tiles .. + row_tiles − 1 (hopper_row_tiles_per_cta).
 template <typename T, int D>
 __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
     assign_sm90_kernel(const T* __restrict__ x, const T* __restrict__ centroids, const float* __restrict__ norms,
                        int32_t* __restrict__ sort_keys,
-                       int32_t* __restrict__ sort_tokens, int64_t tokens, int64_t clusters) {
+                       int32_t* __restrict__ sort_tokens, int64_t tokens, int64_t clusters, int row_tiles) {
 #if SVGEAR_WGMMA_AVAILABLE
   using L = HopperAssignLayout<T, D>;
   constexpr int kChunksPerRow = D / 8;  // 16-byte chunks
@@ -245,7 +253,7 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
   float* norm_s = reinterpret_cast<float*>(smem + L::kNorms);  // [kHopperStages][kHopperTileCentroids]
 
   const int64_t head = blockIdx.y;
-  const int64_t row0 = int64_t(blockIdx.x) * kHopperTileRows;
+  const int64_t first_row = int64_t(blockIdx.x) * row_tiles * kHopperTileRows;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const T* xh = x + head * tokens * D;
   const T* ch = centroids + head * clusters * D;
@@ -272,26 +280,14 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
     return c < clusters ? nh[c] : CUDART_INF_F;
   };
   const int tiles = int((clusters + kHopperTileCentroids - 1) / kHopperTileCentroids);
-  // One cp.async group per tile ahead of the loop, the first with x.
-  load_rows(L::kX, xh, row0, tokens);
-  for (int tile = 0; tile < kHopperStages - 1; ++tile) {
-    if (tile < tiles) {
-      load_tile(tile, tile);
-      if (tid < kHopperTileCentroids) norm_s[tile * kHopperTileCentroids + tid] = tile_norm(tile);
+  // This warp's 16 rows of the x stage as A fragments (warp w of warpgroup g: rows 64g + 16w..,
+  // wgmma's layout).
+  auto load_x_fragments = [&](uint32_t (&x_frag)[kKSteps][4]) {
+    for (int kt = 0; kt < kKSteps; ++kt) {
+      const int offset = wg::swizzled_offset(warp * 16 + lane % 16, 2 * kt + lane / 16, kHopperTileRows);
+      ldmatrix_x4(x_frag[kt], smem + L::kX + offset);
     }
-    commit_async();
-  }
-  wait_async<kHopperStages - 2>();  // x and tile 0
-  wg::fence_proxy_async();  // cp.async writes, read next by the tensor core
-  __syncthreads();
-  // This warp's 16 rows as A fragments (warp w of warpgroup g: rows 64g + 16w.., wgmma's layout).
-  uint32_t x_frag[kKSteps][4];
-  for (int kt = 0; kt < kKSteps; ++kt) {
-    const int offset = wg::swizzled_offset(warp * 16 + lane % 16, 2 * kt + lane / 16, kHopperTileRows);
-    ldmatrix_x4(x_frag[kt], smem + L::kX + offset);
-  }
-  __syncthreads();  // every warp holds its x: the last stage may take its tile
-
+  };
   // K-major B (the centroid tile as Cᵀ) at k-step kt: kt·32 bytes into its 64-wide column block
   // (wgmma_sm90.cuh). The start address is the low field, so an offset adds offset / 16.
   const uint64_t stages_descriptor = wg::descriptor(smem, 16, wg::kSwizzleGroupBytes);
@@ -299,6 +295,65 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
     return stages_descriptor +
            uint64_t((stage * L::kStageBytes + (kt / 4) * kHopperTileCentroids * wg::kSwizzleBytes + (kt % 4) * 32) >> 4);
   };
+  // x·c for the centroid tile in `stage`, folded into the running argmin.
+  auto multiply = [&](const uint32_t (&x_frag)[kKSteps][4], int stage, int tile, RowArgmin& argmin) {
+    float s[kCentroidTiles][4];  // x·c, rows of this warp × the tile's centroids
+    wg::fence();
+    for (int kt = 0; kt < kKSteps; ++kt)
+      wg::Mma<T, kHopperTileCentroids, false>::run(s, x_frag[kt], centroids_descriptor(stage, kt), kt > 0);
+    wg::commit();
+    wg::wait<0>();
+    wg::fence_operand(s);
+    argmin.update(s, norm_s + stage * kHopperTileCentroids, tile * kHopperTileCentroids, lane);
+  };
+
+  if (tiles <= kHopperStages - 1) {  // resident centroids (kResidentRowTiles)
+    load_rows(L::kX, xh, first_row, tokens);
+    for (int tile = 0; tile < tiles; ++tile) {
+      load_tile(tile, tile);
+      if (tid < kHopperTileCentroids) norm_s[tile * kHopperTileCentroids + tid] = tile_norm(tile);
+    }
+    commit_async();
+    wait_async<0>();
+    wg::fence_proxy_async();  // cp.async writes, read next by the tensor core
+    __syncthreads();
+    for (int r = 0; r < row_tiles; ++r) {
+      const int64_t row0 = first_row + int64_t(r) * kHopperTileRows;
+      if (row0 >= tokens) break;
+      uint32_t x_frag[kKSteps][4];
+      load_x_fragments(x_frag);
+      __syncthreads();  // every warp holds its x: the stage may take the next row tile's
+      const bool next = r + 1 < row_tiles && row0 + kHopperTileRows < tokens;
+      if (next) {
+        load_rows(L::kX, xh, row0 + kHopperTileRows, tokens);
+        commit_async();
+      }
+      RowArgmin argmin;
+      for (int tile = 0; tile < tiles; ++tile) multiply(x_frag, tile, tile, argmin);
+      argmin.write(sort_keys, sort_tokens, head, row0 + warp * 16, tokens, clusters, lane);
+      if (next) {
+        wait_async<0>();
+        wg::fence_proxy_async();
+        __syncthreads();  // the next row tile's x has landed
+      }
+    }
+    return;
+  }
+
+  // Streamed centroids, one row tile per CTA: one cp.async group per tile ahead of the loop, the
+  // first with x.
+  load_rows(L::kX, xh, first_row, tokens);
+  for (int tile = 0; tile < kHopperStages - 1; ++tile) {
+    load_tile(tile, tile);
+    if (tid < kHopperTileCentroids) norm_s[tile * kHopperTileCentroids + tid] = tile_norm(tile);
+    commit_async();
+  }
+  wait_async<kHopperStages - 2>();  // x and tile 0
+  wg::fence_proxy_async();  // cp.async writes, read next by the tensor core
+  __syncthreads();
+  uint32_t x_frag[kKSteps][4];
+  load_x_fragments(x_frag);
+  __syncthreads();  // every warp holds its x: the last stage may take its tile
 
   RowArgmin argmin;
   int stage = 0;  // tile % kHopperStages
@@ -312,23 +367,14 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
       if (tid < kHopperTileCentroids) next_norm = tile_norm(tile + kHopperStages - 1);
     }
     commit_async();
-
-    float s[kCentroidTiles][4];  // x·c, rows of this warp × the tile's centroids
-    wg::fence();
-    for (int kt = 0; kt < kKSteps; ++kt)
-      wg::Mma<T, kHopperTileCentroids, false>::run(s, x_frag[kt], centroids_descriptor(stage, kt), kt > 0);
-    wg::commit();
-    wg::wait<0>();
-    wg::fence_operand(s);
-    argmin.update(s, norm_s + stage * kHopperTileCentroids, tile * kHopperTileCentroids, lane);
-
+    multiply(x_frag, stage, tile, argmin);
     if (prefetch && tid < kHopperTileCentroids) norm_s[fill * kHopperTileCentroids + tid] = next_norm;
     wait_async<kHopperStages - 2>();  // all but the group just committed
     wg::fence_proxy_async();
     __syncthreads();  // tile + 1 has landed; this tile's stage is free
     stage = stage + 1 == kHopperStages ? 0 : stage + 1;
   }
-  argmin.write(sort_keys, sort_tokens, head, row0 + warp * 16, tokens, clusters, lane);
+  argmin.write(sort_keys, sort_tokens, head, first_row + warp * 16, tokens, clusters, lane);
 #else
   __trap();  // only sm_90a code has a body; assign_sm90_runs_here() says where that is
 #endif
@@ -579,6 +625,11 @@ Workspace carve(void* base, int64_t bh, int64_t tokens, int64_t head_dim, int64_
   return w;
 }
 
+// assign_sm90_kernel's row tiles per CTA: kResidentRowTiles where its centroids stay resident.
+int hopper_row_tiles_per_cta(int64_t clusters) {
+  return clusters <= int64_t(kHopperStages - 1) * kHopperTileCentroids ? kResidentRowTiles : 1;
+}
+
 bool assign_sm90_runs_here() {
   return sm90a_code_runs_here(reinterpret_cast<const void*>(assign_sm90_kernel<__nv_bfloat16, 128>));
 }
@@ -591,16 +642,21 @@ void run_typed(const KMeansCudaArgs& a, cudaStream_t stream) {
   const T* x = static_cast<const T*>(a.x);
   constexpr int kWarpsPerBlock = kThreads / 32;
   const unsigned cluster_blocks = unsigned((count + kWarpsPerBlock - 1) / kWarpsPerBlock);
-  // The two assignment kernels take the same arguments and write the same outputs.
+  // The two assignment kernels write the same outputs.
   const bool hopper = a.allow_wgmma && assign_sm90_runs_here();
-  auto assign = hopper ? assign_sm90_kernel<T, D> : assign_kernel<T, D>;
   const int assign_threads = hopper ? kHopperThreads : kThreads;
   const int assign_rows = hopper ? kHopperTileRows : kTileRows;
   const int assign_smem = hopper ? HopperAssignLayout<T, D>::kBytes
                                  : 2 * kTileCentroids * (D + kRowPad) * int(sizeof(T)) +
                                        2 * kTileCentroids * int(sizeof(float));
-  cudaFuncSetAttribute(assign, cudaFuncAttributeMaxDynamicSharedMemorySize, assign_smem);
-  const dim3 assign_grid(unsigned((a.tokens + assign_rows - 1) / assign_rows), unsigned(a.bh));
+  if (hopper) {
+    cudaFuncSetAttribute(assign_sm90_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, assign_smem);
+  } else {
+    cudaFuncSetAttribute(assign_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, assign_smem);
+  }
+  const int row_tiles_per_cta = hopper ? hopper_row_tiles_per_cta(a.clusters) : 1;
+  const int64_t row_tiles = (a.tokens + assign_rows - 1) / assign_rows;
+  const dim3 assign_grid(unsigned((row_tiles + row_tiles_per_cta - 1) / row_tiles_per_cta), unsigned(a.bh));
   // Warps per cluster for the update: a batch of 32 tokens each at the mean cluster size, up to 8.
   int update_warps = 1;
   while (update_warps < kUpdateWarps && int64_t(32) * update_warps * a.clusters < a.tokens) update_warps *= 2;
@@ -616,8 +672,13 @@ void run_typed(const KMeansCudaArgs& a, cudaStream_t stream) {
   const unsigned update_blocks = unsigned((count + clusters_per_block - 1) / clusters_per_block);
   for (int it = 0; it < a.iterations; ++it) {
     prepare_centroids_kernel<T><<<cluster_blocks, kThreads, 0, stream>>>(a.centroids, rounded, w.norms, count, D);
-    assign<<<assign_grid, assign_threads, assign_smem, stream>>>(x, rounded, w.norms, w.keys_in, w.tokens_in,
-                                                                 a.tokens, a.clusters);
+    if (hopper) {
+      assign_sm90_kernel<T, D><<<assign_grid, assign_threads, assign_smem, stream>>>(
+          x, rounded, w.norms, w.keys_in, w.tokens_in, a.tokens, a.clusters, row_tiles_per_cta);
+    } else {
+      assign_kernel<T, D><<<assign_grid, assign_threads, assign_smem, stream>>>(x, rounded, w.norms, w.keys_in,
+                                                                                w.tokens_in, a.tokens, a.clusters);
+    }
     chunk_histogram_kernel<<<sort_grid, kSortThreads, sort_smem, stream>>>(w.keys_in, w.counts, a.tokens, a.clusters);
     chunk_bases_kernel<<<unsigned(a.bh), kBaseThreads, 0, stream>>>(w.counts, w.offsets, a.bh, a.tokens, a.clusters,
                                                                    chunks);

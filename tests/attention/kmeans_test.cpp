@@ -168,7 +168,9 @@ void check_cuda_kmeans(at::ScalarType dtype) {
   const std::vector<Case> cases = {
       {3, 1000, 128, 100, 20},  // tiles of 64 or 128 tokens and centroids, neither a multiple
       {2, 4099, 64, 300, 40},
-      {2, 600, 128, 200, 16},   // two 128-centroid tiles, the second partial (the queries' K)
+      {2, 600, 128, 200, 16},   // two 128-centroid tiles, the second partial (the queries' K); wgmma: resident
+                                // centroids, a CTA of four row tiles and one of a partial one
+      {1, 512, 128, 200, 9},    // resident centroids: one CTA's four row tiles exactly
       {2, 37, 128, 50, 5},      // more clusters than tokens: far, empty clusters
       {1, 777, 64, 1, 3},       // one cluster
       {2, 130, 128, 2000, 10},  // many clusters, almost all empty
