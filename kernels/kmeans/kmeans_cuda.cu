@@ -20,7 +20,8 @@ namespace wg = wgmma_sm90;
 //      a CTA holds kTileRows tokens as A fragments and streams the centroids in tiles of
 //      kTileCentroids (cp.async, double-buffered); the N × K distances never reach global memory.
 //      It also writes the sort key head·K + label and the token index for step 3. On Hopper the
-//      same with wgmma (assign_sm90_kernel, below the mma.sync one).
+//      same with wgmma (assign_sm90_kernel, below the mma.sync one), and for K ≤ 256 with the
+//      centroids resident and several row tiles per CTA.
 //   3. a stable counting sort of (key, token) groups each head's clusters, tokens in original order,
 //      and gives each cluster's offset in the sorted order (below, before the update).
 //   4. update: 1 to 8 warps per cluster sum its tokens' rows in fp32 (segmented sums: no atomics,
@@ -186,17 +187,20 @@ __global__ void __launch_bounds__(kThreads) assign_kernel(const T* __restrict__ 
 // 4 warps each read the whole centroid tile (ldmatrix) for their 16 rows; here the tensor core reads
 // a centroid tile from shared memory once per warpgroup (64 rows), and x stays in registers as the
 // A operand, as there.
-//   * A CTA = kHopperWarpgroups × 64 rows (wgmma's m64) = 128 tokens. At 256 threads and ≤ 128
+//   * A row tile = kHopperWarpgroups × 64 rows (wgmma's m64) = 128 tokens, one per CTA where the
+//     centroids stream (kResidentRowTiles where they stay resident, below). At 256 threads and ≤ 128
 //     registers 2 CTAs share an SM, so one CTA's argmin epilogue runs while the other's products do
 //     (a CTA's warpgroups move in step between barriers). 4 warpgroups (256 rows, one CTA per SM,
 //     half the L2 reads) were 7% slower.
 //   * Centroid tiles of kHopperTileCentroids = 128 (wgmma's N: m64n128k16, 64 fp32 accumulators per
 //     thread), kHopperStages stages in the 128-byte swizzle (wgmma_sm90.cuh) filled by cp.async,
-//     one barrier per tile. x is staged in the last stage and read into registers before that stage
-//     is first filled. At d = 128: 96 KB of stages + 1.5 KB of norms per CTA, so two CTAs fit in the
-//     SM's 228 KB.
-// H200, BH = 12, N = 32760, d = 128, bf16, with two stages filled one tile ahead: 0.218 ms per
-// K = 1000 pass (assign_kernel 0.453 ms), 0.075 ms at K = 200 (0.135). ncu: tensor pipe 50% busy,
+//     one barrier per tile where they stream. x is staged in the last stage and read into
+//     registers before that stage is first filled (or, resident, refilled with the next row
+//     tile's x). At d = 128: 96 KB of stages + 1.5 KB of norms per CTA, so two CTAs fit in the SM's
+//     228 KB.
+// H200, BH = 12, N = 32760, d = 128, bf16, with two stages filled one tile ahead (ca6e4c1, one row
+// tile per CTA): 0.218 ms per K = 1000 pass (assign_kernel 0.453 ms), 0.075 ms at K = 200 (0.135);
+// with three stages (b6f4c67) 0.225 and 0.070 ms. ncu: tensor pipe 50% busy,
 // the per-tile barrier the largest stall (it waited for the tile requested one tile earlier).
 // No gain from: each tile as two m64n64 halves, the second's product under the first's epilogue;
 // each CTA starting at a different centroid tile (L2 is 28% busy).
@@ -218,6 +222,12 @@ constexpr int kHopperStages = 3;
 // Four keep ~3 waves of CTAs at BH = 12 and N = 32760 on 132 SMs.
 constexpr int kResidentRowTiles = 4;
 
+// Whether assign_sm90_kernel keeps these centroids resident: the kernel's path and the host's
+// row tiles per CTA both follow it.
+__host__ __device__ constexpr bool centroids_stay_resident(int64_t clusters) {
+  return clusters <= int64_t(kHopperStages - 1) * kHopperTileCentroids;
+}
+
 // Dynamic shared memory from a 1024-byte-aligned base: the centroid stages (D/64 swizzled column
 // blocks of kHopperTileCentroids × 128 bytes each), then the stages' norms. The x tile is staged in
 // the last stage, in the same layout (ldmatrix's 8 rows hit distinct banks through the swizzle).
@@ -232,7 +242,8 @@ struct HopperAssignLayout {
                                 wg::kSwizzleGroupBytes;
 };
 
-// A CTA takes row tiles blockIdx.x · row_tiles .. + row_tiles − 1 (hopper_row_tiles_per_cta).
+// A CTA takes row tiles blockIdx.x · row_tiles .. + row_tiles − 1: kResidentRowTiles where the
+// centroids stay resident, else 1 (hopper_row_tiles_per_cta).
 template <typename T, int D>
 __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
     assign_sm90_kernel(const T* __restrict__ x, const T* __restrict__ centroids, const float* __restrict__ norms,
@@ -307,7 +318,7 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
     argmin.update(s, norm_s + stage * kHopperTileCentroids, tile * kHopperTileCentroids, lane);
   };
 
-  if (tiles <= kHopperStages - 1) {  // resident centroids (kResidentRowTiles)
+  if (centroids_stay_resident(clusters)) {  // every tile in the stages before the x stage
     load_rows(L::kX, xh, first_row, tokens);
     for (int tile = 0; tile < tiles; ++tile) {
       load_tile(tile, tile);
@@ -627,7 +638,7 @@ Workspace carve(void* base, int64_t bh, int64_t tokens, int64_t head_dim, int64_
 
 // assign_sm90_kernel's row tiles per CTA: kResidentRowTiles where its centroids stay resident.
 int hopper_row_tiles_per_cta(int64_t clusters) {
-  return clusters <= int64_t(kHopperStages - 1) * kHopperTileCentroids ? kResidentRowTiles : 1;
+  return centroids_stay_resident(clusters) ? kResidentRowTiles : 1;
 }
 
 bool assign_sm90_runs_here() {

@@ -171,6 +171,8 @@ void check_cuda_kmeans(at::ScalarType dtype) {
       {2, 600, 128, 200, 16},   // two 128-centroid tiles, the second partial (the queries' K); wgmma: resident
                                 // centroids, a CTA of four row tiles and one of a partial one
       {1, 512, 128, 200, 9},    // resident centroids: one CTA's four row tiles exactly
+      {1, 1000, 128, 256, 10},  // the most resident centroids, several row tiles per CTA
+      {2, 900, 64, 250, 12},    // resident at d = 64, two centroid tiles
       {2, 37, 128, 50, 5},      // more clusters than tokens: far, empty clusters
       {1, 777, 64, 1, 3},       // one cluster
       {2, 130, 128, 2000, 10},  // many clusters, almost all empty
