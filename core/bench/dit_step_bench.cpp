@@ -39,6 +39,9 @@ struct StepShape {
   WanVaeConfig vae;   // the Wan 2.1 VAE unless set
 };
 
+// The bench's prompt: its tokens with EOS (the negative prompt is empty: EOS alone).
+constexpr int64_t kPromptTokens = 24;
+
 std::vector<StepShape> step_shapes() {
   StepShape wan;  // Wan2.1-T2V-1.3B at 480×832, 81 frames: latent 21×60×104, 32760 tokens
   wan.name = "wan1.3b-480p";
@@ -130,7 +133,7 @@ void time_text_encoder(const StepShape& shape, const DitStepBenchOptions& option
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(options.seed + 3);
   const at::Tensor ids = at::randint(1, shape.text.vocab, {2, length}, gen, at::TensorOptions().dtype(at::kLong));
   const at::Tensor mask = at::zeros({2, length}, at::TensorOptions().dtype(at::kLong));
-  mask[0].narrow(0, 0, std::min<int64_t>(24, length)).fill_(1);  // a 24-token prompt
+  mask[0].narrow(0, 0, std::min(kPromptTokens, length)).fill_(1);  // a 24-token prompt
   mask[1].narrow(0, 0, 1).fill_(1);                               // the empty negative prompt: </s>
   const at::Tensor device_ids = ids.to(options.device), device_mask = mask.to(options.device);
   time_stage(options.device, result.text_encoder, [&] { encoder.forward(device_ids, device_mask); });
@@ -213,8 +216,11 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
   in.latent = at::randn({1, config.in_dim, shape.latent[0], shape.latent[1], shape.latent[2]}, gen, f32)
                   .to(options.device);
   in.t = at::full({1}, 500.0, f32).to(options.device);
-  in.cond = at::randn({1, shape.text_tokens, config.text_dim}, gen, f32).to(options.device, options.dtype);
-  in.uncond = at::randn({1, shape.text_tokens, config.text_dim}, gen, f32).to(options.device, options.dtype);
+  // The encoder's rows of the real tokens, as a generation passes them (the DiT pads them as
+  // upstream): the 24-token prompt and the empty negative prompt (</s>) of time_text_encoder.
+  const int64_t prompt_tokens = std::min(kPromptTokens, shape.text_tokens);
+  in.cond = at::randn({1, prompt_tokens, config.text_dim}, gen, f32).to(options.device, options.dtype);
+  in.uncond = at::randn({1, 1, config.text_dim}, gen, f32).to(options.device, options.dtype);
 
   at::Tensor reference;  // the first mode's last velocity
   for (const AttentionMode mode : modes) {
