@@ -15,7 +15,7 @@ WanBlock::WanBlock(const WanConfig& config, const WanBlockWeights& weights, int 
     : config_(config), weights_(weights), layer_(layer) {}
 
 ResidualStream WanBlock::forward(const ResidualStream& stream, const at::Tensor& time_modulation,
-                                 const at::Tensor& context, const RopeTable& rope,
+                                 const TextContext& context, const RopeTable& rope,
                                  const TokenGrid& grid, const DiTForward& call) const {
   const WanBlockWeights& w = weights_;
   const int64_t batch = stream.x.size(0);
@@ -77,17 +77,17 @@ ResidualStream WanBlock::forward(const ResidualStream& stream, const at::Tensor&
     x = at::addcmul(x, y, mod[2]);
     h = x;
   }
-  const int64_t context_len = context.size(1);
-  v = wan_linear(context, w.cross_attn_v_weight, w.cross_attn_v_bias)
-          .view({batch, context_len, heads, head_dim});                           // [B, L, H, d]
-  // The queries' and keys' RMSNorm and cast as one op each (no rotation across attention), stored
-  // tokens first: SDPA's output is then too, and the heads merge below as a view.
+  const int64_t context_len = context.rows.size(1);
+  v = wan_linear(context.rows, w.cross_attn_v_weight, w.cross_attn_v_bias)
+          .view({batch, context_len, heads, head_dim})
+          .transpose(1, 2);                                                       // [B, H, Lc, d]
+  // The queries' and keys' RMSNorm and cast as one op each (no rotation across attention): q heads
+  // first, as text_cross_attention reads it in place, and k stored tokens first like v.
   q = rms_norm_rope(wan_linear(h, w.cross_attn_q_weight, w.cross_attn_q_bias), w.cross_attn_norm_q_weight,
-                    at::Tensor(), heads, eps, v.scalar_type(), RmsNormRopeLayout::TokensFirst);  // [B, H, N, d]
-  k = rms_norm_rope(wan_linear(context, w.cross_attn_k_weight, w.cross_attn_k_bias), w.cross_attn_norm_k_weight,
-                    at::Tensor(), heads, eps, v.scalar_type(), RmsNormRopeLayout::TokensFirst);  // [B, H, L, d]
-  o = at::scaled_dot_product_attention(q, k, v.transpose(1, 2));                  // [B, H, N, d]
-  o = o.transpose(1, 2).reshape({batch, tokens, heads * head_dim});               // [B, N, dim]
+                    at::Tensor(), heads, eps, v.scalar_type());                                  // [B, H, N, d]
+  k = rms_norm_rope(wan_linear(context.rows, w.cross_attn_k_weight, w.cross_attn_k_bias), w.cross_attn_norm_k_weight,
+                    at::Tensor(), heads, eps, v.scalar_type(), RmsNormRopeLayout::TokensFirst);  // [B, H, Lc, d]
+  o = text_cross_attention(q, k, v, context);                                     // [B, N, dim]
   y = wan_linear(o, w.cross_attn_o_weight, w.cross_attn_o_bias);                  // [B, N, dim]
 
   // ffn, after the residual x + y (float32), with its norm in the same pass

@@ -3,7 +3,8 @@
 //   x += g1 · SelfAttn(LN(x)·(1+s1)+b1);  x += CrossAttn(LN_affine(x), context);
 //   x += g2 · FFN(LN(x)·(1+s2)+b2)
 // with the six (shift, scale, gate) vectors = learned modulation + time projection. Self-attention
-// goes through the AttentionBackend of the call; cross-attention is dense.
+// goes through the AttentionBackend of the call; cross-attention is dense, over the text's rows with
+// upstream's padding as one counted key (text_context.h).
 //
 // Every residual add is left to the LayerNorm after it, which adds and normalises in one pass over
 // the stream (residual_layer_norm_affine): the two inside the block, and the FFN's, which the block
@@ -14,6 +15,7 @@
 #include "core/attention/attention_backend.h"
 #include "core/model/dit_forward.h"
 #include "core/model/rope.h"
+#include "core/model/text_context.h"
 #include "core/model/wan_config.h"
 #include "core/model/wan_weights.h"
 
@@ -32,11 +34,11 @@ class WanBlock {
   // A view: config and weights must outlive the block.
   WanBlock(const WanConfig& config, const WanBlockWeights& weights, int layer);
 
-  // stream: the residual stream; time_modulation: [B, 6, dim] float32 (upstream e0); context:
-  // [B, text_len, dim] embedded text; rope: the table of `grid`. Returns the stream after the block,
-  // its FFN branch pending.
+  // stream: the residual stream; time_modulation: [B, 6, dim] float32 (upstream e0); context: the
+  // embedded text with its padding folded (text_context.h); rope: the table of `grid`. Returns the
+  // stream after the block, its FFN branch pending.
   ResidualStream forward(const ResidualStream& stream, const at::Tensor& time_modulation,
-                         const at::Tensor& context, const RopeTable& rope, const TokenGrid& grid,
+                         const TextContext& context, const RopeTable& rope, const TokenGrid& grid,
                          const DiTForward& call) const;
 
  private:

@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #include "core/model/rope.h"
+#include "core/model/text_context.h"
 #include "core/model/time_embedding.h"
 #include "core/model/wan_block.h"
 #include "core/model/wan_layers.h"
@@ -57,18 +58,20 @@ at::Tensor WanDiT::forward(const at::Tensor& x, const at::Tensor& t, const at::T
       wan_linear(at::silu(e), w.time_projection_1_weight, w.time_projection_1_bias)  // [B, 6·dim]
           .unflatten(1, {6, c.dim});                                // [B, 6, dim]
 
-  // text embedding; padding rows are zeros that still pass through the MLP, as upstream
-  at::Tensor text = at::constant_pad_nd(context.to(device),
-                                        {0, 0, 0, c.text_len - context.size(1)});
-  // [B, text_len, text_dim] → [B, text_len, dim]
+  // text embedding. Upstream zero-pads the context to text_len and embeds every row; the padding
+  // rows come out identical, so one zero row is embedded and counted text_len − L times (TextContext).
+  const int64_t padding = c.text_len - context.size(1);
+  at::Tensor text = context.to(device);
+  if (padding > 0) text = at::constant_pad_nd(text, {0, 0, 0, 1});  // [B, Lc, text_dim]
   text = wan_linear(text, w.text_embedding_0_weight, w.text_embedding_0_bias);
-  text = wan_linear(at::gelu(text, "tanh"), w.text_embedding_2_weight, w.text_embedding_2_bias);
+  text = wan_linear(at::gelu(text, "tanh"), w.text_embedding_2_weight, w.text_embedding_2_bias);  // [B, Lc, dim]
+  const TextContext text_context = make_text_context(std::move(text), padding, c.num_heads, h.size(1));
 
   const RopeTable rope = rope_table(c.head_dim(), grid, device);
   ResidualStream stream{h};
   for (int layer = 0; layer < c.num_layers; ++layer) {
     if (call.cancel) call.cancel->throw_if_cancelled();
-    stream = WanBlock(c, w.blocks[layer], layer).forward(stream, time_modulation, text, rope, grid, call);
+    stream = WanBlock(c, w.blocks[layer], layer).forward(stream, time_modulation, text_context, rope, grid, call);
   }
 
   // head, after the last block's FFN residual, with its norm in the same pass

@@ -28,7 +28,8 @@ class WanDiT {
   const WanWeights& weights() const { return weights_; }
 
   // x: [B, in_dim, F, H, W] with F, H, W multiples of the patch; t: [B] timesteps (0..1000,
-  // float); context: [B, L, text_dim] with L <= text_len (zero-padded inside).
+  // float); context: [B, L, text_dim] with L <= text_len (upstream zero-pads it to text_len; here the
+  // padding is one embedded row that cross-attention counts, text_context.h).
   // Returns [B, out_dim, F, H, W] float32. Throws Cancelled when call.cancel is set (polled before
   // every block).
   at::Tensor forward(const at::Tensor& x, const at::Tensor& t, const at::Tensor& context,

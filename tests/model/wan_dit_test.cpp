@@ -71,6 +71,24 @@ TEST(WanDiT, BatchEntriesAreIndependent) {
   EXPECT_TRUE(at::allclose(both.slice(0, 1), second, 1e-5, 1e-5));
 }
 
+// A short context's padding as one counted row (TextContext) gives upstream's result: the same
+// context zero-padded to text_len by the caller, which takes cross-attention's plain path.
+TEST(WanDiT, ShortContextMatchesItsZeroPaddedContext) {
+  const WanConfig c = small_config();
+  WanDiT dit(c, wan_random_weights(c, 3));
+  DenseBackend dense;
+  DiTForward call;
+  call.attention = &dense;
+  at::Tensor x = at::randn({2, 16, 1, 4, 6});
+  at::Tensor t = at::tensor({900.0f, 100.0f});
+  for (const int64_t length : {1, 5, c.text_len - 1}) {
+    at::Tensor context = at::randn({2, length, 64});
+    at::Tensor padded = at::constant_pad_nd(context, {0, 0, 0, c.text_len - length});
+    EXPECT_TRUE(at::allclose(dit.forward(x, t, context, call), dit.forward(x, t, padded, call), 1e-5, 1e-5))
+        << "context of " << length << " rows";
+  }
+}
+
 TEST(WanDiT, RandomWeightsKeepActivationsOrderOne) {
   WanConfig c = small_config();
   c.num_layers = 8;
