@@ -81,13 +81,13 @@ ResidualStream WanBlock::forward(const ResidualStream& stream, const at::Tensor&
   v = wan_linear(context.rows, w.cross_attn_v_weight, w.cross_attn_v_bias)
           .view({batch, context_len, heads, head_dim})
           .transpose(1, 2);                                                       // [B, H, Lc, d]
-  // The queries' and keys' RMSNorm and cast as one op each (no rotation across attention): q heads
-  // first, as text_cross_attention reads it in place, and k stored tokens first like v.
+  // The queries' and keys' RMSNorm and cast as one op each (no rotation across attention), stored
+  // tokens first: the cross-attention reads them there and writes its output tokens first too.
   q = rms_norm_rope(wan_linear(h, w.cross_attn_q_weight, w.cross_attn_q_bias), w.cross_attn_norm_q_weight,
-                    at::Tensor(), heads, eps, v.scalar_type());                                  // [B, H, N, d]
+                    at::Tensor(), heads, eps, v.scalar_type(), RmsNormRopeLayout::TokensFirst);  // [B, H, N, d]
   k = rms_norm_rope(wan_linear(context.rows, w.cross_attn_k_weight, w.cross_attn_k_bias), w.cross_attn_norm_k_weight,
                     at::Tensor(), heads, eps, v.scalar_type(), RmsNormRopeLayout::TokensFirst);  // [B, H, Lc, d]
-  o = text_cross_attention(q, k, v, context);                                     // [B, N, dim]
+  o = text_cross_attention(q, k, v, context.padding);                             // [B, N, dim]
   y = wan_linear(o, w.cross_attn_o_weight, w.cross_attn_o_bias);                  // [B, N, dim]
 
   // ffn, after the residual x + y (float32), with its norm in the same pass

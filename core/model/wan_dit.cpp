@@ -65,7 +65,7 @@ at::Tensor WanDiT::forward(const at::Tensor& x, const at::Tensor& t, const at::T
   if (padding > 0) text = at::constant_pad_nd(text, {0, 0, 0, 1});  // [B, Lc, text_dim]
   text = wan_linear(text, w.text_embedding_0_weight, w.text_embedding_0_bias);
   text = wan_linear(at::gelu(text, "tanh"), w.text_embedding_2_weight, w.text_embedding_2_bias);  // [B, Lc, dim]
-  const TextContext text_context = make_text_context(std::move(text), padding, c.num_heads, h.size(1));
+  const TextContext text_context{std::move(text), padding};
 
   const RopeTable rope = rope_table(c.head_dim(), grid, device);
   ResidualStream stream{h};

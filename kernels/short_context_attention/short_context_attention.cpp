@@ -1,0 +1,125 @@
+#include "kernels/short_context_attention/short_context_attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include <ATen/ATen.h>
+#include <ATen/MemoryOverlap.h>
+#include <ATen/core/grad_mode.h>
+
+#include "svgear/build_config.h"
+
+#if SVGEAR_HAVE_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
+
+#include "kernels/common/vector_aligned.h"
+#include "kernels/short_context_attention/short_context_attention_cuda.cuh"
+#endif
+
+namespace svgear {
+namespace {
+
+constexpr int64_t kMaxKeys = 64;  // one key tile of the kernel
+
+#if SVGEAR_HAVE_CUDA
+static_assert(kMaxKeys == kShortContextMaxKeys, "the op's bound is the kernel's");
+
+// Every row contiguous and 16-byte aligned, as the kernel's 16-byte row pieces need ([B, H, N, d]).
+bool rows_aligned(const at::Tensor& t) {
+  const int64_t bytes = t.element_size();
+  bool aligned = t.stride(3) == 1 && reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0;
+  for (int dim = 0; dim < 3; ++dim) aligned = aligned && (t.size(dim) == 1 || (t.stride(dim) * bytes) % 16 == 0);
+  return aligned;
+}
+
+// The kernel where it handles the call (false: the caller runs the reference). It records no
+// autograd graph, so a call that needs gradients takes the reference.
+bool short_context_attention_cuda(at::Tensor& out, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                  c10::ArrayRef<float> key_log_weights, double scale) {
+  const bool half = q.scalar_type() == at::kBFloat16 || q.scalar_type() == at::kHalf;
+  const bool needs_grad = at::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
+  if (!q.is_cuda() || !half || needs_grad || !short_context_attention_cuda_supports(q.size(3), k.size(2))) return false;
+  const c10::cuda::CUDAGuard device_guard(q.device());
+  const at::Tensor queries = rows_aligned(q) ? q : q.contiguous();  // a fresh copy is aligned
+  const at::Tensor keys = vector_aligned(k), values = vector_aligned(v);
+  const bool in_place = rows_aligned(out);
+  at::Tensor rows = in_place ? out : at::empty(out.sizes(), out.options());
+  ShortContextAttentionArgs args;
+  args.q = queries.data_ptr();
+  args.k = keys.data_ptr();
+  args.v = values.data_ptr();
+  args.out = rows.data_ptr();
+  args.batch = q.size(0);
+  args.heads = q.size(1);
+  args.tokens = q.size(2);
+  args.head_dim = q.size(3);
+  args.keys = k.size(2);
+  args.q_batch_stride = queries.stride(0);
+  args.q_head_stride = queries.stride(1);
+  args.q_row_stride = queries.stride(2);
+  args.out_batch_stride = rows.stride(0);
+  args.out_head_stride = rows.stride(1);
+  args.out_row_stride = rows.stride(2);
+  args.scale = float(scale);
+  std::copy(key_log_weights.begin(), key_log_weights.end(), args.key_log_weights);
+  args.element = q.scalar_type() == at::kBFloat16 ? HalfPrecision::BFloat16 : HalfPrecision::Float16;
+  if (args.batch * args.heads > 0 && args.tokens > 0) {
+    launch_short_context_attention(args, at::cuda::getCurrentCUDAStream());
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  }
+  if (!in_place) out.copy_(rows);
+  return true;
+}
+#endif
+
+void validate(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, c10::ArrayRef<float> key_log_weights) {
+  TORCH_CHECK(q.dim() == 4 && at::isFloatingType(q.scalar_type()),
+              "short_context_attention: q must be a floating [B, H, N, d] tensor, got ", q.scalar_type(), " ",
+              q.sizes());
+  TORCH_CHECK(k.dim() == 4 && k.size(0) == q.size(0) && k.size(1) == q.size(1) && k.size(3) == q.size(3) &&
+                  k.size(2) >= 1 && v.sizes() == k.sizes(),
+              "short_context_attention: k and v must be [B, H, L >= 1, d] matching q ", q.sizes(), ", got ",
+              k.sizes(), " and ", v.sizes());
+  TORCH_CHECK(k.scalar_type() == q.scalar_type() && v.scalar_type() == q.scalar_type() &&
+                  k.device() == q.device() && v.device() == q.device(),
+              "short_context_attention: q, k and v must share a dtype and a device");
+  TORCH_CHECK(int64_t(key_log_weights.size()) == k.size(2), "short_context_attention: ", k.size(2),
+              " keys need as many log weights, got ", key_log_weights.size());
+  TORCH_CHECK(std::all_of(key_log_weights.begin(), key_log_weights.end(), [](float w) { return std::isfinite(w); }),
+              "short_context_attention: the key log weights must be finite");
+  TORCH_CHECK(q.is_cpu() || q.is_cuda(), "short_context_attention: unsupported device ", q.device());
+}
+
+}  // namespace
+
+int64_t short_context_attention_max_keys() { return kMaxKeys; }
+
+at::Tensor short_context_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                   c10::ArrayRef<float> key_log_weights, double scale) {
+  validate(q, k, v, key_log_weights);
+#if SVGEAR_HAVE_CUDA
+  at::Tensor out = at::empty(q.sizes(), q.options().memory_format(at::MemoryFormat::Contiguous));
+  if (short_context_attention_cuda(out, q, k, v, key_log_weights, scale)) return out;
+#endif
+  return short_context_attention_reference(q, k, v, key_log_weights, scale);
+}
+
+void short_context_attention_out(at::Tensor& out, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                 c10::ArrayRef<float> key_log_weights, double scale) {
+  validate(q, k, v, key_log_weights);
+  TORCH_CHECK(out.sizes() == q.sizes() && out.scalar_type() == q.scalar_type() && out.device() == q.device() &&
+                  (out.size(3) <= 1 || out.stride(3) == 1),
+              "short_context_attention: out must be a ", q.scalar_type(), " tensor of shape ", q.sizes(), " on ",
+              q.device(), " with contiguous rows, got ", out.scalar_type(), " ", out.sizes(), " with strides ",
+              out.strides(), " on ", out.device());
+  at::assert_no_internal_overlap(out);
+#if SVGEAR_HAVE_CUDA
+  if (short_context_attention_cuda(out, q, k, v, key_log_weights, scale)) return;
+#endif
+  out.copy_(short_context_attention_reference(q, k, v, key_log_weights, scale));
+}
+
+}  // namespace svgear
