@@ -21,9 +21,10 @@ struct TextContext {
 // Cross-attention of q [B, H, N, d] over a context's k and v [B, H, Lc, d] (projected from
 // TextContext::rows; with padding, row Lc − 1 is the padding row), softmax scale 1/√d. Returns
 // [B, N, H·d] (heads merged) in q's dtype. With padding, short_context_attention with the padding
-// row's logit raised by log(padding) (the kernel for up to its 64 keys on a GPU, outside autograd);
-// under autograd (the trainer), for a longer context on a GPU, or without padding, ATen's SDPA over
-// the rows spelled out, as upstream.
+// row's logit raised by log(padding) (its kernel for bf16 / fp16 on a GPU at d = 64 or 128 and up to
+// 64 rows, else its reference). ATen's SDPA instead under autograd (the trainer) and for a context
+// of more than 64 rows on a GPU, over upstream's rows (the padding row spelled out), and without
+// padding.
 at::Tensor text_cross_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t padding);
 
 }  // namespace svgear

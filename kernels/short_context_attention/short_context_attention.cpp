@@ -23,6 +23,7 @@ namespace svgear {
 namespace {
 
 constexpr int64_t kMaxKeys = 64;  // one key tile of the kernel
+constexpr int64_t kMaxGridY = 65535;  // the kernel's grid has a row of CTAs per (batch, head)
 
 #if SVGEAR_HAVE_CUDA
 static_assert(kMaxKeys == kShortContextMaxKeys, "the op's bound is the kernel's");
@@ -41,9 +42,12 @@ bool short_context_attention_cuda(at::Tensor& out, const at::Tensor& q, const at
                                   c10::ArrayRef<float> key_log_weights, double scale) {
   const bool half = q.scalar_type() == at::kBFloat16 || q.scalar_type() == at::kHalf;
   const bool needs_grad = at::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
-  if (!q.is_cuda() || !half || needs_grad || !short_context_attention_cuda_supports(q.size(3), k.size(2))) return false;
+  if (!q.is_cuda() || !half || needs_grad || !short_context_attention_cuda_supports(q.size(3), k.size(2)) ||
+      q.size(0) * q.size(1) > kMaxGridY) {
+    return false;
+  }
   const c10::cuda::CUDAGuard device_guard(q.device());
-  const at::Tensor queries = rows_aligned(q) ? q : q.contiguous();  // a fresh copy is aligned
+  const at::Tensor queries = rows_aligned(q) ? q : vector_aligned(q);
   const at::Tensor keys = vector_aligned(k), values = vector_aligned(v);
   const bool in_place = rows_aligned(out);
   at::Tensor rows = in_place ? out : at::empty(out.sizes(), out.options());
@@ -97,6 +101,17 @@ void validate(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, c10
 
 int64_t short_context_attention_max_keys() { return kMaxKeys; }
 
+const char* short_context_kernel_name(const at::Device& device, at::ScalarType dtype, int64_t head_dim, int64_t keys) {
+#if SVGEAR_HAVE_CUDA
+  if (device.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) &&
+      short_context_attention_cuda_supports(head_dim, keys)) {
+    return "mma.sync";
+  }
+#endif
+  (void)device, (void)dtype, (void)head_dim, (void)keys;
+  return "ATen reference";
+}
+
 at::Tensor short_context_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                    c10::ArrayRef<float> key_log_weights, double scale) {
   validate(q, k, v, key_log_weights);
@@ -116,6 +131,10 @@ void short_context_attention_out(at::Tensor& out, const at::Tensor& q, const at:
               q.device(), " with contiguous rows, got ", out.scalar_type(), " ", out.sizes(), " with strides ",
               out.strides(), " on ", out.device());
   at::assert_no_internal_overlap(out);
+  // The kernel's CTAs write out while others still read k, v and other tiles' q.
+  at::assert_no_overlap(out, k);
+  at::assert_no_overlap(out, v);
+  at::assert_no_overlap(out, q);
 #if SVGEAR_HAVE_CUDA
   if (short_context_attention_cuda(out, q, k, v, key_log_weights, scale)) return;
 #endif

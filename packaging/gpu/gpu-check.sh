@@ -137,12 +137,12 @@ case "$job" in
     hgmma=$(grep -c HGMMA "$OUT/sm90-bf16-d128.sass")
     echo "sm90 kernel SASS: $(grep -c '^ */\*[0-9a-f]*\*/' "$OUT/sm90-bf16-d128.sass") instructions, $hgmma HGMMA"
     [ "$hgmma" -gt 0 ] || { echo "no HGMMA in the sm90 kernel"; failed=3; }
-    OMP_NUM_THREADS=4 timeout 90 build/gpu/tests/kernels/kernels_tests --gtest_filter='BlockSparse*:BlockRouting*:Route*:ErrorProbe*' > "$OUT/kernels-tests.log" 2>&1
+    OMP_NUM_THREADS=4 timeout 90 build/gpu/tests/kernels/kernels_tests --gtest_filter='BlockSparse*:BlockRouting*:Route*:ErrorProbe*:ShortContext*' > "$OUT/kernels-tests.log" 2>&1
     kernels_rc=$?
     # A kernel that hangs (a pipeline barrier never completing) must not eat the benches' time too.
     [ $kernels_rc = 124 ] && { tail -5 "$OUT/kernels-tests.log"; echo "kernels_tests timed out"; exit 124; }
     grep -E "^\[  (PASSED|FAILED|SKIPPED) |^\[       OK|Failure|Expected|Which is|kernel" "$OUT/kernels-tests.log" | head -40
-    echo "kernels_tests BlockSparse*, BlockRouting*, Route*, ErrorProbe*: rc=$kernels_rc"
+    echo "kernels_tests BlockSparse*, BlockRouting*, Route*, ErrorProbe*, ShortContext*: rc=$kernels_rc"
     [ $failed != 0 ] || failed=$kernels_rc
     # The sparse backends end to end on the GPU (k-means, permutation, probe, routing, attention).
     OMP_NUM_THREADS=4 timeout 150 build/gpu/tests/attention/attention_tests > "$OUT/attention-tests.log" 2>&1
@@ -151,13 +151,14 @@ case "$job" in
     echo "attention_tests: rc=$attention_rc"
     [ $failed != 0 ] || failed=$attention_rc
     # Racecheck runs the full bf16 tests for minutes each (167 s for the wgmma one alone in the
-    # ninth session), so both sanitizers take the one-variant test of both kernels.
+    # ninth session), so both sanitizers take the one-variant test of both kernels (and the short
+    # context kernel's test, small sizes).
     for tool in memcheck racecheck; do
       timeout 200 compute-sanitizer --tool "$tool" --error-exitcode 9 build/gpu/tests/kernels/kernels_tests \
-        --gtest_filter=BlockSparseAttention.BothKernelsOnEveryCaseOnCuda:BlockRouting.RandomRowsMatchPerRowHostImplementationOnCuda:ErrorProbe.KernelMatchesFloat64Bf16OnCuda \
+        --gtest_filter=BlockSparseAttention.BothKernelsOnEveryCaseOnCuda:BlockRouting.RandomRowsMatchPerRowHostImplementationOnCuda:ErrorProbe.KernelMatchesFloat64Bf16OnCuda:ShortContextAttention.KernelMatchesFloat64OnCuda \
         > "$OUT/sanitizer-$tool.log" 2>&1
       sanitizer_rc=$?
-      echo "compute-sanitizer $tool (both attention kernels' bf16 cases, routing, error probe): rc=$sanitizer_rc ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$tool.log" | tail -1))"
+      echo "compute-sanitizer $tool (both attention kernels' bf16 cases, routing, error probe, short context): rc=$sanitizer_rc ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$tool.log" | tail -1))"
       [ $failed != 0 ] || failed=$sanitizer_rc
       # The k-means kernels (both assignment paths, the update at 1-8 warps per cluster, its points
       # in cluster order) and the cluster means with and without the gather.

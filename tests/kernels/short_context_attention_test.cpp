@@ -66,6 +66,7 @@ TEST(ShortContextAttention, OutWritesAStridedView) {
 
 TEST(ShortContextAttention, RejectsBadInputs) {
   const at::Tensor q = at::randn({1, 2, 5, 8}), k = at::randn({1, 2, 3, 8}), v = at::randn({1, 2, 3, 8});
+  EXPECT_STREQ(short_context_kernel_name(at::kCPU, at::kBFloat16, 128, 25), "ATen reference");
   const std::vector<float> w = {0.0f, 0.0f, 1.0f};
   EXPECT_THROW(short_context_attention(q, k, v, std::vector<float>{0.0f, 1.0f}, 1.0), c10::Error);  // a weight short
   EXPECT_THROW(short_context_attention(q, k, v, std::vector<float>{0.0f, 0.0f, INFINITY}, 1.0), c10::Error);
@@ -74,6 +75,8 @@ TEST(ShortContextAttention, RejectsBadInputs) {
   EXPECT_THROW(short_context_attention(q, k.to(at::kDouble), v, w, 1.0), c10::Error);
   at::Tensor small = at::empty({1, 2, 4, 8});
   EXPECT_THROW(short_context_attention_out(small, q, k, v, w, 1.0), c10::Error);
+  at::Tensor into_q = q;
+  EXPECT_THROW(short_context_attention_out(into_q, q, k, v, w, 1.0), c10::Error);  // out must not overlap q
 }
 
 // The kernel against float64 on fresh inputs: bf16 and fp16, d = 64 and 128, token counts off the
@@ -86,6 +89,7 @@ TEST(ShortContextAttention, KernelMatchesFloat64OnCuda) {
   const at::Device cuda(at::kCUDA, 0);
   for (const at::ScalarType dtype : {at::kBFloat16, at::kHalf}) {
     for (const int64_t d : {64, 128}) {
+      ASSERT_STREQ(short_context_kernel_name(cuda, dtype, d, 64), "mma.sync");
       for (const int64_t tokens : {1, 15, 17, 1001}) {
         for (const int64_t keys : {1, 2, 17, 25, 64}) {
           const auto f32 = at::TensorOptions().dtype(at::kFloat);
@@ -106,6 +110,23 @@ TEST(ShortContextAttention, KernelMatchesFloat64OnCuda) {
       }
     }
   }
+}
+
+// Rows the kernel cannot take in place: q and out starting one element into their storage with
+// rows d + 1 elements apart (neither 16-byte aligned), so q is copied and out written through a
+// temporary.
+TEST(ShortContextAttention, MisalignedRowsOnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  at::manual_seed(5);
+  const auto options = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
+  const int64_t d = 128, tokens = 77, keys = 9;
+  const at::Tensor q = at::randn({1, 2, tokens, d + 1}, options).narrow(3, 1, d);
+  const at::Tensor k = at::randn({1, 2, keys, d}, options), v = at::randn({1, 2, keys, d}, options);
+  const std::vector<float> w = random_log_weights(keys);
+  at::Tensor out = at::full({1, 2, tokens, d + 1}, std::numeric_limits<float>::quiet_NaN(), options).narrow(3, 1, d);
+  short_context_attention_out(out, q, k, v, w, 0.1);
+  EXPECT_LE(relative_l2(out, float64_attention(q, k, v, w, 0.1)), 1e-2);
+  EXPECT_LE(relative_l2(short_context_attention(q, k, v, w, 0.1), float64_attention(q, k, v, w, 0.1)), 1e-2);
 }
 
 }  // namespace
