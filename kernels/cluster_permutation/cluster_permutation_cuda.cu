@@ -50,7 +50,7 @@ __global__ void cluster_means_kernel(const T* __restrict__ x, const int64_t* __r
                                      const int64_t* __restrict__ offsets, T* __restrict__ xp_out,
                                      float* __restrict__ means, int64_t rows, int head_dim, int64_t x_head,
                                      int64_t x_row, int64_t clusters, int64_t count) {
-  constexpr int kLoadsInFlight = 4;
+  constexpr int kLoadsInFlight = 8;  // 16 rows per warp at d = 128: the loads, not the adds, set the pace
   const int lanes_per_row = head_dim / 8, row_groups = 32 / lanes_per_row;
   const int64_t g = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32;  // head · K + c
   const int lane = threadIdx.x % 32, group = lane / lanes_per_row, part = lane % lanes_per_row;

@@ -49,7 +49,9 @@ static_assert(kTileRows == kWarps * 16 && kTileKeys == 64,
               "a 16-row mma group per warp; the run list is two 32-key ballots");
 constexpr int kRowPad = 8;
 constexpr float kEps = 1e-8f;  // spec §3.3: floor of the cancelled error and of the block area
-constexpr int kStatsLoadsInFlight = 4;
+// 16-byte loads a lane keeps in flight in value_stats_kernel: at 4 (8 rows per warp at d = 128) it
+// ran at 2 TB/s, long-scoreboard bound, its warps' clusters of ~33 rows five dependent rounds each.
+constexpr int kStatsLoadsInFlight = 8;
 
 // z rows kTileKeys + 1 floats apart: the 32 lanes of a work item (32 rows, one key) read 32 banks.
 constexpr int kZStride = kTileKeys + 1;

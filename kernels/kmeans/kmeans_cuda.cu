@@ -519,10 +519,11 @@ __global__ void __launch_bounds__(kSortThreads)
 
 // `warps` warps per cluster (1, 2, 4 or 8; the launcher picks them from the mean cluster size), 8
 // warps per block. A row is kLanesPerRow lanes × 16 bytes, so one load instruction reads
-// kRowGroups rows and kLoadsInFlight of them run ahead: 8 rows in flight per warp at d = 128, 16 at
+// kRowGroups rows and kLoadsInFlight of them run ahead: 12 rows in flight per warp at d = 128, 24 at
 // d = 64 (the first version read a row per instruction, 4 in flight, and ran at 12% occupancy,
-// latency bound). The cluster's tokens come in batches of 32 (one coalesced load of their
-// indices); warp w of a cluster takes batches w, w + warps, … One warp per cluster left the
+// latency bound; 4 loads ahead ran at 2.7 TB/s, long-scoreboard bound; 8 spill on sm_90a). The
+// cluster's tokens come in batches of 32 (one coalesced load of their indices); warp w of a
+// cluster takes batches w, w + warps, … One warp per cluster left the
 // query clusters (~160 rows each, 2,400 at Wan-1.3B 480p: half a wave) at 13% occupancy, 72 µs per
 // update against 47 for the 12,000 smaller key clusters. The row groups' and the warps' sums are
 // added in a fixed order: deterministic. `points` (or null): row i of the sorted tokens goes to
@@ -536,7 +537,7 @@ __global__ void __launch_bounds__(kUpdateWarps * 32)
                             T* __restrict__ points, int64_t tokens, int64_t clusters, int64_t count, int warps) {
   constexpr int kLanesPerRow = D * int(sizeof(T)) / 16;
   constexpr int kRowGroups = 32 / kLanesPerRow;
-  constexpr int kLoadsInFlight = 4;
+  constexpr int kLoadsInFlight = 6;
   constexpr int kRowsPerRound = kRowGroups * kLoadsInFlight;
   __shared__ float4 partial[kUpdateWarps][kLanesPerRow][2];  // each warp's sum, as its group-0 lanes hold it
   const int warp = int(threadIdx.x / 32), lane = int(threadIdx.x % 32);
