@@ -68,7 +68,7 @@ at::Tensor WanDiT::forward(const at::Tensor& x, const at::Tensor& t, const at::T
   const TextContext text_context{std::move(text), padding};
 
   const RopeTable rope = rope_table(c.head_dim(), grid, device);
-  ResidualStream stream{h};
+  ResidualStream stream{h, {}, {}};  // no pending FFN branch yet
   for (int layer = 0; layer < c.num_layers; ++layer) {
     if (call.cancel) call.cancel->throw_if_cancelled();
     stream = WanBlock(c, w.blocks[layer], layer).forward(stream, time_modulation, text_context, rope, grid, call);
