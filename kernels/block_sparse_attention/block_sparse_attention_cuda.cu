@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "kernels/block_sparse_attention/attention_tile.cuh"
+#include "kernels/common/half_precision_dispatch.cuh"
 #include "kernels/common/mma_sm80.cuh"
 
 namespace svgear {
@@ -239,12 +240,9 @@ void launch_block_sparse_attention(const BlockSparseAttentionArgs& a, cudaStream
     launch_block_sparse_attention_sm90(a, stream, tail_stream);
     return;
   }
-  const bool bf16 = a.element == HalfPrecision::BFloat16;
-  if (a.head_dim == 64) {
-    bf16 ? launch_typed<__nv_bfloat16, 64>(a, stream) : launch_typed<__half, 64>(a, stream);
-  } else {
-    bf16 ? launch_typed<__nv_bfloat16, 128>(a, stream) : launch_typed<__half, 128>(a, stream);
-  }
+  dispatch_half_head_dim(a.element, a.head_dim, [&](auto element, auto dim) {
+    launch_typed<decltype(element), decltype(dim)::value>(a, stream);
+  });
 }
 
 }  // namespace svgear

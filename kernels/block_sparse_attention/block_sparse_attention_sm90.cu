@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "kernels/block_sparse_attention/attention_tile.cuh"
+#include "kernels/common/half_precision_dispatch.cuh"
 #include "kernels/common/mma_sm80.cuh"
 #include "kernels/common/pipeline_sm90.cuh"
 #include "kernels/common/sm90a_code.cuh"
@@ -419,12 +420,9 @@ bool block_sparse_attention_sm90_runs_here() {
 }
 
 void launch_block_sparse_attention_sm90(const BlockSparseAttentionArgs& a, cudaStream_t stream, cudaStream_t tail_stream) {
-  const bool bf16 = a.element == HalfPrecision::BFloat16;
-  if (a.head_dim == 64) {
-    bf16 ? launch_typed<__nv_bfloat16, 64>(a, stream, tail_stream) : launch_typed<__half, 64>(a, stream, tail_stream);
-  } else {
-    bf16 ? launch_typed<__nv_bfloat16, 128>(a, stream, tail_stream) : launch_typed<__half, 128>(a, stream, tail_stream);
-  }
+  dispatch_half_head_dim(a.element, a.head_dim, [&](auto element, auto dim) {
+    launch_typed<decltype(element), decltype(dim)::value>(a, stream, tail_stream);
+  });
 }
 
 }  // namespace svgear

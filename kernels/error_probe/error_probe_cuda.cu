@@ -2,6 +2,7 @@
 
 #include <math_constants.h>
 
+#include "kernels/common/half_precision_dispatch.cuh"
 #include "kernels/common/mma_sm80.cuh"
 #include "kernels/common/workspace_carver.h"
 
@@ -384,12 +385,9 @@ int64_t error_probe_cuda_workspace_bytes(int64_t bh, int64_t tokens, int64_t k_c
 
 void launch_error_probe(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
   if (a.bh == 0 || a.q_clusters == 0) return;
-  const bool bf16 = a.element == HalfPrecision::BFloat16;
-  if (a.head_dim == 64) {
-    bf16 ? run_typed<__nv_bfloat16, 64>(a, stream) : run_typed<__half, 64>(a, stream);
-  } else {
-    bf16 ? run_typed<__nv_bfloat16, 128>(a, stream) : run_typed<__half, 128>(a, stream);
-  }
+  dispatch_half_head_dim(a.element, a.head_dim, [&](auto element, auto dim) {
+    run_typed<decltype(element), decltype(dim)::value>(a, stream);
+  });
 }
 
 }  // namespace svgear

@@ -2,6 +2,7 @@
 
 #include <math_constants.h>
 
+#include "kernels/common/half_precision_dispatch.cuh"
 #include "kernels/common/mma_sm80.cuh"
 #include "kernels/common/sm90a_code.cuh"
 #include "kernels/common/wgmma_sm90.cuh"
@@ -719,12 +720,9 @@ int64_t kmeans_cuda_workspace_bytes(int64_t bh, int64_t tokens, int64_t head_dim
 }
 
 void launch_kmeans(const KMeansCudaArgs& a, cudaStream_t stream) {
-  const bool bf16 = a.element == HalfPrecision::BFloat16;
-  if (a.head_dim == 64) {
-    bf16 ? run_typed<__nv_bfloat16, 64>(a, stream) : run_typed<__half, 64>(a, stream);
-  } else {
-    bf16 ? run_typed<__nv_bfloat16, 128>(a, stream) : run_typed<__half, 128>(a, stream);
-  }
+  dispatch_half_head_dim(a.element, a.head_dim, [&](auto element, auto dim) {
+    run_typed<decltype(element), decltype(dim)::value>(a, stream);
+  });
 }
 
 }  // namespace svgear

@@ -4,6 +4,7 @@
 #include <cuda_fp16.h>
 #include <math_constants.h>
 
+#include "kernels/common/half_precision_dispatch.cuh"
 #include "kernels/common/mma_sm80.cuh"
 
 namespace svgear {
@@ -196,12 +197,9 @@ bool short_context_attention_cuda_supports(int64_t head_dim, int64_t keys) {
 }
 
 void launch_short_context_attention(const ShortContextAttentionArgs& a, cudaStream_t stream) {
-  const bool bf16 = a.element == HalfPrecision::BFloat16;
-  if (a.head_dim == 64) {
-    bf16 ? launch_typed<__nv_bfloat16, 64>(a, stream) : launch_typed<__half, 64>(a, stream);
-  } else {
-    bf16 ? launch_typed<__nv_bfloat16, 128>(a, stream) : launch_typed<__half, 128>(a, stream);
-  }
+  dispatch_half_head_dim(a.element, a.head_dim, [&](auto element, auto dim) {
+    launch_typed<decltype(element), decltype(dim)::value>(a, stream);
+  });
 }
 
 }  // namespace svgear
