@@ -28,14 +28,6 @@ constexpr int64_t kMaxGridY = 65535;  // the kernel's grid has a row of CTAs per
 #if SVGEAR_HAVE_CUDA
 static_assert(kMaxKeys == kShortContextMaxKeys, "the op's bound is the kernel's");
 
-// Every row contiguous and 16-byte aligned, as the kernel's 16-byte row pieces need ([B, H, N, d]).
-bool rows_aligned(const at::Tensor& t) {
-  const int64_t bytes = t.element_size();
-  bool aligned = t.stride(3) == 1 && reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0;
-  for (int dim = 0; dim < 3; ++dim) aligned = aligned && (t.size(dim) == 1 || (t.stride(dim) * bytes) % 16 == 0);
-  return aligned;
-}
-
 // The kernel where it handles the call (false: the caller runs the reference). It records no
 // autograd graph, so a call that needs gradients takes the reference.
 bool short_context_attention_cuda(at::Tensor& out, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
@@ -47,9 +39,9 @@ bool short_context_attention_cuda(at::Tensor& out, const at::Tensor& q, const at
     return false;
   }
   const c10::cuda::CUDAGuard device_guard(q.device());
-  const at::Tensor queries = rows_aligned(q) ? q : vector_aligned(q);
+  const at::Tensor queries = row_aligned(q);  // [B, H, N, d] rows read where they are
   const at::Tensor keys = vector_aligned(k), values = vector_aligned(v);
-  const bool in_place = rows_aligned(out);
+  const bool in_place = rows_vector_aligned(out);
   at::Tensor rows = in_place ? out : at::empty(out.sizes(), out.options());
   ShortContextAttentionArgs args;
   args.q = queries.data_ptr();
