@@ -11,6 +11,7 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 
+#include "kernels/common/side_stream.h"
 #include "kernels/common/vector_aligned.h"
 #include "kernels/error_probe/error_probe_cuda.cuh"
 #endif
@@ -30,14 +31,17 @@ ProbeResult error_probe_cuda(const at::Tensor& q_centroids, const at::Tensor& k_
                              const at::Tensor& v_means, double scale, double gamma) {
   const c10::cuda::CUDAGuard device_guard(kp.device());
   const at::ScalarType dtype = kp.scalar_type();
-  at::Tensor logits = centroid_logits_reference(q_centroids, k_centroids, scale).contiguous();  // [BH, Qc, Kc]
-  // q̄ = hi + lo in two 16-bit terms: the tensor cores then see q̄ to ~16 significant bits.
-  at::Tensor q_hi = q_centroids.to(dtype).contiguous();
-  at::Tensor q_lo = (q_centroids - q_hi.to(at::kFloat)).to(dtype).contiguous();
+  const int64_t bh = kp.size(0), tokens = kp.size(1), key_clusters = k_centroids.size(1);
+  // The centroid logits and q̄'s two 16-bit terms are computed on a side stream beside the value
+  // statistics (their ~45 µs of small ATen launches sat before them on the call's path at Wan-1.3B
+  // 480p). Every tensor the side stream writes is made here, on the current stream, which joins
+  // the side stream before the probe reads them (side_stream.h).
+  at::Tensor logits = at::empty({bh, q_centroids.size(1), key_clusters}, q_centroids.options());  // [BH, Qc, Kc]
+  at::Tensor q_hi = at::empty(q_centroids.sizes(), q_centroids.options().dtype(dtype));
+  at::Tensor q_lo = at::empty_like(q_hi);
   at::Tensor keys = vector_aligned(kp), values = vector_aligned(vp), means = vector_aligned(v_means);  // read as float4
   at::Tensor offsets = k_offsets.contiguous(), sizes = q_sizes.contiguous();
   at::Tensor log_error = at::empty_like(logits), score = at::empty_like(logits);
-  const int64_t bh = kp.size(0), tokens = kp.size(1), key_clusters = k_centroids.size(1);
   at::Tensor workspace = at::empty({error_probe_cuda_workspace_bytes(bh, tokens, key_clusters)},
                                    kp.options().dtype(at::kByte));
   ErrorProbeCudaArgs args;
@@ -60,7 +64,22 @@ ProbeResult error_probe_cuda(const at::Tensor& q_centroids, const at::Tensor& k_
   args.scale = static_cast<float>(scale);
   args.gamma = static_cast<float>(gamma);
   args.element = dtype == at::kBFloat16 ? HalfPrecision::BFloat16 : HalfPrecision::Float16;
-  launch_error_probe(args, at::cuda::getCurrentCUDAStream());
+  const c10::cuda::CUDAStream current = at::cuda::getCurrentCUDAStream();
+  {
+    SideStreamFork fork(current);
+    launch_value_statistics(args, current);
+    {
+      const c10::cuda::CUDAStreamGuard on_side(fork.side());
+      // ℓ = s·q̄·k̄ᵀ as centroid_logits_reference, with the scale as the product's alpha (beta = 0
+      // ignores the uninitialised logits).
+      logits.baddbmm_(q_centroids, k_centroids.transpose(1, 2), /*beta=*/0, /*alpha=*/scale);
+      // q̄ = hi + lo in two 16-bit terms: the tensor cores then see q̄ to ~16 significant bits.
+      q_hi.copy_(q_centroids);
+      q_lo.copy_(q_centroids - q_hi.to(at::kFloat));
+    }
+    fork.join();
+  }
+  launch_error_probe(args, current);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return ProbeResult{logits, log_error, score};
 }

@@ -358,13 +358,18 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
 }
 
 template <typename T, int D>
-void run_typed(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
+void run_value_statistics(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
   Workspace w = carve(a.workspace, a.bh, a.tokens, a.k_clusters);
   const int64_t count = a.bh * a.k_clusters;
   constexpr int kWarpsPerBlock = kThreads / 32;
   value_stats_kernel<T, D><<<unsigned((count + kWarpsPerBlock - 1) / kWarpsPerBlock), kThreads, 0, stream>>>(
       static_cast<const T*>(a.vp), a.v_means, a.k_offsets, w.value_norms, w.value_dots, w.mean_terms, a.tokens,
       a.k_clusters, count);
+}
+
+template <typename T, int D>
+void run_probe(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
+  Workspace w = carve(a.workspace, a.bh, a.tokens, a.k_clusters);
   const int smem = int(sizeof(ProbeShared<T, D>));
   auto kernel = probe_kernel<T, D>;
   cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
@@ -383,10 +388,17 @@ int64_t error_probe_cuda_workspace_bytes(int64_t bh, int64_t tokens, int64_t k_c
   return carve(nullptr, bh, tokens, k_clusters).total_bytes;
 }
 
+void launch_value_statistics(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
+  if (a.bh == 0 || a.q_clusters == 0) return;
+  dispatch_half_head_dim(a.element, a.head_dim, [&](auto element, auto dim) {
+    run_value_statistics<decltype(element), decltype(dim)::value>(a, stream);
+  });
+}
+
 void launch_error_probe(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
   if (a.bh == 0 || a.q_clusters == 0) return;
   dispatch_half_head_dim(a.element, a.head_dim, [&](auto element, auto dim) {
-    run_typed<decltype(element), decltype(dim)::value>(a, stream);
+    run_probe<decltype(element), decltype(dim)::value>(a, stream);
   });
 }
 

@@ -29,6 +29,9 @@ struct ErrorProbeCudaArgs {
 
 bool error_probe_cuda_supports(int64_t head_dim, int64_t tokens);
 int64_t error_probe_cuda_workspace_bytes(int64_t bh, int64_t tokens, int64_t k_clusters);
-void launch_error_probe(const ErrorProbeCudaArgs& args, cudaStream_t stream);
+// The probe in two launches on one stream, value statistics first: they read only vp, v_means and
+// k_offsets, so the op computes logits, q_hi and q_lo beside them on a side stream.
+void launch_value_statistics(const ErrorProbeCudaArgs& args, cudaStream_t stream);
+void launch_error_probe(const ErrorProbeCudaArgs& args, cudaStream_t stream);  // after launch_value_statistics
 
 }  // namespace svgear

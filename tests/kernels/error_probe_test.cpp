@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/kernels/synthetic_layout.h"
+#include "tests/support/slow_stream_work.h"
 #include "tests/support/tensor_compare.h"
 
 namespace svgear {
@@ -58,10 +59,18 @@ ProbeInputs random_probe_inputs(const ProbeCase& c) {
   return in;
 }
 
-ProbeResult run_probe(const ProbeInputs& in, at::Device device, double gamma) {
-  return error_probe(in.q_centroids.to(device), in.k_centroids.to(device), in.kp.to(device), in.vp.to(device),
-                     in.k_layout.offsets.to(device), in.q_layout.sizes.to(device), in.v_means.to(device), in.scale,
-                     gamma);
+// `behind_slow_work`: the centroids and values come out of ~1 TFLOP of matrix products queued on
+// the current stream, so the op's side stream must wait for them, and its probe for the side stream.
+ProbeResult run_probe(const ProbeInputs& in, at::Device device, double gamma, bool behind_slow_work = false) {
+  at::Tensor q_centroids = in.q_centroids.to(device), k_centroids = in.k_centroids.to(device);
+  at::Tensor vp = in.vp.to(device);
+  if (behind_slow_work) {
+    q_centroids = q_centroids + test::zero_after_slow_work(device, q_centroids.scalar_type());
+    k_centroids = k_centroids + test::zero_after_slow_work(device, k_centroids.scalar_type());
+    vp = vp + test::zero_after_slow_work(device, vp.scalar_type());
+  }
+  return error_probe(q_centroids, k_centroids, in.kp.to(device), vp, in.k_layout.offsets.to(device),
+                     in.q_layout.sizes.to(device), in.v_means.to(device), in.scale, gamma);
 }
 
 // The probe evaluated term by term in float64: log Σ_t ||a_t v_t − c v̄||² with every exponent shifted
@@ -193,7 +202,7 @@ TEST(ErrorProbe, LogErrorMatchesFloat64BruteForceOnCuda) {
 
 // The CUDA kernel (bf16 / fp16 keys and values, d 64 and 128) against the float64 evaluation of the
 // same rounded inputs; its score is its log_error minus γ·log of the block area.
-void check_kernel_matches_brute_force(at::ScalarType dtype) {
+void check_kernel_matches_brute_force(at::ScalarType dtype, bool behind_slow_work = false) {
   at::manual_seed(13);
   const std::vector<ProbeCase> cases = {
       // bh, tokens, head_dim, q_clusters, k_clusters
@@ -214,7 +223,7 @@ void check_kernel_matches_brute_force(at::ScalarType dtype) {
     in.kp = in.kp.to(dtype);
     in.vp = in.vp.to(dtype);
     const double gamma = 0.7;
-    ProbeResult result = run_probe(in, cuda, gamma);
+    ProbeResult result = run_probe(in, cuda, gamma, behind_slow_work);
     ASSERT_TRUE(result.log_error.is_cuda());
     ProbeInputs rounded = in;
     rounded.kp = in.kp.to(at::kFloat);
@@ -240,6 +249,13 @@ TEST(ErrorProbe, KernelMatchesFloat64Bf16OnCuda) {
 TEST(ErrorProbe, KernelMatchesFloat64Fp16OnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   check_kernel_matches_brute_force(at::kHalf);
+}
+
+// The centroid logits and q̄'s terms run on a side stream beside the value statistics: with the
+// inputs written late on the current stream, a missing fork or join changes the results.
+TEST(ErrorProbe, KernelMatchesFloat64BehindSlowWorkOnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  check_kernel_matches_brute_force(at::kBFloat16, true);
 }
 
 TEST(ErrorProbe, ScoreIsErrorPerArea) {
