@@ -15,7 +15,7 @@
 
 namespace svgear::mma_sm80 {
 
-// pack: two floats → one 32-bit register of T (lo in the low half); mma: c += a·b.
+// pack: two floats → one 32-bit register of T (lo in the low half); unpack: back; mma: c += a·b.
 template <typename T>
 struct Element;
 
@@ -24,6 +24,9 @@ struct Element<__nv_bfloat16> {
   static __device__ __forceinline__ uint32_t pack(float lo, float hi) {
     __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
     return *reinterpret_cast<uint32_t*>(&v);
+  }
+  static __device__ __forceinline__ float2 unpack(uint32_t pair) {
+    return __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&pair));
   }
   static __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
     asm volatile(
@@ -39,6 +42,9 @@ struct Element<__half> {
   static __device__ __forceinline__ uint32_t pack(float lo, float hi) {
     __half2 v = __floats2half2_rn(lo, hi);
     return *reinterpret_cast<uint32_t*>(&v);
+  }
+  static __device__ __forceinline__ float2 unpack(uint32_t pair) {
+    return __half22float2(*reinterpret_cast<const __half2*>(&pair));
   }
   static __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
     asm volatile(

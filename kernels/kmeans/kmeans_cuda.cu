@@ -52,33 +52,81 @@ __global__ void prepare_centroids_kernel(const float* __restrict__ centroids, T*
   if (lane == 0) norms[c] = norm;
 }
 
+// H for RowArgmin: the largest ||x||² of a warp's 16 rows, from their A fragments (registers 0 and
+// 2 hold row lane/4, 1 and 3 row lane/4 + 8).
+template <typename T, int KSteps>
+__device__ __forceinline__ float largest_row_norm(const uint32_t (&x)[KSteps][4]) {
+  float norm[2] = {0.0f, 0.0f};
+  for (int kt = 0; kt < KSteps; ++kt) {
+    for (int r = 0; r < 4; ++r) {
+      const float2 pair = Element<T>::unpack(x[kt][r]);
+      norm[r % 2] = fmaf(pair.x, pair.x, fmaf(pair.y, pair.y, norm[r % 2]));
+    }
+  }
+  for (int h = 0; h < 2; ++h)
+    for (int delta = 1; delta < 4; delta *= 2) norm[h] += __shfl_xor_sync(0xffffffffu, norm[h], delta);
+  float largest = fmaxf(norm[0], norm[1]);
+  for (int delta = 4; delta < 32; delta *= 2) largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, delta));
+  return largest;
+}
+
 // The running argmin of a warp's 16 token rows in the m16n8 C layout (mma_sm80.cuh): this thread
 // keeps rows lane/4 and lane/4 + 8 over the columns it holds. Shared by both assignment kernels.
+//
+// Distances are compared as 32-bit keys, two integer instructions each (a LOP3 and an unsigned
+// min): with a compare and two selects per distance the argmin kept the integer pipe, which runs
+// at half rate, about as busy as the tensor pipe (docs/kernel-notes.md). A key is the float bits
+// of d + H, H the warp's largest ||x||², so that d + H = ||x − c||² + H − ||x||² ≥ 0 and its bits
+// order like its value (a rounding just below zero loses its sign bit: a tiny distance stays tiny),
+// with the low 7 mantissa bits replaced by the column's place among this thread's columns. So
+// distances within 2⁻¹⁶ of each other, relative to d + H, are equal, and equal distances go to the
+// lowest index: within a tile by the place, across tiles by a strict compare of the value bits.
+// A padded centroid has norm NaN: its key is above every number's, and beside a token whose
+// distances are all NaN it loses to the real centroids before it.
 struct RowArgmin {
-  float best[2];
-  int index[2];
+  static constexpr uint32_t kPlaceBits = 0x7Fu;
+  uint32_t best[2];      // rows lane/4 and lane/4 + 8: the best key so far
+  int best_first[2];     // the first centroid of its tile
+  float offset;          // H
 
-  __device__ __forceinline__ RowArgmin() {
+  __device__ __forceinline__ explicit RowArgmin(float largest_norm) : offset(largest_norm) {
     for (int h = 0; h < 2; ++h) {
-      best[h] = CUDART_INF_F;
-      index[h] = 0;
+      best[h] = 0xFFFFFFFFu;
+      best_first[h] = 0;
     }
   }
 
-  // Folds in the dot products s of the centroids first .. first + 8·Tiles − 1 (norms: theirs). A
-  // thread sees its columns in increasing order, so a strict < keeps the lowest index among equal
-  // distances; a padded centroid (norm +inf) is never taken.
+  // (bits | 0x7F) & (0x7FFFFF80 | place) as one LOP3 with the place as its immediate: given both
+  // masks as constants nvcc emits an AND and an OR, so 0x7F comes from a register it cannot fold.
+  static __device__ __forceinline__ uint32_t key(float distance, uint32_t place, uint32_t place_bits) {
+    uint32_t k;
+    asm("lop3.b32 %0, %1, %2, %3, 0xC8;" : "=r"(k) : "r"(__float_as_uint(distance)), "r"(0x7FFFFF80u | place), "r"(place_bits));
+    return k;
+  }
+
+  // Folds in the dot products s of the centroids first .. first + 8·Tiles − 1 (norms: theirs). The
+  // place of column nt·8 + 2·(lane % 4) + c is nt·8 + c: the lane's part is the same for all of
+  // them and goes back into the index in write.
   template <int Tiles>
   __device__ __forceinline__ void update(const float (&s)[Tiles][4], const float* norms, int first, int lane) {
+    static_assert(Tiles * 8 <= int(kPlaceBits) + 1, "a place fits the key's low bits");
+    static_assert((Tiles & (Tiles - 1)) == 0, "the min tree halves the keys");
+    uint32_t place_bits;
+    asm volatile("mov.b32 %0, %1;" : "=r"(place_bits) : "n"(kPlaceBits));
+    uint32_t keys[2][2 * Tiles];
     for (int nt = 0; nt < Tiles; ++nt) {
-      for (int e = 0; e < 4; ++e) {
-        const int col = nt * 8 + 2 * (lane % 4) + (e % 2);
+      for (int c = 0; c < 2; ++c) {
+        const float norm = norms[nt * 8 + 2 * (lane % 4) + c] + offset;
         // One FFMA: written as n − 2.0f·s nvcc emits s + s and a subtraction (the same value).
-        const float distance = fmaf(-2.0f, s[nt][e], norms[col]);
-        if (distance < best[e / 2]) {
-          best[e / 2] = distance;
-          index[e / 2] = first + col;
-        }
+        for (int h = 0; h < 2; ++h) keys[h][2 * nt + c] = key(fmaf(-2.0f, s[nt][2 * h + c], norm), uint32_t(nt * 8 + c), place_bits);
+      }
+    }
+    for (int h = 0; h < 2; ++h) {
+      for (int width = Tiles; width > 0; width /= 2)  // a tree: 5 dependent mins, not 32
+        for (int i = 0; i < width; ++i) keys[h][i] = min(keys[h][i], keys[h][i + width]);
+      if ((keys[h][0] >> 7) < (best[h] >> 7)) {
+        best[h] = keys[h][0];
+        best_first[h] = first;
       }
     }
   }
@@ -88,18 +136,20 @@ struct RowArgmin {
   __device__ __forceinline__ void write(int32_t* sort_keys, int32_t* sort_tokens, int64_t head,
                                         int64_t warp_row0, int64_t tokens, int64_t clusters, int lane) {
     for (int h = 0; h < 2; ++h) {
+      uint32_t value = best[h] >> 7;
+      int index = best_first[h] + int(best[h] & kPlaceBits) + 2 * (lane % 4);
       for (int delta = 1; delta < 4; delta *= 2) {
-        const float other = __shfl_xor_sync(0xffffffffu, best[h], delta);
-        const int other_index = __shfl_xor_sync(0xffffffffu, index[h], delta);
-        if (other < best[h] || (other == best[h] && other_index < index[h])) {
-          best[h] = other;
-          index[h] = other_index;
+        const uint32_t other = __shfl_xor_sync(0xffffffffu, value, delta);
+        const int other_index = __shfl_xor_sync(0xffffffffu, index, delta);
+        if (other < value || (other == value && other_index < index)) {
+          value = other;
+          index = other_index;
         }
       }
       const int64_t row = warp_row0 + lane / 4 + 8 * h;
       if (lane % 4 == 0 && row < tokens) {
         const int64_t flat = head * tokens + row;
-        sort_keys[flat] = int32_t(head * clusters + index[h]);
+        sort_keys[flat] = int32_t(head * clusters + index);
         sort_tokens[flat] = int32_t(row);
       }
     }
@@ -144,7 +194,7 @@ __global__ void __launch_bounds__(kThreads) assign_kernel(const T* __restrict__ 
     }
     if (tid < kTileCentroids) {
       const int64_t c = int64_t(tile) * kTileCentroids + tid;
-      norm_s[buf * kTileCentroids + tid] = c < clusters ? nh[c] : CUDART_INF_F;
+      norm_s[buf * kTileCentroids + tid] = c < clusters ? nh[c] : CUDART_NAN_F;
     }
   };
   const int tiles = int((clusters + kTileCentroids - 1) / kTileCentroids);
@@ -158,7 +208,7 @@ __global__ void __launch_bounds__(kThreads) assign_kernel(const T* __restrict__ 
     for (int kt = 0; kt < kKTiles; ++kt) ldmatrix_x4(x_frag[kt], base + kt * 16);
   }
 
-  RowArgmin argmin;
+  RowArgmin argmin(largest_row_norm<T>(x_frag));
   for (int tile = 0; tile < tiles; ++tile) {
     const int buf = tile & 1;
     if (tile + 1 < tiles) load_tile(tile + 1, buf ^ 1);
@@ -274,7 +324,7 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
   const int load_row = tid / kChunksPerRow, load_chunk = tid % kChunksPerRow;
   const int load_offset = wg::swizzled_offset(load_row, load_chunk, kHopperTileCentroids);
   // Rows first .. first + 127 of a [count][D] matrix into the stage at `offset`; rows past count
-  // are zeros. Centroids past K get norm +inf besides: distance +inf, never taken.
+  // are zeros. Centroids past K get norm NaN besides: never taken (RowArgmin).
   auto load_rows = [&](int offset, const T* src, int64_t first, int64_t count) {
     unsigned char* dst = smem + offset + load_offset;
     for (int pass = 0; pass < kHopperTileCentroids / kRowsPerPass; ++pass) {
@@ -289,7 +339,7 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
   };
   auto tile_norm = [&](int tile) {  // thread tid < kHopperTileCentroids: its centroid's norm
     const int64_t c = int64_t(tile) * kHopperTileCentroids + tid;
-    return c < clusters ? nh[c] : CUDART_INF_F;
+    return c < clusters ? nh[c] : CUDART_NAN_F;
   };
   const int tiles = int((clusters + kHopperTileCentroids - 1) / kHopperTileCentroids);
   // This warp's 16 rows of the x stage as A fragments (warp w of warpgroup g: rows 64g + 16w..,
@@ -340,7 +390,7 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
         load_rows(L::kX, xh, row0 + kHopperTileRows, tokens);
         commit_async();
       }
-      RowArgmin argmin;
+      RowArgmin argmin(largest_row_norm<T>(x_frag));
       for (int tile = 0; tile < tiles; ++tile) multiply(x_frag, tile, tile, argmin);
       argmin.write(sort_keys, sort_tokens, head, row0 + warp * 16, tokens, clusters, lane);
       if (next) {
@@ -367,13 +417,13 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
   load_x_fragments(x_frag);
   __syncthreads();  // every warp holds its x: the last stage may take its tile
 
-  RowArgmin argmin;
+  RowArgmin argmin(largest_row_norm<T>(x_frag));
   int stage = 0;  // tile % kHopperStages
   for (int tile = 0; tile < tiles; ++tile) {
     // The fill stage held tile − 1 (x at tile 0), which every thread finished before the last barrier.
     const int fill = stage == 0 ? kHopperStages - 1 : stage - 1;
     const bool prefetch = tile + kHopperStages - 1 < tiles;
-    float next_norm = CUDART_INF_F;  // stored after the epilogue: its load's latency is hidden
+    float next_norm = CUDART_NAN_F;  // stored after the epilogue: its load's latency is hidden
     if (prefetch) {
       load_tile(tile + kHopperStages - 1, fill);
       if (tid < kHopperTileCentroids) next_norm = tile_norm(tile + kHopperStages - 1);
