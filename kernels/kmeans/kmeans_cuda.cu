@@ -251,10 +251,11 @@ __global__ void __launch_bounds__(kThreads) assign_kernel(const T* __restrict__ 
 //     228 KB.
 // H200, BH = 12, N = 32760, d = 128, bf16, with two stages filled one tile ahead (ca6e4c1, one row
 // tile per CTA): 0.218 ms per K = 1000 pass (assign_kernel 0.453 ms), 0.075 ms at K = 200 (0.135);
-// with three stages (b6f4c67) 0.225 and 0.070 ms. ncu: tensor pipe 50% busy,
-// the per-tile barrier the largest stall (it waited for the tile requested one tile earlier).
-// No gain from: each tile as two m64n64 halves, the second's product under the first's epilogue;
-// each CTA starting at a different centroid tile (L2 is 28% busy).
+// with three stages (b6f4c67) 0.225 and 0.070 ms; with the argmin on packed keys (d89c69e) 0.211 ms
+// for K = 1000. ncu: tensor pipe ~50% busy, the largest stall each warpgroup waiting for its own
+// product. No gain from: each tile as two m64n64 halves, the second's product under the first's
+// epilogue; each CTA starting at a different centroid tile (L2 is 28% busy); two accumulators per
+// warpgroup, tile t + 1's product issued before tile t's argmin, at one CTA per SM (16% slower).
 constexpr int kHopperWarpgroups = 2;
 constexpr int kHopperThreads = kHopperWarpgroups * 128;
 constexpr int kHopperTileRows = kHopperWarpgroups * 64;
