@@ -34,8 +34,8 @@ ProbeResult error_probe_cuda(const at::Tensor& q_centroids, const at::Tensor& k_
   const int64_t bh = kp.size(0), tokens = kp.size(1), key_clusters = k_centroids.size(1);
   // The centroid logits and q̄'s two 16-bit terms are computed on a side stream beside the value
   // statistics (their ~45 µs of small ATen launches sat before them on the call's path at Wan-1.3B
-  // 480p). Every tensor the side stream writes is made here, on the current stream, which joins
-  // the side stream before the probe reads them (side_stream.h).
+  // 480p). The tensors the probe reads from it are made here, on the current stream, which joins
+  // the side stream before the probe reads them (side_stream.h); its temporaries are its own.
   at::Tensor logits = at::empty({bh, q_centroids.size(1), key_clusters}, q_centroids.options());  // [BH, Qc, Kc]
   at::Tensor q_hi = at::empty(q_centroids.sizes(), q_centroids.options().dtype(dtype));
   at::Tensor q_lo = at::empty_like(q_hi);
@@ -71,7 +71,8 @@ ProbeResult error_probe_cuda(const at::Tensor& q_centroids, const at::Tensor& k_
     {
       const c10::cuda::CUDAStreamGuard on_side(fork.side());
       // ℓ = s·q̄·k̄ᵀ as centroid_logits_reference, with the scale as the product's alpha (beta = 0
-      // ignores the uninitialised logits).
+      // ignores the uninitialised logits): rounded once, where the reference's multiply rounds
+      // again, so the two can differ in the last bit.
       logits.baddbmm_(q_centroids, k_centroids.transpose(1, 2), /*beta=*/0, /*alpha=*/scale);
       // q̄ = hi + lo in two 16-bit terms: the tensor cores then see q̄ to ~16 significant bits.
       q_hi.copy_(q_centroids);
