@@ -143,6 +143,13 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     if (want_preview) result.video = model_.decoder->preview(sampler->predict_x0(velocity, i, sample)[0], *r.fps);
     sample = sampler->step(velocity, i, sample);
     synchronize(device);
+    // One small reduction beside the step's sync: a NaN or infinite weight (a file that parses but
+    // holds garbage) or an overflow otherwise yields a black or noisy video with no word of why.
+    if (!sample.isfinite().all().item<bool>()) {
+      throw UserError("step " + std::to_string(i + 1) + " of " + std::to_string(num_steps) +
+                      " gave non-finite values (NaN or infinity): the weights of model '" + model_.manifest.name +
+                      "' may hold NaN or infinite numbers, or its activations overflow");
+    }
 
     result.steps_done = i + 1;
     result.attention_dumped = recorder && recorder->written();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -55,6 +56,25 @@ class GeneratorTest : public ::testing::Test {
   }
 };
 std::filesystem::path* GeneratorTest::folder_ = nullptr;
+
+// A weight file that parses but holds a NaN: the run fails at the first step with an error that
+// says so, instead of finishing a black video.
+TEST_F(GeneratorTest, NonFiniteWeightsFailWithAnError) {
+  auto model = Model::load(*folder_, c10::Device(c10::kCPU));
+  at::Tensor head = model->dit->weights().head_head_weight;  // a handle: filled in place
+  head.select(0, 0).fill_(std::numeric_limits<float>::quiet_NaN());
+  Generator generator(*model);
+  RecordingSink sink;
+  CancelToken cancel;
+  GenerationResult result = generator.run(request(1), sink, cancel);
+  EXPECT_EQ(result.status, GenerationStatus::Failed);
+  EXPECT_NE(result.error.find("step 1 of 3 gave non-finite values"), std::string::npos) << result.error;
+  EXPECT_NE(result.error.find(model->manifest.name), std::string::npos) << result.error;
+  ASSERT_EQ(sink.errors.size(), 1u);
+  EXPECT_EQ(sink.errors[0], result.error);
+  EXPECT_TRUE(sink.steps.empty());
+  EXPECT_TRUE(sink.finished.empty());
+}
 
 TEST_F(GeneratorTest, RunsAndReportsEveryStep) {
   auto model = Model::load(*folder_, c10::Device(c10::kCPU));
