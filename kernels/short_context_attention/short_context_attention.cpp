@@ -28,16 +28,17 @@ constexpr int64_t kMaxGridY = 65535;  // the kernel's grid has a row of CTAs per
 #if SVGEAR_HAVE_CUDA
 static_assert(kMaxKeys == kShortContextMaxKeys, "the op's bound is the kernel's");
 
-// The kernel where it handles the call (false: the caller runs the reference). It records no
-// autograd graph, so a call that needs gradients takes the reference.
-bool short_context_attention_cuda(at::Tensor& out, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                  c10::ArrayRef<float> key_log_weights, double scale) {
+// Whether the kernel takes the call (else the reference does). It records no autograd graph, so a
+// call that needs gradients takes the reference.
+bool kernel_handles(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
   const bool half = q.scalar_type() == at::kBFloat16 || q.scalar_type() == at::kHalf;
   const bool needs_grad = at::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
-  if (!q.is_cuda() || !half || needs_grad || !short_context_attention_cuda_supports(q.size(3), k.size(2)) ||
-      q.size(0) * q.size(1) > kMaxGridY) {
-    return false;
-  }
+  return q.is_cuda() && half && !needs_grad && short_context_attention_cuda_supports(q.size(3), k.size(2)) &&
+         q.size(0) * q.size(1) <= kMaxGridY;
+}
+
+void short_context_attention_cuda(at::Tensor& out, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                  c10::ArrayRef<float> key_log_weights, double scale) {
   const c10::cuda::CUDAGuard device_guard(q.device());
   const at::Tensor queries = row_aligned(q);  // [B, H, N, d] rows read where they are
   const at::Tensor keys = vector_aligned(k), values = vector_aligned(v);
@@ -67,7 +68,6 @@ bool short_context_attention_cuda(at::Tensor& out, const at::Tensor& q, const at
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   }
   if (!in_place) out.copy_(rows);
-  return true;
 }
 #endif
 
@@ -108,8 +108,11 @@ at::Tensor short_context_attention(const at::Tensor& q, const at::Tensor& k, con
                                    c10::ArrayRef<float> key_log_weights, double scale) {
   validate(q, k, v, key_log_weights);
 #if SVGEAR_HAVE_CUDA
-  at::Tensor out = at::empty(q.sizes(), q.options().memory_format(at::MemoryFormat::Contiguous));
-  if (short_context_attention_cuda(out, q, k, v, key_log_weights, scale)) return out;
+  if (kernel_handles(q, k, v)) {
+    at::Tensor out = at::empty(q.sizes(), q.options().memory_format(at::MemoryFormat::Contiguous));
+    short_context_attention_cuda(out, q, k, v, key_log_weights, scale);
+    return out;
+  }
 #endif
   return short_context_attention_reference(q, k, v, key_log_weights, scale);
 }
@@ -128,7 +131,10 @@ void short_context_attention_out(at::Tensor& out, const at::Tensor& q, const at:
   at::assert_no_overlap(out, v);
   at::assert_no_overlap(out, q);
 #if SVGEAR_HAVE_CUDA
-  if (short_context_attention_cuda(out, q, k, v, key_log_weights, scale)) return;
+  if (kernel_handles(q, k, v)) {
+    short_context_attention_cuda(out, q, k, v, key_log_weights, scale);
+    return;
+  }
 #endif
   out.copy_(short_context_attention_reference(q, k, v, key_log_weights, scale));
 }

@@ -11,6 +11,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include "tests/support/tensor_compare.h"
+
 namespace svgear {
 namespace {
 
@@ -20,11 +22,6 @@ at::Tensor float64_attention(const at::Tensor& q, const at::Tensor& k, const at:
   const at::Tensor q64 = q.to(at::kCPU, at::kDouble), k64 = k.to(at::kCPU, at::kDouble),
                    v64 = v.to(at::kCPU, at::kDouble);
   return at::matmul(at::softmax(at::matmul(q64, k64.transpose(-2, -1)) * scale + w, -1), v64);
-}
-
-double relative_l2(const at::Tensor& a, const at::Tensor& b) {
-  const at::Tensor a64 = a.to(at::kCPU, at::kDouble), b64 = b.to(at::kCPU, at::kDouble);
-  return (a64 - b64).norm().item<double>() / b64.norm().item<double>();
 }
 
 std::vector<float> random_log_weights(int64_t keys) {
@@ -39,7 +36,7 @@ TEST(ShortContextAttention, ReferenceMatchesFloat64Formula) {
     const std::vector<float> w = random_log_weights(keys);
     const at::Tensor out = short_context_attention(q, k, v, w, 0.25);
     EXPECT_EQ(out.sizes(), q.sizes());
-    EXPECT_LE(relative_l2(out, float64_attention(q, k, v, w, 0.25)), 1e-6) << keys << " keys";
+    EXPECT_LE(test::relative_l2(out, float64_attention(q, k, v, w, 0.25)), 1e-6) << keys << " keys";
   }
 }
 
@@ -51,7 +48,7 @@ TEST(ShortContextAttention, LogWeightCountsIdenticalKeys) {
   const at::Tensor repeated_v = at::cat({v, v.narrow(2, 2, 1).expand({1, 2, 6, 8})}, 2);
   const at::Tensor expected = at::scaled_dot_product_attention(q, repeated_k, repeated_v);
   const at::Tensor out = short_context_attention(q, k, v, std::vector<float>{0.0f, 0.0f, std::log(7.0f)}, 1.0 / std::sqrt(8.0));
-  EXPECT_LE(relative_l2(out, expected), 1e-6);
+  EXPECT_LE(test::relative_l2(out, expected), 1e-6);
 }
 
 TEST(ShortContextAttention, OutWritesAStridedView) {
@@ -61,7 +58,7 @@ TEST(ShortContextAttention, OutWritesAStridedView) {
   at::Tensor storage = at::full({1, 10, 3, 8}, std::numeric_limits<float>::quiet_NaN());
   at::Tensor view = storage.transpose(1, 2);
   short_context_attention_out(view, q, k, v, w, 0.5);
-  EXPECT_LE(relative_l2(view, float64_attention(q, k, v, w, 0.5)), 1e-6);
+  EXPECT_LE(test::relative_l2(view, float64_attention(q, k, v, w, 0.5)), 1e-6);
 }
 
 TEST(ShortContextAttention, RejectsBadInputs) {
@@ -102,7 +99,7 @@ TEST(ShortContextAttention, KernelMatchesFloat64OnCuda) {
                                         at::TensorOptions().dtype(dtype).device(cuda));
           at::Tensor out = storage.transpose(1, 2);
           short_context_attention_out(out, q, k, v, w, scale);
-          const double err = relative_l2(out, float64_attention(q, k, v, w, scale));
+          const double err = test::relative_l2(out, float64_attention(q, k, v, w, scale));
           EXPECT_LE(err, 1e-2) << dtype << " d " << d << " tokens " << tokens << " keys " << keys;
           if (tokens == 1001 && keys == 25)
             std::cout << "[ measured ] " << dtype << " d " << d << ", 25 keys: relative L2 " << err << "\n";
@@ -125,8 +122,8 @@ TEST(ShortContextAttention, MisalignedRowsOnCuda) {
   const std::vector<float> w = random_log_weights(keys);
   at::Tensor out = at::full({1, 2, tokens, d + 1}, std::numeric_limits<float>::quiet_NaN(), options).narrow(3, 1, d);
   short_context_attention_out(out, q, k, v, w, 0.1);
-  EXPECT_LE(relative_l2(out, float64_attention(q, k, v, w, 0.1)), 1e-2);
-  EXPECT_LE(relative_l2(short_context_attention(q, k, v, w, 0.1), float64_attention(q, k, v, w, 0.1)), 1e-2);
+  EXPECT_LE(test::relative_l2(out, float64_attention(q, k, v, w, 0.1)), 1e-2);
+  EXPECT_LE(test::relative_l2(short_context_attention(q, k, v, w, 0.1), float64_attention(q, k, v, w, 0.1)), 1e-2);
 }
 
 }  // namespace
