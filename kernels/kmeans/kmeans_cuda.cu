@@ -17,7 +17,7 @@ namespace wg = wgmma_sm90;
 // One Lloyd iteration, all on the stream, no host sync:
 //   1. prepare: centroids → the input dtype (the mma operand) and their squared norms (of the
 //      rounded centroids, so ||x − c||² = ||x||² − 2x·c + ||c||² stays one consistent metric).
-//   2. assign: label = argmin_c ||c||² − 2 x·c, a GEMM with an argmin epilogue on tensor cores:
+//   2. assign: label = argmin_c ||x − c||², a GEMM with an argmin epilogue on tensor cores:
 //      a CTA holds kTileRows tokens as A fragments and streams the centroids in tiles of
 //      kTileCentroids (cp.async, double-buffered); the N × K distances never reach global memory.
 //      It also writes the sort key head·K + label and the token index for step 3. On Hopper the
@@ -52,10 +52,10 @@ __global__ void prepare_centroids_kernel(const float* __restrict__ centroids, T*
   if (lane == 0) norms[c] = norm;
 }
 
-// H for RowArgmin: the largest ||x||² of a warp's 16 rows, from their A fragments (registers 0 and
-// 2 hold row lane/4, 1 and 3 row lane/4 + 8).
+// The ||x||² of the two rows this thread keeps in RowArgmin, from their A fragments (registers 0
+// and 2 hold row lane/4, 1 and 3 row lane/4 + 8), summed over the 4 lanes of each row.
 template <typename T, int KSteps>
-__device__ __forceinline__ float largest_row_norm(const uint32_t (&x)[KSteps][4]) {
+__device__ __forceinline__ float2 row_norms(const uint32_t (&x)[KSteps][4]) {
   float norm[2] = {0.0f, 0.0f};
   for (int kt = 0; kt < KSteps; ++kt) {
     for (int r = 0; r < 4; ++r) {
@@ -65,9 +65,7 @@ __device__ __forceinline__ float largest_row_norm(const uint32_t (&x)[KSteps][4]
   }
   for (int h = 0; h < 2; ++h)
     for (int delta = 1; delta < 4; delta *= 2) norm[h] += __shfl_xor_sync(0xffffffffu, norm[h], delta);
-  float largest = fmaxf(norm[0], norm[1]);
-  for (int delta = 4; delta < 32; delta *= 2) largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, delta));
-  return largest;
+  return make_float2(norm[0], norm[1]);
 }
 
 // The running argmin of a warp's 16 token rows in the m16n8 C layout (mma_sm80.cuh): this thread
@@ -76,20 +74,22 @@ __device__ __forceinline__ float largest_row_norm(const uint32_t (&x)[KSteps][4]
 // Distances are compared as 32-bit keys, two integer instructions each (a LOP3 and an unsigned
 // min): with a compare and two selects per distance the argmin kept the integer pipe, which runs
 // at half rate, about as busy as the tensor pipe (docs/kernel-notes.md). A key is the float bits
-// of d + H, H the warp's largest ||x||², so that d + H = ||x − c||² + H − ||x||² ≥ 0 and its bits
-// order like its value (a rounding just below zero loses its sign bit: a tiny distance stays tiny),
-// with the low 7 mantissa bits replaced by the column's place among this thread's columns. So
-// distances within 2⁻¹⁶ of each other, relative to d + H, are equal, and equal distances go to the
-// lowest index: within a tile by the place, across tiles by a strict compare of the value bits.
+// of d + ||x||² = ||x − c||² ≥ 0, whose bits order like its value (a rounding just below zero
+// loses its sign bit: a tiny distance stays tiny), with the low 7 mantissa bits replaced by the
+// column's place among this thread's columns. So distances within 2⁻¹⁷ to 2⁻¹⁶ of each other,
+// relative to the distance itself, may compare equal, and equal ones go to the lowest index: within
+// a tile by the place, across tiles by a strict compare of the value bits. (The warp's largest
+// ||x||² as one offset for all 16 rows made that step relative to the largest norm, so a row beside
+// an outlier lost resolution, and an infinite row took its 15 neighbours with it.)
 // A padded centroid has norm NaN: its key is above every number's, and beside a token whose
 // distances are all NaN it loses to the real centroids before it.
 struct RowArgmin {
   static constexpr uint32_t kPlaceBits = 0x7Fu;
   uint32_t best[2];      // rows lane/4 and lane/4 + 8: the best key so far
   int best_first[2];     // the first centroid of its tile
-  float offset;          // H
+  float offset[2];       // the rows' ||x||²
 
-  __device__ __forceinline__ explicit RowArgmin(float largest_norm) : offset(largest_norm) {
+  __device__ __forceinline__ explicit RowArgmin(float2 norms) : offset{norms.x, norms.y} {
     for (int h = 0; h < 2; ++h) {
       best[h] = 0xFFFFFFFFu;
       best_first[h] = 0;
@@ -116,13 +116,14 @@ struct RowArgmin {
     uint32_t keys[2][2 * Tiles];
     for (int nt = 0; nt < Tiles; ++nt) {
       for (int c = 0; c < 2; ++c) {
-        const float norm = norms[nt * 8 + 2 * (lane % 4) + c] + offset;
+        const float norm = norms[nt * 8 + 2 * (lane % 4) + c];
         // One FFMA: written as n − 2.0f·s nvcc emits s + s and a subtraction (the same value).
-        for (int h = 0; h < 2; ++h) keys[h][2 * nt + c] = key(fmaf(-2.0f, s[nt][2 * h + c], norm), uint32_t(nt * 8 + c), place_bits);
+        for (int h = 0; h < 2; ++h)
+          keys[h][2 * nt + c] = key(fmaf(-2.0f, s[nt][2 * h + c], norm + offset[h]), uint32_t(nt * 8 + c), place_bits);
       }
     }
     for (int h = 0; h < 2; ++h) {
-      for (int width = Tiles; width > 0; width /= 2)  // a tree: 5 dependent mins, not 32
+      for (int width = Tiles; width > 0; width /= 2)  // a tree: log2(2·Tiles) dependent steps, not a chain
         for (int i = 0; i < width; ++i) keys[h][i] = min(keys[h][i], keys[h][i + width]);
       if ((keys[h][0] >> 7) < (best[h] >> 7)) {
         best[h] = keys[h][0];
@@ -208,7 +209,7 @@ __global__ void __launch_bounds__(kThreads) assign_kernel(const T* __restrict__ 
     for (int kt = 0; kt < kKTiles; ++kt) ldmatrix_x4(x_frag[kt], base + kt * 16);
   }
 
-  RowArgmin argmin(largest_row_norm<T>(x_frag));
+  RowArgmin argmin(row_norms<T>(x_frag));
   for (int tile = 0; tile < tiles; ++tile) {
     const int buf = tile & 1;
     if (tile + 1 < tiles) load_tile(tile + 1, buf ^ 1);
@@ -391,7 +392,7 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
         load_rows(L::kX, xh, row0 + kHopperTileRows, tokens);
         commit_async();
       }
-      RowArgmin argmin(largest_row_norm<T>(x_frag));
+      RowArgmin argmin(row_norms<T>(x_frag));
       for (int tile = 0; tile < tiles; ++tile) multiply(x_frag, tile, tile, argmin);
       argmin.write(sort_keys, sort_tokens, head, row0 + warp * 16, tokens, clusters, lane);
       if (next) {
@@ -418,7 +419,7 @@ __global__ void __launch_bounds__(kHopperThreads, kHopperCtasPerSm)
   load_x_fragments(x_frag);
   __syncthreads();  // every warp holds its x: the last stage may take its tile
 
-  RowArgmin argmin(largest_row_norm<T>(x_frag));
+  RowArgmin argmin(row_norms<T>(x_frag));
   int stage = 0;  // tile % kHopperStages
   for (int tile = 0; tile < tiles; ++tile) {
     // The fill stage held tile − 1 (x at tile 0), which every thread finished before the last barrier.

@@ -1,6 +1,7 @@
 #include "kernels/kmeans/kmeans.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <vector>
@@ -277,6 +278,46 @@ TEST(KMeans, CudaKernelsBreakTiesTowardTheLowerCluster) {
         KMeansResult r = kmeans(x.to(cuda), init.to(cuda), 1);
         EXPECT_LT(r.labels.max().item<int64_t>(), 100);
         EXPECT_EQ(r.sizes.narrow(1, 100, 200).sum().item<int64_t>(), 0);
+      }
+    }
+  });
+}
+
+// A token's label depends on its own distances only: every 16th token (one per warp's rows in
+// both assignment kernels) is an outlier, 100 times the others' scale or infinite in one element,
+// and every other token still takes a nearest initial centroid to within 1e-5 of its own scale
+// ||x||² + ||c||². (An argmin that rounded each row's distances relative to the largest norm among
+// its 16 rows let the others' near-ties go to the lower index, ~1e-2 off here.)
+TEST(KMeans, CudaLabelsIgnoreTheirNeighboursRows) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const at::Device cuda(at::kCUDA, 0);
+  on_each_kernel_path([&] {
+    for (const int64_t head_dim : {64, 128}) {
+      for (const int64_t clusters : {100, 300}) {  // wgmma: resident centroids, then streamed
+        for (const double outlier : {100.0, std::numeric_limits<double>::infinity()}) {
+          SCOPED_TRACE(::testing::Message() << "d " << head_dim << " K " << clusters << " outlier " << outlier);
+          at::Tensor x = test::gaussian_mixture(2, 640, head_dim, 20, 4.0, 31).to(at::kBFloat16).to(at::kFloat);
+          at::Tensor init = kmeans_init(x, clusters, 9, KMeansInit::RandomTokens);  // before the outliers
+          at::Tensor rows = at::arange(0, 640, 16);
+          if (std::isinf(outlier)) {
+            x.index_put_({at::indexing::Slice(), rows, 0}, outlier);
+          } else {
+            x.index_put_({at::indexing::Slice(), rows}, x.index({at::indexing::Slice(), rows}) * outlier);
+          }
+          KMeansResult r = kmeans(x.to(at::kBFloat16).to(cuda), init.to(cuda), 1);
+          at::Tensor labels = r.labels.cpu();
+          ASSERT_GE(labels.min().item<int64_t>(), 0);
+          ASSERT_LT(labels.max().item<int64_t>(), clusters);
+          at::Tensor regular = at::ones({640}, at::kBool).index_put_({rows}, false);
+          at::Tensor x64 = x.to(at::kBFloat16).to(at::kDouble).index({at::indexing::Slice(), regular});  // [2, 600, d]
+          at::Tensor c64 = init.to(at::kBFloat16).to(at::kDouble);
+          at::Tensor distances = (x64.unsqueeze(2) - c64.unsqueeze(1)).square().sum(-1);  // [2, 600, K]
+          at::Tensor chosen_labels = labels.index({at::indexing::Slice(), regular});
+          at::Tensor chosen = distances.gather(2, chosen_labels.unsqueeze(-1)).squeeze(-1);
+          auto [nearest, nearest_label] = distances.min(2);
+          at::Tensor scale = x64.square().sum(-1) + c64.square().sum(-1).gather(1, nearest_label);
+          EXPECT_LE(((chosen - nearest) / scale).max().item<double>(), 1e-5);
+        }
       }
     }
   });
