@@ -34,4 +34,17 @@ RopeTable rope_table(int head_dim, const TokenGrid& grid, at::Device device) {
   return RopeTable{at::polar(at::ones_like(angles), angles).to(device, at::kComplexFloat)};  // [N, head_dim / 2]
 }
 
+RopeTable RopeTableCache::get(int head_dim, const TokenGrid& grid, at::Device device) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  const bool same = device_ == device && head_dim_ == head_dim && grid_.frames == grid.frames &&
+                    grid_.height == grid.height && grid_.width == grid.width;
+  if (!same) {
+    table_ = rope_table(head_dim, grid, device);
+    head_dim_ = head_dim;
+    grid_ = grid;
+    device_ = device;
+  }
+  return table_;
+}
+
 }  // namespace svgear

@@ -3,6 +3,9 @@
 // channels are split among the frame, height and width axes, and channel pairs (2i, 2i+1) are
 // rotated by position × 10000^(-2j / axis_channels) of their axis.
 
+#include <mutex>
+#include <optional>
+
 #include <ATen/core/Tensor.h>
 
 #include "core/attention/attention_backend.h"
@@ -25,5 +28,20 @@ struct RopeTable {
 };
 // Angles are computed in float64 on the CPU (as upstream), then stored as complex64 on `device`.
 RopeTable rope_table(int head_dim, const TokenGrid& grid, at::Device device);
+
+// The table of the last (head_dim, grid, device) asked for. Every forward of a generation has the
+// same grid, and building the table is a float64 pass on the CPU and a pageable host-to-device copy,
+// which waits for the device's queue to drain (twice per denoising step with guidance).
+class RopeTableCache {
+ public:
+  RopeTable get(int head_dim, const TokenGrid& grid, at::Device device);
+
+ private:
+  std::mutex mutex_;  // forwards of one model may run on several threads
+  int head_dim_ = 0;
+  TokenGrid grid_;
+  std::optional<at::Device> device_;
+  RopeTable table_;
+};
 
 }  // namespace svgear

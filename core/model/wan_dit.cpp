@@ -5,7 +5,6 @@
 
 #include <ATen/ATen.h>
 
-#include "core/model/rope.h"
 #include "core/model/text_context.h"
 #include "core/model/time_embedding.h"
 #include "core/model/wan_block.h"
@@ -67,7 +66,7 @@ at::Tensor WanDiT::forward(const at::Tensor& x, const at::Tensor& t, const at::T
   text = wan_linear(at::gelu(text, "tanh"), w.text_embedding_2_weight, w.text_embedding_2_bias);  // [B, Lc, dim]
   const TextContext text_context{std::move(text), padding};
 
-  const RopeTable rope = rope_table(c.head_dim(), grid, device);
+  const RopeTable rope = rope_->get(c.head_dim(), grid, device);
   ResidualStream stream{h, {}, {}};  // no pending FFN branch yet
   for (int layer = 0; layer < c.num_layers; ++layer) {
     if (call.cancel) call.cancel->throw_if_cancelled();

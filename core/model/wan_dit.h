@@ -12,9 +12,12 @@
 // cross-attention, FFN) → modulated head → unpatchify. The residual stream, modulation and head
 // run in float32; matmuls in the weights' dtype.
 
+#include <memory>
+
 #include <ATen/core/Tensor.h>
 
 #include "core/model/dit_forward.h"
+#include "core/model/rope.h"
 #include "core/model/wan_config.h"
 #include "core/model/wan_weights.h"
 
@@ -41,6 +44,7 @@ class WanDiT {
  private:
   WanConfig config_;
   WanWeights weights_;
+  std::unique_ptr<RopeTableCache> rope_ = std::make_unique<RopeTableCache>();
 };
 
 }  // namespace svgear

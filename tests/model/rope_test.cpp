@@ -39,5 +39,19 @@ TEST(Rope, TableHoldsEachAxisAnglesInItsChannels) {
   EXPECT_TRUE(at::allclose(sin[0], at::zeros({6})));
 }
 
+TEST(Rope, CacheBuildsATableOncePerGrid) {
+  RopeTableCache cache;
+  const TokenGrid grid{2, 3, 4}, other{1, 3, 4};
+  const RopeTable first = cache.get(12, grid, at::kCPU);
+  EXPECT_TRUE(at::equal(first.rotation, rope_table(12, grid, at::kCPU).rotation));
+  // The same key: the same tensor, not a rebuilt one.
+  EXPECT_EQ(cache.get(12, grid, at::kCPU).rotation.data_ptr(), first.rotation.data_ptr());
+  // Another grid or head dim: that one's table.
+  const RopeTable smaller = cache.get(12, other, at::kCPU);
+  ASSERT_EQ(smaller.rotation.size(0), 12);
+  EXPECT_TRUE(at::equal(smaller.rotation, rope_table(12, other, at::kCPU).rotation));
+  EXPECT_EQ(cache.get(24, other, at::kCPU).rotation.size(1), 12);
+}
+
 }  // namespace
 }  // namespace svgear
