@@ -2,8 +2,10 @@
 # Kernel A/B in one device call: several revisions' core/, kernels/ and tests/ built into the same tree on
 # the same machine, each one's kernel tests (attention, routing, probe) and attention_tests run,
 # then their attention benches interleaved (A B C A B C), so the comparison holds no lease-to-lease
-# or machine-to-machine difference (docs/kernel-notes.md). No sanitizers: run the winner's
-# `kernels` job before merging it.
+# or machine-to-machine difference (docs/kernel-notes.md). SANITIZE (a kernels_tests filter, e.g.
+# 'ErrorProbe.KernelMatchesFloat64Bf16OnCuda') runs compute-sanitizer memcheck and racecheck on
+# each variant's build of those tests, SANITIZE_SECONDS (default 120) each; the winner's `kernels`
+# job runs the full set before it is merged.
 #   HERE:    packaging/gpu/ab-kernels.sh export REV...      e.g. export main attn-pingpong3 attn-vbias
 #            (the first revision is the tree; each one's core/, kernels/ and tests/ go to .gpu-src/variants/)
 #   DEVICE:  cd .gpu-src && bash packaging/gpu/ab-kernels.sh run     carrying [".gpu-src"]
@@ -78,6 +80,15 @@ case "${1:-}" in
       rc=$?
       [ $rc = 0 ] || failed=1
       echo "$v: attention_tests: rc=$rc ($(grep -cE '^\[       OK' "$OUT/tests-$v-attention.log") ok, $(grep -cE '^\[  FAILED  \]' "$OUT/tests-$v-attention.log") failed lines)"
+      if [ -n "${SANITIZE:-}" ]; then
+        for tool in memcheck racecheck; do
+          timeout "${SANITIZE_SECONDS:-120}" compute-sanitizer --tool "$tool" --error-exitcode 9 \
+            build/gpu/tests/kernels/kernels_tests --gtest_filter="$SANITIZE" > "$OUT/sanitizer-$v-$tool.log" 2>&1
+          rc=$?  # compute-sanitizer's own (9: it found errors; 124: out of time)
+          [ $rc = 0 ] || failed=1
+          echo "$v: $tool $SANITIZE: rc=$rc ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer-$v-$tool.log" | tail -1 | sed 's/^=* *//'))"
+        done
+      fi
       if [ -n "${STEP_ARGS:-}" ]; then
         vectors=$PWD/shared/testvectors; [ -d "$vectors" ] || vectors=$PWD/../shared/testvectors
         SVGEAR_TESTVECTORS=$vectors SVGEAR_BUILD_DIR=$PWD/build/gpu OMP_NUM_THREADS=4 timeout 150 \
@@ -205,7 +216,7 @@ for v in variants:
               f"{statistics.median(att):.3f} ({', '.join(f'{a:.2f}' for a in att)}) | {phases} |")
 PY
     # Logs and JSONs travel as one archive (the device tool brings back 8 files).
-    (cd "$OUT" && shopt -s nullglob && logs=(first.log tests-*.log bench-*.json bench-*.log clocks-*.csv durations-*) &&
+    (cd "$OUT" && shopt -s nullglob && logs=(first.log tests-*.log sanitizer-*.log bench-*.json bench-*.log clocks-*.csv durations-*) &&
       tar czf ab-logs.tgz "${logs[@]}" && rm -rf "${logs[@]}" first)
     exit $failed ;;
   *) echo "usage: ab-kernels.sh export REV... | run"; exit 2 ;;
