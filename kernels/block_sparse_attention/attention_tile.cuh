@@ -7,10 +7,9 @@
 //
 // * Query tile = up to R consecutive permuted rows of ONE query cluster (R = 64 for the sm_80
 //   kernel, 128 = two warpgroups' 64 for the sm_90a one), so every row of the tile shares the
-//   cluster's block-mask row. A cluster of m rows has ceil(m/R) tiles; tile_offsets[bh][c] is their
-//   exclusive prefix sum (query_tile_offsets_kernel) and CTA (x, bh) takes tile x. The sm_90a
-//   kernel leaves a cluster's last tile out of that count when it holds at most 64 rows: its
-//   one-consumer launch's CTA (c, bh) takes cluster c's (locate_tail_tile).
+//   cluster's block-mask row. A cluster of m rows has ceil(m/R) tiles; the sm_90a kernel gives a
+//   last tile of at most 64 rows (a tail) to its one-consumer launch. CTA (x, bh) takes head bh's
+//   x-th tile (or tail) from the list of query tiles (query_tiles.cuh).
 // * Key stream = the concatenation of (1) the rows of every routed key cluster (contiguous ranges of
 //   kp/vp, back to back, so small clusters do not each waste a tile) and (2) with compensation, one
 //   virtual key per skipped non-empty cluster (k̄_j, v̄_j, logit bias log n_j). Both kinds go through
@@ -21,6 +20,7 @@
 #include <cstdint>
 
 #include "kernels/block_sparse_attention/block_sparse_attention_cuda.cuh"
+#include "kernels/block_sparse_attention/query_tiles.cuh"
 #include "kernels/common/mma_sm80.cuh"
 
 namespace svgear::block_sparse {
@@ -39,35 +39,18 @@ struct QueryTile {
   int rows = 0;       // 1..R
 };
 
-// Tile `tile` (of kRows rows) of head `head`; false when the head has fewer tiles (the grid is an
-// upper bound).
-template <int kRows>
-__device__ inline bool locate_query_tile(const BlockSparseAttentionArgs& a, int64_t head, int tile, QueryTile& out) {
-  const int32_t* tiles = a.tile_offsets + head * (a.q_clusters + 1);
-  if (tile >= tiles[a.q_clusters]) return false;
-  int lo = 0, hi = int(a.q_clusters);  // tiles[lo] <= tile < tiles[hi]
-  while (hi - lo > 1) {
-    const int mid = (lo + hi) / 2;
-    if (tiles[mid] <= tile) lo = mid; else hi = mid;
-  }
-  const int64_t* q_off = a.q_offsets + head * (a.q_clusters + 1);
-  out.cluster = lo;
-  out.begin = q_off[lo] + int64_t(tile - tiles[lo]) * kRows;
-  const int64_t rows_left = q_off[lo + 1] - out.begin;
-  out.rows = rows_left < kRows ? int(rows_left) : kRows;
-  return true;
-}
-
-// The last tile of query cluster `cluster` (tiles of kRows rows) when it holds at most kTailRows rows,
-// for a launch that takes only those (query_tile_offsets_kernel leaves them out of the others).
-template <int kRows, int kTailRows>
-__device__ inline bool locate_tail_tile(const BlockSparseAttentionArgs& a, int64_t head, int cluster, QueryTile& out) {
-  const int64_t* q_off = a.q_offsets + head * (a.q_clusters + 1);
-  const int tail = int((q_off[cluster + 1] - q_off[cluster]) % kRows);
-  if (tail == 0 || tail > kTailRows) return false;
-  out.cluster = cluster;
-  out.begin = q_off[cluster + 1] - tail;
-  out.rows = tail;
+// The query tile CTA `index` of `head` takes from the list (query_tiles.cuh): one of the head's
+// tiles, or with `tail` one of its tails; false past the head's count (the grid is an upper bound).
+// The record and the count are read together: every index of the grid lies within the list.
+__device__ inline bool listed_tile(const BlockSparseAttentionArgs& a, int64_t head, int index, bool tail,
+                                   QueryTile& out) {
+  const QueryTiles list(a.workspace, a.bh, a.q_rows, a.q_clusters);
+  const TileRecord record = tail ? list.tails[head * a.q_clusters + index] : list.tiles[head * list.tiles_per_head + index];
+  const int count = tail ? list.tail_count[head] : list.tile_count[head];
+  if (index >= count) return false;
+  out.cluster = record.cluster;
+  out.begin = record.begin;
+  out.rows = record.rows;
   return true;
 }
 

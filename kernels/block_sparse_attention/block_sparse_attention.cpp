@@ -93,7 +93,7 @@ bool kernel_handles(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor
   const at::ScalarType dtype = qp.scalar_type();
   return qp.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) && kp.scalar_type() == dtype &&
          vp.scalar_type() == dtype && block_sparse_attention_cuda_supports(qp.size(2), block_mask.size(2)) &&
-         qp.size(0) <= 65535;
+         qp.size(0) <= 65535 && qp.size(1) < (int64_t(1) << 31);  // the query tiles' 32-bit rows
 }
 
 void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp,
@@ -104,7 +104,7 @@ void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, con
   at::Tensor q = qp.contiguous(), k = kp.contiguous(), v = vp.contiguous();
   at::Tensor q_off = q_offsets.contiguous(), k_off = k_offsets.contiguous(), mask = block_mask.contiguous();
   at::Tensor order = out_order.defined() ? out_order.contiguous() : at::Tensor();
-  at::Tensor workspace = at::empty({block_sparse_attention_workspace_bytes(bh, query_clusters)},
+  at::Tensor workspace = at::empty({block_sparse_attention_workspace_bytes(bh, qp.size(1), query_clusters)},
                                    qp.options().dtype(at::kByte));
   at::Tensor kbar, vbar, sizes;
   BlockSparseAttentionArgs args;
@@ -126,7 +126,7 @@ void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, con
   args.out = out.data_ptr();
   args.out_head_stride = out.stride(0);
   args.out_row_stride = out.stride(1);
-  args.tile_offsets = static_cast<int32_t*>(workspace.data_ptr());
+  args.workspace = workspace.data_ptr();
   args.bh = bh;
   args.q_rows = q.size(1);
   args.k_rows = k.size(1);
@@ -137,10 +137,12 @@ void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, con
   args.element = qp.scalar_type() == at::kBFloat16 ? HalfPrecision::BFloat16 : HalfPrecision::Float16;
   args.allow_wgmma = kernel_path() == KernelPath::Fastest;
   // The wgmma kernel's tail tiles run beside its 128-row tiles, on the side stream, so that they
-  // fill the SMs the other launch's last wave leaves idle. Every tensor the tails read was made on
-  // the current stream, which waits for them (the join, before the launch check can throw) before
-  // anything after this op, so the caching allocator cannot hand their blocks to later work early.
+  // fill the SMs the other launch's last wave leaves idle; the fork comes after the list of query
+  // tiles, which both launches read. Every tensor the tails read was made on the current stream, which
+  // waits for them (the join, before the launch check can throw) before anything after this op, so
+  // the caching allocator cannot hand their blocks to later work early.
   const c10::cuda::CUDAStream current = at::cuda::getCurrentCUDAStream();
+  launch_block_sparse_attention_tiles(args, current);
   std::optional<SideStreamFork> fork;
   if (block_sparse_attention_launches_tails(args)) fork.emplace(current);
   launch_block_sparse_attention(args, current, fork ? fork->side() : current);

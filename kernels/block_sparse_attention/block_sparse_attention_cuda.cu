@@ -25,29 +25,47 @@ constexpr int kWarps = 4;
 static_assert(kWarps <= block_sparse::kMaxStreamWarps, "build_key_stream's per-warp counts");
 constexpr int kThreads = kWarps * 32;
 constexpr int kRowPad = 8;
+static_assert(kTileRows >= block_sparse::QueryTiles::kMinTileRows, "QueryTiles::max_tiles bounds its tiles");
 
-// Exclusive prefix sum of each query cluster's tiles of tile_rows rows, for each head; a last tile
-// of at most tail_rows rows is left out (another launch takes it). One warp per head scans 32
-// clusters at a time and carries the total (one thread per head walking its clusters was a chain of
-// dependent loads: 0.09 ms at 200 clusters).
-__global__ void query_tile_offsets_kernel(const int64_t* __restrict__ q_offsets, int32_t* __restrict__ tile_offsets,
-                                          int64_t bh, int64_t q_clusters, int tile_rows, int tail_rows) {
+// The list of query tiles (query_tiles.cuh): each query cluster's tiles of tile_rows rows, a last
+// one of at most tail_rows apart (0: none). One warp per head scans 32 clusters at a time: a warp
+// prefix sum of their tile counts and a ballot of their tails place each cluster's records after
+// the clusters before it.
+__global__ void query_tiles_kernel(const BlockSparseAttentionArgs a, int tile_rows, int tail_rows) {
+  const block_sparse::QueryTiles list(a.workspace, a.bh, a.q_rows, a.q_clusters);
   const int64_t head = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
-  if (head >= bh) return;
-  const int64_t* off = q_offsets + head * (q_clusters + 1);
-  int32_t* tiles = tile_offsets + head * (q_clusters + 1);
-  if (lane == 0) tiles[0] = 0;
-  int32_t carried = 0;
-  for (int64_t first = 0; first < q_clusters; first += 32) {
-    const int64_t c = first + lane;
-    int32_t sum = c < q_clusters ? int32_t((off[c + 1] - off[c] + tile_rows - 1 - tail_rows) / tile_rows) : 0;
+  if (head >= a.bh) return;
+  const int64_t qc = a.q_clusters;
+  const int64_t* q_off = a.q_offsets + head * (qc + 1);
+  block_sparse::TileRecord* tiles = list.tiles + head * list.tiles_per_head;
+  block_sparse::TileRecord* tails = list.tails + head * qc;
+  const unsigned lanes_below = (1u << lane) - 1u;
+  int32_t tiles_before = 0, tails_before = 0;  // of the clusters before this round
+  for (int64_t c0 = 0; c0 < qc; c0 += 32) {
+    const int64_t c = c0 + lane;
+    const int32_t begin = c < qc ? int32_t(q_off[c]) : 0, rows = c < qc ? int32_t(q_off[c + 1]) - begin : 0;
+    const int32_t count = (rows + tile_rows - 1 - tail_rows) / tile_rows;
+    const int32_t rest = rows % tile_rows;
+    const bool tail = tail_rows > 0 && rest > 0 && rest <= tail_rows;
+    int32_t inclusive = count;
     for (int delta = 1; delta < 32; delta *= 2) {
-      const int32_t below = __shfl_up_sync(0xffffffffu, sum, delta);
-      if (lane >= delta) sum += below;
+      const int32_t below = __shfl_up_sync(0xffffffffu, inclusive, delta);
+      if (lane >= delta) inclusive += below;
     }
-    if (c < q_clusters) tiles[c + 1] = carried + sum;
-    carried += __shfl_sync(0xffffffffu, sum, 31);
+    const unsigned tail_bits = __ballot_sync(0xffffffffu, tail);
+    const int32_t first = tiles_before + inclusive - count;
+    for (int32_t i = 0; i < count; ++i) {
+      const int32_t left = rows - i * tile_rows;
+      tiles[first + i] = {int32_t(c), begin + i * tile_rows, left < tile_rows ? left : tile_rows, 0};
+    }
+    if (tail) tails[tails_before + __popc(tail_bits & lanes_below)] = {int32_t(c), begin + rows - rest, rest, 0};
+    tiles_before += __shfl_sync(0xffffffffu, inclusive, 31);
+    tails_before += __popc(tail_bits);
+  }
+  if (lane == 0) {
+    list.tile_count[head] = tiles_before;
+    list.tail_count[head] = tails_before;
   }
 }
 
@@ -79,7 +97,7 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(con
 
   const int64_t head = blockIdx.y;
   block_sparse::QueryTile tile;
-  if (!block_sparse::locate_query_tile<kTileRows>(a, head, blockIdx.x, tile)) return;
+  if (!block_sparse::listed_tile(a, head, blockIdx.x, false, tile)) return;
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const T* qp = static_cast<const T*>(a.qp) + head * a.q_rows * D;
 
@@ -196,9 +214,7 @@ void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
   // one thread's smaller setting can never land between another's setting and launch.
   cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                        shared_memory_limit() - block_sparse::kStreamStaticBytes);
-  // Upper bound of the tiles of a head: each cluster wastes less than one tile.
-  const int64_t max_tiles = (a.q_rows + kTileRows - 1) / kTileRows + a.q_clusters;
-  const dim3 grid(unsigned(max_tiles), unsigned(a.bh));
+  const dim3 grid(unsigned(block_sparse::QueryTiles::max_tiles(a.q_rows, a.q_clusters, kTileRows)), unsigned(a.bh));
   kernel<<<grid, kThreads, smem, stream>>>(a);
 }
 
@@ -219,24 +235,31 @@ bool block_sparse_attention_cuda_supports(int64_t head_dim, int64_t k_clusters) 
   return bytes + block_sparse::kStreamStaticBytes <= shared_memory_limit();  // build_key_stream's static part
 }
 
-int64_t block_sparse_attention_workspace_bytes(int64_t bh, int64_t q_clusters) {
-  return bh * (q_clusters + 1) * int64_t(sizeof(int32_t));
+int64_t block_sparse_attention_workspace_bytes(int64_t bh, int64_t q_rows, int64_t q_clusters) {
+  return block_sparse::QueryTiles::bytes(bh, q_rows, q_clusters);
 }
 
 bool block_sparse_attention_launches_tails(const BlockSparseAttentionArgs& a) {
   return a.bh > 0 && a.q_rows > 0 && a.q_clusters > 0 && uses_wgmma(a);
 }
 
-void launch_block_sparse_attention(const BlockSparseAttentionArgs& a, cudaStream_t stream, cudaStream_t tail_stream) {
+void launch_query_tiles(const BlockSparseAttentionArgs& a, int tile_rows, int tail_rows, cudaStream_t stream) {
+  constexpr int kListThreads = 128;
+  constexpr int kHeadsPerBlock = kListThreads / 32;
+  query_tiles_kernel<<<unsigned((a.bh + kHeadsPerBlock - 1) / kHeadsPerBlock), kListThreads, 0, stream>>>(
+      a, tile_rows, tail_rows);
+}
+
+void launch_block_sparse_attention_tiles(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
   if (a.bh == 0 || a.q_rows == 0) return;
   const bool wgmma = uses_wgmma(a);
-  constexpr int kPrepThreads = 128;
-  static_assert(kPrepThreads % 32 == 0, "query_tile_offsets_kernel: one whole warp per head");
-  constexpr int kHeadsPerBlock = kPrepThreads / 32;
-  query_tile_offsets_kernel<<<unsigned((a.bh + kHeadsPerBlock - 1) / kHeadsPerBlock), kPrepThreads, 0, stream>>>(
-      a.q_offsets, a.tile_offsets, a.bh, a.q_clusters, wgmma ? block_sparse_attention_sm90_tile_rows : kTileRows,
-      wgmma ? block_sparse_attention_sm90_tail_rows : 0);
-  if (wgmma) {
+  launch_query_tiles(a, wgmma ? block_sparse_attention_sm90_tile_rows : kTileRows,
+                     wgmma ? block_sparse_attention_sm90_tail_rows : 0, stream);
+}
+
+void launch_block_sparse_attention(const BlockSparseAttentionArgs& a, cudaStream_t stream, cudaStream_t tail_stream) {
+  if (a.bh == 0 || a.q_rows == 0) return;
+  if (uses_wgmma(a)) {
     launch_block_sparse_attention_sm90(a, stream, tail_stream);
     return;
   }

@@ -67,7 +67,8 @@ struct CtaShape {
   static_assert(kThreads / 32 <= block_sparse::kMaxStreamWarps, "build_key_stream's per-warp counts");
 };
 constexpr int kFullTileRows = 2 * kTileRows;  // the two-consumer CTAs' query tile
-static_assert(kFullTileRows == block_sparse_attention_sm90_tile_rows, "the launcher's tile offsets use this");
+static_assert(kFullTileRows == block_sparse_attention_sm90_tile_rows, "the query tiles are listed with this");
+static_assert(kFullTileRows - 1 - kTailRows < block_sparse::QueryTiles::kMinTileRows, "QueryTiles::max_tiles bounds it");
 constexpr int kMaxStages = 4;
 // A block's shared memory on Hopper (227 KB, dynamic and static together), and a block's share when
 // two share an SM (228 KB less 1 KB reserved per block), each less the static part
@@ -340,9 +341,7 @@ __global__ void __launch_bounds__(CtaShape<Consumers>::kThreads, CtaShape<Consum
 
   const int64_t head = blockIdx.y;
   block_sparse::QueryTile cta_tile;
-  const bool has_tile = Consumers == 2 ? block_sparse::locate_query_tile<kFullTileRows>(a, head, blockIdx.x, cta_tile)
-                                       : block_sparse::locate_tail_tile<kFullTileRows, kTailRows>(a, head, blockIdx.x, cta_tile);
-  if (!has_tile) return;
+  if (!block_sparse::listed_tile(a, head, blockIdx.x, Consumers == 1, cta_tile)) return;
   uint64_t* barriers = reinterpret_cast<uint64_t*>(smem + layout.barriers());
   const StageBarriers bars{barriers, barriers + kMaxStages, barriers + 2 * kMaxStages, barriers + 3 * kMaxStages};
   if (threadIdx.x == 0) {
@@ -408,8 +407,7 @@ void launch_keys(const BlockSparseAttentionArgs& a, unsigned tiles, cudaStream_t
 
 template <typename T, int D>
 void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream, cudaStream_t tail_stream) {
-  const int64_t max_tiles = (a.q_rows + kFullTileRows - 1) / kFullTileRows + a.q_clusters;  // each cluster wastes < 1 tile
-  launch_keys<T, D, 2>(a, unsigned(max_tiles), stream);
+  launch_keys<T, D, 2>(a, unsigned(block_sparse::QueryTiles::max_tiles(a.q_rows, a.q_clusters, kFullTileRows)), stream);
   if (a.q_clusters > 0) launch_keys<T, D, 1>(a, unsigned(a.q_clusters), tail_stream);
 }
 

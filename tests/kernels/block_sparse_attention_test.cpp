@@ -1,5 +1,7 @@
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <utility>
 #include <vector>
@@ -10,6 +12,9 @@
 #include "svgear/build_config.h"
 #if SVGEAR_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>
+
+#include "kernels/block_sparse_attention/block_sparse_attention_cuda.cuh"
+#include "kernels/block_sparse_attention/query_tiles.cuh"
 #endif
 
 #include "tests/kernels/synthetic_layout.h"
@@ -377,6 +382,63 @@ TEST(BlockSparseAttention, TilesAndTailsOfEverySizeOnCuda) {
     }
   }
 }
+
+#if SVGEAR_HAVE_CUDA
+// The list of query tiles (query_tiles.cuh) alone, for both kernels' tilings (128-row tiles with
+// tails of at most 64 rows; 64-row tiles, no tails), on a workspace poisoned before: each head's
+// tiles and tails, cluster by cluster in order, each cluster's tiles in row order, with their rows.
+// 70 clusters of 0 to 300 rows take the warp three rounds.
+TEST(BlockSparseAttention, QueryTilesListEveryTileOnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  at::manual_seed(53);
+  std::vector<int64_t> sizes = {0, 1, 2, 63, 64, 65, 100, 127, 128, 129, 191, 192, 193, 255, 256, 257, 300};
+  for (int64_t i = static_cast<int64_t>(sizes.size()); i < 70; ++i) sizes.push_back((i * 37) % 301);
+  int64_t tokens = 0;
+  for (const int64_t size : sizes) tokens += size;
+  const int64_t bh = 5, q_clusters = static_cast<int64_t>(sizes.size());
+  const SyntheticLayout q_layout = test::layout_of_sizes(bh, sizes);
+  const at::Tensor q_off = q_layout.offsets.to(at::kCUDA);
+  auto offsets = q_layout.offsets.accessor<int64_t, 2>();
+  const int64_t bytes = block_sparse::QueryTiles::bytes(bh, tokens, q_clusters);
+  for (const auto& [tile_rows, tail_rows] : {std::pair{128, 64}, std::pair{64, 0}}) {
+    SCOPED_TRACE(::testing::Message() << "tiles of " << tile_rows << ", tails of at most " << tail_rows);
+    at::Tensor workspace = at::full({bytes}, 0xAB, at::TensorOptions().dtype(at::kByte).device(at::kCUDA));
+    BlockSparseAttentionArgs args;
+    args.q_offsets = q_off.data_ptr<int64_t>();
+    args.workspace = workspace.data_ptr();
+    args.bh = bh;
+    args.q_rows = tokens;
+    args.q_clusters = q_clusters;
+    launch_query_tiles(args, tile_rows, tail_rows, at::cuda::getCurrentCUDAStream().stream());
+    ASSERT_EQ(cudaGetLastError(), cudaSuccess);
+    at::Tensor host = workspace.cpu();
+    const block_sparse::QueryTiles got(host.data_ptr(), bh, tokens, q_clusters);
+    for (int64_t h = 0; h < bh; ++h) {
+      std::vector<std::array<int64_t, 3>> tiles, tails;  // cluster, first row, rows
+      for (int64_t i = 0; i < q_clusters; ++i) {
+        const int64_t begin = offsets[h][i], rows = offsets[h][i + 1] - begin;
+        const int64_t rest = rows % tile_rows;
+        const bool tail = tail_rows > 0 && rest > 0 && rest <= tail_rows;
+        for (int64_t r = 0; r < rows - (tail ? rest : 0); r += tile_rows) {
+          tiles.push_back({i, begin + r, std::min<int64_t>(tile_rows, rows - r)});
+        }
+        if (tail) tails.push_back({i, begin + rows - rest, rest});
+      }
+      ASSERT_EQ(got.tile_count[h], static_cast<int64_t>(tiles.size())) << "head " << h;
+      ASSERT_EQ(got.tail_count[h], static_cast<int64_t>(tails.size())) << "head " << h;
+      EXPECT_LE(static_cast<int64_t>(tiles.size()), block_sparse::QueryTiles::max_tiles(tokens, q_clusters, tile_rows));
+      for (size_t t = 0; t < tiles.size(); ++t) {
+        const block_sparse::TileRecord& r = got.tiles[h * got.tiles_per_head + t];
+        EXPECT_EQ((std::array<int64_t, 3>{r.cluster, r.begin, r.rows}), tiles[t]) << "head " << h << " tile " << t;
+      }
+      for (size_t t = 0; t < tails.size(); ++t) {
+        const block_sparse::TileRecord& r = got.tails[h * q_clusters + t];
+        EXPECT_EQ((std::array<int64_t, 3>{r.cluster, r.begin, r.rows}), tails[t]) << "head " << h << " tail " << t;
+      }
+    }
+  }
+}
+#endif
 
 // The op names the kernel it runs; on an sm_90 GPU the fastest is the wgmma one (a build without
 // sm_90a code would silently fall back to mma.sync).
