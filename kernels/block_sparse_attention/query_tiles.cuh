@@ -5,10 +5,11 @@
 //
 // A CTA reads its tile as one 16-byte record. It used to search the clusters' tile offsets for it:
 // 8 dependent loads at Qc = 200 in the prologue of a CTA that has its SM to itself (the wgmma
-// kernel's two-consumer CTAs run one per SM), 2.21 → 2.17 ms for that launch at Wan-1.3B 480p.
-// Listing the tiles longest key stream first (LPT) took another 0.01 ms off the launch run alone
-// and nothing in a call, where the tails launch already fills the SMs its last wave leaves, while
-// reading the block mask for the stream lengths cost 0.015 ms (docs/kernel-notes.md).
+// kernel's two-consumer CTAs run one per SM). At Wan-1.3B 480p that launch takes 0.02-0.05 ms less
+// (2.21 ms; H200, ncu, each launch alone). Listing each head's tiles longest key stream first
+// (LPT) took ~0.01 ms more off the launches run alone but nothing off a call, where the tails
+// launch already fills the SMs the other's last wave leaves, and reading the block mask for the
+// stream lengths cost 0.015 ms (docs/kernel-notes.md, twenty-fourth session).
 
 #include <cstdint>
 
