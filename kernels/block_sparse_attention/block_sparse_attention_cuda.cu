@@ -25,7 +25,7 @@ constexpr int kWarps = 4;
 static_assert(kWarps <= block_sparse::kMaxStreamWarps, "build_key_stream's per-warp counts");
 constexpr int kThreads = kWarps * 32;
 constexpr int kRowPad = 8;
-static_assert(kTileRows >= block_sparse::QueryTiles::kMinTileRows, "QueryTiles::max_tiles bounds its tiles");
+static_assert(block_sparse::QueryTiles::bounds(kTileRows, 0), "QueryTiles::max_tiles bounds its tiles");
 
 // The list of query tiles (query_tiles.cuh): each query cluster's tiles of tile_rows rows, a last
 // one of at most tail_rows apart (0: none). One warp per head scans 32 clusters at a time: a warp
@@ -45,7 +45,7 @@ __global__ void query_tiles_kernel(const BlockSparseAttentionArgs a, int tile_ro
   for (int64_t c0 = 0; c0 < qc; c0 += 32) {
     const int64_t c = c0 + lane;
     const int32_t begin = c < qc ? int32_t(q_off[c]) : 0, rows = c < qc ? int32_t(q_off[c + 1]) - begin : 0;
-    const int32_t count = (rows + tile_rows - 1 - tail_rows) / tile_rows;
+    const int32_t count = int32_t((int64_t(rows) + tile_rows - 1 - tail_rows) / tile_rows);
     const int32_t rest = rows % tile_rows;
     const bool tail = tail_rows > 0 && rest > 0 && rest <= tail_rows;
     int32_t inclusive = count;
@@ -214,8 +214,8 @@ void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream) {
   // one thread's smaller setting can never land between another's setting and launch.
   cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                        shared_memory_limit() - block_sparse::kStreamStaticBytes);
-  const dim3 grid(unsigned(block_sparse::QueryTiles::max_tiles(a.q_rows, a.q_clusters, kTileRows)), unsigned(a.bh));
-  kernel<<<grid, kThreads, smem, stream>>>(a);
+  const int64_t tiles = block_sparse::QueryTiles::max_tiles(a.q_rows, a.q_clusters, kTileRows);
+  if (tiles > 0) kernel<<<dim3(unsigned(tiles), unsigned(a.bh)), kThreads, smem, stream>>>(a);
 }
 
 bool uses_wgmma(const BlockSparseAttentionArgs& a) { return a.allow_wgmma && block_sparse_attention_sm90_runs_here(); }
@@ -245,6 +245,7 @@ bool block_sparse_attention_launches_tails(const BlockSparseAttentionArgs& a) {
 
 void launch_query_tiles(const BlockSparseAttentionArgs& a, int tile_rows, int tail_rows, cudaStream_t stream) {
   constexpr int kListThreads = 128;
+  static_assert(kListThreads % 32 == 0, "query_tiles_kernel: one whole warp per head");
   constexpr int kHeadsPerBlock = kListThreads / 32;
   query_tiles_kernel<<<unsigned((a.bh + kHeadsPerBlock - 1) / kHeadsPerBlock), kListThreads, 0, stream>>>(
       a, tile_rows, tail_rows);

@@ -68,7 +68,7 @@ struct CtaShape {
 };
 constexpr int kFullTileRows = 2 * kTileRows;  // the two-consumer CTAs' query tile
 static_assert(kFullTileRows == block_sparse_attention_sm90_tile_rows, "the query tiles are listed with this");
-static_assert(kFullTileRows - 1 - kTailRows < block_sparse::QueryTiles::kMinTileRows, "QueryTiles::max_tiles bounds it");
+static_assert(block_sparse::QueryTiles::bounds(kFullTileRows, kTailRows), "QueryTiles::max_tiles bounds its tiles");
 constexpr int kMaxStages = 4;
 // A block's shared memory on Hopper (227 KB, dynamic and static together), and a block's share when
 // two share an SM (228 KB less 1 KB reserved per block), each less the static part
@@ -407,7 +407,8 @@ void launch_keys(const BlockSparseAttentionArgs& a, unsigned tiles, cudaStream_t
 
 template <typename T, int D>
 void launch_typed(const BlockSparseAttentionArgs& a, cudaStream_t stream, cudaStream_t tail_stream) {
-  launch_keys<T, D, 2>(a, unsigned(block_sparse::QueryTiles::max_tiles(a.q_rows, a.q_clusters, kFullTileRows)), stream);
+  const int64_t tiles = block_sparse::QueryTiles::max_tiles(a.q_rows, a.q_clusters, kFullTileRows);
+  if (tiles > 0) launch_keys<T, D, 2>(a, unsigned(tiles), stream);
   if (a.q_clusters > 0) launch_keys<T, D, 1>(a, unsigned(a.q_clusters), tail_stream);
 }
 

@@ -3,13 +3,10 @@
 // kernels' CTAs take, CTA (x, head) the head's x-th, written by query_tiles_kernel
 // (block_sparse_attention_cuda.cu) into the op's workspace before they run.
 //
-// A CTA reads its tile as one 16-byte record. It used to search the clusters' tile offsets for it:
-// 8 dependent loads at Qc = 200 in the prologue of a CTA that has its SM to itself (the wgmma
-// kernel's two-consumer CTAs run one per SM). At Wan-1.3B 480p that launch takes 0.02-0.05 ms less
-// (2.21 ms; H200, ncu, each launch alone). Listing each head's tiles longest key stream first
-// (LPT) took ~0.01 ms more off the launches run alone but nothing off a call, where the tails
-// launch already fills the SMs the other's last wave leaves, and reading the block mask for the
-// stream lengths cost 0.015 ms (docs/kernel-notes.md, twenty-fourth session).
+// A CTA reads its tile as one 16-byte record: searching the clusters' tile offsets for it was 8
+// dependent loads at Qc = 200 in the prologue of a CTA that has its SM to itself (the wgmma
+// kernel's two-consumer CTAs run one per SM). Ordering the list by key stream length did not pay
+// (docs/kernel-notes.md, twenty-fourth session).
 
 #include <cstdint>
 
@@ -17,7 +14,7 @@
 
 namespace svgear::block_sparse {
 
-// A query tile: up to R consecutive permuted rows of one query cluster (attention_tile.cuh).
+// A query tile as the list stores it (attention_tile.cuh's QueryTile, with 32-bit rows).
 struct alignas(16) TileRecord {
   int32_t cluster;
   int32_t begin;  // first permuted row within the head
@@ -36,9 +33,14 @@ struct QueryTiles {
   int64_t tiles_per_head = 0;  // list stride
 
   // A cluster of m rows gives floor((m + R − 1 − T) / R) tiles of R rows when its last tile goes to
-  // a tail launch if it has at most T rows (T = 0: none). For the tilings in use (R = 64, T = 0 and
-  // R = 128, T = 64) R − 1 − T ≤ 63, so a head's tiles number at most (N + 63·Qc) / R, most at R = 64.
+  // a tail launch if it has at most T rows (T = 0: none). For tilings with R ≥ 64 and R − 1 − T ≤ 63
+  // (those in use: R = 64, T = 0 and R = 128, T = 64) a head's tiles number at most (N + 63·Qc) / R,
+  // most at R = 64: the grid of R-row tiles, and the list's stride. It may be 0 (one cluster of at
+  // most 64 rows at R = 128): the launch is then skipped.
   static constexpr int kMinTileRows = 64;
+  __host__ __device__ static constexpr bool bounds(int tile_rows, int tail_rows) {
+    return tile_rows >= kMinTileRows && tile_rows - 1 - tail_rows <= kMinTileRows - 1;
+  }
   __host__ __device__ static int64_t max_tiles(int64_t q_rows, int64_t q_clusters, int tile_rows) {
     return (q_rows + (kMinTileRows - 1) * q_clusters) / tile_rows;
   }

@@ -383,6 +383,29 @@ TEST(BlockSparseAttention, TilesAndTailsOfEverySizeOnCuda) {
   }
 }
 
+// A single query cluster of at most 64 rows: the wgmma kernel has no 128-row tile at all (its
+// two-consumer launch is skipped, a grid of width 0 being an error) and its one-consumer launch
+// writes every row. The mask routes nothing (random_mask's first cluster), so the rows are zeros
+// or compensation alone. Both kernels, d 64 and 128.
+TEST(BlockSparseAttention, OneClusterOfOneTailOnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  at::manual_seed(59);
+  for (const KernelPath path : {KernelPath::Fastest, KernelPath::Portable}) {
+    ScopedKernelPath choice(path);
+    for (const int64_t head_dim : {64, 128}) {
+      const AttentionCase c{2, 40, head_dim, 1, 5};
+      SCOPED_TRACE(::testing::Message() << block_sparse_kernel_name(at::kCUDA, at::kBFloat16, head_dim, c.k_clusters)
+                                        << " d " << head_dim);
+      const SyntheticLayout q_layout = test::layout_of_sizes(c.bh, {c.tokens});
+      AttentionInputs in = make_inputs(c, false, &q_layout);
+      const at::Tensor mask = random_mask(c, 0.5);
+      for (const bool compensate : {false, true}) {
+        expect_kernel_matches(c, in, mask, at::kBFloat16, 1e-2, compensate, true);
+      }
+    }
+  }
+}
+
 #if SVGEAR_HAVE_CUDA
 // The list of query tiles (query_tiles.cuh) alone, for both kernels' tilings (128-row tiles with
 // tails of at most 64 rows; 64-row tiles, no tails), on a workspace poisoned before: each head's
