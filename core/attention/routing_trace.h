@@ -38,8 +38,8 @@ struct RoutingTrace {
   // Wall time of each phase of the whole call (all heads), with device synchronisation between
   // phases while tracing.
   double kmeans_ms = 0.0;  // Q and K clustered, and (on CUDA) written in cluster order by the last update
-  double permute_ms = 0.0;  // V in key-cluster order; SVG-EAR: with v̄ from the same pass
-  double probe_ms = 0.0;  // SVG2: the centroid logits only
+  double permute_ms = 0.0;  // SVG2: V in key-cluster order; SVG-EAR: nothing (its probe permutes V)
+  double probe_ms = 0.0;  // SVG2: the centroid logits only; SVG-EAR: V's permutation with v̄ and the probe
   double routing_ms = 0.0;
   double attention_ms = 0.0;
 };

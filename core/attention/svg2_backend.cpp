@@ -132,19 +132,13 @@ at::Tensor Svg2Backend::forward(const at::Tensor& q, const at::Tensor& k, const 
   const double kmeans_ms = clock.lap_ms();
   ClusterLayout q_layout = clusters.q.layout;
   ClusterLayout k_layout = clusters.k.layout;
-  PermutedCall permuted{clusters.q.points, clusters.k.points, {}, {}, {}, {}, q_layout, k_layout,
+  PermutedCall permuted{clusters.q.points, clusters.k.points, vf, {}, {}, {}, q_layout, k_layout,
                         1.0 / std::sqrt(double(d))};
   // At B = 1 the output is stored tokens first ([N, H, d]), so the caller's head merge (the DiT's
   // o.transpose(1, 2).reshape) is a view, not a copy.
   permuted.out = b == 1 ? at::empty({n, h, d}, q.options()).permute({1, 0, 2})  // [H, N, d] view
                         : at::empty({b * h, n, d}, q.options());
-  if (uses_value_means()) {  // v̄_j from the same read of V
-    GatheredMeans values = gather_tokens_and_means(vf, k_layout);
-    permuted.vp = values.xp;
-    permuted.v_means = values.means;
-  } else {
-    permuted.vp = gather_tokens(vf, k_layout.order);
-  }
+  if (!permutes_values_in_route()) permuted.vp = gather_tokens(vf, k_layout.order);
   permuted.clusters = std::move(clusters);
   const double permute_ms = clock.lap_ms();
 

@@ -56,8 +56,9 @@ class Svg2Backend : public AttentionBackend {
   struct PermutedCall {
     at::Tensor qp;  // [BH, N, d] permuted by the query layout
     at::Tensor kp;  // [BH, N, d] permuted by the key layout
-    at::Tensor vp;  // [BH, N, d] permuted by the key layout (V follows K, spec §2.3)
-    at::Tensor v_means;  // [BH, Kc, d] f32 v̄_j, from the pass that permutes V; where uses_value_means()
+    at::Tensor v;   // [BH, N, d] in token order (a view of the caller's V)
+    at::Tensor vp;  // [BH, N, d] permuted by the key layout (V follows K, spec §2.3); undefined where
+                    // route_and_attend permutes V itself (permutes_values_in_route())
     at::Tensor out;      // [BH, N, d] where route_and_attend writes the output (any head and row strides)
     ClusteredQK clusters;
     ClusterLayout q_layout;
@@ -78,8 +79,9 @@ class Svg2Backend : public AttentionBackend {
 
   // SVG2: centroid logits, top-p routing [§2.4–2.5], block-sparse attention without compensation.
   virtual RoutedOutput route_and_attend(const PermutedCall& call, PhaseClock& clock);
-  // Whether route_and_attend reads PermutedCall::v_means (taken in the pass that permutes V).
-  virtual bool uses_value_means() const { return false; }
+  // Whether route_and_attend permutes V itself (SVG-EAR's probe does, with v̄_j and the statistics
+  // it takes from the same read), so forward leaves PermutedCall::vp undefined.
+  virtual bool permutes_values_in_route() const { return false; }
 
   const AttentionConfig& config() const { return config_; }
 

@@ -22,7 +22,7 @@ class SvgEarBackend : public Svg2Backend {
 
  protected:
   RoutedOutput route_and_attend(const PermutedCall& call, PhaseClock& clock) override;
-  bool uses_value_means() const override { return true; }  // the compensation's v̄_j
+  bool permutes_values_in_route() const override { return true; }  // in the error probe
 };
 
 }  // namespace svgear

@@ -102,6 +102,7 @@ struct AttentionBenchRow {
   // dense attention through FlashAttention-2 SDPA, where that ran.
   std::optional<double> speedup_vs_dense, speedup_vs_flash;
   // k-means + probe + routing over the traced call's phases (sparse modes; issue 4 wants ≤ 15%).
+  // SVG-EAR's probe phase includes V's permutation, which it takes in the same read.
   std::optional<double> overhead_share;
   std::string unavailable;            // why the mode could not run (then nothing else is set)
 };

@@ -5,15 +5,20 @@
 // Shapes (BH = batch·heads, Qc/Kc = query/key clusters, N = tokens, d = head dim); every tensor on one
 // device, CPU or CUDA:
 //   q_centroids [BH, Qc, d] f32, k_centroids [BH, Kc, d] f32   k-means centroids q̄_i, k̄_j
-//   kp, vp      [BH, N, d]  any floating dtype                 keys and values permuted by key cluster
-//   k_offsets   [BH, Kc+1]  int64                              cluster j owns rows [k_offsets[j],
-//                                                              k_offsets[j+1]); k_offsets[:, 0] = 0,
-//                                                              k_offsets[:, Kc] = N (not checked: that
-//                                                              would cost a host sync)
+//   kp          [BH, N, d]  any floating dtype                 keys permuted by key cluster
+//   v           [BH, N, d]  kp's dtype                         values in token order (any head and row
+//                                                              strides: the DiT's tokens-first V is read
+//                                                              in place on CUDA)
+//   k_layout    order [BH, N], offsets [BH, Kc+1] int64        the keys' cluster layout: cluster j owns
+//                                                              permuted rows [offsets[j], offsets[j+1]);
+//                                                              offsets[:, 0] = 0, offsets[:, Kc] = N
+//                                                              (not checked: that would cost a host sync)
 //   q_sizes     [BH, Qc]    int64                              m_i
-//   v_means     [BH, Kc, d] f32                                v̄_j, 0 for empty clusters
+// The op permutes V by the key layout and takes v̄_j = the mean of each cluster's values as it goes
+// (gather_tokens_and_means, cluster_permutation.h), since the probe's value statistics come from
+// the same read; the compensation downstream takes both from its result.
 //
-// Devices: CUDA kp / vp of bf16 or fp16 (alike) with d 64 or 128 run error_probe_cuda.cu (tensor
+// Devices: CUDA kp / v of bf16 or fp16 (alike) with d 64 or 128 run error_probe_cuda.cu (tensor
 // cores for the token logits with q̄ split into two 16-bit terms, fp32 online reductions, fast
 // exp/log; the logits' error grows to ~1e-5 of their magnitude, so the bound below takes 2e-5 in
 // place of 1e-6); everything else the ATen reference.
@@ -23,6 +28,8 @@
 // ≤ 7% of that bound on CPU and CUDA. It stays finite for any finite logits (tested at logits ≈ 100).
 
 #include <ATen/core/Tensor.h>
+
+#include "kernels/cluster_permutation/cluster_permutation.h"
 
 namespace svgear {
 
@@ -38,13 +45,16 @@ struct ProbeResult {
   at::Tensor log_error;
   // [BH, Qc, Kc] f32: log_error − γ·log(max(m_i·n_j, 1e-8)), the error per unit area routing ranks by.
   at::Tensor score;
+  at::Tensor vp;       // [BH, N, d] v permuted by the key layout, v's dtype (gather_tokens)
+  at::Tensor v_means;  // [BH, Kc, d] f32 v̄_j, 0 for empty clusters, bit for bit gather_tokens_and_means's
 };
 
 ProbeResult error_probe(const at::Tensor& q_centroids, const at::Tensor& k_centroids, const at::Tensor& kp,
-                        const at::Tensor& vp, const at::Tensor& k_offsets, const at::Tensor& q_sizes,
-                        const at::Tensor& v_means, double scale, double gamma);
+                        const at::Tensor& v, const ClusterLayout& k_layout, const at::Tensor& q_sizes, double scale,
+                        double gamma);
 
-// ATen reference for CPU and CUDA tensors alike; call the functions above, which validate.
+// ATen reference for CPU and CUDA tensors alike, from V already permuted (vp) and its v̄_j; it leaves
+// the result's vp and v_means undefined. Call the functions above, which validate.
 at::Tensor centroid_logits_reference(const at::Tensor& q_centroids, const at::Tensor& k_centroids,
                                      double scale);
 ProbeResult error_probe_reference(const at::Tensor& q_centroids, const at::Tensor& k_centroids,

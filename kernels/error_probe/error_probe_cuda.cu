@@ -18,8 +18,8 @@ using namespace mma_sm80;
 // (m, S2, S1) of two parts of a block merge exactly (rescale both to the larger m), so a block can
 // be summed in pieces, in any grouping.
 //
-// 1. value_stats: one warp per key cluster writes ||v_t||² and ⟨v̄_j, v_t⟩ of its tokens and the
-//    cluster's n_j·||v̄_j||².
+// 1. value_gather: one warp per key cluster gathers its rows of V into cluster order (vp), with v̄_j,
+//    n_j·||v̄_j||² and ||v_t||², ⟨v̄_j, v_t⟩ of its tokens.
 // 2. probe: a CTA takes kTileRows query centroids and kChunkClusters consecutive key clusters, i.e.
 //    one contiguous range of permuted keys, streamed in tiles of kTileKeys (cp.async, double
 //    buffered). Tensor cores compute z for the tile (q̄ split into two 16-bit terms, hi + lo, so z
@@ -50,9 +50,10 @@ static_assert(kTileRows == kWarps * 16 && kTileKeys == 64,
               "a 16-row mma group per warp; the run list is two 32-key ballots");
 constexpr int kRowPad = 8;
 constexpr float kEps = 1e-8f;  // spec §3.3: floor of the cancelled error and of the block area
-// 16-byte loads a lane keeps in flight in value_stats_kernel: at 4 (8 rows per warp at d = 128) it
-// ran at 2 TB/s, long-scoreboard bound, its warps' clusters of ~33 rows five dependent rounds each.
-constexpr int kStatsLoadsInFlight = 8;
+// 16-byte loads a lane keeps in flight in value_gather_kernel (as in cluster_means_kernel): at 4 the
+// value statistics ran at 2 TB/s, long-scoreboard bound, their warps' clusters of ~33 rows five
+// dependent rounds each.
+constexpr int kValueLoadsInFlight = 8;
 
 // z rows kTileKeys + 1 floats apart: the 32 lanes of a work item (32 rows, one key) read 32 banks.
 constexpr int kZStride = kTileKeys + 1;
@@ -74,64 +75,101 @@ Workspace carve(void* base, int64_t bh, int64_t tokens, int64_t k_clusters) {
   return w;
 }
 
-// One warp per key cluster: v̄_j's slice in registers (and n_j·||v̄_j||² from it), then the cluster's
-// rows as in cluster_means
-// (a row is D/8 lanes × 16 bytes, 32/(D/8) rows per load instruction, kStatsLoadsInFlight loads
-// ahead), each row's two sums reduced over its lanes. The first version took a thread group per
-// token and found its cluster by a binary search of the offsets: 60 µs at Wan-1.3B 480p, most of
-// it the search's dependent loads.
+// One warp per key cluster (cluster_means_kernel's gather, cluster_permutation_cuda.cu, with the
+// statistics added). A row is D/8 lanes × 16 bytes, 32/(D/8) rows per load instruction,
+// kValueLoadsInFlight loads ahead; the cluster's rows are read from V in token order through the
+// key layout's order (32 indices per coalesced load) and written to vp in cluster order as they
+// pass, with ||v_t||² and the running sum, added in cluster_means_kernel's order so v̄_j matches
+// gather_tokens_and_means bit for bit. ⟨v̄_j, v_t⟩ needs the finished mean: a second pass reads the
+// rows back, each lane the words it wrote, from L2. The first version read vp in a kernel of its own
+// after the gather (two passes over V from memory: 73 + 45 µs at Wan-1.3B 480p).
 template <typename T, int D>
-__global__ void value_stats_kernel(const T* __restrict__ vp, const float* __restrict__ v_means,
-                                   const int64_t* __restrict__ k_offsets, float* __restrict__ value_norms,
-                                   float* __restrict__ value_dots, float* __restrict__ mean_terms, int64_t tokens,
-                                   int64_t k_clusters, int64_t count) {
+__global__ void value_gather_kernel(const T* __restrict__ v, const int64_t* __restrict__ k_order,
+                                    const int64_t* __restrict__ k_offsets, T* vp, float* __restrict__ v_means,
+                                    float* __restrict__ value_norms, float* __restrict__ value_dots,
+                                    float* __restrict__ mean_terms, int64_t tokens, int64_t v_head, int64_t v_row,
+                                    int64_t k_clusters, int64_t count) {
   constexpr int kLanesPerRow = D * int(sizeof(T)) / 16;
   constexpr int kRowGroups = 32 / kLanesPerRow;
-  constexpr int kRowsPerRound = kRowGroups * kStatsLoadsInFlight;
+  constexpr int kRowsPerRound = kRowGroups * kValueLoadsInFlight;
+  static_assert(32 % kRowsPerRound == 0, "a round's rows within one batch of 32 order entries");
   const int64_t g = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32;  // head · Kc + j
   const int lane = threadIdx.x % 32, group = lane / kLanesPerRow, part = lane % kLanesPerRow;
   if (g >= count) return;
-  const int64_t head = g / k_clusters, j = g % k_clusters;
-  const int64_t begin = k_offsets[head * (k_clusters + 1) + j], end = k_offsets[head * (k_clusters + 1) + j + 1];
-  float mean[8];
-  {
-    const float4* m = reinterpret_cast<const float4*>(v_means + g * D + part * 8);
-    const float4 a = m[0], b = m[1];
-    mean[0] = a.x, mean[1] = a.y, mean[2] = a.z, mean[3] = a.w;
-    mean[4] = b.x, mean[5] = b.y, mean[6] = b.z, mean[7] = b.w;
-    float mean_norm = 0.0f;
-    for (int x = 0; x < 8; ++x) mean_norm += mean[x] * mean[x];
-    for (int delta = kLanesPerRow / 2; delta > 0; delta /= 2) mean_norm += __shfl_xor_sync(0xffffffffu, mean_norm, delta);
-    if (lane == 0) mean_terms[g] = float(end - begin) * mean_norm;
-  }
-  const T* rows = vp + head * tokens * D + part * 8;
+  const int64_t head = g / k_clusters;
+  const int64_t begin = k_offsets[head * (k_clusters + 1) + g % k_clusters];
+  const int64_t end = k_offsets[head * (k_clusters + 1) + g % k_clusters + 1];
+  const T* source = v + head * v_head + part * 8;
+  const int64_t* order = k_order + head * tokens;
+  T* rows = vp + head * tokens * D + part * 8;
   float* norms = value_norms + head * tokens;
   float* dots = value_dots + head * tokens;
-  for (int64_t first = begin; first < end; first += kRowsPerRound) {
-    uint4 words[kStatsLoadsInFlight];
+  // Sums of one row's lanes: ||v_t||² and ⟨v̄_j, v_t⟩ reduced in one fixed order.
+  auto row_total = [](float x) {
+    for (int delta = kLanesPerRow / 2; delta > 0; delta /= 2) x += __shfl_xor_sync(0xffffffffu, x, delta);
+    return x;
+  };
+  float sum[8] = {};
+  for (int64_t batch = begin; batch < end; batch += 32) {
+    const int in_batch = end - batch < 32 ? int(end - batch) : 32;
+    const int64_t my_token = lane < in_batch ? order[batch + lane] : 0;
+    for (int i = 0; i < in_batch; i += kRowsPerRound) {
+      uint4 words[kValueLoadsInFlight];
 #pragma unroll
-    for (int l = 0; l < kStatsLoadsInFlight; ++l) {
+      for (int l = 0; l < kValueLoadsInFlight; ++l) {
+        const int r = i + l * kRowGroups + group;
+        const int64_t token = __shfl_sync(0xffffffffu, my_token, r & 31);
+        words[l] = r < in_batch ? *reinterpret_cast<const uint4*>(source + token * v_row) : make_uint4(0, 0, 0, 0);
+      }
+#pragma unroll
+      for (int l = 0; l < kValueLoadsInFlight; ++l) {
+        const int r = i + l * kRowGroups + group;
+        if (r < in_batch) *reinterpret_cast<uint4*>(rows + (batch + r) * D) = words[l];
+        const T* e = reinterpret_cast<const T*>(&words[l]);  // a zero word is +0: the sum keeps its value
+        float norm = 0.0f;
+        for (int x = 0; x < 8; ++x) {
+          const float value = float(e[x]);
+          sum[x] += value;
+          norm += value * value;
+        }
+        norm = row_total(norm);
+        if (part == 0 && r < in_batch) norms[batch + r] = norm;
+      }
+    }
+  }
+  for (int delta = kLanesPerRow; delta < 32; delta *= 2)
+    for (int x = 0; x < 8; ++x) sum[x] += __shfl_xor_sync(0xffffffffu, sum[x], delta);
+  const float inverse = end > begin ? 1.0f / float(end - begin) : 0.0f;
+  float mean[8];
+  float mean_norm = 0.0f;
+  for (int x = 0; x < 8; ++x) {
+    mean[x] = sum[x] * inverse;
+    mean_norm += mean[x] * mean[x];
+  }
+  mean_norm = row_total(mean_norm);
+  if (group == 0) {
+    float4* out = reinterpret_cast<float4*>(v_means + g * D + part * 8);
+    out[0] = make_float4(mean[0], mean[1], mean[2], mean[3]);
+    out[1] = make_float4(mean[4], mean[5], mean[6], mean[7]);
+  }
+  if (lane == 0) mean_terms[g] = float(end - begin) * mean_norm;
+  // Rows begin + k·kRowsPerRound + l·kRowGroups + group, as above (batches and rounds both start at
+  // multiples of kRowGroups past begin): every lane reads back only its own stores.
+  for (int64_t first = begin; first < end; first += kRowsPerRound) {
+    uint4 words[kValueLoadsInFlight];
+#pragma unroll
+    for (int l = 0; l < kValueLoadsInFlight; ++l) {
       const int64_t r = first + l * kRowGroups + group;
-      words[l] = r < end ? *reinterpret_cast<const uint4*>(rows + r * D) : make_uint4(0, 0, 0, 0);
+      words[l] = r < end ? __ldcg(reinterpret_cast<const uint4*>(rows + r * D)) : make_uint4(0, 0, 0, 0);
     }
 #pragma unroll
-    for (int l = 0; l < kStatsLoadsInFlight; ++l) {
+    for (int l = 0; l < kValueLoadsInFlight; ++l) {
       const T* e = reinterpret_cast<const T*>(&words[l]);
-      float norm = 0.0f, dot = 0.0f;
-      for (int x = 0; x < 8; ++x) {
-        const float value = float(e[x]);
-        norm += value * value;
-        dot += value * mean[x];
-      }
-      for (int delta = kLanesPerRow / 2; delta > 0; delta /= 2) {
-        norm += __shfl_xor_sync(0xffffffffu, norm, delta);
-        dot += __shfl_xor_sync(0xffffffffu, dot, delta);
-      }
+      float dot = 0.0f;
+      for (int x = 0; x < 8; ++x) dot += float(e[x]) * mean[x];
+      dot = row_total(dot);
       const int64_t r = first + l * kRowGroups + group;
-      if (part == 0 && r < end) {
-        norms[r] = norm;
-        dots[r] = dot;
-      }
+      if (part == 0 && r < end) dots[r] = dot;
     }
   }
 }
@@ -358,13 +396,14 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
 }
 
 template <typename T, int D>
-void run_value_statistics(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
+void run_value_gather(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
   Workspace w = carve(a.workspace, a.bh, a.tokens, a.k_clusters);
   const int64_t count = a.bh * a.k_clusters;
-  constexpr int kWarpsPerBlock = kThreads / 32;
-  value_stats_kernel<T, D><<<unsigned((count + kWarpsPerBlock - 1) / kWarpsPerBlock), kThreads, 0, stream>>>(
-      static_cast<const T*>(a.vp), a.v_means, a.k_offsets, w.value_norms, w.value_dots, w.mean_terms, a.tokens,
-      a.k_clusters, count);
+  constexpr int kGatherThreads = 128;  // cluster_means_kernel's blocks
+  value_gather_kernel<T, D><<<unsigned((count + kGatherThreads / 32 - 1) / (kGatherThreads / 32)), kGatherThreads, 0,
+                              stream>>>(static_cast<const T*>(a.v), a.k_order, a.k_offsets, static_cast<T*>(a.vp),
+                                        a.v_means, w.value_norms, w.value_dots, w.mean_terms, a.tokens, a.v_head,
+                                        a.v_row, a.k_clusters, count);
 }
 
 template <typename T, int D>
@@ -388,10 +427,10 @@ int64_t error_probe_cuda_workspace_bytes(int64_t bh, int64_t tokens, int64_t k_c
   return carve(nullptr, bh, tokens, k_clusters).total_bytes;
 }
 
-void launch_value_statistics(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
-  if (a.bh == 0 || a.q_clusters == 0) return;
+void launch_value_gather(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
+  if (a.bh == 0 || a.k_clusters == 0) return;
   dispatch_half_head_dim(a.element, a.head_dim, [&](auto element, auto dim) {
-    run_value_statistics<decltype(element), decltype(dim)::value>(a, stream);
+    run_value_gather<decltype(element), decltype(dim)::value>(a, stream);
   });
 }
 

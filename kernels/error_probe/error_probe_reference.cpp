@@ -77,7 +77,7 @@ ProbeResult error_probe_reference(const at::Tensor& q_centroids, const at::Tenso
 
   at::Tensor area = q_sizes.to(at::kFloat).unsqueeze(2) * k_sizes.unsqueeze(1);  // [BH, Qc, Kc] m_i·n_j
   at::Tensor score = log_error - gamma * area.clamp_min(kEps).log();
-  return ProbeResult{logits, log_error, score};
+  return ProbeResult{logits, log_error, score, {}, {}};  // vp and v_means: the caller's
 }
 
 }  // namespace svgear

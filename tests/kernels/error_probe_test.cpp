@@ -34,10 +34,23 @@ struct ProbeInputs {
   at::Tensor q_centroids;  // [BH, Qc, d] f32
   at::Tensor k_centroids;  // [BH, Kc, d] f32
   at::Tensor kp;           // [BH, N, d]
-  at::Tensor vp;           // [BH, N, d]
-  at::Tensor v_means;      // [BH, Kc, d] f32, 0 for empty clusters
+  at::Tensor v;            // [BH, N, d] in token order, as the op takes it
+  at::Tensor vp;           // [BH, N, d] v permuted, and
+  at::Tensor v_means;      // [BH, Kc, d] f32 its cluster means (0 for empty clusters): the brute force's
   double scale = 0.0;
 };
+
+// v as the op's input, with the permuted rows and means the float64 evaluation reads (of v's own
+// values, so of its rounding to a 16-bit dtype where it has one).
+void set_values(ProbeInputs& in, const at::Tensor& v) {
+  in.v = v;
+  in.vp = test::permute_rows(v, in.k_layout.order);
+  in.v_means = test::cluster_means(v, in.k_layout, at::zeros({v.size(0), in.k_layout.sizes.size(1), v.size(2)}));
+}
+
+ClusterLayout cluster_layout_of(const SyntheticLayout& layout, at::Device device) {
+  return ClusterLayout{layout.order.to(device), layout.offsets.to(device)};
+}
 
 // Random tokens; centroids are the cluster means moved by a little noise, so that clusters of one
 // token still have a nonzero error (with k̄ = k_t exactly their error is 0 and only the floor is seen).
@@ -52,25 +65,31 @@ ProbeInputs random_probe_inputs(const ProbeCase& c) {
                    0.1 * at::randn({c.bh, c.q_clusters, c.head_dim});
   in.k_centroids = test::cluster_means(k, in.k_layout, at::randn({c.bh, c.k_clusters, c.head_dim})) +
                    0.1 * at::randn({c.bh, c.k_clusters, c.head_dim});
-  in.v_means = test::cluster_means(v, in.k_layout, at::zeros({c.bh, c.k_clusters, c.head_dim}));
   in.kp = test::permute_rows(k, in.k_layout.order);
-  in.vp = test::permute_rows(v, in.k_layout.order);
+  set_values(in, v);
   in.scale = 1.0 / std::sqrt(static_cast<double>(c.head_dim));
   return in;
 }
 
 // `behind_slow_work`: the centroids and values come out of ~1 TFLOP of matrix products queued on
 // the current stream, so the op's side stream must wait for them, and its probe for the side stream.
+// Every result is checked to be V permuted by the layout and its cluster means (exactly: the means
+// are gather_tokens_and_means's on the same device).
 ProbeResult run_probe(const ProbeInputs& in, at::Device device, double gamma, bool behind_slow_work = false) {
   at::Tensor q_centroids = in.q_centroids.to(device), k_centroids = in.k_centroids.to(device);
-  at::Tensor vp = in.vp.to(device);
+  at::Tensor v = in.v.to(device);
   if (behind_slow_work) {
     q_centroids = q_centroids + test::zero_after_slow_work(device, q_centroids.scalar_type());
     k_centroids = k_centroids + test::zero_after_slow_work(device, k_centroids.scalar_type());
-    vp = vp + test::zero_after_slow_work(device, vp.scalar_type());
+    v = v + test::zero_after_slow_work(device, v.scalar_type());
   }
-  return error_probe(q_centroids, k_centroids, in.kp.to(device), vp, in.k_layout.offsets.to(device),
-                     in.q_layout.sizes.to(device), in.v_means.to(device), in.scale, gamma);
+  const ClusterLayout layout = cluster_layout_of(in.k_layout, device);
+  ProbeResult result = error_probe(q_centroids, k_centroids, in.kp.to(device), v, layout,
+                                   in.q_layout.sizes.to(device), in.scale, gamma);
+  const GatheredMeans values = gather_tokens_and_means(v, layout);
+  EXPECT_TRUE(at::equal(result.vp.cpu(), in.vp)) << "V permuted by the key layout";
+  EXPECT_TRUE(at::equal(result.v_means, values.means)) << "v̄ as gather_tokens_and_means";
+  return result;
 }
 
 // The probe evaluated term by term in float64: log Σ_t ||a_t v_t − c v̄||² with every exponent shifted
@@ -221,7 +240,7 @@ void check_kernel_matches_brute_force(at::ScalarType dtype, bool behind_slow_wor
                                       << " Qc " << c.q_clusters << " Kc " << c.k_clusters);
     ProbeInputs in = random_probe_inputs(c);
     in.kp = in.kp.to(dtype);
-    in.vp = in.vp.to(dtype);
+    set_values(in, in.v.to(dtype));
     const double gamma = 0.7;
     ProbeResult result = run_probe(in, cuda, gamma, behind_slow_work);
     ASSERT_TRUE(result.log_error.is_cuda());
@@ -256,6 +275,33 @@ TEST(ErrorProbe, KernelMatchesFloat64Fp16OnCuda) {
 TEST(ErrorProbe, KernelMatchesFloat64BehindSlowWorkOnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   check_kernel_matches_brute_force(at::kBFloat16, true);
+}
+
+// The DiT hands V over tokens first ([N, H, d] at B = 1, viewed as [H, N, d]); the kernel reads
+// its rows in place through the strides, with the same results as from a contiguous copy.
+TEST(ErrorProbe, ReadsTokensFirstValuesInPlaceOnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  at::manual_seed(21);
+  const at::Device cuda(at::kCUDA, 0);
+  for (const ProbeCase& c : {ProbeCase{3, 700, 128, 40, 90}, ProbeCase{2, 333, 64, 7, 400}}) {
+    SCOPED_TRACE(::testing::Message() << "d " << c.head_dim);
+    ProbeInputs in = random_probe_inputs(c);
+    in.kp = in.kp.to(at::kBFloat16);
+    set_values(in, in.v.to(at::kBFloat16));
+    const at::Tensor tokens_first = in.v.transpose(0, 1).contiguous().to(cuda).transpose(0, 1);  // [BH, N, d] view
+    ASSERT_FALSE(tokens_first.is_contiguous());
+    const ClusterLayout layout = cluster_layout_of(in.k_layout, cuda);
+    const auto probe = [&](const at::Tensor& v) {
+      return error_probe(in.q_centroids.to(cuda), in.k_centroids.to(cuda), in.kp.to(cuda), v, layout,
+                         in.q_layout.sizes.to(cuda), in.scale, 1.0);
+    };
+    const ProbeResult strided = probe(tokens_first);
+    const ProbeResult contiguous = probe(in.v.to(cuda));
+    EXPECT_TRUE(at::equal(strided.vp.cpu(), in.vp));
+    EXPECT_TRUE(at::equal(strided.v_means, contiguous.v_means));
+    EXPECT_TRUE(at::equal(strided.log_error, contiguous.log_error));
+    EXPECT_TRUE(at::equal(strided.score, contiguous.score));
+  }
 }
 
 TEST(ErrorProbe, ScoreIsErrorPerArea) {
@@ -373,9 +419,8 @@ RankCorrelation measure_rank_correlation(uint64_t seed) {
   at::Tensor v = clustered(in.k_layout, k_clusters, 0.5);
   in.q_centroids = test::cluster_means(q, in.q_layout, at::randn({bh, q_clusters, d}));
   in.k_centroids = test::cluster_means(k, in.k_layout, at::randn({bh, k_clusters, d}));
-  in.v_means = test::cluster_means(v, in.k_layout, at::zeros({bh, k_clusters, d}));
   in.kp = test::permute_rows(k, in.k_layout.order);
-  in.vp = test::permute_rows(v, in.k_layout.order);
+  set_values(in, v);
   in.scale = 1.0 / std::sqrt(static_cast<double>(d));
   at::Tensor qp = test::permute_rows(q, in.q_layout.order);
   ProbeResult result = run_probe(in, at::kCPU, 1.0);
@@ -429,14 +474,21 @@ TEST(ErrorProbe, RanksBlocksLikeTrueCompensationError) {
 TEST(ErrorProbe, RejectsBadInputs) {
   at::manual_seed(1);
   ProbeInputs in = random_probe_inputs({2, 37, 16, 5, 9});
-  auto probe = [&](const at::Tensor& kp, const at::Tensor& offsets, const at::Tensor& q_sizes) {
-    return error_probe(in.q_centroids, in.k_centroids, kp, in.vp, offsets, q_sizes, in.v_means, in.scale, 1.0);
+  auto probe = [&](const at::Tensor& kp, const at::Tensor& v, const at::Tensor& order, const at::Tensor& offsets,
+                   const at::Tensor& q_sizes) {
+    return error_probe(in.q_centroids, in.k_centroids, kp, v, ClusterLayout{order, offsets}, q_sizes, in.scale, 1.0);
   };
-  EXPECT_NO_THROW(probe(in.kp, in.k_layout.offsets, in.q_layout.sizes));
-  EXPECT_THROW(probe(in.kp.slice(2, 0, 8), in.k_layout.offsets, in.q_layout.sizes), c10::Error);
-  EXPECT_THROW(probe(in.kp, in.k_layout.offsets.slice(1, 1), in.q_layout.sizes), c10::Error);
-  EXPECT_THROW(probe(in.kp, in.k_layout.offsets.to(at::kInt), in.q_layout.sizes), c10::Error);
-  EXPECT_THROW(probe(in.kp, in.k_layout.offsets, in.q_layout.sizes.slice(1, 1)), c10::Error);
+  const at::Tensor& order = in.k_layout.order;
+  const at::Tensor& offsets = in.k_layout.offsets;
+  EXPECT_NO_THROW(probe(in.kp, in.v, order, offsets, in.q_layout.sizes));
+  EXPECT_THROW(probe(in.kp.slice(2, 0, 8), in.v, order, offsets, in.q_layout.sizes), c10::Error);
+  EXPECT_THROW(probe(in.kp, in.v.slice(1, 1), order, offsets, in.q_layout.sizes), c10::Error);
+  EXPECT_THROW(probe(in.kp, in.v.to(at::kDouble), order, offsets, in.q_layout.sizes), c10::Error);
+  EXPECT_THROW(probe(in.kp, in.v, order.slice(1, 1), offsets, in.q_layout.sizes), c10::Error);
+  EXPECT_THROW(probe(in.kp, in.v, order.to(at::kInt), offsets, in.q_layout.sizes), c10::Error);
+  EXPECT_THROW(probe(in.kp, in.v, order, offsets.slice(1, 1), in.q_layout.sizes), c10::Error);
+  EXPECT_THROW(probe(in.kp, in.v, order, offsets.to(at::kInt), in.q_layout.sizes), c10::Error);
+  EXPECT_THROW(probe(in.kp, in.v, order, offsets, in.q_layout.sizes.slice(1, 1)), c10::Error);
 }
 
 }  // namespace
