@@ -73,8 +73,8 @@ ProbeInputs random_probe_inputs(const ProbeCase& c) {
 
 // `behind_slow_work`: the centroids and values come out of ~1 TFLOP of matrix products queued on
 // the current stream, so the op's side stream must wait for them, and its probe for the side stream.
-// Every result is checked to be V permuted by the layout and its cluster means (exactly: the means
-// are gather_tokens_and_means's on the same device).
+// Every result is checked to be V permuted by the layout and its cluster means, gather_tokens_and_means's
+// on the same device.
 ProbeResult run_probe(const ProbeInputs& in, at::Device device, double gamma, bool behind_slow_work = false) {
   at::Tensor q_centroids = in.q_centroids.to(device), k_centroids = in.k_centroids.to(device);
   at::Tensor v = in.v.to(device);
@@ -88,7 +88,10 @@ ProbeResult run_probe(const ProbeInputs& in, at::Device device, double gamma, bo
                                    in.q_layout.sizes.to(device), in.scale, gamma);
   const GatheredMeans values = gather_tokens_and_means(v, layout);
   EXPECT_TRUE(at::equal(result.vp.cpu(), in.vp)) << "V permuted by the key layout";
-  EXPECT_TRUE(at::equal(result.v_means, values.means)) << "v̄ as gather_tokens_and_means";
+  // Bit for bit on the kernel's path; ATen's means on the others may sum in another order.
+  const bool kernel_path = device.is_cuda() && v.scalar_type() != at::kFloat && v.scalar_type() != at::kDouble;
+  EXPECT_TRUE(kernel_path ? at::equal(result.v_means, values.means) : test::tensors_close(result.v_means, values.means, 1e-6))
+      << "v̄ as gather_tokens_and_means";
   return result;
 }
 
