@@ -81,10 +81,16 @@ Workspace carve(void* base, int64_t bh, int64_t tokens, int64_t k_clusters) {
 // key layout's order (32 indices per coalesced load) and written to vp in cluster order as they
 // pass, with ||v_t||² and the running sum, added in cluster_means_kernel's order so v̄_j matches
 // gather_tokens_and_means bit for bit. ⟨v̄_j, v_t⟩ needs the finished mean: a second pass reads the
-// rows back, each lane the words it wrote, from L2. The first version read vp in a kernel of its own
-// after the gather (two passes over V from memory: 73 + 45 µs at Wan-1.3B 480p).
+// rows back, each lane the words it wrote: a cluster's first 32 rows from a copy the warp keeps in
+// shared memory (8 KB at d = 128: 24 warps per SM, what the registers allow, take 192 KB), the rest
+// from L2. The first version read vp in a kernel of its own after the gather (two passes over V
+// from memory: 73 + 45 µs at Wan-1.3B 480p); reading every row back from L2 took 124 µs.
+constexpr int kGatherThreads = 128;  // cluster_means_kernel's blocks
+constexpr int kStashRows = 32;       // one batch of order entries
+
+// Six blocks (24 warps) per SM, the stashes' 192 KB: without the bound ptxas takes 120 registers (4).
 template <typename T, int D>
-__global__ void value_gather_kernel(const T* __restrict__ v, const int64_t* __restrict__ k_order,
+__global__ void __launch_bounds__(kGatherThreads, 6) value_gather_kernel(const T* __restrict__ v, const int64_t* __restrict__ k_order,
                                     const int64_t* __restrict__ k_offsets, T* vp, float* __restrict__ v_means,
                                     float* __restrict__ value_norms, float* __restrict__ value_dots,
                                     float* __restrict__ mean_terms, int64_t tokens, int64_t v_head, int64_t v_row,
@@ -95,6 +101,8 @@ __global__ void value_gather_kernel(const T* __restrict__ v, const int64_t* __re
   static_assert(32 % kRowsPerRound == 0, "a round's rows within one batch of 32 order entries");
   const int64_t g = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32;  // head · Kc + j
   const int lane = threadIdx.x % 32, group = lane / kLanesPerRow, part = lane % kLanesPerRow;
+  __shared__ uint4 stash_rows[kGatherThreads / 32][kStashRows * kLanesPerRow];
+  uint4* stash = stash_rows[threadIdx.x / 32];  // the warp's: [row][part], no thread reads another's word
   if (g >= count) return;
   const int64_t head = g / k_clusters;
   const int64_t begin = k_offsets[head * (k_clusters + 1) + g % k_clusters];
@@ -125,6 +133,7 @@ __global__ void value_gather_kernel(const T* __restrict__ v, const int64_t* __re
       for (int l = 0; l < kValueLoadsInFlight; ++l) {
         const int r = i + l * kRowGroups + group;
         if (r < in_batch) *reinterpret_cast<uint4*>(rows + (batch + r) * D) = words[l];
+        if (batch == begin) stash[r * kLanesPerRow + part] = words[l];
         const T* e = reinterpret_cast<const T*>(&words[l]);  // a zero word is +0: the sum keeps its value
         float norm = 0.0f;
         for (int x = 0; x < 8; ++x) {
@@ -155,12 +164,19 @@ __global__ void value_gather_kernel(const T* __restrict__ v, const int64_t* __re
   if (lane == 0) mean_terms[g] = float(end - begin) * mean_norm;
   // Rows begin + k·kRowsPerRound + l·kRowGroups + group, as above (batches and rounds both start at
   // multiples of kRowGroups past begin): every lane reads back only its own stores.
+  static_assert(kLanesPerRow * 16 == D * int(sizeof(T)), "a stash row and a vp row have one stride");
   for (int64_t first = begin; first < end; first += kRowsPerRound) {
+    // A generic pointer either way (kRowsPerRound divides kStashRows): one load instruction, where a
+    // branch between a shared and a global load made ptxas hold both (120 registers).
+    const unsigned char* round = first - begin < kStashRows
+                                     ? reinterpret_cast<const unsigned char*>(stash + (first - begin) * kLanesPerRow + part)
+                                     : reinterpret_cast<const unsigned char*>(rows + first * D);
     uint4 words[kValueLoadsInFlight];
 #pragma unroll
     for (int l = 0; l < kValueLoadsInFlight; ++l) {
-      const int64_t r = first + l * kRowGroups + group;
-      words[l] = r < end ? __ldcg(reinterpret_cast<const uint4*>(rows + r * D)) : make_uint4(0, 0, 0, 0);
+      const int r = l * kRowGroups + group;
+      words[l] = first + r < end ? *reinterpret_cast<const uint4*>(round + r * D * int(sizeof(T)))
+                                 : make_uint4(0, 0, 0, 0);
     }
 #pragma unroll
     for (int l = 0; l < kValueLoadsInFlight; ++l) {
@@ -399,7 +415,9 @@ template <typename T, int D>
 void run_value_gather(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
   Workspace w = carve(a.workspace, a.bh, a.tokens, a.k_clusters);
   const int64_t count = a.bh * a.k_clusters;
-  constexpr int kGatherThreads = 128;  // cluster_means_kernel's blocks
+  // As many blocks per SM as the registers allow need their stashes' shared memory, not L1.
+  cudaFuncSetAttribute(value_gather_kernel<T, D>, cudaFuncAttributePreferredSharedMemoryCarveout,
+                       cudaSharedmemCarveoutMaxShared);
   value_gather_kernel<T, D><<<unsigned((count + kGatherThreads / 32 - 1) / (kGatherThreads / 32)), kGatherThreads, 0,
                               stream>>>(static_cast<const T*>(a.v), a.k_order, a.k_offsets, static_cast<T*>(a.vp),
                                         a.v_means, w.value_norms, w.value_dots, w.mean_terms, a.tokens, a.v_head,
