@@ -88,9 +88,9 @@ Workspace carve(void* base, int64_t bh, int64_t tokens, int64_t k_clusters) {
 constexpr int kGatherThreads = 128;  // cluster_means_kernel's blocks
 constexpr int kStashRows = 32;       // one batch of order entries
 
-// Six blocks (24 warps) per SM, the stashes' 192 KB: without the bound ptxas takes 120 registers (4).
+// Five blocks (20 warps) per SM: without the bound ptxas takes 120 registers (4), at six it spills.
 template <typename T, int D>
-__global__ void __launch_bounds__(kGatherThreads, 6) value_gather_kernel(const T* __restrict__ v, const int64_t* __restrict__ k_order,
+__global__ void __launch_bounds__(kGatherThreads, 5) value_gather_kernel(const T* __restrict__ v, const int64_t* __restrict__ k_order,
                                     const int64_t* __restrict__ k_offsets, T* vp, float* __restrict__ v_means,
                                     float* __restrict__ value_norms, float* __restrict__ value_dots,
                                     float* __restrict__ mean_terms, int64_t tokens, int64_t v_head, int64_t v_row,
