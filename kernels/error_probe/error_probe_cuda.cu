@@ -82,13 +82,15 @@ Workspace carve(void* base, int64_t bh, int64_t tokens, int64_t k_clusters) {
 // pass, with ||v_t||² and the running sum, added in cluster_means_kernel's order so v̄_j matches
 // gather_tokens_and_means bit for bit. ⟨v̄_j, v_t⟩ needs the finished mean: a second pass reads the
 // rows back, each lane the words it wrote: a cluster's first 32 rows from a copy the warp keeps in
-// shared memory (8 KB at d = 128: 24 warps per SM, what the registers allow, take 192 KB), the rest
-// from L2. The first version read vp in a kernel of its own after the gather (two passes over V
-// from memory: 73 + 45 µs at Wan-1.3B 480p); reading every row back from L2 took 124 µs.
+// shared memory (8 KB at d = 128), the rest from L2. The first version read vp in a kernel of its
+// own after the gather (two passes over V from memory: 72 + 46 µs at Wan-1.3B 480p on an H200);
+// reading every row back from L2 took 124 µs, with the copy 102.5.
 constexpr int kGatherThreads = 128;  // cluster_means_kernel's blocks
 constexpr int kStashRows = 32;       // one batch of order entries
 
-// Five blocks (20 warps) per SM: without the bound ptxas takes 120 registers (4), at six it spills.
+// Five blocks (20 warps) per SM at 96 registers (ptxas spills 40 bytes on sm_90a, none on sm_80):
+// without the bound it takes 120 (four blocks); six blocks (80 registers, a 48-byte spill) measured
+// 107 µs against five's 102.5 (H200, Wan-1.3B 480p).
 template <typename T, int D>
 __global__ void __launch_bounds__(kGatherThreads, 5) value_gather_kernel(const T* __restrict__ v, const int64_t* __restrict__ k_order,
                                     const int64_t* __restrict__ k_offsets, T* vp, float* __restrict__ v_means,
@@ -415,7 +417,7 @@ template <typename T, int D>
 void run_value_gather(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
   Workspace w = carve(a.workspace, a.bh, a.tokens, a.k_clusters);
   const int64_t count = a.bh * a.k_clusters;
-  // As many blocks per SM as the registers allow need their stashes' shared memory, not L1.
+  // Five blocks' stashes (160 KB at d = 128) need the shared-memory carveout, not L1's.
   cudaFuncSetAttribute(value_gather_kernel<T, D>, cudaFuncAttributePreferredSharedMemoryCarveout,
                        cudaSharedmemCarveoutMaxShared);
   value_gather_kernel<T, D><<<unsigned((count + kGatherThreads / 32 - 1) / (kGatherThreads / 32)), kGatherThreads, 0,
