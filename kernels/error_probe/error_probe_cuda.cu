@@ -101,6 +101,7 @@ __global__ void __launch_bounds__(kGatherThreads, 5) value_gather_kernel(const T
   constexpr int kRowGroups = 32 / kLanesPerRow;
   constexpr int kRowsPerRound = kRowGroups * kValueLoadsInFlight;
   static_assert(32 % kRowsPerRound == 0, "a round's rows within one batch of 32 order entries");
+  static_assert(kStashRows == 32, "the copy holds the first batch of order entries");
   const int64_t g = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32;  // head · Kc + j
   const int lane = threadIdx.x % 32, group = lane / kLanesPerRow, part = lane % kLanesPerRow;
   __shared__ uint4 stash_rows[kGatherThreads / 32][kStashRows * kLanesPerRow];
@@ -168,8 +169,9 @@ __global__ void __launch_bounds__(kGatherThreads, 5) value_gather_kernel(const T
   // multiples of kRowGroups past begin): every lane reads back only its own stores.
   static_assert(kLanesPerRow * 16 == D * int(sizeof(T)), "a stash row and a vp row have one stride");
   for (int64_t first = begin; first < end; first += kRowsPerRound) {
-    // A generic pointer either way (kRowsPerRound divides kStashRows): one load instruction, where a
-    // branch between a shared and a global load made ptxas hold both (120 registers).
+    // A generic pointer either way (no round straddles the copy's end, as asserted above): one load
+    // instruction, where a branch between a shared and a global load made ptxas hold both (120
+    // registers).
     const unsigned char* round = first - begin < kStashRows
                                      ? reinterpret_cast<const unsigned char*>(stash + (first - begin) * kLanesPerRow + part)
                                      : reinterpret_cast<const unsigned char*>(rows + first * D);
