@@ -216,6 +216,9 @@ AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
   result.inputs = in.description;
   result.sparse_attention_kernel = block_sparse_kernel_name(options.device, options.dtype, in.q.size(3), options.base.k_clusters);
   result.shape = options.shape;
+  // The counts the sparse rows ran with (--q-clusters / --k-clusters), not the shape's defaults.
+  if (options.base.q_clusters > 0) result.shape.q_clusters = options.base.q_clusters;
+  if (options.base.k_clusters > 0) result.shape.k_clusters = options.base.k_clusters;
   if (options.inputs) {
     result.shape.name = "file";
     result.shape.batch = in.q.size(0);
@@ -309,10 +312,13 @@ nlohmann::json AttentionBenchResult::to_json() const {
 std::string AttentionBenchResult::table() const {
   std::string text;
   char line[512];
-  std::snprintf(line, sizeof line, "shape %s: B=%lld H=%lld N=%lld d=%lld, %s, %s\ninputs %s\nsparse attention kernel: %s\n",
+  std::snprintf(line, sizeof line,
+                "shape %s: B=%lld H=%lld N=%lld d=%lld, %s, %s\ninputs %s\nsparse attention kernel: %s, %lld query / "
+                "%lld key clusters\n",
                 shape.name.c_str(), static_cast<long long>(shape.batch), static_cast<long long>(shape.heads),
                 static_cast<long long>(shape.tokens), static_cast<long long>(shape.head_dim), device.c_str(),
-                dtype.c_str(), inputs.c_str(), sparse_attention_kernel.c_str());
+                dtype.c_str(), inputs.c_str(), sparse_attention_kernel.c_str(), static_cast<long long>(shape.q_clusters),
+                static_cast<long long>(shape.k_clusters));
   text += line;
   std::snprintf(line, sizeof line, "%-7s %6s %8s %10s %10s %11s %7s %7s %8s %9s  %s\n", "mode", "top_p", "density",
                 "rel L2", "ms/call", "first call", "xdense", "xFA2", "TFLOP/s", "overhead",

@@ -282,6 +282,10 @@ TEST_F(CompareTest, DumpedActivationsFeedTheBench) {
   const nlohmann::json result = read_json(json);
   EXPECT_EQ(result["shape"]["name"], "file");
   EXPECT_GT(result["shape"]["tokens"].get<int>(), 16);  // the tiny model's video tokens
+  // The report names the cluster counts the sparse rows ran with, not the default shape's.
+  EXPECT_EQ(result["shape"]["q_clusters"], 8);
+  EXPECT_EQ(result["shape"]["k_clusters"], 16);
+  EXPECT_NE(bench.output.find("8 query / 16 key clusters"), std::string::npos) << bench.output;
   ASSERT_GE(result["rows"].size(), 3u);
 
   const CliRun bad = run_cli("generate " + request("--dump-attention " + dump.string() + " --dump-layer 99"));
