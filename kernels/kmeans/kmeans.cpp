@@ -80,6 +80,7 @@ void check_kmeans_args(const at::Tensor& x, const at::Tensor& init_centroids, in
                   init_centroids.size(2) == x.size(2),
               "kmeans: init_centroids must be [BH, K, d] = [", x.size(0), ", K, ", x.size(2),
               "], got ", init_centroids.sizes());
+  TORCH_CHECK(x.size(1) >= 1, "kmeans: x needs at least one token, got ", x.sizes());
   TORCH_CHECK(init_centroids.size(1) >= 1, "kmeans: need at least one cluster, got K = 0");
   TORCH_CHECK(init_centroids.scalar_type() == at::kFloat,
               "kmeans: init_centroids must be float32, got ", init_centroids.scalar_type());

@@ -187,6 +187,10 @@ void check_cuda_kmeans(at::ScalarType dtype) {
       // chunk boundaries), and the most clusters it takes (16384: its shared-memory counts at 64 KB).
       {1, 5000, 64, 3, 3},
       {1, 300, 64, 16384, 5},
+      // Several heads over several chunks: the most clusters at d = 128 (two chunks, the second of
+      // 52 rows), and one cluster over exactly two full chunks.
+      {2, 2100, 128, 16384, 20},
+      {3, 4096, 64, 1, 2},
   };
   const at::Device cuda(at::kCUDA, 0);
   for (const Case& c : cases) {
@@ -232,6 +236,11 @@ void check_cuda_kmeans(at::ScalarType dtype) {
         KMeansResult expected = kmeans(xf, init, iterations);
         const double got = inertia(xf, {labels, centroids, sizes, r.layout, {}});
         EXPECT_NEAR(got, inertia(xf, expected), 0.02 * inertia(xf, expected));
+        // A cluster empty after the last iteration keeps the centroid the iteration before gave it
+        // (the kernels are deterministic, so that is the fewer-iterations call's).
+        at::Tensor empty = nonempty.logical_not().expand_as(centroids);
+        KMeansResult before = kmeans(x.to(cuda), init.to(cuda), iterations - 1);
+        EXPECT_TRUE(at::equal(centroids.masked_select(empty), before.centroids.cpu().masked_select(empty)));
       }
       // Deterministic: the same call gives the same bits, and without points the same clusters.
       KMeansResult again = kmeans(x.to(cuda), init.to(cuda), iterations);
@@ -391,6 +400,12 @@ TEST(KMeans, RejectsBadArguments) {
   EXPECT_THROW(kmeans(x, init.to(at::kDouble), 1), c10::Error);
   EXPECT_THROW(kmeans(x, init, 0), c10::Error);
   EXPECT_THROW(kmeans(x.to(at::kInt), init, 1), c10::Error);
+  try {
+    kmeans(at::randn({2, 0, 4}), init, 1);
+    ADD_FAILURE() << "no tokens accepted";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("kmeans: x needs at least one token"), std::string::npos) << e.what();
+  }
   EXPECT_THROW(kmeans_init(x, 0, 1, KMeansInit::RandomTokens), c10::Error);
   EXPECT_THROW(kmeans_init(x, 3, 1, KMeansInit::Unset), c10::Error);
 }

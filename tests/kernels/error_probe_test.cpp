@@ -54,10 +54,11 @@ ClusterLayout cluster_layout_of(const SyntheticLayout& layout, at::Device device
 
 // Random tokens; centroids are the cluster means moved by a little noise, so that clusters of one
 // token still have a nonzero error (with k̄ = k_t exactly their error is 0 and only the floor is seen).
-ProbeInputs random_probe_inputs(const ProbeCase& c) {
+// `k_layout` (or null: a random one) has c.tokens tokens in c.k_clusters clusters.
+ProbeInputs random_probe_inputs(const ProbeCase& c, const SyntheticLayout* k_layout = nullptr) {
   ProbeInputs in;
   in.q_layout = test::random_layout(c.bh, c.tokens, c.q_clusters);
-  in.k_layout = test::random_layout(c.bh, c.tokens, c.k_clusters);
+  in.k_layout = k_layout != nullptr ? *k_layout : test::random_layout(c.bh, c.tokens, c.k_clusters);
   at::Tensor q = at::randn({c.bh, c.tokens, c.head_dim});
   at::Tensor k = at::randn({c.bh, c.tokens, c.head_dim});
   at::Tensor v = at::randn({c.bh, c.tokens, c.head_dim});
@@ -304,6 +305,33 @@ TEST(ErrorProbe, ReadsTokensFirstValuesInPlaceOnCuda) {
     EXPECT_TRUE(at::equal(strided.v_means, contiguous.v_means));
     EXPECT_TRUE(at::equal(strided.log_error, contiguous.log_error));
     EXPECT_TRUE(at::equal(strided.score, contiguous.score));
+  }
+}
+
+// value_gather_kernel reads a cluster's first 32 rows back from a per-warp copy in shared memory
+// and the rest from V's gathered rows, in rounds of 16 rows at d = 128 and 32 at d = 64: clusters
+// of exactly the sizes at those edges (and empty, single and long ones), bf16 and fp16.
+TEST(ErrorProbe, ClusterSizesAtTheValueCopysEdgesOnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  at::manual_seed(23);
+  const at::Device cuda(at::kCUDA, 0);
+  const std::vector<int64_t> sizes = {0, 1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 96, 97, 200, 0};
+  int64_t tokens = 0;
+  for (const int64_t n : sizes) tokens += n;
+  for (const at::ScalarType dtype : {at::kBFloat16, at::kHalf}) {
+    for (const int64_t head_dim : {64, 128}) {
+      SCOPED_TRACE(::testing::Message() << dtype << " d " << head_dim);
+      const SyntheticLayout k_layout = test::layout_of_sizes(3, sizes);  // each head's sizes rotated
+      ProbeInputs in = random_probe_inputs({3, tokens, head_dim, 11, int64_t(sizes.size())}, &k_layout);
+      in.kp = in.kp.to(dtype);
+      set_values(in, in.v.to(dtype));
+      ProbeResult result = run_probe(in, cuda, 1.0);  // vp and v̄ bit for bit
+      ProbeInputs rounded = in;
+      rounded.kp = in.kp.to(at::kFloat);
+      rounded.vp = in.vp.to(at::kFloat);
+      const double worst = expect_log_error_matches(result.log_error, brute_force_probe(rounded), 2e-5);
+      std::cout << "[ measured ] log_error vs float64 at the copy's edges: worst |Δ| / tolerance = " << worst << "\n";
+    }
   }
 }
 
