@@ -351,25 +351,30 @@ TEST(ErrorProbe, ScoreIsErrorPerArea) {
 }
 
 // Logits ≈ 100: e^{2·100} is far beyond fp32 (max ≈ e^88.7), which is where the reference kernel's
-// err·e^{2m} overflows (spec P8).
-void check_no_overflow_at_large_logits(at::Device device) {
+// err·e^{2m} overflows (spec P8). fp32 keys and values take the ATen path, bf16 / fp16 the kernel's.
+void check_no_overflow_at_large_logits(at::Device device, at::ScalarType dtype = at::kFloat, int64_t head_dim = 16) {
   at::manual_seed(7);
-  const ProbeCase c{2, 101, 16, 4, 12};
+  const ProbeCase c{2, 101, head_dim, 4, 12};
   ProbeInputs in = random_probe_inputs(c);
-  // Queries and keys along one direction u with s·20·20·|u|² = 100 (s = 1/4, |u| = 1), plus small noise.
+  // Queries and keys along one direction u with s·a²·|u|² = 100 (|u| = 1), plus small noise.
+  const double a = std::sqrt(100.0 / in.scale);
   at::Tensor u = at::randn({c.head_dim});
   u = u / u.norm();
-  in.q_centroids = 20.0 * u + 0.05 * at::randn({c.bh, c.q_clusters, c.head_dim});
-  at::Tensor k = 20.0 * u + 0.05 * at::randn({c.bh, c.tokens, c.head_dim});
-  in.k_centroids = test::cluster_means(k, in.k_layout, 20.0 * u.expand({c.bh, c.k_clusters, c.head_dim})) +
+  in.q_centroids = a * u + 0.05 * at::randn({c.bh, c.q_clusters, c.head_dim});
+  at::Tensor k = (a * u + 0.05 * at::randn({c.bh, c.tokens, c.head_dim})).to(dtype).to(at::kFloat);
+  in.k_centroids = test::cluster_means(k, in.k_layout, a * u.expand({c.bh, c.k_clusters, c.head_dim})) +
                    0.01 * at::randn({c.bh, c.k_clusters, c.head_dim});
-  in.kp = test::permute_rows(k, in.k_layout.order);
+  in.kp = test::permute_rows(k, in.k_layout.order).to(dtype);
+  set_values(in, in.v.to(dtype));
   ProbeResult result = run_probe(in, device, 1.0);
   at::Tensor logits = result.centroid_logits;
   EXPECT_GT(logits.min().item<double>(), 90.0);
   EXPECT_LT(logits.max().item<double>(), 110.0);
-  BruteForceProbe expected = brute_force_probe(in);
-  const double worst = expect_log_error_matches(result.log_error, expected);
+  ProbeInputs rounded = in;
+  rounded.kp = in.kp.to(at::kFloat);
+  rounded.vp = in.vp.to(at::kFloat);
+  BruteForceProbe expected = brute_force_probe(rounded);
+  const double worst = expect_log_error_matches(result.log_error, expected, dtype == at::kFloat ? 1e-6 : 2e-5);
   at::Tensor finite = at::isfinite(result.log_error);
   EXPECT_GT(result.log_error.masked_select(finite).max().item<double>(), 2 * 88.7) << "not past fp32's range";
   EXPECT_TRUE(at::isfinite(result.score).logical_or(result.log_error.isneginf()).all().item<bool>());
@@ -381,6 +386,10 @@ TEST(ErrorProbe, NoOverflowAtLargeLogits) { check_no_overflow_at_large_logits(at
 TEST(ErrorProbe, NoOverflowAtLargeLogitsOnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   check_no_overflow_at_large_logits(at::kCUDA);
+  for (const int64_t head_dim : {64, 128}) {
+    SCOPED_TRACE(::testing::Message() << "the kernel, bf16, d " << head_dim);
+    check_no_overflow_at_large_logits(at::kCUDA, at::kBFloat16, head_dim);
+  }
 }
 
 // Spearman rank correlation of two equally long vectors without ties.
