@@ -157,43 +157,41 @@ TEST(KMeans, DeterministicForASeedAndAcceptsHalfPrecision) {
   EXPECT_TRUE(at::equal(kmeans(strided, init, 4).labels, kmeans(x, init, 4).labels));
 }
 
+struct KMeansCase {
+  int64_t bh, tokens, head_dim, clusters, components;
+};
+
+const std::vector<KMeansCase> kCudaKMeansCases = {
+    {3, 1000, 128, 100, 20},  // tiles of 64 or 128 tokens and centroids, neither a multiple
+    {2, 4099, 64, 300, 40},
+    {2, 600, 128, 200, 16},   // two 128-centroid tiles, the second partial (the queries' K); wgmma: resident
+                              // centroids, a CTA of four row tiles and one of a partial one
+    {1, 512, 128, 200, 9},    // resident centroids: one CTA's four row tiles exactly
+    {1, 1000, 128, 256, 10},  // the most resident centroids, several row tiles per CTA
+    {2, 900, 64, 250, 12},    // resident at d = 64, two centroid tiles
+    {2, 37, 128, 50, 5},      // more clusters than tokens: far, empty clusters
+    {1, 777, 64, 1, 3},       // one cluster
+    {2, 130, 128, 2000, 10},  // many clusters, almost all empty
+    {2, 256, 64, 128, 12},    // both exact multiples of the tiles
+    {1, 64, 128, 256, 8},     // the wgmma kernel's second warpgroup has no tokens
+    // The update's warps per cluster (from the mean cluster size): 4, the last block half empty;
+    // 2, several clusters per block.
+    {1, 700, 128, 7, 7},
+    {2, 1500, 64, 30, 12},
+    // The counting sort: three clusters over three 2048-row chunks (long runs of one label across
+    // chunk boundaries), and the most clusters it takes (16384: its shared-memory counts at 64 KB).
+    {1, 5000, 64, 3, 3},
+    {1, 300, 64, 16384, 5},
+};
+
 // The CUDA kernels (bf16 / fp16 tokens, d 64 and 128) against the definition on the same rounded
 // tokens: sizes are the label histogram; every centroid is the fp64 mean of its tokens (1e-5) or,
 // empty, its previous value; after one iteration every label is a nearest rounded initial centroid
 // (distance within 1e-4 of the minimum, relative to ||x||² + ||c||²) and agrees with the fp32
 // reference but for near-ties; after several, the inertia stays within 2% of the reference's.
-void check_cuda_kmeans(at::ScalarType dtype) {
-  struct Case {
-    int64_t bh, tokens, head_dim, clusters, components;
-  };
-  const std::vector<Case> cases = {
-      {3, 1000, 128, 100, 20},  // tiles of 64 or 128 tokens and centroids, neither a multiple
-      {2, 4099, 64, 300, 40},
-      {2, 600, 128, 200, 16},   // two 128-centroid tiles, the second partial (the queries' K); wgmma: resident
-                                // centroids, a CTA of four row tiles and one of a partial one
-      {1, 512, 128, 200, 9},    // resident centroids: one CTA's four row tiles exactly
-      {1, 1000, 128, 256, 10},  // the most resident centroids, several row tiles per CTA
-      {2, 900, 64, 250, 12},    // resident at d = 64, two centroid tiles
-      {2, 37, 128, 50, 5},      // more clusters than tokens: far, empty clusters
-      {1, 777, 64, 1, 3},       // one cluster
-      {2, 130, 128, 2000, 10},  // many clusters, almost all empty
-      {2, 256, 64, 128, 12},    // both exact multiples of the tiles
-      {1, 64, 128, 256, 8},     // the wgmma kernel's second warpgroup has no tokens
-      // The update's warps per cluster (from the mean cluster size): 4, the last block half empty;
-      // 2, several clusters per block.
-      {1, 700, 128, 7, 7},
-      {2, 1500, 64, 30, 12},
-      // The counting sort: three clusters over three 2048-row chunks (long runs of one label across
-      // chunk boundaries), and the most clusters it takes (16384: its shared-memory counts at 64 KB).
-      {1, 5000, 64, 3, 3},
-      {1, 300, 64, 16384, 5},
-      // Several heads over several chunks: the most clusters at d = 128 (two chunks, the second of
-      // 52 rows), and one cluster over exactly two full chunks.
-      {2, 2100, 128, 16384, 20},
-      {3, 4096, 64, 1, 2},
-  };
+void check_cuda_kmeans(at::ScalarType dtype, const std::vector<KMeansCase>& cases = kCudaKMeansCases) {
   const at::Device cuda(at::kCUDA, 0);
-  for (const Case& c : cases) {
+  for (const KMeansCase& c : cases) {
     at::Tensor x = test::gaussian_mixture(c.bh, c.tokens, c.head_dim, c.components, 4.0, 17).to(dtype);
     at::Tensor xf = x.to(at::kFloat);                                             // the rounded tokens
     at::Tensor init = kmeans_init(xf, c.clusters, 5, KMeansInit::RandomTokens);  // tokens: exact in dtype
@@ -270,6 +268,14 @@ TEST(KMeans, CudaKernelsBf16) {
 TEST(KMeans, CudaKernelsFp16) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   on_each_kernel_path([] { check_cuda_kmeans(at::kHalf); });
+}
+
+// Several heads over several chunks of the counting sort: the most clusters at d = 128 (two chunks,
+// the second of 52 rows; 128 centroid tiles), and one cluster over exactly two full chunks. A test
+// of its own: compute-sanitizer's racecheck takes CudaKernelsBf16 and would run out of time here.
+TEST(KMeans, CudaKernelsOverSeveralHeadsAndChunks) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  on_each_kernel_path([] { check_cuda_kmeans(at::kBFloat16, {{2, 2100, 128, 16384, 20}, {3, 4096, 64, 1, 2}}); });
 }
 
 // Identical centroids give identical distances, and the lowest index must win: every token joins
