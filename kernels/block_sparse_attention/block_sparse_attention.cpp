@@ -1,6 +1,7 @@
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 
@@ -35,7 +36,7 @@ void check_offsets(const at::Tensor& offsets, const char* name, int64_t bh, int6
 void validate(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp, const at::Tensor& q_offsets,
               const at::Tensor& k_offsets, const at::Tensor& block_mask,
               const CentroidCompensation* compensation, const at::Tensor& out_order) {
-  TORCH_CHECK(qp.dim() == 3, "qp must be [BH, Nq, d], got ", qp.sizes());
+  TORCH_CHECK(qp.dim() == 3 && qp.size(2) >= 1, "qp must be [BH, Nq, d] with d >= 1, got ", qp.sizes());
   const int64_t bh = qp.size(0);
   const int64_t head_dim = qp.size(2);
   TORCH_CHECK(kp.dim() == 3 && kp.size(0) == bh && kp.size(1) >= 1 && kp.size(2) == head_dim,
@@ -50,6 +51,8 @@ void validate(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp, 
   TORCH_CHECK(block_mask.scalar_type() == at::kBool, "block_mask must be bool, got ", block_mask.scalar_type());
   const int64_t query_clusters = block_mask.size(1);
   const int64_t key_clusters = block_mask.size(2);
+  TORCH_CHECK(query_clusters >= 1 || qp.size(1) == 0, "block_mask must have a query cluster for the ", qp.size(1),
+              " query rows, got ", block_mask.sizes());
   check_offsets(q_offsets, "q_offsets", bh, query_clusters);
   check_offsets(k_offsets, "k_offsets", bh, key_clusters);
   check_device(kp, "kp", qp);
@@ -187,6 +190,15 @@ void block_sparse_attention_out(at::Tensor& out, const at::Tensor& qp, const at:
               " with contiguous rows, got ", out.scalar_type(), " ", out.sizes(), " with strides ", out.strides(), " on ",
               out.device());
   at::assert_no_internal_overlap(out);  // an expanded view would have the kernels race on its rows
+  // The kernels write rows while other CTAs still read the inputs; the reference reads them first.
+  for (const at::Tensor* input : {&qp, &kp, &vp}) at::assert_no_overlap(out, *input);
+  if (compensation != nullptr) {
+    at::assert_no_overlap(out, compensation->k_centroids);
+    at::assert_no_overlap(out, compensation->v_means);
+  }
+  // The kernels take each tile's running maximum on unscaled scores: a negative scale would pick the
+  // minimum instead.
+  TORCH_CHECK(std::isfinite(scale) && scale > 0.0, "scale must be positive and finite, got ", scale);
 #if SVGEAR_HAVE_CUDA
   // Before kernel_handles: which kernels fit is the tensors' device's question.
   c10::cuda::OptionalCUDAGuard device_guard;

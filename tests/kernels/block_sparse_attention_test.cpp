@@ -572,6 +572,30 @@ TEST(BlockSparseAttention, RejectsBadInputs) {
   EXPECT_THROW(attend(in.kp, in.k_layout.offsets, mask.to(at::kFloat), nullptr), c10::Error);
   CentroidCompensation bad{in.k_centroids.slice(1, 1), in.v_means, in.k_layout.sizes};
   EXPECT_THROW(attend(in.kp, in.k_layout.offsets, mask, &bad), c10::Error);
+  // The kernels' running maximum needs a positive scale.
+  for (const double scale : {-in.scale, 0.0, std::nan("")}) {
+    EXPECT_THROW(block_sparse_attention(in.qp, in.kp, in.vp, in.q_layout.offsets, in.k_layout.offsets, mask, scale,
+                                        nullptr),
+                 c10::Error);
+  }
+  // Query rows but no query cluster to hold them.
+  EXPECT_THROW(block_sparse_attention(in.qp, in.kp, in.vp, at::zeros({c.bh, 1}, at::kLong), in.k_layout.offsets,
+                                      mask.slice(1, 0, 0), in.scale, nullptr),
+               c10::Error);
+  // No head dimension.
+  EXPECT_THROW(block_sparse_attention(in.qp.slice(2, 0, 0), in.kp.slice(2, 0, 0), in.vp.slice(2, 0, 0),
+                                      in.q_layout.offsets, in.k_layout.offsets, mask, in.scale, nullptr),
+               c10::Error);
+  // An output over an input's memory: the kernels would overwrite rows other CTAs still read.
+  at::Tensor values = in.vp.clone();
+  ASSERT_EQ(values.sizes(), in.qp.sizes());  // Nq = Nk in this case
+  EXPECT_THROW(block_sparse_attention_out(values, in.qp, in.kp, values, in.q_layout.offsets, in.k_layout.offsets,
+                                          mask, in.scale, nullptr),
+               c10::Error);
+  at::Tensor queries = in.qp.clone();
+  EXPECT_THROW(block_sparse_attention_out(queries, queries, in.kp, in.vp, in.q_layout.offsets, in.k_layout.offsets,
+                                          mask, in.scale, nullptr),
+               c10::Error);
 }
 
 }  // namespace
