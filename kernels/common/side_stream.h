@@ -5,10 +5,13 @@
 // exception before join() still joins, in the destructor, so nothing queued on the side stream
 // outlives the op's temporaries.
 //
-// One side stream per device and host thread: two threads' forks never share one (a join would
-// wait for the other thread's work, and a fork while the other thread captures a CUDA graph would
-// join that capture). Not one from the pool per call: the caching allocator keeps freed blocks per
-// stream, so pool streams would spread cached memory over 32 streams.
+// One side stream per device and host thread, drawn once from LibTorch's pool, which hands its 32
+// streams per device round-robin to every caller in the process. So two threads' side streams differ
+// while the process has drawn fewer than 32 (the studio runs the engine on one worker thread); past
+// that, two threads may share one: still correct (a join then also waits for the other thread's
+// work), except that a fork while the other thread captures a CUDA graph on that stream would join
+// the capture. Not one from the pool per call: the caching allocator keeps freed blocks per stream,
+// so pool streams would spread cached memory over 32 streams.
 
 #include "svgear/build_config.h"
 
