@@ -20,7 +20,8 @@
 // j: w = n_j·e^{s·q·k̄_j} with value v̄_j. A query with nothing to attend outputs zeros.
 //
 // Keys and values must be finite: a padding slot of a key tile reads the head's first key and value
-// at weight 0 (and 0 · inf is not 0).
+// at weight 0 (and 0 · inf is not 0). Checked: scale (s) positive and finite, d >= 1, a query
+// cluster wherever Nq > 0, and an output that shares no memory with qp, kp, vp, k̄ or v̄.
 //
 // Devices: CUDA tensors of bf16 or fp16 (q, k, v alike) with d = 64 or 128 and Kc <= 8192 run a
 // fused kernel: wgmma on an sm_90 GPU (block_sparse_attention_sm90.cu), mma.sync on the others
