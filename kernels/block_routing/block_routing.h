@@ -5,7 +5,9 @@
 // [BH, Kc] int64, all on one device (CPU or CUDA). Masks are bool [BH, Qc, Kc], true = exact.
 // Every rule is row-wise (one query cluster), with no host loop and no host sync. Ties are broken by
 // the lower cluster index (stable sorts). Empty key clusters (n_j = 0) are never selected.
-// Exact up to fp32 rounding of the size-weighted softmax; areas are int64 and compared exactly.
+// Exact up to fp32 rounding of the size-weighted softmax and the order of the fp64 prefix sums (a
+// prefix within an ulp of top_p can fall either way between devices); top_p >= 1 keeps every
+// cluster, as in exact arithmetic. Areas are int64 and compared exactly.
 // Devices: CUDA tensors with Kc <= 2048 run a kernel (block_routing_cuda.cu: one CTA per row, sorts
 // and prefix sums in shared memory; the probability prefix sum in fp64); everything else runs the
 // ATen reference (sort, cumsum and scatter along the last dimension, vectorised over rows).

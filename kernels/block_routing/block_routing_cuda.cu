@@ -101,7 +101,8 @@ __global__ void __launch_bounds__(kThreads) block_routing_kernel(const BlockRout
     __syncthreads();
   }
   bool kept[kItems];  // in sorted order: rank = first + i
-  for (int i = 0; i < kItems; ++i) kept[i] = p_before[i] <= a.top_p || first + i < a.force_keep;
+  // top_p >= 1 keeps every rank, as in exact arithmetic (the rounded prefix can pass 1 early).
+  for (int i = 0; i < kItems; ++i) kept[i] = a.top_p >= 1.0 || p_before[i] <= a.top_p || first + i < a.force_keep;
 
   if (a.score == nullptr) {  // SVG2
     for (int i = 0; i < kItems; ++i) {

@@ -10,8 +10,11 @@ namespace {
 
 // p_ij = n_j·e^{ℓ_ij} / Σ_j' n_j'·e^{ℓ_ij'} (spec §2.4), the share of query cluster i's attention mass
 // that key cluster j would get if all its keys sat at the centroid. Deviation: the EAR code adds
-// log(n_j + 1e-8); log(0) = −inf gives empty clusters exactly p = 0, as SVG2's n_j·e^{ℓ} does, which
-// changes no other probability beyond fp32 rounding.
+// log(n_j + 1e-8); log(0) = −inf gives empty clusters exactly p = 0, as SVG2's n_j·e^{ℓ} does. The
+// two differ beyond fp32 rounding only where an empty cluster's (stale) centroid logit exceeds the
+// non-empty ones' by Δ of a few nats: the EAR code then gives it a share of about 1e-8·e^{Δ}/n of
+// the row (1% at Δ ≈ 14), which here goes to the non-empty clusters; and empty clusters rank last
+// here, not by that logit.
 at::Tensor size_weighted_probability(const at::Tensor& centroid_logits, const at::Tensor& k_sizes) {
   at::Tensor log_sizes = k_sizes.to(at::kFloat).log().unsqueeze(1);  // [BH, 1, Kc]
   return at::softmax(centroid_logits + log_sizes, -1);  // [BH, Qc, Kc]
@@ -33,6 +36,8 @@ at::Tensor ranks(const at::Tensor& like) {
 // that crosses top_p, or k < force_keep. The sum runs in fp64: over a thousand clusters an fp32 sum
 // drifts by ~1e-5, enough to move the crossing element of a row now and then.
 at::Tensor top_p_keep(const at::Tensor& sorted_probability, double top_p, int64_t force_keep) {
+  // top_p >= 1 keeps everything, as in exact arithmetic: the rounded prefix sums can pass 1 early.
+  if (top_p >= 1.0) return at::ones_like(sorted_probability, sorted_probability.options().dtype(at::kBool));
   return (exclusive_cumsum(sorted_probability.to(at::kDouble)) <= top_p) |
          (ranks(sorted_probability) < force_keep);  // [BH, Qc, Kc]
 }

@@ -127,7 +127,7 @@ std::vector<bool> top_p_set(const std::vector<double>& p, double top_p, size_t f
   std::vector<bool> keep(p.size(), false);
   double before = 0.0;
   for (size_t k = 0; k < order.size(); ++k) {
-    keep[order[k]] = before <= top_p || k < force_keep;
+    keep[order[k]] = top_p >= 1.0 || before <= top_p || k < force_keep;
     before += p[order[k]];
   }
   return keep;
@@ -258,6 +258,32 @@ TEST(BlockRouting, RandomRowsMatchPerRowHostImplementation) {
 TEST(BlockRouting, RandomRowsMatchPerRowHostImplementationOnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   for (const RoutingShape& shape : kRandomShapes) check_random_rows(at::kCUDA, shape);
+}
+
+// top_p = 1 keeps every non-empty key cluster, in exact arithmetic and here: a peaked row whose 500
+// tail probabilities (~2e-9 each after fp32 rounding) carry the fp64 prefix sum past 1 before its
+// end, on the reference (CPU) and the kernel (CUDA, Kc = 512: its tree-ordered prefix sum).
+TEST(BlockRouting, TopPOfOneKeepsEveryNonEmptyCluster) {
+  std::vector<double> logits(512, -20.0);
+  logits[0] = 0.0;
+  std::vector<int64_t> n(512, 1);
+  n[7] = 0;
+  n[300] = 0;
+  Indices nonempty;
+  for (int64_t j = 0; j < 512; ++j) {
+    if (n[j] > 0) nonempty.push_back(j);
+  }
+  std::vector<at::Device> devices = {at::kCPU};
+  if (at::hasCUDA()) devices.emplace_back(at::kCUDA);
+  for (const at::Device device : devices) {
+    SCOPED_TRACE(device.str());
+    at::Tensor l = row_tensor(logits, at::kFloat).view({1, 1, -1}).to(device);
+    at::Tensor k_sizes = sizes_tensor(n).to(device);
+    EXPECT_EQ(selected(route_svg2(l, k_sizes, 1.0, 0.0)[0][0]), nonempty);
+    at::Tensor score = at::randn({1, 1, 512}).to(device);
+    EXPECT_EQ(selected(route_svgear(l, score, at::full({1, 1}, 3, at::kLong).to(device), k_sizes, 1.0, 0.05)[0][0]),
+              nonempty);
+  }
 }
 
 TEST(BlockDensity, IsExactAreaOverTotalArea) {
