@@ -91,16 +91,14 @@ TEST(SparseBackend, SupportsItsModeOnCpuAndCuda) {
 }
 
 TEST(SparseBackend, RoutingEveryBlockIsDense) {
-  // top_p = 1 routes every non-empty block. min_kc_ratio = 1 and guaranteed_ratio = 0.5 (its
-  // largest value: G is half the clusters, the forced budget prefix all of them) as well, because a
-  // float32 cumsum of the probabilities can pass 1 just before the last cluster and drop it.
+  // top_p = 1 alone routes every non-empty block, with the default min_kc_ratio and guaranteed ratio
+  // (the rounded prefix sums of the probabilities can pass 1 before the last cluster; block_routing
+  // keeps every cluster at top_p >= 1 all the same).
   test::ClusteredQKV x = test::clustered_qkv(2, 2, 389, 16, 21);
   at::Tensor expected = dense_attention(x);
   for (AttentionMode mode : {AttentionMode::Svg2, AttentionMode::SvgEar}) {
     AttentionConfig config = small_config(mode);
     config.top_p = 1.0;
-    config.min_kc_ratio = 1.0;
-    config.guaranteed_ratio = 0.5;
     for (const at::Device& device : devices()) {
       std::unique_ptr<Svg2Backend> backend = mode == AttentionMode::Svg2
                                                  ? std::make_unique<Svg2Backend>(config)
