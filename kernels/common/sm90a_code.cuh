@@ -2,8 +2,9 @@
 // Where the wgmma kernels can run: the build holds sm_90a code (SVGEAR_CUDA_SM90A, set from the
 // CUDA architectures) and the current device loads it (an sm_90 GPU). The runtime then reports the
 // binary version 90 for a kernel of that code (an sm_90 build without the "a" would report 90 too,
-// with an empty kernel, hence the build check). Every kernel of one build answers alike, so the
-// answer is cached per device, whichever kernel asked first.
+// with an empty kernel, hence the build check; one the driver compiled from the build's compute_80
+// PTX, on a GPU past Hopper, reports that GPU's version). Every kernel of one build answers alike, so
+// the answer is cached per device, whichever kernel asked first.
 
 #include <atomic>
 
