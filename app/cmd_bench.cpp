@@ -47,7 +47,8 @@ svgear bench attention: one self-attention call per backend and budget.
   --repeat N         timed calls after one warm-up call; the median is reported (default 5)
   --q-clusters N     --k-clusters N   (default: the shape's)     --seed N   synthetic inputs' seed
   --kernel K         kernels on a GPU: fastest (wgmma on sm_90, default) | mma-sync (the sm_80
-                     attention and k-means assignment kernels, on any GPU: for comparison)
+                     attention and k-means assignment kernels, on any GPU: for comparison) |
+                     reference (every op's ATen reference, the kernels' oracle: slow)
   --json FILE        also write the results as JSON
 )";
 
@@ -141,8 +142,15 @@ int cmd_bench(int argc, char** argv) {
   options.base.k_clusters = args.integer("k-clusters").value_or(options.shape.k_clusters);
   check_attention_config(options.base);
   const std::string kernel = args.text("kernel").value_or("fastest");
-  if (kernel != "fastest" && kernel != "mma-sync") throw UserError("--kernel expects fastest or mma-sync, got '" + kernel + "'");
-  options.kernel = kernel == "fastest" ? KernelPath::Fastest : KernelPath::Portable;
+  if (kernel == "fastest") {
+    options.kernel = KernelPath::Fastest;
+  } else if (kernel == "mma-sync") {
+    options.kernel = KernelPath::Portable;
+  } else if (kernel == "reference") {
+    options.kernel = KernelPath::Reference;
+  } else {
+    throw UserError("--kernel expects fastest, mma-sync or reference, got '" + kernel + "'");
+  }
   const auto json_path = args.text("json");
   args.finish();
 

@@ -94,7 +94,7 @@ void validate(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp, 
 bool kernel_handles(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp,
                     const at::Tensor& block_mask) {
   const at::ScalarType dtype = qp.scalar_type();
-  return qp.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) && kp.scalar_type() == dtype &&
+  return cuda_kernels_serve(qp.device()) && (dtype == at::kBFloat16 || dtype == at::kHalf) && kp.scalar_type() == dtype &&
          vp.scalar_type() == dtype && block_sparse_attention_cuda_supports(qp.size(2), block_mask.size(2)) &&
          qp.size(0) <= 65535 && qp.size(1) < (int64_t(1) << 31);  // the query tiles' 32-bit rows
 }
@@ -159,7 +159,7 @@ void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, con
 const char* block_sparse_kernel_name(const at::Device& device, at::ScalarType dtype, int64_t head_dim,
                                      int64_t k_clusters) {
 #if SVGEAR_HAVE_CUDA
-  if (device.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) &&
+  if (cuda_kernels_serve(device) && (dtype == at::kBFloat16 || dtype == at::kHalf) &&
       block_sparse_attention_cuda_supports(head_dim, k_clusters)) {
     return kernel_path() == KernelPath::Fastest && block_sparse_attention_sm90_runs_here() ? "wgmma (sm_90a)"
                                                                                           : "mma.sync (sm_80)";

@@ -12,6 +12,7 @@
 #include <c10/cuda/CUDAGuard.h>
 
 #include "kernels/cluster_permutation/cluster_permutation_cuda.cuh"
+#include "kernels/common/kernel_path.h"
 #include "kernels/common/vector_aligned.h"
 #endif
 
@@ -24,7 +25,7 @@ namespace {
 template <bool kScatter>
 std::optional<at::Tensor> move_rows_cuda(const at::Tensor& x, const at::Tensor& order) {
   const int64_t row_bytes = x.size(2) * x.element_size();
-  if (!x.is_cuda() || row_bytes % 16 != 0) return std::nullopt;
+  if (!cuda_kernels_serve(x.device()) || row_bytes % 16 != 0) return std::nullopt;
   const c10::cuda::CUDAGuard device_guard(x.device());
   // x's rows read where they are (row_aligned); the result contiguous.
   at::Tensor source = row_aligned(x), index = order.contiguous();
@@ -45,7 +46,7 @@ std::optional<at::Tensor> cluster_means_cuda(const at::Tensor& x, const at::Tens
   const at::ScalarType dtype = x.scalar_type();
   const int64_t head_dim = x.size(2);
   const bool words = head_dim >= 8 && head_dim % 8 == 0 && head_dim / 8 <= 32 && 32 % (head_dim / 8) == 0;
-  if (!x.is_cuda() || (dtype != at::kBFloat16 && dtype != at::kHalf) || !words) return std::nullopt;
+  if (!cuda_kernels_serve(x.device()) || (dtype != at::kBFloat16 && dtype != at::kHalf) || !words) return std::nullopt;
   const c10::cuda::CUDAGuard device_guard(x.device());
   at::Tensor rows = row_aligned(x), bounds = offsets.contiguous();  // rows read where they are
   at::Tensor index = order.defined() ? order.contiguous() : order;

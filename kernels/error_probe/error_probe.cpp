@@ -11,6 +11,7 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 
+#include "kernels/common/kernel_path.h"
 #include "kernels/common/side_stream.h"
 #include "kernels/common/vector_aligned.h"
 #include "kernels/error_probe/error_probe_cuda.cuh"
@@ -22,7 +23,7 @@ namespace {
 #if SVGEAR_HAVE_CUDA
 bool kernel_handles(const at::Tensor& kp, const at::Tensor& v) {
   const at::ScalarType dtype = kp.scalar_type();
-  return kp.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) && v.scalar_type() == dtype &&
+  return cuda_kernels_serve(kp.device()) && (dtype == at::kBFloat16 || dtype == at::kHalf) && v.scalar_type() == dtype &&
          error_probe_cuda_supports(kp.size(2), kp.size(1)) && kp.size(0) <= 65535;
 }
 

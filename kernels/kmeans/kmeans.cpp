@@ -21,7 +21,7 @@ namespace {
 #if SVGEAR_HAVE_CUDA
 bool kernel_handles(const at::Tensor& x, int64_t clusters) {
   const at::ScalarType dtype = x.scalar_type();
-  return x.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) &&
+  return cuda_kernels_serve(x.device()) && (dtype == at::kBFloat16 || dtype == at::kHalf) &&
          kmeans_cuda_supports(x.size(0), x.size(1), x.size(2), clusters);
 }
 

@@ -13,6 +13,7 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 
+#include "kernels/common/kernel_path.h"
 #include "kernels/common/row_element_of.h"
 #include "kernels/common/vector_aligned.h"
 #include "kernels/layer_norm_affine/layer_norm_affine_cuda.cuh"
@@ -36,7 +37,7 @@ bool kernel_handles(const at::Tensor& x, const at::Tensor& gain, const at::Tenso
   const bool gradients =
       at::GradMode::is_enabled() && (needs_grad(x) || needs_grad(gain) || needs_grad(bias) ||
                                      (residual && (needs_grad(residual->y) || needs_grad(residual->gate))));
-  return x.is_cuda() && !gradients && row_element_of(x.scalar_type()) && row_element_of(dtype) &&
+  return cuda_kernels_serve(x.device()) && !gradients && row_element_of(x.scalar_type()) && row_element_of(dtype) &&
          (!residual || residual->y.scalar_type() == dtype) && layer_norm_affine_cuda_supports(x.size(2));
 }
 

@@ -12,6 +12,7 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 
+#include "kernels/common/kernel_path.h"
 #include "kernels/common/row_element_of.h"
 #include "kernels/common/vector_aligned.h"
 #include "kernels/rms_norm_rope/rms_norm_rope_cuda.cuh"
@@ -30,7 +31,7 @@ std::optional<at::Tensor> rms_norm_rope_cuda(const at::Tensor& x, const at::Tens
   const std::optional<RowElement> input = row_element_of(x.scalar_type()), output = row_element_of(dtype);
   const bool needs_grad =
       at::GradMode::is_enabled() && (x.requires_grad() || (weight.defined() && weight.requires_grad()));
-  if (!x.is_cuda() || needs_grad || !input || !output || !rms_norm_rope_cuda_supports(head_dim)) return std::nullopt;
+  if (!cuda_kernels_serve(x.device()) || needs_grad || !input || !output || !rms_norm_rope_cuda_supports(head_dim)) return std::nullopt;
   const c10::cuda::CUDAGuard device_guard(x.device());
   at::Tensor rows = vector_aligned(x);
   at::Tensor gain = weight.defined() ? vector_aligned(weight) : weight;

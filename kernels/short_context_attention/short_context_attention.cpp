@@ -15,6 +15,7 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 
+#include "kernels/common/kernel_path.h"
 #include "kernels/common/vector_aligned.h"
 #include "kernels/short_context_attention/short_context_attention_cuda.cuh"
 #endif
@@ -33,7 +34,7 @@ static_assert(kMaxKeys == kShortContextMaxKeys, "the op's bound is the kernel's"
 bool kernel_handles(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
   const bool half = q.scalar_type() == at::kBFloat16 || q.scalar_type() == at::kHalf;
   const bool needs_grad = at::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
-  return q.is_cuda() && half && !needs_grad && short_context_attention_cuda_supports(q.size(3), k.size(2)) &&
+  return cuda_kernels_serve(q.device()) && half && !needs_grad && short_context_attention_cuda_supports(q.size(3), k.size(2)) &&
          q.size(0) * q.size(1) <= kMaxGridY;
 }
 
@@ -95,7 +96,7 @@ int64_t short_context_attention_max_keys() { return kMaxKeys; }
 
 const char* short_context_kernel_name(const at::Device& device, at::ScalarType dtype, int64_t head_dim, int64_t keys) {
 #if SVGEAR_HAVE_CUDA
-  if (device.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) &&
+  if (cuda_kernels_serve(device) && (dtype == at::kBFloat16 || dtype == at::kHalf) &&
       short_context_attention_cuda_supports(head_dim, keys)) {
     return "mma.sync";
   }

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include "kernels/common/kernel_path.h"
 #include "svgear/build_config.h"
 
 #if SVGEAR_HAVE_CUDA
@@ -19,8 +20,8 @@ at::Tensor video_to_rgb8(const at::Tensor& video) {
   TORCH_CHECK(at::isFloatingType(video.scalar_type()), "video must be floating point, got ",
               video.scalar_type());
   at::Tensor video_f32 = video.to(at::kFloat).contiguous();
-  if (video_f32.is_cuda()) return video_to_rgb8_cuda(video_f32);
-  TORCH_CHECK(video_f32.is_cpu(), "video_to_rgb8: unsupported device ", video_f32.device());
+  if (cuda_kernels_serve(video_f32.device())) return video_to_rgb8_cuda(video_f32);
+  TORCH_CHECK(video_f32.is_cpu() || video_f32.is_cuda(), "video_to_rgb8: unsupported device ", video_f32.device());
   return video_to_rgb8_reference(video_f32);
 }
 

@@ -26,6 +26,7 @@
 #include "core/attention/svgear_backend.h"
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
 #include "kernels/cluster_permutation/cluster_permutation.h"
+#include "kernels/common/kernel_path.h"
 #include "tests/attention/clustered_qkv.h"
 #include "tests/support/tensor_compare.h"
 
@@ -443,6 +444,40 @@ TEST(SparseBackendCuda, WarmSvgEarCallReplaysFromACudaGraph) {
   std::cout << "[ measured ] last step warm-started from step 1's centroids: relative L2 " << stale_error << "\n";
   EXPECT_GT(stale_error, 10 * kReplayTolerance) << "these inputs do not tell a stale warm start apart";
 #endif
+}
+
+// A GPU without the kernels' sm_80 features runs every op of a sparse call through its ATen
+// reference (kernels/common/kernel_path.h); KernelPath::Reference takes that path on this GPU. The
+// whole call must work there and agree with the kernels': the same clusters but for k-means's near
+// ties, so the two differ far less than either differs from dense attention.
+TEST(SparseBackendCuda, ReferencePathAgreesWithTheKernels) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const test::ClusteredQKV x = test::clustered_qkv(1, 3, 1500, 128, 41);
+  const at::TensorOptions gpu = at::TensorOptions(at::Device(at::kCUDA, 0)).dtype(at::kBFloat16);
+  const at::Tensor q = x.q.to(gpu), k = x.k.to(gpu), v = x.v.to(gpu);
+  const at::Tensor dense = DenseBackend().forward(q, k, v, sparse_call()).to(at::kFloat);
+  for (AttentionMode mode : {AttentionMode::Svg2, AttentionMode::SvgEar}) {
+    SCOPED_TRACE(mode == AttentionMode::Svg2 ? "svg2" : "svgear");
+    auto two_calls = [&](KernelPath path) {
+      const ScopedKernelPath choice(path);
+      std::unique_ptr<Svg2Backend> backend = mode == AttentionMode::Svg2
+                                                 ? std::make_unique<Svg2Backend>(small_config(mode))
+                                                 : std::make_unique<SvgEarBackend>(small_config(mode));
+      backend->forward(q, k, v, sparse_call(0));
+      return backend->forward(q, k, v, sparse_call(1)).to(at::kFloat);  // cold, then warm
+    };
+    const at::Tensor kernels = two_calls(KernelPath::Fastest);
+    const at::Tensor reference = two_calls(KernelPath::Reference);
+    ASSERT_TRUE(reference.is_cuda());
+    const double kernels_error = test::relative_l2(kernels, dense);
+    const double reference_error = test::relative_l2(reference, dense);
+    const double between = test::relative_l2(reference, kernels);
+    std::cout << "[ measured ] relative L2 against dense: kernels " << kernels_error << ", references "
+              << reference_error << "; between them " << between << "\n";
+    EXPECT_GT(kernels_error, 1e-3) << "a sparse call this close to dense tells nothing";
+    EXPECT_LT(between, 0.5 * kernels_error);
+    EXPECT_NEAR(reference_error, kernels_error, 0.25 * kernels_error);
+  }
 }
 
 // Tensors on a second GPU while the first is the current device: every op of the call launches

@@ -8,6 +8,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include "kernels/common/kernel_path.h"
 #include "tests/kernels/synthetic_layout.h"
 
 namespace svgear {
@@ -42,30 +43,64 @@ std::vector<int64_t> selected(const at::Tensor& mask_row) {
 
 using Indices = std::vector<int64_t>;
 
+// Where routing runs: the reference on the CPU and, on a GPU, the kernel and the reference on the
+// same CUDA inputs.
+struct RoutingPath {
+  at::Device device;
+  KernelPath path;
+  const char* name;
+};
+
+std::vector<RoutingPath> routing_paths() {
+  std::vector<RoutingPath> paths = {{at::kCPU, KernelPath::Fastest, "CPU"}};
+  if (at::hasCUDA()) {
+    paths.push_back({at::kCUDA, KernelPath::Fastest, "CUDA kernel"});
+    paths.push_back({at::kCUDA, KernelPath::Reference, "CUDA reference"});
+  }
+  return paths;
+}
+
+// Runs `check(device)` on every routing path.
+template <typename Check>
+void on_each_path(const Check& check) {
+  for (const RoutingPath& route : routing_paths()) {
+    SCOPED_TRACE(route.name);
+    const ScopedKernelPath choice(route.path);
+    check(route.device);
+  }
+}
+
 TEST(RouteSvg2, KeepsTheCrossingElement) {
   // p = [0.15, 0.5, 0.05, 0.3]: sorted 0.5 (j=1), 0.3 (j=3), 0.15 (j=0), 0.05 (j=2); cumsum 0.5, 0.8, 0.95.
   const std::vector<int64_t> n = {1, 1, 1, 1};
-  at::Tensor logits = logits_for({0.15, 0.5, 0.05, 0.3}, n, 0.0);
-  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 0.45, 0.0)[0][0]), (Indices{1}));
-  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 0.7, 0.0)[0][0]), (Indices{1, 3}));  // 0.3 crosses 0.7
-  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 0.85, 0.0)[0][0]), (Indices{0, 1, 3}));
-  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 1.0, 0.0)[0][0]), (Indices{0, 1, 2, 3}));
+  on_each_path([&](at::Device device) {
+    at::Tensor logits = logits_for({0.15, 0.5, 0.05, 0.3}, n, 0.0).to(device), k_sizes = sizes_tensor(n).to(device);
+    EXPECT_EQ(selected(route_svg2(logits, k_sizes, 0.45, 0.0)[0][0]), (Indices{1}));
+    EXPECT_EQ(selected(route_svg2(logits, k_sizes, 0.7, 0.0)[0][0]), (Indices{1, 3}));  // 0.3 crosses 0.7
+    EXPECT_EQ(selected(route_svg2(logits, k_sizes, 0.85, 0.0)[0][0]), (Indices{0, 1, 3}));
+    EXPECT_EQ(selected(route_svg2(logits, k_sizes, 1.0, 0.0)[0][0]), (Indices{0, 1, 2, 3}));
+  });
 }
 
 TEST(RouteSvg2, KeepsTheFirstMinKcClusters) {
   const std::vector<int64_t> n = {1, 1, 1, 1};
-  at::Tensor logits = logits_for({0.15, 0.5, 0.05, 0.3}, n, 0.0);
-  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 0.1, 0.5)[0][0]), (Indices{1, 3}));   // int(2.0)
-  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 0.1, 0.74)[0][0]), (Indices{1, 3}));  // int(2.96)
-  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 0.1, 0.75)[0][0]), (Indices{0, 1, 3}));
+  on_each_path([&](at::Device device) {
+    at::Tensor logits = logits_for({0.15, 0.5, 0.05, 0.3}, n, 0.0).to(device), k_sizes = sizes_tensor(n).to(device);
+    EXPECT_EQ(selected(route_svg2(logits, k_sizes, 0.1, 0.5)[0][0]), (Indices{1, 3}));   // int(2.0)
+    EXPECT_EQ(selected(route_svg2(logits, k_sizes, 0.1, 0.74)[0][0]), (Indices{1, 3}));  // int(2.96)
+    EXPECT_EQ(selected(route_svg2(logits, k_sizes, 0.1, 0.75)[0][0]), (Indices{0, 1, 3}));
+  });
 }
 
 TEST(RouteSvg2, WeightsBySizeAndNeverRoutesEmptyClusters) {
   // Equal logits, sizes 1, 6, 3: p = 0.1, 0.6, 0.3; the empty cluster has by far the largest logit.
   const std::vector<int64_t> n = {1, 6, 3, 0};
-  at::Tensor logits = row_tensor({0.0, 0.0, 0.0, 50.0}, at::kFloat).view({1, 1, 4});
-  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 0.65, 0.0)[0][0]), (Indices{1, 2}));
-  EXPECT_EQ(selected(route_svg2(logits, sizes_tensor(n), 1.0, 1.0)[0][0]), (Indices{0, 1, 2}));
+  on_each_path([&](at::Device device) {
+    at::Tensor logits = row_tensor({0.0, 0.0, 0.0, 50.0}, at::kFloat).view({1, 1, 4}).to(device);
+    at::Tensor k_sizes = sizes_tensor(n).to(device);
+    EXPECT_EQ(selected(route_svg2(logits, k_sizes, 0.65, 0.0)[0][0]), (Indices{1, 2}));
+    EXPECT_EQ(selected(route_svg2(logits, k_sizes, 1.0, 1.0)[0][0]), (Indices{0, 1, 2}));
+  });
 }
 
 // One row worked by hand. m_i = 2, r = 0.1 with Kc = 10: G = 1 cluster, the budget force-keeps 2.
@@ -80,26 +115,42 @@ struct EarRow {
   std::vector<int64_t> n = {4, 3, 2, 5, 1, 0, 2, 3, 1, 4};
   std::vector<double> p = {.05, .10, .02, .40, .03, 0.0, .20, .08, .01, .11};
   std::vector<double> score = {5, 1, 0.5, -5, 3, 9, 2, 6, -1, 4};
-  at::Tensor route(double top_p, double ratio) const {
-    at::Tensor logits = logits_for(p, n, 0.0);
-    at::Tensor scores = row_tensor(score, at::kFloat).view({1, 1, -1});
-    return route_svgear(logits, scores, at::full({1, 1}, 2, at::kLong), sizes_tensor(n), top_p, ratio)[0][0];
+  at::Tensor route(double top_p, double ratio, at::Device device) const {
+    at::Tensor logits = logits_for(p, n, 0.0).to(device);
+    at::Tensor scores = row_tensor(score, at::kFloat).view({1, 1, -1}).to(device);
+    return route_svgear(logits, scores, at::full({1, 1}, 2, at::kLong).to(device), sizes_tensor(n).to(device), top_p,
+                        ratio)[0][0];
   }
 };
 
 TEST(RouteSvgear, KeepsGuaranteedSetAndFillsGreedilyByScore) {
   EarRow row;
-  EXPECT_EQ(selected(row.route(0.75, 0.1)), (Indices{0, 3, 7, 9}));
+  on_each_path([&](at::Device device) { EXPECT_EQ(selected(row.route(0.75, 0.1, device)), (Indices{0, 3, 7, 9})); });
 }
 
 TEST(RouteSvgear, BudgetCountsTheForceKeptClusters) {
   EarRow row;
-  // top_p = 0 keeps only j = 3 by probability, but the first 2 are force-kept: budget 2·(5 + 2) = 14,
-  // remaining 14 − 10 = 4; j = 7 (area 6) starts below it and is the one overshooting pick.
-  EXPECT_EQ(selected(row.route(0.0, 0.1)), (Indices{3, 7}));
-  // r = 0.25: G = the top int(2.5) = 2 (3, 6; area 14), the budget force-keeps int(5.0) = 5 (3, 6, 9, 1,
-  // 7; area 34), so 20 remain: greedy 7 (area before 0), 0 (6), 9 (14, overshoots to 22), 4 (22: stop).
-  EXPECT_EQ(selected(row.route(0.0, 0.25)), (Indices{0, 3, 6, 7, 9}));
+  on_each_path([&](at::Device device) {
+    // top_p = 0 keeps only j = 3 by probability, but the first 2 are force-kept: budget 2·(5 + 2) =
+    // 14, remaining 14 − 10 = 4; j = 7 (area 6) starts below it and is the one overshooting pick.
+    EXPECT_EQ(selected(row.route(0.0, 0.1, device)), (Indices{3, 7}));
+    // r = 0.25: G = the top int(2.5) = 2 (3, 6; area 14), the budget force-keeps int(5.0) = 5 (3, 6,
+    // 9, 1, 7; area 34), so 20 remain: greedy 7 (area before 0), 0 (6), 9 (14, overshoots to 22), 4
+    // (22: stop).
+    EXPECT_EQ(selected(row.route(0.0, 0.25, device)), (Indices{0, 3, 6, 7, 9}));
+  });
+}
+
+TEST(RouteSvgear, RatioEdges) {
+  EarRow row;
+  on_each_path([&](at::Device device) {
+    // r = 0: G and the budget's force-kept prefix are still one cluster each (max(1, ·)); at top_p 0
+    // the budget is G's own area, so nothing else.
+    EXPECT_EQ(selected(row.route(0.0, 0.0, device)), (Indices{3}));
+    // r = 0.5: G = the top 5 by p (3, 6, 9, 1, 7; area 34) and the budget force-keeps all 10 (area 50):
+    // 16 remain; greedy by score 5 (empty, never taken), 0 (area before 0), 4 (8), 2 (10), 8 (14).
+    EXPECT_EQ(selected(row.route(0.0, 0.5, device)), (Indices{0, 1, 2, 3, 4, 6, 7, 8, 9}));
+  });
 }
 
 // Per-row host implementations in float64, written straight from the spec, for random inputs.
@@ -213,10 +264,23 @@ const std::vector<RoutingShape> kRandomShapes = {
     {1, 9000, 3, 3000},    // past the kernel's 2048: the reference on every device
 };
 
-void check_random_rows(at::Device device, const RoutingShape& shape) {
-  SCOPED_TRACE(::testing::Message() << "Kc " << shape.k_clusters);
+// Rows full of ties: the logits on a 0.5 grid, the scores on the odd multiples of 0.5 (so never
+// ±0); the sorts' tie-break (the lower cluster index first) decides every order.
+RandomRouting tied_routing(const RoutingShape& shape) {
   RandomRouting in = random_routing(shape);
-  const double top_p = 0.9, min_kc_ratio = 0.1, r = 0.05;
+  in.logits = at::round(2.0 * in.logits) / 2.0;
+  in.score = at::floor(in.score / 5.0) + 0.5;
+  return in;
+}
+
+struct RoutingParams {
+  double top_p, min_kc_ratio, r;
+};
+
+void check_rows(at::Device device, const RandomRouting& in, const RoutingParams& params) {
+  SCOPED_TRACE(::testing::Message() << "Kc " << in.logits.size(2) << " top_p " << params.top_p << " min_kc_ratio "
+                                    << params.min_kc_ratio << " r " << params.r);
+  const auto [top_p, min_kc_ratio, r] = params;
   at::Tensor svg2 = route_svg2(in.logits.to(device), in.k_sizes.to(device), top_p, min_kc_ratio).cpu();
   at::Tensor ear = route_svgear(in.logits.to(device), in.score.to(device), in.q_sizes.to(device),
                                 in.k_sizes.to(device), top_p, r)
@@ -251,13 +315,28 @@ void check_random_rows(at::Device device, const RoutingShape& shape) {
   EXPECT_LT(ear_kept, ear.numel());
 }
 
+const RoutingParams kDefaultParams = {0.9, 0.1, 0.05};
+
 TEST(BlockRouting, RandomRowsMatchPerRowHostImplementation) {
-  for (const RoutingShape& shape : kRandomShapes) check_random_rows(at::kCPU, shape);
+  for (const RoutingShape& shape : kRandomShapes) check_rows(at::kCPU, random_routing(shape), kDefaultParams);
 }
 
 TEST(BlockRouting, RandomRowsMatchPerRowHostImplementationOnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  for (const RoutingShape& shape : kRandomShapes) check_random_rows(at::kCUDA, shape);
+  for (const RoutingShape& shape : kRandomShapes) check_rows(at::kCUDA, random_routing(shape), kDefaultParams);
+}
+
+// Ties everywhere and every parameter's edges (top_p 0 and 1, r 0 and 0.5, no force-kept SVG2
+// prefix), on each path: the CPU reference, and the kernel and the reference on the same CUDA inputs.
+TEST(BlockRouting, TiedRowsAtTheParameterEdgesMatchPerRowHostImplementation) {
+  const std::vector<RoutingShape> shapes = {{3, 300, 6, 40}, {1, 6000, 3, 513}, {1, 30000, 3, 1025}};
+  const std::vector<RoutingParams> params = {{0.0, 0.0, 0.0}, {0.5, 0.1, 0.5}, {1.0, 0.0, 0.05}, {0.3, 0.25, 0.1}};
+  on_each_path([&](at::Device device) {
+    for (const RoutingShape& shape : shapes) {
+      const RandomRouting in = tied_routing(shape);
+      for (const RoutingParams& p : params) check_rows(device, in, p);
+    }
+  });
 }
 
 // top_p = 1 keeps every non-empty key cluster, in exact arithmetic and here: a peaked row whose 500
