@@ -47,8 +47,11 @@ at::Tensor block_sparse_attention_reference(const at::Tensor& qp, const at::Tens
   at::Tensor virtual_bias;       // [BH, 1, Kc] log n_j
   at::Tensor virtual_available;  // [BH, 1, Kc] n_j > 0
   if (compensation != nullptr) {
-    keys = at::cat({keys, compensation->k_centroids.to(at::kFloat)}, 1);    // [BH, Nk + Kc, d]
-    values = at::cat({values, compensation->v_means.to(at::kFloat)}, 1);  // [BH, Nk + Kc, d]
+    // An empty cluster's v̄ is never read (nor by the kernels): its weight of 0 would still carry a
+    // NaN there into every row.
+    const at::Tensor empty = (compensation->k_sizes == 0).unsqueeze(-1);  // [BH, Kc, 1]
+    keys = at::cat({keys, compensation->k_centroids.to(at::kFloat)}, 1);                      // [BH, Nk + Kc, d]
+    values = at::cat({values, compensation->v_means.to(at::kFloat).masked_fill(empty, 0.0)}, 1);  // [BH, Nk + Kc, d]
     virtual_bias = compensation->k_sizes.to(at::kFloat).log().unsqueeze(1);
     virtual_available = (compensation->k_sizes > 0).unsqueeze(1);
   }

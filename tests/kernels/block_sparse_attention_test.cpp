@@ -296,6 +296,48 @@ void check_kernel_matches_reference(at::ScalarType dtype, double tolerance, Kern
   }
 }
 
+// An empty key cluster has no keys for its centroid to stand for, so its k̄ and v̄ are never read:
+// not-a-number there changes nothing, on every path (the reference's masked softmax once multiplied
+// a NaN v̄ by its weight of 0).
+TEST(BlockSparseAttention, EmptyClustersCentroidsAreNeverRead) {
+  at::manual_seed(31);
+  const AttentionCase c{3, 101, 64, 7, 13};
+  const AttentionInputs in = make_inputs(c, false);
+  const at::Tensor mask = random_mask(c, 0.4);
+  const at::Tensor empty = (in.k_layout.sizes == 0).unsqueeze(-1);  // [BH, Kc, 1]
+  ASSERT_TRUE(empty.any().item<bool>());
+  std::vector<std::pair<at::Device, at::ScalarType>> runs = {{at::kCPU, at::kFloat}};
+  if (at::hasCUDA()) {
+    runs.emplace_back(at::kCUDA, at::kFloat);      // the reference
+    runs.emplace_back(at::kCUDA, at::kBFloat16);  // a kernel, or the reference on KernelPath::Reference
+  }
+  for (const auto& [device, dtype] : runs) {
+    for (const KernelPath path : {KernelPath::Fastest, KernelPath::Portable, KernelPath::Reference}) {
+      const ScopedKernelPath choice(path);
+      SCOPED_TRACE(::testing::Message() << block_sparse_kernel_name(device, dtype, c.head_dim, c.k_clusters) << " "
+                                        << dtype);
+      AttentionInputs rounded = in;
+      for (at::Tensor* t : {&rounded.qp, &rounded.kp, &rounded.vp, &rounded.k_centroids, &rounded.v_means}) {
+        *t = t->to(dtype);
+      }
+      const at::Tensor expected = brute_force(rounded, mask, true);
+      AttentionInputs poisoned = rounded;
+      poisoned.k_centroids = rounded.k_centroids.masked_fill(empty, std::nan(""));
+      poisoned.v_means = rounded.v_means.masked_fill(empty, std::nan(""));
+      const at::Tensor got = run(poisoned, mask, true, device).to(at::kFloat);
+      EXPECT_TRUE(test::tensors_close(got, expected, dtype == at::kFloat ? 1e-5 : 1e-2));
+    }
+  }
+  // The CPU runs block_sparse_attention_cpu: the reference itself, there.
+  AttentionInputs poisoned = in;
+  poisoned.k_centroids = in.k_centroids.masked_fill(empty, std::nan(""));
+  poisoned.v_means = in.v_means.masked_fill(empty, std::nan(""));
+  const CentroidCompensation compensation{poisoned.k_centroids, poisoned.v_means, in.k_layout.sizes};
+  EXPECT_TRUE(test::tensors_close(block_sparse_attention_reference(in.qp, in.kp, in.vp, in.q_layout.offsets,
+                                                                   in.k_layout.offsets, mask, in.scale, &compensation),
+                                  brute_force(in, mask, true), 1e-5));
+}
+
 // The CPU implementation (gathered keys, one GEMM per query cluster) against the reference (dense
 // logits, masked) on the kernels' awkward cases, fp32: only the summation order differs.
 TEST(BlockSparseAttention, CpuImplementationMatchesReference) {
