@@ -227,6 +227,7 @@ const std::vector<KernelCase> kKernelCases = {
     // leave no room for 128-key tiles, so it runs 64-key ones, and every warp scans 16 rounds of
     // the routing row.
     {{1, 2000, 0, 4, 6000}, 0.3},
+    {{1, 3000, 0, 4, 8192}, 0.3},  // the most key clusters the kernels take
 };
 
 
@@ -507,12 +508,43 @@ TEST(BlockSparseAttention, QueryTilesListEveryTileOnCuda) {
 
 // The op names the kernel it runs; on an sm_90 GPU the fastest is the wgmma one (a build without
 // sm_90a code would silently fall back to mma.sync).
+// The engine hands the kernels float32 k̄ and v̄ (k-means's centroids, the value means) beside bf16
+// q, k and v: the op rounds them to the inputs' dtype, so the result is that of the rounded
+// centroids, bit for bit, whatever their strides.
+TEST(BlockSparseAttention, Float32CentroidsOnTheKernelPathOnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  at::manual_seed(47);
+  const AttentionCase c{2, 1000, 128, 37, 300};
+  const AttentionInputs in = make_inputs(c, false);
+  const at::Tensor mask = random_mask(c, 0.3);
+  const at::TensorOptions bf16 = at::TensorOptions().device(at::kCUDA).dtype(at::kBFloat16);
+  auto call = [&](const at::Tensor& kbar, const at::Tensor& vbar) {
+    const CentroidCompensation comp{kbar.to(at::kCUDA), vbar.to(at::kCUDA), in.k_layout.sizes.to(at::kCUDA)};
+    return block_sparse_attention(in.qp.to(bf16), in.kp.to(bf16), in.vp.to(bf16), in.q_layout.offsets.to(at::kCUDA),
+                                  in.k_layout.offsets.to(at::kCUDA), mask.to(at::kCUDA), in.scale, &comp)
+        .cpu();
+  };
+  auto transposed_storage = [](const at::Tensor& t) { return t.transpose(1, 2).contiguous().transpose(1, 2); };
+  for (const KernelPath path : {KernelPath::Fastest, KernelPath::Portable}) {
+    const ScopedKernelPath choice(path);
+    SCOPED_TRACE(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, c.head_dim, c.k_clusters));
+    const at::Tensor from_bf16 = call(in.k_centroids.to(at::kBFloat16), in.v_means.to(at::kBFloat16));
+    EXPECT_TRUE(at::equal(call(in.k_centroids, in.v_means), from_bf16));
+    EXPECT_TRUE(at::equal(call(transposed_storage(in.k_centroids), transposed_storage(in.v_means)), from_bf16));
+  }
+}
+
 TEST(BlockSparseAttention, NamesTheKernelItRuns) {
   EXPECT_STREQ(block_sparse_kernel_name(at::kCPU, at::kBFloat16, 128, 1000), "CPU gather");
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kFloat, 128, 1000), "ATen reference");
   EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 96, 1000), "ATen reference");
-  EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 9000), "ATen reference");
+  EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 8193), "ATen reference");
+  EXPECT_STRNE(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 8192), "ATen reference");
+  {
+    ScopedKernelPath choice(KernelPath::Reference);
+    EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 1000), "ATen reference");
+  }
   {
     ScopedKernelPath choice(KernelPath::Portable);
     EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 1000), "mma.sync (sm_80)");
