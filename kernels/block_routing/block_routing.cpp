@@ -43,7 +43,8 @@ void check_fraction(double value, const char* name) {
 // The CUDA kernel (block_routing_cuda.cu) runs CUDA tensors of up to 2048 key clusters; the
 // reference the rest.
 bool kernel_routes(const at::Tensor& centroid_logits) {
-  return cuda_kernels_serve(centroid_logits.device()) && block_routing_cuda_supports(centroid_logits.size(2));
+  return cuda_kernels_serve(centroid_logits.device()) &&
+         block_routing_cuda_supports(centroid_logits.size(0) * centroid_logits.size(1), centroid_logits.size(2));
 }
 
 // score undefined routes SVG2 (q_sizes unused then).

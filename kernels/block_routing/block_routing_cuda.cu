@@ -157,8 +157,8 @@ void launch_shape(const BlockRoutingArgs& a, cudaStream_t stream) {
 
 }  // namespace
 
-bool block_routing_cuda_supports(int64_t k_clusters) {
-  return k_clusters >= 1 && k_clusters <= int64_t(kMaxThreads) * kMaxItems;
+bool block_routing_cuda_supports(int64_t rows, int64_t k_clusters) {
+  return rows < (int64_t(1) << 31) && k_clusters >= 1 && k_clusters <= int64_t(kMaxThreads) * kMaxItems;  // grid x
 }
 
 void launch_block_routing(const BlockRoutingArgs& a, cudaStream_t stream) {

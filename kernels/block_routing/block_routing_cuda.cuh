@@ -22,9 +22,10 @@ struct BlockRoutingArgs {
   int guaranteed = 0;
 };
 
-// The key-cluster counts the kernel handles (one row per CTA, sorted in shared memory); the op
-// runs its ATen reference for the rest.
-bool block_routing_cuda_supports(int64_t k_clusters);
+// The shapes the kernel handles: rows = BH·Qc, one CTA each (a 1-D grid), and key-cluster counts
+// whose rows sort in shared memory; the op runs its ATen reference for the rest. Cluster sizes are
+// read as int (a cluster of 2³¹ tokens would need a 512 GB K at d = 128 in bf16).
+bool block_routing_cuda_supports(int64_t rows, int64_t k_clusters);
 void launch_block_routing(const BlockRoutingArgs& args, cudaStream_t stream);
 
 }  // namespace svgear

@@ -21,10 +21,11 @@ namespace svgear {
 namespace {
 
 #if SVGEAR_HAVE_CUDA
-bool kernel_handles(const at::Tensor& kp, const at::Tensor& v) {
+bool kernel_handles(const at::Tensor& kp, const at::Tensor& v, int64_t q_clusters) {
   const at::ScalarType dtype = kp.scalar_type();
-  return cuda_kernels_serve(kp.device()) && (dtype == at::kBFloat16 || dtype == at::kHalf) && v.scalar_type() == dtype &&
-         error_probe_cuda_supports(kp.size(2), kp.size(1)) && kp.size(0) <= 65535;
+  return cuda_kernels_serve(kp.device()) && (dtype == at::kBFloat16 || dtype == at::kHalf) &&
+         v.scalar_type() == dtype && error_probe_cuda_supports(kp.size(2), kp.size(1), q_clusters) &&
+         kp.size(0) <= 65535;
 }
 
 ProbeResult error_probe_cuda(const at::Tensor& q_centroids, const at::Tensor& k_centroids, const at::Tensor& kp,
@@ -146,7 +147,9 @@ ProbeResult error_probe(const at::Tensor& q_centroids, const at::Tensor& k_centr
                 tensor->device());
   }
 #if SVGEAR_HAVE_CUDA
-  if (kernel_handles(kp, v)) return error_probe_cuda(q_centroids, k_centroids, kp, v, k_layout, q_sizes, scale, gamma);
+  if (kernel_handles(kp, v, q_centroids.size(1))) {
+    return error_probe_cuda(q_centroids, k_centroids, kp, v, k_layout, q_sizes, scale, gamma);
+  }
 #endif
   GatheredMeans values = gather_tokens_and_means(v, k_layout);
   ProbeResult result = error_probe_reference(q_centroids, k_centroids, kp, values.xp, k_offsets, q_sizes,

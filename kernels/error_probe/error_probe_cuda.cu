@@ -441,8 +441,9 @@ void run_probe(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
 
 }  // namespace
 
-bool error_probe_cuda_supports(int64_t head_dim, int64_t tokens) {
-  return (head_dim == 64 || head_dim == 128) && tokens < (int64_t(1) << 30);
+bool error_probe_cuda_supports(int64_t head_dim, int64_t tokens, int64_t q_clusters) {
+  return (head_dim == 64 || head_dim == 128) && tokens < (int64_t(1) << 30) &&
+         q_clusters <= int64_t(65535) * kTileRows;  // the probe's grid y
 }
 
 int64_t error_probe_cuda_workspace_bytes(int64_t bh, int64_t tokens, int64_t k_clusters) {
@@ -457,7 +458,7 @@ void launch_value_gather(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
 }
 
 void launch_error_probe(const ErrorProbeCudaArgs& a, cudaStream_t stream) {
-  if (a.bh == 0 || a.q_clusters == 0) return;
+  if (a.bh == 0 || a.q_clusters == 0 || a.k_clusters == 0) return;
   dispatch_half_head_dim(a.element, a.head_dim, [&](auto element, auto dim) {
     run_probe<decltype(element), decltype(dim)::value>(a, stream);
   });

@@ -30,7 +30,7 @@ struct ErrorProbeCudaArgs {
   HalfPrecision element = HalfPrecision::BFloat16;
 };
 
-bool error_probe_cuda_supports(int64_t head_dim, int64_t tokens);
+bool error_probe_cuda_supports(int64_t head_dim, int64_t tokens, int64_t q_clusters);
 int64_t error_probe_cuda_workspace_bytes(int64_t bh, int64_t tokens, int64_t k_clusters);
 // The probe in two launches on one stream, V's gather with its statistics first: it reads only v,
 // k_order and k_offsets, so the op computes logits, q_hi and q_lo beside it on a side stream.
