@@ -47,8 +47,8 @@ svgear bench attention: one self-attention call per backend and budget.
   --repeat N         timed calls after one warm-up call; the median is reported (default 5)
   --q-clusters N     --k-clusters N   (default: the shape's)     --seed N   synthetic inputs' seed
   --kernel K         kernels on a GPU: fastest (wgmma on sm_90, default) | mma-sync (the sm_80
-                     attention and k-means assignment kernels, on any GPU: for comparison) |
-                     reference (every op's ATen reference, the kernels' oracle: slow)
+                     attention and k-means assignment kernels, on any GPU from sm_80: for
+                     comparison) | reference (every op's ATen reference, the kernels' oracle: slow)
   --json FILE        also write the results as JSON
 )";
 

@@ -40,8 +40,8 @@ void check_fraction(double value, const char* name) {
 }
 
 #if SVGEAR_HAVE_CUDA
-// The CUDA kernel (block_routing_cuda.cu) runs CUDA tensors of up to 2048 key clusters; the
-// reference the rest.
+// The CUDA kernel (block_routing_cuda.cu) runs CUDA tensors of up to 2048 key clusters and 2³¹
+// rows; the reference the rest.
 bool kernel_routes(const at::Tensor& centroid_logits) {
   return cuda_kernels_serve(centroid_logits.device()) &&
          block_routing_cuda_supports(centroid_logits.size(0) * centroid_logits.size(1), centroid_logits.size(2));

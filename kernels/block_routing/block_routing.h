@@ -8,9 +8,10 @@
 // Exact up to fp32 rounding of the size-weighted softmax and the order of the fp64 prefix sums (a
 // prefix within an ulp of top_p can fall either way between devices); top_p >= 1 keeps every
 // cluster, as in exact arithmetic. Areas are int64 and compared exactly.
-// Devices: CUDA tensors with Kc <= 2048 run a kernel (block_routing_cuda.cu: one CTA per row, sorts
-// and prefix sums in shared memory; the probability prefix sum in fp64); everything else runs the
-// ATen reference (sort, cumsum and scatter along the last dimension, vectorised over rows).
+// Devices: CUDA tensors with Kc <= 2048 and BH·Qc < 2³¹ rows run a kernel (block_routing_cuda.cu:
+// one CTA per row, sorts and prefix sums in shared memory; the probability prefix sum in fp64);
+// everything else runs the ATen reference (sort, cumsum and scatter along the last dimension,
+// vectorised over rows).
 
 #include <ATen/core/Tensor.h>
 

@@ -159,6 +159,9 @@ void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, con
 const char* block_sparse_kernel_name(const at::Device& device, at::ScalarType dtype, int64_t head_dim,
                                      int64_t k_clusters) {
 #if SVGEAR_HAVE_CUDA
+  // Which kernels fit (shared memory, sm_90a code) is the named device's question, not the current one's.
+  c10::cuda::OptionalCUDAGuard device_guard;
+  if (device.is_cuda() && device.has_index()) device_guard.set_device(device);
   if (cuda_kernels_serve(device) && (dtype == at::kBFloat16 || dtype == at::kHalf) &&
       block_sparse_attention_cuda_supports(head_dim, k_clusters)) {
     return kernel_path() == KernelPath::Fastest && block_sparse_attention_sm90_runs_here() ? "wgmma (sm_90a)"

@@ -18,10 +18,10 @@
 // (gather_tokens_and_means, cluster_permutation.h), since the probe's value statistics come from
 // the same read; the compensation downstream takes both from its result.
 //
-// Devices: CUDA kp / v of bf16 or fp16 (alike) with d 64 or 128 run error_probe_cuda.cu (tensor
-// cores for the token logits with q̄ split into two 16-bit terms, fp32 online reductions, fast
-// exp/log; the logits' error grows to ~1e-5 of their magnitude, so the bound below takes 2e-5 in
-// place of 1e-6); everything else the ATen reference.
+// Devices: CUDA kp / v of bf16 or fp16 (alike) with d 64 or 128, N < 2³⁰, BH ≤ 65535 and Qc ≤
+// 65535·128 run error_probe_cuda.cu (tensor cores for the token logits with q̄ split into two
+// 16-bit terms, fp32 online reductions, fast exp/log; the logits' error grows to ~1e-5 of their
+// magnitude, so the bound below takes 2e-5 in place of 1e-6); everything else the ATen reference.
 // Accuracy of the reference: fp32 throughout. log_error agrees with a float64 evaluation of log Σ_t ||a_t v_t − c v̄||²
 // within 1e-4 + 1e-6·(1 + L)·κ, where L bounds the block's |logits| (their fp32 rounding) and
 // κ = (S2 + 2c|S1| + c²n||v̄||²) / ε̂² measures the cancellation in the expanded formula; measured at

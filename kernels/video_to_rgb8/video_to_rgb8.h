@@ -14,8 +14,7 @@ namespace svgear {
 
 at::Tensor video_to_rgb8(const at::Tensor& video);
 
-// Per-device implementations; call video_to_rgb8, which validates.
+// The ATen reference for CPU and CUDA tensors; call video_to_rgb8, which validates.
 at::Tensor video_to_rgb8_reference(const at::Tensor& video_f32);
-at::Tensor video_to_rgb8_cuda(const at::Tensor& video_f32);
 
 }  // namespace svgear

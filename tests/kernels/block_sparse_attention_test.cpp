@@ -227,7 +227,9 @@ const std::vector<KernelCase> kKernelCases = {
     // leave no room for 128-key tiles, so it runs 64-key ones, and every warp scans 16 rounds of
     // the routing row.
     {{1, 2000, 0, 4, 6000}, 0.3},
-    {{1, 3000, 0, 4, 8192}, 0.3},  // the most key clusters the kernels take
+    // The most key clusters the kernels take (on Hopper; an A100's mma.sync kernel runs short of
+    // shared memory from about Kc = 6600 at d = 128 and leaves them to the reference).
+    {{1, 3000, 0, 4, 8192}, 0.3},
 };
 
 
@@ -506,8 +508,6 @@ TEST(BlockSparseAttention, QueryTilesListEveryTileOnCuda) {
 }
 #endif
 
-// The op names the kernel it runs; on an sm_90 GPU the fastest is the wgmma one (a build without
-// sm_90a code would silently fall back to mma.sync).
 // The engine hands the kernels float32 k̄ and v̄ (k-means's centroids, the value means) beside bf16
 // q, k and v: the op rounds them to the inputs' dtype, so the result is that of the rounded
 // centroids, bit for bit, whatever their strides.
@@ -528,19 +528,21 @@ TEST(BlockSparseAttention, Float32CentroidsOnTheKernelPathOnCuda) {
   for (const KernelPath path : {KernelPath::Fastest, KernelPath::Portable}) {
     const ScopedKernelPath choice(path);
     SCOPED_TRACE(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, c.head_dim, c.k_clusters));
+    if (!cuda_kernels_serve(at::kCUDA)) GTEST_SKIP() << "a GPU older than sm_80: no kernel to test";
     const at::Tensor from_bf16 = call(in.k_centroids.to(at::kBFloat16), in.v_means.to(at::kBFloat16));
     EXPECT_TRUE(at::equal(call(in.k_centroids, in.v_means), from_bf16));
     EXPECT_TRUE(at::equal(call(transposed_storage(in.k_centroids), transposed_storage(in.v_means)), from_bf16));
   }
 }
 
+// The op names the kernel it runs; on an sm_90 GPU the fastest is the wgmma one (a build without
+// sm_90a code would silently fall back to mma.sync).
 TEST(BlockSparseAttention, NamesTheKernelItRuns) {
   EXPECT_STREQ(block_sparse_kernel_name(at::kCPU, at::kBFloat16, 128, 1000), "CPU gather");
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kFloat, 128, 1000), "ATen reference");
   EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 96, 1000), "ATen reference");
   EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 8193), "ATen reference");
-  EXPECT_STRNE(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 8192), "ATen reference");
   {
     ScopedKernelPath choice(KernelPath::Reference);
     EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 1000), "ATen reference");
@@ -555,6 +557,7 @@ TEST(BlockSparseAttention, NamesTheKernelItRuns) {
   const bool hopper = false;
 #endif
   EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kHalf, 64, 1000), hopper ? "wgmma (sm_90a)" : "mma.sync (sm_80)");
+  if (hopper) EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 8192), "wgmma (sm_90a)");
 }
 
 // The reference path of block_sparse_attention_out: fused scatter to the original order and the
