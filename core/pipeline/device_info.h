@@ -10,7 +10,8 @@
 
 namespace svgear {
 
-// "NVIDIA H100 80GB HBM3 (cuda:0, 79.2 GiB)" or the CPU's model name with its thread count.
+// "NVIDIA H200 (cuda:0, sm_90, 132 SMs, 139.8 GiB)" (a GPU below sm_80 adds that the ops run their
+// ATen references there) or the CPU's model name with its thread count.
 std::string device_description(const c10::Device& device);
 // One line per visible CUDA device; empty without CUDA.
 std::vector<std::string> cuda_device_descriptions();

@@ -1,6 +1,7 @@
 #include "core/pipeline/generator.h"
 
 #include <chrono>
+#include <cstring>
 #include <memory>
 
 #include <ATen/ATen.h>
@@ -9,9 +10,11 @@
 #include "core/attention/attention_backends.h"
 #include "core/attention/attention_recorder.h"
 #include "core/attention/svg2_backend.h"
+#include "core/pipeline/device_info.h"
 #include "core/sampling/classifier_free_guidance.h"
 #include "core/sampling/seeded_noise.h"
 #include "core/user_error.h"
+#include "kernels/block_sparse_attention/block_sparse_attention.h"
 
 namespace svgear {
 namespace {
@@ -25,6 +28,19 @@ double ms_since(Clock::time_point start) {
 // Waits for queued GPU work so step timings measure the step, not the launch.
 void synchronize(const c10::Device& device) {
   if (device.is_cuda()) at::accelerator::synchronizeDevice(device.index());
+}
+
+// A sparse mode on a GPU its kernels do not serve (older than sm_80, or a head dim or cluster count
+// they lack) runs the ATen reference, far slower than dense attention there: say so before the steps.
+void note_reference_sparse_path(const Model& model, const GenerationRequest& request, EventSink& sink) {
+  if (!model.device.is_cuda() || request.attention.mode == AttentionMode::Dense) return;
+  const char* kernel = block_sparse_kernel_name(model.device, model.dtype, model.dit->config().head_dim(),
+                                                request.attention.k_clusters);
+  if (std::strcmp(kernel, "ATen reference") != 0) return;
+  sink.on_log(std::string(attention_mode_name(request.attention.mode)) + " attention on " +
+              device_description(model.device) + " runs through the ATen reference, not a kernel (the kernels " +
+              "need a GPU of sm_80 or later, head dim 64 or 128 and at most 8192 key clusters): expect it to " +
+              "be slower than dense attention here");
 }
 
 // Gathers the traces of one step's conditional pass, on the thread that runs attention; the
@@ -53,6 +69,7 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
   const auto start = Clock::now();
   try {
     result.request = request.resolve(model_.manifest);
+    note_reference_sparse_path(model_, result.request, sink);
     run_steps(result, sink, cancel);
     result.status = GenerationStatus::Finished;
   } catch (const Cancelled&) {

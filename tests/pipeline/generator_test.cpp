@@ -27,11 +27,13 @@ class RecordingSink : public EventSink {
   void on_preview(const PreviewEvent& e) override { previews.push_back(e.video); }
   void on_finished(const FinishedEvent& e) override { finished.push_back(e.video); }
   void on_error(const ErrorEvent& e) override { errors.push_back(e.message); }
+  void on_log(const std::string& line) override { logs.push_back(line); }
 
   std::vector<StepEvent> steps;
   std::vector<Video> previews;
   std::vector<Video> finished;
   std::vector<std::string> errors;
+  std::vector<std::string> logs;
 
  private:
   CancelToken* cancel_;
@@ -221,6 +223,34 @@ TEST_F(GeneratorTest, SvgEarAtFullBudgetMakesTheDenseVideo) {
   std::printf("max code difference to dense: top_p 1.0 %d, top_p 0.2 %d\n", full_diff, sparse_diff);
   EXPECT_LE(full_diff, 1);
   EXPECT_GT(sparse_diff, 1);
+}
+
+bool says_reference_path(const RecordingSink& sink) {
+  return std::any_of(sink.logs.begin(), sink.logs.end(),
+                     [](const std::string& line) { return line.find("runs through the ATen reference") != std::string::npos; });
+}
+
+// A sparse mode whose block-sparse attention has no kernel on the run's GPU (the tiny model's head
+// dim is 32) says so before its steps; on the CPU, and with dense attention, there is nothing to say.
+TEST_F(GeneratorTest, SparseAttentionWithoutAKernelSaysSo) {
+  std::vector<c10::Device> devices = {c10::Device(c10::kCPU)};
+  if (at::hasCUDA()) devices.emplace_back(c10::kCUDA, 0);
+  for (const c10::Device device : devices) {
+    auto model = Model::load(*folder_, device);
+    ASSERT_EQ(model->dit->config().head_dim(), 32);
+    for (const AttentionMode mode : {AttentionMode::Dense, AttentionMode::SvgEar}) {
+      SCOPED_TRACE(device.str() + " " + attention_mode_name(mode));
+      GenerationRequest r = request(5);
+      r.steps = 2;
+      r.attention.mode = mode;
+      r.attention.q_clusters = 8;
+      r.attention.k_clusters = 24;
+      RecordingSink sink;
+      CancelToken cancel;
+      ASSERT_EQ(Generator(*model).run(r, sink, cancel).status, GenerationStatus::Finished);
+      EXPECT_EQ(says_reference_path(sink), device.is_cuda() && mode != AttentionMode::Dense);
+    }
+  }
 }
 
 TEST_F(GeneratorTest, CudaMatchesCpuForTheSameSeed) {
