@@ -59,6 +59,11 @@ int cmd_generate(int argc, char** argv) {
       output_arg ? std::filesystem::path(*output_arg)
                  : std::filesystem::path("out") / ("svgear-" + std::to_string(request.seed) + ".mp4");
 
+  // Before any work: a path the writer would refuse must not cost a whole generation (nor the
+  // partial result a Ctrl-C keeps beside it).
+  check_video_output(output);
+  check_video_output(with_suffix(output, "-partial"));
+
   TerminalProgress progress(quiet);
   std::unique_ptr<Model> model = Model::load(model_dir, parse_device(options.device_name), options.model_options);
   progress.on_log("model " + model->manifest.name + " on " + model->device.str());

@@ -1,6 +1,7 @@
 // svgear train: train a built-in shapes-world model; rerunning the same command resumes it.
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -106,6 +107,7 @@ int cmd_train(int argc, char** argv) {
     throw UserError("--stop-at must be between 1 and --steps (" + std::to_string(total_steps) + ")");
   }
   if (shift && !(*shift > 0.0)) throw UserError("--shift must be positive (1 = unshifted)");
+  if (lr && !(std::isfinite(*lr) && *lr > 0.0)) throw UserError("--lr must be a positive number (default 1e-3)");
   if (object_weight && !(*object_weight >= 1.0)) {
     throw UserError("--object-weight must be at least 1 (1 = every pixel alike)");
   }
@@ -120,7 +122,7 @@ int cmd_train(int argc, char** argv) {
   if (init_from && continue_from) throw UserError("--init-from and --continue-from exclude each other");
   const std::filesystem::path out(*out_text);
   const std::filesystem::path checkpoint = out / "checkpoint";
-  std::filesystem::create_directories(out);
+  create_output_folder(out);
 
   const bool resuming = std::filesystem::exists(checkpoint / "state.json");
   if (resuming && (init_from || continue_from)) {

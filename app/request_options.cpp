@@ -1,5 +1,7 @@
 #include "app/request_options.h"
 
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
@@ -44,9 +46,11 @@ uint64_t parse_seed(const std::string& text) {
     std::fclose(f);
     return seed >> 1;  // stays exact in JSON numbers read by other tools
   }
+  // Digits only: strtoull would skip spaces, accept a sign and saturate past 2^64 − 1.
   char* end = nullptr;
+  errno = 0;
   const unsigned long long seed = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || text[0] == '-') {
+  if (text.empty() || *end != '\0' || !std::isdigit(static_cast<unsigned char>(text[0])) || errno == ERANGE) {
     throw UserError("--seed expects a non-negative whole number or 'random', got '" + text + "'");
   }
   return seed;
@@ -56,8 +60,9 @@ uint64_t parse_seed(const std::string& text) {
 
 AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode) {
   const auto preset = args.text("attention-preset");
-  AttentionConfig config = preset ? load_attention_preset(*preset) : AttentionConfig{};
-  if (!preset) config.mode = default_mode;
+  AttentionConfig defaults;
+  defaults.mode = default_mode;
+  AttentionConfig config = preset ? load_attention_preset(*preset, defaults) : defaults;
   if (const auto mode = args.text("attention")) config.mode = parse_attention_mode(*mode);
   if (const auto x = args.number("top-p")) config.top_p = *x;
   if (const auto n = args.integer("q-clusters")) config.q_clusters = *n;

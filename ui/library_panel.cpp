@@ -110,7 +110,9 @@ void LibraryPanel::openRow(int row) {
 void LibraryPanel::deleteSelected() {
   const int row = list_->currentRow();
   if (row < 0 || row >= count()) return;
-  const LibraryEntry& e = entries_[size_t(row)];
+  // A copy: the dialog's event loop delivers the worker's signals, and a finished run refreshes
+  // entries_ underneath it.
+  const LibraryEntry e = entries_[size_t(row)];
   const auto answer = QMessageBox::question(this, tr("Delete run"),
                                             tr("Delete “%1” (%2) from the library?")
                                                 .arg(QString::fromStdString(e.prompt), QString::fromStdString(e.created)));

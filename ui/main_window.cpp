@@ -200,8 +200,9 @@ void MainWindow::buildDocks() {
 void MainWindow::buildActions() {
   // file
   QMenu* file = menuBar()->addMenu(tr("&File"));
-  QAction* open = file->addAction(tr("&Open model folder…"), this, [this] { model_picker_->browse(); });
-  open->setShortcut(QKeySequence::Open);
+  open_model_action_ = file->addAction(tr("&Open model folder…"), this, [this] { model_picker_->browse(); });
+  open_model_action_->setObjectName("open_model");
+  open_model_action_->setShortcut(QKeySequence::Open);
   export_video_action_ = file->addAction(tr("&Export video (MP4)…"), this, [this] { chooseExportVideo(); });
   export_video_action_->setObjectName("export_video");
   export_video_action_->setShortcut(Qt::CTRL | Qt::Key_E);
@@ -277,7 +278,12 @@ void MainWindow::buildActions() {
 
 void MainWindow::connectWorker() {
   connect(worker_, &GenerationWorker::modelLoaded, this, [this](const ModelSummary& m) { onModelLoaded(m); });
-  connect(worker_, &GenerationWorker::modelFailed, this, [this](const QString&, const QString& message) {
+  connect(worker_, &GenerationWorker::modelFailed, this, [this](const QString& folder, const QString& message) {
+    // A load the user has since replaced by another folder (onModelLoaded filters the same way).
+    if (folder != model_picker_->currentFolder()) {
+      log_->info(tr("loading %1 failed, but it is no longer the chosen model: %2").arg(folder, message));
+      return;
+    }
     apply_model_defaults_ = false;
     model_picker_->showError(message);
     prompt_panel_->setVocabulary({});
@@ -342,6 +348,7 @@ void MainWindow::openLibraryEntry(const QString& folder) {
     prompt_panel_->setPrompt(QString::fromStdString(request.prompt));
     prompt_panel_->setNegativePrompt(QString::fromStdString(request.negative_prompt));
     result_ = std::move(video);
+    result_seed_ = request.seed;
     preview_->showClip(result_, tr("library: %1").arg(QString::fromStdString(entry.created)));
     statusBar()->showMessage(tr("Reloaded %1 (seed %2, locked): Generate reproduces it")
                                  .arg(QString::fromStdString(entry.folder.filename().string()))
@@ -459,6 +466,7 @@ void MainWindow::setGenerating(bool generating) {
   sweep_action_->setEnabled(!generating);
   cancel_action_->setEnabled(generating);
   model_picker_->setEnabled(!generating);
+  open_model_action_->setEnabled(!generating);  // the picker's own shortcut: the model stays during a run
   settings_panel_->setEnabled(!generating);
   routing_->setRecordOptionsEnabled(!generating);
   export_video_action_->setEnabled(!generating && !result_.empty());
@@ -506,6 +514,7 @@ void MainWindow::onRouting(const RoutingStep& routing) { routing_->addStep(routi
 
 void MainWindow::onFinished(const Video& video, double total_ms) {
   result_ = video;
+  result_seed_ = requested_seed_;
   preview_->showClip(video, tr("final · seed %1").arg(requested_seed_));
   routing_->setClip(video);
   progress_->setValue(progress_->maximum());
@@ -528,7 +537,10 @@ void MainWindow::onCancelled(const Video& partial, int steps_done) {
     statusBar()->showMessage(tr("Compare cancelled; a finished dense run is kept for the next Compare"));
     return;
   }
-  if (!partial.empty()) result_ = partial;
+  if (!partial.empty()) {
+    result_ = partial;
+    result_seed_ = requested_seed_;
+  }
   setGenerating(false);
   if (partial.empty()) {
     statusBar()->showMessage(tr("Cancelled before the first estimate: nothing to keep"));
@@ -542,6 +554,10 @@ void MainWindow::onCancelled(const Video& partial, int steps_done) {
 void MainWindow::onFailed(const QString& message) {
   if (work_ == Work::Compare) compare_view_->showMessage(tr("Compare failed: %1").arg(message));
   if (work_ == Work::Sweep) sweep_view_->showMessage(tr("Sweep failed: %1").arg(message));
+  // The preview showed the failed run's estimates; what stays (and exports) is the earlier result.
+  if (work_ == Work::Generate && !result_.empty()) {
+    preview_->showClip(result_, tr("kept · seed %1 (the failed run's estimates are gone)").arg(result_seed_));
+  }
   setGenerating(false);
   step_label_->clear();
   reportError(message);
@@ -661,7 +677,7 @@ QString MainWindow::chooseExportPath(const QString& title, const QString& file_n
 }
 
 void MainWindow::chooseExportVideo() {
-  const QString path = chooseExportPath(tr("Export video"), QString("svgear-%1.mp4").arg(requested_seed_),
+  const QString path = chooseExportPath(tr("Export video"), QString("svgear-%1.mp4").arg(result_seed_),
                                         tr("MP4 video (*.mp4);;Y4M video (*.y4m)"));
   if (!path.isEmpty()) exportVideo(path);
 }

@@ -117,6 +117,7 @@ class MainWindow : public QMainWindow {
   QAction* compare_action_ = nullptr;
   QAction* sweep_action_ = nullptr;
   QAction* cancel_action_ = nullptr;
+  QAction* open_model_action_ = nullptr;
   QAction* export_video_action_ = nullptr;
   QAction* export_frames_action_ = nullptr;
   QAction* export_comparison_action_ = nullptr;
@@ -134,6 +135,7 @@ class MainWindow : public QMainWindow {
   int requested_steps_ = 0;
   uint64_t requested_seed_ = 0;
   Video result_;
+  uint64_t result_seed_ = 0;  // result_'s seed: export names follow the video exported, not the last request
 };
 
 }  // namespace svgear

@@ -45,7 +45,7 @@ AttentionConfig named_attention_preset(std::string_view name) {
   return config;
 }
 
-AttentionConfig load_attention_preset(const std::string& name_or_file) {
+AttentionConfig load_attention_preset(const std::string& name_or_file, const AttentionConfig& base) {
   const std::filesystem::path path(name_or_file);
   if (path.extension() != ".json") return named_attention_preset(name_or_file);
   std::ifstream file(path);
@@ -57,7 +57,7 @@ AttentionConfig load_attention_preset(const std::string& name_or_file) {
     throw UserError("attention preset " + path.string() + " is not valid JSON: " + e.what());
   }
   try {
-    return attention_config_from_json(j, AttentionConfig{});
+    return attention_config_from_json(j, base);
   } catch (const UserError& e) {
     throw UserError(path.string() + ": " + e.what());
   }

@@ -27,8 +27,9 @@ namespace svgear {
 AttentionConfig named_attention_preset(std::string_view name);
 
 // A name from named_attention_preset, or a path ending in .json read with attention_config_from_json
-// on top of the defaults. Throws UserError for an unknown name, an unreadable file or a bad field.
-AttentionConfig load_attention_preset(const std::string& name_or_file);
+// on top of `base` (the command's defaults: a file without "mode" keeps the command's mode). Throws
+// UserError for an unknown name, an unreadable file or a bad field.
+AttentionConfig load_attention_preset(const std::string& name_or_file, const AttentionConfig& base);
 
 // Applies the fields present in `j` on top of `base`. Throws UserError for a key AttentionConfig
 // does not have (listing the known keys), a value of the wrong type, or a value out of range.

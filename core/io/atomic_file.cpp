@@ -68,4 +68,13 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
   file.commit();
 }
 
+void create_output_folder(const std::filesystem::path& folder) {
+  std::error_code ec;
+  std::filesystem::create_directories(folder, ec);
+  if (ec || !std::filesystem::is_directory(folder)) {
+    throw UserError("cannot create the output folder " + folder.string() + ": " +
+                    (ec ? ec.message() : std::string("a file of that name is in the way")));
+  }
+}
+
 }  // namespace svgear

@@ -37,4 +37,8 @@ class AtomicFile {
 // Writes `bytes` to `path` atomically.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
 
+// Creates the output folder `folder` and its parents (a no-op when it exists); throws UserError
+// naming it when it cannot be (a file in the way, no permission).
+void create_output_folder(const std::filesystem::path& folder);
+
 }  // namespace svgear

@@ -86,12 +86,17 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder) {
   }
   if (e.video.empty()) throw UserError(folder.string() + " holds no video");
   if (std::filesystem::exists(folder / kThumbnailFile)) e.thumbnail = folder / kThumbnailFile;
-  const nlohmann::json request = e.record.value("request", nlohmann::json::object());
-  e.created = e.record.value("created", "");
-  e.prompt = request.value("prompt", "");
-  e.seed = request.value("seed", uint64_t(0));
-  e.attention = request.value("attention", nlohmann::json::object()).value("mode", "");
-  e.model = e.record.value("model", nlohmann::json::object()).value("name", "");
+  // A field of the wrong type (a hand-edited record, another version's) throws json::type_error.
+  try {
+    const nlohmann::json request = e.record.value("request", nlohmann::json::object());
+    e.created = e.record.value("created", "");
+    e.prompt = request.value("prompt", "");
+    e.seed = request.value("seed", uint64_t(0));
+    e.attention = request.value("attention", nlohmann::json::object()).value("mode", "");
+    e.model = e.record.value("model", nlohmann::json::object()).value("name", "");
+  } catch (const nlohmann::json::exception& error) {
+    throw UserError((folder / kRecordFile).string() + " is not a readable run record: " + error.what());
+  }
   return e;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <unistd.h>
+
 #include "core/media/media_error.h"
 #include "core/media/mp4_writer.h"
 #include "core/media/png_writer.h"
@@ -19,6 +21,40 @@ VideoFormat video_format_for(const std::filesystem::path& path) {
   if (extension == ".mp4") return VideoFormat::Mp4;
   if (extension == ".y4m") return VideoFormat::Y4m;
   return VideoFormat::Unset;
+}
+
+namespace {
+
+[[noreturn]] void throw_unsupported(const std::filesystem::path& requested) {
+  throw MediaError("cannot write '" + requested.string() + "': unsupported output type '" +
+                   requested.extension().string() + "' (use .mp4, .y4m, or a folder name for PNG frames)");
+}
+
+}  // namespace
+
+void check_video_output(const std::filesystem::path& requested) {
+  const VideoFormat format = video_format_for(requested);
+  if (format == VideoFormat::Unset) throw_unsupported(requested);
+  // The folder the writer creates or writes in: the PNG folder itself, else the file's folder.
+  std::filesystem::path folder = format == VideoFormat::PngFrames ? requested : requested.parent_path();
+  if (folder.empty()) folder = ".";
+  std::error_code ec;
+  if (format != VideoFormat::PngFrames && std::filesystem::is_directory(requested, ec)) {
+    throw MediaError("cannot write '" + requested.string() + "': it is a folder");
+  }
+  // The nearest part of the path that exists must be a folder we may write in.
+  std::filesystem::path existing = folder;
+  while (!std::filesystem::exists(existing, ec) && existing.has_parent_path() && existing != existing.parent_path()) {
+    existing = existing.parent_path();
+  }
+  if (!std::filesystem::exists(existing, ec)) existing = ".";
+  if (!std::filesystem::is_directory(existing, ec)) {
+    throw MediaError("cannot write '" + requested.string() + "': '" + existing.string() + "' is a file, not a folder");
+  }
+  if (::access(existing.c_str(), W_OK) != 0) {
+    throw MediaError("cannot write '" + requested.string() + "': no permission to write in '" + existing.string() +
+                     "'");
+  }
 }
 
 VideoOutputResult write_video(const Video& video, const std::filesystem::path& requested) {
@@ -52,9 +88,7 @@ VideoOutputResult write_video(const Video& video, const std::filesystem::path& r
     case VideoFormat::Unset:
       break;
   }
-  throw MediaError("cannot write '" + requested.string() + "': unsupported output type '" +
-                   requested.extension().string() +
-                   "' (use .mp4, .y4m, or a folder name for PNG frames)");
+  throw_unsupported(requested);
 }
 
 }  // namespace svgear

@@ -21,6 +21,11 @@ struct VideoOutputResult {
   std::string note;            // set when the output differs from the request
 };
 
+// Throws MediaError when write_video could not write `requested`: an unsupported extension, a path
+// on the way that is a file where a folder is needed, or a folder it may not write in. Creates
+// nothing: callers run it before the work that makes the video, so a bad path costs no generation.
+void check_video_output(const std::filesystem::path& requested);
+
 // Writes `video` in the format of `requested`. When MP4 is requested but FFmpeg is missing,
 // writes <stem>.y4m plus a <stem>_frames/ PNG folder beside it and says so in `note`.
 // Throws MediaError for an unsupported extension and for anything the writers reject.

@@ -11,6 +11,7 @@
 
 #if SVGEAR_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 #endif
@@ -52,11 +53,16 @@ std::vector<std::string> cuda_device_descriptions() {
 std::optional<int64_t> free_device_memory(const c10::Device& device) {
 #if SVGEAR_HAVE_CUDA
   if (device.is_cuda() && at::hasCUDA()) {
-    c10::cuda::CUDAGuard guard(device.has_index() ? device.index() : 0);
+    const c10::DeviceIndex index = device.has_index() ? device.index() : 0;
+    c10::cuda::CUDAGuard guard(index);
     size_t free = 0;
     size_t total = 0;
     C10_CUDA_CHECK(cudaMemGetInfo(&free, &total));
-    return int64_t(free);
+    // Blocks LibTorch's caching allocator holds but no tensor uses (a model freed in this process,
+    // a finished run's activations) are free for the next model too; the driver counts them as used.
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
+    constexpr auto kAll = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+    return int64_t(free) + stats.reserved_bytes[kAll].current - stats.allocated_bytes[kAll].current;
   }
 #endif
   (void)device;

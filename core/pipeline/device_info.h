@@ -16,8 +16,8 @@ std::string device_description(const c10::Device& device);
 // One line per visible CUDA device; empty without CUDA.
 std::vector<std::string> cuda_device_descriptions();
 std::string cpu_description();
-// Free bytes on a CUDA device as the driver reports them (cudaMemGetInfo); nullopt for the CPU
-// and in builds without CUDA.
+// Free bytes on a CUDA device: what the driver reports (cudaMemGetInfo) plus what LibTorch's caching
+// allocator holds unused; nullopt for the CPU and in builds without CUDA.
 std::optional<int64_t> free_device_memory(const c10::Device& device);
 
 }  // namespace svgear

@@ -28,7 +28,8 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   require(*r.steps >= 1 && *r.steps <= 1000, "steps must be between 1 and 1000 (got " + std::to_string(*r.steps) + ")");
   require(*r.guidance >= 0.0 && *r.guidance <= 50.0, "guidance must be between 0 and 50");
   require(*r.shift > 0.0 && *r.shift <= 100.0, "shift must be greater than 0 and at most 100");
-  require(*r.fps > 0.0 && *r.fps <= 240.0, "fps must be in (0, 240]");
+  // Below 0.01 a Y4M header's rate (stored to a thousandth) would read 0.
+  require(*r.fps >= 0.01 && *r.fps <= 240.0, "fps must be between 0.01 and 240");
   require(r.preview_every >= 0, "preview_every must be 0 (off) or positive");
   const auto& patch = model.dit.patch_size;
   require(*r.frames >= 1 && *r.frames <= 1024, "frames must be between 1 and 1024");

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include <ATen/ATen.h>
 #include <ATen/DeviceAccelerator.h>
@@ -43,6 +44,11 @@ void note_reference_sparse_path(const Model& model, const GenerationRequest& req
               "be slower than dense attention here");
 }
 
+std::string out_of_memory_message(const c10::Device& device) {
+  return "out of memory on " + device.str() + ": lower the frames or the resolution" +
+         (device.is_cuda() ? ", or use the CPU" : "");
+}
+
 // Gathers the traces of one step's conditional pass, on the thread that runs attention; the
 // generator hands them to the EventSink as one RoutingEvent per step.
 class StepTraces : public RoutingTraceSink {
@@ -80,8 +86,13 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
     result.error = e.what();
   } catch (const c10::OutOfMemoryError&) {
     result.status = GenerationStatus::Failed;
-    result.error = "out of memory on " + model_.device.str() +
-                   ": lower the frames or the resolution, or use the CPU";
+    result.error = out_of_memory_message(model_.device);
+  } catch (const c10::Error& e) {
+    // LibTorch's CPU allocator reports a failed allocation as a plain c10::Error.
+    const std::string what = e.what_without_backtrace();
+    result.status = GenerationStatus::Failed;
+    result.error = what.find("not enough memory") != std::string::npos ? out_of_memory_message(model_.device)
+                                                                          : "generation failed: " + what;
   } catch (const std::exception& e) {
     result.status = GenerationStatus::Failed;
     result.error = std::string("generation failed: ") + e.what();

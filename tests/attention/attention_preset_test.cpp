@@ -81,16 +81,26 @@ TEST(AttentionPreset, FilesLoadAndBadFilesNameThemselves) {
   const std::filesystem::path dir = test::scratch_dir("attention_preset");
   const std::filesystem::path good = dir / "mine.json";
   std::ofstream(good) << R"({"mode": "svgear", "top_p": 0.7, "k_clusters": 500})";
-  const AttentionConfig c = load_attention_preset(good.string());
+  const AttentionConfig c = load_attention_preset(good.string(), AttentionConfig{});
   EXPECT_DOUBLE_EQ(c.top_p, 0.7);
   EXPECT_EQ(c.k_clusters, 500);
   EXPECT_EQ(c.q_clusters, AttentionConfig{}.q_clusters);
+  // A file without "mode" keeps the command's (compare's default is svgear: a preset of only a
+  // budget once made it compare dense with dense).
+  const std::filesystem::path budget_only = dir / "budget.json";
+  std::ofstream(budget_only) << R"({"top_p": 0.85})";
+  AttentionConfig compare_defaults;
+  compare_defaults.mode = AttentionMode::SvgEar;
+  const AttentionConfig b = load_attention_preset(budget_only.string(), compare_defaults);
+  EXPECT_EQ(b.mode, AttentionMode::SvgEar);
+  EXPECT_DOUBLE_EQ(b.top_p, 0.85);
+  EXPECT_EQ(load_attention_preset("fast", compare_defaults).top_p, 0.8);
 
   const std::filesystem::path broken = dir / "broken.json";
   std::ofstream(broken) << R"({"top_p": 0.7,)";
   for (const std::filesystem::path& path : {broken, dir / "missing.json"}) {
     try {
-      load_attention_preset(path.string());
+      load_attention_preset(path.string(), AttentionConfig{});
       FAIL() << path << " must be refused";
     } catch (const UserError& e) {
       EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();

@@ -175,6 +175,32 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("unknown command"), std::string::npos);
 
+  // Refused before the model loads: an output the writer cannot write, an output folder under a
+  // file (generate, compare, train), a seed past 2^64 − 1 or with a sign, a NaN learning rate.
+  std::ofstream(*dir_ / "a-file") << "x";
+  run = run_cli("generate --model " + model + " --prompt a --device cpu --output " + (*dir_ / "never.avi").string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("unsupported output type '.avi'"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("model "), std::string::npos) << "loaded the model first: " << run.output;
+  run = run_cli("generate --model " + model + " --prompt a --device cpu --output " + (*dir_ / "a-file" / "x.y4m").string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("is a file, not a folder"), std::string::npos) << run.output;
+  run = run_cli("compare --model " + model + " --prompt a --device cpu --out " + (*dir_ / "a-file").string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("cannot create the output folder"), std::string::npos) << run.output;
+  for (const char* seed : {"99999999999999999999", "+5"}) {
+    run = run_cli("generate --model " + model + " --prompt a --device cpu --seed " + seed + " --output " + out.string());
+    EXPECT_EQ(run.exit_code, 2) << seed;
+    EXPECT_NE(run.output.find("--seed expects a non-negative whole number"), std::string::npos) << run.output;
+  }
+  run = run_cli("generate --model " + model + " --prompt a --device cpu --fps 0.0004 --output " + out.string());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.output.find("fps must be between 0.01 and 240"), std::string::npos) << run.output;
+  run = run_cli("train --preset shapes-tiny --device cpu --lr nan --steps 2 --out " + (*dir_ / "nan-run").string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--lr must be a positive number"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "nan-run"));
+
   EXPECT_FALSE(std::filesystem::exists(out));
   for (const auto& entry : std::filesystem::directory_iterator(*dir_)) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();

@@ -58,6 +58,15 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   std::filesystem::create_directories(root / "notes");
   std::filesystem::create_directories(root / "broken");
   std::ofstream(root / "broken" / "record.json") << "{ not json";
+  // Valid JSON with fields of the wrong type (hand-edited, or another version's), beside a video.
+  int mistyped = 0;
+  for (const char* field : {R"({"model": "wan"})", R"({"created": null})", R"({"request": {"seed": "42"}})"}) {
+    const auto folder = root / ("mistyped-" + std::to_string(mistyped++));
+    std::filesystem::create_directories(folder);
+    std::ofstream(folder / "record.json") << field;
+    std::filesystem::copy_file(first.video, folder / first.video.filename());
+    EXPECT_THROW(read_library_entry(folder), UserError) << field;
+  }
   std::filesystem::create_directories(root / ".staging-1-0");
   const std::vector<LibraryEntry> listed = library.entries();
   ASSERT_EQ(listed.size(), 3u);
@@ -66,7 +75,9 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   EXPECT_EQ(listed[2].folder, first.folder);
   for (const auto& item : std::filesystem::directory_iterator(root)) {
     const std::string name = item.path().filename().string();
-    if (name != ".staging-1-0") EXPECT_NE(name.rfind(".staging-", 0), 0u) << "left behind: " << name;
+    if (name != ".staging-1-0") {
+      EXPECT_NE(name.rfind(".staging-", 0), 0u) << "left behind: " << name;
+    }
   }
 
   library.remove(listed[1]);

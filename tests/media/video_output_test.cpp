@@ -1,5 +1,7 @@
 // write_video: the requested path picks the format, and a missing FFmpeg still yields output.
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "core/media/media_error.h"
@@ -21,6 +23,29 @@ TEST(VideoOutput, FormatFollowsThePath) {
   EXPECT_EQ(video_format_for("out/frames.v2/"), VideoFormat::PngFrames);
   EXPECT_EQ(video_format_for("clip.avi"), VideoFormat::Unset);
   EXPECT_EQ(video_format_for("clip.gif"), VideoFormat::Unset);
+}
+
+// What write_video would refuse is refused before any work, and nothing is created on the way.
+TEST(VideoOutput, CheckRefusesWhatTheWriterWouldWithoutCreatingAnything) {
+  const auto dir = test::scratch_dir("output_check");
+  std::ofstream(dir / "a-file") << "x";
+  for (const std::filesystem::path& good : {dir / "new" / "deeper" / "clip.mp4", dir / "clip.y4m", dir / "frames",
+                                            dir / "new2" / "frames/"}) {
+    EXPECT_NO_THROW(check_video_output(good)) << good;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "new"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "new2"));
+  for (const std::filesystem::path& bad : {dir / "clip.avi", dir / "a-file" / "clip.mp4", dir / "a-file" / "frames",
+                                           dir / "a-file" / "x" / "clip.y4m"}) {
+    EXPECT_THROW(check_video_output(bad), MediaError) << bad;
+  }
+  std::filesystem::create_directories(dir / "taken.mp4");
+  EXPECT_THROW(check_video_output(dir / "taken.mp4"), MediaError);
+  try {
+    check_video_output(dir / "a-file" / "clip.mp4");
+  } catch (const MediaError& e) {
+    EXPECT_NE(std::string(e.what()).find("is a file, not a folder"), std::string::npos) << e.what();
+  }
 }
 
 TEST(VideoOutput, WritesEachFormat) {

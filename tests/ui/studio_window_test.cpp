@@ -154,8 +154,10 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
 
   QTest::mouseClick(child<QToolButton>(*w, "generate_button"), Qt::LeftButton);
   QVERIFY(w->isGenerating());
+  QVERIFY(!child<QAction>(*w, "open_model")->isEnabled());  // Ctrl+O cannot swap the model mid-run
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w)));
+  QVERIFY(child<QAction>(*w, "open_model")->isEnabled());
 
   // the result and the preview hold the final video at the requested size
   QCOMPARE(w->result().frames, 4);
