@@ -80,7 +80,9 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
     result.status = GenerationStatus::Finished;
   } catch (const Cancelled&) {
     result.status = GenerationStatus::Cancelled;
-    sink.on_log("cancelled after " + std::to_string(result.steps_done) + " step(s); kept the last preview");
+    sink.on_log(result.steps_done == 0 ? std::string("cancelled before the first step")
+                                       : "cancelled after " + std::to_string(result.steps_done) +
+                                             " step(s); kept the last preview");
   } catch (const UserError& e) {
     result.status = GenerationStatus::Failed;
     result.error = e.what();
