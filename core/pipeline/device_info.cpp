@@ -60,6 +60,9 @@ std::optional<int64_t> free_device_memory(const c10::Device& device) {
     C10_CUDA_CHECK(cudaMemGetInfo(&free, &total));
     // Blocks LibTorch's caching allocator holds but no tensor uses (a model freed in this process,
     // a finished run's activations) are free for the next model too; the driver counts them as used.
+    // The allocator's per-device state exists only once LibTorch has set CUDA up (reading its stats
+    // before that aborted the process on the H200 when nothing had touched CUDA yet).
+    at::globalContext().lazyInitDevice(c10::DeviceType::CUDA);
     const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
     constexpr auto kAll = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
     return int64_t(free) + stats.reserved_bytes[kAll].current - stats.allocated_bytes[kAll].current;
