@@ -102,7 +102,7 @@ int cmd_compare(int argc, char** argv) {
 
   const std::filesystem::path out =
       out_arg ? std::filesystem::path(*out_arg) : std::filesystem::path("out") / ("compare-" + std::to_string(options.request.seed));
-  create_output_folder(out);  // before the model: a bad folder costs no load
+  check_output_folder(out);  // before the model: a bad folder costs no load, and nothing is created yet
   TerminalProgress progress(quiet);
   std::unique_ptr<Model> model = Model::load(model_folder_or_default(options.model_folder), parse_device(options.device_name), options.model_options);
   progress.on_log("model " + model->manifest.name + " on " + model->device.str());
@@ -114,6 +114,7 @@ int cmd_compare(int argc, char** argv) {
 
   const nlohmann::json wanted = dense_cache_key(dense_request, *model);
 
+  create_output_folder(out);
   std::optional<Run> dense = no_cache ? std::nullopt : cached_dense_run(out, wanted);
   // Dense against dense checks determinism; its second video must not overwrite the first.
   const std::string sparse_name = sparse_request.attention.mode == AttentionMode::Dense ? "dense-rerun" : mode;

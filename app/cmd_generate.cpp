@@ -27,9 +27,12 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   dense | svg2 | svgear (
 Ctrl-C cancels after the current step and keeps the last preview as <output>-partial.
 )";
 
+// "out/clip.mp4" → "out/clip-partial.mp4"; a PNG folder keeps its whole name and its slash
+// ("frames.v2/" → "frames.v2-partial/").
 std::filesystem::path with_suffix(const std::filesystem::path& path, const std::string& suffix) {
   std::filesystem::path p = path;
   if (p.filename().empty()) p = p.parent_path();
+  if (video_format_for(path) == VideoFormat::PngFrames) return p.parent_path() / (p.filename().string() + suffix) / "";
   return p.parent_path() / (p.stem().string() + suffix + p.extension().string());
 }
 

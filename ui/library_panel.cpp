@@ -19,14 +19,13 @@ namespace {
 constexpr int kThumbnailSide = 96;
 
 QString tooltip(const LibraryEntry& e) {
-  const nlohmann::json request = e.record.value("request", nlohmann::json::object());
   return QObject::tr("%1\nmodel %2, %3 attention, seed %4\n%5×%6, %7 frames, %8 steps\n%9")
       .arg(QString::fromStdString(e.prompt), QString::fromStdString(e.model), QString::fromStdString(e.attention))
       .arg(qulonglong(e.seed))
-      .arg(request.value("width", 0))
-      .arg(request.value("height", 0))
-      .arg(request.value("frames", 0))
-      .arg(request.value("steps", 0))
+      .arg(e.width)
+      .arg(e.height)
+      .arg(e.frames)
+      .arg(e.steps)
       .arg(QString::fromStdString(e.created));
 }
 

@@ -210,7 +210,7 @@ void MainWindow::buildActions() {
   export_frames_action_->setObjectName("export_frames");
   export_frames_action_->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_E);
   export_comparison_action_ = file->addAction(tr("Export &comparison video (MP4)…"), this, [this] {
-    const QString path = chooseExportPath(tr("Export comparison video"), QString("svgear-compare-%1.mp4").arg(requested_seed_),
+    const QString path = chooseExportPath(tr("Export comparison video"), QString("svgear-compare-%1.mp4").arg(compare_seed_),
                                           tr("MP4 video (*.mp4);;Y4M video (*.y4m)"));
     if (!path.isEmpty()) exportComparison(path);
   });
@@ -594,6 +594,7 @@ void MainWindow::onSweepFinished(const QString& mode, bool dense_reused) {
 
 void MainWindow::onCompareFinished(const CompareResult& result) {
   compare_view_->showResult(result);
+  compare_seed_ = requested_seed_;
   setGenerating(false);  // after the result: it enables the comparison export
   progress_->setValue(progress_->maximum());
   if (auto* dock = findChild<QDockWidget*>("compare_dock")) dock->raise();

@@ -135,7 +135,8 @@ class MainWindow : public QMainWindow {
   int requested_steps_ = 0;
   uint64_t requested_seed_ = 0;
   Video result_;
-  uint64_t result_seed_ = 0;  // result_'s seed: export names follow the video exported, not the last request
+  uint64_t result_seed_ = 0;   // result_'s seed: export names follow the video exported, not the last request
+  uint64_t compare_seed_ = 0;  // the shown comparison's seed, likewise
 };
 
 }  // namespace svgear

@@ -77,4 +77,24 @@ void create_output_folder(const std::filesystem::path& folder) {
   }
 }
 
+void check_output_folder(const std::filesystem::path& folder) {
+  std::filesystem::path existing = folder.empty() ? std::filesystem::path(".") : folder;
+  std::error_code ec;
+  // symlink_status: a broken link exists as a link, and stops the walk.
+  while (!std::filesystem::exists(std::filesystem::symlink_status(existing, ec)) && existing.has_parent_path() &&
+         existing != existing.parent_path()) {
+    existing = existing.parent_path();
+  }
+  if (!std::filesystem::exists(std::filesystem::symlink_status(existing, ec))) existing = ".";
+  if (std::filesystem::is_symlink(existing, ec) && !std::filesystem::exists(existing, ec)) {
+    throw UserError("cannot write in " + folder.string() + ": " + existing.string() + " is a broken link");
+  }
+  if (!std::filesystem::is_directory(existing, ec)) {
+    throw UserError("cannot write in " + folder.string() + ": " + existing.string() + " is a file, not a folder");
+  }
+  if (::access(existing.c_str(), W_OK) != 0) {
+    throw UserError("cannot write in " + folder.string() + ": no permission to write in " + existing.string());
+  }
+}
+
 }  // namespace svgear

@@ -41,4 +41,9 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
 // naming it when it cannot be (a file in the way, no permission).
 void create_output_folder(const std::filesystem::path& folder);
 
+// Throws UserError when create_output_folder(folder) would, or when the folder could not be
+// written in: the nearest part of the path that exists (a link followed) is a file, a broken link
+// or a folder without write permission. Creates nothing: commands run it before their work.
+void check_output_folder(const std::filesystem::path& folder);
+
 }  // namespace svgear

@@ -94,6 +94,10 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder) {
     e.seed = request.value("seed", uint64_t(0));
     e.attention = request.value("attention", nlohmann::json::object()).value("mode", "");
     e.model = e.record.value("model", nlohmann::json::object()).value("name", "");
+    e.width = request.value("width", 0);
+    e.height = request.value("height", 0);
+    e.frames = request.value("frames", 0);
+    e.steps = request.value("steps", 0);
   } catch (const nlohmann::json::exception& error) {
     throw UserError((folder / kRecordFile).string() + " is not a readable run record: " + error.what());
   }

@@ -33,6 +33,7 @@ struct LibraryEntry {
   std::string model;
   std::string attention;  // dense, svg2, svgear
   uint64_t seed = 0;
+  int width = 0, height = 0, frames = 0, steps = 0;
 };
 
 // $SVGEAR_LIBRARY, else $XDG_DATA_HOME/svgear/library, else ~/.local/share/svgear/library.

@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include <unistd.h>
-
+#include "core/io/atomic_file.h"
 #include "core/media/media_error.h"
 #include "core/media/mp4_writer.h"
 #include "core/media/png_writer.h"
@@ -35,25 +34,15 @@ namespace {
 void check_video_output(const std::filesystem::path& requested) {
   const VideoFormat format = video_format_for(requested);
   if (format == VideoFormat::Unset) throw_unsupported(requested);
-  // The folder the writer creates or writes in: the PNG folder itself, else the file's folder.
-  std::filesystem::path folder = format == VideoFormat::PngFrames ? requested : requested.parent_path();
-  if (folder.empty()) folder = ".";
   std::error_code ec;
   if (format != VideoFormat::PngFrames && std::filesystem::is_directory(requested, ec)) {
     throw MediaError("cannot write '" + requested.string() + "': it is a folder");
   }
-  // The nearest part of the path that exists must be a folder we may write in.
-  std::filesystem::path existing = folder;
-  while (!std::filesystem::exists(existing, ec) && existing.has_parent_path() && existing != existing.parent_path()) {
-    existing = existing.parent_path();
-  }
-  if (!std::filesystem::exists(existing, ec)) existing = ".";
-  if (!std::filesystem::is_directory(existing, ec)) {
-    throw MediaError("cannot write '" + requested.string() + "': '" + existing.string() + "' is a file, not a folder");
-  }
-  if (::access(existing.c_str(), W_OK) != 0) {
-    throw MediaError("cannot write '" + requested.string() + "': no permission to write in '" + existing.string() +
-                     "'");
+  // The folder the writer creates or writes in: the PNG folder itself, else the file's folder.
+  try {
+    check_output_folder(format == VideoFormat::PngFrames ? requested : requested.parent_path());
+  } catch (const UserError& e) {
+    throw MediaError("cannot write '" + requested.string() + "': " + e.what());
   }
 }
 

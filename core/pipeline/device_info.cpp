@@ -39,7 +39,7 @@ std::vector<std::string> cuda_device_descriptions() {
   if (!at::hasCUDA()) return out;
   for (int i = 0; i < at::cuda::device_count(); ++i) {
     const cudaDeviceProp* p = at::cuda::getDeviceProperties(i);
-    char line[256];
+    char line[512];
     // Below sm_80 every op runs its ATen reference (kernels/common/kernel_path.h).
     std::snprintf(line, sizeof line, "%s (cuda:%d, sm_%d%d, %d SMs, %.1f GiB%s)", p->name, i, p->major,
                   p->minor, p->multiProcessorCount, double(p->totalGlobalMem) / (1 << 30),

@@ -38,10 +38,20 @@ void note_reference_sparse_path(const Model& model, const GenerationRequest& req
   const char* kernel = block_sparse_kernel_name(model.device, model.dtype, model.dit->config().head_dim(),
                                                 request.attention.k_clusters);
   if (std::strcmp(kernel, "ATen reference") != 0) return;
+  // Which of the kernels' conditions this run misses.
+  std::string why;
+  if (!cuda_kernels_serve(model.device)) {
+    why = kernel_path() == KernelPath::Reference ? "the kernels are switched off (KernelPath::Reference)"
+                                                 : "the kernels need a GPU of sm_80 or later";
+  } else if (model.dtype != at::kBFloat16 && model.dtype != at::kHalf) {
+    why = std::string("the kernels take bf16 or fp16, this model runs ") + c10::toString(model.dtype);
+  } else {
+    why = "the kernels take head dim 64 or 128 and at most 8192 key clusters; this run has head dim " +
+          std::to_string(model.dit->config().head_dim()) + " and " + std::to_string(request.attention.k_clusters);
+  }
   sink.on_log(std::string(attention_mode_name(request.attention.mode)) + " attention on " +
-              device_description(model.device) + " runs through the ATen reference, not a kernel (the kernels " +
-              "need a GPU of sm_80 or later, head dim 64 or 128 and at most 8192 key clusters): expect it to " +
-              "be slower than dense attention here");
+              device_description(model.device) + " runs through the ATen reference, not a kernel (" + why +
+              "): expect it to be slower than dense attention here");
 }
 
 std::string out_of_memory_message(const c10::Device& device) {
@@ -80,9 +90,10 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
     result.status = GenerationStatus::Finished;
   } catch (const Cancelled&) {
     result.status = GenerationStatus::Cancelled;
+    const std::string after = "cancelled after " + std::to_string(result.steps_done) + " step(s)";
     sink.on_log(result.steps_done == 0 ? std::string("cancelled before the first step")
-                                       : "cancelled after " + std::to_string(result.steps_done) +
-                                             " step(s); kept the last preview");
+                : result.video.empty() ? after + ", before any preview: nothing to keep"
+                                       : after + "; kept the last preview");
   } catch (const UserError& e) {
     result.status = GenerationStatus::Failed;
     result.error = e.what();

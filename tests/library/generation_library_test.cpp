@@ -47,6 +47,7 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   EXPECT_EQ(first.attention, "svgear");
   EXPECT_EQ(first.model, "shapes-s");
   EXPECT_EQ(first.seed, 42u);
+  EXPECT_EQ(first.steps, 3);
   EXPECT_EQ(first.record["request"]["steps"], 3);
 
   const Video back = read_video(first.video);
@@ -60,7 +61,8 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   std::ofstream(root / "broken" / "record.json") << "{ not json";
   // Valid JSON with fields of the wrong type (hand-edited, or another version's), beside a video.
   int mistyped = 0;
-  for (const char* field : {R"({"model": "wan"})", R"({"created": null})", R"({"request": {"seed": "42"}})"}) {
+  for (const char* field : {R"({"model": "wan"})", R"({"created": null})", R"({"request": {"seed": "42"}})",
+                            R"({"request": {"width": "64"}})"}) {
     const auto folder = root / ("mistyped-" + std::to_string(mistyped++));
     std::filesystem::create_directories(folder);
     std::ofstream(folder / "record.json") << field;

@@ -39,10 +39,15 @@ TEST(VideoOutput, CheckRefusesWhatTheWriterWouldWithoutCreatingAnything) {
                                            dir / "a-file" / "x" / "clip.y4m"}) {
     EXPECT_THROW(check_video_output(bad), MediaError) << bad;
   }
+  // A broken link where the folder should be: the writer could not create it.
+  std::filesystem::create_symlink(dir / "nowhere", dir / "dangling");
+  EXPECT_THROW(check_video_output(dir / "dangling" / "clip.y4m"), MediaError);
+  EXPECT_THROW(check_video_output(dir / "dangling"), MediaError);
   std::filesystem::create_directories(dir / "taken.mp4");
   EXPECT_THROW(check_video_output(dir / "taken.mp4"), MediaError);
   try {
     check_video_output(dir / "a-file" / "clip.mp4");
+    FAIL() << "a folder under a file must be refused";
   } catch (const MediaError& e) {
     EXPECT_NE(std::string(e.what()).find("is a file, not a folder"), std::string::npos) << e.what();
   }
