@@ -31,8 +31,9 @@ void synchronize(const c10::Device& device) {
   if (device.is_cuda()) at::accelerator::synchronizeDevice(device.index());
 }
 
-// A sparse mode on a GPU its kernels do not serve (older than sm_80, or a head dim or cluster count
-// they lack) runs the ATen reference, far slower than dense attention there: say so before the steps.
+// A sparse mode whose block-sparse attention has no kernel on its GPU (older than sm_80, the kernels
+// switched off, or a dtype, head dim or cluster count they lack) runs the ATen reference, far slower
+// than dense attention there: say so before the steps.
 void note_reference_sparse_path(const Model& model, const GenerationRequest& request, EventSink& sink) {
   if (!model.device.is_cuda() || request.attention.mode == AttentionMode::Dense) return;
   const char* kernel = block_sparse_kernel_name(model.device, model.dtype, model.dit->config().head_dim(),
