@@ -122,9 +122,12 @@ GenerationWorker::GenerationWorker() = default;
 GenerationWorker::~GenerationWorker() = default;
 
 void GenerationWorker::loadModel(const QString& folder) {
+  cancel_.reset();  // on the caller's thread, as start() does: a cancel() after this one is never lost
   QMetaObject::invokeMethod(this, [this, folder] {
     try {
       load(folder);
+    } catch (const Cancelled&) {
+      Q_EMIT logLine("loading " + folder + " cancelled");  // the window is closing
     } catch (const std::exception& e) {
       Q_EMIT modelFailed(folder, QString::fromStdString(e.what()));
     }
@@ -156,7 +159,9 @@ void GenerationWorker::load(const QString& folder) {
   Q_EMIT logLine("loading the model in " + folder);
   model_.reset();  // free the old model before the new one is read
   model_folder_.clear();
-  model_ = Model::load(folder.toStdString(), parse_device("auto"));
+  ModelOptions options;
+  options.cancel = &cancel_;  // closing the window (or Esc in a run that loads) stops a long load
+  model_ = Model::load(folder.toStdString(), parse_device("auto"), options);
   model_folder_ = folder;
   const ModelManifest& m = model_->manifest;
   ModelSummary summary;
@@ -180,7 +185,14 @@ bool GenerationWorker::loadFor(const StudioRequest& request) {
     Q_EMIT failed("no model folder: choose one with File ▸ Open model folder…");
     return false;
   }
-  if (!model_ || folder != model_folder_) load(folder);
+  if (!model_ || folder != model_folder_) {
+    try {
+      load(folder);
+    } catch (const Cancelled&) {
+      Q_EMIT cancelled(Video{}, 0);
+      return false;
+    }
+  }
   if (model_->device.is_cpu()) {
     const int threads = set_cpu_threads(request.cpu_threads);
     if (threads != cpu_threads_) Q_EMIT logLine(QString("computing on %1 CPU thread(s)").arg(threads));

@@ -186,7 +186,7 @@ WanWeights WanWeights::meta(const WanConfig& c) {
 }
 
 WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
-                            at::Device device, at::ScalarType compute_dtype) {
+                            at::Device device, at::ScalarType compute_dtype, const CancelToken* cancel) {
   const std::map<std::string, StoredTensor> index = index_checkpoint(files);
   for (const auto& [name, stored] : index) {
     // Scaled fp8 files store a per-tensor scale that plain conversion would ignore.
@@ -201,6 +201,7 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
   std::vector<std::string> mismatched;
   WanWeights w = meta(config);
   w.for_each_tensor_mutable([&](const std::string& name, at::Tensor& tensor, WeightPrecision precision) {
+    if (cancel) cancel->throw_if_cancelled();
     const std::vector<int64_t> expected = tensor.sizes().vec();
     tensor = at::Tensor();
     auto it = index.find(name);

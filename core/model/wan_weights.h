@@ -12,6 +12,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "core/cancel_token.h"
 #include "core/model/wan_config.h"
 
 namespace svgear {
@@ -120,8 +121,10 @@ struct WanWeights {
   // goes from the (memory-mapped) file straight to `device`, Compute tensors in `compute_dtype` and
   // Float32 ones in float32, one tensor at a time: the host never holds a float32 copy of the model
   // (57 GB for Wan 14B), only the file's pages and one converted tensor.
+  // `cancel`, when given, is polled before each tensor (a set token throws Cancelled).
   static WanWeights load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
-                         at::Device device = at::Device(at::kCPU), at::ScalarType compute_dtype = at::kFloat);
+                         at::Device device = at::Device(at::kCPU), at::ScalarType compute_dtype = at::kFloat,
+                         const CancelToken* cancel = nullptr);
 
   using TensorVisitor = std::function<void(const std::string& name, at::Tensor& tensor,
                                            WeightPrecision precision)>;

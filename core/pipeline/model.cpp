@@ -47,10 +47,14 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   const c10::Device vae_device = options.vae_device.value_or(device);
   const c10::ScalarType vae_dtype = vae_device.is_cuda() ? at::kBFloat16 : at::kFloat;
 
+  const auto check_cancel = [&] {
+    if (options.cancel) options.cancel->throw_if_cancelled();
+  };
   // The small parts first, so a wrong tokenizer or VAE fails before gigabytes are read.
   Umt5Tokenizer tokenizer = Umt5Tokenizer::load((folder / m.tokenizer).lexically_normal(), m.dit.text_len);
   check_device_memory(m, device, model->dtype, text_device, vae_device, vae_dtype);
   model->decoder = WanVaeDecoder::open(folder / m.vae_file, vae_device, vae_dtype);  // paired in the manifest
+  check_cancel();
 
   std::vector<std::filesystem::path> text_files;
   for (const auto& name : m.text_encoder_files) text_files.push_back(folder / name);
@@ -68,11 +72,12 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
     model->release_text_encoder = [raw] { raw->release(); };
   }
   model->text_encoder = std::move(encoder);
+  check_cancel();
 
   std::vector<std::shared_ptr<SafetensorsFile>> files;
   for (const auto& name : m.weight_files) files.push_back(SafetensorsFile::open(folder / name));
   // Straight to the device in its dtype, tensor by tensor (no float32 copy of the model on the host).
-  model->dit = std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files, device, model->dtype));
+  model->dit = std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files, device, model->dtype, options.cancel));
   return model;
 }
 
@@ -86,6 +91,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
   ModelOptions options = given_options;
   if (options.text_encoder_device) options.text_encoder_device = indexed(*options.text_encoder_device);
   if (options.vae_device) options.vae_device = indexed(*options.vae_device);
+  if (options.cancel) options.cancel->throw_if_cancelled();
   if (std::filesystem::is_directory(folder) && !std::filesystem::exists(folder / "model.json")) {
     return load_wan(folder, device, options);
   }
@@ -148,7 +154,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
 
   model->device = device;
   model->dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
-  model->dit = std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files, device, model->dtype));
+  model->dit = std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files, device, model->dtype, options.cancel));
   return model;
 }
 

@@ -11,6 +11,7 @@
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
 
+#include "core/cancel_token.h"
 #include "core/decoder/latent_decoder.h"
 #include "core/model/wan_dit.h"
 #include "core/pipeline/model_manifest.h"
@@ -23,6 +24,9 @@ struct ModelOptions {
   std::optional<c10::Device> text_encoder_device;  // umT5 (bf16); default: the model's device
   bool free_text_encoder = false;  // free umT5's weights once a generation's prompts are encoded
   std::optional<c10::Device> vae_device;  // default: the model's device
+  // Polled between the model's parts and the DiT's tensors: a set token makes load throw Cancelled
+  // (the studio closing during a multi-gigabyte load).
+  const CancelToken* cancel = nullptr;
 };
 
 struct Model {

@@ -50,6 +50,17 @@ TEST(WanWeights, LoadsFloat32CopiesOfTheFile) {
   }
 }
 
+// A token cancelled while the tensors load stops the load at the next tensor (the studio closing
+// during a multi-gigabyte load); an uncancelled one loads as without.
+TEST(WanWeights, ACancelledTokenStopsTheLoad) {
+  auto file = SafetensorsFile::open(test::testvector("wan/wan_dit_tiny.weights.safetensors"));
+  CancelToken cancel;
+  EXPECT_NO_THROW(WanWeights::load(test::tiny_wan_config(), {file}, at::Device(at::kCPU), at::kFloat, &cancel));
+  cancel.cancel();
+  EXPECT_THROW(WanWeights::load(test::tiny_wan_config(), {file}, at::Device(at::kCPU), at::kFloat, &cancel),
+               Cancelled);
+}
+
 // Loading to a device and compute dtype converts each tensor on the way: Compute tensors in the
 // dtype (equal to converting the float32 load), Float32 ones (norms, modulation, head) unchanged.
 TEST(WanWeights, LoadsStraightToTheComputeDtype) {

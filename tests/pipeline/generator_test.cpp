@@ -225,6 +225,16 @@ TEST_F(GeneratorTest, SvgEarAtFullBudgetMakesTheDenseVideo) {
   EXPECT_GT(sparse_diff, 1);
 }
 
+TEST_F(GeneratorTest, ACancelledTokenStopsTheModelLoad) {
+  CancelToken cancel;
+  ModelOptions options;
+  options.cancel = &cancel;
+  cancel.cancel();
+  EXPECT_THROW(Model::load(*folder_, c10::Device(c10::kCPU), options), Cancelled);
+  cancel.reset();
+  EXPECT_NE(Model::load(*folder_, c10::Device(c10::kCPU), options), nullptr);
+}
+
 bool says_reference_path(const RecordingSink& sink) {
   return std::any_of(sink.logs.begin(), sink.logs.end(),
                      [](const std::string& line) { return line.find("runs through the ATen reference") != std::string::npos; });
