@@ -1,10 +1,14 @@
 #include "core/media/png_writer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <set>
+#include <string>
 #include <system_error>
+#include <vector>
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include "core/io/atomic_file.h"
@@ -107,17 +111,36 @@ std::vector<std::filesystem::path> write_png_frames(const Video& video,
                      " (choose a writable output folder)");
   }
 
+  // Every frame is written into a hidden staging folder first and renamed in only once all are
+  // written: a write that fails (a full disk) leaves the folder's earlier frames as they were.
+  static std::atomic<unsigned> staging_count{0};
+  const std::filesystem::path staging =
+      folder / (".staging-frames-" + std::to_string(::getpid()) + "-" + std::to_string(staging_count++));
+  std::filesystem::create_directory(staging, ec);
+  if (ec) throw MediaError("cannot write in the frame folder '" + folder.string() + "': " + ec.message());
+  struct RemoveStaging {
+    std::filesystem::path path;
+    ~RemoveStaging() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  } remove_staging{staging};
+
   const int digits = std::max<int>(4, int(std::to_string(video.frames - 1).size()));
-  std::vector<std::filesystem::path> paths;
-  std::set<std::string> written;
+  std::vector<std::string> names;
   for (int f = 0; f < video.frames; ++f) {
     std::string number = std::to_string(f);
     number.insert(0, size_t(digits) - number.size(), '0');
-    std::string name = std::string(stem) + "_" + number + ".png";
-    paths.push_back(folder / name);
-    write_png(paths.back(), video.frame(f), video.height, video.width);
-    written.insert(std::move(name));
+    names.push_back(std::string(stem) + "_" + number + ".png");
+    write_png(staging / names.back(), video.frame(f), video.height, video.width);
   }
+  std::vector<std::filesystem::path> paths;
+  for (const std::string& name : names) {
+    paths.push_back(folder / name);
+    std::filesystem::rename(staging / name, paths.back(), ec);
+    if (ec) throw MediaError("cannot write '" + paths.back().string() + "': " + ec.message());
+  }
+  const std::set<std::string> written(names.begin(), names.end());
 
   // A longer video written here before would otherwise leave its tail frames mixed in.
   const std::string prefix = std::string(stem) + "_";

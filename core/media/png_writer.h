@@ -20,7 +20,9 @@ void write_png(const std::filesystem::path& path, const uint8_t* rgb, int height
 
 // Writes folder/<stem>_0000.png, folder/<stem>_0001.png, ... (creating the folder) and returns the
 // paths in frame order. Older <stem>_NNNN.png files beyond this video's frames are removed, so the
-// folder always holds exactly this video.
+// folder always holds exactly this video. The frames are written into a hidden staging folder
+// inside `folder` and renamed in once all are written, so a failed write leaves an earlier video's
+// frames as they were.
 std::vector<std::filesystem::path> write_png_frames(const Video& video,
                                                     const std::filesystem::path& folder,
                                                     std::string_view stem = "frame");

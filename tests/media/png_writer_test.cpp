@@ -2,13 +2,19 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
+
+#include <sys/resource.h>
 
 #include <zlib.h>
 
 #include "core/media/media_error.h"
 #include "core/media/png_writer.h"
+#include "core/user_error.h"
 #include "tests/media/synthetic_video.h"
 #include "tests/support/test_paths.h"
 
@@ -130,6 +136,38 @@ TEST(PngWriter, WritesNumberedFramesAndRemovesStaleOnes) {
   EXPECT_FALSE(std::filesystem::exists(folder / "frame_0003.png"));
   EXPECT_FALSE(std::filesystem::exists(folder / "frame_0004.png"));
   EXPECT_TRUE(std::filesystem::exists(folder / "notes.txt"));
+}
+
+// A write that fails part-way (here a file-size limit, as a full disk would fail it) leaves the
+// frames of the video written there before as they were: new frames go to a staging folder first.
+TEST(PngWriterDeathTest, AFailedWriteKeepsTheEarlierFrames) {
+  const auto folder = test::scratch_dir("png_failed") / "clip";
+  write_png_frames(test::moving_gradient(3, 8, 8), folder);
+  const std::string first = read_file(folder / "frame_0000.png");
+  // Three frames that compress well, then one of noise (a ~12 KB PNG) that cannot be written.
+  Video noise = test::moving_gradient(4, 64, 64);
+  std::mt19937 random(7);
+  for (size_t i = 0; i < noise.frame_bytes(); ++i) noise.frame(3)[i] = uint8_t(random());
+  // In a child process, files past 8 KB cannot be written (SIGXFSZ ignored: write() fails EFBIG).
+  const auto write_under_a_size_limit = [&] {
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit;
+    limit.rlim_cur = limit.rlim_max = 8192;
+    setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      write_png_frames(noise, folder);
+    } catch (const UserError&) {
+      std::_Exit(3);
+    }
+    std::_Exit(0);
+  };
+  EXPECT_EXIT(write_under_a_size_limit(), ::testing::ExitedWithCode(3), "");
+  EXPECT_EQ(read_file(folder / "frame_0000.png"), first);
+  EXPECT_TRUE(std::filesystem::exists(folder / "frame_0002.png"));
+  EXPECT_FALSE(std::filesystem::exists(folder / "frame_0003.png"));
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    EXPECT_NE(entry.path().filename().string().rfind(".staging", 0), 0u) << "left behind: " << entry.path();
+  }
 }
 
 TEST(PngWriter, EmptyVideoIsAnError) {
