@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include "kernels/common/kernel_path.h"
 #include "svgear/build_config.h"
 
 #if SVGEAR_HAVE_CUDA
@@ -40,10 +41,9 @@ std::vector<std::string> cuda_device_descriptions() {
   for (int i = 0; i < at::cuda::device_count(); ++i) {
     const cudaDeviceProp* p = at::cuda::getDeviceProperties(i);
     char line[512];
-    // Below sm_80 every op runs its ATen reference (kernels/common/kernel_path.h).
     std::snprintf(line, sizeof line, "%s (cuda:%d, sm_%d%d, %d SMs, %.1f GiB%s)", p->name, i, p->major,
                   p->minor, p->multiProcessorCount, double(p->totalGlobalMem) / (1 << 30),
-                  p->major < 8 ? "; no kernels below sm_80: ATen references" : "");
+                  p->major < kKernelsMinComputeMajor ? "; no kernels below sm_80: ATen references" : "");
     out.push_back(line);
   }
 #endif

@@ -21,6 +21,10 @@ constexpr const char* kTokenEmbedding = "text_encoder.token_embedding.weight";
 // Upstream runs umT5 in bfloat16 (t5_dtype); it also halves the 11 GB of umT5-xxl on the CPU.
 constexpr c10::ScalarType kTextEncoderDtype = at::kBFloat16;
 
+void check_cancel(const ModelOptions& options) {
+  if (options.cancel) options.cancel->throw_if_cancelled();
+}
+
 // Refuses, before anything is loaded, weights that do not fit in the free memory of `device`.
 void check_device_memory(const ModelManifest& m, c10::Device device, c10::ScalarType dit_dtype,
                          c10::Device text_device, c10::Device vae_device, c10::ScalarType vae_dtype) {
@@ -47,14 +51,11 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   const c10::Device vae_device = options.vae_device.value_or(device);
   const c10::ScalarType vae_dtype = vae_device.is_cuda() ? at::kBFloat16 : at::kFloat;
 
-  const auto check_cancel = [&] {
-    if (options.cancel) options.cancel->throw_if_cancelled();
-  };
   // The small parts first, so a wrong tokenizer or VAE fails before gigabytes are read.
   Umt5Tokenizer tokenizer = Umt5Tokenizer::load((folder / m.tokenizer).lexically_normal(), m.dit.text_len);
   check_device_memory(m, device, model->dtype, text_device, vae_device, vae_dtype);
   model->decoder = WanVaeDecoder::open(folder / m.vae_file, vae_device, vae_dtype);  // paired in the manifest
-  check_cancel();
+  check_cancel(options);
 
   std::vector<std::filesystem::path> text_files;
   for (const auto& name : m.text_encoder_files) text_files.push_back(folder / name);
@@ -72,7 +73,7 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
     model->release_text_encoder = [raw] { raw->release(); };
   }
   model->text_encoder = std::move(encoder);
-  check_cancel();
+  check_cancel(options);
 
   std::vector<std::shared_ptr<SafetensorsFile>> files;
   for (const auto& name : m.weight_files) files.push_back(SafetensorsFile::open(folder / name));
@@ -91,7 +92,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
   ModelOptions options = given_options;
   if (options.text_encoder_device) options.text_encoder_device = indexed(*options.text_encoder_device);
   if (options.vae_device) options.vae_device = indexed(*options.vae_device);
-  if (options.cancel) options.cancel->throw_if_cancelled();
+  check_cancel(options);
   if (std::filesystem::is_directory(folder) && !std::filesystem::exists(folder / "model.json")) {
     return load_wan(folder, device, options);
   }

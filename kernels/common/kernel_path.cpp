@@ -24,7 +24,7 @@ bool cuda_kernels_serve(const c10::Device& device) {
   if (!device.is_cuda() || kernel_path() == KernelPath::Reference) return false;
   const cudaDeviceProp* properties = device.has_index() ? at::cuda::getDeviceProperties(device.index())
                                                         : at::cuda::getCurrentDeviceProperties();  // cached by ATen
-  return properties->major >= 8;
+  return properties->major >= kKernelsMinComputeMajor;
 #else
   (void)device;
   return false;

@@ -22,6 +22,9 @@ KernelPath kernel_path();
 // a launch would fail with "no kernel image".
 bool cuda_kernels_serve(const c10::Device& device);
 
+// The oldest compute capability (major) the kernels run on.
+constexpr int kKernelsMinComputeMajor = 8;
+
 // Sets the path for a scope and restores the previous one however the scope ends.
 class ScopedKernelPath {
  public:

@@ -557,7 +557,9 @@ TEST(BlockSparseAttention, NamesTheKernelItRuns) {
   const bool hopper = false;
 #endif
   EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kHalf, 64, 1000), hopper ? "wgmma (sm_90a)" : "mma.sync (sm_80)");
-  if (hopper) EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 8192), "wgmma (sm_90a)");
+  if (hopper) {
+    EXPECT_STREQ(block_sparse_kernel_name(at::kCUDA, at::kBFloat16, 128, 8192), "wgmma (sm_90a)");
+  }
 }
 
 // The reference path of block_sparse_attention_out: fused scatter to the original order and the

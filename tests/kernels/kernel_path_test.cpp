@@ -45,7 +45,7 @@ TEST(KernelPath, CpuTensorsNeverGoToTheKernels) {
 TEST(KernelPath, CudaKernelsServeFromSm80UnlessTheReferenceIsChosen) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
 #if SVGEAR_HAVE_CUDA
-  const bool sm80 = at::cuda::getDeviceProperties(0)->major >= 8;
+  const bool sm80 = at::cuda::getDeviceProperties(0)->major >= kKernelsMinComputeMajor;
   const at::Device cuda(at::kCUDA, 0);
   EXPECT_EQ(kernel_path(), KernelPath::Fastest);
   EXPECT_EQ(cuda_kernels_serve(cuda), sm80);
