@@ -62,6 +62,7 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   WanTextEncoderOptions text_options;
   text_options.device = text_device;
   text_options.dtype = kTextEncoderDtype;
+  text_options.cancel = options.cancel;
   auto encoder = std::make_unique<WanTextEncoder>(text_files, std::move(tokenizer), text_options);
   if (encoder->text_dim() != m.dit.text_dim) {
     throw UserError("the text encoder (" + m.text_encoder_files.front() + ") has width " +

@@ -24,8 +24,9 @@ struct ModelOptions {
   std::optional<c10::Device> text_encoder_device;  // umT5 (bf16); default: the model's device
   bool free_text_encoder = false;  // free umT5's weights once a generation's prompts are encoded
   std::optional<c10::Device> vae_device;  // default: the model's device
-  // Polled between the model's parts and the DiT's tensors: a set token makes load throw Cancelled
-  // (the studio closing during a multi-gigabyte load).
+  // Polled between the model's parts and before each tensor of the DiT and the text encoder: a set
+  // token makes load throw Cancelled (the studio closing during a multi-gigabyte load). The text
+  // encoder keeps it for its reloads after free_text_encoder, so it must outlive the model.
   const CancelToken* cancel = nullptr;
 };
 

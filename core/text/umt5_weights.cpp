@@ -158,7 +158,7 @@ void Umt5Weights::for_each_tensor(const TensorVisitor& visit) {
 }
 
 Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>>& files,
-                              at::Device device, at::ScalarType dtype) {
+                              at::Device device, at::ScalarType dtype, const CancelToken* cancel) {
   if (dtype != at::kFloat && dtype != at::kBFloat16 && dtype != at::kHalf) {
     throw UserError("the umT5 text encoder runs in float32, bfloat16 or float16, not " +
                     std::string(c10::toString(dtype)));
@@ -172,6 +172,7 @@ Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>
   std::vector<std::string> mismatched;
   if (w.config.num_layers == 0) missing.push_back("blocks.0.norm1.weight (no layers at all)");
   for (const ExpectedTensor& expected : expected_tensors(w)) {
+    if (cancel) cancel->throw_if_cancelled();
     auto it = index.find(expected.name);
     if (it == index.end()) {
       missing.push_back(expected.name);

@@ -17,6 +17,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "core/cancel_token.h"
+
 namespace svgear {
 
 class SafetensorsFile;
@@ -69,9 +71,11 @@ struct Umt5Weights {
 
   // Loads every tensor onto `device` as `dtype` (one tensor at a time, so the peak is the model in
   // `dtype` plus one tensor). Throws WeightsError listing every missing tensor, every shape
-  // mismatch and every tensor of an unsupported dtype at once.
+  // mismatch and every tensor of an unsupported dtype at once. `cancel`, when given, is polled
+  // before each tensor (a set token throws Cancelled: umT5-xxl is 11 GB).
   static Umt5Weights load(const std::vector<std::shared_ptr<SafetensorsFile>>& files,
-                          at::Device device, at::ScalarType dtype);
+                          at::Device device, at::ScalarType dtype,
+                          const CancelToken* cancel = nullptr);
 
   // The layout for `config`: every tensor an empty meta tensor of its expected shape.
   static Umt5Weights meta(const Umt5Config& config);

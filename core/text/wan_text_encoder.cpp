@@ -22,7 +22,7 @@ WanTextEncoder::WanTextEncoder(std::vector<std::filesystem::path> weight_files,
 void WanTextEncoder::load_locked() const {
   if (encoder_) return;
   encoder_.emplace(
-      Umt5Weights::load(open_umt5_files(weight_files_), options_.device, options_.dtype));
+      Umt5Weights::load(open_umt5_files(weight_files_), options_.device, options_.dtype, options_.cancel));
 }
 
 void WanTextEncoder::release() {

@@ -22,6 +22,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "core/cancel_token.h"
 #include "core/text/text_encoder.h"
 #include "core/text/umt5_encoder.h"
 #include "core/text/umt5_tokenizer.h"
@@ -36,6 +37,9 @@ struct WanTextEncoderOptions {
   at::ScalarType dtype = at::kBFloat16;
   // Prompt embeddings kept; 0 disables the cache.
   int cache_entries = 16;
+  // Polled before each tensor while the weights load, at construction and when encode() reloads
+  // them after release(): a set token throws Cancelled. Must outlive the encoder.
+  const CancelToken* cancel = nullptr;
 };
 
 class WanTextEncoder : public TextEncoder {

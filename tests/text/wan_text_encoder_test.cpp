@@ -82,6 +82,27 @@ TEST(WanTextEncoder, ReleaseFreesTheWeightsAndReloadsOnDemand) {
   EXPECT_EQ(other.size(0), 4);
 }
 
+// A set token stops the weights' load, at construction and when encode() reloads them after
+// release(); the cached prompts still answer and a reset token lets the reload through.
+TEST(WanTextEncoder, ACancelledTokenStopsTheWeightsLoad) {
+  CancelToken cancel;
+  WanTextEncoderOptions options;
+  options.cancel = &cancel;
+  cancel.cancel();
+  EXPECT_THROW(tiny_encoder("wan_te_cancel_new", options), Cancelled);
+  cancel.reset();
+  WanTextEncoder enc = tiny_encoder("wan_te_cancel", options);
+  const at::Tensor cached = enc.encode("a cat");
+  enc.release();
+  cancel.cancel();
+  EXPECT_THROW(enc.encode("the grass"), Cancelled);
+  EXPECT_FALSE(enc.loaded());
+  EXPECT_TRUE(enc.encode("a cat").is_same(cached));
+  cancel.reset();
+  EXPECT_EQ(enc.encode("the grass").size(0), 3);
+  EXPECT_TRUE(enc.loaded());
+}
+
 TEST(WanTextEncoder, TokenizerOfAnotherModelIsRefused) {
   std::vector<std::pair<std::string, double>> pieces;
   for (int i = 0; i < 400; ++i) pieces.emplace_back("\xE2\x96\x81w" + std::to_string(i), -3.0);
