@@ -6,6 +6,7 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QLabel>
 #include <QMenuBar>
 #include <QProgressBar>
@@ -16,6 +17,7 @@
 #include <QThread>
 #include <QToolBar>
 #include <QToolButton>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include "core/attention/attention_config.h"
 #include "core/attention/routing_trace.h"
@@ -40,6 +42,12 @@ namespace svgear {
 namespace {
 
 QString seconds(double ms) { return QString::number(ms / 1000.0, 'f', ms < 10000 ? 2 : 1) + " s"; }
+
+// A library entry's video from the thread pool: the frames, or why they could not be read.
+struct DecodedVideo {
+  Video video;
+  std::string error;
+};
 
 QString describe(const Video& v) {
   return QString("%1×%2, %3 frames").arg(v.width).arg(v.height).arg(v.frames);
@@ -330,32 +338,61 @@ void MainWindow::openLibraryEntry(const QString& folder) {
     reportError(tr("a run is in progress: reload a library entry after it finishes or is cancelled"));
     return;
   }
+  LibraryEntry entry;
+  StudioRequest request;
   try {
-    const LibraryEntry entry = read_library_entry(folder.toStdString());
-    const StudioRequest request = studio_request_from_record(entry.record);
-    Video video = read_video(entry.video);
-    const QString model = QString::fromStdString(request.model_folder.string());
-    if (!model.isEmpty() && model != model_picker_->currentFolder()) {
-      if (std::filesystem::is_directory(request.model_folder)) {
-        model_picker_->setCurrentFolder(model);
-        apply_model_defaults_ = false;  // the entry's settings win over the model's defaults
-        worker_->loadModel(model);
-      } else {
-        log_->info(tr("the entry's model folder %1 is gone; the current model stays").arg(model));
-      }
-    }
-    settings_panel_->setRequest(request);
-    prompt_panel_->setPrompt(QString::fromStdString(request.prompt));
-    prompt_panel_->setNegativePrompt(QString::fromStdString(request.negative_prompt));
-    result_ = std::move(video);
-    result_seed_ = request.seed;
-    preview_->showClip(result_, tr("library: %1").arg(QString::fromStdString(entry.created)));
-    statusBar()->showMessage(tr("Reloaded %1 (seed %2, locked): Generate reproduces it")
-                                 .arg(QString::fromStdString(entry.folder.filename().string()))
-                                 .arg(qulonglong(request.seed)));
+    entry = read_library_entry(folder.toStdString());
+    request = studio_request_from_record(entry.record);
   } catch (const std::exception& e) {
     reportError(tr("cannot reload %1: %2").arg(folder, QString::fromUtf8(e.what())));
+    return;
   }
+  // The video decodes on the thread pool (a Wan clip takes ~0.3 s); the panels change only once it
+  // has, so a damaged video changes nothing. A later reload or run supersedes this one.
+  const int serial = ++library_open_serial_;
+  statusBar()->showMessage(tr("Opening %1…").arg(QString::fromStdString(entry.folder.filename().string())));
+  auto* watcher = new QFutureWatcher<DecodedVideo>(this);
+  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, serial, folder, entry, request] {
+    watcher->deleteLater();
+    DecodedVideo decoded = watcher->result();
+    if (serial != library_open_serial_) return;
+    if (!decoded.error.empty()) {
+      reportError(tr("cannot reload %1: %2").arg(folder, QString::fromStdString(decoded.error)));
+      return;
+    }
+    applyLibraryEntry(entry, request, std::move(decoded.video));
+  });
+  watcher->setFuture(QtConcurrent::run([path = entry.video] {
+    DecodedVideo decoded;
+    try {
+      decoded.video = read_video(path);
+    } catch (const std::exception& e) {
+      decoded.error = e.what();
+    }
+    return decoded;
+  }));
+}
+
+void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioRequest& request, Video video) {
+  const QString model = QString::fromStdString(request.model_folder.string());
+  if (!model.isEmpty() && model != model_picker_->currentFolder()) {
+    if (std::filesystem::is_directory(request.model_folder)) {
+      model_picker_->setCurrentFolder(model);
+      apply_model_defaults_ = false;  // the entry's settings win over the model's defaults
+      worker_->loadModel(model);
+    } else {
+      log_->info(tr("the entry's model folder %1 is gone; the current model stays").arg(model));
+    }
+  }
+  settings_panel_->setRequest(request);
+  prompt_panel_->setPrompt(QString::fromStdString(request.prompt));
+  prompt_panel_->setNegativePrompt(QString::fromStdString(request.negative_prompt));
+  result_ = std::move(video);
+  result_seed_ = request.seed;
+  preview_->showClip(result_, tr("library: %1").arg(QString::fromStdString(entry.created)));
+  statusBar()->showMessage(tr("Reloaded %1 (seed %2, locked): Generate reproduces it")
+                               .arg(QString::fromStdString(entry.folder.filename().string()))
+                               .arg(qulonglong(request.seed)));
 }
 
 bool MainWindow::requestFromPanels(SeedChoice seed, StudioRequest& request) {
@@ -407,6 +444,7 @@ void MainWindow::beginRun(const StudioRequest& request, Work work, const QString
   statusBar()->showMessage(status);
   setGenerating(true);
   work_ = work;
+  ++library_open_serial_;  // a library reload still decoding must not replace this run's result
 }
 
 void MainWindow::compare() {

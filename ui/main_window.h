@@ -27,6 +27,7 @@ class PromptPanel;
 class RoutingPanel;
 class SettingsPanel;
 struct CompareResult;
+struct LibraryEntry;
 struct ModelSummary;
 struct StudioRequest;
 struct SweepPoint;
@@ -43,7 +44,9 @@ class MainWindow : public QMainWindow {
   // Loads `folder` on the worker and, once loaded, applies the model's default settings.
   void openModelFolder(const QString& folder);
   // Reloads a library entry: its model, prompts and settings (seed locked) into the panels and its
-  // video into the preview, so Generate reproduces it. Errors are reported, nothing changes then.
+  // video into the preview, so Generate reproduces it. The video decodes off the GUI thread, so the
+  // panels change once it has (a status line says so meanwhile). Errors are reported, nothing
+  // changes then.
   void openLibraryEntry(const QString& folder);
   void generate();
   // Runs the request dense and sparse with the seed shown (no new seed is drawn, so a second
@@ -90,6 +93,7 @@ class MainWindow : public QMainWindow {
   void onFinished(const Video& video, double total_ms);
   void onCancelled(const Video& partial, int steps_done);
   void onFailed(const QString& message);
+  void applyLibraryEntry(const LibraryEntry& entry, const StudioRequest& request, Video video);
   void onCompareRunStarted(const QString& run, int index);
   void onCompareFinished(const CompareResult& result);
   void onSweepRunStarted(double top_p, int index, int total);
@@ -137,6 +141,7 @@ class MainWindow : public QMainWindow {
   Video result_;
   uint64_t result_seed_ = 0;   // result_'s seed: export names follow the video exported, not the last request
   uint64_t compare_seed_ = 0;  // the shown comparison's seed, likewise
+  int library_open_serial_ = 0;  // the latest library reload; older ones still decoding are dropped
 };
 
 }  // namespace svgear

@@ -856,7 +856,7 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   child<QSpinBox>(*w, "seed")->setValue(1);
   child<QCheckBox>(*w, "seed_locked")->setChecked(false);
   library->openRow(0);
-  QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString(kPrompt));
+  QTRY_COMPARE_WITH_TIMEOUT(child<QLineEdit>(*w, "prompt")->text(), QString(kPrompt), 10000);  // once decoded
   QCOMPARE(child<QSpinBox>(*w, "steps")->value(), 2);
   QCOMPARE(child<QSpinBox>(*w, "seed")->value(), 4242);
   QVERIFY(child<QCheckBox>(*w, "seed_locked")->isChecked());
@@ -874,6 +874,23 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   w->openLibraryEntry(scratch_.filePath("no-such-entry"));
   QVERIFY(w->statusBar()->currentMessage().contains("cannot reload"));
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString(kPrompt));
+
+  // An entry whose video is damaged: reported once the decode fails, and nothing changes.
+  const std::filesystem::path damaged = scratch_.filePath("damaged-entry").toStdString();
+  std::filesystem::copy(kept_entry.folder, damaged, std::filesystem::copy_options::recursive);
+  std::filesystem::resize_file(damaged / kept_entry.video.filename(), 100);
+  typePrompt(*w, "a green square");
+  w->openLibraryEntry(QString::fromStdString(damaged.string()));
+  QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().contains("cannot reload"), 10000);
+  QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString("a green square"));
+
+  // A run started while an entry decodes supersedes it: the run's prompt and result stay.
+  library->openRow(0);
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QTest::qWait(200);
+  QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString("a green square"));
+  QVERIFY(w->result().rgb != kept.rgb);
 }
 
 }  // namespace svgear::test
