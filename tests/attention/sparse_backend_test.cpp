@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -14,6 +15,7 @@
 
 #include "svgear/build_config.h"
 #if SVGEAR_HAVE_CUDA
+#include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -264,29 +266,42 @@ TEST(SparseBackend, DeterministicAndWarmStarted) {
   }
 }
 
+std::unique_ptr<Svg2Backend> sparse_backend(AttentionMode mode, const AttentionConfig& config) {
+  if (mode == AttentionMode::Svg2) return std::make_unique<Svg2Backend>(config);
+  return std::make_unique<SvgEarBackend>(config);
+}
+
 // The DiT hands over V as a view of its tokens-first projection and merges the heads of the output
 // with o.transpose(1, 2).reshape: both sparse backends read such V in place and, for one batch entry,
 // return an output whose transpose is contiguous (the merge is then a view); the values are those
-// of a call with contiguous V, bit for bit. Two batch entries get a contiguous output. d = 64: the
-// CUDA kernels' head dim, so on a GPU the gathers and the attention kernel take the strides.
+// of a call with contiguous V, bit for bit. Two batch entries get a contiguous output. V whose rows
+// do not start on 16 bytes (a view into [B, N, H, d + 1] storage) is copied before the kernels'
+// vector loads, with the same values again. d = 64 and 128, bf16 and fp16 on a GPU: the CUDA
+// kernels' head dims and types, so the gathers, the probe and the attention kernel take the strides.
 TEST(SparseBackend, ReadsTokensFirstValuesAndWritesTokensFirstOutput) {
   for (const int64_t batch : {1, 2}) {
-    test::ClusteredQKV x = test::clustered_qkv(batch, 2, 389, 64, 17);
-    for (const at::Device& device : devices()) {
-      const at::ScalarType dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
-      at::Tensor q = x.q.to(device, dtype), k = x.k.to(device, dtype), v = x.v.to(device, dtype);
-      at::Tensor v_tokens_first = v.transpose(1, 2).contiguous().transpose(1, 2);  // [B, H, N, d] view
-      for (AttentionMode mode : {AttentionMode::Svg2, AttentionMode::SvgEar}) {
-        SCOPED_TRACE(::testing::Message() << "B " << batch << " " << device << " " << attention_mode_name(mode));
-        const AttentionConfig config = small_config(mode);
-        std::unique_ptr<Svg2Backend> a = mode == AttentionMode::Svg2 ? std::make_unique<Svg2Backend>(config)
-                                                                     : std::make_unique<SvgEarBackend>(config);
-        std::unique_ptr<Svg2Backend> b = mode == AttentionMode::Svg2 ? std::make_unique<Svg2Backend>(config)
-                                                                     : std::make_unique<SvgEarBackend>(config);
-        at::Tensor o = a->forward(q, k, v_tokens_first, sparse_call());
-        EXPECT_TRUE(at::equal(o, b->forward(q, k, v, sparse_call())));
-        EXPECT_EQ(o.transpose(1, 2).is_contiguous(), batch == 1);
-        EXPECT_EQ(o.is_contiguous(), batch != 1);
+    for (const int64_t d : {64, 128}) {
+      test::ClusteredQKV x = test::clustered_qkv(batch, 2, 389, d, 17);
+      for (const at::Device& device : devices()) {
+        const std::vector<at::ScalarType> dtypes = device.is_cuda() ? std::vector<at::ScalarType>{at::kBFloat16, at::kHalf}
+                                                                    : std::vector<at::ScalarType>{at::kFloat};
+        for (const at::ScalarType dtype : dtypes) {
+          at::Tensor q = x.q.to(device, dtype), k = x.k.to(device, dtype), v = x.v.to(device, dtype);
+          at::Tensor v_tokens_first = v.transpose(1, 2).contiguous().transpose(1, 2);  // [B, H, N, d] view
+          at::Tensor odd_storage = at::zeros({batch, 389, 2, d + 1}, v.options());
+          odd_storage.narrow(3, 1, d).copy_(v.transpose(1, 2));
+          at::Tensor v_unaligned = odd_storage.narrow(3, 1, d).transpose(1, 2);  // rows 2 bytes past 16
+          for (AttentionMode mode : {AttentionMode::Svg2, AttentionMode::SvgEar}) {
+            SCOPED_TRACE(::testing::Message() << "B " << batch << " d " << d << " " << device << " " << dtype
+                                              << " " << attention_mode_name(mode));
+            const AttentionConfig config = small_config(mode);
+            at::Tensor o = sparse_backend(mode, config)->forward(q, k, v_tokens_first, sparse_call());
+            EXPECT_TRUE(at::equal(o, sparse_backend(mode, config)->forward(q, k, v, sparse_call())));
+            EXPECT_TRUE(at::equal(o, sparse_backend(mode, config)->forward(q, k, v_unaligned, sparse_call())));
+            EXPECT_EQ(o.transpose(1, 2).is_contiguous(), batch == 1);
+            EXPECT_EQ(o.is_contiguous(), batch != 1);
+          }
+        }
       }
     }
   }
@@ -505,6 +520,85 @@ TEST(SparseBackendCuda, CallOnASecondGpuRunsThere) {
   EXPECT_EQ(c10::cuda::current_device(), 0);
   // The same kernels on the same inputs; only cuBLAS's choices could differ between two devices.
   EXPECT_LT(test::relative_l2(got.cpu().to(at::kFloat), expected.cpu().to(at::kFloat)), 1e-3);
+#endif
+}
+
+// Two host threads running sparse calls at once, each with its own backend (the studio runs the
+// engine on one worker thread, a library user may run two): each thread's side stream is its own,
+// so every call gives what it gives alone, bit for bit.
+TEST(SparseBackendCuda, TwoHostThreadsAtOnceGetWhatEachGetsAlone) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  constexpr int kCalls = 4;
+  std::vector<std::vector<at::Tensor>> inputs(2);
+  for (int t = 0; t < 2; ++t) {
+    const test::ClusteredQKV x = test::clustered_qkv(1, 3, 1500 + 257 * t, 128, 50 + t);
+    for (const at::Tensor& tensor : {x.q, x.k, x.v}) inputs[t].push_back(tensor.to(at::kCUDA).to(at::kBFloat16));
+  }
+  auto calls = [&](int t) {
+    SvgEarBackend backend(small_config(AttentionMode::SvgEar));
+    std::vector<at::Tensor> out;
+    for (int call = 0; call < kCalls; ++call) {
+      out.push_back(backend.forward(inputs[t][0], inputs[t][1], inputs[t][2], sparse_call(call)));
+    }
+    return out;
+  };
+  const std::vector<at::Tensor> alone[2] = {calls(0), calls(1)};
+  std::vector<at::Tensor> together[2];
+  std::thread second([&] { together[1] = calls(1); });
+  together[0] = calls(0);
+  second.join();
+  for (int t = 0; t < 2; ++t) {
+    for (int call = 0; call < kCalls; ++call) {
+      EXPECT_TRUE(at::equal(together[t][call], alone[t][call])) << "thread " << t << " call " << call;
+    }
+  }
+}
+
+// Tensors of more than 2³¹ elements (1 × 522 heads × 32760 tokens × 128: 4.4 GB each in bf16; the
+// last ~10 heads lie past element 2³¹): every offset into Q, K, V, their cluster-ordered copies and
+// the output must be 64-bit. The heads repeat three heads' clustered inputs, so each head must be
+// about as close to dense attention as the others with its input; a 32-bit offset would read or
+// write another head's rows (or fault). The spec's cluster counts; dense attention by slices.
+TEST(SparseBackendCuda, TensorsPastTwoToThe31Elements) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+#if !SVGEAR_HAVE_CUDA
+  GTEST_SKIP() << "a build without CUDA";
+#else
+  constexpr int64_t kGroup = 3, kHeads = 522, kTokens = 32760, kDim = 128;
+  if (at::cuda::getDeviceProperties(0)->totalGlobalMem < (int64_t(64) << 30)) GTEST_SKIP() << "needs a 64 GB GPU";
+  ASSERT_GT(kHeads * kTokens * kDim, int64_t(1) << 31);
+  const test::ClusteredQKV x = test::clustered_qkv(1, kGroup, kTokens, kDim, 61);
+  auto big = [](const at::Tensor& t) { return t.to(at::kCUDA).to(at::kBFloat16).repeat({1, kHeads / kGroup, 1, 1}); };
+  const at::Tensor q = big(x.q), k = big(x.k), v = big(x.v);
+  AttentionConfig config;
+  config.mode = AttentionMode::SvgEar;
+  config.kmeans_init_iters = 5;
+  config.dense_warmup_steps = 0.0;
+  config.dense_layers = 0.0;
+  const at::Tensor sparse = SvgEarBackend(config).forward(q, k, v, sparse_call());
+  ASSERT_EQ(sparse.sizes(), q.sizes());
+  std::vector<double> errors;
+  constexpr int64_t kSlice = 58;  // heads per dense call: each well under 2³¹ elements
+  for (int64_t h = 0; h < kHeads; h += kSlice) {
+    const at::Tensor dense = DenseBackend().forward(q.narrow(1, h, kSlice), k.narrow(1, h, kSlice),
+                                                    v.narrow(1, h, kSlice), sparse_call()).to(at::kFloat);
+    const at::Tensor diff = sparse.narrow(1, h, kSlice).to(at::kFloat) - dense;
+    const at::Tensor per_head = diff.square().sum({0, 2, 3}).sqrt() / dense.square().sum({0, 2, 3}).sqrt();
+    for (int64_t i = 0; i < kSlice; ++i) errors.push_back(per_head[i].item<double>());
+  }
+  for (int64_t g = 0; g < kGroup; ++g) {
+    std::vector<double> group;
+    for (int64_t h = g; h < kHeads; h += kGroup) group.push_back(errors[h]);
+    std::vector<double> sorted = group;
+    std::sort(sorted.begin(), sorted.end());
+    const double median = sorted[sorted.size() / 2];
+    std::cout << "[ measured ] input head " << g << ": relative L2 against dense, median " << median << ", range "
+              << sorted.front() << " – " << sorted.back() << ", last head " << group.back() << "\n";
+    EXPECT_GT(median, 1e-3) << "a sparse call this close to dense tells nothing";
+    for (size_t i = 0; i < group.size(); ++i) {
+      EXPECT_TRUE(std::isfinite(group[i]) && group[i] < 2.0 * median) << "head " << g + kGroup * int64_t(i);
+    }
+  }
 #endif
 }
 
