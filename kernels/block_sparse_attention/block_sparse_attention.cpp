@@ -96,7 +96,8 @@ bool kernel_handles(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor
   const at::ScalarType dtype = qp.scalar_type();
   return cuda_kernels_serve(qp.device()) && (dtype == at::kBFloat16 || dtype == at::kHalf) && kp.scalar_type() == dtype &&
          vp.scalar_type() == dtype && block_sparse_attention_cuda_supports(qp.size(2), block_mask.size(2)) &&
-         qp.size(0) <= 65535 && qp.size(1) < (int64_t(1) << 31);  // the query tiles' 32-bit rows
+         qp.size(0) <= 65535 && qp.size(1) < (int64_t(1) << 31) &&  // the query tiles' 32-bit rows
+         kp.size(1) < (int64_t(1) << 30);  // a head's key rows and virtual keys counted in int
 }
 
 void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp,

@@ -23,7 +23,8 @@
 // at weight 0 (and 0 · inf is not 0). Checked: scale (s) positive and finite, d >= 1, a query
 // cluster wherever Nq > 0, and an output that shares no memory with qp, kp, vp, k̄ or v̄.
 //
-// Devices: CUDA tensors of bf16 or fp16 (q, k, v alike) with d = 64 or 128 and Kc <= 8192 run a
+// Devices: CUDA tensors of bf16 or fp16 (q, k, v alike) with d = 64 or 128, Kc <= 8192, BH <= 65535
+// and fewer than 2³¹ query rows and 2³⁰ key rows per head (the kernels count rows in int) run a
 // fused kernel: wgmma on an sm_90 GPU (block_sparse_attention_sm90.cu), mma.sync on the others
 // (block_sparse_attention_cuda.cu) where its cluster lists fit the device's shared memory; both
 // bf16/fp16 products, fp32 accumulation, k̄ and v̄ rounded to the input dtype; ~3e-3 relative L2
