@@ -33,7 +33,7 @@ class SignalSink : public EventSink {
   void on_step(const StepEvent& e) override { Q_EMIT worker_.stepDone(e); }
   void on_preview(const PreviewEvent& e) override { Q_EMIT worker_.previewReady(e.step, e.video); }
   void on_routing(const RoutingEvent& e) override {
-    Q_EMIT worker_.routingReady(RoutingStep{e});
+    Q_EMIT worker_.routingReady(std::make_shared<RoutingStep>(e));
   }
   void on_finished(const FinishedEvent& e) override { Q_EMIT worker_.finished(e.video, e.total_ms); }
   void on_error(const ErrorEvent& e) override { Q_EMIT worker_.failed(QString::fromStdString(e.message)); }

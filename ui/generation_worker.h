@@ -59,7 +59,8 @@ class GenerationWorker : public QObject {
   void stepDone(const svgear::StepEvent& step);
   void previewReady(int step, const svgear::Video& video);
   // One step's routing traces, when the request traces routing and the step had sparse calls.
-  void routingReady(const svgear::RoutingStep& routing);
+  // The receiver owns the step (it may move from it): one receiver only.
+  void routingReady(std::shared_ptr<svgear::RoutingStep> routing);
   void finished(const svgear::Video& video, double total_ms);
   // steps_done of the request's steps ran; `partial` is the last preview (may be empty).
   void cancelled(const svgear::Video& partial, int steps_done);

@@ -1,6 +1,8 @@
 #include "ui/library_panel.h"
 
+#include <QDateTime>
 #include <QDesktopServices>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QImage>
 #include <QLabel>
@@ -77,20 +79,29 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   refresh();
 }
 
+QIcon LibraryPanel::icon(const std::filesystem::path& thumbnail, QHash<QString, QIcon>& fresh) const {
+  // Keyed by path and time: a folder deleted and written again under its name gets its new picture.
+  const QString path = QString::fromStdString(thumbnail.string());
+  const QString key = path + '@' + QString::number(QFileInfo(path).lastModified().toMSecsSinceEpoch());
+  auto cached = icons_.find(key);
+  if (cached != icons_.end()) return fresh[key] = *cached;
+  QImage image(path);
+  // Pixel models make tiny frames: magnify without smoothing, as the preview does.
+  if (!image.isNull()) image = image.scaled(kThumbnailSide, kThumbnailSide, Qt::KeepAspectRatio, Qt::FastTransformation);
+  return fresh[key] = QIcon(QPixmap::fromImage(image));
+}
+
 void LibraryPanel::refresh() {
   entries_ = library_.entries();
   list_->clear();
+  QHash<QString, QIcon> fresh;  // the icons of the entries listed now: deleted ones' are dropped
   for (const LibraryEntry& e : entries_) {
-    QImage thumbnail(QString::fromStdString(e.thumbnail.string()));
-    // Pixel models make tiny frames: magnify without smoothing, as the preview does.
-    if (!thumbnail.isNull()) {
-      thumbnail = thumbnail.scaled(kThumbnailSide, kThumbnailSide, Qt::KeepAspectRatio, Qt::FastTransformation);
-    }
     QString label = QString::fromStdString(e.prompt);
     if (label.size() > 40) label = label.left(38) + "…";
-    auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(thumbnail)), label, list_);
+    auto* item = new QListWidgetItem(icon(e.thumbnail, fresh), label, list_);
     item->setToolTip(tooltip(e));
   }
+  icons_ = std::move(fresh);
   summary_->setText(entries_.empty() ? tr("No runs yet: every finished generation is kept in %1")
                                            .arg(QString::fromStdString(library_.root().string()))
                                      : tr("%n run(s) in %1", nullptr, int(entries_.size()))

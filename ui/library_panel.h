@@ -3,6 +3,8 @@
 // newest first. Open (double-click, Enter) asks the window to reload an entry's settings and show
 // its video; Delete removes the entry's folder; Show folder opens it in the file manager.
 
+#include <QHash>
+#include <QIcon>
 #include <QWidget>
 
 #include "core/library/generation_library.h"
@@ -19,7 +21,9 @@ class LibraryPanel : public QWidget {
  public:
   LibraryPanel(std::filesystem::path root, QWidget* parent);
 
-  void refresh();  // re-reads the library folder
+  // Re-reads the library folder. Thumbnails already shown are not decoded again, so the refresh
+  // after each finished run reads one new picture.
+  void refresh();
   int count() const;
   // The entry shown at `row` (0 = newest); throws std::out_of_range.
   const LibraryEntry& entry(int row) const { return entries_.at(size_t(row)); }
@@ -31,9 +35,12 @@ class LibraryPanel : public QWidget {
 
  private:
   void deleteSelected();
+  // The list's icon of a thumbnail file, from icons_ when already decoded; recorded in `fresh`.
+  QIcon icon(const std::filesystem::path& thumbnail, QHash<QString, QIcon>& fresh) const;
 
   GenerationLibrary library_;
   std::vector<LibraryEntry> entries_;
+  QHash<QString, QIcon> icons_;  // by thumbnail path and modification time
   QListWidget* list_;
   QLabel* summary_;
   QPushButton* open_;

@@ -299,7 +299,8 @@ void MainWindow::connectWorker() {
   });
   connect(worker_, &GenerationWorker::stepDone, this, [this](const StepEvent& e) { onStep(e); });
   connect(worker_, &GenerationWorker::previewReady, this, [this](int step, const Video& v) { onPreview(step, v); });
-  connect(worker_, &GenerationWorker::routingReady, this, [this](const RoutingStep& r) { onRouting(r); });
+  connect(worker_, &GenerationWorker::routingReady, this,
+          [this](const std::shared_ptr<RoutingStep>& r) { routing_->addStep(std::move(*r)); });
   connect(worker_, &GenerationWorker::finished, this, [this](const Video& v, double ms) { onFinished(v, ms); });
   connect(worker_, &GenerationWorker::cancelled, this, [this](const Video& v, int done) { onCancelled(v, done); });
   connect(worker_, &GenerationWorker::failed, this, [this](const QString& message) { onFailed(message); });
@@ -328,6 +329,7 @@ void MainWindow::connectWorker() {
 }
 
 void MainWindow::openModelFolder(const QString& folder) {
+  ++library_open_serial_;  // the model chosen now wins over a library reload still decoding
   model_picker_->setCurrentFolder(folder);
   apply_model_defaults_ = true;
   worker_->loadModel(folder);
@@ -354,8 +356,8 @@ void MainWindow::openLibraryEntry(const QString& folder) {
   auto* watcher = new QFutureWatcher<DecodedVideo>(this);
   connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, serial, folder, entry, request] {
     watcher->deleteLater();
-    DecodedVideo decoded = watcher->result();
     if (serial != library_open_serial_) return;
+    DecodedVideo decoded = watcher->future().takeResult();
     if (!decoded.error.empty()) {
       reportError(tr("cannot reload %1: %2").arg(folder, QString::fromStdString(decoded.error)));
       return;
@@ -548,7 +550,6 @@ void MainWindow::onPreview(int step, const Video& video) {
   routing_->setClip(video);
 }
 
-void MainWindow::onRouting(const RoutingStep& routing) { routing_->addStep(routing); }
 
 void MainWindow::onFinished(const Video& video, double total_ms) {
   result_ = video;

@@ -89,7 +89,6 @@ class MainWindow : public QMainWindow {
   void onModelLoaded(const ModelSummary& model);
   void onStep(const StepEvent& step);
   void onPreview(int step, const Video& video);
-  void onRouting(const RoutingStep& routing);
   void onFinished(const Video& video, double total_ms);
   void onCancelled(const Video& partial, int steps_done);
   void onFailed(const QString& message);

@@ -256,8 +256,8 @@ void RoutingPanel::clear() {
          "warm-up steps and dense layers have no routing."));
 }
 
-void RoutingPanel::addStep(const RoutingStep& step) {
-  steps_.push_back(step);
+void RoutingPanel::addStep(RoutingStep step) {
+  steps_.push_back(std::move(step));
   detail_bytes_ += detail_bytes(steps_.back());
   bool dropped_shown = false;
   for (size_t i = 0; i + 1 < steps_.size() && detail_bytes_ > detail_budget_bytes_; ++i) {
@@ -265,8 +265,9 @@ void RoutingPanel::addStep(const RoutingStep& step) {
     drop_detail(steps_[i]);
     dropped_shown = dropped_shown || int(i) == step_->currentIndex();
   }
-  step_->addItem(tr("%1 / %2").arg(step.step + 1).arg(step.num_steps), step.step);
-  frame_->setRange(0, std::max(0, step.grid_frames - 1));
+  const RoutingStep& added = steps_.back();
+  step_->addItem(tr("%1 / %2").arg(added.step + 1).arg(added.num_steps), added.step);
+  frame_->setRange(0, std::max(0, added.grid_frames - 1));
   if (follow_->isChecked() || steps_.size() == 1) {
     step_->setCurrentIndex(step_->count() - 1);
     syncLayersAndHeads();

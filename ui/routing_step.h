@@ -1,7 +1,8 @@
 #pragma once
 // RoutingStep: one step's routing traces on the GUI side — the worker copies each RoutingEvent into
-// one, so it can cross threads in a queued signal (RoutingEvent is plain C++: no ATen, no Qt).
+// one and hands it over to the GUI thread (RoutingEvent is plain C++: no ATen, no Qt).
 
+#include <memory>
 #include <vector>
 
 #include <QMetaType>
@@ -38,4 +39,6 @@ struct RoutingStep : RoutingEvent {
 
 }  // namespace svgear
 
-Q_DECLARE_METATYPE(svgear::RoutingStep)
+// How a step crosses from the worker: a Wan model's step traced in every layer and head holds
+// ~0.5 GB of labels and maps, so the GUI takes it over instead of copying it.
+Q_DECLARE_METATYPE(std::shared_ptr<svgear::RoutingStep>)

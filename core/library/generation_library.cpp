@@ -22,6 +22,38 @@ constexpr const char* kThumbnailFile = "thumbnail.png";
 
 std::string video_file_name() { return SVGEAR_HAVE_FFMPEG ? "video.mp4" : "video.y4m"; }
 
+// The middle frame, box-averaged by the smallest whole factor that brings its longer side to
+// kThumbnailMaxSide or less (832×480 → 208×120): the studio lists many entries at 96 px, and a
+// full-size PNG per entry made each listing decode megapixels. Small frames stay as they are.
+struct Thumbnail {
+  std::vector<uint8_t> rgb;
+  int height = 0, width = 0;
+};
+
+Thumbnail thumbnail_of(const Video& video) {
+  const uint8_t* frame = video.frame(video.frames / 2);
+  const int factor = (std::max(video.height, video.width) + kThumbnailMaxSide - 1) / kThumbnailMaxSide;
+  Thumbnail t;
+  t.height = std::max(1, video.height / factor);
+  t.width = std::max(1, video.width / factor);
+  t.rgb.resize(size_t(t.height) * t.width * 3);
+  for (int y = 0; y < t.height; ++y) {
+    for (int x = 0; x < t.width; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        int sum = 0, count = 0;
+        for (int dy = 0; dy < factor && y * factor + dy < video.height; ++dy) {
+          for (int dx = 0; dx < factor && x * factor + dx < video.width; ++dx) {
+            sum += frame[(size_t(y * factor + dy) * video.width + x * factor + dx) * 3 + c];
+            ++count;
+          }
+        }
+        t.rgb[(size_t(y) * t.width + x) * 3 + c] = uint8_t((sum + count / 2) / count);
+      }
+    }
+  }
+  return t;
+}
+
 // "2026-11-29T07:45:01Z" → "20261129-074501"
 std::string compact_time(const std::string& iso) {
   std::string digits;
@@ -59,7 +91,8 @@ LibraryEntry GenerationLibrary::add(const Video& video, const nlohmann::json& re
   if (ec) throw UserError("cannot write in the library folder " + root_.string() + ": " + ec.message());
   try {
     write_video(video, staging / video_file_name());
-    write_png(staging / kThumbnailFile, video.frame(video.frames / 2), video.height, video.width);
+    const Thumbnail thumbnail = thumbnail_of(video);
+    write_png(staging / kThumbnailFile, thumbnail.rgb.data(), thumbnail.height, thumbnail.width);
     write_file_atomically(staging / kRecordFile, record.dump(2) + "\n");
     // A unique final name: two runs of one second and seed get -2, -3, ...
     std::filesystem::path folder = root_ / stem;

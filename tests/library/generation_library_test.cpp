@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -90,6 +91,27 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   EXPECT_THROW(library.remove(outside), UserError);
   EXPECT_TRUE(std::filesystem::exists(root));
   EXPECT_THROW(read_library_entry(root / "broken"), UserError);
+}
+
+// A PNG's width and height, from its IHDR chunk (bytes 16–23, big-endian).
+std::pair<int, int> png_size(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char header[24] = {};
+  in.read(reinterpret_cast<char*>(header), sizeof header);
+  auto word = [&](int at) { return int(header[at]) << 24 | int(header[at + 1]) << 16 | int(header[at + 2]) << 8 | header[at + 3]; };
+  return {word(16), word(20)};
+}
+
+// Thumbnails are the middle frame shrunk by a whole factor to at most kThumbnailMaxSide a side (the
+// studio lists entries at 96 px); pixel models' small frames keep their size.
+TEST(GenerationLibrary, ThumbnailsAreSmall) {
+  GenerationLibrary library(test::scratch_dir("library_thumbnails") / "lib");
+  const LibraryEntry wan_sized = library.add(gradient_clip(3, 480, 832), record("2026-11-29T07:45:01Z", 1, "a"));
+  EXPECT_EQ(png_size(wan_sized.thumbnail), std::make_pair(208, 120));
+  const LibraryEntry odd = library.add(gradient_clip(2, 300, 520), record("2026-11-29T07:45:02Z", 2, "b"));
+  EXPECT_EQ(png_size(odd.thumbnail), std::make_pair(173, 100));  // ⌈520 / 256⌉ = 3
+  const LibraryEntry small = library.add(gradient_clip(2, 64, 256), record("2026-11-29T07:45:03Z", 3, "c"));
+  EXPECT_EQ(png_size(small.thumbnail), std::make_pair(256, 64));
 }
 
 TEST(GenerationLibrary, FailuresAreUserErrorsAndLeaveNothing) {
