@@ -87,7 +87,7 @@ MainWindow::MainWindow(QWidget* parent)
       thread_(new QThread(this)),
       worker_(new GenerationWorker),
       export_thread_(new QThread(this)),
-      exporter_(new VideoExporter) {
+      exporter_(new Exporter) {
   setWindowTitle("SVG-EAR Studio");
   preview_->setObjectName("preview");
   setCentralWidget(preview_);
@@ -112,13 +112,13 @@ MainWindow::MainWindow(QWidget* parent)
 
   exporter_->moveToThread(export_thread_);
   connect(export_thread_, &QThread::finished, exporter_, &QObject::deleteLater);
-  connect(exporter_, &VideoExporter::exported, this, [this](const QString& path, const QString& summary, const QString& note) {
+  connect(exporter_, &Exporter::exported, this, [this](const QString& path, const QString& summary, const QString& note) {
     --pending_exports_;
     log_->info(summary);
     if (!note.isEmpty()) log_->info(note);
     statusBar()->showMessage(tr("Exported %1").arg(path));
   });
-  connect(exporter_, &VideoExporter::failed, this, [this](const QString& path, const QString& message) {
+  connect(exporter_, &Exporter::failed, this, [this](const QString& path, const QString& message) {
     --pending_exports_;
     reportError(tr("could not export %1: %2").arg(path, message));
   });
@@ -651,11 +651,11 @@ bool MainWindow::exportVideo(const QString& path) {
     reportError(tr("nothing to export yet: generate a video first"));
     return false;
   }
-  queueExport(result_, path, VideoExporter::Format::Video);
+  queueExport(result_, path, Exporter::Format::Video);
   return true;
 }
 
-void MainWindow::queueExport(Video video, const QString& path, VideoExporter::Format format) {
+void MainWindow::queueExport(Video video, const QString& path, Exporter::Format format) {
   ++pending_exports_;
   statusBar()->showMessage(tr("Exporting %1…").arg(path));
   exporter_->exportVideo(std::make_shared<const Video>(std::move(video)), path, format);
@@ -667,35 +667,18 @@ bool MainWindow::exportComparison(const QString& path) {
     reportError(tr("nothing to export yet: run Compare first"));
     return false;
   }
-  queueExport(std::move(video), path, VideoExporter::Format::Video);
+  queueExport(std::move(video), path, Exporter::Format::Video);
   return true;
 }
 
 bool MainWindow::exportRoutingTrace(const QString& path) {
-  const std::vector<RoutingStep>& steps = routing_->steps();
-  if (steps.empty()) {
+  if (routing_->steps().empty()) {
     reportError(tr("no routing to export: generate with SVG2 or SVG-EAR and Trace ticked"));
     return false;
   }
-  nlohmann::json out = {{"format", "svgear-routing-trace/1"}, {"steps", nlohmann::json::array()}};
-  for (const RoutingStep& step : steps) {
-    nlohmann::json traces = nlohmann::json::array();
-    for (const RoutingTrace& trace : step.traces) traces.push_back(routing_trace_to_json(trace));
-    out["steps"].push_back({{"step", step.step},
-                            {"num_steps", step.num_steps},
-                            {"num_layers", step.num_layers},
-                            {"num_heads", step.num_heads},
-                            {"grid", {{"frames", step.grid_frames}, {"height", step.grid_height}, {"width", step.grid_width}}},
-                            {"traces", std::move(traces)}});
-  }
-  try {
-    write_file_atomically(path.toStdString(), out.dump() + "\n");
-  } catch (const std::exception& e) {
-    reportError(QString::fromStdString(e.what()));
-    return false;
-  }
-  log_->info(tr("exported the routing of %n step(s) to %1", nullptr, int(steps.size())).arg(path));
-  statusBar()->showMessage(tr("Exported %1").arg(path));
+  ++pending_exports_;
+  statusBar()->showMessage(tr("Exporting %1…").arg(path));
+  exporter_->exportRoutingTrace({routing_->steps().begin(), routing_->steps().end()}, path);
   return true;
 }
 
@@ -704,7 +687,7 @@ bool MainWindow::exportFrames(const QString& folder) {
     reportError(tr("nothing to export yet: generate a video first"));
     return false;
   }
-  queueExport(result_, folder, VideoExporter::Format::PngFrames);
+  queueExport(result_, folder, Exporter::Format::PngFrames);
   return true;
 }
 

@@ -7,7 +7,7 @@
 
 #include "core/media/video.h"
 #include "core/pipeline/event_sink.h"
-#include "ui/video_exporter.h"
+#include "ui/exporter.h"
 
 class QAction;
 class QLabel;
@@ -56,13 +56,14 @@ class MainWindow : public QMainWindow {
   // speed against PSNR in the Sweep panel.
   void sweep();
   void cancel();
-  // Queue writing the last result on the export thread (VideoExporter) and return at once: true
+  // Queue writing the last result on the export thread (Exporter) and return at once: true
   // when queued, false (reported) when there is nothing to export. The outcome is logged: the file
   // written, or the reason it was not.
   bool exportVideo(const QString& path);     // .mp4 (Y4M + PNG frames without FFmpeg) or .y4m
   bool exportFrames(const QString& folder);  // <folder>/frame_0000.png, ...
   bool exportComparison(const QString& path);  // the last Compare: dense | sparse | difference
-  // The Routing panel's steps as JSON (core/attention/routing_trace.h's fields per trace).
+  // The Routing panel's steps as JSON (core/attention/routing_trace.h's fields per trace), queued
+  // likewise: false (reported) when there are none.
   bool exportRoutingTrace(const QString& path);
 
   bool isGenerating() const { return generating_; }
@@ -97,7 +98,7 @@ class MainWindow : public QMainWindow {
   void onCompareFinished(const CompareResult& result);
   void onSweepRunStarted(double top_p, int index, int total);
   void onSweepFinished(const QString& mode, bool dense_reused);
-  void queueExport(Video video, const QString& path, VideoExporter::Format format);
+  void queueExport(Video video, const QString& path, Exporter::Format format);
   // A save dialog in the last export folder (remembered); empty when cancelled.
   QString chooseExportPath(const QString& title, const QString& file_name, const QString& filter);
   void chooseExportVideo();
@@ -128,7 +129,7 @@ class MainWindow : public QMainWindow {
   QThread* thread_;
   GenerationWorker* worker_;  // lives on thread_, deleted when it finishes
   QThread* export_thread_;
-  VideoExporter* exporter_;  // lives on export_thread_, deleted when it finishes
+  Exporter* exporter_;  // lives on export_thread_, deleted when it finishes
   int pending_exports_ = 0;
 
   bool generating_ = false;

@@ -39,8 +39,9 @@ size_t detail_bytes(const RoutingStep& step) {
   return bytes;
 }
 
-void drop_detail(RoutingStep& step) {
-  for (RoutingTrace& t : step.traces) {
+void drop_detail(std::shared_ptr<RoutingStep>& step) {
+  if (step.use_count() > 1) step = std::make_shared<RoutingStep>(*step);  // an export still reads it
+  for (RoutingTrace& t : step->traces) {
     t.q_labels = {};
     t.k_labels = {};
     t.block_map = {};
@@ -257,15 +258,15 @@ void RoutingPanel::clear() {
 }
 
 void RoutingPanel::addStep(RoutingStep step) {
-  steps_.push_back(std::move(step));
-  detail_bytes_ += detail_bytes(steps_.back());
+  steps_.push_back(std::make_shared<RoutingStep>(std::move(step)));
+  detail_bytes_ += detail_bytes(*steps_.back());
   bool dropped_shown = false;
   for (size_t i = 0; i + 1 < steps_.size() && detail_bytes_ > detail_budget_bytes_; ++i) {
-    detail_bytes_ -= detail_bytes(steps_[i]);
+    detail_bytes_ -= detail_bytes(*steps_[i]);
     drop_detail(steps_[i]);
     dropped_shown = dropped_shown || int(i) == step_->currentIndex();
   }
-  const RoutingStep& added = steps_.back();
+  const RoutingStep& added = *steps_.back();
   step_->addItem(tr("%1 / %2").arg(added.step + 1).arg(added.num_steps), added.step);
   frame_->setRange(0, std::max(0, added.grid_frames - 1));
   if (follow_->isChecked() || steps_.size() == 1) {
@@ -288,7 +289,7 @@ int RoutingPanel::shownHead() const { return head_->count() ? head_->currentData
 
 const RoutingStep* RoutingPanel::selectedStep() const {
   const int index = step_->currentIndex();
-  return index >= 0 && index < int(steps_.size()) ? &steps_[index] : nullptr;
+  return index >= 0 && index < int(steps_.size()) ? steps_[index].get() : nullptr;
 }
 
 const RoutingTrace* RoutingPanel::selectedTrace() const {

@@ -10,6 +10,7 @@
 // it the oldest steps lose theirs, and their block and cluster maps are no longer shown.
 
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include <QWidget>
@@ -56,8 +57,9 @@ class RoutingPanel : public QWidget {
   // The clip the cluster map is drawn over (the latest estimate or the result).
   void setClip(const Video& clip);
 
-  // Every step of this generation that sent traces, in order.
-  const std::vector<RoutingStep>& steps() const { return steps_; }
+  // Every step of this generation that sent traces, in order. Shared with exports in flight, so a
+  // step is never changed in place while another holder has it.
+  const std::vector<std::shared_ptr<RoutingStep>>& steps() const { return steps_; }
   // The step, layer and head the views show (-1 when there is none).
   int shownStep() const;
   int shownLayer() const;
@@ -83,7 +85,7 @@ class RoutingPanel : public QWidget {
   void showSelection();
   void showUnderlay();
 
-  std::vector<RoutingStep> steps_;
+  std::vector<std::shared_ptr<RoutingStep>> steps_;
   size_t detail_bytes_ = 0;  // held by steps_
   // A step of the built-in models at the default 200 × 1000 clusters is a few MB; a Wan-1.3B 480p
   // step (30 layers × 12 heads) about 0.45 GB, so this keeps about one of those.

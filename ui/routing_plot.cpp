@@ -93,22 +93,22 @@ void RoutingPlot::showHeads(const RoutingStep& step, int layer) {
        std::max(1, step.num_heads - 1));
 }
 
-void RoutingPlot::showSteps(const std::vector<RoutingStep>& steps, int layer, int head) {
+void RoutingPlot::showSteps(const std::vector<std::shared_ptr<RoutingStep>>& steps, int layer, int head) {
   std::vector<Point> points;
   int num_steps = 1;
-  for (const RoutingStep& s : steps) {
-    num_steps = std::max(num_steps, s.num_steps);
-    if (const RoutingTrace* t = s.find(layer, head)) points.push_back({double(s.step + 1), t});
+  for (const auto& s : steps) {
+    num_steps = std::max(num_steps, s->num_steps);
+    if (const RoutingTrace* t = s->find(layer, head)) points.push_back({double(s->step + 1), t});
   }
   plot(points, Quantity::Accuracy, tr("step (layer %1)").arg(layer), 1, num_steps);
 }
 
-void RoutingPlot::showPhaseTimes(const std::vector<RoutingStep>& steps, int layer, int head) {
+void RoutingPlot::showPhaseTimes(const std::vector<std::shared_ptr<RoutingStep>>& steps, int layer, int head) {
   std::vector<Point> points;
   int num_steps = 1;
-  for (const RoutingStep& s : steps) {
-    num_steps = std::max(num_steps, s.num_steps);
-    if (const RoutingTrace* t = s.find(layer, head)) points.push_back({double(s.step + 1), t});
+  for (const auto& s : steps) {
+    num_steps = std::max(num_steps, s->num_steps);
+    if (const RoutingTrace* t = s->find(layer, head)) points.push_back({double(s->step + 1), t});
   }
   plot(points, Quantity::Time, tr("step (layer %1, all heads)").arg(layer), 1, num_steps);
 }

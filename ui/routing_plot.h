@@ -39,9 +39,9 @@ class RoutingPlot : public QWidget {
   // x = head: every traced head of `layer` in `step`.
   void showHeads(const RoutingStep& step, int layer);
   // x = step: every traced step in `steps` for (layer, head).
-  void showSteps(const std::vector<RoutingStep>& steps, int layer, int head);
+  void showSteps(const std::vector<std::shared_ptr<RoutingStep>>& steps, int layer, int head);
   // x = step: the time of each phase of `layer`'s call (all heads together) in every traced step.
-  void showPhaseTimes(const std::vector<RoutingStep>& steps, int layer, int head);
+  void showPhaseTimes(const std::vector<std::shared_ptr<RoutingStep>>& steps, int layer, int head);
   void clear();
   // Points of `curve` as drawn now (0 for a hidden curve).
   int pointCount(Curve curve) const;

@@ -436,15 +436,15 @@ void StudioWindowTest::routing_views_show_live_traces() {
   QVERIFY2(heartbeat.responsive(), qPrintable(heartbeat.describe()));
 
   // one RoutingStep per sparse step (1..7), each with both heads of the one sparse layer
-  const std::vector<RoutingStep>& steps = panel->steps();
+  const std::vector<std::shared_ptr<RoutingStep>>& steps = panel->steps();
   QCOMPARE(int(steps.size()), 7);
   for (size_t s = 0; s < steps.size(); ++s) {
-    QCOMPARE(steps[s].step, int(s) + 1);
-    QCOMPARE(steps[s].grid_frames, 8);
-    QCOMPARE(steps[s].grid_height, 16);
-    QCOMPARE(steps[s].grid_width, 16);
-    QCOMPARE(int(steps[s].traces.size()), 2);
-    for (const RoutingTrace& t : steps[s].traces) {
+    QCOMPARE(steps[s]->step, int(s) + 1);
+    QCOMPARE(steps[s]->grid_frames, 8);
+    QCOMPARE(steps[s]->grid_height, 16);
+    QCOMPARE(steps[s]->grid_width, 16);
+    QCOMPARE(int(steps[s]->traces.size()), 2);
+    for (const RoutingTrace& t : steps[s]->traces) {
       QCOMPARE(t.layer, 1);
       QVERIFY(t.density > 0.0 && t.density <= 1.0);
       QVERIFY(std::isfinite(t.measured_relative_l2));  // audited
@@ -453,7 +453,7 @@ void StudioWindowTest::routing_views_show_live_traces() {
   // following the latest step: step 8 of 8, layer 1
   QCOMPARE(panel->shownStep(), 7);
   QCOMPARE(panel->shownLayer(), 1);
-  const RoutingTrace* shown = steps.back().find(1, panel->shownHead());
+  const RoutingTrace* shown = steps.back()->find(1, panel->shownHead());
   QVERIFY(shown);
 
   // The block map holds one cell per (query, key) cluster block; exact and compensated blocks
@@ -540,7 +540,7 @@ void StudioWindowTest::routing_views_show_live_traces() {
     PreviewWidget* preview = child<PreviewPane>(*w, "preview")->view();
     PreviewPane* pane = child<PreviewPane>(*w, "preview");
     if (pane->isPlaying()) pane->togglePlaying();
-    const RoutingStep& step = panel->steps().back();
+    const RoutingStep& step = *panel->steps().back();
     const RoutingTrace* traced = step.find(panel->shownLayer(), panel->shownHead());
     QVERIFY(traced != nullptr);
     const QImage before = preview->grabFramebuffer();
@@ -570,12 +570,14 @@ void StudioWindowTest::routing_views_show_live_traces() {
   // File ▸ Export routing trace: every step of the panel, each trace with its maps, as JSON
   QVERIFY(child<QAction>(*w, "export_trace")->isEnabled());
   const QString trace_path = scratch_.filePath("export/routing.json");
-  QVERIFY(w->exportRoutingTrace(trace_path));
+  QVERIFY(w->exportRoutingTrace(trace_path));  // written on the export thread
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isExporting(), 10000);
+  QVERIFY(log_text(*w).contains("exported the routing of 7 step(s)"));
   std::ifstream trace_file(trace_path.toStdString());
   const nlohmann::json exported = nlohmann::json::parse(trace_file);
   QCOMPARE(exported["format"].get<std::string>(), std::string("svgear-routing-trace/1"));
   QCOMPARE(exported["steps"].size(), panel->steps().size());
-  const RoutingTrace& latest = panel->steps().back().traces.front();
+  const RoutingTrace& latest = panel->steps().back()->traces.front();
   const nlohmann::json& last = exported["steps"].back()["traces"].front();
   QCOMPARE(last["layer"].get<int>(), latest.layer);
   QCOMPARE(last["head"].get<int>(), latest.head);
@@ -592,7 +594,7 @@ void StudioWindowTest::routing_views_show_live_traces() {
   heads->setCurrentIndex(all);
   Q_EMIT heads->activated(all);
   QCOMPARE(panel->shownHead(), kAllHeads);
-  const RoutingStep& newest = panel->steps().back();
+  const RoutingStep& newest = *panel->steps().back();
   const RoutingTrace* h0 = newest.find(1, 0);
   const RoutingTrace* h1 = newest.find(1, 1);
   const RoutingTrace* mean = newest.find(1, kAllHeads);
@@ -617,10 +619,10 @@ void StudioWindowTest::routing_views_show_live_traces() {
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w)));
   QCOMPARE(int(panel->steps().size()), 7);
-  for (const RoutingStep& step : panel->steps()) {
-    QCOMPARE(int(step.traces.size()), 1);
-    QCOMPARE(step.traces.front().head, 1);
-    QCOMPARE(step.traces.front().layer, 1);
+  for (const auto& step : panel->steps()) {
+    QCOMPARE(int(step->traces.size()), 1);
+    QCOMPARE(step->traces.front().head, 1);
+    QCOMPARE(step->traces.front().layer, 1);
   }
 }
 
@@ -661,11 +663,18 @@ void StudioWindowTest::routing_panel_keeps_detail_within_budget() {
   panel.show();
   // 64·4 + 64·4 + 32 + 32·4 = 672 bytes of detail a step; room for two and a half.
   panel.setDetailBudget(1680);
-  for (int s = 0; s < 5; ++s) panel.addStep(synthetic_step(s));
-  const std::vector<RoutingStep>& steps = panel.steps();
-  QCOMPARE(int(steps.size()), 5);
+  std::shared_ptr<const RoutingStep> exporting;  // step 0 as an export in flight holds it
   for (int s = 0; s < 5; ++s) {
-    const RoutingTrace& t = steps[s].traces[0];
+    panel.addStep(synthetic_step(s));
+    if (s == 0) exporting = panel.steps().front();
+  }
+  const std::vector<std::shared_ptr<RoutingStep>>& steps = panel.steps();
+  QCOMPARE(int(steps.size()), 5);
+  // the export's step keeps its maps: the panel dropped them from a copy of its own
+  QVERIFY(steps[0] != exporting);
+  QCOMPARE(exporting->traces[0].block_map.size(), size_t(32));
+  for (int s = 0; s < 5; ++s) {
+    const RoutingTrace& t = steps[s]->traces[0];
     const bool kept = s >= 3;  // the oldest go first, until two steps' detail fits
     QCOMPARE(!t.block_map.empty(), kept);
     QCOMPARE(!t.q_labels.empty(), kept);
