@@ -11,7 +11,7 @@
 
 namespace svgear {
 
-void Exporter::exportVideo(std::shared_ptr<const Video> video, const QString& path, Format format) {
+void Exporter::exportVideo(SharedVideo video, const QString& path, Format format) {
   QMetaObject::invokeMethod(this, [this, video = std::move(video), path, format] { run(video, path, format); },
                             Qt::QueuedConnection);
 }
@@ -43,7 +43,7 @@ void Exporter::runRoutingTrace(const std::vector<std::shared_ptr<const RoutingSt
   }
 }
 
-void Exporter::run(const std::shared_ptr<const Video>& video, const QString& path, Format format) {
+void Exporter::run(const SharedVideo& video, const QString& path, Format format) {
   try {
     if (format == Format::PngFrames) {
       const auto written = write_png_frames(*video, path.toStdString());

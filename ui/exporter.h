@@ -28,7 +28,7 @@ class Exporter : public QObject {
   enum class Format { Video, PngFrames };
 
   // Any thread: queues the job on the exporter's thread (the frames are shared, not copied).
-  void exportVideo(std::shared_ptr<const Video> video, const QString& path, Format format);
+  void exportVideo(SharedVideo video, const QString& path, Format format);
   // The steps as core/attention/routing_trace.h's JSON ("svgear-routing-trace/1"). The exporter
   // shares the steps: their holder must not change a step while an export holds it (RoutingPanel
   // copies such a step before dropping its detail).
@@ -41,7 +41,7 @@ class Exporter : public QObject {
   void failed(const QString& path, const QString& message);
 
  private:
-  void run(const std::shared_ptr<const Video>& video, const QString& path, Format format);
+  void run(const SharedVideo& video, const QString& path, Format format);
   void runRoutingTrace(const std::vector<std::shared_ptr<const RoutingStep>>& steps, const QString& path);
 };
 

@@ -31,11 +31,13 @@ class SignalSink : public EventSink {
  public:
   explicit SignalSink(GenerationWorker& worker) : worker_(worker) {}
   void on_step(const StepEvent& e) override { Q_EMIT worker_.stepDone(e); }
-  void on_preview(const PreviewEvent& e) override { Q_EMIT worker_.previewReady(e.step, e.video); }
+  void on_preview(const PreviewEvent& e) override { Q_EMIT worker_.previewReady(e.step, std::make_shared<const Video>(e.video)); }
   void on_routing(const RoutingEvent& e) override {
     Q_EMIT worker_.routingReady(std::make_shared<RoutingStep>(e));
   }
-  void on_finished(const FinishedEvent& e) override { Q_EMIT worker_.finished(e.video, e.total_ms); }
+  void on_finished(const FinishedEvent& e) override {
+    Q_EMIT worker_.finished(std::make_shared<const Video>(e.video), e.total_ms);
+  }
   void on_error(const ErrorEvent& e) override { Q_EMIT worker_.failed(QString::fromStdString(e.message)); }
   void on_log(const std::string& line) override { Q_EMIT worker_.logLine(QString::fromStdString(line)); }
 
@@ -189,7 +191,7 @@ bool GenerationWorker::loadFor(const StudioRequest& request) {
     try {
       load(folder);
     } catch (const Cancelled&) {
-      Q_EMIT cancelled(Video{}, 0);
+      Q_EMIT cancelled(nullptr, 0);
       return false;
     }
   }
@@ -209,7 +211,9 @@ void GenerationWorker::run(const StudioRequest& request) {
     Generator generator(*model_);
     SignalSink sink(*this);
     const GenerationResult result = generator.run(to_generation_request(request, model_->manifest.dit.num_layers), sink, cancel_);
-    if (result.status == GenerationStatus::Cancelled) Q_EMIT cancelled(result.video, result.steps_done);
+    if (result.status == GenerationStatus::Cancelled) {
+      Q_EMIT cancelled(result.video.empty() ? nullptr : std::make_shared<const Video>(result.video), result.steps_done);
+    }
     if (result.status == GenerationStatus::Finished) keep_in_library(result);
   } catch (const std::exception& e) {
     Q_EMIT failed(QString::fromStdString(e.what()));
@@ -238,7 +242,7 @@ std::optional<WrittenRun> run_and_write(GenerationWorker& worker, Model& model, 
   CompareSink sink(worker);
   const GenerationResult result = generator.run(request, sink, cancel);
   if (result.status == GenerationStatus::Cancelled) {
-    Q_EMIT worker.cancelled(Video(), result.steps_done);
+    Q_EMIT worker.cancelled(nullptr, result.steps_done);
     return std::nullopt;
   }
   if (result.status != GenerationStatus::Finished) throw std::runtime_error(name + " run failed: " + result.error);

@@ -57,13 +57,14 @@ class GenerationWorker : public QObject {
   void modelLoaded(const svgear::ModelSummary& summary);
   void modelFailed(const QString& folder, const QString& message);
   void stepDone(const svgear::StepEvent& step);
-  void previewReady(int step, const svgear::Video& video);
+  // Videos cross as shared, immutable frames, which the GUI never copies.
+  void previewReady(int step, svgear::SharedVideo video);
   // One step's routing traces, when the request traces routing and the step had sparse calls.
   // The receiver owns the step (it may move from it): one receiver only.
   void routingReady(std::shared_ptr<svgear::RoutingStep> routing);
-  void finished(const svgear::Video& video, double total_ms);
-  // steps_done of the request's steps ran; `partial` is the last preview (may be empty).
-  void cancelled(const svgear::Video& partial, int steps_done);
+  void finished(svgear::SharedVideo video, double total_ms);
+  // steps_done of the request's steps ran; `partial` is the last preview (null when none).
+  void cancelled(svgear::SharedVideo partial, int steps_done);
   void failed(const QString& message);
   void logLine(const QString& line);
   // A finished run was kept in the generation library (core/library) as `folder`.
@@ -95,4 +96,4 @@ class GenerationWorker : public QObject {
 }  // namespace svgear
 
 Q_DECLARE_METATYPE(svgear::StepEvent)
-Q_DECLARE_METATYPE(svgear::Video)
+Q_DECLARE_METATYPE(svgear::SharedVideo)

@@ -298,11 +298,11 @@ void MainWindow::connectWorker() {
     reportError(message);
   });
   connect(worker_, &GenerationWorker::stepDone, this, [this](const StepEvent& e) { onStep(e); });
-  connect(worker_, &GenerationWorker::previewReady, this, [this](int step, const Video& v) { onPreview(step, v); });
+  connect(worker_, &GenerationWorker::previewReady, this, [this](int step, const SharedVideo& v) { onPreview(step, v); });
   connect(worker_, &GenerationWorker::routingReady, this,
           [this](const std::shared_ptr<RoutingStep>& r) { routing_->addStep(std::move(*r)); });
-  connect(worker_, &GenerationWorker::finished, this, [this](const Video& v, double ms) { onFinished(v, ms); });
-  connect(worker_, &GenerationWorker::cancelled, this, [this](const Video& v, int done) { onCancelled(v, done); });
+  connect(worker_, &GenerationWorker::finished, this, [this](const SharedVideo& v, double ms) { onFinished(v, ms); });
+  connect(worker_, &GenerationWorker::cancelled, this, [this](const SharedVideo& v, int done) { onCancelled(v, done); });
   connect(worker_, &GenerationWorker::failed, this, [this](const QString& message) { onFailed(message); });
   connect(worker_, &GenerationWorker::compareRunStarted, this,
           [this](const QString& run, int index) { onCompareRunStarted(run, index); });
@@ -389,12 +389,17 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   settings_panel_->setRequest(request);
   prompt_panel_->setPrompt(QString::fromStdString(request.prompt));
   prompt_panel_->setNegativePrompt(QString::fromStdString(request.negative_prompt));
-  result_ = std::move(video);
+  result_ = std::make_shared<const Video>(std::move(video));
   result_seed_ = request.seed;
   preview_->showClip(result_, tr("library: %1").arg(QString::fromStdString(entry.created)));
   statusBar()->showMessage(tr("Reloaded %1 (seed %2, locked): Generate reproduces it")
                                .arg(QString::fromStdString(entry.folder.filename().string()))
                                .arg(qulonglong(request.seed)));
+}
+
+const Video& MainWindow::result() const {
+  static const Video none;
+  return result_ ? *result_ : none;
 }
 
 bool MainWindow::requestFromPanels(SeedChoice seed, StudioRequest& request) {
@@ -509,8 +514,8 @@ void MainWindow::setGenerating(bool generating) {
   open_model_action_->setEnabled(!generating);  // the picker's own shortcut: the model stays during a run
   settings_panel_->setEnabled(!generating);
   routing_->setRecordOptionsEnabled(!generating);
-  export_video_action_->setEnabled(!generating && !result_.empty());
-  export_frames_action_->setEnabled(!generating && !result_.empty());
+  export_video_action_->setEnabled(!generating && result_);
+  export_frames_action_->setEnabled(!generating && result_);
   export_comparison_action_->setEnabled(!generating && compare_view_->hasResult());
   export_trace_action_->setEnabled(!generating && !routing_->steps().empty());
 }
@@ -545,25 +550,24 @@ void MainWindow::onStep(const StepEvent& e) {
                                  .arg(seconds(e.elapsed_ms), seconds(e.eta_ms)));
 }
 
-void MainWindow::onPreview(int step, const Video& video) {
+void MainWindow::onPreview(int step, const SharedVideo& video) {
   preview_->showClip(video, tr("estimate after step %1/%2").arg(step + 1).arg(requested_steps_));
   routing_->setClip(video);
 }
 
-
-void MainWindow::onFinished(const Video& video, double total_ms) {
+void MainWindow::onFinished(const SharedVideo& video, double total_ms) {
   result_ = video;
   result_seed_ = requested_seed_;
   preview_->showClip(video, tr("final · seed %1").arg(requested_seed_));
   routing_->setClip(video);
   progress_->setValue(progress_->maximum());
   setGenerating(false);
-  const QString done = tr("Finished: %1 in %2").arg(describe(video), seconds(total_ms));
+  const QString done = tr("Finished: %1 in %2").arg(describe(*video), seconds(total_ms));
   log_->info(done);
   statusBar()->showMessage(done);
 }
 
-void MainWindow::onCancelled(const Video& partial, int steps_done) {
+void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
   if (work_ == Work::Sweep) {
     setGenerating(false);
     sweep_view_->showMessage(tr("Sweep cancelled: the points so far are kept"));
@@ -576,12 +580,12 @@ void MainWindow::onCancelled(const Video& partial, int steps_done) {
     statusBar()->showMessage(tr("Compare cancelled; a finished dense run is kept for the next Compare"));
     return;
   }
-  if (!partial.empty()) {
+  if (partial) {
     result_ = partial;
     result_seed_ = requested_seed_;
   }
   setGenerating(false);
-  if (partial.empty()) {
+  if (!partial) {
     statusBar()->showMessage(tr("Cancelled before the first estimate: nothing to keep"));
     return;
   }
@@ -594,7 +598,7 @@ void MainWindow::onFailed(const QString& message) {
   if (work_ == Work::Compare) compare_view_->showMessage(tr("Compare failed: %1").arg(message));
   if (work_ == Work::Sweep) sweep_view_->showMessage(tr("Sweep failed: %1").arg(message));
   // The preview showed the failed run's estimates; what stays (and exports) is the earlier result.
-  if (work_ == Work::Generate && !result_.empty()) {
+  if (work_ == Work::Generate && result_) {
     preview_->showClip(result_, tr("kept · seed %1 (the failed run's estimates are gone)").arg(result_seed_));
   }
   setGenerating(false);
@@ -647,7 +651,7 @@ void MainWindow::onCompareFinished(const CompareResult& result) {
 }
 
 bool MainWindow::exportVideo(const QString& path) {
-  if (result_.empty()) {
+  if (!result_) {
     reportError(tr("nothing to export yet: generate a video first"));
     return false;
   }
@@ -655,10 +659,10 @@ bool MainWindow::exportVideo(const QString& path) {
   return true;
 }
 
-void MainWindow::queueExport(Video video, const QString& path, Exporter::Format format) {
+void MainWindow::queueExport(SharedVideo video, const QString& path, Exporter::Format format) {
   ++pending_exports_;
   statusBar()->showMessage(tr("Exporting %1…").arg(path));
-  exporter_->exportVideo(std::make_shared<const Video>(std::move(video)), path, format);
+  exporter_->exportVideo(std::move(video), path, format);
 }
 
 bool MainWindow::exportComparison(const QString& path) {
@@ -667,7 +671,7 @@ bool MainWindow::exportComparison(const QString& path) {
     reportError(tr("nothing to export yet: run Compare first"));
     return false;
   }
-  queueExport(std::move(video), path, Exporter::Format::Video);
+  queueExport(std::make_shared<const Video>(std::move(video)), path, Exporter::Format::Video);
   return true;
 }
 
@@ -683,7 +687,7 @@ bool MainWindow::exportRoutingTrace(const QString& path) {
 }
 
 bool MainWindow::exportFrames(const QString& folder) {
-  if (result_.empty()) {
+  if (!result_) {
     reportError(tr("nothing to export yet: generate a video first"));
     return false;
   }

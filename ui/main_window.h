@@ -69,7 +69,7 @@ class MainWindow : public QMainWindow {
   bool isGenerating() const { return generating_; }
   bool isExporting() const { return pending_exports_ > 0; }
   // The last finished video, or the partial one a cancel kept; empty before the first.
-  const Video& result() const { return result_; }
+  const Video& result() const;
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -89,16 +89,16 @@ class MainWindow : public QMainWindow {
   void reportError(const QString& message);
   void onModelLoaded(const ModelSummary& model);
   void onStep(const StepEvent& step);
-  void onPreview(int step, const Video& video);
-  void onFinished(const Video& video, double total_ms);
-  void onCancelled(const Video& partial, int steps_done);
+  void onPreview(int step, const SharedVideo& video);
+  void onFinished(const SharedVideo& video, double total_ms);
+  void onCancelled(const SharedVideo& partial, int steps_done);
   void onFailed(const QString& message);
   void applyLibraryEntry(const LibraryEntry& entry, const StudioRequest& request, Video video);
   void onCompareRunStarted(const QString& run, int index);
   void onCompareFinished(const CompareResult& result);
   void onSweepRunStarted(double top_p, int index, int total);
   void onSweepFinished(const QString& mode, bool dense_reused);
-  void queueExport(Video video, const QString& path, Exporter::Format format);
+  void queueExport(SharedVideo video, const QString& path, Exporter::Format format);
   // A save dialog in the last export folder (remembered); empty when cancelled.
   QString chooseExportPath(const QString& title, const QString& file_name, const QString& filter);
   void chooseExportVideo();
@@ -138,7 +138,7 @@ class MainWindow : public QMainWindow {
   bool apply_model_defaults_ = false;  // set by openModelFolder until the model has loaded
   int requested_steps_ = 0;
   uint64_t requested_seed_ = 0;
-  Video result_;
+  SharedVideo result_;  // null before the first result; shared with the preview and exports
   uint64_t result_seed_ = 0;   // result_'s seed: export names follow the video exported, not the last request
   uint64_t compare_seed_ = 0;  // the shown comparison's seed, likewise
   int library_open_serial_ = 0;  // the latest library reload; older ones still decoding are dropped

@@ -59,7 +59,7 @@ PreviewPane::PreviewPane(QWidget* parent)
   syncControls();
 }
 
-void PreviewPane::showClip(const Video& video, const QString& caption) {
+void PreviewPane::showClip(const SharedVideo& video, const QString& caption) {
   const bool first = view_->frameCount() == 0;
   view_->setClip(video);
   view_->setCaption(caption);

@@ -25,7 +25,7 @@ class PreviewPane : public QWidget {
  public:
   explicit PreviewPane(QWidget* parent);
 
-  void showClip(const Video& video, const QString& caption);
+  void showClip(const SharedVideo& video, const QString& caption);
   void clear();
   void setPlaying(bool playing);
   bool isPlaying() const;

@@ -7,6 +7,8 @@
 #include <QPainter>
 #include <imgui.h>
 
+#include "ui/video_frame_image.h"
+
 namespace svgear {
 
 PreviewWidget::PreviewWidget(QWidget* parent) : QOpenGLWidget(parent) {
@@ -62,15 +64,11 @@ void PreviewWidget::inspectAt(QPointF position) {
   update();
 }
 
-void PreviewWidget::setClip(const Video& video) {
+void PreviewWidget::setClip(const SharedVideo& video) {
   frames_.clear();
-  frames_.reserve(video.frames);
-  for (int f = 0; f < video.frames; ++f) {
-    // copy(): the QImage must own its pixels; the Video may go away after this call.
-    frames_.push_back(QImage(video.frame(f), video.width, video.height, video.width * 3,
-                             QImage::Format_RGB888).copy());
-  }
-  fps_ = video.fps > 0 ? video.fps : 16.0;
+  frames_.reserve(video->frames);
+  for (int f = 0; f < video->frames; ++f) frames_.push_back(frame_image(video, f));
+  fps_ = video->fps > 0 ? video->fps : 16.0;
   if (current_ >= frameCount()) current_ = 0;
   update();
 }

@@ -1,6 +1,6 @@
 #pragma once
-// PreviewWidget: draws one frame of a clip on an OpenGL surface. It holds the clip as QImages
-// (copied from a Video) and knows nothing about models or playback; PreviewPane drives it. Given a
+// PreviewWidget: draws one frame of a clip on an OpenGL surface. It holds the clip as QImages over
+// a shared Video (no copy) and knows nothing about models or playback; PreviewPane drives it. Given a
 // routing trace (setInspection), it is also the token inspector: hovering a pixel outlines its
 // token and a Dear ImGui window over the video tells what the sparse attention did with it.
 
@@ -25,9 +25,10 @@ class PreviewWidget : public QOpenGLWidget {
   explicit PreviewWidget(QWidget* parent);
   ~PreviewWidget() override;  // releases the inspector's GL objects in the widget's context
 
-  // Copies the frames. The current frame index is kept when the new clip has it, so a clip that
-  // is replaced after every sampling step keeps playing smoothly.
-  void setClip(const Video& video);
+  // Shows the frames without copying them (QImages over the shared video). The current frame index
+  // is kept when the new clip has it, so a clip that is replaced after every sampling step keeps
+  // playing smoothly.
+  void setClip(const SharedVideo& video);
   void clear();
   int frameCount() const { return int(frames_.size()); }
   QSize frameSize() const;

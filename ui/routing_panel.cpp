@@ -20,6 +20,7 @@
 #include "ui/block_map_view.h"
 #include "ui/cluster_map_view.h"
 #include "ui/routing_plot.h"
+#include "ui/video_frame_image.h"
 
 namespace svgear {
 namespace {
@@ -278,7 +279,7 @@ void RoutingPanel::addStep(RoutingStep step) {
   }
 }
 
-void RoutingPanel::setClip(const Video& clip) {
+void RoutingPanel::setClip(const SharedVideo& clip) {
   clip_ = clip;
   showUnderlay();
 }
@@ -372,14 +373,12 @@ void RoutingPanel::showSelection() {
 // The clip frame at the shown latent frame's time, under the cluster map.
 void RoutingPanel::showUnderlay() {
   const RoutingStep* step = selectedStep();
-  if (clip_.empty() || !step || step->grid_frames <= 0) {
+  if (!clip_ || clip_->empty() || !step || step->grid_frames <= 0) {
     cluster_map_->setUnderlay(QImage());
     return;
   }
-  const int f = std::min(clip_.frames - 1, frame_->value() * clip_.frames / step->grid_frames);
-  // copy(): the QImage must own its pixels; clip_ is replaced by the next estimate.
-  cluster_map_->setUnderlay(
-      QImage(clip_.frame(f), clip_.width, clip_.height, clip_.width * 3, QImage::Format_RGB888).copy());
+  const int f = std::min(clip_->frames - 1, frame_->value() * clip_->frames / step->grid_frames);
+  cluster_map_->setUnderlay(frame_image(clip_, f));
 }
 
 void RoutingPanel::save(QSettings& settings) const {

@@ -55,7 +55,7 @@ class RoutingPanel : public QWidget {
   // Bytes of labels, block maps and estimates to keep (the newest step always keeps its own).
   void setDetailBudget(size_t bytes) { detail_budget_bytes_ = bytes; }
   // The clip the cluster map is drawn over (the latest estimate or the result).
-  void setClip(const Video& clip);
+  void setClip(const SharedVideo& clip);
 
   // Every step of this generation that sent traces, in order. Shared with exports in flight, so a
   // step is never changed in place while another holder has it.
@@ -90,7 +90,7 @@ class RoutingPanel : public QWidget {
   // A step of the built-in models at the default 200 × 1000 clusters is a few MB; a Wan-1.3B 480p
   // step (30 layers × 12 heads) about 0.45 GB, so this keeps about one of those.
   size_t detail_budget_bytes_ = size_t(512) << 20;
-  Video clip_;
+  SharedVideo clip_;
 
   QCheckBox* trace_;
   QCheckBox* audit_;

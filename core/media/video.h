@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace svgear {
@@ -20,5 +21,9 @@ struct Video {
   const uint8_t* frame(int f) const { return rgb.data() + f * frame_bytes(); }
   bool empty() const { return frames == 0; }
 };
+
+// Frames shared between threads without a copy (the studio's worker, window and exporter): a Wan
+// clip is ~0.1 GB.
+using SharedVideo = std::shared_ptr<const Video>;
 
 }  // namespace svgear

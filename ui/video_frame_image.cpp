@@ -1,0 +1,11 @@
+#include "ui/video_frame_image.h"
+
+namespace svgear {
+
+QImage frame_image(const SharedVideo& video, int frame) {
+  auto* holder = new SharedVideo(video);  // released by the image's cleanup
+  return QImage(video->frame(frame), video->width, video->height, qsizetype(video->width) * 3, QImage::Format_RGB888,
+                [](void* info) { delete static_cast<SharedVideo*>(info); }, holder);
+}
+
+}  // namespace svgear
