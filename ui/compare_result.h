@@ -1,7 +1,8 @@
 #pragma once
 // CompareResult: what a Compare run hands the GUI — the dense and the sparse video of one request
-// and seed (as read back from the written files, like `svgear compare`), their per-frame quality and
-// their timings. Plain values: it crosses a queued signal.
+// and seed (as read back from the written files, like `svgear compare`), their difference map
+// (ui/comparison_video.h), their per-frame quality and their timings. It crosses a queued signal:
+// the videos are shared, not copied.
 
 #include <string>
 #include <vector>
@@ -14,8 +15,10 @@ namespace svgear {
 
 struct CompareResult {
   std::string sparse_mode;  // "svg2" or "svgear"
-  Video dense;
-  Video sparse;
+  SharedVideo dense;
+  SharedVideo sparse;
+  SharedVideo difference;      // viridis-coloured |dense − sparse|
+  int largest_difference = 0;  // of 255: what the difference map's yellow stands for
   std::vector<double> psnr_db;  // per frame, sparse against dense; +inf where identical
   std::vector<double> ssim;
   double mean_psnr_db = 0.0;

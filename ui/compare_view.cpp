@@ -1,9 +1,7 @@
 #include "ui/compare_view.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
-#include <cstdlib>
 #include <tuple>
 
 #include <QGridLayout>
@@ -16,7 +14,7 @@
 #include <QVBoxLayout>
 
 #include "ui/plot_style.h"
-#include "ui/viridis.h"
+#include "ui/video_frame_image.h"
 
 #include "ui/qcustomplot_include.h"
 
@@ -26,42 +24,11 @@ namespace {
 const QColor kPsnr(240, 160, 48);
 const QColor kSsim(90, 150, 230);
 
-std::vector<QImage> to_images(const Video& video) {
+// The frames as QImages over the shared video's pixels (no copy).
+std::vector<QImage> to_images(const SharedVideo& video) {
   std::vector<QImage> images;
-  for (int f = 0; f < video.frames; ++f) {
-    images.push_back(
-        QImage(video.frame(f), video.width, video.height, video.width * 3, QImage::Format_RGB888).copy());
-  }
+  for (int f = 0; f < video->frames; ++f) images.push_back(frame_image(video, f));
   return images;
-}
-
-// Per pixel the mean over channels of |dense − sparse|, scaled by the largest such value in the whole
-// video (so frames compare with each other) and coloured with viridis. Returns that largest value.
-int difference_images(const Video& dense, const Video& sparse, std::vector<QImage>& out) {
-  const size_t pixels = size_t(dense.frames) * dense.height * dense.width;
-  std::vector<int> diff(pixels);
-  int largest = 0;
-  for (size_t p = 0; p < pixels; ++p) {
-    int sum = 0;
-    for (int c = 0; c < 3; ++c) sum += std::abs(int(dense.rgb[p * 3 + c]) - int(sparse.rgb[p * 3 + c]));
-    diff[p] = sum / 3;
-    largest = std::max(largest, diff[p]);
-  }
-  // A colour per difference value (0..255), written a row at a time: per-pixel colour maps and
-  // setPixel took seconds on the GUI thread for a Wan-size video.
-  std::array<QRgb, 256> palette;
-  for (int d = 0; d < 256; ++d) palette[size_t(d)] = viridis(largest > 0 ? float(d) / largest : 0.0f).rgb();
-  out.clear();
-  size_t p = 0;
-  for (int f = 0; f < dense.frames; ++f) {
-    QImage image(dense.width, dense.height, QImage::Format_RGB32);
-    for (int y = 0; y < dense.height; ++y) {
-      auto* row = reinterpret_cast<QRgb*>(image.scanLine(y));
-      for (int x = 0; x < dense.width; ++x, ++p) row[x] = palette[size_t(diff[p])];
-    }
-    out.push_back(image);
-  }
-  return largest;
 }
 
 // The frame magnified by the largest whole factor (square pixels) that fits `room`.
@@ -161,7 +128,7 @@ CompareView::CompareView(QWidget* parent)
   connect(play_, &QToolButton::toggled, this, [this](bool on) {
     play_->setText(on ? tr("Pause") : tr("Play"));
     if (on) {
-      timer_->start(int(1000.0 / std::max(1.0, result_.dense.fps)));
+      timer_->start(int(1000.0 / std::max(1.0, result_.dense->fps)));
     } else {
       timer_->stop();
     }
@@ -176,7 +143,8 @@ void CompareView::showResult(const CompareResult& result) {
   result_ = result;
   dense_ = to_images(result.dense);
   sparse_ = to_images(result.sparse);
-  const int largest = difference_images(result.dense, result.sparse, difference_);
+  difference_ = to_images(result.difference);
+  const int largest = result.largest_difference;
   current_ = 0;
   sparse_heading_->setText(QString::fromStdString(result.sparse_mode));
   scrub_->setRange(0, std::max(0, frameCount() - 1));
@@ -220,28 +188,6 @@ bool CompareView::isPlaying() const { return timer_->isActive(); }
 void CompareView::togglePlaying() { play_->toggle(); }
 
 int CompareView::plottedFrames() const { return plot_->graph(0)->dataCount(); }
-
-Video CompareView::sideBySide() const {
-  Video out;
-  if (dense_.empty()) return out;
-  const int w = dense_.front().width(), h = dense_.front().height();
-  out.frames = frameCount();
-  out.width = 3 * w + 2 * kSideBySideGap;
-  out.height = h;
-  out.fps = result_.dense.fps;
-  out.rgb.assign(size_t(out.frames) * out.frame_bytes(), 32);
-  for (int f = 0; f < out.frames; ++f) {
-    const QImage* panels[] = {&dense_[size_t(f)], &sparse_[size_t(f)], &difference_[size_t(f)]};
-    for (int i = 0; i < 3; ++i) {
-      const QImage rgb = panels[i]->convertToFormat(QImage::Format_RGB888);
-      for (int y = 0; y < h; ++y) {
-        std::copy_n(rgb.constScanLine(y), size_t(w) * 3,
-                    out.frame(f) + (size_t(y) * out.width + size_t(i) * (w + kSideBySideGap)) * 3);
-      }
-    }
-  }
-  return out;
-}
 
 void CompareView::showFrame() {
   if (frameCount() == 0) return;

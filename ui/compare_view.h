@@ -41,10 +41,6 @@ class CompareView : public QWidget {
   bool isPlaying() const;
   void togglePlaying();
   int plottedFrames() const;  // points of the PSNR curve
-  // dense | sparse | difference, frame by frame, at video size with kSideBySideGap pixels of dark
-  // grey between them: what File ▸ Export comparison video writes. Empty without a result.
-  Video sideBySide() const;
-  static constexpr int kSideBySideGap = 4;
 
  protected:
   void resizeEvent(QResizeEvent* event) override;

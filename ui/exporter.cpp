@@ -8,12 +8,22 @@
 #include "core/io/atomic_file.h"
 #include "core/media/png_writer.h"
 #include "core/media/video_output.h"
+#include "ui/comparison_video.h"
 
 namespace svgear {
 
 void Exporter::exportVideo(SharedVideo video, const QString& path, Format format) {
   QMetaObject::invokeMethod(this, [this, video = std::move(video), path, format] { run(video, path, format); },
                             Qt::QueuedConnection);
+}
+
+void Exporter::exportComparison(SharedVideo dense, SharedVideo sparse, SharedVideo difference, const QString& path) {
+  QMetaObject::invokeMethod(
+      this,
+      [this, dense = std::move(dense), sparse = std::move(sparse), difference = std::move(difference), path] {
+        run(std::make_shared<const Video>(side_by_side(*dense, *sparse, *difference)), path, Format::Video);
+      },
+      Qt::QueuedConnection);
 }
 
 void Exporter::exportRoutingTrace(std::vector<std::shared_ptr<const RoutingStep>> steps, const QString& path) {

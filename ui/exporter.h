@@ -29,6 +29,8 @@ class Exporter : public QObject {
 
   // Any thread: queues the job on the exporter's thread (the frames are shared, not copied).
   void exportVideo(SharedVideo video, const QString& path, Format format);
+  // A Compare as one video: dense | sparse | difference side by side (ui/comparison_video.h).
+  void exportComparison(SharedVideo dense, SharedVideo sparse, SharedVideo difference, const QString& path);
   // The steps as core/attention/routing_trace.h's JSON ("svgear-routing-trace/1"). The exporter
   // shares the steps: their holder must not change a step while an export holds it (RoutingPanel
   // copies such a step before dropping its detail).

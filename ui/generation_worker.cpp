@@ -20,6 +20,7 @@
 #include "core/pipeline/generator.h"
 #include "core/pipeline/model.h"
 #include "core/pipeline/run_record.h"
+#include "ui/comparison_video.h"
 
 namespace svgear {
 namespace {
@@ -302,8 +303,9 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
     if (!sparse) return;
 
     const VideoQuality quality = compare_videos(dense->video, sparse->video);
-    out.dense = dense->video;
-    out.sparse = sparse->video;
+    out.dense = std::make_shared<const Video>(dense->video);
+    out.sparse = std::make_shared<const Video>(sparse->video);
+    out.difference = std::make_shared<const Video>(difference_video(dense->video, sparse->video, out.largest_difference));
     out.psnr_db = quality.psnr_db;
     out.ssim = quality.ssim;
     out.mean_psnr_db = quality.mean_psnr_db;

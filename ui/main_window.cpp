@@ -666,12 +666,14 @@ void MainWindow::queueExport(SharedVideo video, const QString& path, Exporter::F
 }
 
 bool MainWindow::exportComparison(const QString& path) {
-  Video video = compare_view_->sideBySide();
-  if (video.empty()) {
+  if (!compare_view_->hasResult()) {
     reportError(tr("nothing to export yet: run Compare first"));
     return false;
   }
-  queueExport(std::make_shared<const Video>(std::move(video)), path, Exporter::Format::Video);
+  const CompareResult& shown = compare_view_->result();
+  ++pending_exports_;
+  statusBar()->showMessage(tr("Exporting %1…").arg(path));
+  exporter_->exportComparison(shown.dense, shown.sparse, shown.difference, path);
   return true;
 }
 

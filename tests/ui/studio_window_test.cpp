@@ -41,6 +41,7 @@
 #include "tests/ui/studio_window_test.h"
 #include "ui/block_map_view.h"
 #include "ui/compare_view.h"
+#include "ui/comparison_video.h"
 #include "ui/library_panel.h"
 #include "ui/cluster_map_view.h"
 #include "ui/cluster_palette.h"
@@ -50,6 +51,7 @@
 #include "ui/routing_panel.h"
 #include "ui/routing_plot.h"
 #include "ui/sweep_view.h"
+#include "ui/viridis.h"
 
 namespace svgear::test {
 namespace {
@@ -657,6 +659,48 @@ RoutingStep synthetic_step(int step) {
 
 }  // namespace
 
+// Compare's difference map and side-by-side clip, built off the GUI thread: per pixel the mean
+// |dense − sparse| over channels, viridis from 0 to the video's largest difference; the side by side
+// holds the three videos' pixels kSideBySideGap apart on dark grey.
+void StudioWindowTest::comparison_videos_colour_the_difference_side_by_side() {
+  Video dense, sparse;
+  for (Video* v : {&dense, &sparse}) {
+    v->frames = 2;
+    v->height = 3;
+    v->width = 5;
+    v->fps = 12.0;
+    v->rgb.assign(2 * 3 * 5 * 3, 100);
+  }
+  sparse.frame(1)[(1 * 5 + 2) * 3 + 0] = 160;  // one pixel of frame 1 off by 60 in red: mean 20
+  sparse.frame(0)[0] = 90;                     // one of frame 0 off by 10 in red: mean 3
+  int largest = -1;
+  const Video difference = difference_video(dense, sparse, largest);
+  QCOMPARE(largest, 20);
+  QCOMPARE(difference.frames, 2);
+  QCOMPARE(difference.width, 5);
+  auto colour_at = [&](int f, int y, int x) {
+    const uint8_t* p = difference.frame(f) + (size_t(y) * 5 + x) * 3;
+    return QColor(p[0], p[1], p[2]);
+  };
+  QCOMPARE(colour_at(1, 1, 2).rgb(), viridis(1.0f).rgb());
+  QCOMPARE(colour_at(1, 0, 0).rgb(), viridis(0.0f).rgb());
+  QCOMPARE(colour_at(0, 0, 0).rgb(), viridis(3.0f / 20.0f).rgb());
+
+  const Video both = side_by_side(dense, sparse, difference);
+  QCOMPARE(both.width, 3 * 5 + 2 * kSideBySideGap);
+  QCOMPARE(both.fps, 12.0);
+  const size_t row = size_t(both.width) * 3;
+  for (int f = 0; f < 2; ++f) {
+    for (int y = 0; y < 3; ++y) {
+      const uint8_t* out = both.frame(f) + y * row;
+      QVERIFY(std::equal(out, out + 15, dense.frame(f) + y * 15));
+      QVERIFY(std::equal(out + 3 * (5 + kSideBySideGap), out + 3 * (5 + kSideBySideGap) + 15, sparse.frame(f) + y * 15));
+      QVERIFY(std::equal(out + 6 * (5 + kSideBySideGap), out + 6 * (5 + kSideBySideGap) + 15, difference.frame(f) + y * 15));
+      QCOMPARE(int(out[15]), 32);  // the gap
+    }
+  }
+}
+
 void StudioWindowTest::routing_panel_keeps_detail_within_budget() {
   RoutingPanel panel(nullptr);
   panel.resize(900, 260);
@@ -777,9 +821,9 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   const Video both = read_video(side_by_side.toStdString());
   QCOMPARE(both.frames, 8);
   QCOMPARE(both.height, 64);
-  QCOMPARE(both.width, 3 * 64 + 2 * CompareView::kSideBySideGap);
+  QCOMPARE(both.width, 3 * 64 + 2 * kSideBySideGap);
   double worst = 0.0;
-  for (const auto& [x0, frame] : {std::pair{0, &first.dense}, std::pair{64 + CompareView::kSideBySideGap, &first.sparse}}) {
+  for (const auto& [x0, frame] : {std::pair{0, first.dense.get()}, std::pair{64 + kSideBySideGap, first.sparse.get()}}) {
     double error = 0.0;
     for (int y = 0; y < 64; ++y) {
       for (int x = 0; x < 64; ++x) {

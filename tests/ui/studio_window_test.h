@@ -27,6 +27,7 @@ class StudioWindowTest : public QObject {
   void presets_and_settings_persist();
   void routing_views_show_live_traces();
   void routing_panel_keeps_detail_within_budget();
+  void comparison_videos_colour_the_difference_side_by_side();
   void compare_shows_dense_and_sparse_and_reuses_dense();
   void library_keeps_and_reloads_runs();
   void sweep_plots_speed_against_psnr();
