@@ -57,6 +57,7 @@ ModelPicker::ModelPicker(QWidget* parent)
     setCurrentFolder(folder);
     Q_EMIT folderChosen(folder);
   });
+  found_ = found_model_folders();
   rebuildList(QString());
 }
 
@@ -71,6 +72,7 @@ void ModelPicker::setCurrentFolder(const QString& folder) {
 }
 
 void ModelPicker::browse() {
+  found_ = found_model_folders();  // models added since the start show next time the list is built
   const QString start = currentFolder().isEmpty() ? QDir::homePath() : currentFolder();
   const QString folder = QFileDialog::getExistingDirectory(this, tr("Open model folder"), start);
   if (folder.isEmpty()) return;
@@ -94,7 +96,7 @@ void ModelPicker::rebuildList(const QString& select) {
   const QSignalBlocker block(folders_);
   folders_->clear();
   QStringList all = recent_;
-  for (const QString& f : found_model_folders()) {
+  for (const QString& f : found_) {
     if (!all.contains(f)) all << f;
   }
   for (const QString& f : all) folders_->addItem(QDir(f).dirName() + "  —  " + f, f);

@@ -45,6 +45,9 @@ class ModelPicker : public QWidget {
   QToolButton* browse_;
   QLabel* info_;
   QStringList recent_;  // most recent first
+  // The model folders under the search roots: scanned at start and on Browse, not on every choice
+  // (a Wan folder's scan reads its safetensors headers).
+  QStringList found_;
 };
 
 }  // namespace svgear
