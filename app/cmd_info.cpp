@@ -15,9 +15,22 @@
 #include "svgear/build_config.h"
 
 namespace svgear {
+namespace {
+
+constexpr const char* kHelp = R"(usage: svgear info
+
+Prints the build (version, LibTorch, whether the CUDA kernels and MP4 output are built in), the CPU
+and GPUs it sees, and the model folders under $SVGEAR_MODELS and resources/models. No options.
+)";
+
+}  // namespace
 
 int cmd_info(int argc, char** argv) {
   CliArgs args(argc, argv, 2);
+  if (args.flag("help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
   args.finish();
   std::printf("svgear %s (%s)\n", SVGEAR_VERSION, SVGEAR_BUILD_TYPE);
   std::printf("LibTorch %s, %d CPU threads\n", TORCH_VERSION, at::get_num_threads());

@@ -8,9 +8,26 @@
 #include "core/user_error.h"
 
 namespace svgear {
+namespace {
+
+constexpr const char* kHelp = R"(usage: svgear random-model --out DIR [--preset tiny|small] [--seed N]
+
+Writes a model folder with random weights in the built-in models' format (a small pixel-space DiT
+and its vocabulary text encoder): for tests, benchmarks and a first run without a trained model.
+It generates structured noise, not pictures.
+  --out DIR        the model folder to write (required)
+  --preset NAME    tiny (default) or small
+  --seed N         the weights' seed (default: the preset's)
+)";
+
+}  // namespace
 
 int cmd_random_model(int argc, char** argv) {
   CliArgs args(argc, argv, 2);
+  if (args.flag("help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
   const std::string preset = args.text("preset").value_or("tiny");
   const auto out = args.text("out");
   const auto seed = args.integer("seed");

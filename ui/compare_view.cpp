@@ -128,7 +128,7 @@ CompareView::CompareView(QWidget* parent)
   connect(play_, &QToolButton::toggled, this, [this](bool on) {
     play_->setText(on ? tr("Pause") : tr("Play"));
     if (on) {
-      timer_->start(int(1000.0 / std::max(1.0, result_.dense->fps)));
+      timer_->start(int(1000.0 / std::max(1.0, result_.dense ? result_.dense->fps : 16.0)));  // Play before any Compare
     } else {
       timer_->stop();
     }

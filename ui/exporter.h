@@ -43,8 +43,9 @@ class Exporter : public QObject {
   void failed(const QString& path, const QString& message);
 
  private:
-  void run(const SharedVideo& video, const QString& path, Format format);
-  void runRoutingTrace(const std::vector<std::shared_ptr<const RoutingStep>>& steps, const QString& path);
+  // Runs `job` (returning what it wrote) on the exporter's thread; its outcome becomes one signal.
+  template <typename Job>
+  void queue(const QString& path, Job job);
 };
 
 }  // namespace svgear

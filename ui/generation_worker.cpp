@@ -296,16 +296,16 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
     CompareResult out;
     out.sparse_mode = mode;
     std::filesystem::path dir;
-    const std::optional<WrittenRun> dense = dense_run(*this, *model_, cancel_, sparse_request, cache_folder, dir, out.dense_reused);
+    std::optional<WrittenRun> dense = dense_run(*this, *model_, cancel_, sparse_request, cache_folder, dir, out.dense_reused);
     if (!dense) return;
     Q_EMIT compareRunStarted(QString::fromStdString(mode), 1);
-    const std::optional<WrittenRun> sparse = run_and_write(*this, *model_, cancel_, sparse_request, dir, mode);
+    std::optional<WrittenRun> sparse = run_and_write(*this, *model_, cancel_, sparse_request, dir, mode);
     if (!sparse) return;
 
     const VideoQuality quality = compare_videos(dense->video, sparse->video);
-    out.dense = std::make_shared<const Video>(dense->video);
-    out.sparse = std::make_shared<const Video>(sparse->video);
     out.difference = std::make_shared<const Video>(difference_video(dense->video, sparse->video, out.largest_difference));
+    out.dense = std::make_shared<const Video>(std::move(dense->video));
+    out.sparse = std::make_shared<const Video>(std::move(sparse->video));
     out.psnr_db = quality.psnr_db;
     out.ssim = quality.ssim;
     out.mean_psnr_db = quality.mean_psnr_db;

@@ -1,8 +1,9 @@
 #pragma once
 // GenerationWorker: owns the loaded Model and runs svgear::Generator on its own QThread, never on
 // the GUI thread. The GUI calls start()/cancel()/loadModel() from its thread; the work runs on the
-// worker's thread and every engine event comes back as a queued signal carrying plain values
-// (frames are copied out of the engine's buffers).
+// worker's thread and every engine event comes back as a queued signal: plain values, or shared
+// pointers the GUI takes over for the large ones (videos as SharedVideo, copied once out of the
+// engine's buffers; routing steps).
 //
 //   auto* worker = new GenerationWorker;           // no parent: it moves to its thread
 //   worker->moveToThread(thread);
@@ -60,7 +61,7 @@ class GenerationWorker : public QObject {
   // Videos cross as shared, immutable frames, which the GUI never copies.
   void previewReady(int step, svgear::SharedVideo video);
   // One step's routing traces, when the request traces routing and the step had sparse calls.
-  // The receiver owns the step (it may move from it): one receiver only.
+  // The receiver takes the step over (it may change it): one receiver only.
   void routingReady(std::shared_ptr<svgear::RoutingStep> routing);
   void finished(svgear::SharedVideo video, double total_ms);
   // steps_done of the request's steps ran; `partial` is the last preview (null when none).
@@ -86,11 +87,11 @@ class GenerationWorker : public QObject {
   void runSweep(const StudioRequest& request, const QString& cache_folder, const std::vector<double>& budgets);
   void keep_in_library(const GenerationResult& result);
 
+  CancelToken cancel_;  // before model_: the model's text encoder keeps a pointer to it
   std::unique_ptr<Model> model_;
   QString model_folder_;
   int cpu_threads_ = 0;  // the last count logged
   GenerationLibrary library_{default_library_root()};
-  CancelToken cancel_;
 };
 
 }  // namespace svgear

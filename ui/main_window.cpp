@@ -21,7 +21,6 @@
 
 #include "core/attention/attention_config.h"
 #include "core/attention/routing_trace.h"
-#include "core/io/atomic_file.h"
 #include "core/media/video_reader.h"
 #include "core/metrics/video_quality.h"
 #include "core/user_error.h"
@@ -300,7 +299,7 @@ void MainWindow::connectWorker() {
   connect(worker_, &GenerationWorker::stepDone, this, [this](const StepEvent& e) { onStep(e); });
   connect(worker_, &GenerationWorker::previewReady, this, [this](int step, const SharedVideo& v) { onPreview(step, v); });
   connect(worker_, &GenerationWorker::routingReady, this,
-          [this](const std::shared_ptr<RoutingStep>& r) { routing_->addStep(std::move(*r)); });
+          [this](const std::shared_ptr<RoutingStep>& r) { routing_->addStep(r); });
   connect(worker_, &GenerationWorker::finished, this, [this](const SharedVideo& v, double ms) { onFinished(v, ms); });
   connect(worker_, &GenerationWorker::cancelled, this, [this](const SharedVideo& v, int done) { onCancelled(v, done); });
   connect(worker_, &GenerationWorker::failed, this, [this](const QString& message) { onFailed(message); });
@@ -370,6 +369,8 @@ void MainWindow::openLibraryEntry(const QString& folder) {
       decoded.video = read_video(path);
     } catch (const std::exception& e) {
       decoded.error = e.what();
+    } catch (...) {
+      decoded.error = "unknown error";
     }
     return decoded;
   }));
@@ -678,6 +679,10 @@ bool MainWindow::exportComparison(const QString& path) {
 }
 
 bool MainWindow::exportRoutingTrace(const QString& path) {
+  if (generating_) {  // the panel's steps are still arriving (and losing their maps to the budget)
+    reportError(tr("a run is in progress: export the routing trace after it finishes"));
+    return false;
+  }
   if (routing_->steps().empty()) {
     reportError(tr("no routing to export: generate with SVG2 or SVG-EAR and Trace ticked"));
     return false;

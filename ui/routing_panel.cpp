@@ -41,7 +41,9 @@ size_t detail_bytes(const RoutingStep& step) {
 }
 
 void drop_detail(std::shared_ptr<RoutingStep>& step) {
-  if (step.use_count() > 1) step = std::make_shared<RoutingStep>(*step);  // an export still reads it
+  // An export still reading the step keeps it whole. Exports are refused during runs, when steps
+  // lose their maps, so this copy is a safety net rather than a path taken.
+  if (step.use_count() > 1) step = std::make_shared<RoutingStep>(*step);
   for (RoutingTrace& t : step->traces) {
     t.q_labels = {};
     t.k_labels = {};
@@ -258,8 +260,8 @@ void RoutingPanel::clear() {
          "warm-up steps and dense layers have no routing."));
 }
 
-void RoutingPanel::addStep(RoutingStep step) {
-  steps_.push_back(std::make_shared<RoutingStep>(std::move(step)));
+void RoutingPanel::addStep(std::shared_ptr<RoutingStep> step) {
+  steps_.push_back(std::move(step));
   detail_bytes_ += detail_bytes(*steps_.back());
   bool dropped_shown = false;
   for (size_t i = 0; i + 1 < steps_.size() && detail_bytes_ > detail_budget_bytes_; ++i) {

@@ -50,8 +50,9 @@ class RoutingPanel : public QWidget {
 
   // A new generation: forget the previous one's steps.
   void clear();
-  // One step's traces; with "latest" ticked the views jump to it.
-  void addStep(RoutingStep step);
+  // One step's traces, which the panel takes over (it may drop their maps later); with "latest"
+  // ticked the views jump to it.
+  void addStep(std::shared_ptr<RoutingStep> step);
   // Bytes of labels, block maps and estimates to keep (the newest step always keeps its own).
   void setDetailBudget(size_t bytes) { detail_budget_bytes_ = bytes; }
   // The clip the cluster map is drawn over (the latest estimate or the result).

@@ -290,7 +290,7 @@ TEST(SparseBackend, ReadsTokensFirstValuesAndWritesTokensFirstOutput) {
           at::Tensor v_tokens_first = v.transpose(1, 2).contiguous().transpose(1, 2);  // [B, H, N, d] view
           at::Tensor odd_storage = at::zeros({batch, 389, 2, d + 1}, v.options());
           odd_storage.narrow(3, 1, d).copy_(v.transpose(1, 2));
-          at::Tensor v_unaligned = odd_storage.narrow(3, 1, d).transpose(1, 2);  // rows 2 bytes past 16
+          at::Tensor v_unaligned = odd_storage.narrow(3, 1, d).transpose(1, 2);  // rows (d + 1) elements apart from element 1: off 16 bytes
           for (AttentionMode mode : {AttentionMode::Svg2, AttentionMode::SvgEar}) {
             SCOPED_TRACE(::testing::Message() << "B " << batch << " d " << d << " " << device << " " << dtype
                                               << " " << attention_mode_name(mode));

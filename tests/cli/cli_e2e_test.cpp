@@ -474,6 +474,15 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   EXPECT_NE(run.output.find("top_p"), std::string::npos) << run.output;
 }
 
+// Every command answers --help on stdout with its usage line, and exits 0.
+TEST_F(CliTest, EveryCommandHasHelp) {
+  for (const std::string command : {"generate", "compare", "bench", "info", "random-model", "train", "eval"}) {
+    const CliRun run = run_cli(command + " --help");
+    EXPECT_EQ(run.exit_code, 0) << command << ": " << run.output;
+    EXPECT_NE(run.output.find("usage: svgear " + command), std::string::npos) << command << ": " << run.output;
+  }
+}
+
 TEST_F(CliTest, InfoDescribesTheBuild) {
   const CliRun run = run_cli("info");
   ASSERT_EQ(run.exit_code, 0) << run.output;

@@ -709,7 +709,7 @@ void StudioWindowTest::routing_panel_keeps_detail_within_budget() {
   panel.setDetailBudget(1680);
   std::shared_ptr<const RoutingStep> exporting;  // step 0 as an export in flight holds it
   for (int s = 0; s < 5; ++s) {
-    panel.addStep(synthetic_step(s));
+    panel.addStep(std::make_shared<RoutingStep>(synthetic_step(s)));
     if (s == 0) exporting = panel.steps().front();
   }
   const std::vector<std::shared_ptr<RoutingStep>>& steps = panel.steps();
