@@ -4,6 +4,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "core/cancel_token.h"
 #include "core/media/video.h"
 
 namespace svgear {
@@ -20,8 +21,9 @@ class LatentDecoder {
   virtual ~LatentDecoder() = default;
   // Latent of a frames × height × width video; throws UserError for sizes the decoder cannot make.
   virtual LatentShape latent_shape(int frames, int height, int width) const = 0;
-  // latent: [C, F, H, W] on any device → 8-bit RGB frames.
-  virtual Video decode(const at::Tensor& latent, double fps) const = 0;
+  // latent: [C, F, H, W] on any device → 8-bit RGB frames. `cancel`, when given, is polled while a
+  // slow decoder works (the Wan VAE: before each latent frame of each tile) and throws Cancelled.
+  virtual Video decode(const at::Tensor& latent, double fps, const CancelToken* cancel = nullptr) const = 0;
   // A cheap approximation for live previews; the full decode by default.
   virtual Video preview(const at::Tensor& latent, double fps) const { return decode(latent, fps); }
 };

@@ -11,7 +11,7 @@ WanVae::WanVae(WanVaeWeights weights) : weights_(std::move(weights)) {}
 
 void WanVae::to(at::Device device, at::ScalarType dtype) { weights_.to(device, dtype); }
 
-at::Tensor WanVae::decode(const at::Tensor& latent) const {
+at::Tensor WanVae::decode(const at::Tensor& latent, const CancelToken* cancel) const {
   const WanVaeConfig& c = weights_.config;
   TORCH_CHECK(latent.dim() == 4 && latent.size(0) == c.z_dim && latent.size(1) >= 1,
               "Wan VAE latent must be [", c.z_dim, ", T >= 1, h, w], got ", latent.sizes());
@@ -26,6 +26,7 @@ at::Tensor WanVae::decode(const at::Tensor& latent) const {
   WanVaeCache cache;
   std::vector<at::Tensor> chunks;
   for (int64_t i = 0; i < x.size(2); ++i) {
+    if (cancel) cancel->throw_if_cancelled();
     cache.start_chunk();
     const WanVaeChunk chunk = i == 0 ? WanVaeChunk::First : WanVaeChunk::Later;
     chunks.push_back(decode_chunk(x.narrow(2, i, 1), chunk, cache).to(at::kFloat));

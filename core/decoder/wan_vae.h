@@ -14,6 +14,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "core/cancel_token.h"
+
 #include "core/decoder/wan_vae_cache.h"
 #include "core/decoder/wan_vae_layers.h"
 #include "core/decoder/wan_vae_weights.h"
@@ -33,8 +35,9 @@ class WanVae {
 
   // latent: [z_dim, T, h, w], normalised as the DiT produces it, any device and floating dtype.
   // Returns [3, 1 + temporal_factor·(T - 1), spatial_factor·h, spatial_factor·w] float32 on the
-  // weights' device, unclamped (nominally [-1, 1]).
-  at::Tensor decode(const at::Tensor& latent) const;
+  // weights' device, unclamped (nominally [-1, 1]). `cancel`, when given, is polled before each
+  // latent frame (a set token throws Cancelled: a 480p Wan clip decodes for seconds).
+  at::Tensor decode(const at::Tensor& latent, const CancelToken* cancel = nullptr) const;
 
  private:
   // One chunk through decoder.* ([B, z_dim, 1, h, w] after conv2 → [B, 3·patch², 1 or 4, 8h, 8w],

@@ -86,14 +86,14 @@ LatentShape WanVaeDecoder::latent_shape(int frames, int height, int width) const
   return {c.z_dim, (frames - 1) / t + 1, height / s, width / s};
 }
 
-at::Tensor WanVaeDecoder::decode_tensor(const at::Tensor& latent) const {
+at::Tensor WanVaeDecoder::decode_tensor(const at::Tensor& latent, const CancelToken* cancel) const {
   check_latent(latent, vae_.config());
   return decode_in_tiles(latent, tiling_, vae_.config().spatial_factor(),
-                         [&](const at::Tensor& tile) { return vae_.decode(tile); });
+                         [&](const at::Tensor& tile) { return vae_.decode(tile, cancel); });
 }
 
-Video WanVaeDecoder::decode(const at::Tensor& latent, double fps) const {
-  return to_video(video_to_rgb8(decode_tensor(latent)), fps);
+Video WanVaeDecoder::decode(const at::Tensor& latent, double fps, const CancelToken* cancel) const {
+  return to_video(video_to_rgb8(decode_tensor(latent, cancel)), fps);
 }
 
 const LatentRgbProjection& WanVaeDecoder::preview_projection() const {

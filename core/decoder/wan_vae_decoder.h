@@ -34,12 +34,12 @@ class WanVaeDecoder : public LatentDecoder {
   // naming the nearest valid sizes when frames is not 4n + 1 or a side is not a multiple of s.
   LatentShape latent_shape(int frames, int height, int width) const override;
   // latent: [z_dim, T, h, w]; another channel count is a UserError (a DiT of another family).
-  Video decode(const at::Tensor& latent, double fps) const override;
+  Video decode(const at::Tensor& latent, double fps, const CancelToken* cancel = nullptr) const override;
   // The projection, each latent cell filling s×s pixels and 4 frames (1 for the first).
   Video preview(const at::Tensor& latent, double fps) const override;
 
   // decode before the 8-bit conversion: [3, F, H, W] float32, unclamped.
-  at::Tensor decode_tensor(const at::Tensor& latent) const;
+  at::Tensor decode_tensor(const at::Tensor& latent, const CancelToken* cancel = nullptr) const;
   // The preview projection: the published one of the 2.2 VAE, or fitted on first use with one
   // decode of a 3×8×8 latent (26 s for the real 2.1 VAE on a loaded 2-core CPU).
   const LatentRgbProjection& preview_projection() const;

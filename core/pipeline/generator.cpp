@@ -208,7 +208,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   }
 
   phase = Clock::now();
-  result.video = model_.decoder->decode(sample[0], *r.fps);
+  result.video = model_.decoder->decode(sample[0], *r.fps, &cancel);
   result.timings.decode_ms = ms_since(phase);
 }
 

@@ -70,6 +70,18 @@ TEST(WanVaeDecoder, LatentOfAnotherModelFamilyIsAUserError) {
   EXPECT_THROW(decoder.preview(wan22_latent, 16.0), UserError);
 }
 
+// The final decode of a Wan clip takes seconds: a set token stops it (polled per latent frame), an
+// unset one changes nothing.
+TEST(WanVaeDecoder, ACancelledTokenStopsTheDecode) {
+  const test::TinyWanVaeIo io = test::tiny_wan_vae_io();
+  const WanVaeDecoder decoder(test::tiny_wan_vae());
+  CancelToken cancel;
+  EXPECT_EQ(decoder.decode(io.z, 16.0, &cancel).rgb, decoder.decode(io.z, 16.0).rgb);
+  cancel.cancel();
+  EXPECT_THROW(decoder.decode(io.z, 16.0, &cancel), Cancelled);
+  EXPECT_NO_THROW(decoder.preview(io.z, 16.0));  // the previews' projection is cheap: no token
+}
+
 TEST(WanVaeDecoder, VideoIsTheClampedDecodeIn8Bits) {
   const test::TinyWanVaeIo io = test::tiny_wan_vae_io();
   const WanVaeDecoder decoder(test::tiny_wan_vae());
