@@ -33,9 +33,7 @@ class SignalSink : public EventSink {
   explicit SignalSink(GenerationWorker& worker) : worker_(worker) {}
   void on_step(const StepEvent& e) override { Q_EMIT worker_.stepDone(e); }
   void on_preview(const PreviewEvent& e) override { Q_EMIT worker_.previewReady(e.step, std::make_shared<const Video>(e.video)); }
-  void on_routing(const RoutingEvent& e) override {
-    Q_EMIT worker_.routingReady(std::make_shared<RoutingStep>(e));
-  }
+  void on_routing(RoutingEvent e) override { Q_EMIT worker_.routingReady(std::make_shared<RoutingStep>(std::move(e))); }
   void on_finished(const FinishedEvent& e) override {
     Q_EMIT worker_.finished(std::make_shared<const Video>(e.video), e.total_ms);
   }

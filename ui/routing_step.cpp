@@ -4,10 +4,11 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <utility>
 
 namespace svgear {
 
-RoutingStep::RoutingStep(const RoutingEvent& event) : RoutingEvent(event) { summarise_heads(); }
+RoutingStep::RoutingStep(RoutingEvent event) : RoutingEvent(std::move(event)) { summarise_heads(); }
 
 void RoutingStep::summarise_heads() {
   struct Sums {

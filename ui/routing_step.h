@@ -1,5 +1,5 @@
 #pragma once
-// RoutingStep: one step's routing traces on the GUI side — the worker copies each RoutingEvent into
+// RoutingStep: one step's routing traces on the GUI side — the worker moves each RoutingEvent into
 // one and hands it over to the GUI thread (RoutingEvent is plain C++: no ATen, no Qt).
 
 #include <memory>
@@ -16,8 +16,8 @@ inline constexpr int kAllHeads = -2;
 
 struct RoutingStep : RoutingEvent {
   RoutingStep() = default;
-  // Copies the event's traces and adds, per traced layer, its all-heads summary.
-  explicit RoutingStep(const RoutingEvent& event);
+  // Takes the event's traces and adds, per traced layer, its all-heads summary.
+  explicit RoutingStep(RoutingEvent event);
 
   // Per traced layer, a summary over its heads (head = kAllHeads): mean density and measured
   // error, the log of the summed estimated errors (the estimate of the whole layer), the call's

@@ -37,7 +37,7 @@ struct RoutingEvent {
   int grid_frames = 0;
   int grid_height = 0;
   int grid_width = 0;
-  std::vector<RoutingTrace> traces;  // owned: a sink keeps the step by copying the event
+  std::vector<RoutingTrace> traces;  // owned; on_routing hands the event over (by value)
 };
 
 struct FinishedEvent {
@@ -54,7 +54,9 @@ class EventSink {
   virtual ~EventSink() = default;
   virtual void on_step(const StepEvent&) {}
   virtual void on_preview(const PreviewEvent&) {}
-  virtual void on_routing(const RoutingEvent&) {}
+  // By value: a sink that keeps the step moves it (a Wan step traced in every layer and head is
+  // ~0.5 GB of labels and maps).
+  virtual void on_routing(RoutingEvent) {}
   virtual void on_finished(const FinishedEvent&) {}
   virtual void on_error(const ErrorEvent&) {}
   virtual void on_log(const std::string& line) {}

@@ -18,7 +18,7 @@ namespace {
 // Keeps every routing event with its own copy of the traces.
 class RoutingRecorder : public EventSink {
  public:
-  void on_routing(const RoutingEvent& e) override { steps.push_back(e); }
+  void on_routing(RoutingEvent e) override { steps.push_back(std::move(e)); }
   std::vector<RoutingEvent> steps;
 };
 
