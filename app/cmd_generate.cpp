@@ -24,7 +24,8 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   dense | svg2 | svgear (
   --dump-attention F.safetensors   save the q, k, v of one self-attention call (conditional branch)
                      for `svgear bench attention --inputs F.safetensors`
   --dump-layer N     --dump-step N   which call (default: the middle layer at the middle step)
-Ctrl-C cancels after the current step and keeps the last preview as <output>-partial.
+Ctrl-C cancels after the current step (or latent frame of the final decode) and keeps the last
+preview as <output>-partial.
 )";
 
 // "out/clip.mp4" → "out/clip-partial.mp4"; a PNG folder keeps its whole name and its slash
@@ -84,7 +85,7 @@ int cmd_generate(int argc, char** argv) {
   }
   const bool cancelled = result.status == GenerationStatus::Cancelled;
   if (cancelled && result.video.empty()) {
-    progress.on_log("cancelled before the first preview: nothing to save");
+    progress.on_log("cancelled before any preview: nothing to save");
     return 130;
   }
   const VideoOutputResult written = write_video(result.video, cancelled ? with_suffix(output, "-partial") : output);

@@ -1,6 +1,7 @@
 #pragma once
 // CancelToken: set from any thread (GUI, signal handler), polled by the engine between sampling
-// steps and between DiT layers. Polling throws Cancelled so deep call stacks unwind in one place.
+// steps, between DiT layers, and between the latent frames of a Wan VAE decode and the tensors of
+// a model load. Polling throws Cancelled so deep call stacks unwind in one place.
 
 #include <atomic>
 #include <stdexcept>

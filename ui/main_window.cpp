@@ -253,7 +253,7 @@ void MainWindow::buildActions() {
   cancel_action_ = run->addAction(tr("Cancel"), this, [this] { cancel(); });
   cancel_action_->setObjectName("cancel");
   cancel_action_->setShortcut(Qt::Key_Escape);
-  cancel_action_->setToolTip(tr("Stop after the current step and keep the last estimate (Esc)"));
+  cancel_action_->setToolTip(tr("Stop after the current step (or frame of the final decode) and keep the last estimate (Esc)"));
 
   // preview
   QMenu* preview = menuBar()->addMenu(tr("&Preview"));
@@ -501,7 +501,7 @@ void MainWindow::sweep() {
 void MainWindow::cancel() {
   if (!generating_) return;
   worker_->cancel();
-  statusBar()->showMessage(tr("Cancelling after the current step…"));
+  statusBar()->showMessage(tr("Cancelling after the current step (or decode frame)…"));
 }
 
 void MainWindow::setGenerating(bool generating) {
@@ -590,9 +590,14 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
     statusBar()->showMessage(tr("Cancelled before the first estimate: nothing to keep"));
     return;
   }
-  preview_->showClip(partial, tr("partial · cancelled after step %1/%2").arg(steps_done).arg(requested_steps_));
-  statusBar()->showMessage(
-      tr("Cancelled after %1 of %2 steps; the last estimate is kept").arg(steps_done).arg(requested_steps_));
+  // Every step done: the cancel came during the final decode, and the estimate kept is the last preview's.
+  const bool in_decode = steps_done == requested_steps_;
+  preview_->showClip(partial, in_decode ? tr("partial · cancelled in the final decode")
+                                        : tr("partial · cancelled after step %1/%2").arg(steps_done).arg(requested_steps_));
+  statusBar()->showMessage(in_decode ? tr("Cancelled during the final decode; the last estimate is kept")
+                                     : tr("Cancelled after %1 of %2 steps; the last estimate is kept")
+                                           .arg(steps_done)
+                                           .arg(requested_steps_));
 }
 
 void MainWindow::onFailed(const QString& message) {

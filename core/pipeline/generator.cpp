@@ -90,7 +90,10 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
     result.status = GenerationStatus::Finished;
   } catch (const Cancelled&) {
     result.status = GenerationStatus::Cancelled;
-    const std::string after = "cancelled after " + std::to_string(result.steps_done) + " step(s)";
+    // Every step done: the cancel came in the final decode (the Wan VAE checks per latent frame).
+    const bool in_decode = result.request.steps && result.steps_done == *result.request.steps;
+    const std::string after = in_decode ? std::string("cancelled during the final decode")
+                                        : "cancelled after " + std::to_string(result.steps_done) + " step(s)";
     sink.on_log(result.steps_done == 0 ? std::string("cancelled before the first step")
                 : result.video.empty() ? after + ", before any preview: nothing to keep"
                                        : after + "; kept the last preview");

@@ -4,6 +4,8 @@
 // 2.2 VAE (and the reverse) refused with the file to use, as are a stray file in vae/ and a DiT
 // whose head makes another latent width.
 
+#include <algorithm>
+
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -62,6 +64,33 @@ void expect_generates(Model& model, const fs::path& out) {
   EXPECT_EQ(back.frames, 5);
   EXPECT_EQ(back.height, 32);
   EXPECT_EQ(back.width, 64);
+}
+
+// Esc or Ctrl-C during the final VAE decode (seconds for a real clip): the decode stops at its next
+// latent frame, the run ends cancelled after all its steps, and the last preview is what it keeps.
+TEST(WanTi2v, ACancelDuringTheFinalDecodeKeepsTheLastPreview) {
+  const auto dir = test::write_tiny_wan22_ti2v_original(test::scratch_dir("ti2v_cancel_decode") / "model");
+  auto model = Model::load(dir, c10::Device(c10::kCPU));
+  struct CancelAtTheLastStep : EventSink {
+    CancelToken* cancel = nullptr;
+    Video last_preview;
+    std::vector<std::string> logs;
+    void on_step(const StepEvent& e) override {
+      if (e.step + 1 == e.num_steps) cancel->cancel();  // the final decode comes next
+    }
+    void on_preview(const PreviewEvent& e) override { last_preview = e.video; }
+    void on_log(const std::string& line) override { logs.push_back(line); }
+  } sink;
+  CancelToken cancel;
+  sink.cancel = &cancel;
+  const GenerationResult result = Generator(*model).run(tiny_ti2v_request(), sink, cancel);
+  EXPECT_EQ(result.status, GenerationStatus::Cancelled);
+  EXPECT_EQ(result.steps_done, 2);
+  ASSERT_EQ(sink.last_preview.frames, 5);
+  EXPECT_EQ(result.video.rgb, sink.last_preview.rgb);
+  EXPECT_TRUE(std::any_of(sink.logs.begin(), sink.logs.end(), [](const std::string& line) {
+    return contains(line, "cancelled during the final decode; kept the last preview");
+  }));
 }
 
 TEST(WanTi2v, ComfyUiFolderIsDetectedAndGeneratesThroughTheWan22Vae) {
