@@ -24,13 +24,6 @@ namespace {
 const QColor kPsnr(240, 160, 48);
 const QColor kSsim(90, 150, 230);
 
-// The frames as QImages over the shared video's pixels (no copy).
-std::vector<QImage> to_images(const SharedVideo& video) {
-  std::vector<QImage> images;
-  for (int f = 0; f < video->frames; ++f) images.push_back(frame_image(video, f));
-  return images;
-}
-
 // The frame magnified by the largest whole factor (square pixels) that fits `room`.
 QPixmap magnified(const QImage& frame, QSize room) {
   const int scale = std::max(1, std::min(room.width() / frame.width(), room.height() / frame.height()));
@@ -141,9 +134,9 @@ CompareView::CompareView(QWidget* parent)
 
 void CompareView::showResult(const CompareResult& result) {
   result_ = result;
-  dense_ = to_images(result.dense);
-  sparse_ = to_images(result.sparse);
-  difference_ = to_images(result.difference);
+  dense_ = frame_images(result.dense);
+  sparse_ = frame_images(result.sparse);
+  difference_ = frame_images(result.difference);
   const int largest = result.largest_difference;
   current_ = 0;
   sparse_heading_->setText(QString::fromStdString(result.sparse_mode));

@@ -661,14 +661,14 @@ bool MainWindow::exportVideo(const QString& path) {
     reportError(tr("nothing to export yet: generate a video first"));
     return false;
   }
-  queueExport(result_, path, Exporter::Format::Video);
+  beginExport(path);
+  exporter_->exportVideo(result_, path, Exporter::Format::Video);
   return true;
 }
 
-void MainWindow::queueExport(SharedVideo video, const QString& path, Exporter::Format format) {
-  ++pending_exports_;
+void MainWindow::beginExport(const QString& path) {
+  ++pending_exports_;  // the exporter's exported / failed signal counts it down
   statusBar()->showMessage(tr("Exporting %1…").arg(path));
-  exporter_->exportVideo(std::move(video), path, format);
 }
 
 bool MainWindow::exportComparison(const QString& path) {
@@ -677,8 +677,7 @@ bool MainWindow::exportComparison(const QString& path) {
     return false;
   }
   const CompareResult& shown = compare_view_->result();
-  ++pending_exports_;
-  statusBar()->showMessage(tr("Exporting %1…").arg(path));
+  beginExport(path);
   exporter_->exportComparison(shown.dense, shown.sparse, shown.difference, path);
   return true;
 }
@@ -692,8 +691,7 @@ bool MainWindow::exportRoutingTrace(const QString& path) {
     reportError(tr("no routing to export: generate with SVG2 or SVG-EAR and Trace ticked"));
     return false;
   }
-  ++pending_exports_;
-  statusBar()->showMessage(tr("Exporting %1…").arg(path));
+  beginExport(path);
   exporter_->exportRoutingTrace({routing_->steps().begin(), routing_->steps().end()}, path);
   return true;
 }
@@ -703,7 +701,8 @@ bool MainWindow::exportFrames(const QString& folder) {
     reportError(tr("nothing to export yet: generate a video first"));
     return false;
   }
-  queueExport(result_, folder, Exporter::Format::PngFrames);
+  beginExport(folder);
+  exporter_->exportVideo(result_, folder, Exporter::Format::PngFrames);
   return true;
 }
 

@@ -98,7 +98,8 @@ class MainWindow : public QMainWindow {
   void onCompareFinished(const CompareResult& result);
   void onSweepRunStarted(double top_p, int index, int total);
   void onSweepFinished(const QString& mode, bool dense_reused);
-  void queueExport(SharedVideo video, const QString& path, Exporter::Format format);
+  // Counts an export queued on the exporter (isExporting) and says so in the status bar.
+  void beginExport(const QString& path);
   // A save dialog in the last export folder (remembered); empty when cancelled.
   QString chooseExportPath(const QString& title, const QString& file_name, const QString& filter);
   void chooseExportVideo();

@@ -65,9 +65,7 @@ void PreviewWidget::inspectAt(QPointF position) {
 }
 
 void PreviewWidget::setClip(const SharedVideo& video) {
-  frames_.clear();
-  frames_.reserve(video->frames);
-  for (int f = 0; f < video->frames; ++f) frames_.push_back(frame_image(video, f));
+  frames_ = frame_images(video);
   fps_ = video->fps > 0 ? video->fps : 16.0;
   if (current_ >= frameCount()) current_ = 0;
   update();

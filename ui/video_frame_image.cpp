@@ -9,4 +9,11 @@ QImage frame_image(const SharedVideo& video, int frame) {
                 [](void* info) { delete static_cast<SharedVideo*>(info); }, holder);
 }
 
+std::vector<QImage> frame_images(const SharedVideo& video) {
+  std::vector<QImage> images;
+  images.reserve(size_t(video->frames));
+  for (int f = 0; f < video->frames; ++f) images.push_back(frame_image(video, f));
+  return images;
+}
+
 }  // namespace svgear

@@ -3,6 +3,8 @@
 // image holds a reference to the video, so it stays valid wherever Qt keeps it (pixmaps, copies),
 // and it is read-only: painting on it would detach a private copy first.
 
+#include <vector>
+
 #include <QImage>
 
 #include "core/media/video.h"
@@ -10,5 +12,7 @@
 namespace svgear {
 
 QImage frame_image(const SharedVideo& video, int frame);
+// Every frame, in order.
+std::vector<QImage> frame_images(const SharedVideo& video);
 
 }  // namespace svgear

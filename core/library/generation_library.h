@@ -8,8 +8,9 @@
 //   for (const LibraryEntry& entry : library.entries()) ... // newest first
 //
 // An entry folder holds video.mp4 (video.y4m in a build without FFmpeg), record.json and
-// thumbnail.png (the middle frame, box-averaged to at most kThumbnailMaxSide pixels a side). It is assembled under a hidden temporary name and renamed into
-// place, so a listing never sees half an entry; folders without a readable record.json are skipped.
+// thumbnail.png (the middle frame, box-averaged to at most kThumbnailMaxSide pixels a side). It is
+// assembled under a hidden temporary name and renamed into place, so a listing never sees half an
+// entry; folders without a readable record.json are skipped.
 
 #include <cstdint>
 #include <filesystem>
