@@ -28,7 +28,7 @@ weights, dense first, then each sparse mode; ms per step, the cold first sparse 
 speedup, an estimate of a whole generation, error against dense and peak GPU memory; and, with
 random weights of the real sizes, the text encoder (umT5) and the VAE decode of the whole latent,
 so each mode's total covers a whole generation (text encoder + steps + VAE).
-  --shape NAME       wan1.3b-480p | tiny (default tiny)
+  --shape NAME       wan1.3b-480p | wan14b-720p | tiny (default tiny)
   --modes LIST       dense,svg2,svgear (default dense,svgear)
   --steps N          warm steps timed per mode (default 3)   --num-steps N   schedule length (default 50)
   --top-p P          the sparse modes' budget (default 0.9). Random weights attend almost uniformly

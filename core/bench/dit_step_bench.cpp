@@ -49,6 +49,16 @@ std::vector<StepShape> step_shapes() {
   wan.text_tokens = 512;
   wan.q_clusters = 200;
   wan.k_clusters = 1000;
+  StepShape wan14b;  // Wan2.1-T2V-14B at 720×1280, 81 frames: latent 21×90×160, 75600 tokens
+  wan14b.name = "wan14b-720p";
+  wan14b.config.dim = 5120;
+  wan14b.config.ffn_dim = 13824;
+  wan14b.config.num_heads = 40;
+  wan14b.config.num_layers = 40;
+  wan14b.latent = {21, 90, 160};
+  wan14b.text_tokens = 512;
+  wan14b.q_clusters = 300;  // SVG-EAR's Wan 720p setting [spec §3.6]
+  wan14b.k_clusters = 1000;
   StepShape tiny;  // seconds on a CPU, for tests
   tiny.name = "tiny";
   tiny.config.dim = 64;
@@ -65,7 +75,7 @@ std::vector<StepShape> step_shapes() {
   tiny.text = {.vocab = 1000, .dim = 32, .dim_attn = 32, .dim_ffn = 64, .num_heads = 2, .num_layers = 2};
   tiny.vae.base_dim = 8;
   tiny.vae.num_res_blocks = 1;
-  return {wan, tiny};
+  return {wan, wan14b, tiny};
 }
 
 class DensitySummary : public RoutingTraceSink {
@@ -204,8 +214,7 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
   // Stage by stage, as a generation holds them (a stage's weights are freed before the next).
   time_text_encoder(shape, options, result);
 
-  auto dit = std::make_unique<WanDiT>(config, wan_random_weights(config, options.seed));
-  dit->to(options.device, options.dtype);
+  auto dit = std::make_unique<WanDiT>(config, wan_random_weights(config, options.seed, options.device, options.dtype));
   dit->weights().for_each_tensor([&](const std::string&, const at::Tensor& t, WeightPrecision) {
     result.weights_gib += gib(t);
   });

@@ -35,7 +35,7 @@
 namespace svgear {
 
 struct DitStepBenchOptions {
-  std::string shape = "tiny";          // wan1.3b-480p | tiny (dit_step_bench_shapes())
+  std::string shape = "tiny";          // wan1.3b-480p | wan14b-720p | tiny (dit_step_bench_shapes())
   std::vector<AttentionMode> modes;    // each timed; dense always runs first, as the reference
   AttentionConfig base;                // sparse knobs (mode is set per row); 0 clusters: the shape's
   c10::Device device = c10::Device(c10::kCPU);

@@ -30,7 +30,8 @@ cmake --preset gpu \
 # Jobs (SVGEAR_GPU_JOB); the short ones build only the CLI and drop the build logs on success
 # (8 files come back):
 #   full        (default) everything: build, tests, sanitizers, benches
-#   step        the DiT step bench at wan1.3b-480p
+#   step        the DiT step bench at STEP_SHAPE (default wan1.3b-480p) with STEP_ARGS (default
+#               the three modes, 2 timed steps) within STEP_TIMEOUT seconds (default 400)
 #   train       `svgear train` of PRESET (default shapes-s) for MINUTES (default 8) toward STEPS
 #               (default 100000; +N: N more than the run has) at BATCH (default 32), ending on a
 #               cool-down over the last COOLDOWN steps when set, then `svgear eval` of the export;
@@ -194,8 +195,9 @@ case "$job" in
     echo "build (svgear only): $(($(date +%s) - t0)) s"
     rm -f "$OUT/build.log" "$OUT/configure.log"
     if [ "$job" = step ]; then
-      timeout 400 ./build/gpu/app/svgear bench step --shape wan1.3b-480p --modes dense,svg2,svgear --steps 2 \
-        --device cuda --dtype bf16 --json "$OUT/step-wan1.3b-480p.json"
+      step_shape=${STEP_SHAPE:-wan1.3b-480p}
+      timeout "${STEP_TIMEOUT:-400}" ./build/gpu/app/svgear bench step --shape "$step_shape" \
+        ${STEP_ARGS:---modes dense,svg2,svgear --steps 2} --device cuda --dtype bf16 --json "$OUT/step-$step_shape.json"
       exit $?
     fi
     train_shapes

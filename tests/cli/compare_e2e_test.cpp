@@ -261,7 +261,7 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
 
   const CliRun bad = run_cli("bench step --shape huge");
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.output.find("choose wan1.3b-480p, tiny"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("choose wan1.3b-480p, wan14b-720p, tiny"), std::string::npos) << bad.output;
 }
 
 TEST_F(CompareTest, DumpedActivationsFeedTheBench) {

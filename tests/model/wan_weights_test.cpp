@@ -168,5 +168,26 @@ TEST(WanRandomWeights, DeterministicForASeedWithTheLayoutShapes) {
   }
 }
 
+// The benchmarks' draw on the device in the compute dtype: the same values as the float32 draw
+// moved by to(), the matmul weights in bf16 and the rest in float32 (on the CPU, whose generator
+// both draws share).
+TEST(WanRandomWeights, DrawnInTheComputeDtypeAsToLeavesThem) {
+  const WanConfig c = test::tiny_wan_config();
+  WanWeights moved = wan_random_weights(c, 7);
+  moved.to(at::Device(at::kCPU), at::kBFloat16);
+  const StateDict expected = moved.state_dict();
+  const StateDict drawn = wan_random_weights(c, 7, at::Device(at::kCPU), at::kBFloat16).state_dict();
+  ASSERT_EQ(drawn.size(), expected.size());
+  int bf16 = 0;
+  for (size_t i = 0; i < drawn.size(); ++i) {
+    EXPECT_EQ(drawn[i].first, expected[i].first);
+    EXPECT_EQ(drawn[i].second.scalar_type(), expected[i].second.scalar_type()) << drawn[i].first;
+    EXPECT_TRUE(at::equal(drawn[i].second, expected[i].second)) << drawn[i].first;
+    bf16 += drawn[i].second.scalar_type() == at::kBFloat16;
+  }
+  EXPECT_GT(bf16, 0);
+  EXPECT_LT(bf16, int(drawn.size()));
+}
+
 }  // namespace
 }  // namespace svgear
