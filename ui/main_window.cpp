@@ -131,6 +131,7 @@ MainWindow::MainWindow(QWidget* parent)
 }
 
 MainWindow::~MainWindow() {
+  supersedeLibraryOpen();  // a reload still decoding stops at its next frame
   // The worker stops at its next step boundary; its thread then quits and deletes it.
   worker_->cancel();
   thread_->quit();
@@ -328,7 +329,7 @@ void MainWindow::connectWorker() {
 }
 
 void MainWindow::openModelFolder(const QString& folder) {
-  ++library_open_serial_;  // the model chosen now wins over a library reload still decoding
+  supersedeLibraryOpen();  // the model chosen now wins over a library reload still decoding
   model_picker_->setCurrentFolder(folder);
   apply_model_defaults_ = true;
   worker_->loadModel(folder);
@@ -350,12 +351,15 @@ void MainWindow::openLibraryEntry(const QString& folder) {
   }
   // The video decodes on the thread pool (a Wan clip takes ~0.3 s); the panels change only once it
   // has, so a damaged video changes nothing. A later reload or run supersedes this one.
-  const int serial = ++library_open_serial_;
+  supersedeLibraryOpen();
+  auto token = std::make_shared<CancelToken>();
+  library_open_ = token;
   statusBar()->showMessage(tr("Opening %1…").arg(QString::fromStdString(entry.folder.filename().string())));
   auto* watcher = new QFutureWatcher<DecodedVideo>(this);
-  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, serial, folder, entry, request] {
+  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, token, folder, entry, request] {
     watcher->deleteLater();
-    if (serial != library_open_serial_) return;
+    if (token != library_open_) return;
+    library_open_.reset();
     DecodedVideo decoded = watcher->future().takeResult();
     if (!decoded.error.empty()) {
       reportError(tr("cannot reload %1: %2").arg(folder, QString::fromStdString(decoded.error)));
@@ -363,10 +367,10 @@ void MainWindow::openLibraryEntry(const QString& folder) {
     }
     applyLibraryEntry(entry, request, std::move(decoded.video));
   });
-  watcher->setFuture(QtConcurrent::run([path = entry.video] {
+  watcher->setFuture(QtConcurrent::run([path = entry.video, token] {
     DecodedVideo decoded;
     try {
-      decoded.video = read_video(path);
+      decoded.video = read_video(path, token.get());
     } catch (const std::exception& e) {
       decoded.error = e.what();
     } catch (...) {
@@ -452,7 +456,13 @@ void MainWindow::beginRun(const StudioRequest& request, Work work, const QString
   statusBar()->showMessage(status);
   setGenerating(true);
   work_ = work;
-  ++library_open_serial_;  // a library reload still decoding must not replace this run's result
+  supersedeLibraryOpen();  // a library reload still decoding must not replace this run's result
+}
+
+void MainWindow::supersedeLibraryOpen() {
+  if (!library_open_) return;
+  library_open_->cancel();
+  library_open_.reset();
 }
 
 void MainWindow::compare() {

@@ -5,6 +5,9 @@
 
 #include <QMainWindow>
 
+#include <memory>
+
+#include "core/cancel_token.h"
 #include "core/media/video.h"
 #include "core/pipeline/event_sink.h"
 #include "ui/exporter.h"
@@ -94,6 +97,7 @@ class MainWindow : public QMainWindow {
   void onCancelled(const SharedVideo& partial, int steps_done);
   void onFailed(const QString& message);
   void applyLibraryEntry(const LibraryEntry& entry, const StudioRequest& request, Video video);
+  void supersedeLibraryOpen();
   void onCompareRunStarted(const QString& run, int index);
   void onCompareFinished(const CompareResult& result);
   void onSweepRunStarted(double top_p, int index, int total);
@@ -142,7 +146,9 @@ class MainWindow : public QMainWindow {
   SharedVideo result_;  // null before the first result; shared with the preview and exports
   uint64_t result_seed_ = 0;   // result_'s seed: export names follow the video exported, not the last request
   uint64_t compare_seed_ = 0;  // the shown comparison's seed, likewise
-  int library_open_serial_ = 0;  // the latest library reload; older ones still decoding are dropped
+  // The library reload still decoding, if any. A later reload, a run or a model choice supersedes
+  // it (supersedeLibraryOpen): its decode stops at the next frame and its result is dropped.
+  std::shared_ptr<CancelToken> library_open_;
 };
 
 }  // namespace svgear

@@ -25,9 +25,13 @@ namespace {
 
 uint8_t to_byte(float value) { return uint8_t(std::clamp(std::lround(value), 0L, 255L)); }
 
+void poll(const CancelToken* cancel) {
+  if (cancel) cancel->throw_if_cancelled();
+}
+
 // YUV4MPEG2 with 8-bit 4:4:4, 4:2:2, 4:2:0 (any siting, read as co-sited) or mono planes;
 // BT.601, limited range unless the file says XCOLORRANGE=FULL (as write_y4m's do).
-Video read_y4m(const std::filesystem::path& path) {
+Video read_y4m(const std::filesystem::path& path, const CancelToken* cancel) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "the file cannot be opened");
   std::string header;
@@ -77,6 +81,7 @@ Video read_y4m(const std::filesystem::path& path) {
   const float luma_offset = full_range ? 0.0f : 16.0f;
 
   for (std::string frame_line; std::getline(in, frame_line);) {
+    poll(cancel);
     if (!frame_line.starts_with("FRAME")) fail(path, "frame " + std::to_string(video.frames) +
                                                          " does not start with FRAME");
     if (!in.read(reinterpret_cast<char*>(planes.data()), std::streamsize(planes.size()))) {
@@ -110,7 +115,7 @@ struct InputDeleter {
 // Decodes the best video stream of any file FFmpeg can open.
 class FfmpegDecoder {
  public:
-  explicit FfmpegDecoder(const std::filesystem::path& path) : path_(path) {
+  FfmpegDecoder(const std::filesystem::path& path, const CancelToken* cancel) : path_(path), cancel_(cancel) {
     AVFormatContext* format = nullptr;
     check(avformat_open_input(&format, path.c_str(), nullptr, nullptr), "opening");
     format_.reset(format);
@@ -132,6 +137,7 @@ class FfmpegDecoder {
 
   Video decode() {
     while (true) {
+      poll(cancel_);
       const int read = av_read_frame(format_.get(), packet_.get());
       if (read == AVERROR_EOF) break;
       check(read, "reading");
@@ -183,6 +189,7 @@ class FfmpegDecoder {
   }
 
   std::filesystem::path path_;
+  const CancelToken* cancel_;
   std::unique_ptr<AVFormatContext, InputDeleter> format_;
   int stream_index_ = -1;
   ffmpeg::CodecContextPtr codec_;
@@ -192,11 +199,13 @@ class FfmpegDecoder {
   Video video_;
 };
 
-Video read_with_ffmpeg(const std::filesystem::path& path) { return FfmpegDecoder(path).decode(); }
+Video read_with_ffmpeg(const std::filesystem::path& path, const CancelToken* cancel) {
+  return FfmpegDecoder(path, cancel).decode();
+}
 
 #else  // no FFmpeg in this build
 
-Video read_with_ffmpeg(const std::filesystem::path& path) {
+Video read_with_ffmpeg(const std::filesystem::path& path, const CancelToken*) {
   fail(path, "FFmpeg is not available in this build; only .y4m files can be read");
 }
 
@@ -204,13 +213,13 @@ Video read_with_ffmpeg(const std::filesystem::path& path) {
 
 }  // namespace
 
-Video read_video(const std::filesystem::path& path) {
+Video read_video(const std::filesystem::path& path, const CancelToken* cancel) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) fail(path, "no such file");
   std::string extension = path.extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(),
                  [](unsigned char c) { return char(std::tolower(c)); });
-  return extension == ".y4m" ? read_y4m(path) : read_with_ffmpeg(path);
+  return extension == ".y4m" ? read_y4m(path, cancel) : read_with_ffmpeg(path, cancel);
 }
 
 }  // namespace svgear

@@ -4,12 +4,14 @@
 
 #include <filesystem>
 
+#include "core/cancel_token.h"
 #include "core/media/video.h"
 
 namespace svgear {
 
 // Decodes every frame to RGB24 in presentation order; fps comes from the stream. Frames that
-// change size mid-stream are scaled to the first frame's size. Throws MediaError.
-Video read_video(const std::filesystem::path& path);
+// change size mid-stream are scaled to the first frame's size. Throws MediaError, or Cancelled
+// once `cancel` is set (polled per frame: the studio drops a library reload a newer one replaced).
+Video read_video(const std::filesystem::path& path, const CancelToken* cancel = nullptr);
 
 }  // namespace svgear
