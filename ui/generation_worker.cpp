@@ -124,11 +124,16 @@ GenerationWorker::~GenerationWorker() = default;
 
 void GenerationWorker::loadModel(const QString& folder) {
   cancel_.reset();  // on the caller's thread, as start() does: a cancel() after this one is never lost
-  QMetaObject::invokeMethod(this, [this, folder] {
+  if (latest_load_) latest_load_->cancel();  // the previous choice gives way, queued or loading
+  auto token = std::make_shared<CancelToken>(&cancel_);
+  latest_load_ = token;
+  QMetaObject::invokeMethod(this, [this, folder, token] {
+    if (token->is_cancelled()) return;  // a newer choice came before this one started
     try {
-      load(folder);
+      load(folder, token);
     } catch (const Cancelled&) {
-      Q_EMIT logLine("loading " + folder + " cancelled");  // the window is closing
+      Q_EMIT logLine("loading " + folder +
+                     (cancel_.is_cancelled() ? " cancelled" : " stopped: another model was chosen"));
     } catch (const std::exception& e) {
       Q_EMIT modelFailed(folder, QString::fromStdString(e.what()));
     }
@@ -155,13 +160,14 @@ void GenerationWorker::sweep(const StudioRequest& request, const QString& cache_
 
 void GenerationWorker::cancel() { cancel_.cancel(); }
 
-void GenerationWorker::load(const QString& folder) {
+void GenerationWorker::load(const QString& folder, std::shared_ptr<const CancelToken> cancel) {
   set_cpu_threads(0);
   Q_EMIT logLine("loading the model in " + folder);
   model_.reset();  // free the old model before the new one is read
   model_folder_.clear();
+  model_cancel_ = std::move(cancel);
   ModelOptions options;
-  options.cancel = &cancel_;  // closing the window (or Esc in a run that loads) stops a long load
+  options.cancel = model_cancel_.get();  // closing the window, Esc in a run that loads, or a newer choice
   model_ = Model::load(folder.toStdString(), parse_device("auto"), options);
   model_folder_ = folder;
   const ModelManifest& m = model_->manifest;
@@ -188,7 +194,7 @@ bool GenerationWorker::loadFor(const StudioRequest& request) {
   }
   if (!model_ || folder != model_folder_) {
     try {
-      load(folder);
+      load(folder, std::make_shared<CancelToken>(&cancel_));
     } catch (const Cancelled&) {
       Q_EMIT cancelled(nullptr, 0);
       return false;

@@ -41,7 +41,8 @@ class GenerationWorker : public QObject {
   GenerationWorker();
   ~GenerationWorker() override;
 
-  // Queue work on the worker's thread; both return at once.
+  // Queue work on the worker's thread; both return at once. A load still queued or running when
+  // loadModel is called again stops (between tensors: a Wan model's load takes minutes).
   void loadModel(const QString& folder);
   void start(const StudioRequest& request);
   // Runs the request dense and with its sparse mode (SVG-EAR when it asks for dense), same seed,
@@ -78,8 +79,9 @@ class GenerationWorker : public QObject {
   void sweepFinished(const QString& mode, bool dense_reused);
 
  private:
-  // Both run on the worker's thread. load() throws what Model::load throws.
-  void load(const QString& folder);
+  // Both run on the worker's thread. load() throws what Model::load throws; `cancel` stops it and
+  // stays with the model (its text encoder polls it when it reloads its weights).
+  void load(const QString& folder, std::shared_ptr<const CancelToken> cancel);
   // The request's model, loaded unless it already is; false (and failed emitted) without a folder.
   bool loadFor(const StudioRequest& request);
   void run(const StudioRequest& request);
@@ -87,7 +89,10 @@ class GenerationWorker : public QObject {
   void runSweep(const StudioRequest& request, const QString& cache_folder, const std::vector<double>& budgets);
   void keep_in_library(const GenerationResult& result);
 
-  CancelToken cancel_;  // before model_: the model's text encoder keeps a pointer to it
+  CancelToken cancel_;  // the running work's; the parent of every load's token
+  // The last loadModel's token, on the GUI thread only: the next loadModel cancels it.
+  std::shared_ptr<CancelToken> latest_load_;
+  std::shared_ptr<const CancelToken> model_cancel_;  // before model_, whose text encoder keeps a pointer to it
   std::unique_ptr<Model> model_;
   QString model_folder_;
   int cpu_threads_ = 0;  // the last count logged

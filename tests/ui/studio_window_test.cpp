@@ -318,6 +318,31 @@ void StudioWindowTest::cancel_keeps_partial_result() {
   QVERIFY(view->caption().startsWith("final"));
 }
 
+// Choosing a model while another load is queued or running stops that load: only the last choice
+// loads (a Wan model takes minutes, which the first choice's load would hold the worker for). A run
+// keeps the worker busy here while two choices queue behind it, as a slow load would (the window
+// disables the model picker during runs; the test calls past it).
+void StudioWindowTest::a_newer_model_choice_supersedes_a_load() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  child<QSpinBox>(*w, "steps")->setValue(30);
+  typePrompt(*w, kPrompt);
+  w->generate();
+  QVERIFY(w->isGenerating());
+  const std::filesystem::path roots = model_search_roots().back();
+  const QString first = QString::fromStdString((roots / "shapes-l").string());
+  const QString last = QString::fromStdString((roots / "shapes-s").string());
+  const qsizetype before = log_text(*w).size();  // the window's start-up loads came before
+  w->openModelFolder(first);
+  w->openModelFolder(last);
+  QTRY_VERIFY_WITH_TIMEOUT(log_text(*w).mid(before).contains("model shapes-s loaded"), kRunTimeoutMs);
+  const QString log = log_text(*w).mid(before);
+  QVERIFY2(log.contains("Finished"), qPrintable(log));  // the run ahead of both loads was not disturbed
+  QVERIFY2(!log.contains(first), qPrintable(log));      // never started
+  QCOMPARE(log.count("loading the model in " + last), 1);
+  QCOMPARE(child<QSpinBox>(*w, "frames")->value(), 16);  // shapes-s's defaults applied
+}
+
 void StudioWindowTest::unknown_word_reports_error() {
   auto w = openWindow();
   QVERIFY(waitForModel(*w));

@@ -21,6 +21,7 @@ class StudioWindowTest : public QObject {
   void initTestCase();
   void generate_shows_preview_and_exports();
   void cancel_keeps_partial_result();
+  void a_newer_model_choice_supersedes_a_load();
   void unknown_word_reports_error();
   void bad_settings_and_folders_report_errors();
   void prompt_completes_vocabulary();
