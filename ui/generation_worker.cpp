@@ -128,7 +128,7 @@ void GenerationWorker::loadModel(const QString& folder) {
   auto token = std::make_shared<CancelToken>(&cancel_);
   latest_load_ = token;
   QMetaObject::invokeMethod(this, [this, folder, token] {
-    if (token->is_cancelled()) return;  // a newer choice came before this one started
+    if (token->is_cancelled()) return;  // a newer choice (or the window's close) came before it started
     try {
       load(folder, token);
     } catch (const Cancelled&) {

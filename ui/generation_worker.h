@@ -42,7 +42,9 @@ class GenerationWorker : public QObject {
   ~GenerationWorker() override;
 
   // Queue work on the worker's thread; both return at once. A load still queued or running when
-  // loadModel is called again stops (between tensors: a Wan model's load takes minutes).
+  // loadModel is called again stops (between tensors: a Wan model's load takes minutes). Not during
+  // a run (the window disables model choice then): loadModel resets the worker's token, which would
+  // clear a cancel of that run, and the run's model gives up its token to the newer choice.
   void loadModel(const QString& folder);
   void start(const StudioRequest& request);
   // Runs the request dense and with its sparse mode (SVG-EAR when it asks for dense), same seed,
@@ -80,7 +82,8 @@ class GenerationWorker : public QObject {
 
  private:
   // Both run on the worker's thread. load() throws what Model::load throws; `cancel` stops it and
-  // stays with the model (its text encoder polls it when it reloads its weights).
+  // then stays with the model, whose text encoder keeps a pointer to it (to poll while reloading
+  // weights it has freed, which the studio never asks for).
   void load(const QString& folder, std::shared_ptr<const CancelToken> cancel);
   // The request's model, loaded unless it already is; false (and failed emitted) without a folder.
   bool loadFor(const StudioRequest& request);

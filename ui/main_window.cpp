@@ -350,7 +350,8 @@ void MainWindow::openLibraryEntry(const QString& folder) {
     return;
   }
   // The video decodes on the thread pool (a Wan clip takes ~0.3 s); the panels change only once it
-  // has, so a damaged video changes nothing. A later reload or run supersedes this one.
+  // has, so a damaged video changes nothing. A later reload, a run, a model choice or closing the
+  // window supersedes this one (supersedeLibraryOpen).
   supersedeLibraryOpen();
   auto token = std::make_shared<CancelToken>();
   library_open_ = token;
@@ -741,6 +742,7 @@ void MainWindow::chooseExportFrames() {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
   saveSettings();
+  supersedeLibraryOpen();  // a reload decoding now must not reach the worker with a model load
   worker_->cancel();
   event->accept();
 }

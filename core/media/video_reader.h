@@ -11,7 +11,8 @@ namespace svgear {
 
 // Decodes every frame to RGB24 in presentation order; fps comes from the stream. Frames that
 // change size mid-stream are scaled to the first frame's size. Throws MediaError, or Cancelled
-// once `cancel` is set (polled per frame: the studio drops a library reload a newer one replaced).
+// once `cancel` is set (polled before each frame of a .y4m, each packet otherwise): the studio
+// stops a library reload that a newer action replaced.
 Video read_video(const std::filesystem::path& path, const CancelToken* cancel = nullptr);
 
 }  // namespace svgear
