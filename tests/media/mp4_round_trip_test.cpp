@@ -38,16 +38,6 @@ void expect_frames_in_order(const Video& source, const Video& decoded) {
 
 TEST(Mp4Writer, SupportMatchesBuild) { EXPECT_EQ(mp4_supported(), bool(SVGEAR_HAVE_FFMPEG)); }
 
-TEST(Mp4Writer, ACancelledTokenStopsTheRead) {
-  SKIP_WITHOUT_MP4();
-  const auto path = test::scratch_dir("mp4_cancel") / "out.mp4";
-  write_mp4(test::moving_gradient(5, 16, 16, 16.0), path);
-  CancelToken token;
-  EXPECT_EQ(read_video(path, &token).frames, 5);
-  token.cancel();
-  EXPECT_THROW(read_video(path, &token), Cancelled);
-}
-
 TEST(Mp4Writer, RoundTripKeepsFramesSizeRateAndQuality) {
   SKIP_WITHOUT_MP4();
   const Video source = test::moving_gradient(17, 48, 64, 16.0);

@@ -1,6 +1,7 @@
 // write_video: the requested path picks the format, and a missing FFmpeg still yields output.
 
 #include <fstream>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -13,6 +14,22 @@
 
 namespace svgear {
 namespace {
+
+// The studio's library reload polls a token per frame (y4m) or packet (FFmpeg); a set token stops
+// the read with Cancelled (not a MediaError: nothing is wrong with the file), an unset one changes
+// nothing.
+TEST(VideoOutput, ACancelledTokenStopsTheReadOfEitherFormat) {
+  const auto dir = test::scratch_dir("read_cancel");
+  std::vector<std::filesystem::path> files = {dir / "clip.y4m"};
+  if (mp4_supported()) files.push_back(dir / "clip.mp4");
+  for (const std::filesystem::path& path : files) {
+    write_video(test::moving_gradient(5, 16, 16, 16.0), path);
+    CancelToken token;
+    EXPECT_EQ(read_video(path, &token).frames, 5) << path;
+    token.cancel();
+    EXPECT_THROW(read_video(path, &token), Cancelled) << path;
+  }
+}
 
 TEST(VideoOutput, FormatFollowsThePath) {
   EXPECT_EQ(video_format_for("out/clip.mp4"), VideoFormat::Mp4);

@@ -42,17 +42,6 @@ TEST(Y4m, RoundTripThroughReadVideo) {
   EXPECT_LE(max_abs_diff(source, decoded), 2);
 }
 
-// The studio's library reload polls a token per frame; a set token stops the read with Cancelled
-// (not a MediaError: nothing is wrong with the file), an unset one changes nothing.
-TEST(Y4m, ACancelledTokenStopsTheRead) {
-  const auto path = test::scratch_dir("y4m_cancel") / "clip.y4m";
-  write_y4m(test::moving_gradient(5, 8, 8, 16.0), path);
-  CancelToken token;
-  EXPECT_EQ(read_video(path, &token).frames, 5);
-  token.cancel();
-  EXPECT_THROW(read_video(path, &token), Cancelled);
-}
-
 TEST(Y4m, FrameRates) {
   const auto dir = test::scratch_dir("y4m_rates");
   const std::pair<double, const char*> cases[] = {
