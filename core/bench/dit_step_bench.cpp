@@ -20,6 +20,8 @@
 #include "core/decoder/wan_vae_decoder.h"
 #include "core/model/wan_dit.h"
 #include "core/model/wan_random_weights.h"
+#include "core/pipeline/device_info.h"
+#include "core/pipeline/weight_memory.h"
 #include "core/text/umt5_encoder.h"
 #include "core/weights/random_weight.h"
 #include "core/user_error.h"
@@ -211,7 +213,15 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
   result.dense_warmup_steps = warmup_steps;
   result.top_p = sparse.top_p;
 
-  // Stage by stage, as a generation holds them (a stage's weights are freed before the next).
+  // Stage by stage, as a generation holds them (a stage's weights are freed before the next), so
+  // the DiT's weights, the largest, are what must fit; refused here rather than as an allocator
+  // error after the text encoder's stage (wan14b-720p needs 27 GiB before its activations).
+  if (const std::optional<int64_t> free = free_device_memory(options.device)) {
+    WeightBytes needed;
+    needed.dit = wan_dit_bytes(config, options.dtype);
+    const std::string shortfall = memory_shortfall(needed, *free, options.device.str());
+    if (!shortfall.empty()) throw UserError("bench step --shape " + shape.name + ": " + shortfall);
+  }
   time_text_encoder(shape, options, result);
 
   auto dit = std::make_unique<WanDiT>(config, wan_random_weights(config, options.seed, options.device, options.dtype));
