@@ -168,6 +168,31 @@ void time_vae_decode(const StepShape& shape, const DitStepBenchOptions& options,
   result.video_width = video.width;
 }
 
+double to_gib(int64_t bytes) { return double(bytes) / double(int64_t(1) << 30); }
+
+// The stages run one after another, so the largest one's random weights must fit: umT5-XXL (10.6
+// GiB in bf16, 21 in float32) or the DiT (27 GiB for wan14b-720p in bf16). Refused before anything
+// is drawn, rather than as an allocator error, or the kernel's OOM killer on the CPU, minutes in.
+void check_largest_stage_fits(const StepShape& shape, const DitStepBenchOptions& options) {
+  const std::optional<int64_t> free =
+      options.device.is_cpu() ? available_host_memory() : free_device_memory(options.device);
+  if (!free) return;
+  int64_t text = 0;
+  Umt5Weights::meta(shape.text).for_each_tensor([&](const std::string&, at::Tensor& t) { text += t.numel(); });
+  text *= int64_t(c10::elementSize(options.dtype));
+  const int64_t dit = wan_dit_bytes(shape.config, options.dtype);
+  const int64_t needed = std::max(dit, text);
+  if (needed <= *free) return;
+  char message[512];
+  std::snprintf(message, sizeof message,
+                "bench step --shape %s needs about %.1f GiB of %s memory for %s weights alone (its largest "
+                "stage; activations come on top) but %.1f GiB are free: choose a smaller --shape%s",
+                shape.name.c_str(), to_gib(needed), options.device.str().c_str(),
+                dit >= text ? "the diffusion model's" : "the text encoder's", to_gib(*free),
+                options.device.is_cpu() ? " or a GPU (--device cuda)" : " or close other programs using the GPU");
+  throw UserError(message);
+}
+
 }  // namespace
 
 std::vector<std::string> dit_step_bench_shapes() {
@@ -213,15 +238,8 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
   result.dense_warmup_steps = warmup_steps;
   result.top_p = sparse.top_p;
 
-  // Stage by stage, as a generation holds them (a stage's weights are freed before the next), so
-  // the DiT's weights, the largest, are what must fit; refused here rather than as an allocator
-  // error after the text encoder's stage (wan14b-720p needs 27 GiB before its activations).
-  if (const std::optional<int64_t> free = free_device_memory(options.device)) {
-    WeightBytes needed;
-    needed.dit = wan_dit_bytes(config, options.dtype);
-    const std::string shortfall = memory_shortfall(needed, *free, options.device.str());
-    if (!shortfall.empty()) throw UserError("bench step --shape " + shape.name + ": " + shortfall);
-  }
+  // Stage by stage, as a generation holds them (a stage's weights are freed before the next).
+  check_largest_stage_fits(shape, options);
   time_text_encoder(shape, options, result);
 
   auto dit = std::make_unique<WanDiT>(config, wan_random_weights(config, options.seed, options.device, options.dtype));

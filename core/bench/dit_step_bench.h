@@ -81,8 +81,9 @@ struct DitStepBenchResult {
 };
 
 std::vector<std::string> dit_step_bench_shapes();
-// Throws UserError for an unknown shape, bad counts, bad sparse knobs, or a mode that cannot run on
-// the device.
+// Throws UserError for an unknown shape, bad counts, bad sparse knobs, a mode that cannot run on
+// the device, or a shape whose largest stage's weights exceed the device's free memory (the host's
+// available memory on the CPU).
 DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options);
 
 }  // namespace svgear

@@ -72,6 +72,15 @@ std::optional<int64_t> free_device_memory(const c10::Device& device) {
   return std::nullopt;
 }
 
+std::optional<int64_t> available_host_memory() {
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string line; std::getline(meminfo, line);) {
+    long long kib = 0;
+    if (std::sscanf(line.c_str(), "MemAvailable: %lld kB", &kib) == 1) return int64_t(kib) * 1024;
+  }
+  return std::nullopt;
+}
+
 std::string device_description(const c10::Device& device) {
   if (device.is_cuda()) {
     const auto all = cuda_device_descriptions();

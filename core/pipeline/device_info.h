@@ -19,5 +19,8 @@ std::string cpu_description();
 // Free bytes on a CUDA device: what the driver reports (cudaMemGetInfo) plus what LibTorch's caching
 // allocator holds unused; nullopt for the CPU and in builds without CUDA.
 std::optional<int64_t> free_device_memory(const c10::Device& device);
+// Host memory a new allocation can get without swapping: MemAvailable of /proc/meminfo; nullopt
+// where that cannot be read.
+std::optional<int64_t> available_host_memory();
 
 }  // namespace svgear

@@ -11,6 +11,7 @@
 
 #include "tests/cli/cli_run.h"
 #include "core/media/video_reader.h"
+#include "core/pipeline/device_info.h"
 #include "tests/support/test_paths.h"
 
 namespace svgear {
@@ -262,6 +263,20 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
   const CliRun bad = run_cli("bench step --shape huge");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.output.find("choose wan1.3b-480p, wan14b-720p, tiny"), std::string::npos) << bad.output;
+}
+
+// A shape whose largest stage does not fit is refused before anything is drawn, saying what it
+// needs: here the 14B DiT's float32 weights (~56 GiB) on the CPU, where the kernel's OOM killer
+// would otherwise end the process without a word. Skipped where that much memory is free.
+TEST(CliBench, StepRefusesAShapeThatDoesNotFitTheHostsMemory) {
+  const std::optional<int64_t> available = available_host_memory();
+  if (!available) GTEST_SKIP() << "no /proc/meminfo";
+  if (*available > (int64_t(56) << 30)) GTEST_SKIP() << "this machine could hold the 14B DiT in float32";
+  const CliRun run = run_cli("bench step --shape wan14b-720p --device cpu --steps 1");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("bench step --shape wan14b-720p needs about"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("of cpu memory for the diffusion model's weights alone"), std::string::npos)
+      << run.output;
 }
 
 TEST_F(CompareTest, DumpedActivationsFeedTheBench) {
