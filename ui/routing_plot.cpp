@@ -94,23 +94,22 @@ void RoutingPlot::showHeads(const RoutingStep& step, int layer) {
 }
 
 void RoutingPlot::showSteps(const std::vector<std::shared_ptr<RoutingStep>>& steps, int layer, int head) {
-  std::vector<Point> points;
-  int num_steps = 1;
-  for (const auto& s : steps) {
-    num_steps = std::max(num_steps, s->num_steps);
-    if (const RoutingTrace* t = s->find(layer, head)) points.push_back({double(s->step + 1), t});
-  }
-  plot(points, Quantity::Accuracy, tr("step (layer %1)").arg(layer), 1, num_steps);
+  plotOverSteps(steps, layer, head, Quantity::Accuracy, tr("step (layer %1)").arg(layer));
 }
 
 void RoutingPlot::showPhaseTimes(const std::vector<std::shared_ptr<RoutingStep>>& steps, int layer, int head) {
+  plotOverSteps(steps, layer, head, Quantity::Time, tr("step (layer %1, all heads)").arg(layer));
+}
+
+void RoutingPlot::plotOverSteps(const std::vector<std::shared_ptr<RoutingStep>>& steps, int layer, int head,
+                                Quantity quantity, const QString& x_label) {
   std::vector<Point> points;
   int num_steps = 1;
   for (const auto& s : steps) {
     num_steps = std::max(num_steps, s->num_steps);
     if (const RoutingTrace* t = s->find(layer, head)) points.push_back({double(s->step + 1), t});
   }
-  plot(points, Quantity::Time, tr("step (layer %1, all heads)").arg(layer), 1, num_steps);
+  plot(points, quantity, x_label, 1, num_steps);
 }
 
 void RoutingPlot::clear() { plot({}, Quantity::Accuracy, tr("layer"), 0, 1); }

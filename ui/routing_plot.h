@@ -56,6 +56,9 @@ class RoutingPlot : public QWidget {
   };
   void plot(const std::vector<Point>& points, Quantity quantity, const QString& x_label, double x_min,
             double x_max);
+  // x = step: (layer, head)'s trace in every step of `steps` that has it.
+  void plotOverSteps(const std::vector<std::shared_ptr<RoutingStep>>& steps, int layer, int head, Quantity quantity,
+                     const QString& x_label);
   QCPGraph* graph(Curve curve) const { return graphs_[int(curve) - 1]; }
 
   QCustomPlot* plot_;

@@ -15,7 +15,6 @@
 #include <ATen/core/Tensor.h>
 
 #include "core/cancel_token.h"
-
 #include "core/decoder/wan_vae_cache.h"
 #include "core/decoder/wan_vae_layers.h"
 #include "core/decoder/wan_vae_weights.h"
