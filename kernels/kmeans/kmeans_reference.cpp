@@ -102,14 +102,19 @@ at::Tensor kmeans_plus_plus_rounds_indices(const at::Tensor& x, int64_t m, at::G
   const int64_t bh = x.size(0), n = x.size(1);
   const auto on_device = [&](const at::Tensor& t) { return t.to(x.device()); };
   at::Tensor index = on_device(at::randint(n, {bh, 1}, gen, at::kLong));  // [BH, 1] the first centre
-  at::Tensor x_norm = x.square().sum(-1, /*keepdim=*/true);            // [BH, N, 1]
-  at::Tensor d2;                                                        // [BH, N] float64
+  at::Tensor x_norm = x.square().sum(-1);  // [BH, N]
+  at::Tensor d2;                           // [BH, N] float64
   at::Tensor fresh = index;
   for (int round = 0;; ++round) {
     at::Tensor centres = gather_rows(x, fresh);  // [BH, c, d]
-    at::Tensor dist = (x_norm - 2.0 * at::bmm(x, centres.transpose(1, 2)) + centres.square().sum(-1).unsqueeze(1))
-                          .clamp_min_(0.0)
+    // ||x||² is the same for every centre of a row, so it joins after the min: one [BH, N, c]
+    // tensor (the GEMM's, ||c||² − 2 x·c) and one pass over it, where the whole expression took
+    // five (most of a cold call's k-means++ time on the GPU, docs/attention-notes.md).
+    at::Tensor c_norm = centres.square().sum(-1).unsqueeze(1);  // [BH, 1, c], broadcast over the rows
+    at::Tensor dist = at::baddbmm(c_norm, x, centres.transpose(1, 2), /*beta=*/1.0, /*alpha=*/-2.0)
                           .amin(-1)
+                          .add_(x_norm)
+                          .clamp_min_(0.0)
                           .to(at::kDouble);  // [BH, N]
     d2 = d2.defined() ? at::minimum(d2, dist) : dist;
     d2.scatter_(1, index, 0.0);  // the chosen tokens themselves, exactly (the expansion leaves ~1e-6)
