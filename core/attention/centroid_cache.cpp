@@ -30,13 +30,21 @@ ClusteredQK CentroidCache::cluster(const at::Tensor& q, const at::Tensor& k, int
     clear();
     it = entries_.end();
   }
-  const bool warm = it != entries_.end() && fits(it->second.q_centroids, q, options_.q_clusters) &&
-                    fits(it->second.k_centroids, k, options_.k_clusters);
-  at::Tensor q_init = warm ? it->second.q_centroids
-                           : kmeans_init(q, options_.q_clusters, init_seed(layer, branch, 0), options_.init);
-  at::Tensor k_init = warm ? it->second.k_centroids
-                           : kmeans_init(k, options_.k_clusters, init_seed(layer, branch, 1), options_.init);
-  const int iterations = warm ? options_.step_iters : options_.init_iters;
+  const auto entry_fits = [&](const Entry& e) {
+    return fits(e.q_centroids, q, options_.q_clusters) && fits(e.k_centroids, k, options_.k_clusters);
+  };
+  const bool warm = it != entries_.end() && entry_fits(it->second);
+  const Entry* sibling = nullptr;  // read only: its own branch updates it in place later
+  if (!warm && (branch == CfgBranch::Cond || branch == CfgBranch::Uncond)) {
+    auto other = entries_.find({layer, branch == CfgBranch::Cond ? CfgBranch::Uncond : CfgBranch::Cond});
+    if (other != entries_.end() && other->second.step == step && entry_fits(other->second)) sibling = &other->second;
+  }
+  const Entry* start = warm ? &it->second : sibling;
+  at::Tensor q_init = start ? start->q_centroids
+                            : kmeans_init(q, options_.q_clusters, init_seed(layer, branch, 0), options_.init);
+  at::Tensor k_init = start ? start->k_centroids
+                            : kmeans_init(k, options_.k_clusters, init_seed(layer, branch, 1), options_.init);
+  const int iterations = start ? options_.step_iters : options_.init_iters;
   KMeansPair pair = kmeans_pair(q, q_init, k, k_init, iterations, points);
   ClusteredQK result{std::move(pair.first), std::move(pair.second)};
   if (warm) {

@@ -5,7 +5,11 @@
 // Keyed by (layer, CFG branch). The reference keeps one cache per layer, so with two batch-1 CFG
 // calls per step each branch warm-starts from the *other* branch's centroids (spec P4). We keep one
 // entry per branch: the cond and uncond Q/K distributions differ (different cross-attention
-// context), and a branch's own previous centroids are the better start. Centroids are float32.
+// context), and a branch's own previous centroids are the better start. A branch's first call
+// after the other branch's call of the same layer and step warm-starts from that branch's fresh
+// centroids, as the reference's second call of its first sparse step does: the uncond branch
+// skips the k-means++ init and the 50 iterations, half of the first sparse step's extra cost
+// (docs/attention-notes.md). Centroids are float32.
 //
 // A warm call updates its entry in place, so a CUDA graph that captured it advances the cache on
 // each replay; such a graph is valid only while the entry lives (clear(), a new generation or a
@@ -42,8 +46,10 @@ class CentroidCache {
   explicit CentroidCache(const CentroidCacheOptions& options);
 
   // Clusters q and k ([BH, N, d] each) for the call at (layer, branch, step) and stores the new
-  // centroids. A key seen before at an earlier step warm-starts with step_iters; otherwise (or when
-  // the cached centroids no longer fit: other BH, d or device) kmeans_init + init_iters.
+  // centroids. A key seen before at an earlier step warm-starts with step_iters; so does a new key
+  // whose sibling (layer, other branch) was clustered at this same step, from the sibling's
+  // centroids; otherwise (or when the cached centroids no longer fit: other BH, d or device)
+  // kmeans_init + init_iters.
   // A call whose step is not after its key's cached step starts a new generation: the whole cache
   // is cleared first, so nothing leaks from one generation into the next. `points` as in kmeans:
   // InClusterOrder also returns q and k permuted by their layouts.

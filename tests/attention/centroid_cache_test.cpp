@@ -43,6 +43,39 @@ TEST(CentroidCache, PerBranchEntriesWarmStartAndNewGenerationClears) {
   EXPECT_TRUE(at::equal(again.k.centroids, expected.k.centroids));
 }
 
+// The reference's one cache per layer gives the second CFG call of a first sparse step the first
+// call's fresh centroids and step iterations (spec P4); a branch without its own entry does the same.
+TEST(CentroidCache, AFirstCallStartsFromItsSiblingBranchOfTheSameStep) {
+  const CentroidCacheOptions options = small_options();
+  at::Tensor q = test::gaussian_mixture(2, 211, 8, 5, 4.0, 1);
+  at::Tensor k = test::gaussian_mixture(2, 211, 8, 9, 4.0, 2);
+  at::Tensor q_uncond = test::gaussian_mixture(2, 211, 8, 5, 4.0, 3);
+  at::Tensor k_uncond = test::gaussian_mixture(2, 211, 8, 9, 4.0, 4);
+  CentroidCache cache(options);
+  ClusteredQK cond = cache.cluster(q, k, 3, CfgBranch::Cond, 4);
+  ClusteredQK uncond = cache.cluster(q_uncond, k_uncond, 3, CfgBranch::Uncond, 4);
+  KMeansResult q_expected = kmeans(q_uncond, cond.q.centroids, options.step_iters);
+  KMeansResult k_expected = kmeans(k_uncond, cond.k.centroids, options.step_iters);
+  EXPECT_TRUE(at::equal(uncond.q.labels, q_expected.labels));
+  EXPECT_TRUE(at::equal(uncond.q.centroids, q_expected.centroids));
+  EXPECT_TRUE(at::equal(uncond.k.labels, k_expected.labels));
+  EXPECT_TRUE(at::equal(uncond.k.centroids, k_expected.centroids));
+  // Not what a cold start gives: kmeans_init and 50 iterations end elsewhere on these data.
+  ClusteredQK cold = CentroidCache(options).cluster(q_uncond, k_uncond, 3, CfgBranch::Uncond, 4);
+  EXPECT_FALSE(at::equal(uncond.k.centroids, cold.k.centroids));
+
+  // The sibling's entry was only read: its next step warm-starts from its own centroids.
+  ClusteredQK cond_next = cache.cluster(q, k, 3, CfgBranch::Cond, 5);
+  EXPECT_TRUE(at::equal(cond_next.k.centroids, kmeans(k, cond.k.centroids, options.step_iters).centroids));
+
+  // A sibling from an earlier step is another point of the generation: a cold start, as before.
+  cache.cluster(q, k, 5, CfgBranch::Cond, 5);
+  ClusteredQK later = cache.cluster(q_uncond, k_uncond, 5, CfgBranch::Uncond, 6);
+  ClusteredQK later_cold = CentroidCache(options).cluster(q_uncond, k_uncond, 5, CfgBranch::Uncond, 6);
+  EXPECT_TRUE(at::equal(later.k.centroids, later_cold.k.centroids));
+  EXPECT_TRUE(at::equal(later.q.centroids, later_cold.q.centroids));
+}
+
 TEST(CentroidCache, ReinitialisesWhenTheShapeChanges) {
   CentroidCache cache(small_options());
   cache.cluster(test::gaussian_mixture(2, 100, 8, 5, 4.0, 3), test::gaussian_mixture(2, 100, 8, 5, 4.0, 4), 1,
