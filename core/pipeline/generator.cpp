@@ -12,6 +12,7 @@
 #include "core/attention/attention_recorder.h"
 #include "core/attention/svg2_backend.h"
 #include "core/pipeline/device_info.h"
+#include "core/pipeline/out_of_memory.h"
 #include "core/sampling/classifier_free_guidance.h"
 #include "core/sampling/seeded_noise.h"
 #include "core/user_error.h"
@@ -52,11 +53,6 @@ void note_reference_sparse_path(const Model& model, const GenerationRequest& req
   sink.on_log(std::string(attention_mode_name(request.attention.mode)) + " attention on " +
               device_description(model.device) + " runs through the ATen reference, not a kernel (" + why +
               "): expect it to be slower than dense attention here");
-}
-
-std::string out_of_memory_message(const c10::Device& device) {
-  return "out of memory on " + device.str() + ": lower the frames or the resolution" +
-         (device.is_cuda() ? ", or use the CPU" : "");
 }
 
 // Gathers the traces of one step's conditional pass, on the thread that runs attention; the
@@ -104,11 +100,9 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
     result.status = GenerationStatus::Failed;
     result.error = out_of_memory_message(model_.device);
   } catch (const c10::Error& e) {
-    // LibTorch's CPU allocator reports a failed allocation as a plain c10::Error.
-    const std::string what = e.what_without_backtrace();
     result.status = GenerationStatus::Failed;
-    result.error = what.find("not enough memory") != std::string::npos ? out_of_memory_message(model_.device)
-                                                                          : "generation failed: " + what;
+    result.error = is_host_allocation_failure(e) ? out_of_memory_message(model_.device)
+                                                 : "generation failed: " + std::string(e.what_without_backtrace());
   } catch (const std::exception& e) {
     result.status = GenerationStatus::Failed;
     result.error = std::string("generation failed: ") + e.what();
@@ -140,6 +134,15 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   }
   cancel.throw_if_cancelled();
 
+  // A request whose step cannot fit is refused before the text encoder and the noise take their
+  // share (the built-in models take any size up to 8192² × 1024 frames).
+  const LatentShape shape = model_.decoder->latent_shape(*r.frames, *r.height, *r.width);
+  const std::string shortfall =
+      step_memory_shortfall(least_step_bytes(shape, dit.config(), model_.dtype),
+                            device.is_cuda() ? free_device_memory(device) : available_host_memory(),
+                            step_tokens(shape, dit.config()), device);
+  if (!shortfall.empty()) throw UserError(shortfall);
+
   // text conditioning
   auto phase = Clock::now();
   const auto as_context = [&](const at::Tensor& c) { return c.unsqueeze(0).to(device, model_.dtype); };
@@ -150,7 +153,6 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   if (model_.release_text_encoder) model_.release_text_encoder();
   result.timings.text_encode_ms = ms_since(phase);
 
-  const LatentShape shape = model_.decoder->latent_shape(*r.frames, *r.height, *r.width);
   // The sample stays in fp32 across steps (as Wan's scheduler does); the DiT runs in model_.dtype.
   at::Tensor sample = seeded_noise(r.seed, {1, shape.channels, shape.frames, shape.height, shape.width},
                                    at::TensorOptions().device(device).dtype(at::kFloat));  // [1, C, F, H, W]

@@ -17,13 +17,13 @@ int64_t numel(const std::vector<int64_t>& shape) {
   return n;
 }
 
+}  // namespace
+
 std::string gib(int64_t bytes) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1f GiB", double(bytes) / double(int64_t(1) << 30));
   return text;
 }
-
-}  // namespace
 
 int64_t wan_dit_bytes(const WanConfig& config, c10::ScalarType dtype) {
   int64_t bytes = 0;

@@ -30,6 +30,9 @@ int64_t umt5_bytes(const std::vector<std::filesystem::path>& files, c10::ScalarT
 // post_quant_conv and decoder.*), in `dtype`; read from the header only.
 int64_t wan_vae_decoder_bytes(const std::filesystem::path& file, c10::ScalarType dtype);
 
+// "12.3 GiB": how the memory messages give sizes.
+std::string gib(int64_t bytes);
+
 // "" when `needed` fits in `free_bytes`; else a message saying how much is needed (per part) and
 // free on `device_name`, and which options move parts off the GPU.
 std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, const std::string& device_name);

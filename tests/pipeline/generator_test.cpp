@@ -8,6 +8,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include "core/pipeline/device_info.h"
 #include "core/pipeline/random_model.h"
 #include "core/pipeline/run_record.h"
 #include "tests/support/test_paths.h"
@@ -58,6 +59,28 @@ class GeneratorTest : public ::testing::Test {
   }
 };
 std::filesystem::path* GeneratorTest::folder_ = nullptr;
+
+// A size no memory holds (the built-in models take up to 8192² × 1024 frames) is refused before
+// the first step, with what a step needs against what the host has, not an allocator's message.
+TEST_F(GeneratorTest, ARequestWhoseStepCannotFitIsRefusedBeforeTheFirstStep) {
+  if (!available_host_memory()) GTEST_SKIP() << "no MemAvailable in /proc/meminfo here";
+  auto model = Model::load(*folder_, c10::Device(c10::kCPU));
+  Generator generator(*model);
+  GenerationRequest r = request(1);
+  r.width = 8192;
+  r.height = 8192;
+  r.frames = 1024;
+  RecordingSink sink;
+  CancelToken cancel;
+  GenerationResult result = generator.run(r, sink, cancel);
+  EXPECT_EQ(result.status, GenerationStatus::Failed);
+  EXPECT_NE(result.error.find("out of memory on cpu"), std::string::npos) << result.error;
+  EXPECT_NE(result.error.find("tokens per step need at least"), std::string::npos) << result.error;
+  EXPECT_NE(result.error.find("lower the frames or the resolution"), std::string::npos) << result.error;
+  EXPECT_TRUE(sink.steps.empty());
+  ASSERT_EQ(sink.errors.size(), 1u);
+  EXPECT_EQ(sink.errors[0], result.error);
+}
 
 // A weight file that parses but holds a NaN: the run fails at the first step with an error that
 // says so, instead of finishing a black video.

@@ -1,0 +1,37 @@
+#include "core/pipeline/out_of_memory.h"
+
+#include "core/pipeline/weight_memory.h"
+
+namespace svgear {
+
+int64_t step_tokens(const LatentShape& latent, const WanConfig& dit) {
+  return int64_t(latent.frames / dit.patch_size[0]) * (latent.height / dit.patch_size[1]) *
+         (latent.width / dit.patch_size[2]);
+}
+
+int64_t least_step_bytes(const LatentShape& latent, const WanConfig& dit, c10::ScalarType dtype) {
+  const int64_t element = int64_t(c10::elementSize(dtype));
+  const int64_t sample = int64_t(latent.channels) * latent.frames * latent.height * latent.width;
+  return sample * (4 + element) + step_tokens(latent, dit) * (int64_t(dit.dim) * 4 + int64_t(dit.ffn_dim) * element);
+}
+
+std::string step_memory_shortfall(int64_t needed, std::optional<int64_t> available, int64_t tokens,
+                                  const c10::Device& device) {
+  if (!available || needed <= *available) return "";
+  return "out of memory on " + device.str() + ": " + std::to_string(tokens) +
+         " tokens per step need at least " + gib(needed) + " beside the weights, and " + gib(*available) +
+         (device.is_cuda() ? " are free" : " are available") + ": lower the frames or the resolution";
+}
+
+bool is_host_allocation_failure(const c10::Error& error) {
+  const std::string what = error.what_without_backtrace();
+  return what.find("DefaultCPUAllocator") != std::string::npos &&
+         (what.find("not enough memory") != std::string::npos || what.find("can't allocate memory") != std::string::npos);
+}
+
+std::string out_of_memory_message(const c10::Device& device) {
+  return "out of memory on " + device.str() + ": lower the frames or the resolution" +
+         (device.is_cuda() ? ", or use the CPU" : "");
+}
+
+}  // namespace svgear

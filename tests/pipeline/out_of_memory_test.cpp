@@ -1,0 +1,59 @@
+#include "core/pipeline/out_of_memory.h"
+
+#include <cstdint>
+#include <string>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+namespace svgear {
+namespace {
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// Wan2.1-1.3B at 480p × 81: latent 16 × 21 × 60 × 104, 21 × 30 × 52 tokens.
+TEST(OutOfMemory, LeastStepBytesCountTheSampleTheTokenStreamAndOneFfnHidden) {
+  const LatentShape latent{16, 21, 60, 104};
+  const WanConfig dit;  // Wan2.1-T2V-1.3B: dim 1536, FFN 8960, patch 1 × 2 × 2
+  EXPECT_EQ(step_tokens(latent, dit), 32760);
+  const int64_t sample = 16LL * 21 * 60 * 104;
+  // The sample in float32 and bf16; per token the float32 stream (1536 × 4) and the bf16 hidden (8960 × 2).
+  EXPECT_EQ(least_step_bytes(latent, dit, at::kBFloat16), sample * 6 + 32760LL * (1536 * 4 + 8960 * 2));
+  EXPECT_EQ(least_step_bytes(latent, dit, at::kFloat), sample * 8 + 32760LL * (1536 * 4 + 8960 * 4));
+}
+
+TEST(OutOfMemory, AShortfallSaysWhatItNeedsWhatIsThereAndWhatToLower) {
+  const int64_t gib = int64_t(1) << 30;
+  const c10::Device cpu(c10::kCPU);
+  EXPECT_EQ(step_memory_shortfall(3 * gib, 4 * gib, 1000, cpu), "");
+  EXPECT_EQ(step_memory_shortfall(3 * gib, std::nullopt, 1000, cpu), "") << "unknown memory refuses nothing";
+  const std::string cpu_message = step_memory_shortfall(12 * gib, 3 * gib, 123456, cpu);
+  EXPECT_TRUE(contains(cpu_message, "out of memory on cpu")) << cpu_message;
+  EXPECT_TRUE(contains(cpu_message, "123456 tokens")) << cpu_message;
+  EXPECT_TRUE(contains(cpu_message, "12.0 GiB")) << cpu_message;
+  EXPECT_TRUE(contains(cpu_message, "3.0 GiB are available")) << cpu_message;
+  EXPECT_TRUE(contains(cpu_message, "lower the frames or the resolution")) << cpu_message;
+  const std::string gpu_message = step_memory_shortfall(12 * gib, 3 * gib, 123456, c10::Device(c10::kCUDA, 1));
+  EXPECT_TRUE(contains(gpu_message, "out of memory on cuda:1")) << gpu_message;
+  EXPECT_TRUE(contains(gpu_message, "3.0 GiB are free")) << gpu_message;
+}
+
+// The CPU allocator's own failure, from the LibTorch this builds with: a petabyte cannot be
+// reserved. (LibTorch 2.11 says "can't allocate memory", where older ones said "not enough memory".)
+TEST(OutOfMemory, TheCpuAllocatorsFailureIsRecognised) {
+  try {
+    const at::Tensor petabyte = at::empty({int64_t(1) << 48}, at::kFloat);
+    GTEST_SKIP() << "this host reserved a petabyte of address space";
+  } catch (const c10::Error& e) {
+    EXPECT_TRUE(is_host_allocation_failure(e)) << e.what_without_backtrace();
+  }
+  try {
+    at::zeros({2}).view({3});
+    FAIL() << "a view of the wrong size did not throw";
+  } catch (const c10::Error& e) {
+    EXPECT_FALSE(is_host_allocation_failure(e)) << e.what_without_backtrace();
+  }
+}
+
+}  // namespace
+}  // namespace svgear
