@@ -11,7 +11,8 @@ namespace svgear {
 int dense_step_count(double dense_warmup_steps, int num_steps);
 
 // max(1, floor(dense_layers · num_layers)): at least one dense layer, because 0.03 · 30 layers
-// floors to none on Wan-1.3B (spec P11).
+// floors to none on Wan-1.3B (spec P11). Layer 0 being dense also lets guidance's two passes share
+// its self-attention (WanDiT::forward_prefix).
 int dense_layer_count(double dense_layers, int num_layers);
 
 // Whether `call` stays dense under `config`'s warm-up fractions.

@@ -97,7 +97,8 @@ struct StepInputs {
   at::Tensor latent, t, cond, uncond;
 };
 
-// One denoising step: the conditional and the unconditional forward. Returns the guided velocity.
+// One denoising step: the conditional and the unconditional forward from one shared prefix, as the
+// Generator runs them. Returns the guided velocity.
 at::Tensor denoising_step(const WanDiT& dit, AttentionBackend& backend, const StepInputs& in, int step,
                           int num_steps) {
   DiTForward call;
@@ -105,9 +106,10 @@ at::Tensor denoising_step(const WanDiT& dit, AttentionBackend& backend, const St
   call.step = step;
   call.num_steps = num_steps;
   call.branch = CfgBranch::Cond;
-  const at::Tensor cond = dit.forward(in.latent, in.t, in.cond, call);
+  const DiTPrefix prefix = dit.forward_prefix(in.latent, in.t, call);
+  const at::Tensor cond = dit.forward_from(prefix, in.cond, call);
   call.branch = CfgBranch::Uncond;
-  const at::Tensor uncond = dit.forward(in.latent, in.t, in.uncond, call);
+  const at::Tensor uncond = dit.forward_from(prefix, in.uncond, call);
   return uncond + 5.0 * (cond - uncond);
 }
 

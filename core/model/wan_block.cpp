@@ -14,18 +14,30 @@ namespace svgear {
 WanBlock::WanBlock(const WanConfig& config, const WanBlockWeights& weights, int layer)
     : config_(config), weights_(weights), layer_(layer) {}
 
+namespace {
+
+// [shift_msa, scale_msa, gate_msa, shift_ffn, scale_ffn, gate_ffn], each [B, 1, dim] float32.
+std::vector<at::Tensor> block_modulation(const WanBlockWeights& w, const at::Tensor& time_modulation) {
+  return (w.modulation + time_modulation).chunk(6, 1);
+}
+
+}  // namespace
+
 ResidualStream WanBlock::forward(const ResidualStream& stream, const at::Tensor& time_modulation,
                                  const TextContext& context, const RopeTable& rope,
                                  const TokenGrid& grid, const DiTForward& call) const {
+  return cross_attention_and_ffn(self_attention(stream, time_modulation, rope, grid, call), time_modulation, context);
+}
+
+ResidualStream WanBlock::self_attention(const ResidualStream& stream, const at::Tensor& time_modulation,
+                                        const RopeTable& rope, const TokenGrid& grid, const DiTForward& call) const {
   const WanBlockWeights& w = weights_;
   const int64_t batch = stream.x.size(0);
   const int64_t tokens = stream.x.size(1);
   const int64_t heads = config_.num_heads;
   const int64_t head_dim = config_.head_dim();
   const double eps = config_.eps;
-
-  // [shift_msa, scale_msa, gate_msa, shift_ffn, scale_ffn, gate_ffn], each [B, 1, dim] float32.
-  std::vector<at::Tensor> mod = (w.modulation + time_modulation).chunk(6, 1);
+  std::vector<at::Tensor> mod = block_modulation(w, time_modulation);
 
   // self-attention, after the previous block's FFN residual (float32), with its norm in the same pass
   // In the projections' dtype once, not once per projection (wan_linear's cast is then a no-op).
@@ -66,29 +78,43 @@ ResidualStream WanBlock::forward(const ResidualStream& stream, const at::Tensor&
   o = o.transpose(1, 2).reshape({batch, tokens, heads * head_dim});               // [B, N, dim]
   if (call.taps) tap(call.taps, tap_prefix + "out", o);
   at::Tensor y = wan_linear(o, w.self_attn_o_weight, w.self_attn_o_bias);         // [B, N, dim]
+  return {std::move(x), std::move(y), mod[2]};
+}
+
+ResidualStream WanBlock::cross_attention_and_ffn(const ResidualStream& stream, const at::Tensor& time_modulation,
+                                                 const TextContext& context) const {
+  const WanBlockWeights& w = weights_;
+  const int64_t batch = stream.x.size(0);
+  const int64_t heads = config_.num_heads;
+  const int64_t head_dim = config_.head_dim();
+  const double eps = config_.eps;
+  std::vector<at::Tensor> mod = block_modulation(w, time_modulation);
 
   // cross-attention, after the residual x + y · gate (float32), with its norm in the same pass
+  at::Tensor x, h;  // [B, N, dim]
   if (w.norm3_weight.defined()) {
-    ResidualNormed r = wan_add_layer_norm(x, y, mod[2], w.norm3_weight, w.norm3_bias, eps,
+    ResidualNormed r = wan_add_layer_norm(stream.x, stream.branch, stream.gate, w.norm3_weight, w.norm3_bias, eps,
                                           w.cross_attn_q_weight.scalar_type());
     x = std::move(r.sum);
     h = std::move(r.normed);
   } else {
-    x = at::addcmul(x, y, mod[2]);
+    x = at::addcmul(stream.x, stream.branch, stream.gate);
     h = x;
   }
   const int64_t context_len = context.rows.size(1);
-  v = wan_linear(context.rows, w.cross_attn_v_weight, w.cross_attn_v_bias)
-          .view({batch, context_len, heads, head_dim})
-          .transpose(1, 2);                                                       // [B, H, Lc, d]
+  at::Tensor v = wan_linear(context.rows, w.cross_attn_v_weight, w.cross_attn_v_bias)
+                     .view({batch, context_len, heads, head_dim})
+                     .transpose(1, 2);                                            // [B, H, Lc, d]
   // The queries' and keys' RMSNorm and cast as one op each (no rotation across attention), stored
   // tokens first: the cross-attention reads them there and writes its output tokens first too.
-  q = rms_norm_rope(wan_linear(h, w.cross_attn_q_weight, w.cross_attn_q_bias), w.cross_attn_norm_q_weight,
-                    at::Tensor(), heads, eps, v.scalar_type(), RmsNormRopeLayout::TokensFirst);  // [B, H, N, d]
-  k = rms_norm_rope(wan_linear(context.rows, w.cross_attn_k_weight, w.cross_attn_k_bias), w.cross_attn_norm_k_weight,
-                    at::Tensor(), heads, eps, v.scalar_type(), RmsNormRopeLayout::TokensFirst);  // [B, H, Lc, d]
-  o = text_cross_attention(q, k, v, context.padding);                             // [B, N, dim]
-  y = wan_linear(o, w.cross_attn_o_weight, w.cross_attn_o_bias);                  // [B, N, dim]
+  at::Tensor q = rms_norm_rope(wan_linear(h, w.cross_attn_q_weight, w.cross_attn_q_bias),
+                               w.cross_attn_norm_q_weight, at::Tensor(), heads, eps, v.scalar_type(),
+                               RmsNormRopeLayout::TokensFirst);                   // [B, H, N, d]
+  at::Tensor k = rms_norm_rope(wan_linear(context.rows, w.cross_attn_k_weight, w.cross_attn_k_bias),
+                               w.cross_attn_norm_k_weight, at::Tensor(), heads, eps, v.scalar_type(),
+                               RmsNormRopeLayout::TokensFirst);                   // [B, H, Lc, d]
+  at::Tensor o = text_cross_attention(q, k, v, context.padding);                  // [B, N, dim]
+  at::Tensor y = wan_linear(o, w.cross_attn_o_weight, w.cross_attn_o_bias);       // [B, N, dim]
 
   // ffn, after the residual x + y (float32), with its norm in the same pass
   ResidualNormed r = wan_add_norm_modulate(x, y, at::Tensor(), mod[3], mod[4], eps, w.ffn_0_weight.scalar_type());

@@ -22,7 +22,7 @@
 namespace svgear {
 
 // The float32 residual stream between blocks: x + branch · gate, with the last block's FFN branch
-// not yet added.
+// (inside a block: the self-attention's) not yet added.
 struct ResidualStream {
   at::Tensor x;       // [B, N, dim] float32
   at::Tensor branch;  // [B, N, dim] in the FFN's dtype, or undefined (the stream is x)
@@ -36,10 +36,18 @@ class WanBlock {
 
   // stream: the residual stream; time_modulation: [B, 6, dim] float32 (upstream e0); context: the
   // embedded text with its padding folded (text_context.h); rope: the table of `grid`. Returns the
-  // stream after the block, its FFN branch pending.
+  // stream after the block, its FFN branch pending. The same as cross_attention_and_ffn after
+  // self_attention.
   ResidualStream forward(const ResidualStream& stream, const at::Tensor& time_modulation,
                          const TextContext& context, const RopeTable& rope, const TokenGrid& grid,
                          const DiTForward& call) const;
+
+  // The block's first half, which reads no text: the stream after self-attention, its gated branch
+  // pending. The second half takes it on from the cross-attention.
+  ResidualStream self_attention(const ResidualStream& stream, const at::Tensor& time_modulation,
+                                const RopeTable& rope, const TokenGrid& grid, const DiTForward& call) const;
+  ResidualStream cross_attention_and_ffn(const ResidualStream& stream, const at::Tensor& time_modulation,
+                                         const TextContext& context) const;
 
  private:
   const WanConfig& config_;

@@ -22,6 +22,10 @@ void WanDiT::to(at::Device device, at::ScalarType dtype) { weights_.to(device, d
 
 at::Tensor WanDiT::forward(const at::Tensor& x, const at::Tensor& t, const at::Tensor& context,
                            const DiTForward& call) const {
+  return forward_from(forward_prefix(x, t, call), context, call);
+}
+
+DiTPrefix WanDiT::forward_prefix(const at::Tensor& x, const at::Tensor& t, const DiTForward& call) const {
   const WanConfig& c = config_;
   const WanWeights& w = weights_;
   const auto [pt, ph, pw] = c.patch_size;
@@ -33,10 +37,6 @@ at::Tensor WanDiT::forward(const at::Tensor& x, const at::Tensor& t, const at::T
               pw, "), got ", x.sizes());
   const int64_t batch = x.size(0);
   TORCH_CHECK(t.dim() == 1 && t.size(0) == batch, "t must be [", batch, "], got ", t.sizes());
-  TORCH_CHECK(context.dim() == 3 && context.size(0) == batch && context.size(2) == c.text_dim &&
-                  context.size(1) <= c.text_len,
-              "context must be [", batch, ", L <= ", c.text_len, ", ", c.text_dim, "], got ",
-              context.sizes());
   const at::ScalarType compute = w.patch_embedding_weight.scalar_type();
   const at::Device device = w.patch_embedding_weight.device();
 
@@ -57,6 +57,25 @@ at::Tensor WanDiT::forward(const at::Tensor& x, const at::Tensor& t, const at::T
       wan_linear(at::silu(e), w.time_projection_1_weight, w.time_projection_1_bias)  // [B, 6·dim]
           .unflatten(1, {6, c.dim});                                // [B, 6, dim]
 
+  if (call.cancel) call.cancel->throw_if_cancelled();
+  const RopeTable rope = rope_->get(c.head_dim(), grid, device);
+  ResidualStream stream =
+      WanBlock(c, w.blocks[0], 0).self_attention({h, {}, {}}, time_modulation, rope, grid, call);
+  return {std::move(stream), std::move(e), std::move(time_modulation), grid};
+}
+
+at::Tensor WanDiT::forward_from(const DiTPrefix& prefix, const at::Tensor& context, const DiTForward& call) const {
+  const WanConfig& c = config_;
+  const WanWeights& w = weights_;
+  const auto [pt, ph, pw] = c.patch_size;
+  const int64_t batch = prefix.stream.x.size(0);
+  TORCH_CHECK(context.dim() == 3 && context.size(0) == batch && context.size(2) == c.text_dim &&
+                  context.size(1) <= c.text_len,
+              "context must be [", batch, ", L <= ", c.text_len, ", ", c.text_dim, "], got ",
+              context.sizes());
+  const at::Device device = w.patch_embedding_weight.device();
+  const TokenGrid& grid = prefix.grid;
+
   // text embedding. Upstream zero-pads the context to text_len and embeds every row; the padding
   // rows come out identical, so one zero row is embedded and counted text_len − L times (TextContext).
   const int64_t padding = c.text_len - context.size(1);
@@ -66,18 +85,21 @@ at::Tensor WanDiT::forward(const at::Tensor& x, const at::Tensor& t, const at::T
   text = wan_linear(at::gelu(text, "tanh"), w.text_embedding_2_weight, w.text_embedding_2_bias);  // [B, Lc, dim]
   const TextContext text_context{std::move(text), padding};
 
+  ResidualStream stream = WanBlock(c, w.blocks[0], 0).cross_attention_and_ffn(prefix.stream, prefix.time_modulation,
+                                                                              text_context);
   const RopeTable rope = rope_->get(c.head_dim(), grid, device);
-  ResidualStream stream{h, {}, {}};  // no pending FFN branch yet
-  for (int layer = 0; layer < c.num_layers; ++layer) {
+  for (int layer = 1; layer < c.num_layers; ++layer) {
     if (call.cancel) call.cancel->throw_if_cancelled();
-    stream = WanBlock(c, w.blocks[layer], layer).forward(stream, time_modulation, text_context, rope, grid, call);
+    stream = WanBlock(c, w.blocks[layer], layer)
+                 .forward(stream, prefix.time_modulation, text_context, rope, grid, call);
   }
 
   // head, after the last block's FFN residual, with its norm in the same pass
   // [shift, scale], each [B, 1, dim]
-  std::vector<at::Tensor> head_mod = (w.head_modulation + e.unsqueeze(1)).chunk(2, 1);
+  std::vector<at::Tensor> head_mod = (w.head_modulation + prefix.time_embedding.unsqueeze(1)).chunk(2, 1);
   const at::ScalarType head_dtype = w.head_head_weight.scalar_type();
-  h = stream.branch.defined()
+  at::Tensor h =
+      stream.branch.defined()
           ? wan_add_norm_modulate(stream.x, stream.branch, stream.gate, head_mod[0], head_mod[1], c.eps, head_dtype)
                 .normed
           : wan_norm_modulate(stream.x, head_mod[0], head_mod[1], c.eps, head_dtype);  // [B, N, dim]

@@ -18,10 +18,21 @@
 
 #include "core/model/dit_forward.h"
 #include "core/model/rope.h"
+#include "core/model/wan_block.h"
 #include "core/model/wan_config.h"
 #include "core/model/wan_weights.h"
 
 namespace svgear {
+
+// What a forward computes before it reads the text: the patch and time embeddings and block 0's
+// self-attention. Classifier-free guidance's two passes at one step share it (same latent, same
+// t), so the second pass starts at block 0's cross-attention.
+struct DiTPrefix {
+  ResidualStream stream;       // after block 0's self-attention, its branch pending
+  at::Tensor time_embedding;   // [B, dim] float32 (upstream e)
+  at::Tensor time_modulation;  // [B, 6, dim] float32 (upstream e0)
+  TokenGrid grid;
+};
 
 class WanDiT {
  public:
@@ -37,6 +48,13 @@ class WanDiT {
   // every block).
   at::Tensor forward(const at::Tensor& x, const at::Tensor& t, const at::Tensor& context,
                      const DiTForward& call) const;
+
+  // forward in two parts: forward_from(forward_prefix(x, t, call), context, call) is forward. A
+  // prefix serves any context; its block-0 self-attention ran with the call given to
+  // forward_prefix, so share one between calls only where that layer's attention does not depend
+  // on the branch (a dense layer: the sparse schedules keep layer 0 dense, sparse_schedule.h).
+  DiTPrefix forward_prefix(const at::Tensor& x, const at::Tensor& t, const DiTForward& call) const;
+  at::Tensor forward_from(const DiTPrefix& prefix, const at::Tensor& context, const DiTForward& call) const;
 
   // Matmul weights become `dtype`; norms, modulation, time embedding and head stay float32.
   void to(at::Device device, at::ScalarType dtype);

@@ -178,11 +178,14 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     // Traces come from the conditional branch, the one the prompt steers; tracing the unconditional
     // branch as well would double the tracing cost.
     if (traced) traced->set_trace(r.routing_trace, &step_traces);
-    at::Tensor velocity = dit.forward(x, t, context, call).to(at::kFloat);  // [1, C, F, H, W]
+    // Both passes start from one prefix (block 0's self-attention reads no text; the schedules
+    // keep that layer dense, so its output does not depend on the branch).
+    const DiTPrefix prefix = dit.forward_prefix(x, t, call);
+    at::Tensor velocity = dit.forward_from(prefix, context, call).to(at::kFloat);  // [1, C, F, H, W]
     if (traced) traced->set_trace(r.routing_trace, nullptr);
     if (use_guidance) {
       call.branch = CfgBranch::Uncond;
-      const at::Tensor uncond = dit.forward(x, t, context_null, call).to(at::kFloat);
+      const at::Tensor uncond = dit.forward_from(prefix, context_null, call).to(at::kFloat);
       velocity = apply_guidance(velocity, uncond, *r.guidance);
     }
     const bool want_preview = r.preview_every > 0 && ((i + 1) % r.preview_every == 0) && i + 1 < num_steps;

@@ -57,6 +57,37 @@ TEST(WanDiT, FillsTheAttentionCallOfEverySelfAttention) {
   }
 }
 
+// Guidance's two passes from one prefix: the second gives what its own whole forward gives, and
+// block 0's self-attention runs once for both.
+TEST(WanDiT, OnePrefixServesBothGuidancePasses) {
+  const WanConfig c = small_config();
+  WanDiT dit(c, wan_random_weights(c, 5));
+  RecordingBackend backend;
+  DiTForward call;
+  call.attention = &backend;
+  call.step = 2;
+  call.num_steps = 10;
+  at::Tensor x = at::randn({1, 16, 2, 4, 6});
+  at::Tensor t = at::tensor({700.0f});
+  at::Tensor context = at::randn({1, 7, 64});
+  at::Tensor context_null = at::randn({1, 1, 64});
+  const DiTPrefix prefix = dit.forward_prefix(x, t, call);
+  const at::Tensor cond = dit.forward_from(prefix, context, call);
+  call.branch = CfgBranch::Uncond;
+  const at::Tensor uncond = dit.forward_from(prefix, context_null, call);
+  ASSERT_EQ(backend.calls.size(), size_t(2 * c.num_layers - 1));
+  EXPECT_EQ(backend.calls[0].layer, 0);
+  EXPECT_EQ(backend.calls[0].branch, CfgBranch::Cond);
+  for (int layer = 1; layer < c.num_layers; ++layer) {
+    EXPECT_EQ(backend.calls[c.num_layers - 1 + layer].layer, layer);
+    EXPECT_EQ(backend.calls[c.num_layers - 1 + layer].branch, CfgBranch::Uncond);
+  }
+  EXPECT_TRUE(at::equal(uncond, dit.forward(x, t, context_null, call)));
+  call.branch = CfgBranch::Cond;
+  EXPECT_TRUE(at::equal(cond, dit.forward(x, t, context, call)));
+  EXPECT_FALSE(at::allclose(cond, uncond)) << "the contexts must matter for this test to mean anything";
+}
+
 TEST(WanDiT, BatchEntriesAreIndependent) {
   const WanConfig c = small_config();
   WanDiT dit(c, wan_random_weights(c, 2));
