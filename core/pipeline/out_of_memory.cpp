@@ -3,6 +3,16 @@
 #include "core/pipeline/weight_memory.h"
 
 namespace svgear {
+namespace {
+
+// 168820736 → "168,820,736" (a count, never negative).
+std::string grouped(int64_t count) {
+  std::string digits = std::to_string(count);
+  for (int i = int(digits.size()) - 3; i > 0; i -= 3) digits.insert(size_t(i), ",");
+  return digits;
+}
+
+}  // namespace
 
 int64_t step_tokens(const LatentShape& latent, const WanConfig& dit) {
   return int64_t(latent.frames / dit.patch_size[0]) * (latent.height / dit.patch_size[1]) *
@@ -18,7 +28,7 @@ int64_t least_step_bytes(const LatentShape& latent, const WanConfig& dit, c10::S
 std::string step_memory_shortfall(int64_t needed, std::optional<int64_t> available, int64_t tokens,
                                   const c10::Device& device) {
   if (!available || needed <= *available) return "";
-  return "out of memory on " + device.str() + ": " + std::to_string(tokens) +
+  return "out of memory on " + device.str() + ": " + grouped(tokens) +
          " tokens per step need at least " + gib(needed) + " beside the weights, and " + gib(*available) +
          (device.is_cuda() ? " are free" : " are available") + ": lower the frames or the resolution";
 }

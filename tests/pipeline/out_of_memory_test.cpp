@@ -28,14 +28,15 @@ TEST(OutOfMemory, AShortfallSaysWhatItNeedsWhatIsThereAndWhatToLower) {
   const c10::Device cpu(c10::kCPU);
   EXPECT_EQ(step_memory_shortfall(3 * gib, 4 * gib, 1000, cpu), "");
   EXPECT_EQ(step_memory_shortfall(3 * gib, std::nullopt, 1000, cpu), "") << "unknown memory refuses nothing";
+  EXPECT_TRUE(contains(step_memory_shortfall(2 * gib, gib, 999, cpu), ": 999 tokens"));
   const std::string cpu_message = step_memory_shortfall(12 * gib, 3 * gib, 123456, cpu);
   EXPECT_TRUE(contains(cpu_message, "out of memory on cpu")) << cpu_message;
-  EXPECT_TRUE(contains(cpu_message, "123456 tokens")) << cpu_message;
+  EXPECT_TRUE(contains(cpu_message, "123,456 tokens")) << cpu_message;
   EXPECT_TRUE(contains(cpu_message, "12.0 GiB")) << cpu_message;
   EXPECT_TRUE(contains(cpu_message, "3.0 GiB are available")) << cpu_message;
   EXPECT_TRUE(contains(cpu_message, "lower the frames or the resolution")) << cpu_message;
-  const std::string gpu_message = step_memory_shortfall(12 * gib, 3 * gib, 123456, c10::Device(c10::kCUDA, 1));
-  EXPECT_TRUE(contains(gpu_message, "out of memory on cuda:1")) << gpu_message;
+  const std::string gpu_message = step_memory_shortfall(12 * gib, 3 * gib, 1234567, c10::Device(c10::kCUDA, 1));
+  EXPECT_TRUE(contains(gpu_message, "out of memory on cuda:1: 1,234,567 tokens")) << gpu_message;
   EXPECT_TRUE(contains(gpu_message, "3.0 GiB are free")) << gpu_message;
 }
 
