@@ -138,7 +138,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   // share (the built-in models take any size up to 8192² × 1024 frames).
   const LatentShape shape = model_.decoder->latent_shape(*r.frames, *r.height, *r.width);
   const std::string shortfall =
-      step_memory_shortfall(least_step_bytes(shape, dit.config(), model_.dtype),
+      step_memory_shortfall(least_step_bytes(shape, dit.config(), model_.dtype, *r.guidance != 1.0),
                             device.is_cuda() ? free_device_memory(device) : available_host_memory(),
                             step_tokens(shape, dit.config()), device);
   if (!shortfall.empty()) throw UserError(shortfall);

@@ -19,10 +19,12 @@ int64_t step_tokens(const LatentShape& latent, const WanConfig& dit) {
          (latent.width / dit.patch_size[2]);
 }
 
-int64_t least_step_bytes(const LatentShape& latent, const WanConfig& dit, c10::ScalarType dtype) {
+int64_t least_step_bytes(const LatentShape& latent, const WanConfig& dit, c10::ScalarType dtype, bool guidance) {
   const int64_t element = int64_t(c10::elementSize(dtype));
   const int64_t sample = int64_t(latent.channels) * latent.frames * latent.height * latent.width;
-  return sample * (4 + element) + step_tokens(latent, dit) * (int64_t(dit.dim) * 4 + int64_t(dit.ffn_dim) * element);
+  const int64_t per_token = int64_t(dit.dim) * 4 + int64_t(dit.ffn_dim) * element +
+                            (guidance ? int64_t(dit.dim) * (4 + element) : 0);
+  return sample * (4 + element) + step_tokens(latent, dit) * per_token;
 }
 
 std::string step_memory_shortfall(int64_t needed, std::optional<int64_t> available, int64_t tokens,

@@ -21,9 +21,11 @@ int64_t step_tokens(const LatentShape& latent, const WanConfig& dit);
 
 // A lower bound on the bytes one DiT step holds at once beside the weights: the float32 sample and
 // its copy in `dtype`, the float32 token stream [N, dim] and the FFN's hidden [N, ffn_dim] in
-// `dtype`, which coexist in every block (wan_block.cpp). Real steps hold more (attention, the
-// sampler's history), so a request this refuses could never run, and one it passes still may not.
-int64_t least_step_bytes(const LatentShape& latent, const WanConfig& dit, c10::ScalarType dtype);
+// `dtype`, which coexist in every block (wan_block.cpp), and with guidance the shared prefix (a
+// float32 stream and a branch in `dtype`, wan_dit.h) beside them through the first pass. Real
+// steps hold more (attention, the sampler's history), so a request this refuses could never run,
+// and one it passes still may not.
+int64_t least_step_bytes(const LatentShape& latent, const WanConfig& dit, c10::ScalarType dtype, bool guidance);
 
 // "" when `needed` fits in `available` (or `available` is unknown); else the message for a step of
 // `tokens` tokens, saying what it needs, what `device` has, and what to lower.

@@ -13,14 +13,17 @@ namespace {
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // Wan2.1-1.3B at 480p × 81: latent 16 × 21 × 60 × 104, 21 × 30 × 52 tokens.
-TEST(OutOfMemory, LeastStepBytesCountTheSampleTheTokenStreamAndOneFfnHidden) {
+TEST(OutOfMemory, LeastStepBytesCountTheSampleTheStreamsAndOneFfnHidden) {
   const LatentShape latent{16, 21, 60, 104};
   const WanConfig dit;  // Wan2.1-T2V-1.3B: dim 1536, FFN 8960, patch 1 × 2 × 2
   EXPECT_EQ(step_tokens(latent, dit), 32760);
   const int64_t sample = 16LL * 21 * 60 * 104;
-  // The sample in float32 and bf16; per token the float32 stream (1536 × 4) and the bf16 hidden (8960 × 2).
-  EXPECT_EQ(least_step_bytes(latent, dit, at::kBFloat16), sample * 6 + 32760LL * (1536 * 4 + 8960 * 2));
-  EXPECT_EQ(least_step_bytes(latent, dit, at::kFloat), sample * 8 + 32760LL * (1536 * 4 + 8960 * 4));
+  // The sample in float32 and bf16; per token the float32 stream (1536 × 4) and the bf16 hidden
+  // (8960 × 2), and with guidance the prefix's float32 stream and bf16 branch (1536 × 6).
+  EXPECT_EQ(least_step_bytes(latent, dit, at::kBFloat16, false), sample * 6 + 32760LL * (1536 * 4 + 8960 * 2));
+  EXPECT_EQ(least_step_bytes(latent, dit, at::kBFloat16, true),
+            sample * 6 + 32760LL * (1536 * 4 + 8960 * 2 + 1536 * 6));
+  EXPECT_EQ(least_step_bytes(latent, dit, at::kFloat, false), sample * 8 + 32760LL * (1536 * 4 + 8960 * 4));
 }
 
 TEST(OutOfMemory, AShortfallSaysWhatItNeedsWhatIsThereAndWhatToLower) {
