@@ -12,8 +12,8 @@
 // (docs/attention-notes.md). Centroids are float32.
 //
 // A warm call updates its entry in place, so a CUDA graph that captured it advances the cache on
-// each replay; such a graph is valid only while the entry lives (clear(), a new generation or a
-// cold call for the key replace it).
+// each replay; such a graph is valid only while the entry lives (clear(), a new generation, or a
+// cold call or a call started from the sibling for the key, replace it).
 //
 // Not thread-safe: one backend instance serves one generation at a time.
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <utility>
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -106,10 +107,10 @@ at::Tensor denoising_step(const WanDiT& dit, AttentionBackend& backend, const St
   call.step = step;
   call.num_steps = num_steps;
   call.branch = CfgBranch::Cond;
-  const DiTPrefix prefix = dit.forward_prefix(in.latent, in.t, call);
+  DiTPrefix prefix = dit.forward_prefix(in.latent, in.t, call);
   const at::Tensor cond = dit.forward_from(prefix, in.cond, call);
   call.branch = CfgBranch::Uncond;
-  const at::Tensor uncond = dit.forward_from(prefix, in.uncond, call);
+  const at::Tensor uncond = dit.forward_from(std::move(prefix), in.uncond, call);
   return uncond + 5.0 * (cond - uncond);
 }
 

@@ -31,7 +31,7 @@ RopeTable rope_table(int head_dim, const TokenGrid& grid, at::Device device);
 
 // The table of the last (head_dim, grid, device) asked for. Every forward of a generation has the
 // same grid, and building the table is a float64 pass on the CPU and a pageable host-to-device copy,
-// which waits for the device's queue to drain (twice per denoising step with guidance).
+// which waits for the device's queue to drain (once per pass otherwise: two or three per step).
 class RopeTableCache {
  public:
   RopeTable get(int head_dim, const TokenGrid& grid, at::Device device);

@@ -16,6 +16,7 @@ WanDiT::WanDiT(WanConfig config, WanWeights weights)
     : config_(std::move(config)), weights_(std::move(weights)) {
   TORCH_CHECK(int(weights_.blocks.size()) == config_.num_layers, "WanDiT: weights have ",
               weights_.blocks.size(), " blocks, config says ", config_.num_layers);
+  TORCH_CHECK(config_.num_layers >= 1, "WanDiT: needs at least one block");
 }
 
 void WanDiT::to(at::Device device, at::ScalarType dtype) { weights_.to(device, dtype); }
@@ -64,7 +65,7 @@ DiTPrefix WanDiT::forward_prefix(const at::Tensor& x, const at::Tensor& t, const
   return {std::move(stream), std::move(e), std::move(time_modulation), grid};
 }
 
-at::Tensor WanDiT::forward_from(const DiTPrefix& prefix, const at::Tensor& context, const DiTForward& call) const {
+at::Tensor WanDiT::forward_from(DiTPrefix prefix, const at::Tensor& context, const DiTForward& call) const {
   const WanConfig& c = config_;
   const WanWeights& w = weights_;
   const auto [pt, ph, pw] = c.patch_size;
@@ -87,6 +88,7 @@ at::Tensor WanDiT::forward_from(const DiTPrefix& prefix, const at::Tensor& conte
 
   ResidualStream stream = WanBlock(c, w.blocks[0], 0).cross_attention_and_ffn(prefix.stream, prefix.time_modulation,
                                                                               text_context);
+  prefix.stream = {};  // this copy's hold on it: a moved-in prefix frees here
   const RopeTable rope = rope_->get(c.head_dim(), grid, device);
   for (int layer = 1; layer < c.num_layers; ++layer) {
     if (call.cancel) call.cancel->throw_if_cancelled();

@@ -53,8 +53,10 @@ class WanDiT {
   // prefix serves any context; its block-0 self-attention ran with the call given to
   // forward_prefix, so share one between calls only where that layer's attention does not depend
   // on the branch (a dense layer: the sparse schedules keep layer 0 dense, sparse_schedule.h).
+  // Pass the prefix by copy (tensor handles) to all but the last call and move it into the last:
+  // its stream is then freed after block 0.
   DiTPrefix forward_prefix(const at::Tensor& x, const at::Tensor& t, const DiTForward& call) const;
-  at::Tensor forward_from(const DiTPrefix& prefix, const at::Tensor& context, const DiTForward& call) const;
+  at::Tensor forward_from(DiTPrefix prefix, const at::Tensor& context, const DiTForward& call) const;
 
   // Matmul weights become `dtype`; norms, modulation, time embedding and head stay float32.
   void to(at::Device device, at::ScalarType dtype);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <ATen/ATen.h>
 #include <ATen/DeviceAccelerator.h>
@@ -134,14 +135,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   }
   cancel.throw_if_cancelled();
 
-  // A request whose step cannot fit is refused before the text encoder and the noise take their
-  // share (the built-in models take any size up to 8192² × 1024 frames).
   const LatentShape shape = model_.decoder->latent_shape(*r.frames, *r.height, *r.width);
-  const std::string shortfall =
-      step_memory_shortfall(least_step_bytes(shape, dit.config(), model_.dtype, *r.guidance != 1.0),
-                            device.is_cuda() ? free_device_memory(device) : available_host_memory(),
-                            step_tokens(shape, dit.config()), device);
-  if (!shortfall.empty()) throw UserError(shortfall);
 
   // text conditioning
   auto phase = Clock::now();
@@ -152,6 +146,14 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   if (use_guidance) context_null = as_context(model_.text_encoder->encode(*r.negative_prompt));
   if (model_.release_text_encoder) model_.release_text_encoder();
   result.timings.text_encode_ms = ms_since(phase);
+
+  // A request whose step cannot fit is refused before the noise and the first step, once a text
+  // encoder that goes has gone (pixel models take any size up to 8192² × 1024 frames).
+  const std::string shortfall =
+      step_memory_shortfall(least_step_bytes(shape, dit.config(), model_.dtype, use_guidance),
+                            device.is_cuda() ? free_device_memory(device) : available_host_memory(),
+                            step_tokens(shape, dit.config()), device);
+  if (!shortfall.empty()) throw UserError(shortfall);
 
   // The sample stays in fp32 across steps (as Wan's scheduler does); the DiT runs in model_.dtype.
   at::Tensor sample = seeded_noise(r.seed, {1, shape.channels, shape.frames, shape.height, shape.width},
@@ -180,12 +182,14 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     if (traced) traced->set_trace(r.routing_trace, &step_traces);
     // Both passes start from one prefix (block 0's self-attention reads no text; the schedules
     // keep that layer dense, so its output does not depend on the branch).
-    const DiTPrefix prefix = dit.forward_prefix(x, t, call);
-    at::Tensor velocity = dit.forward_from(prefix, context, call).to(at::kFloat);  // [1, C, F, H, W]
+    DiTPrefix prefix = dit.forward_prefix(x, t, call);
+    at::Tensor velocity =
+        (use_guidance ? dit.forward_from(prefix, context, call) : dit.forward_from(std::move(prefix), context, call))
+            .to(at::kFloat);  // [1, C, F, H, W]
     if (traced) traced->set_trace(r.routing_trace, nullptr);
     if (use_guidance) {
       call.branch = CfgBranch::Uncond;
-      const at::Tensor uncond = dit.forward_from(prefix, context_null, call).to(at::kFloat);
+      const at::Tensor uncond = dit.forward_from(std::move(prefix), context_null, call).to(at::kFloat);
       velocity = apply_guidance(velocity, uncond, *r.guidance);
     }
     const bool want_preview = r.preview_every > 0 && ((i + 1) % r.preview_every == 0) && i + 1 < num_steps;

@@ -24,7 +24,8 @@ int64_t least_step_bytes(const LatentShape& latent, const WanConfig& dit, c10::S
   const int64_t sample = int64_t(latent.channels) * latent.frames * latent.height * latent.width;
   const int64_t per_token = int64_t(dit.dim) * 4 + int64_t(dit.ffn_dim) * element +
                             (guidance ? int64_t(dit.dim) * (4 + element) : 0);
-  return sample * (4 + element) + step_tokens(latent, dit) * per_token;
+  // The sample in float32, and its copy in dtype unless dtype is float32 (then .to() is the same tensor).
+  return sample * (element == 4 ? 4 : 4 + element) + step_tokens(latent, dit) * per_token;
 }
 
 std::string step_memory_shortfall(int64_t needed, std::optional<int64_t> available, int64_t tokens,

@@ -20,7 +20,7 @@ namespace svgear {
 int64_t step_tokens(const LatentShape& latent, const WanConfig& dit);
 
 // A lower bound on the bytes one DiT step holds at once beside the weights: the float32 sample and
-// its copy in `dtype`, the float32 token stream [N, dim] and the FFN's hidden [N, ffn_dim] in
+// its copy in `dtype` (none for float32), the float32 token stream [N, dim] and the FFN's hidden [N, ffn_dim] in
 // `dtype`, which coexist in every block (wan_block.cpp), and with guidance the shared prefix (a
 // float32 stream and a branch in `dtype`, wan_dit.h) beside them through the first pass. Real
 // steps hold more (attention, the sampler's history), so a request this refuses could never run,

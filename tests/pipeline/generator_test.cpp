@@ -60,7 +60,7 @@ class GeneratorTest : public ::testing::Test {
 };
 std::filesystem::path* GeneratorTest::folder_ = nullptr;
 
-// A size no memory holds (the built-in models take up to 8192² × 1024 frames) is refused before
+// A size no memory holds (pixel models take up to 8192² × 1024 frames) is refused before
 // the first step, with what a step needs against what the host has, not an allocator's message.
 TEST_F(GeneratorTest, ARequestWhoseStepCannotFitIsRefusedBeforeTheFirstStep) {
   if (!available_host_memory()) GTEST_SKIP() << "no MemAvailable in /proc/meminfo here";

@@ -23,7 +23,7 @@ TEST(OutOfMemory, LeastStepBytesCountTheSampleTheStreamsAndOneFfnHidden) {
   EXPECT_EQ(least_step_bytes(latent, dit, at::kBFloat16, false), sample * 6 + 32760LL * (1536 * 4 + 8960 * 2));
   EXPECT_EQ(least_step_bytes(latent, dit, at::kBFloat16, true),
             sample * 6 + 32760LL * (1536 * 4 + 8960 * 2 + 1536 * 6));
-  EXPECT_EQ(least_step_bytes(latent, dit, at::kFloat, false), sample * 8 + 32760LL * (1536 * 4 + 8960 * 4));
+  EXPECT_EQ(least_step_bytes(latent, dit, at::kFloat, false), sample * 4 + 32760LL * (1536 * 4 + 8960 * 4));
 }
 
 TEST(OutOfMemory, AShortfallSaysWhatItNeedsWhatIsThereAndWhatToLower) {
