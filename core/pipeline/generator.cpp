@@ -147,8 +147,9 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   if (model_.release_text_encoder) model_.release_text_encoder();
   result.timings.text_encode_ms = ms_since(phase);
 
-  // A request whose step cannot fit is refused before the noise and the first step, once a text
-  // encoder that goes has gone (pixel models take any size up to 8192² × 1024 frames).
+  // A request whose step cannot fit is refused before the noise and the first step; after the text
+  // encoder, so that one freed after encoding no longer counts (pixel models take any size up to
+  // 8192² × 1024 frames).
   const std::string shortfall =
       step_memory_shortfall(least_step_bytes(shape, dit.config(), model_.dtype, use_guidance),
                             device.is_cuda() ? free_device_memory(device) : available_host_memory(),
