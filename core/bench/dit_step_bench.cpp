@@ -171,8 +171,6 @@ void time_vae_decode(const StepShape& shape, const DitStepBenchOptions& options,
   result.video_width = video.width;
 }
 
-double to_gib(int64_t bytes) { return double(bytes) / double(int64_t(1) << 30); }
-
 // The stages run one after another, so the largest one's random weights must fit: umT5-XXL (10.6
 // GiB in bf16, 21 in float32) or the DiT (27 GiB for wan14b-720p in bf16). Refused before anything
 // is drawn, rather than as an allocator error, or the kernel's OOM killer on the CPU, minutes in.
@@ -186,14 +184,13 @@ void check_largest_stage_fits(const StepShape& shape, const DitStepBenchOptions&
   const int64_t dit = wan_dit_bytes(shape.config, options.dtype);
   const int64_t needed = std::max(dit, text);
   if (needed <= *free) return;
-  char message[512];
-  std::snprintf(message, sizeof message,
-                "bench step --shape %s needs about %.1f GiB of %s memory for %s weights alone (its largest "
-                "stage; activations come on top) but %.1f GiB are free: choose a smaller --shape%s",
-                shape.name.c_str(), to_gib(needed), options.device.str().c_str(),
-                dit >= text ? "the diffusion model's" : "the text encoder's", to_gib(*free),
-                options.device.is_cpu() ? " or a GPU (--device cuda)" : " or close other programs using the GPU");
-  throw UserError(message);
+  // svgear::gib: the message's sizes as the weight check's (this file's gib measures tensors).
+  throw UserError("bench step --shape " + shape.name + " needs about " + svgear::gib(needed) + " of " +
+                  options.device.str() + " memory for " +
+                  (dit >= text ? "the diffusion model's" : "the text encoder's") +
+                  " weights alone (its largest stage; activations come on top) but " + svgear::gib(*free) +
+                  " are free: choose a smaller --shape" +
+                  (options.device.is_cpu() ? " or a GPU (--device cuda)" : " or close other programs using the GPU"));
 }
 
 }  // namespace
