@@ -19,14 +19,24 @@ torch_root=$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__)
 echo "torch: $torch_root ($(python3 -c 'import torch; print(torch.__version__, torch.version.cuda)'))"
 
 t0=$(date +%s)
-# /usr/bin/g++, not the image's /opt/gcc: binaries built with the latter crash at exit
-# ("free(): invalid pointer") when they load the wheel's LibTorch — two libstdc++ runtimes.
+# /usr/bin/g++, not the image's /opt/gcc (its CXX, CC and PATH): /opt/gcc's library folder holds
+# only a static libstdc++, and once CMake's CUDA detection had listed that folder among its implicit
+# link directories every binary linked its own libstdc++ beside the system one the wheel's LibTorch
+# loads, and aborted in std::locale ("free(): invalid pointer") at exit and in some of ATen's error
+# messages. So the configure sees no /opt/gcc at all.
+export CXX=/usr/bin/g++ CC=/usr/bin/gcc CUDAHOSTCXX=/usr/bin/g++
+PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '^/opt/gcc' | paste -sd:)
+export PATH
 cmake --preset gpu \
   -DSVGEAR_TORCH_ROOT="$torch_root" -DSVGEAR_SENTENCEPIECE=OFF \
   -DCMAKE_PREFIX_PATH="$deps/usr" \
   -DZLIB_INCLUDE_DIR="$deps/usr/include" -DZLIB_LIBRARY="$deps/usr/lib/x86_64-linux-gnu/libz.a" \
   -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
   -DCMAKE_CXX_COMPILER=/usr/bin/g++ -DCMAKE_C_COMPILER=/usr/bin/gcc -DCMAKE_CUDA_HOST_COMPILER=/usr/bin/g++ > "$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
+if grep -qs /opt/gcc build/gpu/CMakeFiles/*/CMake*Compiler.cmake; then
+  echo "configure: a compiler's implicit link directories name /opt/gcc (a second libstdc++); rm -rf build/gpu and rerun"
+  exit 1
+fi
 # Jobs (SVGEAR_GPU_JOB); the short ones build only the CLI and drop the build logs on success
 # (8 files come back):
 #   full        (default) everything: build, tests, sanitizers, benches
