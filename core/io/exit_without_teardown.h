@@ -2,12 +2,13 @@
 // exit_without_teardown: flush the standard streams and end the process without running static
 // destructors.
 //
-// Why: on the GPU machine (Ubuntu 24.04, GCC 13 runtime) every program that loads the PyTorch
-// wheel's LibTorch aborts in LibTorch's own static teardown — TorchLibraryInit's destructor
-// deregisters operators, builds a schema string and frees a std::locale it did not allocate
-// ("free(): invalid pointer"; backtrace in docs/gpu-runs.md). The work is done by then, so our
-// mains skip that teardown. Files we write are committed explicitly (AtomicFile), never by a
-// destructor at exit.
+// Why: on the GPU machine (Ubuntu 24.04, GCC 13 runtime) programs that load the PyTorch wheel's
+// LibTorch did not end cleanly in LibTorch's own static teardown. First they aborted in it
+// ("free(): invalid pointer" freeing a std::locale; docs/gpu-runs.md): the cause was a second,
+// static libstdc++ linked into every binary there, gone since packaging/gpu/gpu-check.sh keeps
+// /opt/gcc out of the configure. Without this exit the test programs still did not finish within
+// 400 s (thirty-first session, not diagnosed). The work is done by then, so our mains skip that
+// teardown. Files we write are committed explicitly (AtomicFile), never by a destructor at exit.
 
 namespace svgear {
 

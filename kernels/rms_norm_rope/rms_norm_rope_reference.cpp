@@ -7,8 +7,7 @@ namespace svgear {
 at::Tensor rms_norm_rope_reference(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& rotation,
                                    int64_t heads, double eps, at::ScalarType dtype, RmsNormRopeLayout layout) {
   at::Tensor v = x.to(at::kFloat).contiguous();  // [B, N, heads·d]
-  // Not at::rms_norm: with the wheel's LibTorch on the GPU machine's image it aborts in its first
-  // call (free(): invalid pointer in a std::locale destructor inside rms_norm_symint; docs/gpu-runs.md).
+  // Upstream WanRMSNorm's rounding: normalise in float32, round to x's dtype, then the weight.
   if (weight.defined()) {
     at::Tensor normed = v * at::rsqrt(v.pow(2).mean(-1, /*keepdim=*/true) + eps);
     v = normed.to(x.scalar_type()).to(at::kFloat) * weight;
