@@ -99,10 +99,10 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
     result.error = e.what();
   } catch (const c10::OutOfMemoryError&) {
     result.status = GenerationStatus::Failed;
-    result.error = out_of_memory_message(model_.device);
+    result.error = out_of_memory_message(model_.device, model_.memory_remedies);
   } catch (const c10::Error& e) {
     result.status = GenerationStatus::Failed;
-    result.error = is_host_allocation_failure(e) ? out_of_memory_message(model_.device)
+    result.error = is_host_allocation_failure(e) ? out_of_memory_message(model_.device, model_.memory_remedies)
                                                  : "generation failed: " + std::string(e.what_without_backtrace());
   } catch (const std::exception& e) {
     result.status = GenerationStatus::Failed;
@@ -153,7 +153,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   const std::string shortfall =
       step_memory_shortfall(least_step_bytes(shape, dit.config(), model_.dtype, use_guidance),
                             device.is_cuda() ? free_device_memory(device) : available_host_memory(),
-                            step_tokens(shape, dit.config()), device);
+                            step_tokens(shape, dit.config()), device, model_.memory_remedies);
   if (!shortfall.empty()) throw UserError(shortfall);
 
   // The sample stays in fp32 across steps (as Wan's scheduler does); the DiT runs in model_.dtype.

@@ -25,19 +25,17 @@ void check_cancel(const ModelOptions& options) {
   if (options.cancel) options.cancel->throw_if_cancelled();
 }
 
-// Refuses, before anything is loaded, weights that do not fit in the free memory of `device`.
-void check_device_memory(const ModelManifest& m, c10::Device device, c10::ScalarType dit_dtype,
-                         c10::Device text_device, c10::Device vae_device, c10::ScalarType vae_dtype) {
-  const std::optional<int64_t> free = free_device_memory(device);
-  if (!free) return;
+// The weights a Wan model puts on its DiT's `device`, from the file headers: the DiT's, and the text
+// encoder's and the VAE's where they share that device.
+WeightBytes weights_on_device(const ModelManifest& m, c10::Device device, c10::ScalarType dit_dtype,
+                              c10::Device text_device, c10::Device vae_device, c10::ScalarType vae_dtype) {
   std::vector<std::filesystem::path> text_files;
   for (const auto& name : m.text_encoder_files) text_files.push_back(m.folder / name);
-  WeightBytes needed;
-  needed.dit = wan_dit_bytes(m.dit, dit_dtype);
-  if (text_device == device) needed.text_encoder = umt5_bytes(text_files, kTextEncoderDtype);
-  if (vae_device == device) needed.vae = wan_vae_decoder_bytes(m.folder / m.vae_file, vae_dtype);
-  const std::string shortfall = memory_shortfall(needed, *free, device.str());
-  if (!shortfall.empty()) throw UserError(m.name + ": " + shortfall);
+  WeightBytes on_device;
+  on_device.dit = wan_dit_bytes(m.dit, dit_dtype);
+  if (text_device == device) on_device.text_encoder = umt5_bytes(text_files, kTextEncoderDtype);
+  if (vae_device == device) on_device.vae = wan_vae_decoder_bytes(m.folder / m.vae_file, vae_dtype);
+  return on_device;
 }
 
 std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device device,
@@ -53,7 +51,15 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
 
   // The small parts first, so a wrong tokenizer or VAE fails before gigabytes are read.
   Umt5Tokenizer tokenizer = Umt5Tokenizer::load((folder / m.tokenizer).lexically_normal(), m.dit.text_len);
-  check_device_memory(m, device, model->dtype, text_device, vae_device, vae_dtype);
+  if (device.is_cuda()) {
+    // Weights that do not fit in the free memory are refused before anything is loaded.
+    const WeightBytes on_device = weights_on_device(m, device, model->dtype, text_device, vae_device, vae_dtype);
+    if (const std::optional<int64_t> free = free_device_memory(device)) {
+      const std::string shortfall = memory_shortfall(on_device, *free, device.str());
+      if (!shortfall.empty()) throw UserError(m.name + ": " + shortfall);
+    }
+    model->memory_remedies = gpu_memory_remedies(on_device, options.free_text_encoder);
+  }
   model->decoder = WanVaeDecoder::open(folder / m.vae_file, vae_device, vae_dtype);  // paired in the manifest
   check_cancel(options);
 

@@ -7,6 +7,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
@@ -40,6 +42,9 @@ struct Model {
   // Set when ModelOptions::free_text_encoder is: the Generator calls it after encoding the prompts
   // (the encoder reloads for a prompt it has not cached).
   std::function<void()> release_text_encoder;
+  // What else would free memory on `device` while generating, beside a smaller request, for the
+  // out-of-memory messages (gpu_memory_remedies); empty for built-in models and on the CPU.
+  std::vector<std::string> memory_remedies;
 
   // Loads <folder>/model.json and its weights, or the Wan weights of a folder without model.json.
   // Throws UserError / WeightsError with the file at fault; on CUDA, before loading anything, when

@@ -12,6 +12,13 @@ std::string grouped(int64_t count) {
   return digits;
 }
 
+// "lower the frames or the resolution, or A, or B".
+std::string what_to_lower(const std::vector<std::string>& remedies) {
+  std::string advice = "lower the frames or the resolution";
+  for (const std::string& remedy : remedies) advice += ", or " + remedy;
+  return advice;
+}
+
 }  // namespace
 
 int64_t step_tokens(const LatentShape& latent, const WanConfig& dit) {
@@ -29,11 +36,11 @@ int64_t least_step_bytes(const LatentShape& latent, const WanConfig& dit, c10::S
 }
 
 std::string step_memory_shortfall(int64_t needed, std::optional<int64_t> available, int64_t tokens,
-                                  const c10::Device& device) {
+                                  const c10::Device& device, const std::vector<std::string>& remedies) {
   if (!available || needed <= *available) return "";
-  return "out of memory on " + device.str() + ": " + grouped(tokens) +
-         " tokens per step need at least " + gib(needed) + " beside the weights, and " + gib(*available) +
-         (device.is_cuda() ? " are free" : " are available") + ": lower the frames or the resolution";
+  return "out of memory on " + device.str() + ": " + grouped(tokens) + " tokens per step need at least " +
+         gib(needed) + " beside the weights, and " + gib(*available) +
+         (device.is_cuda() ? " are free" : " are available") + ": " + what_to_lower(remedies);
 }
 
 bool is_host_allocation_failure(const c10::Error& error) {
@@ -42,9 +49,8 @@ bool is_host_allocation_failure(const c10::Error& error) {
          (what.find("not enough memory") != std::string::npos || what.find("can't allocate memory") != std::string::npos);
 }
 
-std::string out_of_memory_message(const c10::Device& device) {
-  return "out of memory on " + device.str() + ": lower the frames or the resolution" +
-         (device.is_cuda() ? ", or use the CPU" : "");
+std::string out_of_memory_message(const c10::Device& device, const std::vector<std::string>& remedies) {
+  return "out of memory on " + device.str() + ": " + what_to_lower(remedies) + (device.is_cuda() ? ", or use the CPU" : "");
 }
 
 }  // namespace svgear

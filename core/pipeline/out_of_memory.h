@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
@@ -28,15 +29,16 @@ int64_t step_tokens(const LatentShape& latent, const WanConfig& dit);
 int64_t least_step_bytes(const LatentShape& latent, const WanConfig& dit, c10::ScalarType dtype, bool guidance);
 
 // "" when `needed` fits in `available` (or `available` is unknown); else the message for a step of
-// `tokens` tokens, saying what it needs, what `device` has, and what to lower.
+// `tokens` tokens, saying what it needs, what `device` has, what to lower, and then `remedies`
+// (Model::memory_remedies: what else would free that memory).
 std::string step_memory_shortfall(int64_t needed, std::optional<int64_t> available, int64_t tokens,
-                                  const c10::Device& device);
+                                  const c10::Device& device, const std::vector<std::string>& remedies = {});
 
 // Whether `error` is LibTorch's CPU allocator failing (it throws a plain c10::Error, and its text
 // has changed between versions: "not enough memory", then "can't allocate memory").
 bool is_host_allocation_failure(const c10::Error& error);
 
-// What a run that ran out of memory on `device` says.
-std::string out_of_memory_message(const c10::Device& device);
+// What a run that ran out of memory on `device` says: what to lower, `remedies`, and on a GPU the CPU.
+std::string out_of_memory_message(const c10::Device& device, const std::vector<std::string>& remedies = {});
 
 }  // namespace svgear

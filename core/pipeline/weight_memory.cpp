@@ -70,4 +70,15 @@ std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, cons
   return message;
 }
 
+std::vector<std::string> gpu_memory_remedies(const WeightBytes& beside_dit, bool text_encoder_freed) {
+  std::vector<std::string> remedies;
+  if (beside_dit.text_encoder > 0 && !text_encoder_freed) {
+    remedies.push_back("keep the text encoder's " + gib(beside_dit.text_encoder) +
+                       " off the GPU (--text-encoder-device cpu, or --free-text-encoder to free it once the "
+                       "prompts are encoded)");
+  }
+  if (beside_dit.vae > 0) remedies.push_back("decode on the CPU (--vae-device cpu)");
+  return remedies;
+}
+
 }  // namespace svgear

@@ -37,4 +37,9 @@ std::string gib(int64_t bytes);
 // free on `device_name`, and which options move parts off the GPU.
 std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, const std::string& device_name);
 
+// What else frees memory on the GPU a Wan model's DiT runs on while it generates, for the
+// out-of-memory messages (Model::memory_remedies): the text encoder's place when it sits there
+// (`beside_dit.text_encoder` > 0) and is not freed after encoding, and the VAE's when it decodes there.
+std::vector<std::string> gpu_memory_remedies(const WeightBytes& beside_dit, bool text_encoder_freed);
+
 }  // namespace svgear

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -41,6 +42,20 @@ TEST(OutOfMemory, AShortfallSaysWhatItNeedsWhatIsThereAndWhatToLower) {
   const std::string gpu_message = step_memory_shortfall(12 * gib, 3 * gib, 1234567, c10::Device(c10::kCUDA, 1));
   EXPECT_TRUE(contains(gpu_message, "out of memory on cuda:1: 1,234,567 tokens")) << gpu_message;
   EXPECT_TRUE(contains(gpu_message, "3.0 GiB are free")) << gpu_message;
+}
+
+// The model's remedies (what else frees its GPU) follow what to lower, in order; the CPU comes last.
+TEST(OutOfMemory, MessagesListTheModelsRemediesAfterWhatToLower) {
+  const int64_t gib = int64_t(1) << 30;
+  const c10::Device gpu(c10::kCUDA, 0);
+  const std::vector<std::string> remedies = {"keep A off the GPU", "decode on B"};
+  EXPECT_TRUE(contains(step_memory_shortfall(12 * gib, 3 * gib, 10, gpu, remedies),
+                       "are free: lower the frames or the resolution, or keep A off the GPU, or decode on B"));
+  EXPECT_EQ(out_of_memory_message(gpu, remedies),
+            "out of memory on cuda:0: lower the frames or the resolution, or keep A off the GPU, or decode on B, "
+            "or use the CPU");
+  EXPECT_EQ(out_of_memory_message(gpu), "out of memory on cuda:0: lower the frames or the resolution, or use the CPU");
+  EXPECT_EQ(out_of_memory_message(c10::Device(c10::kCPU)), "out of memory on cpu: lower the frames or the resolution");
 }
 
 // The CPU allocator's failures as LibTorch throws them: plain c10::Errors, whose text changed

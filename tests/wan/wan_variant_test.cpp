@@ -246,6 +246,25 @@ TEST(WeightMemory, EstimateAndShortfallMessage) {
   EXPECT_TRUE(contains(message, "--text-encoder-device cpu"));
 }
 
+// During a generation, what frees the DiT's GPU besides a smaller request: the text encoder only
+// where it shares the GPU and stays after encoding, the VAE where it decodes there.
+TEST(WeightMemory, GpuRemediesNameOnlyThePartsThatShareTheGpu) {
+  WeightBytes beside;
+  beside.dit = int64_t(27) << 30;
+  EXPECT_TRUE(gpu_memory_remedies(beside, false).empty());
+  beside.text_encoder = int64_t(11) << 30;
+  beside.vae = int64_t(1) << 28;
+  const std::vector<std::string> both = gpu_memory_remedies(beside, false);
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_TRUE(contains(both[0], "text encoder's 11.0 GiB")) << both[0];
+  EXPECT_TRUE(contains(both[0], "--text-encoder-device cpu")) << both[0];
+  EXPECT_TRUE(contains(both[0], "--free-text-encoder")) << both[0];
+  EXPECT_EQ(both[1], "decode on the CPU (--vae-device cpu)");
+  const std::vector<std::string> freed = gpu_memory_remedies(beside, true);
+  ASSERT_EQ(freed.size(), 1u) << "a text encoder freed after encoding holds nothing during the steps";
+  EXPECT_EQ(freed[0], both[1]);
+}
+
 // The VAE's share is what the decoder loads, in either naming: in Diffusers names that includes
 // post_quant_conv (the original conv2) and leaves out quant_conv and the encoder, whose resnets
 // have conv2 tensors too.
