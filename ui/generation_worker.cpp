@@ -122,15 +122,15 @@ QStringList to_qt(const std::vector<std::string>& words) {
 GenerationWorker::GenerationWorker() = default;
 GenerationWorker::~GenerationWorker() = default;
 
-void GenerationWorker::loadModel(const QString& folder) {
+void GenerationWorker::loadModel(const QString& folder, const ModelPlacement& placement) {
   cancel_.reset();  // on the caller's thread, as start() does: a cancel() after this one is never lost
   if (latest_load_) latest_load_->cancel();  // the previous choice gives way, queued or loading
   auto token = std::make_shared<CancelToken>(&cancel_);
   latest_load_ = token;
-  QMetaObject::invokeMethod(this, [this, folder, token] {
+  QMetaObject::invokeMethod(this, [this, folder, placement, token] {
     if (token->is_cancelled()) return;  // a newer choice (or the window's close) came before it started
     try {
-      load(folder, token);
+      load(folder, placement, token);
     } catch (const Cancelled&) {
       Q_EMIT logLine("loading " + folder +
                      (cancel_.is_cancelled() ? " cancelled" : " stopped: another model was chosen"));
@@ -160,22 +160,35 @@ void GenerationWorker::sweep(const StudioRequest& request, const QString& cache_
 
 void GenerationWorker::cancel() { cancel_.cancel(); }
 
-void GenerationWorker::load(const QString& folder, std::shared_ptr<const CancelToken> cancel) {
+void GenerationWorker::load(const QString& folder, const ModelPlacement& placement,
+                            std::shared_ptr<const CancelToken> cancel) {
   set_cpu_threads(0);
   Q_EMIT logLine("loading the model in " + folder);
   model_.reset();  // free the old model before the new one is read
   model_folder_.clear();
   model_cancel_ = std::move(cancel);
+  const c10::Device device = parse_device("auto");
+  const c10::Device cpu(c10::kCPU);
   ModelOptions options;
+  if (placement.text_encoder_on_cpu) options.text_encoder_device = cpu;
+  options.free_text_encoder = placement.free_text_encoder;
+  if (placement.vae_on_cpu) options.vae_device = cpu;
   options.cancel = model_cancel_.get();  // closing the window, Esc in a run that loads, or a newer choice
-  model_ = Model::load(folder.toStdString(), parse_device("auto"), options);
+  model_ = Model::load(folder.toStdString(), device, options);
   model_folder_ = folder;
+  model_placement_ = placement;
   const ModelManifest& m = model_->manifest;
   ModelSummary summary;
   summary.folder = folder;
   summary.name = QString::fromStdString(m.name);
   summary.description = QString::fromStdString(m.description);
   summary.device = QString::fromStdString(model_->device.str());
+  if (m.latent == LatentKind::WanVae) {
+    const auto where = [&](bool on_cpu) { return QString::fromStdString((on_cpu ? cpu : model_->device).str()); };
+    summary.placement = "text encoder on " + where(placement.text_encoder_on_cpu) +
+                        (placement.free_text_encoder ? ", freed after encoding" : "") + " · VAE on " +
+                        where(placement.vae_on_cpu);
+  }
   summary.vocabulary = to_qt(model_->text_encoder->vocabulary());
   summary.width = m.defaults.width;
   summary.height = m.defaults.height;
@@ -192,9 +205,12 @@ bool GenerationWorker::loadFor(const StudioRequest& request) {
     Q_EMIT failed("no model folder: choose one with File ▸ Open model folder…");
     return false;
   }
-  if (!model_ || folder != model_folder_) {
+  // A new placement matters to Wan models only: built-in ones keep everything on their device.
+  const bool placement_changed =
+      model_ && request.placement != model_placement_ && model_->manifest.latent == LatentKind::WanVae;
+  if (!model_ || folder != model_folder_ || placement_changed) {
     try {
-      load(folder, std::make_shared<CancelToken>(&cancel_));
+      load(folder, request.placement, std::make_shared<CancelToken>(&cancel_));
     } catch (const Cancelled&) {
       Q_EMIT cancelled(nullptr, 0);
       return false;

@@ -45,7 +45,7 @@ class GenerationWorker : public QObject {
   // loadModel is called again stops (between tensors: a Wan model's load takes minutes). Not during
   // a run (the window disables model choice then): loadModel resets the worker's token, which would
   // clear a cancel of that run, and the run's model gives up its token to the newer choice.
-  void loadModel(const QString& folder);
+  void loadModel(const QString& folder, const ModelPlacement& placement = {});
   void start(const StudioRequest& request);
   // Runs the request dense and with its sparse mode (SVG-EAR when it asks for dense), same seed,
   // reusing a dense run cached under `cache_folder` when the request matches. Reports steps of both
@@ -84,7 +84,7 @@ class GenerationWorker : public QObject {
   // Both run on the worker's thread. load() throws what Model::load throws; `cancel` stops it and
   // then stays with the model, whose text encoder keeps a pointer to it (to poll while reloading
   // weights it has freed, which the studio never asks for).
-  void load(const QString& folder, std::shared_ptr<const CancelToken> cancel);
+  void load(const QString& folder, const ModelPlacement& placement, std::shared_ptr<const CancelToken> cancel);
   // The request's model, loaded unless it already is; false (and failed emitted) without a folder.
   bool loadFor(const StudioRequest& request);
   void run(const StudioRequest& request);
@@ -98,6 +98,7 @@ class GenerationWorker : public QObject {
   std::shared_ptr<const CancelToken> model_cancel_;  // before model_, whose text encoder keeps a pointer to it
   std::unique_ptr<Model> model_;
   QString model_folder_;
+  ModelPlacement model_placement_;  // what the loaded model was loaded with
   int cpu_threads_ = 0;  // the last count logged
   GenerationLibrary library_{default_library_root()};
 };

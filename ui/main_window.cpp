@@ -178,6 +178,14 @@ void MainWindow::buildDocks() {
   // The model panel keeps the height of its text; the prompt history takes what the routing leaves.
   model_picker_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
   connect(model_picker_, &ModelPicker::folderChosen, this, [this](const QString& f) { openModelFolder(f); });
+  connect(model_picker_, &ModelPicker::placementChanged, this, [this] {
+    // The picker is disabled during runs, so this never reloads under one; a Wan model, or a folder
+    // whose load failed (perhaps for want of the memory this frees), loads again with it.
+    const QString folder = model_picker_->currentFolder();
+    if (folder.isEmpty() || builtin_model_loaded_) return;
+    supersedeLibraryOpen();
+    worker_->loadModel(folder, model_picker_->placement());
+  });
   connect(prompt_panel_, &PromptPanel::submitted, this, [this] { generate(); });
   connect(routing_, &RoutingPanel::selectionChanged, this, [this] {
     const RoutingStep* step = routing_->selectedStep();
@@ -293,6 +301,7 @@ void MainWindow::connectWorker() {
       return;
     }
     apply_model_defaults_ = false;
+    builtin_model_loaded_ = false;
     model_picker_->showError(message);
     prompt_panel_->setVocabulary({});
     reportError(message);
@@ -332,7 +341,8 @@ void MainWindow::openModelFolder(const QString& folder) {
   supersedeLibraryOpen();  // the model chosen now wins over a library reload still decoding
   model_picker_->setCurrentFolder(folder);
   apply_model_defaults_ = true;
-  worker_->loadModel(folder);
+  builtin_model_loaded_ = false;
+  worker_->loadModel(folder, model_picker_->placement());
 }
 
 void MainWindow::openLibraryEntry(const QString& folder) {
@@ -387,7 +397,8 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
     if (std::filesystem::is_directory(request.model_folder)) {
       model_picker_->setCurrentFolder(model);
       apply_model_defaults_ = false;  // the entry's settings win over the model's defaults
-      worker_->loadModel(model);
+      builtin_model_loaded_ = false;
+      worker_->loadModel(model, model_picker_->placement());
     } else {
       log_->info(tr("the entry's model folder %1 is gone; the current model stays").arg(model));
     }
@@ -417,6 +428,7 @@ bool MainWindow::requestFromPanels(SeedChoice seed, StudioRequest& request) {
   if (seed == SeedChoice::NewUnlessLocked) settings_panel_->rollSeedUnlessLocked();
   request = settings_panel_->request();
   request.model_folder = model_picker_->currentFolder().toStdString();
+  request.placement = model_picker_->placement();
   request.prompt = prompt.toStdString();
   request.negative_prompt = prompt_panel_->negativePrompt().simplified().toStdString();
   request.routing = routing_->recording();
@@ -544,6 +556,7 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
   // first: its vocabulary and defaults must not land on the model now chosen.
   if (model.folder != model_picker_->currentFolder()) return;
   model_picker_->showModel(model);
+  builtin_model_loaded_ = model.placement.isEmpty();
   prompt_panel_->setVocabulary(model.vocabulary);
   if (apply_model_defaults_) settings_panel_->applyModelDefaults(model);
   apply_model_defaults_ = false;
@@ -766,7 +779,9 @@ void MainWindow::restoreSettings() {
   settings_panel_->restore(settings);
   routing_->restore(settings);
   // Load the last model so completion works at once; the restored settings stay as they were.
-  if (!model_picker_->currentFolder().isEmpty()) worker_->loadModel(model_picker_->currentFolder());
+  if (!model_picker_->currentFolder().isEmpty()) {
+    worker_->loadModel(model_picker_->currentFolder(), model_picker_->placement());
+  }
 }
 
 }  // namespace svgear

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
@@ -31,7 +32,13 @@ QStringList found_model_folders() {
 }  // namespace
 
 ModelPicker::ModelPicker(QWidget* parent)
-    : QWidget(parent), folders_(new QComboBox(this)), browse_(new QToolButton(this)), info_(new QLabel(this)) {
+    : QWidget(parent),
+      folders_(new QComboBox(this)),
+      browse_(new QToolButton(this)),
+      text_encoder_on_cpu_(new QCheckBox(tr("Text encoder on the CPU"), this)),
+      free_text_encoder_(new QCheckBox(tr("Free it after encoding"), this)),
+      vae_on_cpu_(new QCheckBox(tr("VAE on the CPU"), this)),
+      info_(new QLabel(this)) {
   folders_->setObjectName("model_folder");
   folders_->setToolTip(tr("A model folder (with a model.json): recent folders and the models found in "
                           "$SVGEAR_MODELS and resources/models"));
@@ -39,6 +46,17 @@ ModelPicker::ModelPicker(QWidget* parent)
   folders_->setMinimumContentsLength(20);
   browse_->setText(tr("Browse…"));
   browse_->setToolTip(tr("Choose a model folder (Ctrl+O)"));
+  // Wan models only: umT5-xxl takes ~11 GB of GPU memory beside the DiT, which a 16 GB card cannot
+  // spare; the CLI's --text-encoder-device cpu, --free-text-encoder and --vae-device cpu.
+  text_encoder_on_cpu_->setObjectName("text_encoder_on_cpu");
+  text_encoder_on_cpu_->setToolTip(tr("Wan models: run umT5 on the CPU, ~11 GB less GPU memory; a new prompt "
+                                      "takes longer to encode (prompts are cached). Reloads the model."));
+  free_text_encoder_->setObjectName("free_text_encoder");
+  free_text_encoder_->setToolTip(tr("Wan models: free umT5's weights once a generation's prompts are encoded, "
+                                    "so the steps have its memory; a new prompt reloads it. Reloads the model."));
+  vae_on_cpu_->setObjectName("vae_on_cpu");
+  vae_on_cpu_->setToolTip(tr("Wan models: decode the final video on the CPU (float32, slower at full size); "
+                             "the preview stays cheap. Reloads the model."));
   info_->setObjectName("model_info");
   info_->setWordWrap(true);
   info_->setTextFormat(Qt::PlainText);
@@ -47,8 +65,14 @@ ModelPicker::ModelPicker(QWidget* parent)
   auto* row = new QHBoxLayout;
   row->addWidget(folders_, 1);
   row->addWidget(browse_);
+  auto* text_row = new QHBoxLayout;
+  text_row->addWidget(text_encoder_on_cpu_);
+  text_row->addWidget(free_text_encoder_);
+  text_row->addStretch(1);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(row);
+  layout->addLayout(text_row);
+  layout->addWidget(vae_on_cpu_);
   layout->addWidget(info_);
 
   connect(browse_, &QToolButton::clicked, this, [this] { browse(); });
@@ -57,8 +81,26 @@ ModelPicker::ModelPicker(QWidget* parent)
     setCurrentFolder(folder);
     Q_EMIT folderChosen(folder);
   });
+  for (QCheckBox* box : {text_encoder_on_cpu_, free_text_encoder_, vae_on_cpu_}) {
+    connect(box, &QCheckBox::toggled, this, [this] { Q_EMIT placementChanged(); });
+  }
   found_ = found_model_folders();
   rebuildList(QString());
+}
+
+ModelPlacement ModelPicker::placement() const {
+  ModelPlacement p;
+  p.text_encoder_on_cpu = text_encoder_on_cpu_->isChecked();
+  p.free_text_encoder = free_text_encoder_->isChecked();
+  p.vae_on_cpu = vae_on_cpu_->isChecked();
+  return p;
+}
+
+void ModelPicker::setPlacement(const ModelPlacement& p) {
+  const QSignalBlocker a(text_encoder_on_cpu_), b(free_text_encoder_), c(vae_on_cpu_);
+  text_encoder_on_cpu_->setChecked(p.text_encoder_on_cpu);
+  free_text_encoder_->setChecked(p.free_text_encoder);
+  vae_on_cpu_->setChecked(p.vae_on_cpu);
 }
 
 QString ModelPicker::currentFolder() const { return folders_->currentData().toString(); }
@@ -82,6 +124,7 @@ void ModelPicker::browse() {
 
 void ModelPicker::showModel(const ModelSummary& m) {
   QString text = tr("%1 on %2 — %3").arg(m.name, m.device, m.description);
+  if (!m.placement.isEmpty()) text += "\n" + m.placement;
   if (!m.vocabulary.isEmpty()) text += tr("\nVocabulary: %1 words, completed as you type").arg(m.vocabulary.size());
   info_->setText(text);
   info_->setToolTip(m.vocabulary.join(' '));
@@ -111,11 +154,20 @@ void ModelPicker::rebuildList(const QString& select) {
 void ModelPicker::save(QSettings& settings) const {
   settings.setValue("model/recent", recent_);
   settings.setValue("model/folder", currentFolder());
+  const ModelPlacement p = placement();
+  settings.setValue("model/text_encoder_on_cpu", p.text_encoder_on_cpu);
+  settings.setValue("model/free_text_encoder", p.free_text_encoder);
+  settings.setValue("model/vae_on_cpu", p.vae_on_cpu);
 }
 
 void ModelPicker::restore(const QSettings& settings) {
   recent_ = settings.value("model/recent").toStringList();
   rebuildList(settings.value("model/folder").toString());
+  ModelPlacement p;
+  p.text_encoder_on_cpu = settings.value("model/text_encoder_on_cpu", false).toBool();
+  p.free_text_encoder = settings.value("model/free_text_encoder", false).toBool();
+  p.vae_on_cpu = settings.value("model/vae_on_cpu", false).toBool();
+  setPlacement(p);
 }
 
 }  // namespace svgear

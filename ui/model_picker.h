@@ -1,11 +1,15 @@
 #pragma once
 // ModelPicker: chooses the model folder — the models the engine finds ($SVGEAR_MODELS, the
-// built-in ones) and recently used folders in one list, plus a folder chooser — and shows what
-// the worker reported about the loaded model.
+// built-in ones) and recently used folders in one list, plus a folder chooser — and where a Wan
+// model's text encoder and VAE run (to fit a smaller GPU), and shows what the worker reported
+// about the loaded model.
 
 #include <QStringList>
 #include <QWidget>
 
+#include "ui/studio_request.h"
+
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QSettings;
@@ -27,6 +31,9 @@ class ModelPicker : public QWidget {
   QStringList recentFolders() const { return recent_; }
   // Opens the folder chooser (File ▸ Open model folder…).
   void browse();
+  ModelPlacement placement() const;
+  // Sets the boxes without emitting placementChanged.
+  void setPlacement(const ModelPlacement& placement);
 
   void showModel(const ModelSummary& summary);
   void showError(const QString& message);
@@ -37,12 +44,17 @@ class ModelPicker : public QWidget {
  Q_SIGNALS:
   // The user picked a folder, from the list or the chooser.
   void folderChosen(const QString& folder);
+  // The user changed where a Wan model's text encoder or VAE runs (it applies when a model loads).
+  void placementChanged();
 
  private:
   void rebuildList(const QString& select);
 
   QComboBox* folders_;
   QToolButton* browse_;
+  QCheckBox* text_encoder_on_cpu_;
+  QCheckBox* free_text_encoder_;
+  QCheckBox* vae_on_cpu_;
   QLabel* info_;
   QStringList recent_;  // most recent first
   // The model folders under the search roots: scanned at start and on Browse, not on every choice

@@ -19,8 +19,18 @@ namespace svgear {
 // and head, or those plus the dense audit of every layer (the worker knows the layer count).
 enum class RoutingRecording { Unset, Off, Trace, TraceAndAudit };
 
+// Where a Wan model's text encoder and VAE run, as the Model dock sets it: the CLI's
+// --text-encoder-device cpu, --free-text-encoder and --vae-device cpu. Built-in models ignore it.
+struct ModelPlacement {
+  bool text_encoder_on_cpu = false;
+  bool free_text_encoder = false;  // after a generation's prompts are encoded (reloaded for a new one)
+  bool vae_on_cpu = false;
+  bool operator==(const ModelPlacement&) const = default;
+};
+
 struct StudioRequest {
   std::filesystem::path model_folder;
+  ModelPlacement placement;  // not part of a run record: it moves work, not the video
   std::string prompt;
   std::string negative_prompt;  // empty = the model's default negative prompt
   uint64_t seed = 0;

@@ -73,11 +73,12 @@ std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, cons
 std::vector<std::string> gpu_memory_remedies(const WeightBytes& beside_dit, bool text_encoder_freed) {
   std::vector<std::string> remedies;
   if (beside_dit.text_encoder > 0 && !text_encoder_freed) {
+    // In the words of the studio's boxes and as the CLI's flags.
     remedies.push_back("keep the text encoder's " + gib(beside_dit.text_encoder) +
-                       " off the GPU (--text-encoder-device cpu, or --free-text-encoder to free it once the "
-                       "prompts are encoded)");
+                       " off the GPU (on the CPU: --text-encoder-device cpu; or freed after encoding: "
+                       "--free-text-encoder)");
   }
-  if (beside_dit.vae > 0) remedies.push_back("decode on the CPU (--vae-device cpu)");
+  if (beside_dit.vae > 0) remedies.push_back("put the VAE on the CPU (--vae-device cpu)");
   return remedies;
 }
 

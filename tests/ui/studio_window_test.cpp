@@ -36,6 +36,7 @@
 #include "core/media/video_reader.h"
 #include "core/pipeline/model_manifest.h"
 #include "core/pipeline/random_model.h"
+#include "tests/wan/tiny_wan_folder.h"
 #include "core/shapes/adherence_evaluator.h"
 #include "core/shapes/prompt_grammar.h"
 #include "tests/ui/studio_window_test.h"
@@ -1053,6 +1054,53 @@ void StudioWindowTest::builtin_model_draws_the_prompt() {
            qPrintable(QString::fromStdString(format_adherence_report(report))));
   child<QSlider>(w, "scrub")->setValue(8);
   saveScreenshot(w, "studio-main.png");
+}
+
+// Where a Wan model's text encoder and VAE run (the Model dock's boxes, the CLI's placement flags)
+// reaches Model::load: a change reloads the Wan model, which says where its parts run, and a
+// generation with the encoder freed after encoding finishes; the boxes persist; a built-in model,
+// which has nothing to move, is not reloaded for them.
+void StudioWindowTest::wan_memory_placement_reloads_the_model() {
+  const QString wan = scratch_.filePath("wan");
+  write_tiny_wan_original(wan.toStdString());
+  {
+    auto window = openWindow(wan);
+    MainWindow& w = *window;
+    auto* info = child<QLabel>(w, "model_info");
+    auto* free_encoder = child<QCheckBox>(w, "free_text_encoder");
+    if (free_encoder->isChecked()) free_encoder->click();  // a box a failed earlier run left set
+    QTRY_VERIFY_WITH_TIMEOUT(info->text().contains("text encoder on cpu · VAE on cpu"), 60000);
+    const qsizetype before = log_text(w).size();
+    free_encoder->click();
+    QTRY_VERIFY_WITH_TIMEOUT(info->text().contains("text encoder on cpu, freed after encoding · VAE on cpu"), 60000);
+    QCOMPARE(log_text(w).mid(before).count("loading the model in " + wan), 1);
+
+    child<QSpinBox>(w, "width")->setValue(48);
+    child<QSpinBox>(w, "height")->setValue(32);
+    child<QSpinBox>(w, "frames")->setValue(5);
+    child<QSpinBox>(w, "steps")->setValue(2);
+    typePrompt(w, "a red cat walks on the grass");
+    w.generate();
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isGenerating(), kRunTimeoutMs);
+    QVERIFY2(w.statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(w)));
+    QCOMPARE(w.result().frames, 5);
+    QCOMPARE(log_text(w).mid(before).count("loading the model in " + wan), 1);  // the run kept that load
+    w.close();  // saves the settings
+  }
+  {
+    auto window = openWindow();  // the built-in tiny model
+    MainWindow& w = *window;
+    QVERIFY(waitForModel(w));
+    auto* free_encoder = child<QCheckBox>(w, "free_text_encoder");
+    QVERIFY(free_encoder->isChecked());  // restored
+    QVERIFY(!child<QLabel>(w, "model_info")->text().contains("text encoder on"));
+    const qsizetype before = log_text(w).size();
+    child<QCheckBox>(w, "vae_on_cpu")->click();
+    free_encoder->click();
+    QTest::qWait(500);
+    QVERIFY2(!log_text(w).mid(before).contains("loading the model"), qPrintable(log_text(w).mid(before)));
+    child<QCheckBox>(w, "vae_on_cpu")->click();  // leave the defaults for the other tests
+  }
 }
 
 }  // namespace svgear::test

@@ -33,6 +33,7 @@ class StudioWindowTest : public QObject {
   void library_keeps_and_reloads_runs();
   void sweep_plots_speed_against_psnr();
   void builtin_model_draws_the_prompt();
+  void wan_memory_placement_reloads_the_model();
 
  private:
   // On the tiny model, or on `folder`.

@@ -259,7 +259,7 @@ TEST(WeightMemory, GpuRemediesNameOnlyThePartsThatShareTheGpu) {
   EXPECT_TRUE(contains(both[0], "text encoder's 11.0 GiB")) << both[0];
   EXPECT_TRUE(contains(both[0], "--text-encoder-device cpu")) << both[0];
   EXPECT_TRUE(contains(both[0], "--free-text-encoder")) << both[0];
-  EXPECT_EQ(both[1], "decode on the CPU (--vae-device cpu)");
+  EXPECT_EQ(both[1], "put the VAE on the CPU (--vae-device cpu)");
   const std::vector<std::string> freed = gpu_memory_remedies(beside, true);
   ASSERT_EQ(freed.size(), 1u) << "a text encoder freed after encoding holds nothing during the steps";
   EXPECT_EQ(freed[0], both[1]);
