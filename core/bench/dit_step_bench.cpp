@@ -22,6 +22,7 @@
 #include "core/model/wan_dit.h"
 #include "core/model/wan_random_weights.h"
 #include "core/pipeline/device_info.h"
+#include "core/pipeline/out_of_memory.h"
 #include "core/pipeline/weight_memory.h"
 #include "core/text/umt5_encoder.h"
 #include "core/weights/random_weight.h"
@@ -171,9 +172,11 @@ void time_vae_decode(const StepShape& shape, const DitStepBenchOptions& options,
   result.video_width = video.width;
 }
 
-// The stages run one after another, so the largest one's random weights must fit: umT5-XXL (10.6
-// GiB in bf16, 21 in float32) or the DiT (27 GiB for wan14b-720p in bf16). Refused before anything
-// is drawn, rather than as an allocator error, or the kernel's OOM killer on the CPU, minutes in.
+// The stages run one after another, so the largest one must fit: umT5-XXL's random weights (10.6
+// GiB in bf16, 21 in float32), or the DiT's (27 GiB for wan14b-720p in bf16) with the least a step
+// with guidance holds beside them (least_step_bytes, as a generation checks it). Refused before
+// anything is drawn, rather than as an allocator error, or the kernel's OOM killer on the CPU,
+// minutes in.
 void check_largest_stage_fits(const StepShape& shape, const DitStepBenchOptions& options) {
   const std::optional<int64_t> free =
       options.device.is_cpu() ? available_host_memory() : free_device_memory(options.device);
@@ -181,15 +184,18 @@ void check_largest_stage_fits(const StepShape& shape, const DitStepBenchOptions&
   int64_t text = 0;
   Umt5Weights::meta(shape.text).for_each_tensor([&](const std::string&, at::Tensor& t) { text += t.numel(); });
   text *= int64_t(c10::elementSize(options.dtype));
-  const int64_t dit = wan_dit_bytes(shape.config, options.dtype);
-  const int64_t needed = std::max(dit, text);
-  if (needed <= *free) return;
+  const LatentShape latent{int(shape.config.in_dim), int(shape.latent[0]), int(shape.latent[1]), int(shape.latent[2])};
+  const int64_t weights = wan_dit_bytes(shape.config, options.dtype);
+  const int64_t step = least_step_bytes(latent, shape.config, options.dtype, /*guidance=*/true);
+  if (std::max(weights + step, text) <= *free) return;
   // svgear::gib: the message's sizes as the weight check's (this file's gib measures tensors).
-  throw UserError("bench step --shape " + shape.name + " needs about " + svgear::gib(needed) + " of " +
-                  options.device.str() + " memory for " +
-                  (dit >= text ? "the diffusion model's" : "the text encoder's") +
-                  " weights alone (its largest stage; activations come on top) but " + svgear::gib(*free) +
-                  " are free: choose a smaller --shape" +
+  const std::string what = weights + step >= text
+                               ? "the diffusion model's weights (" + svgear::gib(weights) + ") and at least " +
+                                     svgear::gib(step) + " of a step's activations"
+                               : "the text encoder's weights";
+  throw UserError("bench step --shape " + shape.name + " needs about " + svgear::gib(std::max(weights + step, text)) +
+                  " of " + options.device.str() + " memory for " + what + " (its largest stage) but " +
+                  svgear::gib(*free) + " are free: choose a smaller --shape" +
                   (options.device.is_cpu() ? " or a GPU (--device cuda)" : " or close other programs using the GPU"));
 }
 
