@@ -256,7 +256,7 @@ ModelManifest read_wan_manifest(const fs::path& folder) {
   ModelManifest m;
   m.folder = folder;
   m.name = variant.name;
-  m.description = variant.name + ", " + wan_layout_name(f.layout) + " layout";
+  m.description = std::string("Wan weights, ") + wan_layout_name(f.layout) + " layout";  // the name says which model
   m.dit = dit;
   m.latent = LatentKind::WanVae;
   m.text_encoder = TextEncoderKind::Umt5;

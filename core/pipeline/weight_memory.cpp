@@ -64,8 +64,8 @@ std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, cons
   if (needed.text_encoder > 0) message += ", text encoder " + gib(needed.text_encoder);
   if (needed.vae > 0) message += ", VAE " + gib(needed.vae);
   message += ") but " + gib(free_bytes) + " are free.";
-  if (needed.text_encoder > 0) message += " --text-encoder-device cpu keeps the text encoder off the GPU.";
-  if (needed.vae > 0) message += " --vae-device cpu decodes on the CPU.";
+  if (needed.text_encoder > 0) message += " Text encoder on the CPU (--text-encoder-device cpu) keeps it off the GPU.";
+  if (needed.vae > 0) message += " VAE on the CPU (--vae-device cpu) decodes there.";
   message += " Otherwise close other programs using the GPU or pick a smaller model.";
   return message;
 }
@@ -73,7 +73,6 @@ std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, cons
 std::vector<std::string> gpu_memory_remedies(const WeightBytes& beside_dit, bool text_encoder_freed) {
   std::vector<std::string> remedies;
   if (beside_dit.text_encoder > 0 && !text_encoder_freed) {
-    // In the words of the studio's boxes and as the CLI's flags.
     remedies.push_back("keep the text encoder's " + gib(beside_dit.text_encoder) +
                        " off the GPU (on the CPU: --text-encoder-device cpu; or freed after encoding: "
                        "--free-text-encoder)");
