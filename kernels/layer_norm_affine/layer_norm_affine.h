@@ -11,8 +11,8 @@
 //
 // As ATen ops (layer_norm, then a cast) that is a float32 write and read of the activations more
 // than needed, ~0.4 GB per call at Wan-1.3B 480p. Devices: CUDA x and output of bf16, fp16 or
-// float32 with dim a multiple of 8, when no gradient is wanted, run layer_norm_affine_cuda.cu (a warp
-// per row);
+// float32 with dim a multiple of 8 up to 16384, when no gradient is wanted, run
+// layer_norm_affine_cuda.cu (a row held in the registers of one to eight warps);
 // everything else, training included, the ATen reference. The kernel's mean and variance sum in
 // another order than ATen's, so a result on a rounding boundary of `dtype` may round to the
 // neighbouring number.

@@ -26,7 +26,7 @@ struct LayerNormAffineCudaArgs {
   RowElement output = RowElement::BFloat16;
 };
 
-// dim a multiple of 8 (whole 16-byte words of 16-bit elements).
+// dim a multiple of 8 (whole 16-byte words of 16-bit elements), at most 16384 (a row in registers).
 bool layer_norm_affine_cuda_supports(int64_t dim);
 void launch_layer_norm_affine(const LayerNormAffineCudaArgs& args, cudaStream_t stream);
 

@@ -87,6 +87,10 @@ TEST(ResidualLayerNormAffine, KernelOnlyForCudaRowsWithYInTheOutputDtype) {
   EXPECT_EQ(residual_layer_norm_affine_runs_kernel(xc, yc, at::Tensor(), at::Tensor(), at::Tensor(), at::kBFloat16),
             SVGEAR_HAVE_CUDA != 0);
   EXPECT_FALSE(residual_layer_norm_affine_runs_kernel(xc, yc, at::Tensor(), at::Tensor(), at::Tensor(), at::kHalf));
+  // A row wider than the kernel holds in registers (16384 channels) runs the reference.
+  at::Tensor wide = at::zeros({1, 1, 16392}, cuda), wide_y = wide.to(at::kBFloat16);
+  EXPECT_FALSE(
+      residual_layer_norm_affine_runs_kernel(wide, wide_y, at::Tensor(), at::Tensor(), at::Tensor(), at::kBFloat16));
   EXPECT_FALSE(residual_layer_norm_affine_runs_kernel(xc, yc.requires_grad_(), at::Tensor(), at::Tensor(), at::Tensor(),
                                                       at::kBFloat16));
 }
@@ -109,10 +113,13 @@ TEST(ResidualLayerNormAffine, RejectsBadArguments) {
 struct GpuCase {
   int64_t batch, tokens, dim;
 };
-const std::vector<GpuCase> kGpuCases = {{1, 1, 8}, {2, 37, 72}, {1, 1001, 1536}, {3, 5, 1536}, {1, 9, 5120}};
+// Rows held by one warp (dim 8, 72, 1536, 2048: a chunk per lane for a few lanes, 9 chunks, 6 and
+// 8 per lane), by two (3072), four (5120) and eight (16384, the largest); token counts off every
+// block of 8, 4, 2 and 1 rows.
+const std::vector<GpuCase> kGpuCases = {{1, 1, 8},    {2, 37, 72},   {1, 1001, 1536}, {3, 5, 1536},
+                                        {1, 7, 2048}, {2, 3, 3072},  {1, 9, 5120},    {1, 3, 16384}};
 
-// The kernel against the reference on the GPU, at awkward sizes (token counts off every block, dim
-// 8 / 72 (9 chunks) / 1536 (48 chunks: more than a warp's 32) / 5120), every input and output
+// The kernel against the reference on the GPU, at awkward sizes (kGpuCases), every input and output
 // dtype, shared, per-batch and no affine rows: agreement to a float32 rounding of the normalised
 // value plus one unit of the output's dtype everywhere, and to the output's rounding almost
 // everywhere. Then float32 rows with a mean 100 times their spread, against the float64 formula:
@@ -162,8 +169,7 @@ TEST(LayerNormAffine, KernelMatchesReferenceOnCuda) {
   }
 }
 
-// The residual kernel against the reference on the GPU: sizes off every block and warp, dim 8 / 72
-// / 1536 / 5120, each output dtype with y in it (the kernel's case), a gate per batch entry (a
+// The residual kernel against the reference on the GPU: kGpuCases, each output dtype with y in it (the kernel's case), a gate per batch entry (a
 // strided view, as the block's adaLN chunk is) or none, a y one element into its storage (not
 // 16-byte aligned), shared, per-batch and no affine rows; the op must run the kernel for each. The
 // sum is float32 arithmetic either way: equal to a float32 rounding (the kernel may fuse the
