@@ -6,6 +6,8 @@
 #include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
+#include <QGridLayout>
+#include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSettings>
@@ -65,14 +67,17 @@ ModelPicker::ModelPicker(QWidget* parent)
   auto* row = new QHBoxLayout;
   row->addWidget(folders_, 1);
   row->addWidget(browse_);
-  auto* text_row = new QHBoxLayout;
-  text_row->addWidget(text_encoder_on_cpu_);
-  text_row->addWidget(free_text_encoder_);
-  text_row->addStretch(1);
+  // Titled as Wan-only, so that on a built-in model the boxes read as settings for later.
+  auto* placement = new QGroupBox(tr("Wan models: memory"), this);
+  placement->setToolTip(tr("Where a Wan model's text encoder and VAE run, to fit a smaller GPU; "
+                           "built-in models keep everything on one device and ignore these"));
+  auto* placement_grid = new QGridLayout(placement);
+  placement_grid->addWidget(text_encoder_on_cpu_, 0, 0);
+  placement_grid->addWidget(free_text_encoder_, 0, 1);
+  placement_grid->addWidget(vae_on_cpu_, 1, 0);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(row);
-  layout->addLayout(text_row);
-  layout->addWidget(vae_on_cpu_);
+  layout->addWidget(placement);
   layout->addWidget(info_);
 
   connect(browse_, &QToolButton::clicked, this, [this] { browse(); });
