@@ -167,14 +167,13 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
   model_.reset();  // free the old model before the new one is read
   model_folder_.clear();
   model_cancel_ = std::move(cancel);
-  const c10::Device device = parse_device("auto");
   const c10::Device cpu(c10::kCPU);
   ModelOptions options;
   if (placement.text_encoder_on_cpu) options.text_encoder_device = cpu;
   options.free_text_encoder = placement.free_text_encoder;
   if (placement.vae_on_cpu) options.vae_device = cpu;
   options.cancel = model_cancel_.get();  // closing the window, Esc in a run that loads, or a newer choice
-  model_ = Model::load(folder.toStdString(), device, options);
+  model_ = Model::load(folder.toStdString(), parse_device("auto"), options);
   model_folder_ = folder;
   model_placement_ = placement;
   const ModelManifest& m = model_->manifest;
@@ -183,11 +182,10 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
   summary.name = QString::fromStdString(m.name);
   summary.description = QString::fromStdString(m.description);
   summary.device = QString::fromStdString(model_->device.str());
-  if (m.latent == LatentKind::WanVae) {
-    const auto where = [&](bool on_cpu) { return QString::fromStdString((on_cpu ? cpu : model_->device).str()); };
-    summary.placement = "text encoder on " + where(placement.text_encoder_on_cpu) +
-                        (placement.free_text_encoder ? ", freed after encoding" : "") + " · VAE on " +
-                        where(placement.vae_on_cpu);
+  if (model_->text_encoder_device && model_->vae_device) {  // what the load did, not what was asked
+    summary.placement = "text encoder on " + QString::fromStdString(model_->text_encoder_device->str()) +
+                        (model_->release_text_encoder ? ", freed after encoding" : "") + " · VAE on " +
+                        QString::fromStdString(model_->vae_device->str());
   }
   summary.vocabulary = to_qt(model_->text_encoder->vocabulary());
   summary.width = m.defaults.width;

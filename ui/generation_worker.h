@@ -45,7 +45,7 @@ class GenerationWorker : public QObject {
   // loadModel is called again stops (between tensors: a Wan model's load takes minutes). Not during
   // a run (the window disables model choice then): loadModel resets the worker's token, which would
   // clear a cancel of that run, and the run's model gives up its token to the newer choice.
-  void loadModel(const QString& folder, const ModelPlacement& placement = {});
+  void loadModel(const QString& folder, const ModelPlacement& placement);
   void start(const StudioRequest& request);
   // Runs the request dense and with its sparse mode (SVG-EAR when it asks for dense), same seed,
   // reusing a dense run cached under `cache_folder` when the request matches. Reports steps of both

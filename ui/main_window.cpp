@@ -179,11 +179,11 @@ void MainWindow::buildDocks() {
   model_picker_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
   connect(model_picker_, &ModelPicker::folderChosen, this, [this](const QString& f) { openModelFolder(f); });
   connect(model_picker_, &ModelPicker::placementChanged, this, [this] {
-    // The picker is disabled during runs, so this never reloads under one; a Wan model, or a folder
-    // whose load failed (perhaps for want of the memory this frees), loads again with it.
+    // A Wan folder (one without model.json) loads again with it, also after a failed load (perhaps
+    // for want of the memory this frees); a built-in model has nothing to move. The picker is
+    // disabled during runs, so this never reloads under one.
     const QString folder = model_picker_->currentFolder();
-    if (folder.isEmpty() || builtin_model_loaded_) return;
-    supersedeLibraryOpen();
+    if (folder.isEmpty() || QFileInfo::exists(QDir(folder).filePath("model.json"))) return;
     worker_->loadModel(folder, model_picker_->placement());
   });
   connect(prompt_panel_, &PromptPanel::submitted, this, [this] { generate(); });
@@ -300,8 +300,7 @@ void MainWindow::connectWorker() {
       log_->info(tr("loading %1 failed, but it is no longer the chosen model: %2").arg(folder, message));
       return;
     }
-    apply_model_defaults_ = false;
-    builtin_model_loaded_ = false;
+    // apply_model_defaults_ stays: a retry of this folder (a new placement) still wants them.
     model_picker_->showError(message);
     prompt_panel_->setVocabulary({});
     reportError(message);
@@ -341,7 +340,6 @@ void MainWindow::openModelFolder(const QString& folder) {
   supersedeLibraryOpen();  // the model chosen now wins over a library reload still decoding
   model_picker_->setCurrentFolder(folder);
   apply_model_defaults_ = true;
-  builtin_model_loaded_ = false;
   worker_->loadModel(folder, model_picker_->placement());
 }
 
@@ -397,7 +395,6 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
     if (std::filesystem::is_directory(request.model_folder)) {
       model_picker_->setCurrentFolder(model);
       apply_model_defaults_ = false;  // the entry's settings win over the model's defaults
-      builtin_model_loaded_ = false;
       worker_->loadModel(model, model_picker_->placement());
     } else {
       log_->info(tr("the entry's model folder %1 is gone; the current model stays").arg(model));
@@ -556,9 +553,9 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
   // first: its vocabulary and defaults must not land on the model now chosen.
   if (model.folder != model_picker_->currentFolder()) return;
   model_picker_->showModel(model);
-  builtin_model_loaded_ = model.placement.isEmpty();
   prompt_panel_->setVocabulary(model.vocabulary);
-  if (apply_model_defaults_) settings_panel_->applyModelDefaults(model);
+  // Not under a run: a load a Generate made after a failed choice leaves the settings it runs with.
+  if (apply_model_defaults_ && !generating_) settings_panel_->applyModelDefaults(model);
   apply_model_defaults_ = false;
   log_->info(tr("model %1 loaded on %2").arg(model.name, model.device));
   if (!generating_) statusBar()->showMessage(tr("Model %1 ready").arg(model.name));

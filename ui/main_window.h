@@ -140,10 +140,7 @@ class MainWindow : public QMainWindow {
   bool generating_ = false;
   Work work_ = Work::Generate;  // what the running (or last) work is
   QString run_label_;           // during a Compare or sweep: which run, for the step line
-  bool apply_model_defaults_ = false;  // set by openModelFolder until the model has loaded
-  // The chosen folder's model loaded and keeps everything on its device (a built-in model): a new
-  // placement has nothing to move there, so it does not reload it.
-  bool builtin_model_loaded_ = false;
+  bool apply_model_defaults_ = false;  // set by openModelFolder until the chosen model has loaded
   int requested_steps_ = 0;
   uint64_t requested_seed_ = 0;
   SharedVideo result_;  // null before the first result; shared with the preview and exports

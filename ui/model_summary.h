@@ -13,8 +13,8 @@ struct ModelSummary {
   QString name;
   QString description;
   QString device;
-  // Where a Wan model's text encoder and VAE run ("text encoder on cpu, freed after encoding · VAE
-  // on cuda:0"); empty for built-in models, which keep everything on `device`.
+  // Where a Wan model's text encoder and VAE run, as loaded ("text encoder on cpu, freed after
+  // encoding · VAE on cuda:0"); empty for built-in models, which keep everything on `device`.
   QString placement;
   QStringList vocabulary;  // empty for open-vocabulary text encoders
   int width = 0;

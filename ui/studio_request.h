@@ -30,7 +30,9 @@ struct ModelPlacement {
 
 struct StudioRequest {
   std::filesystem::path model_folder;
-  ModelPlacement placement;  // not part of a run record: it moves work, not the video
+  // The run record has what the load made of it (Model::text_encoder_device, vae_device): the
+  // VAE's place changes the video's rounding.
+  ModelPlacement placement;
   std::string prompt;
   std::string negative_prompt;  // empty = the model's default negative prompt
   uint64_t seed = 0;

@@ -12,10 +12,14 @@ nlohmann::json dense_cache_key(const nlohmann::json& record) {
   nlohmann::json request = record.at("request");
   request.erase("attention");
   request.erase("preview_every");
+  const nlohmann::json& device = record.at("device");
+  // A Wan model's text encoder and VAE places too: they change the video's rounding.
   return {{"request", request},
           {"model", record.at("model").at("manifest")},
-          {"device", record.at("device").at("name")},
-          {"dtype", record.at("device").at("dtype")}};
+          {"device", device.at("name")},
+          {"dtype", device.at("dtype")},
+          {"text_encoder", device.value("text_encoder", "")},
+          {"vae", device.value("vae", "")}};
 }
 
 nlohmann::json dense_cache_key(const GenerationRequest& dense_request, const Model& model) {

@@ -102,7 +102,8 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
     result.error = out_of_memory_message(model_.device, model_.memory_remedies);
   } catch (const c10::Error& e) {
     result.status = GenerationStatus::Failed;
-    result.error = is_host_allocation_failure(e) ? out_of_memory_message(model_.device, model_.memory_remedies)
+    // The host ran out, whatever the model's device: the GPU's remedies would not help.
+    result.error = is_host_allocation_failure(e) ? out_of_memory_message(c10::Device(c10::kCPU))
                                                  : "generation failed: " + std::string(e.what_without_backtrace());
   } catch (const std::exception& e) {
     result.status = GenerationStatus::Failed;

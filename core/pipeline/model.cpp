@@ -47,6 +47,8 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   model->dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
   const c10::Device text_device = options.text_encoder_device.value_or(device);
   const c10::Device vae_device = options.vae_device.value_or(device);
+  model->text_encoder_device = text_device;
+  model->vae_device = vae_device;
   const c10::ScalarType vae_dtype = vae_device.is_cuda() ? at::kBFloat16 : at::kFloat;
 
   // The small parts first, so a wrong tokenizer or VAE fails before gigabytes are read.

@@ -45,6 +45,10 @@ struct Model {
   // What else would free memory on `device` while generating, beside a smaller request, for the
   // out-of-memory messages (gpu_memory_remedies); empty for built-in models and on the CPU.
   std::vector<std::string> memory_remedies;
+  // Where a Wan model's text encoder and VAE run (ModelOptions), for run records and the studio: it
+  // changes the video's rounding (the VAE decodes in bf16 on a GPU, float32 on the CPU). Unset for
+  // built-in models, whose parts all run on `device`.
+  std::optional<c10::Device> text_encoder_device, vae_device;
 
   // Loads <folder>/model.json and its weights, or the Wan weights of a folder without model.json.
   // Throws UserError / WeightsError with the file at fault; on CUDA, before loading anything, when

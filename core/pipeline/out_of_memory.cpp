@@ -50,7 +50,8 @@ bool is_host_allocation_failure(const c10::Error& error) {
 }
 
 std::string out_of_memory_message(const c10::Device& device, const std::vector<std::string>& remedies) {
-  return "out of memory on " + device.str() + ": " + what_to_lower(remedies) + (device.is_cuda() ? ", or use the CPU" : "");
+  return "out of memory on " + device.str() + ": " + what_to_lower(remedies) +
+         (device.is_cuda() ? ", or use the CPU" : "");
 }
 
 }  // namespace svgear

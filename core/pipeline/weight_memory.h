@@ -40,7 +40,8 @@ std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, cons
 
 // What else frees memory on the GPU a Wan model's DiT runs on while it generates, for the
 // out-of-memory messages (Model::memory_remedies): the text encoder's place when it sits there
-// (`beside_dit.text_encoder` > 0) and is not freed after encoding, and the VAE's when it decodes there.
+// (`beside_dit.text_encoder` > 0; only the CPU when it is already freed after encoding, since a
+// new prompt brings it back), and the VAE's when it decodes there.
 std::vector<std::string> gpu_memory_remedies(const WeightBytes& beside_dit, bool text_encoder_freed);
 
 }  // namespace svgear

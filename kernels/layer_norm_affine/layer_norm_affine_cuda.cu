@@ -146,6 +146,9 @@ void launch_layer_norm_affine(const LayerNormAffineCudaArgs& a, cudaStream_t str
   if (a.y && a.input != RowElement::Float32) {
     throw std::invalid_argument("launch_layer_norm_affine: a residual needs float32 rows (x)");
   }
+  if (!layer_norm_affine_cuda_supports(a.dim)) {
+    throw std::invalid_argument("launch_layer_norm_affine: dim must be a multiple of 8 up to 16384");
+  }
   if (a.batch * a.tokens == 0) return;
   dispatch_row_elements<Launch>(a.input, a.output, a, stream);
 }

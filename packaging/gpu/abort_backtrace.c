@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <execinfo.h>
 #include <signal.h>
+#include <string.h>
 #include <unistd.h>
 
 static void print_stack_and_exit(int sig) {
@@ -17,4 +18,14 @@ static void print_stack_and_exit(int sig) {
   _exit(128 + sig);
 }
 
-__attribute__((constructor)) static void install(void) { signal(SIGABRT, print_stack_and_exit); }
+__attribute__((constructor)) static void install(void) {
+  // backtrace's first call loads libgcc and allocates: done here, not inside a handler that may
+  // have interrupted free().
+  void* warm[1];
+  backtrace(warm, 1);
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = print_stack_and_exit;
+  action.sa_flags = SA_RESETHAND;  // a second abort in the handler ends the process as usual
+  sigaction(SIGABRT, &action, NULL);
+}

@@ -108,16 +108,16 @@ TEST(ResidualLayerNormAffine, RejectsBadArguments) {
   EXPECT_THROW(residual_layer_norm_affine(x, y, gate, at::ones({15}), at::ones({15}), 1e-6, at::kFloat), c10::Error);
 }
 
-// The GPU tests' sizes: token counts off every block and warp, dim 8 / 72 (9 chunks) / 1536 (48
-// chunks: more than a warp's 32) / 5120.
 struct GpuCase {
   int64_t batch, tokens, dim;
 };
-// Rows held by one warp (dim 8, 72, 1536, 2048: a chunk per lane for a few lanes, 9 chunks, 6 and
-// 8 per lane), by two (3072), four (5120) and eight (16384, the largest); token counts off every
-// block of 8, 4, 2 and 1 rows.
-const std::vector<GpuCase> kGpuCases = {{1, 1, 8},    {2, 37, 72},   {1, 1001, 1536}, {3, 5, 1536},
-                                        {1, 7, 2048}, {2, 3, 3072},  {1, 9, 5120},    {1, 3, 16384}};
+// The GPU tests' sizes (a chunk is 8 channels). Rows held by one warp (dim 8: one lane's chunk; 72:
+// 9 chunks; 1536 and 2048: 6 and 8 per lane), by two (2056: 257 chunks, lane 0 with 5, the rest 4;
+// 3072), by four (4104: 513 chunks, lane 0 with 5; 5120) and by eight (16376: the last lane one
+// chunk short; 16384, the largest); token counts off every block of 8, 4, 2 and 1 rows.
+const std::vector<GpuCase> kGpuCases = {{1, 1, 8},     {2, 37, 72},  {1, 1001, 1536}, {3, 5, 1536},
+                                        {1, 7, 2048},  {2, 3, 2056}, {2, 3, 3072},    {3, 3, 4104},
+                                        {1, 9, 5120},  {1, 2, 16376}, {1, 3, 16384}};
 
 // The kernel against the reference on the GPU, at awkward sizes (kGpuCases), every input and output
 // dtype, shared, per-batch and no affine rows: agreement to a float32 rounding of the normalised
@@ -169,11 +169,12 @@ TEST(LayerNormAffine, KernelMatchesReferenceOnCuda) {
   }
 }
 
-// The residual kernel against the reference on the GPU: kGpuCases, each output dtype with y in it (the kernel's case), a gate per batch entry (a
-// strided view, as the block's adaLN chunk is) or none, a y one element into its storage (not
-// 16-byte aligned), shared, per-batch and no affine rows; the op must run the kernel for each. The
-// sum is float32 arithmetic either way: equal to a float32 rounding (the kernel may fuse the
-// multiply and add); the norm as in the test above. Every element of both outputs is compared.
+// The residual kernel against the reference on the GPU: kGpuCases, each output dtype with y in it (the
+// kernel's case), a gate per batch entry (a strided view, as the block's adaLN chunk is) or none, a y
+// one element into its storage (not 16-byte aligned), shared, per-batch and no affine rows; the op
+// must run the kernel for each. The sum is float32 arithmetic either way: equal to a float32 rounding
+// (the kernel may fuse the multiply and add); the norm as in the test above. Every element of both
+// outputs is compared.
 TEST(ResidualLayerNormAffine, KernelMatchesReferenceOnCuda) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   at::manual_seed(14);

@@ -34,12 +34,13 @@
 #include <QToolButton>
 
 #include "core/media/video_reader.h"
+#include "core/pipeline/model.h"
 #include "core/pipeline/model_manifest.h"
 #include "core/pipeline/random_model.h"
-#include "tests/wan/tiny_wan_folder.h"
 #include "core/shapes/adherence_evaluator.h"
 #include "core/shapes/prompt_grammar.h"
 #include "tests/ui/studio_window_test.h"
+#include "tests/wan/tiny_wan_folder.h"
 #include "ui/block_map_view.h"
 #include "ui/compare_view.h"
 #include "ui/comparison_video.h"
@@ -1057,9 +1058,10 @@ void StudioWindowTest::builtin_model_draws_the_prompt() {
 }
 
 // Where a Wan model's text encoder and VAE run (the Model dock's boxes, the CLI's placement flags)
-// reaches Model::load: a change reloads the Wan model, which says where its parts run, and a
-// generation with the encoder freed after encoding finishes; the boxes persist; a built-in model,
-// which has nothing to move, is not reloaded for them.
+// reaches Model::load: each change reloads the Wan model, whose info line says what the load made
+// of it, and a generation with the encoder freed after encoding and the VAE on the CPU finishes
+// without another load; the boxes persist; a built-in model, which has nothing to move, is not
+// reloaded for them.
 void StudioWindowTest::wan_memory_placement_reloads_the_model() {
   const QString wan = scratch_.filePath("wan");
   write_tiny_wan_original(wan.toStdString());
@@ -1068,12 +1070,18 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
     MainWindow& w = *window;
     auto* info = child<QLabel>(w, "model_info");
     auto* free_encoder = child<QCheckBox>(w, "free_text_encoder");
-    if (free_encoder->isChecked()) free_encoder->click();  // a box a failed earlier run left set
-    QTRY_VERIFY_WITH_TIMEOUT(info->text().contains("text encoder on cpu · VAE on cpu"), 60000);
+    const QString device = QString::fromStdString(parse_device("auto").str());  // where the model loads
+    QTRY_VERIFY_WITH_TIMEOUT(info->text().contains("text encoder on " + device + " · VAE on " + device), 60000);
     const qsizetype before = log_text(w).size();
+    const auto loads = [&] { return log_text(w).mid(before).count(" loaded on "); };  // onModelLoaded's line
     free_encoder->click();
-    QTRY_VERIFY_WITH_TIMEOUT(info->text().contains("text encoder on cpu, freed after encoding · VAE on cpu"), 60000);
-    QCOMPARE(log_text(w).mid(before).count("loading the model in " + wan), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(loads(), 1, 60000);
+    QVERIFY2(info->text().contains("text encoder on " + device + ", freed after encoding · VAE on " + device),
+             qPrintable(info->text()));
+    child<QCheckBox>(w, "vae_on_cpu")->click();
+    QTRY_COMPARE_WITH_TIMEOUT(loads(), 2, 60000);
+    QVERIFY2(info->text().contains("freed after encoding · VAE on cpu"), qPrintable(info->text()));
+    QCOMPARE(log_text(w).mid(before).count("loading the model in " + wan), 2);
 
     child<QSpinBox>(w, "width")->setValue(48);
     child<QSpinBox>(w, "height")->setValue(32);
@@ -1084,7 +1092,7 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
     QTRY_VERIFY_WITH_TIMEOUT(!w.isGenerating(), kRunTimeoutMs);
     QVERIFY2(w.statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(w)));
     QCOMPARE(w.result().frames, 5);
-    QCOMPARE(log_text(w).mid(before).count("loading the model in " + wan), 1);  // the run kept that load
+    QCOMPARE(log_text(w).mid(before).count("loading the model in " + wan), 2);  // the run kept that load
     w.close();  // saves the settings
   }
   {
@@ -1093,13 +1101,13 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
     QVERIFY(waitForModel(w));
     auto* free_encoder = child<QCheckBox>(w, "free_text_encoder");
     QVERIFY(free_encoder->isChecked());  // restored
+    QVERIFY(child<QCheckBox>(w, "vae_on_cpu")->isChecked());
     QVERIFY(!child<QLabel>(w, "model_info")->text().contains("text encoder on"));
     const qsizetype before = log_text(w).size();
     child<QCheckBox>(w, "vae_on_cpu")->click();
     free_encoder->click();
     QTest::qWait(500);
     QVERIFY2(!log_text(w).mid(before).contains("loading the model"), qPrintable(log_text(w).mid(before)));
-    child<QCheckBox>(w, "vae_on_cpu")->click();  // leave the defaults for the other tests
   }
 }
 

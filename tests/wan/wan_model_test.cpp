@@ -7,7 +7,9 @@
 #include "core/attention/dense_backend.h"
 #include "core/media/video_output.h"
 #include "core/media/video_reader.h"
+#include "core/pipeline/dense_run_cache.h"
 #include "core/pipeline/generator.h"
+#include "core/pipeline/run_record.h"
 #include "core/text/wan_text_encoder.h"
 #include "tests/model/tiny_wan.h"
 #include "tests/support/tensor_compare.h"
@@ -56,6 +58,28 @@ TEST(WanModel, OriginalLayoutLoadsAndGenerates) {
   EXPECT_EQ(model->manifest.defaults.frames, 81);
   EXPECT_NE(model->manifest.description.find("original layout"), std::string::npos);
   expect_generates(*model, dir.parent_path() / "original.y4m");
+}
+
+// A Wan model's run record says where its text encoder and VAE ran, and the dense-run cache tells
+// runs apart by it (the VAE decodes in bf16 on a GPU and in float32 on the CPU).
+TEST(WanModel, RunRecordsSayWhereTheTextEncoderAndVaeRan) {
+  const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_placement") / "model");
+  ModelOptions options;
+  options.vae_device = c10::Device(c10::kCPU);
+  auto model = Model::load(dir, c10::Device(c10::kCPU), options);
+  EventSink sink;
+  CancelToken cancel;
+  const GenerationResult result = Generator(*model).run(tiny_request(), sink, cancel);
+  ASSERT_EQ(result.status, GenerationStatus::Finished) << result.error;
+  nlohmann::json record = make_run_record(result, *model);
+  EXPECT_EQ(record["device"]["text_encoder"], "cpu");
+  EXPECT_EQ(record["device"]["vae"], "cpu");
+  const nlohmann::json key = dense_cache_key(record);
+  record["device"]["vae"] = "cuda:0";
+  EXPECT_NE(dense_cache_key(record), key);
+  record["device"].erase("vae");
+  record["device"].erase("text_encoder");
+  EXPECT_NE(dense_cache_key(record), key) << "a record without them is a built-in model's";
 }
 
 TEST(WanModel, DiffusersLayoutLoadsTheSameWeightsAndGenerates) {
