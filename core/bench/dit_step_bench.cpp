@@ -187,14 +187,15 @@ void check_largest_stage_fits(const StepShape& shape, const DitStepBenchOptions&
   const LatentShape latent{int(shape.config.in_dim), int(shape.latent[0]), int(shape.latent[1]), int(shape.latent[2])};
   const int64_t weights = wan_dit_bytes(shape.config, options.dtype);
   const int64_t step = least_step_bytes(latent, shape.config, options.dtype, /*guidance=*/true);
-  if (std::max(weights + step, text) <= *free) return;
+  const int64_t needed = std::max(weights + step, text);
+  if (needed <= *free) return;
   // svgear::gib: the message's sizes as the weight check's (this file's gib measures tensors).
   const std::string what = weights + step >= text
                                ? "the diffusion model's weights (" + svgear::gib(weights) + ") and at least " +
                                      svgear::gib(step) + " of a step's activations"
                                : "the text encoder's weights";
-  throw UserError("bench step --shape " + shape.name + " needs about " + svgear::gib(std::max(weights + step, text)) +
-                  " of " + options.device.str() + " memory for " + what + " (its largest stage) but " +
+  throw UserError("bench step --shape " + shape.name + " needs about " + svgear::gib(needed) + " of " +
+                  options.device.str() + " memory for " + what + " (its largest stage) but " +
                   svgear::gib(*free) + " are free: choose a smaller --shape" +
                   (options.device.is_cpu() ? " or a GPU (--device cuda)" : " or close other programs using the GPU"));
 }
