@@ -23,6 +23,7 @@
 #include "core/attention/routing_trace.h"
 #include "core/media/video_reader.h"
 #include "core/metrics/video_quality.h"
+#include "core/pipeline/model.h"
 #include "core/user_error.h"
 #include "ui/compare_view.h"
 #include "ui/generation_worker.h"
@@ -179,11 +180,11 @@ void MainWindow::buildDocks() {
   model_picker_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
   connect(model_picker_, &ModelPicker::folderChosen, this, [this](const QString& f) { openModelFolder(f); });
   connect(model_picker_, &ModelPicker::placementChanged, this, [this] {
-    // A Wan folder (one without model.json) loads again with it, also after a failed load (perhaps
-    // for want of the memory this frees); a built-in model has nothing to move. The picker is
-    // disabled during runs, so this never reloads under one.
+    // A Wan folder loads again with it, also after a failed load (perhaps for want of the memory this
+    // frees); a built-in model has nothing to move. The picker is disabled during runs, so this never
+    // reloads under one.
     const QString folder = model_picker_->currentFolder();
-    if (folder.isEmpty() || QFileInfo::exists(QDir(folder).filePath("model.json"))) return;
+    if (folder.isEmpty() || !loads_as_wan_folder(folder.toStdString())) return;
     worker_->loadModel(folder, model_picker_->placement());
   });
   connect(prompt_panel_, &PromptPanel::submitted, this, [this] { generate(); });

@@ -184,10 +184,10 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     if (traced) traced->set_trace(r.routing_trace, &step_traces);
     // Both passes start from one prefix (block 0's self-attention reads no text; the schedules
     // keep that layer dense, so its output does not depend on the branch).
+    // The last pass takes the prefix over, so its stream is freed after block 0.
     DiTPrefix prefix = dit.forward_prefix(x, t, call);
     at::Tensor velocity =
-        (use_guidance ? dit.forward_from(prefix, context, call) : dit.forward_from(std::move(prefix), context, call))
-            .to(at::kFloat);  // [1, C, F, H, W]
+        dit.forward_from(use_guidance ? DiTPrefix(prefix) : std::move(prefix), context, call).to(at::kFloat);
     if (traced) traced->set_trace(r.routing_trace, nullptr);
     if (use_guidance) {
       call.branch = CfgBranch::Uncond;

@@ -93,6 +93,10 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
 
 }  // namespace
 
+bool loads_as_wan_folder(const std::filesystem::path& folder) {
+  return std::filesystem::is_directory(folder) && !std::filesystem::exists(folder / "model.json");
+}
+
 std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Device device,
                                    const ModelOptions& given_options) {
   // "cuda" without an index is cuda:0, as parse_device gives it: device guards reject index −1.
@@ -102,9 +106,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
   if (options.text_encoder_device) options.text_encoder_device = indexed(*options.text_encoder_device);
   if (options.vae_device) options.vae_device = indexed(*options.vae_device);
   check_cancel(options);
-  if (std::filesystem::is_directory(folder) && !std::filesystem::exists(folder / "model.json")) {
-    return load_wan(folder, device, options);
-  }
+  if (loads_as_wan_folder(folder)) return load_wan(folder, device, options);
   auto model = std::make_unique<Model>();
   model->manifest = ModelManifest::read(folder);
   const ModelManifest& m = model->manifest;

@@ -57,6 +57,10 @@ struct Model {
                                      const ModelOptions& options = {});
 };
 
+// Whether Model::load reads `folder` as Wan weights (a folder without model.json), the only models
+// whose text encoder and VAE places ModelOptions set.
+bool loads_as_wan_folder(const std::filesystem::path& folder);
+
 // "auto" (CUDA when present, else CPU), "cpu", "cuda", "cuda:N". Throws UserError when the device
 // does not exist in this build or machine.
 c10::Device parse_device(const std::string& name);

@@ -72,14 +72,11 @@ std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, cons
 
 std::vector<std::string> gpu_memory_remedies(const WeightBytes& beside_dit, bool text_encoder_freed) {
   std::vector<std::string> remedies;
-  // Freed after encoding, umT5 still comes back beside the DiT for a new prompt.
-  if (beside_dit.text_encoder > 0 && text_encoder_freed) {
+  if (beside_dit.text_encoder > 0) {
+    // Freed after encoding, umT5 still comes back beside the DiT for a new prompt.
     remedies.push_back("keep the text encoder's " + gib(beside_dit.text_encoder) +
-                       " off the GPU (on the CPU: --text-encoder-device cpu)");
-  } else if (beside_dit.text_encoder > 0) {
-    remedies.push_back("keep the text encoder's " + gib(beside_dit.text_encoder) +
-                       " off the GPU (on the CPU: --text-encoder-device cpu; or freed after encoding: "
-                       "--free-text-encoder)");
+                       " off the GPU (on the CPU: --text-encoder-device cpu" +
+                       (text_encoder_freed ? ")" : "; or freed after encoding: --free-text-encoder)"));
   }
   if (beside_dit.vae > 0) remedies.push_back("put the VAE on the CPU (--vae-device cpu)");
   return remedies;
