@@ -57,7 +57,8 @@ fi
 #   build       build TARGETS (default svgear) and stop: the first step of ab-kernels.sh
 #   backtrace   build TARGETS, then run the command in CMD under cuda-gdb (the image has no gdb)
 #               and print the stack where it stops, e.g. for a crash seen only there
-#   profile     build the CLI, then packaging/gpu/profile-kernels.sh (KERNELS picks the kernels;
+#   profile     build the CLI, then packaging/gpu/profile-kernels.sh (KERNELS picks the kernels,
+#               SHAPE the bench shape;
 #               BENCH=step profiles a DiT step instead of an attention call)
 #   kernels     the sparse path's kernels: block-sparse attention (both kernels), routing and probe
 #               tests, compute-sanitizer on them and on k-means, `attention_tests`, and `svgear bench attention` with

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs ON THE GPU MACHINE after gpu-check.sh has built build/gpu: Nsight Compute on one warm SVG-EAR
-# call at Wan2.1-1.3B 480p size (the bench brackets its traced call with cudaProfilerStart/Stop), or
-# with BENCH=step on one warm DiT step of that size (durations only; see below).
+# call at SHAPE's size (default wan1.3b-480p; the bench brackets its traced call with
+# cudaProfilerStart/Stop), or with BENCH=step on one warm DiT step of that size (durations only; see
+# below).
 #   1. every kernel of the call with its duration, summed per kernel name (what the phases cost);
 #   2. the full section set for each of our kernels (one launch each), key lines printed, the rest
 #      archived as ncu.tgz in $OUT; with the warp stall reasons (sampled, per issued instruction)
@@ -14,19 +15,20 @@ cd "$(dirname "$0")/../.."
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT/ncu"
 svgear=${SVGEAR_BIN:-./build/gpu/app/svgear}
-bench=("$svgear" bench attention --shape wan1.3b-480p --device cuda --dtype bf16 --modes svgear
+shape=${SHAPE:-wan1.3b-480p}
+bench=("$svgear" bench attention --shape "$shape" --device cuda --dtype bf16 --modes svgear
        --budgets 0.9 --repeat 1)
-what="one traced SVG-EAR call"
-# BENCH=step: one warm DiT step of Wan-1.3B's shape at 480p instead, durations only (a full section
+what="one traced SVG-EAR call at $shape"
+# BENCH=step: one warm DiT step of that shape instead, durations only (a full section
 # set per kernel would rerun the whole bench each time). The bench runs dense first, then
 # STEP_MODES's other modes in order, and brackets the last one's last timed step; the sparse modes
 # at top_p 0.25 (density ~0.19): where a step's time goes outside the attention call.
 if [ "${BENCH:-attention}" = step ]; then
   modes=${STEP_MODES:-dense}
-  bench=("$svgear" bench step --shape wan1.3b-480p --device cuda --dtype bf16 --steps 1
+  bench=("$svgear" bench step --shape "$shape" --device cuda --dtype bf16 --steps 1
          --modes "$modes" --top-p 0.25)
   profiled=$(tr ',' '\n' <<< "$modes" | grep -v '^dense$' | tail -1)
-  what="one warm DiT step (${profiled:-dense})"
+  what="one warm DiT step (${profiled:-dense}) at $shape"
   SVGEAR_DURATIONS_ONLY=1
 fi
 
