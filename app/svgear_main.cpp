@@ -5,7 +5,6 @@
 #include <exception>
 
 #include "app/commands.h"
-#include "core/io/exit_without_teardown.h"
 #include "core/user_error.h"
 
 namespace {
@@ -22,7 +21,9 @@ commands:
   eval          prompt adherence of a shapes-world model, dense against sparse attention
 )";
 
-int run(int argc, char** argv) {
+}  // namespace
+
+int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
@@ -45,7 +46,3 @@ int run(int argc, char** argv) {
     return 3;
   }
 }
-
-}  // namespace
-
-int main(int argc, char** argv) { svgear::exit_without_teardown(run(argc, argv)); }

@@ -7,7 +7,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include "core/io/exit_without_teardown.h"
 #include "tests/ui/studio_window_test.h"
 #include "tests/ui/test_display.h"
 #include "ui/dark_theme.h"
@@ -41,4 +40,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { svgear::exit_without_teardown(run(argc, argv)); }
+int main(int argc, char** argv) { return run(argc, argv); }
