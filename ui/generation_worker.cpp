@@ -173,7 +173,7 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
   options.free_text_encoder = placement.free_text_encoder;
   if (placement.vae_on_cpu) options.vae_device = cpu;
   options.cancel = model_cancel_.get();  // closing the window, Esc in a run that loads, or a newer choice
-  model_ = Model::load(folder.toStdString(), parse_device("auto"), options);
+  model_ = Model::load(folder.toStdString(), parse_device(placement.device), options);
   model_folder_ = folder;
   model_placement_ = placement;
   const ModelManifest& m = model_->manifest;
@@ -203,9 +203,11 @@ bool GenerationWorker::loadFor(const StudioRequest& request) {
     Q_EMIT failed("no model folder: choose one with File ▸ Open model folder…");
     return false;
   }
-  // A new placement matters to Wan models only: built-in ones keep everything on their device.
+  // A new device matters to every model; the text encoder's and VAE's places to Wan models only:
+  // built-in ones keep everything on their device.
   const bool placement_changed =
-      model_ && request.placement != model_placement_ && model_->manifest.latent == LatentKind::WanVae;
+      model_ && (parse_device(request.placement.device) != model_->device ||
+                 (request.placement != model_placement_ && model_->manifest.latent == LatentKind::WanVae));
   if (!model_ || folder != model_folder_ || placement_changed) {
     try {
       load(folder, request.placement, std::make_shared<CancelToken>(&cancel_));

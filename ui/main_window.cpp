@@ -179,6 +179,12 @@ void MainWindow::buildDocks() {
   // The model panel keeps the height of its text; the prompt history takes what the routing leaves.
   model_picker_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
   connect(model_picker_, &ModelPicker::folderChosen, this, [this](const QString& f) { openModelFolder(f); });
+  connect(model_picker_, &ModelPicker::deviceChanged, this, [this] {
+    // Any model loads again on the new device, also after a failed load. The picker is disabled
+    // during runs, so this never reloads under one.
+    const QString folder = model_picker_->currentFolder();
+    if (!folder.isEmpty()) worker_->loadModel(folder, model_picker_->placement());
+  });
   connect(model_picker_, &ModelPicker::placementChanged, this, [this] {
     // A Wan folder loads again with it, also after a failed load (perhaps for want of the memory this
     // frees); a built-in model has nothing to move. The picker is disabled during runs, so this never

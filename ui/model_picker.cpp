@@ -15,6 +15,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "core/pipeline/device_info.h"
 #include "core/pipeline/model_manifest.h"
 #include "ui/model_summary.h"
 
@@ -31,12 +32,39 @@ QStringList found_model_folders() {
   return out;
 }
 
+// An item's device as a load resolves it ("auto" is cuda:0 or cpu), so that a choice that changes
+// nothing (Automatic to GPU 0) does not reload the model.
+constexpr int kResolvedDeviceRole = Qt::UserRole + 1;
+
+// The devices a model can run on: Automatic (the CLI's default: GPU 0 when there is one), each GPU,
+// the CPU. Asked once, when the window is built; the worker's load reports what it used.
+void add_devices(QComboBox* box) {
+  const std::vector<std::string> gpus = cuda_device_descriptions();
+  const QString cpu = QString::fromStdString(cpu_description());
+  const auto add = [box](const QString& text, const QString& device, const QString& resolved, const QString& tip) {
+    box->addItem(text, device);
+    box->setItemData(box->count() - 1, resolved, kResolvedDeviceRole);
+    box->setItemData(box->count() - 1, tip, Qt::ToolTipRole);
+  };
+  if (gpus.empty()) {
+    add(QObject::tr("Automatic (CPU)"), "auto", "cpu", cpu);
+  } else {
+    add(QObject::tr("Automatic (GPU 0)"), "auto", "cuda:0", QString::fromStdString(gpus.front()));
+  }
+  for (size_t i = 0; i < gpus.size(); ++i) {
+    const QString device = QString("cuda:%1").arg(i), description = QString::fromStdString(gpus[i]);
+    add(QObject::tr("GPU %1: %2").arg(i).arg(description), device, device, description);
+  }
+  add(QObject::tr("CPU"), "cpu", "cpu", cpu);
+}
+
 }  // namespace
 
 ModelPicker::ModelPicker(QWidget* parent)
     : QWidget(parent),
       folders_(new QComboBox(this)),
       browse_(new QToolButton(this)),
+      device_(new QComboBox(this)),
       text_encoder_on_cpu_(new QCheckBox(tr("Text encoder on the CPU"), this)),
       free_text_encoder_(new QCheckBox(tr("Free it after encoding"), this)),
       vae_on_cpu_(new QCheckBox(tr("VAE on the CPU"), this)),
@@ -48,6 +76,12 @@ ModelPicker::ModelPicker(QWidget* parent)
   folders_->setMinimumContentsLength(20);
   browse_->setText(tr("Browse…"));
   browse_->setToolTip(tr("Choose a model folder (Ctrl+O)"));
+  device_->setObjectName("model_device");
+  device_->setToolTip(tr("Where the model runs (the CLI's --device). A change reloads the model."));
+  device_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  device_->setMinimumContentsLength(16);
+  add_devices(device_);
+  resolved_device_ = device_->currentData(kResolvedDeviceRole).toString();
   // Wan models only: umT5-xxl takes ~11 GB of GPU memory beside the DiT, which a 16 GB card cannot
   // spare; the CLI's --text-encoder-device cpu, --free-text-encoder and --vae-device cpu.
   text_encoder_on_cpu_->setObjectName("text_encoder_on_cpu");
@@ -67,6 +101,9 @@ ModelPicker::ModelPicker(QWidget* parent)
   auto* row = new QHBoxLayout;
   row->addWidget(folders_, 1);
   row->addWidget(browse_);
+  auto* device_row = new QHBoxLayout;
+  device_row->addWidget(new QLabel(tr("Runs on"), this));
+  device_row->addWidget(device_, 1);
   // Titled as Wan-only, so that on a built-in model the boxes read as settings for later.
   auto* placement = new QGroupBox(tr("Wan models: memory"), this);
   placement->setToolTip(tr("Where a Wan model's text encoder and VAE run, to fit a smaller GPU; "
@@ -77,6 +114,7 @@ ModelPicker::ModelPicker(QWidget* parent)
   placement_grid->addWidget(vae_on_cpu_, 1, 0);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(row);
+  layout->addLayout(device_row);
   layout->addWidget(placement);
   layout->addWidget(info_);
 
@@ -85,6 +123,12 @@ ModelPicker::ModelPicker(QWidget* parent)
     const QString folder = currentFolder();
     setCurrentFolder(folder);
     Q_EMIT folderChosen(folder);
+  });
+  connect(device_, &QComboBox::currentIndexChanged, this, [this] {
+    const QString resolved = device_->currentData(kResolvedDeviceRole).toString();
+    if (resolved == resolved_device_) return;
+    resolved_device_ = resolved;
+    Q_EMIT deviceChanged();
   });
   for (QCheckBox* box : {text_encoder_on_cpu_, free_text_encoder_, vae_on_cpu_}) {
     connect(box, &QCheckBox::toggled, this, [this] { Q_EMIT placementChanged(); });
@@ -95,6 +139,7 @@ ModelPicker::ModelPicker(QWidget* parent)
 
 ModelPlacement ModelPicker::placement() const {
   ModelPlacement p;
+  p.device = device_->currentData().toString().toStdString();
   p.text_encoder_on_cpu = text_encoder_on_cpu_->isChecked();
   p.free_text_encoder = free_text_encoder_->isChecked();
   p.vae_on_cpu = vae_on_cpu_->isChecked();
@@ -102,7 +147,9 @@ ModelPlacement ModelPicker::placement() const {
 }
 
 void ModelPicker::setPlacement(const ModelPlacement& p) {
-  const QSignalBlocker a(text_encoder_on_cpu_), b(free_text_encoder_), c(vae_on_cpu_);
+  const QSignalBlocker a(text_encoder_on_cpu_), b(free_text_encoder_), c(vae_on_cpu_), d(device_);
+  device_->setCurrentIndex(std::max(0, device_->findData(QString::fromStdString(p.device))));
+  resolved_device_ = device_->currentData(kResolvedDeviceRole).toString();
   text_encoder_on_cpu_->setChecked(p.text_encoder_on_cpu);
   free_text_encoder_->setChecked(p.free_text_encoder);
   vae_on_cpu_->setChecked(p.vae_on_cpu);
@@ -160,6 +207,7 @@ void ModelPicker::save(QSettings& settings) const {
   settings.setValue("model/recent", recent_);
   settings.setValue("model/folder", currentFolder());
   const ModelPlacement p = placement();
+  settings.setValue("model/device", QString::fromStdString(p.device));
   settings.setValue("model/text_encoder_on_cpu", p.text_encoder_on_cpu);
   settings.setValue("model/free_text_encoder", p.free_text_encoder);
   settings.setValue("model/vae_on_cpu", p.vae_on_cpu);
@@ -169,6 +217,7 @@ void ModelPicker::restore(const QSettings& settings) {
   recent_ = settings.value("model/recent").toStringList();
   rebuildList(settings.value("model/folder").toString());
   ModelPlacement p;
+  p.device = settings.value("model/device", "auto").toString().toStdString();
   p.text_encoder_on_cpu = settings.value("model/text_encoder_on_cpu", false).toBool();
   p.free_text_encoder = settings.value("model/free_text_encoder", false).toBool();
   p.vae_on_cpu = settings.value("model/vae_on_cpu", false).toBool();

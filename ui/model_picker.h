@@ -1,8 +1,8 @@
 #pragma once
 // ModelPicker: chooses the model folder — the models the engine finds ($SVGEAR_MODELS, the
-// built-in ones) and recently used folders in one list, plus a folder chooser — and where a Wan
-// model's text encoder and VAE run (to fit a smaller GPU), and shows what the worker reported
-// about the loaded model.
+// built-in ones) and recently used folders in one list, plus a folder chooser — the device a model
+// runs on, where a Wan model's text encoder and VAE run (to fit a smaller GPU), and shows what the
+// worker reported about the loaded model.
 
 #include <QStringList>
 #include <QWidget>
@@ -32,7 +32,8 @@ class ModelPicker : public QWidget {
   // Opens the folder chooser (File ▸ Open model folder…).
   void browse();
   ModelPlacement placement() const;
-  // Sets the boxes without emitting placementChanged.
+  // Sets the device and the boxes without emitting deviceChanged or placementChanged; a device this
+  // machine lacks (a saved cuda:1 without that GPU) selects Automatic.
   void setPlacement(const ModelPlacement& placement);
 
   void showModel(const ModelSummary& summary);
@@ -44,6 +45,9 @@ class ModelPicker : public QWidget {
  Q_SIGNALS:
   // The user picked a folder, from the list or the chooser.
   void folderChosen(const QString& folder);
+  // The user chose a device that a load resolves differently (not Automatic to GPU 0); it applies
+  // to any model.
+  void deviceChanged();
   // The user changed where a Wan model's text encoder or VAE runs (it applies when a model loads).
   void placementChanged();
 
@@ -52,6 +56,8 @@ class ModelPicker : public QWidget {
 
   QComboBox* folders_;
   QToolButton* browse_;
+  QComboBox* device_;
+  QString resolved_device_;  // the chosen device as a load resolves it (cuda:0 for Automatic on a GPU)
   QCheckBox* text_encoder_on_cpu_;
   QCheckBox* free_text_encoder_;
   QCheckBox* vae_on_cpu_;

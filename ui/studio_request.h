@@ -19,9 +19,11 @@ namespace svgear {
 // and head, or those plus the dense audit of every layer (the worker knows the layer count).
 enum class RoutingRecording { Unset, Off, Trace, TraceAndAudit };
 
-// Where a Wan model's text encoder and VAE run, as the Model dock sets it: the CLI's
-// --text-encoder-device cpu, --free-text-encoder and --vae-device cpu. Built-in models ignore it.
+// Where a model runs, as the Model dock sets it: its device (the CLI's --device; any model), and for
+// a Wan model where its text encoder and VAE run (--text-encoder-device cpu, --free-text-encoder and
+// --vae-device cpu; built-in models keep everything on the device).
 struct ModelPlacement {
+  std::string device = "auto";  // auto | cpu | cuda:N, as parse_device reads it
   bool text_encoder_on_cpu = false;
   bool free_text_encoder = false;  // after a generation's prompts are encoded (reloaded for a new one)
   bool vae_on_cpu = false;

@@ -26,6 +26,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QRegularExpression>
+#include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
 #include <QStatusBar>
@@ -34,6 +35,7 @@
 #include <QToolButton>
 
 #include "core/media/video_reader.h"
+#include "core/pipeline/device_info.h"
 #include "core/pipeline/model.h"
 #include "core/pipeline/model_manifest.h"
 #include "core/pipeline/random_model.h"
@@ -1109,6 +1111,48 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
     QTest::qWait(500);
     QVERIFY2(!log_text(w).mid(before).contains("loading the model"), qPrintable(log_text(w).mid(before)));
   }
+}
+
+void StudioWindowTest::device_choice_lists_this_machine_and_persists() {
+  QSettings().setValue("model/device", "cuda:7");  // saved on a machine with eight GPUs
+  const QString automatic = QString::fromStdString(parse_device("auto").str());
+  {
+    auto window = openWindow();
+    MainWindow& w = *window;
+    QVERIFY(waitForModel(w));
+    auto* device = child<QComboBox>(w, "model_device");
+    QCOMPARE(device->currentData().toString(), QString("auto"));  // that GPU is not here
+    const int gpus = int(cuda_device_descriptions().size());
+    QCOMPARE(device->count(), gpus + 2);  // Automatic, each GPU, the CPU
+    for (int i = 0; i < gpus; ++i) QCOMPARE(device->itemData(i + 1).toString(), QString("cuda:%1").arg(i));
+    QCOMPARE(device->itemData(gpus + 1).toString(), QString("cpu"));
+    auto* info = child<QLabel>(w, "model_info");
+    QVERIFY2(info->text().contains(" on " + automatic + " — "), qPrintable(info->text()));
+
+    const qsizetype before = log_text(w).size();
+    const auto loads = [&] { return log_text(w).mid(before).count("loading the model in "); };
+    device->setCurrentIndex(gpus + 1);  // the CPU
+    if (automatic == "cpu") {
+      QTest::qWait(500);
+      QCOMPARE(loads(), 0);  // Automatic was the CPU already: nothing to reload
+    } else {
+      QTRY_COMPARE_WITH_TIMEOUT(loads(), 1, 60000);
+      QTRY_VERIFY_WITH_TIMEOUT(info->text().contains(" on cpu — "), 60000);
+    }
+    child<QSpinBox>(w, "steps")->setValue(1);
+    typePrompt(w, kPrompt);
+    w.generate();
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isGenerating(), kRunTimeoutMs);
+    QVERIFY2(w.statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(w)));
+    QVERIFY2(log_text(w).mid(before).count("loading the model in ") == (automatic == "cpu" ? 0 : 1),
+             qPrintable(log_text(w).mid(before)));  // the run used the loaded model
+    w.close();  // saves the settings
+  }
+  auto window = openWindow();
+  QCOMPARE(child<QComboBox>(*window, "model_device")->currentData().toString(), QString("cpu"));
+  QVERIFY(waitForModel(*window));
+  QVERIFY2(child<QLabel>(*window, "model_info")->text().contains(" on cpu — "),
+           qPrintable(child<QLabel>(*window, "model_info")->text()));
 }
 
 }  // namespace svgear::test

@@ -34,6 +34,7 @@ class StudioWindowTest : public QObject {
   void sweep_plots_speed_against_psnr();
   void builtin_model_draws_the_prompt();
   void wan_memory_placement_reloads_the_model();
+  void device_choice_lists_this_machine_and_persists();
 
  private:
   // On the tiny model, or on `folder`.
