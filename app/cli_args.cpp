@@ -32,7 +32,7 @@ std::optional<std::string> CliArgs::text(const std::string& name) {
   return it->second;
 }
 
-std::optional<int> CliArgs::integer(const std::string& name) {
+std::optional<int> CliArgs::integer(const std::string& name, int minimum) {
   auto value = text(name);
   if (!value) return std::nullopt;
   char* end = nullptr;
@@ -40,6 +40,7 @@ std::optional<int> CliArgs::integer(const std::string& name) {
   if (value->empty() || *end != '\0' || parsed < -2147483647L || parsed > 2147483647L) {
     throw UserError("--" + name + " expects a whole number, got '" + *value + "'");
   }
+  if (parsed < minimum) throw UserError("--" + name + " must be at least " + std::to_string(minimum) + ", got " + *value);
   return int(parsed);
 }
 

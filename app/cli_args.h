@@ -16,7 +16,8 @@ class CliArgs {
   CliArgs(int argc, char** argv, int first);  // parses argv[first..]; throws UserError on stray words
 
   std::optional<std::string> text(const std::string& name);
-  std::optional<int> integer(const std::string& name);
+  // A whole number; below `minimum` it throws UserError naming the option (a seed of -1, 0 steps).
+  std::optional<int> integer(const std::string& name, int minimum = -2147483647);
   std::optional<double> number(const std::string& name);
   bool flag(const std::string& name);
   void finish() const;  // throws UserError for unknown options

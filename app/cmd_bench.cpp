@@ -88,14 +88,15 @@ int bench_step(int argc, char** argv) {
   }
   options.device = parse_device(args.text("device").value_or("auto"));
   options.dtype = parse_dtype(args.text("dtype").value_or(options.device.is_cuda() ? "bf16" : "f32"));
-  options.timed_steps = int(args.integer("steps").value_or(3));
-  options.num_steps = int(args.integer("num-steps").value_or(50));
-  options.seed = uint64_t(args.integer("seed").value_or(0));
+  options.timed_steps = int(args.integer("steps", 1).value_or(3));
+  options.num_steps = int(args.integer("num-steps", 1).value_or(50));
+  options.seed = uint64_t(args.integer("seed", 0).value_or(0));
   options.base.q_clusters = 0;  // the shape's
   options.base.k_clusters = 0;
   options.base.top_p = args.number("top-p").value_or(options.base.top_p);
   const auto json_path = args.text("json");
   args.finish();
+  if (json_path) check_output_file(*json_path);  // before the work, not after it
 
   const DitStepBenchResult result = run_dit_step_bench(options);
   std::printf("device: %s\n%s", device_description(options.device).c_str(), result.table().c_str());
@@ -136,8 +137,8 @@ int cmd_bench(int argc, char** argv) {
   if (const auto inputs = args.text("inputs")) options.inputs = *inputs;
   options.device = parse_device(args.text("device").value_or("auto"));
   options.dtype = parse_dtype(args.text("dtype").value_or(options.device.is_cuda() ? "bf16" : "f32"));
-  options.repeat = args.integer("repeat").value_or(5);
-  options.seed = uint64_t(args.integer("seed").value_or(0));
+  options.repeat = args.integer("repeat", 1).value_or(5);
+  options.seed = uint64_t(args.integer("seed", 0).value_or(0));
   options.base.q_clusters = args.integer("q-clusters").value_or(options.shape.q_clusters);
   options.base.k_clusters = args.integer("k-clusters").value_or(options.shape.k_clusters);
   check_attention_config(options.base);
@@ -153,6 +154,7 @@ int cmd_bench(int argc, char** argv) {
   }
   const auto json_path = args.text("json");
   args.finish();
+  if (json_path) check_output_file(*json_path);  // before the work, not after it
 
   const AttentionBenchResult result = run_attention_bench(options);
   std::printf("device: %s\n%s", device_description(options.device).c_str(), result.table().c_str());

@@ -5,12 +5,13 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 #include "app/cli_args.h"
 #include "app/commands.h"
+#include "app/interrupt_cancel.h"
 #include "app/request_options.h"
-#include "app/sigint_cancel.h"
 #include "app/terminal_progress.h"
 #include "core/attention/attention_preset.h"
 #include "core/io/atomic_file.h"
@@ -32,7 +33,7 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   the sparse mode to meas
                      DIR/report.json (default out/compare-<seed>)
   --no-cache         run dense again even when DIR holds a dense run of the same request
   --quiet
-Ctrl-C stops after the current step; finished runs stay in DIR (a finished dense run is reused next
+Ctrl-C or SIGTERM stops after the current step; finished runs stay in DIR (a finished dense run is reused next
 time), no report is written.
 A dense run already in DIR with the same request, model and device is reused (and said so).
 PSNR / SSIM are computed on the frames read back from the written files, as the papers do.
@@ -52,13 +53,19 @@ nlohmann::json psnr_json(double psnr_db) {
 }
 
 // The dense run in `dir` when its record matches `wanted` (core/pipeline/dense_run_cache.h).
-std::optional<Run> cached_dense_run(const std::filesystem::path& dir, const nlohmann::json& wanted) {
+std::optional<Run> cached_dense_run(const std::filesystem::path& dir, const nlohmann::json& wanted,
+                                    TerminalProgress& progress) {
   std::optional<CachedDenseRun> cached = find_cached_dense_run(dir, wanted);
   if (!cached) return std::nullopt;
   Run run;
   run.video_path = cached->video_path;
   run.record = std::move(cached->record);
-  run.video = read_video(run.video_path);
+  try {
+    run.video = read_video(run.video_path);
+  } catch (const UserError& e) {  // a damaged or truncated file: the run is made again and replaces it
+    progress.on_log("the dense run in " + run.video_path.string() + " cannot be read (" + e.what() + "): running it again");
+    return std::nullopt;
+  }
   run.reused = true;
   return run;
 }
@@ -72,7 +79,9 @@ Run generate(Model& model, const GenerationRequest& request, const std::filesyst
   GenerationResult result = generator.run(request, progress, cancel);
   if (result.status == GenerationStatus::Cancelled) throw CompareCancelled{};
   if (result.status != GenerationStatus::Finished) {
-    throw UserError(std::string(attention_mode_name(request.attention.mode)) + " run failed: " + result.error);
+    const std::string message = std::string(attention_mode_name(request.attention.mode)) + " run failed: " + result.error;
+    if (result.error_is_internal) throw std::runtime_error(message);  // exit code 3: a bug to report
+    throw UserError(message);
   }
   const VideoOutputResult written = write_video(result.video, output);
   if (!written.note.empty()) progress.on_log(written.note);
@@ -103,8 +112,10 @@ int cmd_compare(int argc, char** argv) {
   const std::filesystem::path out =
       out_arg ? std::filesystem::path(*out_arg) : std::filesystem::path("out") / ("compare-" + std::to_string(options.request.seed));
   check_output_folder(out);  // before the model: a bad folder costs no load, and nothing is created yet
+  const std::filesystem::path model_dir = model_folder_or_default(options.model_folder);
+  (void)options.request.resolve(read_model_manifest(model_dir));  // nor a bad size or step count
   TerminalProgress progress(quiet);
-  std::unique_ptr<Model> model = Model::load(model_folder_or_default(options.model_folder), parse_device(options.device_name), options.model_options);
+  std::unique_ptr<Model> model = Model::load(model_dir, parse_device(options.device_name), options.model_options);
   progress.on_log("model " + model->manifest.name + " on " + model->device.str());
 
   const GenerationRequest sparse_request = options.request.resolve(model->manifest);
@@ -115,13 +126,13 @@ int cmd_compare(int argc, char** argv) {
   const nlohmann::json wanted = dense_cache_key(dense_request, *model);
 
   create_output_folder(out);
-  std::optional<Run> dense = no_cache ? std::nullopt : cached_dense_run(out, wanted);
+  std::optional<Run> dense = no_cache ? std::nullopt : cached_dense_run(out, wanted, progress);
   // Dense against dense checks determinism; its second video must not overwrite the first.
   const std::string sparse_name = sparse_request.attention.mode == AttentionMode::Dense ? "dense-rerun" : mode;
   std::optional<Run> sparse;
   CancelToken cancel;
   try {
-    SigintCancel interrupt(cancel);
+    InterruptCancel interrupt(cancel);
     if (dense) {
       progress.on_log("reusing the dense run " + dense->video_path.string() + " (same request, model and device)");
     } else {
@@ -166,7 +177,8 @@ int cmd_compare(int argc, char** argv) {
                        {"identical_frames", quality.identical_frames}};
   report["speedup_per_step"] = speedup;
   const std::filesystem::path report_path = out / "report.json";
-  write_file_atomically(report_path, report.dump(2) + "\n");
+  // As run records are: a folder name's non-UTF-8 bytes become U+FFFD rather than fail the report.
+  write_file_atomically(report_path, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 
   std::printf("%-14s %12s %12s\n", "", "dense", mode.c_str());
   std::printf("%-14s %12.1f %12.1f\n", "ms per step", dense_step_ms, sparse_step_ms);

@@ -7,8 +7,8 @@
 
 #include "app/cli_args.h"
 #include "app/commands.h"
+#include "app/interrupt_cancel.h"
 #include "app/request_options.h"
-#include "app/sigint_cancel.h"
 #include "core/evaluation/adherence_eval.h"
 #include "core/evaluation/text_influence.h"
 #include "core/cancel_token.h"
@@ -55,7 +55,7 @@ int cmd_eval(int argc, char** argv) {
   options.prompts = int(prompts_given.value_or(options.prompts));
   const auto objects_given = args.integer("objects");
   options.max_objects = int(objects_given.value_or(options.max_objects));
-  options.first_seed = uint64_t(args.integer("first-seed").value_or(int64_t(options.first_seed)));
+  options.first_seed = uint64_t(args.integer("first-seed", 0).value_or(int64_t(options.first_seed)));
   const auto modes_text = args.text("modes");
   if (modes_text) {
     options.modes.clear();  // dense always runs: "--modes dense" evaluates it alone
@@ -84,6 +84,7 @@ int cmd_eval(int argc, char** argv) {
                     "--json (not --modes, --sheet, --objects, --steps, --guidance or --shift)");
   }
   if (options.max_objects < 1 || options.max_objects > 3) throw UserError("--objects must be 1, 2 or 3");
+  if (json_path) check_output_file(*json_path);  // before the work, not after it
 
   const std::filesystem::path folder =
       model_folder_or_default(model_text ? std::optional<std::filesystem::path>(*model_text) : std::nullopt);
@@ -92,7 +93,7 @@ int cmd_eval(int argc, char** argv) {
     throw UserError(folder.string() + " is not a shapes-world model: svgear eval scores the built-in models");
   }
   CancelToken cancel;
-  SigintCancel sigint(cancel);
+  InterruptCancel interrupt(cancel);
   // Either measurement prints its table and, with --json, writes it beside the command and device.
   const auto report = [&](nlohmann::json j, const std::string& table, const char* command) {
     std::fputs(table.c_str(), stdout);

@@ -2,13 +2,15 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 
 #include "app/cli_args.h"
 #include "app/commands.h"
+#include "app/interrupt_cancel.h"
 #include "app/request_options.h"
-#include "app/sigint_cancel.h"
 #include "app/terminal_progress.h"
+#include "core/io/atomic_file.h"
 #include "core/media/video_output.h"
 #include "core/pipeline/generator.h"
 #include "core/pipeline/run_record.h"
@@ -24,8 +26,8 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   dense | svg2 | svgear (
   --dump-attention F.safetensors   save the q, k, v of one self-attention call (conditional branch)
                      for `svgear bench attention --inputs F.safetensors`
   --dump-layer N     --dump-step N   which call (default: the middle layer at the middle step)
-Ctrl-C cancels after the current step (or latent frame of the final decode) and keeps the last
-preview as <output>-partial.
+Ctrl-C or SIGTERM cancels after the current step (or latent frame of the final decode) and keeps
+the last preview as <output>-partial; a second one ends the process at once.
 )";
 
 // "out/clip.mp4" → "out/clip-partial.mp4"; a PNG folder keeps its whole name and its slash
@@ -57,6 +59,7 @@ int cmd_generate(int argc, char** argv) {
   const bool quiet = args.flag("quiet");
   const auto output_arg = args.text("output");
   args.finish();
+  if (output_arg && output_arg->empty()) throw UserError("--output needs a path (.mp4, .y4m, or a folder/ for PNG frames)");
 
   const std::filesystem::path model_dir = model_folder_or_default(options.model_folder);
   const std::filesystem::path output =
@@ -65,21 +68,23 @@ int cmd_generate(int argc, char** argv) {
 
   // Before any work: a path the writer would refuse must not cost a whole generation (nor the
   // partial result a Ctrl-C keeps beside it).
-  check_video_output(output);
-  check_video_output(with_suffix(output, "-partial"));
+  for (const std::filesystem::path& video : {output, with_suffix(output, "-partial")}) {
+    check_video_output(video);
+    check_output_file(run_record_path(video));
+  }
+  // And the request against the model's manifest: a bad size or step count costs no weight load.
+  (void)request.resolve(read_model_manifest(model_dir));
 
   TerminalProgress progress(quiet);
   std::unique_ptr<Model> model = Model::load(model_dir, parse_device(options.device_name), options.model_options);
   progress.on_log("model " + model->manifest.name + " on " + model->device.str());
 
   CancelToken cancel;
-  GenerationResult result;
-  {
-    SigintCancel interrupt(cancel);
-    result = Generator(*model).run(request, progress, cancel);
-  }
+  // Through the writes too: a signal there lets the video and its record be finished, not torn.
+  InterruptCancel interrupt(cancel);
+  const GenerationResult result = Generator(*model).run(request, progress, cancel);
 
-  if (result.status == GenerationStatus::Failed) return 1;
+  if (result.status == GenerationStatus::Failed) return result.error_is_internal ? 3 : 2;
   if (const auto& dump = result.request.dump_attention; dump && result.attention_dumped) {
     std::printf("wrote the q, k, v of layer %d at step %d to %s\n", *dump->layer, *dump->step, dump->path.c_str());
   }

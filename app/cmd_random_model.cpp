@@ -1,6 +1,8 @@
 // svgear random-model: write a model folder with random weights.
 
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 
 #include "app/cli_args.h"
 #include "app/commands.h"
@@ -15,7 +17,8 @@ constexpr const char* kHelp = R"(usage: svgear random-model --out DIR [--preset 
 Writes a model folder with random weights in the built-in models' format (a small pixel-space DiT
 and its vocabulary text encoder): for tests, benchmarks and a first run without a trained model.
 It generates structured noise, not pictures.
-  --out DIR        the model folder to write (required)
+  --out DIR        the model folder to write (required; a folder that exists must be empty)
+  --force          replace the model.json and weights of an existing folder
   --preset NAME    tiny (default) or small
   --seed N         the weights' seed (default: the preset's)
 )";
@@ -30,9 +33,17 @@ int cmd_random_model(int argc, char** argv) {
   }
   const std::string preset = args.text("preset").value_or("tiny");
   const auto out = args.text("out");
-  const auto seed = args.integer("seed");
+  const auto seed = args.integer("seed", 0);
+  const bool force = args.flag("force");
   args.finish();
   if (!out) throw UserError("--out DIR is required (the model folder to write)");
+  // A trained model's folder looks like any other: never replace one unasked.
+  std::error_code error;
+  if (!force && std::filesystem::exists(*out, error) &&
+      !(std::filesystem::is_directory(*out, error) && std::filesystem::is_empty(*out, error))) {
+    throw UserError("'" + *out + "' exists and is not an empty folder: choose a new --out, or add --force to "
+                    "replace the model in it with random weights");
+  }
   RandomModelSpec spec = random_model_preset(preset);
   if (seed) spec.seed = uint64_t(*seed);
   const ModelManifest m = write_random_model(*out, spec);

@@ -14,7 +14,7 @@
 
 #include "app/cli_args.h"
 #include "app/commands.h"
-#include "app/sigint_cancel.h"
+#include "app/interrupt_cancel.h"
 #include "core/cancel_token.h"
 #include "core/io/atomic_file.h"
 #include "core/pipeline/device_info.h"
@@ -31,7 +31,7 @@ constexpr const char* kHelp = R"(usage: svgear train --preset shapes-s|shapes-l|
 Trains a shapes-world model with the flow-matching objective (core/training). DIR receives
 checkpoint/ (float32 weights, bf16 EMA and optimiser state in shards under 15 MiB, state.json),
 loss.tsv (step, loss, learning rate, seconds) and model/ (model.json + EMA weights: `svgear generate --model DIR/model`). The same
-command again resumes from the checkpoint and trains on to --steps in total; Ctrl-C saves and stops.
+command again resumes from the checkpoint and trains on to --steps in total; Ctrl-C or SIGTERM saves, exports and stops (exit code 130).
   --steps N              total optimiser steps (default 1000)
   --batch N              clips per step (default 16)        --lr X        peak learning rate (1e-3)
   --warmup N             linear warm-up steps (default 200) --seed N      data and init seed (1)
@@ -80,12 +80,12 @@ int cmd_train(int argc, char** argv) {
   const int64_t total_steps = args.integer("steps").value_or(1000);
   const auto batch = args.integer("batch");
   const auto lr = args.number("lr");
-  const auto warmup = args.integer("warmup");
-  const auto cooldown = args.integer("cooldown");
+  const auto warmup = args.integer("warmup", 0);
+  const auto cooldown = args.integer("cooldown", 0);
   const auto shift = args.number("shift");
   const auto max_objects = args.integer("max-objects");
   const auto object_weight = args.number("object-weight");
-  const auto seed = args.integer("seed");
+  const auto seed = args.integer("seed", 0);
   const auto text_layers = args.integer("text-layers");
   const auto text_position_std = args.number("text-position-std");
   const int64_t checkpoint_every = args.integer("checkpoint-every").value_or(200);
@@ -229,7 +229,7 @@ int cmd_train(int argc, char** argv) {
               static_cast<long long>(trainer.recipe().batch));
 
   CancelToken cancel;
-  SigintCancel sigint(cancel);
+  InterruptCancel interrupt(cancel);
   const auto start = std::chrono::steady_clock::now();
   auto save = [&] {
     trainer.save_checkpoint(checkpoint);
@@ -277,7 +277,7 @@ int cmd_train(int argc, char** argv) {
   const bool finished = trainer.steps_done() >= stop_at;
   std::printf("%s at step %lld: wrote %s and %s\n", finished ? "done" : cancel.is_cancelled() ? "stopped" : "time is up",
               static_cast<long long>(trainer.steps_done()), checkpoint.c_str(), (out / "model").c_str());
-  return 0;
+  return !finished && cancel.is_cancelled() ? 130 : 0;  // a script can tell an interrupted run
 }
 
 }  // namespace svgear

@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <string_view>
 
 #include "core/attention/attention_preset.h"
 #include "core/pipeline/model_manifest.h"
@@ -29,6 +31,7 @@ sparse attention (svg2 / svgear; see docs/architecture.md):
                      fields ({"top_p": 0.85, ...}); the flags below override it
   --top-p X          attention budget in (0, 1] (default 0.9)
   --q-clusters N     query clusters (default 200)     --k-clusters N   key clusters (default 1000)
+                     (at most one per token: a clip with fewer tokens gets one cluster per token)
   --guaranteed-ratio X   SVG-EAR's always-exact share of key clusters (default 0.05)
   --dense-steps X    fraction of the first steps kept dense (default 0.2)
   --dense-layers X   fraction of the first layers kept dense, at least one (default 0.03)
@@ -91,13 +94,17 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode, c
   request.height = args.integer("height");
   request.fps = args.number("fps");
   if (const auto size = args.text("size")) {
-    int w = 0, h = 0;
-    char tail = 0;
-    if (std::sscanf(size->c_str(), "%dx%d%c", &w, &h, &tail) != 2) {
-      throw UserError("--size expects WIDTHxHEIGHT, e.g. 64x64, got '" + *size + "'");
-    }
-    request.width = w;
-    request.height = h;
+    if (request.width || request.height) throw UserError("give --size or --width and --height, not both");
+    // Whole numbers of up to 9 digits (the size check then says what fits): sscanf's %d would wrap.
+    const auto dimension = [&](std::string_view text) {
+      if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string_view::npos) {
+        throw UserError("--size expects WIDTHxHEIGHT, e.g. 64x64, got '" + *size + "'");
+      }
+      return std::stoi(std::string(text));
+    };
+    const size_t x = size->find('x');
+    request.width = dimension(std::string_view(*size).substr(0, x));
+    request.height = dimension(x == std::string::npos ? std::string_view() : std::string_view(*size).substr(x + 1));
   }
   if (const auto sampler = args.text("sampler")) request.sampler = parse_sampler_kind(*sampler);
   request.attention = read_attention_options(args, default_mode);

@@ -1,5 +1,6 @@
 #include "core/attention/centroid_cache.h"
 
+#include <algorithm>
 #include <utility>
 
 #include <ATen/ATen.h>
@@ -30,8 +31,12 @@ ClusteredQK CentroidCache::cluster(const at::Tensor& q, const at::Tensor& k, int
     clear();
     it = entries_.end();
   }
+  // No more clusters than tokens: more would only be empty clusters (and a k-means of their size;
+  // 100000 key clusters for a 32-token clip ran out of memory).
+  const int64_t q_clusters = std::min(options_.q_clusters, q.size(1));
+  const int64_t k_clusters = std::min(options_.k_clusters, k.size(1));
   const auto entry_fits = [&](const Entry& e) {
-    return fits(e.q_centroids, q, options_.q_clusters) && fits(e.k_centroids, k, options_.k_clusters);
+    return fits(e.q_centroids, q, q_clusters) && fits(e.k_centroids, k, k_clusters);
   };
   const bool warm = it != entries_.end() && entry_fits(it->second);
   const Entry* sibling = nullptr;  // read only: its own branch updates it in place later
@@ -41,9 +46,9 @@ ClusteredQK CentroidCache::cluster(const at::Tensor& q, const at::Tensor& k, int
   }
   const Entry* start = warm ? &it->second : sibling;
   at::Tensor q_init = start ? start->q_centroids
-                            : kmeans_init(q, options_.q_clusters, init_seed(layer, branch, 0), options_.init);
+                            : kmeans_init(q, q_clusters, init_seed(layer, branch, 0), options_.init);
   at::Tensor k_init = start ? start->k_centroids
-                            : kmeans_init(k, options_.k_clusters, init_seed(layer, branch, 1), options_.init);
+                            : kmeans_init(k, k_clusters, init_seed(layer, branch, 1), options_.init);
   const int iterations = start ? options_.step_iters : options_.init_iters;
   KMeansPair pair = kmeans_pair(q, q_init, k, k_init, iterations, points);
   ClusteredQK result{std::move(pair.first), std::move(pair.second)};

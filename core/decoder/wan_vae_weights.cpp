@@ -9,6 +9,7 @@
 #include <ATen/ATen.h>
 
 #include "core/decoder/wan_vae_weight_names.h"
+#include "core/weights/checkpoint_mismatch.h"
 #include "core/weights/safetensors_file.h"
 
 namespace svgear {
@@ -228,8 +229,7 @@ WanVaeWeights WanVaeWeights::load(const std::filesystem::path& path) {
     os << missing.size() << " tensor(s) missing, " << mismatched.size()
        << " with the wrong shape or dtype. Check that this is the VAE file ("
        << wan_vae_download(config.version) << ") and that it downloaded completely.";
-    for (const std::string& name : missing) os << "\n  missing: " << name;
-    for (const std::string& what : mismatched) os << "\n  " << what;
+    os << tensor_problem_lines(missing, mismatched);
     throw WeightsError(os.str());
   }
   return w;

@@ -77,6 +77,14 @@ void create_output_folder(const std::filesystem::path& folder) {
   }
 }
 
+void check_output_file(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (file.empty() || std::filesystem::is_directory(file, ec)) {
+    throw UserError("cannot write '" + file.string() + "': " + (file.empty() ? "no file name" : "it is a folder"));
+  }
+  check_output_folder(file.parent_path());
+}
+
 void check_output_folder(const std::filesystem::path& folder) {
   std::filesystem::path existing = folder.empty() ? std::filesystem::path(".") : folder;
   std::error_code ec;

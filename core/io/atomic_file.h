@@ -46,4 +46,8 @@ void create_output_folder(const std::filesystem::path& folder);
 // or a folder without write permission. Creates nothing: commands run it before their work.
 void check_output_folder(const std::filesystem::path& folder);
 
+// Throws UserError when write_file_atomically(file, …) could not write: a folder by that name, or
+// a folder check_output_folder refuses. Creates nothing: for results written after long work.
+void check_output_file(const std::filesystem::path& file);
+
 }  // namespace svgear

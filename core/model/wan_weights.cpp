@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 
 #include "core/model/wan_weight_names.h"
+#include "core/weights/checkpoint_mismatch.h"
 #include "core/weights/safetensors_file.h"
 
 namespace svgear {
@@ -124,12 +125,6 @@ bool is_float_dtype(WeightDtype dtype) {
          dtype == WeightDtype::F8_E4M3;
 }
 
-std::string file_list(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
-  std::string out;
-  for (const auto& file : files) out += (out.empty() ? "" : ", ") + file->path().string();
-  return out.empty() ? "(no files)" : out;
-}
-
 }  // namespace
 
 WanWeights WanWeights::meta(const WanConfig& c) {
@@ -191,7 +186,7 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
   for (const auto& [name, stored] : index) {
     // Scaled fp8 files store a per-tensor scale that plain conversion would ignore.
     if (name == "scaled_fp8" || name.ends_with(".scale_weight")) {
-      throw WeightsError("Wan weights in " + file_list(files) +
+      throw WeightsError("Wan weights in " + checkpoint_file_list(files) +
                          " are scaled fp8 (" + stored.stored_name +
                          "), which is not supported: use an fp16, bf16 or fp32 checkpoint");
     }
@@ -228,12 +223,11 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
 
   if (!missing.empty() || !mismatched.empty()) {
     std::ostringstream os;
-    os << "Wan weights in " << file_list(files) << " do not match the config (dim " << config.dim
+    os << "Wan weights in " << checkpoint_file_list(files) << " do not match the config (dim " << config.dim
        << ", " << config.num_layers << " layers, " << config.num_heads << " heads): "
        << missing.size() << " tensor(s) missing, " << mismatched.size()
        << " with the wrong shape or type. Is this the checkpoint of another model size?";
-    for (const std::string& name : missing) os << "\n  missing: " << name;
-    for (const std::string& what : mismatched) os << "\n  " << what;
+    os << tensor_problem_lines(missing, mismatched);
     throw WeightsError(os.str());
   }
   return w;

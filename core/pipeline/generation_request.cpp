@@ -10,6 +10,19 @@ void require(bool ok, const std::string& message) {
   if (!ok) throw UserError(message);
 }
 
+// Prompts go into the JSON run record, which must be UTF-8; nlohmann's encoder finds the first bad
+// byte ("invalid UTF-8 byte at index 13: 0xFF").
+void require_utf8(const std::string& text, const std::string& what) {
+  try {
+    (void)nlohmann::json(text).dump();
+  } catch (const nlohmann::json::type_error& e) {
+    const std::string detail = e.what();
+    const size_t bracket = detail.find("] ");
+    throw UserError(what + " is not UTF-8 text (" + (bracket == std::string::npos ? detail : detail.substr(bracket + 2)) +
+                    "): write it in UTF-8");
+  }
+}
+
 }  // namespace
 
 GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
@@ -24,30 +37,40 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   r.width = width.value_or(d.width);
   r.fps = fps.value_or(d.fps);
   r.sampler = sampler.value_or(d.sampler);
+  // A value the request left to the model: its fault is the model's file, not an option the user gave.
+  const auto from_defaults = [&](bool given) {
+    return given ? std::string() : " (" + model.name + "'s default, from \"defaults\" in " +
+                                       (model.folder / "model.json").string() + ")";
+  };
 
-  require(*r.steps >= 1 && *r.steps <= 1000, "steps must be between 1 and 1000 (got " + std::to_string(*r.steps) + ")");
-  require(*r.guidance >= 0.0 && *r.guidance <= 50.0, "guidance must be between 0 and 50");
-  require(*r.shift > 0.0 && *r.shift <= 100.0, "shift must be greater than 0 and at most 100");
+  require_utf8(r.prompt, "the prompt");
+  require_utf8(*r.negative_prompt, "the negative prompt");
+  require(*r.steps >= 1 && *r.steps <= 1000,
+          "steps must be between 1 and 1000 (got " + std::to_string(*r.steps) + ")" + from_defaults(steps.has_value()));
+  require(*r.guidance >= 0.0 && *r.guidance <= 50.0, "guidance must be between 0 and 50" + from_defaults(guidance.has_value()));
+  require(*r.shift > 0.0 && *r.shift <= 100.0, "shift must be greater than 0 and at most 100" + from_defaults(shift.has_value()));
   // Below 0.01 a Y4M header's rate (stored to a thousandth) would read 0.
-  require(*r.fps >= 0.01 && *r.fps <= 240.0, "fps must be between 0.01 and 240");
+  require(*r.fps >= 0.01 && *r.fps <= 240.0, "fps must be between 0.01 and 240" + from_defaults(fps.has_value()));
   require(r.preview_every >= 0, "preview_every must be 0 (off) or positive");
   const auto& patch = model.dit.patch_size;
-  require(*r.frames >= 1 && *r.frames <= 1024, "frames must be between 1 and 1024");
+  const std::string frames_origin = from_defaults(frames.has_value());
+  require(*r.frames >= 1 && *r.frames <= 1024, "frames must be between 1 and 1024" + frames_origin);
   if (model.temporal_factor > 0) {
     const int t = model.temporal_factor;
     const int below = (*r.frames - 1) / t * t + 1;
     require((*r.frames - 1) % t == 0,
             model.name + " makes " + std::to_string(t) + "n + 1 frames (1, " + std::to_string(t + 1) + ", " +
                 std::to_string(2 * t + 1) + ", ...): " + std::to_string(*r.frames) + " is not one; try " +
-                std::to_string(below) + " or " + std::to_string(below + t));
+                std::to_string(below) + " or " + std::to_string(below + t) + frames_origin);
   } else {
     require(*r.frames % patch[0] == 0,
-            "frames must be a multiple of " + std::to_string(patch[0]) + " for this model");
+            "frames must be a multiple of " + std::to_string(patch[0]) + " for this model" + frames_origin);
   }
-  for (auto [name, value, p] : {std::tuple{"height", *r.height, patch[1] * model.spatial_factor},
-                                std::tuple{"width", *r.width, patch[2] * model.spatial_factor}}) {
+  for (auto [name, value, p, origin] :
+       {std::tuple{"height", *r.height, patch[1] * model.spatial_factor, from_defaults(height.has_value())},
+        std::tuple{"width", *r.width, patch[2] * model.spatial_factor, from_defaults(width.has_value())}}) {
     require(value >= p && value <= 8192,
-            std::string(name) + " must be between " + std::to_string(p) + " and 8192 pixels");
+            std::string(name) + " must be between " + std::to_string(p) + " and 8192 pixels" + origin);
     const int below = value / p * p;
     const std::string unit = model.spatial_factor > 1 ? std::to_string(p) + " (VAE " + std::to_string(model.spatial_factor) +
                                                             " × patch " + std::to_string(p / model.spatial_factor) + ")"
@@ -55,7 +78,8 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
     require(value % p == 0, std::string(name) + " " + std::to_string(value) + " is not a multiple of " + unit +
                                 ": try " + (below > 0 && model.spatial_factor > 1 ? std::to_string(below) + " or " +
                                                                                        std::to_string(below + p)
-                                                                                 : std::to_string((value + p / 2) / p * p)));
+                                                                                 : std::to_string((value + p / 2) / p * p)) +
+                                origin);
   }
   if (model.max_pixels > 0) {
     require(int64_t(*r.height) * *r.width <= model.max_pixels,

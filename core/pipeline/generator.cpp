@@ -103,10 +103,16 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
   } catch (const c10::Error& e) {
     result.status = GenerationStatus::Failed;
     // The host ran out, whatever the model's device: the GPU's remedies would not help.
-    result.error = is_host_allocation_failure(e) ? out_of_memory_message(c10::Device(c10::kCPU))
-                                                 : "generation failed: " + std::string(e.what_without_backtrace());
+    const bool host_out_of_memory = is_host_allocation_failure(e);
+    result.error_is_internal = !host_out_of_memory;
+    result.error = host_out_of_memory ? out_of_memory_message(c10::Device(c10::kCPU))
+                                      : "generation failed: " + std::string(e.what_without_backtrace());
+  } catch (const std::bad_alloc&) {
+    result.status = GenerationStatus::Failed;
+    result.error = out_of_memory_message(c10::Device(c10::kCPU));
   } catch (const std::exception& e) {
     result.status = GenerationStatus::Failed;
+    result.error_is_internal = true;
     result.error = std::string("generation failed: ") + e.what();
   }
   result.timings.total_ms = ms_since(start);
@@ -144,7 +150,16 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   const at::Tensor context = as_context(model_.text_encoder->encode(r.prompt));  // [1, L, text_dim]
   const bool use_guidance = *r.guidance != 1.0;
   at::Tensor context_null;
-  if (use_guidance) context_null = as_context(model_.text_encoder->encode(*r.negative_prompt));
+  if (use_guidance) {
+    try {
+      context_null = as_context(model_.text_encoder->encode(*r.negative_prompt));
+    } catch (const UserError& e) {  // the encoders speak of "the prompt": say which one
+      std::string message = e.what();
+      const size_t at = message.find("the prompt");
+      throw UserError(at == std::string::npos ? "the negative prompt: " + message
+                                              : message.replace(at, 10, "the negative prompt"));
+    }
+  }
   if (model_.release_text_encoder) model_.release_text_encoder();
   result.timings.text_encode_ms = ms_since(phase);
 

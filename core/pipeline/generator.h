@@ -44,6 +44,9 @@ struct GenerationResult {
   Video video;                // final video; on cancel, the last preview (may be empty)
   int steps_done = 0;
   std::string error;
+  // The error is a bug or an unexpected library failure, not the request's fault or the machine's
+  // limits (UserError, out of memory): the CLI's exit code 3 instead of 2.
+  bool error_is_internal = false;
   GenerationTimings timings;
   bool attention_dumped = false;  // request.dump_attention's file was written
 };

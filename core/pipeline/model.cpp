@@ -93,6 +93,10 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
 
 }  // namespace
 
+ModelManifest read_model_manifest(const std::filesystem::path& folder) {
+  return loads_as_wan_folder(folder) ? read_wan_manifest(folder) : ModelManifest::read(folder);
+}
+
 bool loads_as_wan_folder(const std::filesystem::path& folder) {
   return std::filesystem::is_directory(folder) && !std::filesystem::exists(folder / "model.json");
 }
@@ -180,7 +184,14 @@ c10::Device parse_device(const std::string& name) {
                                         : "this build has no CUDA support (configure with the gpu preset)") +
                       ": use --device cpu");
     }
-    c10::Device device(name);  // "cuda" or "cuda:N"
+    // "cuda" or "cuda:N"; c10 rejects other spellings ("cuda:x") with an error of its own.
+    const c10::Device device = [&] {
+      try {
+        return c10::Device(name);
+      } catch (const c10::Error&) {
+        throw UserError("unknown device '" + name + "' (choose auto, cpu, cuda or cuda:N)");
+      }
+    }();
     if (device.has_index() && static_cast<size_t>(device.index()) >= at::getNumGPUs()) {
       throw UserError("device '" + name + "' does not exist: this machine has " +
                       std::to_string(at::getNumGPUs()) + " CUDA device(s)");

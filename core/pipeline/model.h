@@ -57,6 +57,10 @@ struct Model {
                                      const ModelOptions& options = {});
 };
 
+// What Model::load reads first, without the weights: <folder>/model.json, or a Wan folder's
+// manifest from its files' headers. For checking a request before a long load.
+ModelManifest read_model_manifest(const std::filesystem::path& folder);
+
 // Whether Model::load reads `folder` as Wan weights (a folder without model.json), the only models
 // whose text encoder and VAE places ModelOptions set.
 bool loads_as_wan_folder(const std::filesystem::path& folder);

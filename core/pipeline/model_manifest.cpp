@@ -91,10 +91,23 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
 
   m.weight_files = field_or<std::vector<std::string>>(j, "weights", {}, where);
   if (m.weight_files.empty()) throw UserError(where + ": \"weights\" lists no files");
+  // A model folder is self-contained: a name outside it ("/etc/passwd", "../x") is a hostile or
+  // broken file, not a place to read from.
+  for (const std::string& name : m.weight_files) {
+    const std::filesystem::path p(name);
+    const bool inside = !name.empty() && p.is_relative() &&
+                        std::none_of(p.begin(), p.end(), [](const std::filesystem::path& part) { return part == ".."; });
+    if (!inside) throw UserError(where + ": \"weights\" names '" + name + "', which is not a file inside the model folder");
+  }
 
   const nlohmann::json d = j.value("defaults", nlohmann::json::object());
   SamplingDefaults& s = m.defaults;
-  s.sampler = parse_sampler_kind(field_or<std::string>(d, "sampler", sampler_kind_name(s.sampler), where));
+  const std::string sampler = field_or<std::string>(d, "sampler", sampler_kind_name(s.sampler), where);
+  try {
+    s.sampler = parse_sampler_kind(sampler);
+  } catch (const UserError& e) {
+    throw UserError(where + ": defaults.sampler: " + e.what());
+  }
   s.steps = field_or<int>(d, "steps", s.steps, where);
   s.guidance = field_or<double>(d, "guidance", s.guidance, where);
   s.shift = field_or<double>(d, "shift", s.shift, where);

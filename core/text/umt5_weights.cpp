@@ -9,6 +9,7 @@
 #include <ATen/ATen.h>
 
 #include "core/text/umt5_weight_names.h"
+#include "core/weights/checkpoint_mismatch.h"
 #include "core/weights/safetensors_file.h"
 
 namespace svgear {
@@ -21,12 +22,6 @@ struct StoredTensor {
   const SafetensorsFile* file = nullptr;
   std::string stored_name;
 };
-
-std::string file_list(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
-  std::string out;
-  for (const auto& file : files) out += (out.empty() ? "" : ", ") + file->path().string();
-  return out.empty() ? "(no files)" : out;
-}
 
 // Every tensor of `files` under its original Wan name (scales as "<module>.scale_weight"). The
 // layout and a wrapper prefix (e.g. "text_encoders.umt5xxl.transformer.") come from the anchor name
@@ -51,7 +46,7 @@ std::map<std::string, StoredTensor> index_checkpoint(
     }
   }
   if (!anchored) {
-    throw WeightsError("no umT5 text encoder in " + file_list(files) + ": none of its tensors is " +
+    throw WeightsError("no umT5 text encoder in " + checkpoint_file_list(files) + ": none of its tensors is " +
                        std::string(kOriginalAnchor) + " (Wan layout) or " + std::string(kHfAnchor) +
                        " (Hugging Face / ComfyUI layout). Is this the text encoder file " +
                        "(umt5_xxl_fp16.safetensors)?");
@@ -205,13 +200,12 @@ Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>
 
   if (!missing.empty() || !mismatched.empty()) {
     std::ostringstream os;
-    os << "umT5 text encoder weights in " << file_list(files) << " are incomplete or do not fit ("
+    os << "umT5 text encoder weights in " << checkpoint_file_list(files) << " are incomplete or do not fit ("
        << w.config.num_layers << " layers, dim " << w.config.dim << ", " << w.config.num_heads
        << " heads): " << missing.size() << " tensor(s) missing, " << mismatched.size()
        << " with the wrong shape or dtype. Download the text encoder file again, or check that it "
        << "is a umT5 encoder (umt5_xxl_fp16.safetensors).";
-    for (const std::string& name : missing) os << "\n  missing: " << name;
-    for (const std::string& what : mismatched) os << "\n  " << what;
+    os << tensor_problem_lines(missing, mismatched);
     throw WeightsError(os.str());
   }
   return w;

@@ -265,7 +265,7 @@ mkdir -p "$bench"
 # The model, videos and run records stay outside $OUT: the device tool brings back at most 8 files.
 gen=/tmp/svgear-generation-bench
 mkdir -p "$gen"
-./build/gpu/app/svgear random-model --preset small --out "$gen/model" > /dev/null
+./build/gpu/app/svgear random-model --preset small --force --out "$gen/model" > /dev/null
 ./build/gpu/app/svgear info
 for device in cuda cpu; do
   ./build/gpu/app/svgear generate --model "$gen/model" --prompt "a red circle moves left over a blue sky" \

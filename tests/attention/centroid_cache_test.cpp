@@ -43,6 +43,23 @@ TEST(CentroidCache, PerBranchEntriesWarmStartAndNewGenerationClears) {
   EXPECT_TRUE(at::equal(again.k.centroids, expected.k.centroids));
 }
 
+// More clusters than tokens would only be empty ones (and a k-means of their size): a clip of 7
+// tokens gets at most 7 clusters, and stays warm at that count.
+TEST(CentroidCache, NoMoreClustersThanTokens) {
+  CentroidCacheOptions options = small_options();
+  options.q_clusters = 100000;
+  options.k_clusters = 9;
+  at::Tensor q = test::gaussian_mixture(2, 7, 8, 3, 4.0, 1);
+  at::Tensor k = test::gaussian_mixture(2, 7, 8, 3, 4.0, 2);
+  CentroidCache cache(options);
+  ClusteredQK first = cache.cluster(q, k, 0, CfgBranch::Cond, 1);
+  EXPECT_EQ(first.q.centroids.sizes(), at::IntArrayRef({2, 7, 8}));
+  EXPECT_EQ(first.k.centroids.sizes(), at::IntArrayRef({2, 7, 8}));
+  EXPECT_EQ(first.q.sizes.sum().item<int64_t>(), 2 * 7);
+  ClusteredQK warm = cache.cluster(q, k, 0, CfgBranch::Cond, 2);
+  EXPECT_TRUE(at::equal(warm.q.labels, first.q.labels));  // warm-started, not re-initialised
+}
+
 // The reference's one cache per layer gives the second CFG call of a first sparse step the first
 // call's fresh centroids and step iterations (spec P4); a branch without its own entry does the same.
 TEST(CentroidCache, AFirstCallStartsFromItsSiblingBranchOfTheSameStep) {

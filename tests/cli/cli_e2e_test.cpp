@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -131,19 +132,42 @@ TEST_F(CliTest, PngFolderOutput) {
   EXPECT_EQ(pngs, 4);  // the tiny model's default frame count
 }
 
-TEST_F(CliTest, CtrlCKeepsThePartialVideo) {
-  const auto out = *dir_ / "interrupted.y4m";
-  const CliRun run = test::run_cli_interrupted("generate --model " + (*dir_ / "model").string() +
-                                                   " --prompt \"a red circle moves left\" --steps 200 --device cpu"
-                                                   " --output " + out.string(),
-                                               "step 2/200");
-  EXPECT_EQ(run.exit_code, 130) << run.output;
-  EXPECT_EQ(run.output.find("step 200/200"), std::string::npos) << "it ran to the end: " << run.output;
-  EXPECT_FALSE(std::filesystem::exists(out)) << "a cancelled run must not pose as a finished one";
-  const auto partial = *dir_ / "interrupted-partial.y4m";
-  ASSERT_TRUE(std::filesystem::exists(partial)) << run.output;
-  EXPECT_GT(read_video(partial).frames, 0);
-  EXPECT_NE(run.output.find("wrote partial"), std::string::npos) << run.output;
+// A trained model's folder is never overwritten by random weights unless asked.
+TEST_F(CliTest, RandomModelReplacesAModelOnlyWithForce) {
+  const auto folder = *dir_ / "model";
+  const auto read = [&] {
+    std::ifstream in(folder / "model.safetensors", std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string before = read();
+  CliRun run = run_cli("random-model --seed 99 --out " + folder.string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("exists and is not an empty folder"), std::string::npos) << run.output;
+  EXPECT_EQ(read(), before);
+  run = run_cli("random-model --seed 99 --force --out " + folder.string());
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(read(), before);
+  std::filesystem::create_directory(*dir_ / "empty");
+  EXPECT_EQ(run_cli("random-model --out " + (*dir_ / "empty").string()).exit_code, 0);
+}
+
+// Ctrl-C, and SIGTERM as `kill`, `timeout` and batch schedulers send it.
+TEST_F(CliTest, CtrlCOrSigtermKeepsThePartialVideo) {
+  for (const auto& [signal, name] : {std::pair{SIGINT, "sigint"}, std::pair{SIGTERM, "sigterm"}}) {
+    const auto out = *dir_ / (std::string(name) + ".y4m");
+    const CliRun run = test::run_cli_interrupted("generate --model " + (*dir_ / "model").string() +
+                                                     " --prompt \"a red circle moves left\" --steps 200 --device cpu"
+                                                     " --output " + out.string(),
+                                                 "step 2/200", signal);
+    EXPECT_EQ(run.exit_code, 130) << name << ": " << run.output;
+    EXPECT_EQ(run.output.find("step 200/200"), std::string::npos) << "it ran to the end: " << run.output;
+    EXPECT_FALSE(std::filesystem::exists(out)) << "a cancelled run must not pose as a finished one";
+    const auto partial = *dir_ / (std::string(name) + "-partial.y4m");
+    ASSERT_TRUE(std::filesystem::exists(partial)) << name << ": " << run.output;
+    EXPECT_GT(read_video(partial).frames, 0);
+    EXPECT_TRUE(std::filesystem::exists(*dir_ / (std::string(name) + "-partial.json"))) << name;
+    EXPECT_NE(run.output.find("wrote partial"), std::string::npos) << run.output;
+  }
 }
 
 TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
@@ -151,13 +175,33 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   const auto out = *dir_ / "never.mp4";
 
   CliRun run = run_cli("generate --model " + model + " --prompt \"a purple hexagon\" --device cpu --output " + out.string());
-  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("unknown words 'purple', 'hexagon'"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("This model knows:"), std::string::npos) << run.output;
 
+  run = run_cli("generate --model " + model + " --prompt \"a red circle\" --negative blorp --device cpu --output " +
+                out.string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("unknown word 'blorp' in the negative prompt"), std::string::npos) << run.output;
+
+  // Refused before the model loads: what the model's manifest already rules out.
   run = run_cli("generate --model " + model + " --prompt a --size 30x32 --device cpu --output " + out.string());
-  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("try 32"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("model "), std::string::npos) << "loaded the model first: " << run.output;
+  run = run_cli("generate --model " + model + " --prompt \"$(printf 'a red \\377 circle')\" --device cpu --output " +
+                out.string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("the prompt is not UTF-8 text (invalid UTF-8 byte at index 6: 0xFF)"), std::string::npos)
+      << run.output;
+  EXPECT_EQ(run.output.find("model "), std::string::npos) << "loaded the model first: " << run.output;
+  for (const char* size : {"--size 4294967328x32", "--size 32x", "--size 32x32 --width 64"}) {
+    run = run_cli("generate --model " + model + " --prompt a --device cpu " + size + " --output " + out.string());
+    EXPECT_EQ(run.exit_code, 2) << size;
+    EXPECT_TRUE(run.output.find("--size expects WIDTHxHEIGHT") != std::string::npos ||
+                run.output.find("give --size or --width and --height, not both") != std::string::npos)
+        << size << ": " << run.output;
+  }
 
   run = run_cli("generate --model " + (*dir_ / "missing").string() + " --prompt a --output " + out.string());
   EXPECT_EQ(run.exit_code, 2);
@@ -170,6 +214,13 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   run = run_cli("generate --model " + model + " --prompt a --steps many");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--steps expects a whole number"), std::string::npos) << run.output;
+
+  for (const char* bad : {"bench step --shape tiny --num-steps 0", "random-model --seed -1 --out x",
+                          "eval --first-seed -3"}) {
+    run = run_cli(bad);
+    EXPECT_EQ(run.exit_code, 2) << bad;
+    EXPECT_NE(run.output.find("must be at least"), std::string::npos) << bad << ": " << run.output;
+  }
 
   run = run_cli("frobnicate");
   EXPECT_EQ(run.exit_code, 2);
@@ -193,8 +244,14 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
     EXPECT_EQ(run.exit_code, 2) << seed;
     EXPECT_NE(run.output.find("--seed expects a non-negative whole number"), std::string::npos) << run.output;
   }
+  std::filesystem::create_directory(*dir_ / "never.json");  // where the run record would go
+  run = run_cli("generate --model " + model + " --prompt a --device cpu --output " + out.string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("never.json': it is a folder"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("model "), std::string::npos) << "loaded the model first: " << run.output;
+  std::filesystem::remove(*dir_ / "never.json");
   run = run_cli("generate --model " + model + " --prompt a --device cpu --fps 0.0004 --output " + out.string());
-  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("fps must be between 0.01 and 240"), std::string::npos) << run.output;
   run = run_cli("train --preset shapes-tiny --device cpu --lr nan --steps 2 --out " + (*dir_ / "nan-run").string());
   EXPECT_EQ(run.exit_code, 2);

@@ -9,9 +9,9 @@
 
 namespace svgear::test {
 
-CliRun run_cli(const std::string& arguments) { return run_cli_interrupted(arguments, ""); }
+CliRun run_cli(const std::string& arguments) { return run_cli_interrupted(arguments, "", SIGINT); }
 
-CliRun run_cli_interrupted(const std::string& arguments, const std::string& interrupt_after) {
+CliRun run_cli_interrupted(const std::string& arguments, const std::string& interrupt_after, int signal) {
   CliRun run;
   int fds[2];
   if (::pipe(fds) != 0) return run;
@@ -35,7 +35,7 @@ CliRun run_cli_interrupted(const std::string& arguments, const std::string& inte
   while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0) {
     run.output.append(buffer, size_t(n));
     if (!interrupted && run.output.find(interrupt_after) != std::string::npos) {
-      ::kill(pid, SIGINT);
+      ::kill(pid, signal);
       interrupted = true;
     }
   }

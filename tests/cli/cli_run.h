@@ -13,7 +13,7 @@ struct CliRun {
 // `svgear <arguments>` through the shell (arguments may hold quoted words).
 CliRun run_cli(const std::string& arguments);
 
-// The same, but sends SIGINT (Ctrl-C) once the output contains `interrupt_after`.
-CliRun run_cli_interrupted(const std::string& arguments, const std::string& interrupt_after);
+// The same, but sends `signal` (SIGINT: Ctrl-C) once the output contains `interrupt_after`.
+CliRun run_cli_interrupted(const std::string& arguments, const std::string& interrupt_after, int signal);
 
 }  // namespace svgear::test

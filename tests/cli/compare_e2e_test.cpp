@@ -1,6 +1,7 @@
 // End-to-end runs of `svgear compare` and of the attention flags of `svgear generate`.
 
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -82,7 +83,7 @@ TEST_F(CompareTest, CtrlCStopsWithoutAReport) {
   const CliRun run = test::run_cli_interrupted(
       "compare --model " + (*dir_ / "model").string() +
           " --prompt \"a red circle moves left\" --steps 200 --device cpu --out " + out.string(),
-      "step 2/200");
+      "step 2/200", SIGINT);
   EXPECT_EQ(run.exit_code, 130) << run.output;
   EXPECT_NE(run.output.find("cancelled during the dense run: nothing written"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(out / "report.json"));

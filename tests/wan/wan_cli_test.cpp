@@ -55,8 +55,9 @@ TEST(WanCli, WrongFrameCountAndMissingVaeAreExplained) {
   test::CliRun run = run_cli("generate --model " + dir.string() +
                              " --prompt a --frames 8 --size 48x32 --steps 1 --device cpu --quiet --output " +
                              (dir.parent_path() / "x.y4m").string());
-  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_TRUE(contains(run.output, "try 5 or 9"));
+  EXPECT_FALSE(contains(run.output, "model ")) << "checked before the weights load: " << run.output;
 
   std::filesystem::remove(dir / "wan_2.1_vae.safetensors");
   run = run_cli("generate --model " + dir.string() + kTinyRun + " --output " + (dir.parent_path() / "y.y4m").string());

@@ -1,0 +1,21 @@
+#pragma once
+// How a checkpoint that does not fit its model is reported (the Wan DiT, umT5 and the Wan VAE):
+// which files were read, and the tensors missing or misfit, a bounded list, so a hostile config
+// (100000 layers) gives a readable message instead of megabytes of names.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace svgear {
+
+class SafetensorsFile;
+
+// "a.safetensors, b.safetensors", or "(no files)".
+std::string checkpoint_file_list(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
+
+// "\n  missing: NAME" per missing tensor and "\n  WHAT" per misfit one, the first 20 of each, then
+// "\n  … and N more missing" (or "misfit").
+std::string tensor_problem_lines(const std::vector<std::string>& missing, const std::vector<std::string>& misfit);
+
+}  // namespace svgear
