@@ -55,17 +55,14 @@ nlohmann::json psnr_json(double psnr_db) {
 // The dense run in `dir` when its record matches `wanted` (core/pipeline/dense_run_cache.h).
 std::optional<Run> cached_dense_run(const std::filesystem::path& dir, const nlohmann::json& wanted,
                                     TerminalProgress& progress) {
-  std::optional<CachedDenseRun> cached = find_cached_dense_run(dir, wanted);
+  std::string note;
+  std::optional<CachedDenseRun> cached = find_cached_dense_run(dir, wanted, &note);
+  if (!note.empty()) progress.on_log(note);
   if (!cached) return std::nullopt;
   Run run;
   run.video_path = cached->video_path;
   run.record = std::move(cached->record);
-  try {
-    run.video = read_video(run.video_path);
-  } catch (const UserError& e) {  // a damaged or truncated file: the run is made again and replaces it
-    progress.on_log("the dense run in " + run.video_path.string() + " cannot be read (" + e.what() + "): running it again");
-    return std::nullopt;
-  }
+  run.video = std::move(cached->video);
   run.reused = true;
   return run;
 }

@@ -81,7 +81,7 @@ int cmd_train(int argc, char** argv) {
   const auto batch = args.integer("batch");
   const auto lr = args.number("lr");
   const auto warmup = args.integer("warmup", 0);
-  const auto cooldown = args.integer("cooldown", 0);
+  const auto cooldown = args.integer("cooldown", 1);
   const auto shift = args.number("shift");
   const auto max_objects = args.integer("max-objects");
   const auto object_weight = args.number("object-weight");

@@ -1,32 +1,44 @@
 #include "app/interrupt_cancel.h"
 
+#include <atomic>
 #include <csignal>
 
 namespace svgear {
 namespace {
 
-CancelToken* g_cancel = nullptr;
-
-void set_handler(void (*handler)(int)) {
-  struct sigaction action {};
-  action.sa_handler = handler;
-  for (int signal : {SIGINT, SIGTERM}) sigaction(signal, &action, nullptr);
-}
+constexpr int kSignals[] = {SIGINT, SIGTERM};
+std::atomic<CancelToken*> g_cancel{nullptr};  // lock-free: the handler may read it on any thread
+struct sigaction g_previous[2];                 // what each signal did before, restored at the end
+bool g_installed[2] = {false, false};           // not where it was ignored (a background job's SIGINT)
 
 void on_interrupt(int) {
-  if (g_cancel) g_cancel->cancel();
-  set_handler(SIG_DFL);  // the next SIGINT or SIGTERM ends the process at once (sigaction is async-signal-safe)
+  if (CancelToken* cancel = g_cancel.load()) cancel->cancel();
+  // The next SIGINT or SIGTERM ends the process at once (sigaction is async-signal-safe).
+  struct sigaction stop {};
+  stop.sa_handler = SIG_DFL;
+  for (int i = 0; i < 2; ++i) {
+    if (g_installed[i]) sigaction(kSignals[i], &stop, nullptr);
+  }
 }
 
 }  // namespace
 
 InterruptCancel::InterruptCancel(CancelToken& cancel) {
   g_cancel = &cancel;
-  set_handler(on_interrupt);
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  action.sa_flags = SA_RESTART;  // a write the signal interrupts carries on
+  for (int i = 0; i < 2; ++i) {
+    sigaction(kSignals[i], nullptr, &g_previous[i]);
+    g_installed[i] = g_previous[i].sa_handler != SIG_IGN;
+    if (g_installed[i]) sigaction(kSignals[i], &action, nullptr);
+  }
 }
 
 InterruptCancel::~InterruptCancel() {
-  set_handler(SIG_DFL);
+  for (int i = 0; i < 2; ++i) {
+    if (g_installed[i]) sigaction(kSignals[i], &g_previous[i], nullptr);
+  }
   g_cancel = nullptr;
 }
 

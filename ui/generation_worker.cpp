@@ -205,9 +205,13 @@ bool GenerationWorker::loadFor(const StudioRequest& request) {
   }
   // A new device matters to every model; the text encoder's and VAE's places to Wan models only:
   // built-in ones keep everything on their device.
+  const auto parts = [](ModelPlacement p) {  // the text encoder's and VAE's places alone
+    p.device.clear();
+    return p;
+  };
   const bool placement_changed =
       model_ && (parse_device(request.placement.device) != model_->device ||
-                 (request.placement != model_placement_ && model_->manifest.latent == LatentKind::WanVae));
+                 (parts(request.placement) != parts(model_placement_) && model_->manifest.latent == LatentKind::WanVae));
   if (!model_ || folder != model_folder_ || placement_changed) {
     try {
       load(folder, request.placement, std::make_shared<CancelToken>(&cancel_));
@@ -295,11 +299,14 @@ std::optional<WrittenRun> dense_run(GenerationWorker& worker, Model& model, cons
   const nlohmann::json key = dense_cache_key(dense_request, model);
   dir = dense_cache_folder(cache_folder, key);
   std::filesystem::create_directories(dir);
-  if (std::optional<CachedDenseRun> cached = find_cached_dense_run(dir, key)) {
+  std::string note;
+  std::optional<CachedDenseRun> cached = find_cached_dense_run(dir, key, &note);
+  if (!note.empty()) Q_EMIT worker.logLine(QString::fromStdString(note));
+  if (cached) {
     Q_EMIT worker.logLine(QString("reusing the cached dense run %1 (same request, model and device)")
                        .arg(QString::fromStdString(cached->video_path.string())));
     reused = true;
-    return WrittenRun{read_video(cached->video_path), cached->record};
+    return WrittenRun{std::move(cached->video), cached->record};
   }
   reused = false;
   Q_EMIT worker.compareRunStarted("dense", 0);

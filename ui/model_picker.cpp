@@ -125,6 +125,7 @@ ModelPicker::ModelPicker(QWidget* parent)
     Q_EMIT folderChosen(folder);
   });
   connect(device_, &QComboBox::currentIndexChanged, this, [this] {
+    absent_device_.clear();
     const QString resolved = device_->currentData(kResolvedDeviceRole).toString();
     if (resolved == resolved_device_) return;
     resolved_device_ = resolved;
@@ -207,7 +208,7 @@ void ModelPicker::save(QSettings& settings) const {
   settings.setValue("model/recent", recent_);
   settings.setValue("model/folder", currentFolder());
   const ModelPlacement p = placement();
-  settings.setValue("model/device", QString::fromStdString(p.device));
+  settings.setValue("model/device", absent_device_.isEmpty() ? QString::fromStdString(p.device) : absent_device_);
   settings.setValue("model/text_encoder_on_cpu", p.text_encoder_on_cpu);
   settings.setValue("model/free_text_encoder", p.free_text_encoder);
   settings.setValue("model/vae_on_cpu", p.vae_on_cpu);
@@ -217,11 +218,13 @@ void ModelPicker::restore(const QSettings& settings) {
   recent_ = settings.value("model/recent").toStringList();
   rebuildList(settings.value("model/folder").toString());
   ModelPlacement p;
-  p.device = settings.value("model/device", "auto").toString().toStdString();
+  const QString device = settings.value("model/device", "auto").toString();
+  p.device = device.toStdString();
   p.text_encoder_on_cpu = settings.value("model/text_encoder_on_cpu", false).toBool();
   p.free_text_encoder = settings.value("model/free_text_encoder", false).toBool();
   p.vae_on_cpu = settings.value("model/vae_on_cpu", false).toBool();
   setPlacement(p);
+  absent_device_ = device_->findData(device) < 0 ? device : QString();
 }
 
 }  // namespace svgear

@@ -58,6 +58,9 @@ class ModelPicker : public QWidget {
   QToolButton* browse_;
   QComboBox* device_;
   QString resolved_device_;  // the chosen device as a load resolves it (cuda:0 for Automatic on a GPU)
+  // A restored device this machine lacks ("cuda:1" on a one-GPU machine): saved back unchanged
+  // unless the user picks another, so the choice holds on the machine that has it.
+  QString absent_device_;
   QCheckBox* text_encoder_on_cpu_;
   QCheckBox* free_text_encoder_;
   QCheckBox* vae_on_cpu_;

@@ -31,8 +31,9 @@ ClusteredQK CentroidCache::cluster(const at::Tensor& q, const at::Tensor& k, int
     clear();
     it = entries_.end();
   }
-  // No more clusters than tokens: more would only be empty clusters (and a k-means of their size;
-  // 100000 key clusters for a 32-token clip ran out of memory).
+  // No more clusters than tokens, for every caller (GenerationRequest::resolve clamps a generation's
+  // request the same way, so its record says what ran): more would be empty clusters at best and a
+  // k-means of their size.
   const int64_t q_clusters = std::min(options_.q_clusters, q.size(1));
   const int64_t k_clusters = std::min(options_.k_clusters, k.size(1));
   const auto entry_fits = [&](const Entry& e) {

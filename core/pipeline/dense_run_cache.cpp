@@ -4,7 +4,9 @@
 #include <numeric>
 #include <vector>
 
+#include "core/media/video_reader.h"
 #include "core/pipeline/run_record.h"
+#include "core/user_error.h"
 
 namespace svgear {
 
@@ -29,8 +31,8 @@ nlohmann::json dense_cache_key(const GenerationRequest& dense_request, const Mod
   return dense_cache_key(make_run_record(probe, model));
 }
 
-std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path& dir,
-                                                    const nlohmann::json& wanted) {
+std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path& dir, const nlohmann::json& wanted,
+                                                    std::string* note) {
   std::ifstream file(dir / "dense.json");
   if (!file.good()) return std::nullopt;
   CachedDenseRun run;
@@ -43,6 +45,12 @@ std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path&
   for (const char* name : {"dense.mp4", "dense.y4m"}) {
     if (std::filesystem::exists(dir / name)) {
       run.video_path = dir / name;
+      try {
+        run.video = read_video(run.video_path);
+      } catch (const UserError& e) {
+        if (note) *note = "the dense run in " + run.video_path.string() + " cannot be read (" + e.what() + "): running it again";
+        return std::nullopt;
+      }
       return run;
     }
   }

@@ -7,8 +7,11 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "core/media/video.h"
 
 namespace svgear {
 
@@ -18,6 +21,7 @@ struct Model;
 struct CachedDenseRun {
   std::filesystem::path video_path;  // <dir>/dense.mp4, or dense.y4m from the FFmpeg-less fallback
   nlohmann::json record;
+  Video video;
 };
 
 // What must match, taken from a run record.
@@ -25,10 +29,12 @@ nlohmann::json dense_cache_key(const nlohmann::json& record);
 // The key the dense run of `dense_request` (resolved) on `model` will have once it has run.
 nlohmann::json dense_cache_key(const GenerationRequest& dense_request, const Model& model);
 
-// The finished dense run in `dir` (dense.json beside its video) whose key is `wanted`; nullopt when
-// there is none, its record is unreadable, it failed, or it was made for something else.
-std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path& dir,
-                                                    const nlohmann::json& wanted);
+// The finished dense run in `dir` (dense.json beside its video) whose key is `wanted`, video read;
+// nullopt when there is none, its record is unreadable, it failed, or it was made for something
+// else; also when its video cannot be read (damaged, truncated), and then `note` (when given) says
+// so: the caller runs it again, which replaces it.
+std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path& dir, const nlohmann::json& wanted,
+                                                    std::string* note = nullptr);
 
 // Mean of a run record's timings_ms.steps: the time of one denoising step; 0 without steps.
 double mean_step_ms(const nlohmann::json& record);

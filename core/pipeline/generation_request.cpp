@@ -1,5 +1,7 @@
 #include "core/pipeline/generation_request.h"
 
+#include <algorithm>
+
 #include "core/attention/attention_preset.h"
 #include "core/user_error.h"
 
@@ -81,6 +83,14 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
                                                                                  : std::to_string((value + p / 2) / p * p)) +
                                 origin);
   }
+  // No more clusters than a call has tokens: more would be empty clusters at best, a k-means of their
+  // size (100000 key clusters for a 32-token clip ran out of memory) and routing budgets counted
+  // over them. The record then says what ran.
+  const int latent_frames = model.temporal_factor > 0 ? (*r.frames - 1) / model.temporal_factor + 1 : *r.frames;
+  const int64_t tokens = int64_t(latent_frames / patch[0]) * (*r.height / (patch[1] * model.spatial_factor)) *
+                         (*r.width / (patch[2] * model.spatial_factor));
+  r.attention.q_clusters = int(std::min<int64_t>(r.attention.q_clusters, tokens));
+  r.attention.k_clusters = int(std::min<int64_t>(r.attention.k_clusters, tokens));
   if (model.max_pixels > 0) {
     require(int64_t(*r.height) * *r.width <= model.max_pixels,
             model.name + " is made for frames of at most " + std::to_string(model.max_pixels) + " pixels (" +

@@ -134,7 +134,8 @@ TEST_F(CliTest, PngFolderOutput) {
 
 // A trained model's folder is never overwritten by random weights unless asked.
 TEST_F(CliTest, RandomModelReplacesAModelOnlyWithForce) {
-  const auto folder = *dir_ / "model";
+  const auto folder = *dir_ / "force-model";  // a copy: the suite's other tests use the model
+  std::filesystem::copy(*dir_ / "model", folder, std::filesystem::copy_options::recursive);
   const auto read = [&] {
     std::ifstream in(folder / "model.safetensors", std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});

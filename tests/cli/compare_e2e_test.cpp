@@ -76,6 +76,16 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(run.output.find("reusing the dense run"), std::string::npos) << run.output;
   EXPECT_EQ(read_json(out / "report.json")["dense"]["reused"], false);
+
+  // A damaged dense video (a truncated copy, a disk error) is made again, not an error.
+  const std::filesystem::path video = read_json(out / "report.json")["dense"]["video"].get<std::string>();
+  std::filesystem::resize_file(video, std::filesystem::file_size(video) / 3);
+  run = run_cli("compare " + request("--seed 6 --attention dense --out " + out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("cannot be read"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("running it again"), std::string::npos) << run.output;
+  EXPECT_EQ(read_json(out / "report.json")["dense"]["reused"], false);
+  EXPECT_EQ(read_json(out / "report.json")["quality"]["mean_psnr_db"], "inf");
 }
 
 TEST_F(CompareTest, CtrlCStopsWithoutAReport) {

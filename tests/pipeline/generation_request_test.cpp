@@ -57,5 +57,40 @@ TEST(GenerationRequest, ImpossibleSizesSayWhatToChange) {
   EXPECT_NE(error_of(r).find("shift"), std::string::npos);
 }
 
+// A clip of 2 × (16/4) × (16/4) = 32 tokens: the default 200 / 1000 clusters become 32 each (more
+// would be empty), and the resolved request, which the run record keeps, says so.
+TEST(GenerationRequest, NoMoreClustersThanTheClipHasTokens) {
+  GenerationRequest r;
+  r.prompt = "a red circle";
+  r.frames = 2;
+  r.width = 16;
+  r.height = 16;
+  GenerationRequest resolved = r.resolve(tiny_manifest());
+  EXPECT_EQ(resolved.attention.q_clusters, 32);
+  EXPECT_EQ(resolved.attention.k_clusters, 32);
+  r.attention.q_clusters = 5;
+  r.width = 64;  // 2 × 4 × 16 = 128 tokens
+  resolved = r.resolve(tiny_manifest());
+  EXPECT_EQ(resolved.attention.q_clusters, 5);
+  EXPECT_EQ(resolved.attention.k_clusters, 128);
+}
+
+TEST(GenerationRequest, AModelsBadDefaultNamesItsFile) {
+  ModelManifest m = tiny_manifest();
+  m.folder = "/models/broken";
+  m.defaults.steps = 0;
+  GenerationRequest r;
+  r.prompt = "a red circle";
+  try {
+    r.resolve(m);
+    ADD_FAILURE() << "a default of 0 steps was accepted";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("(got 0) ("), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("from \"defaults\" in /models/broken/model.json"), std::string::npos) << e.what();
+  }
+  r.steps = 3;  // the user's own value stands in for it
+  EXPECT_EQ(*r.resolve(m).steps, 3);
+}
+
 }  // namespace
 }  // namespace svgear

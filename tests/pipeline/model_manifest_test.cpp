@@ -99,6 +99,24 @@ TEST(ModelManifest, ErrorsNameTheFileAndTheProblem) {
                             {"weights", {"m.safetensors"}}}.dump());
   EXPECT_NE(error_of(dir).find("grammar 'klingon' is not known (known: shapes-world)"), std::string::npos)
       << error_of(dir);
+
+  // The weights stay inside the folder (a hostile file could name /etc/passwd); sub-folders are fine.
+  const auto with = [&](const nlohmann::json& weights, const nlohmann::json& defaults) {
+    write_text(dir / "model.json",
+               nlohmann::json{{"format", "svgear-model/1"}, {"dit", j}, {"latent", {{"type", "pixel"}}},
+                              {"text_encoder", {{"type", "vocab"}, {"vocabulary", {"a"}}}},
+                              {"weights", weights}, {"defaults", defaults}}.dump());
+    return error_of(dir);
+  };
+  for (const char* outside : {"/etc/passwd", "../m.safetensors", "sub/../../m.safetensors", ""}) {
+    EXPECT_NE(with({outside}, nlohmann::json::object()).find("which is not a file inside the model folder"),
+              std::string::npos)
+        << outside;
+  }
+  EXPECT_EQ(with({"sub/m.safetensors"}, nlohmann::json::object()), "");
+  EXPECT_NE(with({"m.safetensors"}, {{"sampler", "foo"}}).find("model.json: defaults.sampler: unknown sampler 'foo'"),
+            std::string::npos)
+      << with({"m.safetensors"}, {{"sampler", "foo"}});
 }
 
 }  // namespace

@@ -1114,14 +1114,21 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
 }
 
 void StudioWindowTest::device_choice_lists_this_machine_and_persists() {
-  QSettings().setValue("model/device", "cuda:7");  // saved on a machine with eight GPUs
+  QSettings().setValue("model/device", "cuda:999");  // saved on another machine
   const QString automatic = QString::fromStdString(parse_device("auto").str());
+  {
+    auto window = openWindow();
+    QVERIFY(waitForModel(*window));
+    QCOMPARE(child<QComboBox>(*window, "model_device")->currentData().toString(), QString("auto"));  // not here
+    window->close();
+  }
+  QCOMPARE(QSettings().value("model/device").toString(), QString("cuda:999"));  // kept for that machine
   {
     auto window = openWindow();
     MainWindow& w = *window;
     QVERIFY(waitForModel(w));
     auto* device = child<QComboBox>(w, "model_device");
-    QCOMPARE(device->currentData().toString(), QString("auto"));  // that GPU is not here
+    QCOMPARE(device->currentData().toString(), QString("auto"));
     const int gpus = int(cuda_device_descriptions().size());
     QCOMPARE(device->count(), gpus + 2);  // Automatic, each GPU, the CPU
     for (int i = 0; i < gpus; ++i) QCOMPARE(device->itemData(i + 1).toString(), QString("cuda:%1").arg(i));

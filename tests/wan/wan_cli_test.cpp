@@ -53,7 +53,7 @@ TEST(WanCli, GeneratesWithATi2vFolder) {
 TEST(WanCli, WrongFrameCountAndMissingVaeAreExplained) {
   const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_cli_errors") / "model");
   test::CliRun run = run_cli("generate --model " + dir.string() +
-                             " --prompt a --frames 8 --size 48x32 --steps 1 --device cpu --quiet --output " +
+                             " --prompt a --frames 8 --size 48x32 --steps 1 --device cpu --output " +
                              (dir.parent_path() / "x.y4m").string());
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_TRUE(contains(run.output, "try 5 or 9"));
