@@ -104,7 +104,7 @@ int bench_step(int argc, char** argv) {
     nlohmann::json j = result.to_json();
     j["device_description"] = device_description(options.device);
     j["command"] = "svgear bench step";
-    write_file_atomically(*json_path, j.dump(2) + "\n");
+    write_json_atomically(*json_path, j);
     std::printf("wrote %s\n", json_path->c_str());
   }
   return 0;
@@ -162,7 +162,7 @@ int cmd_bench(int argc, char** argv) {
     nlohmann::json j = result.to_json();
     j["device_description"] = device_description(options.device);
     j["command"] = "svgear bench attention";
-    write_file_atomically(*json_path, j.dump(2) + "\n");
+    write_json_atomically(*json_path, j);
     std::printf("wrote %s\n", json_path->c_str());
   }
   return 0;

@@ -174,8 +174,7 @@ int cmd_compare(int argc, char** argv) {
                        {"identical_frames", quality.identical_frames}};
   report["speedup_per_step"] = speedup;
   const std::filesystem::path report_path = out / "report.json";
-  // As run records are: a folder name's non-UTF-8 bytes become U+FFFD rather than fail the report.
-  write_file_atomically(report_path, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  write_json_atomically(report_path, report);
 
   std::printf("%-14s %12s %12s\n", "", "dense", mode.c_str());
   std::printf("%-14s %12.1f %12.1f\n", "ms per step", dense_step_ms, sparse_step_ms);

@@ -100,7 +100,7 @@ int cmd_eval(int argc, char** argv) {
     if (!json_path) return;
     j["command"] = command;
     j["device"] = device_description(device);
-    write_file_atomically(*json_path, j.dump(2) + "\n");
+    write_json_atomically(*json_path, j);
     std::printf("wrote %s\n", json_path->c_str());
   };
   AdherenceEvalResult result;

@@ -62,6 +62,10 @@ void AtomicFile::commit() {
   committed_ = true;
 }
 
+void write_json_atomically(const std::filesystem::path& path, const nlohmann::json& value) {
+  write_file_atomically(path, value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+}
+
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
   AtomicFile file(path);
   file.write(bytes);

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 namespace svgear {
 
 class AtomicFile {
@@ -36,6 +38,11 @@ class AtomicFile {
 
 // Writes `bytes` to `path` atomically.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+
+// `value` as indented JSON and a final newline, written atomically: run records, reports,
+// manifests. A string's bytes that are not UTF-8 (a folder's name) become U+FFFD instead of failing
+// the write after the work that produced it.
+void write_json_atomically(const std::filesystem::path& path, const nlohmann::json& value);
 
 // Creates the output folder `folder` and its parents (a no-op when it exists); throws UserError
 // naming it when it cannot be (a file in the way, no permission).

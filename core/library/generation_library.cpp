@@ -93,9 +93,7 @@ LibraryEntry GenerationLibrary::add(const Video& video, const nlohmann::json& re
     write_video(video, staging / video_file_name());
     const Thumbnail thumbnail = thumbnail_of(video);
     write_png(staging / kThumbnailFile, thumbnail.rgb.data(), thumbnail.height, thumbnail.width);
-    // As run records are: a folder name's non-UTF-8 bytes become U+FFFD rather than fail the save.
-    write_file_atomically(staging / kRecordFile,
-                          record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    write_json_atomically(staging / kRecordFile, record);
     // A unique final name: two runs of one second and seed get -2, -3, ...
     std::filesystem::path folder = root_ / stem;
     for (int n = 2; std::filesystem::exists(folder); ++n) folder = root_ / (stem + "-" + std::to_string(n));

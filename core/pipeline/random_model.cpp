@@ -76,7 +76,7 @@ ModelManifest write_random_model(const std::filesystem::path& folder, const Rand
   tensors.emplace_back("text_encoder.token_embedding.weight",
                        at::randn({int64_t(spec.vocabulary.size()), spec.dit.text_dim}, gen, at::kFloat));
   write_safetensors(folder / "model.safetensors", tensors, {{"format", "pt"}, {"svgear_model", spec.name}});
-  write_file_atomically(folder / "model.json", m.to_json().dump(2) + "\n");
+  write_json_atomically(folder / "model.json", m.to_json());
   m.raw = m.to_json();
   return m;
 }

@@ -72,8 +72,7 @@ std::filesystem::path run_record_path(const std::filesystem::path& video_path) {
 }
 
 void write_run_record(const std::filesystem::path& path, const nlohmann::json& record) {
-  // A folder name need not be UTF-8; its bad bytes become U+FFFD rather than fail the record.
-  write_file_atomically(path, record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  write_json_atomically(path, record);
 }
 
 }  // namespace svgear

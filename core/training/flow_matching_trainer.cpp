@@ -307,7 +307,7 @@ void FlowMatchingTrainer::save_checkpoint(const std::filesystem::path& folder) c
                                 {"step", steps_done_},       {"optimizer_step", optimizer_steps_},
                                 {"stages", stages_until_now()}, {"initialized_from", initialized_from_},
                                 {"shards", names}};
-  write_file_atomically(folder / "state.json", state.dump(2) + "\n");
+  write_json_atomically(folder / "state.json", state);
   for (const auto& entry : std::filesystem::directory_iterator(folder)) {
     const std::string name = entry.path().filename().string();
     if (name.rfind("step-", 0) == 0 && std::find(names.begin(), names.end(), name) == names.end()) {
@@ -485,7 +485,7 @@ void FlowMatchingTrainer::export_model(const std::filesystem::path& folder, cons
                    {"clip", spec_.to_json().at("clip")},
                    {"stages", stages_until_now()}};
   if (!initialized_from_.is_null()) j["training"]["initialized_from"] = initialized_from_;
-  write_file_atomically(folder / "model.json", j.dump(2) + "\n");
+  write_json_atomically(folder / "model.json", j);
 }
 
 }  // namespace svgear

@@ -62,5 +62,17 @@ TEST(AtomicFile, CreatesMissingFoldersAndReportsUnwritablePaths) {
   }
 }
 
+// Records hold folder names, which need not be UTF-8: the record is still written, the bad byte
+// as U+FFFD, the rest as given.
+TEST(AtomicFile, JsonWithBytesThatAreNotUtf8IsStillWritten) {
+  const auto dir = test::scratch_dir("atomic_json");
+  write_json_atomically(dir / "record.json", nlohmann::json{{"model", "models/m\xff"}, {"steps", 3}});
+  const std::string text = read_all(dir / "record.json");
+  EXPECT_EQ(text, "{\n  \"model\": \"models/m\xef\xbf\xbd\",\n  \"steps\": 3\n}\n");
+  EXPECT_THROW(check_output_file(dir), UserError);  // a folder by that name
+  EXPECT_NO_THROW(check_output_file(dir / "new" / "x.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "new"));  // checks create nothing
+}
+
 }  // namespace
 }  // namespace svgear
