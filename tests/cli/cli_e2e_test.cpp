@@ -267,6 +267,19 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
 
 // svgear train: a new run, then the same command with more steps resumes; the loss log grows and
 // the exported model generates.
+// SIGTERM (or Ctrl-C) stops a training run after its step: it saves, exports, and exits with 130 so
+// that a script can tell it from a finished run.
+TEST_F(CliTest, AnInterruptedTrainingRunSavesAndExitsWith130) {
+  const auto out = *dir_ / "train-stopped";
+  const CliRun run = test::run_cli_interrupted(
+      "train --preset shapes-tiny --out " + out.string() + " --steps 100000 --batch 2 --log-every 1", "step 2\t",
+      SIGTERM);
+  EXPECT_EQ(run.exit_code, 130) << run.output;
+  EXPECT_NE(run.output.find("stopped at step"), std::string::npos) << run.output;
+  EXPECT_TRUE(std::filesystem::exists(out / "checkpoint")) << run.output;
+  EXPECT_TRUE(std::filesystem::exists(out / "model" / "model.json")) << run.output;
+}
+
 TEST_F(CliTest, TrainResumesAndExportsAModel) {
   const auto out = *dir_ / "train";
   CliRun run = run_cli("train --preset shapes-tiny --out " + out.string() + " --steps 3 --batch 2 --log-every 1");
