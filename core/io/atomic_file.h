@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>  // the full header only where JSON is built: it is heavy
 
 namespace svgear {
 
