@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -106,9 +107,18 @@ void check_output_folder(const std::filesystem::path& folder) {
   if (!std::filesystem::is_directory(existing, ec)) {
     throw UserError("cannot write in " + folder.string() + ": " + existing.string() + " is a file, not a folder");
   }
-  if (::access(existing.c_str(), W_OK) != 0) {
-    throw UserError("cannot write in " + folder.string() + ": no permission to write in " + existing.string());
+  // A file made and removed at once, not access(W_OK): root passes that in /proc and /sys, and a
+  // read-only or full file system may only show at creation.
+  std::string probe = (existing / ".svgear-write-check-XXXXXX").string();
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0) {
+    const int error = errno;
+    throw UserError("cannot write in " + folder.string() + ": " +
+                    (error == EACCES ? "no permission to write in " + existing.string()
+                                     : existing.string() + " refuses new files (" + std::strerror(error) + ")"));
   }
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 }  // namespace svgear

@@ -50,11 +50,12 @@ void create_output_folder(const std::filesystem::path& folder);
 
 // Throws UserError when create_output_folder(folder) would, or when the folder could not be
 // written in: the nearest part of the path that exists (a link followed) is a file, a broken link
-// or a folder without write permission. Creates nothing: commands run it before their work.
+// or a folder that takes no new file (no permission, a read-only or virtual file system). Leaves
+// nothing behind (its test file is removed at once): commands run it before their work.
 void check_output_folder(const std::filesystem::path& folder);
 
 // Throws UserError when write_file_atomically(file, …) could not write: a folder by that name, or
-// a folder check_output_folder refuses. Creates nothing: for results written after long work.
+// a folder check_output_folder refuses. Leaves nothing behind: for results written after long work.
 void check_output_file(const std::filesystem::path& file);
 
 }  // namespace svgear

@@ -160,6 +160,14 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
                                               : message.replace(at, 10, "the negative prompt"));
     }
   }
+  for (const bool negative : {false, true}) {
+    if (negative && !use_guidance) continue;
+    const std::string note = model_.text_encoder->truncation_note(negative ? *r.negative_prompt : r.prompt);
+    if (!note.empty()) {
+      sink.on_log(std::string(negative ? "the negative prompt" : "the prompt") + " is too long: " + note +
+                  "; shorten it to keep them");
+    }
+  }
   if (model_.release_text_encoder) model_.release_text_encoder();
   result.timings.text_encode_ms = ms_since(phase);
 

@@ -16,6 +16,9 @@ class TextEncoder {
   // Throws UserError for prompts the encoder cannot represent.
   virtual at::Tensor encode(std::string_view prompt) const = 0;
   virtual int text_dim() const = 0;
+  // What of the prompt the encoder ignores, for the user ("" when it reads all of it), e.g. 'the text
+  // encoder reads its first 511 tokens and ignores the last 40, from "a red…"'.
+  virtual std::string truncation_note(std::string_view) const { return {}; }
   // The closed vocabulary, for completion in the UI; empty for open-vocabulary encoders.
   virtual std::vector<std::string> vocabulary() const { return {}; }
 };

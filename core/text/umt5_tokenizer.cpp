@@ -97,6 +97,13 @@ std::vector<int64_t> Umt5Tokenizer::tokenize(std::string_view prompt) const {
   return ids;
 }
 
+Umt5Tokenizer::Cut Umt5Tokenizer::cut(std::string_view prompt) const {
+  const std::vector<int64_t> ids = model_->encode(clean_whitespace(prompt));
+  if (int64_t(ids.size()) <= text_len_ - 1) return {};
+  const std::vector<int64_t> dropped(ids.begin() + (text_len_ - 1), ids.end());
+  return {int64_t(dropped.size()), model_->decode(dropped)};
+}
+
 Umt5Tokens Umt5Tokenizer::encode(std::string_view prompt) const {
   const std::vector<int64_t> ids = tokenize(prompt);
   Umt5Tokens out;

@@ -44,6 +44,13 @@ class Umt5Tokenizer {
 
   // Ids of the cleaned prompt with EOS, at most text_len of them.
   std::vector<int64_t> tokenize(std::string_view prompt) const;
+  // What tokenize() cuts to fit text_len: the count of pieces past the first text_len − 1 and their
+  // text; {0, ""} when the prompt fits. Upstream cuts silently; callers tell the user.
+  struct Cut {
+    int64_t pieces = 0;
+    std::string text;
+  };
+  Cut cut(std::string_view prompt) const;
   Umt5Tokens encode(std::string_view prompt) const;
   std::string decode(const std::vector<int64_t>& ids) const;
 

@@ -1,5 +1,7 @@
 #include "core/text/wan_text_encoder.h"
 
+#include <algorithm>
+
 #include <ATen/ATen.h>
 
 #include "core/user_error.h"
@@ -64,6 +66,17 @@ at::Tensor WanTextEncoder::encode(std::string_view prompt) const {
     }
   }
   return context;
+}
+
+std::string WanTextEncoder::truncation_note(std::string_view prompt) const {
+  const Umt5Tokenizer::Cut cut = tokenizer_.cut(prompt);
+  if (cut.pieces == 0) return {};
+  // Enough words to find the place in the prompt, cut at a character boundary.
+  size_t end = std::min<size_t>(60, cut.text.size());
+  while (end < cut.text.size() && (static_cast<unsigned char>(cut.text[end]) & 0xC0) == 0x80) --end;
+  const std::string shown = cut.text.substr(0, end) + (end < cut.text.size() ? "…" : "");
+  return "the text encoder reads its first " + std::to_string(tokenizer_.text_len() - 1) +
+         " tokens and ignores the last " + std::to_string(cut.pieces) + ", from \"" + shown + "\"";
 }
 
 }  // namespace svgear

@@ -50,6 +50,7 @@ class WanTextEncoder : public TextEncoder {
 
   at::Tensor encode(std::string_view prompt) const override;
   int text_dim() const override { return config_.dim; }
+  std::string truncation_note(std::string_view prompt) const override;
 
   // Frees the encoder's weights; the next prompt not in the cache loads them again.
   void release();

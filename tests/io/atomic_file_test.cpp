@@ -75,5 +75,19 @@ TEST(AtomicFile, JsonWithBytesThatAreNotUtf8IsStillWritten) {
   EXPECT_FALSE(std::filesystem::exists(dir / "new"));  // checks create nothing
 }
 
+// A folder that exists and passes access(W_OK) for root can still refuse files: /proc does.
+TEST(AtomicFile, AFolderThatTakesNoFilesIsRefusedUpFront) {
+  if (!std::filesystem::is_directory("/proc/self")) GTEST_SKIP() << "no /proc on this system";
+  try {
+    check_output_file("/proc/version.mp4");
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot write in /proc"), std::string::npos) << e.what();
+  }
+  const auto dir = test::scratch_dir("atomic_probe");
+  check_output_folder(dir);
+  EXPECT_TRUE(std::filesystem::is_empty(dir)) << "the check leaves its test file behind";
+}
+
 }  // namespace
 }  // namespace svgear

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <new>
+#include <stdexcept>
 #include <limits>
 
 #include <ATen/ATen.h>
@@ -11,6 +14,7 @@
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/random_model.h"
 #include "core/pipeline/run_record.h"
+#include "core/text/text_encoder.h"
 #include "tests/support/test_paths.h"
 
 namespace svgear {
@@ -205,6 +209,49 @@ TEST_F(GeneratorTest, BadRequestsBecomeErrorEventsNotExceptions) {
   EXPECT_EQ(result.status, GenerationStatus::Failed);
   EXPECT_NE(result.error.find("svgear"), std::string::npos) << result.error;
   EXPECT_NE(result.error.find("top_p must be in (0, 1]"), std::string::npos) << result.error;
+}
+
+// A text encoder that fails the way `fail` does, for the generator's sorting of failures.
+class FailingEncoder : public TextEncoder {
+ public:
+  explicit FailingEncoder(std::function<void()> fail) : fail_(std::move(fail)) {}
+  at::Tensor encode(std::string_view) const override {
+    fail_();
+    return {};
+  }
+  int text_dim() const override { return 8; }
+
+ private:
+  std::function<void()> fail_;
+};
+
+// Running out of host memory is the user's to fix (a smaller request), with the same message as the
+// allocator's own error; anything unexpected is an internal error. Neither escapes as an exception.
+TEST_F(GeneratorTest, OutOfMemoryIsTheUsersAndOtherFailuresAreInternal) {
+  auto model = Model::load(*folder_, c10::Device(c10::kCPU));
+  const struct {
+    std::function<void()> fail;
+    bool internal;
+    const char* says;
+  } cases[] = {
+      {[] { throw std::bad_alloc(); }, false, "out of memory on cpu: lower the frames or the resolution"},
+      {[] { TORCH_CHECK(false, "DefaultCPUAllocator: not enough memory: you tried to allocate 9 bytes."); }, false,
+       "out of memory on cpu: lower the frames or the resolution"},
+      {[] { TORCH_CHECK(false, "shape '[3]' is invalid for input of size 2"); }, true,
+       "generation failed: shape '[3]' is invalid"},
+      {[] { throw std::logic_error("a broken invariant"); }, true, "generation failed: a broken invariant"},
+  };
+  for (const auto& c : cases) {
+    model->text_encoder = std::make_unique<FailingEncoder>(c.fail);
+    RecordingSink sink;
+    CancelToken cancel;
+    const GenerationResult result = Generator(*model).run(request(1), sink, cancel);
+    EXPECT_EQ(result.status, GenerationStatus::Failed) << c.says;
+    EXPECT_EQ(result.error_is_internal, c.internal) << c.says;
+    EXPECT_EQ(result.error.rfind(c.says, 0), 0u) << result.error;
+    ASSERT_EQ(sink.errors.size(), 1u) << c.says;
+    EXPECT_EQ(sink.errors[0], result.error);
+  }
 }
 
 // Largest difference in 8-bit code values between two videos of one size.

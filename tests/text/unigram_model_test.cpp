@@ -117,6 +117,17 @@ TEST(Umt5Tokenizer, TruncatesKeepingEosLast) {
   EXPECT_EQ(t.mask.sum().item<int64_t>(), 4);
 }
 
+TEST(Umt5Tokenizer, CutSaysWhatTruncationDrops) {
+  const auto dir = test::scratch_dir("umt5_tok_cut");
+  const Umt5Tokenizer tok = Umt5Tokenizer::load(test::write_tokenizer_json(dir, kPieces), 4);
+  const Umt5Tokenizer::Cut fits = tok.cut("a cat a");  // 3 pieces + EOS: all of it
+  EXPECT_EQ(fits.pieces, 0);
+  EXPECT_EQ(fits.text, "");
+  const Umt5Tokenizer::Cut cut = tok.cut("a cat a cats");  // ▁a ▁cat ▁a | ▁cat s
+  EXPECT_EQ(cut.pieces, 2);
+  EXPECT_EQ(cut.text, "cats");
+}
+
 TEST(Umt5Tokenizer, WhitespaceIsCleanedAsUpstream) {
   EXPECT_EQ(Umt5Tokenizer::clean_whitespace("  a \t\n cat\xE3\x80\x80"
                                             "s  "),
