@@ -86,38 +86,37 @@ TEST(WanModel, RunRecordsSayWhereTheTextEncoderAndVaeRan) {
 TEST(WanModel, ALongPromptSaysWhatTheTextEncoderIgnores) {
   const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_long_prompt") / "model");
   auto model = Model::load(dir, c10::Device(c10::kCPU));  // text_len 16: 15 pieces and EOS
-  struct Logs : EventSink {
-    void on_log(const std::string& line) override { lines.push_back(line); }
-    std::vector<std::string> lines;
+  // The run's log, one line after another.
+  const auto logged = [&](const GenerationRequest& r) {
+    struct Logs : EventSink {
+      void on_log(const std::string& line) override { text += line + "\n"; }
+      std::string text;
+    } logs;
+    CancelToken cancel;
+    const GenerationResult result = Generator(*model).run(r, logs, cancel);
+    EXPECT_EQ(result.status, GenerationStatus::Finished) << result.error;
+    return logs.text;
   };
   GenerationRequest r = tiny_request();
   r.steps = 1;
   r.guidance = 5.0;
   r.negative_prompt = "grass";
   r.prompt = "a cat walks on the grass a cat walks on the grass a cat walks on the cat on the grass";
-  Logs logs;
-  CancelToken cancel;
-  const GenerationResult result = Generator(*model).run(r, logs, cancel);
-  ASSERT_EQ(result.status, GenerationStatus::Finished) << result.error;
-  std::string joined;
-  for (const auto& line : logs.lines) joined += line + "\n";
-  EXPECT_NE(joined.find("the prompt is too long: the text encoder reads its first 15 tokens and ignores the "
-                        "last 6, from \"on the cat on the grass\"; shorten it"),
+  std::string log = logged(r);
+  EXPECT_NE(log.find("the prompt is too long: the text encoder reads its first 15 tokens and ignores the last 6, "
+                     "from \"on the cat on the grass\"; shorten it"),
             std::string::npos)
-      << joined;
-  EXPECT_EQ(joined.find("negative prompt"), std::string::npos) << joined;
+      << log;
+  EXPECT_EQ(log.find("negative prompt"), std::string::npos) << log;
 
   r.prompt = "a cat walks on the grass";
   r.negative_prompt = r.prompt + " " + r.prompt + " " + r.prompt;  // 18 words
-  logs.lines.clear();
-  ASSERT_EQ(Generator(*model).run(r, logs, cancel).status, GenerationStatus::Finished);
-  joined.clear();
-  for (const auto& line : logs.lines) joined += line + "\n";
-  EXPECT_NE(joined.find("the negative prompt is too long: the text encoder reads its first 15 tokens and "
-                        "ignores the last 3, from \"on the grass\""),
+  log = logged(r);
+  EXPECT_NE(log.find("the negative prompt is too long: the text encoder reads its first 15 tokens and ignores the "
+                     "last 3, from \"on the grass\""),
             std::string::npos)
-      << joined;
-  EXPECT_EQ(joined.find("the prompt is too long"), std::string::npos) << joined;
+      << log;
+  EXPECT_EQ(log.find("the prompt is too long"), std::string::npos) << log;
 }
 
 TEST(WanModel, DiffusersLayoutLoadsTheSameWeightsAndGenerates) {
