@@ -1,8 +1,10 @@
 #include "ui/library_panel.h"
 
-#include <QDateTime>
+#include <fstream>
+#include <iterator>
+#include <string>
+
 #include <QDesktopServices>
-#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QImage>
 #include <QLabel>
@@ -21,14 +23,11 @@ namespace {
 constexpr int kThumbnailSide = 96;
 
 QString tooltip(const LibraryEntry& e) {
-  return QObject::tr("%1\nmodel %2, %3 attention, seed %4\n%5×%6, %7 frames, %8 steps\n%9")
-      .arg(QString::fromStdString(e.prompt), QString::fromStdString(e.model), QString::fromStdString(e.attention))
-      .arg(qulonglong(e.seed))
-      .arg(e.width)
-      .arg(e.height)
-      .arg(e.frames)
-      .arg(e.steps)
-      .arg(QString::fromStdString(e.created));
+  // One multi-argument arg(): chained ones would read a "%1" in the prompt as a place for the next value.
+  const QString size = QObject::tr("%1×%2, %3 frames, %4 steps").arg(e.width).arg(e.height).arg(e.frames).arg(e.steps);
+  return QObject::tr("%1\nmodel %2, %3 attention, seed %4\n%5\n%6")
+      .arg(QString::fromStdString(e.prompt), QString::fromStdString(e.model), QString::fromStdString(e.attention),
+           QString::number(qulonglong(e.seed)), size, QString::fromStdString(e.created));
 }
 
 }  // namespace
@@ -79,13 +78,18 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   refresh();
 }
 
-QIcon LibraryPanel::icon(const std::filesystem::path& thumbnail, QHash<QString, QIcon>& fresh) const {
+QIcon LibraryPanel::icon(const std::filesystem::path& thumbnail, QHash<QByteArray, QIcon>& fresh) const {
   // Keyed by path and time: a folder deleted and written again under its name gets its new picture.
-  const QString path = QString::fromStdString(thumbnail.string());
-  const QString key = path + '@' + QString::number(QFileInfo(path).lastModified().toMSecsSinceEpoch());
+  // Bytes, not QString: a folder name that is not UTF-8 would not survive the round trip.
+  std::error_code ec;
+  const auto modified = std::filesystem::last_write_time(thumbnail, ec).time_since_epoch().count();
+  const QByteArray key = QByteArray::fromStdString(thumbnail.string()) + '@' + QByteArray::number(qint64(modified));
   auto cached = icons_.find(key);
   if (cached != icons_.end()) return fresh[key] = *cached;
-  QImage image(path);
+  std::ifstream in(thumbnail, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  QImage image;
+  image.loadFromData(reinterpret_cast<const uchar*>(bytes.data()), int(bytes.size()), "PNG");
   // Pixel models make tiny frames: magnify without smoothing, as the preview does.
   if (!image.isNull()) image = image.scaled(kThumbnailSide, kThumbnailSide, Qt::KeepAspectRatio, Qt::FastTransformation);
   return fresh[key] = QIcon(QPixmap::fromImage(image));
@@ -94,7 +98,7 @@ QIcon LibraryPanel::icon(const std::filesystem::path& thumbnail, QHash<QString, 
 void LibraryPanel::refresh() {
   entries_ = library_.entries();
   list_->clear();
-  QHash<QString, QIcon> fresh;  // the icons of the entries listed now: deleted ones' are dropped
+  QHash<QByteArray, QIcon> fresh;  // the icons of the entries listed now: deleted ones' are dropped
   for (const LibraryEntry& e : entries_) {
     QString label = QString::fromStdString(e.prompt);
     if (label.size() > 40) label = label.left(38) + "…";
@@ -114,7 +118,7 @@ int LibraryPanel::count() const { return int(entries_.size()); }
 
 void LibraryPanel::openRow(int row) {
   if (row < 0 || row >= count()) return;
-  Q_EMIT entryOpened(QString::fromStdString(entries_[size_t(row)].folder.string()));
+  Q_EMIT entryOpened(entries_[size_t(row)].folder);
 }
 
 void LibraryPanel::deleteSelected() {

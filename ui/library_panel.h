@@ -3,6 +3,9 @@
 // newest first. Open (double-click, Enter) asks the window to reload an entry's settings and show
 // its video; Delete removes the entry's folder; Show folder opens it in the file manager.
 
+#include <filesystem>
+
+#include <QByteArray>
 #include <QHash>
 #include <QIcon>
 #include <QWidget>
@@ -30,17 +33,17 @@ class LibraryPanel : public QWidget {
   void openRow(int row);
 
  Q_SIGNALS:
-  void entryOpened(const QString& folder);
+  void entryOpened(const std::filesystem::path& folder);  // the path itself: it need not be UTF-8
   void errorOccurred(const QString& message);
 
  private:
   void deleteSelected();
   // The list's icon of a thumbnail file, from icons_ when already decoded; recorded in `fresh`.
-  QIcon icon(const std::filesystem::path& thumbnail, QHash<QString, QIcon>& fresh) const;
+  QIcon icon(const std::filesystem::path& thumbnail, QHash<QByteArray, QIcon>& fresh) const;
 
   GenerationLibrary library_;
   std::vector<LibraryEntry> entries_;
-  QHash<QString, QIcon> icons_;  // by thumbnail path and modification time
+  QHash<QByteArray, QIcon> icons_;  // by thumbnail path and modification time
   QListWidget* list_;
   QLabel* summary_;
   QPushButton* open_;

@@ -1,7 +1,11 @@
 #include "ui/main_window.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <QAction>
 #include <QCloseEvent>
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
@@ -9,7 +13,9 @@
 #include <QFutureWatcher>
 #include <QLabel>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QProgressBar>
+#include <QRegularExpression>
 #include <QScrollArea>
 #include <QSettings>
 #include <QStandardPaths>
@@ -41,6 +47,11 @@
 namespace svgear {
 namespace {
 
+// How long closing the window waits for a cancelled run to stop, and the exit status when it does
+// not (not 0: a test that closes a window mid-run must not pass by the quick exit).
+constexpr int kWorkerStopMs = 10000;
+constexpr int kExitRunDidNotStop = 3;
+
 QString seconds(double ms) { return QString::number(ms / 1000.0, 'f', ms < 10000 ? 2 : 1) + " s"; }
 
 // A library entry's video from the thread pool: the frames, or why they could not be read.
@@ -55,6 +66,30 @@ QString describe(const Video& v) {
 
 // Compare's dense runs, kept between sessions: a later Compare or sweep of the same request
 // reuses them.
+// `chosen` when it is empty or new, else a new folder in it named after the clip's seed: the frame
+// writer replaces the frame_NNNN.png it finds, which must never be files the user keeps there.
+QString frames_folder_in(const QString& chosen, uint64_t seed) {
+  const QDir dir(chosen);
+  if (!dir.exists() || dir.isEmpty(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System)) {
+    return chosen;
+  }
+  const QString base = QString("svgear-%1-frames").arg(qulonglong(seed));
+  QString name = base;
+  for (int n = 2; dir.exists(name); ++n) name = QString("%1-%2").arg(base).arg(n);
+  return dir.filePath(name);
+}
+
+// "64×64, 8 frames, 3 steps, seed 7" for the log. The prompt goes in with one multi-argument arg():
+// chained ones would read a "%1" typed in it as a place for the next value.
+QString run_summary(const StudioRequest& r) {
+  return QObject::tr("%1×%2, %3 frames, %4 steps, seed %5")
+      .arg(r.width)
+      .arg(r.height)
+      .arg(r.frames)
+      .arg(r.steps)
+      .arg(qulonglong(r.seed));
+}
+
 QString dense_run_cache_folder() {
   return QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/compare";
 }
@@ -133,13 +168,21 @@ MainWindow::MainWindow(QWidget* parent)
 
 MainWindow::~MainWindow() {
   supersedeLibraryOpen();  // a reload still decoding stops at its next frame
-  // The worker stops at its next step boundary; its thread then quits and deletes it.
-  worker_->cancel();
-  thread_->quit();
-  thread_->wait();
   // Exports asked for are written before the window goes: the quit queues behind them.
   QMetaObject::invokeMethod(exporter_, [thread = export_thread_] { thread->quit(); }, Qt::QueuedConnection);
+  // The worker stops at its next step boundary (or DiT block); its thread then quits and deletes it.
+  worker_->cancel();
+  thread_->quit();
   export_thread_->wait();
+  if (!thread_->wait(QDeadlineTimer(kWorkerStopMs))) {
+    // One block of a huge request can run for minutes and cannot be interrupted: the process
+    // must not linger without a window. The settings were saved on close and the exports are
+    // written; the run was cancelled and keeps nothing.
+    std::fprintf(stderr, "svgear-studio: the run did not stop within %d s of closing the window; quitting without it\n",
+                 kWorkerStopMs / 1000);
+    std::fflush(stderr);
+    std::_Exit(kExitRunDidNotStop);
+  }
 }
 
 void MainWindow::buildDocks() {
@@ -183,7 +226,7 @@ void MainWindow::buildDocks() {
     // Any model loads again on the new device, also after a failed load. The picker is disabled
     // during runs, so this never reloads under one.
     const QString folder = model_picker_->currentFolder();
-    if (!folder.isEmpty()) worker_->loadModel(folder, model_picker_->placement());
+    if (!folder.isEmpty()) loadModel(folder);
   });
   connect(model_picker_, &ModelPicker::placementChanged, this, [this] {
     // A Wan folder loads again with it, also after a failed load (perhaps for want of the memory this
@@ -191,7 +234,7 @@ void MainWindow::buildDocks() {
     // reloads under one.
     const QString folder = model_picker_->currentFolder();
     if (folder.isEmpty() || !loads_as_wan_folder(folder.toStdString())) return;
-    worker_->loadModel(folder, model_picker_->placement());
+    loadModel(folder);
   });
   connect(prompt_panel_, &PromptPanel::submitted, this, [this] { generate(); });
   connect(routing_, &RoutingPanel::selectionChanged, this, [this] {
@@ -209,7 +252,7 @@ void MainWindow::buildDocks() {
                                         .arg(trace->head)
                                         .arg(100.0 * trace->density, 0, 'f', 1));
   });
-  connect(library_, &LibraryPanel::entryOpened, this, [this](const QString& f) { openLibraryEntry(f); });
+  connect(library_, &LibraryPanel::entryOpened, this, [this](const std::filesystem::path& f) { openLibraryEntry(f); });
   connect(library_, &LibraryPanel::errorOccurred, this, [this](const QString& m) { reportError(m); });
   connect(sweep_view_, &SweepView::budgetChosen, this, [this](double top_p) {
     AttentionConfig attention = settings_panel_->attention();
@@ -347,10 +390,18 @@ void MainWindow::openModelFolder(const QString& folder) {
   supersedeLibraryOpen();  // the model chosen now wins over a library reload still decoding
   model_picker_->setCurrentFolder(folder);
   apply_model_defaults_ = true;
+  loadModel(folder);
+}
+
+void MainWindow::loadModel(const QString& folder) {
+  // The worker frees the old model first: the dock and completion must not go on describing it.
+  model_picker_->showLoading(folder);
+  prompt_panel_->setVocabulary({});
+  if (!generating_) statusBar()->showMessage(tr("Loading the model in %1…").arg(folder));
   worker_->loadModel(folder, model_picker_->placement());
 }
 
-void MainWindow::openLibraryEntry(const QString& folder) {
+void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
   if (generating_) {
     reportError(tr("a run is in progress: reload a library entry after it finishes or is cancelled"));
     return;
@@ -358,10 +409,10 @@ void MainWindow::openLibraryEntry(const QString& folder) {
   LibraryEntry entry;
   StudioRequest request;
   try {
-    entry = read_library_entry(folder.toStdString());
+    entry = read_library_entry(folder);
     request = studio_request_from_record(entry.record);
   } catch (const std::exception& e) {
-    reportError(tr("cannot reload %1: %2").arg(folder, QString::fromUtf8(e.what())));
+    reportError(tr("cannot reload %1: %2").arg(QString::fromStdString(folder.string()), QString::fromUtf8(e.what())));
     return;
   }
   // The video decodes on the thread pool (a Wan clip takes ~0.3 s); the panels change only once it
@@ -378,7 +429,8 @@ void MainWindow::openLibraryEntry(const QString& folder) {
     library_open_.reset();
     DecodedVideo decoded = watcher->future().takeResult();
     if (!decoded.error.empty()) {
-      reportError(tr("cannot reload %1: %2").arg(folder, QString::fromStdString(decoded.error)));
+      reportError(
+          tr("cannot reload %1: %2").arg(QString::fromStdString(folder.string()), QString::fromStdString(decoded.error)));
       return;
     }
     applyLibraryEntry(entry, request, std::move(decoded.video));
@@ -399,10 +451,11 @@ void MainWindow::openLibraryEntry(const QString& folder) {
 void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioRequest& request, Video video) {
   const QString model = QString::fromStdString(request.model_folder.string());
   if (!model.isEmpty() && model != model_picker_->currentFolder()) {
-    if (std::filesystem::is_directory(request.model_folder)) {
+    std::error_code ec;  // a folder this user may not read is as gone as a missing one
+    if (std::filesystem::is_directory(request.model_folder, ec)) {
       model_picker_->setCurrentFolder(model);
       apply_model_defaults_ = false;  // the entry's settings win over the model's defaults
-      worker_->loadModel(model, model_picker_->placement());
+      loadModel(model);
     } else {
       log_->info(tr("the entry's model folder %1 is gone; the current model stays").arg(model));
     }
@@ -412,6 +465,7 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   prompt_panel_->setNegativePrompt(QString::fromStdString(request.negative_prompt));
   result_ = std::make_shared<const Video>(std::move(video));
   result_seed_ = request.seed;
+  updateExportActions();
   preview_->showClip(result_, tr("library: %1").arg(QString::fromStdString(entry.created)));
   statusBar()->showMessage(tr("Reloaded %1 (seed %2, locked): Generate reproduces it")
                                .arg(QString::fromStdString(entry.folder.filename().string()))
@@ -451,14 +505,9 @@ void MainWindow::generate() {
   if (generating_) return;
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::NewUnlessLocked, request)) return;
-  log_->info(tr("generate \"%1\": %2×%3, %4 frames, %5 steps, seed %6, %7 attention")
-                 .arg(QString::fromStdString(request.prompt))
-                 .arg(request.width)
-                 .arg(request.height)
-                 .arg(request.frames)
-                 .arg(request.steps)
-                 .arg(request.seed)
-                 .arg(attention_mode_name(request.attention.mode)));
+  log_->info(tr("generate \"%1\": %2, %3 attention")
+                 .arg(QString::fromStdString(request.prompt), run_summary(request),
+                      QString(attention_mode_name(request.attention.mode))));
   routing_->clear();
   beginRun(request, Work::Generate, tr("Generating…"));
   worker_->start(request);
@@ -473,7 +522,9 @@ void MainWindow::beginRun(const StudioRequest& request, Work work, const QString
   statusBar()->showMessage(status);
   setGenerating(true);
   work_ = work;
-  supersedeLibraryOpen();  // a library reload still decoding must not replace this run's result
+  compare_dense_done_ = false;
+  supersedeLibraryOpen();
+  saveSettings();  // the prompt history and settings so far, whatever becomes of this run or the window  // a library reload still decoding must not replace this run's result
 }
 
 void MainWindow::supersedeLibraryOpen() {
@@ -486,14 +537,9 @@ void MainWindow::compare() {
   if (generating_) return;
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::AsShown, request)) return;
-  log_->info(tr("compare \"%1\": dense against %2, %3×%4, %5 frames, %6 steps, seed %7")
-                 .arg(QString::fromStdString(request.prompt))
-                 .arg(attention_mode_name(compared_sparse_mode(request)))
-                 .arg(request.width)
-                 .arg(request.height)
-                 .arg(request.frames)
-                 .arg(request.steps)
-                 .arg(request.seed));
+  log_->info(tr("compare \"%1\": dense against %2, %3")
+                 .arg(QString::fromStdString(request.prompt), QString(attention_mode_name(compared_sparse_mode(request))),
+                      run_summary(request)));
   compare_view_->showRunning(tr("Comparing: starting…"));
   beginRun(request, Work::Compare, tr("Comparing…"));
   worker_->compare(request, dense_run_cache_folder());
@@ -510,15 +556,9 @@ void MainWindow::sweep() {
     reportError(QString::fromUtf8(e.what()));
     return;
   }
-  log_->info(tr("sweep \"%1\": dense against %2 at %3 budgets, %4×%5, %6 frames, %7 steps, seed %8")
-                 .arg(QString::fromStdString(request.prompt))
-                 .arg(attention_mode_name(compared_sparse_mode(request)))
-                 .arg(budgets.size())
-                 .arg(request.width)
-                 .arg(request.height)
-                 .arg(request.frames)
-                 .arg(request.steps)
-                 .arg(request.seed));
+  log_->info(tr("sweep \"%1\": dense against %2 at %3 budgets, %4")
+                 .arg(QString::fromStdString(request.prompt), QString(attention_mode_name(compared_sparse_mode(request))),
+                      QString::number(budgets.size()), run_summary(request)));
   sweep_view_->start(tr("Sweep: starting…"));
   if (auto* dock = findChild<QDockWidget*>("sweep_dock")) dock->raise();
   beginRun(request, Work::Sweep, tr("Sweeping…"));
@@ -542,10 +582,14 @@ void MainWindow::setGenerating(bool generating) {
   open_model_action_->setEnabled(!generating);  // the picker's own shortcut: the model stays during a run
   settings_panel_->setEnabled(!generating);
   routing_->setRecordOptionsEnabled(!generating);
-  export_video_action_->setEnabled(!generating && result_);
-  export_frames_action_->setEnabled(!generating && result_);
-  export_comparison_action_->setEnabled(!generating && compare_view_->hasResult());
-  export_trace_action_->setEnabled(!generating && !routing_->steps().empty());
+  updateExportActions();
+}
+
+void MainWindow::updateExportActions() {
+  export_video_action_->setEnabled(!generating_ && result_);
+  export_frames_action_->setEnabled(!generating_ && result_);
+  export_comparison_action_->setEnabled(!generating_ && compare_view_->hasResult());
+  export_trace_action_->setEnabled(!generating_ && !routing_->steps().empty());
 }
 
 void MainWindow::reportError(const QString& message) {
@@ -597,6 +641,7 @@ void MainWindow::onFinished(const SharedVideo& video, double total_ms) {
 }
 
 void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
+  step_label_->clear();  // its ETA was the stopped run's; the bar stays where it stopped
   if (work_ == Work::Sweep) {
     setGenerating(false);
     sweep_view_->showMessage(tr("Sweep cancelled: the points so far are kept"));
@@ -606,7 +651,8 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
   if (work_ == Work::Compare) {
     setGenerating(false);
     compare_view_->showMessage(tr("Compare cancelled"));
-    statusBar()->showMessage(tr("Compare cancelled; a finished dense run is kept for the next Compare"));
+    statusBar()->showMessage(compare_dense_done_ ? tr("Compare cancelled; its dense run is kept for the next Compare")
+                                                 : tr("Compare cancelled during its dense run"));
     return;
   }
   if (partial) {
@@ -647,6 +693,7 @@ void MainWindow::onCompareRunStarted(const QString& run, int index) {
     sweep_view_->showRunning(tr("Sweep: the dense run…"));
     return;
   }
+  compare_dense_done_ = index > 0;  // the dense run is the first, finished or reused
   run_label_ = tr("%1 run %2 of 2").arg(run).arg(index + 1);
   compare_view_->showRunning(tr("Comparing: %1…").arg(run_label_));
 }
@@ -729,16 +776,31 @@ bool MainWindow::exportFrames(const QString& folder) {
     reportError(tr("nothing to export yet: generate a video first"));
     return false;
   }
-  beginExport(folder);
-  exporter_->exportVideo(result_, folder, Exporter::Format::PngFrames);
+  const QString target = frames_folder_in(folder, result_seed_);
+  beginExport(target);
+  exporter_->exportVideo(result_, target, Exporter::Format::PngFrames);
   return true;
 }
 
 QString MainWindow::chooseExportPath(const QString& title, const QString& file_name, const QString& filter) {
   QSettings settings;
   const QString folder = settings.value("export/folder", QDir::homePath()).toString();
-  const QString path = QFileDialog::getSaveFileName(this, title, QDir(folder).filePath(file_name), filter);
-  if (!path.isEmpty()) settings.setValue("export/folder", QFileInfo(path).absolutePath());
+  QString chosen_filter;
+  QString path = QFileDialog::getSaveFileName(this, title, QDir(folder).filePath(file_name), filter, &chosen_filter);
+  if (path.isEmpty()) return path;
+  settings.setValue("export/folder", QFileInfo(path).absolutePath());
+  // A name typed without an extension takes the chosen type's: the writers read a bare name as a
+  // folder of PNG frames.
+  if (QFileInfo(path).suffix().isEmpty()) {
+    const QRegularExpressionMatch type = QRegularExpression(R"(\(\*(\.\w+))").match(chosen_filter);
+    if (type.hasMatch()) path += type.captured(1);
+    // The dialog asked about replacing the name typed, not this one.
+    if (QFileInfo::exists(path) &&
+        QMessageBox::question(this, title, tr("%1 already exists. Replace it?").arg(QFileInfo(path).fileName())) !=
+            QMessageBox::Yes) {
+      return QString();
+    }
+  }
   return path;
 }
 
@@ -784,7 +846,7 @@ void MainWindow::restoreSettings() {
   routing_->restore(settings);
   // Load the last model so completion works at once; the restored settings stay as they were.
   if (!model_picker_->currentFolder().isEmpty()) {
-    worker_->loadModel(model_picker_->currentFolder(), model_picker_->placement());
+    loadModel(model_picker_->currentFolder());
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <QMainWindow>
 
+#include <filesystem>
 #include <memory>
 
 #include "core/cancel_token.h"
@@ -50,7 +51,7 @@ class MainWindow : public QMainWindow {
   // video into the preview, so Generate reproduces it. The video decodes off the GUI thread, so the
   // panels change once it has (a status line says so meanwhile). Errors are reported, nothing
   // changes then.
-  void openLibraryEntry(const QString& folder);
+  void openLibraryEntry(const std::filesystem::path& folder);
   void generate();
   // Runs the request dense and sparse with the seed shown (no new seed is drawn, so a second
   // Compare of the same settings reuses the cached dense run) and shows them in the Compare panel.
@@ -63,7 +64,9 @@ class MainWindow : public QMainWindow {
   // when queued, false (reported) when there is nothing to export. The outcome is logged: the file
   // written, or the reason it was not.
   bool exportVideo(const QString& path);     // .mp4 (Y4M + PNG frames without FFmpeg) or .y4m
-  bool exportFrames(const QString& folder);  // <folder>/frame_0000.png, ...
+  // <folder>/frame_0000.png, ... when the folder is new or empty, else in a new folder in it,
+  // svgear-<seed>-frames: files already there are never replaced.
+  bool exportFrames(const QString& folder);
   bool exportComparison(const QString& path);  // the last Compare: dense | sparse | difference
   // The Routing panel's steps as JSON (core/attention/routing_trace.h's fields per trace), queued
   // likewise: false (reported) when there are none.
@@ -89,6 +92,8 @@ class MainWindow : public QMainWindow {
   // The shared start of Generate, Compare and sweep: the step counter and status, then busy.
   void beginRun(const StudioRequest& request, Work work, const QString& status);
   void setGenerating(bool generating);
+  void updateExportActions();
+  void loadModel(const QString& folder);  // in the worker, with the picker's placement  // each export enabled when it has something to write and no run is on
   void reportError(const QString& message);
   void onModelLoaded(const ModelSummary& model);
   void onStep(const StepEvent& step);
@@ -145,6 +150,7 @@ class MainWindow : public QMainWindow {
   uint64_t requested_seed_ = 0;
   SharedVideo result_;  // null before the first result; shared with the preview and exports
   uint64_t result_seed_ = 0;   // result_'s seed: export names follow the video exported, not the last request
+  bool compare_dense_done_ = false;  // the running Compare's dense run finished (or was reused)
   uint64_t compare_seed_ = 0;  // the shown comparison's seed, likewise
   // The library reload still decoding, if any. A later reload, a run or a model choice supersedes
   // it (supersedeLibraryOpen): its decode stops at the next frame and its result is dropped.

@@ -183,6 +183,11 @@ void ModelPicker::showModel(const ModelSummary& m) {
   info_->setToolTip(m.vocabulary.join(' '));
 }
 
+void ModelPicker::showLoading(const QString& folder) {
+  info_->setText(tr("Loading %1…").arg(QDir(folder).dirName()));
+  info_->setToolTip(folder);
+}
+
 void ModelPicker::showError(const QString& message) {
   info_->setText(tr("Not loaded: %1").arg(message));
   info_->setToolTip(message);

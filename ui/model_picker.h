@@ -38,6 +38,7 @@ class ModelPicker : public QWidget {
 
   void showModel(const ModelSummary& summary);
   void showError(const QString& message);
+  void showLoading(const QString& folder);  // until showModel or showError: the old model is gone
 
   void save(QSettings& settings) const;
   void restore(const QSettings& settings);

@@ -21,6 +21,7 @@
 #include <QVBoxLayout>
 
 #include "core/attention/attention_preset.h"
+#include "core/pipeline/request_limits.h"
 #include "ui/model_summary.h"
 
 namespace svgear {
@@ -67,7 +68,7 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   auto* video = new QGroupBox(tr("Video"), this);
   width_ = spin_box(video, "width", 8, 4096, 8, tr("Width in pixels; must be a multiple of the model's patch"));
   height_ = spin_box(video, "height", 8, 4096, 8, tr("Height in pixels; must be a multiple of the model's patch"));
-  frames_ = spin_box(video, "frames", 1, 1025, 1, tr("Number of frames (Wan models want 4k+1)"));
+  frames_ = spin_box(video, "frames", 1, kMaxFrames, 1, tr("Number of frames (Wan models want 4k+1)"));
   auto* size_row = new QHBoxLayout;
   size_row->addWidget(width_);
   size_row->addWidget(height_);
@@ -77,7 +78,7 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
 
   // sampling
   auto* sampling = new QGroupBox(tr("Sampling"), this);
-  steps_ = spin_box(sampling, "steps", 1, 1000, 1, tr("Sampling steps: more is slower and cleaner"));
+  steps_ = spin_box(sampling, "steps", 1, kMaxSteps, 1, tr("Sampling steps: more is slower and cleaner"));
   guidance_ = double_box(sampling, "guidance", 1.0, 30.0, 0.5, 2,
                          tr("Classifier-free guidance scale; 1 skips the unconditional pass (twice as fast)"));
   shift_ = double_box(sampling, "shift", 0.1, 30.0, 0.5, 2,

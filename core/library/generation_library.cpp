@@ -114,11 +114,12 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder) {
   if (e.record.is_discarded() || !e.record.is_object()) {
     throw UserError((folder / kRecordFile).string() + " is not a readable run record");
   }
+  std::error_code ec;  // unreadable is as absent (a listing must not end on one entry's permissions)
   for (const char* name : {"video.mp4", "video.y4m"}) {
-    if (std::filesystem::exists(folder / name)) e.video = folder / name;
+    if (std::filesystem::exists(folder / name, ec)) e.video = folder / name;
   }
   if (e.video.empty()) throw UserError(folder.string() + " holds no video");
-  if (std::filesystem::exists(folder / kThumbnailFile)) e.thumbnail = folder / kThumbnailFile;
+  if (std::filesystem::exists(folder / kThumbnailFile, ec)) e.thumbnail = folder / kThumbnailFile;
   // A field of the wrong type (a hand-edited record, another version's) throws json::type_error.
   try {
     const nlohmann::json request = e.record.value("request", nlohmann::json::object());
@@ -142,7 +143,7 @@ std::vector<LibraryEntry> GenerationLibrary::entries() const {
   std::error_code ec;
   for (const auto& item : std::filesystem::directory_iterator(root_, ec)) {
     const std::string name = item.path().filename().string();
-    if (!item.is_directory() || name.empty() || name[0] == '.') continue;
+    if (!item.is_directory(ec) || name.empty() || name[0] == '.') continue;  // a link loop is not a folder
     try {
       found.push_back(read_library_entry(item.path()));
     } catch (const UserError&) {
@@ -159,7 +160,7 @@ void GenerationLibrary::remove(const LibraryEntry& entry) const {
   std::error_code ec;
   const auto root = std::filesystem::weakly_canonical(root_, ec);
   const auto folder = std::filesystem::weakly_canonical(entry.folder, ec);
-  if (folder.parent_path() != root || !std::filesystem::exists(folder / kRecordFile)) {
+  if (folder.parent_path() != root || !std::filesystem::exists(folder / kRecordFile, ec)) {
     throw UserError(entry.folder.string() + " is not an entry of the library in " + root_.string());
   }
   std::filesystem::remove_all(folder, ec);

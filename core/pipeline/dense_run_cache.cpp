@@ -15,9 +15,14 @@ nlohmann::json dense_cache_key(const nlohmann::json& record) {
   request.erase("attention");
   request.erase("preview_every");
   const nlohmann::json& device = record.at("device");
-  // A Wan model's text encoder and VAE places too: they change the video's rounding.
+  const nlohmann::json& model = record.at("model");
+  // The model's folder and its files' sizes and times besides its model.json: two folders of one
+  // architecture (two random-model seeds, a retrained copy) share the latter. A Wan model's text
+  // encoder and VAE places too: they change the video's rounding.
   return {{"request", request},
-          {"model", record.at("model").at("manifest")},
+          {"model", model.at("manifest")},
+          {"folder", model.value("folder", "")},
+          {"files", model.value("files", nlohmann::json::array())},
           {"device", device.at("name")},
           {"dtype", device.at("dtype")},
           {"text_encoder", device.value("text_encoder", "")},
@@ -43,7 +48,8 @@ std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path&
     return std::nullopt;  // an unreadable record is simply not a cache hit
   }
   for (const char* name : {"dense.mp4", "dense.y4m"}) {
-    if (std::filesystem::exists(dir / name)) {
+    std::error_code ec;
+    if (std::filesystem::exists(dir / name, ec)) {
       run.video_path = dir / name;
       try {
         run.video = read_video(run.video_path);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/attention/attention_preset.h"
+#include "core/pipeline/request_limits.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -47,8 +48,8 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
 
   require_utf8(r.prompt, "the prompt");
   require_utf8(*r.negative_prompt, "the negative prompt");
-  require(*r.steps >= 1 && *r.steps <= 1000,
-          "steps must be between 1 and 1000 (got " + std::to_string(*r.steps) + ")" + from_defaults(steps.has_value()));
+  require(*r.steps >= 1 && *r.steps <= kMaxSteps,
+          "steps must be between 1 and " + std::to_string(kMaxSteps) + " (got " + std::to_string(*r.steps) + ")" + from_defaults(steps.has_value()));
   require(*r.guidance >= 0.0 && *r.guidance <= 50.0, "guidance must be between 0 and 50" + from_defaults(guidance.has_value()));
   require(*r.shift > 0.0 && *r.shift <= 100.0, "shift must be greater than 0 and at most 100" + from_defaults(shift.has_value()));
   // Below 0.01 a Y4M header's rate (stored to a thousandth) would read 0.
@@ -56,7 +57,8 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   require(r.preview_every >= 0, "preview_every must be 0 (off) or positive");
   const auto& patch = model.dit.patch_size;
   const std::string frames_origin = from_defaults(frames.has_value());
-  require(*r.frames >= 1 && *r.frames <= 1024, "frames must be between 1 and 1024" + frames_origin);
+  require(*r.frames >= 1 && *r.frames <= kMaxFrames,
+          "frames must be between 1 and " + std::to_string(kMaxFrames) + frames_origin);
   if (model.temporal_factor > 0) {
     const int t = model.temporal_factor;
     const int below = (*r.frames - 1) / t * t + 1;
@@ -71,8 +73,8 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   for (auto [name, value, p, origin] :
        {std::tuple{"height", *r.height, patch[1] * model.spatial_factor, from_defaults(height.has_value())},
         std::tuple{"width", *r.width, patch[2] * model.spatial_factor, from_defaults(width.has_value())}}) {
-    require(value >= p && value <= 8192,
-            std::string(name) + " must be between " + std::to_string(p) + " and 8192 pixels" + origin);
+    require(value >= p && value <= kMaxSidePixels, std::string(name) + " must be between " + std::to_string(p) +
+                                                      " and " + std::to_string(kMaxSidePixels) + " pixels" + origin);
     const int below = value / p * p;
     const std::string unit = model.spatial_factor > 1 ? std::to_string(p) + " (VAE " + std::to_string(model.spatial_factor) +
                                                             " × patch " + std::to_string(p / model.spatial_factor) + ")"

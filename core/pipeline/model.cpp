@@ -98,7 +98,8 @@ ModelManifest read_model_manifest(const std::filesystem::path& folder) {
 }
 
 bool loads_as_wan_folder(const std::filesystem::path& folder) {
-  return std::filesystem::is_directory(folder) && !std::filesystem::exists(folder / "model.json");
+  std::error_code ec;  // unreadable: not a Wan folder here; loading it says why
+  return std::filesystem::is_directory(folder, ec) && !std::filesystem::exists(folder / "model.json", ec) && !ec;
 }
 
 std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Device device,

@@ -169,6 +169,8 @@ bool is_wan_folder(const std::filesystem::path& folder) {
     return true;
   } catch (const UserError&) {
     return false;  // incomplete or ambiguous: `svgear generate --model` on it says why
+  } catch (const std::filesystem::filesystem_error&) {
+    return false;  // unreadable here (permissions, a link loop): likewise
   }
 }
 
@@ -179,8 +181,9 @@ std::vector<std::filesystem::path> find_model_folders(const std::filesystem::pat
   std::error_code ec;
   if (!std::filesystem::is_directory(root, ec)) return found;
   for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
-    if (!entry.is_directory()) continue;
-    if (std::filesystem::exists(entry.path() / "model.json") || is_wan_folder(entry.path())) {
+    // A folder this user may not read, or a link loop, is skipped, not the end of the listing.
+    if (!entry.is_directory(ec)) continue;
+    if (std::filesystem::exists(entry.path() / "model.json", ec) || is_wan_folder(entry.path())) {
       found.push_back(entry.path());
     }
   }

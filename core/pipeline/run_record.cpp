@@ -21,6 +21,28 @@ std::string utc_now() {
   return text;
 }
 
+// Each file the model's weights came from, with its size and modification time: a folder
+// retrained, or its files replaced, keeps its model.json and its sizes, not its times.
+nlohmann::json weight_files_of(const ModelManifest& m) {
+  std::vector<std::string> names = m.weight_files;
+  names.insert(names.end(), m.text_encoder_files.begin(), m.text_encoder_files.end());
+  for (const std::string* name : {&m.tokenizer, &m.vae_file}) {
+    if (!name->empty()) names.push_back(*name);
+  }
+  nlohmann::json files = nlohmann::json::array();
+  for (const std::string& name : names) {
+    const std::filesystem::path path = m.folder / name;
+    std::error_code ec;
+    const bool is_file = std::filesystem::is_regular_file(path, ec);  // the tokenizer may be a folder
+    const auto size = is_file ? std::filesystem::file_size(path, ec) : 0;
+    const auto modified = std::filesystem::last_write_time(path, ec).time_since_epoch();
+    files.push_back({{"file", name},
+                     {"bytes", ec ? -1 : int64_t(size)},
+                     {"modified_ns", ec ? 0 : int64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(modified).count())}});
+  }
+  return files;
+}
+
 }  // namespace
 
 nlohmann::json make_run_record(const GenerationResult& result, const Model& model) {
@@ -34,7 +56,8 @@ nlohmann::json make_run_record(const GenerationResult& result, const Model& mode
   j["request"] = result.request.to_json();
   j["model"] = {{"name", model.manifest.name},
                 {"folder", model.manifest.folder.string()},
-                {"manifest", model.manifest.raw}};
+                {"manifest", model.manifest.raw},
+                {"files", weight_files_of(model.manifest)}};
   j["video"] = {{"frames", result.video.frames},
                 {"height", result.video.height},
                 {"width", result.video.width},

@@ -34,7 +34,7 @@ std::vector<fs::path> files_in(const fs::path& dir, const Keep& keep) {
   std::vector<fs::path> out;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.is_regular_file() && keep(entry.path())) out.push_back(entry.path());
+    if (entry.is_regular_file(ec) && keep(entry.path())) out.push_back(entry.path());
   }
   std::sort(out.begin(), out.end());
   return out;

@@ -71,6 +71,13 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
     EXPECT_THROW(read_library_entry(folder), UserError) << field;
   }
   std::filesystem::create_directories(root / ".staging-1-0");
+  // Links that loop (a folder linked to itself, a video linked to itself): skipped, not the end of
+  // the listing (the studio lists at start-up).
+  std::filesystem::create_directory_symlink(root / "loop", root / "loop");
+  std::filesystem::create_directories(root / "looped-video");
+  std::filesystem::copy_file(first.folder / "record.json", root / "looped-video" / "record.json");
+  std::filesystem::create_symlink(root / "looped-video" / "video.mp4", root / "looped-video" / "video.mp4");
+  EXPECT_THROW(read_library_entry(root / "looped-video"), UserError);
   const std::vector<LibraryEntry> listed = library.entries();
   ASSERT_EQ(listed.size(), 3u);
   EXPECT_EQ(listed[0].prompt, "a green ring");  // newest first

@@ -22,6 +22,7 @@
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QTableWidget>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -236,6 +237,21 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
     QVERIFY(std::filesystem::exists(std::filesystem::path(frames.toStdString()) /
                                     ("frame_000" + std::to_string(f) + ".png")));
   }
+  // A folder that holds files (the user's, or the frames just written) gets a folder of its own in
+  // it: nothing there is replaced or removed.
+  const std::filesystem::path kept = std::filesystem::path(frames.toStdString()) / "frame_0042.png";
+  std::filesystem::copy_file(std::filesystem::path(frames.toStdString()) / "frame_0000.png", kept);
+  const auto kept_time = std::filesystem::last_write_time(kept);
+  for (const char* name : {"svgear-%1-frames", "svgear-%1-frames-2"}) {
+    QVERIFY(w->exportFrames(frames));
+    QTRY_VERIFY(!w->isExporting());
+    const QString inside = QDir(frames).filePath(QString(name).arg(child<QSpinBox>(*w, "seed")->value()));
+    QVERIFY2(log_text(*w).contains("exported 4 PNG frames to " + inside), qPrintable(log_text(*w)));
+    QVERIFY(std::filesystem::exists(std::filesystem::path(inside.toStdString()) / "frame_0003.png"));
+  }
+  QVERIFY(std::filesystem::exists(kept));
+  QCOMPARE(std::filesystem::last_write_time(kept), kept_time);
+  QVERIFY(std::filesystem::exists(std::filesystem::path(frames.toStdString()) / "frame_0003.png"));
   // A path that cannot be written (its folder is a file): reported, and the window carries on.
   QVERIFY(w->exportVideo(frames + "/frame_0000.png/inside.y4m"));
   QTRY_VERIFY(!w->isExporting());
@@ -889,17 +905,22 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   QTRY_VERIFY_WITH_TIMEOUT(progress->value() >= 2, kRunTimeoutMs);
   QTest::keyClick(w.get(), Qt::Key_Escape);
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), 30000);
+  // Cancelled in the dense run: nothing is kept, and the stopped run's ETA is gone.
   QVERIFY(progress->value() < 400);
-  QVERIFY2(w->statusBar()->currentMessage().startsWith("Compare cancelled"),
-           qPrintable(w->statusBar()->currentMessage()));
+  QCOMPARE(w->statusBar()->currentMessage(), QString("Compare cancelled during its dense run"));
+  QCOMPARE(child<QLabel>(*w, "step_timings")->text(), QString());
   QVERIFY(compare->isEnabled());
   QCOMPARE(view->result().psnr_db, first.psnr_db);
 
-  // a failing run (a word the model does not know) reports the error and leaves the GUI usable
+  // a failing run (a word the model does not know) reports the error and leaves the GUI usable;
+  // the log quotes the prompt as typed, "%2" and all
   child<QSpinBox>(*w, "steps")->setValue(2);
-  typePrompt(*w, "a red zeppelin");
+  typePrompt(*w, "a red zeppelin %2");
   QTest::mouseClick(compare, Qt::LeftButton);
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(log_text(*w).contains(QRegularExpression(
+               "compare \"a red zeppelin %2\": dense against \\S+, 64×64, 8 frames, 2 steps, seed 7")),
+           qPrintable(log_text(*w)));
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Error"),
            qPrintable(w->statusBar()->currentMessage()));
   QVERIFY(child<QLabel>(*view, "compare_summary")->text().startsWith("Compare failed"));
@@ -953,7 +974,7 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   QTRY_COMPARE_WITH_TIMEOUT(library->count(), before + 2, 10000);
 
   // Not an entry: reported, and nothing changes.
-  w->openLibraryEntry(scratch_.filePath("no-such-entry"));
+  w->openLibraryEntry(scratch_.filePath("no-such-entry").toStdString());
   QVERIFY(w->statusBar()->currentMessage().contains("cannot reload"));
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString(kPrompt));
 
@@ -962,7 +983,7 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   std::filesystem::copy(kept_entry.folder, damaged, std::filesystem::copy_options::recursive);
   std::filesystem::resize_file(damaged / kept_entry.video.filename(), 100);
   typePrompt(*w, "a green square");
-  w->openLibraryEntry(QString::fromStdString(damaged.string()));
+  w->openLibraryEntry(damaged);
   QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().contains("cannot reload"), 10000);
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString("a green square"));
 
@@ -973,6 +994,38 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   QTest::qWait(200);
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString("a green square"));
   QVERIFY(w->result().rgb != kept.rgb);
+
+  // A window that has run nothing: the entry it reloads can be exported at once.
+  w.reset();
+  auto fresh = openWindow();
+  QVERIFY(!child<QAction>(*fresh, "export_video")->isEnabled());
+  fresh->openLibraryEntry(kept_entry.folder);
+  QTRY_VERIFY_WITH_TIMEOUT(fresh->statusBar()->currentMessage().startsWith("Reloaded"), 10000);
+  QVERIFY(child<QAction>(*fresh, "export_video")->isEnabled());
+  QVERIFY(child<QAction>(*fresh, "export_frames")->isEnabled());
+}
+
+// A library whose folder name is not UTF-8 (a Latin-1 home folder): its thumbnails show, and Open
+// hands the window the entry's exact path (a QString round trip turned the byte into U+FFFD).
+void StudioWindowTest::library_keeps_folder_names_that_are_not_utf8() {
+  const std::filesystem::path root = scratch_.filePath("library-").toStdString() + "\xe9";
+  Video clip;
+  clip.frames = 1;
+  clip.height = 8;
+  clip.width = 8;
+  clip.rgb.assign(8 * 8 * 3, 200);
+  const nlohmann::json record = {{"created", "2026-12-02T03:00:00Z"},
+                                 {"request", {{"prompt", "a red circle"}, {"seed", 5}, {"steps", 2}}},
+                                 {"model", {{"name", "shapes-s"}}}};
+  const LibraryEntry added = GenerationLibrary(root).add(clip, record);
+  LibraryPanel panel(root, nullptr);
+  QCOMPARE(panel.count(), 1);
+  QVERIFY(!child<QListWidget>(panel, "library_list")->item(0)->icon().isNull());
+  std::filesystem::path opened;
+  connect(&panel, &LibraryPanel::entryOpened, this, [&opened](const std::filesystem::path& folder) { opened = folder; });
+  panel.openRow(0);
+  QCOMPARE(opened, added.folder);
+  QCOMPARE(read_library_entry(opened).prompt, std::string("a red circle"));
 }
 
 }  // namespace svgear::test

@@ -31,6 +31,7 @@ class StudioWindowTest : public QObject {
   void comparison_videos_colour_the_difference_side_by_side();
   void compare_shows_dense_and_sparse_and_reuses_dense();
   void library_keeps_and_reloads_runs();
+  void library_keeps_folder_names_that_are_not_utf8();
   void sweep_plots_speed_against_psnr();
   void builtin_model_draws_the_prompt();
   void wan_memory_placement_reloads_the_model();

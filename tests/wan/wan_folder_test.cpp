@@ -62,6 +62,13 @@ TEST(WanFolder, ModelListingsIncludeWanFoldersWithoutModelJson) {
   fs::remove(incomplete / "wan_2.1_vae.safetensors");
   fs::create_directories(root / "d-notes");
   std::ofstream(root / "d-notes" / "readme.txt") << "not a model";
+  // Links that loop end no listing (the studio lists at start-up): a folder linked to itself, a
+  // model.json linked to itself, a transformer/ linked to itself.
+  fs::create_directory_symlink(root / "e-loop", root / "e-loop");
+  fs::create_directories(root / "f-looped-json");
+  fs::create_symlink(root / "f-looped-json" / "model.json", root / "f-looped-json" / "model.json");
+  fs::create_directories(root / "g-looped-transformer");
+  fs::create_directory_symlink(root / "g-looped-transformer" / "transformer", root / "g-looped-transformer" / "transformer");
   const std::vector<fs::path> found = find_model_folders(root);
   ASSERT_EQ(found.size(), 2u);
   EXPECT_EQ(found[0].filename(), "a-diffusers");
