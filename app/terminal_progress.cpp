@@ -46,6 +46,11 @@ void TerminalProgress::on_error(const ErrorEvent& e) {
   std::fprintf(stderr, "error: %s\n", e.message.c_str());
 }
 
+void TerminalProgress::on_warning(const std::string& line) {
+  if (tty_ && !quiet_) std::fputc('\n', stderr);  // after the progress bar's line
+  std::fprintf(stderr, "warning: %s\n", line.c_str());
+}
+
 void TerminalProgress::on_log(const std::string& line) {
   if (quiet_) return;
   if (tty_) std::fputc('\n', stderr);

@@ -13,7 +13,8 @@ class TerminalProgress : public EventSink {
   explicit TerminalProgress(bool quiet);
   void on_step(const StepEvent& e) override;
   void on_error(const ErrorEvent& e) override;
-  void on_log(const std::string& line) override;
+  void on_log(const std::string& line) override;  // not with --quiet
+  void on_warning(const std::string& line) override;  // always, as "warning: …"
 
  private:
   bool quiet_ = false;

@@ -1,6 +1,8 @@
 #include "ui/exporter.h"
 
 #include <exception>
+#include <filesystem>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -19,10 +21,29 @@ struct Written {
   QString note;     // what the writer chose instead, or empty
 };
 
-Written write(const Video& video, const QString& path, Exporter::Format format) {
+// `chosen` when this call makes it or finds it empty, else a new folder `name`, `name-2`, … inside it,
+// made here (create_directory fails for a name taken meanwhile): the frame writer replaces the
+// frame_NNNN.png it finds, which must never be files the user keeps. A folder that cannot be listed
+// counts as holding files.
+std::filesystem::path fresh_frames_folder(const std::filesystem::path& chosen, const std::string& name) {
+  std::error_code ec;
+  if (std::filesystem::create_directories(chosen, ec)) return chosen;
+  if (!std::filesystem::is_directory(chosen, ec)) return chosen;  // a file, or not creatable: the writer says why
+  if (const std::filesystem::directory_iterator listing(chosen, ec); !ec && listing == std::filesystem::directory_iterator()) {
+    return chosen;
+  }
+  for (int n = 1;; ++n) {
+    const std::filesystem::path candidate = chosen / (n == 1 ? name : name + "-" + std::to_string(n));
+    if (std::filesystem::create_directory(candidate, ec) || ec) return candidate;  // ours, or the writer's error
+  }
+}
+
+Written write(const Video& video, const QString& path, Exporter::Format format, const QString& frames_folder) {
   if (format == Exporter::Format::PngFrames) {
-    const auto frames = write_png_frames(video, path.toStdString());
-    return {path, Exporter::tr("exported %1 PNG frames to %2").arg(frames.size()).arg(path), QString()};
+    const std::filesystem::path folder = fresh_frames_folder(path.toStdString(), frames_folder.toStdString());
+    const QString where = QString::fromStdString(folder.string());
+    const auto frames = write_png_frames(video, folder);
+    return {where, Exporter::tr("exported %1 PNG frames to %2").arg(frames.size()).arg(where), QString()};
   }
   const VideoOutputResult written = write_video(video, path.toStdString());
   const QString where = QString::fromStdString(written.path.string());
@@ -47,13 +68,13 @@ Written write_routing_trace(const std::vector<std::shared_ptr<const RoutingStep>
 
 }  // namespace
 
-void Exporter::exportVideo(SharedVideo video, const QString& path, Format format) {
-  queue(path, [video = std::move(video), path, format] { return write(*video, path, format); });
+void Exporter::exportVideo(SharedVideo video, const QString& path, Format format, const QString& frames_folder) {
+  queue(path, [video = std::move(video), path, format, frames_folder] { return write(*video, path, format, frames_folder); });
 }
 
 void Exporter::exportComparison(SharedVideo dense, SharedVideo sparse, SharedVideo difference, const QString& path) {
   queue(path, [dense = std::move(dense), sparse = std::move(sparse), difference = std::move(difference), path] {
-    return write(side_by_side(*dense, *sparse, *difference), path, Format::Video);
+    return write(side_by_side(*dense, *sparse, *difference), path, Format::Video, QString());
   });
 }
 

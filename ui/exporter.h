@@ -27,8 +27,10 @@ class Exporter : public QObject {
  public:
   enum class Format { Video, PngFrames };
 
-  // Any thread: queues the job on the exporter's thread (the frames are shared, not copied).
-  void exportVideo(SharedVideo video, const QString& path, Format format);
+  // Any thread: queues the job on the exporter's thread (the frames are shared, not copied). PNG
+  // frames go into `path` when it is new or empty, else into a new folder `frames_folder` (then
+  // `-2`, `-3`, …) inside it, made when the job runs: files already there are never replaced.
+  void exportVideo(SharedVideo video, const QString& path, Format format, const QString& frames_folder = "frames");
   // A Compare as one video: dense | sparse | difference side by side (ui/comparison_video.h).
   void exportComparison(SharedVideo dense, SharedVideo sparse, SharedVideo difference, const QString& path);
   // The steps as core/attention/routing_trace.h's JSON ("svgear-routing-trace/1"). The exporter

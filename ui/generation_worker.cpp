@@ -25,12 +25,23 @@
 namespace svgear {
 namespace {
 
+// Log lines and warnings as the worker's logLine, for every kind of run.
+class LogSink : public EventSink {
+ public:
+  explicit LogSink(GenerationWorker& worker) : worker_(worker) {}
+  void on_log(const std::string& line) override { Q_EMIT worker_.logLine(QString::fromStdString(line)); }
+  void on_warning(const std::string& line) override { Q_EMIT worker_.logLine("warning: " + QString::fromStdString(line)); }
+
+ protected:
+  GenerationWorker& worker_;
+};
+
 // Forwards the Generator's events, called on the worker's thread, as the worker's signals. The
 // receivers live on the GUI thread, so Qt queues each signal with a copy of its arguments: the
 // engine's frame buffers are never shared with the GUI.
-class SignalSink : public EventSink {
+class SignalSink : public LogSink {
  public:
-  explicit SignalSink(GenerationWorker& worker) : worker_(worker) {}
+  using LogSink::LogSink;
   void on_step(const StepEvent& e) override { Q_EMIT worker_.stepDone(e); }
   void on_preview(const PreviewEvent& e) override { Q_EMIT worker_.previewReady(e.step, std::make_shared<const Video>(e.video)); }
   void on_routing(RoutingEvent e) override { Q_EMIT worker_.routingReady(std::make_shared<RoutingStep>(std::move(e))); }
@@ -38,22 +49,14 @@ class SignalSink : public EventSink {
     Q_EMIT worker_.finished(std::make_shared<const Video>(e.video), e.total_ms);
   }
   void on_error(const ErrorEvent& e) override { Q_EMIT worker_.failed(QString::fromStdString(e.message)); }
-  void on_log(const std::string& line) override { Q_EMIT worker_.logLine(QString::fromStdString(line)); }
-
- private:
-  GenerationWorker& worker_;
 };
 
 // A Compare run's events: progress and log only. Its videos reach the GUI once both runs are done
 // and measured, so the worker's finished / failed signals stay those of Generate.
-class CompareSink : public EventSink {
+class CompareSink : public LogSink {
  public:
-  explicit CompareSink(GenerationWorker& worker) : worker_(worker) {}
+  using LogSink::LogSink;
   void on_step(const StepEvent& e) override { Q_EMIT worker_.stepDone(e); }
-  void on_log(const std::string& line) override { Q_EMIT worker_.logLine(QString::fromStdString(line)); }
-
- private:
-  GenerationWorker& worker_;
 };
 
 // One finished run of a Compare, as written to disk and read back.
@@ -247,6 +250,7 @@ void GenerationWorker::run(const StudioRequest& request) {
 
 void GenerationWorker::keep_in_library(const GenerationResult& result) {
   // A library that cannot be written costs the history entry, not the run: say so and go on.
+  const WritingGuard writing(*this);
   try {
     const LibraryEntry entry = library_.add(result.video, make_run_record(result, *model_));
     Q_EMIT librarySaved(QString::fromStdString(entry.folder.string()));
@@ -271,6 +275,7 @@ std::optional<WrittenRun> run_and_write(GenerationWorker& worker, Model& model, 
     return std::nullopt;
   }
   if (result.status != GenerationStatus::Finished) throw std::runtime_error(name + " run failed: " + result.error);
+  const GenerationWorker::WritingGuard writing(worker);
   const VideoOutputResult written = write_video(result.video, dir / (name + ".mp4"));
   if (!written.note.empty()) Q_EMIT worker.logLine(QString::fromStdString(written.note));
   WrittenRun run{read_video(written.path), make_run_record(result, model)};

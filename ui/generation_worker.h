@@ -13,6 +13,7 @@
 //   worker->cancel();                              // any thread; stops within one step
 //   worker->compare(request, cache_folder);        // dense and sparse of one request, side by side
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -56,6 +57,21 @@ class GenerationWorker : public QObject {
   void sweep(const StudioRequest& request, const QString& cache_folder, const std::vector<double>& budgets);
   // Thread-safe: the running generation stops at its next step or layer boundary.
   void cancel();
+  // True while the worker writes a finished run (its library entry, a Compare's videos and
+  // records), which a cancel does not stop: closing the window waits for it. Shared, so it outlives
+  // the worker, which its thread deletes.
+  std::shared_ptr<const std::atomic<bool>> writingFlag() const { return writing_; }
+  // Marks the worker as writing for the guard's lifetime.
+  class WritingGuard {
+   public:
+    explicit WritingGuard(const GenerationWorker& worker) : flag_(*worker.writing_) { flag_ = true; }
+    ~WritingGuard() { flag_ = false; }
+    WritingGuard(const WritingGuard&) = delete;
+    WritingGuard& operator=(const WritingGuard&) = delete;
+
+   private:
+    std::atomic<bool>& flag_;
+  };
 
  Q_SIGNALS:
   void modelLoaded(const svgear::ModelSummary& summary);
@@ -92,6 +108,7 @@ class GenerationWorker : public QObject {
   void runSweep(const StudioRequest& request, const QString& cache_folder, const std::vector<double>& budgets);
   void keep_in_library(const GenerationResult& result);
 
+  std::shared_ptr<std::atomic<bool>> writing_ = std::make_shared<std::atomic<bool>>(false);
   CancelToken cancel_;  // the running work's; the parent of every load's token
   // The last loadModel's token, on the GUI thread only: the next loadModel cancels it.
   std::shared_ptr<CancelToken> latest_load_;

@@ -64,21 +64,6 @@ QString describe(const Video& v) {
   return QString("%1×%2, %3 frames").arg(v.width).arg(v.height).arg(v.frames);
 }
 
-// Compare's dense runs, kept between sessions: a later Compare or sweep of the same request
-// reuses them.
-// `chosen` when it is empty or new, else a new folder in it named after the clip's seed: the frame
-// writer replaces the frame_NNNN.png it finds, which must never be files the user keeps there.
-QString frames_folder_in(const QString& chosen, uint64_t seed) {
-  const QDir dir(chosen);
-  if (!dir.exists() || dir.isEmpty(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System)) {
-    return chosen;
-  }
-  const QString base = QString("svgear-%1-frames").arg(qulonglong(seed));
-  QString name = base;
-  for (int n = 2; dir.exists(name); ++n) name = QString("%1-%2").arg(base).arg(n);
-  return dir.filePath(name);
-}
-
 // "64×64, 8 frames, 3 steps, seed 7" for the log. The prompt goes in with one multi-argument arg():
 // chained ones would read a "%1" typed in it as a place for the next value.
 QString run_summary(const StudioRequest& r) {
@@ -90,6 +75,8 @@ QString run_summary(const StudioRequest& r) {
       .arg(qulonglong(r.seed));
 }
 
+// Compare's dense runs, kept between sessions: a later Compare or sweep of the same request
+// reuses them.
 QString dense_run_cache_folder() {
   return QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/compare";
 }
@@ -121,6 +108,7 @@ MainWindow::MainWindow(QWidget* parent)
       step_label_(new QLabel(this)),
       thread_(new QThread(this)),
       worker_(new GenerationWorker),
+      worker_writing_(worker_->writingFlag()),
       export_thread_(new QThread(this)),
       exporter_(new Exporter) {
   setWindowTitle("SVG-EAR Studio");
@@ -174,10 +162,11 @@ MainWindow::~MainWindow() {
   worker_->cancel();
   thread_->quit();
   export_thread_->wait();
-  if (!thread_->wait(QDeadlineTimer(kWorkerStopMs))) {
-    // One block of a huge request can run for minutes and cannot be interrupted: the process
+  while (!thread_->wait(QDeadlineTimer(kWorkerStopMs))) {
+    if (worker_writing_->load()) continue;  // a finished run's entry or videos: never cut short
+    // One DiT block of a huge request can run for minutes and cannot be interrupted: the process
     // must not linger without a window. The settings were saved on close and the exports are
-    // written; the run was cancelled and keeps nothing.
+    // written; the cancelled run has nothing to keep.
     std::fprintf(stderr, "svgear-studio: the run did not stop within %d s of closing the window; quitting without it\n",
                  kWorkerStopMs / 1000);
     std::fflush(stderr);
@@ -522,9 +511,9 @@ void MainWindow::beginRun(const StudioRequest& request, Work work, const QString
   statusBar()->showMessage(status);
   setGenerating(true);
   work_ = work;
-  compare_dense_done_ = false;
-  supersedeLibraryOpen();
-  saveSettings();  // the prompt history and settings so far, whatever becomes of this run or the window  // a library reload still decoding must not replace this run's result
+  compare_run_ = -1;
+  supersedeLibraryOpen();  // a library reload still decoding must not replace this run's result
+  saveSettings();  // the prompt history and settings so far, whatever becomes of this run or the window
 }
 
 void MainWindow::supersedeLibraryOpen() {
@@ -651,8 +640,9 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
   if (work_ == Work::Compare) {
     setGenerating(false);
     compare_view_->showMessage(tr("Compare cancelled"));
-    statusBar()->showMessage(compare_dense_done_ ? tr("Compare cancelled; its dense run is kept for the next Compare")
-                                                 : tr("Compare cancelled during its dense run"));
+    statusBar()->showMessage(compare_run_ == 1   ? tr("Compare cancelled; its dense run is kept for the next Compare")
+                             : compare_run_ == 0 ? tr("Compare cancelled during its dense run")
+                                                 : tr("Compare cancelled"));
     return;
   }
   if (partial) {
@@ -693,7 +683,7 @@ void MainWindow::onCompareRunStarted(const QString& run, int index) {
     sweep_view_->showRunning(tr("Sweep: the dense run…"));
     return;
   }
-  compare_dense_done_ = index > 0;  // the dense run is the first, finished or reused
+  compare_run_ = index;
   run_label_ = tr("%1 run %2 of 2").arg(run).arg(index + 1);
   compare_view_->showRunning(tr("Comparing: %1…").arg(run_label_));
 }
@@ -776,9 +766,8 @@ bool MainWindow::exportFrames(const QString& folder) {
     reportError(tr("nothing to export yet: generate a video first"));
     return false;
   }
-  const QString target = frames_folder_in(folder, result_seed_);
-  beginExport(target);
-  exporter_->exportVideo(result_, target, Exporter::Format::PngFrames);
+  beginExport(folder);
+  exporter_->exportVideo(result_, folder, Exporter::Format::PngFrames, QString("svgear-%1-frames").arg(result_seed_));
   return true;
 }
 

@@ -5,6 +5,7 @@
 
 #include <QMainWindow>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 
@@ -92,8 +93,8 @@ class MainWindow : public QMainWindow {
   // The shared start of Generate, Compare and sweep: the step counter and status, then busy.
   void beginRun(const StudioRequest& request, Work work, const QString& status);
   void setGenerating(bool generating);
-  void updateExportActions();
-  void loadModel(const QString& folder);  // in the worker, with the picker's placement  // each export enabled when it has something to write and no run is on
+  void updateExportActions();  // each export enabled when it has something to write and no run is on
+  void loadModel(const QString& folder);  // in the worker, with the picker's placement
   void reportError(const QString& message);
   void onModelLoaded(const ModelSummary& model);
   void onStep(const StepEvent& step);
@@ -138,6 +139,7 @@ class MainWindow : public QMainWindow {
   QAction* export_trace_action_ = nullptr;
   QThread* thread_;
   GenerationWorker* worker_;  // lives on thread_, deleted when it finishes
+  std::shared_ptr<const std::atomic<bool>> worker_writing_;  // GenerationWorker::writingFlag
   QThread* export_thread_;
   Exporter* exporter_;  // lives on export_thread_, deleted when it finishes
   int pending_exports_ = 0;
@@ -150,7 +152,9 @@ class MainWindow : public QMainWindow {
   uint64_t requested_seed_ = 0;
   SharedVideo result_;  // null before the first result; shared with the preview and exports
   uint64_t result_seed_ = 0;   // result_'s seed: export names follow the video exported, not the last request
-  bool compare_dense_done_ = false;  // the running Compare's dense run finished (or was reused)
+  // The running Compare's run: -1 before either (loading the model), 0 dense, 1 sparse (the dense
+  // one finished or reused).
+  int compare_run_ = -1;
   uint64_t compare_seed_ = 0;  // the shown comparison's seed, likewise
   // The library reload still decoding, if any. A later reload, a run or a model choice supersedes
   // it (supersedeLibraryOpen): its decode stops at the next frame and its result is dropped.

@@ -66,8 +66,8 @@ bool same_knobs(const AttentionConfig& a, const AttentionConfig& b) {
 SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   // video
   auto* video = new QGroupBox(tr("Video"), this);
-  width_ = spin_box(video, "width", 8, 4096, 8, tr("Width in pixels; must be a multiple of the model's patch"));
-  height_ = spin_box(video, "height", 8, 4096, 8, tr("Height in pixels; must be a multiple of the model's patch"));
+  width_ = spin_box(video, "width", 8, kMaxSidePixels, 8, tr("Width in pixels; must be a multiple of the model's patch"));
+  height_ = spin_box(video, "height", 8, kMaxSidePixels, 8, tr("Height in pixels; must be a multiple of the model's patch"));
   frames_ = spin_box(video, "frames", 1, kMaxFrames, 1, tr("Number of frames (Wan models want 4k+1)"));
   auto* size_row = new QHBoxLayout;
   size_row->addWidget(width_);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -107,18 +108,23 @@ void check_output_folder(const std::filesystem::path& folder) {
   if (!std::filesystem::is_directory(existing, ec)) {
     throw UserError("cannot write in " + folder.string() + ": " + existing.string() + " is a file, not a folder");
   }
-  // A file made and removed at once, not access(W_OK): root passes that in /proc and /sys, and a
-  // read-only or full file system may only show at creation.
-  std::string probe = (existing / ".svgear-write-check-XXXXXX").string();
-  const int fd = ::mkstemp(probe.data());
+  // A file made, not access(W_OK), which root passes in /proc and /sys: an unnamed O_TMPFILE where
+  // the file system has them (nothing to remove, no name left by a crash), else a named file
+  // removed at once.
+  int fd = ::open(existing.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  int error = fd < 0 ? errno : 0;
+  if (fd < 0 && (error == EOPNOTSUPP || error == EISDIR || error == EINVAL)) {
+    std::string probe = (existing / ".svgear-write-check-XXXXXX").string();
+    fd = ::mkstemp(probe.data());
+    error = fd < 0 ? errno : 0;
+    if (fd >= 0) ::unlink(probe.c_str());
+  }
   if (fd < 0) {
-    const int error = errno;
     throw UserError("cannot write in " + folder.string() + ": " +
                     (error == EACCES ? "no permission to write in " + existing.string()
                                      : existing.string() + " refuses new files (" + std::strerror(error) + ")"));
   }
   ::close(fd);
-  ::unlink(probe.c_str());
 }
 
 }  // namespace svgear

@@ -1,9 +1,11 @@
 #include "core/library/generation_library.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <system_error>
@@ -75,11 +77,31 @@ std::filesystem::path default_library_root() {
 
 GenerationLibrary::GenerationLibrary(std::filesystem::path root) : root_(std::move(root)) {}
 
+namespace {
+
+// Staging folders (".staging-<pid>-<n>") of processes that are gone: a studio that quit or died while
+// it wrote an entry. Another running studio's stay.
+void remove_abandoned_staging(const std::filesystem::path& root) {
+  std::error_code ec;
+  for (const auto& item : std::filesystem::directory_iterator(root, ec)) {
+    const std::string name = item.path().filename().string();
+    if (!name.starts_with(".staging-")) continue;
+    const long pid = std::strtol(name.c_str() + 9, nullptr, 10);
+    if (pid <= 0 || (::kill(pid_t(pid), 0) != 0 && errno == ESRCH)) {
+      std::error_code ignored;
+      std::filesystem::remove_all(item.path(), ignored);
+    }
+  }
+}
+
+}  // namespace
+
 LibraryEntry GenerationLibrary::add(const Video& video, const nlohmann::json& record) const {
   if (video.empty()) throw UserError("nothing to keep in the library: the video has no frames");
   std::error_code ec;
   std::filesystem::create_directories(root_, ec);
   if (ec) throw UserError("cannot create the library folder " + root_.string() + ": " + ec.message());
+  remove_abandoned_staging(root_);
 
   const uint64_t seed = record.value("request", nlohmann::json::object()).value("seed", uint64_t(0));
   const std::string stem = compact_time(record.value("created", "")) + "-seed" + std::to_string(seed);

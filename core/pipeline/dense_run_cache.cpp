@@ -16,12 +16,14 @@ nlohmann::json dense_cache_key(const nlohmann::json& record) {
   request.erase("preview_every");
   const nlohmann::json& device = record.at("device");
   const nlohmann::json& model = record.at("model");
-  // The model's folder and its files' sizes and times besides its model.json: two folders of one
-  // architecture (two random-model seeds, a retrained copy) share the latter. A Wan model's text
-  // encoder and VAE places too: they change the video's rounding.
+  // The model's folder (however it was typed) and its files' sizes and times besides its
+  // model.json: two folders of one architecture (two random-model seeds, a retrained copy) share
+  // the latter. A Wan model's text encoder and VAE places too: they change the video's rounding.
+  std::error_code ec;
+  const std::filesystem::path folder = std::filesystem::weakly_canonical(model.value("folder", ""), ec);
   return {{"request", request},
           {"model", model.at("manifest")},
-          {"folder", model.value("folder", "")},
+          {"folder", folder.string()},
           {"files", model.value("files", nlohmann::json::array())},
           {"device", device.at("name")},
           {"dtype", device.at("dtype")},

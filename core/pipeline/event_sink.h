@@ -60,6 +60,9 @@ class EventSink {
   virtual void on_finished(const FinishedEvent&) {}
   virtual void on_error(const ErrorEvent&) {}
   virtual void on_log(const std::string& line) {}
+  // What the user should know even when progress is hidden (the CLI's --quiet): a prompt cut short,
+  // a sparse mode without its kernel. A log line unless the sink says otherwise.
+  virtual void on_warning(const std::string& line) { on_log(line); }
 };
 
 }  // namespace svgear

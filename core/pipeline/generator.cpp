@@ -51,7 +51,7 @@ void note_reference_sparse_path(const Model& model, const GenerationRequest& req
           std::to_string(model.dit->config().head_dim()) + " and " + std::to_string(request.attention.k_clusters) +
           " key clusters";
   }
-  sink.on_log(std::string(attention_mode_name(request.attention.mode)) + " attention on " +
+  sink.on_warning(std::string(attention_mode_name(request.attention.mode)) + " attention on " +
               device_description(model.device) + " runs through the ATen reference, not a kernel (" + why +
               "): expect it to be slower than dense attention here");
 }
@@ -164,7 +164,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     if (negative && !use_guidance) continue;
     const std::string note = model_.text_encoder->truncation_note(negative ? *r.negative_prompt : r.prompt);
     if (!note.empty()) {
-      sink.on_log(std::string(negative ? "the negative prompt" : "the prompt") + " is too long: " + note +
+      sink.on_warning(std::string(negative ? "the negative prompt" : "the prompt") + " is too long: " + note +
                   "; shorten it to keep them");
     }
   }

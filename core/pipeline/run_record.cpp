@@ -21,8 +21,10 @@ std::string utc_now() {
   return text;
 }
 
-// Each file the model's weights came from, with its size and modification time: a folder
-// retrained, or its files replaced, keeps its model.json and its sizes, not its times.
+// Each file the model's weights came from, with its size and modification time (ns since the Unix
+// epoch): a folder retrained, or its files replaced, keeps its model.json and its sizes, not its
+// times. Files only: a Wan folder's tokenizer entry may be the folder itself, whose time changes
+// with anything written beside the model.
 nlohmann::json weight_files_of(const ModelManifest& m) {
   std::vector<std::string> names = m.weight_files;
   names.insert(names.end(), m.text_encoder_files.begin(), m.text_encoder_files.end());
@@ -33,12 +35,14 @@ nlohmann::json weight_files_of(const ModelManifest& m) {
   for (const std::string& name : names) {
     const std::filesystem::path path = m.folder / name;
     std::error_code ec;
-    const bool is_file = std::filesystem::is_regular_file(path, ec);  // the tokenizer may be a folder
-    const auto size = is_file ? std::filesystem::file_size(path, ec) : 0;
-    const auto modified = std::filesystem::last_write_time(path, ec).time_since_epoch();
+    if (!std::filesystem::is_regular_file(path, ec)) continue;
+    const auto bytes = std::filesystem::file_size(path, ec);
+    const auto modified = std::filesystem::last_write_time(path, ec);
+    if (ec) continue;
+    const auto since_epoch = std::chrono::file_clock::to_sys(modified).time_since_epoch();
     files.push_back({{"file", name},
-                     {"bytes", ec ? -1 : int64_t(size)},
-                     {"modified_ns", ec ? 0 : int64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(modified).count())}});
+                     {"bytes", bytes},
+                     {"modified_ns", std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count()}});
   }
   return files;
 }

@@ -91,16 +91,15 @@ std::string Umt5Tokenizer::clean_whitespace(std::string_view text) {
 
 std::vector<int64_t> Umt5Tokenizer::tokenize(std::string_view prompt) const {
   std::vector<int64_t> ids = model_->encode(clean_whitespace(prompt));
-  // Hugging Face truncation keeps room for the EOS it appends.
-  if (int64_t(ids.size()) > text_len_ - 1) ids.resize(text_len_ - 1);
+  if (int64_t(ids.size()) > max_pieces()) ids.resize(max_pieces());
   ids.push_back(kEosId);
   return ids;
 }
 
 Umt5Tokenizer::Cut Umt5Tokenizer::cut(std::string_view prompt) const {
   const std::vector<int64_t> ids = model_->encode(clean_whitespace(prompt));
-  if (int64_t(ids.size()) <= text_len_ - 1) return {};
-  const std::vector<int64_t> dropped(ids.begin() + (text_len_ - 1), ids.end());
+  if (int64_t(ids.size()) <= max_pieces()) return {};
+  const std::vector<int64_t> dropped(ids.begin() + max_pieces(), ids.end());
   return {int64_t(dropped.size()), model_->decode(dropped)};
 }
 

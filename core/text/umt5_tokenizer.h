@@ -56,6 +56,8 @@ class Umt5Tokenizer {
 
   int vocab_size() const { return model_->vocab_size(); }
   int text_len() const { return text_len_; }
+  // Pieces kept before the EOS: Hugging Face truncation keeps room for the EOS it appends.
+  int64_t max_pieces() const { return text_len_ - 1; }
   const std::filesystem::path& source() const { return source_; }
 
   // Upstream's whitespace_clean: every run of (Unicode) whitespace becomes one space; trimmed.

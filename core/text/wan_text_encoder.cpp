@@ -75,7 +75,7 @@ std::string WanTextEncoder::truncation_note(std::string_view prompt) const {
   size_t end = std::min<size_t>(60, cut.text.size());
   while (end < cut.text.size() && (static_cast<unsigned char>(cut.text[end]) & 0xC0) == 0x80) --end;
   const std::string shown = cut.text.substr(0, end) + (end < cut.text.size() ? "…" : "");
-  return "the text encoder reads its first " + std::to_string(tokenizer_.text_len() - 1) +
+  return "the text encoder reads its first " + std::to_string(tokenizer_.max_pieces()) +
          " tokens and ignores the last " + std::to_string(cut.pieces) + ", from \"" + shown + "\"";
 }
 

@@ -19,6 +19,7 @@
 #include "core/media/mp4_writer.h"
 #include "core/media/video_reader.h"
 #include "tests/support/test_paths.h"
+#include "tests/wan/tiny_wan_folder.h"
 
 namespace svgear {
 namespace {
@@ -130,6 +131,21 @@ TEST_F(CliTest, PngFolderOutput) {
   int pngs = 0;
   for (const auto& entry : std::filesystem::directory_iterator(out)) pngs += entry.path().extension() == ".png";
   EXPECT_EQ(pngs, 4);  // the tiny model's default frame count
+}
+
+// --quiet hides progress and notes, not a warning that words of the prompt were ignored.
+TEST_F(CliTest, AQuietRunStillWarnsOfAPromptCutShort) {
+  const auto wan = test::write_tiny_wan_original(*dir_ / "wan");  // text_len 16
+  const CliRun run = run_cli("generate --model " + wan.string() +
+                             " --prompt \"a cat walks on the grass a cat walks on the grass a cat walks on the cat\""
+                             " --steps 1 --frames 5 --height 32 --width 48 --device cpu --quiet --output " +
+                             (*dir_ / "wan.y4m").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("warning: the prompt is too long: the text encoder reads its first 15 tokens and "
+                            "ignores the last 3, from \"on the cat\""),
+            std::string::npos)
+      << run.output;
+  EXPECT_EQ(run.output.find("step 1/1"), std::string::npos) << run.output;
 }
 
 // A trained model's folder is never overwritten by random weights unless asked.

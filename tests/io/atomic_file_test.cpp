@@ -75,7 +75,8 @@ TEST(AtomicFile, JsonWithBytesThatAreNotUtf8IsStillWritten) {
   EXPECT_FALSE(std::filesystem::exists(dir / "new"));  // checks create nothing
 }
 
-// A folder that exists and passes access(W_OK) for root can still refuse files: /proc does.
+// A folder that exists and passes access(W_OK) for root can still refuse files: /proc does (for
+// other users access() refused it already, so only a run as root tells the probe from access()).
 TEST(AtomicFile, AFolderThatTakesNoFilesIsRefusedUpFront) {
   if (!std::filesystem::is_directory("/proc/self")) GTEST_SKIP() << "no /proc on this system";
   try {

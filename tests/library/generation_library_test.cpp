@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "core/media/video_reader.h"
 #include "core/user_error.h"
@@ -98,6 +99,15 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   EXPECT_THROW(library.remove(outside), UserError);
   EXPECT_TRUE(std::filesystem::exists(root));
   EXPECT_THROW(read_library_entry(root / "broken"), UserError);
+
+  // The next entry clears the staging folder of a studio that died writing one, not a live one's.
+  const std::string alive = ".staging-" + std::to_string(::getpid()) + "-99";
+  std::filesystem::create_directories(root / ".staging-999999999-3" / "partial");
+  std::filesystem::create_directories(root / alive);
+  library.add(clip, record("2026-11-29T09:00:00Z", 8, "a red ring"));
+  EXPECT_FALSE(std::filesystem::exists(root / ".staging-999999999-3"));
+  EXPECT_TRUE(std::filesystem::exists(root / alive));
+  EXPECT_TRUE(std::filesystem::exists(root / ".staging-1-0"));  // pid 1 runs
 }
 
 // A PNG's width and height, from its IHDR chunk (bytes 16–23, big-endian).

@@ -38,7 +38,15 @@ TEST(DenseRunCache, KeyTellsModelFoldersAndTheirWeightsApart) {
   write_random_model(root / "two", spec);
   const nlohmann::json one = key_of(root / "one");
   EXPECT_EQ(key_of(root / "one"), one) << "the same folder, untouched: a cache hit";
-  EXPECT_NE(key_of(root / "two"), one) << "same model.json, other weights";
+  nlohmann::json two = key_of(root / "two");
+  EXPECT_NE(two, one) << "same model.json, other folder and weights";
+  nlohmann::json one_files = one;
+  one_files.erase("folder");
+  two.erase("folder");
+  EXPECT_NE(two, one_files) << "the files alone tell them apart (a folder copied and retrained)";
+  // However the folder was typed.
+  EXPECT_EQ(key_of(root / "one" / ""), one);
+  EXPECT_EQ(key_of(root / "two" / ".." / "one"), one);
 
   // The weights written again in place (a retrained checkpoint): same sizes, a newer time.
   const auto weights = root / "one" / "model.safetensors";
