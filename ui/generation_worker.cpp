@@ -131,12 +131,23 @@ void GenerationWorker::loadModel(const QString& folder, const ModelPlacement& pl
   auto token = std::make_shared<CancelToken>(&cancel_);
   latest_load_ = token;
   QMetaObject::invokeMethod(this, [this, folder, placement, token] {
-    if (token->is_cancelled()) return;  // a newer choice (or the window's close) came before it started
+    // Stopped by cancel() (Esc, or the window's close) rather than by a newer choice.
+    const auto cancelled_by_user = [&] {
+      Q_EMIT logLine("loading " + folder + " cancelled");
+      Q_EMIT modelLoadCancelled(folder);
+    };
+    if (token->is_cancelled()) {  // before it started: a newer choice's load says nothing of this one
+      if (cancel_.is_cancelled()) cancelled_by_user();
+      return;
+    }
     try {
       load(folder, placement, token);
     } catch (const Cancelled&) {
-      Q_EMIT logLine("loading " + folder +
-                     (cancel_.is_cancelled() ? " cancelled" : " stopped: another model was chosen"));
+      if (cancel_.is_cancelled()) {
+        cancelled_by_user();
+      } else {
+        Q_EMIT logLine("loading " + folder + " stopped: another model was chosen");
+      }
     } catch (const std::exception& e) {
       Q_EMIT modelFailed(folder, QString::fromStdString(e.what()));
     }

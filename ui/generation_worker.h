@@ -76,6 +76,8 @@ class GenerationWorker : public QObject {
  Q_SIGNALS:
   void modelLoaded(const svgear::ModelSummary& summary);
   void modelFailed(const QString& folder, const QString& message);
+  // A loadModel that cancel() stopped, queued or loading (not one a newer loadModel replaced).
+  void modelLoadCancelled(const QString& folder);
   void stepDone(const svgear::StepEvent& step);
   // Videos cross as shared, immutable frames, which the GUI never copies.
   void previewReady(int step, svgear::SharedVideo video);

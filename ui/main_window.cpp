@@ -151,7 +151,7 @@ MainWindow::MainWindow(QWidget* parent)
   resize(1440, 900);  // the routing views need the width; restoreGeometry() keeps what the user chose
   restoreSettings();
   setGenerating(false);
-  statusBar()->showMessage(tr("Ready"));
+  if (loading_folder_.isEmpty()) statusBar()->showMessage(tr("Ready"));
 }
 
 MainWindow::~MainWindow() {
@@ -333,7 +333,14 @@ void MainWindow::buildActions() {
 
 void MainWindow::connectWorker() {
   connect(worker_, &GenerationWorker::modelLoaded, this, [this](const ModelSummary& m) { onModelLoaded(m); });
+  connect(worker_, &GenerationWorker::modelLoadCancelled, this, [this](const QString& folder) {
+    if (folder != loading_folder_) return;
+    setLoadingFolder(QString());
+    model_picker_->showError(tr("loading cancelled; choose the model again to load it"));
+    if (!generating_) statusBar()->showMessage(tr("Model load cancelled"));
+  });
   connect(worker_, &GenerationWorker::modelFailed, this, [this](const QString& folder, const QString& message) {
+    if (folder == loading_folder_) setLoadingFolder(QString());
     // A load the user has since replaced by another folder (onModelLoaded filters the same way).
     if (folder != model_picker_->currentFolder()) {
       log_->info(tr("loading %1 failed, but it is no longer the chosen model: %2").arg(folder, message));
@@ -386,7 +393,8 @@ void MainWindow::loadModel(const QString& folder) {
   // The worker frees the old model first: the dock and completion must not go on describing it.
   model_picker_->showLoading(folder);
   prompt_panel_->setVocabulary({});
-  if (!generating_) statusBar()->showMessage(tr("Loading the model in %1…").arg(folder));
+  if (!generating_) statusBar()->showMessage(tr("Loading the model in %1… (Esc cancels)").arg(folder));
+  setLoadingFolder(folder);
   worker_->loadModel(folder, model_picker_->placement());
 }
 
@@ -555,9 +563,19 @@ void MainWindow::sweep() {
 }
 
 void MainWindow::cancel() {
+  if (!generating_ && !loading_folder_.isEmpty()) {
+    worker_->cancel();  // between tensors: a Wan model's load takes minutes
+    statusBar()->showMessage(tr("Cancelling the model load…"));
+    return;
+  }
   if (!generating_) return;
   worker_->cancel();
   statusBar()->showMessage(tr("Cancelling after the current step (or decode frame)…"));
+}
+
+void MainWindow::setLoadingFolder(const QString& folder) {
+  loading_folder_ = folder;
+  cancel_action_->setEnabled(generating_ || !loading_folder_.isEmpty());
 }
 
 void MainWindow::setGenerating(bool generating) {
@@ -566,7 +584,7 @@ void MainWindow::setGenerating(bool generating) {
   generate_action_->setEnabled(!generating);
   compare_action_->setEnabled(!generating);
   sweep_action_->setEnabled(!generating);
-  cancel_action_->setEnabled(generating);
+  cancel_action_->setEnabled(generating || !loading_folder_.isEmpty());
   model_picker_->setEnabled(!generating);
   open_model_action_->setEnabled(!generating);  // the picker's own shortcut: the model stays during a run
   settings_panel_->setEnabled(!generating);
@@ -589,6 +607,7 @@ void MainWindow::reportError(const QString& message) {
 }
 
 void MainWindow::onModelLoaded(const ModelSummary& model) {
+  if (model.folder == loading_folder_) setLoadingFolder(QString());
   // A load queued before the user chose another folder (the restored one at start-up) finishes
   // first: its vocabulary and defaults must not land on the model now chosen.
   if (model.folder != model_picker_->currentFolder()) return;

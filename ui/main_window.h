@@ -60,7 +60,7 @@ class MainWindow : public QMainWindow {
   // Pareto sweep: dense once, then the sparse mode at each budget of the Sweep panel, same seed;
   // speed against PSNR in the Sweep panel.
   void sweep();
-  void cancel();
+  void cancel();  // the running work, or else a model load the window asked for
   // Queue writing the last result on the export thread (Exporter) and return at once: true
   // when queued, false (reported) when there is nothing to export. The outcome is logged: the file
   // written, or the reason it was not.
@@ -94,7 +94,8 @@ class MainWindow : public QMainWindow {
   void beginRun(const StudioRequest& request, Work work, const QString& status);
   void setGenerating(bool generating);
   void updateExportActions();  // each export enabled when it has something to write and no run is on
-  void loadModel(const QString& folder);  // in the worker, with the picker's placement
+  void loadModel(const QString& folder);  // in the worker, with the picker's placement; Esc cancels it
+  void setLoadingFolder(const QString& folder);  // and Cancel's state with it
   void reportError(const QString& message);
   void onModelLoaded(const ModelSummary& model);
   void onStep(const StepEvent& step);
@@ -147,6 +148,7 @@ class MainWindow : public QMainWindow {
   bool generating_ = false;
   Work work_ = Work::Generate;  // what the running (or last) work is
   QString run_label_;           // during a Compare or sweep: which run, for the step line
+  QString loading_folder_;  // the model folder the window asked the worker to load, until it answers
   bool apply_model_defaults_ = false;  // set by openModelFolder until the chosen model has loaded
   int requested_steps_ = 0;
   uint64_t requested_seed_ = 0;

@@ -361,6 +361,23 @@ void StudioWindowTest::a_newer_model_choice_supersedes_a_load() {
   QVERIFY2(!log.contains(first), qPrintable(log));      // never started
   QCOMPARE(log.count("loading the model in " + last), 1);
   QCOMPARE(child<QSpinBox>(*w, "frames")->value(), 16);  // shapes-s's defaults applied
+
+  // Esc reaches a model load the window asked for: here one queued behind a run, which it stops too.
+  QLabel* info = child<QLabel>(*w, "model_info");
+  QAction* cancel = child<QAction>(*w, "cancel");
+  w->generate();
+  QVERIFY(w->isGenerating());
+  w->openModelFolder(first);
+  QCOMPARE(info->text(), QString("Loading shapes-l…"));  // the old model is already being freed
+  QTest::keyClick(w.get(), Qt::Key_Escape);
+  QTRY_VERIFY_WITH_TIMEOUT(info->text().contains("loading cancelled"), kRunTimeoutMs);
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY(!cancel->isEnabled());
+  // Without a run, Cancel is there while a load is pending and goes once the model is in.
+  w->openModelFolder(last);
+  QVERIFY(cancel->isEnabled());
+  QTRY_VERIFY_WITH_TIMEOUT(!cancel->isEnabled(), kRunTimeoutMs);
+  QVERIFY2(info->text().startsWith("shapes-s on"), qPrintable(info->text()));
 }
 
 void StudioWindowTest::unknown_word_reports_error() {
