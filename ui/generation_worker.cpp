@@ -25,12 +25,12 @@
 namespace svgear {
 namespace {
 
-// Log lines and warnings as the worker's logLine, for every kind of run.
+// Log lines and warnings as the worker's signals, for every kind of run.
 class LogSink : public EventSink {
  public:
   explicit LogSink(GenerationWorker& worker) : worker_(worker) {}
   void on_log(const std::string& line) override { Q_EMIT worker_.logLine(QString::fromStdString(line)); }
-  void on_warning(const std::string& line) override { Q_EMIT worker_.logLine("warning: " + QString::fromStdString(line)); }
+  void on_warning(const std::string& line) override { Q_EMIT worker_.warning(QString::fromStdString(line)); }
 
  protected:
   GenerationWorker& worker_;

@@ -76,6 +76,8 @@ class GenerationWorker : public QObject {
  Q_SIGNALS:
   void modelLoaded(const svgear::ModelSummary& summary);
   void modelFailed(const QString& folder, const QString& message);
+  // EventSink::on_warning: a prompt cut short, a sparse mode without its kernel.
+  void warning(const QString& line);
   // A loadModel that cancel() stopped, queued or loading (not one a newer loadModel replaced).
   void modelLoadCancelled(const QString& folder);
   void stepDone(const svgear::StepEvent& step);

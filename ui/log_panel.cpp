@@ -12,6 +12,8 @@ LogPanel::LogPanel(QWidget* parent) : QPlainTextEdit(parent) {
 
 void LogPanel::info(const QString& line) { append(line, palette().color(QPalette::Text)); }
 
+void LogPanel::warning(const QString& line) { append("warning: " + line, QColor(240, 190, 80)); }
+
 void LogPanel::error(const QString& line) { append("error: " + line, QColor(255, 110, 100)); }
 
 void LogPanel::append(const QString& line, const QColor& colour) {

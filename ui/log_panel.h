@@ -12,6 +12,7 @@ class LogPanel : public QPlainTextEdit {
  public:
   explicit LogPanel(QWidget* parent);
   void info(const QString& line);
+  void warning(const QString& line);  // something the user should act on, short of an error
   void error(const QString& line);
 
  private:

@@ -376,6 +376,10 @@ void MainWindow::connectWorker() {
   connect(worker_, &GenerationWorker::sweepFinished, this,
           [this](const QString& mode, bool reused) { onSweepFinished(mode, reused); });
   connect(worker_, &GenerationWorker::logLine, log_, [this](const QString& line) { log_->info(line); });
+  connect(worker_, &GenerationWorker::warning, this, [this](const QString& line) {
+    log_->warning(line);
+    statusBar()->showMessage(tr("Warning: %1 (see the log)").arg(line));  // until the run's next message
+  });
   connect(worker_, &GenerationWorker::librarySaved, this, [this](const QString& folder) {
     library_->refresh();
     log_->info(tr("kept in the library: %1").arg(folder));

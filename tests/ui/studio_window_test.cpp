@@ -1165,6 +1165,15 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
     QVERIFY2(w.statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(w)));
     QCOMPARE(w.result().frames, 5);
     QCOMPARE(log_text(w).mid(before).count("loading the model in " + wan), 2);  // the run kept that load
+    QVERIFY(!log_text(w).contains("warning:"));
+
+    // A prompt longer than the tiny umT5 reads (text_len 16) runs, with a warning of what was left out.
+    typePrompt(w, "a red cat walks on the grass a red cat walks on the grass a cat walks on the grass");
+    w.generate();
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isGenerating(), kRunTimeoutMs);
+    QVERIFY2(log_text(w).contains("warning: the prompt is too long: the text encoder reads its first 15 tokens "
+                                  "and ignores the last 5, from \"cat walks on the grass\""),
+             qPrintable(log_text(w).right(800)));
     w.close();  // saves the settings
   }
   {
