@@ -377,6 +377,8 @@ void MainWindow::connectWorker() {
           [this](const QString& mode, bool reused) { onSweepFinished(mode, reused); });
   connect(worker_, &GenerationWorker::logLine, log_, [this](const QString& line) { log_->info(line); });
   connect(worker_, &GenerationWorker::warning, this, [this](const QString& line) {
+    if (run_warnings_.contains(line)) return;  // a Compare's or sweep's runs share their prompt
+    run_warnings_.insert(line);
     log_->warning(line);
     statusBar()->showMessage(tr("Warning: %1 (see the log)").arg(line));  // until the run's next message
   });
@@ -524,6 +526,7 @@ void MainWindow::beginRun(const StudioRequest& request, Work work, const QString
   setGenerating(true);
   work_ = work;
   compare_run_ = -1;
+  run_warnings_.clear();
   supersedeLibraryOpen();  // a library reload still decoding must not replace this run's result
   saveSettings();  // the prompt history and settings so far, whatever becomes of this run or the window
 }

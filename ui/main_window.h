@@ -4,6 +4,7 @@
 // It holds no engine state beyond the last result's frames: the engine lives in GenerationWorker.
 
 #include <QMainWindow>
+#include <QSet>
 
 #include <atomic>
 #include <filesystem>
@@ -148,6 +149,7 @@ class MainWindow : public QMainWindow {
   bool generating_ = false;
   Work work_ = Work::Generate;  // what the running (or last) work is
   QString run_label_;           // during a Compare or sweep: which run, for the step line
+  QSet<QString> run_warnings_;  // the running work's warnings so far, each shown once
   QString loading_folder_;  // the model folder the window asked the worker to load, until it answers
   bool apply_model_defaults_ = false;  // set by openModelFolder until the chosen model has loaded
   int requested_steps_ = 0;

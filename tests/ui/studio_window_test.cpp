@@ -1174,6 +1174,13 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
     QVERIFY2(log_text(w).contains("warning: the prompt is too long: the text encoder reads its first 15 tokens "
                                   "and ignores the last 5, from \"cat walks on the grass\""),
              qPrintable(log_text(w).right(800)));
+    // A Compare's two runs share the prompt: its warning shows once.
+    const qsizetype before_compare = log_text(w).size();
+    w.compare();
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isGenerating(), kRunTimeoutMs);
+    const QString compare_log = log_text(w).mid(before_compare);
+    QVERIFY2(compare_log.contains("Compared dense and"), qPrintable(compare_log));
+    QCOMPARE(compare_log.count("warning: the prompt is too long"), 1);
     w.close();  // saves the settings
   }
   {
