@@ -10,6 +10,7 @@
 #include "app/commands.h"
 #include "core/media/mp4_writer.h"
 #include "core/pipeline/device_info.h"
+#include "core/pipeline/model.h"
 #include "core/pipeline/model_manifest.h"
 #include "core/user_error.h"
 #include "svgear/build_config.h"
@@ -44,11 +45,12 @@ int cmd_info(int argc, char** argv) {
   int count = 0;
   for (const auto& root : model_search_roots()) {
     for (const auto& folder : find_model_folders(root)) {
+      // Wan folders (no model.json) too; one unreadable folder is listed as such, not the end of the list.
       try {
-        const ModelManifest m = ModelManifest::read(folder);
+        const ModelManifest m = read_model_manifest(folder);
         std::printf("  %-16s %s  (%d layers, dim %d)  %s\n", m.name.c_str(), folder.c_str(), m.dit.num_layers,
                     m.dit.dim, m.description.c_str());
-      } catch (const UserError& e) {
+      } catch (const std::exception& e) {
         std::printf("  (unreadable) %s: %s\n", folder.c_str(), e.what());
       }
       ++count;

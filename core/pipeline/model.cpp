@@ -18,6 +18,8 @@ namespace svgear {
 namespace {
 
 constexpr const char* kTokenEmbedding = "text_encoder.token_embedding.weight";
+// The longest prompt a vocabulary model's transformer takes (its position table has a row each).
+constexpr int kMaxPromptTokens = 4096;
 // Upstream runs umT5 in bfloat16 (t5_dtype); it also halves the 11 GB of umT5-xxl on the CPU.
 constexpr c10::ScalarType kTextEncoderDtype = at::kBFloat16;
 
@@ -135,6 +137,16 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
   if (!embedding.defined()) {
     throw UserError(folder.string() + ": no weight file holds '" + kTokenEmbedding +
                     "' (the text encoder's token table)");
+  }
+  // Before the transformer's tensors are made in model.json's sizes: a hostile text_dim or
+  // max_tokens would otherwise ask for gigabytes ahead of any check.
+  if (embedding.dim() != 2 || embedding.size(1) != m.dit.text_dim) {
+    throw UserError(folder.string() + ": the token table '" + kTokenEmbedding + "' has shape " +
+                    c10::str(embedding.sizes()) + " but dit.text_dim is " + std::to_string(m.dit.text_dim));
+  }
+  if (m.text_layers > 0 && m.max_tokens > kMaxPromptTokens) {
+    throw UserError(folder.string() + ": model.json's text_encoder.max_tokens is " + std::to_string(m.max_tokens) +
+                    "; a vocabulary model reads at most " + std::to_string(kMaxPromptTokens));
   }
   PromptTransformerWeights transformer;
   if (m.text_layers > 0) {

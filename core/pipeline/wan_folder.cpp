@@ -82,7 +82,14 @@ std::vector<fs::path> shards_of(const fs::path& index_path) {
   std::vector<std::string> missing;
   for (const auto& [tensor, shard] : index["weight_map"].items()) {
     if (!shard.is_string()) throw UserError(index_path.string() + ": the shard of " + tensor + " is not a file name");
-    const fs::path path = index_path.parent_path() / shard.get<std::string>();
+    // Shards sit beside their index: a name outside its folder ("/etc/passwd", "../x") is a hostile
+    // or broken index, not a place to read from.
+    const fs::path name(shard.get<std::string>());
+    if (name.empty() || !name.is_relative() || name.has_parent_path()) {
+      throw UserError(index_path.string() + ": the shard of " + tensor + ", '" + name.string() +
+                      "', is not a file beside the index");
+    }
+    const fs::path path = index_path.parent_path() / name;
     if (std::find(shards.begin(), shards.end(), path) != shards.end()) continue;
     shards.push_back(path);
     if (!fs::is_regular_file(path)) missing.push_back(path.string());

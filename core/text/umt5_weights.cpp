@@ -96,6 +96,16 @@ Umt5Config detect_config(const std::map<std::string, StoredTensor>& index) {
   c.dim_ffn = stored_size(index, "blocks.0.ffn.fc1.weight", 0, c.dim_ffn);
   c.num_buckets = stored_size(index, "blocks.0.pos_embedding.embedding.weight", 0, c.num_buckets);
   c.num_heads = stored_size(index, "blocks.0.pos_embedding.embedding.weight", 1, c.num_heads);
+  // Sizes a hostile or broken file can claim with zero-byte tensors: the encoder divides by the
+  // heads, buckets its relative positions and looks up EOS (id 1) in the embedding.
+  const auto require = [](bool ok, const std::string& what) {
+    if (!ok) throw UserError("the umT5 text encoder's weights are not a umT5 encoder: " + what);
+  };
+  require(c.vocab >= 2, "its token embedding has " + std::to_string(c.vocab) + " rows");
+  require(c.dim >= 1 && c.dim_attn >= 1 && c.dim_ffn >= 1, "a width of 0 or less");
+  require(c.num_heads >= 1 && c.dim_attn % c.num_heads == 0,
+          std::to_string(c.num_heads) + " heads for an attention width of " + std::to_string(c.dim_attn));
+  require(c.num_buckets >= 4, std::to_string(c.num_buckets) + " relative-position buckets (at least 4)");
   return c;
 }
 
@@ -191,8 +201,16 @@ Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>
     auto scale = index.find(scale_name(expected.name));
     if (scale != index.end()) {
       // Scaled fp8 (ComfyUI): the stored weight is weight / scale_weight, rounded to e4m3.
+      const TensorEntry* scale_entry = scale->second.file->find(scale->second.stored_name);
+      int64_t elements = 1;
+      for (const int64_t size : scale_entry->shape) elements *= size;
+      if (elements != 1 || !is_float_dtype(scale_entry->dtype)) {
+        mismatched.push_back(scale_name(expected.name) + " in " + scale->second.file->path().string() +
+                             " must be one float, the scale of " + expected.name);
+        continue;
+      }
       const at::Tensor scale_weight = scale->second.file->load(scale->second.stored_name);
-      tensor = tensor.to(at::kFloat) * scale_weight.to(at::kFloat);
+      tensor = tensor.to(at::kFloat) * scale_weight.to(at::kFloat).reshape({});
     }
     // Straight to `dtype`: a float32 detour would double the peak for the 4 GB xxl embedding.
     *expected.tensor = tensor.to(device, dtype);

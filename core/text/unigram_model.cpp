@@ -1,6 +1,7 @@
 #include "core/text/unigram_model.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <utility>
@@ -92,11 +93,12 @@ UnigramModel::UnigramModel(std::vector<UnigramPiece> pieces, int64_t unk_id, boo
   }
   unk_score_ = min_score - kUnkPenalty;
   byte_ids_.assign(256, -1);
+  // Exactly "<0xHH>": sscanf's %X would take a sign ("<0x-1>") and index far past the table.
+  const auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
   for (size_t i = 0; i < pieces_.size(); ++i) {
-    unsigned byte = 0;
-    if (pieces_[i].piece.size() == 6 &&
-        std::sscanf(pieces_[i].piece.c_str(), "<0x%2X>", &byte) == 1) {
-      byte_ids_[byte] = int64_t(i);
+    const std::string& p = pieces_[i].piece;
+    if (p.size() == 6 && p.starts_with("<0x") && p[5] == '>' && hex(p[3]) && hex(p[4])) {
+      byte_ids_[std::stoul(p.substr(3, 2), nullptr, 16)] = int64_t(i);
     }
   }
 }

@@ -70,6 +70,16 @@ TEST(UnigramModel, ByteFallbackSpellsUnknownBytes) {
   EXPECT_EQ(model->decode({7, 3, 12, 12}), "cat zz");
 }
 
+// Pieces that only look like bytes ("<0x-1>": sscanf's %X took the sign and indexed past the byte
+// table) are plain pieces; "<0x7A>" stays the byte 'z'.
+TEST(UnigramModel, SignedByteLookalikesAreNotBytes) {
+  auto pieces = kPieces;
+  pieces.insert(pieces.end(), {{"<0x-1>", -1.0}, {"<0x-F>", -1.0}, {"<0x+7>", -1.0}});
+  auto model = UnigramModel::load(test::write_tokenizer_json(test::scratch_dir("unigram_signed_bytes"), pieces, true));
+  EXPECT_EQ(model->vocab_size(), 16);
+  EXPECT_EQ(model->encode("cat zz"), (Ids{7, 3, 12, 12}));
+}
+
 TEST(UnigramModel, BrokenFilesSayWhatToDo) {
   const auto dir = test::scratch_dir("unigram_broken");
   std::ofstream(dir / "not_json.json") << "{ this is not json";

@@ -7,6 +7,7 @@
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/pipeline/model.h"
 #include "core/weights/safetensors_file.h"
@@ -73,6 +74,55 @@ TEST(WanFolder, ModelListingsIncludeWanFoldersWithoutModelJson) {
   ASSERT_EQ(found.size(), 2u);
   EXPECT_EQ(found[0].filename(), "a-diffusers");
   EXPECT_EQ(found[1].filename(), "b-original");
+}
+
+// An index's shards sit beside it: one named outside the folder is refused, not read (it loaded
+// "../x", and read "/etc/passwd" as a safetensors file).
+TEST(WanFolder, IndexShardsOutsideTheFolderAreRefused) {
+  const fs::path dir = test::write_tiny_wan_diffusers(test::scratch_dir("wan_index_escape") / "model");
+  const fs::path index = dir / "transformer" / "diffusion_pytorch_model.safetensors.index.json";
+  const fs::path shard = dir / "transformer" / "diffusion_pytorch_model-00001-of-00002.safetensors";
+  ASSERT_TRUE(fs::exists(shard));
+  fs::copy_file(shard, dir.parent_path() / "outside.safetensors");
+  const std::vector<std::string> names = {"../../outside.safetensors", (dir.parent_path() / "outside.safetensors").string(),
+                                          "/etc/passwd"};
+  for (const std::string& name : names) {
+    nlohmann::json j = nlohmann::json::parse(std::ifstream(index));
+    for (auto& [tensor, file] : j["weight_map"].items()) {
+      if (file == shard.filename().string()) file = name;
+    }
+    std::ofstream(index) << j.dump();
+    const std::string error = load_error(dir);
+    EXPECT_TRUE(contains(error, "'" + name + "', is not a file beside the index")) << error;
+    for (auto& [tensor, file] : j["weight_map"].items()) {
+      if (file == name) file = shard.filename().string();
+    }
+    std::ofstream(index) << j.dump();
+  }
+}
+
+// A umT5 whose zero-byte tensors claim no heads, too few position buckets or a one-row vocabulary
+// is refused when it loads (0 heads divided by zero; the others failed inside a generation).
+TEST(WanFolder, AUmt5WithImpossibleSizesIsRefused) {
+  const fs::path dir = test::write_tiny_wan_original(test::scratch_dir("wan_umt5_sizes") / "model");
+  const fs::path umt5 = dir / "umt5_xxl_fp16.safetensors";
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  {
+    const auto file = SafetensorsFile::open(umt5);
+    for (const TensorEntry& entry : file->tensors()) tensors.emplace_back(entry.name, file->load(entry.name));
+  }
+  const auto with = [&](const std::string& part, const at::Tensor& replacement) {
+    auto changed = tensors;
+    for (auto& [name, tensor] : changed) {
+      if (name.find(part) != std::string::npos) tensor = replacement;
+    }
+    write_safetensors(umt5, changed);
+    return load_error(dir);
+  };
+  // [buckets, heads] of the relative position bias; [vocab, dim] of the shared embedding.
+  EXPECT_TRUE(contains(with("relative_attention_bias", at::zeros({32, 0}, at::kHalf)), "0 heads")) << "no heads";
+  EXPECT_TRUE(contains(with("relative_attention_bias", at::zeros({1, 4}, at::kHalf)), "1 relative-position buckets"));
+  EXPECT_TRUE(contains(with("shared.weight", at::zeros({1, 0}, at::kHalf)), "token embedding has 1 rows"));
 }
 
 TEST(WanFolder, MissingVaeSaysWhatWasLookedForAndWhatToDownload) {
