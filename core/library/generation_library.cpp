@@ -10,6 +10,7 @@
 #include <fstream>
 #include <system_error>
 
+#include "core/io/bounded_json.h"
 #include "core/io/atomic_file.h"
 #include "core/media/png_writer.h"
 #include "core/media/video_output.h"
@@ -132,7 +133,11 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder) {
   e.folder = folder;
   std::ifstream in(folder / kRecordFile);
   if (!in) throw UserError(folder.string() + " is not a library entry (no " + kRecordFile + ")");
-  e.record = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  try {
+    e.record = parse_bounded_json(in);
+  } catch (const nlohmann::json::exception&) {
+    e.record = nlohmann::json::value_t::discarded;
+  }
   if (e.record.is_discarded() || !e.record.is_object()) {
     throw UserError((folder / kRecordFile).string() + " is not a readable run record");
   }

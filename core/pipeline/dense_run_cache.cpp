@@ -4,6 +4,7 @@
 #include <numeric>
 #include <vector>
 
+#include "core/io/bounded_json.h"
 #include "core/media/video_reader.h"
 #include "core/pipeline/run_record.h"
 #include "core/user_error.h"
@@ -44,7 +45,7 @@ std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path&
   if (!file.good()) return std::nullopt;
   CachedDenseRun run;
   try {
-    run.record = nlohmann::json::parse(file);
+    run.record = parse_bounded_json(file);
     if (run.record.at("status") != "finished" || dense_cache_key(run.record) != wanted) return std::nullopt;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // an unreadable record is simply not a cache hit

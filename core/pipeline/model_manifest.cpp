@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/io/bounded_json.h"
 #include "core/pipeline/wan_folder.h"
 #include "core/user_error.h"
 #include "svgear/build_config.h"
@@ -37,7 +38,7 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   ModelManifest m;
   m.folder = folder;
   try {
-    m.raw = nlohmann::json::parse(in);
+    m.raw = parse_bounded_json(in);
   } catch (const nlohmann::json::exception& e) {
     throw UserError(where + " is not valid JSON: " + e.what());
   }

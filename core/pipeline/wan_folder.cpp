@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/io/bounded_json.h"
 #include "core/decoder/wan_vae_weights.h"
 #include "core/pipeline/wan_variant.h"
 #include "core/text/umt5_weights.h"
@@ -71,7 +72,7 @@ std::vector<fs::path> shards_of(const fs::path& index_path) {
   std::ifstream in(index_path);
   nlohmann::json index;
   try {
-    index = nlohmann::json::parse(in);
+    index = parse_bounded_json(in);
   } catch (const nlohmann::json::exception& e) {
     throw UserError(index_path.string() + " is not valid JSON (" + e.what() + "): download it again");
   }

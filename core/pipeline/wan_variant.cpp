@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/io/bounded_json.h"
 #include "core/model/wan_weight_names.h"
 #include "core/user_error.h"
 #include "core/weights/safetensors_file.h"
@@ -185,7 +186,7 @@ WanConfigHints read_wan_config_hints(const std::filesystem::path& path) {
   if (!in) return hints;
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = parse_bounded_json(in);
   } catch (const nlohmann::json::exception& e) {
     throw UserError(path.string() + " is not valid JSON: " + e.what());
   }

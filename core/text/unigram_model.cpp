@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/io/bounded_json.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -108,7 +109,7 @@ std::unique_ptr<UnigramModel> UnigramModel::load(const std::filesystem::path& pa
   if (!in) throw UserError("cannot open the tokenizer file '" + path.string() + "'");
   nlohmann::json json;
   try {
-    json = nlohmann::json::parse(in);
+    json = parse_bounded_json(in);
   } catch (const nlohmann::json::exception& e) {
     throw UserError("'" + path.string() + "' is not valid JSON (" + e.what() +
                     "): download tokenizer.json of google/umt5-xxl again");

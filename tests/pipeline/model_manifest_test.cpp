@@ -70,6 +70,10 @@ TEST(ModelManifest, ErrorsNameTheFileAndTheProblem) {
 
   write_text(dir / "model.json", "{not json");
   EXPECT_NE(error_of(dir).find("not valid JSON"), std::string::npos);
+  // A megabyte of nesting overflowed the stack when the manifest was copied into a run record.
+  write_text(dir / "model.json", "{\"format\": \"svgear-model/1\", \"x\": " + std::string(1000000, '[') +
+                                     std::string(1000000, ']') + "}");
+  EXPECT_NE(error_of(dir).find("nested deeper than 64 levels"), std::string::npos) << error_of(dir).substr(0, 300);
 
   write_text(dir / "model.json", R"({"format": "other"})");
   EXPECT_NE(error_of(dir).find("svgear-model/1"), std::string::npos);

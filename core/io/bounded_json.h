@@ -1,0 +1,19 @@
+#pragma once
+// parse_bounded_json: nlohmann's parser with a limit on nesting, for JSON from files a user hands
+// over (model.json, config.json, a shard index, tokenizer.json, run records). nlohmann copies,
+// prints and compares values recursively: a file a megabyte deep overflows the stack there, long
+// after parsing succeeded. Our files nest a few levels.
+
+#include <istream>
+
+#include <nlohmann/json.hpp>
+
+namespace svgear {
+
+constexpr int kMaxJsonDepth = 64;
+
+// Throws nlohmann::json::exception (as parse errors do) for a document nested deeper than
+// kMaxJsonDepth, so callers' handlers for bad JSON cover it.
+nlohmann::json parse_bounded_json(std::istream& in);
+
+}  // namespace svgear
