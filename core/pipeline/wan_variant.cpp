@@ -58,9 +58,22 @@ std::string shape_string(const std::vector<int64_t>& shape) {
 }
 
 // Size `dim` of `name`, or 0 when the tensor is absent or too small (WanWeights::load then lists it).
-int size_of(const TensorShapes& shapes, const std::string& name, size_t dim) {
+// A size from a tensor's shape, as the DiT's int arithmetic takes it. Zero-byte tensors can claim
+// any size: one past 2^20 (no Wan DiT comes near) is refused before the cast could wrap.
+int dit_size(int64_t value, const std::string& what, const std::string& where) {
+  constexpr int64_t kLargest = int64_t(1) << 20;
+  if (value < 0 || value > kLargest) {
+    throw UserError(where + ": " + what + " is " + std::to_string(value) +
+                    ", which no Wan DiT has: the file is damaged or not a Wan DiT");
+  }
+  return int(value);
+}
+
+// Dimension `dim` of tensor `name`, 0 when the tensor is absent.
+int size_of(const TensorShapes& shapes, const std::string& name, size_t dim, const std::string& where) {
   auto it = shapes.find(name);
-  return it != shapes.end() && dim < it->second.size() ? int(it->second[dim]) : 0;
+  if (it == shapes.end() || dim >= it->second.size()) return 0;
+  return dit_size(it->second[dim], name + "'s size " + std::to_string(dim), where);
 }
 
 }  // namespace
@@ -107,9 +120,10 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
                     ", expected [dim, in_dim, 1, 2, 2] of a Wan DiT");
   }
   WanConfig c;
-  c.dim = int(p[0]);
-  c.in_dim = int(p[1]);
-  c.patch_size = {int(p[2]), int(p[3]), int(p[4])};
+  c.dim = dit_size(p[0], "dim", where);
+  c.in_dim = dit_size(p[1], "the input channels", where);
+  c.patch_size = {dit_size(p[2], "the patch", where), dit_size(p[3], "the patch", where),
+                  dit_size(p[4], "the patch", where)};
   c.num_layers = 0;
   while (shapes.contains("blocks." + std::to_string(c.num_layers) + ".self_attn.q.weight")) {
     ++c.num_layers;
@@ -132,10 +146,10 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
                     "the file is incomplete or not a Wan DiT");
   }
 
-  c.ffn_dim = size_of(shapes, "blocks.0.ffn.0.weight", 0);
-  c.freq_dim = size_of(shapes, "time_embedding.0.weight", 1);
-  c.text_dim = size_of(shapes, "text_embedding.0.weight", 1);
-  const int head_out = size_of(shapes, "head.head.weight", 0);
+  c.ffn_dim = size_of(shapes, "blocks.0.ffn.0.weight", 0, where);
+  c.freq_dim = size_of(shapes, "time_embedding.0.weight", 1, where);
+  c.text_dim = size_of(shapes, "text_embedding.0.weight", 1, where);
+  const int head_out = size_of(shapes, "head.head.weight", 0, where);
   c.out_dim = c.patch_volume() > 0 ? head_out / c.patch_volume() : 0;
   c.qk_norm = shapes.contains("blocks.0.self_attn.norm_q.weight");
   c.cross_attn_norm = shapes.contains("blocks.0.norm3.weight");
@@ -149,6 +163,13 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
   if (c.num_heads <= 0 || c.dim % c.num_heads != 0 || (c.dim / c.num_heads) % 2 != 0) {
     throw UserError(where + ": " + std::to_string(c.num_heads) + " attention heads do not divide dim " +
                     std::to_string(c.dim) + " into even head widths; fix num_heads in config.json");
+  }
+  // The rest of what a model.json's dit must satisfy (positive sizes, an even freq_dim, …): these
+  // sizes come from tensors' shapes, which a damaged file can set to anything.
+  try {
+    WanConfig::from_json(c.to_json());
+  } catch (const UserError& e) {
+    throw UserError(where + ": the DiT's tensors give an impossible configuration (" + size + "): " + e.what());
   }
 
   WanVariant v;

@@ -125,6 +125,33 @@ TEST(WanFolder, AUmt5WithImpossibleSizesIsRefused) {
   EXPECT_TRUE(contains(with("shared.weight", at::zeros({1, 0}, at::kHalf)), "token embedding has 1 rows"));
 }
 
+// The DiT's sizes come from its tensors' shapes, which a damaged file sets to anything: sizes past
+// int (a zero-byte tensor's) and configurations a model.json could not have are refused at load
+// (they wrapped to negative sizes, or failed inside a generation as internal errors).
+TEST(WanFolder, ADitWithImpossibleSizesIsRefused) {
+  const fs::path dir = test::write_tiny_wan_original(test::scratch_dir("wan_dit_sizes") / "model");
+  const fs::path dit = dir / "wan2.1_t2v_tiny_fp32.safetensors";
+  ASSERT_TRUE(fs::exists(dit));
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  {
+    const auto file = SafetensorsFile::open(dit);
+    for (const TensorEntry& entry : file->tensors()) tensors.emplace_back(entry.name, file->load(entry.name));
+  }
+  const auto with = [&](const std::string& wanted, const at::Tensor& replacement) {
+    auto changed = tensors;
+    for (auto& [name, tensor] : changed) {
+      if (name.ends_with(wanted)) tensor = replacement;  // after the file's prefix, if any
+    }
+    write_safetensors(dit, changed);
+    return load_error(dir);
+  };
+  const std::string huge = with("blocks.0.ffn.0.weight", at::zeros({(int64_t(1) << 32) - 5, 128, 0}));
+  EXPECT_TRUE(contains(huge, "blocks.0.ffn.0.weight's size 0 is 4294967291, which no Wan DiT has")) << huge;
+  const std::string odd = with("time_embedding.0.weight", at::zeros({128, 255}));
+  EXPECT_TRUE(contains(odd, "impossible configuration")) << odd;
+  EXPECT_TRUE(contains(odd, "freq_dim 255 must be even")) << odd;
+}
+
 TEST(WanFolder, MissingVaeSaysWhatWasLookedForAndWhatToDownload) {
   const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_no_vae") / "model");
   fs::remove(dir / "wan_2.1_vae.safetensors");
