@@ -101,23 +101,29 @@ TEST(WanFolder, IndexShardsOutsideTheFolderAreRefused) {
   }
 }
 
+// The error loading `dir` once `file`, in it, has each tensor whose name holds `part` replaced by
+// `replacement` (a damaged or hostile file's claims); the file is read afresh each time.
+std::string error_with(const fs::path& dir, const fs::path& file, const std::string& part, const at::Tensor& replacement) {
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  {
+    const auto opened = SafetensorsFile::open(file);
+    for (const TensorEntry& entry : opened->tensors()) {
+      tensors.emplace_back(entry.name, entry.name.find(part) != std::string::npos ? replacement : opened->load(entry.name));
+    }
+  }
+  write_safetensors(file, tensors);
+  return load_error(dir);
+}
+
 // A umT5 whose zero-byte tensors claim no heads, too few position buckets or a one-row vocabulary
 // is refused when it loads (0 heads divided by zero; the others failed inside a generation).
 TEST(WanFolder, AUmt5WithImpossibleSizesIsRefused) {
   const fs::path dir = test::write_tiny_wan_original(test::scratch_dir("wan_umt5_sizes") / "model");
   const fs::path umt5 = dir / "umt5_xxl_fp16.safetensors";
-  std::vector<std::pair<std::string, at::Tensor>> tensors;
-  {
-    const auto file = SafetensorsFile::open(umt5);
-    for (const TensorEntry& entry : file->tensors()) tensors.emplace_back(entry.name, file->load(entry.name));
-  }
   const auto with = [&](const std::string& part, const at::Tensor& replacement) {
-    auto changed = tensors;
-    for (auto& [name, tensor] : changed) {
-      if (name.find(part) != std::string::npos) tensor = replacement;
-    }
-    write_safetensors(umt5, changed);
-    return load_error(dir);
+    const std::string error = error_with(dir, umt5, part, replacement);
+    test::write_tiny_wan_original(dir);  // the intact files again for the next case
+    return error;
   };
   // [buckets, heads] of the relative position bias; [vocab, dim] of the shared embedding.
   EXPECT_TRUE(contains(with("relative_attention_bias", at::zeros({32, 0}, at::kHalf)), "0 heads")) << "no heads";
@@ -131,19 +137,10 @@ TEST(WanFolder, AUmt5WithImpossibleSizesIsRefused) {
 TEST(WanFolder, ADitWithImpossibleSizesIsRefused) {
   const fs::path dir = test::write_tiny_wan_original(test::scratch_dir("wan_dit_sizes") / "model");
   const fs::path dit = dir / "wan2.1_t2v_tiny_fp32.safetensors";
-  ASSERT_TRUE(fs::exists(dit));
-  std::vector<std::pair<std::string, at::Tensor>> tensors;
-  {
-    const auto file = SafetensorsFile::open(dit);
-    for (const TensorEntry& entry : file->tensors()) tensors.emplace_back(entry.name, file->load(entry.name));
-  }
-  const auto with = [&](const std::string& wanted, const at::Tensor& replacement) {
-    auto changed = tensors;
-    for (auto& [name, tensor] : changed) {
-      if (name.ends_with(wanted)) tensor = replacement;  // after the file's prefix, if any
-    }
-    write_safetensors(dit, changed);
-    return load_error(dir);
+  const auto with = [&](const std::string& part, const at::Tensor& replacement) {
+    const std::string error = error_with(dir, dit, part, replacement);
+    test::write_tiny_wan_original(dir);
+    return error;
   };
   const std::string huge = with("blocks.0.ffn.0.weight", at::zeros({(int64_t(1) << 32) - 5, 128, 0}));
   EXPECT_TRUE(contains(huge, "blocks.0.ffn.0.weight's size 0 is 4294967291, which no Wan DiT has")) << huge;
