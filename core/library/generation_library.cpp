@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <string_view>
 #include <system_error>
 
 #include "core/io/bounded_json.h"
@@ -22,6 +23,8 @@ namespace {
 
 constexpr const char* kRecordFile = "record.json";
 constexpr const char* kThumbnailFile = "thumbnail.png";
+// An entry is written in "<root>/.staging-<pid>-<n>" and renamed into place once whole.
+constexpr std::string_view kStagingPrefix = ".staging-";
 
 std::string video_file_name() { return SVGEAR_HAVE_FFMPEG ? "video.mp4" : "video.y4m"; }
 
@@ -86,8 +89,8 @@ void remove_abandoned_staging(const std::filesystem::path& root) {
   std::error_code ec;
   for (const auto& item : std::filesystem::directory_iterator(root, ec)) {
     const std::string name = item.path().filename().string();
-    if (!name.starts_with(".staging-")) continue;
-    const long pid = std::strtol(name.c_str() + 9, nullptr, 10);
+    if (!name.starts_with(kStagingPrefix)) continue;
+    const long pid = std::strtol(name.c_str() + kStagingPrefix.size(), nullptr, 10);
     if (pid <= 0 || (::kill(pid_t(pid), 0) != 0 && errno == ESRCH)) {
       std::error_code ignored;
       std::filesystem::remove_all(item.path(), ignored);
@@ -108,7 +111,7 @@ LibraryEntry GenerationLibrary::add(const Video& video, const nlohmann::json& re
   const std::string stem = compact_time(record.value("created", "")) + "-seed" + std::to_string(seed);
   static std::atomic<int> counter{0};
   const std::filesystem::path staging =
-      root_ / (".staging-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+      root_ / (std::string(kStagingPrefix) + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   std::filesystem::remove_all(staging, ec);
   std::filesystem::create_directory(staging, ec);
   if (ec) throw UserError("cannot write in the library folder " + root_.string() + ": " + ec.message());
@@ -136,9 +139,9 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder) {
   try {
     e.record = parse_bounded_json(in);
   } catch (const nlohmann::json::exception&) {
-    e.record = nlohmann::json::value_t::discarded;
+    // not JSON: e.record stays null, refused below
   }
-  if (e.record.is_discarded() || !e.record.is_object()) {
+  if (!e.record.is_object()) {
     throw UserError((folder / kRecordFile).string() + " is not a readable run record");
   }
   std::error_code ec;  // unreadable is as absent (a listing must not end on one entry's permissions)

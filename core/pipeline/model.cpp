@@ -175,11 +175,6 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
   } else {
     model->text_encoder = std::move(tokens);
   }
-  if (model->text_encoder->text_dim() != m.dit.text_dim) {
-    throw UserError(folder.string() + ": the token table has width " +
-                    std::to_string(model->text_encoder->text_dim()) + " but dit.text_dim is " +
-                    std::to_string(m.dit.text_dim));
-  }
 
   model->device = device;
   model->dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
