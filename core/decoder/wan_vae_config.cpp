@@ -50,6 +50,13 @@ constexpr float kWan22PreviewRgbFactors[(kWan22LatentChannels + 1) * 3] = {
 constexpr std::string_view kUpsamples = "decoder.upsamples.";
 constexpr int kMaxNameIndex = 256;  // wan_vae_leading_index's bound
 
+// A size read from a tensor's shape, when it is one a VAE could have: zero-byte tensors can claim
+// any size, and a negative or wrapped int would size the layout (a meta tensor of -5 channels is an
+// internal error, 0 channels decode nothing). An implausible size is not adopted: the default's
+// expected shape then differs from the file's, and loading names the tensor and both shapes.
+constexpr int64_t kLargestSize = int64_t(1) << 16;
+bool plausible_size(int64_t size) { return size >= 1 && size <= kLargestSize; }
+
 // 2.2 names an entry decoder.upsamples.{stage}.upsamples.{entry}.
 bool is_nested_upsample_name(std::string_view name) {
   if (!name.starts_with(kUpsamples)) return false;
@@ -127,7 +134,8 @@ std::string WanVaeConfig::upsample_entry_prefix(int stage, int entry) const {
 
 WanVaeConfig WanVaeConfig::from_shapes(const std::map<std::string, std::vector<int64_t>>& shapes) {
   int z_dim = 0;
-  if (auto it = shapes.find("conv2.weight"); it != shapes.end() && !it->second.empty()) {
+  if (auto it = shapes.find("conv2.weight"); it != shapes.end() && !it->second.empty() &&
+                                              plausible_size(it->second[0])) {
     z_dim = int(it->second[0]);
   }
   const bool nested = std::any_of(shapes.begin(), shapes.end(),
@@ -136,9 +144,12 @@ WanVaeConfig WanVaeConfig::from_shapes(const std::map<std::string, std::vector<i
   if (z_dim > 0) c.z_dim = z_dim;
   // decoder.head.2.weight: [3·p², base_dim * dim_mult[0], 3, 3, 3]
   if (auto it = shapes.find("decoder.head.2.weight"); it != shapes.end() && it->second.size() > 1) {
-    c.base_dim = int(it->second[1]) / c.dim_mult.front();
-    const int patch = int(std::lround(std::sqrt(double(it->second[0]) / 3.0)));
-    if (patch >= 1 && 3 * patch * patch == it->second[0]) c.patch_size = patch;
+    const std::vector<int64_t>& head = it->second;
+    if (plausible_size(head[1]) && head[1] % c.dim_mult.front() == 0) {
+      c.base_dim = int(head[1]) / c.dim_mult.front();
+    }
+    const int64_t patch = plausible_size(head[0]) ? std::lround(std::sqrt(double(head[0]) / 3.0)) : 0;
+    if (patch >= 1 && 3 * patch * patch == head[0]) c.patch_size = int(patch);
   }
   // 2.1: stages × (num_res_blocks + 1) residual blocks plus (stages - 1) resamples in one list;
   // 2.2: stage 0 holds num_res_blocks + 1 residual blocks and its resample.

@@ -168,6 +168,28 @@ TEST(WanVaeWeights, FortyEightChannelsAreReadAsTheWan22Vae) {
       << message;
 }
 
+// Zero-byte tensors can claim any size: a latent or stage width that is negative as an int, zero or
+// past any VAE is not adopted, so the load lists the tensors whose shapes differ (it made a meta tensor of
+// -5 channels, an internal error, or a VAE of 0 channels).
+TEST(WanVaeWeights, ImpossibleSizesFromZeroByteTensorsNameTheTensor) {
+  const int64_t wraps_to_minus_5 = (int64_t(1) << 32) - 5;
+  const std::vector<std::pair<std::string, std::vector<int64_t>>> claims = {
+      {"decoder.head.2.weight", {3, wraps_to_minus_5, 0, 3, 3}},
+      {"decoder.head.2.weight", {3, 0, 3, 3, 3}},
+      {"decoder.head.2.weight", {wraps_to_minus_5, 8, 0, 3, 3}},
+      {"conv2.weight", {wraps_to_minus_5, 0, 1, 1, 1}},
+      {"conv2.weight", {int64_t(1) << 40, 0, 1, 1, 1}},
+  };
+  for (size_t i = 0; i < claims.size(); ++i) {
+    const auto& [name, shape] = claims[i];
+    const auto path = write_edited("claims" + std::to_string(i) + ".safetensors",
+                                   [&](TensorList& t) { find(t, name) = at::zeros(shape); });
+    const std::string message = load_error(path);
+    EXPECT_NE(message.find("is not a usable Wan 2.1 VAE"), std::string::npos) << name << ": " << message;
+    EXPECT_NE(message.find("with the wrong shape"), std::string::npos) << name << ": " << message;
+  }
+}
+
 TEST(WanVaeWeights, NotASafetensorsFileIsAUserError) {
   const auto path = test::scratch_dir("vae_garbage") / "vae.safetensors";
   std::ofstream(path) << "this is not a safetensors file";
