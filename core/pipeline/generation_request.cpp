@@ -66,6 +66,15 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
             model.name + " makes " + std::to_string(t) + "n + 1 frames (1, " + std::to_string(t + 1) + ", " +
                 std::to_string(2 * t + 1) + ", ...): " + std::to_string(*r.frames) + " is not one; try " +
                 std::to_string(below) + " or " + std::to_string(below + t) + frames_origin);
+    // The DiT patches latent frames in groups of patch[0]: a count that is not a multiple of it
+    // would lose its last frames in the patch embedding (no released Wan has patch[0] > 1).
+    const int latents = (*r.frames - 1) / t + 1;
+    const int fewer = latents / patch[0] * patch[0];
+    const auto pixel_frames = [t](int latent_count) { return std::to_string((latent_count - 1) * t + 1); };
+    require(latents % patch[0] == 0,
+            model.name + " patches " + std::to_string(patch[0]) + " latent frames at a time, and " +
+                "a " + std::to_string(*r.frames) + "-frame clip makes " + std::to_string(latents) + ": try " +
+                (fewer > 0 ? pixel_frames(fewer) + " or " : "") + pixel_frames(fewer + patch[0]) + frames_origin);
   } else {
     require(*r.frames % patch[0] == 0,
             "frames must be a multiple of " + std::to_string(patch[0]) + " for this model" + frames_origin);

@@ -184,6 +184,16 @@ TEST(WanVariant, FramesAndSizesFollowTheVaeAndThePatch) {
   r.frames = 80;
   EXPECT_TRUE(contains(resolve_error(r, small), "makes 4n + 1 frames"));
   EXPECT_TRUE(contains(resolve_error(r, small), "try 77 or 81"));
+  // A DiT that patches 2 latent frames at a time takes an even number of them (9 frames make 3).
+  WanConfig two_frames;
+  two_frames.patch_size = {2, 2, 2};
+  r.frames = 9;
+  EXPECT_TRUE(contains(resolve_error(r, wan_manifest(two_frames)),
+                       "patches 2 latent frames at a time, and a 9-frame clip makes 3: try 5 or 13"));
+  r.frames = 1;
+  EXPECT_TRUE(contains(resolve_error(r, wan_manifest(two_frames)), "a 1-frame clip makes 1: try 5"));
+  r.frames = 13;
+  EXPECT_EQ(resolve_error(r, wan_manifest(two_frames)), "");
   r.frames = 81;
   r.height = 500;
   EXPECT_TRUE(contains(resolve_error(r, small), "height 500 is not a multiple of 16 (VAE 8 × patch 2): try 496 or 512"));
