@@ -3,8 +3,11 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <filesystem>
+#include <string>
 
 #include "app/commands.h"
+#include "core/io/file_system_trouble.h"
 #include "core/user_error.h"
 
 namespace {
@@ -40,6 +43,9 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const svgear::UserError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (const std::filesystem::filesystem_error& e) {  // a path the user gave: a link loop, a name too long
+    std::fprintf(stderr, "error: %s\n", svgear::file_system_trouble("svgear " + std::string(argv[1]), e).what());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "internal error: %s\n", e.what());

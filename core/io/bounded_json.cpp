@@ -1,5 +1,6 @@
 #include "core/io/bounded_json.h"
 
+#include <ios>
 #include <string>
 
 namespace svgear {
@@ -14,7 +15,12 @@ nlohmann::json parse_bounded_json(std::istream& in) {
     }
     return true;
   };
-  return nlohmann::json::parse(in, limit);
+  try {
+    return nlohmann::json::parse(in, limit);
+  } catch (const std::ios_base::failure& e) {
+    // libstdc++'s filebuf throws this past the stream's exception mask: a folder opened as a file.
+    throw nlohmann::json::other_error::create(601, "the file could not be read: " + e.code().message(), nullptr);
+  }
 }
 
 }  // namespace svgear

@@ -13,7 +13,8 @@ namespace svgear {
 constexpr int kMaxJsonDepth = 64;
 
 // Throws nlohmann::json::exception (as parse errors do) for a document nested deeper than
-// kMaxJsonDepth, so callers' handlers for bad JSON cover it.
+// kMaxJsonDepth or a stream that fails to read (a folder opened as a file), so callers' handlers
+// for bad JSON cover both.
 nlohmann::json parse_bounded_json(std::istream& in);
 
 }  // namespace svgear

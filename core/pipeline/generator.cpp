@@ -12,6 +12,7 @@
 #include "core/attention/attention_backends.h"
 #include "core/attention/attention_recorder.h"
 #include "core/attention/svg2_backend.h"
+#include "core/io/file_system_trouble.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/out_of_memory.h"
 #include "core/sampling/classifier_free_guidance.h"
@@ -110,6 +111,9 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
   } catch (const std::bad_alloc&) {
     result.status = GenerationStatus::Failed;
     result.error = out_of_memory_message(c10::Device(c10::kCPU));
+  } catch (const std::filesystem::filesystem_error& e) {  // a freed text encoder's files, reloaded
+    result.status = GenerationStatus::Failed;
+    result.error = file_system_trouble("generation failed", e).what();
   } catch (const std::exception& e) {
     result.status = GenerationStatus::Failed;
     result.error_is_internal = true;

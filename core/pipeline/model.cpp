@@ -5,6 +5,7 @@
 #include "svgear/build_config.h"
 #include "core/decoder/pixel_decoder.h"
 #include "core/decoder/wan_vae_decoder.h"
+#include "core/io/file_system_trouble.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/wan_folder.h"
 #include "core/pipeline/weight_memory.h"
@@ -96,7 +97,11 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
 }  // namespace
 
 ModelManifest read_model_manifest(const std::filesystem::path& folder) {
-  return loads_as_wan_folder(folder) ? read_wan_manifest(folder) : ModelManifest::read(folder);
+  try {
+    return loads_as_wan_folder(folder) ? read_wan_manifest(folder) : ModelManifest::read(folder);
+  } catch (const std::filesystem::filesystem_error& e) {
+    throw file_system_trouble("could not read the model in '" + folder.string() + "'", e);
+  }
 }
 
 bool loads_as_wan_folder(const std::filesystem::path& folder) {
@@ -104,7 +109,10 @@ bool loads_as_wan_folder(const std::filesystem::path& folder) {
   return std::filesystem::is_directory(folder, ec) && !std::filesystem::exists(folder / "model.json", ec) && !ec;
 }
 
-std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Device device,
+namespace {
+
+// Model::load's work; load turns the file-system errors met here into UserErrors naming the path.
+std::unique_ptr<Model> load_folder(const std::filesystem::path& folder, c10::Device device,
                                    const ModelOptions& given_options) {
   // "cuda" without an index is cuda:0, as parse_device gives it: device guards reject index −1.
   const auto indexed = [](c10::Device d) { return d.is_cuda() && !d.has_index() ? c10::Device(c10::kCUDA, 0) : d; };
@@ -180,6 +188,17 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
   model->dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
   model->dit = std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files, device, model->dtype, options.cancel));
   return model;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Device device,
+                                   const ModelOptions& options) {
+  try {
+    return load_folder(folder, device, options);
+  } catch (const std::filesystem::filesystem_error& e) {
+    throw file_system_trouble("could not read the model in '" + folder.string() + "'", e);
+  }
 }
 
 c10::Device parse_device(const std::string& name) {

@@ -4,6 +4,7 @@
 #include "core/pipeline/wan_folder.h"
 
 #include <fstream>
+#include <sstream>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -258,6 +259,47 @@ TEST(WanFolder, MissingShardIsNamed) {
   const std::string error = load_error(dir);
   EXPECT_TRUE(contains(error, "lists shards that are not there"));
   EXPECT_TRUE(contains(error, "diffusion_pytorch_model-00002-of-00002.safetensors"));
+}
+
+// File-system trouble inside a folder (a shard name too long for the system, a link loop where a
+// shard or the tokenizer should be, config.json that is a folder) is the folder's fault: a
+// UserError naming the path, not an internal error.
+TEST(WanFolder, FileSystemTroubleNamesThePath) {
+  const fs::path dir = test::write_tiny_wan_diffusers(test::scratch_dir("wan_fs_trouble") / "model");
+  const fs::path index = dir / "transformer" / "diffusion_pytorch_model.safetensors.index.json";
+  const fs::path shard = dir / "transformer" / "diffusion_pytorch_model-00001-of-00002.safetensors";
+  const std::string kept = (std::ostringstream() << std::ifstream(index).rdbuf()).str();
+  nlohmann::json j = nlohmann::json::parse(kept);
+  const std::string long_name(5000, 'x');
+  for (auto& [tensor, file] : j["weight_map"].items()) {
+    if (file == shard.filename().string()) file = long_name;
+  }
+  std::ofstream(index) << j.dump();
+  std::string error = load_error(dir);
+  EXPECT_TRUE(contains(error, long_name.substr(0, 100))) << error.substr(0, 300);
+  std::ofstream(index) << kept;
+
+  const fs::path moved = dir.parent_path() / "shard.safetensors";
+  fs::rename(shard, moved);
+  fs::create_symlink(shard.filename(), shard);  // a link to itself
+  error = load_error(dir);
+  EXPECT_TRUE(contains(error, shard.string())) << error;
+  fs::remove(shard);
+  fs::rename(moved, shard);
+
+  const fs::path config = dir / "transformer" / "config.json";
+  fs::rename(config, dir.parent_path() / "config.json");
+  fs::create_directory(config);
+  error = load_error(dir);
+  EXPECT_TRUE(contains(error, config.string())) << error;
+  fs::remove(config);
+  fs::rename(dir.parent_path() / "config.json", config);
+
+  const fs::path tokenizer = dir / "tokenizer" / "tokenizer.json";
+  fs::rename(tokenizer, dir.parent_path() / "tokenizer.json");
+  fs::create_symlink(tokenizer.filename(), tokenizer);
+  error = load_error(dir);
+  EXPECT_TRUE(contains(error, tokenizer.string())) << error;
 }
 
 TEST(WanFolder, ShapeMismatchesListTheTensors) {
