@@ -1,6 +1,7 @@
 #include "core/text/precompiled_charsmap.h"
 
 #include <cstring>
+#include <string>
 
 #include "core/user_error.h"
 
@@ -28,9 +29,47 @@ PrecompiledCharsmap::PrecompiledCharsmap(std::string_view blob) {
   if (blob.size() < 4 || trie_bytes % 4 != 0 || trie_bytes > blob.size() - 4 || trie_bytes == 0) {
     throw UserError("the tokenizer's precompiled_charsmap is malformed: download it again");
   }
+  if (trie_bytes > kMaxTrieBytes) {
+    throw UserError("the tokenizer's precompiled_charsmap holds a trie of " + std::to_string(trie_bytes) +
+                    " bytes, past any normalisation table's: download it again");
+  }
   trie_.resize(trie_bytes / 4);
   std::memcpy(trie_.data(), blob.data() + 4, trie_bytes);
   normalized_ = std::string(blob.substr(4 + trie_bytes));
+  check_bounded();
+}
+
+void PrecompiledCharsmap::check_bounded() const {
+  // Walks every base node a key can reach, as darts-clone's commonPrefixSearch steps (no bounds
+  // checks there): from base b, byte c reads unit b ^ c, and a matching label leads to base
+  // (b ^ c) ^ offset, whose unit is also read as a value when the label unit has a leaf.
+  const size_t size = trie_.size();
+  const auto fail = [] {
+    throw UserError("the tokenizer's precompiled_charsmap is malformed (its trie points outside itself): "
+                    "download it again");
+  };
+  const uint32_t root = unit_offset(trie_[0]);
+  if (root >= size) fail();
+  std::vector<bool> seen(size);
+  std::vector<uint32_t> bases = {root};
+  seen[root] = true;
+  while (!bases.empty()) {
+    const uint32_t base = bases.back();
+    bases.pop_back();
+    for (uint32_t c = 0; c < 256; ++c) {
+      const uint32_t node = base ^ c;
+      if (node >= size) fail();
+      const uint32_t unit = trie_[node];
+      if (unit_label(unit) != c) continue;
+      const uint32_t next = node ^ unit_offset(unit);
+      if (next >= size) fail();
+      if (unit_has_leaf(unit) && unit_value(trie_[next]) >= normalized_.size()) fail();
+      if (!seen[next]) {
+        seen[next] = true;
+        bases.push_back(next);
+      }
+    }
+  }
 }
 
 const char* PrecompiledCharsmap::lookup(std::string_view key) const {

@@ -17,12 +17,18 @@ namespace svgear {
 
 class PrecompiledCharsmap {
  public:
-  // Throws UserError when the blob is malformed.
+  // Throws UserError when the blob is malformed, including a trie in which some key would lead a
+  // lookup outside the blob: libsentencepiece looks up without bounds checks, so spiece.model's
+  // table is checked with this before SentencePiece reads it.
   explicit PrecompiledCharsmap(std::string_view blob);
 
   std::string normalize(std::string_view text) const;
 
+  // nmt_nfkc's trie is ~240 KB; a bound keeps check_bounded's walk (256 reads per node) short.
+  static constexpr uint32_t kMaxTrieBytes = uint32_t(1) << 22;
+
  private:
+  void check_bounded() const;
   // The replacement of the first trie entry that prefixes `key`, or nullptr.
   const char* lookup(std::string_view key) const;
 

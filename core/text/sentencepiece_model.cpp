@@ -1,16 +1,55 @@
 #include "core/text/sentencepiece_model.h"
 
+#include <fstream>
+#include <string>
+
 #include <sentencepiece_processor.h>
 
+#include "core/text/precompiled_charsmap.h"
+#include "core/text/protobuf_fields.h"
 #include "core/user_error.h"
 
 namespace svgear {
 namespace {
 
+// umT5's spiece.model is about 4.5 MB; the bound only keeps a wrong file from being read whole.
+constexpr uintmax_t kMaxModelBytes = uintmax_t(64) << 20;
+
+// The bytes of spiece.model once its normalisation tables are checked: libsentencepiece walks
+// their tries without bounds checks, so a hostile table would crash the studio at the first prompt.
+std::string read_checked_model(const std::filesystem::path& path) {
+  const auto refuse = [&](const std::string& why) {
+    throw UserError("cannot read the SentencePiece tokenizer '" + path.string() + "': " + why +
+                    ". Download spiece.model of google/umt5-xxl again.");
+  };
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) refuse(ec.message());
+  if (size > kMaxModelBytes) refuse("it has " + std::to_string(size) + " bytes, far more than a tokenizer's");
+  std::ifstream in(path, std::ios::binary);
+  std::string proto(size_t(size), '\0');
+  if (!in.read(proto.data(), std::streamsize(size))) refuse("it could not be read");
+  // ModelProto's normalizer_spec (3) and denormalizer_spec (4), each a NormalizerSpec whose
+  // precompiled_charsmap is field 2.
+  try {
+    for (uint32_t spec : {3u, 4u}) {
+      for (std::string_view normalizer : protobuf_bytes_fields(proto, spec)) {
+        for (std::string_view charsmap : protobuf_bytes_fields(normalizer, 2)) {
+          if (!charsmap.empty()) (void)PrecompiledCharsmap{charsmap};  // throws when malformed
+        }
+      }
+    }
+  } catch (const UserError& e) {
+    refuse(e.what());
+  }
+  return proto;
+}
+
 class SentencePieceModel : public SubwordModel {
  public:
   explicit SentencePieceModel(const std::filesystem::path& path) {
-    const auto status = processor_.Load(path.string());
+    const std::string proto = read_checked_model(path);
+    const auto status = processor_.LoadFromSerializedProto(proto);
     if (!status.ok()) {
       throw UserError("cannot read the SentencePiece tokenizer '" + path.string() + "': " +
                       status.ToString() + ". Download spiece.model of google/umt5-xxl again.");

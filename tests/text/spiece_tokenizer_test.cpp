@@ -4,6 +4,7 @@
 
 #include "core/text/umt5_tokenizer.h"
 
+#include <cstring>
 #include <fstream>
 
 #include <ATen/ATen.h>
@@ -12,6 +13,7 @@
 #include <sentencepiece_trainer.h>
 
 #include "core/text/precompiled_charsmap.h"
+#include "core/text/protobuf_fields.h"
 #include "core/user_error.h"
 #include "tests/support/test_paths.h"
 #include "tests/text/tiny_umt5.h"
@@ -62,42 +64,12 @@ std::filesystem::path trained_spiece_model() {
   return model;
 }
 
-// A length-delimited field of a protobuf message, read by hand: Debian ships no
-// sentencepiece_model.pb.h. "" when absent.
-std::string protobuf_field(std::string_view message, uint64_t field) {
-  size_t i = 0;
-  auto varint = [&] {
-    uint64_t value = 0;
-    for (int shift = 0; i < message.size(); shift += 7) {
-      const auto byte = static_cast<unsigned char>(message[i++]);
-      value |= uint64_t(byte & 0x7F) << shift;
-      if (!(byte & 0x80)) break;
-    }
-    return value;
-  };
-  while (i < message.size()) {
-    const uint64_t key = varint();
-    switch (key & 7) {
-      case 0: varint(); break;
-      case 1: i += 8; break;
-      case 5: i += 4; break;
-      case 2: {
-        const uint64_t length = varint();
-        if ((key >> 3) == field) return std::string(message.substr(i, length));
-        i += length;
-        break;
-      }
-      default: return "";
-    }
-  }
-  return "";
-}
-
 // ModelProto.normalizer_spec (3) .precompiled_charsmap (2) of the trained model.
 std::string trained_charsmap() {
   sentencepiece::SentencePieceProcessor sp;
   if (!sp.Load(trained_spiece_model().string()).ok()) throw std::runtime_error("cannot load");
-  return protobuf_field(protobuf_field(sp.serialized_model_proto(), 3), 2);
+  const std::string proto = sp.serialized_model_proto();
+  return std::string(protobuf_bytes_fields(protobuf_bytes_fields(proto, 3).at(0), 2).at(0));
 }
 
 // The trained model's vocabulary as a Hugging Face tokenizer.json (what the slow→fast conversion
@@ -198,6 +170,61 @@ TEST(SpieceTokenizer, CharsmapNormalisesLikeNfkc) {
   EXPECT_EQ(charsmap.normalize("plain text"), "plain text");
   EXPECT_EQ(decode_base64("aGVsbG8="), "hello");
   EXPECT_THROW(PrecompiledCharsmap("abc"), UserError);
+}
+
+// The trained charsmap with one trie unit's offset (bits 10..30) pointing far past the trie: unit
+// 0 (the root), or the first child of the root that a byte reaches.
+std::string charsmap_pointing_outside(bool root) {
+  std::string blob = trained_charsmap();
+  uint32_t trie_bytes = 0;
+  std::memcpy(&trie_bytes, blob.data(), 4);
+  std::vector<uint32_t> trie(trie_bytes / 4);
+  std::memcpy(trie.data(), blob.data() + 4, trie_bytes);
+  const auto far = [](uint32_t unit) { return (unit & 0x3FF) | (0x1FFFFFu << 10); };
+  size_t target = 0;
+  if (!root) {
+    const uint32_t base = trie[0] >> 10 << ((trie[0] & (1u << 9)) >> 6);
+    for (uint32_t c = 1; c < 256 && target == 0; ++c) {
+      if ((trie[base ^ c] & ((1u << 31) | 0xFF)) == c) target = base ^ c;
+    }
+  }
+  trie[target] = far(trie[target]);
+  std::memcpy(blob.data() + 4, trie.data(), trie_bytes);
+  return blob;
+}
+
+// A protobuf length-delimited field: key, length, bytes (lengths here stay under 2^28).
+std::string length_delimited(uint32_t field, const std::string& bytes) {
+  std::string out;
+  for (uint64_t v : {uint64_t(field) << 3 | 2, uint64_t(bytes.size())}) {
+    for (; v >= 0x80; v >>= 7) out += char(0x80 | (v & 0x7F));
+    out += char(v);
+  }
+  return out + bytes;
+}
+
+// libsentencepiece walks the charsmap's trie without bounds checks: a spiece.model whose table
+// points outside itself crashed at the first prompt. It is refused at load, naming the file; the
+// same table in a tokenizer.json is refused as well.
+TEST(SpieceTokenizer, CharsmapPointingOutsideItselfIsRefused) {
+  for (bool root : {true, false}) {
+    const std::string hostile = charsmap_pointing_outside(root);
+    EXPECT_THROW(PrecompiledCharsmap{hostile}, UserError) << "root " << root;
+    // A second normalizer_spec at the end: protobuf merges it, its charsmap replaces the first.
+    sentencepiece::SentencePieceProcessor sp;
+    ASSERT_TRUE(sp.Load(trained_spiece_model().string()).ok());
+    const auto dir = test::scratch_dir(root ? "spiece_hostile_root" : "spiece_hostile_child");
+    std::ofstream(dir / "spiece.model", std::ios::binary)
+        << sp.serialized_model_proto() + length_delimited(3, length_delimited(2, hostile));
+    try {
+      Umt5Tokenizer::load(dir / "spiece.model").tokenize(kPrompts[0]);
+      ADD_FAILURE() << "loaded, root " << root;
+    } catch (const UserError& e) {
+      EXPECT_TRUE(test::contains(e.what(), (dir / "spiece.model").string())) << e.what();
+      EXPECT_TRUE(test::contains(e.what(), "precompiled_charsmap is malformed")) << e.what();
+    }
+  }
+  EXPECT_THROW(protobuf_bytes_fields("\x0a\x05" "ab", 1), UserError);  // a length past the end
 }
 
 TEST(SpieceTokenizer, FolderPrefersSpieceModel) {
