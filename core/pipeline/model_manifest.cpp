@@ -1,9 +1,11 @@
 #include "core/pipeline/model_manifest.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 
 #include "core/io/bounded_json.h"
 #include "core/pipeline/wan_folder.h"
@@ -18,6 +20,17 @@ constexpr const char* kFormat = "svgear-model/1";
 template <typename T>
 T field_or(const nlohmann::json& j, const char* key, T fallback, const std::string& where) {
   if (!j.contains(key)) return fallback;
+  if constexpr (std::is_same_v<T, int>) {
+    // nlohmann casts: 2^32 + 1 would read as 1 and 2.5 as 2.
+    const nlohmann::json& value = j.at(key);
+    const bool fits = value.is_number_integer() && (value.is_number_unsigned()
+                                                         ? value.get<uint64_t>() <= uint64_t(INT_MAX)
+                                                         : value.get<int64_t>() >= INT_MIN && value.get<int64_t>() <= INT_MAX);
+    if (!fits) {
+      throw UserError(where + ": field '" + key + "' has the wrong type (a whole number up to " +
+                      std::to_string(INT_MAX) + " is expected), got " + value.dump());
+    }
+  }
   try {
     return j.at(key).get<T>();
   } catch (const nlohmann::json::exception&) {

@@ -96,6 +96,17 @@ TEST(ModelManifest, ErrorsNameTheFileAndTheProblem) {
                             {"text_encoder", {{"type", "vocab"}, {"vocabulary", {"a"}}}},
                             {"weights", {"m.safetensors"}}, {"defaults", {{"steps", "many"}}}}.dump());
   EXPECT_NE(error_of(dir).find("'steps' has the wrong type"), std::string::npos);
+  // Numbers an int cannot hold are refused, not cast (2^32 + 1 read as 1 step, 2.5 as 2).
+  for (const nlohmann::json& steps : {nlohmann::json(4294967297LL), nlohmann::json(2.5), nlohmann::json(-4294967296LL)}) {
+    write_text(dir / "model.json",
+               nlohmann::json{{"format", "svgear-model/1"}, {"dit", j}, {"latent", {{"type", "pixel"}}},
+                              {"text_encoder", {{"type", "vocab"}, {"vocabulary", {"a"}}}},
+                              {"weights", {"m.safetensors"}}, {"defaults", {{"steps", steps}}}}.dump());
+    EXPECT_NE(error_of(dir).find("'steps' has the wrong type (a whole number up to 2147483647 is expected), got " +
+                                 steps.dump()),
+              std::string::npos)
+        << error_of(dir);
+  }
 
   write_text(dir / "model.json",
              nlohmann::json{{"format", "svgear-model/1"}, {"dit", j}, {"latent", {{"type", "pixel"}}},
