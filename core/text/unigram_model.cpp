@@ -89,9 +89,11 @@ UnigramModel::UnigramModel(std::vector<UnigramPiece> pieces, int64_t unk_id, boo
     min_score = std::min(min_score, pieces_[i].score);
     if (i < matchable.size() && !matchable[i]) continue;
     if (int64_t(i) == unk_id_ || pieces_[i].piece.empty()) continue;
-    index_.emplace(pieces_[i].piece, int64_t(i));
-    max_piece_bytes_ = std::max(max_piece_bytes_, pieces_[i].piece.size());
+    sorted_ids_.push_back(int64_t(i));
   }
+  // Stable: of equal pieces the lowest id comes first, and is the one a lookup finds.
+  std::stable_sort(sorted_ids_.begin(), sorted_ids_.end(),
+                   [&](int64_t a, int64_t b) { return pieces_[a].piece < pieces_[b].piece; });
   unk_score_ = min_score - kUnkPenalty;
   byte_ids_.assign(256, -1);
   // Exactly "<0xHH>": sscanf's %X would take a sign ("<0x-1>") and index far past the table.
@@ -171,11 +173,22 @@ void UnigramModel::encode_word(std::string_view word, std::vector<int64_t>& ids)
     const size_t char_bytes =
         std::min(utf8_length(static_cast<unsigned char>(word[start])), n - start);
     bool covered = false;
-    for (size_t len = 1; len <= std::min(max_piece_bytes_, n - start); ++len) {
-      auto it = index_.find(std::string(word.substr(start, len)));
-      if (it == index_.end()) continue;
-      relax(start, start + len, it->second, pieces_[it->second].score);
-      covered = covered || len == char_bytes;
+    auto lo = sorted_ids_.begin();
+    auto hi = sorted_ids_.end();
+    for (size_t len = 1; start + len <= n && lo != hi; ++len) {
+      // [lo, hi) holds the pieces that start with word[start, start + len - 1); their byte
+      // len - 1 (-1 for a piece that ends before it) rises through the range.
+      const int byte = static_cast<unsigned char>(word[start + len - 1]);
+      const auto byte_of = [&](int64_t id) {
+        const std::string& piece = pieces_[id].piece;
+        return piece.size() >= len ? int(static_cast<unsigned char>(piece[len - 1])) : -1;
+      };
+      lo = std::partition_point(lo, hi, [&](int64_t id) { return byte_of(id) < byte; });
+      hi = std::partition_point(lo, hi, [&](int64_t id) { return byte_of(id) == byte; });
+      if (lo != hi && pieces_[*lo].piece.size() == len) {
+        relax(start, start + len, *lo, pieces_[*lo].score);
+        covered = covered || len == char_bytes;
+      }
     }
     if (!covered) relax(start, start + char_bytes, unk_id_, unk_score_);
     start += char_bytes;
@@ -213,6 +226,12 @@ void UnigramModel::encode_word(std::string_view word, std::vector<int64_t>& ids)
   }
 }
 
+bool UnigramModel::is_matchable(const std::string& piece) const {
+  const auto it = std::lower_bound(sorted_ids_.begin(), sorted_ids_.end(), piece,
+                                   [&](int64_t id, const std::string& p) { return pieces_[id].piece < p; });
+  return it != sorted_ids_.end() && pieces_[*it].piece == piece;
+}
+
 std::string UnigramModel::decode(const std::vector<int64_t>& ids) const {
   std::string text;
   for (int64_t id : ids) {
@@ -223,7 +242,7 @@ std::string UnigramModel::decode(const std::vector<int64_t>& ids) const {
       text += char(byte);
     } else if (id == unk_id_) {
       text += " \xE2\x81\x87 ";  // " ⁇ ", as SentencePiece decodes <unk>
-    } else if (index_.contains(piece)) {
+    } else if (is_matchable(piece)) {
       text += piece;
     }
   }

@@ -14,7 +14,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/text/precompiled_charsmap.h"
@@ -44,15 +43,20 @@ class UnigramModel : public SubwordModel {
  private:
   // Appends the Viterbi segmentation of one pre-tokenised word.
   void encode_word(std::string_view word, std::vector<int64_t>& ids) const;
+  // Whether text can produce `piece` (not a special token, <unk> or empty).
+  bool is_matchable(const std::string& piece) const;
 
   std::vector<UnigramPiece> pieces_;
-  std::unordered_map<std::string, int64_t> index_;  // matchable pieces only
+  // The matchable pieces' ids sorted by (piece, id). The pieces that start with a given prefix are
+  // one range of it, narrowed a byte at a time as a word is read: finding every piece at one spot
+  // costs the longest piece that matches there, not the longest piece of the vocabulary (one
+  // piece of a megabyte made long prompts take hours).
+  std::vector<int64_t> sorted_ids_;
   std::vector<int64_t> byte_ids_;  // byte → id of its <0xNN> piece, or -1
   std::optional<PrecompiledCharsmap> charsmap_;
   int64_t unk_id_ = 0;
   bool byte_fallback_ = false;
   double unk_score_ = 0.0;
-  size_t max_piece_bytes_ = 0;
 };
 
 }  // namespace svgear

@@ -3,6 +3,7 @@
 
 #include "core/text/unigram_model.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include <ATen/ATen.h>
@@ -51,6 +52,27 @@ TEST(UnigramModel, ViterbiPicksTheMostProbableSegmentation) {
   EXPECT_EQ(model->encode("tac"), (Ids{3, 6, 4, 5}));  // no ▁t: ▁ alone, then t a c
   EXPECT_EQ(model->encode(""), (Ids{}));
   EXPECT_EQ(model->decode({10, 7, 11}), "a cats");
+}
+
+// A piece of a megabyte (a hostile or broken tokenizer.json) costs only where a word matches it:
+// each spot of a word used to look up every length up to the longest piece, so a 20 000-letter
+// prompt took hours. The segmentation is the one without the long piece where it does not fit,
+// and the long piece where it does; duplicate pieces resolve to the lowest id.
+TEST(UnigramModel, LongPiecesCostOnlyWhereTheyMatch) {
+  std::vector<std::pair<std::string, double>> pieces = kPieces;
+  const std::string megabyte = "\xE2\x96\x81" + std::string(1 << 20, 'c');
+  pieces.emplace_back(megabyte, 0.0);  // 13
+  pieces.emplace_back("at", -1.0);     // 14, a duplicate of 9
+  auto model = UnigramModel::load(test::write_tokenizer_json(test::scratch_dir("unigram_long"), pieces));
+  const std::string letters(20000, 't');
+  const Ids ids = model->encode(letters);
+  ASSERT_EQ(ids.size(), letters.size() + 1);
+  EXPECT_EQ(ids.front(), 3);  // ▁, then t after t
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 6), int64_t(letters.size()));
+  EXPECT_EQ(model->encode(std::string(1 << 20, 'c')), (Ids{13}));
+  EXPECT_EQ(model->encode("cc"), (Ids{3, 5, 5}));
+  EXPECT_EQ(model->encode("tat"), (Ids{3, 6, 9}));  // ▁ t at: "at" is id 9, its first spelling
+  EXPECT_EQ(model->decode({3, 6, 9}), "tat");
 }
 
 TEST(UnigramModel, UnknownCharactersFuseIntoOneUnk) {
