@@ -135,9 +135,13 @@ std::unique_ptr<UnigramModel> UnigramModel::load(const std::filesystem::path& pa
       }
     }
     const int64_t unk_id = model.at("unk_id").is_null() ? -1 : model.at("unk_id").get<int64_t>();
-    return std::make_unique<UnigramModel>(std::move(pieces), unk_id,
-                                          model.value("byte_fallback", false), std::move(matchable),
-                                          decode_base64(precompiled_charsmap(json)));
+    try {
+      return std::make_unique<UnigramModel>(std::move(pieces), unk_id,
+                                            model.value("byte_fallback", false), std::move(matchable),
+                                            decode_base64(precompiled_charsmap(json)));
+    } catch (const UserError& e) {  // the constructor's checks know no file
+      throw UserError("'" + path.string() + "': " + e.what());
+    }
   } catch (const nlohmann::json::exception& e) {
     throw UserError("'" + path.string() + "' is not a Hugging Face tokenizer.json (" + e.what() +
                     "): use the tokenizer.json of google/umt5-xxl");

@@ -118,6 +118,15 @@ TEST(UnigramModel, BrokenFilesSayWhatToDo) {
   } catch (const UserError& e) {
     EXPECT_TRUE(test::contains(e.what(), "is a BPE tokenizer, not the Unigram tokenizer of umT5"));
   }
+  // The checks made after parsing name the file too.
+  std::ofstream(dir / "unk.json") << R"({"model": {"type": "Unigram", "vocab": [["a", -1.0]], "unk_id": 7}})";
+  try {
+    UnigramModel::load(dir / "unk.json");
+    ADD_FAILURE();
+  } catch (const UserError& e) {
+    EXPECT_TRUE(test::contains(e.what(), "'" + (dir / "unk.json").string() + "': the Unigram tokenizer's unk_id 7"))
+        << e.what();
+  }
 }
 
 TEST(Umt5Tokenizer, AppendsEosPadsAndMasks) {
