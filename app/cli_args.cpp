@@ -1,5 +1,6 @@
 #include "app/cli_args.h"
 
+#include <cmath>
 #include <cstdlib>
 
 #include "core/user_error.h"
@@ -49,7 +50,11 @@ std::optional<double> CliArgs::number(const std::string& name) {
   if (!value) return std::nullopt;
   char* end = nullptr;
   const double parsed = std::strtod(value->c_str(), &end);
-  if (value->empty() || *end != '\0') throw UserError("--" + name + " expects a number, got '" + *value + "'");
+  // No option takes NaN or infinity (1e999 reads as infinity): each would pass some range check
+  // and poison the run (a training run of NaN losses that exports a NaN model).
+  if (value->empty() || *end != '\0' || !std::isfinite(parsed)) {
+    throw UserError("--" + name + " expects a finite number, got '" + *value + "'");
+  }
   return parsed;
 }
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 #include <string>
 
@@ -52,13 +53,16 @@ svgear bench attention: one self-attention call per backend and budget.
   --json FILE        also write the results as JSON
 )";
 
-std::vector<std::string> split_list(const std::string& text) {
+// The comma-separated items of option `name`'s value; an empty list ("", ",") is refused rather
+// than read as "nothing to measure".
+std::vector<std::string> split_list(const std::string& name, const std::string& text) {
   std::vector<std::string> items;
   std::stringstream stream(text);
   std::string item;
   while (std::getline(stream, item, ',')) {
     if (!item.empty()) items.push_back(item);
   }
+  if (items.empty()) throw UserError("--" + name + " lists nothing, got '" + text + "'");
   return items;
 }
 
@@ -83,7 +87,7 @@ int bench_step(int argc, char** argv) {
   }
   DitStepBenchOptions options;
   options.shape = args.text("shape").value_or("tiny");
-  for (const std::string& mode : split_list(args.text("modes").value_or("dense,svgear"))) {
+  for (const std::string& mode : split_list("modes", args.text("modes").value_or("dense,svgear"))) {
     options.modes.push_back(parse_attention_mode(mode));
   }
   options.device = parse_device(args.text("device").value_or("auto"));
@@ -128,10 +132,10 @@ int cmd_bench(int argc, char** argv) {
   }
   AttentionBenchOptions options;
   options.shape = find_bench_shape(args.text("shape").value_or("small"));
-  for (const std::string& mode : split_list(args.text("modes").value_or("dense,svg2,svgear"))) {
+  for (const std::string& mode : split_list("modes", args.text("modes").value_or("dense,svg2,svgear"))) {
     options.modes.push_back(parse_attention_mode(mode));
   }
-  for (const std::string& budget : split_list(args.text("budgets").value_or("0.5,0.7,0.9,0.95"))) {
+  for (const std::string& budget : split_list("budgets", args.text("budgets").value_or("0.5,0.7,0.9,0.95"))) {
     options.budgets.push_back(parse_budget(budget));
   }
   if (const auto inputs = args.text("inputs")) options.inputs = *inputs;
@@ -155,6 +159,10 @@ int cmd_bench(int argc, char** argv) {
   const auto json_path = args.text("json");
   args.finish();
   if (json_path) check_output_file(*json_path);  // before the work, not after it
+  std::error_code ec;
+  if (json_path && options.inputs && std::filesystem::equivalent(*json_path, *options.inputs, ec)) {
+    throw UserError("--json '" + *json_path + "' is the --inputs file: the results would replace the activations");
+  }
 
   const AttentionBenchResult result = run_attention_bench(options);
   std::printf("device: %s\n%s", device_description(options.device).c_str(), result.table().c_str());

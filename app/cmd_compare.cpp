@@ -106,9 +106,19 @@ int cmd_compare(int argc, char** argv) {
   const auto out_arg = args.text("out");
   args.finish();
 
+  if (out_arg && out_arg->empty()) throw UserError("--out needs a folder (for dense.mp4, <mode>.mp4 and report.json)");
   const std::filesystem::path out =
       out_arg ? std::filesystem::path(*out_arg) : std::filesystem::path("out") / ("compare-" + std::to_string(options.request.seed));
   check_output_folder(out);  // before the model: a bad folder costs no load, and nothing is created yet
+  // Dense against dense checks determinism; its second video must not overwrite the first.
+  const AttentionMode sparse_mode = options.request.attention.mode;
+  const std::string sparse_name = sparse_mode == AttentionMode::Dense ? "dense-rerun" : attention_mode_name(sparse_mode);
+  // Likewise what goes in it: a folder named dense.mp4 or report.json, a JSON that is not a record.
+  for (const std::string& name : {std::string("dense"), sparse_name}) {
+    check_video_output(out / (name + ".mp4"));
+    check_run_record_path(out / (name + ".json"));
+  }
+  check_output_file(out / "report.json");
   const std::filesystem::path model_dir = model_folder_or_default(options.model_folder);
   (void)options.request.resolve(read_model_manifest(model_dir));  // nor a bad size or step count
   TerminalProgress progress(quiet);
@@ -124,8 +134,6 @@ int cmd_compare(int argc, char** argv) {
 
   create_output_folder(out);
   std::optional<Run> dense = no_cache ? std::nullopt : cached_dense_run(out, wanted, progress);
-  // Dense against dense checks determinism; its second video must not overwrite the first.
-  const std::string sparse_name = sparse_request.attention.mode == AttentionMode::Dense ? "dense-rerun" : mode;
   std::optional<Run> sparse;
   CancelToken cancel;
   try {

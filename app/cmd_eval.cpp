@@ -1,6 +1,7 @@
 // svgear eval: prompt adherence of a shapes-world model, dense against the sparse modes.
 
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -85,6 +86,12 @@ int cmd_eval(int argc, char** argv) {
   }
   if (options.max_objects < 1 || options.max_objects > 3) throw UserError("--objects must be 1, 2 or 3");
   if (json_path) check_output_file(*json_path);  // before the work, not after it
+  if (sheet_path) {
+    if (std::filesystem::path(*sheet_path).extension() != ".png") {
+      throw UserError("--sheet writes a PNG image: give a FILE.png, not '" + *sheet_path + "'");
+    }
+    check_output_file(*sheet_path);
+  }
 
   const std::filesystem::path folder =
       model_folder_or_default(model_text ? std::optional<std::filesystem::path>(*model_text) : std::nullopt);

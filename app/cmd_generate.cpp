@@ -1,5 +1,6 @@
 // svgear generate: one text-to-video generation, written as a video plus a JSON run record.
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -39,6 +40,22 @@ std::filesystem::path with_suffix(const std::filesystem::path& path, const std::
   return p.parent_path() / (p.stem().string() + suffix + p.extension().string());
 }
 
+// Before any work, as the video's path: the dump is written mid-run, and must not replace a file
+// of the model it is made with (its weights, its model.json).
+void check_dump_path(const std::filesystem::path& dump, const std::filesystem::path& model_dir) {
+  check_output_file(dump);
+  std::error_code ec;
+  if (!std::filesystem::exists(dump, ec)) return;
+  const std::filesystem::path folder = std::filesystem::weakly_canonical(model_dir, ec);
+  const std::filesystem::path file = std::filesystem::weakly_canonical(dump, ec);
+  if (ec) return;
+  const auto [end, unused] = std::mismatch(folder.begin(), folder.end(), file.begin(), file.end());
+  if (end == folder.end()) {
+    throw UserError("--dump-attention '" + dump.string() + "' exists inside the model's folder '" + model_dir.string() +
+                    "': the dump would replace it (it may be the model's weights). Choose a path outside that folder.");
+  }
+}
+
 }  // namespace
 
 int cmd_generate(int argc, char** argv) {
@@ -70,8 +87,9 @@ int cmd_generate(int argc, char** argv) {
   // partial result a Ctrl-C keeps beside it).
   for (const std::filesystem::path& video : {output, with_suffix(output, "-partial")}) {
     check_video_output(video);
-    check_output_file(run_record_path(video));
+    check_run_record_path(run_record_path(video));
   }
+  if (request.dump_attention) check_dump_path(request.dump_attention->path, model_dir);
   // And the request against the model's manifest: a bad size or step count costs no weight load.
   (void)request.resolve(read_model_manifest(model_dir));
 

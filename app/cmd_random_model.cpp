@@ -36,7 +36,8 @@ int cmd_random_model(int argc, char** argv) {
   const auto seed = args.integer("seed", 0);
   const bool force = args.flag("force");
   args.finish();
-  if (!out) throw UserError("--out DIR is required (the model folder to write)");
+  // An empty --out ("$DIR" unset) would write into the current folder, past --force's protection.
+  if (!out || out->empty()) throw UserError("--out DIR is required (the model folder to write)");
   // A trained model's folder looks like any other: never replace one unasked.
   std::error_code error;
   if (!force && std::filesystem::exists(*out, error) &&

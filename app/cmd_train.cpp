@@ -98,7 +98,7 @@ int cmd_train(int argc, char** argv) {
   const std::string commit = args.text("commit").value_or("unrecorded");
   const c10::Device device = parse_device(args.text("device").value_or("auto"));
   args.finish();
-  if (!out_text) throw UserError("--out DIR is required (the training folder)");
+  if (!out_text || out_text->empty()) throw UserError("--out DIR is required (the training folder)");
   if (total_steps < 1 || checkpoint_every < 1 || log_every < 1) {
     throw UserError("--steps, --checkpoint-every and --log-every must be at least 1");
   }
@@ -106,7 +106,9 @@ int cmd_train(int argc, char** argv) {
   if (stop_at < 1 || stop_at > total_steps) {
     throw UserError("--stop-at must be between 1 and --steps (" + std::to_string(total_steps) + ")");
   }
-  if (shift && !(*shift > 0.0)) throw UserError("--shift must be positive (1 = unshifted)");
+  if (shift && !(*shift > 0.0 && *shift <= 100.0)) {
+    throw UserError("--shift must be greater than 0 and at most 100 (1 = unshifted)");
+  }
   if (lr && !(std::isfinite(*lr) && *lr > 0.0)) throw UserError("--lr must be a positive number (default 1e-3)");
   if (object_weight && !(*object_weight >= 1.0)) {
     throw UserError("--object-weight must be at least 1 (1 = every pixel alike)");
@@ -231,22 +233,34 @@ int cmd_train(int argc, char** argv) {
   CancelToken cancel;
   InterruptCancel interrupt(cancel);
   const auto start = std::chrono::steady_clock::now();
+  at::Tensor loss_sum;
+  int64_t losses = 0, first_step = trainer.steps_done();
+  int64_t saved_step = trainer.steps_done();
+  // A loss that is NaN or infinite has spoilt the weights: neither saved nor exported, the run ends.
+  auto refuse_diverged = [&](double mean_loss) {
+    if (std::isfinite(mean_loss)) return;
+    throw UserError("training diverged: the loss is " + std::to_string(mean_loss) + " before step " +
+                    std::to_string(trainer.steps_done()) + ". Nothing after step " + std::to_string(saved_step) +
+                    " was saved; start again with a lower --lr or a longer --warmup");
+  };
   auto save = [&] {
+    if (losses > 0) refuse_diverged(loss_sum.item<double>());
     trainer.save_checkpoint(checkpoint);
     write_file_atomically(out / "loss.tsv", log);
+    saved_step = trainer.steps_done();
   };
   auto out_of_time = [&] {
     return minutes > 0.0 && std::chrono::steady_clock::now() - start > std::chrono::duration<double>(60.0 * minutes);
   };
-  at::Tensor loss_sum;
-  int64_t losses = 0, first_step = trainer.steps_done();
   auto log_line = [&] {
     if (losses == 0) return;
     const int64_t step = trainer.steps_done();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double mean_loss = loss_sum.item<double>() / double(losses);
+    refuse_diverged(mean_loss);
     char line[128];
     std::snprintf(line, sizeof line, "%lld\t%.6f\t%.3g\t%.1f\n", static_cast<long long>(step),
-                  loss_sum.item<double>() / double(losses), trainer.learning_rate(trainer.steps_done()), seconds);
+                  mean_loss, trainer.learning_rate(trainer.steps_done()), seconds);
     log += line;
     std::printf("step %s", line);
     std::fflush(stdout);

@@ -1,8 +1,10 @@
 #include "core/attention/attention_preset.h"
 
+#include <climits>
 #include <fstream>
 #include <type_traits>
 
+#include "core/io/bounded_json.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -18,9 +20,10 @@ void require(bool ok, const std::string& message) {
 
 template <typename T>
 void read_field(const nlohmann::json& value, const std::string& key, T& field) {
-  const bool ok = std::is_integral_v<T> ? value.is_number_integer() : value.is_number();
+  static_assert(std::is_same_v<T, int> || std::is_same_v<T, double>);
+  const bool ok = std::is_integral_v<T> ? is_int_number(value) : value.is_number();
   require(ok, std::string("attention field '") + key + "' must be " +
-                  (std::is_integral_v<T> ? "a whole number" : "a number") + ", got " + value.dump());
+                  (std::is_integral_v<T> ? "a whole number up to " + std::to_string(INT_MAX) : std::string("a number")) + ", got " + value.dump());
   field = value.get<T>();
 }
 
@@ -52,7 +55,7 @@ AttentionConfig load_attention_preset(const std::string& name_or_file, const Att
   require(file.good(), "cannot read the attention preset file " + path.string());
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(file);
+    j = parse_bounded_json(file);
   } catch (const nlohmann::json::exception& e) {
     throw UserError("attention preset " + path.string() + " is not valid JSON: " + e.what());
   }

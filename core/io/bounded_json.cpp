@@ -1,5 +1,7 @@
 #include "core/io/bounded_json.h"
 
+#include <climits>
+#include <cstdint>
 #include <ios>
 #include <string>
 
@@ -21,6 +23,12 @@ nlohmann::json parse_bounded_json(std::istream& in) {
     // libstdc++'s filebuf throws this past the stream's exception mask: a folder opened as a file.
     throw nlohmann::json::other_error::create(601, "the file could not be read: " + e.code().message(), nullptr);
   }
+}
+
+bool is_int_number(const nlohmann::json& value) {
+  if (!value.is_number_integer()) return false;
+  if (value.is_number_unsigned()) return value.get<uint64_t>() <= uint64_t(INT_MAX);
+  return value.get<int64_t>() >= INT_MIN && value.get<int64_t>() <= INT_MAX;
 }
 
 }  // namespace svgear

@@ -17,4 +17,8 @@ constexpr int kMaxJsonDepth = 64;
 // for bad JSON cover both.
 nlohmann::json parse_bounded_json(std::istream& in);
 
+// Whether `value` is a whole number an int holds. nlohmann's get<int>() casts: 2^32 + 1 reads as 1
+// and 2.5 as 2, so fields read as int from user files check this first.
+bool is_int_number(const nlohmann::json& value);
+
 }  // namespace svgear

@@ -4,6 +4,8 @@
 
 #include "core/attention/attention_preset.h"
 #include "core/pipeline/request_limits.h"
+#include "core/text/shapes_prompt_encoder.h"
+#include "core/text/vocab_text_encoder.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -28,6 +30,11 @@ void require_utf8(const std::string& text, const std::string& what) {
 
 }  // namespace
 
+std::string negative_prompt_message(std::string message) {
+  const size_t at = message.find("the prompt");
+  return at == std::string::npos ? "the negative prompt: " + message : message.replace(at, 10, "the negative prompt");
+}
+
 GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   const SamplingDefaults& d = model.defaults;
   GenerationRequest r = *this;
@@ -48,6 +55,22 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
 
   require_utf8(r.prompt, "the prompt");
   require_utf8(*r.negative_prompt, "the negative prompt");
+  if (model.text_encoder == TextEncoderKind::Vocab) {
+    // The words a closed vocabulary refuses, before any weight loads (the negative prompt only
+    // when guidance reads it).
+    const bool negative_read = *r.guidance != 1.0;
+    for (const bool negative : {false, true}) {
+      if (negative && !negative_read) continue;
+      const std::string& text = negative ? *r.negative_prompt : r.prompt;
+      try {
+        VocabTextEncoder::check_prompt(model.vocabulary, model.max_tokens,
+                                       model.prompt_grammar == kShapesWorldGrammar ? ShapesPromptEncoder::token_text(text) : text);
+      } catch (const UserError& e) {
+        if (!negative) throw;
+        throw UserError(negative_prompt_message(e.what()));
+      }
+    }
+  }
   require(*r.steps >= 1 && *r.steps <= kMaxSteps,
           "steps must be between 1 and " + std::to_string(kMaxSteps) + " (got " + std::to_string(*r.steps) + ")" + from_defaults(steps.has_value()));
   require(*r.guidance >= 0.0 && *r.guidance <= 50.0, "guidance must be between 0 and 50" + from_defaults(guidance.has_value()));

@@ -51,4 +51,7 @@ struct GenerationRequest {
   nlohmann::json to_json() const;
 };
 
+// A text encoder's message about "the prompt", for the negative prompt ("… in the negative prompt").
+std::string negative_prompt_message(std::string message);
+
 }  // namespace svgear

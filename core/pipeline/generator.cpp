@@ -158,10 +158,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     try {
       context_null = as_context(model_.text_encoder->encode(*r.negative_prompt));
     } catch (const UserError& e) {  // the encoders speak of "the prompt": say which one
-      std::string message = e.what();
-      const size_t at = message.find("the prompt");
-      throw UserError(at == std::string::npos ? "the negative prompt: " + message
-                                              : message.replace(at, 10, "the negative prompt"));
+      throw UserError(negative_prompt_message(e.what()));
     }
   }
   for (const bool negative : {false, true}) {

@@ -21,14 +21,9 @@ template <typename T>
 T field_or(const nlohmann::json& j, const char* key, T fallback, const std::string& where) {
   if (!j.contains(key)) return fallback;
   if constexpr (std::is_same_v<T, int>) {
-    // nlohmann casts: 2^32 + 1 would read as 1 and 2.5 as 2.
-    const nlohmann::json& value = j.at(key);
-    const bool fits = value.is_number_integer() && (value.is_number_unsigned()
-                                                         ? value.get<uint64_t>() <= uint64_t(INT_MAX)
-                                                         : value.get<int64_t>() >= INT_MIN && value.get<int64_t>() <= INT_MAX);
-    if (!fits) {
+    if (!is_int_number(j.at(key))) {
       throw UserError(where + ": field '" + key + "' has the wrong type (a whole number up to " +
-                      std::to_string(INT_MAX) + " is expected), got " + value.dump());
+                      std::to_string(INT_MAX) + " is expected), got " + j.at(key).dump());
     }
   }
   try {

@@ -2,9 +2,12 @@
 
 #include <chrono>
 #include <ctime>
+#include <fstream>
 #include <numeric>
 
 #include "core/io/atomic_file.h"
+#include "core/io/bounded_json.h"
+#include "core/user_error.h"
 #include "core/pipeline/device_info.h"
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
 #include "svgear/build_config.h"
@@ -94,12 +97,35 @@ nlohmann::json make_run_record(const GenerationResult& result, const Model& mode
 
 std::filesystem::path run_record_path(const std::filesystem::path& video_path) {
   std::filesystem::path p = video_path;
-  if (p.filename().empty()) p = p.parent_path();  // "folder/" → "folder"
+  // "frames/" → "frames.json"; a folder's name is kept whole ("res.json/" must not be its own
+  // record, nor "a.mp4/" share a.mp4's).
+  if (p.filename().empty()) return p.parent_path() += ".json";
   return p.replace_extension(".json");
 }
 
 void write_run_record(const std::filesystem::path& path, const nlohmann::json& record) {
   write_json_atomically(path, record);
+}
+
+void check_run_record_path(const std::filesystem::path& path) {
+  check_output_file(path);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return;
+  // Records are tens of kilobytes; a larger file is not one, and is not read whole.
+  constexpr uintmax_t kLargestRecord = uintmax_t(16) << 20;
+  bool record = false;
+  if (std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) <= kLargestRecord && !ec) {
+    std::ifstream in(path);
+    try {
+      const nlohmann::json j = parse_bounded_json(in);
+      record = j.is_object() && j.contains("svgear_version") && j.contains("request") && j.contains("status");
+    } catch (const nlohmann::json::exception&) {
+    }
+  }
+  if (!record) {
+    throw UserError("'" + path.string() + "' exists and is not a run record: the run's settings would replace "
+                    "it (every output gets its record beside it, as <name>.json). Choose another output name.");
+  }
 }
 
 }  // namespace svgear

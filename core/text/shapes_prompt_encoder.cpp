@@ -7,10 +7,11 @@
 
 namespace svgear {
 
-at::Tensor ShapesPromptEncoder::encode(std::string_view prompt) const {
+std::string ShapesPromptEncoder::token_text(std::string_view prompt) {
   const bool blank = std::all_of(prompt.begin(), prompt.end(), [](unsigned char c) { return std::isspace(c); });
-  if (blank) return tokens_->encode(prompt);
-  return tokens_->encode(canonical_prompt(parse_prompt(prompt)));
+  return blank ? std::string(prompt) : canonical_prompt(parse_prompt(prompt));
 }
+
+at::Tensor ShapesPromptEncoder::encode(std::string_view prompt) const { return tokens_->encode(token_text(prompt)); }
 
 }  // namespace svgear

@@ -7,6 +7,8 @@
 // context) passes through.
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "core/text/text_encoder.h"
 
@@ -19,6 +21,10 @@ class ShapesPromptEncoder : public TextEncoder {
   at::Tensor encode(std::string_view prompt) const override;
   int text_dim() const override { return tokens_->text_dim(); }
   std::vector<std::string> vocabulary() const override { return tokens_->vocabulary(); }
+
+  // What the token table reads for `prompt`: its canonical form, or a blank prompt as it is.
+  // Throws the grammar's UserError for a prompt it cannot read.
+  static std::string token_text(std::string_view prompt);
 
  private:
   std::unique_ptr<TextEncoder> tokens_;

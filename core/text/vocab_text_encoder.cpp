@@ -58,13 +58,14 @@ std::vector<std::string> VocabTextEncoder::split_words(std::string_view prompt) 
   return words;
 }
 
-at::Tensor VocabTextEncoder::encode(std::string_view prompt) const {
-  std::vector<std::string> words = split_words(prompt);
+std::vector<int64_t> VocabTextEncoder::word_ids(const std::unordered_map<std::string, int64_t>& index,
+                                                const std::vector<std::string>& vocabulary, int max_tokens,
+                                                std::string_view prompt) {
   std::vector<int64_t> ids;
   std::vector<std::string> unknown;
-  for (const auto& w : words) {
-    auto it = index_.find(w);
-    if (it == index_.end()) {
+  for (const auto& w : split_words(prompt)) {
+    auto it = index.find(w);
+    if (it == index.end()) {
       if (std::find(unknown.begin(), unknown.end(), w) == unknown.end()) unknown.push_back(w);
     } else {
       ids.push_back(it->second);
@@ -74,12 +75,24 @@ at::Tensor VocabTextEncoder::encode(std::string_view prompt) const {
     std::string list;
     for (const auto& w : unknown) list += (list.empty() ? "'" : ", '") + w + "'";
     throw UserError("unknown word" + std::string(unknown.size() > 1 ? "s " : " ") + list +
-                    " in the prompt. This model knows: " + join_sorted(vocabulary_));
+                    " in the prompt. This model knows: " + join_sorted(vocabulary));
   }
-  if (int(ids.size()) > max_tokens_) {
+  if (int(ids.size()) > max_tokens) {
     throw UserError("the prompt has " + std::to_string(ids.size()) + " words; this model reads at most " +
-                    std::to_string(max_tokens_) + ": shorten it");
+                    std::to_string(max_tokens) + ": shorten it");
   }
+  return ids;
+}
+
+void VocabTextEncoder::check_prompt(const std::vector<std::string>& vocabulary, int max_tokens,
+                                    std::string_view prompt) {
+  std::unordered_map<std::string, int64_t> index;
+  for (size_t i = 0; i < vocabulary.size(); ++i) index.emplace(vocabulary[i], int64_t(i));
+  (void)word_ids(index, vocabulary, max_tokens, prompt);
+}
+
+at::Tensor VocabTextEncoder::encode(std::string_view prompt) const {
+  const std::vector<int64_t> ids = word_ids(index_, vocabulary_, max_tokens_, prompt);
   at::Tensor index = at::tensor(ids, at::kLong);
   const at::Tensor table_rows = embedding_.index_select(0, index);  // [L, text_dim]
   if (transformer_.empty() || ids.empty()) return table_rows;

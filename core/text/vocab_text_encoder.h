@@ -28,7 +28,17 @@ class VocabTextEncoder : public TextEncoder {
   // Splits a prompt into lower-case words; exposed for tests and the UI's completion.
   static std::vector<std::string> split_words(std::string_view prompt);
 
+  // Throws the UserError encode would for `prompt` (words outside `vocabulary`, more than
+  // `max_tokens` words) without the weights: GenerationRequest::resolve checks prompts with it
+  // before a model loads.
+  static void check_prompt(const std::vector<std::string>& vocabulary, int max_tokens, std::string_view prompt);
+
  private:
+  // The ids of `prompt`'s words, or the UserError naming the unknown ones and listing `vocabulary`.
+  static std::vector<int64_t> word_ids(const std::unordered_map<std::string, int64_t>& index,
+                                       const std::vector<std::string>& vocabulary, int max_tokens,
+                                       std::string_view prompt);
+
   std::vector<std::string> vocabulary_;
   std::unordered_map<std::string, int64_t> index_;
   at::Tensor embedding_;  // [V, text_dim] float32

@@ -14,6 +14,7 @@
 
 #include "core/attention/dense_backend.h"
 #include "core/io/atomic_file.h"
+#include "core/io/bounded_json.h"
 #include "core/model/wan_random_weights.h"
 #include "core/training/scene_batch_prefetcher.h"
 #include "core/text/prompt_transformer.h"
@@ -322,7 +323,7 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
   try {
     std::ifstream in(state_path);
     if (!in) throw UserError(folder.string() + " is not a checkpoint of `svgear train` (no state.json)");
-    state = nlohmann::json::parse(in);
+    state = parse_bounded_json(in);
     if (state.value("format", "") != kCheckpointKey) throw UserError(state_path.string() + " is not a training state");
   } catch (const nlohmann::json::exception& e) {
     throw UserError(state_path.string() + ": unreadable training state: " + e.what());
@@ -372,7 +373,8 @@ void FlowMatchingTrainer::initialize_from(const std::filesystem::path& model_fol
 void FlowMatchingTrainer::continue_from(const std::filesystem::path& model_folder) {
   nlohmann::json source;
   try {
-    source = nlohmann::json::parse(std::ifstream(model_folder / "model.json"));
+    std::ifstream in(model_folder / "model.json");
+    source = parse_bounded_json(in);
   } catch (const nlohmann::json::exception& e) {
     throw UserError((model_folder / "model.json").string() + ": unreadable: " + e.what());
   }

@@ -195,6 +195,7 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("unknown words 'purple', 'hexagon'"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("This model knows:"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find(" on cpu"), std::string::npos) << "loaded the model first: " << run.output;
 
   run = run_cli("generate --model " + model + " --prompt \"a red circle\" --negative blorp --device cpu --output " +
                 out.string());
@@ -272,13 +273,81 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   EXPECT_NE(run.output.find("fps must be between 0.01 and 240"), std::string::npos) << run.output;
   run = run_cli("train --preset shapes-tiny --device cpu --lr nan --steps 2 --out " + (*dir_ / "nan-run").string());
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_NE(run.output.find("--lr must be a positive number"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("--lr expects a finite number, got 'nan'"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "nan-run"));
 
   EXPECT_FALSE(std::filesystem::exists(out));
   for (const auto& entry : std::filesystem::directory_iterator(*dir_)) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
   }
+}
+
+// The bytes of `path`, "" when it cannot be read.
+std::string file_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// No output replaces what a run reads or a user keeps: a run record over model.json or an attention
+// preset, an attention dump over the weights, bench results over its activations, a folder taken
+// for the current one. Each is refused before the model loads; a run record is replaced by the
+// next run's. Options that would poison a run (infinity) and JSON files that are folders or hold
+// numbers past an int are user errors too.
+TEST_F(CliTest, OutputsNeverReplaceInputs) {
+  const std::filesystem::path model = *dir_ / "model";
+  const std::string manifest = file_bytes(model / "model.json");
+  const std::string weights = file_bytes(model / "model.safetensors");
+  const std::string generate = "generate --model " + model.string() + " --prompt \"a red circle\" --device cpu "
+                               "--steps 1 --frames 1 --size 16x16 ";
+  const auto refused = [](const CliRun& run, const std::string& message) {
+    EXPECT_EQ(run.exit_code, 2) << run.output;
+    EXPECT_NE(run.output.find(message), std::string::npos) << run.output;
+    // "model random-tiny on cpu" is the first line after loading.
+    EXPECT_EQ(run.output.find(" on cpu"), std::string::npos) << "loaded the model first: " << run.output;
+  };
+  refused(run_cli(generate + "--output " + (model / "model.mp4").string()), "exists and is not a run record");
+  const std::filesystem::path preset = *dir_ / "preset.json";
+  std::ofstream(preset) << R"({"top_p": 0.8})";
+  refused(run_cli(generate + "--attention-preset " + preset.string() + " --output " + (*dir_ / "preset.y4m").string()),
+          "exists and is not a run record");
+  EXPECT_EQ(file_bytes(preset), R"({"top_p": 0.8})");
+  refused(run_cli(generate + "--output " + (*dir_ / "dumped.y4m").string() + " --dump-attention " +
+                  (model / "model.safetensors").string()),
+          "exists inside the model's folder");
+  refused(run_cli(generate + "--output " + (*dir_ / "dumped.y4m").string() + " --dump-attention /proc/x.safetensors"),
+          "/proc");
+  refused(run_cli("bench attention --shape tiny --device cpu --inputs " + (model / "model.safetensors").string() +
+                  " --json " + (model / "model.safetensors").string()),
+          "is the --inputs file");
+  EXPECT_EQ(file_bytes(model / "model.json"), manifest);
+  EXPECT_EQ(file_bytes(model / "model.safetensors"), weights);
+
+  // A run record is replaced by the same output's next run.
+  const std::filesystem::path clip = *dir_ / "twice.y4m";
+  for (int run = 0; run < 2; ++run) {
+    const CliRun made = run_cli(generate + "--output " + clip.string());
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+  }
+  EXPECT_EQ(nlohmann::json::parse(file_bytes(*dir_ / "twice.json"))["status"], "finished");
+
+  refused(run_cli("random-model --out \"\""), "--out DIR is required");
+  refused(run_cli("compare --model " + model.string() + " --prompt a --out \"\""), "--out needs a folder");
+  refused(run_cli("train --preset shapes-tiny --device cpu --steps 2 --shift inf --out " + (*dir_ / "inf-run").string()),
+          "--shift expects a finite number, got 'inf'");
+  refused(run_cli("bench attention --shape tiny --device cpu --budgets ,"), "--budgets lists nothing");
+  std::filesystem::create_directories(*dir_ / "sheet.png");
+  refused(run_cli("eval --model " + model.string() + " --prompts 1 --device cpu --sheet " + (*dir_ / "sheet.png").string()),
+          "sheet.png': it is a folder");
+  refused(run_cli("eval --model " + model.string() + " --prompts 1 --device cpu --sheet " + (*dir_ / "sheet.txt").string()),
+          "--sheet writes a PNG image");
+  std::filesystem::create_directories(*dir_ / "folder.json");
+  refused(run_cli(generate + "--attention-preset " + (*dir_ / "folder.json").string() + " --output " +
+                  (*dir_ / "never.y4m").string()),
+          "Is a directory");
+  std::ofstream(preset) << R"({"q_clusters": 4294967297})";
+  refused(run_cli(generate + "--attention-preset " + preset.string() + " --output " + (*dir_ / "never.y4m").string()),
+          "attention field 'q_clusters' must be a whole number up to 2147483647, got 4294967297");
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "inf-run"));
 }
 
 // svgear train: a new run, then the same command with more steps resumes; the loss log grows and

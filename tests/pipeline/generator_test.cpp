@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <new>
 #include <stdexcept>
@@ -15,6 +16,7 @@
 #include "core/pipeline/random_model.h"
 #include "core/pipeline/run_record.h"
 #include "core/text/text_encoder.h"
+#include "core/user_error.h"
 #include "tests/support/test_paths.h"
 
 namespace svgear {
@@ -139,6 +141,27 @@ TEST_F(GeneratorTest, RunsAndReportsEveryStep) {
   EXPECT_EQ(record["model"]["name"], "random-tiny");
   EXPECT_FALSE(record["device"]["description"].get<std::string>().empty());
   EXPECT_EQ(record["device"]["sparse_attention_kernel"], "CPU gather");  // a CPU model
+
+  // Where records go: beside a video as <stem>.json; a PNG folder's name is kept whole, so that
+  // "res.json/" is not its own record and "a.mp4/" does not share a.mp4's.
+  EXPECT_EQ(run_record_path("out/a.mp4"), "out/a.json");
+  EXPECT_EQ(run_record_path("out/frames/"), "out/frames.json");
+  EXPECT_EQ(run_record_path("out/res.json/"), "out/res.json.json");
+  EXPECT_EQ(run_record_path("out/a.mp4/"), "out/a.mp4.json");
+  // A record replaces a record, never another file.
+  const auto dir = test::scratch_dir("record_path");
+  write_run_record(dir / "a.json", record);
+  EXPECT_NO_THROW(check_run_record_path(dir / "a.json"));
+  std::ofstream(dir / "model.json") << R"({"format": "svgear-model/1"})";
+  std::ofstream(dir / "notes.json") << "not even JSON";
+  for (const char* name : {"model.json", "notes.json"}) {
+    try {
+      check_run_record_path(dir / name);
+      ADD_FAILURE() << name;
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find("exists and is not a run record"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST_F(GeneratorTest, SameSeedSameVideoDifferentSeedDifferentVideo) {
