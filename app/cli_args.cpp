@@ -1,5 +1,6 @@
 #include "app/cli_args.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 
@@ -8,19 +9,27 @@
 namespace svgear {
 
 CliArgs::CliArgs(int argc, char** argv, int first) {
+  // An option given twice is a mistake to point out, not one to resolve silently (a script's
+  // default and the user's value, two prompts pasted in).
+  const auto once = [&](const std::string& name) {
+    if (values_.count(name) || flags_.count(name)) throw UserError("--" + name + " is given twice: give it once");
+  };
   for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "-h") arg = "--help";
     if (arg.rfind("--", 0) != 0 || arg.size() == 2) {
       throw UserError("unexpected argument '" + arg + "' (options look like --name value)");
     }
     arg = arg.substr(2);
     const auto eq = arg.find('=');
+    const std::string name = arg.substr(0, eq);
+    once(name);
     if (eq != std::string::npos) {
-      values_[arg.substr(0, eq)] = arg.substr(eq + 1);
+      values_[name] = arg.substr(eq + 1);
     } else if (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) {
-      values_[arg] = argv[++i];
+      values_[name] = argv[++i];
     } else {
-      flags_.insert(arg);
+      flags_.insert(name);
     }
   }
 }
@@ -38,7 +47,8 @@ std::optional<int> CliArgs::integer(const std::string& name, int minimum) {
   if (!value) return std::nullopt;
   char* end = nullptr;
   const long parsed = std::strtol(value->c_str(), &end, 10);
-  if (value->empty() || *end != '\0' || parsed < -2147483647L || parsed > 2147483647L) {
+  if (value->empty() || std::isspace(static_cast<unsigned char>(value->front())) || *end != '\0' ||
+      parsed < -2147483647L || parsed > 2147483647L) {
     throw UserError("--" + name + " expects a whole number, got '" + *value + "'");
   }
   if (parsed < minimum) throw UserError("--" + name + " must be at least " + std::to_string(minimum) + ", got " + *value);
@@ -52,7 +62,8 @@ std::optional<double> CliArgs::number(const std::string& name) {
   const double parsed = std::strtod(value->c_str(), &end);
   // No option takes NaN or infinity (1e999 reads as infinity): each would pass some range check
   // and poison the run (a training run of NaN losses that exports a NaN model).
-  if (value->empty() || *end != '\0' || !std::isfinite(parsed)) {
+  if (value->empty() || std::isspace(static_cast<unsigned char>(value->front())) || *end != '\0' ||
+      !std::isfinite(parsed)) {
     throw UserError("--" + name + " expects a finite number, got '" + *value + "'");
   }
   return parsed;

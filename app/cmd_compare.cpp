@@ -132,6 +132,8 @@ int cmd_compare(int argc, char** argv) {
 
   const nlohmann::json wanted = dense_cache_key(dense_request, *model);
 
+  std::error_code ec;
+  const bool made_out = !std::filesystem::exists(out, ec);
   create_output_folder(out);
   std::optional<Run> dense = no_cache ? std::nullopt : cached_dense_run(out, wanted, progress);
   std::optional<Run> sparse;
@@ -147,6 +149,7 @@ int cmd_compare(int argc, char** argv) {
     progress.on_log(mode + " run");
     sparse = generate(*model, sparse_request, out / (sparse_name + ".mp4"), progress, cancel);
   } catch (const CompareCancelled&) {
+    if (!dense && made_out) std::filesystem::remove(out, ec);  // empty: nothing was written in it
     progress.on_log(dense ? "cancelled: the dense run stays in " + out.string() + " and will be reused; no report written"
                           : "cancelled during the dense run: nothing written");
     return 130;

@@ -115,7 +115,7 @@ int cmd_generate(int argc, char** argv) {
   if (!written.note.empty()) progress.on_log(written.note);
   const std::filesystem::path record = run_record_path(written.path);
   write_run_record(record, make_run_record(result, *model));
-  std::printf("%s %s (%d frames, %dx%d, %.0f fps) in %.1f s; settings in %s\n",
+  std::printf("%s %s (%d frames, %dx%d, %g fps) in %.1f s; settings in %s\n",
               cancelled ? "wrote partial" : "wrote", written.path.c_str(), result.video.frames,
               result.video.width, result.video.height, result.video.fps, result.timings.total_ms / 1000.0,
               record.c_str());

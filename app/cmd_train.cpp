@@ -124,7 +124,7 @@ int cmd_train(int argc, char** argv) {
   if (init_from && continue_from) throw UserError("--init-from and --continue-from exclude each other");
   const std::filesystem::path out(*out_text);
   const std::filesystem::path checkpoint = out / "checkpoint";
-  create_output_folder(out);
+  check_output_folder(out);  // made once every option has been checked: a refused run leaves no folder
 
   const bool resuming = std::filesystem::exists(checkpoint / "state.json");
   if (resuming && (init_from || continue_from)) {
@@ -220,6 +220,7 @@ int cmd_train(int argc, char** argv) {
     throw UserError((stop_at_option ? "--stop-at " : "--steps ") + std::to_string(stop_at) +
                     " is before this run's step " + std::to_string(trainer.steps_done()));
   }
+  create_output_folder(out);
   if (trainer.steps_done() < stop_at) trainer.begin_stage(commit, device_description(device));
   // loss.tsv: one line per --log-every steps, the mean loss over them (reading a loss synchronises
   // the device, so the loop reads one sum per line).

@@ -34,7 +34,7 @@ sparse attention (svg2 / svgear; see docs/architecture.md):
   --top-p X          attention budget in (0, 1] (default 0.9)
   --q-clusters N     query clusters (default 200)     --k-clusters N   key clusters (default 1000)
                      (at most one per token: a clip with fewer tokens gets one cluster per token)
-  --guaranteed-ratio X   SVG-EAR's always-exact share of key clusters (default 0.05)
+  --guaranteed-ratio X   SVG-EAR's always-exact share of key clusters, in [0, 0.5] (default 0.05)
   --dense-steps X    fraction of the first steps kept dense (default 0.2)
   --dense-layers X   fraction of the first layers kept dense, at least one (default 0.03)
   --kmeans-in-warmup also cluster during the dense warm-up steps, so the first sparse step is not

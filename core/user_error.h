@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace svgear {
 
@@ -12,5 +13,12 @@ class UserError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// A word of the user's in single quotes for a message, cut after `keep` bytes ("'xxxx…' (130000
+// bytes)"): a pasted blob must not fill the terminal. For ASCII words; a cut could split UTF-8.
+inline std::string quoted_word(std::string_view word, size_t keep = 40) {
+  if (word.size() <= keep) return "'" + std::string(word) + "'";
+  return "'" + std::string(word.substr(0, keep)) + "\u2026' (" + std::to_string(word.size()) + " bytes)";
+}
 
 }  // namespace svgear

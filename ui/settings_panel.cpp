@@ -126,7 +126,7 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   k_clusters_ = spin_box(sparse_, "k_clusters", 1, 16384, 50,
                          tr("Key clusters (K_C): k-means clusters of the key tokens per head. More clusters "
                             "mean finer blocks and better centroids, and more k-means time. Spec default 1000."));
-  guaranteed_ratio_ = double_box(sparse_, "guaranteed_ratio", 0.0, 1.0, 0.01, 3,
+  guaranteed_ratio_ = double_box(sparse_, "guaranteed_ratio", 0.0, 0.5, 0.01, 3,
                                  tr("Guaranteed ratio (r), SVG-EAR only: the share of the budget given to the "
                                     "blocks with the largest estimated compensation error, whatever their "
                                     "attention mass. Spec default 0.05."));

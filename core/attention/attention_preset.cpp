@@ -127,8 +127,9 @@ void check_attention_config(const AttentionConfig& c) {
   require(c.k_clusters >= 1, "k_clusters must be at least 1 (got " + std::to_string(c.k_clusters) + ")");
   require(c.top_p > 0.0 && c.top_p <= 1.0, "top_p must be in (0, 1] (got " + std::to_string(c.top_p) + ")");
   require(fraction(c.min_kc_ratio), "min_kc_ratio must be in [0, 1]");
-  require(fraction(c.guaranteed_ratio), "guaranteed_ratio must be in [0, 1] (got " +
-                                            std::to_string(c.guaranteed_ratio) + ")");
+  // r ≤ 0.5: SVG-EAR's budget force-keeps 2r·Kc clusters (the backends and block_routing refuse more).
+  require(c.guaranteed_ratio >= 0.0 && c.guaranteed_ratio <= 0.5,
+          "guaranteed_ratio must be in [0, 0.5] (got " + std::to_string(c.guaranteed_ratio) + ")");
   require(c.gamma > 0.0, "gamma must be greater than 0");
   require(c.kmeans_init_iters >= 1, "kmeans_init_iters must be at least 1");
   require(c.kmeans_step_iters >= 1, "kmeans_step_iters must be at least 1");

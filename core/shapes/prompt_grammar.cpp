@@ -39,8 +39,6 @@ const std::map<std::string, WordMeaning, std::less<>>& word_meanings() {
 
 bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '\''; }
 
-std::string quoted(std::string_view word) { return "'" + std::string(word) + "'"; }
-
 std::string vocabulary_listing() {
   std::string out = "The shapes world knows these words:";
   for (const VocabularyGroup& group : prompt_vocabulary_groups()) {
@@ -125,7 +123,7 @@ SceneSpec parse_prompt(std::string_view prompt) {
   }
   if (!unknown.empty()) {
     std::string list;
-    for (const std::string& word : unknown) list += (list.empty() ? "" : ", ") + quoted(word);
+    for (const std::string& word : unknown) list += (list.empty() ? "" : ", ") + quoted_word(word);
     throw PromptError("unknown word" + std::string(unknown.size() > 1 ? "s " : " ") + list +
                           " in the prompt. " + vocabulary_listing(),
                       unknown);
@@ -147,13 +145,13 @@ SceneSpec parse_prompt(std::string_view prompt) {
       case WordKind::Filler: break;
       case WordKind::Size:
         if (!pending_size_word.empty())
-          fail("two sizes, " + quoted(pending_size_word) + " and " + quoted(word) + ", for one shape");
+          fail("two sizes, " + quoted_word(pending_size_word) + " and " + quoted_word(word) + ", for one shape");
         pending_size = Size(meaning.value);
         pending_size_word = word;
         break;
       case WordKind::Colour:
         if (!pending_colour_word.empty())
-          fail("two colours, " + quoted(pending_colour_word) + " and " + quoted(word) + ", for one shape");
+          fail("two colours, " + quoted_word(pending_colour_word) + " and " + quoted_word(word) + ", for one shape");
         pending_colour = Colour(meaning.value);
         pending_colour_word = word;
         break;
@@ -174,19 +172,19 @@ SceneSpec parse_prompt(std::string_view prompt) {
       }
       case WordKind::Background: {
         const auto kind = BackgroundKind(meaning.value);
-        if (background_given) fail("two backgrounds; a scene has one (the second is " + quoted(word) + ")");
+        if (background_given) fail("two backgrounds; a scene has one (the second is " + quoted_word(word) + ")");
         if (!pending_size_word.empty())
-          fail(quoted(pending_size_word) + " describes a shape, not the background " + quoted(word));
+          fail(quoted_word(pending_size_word) + " describes a shape, not the background " + quoted_word(word));
         Background background;
         background.kind = kind;
         if (kind == BackgroundKind::Sky) {
           if (!pending_colour_word.empty() && pending_colour != Colour::Blue) {
-            fail("the sky is always blue, not " + quoted(pending_colour_word) + "; try \"a sunset\" or \"a " +
+            fail("the sky is always blue, not " + quoted_word(pending_colour_word) + "; try \"a sunset\" or \"a " +
                  pending_colour_word + " background\"");
           }
         } else if (kind == BackgroundKind::Sunset) {
           if (!pending_colour_word.empty())
-            fail("a sunset has its own colours; drop " + quoted(pending_colour_word));
+            fail("a sunset has its own colours; drop " + quoted_word(pending_colour_word));
         } else if (kind == BackgroundKind::Solid) {
           background.colour = pending_colour_word.empty() ? Colour::Black : pending_colour;
         } else {
@@ -200,19 +198,19 @@ SceneSpec parse_prompt(std::string_view prompt) {
       case WordKind::Motion: {
         const auto motion = Motion(meaning.value);
         if (!pending_colour_word.empty() || !pending_size_word.empty()) {
-          fail(quoted(pending_colour_word.empty() ? pending_size_word : pending_colour_word) +
+          fail(quoted_word(pending_colour_word.empty() ? pending_size_word : pending_colour_word) +
                " is not followed by a shape or a background");
         }
         if (spec.objects.empty()) {
-          fail(quoted(word) + " comes before any shape: name the shape first, e.g. \"a red circle moves " +
+          fail(quoted_word(word) + " comes before any shape: name the shape first, e.g. \"a red circle moves " +
                word + "\"");
         }
         SceneObject& object = spec.objects.back();
         if (motion_given.back()) {
           const auto diagonal = combined_diagonal(object.motion, motion);
           if (!diagonal || previous_word != motion_name(object.motion)) {
-            fail("two motions for the " + object_name(object) + ", " + quoted(motion_name(object.motion)) +
-                 " and " + quoted(word) + "; a shape has one");
+            fail("two motions for the " + object_name(object) + ", " + quoted_word(motion_name(object.motion)) +
+                 " and " + quoted_word(word) + "; a shape has one");
           }
           object.motion = *diagonal;
         } else {
@@ -225,7 +223,7 @@ SceneSpec parse_prompt(std::string_view prompt) {
     previous_word = word;
   }
   if (!pending_colour_word.empty() || !pending_size_word.empty()) {
-    fail(quoted(pending_colour_word.empty() ? pending_size_word : pending_colour_word) +
+    fail(quoted_word(pending_colour_word.empty() ? pending_size_word : pending_colour_word) +
          " at the end is not followed by a shape or a background");
   }
   if (spec.objects.empty()) fail("the prompt names no shape");

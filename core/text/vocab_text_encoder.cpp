@@ -73,7 +73,7 @@ std::vector<int64_t> VocabTextEncoder::word_ids(const std::unordered_map<std::st
   }
   if (!unknown.empty()) {
     std::string list;
-    for (const auto& w : unknown) list += (list.empty() ? "'" : ", '") + w + "'";
+    for (const auto& w : unknown) list += (list.empty() ? "" : ", ") + quoted_word(w);
     throw UserError("unknown word" + std::string(unknown.size() > 1 ? "s " : " ") + list +
                     " in the prompt. This model knows: " + join_sorted(vocabulary));
   }

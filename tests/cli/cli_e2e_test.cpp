@@ -335,9 +335,10 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   refused(run_cli("train --preset shapes-tiny --device cpu --steps 2 --shift inf --out " + (*dir_ / "inf-run").string()),
           "--shift expects a finite number, got 'inf'");
   refused(run_cli("bench attention --shape tiny --device cpu --budgets ,"), "--budgets lists nothing");
-  std::filesystem::create_directories(*dir_ / "sheet.png");
-  refused(run_cli("eval --model " + model.string() + " --prompts 1 --device cpu --sheet " + (*dir_ / "sheet.png").string()),
-          "sheet.png': it is a folder");
+  std::filesystem::create_directories(*dir_ / "sheet-folder.png");
+  refused(run_cli("eval --model " + model.string() + " --prompts 1 --device cpu --sheet " +
+                  (*dir_ / "sheet-folder.png").string()),
+          "sheet-folder.png': it is a folder");
   refused(run_cli("eval --model " + model.string() + " --prompts 1 --device cpu --sheet " + (*dir_ / "sheet.txt").string()),
           "--sheet writes a PNG image");
   std::filesystem::create_directories(*dir_ / "folder.json");
@@ -348,6 +349,13 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   refused(run_cli(generate + "--attention-preset " + preset.string() + " --output " + (*dir_ / "never.y4m").string()),
           "attention field 'q_clusters' must be a whole number up to 2147483647, got 4294967297");
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "inf-run"));
+  // Nor do options refused after the parse (an unknown preset), nor a duplicate option.
+  refused(run_cli("train --preset bogus --device cpu --steps 2 --out " + (*dir_ / "bogus-run" / "deep").string()),
+          "bogus");
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "bogus-run"));
+  refused(run_cli(generate + "--seed 1 --seed 2 --output " + (*dir_ / "never.y4m").string()), "--seed is given twice");
+  refused(run_cli(generate + "--preview-every \" 1\" --output " + (*dir_ / "never.y4m").string()),
+          "--preview-every expects a whole number, got ' 1'");
 }
 
 // svgear train: a new run, then the same command with more steps resumes; the loss log grows and
