@@ -1,5 +1,6 @@
 // svgear eval: prompt adherence of a shapes-world model, dense against the sparse modes.
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -87,7 +88,9 @@ int cmd_eval(int argc, char** argv) {
   if (options.max_objects < 1 || options.max_objects > 3) throw UserError("--objects must be 1, 2 or 3");
   if (json_path) check_output_file(*json_path);  // before the work, not after it
   if (sheet_path) {
-    if (std::filesystem::path(*sheet_path).extension() != ".png") {
+    std::string extension = std::filesystem::path(*sheet_path).extension().string();
+    for (char& c : extension) c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (extension != ".png") {
       throw UserError("--sheet writes a PNG image: give a FILE.png, not '" + *sheet_path + "'");
     }
     check_output_file(*sheet_path);

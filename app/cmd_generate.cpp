@@ -40,19 +40,20 @@ std::filesystem::path with_suffix(const std::filesystem::path& path, const std::
   return p.parent_path() / (p.stem().string() + suffix + p.extension().string());
 }
 
-// Before any work, as the video's path: the dump is written mid-run, and must not replace a file
-// of the model it is made with (its weights, its model.json).
+// Before any work, as the video's path: the dump is written mid-run, and must not go inside the
+// model's folder, where it could replace the weights or be read as one of them next time (a Wan
+// folder's files are found by their extension).
 void check_dump_path(const std::filesystem::path& dump, const std::filesystem::path& model_dir) {
   check_output_file(dump);
-  std::error_code ec;
-  if (!std::filesystem::exists(dump, ec)) return;
-  const std::filesystem::path folder = std::filesystem::weakly_canonical(model_dir, ec);
-  const std::filesystem::path file = std::filesystem::weakly_canonical(dump, ec);
-  if (ec) return;
+  std::error_code folder_error, file_error;
+  const std::filesystem::path folder = std::filesystem::weakly_canonical(model_dir, folder_error);
+  const std::filesystem::path file = std::filesystem::weakly_canonical(dump, file_error);
+  if (folder_error || file_error || folder.empty()) return;  // the load or the write says why
   const auto [end, unused] = std::mismatch(folder.begin(), folder.end(), file.begin(), file.end());
   if (end == folder.end()) {
-    throw UserError("--dump-attention '" + dump.string() + "' exists inside the model's folder '" + model_dir.string() +
-                    "': the dump would replace it (it may be the model's weights). Choose a path outside that folder.");
+    throw UserError("--dump-attention '" + dump.string() + "' is inside the model's folder '" + model_dir.string() +
+                    "': a dump there could replace its weights or be read as one of them. Choose a path outside "
+                    "that folder.");
   }
 }
 

@@ -17,6 +17,7 @@
 #include "app/interrupt_cancel.h"
 #include "core/cancel_token.h"
 #include "core/io/atomic_file.h"
+#include "core/io/bounded_json.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/model.h"
 #include "core/shapes/scene.h"
@@ -134,13 +135,20 @@ int cmd_train(int argc, char** argv) {
   // A continued run keeps the recipe of the model it continues; options given here override it.
   TrainingRecipe recipe;
   if (continue_from) {
-    const nlohmann::json source =
-        nlohmann::json::parse(read_text(std::filesystem::path(*continue_from) / "model.json"), nullptr, false);
-    if (source.is_discarded() || !source.contains("training")) {
-      throw UserError(*continue_from + " is not an exported training run (its model.json has no training record)");
+    const std::string not_an_export = *continue_from + " is not an exported training run (its model.json has no ";
+    std::ifstream in(std::filesystem::path(*continue_from) / "model.json");
+    nlohmann::json source;
+    try {
+      source = parse_bounded_json(in);
+    } catch (const nlohmann::json::exception&) {
     }
-    recipe = TrainingRecipe::from_json(source["training"]["recipe"]);
-    if (!preset) preset = source.value("name", "");
+    if (!source.is_object() || !source.contains("training")) throw UserError(not_an_export + "training record)");
+    try {
+      recipe = TrainingRecipe::from_json(source["training"].at("recipe"));
+      if (!preset) preset = source.value("name", "");
+    } catch (const nlohmann::json::exception& e) {
+      throw UserError(not_an_export + "usable training recipe: " + e.what() + ")");
+    }
   }
   if (batch) recipe.batch = *batch;
   if (lr) recipe.learning_rate = *lr;
@@ -220,6 +228,8 @@ int cmd_train(int argc, char** argv) {
     throw UserError((stop_at_option ? "--stop-at " : "--steps ") + std::to_string(stop_at) +
                     " is before this run's step " + std::to_string(trainer.steps_done()));
   }
+  std::error_code ec;
+  const bool made_out = !std::filesystem::exists(out, ec);
   create_output_folder(out);
   if (trainer.steps_done() < stop_at) trainer.begin_stage(commit, device_description(device));
   // loss.tsv: one line per --log-every steps, the mean loss over them (reading a loss synchronises
@@ -240,9 +250,10 @@ int cmd_train(int argc, char** argv) {
   // A loss that is NaN or infinite has spoilt the weights: neither saved nor exported, the run ends.
   auto refuse_diverged = [&](double mean_loss) {
     if (std::isfinite(mean_loss)) return;
-    throw UserError("training diverged: the loss is " + std::to_string(mean_loss) + " before step " +
-                    std::to_string(trainer.steps_done()) + ". Nothing after step " + std::to_string(saved_step) +
-                    " was saved; start again with a lower --lr or a longer --warmup");
+    if (made_out) std::filesystem::remove(out, ec);  // a new run that saved nothing leaves no folder
+    throw UserError(std::string("training diverged: the loss is ") + (std::isnan(mean_loss) ? "NaN" : "infinite") +
+                    " by step " + std::to_string(trainer.steps_done()) + ". Nothing after step " +
+                    std::to_string(saved_step) + " was saved; start again with a lower --lr or a longer --warmup");
   };
   auto save = [&] {
     if (losses > 0) refuse_diverged(loss_sum.item<double>());

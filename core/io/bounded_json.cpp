@@ -31,4 +31,13 @@ bool is_int_number(const nlohmann::json& value) {
   return value.get<int64_t>() >= INT_MIN && value.get<int64_t>() <= INT_MAX;
 }
 
+int json_int(const nlohmann::json& value, const std::string& name) {
+  if (!is_int_number(value)) {
+    throw nlohmann::json::other_error::create(
+        602, "'" + name + "' must be a whole number up to " + std::to_string(INT_MAX) + ", got " + value.dump(),
+        nullptr);
+  }
+  return value.get<int>();
+}
+
 }  // namespace svgear

@@ -5,6 +5,7 @@
 // after parsing succeeded. Our files nest a few levels.
 
 #include <istream>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -20,5 +21,10 @@ nlohmann::json parse_bounded_json(std::istream& in);
 // Whether `value` is a whole number an int holds. nlohmann's get<int>() casts: 2^32 + 1 reads as 1
 // and 2.5 as 2, so fields read as int from user files check this first.
 bool is_int_number(const nlohmann::json& value);
+
+// `value` (the field `name`) as an int; throws nlohmann::json::exception, as at() does for a
+// missing key, when it is not a whole number an int holds, so callers' handlers for bad JSON
+// cover it.
+int json_int(const nlohmann::json& value, const std::string& name);
 
 }  // namespace svgear

@@ -29,10 +29,10 @@ std::string read_checked_model(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::string proto(size_t(size), '\0');
   if (!in.read(proto.data(), std::streamsize(size))) refuse("it could not be read");
-  // ModelProto's normalizer_spec (3) and denormalizer_spec (4), each a NormalizerSpec whose
-  // precompiled_charsmap is field 2.
+  // ModelProto's normalizer_spec (3), read by Encode, and denormalizer_spec (5), read by Decode
+  // (the truncation note decodes): each a NormalizerSpec whose precompiled_charsmap is field 2.
   try {
-    for (uint32_t spec : {3u, 4u}) {
+    for (uint32_t spec : {3u, 5u}) {
       for (std::string_view normalizer : protobuf_bytes_fields(proto, spec)) {
         for (std::string_view charsmap : protobuf_bytes_fields(normalizer, 2)) {
           if (!charsmap.empty()) (void)PrecompiledCharsmap{charsmap};  // throws when malformed

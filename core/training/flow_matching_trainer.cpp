@@ -73,7 +73,7 @@ TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
   TrainingRecipe r;
   r.batch = json.at("batch").get<int64_t>();
   r.learning_rate = json.at("learning_rate").get<double>();
-  r.warmup_steps = json.at("warmup_steps").get<int>();
+  r.warmup_steps = json_int(json.at("warmup_steps"), "warmup_steps");
   r.weight_decay = json.at("weight_decay").get<double>();
   r.beta1 = json.at("beta1").get<double>();
   r.beta2 = json.at("beta2").get<double>();
@@ -85,7 +85,8 @@ TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
   r.seed = json.at("seed").get<uint64_t>();
   r.cooldown_start = json.value("cooldown_start", int64_t(0));  // absent before cool-downs existed
   r.cooldown_end = json.value("cooldown_end", int64_t(0));
-  r.max_objects = json.value("max_objects", 0);  // absent before it could be set: the preset's
+  // Absent before it could be set: the preset's.
+  r.max_objects = json.contains("max_objects") ? json_int(json.at("max_objects"), "max_objects") : 0;
   r.object_weight = json.value("object_weight", 1.0);  // absent before it could be set: plain MSE
   r.text_position_std = json.value("text_position_std", kPositionStd);
   return r;
@@ -320,21 +321,26 @@ void FlowMatchingTrainer::save_checkpoint(const std::filesystem::path& folder) c
 FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& folder, c10::Device device) {
   const std::filesystem::path state_path = folder / "state.json";
   nlohmann::json state;
+  ShapesModelSpec spec;
+  TrainingRecipe recipe;
+  std::vector<std::string> shards;
   try {
     std::ifstream in(state_path);
     if (!in) throw UserError(folder.string() + " is not a checkpoint of `svgear train` (no state.json)");
     state = parse_bounded_json(in);
     if (state.value("format", "") != kCheckpointKey) throw UserError(state_path.string() + " is not a training state");
+    spec = ShapesModelSpec::from_json(state.at("spec"));
+    recipe = TrainingRecipe::from_json(state.at("recipe"));
+    shards = state.at("shards").get<std::vector<std::string>>();
   } catch (const nlohmann::json::exception& e) {
     throw UserError(state_path.string() + ": unreadable training state: " + e.what());
   }
   std::map<std::string, std::shared_ptr<SafetensorsFile>> by_tensor;
-  for (const auto& name : state.at("shards")) {
-    const auto file = SafetensorsFile::open(folder / name.get<std::string>());
+  for (const std::string& name : shards) {
+    const auto file = SafetensorsFile::open(folder / name);
     for (const TensorEntry& entry : file->tensors()) by_tensor[entry.name] = file;
   }
-  FlowMatchingTrainer trainer(ShapesModelSpec::from_json(state.at("spec")), TrainingRecipe::from_json(state.at("recipe")),
-                              device);
+  FlowMatchingTrainer trainer(std::move(spec), recipe, device);
   at::NoGradGuard no_grad;
   for (Parameter& p : trainer.parameters_) {
     for (const auto& [prefix, tensor] : {std::pair<const char*, at::Tensor*>{"param/", &p.value},

@@ -1,5 +1,6 @@
 #include "core/training/shapes_model_spec.h"
 
+#include "core/io/bounded_json.h"
 #include "core/shapes/prompt_grammar.h"
 #include "core/user_error.h"
 
@@ -76,12 +77,13 @@ ShapesModelSpec ShapesModelSpec::from_json(const nlohmann::json& json) {
   ShapesModelSpec spec = shapes_model_preset(json.at("name").get<std::string>());
   spec.dit = WanConfig::from_json(json.at("dit"));
   spec.vocabulary = json.at("vocabulary").get<std::vector<std::string>>();
-  spec.max_tokens = json.at("max_tokens").get<int>();
-  spec.text_layers = json.value("text_layers", 0);  // absent before the text transformer: none
-  spec.text_heads = json.value("text_heads", 0);
-  const auto clip = json.at("clip").get<std::vector<int>>();
-  spec.clip = {clip.at(0), clip.at(1), clip.at(2)};
-  spec.max_objects = json.at("max_objects").get<int>();
+  spec.max_tokens = json_int(json.at("max_tokens"), "max_tokens");
+  // Absent before the text transformer: none.
+  spec.text_layers = json.contains("text_layers") ? json_int(json.at("text_layers"), "text_layers") : 0;
+  spec.text_heads = json.contains("text_heads") ? json_int(json.at("text_heads"), "text_heads") : 0;
+  const nlohmann::json& clip = json.at("clip");
+  spec.clip = {json_int(clip.at(0), "clip"), json_int(clip.at(1), "clip"), json_int(clip.at(2), "clip")};
+  spec.max_objects = json_int(json.at("max_objects"), "max_objects");
   return spec;
 }
 

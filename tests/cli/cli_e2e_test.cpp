@@ -313,7 +313,10 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   EXPECT_EQ(file_bytes(preset), R"({"top_p": 0.8})");
   refused(run_cli(generate + "--output " + (*dir_ / "dumped.y4m").string() + " --dump-attention " +
                   (model / "model.safetensors").string()),
-          "exists inside the model's folder");
+          "is inside the model's folder");
+  refused(run_cli(generate + "--output " + (*dir_ / "dumped.y4m").string() + " --dump-attention " +
+                  (model / "new.safetensors").string()),
+          "is inside the model's folder");
   refused(run_cli(generate + "--output " + (*dir_ / "dumped.y4m").string() + " --dump-attention /proc/x.safetensors"),
           "/proc");
   refused(run_cli("bench attention --shape tiny --device cpu --inputs " + (model / "model.safetensors").string() +
@@ -356,6 +359,18 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   refused(run_cli(generate + "--seed 1 --seed 2 --output " + (*dir_ / "never.y4m").string()), "--seed is given twice");
   refused(run_cli(generate + "--preview-every \" 1\" --output " + (*dir_ / "never.y4m").string()),
           "--preview-every expects a whole number, got ' 1'");
+}
+
+// A learning rate that blows the weights up: the NaN loss ends the run (exit 2) before anything is
+// saved or exported, and the new run's folder goes with it.
+TEST_F(CliTest, ADivergedTrainingRunSavesNothing) {
+  const auto out = *dir_ / "diverged";
+  const CliRun run = run_cli("train --preset shapes-tiny --device cpu --lr 1e30 --steps 6 --log-every 1 --batch 1 --out " +
+                             out.string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("training diverged: the loss is NaN"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("Nothing after step 0 was saved"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 // svgear train: a new run, then the same command with more steps resumes; the loss log grows and

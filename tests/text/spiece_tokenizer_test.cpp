@@ -207,21 +207,25 @@ std::string length_delimited(uint32_t field, const std::string& bytes) {
 // points outside itself crashed at the first prompt. It is refused at load, naming the file; the
 // same table in a tokenizer.json is refused as well.
 TEST(SpieceTokenizer, CharsmapPointingOutsideItselfIsRefused) {
+  sentencepiece::SentencePieceProcessor sp;
+  ASSERT_TRUE(sp.Load(trained_spiece_model().string()).ok());
   for (bool root : {true, false}) {
     const std::string hostile = charsmap_pointing_outside(root);
     EXPECT_THROW(PrecompiledCharsmap{hostile}, UserError) << "root " << root;
-    // A second normalizer_spec at the end: protobuf merges it, its charsmap replaces the first.
-    sentencepiece::SentencePieceProcessor sp;
-    ASSERT_TRUE(sp.Load(trained_spiece_model().string()).ok());
-    const auto dir = test::scratch_dir(root ? "spiece_hostile_root" : "spiece_hostile_child");
-    std::ofstream(dir / "spiece.model", std::ios::binary)
-        << sp.serialized_model_proto() + length_delimited(3, length_delimited(2, hostile));
-    try {
-      Umt5Tokenizer::load(dir / "spiece.model").tokenize(kPrompts[0]);
-      ADD_FAILURE() << "loaded, root " << root;
-    } catch (const UserError& e) {
-      EXPECT_TRUE(test::contains(e.what(), (dir / "spiece.model").string())) << e.what();
-      EXPECT_TRUE(test::contains(e.what(), "precompiled_charsmap is malformed")) << e.what();
+    // A normalizer_spec (3, read by Encode) or denormalizer_spec (5, read by Decode) at the end:
+    // protobuf merges the first into the model's, its charsmap replacing the model's.
+    for (uint32_t spec : {3u, 5u}) {
+      const auto dir = test::scratch_dir("spiece_hostile_" + std::to_string(spec) + (root ? "_root" : "_child"));
+      std::ofstream(dir / "spiece.model", std::ios::binary)
+          << sp.serialized_model_proto() + length_delimited(spec, length_delimited(2, hostile));
+      try {
+        const Umt5Tokenizer tokenizer = Umt5Tokenizer::load(dir / "spiece.model");
+        tokenizer.decode(tokenizer.tokenize(kPrompts[0]));
+        ADD_FAILURE() << "loaded, field " << spec << ", root " << root;
+      } catch (const UserError& e) {
+        EXPECT_TRUE(test::contains(e.what(), (dir / "spiece.model").string())) << e.what();
+        EXPECT_TRUE(test::contains(e.what(), "precompiled_charsmap is malformed")) << e.what();
+      }
     }
   }
   EXPECT_THROW(protobuf_bytes_fields("\x0a\x05" "ab", 1), UserError);  // a length past the end
