@@ -22,10 +22,16 @@ std::filesystem::path testvector(const std::string& relative) {
 
 namespace {
 
-// Removes this process's scratch root when the test program exits.
+// This process's scratch root, emptied first (a test program that crashed or was killed left its
+// root behind, and a later process can get its pid: a test listing the root found the old one's
+// folders) and removed when the test program exits.
 struct ScratchRoot {
   std::filesystem::path path = std::filesystem::temp_directory_path() /
                                ("svgear-test-" + std::to_string(::getpid()));
+  ScratchRoot() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
   ~ScratchRoot() {
     std::error_code ec;
     std::filesystem::remove_all(path, ec);
