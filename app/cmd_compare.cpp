@@ -132,8 +132,15 @@ int cmd_compare(int argc, char** argv) {
 
   const nlohmann::json wanted = dense_cache_key(dense_request, *model);
 
+  // The outermost folder this run makes (out or a parent of it), removed again when a cancel
+  // leaves nothing in it.
   std::error_code ec;
-  const bool made_out = !std::filesystem::exists(out, ec);
+  const std::filesystem::path folder = out.filename().empty() ? out.parent_path() : out;  // "a/b/" → "a/b"
+  std::filesystem::path made;
+  for (std::filesystem::path p = folder; !p.empty() && !std::filesystem::exists(p, ec); p = p.parent_path()) {
+    made = p;
+    if (p == p.parent_path()) break;
+  }
   create_output_folder(out);
   std::optional<Run> dense = no_cache ? std::nullopt : cached_dense_run(out, wanted, progress);
   std::optional<Run> sparse;
@@ -149,7 +156,11 @@ int cmd_compare(int argc, char** argv) {
     progress.on_log(mode + " run");
     sparse = generate(*model, sparse_request, out / (sparse_name + ".mp4"), progress, cancel);
   } catch (const CompareCancelled&) {
-    if (!dense && made_out) std::filesystem::remove(out, ec);  // empty: nothing was written in it
+    if (!dense && !made.empty()) {  // nothing was written in what it made
+      for (std::filesystem::path p = folder;; p = p.parent_path()) {
+        if (!std::filesystem::remove(p, ec) || p == made) break;
+      }
+    }
     progress.on_log(dense ? "cancelled: the dense run stays in " + out.string() + " and will be reused; no report written"
                           : "cancelled during the dense run: nothing written");
     return 130;

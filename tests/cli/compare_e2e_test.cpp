@@ -89,14 +89,15 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
 }
 
 TEST_F(CompareTest, CtrlCStopsWithoutAReport) {
-  const auto out = *dir_ / "interrupted";
+  const auto out = *dir_ / "interrupted" / "deeper";
   const CliRun run = test::run_cli_interrupted(
       "compare --model " + (*dir_ / "model").string() +
           " --prompt \"a red circle moves left\" --steps 200 --device cpu --out " + out.string(),
       "step 2/200", SIGINT);
   EXPECT_EQ(run.exit_code, 130) << run.output;
   EXPECT_NE(run.output.find("cancelled during the dense run: nothing written"), std::string::npos) << run.output;
-  EXPECT_FALSE(std::filesystem::exists(out)) << "the folder compare made is left empty";
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "interrupted")) << "the folders compare made are left empty";
+  EXPECT_TRUE(std::filesystem::exists(*dir_));
 }
 
 TEST_F(CompareTest, SparseModesGiveAFinitePsnr) {
