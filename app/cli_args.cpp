@@ -1,7 +1,9 @@
 #include "app/cli_args.h"
 
 #include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "core/user_error.h"
@@ -67,6 +69,27 @@ std::optional<double> CliArgs::number(const std::string& name) {
     throw UserError("--" + name + " expects a finite number, got '" + *value + "'");
   }
   return parsed;
+}
+
+std::optional<uint64_t> CliArgs::seed() {
+  const auto text = this->text("seed");
+  if (!text) return std::nullopt;
+  if (*text == "random") {
+    std::FILE* f = std::fopen("/dev/urandom", "rb");
+    uint64_t seed = 0;
+    const bool read = f && std::fread(&seed, sizeof seed, 1, f) == 1;
+    if (f) std::fclose(f);
+    if (!read) throw UserError("cannot read /dev/urandom for a random seed");
+    return seed >> 1;  // stays exact in JSON numbers read by other tools
+  }
+  // Digits only: strtoull would skip spaces, accept a sign and saturate past 2^64 − 1.
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long seed = std::strtoull(text->c_str(), &end, 10);
+  if (text->empty() || *end != '\0' || !std::isdigit(static_cast<unsigned char>(text->front())) || errno == ERANGE) {
+    throw UserError("--seed expects a non-negative whole number or 'random', got '" + *text + "'");
+  }
+  return seed;
 }
 
 bool CliArgs::flag(const std::string& name) {

@@ -3,6 +3,7 @@
 // subcommand reads is declared by reading it; finish() rejects anything left over, listing what the
 // subcommand accepts.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -19,6 +20,8 @@ class CliArgs {
   // A whole number; below `minimum` it throws UserError naming the option (a seed of -1, 0 steps).
   std::optional<int> integer(const std::string& name, int minimum = -2147483647);
   std::optional<double> number(const std::string& name);
+  // --seed: any whole number in [0, 2^64 − 1], or "random" (63 bits from /dev/urandom).
+  std::optional<uint64_t> seed();
   bool flag(const std::string& name);
   void finish() const;  // throws UserError for unknown options
 

@@ -94,7 +94,7 @@ int bench_step(int argc, char** argv) {
   options.dtype = parse_dtype(args.text("dtype").value_or(options.device.is_cuda() ? "bf16" : "f32"));
   options.timed_steps = int(args.integer("steps", 1).value_or(3));
   options.num_steps = int(args.integer("num-steps", 1).value_or(50));
-  options.seed = uint64_t(args.integer("seed", 0).value_or(0));
+  options.seed = args.seed().value_or(0);
   options.base.q_clusters = 0;  // the shape's
   options.base.k_clusters = 0;
   options.base.top_p = args.number("top-p").value_or(options.base.top_p);
@@ -142,7 +142,7 @@ int cmd_bench(int argc, char** argv) {
   options.device = parse_device(args.text("device").value_or("auto"));
   options.dtype = parse_dtype(args.text("dtype").value_or(options.device.is_cuda() ? "bf16" : "f32"));
   options.repeat = args.integer("repeat", 1).value_or(5);
-  options.seed = uint64_t(args.integer("seed", 0).value_or(0));
+  options.seed = args.seed().value_or(0);
   options.base.q_clusters = args.integer("q-clusters").value_or(options.shape.q_clusters);
   options.base.k_clusters = args.integer("k-clusters").value_or(options.shape.k_clusters);
   check_attention_config(options.base);

@@ -33,7 +33,7 @@ int cmd_random_model(int argc, char** argv) {
   }
   const std::string preset = args.text("preset").value_or("tiny");
   const auto out = args.text("out");
-  const auto seed = args.integer("seed", 0);
+  const auto seed = args.seed();
   const bool force = args.flag("force");
   args.finish();
   // An empty --out ("$DIR" unset) would write into the current folder, past --force's protection.
@@ -46,7 +46,7 @@ int cmd_random_model(int argc, char** argv) {
                     "replace the model in it with random weights");
   }
   RandomModelSpec spec = random_model_preset(preset);
-  if (seed) spec.seed = uint64_t(*seed);
+  if (seed) spec.seed = *seed;
   const ModelManifest m = write_random_model(*out, spec);
   std::printf("wrote %s: %s (%d layers, dim %d, %dx%d x %d frames by default)\n", out->c_str(), m.name.c_str(),
               m.dit.num_layers, m.dit.dim, m.defaults.width, m.defaults.height, m.defaults.frames);

@@ -86,7 +86,7 @@ int cmd_train(int argc, char** argv) {
   const auto shift = args.number("shift");
   const auto max_objects = args.integer("max-objects");
   const auto object_weight = args.number("object-weight");
-  const auto seed = args.integer("seed", 0);
+  const auto seed = args.seed();
   const auto text_layers = args.integer("text-layers");
   const auto text_position_std = args.number("text-position-std");
   const int64_t checkpoint_every = args.integer("checkpoint-every").value_or(200);
@@ -156,7 +156,7 @@ int cmd_train(int argc, char** argv) {
   if (shift) recipe.shift = *shift;
   if (max_objects) recipe.max_objects = int(*max_objects);
   if (object_weight) recipe.object_weight = *object_weight;
-  if (seed) recipe.seed = uint64_t(*seed);
+  if (seed) recipe.seed = *seed;
   if (text_position_std) recipe.text_position_std = *text_position_std;
   if (!resuming && !preset) throw UserError("--preset shapes-s|shapes-l|shapes-tiny is required for a new run");
   ShapesModelSpec spec;
@@ -185,7 +185,7 @@ int cmd_train(int argc, char** argv) {
     // run from this one's export.
     const TrainingRecipe& kept = trainer.recipe();
     if ((batch && *batch != kept.batch) || (lr && *lr != kept.learning_rate) ||
-        (warmup && *warmup != kept.warmup_steps) || (seed && uint64_t(*seed) != kept.seed) ||
+        (warmup && *warmup != kept.warmup_steps) || (seed && *seed != kept.seed) ||
         (shift && *shift != kept.shift) || (max_objects && *max_objects != kept.max_objects) ||
         (object_weight && *object_weight != kept.object_weight)) {
       char kept_text[200];

@@ -1,7 +1,5 @@
 #include "app/request_options.h"
 
-#include <cctype>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -41,28 +39,6 @@ sparse attention (svg2 / svgear; see docs/architecture.md):
                      slowed by the 50-iteration k-means init
 )";
 
-namespace {
-
-uint64_t parse_seed(const std::string& text) {
-  if (text == "random") {
-    std::FILE* f = std::fopen("/dev/urandom", "rb");
-    uint64_t seed = 0;
-    if (!f || std::fread(&seed, sizeof seed, 1, f) != 1) throw UserError("cannot read /dev/urandom for a random seed");
-    std::fclose(f);
-    return seed >> 1;  // stays exact in JSON numbers read by other tools
-  }
-  // Digits only: strtoull would skip spaces, accept a sign and saturate past 2^64 − 1.
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long seed = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || !std::isdigit(static_cast<unsigned char>(text[0])) || errno == ERANGE) {
-    throw UserError("--seed expects a non-negative whole number or 'random', got '" + text + "'");
-  }
-  return seed;
-}
-
-}  // namespace
-
 AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode) {
   const auto preset = args.text("attention-preset");
   AttentionConfig defaults;
@@ -87,7 +63,7 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode, c
   if (!prompt) throw UserError("--prompt is required\n" + help);
   request.prompt = *prompt;
   request.negative_prompt = args.text("negative");
-  request.seed = parse_seed(args.text("seed").value_or("0"));
+  request.seed = args.seed().value_or(0);
   request.steps = args.integer("steps");
   request.guidance = args.number("cfg");
   request.shift = args.number("shift");

@@ -233,8 +233,7 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--steps expects a whole number"), std::string::npos) << run.output;
 
-  for (const char* bad : {"bench step --shape tiny --num-steps 0", "random-model --seed -1 --out x",
-                          "eval --first-seed -3"}) {
+  for (const char* bad : {"bench step --shape tiny --num-steps 0", "eval --first-seed -3"}) {
     run = run_cli(bad);
     EXPECT_EQ(run.exit_code, 2) << bad;
     EXPECT_NE(run.output.find("must be at least"), std::string::npos) << bad << ": " << run.output;
@@ -262,6 +261,11 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
     EXPECT_EQ(run.exit_code, 2) << seed;
     EXPECT_NE(run.output.find("--seed expects a non-negative whole number"), std::string::npos) << run.output;
   }
+  // Every command reads --seed alike.
+  run = run_cli("random-model --seed -1 --out " + (*dir_ / "never-model").string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--seed expects a non-negative whole number or 'random', got '-1'"), std::string::npos)
+      << run.output;
   std::filesystem::create_directory(*dir_ / "never.json");  // where the run record would go
   run = run_cli("generate --model " + model + " --prompt a --device cpu --output " + out.string());
   EXPECT_EQ(run.exit_code, 2);
