@@ -57,7 +57,6 @@ std::string shape_string(const std::vector<int64_t>& shape) {
   return os.str();
 }
 
-// Size `dim` of `name`, or 0 when the tensor is absent or too small (WanWeights::load then lists it).
 // A size from a tensor's shape, as the DiT's int arithmetic takes it. Zero-byte tensors can claim
 // any size: one past 2^20 (no Wan DiT comes near) is refused before the cast could wrap.
 int dit_size(int64_t value, const std::string& what, const std::string& where) {
@@ -69,7 +68,7 @@ int dit_size(int64_t value, const std::string& what, const std::string& where) {
   return int(value);
 }
 
-// Dimension `dim` of tensor `name`, 0 when the tensor is absent.
+// Size `dim` of `name`, or 0 when the tensor is absent or too small (WanWeights::load then lists it).
 int size_of(const TensorShapes& shapes, const std::string& name, size_t dim, const std::string& where) {
   auto it = shapes.find(name);
   if (it == shapes.end() || dim >= it->second.size()) return 0;
