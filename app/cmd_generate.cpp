@@ -12,6 +12,7 @@
 #include "app/request_options.h"
 #include "app/terminal_progress.h"
 #include "core/io/atomic_file.h"
+#include "core/io/file_name_limit.h"
 #include "core/media/video_output.h"
 #include "core/pipeline/generator.h"
 #include "core/pipeline/run_record.h"
@@ -32,12 +33,18 @@ the last preview as <output>-partial; a second one ends the process at once.
 )";
 
 // "out/clip.mp4" → "out/clip-partial.mp4"; a PNG folder keeps its whole name and its slash
-// ("frames.v2/" → "frames.v2-partial/").
+// ("frames.v2/" → "frames.v2-partial/"). A name near the file system's limit is cut so that the
+// new name and its run record (".json") still fit.
 std::filesystem::path with_suffix(const std::filesystem::path& path, const std::string& suffix) {
   std::filesystem::path p = path;
   if (p.filename().empty()) p = p.parent_path();
-  if (video_format_for(path) == VideoFormat::PngFrames) return p.parent_path() / (p.filename().string() + suffix) / "";
-  return p.parent_path() / (p.stem().string() + suffix + p.extension().string());
+  const size_t record_extension = std::string(".json").size();
+  if (video_format_for(path) == VideoFormat::PngFrames) {
+    return p.parent_path() / (cut_file_stem(p.filename().string(), suffix.size() + record_extension) + suffix) / "";
+  }
+  const std::string extension = p.extension().string();
+  const size_t tail = suffix.size() + std::max(extension.size(), record_extension);
+  return p.parent_path() / (cut_file_stem(p.stem().string(), tail) + suffix + extension);
 }
 
 // Before any work, as the video's path: the dump is written mid-run, and must not go inside the

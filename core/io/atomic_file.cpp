@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/io/file_name_limit.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -18,9 +19,8 @@ namespace {
 
 std::filesystem::path make_temp_path(const std::filesystem::path& path) {
   static std::atomic<unsigned> counter{0};
-  std::string name = path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                     std::to_string(counter.fetch_add(1));
-  return path.parent_path() / name;
+  const std::string tail = ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+  return path.parent_path() / (cut_file_stem(path.filename().string(), tail.size()) + tail);
 }
 
 }  // namespace
@@ -90,10 +90,12 @@ void check_output_file(const std::filesystem::path& file) {
   if (file.empty() || std::filesystem::is_directory(file, ec)) {
     throw UserError("cannot write '" + file.string() + "': " + (file.empty() ? "no file name" : "it is a folder"));
   }
+  check_file_name_lengths(file);
   check_output_folder(file.parent_path());
 }
 
 void check_output_folder(const std::filesystem::path& folder) {
+  check_file_name_lengths(folder);
   std::filesystem::path existing = folder.empty() ? std::filesystem::path(".") : folder;
   std::error_code ec;
   // symlink_status: a broken link exists as a link, and stops the walk.

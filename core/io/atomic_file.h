@@ -1,7 +1,7 @@
 #pragma once
 // AtomicFile: write a file so readers see either the old content or the complete new one.
-// Bytes go to "<path>.tmp-<pid>-<n>" in the same folder; commit() flushes, fsyncs and renames it
-// over <path>. Destroying an uncommitted AtomicFile removes the temporary file, so a failed or
+// Bytes go to "<path>.tmp-<pid>-<n>" in the same folder (the name cut to fit the file system's
+// 255 bytes); commit() flushes, fsyncs and renames it over <path>. Destroying an uncommitted AtomicFile removes the temporary file, so a failed or
 // cancelled write never leaves a half-written output behind.
 
 #include <cstddef>
@@ -48,14 +48,15 @@ void write_json_atomically(const std::filesystem::path& path, const nlohmann::js
 // naming it when it cannot be (a file in the way, no permission).
 void create_output_folder(const std::filesystem::path& folder);
 
-// Throws UserError when create_output_folder(folder) would, or when the folder could not be
-// written in: the nearest part of the path that exists (a link followed) is a file, a broken link
-// or a folder that takes no new file (no permission, a read-only or virtual file system). Leaves
-// nothing behind (its test file is removed at once): commands run it before their work.
+// Throws UserError when create_output_folder(folder) would (a name in it too long, say), or when
+// the folder could not be written in: the nearest part of the path that exists (a link followed)
+// is a file, a broken link or a folder that takes no new file (no permission, a read-only or
+// virtual file system). Leaves nothing behind (its test file is removed at once): commands run it
+// before their work.
 void check_output_folder(const std::filesystem::path& folder);
 
-// Throws UserError when write_file_atomically(file, …) could not write: a folder by that name, or
-// a folder check_output_folder refuses. Leaves nothing behind: for results written after long work.
+// Throws UserError when write_file_atomically(file, …) could not write: a folder by that name, a
+// name longer than the file system takes, or a folder check_output_folder refuses. Leaves nothing behind: for results written after long work.
 void check_output_file(const std::filesystem::path& file);
 
 }  // namespace svgear

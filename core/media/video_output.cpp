@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "core/io/atomic_file.h"
+#include "core/io/file_name_limit.h"
 #include "core/media/media_error.h"
 #include "core/media/mp4_writer.h"
 #include "core/media/png_writer.h"
@@ -38,6 +39,7 @@ void check_video_output(const std::filesystem::path& requested) {
   if (format != VideoFormat::PngFrames && std::filesystem::is_directory(requested, ec)) {
     throw MediaError("cannot write '" + requested.string() + "': it is a folder");
   }
+  check_file_name_lengths(requested);
   // The folder the writer creates or writes in: the PNG folder itself, else the file's folder.
   try {
     check_output_folder(format == VideoFormat::PngFrames ? requested : requested.parent_path());

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_paths.h"
+#include "core/io/file_name_limit.h"
 #include "core/weights/safetensors_file.h"
 #include "svgear/build_config.h"
 #include "tests/cli/cli_run.h"
@@ -185,6 +186,32 @@ TEST_F(CliTest, CtrlCOrSigtermKeepsThePartialVideo) {
     EXPECT_TRUE(std::filesystem::exists(*dir_ / (std::string(name) + "-partial.json"))) << name;
     EXPECT_NE(run.output.find("wrote partial"), std::string::npos) << run.output;
   }
+}
+
+// Names up to the file system's 255 bytes work, the temporary and "-partial" names derived from
+// them included; a name whose record ("<name>.json") would not fit is refused before the load.
+TEST_F(CliTest, OutputNamesUpToTheFileSystemsLimit) {
+  const std::string model = (*dir_ / "model").string();
+  const std::string stem(kMaxFileNameBytes - 5, 'l');  // "<stem>.json" is the longest name
+  CliRun run = run_cli("generate --model " + model + " --prompt \"a red circle\" --steps 1 --device cpu --output " +
+                       (*dir_ / (stem + "l.y4m")).string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("Choose a shorter name"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find(" on cpu"), std::string::npos) << "loaded the model first: " << run.output;
+
+  run = run_cli("generate --model " + model + " --prompt \"a red circle\" --steps 1 --device cpu --output " +
+                (*dir_ / (stem + ".y4m")).string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_GT(read_video(*dir_ / (stem + ".y4m")).frames, 0);
+  EXPECT_TRUE(std::filesystem::exists(*dir_ / (stem + ".json")));
+
+  run = test::run_cli_interrupted("generate --model " + model + " --prompt \"a red circle\" --steps 200 --device cpu"
+                                  " --output " + (*dir_ / (stem + ".y4m")).string(),
+                                  "step 2/200", SIGINT);
+  EXPECT_EQ(run.exit_code, 130) << run.output;
+  const std::string partial = cut_file_stem(stem, std::string("-partial.json").size()) + "-partial";
+  EXPECT_GT(read_video(*dir_ / (partial + ".y4m")).frames, 0) << run.output;
+  EXPECT_TRUE(std::filesystem::exists(*dir_ / (partial + ".json"))) << run.output;
 }
 
 TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
