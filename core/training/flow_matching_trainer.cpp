@@ -16,6 +16,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
 #include "core/model/wan_random_weights.h"
+#include "core/shapes/scene.h"
 #include "core/training/scene_batch_prefetcher.h"
 #include "core/text/prompt_transformer.h"
 #include "core/text/vocab_text_encoder.h"
@@ -58,6 +59,28 @@ class CudaAutocast {
   bool enabled_;
 };
 
+// A recipe value training cannot use (a hand-edited state or export: a negative batch, a learning
+// rate of 0) fails as a malformed field does, so the readers name the file.
+void require(bool ok, const char* name, const std::string& range, const nlohmann::json& value) {
+  if (ok) return;
+  throw nlohmann::json::other_error::create(603, "'" + std::string(name) + "' must be " + range + ", got " + value.dump(),
+                                            nullptr);
+}
+
+double recipe_number(const nlohmann::json& json, const char* name, bool (*in_range)(double), const char* range) {
+  const nlohmann::json& value = json.at(name);
+  const double x = value.get<double>();
+  require(std::isfinite(x) && in_range(x), name, range, value);
+  return x;
+}
+
+int64_t recipe_count(const nlohmann::json& value, const char* name, int64_t least) {
+  const bool whole =
+      value.is_number_integer() && !(value.is_number_unsigned() && value.get<uint64_t>() > uint64_t(INT64_MAX));
+  require(whole && value.get<int64_t>() >= least, name, "a whole number of at least " + std::to_string(least), value);
+  return value.get<int64_t>();
+}
+
 }  // namespace
 
 nlohmann::json TrainingRecipe::to_json() const {
@@ -71,24 +94,35 @@ nlohmann::json TrainingRecipe::to_json() const {
 
 TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
   TrainingRecipe r;
-  r.batch = json.at("batch").get<int64_t>();
-  r.learning_rate = json.at("learning_rate").get<double>();
+  r.batch = recipe_count(json.at("batch"), "batch", 1);
+  r.learning_rate = recipe_number(json, "learning_rate", [](double x) { return x > 0.0; }, "a positive number");
   r.warmup_steps = json_int(json.at("warmup_steps"), "warmup_steps");
-  r.weight_decay = json.at("weight_decay").get<double>();
-  r.beta1 = json.at("beta1").get<double>();
-  r.beta2 = json.at("beta2").get<double>();
-  r.adam_eps = json.at("adam_eps").get<double>();
-  r.grad_clip = json.at("grad_clip").get<double>();
-  r.ema_decay = json.at("ema_decay").get<double>();
-  r.caption_dropout = json.at("caption_dropout").get<double>();
-  r.shift = json.at("shift").get<double>();
+  require(r.warmup_steps >= 0, "warmup_steps", "at least 0", json.at("warmup_steps"));
+  r.weight_decay = recipe_number(json, "weight_decay", [](double x) { return x >= 0.0; }, "at least 0");
+  r.beta1 = recipe_number(json, "beta1", [](double x) { return x >= 0.0 && x < 1.0; }, "in [0, 1)");
+  r.beta2 = recipe_number(json, "beta2", [](double x) { return x >= 0.0 && x < 1.0; }, "in [0, 1)");
+  r.adam_eps = recipe_number(json, "adam_eps", [](double x) { return x > 0.0; }, "a positive number");
+  r.grad_clip = recipe_number(json, "grad_clip", [](double x) { return x > 0.0; }, "a positive number");
+  r.ema_decay = recipe_number(json, "ema_decay", [](double x) { return x >= 0.0 && x < 1.0; }, "in [0, 1)");
+  r.caption_dropout = recipe_number(json, "caption_dropout", [](double x) { return x >= 0.0 && x <= 1.0; }, "in [0, 1]");
+  r.shift = recipe_number(json, "shift", [](double x) { return x > 0.0 && x <= 100.0; }, "in (0, 100]");
   r.seed = json.at("seed").get<uint64_t>();
-  r.cooldown_start = json.value("cooldown_start", int64_t(0));  // absent before cool-downs existed
-  r.cooldown_end = json.value("cooldown_end", int64_t(0));
+  // Absent before cool-downs existed.
+  if (json.contains("cooldown_start") || json.contains("cooldown_end")) {
+    r.cooldown_start = recipe_count(json.at("cooldown_start"), "cooldown_start", 0);
+    r.cooldown_end = recipe_count(json.at("cooldown_end"), "cooldown_end", r.cooldown_start);
+  }
   // Absent before it could be set: the preset's.
   r.max_objects = json.contains("max_objects") ? json_int(json.at("max_objects"), "max_objects") : 0;
-  r.object_weight = json.value("object_weight", 1.0);  // absent before it could be set: plain MSE
-  r.text_position_std = json.value("text_position_std", kPositionStd);
+  require(r.max_objects >= 0 && r.max_objects <= kMaxSceneObjects, "max_objects",
+          "0 (the preset's) to " + std::to_string(kMaxSceneObjects), json.value("max_objects", nlohmann::json()));
+  // Absent before they could be set: plain MSE, the default position spread.
+  r.object_weight = json.contains("object_weight")
+                        ? recipe_number(json, "object_weight", [](double x) { return x >= 1.0; }, "at least 1")
+                        : 1.0;
+  r.text_position_std = json.contains("text_position_std")
+                            ? recipe_number(json, "text_position_std", [](double x) { return x >= 0.0; }, "at least 0")
+                            : kPositionStd;
   return r;
 }
 

@@ -114,6 +114,35 @@ TEST(FlowMatchingTrainer, ObjectWeightWeightsTheObjectsPixels) {
   EXPECT_THROW(FlowMatchingTrainer(shapes_model_preset("shapes-tiny"), bad, at::kCPU), UserError);
 }
 
+// A recipe read from a hand-edited state or export is checked field by field: each value training
+// cannot use fails like a malformed field (nlohmann's exception, which the readers turn into a
+// message naming the file), naming the field; the recipe it was written from reads back whole.
+TEST(FlowMatchingTrainer, RecipeFromAFileRefusesValuesTrainingCannotUse) {
+  const nlohmann::json good = tiny_recipe().to_json();
+  EXPECT_EQ(TrainingRecipe::from_json(good).to_json(), good);
+  const std::vector<std::pair<std::string, nlohmann::json>> bad = {
+      {"batch", 0},           {"batch", -4},          {"batch", 2.5},          {"learning_rate", -1e-3},
+      {"learning_rate", 0.0}, {"warmup_steps", -1},  {"weight_decay", -0.1},
+      {"beta1", 1.0},         {"beta2", -0.5},        {"adam_eps", 0.0},       {"grad_clip", -1.0},
+      {"ema_decay", 1.5},     {"caption_dropout", 2.0}, {"shift", 0.0},        {"shift", 1000.0},
+      {"cooldown_end", -3},   {"max_objects", 9},     {"object_weight", 0.5},  {"text_position_std", -1.0},
+      {"learning_rate", "fast"}};
+  for (const auto& [field, value] : bad) {
+    nlohmann::json recipe = good;
+    recipe[field] = value;
+    try {
+      (void)TrainingRecipe::from_json(recipe);
+      ADD_FAILURE() << field << " = " << value.dump() << " was accepted";
+    } catch (const nlohmann::json::exception& e) {
+      if (!value.is_string()) EXPECT_NE(std::string(e.what()).find("'" + field + "'"), std::string::npos) << e.what();
+    }
+  }
+  nlohmann::json cooled = good;
+  cooled["cooldown_start"] = 8;
+  cooled["cooldown_end"] = 4;  // ends before it starts
+  EXPECT_THROW((void)TrainingRecipe::from_json(cooled), nlohmann::json::exception);
+}
+
 // Warm-up, constant, then the cool-down: the rate falls linearly to (almost) zero at the window's
 // end, the last step still moves the weights, and a resumed run keeps the window.
 TEST(FlowMatchingTrainer, CooldownDecaysTheLearningRateToZero) {
