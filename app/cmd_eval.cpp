@@ -1,6 +1,5 @@
 // svgear eval: prompt adherence of a shapes-world model, dense against the sparse modes.
 
-#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -15,6 +14,7 @@
 #include "core/evaluation/text_influence.h"
 #include "core/cancel_token.h"
 #include "core/io/atomic_file.h"
+#include "core/io/file_extension.h"
 #include "core/media/contact_sheet.h"
 #include "core/media/png_writer.h"
 #include "core/pipeline/device_info.h"
@@ -88,9 +88,7 @@ int cmd_eval(int argc, char** argv) {
   if (options.max_objects < 1 || options.max_objects > 3) throw UserError("--objects must be 1, 2 or 3");
   if (json_path) check_output_file(*json_path);  // before the work, not after it
   if (sheet_path) {
-    std::string extension = std::filesystem::path(*sheet_path).extension().string();
-    for (char& c : extension) c = char(std::tolower(static_cast<unsigned char>(c)));
-    if (extension != ".png") {
+    if (lowercase_extension(*sheet_path) != ".png") {
       throw UserError("--sheet writes a PNG image: give a FILE.png, not '" + *sheet_path + "'");
     }
     check_output_file(*sheet_path);

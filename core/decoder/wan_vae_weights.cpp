@@ -1,7 +1,6 @@
 #include "core/decoder/wan_vae_weights.h"
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <sstream>
 #include <string_view>
@@ -9,6 +8,7 @@
 #include <ATen/ATen.h>
 
 #include "core/decoder/wan_vae_weight_names.h"
+#include "core/io/file_extension.h"
 #include "core/weights/checkpoint_mismatch.h"
 #include "core/weights/safetensors_file.h"
 
@@ -136,9 +136,7 @@ VaeTensorIndex index_vae_tensors(const SafetensorsFile& file) {
 
 // Pickles can run code when loaded, and LibTorch cannot read them without Python anyway.
 void refuse_pickle(const std::filesystem::path& path) {
-  std::string ext = path.extension().string();
-  for (char& ch : ext) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-  if (ext != ".pth" && ext != ".ckpt" && ext != ".pt" && ext != ".bin") return;
+  if (!has_pickle_extension(path)) return;
   throw WeightsError("'" + path.string() +
                      "' is a PyTorch pickle, which the studio does not load (pickles can run code "
                      "when opened). Use the safetensors file with the same weights instead: " +

@@ -1,9 +1,7 @@
 #include "core/media/video_output.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "core/io/atomic_file.h"
+#include "core/io/file_extension.h"
 #include "core/io/file_name_limit.h"
 #include "core/media/media_error.h"
 #include "core/media/mp4_writer.h"
@@ -14,9 +12,7 @@ namespace svgear {
 
 VideoFormat video_format_for(const std::filesystem::path& path) {
   if (!path.has_filename()) return VideoFormat::PngFrames;  // "out/"
-  std::string extension = path.extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return char(std::tolower(c)); });
+  const std::string extension = lowercase_extension(path);
   if (extension.empty()) return VideoFormat::PngFrames;
   if (extension == ".mp4") return VideoFormat::Mp4;
   if (extension == ".y4m") return VideoFormat::Y4m;

@@ -1,7 +1,6 @@
 #include "core/media/video_reader.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "core/io/file_extension.h"
 #include "core/media/media_error.h"
 #include "svgear/build_config.h"
 
@@ -216,10 +216,7 @@ Video read_with_ffmpeg(const std::filesystem::path& path, const CancelToken*) {
 Video read_video(const std::filesystem::path& path, const CancelToken* cancel) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) fail(path, "no such file");
-  std::string extension = path.extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return char(std::tolower(c)); });
-  return extension == ".y4m" ? read_y4m(path, cancel) : read_with_ffmpeg(path, cancel);
+  return lowercase_extension(path) == ".y4m" ? read_y4m(path, cancel) : read_with_ffmpeg(path, cancel);
 }
 
 }  // namespace svgear

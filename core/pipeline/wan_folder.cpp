@@ -7,8 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/io/bounded_json.h"
 #include "core/decoder/wan_vae_weights.h"
+#include "core/io/bounded_json.h"
+#include "core/io/file_extension.h"
 #include "core/pipeline/wan_variant.h"
 #include "core/text/umt5_weights.h"
 #include "core/user_error.h"
@@ -22,12 +23,6 @@ namespace fs = std::filesystem;
 constexpr const char* kComfyRepo = "Comfy-Org/Wan_2.1_ComfyUI_repackaged";
 constexpr const char* kDiffusersRepo = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers";
 constexpr const char* kShardIndex = "diffusion_pytorch_model.safetensors.index.json";
-
-bool is_pickle(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext == ".pth" || ext == ".ckpt" || ext == ".bin" || ext == ".pt";
-}
 
 // Regular files directly in `dir` that `keep` accepts, sorted; none when `dir` does not exist.
 template <class Keep>
@@ -45,7 +40,7 @@ std::vector<fs::path> safetensors_in(const fs::path& dir) {
   return files_in(dir, [](const fs::path& p) { return p.extension() == ".safetensors"; });
 }
 
-std::vector<fs::path> pickles_in(const fs::path& dir) { return files_in(dir, is_pickle); }
+std::vector<fs::path> pickles_in(const fs::path& dir) { return files_in(dir, has_pickle_extension); }
 
 bool holds_tensor_ending(const fs::path& path, std::string_view suffix) {
   const auto file = SafetensorsFile::open(path);
@@ -214,7 +209,7 @@ WanFolder WanFolder::find(const fs::path& folder) {
                     "/ (the Diffusers layout of " + kDiffusersRepo + ")");
   }
   for (const auto& path : f.dit_files) {
-    if (is_pickle(path)) refuse_pickles({path}, "the .safetensors shards of the same repository");
+    if (has_pickle_extension(path)) refuse_pickles({path}, "the .safetensors shards of the same repository");
   }
   f.text_encoder_files = find_umt5_files(folder);
   f.tokenizer = folder;

@@ -8,6 +8,7 @@
 
 #include <ATen/ATen.h>
 
+#include "core/io/file_extension.h"
 #include "core/text/umt5_weight_names.h"
 #include "core/weights/checkpoint_mismatch.h"
 #include "core/weights/safetensors_file.h"
@@ -233,10 +234,7 @@ std::vector<std::shared_ptr<SafetensorsFile>> open_umt5_files(
     const std::vector<std::filesystem::path>& paths) {
   std::vector<std::shared_ptr<SafetensorsFile>> files;
   for (const auto& path : paths) {
-    std::string ext = path.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    if (ext == ".pth" || ext == ".ckpt" || ext == ".bin" || ext == ".pt") {
+    if (has_pickle_extension(path)) {
       throw WeightsError(
           "'" + path.string() +
           "' is a PyTorch pickle, which is not loaded because opening it can " +
@@ -260,7 +258,7 @@ std::vector<std::filesystem::path> find_umt5_files(const std::filesystem::path& 
     if (!entry.is_regular_file() || name.find("t5") == std::string::npos) continue;
     if (entry.path().extension() == ".safetensors") {
       (name.find("fp8") == std::string::npos ? plain : fp8).push_back(entry.path());
-    } else if (entry.path().extension() == ".pth") {
+    } else if (has_pickle_extension(entry.path())) {
       pickles.push_back(entry.path());
     }
   }
