@@ -152,6 +152,9 @@ int cmd_compare(int argc, char** argv) {
     } else {
       progress.on_log("dense run");
       dense = generate(*model, dense_request, out / "dense.mp4", progress, cancel);
+      // An earlier compare's report names the dense run just replaced: a cancel or a failure of the
+      // sparse run must not leave it describing videos it no longer matches.
+      std::filesystem::remove(out / "report.json", ec);
     }
     progress.on_log(mode + " run");
     sparse = generate(*model, sparse_request, out / (sparse_name + ".mp4"), progress, cancel);
@@ -203,8 +206,12 @@ int cmd_compare(int argc, char** argv) {
   std::printf("%-14s %12.2f %12.2f\n", "total s", dense->record.at("timings_ms").at("total").get<double>() / 1000.0,
               sparse->record.at("timings_ms").at("total").get<double>() / 1000.0);
   std::printf("speedup per step %.2fx%s\n", speedup, dense->reused ? " (dense run reused)" : "");
-  std::printf("PSNR %s, SSIM %.4f (mean of %d frames, %d identical)\n", format_psnr_db(quality.mean_psnr_db).c_str(),
-              quality.mean_ssim, int(quality.psnr_db.size()), quality.identical_frames);
+  const int frames = int(quality.psnr_db.size());
+  const std::string psnr_over = quality.identical_frames > 0 && quality.identical_frames < frames
+                                    ? " over the " + std::to_string(frames - quality.identical_frames) + " frames that differ"
+                                    : "";
+  std::printf("PSNR %s%s, SSIM %.4f (mean of %d frames, %d identical)\n", format_psnr_db(quality.mean_psnr_db).c_str(),
+              psnr_over.c_str(), quality.mean_ssim, frames, quality.identical_frames);
   std::printf("wrote %s\n", report_path.c_str());
   return 0;
 }

@@ -143,12 +143,17 @@ void CompareView::showResult(const CompareResult& result) {
   scrub_->setRange(0, std::max(0, frameCount() - 1));
   scrub_->setValue(0);
   difference_scale_->setText(tr("dark → yellow: |Δ| 0 → %1 of 255").arg(largest));
-  summary_->setText(tr("%1 against dense: PSNR %2 dB, SSIM %3 (mean of %4 frames)")
+  const auto identical = std::count_if(result.psnr_db.begin(), result.psnr_db.end(), [](double db) { return std::isinf(db); });
+  const int differing = int(result.psnr_db.size() - identical);
+  summary_->setText(tr("%1 against dense: PSNR %2 dB, SSIM %3 (mean of %4 frames)%5")
                         .arg(QString::fromStdString(result.sparse_mode))
                         .arg(std::isinf(result.mean_psnr_db) ? QString("inf")
                                                              : QString::number(result.mean_psnr_db, 'f', 2))
                         .arg(result.mean_ssim, 0, 'f', 4)
-                        .arg(frameCount()));
+                        .arg(frameCount())
+                        .arg(identical > 0 && differing > 0
+                                 ? tr("; %1 frames identical, PSNR over the %2 that differ").arg(identical).arg(differing)
+                                 : QString()));
   speedup_->setText(tr("speedup %1 per denoising step (dense %2 ms, %3 %4 ms); %5 in wall time (%6 vs %7)%8")
                         .arg(ratio(result.dense_step_ms, result.sparse_step_ms))
                         .arg(result.dense_step_ms, 0, 'f', 1)

@@ -87,9 +87,11 @@ void create_output_folder(const std::filesystem::path& folder) {
 
 void check_output_file(const std::filesystem::path& file) {
   std::error_code ec;
-  if (file.empty() || std::filesystem::is_directory(file, ec)) {
-    throw UserError("cannot write '" + file.string() + "': " + (file.empty() ? "no file name" : "it is a folder"));
+  if (file.empty() || !file.has_filename()) {
+    throw UserError("cannot write '" + file.string() + "': " +
+                    (file.empty() ? "no file name" : "it names a folder (a trailing '/'): give a file name"));
   }
+  if (std::filesystem::is_directory(file, ec)) throw UserError("cannot write '" + file.string() + "': it is a folder");
   check_file_name_lengths(file);
   check_output_folder(file.parent_path());
 }

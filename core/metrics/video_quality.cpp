@@ -93,15 +93,20 @@ VideoQuality compare_videos(const Video& reference, const Video& test) {
                     std::to_string(test.height) + "; compare runs of the same request");
   }
   VideoQuality q;
+  double differing_psnr_sum = 0.0;
   for (int f = 0; f < reference.frames; ++f) {
     const double psnr = frame_psnr_db(reference.frame(f), test.frame(f), reference.frame_bytes());
-    q.identical_frames += std::isinf(psnr) ? 1 : 0;
+    if (std::isinf(psnr)) {
+      ++q.identical_frames;
+    } else {
+      differing_psnr_sum += psnr;
+    }
     q.psnr_db.push_back(psnr);
     q.ssim.push_back(frame_ssim(reference.frame(f), test.frame(f), reference.height, reference.width));
-    q.mean_psnr_db += psnr;
     q.mean_ssim += q.ssim.back();
   }
-  q.mean_psnr_db /= reference.frames;
+  const int differing = reference.frames - q.identical_frames;
+  q.mean_psnr_db = differing > 0 ? differing_psnr_sum / differing : std::numeric_limits<double>::infinity();
   q.mean_ssim /= reference.frames;
   return q;
 }

@@ -15,7 +15,9 @@ namespace svgear {
 struct VideoQuality {
   std::vector<double> psnr_db;  // per frame; +inf where the frames are identical
   std::vector<double> ssim;     // per frame, in [-1, 1]; 1 where identical
-  double mean_psnr_db = 0.0;    // mean over frames; +inf when any frame is identical
+  // Mean over the frames that differ; +inf only when every frame is identical (an identical
+  // frame's infinite PSNR would make any mean infinite: "inf (identical)" for a clip that is not).
+  double mean_psnr_db = 0.0;
   double mean_ssim = 0.0;
   int identical_frames = 0;     // frames with MSE 0, so a reader can tell "inf" apart from "large"
 };

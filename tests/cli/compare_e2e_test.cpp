@@ -100,6 +100,21 @@ TEST_F(CompareTest, CtrlCStopsWithoutAReport) {
   EXPECT_TRUE(std::filesystem::exists(*dir_));
 }
 
+// A compare that replaces the folder's dense run removes the earlier report, which named it: a
+// cancel in the sparse run must not leave a report describing videos it no longer matches.
+TEST_F(CompareTest, ANewDenseRunRemovesTheEarlierReport) {
+  const auto out = *dir_ / "stale-report";
+  std::filesystem::create_directories(out);
+  std::ofstream(out / "report.json") << R"({"mode": "svgear", "request": {"prompt": "an earlier prompt"}})";
+  const CliRun run = test::run_cli_interrupted("compare --model " + (*dir_ / "model").string() +
+                                                   " --prompt \"a blue square\" --steps 60 --device cpu --attention svgear"
+                                                   " --q-clusters 8 --k-clusters 32 --no-cache --out " + out.string(),
+                                               "svgear run", SIGINT);
+  EXPECT_EQ(run.exit_code, 130) << run.output;
+  EXPECT_TRUE(std::filesystem::exists(out / "dense.mp4")) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(out / "report.json")) << run.output;
+}
+
 TEST_F(CompareTest, SparseModesGiveAFinitePsnr) {
   int measured = 0;
   std::string skipped;

@@ -72,6 +72,8 @@ TEST(AtomicFile, JsonWithBytesThatAreNotUtf8IsStillWritten) {
   EXPECT_EQ(text, "{\n  \"model\": \"models/m\xef\xbf\xbd\",\n  \"steps\": 3\n}\n");
   EXPECT_THROW(check_output_file(dir), UserError);  // a folder by that name
   EXPECT_NO_THROW(check_output_file(dir / "new" / "x.json"));
+  // "res/" names a folder even when none exists: the write would fail after the work.
+  EXPECT_THROW(check_output_file(dir / "new" / ""), UserError);
   EXPECT_FALSE(std::filesystem::exists(dir / "new"));  // checks create nothing
 }
 

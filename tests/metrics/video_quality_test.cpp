@@ -98,6 +98,24 @@ TEST(VideoQuality, IdenticalVideosAreInfiniteAndOne) {
   EXPECT_EQ(format_psnr_db(31.4159), "31.42 dB");
 }
 
+// One identical frame of three must not make the clip read as identical: the mean PSNR is over the
+// two frames that differ (it was +inf, printed "inf (identical)").
+TEST(VideoQuality, SomeIdenticalFramesLeaveTheMeanOverTheOthers) {
+  Video reference = random_video(3, 16, 20, 12);
+  for (auto& b : reference.rgb) b = uint8_t(std::min<int>(b, 250));
+  Video test = reference;
+  for (int f = 1; f < 3; ++f) {
+    uint8_t* frame = test.frame(f);
+    for (size_t i = 0; i < test.frame_bytes(); ++i) frame[i] = uint8_t(frame[i] + (f == 1 ? 5 : 2));
+  }
+  const VideoQuality q = compare_videos(reference, test);
+  EXPECT_EQ(q.identical_frames, 1);
+  EXPECT_TRUE(std::isinf(q.psnr_db[0]));
+  const double five = 10.0 * std::log10(255.0 * 255.0 / 25.0), two = 10.0 * std::log10(255.0 * 255.0 / 4.0);
+  EXPECT_NEAR(q.mean_psnr_db, (five + two) / 2, 1e-9);
+  EXPECT_DOUBLE_EQ(q.ssim[0], 1.0);
+}
+
 TEST(VideoQuality, SsimMatchesBruteForceFloat64) {
   const Video a = random_video(2, 19, 23, 3);
   const Video b = with_noise(a, 40, 4);
