@@ -85,7 +85,7 @@ Run generate(Model& model, const GenerationRequest& request, const std::filesyst
   Run run;
   run.video_path = written.path;
   run.record = make_run_record(result, model);
-  write_run_record(run_record_path(written.path), run.record);
+  write_run_record(written.path, run.record);
   run.video = read_video(written.path);
   return run;
 }
@@ -116,7 +116,7 @@ int cmd_compare(int argc, char** argv) {
   // Likewise what goes in it: a folder named dense.mp4 or report.json, a JSON that is not a record.
   for (const std::string& name : {std::string("dense"), sparse_name}) {
     check_video_output(out / (name + ".mp4"));
-    check_run_record_path(out / (name + ".json"));
+    check_run_record_for(out / (name + ".mp4"));
   }
   check_output_file(out / "report.json");
   const std::filesystem::path model_dir = model_folder_or_default(options.model_folder);

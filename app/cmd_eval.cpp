@@ -1,5 +1,6 @@
 // svgear eval: prompt adherence of a shapes-world model, dense against the sparse modes.
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -53,7 +54,7 @@ int cmd_eval(int argc, char** argv) {
   }
   AdherenceEvalOptions options;
   const auto model_text = args.text("model");
-  const auto prompts_given = args.integer("prompts");
+  const auto prompts_given = args.integer("prompts", 1);
   options.prompts = int(prompts_given.value_or(options.prompts));
   const auto objects_given = args.integer("objects");
   options.max_objects = int(objects_given.value_or(options.max_objects));
@@ -63,15 +64,18 @@ int cmd_eval(int argc, char** argv) {
     options.modes.clear();  // dense always runs: "--modes dense" evaluates it alone
     std::stringstream modes(*modes_text);
     for (std::string mode; std::getline(modes, mode, ',');) {
-      if (!mode.empty() && parse_attention_mode(mode) != AttentionMode::Dense) {
-        options.modes.push_back(parse_attention_mode(mode));
+      if (mode.empty() || parse_attention_mode(mode) == AttentionMode::Dense) continue;
+      if (std::find(options.modes.begin(), options.modes.end(), parse_attention_mode(mode)) != options.modes.end()) {
+        throw UserError("--modes names " + mode + " twice: each mode runs once");
       }
+      options.modes.push_back(parse_attention_mode(mode));
     }
   }
   if (const auto steps = args.integer("steps")) options.base.steps = int(*steps);
   if (const auto guidance = args.number("guidance")) options.base.guidance = *guidance;
   if (const auto shift = args.number("shift")) options.base.shift = *shift;
-  options.base.attention = read_attention_options(args, AttentionMode::SvgEar);  // each mode sets its own
+  bool attention_given = false;
+  options.base.attention = read_attention_options(args, AttentionMode::SvgEar, &attention_given);  // each mode sets its own
   const c10::Device device = parse_device(args.text("device").value_or("auto"));
   const auto json_path = args.text("json");
   const auto sheet_path = args.text("sheet");
@@ -81,9 +85,9 @@ int cmd_eval(int argc, char** argv) {
   // The sparse settings are read above whatever the mode; the options that shape a generation are
   // refused with --text-influence rather than silently ignored.
   if (text_influence && (modes_text || sheet_path || objects_given || options.base.steps || options.base.guidance ||
-                         options.base.shift)) {
+                         options.base.shift || attention_given)) {
     throw UserError("--text-influence generates nothing: it takes --model, --prompts, --first-seed, --device and "
-                    "--json (not --modes, --sheet, --objects, --steps, --guidance or --shift)");
+                    "--json (not --modes, --sheet, --objects, --steps, --guidance, --shift or the sparse settings)");
   }
   if (options.max_objects < 1 || options.max_objects > 3) throw UserError("--objects must be 1, 2 or 3");
   if (json_path) check_output_file(*json_path);  // before the work, not after it

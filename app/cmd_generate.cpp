@@ -87,15 +87,19 @@ int cmd_generate(int argc, char** argv) {
   if (output_arg && output_arg->empty()) throw UserError("--output needs a path (.mp4, .y4m, or a folder/ for PNG frames)");
 
   const std::filesystem::path model_dir = model_folder_or_default(options.model_folder);
-  const std::filesystem::path output =
+  std::filesystem::path output =
       output_arg ? std::filesystem::path(*output_arg)
                  : std::filesystem::path("out") / ("svgear-" + std::to_string(request.seed) + ".mp4");
+  // "." and ".." are PNG folders named only through the current one: spelled out, their record
+  // and partial folder sit beside them as any folder's do ("/w/clips/" → "/w/clips.json"), not
+  // as hidden "..json" files.
+  if (output.filename() == "." || output.filename() == "..") output = std::filesystem::absolute(output).lexically_normal();
 
   // Before any work: a path the writer would refuse must not cost a whole generation (nor the
   // partial result a Ctrl-C keeps beside it).
   for (const std::filesystem::path& video : {output, with_suffix(output, "-partial")}) {
     check_video_output(video);
-    check_run_record_path(run_record_path(video));
+    check_run_record_for(video);
   }
   if (request.dump_attention) check_dump_path(request.dump_attention->path, model_dir);
   // And the request against the model's manifest: a bad size or step count costs no weight load.
@@ -122,7 +126,7 @@ int cmd_generate(int argc, char** argv) {
   const VideoOutputResult written = write_video(result.video, cancelled ? with_suffix(output, "-partial") : output);
   if (!written.note.empty()) progress.on_log(written.note);
   const std::filesystem::path record = run_record_path(written.path);
-  write_run_record(record, make_run_record(result, *model));
+  write_run_record(written.path, make_run_record(result, *model));
   std::printf("%s %s (%d frames, %dx%d, %g fps) in %.1f s; settings in %s\n",
               cancelled ? "wrote partial" : "wrote", written.path.c_str(), result.video.frames,
               result.video.width, result.video.height, result.video.fps, result.timings.total_ms / 1000.0,

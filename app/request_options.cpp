@@ -39,20 +39,26 @@ sparse attention (svg2 / svgear; see docs/architecture.md):
                      slowed by the 50-iteration k-means init
 )";
 
-AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode) {
-  const auto preset = args.text("attention-preset");
+AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode, bool* given) {
+  bool any = false;
+  const auto seen = [&any](const auto& option) {
+    any = any || bool(option);
+    return option;
+  };
+  const auto preset = seen(args.text("attention-preset"));
   AttentionConfig defaults;
   defaults.mode = default_mode;
   AttentionConfig config = preset ? load_attention_preset(*preset, defaults) : defaults;
-  if (const auto mode = args.text("attention")) config.mode = parse_attention_mode(*mode);
-  if (const auto x = args.number("top-p")) config.top_p = *x;
-  if (const auto n = args.integer("q-clusters")) config.q_clusters = *n;
-  if (const auto n = args.integer("k-clusters")) config.k_clusters = *n;
-  if (const auto x = args.number("guaranteed-ratio")) config.guaranteed_ratio = *x;
-  if (const auto x = args.number("dense-steps")) config.dense_warmup_steps = *x;
-  if (const auto x = args.number("dense-layers")) config.dense_layers = *x;
-  if (args.flag("kmeans-in-warmup")) config.kmeans_in_warmup = true;
+  if (const auto mode = seen(args.text("attention"))) config.mode = parse_attention_mode(*mode);
+  if (const auto x = seen(args.number("top-p"))) config.top_p = *x;
+  if (const auto n = seen(args.integer("q-clusters"))) config.q_clusters = *n;
+  if (const auto n = seen(args.integer("k-clusters"))) config.k_clusters = *n;
+  if (const auto x = seen(args.number("guaranteed-ratio"))) config.guaranteed_ratio = *x;
+  if (const auto x = seen(args.number("dense-steps"))) config.dense_warmup_steps = *x;
+  if (const auto x = seen(args.number("dense-layers"))) config.dense_layers = *x;
+  if (seen(args.flag("kmeans-in-warmup"))) config.kmeans_in_warmup = true;
   check_attention_config(config);
+  if (given) *given = any;
   return config;
 }
 

@@ -30,8 +30,9 @@ struct RequestOptions {
 RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode, const std::string& help);
 
 // The attention part of it alone (--attention, --attention-preset and the knob flags), for commands
-// that take the sparse settings without a whole request (`svgear eval`).
-AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode);
+// that take the sparse settings without a whole request (`svgear eval`); `given`, when set, tells
+// whether any of them was on the command line.
+AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode, bool* given = nullptr);
 
 // The model folder given, or the first one under the model search roots; throws UserError saying
 // how to make one when there is none.

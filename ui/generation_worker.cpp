@@ -290,7 +290,7 @@ std::optional<WrittenRun> run_and_write(GenerationWorker& worker, Model& model, 
   const VideoOutputResult written = write_video(result.video, dir / (name + ".mp4"));
   if (!written.note.empty()) Q_EMIT worker.logLine(QString::fromStdString(written.note));
   WrittenRun run{read_video(written.path), make_run_record(result, model)};
-  write_run_record(run_record_path(written.path), run.record);
+  write_run_record(written.path, run.record);
   return run;
 }
 

@@ -103,29 +103,50 @@ std::filesystem::path run_record_path(const std::filesystem::path& video_path) {
   return p.replace_extension(".json");
 }
 
-void write_run_record(const std::filesystem::path& path, const nlohmann::json& record) {
-  write_json_atomically(path, record);
+namespace {
+
+// "clip.mp4" for out/clip.mp4, "frames/" for a PNG folder out/frames/.
+std::string video_file_name(const std::filesystem::path& video) {
+  return video.has_filename() ? video.filename().string() : video.parent_path().filename().string() + "/";
 }
 
-void check_run_record_path(const std::filesystem::path& path) {
+}  // namespace
+
+void write_run_record(const std::filesystem::path& video, nlohmann::json record) {
+  record["video"]["file"] = video_file_name(video);
+  write_json_atomically(run_record_path(video), record);
+}
+
+void check_run_record_for(const std::filesystem::path& video) {
+  const std::filesystem::path path = run_record_path(video);
   check_output_file(path);
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return;
   // Records are tens of kilobytes; a larger file is not one, and is not read whole.
   constexpr uintmax_t kLargestRecord = uintmax_t(16) << 20;
-  bool record = false;
+  nlohmann::json record;
   if (std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) <= kLargestRecord && !ec) {
     std::ifstream in(path);
     try {
-      const nlohmann::json j = parse_bounded_json(in);
-      record = j.is_object() && j.contains("svgear_version") && j.contains("request") && j.contains("status");
+      record = parse_bounded_json(in);
     } catch (const nlohmann::json::exception&) {
     }
   }
-  if (!record) {
+  if (!record.is_object() || !record.contains("svgear_version") || !record.contains("request") ||
+      !record.contains("status")) {
     throw UserError("'" + path.string() + "' exists and is not a run record: the run's settings would replace "
                     "it (every output gets its record beside it, as <name>.json). Choose another output name.");
   }
+  // Records written before they named their video cannot say; those are replaced as before.
+  const nlohmann::json* file = nullptr;
+  if (const auto v = record.find("video"); v != record.end() && v->is_object()) {
+    if (const auto f = v->find("file"); f != v->end() && f->is_string()) file = &*f;
+  }
+  if (!file || file->get<std::string>() == video_file_name(video)) return;
+  const std::filesystem::path owner = path.parent_path() / file->get<std::string>();
+  if (!std::filesystem::exists(owner, ec)) return;  // its video is gone: the record describes nothing
+  throw UserError("'" + path.string() + "' is the run record of " + owner.string() + ", which " + video.string() +
+                  " would share: its settings would be replaced. Choose another output name.");
 }
 
 }  // namespace svgear

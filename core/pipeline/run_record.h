@@ -17,11 +17,15 @@ nlohmann::json make_run_record(const GenerationResult& result, const Model& mode
 // its whole name kept ("run.v2/" → "run.v2.json").
 std::filesystem::path run_record_path(const std::filesystem::path& video_path);
 
-void write_run_record(const std::filesystem::path& path, const nlohmann::json& record);  // atomic
+// Writes `record` atomically as the run record of `video` (at run_record_path(video)), with the
+// video's file name in it ("video": {"file": "clip.mp4"}): outputs that differ only in their
+// extension share a record's name, and a later run must be able to tell whose record it is.
+void write_run_record(const std::filesystem::path& video, nlohmann::json record);
 
-// Throws UserError when `path` cannot take a run record: a place check_output_file refuses, or an
-// existing file that is not a run record (a model's model.json, an attention preset or any JSON a
-// user keeps beside the output would be replaced). Run before the work.
-void check_run_record_path(const std::filesystem::path& path);
+// Throws UserError when the record of `video` cannot be written: a place check_output_file refuses,
+// an existing file that is not a run record (a model's model.json, an attention preset or any JSON
+// a user keeps beside the output would be replaced), or the record of another video that is still
+// there (clip.json of clip.mp4, when clip.y4m is asked for). Run before the work.
+void check_run_record_for(const std::filesystem::path& video);
 
 }  // namespace svgear

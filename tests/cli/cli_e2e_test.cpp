@@ -214,6 +214,29 @@ TEST_F(CliTest, OutputNamesUpToTheFileSystemsLimit) {
   EXPECT_TRUE(std::filesystem::exists(*dir_ / (partial + ".json"))) << run.output;
 }
 
+// Outputs that share a record's name: the second would replace the first's settings while the
+// first video is there, so it is refused up front; "sub/." is the folder sub/, its record beside it.
+TEST_F(CliTest, RecordsStayWithTheirVideos) {
+  const std::string generate = "generate --model " + (*dir_ / "model").string() +
+                               " --prompt \"a red circle\" --steps 1 --frames 2 --device cpu --output ";
+  CliRun run = run_cli(generate + (*dir_ / "pair.y4m").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const char* other : {"pair.mp4", "pair/"}) {
+    run = run_cli(generate + (*dir_ / other).string());
+    EXPECT_EQ(run.exit_code, 2) << other << ": " << run.output;
+    EXPECT_NE(run.output.find("is the run record of"), std::string::npos) << run.output;
+  }
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(*dir_ / "pair.json"))["video"]["file"], "pair.y4m");
+  run = run_cli(generate + (*dir_ / "pair.y4m").string());  // the same output again replaces its own
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+
+  std::filesystem::create_directories(*dir_ / "here");
+  run = run_cli(generate + (*dir_ / "here" / ".").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(std::filesystem::exists(*dir_ / "here" / "frame_0001.png")) << run.output;
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(*dir_ / "here.json"))["video"]["file"], "here/");
+}
+
 TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   const auto model = (*dir_ / "model").string();
   const auto out = *dir_ / "never.mp4";
@@ -658,6 +681,13 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   ASSERT_EQ(influence["rows"].size(), 3u);
   EXPECT_EQ(influence["rows"][0]["sigma"], 0.95);
   EXPECT_GT(influence["clips"]["shape"].get<double>(), 0.0);
+  // What eval would ignore or repeat is refused before the model loads.
+  for (const std::string bad : {"--text-influence --top-p 0.5", "--text-influence --attention-preset fast",
+                                "--prompts 0", "--modes svgear,svg2,svgear"}) {
+    run = run_cli("eval --model " + (out / "model").string() + " " + bad + " --device cpu");
+    EXPECT_EQ(run.exit_code, 2) << bad << ": " << run.output;
+    EXPECT_EQ(run.output.find("evaluating"), std::string::npos) << bad << ": " << run.output;
+  }
   for (const auto& row : result["rows"]) {
     EXPECT_EQ(row["objects"], 2) << row.dump();
     for (const char* key : {"colour", "shape", "motion", "all_attributes"}) {

@@ -150,18 +150,32 @@ TEST_F(GeneratorTest, RunsAndReportsEveryStep) {
   EXPECT_EQ(run_record_path("out/a.mp4/"), "out/a.mp4.json");
   // A record replaces a record, never another file.
   const auto dir = test::scratch_dir("record_path");
-  write_run_record(dir / "a.json", record);
-  EXPECT_NO_THROW(check_run_record_path(dir / "a.json"));
+  write_run_record(dir / "a.mp4", record);
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(dir / "a.json"))["video"]["file"], "a.mp4");
+  EXPECT_NO_THROW(check_run_record_for(dir / "a.mp4"));
   std::ofstream(dir / "model.json") << R"({"format": "svgear-model/1"})";
   std::ofstream(dir / "notes.json") << "not even JSON";
-  for (const char* name : {"model.json", "notes.json"}) {
+  for (const char* video : {"model.y4m", "notes.mp4"}) {
     try {
-      check_run_record_path(dir / name);
-      ADD_FAILURE() << name;
+      check_run_record_for(dir / video);
+      ADD_FAILURE() << video;
     } catch (const UserError& e) {
       EXPECT_NE(std::string(e.what()).find("exists and is not a run record"), std::string::npos) << e.what();
     }
   }
+  // Nor another video's record while that video is there: a.y4m would take a.mp4's a.json.
+  std::ofstream(dir / "a.mp4") << "a video";
+  try {
+    check_run_record_for(dir / "a.y4m");
+    ADD_FAILURE() << "a.y4m took a.mp4's record";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("is the run record of"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(check_run_record_for(dir / "a/"), UserError);  // a PNG folder a/ too
+  std::filesystem::remove(dir / "a.mp4");
+  EXPECT_NO_THROW(check_run_record_for(dir / "a.y4m"));  // its video is gone: the record describes nothing
+  write_run_record(dir / "frames/", record);
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(dir / "frames.json"))["video"]["file"], "frames/");
 }
 
 TEST_F(GeneratorTest, SameSeedSameVideoDifferentSeedDifferentVideo) {
