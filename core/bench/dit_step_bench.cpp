@@ -173,8 +173,8 @@ void time_vae_decode(const StepShape& shape, const DitStepBenchOptions& options,
 }
 
 // The stages run one after another, so the largest one must fit: umT5-XXL's random weights (10.6
-// GiB in bf16, 21 in float32), or the DiT's (27 GiB for wan14b-720p in bf16) with the least a step
-// with guidance holds beside them (least_step_bytes, as a generation checks it). Refused before
+// GiB in bf16, 21 in float32), or the DiT's (27 GiB for wan14b-720p in bf16) with what a step with
+// guidance holds beside them (step_bytes_to_check, as a generation checks it). Refused before
 // anything is drawn, rather than as an allocator error, or the kernel's OOM killer on the CPU,
 // minutes in.
 void check_largest_stage_fits(const StepShape& shape, const DitStepBenchOptions& options) {
@@ -186,7 +186,7 @@ void check_largest_stage_fits(const StepShape& shape, const DitStepBenchOptions&
   text *= int64_t(c10::elementSize(options.dtype));
   const LatentShape latent{int(shape.config.in_dim), int(shape.latent[0]), int(shape.latent[1]), int(shape.latent[2])};
   const int64_t weights = wan_dit_bytes(shape.config, options.dtype);
-  const int64_t step = least_step_bytes(latent, shape.config, options.dtype, /*guidance=*/true);
+  const int64_t step = step_bytes_to_check(latent, shape.config, options.dtype, /*guidance=*/true, options.device);
   const int64_t needed = std::max(weights + step, text);
   if (needed <= *free) return;
   // svgear::gib: the message's sizes as the weight check's (this file's gib measures tensors).

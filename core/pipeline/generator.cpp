@@ -176,7 +176,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   // encoder, so that one freed after encoding no longer counts (pixel models take any size up to
   // 8192² × 1024 frames).
   const std::string shortfall =
-      step_memory_shortfall(least_step_bytes(shape, dit.config(), model_.dtype, use_guidance),
+      step_memory_shortfall(step_bytes_to_check(shape, dit.config(), model_.dtype, use_guidance, device),
                             device.is_cuda() ? free_device_memory(device) : available_host_memory(),
                             step_tokens(shape, dit.config()), device, model_.memory_remedies);
   if (!shortfall.empty()) throw UserError(shortfall);

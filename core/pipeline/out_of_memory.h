@@ -28,6 +28,20 @@ int64_t step_tokens(const LatentShape& latent, const WanConfig& dit);
 // and one it passes still may not.
 int64_t least_step_bytes(const LatentShape& latent, const WanConfig& dit, c10::ScalarType dtype, bool guidance);
 
+// The bytes one DiT step holds at its peak on the CPU: least_step_bytes and the rest of a block's
+// live set at its self-attention (wan_block.cpp: the new residual sum and the norm and rotation
+// temporaries of q and k in float32; the norm, q, k, v, the attention's output, its tokens-first
+// copy and the projection in `dtype`), counted as 4 float32 and 8 `dtype` [N, dim] tensors. Measured
+// with a counting allocator on float32 random models (OutOfMemory.HostStepBytesCoverAMeasuredStep):
+// 10.4 [N, dim] beyond least_step_bytes, with or without guidance. Past the host's memory a step is
+// not an error but the kernel's out-of-memory kill, so on the CPU this estimate, not the lower
+// bound, decides; on a GPU an allocation that fails is an error the run reports.
+int64_t host_step_bytes(const LatentShape& latent, const WanConfig& dit, c10::ScalarType dtype, bool guidance);
+
+// host_step_bytes on the CPU, least_step_bytes on a GPU.
+int64_t step_bytes_to_check(const LatentShape& latent, const WanConfig& dit, c10::ScalarType dtype, bool guidance,
+                            const c10::Device& device);
+
 // "" when `needed` fits in `available` (or `available` is unknown); else the message for a step of
 // `tokens` tokens, saying what it needs, what `device` has, what to lower, and then `remedies`
 // (Model::memory_remedies: what else would free that memory).
