@@ -116,7 +116,7 @@ int cmd_compare(int argc, char** argv) {
   // Likewise what goes in it: a folder named dense.mp4 or report.json, a JSON that is not a record.
   for (const std::string& name : {std::string("dense"), sparse_name}) {
     check_video_output(out / (name + ".mp4"));
-    check_run_record_for(out / (name + ".mp4"));
+    check_run_record_for(video_output_path(out / (name + ".mp4")));
   }
   check_output_file(out / "report.json");
   const std::filesystem::path model_dir = model_folder_or_default(options.model_folder);

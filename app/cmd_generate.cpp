@@ -99,7 +99,7 @@ int cmd_generate(int argc, char** argv) {
   // partial result a Ctrl-C keeps beside it).
   for (const std::filesystem::path& video : {output, with_suffix(output, "-partial")}) {
     check_video_output(video);
-    check_run_record_for(video);
+    check_run_record_for(video_output_path(video));
   }
   if (request.dump_attention) check_dump_path(request.dump_attention->path, model_dir);
   // And the request against the model's manifest: a bad size or step count costs no weight load.

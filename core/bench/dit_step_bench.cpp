@@ -191,8 +191,9 @@ void check_largest_stage_fits(const StepShape& shape, const DitStepBenchOptions&
   if (needed <= *free) return;
   // svgear::gib: the message's sizes as the weight check's (this file's gib measures tensors).
   const std::string what = weights + step >= text
-                               ? "the diffusion model's weights (" + svgear::gib(weights) + ") and at least " +
-                                     svgear::gib(step) + " of a step's activations"
+                               ? "the diffusion model's weights (" + svgear::gib(weights) + ") and " +
+                                     (options.device.is_cpu() ? "about " : "at least ") + svgear::gib(step) +
+                                     " of a step's activations"
                                : "the text encoder's weights";
   throw UserError("bench step --shape " + shape.name + " needs about " + svgear::gib(needed) + " of " +
                   options.device.str() + " memory for " + what + " (its largest stage) but " +

@@ -44,6 +44,11 @@ void check_video_output(const std::filesystem::path& requested) {
   }
 }
 
+std::filesystem::path video_output_path(const std::filesystem::path& requested) {
+  if (video_format_for(requested) != VideoFormat::Mp4 || mp4_supported()) return requested;
+  return std::filesystem::path(requested).replace_extension(".y4m");
+}
+
 VideoOutputResult write_video(const Video& video, const std::filesystem::path& requested) {
   return write_video(video, requested, mp4_supported());
 }

@@ -26,6 +26,10 @@ struct VideoOutputResult {
 // nothing: callers run it before the work that makes the video, so a bad path costs no generation.
 void check_video_output(const std::filesystem::path& requested);
 
+// The path write_video(…, requested) writes: `requested`, or <stem>.y4m for an MP4 in a build
+// without FFmpeg. What a run record is checked for before the work (run_record.h).
+std::filesystem::path video_output_path(const std::filesystem::path& requested);
+
 // Writes `video` in the format of `requested`. When MP4 is requested but FFmpeg is missing,
 // writes <stem>.y4m plus a <stem>_frames/ PNG folder beside it and says so in `note`.
 // Throws MediaError for an unsupported extension and for anything the writers reject.

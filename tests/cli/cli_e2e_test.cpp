@@ -221,7 +221,9 @@ TEST_F(CliTest, RecordsStayWithTheirVideos) {
                                " --prompt \"a red circle\" --steps 1 --frames 2 --device cpu --output ";
   CliRun run = run_cli(generate + (*dir_ / "pair.y4m").string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  for (const char* other : {"pair.mp4", "pair/"}) {
+  std::vector<std::string> others = {"pair/"};
+  if (mp4_supported()) others.push_back("pair.mp4");  // without FFmpeg written as pair.y4m: the same video
+  for (const std::string& other : others) {
     run = run_cli(generate + (*dir_ / other).string());
     EXPECT_EQ(run.exit_code, 2) << other << ": " << run.output;
     EXPECT_NE(run.output.find("is the run record of"), std::string::npos) << run.output;

@@ -111,7 +111,7 @@ TEST_F(CompareTest, ANewDenseRunRemovesTheEarlierReport) {
                                                    " --q-clusters 8 --k-clusters 32 --no-cache --out " + out.string(),
                                                "svgear run", SIGINT);
   EXPECT_EQ(run.exit_code, 130) << run.output;
-  EXPECT_TRUE(std::filesystem::exists(out / "dense.mp4")) << run.output;
+  EXPECT_TRUE(std::filesystem::exists(out / "dense.mp4") || std::filesystem::exists(out / "dense.y4m")) << run.output;
   EXPECT_FALSE(std::filesystem::exists(out / "report.json")) << run.output;
 }
 
@@ -297,12 +297,12 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
 TEST(CliBench, StepRefusesAShapeThatDoesNotFitTheHostsMemory) {
   const std::optional<int64_t> available = available_host_memory();
   if (!available) GTEST_SKIP() << "no /proc/meminfo";
-  // 53.2 GiB of float32 weights and 8.2 GiB of a step's activations at least.
-  if (*available > (int64_t(60) << 30)) GTEST_SKIP() << "this machine could hold the 14B DiT's step in float32";
+  // 53.2 GiB of float32 weights and about 25.5 GiB of a step's activations (host_step_bytes).
+  if (*available > (int64_t(78) << 30)) GTEST_SKIP() << "this machine could hold the 14B DiT's step in float32";
   const CliRun run = run_cli("bench step --shape wan14b-720p --device cpu --steps 1");
   EXPECT_EQ(run.exit_code, 2) << run.output;
-  EXPECT_NE(run.output.find("bench step --shape wan14b-720p needs about 61."), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find("of cpu memory for the diffusion model's weights (53.2 GiB) and at least 8."),
+  EXPECT_NE(run.output.find("bench step --shape wan14b-720p needs about 78.8"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("of cpu memory for the diffusion model's weights (53.2 GiB) and about 25.5"),
             std::string::npos)
       << run.output;
 }
