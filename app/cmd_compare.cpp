@@ -207,8 +207,9 @@ int cmd_compare(int argc, char** argv) {
               sparse->record.at("timings_ms").at("total").get<double>() / 1000.0);
   std::printf("speedup per step %.2fx%s\n", speedup, dense->reused ? " (dense run reused)" : "");
   const int frames = int(quality.psnr_db.size());
-  const std::string psnr_over = quality.identical_frames > 0 && quality.identical_frames < frames
-                                    ? " over the " + std::to_string(frames - quality.identical_frames) + " frames that differ"
+  const int differing = frames - quality.identical_frames;
+  const std::string psnr_over = quality.identical_frames > 0 && differing > 0
+                                    ? " over the " + std::to_string(differing) + " frames that differ"
                                     : "";
   std::printf("PSNR %s%s, SSIM %.4f (mean of %d frames, %d identical)\n", format_psnr_db(quality.mean_psnr_db).c_str(),
               psnr_over.c_str(), quality.mean_ssim, frames, quality.identical_frames);

@@ -75,7 +75,8 @@ int cmd_eval(int argc, char** argv) {
   if (const auto guidance = args.number("guidance")) options.base.guidance = *guidance;
   if (const auto shift = args.number("shift")) options.base.shift = *shift;
   bool attention_given = false;
-  options.base.attention = read_attention_options(args, AttentionMode::SvgEar, &attention_given);  // each mode sets its own
+  // Each mode sets its own; the rest of these settings are the sparse modes'.
+  options.base.attention = read_attention_options(args, AttentionMode::SvgEar, &attention_given);
   const c10::Device device = parse_device(args.text("device").value_or("auto"));
   const auto json_path = args.text("json");
   const auto sheet_path = args.text("sheet");

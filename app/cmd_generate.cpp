@@ -93,7 +93,9 @@ int cmd_generate(int argc, char** argv) {
   // "." and ".." are PNG folders named only through the current one: spelled out, their record
   // and partial folder sit beside them as any folder's do ("/w/clips/" → "/w/clips.json"), not
   // as hidden "..json" files.
-  if (output.filename() == "." || output.filename() == "..") output = std::filesystem::absolute(output).lexically_normal();
+  if (output.filename() == "." || output.filename() == "..") {
+    output = std::filesystem::absolute(output).lexically_normal();
+  }
 
   // Before any work: a path the writer would refuse must not cost a whole generation (nor the
   // partial result a Ctrl-C keeps beside it).

@@ -143,7 +143,8 @@ void CompareView::showResult(const CompareResult& result) {
   scrub_->setRange(0, std::max(0, frameCount() - 1));
   scrub_->setValue(0);
   difference_scale_->setText(tr("dark → yellow: |Δ| 0 → %1 of 255").arg(largest));
-  const auto identical = std::count_if(result.psnr_db.begin(), result.psnr_db.end(), [](double db) { return std::isinf(db); });
+  const auto identical =
+      std::count_if(result.psnr_db.begin(), result.psnr_db.end(), [](double db) { return std::isinf(db); });
   const int differing = int(result.psnr_db.size() - identical);
   summary_->setText(tr("%1 against dense: PSNR %2 dB, SSIM %3 (mean of %4 frames)%5")
                         .arg(QString::fromStdString(result.sparse_mode))

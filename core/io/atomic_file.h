@@ -1,8 +1,9 @@
 #pragma once
 // AtomicFile: write a file so readers see either the old content or the complete new one.
 // Bytes go to "<path>.tmp-<pid>-<n>" in the same folder (the name cut to fit the file system's
-// 255 bytes); commit() flushes, fsyncs and renames it over <path>. Destroying an uncommitted AtomicFile removes the temporary file, so a failed or
-// cancelled write never leaves a half-written output behind.
+// 255 bytes); commit() flushes, fsyncs and renames it over <path>. Destroying an uncommitted
+// AtomicFile removes the temporary file, so a failed or cancelled write never leaves a
+// half-written output behind.
 
 #include <cstddef>
 #include <cstdio>
@@ -55,8 +56,9 @@ void create_output_folder(const std::filesystem::path& folder);
 // before their work.
 void check_output_folder(const std::filesystem::path& folder);
 
-// Throws UserError when write_file_atomically(file, …) could not write: a folder by that name, a
-// name longer than the file system takes, or a folder check_output_folder refuses. Leaves nothing behind: for results written after long work.
+// Throws UserError when write_file_atomically(file, …) could not write: a path ending in '/', a
+// folder by that name, a name longer than the file system takes, or a folder check_output_folder
+// refuses. Leaves nothing behind: for results written after long work.
 void check_output_file(const std::filesystem::path& file);
 
 }  // namespace svgear

@@ -37,12 +37,14 @@ int64_t least_step_bytes(const LatentShape& latent, const WanConfig& dit, c10::S
 
 int64_t host_step_bytes(const LatentShape& latent, const WanConfig& dit, c10::ScalarType dtype, bool guidance) {
   const int64_t element = int64_t(c10::elementSize(dtype));
-  return least_step_bytes(latent, dit, dtype, guidance) + step_tokens(latent, dit) * int64_t(dit.dim) * (4 * 4 + 8 * element);
+  const int64_t live_set = step_tokens(latent, dit) * int64_t(dit.dim) * (4 * 4 + 8 * element);
+  return least_step_bytes(latent, dit, dtype, guidance) + live_set;
 }
 
 int64_t step_bytes_to_check(const LatentShape& latent, const WanConfig& dit, c10::ScalarType dtype, bool guidance,
                             const c10::Device& device) {
-  return device.is_cuda() ? least_step_bytes(latent, dit, dtype, guidance) : host_step_bytes(latent, dit, dtype, guidance);
+  return device.is_cuda() ? least_step_bytes(latent, dit, dtype, guidance)
+                          : host_step_bytes(latent, dit, dtype, guidance);
 }
 
 std::string step_memory_shortfall(int64_t needed, std::optional<int64_t> available, int64_t tokens,
