@@ -1,12 +1,15 @@
 // svgear bench attention: one self-attention call per backend and top-p budget — time per call,
 // density and error against dense attention — as a table and optionally JSON.
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "app/cli_args.h"
 #include "app/commands.h"
@@ -69,8 +72,22 @@ std::vector<std::string> split_list(const std::string& name, const std::string& 
 double parse_budget(const std::string& text) {
   char* end = nullptr;
   const double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0') throw UserError("--budgets expects numbers like 0.5,0.9, got '" + text + "'");
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0])) || *end != '\0') {
+    throw UserError("--budgets expects numbers like 0.5,0.9, got '" + text + "'");
+  }
   return value;
+}
+
+// A list item given twice would be measured twice under one label.
+template <class T>
+void refuse_repeats(const std::string& name, const std::vector<T>& items) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    const auto first = std::find(items.begin(), items.begin() + i, items[i]);
+    if (first != items.begin() + i) {
+      throw UserError("--" + name + " names one value twice (items " + std::to_string(first - items.begin() + 1) +
+                      " and " + std::to_string(i + 1) + "): each runs once");
+    }
+  }
 }
 
 c10::ScalarType parse_dtype(const std::string& name) {
@@ -138,6 +155,8 @@ int cmd_bench(int argc, char** argv) {
   for (const std::string& budget : split_list("budgets", args.text("budgets").value_or("0.5,0.7,0.9,0.95"))) {
     options.budgets.push_back(parse_budget(budget));
   }
+  refuse_repeats("modes", options.modes);
+  refuse_repeats("budgets", options.budgets);
   if (const auto inputs = args.text("inputs")) options.inputs = *inputs;
   options.device = parse_device(args.text("device").value_or("auto"));
   options.dtype = parse_dtype(args.text("dtype").value_or(options.device.is_cuda() ? "bf16" : "f32"));

@@ -72,6 +72,10 @@ Inputs file_inputs(const std::filesystem::path& path, c10::Device device, c10::S
     }
     *slots[i] = file->load(names[i]).to(device, dtype);
     if (slots[i]->dim() != 4) throw UserError(path.string() + ": '" + names[i] + "' must be [B, H, N, d]");
+    if (slots[i]->numel() == 0) {
+      throw UserError(path.string() + ": '" + names[i] + "' is empty (shape " + c10::str(slots[i]->sizes()) +
+                      "): B, H, N and d must each be at least 1");
+    }
   }
   if (in.q.sizes() != in.k.sizes() || in.q.sizes() != in.v.sizes()) {
     throw UserError(path.string() + ": q, k and v must have one shape [B, H, N, d]");
@@ -205,7 +209,11 @@ BenchShape find_bench_shape(std::string_view name) {
 AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
   if (options.repeat < 1) throw UserError("--repeat must be at least 1");
   for (double p : options.budgets) {
-    if (!(p > 0.0 && p <= 1.0)) throw UserError("every budget must be a top_p in (0, 1], got " + std::to_string(p));
+    if (!(p > 0.0 && p <= 1.0)) {
+      char text[32];
+      std::snprintf(text, sizeof text, "%.10g", p);
+      throw UserError(std::string("every budget must be a top_p in (0, 1], got ") + text);
+    }
   }
   const ScopedKernelPath kernel_choice(options.kernel);
   AttentionBenchResult result;
@@ -214,11 +222,15 @@ AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
   const Inputs in = options.inputs ? file_inputs(*options.inputs, options.device, options.dtype)
                                    : synthetic_inputs(options.shape, options.seed, options.device, options.dtype);
   result.inputs = in.description;
-  result.sparse_attention_kernel = block_sparse_kernel_name(options.device, options.dtype, in.q.size(3), options.base.k_clusters);
   result.shape = options.shape;
-  // The counts the sparse rows ran with (--q-clusters / --k-clusters), not the shape's defaults.
+  // The counts the sparse rows ran with (--q-clusters / --k-clusters), not the shape's defaults;
+  // more clusters than tokens run as one per token (centroid_cache.cpp), and say so.
   if (options.base.q_clusters > 0) result.shape.q_clusters = options.base.q_clusters;
   if (options.base.k_clusters > 0) result.shape.k_clusters = options.base.k_clusters;
+  result.shape.q_clusters = int(std::min<int64_t>(result.shape.q_clusters, in.q.size(2)));
+  result.shape.k_clusters = int(std::min<int64_t>(result.shape.k_clusters, in.q.size(2)));
+  result.sparse_attention_kernel =
+      block_sparse_kernel_name(options.device, options.dtype, in.q.size(3), result.shape.k_clusters);
   if (options.inputs) {
     result.shape.name = "file";
     result.shape.batch = in.q.size(0);

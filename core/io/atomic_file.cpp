@@ -23,9 +23,24 @@ std::filesystem::path make_temp_path(const std::filesystem::path& path) {
   return path.parent_path() / (cut_file_stem(path.filename().string(), tail.size()) + tail);
 }
 
+// The rename that commits a write replaces whatever has the name: a device (/dev/null, for root),
+// a FIFO or a link would become a plain file, the link's target left as it was.
+void refuse_special_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::symlink_status(path, ec);
+  if (ec || !std::filesystem::exists(status) || std::filesystem::is_regular_file(status) ||
+      std::filesystem::is_directory(status)) {
+    return;
+  }
+  const std::string what = std::filesystem::is_symlink(status) ? "a link (give the path it points to)"
+                                                               : "not a regular file (a device, a FIFO or a socket)";
+  throw UserError("cannot write '" + path.string() + "': it is " + what + ", which the write would replace");
+}
+
 }  // namespace
 
 AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
+  refuse_special_file(path_);
   if (path_.has_parent_path()) {
     std::error_code ec;
     std::filesystem::create_directories(path_.parent_path(), ec);
@@ -92,6 +107,7 @@ void check_output_file(const std::filesystem::path& file) {
                     (file.empty() ? "no file name" : "it names a folder (a trailing '/'): give a file name"));
   }
   if (std::filesystem::is_directory(file, ec)) throw UserError("cannot write '" + file.string() + "': it is a folder");
+  refuse_special_file(file);
   check_file_name_lengths(file);
   check_output_folder(file.parent_path());
 }

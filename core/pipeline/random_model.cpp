@@ -75,6 +75,10 @@ ModelManifest write_random_model(const std::filesystem::path& folder, const Rand
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(spec.seed + 1);
   tensors.emplace_back("text_encoder.token_embedding.weight",
                        at::randn({int64_t(spec.vocabulary.size()), spec.dit.text_dim}, gen, at::kFloat));
+  // Both files checked before either is written: new weights beside an old model.json would be a
+  // model that loads as something it is not.
+  check_output_file(folder / "model.safetensors");
+  check_output_file(folder / "model.json");
   write_safetensors(folder / "model.safetensors", tensors, {{"format", "pt"}, {"svgear_model", spec.name}});
   write_json_atomically(folder / "model.json", m.to_json());
   m.raw = m.to_json();

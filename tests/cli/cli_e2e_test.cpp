@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include <ATen/ATen.h>
 
 #include <gtest/gtest.h>
@@ -15,6 +17,7 @@
 #include "cli_paths.h"
 #include "core/io/file_name_limit.h"
 #include "core/weights/safetensors_file.h"
+#include "core/weights/safetensors_writer.h"
 #include "svgear/build_config.h"
 #include "tests/cli/cli_run.h"
 #include "core/media/mp4_writer.h"
@@ -394,6 +397,25 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   refused(run_cli("train --preset shapes-tiny --device cpu --steps 2 --shift inf --out " + (*dir_ / "inf-run").string()),
           "--shift expects a finite number, got 'inf'");
   refused(run_cli("bench attention --shape tiny --device cpu --budgets ,"), "--budgets lists nothing");
+  refused(run_cli("bench attention --shape tiny --device cpu --modes dense,svg2,svg2"), "names one value twice");
+  refused(run_cli("bench attention --shape tiny --device cpu --budgets 0.5,0.9,0.5"), "names one value twice");
+  refused(run_cli("bench attention --shape tiny --device cpu --budgets \" 0.5\""), "--budgets expects numbers");
+  refused(run_cli("bench attention --shape tiny --device cpu --budgets 1.0000001"), "got 1.0000001");
+  refused(run_cli(generate + "--top-p 1.0000001 --output " + (*dir_ / "top-p.y4m").string()), "got 1.0000001");
+  // q, k, v with no heads: LibTorch's CPU attention died of a floating-point exception on them.
+  const std::filesystem::path empty_heads = *dir_ / "no-heads.safetensors";
+  const at::Tensor none = at::zeros({1, 0, 16, 8});
+  write_safetensors(empty_heads, {{"q", none}, {"k", none}, {"v", none}});
+  refused(run_cli("bench attention --device cpu --modes dense --inputs " + empty_heads.string()), "is empty");
+  // --json never turns a FIFO, a device or a link into a plain file.
+  const std::filesystem::path fifo = *dir_ / "results.fifo", link = *dir_ / "results-link.json";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::ofstream(*dir_ / "results-target.json") << "{}";
+  std::filesystem::create_symlink(*dir_ / "results-target.json", link);
+  refused(run_cli("bench attention --shape tiny --device cpu --json " + fifo.string()), "not a regular file");
+  refused(run_cli("bench attention --shape tiny --device cpu --json " + link.string()), "is a link");
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
   std::filesystem::create_directories(*dir_ / "sheet-folder.png");
   refused(run_cli("eval --model " + model.string() + " --prompts 1 --device cpu --sheet " +
                   (*dir_ / "sheet-folder.png").string()),

@@ -74,6 +74,11 @@ TEST(AtomicFile, JsonWithBytesThatAreNotUtf8IsStillWritten) {
   EXPECT_NO_THROW(check_output_file(dir / "new" / "x.json"));
   // "res/" names a folder even when none exists: the write would fail after the work.
   EXPECT_THROW(check_output_file(dir / "new" / ""), UserError);
+  // A link is not written through: the rename would replace the link, not its target.
+  std::filesystem::create_symlink(dir / "record.json", dir / "link.json");
+  EXPECT_THROW(check_output_file(dir / "link.json"), UserError);
+  EXPECT_THROW(write_file_atomically(dir / "link.json", "x"), UserError);
+  EXPECT_TRUE(std::filesystem::is_symlink(dir / "link.json"));
   EXPECT_FALSE(std::filesystem::exists(dir / "new"));  // checks create nothing
 }
 

@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include "core/pipeline/random_model.h"
@@ -62,6 +64,19 @@ TEST(ModelManifest, DefaultModelIsShapesSUnlessTheUserHasModels) {
   }
   ASSERT_TRUE(users.has_value());
   EXPECT_EQ(*users, root / "mine");
+}
+
+// A FIFO as model.json: opening it would block until someone writes, hanging `info` and the
+// studio's model scan; it is refused at once instead.
+TEST(ModelManifest, AModelJsonThatIsNotAFileIsRefusedWithoutWaiting) {
+  const auto dir = test::scratch_dir("manifest_fifo");
+  ASSERT_EQ(::mkfifo((dir / "model.json").c_str(), 0600), 0);
+  try {
+    (void)ModelManifest::read(dir);
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("is not a regular file"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ModelManifest, ErrorsNameTheFileAndTheProblem) {
