@@ -36,11 +36,18 @@ void check_video_output(const std::filesystem::path& requested) {
     throw MediaError("cannot write '" + requested.string() + "': it is a folder");
   }
   check_file_name_lengths(requested);
-  // The folder the writer creates or writes in: the PNG folder itself, else the file's folder.
+  // The folder the writer creates or writes in: the PNG folder itself, else the file and its
+  // folder (a link or a device by the file's name is refused too: the writer's rename would
+  // replace it).
   try {
-    check_output_folder(format == VideoFormat::PngFrames ? requested : requested.parent_path());
+    if (format == VideoFormat::PngFrames) {
+      check_output_folder(requested);
+    } else {
+      check_output_file(requested);
+    }
   } catch (const UserError& e) {
-    throw MediaError("cannot write '" + requested.string() + "': " + e.what());
+    const std::string what = e.what();
+    throw MediaError(what.rfind("cannot write '", 0) == 0 ? what : "cannot write '" + requested.string() + "': " + what);
   }
 }
 

@@ -62,6 +62,9 @@ TEST(VideoOutput, CheckRefusesWhatTheWriterWouldWithoutCreatingAnything) {
   EXPECT_THROW(check_video_output(dir / "dangling"), MediaError);
   std::filesystem::create_directories(dir / "taken.mp4");
   EXPECT_THROW(check_video_output(dir / "taken.mp4"), MediaError);
+  // A link by the video's name: the writer's rename would replace the link, not its target.
+  std::filesystem::create_symlink(dir / "elsewhere.mp4", dir / "linked.mp4");
+  EXPECT_THROW(check_video_output(dir / "linked.mp4"), MediaError);
   try {
     check_video_output(dir / "a-file" / "clip.mp4");
     FAIL() << "a folder under a file must be refused";
