@@ -27,6 +27,14 @@ and GPUs it sees, and the model folders under $SVGEAR_MODELS and resources/model
 }  // namespace
 
 int cmd_info(int argc, char** argv) {
+  // A model's name and description are the model file's words: a newline or a terminal escape in
+  // them must not rewrite the listing (or the terminal). Control characters print as '?'.
+  const auto printable = [](std::string text) {
+    for (char& c : text) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    return text;
+  };
   CliArgs args(argc, argv, 2);
   if (args.flag("help")) {
     std::fputs(kHelp, stdout);
@@ -48,8 +56,8 @@ int cmd_info(int argc, char** argv) {
       // Wan folders (no model.json) too; one unreadable folder is listed as such, not the end of the list.
       try {
         const ModelManifest m = read_model_manifest(folder);
-        std::printf("  %-16s %s  (%d layers, dim %d)  %s\n", m.name.c_str(), folder.c_str(), m.dit.num_layers,
-                    m.dit.dim, m.description.c_str());
+        std::printf("  %-16s %s  (%d layers, dim %d)  %s\n", printable(m.name).c_str(), folder.c_str(),
+                    m.dit.num_layers, m.dit.dim, printable(m.description).c_str());
       } catch (const std::exception& e) {
         std::printf("  (unreadable) %s: %s\n", folder.c_str(), e.what());
       }

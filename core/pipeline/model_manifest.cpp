@@ -216,7 +216,20 @@ std::vector<std::filesystem::path> model_search_roots() {
     }
   }
   roots.emplace_back(std::filesystem::path(SVGEAR_SOURCE_DIR) / "resources" / "models");
-  return roots;
+  // A folder named twice (SVGEAR_MODELS=…/resources/models, or "a:a/") is searched once: its
+  // models would be listed twice. The first mention stays.
+  std::vector<std::filesystem::path> unique;
+  std::vector<std::filesystem::path> seen;
+  for (const auto& root : roots) {
+    std::error_code ec;
+    std::filesystem::path canonical = std::filesystem::weakly_canonical(root, ec);
+    if (ec) canonical = root.lexically_normal();
+    if (!canonical.has_filename()) canonical = canonical.parent_path();  // "a/" is "a"
+    if (std::find(seen.begin(), seen.end(), canonical) != seen.end()) continue;
+    seen.push_back(canonical);
+    unique.push_back(root);
+  }
+  return unique;
 }
 
 std::optional<std::filesystem::path> default_model_folder() {

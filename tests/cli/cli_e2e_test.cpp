@@ -753,6 +753,27 @@ TEST_F(CliTest, InfoDescribesTheBuild) {
   EXPECT_NE(run.output.find("LibTorch 2.11.0"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("MP4 output:"), std::string::npos);
   EXPECT_NE(run.output.find("CPU:"), std::string::npos);
+
+  // A model whose description holds a terminal escape and a newline is listed on one line, the
+  // control characters as '?'.
+  const auto root = *dir_ / "info-models";
+  std::filesystem::create_directories(root);
+  std::filesystem::copy(*dir_ / "model", root / "odd", std::filesystem::copy_options::recursive);
+  nlohmann::json manifest = nlohmann::json::parse(std::ifstream(root / "odd" / "model.json"));
+  manifest["description"] = "plain\u001b[2J\nforged line";
+  std::ofstream(root / "odd" / "model.json") << manifest.dump();
+  const char* saved = std::getenv("SVGEAR_MODELS");
+  const std::string restore = saved ? saved : "";
+  setenv("SVGEAR_MODELS", root.c_str(), 1);  // the child inherits it
+  const CliRun listed = run_cli("info");
+  if (saved) {
+    setenv("SVGEAR_MODELS", restore.c_str(), 1);
+  } else {
+    unsetenv("SVGEAR_MODELS");
+  }
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_EQ(listed.output.find('\x1b'), std::string::npos) << listed.output;
+  EXPECT_NE(listed.output.find("plain?[2J?forged line"), std::string::npos) << listed.output;
 }
 
 }  // namespace

@@ -51,6 +51,11 @@ TEST(ModelManifest, DefaultModelIsShapesSUnlessTheUserHasModels) {
   const auto builtin = default_model_folder();
   ASSERT_TRUE(builtin.has_value());
   EXPECT_EQ(builtin->filename(), "shapes-s");
+  // The built-in folder named again is searched once, and still gives shapes-s.
+  setenv("SVGEAR_MODELS", (builtin->parent_path().string() + ":" + builtin->parent_path().string() + "/").c_str(), 1);
+  EXPECT_EQ(model_search_roots().size(), 1u);
+  EXPECT_EQ(default_model_folder(), builtin);
+  unsetenv("SVGEAR_MODELS");
   EXPECT_EQ(find_model_folders(builtin->parent_path()).front().filename(), "shapes-l");  // what it skips
 
   const auto root = test::scratch_dir("default_model_root");
