@@ -3,12 +3,15 @@
 // subcommand reads is declared by reading it; finish() rejects anything left over, listing what the
 // subcommand accepts.
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "core/user_error.h"
 
 namespace svgear {
 
@@ -30,5 +33,18 @@ class CliArgs {
   std::set<std::string> flags_;
   std::set<std::string> known_;
 };
+
+// Throws UserError when the list option `name` gives one value twice: it would run twice under
+// one label (--modes svgear,svg-ear, --budgets 0.5,0.5).
+template <class T>
+void refuse_repeats(const std::string& name, const std::vector<T>& items) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    const auto first = std::find(items.begin(), items.begin() + i, items[i]);
+    if (first != items.begin() + i) {
+      throw UserError("--" + name + " names one value twice (items " + std::to_string(first - items.begin() + 1) +
+                      " and " + std::to_string(i + 1) + "): each runs once");
+    }
+  }
+}
 
 }  // namespace svgear

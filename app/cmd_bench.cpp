@@ -1,7 +1,6 @@
 // svgear bench attention: one self-attention call per backend and top-p budget — time per call,
 // density and error against dense attention — as a table and optionally JSON.
 
-#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -76,18 +75,6 @@ double parse_budget(const std::string& text) {
     throw UserError("--budgets expects numbers like 0.5,0.9, got '" + text + "'");
   }
   return value;
-}
-
-// A list item given twice would be measured twice under one label.
-template <class T>
-void refuse_repeats(const std::string& name, const std::vector<T>& items) {
-  for (size_t i = 0; i < items.size(); ++i) {
-    const auto first = std::find(items.begin(), items.begin() + i, items[i]);
-    if (first != items.begin() + i) {
-      throw UserError("--" + name + " names one value twice (items " + std::to_string(first - items.begin() + 1) +
-                      " and " + std::to_string(i + 1) + "): each runs once");
-    }
-  }
 }
 
 c10::ScalarType parse_dtype(const std::string& name) {

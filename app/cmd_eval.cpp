@@ -1,6 +1,5 @@
 // svgear eval: prompt adherence of a shapes-world model, dense against the sparse modes.
 
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -64,13 +63,12 @@ int cmd_eval(int argc, char** argv) {
     options.modes.clear();  // dense always runs: "--modes dense" evaluates it alone
     std::stringstream modes(*modes_text);
     for (std::string mode; std::getline(modes, mode, ',');) {
-      if (mode.empty() || parse_attention_mode(mode) == AttentionMode::Dense) continue;
-      if (std::find(options.modes.begin(), options.modes.end(), parse_attention_mode(mode)) != options.modes.end()) {
-        throw UserError("--modes names " + mode + " twice: each mode runs once");
+      if (!mode.empty() && parse_attention_mode(mode) != AttentionMode::Dense) {
+        options.modes.push_back(parse_attention_mode(mode));
       }
-      options.modes.push_back(parse_attention_mode(mode));
     }
   }
+  refuse_repeats("modes", options.modes);
   if (const auto steps = args.integer("steps")) options.base.steps = int(*steps);
   if (const auto guidance = args.number("guidance")) options.base.guidance = *guidance;
   if (const auto shift = args.number("shift")) options.base.shift = *shift;

@@ -10,6 +10,7 @@
 #include <ATen/DeviceAccelerator.h>
 
 #include "core/attention/attention_backends.h"
+#include "core/attention/attention_preset.h"
 #include "core/attention/routing_trace.h"
 #include "core/attention/svg2_backend.h"
 #include "core/bench/measurement.h"
@@ -209,11 +210,9 @@ BenchShape find_bench_shape(std::string_view name) {
 AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
   if (options.repeat < 1) throw UserError("--repeat must be at least 1");
   for (double p : options.budgets) {
-    if (!(p > 0.0 && p <= 1.0)) {
-      char text[32];
-      std::snprintf(text, sizeof text, "%.10g", p);
-      throw UserError(std::string("every budget must be a top_p in (0, 1], got ") + text);
-    }
+    AttentionConfig budget = options.base;
+    budget.top_p = p;
+    check_attention_config(budget);
   }
   const ScopedKernelPath kernel_choice(options.kernel);
   AttentionBenchResult result;

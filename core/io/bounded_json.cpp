@@ -5,6 +5,8 @@
 #include <ios>
 #include <string>
 
+#include "core/user_error.h"
+
 namespace svgear {
 
 nlohmann::json parse_bounded_json(std::istream& in) {
@@ -38,6 +40,13 @@ int json_int(const nlohmann::json& value, const std::string& name) {
         nullptr);
   }
   return value.get<int>();
+}
+
+void require_regular_file(const std::filesystem::path& path, const std::string& role) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+    throw UserError("'" + path.string() + "' is not a regular file: " + role + " must be one");
+  }
 }
 
 }  // namespace svgear

@@ -4,6 +4,7 @@
 // prints and compares values recursively: a file a megabyte deep overflows the stack there, long
 // after parsing succeeded. Our files nest a few levels.
 
+#include <filesystem>
 #include <istream>
 #include <string>
 
@@ -17,6 +18,11 @@ constexpr int kMaxJsonDepth = 64;
 // kMaxJsonDepth or a stream that fails to read (a folder opened as a file), so callers' handlers
 // for bad JSON cover both.
 nlohmann::json parse_bounded_json(std::istream& in);
+
+// Throws UserError when `path` exists and is not a regular file (a link to one is fine), naming
+// `role` ("a model folder's model.json"): opening a FIFO blocks until someone writes, so files read
+// without the user naming them (the model scans' model.json and config.json) check first.
+void require_regular_file(const std::filesystem::path& path, const std::string& role);
 
 // Whether `value` is a whole number an int holds. nlohmann's get<int>() casts: 2^32 + 1 reads as 1
 // and 2.5 as 2, so fields read as int from user files check this first.

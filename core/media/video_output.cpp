@@ -31,10 +31,6 @@ namespace {
 void check_video_output(const std::filesystem::path& requested) {
   const VideoFormat format = video_format_for(requested);
   if (format == VideoFormat::Unset) throw_unsupported(requested);
-  std::error_code ec;
-  if (format != VideoFormat::PngFrames && std::filesystem::is_directory(requested, ec)) {
-    throw MediaError("cannot write '" + requested.string() + "': it is a folder");
-  }
   check_file_name_lengths(requested);
   // The folder the writer creates or writes in: the PNG folder itself, else the file and its
   // folder (a link or a device by the file's name is refused too: the writer's rename would
@@ -46,8 +42,9 @@ void check_video_output(const std::filesystem::path& requested) {
       check_output_file(requested);
     }
   } catch (const UserError& e) {
-    const std::string what = e.what();
-    throw MediaError(what.rfind("cannot write '", 0) == 0 ? what : "cannot write '" + requested.string() + "': " + what);
+    // check_output_file names the file (or its folder); the PNG folder's check is named here.
+    throw MediaError(format == VideoFormat::PngFrames ? "cannot write '" + requested.string() + "': " + e.what()
+                                                      : std::string(e.what()));
   }
 }
 

@@ -38,12 +38,7 @@ T field_or(const nlohmann::json& j, const char* key, T fallback, const std::stri
 ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   const std::filesystem::path path = folder / "model.json";
   const std::string where = path.string();
-  // Opening a FIFO (or a device) blocks until someone writes: the model scan of `info` and the
-  // studio would hang on such a folder. A model.json is a regular file or a link to one.
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
-    throw UserError("'" + where + "' is not a regular file: a model folder's model.json must be one");
-  }
+  require_regular_file(path, "a model folder's model.json");  // info's and the studio's scans read it
   std::ifstream in(path);
   if (!in) {
     throw UserError("no model at '" + folder.string() +

@@ -202,11 +202,7 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
 
 WanConfigHints read_wan_config_hints(const std::filesystem::path& path) {
   WanConfigHints hints;
-  // Not a FIFO or a device: opening one blocks, and the studio's model scan reads this.
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
-    throw UserError("'" + path.string() + "' is not a regular file: a Wan folder's config.json must be one");
-  }
+  require_regular_file(path, "a Wan folder's config.json");  // the studio's model scan reads it
   std::ifstream in(path);
   if (!in) return hints;
   nlohmann::json j;
