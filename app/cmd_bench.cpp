@@ -105,6 +105,8 @@ int bench_step(int argc, char** argv) {
   const auto json_path = args.text("json");
   args.finish();
   if (json_path) check_output_file(*json_path);  // before the work, not after it
+  // On stderr, so that stdout is the table alone.
+  options.on_progress = [](const std::string& what) { std::fprintf(stderr, "bench step: %s\n", what.c_str()); };
 
   const DitStepBenchResult result = run_dit_step_bench(options);
   std::printf("device: %s\n%s", device_description(options.device).c_str(), result.table().c_str());

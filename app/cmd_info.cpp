@@ -65,6 +65,7 @@ int cmd_info(int argc, char** argv) {
     }
   }
   if (count == 0) std::printf("  none (set SVGEAR_MODELS=<folder of model folders>)\n");
+  for (const std::string& note : model_search_notes()) std::printf("note: %s\n", printable(note).c_str());
   return 0;
 }
 

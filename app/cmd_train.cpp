@@ -62,6 +62,7 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
 )";
 
 std::string read_text(const std::filesystem::path& path) {
+  require_regular_file(path, "a checkpoint's loss.tsv");
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
@@ -136,6 +137,7 @@ int cmd_train(int argc, char** argv) {
   TrainingRecipe recipe;
   if (continue_from) {
     const std::string not_an_export = *continue_from + " is not an exported training run (its model.json has no ";
+    require_regular_file(std::filesystem::path(*continue_from) / "model.json", "an export's model.json");
     std::ifstream in(std::filesystem::path(*continue_from) / "model.json");
     nlohmann::json source;
     try {

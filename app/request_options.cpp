@@ -102,15 +102,9 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode, c
 
 std::filesystem::path model_folder_or_default(const std::optional<std::filesystem::path>& folder) {
   if (folder) return *folder;
-  // SVGEAR_MODELS's folders come first (model_search_roots); one that is not there would otherwise
-  // fall through to the built-in model without a word.
-  const std::vector<std::filesystem::path> roots = model_search_roots();
-  for (size_t i = 0; i + 1 < roots.size(); ++i) {
-    std::error_code error;
-    if (!std::filesystem::is_directory(roots[i], error)) {
-      std::fprintf(stderr, "note: SVGEAR_MODELS names '%s', which is not a folder\n", roots[i].c_str());
-    }
-  }
+  // SVGEAR_MODELS's folders come first; one that is not there would otherwise fall through to the
+  // built-in model without a word.
+  for (const std::string& note : model_search_notes()) std::fprintf(stderr, "note: %s\n", note.c_str());
   if (auto found = default_model_folder()) return *found;
   throw UserError("no model found: pass --model DIR (a folder with model.json or Wan files), "
                   "or make one with `svgear random-model --preset tiny --out models/tiny`");

@@ -264,7 +264,7 @@ void GenerationWorker::keep_in_library(const GenerationResult& result) {
   const WritingGuard writing(*this);
   try {
     const LibraryEntry entry = library_.add(result.video, make_run_record(result, *model_));
-    Q_EMIT librarySaved(QString::fromStdString(entry.folder.string()));
+    Q_EMIT librarySaved(entry);
   } catch (const std::exception& e) {
     Q_EMIT logLine(QString("this run was not kept in the library: %1").arg(e.what()));
   }

@@ -91,8 +91,8 @@ class GenerationWorker : public QObject {
   void cancelled(svgear::SharedVideo partial, int steps_done);
   void failed(const QString& message);
   void logLine(const QString& line);
-  // A finished run was kept in the generation library (core/library) as `folder`.
-  void librarySaved(const QString& folder);
+  // A finished run was kept in the generation library (core/library) as `entry`.
+  void librarySaved(const svgear::LibraryEntry& entry);
   // A Compare run starts: `run` is "dense" or the sparse mode, `index` 0 or 1 of the two.
   void compareRunStarted(const QString& run, int index);
   void compareFinished(const svgear::CompareResult& result);
@@ -128,3 +128,4 @@ class GenerationWorker : public QObject {
 
 Q_DECLARE_METATYPE(svgear::StepEvent)
 Q_DECLARE_METATYPE(svgear::SharedVideo)
+Q_DECLARE_METATYPE(svgear::LibraryEntry)

@@ -1,5 +1,6 @@
 #include "ui/library_panel.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -86,6 +87,7 @@ QIcon LibraryPanel::icon(const std::filesystem::path& thumbnail, QHash<QByteArra
   const QByteArray key = QByteArray::fromStdString(thumbnail.string()) + '@' + QByteArray::number(qint64(modified));
   auto cached = icons_.find(key);
   if (cached != icons_.end()) return fresh[key] = *cached;
+  if (!std::filesystem::is_regular_file(thumbnail, ec)) return fresh[key] = QIcon();  // a FIFO would block the GUI
   std::ifstream in(thumbnail, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   QImage image;
@@ -95,23 +97,41 @@ QIcon LibraryPanel::icon(const std::filesystem::path& thumbnail, QHash<QByteArra
   return fresh[key] = QIcon(QPixmap::fromImage(image));
 }
 
-void LibraryPanel::refresh() {
-  entries_ = library_.entries();
-  list_->clear();
-  QHash<QByteArray, QIcon> fresh;  // the icons of the entries listed now: deleted ones' are dropped
-  for (const LibraryEntry& e : entries_) {
-    QString label = QString::fromStdString(e.prompt);
-    if (label.size() > 40) label = label.left(38) + "…";
-    auto* item = new QListWidgetItem(icon(e.thumbnail, fresh), label, list_);
-    item->setToolTip(tooltip(e));
-  }
-  icons_ = std::move(fresh);
+QListWidgetItem* LibraryPanel::makeItem(const LibraryEntry& e, QHash<QByteArray, QIcon>& fresh) const {
+  QString label = QString::fromStdString(e.prompt);
+  if (label.size() > 40) label = label.left(38) + "…";
+  auto* item = new QListWidgetItem(icon(e.thumbnail, fresh), label);
+  item->setToolTip(tooltip(e));
+  return item;
+}
+
+void LibraryPanel::updateSummary() {
   summary_->setText(entries_.empty() ? tr("No runs yet: every finished generation is kept in %1")
                                            .arg(QString::fromStdString(library_.root().string()))
                                      : tr("%n run(s) in %1", nullptr, int(entries_.size()))
                                            .arg(QString::fromStdString(library_.root().string())));
+}
+
+void LibraryPanel::refresh() {
+  entries_ = library_.entries();
+  list_->clear();
+  QHash<QByteArray, QIcon> fresh;  // the icons of the entries listed now: deleted ones' are dropped
+  for (const LibraryEntry& e : entries_) list_->addItem(makeItem(e, fresh));
+  icons_ = std::move(fresh);
+  updateSummary();
   open_->setEnabled(false);
   delete_->setEnabled(false);
+}
+
+void LibraryPanel::insert(const LibraryEntry& entry) {
+  for (const LibraryEntry& e : entries_) {
+    if (e.folder == entry.folder) return;  // already listed (a refresh in between found it)
+  }
+  const auto place = std::upper_bound(entries_.begin(), entries_.end(), entry, listed_before);
+  const int row = int(place - entries_.begin());
+  entries_.insert(place, entry);
+  list_->insertItem(row, makeItem(entry, icons_));
+  updateSummary();
 }
 
 int LibraryPanel::count() const { return int(entries_.size()); }

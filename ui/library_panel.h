@@ -14,6 +14,7 @@
 
 class QLabel;
 class QListWidget;
+class QListWidgetItem;
 class QPushButton;
 
 namespace svgear {
@@ -24,9 +25,11 @@ class LibraryPanel : public QWidget {
  public:
   LibraryPanel(std::filesystem::path root, QWidget* parent);
 
-  // Re-reads the library folder. Thumbnails already shown are not decoded again, so the refresh
-  // after each finished run reads one new picture.
+  // Re-reads the library folder. Thumbnails already shown are not decoded again.
   void refresh();
+  // Lists a run just kept, in its place, without reading the whole library again (a library of
+  // thousands of runs takes seconds to read, and this happens after every run).
+  void insert(const LibraryEntry& entry);
   int count() const;
   // The entry shown at `row` (0 = newest); throws std::out_of_range.
   const LibraryEntry& entry(int row) const { return entries_.at(size_t(row)); }
@@ -38,6 +41,8 @@ class LibraryPanel : public QWidget {
 
  private:
   void deleteSelected();
+  QListWidgetItem* makeItem(const LibraryEntry& e, QHash<QByteArray, QIcon>& fresh) const;
+  void updateSummary();
   // The list's icon of a thumbnail file, from icons_ when already decoded; recorded in `fresh`.
   QIcon icon(const std::filesystem::path& thumbnail, QHash<QByteArray, QIcon>& fresh) const;
 

@@ -113,6 +113,7 @@ MainWindow::MainWindow(QWidget* parent)
       exporter_(new Exporter) {
   setWindowTitle("SVG-EAR Studio");
   preview_->setObjectName("preview");
+  settings_panel_->setObjectName("settings");
   setCentralWidget(preview_);
   buildDocks();
   buildActions();
@@ -244,6 +245,11 @@ void MainWindow::buildDocks() {
   connect(library_, &LibraryPanel::entryOpened, this, [this](const std::filesystem::path& f) { openLibraryEntry(f); });
   connect(library_, &LibraryPanel::errorOccurred, this, [this](const QString& m) { reportError(m); });
   connect(sweep_view_, &SweepView::budgetChosen, this, [this](double top_p) {
+    // The settings are locked during a run; changing them behind the lock would surprise.
+    if (generating_) {
+      statusBar()->showMessage(tr("The settings are locked while a run is in progress: choose the budget after it"));
+      return;
+    }
     AttentionConfig attention = settings_panel_->attention();
     if (attention.mode == AttentionMode::Dense) attention.mode = AttentionMode::SvgEar;
     attention.top_p = top_p;
@@ -271,7 +277,7 @@ void MainWindow::buildActions() {
   });
   export_comparison_action_->setObjectName("export_comparison");
   export_trace_action_ = file->addAction(tr("Export routing &trace (JSON)…"), this, [this] {
-    const QString path = chooseExportPath(tr("Export routing trace"), QString("svgear-trace-%1.json").arg(requested_seed_),
+    const QString path = chooseExportPath(tr("Export routing trace"), QString("svgear-trace-%1.json").arg(routing_seed_),
                                           tr("JSON (*.json)"));
     if (!path.isEmpty()) exportRoutingTrace(path);
   });
@@ -382,9 +388,9 @@ void MainWindow::connectWorker() {
     log_->warning(line);
     statusBar()->showMessage(tr("Warning: %1 (see the log)").arg(line));  // until the run's next message
   });
-  connect(worker_, &GenerationWorker::librarySaved, this, [this](const QString& folder) {
-    library_->refresh();
-    log_->info(tr("kept in the library: %1").arg(folder));
+  connect(worker_, &GenerationWorker::librarySaved, this, [this](const LibraryEntry& entry) {
+    library_->insert(entry);
+    log_->info(tr("kept in the library: %1").arg(QString::fromStdString(entry.folder.string())));
   });
 }
 
@@ -457,22 +463,31 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
     std::error_code ec;  // a folder this user may not read is as gone as a missing one
     if (std::filesystem::is_directory(request.model_folder, ec)) {
       model_picker_->setCurrentFolder(model);
-      apply_model_defaults_ = false;  // the entry's settings win over the model's defaults
       loadModel(model);
     } else {
       log_->info(tr("the entry's model folder %1 is gone; the current model stays").arg(model));
     }
   }
-  settings_panel_->setRequest(request);
+  // The entry's settings win over the model's defaults, also those of a load still in flight (a
+  // folder chosen just before, whose defaults would land on these when it finishes).
+  apply_model_defaults_ = false;
+  const QStringList unheld = settings_panel_->setRequest(request);
   prompt_panel_->setPrompt(QString::fromStdString(request.prompt));
   prompt_panel_->setNegativePrompt(QString::fromStdString(request.negative_prompt));
   result_ = std::make_shared<const Video>(std::move(video));
   result_seed_ = request.seed;
   updateExportActions();
   preview_->showClip(result_, tr("library: %1").arg(QString::fromStdString(entry.created)));
-  statusBar()->showMessage(tr("Reloaded %1 (seed %2, locked): Generate reproduces it")
-                               .arg(QString::fromStdString(entry.folder.filename().string()))
-                               .arg(qulonglong(request.seed)));
+  const QString name = QString::fromStdString(entry.folder.filename().string());
+  if (unheld.isEmpty()) {
+    statusBar()->showMessage(tr("Reloaded %1 (seed %2, locked): Generate reproduces it").arg(name).arg(qulonglong(request.seed)));
+  } else {
+    // A run made elsewhere (the CLI takes any seed, finer budgets, more clusters) may not fit the
+    // boxes: say so rather than promise a reproduction.
+    const QString what = unheld.join(", ");
+    statusBar()->showMessage(tr("Reloaded %1, but the settings cannot hold %2: Generate will not reproduce it").arg(name, what));
+    log_->info(tr("reloaded %1: the settings cannot hold %2").arg(name, what));
+  }
 }
 
 const Video& MainWindow::result() const {
@@ -512,6 +527,7 @@ void MainWindow::generate() {
                  .arg(QString::fromStdString(request.prompt), run_summary(request),
                       QString(attention_mode_name(request.attention.mode))));
   routing_->clear();
+  routing_seed_ = request.seed;
   beginRun(request, Work::Generate, tr("Generating…"));
   worker_->start(request);
 }

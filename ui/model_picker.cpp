@@ -24,13 +24,6 @@ namespace {
 
 constexpr int kRecentLength = 10;
 
-QStringList found_model_folders() {
-  QStringList out;
-  for (const auto& root : model_search_roots()) {
-    for (const auto& folder : find_model_folders(root)) out << QString::fromStdString(folder.string());
-  }
-  return out;
-}
 
 // An item's device as a load resolves it ("auto" is cuda:0 or cpu), so that a choice that changes
 // nothing (Automatic to GPU 0) does not reload the model.
@@ -70,8 +63,11 @@ ModelPicker::ModelPicker(QWidget* parent)
       vae_on_cpu_(new QCheckBox(tr("VAE on the CPU"), this)),
       info_(new QLabel(this)) {
   folders_->setObjectName("model_folder");
-  folders_->setToolTip(tr("A model folder (with a model.json): recent folders and the models found in "
-                          "$SVGEAR_MODELS and resources/models"));
+  // An SVGEAR_MODELS entry that holds no models is named here rather than skipped without a word.
+  QString folders_tip = tr("A model folder (with a model.json): recent folders and the models found in "
+                           "$SVGEAR_MODELS and resources/models");
+  for (const std::string& note : model_search_notes()) folders_tip += "\n" + QString::fromStdString(note);
+  folders_->setToolTip(folders_tip);
   folders_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   folders_->setMinimumContentsLength(20);
   browse_->setText(tr("Browse…"));
@@ -134,7 +130,7 @@ ModelPicker::ModelPicker(QWidget* parent)
   for (QCheckBox* box : {text_encoder_on_cpu_, free_text_encoder_, vae_on_cpu_}) {
     connect(box, &QCheckBox::toggled, this, [this] { Q_EMIT placementChanged(); });
   }
-  found_ = found_model_folders();
+  rescan();
   rebuildList(QString());
 }
 
@@ -167,7 +163,7 @@ void ModelPicker::setCurrentFolder(const QString& folder) {
 }
 
 void ModelPicker::browse() {
-  found_ = found_model_folders();  // models added since the start show next time the list is built
+  rescan();  // models added since the start show next time the list is built
   const QString start = currentFolder().isEmpty() ? QDir::homePath() : currentFolder();
   const QString folder = QFileDialog::getExistingDirectory(this, tr("Open model folder"), start);
   if (folder.isEmpty()) return;
@@ -193,6 +189,13 @@ void ModelPicker::showError(const QString& message) {
   info_->setToolTip(message);
 }
 
+void ModelPicker::rescan() {
+  const ModelScan scan = scan_model_roots();
+  found_.clear();
+  for (const auto& folder : scan.folders) found_ << QString::fromStdString(folder.string());
+  default_ = scan.default_folder ? QString::fromStdString(scan.default_folder->string()) : QString();
+}
+
 void ModelPicker::rebuildList(const QString& select) {
   const QSignalBlocker block(folders_);
   folders_->clear();
@@ -202,10 +205,7 @@ void ModelPicker::rebuildList(const QString& select) {
   }
   for (const QString& f : all) folders_->addItem(QDir(f).dirName() + "  —  " + f, f);
   int index = folders_->findData(select);
-  if (index < 0) {  // nothing chosen yet: the model the CLI would use
-    const auto fallback = default_model_folder();
-    index = fallback ? folders_->findData(QString::fromStdString(fallback->string())) : -1;
-  }
+  if (index < 0) index = folders_->findData(default_);  // nothing chosen yet: the model the CLI would use
   folders_->setCurrentIndex(std::max(0, index));
 }
 

@@ -53,6 +53,7 @@ class ModelPicker : public QWidget {
   void placementChanged();
 
  private:
+  void rescan();  // found_ and default_, from one scan of the search roots
   void rebuildList(const QString& select);
 
   QComboBox* folders_;
@@ -69,7 +70,8 @@ class ModelPicker : public QWidget {
   QStringList recent_;  // most recent first
   // The model folders under the search roots: scanned at start and on Browse, not on every choice
   // (a Wan folder's scan reads its safetensors headers).
-  QStringList found_;
+  QStringList found_;  // the model folders under the search roots, at the last rescan
+  QString default_;    // the CLI's default among them
 };
 
 }  // namespace svgear

@@ -1,11 +1,9 @@
 #include "ui/settings_panel.h"
 
 #include <algorithm>
-#include <thread>
-
-#include <algorithm>
 #include <climits>
 #include <cmath>
+#include <thread>
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -53,12 +51,16 @@ QDoubleSpinBox* double_box(QWidget* parent, const char* name, double lo, double 
   return box;
 }
 
-// The knobs the panel shows; the preset table differs only in these.
-bool same_knobs(const AttentionConfig& a, const AttentionConfig& b) {
-  const auto near = [](double x, double y) { return std::abs(x - y) < 1e-9; };
+bool near(double x, double y) { return std::abs(x - y) < 1e-9; }
+
+// Every field: a reloaded run with the Balanced knobs but another gamma is Custom.
+bool same_config(const AttentionConfig& a, const AttentionConfig& b) {
   return a.mode == b.mode && a.q_clusters == b.q_clusters && a.k_clusters == b.k_clusters &&
          near(a.top_p, b.top_p) && near(a.guaranteed_ratio, b.guaranteed_ratio) &&
-         near(a.dense_warmup_steps, b.dense_warmup_steps) && near(a.dense_layers, b.dense_layers);
+         near(a.dense_warmup_steps, b.dense_warmup_steps) && near(a.dense_layers, b.dense_layers) &&
+         near(a.min_kc_ratio, b.min_kc_ratio) && near(a.gamma, b.gamma) &&
+         a.kmeans_init_iters == b.kmeans_init_iters && a.kmeans_step_iters == b.kmeans_step_iters &&
+         a.kmeans_in_warmup == b.kmeans_in_warmup;
 }
 
 }  // namespace
@@ -208,8 +210,7 @@ StudioRequest SettingsPanel::request() const {
 }
 
 AttentionConfig SettingsPanel::attention() const {
-  // Fields the panel does not show keep the spec's defaults, as the named presets do.
-  AttentionConfig c;
+  AttentionConfig c = hidden_;
   c.mode = AttentionMode(mode_->currentData().toInt());
   c.top_p = top_p_->value();
   c.q_clusters = q_clusters_->value();
@@ -221,6 +222,7 @@ AttentionConfig SettingsPanel::attention() const {
 }
 
 void SettingsPanel::setAttention(const AttentionConfig& c) {
+  hidden_ = c;
   mode_->setCurrentIndex(std::max(0, mode_->findData(int(c.mode))));
   top_p_->setValue(c.top_p);
   q_clusters_->setValue(c.q_clusters);
@@ -231,16 +233,36 @@ void SettingsPanel::setAttention(const AttentionConfig& c) {
   syncAttentionControls();
 }
 
-void SettingsPanel::setRequest(const StudioRequest& r) {
+QStringList SettingsPanel::setRequest(const StudioRequest& r) {
   width_->setValue(r.width);
   height_->setValue(r.height);
   frames_->setValue(r.frames);
   steps_->setValue(r.steps);
   guidance_->setValue(r.guidance);
   shift_->setValue(r.shift);
-  seed_->setValue(int(r.seed));
+  seed_->setValue(int(std::min<uint64_t>(r.seed, INT_MAX)));
   seed_locked_->setChecked(true);
   setAttention(r.attention);
+  // A box clamps a value outside its range and rounds one finer than its decimals, silently.
+  QStringList unheld;
+  const auto check = [&](const char* name, double given, double held) {
+    if (!near(given, held)) unheld << tr("%1 %2 (now %3)").arg(name).arg(given, 0, 'g', 10).arg(held, 0, 'g', 10);
+  };
+  if (r.seed != uint64_t(seed_->value())) unheld << tr("seed %1 (now %2)").arg(qulonglong(r.seed)).arg(seed_->value());
+  const StudioRequest now = request();
+  check("width", r.width, now.width);
+  check("height", r.height, now.height);
+  check("frames", r.frames, now.frames);
+  check("steps", r.steps, now.steps);
+  check("guidance", r.guidance, now.guidance);
+  check("shift", r.shift, now.shift);
+  check("top_p", r.attention.top_p, now.attention.top_p);
+  check("q_clusters", r.attention.q_clusters, now.attention.q_clusters);
+  check("k_clusters", r.attention.k_clusters, now.attention.k_clusters);
+  check("guaranteed_ratio", r.attention.guaranteed_ratio, now.attention.guaranteed_ratio);
+  check("dense_warmup_steps", r.attention.dense_warmup_steps, now.attention.dense_warmup_steps);
+  check("dense_layers", r.attention.dense_layers, now.attention.dense_layers);
+  return unheld;
 }
 
 void SettingsPanel::applyModelDefaults(const ModelSummary& m) {
@@ -263,7 +285,7 @@ void SettingsPanel::syncAttentionControls() {
   guaranteed_ratio_->setEnabled(current.mode == AttentionMode::SvgEar);
   int match = 0;
   for (int i = 1; i < preset_->count(); ++i) {
-    if (same_knobs(current, named_attention_preset(preset_->itemData(i).toString().toStdString()))) match = i;
+    if (same_config(current, named_attention_preset(preset_->itemData(i).toString().toStdString()))) match = i;
   }
   const QSignalBlocker block(preset_);
   preset_->setCurrentIndex(match);

@@ -3,6 +3,7 @@
 // locked), attention mode and the SVG2 / SVG-EAR knobs, with the Quality / Balanced / Fast presets
 // of core/attention/attention_preset.h.
 
+#include <QStringList>
 #include <QWidget>
 
 #include "core/attention/attention_config.h"
@@ -29,10 +30,14 @@ class SettingsPanel : public QWidget {
   void rollSeedUnlessLocked();
   // The generation fields of a request (everything but the model and the prompts).
   StudioRequest request() const;
+  // The shown knobs; the fields the panel does not show (gamma, min_kc_ratio, the k-means
+  // iterations, kmeans_in_warmup) as the last setAttention gave them, the spec's at first.
   AttentionConfig attention() const;
   void setAttention(const AttentionConfig& config);
   // Every generation field of `request` (a library entry being reloaded), with its seed locked.
-  void setRequest(const StudioRequest& request);
+  // Returns the fields the boxes could not hold exactly (outside their range or finer than their
+  // decimals), as "top_p 0.8765 (now 0.877)": a run from the panel would differ from the request.
+  QStringList setRequest(const StudioRequest& request);
   // Size, frames, steps, guidance and shift from the model's defaults.
   void applyModelDefaults(const ModelSummary& model);
 
@@ -61,6 +66,7 @@ class SettingsPanel : public QWidget {
   QDoubleSpinBox* guaranteed_ratio_;
   QDoubleSpinBox* dense_warmup_steps_;
   QDoubleSpinBox* dense_layers_;
+  AttentionConfig hidden_;  // supplies attention()'s fields without a box
 };
 
 }  // namespace svgear

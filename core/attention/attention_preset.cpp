@@ -53,6 +53,7 @@ AttentionConfig named_attention_preset(std::string_view name) {
 AttentionConfig load_attention_preset(const std::string& name_or_file, const AttentionConfig& base) {
   const std::filesystem::path path(name_or_file);
   if (path.extension() != ".json") return named_attention_preset(name_or_file);
+  require_regular_file(path, "an attention preset");
   std::ifstream file(path);
   require(file.good(), "cannot read the attention preset file " + path.string());
   nlohmann::json j;

@@ -246,10 +246,16 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
   result.dense_warmup_steps = warmup_steps;
   result.top_p = sparse.top_p;
 
+  const auto progress = [&](const std::string& what) {
+    if (options.on_progress) options.on_progress(what);
+  };
   // Stage by stage, as a generation holds them (a stage's weights are freed before the next).
   check_largest_stage_fits(shape, options);
+  progress("text encoder: random umT5 weights, two timed calls");
   time_text_encoder(shape, options, result);
 
+  progress("diffusion model: random weights (" + std::to_string(config.num_layers) + " layers, dim " +
+           std::to_string(config.dim) + ")");
   auto dit = std::make_unique<WanDiT>(config, wan_random_weights(config, options.seed, options.device, options.dtype));
   dit->weights().for_each_tensor([&](const std::string&, const at::Tensor& t, WeightPrecision) {
     result.weights_gib += gib(t);
@@ -281,6 +287,8 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
       // The last mode's last timed step is the one ncu --profile-from-start off profiles
       // (packaging/gpu/profile-kernels.sh, BENCH=step).
       const bool profiled = options.device.is_cuda() && mode == modes.back() && i == options.timed_steps;
+      progress(std::string(attention_mode_name(mode)) + ": step " + std::to_string(i + 1) + " of " +
+               std::to_string(options.timed_steps + 1) + (i == 0 ? " (the cold one)" : ""));
       synchronize(options.device);
       if (profiled) cuda_profiler(true);
       const auto start = Clock::now();
@@ -297,6 +305,7 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
     row.step_ms = median(row.step_ms_all);
     row.peak_memory_gib = peak_allocated_gib(options.device);
     if (auto* traced = dynamic_cast<Svg2Backend*>(backend.get())) {
+      progress(std::string(attention_mode_name(mode)) + ": one traced step for the density");
       DensitySummary summary;
       TraceOptions trace;
       trace.enabled = true;
@@ -320,6 +329,7 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
     result.rows.push_back(row);
   }
   dit.reset();
+  progress("VAE decode: random weights, two timed calls");
   time_vae_decode(shape, options, result);
   for (DitStepBenchRow& row : result.rows) {
     row.total_s = (result.text_encoder.ms + result.vae_decode.ms) / 1000.0 + row.generation_s;

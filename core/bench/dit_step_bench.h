@@ -21,6 +21,7 @@
 // runs inside the profiler's capture range (cuda_profiler): `packaging/gpu/profile-kernels.sh` with
 // BENCH=step says where a step's time goes.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,9 @@ struct DitStepBenchOptions {
   int timed_steps = 3;                 // warm steps timed per mode (the median is reported)
   int num_steps = 50;                  // the schedule the steps sit in (warm-up, step indices)
   uint64_t seed = 0;
+  // Told what starts next ("text encoder: …", "dense: step 2 of 4", …): at wan1.3b-480p on a CPU
+  // a stage takes minutes, and a bench that prints nothing until its table looks hung.
+  std::function<void(const std::string&)> on_progress;
 };
 
 struct DitStepBenchRow {

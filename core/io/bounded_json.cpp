@@ -44,7 +44,11 @@ int json_int(const nlohmann::json& value, const std::string& name) {
 
 void require_regular_file(const std::filesystem::path& path, const std::string& role) {
   std::error_code ec;
-  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+  const auto type = std::filesystem::status(path, ec).type();
+  if (type == std::filesystem::file_type::directory) {
+    throw UserError("'" + path.string() + "' is a folder: " + role + " must be a regular file");
+  }
+  if (!ec && type != std::filesystem::file_type::not_found && type != std::filesystem::file_type::regular) {
     throw UserError("'" + path.string() + "' is not a regular file: " + role + " must be one");
   }
 }

@@ -134,6 +134,7 @@ LibraryEntry GenerationLibrary::add(const Video& video, const nlohmann::json& re
 LibraryEntry read_library_entry(const std::filesystem::path& folder) {
   LibraryEntry e;
   e.folder = folder;
+  require_regular_file(folder / kRecordFile, "a library entry's record");  // the studio's listing reads it
   std::ifstream in(folder / kRecordFile);
   if (!in) throw UserError(folder.string() + " is not a library entry (no " + kRecordFile + ")");
   try {
@@ -168,21 +169,26 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder) {
   return e;
 }
 
+bool listed_before(const LibraryEntry& a, const LibraryEntry& b) {
+  return a.created != b.created ? a.created > b.created : a.folder.filename() > b.folder.filename();
+}
+
 std::vector<LibraryEntry> GenerationLibrary::entries() const {
   std::vector<LibraryEntry> found;
   std::error_code ec;
-  for (const auto& item : std::filesystem::directory_iterator(root_, ec)) {
-    const std::string name = item.path().filename().string();
-    if (!item.is_directory(ec) || name.empty() || name[0] == '.') continue;  // a link loop is not a folder
+  // increment(ec), not ++: a read error mid-listing (EIO, a stale NFS handle) ends the listing
+  // instead of throwing through the studio's event loop.
+  for (std::filesystem::directory_iterator it(root_, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code type_error;
+    if (!it->is_directory(type_error) || name.empty() || name[0] == '.') continue;  // a link loop is not a folder
     try {
-      found.push_back(read_library_entry(item.path()));
+      found.push_back(read_library_entry(it->path()));
     } catch (const UserError&) {
       // not an entry (a user's own folder, or damaged): listings skip it
     }
   }
-  std::sort(found.begin(), found.end(), [](const LibraryEntry& a, const LibraryEntry& b) {
-    return a.created != b.created ? a.created > b.created : a.folder.filename() > b.folder.filename();
-  });
+  std::sort(found.begin(), found.end(), listed_before);
   return found;
 }
 

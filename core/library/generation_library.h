@@ -60,4 +60,7 @@ class GenerationLibrary {
 // Reads an entry folder; throws UserError when it is not one.
 LibraryEntry read_library_entry(const std::filesystem::path& folder);
 
+// The listing's order: newer first, then by folder name (two runs in one second).
+bool listed_before(const LibraryEntry& a, const LibraryEntry& b);
+
 }  // namespace svgear

@@ -13,7 +13,7 @@ struct DiTForward {
   int step = 0;
   int num_steps = 0;
   CfgBranch branch = CfgBranch::Cond;
-  const CancelToken* cancel = nullptr;    // polled between blocks (throw_if_cancelled)
+  const CancelToken* cancel = nullptr;    // polled before each block's two halves (throw_if_cancelled)
   TapSink* taps = nullptr;                // named intermediates
 };
 

@@ -86,6 +86,7 @@ at::Tensor WanDiT::forward_from(DiTPrefix prefix, const at::Tensor& context, con
   text = wan_linear(at::gelu(text, "tanh"), w.text_embedding_2_weight, w.text_embedding_2_bias);  // [B, Lc, dim]
   const TextContext text_context{std::move(text), padding};
 
+  if (call.cancel) call.cancel->throw_if_cancelled();
   ResidualStream stream = WanBlock(c, w.blocks[0], 0).cross_attention_and_ffn(prefix.stream, prefix.time_modulation,
                                                                               text_context);
   prefix.stream = {};  // this copy's hold on it: a moved-in prefix frees here

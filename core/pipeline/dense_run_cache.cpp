@@ -41,6 +41,8 @@ nlohmann::json dense_cache_key(const GenerationRequest& dense_request, const Mod
 
 std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path& dir, const nlohmann::json& wanted,
                                                     std::string* note) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(dir / "dense.json", ec)) return std::nullopt;  // a FIFO would block
   std::ifstream file(dir / "dense.json");
   if (!file.good()) return std::nullopt;
   CachedDenseRun run;

@@ -170,8 +170,10 @@ namespace {
 bool is_wan_folder(const std::filesystem::path& folder) {
   std::error_code ec;
   bool candidate = std::filesystem::is_directory(folder / "transformer", ec);
-  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
-    if (entry.path().extension() == ".safetensors") candidate = true;
+  // increment(ec), not ++: a read error mid-listing ends it instead of throwing (the scans run on
+  // the studio's GUI thread).
+  for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == ".safetensors") candidate = true;
   }
   if (!candidate) return false;
   try {
@@ -190,11 +192,13 @@ std::vector<std::filesystem::path> find_model_folders(const std::filesystem::pat
   std::vector<std::filesystem::path> found;
   std::error_code ec;
   if (!std::filesystem::is_directory(root, ec)) return found;
-  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+  if (std::filesystem::exists(root / "model.json", ec) || is_wan_folder(root)) return {root};
+  for (std::filesystem::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {  // as above
     // A folder this user may not read, or a link loop, is skipped, not the end of the listing.
-    if (!entry.is_directory(ec)) continue;
-    if (std::filesystem::exists(entry.path() / "model.json", ec) || is_wan_folder(entry.path())) {
-      found.push_back(entry.path());
+    std::error_code entry_error;
+    if (!it->is_directory(entry_error)) continue;
+    if (std::filesystem::exists(it->path() / "model.json", entry_error) || is_wan_folder(it->path())) {
+      found.push_back(it->path());
     }
   }
   std::sort(found.begin(), found.end());
@@ -227,18 +231,53 @@ std::vector<std::filesystem::path> model_search_roots() {
   return unique;
 }
 
+std::vector<std::string> model_search_notes() {
+  std::vector<std::string> notes;
+  const std::vector<std::filesystem::path> roots = model_search_roots();
+  for (size_t i = 0; i + 1 < roots.size(); ++i) {  // the last is resources/models
+    std::error_code ec;
+    const auto status = std::filesystem::status(roots[i], ec);
+    if (status.type() == std::filesystem::file_type::directory) continue;
+    notes.push_back("SVGEAR_MODELS names '" + roots[i].string() + "', which " +
+                    (status.type() == std::filesystem::file_type::not_found ? "does not exist"
+                                                                            : "is not a folder") +
+                    ": it holds no models");
+  }
+  return notes;
+}
+
+namespace {
+
+// The default among the models of the first root that has any; `builtin`: that root is resources/models.
+std::filesystem::path default_among(const std::vector<std::filesystem::path>& found, bool builtin) {
+  if (builtin) {
+    const auto shapes_s = std::find_if(found.begin(), found.end(), [](const auto& f) { return f.filename() == "shapes-s"; });
+    if (shapes_s != found.end()) return *shapes_s;
+  }
+  return found.front();
+}
+
+}  // namespace
+
 std::optional<std::filesystem::path> default_model_folder() {
   const std::vector<std::filesystem::path> roots = model_search_roots();
   for (const auto& root : roots) {
     const auto found = find_model_folders(root);
-    if (found.empty()) continue;
-    if (root == roots.back()) {
-      const auto builtin = std::find_if(found.begin(), found.end(), [](const auto& f) { return f.filename() == "shapes-s"; });
-      if (builtin != found.end()) return *builtin;
-    }
-    return found.front();
+    if (!found.empty()) return default_among(found, root == roots.back());
   }
   return std::nullopt;
+}
+
+ModelScan scan_model_roots() {
+  ModelScan scan;
+  const std::vector<std::filesystem::path> roots = model_search_roots();
+  for (const auto& root : roots) {
+    const auto found = find_model_folders(root);
+    if (found.empty()) continue;
+    if (!scan.default_folder) scan.default_folder = default_among(found, root == roots.back());
+    scan.folders.insert(scan.folders.end(), found.begin(), found.end());
+  }
+  return scan;
 }
 
 }  // namespace svgear

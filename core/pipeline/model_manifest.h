@@ -78,17 +78,30 @@ struct ModelManifest {
   nlohmann::json to_json() const;
 };
 
-// The folders under `root` (one level deep) that hold a model.json or are complete Wan folders
-// without one (WanFolder), sorted by name.
+// The model folders a search root gives: the root itself when it is one (SVGEAR_MODELS naming a
+// Wan download directly), else the folders under it (one level deep) that hold a model.json or
+// are complete Wan folders without one (WanFolder), sorted by name.
 std::vector<std::filesystem::path> find_model_folders(const std::filesystem::path& root);
 
 // Where models are looked for: $SVGEAR_MODELS (colon-separated), then the source tree's
 // resources/models (the built-in models).
 std::vector<std::filesystem::path> model_search_roots();
 
+// One line for each $SVGEAR_MODELS entry that cannot hold models (missing, or not a folder), for
+// the listings to print instead of skipping it without a word.
+std::vector<std::string> model_search_notes();
+
 // The model used when none is chosen (the CLI without --model, the studio's first start): the
 // first one under $SVGEAR_MODELS, else the built-in shapes-s (the CPU default; shapes-l is a
 // GPU-scale model that sorts first), else the first built-in one; nullopt when there is none.
 std::optional<std::filesystem::path> default_model_folder();
+
+// Every root's model folders in search order, and default_model_folder()'s choice among them, from
+// one scan (a scan opens each candidate's weight headers: slow on a network mount).
+struct ModelScan {
+  std::vector<std::filesystem::path> folders;
+  std::optional<std::filesystem::path> default_folder;
+};
+ModelScan scan_model_roots();
 
 }  // namespace svgear

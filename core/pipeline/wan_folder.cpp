@@ -64,6 +64,7 @@ std::string name_list(const std::vector<fs::path>& paths) {
 
 // The shards an index json names (weight_map values), in order of first mention; each must exist.
 std::vector<fs::path> shards_of(const fs::path& index_path) {
+  require_regular_file(index_path, "a shard index");
   std::ifstream in(index_path);
   nlohmann::json index;
   try {

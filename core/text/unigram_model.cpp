@@ -107,6 +107,7 @@ UnigramModel::UnigramModel(std::vector<UnigramPiece> pieces, int64_t unk_id, boo
 }
 
 std::unique_ptr<UnigramModel> UnigramModel::load(const std::filesystem::path& path) {
+  require_regular_file(path, "the tokenizer file");
   std::ifstream in(path);
   if (!in) throw UserError("cannot open the tokenizer file '" + path.string() + "'");
   nlohmann::json json;

@@ -358,6 +358,7 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
   ShapesModelSpec spec;
   TrainingRecipe recipe;
   std::vector<std::string> shards;
+  require_regular_file(state_path, "a checkpoint's state.json");
   try {
     std::ifstream in(state_path);
     if (!in) throw UserError(folder.string() + " is not a checkpoint of `svgear train` (no state.json)");
@@ -397,6 +398,7 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
 
 void FlowMatchingTrainer::initialize_from(const std::filesystem::path& model_folder) {
   load_weights(model_folder);
+  require_regular_file(model_folder / "model.json", "a model folder's model.json");
   const nlohmann::json source = nlohmann::json::parse(std::ifstream(model_folder / "model.json"), nullptr, false);
   const nlohmann::json training = source.is_object() && source.value("training", nlohmann::json()).is_object()
                                       ? source["training"]
@@ -412,6 +414,7 @@ void FlowMatchingTrainer::initialize_from(const std::filesystem::path& model_fol
 
 void FlowMatchingTrainer::continue_from(const std::filesystem::path& model_folder) {
   nlohmann::json source;
+  require_regular_file(model_folder / "model.json", "a model folder's model.json");
   try {
     std::ifstream in(model_folder / "model.json");
     source = parse_bounded_json(in);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "core/user_error.h"
 #include "tests/support/test_paths.h"
@@ -98,7 +99,9 @@ TEST(AttentionPreset, FilesLoadAndBadFilesNameThemselves) {
 
   const std::filesystem::path broken = dir / "broken.json";
   std::ofstream(broken) << R"({"top_p": 0.7,)";
-  for (const std::filesystem::path& path : {broken, dir / "missing.json"}) {
+  const std::filesystem::path fifo = dir / "fifo.json";  // opening it would wait for a writer
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::filesystem::path& path : {broken, dir / "missing.json", fifo}) {
     try {
       load_attention_preset(path.string(), AttentionConfig{});
       FAIL() << path << " must be refused";

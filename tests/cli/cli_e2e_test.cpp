@@ -425,7 +425,7 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   std::filesystem::create_directories(*dir_ / "folder.json");
   refused(run_cli(generate + "--attention-preset " + (*dir_ / "folder.json").string() + " --output " +
                   (*dir_ / "never.y4m").string()),
-          "Is a directory");
+          "folder.json' is a folder: an attention preset must be a regular file");
   std::ofstream(preset) << R"({"q_clusters": 4294967297})";
   refused(run_cli(generate + "--attention-preset " + preset.string() + " --output " + (*dir_ / "never.y4m").string()),
           "attention field 'q_clusters' must be a whole number up to 2147483647, got 4294967297");
@@ -755,7 +755,8 @@ TEST_F(CliTest, InfoDescribesTheBuild) {
   EXPECT_NE(run.output.find("CPU:"), std::string::npos);
 
   // A model whose description holds a terminal escape and a newline is listed on one line, the
-  // control characters as '?'.
+  // control characters as '?'. SVGEAR_MODELS may name a model folder itself; an entry that is
+  // missing or a file is named in a note, not skipped without a word.
   const auto root = *dir_ / "info-models";
   std::filesystem::create_directories(root);
   std::filesystem::copy(*dir_ / "model", root / "odd", std::filesystem::copy_options::recursive);
@@ -764,7 +765,9 @@ TEST_F(CliTest, InfoDescribesTheBuild) {
   std::ofstream(root / "odd" / "model.json") << manifest.dump();
   const char* saved = std::getenv("SVGEAR_MODELS");
   const std::string restore = saved ? saved : "";
-  setenv("SVGEAR_MODELS", root.c_str(), 1);  // the child inherits it
+  const std::string entries = (root / "odd").string() + ":" + (*dir_ / "nowhere").string() + ":" +
+                              (*dir_ / "model" / "model.json").string();
+  setenv("SVGEAR_MODELS", entries.c_str(), 1);  // the child inherits it
   const CliRun listed = run_cli("info");
   if (saved) {
     setenv("SVGEAR_MODELS", restore.c_str(), 1);
@@ -774,6 +777,10 @@ TEST_F(CliTest, InfoDescribesTheBuild) {
   ASSERT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_EQ(listed.output.find('\x1b'), std::string::npos) << listed.output;
   EXPECT_NE(listed.output.find("plain?[2J?forged line"), std::string::npos) << listed.output;
+  EXPECT_NE(listed.output.find("note: SVGEAR_MODELS names '" + (*dir_ / "nowhere").string() + "', which does not exist"),
+            std::string::npos)
+      << listed.output;
+  EXPECT_NE(listed.output.find("model.json', which is not a folder"), std::string::npos) << listed.output;
 }
 
 }  // namespace

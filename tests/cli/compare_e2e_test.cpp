@@ -269,6 +269,12 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
     EXPECT_NEAR((*row)["total_s_estimate"].get<double>(), (*row)["generation_s_estimate"].get<double>() + stages_s, 1e-9);
   }
   EXPECT_NE(run.output.find("VAE decode (to 17 × 128 × 128, 8-bit)"), std::string::npos) << run.output;
+  // Each stage is announced as it starts (a wan1.3b-480p stage takes minutes on a CPU).
+  for (const char* stage : {"bench step: text encoder", "bench step: dense: step 3 of 3",
+                            "bench step: svgear: step 1 of 3 (the cold one)", "bench step: svgear: one traced step",
+                            "bench step: VAE decode"}) {
+    EXPECT_NE(run.output.find(stage), std::string::npos) << stage << "\n" << run.output;
+  }
 
   // --top-p sets the sparse modes' budget: a smaller one keeps fewer blocks; one outside (0, 1]
   // is refused before any step runs.

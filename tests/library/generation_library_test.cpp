@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/media/video_reader.h"
@@ -72,6 +73,10 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
     EXPECT_THROW(read_library_entry(folder), UserError) << field;
   }
   std::filesystem::create_directories(root / ".staging-1-0");
+  // A FIFO as the record (opening it would block the studio's listing until someone writes).
+  std::filesystem::create_directories(root / "fifo");
+  ASSERT_EQ(::mkfifo((root / "fifo" / "record.json").c_str(), 0600), 0);
+  EXPECT_THROW(read_library_entry(root / "fifo"), UserError);
   // Links that loop (a folder linked to itself, a video linked to itself): skipped, not the end of
   // the listing (the studio lists at start-up).
   std::filesystem::create_directory_symlink(root / "loop", root / "loop");

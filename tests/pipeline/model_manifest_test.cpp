@@ -40,6 +40,7 @@ TEST(ModelManifest, RoundTripsThroughRandomModel) {
   EXPECT_EQ(m.defaults.sampler, SamplerKind::UniPC);
   EXPECT_EQ(m.weight_files, std::vector<std::string>{"model.safetensors"});
   EXPECT_EQ(find_model_folders(dir.parent_path()).size(), 1u);
+  EXPECT_EQ(find_model_folders(dir), std::vector<std::filesystem::path>{dir});  // a root that is a model itself
 }
 
 // Without a choice the CPU default shapes-s is used, although shapes-l sorts first; a user's own

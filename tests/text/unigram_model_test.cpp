@@ -8,6 +8,7 @@
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "core/text/umt5_tokenizer.h"
 #include "core/user_error.h"
@@ -117,6 +118,14 @@ TEST(UnigramModel, BrokenFilesSayWhatToDo) {
     ADD_FAILURE();
   } catch (const UserError& e) {
     EXPECT_TRUE(test::contains(e.what(), "is a BPE tokenizer, not the Unigram tokenizer of umT5"));
+  }
+  // A FIFO (opening it would wait for a writer) is refused at once.
+  ASSERT_EQ(::mkfifo((dir / "fifo.json").c_str(), 0600), 0);
+  try {
+    UnigramModel::load(dir / "fifo.json");
+    ADD_FAILURE();
+  } catch (const UserError& e) {
+    EXPECT_TRUE(test::contains(e.what(), "is not a regular file")) << e.what();
   }
   // The checks made after parsing name the file too.
   std::ofstream(dir / "unk.json") << R"({"model": {"type": "Unigram", "vocab": [["a", -1.0]], "unk_id": 7}})";

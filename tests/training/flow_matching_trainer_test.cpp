@@ -12,6 +12,7 @@
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
 #include "core/pipeline/generator.h"
@@ -90,6 +91,9 @@ TEST(FlowMatchingTrainer, ResumeContinuesLikeAnUnbrokenRun) {
     EXPECT_TRUE(at::allclose(a->load(entry.name), b->load(entry.name), 1e-3, 1e-4)) << entry.name;
   }
   EXPECT_THROW(FlowMatchingTrainer::resume(dir / "nothing-here", at::kCPU), UserError);
+  std::filesystem::create_directories(dir / "fifo");  // a FIFO as state.json: refused, not waited on
+  ASSERT_EQ(::mkfifo((dir / "fifo" / "state.json").c_str(), 0600), 0);
+  EXPECT_THROW(FlowMatchingTrainer::resume(dir / "fifo", at::kCPU), UserError);
 }
 
 // object_weight weights the objects' pixels: the same step of the same run gives another loss, the

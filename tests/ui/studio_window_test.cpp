@@ -35,6 +35,8 @@
 #include <QTimer>
 #include <QToolButton>
 
+#include "core/attention/attention_preset.h"
+#include "core/library/generation_library.h"
 #include "core/media/video_reader.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/model.h"
@@ -55,6 +57,7 @@
 #include "ui/preview_widget.h"
 #include "ui/routing_panel.h"
 #include "ui/routing_plot.h"
+#include "ui/settings_panel.h"
 #include "ui/sweep_view.h"
 #include "ui/viridis.h"
 
@@ -1043,6 +1046,58 @@ void StudioWindowTest::library_keeps_folder_names_that_are_not_utf8() {
   panel.openRow(0);
   QCOMPARE(opened, added.folder);
   QCOMPARE(read_library_entry(opened).prompt, std::string("a red circle"));
+}
+
+// A run made by the CLI may set what the panel has no box for (gamma, the k-means iterations) and
+// values its boxes cannot hold (a seed past 2^31, more key clusters, a finer budget). Reloading it
+// keeps the first for the next run, and says what the boxes changed instead of promising that
+// Generate reproduces it.
+void StudioWindowTest::library_entry_from_the_cli_keeps_what_the_panel_hides() {
+  Video clip;
+  clip.frames = 1;
+  clip.height = 8;
+  clip.width = 8;
+  clip.rgb.assign(8 * 8 * 3, 90);
+  nlohmann::json attention = attention_config_to_json(named_attention_preset("balanced"));
+  attention["mode"] = "svgear";
+  attention["gamma"] = 0.5;
+  attention["kmeans_step_iters"] = 3;
+  nlohmann::json record = {{"created", "2026-12-02T04:00:00Z"},
+                           {"model", {{"name", "shapes-s"}}},
+                           {"request", {{"prompt", "a red circle"}, {"seed", 7}, {"width", 64}, {"height", 64},
+                                        {"frames", 4}, {"steps", 3}, {"guidance", 5.0}, {"shift", 3.0},
+                                        {"attention", attention}}}};
+  const std::filesystem::path root = scratch_.filePath("cli-library").toStdString();
+  const LibraryEntry fits = GenerationLibrary(root).add(clip, record);
+  record["created"] = "2026-12-02T04:00:01Z";
+  record["request"]["seed"] = 5000000000ULL;
+  record["request"]["attention"]["k_clusters"] = 20000;
+  const LibraryEntry too_big = GenerationLibrary(root).add(clip, record);
+
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  w->openLibraryEntry(fits.folder);
+  QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().startsWith("Reloaded"), 10000);
+  QVERIFY2(w->statusBar()->currentMessage().contains("Generate reproduces it"),
+           qPrintable(w->statusBar()->currentMessage()));
+  const AttentionConfig kept = child<SettingsPanel>(*w, "settings")->attention();
+  QCOMPARE(kept.gamma, 0.5);
+  QCOMPARE(kept.kmeans_step_iters, 3);
+  QCOMPARE(child<QComboBox>(*w, "attention_preset")->currentText(), QString("Custom"));  // not Balanced: gamma differs
+
+  w->openLibraryEntry(too_big.folder);
+  QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().contains("cannot hold"), 10000);
+  const QString message = w->statusBar()->currentMessage();
+  QVERIFY2(message.contains("seed 5000000000 (now 2147483647)") && message.contains("k_clusters 20000 (now 16384)") &&
+               message.contains("will not reproduce it"),
+           qPrintable(message));
+  QVERIFY(log_text(*w).contains("the settings cannot hold"));
+
+  // A named preset resets what the panel hides.
+  QComboBox* preset = child<QComboBox>(*w, "attention_preset");
+  preset->setCurrentIndex(preset->findText("Balanced"));
+  Q_EMIT preset->activated(preset->currentIndex());
+  QCOMPARE(child<SettingsPanel>(*w, "settings")->attention().gamma, AttentionConfig{}.gamma);
 }
 
 }  // namespace svgear::test
