@@ -3,9 +3,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include <ATen/core/Tensor.h>
@@ -18,6 +18,7 @@
 #include "core/cancel_token.h"
 #include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
+#include "core/io/folder_lock.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/model.h"
 #include "core/shapes/scene.h"
@@ -61,12 +62,23 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
   --device D             auto | cpu | cuda | cuda:N (default auto)
 )";
 
-std::string read_text(const std::filesystem::path& path) {
+constexpr const char* kLossHeader = "step\tloss\tlearning_rate\tseconds\n";
+
+// loss.tsv as a resumed run continues it: the header, and the lines up to the checkpoint's step.
+// loss.tsv is written before the checkpoint, so a run stopped between the two has logged steps the
+// checkpoint does not hold, which the resumed run logs again; a missing file restarts the header.
+std::string resumed_loss_log(const std::filesystem::path& path, int64_t checkpoint_step) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return kLossHeader;
   require_regular_file(path, "a checkpoint's loss.tsv");
   std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::string log = kLossHeader, line;
+  while (std::getline(in, line)) {
+    char* end = nullptr;
+    const long long step = std::strtoll(line.c_str(), &end, 10);
+    if (end != line.c_str() && *end == '\t' && step <= checkpoint_step) log += line + "\n";
+  }
+  return log;
 }
 
 }  // namespace
@@ -87,6 +99,7 @@ int cmd_train(int argc, char** argv) {
   const auto shift = args.number("shift");
   const auto max_objects = args.integer("max-objects");
   const auto object_weight = args.number("object-weight");
+  const bool random_seed = args.text("seed") == "random";
   const auto seed = args.seed();
   const auto text_layers = args.integer("text-layers");
   const auto text_position_std = args.number("text-position-std");
@@ -184,10 +197,14 @@ int cmd_train(int argc, char** argv) {
   }
   if (resuming) {
     // A resumed run replays its own recipe (so it matches an unbroken run); a different one is a new
-    // run from this one's export.
+    // run from this one's export. The command that started a run resumes it, --seed random too.
     const TrainingRecipe& kept = trainer.recipe();
+    if (random_seed) {
+      std::printf("note: a resumed run keeps its seed %llu (--seed random draws one for a new run)\n",
+                  static_cast<unsigned long long>(kept.seed));
+    }
     if ((batch && *batch != kept.batch) || (lr && *lr != kept.learning_rate) ||
-        (warmup && *warmup != kept.warmup_steps) || (seed && *seed != kept.seed) ||
+        (warmup && *warmup != kept.warmup_steps) || (seed && !random_seed && *seed != kept.seed) ||
         (shift && *shift != kept.shift) || (max_objects && *max_objects != kept.max_objects) ||
         (object_weight && *object_weight != kept.object_weight)) {
       char kept_text[200];
@@ -208,7 +225,10 @@ int cmd_train(int argc, char** argv) {
   // The cool-down of the model a run continues was that run's ending; a resumed run keeps its own,
   // and cannot train past it (its rate would be zero).
   if (cooldown) {
-    if (*cooldown > total_steps - trainer.steps_done()) {
+    // The command that started a cool-down resumes inside it: the same window is no new cool-down.
+    const bool same_window = resuming && trainer.recipe().cooldown_end == total_steps &&
+                             trainer.recipe().cooldown_start == total_steps - *cooldown;
+    if (!same_window && *cooldown > total_steps - trainer.steps_done()) {
       throw UserError("--cooldown " + std::to_string(*cooldown) + " is longer than the " +
                       std::to_string(total_steps - trainer.steps_done()) + " steps left before --steps " +
                       std::to_string(total_steps));
@@ -233,10 +253,11 @@ int cmd_train(int argc, char** argv) {
   std::error_code ec;
   const bool made_out = !std::filesystem::exists(out, ec);
   create_output_folder(out);
+  const FolderLock lock(out, "another `svgear train`");
   if (trainer.steps_done() < stop_at) trainer.begin_stage(commit, device_description(device));
   // loss.tsv: one line per --log-every steps, the mean loss over them (reading a loss synchronises
   // the device, so the loop reads one sum per line).
-  std::string log = resuming ? read_text(out / "loss.tsv") : "step\tloss\tlearning_rate\tseconds\n";
+  std::string log = resuming ? resumed_loss_log(out / "loss.tsv", trainer.steps_done()) : kLossHeader;
   const char* verb = resuming ? "resuming" : continue_from ? "continuing" : "training";
   std::printf("%s %s on %s: step %lld of %lld, batch %lld\n", verb,
               trainer.spec().name.c_str(), device_description(device).c_str(),
@@ -259,8 +280,8 @@ int cmd_train(int argc, char** argv) {
   };
   auto save = [&] {
     if (losses > 0) refuse_diverged(loss_sum.item<double>());
+    write_file_atomically(out / "loss.tsv", log);  // first: resumed_loss_log drops what the checkpoint lacks
     trainer.save_checkpoint(checkpoint);
-    write_file_atomically(out / "loss.tsv", log);
     saved_step = trainer.steps_done();
   };
   auto out_of_time = [&] {

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -89,6 +90,25 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
   AtomicFile file(path);
   file.write(bytes);
   file.commit();
+}
+
+void replace_folder(const std::filesystem::path& staged, const std::filesystem::path& folder) {
+  std::error_code ec;
+  if (!std::filesystem::exists(folder, ec)) {
+    std::filesystem::rename(staged, folder, ec);
+    if (ec) throw UserError("cannot move " + staged.string() + " to " + folder.string() + ": " + ec.message());
+    return;
+  }
+  if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, folder.c_str(), RENAME_EXCHANGE) == 0) {
+    std::filesystem::remove_all(staged, ec);  // now the old folder
+    return;
+  }
+  for (std::filesystem::directory_iterator it(staged, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code moved;
+    std::filesystem::rename(it->path(), folder / it->path().filename(), moved);
+    if (moved) throw UserError("cannot move " + it->path().string() + " into " + folder.string() + ": " + moved.message());
+  }
+  std::filesystem::remove_all(staged, ec);
 }
 
 void create_output_folder(const std::filesystem::path& folder) {

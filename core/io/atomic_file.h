@@ -45,6 +45,12 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
 // the write after the work that produced it.
 void write_json_atomically(const std::filesystem::path& path, const nlohmann::json& value);
 
+// Puts the folder `staged` (complete, on the same file system) in place of `folder` in one step
+// (renameat2's RENAME_EXCHANGE, then the old content is removed), so readers see the old folder or
+// the new one, never files of both: an export whose weights and model.json must agree. Where the
+// file system cannot exchange, each file moves by its own rename. Throws UserError.
+void replace_folder(const std::filesystem::path& staged, const std::filesystem::path& folder);
+
 // Creates the output folder `folder` and its parents (a no-op when it exists); throws UserError
 // naming it when it cannot be (a file in the way, no permission).
 void create_output_folder(const std::filesystem::path& folder);

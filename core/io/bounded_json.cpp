@@ -42,6 +42,11 @@ int json_int(const nlohmann::json& value, const std::string& name) {
   return value.get<int>();
 }
 
+void require_json_field(bool ok, const std::string& name, const std::string& range, const nlohmann::json& value) {
+  if (ok) return;
+  throw nlohmann::json::other_error::create(603, "'" + name + "' must be " + range + ", got " + value.dump(), nullptr);
+}
+
 void require_regular_file(const std::filesystem::path& path, const std::string& role) {
   std::error_code ec;
   const auto type = std::filesystem::status(path, ec).type();

@@ -19,6 +19,11 @@ constexpr int kMaxJsonDepth = 64;
 // for bad JSON cover both.
 nlohmann::json parse_bounded_json(std::istream& in);
 
+// Throws nlohmann::json::exception (as a malformed field does) naming the field, the range it must
+// be in and the value, when `ok` is false: a hand-edited file's negative batch or clip of -8 frames
+// is then reported by the readers' handlers for bad JSON, which name the file.
+void require_json_field(bool ok, const std::string& name, const std::string& range, const nlohmann::json& value);
+
 // Throws UserError when `path` exists and is not a regular file (a link to one is fine), naming
 // `role` ("a model folder's model.json"): opening a FIFO blocks until someone writes, so files read
 // without the user naming them (the model scans' model.json and config.json) check first.

@@ -7,6 +7,8 @@
 #include <map>
 #include <unordered_set>
 
+#include <unistd.h>
+
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
@@ -15,6 +17,7 @@
 #include "core/attention/dense_backend.h"
 #include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
+#include "core/io/file_name_limit.h"
 #include "core/model/wan_random_weights.h"
 #include "core/shapes/scene.h"
 #include "core/training/scene_batch_prefetcher.h"
@@ -59,25 +62,18 @@ class CudaAutocast {
   bool enabled_;
 };
 
-// A recipe value training cannot use (a hand-edited state or export: a negative batch, a learning
-// rate of 0) fails as a malformed field does, so the readers name the file.
-void require(bool ok, const char* name, const std::string& range, const nlohmann::json& value) {
-  if (ok) return;
-  throw nlohmann::json::other_error::create(603, "'" + std::string(name) + "' must be " + range + ", got " + value.dump(),
-                                            nullptr);
-}
-
 double recipe_number(const nlohmann::json& json, const char* name, bool (*in_range)(double), const char* range) {
   const nlohmann::json& value = json.at(name);
   const double x = value.get<double>();
-  require(std::isfinite(x) && in_range(x), name, range, value);
+  require_json_field(std::isfinite(x) && in_range(x), name, range, value);
   return x;
 }
 
 int64_t recipe_count(const nlohmann::json& value, const char* name, int64_t least) {
   const bool whole =
       value.is_number_integer() && !(value.is_number_unsigned() && value.get<uint64_t>() > uint64_t(INT64_MAX));
-  require(whole && value.get<int64_t>() >= least, name, "a whole number of at least " + std::to_string(least), value);
+  require_json_field(whole && value.get<int64_t>() >= least, name, "a whole number of at least " + std::to_string(least),
+                     value);
   return value.get<int64_t>();
 }
 
@@ -97,7 +93,7 @@ TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
   r.batch = recipe_count(json.at("batch"), "batch", 1);
   r.learning_rate = recipe_number(json, "learning_rate", [](double x) { return x > 0.0; }, "a positive number");
   r.warmup_steps = json_int(json.at("warmup_steps"), "warmup_steps");
-  require(r.warmup_steps >= 0, "warmup_steps", "at least 0", json.at("warmup_steps"));
+  require_json_field(r.warmup_steps >= 0, "warmup_steps", "at least 0", json.at("warmup_steps"));
   r.weight_decay = recipe_number(json, "weight_decay", [](double x) { return x >= 0.0; }, "at least 0");
   r.beta1 = recipe_number(json, "beta1", [](double x) { return x >= 0.0 && x < 1.0; }, "in [0, 1)");
   r.beta2 = recipe_number(json, "beta2", [](double x) { return x >= 0.0 && x < 1.0; }, "in [0, 1)");
@@ -114,7 +110,7 @@ TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
   }
   // Absent before it could be set: the preset's.
   r.max_objects = json.contains("max_objects") ? json_int(json.at("max_objects"), "max_objects") : 0;
-  require(r.max_objects >= 0 && r.max_objects <= kMaxSceneObjects, "max_objects",
+  require_json_field(r.max_objects >= 0 && r.max_objects <= kMaxSceneObjects, "max_objects",
           "0 (the preset's) to " + std::to_string(kMaxSceneObjects), json.value("max_objects", nlohmann::json()));
   // Absent before they could be set: plain MSE, the default position spread.
   r.object_weight = json.contains("object_weight")
@@ -296,7 +292,10 @@ at::Tensor FlowMatchingTrainer::step() {
   at::_foreach_lerp_(emas, values, 1.0 - ema_decay);
   ++steps_done_;
   ++optimizer_steps_;
-  return loss.detach();
+  // A finite loss with an infinite or NaN gradient has spoilt the weights all the same (the clip
+  // factor is 0 and inf × 0 is NaN): norm − norm is NaN then, so the loss the caller checks before
+  // saving says so, without a host synchronisation here.
+  return loss.detach() + (norm - norm);
 }
 
 namespace {
@@ -358,6 +357,8 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
   ShapesModelSpec spec;
   TrainingRecipe recipe;
   std::vector<std::string> shards;
+  int64_t step = 0, optimizer_step = 0;
+  nlohmann::json stages;
   require_regular_file(state_path, "a checkpoint's state.json");
   try {
     std::ifstream in(state_path);
@@ -367,6 +368,12 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
     spec = ShapesModelSpec::from_json(state.at("spec"));
     recipe = TrainingRecipe::from_json(state.at("recipe"));
     shards = state.at("shards").get<std::vector<std::string>>();
+    step = recipe_count(state.at("step"), "step", 0);
+    const nlohmann::json optimizer = state.value("optimizer_step", nlohmann::json(step));  // absent in older states
+    optimizer_step = recipe_count(optimizer, "optimizer_step", 0);
+    require_json_field(optimizer_step <= step, "optimizer_step", "at most the step " + std::to_string(step), optimizer);
+    stages = state.value("stages", nlohmann::json::array());
+    require_json_field(stages.is_array(), "stages", "a list", stages);
   } catch (const nlohmann::json::exception& e) {
     throw UserError(state_path.string() + ": unreadable training state: " + e.what());
   }
@@ -383,12 +390,18 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
       const std::string name = prefix + p.name;
       const auto it = by_tensor.find(name);
       if (it == by_tensor.end()) throw UserError(folder.string() + ": the checkpoint lacks " + name);
-      tensor->copy_(it->second->load(name));
+      const at::Tensor saved = it->second->load(name);
+      // copy_ would broadcast a [1, 32] table into [52, 32] without a word.
+      if (saved.sizes() != tensor->sizes()) {
+        throw UserError(folder.string() + ": " + name + " is " + c10::str(saved.sizes()) + " in the checkpoint, but " +
+                        trainer.spec_.name + "'s is " + c10::str(tensor->sizes()));
+      }
+      tensor->copy_(saved);
     }
   }
-  trainer.steps_done_ = state.at("step").get<int64_t>();
-  trainer.optimizer_steps_ = state.value("optimizer_step", trainer.steps_done_);
-  trainer.stages_ = state.value("stages", nlohmann::json::array());
+  trainer.steps_done_ = step;
+  trainer.optimizer_steps_ = optimizer_step;
+  trainer.stages_ = std::move(stages);
   trainer.initialized_from_ = state.value("initialized_from", nlohmann::json());
   trainer.start_ = "resumed";
   trainer.creates_text_transformer_ = false;
@@ -399,36 +412,48 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
 void FlowMatchingTrainer::initialize_from(const std::filesystem::path& model_folder) {
   load_weights(model_folder);
   require_regular_file(model_folder / "model.json", "a model folder's model.json");
-  const nlohmann::json source = nlohmann::json::parse(std::ifstream(model_folder / "model.json"), nullptr, false);
-  const nlohmann::json training = source.is_object() && source.value("training", nlohmann::json()).is_object()
-                                      ? source["training"]
-                                      : nlohmann::json::object();
+  // Where the weights came from, for the record: any model's (a built-in one has no training record).
+  try {
+    std::ifstream in(model_folder / "model.json");
+    const nlohmann::json source = parse_bounded_json(in);
+    const nlohmann::json training = source.is_object() && source.value("training", nlohmann::json()).is_object()
+                                        ? source["training"]
+                                        : nlohmann::json::object();
+    initialized_from_ = {{"model", source.is_object() ? source.value("name", "") : ""},
+                         {"steps", recipe_count(training.value("steps", nlohmann::json(0)), "steps", 0)},
+                         {"recipe", training.value("recipe", nlohmann::json::object())},
+                         {"stages", training.value("stages", nlohmann::json::array())}};
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError((model_folder / "model.json").string() + ": unreadable: " + e.what());
+  }
   start_ = "initialized";
-  initialized_from_ = {{"model", source.is_object() ? source.value("name", "") : ""},
-                       {"steps", training.value("steps", int64_t(0))},
-                       {"recipe", training.value("recipe", nlohmann::json::object())},
-                       {"stages", training.value("stages", nlohmann::json::array())}};
   steps_done_ = 0;
   stages_ = nlohmann::json::array();
 }
 
 void FlowMatchingTrainer::continue_from(const std::filesystem::path& model_folder) {
-  nlohmann::json source;
   require_regular_file(model_folder / "model.json", "a model folder's model.json");
+  int64_t steps = 0;
+  nlohmann::json stages, initialized_from;
   try {
     std::ifstream in(model_folder / "model.json");
-    source = parse_bounded_json(in);
+    const nlohmann::json source = parse_bounded_json(in);
+    if (!source.is_object() || source.value("name", "") != spec_.name || !source.contains("training")) {
+      throw UserError(model_folder.string() + " is not an export of a " + spec_.name +
+                      " training run (use --init-from to start a new run from its weights)");
+    }
+    const nlohmann::json& training = source.at("training");
+    steps = recipe_count(training.value("steps", nlohmann::json(0)), "steps", 0);
+    stages = training.value("stages", nlohmann::json::array());
+    require_json_field(stages.is_array(), "stages", "a list", stages);
+    initialized_from = training.value("initialized_from", nlohmann::json());
   } catch (const nlohmann::json::exception& e) {
     throw UserError((model_folder / "model.json").string() + ": unreadable: " + e.what());
   }
-  if (source.value("name", "") != spec_.name || !source.contains("training")) {
-    throw UserError(model_folder.string() + " is not an export of a " + spec_.name +
-                    " training run (use --init-from to start a new run from its weights)");
-  }
   load_weights(model_folder);
-  steps_done_ = source["training"].value("steps", int64_t(0));
-  stages_ = source["training"].value("stages", nlohmann::json::array());
-  initialized_from_ = source["training"].value("initialized_from", nlohmann::json());
+  steps_done_ = steps;
+  stages_ = std::move(stages);
+  initialized_from_ = std::move(initialized_from);
   start_ = "continued";
 }
 
@@ -522,15 +547,23 @@ void FlowMatchingTrainer::export_model(const std::filesystem::path& folder, cons
   m.defaults = spec_.defaults;
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   for (const Parameter& p : parameters_) tensors.emplace_back(p.name, p.ema.to(at::kCPU, at::kBFloat16).contiguous());
+  // The weights and model.json must agree (a --continue-from of an export replays from its step):
+  // both are written to a sibling folder that then replaces the export in one step.
   std::filesystem::create_directories(folder);
-  write_safetensors(folder / "model.safetensors", tensors, {{"format", "pt"}, {"svgear_model", spec_.name}});
+  const std::filesystem::path staged =
+      folder.parent_path() / ("." + cut_file_stem(folder.filename().string(), 24) + ".export-" + std::to_string(::getpid()));
+  std::error_code ec;
+  std::filesystem::remove_all(staged, ec);  // a killed export's, whose pid this process got
+  std::filesystem::create_directory(staged);
+  write_safetensors(staged / "model.safetensors", tensors, {{"format", "pt"}, {"svgear_model", spec_.name}});
   nlohmann::json j = m.to_json();
   j["training"] = {{"recipe", recipe_.to_json()},
                    {"steps", steps_done_},
                    {"clip", spec_.to_json().at("clip")},
                    {"stages", stages_until_now()}};
   if (!initialized_from_.is_null()) j["training"]["initialized_from"] = initialized_from_;
-  write_json_atomically(folder / "model.json", j);
+  write_json_atomically(staged / "model.json", j);
+  replace_folder(staged, folder);
 }
 
 }  // namespace svgear

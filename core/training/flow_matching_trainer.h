@@ -94,7 +94,7 @@ class FlowMatchingTrainer {
   void begin_stage(const std::string& commit, const std::string& device);
 
   // One optimiser step; returns the batch loss as a device scalar (reading it synchronises, so a
-  // training loop reads it only when it logs).
+  // training loop reads it only when it logs), NaN when the gradient was not finite.
   at::Tensor step();
   int64_t steps_done() const { return steps_done_; }
   // Steps since the AdamW moments started from zero (the whole run, or since initialize_from /

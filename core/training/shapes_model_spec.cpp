@@ -84,6 +84,25 @@ ShapesModelSpec ShapesModelSpec::from_json(const nlohmann::json& json) {
   const nlohmann::json& clip = json.at("clip");
   spec.clip = {json_int(clip.at(0), "clip"), json_int(clip.at(1), "clip"), json_int(clip.at(2), "clip")};
   spec.max_objects = json_int(json.at("max_objects"), "max_objects");
+  // What a hand-edited state or export could hold that the trainer cannot build (a clip of -8
+  // frames, sides the patch does not divide), refused as malformed fields so the readers name the file.
+  const auto [pt, ph, pw] = spec.dit.patch_size;
+  const auto divides = [](int size, int patch, int largest) { return size >= 1 && size <= largest && size % patch == 0; };
+  require_json_field(divides(spec.clip.frames, pt, 1024) && divides(spec.clip.height, ph, 4096) &&
+                         divides(spec.clip.width, pw, 4096),
+                     "clip", "[frames, height, width] of positive multiples of the patch " +
+                                 nlohmann::json(spec.dit.patch_size).dump(),
+                     clip);
+  require_json_field(spec.dit.in_dim == 3 && spec.dit.out_dim == 3, "dit", "a pixel-space model (in_dim = out_dim = 3)",
+                     json.at("dit"));
+  require_json_field(!spec.vocabulary.empty(), "vocabulary", "a non-empty list of words", json.at("vocabulary"));
+  require_json_field(spec.max_tokens >= 1 && spec.max_tokens <= spec.dit.text_len, "max_tokens",
+                     "1 to the model's text_len " + std::to_string(spec.dit.text_len), json.at("max_tokens"));
+  require_json_field(spec.text_layers >= 0 && spec.text_layers <= 16, "text_layers", "0 to 16", spec.text_layers);
+  require_json_field(spec.text_layers == 0 || (spec.text_heads >= 1 && spec.dit.text_dim % spec.text_heads == 0),
+                     "text_heads", "a divisor of text_dim " + std::to_string(spec.dit.text_dim), spec.text_heads);
+  require_json_field(spec.max_objects >= 1 && spec.max_objects <= kMaxSceneObjects, "max_objects",
+                     "1 to " + std::to_string(kMaxSceneObjects), spec.max_objects);
   return spec;
 }
 

@@ -16,6 +16,7 @@
 
 #include "cli_paths.h"
 #include "core/io/file_name_limit.h"
+#include "core/io/folder_lock.h"
 #include "core/weights/safetensors_file.h"
 #include "core/weights/safetensors_writer.h"
 #include "svgear/build_config.h"
@@ -567,6 +568,41 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
   EXPECT_NE(run.output.find("no training record"), std::string::npos) << run.output;
 }
 
+// The command that started a run resumes it, --seed random included (the run keeps its seed), while
+// no second run may write the same folder. loss.tsv is written before the checkpoint: lines a run
+// stopped between the two left past the checkpoint's step are dropped, not logged twice.
+TEST_F(CliTest, TrainResumesWithTheCommandThatStartedIt) {
+  const auto out = *dir_ / "same-command";
+  const std::string command = "train --preset shapes-tiny --device cpu --seed random --steps 4 --cooldown 2 --batch 1 "
+                              "--log-every 1 --out " + out.string();
+  CliRun run = run_cli(command + " --stop-at 3");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const uint64_t seed = nlohmann::json::parse(std::ifstream(out / "checkpoint" / "state.json"))["recipe"]["seed"];
+  std::ofstream(out / "loss.tsv", std::ios::app) << "4\t0.5\t0.001\t1.0\n";  // logged, never checkpointed
+  {
+    const FolderLock busy(out, "another `svgear train`");  // as a run still going would hold it
+    run = run_cli(command);
+    EXPECT_EQ(run.exit_code, 2) << run.output;
+    EXPECT_NE(run.output.find("another `svgear train` is using " + out.string()), std::string::npos) << run.output;
+  }
+  run = run_cli(command);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("note: a resumed run keeps its seed " + std::to_string(seed)), std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("done at step 4"), std::string::npos) << run.output;
+  std::ifstream log(out / "loss.tsv");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(log, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 5u) << "header + 4 steps";
+  EXPECT_EQ(lines[0], "step\tloss\tlearning_rate\tseconds");
+  EXPECT_EQ(lines[4].substr(0, 2), "4\t");
+  EXPECT_NE(lines[4], "4\t0.5\t0.001\t1.0");
+  // The export is swapped in whole: no staging folder stays beside it.
+  for (const auto& entry : std::filesystem::directory_iterator(out)) {
+    EXPECT_EQ(entry.path().filename().string().find(".export-"), std::string::npos) << entry.path();
+  }
+}
+
 // A slice that a time limit stops inside its cool-down (a device call's --minutes) is replayed by
 // stopping at the same step on the same schedule: --stop-at, which replay-training.py passes.
 TEST_F(CliTest, TrainStopsInsideItsCooldownAndReplaysThere) {
@@ -609,8 +645,9 @@ TEST_F(CliTest, TrainStopsInsideItsCooldownAndReplaysThere) {
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("is at step 4 of a cool-down to step 6: resume it with --steps 6"), std::string::npos)
       << run.output;
-  // Resumed, the run goes on to the end of its window, and the two stages replay as one call.
-  run = run_cli("train --out " + out.string() + " --steps 6 --log-every 1");
+  // Resumed by the command that started it (the same window), the run goes on to the end of its
+  // window, and the two stages replay as one call.
+  run = run_cli("train --out " + out.string() + " --steps 6 --cooldown 4 --log-every 1");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("done at step 6"), std::string::npos) << run.output;
   const ReplayRun planned = replay_training(out / "model", *dir_ / "resumed-replay", "--print --svgear svgear");

@@ -18,6 +18,7 @@
 #include "core/pipeline/generator.h"
 #include "core/pipeline/model.h"
 #include "core/weights/safetensors_file.h"
+#include "core/weights/safetensors_writer.h"
 #include "tests/support/test_paths.h"
 
 namespace svgear {
@@ -118,6 +119,56 @@ TEST(FlowMatchingTrainer, ObjectWeightWeightsTheObjectsPixels) {
   EXPECT_THROW(FlowMatchingTrainer(shapes_model_preset("shapes-tiny"), bad, at::kCPU), UserError);
 }
 
+// A checkpoint a trainer cannot continue (hand-edited, or another version's) is refused naming the
+// file and the field: a step of -1 crashed the data loader, a tensor of another shape was broadcast
+// into every row, a clip of -8 frames or a stages object ended in internal errors.
+TEST(FlowMatchingTrainer, ResumeRefusesACheckpointItCannotContinue) {
+  const auto dir = test::scratch_dir("trainer_resume_refuses");
+  FlowMatchingTrainer(shapes_model_preset("shapes-tiny"), tiny_recipe(), at::kCPU).save_checkpoint(dir / "good");
+  const nlohmann::json state = nlohmann::json::parse(std::ifstream(dir / "good" / "state.json"));
+  const auto edited = [&](const std::string& name, const std::function<void(nlohmann::json&)>& edit) {
+    std::filesystem::copy(dir / "good", dir / name, std::filesystem::copy_options::recursive);
+    nlohmann::json changed = state;
+    edit(changed);
+    std::ofstream(dir / name / "state.json") << changed.dump();
+    return dir / name;
+  };
+  const auto resume = [](const std::filesystem::path& folder) {
+    return [folder] { (void)FlowMatchingTrainer::resume(folder, at::kCPU); };
+  };
+  expect_user_error(resume(edited("negative-step", [](nlohmann::json& s) { s["step"] = -1; })),
+                    "'step' must be a whole number of at least 0, got -1");
+  expect_user_error(resume(edited("text-step", [](nlohmann::json& s) { s["step"] = "2"; })), "state.json");
+  expect_user_error(resume(edited("ahead", [](nlohmann::json& s) { s["optimizer_step"] = 5; })),
+                    "'optimizer_step' must be at most the step 0");
+  expect_user_error(resume(edited("stages", [](nlohmann::json& s) { s["stages"] = nlohmann::json::object(); })),
+                    "'stages' must be a list");
+  expect_user_error(resume(edited("clip", [](nlohmann::json& s) { s["spec"]["clip"] = {-8, 32, 32}; })),
+                    "'clip' must be [frames, height, width] of positive multiples of the patch [1,4,4]");
+  expect_user_error(resume(edited("clip-patch", [](nlohmann::json& s) { s["spec"]["clip"] = {8, 30, 32}; })), "'clip'");
+
+  // A shard whose tensor has another shape than the trainer's.
+  const auto folder = edited("shape", [](nlohmann::json&) {});
+  const std::filesystem::path shard = folder / state["shards"][0].get<std::string>();
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  std::string shrunk;
+  {
+    const auto file = SafetensorsFile::open(shard);
+    for (const TensorEntry& entry : file->tensors()) {
+      at::Tensor t = file->load(entry.name);
+      if (shrunk.empty() && entry.name.rfind("param/", 0) == 0 && t.dim() == 2 && t.size(0) > 1) {
+        shrunk = entry.name;
+        t = t.narrow(0, 0, 1).clone();
+      }
+      tensors.emplace_back(entry.name, t);
+    }
+  }
+  ASSERT_FALSE(shrunk.empty());
+  std::filesystem::remove(shard);
+  write_safetensors(shard, tensors);
+  expect_user_error(resume(folder), shrunk + " is [1, ");
+}
+
 // A recipe read from a hand-edited state or export is checked field by field: each value training
 // cannot use fails like a malformed field (nlohmann's exception, which the readers turn into a
 // message naming the file), naming the field; the recipe it was written from reads back whole.
@@ -138,7 +189,9 @@ TEST(FlowMatchingTrainer, RecipeFromAFileRefusesValuesTrainingCannotUse) {
       (void)TrainingRecipe::from_json(recipe);
       ADD_FAILURE() << field << " = " << value.dump() << " was accepted";
     } catch (const nlohmann::json::exception& e) {
-      if (!value.is_string()) EXPECT_NE(std::string(e.what()).find("'" + field + "'"), std::string::npos) << e.what();
+      if (!value.is_string()) {
+        EXPECT_NE(std::string(e.what()).find("'" + field + "'"), std::string::npos) << e.what();
+      }
     }
   }
   nlohmann::json cooled = good;

@@ -1,0 +1,32 @@
+#include "core/io/folder_lock.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "core/user_error.h"
+
+namespace svgear {
+
+FolderLock::FolderLock(const std::filesystem::path& folder, const std::string& holder) {
+  fd_ = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd_ < 0) throw UserError("cannot open the folder " + folder.string() + ": " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    ::close(fd_);
+    fd_ = -1;
+    if (error == EWOULDBLOCK) {
+      throw UserError(holder + " is using " + folder.string() + ": wait for it to end, or use another folder");
+    }
+    throw UserError("cannot lock the folder " + folder.string() + ": " + std::strerror(error));
+  }
+}
+
+FolderLock::~FolderLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the lock
+}
+
+}  // namespace svgear

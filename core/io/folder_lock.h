@@ -1,0 +1,25 @@
+#pragma once
+// FolderLock: an exclusive lock on a folder, held by one process while it writes there (a training
+// run's --out). Two runs on one folder would interleave their checkpoints, and one's clean-up
+// would delete the shards the other's state.json names. flock(2) on the folder itself: nothing is
+// added to the folder, and the kernel drops the lock when the process ends, however it ends.
+
+#include <filesystem>
+#include <string>
+
+namespace svgear {
+
+class FolderLock {
+ public:
+  // Throws UserError naming `folder` and `holder` ("another `svgear train`") when another open
+  // lock holds it, or when the folder cannot be opened.
+  FolderLock(const std::filesystem::path& folder, const std::string& holder);
+  ~FolderLock();
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace svgear
