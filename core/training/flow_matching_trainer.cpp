@@ -547,23 +547,28 @@ void FlowMatchingTrainer::export_model(const std::filesystem::path& folder, cons
   m.defaults = spec_.defaults;
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   for (const Parameter& p : parameters_) tensors.emplace_back(p.name, p.ema.to(at::kCPU, at::kBFloat16).contiguous());
-  // The weights and model.json must agree (a --continue-from of an export replays from its step):
-  // both are written to a sibling folder that then replaces the export in one step.
-  std::filesystem::create_directories(folder);
-  const std::filesystem::path staged =
-      folder.parent_path() / ("." + cut_file_stem(folder.filename().string(), 24) + ".export-" + std::to_string(::getpid()));
-  std::error_code ec;
-  std::filesystem::remove_all(staged, ec);  // a killed export's, whose pid this process got
-  std::filesystem::create_directory(staged);
-  write_safetensors(staged / "model.safetensors", tensors, {{"format", "pt"}, {"svgear_model", spec_.name}});
   nlohmann::json j = m.to_json();
   j["training"] = {{"recipe", recipe_.to_json()},
                    {"steps", steps_done_},
                    {"clip", spec_.to_json().at("clip")},
                    {"stages", stages_until_now()}};
   if (!initialized_from_.is_null()) j["training"]["initialized_from"] = initialized_from_;
-  write_json_atomically(staged / "model.json", j);
-  replace_folder(staged, folder);
+  // The weights and model.json must agree (a --continue-from of an export replays from its step):
+  // both are written to a sibling folder that then replaces the export in one step.
+  if (folder.has_parent_path()) std::filesystem::create_directories(folder.parent_path());
+  const std::filesystem::path staged =
+      folder.parent_path() / ("." + cut_file_stem(folder.filename().string(), 24) + ".export-" + std::to_string(::getpid()));
+  std::error_code ec;
+  std::filesystem::remove_all(staged, ec);  // a killed export's, whose pid this process got
+  try {
+    std::filesystem::create_directory(staged);
+    write_safetensors(staged / "model.safetensors", tensors, {{"format", "pt"}, {"svgear_model", spec_.name}});
+    write_json_atomically(staged / "model.json", j);
+    replace_folder(staged, folder);
+  } catch (...) {
+    std::filesystem::remove_all(staged, ec);
+    throw;
+  }
 }
 
 }  // namespace svgear
