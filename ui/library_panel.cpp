@@ -6,6 +6,7 @@
 #include <string>
 
 #include <QDesktopServices>
+#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QImage>
 #include <QLabel>
@@ -15,6 +16,7 @@
 #include <QPushButton>
 #include <QUrl>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include "core/user_error.h"
 
@@ -29,6 +31,20 @@ QString tooltip(const LibraryEntry& e) {
   return QObject::tr("%1\nmodel %2, %3 attention, seed %4\n%5\n%6")
       .arg(QString::fromStdString(e.prompt), QString::fromStdString(e.model), QString::fromStdString(e.attention),
            QString::number(qulonglong(e.seed)), size, QString::fromStdString(e.created));
+}
+
+// A thumbnail file as the list shows it; safe off the GUI thread (QImage, not QPixmap). Null when
+// unreadable, or not a regular file (a FIFO would block).
+QImage thumbnail_image(const std::filesystem::path& thumbnail) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(thumbnail, ec)) return QImage();
+  std::ifstream in(thumbnail, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  QImage image;
+  image.loadFromData(reinterpret_cast<const uchar*>(bytes.data()), int(bytes.size()), "PNG");
+  // Pixel models make tiny frames: magnify without smoothing, as the preview does.
+  if (!image.isNull()) image = image.scaled(kThumbnailSide, kThumbnailSide, Qt::KeepAspectRatio, Qt::FastTransformation);
+  return image;
 }
 
 }  // namespace
@@ -79,30 +95,53 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   refresh();
 }
 
-QIcon LibraryPanel::icon(const std::filesystem::path& thumbnail, QHash<QByteArray, QIcon>& fresh) const {
-  // Keyed by path and time: a folder deleted and written again under its name gets its new picture.
-  // Bytes, not QString: a folder name that is not UTF-8 would not survive the round trip.
-  std::error_code ec;
-  const auto modified = std::filesystem::last_write_time(thumbnail, ec).time_since_epoch().count();
-  const QByteArray key = QByteArray::fromStdString(thumbnail.string()) + '@' + QByteArray::number(qint64(modified));
-  auto cached = icons_.find(key);
-  if (cached != icons_.end()) return fresh[key] = *cached;
-  if (!std::filesystem::is_regular_file(thumbnail, ec)) return fresh[key] = QIcon();  // a FIFO would block the GUI
-  std::ifstream in(thumbnail, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  QImage image;
-  image.loadFromData(reinterpret_cast<const uchar*>(bytes.data()), int(bytes.size()), "PNG");
-  // Pixel models make tiny frames: magnify without smoothing, as the preview does.
-  if (!image.isNull()) image = image.scaled(kThumbnailSide, kThumbnailSide, Qt::KeepAspectRatio, Qt::FastTransformation);
-  return fresh[key] = QIcon(QPixmap::fromImage(image));
+struct LibraryPanel::Scanned {
+  std::vector<LibraryEntry> entries;
+  std::vector<QImage> thumbnails;  // one per entry (null when unreadable)
+};
+
+void LibraryPanel::refresh() {
+  scanning_ = true;
+  const int scan = ++scan_;
+  inserted_during_scan_.clear();
+  auto* watcher = new QFutureWatcher<Scanned>(this);
+  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, scan] {
+    watcher->deleteLater();
+    if (scan == scan_) show(watcher->future().takeResult());
+  });
+  // The task holds no pointer to the panel: a panel gone before it ends is not touched.
+  watcher->setFuture(QtConcurrent::run([root = library_.root()] {
+    Scanned scanned;
+    try {
+      scanned.entries = GenerationLibrary(root).entries();
+    } catch (const std::exception&) {
+      // an unreadable library lists as empty; adding to it reports why
+    }
+    for (const LibraryEntry& e : scanned.entries) scanned.thumbnails.push_back(thumbnail_image(e.thumbnail));
+    return scanned;
+  }));
 }
 
-QListWidgetItem* LibraryPanel::makeItem(const LibraryEntry& e, QHash<QByteArray, QIcon>& fresh) const {
+void LibraryPanel::show(Scanned scanned) {
+  scanning_ = false;
+  entries_ = std::move(scanned.entries);
+  list_->clear();
+  for (size_t i = 0; i < entries_.size(); ++i) addRow(int(i), entries_[i], scanned.thumbnails[i]);
+  // Runs kept while the scan ran: listed again unless the scan found them.
+  for (const LibraryEntry& e : inserted_during_scan_) insert(e);
+  inserted_during_scan_.clear();
+  updateSummary();
+  open_->setEnabled(false);
+  delete_->setEnabled(false);
+  Q_EMIT listed();
+}
+
+void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnail) {
   QString label = QString::fromStdString(e.prompt);
   if (label.size() > 40) label = label.left(38) + "…";
-  auto* item = new QListWidgetItem(icon(e.thumbnail, fresh), label);
+  auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(thumbnail)), label);
   item->setToolTip(tooltip(e));
-  return item;
+  list_->insertItem(row, item);
 }
 
 void LibraryPanel::updateSummary() {
@@ -112,25 +151,15 @@ void LibraryPanel::updateSummary() {
                                            .arg(QString::fromStdString(library_.root().string())));
 }
 
-void LibraryPanel::refresh() {
-  entries_ = library_.entries();
-  list_->clear();
-  QHash<QByteArray, QIcon> fresh;  // the icons of the entries listed now: deleted ones' are dropped
-  for (const LibraryEntry& e : entries_) list_->addItem(makeItem(e, fresh));
-  icons_ = std::move(fresh);
-  updateSummary();
-  open_->setEnabled(false);
-  delete_->setEnabled(false);
-}
-
 void LibraryPanel::insert(const LibraryEntry& entry) {
+  if (scanning_) inserted_during_scan_.push_back(entry);
   for (const LibraryEntry& e : entries_) {
-    if (e.folder == entry.folder) return;  // already listed (a refresh in between found it)
+    if (e.folder == entry.folder) return;  // already listed
   }
   const auto place = std::upper_bound(entries_.begin(), entries_.end(), entry, listed_before);
   const int row = int(place - entries_.begin());
   entries_.insert(place, entry);
-  list_->insertItem(row, makeItem(entry, icons_));
+  addRow(row, entry, thumbnail_image(entry.thumbnail));
   updateSummary();
 }
 
@@ -155,8 +184,16 @@ void LibraryPanel::deleteSelected() {
     library_.remove(e);
   } catch (const UserError& error) {
     Q_EMIT errorOccurred(QString::fromStdString(error.what()));
+    return;
   }
-  refresh();
+  // Its row now: the dialog's event loop may have listed a run kept meanwhile above it.
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (entries_[i].folder != e.folder) continue;
+    entries_.erase(entries_.begin() + std::ptrdiff_t(i));
+    delete list_->takeItem(int(i));
+    break;
+  }
+  updateSummary();
 }
 
 }  // namespace svgear

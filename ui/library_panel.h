@@ -5,9 +5,9 @@
 
 #include <filesystem>
 
-#include <QByteArray>
-#include <QHash>
-#include <QIcon>
+#include <vector>
+
+#include <QImage>
 #include <QWidget>
 
 #include "core/library/generation_library.h"
@@ -25,10 +25,12 @@ class LibraryPanel : public QWidget {
  public:
   LibraryPanel(std::filesystem::path root, QWidget* parent);
 
-  // Re-reads the library folder. Thumbnails already shown are not decoded again.
+  // Reads the library folder on the thread pool (records and thumbnails: a library of thousands of
+  // runs takes seconds) and lists it when read; listed() then. A later refresh supersedes it.
   void refresh();
-  // Lists a run just kept, in its place, without reading the whole library again (a library of
-  // thousands of runs takes seconds to read, and this happens after every run).
+  bool scanning() const { return scanning_; }
+  // Lists a run just kept, in its place, without reading the whole library again; one kept while a
+  // scan runs stays listed when the scan's result arrives.
   void insert(const LibraryEntry& entry);
   int count() const;
   // The entry shown at `row` (0 = newest); throws std::out_of_range.
@@ -38,17 +40,20 @@ class LibraryPanel : public QWidget {
  Q_SIGNALS:
   void entryOpened(const std::filesystem::path& folder);  // the path itself: it need not be UTF-8
   void errorOccurred(const QString& message);
+  void listed();  // a refresh's result is shown
 
  private:
+  struct Scanned;  // a scan's entries and their thumbnails, read off the GUI thread
+  void show(Scanned scanned);
   void deleteSelected();
-  QListWidgetItem* makeItem(const LibraryEntry& e, QHash<QByteArray, QIcon>& fresh) const;
+  void addRow(int row, const LibraryEntry& e, const QImage& thumbnail);
   void updateSummary();
-  // The list's icon of a thumbnail file, from icons_ when already decoded; recorded in `fresh`.
-  QIcon icon(const std::filesystem::path& thumbnail, QHash<QByteArray, QIcon>& fresh) const;
 
   GenerationLibrary library_;
   std::vector<LibraryEntry> entries_;
-  QHash<QByteArray, QIcon> icons_;  // by thumbnail path and modification time
+  std::vector<LibraryEntry> inserted_during_scan_;
+  bool scanning_ = false;
+  int scan_ = 0;  // the latest refresh's number: an older scan's result is dropped
   QListWidget* list_;
   QLabel* summary_;
   QPushButton* open_;

@@ -958,6 +958,7 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
   LibraryPanel* library = child<LibraryPanel>(*w, "library");
+  QTRY_VERIFY(!library->scanning());  // the listing is read on the thread pool
   const int before = library->count();
   child<QSpinBox>(*w, "steps")->setValue(2);
   child<QSpinBox>(*w, "seed")->setValue(4242);
@@ -1039,13 +1040,44 @@ void StudioWindowTest::library_keeps_folder_names_that_are_not_utf8() {
                                  {"model", {{"name", "shapes-s"}}}};
   const LibraryEntry added = GenerationLibrary(root).add(clip, record);
   LibraryPanel panel(root, nullptr);
-  QCOMPARE(panel.count(), 1);
+  QTRY_COMPARE(panel.count(), 1);
   QVERIFY(!child<QListWidget>(panel, "library_list")->item(0)->icon().isNull());
   std::filesystem::path opened;
   connect(&panel, &LibraryPanel::entryOpened, this, [&opened](const std::filesystem::path& folder) { opened = folder; });
   panel.openRow(0);
   QCOMPARE(opened, added.folder);
   QCOMPARE(read_library_entry(opened).prompt, std::string("a red circle"));
+}
+
+// The listing is read on the thread pool (a library of thousands of runs takes seconds); a run kept
+// while it reads is listed once, in its place, whether the scan saw its folder or not.
+void StudioWindowTest::library_lists_in_the_background_and_keeps_runs_kept_meanwhile() {
+  const std::filesystem::path root = scratch_.filePath("library-scan").toStdString();
+  Video clip;
+  clip.frames = 1;
+  clip.height = 8;
+  clip.width = 8;
+  clip.rgb.assign(8 * 8 * 3, 120);
+  GenerationLibrary library(root);
+  const auto record = [](const std::string& created, int seed) {
+    return nlohmann::json{{"created", created},
+                          {"request", {{"prompt", "a blue star"}, {"seed", seed}, {"steps", 2}}},
+                          {"model", {{"name", "shapes-s"}}}};
+  };
+  for (int i = 0; i < 30; ++i) library.add(clip, record(QString("2026-12-01T00:00:%1Z").arg(i, 2, 10, QChar('0')).toStdString(), i));
+  LibraryPanel panel(root, nullptr);
+  QVERIFY(panel.scanning());  // its result arrives through the event loop
+  const LibraryEntry kept = library.add(clip, record("2026-12-02T00:00:00Z", 99));
+  panel.insert(kept);
+  QTRY_VERIFY(!panel.scanning());
+  QCOMPARE(panel.count(), 31);
+  QCOMPARE(panel.entry(0).folder, kept.folder);
+  QCOMPARE(child<QListWidget>(panel, "library_list")->count(), 31);
+  QVERIFY(!child<QListWidget>(panel, "library_list")->item(30)->icon().isNull());
+  const LibraryEntry older = library.add(clip, record("2026-11-30T00:00:00Z", 7));  // sorts last
+  panel.insert(older);
+  QCOMPARE(panel.count(), 32);
+  QCOMPARE(panel.entry(31).folder, older.folder);
 }
 
 // A run made by the CLI may set what the panel has no box for (gamma, the k-means iterations) and
