@@ -480,12 +480,14 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   preview_->showClip(result_, tr("library: %1").arg(QString::fromStdString(entry.created)));
   const QString name = QString::fromStdString(entry.folder.filename().string());
   if (unheld.isEmpty()) {
-    statusBar()->showMessage(tr("Reloaded %1 (seed %2, locked): Generate reproduces it").arg(name).arg(qulonglong(request.seed)));
+    statusBar()->showMessage(
+        tr("Reloaded %1 (seed %2, locked): Generate reproduces it").arg(name).arg(qulonglong(request.seed)));
   } else {
     // A run made elsewhere (the CLI takes any seed, finer budgets, more clusters) may not fit the
     // boxes: say so rather than promise a reproduction.
     const QString what = unheld.join(", ");
-    statusBar()->showMessage(tr("Reloaded %1, but the settings cannot hold %2: Generate will not reproduce it").arg(name, what));
+    statusBar()->showMessage(
+        tr("Reloaded %1, but the settings cannot hold %2: Generate will not reproduce it").arg(name, what));
     log_->info(tr("reloaded %1: the settings cannot hold %2").arg(name, what));
   }
 }

@@ -159,8 +159,8 @@ class MainWindow : public QMainWindow {
   // The running Compare's run: -1 before either (loading the model), 0 dense, 1 sparse (the dense
   // one finished or reused).
   int compare_run_ = -1;
-  uint64_t compare_seed_ = 0;
-  uint64_t routing_seed_ = 0;  // the Routing panel's run: Compare and Sweep keep it  // the shown comparison's seed, likewise
+  uint64_t compare_seed_ = 0;  // the shown comparison's seed, likewise
+  uint64_t routing_seed_ = 0;  // the Routing panel's run's (a Compare or a sweep keeps its steps)
   // The library reload still decoding, if any. A later reload, a run or a model choice supersedes
   // it (supersedeLibraryOpen): its decode stops at the next frame and its result is dropped.
   std::shared_ptr<CancelToken> library_open_;

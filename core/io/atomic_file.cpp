@@ -106,7 +106,9 @@ void replace_folder(const std::filesystem::path& staged, const std::filesystem::
   for (std::filesystem::directory_iterator it(staged, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code moved;
     std::filesystem::rename(it->path(), folder / it->path().filename(), moved);
-    if (moved) throw UserError("cannot move " + it->path().string() + " into " + folder.string() + ": " + moved.message());
+    if (moved) {
+      throw UserError("cannot move " + it->path().string() + " into " + folder.string() + ": " + moved.message());
+    }
   }
   std::filesystem::remove_all(staged, ec);
 }

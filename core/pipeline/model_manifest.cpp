@@ -251,7 +251,8 @@ namespace {
 // The default among the models of the first root that has any; `builtin`: that root is resources/models.
 std::filesystem::path default_among(const std::vector<std::filesystem::path>& found, bool builtin) {
   if (builtin) {
-    const auto shapes_s = std::find_if(found.begin(), found.end(), [](const auto& f) { return f.filename() == "shapes-s"; });
+    const auto shapes_s =
+        std::find_if(found.begin(), found.end(), [](const auto& f) { return f.filename() == "shapes-s"; });
     if (shapes_s != found.end()) return *shapes_s;
   }
   return found.front();

@@ -556,8 +556,8 @@ void FlowMatchingTrainer::export_model(const std::filesystem::path& folder, cons
   // The weights and model.json must agree (a --continue-from of an export replays from its step):
   // both are written to a sibling folder that then replaces the export in one step.
   if (folder.has_parent_path()) std::filesystem::create_directories(folder.parent_path());
-  const std::filesystem::path staged =
-      folder.parent_path() / ("." + cut_file_stem(folder.filename().string(), 24) + ".export-" + std::to_string(::getpid()));
+  const std::filesystem::path staged = folder.parent_path() / ("." + cut_file_stem(folder.filename().string(), 24) +
+                                                               ".export-" + std::to_string(::getpid()));
   std::error_code ec;
   std::filesystem::remove_all(staged, ec);  // a killed export's, whose pid this process got
   try {

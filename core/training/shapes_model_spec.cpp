@@ -87,7 +87,9 @@ ShapesModelSpec ShapesModelSpec::from_json(const nlohmann::json& json) {
   // What a hand-edited state or export could hold that the trainer cannot build (a clip of -8
   // frames, sides the patch does not divide), refused as malformed fields so the readers name the file.
   const auto [pt, ph, pw] = spec.dit.patch_size;
-  const auto divides = [](int size, int patch, int largest) { return size >= 1 && size <= largest && size % patch == 0; };
+  const auto divides = [](int size, int patch, int largest) {
+    return size >= 1 && size <= largest && size % patch == 0;
+  };
   require_json_field(divides(spec.clip.frames, pt, 1024) && divides(spec.clip.height, ph, 4096) &&
                          divides(spec.clip.width, pw, 4096),
                      "clip", "[frames, height, width] of positive multiples of the patch " +

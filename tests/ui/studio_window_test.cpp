@@ -1064,7 +1064,9 @@ void StudioWindowTest::library_lists_in_the_background_and_keeps_runs_kept_meanw
                           {"request", {{"prompt", "a blue star"}, {"seed", seed}, {"steps", 2}}},
                           {"model", {{"name", "shapes-s"}}}};
   };
-  for (int i = 0; i < 30; ++i) library.add(clip, record(QString("2026-12-01T00:00:%1Z").arg(i, 2, 10, QChar('0')).toStdString(), i));
+  for (int i = 0; i < 30; ++i) {
+    library.add(clip, record(QString("2026-12-01T00:00:%1Z").arg(i, 2, 10, QChar('0')).toStdString(), i));
+  }
   LibraryPanel panel(root, nullptr);
   QVERIFY(panel.scanning());  // its result arrives through the event loop
   const LibraryEntry kept = library.add(clip, record("2026-12-02T00:00:00Z", 99));
