@@ -59,7 +59,11 @@ Written write_routing_trace(const std::vector<std::shared_ptr<const RoutingStep>
                             {"num_steps", step->num_steps},
                             {"num_layers", step->num_layers},
                             {"num_heads", step->num_heads},
-                            {"grid", {{"frames", step->grid_frames}, {"height", step->grid_height}, {"width", step->grid_width}}},
+                            {"grid",
+                             {{"frames", step->grid_frames},
+                              {"height", step->grid_height},
+                              {"width", step->grid_width},
+                              {"temporal_factor", step->temporal_factor}}},
                             {"traces", std::move(traces)}});
   }
   write_file_atomically(path.toStdString(), out.dump() + "\n");

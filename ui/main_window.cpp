@@ -27,6 +27,7 @@
 
 #include "core/attention/attention_config.h"
 #include "core/attention/routing_trace.h"
+#include "core/media/mp4_writer.h"
 #include "core/media/video_reader.h"
 #include "core/metrics/video_quality.h"
 #include "core/pipeline/model.h"
@@ -234,7 +235,7 @@ void MainWindow::buildDocks() {
       preview_->view()->setInspection(nullptr, {}, QString());
       return;
     }
-    preview_->view()->setInspection(trace, TokenGrid3{step->grid_frames, step->grid_height, step->grid_width},
+    preview_->view()->setInspection(trace, TokenGrid3{step->grid_frames, step->grid_height, step->grid_width, step->temporal_factor},
                                     tr("step %1/%2 · layer %3 · head %4 · density %5 %")
                                         .arg(step->step + 1)
                                         .arg(step->num_steps)
@@ -271,8 +272,9 @@ void MainWindow::buildActions() {
   export_frames_action_->setObjectName("export_frames");
   export_frames_action_->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_E);
   export_comparison_action_ = file->addAction(tr("Export &comparison video (MP4)…"), this, [this] {
-    const QString path = chooseExportPath(tr("Export comparison video"), QString("svgear-compare-%1.mp4").arg(compare_seed_),
-                                          tr("MP4 video (*.mp4);;Y4M video (*.y4m)"));
+    const QString path = chooseExportPath(tr("Export comparison video"),
+                                          QString("svgear-compare-%1.%2").arg(compare_seed_).arg(mp4_supported() ? "mp4" : "y4m"),
+                                          videoFilter());
     if (!path.isEmpty()) exportComparison(path);
   });
   export_comparison_action_->setObjectName("export_comparison");
@@ -476,6 +478,7 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   prompt_panel_->setNegativePrompt(QString::fromStdString(request.negative_prompt));
   result_ = std::make_shared<const Video>(std::move(video));
   result_seed_ = request.seed;
+  result_partial_ = false;  // the library keeps finished runs only
   updateExportActions();
   preview_->showClip(result_, tr("library: %1").arg(QString::fromStdString(entry.created)));
   const QString name = QString::fromStdString(entry.folder.filename().string());
@@ -664,6 +667,7 @@ void MainWindow::onPreview(int step, const SharedVideo& video) {
 void MainWindow::onFinished(const SharedVideo& video, double total_ms) {
   result_ = video;
   result_seed_ = requested_seed_;
+  result_partial_ = false;
   preview_->showClip(video, tr("final · seed %1").arg(requested_seed_));
   routing_->setClip(video);
   progress_->setValue(progress_->maximum());
@@ -692,6 +696,7 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
   if (partial) {
     result_ = partial;
     result_seed_ = requested_seed_;
+    result_partial_ = true;
   }
   setGenerating(false);
   if (!partial) {
@@ -771,6 +776,7 @@ bool MainWindow::exportVideo(const QString& path) {
     return false;
   }
   beginExport(path);
+  if (result_partial_) log_->info(tr("%1: the last estimate of a cancelled run, not a finished video").arg(path));
   exporter_->exportVideo(result_, path, Exporter::Format::Video);
   return true;
 }
@@ -811,7 +817,9 @@ bool MainWindow::exportFrames(const QString& folder) {
     return false;
   }
   beginExport(folder);
-  exporter_->exportVideo(result_, folder, Exporter::Format::PngFrames, QString("svgear-%1-frames").arg(result_seed_));
+  if (result_partial_) log_->info(tr("%1: the last estimate of a cancelled run, not a finished video").arg(folder));
+  exporter_->exportVideo(result_, folder, Exporter::Format::PngFrames,
+                         QString("svgear-%1%2-frames").arg(result_seed_).arg(result_partial_ ? "-partial" : ""));
   return true;
 }
 
@@ -822,11 +830,13 @@ QString MainWindow::chooseExportPath(const QString& title, const QString& file_n
   QString path = QFileDialog::getSaveFileName(this, title, QDir(folder).filePath(file_name), filter, &chosen_filter);
   if (path.isEmpty()) return path;
   settings.setValue("export/folder", QFileInfo(path).absolutePath());
-  // A name typed without an extension takes the chosen type's: the writers read a bare name as a
-  // folder of PNG frames.
-  if (QFileInfo(path).suffix().isEmpty()) {
+  // A name typed without one of the filter's extensions takes the chosen type's: the writers read a
+  // bare name as a folder of PNG frames, and refuse one like "take.2" after the dialog has closed.
+  QStringList extensions;
+  for (const QRegularExpressionMatch& m : QRegularExpression(R"(\*(\.\w+))").globalMatch(filter)) extensions << m.captured(1);
+  if (!extensions.contains("." + QFileInfo(path).suffix().toLower())) {
     const QRegularExpressionMatch type = QRegularExpression(R"(\(\*(\.\w+))").match(chosen_filter);
-    if (type.hasMatch()) path += type.captured(1);
+    path += type.hasMatch() ? type.captured(1) : extensions.value(0);
     // The dialog asked about replacing the name typed, not this one.
     if (QFileInfo::exists(path) &&
         QMessageBox::question(this, title, tr("%1 already exists. Replace it?").arg(QFileInfo(path).fileName())) !=
@@ -837,9 +847,19 @@ QString MainWindow::chooseExportPath(const QString& title, const QString& file_n
   return path;
 }
 
+QString MainWindow::videoFilter() const {
+  // Without FFmpeg an .mp4 would be written as .y4m beside it, replacing a file the dialog never
+  // asked about: Y4M is then the only choice.
+  return mp4_supported() ? tr("MP4 video (*.mp4);;Y4M video (*.y4m)") : tr("Y4M video (*.y4m)");
+}
+
 void MainWindow::chooseExportVideo() {
-  const QString path = chooseExportPath(tr("Export video"), QString("svgear-%1.mp4").arg(result_seed_),
-                                        tr("MP4 video (*.mp4);;Y4M video (*.y4m)"));
+  // A cancelled run's result is its last estimate: named so, not as a finished video.
+  const QString name = QString("svgear-%1%2.%3")
+                           .arg(result_seed_)
+                           .arg(result_partial_ ? "-partial" : "")
+                           .arg(mp4_supported() ? "mp4" : "y4m");
+  const QString path = chooseExportPath(tr("Export video"), name, videoFilter());
   if (!path.isEmpty()) exportVideo(path);
 }
 

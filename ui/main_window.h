@@ -114,6 +114,7 @@ class MainWindow : public QMainWindow {
   void beginExport(const QString& path);
   // A save dialog in the last export folder (remembered); empty when cancelled.
   QString chooseExportPath(const QString& title, const QString& file_name, const QString& filter);
+  QString videoFilter() const;  // the video types this build writes, for the export dialogs
   void chooseExportVideo();
   void chooseExportFrames();
   void saveSettings() const;
@@ -155,6 +156,7 @@ class MainWindow : public QMainWindow {
   int requested_steps_ = 0;
   uint64_t requested_seed_ = 0;
   SharedVideo result_;  // null before the first result; shared with the preview and exports
+  bool result_partial_ = false;  // result_ is a cancelled run's last estimate
   uint64_t result_seed_ = 0;   // result_'s seed: export names follow the video exported, not the last request
   // The running Compare's run: -1 before either (loading the model), 0 dense, 1 sparse (the dense
   // one finished or reused).

@@ -20,6 +20,7 @@
 #include "ui/block_map_view.h"
 #include "ui/cluster_map_view.h"
 #include "ui/routing_plot.h"
+#include "ui/token_inspector.h"
 #include "ui/video_frame_image.h"
 
 namespace svgear {
@@ -379,7 +380,8 @@ void RoutingPanel::showUnderlay() {
     cluster_map_->setUnderlay(QImage());
     return;
   }
-  const int f = std::min(clip_->frames - 1, frame_->value() * clip_->frames / step->grid_frames);
+  const TokenGrid3 grid{step->grid_frames, step->grid_height, step->grid_width, step->temporal_factor};
+  const int f = video_frame_of(grid, clip_->frames, frame_->value());
   cluster_map_->setUnderlay(frame_image(clip_, f));
 }
 

@@ -1,13 +1,43 @@
 #include "ui/token_inspector.h"
 
+#include <algorithm>
+
 namespace svgear {
+
+namespace {
+
+// Latent frames of a video under the causal VAE, at least one.
+int latent_frames(int video_frames, int t) { return 1 + std::max(0, video_frames - 1) / t; }
+
+}  // namespace
+
+int grid_frame_of(const TokenGrid3& grid, int video_frames, int frame) {
+  if (video_frames <= 0 || grid.frames <= 0) return 0;
+  if (grid.temporal_factor <= 0) return int(int64_t(frame) * grid.frames / video_frames);
+  const int t = grid.temporal_factor;
+  const int latent = (frame + t - 1) / t;
+  return std::min(grid.frames - 1, int(int64_t(latent) * grid.frames / latent_frames(video_frames, t)));
+}
+
+int video_frame_of(const TokenGrid3& grid, int video_frames, int grid_frame) {
+  if (video_frames <= 0 || grid.frames <= 0) return 0;
+  int frame = 0;
+  if (grid.temporal_factor <= 0) {
+    frame = int(int64_t(grid_frame) * video_frames / grid.frames);
+  } else {
+    const int t = grid.temporal_factor;
+    const int latent = int(int64_t(grid_frame) * latent_frames(video_frames, t) / grid.frames);
+    frame = latent == 0 ? 0 : t * (latent - 1) + 1;
+  }
+  return std::clamp(frame, 0, video_frames - 1);
+}
 
 int token_at_pixel(const TokenGrid3& grid, int video_frames, int video_height, int video_width, int frame, int x, int y) {
   if (grid.tokens() <= 0 || video_frames <= 0 || x < 0 || y < 0 || x >= video_width || y >= video_height || frame < 0 ||
       frame >= video_frames) {
     return -1;
   }
-  const int f = int(int64_t(frame) * grid.frames / video_frames);
+  const int f = grid_frame_of(grid, video_frames, frame);
   const int row = int(int64_t(y) * grid.height / video_height);
   const int column = int(int64_t(x) * grid.width / video_width);
   return (f * grid.height + row) * grid.width + column;

@@ -13,8 +13,15 @@ namespace svgear {
 
 struct TokenGrid3 {
   int frames = 0, height = 0, width = 0;  // the DiT's token grid (RoutingEvent::grid_*)
+  int temporal_factor = 0;                 // RoutingEvent::temporal_factor
   int tokens() const { return frames * height * width; }
 };
+
+// The grid frame a video frame shows, and the first video frame of a grid frame. Pixel models map
+// evenly; under Wan's causal VAE video frame 0 is latent frame 0 and latent frame k ≥ 1 is video
+// frames t(k − 1) + 1 … tk.
+int grid_frame_of(const TokenGrid3& grid, int video_frames, int frame);
+int video_frame_of(const TokenGrid3& grid, int video_frames, int grid_frame);
 
 struct TokenInspection {
   int token = -1;  // -1: nothing to inspect
@@ -31,8 +38,7 @@ struct TokenInspection {
 };
 
 // The token at a pixel of a video frame: the grid scales the frame (each token covers
-// width/grid.width × height/grid.height pixels) and time (frame f → grid frame f·grid.frames/frames).
-// -1 outside the video.
+// width/grid.width × height/grid.height pixels) and time (grid_frame_of). -1 outside the video.
 int token_at_pixel(const TokenGrid3& grid, int video_frames, int video_height, int video_width, int frame, int x, int y);
 
 // Throws nothing: a token outside the trace's labels gives token = -1.

@@ -37,6 +37,10 @@ struct RoutingEvent {
   int grid_frames = 0;
   int grid_height = 0;
   int grid_width = 0;
+  // The model's ModelManifest::temporal_factor: 0 when video frames map evenly onto grid frames
+  // (pixel models), else t of Wan's causal VAE (video frame 0 is latent frame 0; each later latent
+  // frame is t video frames).
+  int temporal_factor = 0;
   std::vector<RoutingTrace> traces;  // owned; on_routing hands the event over (by value)
 };
 

@@ -239,7 +239,8 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
                   elapsed / (i + 1) * (num_steps - i - 1)});
     if (!step_traces.traces.empty()) {
       sink.on_routing({i, num_steps, model_.manifest.dit.num_layers, model_.manifest.dit.num_heads,
-                       grid_frames, grid_height, grid_width, std::move(step_traces.traces)});
+                       grid_frames, grid_height, grid_width, model_.manifest.temporal_factor,
+                       std::move(step_traces.traces)});
       step_traces.traces.clear();
     }
     if (want_preview) sink.on_preview({i, result.video});

@@ -58,6 +58,7 @@
 #include "ui/routing_panel.h"
 #include "ui/routing_plot.h"
 #include "ui/settings_panel.h"
+#include "ui/token_inspector.h"
 #include "ui/sweep_view.h"
 #include "ui/viridis.h"
 
@@ -333,6 +334,15 @@ void StudioWindowTest::cancel_keeps_partial_result() {
   QVERIFY(w->exportFrames(scratch_.filePath("partial")));
   QTRY_VERIFY(!w->isExporting());
   QVERIFY(std::filesystem::exists(std::filesystem::path(scratch_.filePath("partial").toStdString()) / "frame_0007.png"));
+  // ... as what it is: the log says so, and frames exported into a folder in use are named so.
+  QVERIFY2(log_text(*w).contains("the last estimate of a cancelled run"), qPrintable(log_text(*w)));
+  QVERIFY(w->exportFrames(scratch_.filePath("partial")));
+  QTRY_VERIFY(!w->isExporting());
+  bool named_partial = false;
+  for (const auto& entry : std::filesystem::directory_iterator(scratch_.filePath("partial").toStdString())) {
+    named_partial |= entry.path().filename().string().find("-partial-frames") != std::string::npos;
+  }
+  QVERIFY(named_partial);
   QVERIFY(child<QToolButton>(*w, "generate_button")->isEnabled());
   child<QSpinBox>(*w, "steps")->setValue(2);
   QTest::keyClick(w.get(), Qt::Key_Return, Qt::ControlModifier);  // Ctrl+Enter generates
@@ -1047,6 +1057,30 @@ void StudioWindowTest::library_keeps_folder_names_that_are_not_utf8() {
   panel.openRow(0);
   QCOMPARE(opened, added.folder);
   QCOMPARE(read_library_entry(opened).prompt, std::string("a red circle"));
+}
+
+// The inspector's token and the routing panel's underlay follow the decoder's frames: a Wan clip of
+// 81 frames over 21 latent frames has video frame 0 alone on latent frame 0 and latent frame k ≥ 1
+// on video frames 4k − 3 … 4k (mapped evenly, frames 1–3 read latent frame 0); pixel models map
+// evenly, patches of frames included.
+void StudioWindowTest::token_frames_follow_the_decoder() {
+  const TokenGrid3 wan{21, 30, 52, 4};
+  QCOMPARE(grid_frame_of(wan, 81, 0), 0);
+  QCOMPARE(grid_frame_of(wan, 81, 1), 1);
+  QCOMPARE(grid_frame_of(wan, 81, 4), 1);
+  QCOMPARE(grid_frame_of(wan, 81, 5), 2);
+  QCOMPARE(grid_frame_of(wan, 81, 80), 20);
+  QCOMPARE(video_frame_of(wan, 81, 1), 1);
+  QCOMPARE(video_frame_of(wan, 81, 2), 5);
+  QCOMPARE(video_frame_of(wan, 81, 20), 77);
+  for (int k = 0; k < 21; ++k) QCOMPARE(grid_frame_of(wan, 81, video_frame_of(wan, 81, k)), k);
+  QCOMPARE(token_at_pixel(wan, 81, 240, 416, 5, 0, 0), 2 * 30 * 52);
+  const TokenGrid3 pixel{16, 16, 16, 0};
+  QCOMPARE(grid_frame_of(pixel, 16, 7), 7);
+  QCOMPARE(video_frame_of(pixel, 16, 7), 7);
+  const TokenGrid3 two_frame_patch{8, 16, 16, 0};
+  QCOMPARE(grid_frame_of(two_frame_patch, 16, 7), 3);
+  QCOMPARE(video_frame_of(two_frame_patch, 16, 3), 6);
 }
 
 // The listing is read on the thread pool (a library of thousands of runs takes seconds); a run kept
