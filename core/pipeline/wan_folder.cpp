@@ -160,6 +160,31 @@ const char* wan_layout_name(WanLayout layout) {
   return "unset";
 }
 
+namespace {
+
+// Wan2.2-T2V-A14B and I2V-A14B run two experts, one for the high-noise steps and one for the rest.
+// Either alone has the 14B's shapes and would load as Wan2.1-T2V-14B, running every step on one
+// expert: refused, naming what is there.
+void refuse_expert_pairs(const fs::path& folder, const std::vector<fs::path>& root_dits) {
+  std::string found;
+  for (const char* expert : {"transformer_2", "high_noise_model", "low_noise_model"}) {
+    if (fs::is_directory(folder / expert)) found = std::string(expert) + "/";
+  }
+  for (const auto& path : root_dits) {
+    std::string name = path.filename().string();
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    if (name.find("high_noise") != std::string::npos || name.find("low_noise") != std::string::npos) {
+      found = path.filename().string();
+    }
+  }
+  if (found.empty()) return;
+  throw UserError("'" + folder.string() + "' holds " + found + ", an expert of Wan2.2-A14B, whose pair of experts "
+                  "(high noise, low noise) is not supported yet: use Wan2.1-T2V-14B, Wan2.1-T2V-1.3B or "
+                  "Wan2.2-TI2V-5B");
+}
+
+}  // namespace
+
 WanFolder WanFolder::find(const fs::path& folder) {
   if (!fs::is_directory(folder)) {
     throw UserError("no model at '" + folder.string() + "': the folder does not exist");
@@ -177,6 +202,7 @@ WanFolder WanFolder::find(const fs::path& folder) {
   }
   // Wan-AI's original 14B repository shards its DiT at the top, with an index.
   if (fs::is_regular_file(folder / kShardIndex)) root_dits = shards_of(folder / kShardIndex);
+  refuse_expert_pairs(folder, root_dits);
 
   const fs::path transformer = folder / "transformer";
   const bool diffusers = fs::is_directory(transformer);
@@ -191,8 +217,7 @@ WanFolder WanFolder::find(const fs::path& folder) {
     f.dit_config = transformer / "config.json";
   } else if (root_dits.size() > 1 && !fs::is_regular_file(folder / kShardIndex)) {
     throw UserError("'" + folder.string() + "' holds " + std::to_string(root_dits.size()) +
-                    " diffusion models (" + name_list(root_dits) + "): keep one per folder " +
-                    "(Wan2.2-A14B's high/low-noise pair is not supported yet)");
+                    " diffusion models (" + name_list(root_dits) + "): keep one per folder");
   } else if (!root_dits.empty()) {
     f.layout = WanLayout::Original;
     f.dit_files = root_dits;
