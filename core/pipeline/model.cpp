@@ -55,7 +55,10 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   const c10::ScalarType vae_dtype = vae_device.is_cuda() ? at::kBFloat16 : at::kFloat;
 
   // The small parts first, so a wrong tokenizer or VAE fails before gigabytes are read.
-  Umt5Tokenizer tokenizer = Umt5Tokenizer::load((folder / m.tokenizer).lexically_normal(), m.dit.text_len);
+  std::vector<std::filesystem::path> text_encoder_files;
+  for (const auto& name : m.text_encoder_files) text_encoder_files.push_back(folder / name);
+  Umt5Tokenizer tokenizer =
+      Umt5Tokenizer::load((folder / m.tokenizer).lexically_normal(), m.dit.text_len, text_encoder_files);
   if (device.is_cuda()) {
     // Weights that do not fit in the free memory are refused before anything is loaded.
     const WeightBytes on_device = weights_on_device(m, device, model->dtype, text_device, vae_device, vae_dtype);

@@ -15,20 +15,17 @@ namespace {
 // umT5's spiece.model is about 4.5 MB; the bound only keeps a wrong file from being read whole.
 constexpr uintmax_t kMaxModelBytes = uintmax_t(64) << 20;
 
-// The bytes of spiece.model once its normalisation tables are checked: libsentencepiece walks
-// their tries without bounds checks, so a hostile table would crash the studio at the first prompt.
-std::string read_checked_model(const std::filesystem::path& path) {
-  const auto refuse = [&](const std::string& why) {
-    throw UserError("cannot read the SentencePiece tokenizer '" + path.string() + "': " + why +
-                    ". Download spiece.model of google/umt5-xxl again.");
-  };
-  std::error_code ec;
-  const uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec) refuse(ec.message());
-  if (size > kMaxModelBytes) refuse("it has " + std::to_string(size) + " bytes, far more than a tokenizer's");
-  std::ifstream in(path, std::ios::binary);
-  std::string proto(size_t(size), '\0');
-  if (!in.read(proto.data(), std::streamsize(size))) refuse("it could not be read");
+[[noreturn]] void refuse(const std::string& source, const std::string& why) {
+  throw UserError("cannot read the SentencePiece tokenizer " + source + ": " + why +
+                  ". Download spiece.model of google/umt5-xxl again.");
+}
+
+// Checks spiece.model's normalisation tables: libsentencepiece walks their tries without bounds
+// checks, so a hostile table would crash the studio at the first prompt.
+void check_model(const std::string& proto, const std::string& source) {
+  if (proto.size() > kMaxModelBytes) {
+    refuse(source, "it has " + std::to_string(proto.size()) + " bytes, far more than a tokenizer's");
+  }
   // ModelProto's normalizer_spec (3), read by Encode, and denormalizer_spec (5), read by Decode
   // (the truncation note decodes): each a NormalizerSpec whose precompiled_charsmap is field 2.
   try {
@@ -40,20 +37,28 @@ std::string read_checked_model(const std::filesystem::path& path) {
       }
     }
   } catch (const UserError& e) {
-    refuse(e.what());
+    refuse(source, e.what());
   }
+}
+
+std::string read_model_file(const std::filesystem::path& path) {
+  const std::string source = "'" + path.string() + "'";
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) refuse(source, ec.message());
+  if (size > kMaxModelBytes) refuse(source, "it has " + std::to_string(size) + " bytes, far more than a tokenizer's");
+  std::ifstream in(path, std::ios::binary);
+  std::string proto(size_t(size), '\0');
+  if (!in.read(proto.data(), std::streamsize(size))) refuse(source, "it could not be read");
   return proto;
 }
 
 class SentencePieceModel : public SubwordModel {
  public:
-  explicit SentencePieceModel(const std::filesystem::path& path) {
-    const std::string proto = read_checked_model(path);
+  SentencePieceModel(const std::string& proto, const std::string& source) {
+    check_model(proto, source);
     const auto status = processor_.LoadFromSerializedProto(proto);
-    if (!status.ok()) {
-      throw UserError("cannot read the SentencePiece tokenizer '" + path.string() + "': " +
-                      status.ToString() + ". Download spiece.model of google/umt5-xxl again.");
-    }
+    if (!status.ok()) refuse(source, status.ToString());
   }
 
   std::vector<int64_t> encode(std::string_view text) const override {
@@ -85,7 +90,11 @@ std::unique_ptr<SubwordModel> load_sentencepiece_model(const std::filesystem::pa
   if (!std::filesystem::is_regular_file(path)) {
     throw UserError("the tokenizer file '" + path.string() + "' does not exist");
   }
-  return std::make_unique<SentencePieceModel>(path);
+  return std::make_unique<SentencePieceModel>(read_model_file(path), "'" + path.string() + "'");
+}
+
+std::unique_ptr<SubwordModel> load_sentencepiece_model(const std::string& proto, const std::string& source) {
+  return std::make_unique<SentencePieceModel>(proto, source);
 }
 
 }  // namespace svgear

@@ -15,5 +15,8 @@ bool sentencepiece_available();
 
 // Throws UserError naming the file when it is missing or not a SentencePiece model.
 std::unique_ptr<SubwordModel> load_sentencepiece_model(const std::filesystem::path& path);
+// The same from the model's bytes (spiece.model's content), `source` naming where they were in
+// messages ("the spiece_model tensor of 'umt5_xxl_fp16.safetensors'").
+std::unique_ptr<SubwordModel> load_sentencepiece_model(const std::string& proto, const std::string& source);
 
 }  // namespace svgear

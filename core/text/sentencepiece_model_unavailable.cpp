@@ -14,4 +14,10 @@ std::unique_ptr<SubwordModel> load_sentencepiece_model(const std::filesystem::pa
                   "google/umt5-xxl beside it, or rebuild after installing libsentencepiece-dev.");
 }
 
+std::unique_ptr<SubwordModel> load_sentencepiece_model(const std::string&, const std::string& source) {
+  throw UserError("this build cannot read the SentencePiece tokenizer in " + source +
+                  ": it was built without SentencePiece. Put the tokenizer.json of google/umt5-xxl in the "
+                  "model folder, or rebuild after installing libsentencepiece-dev.");
+}
+
 }  // namespace svgear

@@ -8,6 +8,7 @@
 #include "core/text/sentencepiece_model.h"
 #include "core/text/unigram_model.h"
 #include "core/user_error.h"
+#include "core/weights/safetensors_file.h"
 
 namespace svgear {
 namespace {
@@ -31,6 +32,9 @@ std::pair<uint32_t, size_t> next_code_point(std::string_view text, size_t i) {
   return {c, length};
 }
 
+// ComfyUI's umT5 files hold spiece.model's bytes under this name.
+constexpr const char* kSpieceTensor = "spiece_model";
+
 std::unique_ptr<SubwordModel> load_file(const std::filesystem::path& path) {
   if (path.extension() == ".json") return UnigramModel::load(path);
   return load_sentencepiece_model(path);
@@ -44,7 +48,8 @@ Umt5Tokenizer::Umt5Tokenizer(std::shared_ptr<const SubwordModel> model,
   if (text_len_ < 1) throw UserError("the text length must be at least 1 (room for EOS)");
 }
 
-Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& path, int text_len) {
+Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& path, int text_len,
+                                  const std::vector<std::filesystem::path>& text_encoder_files) {
   if (std::filesystem::is_regular_file(path)) {
     if (path.extension() != ".json" && path.extension() != ".model") {
       throw UserError("'" + path.string() + "' is not a tokenizer: give spiece.model or " +
@@ -62,6 +67,21 @@ Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& path, int text_le
         return Umt5Tokenizer(load_file(candidate), candidate, text_len);
       }
     }
+  }
+  for (const auto& file : text_encoder_files) {
+    if (file.extension() != ".safetensors") continue;
+    const auto weights = SafetensorsFile::open(file);
+    for (const TensorEntry& entry : weights->tensors()) {
+      if (entry.name != kSpieceTensor) continue;
+      const std::string source = "the " + std::string(kSpieceTensor) + " tensor of '" + file.string() + "'";
+      if (entry.dtype != WeightDtype::U8 || entry.shape.size() != 1) {
+        throw UserError(source + " is not a byte string: download the file again");
+      }
+      const at::Tensor bytes = weights->load(entry.name).contiguous();
+      const std::string proto(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), size_t(bytes.numel()));
+      return Umt5Tokenizer(load_sentencepiece_model(proto, source), file, text_len);
+    }
+    looked.push_back(file.string() + " (its " + kSpieceTensor + " tensor)");
   }
   std::string list;
   for (const auto& p : looked) list += "\n  " + p.string();

@@ -38,9 +38,11 @@ class Umt5Tokenizer {
                 int text_len = kTextLen);
 
   // `path` is spiece.model, tokenizer.json, or a folder holding either (also in its tokenizer/ or
-  // google/umt5-xxl/ subfolder, the Diffusers and Wan layouts); spiece.model is preferred. Throws
-  // UserError listing every path looked at when none is there.
-  static Umt5Tokenizer load(const std::filesystem::path& path, int text_len = kTextLen);
+  // google/umt5-xxl/ subfolder, the Diffusers and Wan layouts); spiece.model is preferred. Else the
+  // spiece_model tensor of one of `text_encoder_files` (ComfyUI's umT5 files carry the tokenizer
+  // so). Throws UserError listing every place looked at when none is there.
+  static Umt5Tokenizer load(const std::filesystem::path& path, int text_len = kTextLen,
+                            const std::vector<std::filesystem::path>& text_encoder_files = {});
 
   // Ids of the cleaned prompt with EOS, at most text_len of them.
   std::vector<int64_t> tokenize(std::string_view prompt) const;

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <iterator>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include "core/text/precompiled_charsmap.h"
 #include "core/text/protobuf_fields.h"
 #include "core/user_error.h"
+#include "core/weights/safetensors_writer.h"
 #include "tests/support/test_paths.h"
 #include "tests/text/tiny_umt5.h"
 
@@ -236,6 +238,30 @@ TEST(SpieceTokenizer, FolderPrefersSpieceModel) {
   std::filesystem::copy_file(trained_spiece_model(), dir / "spiece.model");
   tokenizer_json_of(trained_spiece_model(), dir);
   EXPECT_EQ(Umt5Tokenizer::load(dir).source(), dir / "spiece.model");
+}
+
+// ComfyUI's umT5 files carry spiece.model's bytes as a U8 tensor named spiece_model: a folder of
+// Comfy files alone has its tokenizer there. A file without it is listed among the places looked.
+TEST(SpieceTokenizer, ComfyTextEncoderFilesCarryTheTokenizer) {
+  const auto dir = test::scratch_dir("spiece_comfy");
+  std::ifstream in(trained_spiece_model(), std::ios::binary);
+  const std::string proto((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const at::Tensor bytes =
+      at::from_blob(const_cast<char*>(proto.data()), {int64_t(proto.size())}, at::kByte).clone();
+  write_safetensors(dir / "umt5_xxl_fp16.safetensors", {{"shared.weight", at::zeros({4, 2})}, {"spiece_model", bytes}});
+  const Umt5Tokenizer from_file = Umt5Tokenizer::load(dir, 16, {dir / "umt5_xxl_fp16.safetensors"});
+  EXPECT_EQ(from_file.source(), dir / "umt5_xxl_fp16.safetensors");
+  const Umt5Tokenizer reference = Umt5Tokenizer::load(trained_spiece_model(), 16);
+  for (const std::string& prompt : kPrompts) EXPECT_EQ(from_file.tokenize(prompt), reference.tokenize(prompt)) << prompt;
+
+  const auto bare = test::scratch_dir("spiece_comfy_bare");
+  write_safetensors(bare / "umt5_xxl_fp16.safetensors", {{"shared.weight", at::zeros({4, 2})}});
+  try {
+    Umt5Tokenizer::load(bare, 16, {bare / "umt5_xxl_fp16.safetensors"});
+    ADD_FAILURE();
+  } catch (const UserError& e) {
+    EXPECT_TRUE(test::contains(e.what(), "umt5_xxl_fp16.safetensors (its spiece_model tensor)")) << e.what();
+  }
 }
 
 TEST(SpieceTokenizer, CorruptModelNamesTheFile) {
