@@ -68,6 +68,16 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
     }
     model->memory_remedies = gpu_memory_remedies(on_device, options.free_text_encoder);
   }
+  // The parts held by the host (a CPU run's DiT in float32 is 4× its bf16 size on a GPU): past the
+  // available memory, the kernel's OOM killer would end the load minutes in without a word.
+  WeightBytes on_host;
+  if (device.is_cpu()) on_host.dit = wan_dit_bytes(m.dit, model->dtype);
+  if (text_device.is_cpu()) on_host.text_encoder = umt5_bytes(text_encoder_files, kTextEncoderDtype);
+  if (vae_device.is_cpu()) on_host.vae = wan_vae_decoder_bytes(folder / m.vae_file, vae_dtype);
+  if (const std::optional<int64_t> available = available_host_memory(); available && on_host.total() > 0) {
+    const std::string shortfall = memory_shortfall(on_host, *available, "cpu");
+    if (!shortfall.empty()) throw UserError(m.name + ": " + shortfall);
+  }
   model->decoder = WanVaeDecoder::open(folder / m.vae_file, vae_device, vae_dtype);  // paired in the manifest
   check_cancel(options);
 

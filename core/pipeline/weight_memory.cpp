@@ -59,11 +59,22 @@ int64_t wan_vae_decoder_bytes(const std::filesystem::path& file, c10::ScalarType
 
 std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, const std::string& device_name) {
   if (needed.total() <= free_bytes) return "";
-  std::string message = "not enough memory on " + device_name + ": the weights alone need about " +
-                        gib(needed.total()) + " (diffusion model " + gib(needed.dit);
-  if (needed.text_encoder > 0) message += ", text encoder " + gib(needed.text_encoder);
-  if (needed.vae > 0) message += ", VAE " + gib(needed.vae);
-  message += ") but " + gib(free_bytes) + " are free.";
+  const bool host = device_name == "cpu";
+  std::string parts;
+  const auto add = [&](int64_t bytes, const char* what) {
+    if (bytes > 0) parts += (parts.empty() ? "" : ", ") + std::string(what) + " " + gib(bytes);
+  };
+  add(needed.dit, "diffusion model");
+  add(needed.text_encoder, "text encoder");
+  add(needed.vae, "VAE");
+  std::string message = "not enough memory on " + std::string(host ? "the CPU" : device_name) +
+                        ": the weights alone need about " + gib(needed.total()) + " (" + parts + ") but " +
+                        gib(free_bytes) + (host ? " are available." : " are free.");
+  if (host) {
+    // On the host the kernel's OOM killer would end the load without a word, minutes in.
+    if (needed.dit > 0) message += " Run the diffusion model on a GPU (--device cuda).";
+    return message + " Otherwise close other programs or pick a smaller model.";
+  }
   if (needed.text_encoder > 0) message += " Text encoder on the CPU (--text-encoder-device cpu) keeps it off the GPU.";
   if (needed.vae > 0) message += " VAE on the CPU (--vae-device cpu) decodes there.";
   message += " Otherwise close other programs using the GPU or pick a smaller model.";

@@ -34,8 +34,9 @@ int64_t wan_vae_decoder_bytes(const std::filesystem::path& file, c10::ScalarType
 std::string gib(int64_t bytes);
 
 // "" when `needed` fits in `free_bytes`; else a message saying how much is needed (per part) and
-// free on `device_name`, and which options move parts off the GPU. The options are named as the
-// studio's Model dock shows them and as the CLI's flags, here and in gpu_memory_remedies.
+// free on `device_name`, and which options move parts off the GPU ("cpu": the host's available
+// memory, and what keeps parts off it). The options are named as the studio's Model dock shows
+// them and as the CLI's flags, here and in gpu_memory_remedies.
 std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, const std::string& device_name);
 
 // What else frees memory on the GPU a Wan model's DiT runs on while it generates, for the

@@ -254,6 +254,17 @@ TEST(WeightMemory, EstimateAndShortfallMessage) {
   EXPECT_TRUE(contains(message, "not enough memory on cuda:0: the weights alone need about 38.0 GiB "
                                 "(diffusion model 27.0 GiB, text encoder 11.0 GiB) but 30.0 GiB are free"));
   EXPECT_TRUE(contains(message, "--text-encoder-device cpu"));
+  // On the host (a CPU run: its DiT in float32), the load is refused instead of killed by the OOM
+  // killer, with what keeps the DiT off the host.
+  WeightBytes host;
+  host.dit = int64_t(19) << 30;
+  host.text_encoder = int64_t(11) << 30;
+  const std::string on_host = memory_shortfall(host, int64_t(16) << 30, "cpu");
+  EXPECT_TRUE(contains(on_host, "not enough memory on the CPU: the weights alone need about 30.0 GiB (diffusion "
+                                "model 19.0 GiB, text encoder 11.0 GiB) but 16.0 GiB are available"))
+      << on_host;
+  EXPECT_TRUE(contains(on_host, "--device cuda")) << on_host;
+  EXPECT_FALSE(contains(on_host, "--text-encoder-device cpu")) << on_host;
 }
 
 // During a generation, what frees the DiT's GPU besides a smaller request: the text encoder's place
