@@ -180,17 +180,21 @@ WanWeights WanWeights::meta(const WanConfig& c) {
   return w;
 }
 
-WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
-                            at::Device device, at::ScalarType compute_dtype, const CancelToken* cancel) {
-  const std::map<std::string, StoredTensor> index = index_checkpoint(files);
-  for (const auto& [name, stored] : index) {
-    // Scaled fp8 files store a per-tensor scale that plain conversion would ignore.
-    if (name == "scaled_fp8" || name.ends_with(".scale_weight")) {
-      throw WeightsError("Wan weights in " + checkpoint_file_list(files) +
-                         " are scaled fp8 (" + stored.stored_name +
-                         "), which is not supported: use an fp16, bf16 or fp32 checkpoint");
+void WanWeights::refuse_scaled_fp8(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+  for (const auto& file : files) {
+    for (const TensorEntry& entry : file->tensors()) {
+      if (entry.name.ends_with("scaled_fp8") || entry.name.ends_with(".scale_weight")) {
+        throw WeightsError("Wan weights in " + checkpoint_file_list(files) + " are scaled fp8 (" + entry.name +
+                           "), which is not supported: use an fp16, bf16 or fp32 checkpoint");
+      }
     }
   }
+}
+
+WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
+                            at::Device device, at::ScalarType compute_dtype, const CancelToken* cancel) {
+  refuse_scaled_fp8(files);
+  const std::map<std::string, StoredTensor> index = index_checkpoint(files);
 
   std::vector<std::string> missing;
   std::vector<std::string> mismatched;

@@ -125,6 +125,10 @@ struct WanWeights {
   static WanWeights load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
                          at::Device device = at::Device(at::kCPU), at::ScalarType compute_dtype = at::kFloat,
                          const CancelToken* cancel = nullptr);
+  // Throws WeightsError when the files are scaled fp8 (ComfyUI's *_fp8_scaled: a per-tensor scale
+  // that plain conversion would ignore), from the headers: the model scan checks it before the
+  // text encoder's gigabytes are read, load() again.
+  static void refuse_scaled_fp8(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
 
   using TensorVisitor = std::function<void(const std::string& name, at::Tensor& tensor,
                                            WeightPrecision precision)>;

@@ -10,6 +10,7 @@
 #include "core/decoder/wan_vae_weights.h"
 #include "core/io/bounded_json.h"
 #include "core/io/file_extension.h"
+#include "core/model/wan_weights.h"
 #include "core/pipeline/wan_variant.h"
 #include "core/text/umt5_weights.h"
 #include "core/user_error.h"
@@ -248,6 +249,7 @@ ModelManifest read_wan_manifest(const fs::path& folder) {
   const WanFolder f = WanFolder::find(folder);
   std::vector<std::shared_ptr<SafetensorsFile>> files;
   for (const auto& path : f.dit_files) files.push_back(SafetensorsFile::open(path));
+  WanWeights::refuse_scaled_fp8(files);
   const std::string where = f.dit_files.size() == 1 ? "'" + f.dit_files.front().string() + "'"
                                                     : "the shards in '" + f.dit_files.front().parent_path().string() + "'";
   const WanVariant variant = detect_wan_variant(wan_dit_shapes(files), read_wan_config_hints(f.dit_config), where);
