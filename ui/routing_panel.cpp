@@ -26,6 +26,16 @@
 namespace svgear {
 namespace {
 
+// The head means' name: "all heads" only when every head is traced.
+QString traced_heads_name(const RoutingStep& step) {
+  std::vector<int> heads;
+  for (const RoutingTrace& t : step.traces) {
+    if (t.head != kAllHeads && std::find(heads.begin(), heads.end(), t.head) == heads.end()) heads.push_back(t.head);
+  }
+  if (int(heads.size()) >= step.num_heads) return QObject::tr("all heads");
+  return QObject::tr("traced heads (%1 of %2)").arg(heads.size()).arg(step.num_heads);
+}
+
 constexpr int kPlotPerLayer = 0;
 constexpr int kPlotPerHead = 1;
 constexpr int kPlotPerStep = 2;
@@ -317,7 +327,7 @@ void RoutingPanel::syncLayersAndHeads() {
   for (int l : layers) layer_->addItem(tr("%1 of %2").arg(l).arg(step->num_layers), l);
   head_->clear();
   for (int h : heads) head_->addItem(tr("%1 of %2").arg(h).arg(step->num_heads), h);
-  if (heads.size() > 1 && !step->head_means.empty()) head_->addItem(tr("all heads"), kAllHeads);
+  if (heads.size() > 1 && !step->head_means.empty()) head_->addItem(traced_heads_name(*step), kAllHeads);
   select_data(layer_, layer);
   select_data(head_, head);
 }
@@ -345,8 +355,9 @@ void RoutingPanel::showSelection() {
     default: plot_->showLayers(*step, trace->head); break;
   }
 
-  const QString head = trace->head == kAllHeads ? tr("all heads (mean density and error, summed estimate)")
-                                                 : tr("head %1").arg(trace->head);
+  const QString head = trace->head == kAllHeads
+                           ? tr("%1 (mean density and error, summed estimate)").arg(traced_heads_name(*step))
+                           : tr("head %1").arg(trace->head);
   QString text = tr("<b>step %1/%2 · layer %3 · %4</b>: density %5 %")
                      .arg(step->step + 1)
                      .arg(step->num_steps)

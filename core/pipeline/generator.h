@@ -33,7 +33,8 @@ const char* generation_status_name(GenerationStatus status);
 
 struct GenerationTimings {
   double text_encode_ms = 0.0;
-  std::vector<double> step_ms;
+  std::vector<double> step_ms;  // the denoising alone: a step's preview decode is in preview_ms
+  double preview_ms = 0.0;      // every preview decode (Wan's first fits its projection: ~26 s)
   double decode_ms = 0.0;
   double total_ms = 0.0;
 };

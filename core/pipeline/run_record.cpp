@@ -73,6 +73,7 @@ nlohmann::json make_run_record(const GenerationResult& result, const Model& mode
   j["timings_ms"] = {{"text_encode", t.text_encode_ms},
                      {"steps", t.step_ms},
                      {"steps_total", steps_total},
+                     {"previews", t.preview_ms},
                      {"decode", t.decode_ms},
                      {"total", t.total_ms}};
   j["device"] = {{"name", model.device.str()},

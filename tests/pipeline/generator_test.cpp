@@ -130,6 +130,7 @@ TEST_F(GeneratorTest, RunsAndReportsEveryStep) {
   EXPECT_EQ(v.width, 32);
   EXPECT_EQ(v.rgb.size(), size_t(4 * 32 * 32 * 3));
   EXPECT_EQ(result.timings.step_ms.size(), 3u);
+  EXPECT_GT(result.timings.preview_ms, 0.0);  // the two previews' decodes, timed apart from the steps
   EXPECT_TRUE(sink.errors.empty());
 
   const nlohmann::json record = make_run_record(result, *model);
@@ -138,6 +139,7 @@ TEST_F(GeneratorTest, RunsAndReportsEveryStep) {
   EXPECT_EQ(record["request"]["steps"], 3);
   EXPECT_EQ(record["request"]["attention"]["mode"], "dense");
   EXPECT_EQ(record["timings_ms"]["steps"].size(), 3u);
+  EXPECT_DOUBLE_EQ(record["timings_ms"]["previews"].get<double>(), result.timings.preview_ms);
   EXPECT_EQ(record["model"]["name"], "random-tiny");
   EXPECT_FALSE(record["device"]["description"].get<std::string>().empty());
   EXPECT_EQ(record["device"]["sparse_attention_kernel"], "CPU gather");  // a CPU model
