@@ -479,6 +479,8 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   result_ = std::make_shared<const Video>(std::move(video));
   result_seed_ = request.seed;
   result_partial_ = false;  // the library keeps finished runs only
+  // The Routing panel's traces are an earlier run's: not this clip's tokens.
+  preview_->view()->setInspection(nullptr, TokenGrid3{}, QString());
   updateExportActions();
   preview_->showClip(result_, tr("library: %1").arg(QString::fromStdString(entry.created)));
   const QString name = QString::fromStdString(entry.folder.filename().string());

@@ -33,8 +33,7 @@ void PreviewWidget::setInspection(const RoutingTrace* trace, const TokenGrid3& g
   } else {
     trace_.reset();
   }
-  if (hovering_) inspectAt(mouse_);
-  update();
+  refreshInspection();
 }
 
 void PreviewWidget::mouseMoveEvent(QMouseEvent* event) {
@@ -68,13 +67,14 @@ void PreviewWidget::setClip(const SharedVideo& video) {
   frames_ = frame_images(video);
   fps_ = video->fps > 0 ? video->fps : 16.0;
   if (current_ >= frameCount()) current_ = 0;
-  update();
+  refreshInspection();
 }
 
 void PreviewWidget::clear() {
   frames_.clear();
   current_ = 0;
   caption_.clear();
+  inspection_ = {};
   update();
 }
 
@@ -83,12 +83,21 @@ QSize PreviewWidget::frameSize() const { return frames_.empty() ? QSize() : fram
 void PreviewWidget::setCurrentFrame(int index) {
   if (frames_.empty()) return;
   current_ = std::clamp(index, 0, frameCount() - 1);
-  update();
+  refreshInspection();
 }
 
 void PreviewWidget::setZoom(double zoom) {
   zoom_ = zoom;
-  update();
+  refreshInspection();
+}
+
+void PreviewWidget::refreshInspection() {
+  // The token under a still mouse changes with the frame played, the clip and the zoom.
+  if (hovering_) {
+    inspectAt(mouse_);
+  } else {
+    update();
+  }
 }
 
 void PreviewWidget::setCaption(const QString& caption) {

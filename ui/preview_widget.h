@@ -60,6 +60,7 @@ class PreviewWidget : public QOpenGLWidget {
  private:
   QRectF targetRect(QSize image) const;
   void inspectAt(QPointF position);
+  void refreshInspection();  // inspectAt(mouse_) while the mouse is over the preview, then repaint
   void drawInspector();
 
   std::vector<QImage> frames_;

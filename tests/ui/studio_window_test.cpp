@@ -641,6 +641,10 @@ void StudioWindowTest::routing_views_show_live_traces() {
     // The ImGui window covers the top-left corner, which was the plain background before.
     QVERIFY2(colour_count(drawn.copy(10, 10, 120, 40)) > colour_count(before.copy(10, 10, 120, 40)) + 4,
              "the inspector window is not drawn");
+    // A still mouse over a frame that changes (playback, the scrubber) inspects the new frame's token.
+    const int first_frame = t.frame;
+    preview->setCurrentFrame(first_frame == 0 ? preview->frameCount() - 1 : 0);
+    QVERIFY(preview->inspection().frame != first_frame);
     QTest::mouseMove(child<QLineEdit>(*w, "prompt"));
   }
 
