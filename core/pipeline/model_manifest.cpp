@@ -169,7 +169,8 @@ namespace {
 // safetensors at the top or a transformer/ folder are tried; WanFolder reads just the headers.
 bool is_wan_folder(const std::filesystem::path& folder) {
   std::error_code ec;
-  bool candidate = std::filesystem::is_directory(folder / "transformer", ec);
+  bool candidate = std::filesystem::is_directory(folder / "transformer", ec) ||
+                   std::filesystem::is_directory(folder / "diffusion_models", ec);  // ComfyUI's folders
   // increment(ec), not ++: a read error mid-listing ends it instead of throwing (the scans run on
   // the studio's GUI thread).
   for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {

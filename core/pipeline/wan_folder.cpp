@@ -194,11 +194,15 @@ WanFolder WanFolder::find(const fs::path& folder) {
   f.folder = folder;
   std::vector<fs::path> root_dits;
   std::vector<fs::path> root_vaes;
-  for (const auto& path : safetensors_in(folder)) {
-    if (holds_tensor_ending(path, "patch_embedding.weight")) {
-      root_dits.push_back(path);
-    } else if (holds_wan_vae(path)) {
-      root_vaes.push_back(path);
+  // ComfyUI's files at the top, or in its own folders (split_files/ of Comfy-Org's repositories as
+  // the Hugging Face CLI saves them; ComfyUI's models/): diffusion_models/, text_encoders/, vae/.
+  for (const auto& dir : {folder, folder / "diffusion_models"}) {
+    for (const auto& path : safetensors_in(dir)) {
+      if (holds_tensor_ending(path, "patch_embedding.weight")) {
+        root_dits.push_back(path);
+      } else if (dir == folder && holds_wan_vae(path)) {
+        root_vaes.push_back(path);
+      }
     }
   }
   // Wan-AI's original 14B repository shards its DiT at the top, with an index.
@@ -231,8 +235,8 @@ WanFolder WanFolder::find(const fs::path& folder) {
     }
     throw UserError("no model at '" + folder.string() + "': no model.json (built-in and random models) and no "
                     "Wan diffusion model: looked for a .safetensors holding patch_embedding.weight in " +
-                    folder.string() + " (e.g. wan2.1_t2v_1.3B_bf16.safetensors from " + kComfyRepo +
-                    ", split_files/diffusion_models/) and for " + transformer.string() +
+                    folder.string() + " and its diffusion_models/ (e.g. wan2.1_t2v_1.3B_bf16.safetensors from " +
+                    kComfyRepo + ", split_files/diffusion_models/) and for " + transformer.string() +
                     "/ (the Diffusers layout of " + kDiffusersRepo + ")");
   }
   for (const auto& path : f.dit_files) {

@@ -251,19 +251,25 @@ std::vector<std::shared_ptr<SafetensorsFile>> open_umt5_files(
 
 std::vector<std::filesystem::path> find_umt5_files(const std::filesystem::path& folder) {
   namespace fs = std::filesystem;
-  std::error_code ec;
   std::vector<fs::path> plain, fp8, shards, pickles;
-  for (const auto& entry : fs::directory_iterator(folder, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (!entry.is_regular_file() || name.find("t5") == std::string::npos) continue;
-    if (entry.path().extension() == ".safetensors") {
-      (name.find("fp8") == std::string::npos ? plain : fp8).push_back(entry.path());
-    } else if (has_pickle_extension(entry.path())) {
-      pickles.push_back(entry.path());
+  // At the top or in ComfyUI's text_encoders/ (wan_folder.cpp); increment(ec): a listing error ends
+  // the listing instead of throwing.
+  for (const auto& dir : {folder, folder / "text_encoders"}) {
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      std::error_code type_error;
+      if (!it->is_regular_file(type_error) || name.find("t5") == std::string::npos) continue;
+      if (it->path().extension() == ".safetensors") {
+        (name.find("fp8") == std::string::npos ? plain : fp8).push_back(it->path());
+      } else if (has_pickle_extension(it->path())) {
+        pickles.push_back(it->path());
+      }
     }
   }
-  for (const auto& entry : fs::directory_iterator(folder / "text_encoder", ec)) {
-    if (entry.path().extension() == ".safetensors") shards.push_back(entry.path());
+  std::error_code ec;
+  for (fs::directory_iterator it(folder / "text_encoder", ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == ".safetensors") shards.push_back(it->path());
   }
   std::sort(plain.begin(), plain.end());
   std::sort(fp8.begin(), fp8.end());
@@ -274,7 +280,8 @@ std::vector<std::filesystem::path> find_umt5_files(const std::filesystem::path& 
   if (!pickles.empty()) open_umt5_files(pickles);  // throws the pickle message
   throw UserError(
       "no umT5 text encoder in '" + folder.string() + "': looked for " +
-      (folder / "*t5*.safetensors").string() + " (e.g. umt5_xxl_fp16.safetensors) and " +
+      (folder / "*t5*.safetensors").string() + " (e.g. umt5_xxl_fp16.safetensors), " +
+      (folder / "text_encoders" / "*t5*.safetensors").string() + " and " +
       (folder / "text_encoder" / "*.safetensors").string() +
       ". Download umt5_xxl_fp16.safetensors from Comfy-Org/Wan_2.1_ComfyUI_repackaged " +
       "(split_files/text_encoders/) into this folder.");

@@ -54,6 +54,27 @@ TEST(WanFolder, FindsThePartsOfBothLayouts) {
   EXPECT_EQ(diffusers.vae_file.parent_path().filename(), "vae");
 }
 
+// ComfyUI's files in its own folders, as `huggingface-cli download Comfy-Org/…` saves split_files/
+// (diffusion_models/, text_encoders/, vae/): found, listed and loaded as if they sat together.
+TEST(WanFolder, ComfyFoldersAsTheHuggingFaceCliSavesThem) {
+  const auto root = test::scratch_dir("wan_split_files");
+  const auto split = test::write_tiny_wan_original(root / "split_files");
+  for (const auto& [file, folder] : {std::pair{"wan2.1_t2v_tiny_fp32.safetensors", "diffusion_models"},
+                                     std::pair{"umt5_xxl_fp16.safetensors", "text_encoders"},
+                                     std::pair{"wan_2.1_vae.safetensors", "vae"}}) {
+    fs::create_directories(split / folder);
+    fs::rename(split / file, split / folder / file);
+  }
+  const WanFolder found = WanFolder::find(split);
+  ASSERT_EQ(found.dit_files.size(), 1u);
+  EXPECT_EQ(found.dit_files[0], split / "diffusion_models" / "wan2.1_t2v_tiny_fp32.safetensors");
+  ASSERT_EQ(found.text_encoder_files.size(), 1u);
+  EXPECT_EQ(found.text_encoder_files[0], split / "text_encoders" / "umt5_xxl_fp16.safetensors");
+  EXPECT_EQ(found.vae_file, split / "vae" / "wan_2.1_vae.safetensors");
+  EXPECT_EQ(find_model_folders(root), std::vector<fs::path>{split});
+  EXPECT_NO_THROW(Model::load(split, c10::Device(c10::kCPU)));
+}
+
 // svgear info, the studio's model picker and --model NAME list Wan folders that have no model.json;
 // an incomplete one is left out (loading it says why) and unrelated folders are not probed.
 TEST(WanFolder, ModelListingsIncludeWanFoldersWithoutModelJson) {
