@@ -50,24 +50,44 @@ Written write(const Video& video, const QString& path, Exporter::Format format, 
   return {where, Exporter::tr("exported %1").arg(where), QString::fromStdString(written.note)};
 }
 
+// Written trace by trace: a Wan step's traces hold ~1 MB of labels and maps each, tens of bytes a
+// value as a JSON tree, so a document built whole took gigabytes. Steps whose maps the Routing
+// panel dropped (it keeps them for its newest steps) say so ("maps_dropped"), and so does the log.
 Written write_routing_trace(const std::vector<std::shared_ptr<const RoutingStep>>& steps, const QString& path) {
-  nlohmann::json out = {{"format", "svgear-routing-trace/1"}, {"steps", nlohmann::json::array()}};
-  for (const auto& step : steps) {
-    nlohmann::json traces = nlohmann::json::array();
-    for (const RoutingTrace& trace : step->traces) traces.push_back(routing_trace_to_json(trace));
-    out["steps"].push_back({{"step", step->step},
-                            {"num_steps", step->num_steps},
-                            {"num_layers", step->num_layers},
-                            {"num_heads", step->num_heads},
-                            {"grid",
-                             {{"frames", step->grid_frames},
-                              {"height", step->grid_height},
-                              {"width", step->grid_width},
-                              {"temporal_factor", step->temporal_factor}}},
-                            {"traces", std::move(traces)}});
+  AtomicFile file(path.toStdString());
+  file.write(R"({"format":"svgear-routing-trace/1","steps":[)");
+  int without_maps = 0;
+  for (size_t s = 0; s < steps.size(); ++s) {
+    const RoutingStep& step = *steps[s];
+    int dropped = 0;
+    for (const RoutingTrace& trace : step.traces) dropped += trace.block_map.empty();
+    without_maps += dropped > 0;
+    std::string head = nlohmann::json{{"step", step.step},
+                                      {"num_steps", step.num_steps},
+                                      {"num_layers", step.num_layers},
+                                      {"num_heads", step.num_heads},
+                                      {"grid",
+                                       {{"frames", step.grid_frames},
+                                        {"height", step.grid_height},
+                                        {"width", step.grid_width},
+                                        {"temporal_factor", step.temporal_factor}}},
+                                      {"maps_dropped", dropped > 0}}
+                           .dump();
+    head.pop_back();  // the closing brace: the traces follow
+    file.write((s == 0 ? "" : ",") + head + R"(,"traces":[)");
+    for (size_t t = 0; t < step.traces.size(); ++t) {
+      file.write((t == 0 ? "" : ",") + routing_trace_to_json(step.traces[t]).dump());
+    }
+    file.write("]}");
   }
-  write_file_atomically(path.toStdString(), out.dump() + "\n");
-  return {path, Exporter::tr("exported the routing of %n step(s) to %1", nullptr, int(steps.size())).arg(path), QString()};
+  file.write("]}\n");
+  file.commit();
+  const QString summary = Exporter::tr("exported the routing of %n step(s) to %1", nullptr, int(steps.size())).arg(path);
+  const QString note = without_maps == 0 ? QString()
+                                         : Exporter::tr("%n of them without their maps (labels, block maps, error "
+                                                        "estimates): the Routing panel keeps those for its newest steps",
+                                                        nullptr, without_maps);
+  return {path, summary, note};
 }
 
 }  // namespace

@@ -49,6 +49,7 @@
 #include "ui/block_map_view.h"
 #include "ui/compare_view.h"
 #include "ui/comparison_video.h"
+#include "ui/exporter.h"
 #include "ui/library_panel.h"
 #include "ui/cluster_map_view.h"
 #include "ui/cluster_palette.h"
@@ -817,6 +818,22 @@ void StudioWindowTest::routing_panel_keeps_detail_within_budget() {
   QVERIFY(panel.blockMap()->blocks().isNull());
   QVERIFY(panel.clusterMap()->labelImage().isNull());
   QVERIFY(child<QLabel>(panel, "routing_summary")->text().contains("dropped"));
+
+  // An export says which steps lost their maps, in the file and in its note.
+  Exporter exporter;
+  QString note;
+  connect(&exporter, &Exporter::exported, this, [&note](const QString&, const QString&, const QString& n) { note = n; });
+  const QString path = scratch_.filePath("dropped-maps.json");
+  exporter.exportRoutingTrace({steps.begin(), steps.end()}, path);
+  QTRY_VERIFY(!note.isEmpty());
+  QVERIFY2(note.startsWith("3 of them without their maps"), qPrintable(note));
+  const nlohmann::json exported = nlohmann::json::parse(std::ifstream(path.toStdString()));
+  QCOMPARE(exported["steps"].size(), size_t(5));
+  for (int s = 0; s < 5; ++s) {
+    QCOMPARE(exported["steps"][s]["maps_dropped"].get<bool>(), s < 3);
+    QCOMPARE(exported["steps"][s]["traces"].size(), steps[s]->traces.size());
+  }
+  QCOMPARE(exported["steps"][4]["traces"][0]["block_map"].size(), size_t(32));
 }
 
 void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
