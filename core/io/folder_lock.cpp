@@ -21,7 +21,8 @@ FolderLock::FolderLock(const std::filesystem::path& folder, const std::string& h
     if (error == EWOULDBLOCK) {
       throw UserError(holder + " is using " + folder.string() + ": wait for it to end, or use another folder");
     }
-    throw UserError("cannot lock the folder " + folder.string() + ": " + std::strerror(error));
+    // A file system without locks (some network mounts): the lock guards against a mistake, and
+    // its absence must not stop the work.
   }
 }
 

@@ -12,7 +12,8 @@ namespace svgear {
 class FolderLock {
  public:
   // Throws UserError naming `folder` and `holder` ("another `svgear train`") when another open
-  // lock holds it, or when the folder cannot be opened.
+  // lock holds it, or when the folder cannot be opened. A file system that takes no locks gives
+  // no lock and no error.
   FolderLock(const std::filesystem::path& folder, const std::string& holder);
   ~FolderLock();
   FolderLock(const FolderLock&) = delete;
