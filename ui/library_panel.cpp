@@ -104,6 +104,7 @@ void LibraryPanel::refresh() {
   scanning_ = true;
   const int scan = ++scan_;
   inserted_during_scan_.clear();
+  deleted_during_scan_.clear();
   auto* watcher = new QFutureWatcher<Scanned>(this);
   connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, scan] {
     watcher->deleteLater();
@@ -124,9 +125,18 @@ void LibraryPanel::refresh() {
 
 void LibraryPanel::show(Scanned scanned) {
   scanning_ = false;
-  entries_ = std::move(scanned.entries);
+  entries_.clear();
   list_->clear();
-  for (size_t i = 0; i < entries_.size(); ++i) addRow(int(i), entries_[i], scanned.thumbnails[i]);
+  for (size_t i = 0; i < scanned.entries.size(); ++i) {
+    const LibraryEntry& e = scanned.entries[i];
+    // Deleted while the scan ran (it may have read the folder first): not listed again.
+    if (std::find(deleted_during_scan_.begin(), deleted_during_scan_.end(), e.folder) != deleted_during_scan_.end()) {
+      continue;
+    }
+    entries_.push_back(e);
+    addRow(int(entries_.size()) - 1, e, scanned.thumbnails[i]);
+  }
+  deleted_during_scan_.clear();
   // Runs kept while the scan ran: listed again unless the scan found them.
   for (const LibraryEntry& e : inserted_during_scan_) insert(e);
   inserted_during_scan_.clear();
@@ -186,6 +196,7 @@ void LibraryPanel::deleteSelected() {
     Q_EMIT errorOccurred(QString::fromStdString(error.what()));
     return;
   }
+  if (scanning_) deleted_during_scan_.push_back(e.folder);
   // Its row now: the dialog's event loop may have listed a run kept meanwhile above it.
   for (size_t i = 0; i < entries_.size(); ++i) {
     if (entries_[i].folder != e.folder) continue;

@@ -52,6 +52,7 @@ class LibraryPanel : public QWidget {
   GenerationLibrary library_;
   std::vector<LibraryEntry> entries_;
   std::vector<LibraryEntry> inserted_during_scan_;
+  std::vector<std::filesystem::path> deleted_during_scan_;
   bool scanning_ = false;
   int scan_ = 0;  // the latest refresh's number: an older scan's result is dropped
   QListWidget* list_;
