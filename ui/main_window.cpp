@@ -235,7 +235,7 @@ void MainWindow::buildDocks() {
       preview_->view()->setInspection(nullptr, {}, QString());
       return;
     }
-    preview_->view()->setInspection(trace, TokenGrid3{step->grid_frames, step->grid_height, step->grid_width, step->temporal_factor},
+    preview_->view()->setInspection(trace, step->token_grid(),
                                     tr("step %1/%2 · layer %3 · head %4 · density %5 %")
                                         .arg(step->step + 1)
                                         .arg(step->num_steps)

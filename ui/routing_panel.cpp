@@ -391,8 +391,7 @@ void RoutingPanel::showUnderlay() {
     cluster_map_->setUnderlay(QImage());
     return;
   }
-  const TokenGrid3 grid{step->grid_frames, step->grid_height, step->grid_width, step->temporal_factor};
-  const int f = video_frame_of(grid, clip_->frames, frame_->value());
+  const int f = video_frame_of(step->token_grid(), clip_->frames, frame_->value());
   cluster_map_->setUnderlay(frame_image(clip_, f));
 }
 

@@ -8,6 +8,7 @@
 #include <QMetaType>
 
 #include "core/pipeline/event_sink.h"
+#include "ui/token_inspector.h"
 
 namespace svgear {
 
@@ -32,6 +33,9 @@ struct RoutingStep : RoutingEvent {
     }
     return nullptr;
   }
+
+  // The token grid the labels index, for the inspector and the underlay.
+  TokenGrid3 token_grid() const { return {grid_frames, grid_height, grid_width, temporal_factor}; }
 
  private:
   void summarise_heads();

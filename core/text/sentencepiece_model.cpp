@@ -20,12 +20,14 @@ constexpr uintmax_t kMaxModelBytes = uintmax_t(64) << 20;
                   ". Download spiece.model of google/umt5-xxl again.");
 }
 
+void check_size(uintmax_t size, const std::string& source) {
+  if (size > kMaxModelBytes) refuse(source, "it has " + std::to_string(size) + " bytes, far more than a tokenizer's");
+}
+
 // Checks spiece.model's normalisation tables: libsentencepiece walks their tries without bounds
 // checks, so a hostile table would crash the studio at the first prompt.
 void check_model(const std::string& proto, const std::string& source) {
-  if (proto.size() > kMaxModelBytes) {
-    refuse(source, "it has " + std::to_string(proto.size()) + " bytes, far more than a tokenizer's");
-  }
+  check_size(proto.size(), source);
   // ModelProto's normalizer_spec (3), read by Encode, and denormalizer_spec (5), read by Decode
   // (the truncation note decodes): each a NormalizerSpec whose precompiled_charsmap is field 2.
   try {
@@ -46,7 +48,7 @@ std::string read_model_file(const std::filesystem::path& path) {
   std::error_code ec;
   const uintmax_t size = std::filesystem::file_size(path, ec);
   if (ec) refuse(source, ec.message());
-  if (size > kMaxModelBytes) refuse(source, "it has " + std::to_string(size) + " bytes, far more than a tokenizer's");
+  check_size(size, source);  // before reading it whole
   std::ifstream in(path, std::ios::binary);
   std::string proto(size_t(size), '\0');
   if (!in.read(proto.data(), std::streamsize(size))) refuse(source, "it could not be read");

@@ -409,13 +409,28 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
   return trainer;
 }
 
+namespace {
+
+// `model_folder`'s model.json, given to `read`; a file that is not one (a FIFO), malformed JSON or
+// a field `read` refuses throws UserError naming the file.
+template <typename Read>
+void read_model_json(const std::filesystem::path& model_folder, Read&& read) {
+  const std::filesystem::path path = model_folder / "model.json";
+  require_regular_file(path, "a model folder's model.json");
+  try {
+    std::ifstream in(path);
+    read(parse_bounded_json(in));
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(path.string() + ": unreadable: " + e.what());
+  }
+}
+
+}  // namespace
+
 void FlowMatchingTrainer::initialize_from(const std::filesystem::path& model_folder) {
   load_weights(model_folder);
-  require_regular_file(model_folder / "model.json", "a model folder's model.json");
   // Where the weights came from, for the record: any model's (a built-in one has no training record).
-  try {
-    std::ifstream in(model_folder / "model.json");
-    const nlohmann::json source = parse_bounded_json(in);
+  read_model_json(model_folder, [&](const nlohmann::json& source) {
     const nlohmann::json training = source.is_object() && source.value("training", nlohmann::json()).is_object()
                                         ? source["training"]
                                         : nlohmann::json::object();
@@ -423,21 +438,16 @@ void FlowMatchingTrainer::initialize_from(const std::filesystem::path& model_fol
                          {"steps", recipe_count(training.value("steps", nlohmann::json(0)), "steps", 0)},
                          {"recipe", training.value("recipe", nlohmann::json::object())},
                          {"stages", training.value("stages", nlohmann::json::array())}};
-  } catch (const nlohmann::json::exception& e) {
-    throw UserError((model_folder / "model.json").string() + ": unreadable: " + e.what());
-  }
+  });
   start_ = "initialized";
   steps_done_ = 0;
   stages_ = nlohmann::json::array();
 }
 
 void FlowMatchingTrainer::continue_from(const std::filesystem::path& model_folder) {
-  require_regular_file(model_folder / "model.json", "a model folder's model.json");
   int64_t steps = 0;
   nlohmann::json stages, initialized_from;
-  try {
-    std::ifstream in(model_folder / "model.json");
-    const nlohmann::json source = parse_bounded_json(in);
+  read_model_json(model_folder, [&](const nlohmann::json& source) {
     if (!source.is_object() || source.value("name", "") != spec_.name || !source.contains("training")) {
       throw UserError(model_folder.string() + " is not an export of a " + spec_.name +
                       " training run (use --init-from to start a new run from its weights)");
@@ -447,9 +457,7 @@ void FlowMatchingTrainer::continue_from(const std::filesystem::path& model_folde
     stages = training.value("stages", nlohmann::json::array());
     require_json_field(stages.is_array(), "stages", "a list", stages);
     initialized_from = training.value("initialized_from", nlohmann::json());
-  } catch (const nlohmann::json::exception& e) {
-    throw UserError((model_folder / "model.json").string() + ": unreadable: " + e.what());
-  }
+  });
   load_weights(model_folder);
   steps_done_ = steps;
   stages_ = std::move(stages);
