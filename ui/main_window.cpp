@@ -773,12 +773,7 @@ void MainWindow::onCompareFinished(const CompareResult& result) {
 }
 
 bool MainWindow::exportVideo(const QString& path) {
-  if (!result_) {
-    reportError(tr("nothing to export yet: generate a video first"));
-    return false;
-  }
-  beginExport(path);
-  if (result_partial_) log_->info(tr("%1: the last estimate of a cancelled run, not a finished video").arg(path));
+  if (!beginResultExport(path)) return false;
   exporter_->exportVideo(result_, path, Exporter::Format::Video);
   return true;
 }
@@ -786,6 +781,16 @@ bool MainWindow::exportVideo(const QString& path) {
 void MainWindow::beginExport(const QString& path) {
   ++pending_exports_;  // the exporter's exported / failed signal counts it down
   statusBar()->showMessage(tr("Exporting %1…").arg(path));
+}
+
+bool MainWindow::beginResultExport(const QString& path) {
+  if (!result_) {
+    reportError(tr("nothing to export yet: generate a video first"));
+    return false;
+  }
+  beginExport(path);
+  if (result_partial_) log_->info(tr("%1: the last estimate of a cancelled run, not a finished video").arg(path));
+  return true;
 }
 
 bool MainWindow::exportComparison(const QString& path) {
@@ -814,12 +819,7 @@ bool MainWindow::exportRoutingTrace(const QString& path) {
 }
 
 bool MainWindow::exportFrames(const QString& folder) {
-  if (!result_) {
-    reportError(tr("nothing to export yet: generate a video first"));
-    return false;
-  }
-  beginExport(folder);
-  if (result_partial_) log_->info(tr("%1: the last estimate of a cancelled run, not a finished video").arg(folder));
+  if (!beginResultExport(folder)) return false;
   exporter_->exportVideo(result_, folder, Exporter::Format::PngFrames,
                          QString("svgear-%1%2-frames").arg(result_seed_).arg(result_partial_ ? "-partial" : ""));
   return true;

@@ -112,6 +112,8 @@ class MainWindow : public QMainWindow {
   void onSweepFinished(const QString& mode, bool dense_reused);
   // Counts an export queued on the exporter (isExporting) and says so in the status bar.
   void beginExport(const QString& path);
+  // The same for the current result, refused when there is none; a cancelled run's is logged as such.
+  bool beginResultExport(const QString& path);
   // A save dialog in the last export folder (remembered); empty when cancelled.
   QString chooseExportPath(const QString& title, const QString& file_name, const QString& filter);
   QString videoFilter() const;  // the video types this build writes, for the export dialogs

@@ -12,16 +12,13 @@
 namespace svgear {
 namespace {
 
-// umT5's spiece.model is about 4.5 MB; the bound only keeps a wrong file from being read whole.
-constexpr uintmax_t kMaxModelBytes = uintmax_t(64) << 20;
-
 [[noreturn]] void refuse(const std::string& source, const std::string& why) {
   throw UserError("cannot read the SentencePiece tokenizer " + source + ": " + why +
                   ". Download spiece.model of google/umt5-xxl again.");
 }
 
 void check_size(uintmax_t size, const std::string& source) {
-  if (size > kMaxModelBytes) refuse(source, "it has " + std::to_string(size) + " bytes, far more than a tokenizer's");
+  if (size > kMaxSentencePieceBytes) refuse(source, "it has " + std::to_string(size) + " bytes, far more than a tokenizer's");
 }
 
 // Checks spiece.model's normalisation tables: libsentencepiece walks their tries without bounds

@@ -3,12 +3,16 @@
 // library (the GPU machine) compile sentencepiece_model_unavailable.cpp instead, whose loader
 // tells the user to use tokenizer.json.
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 
 #include "core/text/subword_model.h"
 
 namespace svgear {
+
+// umT5's spiece.model is about 4.5 MB; the bound only keeps a wrong file from being read whole.
+inline constexpr uintmax_t kMaxSentencePieceBytes = uintmax_t(64) << 20;
 
 // False when this build has no SentencePiece library.
 bool sentencepiece_available();

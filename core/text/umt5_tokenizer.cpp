@@ -77,6 +77,10 @@ Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& path, int text_le
       if (entry.dtype != WeightDtype::U8 || entry.shape.size() != 1) {
         throw UserError(source + " is not a byte string: download the file again");
       }
+      if (uintmax_t(entry.shape[0]) > kMaxSentencePieceBytes) {  // before reading it whole
+        throw UserError(source + " has " + std::to_string(entry.shape[0]) +
+                        " bytes, far more than a tokenizer's: download the file again");
+      }
       const at::Tensor bytes = weights->load(entry.name).contiguous();
       const std::string proto(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), size_t(bytes.numel()));
       return Umt5Tokenizer(load_sentencepiece_model(proto, source), file, text_len);

@@ -173,6 +173,28 @@ TEST(WanDiT, CancelTokenStopsTheForward) {
   EXPECT_TRUE(backend.calls.empty());
 }
 
+// A cancel that arrives during a block's self-attention stops the forward before that block's
+// FFN: here the last block's, after which no other check would come.
+TEST(WanDiT, CancelDuringSelfAttentionStopsBeforeTheFfn) {
+  struct CancellingBackend : RecordingBackend {
+    at::Tensor forward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                       const AttentionCall& call) override {
+      if (call.layer == call.num_layers - 1) cancel.cancel();
+      return RecordingBackend::forward(q, k, v, call);
+    }
+    CancelToken cancel;
+  };
+  const WanConfig c = small_config();
+  WanDiT dit(c, wan_random_weights(c, 4));
+  CancellingBackend backend;
+  DiTForward call;
+  call.attention = &backend;
+  call.cancel = &backend.cancel;
+  EXPECT_THROW(dit.forward(at::randn({1, 16, 1, 4, 4}), at::tensor({1.0f}), at::randn({1, 3, 64}), call),
+               Cancelled);
+  EXPECT_EQ(backend.calls.size(), size_t(c.num_layers));
+}
+
 TEST(WanDiT, RejectsInputsThatDoNotFit) {
   const WanConfig c = small_config();
   WanDiT dit(c, wan_random_weights(c, 5));

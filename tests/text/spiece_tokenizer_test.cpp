@@ -15,6 +15,7 @@
 
 #include "core/text/precompiled_charsmap.h"
 #include "core/text/protobuf_fields.h"
+#include "core/text/sentencepiece_model.h"
 #include "core/user_error.h"
 #include "core/weights/safetensors_writer.h"
 #include "tests/support/test_paths.h"
@@ -261,6 +262,18 @@ TEST(SpieceTokenizer, ComfyTextEncoderFilesCarryTheTokenizer) {
     ADD_FAILURE();
   } catch (const UserError& e) {
     EXPECT_TRUE(test::contains(e.what(), "umt5_xxl_fp16.safetensors (its spiece_model tensor)")) << e.what();
+  }
+
+  // A tensor far larger than any tokenizer is refused from its header, before it is read.
+  const auto huge = test::scratch_dir("spiece_comfy_huge");
+  write_safetensors(huge / "umt5_xxl_fp16.safetensors",
+                    {{"spiece_model", at::zeros({int64_t(kMaxSentencePieceBytes) + 1}, at::kByte)}});
+  try {
+    Umt5Tokenizer::load(huge, 16, {huge / "umt5_xxl_fp16.safetensors"});
+    ADD_FAILURE();
+  } catch (const UserError& e) {
+    EXPECT_TRUE(test::contains(e.what(), "spiece_model tensor of")) << e.what();
+    EXPECT_TRUE(test::contains(e.what(), std::to_string(kMaxSentencePieceBytes + 1) + " bytes")) << e.what();
   }
 }
 

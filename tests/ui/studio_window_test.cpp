@@ -1234,6 +1234,11 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
 
   budgets->setText("0.7");
   w->sweep();
+  // The settings are locked during a run: a budget chosen meanwhile is refused, not set behind the lock.
+  QVERIFY(w->isGenerating());
+  Q_EMIT view->budgetChosen(0.9);
+  QCOMPARE(child<QDoubleSpinBox>(*w, "top_p")->value(), 0.4);
+  QVERIFY2(w->statusBar()->currentMessage().contains("locked"), qPrintable(w->statusBar()->currentMessage()));
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QCOMPARE(int(view->points().size()), 1);
   QVERIFY(log_text(*w).contains("reusing the cached dense run"));
