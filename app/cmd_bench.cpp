@@ -12,6 +12,7 @@
 
 #include "app/cli_args.h"
 #include "app/commands.h"
+#include "app/results_file.h"
 #include "core/attention/attention_preset.h"
 #include "core/bench/attention_bench.h"
 #include "core/bench/dit_step_bench.h"
@@ -104,7 +105,7 @@ int bench_step(int argc, char** argv) {
   options.base.top_p = args.number("top-p").value_or(options.base.top_p);
   const auto json_path = args.text("json");
   args.finish();
-  if (json_path) check_output_file(*json_path);  // before the work, not after it
+  if (json_path) check_results_file(*json_path);  // before the work, not after it
   // On stderr, so that stdout is the table alone.
   options.on_progress = [](const std::string& what) { std::fprintf(stderr, "bench step: %s\n", what.c_str()); };
 
@@ -166,11 +167,11 @@ int cmd_bench(int argc, char** argv) {
   }
   const auto json_path = args.text("json");
   args.finish();
-  if (json_path) check_output_file(*json_path);  // before the work, not after it
   std::error_code ec;
   if (json_path && options.inputs && std::filesystem::equivalent(*json_path, *options.inputs, ec)) {
     throw UserError("--json '" + *json_path + "' is the --inputs file: the results would replace the activations");
   }
+  if (json_path) check_results_file(*json_path);  // before the work, not after it
 
   const AttentionBenchResult result = run_attention_bench(options);
   std::printf("device: %s\n%s", device_description(options.device).c_str(), result.table().c_str());

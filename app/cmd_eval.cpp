@@ -10,6 +10,7 @@
 #include "app/commands.h"
 #include "app/interrupt_cancel.h"
 #include "app/request_options.h"
+#include "app/results_file.h"
 #include "core/evaluation/adherence_eval.h"
 #include "core/evaluation/text_influence.h"
 #include "core/cancel_token.h"
@@ -72,8 +73,12 @@ int cmd_eval(int argc, char** argv) {
   if (const auto steps = args.integer("steps")) options.base.steps = int(*steps);
   if (const auto guidance = args.number("guidance")) options.base.guidance = *guidance;
   if (const auto shift = args.number("shift")) options.base.shift = *shift;
+  if (args.text("attention")) {
+    throw UserError("eval runs dense and each mode of --modes (default svgear): give --modes svg2,svgear, not "
+                    "--attention");
+  }
   bool attention_given = false;
-  // Each mode sets its own; the rest of these settings are the sparse modes'.
+  // Each mode sets its own (a preset's mode too); the rest of these settings are the sparse modes'.
   options.base.attention = read_attention_options(args, AttentionMode::SvgEar, &attention_given);
   const c10::Device device = parse_device(args.text("device").value_or("auto"));
   const auto json_path = args.text("json");
@@ -89,16 +94,21 @@ int cmd_eval(int argc, char** argv) {
                     "--json (not --modes, --sheet, --objects, --steps, --guidance, --shift or the sparse settings)");
   }
   if (options.max_objects < 1 || options.max_objects > 3) throw UserError("--objects must be 1, 2 or 3");
-  if (json_path) check_output_file(*json_path);  // before the work, not after it
+  if (json_path) check_results_file(*json_path);  // before the work, not after it
   if (sheet_path) {
     if (lowercase_extension(*sheet_path) != ".png") {
       throw UserError("--sheet writes a PNG image: give a FILE.png, not '" + *sheet_path + "'");
     }
     check_output_file(*sheet_path);
+    std::error_code a, b;
+    if (json_path && std::filesystem::weakly_canonical(*json_path, a) == std::filesystem::weakly_canonical(*sheet_path, b)) {
+      throw UserError("--json and --sheet name the same file '" + *sheet_path + "': the sheet would replace the results");
+    }
   }
 
   const std::filesystem::path folder =
       model_folder_or_default(model_text ? std::optional<std::filesystem::path>(*model_text) : std::nullopt);
+  (void)options.base.resolve(read_model_manifest(folder));  // a bad step count or guidance costs no load
   auto model = Model::load(folder, device);
   if (model->manifest.latent != LatentKind::Pixel || model->manifest.text_encoder != TextEncoderKind::Vocab) {
     throw UserError(folder.string() + " is not a shapes-world model: svgear eval scores the built-in models");

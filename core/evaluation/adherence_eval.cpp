@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <stdexcept>
 
 #include "core/attention/attention_preset.h"
 #include "core/metrics/video_quality.h"
@@ -38,7 +39,8 @@ AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions&
   result.steps = *resolved.steps;
   result.guidance = *resolved.guidance;
   result.shift = *resolved.shift;
-  result.sparse = options.base.attention;
+  result.sparse = resolved.attention;  // the cluster counts clamped to the clip's tokens, as they ran
+  result.modes = modes;
   std::vector<Tally> tallies(modes.size());
   Generator generator(model);
   EventSink quiet;
@@ -57,8 +59,10 @@ AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions&
       GenerationResult run = generator.run(request, quiet, cancel);
       cancel.throw_if_cancelled();
       if (run.status != GenerationStatus::Finished) {
-        throw UserError("generating '" + scene.prompt + "' with " + attention_mode_name(modes[m]) +
-                        " attention failed: " + run.error);
+        const std::string message =
+            "generating '" + scene.prompt + "' with " + attention_mode_name(modes[m]) + " attention failed: " + run.error;
+        if (run.error_is_internal) throw std::runtime_error(message);  // a bug to report, not the user's
+        throw UserError(message);
       }
       Tally& t = tallies[m];
       t.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -116,7 +120,7 @@ nlohmann::json AdherenceEvalResult::to_json() const {
     if (!r.mean_psnr_db) {
       j["mean_psnr_db_vs_dense"] = "n/a";
     } else if (std::isinf(*r.mean_psnr_db)) {
-      j["mean_psnr_db_vs_dense"] = "inf (identical)";
+      j["mean_psnr_db_vs_dense"] = "inf";  // JSON has no infinity; compare's report says it so too
     } else {
       j["mean_psnr_db_vs_dense"] = *r.mean_psnr_db;
     }
@@ -127,9 +131,15 @@ nlohmann::json AdherenceEvalResult::to_json() const {
   for (const AdherenceEvalPrompt& p : prompts) {
     prompts_json.push_back({{"prompt", p.prompt}, {"seed", p.seed}, {"score", p.score}});
   }
+  // Each sparse row ran its own mode with these settings.
+  nlohmann::json sparse_json = attention_config_to_json(sparse);
+  sparse_json.erase("mode");
+  nlohmann::json modes_json = nlohmann::json::array();
+  for (const AttentionMode mode : modes) modes_json.push_back(attention_mode_name(mode));
   return {{"model", model},
           {"sampling", {{"sampler", sampler}, {"steps", steps}, {"guidance", guidance}, {"shift", shift}}},
-          {"sparse_attention", attention_config_to_json(sparse)},
+          {"modes", modes_json},
+          {"sparse_attention", sparse_json},
           {"rows", rows_json},
           {"prompts", prompts_json}};
 }

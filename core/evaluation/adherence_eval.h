@@ -59,7 +59,8 @@ struct AdherenceEvalResult {
   std::string sampler;
   int steps = 0;
   double guidance = 0.0, shift = 0.0;
-  AttentionConfig sparse;              // the sparse modes' settings (each row its own mode)
+  std::vector<AttentionMode> modes;   // dense first, then the sparse modes, as the rows
+  AttentionConfig sparse;              // the sparse modes' settings as they ran (each row its own mode)
   std::vector<AdherenceEvalRow> rows;  // dense first
   std::vector<AdherenceEvalPrompt> prompts;
 
@@ -67,7 +68,8 @@ struct AdherenceEvalResult {
   std::string table() const;
 };
 
-// Throws UserError when a generation fails (its message), Cancelled when `cancel` fires.
+// Throws UserError when a generation fails (its message; std::runtime_error when the failure is
+// internal, a bug), Cancelled when `cancel` fires.
 AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions& options, const CancelToken& cancel);
 
 }  // namespace svgear

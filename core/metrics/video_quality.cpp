@@ -34,9 +34,8 @@ class SummedArea {
   void set(int y, int x, double value) {
     at(y + 1, x + 1) = value + at(y, x + 1) + at(y + 1, x) - at(y, x);
   }
-  double window(int y, int x, int size) const {
-    return at(y + size, x + size) - at(y, x + size) - at(y + size, x) + at(y, x);
-  }
+  // The sum over rows [y0, y1) and columns [x0, x1).
+  double rect(int y0, int x0, int y1, int x1) const { return at(y1, x1) - at(y0, x1) - at(y1, x0) + at(y0, x0); }
 
  private:
   double& at(int y, int x) { return sums_[size_t(y) * width_ + x]; }
@@ -45,12 +44,12 @@ class SummedArea {
   std::vector<double> sums_;
 };
 
-// Mean of the SSIM map over every window position that lies fully inside the frame ("valid"
-// windows: the border is not zero-padded, so edge pixels do not pull SSIM down), over all three
-// channels. Frames smaller than the window use a window as large as the frame allows.
+// Mean of the SSIM map over every pixel of all three channels, as the papers' metric.py computes
+// it with avg_pool2d(kernel 11, stride 1, padding 5): the window is centred on the pixel, the
+// frame zero-padded, and each window's sums divided by 121 however much of it lies inside.
 double frame_ssim(const uint8_t* a, const uint8_t* b, int height, int width) {
-  const int window = std::min({kSsimWindow, height, width});
-  const double area = double(window) * window;
+  constexpr int kRadius = kSsimWindow / 2;
+  constexpr double kArea = double(kSsimWindow) * kSsimWindow;
   double total = 0.0;
   for (int c = 0; c < 3; ++c) {
     SummedArea sa(height, width), sb(height, width), saa(height, width), sbb(height, width), sab(height, width);
@@ -66,20 +65,21 @@ double frame_ssim(const uint8_t* a, const uint8_t* b, int height, int width) {
         sab.set(y, x, va * vb);
       }
     }
-    for (int y = 0; y + window <= height; ++y) {
-      for (int x = 0; x + window <= width; ++x) {
-        const double mu_a = sa.window(y, x, window) / area;
-        const double mu_b = sb.window(y, x, window) / area;
-        const double var_a = saa.window(y, x, window) / area - mu_a * mu_a;
-        const double var_b = sbb.window(y, x, window) / area - mu_b * mu_b;
-        const double cov = sab.window(y, x, window) / area - mu_a * mu_b;
+    for (int y = 0; y < height; ++y) {
+      const int y0 = std::max(0, y - kRadius), y1 = std::min(height, y + kRadius + 1);
+      for (int x = 0; x < width; ++x) {
+        const int x0 = std::max(0, x - kRadius), x1 = std::min(width, x + kRadius + 1);
+        const double mu_a = sa.rect(y0, x0, y1, x1) / kArea;
+        const double mu_b = sb.rect(y0, x0, y1, x1) / kArea;
+        const double var_a = saa.rect(y0, x0, y1, x1) / kArea - mu_a * mu_a;
+        const double var_b = sbb.rect(y0, x0, y1, x1) / kArea - mu_b * mu_b;
+        const double cov = sab.rect(y0, x0, y1, x1) / kArea - mu_a * mu_b;
         total += ((2 * mu_a * mu_b + kC1) * (2 * cov + kC2)) /
                  ((mu_a * mu_a + mu_b * mu_b + kC1) * (var_a + var_b + kC2));
       }
     }
   }
-  const double positions = double(height - window + 1) * (width - window + 1);
-  return total / (3.0 * positions);
+  return total / (3.0 * height * width);
 }
 
 }  // namespace

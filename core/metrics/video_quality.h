@@ -1,9 +1,11 @@
 #pragma once
 // Video quality against a reference: per-frame PSNR and SSIM with the conventions of the sparse
-// attention papers (../shared/reference/anchors.md §4): RGB scaled to [0, 1], PSNR = 10·log10(1/MSE)
-// over all pixels and channels of a frame; SSIM with an 11×11 uniform window, C1 = 0.01²,
-// C2 = 0.03², each channel's SSIM map averaged together with the others; both then averaged over
-// frames. The reference is the dense run of the same request, not real footage.
+// attention papers' metric.py (../shared/reference/anchors.md §4): RGB scaled to [0, 1], PSNR =
+// 10·log10(1/MSE) over all pixels and channels of a frame; SSIM with an 11×11 uniform window
+// centred on every pixel of the zero-padded frame (avg_pool2d, padding 5), C1 = 0.01², C2 = 0.03²,
+// each channel's SSIM map averaged together with the others; both then averaged over frames. One
+// departure: the PSNR mean leaves out identical frames (metric.py's would be +inf), and says how
+// many there were. The reference is the dense run of the same request, not real footage.
 
 #include <string>
 #include <vector>

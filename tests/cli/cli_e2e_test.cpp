@@ -382,6 +382,8 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   refused(run_cli("bench attention --shape tiny --device cpu --inputs " + (model / "model.safetensors").string() +
                   " --json " + (model / "model.safetensors").string()),
           "is the --inputs file");
+  refused(run_cli("bench attention --shape tiny --device cpu --json " + (model / "model.json").string()),
+          "exists and is not the results of an svgear command");
   EXPECT_EQ(file_bytes(model / "model.json"), manifest);
   EXPECT_EQ(file_bytes(model / "model.safetensors"), weights);
 
@@ -732,6 +734,8 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   EXPECT_EQ(result["sparse_attention"]["k_clusters"], 48);
   EXPECT_EQ(result["rows"][0]["mode"], "dense");
   EXPECT_EQ(result["rows"][1]["mode"], "svgear");
+  EXPECT_EQ(result["modes"], nlohmann::json::array({"dense", "svgear"}));
+  EXPECT_FALSE(result["sparse_attention"].contains("mode")) << "each row ran its own mode";
   // --text-influence: forward passes only, one row per noise level and the clips' own scale.
   const auto influence_path = *dir_ / "influence.json";
   run = run_cli("eval --model " + (out / "model").string() + " --text-influence --prompts 1 --device cpu --json " +
@@ -742,13 +746,20 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   ASSERT_EQ(influence["rows"].size(), 3u);
   EXPECT_EQ(influence["rows"][0]["sigma"], 0.95);
   EXPECT_GT(influence["clips"]["shape"].get<double>(), 0.0);
-  // What eval would ignore or repeat is refused before the model loads.
-  for (const std::string bad : {"--text-influence --top-p 0.5", "--text-influence --attention-preset fast",
-                                "--prompts 0", "--modes svgear,svg2,svgear"}) {
+  // What eval would ignore, repeat, fail on or overwrite is refused before the model loads.
+  const std::string manifest = file_bytes(out / "model" / "model.json");
+  const std::string same_file = (*dir_ / "same.png").string();
+  for (const std::string& bad : std::vector<std::string>{
+           "--text-influence --top-p 0.5", "--text-influence --attention-preset fast", "--prompts 0",
+           "--modes svgear,svg2,svgear", "--attention svg2", "--steps 0",
+           "--guidance -1", "--json " + (out / "model" / "model.json").string(),
+           "--json " + same_file + " --sheet " + same_file}) {
     run = run_cli("eval --model " + (out / "model").string() + " " + bad + " --device cpu");
     EXPECT_EQ(run.exit_code, 2) << bad << ": " << run.output;
     EXPECT_EQ(run.output.find("evaluating"), std::string::npos) << bad << ": " << run.output;
   }
+  EXPECT_NE(run.output.find("name the same file"), std::string::npos) << run.output;
+  EXPECT_EQ(file_bytes(out / "model" / "model.json"), manifest);
   for (const auto& row : result["rows"]) {
     EXPECT_EQ(row["objects"], 2) << row.dump();
     for (const char* key : {"colour", "shape", "motion", "all_attributes"}) {
@@ -760,13 +771,16 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   EXPECT_LE(result["rows"][1]["mean_ssim_vs_dense"].get<double>(), 1.0);
   ASSERT_EQ(result["prompts"].size(), 2u);
   EXPECT_EQ(result["prompts"][0]["score"].size(), 2u);
-  // Dense alone.
-  run = run_cli("eval --model " + (out / "model").string() + " --prompts 1 --steps 2 --device cpu --modes dense --json " +
-                json_path.string());
+  // Dense alone, over the earlier results (a results file is replaced); the cluster counts are
+  // recorded as they would run, clamped to the clip's tokens.
+  run = run_cli("eval --model " + (out / "model").string() + " --prompts 1 --steps 2 --device cpu --modes dense "
+                "--k-clusters 100000 --json " + json_path.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const nlohmann::json dense_only = nlohmann::json::parse(std::ifstream(json_path));
   ASSERT_EQ(dense_only["rows"].size(), 1u);
   EXPECT_EQ(dense_only["rows"][0]["mode"], "dense");
+  EXPECT_LT(dense_only["sparse_attention"]["k_clusters"].get<int>(), 100000) << dense_only.dump(2);
+  EXPECT_GT(dense_only["sparse_attention"]["k_clusters"].get<int>(), 0);
   run = run_cli("eval --model " + (out / "model").string() + " --objects 4");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--objects must be 1, 2 or 3"), std::string::npos) << run.output;

@@ -56,6 +56,10 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
   EXPECT_GT(frames, 0);
   EXPECT_EQ(report["quality"]["psnr_db"].size(), size_t(frames));
   EXPECT_EQ(report["dense"]["reused"], false);
+  // Deterministic before encoding too, where H.264 cannot hide a difference.
+  EXPECT_EQ(report["quality_before_encoding"]["mean_psnr_db"], "inf") << report.dump(2);
+  EXPECT_EQ(report["quality_before_encoding"]["identical_frames"], frames);
+  EXPECT_NE(run.output.find("before encoding"), std::string::npos) << run.output;
   EXPECT_EQ(report["dense"]["timings_ms"]["steps"].size(), 2u);
   EXPECT_GT(report["sparse"]["ms_per_step"].get<double>(), 0.0);
   EXPECT_GT(report["speedup_per_step"].get<double>(), 0.0);
@@ -70,6 +74,9 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
   report = read_json(out / "report.json");
   EXPECT_EQ(report["dense"]["reused"], true);
   EXPECT_EQ(report["quality"]["mean_psnr_db"], "inf");
+  EXPECT_FALSE(report.contains("quality_before_encoding")) << "a reused run's frames before encoding are gone";
+  EXPECT_NE(run.output.find("the dense run was reused: its frames before encoding are not kept"), std::string::npos)
+      << run.output;
 
   // Another seed is another request: dense runs again.
   run = run_cli("compare " + request("--seed 6 --attention dense --out " + out.string()));
@@ -116,17 +123,11 @@ TEST_F(CompareTest, ANewDenseRunRemovesTheEarlierReport) {
 }
 
 TEST_F(CompareTest, SparseModesGiveAFinitePsnr) {
-  int measured = 0;
-  std::string skipped;
   for (const std::string mode : {"svg2", "svgear"}) {
     const auto out = *dir_ / ("sparse-" + mode);
     // The tiny model has about a thousand tokens per frame stack: a few clusters, no dense steps.
     const CliRun run = run_cli("compare " + request("--attention " + mode + " --dense-steps 0 --q-clusters 8 "
                                                     "--k-clusters 32 --quiet --out " + out.string()));
-    if (run.output.find("not built yet") != std::string::npos) {
-      skipped += " " + mode;
-      continue;
-    }
     ASSERT_EQ(run.exit_code, 0) << run.output;
     const nlohmann::json report = read_json(out / "report.json");
     EXPECT_EQ(report["mode"], mode);
@@ -134,11 +135,15 @@ TEST_F(CompareTest, SparseModesGiveAFinitePsnr) {
     EXPECT_GT(report["quality"]["mean_psnr_db"].get<double>(), 0.0);
     EXPECT_GT(report["quality"]["mean_ssim"].get<double>(), -1.0);
     EXPECT_LE(report["quality"]["mean_ssim"].get<double>(), 1.0);
+    // Before encoding, the sparse run differs from dense in every frame.
+    const nlohmann::json& rendered = report["quality_before_encoding"];
+    ASSERT_TRUE(rendered["mean_psnr_db"].is_number()) << report.dump(2);
+    EXPECT_EQ(rendered["identical_frames"], 0);
+    EXPECT_LT(rendered["mean_ssim"].get<double>(), 1.0);
+    EXPECT_EQ(rendered["psnr_db"].size(), report["quality"]["psnr_db"].size());
     EXPECT_EQ(read_video(report["dense"]["video"].get<std::string>()).frames,
               read_video(report["sparse"]["video"].get<std::string>()).frames);
-    ++measured;
   }
-  if (measured == 0) GTEST_SKIP() << "not built yet:" << skipped;
 }
 
 TEST_F(CompareTest, GenerateTakesAttentionPresetsAndFlags) {

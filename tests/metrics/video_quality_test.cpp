@@ -32,45 +32,46 @@ Video with_noise(const Video& v, int amplitude, uint32_t seed) {
   return noisy;
 }
 
-// The textbook definition, window by window in float64, without summed-area tables.
+// The textbook definition in float64, without summed-area tables: an 11×11 window centred on each
+// pixel of the frame zero-padded by 5 (avg_pool2d's padding, the pads counted), deviations from
+// the window's mean over all 121 values.
 double brute_force_ssim(const Video& a, const Video& b, int f) {
-  const int w = std::min({11, a.height, a.width});
+  const auto value = [&](const Video& v, int y, int x, int c) {
+    if (y < 0 || y >= v.height || x < 0 || x >= v.width) return 0.0;
+    return v.frame(f)[(size_t(y) * v.width + x) * 3 + c] / 255.0;
+  };
   double total = 0.0;
-  int count = 0;
   for (int c = 0; c < 3; ++c) {
-    for (int y0 = 0; y0 + w <= a.height; ++y0) {
-      for (int x0 = 0; x0 + w <= a.width; ++x0) {
+    for (int yc = 0; yc < a.height; ++yc) {
+      for (int xc = 0; xc < a.width; ++xc) {
         double ma = 0, mb = 0;
-        for (int y = y0; y < y0 + w; ++y) {
-          for (int x = x0; x < x0 + w; ++x) {
-            const size_t i = (size_t(y) * a.width + x) * 3 + c;
-            ma += a.frame(f)[i] / 255.0;
-            mb += b.frame(f)[i] / 255.0;
+        for (int y = yc - 5; y <= yc + 5; ++y) {
+          for (int x = xc - 5; x <= xc + 5; ++x) {
+            ma += value(a, y, x, c);
+            mb += value(b, y, x, c);
           }
         }
-        ma /= w * w;
-        mb /= w * w;
+        ma /= 121;
+        mb /= 121;
         double va = 0, vb = 0, cov = 0;
-        for (int y = y0; y < y0 + w; ++y) {
-          for (int x = x0; x < x0 + w; ++x) {
-            const size_t i = (size_t(y) * a.width + x) * 3 + c;
-            const double da = a.frame(f)[i] / 255.0 - ma;
-            const double db = b.frame(f)[i] / 255.0 - mb;
+        for (int y = yc - 5; y <= yc + 5; ++y) {
+          for (int x = xc - 5; x <= xc + 5; ++x) {
+            const double da = value(a, y, x, c) - ma;
+            const double db = value(b, y, x, c) - mb;
             va += da * da;
             vb += db * db;
             cov += da * db;
           }
         }
-        va /= w * w;
-        vb /= w * w;
-        cov /= w * w;
+        va /= 121;
+        vb /= 121;
+        cov /= 121;
         const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
         total += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
-        ++count;
       }
     }
   }
-  return total / count;
+  return total / (3.0 * a.height * a.width);
 }
 
 TEST(VideoQuality, ConstantOffsetGivesExactPsnr) {
@@ -122,7 +123,7 @@ TEST(VideoQuality, SsimMatchesBruteForceFloat64) {
   const VideoQuality q = compare_videos(a, b);
   for (int f = 0; f < 2; ++f) EXPECT_NEAR(q.ssim[f], brute_force_ssim(a, b, f), 1e-10) << "frame " << f;
   EXPECT_NEAR(q.mean_ssim, (q.ssim[0] + q.ssim[1]) / 2, 1e-15);
-  // A frame narrower than the window uses the largest window that fits.
+  // A frame narrower than the window: the zero padding fills it.
   const Video c = random_video(1, 7, 30, 5);
   const Video d = with_noise(c, 20, 6);
   EXPECT_NEAR(compare_videos(c, d).ssim[0], brute_force_ssim(c, d, 0), 1e-10);
