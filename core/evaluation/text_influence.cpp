@@ -70,6 +70,12 @@ TextInfluenceResult measure_text_influence(Model& model, const TextInfluenceOpti
     const at::Tensor context = model.text_encoder->encode(prompt).unsqueeze(0).to(device, model.dtype);
     const at::Tensor t = at::full({1}, sigma * 1000.0, at::TensorOptions().device(device).dtype(at::kFloat));
     const at::Tensor velocity = model.dit->forward(noisy, t, context, call).to(at::kFloat);
+    // As the generator's check after each step: NaN figures in the table would say nothing of why.
+    if (!velocity.isfinite().all().item<bool>()) {
+      throw UserError("the forward pass at sigma " + std::to_string(sigma) +
+                      " gave non-finite values (NaN or infinity): the weights of model '" + model.manifest.name +
+                      "' may hold NaN or infinite numbers, or its activations overflow");
+    }
     return noisy.to(at::kFloat) - sigma * velocity;
   };
 

@@ -5,6 +5,7 @@
 #include "core/evaluation/text_influence.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,6 +71,24 @@ TEST(TextInfluence, AShapeWordTheTableCannotTellApartHasNone) {
 
   options.sigmas = {1.5};
   EXPECT_THROW(measure_text_influence(*seeing, options, cancel), UserError);
+
+  // A model with NaN weights is refused with the reason, not tabled as NaN figures.
+  std::filesystem::copy(dir / "model", dir / "nan", std::filesystem::copy_options::recursive);
+  int poisoned = 0;
+  for (auto& [name, tensor] : tensors) {
+    if (name.find("blocks.0.") == std::string::npos) continue;
+    tensor.fill_(std::numeric_limits<float>::quiet_NaN());
+    ++poisoned;
+  }
+  ASSERT_GT(poisoned, 0);
+  write_safetensors(dir / "nan" / "model.safetensors", tensors, {{"format", "pt"}});
+  options.sigmas = {0.9};
+  try {
+    measure_text_influence(*Model::load(dir / "nan", at::Device(at::kCPU)), options, cancel);
+    ADD_FAILURE() << "NaN weights measured";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("non-finite values"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
