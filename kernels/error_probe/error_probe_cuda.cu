@@ -406,8 +406,12 @@ __global__ void __launch_bounds__(kThreads, 2) probe_kernel(const ErrorProbeCuda
     }
     const float m = sh.state_m[row][c];
     const float weight = __expf(a.logits[out] - m);
-    const float rescaled = sh.state_s2[row][c] - 2.0f * weight * sh.state_s1[row][c] +
-                           weight * weight * mean_terms[head * kc + j0 + c];
+    const float mean_term = mean_terms[head * kc + j0 + c];
+    // One key: v̄ is its value, so the error is (a − c)²·||v̄||² with a = S1 / ||v̄||², taken as a
+    // difference (the reference's comment says why).
+    const float token_weight = mean_term > 0.0f ? sh.state_s1[row][c] / mean_term : weight;
+    const float rescaled = n == 1 ? (token_weight - weight) * (token_weight - weight) * mean_term
+                                  : sh.state_s2[row][c] - 2.0f * weight * sh.state_s1[row][c] + weight * weight * mean_term;
     const float log_error = __logf(fmaxf(rescaled, kEps)) + 2.0f * m;
     const float area = float(a.q_sizes[head * qc + i0 + row]) * float(n);
     a.log_error[out] = log_error;

@@ -71,6 +71,13 @@ ProbeResult error_probe_reference(const at::Tensor& q_centroids, const at::Tenso
     at::Tensor s1 = at::zeros_like(block_logits).scatter_add_(2, index, weights * value_dots.unsqueeze(1));
     at::Tensor c = (block_logits - block_max).exp();  // [BH, R, Kc]
     at::Tensor rescaled = s2 - 2.0 * c * s1 + c.square() * mean_terms.unsqueeze(1);  // ε̂²·e^{−2m}
+    // A cluster of one key: v̄ is that key's value, so ε̂² = (a − c)²·||v̄||² with a = e^{z−m} =
+    // S1 / ||v̄||², taken as a difference. The expanded form cancels: exactly here, where its three
+    // sums see identical numbers, but in the CUDA kernel, whose token logits and sums round
+    // differently, to fp32 noise of ~1e-7·||v||², which ranked exactly compensated singletons (k̄ = k:
+    // k-means leaves each centroid at its cluster's mean) above real errors. Both compute this form.
+    at::Tensor singleton_weight = at::where((mean_terms > 0).unsqueeze(1), s1 / mean_terms.unsqueeze(1), c);  // [BH, R, Kc]
+    rescaled = at::where((k_sizes == 1).unsqueeze(1), (singleton_weight - c).square() * mean_terms.unsqueeze(1), rescaled);
     log_error.slice(1, begin, end).copy_(rescaled.clamp_min(kEps).log() + 2.0 * block_max);
   }
   log_error.masked_fill_((k_sizes == 0).unsqueeze(1), -std::numeric_limits<float>::infinity());

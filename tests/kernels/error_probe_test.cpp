@@ -335,6 +335,42 @@ TEST(ErrorProbe, ClusterSizesAtTheValueCopysEdgesOnCuda) {
   }
 }
 
+// A cluster of one key whose centroid is that key (k-means leaves every non-empty centroid at its
+// cluster's mean) is compensated exactly: its error is the floor, 1e-8·e^{2ℓ}, not the fp32 noise of
+// the expanded form (~1e-7·||v||²·e^{2ℓ}), which ranked such blocks above real errors on CUDA. The
+// kernel's token logits carry ~1e-5 relative error, so there the bound is 1e-6·e^{2ℓ}.
+void check_singletons_at_their_key_have_no_error(at::Device device, at::ScalarType dtype) {
+  at::manual_seed(17);
+  const ProbeCase c{2, 90, 64, 5, 70};  // 90 keys in 70 clusters: dozens of clusters of one
+  ProbeInputs in;
+  in.q_layout = test::random_layout(c.bh, c.tokens, c.q_clusters);
+  in.k_layout = test::random_layout(c.bh, c.tokens, c.k_clusters);
+  const at::Tensor k = at::randn({c.bh, c.tokens, c.head_dim}).to(dtype).to(at::kFloat);
+  in.q_centroids = at::randn({c.bh, c.q_clusters, c.head_dim});
+  in.k_centroids = test::cluster_means(k, in.k_layout, at::randn({c.bh, c.k_clusters, c.head_dim}));
+  in.kp = test::permute_rows(k, in.k_layout.order).to(dtype);
+  set_values(in, at::randn({c.bh, c.tokens, c.head_dim}).to(dtype));
+  in.scale = 1.0 / std::sqrt(static_cast<double>(c.head_dim));
+  const ProbeResult result = run_probe(in, device, 1.0);
+  const at::Tensor singleton = (in.k_layout.sizes == 1).unsqueeze(1).expand_as(result.log_error.cpu());
+  ASSERT_GT(singleton.sum().item<int64_t>(), 20 * c.q_clusters);
+  const at::Tensor excess = (result.log_error.cpu().to(at::kDouble) - 2.0 * result.centroid_logits.cpu().to(at::kDouble))
+                                .masked_select(singleton);
+  const double bound = std::log(device.is_cuda() ? 1e-6 : 1e-8) + 1e-3;
+  std::cout << "[ measured ] clusters of one: log ε̂² − 2ℓ at most " << excess.max().item<double>() << " (bound "
+            << bound << ")\n";
+  EXPECT_LE(excess.max().item<double>(), bound);
+}
+
+TEST(ErrorProbe, ClustersOfOneAtTheirKeyHaveNoError) {
+  check_singletons_at_their_key_have_no_error(at::kCPU, at::kFloat);
+}
+
+TEST(ErrorProbe, ClustersOfOneAtTheirKeyHaveNoErrorOnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  check_singletons_at_their_key_have_no_error(at::kCUDA, at::kBFloat16);
+}
+
 TEST(ErrorProbe, ScoreIsErrorPerArea) {
   at::manual_seed(5);
   ProbeInputs in = random_probe_inputs({2, 37, 16, 5, 9});
