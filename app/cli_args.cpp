@@ -64,8 +64,9 @@ std::optional<double> CliArgs::number(const std::string& name) {
   const double parsed = std::strtod(value->c_str(), &end);
   // No option takes NaN or infinity (1e999 reads as infinity): each would pass some range check
   // and poison the run (a training run of NaN losses that exports a NaN model).
+  // strtod also reads hexadecimal ("0x10" is 16), which integer() refuses: decimal only.
   if (value->empty() || std::isspace(static_cast<unsigned char>(value->front())) || *end != '\0' ||
-      !std::isfinite(parsed)) {
+      !std::isfinite(parsed) || value->find_first_of("xX") != std::string::npos) {
     throw UserError("--" + name + " expects a finite number, got '" + *value + "'");
   }
   return parsed;

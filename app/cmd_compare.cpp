@@ -84,13 +84,16 @@ Run generate(Model& model, const GenerationRequest& request, const std::filesyst
     if (result.error_is_internal) throw std::runtime_error(message);  // exit code 3: a bug to report
     throw UserError(message);
   }
-  const VideoOutputResult written = write_video(result.video, output);
-  if (!written.note.empty()) progress.on_log(written.note);
   Run run;
-  run.video_path = written.path;
   run.record = make_run_record(result, model);
-  write_run_record(written.path, run.record);
-  run.video = read_video(written.path);
+  {
+    const InterruptsHeld held;  // a second Ctrl-C waits for the files, not tears them
+    const VideoOutputResult written = write_video(result.video, output);
+    if (!written.note.empty()) progress.on_log(written.note);
+    run.video_path = written.path;
+    write_run_record(written.path, run.record);
+  }
+  run.video = read_video(run.video_path);
   run.rendered = std::move(result.video);
   return run;
 }
@@ -128,12 +131,13 @@ int cmd_compare(int argc, char** argv) {
     std::fputs(help.c_str(), stdout);
     return 0;
   }
-  RequestOptions options = read_request_options(args, AttentionMode::SvgEar, help);
+  RequestOptions options = read_request_options(args, AttentionMode::SvgEar);
   options.request.preview_every = 0;  // nobody watches previews here; they only cost time
   const bool quiet = args.flag("quiet");
   const bool no_cache = args.flag("no-cache");
   const auto out_arg = args.text("out");
   args.finish();
+  require_prompt(options, help);
 
   if (out_arg && out_arg->empty()) throw UserError("--out needs a folder (for dense.mp4, <mode>.mp4 and report.json)");
   const std::filesystem::path out =

@@ -73,7 +73,7 @@ int cmd_generate(int argc, char** argv) {
     std::fputs(help.c_str(), stdout);
     return 0;
   }
-  RequestOptions options = read_request_options(args, AttentionMode::Dense, help);
+  RequestOptions options = read_request_options(args, AttentionMode::Dense);
   GenerationRequest& request = options.request;
   request.preview_every = args.integer("preview-every").value_or(1);
   if (const auto dump = args.text("dump-attention")) {
@@ -84,30 +84,37 @@ int cmd_generate(int argc, char** argv) {
   const bool quiet = args.flag("quiet");
   const auto output_arg = args.text("output");
   args.finish();
+  require_prompt(options, help);
   if (output_arg && output_arg->empty()) throw UserError("--output needs a path (.mp4, .y4m, or a folder/ for PNG frames)");
 
   const std::filesystem::path model_dir = model_folder_or_default(options.model_folder);
   std::filesystem::path output =
       output_arg ? std::filesystem::path(*output_arg)
                  : std::filesystem::path("out") / ("svgear-" + std::to_string(request.seed) + ".mp4");
-  // "." and ".." are PNG folders named only through the current one: spelled out, their record
-  // and partial folder sit beside them as any folder's do ("/w/clips/" → "/w/clips.json"), not
-  // as hidden "..json" files.
-  if (output.filename() == "." || output.filename() == "..") {
-    output = std::filesystem::absolute(output).lexically_normal();
-  }
+  // "." and ".." (also "./", "out/../") are PNG folders named only through the current one: spelled
+  // out, their record and partial folder sit beside them as any folder's do ("/w/clips/" →
+  // "/w/clips.json"), not as hidden "..json" files.
+  const std::filesystem::path last = (output.has_filename() ? output : output.parent_path()).filename();
+  if (last == "." || last == "..") output = std::filesystem::absolute(output).lexically_normal();
 
   // Before any work: a path the writer would refuse must not cost a whole generation (nor the
   // partial result a Ctrl-C keeps beside it).
-  for (const std::filesystem::path& video : {output, with_suffix(output, "-partial")}) {
-    check_video_output(video);
-    check_run_record_for(video_output_path(video));
+  const std::filesystem::path partial = with_suffix(output, "-partial");
+  check_video_output(output);
+  check_run_record_for(video_output_path(output));
+  try {
+    check_video_output(partial);
+    check_run_record_for(video_output_path(partial));
+  } catch (const UserError& e) {  // a name the user never gave: say why it matters
+    throw UserError(std::string(e.what()) + "\n(" + video_output_path(partial).string() +
+                    " is where a Ctrl-C would keep the partial result of " + output.string() + ")");
   }
   if (request.dump_attention) check_dump_path(request.dump_attention->path, model_dir);
   // And the request against the model's manifest: a bad size or step count costs no weight load.
   (void)request.resolve(read_model_manifest(model_dir));
 
   TerminalProgress progress(quiet);
+  if (const std::string note = mp4_fallback_note(output); !note.empty()) progress.on_warning(note);
   std::unique_ptr<Model> model = Model::load(model_dir, parse_device(options.device_name), options.model_options);
   progress.on_log("model " + model->manifest.name + " on " + model->device.str());
 
@@ -121,14 +128,15 @@ int cmd_generate(int argc, char** argv) {
     std::printf("wrote the q, k, v of layer %d at step %d to %s\n", *dump->layer, *dump->step, dump->path.c_str());
   }
   const bool cancelled = result.status == GenerationStatus::Cancelled;
-  if (cancelled && result.video.empty()) {
-    progress.on_log("cancelled before any preview: nothing to save");
-    return 130;
+  if (cancelled && result.video.empty()) return 130;  // the generator said so: nothing to keep
+  // The fallback's note was the warning before the work; the line below names the file.
+  VideoOutputResult written;
+  {
+    const InterruptsHeld held;  // a second Ctrl-C waits for the files, not tears them
+    written = write_video(result.video, cancelled ? partial : output);
+    write_run_record(written.path, make_run_record(result, *model));
   }
-  const VideoOutputResult written = write_video(result.video, cancelled ? with_suffix(output, "-partial") : output);
-  if (!written.note.empty()) progress.on_log(written.note);
   const std::filesystem::path record = run_record_path(written.path);
-  write_run_record(written.path, make_run_record(result, *model));
   std::printf("%s %s (%d frames, %dx%d, %g fps) in %.1f s; settings in %s\n",
               cancelled ? "wrote partial" : "wrote", written.path.c_str(), result.video.frames,
               result.video.width, result.video.height, result.video.fps, result.timings.total_ms / 1000.0,

@@ -11,29 +11,39 @@ constexpr int kSignals[kCount] = {SIGINT, SIGTERM};
 std::atomic<CancelToken*> g_cancel{nullptr};  // lock-free: the handler may read it on any thread
 struct sigaction g_previous[kCount];            // what each signal did before, restored at the end
 bool g_installed[kCount] = {};                  // not where it was ignored (a background job's SIGINT)
+std::atomic<bool> g_holding{false};             // an InterruptsHeld is alive
+std::atomic<int> g_held{0};                     // the signal that came meanwhile, 0 for none
+std::atomic<bool> g_first_seen{false};          // the token was cancelled by a signal
 
-void on_interrupt(int) {
-  if (CancelToken* cancel = g_cancel.load()) cancel->cancel();
-  // The next SIGINT or SIGTERM ends the process at once (sigaction is async-signal-safe).
-  struct sigaction stop {};
-  stop.sa_handler = SIG_DFL;
+void set_handlers(void (*handler)(int)) {
+  struct sigaction action {};
+  action.sa_handler = handler;
+  action.sa_flags = SA_RESTART;  // a write the signal interrupts carries on
   for (int i = 0; i < kCount; ++i) {
-    if (g_installed[i]) sigaction(kSignals[i], &stop, nullptr);
+    if (g_installed[i]) sigaction(kSignals[i], &action, nullptr);  // async-signal-safe
   }
+}
+
+void on_interrupt(int signal) {
+  if (g_holding.load()) {  // the files being written are finished first
+    g_held.store(signal);
+    return;
+  }
+  if (CancelToken* cancel = g_cancel.load()) cancel->cancel();
+  g_first_seen = true;
+  set_handlers(SIG_DFL);  // the next SIGINT or SIGTERM ends the process at once
 }
 
 }  // namespace
 
 InterruptCancel::InterruptCancel(CancelToken& cancel) {
   g_cancel = &cancel;
-  struct sigaction action {};
-  action.sa_handler = on_interrupt;
-  action.sa_flags = SA_RESTART;  // a write the signal interrupts carries on
+  g_first_seen = false;
   for (int i = 0; i < kCount; ++i) {
     sigaction(kSignals[i], nullptr, &g_previous[i]);
     g_installed[i] = g_previous[i].sa_handler != SIG_IGN;
-    if (g_installed[i]) sigaction(kSignals[i], &action, nullptr);
   }
+  set_handlers(on_interrupt);
 }
 
 InterruptCancel::~InterruptCancel() {
@@ -41,6 +51,19 @@ InterruptCancel::~InterruptCancel() {
     if (g_installed[i]) sigaction(kSignals[i], &g_previous[i], nullptr);
   }
   g_cancel = nullptr;
+}
+
+InterruptsHeld::InterruptsHeld() {
+  g_held = 0;
+  g_holding = true;
+  set_handlers(on_interrupt);  // after a first signal they were the default action
+}
+
+InterruptsHeld::~InterruptsHeld() {
+  g_holding = false;
+  set_handlers(g_first_seen ? SIG_DFL : on_interrupt);
+  // As if it came now: a first one cancels (too late to matter), a second ends the process.
+  if (const int signal = g_held.exchange(0)) std::raise(signal);
 }
 
 }  // namespace svgear

@@ -18,4 +18,15 @@ class InterruptCancel {
   InterruptCancel& operator=(const InterruptCancel&) = delete;
 };
 
+// While one is alive (inside an InterruptCancel's life), a SIGINT or SIGTERM waits until it ends:
+// around the final writes, so that a second Ctrl-C ("stop now!") does not leave a half-written
+// temporary file or staging folder behind. The writes take seconds at most.
+class InterruptsHeld {
+ public:
+  InterruptsHeld();
+  ~InterruptsHeld();
+  InterruptsHeld(const InterruptsHeld&) = delete;
+  InterruptsHeld& operator=(const InterruptsHeld&) = delete;
+};
+
 }  // namespace svgear

@@ -62,12 +62,12 @@ AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode
   return config;
 }
 
-RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode, const std::string& help) {
+RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode) {
   RequestOptions o;
   GenerationRequest& request = o.request;
   const auto prompt = args.text("prompt");
-  if (!prompt) throw UserError("--prompt is required\n" + help);
-  request.prompt = *prompt;
+  o.prompt_given = prompt.has_value();
+  request.prompt = prompt.value_or("");
   request.negative_prompt = args.text("negative");
   request.seed = args.seed().value_or(0);
   request.steps = args.integer("steps");
@@ -98,6 +98,10 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode, c
   o.model_options.free_text_encoder = args.flag("free-text-encoder");
   if (const auto d = args.text("vae-device")) o.model_options.vae_device = parse_device(*d);
   return o;
+}
+
+void require_prompt(const RequestOptions& options, const std::string& help) {
+  if (!options.prompt_given) throw UserError("--prompt is required\n" + help);
 }
 
 std::filesystem::path model_folder_or_default(const std::optional<std::filesystem::path>& folder) {

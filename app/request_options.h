@@ -22,12 +22,17 @@ struct RequestOptions {
   std::string device_name = "auto";
   std::optional<std::filesystem::path> model_folder;  // unset: the first model found
   ModelOptions model_options;  // where a Wan model's text encoder and VAE run
+  bool prompt_given = false;
 };
 
 // Reads the shared options. The attention mode comes from --attention, else the preset's mode
 // (--attention-preset), else `default_mode`; the knob flags (--top-p, ...) override the preset.
-// Throws UserError (with `help` appended) when --prompt is missing, or for a malformed value.
-RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode, const std::string& help);
+// Throws UserError for a malformed value.
+RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode);
+
+// Throws UserError (with `help` appended) when --prompt was not given. Called after
+// CliArgs::finish(), so that a mistyped --promt is named as the unknown option it is.
+void require_prompt(const RequestOptions& options, const std::string& help);
 
 // The attention part of it alone (--attention, --attention-preset and the knob flags), for commands
 // that take the sparse settings without a whole request (`svgear eval`); `given`, when set, tells

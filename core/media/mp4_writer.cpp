@@ -173,7 +173,9 @@ class Mp4Encoder {
 
 }  // namespace
 
-bool mp4_supported() { return true; }
+// An FFmpeg without libx264 (Fedora's ffmpeg-free, say) cannot write our MP4s: callers then fall
+// back to Y4M before the work, not fail after it.
+bool mp4_supported() { return avcodec_find_encoder_by_name("libx264") != nullptr; }
 
 void write_mp4(const Video& video, const std::filesystem::path& path, const Mp4Options& options) {
   check_video_for_output(video, path);

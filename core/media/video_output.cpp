@@ -23,14 +23,22 @@ namespace {
 
 [[noreturn]] void throw_unsupported(const std::filesystem::path& requested) {
   throw MediaError("cannot write '" + requested.string() + "': unsupported output type '" +
-                   requested.extension().string() + "' (use .mp4, .y4m, or a folder name for PNG frames)");
+                   requested.extension().string() + "' (use .mp4, .y4m, or a folder for PNG frames: end its name " +
+                   "with '/', as in '" + requested.string() + "/')");
+}
+
+std::string y4m_instead_note(const std::filesystem::path& requested, const std::filesystem::path& y4m) {
+  return "this build writes no MP4 (no FFmpeg with libx264): " + requested.string() + " is written as " +
+         y4m.string() + ", uncompressed Y4M (mpv, VLC and ffplay play it)";
 }
 
 }  // namespace
 
-void check_video_output(const std::filesystem::path& requested) {
+void check_video_output(const std::filesystem::path& requested_path) {
+  const VideoFormat requested_format = video_format_for(requested_path);
+  if (requested_format == VideoFormat::Unset) throw_unsupported(requested_path);
+  const std::filesystem::path requested = video_output_path(requested_path);  // what is written
   const VideoFormat format = video_format_for(requested);
-  if (format == VideoFormat::Unset) throw_unsupported(requested);
   check_file_name_lengths(requested);
   // The folder the writer creates or writes in: the PNG folder itself, else the file and its
   // folder (a link or a device by the file's name is refused too: the writer's rename would
@@ -46,6 +54,11 @@ void check_video_output(const std::filesystem::path& requested) {
     throw MediaError(format == VideoFormat::PngFrames ? "cannot write '" + requested.string() + "': " + e.what()
                                                       : std::string(e.what()));
   }
+}
+
+std::string mp4_fallback_note(const std::filesystem::path& requested) {
+  const std::filesystem::path written = video_output_path(requested);
+  return written == requested ? std::string() : y4m_instead_note(requested, written);
 }
 
 std::filesystem::path video_output_path(const std::filesystem::path& requested) {
@@ -65,15 +78,9 @@ VideoOutputResult write_video(const Video& video, const std::filesystem::path& r
         write_mp4(video, requested);
         return {requested, VideoFormat::Mp4, {}};
       }
-      std::filesystem::path y4m = requested;
-      y4m.replace_extension(".y4m");
-      const std::filesystem::path frames =
-          requested.parent_path() / (requested.stem().string() + "_frames");
+      const std::filesystem::path y4m = std::filesystem::path(requested).replace_extension(".y4m");
       write_y4m(video, y4m);
-      write_png_frames(video, frames);
-      return {y4m, VideoFormat::Y4m,
-              "FFmpeg not available in this build: wrote " + y4m.string() + " and PNG frames in " +
-                  frames.string() + "/ instead of " + requested.string()};
+      return {y4m, VideoFormat::Y4m, y4m_instead_note(requested, y4m)};
     }
     case VideoFormat::Y4m:
       write_y4m(video, requested);

@@ -1,6 +1,7 @@
 #pragma once
 // write_video: the one call the engine and the studio use to save a result. The format follows
-// the requested path; an MP4 request in a build without FFmpeg still produces a playable file.
+// the requested path; an MP4 request in a build without FFmpeg (or without its libx264) still
+// produces a playable file, <stem>.y4m.
 
 #include <filesystem>
 #include <string>
@@ -21,17 +22,22 @@ struct VideoOutputResult {
   std::string note;            // set when the output differs from the request
 };
 
-// Throws MediaError when write_video could not write `requested`: an unsupported extension, a path
-// on the way that is a file where a folder is needed, or a folder it may not write in. Creates
-// nothing: callers run it before the work that makes the video, so a bad path costs no generation.
+// Throws MediaError when write_video could not write `requested` (checked at video_output_path's
+// path): an unsupported extension, a path on the way that is a file where a folder is needed, or a
+// folder it may not write in. Creates nothing: callers run it before the work that makes the video,
+// so a bad path costs no generation.
 void check_video_output(const std::filesystem::path& requested);
 
 // The path write_video(…, requested) writes: `requested`, or <stem>.y4m for an MP4 in a build
 // without FFmpeg. What a run record is checked for before the work (run_record.h).
 std::filesystem::path video_output_path(const std::filesystem::path& requested);
 
+// For an MP4 request this build writes as Y4M, the sentence that says so (for a warning before the
+// work); empty otherwise.
+std::string mp4_fallback_note(const std::filesystem::path& requested);
+
 // Writes `video` in the format of `requested`. When MP4 is requested but FFmpeg is missing,
-// writes <stem>.y4m plus a <stem>_frames/ PNG folder beside it and says so in `note`.
+// writes <stem>.y4m instead and says so in `note`.
 // Throws MediaError for an unsupported extension and for anything the writers reject.
 VideoOutputResult write_video(const Video& video, const std::filesystem::path& requested);
 

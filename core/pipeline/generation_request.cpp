@@ -4,6 +4,7 @@
 
 #include "core/attention/attention_preset.h"
 #include "core/pipeline/request_limits.h"
+#include "core/sampling/flow_schedule.h"
 #include "core/text/shapes_prompt_encoder.h"
 #include "core/text/vocab_text_encoder.h"
 #include "core/user_error.h"
@@ -75,6 +76,7 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
           "steps must be between 1 and " + std::to_string(kMaxSteps) + " (got " + std::to_string(*r.steps) + ")" + from_defaults(steps.has_value()));
   require(*r.guidance >= 0.0 && *r.guidance <= 50.0, "guidance must be between 0 and 50" + from_defaults(guidance.has_value()));
   require(*r.shift > 0.0 && *r.shift <= 100.0, "shift must be greater than 0 and at most 100" + from_defaults(shift.has_value()));
+  (void)make_flow_schedule(*r.steps, *r.shift);  // a shift so small that the noise levels collapse
   // Below 0.01 a Y4M header's rate (stored to a thousandth) would read 0.
   require(*r.fps >= 0.01 && *r.fps <= 240.0, "fps must be between 0.01 and 240" + from_defaults(fps.has_value()));
   require(r.preview_every >= 0, "preview_every must be 0 (off) or positive");

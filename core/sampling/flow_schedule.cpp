@@ -1,6 +1,7 @@
 #include "core/sampling/flow_schedule.h"
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "core/user_error.h"
@@ -51,7 +52,9 @@ FlowSchedule make_flow_schedule(int num_steps, double shift) {
     usable = schedule.sigmas[i + 1] < schedule.sigmas[i];
   }
   if (!usable) {
-    throw UserError("sampling shift " + std::to_string(shift) + " is too extreme for " +
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%g", shift);  // to_string's %f shows 1e-300 as 0.000000
+    throw UserError("sampling shift " + std::string(shown) + " is too extreme for " +
                     std::to_string(num_steps) +
                     " steps: the noise levels collapse (Wan uses 1 to 20)");
   }

@@ -241,6 +241,18 @@ TEST_F(CliTest, RecordsStayWithTheirVideos) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_TRUE(std::filesystem::exists(*dir_ / "here" / "frame_0001.png")) << run.output;
   EXPECT_EQ(nlohmann::json::parse(std::ifstream(*dir_ / "here.json"))["video"]["file"], "here/");
+  // The same spelled with a trailing '/': "there/./" and "there/sub/../" are the folder there/.
+  std::filesystem::create_directories(*dir_ / "there" / "sub");
+  for (const std::string spelling : {"there/./", "there/sub/../"}) {
+    std::filesystem::remove(*dir_ / "there.json");
+    run = run_cli(generate + (*dir_).string() + "/" + spelling);
+    ASSERT_EQ(run.exit_code, 0) << spelling << ": " << run.output;
+    EXPECT_TRUE(std::filesystem::exists(*dir_ / "there" / "frame_0001.png")) << spelling << ": " << run.output;
+    EXPECT_TRUE(std::filesystem::exists(*dir_ / "there.json")) << spelling << ": " << run.output;
+  }
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(*dir_ / "there")) {
+    EXPECT_NE(entry.path().filename().string().front(), '.') << "a hidden file: " << entry.path();
+  }
 }
 
 TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
@@ -288,6 +300,38 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   run = run_cli("generate --model " + model + " --prompt a --steps many");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--steps expects a whole number"), std::string::npos) << run.output;
+
+  // Hexadecimal reads as a number to strtod ("0x10" is 16): refused, as whole numbers refuse it.
+  run = run_cli("generate --model " + model + " --prompt a --fps 0x10 --output " + out.string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--fps expects a finite number, got '0x10'"), std::string::npos) << run.output;
+
+  // A mistyped --prompt is named as the unknown option it is, not as a missing --prompt.
+  run = run_cli("generate --model " + model + " --promt a --output " + out.string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("unknown option(s): --promt"), std::string::npos) << run.output;
+  run = run_cli("compare --model " + model + " --out " + (*dir_ / "never-compared").string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--prompt is required"), std::string::npos) << run.output;
+
+  // A name with a dot is a file type, not a folder; the message says how to name a folder.
+  run = run_cli("generate --model " + model + " --prompt a --output " + (*dir_ / "clip.v2").string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("end its name with '/'"), std::string::npos) << run.output;
+
+  // A shift that collapses the noise levels is refused before the load, and printed as given.
+  run = run_cli("generate --model " + model + " --prompt a --shift 1e-300 --device cpu --output " + out.string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("sampling shift 1e-300 is too extreme"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find(" on cpu"), std::string::npos) << "loaded the model first: " << run.output;
+
+  // The partial result's place is checked up front too, and the message says what it is.
+  const auto taken = *dir_ / "taken";
+  std::filesystem::create_directories(taken);
+  std::ofstream(taken / "x-partial.json") << R"({"a": 1})";
+  run = run_cli("generate --model " + model + " --prompt a --device cpu --output " + (taken / "x.y4m").string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("is where a Ctrl-C would keep the partial result of"), std::string::npos) << run.output;
 
   for (const char* bad : {"bench step --shape tiny --num-steps 0", "eval --first-seed -3"}) {
     run = run_cli(bad);
