@@ -24,12 +24,13 @@ namespace {
 constexpr const char* kUsage = "usage: svgear generate --prompt TEXT [options]\n\n";
 constexpr const char* kOwnHelp = R"(  --attention MODE   dense | svg2 | svgear (default dense, or the preset's mode)
   --output PATH      .mp4, .y4m, or a folder for PNG frames (default out/svgear-<seed>.mp4)
-  --preview-every N  preview every N steps (0 = off)        --quiet
+  --quiet
   --dump-attention F.safetensors   save the q, k, v of one self-attention call (conditional branch)
                      for `svgear bench attention --inputs F.safetensors`
   --dump-layer N     --dump-step N   which call (default: the middle layer at the middle step)
 Ctrl-C or SIGTERM cancels after the current step (or latent frame of the final decode) and keeps
-the last preview as <output>-partial; a second one ends the process at once.
+that step's estimate of the clip, decoded then, as <output>-partial; a second one during the final
+writes waits for them, otherwise it ends the process at once.
 )";
 
 // "out/clip.mp4" → "out/clip-partial.mp4"; a PNG folder keeps its whole name and its slash
@@ -75,7 +76,9 @@ int cmd_generate(int argc, char** argv) {
   }
   RequestOptions options = read_request_options(args, AttentionMode::Dense);
   GenerationRequest& request = options.request;
-  request.preview_every = args.integer("preview-every").value_or(1);
+  // Nothing shows previews here: the partial result a Ctrl-C keeps is decoded when it comes.
+  request.preview_every = 0;
+  request.keep_estimate = true;
   if (const auto dump = args.text("dump-attention")) {
     request.dump_attention = GenerationRequest::AttentionDump{*dump, args.integer("dump-layer"), args.integer("dump-step")};
   } else if (args.integer("dump-layer") || args.integer("dump-step")) {

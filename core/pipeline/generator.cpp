@@ -81,20 +81,31 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
   GenerationResult result;
   result.request = request;
   const auto start = Clock::now();
+  at::Tensor undecoded_estimate;
   try {
     result.request = request.resolve(model_.manifest);
     note_reference_sparse_path(model_, result.request, sink);
-    run_steps(result, sink, cancel);
+    run_steps(result, sink, cancel, undecoded_estimate);
     result.status = GenerationStatus::Finished;
   } catch (const Cancelled&) {
     result.status = GenerationStatus::Cancelled;
+    if (undecoded_estimate.defined()) {
+      sink.on_log("decoding the estimate of step " + std::to_string(result.steps_done) + " for the partial result");
+      const auto preview_start = Clock::now();
+      try {
+        result.video = model_.decoder->preview(undecoded_estimate, *result.request.fps);
+      } catch (const std::exception& e) {  // the run stays cancelled, with nothing to keep
+        sink.on_warning(std::string("the estimate could not be decoded: ") + e.what());
+      }
+      result.timings.preview_ms += ms_since(preview_start);
+    }
     // Every step done: the cancel came in the final decode (the Wan VAE checks per latent frame).
     const bool in_decode = result.request.steps && result.steps_done == *result.request.steps;
     const std::string after = in_decode ? std::string("cancelled during the final decode")
                                         : "cancelled after " + std::to_string(result.steps_done) + " step(s)";
     sink.on_log(result.steps_done == 0 ? std::string("cancelled before the first step")
                 : result.video.empty() ? after + ", before any preview: nothing to keep"
-                                       : after + "; kept the last preview");
+                                       : after + "; kept the last estimate");
   } catch (const UserError& e) {
     result.status = GenerationStatus::Failed;
     result.error = e.what();
@@ -128,7 +139,8 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
   return result;
 }
 
-void Generator::run_steps(GenerationResult& result, EventSink& sink, const CancelToken& cancel) {
+void Generator::run_steps(GenerationResult& result, EventSink& sink, const CancelToken& cancel,
+                          at::Tensor& undecoded_estimate) {
   const GenerationRequest& r = result.request;
   const c10::Device device = model_.device;
   const WanDiT& dit = *model_.dit;
@@ -219,7 +231,8 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
       velocity = apply_guidance(velocity, uncond, *r.guidance);
     }
     const bool want_preview = r.preview_every > 0 && ((i + 1) % r.preview_every == 0) && i + 1 < num_steps;
-    const at::Tensor x0_estimate = want_preview ? sampler->predict_x0(velocity, i, sample)[0] : at::Tensor();
+    const at::Tensor x0_estimate =
+        want_preview || r.keep_estimate ? sampler->predict_x0(velocity, i, sample)[0] : at::Tensor();
     sample = sampler->step(velocity, i, sample);
     synchronize(device);
     // One small reduction beside the step's sync: a NaN or infinite weight (a file that parses but
@@ -238,6 +251,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
       result.video = model_.decoder->preview(x0_estimate, *r.fps);
       result.timings.preview_ms += ms_since(preview_start);
     }
+    undecoded_estimate = want_preview ? at::Tensor() : x0_estimate;
     result.steps_done = i + 1;
     result.attention_dumped = recorder && recorder->written();
     result.timings.step_ms.push_back(step_ms);

@@ -42,7 +42,7 @@ struct GenerationTimings {
 struct GenerationResult {
   GenerationStatus status = GenerationStatus::Unset;
   GenerationRequest request;  // resolved (defaults filled in) when resolution succeeded
-  Video video;                // final video; on cancel, the last preview (may be empty)
+  Video video;                // final video; on cancel, the last preview or kept estimate (may be empty)
   int steps_done = 0;
   std::string error;
   // The error is a bug or an unexpected library failure, not the request's fault or the machine's
@@ -58,7 +58,9 @@ class Generator {
   GenerationResult run(const GenerationRequest& request, EventSink& sink, const CancelToken& cancel);
 
  private:
-  void run_steps(GenerationResult& result, EventSink& sink, const CancelToken& cancel);
+  // `undecoded_estimate`: with request.keep_estimate, the last step's clean-clip estimate when no
+  // preview shows it yet, for run() to decode should a cancel end the run.
+  void run_steps(GenerationResult& result, EventSink& sink, const CancelToken& cancel, at::Tensor& undecoded_estimate);
   Model& model_;
 };
 

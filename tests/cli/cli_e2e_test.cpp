@@ -482,8 +482,8 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
           "bogus");
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "bogus-run"));
   refused(run_cli(generate + "--seed 1 --seed 2 --output " + (*dir_ / "never.y4m").string()), "--seed is given twice");
-  refused(run_cli(generate + "--preview-every \" 1\" --output " + (*dir_ / "never.y4m").string()),
-          "--preview-every expects a whole number, got ' 1'");
+  refused(run_cli(generate + "--q-clusters \" 1\" --output " + (*dir_ / "never.y4m").string()),
+          "--q-clusters expects a whole number, got ' 1'");
 }
 
 // A learning rate that blows the weights up: the NaN loss ends the run (exit 2) before anything is

@@ -220,6 +220,25 @@ TEST_F(GeneratorTest, CancelKeepsThePartialResult) {
   EXPECT_FALSE(result.video.empty());  // the preview of step 1
   EXPECT_TRUE(sink.finished.empty());
   EXPECT_TRUE(sink.errors.empty());
+
+  // Without previews (the CLI's way) a cancel keeps nothing, unless the estimate is kept: then the
+  // step's estimate is decoded when the cancel comes, and it is the preview that step would show.
+  const Video preview_of_step_1 = result.video;
+  r.preview_every = 0;
+  for (const bool keep : {false, true}) {
+    r.keep_estimate = keep;
+    cancel.reset();
+    RecordingSink quiet(&cancel, 1);
+    result = generator.run(r, quiet, cancel);
+    EXPECT_EQ(result.status, GenerationStatus::Cancelled);
+    EXPECT_TRUE(quiet.previews.empty());
+    ASSERT_EQ(result.video.empty(), !keep) << "keep_estimate " << keep;
+    if (keep) {
+      EXPECT_EQ(result.video.rgb, preview_of_step_1.rgb);
+      EXPECT_NE(std::find(quiet.logs.begin(), quiet.logs.end(), "decoding the estimate of step 1 for the partial result"),
+                quiet.logs.end());
+    }
+  }
 }
 
 TEST_F(GeneratorTest, BadRequestsBecomeErrorEventsNotExceptions) {

@@ -89,7 +89,7 @@ TEST(WanTi2v, ACancelDuringTheFinalDecodeKeepsTheLastPreview) {
   ASSERT_EQ(sink.last_preview.frames, 5);
   EXPECT_EQ(result.video.rgb, sink.last_preview.rgb);
   EXPECT_TRUE(std::any_of(sink.logs.begin(), sink.logs.end(), [](const std::string& line) {
-    return contains(line, "cancelled during the final decode; kept the last preview");
+    return contains(line, "cancelled during the final decode; kept the last estimate");
   }));
 }
 
