@@ -8,7 +8,9 @@
 #include <ATen/ATen.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 
+#include "core/attention/attention_preset.h"
 #include "core/attention/sparse_schedule.h"
+#include "core/user_error.h"
 #include "kernels/block_routing/block_routing.h"
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
 #include "kernels/error_probe/error_probe.h"
@@ -74,19 +76,12 @@ bool Svg2Backend::supports(const AttentionConfig& config, at::Device device,
   if (!device.is_cpu() && !device.is_cuda()) {
     return refuse("sparse attention runs on CPU and CUDA devices only, not " + device.str());
   }
-  if (config.q_clusters < 1 || config.k_clusters < 1) {
-    return refuse("q_clusters and k_clusters must be at least 1");
-  }
-  if (!(config.top_p > 0.0 && config.top_p <= 1.0)) return refuse("top_p must be in (0, 1]");
-  if (!(config.min_kc_ratio >= 0.0 && config.min_kc_ratio <= 1.0)) {
-    return refuse("min_kc_ratio must be in [0, 1]");
-  }
-  // r ≤ 0.5: the forced budget prefix is 2r·Kc clusters (block_routing checks the same).
-  if (!(config.guaranteed_ratio >= 0.0 && config.guaranteed_ratio <= 0.5)) {
-    return refuse("guaranteed_ratio must be in [0, 0.5]");
-  }
-  if (config.kmeans_init_iters < 1 || config.kmeans_step_iters < 1) {
-    return refuse("kmeans_init_iters and kmeans_step_iters must be at least 1");
+  // The checks every front end runs (CLI, presets, the studio), here too for callers that build a
+  // config by hand: a NaN gamma or warm-up fraction would route on NaN scores without a word.
+  try {
+    check_attention_config(config);
+  } catch (const UserError& e) {
+    return refuse(e.what());
   }
   return true;
 }

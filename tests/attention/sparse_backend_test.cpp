@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -22,10 +24,12 @@
 #include <c10/cuda/CUDAStream.h>
 #endif
 
+#include "core/attention/attention_backends.h"
 #include "core/attention/dense_backend.h"
 #include "core/attention/routing_trace.h"
 #include "core/attention/svg2_backend.h"
 #include "core/attention/svgear_backend.h"
+#include "core/user_error.h"
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
 #include "kernels/cluster_permutation/cluster_permutation.h"
 #include "kernels/common/kernel_path.h"
@@ -91,6 +95,21 @@ TEST(SparseBackend, SupportsItsModeOnCpuAndCuda) {
   config.top_p = 0.0;
   EXPECT_FALSE(ear.supports(config, at::kCPU, &why));
   EXPECT_NE(why.find("top_p"), std::string::npos) << why;
+  // What the front ends refuse, a config built by hand is refused with too: a NaN would route on
+  // NaN scores, a negative gamma reverse the preference for small blocks.
+  const AttentionConfig good = small_config(AttentionMode::SvgEar);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const auto& [field, spoil] : std::vector<std::pair<std::string, std::function<void(AttentionConfig&)>>>{
+           {"gamma", [&](AttentionConfig& c) { c.gamma = nan; }},
+           {"gamma", [](AttentionConfig& c) { c.gamma = -1.0; }},
+           {"dense_warmup_steps", [&](AttentionConfig& c) { c.dense_warmup_steps = nan; }},
+           {"dense_layers", [](AttentionConfig& c) { c.dense_layers = -3.0; }}}) {
+    AttentionConfig bad = good;
+    spoil(bad);
+    EXPECT_FALSE(ear.supports(bad, at::kCPU, &why)) << field;
+    EXPECT_NE(why.find(field), std::string::npos) << why;
+    EXPECT_THROW(make_attention_backend(bad, at::kCPU), UserError) << field;
+  }
 }
 
 TEST(SparseBackend, RoutingEveryBlockIsDense) {
