@@ -60,10 +60,11 @@ TEST(VideoOutput, CheckRefusesWhatTheWriterWouldWithoutCreatingAnything) {
   std::filesystem::create_symlink(dir / "nowhere", dir / "dangling");
   EXPECT_THROW(check_video_output(dir / "dangling" / "clip.y4m"), MediaError);
   EXPECT_THROW(check_video_output(dir / "dangling"), MediaError);
-  std::filesystem::create_directories(dir / "taken.mp4");
+  // A folder, or a link, by the name of the file written (an .mp4 is a .y4m without FFmpeg).
+  std::filesystem::create_directories(video_output_path(dir / "taken.mp4"));
   EXPECT_THROW(check_video_output(dir / "taken.mp4"), MediaError);
   // A link by the video's name: the writer's rename would replace the link, not its target.
-  std::filesystem::create_symlink(dir / "elsewhere.mp4", dir / "linked.mp4");
+  std::filesystem::create_symlink(dir / "elsewhere.mp4", video_output_path(dir / "linked.mp4"));
   EXPECT_THROW(check_video_output(dir / "linked.mp4"), MediaError);
   try {
     check_video_output(dir / "a-file" / "clip.mp4");
