@@ -29,6 +29,18 @@ if(NOT EXISTS "${SVGEAR_TORCH_ROOT}/lib/libtorch_cpu.so")
 endif()
 file(STRINGS "${SVGEAR_TORCH_ROOT}/version.py" _svgear_torch_version_line REGEX "^__version__")
 message(STATUS "LibTorch: ${SVGEAR_TORCH_ROOT} (${_svgear_torch_version_line})")
+if(NOT _svgear_torch_version_line MATCHES "'${SVGEAR_TORCH_VERSION}[+']")
+  message(WARNING "LibTorch at ${SVGEAR_TORCH_ROOT} is not the pinned ${SVGEAR_TORCH_VERSION} "
+                  "(${_svgear_torch_version_line}): run packaging/install-deps.sh and configure afresh "
+                  "(rm -rf build/<preset>), or pass -DSVGEAR_TORCH_ROOT")
+endif()
+# A GPU build needs the CUDA libraries LibTorch's own loads (cuBLAS, cuDNN, …), which come with the
+# pip-installed wheel, not with install-deps' CPU-side unpack (cudart and CUPTI only).
+if(SVGEAR_CUDA AND NOT EXISTS "${SVGEAR_TORCH_ROOT}/../nvidia/cu13/lib/libcublas.so.13")
+  message(WARNING "no cuBLAS beside LibTorch (${SVGEAR_TORCH_ROOT}/../nvidia/cu13/lib): the GPU binaries "
+                  "will fail to start. Point -DSVGEAR_TORCH_ROOT at a pip-installed torch ${SVGEAR_TORCH_VERSION} "
+                  "(CUDA 13.0) (README, GPU build)")
+endif()
 
 set(_lib "${SVGEAR_TORCH_ROOT}/lib")
 add_library(svgear_torch INTERFACE)

@@ -23,8 +23,8 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git python3 python3-pip unzip
   qt6-base-dev libqt6opengl6-dev libgl-dev libqcustomplot-dev libimgui-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev ffmpeg
-  libopenblas-dev nlohmann-json3-dev libsentencepiece-dev zlib1g-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libsentencepiece-dev zlib1g-dev
+  libgtest-dev libgmock-dev
   xvfb xauth clang libclang-rt-14-dev
 )
 

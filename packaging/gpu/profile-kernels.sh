@@ -57,7 +57,7 @@ PY
 # each at its first launch, or at its (LAUNCH_SKIP + 1)-th: the keys' k-means assignment is
 # assign_sm90_kernel's third launch (LAUNCH_SKIP=2), the queries' side-stream passes coming first.
 set -f  # KERNELS holds regexes: no globbing
-for kernel in ${KERNELS:-block_sparse_attention_sm90_kernel block_routing_kernel assign_kernel probe_kernel update_centroids_kernel value_stats_kernel}; do
+for kernel in ${KERNELS:-block_sparse_attention_sm90_kernel block_routing_kernel assign_kernel probe_kernel update_centroids_kernel value_gather_kernel}; do
   [ "${SVGEAR_DURATIONS_ONLY:-0}" = 1 ] && break
   report=/tmp/svgear-ncu-$kernel
   rm -f "$report.ncu-rep"  # a run that profiles nothing must not report an earlier one
