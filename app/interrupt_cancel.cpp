@@ -49,6 +49,7 @@ InterruptCancel::InterruptCancel(CancelToken& cancel) {
 InterruptCancel::~InterruptCancel() {
   for (int i = 0; i < kCount; ++i) {
     if (g_installed[i]) sigaction(kSignals[i], &g_previous[i], nullptr);
+    g_installed[i] = false;  // an InterruptsHeld after this one touches no handler
   }
   g_cancel = nullptr;
 }

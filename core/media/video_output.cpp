@@ -34,24 +34,23 @@ std::string y4m_instead_note(const std::filesystem::path& requested, const std::
 
 }  // namespace
 
-void check_video_output(const std::filesystem::path& requested_path) {
-  const VideoFormat requested_format = video_format_for(requested_path);
-  if (requested_format == VideoFormat::Unset) throw_unsupported(requested_path);
-  const std::filesystem::path requested = video_output_path(requested_path);  // what is written
-  const VideoFormat format = video_format_for(requested);
-  check_file_name_lengths(requested);
+void check_video_output(const std::filesystem::path& requested) {
+  if (video_format_for(requested) == VideoFormat::Unset) throw_unsupported(requested);
+  const std::filesystem::path written = video_output_path(requested);  // a .y4m for an .mp4 without FFmpeg
+  const VideoFormat format = video_format_for(written);
+  check_file_name_lengths(written);
   // The folder the writer creates or writes in: the PNG folder itself, else the file and its
   // folder (a link or a device by the file's name is refused too: the writer's rename would
   // replace it).
   try {
     if (format == VideoFormat::PngFrames) {
-      check_output_folder(requested);
+      check_output_folder(written);
     } else {
-      check_output_file(requested);
+      check_output_file(written);
     }
   } catch (const UserError& e) {
     // check_output_file names the file (or its folder); the PNG folder's check is named here.
-    throw MediaError(format == VideoFormat::PngFrames ? "cannot write '" + requested.string() + "': " + e.what()
+    throw MediaError(format == VideoFormat::PngFrames ? "cannot write '" + written.string() + "': " + e.what()
                                                       : std::string(e.what()));
   }
 }
