@@ -118,7 +118,7 @@ struct WanWeights {
   static WanWeights meta(const WanConfig& config);
 
   // Throws WeightsError listing every missing tensor and every shape mismatch at once. Each tensor
-  // goes from the (memory-mapped) file straight to `device`, Compute tensors in `compute_dtype` and
+  // goes from the file straight to `device`, Compute tensors in `compute_dtype` and
   // Float32 ones in float32, one tensor at a time: the host never holds a float32 copy of the model
   // (57 GB for Wan 14B), only the file's pages and one converted tensor.
   // `cancel`, when given, is polled before each tensor (a set token throws Cancelled).

@@ -2,12 +2,13 @@
 
 #include <ATen/ATen.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace svgear {
 namespace {
@@ -31,11 +32,31 @@ at::ScalarType to_scalar_type(WeightDtype dtype) {
   throw WeightsError("cannot open weights file '" + path.string() + "': " + std::string(why));
 }
 
-// Closes the descriptor on every path out of open(); the mapping outlives it.
+// Closes the descriptor when open() throws; a file that opens keeps it.
 struct FdCloser {
   int fd;
-  ~FdCloser() { ::close(fd); }
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
 };
+
+// Reads `bytes` at `offset`, or says how much it got: a short count when the file ended first.
+uint64_t read_at(int fd, uint8_t* target, uint64_t bytes, uint64_t offset, int* error) {
+  uint64_t done = 0;
+  while (done < bytes) {
+    // pread moves at most ~2 GiB per call on Linux.
+    const size_t chunk = size_t(std::min<uint64_t>(bytes - done, uint64_t(1) << 30));
+    const ssize_t got = ::pread(fd, target + done, chunk, off_t(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      *error = errno;
+      return done;
+    }
+    if (got == 0) break;
+    done += uint64_t(got);
+  }
+  return done;
+}
 
 }  // namespace
 
@@ -57,25 +78,36 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::filesystem::pa
   // Not make_shared: the constructor is private.
   std::shared_ptr<SafetensorsFile> file(new SafetensorsFile());
   file->path_ = path;
-  file->map_bytes_ = static_cast<uint64_t>(info.st_size);
-  if (file->map_bytes_ > 0) {
-    void* map = ::mmap(nullptr, file->map_bytes_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) {
-      int err = errno;
-      if (err == EISDIR) fail_open(path, "it is a folder, not a .safetensors file");
-      fail_open(path, std::string("mapping it into memory failed: ") + std::strerror(err));
-    }
-    file->map_ = static_cast<const uint8_t*>(map);
+  file->file_bytes_ = uint64_t(info.st_size);
+  file->modified_ = info.st_mtim;
+  // The length field, then the header it announces when the parser will read it (a length past
+  // the file or the limit is refused from the field alone).
+  std::vector<uint8_t> head(size_t(std::min<uint64_t>(file->file_bytes_, 8)));
+  int error = 0;
+  if (read_at(fd, head.data(), head.size(), 0, &error) != head.size()) {
+    fail_open(path, error ? std::strerror(error) : "it ended while its header was read");
   }
-  file->header_ = parse_safetensors_header(file->map_, file->map_bytes_, path.string());
+  if (head.size() == 8) {
+    uint64_t header_bytes = 0;
+    for (int i = 7; i >= 0; --i) header_bytes = (header_bytes << 8) | head[size_t(i)];
+    if (header_bytes <= file->file_bytes_ - 8 && header_bytes <= kMaxSafetensorsHeaderBytes) {
+      head.resize(size_t(8 + header_bytes));
+      if (read_at(fd, head.data() + 8, header_bytes, 8, &error) != header_bytes) {
+        fail_open(path, error ? std::strerror(error) : "it ended while its header was read");
+      }
+    }
+  }
+  file->header_ = parse_safetensors_header(head.data(), file->file_bytes_, path.string());
   for (size_t i = 0; i < file->header_.tensors.size(); ++i) {
     file->index_.emplace(file->header_.tensors[i].name, i);
   }
+  file->fd_ = fd;
+  closer.fd = -1;
   return file;
 }
 
 SafetensorsFile::~SafetensorsFile() {
-  if (map_) ::munmap(const_cast<uint8_t*>(map_), map_bytes_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 const TensorEntry* SafetensorsFile::find(std::string_view name) const {
@@ -93,14 +125,23 @@ at::Tensor SafetensorsFile::load(std::string_view name) const {
       at::empty(entry->shape, at::TensorOptions().dtype(to_scalar_type(entry->dtype)));
   uint64_t bytes = entry->data_end - entry->data_begin;
   if (bytes == 0) return tensor;
-  // The data section has no alignment guarantee, so copy bytewise rather than view the mapping.
-  const uint8_t* source = map_ + header_.data_offset + entry->data_begin;
+  // Read, not mapped: a file truncated while a mapping is read raises SIGBUS, which would end the
+  // studio; a short read is an error that names the file.
   auto* target = static_cast<uint8_t*>(tensor.data_ptr());
+  int error = 0;
+  const uint64_t got = read_at(fd_, target, bytes, header_.data_offset + entry->data_begin, &error);
+  struct stat info {};
+  const bool changed = ::fstat(fd_, &info) != 0 || uint64_t(info.st_size) != file_bytes_ ||
+                       info.st_mtim.tv_sec != modified_.tv_sec || info.st_mtim.tv_nsec != modified_.tv_nsec;
+  if (got != bytes || changed) {
+    throw WeightsError("cannot read tensor '" + std::string(name) + "' of '" + path_.string() + "': " +
+                       (error ? std::string(std::strerror(error))
+                              : std::string("the file changed while it was being loaded")) +
+                       ". Do not replace model files during a load; load it again once it is complete.");
+  }
   if (entry->dtype == WeightDtype::Bool) {
     // A bool byte other than 0 or 1 is undefined behaviour in C++ and in LibTorch's kernels.
-    for (uint64_t i = 0; i < bytes; ++i) target[i] = source[i] != 0;
-  } else {
-    std::memcpy(target, source, bytes);
+    for (uint64_t i = 0; i < bytes; ++i) target[i] = target[i] != 0;
   }
   return tensor;
 }

@@ -1,12 +1,15 @@
 #pragma once
-// SafetensorsFile: a memory-mapped .safetensors file whose tensors are loaded lazily, one by one.
+// SafetensorsFile: an open .safetensors file whose tensors are loaded lazily, one by one.
 //
-//   auto file = SafetensorsFile::open("model.safetensors");   // maps + validates the header
+//   auto file = SafetensorsFile::open("model.safetensors");   // reads + validates the header
 //   at::Tensor w = file->load("blocks.0.self_attn.q.weight"); // CPU tensor, owns its memory
 //
-// Only the pages of tensors that are loaded are read from disk. Errors throw WeightsError naming
-// the file and the tensor.
+// Only the tensors that are loaded are read from disk, with pread (not a mapping: a file truncated
+// under a mapping raises SIGBUS). A file whose size or modification time changes after open() is
+// refused at the next load, so a model replaced during a long load never mixes two files' tensors.
+// Errors throw WeightsError naming the file and the tensor.
 
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string_view>
@@ -39,8 +42,9 @@ class SafetensorsFile {
   std::filesystem::path path_;
   SafetensorsHeader header_;
   std::map<std::string, size_t, std::less<>> index_;  // name → position in header_.tensors
-  const uint8_t* map_ = nullptr;
-  uint64_t map_bytes_ = 0;
+  int fd_ = -1;
+  uint64_t file_bytes_ = 0;
+  std::timespec modified_{};  // st_mtim at open
 };
 
 }  // namespace svgear

@@ -46,8 +46,12 @@ struct SafetensorsHeader {
   std::map<std::string, std::string> metadata;
 };
 
-// `file_bytes` is the whole file (or its first `file_size` bytes mapped); `file_label` names the
-// file in error messages.
+// The reference implementation refuses headers above 100 MB; a real one is a few hundred KB.
+inline constexpr uint64_t kMaxSafetensorsHeaderBytes = 100'000'000;
+
+// `file_data` holds the file's first 8 + N bytes (the length field and the header), or only the
+// first 8 when N is past the file or past kMaxSafetensorsHeaderBytes (refused before the JSON is
+// read); `file_size` is the whole file's size; `file_label` names the file in error messages.
 SafetensorsHeader parse_safetensors_header(const uint8_t* file_data, uint64_t file_size,
                                            std::string_view file_label);
 

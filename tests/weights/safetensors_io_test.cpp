@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -172,6 +173,32 @@ TEST(SafetensorsFileErrors, OpenAndLoadFailuresNameTheFile) {
   } catch (const WeightsError& e) {
     EXPECT_NE(std::string(e.what()).find("ok.safetensors"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("no.such.tensor"), std::string::npos) << e.what();
+  }
+}
+
+// A model file replaced or cut short during a long load (cp or curl -o over it): reading a mapping
+// past the new end raised SIGBUS and ended the process (the studio with it); a rewrite in place
+// would have mixed two files' tensors. Both are refused at the next load, naming the file.
+TEST(SafetensorsFileErrors, AFileChangedDuringTheLoadIsRefused) {
+  const std::filesystem::path dir = test::scratch_dir("changed_during_load");
+  const at::Tensor a = at::arange(1 << 16, at::kFloat), b = at::arange(1 << 16, at::kFloat) * 2;
+  for (const bool truncate : {true, false}) {
+    const std::filesystem::path path = dir / (truncate ? "cut.safetensors" : "rewritten.safetensors");
+    write_safetensors(path, {{"a", a}, {"b", b}});
+    auto file = SafetensorsFile::open(path);
+    EXPECT_TRUE(at::equal(file->load("a"), a));
+    if (truncate) {
+      std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
+    } else {  // the same size, new content and a new modification time
+      std::filesystem::last_write_time(path, std::filesystem::last_write_time(path) + std::chrono::seconds(5));
+    }
+    try {
+      file->load("b");
+      ADD_FAILURE() << "loaded from a changed file";
+    } catch (const WeightsError& e) {
+      EXPECT_NE(std::string(e.what()).find(path.filename().string()), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("Do not replace model files during a load"), std::string::npos) << e.what();
+    }
   }
 }
 
