@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include <ATen/core/Tensor.h>
@@ -184,6 +185,10 @@ int cmd_train(int argc, char** argv) {
     }
     if (text_layers) spec.text_layers = int(*text_layers);
   }
+  // A run being resumed is locked before its checkpoint is read: a run still writing there would
+  // otherwise replace the shards under the read, which then fails for a missing file.
+  std::optional<FolderLock> lock;
+  if (resuming) lock.emplace(out, "another `svgear train`");
   FlowMatchingTrainer trainer = resuming ? FlowMatchingTrainer::resume(checkpoint, device)
                                          : FlowMatchingTrainer(std::move(spec), recipe, device);
   if (resuming && text_position_std) {
@@ -253,7 +258,7 @@ int cmd_train(int argc, char** argv) {
   std::error_code ec;
   const bool made_out = !std::filesystem::exists(out, ec);
   create_output_folder(out);
-  const FolderLock lock(out, "another `svgear train`");
+  if (!lock) lock.emplace(out, "another `svgear train`");
   if (trainer.steps_done() < stop_at) trainer.begin_stage(commit, device_description(device));
   // loss.tsv: one line per --log-every steps, the mean loss over them (reading a loss synchronises
   // the device, so the loop reads one sum per line).

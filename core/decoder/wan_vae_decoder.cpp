@@ -93,7 +93,14 @@ at::Tensor WanVaeDecoder::decode_tensor(const at::Tensor& latent, const CancelTo
 }
 
 Video WanVaeDecoder::decode(const at::Tensor& latent, double fps, const CancelToken* cancel) const {
-  return to_video(video_to_rgb8(decode_tensor(latent, cancel)), fps);
+  const at::Tensor pixels = decode_tensor(latent, cancel);
+  // The 8-bit conversion clamps a NaN to black: a VAE file that parses but holds NaN or infinite
+  // numbers made a black video that reported success.
+  if (!pixels.isfinite().all().item<bool>()) {
+    throw UserError("the Wan VAE decoded non-finite values (NaN or infinity): its weights may hold NaN or "
+                    "infinite numbers; download the VAE file again");
+  }
+  return to_video(video_to_rgb8(pixels), fps);
 }
 
 const LatentRgbProjection& WanVaeDecoder::preview_projection() const {

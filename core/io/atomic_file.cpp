@@ -1,11 +1,13 @@
 #include "core/io/atomic_file.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -22,6 +24,16 @@ std::filesystem::path make_temp_path(const std::filesystem::path& path) {
   static std::atomic<unsigned> counter{0};
   const std::string tail = ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
   return path.parent_path() / (cut_file_stem(path.filename().string(), tail.size()) + tail);
+}
+
+// Makes the renames in `folder` durable: a file's data is synced before its rename, but the new
+// name lives in the folder's own blocks, which a crash could lose. Best effort: some file systems
+// refuse a folder's fsync.
+void sync_folder(const std::filesystem::path& folder) {
+  const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
 }
 
 // The rename that commits a write replaces whatever has the name: a device (/dev/null, for root),
@@ -80,6 +92,7 @@ void AtomicFile::commit() {
   std::filesystem::rename(temp_path_, path_, ec);
   if (ec) throw UserError("cannot replace '" + path_.string() + "': " + ec.message());
   committed_ = true;
+  sync_folder(path_.parent_path());
 }
 
 void write_json_atomically(const std::filesystem::path& path, const nlohmann::json& value) {
@@ -99,18 +112,34 @@ void replace_folder(const std::filesystem::path& staged, const std::filesystem::
     if (ec) throw UserError("cannot move " + staged.string() + " to " + folder.string() + ": " + ec.message());
     return;
   }
+  // Only a real folder is replaced: a file or a link by its name would be swapped out and deleted.
+  if (!std::filesystem::is_directory(std::filesystem::symlink_status(folder, ec))) {
+    throw UserError("cannot replace " + folder.string() + ": it is not a folder (a file, or a link)");
+  }
   if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, folder.c_str(), RENAME_EXCHANGE) == 0) {
+    sync_folder(folder.parent_path());
     std::filesystem::remove_all(staged, ec);  // now the old folder
     return;
   }
-  for (std::filesystem::directory_iterator it(staged, ec), end; !ec && it != end; it.increment(ec)) {
-    std::error_code moved;
-    std::filesystem::rename(it->path(), folder / it->path().filename(), moved);
-    if (moved) {
-      throw UserError("cannot move " + it->path().string() + " into " + folder.string() + ": " + moved.message());
-    }
+  // Only where the file system cannot exchange: any other error is the user's to see.
+  if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
+    throw UserError("cannot replace " + folder.string() + ": " + std::strerror(errno));
   }
-  std::filesystem::remove_all(staged, ec);
+  // One entry at a time, listed first (renaming while iterating is unspecified), model.json last,
+  // so a failure midway leaves the old manifest naming the old step, not the new weights' step.
+  std::vector<std::filesystem::path> entries;
+  for (std::filesystem::directory_iterator it(staged, ec), end; !ec && it != end; it.increment(ec)) {
+    entries.push_back(it->path());
+  }
+  if (ec) throw UserError("cannot list " + staged.string() + ": " + ec.message());
+  std::stable_partition(entries.begin(), entries.end(), [](const auto& p) { return p.filename() != "model.json"; });
+  for (const std::filesystem::path& entry : entries) {
+    std::error_code moved;
+    std::filesystem::rename(entry, folder / entry.filename(), moved);
+    if (moved) throw UserError("cannot move " + entry.string() + " into " + folder.string() + ": " + moved.message());
+  }
+  sync_folder(folder);
+  std::filesystem::remove(staged, ec);
 }
 
 void create_output_folder(const std::filesystem::path& folder) {

@@ -48,7 +48,8 @@ void write_json_atomically(const std::filesystem::path& path, const nlohmann::js
 // Puts the folder `staged` (complete, on the same file system) in place of `folder` in one step
 // (renameat2's RENAME_EXCHANGE, then the old content is removed), so readers see the old folder or
 // the new one, never files of both: an export whose weights and model.json must agree. Where the
-// file system cannot exchange, each file moves by its own rename. Throws UserError.
+// file system cannot exchange, each file moves by its own rename, model.json last. Throws UserError,
+// also when `folder` is a file or a link (it would be swapped out and deleted).
 void replace_folder(const std::filesystem::path& staged, const std::filesystem::path& folder);
 
 // Creates the output folder `folder` and its parents (a no-op when it exists); throws UserError

@@ -1,5 +1,7 @@
 #include "core/pipeline/model.h"
 
+#include <new>
+
 #include <ATen/ATen.h>
 
 #include "svgear/build_config.h"
@@ -7,6 +9,7 @@
 #include "core/decoder/wan_vae_decoder.h"
 #include "core/io/file_system_trouble.h"
 #include "core/pipeline/device_info.h"
+#include "core/pipeline/out_of_memory.h"
 #include "core/pipeline/wan_folder.h"
 #include "core/pipeline/weight_memory.h"
 #include "core/text/shapes_prompt_encoder.h"
@@ -207,10 +210,25 @@ std::unique_ptr<Model> load_folder(const std::filesystem::path& folder, c10::Dev
 
 std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Device device,
                                    const ModelOptions& options) {
+  // The memory checks before the load see free memory at one moment; another program can take it
+  // meanwhile. Said as what it is, not as an allocator's text or an internal error.
+  const auto out_of_memory = [&](const c10::Device& where) {
+    return UserError("loading the model in '" + folder.string() + "' ran out of memory on " + where.str() +
+                     ": close what else holds it" +
+                     (where.is_cuda() ? ", place the text encoder or the VAE on the CPU, or choose another device"
+                                      : ", or load it on a GPU"));
+  };
   try {
     return load_folder(folder, device, options);
   } catch (const std::filesystem::filesystem_error& e) {
     throw file_system_trouble("could not read the model in '" + folder.string() + "'", e);
+  } catch (const c10::OutOfMemoryError&) {
+    throw out_of_memory(device);
+  } catch (const std::bad_alloc&) {
+    throw out_of_memory(c10::Device(c10::kCPU));
+  } catch (const c10::Error& e) {
+    if (is_host_allocation_failure(e)) throw out_of_memory(c10::Device(c10::kCPU));
+    throw;
   }
 }
 

@@ -3,6 +3,7 @@
 #include "core/decoder/wan_vae_decoder.h"
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include <ATen/ATen.h>
@@ -97,6 +98,21 @@ TEST(WanVaeDecoder, VideoIsTheClampedDecodeIn8Bits) {
   int worst = 0;
   for (size_t i = 0; i < video.rgb.size(); ++i) worst = std::max(worst, int(std::abs(video.rgb[i] - e[i])));
   EXPECT_LE(worst, 1);  // one code value where the fp32 difference crosses a rounding boundary
+}
+
+// NaN reaching the decode (here in the latent; NaN weights give the same) is an error, not the
+// black video the 8-bit conversion's clamp would make of it.
+TEST(WanVaeDecoder, NonFiniteValuesAreAnErrorNotABlackVideo) {
+  const test::TinyWanVaeIo io = test::tiny_wan_vae_io();
+  const WanVaeDecoder decoder(test::tiny_wan_vae());
+  at::Tensor z = io.z.clone();
+  z.view(-1)[0] = std::numeric_limits<float>::quiet_NaN();
+  try {
+    decoder.decode(z, 16.0);
+    ADD_FAILURE() << "decoded NaN to a video";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("non-finite values"), std::string::npos) << e.what();
+  }
 }
 
 TEST(WanVaeDecoder, HalfPrecisionRequestsComputeInFloat32OnTheCpu) {

@@ -39,6 +39,32 @@ TEST(AtomicFile, CommitReplacesTheFileInOneStep) {
   EXPECT_EQ(count_files(dir), 1u);
 }
 
+// An export is swapped in whole; a file or a link by the folder's name is refused, not swapped out
+// and deleted (the link's target kept the stale export, the file was lost).
+TEST(ReplaceFolder, SwapsAFolderAndRefusesAFileOrALink) {
+  const auto dir = test::scratch_dir("replace_folder");
+  const auto stage = [&](const std::string& content) {
+    const auto staged = dir / ".staged";
+    std::filesystem::create_directories(staged);
+    write_file_atomically(staged / "model.json", content);
+    return staged;
+  };
+  replace_folder(stage("first"), dir / "model");  // nothing there yet: a rename
+  replace_folder(stage("second"), dir / "model");
+  EXPECT_EQ(read_all(dir / "model" / "model.json"), "second");
+  EXPECT_FALSE(std::filesystem::exists(dir / ".staged"));
+
+  write_file_atomically(dir / "kept.txt", "the user's");
+  std::filesystem::create_directories(dir / "elsewhere");
+  std::filesystem::create_directory_symlink(dir / "elsewhere", dir / "linked");
+  for (const char* name : {"kept.txt", "linked"}) {
+    EXPECT_THROW(replace_folder(stage("third"), dir / name), UserError) << name;
+    std::filesystem::remove_all(dir / ".staged");
+  }
+  EXPECT_EQ(read_all(dir / "kept.txt"), "the user's");
+  EXPECT_TRUE(std::filesystem::is_symlink(dir / "linked"));
+}
+
 TEST(AtomicFile, AbandonedWriteLeavesNothingBehind) {
   const auto dir = test::scratch_dir("atomic_abandon");
   write_file_atomically(dir / "keep.txt", "precious");
