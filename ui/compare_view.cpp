@@ -146,7 +146,7 @@ void CompareView::showResult(const CompareResult& result) {
   const auto identical =
       std::count_if(result.psnr_db.begin(), result.psnr_db.end(), [](double db) { return std::isinf(db); });
   const int differing = int(result.psnr_db.size() - identical);
-  summary_->setText(tr("%1 against dense: PSNR %2 dB, SSIM %3 (mean of %4 frames)%5")
+  result_summary_ = tr("%1 against dense: PSNR %2 dB, SSIM %3 (mean of %4 frames)%5")
                         .arg(QString::fromStdString(result.sparse_mode))
                         .arg(std::isinf(result.mean_psnr_db) ? QString("inf")
                                                              : QString::number(result.mean_psnr_db, 'f', 2))
@@ -154,7 +154,8 @@ void CompareView::showResult(const CompareResult& result) {
                         .arg(frameCount())
                         .arg(identical > 0 && differing > 0
                                  ? tr("; %1 frames identical, PSNR over the %2 that differ").arg(identical).arg(differing)
-                                 : QString()));
+                                 : QString());
+  summary_->setText(result_summary_);
   speedup_->setText(tr("speedup %1 per denoising step (dense %2 ms, %3 %4 ms); %5 in wall time (%6 vs %7)%8")
                         .arg(ratio(result.dense_step_ms, result.sparse_step_ms))
                         .arg(result.dense_step_ms, 0, 'f', 1)
@@ -168,13 +169,14 @@ void CompareView::showResult(const CompareResult& result) {
   play_->setChecked(true);
 }
 
+// The speedup line and the figures stay with the result shown until a new one replaces it: a run
+// that fails or is cancelled before its result loses nothing.
 void CompareView::showRunning(const QString& what) {
   play_->setChecked(false);
-  summary_->setText(what);
-  speedup_->clear();
+  summary_->setText(hasResult() ? what + "\n" + tr("Shown: %1").arg(result_summary_) : what);
 }
 
-void CompareView::showMessage(const QString& message) { summary_->setText(message); }
+void CompareView::showMessage(const QString& message) { showRunning(message); }
 
 void CompareView::setCurrentFrame(int index) {
   if (index < 0 || index >= frameCount() || index == current_) return;

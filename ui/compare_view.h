@@ -55,6 +55,7 @@ class CompareView : public QWidget {
   QLabel* difference_view_;
   QLabel* difference_scale_;
   QLabel* summary_;
+  QString result_summary_;  // the shown result's figures, kept beside a later run's status
   QLabel* speedup_;
   QToolButton* play_;
   QSlider* scrub_;

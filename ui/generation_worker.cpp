@@ -178,6 +178,9 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
                             std::shared_ptr<const CancelToken> cancel) {
   set_cpu_threads(0);
   Q_EMIT logLine("loading the model in " + folder);
+  // A folder that is no model (the parent, a Wan folder without its VAE) keeps the loaded one:
+  // reloading a Wan model takes minutes.
+  (void)read_model_manifest(folder.toStdString());
   model_.reset();  // free the old model before the new one is read
   model_folder_.clear();
   model_cancel_ = std::move(cancel);

@@ -255,7 +255,13 @@ void MainWindow::buildDocks() {
     if (attention.mode == AttentionMode::Dense) attention.mode = AttentionMode::SvgEar;
     attention.top_p = top_p;
     settings_panel_->setAttention(attention);
-    statusBar()->showMessage(tr("Budget set to top-p %1 (%2)").arg(top_p).arg(attention_mode_name(attention.mode)));
+    // The box may round the budget (it holds 3 decimals, from 0.01): say what the next run uses.
+    const double held = settings_panel_->attention().top_p;
+    statusBar()->showMessage(held == top_p ? tr("Budget set to top-p %1 (%2)").arg(top_p).arg(attention_mode_name(attention.mode))
+                                           : tr("Budget set to top-p %1, the nearest the settings hold to the swept %2 (%3)")
+                                                 .arg(held)
+                                                 .arg(top_p)
+                                                 .arg(attention_mode_name(attention.mode)));
   });
 }
 

@@ -95,15 +95,23 @@ std::vector<double> SweepView::budgets() const {
   return out;
 }
 
+// The previous sweep's points go when the new sweep's first run starts, not before: a sweep
+// refused for its request (an unknown word, a size the model cannot take) loses nothing.
 void SweepView::start(const QString& what) {
-  points_.clear();
-  table_->setRowCount(0);
-  use_->setEnabled(false);
-  replot();
-  showRunning(what);
+  clear_on_run_ = true;
+  status_->setText(what);
 }
 
-void SweepView::showRunning(const QString& what) { status_->setText(what); }
+void SweepView::showRunning(const QString& what) {
+  if (clear_on_run_) {
+    clear_on_run_ = false;
+    points_.clear();
+    table_->setRowCount(0);
+    use_->setEnabled(false);
+    replot();
+  }
+  status_->setText(what);
+}
 void SweepView::showMessage(const QString& message) { status_->setText(message); }
 void SweepView::finish(const QString& summary) { status_->setText(summary); }
 

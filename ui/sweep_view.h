@@ -26,7 +26,7 @@ class SweepView : public QWidget {
 
   // The budgets typed in the field ("0.5, 0.7, 0.9"); throws UserError naming a bad entry.
   std::vector<double> budgets() const;
-  void start(const QString& what);  // clears the previous sweep
+  void start(const QString& what);  // the previous sweep's points go at the first run (showRunning)
   void showRunning(const QString& what);
   void addPoint(const SweepPoint& point);
   void finish(const QString& summary);
@@ -43,6 +43,7 @@ class SweepView : public QWidget {
   void replot();
 
   std::vector<SweepPoint> points_;
+  bool clear_on_run_ = false;  // a sweep started: its first run replaces the points shown
   QLineEdit* budgets_;
   QLabel* status_;
   QCustomPlot* plot_;

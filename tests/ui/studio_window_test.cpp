@@ -974,7 +974,11 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
            qPrintable(log_text(*w)));
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Error"),
            qPrintable(w->statusBar()->currentMessage()));
-  QVERIFY(child<QLabel>(*view, "compare_summary")->text().startsWith("Compare failed"));
+  // ... and loses nothing: the result still shown keeps its figures and its speedup line.
+  const QString summary = child<QLabel>(*view, "compare_summary")->text();
+  QVERIFY2(summary.startsWith("Compare failed") && summary.contains("Shown: svgear against dense: PSNR"),
+           qPrintable(summary));
+  QVERIFY(child<QLabel>(*view, "compare_speedup")->text().startsWith("speedup"));
   QVERIFY(compare->isEnabled());
   QVERIFY(child<QToolButton>(*w, "generate_button")->isEnabled());
 }
@@ -1231,6 +1235,14 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
 
   view->chooseRow(0);
   QCOMPARE(child<QDoubleSpinBox>(*w, "top_p")->value(), 0.4);
+
+  // A sweep refused for its request (a word the model does not know) keeps the points shown.
+  typePrompt(*w, "a red zeppelin");
+  w->sweep();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QCOMPARE(int(view->points().size()), 2);
+  QCOMPARE(child<QTableWidget>(*w, "sweep_table")->rowCount(), 2);
+  typePrompt(*w, kPrompt);
 
   budgets->setText("0.7");
   w->sweep();
