@@ -23,7 +23,8 @@ struct CompareResult {
   std::vector<double> ssim;
   double mean_psnr_db = 0.0;
   double mean_ssim = 0.0;
-  // Wall time of each whole run and the mean time of one denoising step, from the run records.
+  // Wall time of each whole run, its text encoding aside, and the mean time of one denoising step,
+  // from the run records.
   double dense_total_ms = 0.0;
   double sparse_total_ms = 0.0;
   double dense_step_ms = 0.0;
