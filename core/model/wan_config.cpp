@@ -65,6 +65,10 @@ WanConfig WanConfig::from_json(const nlohmann::json& json) {
   c.out_dim = required_int(json, "out_dim");
   c.num_heads = required_int(json, "num_heads");
   c.num_layers = required_int(json, "num_layers");
+  if (c.num_layers > kMaxWanLayers) {
+    fail("num_layers " + std::to_string(c.num_layers) + " is more than a Wan DiT's (at most " +
+         std::to_string(kMaxWanLayers) + ")");
+  }
   c.qk_norm = optional_bool(json, "qk_norm", c.qk_norm);
   c.cross_attn_norm = optional_bool(json, "cross_attn_norm", c.cross_attn_norm);
 

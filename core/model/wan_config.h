@@ -9,6 +9,10 @@
 
 namespace svgear {
 
+// Wan 14B has 40 blocks; a header or config.json claiming thousands is damaged or hostile (its meta
+// weights alone would take GBs).
+inline constexpr int kMaxWanLayers = 256;
+
 struct WanConfig {
   std::string model_type = "t2v";              // only text-to-video is implemented
   std::array<int, 3> patch_size = {1, 2, 2};   // (frames, height, width) of one token

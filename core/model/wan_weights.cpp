@@ -109,7 +109,14 @@ std::map<std::string, StoredTensor> index_checkpoint(
   }
   std::map<std::string, StoredTensor> index;
   for (auto& [local, stored] : found) {
-    index.emplace(diffusers ? wan_original_name(local) : local, std::move(stored));
+    const auto [it, fresh] = index.emplace(diffusers ? wan_original_name(local) : local, stored);
+    // Two shards with one tensor (a stale shard of another revision left beside the new ones):
+    // taking either would be a guess.
+    if (!fresh) {
+      throw WeightsError("the tensor '" + stored.stored_name + "' is in both '" + it->second.file->path().string() +
+                         "' and '" + stored.file->path().string() +
+                         "': remove the shard that does not belong to this model (its index names the shards)");
+    }
   }
   return index;
 }

@@ -125,7 +125,10 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
                   dit_size(p[4], "the patch", where)};
   c.num_layers = 0;
   while (shapes.contains("blocks." + std::to_string(c.num_layers) + ".self_attn.q.weight")) {
-    ++c.num_layers;
+    if (++c.num_layers > kMaxWanLayers) {
+      throw UserError(where + " holds more than " + std::to_string(kMaxWanLayers) +
+                      " DiT blocks, more than any Wan model: the file is damaged");
+    }
   }
   const std::string size = "dim " + std::to_string(c.dim) + ", " + std::to_string(c.num_layers) +
                            " layers, " + std::to_string(c.in_dim) + " input channels";

@@ -119,6 +119,12 @@ TensorEntry parse_entry(const std::string& name, const json& entry, uint64_t dat
 
   const json& shape = require_field(entry, "shape", label, name);
   if (!shape.is_array()) fail_tensor(label, name, "\"shape\" is not an array");
+  // Model weights have at most 5 (a 3-d convolution); millions would reach at::empty.
+  constexpr size_t kMaxShapeDims = 16;
+  if (shape.size() > kMaxShapeDims) {
+    fail_tensor(label, name, "\"shape\" has " + std::to_string(shape.size()) + " dimensions, more than a weight's " +
+                                 std::to_string(kMaxShapeDims));
+  }
   out.shape.reserve(shape.size());  // bounded by the header size, which was checked
   // The product of max(dim, 1) bounds every contiguous stride, so it must fit too.
   uint64_t stride_bound = 1;
@@ -184,6 +190,11 @@ json parse_json_rejecting_duplicates(const char* begin, const char* end, std::st
   std::vector<std::set<std::string>> open_objects;
   std::optional<std::string> tensor;  // the current top-level key, when the root is an object
   auto callback = [&](int depth, json::parse_event_t event, json& parsed) {
+    // root → entry → its shape or offsets: nothing nests deeper. nlohmann would build every level
+    // of a hostile "[[[[…" (GBs for a 100 MB header) before the entries are checked.
+    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) && depth > 2) {
+      fail(label, "the header nests deeper than a safetensors header does", kCorrupt);
+    }
     if (event == json::parse_event_t::object_start) {
       open_objects.emplace_back();
     } else if (event == json::parse_event_t::object_end) {

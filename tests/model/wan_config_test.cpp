@@ -71,6 +71,10 @@ TEST(WanConfig, ErrorsNameTheField) {
   EXPECT_NE(error_of(j).find("'num_layers' must be a positive integer"), std::string::npos);
 
   j = official_1_3b();
+  j["num_layers"] = 1 << 20;  // a million blocks' meta weights would take GBs before any check
+  EXPECT_NE(error_of(j).find("more than a Wan DiT's (at most 256)"), std::string::npos) << error_of(j);
+
+  j = official_1_3b();
   j["num_heads"] = 0;
   EXPECT_NE(error_of(j).find("'num_heads' must be a positive integer"), std::string::npos);
 

@@ -97,6 +97,27 @@ TEST(WanWeights, MissingTensorsAreAllListed) {
   EXPECT_NE(error.find("missing.safetensors"), std::string::npos) << error;
 }
 
+// A tensor in two shards (a stale shard of another revision the folder still holds) names both
+// files: taking the first found was a silent guess.
+TEST(WanWeights, ATensorInTwoShardsNamesBoth) {
+  const auto dir = test::scratch_dir("wan_weights_shards");
+  StateDict first, second;
+  for (auto& [name, tensor] : tiny_state_dict()) (name.starts_with("blocks.") ? second : first).emplace_back(name, tensor);
+  first.emplace_back("blocks.1.ffn.2.bias", at::zeros_like(tiny_state_dict().back().second));
+  write_safetensors(dir / "one.safetensors", first);
+  write_safetensors(dir / "two.safetensors", second);
+  try {
+    WanWeights::load(test::tiny_wan_config(),
+                     {SafetensorsFile::open(dir / "one.safetensors"), SafetensorsFile::open(dir / "two.safetensors")});
+    ADD_FAILURE() << "loaded a tensor found twice";
+  } catch (const WeightsError& e) {
+    const std::string error = e.what();
+    EXPECT_NE(error.find("'blocks.1.ffn.2.bias' is in both"), std::string::npos) << error;
+    EXPECT_NE(error.find("one.safetensors"), std::string::npos) << error;
+    EXPECT_NE(error.find("two.safetensors"), std::string::npos) << error;
+  }
+}
+
 TEST(WanWeights, WrongShapesAreAllListed) {
   StateDict tensors = tiny_state_dict();
   for (auto& [name, tensor] : tensors) {

@@ -229,6 +229,20 @@ TEST_F(MalformedSafetensors, MetadataMustBeStrings) {
                        {"\"__metadata__\" is an array, not an object"}));
 }
 
+// Deep nesting and absurd ranks are refused as they are read, before nlohmann builds them (a 100 MB
+// header of "[[[[…" took GBs) or at::empty meets them.
+TEST_F(MalformedSafetensors, NestingAndRankBeyondAHeadersAreRefused) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_TRUE(rejected("deep.safetensors", make_file(R"({"w":{"dtype":"U8","shape":)" + deep + R"(,"data_offsets":[0,0]}})"),
+                       {"nests deeper than a safetensors header does"}));
+  EXPECT_TRUE(rejected("deep_meta.safetensors", make_file(R"({"__metadata__":{"a":{"b":{"c":"d"}}}})"),
+                       {"nests deeper than a safetensors header does"}));
+  std::string dims = "[0";
+  for (int i = 0; i < 20; ++i) dims += ",1";
+  EXPECT_TRUE(rejected("rank.safetensors", make_file(R"({"w":{"dtype":"U8","shape":)" + dims + R"(],"data_offsets":[0,0]}})"),
+                       {"'w'", "21 dimensions"}));
+}
+
 TEST_F(MalformedSafetensors, MissingFields) {
   EXPECT_TRUE(rejected("no_dtype.safetensors",
                        make_file(R"({"w":{"shape":[0],"data_offsets":[0,0]}})"),
