@@ -1,6 +1,8 @@
 #include "core/pipeline/device_info.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -72,13 +74,68 @@ std::optional<int64_t> free_device_memory(const c10::Device& device) {
   return std::nullopt;
 }
 
+namespace {
+
+// The first number in `file` (a cgroup file holds one), or nullopt ("max", missing, unreadable).
+std::optional<int64_t> read_number(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  long long value = 0;
+  if (in >> value) return int64_t(value);
+  return std::nullopt;
+}
+
+// `key`'s value in a cgroup memory.stat.
+std::optional<int64_t> stat_value(const std::filesystem::path& file, const std::string& key) {
+  std::ifstream in(file);
+  std::string name;
+  long long value = 0;
+  while (in >> name >> value) {
+    if (name == key) return int64_t(value);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<int64_t> cgroup_memory_headroom(const std::filesystem::path& cgroup_list,
+                                              const std::filesystem::path& mount) {
+  constexpr int64_t kUnlimited = int64_t(1) << 60;  // v1 writes "no limit" as ~2^63
+  std::ifstream groups(cgroup_list);
+  std::optional<int64_t> headroom;
+  for (std::string line; std::getline(groups, line);) {
+    const size_t first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    const std::string controllers = line.substr(first + 1, second - first - 1);
+    const std::string path = line.substr(second + 1);
+    const bool v2 = controllers.empty();
+    if (!v2 && controllers.find("memory") == std::string::npos) continue;
+    const std::filesystem::path root = v2 ? mount : mount / "memory";
+    // The process's own group where the mount shows it, else the mount's root (a container's view).
+    std::error_code ec;
+    std::filesystem::path group = root / std::filesystem::path(path).relative_path();
+    if (!std::filesystem::is_directory(group, ec)) group = root;
+    const auto limit = read_number(group / (v2 ? "memory.max" : "memory.limit_in_bytes"));
+    const auto used = read_number(group / (v2 ? "memory.current" : "memory.usage_in_bytes"));
+    if (!limit || !used || *limit >= kUnlimited) continue;
+    const int64_t cache = stat_value(group / "memory.stat", v2 ? "inactive_file" : "total_inactive_file").value_or(0);
+    const int64_t room = std::max<int64_t>(0, *limit - std::max<int64_t>(0, *used - cache));
+    headroom = headroom ? std::min(*headroom, room) : room;
+  }
+  return headroom;
+}
+
 std::optional<int64_t> available_host_memory() {
+  std::optional<int64_t> available;
   std::ifstream meminfo("/proc/meminfo");
   for (std::string line; std::getline(meminfo, line);) {
     long long kib = 0;
-    if (std::sscanf(line.c_str(), "MemAvailable: %lld kB", &kib) == 1) return int64_t(kib) * 1024;
+    if (std::sscanf(line.c_str(), "MemAvailable: %lld kB", &kib) == 1) {
+      available = int64_t(kib) * 1024;
+      break;
+    }
   }
-  return std::nullopt;
+  if (const auto headroom = cgroup_memory_headroom("/proc/self/cgroup", "/sys/fs/cgroup")) available = available ? std::min(*available, *headroom) : *headroom;
+  return available;
 }
 
 std::string device_description(const c10::Device& device) {

@@ -2,6 +2,7 @@
 // What hardware and software a run used, in words, for `svgear info` and run records.
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,8 +20,16 @@ std::string cpu_description();
 // Free bytes on a CUDA device: what the driver reports (cudaMemGetInfo) plus what LibTorch's caching
 // allocator holds unused; nullopt for the CPU and in builds without CUDA.
 std::optional<int64_t> free_device_memory(const c10::Device& device);
-// Host memory a new allocation can get without swapping: MemAvailable of /proc/meminfo; nullopt
-// where that cannot be read.
+// Host memory a new allocation can get without swapping: MemAvailable of /proc/meminfo, or less
+// where a memory cgroup (a container's limit) leaves less; nullopt where neither can be read.
 std::optional<int64_t> available_host_memory();
+
+// What the memory cgroups this process runs in (a container's `--memory`) still let it take, from
+// `cgroup_list` (/proc/self/cgroup) and the cgroup file systems under `mount` (/sys/fs/cgroup; v1
+// under its memory/): each limit less what the group uses, reclaimable page cache (inactive files)
+// not counted as used; the least of them, or nullopt without a limit. MemAvailable is the whole
+// host's: past a container's limit the kernel's OOM killer ends the process with no message.
+std::optional<int64_t> cgroup_memory_headroom(const std::filesystem::path& cgroup_list,
+                                              const std::filesystem::path& mount);
 
 }  // namespace svgear
