@@ -1,6 +1,5 @@
 #include "app/results_file.h"
 
-#include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -15,16 +14,7 @@ void check_results_file(const std::filesystem::path& file) {
   check_output_file(file);
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) return;
-  // Results are kilobytes; a larger file is not one, and is not read whole.
-  constexpr uintmax_t kLargestResults = uintmax_t(16) << 20;
-  nlohmann::json results;
-  if (std::filesystem::is_regular_file(file, ec) && std::filesystem::file_size(file, ec) <= kLargestResults && !ec) {
-    std::ifstream in(file);
-    try {
-      results = parse_bounded_json(in);
-    } catch (const nlohmann::json::exception&) {
-    }
-  }
+  const nlohmann::json results = read_json_if_small(file, uintmax_t(16) << 20);  // results are kilobytes
   const auto command = results.is_object() ? results.find("command") : results.end();
   if (!results.is_object() || command == results.end() || !command->is_string() ||
       command->get<std::string>().rfind("svgear ", 0) != 0) {

@@ -2,6 +2,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <fstream>
 #include <ios>
 #include <string>
 
@@ -45,6 +46,17 @@ int json_int(const nlohmann::json& value, const std::string& name) {
 void require_json_field(bool ok, const std::string& name, const std::string& range, const nlohmann::json& value) {
   if (ok) return;
   throw nlohmann::json::other_error::create(603, "'" + name + "' must be " + range + ", got " + value.dump(), nullptr);
+}
+
+nlohmann::json read_json_if_small(const std::filesystem::path& path, uintmax_t max_bytes) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) > max_bytes || ec) return {};
+  std::ifstream in(path);
+  try {
+    return parse_bounded_json(in);
+  } catch (const nlohmann::json::exception&) {
+    return {};
+  }
 }
 
 void require_regular_file(const std::filesystem::path& path, const std::string& role) {

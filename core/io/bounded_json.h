@@ -4,6 +4,7 @@
 // prints and compares values recursively: a file a megabyte deep overflows the stack there, long
 // after parsing succeeded. Our files nest a few levels.
 
+#include <cstdint>
 #include <filesystem>
 #include <istream>
 #include <string>
@@ -23,6 +24,11 @@ nlohmann::json parse_bounded_json(std::istream& in);
 // be in and the value, when `ok` is false: a hand-edited file's negative batch or clip of -8 frames
 // is then reported by the readers' handlers for bad JSON, which name the file.
 void require_json_field(bool ok, const std::string& name, const std::string& range, const nlohmann::json& value);
+
+// The JSON in `path` when it is a regular file of at most `max_bytes` that parses; null otherwise
+// (missing, larger, not JSON). For "is this existing file one of ours?" before replacing it: a file
+// larger than ours is not one, and is not read whole.
+nlohmann::json read_json_if_small(const std::filesystem::path& path, uintmax_t max_bytes);
 
 // Throws UserError when `path` exists and is not a regular file (a link to one is fine), naming
 // `role` ("a model folder's model.json"): opening a FIFO blocks until someone writes, so files read

@@ -123,16 +123,7 @@ void check_run_record_for(const std::filesystem::path& video) {
   check_output_file(path);
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return;
-  // Records are tens of kilobytes; a larger file is not one, and is not read whole.
-  constexpr uintmax_t kLargestRecord = uintmax_t(16) << 20;
-  nlohmann::json record;
-  if (std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) <= kLargestRecord && !ec) {
-    std::ifstream in(path);
-    try {
-      record = parse_bounded_json(in);
-    } catch (const nlohmann::json::exception&) {
-    }
-  }
+  const nlohmann::json record = read_json_if_small(path, uintmax_t(16) << 20);  // records are tens of KB
   if (!record.is_object() || !record.contains("svgear_version") || !record.contains("request") ||
       !record.contains("status")) {
     throw UserError("'" + path.string() + "' exists and is not a run record: the run's settings would replace "
