@@ -275,12 +275,14 @@ void GenerationWorker::keep_in_library(const GenerationResult& result) {
 
 namespace {
 
-// Runs `request` for a Compare or a sweep, writes its video and record to dir/<name>.mp4 and reads
-// the video back, so every side is measured as `svgear compare` measures it; nullopt when it was
-// cancelled (the worker has said so). Throws when the run fails.
+// Runs `request` for a Compare or a sweep, writes its video to dir/<name>.mp4 and reads it back, so
+// every side is measured as `svgear compare` measures it; nullopt when it was cancelled (the worker
+// has said so). Throws when the run fails. Only a dense run (`keep`) stays, with its record, to be
+// reused: the sparse and budget runs are never read again, and kept they grew the cache by a video
+// per Compare and per swept budget.
 std::optional<WrittenRun> run_and_write(GenerationWorker& worker, Model& model, const CancelToken& cancel,
                                         const GenerationRequest& request, const std::filesystem::path& dir,
-                                        const std::string& name) {
+                                        const std::string& name, bool keep) {
   Generator generator(model);
   CompareSink sink(worker);
   const GenerationResult result = generator.run(request, sink, cancel);
@@ -293,7 +295,12 @@ std::optional<WrittenRun> run_and_write(GenerationWorker& worker, Model& model, 
   const VideoOutputResult written = write_video(result.video, dir / (name + ".mp4"));
   if (!written.note.empty()) Q_EMIT worker.logLine(QString::fromStdString(written.note));
   WrittenRun run{read_video(written.path), make_run_record(result, model)};
-  write_run_record(written.path, run.record);
+  if (keep) {
+    write_run_record(written.path, run.record);
+  } else {
+    std::error_code ec;
+    std::filesystem::remove(written.path, ec);
+  }
   return run;
 }
 
@@ -329,7 +336,7 @@ std::optional<WrittenRun> dense_run(GenerationWorker& worker, Model& model, cons
   }
   reused = false;
   Q_EMIT worker.compareRunStarted("dense", 0);
-  return run_and_write(worker, model, cancel, dense_request, dir, "dense");
+  return run_and_write(worker, model, cancel, dense_request, dir, "dense", /*keep=*/true);
 }
 
 }  // namespace
@@ -345,7 +352,7 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
     std::optional<WrittenRun> dense = dense_run(*this, *model_, cancel_, sparse_request, cache_folder, dir, out.dense_reused);
     if (!dense) return;
     Q_EMIT compareRunStarted(QString::fromStdString(mode), 1);
-    std::optional<WrittenRun> sparse = run_and_write(*this, *model_, cancel_, sparse_request, dir, mode);
+    std::optional<WrittenRun> sparse = run_and_write(*this, *model_, cancel_, sparse_request, dir, mode, /*keep=*/false);
     if (!sparse) return;
 
     const VideoQuality quality = compare_videos(dense->video, sparse->video);
@@ -388,7 +395,7 @@ void GenerationWorker::runSweep(const StudioRequest& studio_request, const QStri
       char name[48];
       std::snprintf(name, sizeof name, "%s-top-p-%.3f", mode.c_str(), budgets[i]);
       Q_EMIT sweepRunStarted(budgets[i], int(i), int(budgets.size()));
-      const std::optional<WrittenRun> run = run_and_write(*this, *model_, cancel_, sparse_request, dir, name);
+      const std::optional<WrittenRun> run = run_and_write(*this, *model_, cancel_, sparse_request, dir, name, /*keep=*/false);
       if (!run) return;
       const VideoQuality quality = compare_videos(dense->video, run->video);
       Q_EMIT sweepPoint(SweepPoint{mode, budgets[i], quality.mean_psnr_db, quality.mean_ssim, mean_step_ms(run->record),

@@ -31,6 +31,7 @@
 #include <QSlider>
 #include <QSpinBox>
 #include <QStatusBar>
+#include <QStandardPaths>
 #include <QTest>
 #include <QTimer>
 #include <QToolButton>
@@ -1235,6 +1236,17 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
 
   view->chooseRow(0);
   QCOMPARE(child<QDoubleSpinBox>(*w, "top_p")->value(), 0.4);
+
+  // The cache keeps the dense runs only: the budget runs were measured and removed.
+  int dense_files = 0, others = 0;
+  const std::filesystem::path cache =
+      (QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/compare").toStdString();
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(cache)) {
+    if (!entry.is_regular_file()) continue;
+    (entry.path().stem() == "dense" ? dense_files : others) += 1;
+  }
+  QVERIFY2(dense_files >= 2 && others == 0,
+           qPrintable(QString("%1 dense files, %2 others in the cache").arg(dense_files).arg(others)));
 
   // A sweep refused for its request (a word the model does not know) keeps the points shown.
   typePrompt(*w, "a red zeppelin");
