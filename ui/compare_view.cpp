@@ -173,10 +173,12 @@ void CompareView::showResult(const CompareResult& result) {
 // that fails or is cancelled before its result loses nothing.
 void CompareView::showRunning(const QString& what) {
   play_->setChecked(false);
-  summary_->setText(hasResult() ? what + "\n" + tr("Shown: %1").arg(result_summary_) : what);
+  showMessage(what);
 }
 
-void CompareView::showMessage(const QString& message) { showRunning(message); }
+void CompareView::showMessage(const QString& message) {
+  summary_->setText(hasResult() ? message + "\n" + tr("Shown: %1").arg(result_summary_) : message);
+}
 
 void CompareView::setCurrentFrame(int index) {
   if (index < 0 || index >= frameCount() || index == current_) return;

@@ -88,8 +88,7 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::filesystem::pa
     fail_open(path, error ? std::strerror(error) : "it ended while its header was read");
   }
   if (head.size() == 8) {
-    uint64_t header_bytes = 0;
-    for (int i = 7; i >= 0; --i) header_bytes = (header_bytes << 8) | head[size_t(i)];
+    const uint64_t header_bytes = safetensors_header_length(head.data());
     if (header_bytes <= file->file_bytes_ - 8 && header_bytes <= kMaxSafetensorsHeaderBytes) {
       head.resize(size_t(8 + header_bytes));
       if (read_at(fd, head.data() + 8, header_bytes, 8, &error) != header_bytes) {

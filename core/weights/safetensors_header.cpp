@@ -273,8 +273,7 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* file_data, uint64_t fi
              " bytes, fewer than the 8-byte header length of a safetensors file",
          kCorrupt);
   }
-  uint64_t header_bytes = 0;
-  for (int i = 7; i >= 0; --i) header_bytes = (header_bytes << 8) | file_data[i];
+  const uint64_t header_bytes = safetensors_header_length(file_data);
   if (header_bytes > file_size - 8) {
     fail(file_label,
          "the header claims " + std::to_string(header_bytes) + " bytes but the file has only " +

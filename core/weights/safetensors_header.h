@@ -49,6 +49,13 @@ struct SafetensorsHeader {
 // The reference implementation refuses headers above 100 MB; a real one is a few hundred KB.
 inline constexpr uint64_t kMaxSafetensorsHeaderBytes = 100'000'000;
 
+// The header length N of the file's first 8 bytes (little-endian).
+inline uint64_t safetensors_header_length(const uint8_t* first_eight) {
+  uint64_t length = 0;
+  for (int i = 7; i >= 0; --i) length = (length << 8) | first_eight[i];
+  return length;
+}
+
 // `file_data` holds the file's first 8 + N bytes (the length field and the header), or only the
 // first 8 when N is past the file or past kMaxSafetensorsHeaderBytes (refused before the JSON is
 // read); `file_size` is the whole file's size; `file_label` names the file in error messages.
