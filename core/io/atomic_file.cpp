@@ -1,7 +1,6 @@
 #include "core/io/atomic_file.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstdio>
@@ -15,14 +14,14 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/file_name_limit.h"
+#include "core/io/unique_name.h"
 #include "core/user_error.h"
 
 namespace svgear {
 namespace {
 
 std::filesystem::path make_temp_path(const std::filesystem::path& path) {
-  static std::atomic<unsigned> counter{0};
-  const std::string tail = ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+  const std::string tail = ".tmp-" + unique_name_suffix();
   return path.parent_path() / (cut_file_stem(path.filename().string(), tail.size()) + tail);
 }
 
@@ -58,8 +57,23 @@ AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
     std::error_code ec;
     std::filesystem::create_directories(path_.parent_path(), ec);
   }
-  temp_path_ = make_temp_path(path_);
-  file_ = std::fopen(temp_path_.c_str(), "wb");
+  // O_EXCL: a temporary name is never shared, not even with a writer whose random suffix clashed.
+  int fd = -1;
+  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
+    temp_path_ = make_temp_path(path_);
+    fd = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd >= 0) {
+    file_ = ::fdopen(fd, "wb");
+    if (!file_) {
+      const int error = errno;
+      ::close(fd);
+      std::error_code ignored;
+      std::filesystem::remove(temp_path_, ignored);
+      errno = error;
+    }
+  }
   if (!file_) {
     throw UserError("cannot write '" + path_.string() + "': " + std::strerror(errno) +
                     " (choose a writable output folder)");

@@ -1,11 +1,6 @@
 #include "core/library/generation_library.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <string_view>
@@ -13,6 +8,7 @@
 
 #include "core/io/bounded_json.h"
 #include "core/io/atomic_file.h"
+#include "core/io/unique_name.h"
 #include "core/media/png_writer.h"
 #include "core/media/video_output.h"
 #include "core/user_error.h"
@@ -23,7 +19,7 @@ namespace {
 
 constexpr const char* kRecordFile = "record.json";
 constexpr const char* kThumbnailFile = "thumbnail.png";
-// An entry is written in "<root>/.staging-<pid>-<n>" and renamed into place once whole.
+// An entry is written in "<root>/.staging-<pid>-<random>" and renamed into place once whole.
 constexpr std::string_view kStagingPrefix = ".staging-";
 
 std::string video_file_name() { return SVGEAR_HAVE_FFMPEG ? "video.mp4" : "video.y4m"; }
@@ -81,49 +77,29 @@ std::filesystem::path default_library_root() {
 
 GenerationLibrary::GenerationLibrary(std::filesystem::path root) : root_(std::move(root)) {}
 
-namespace {
-
-// Staging folders (".staging-<pid>-<n>") of processes that are gone: a studio that quit or died while
-// it wrote an entry. Another running studio's stay.
-void remove_abandoned_staging(const std::filesystem::path& root) {
-  std::error_code ec;
-  for (const auto& item : std::filesystem::directory_iterator(root, ec)) {
-    const std::string name = item.path().filename().string();
-    if (!name.starts_with(kStagingPrefix)) continue;
-    const long pid = std::strtol(name.c_str() + kStagingPrefix.size(), nullptr, 10);
-    if (pid <= 0 || (::kill(pid_t(pid), 0) != 0 && errno == ESRCH)) {
-      std::error_code ignored;
-      std::filesystem::remove_all(item.path(), ignored);
-    }
-  }
-}
-
-}  // namespace
-
 LibraryEntry GenerationLibrary::add(const Video& video, const nlohmann::json& record) const {
   if (video.empty()) throw UserError("nothing to keep in the library: the video has no frames");
   std::error_code ec;
   std::filesystem::create_directories(root_, ec);
   if (ec) throw UserError("cannot create the library folder " + root_.string() + ": " + ec.message());
-  remove_abandoned_staging(root_);
+  remove_abandoned(root_, kStagingPrefix);  // a studio that quit or died while it wrote an entry
 
   const uint64_t seed = record.value("request", nlohmann::json::object()).value("seed", uint64_t(0));
   const std::string stem = compact_time(record.value("created", "")) + "-seed" + std::to_string(seed);
-  static std::atomic<int> counter{0};
-  const std::filesystem::path staging =
-      root_ / (std::string(kStagingPrefix) + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::remove_all(staging, ec);
-  std::filesystem::create_directory(staging, ec);
+  const std::filesystem::path staging = create_unique_folder(root_, kStagingPrefix, ec);
   if (ec) throw UserError("cannot write in the library folder " + root_.string() + ": " + ec.message());
   try {
     write_video(video, staging / video_file_name());
     const Thumbnail thumbnail = thumbnail_of(video);
     write_png(staging / kThumbnailFile, thumbnail.rgb.data(), thumbnail.height, thumbnail.width);
     write_json_atomically(staging / kRecordFile, record);
-    // A unique final name: two runs of one second and seed get -2, -3, ...
+    // A unique final name: two runs of one second and seed get -2, -3, ... The rename itself refuses
+    // a taken name, so two studios adding at once cannot swap each other's entries.
     std::filesystem::path folder = root_ / stem;
-    for (int n = 2; std::filesystem::exists(folder); ++n) folder = root_ / (stem + "-" + std::to_string(n));
-    std::filesystem::rename(staging, folder);
+    for (int n = 2; !rename_without_replacing(staging, folder, ec); ++n) {
+      if (ec) throw UserError("cannot add to the library folder " + root_.string() + ": " + ec.message());
+      folder = root_ / (stem + "-" + std::to_string(n));
+    }
     return read_library_entry(folder);
   } catch (...) {
     std::filesystem::remove_all(staging, ec);

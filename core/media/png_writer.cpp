@@ -1,17 +1,16 @@
 #include "core/media/png_writer.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <set>
 #include <string>
 #include <system_error>
 #include <vector>
 
-#include <unistd.h>
 #include <zlib.h>
 
 #include "core/io/atomic_file.h"
+#include "core/io/unique_name.h"
 #include "core/media/media_error.h"
 
 namespace svgear {
@@ -113,10 +112,8 @@ std::vector<std::filesystem::path> write_png_frames(const Video& video,
 
   // Every frame is written into a hidden staging folder first and renamed in only once all are
   // written: a write that fails (a full disk) leaves the folder's earlier frames as they were.
-  static std::atomic<unsigned> staging_count{0};
-  const std::filesystem::path staging =
-      folder / (".staging-frames-" + std::to_string(::getpid()) + "-" + std::to_string(staging_count++));
-  std::filesystem::create_directory(staging, ec);
+  remove_abandoned(folder, ".staging-frames-");  // a killed writer's
+  const std::filesystem::path staging = create_unique_folder(folder, ".staging-frames-", ec);
   if (ec) throw MediaError("cannot write in the frame folder '" + folder.string() + "': " + ec.message());
   struct RemoveStaging {
     std::filesystem::path path;

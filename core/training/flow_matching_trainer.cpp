@@ -7,7 +7,6 @@
 #include <map>
 #include <unordered_set>
 
-#include <unistd.h>
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -18,6 +17,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
 #include "core/io/file_name_limit.h"
+#include "core/io/unique_name.h"
 #include "core/model/wan_random_weights.h"
 #include "core/shapes/scene.h"
 #include "core/training/scene_batch_prefetcher.h"
@@ -564,12 +564,13 @@ void FlowMatchingTrainer::export_model(const std::filesystem::path& folder, cons
   // The weights and model.json must agree (a --continue-from of an export replays from its step):
   // both are written to a sibling folder that then replaces the export in one step.
   if (folder.has_parent_path()) std::filesystem::create_directories(folder.parent_path());
-  const std::filesystem::path staged = folder.parent_path() / ("." + cut_file_stem(folder.filename().string(), 24) +
-                                                               ".export-" + std::to_string(::getpid()));
+  const std::filesystem::path parent = folder.parent_path().empty() ? "." : folder.parent_path();
+  const std::string prefix = "." + cut_file_stem(folder.filename().string(), 48) + ".export-";
+  remove_abandoned(parent, prefix);  // a killed export's
   std::error_code ec;
-  std::filesystem::remove_all(staged, ec);  // a killed export's, whose pid this process got
+  const std::filesystem::path staged = create_unique_folder(parent, prefix, ec);
+  if (ec) throw UserError("cannot write beside " + folder.string() + ": " + ec.message());
   try {
-    std::filesystem::create_directory(staged);
     write_safetensors(staged / "model.safetensors", tensors, {{"format", "pt"}, {"svgear_model", spec_.name}});
     write_json_atomically(staged / "model.json", j);
     replace_folder(staged, folder);

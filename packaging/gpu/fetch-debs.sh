@@ -8,7 +8,12 @@ mkdir -p .gpu-debs
 cd .gpu-debs
 apt-get download nlohmann-json3-dev libgtest-dev libgmock-dev zlib1g-dev
 cd ..
-# The reference test vectors travel inside the checkout on the GPU machine.
+# The reference test vectors travel inside the checkout on the GPU machine, as a copy: through a
+# link named shared, the rm below would delete the originals.
+if [ -L shared ]; then
+  echo "fetch-debs.sh: ./shared is a link; remove it (a copy of the test vectors is made here)" >&2
+  exit 1
+fi
 mkdir -p shared
 rm -rf shared/testvectors
 cp -r --no-preserve=mode ../shared/testvectors shared/testvectors

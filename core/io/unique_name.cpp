@@ -1,0 +1,71 @@
+#include "core/io/unique_name.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <random>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace svgear {
+
+std::string unique_name_suffix() {
+  static std::mutex mutex;
+  static std::mt19937_64 generator{[] {
+    std::random_device device;
+    return (uint64_t(device()) << 32) ^ device();
+  }()};
+  uint64_t token = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    token = generator();
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(token));
+  return std::to_string(::getpid()) + "-" + hex;
+}
+
+std::filesystem::path create_unique_folder(const std::filesystem::path& parent, std::string_view prefix,
+                                           std::error_code& ec) {
+  // A clash of 64 random bits is never expected; the bound only keeps a broken generator finite.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    const std::filesystem::path folder = parent / (std::string(prefix) + unique_name_suffix());
+    if (std::filesystem::create_directory(folder, ec)) return folder;
+    if (ec) return {};
+  }
+  ec = std::make_error_code(std::errc::file_exists);
+  return {};
+}
+
+void remove_abandoned(const std::filesystem::path& parent, std::string_view prefix) {
+  std::error_code ec;
+  for (const auto& item : std::filesystem::directory_iterator(parent, ec)) {
+    const std::string name = item.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    const bool gone = pid <= 0 || (::kill(pid_t(pid), 0) != 0 && errno == ESRCH);
+    if (gone) {
+      std::error_code ignored;
+      std::filesystem::remove_all(item.path(), ignored);
+    }
+  }
+}
+
+bool rename_without_replacing(const std::filesystem::path& from, const std::filesystem::path& to, std::error_code& ec) {
+  ec.clear();
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+  if (errno == EEXIST) return false;
+  if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
+    ec = std::error_code(errno, std::generic_category());
+    return false;
+  }
+  if (std::filesystem::exists(std::filesystem::symlink_status(to, ec)) || ec) return false;
+  std::filesystem::rename(from, to, ec);
+  return !ec;
+}
+
+}  // namespace svgear

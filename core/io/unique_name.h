@@ -1,0 +1,32 @@
+#pragma once
+// Names of temporary files and staging folders that no other writer can hold: "<pid>-<random>".
+// The pid alone is not enough: two containers sharing a folder can each have a process 4711, and a
+// name reused after a crash would be truncated or removed under its new owner. The pid stays first
+// so that a cleanup can tell a living writer's leftovers from a dead one's.
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace svgear {
+
+// "<pid>-<16 hex digits>", fresh at each call.
+std::string unique_name_suffix();
+
+// Creates and returns a new, empty folder `parent / (prefix + unique_name_suffix())`; mkdir's own
+// exclusivity guarantees nobody else holds it. Sets `ec` (returning an empty path) when `parent`
+// refuses it.
+std::filesystem::path create_unique_folder(const std::filesystem::path& parent, std::string_view prefix,
+                                           std::error_code& ec);
+
+// Removes what `parent` holds under `prefix` + a suffix whose process is gone: a writer that was
+// killed or crashed midway. A living writer's (kill(pid, 0) does not say ESRCH) stay. Best effort.
+void remove_abandoned(const std::filesystem::path& parent, std::string_view prefix);
+
+// Renames `from` to `to` only when nothing has the name `to`: false (and `from` untouched) when
+// something does. Other failures set `ec`. Where the file system cannot refuse a replacement
+// itself (renameat2's RENAME_NOREPLACE), a check precedes a plain rename.
+bool rename_without_replacing(const std::filesystem::path& from, const std::filesystem::path& to, std::error_code& ec);
+
+}  // namespace svgear
