@@ -29,9 +29,18 @@ void poll(const CancelToken* cancel) {
   if (cancel) cancel->throw_if_cancelled();
 }
 
+// Called before a frame is added to `video`: the bytes it would hold then must fit `max_bytes`.
+void check_room_for_frame(const std::filesystem::path& path, const Video& video, size_t max_bytes) {
+  if (video.frame_bytes() * (size_t(video.frames) + 1) > max_bytes) {
+    fail(path, "its frames decode to more than the " + std::to_string(max_bytes >> 20) +
+                   " MiB of memory this reader may take (" + std::to_string(video.frames) + " frames of " +
+                   std::to_string(video.width) + "x" + std::to_string(video.height) + " so far)");
+  }
+}
+
 // YUV4MPEG2 with 8-bit 4:4:4, 4:2:2, 4:2:0 (any siting, read as co-sited) or mono planes;
 // BT.601, limited range unless the file says XCOLORRANGE=FULL (as write_y4m's do).
-Video read_y4m(const std::filesystem::path& path, const CancelToken* cancel) {
+Video read_y4m(const std::filesystem::path& path, const CancelToken* cancel, size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "the file cannot be opened");
   std::string header;
@@ -87,6 +96,7 @@ Video read_y4m(const std::filesystem::path& path, const CancelToken* cancel) {
     if (!in.read(reinterpret_cast<char*>(planes.data()), std::streamsize(planes.size()))) {
       fail(path, "frame " + std::to_string(video.frames) + " is truncated");
     }
+    check_room_for_frame(path, video, max_bytes);
     video.rgb.resize(video.rgb.size() + pixels * 3);
     uint8_t* rgb = video.frame(video.frames++);
     for (int y = 0; y < video.height; ++y) {
@@ -115,7 +125,8 @@ struct InputDeleter {
 // Decodes the best video stream of any file FFmpeg can open.
 class FfmpegDecoder {
  public:
-  FfmpegDecoder(const std::filesystem::path& path, const CancelToken* cancel) : path_(path), cancel_(cancel) {
+  FfmpegDecoder(const std::filesystem::path& path, const CancelToken* cancel, size_t max_bytes)
+      : path_(path), cancel_(cancel), max_bytes_(max_bytes) {
     AVFormatContext* format = nullptr;
     check(avformat_open_input(&format, path.c_str(), nullptr, nullptr), "opening");
     format_.reset(format);
@@ -171,6 +182,7 @@ class FfmpegDecoder {
       video_.width = frame.width;
       video_.height = frame.height;
     }
+    check_room_for_frame(path_, video_, max_bytes_);
     sws_.reset(sws_getCachedContext(sws_.release(), frame.width, frame.height,
                                     AVPixelFormat(frame.format), video_.width, video_.height,
                                     AV_PIX_FMT_RGB24,
@@ -190,6 +202,7 @@ class FfmpegDecoder {
 
   std::filesystem::path path_;
   const CancelToken* cancel_;
+  size_t max_bytes_;
   std::unique_ptr<AVFormatContext, InputDeleter> format_;
   int stream_index_ = -1;
   ffmpeg::CodecContextPtr codec_;
@@ -199,13 +212,13 @@ class FfmpegDecoder {
   Video video_;
 };
 
-Video read_with_ffmpeg(const std::filesystem::path& path, const CancelToken* cancel) {
-  return FfmpegDecoder(path, cancel).decode();
+Video read_with_ffmpeg(const std::filesystem::path& path, const CancelToken* cancel, size_t max_bytes) {
+  return FfmpegDecoder(path, cancel, max_bytes).decode();
 }
 
 #else  // no FFmpeg in this build
 
-Video read_with_ffmpeg(const std::filesystem::path& path, const CancelToken*) {
+Video read_with_ffmpeg(const std::filesystem::path& path, const CancelToken*, size_t) {
   fail(path, "FFmpeg is not available in this build; only .y4m files can be read");
 }
 
@@ -213,10 +226,11 @@ Video read_with_ffmpeg(const std::filesystem::path& path, const CancelToken*) {
 
 }  // namespace
 
-Video read_video(const std::filesystem::path& path, const CancelToken* cancel) {
+Video read_video(const std::filesystem::path& path, const CancelToken* cancel, size_t max_bytes) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) fail(path, "no such file");
-  return lowercase_extension(path) == ".y4m" ? read_y4m(path, cancel) : read_with_ffmpeg(path, cancel);
+  return lowercase_extension(path) == ".y4m" ? read_y4m(path, cancel, max_bytes)
+                                             : read_with_ffmpeg(path, cancel, max_bytes);
 }
 
 }  // namespace svgear

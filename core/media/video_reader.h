@@ -2,7 +2,9 @@
 // read_video: a video file back into RGB frames (tests, the studio's history). .y4m files are
 // parsed here without FFmpeg; anything else goes through FFmpeg's demuxers and decoders.
 
+#include <cstddef>
 #include <filesystem>
+#include <limits>
 
 #include "core/cancel_token.h"
 #include "core/media/video.h"
@@ -12,7 +14,10 @@ namespace svgear {
 // Decodes every frame to RGB24 in presentation order; fps comes from the stream. Frames that
 // change size mid-stream are scaled to the first frame's size. Throws MediaError, or Cancelled
 // once `cancel` is set (polled before each frame of a .y4m, each packet otherwise): the studio
-// stops a library reload that a newer action replaced.
-Video read_video(const std::filesystem::path& path, const CancelToken* cancel = nullptr);
+// stops a library reload that a newer action replaced. Frames past `max_bytes` of RGB fail with a
+// MediaError as they are decoded: a short file can decode to tens of GB (callers pass
+// decoded_video_budget(), core/pipeline/device_info.h).
+Video read_video(const std::filesystem::path& path, const CancelToken* cancel = nullptr,
+                 size_t max_bytes = std::numeric_limits<size_t>::max());
 
 }  // namespace svgear

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include <ATen/ATen.h>
@@ -136,6 +137,11 @@ std::optional<int64_t> available_host_memory() {
   }
   if (const auto headroom = cgroup_memory_headroom("/proc/self/cgroup", "/sys/fs/cgroup")) available = available ? std::min(*available, *headroom) : *headroom;
   return available;
+}
+
+size_t decoded_video_budget() {
+  const std::optional<int64_t> available = available_host_memory();
+  return available && *available > 0 ? size_t(*available) / 4 * 3 : std::numeric_limits<size_t>::max();
 }
 
 std::string device_description(const c10::Device& device) {

@@ -23,6 +23,10 @@ std::optional<int64_t> free_device_memory(const c10::Device& device);
 // Host memory a new allocation can get without swapping: MemAvailable of /proc/meminfo, or less
 // where a memory cgroup (a container's limit) leaves less; nullopt where neither can be read.
 std::optional<int64_t> available_host_memory();
+// The most a decoded video may take: three quarters of available_host_memory(), so that a damaged
+// or hostile file fails with a message rather than by the OOM killer; unbounded where that figure
+// cannot be read.
+size_t decoded_video_budget();
 
 // What the memory cgroups this process runs in (a container's `--memory`) still let it take, from
 // `cgroup_list` (/proc/self/cgroup) and the cgroup file systems under `mount` (/sys/fs/cgroup; v1

@@ -52,6 +52,10 @@ TEST(Mp4Writer, RoundTripKeepsFramesSizeRateAndQuality) {
   std::printf("PSNR 64x48 crf 18: %.2f dB\n", db);
   EXPECT_GT(db, 35.0);
   expect_frames_in_order(source, decoded);
+  // A reader's memory bound: 17 frames fit exactly, one byte less fails as the last is decoded.
+  const size_t bytes = decoded.rgb.size();
+  EXPECT_EQ(read_video(path, nullptr, bytes).frames, 17);
+  EXPECT_THROW(read_video(path, nullptr, bytes - 1), MediaError);
 }
 
 TEST(Mp4Writer, OddSizeIsPaddedByEdgeReplication) {

@@ -65,6 +65,20 @@ TEST(Y4m, ReadsLimitedRange420) {
   for (uint8_t value : video.rgb) EXPECT_EQ(value, 128);  // (126 - 16) * 255 / 219 = 128.08
 }
 
+// A file's frames stop at the reader's memory bound rather than at the OOM killer.
+TEST(Y4m, FramesPastTheMemoryBoundAreRefused) {
+  const auto path = test::scratch_dir("y4m_bound") / "four.y4m";
+  write_y4m(test::moving_gradient(4, 6, 10), path);
+  const size_t frame_bytes = 6 * 10 * 3;
+  EXPECT_EQ(read_video(path, nullptr, 4 * frame_bytes).frames, 4);
+  try {
+    read_video(path, nullptr, 4 * frame_bytes - 1);
+    ADD_FAILURE() << "read past the bound";
+  } catch (const MediaError& e) {
+    EXPECT_NE(std::string(e.what()).find("3 frames of 10x6 so far"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Y4m, BrokenFilesAreMediaErrors) {
   const auto dir = test::scratch_dir("y4m_broken");
   std::ofstream(dir / "not.y4m") << "hello\n";
