@@ -16,6 +16,7 @@
 #include "app/terminal_progress.h"
 #include "core/attention/attention_preset.h"
 #include "core/io/atomic_file.h"
+#include "core/media/frame_archive.h"
 #include "core/media/video_output.h"
 #include "core/media/video_reader.h"
 #include "core/metrics/video_quality.h"
@@ -30,7 +31,8 @@ namespace {
 constexpr const char* kUsage = "usage: svgear compare --prompt TEXT [options]\n\n";
 constexpr const char* kOwnHelp = R"(  --attention MODE   the sparse mode to measure: svg2 | svgear (default svgear); dense compares
                      dense with itself (a determinism check, written as DIR/dense-rerun.mp4)
-  --out DIR          writes DIR/dense.mp4, DIR/<mode>.mp4, their .json run records and
+  --out DIR          writes DIR/dense.mp4, DIR/<mode>.mp4, their .json run records,
+                     DIR/dense.frames (the dense frames as generated, for a later compare) and
                      DIR/report.json (default out/compare-<seed>)
   --no-cache         run dense again even when DIR holds a dense run of the same request
   --quiet
@@ -38,15 +40,15 @@ Ctrl-C or SIGTERM stops after the current step; finished runs stay in DIR (a fin
 time), no report is written.
 A dense run already in DIR with the same request, model and device is reused (and said so).
 PSNR / SSIM are computed on the frames read back from the written files, as the papers do, and
-also on the frames before encoding (unless the dense run was reused): H.264 can turn a small
-difference into none, and a determinism check must see it.
+also on the frames before encoding (a reused dense run's from DIR/dense.frames): H.264 can turn a
+small difference into none, and a determinism check must see it.
 )";
 
 struct Run {
   std::filesystem::path video_path;
   nlohmann::json record;
   Video video;  // read back from video_path
-  std::optional<Video> rendered;  // as generated, before encoding; not kept for a reused run
+  std::optional<Video> rendered;  // as generated, before encoding (a reused run's from dense.frames)
   bool reused = false;
 };
 
@@ -67,6 +69,7 @@ std::optional<Run> cached_dense_run(const std::filesystem::path& dir, const nloh
   run.video_path = cached->video_path;
   run.record = std::move(cached->record);
   run.video = std::move(cached->video);
+  run.rendered = std::move(cached->frames);
   run.reused = true;
   return run;
 }
@@ -152,6 +155,7 @@ int cmd_compare(int argc, char** argv) {
     check_run_record_for(video_output_path(out / (name + ".mp4")));
   }
   check_output_file(out / "report.json");
+  check_output_file(out / kDenseFramesFile);
   const std::filesystem::path model_dir = model_folder_or_default(options.model_folder);
   (void)options.request.resolve(read_model_manifest(model_dir));  // nor a bad size or step count
   TerminalProgress progress(quiet);
@@ -184,7 +188,14 @@ int cmd_compare(int argc, char** argv) {
       progress.on_log("reusing the dense run " + dense->video_path.string() + " (same request, model and device)");
     } else {
       progress.on_log("dense run");
+      // The frames of the run being replaced must not outlive it beside the new record.
+      std::filesystem::remove(out / kDenseFramesFile, ec);
+      if (ec) throw UserError("cannot replace " + (out / kDenseFramesFile).string() + ": " + ec.message());
       dense = generate(*model, dense_request, out / "dense.mp4", progress, cancel);
+      {
+        const InterruptsHeld held;
+        write_frame_archive(*dense->rendered, out / kDenseFramesFile);
+      }
       // An earlier compare's report names the dense run just replaced: a cancel or a failure of the
       // sparse run must not leave it describing videos it no longer matches.
       std::filesystem::remove(out / "report.json", ec);
@@ -241,7 +252,7 @@ int cmd_compare(int argc, char** argv) {
   if (rendered_quality) {
     std::printf("%s, before encoding\n", quality_line(*rendered_quality).c_str());
   } else {
-    std::printf("(the dense run was reused: its frames before encoding are not kept)\n");
+    std::printf("(the reused dense run has no frames before encoding kept beside it)\n");
   }
   std::printf("wrote %s\n", report_path.c_str());
   return 0;

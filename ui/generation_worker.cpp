@@ -13,8 +13,6 @@
 #include <ATen/Parallel.h>
 #include <QMetaObject>
 
-#include "core/media/video_output.h"
-#include "core/media/video_reader.h"
 #include "core/metrics/video_quality.h"
 #include "core/pipeline/dense_run_cache.h"
 #include "core/pipeline/generator.h"
@@ -59,19 +57,11 @@ class CompareSink : public LogSink {
   void on_step(const StepEvent& e) override { Q_EMIT worker_.stepDone(e); }
 };
 
-// One finished run of a Compare, as written to disk and read back.
-struct WrittenRun {
+// One finished run of a Compare: its frames as generated and its run record.
+struct MeasuredRun {
   Video video;
   nlohmann::json record;
 };
-
-// The cache folder of one dense request: a name derived from its key, so different requests keep
-// their own dense runs side by side.
-std::filesystem::path dense_cache_folder(const QString& cache_root, const nlohmann::json& key) {
-  char name[32];
-  std::snprintf(name, sizeof name, "dense-%016zx", std::hash<std::string>{}(key.dump()));
-  return std::filesystem::path(cache_root.toStdString()) / name;
-}
 
 TraceOptions trace_options(const StudioRequest& s, int num_layers) {
   TraceOptions options;
@@ -275,33 +265,21 @@ void GenerationWorker::keep_in_library(const GenerationResult& result) {
 
 namespace {
 
-// Runs `request` for a Compare or a sweep, writes its video to dir/<name>.mp4 and reads it back, so
-// every side is measured as `svgear compare` measures it; nullopt when it was cancelled (the worker
-// has said so). Throws when the run fails. Only a dense run (`keep`) stays, with its record, to be
-// reused: the sparse and budget runs are never read again, and kept they grew the cache by a video
-// per Compare and per swept budget.
-std::optional<WrittenRun> run_and_write(GenerationWorker& worker, Model& model, const CancelToken& cancel,
-                                        const GenerationRequest& request, const std::filesystem::path& dir,
-                                        const std::string& name, bool keep) {
+// Runs `request` for a Compare or a sweep; nullopt when it was cancelled (the worker has said so).
+// Throws when the run fails. Its frames are measured as generated: H.264 would add its own loss
+// to the attention's (and can hide a small difference entirely).
+std::optional<MeasuredRun> run_measured(GenerationWorker& worker, Model& model, const CancelToken& cancel,
+                                        const GenerationRequest& request, const std::string& name) {
   Generator generator(model);
   CompareSink sink(worker);
-  const GenerationResult result = generator.run(request, sink, cancel);
+  GenerationResult result = generator.run(request, sink, cancel);
   if (result.status == GenerationStatus::Cancelled) {
     Q_EMIT worker.cancelled(nullptr, result.steps_done);
     return std::nullopt;
   }
   if (result.status != GenerationStatus::Finished) throw std::runtime_error(name + " run failed: " + result.error);
-  const GenerationWorker::WritingGuard writing(worker);
-  const VideoOutputResult written = write_video(result.video, dir / (name + ".mp4"));
-  if (!written.note.empty()) Q_EMIT worker.logLine(QString::fromStdString(written.note));
-  WrittenRun run{read_video(written.path), make_run_record(result, model)};
-  if (keep) {
-    write_run_record(written.path, run.record);
-  } else {
-    std::error_code ec;
-    std::filesystem::remove(written.path, ec);
-  }
-  return run;
+  nlohmann::json record = make_run_record(result, model);
+  return MeasuredRun{std::move(result.video), std::move(record)};
 }
 
 // The sparse request of a Compare or sweep (SVG-EAR when the panels ask for dense; no traces or
@@ -316,27 +294,36 @@ GenerationRequest sparse_request_for(const StudioRequest& studio_request, const 
 }
 
 // The dense side of a Compare or sweep: the cached run of this request when there is one, else a
-// new run written into the cache. `dir` receives the cache folder, where the sparse runs go too.
-std::optional<WrittenRun> dense_run(GenerationWorker& worker, Model& model, const CancelToken& cancel,
-                                    const GenerationRequest& sparse_request, const QString& cache_folder,
-                                    std::filesystem::path& dir, bool& reused) {
+// new run, kept in the cache (which is then trimmed to kDenseCacheBytes).
+std::optional<MeasuredRun> dense_run(GenerationWorker& worker, Model& model, const CancelToken& cancel,
+                                     const GenerationRequest& sparse_request, const QString& cache_folder, bool& reused) {
   GenerationRequest dense_request = sparse_request;
   dense_request.attention.mode = AttentionMode::Dense;
   const nlohmann::json key = dense_cache_key(dense_request, model);
-  dir = dense_cache_folder(cache_folder, key);
-  std::filesystem::create_directories(dir);
+  const std::filesystem::path root = cache_folder.toStdString();
+  const std::filesystem::path dir = dense_cache_folder(root, key);
   std::string note;
-  std::optional<CachedDenseRun> cached = find_cached_dense_run(dir, key, &note);
+  std::optional<CachedDenseFrames> cached = find_cached_dense_frames(dir, key, &note);
   if (!note.empty()) Q_EMIT worker.logLine(QString::fromStdString(note));
   if (cached) {
-    Q_EMIT worker.logLine(QString("reusing the cached dense run %1 (same request, model and device)")
-                       .arg(QString::fromStdString(cached->video_path.string())));
+    Q_EMIT worker.logLine(QString("reusing the cached dense run in %1 (same request, model and device)")
+                              .arg(QString::fromStdString(dir.string())));
     reused = true;
-    return WrittenRun{std::move(cached->video), cached->record};
+    return MeasuredRun{std::move(cached->frames), std::move(cached->record)};
   }
   reused = false;
   Q_EMIT worker.compareRunStarted("dense", 0);
-  return run_and_write(worker, model, cancel, dense_request, dir, "dense", /*keep=*/true);
+  std::optional<MeasuredRun> run = run_measured(worker, model, cancel, dense_request, "dense");
+  if (!run) return std::nullopt;
+  // A cache that cannot be written costs the next Compare a dense run, not this one.
+  const GenerationWorker::WritingGuard writing(worker);
+  try {
+    keep_dense_frames(dir, run->video, run->record);
+    trim_dense_cache(root, kDenseCacheBytes, dir);
+  } catch (const std::exception& e) {
+    Q_EMIT worker.logLine(QString("the dense run was not cached: %1").arg(e.what()));
+  }
+  return run;
 }
 
 }  // namespace
@@ -348,11 +335,10 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
     const std::string mode = attention_mode_name(sparse_request.attention.mode);
     CompareResult out;
     out.sparse_mode = mode;
-    std::filesystem::path dir;
-    std::optional<WrittenRun> dense = dense_run(*this, *model_, cancel_, sparse_request, cache_folder, dir, out.dense_reused);
+    std::optional<MeasuredRun> dense = dense_run(*this, *model_, cancel_, sparse_request, cache_folder, out.dense_reused);
     if (!dense) return;
     Q_EMIT compareRunStarted(QString::fromStdString(mode), 1);
-    std::optional<WrittenRun> sparse = run_and_write(*this, *model_, cancel_, sparse_request, dir, mode, /*keep=*/false);
+    std::optional<MeasuredRun> sparse = run_measured(*this, *model_, cancel_, sparse_request, mode);
     if (!sparse) return;
 
     const VideoQuality quality = compare_videos(dense->video, sparse->video);
@@ -385,17 +371,16 @@ void GenerationWorker::runSweep(const StudioRequest& studio_request, const QStri
     if (!loadFor(studio_request)) return;
     GenerationRequest sparse_request = sparse_request_for(studio_request, *model_);
     const std::string mode = attention_mode_name(sparse_request.attention.mode);
-    std::filesystem::path dir;
     bool reused = false;
-    const std::optional<WrittenRun> dense = dense_run(*this, *model_, cancel_, sparse_request, cache_folder, dir, reused);
+    const std::optional<MeasuredRun> dense = dense_run(*this, *model_, cancel_, sparse_request, cache_folder, reused);
     if (!dense) return;
     const double dense_step_ms = mean_step_ms(dense->record);
     for (size_t i = 0; i < budgets.size(); ++i) {
       sparse_request.attention.top_p = budgets[i];
       char name[48];
-      std::snprintf(name, sizeof name, "%s-top-p-%.3f", mode.c_str(), budgets[i]);
+      std::snprintf(name, sizeof name, "%s at top-p %.3f", mode.c_str(), budgets[i]);
       Q_EMIT sweepRunStarted(budgets[i], int(i), int(budgets.size()));
-      const std::optional<WrittenRun> run = run_and_write(*this, *model_, cancel_, sparse_request, dir, name, /*keep=*/false);
+      const std::optional<MeasuredRun> run = run_measured(*this, *model_, cancel_, sparse_request, name);
       if (!run) return;
       const VideoQuality quality = compare_videos(dense->video, run->video);
       Q_EMIT sweepPoint(SweepPoint{mode, budgets[i], quality.mean_psnr_db, quality.mean_ssim, mean_step_ms(run->record),

@@ -14,6 +14,7 @@
 //   worker->compare(request, cache_folder);        // dense and sparse of one request, side by side
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -31,6 +32,11 @@
 #include "ui/sweep_point.h"
 
 namespace svgear {
+
+// Compare and Sweep keep the most recently used dense runs up to this size (a Wan 480p run's
+// frames deflate to tens of MB; the built-in model's to tens of KB); Generate ▸ Clear compare
+// cache empties it.
+inline constexpr uintmax_t kDenseCacheBytes = uintmax_t(4) << 30;
 
 struct GenerationResult;
 struct Model;

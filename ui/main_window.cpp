@@ -30,6 +30,8 @@
 #include "core/media/mp4_writer.h"
 #include "core/media/video_reader.h"
 #include "core/metrics/video_quality.h"
+#include "core/pipeline/dense_run_cache.h"
+#include "core/pipeline/device_info.h"
 #include "core/pipeline/model.h"
 #include "core/user_error.h"
 #include "ui/compare_view.h"
@@ -81,6 +83,8 @@ QString run_summary(const StudioRequest& r) {
 QString dense_run_cache_folder() {
   return QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/compare";
 }
+
+QString megabytes(uintmax_t bytes) { return QObject::tr("%1 MB").arg(double(bytes) / 1e6, 0, 'f', 1); }
 
 QDockWidget* add_dock(QMainWindow* window, const QString& title, const char* name, QWidget* content,
                       Qt::DockWidgetArea area) {
@@ -316,6 +320,25 @@ void MainWindow::buildActions() {
   cancel_action_->setObjectName("cancel");
   cancel_action_->setShortcut(Qt::Key_Escape);
   cancel_action_->setToolTip(tr("Stop after the current step (or frame of the final decode) and keep the last estimate (Esc)"));
+  run->addSeparator();
+  clear_cache_action_ = run->addAction(tr("Clear compare cache"), this, [this] {
+    const DenseCacheUsage usage = dense_cache_usage(dense_run_cache_folder().toStdString());
+    const QString question = tr("Remove %1 cached dense runs (%2)? The next Compare or sweep of each request runs "
+                                "dense again.").arg(usage.runs).arg(megabytes(usage.bytes));
+    if (QMessageBox::question(this, tr("Clear compare cache"), question) == QMessageBox::Yes) clearCompareCache();
+  });
+  clear_cache_action_->setObjectName("clear_compare_cache");
+  clear_cache_action_->setToolTip(tr("Remove the dense runs Compare and Sweep keep for reuse (the most recently "
+                                     "used %1 GiB of them are kept)").arg(kDenseCacheBytes >> 30));
+  // What the cache holds, read when the menu opens: one folder per request, so a cheap listing.
+  connect(run, &QMenu::aboutToShow, this, [this] {
+    const DenseCacheUsage usage = dense_cache_usage(dense_run_cache_folder().toStdString());
+    clear_cache_action_->setText(usage.runs == 0 ? tr("Clear compare cache (empty)")
+                                                 : tr("Clear compare cache (%1 dense runs, %2)…")
+                                                       .arg(usage.runs)
+                                                       .arg(megabytes(usage.bytes)));
+    clear_cache_action_->setEnabled(!generating_ && usage.runs > 0);
+  });
 
   // preview
   QMenu* preview = menuBar()->addMenu(tr("&Preview"));
@@ -455,7 +478,7 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
   watcher->setFuture(QtConcurrent::run([path = entry.video, token] {
     DecodedVideo decoded;
     try {
-      decoded.video = read_video(path, token.get());
+      decoded.video = read_video(path, token.get(), decoded_video_budget());
     } catch (const std::exception& e) {
       decoded.error = e.what();
     } catch (...) {
@@ -614,12 +637,32 @@ void MainWindow::setLoadingFolder(const QString& folder) {
   cancel_action_->setEnabled(generating_ || !loading_folder_.isEmpty());
 }
 
+bool MainWindow::clearCompareCache() {
+  if (generating_) {
+    statusBar()->showMessage(tr("The compare cache is in use by the running work: clear it when the run ends"));
+    return false;
+  }
+  const std::filesystem::path root = dense_run_cache_folder().toStdString();
+  const DenseCacheUsage usage = dense_cache_usage(root);
+  try {
+    clear_dense_cache(root);
+  } catch (const std::exception& e) {
+    reportError(QString::fromStdString(e.what()));
+    return false;
+  }
+  const QString done = tr("Removed %1 cached dense runs (%2)").arg(usage.runs).arg(megabytes(usage.bytes));
+  log_->info(done);
+  statusBar()->showMessage(done);
+  return true;
+}
+
 void MainWindow::setGenerating(bool generating) {
   generating_ = generating;
   if (!generating) work_ = Work::Generate;
   generate_action_->setEnabled(!generating);
   compare_action_->setEnabled(!generating);
   sweep_action_->setEnabled(!generating);
+  clear_cache_action_->setEnabled(!generating);
   cancel_action_->setEnabled(generating || !loading_folder_.isEmpty());
   model_picker_->setEnabled(!generating);
   open_model_action_->setEnabled(!generating);  // the picker's own shortcut: the model stays during a run

@@ -62,6 +62,10 @@ class MainWindow : public QMainWindow {
   // speed against PSNR in the Sweep panel.
   void sweep();
   void cancel();  // the running work, or else a model load the window asked for
+  // Removes Compare's cached dense runs (Generate ▸ Clear compare cache asks first); false, with
+  // the reason in the status bar and log, during a run (the worker may be writing one) or when
+  // one cannot be removed.
+  bool clearCompareCache();
   // Queue writing the last result on the export thread (Exporter) and return at once: true
   // when queued, false (reported) when there is nothing to export. The outcome is logged: the file
   // written, or the reason it was not.
@@ -137,6 +141,7 @@ class MainWindow : public QMainWindow {
   QAction* compare_action_ = nullptr;
   QAction* sweep_action_ = nullptr;
   QAction* cancel_action_ = nullptr;
+  QAction* clear_cache_action_ = nullptr;  // its text says what the cache holds when the menu opens
   QAction* open_model_action_ = nullptr;
   QAction* export_video_action_ = nullptr;
   QAction* export_frames_action_ = nullptr;

@@ -1,12 +1,19 @@
 #include "core/pipeline/dense_run_cache.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
+#include <functional>
 #include <numeric>
+#include <string_view>
 #include <vector>
 
+#include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
+#include "core/media/frame_archive.h"
 #include "core/media/video_output.h"
 #include "core/media/video_reader.h"
+#include "core/pipeline/device_info.h"
 #include "core/pipeline/run_record.h"
 #include "core/user_error.h"
 
@@ -45,38 +52,181 @@ nlohmann::json dense_cache_key(const GenerationRequest& dense_request, const Mod
   return dense_cache_key(make_run_record(probe, model));
 }
 
-std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path& dir, const nlohmann::json& wanted,
-                                                    std::string* note) {
+namespace {
+
+constexpr const char* kRecordFile = "dense.json";
+constexpr std::string_view kFolderPrefix = "dense-";
+
+// The finished run's record in `dir` when its key is `wanted`.
+std::optional<nlohmann::json> matching_record(const std::filesystem::path& dir, const nlohmann::json& wanted) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(dir / "dense.json", ec)) return std::nullopt;  // a FIFO would block
-  std::ifstream file(dir / "dense.json");
+  if (!std::filesystem::is_regular_file(dir / kRecordFile, ec)) return std::nullopt;  // a FIFO would block
+  std::ifstream file(dir / kRecordFile);
   if (!file.good()) return std::nullopt;
-  CachedDenseRun run;
   try {
-    run.record = parse_bounded_json(file);
-    if (run.record.at("status") != "finished" || dense_cache_key(run.record) != wanted) return std::nullopt;
+    nlohmann::json record = parse_bounded_json(file);
+    if (record.at("status") != "finished" || dense_cache_key(record) != wanted) return std::nullopt;
+    return record;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // an unreadable record is simply not a cache hit
   }
+}
+
+bool holds_described_video(const Video& video, const nlohmann::json& record) {
+  const nlohmann::json& made = record.value("video", nlohmann::json::object());
+  return made.value("frames", -1) == video.frames && made.value("height", -1) == video.height &&
+         made.value("width", -1) == video.width;
+}
+
+// The frames kept beside `record`, or nullopt with `why` when they are missing, damaged or not the
+// video the record describes.
+std::optional<Video> read_kept_frames(const std::filesystem::path& dir, const nlohmann::json& record, std::string& why) {
+  const std::filesystem::path path = dir / kDenseFramesFile;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    why = "has no frames kept beside it";
+    return std::nullopt;
+  }
+  try {
+    Video frames = read_frame_archive(path, decoded_video_budget());
+    if (holds_described_video(frames, record)) return frames;
+    why = "has frames (" + path.string() + ") other than its record describes";
+  } catch (const UserError& e) {
+    why = "has frames that cannot be read (" + std::string(e.what()) + ")";
+  }
+  return std::nullopt;
+}
+
+// Which cached runs `root` holds: our folders only, whatever else shares the root.
+std::vector<std::filesystem::path> cached_runs(const std::filesystem::path& root) {
+  std::vector<std::filesystem::path> runs;
+  std::error_code ec;
+  for (const auto& item : std::filesystem::directory_iterator(root, ec)) {
+    std::error_code type;
+    if (item.path().filename().string().starts_with(kFolderPrefix) && item.is_directory(type) && !item.is_symlink(type)) {
+      runs.push_back(item.path());
+    }
+  }
+  return runs;
+}
+
+uintmax_t folder_bytes(const std::filesystem::path& folder) {
+  uintmax_t bytes = 0;
+  std::error_code ec;
+  for (const auto& item : std::filesystem::directory_iterator(folder, ec)) {
+    std::error_code size;
+    if (item.is_regular_file(size)) bytes += item.file_size(size);
+  }
+  return bytes;
+}
+
+// The last time a run was made or reused: its record's time (a hit touches it), else its folder's.
+std::filesystem::file_time_type last_use(const std::filesystem::path& folder) {
+  std::error_code ec;
+  const auto record = std::filesystem::last_write_time(folder / kRecordFile, ec);
+  if (!ec) return record;
+  const auto made = std::filesystem::last_write_time(folder, ec);
+  return ec ? std::filesystem::file_time_type::min() : made;
+}
+
+}  // namespace
+
+std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path& dir, const nlohmann::json& wanted,
+                                                    std::string* note) {
+  std::optional<nlohmann::json> record = matching_record(dir, wanted);
+  if (!record) return std::nullopt;
+  CachedDenseRun run;
+  run.record = std::move(*record);
   // The format this build writes (a Y4M written without FFmpeg is lossless: against an MP4 sparse
   // run its PSNR would count the H.264 loss as well).
   run.video_path = video_output_path(dir / "dense.mp4");
+  std::error_code ec;
   if (!std::filesystem::exists(run.video_path, ec)) return std::nullopt;
   const auto unusable = [&](const std::string& why) {
     if (note) *note = "the dense run in " + run.video_path.string() + " " + why + ": running it again";
     return std::nullopt;
   };
   try {
-    run.video = read_video(run.video_path);
+    run.video = read_video(run.video_path, nullptr, decoded_video_budget());
   } catch (const UserError& e) {
     return unusable("cannot be read (" + std::string(e.what()) + ")");
   }
-  const nlohmann::json& made = run.record.value("video", nlohmann::json::object());
-  if (made.value("frames", -1) != run.video.frames || made.value("height", -1) != run.video.height ||
-      made.value("width", -1) != run.video.width) {
-    return unusable("does not hold the video its record describes");
-  }
+  if (!holds_described_video(run.video, run.record)) return unusable("does not hold the video its record describes");
+  std::string why;
+  run.frames = read_kept_frames(dir, run.record, why);
+  if (!run.frames && note) *note = "the dense run in " + run.video_path.string() + " " + why + ": its quality before encoding is left out";
   return run;
+}
+
+std::optional<CachedDenseFrames> find_cached_dense_frames(const std::filesystem::path& dir,
+                                                          const nlohmann::json& wanted, std::string* note) {
+  std::optional<nlohmann::json> record = matching_record(dir, wanted);
+  if (!record) return std::nullopt;
+  std::string why;
+  std::optional<Video> frames = read_kept_frames(dir, *record, why);
+  if (!frames) {
+    if (note) *note = "the dense run cached in " + dir.string() + " " + why + ": running it again";
+    return std::nullopt;
+  }
+  std::error_code ec;
+  std::filesystem::last_write_time(dir / kRecordFile, std::filesystem::file_time_type::clock::now(), ec);
+  return CachedDenseFrames{std::move(*record), std::move(*frames)};
+}
+
+void keep_dense_frames(const std::filesystem::path& dir, const Video& frames, const nlohmann::json& record) {
+  create_output_folder(dir);
+  std::error_code ec;
+  std::filesystem::remove(dir / kRecordFile, ec);
+  if (ec) throw UserError("cannot replace the cached dense run in " + dir.string() + ": " + ec.message());
+  write_frame_archive(frames, dir / kDenseFramesFile);
+  write_json_atomically(dir / kRecordFile, record);
+}
+
+std::filesystem::path dense_cache_folder(const std::filesystem::path& root, const nlohmann::json& key) {
+  char name[32];
+  std::snprintf(name, sizeof name, "dense-%016zx", std::hash<std::string>{}(key.dump()));
+  return root / name;
+}
+
+DenseCacheUsage dense_cache_usage(const std::filesystem::path& root) {
+  DenseCacheUsage usage;
+  for (const std::filesystem::path& run : cached_runs(root)) {
+    ++usage.runs;
+    usage.bytes += folder_bytes(run);
+  }
+  return usage;
+}
+
+void trim_dense_cache(const std::filesystem::path& root, uintmax_t max_bytes, const std::filesystem::path& keep) {
+  struct Entry {
+    std::filesystem::path folder;
+    std::filesystem::file_time_type used;
+    uintmax_t bytes;
+  };
+  std::vector<Entry> entries;
+  uintmax_t total = 0;
+  for (const std::filesystem::path& run : cached_runs(root)) {
+    entries.push_back({run, last_use(run), folder_bytes(run)});
+    total += entries.back().bytes;
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.used < b.used; });
+  std::error_code ec;
+  const std::filesystem::path kept = std::filesystem::weakly_canonical(keep, ec);
+  for (const Entry& entry : entries) {
+    if (total <= max_bytes) break;
+    if (std::filesystem::weakly_canonical(entry.folder, ec) == kept) continue;
+    std::error_code removed;
+    std::filesystem::remove_all(entry.folder, removed);
+    if (!removed) total -= entry.bytes;
+  }
+}
+
+void clear_dense_cache(const std::filesystem::path& root) {
+  for (const std::filesystem::path& run : cached_runs(root)) {
+    std::error_code ec;
+    std::filesystem::remove_all(run, ec);
+    if (ec) throw UserError("cannot remove the cached dense run " + run.string() + ": " + ec.message());
+  }
 }
 
 double mean_step_ms(const nlohmann::json& record) {

@@ -1,5 +1,6 @@
 #include "core/pipeline/model.h"
 
+#include <chrono>
 #include <new>
 
 #include <ATen/ATen.h>
@@ -206,6 +207,29 @@ std::unique_ptr<Model> load_folder(const std::filesystem::path& folder, c10::Dev
   return model;
 }
 
+// The files of `m` with their sizes and times now (Model::weight_files).
+nlohmann::json weight_files_of(const ModelManifest& m) {
+  std::vector<std::string> names = m.weight_files;
+  names.insert(names.end(), m.text_encoder_files.begin(), m.text_encoder_files.end());
+  for (const std::string* name : {&m.tokenizer, &m.vae_file}) {
+    if (!name->empty()) names.push_back(*name);
+  }
+  nlohmann::json files = nlohmann::json::array();
+  for (const std::string& name : names) {
+    const std::filesystem::path path = m.folder / name;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) continue;
+    const auto bytes = std::filesystem::file_size(path, ec);
+    const auto modified = std::filesystem::last_write_time(path, ec);
+    if (ec) continue;
+    const auto since_epoch = std::chrono::file_clock::to_sys(modified).time_since_epoch();
+    files.push_back({{"file", name},
+                     {"bytes", bytes},
+                     {"modified_ns", std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count()}});
+  }
+  return files;
+}
+
 }  // namespace
 
 std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Device device,
@@ -219,7 +243,9 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
                                       : ", or load it on a GPU"));
   };
   try {
-    return load_folder(folder, device, options);
+    std::unique_ptr<Model> model = load_folder(folder, device, options);
+    model->weight_files = weight_files_of(model->manifest);
+    return model;
   } catch (const std::filesystem::filesystem_error& e) {
     throw file_system_trouble("could not read the model in '" + folder.string() + "'", e);
   } catch (const c10::OutOfMemoryError&) {

@@ -49,6 +49,12 @@ struct Model {
   // changes the video's rounding (the VAE decodes in bf16 on a GPU, float32 on the CPU). Unset for
   // built-in models, whose parts all run on `device`.
   std::optional<c10::Device> text_encoder_device, vae_device;
+  // Each file the weights came from, with its size and modification time (ns since the Unix epoch)
+  // as the load found them: run records and the dense cache's key tell a folder retrained or
+  // replaced in place from the weights in memory (its model.json and sizes stay, its times do
+  // not). Files only: a Wan folder's tokenizer entry may be the folder itself, whose time changes
+  // with anything written beside the model.
+  nlohmann::json weight_files = nlohmann::json::array();
 
   // Loads <folder>/model.json and its weights, or the Wan weights of a folder without model.json.
   // Throws UserError / WeightsError with the file at fault; on CUDA, before loading anything, when

@@ -24,32 +24,6 @@ std::string utc_now() {
   return text;
 }
 
-// Each file the model's weights came from, with its size and modification time (ns since the Unix
-// epoch): a folder retrained, or its files replaced, keeps its model.json and its sizes, not its
-// times. Files only: a Wan folder's tokenizer entry may be the folder itself, whose time changes
-// with anything written beside the model.
-nlohmann::json weight_files_of(const ModelManifest& m) {
-  std::vector<std::string> names = m.weight_files;
-  names.insert(names.end(), m.text_encoder_files.begin(), m.text_encoder_files.end());
-  for (const std::string* name : {&m.tokenizer, &m.vae_file}) {
-    if (!name->empty()) names.push_back(*name);
-  }
-  nlohmann::json files = nlohmann::json::array();
-  for (const std::string& name : names) {
-    const std::filesystem::path path = m.folder / name;
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) continue;
-    const auto bytes = std::filesystem::file_size(path, ec);
-    const auto modified = std::filesystem::last_write_time(path, ec);
-    if (ec) continue;
-    const auto since_epoch = std::chrono::file_clock::to_sys(modified).time_since_epoch();
-    files.push_back({{"file", name},
-                     {"bytes", bytes},
-                     {"modified_ns", std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count()}});
-  }
-  return files;
-}
-
 }  // namespace
 
 nlohmann::json make_run_record(const GenerationResult& result, const Model& model) {
@@ -64,7 +38,7 @@ nlohmann::json make_run_record(const GenerationResult& result, const Model& mode
   j["model"] = {{"name", model.manifest.name},
                 {"folder", model.manifest.folder.string()},
                 {"manifest", model.manifest.raw},
-                {"files", weight_files_of(model.manifest)}};
+                {"files", model.weight_files}};
   j["video"] = {{"frames", result.video.frames},
                 {"height", result.video.height},
                 {"width", result.video.width},

@@ -74,9 +74,19 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
   report = read_json(out / "report.json");
   EXPECT_EQ(report["dense"]["reused"], true);
   EXPECT_EQ(report["quality"]["mean_psnr_db"], "inf");
-  EXPECT_FALSE(report.contains("quality_before_encoding")) << "a reused run's frames before encoding are gone";
-  EXPECT_NE(run.output.find("the dense run was reused: its frames before encoding are not kept"), std::string::npos)
-      << run.output;
+  // Its frames before encoding were kept beside it (dense.frames), exactly.
+  EXPECT_EQ(report["quality_before_encoding"]["mean_psnr_db"], "inf") << report.dump(2);
+  EXPECT_EQ(report["quality_before_encoding"]["identical_frames"], frames);
+
+  // Damaged kept frames cost only the measure before encoding, said so.
+  std::filesystem::resize_file(out / "dense.frames", std::filesystem::file_size(out / "dense.frames") - 7);
+  run = run_cli("compare " + request("--seed 5 --attention dense --out " + out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  report = read_json(out / "report.json");
+  EXPECT_EQ(report["dense"]["reused"], true);
+  EXPECT_FALSE(report.contains("quality_before_encoding")) << report.dump(2);
+  EXPECT_NE(run.output.find("has frames that cannot be read"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("has no frames before encoding kept beside it"), std::string::npos) << run.output;
 
   // Another seed is another request: dense runs again.
   run = run_cli("compare " + request("--seed 6 --attention dense --out " + out.string()));

@@ -4,6 +4,7 @@
 #include "core/pipeline/dense_run_cache.h"
 
 #include <chrono>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -54,8 +55,13 @@ TEST(DenseRunCache, KeyTellsModelFoldersAndTheirWeightsApart) {
   // The weights written again in place (a retrained checkpoint): same sizes, a newer time.
   const auto weights = root / "one" / "model.safetensors";
   ASSERT_TRUE(std::filesystem::exists(weights));
+  auto loaded = Model::load(root / "one", c10::Device(c10::kCPU));
+  const nlohmann::json before = dense_cache_key(dense_request().resolve(loaded->manifest), *loaded);
   std::filesystem::last_write_time(weights, std::filesystem::last_write_time(weights) + std::chrono::seconds(5));
   EXPECT_NE(key_of(root / "one"), one);
+  // A model loaded before the files changed still holds the old weights: its runs keep the key of
+  // what it loaded, not of the files now (they would be cached as the new weights' runs).
+  EXPECT_EQ(dense_cache_key(dense_request().resolve(loaded->manifest), *loaded), before);
 }
 
 // A cached dense run is the other half of a speedup: made on another GPU by the same name (a shared
@@ -90,6 +96,84 @@ TEST(DenseRunCache, KeyHoldsTheDeviceAndTheBuildAndTheVideoMustMatchItsRecord) {
   write_run_record(video, longer);
   EXPECT_FALSE(find_cached_dense_run(dir, key, &note));
   EXPECT_NE(note.find("does not hold the video its record describes"), std::string::npos) << note;
+}
+
+// The studio's form of the cache: the frames as generated, exactly, beside the record; a record
+// whose frames are damaged or missing is no hit. A hit marks the run as used.
+TEST(DenseRunCache, KeptFramesComeBackExactlyAndDamageIsAMiss) {
+  const auto root = test::scratch_dir("dense_cache_frames");
+  write_random_model(root / "model", random_model_preset("tiny"));
+  auto model = Model::load(root / "model", c10::Device(c10::kCPU));
+  EventSink quiet;
+  const GenerationResult run = Generator(*model).run(dense_request(), quiet, CancelToken());
+  ASSERT_EQ(run.status, GenerationStatus::Finished);
+  const nlohmann::json record = make_run_record(run, *model);
+  const nlohmann::json key = dense_cache_key(record);
+  const auto dir = dense_cache_folder(root / "cache", key);
+  EXPECT_EQ(dir.parent_path(), root / "cache");
+  EXPECT_FALSE(find_cached_dense_frames(dir, key));
+
+  keep_dense_frames(dir, run.video, record);
+  std::filesystem::last_write_time(dir / "dense.json", std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
+  const auto before = std::filesystem::last_write_time(dir / "dense.json");
+  std::string note;
+  std::optional<CachedDenseFrames> hit = find_cached_dense_frames(dir, key, &note);
+  ASSERT_TRUE(hit) << note;
+  EXPECT_TRUE(hit->frames.rgb == run.video.rgb);
+  EXPECT_EQ(hit->record, record);
+  EXPECT_GT(std::filesystem::last_write_time(dir / "dense.json"), before) << "a hit is a use";
+  nlohmann::json other = key;
+  other["request"]["seed"] = 4;
+  EXPECT_FALSE(find_cached_dense_frames(dir, other));
+
+  std::filesystem::resize_file(dir / kDenseFramesFile, std::filesystem::file_size(dir / kDenseFramesFile) - 1);
+  EXPECT_FALSE(find_cached_dense_frames(dir, key, &note));
+  EXPECT_NE(note.find("cannot be read"), std::string::npos) << note;
+  keep_dense_frames(dir, run.video, record);  // replaced whole
+  EXPECT_TRUE(find_cached_dense_frames(dir, key));
+  std::filesystem::remove(dir / kDenseFramesFile);
+  EXPECT_FALSE(find_cached_dense_frames(dir, key, &note));
+  EXPECT_NE(note.find("has no frames"), std::string::npos) << note;
+}
+
+void fake_run(const std::filesystem::path& folder, size_t bytes, std::chrono::hours age) {
+  std::filesystem::create_directories(folder);
+  std::ofstream(folder / kDenseFramesFile) << std::string(bytes, 'x');
+  std::ofstream(folder / "dense.json") << "{}";
+  std::filesystem::last_write_time(folder / "dense.json", std::filesystem::file_time_type::clock::now() - age);
+}
+
+// The studio's cache is bounded: the least recently used runs go first, the run just made stays
+// whatever its size, and nothing but our own folders is ever counted or removed.
+TEST(DenseRunCache, TrimRemovesTheLeastRecentlyUsedRunsAndClearRemovesOnlyOurs) {
+  const auto root = test::scratch_dir("dense_cache_trim");
+  fake_run(root / "dense-old", 1000, std::chrono::hours(30));
+  fake_run(root / "dense-middle", 1000, std::chrono::hours(20));
+  fake_run(root / "dense-recent", 1000, std::chrono::hours(10));
+  fake_run(root / "dense-new", 5000, std::chrono::hours(0));
+  fake_run(root / "not-ours", 100000, std::chrono::hours(40));
+  std::ofstream(root / "dense-file") << "a file, not a run";
+  DenseCacheUsage usage = dense_cache_usage(root);
+  EXPECT_EQ(usage.runs, 4);
+  EXPECT_EQ(usage.bytes, 3 * 1002u + 5002u);
+
+  trim_dense_cache(root, 7100, root / "dense-new");  // 8008 bytes: the oldest run goes
+  EXPECT_FALSE(std::filesystem::exists(root / "dense-old"));
+  EXPECT_TRUE(std::filesystem::exists(root / "dense-middle"));
+  EXPECT_TRUE(std::filesystem::exists(root / "dense-recent"));
+  trim_dense_cache(root, 10, root / "dense-new");
+  EXPECT_FALSE(std::filesystem::exists(root / "dense-middle"));
+  EXPECT_FALSE(std::filesystem::exists(root / "dense-recent"));
+  EXPECT_TRUE(std::filesystem::exists(root / "dense-new")) << "the run just made stays";
+  EXPECT_TRUE(std::filesystem::exists(root / "not-ours"));
+
+  fake_run(root / "dense-again", 10, std::chrono::hours(1));
+  clear_dense_cache(root);
+  EXPECT_EQ(dense_cache_usage(root).runs, 0);
+  EXPECT_TRUE(std::filesystem::exists(root / "not-ours"));
+  EXPECT_TRUE(std::filesystem::exists(root / "dense-file"));
+  EXPECT_EQ(dense_cache_usage(root / "missing").runs, 0);
+  clear_dense_cache(root / "missing");  // nothing cached yet: nothing to do
 }
 
 }  // namespace
