@@ -126,8 +126,9 @@ int cmd_train(int argc, char** argv) {
     throw UserError("--shift must be greater than 0 and at most 100 (1 = unshifted)");
   }
   if (lr && !(std::isfinite(*lr) && *lr > 0.0)) throw UserError("--lr must be a positive number (default 1e-3)");
-  if (object_weight && !(*object_weight >= 1.0)) {
-    throw UserError("--object-weight must be at least 1 (1 = every pixel alike)");
+  // Bounded: past float32's range the weight becomes infinite, and inf × 0 on the background NaN.
+  if (object_weight && !(*object_weight >= 1.0 && *object_weight <= 1e4)) {
+    throw UserError("--object-weight must be between 1 (every pixel alike) and 10000");
   }
   if (max_objects && (*max_objects < 1 || *max_objects > kMaxSceneObjects)) {
     throw UserError("--max-objects must be between 1 and " + std::to_string(kMaxSceneObjects));
@@ -142,6 +143,15 @@ int cmd_train(int argc, char** argv) {
   const std::filesystem::path checkpoint = out / "checkpoint";
   check_output_folder(out);  // made once every option has been checked: a refused run leaves no folder
 
+  // What is in the way of the run's files is found before any step is trained, not at its first save.
+  for (const char* name : {"checkpoint", "model"}) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(out / name, ec);  // a link to a folder is a folder
+    if (std::filesystem::exists(status) && !std::filesystem::is_directory(status)) {
+      throw UserError((out / name).string() + " is in the way: the run writes a folder of that name (move it)");
+    }
+  }
+  check_output_file(out / "loss.tsv");
   const bool resuming = std::filesystem::exists(checkpoint / "state.json");
   if (resuming && (init_from || continue_from)) {
     throw UserError("--init-from and --continue-from start a run, but " + checkpoint.string() +
@@ -191,7 +201,7 @@ int cmd_train(int argc, char** argv) {
   if (resuming) lock.emplace(out, "another `svgear train`");
   FlowMatchingTrainer trainer = resuming ? FlowMatchingTrainer::resume(checkpoint, device)
                                          : FlowMatchingTrainer(std::move(spec), recipe, device);
-  if (resuming && text_position_std) {
+  if (resuming && text_position_std && *text_position_std != trainer.recipe().text_position_std) {
     throw UserError("--text-position-std sets how a new run's text transformer starts; " + checkpoint.string() +
                     " already has its own");
   }
@@ -258,7 +268,14 @@ int cmd_train(int argc, char** argv) {
   std::error_code ec;
   const bool made_out = !std::filesystem::exists(out, ec);
   create_output_folder(out);
-  if (!lock) lock.emplace(out, "another `svgear train`");
+  if (!lock) {
+    lock.emplace(out, "another `svgear train`");
+    // A run that was still writing here when this one looked has saved a checkpoint meanwhile.
+    if (std::filesystem::exists(checkpoint / "state.json", ec)) {
+      throw UserError(checkpoint.string() + " appeared while this run started (another run saved it): run the command "
+                      "again to resume it");
+    }
+  }
   if (trainer.steps_done() < stop_at) trainer.begin_stage(commit, device_description(device));
   // loss.tsv: one line per --log-every steps, the mean loss over them (reading a loss synchronises
   // the device, so the loop reads one sum per line).
@@ -276,15 +293,20 @@ int cmd_train(int argc, char** argv) {
   int64_t losses = 0, first_step = trainer.steps_done();
   int64_t saved_step = trainer.steps_done();
   // A loss that is NaN or infinite has spoilt the weights: neither saved nor exported, the run ends.
-  auto refuse_diverged = [&](double mean_loss) {
-    if (std::isfinite(mean_loss)) return;
+  auto diverged = [&](const std::string& what) {
     if (made_out) std::filesystem::remove(out, ec);  // a new run that saved nothing leaves no folder
-    throw UserError(std::string("training diverged: the loss is ") + (std::isnan(mean_loss) ? "NaN" : "infinite") +
-                    " by step " + std::to_string(trainer.steps_done()) + ". Nothing after step " +
-                    std::to_string(saved_step) + " was saved; start again with a lower --lr or a longer --warmup");
+    return UserError("training diverged: " + what + " by step " + std::to_string(trainer.steps_done()) +
+                     ". Nothing after step " + std::to_string(saved_step) +
+                     " was saved; start again with a lower --lr or a longer --warmup");
+  };
+  auto refuse_diverged = [&](double mean_loss) {
+    if (!std::isfinite(mean_loss)) throw diverged(std::string("the loss is ") + (std::isnan(mean_loss) ? "NaN" : "infinite"));
   };
   auto save = [&] {
     if (losses > 0) refuse_diverged(loss_sum.item<double>());
+    if (!trainer.state_is_finite()) throw diverged("the weights or their optimiser state are no longer finite");
+    // A second Ctrl-C waits for the checkpoint rather than leaving temporary files beside it.
+    const InterruptsHeld held;
     write_file_atomically(out / "loss.tsv", log);  // first: resumed_loss_log drops what the checkpoint lacks
     trainer.save_checkpoint(checkpoint);
     saved_step = trainer.steps_done();
@@ -316,6 +338,7 @@ int cmd_train(int argc, char** argv) {
   }
   log_line();
   save();
+  const InterruptsHeld held;  // the export too: a checkpoint newer than its model/ would be half a result
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (trainer.steps_done() > first_step) {
     const double steps = double(trainer.steps_done() - first_step);

@@ -314,6 +314,17 @@ std::string shard_name(int64_t step, int part) {
 
 }  // namespace
 
+bool FlowMatchingTrainer::state_is_finite() const {
+  std::vector<at::Tensor> all;
+  for (const Parameter& p : parameters_) {
+    for (const at::Tensor& t : {p.value.detach(), p.ema, p.adam_m, p.adam_v}) all.push_back(t);
+  }
+  if (all.empty()) return true;
+  // A norm is infinite or NaN exactly when an element is (or when the squares overflow, which
+  // weights of ~1e19 would: spoilt all the same).
+  return at::stack(at::_foreach_norm(all)).isfinite().all().item<bool>();
+}
+
 void FlowMatchingTrainer::save_checkpoint(const std::filesystem::path& folder) const {
   std::filesystem::create_directories(folder);
   std::vector<std::vector<std::pair<std::string, at::Tensor>>> shards(1);

@@ -115,6 +115,9 @@ class FlowMatchingTrainer {
   // checkpoint readable. A resume continues like an unbroken run up to the bf16 rounding of the EMA
   // and moments.
   void save_checkpoint(const std::filesystem::path& folder) const;
+  // Whether the weights, their EMA and the AdamW moments are all finite: step()'s loss is of the
+  // weights before its update, so only this sees an update that spoilt them (one host sync).
+  bool state_is_finite() const;
   // A model folder `svgear generate --model` reads: model.json (config, vocabulary, defaults, the
   // recipe and step) and model.safetensors with the EMA weights in bf16.
   void export_model(const std::filesystem::path& folder, const std::string& description) const;

@@ -498,6 +498,38 @@ TEST_F(CliTest, ADivergedTrainingRunSavesNothing) {
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
+// One step of that rate: the loss read is of the weights before their update, so only the check of
+// the weights themselves before the save sees that the update spoilt them (~5e27 each).
+TEST_F(CliTest, ASpoiltLastUpdateIsNotSaved) {
+  const auto out = *dir_ / "spoilt-last-step";
+  const CliRun run = run_cli("train --preset shapes-tiny --device cpu --lr 1e30 --steps 1 --batch 1 --out " + out.string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("the weights or their optimiser state are no longer finite by step 1"), std::string::npos)
+      << run.output;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+// What stands where the run writes its folders or its loss log is named before any step is trained.
+TEST_F(CliTest, TrainRefusesFilesInTheWayOfItsOutputsBeforeTraining) {
+  for (const char* blocker : {"checkpoint", "model", "loss.tsv"}) {
+    const auto out = *dir_ / (std::string("blocked-") + blocker);
+    std::filesystem::create_directories(out);
+    if (std::string(blocker) == "loss.tsv") {
+      std::filesystem::create_directories(out / blocker);
+    } else {
+      std::ofstream(out / blocker) << "the user's";
+    }
+    const CliRun run = run_cli("train --preset shapes-tiny --device cpu --steps 2 --batch 1 --out " + out.string());
+    EXPECT_EQ(run.exit_code, 2) << blocker << ": " << run.output;
+    EXPECT_NE(run.output.find((out / blocker).string()), std::string::npos) << run.output;
+    EXPECT_EQ(run.output.find("step 1"), std::string::npos) << "trained before refusing: " << run.output;
+  }
+  const CliRun run = run_cli("train --preset shapes-tiny --device cpu --steps 2 --object-weight 1e39 --out " +
+                             (*dir_ / "heavy").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("--object-weight must be between 1"), std::string::npos) << run.output;
+}
+
 // svgear train: a new run, then the same command with more steps resumes; the loss log grows and
 // the exported model generates.
 // SIGTERM (or Ctrl-C) stops a training run after its step: it saves, exports, and exits with 130 so
@@ -739,6 +771,9 @@ TEST_F(CliTest, TrainKeepsTheSourcesTextLayersUnlessTold) {
   run = run_cli("train --out " + grown.string() + " --steps 3 --text-position-std 0.5");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("already has its own"), std::string::npos) << run.output;
+  run = run_cli("train --out " + grown.string() + " --steps 3 --text-position-std 0");  // its own value: resumes
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("resuming"), std::string::npos) << run.output;
   run = run_cli("train --preset shapes-tiny --text-layers 3 --out " + (*dir_ / "too-many").string() + " --steps 1");
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.output.find("--text-layers must be 0, 1 or 2"), std::string::npos) << run.output;
