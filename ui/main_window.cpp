@@ -13,6 +13,11 @@
 #include <QFutureWatcher>
 #include <QLabel>
 #include <QMenuBar>
+#include <QAbstractButton>
+#include <QAbstractItemView>
+#include <QComboBox>
+#include <QKeyEvent>
+#include <QApplication>
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QRegularExpression>
@@ -345,6 +350,8 @@ void MainWindow::buildActions() {
   QAction* play = preview->addAction(tr("Play / pause"), this, [this] { preview_->togglePlaying(); });
   play->setObjectName("play_pause");
   play->setShortcut(Qt::Key_Space);
+  // ...except where Space is the focused control's own key (a check box, a button, a list).
+  qApp->installEventFilter(this);
 
   // view: show or hide each panel
   QMenu* view = menuBar()->addMenu(tr("&View"));
@@ -635,6 +642,21 @@ void MainWindow::cancel() {
 void MainWindow::setLoadingFolder(const QString& folder) {
   loading_folder_ = folder;
   cancel_action_->setEnabled(generating_ || !loading_folder_.isEmpty());
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+  // A shortcut fires unless the focused widget accepts its ShortcutOverride, which a line edit does
+  // for Space but buttons, check boxes, combo boxes and item views do not: Space would play the
+  // preview instead of pressing or ticking them.
+  if (event->type() == QEvent::ShortcutOverride) {
+    const auto* key = static_cast<QKeyEvent*>(event);
+    if (key->key() == Qt::Key_Space && key->modifiers() == Qt::NoModifier &&
+        (qobject_cast<QAbstractButton*>(watched) || qobject_cast<QComboBox*>(watched) ||
+         qobject_cast<QAbstractItemView*>(watched))) {
+      event->accept();
+    }
+  }
+  return QMainWindow::eventFilter(watched, event);
 }
 
 bool MainWindow::clearCompareCache() {

@@ -63,7 +63,8 @@ void PreviewPane::showClip(const SharedVideo& video, const QString& caption) {
   const bool first = view_->frameCount() == 0;
   view_->setClip(video);
   view_->setCaption(caption);
-  timer_->setInterval(int(1000.0 / view_->fps()));
+  // At most 200 frames a second: a file whose header claims 30000 would repaint without pause.
+  timer_->setInterval(std::max(5, int(1000.0 / view_->fps())));
   // A new result starts playing; later clips keep whatever the user chose.
   if (first && view_->frameCount() > 1) setPlaying(true);
   syncControls();

@@ -176,7 +176,9 @@ void PreviewWidget::drawInspector() {
     ImGui::Text("key cluster %d: %lld tokens", t.k_cluster, static_cast<long long>(t.k_cluster_size));
     ImGui::Text("exact: %zu key clusters, %lld keys", t.exact.size(), static_cast<long long>(t.exact_keys));
     ImGui::Text("  %s", list(t.exact).c_str());
-    ImGui::Text("by centroid: %zu key clusters", t.compensated.size());
+    // SVG2 has no probe and no compensation: the blocks it does not compute are skipped.
+    const bool skipped = trace_ && std::isnan(trace_->estimated_log_error);
+    ImGui::Text("%s: %zu key clusters", skipped ? "skipped" : "by centroid", t.compensated.size());
     ImGui::Text("  %s", list(t.compensated).c_str());
     if (!t.block_log_error.empty()) {
       // The largest estimated errors of this query cluster's row: where compensation is weakest.

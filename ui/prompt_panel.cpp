@@ -1,5 +1,7 @@
 #include "ui/prompt_panel.h"
 
+#include <QAbstractItemView>
+#include <QCompleter>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -41,7 +43,11 @@ PromptPanel::PromptPanel(QWidget* parent)
   layout->addWidget(new QLabel(tr("History"), this));
   layout->addWidget(history_, 1);
 
-  connect(prompt_, &QLineEdit::returnPressed, this, [this] { Q_EMIT submitted(); });
+  // Return while the completion list is open picks a word: the line edit sees the key first (the
+  // completer filters its events) and would otherwise also start a run with the half-typed word.
+  connect(prompt_, &QLineEdit::returnPressed, this, [this] {
+    if (!prompt_words_->completer()->popup()->isVisible()) Q_EMIT submitted();
+  });
   connect(history_, &QListWidget::itemActivated, this,
           [this](QListWidgetItem* item) { setPrompt(item->text()); });
 }

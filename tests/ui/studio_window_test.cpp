@@ -464,6 +464,19 @@ void StudioWindowTest::prompt_completes_vocabulary() {
   QTest::keyClick(completer->popup(), Qt::Key_Return);
   QCOMPARE(edit->text(), QString("a large triangle "));
   QVERIFY(!completer->popup()->isVisible());
+  // That Return picked the word and nothing else: no run of "a large tri".
+  QVERIFY(!w->isGenerating());
+  QCOMPARE(child<QListWidget>(*w, "prompt_history")->count(), 0);
+
+  // Space presses the focused control (here the seed's Lock) instead of playing the preview.
+  QCheckBox* lock = child<QCheckBox>(*w, "seed_locked");
+  const bool locked = lock->isChecked();
+  lock->setFocus();
+  QTRY_VERIFY(lock->hasFocus());
+  const bool playing = child<PreviewPane>(*w, "preview")->isPlaying();
+  QTest::keyClick(lock, Qt::Key_Space);
+  QCOMPARE(lock->isChecked(), !locked);
+  QCOMPARE(child<PreviewPane>(*w, "preview")->isPlaying(), playing);
 }
 
 void StudioWindowTest::presets_and_settings_persist() {
