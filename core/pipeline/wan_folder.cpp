@@ -51,10 +51,18 @@ bool holds_tensor_ending(const fs::path& path, std::string_view suffix) {
   return false;
 }
 
-// A Wan VAE's first decoder convolution, in the original or the Diffusers names; other
-// .safetensors files (notes, an encoder-only file) are not taken for a VAE.
+// A Wan VAE's first decoder convolution, in the original or the Diffusers names, and 3-D (a weight
+// of 5 dimensions); other .safetensors files (notes, an encoder-only file, an image VAE such as
+// Flux's ae.safetensors, whose decoder.conv_in is 2-D) are not taken for a VAE.
 bool holds_wan_vae(const fs::path& path) {
-  return holds_tensor_ending(path, "decoder.conv1.weight") || holds_tensor_ending(path, "decoder.conv_in.weight");
+  const auto file = SafetensorsFile::open(path);
+  for (const TensorEntry& entry : file->tensors()) {
+    if ((entry.name.ends_with("decoder.conv1.weight") || entry.name.ends_with("decoder.conv_in.weight")) &&
+        entry.shape.size() == 5) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::string name_list(const std::vector<fs::path>& paths) {

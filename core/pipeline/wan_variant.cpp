@@ -226,6 +226,13 @@ WanConfigHints read_wan_config_hints(const std::filesystem::path& path) {
   hints.num_heads = positive("num_heads");                                  // original WanModel
   if (!hints.num_heads) hints.num_heads = positive("num_attention_heads");  // Diffusers
   hints.text_len = positive("text_len");
+  // Wan reads 512 text tokens; umT5 builds [heads, L, L] position biases, so a length of a million
+  // would fail at the first long prompt, past the step-memory check, which does not count them.
+  constexpr int kMaxTextLen = 4096;
+  if (hints.text_len && *hints.text_len > kMaxTextLen) {
+    throw UserError(path.string() + ": 'text_len' " + std::to_string(*hints.text_len) + " is past " +
+                    std::to_string(kMaxTextLen) + " (Wan's is 512)");
+  }
   return hints;
 }
 

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 #include <ATen/ATen.h>
 
@@ -71,6 +72,8 @@ std::string shape_string(at::IntArrayRef shape) {
   return os.str();
 }
 
+constexpr int kMaxUmt5Layers = 256;
+
 bool is_float_dtype(WeightDtype dtype) {
   return dtype == WeightDtype::F32 || dtype == WeightDtype::F16 || dtype == WeightDtype::BF16 ||
          dtype == WeightDtype::F8_E4M3;
@@ -90,6 +93,11 @@ Umt5Config detect_config(const std::map<std::string, StoredTensor>& index) {
   Umt5Config c;
   int layers = 0;
   while (index.contains("blocks." + std::to_string(layers) + ".norm1.weight")) ++layers;
+  // umT5-xxl has 24; a header of a million empty entries must not build a million layers' records.
+  if (layers > kMaxUmt5Layers) {
+    throw WeightsError("the text encoder's files name " + std::to_string(layers) + " layers (blocks.N.norm1.weight); "
+                    "umT5 has 24, and more than " + std::to_string(kMaxUmt5Layers) + " are refused");
+  }
   c.num_layers = layers;
   c.vocab = stored_size(index, "token_embedding.weight", 0, c.vocab);
   c.dim = stored_size(index, "norm.weight", 0, c.dim);
@@ -251,7 +259,7 @@ std::vector<std::shared_ptr<SafetensorsFile>> open_umt5_files(
 
 std::vector<std::filesystem::path> find_umt5_files(const std::filesystem::path& folder) {
   namespace fs = std::filesystem;
-  std::vector<fs::path> plain, fp8, shards, pickles;
+  std::vector<fs::path> singles, shards, pickles;
   // At the top or in ComfyUI's text_encoders/ (wan_folder.cpp); increment(ec): a listing error ends
   // the listing instead of throwing.
   for (const auto& dir : {folder, folder / "text_encoders"}) {
@@ -261,7 +269,7 @@ std::vector<std::filesystem::path> find_umt5_files(const std::filesystem::path& 
       std::error_code type_error;
       if (!it->is_regular_file(type_error) || name.find("t5") == std::string::npos) continue;
       if (it->path().extension() == ".safetensors") {
-        (name.find("fp8") == std::string::npos ? plain : fp8).push_back(it->path());
+        singles.push_back(it->path());
       } else if (has_pickle_extension(it->path())) {
         pickles.push_back(it->path());
       }
@@ -271,11 +279,15 @@ std::vector<std::filesystem::path> find_umt5_files(const std::filesystem::path& 
   for (fs::directory_iterator it(folder / "text_encoder", ec), end; !ec && it != end; it.increment(ec)) {
     if (it->path().extension() == ".safetensors") shards.push_back(it->path());
   }
-  std::sort(plain.begin(), plain.end());
-  std::sort(fp8.begin(), fp8.end());
+  // umT5 first: ComfyUI's models/text_encoders/ often also holds Flux's t5xxl_fp16.safetensors,
+  // which sorts before umt5_xxl_*. Then full precision before fp8, then by name.
+  const auto rank = [](const fs::path& p) {
+    const std::string name = p.filename().string();
+    return std::make_tuple(name.find("umt5") == std::string::npos, name.find("fp8") != std::string::npos, p);
+  };
+  std::sort(singles.begin(), singles.end(), [&](const fs::path& a, const fs::path& b) { return rank(a) < rank(b); });
   std::sort(shards.begin(), shards.end());
-  if (!plain.empty()) return {plain.front()};
-  if (!fp8.empty()) return {fp8.front()};
+  if (!singles.empty()) return {singles.front()};
   if (!shards.empty()) return shards;
   if (!pickles.empty()) open_umt5_files(pickles);  // throws the pickle message
   throw UserError(

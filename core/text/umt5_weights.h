@@ -85,8 +85,9 @@ struct Umt5Weights {
   void for_each_tensor(const TensorVisitor& visit);
 };
 
-// The encoder's files in a model folder: *t5*.safetensors in it (ComfyUI's
-// umt5_xxl_fp16.safetensors; an fp8 file only when no other is there), else the Diffusers shards in
+// The encoder's files in a model folder: *t5*.safetensors in it or in text_encoders/ (ComfyUI's
+// umt5_xxl_fp16.safetensors; a name with umt5 before another T5's, such as Flux's t5xxl; an fp8
+// file only when no other of its kind is there), else the Diffusers shards in
 // text_encoder/. Throws UserError listing what was looked for; a pickle of the encoder
 // (models_t5_umt5-xxl-enc-bf16.pth) gets the pickle message of open_umt5_files.
 std::vector<std::filesystem::path> find_umt5_files(const std::filesystem::path& folder);

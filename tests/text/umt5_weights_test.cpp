@@ -105,6 +105,14 @@ TEST(Umt5Weights, ADiTFileIsNotMistakenForTheEncoder) {
   EXPECT_TRUE(test::contains(message, "umt5_xxl_fp16.safetensors"));
 }
 
+// A header of hundreds of empty layers is refused before their records are built.
+TEST(Umt5Weights, TooManyLayersAreRefused) {
+  std::vector<std::pair<std::string, at::Tensor>> tensors = {{"token_embedding.weight", at::zeros({8, 4})}};
+  for (int i = 0; i < 300; ++i) tensors.emplace_back("blocks." + std::to_string(i) + ".norm1.weight", at::zeros({0}));
+  const std::string message = load_error(tensors);
+  EXPECT_TRUE(test::contains(message, "name 300 layers")) << message;
+}
+
 TEST(Umt5Weights, UnsupportedComputeDtypeIsRefused) {
   EXPECT_THROW(test::tiny_umt5_weights(at::kCPU, at::kFloat8_e4m3fn), UserError);
 }
@@ -118,6 +126,13 @@ TEST(Umt5Weights, FindsTheEncoderInModelFolders) {
   fs::copy_file(test::tiny_umt5_weights_path(), comfy / "umt5_xxl_fp16.safetensors");
   std::ofstream(comfy / "wan2.1_t2v_1.3B_fp16.safetensors") << "the DiT";
   EXPECT_EQ(find_umt5_files(comfy), std::vector<fs::path>{comfy / "umt5_xxl_fp16.safetensors"});
+  // A ComfyUI models/ folder also holding Flux's T5 (which sorts first): the umT5 is the encoder.
+  fs::create_directories(comfy / "text_encoders");
+  std::ofstream(comfy / "text_encoders" / "t5xxl_fp16.safetensors") << "Flux's T5";
+  std::ofstream(comfy / "t5xxl_fp8_e4m3fn.safetensors") << "Flux's T5, fp8";
+  EXPECT_EQ(find_umt5_files(comfy), std::vector<fs::path>{comfy / "umt5_xxl_fp16.safetensors"});
+  fs::remove(comfy / "umt5_xxl_fp16.safetensors");
+  EXPECT_EQ(find_umt5_files(comfy), std::vector<fs::path>{comfy / "umt5_xxl_fp8_e4m3fn_scaled.safetensors"});
 
   const auto diffusers = test::scratch_dir("umt5_find_diffusers");
   fs::create_directories(diffusers / "text_encoder");

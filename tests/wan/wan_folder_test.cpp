@@ -75,6 +75,19 @@ TEST(WanFolder, ComfyFoldersAsTheHuggingFaceCliSavesThem) {
   EXPECT_NO_THROW(Model::load(split, c10::Device(c10::kCPU)));
 }
 
+// A ComfyUI models/ folder also holds image VAEs (Flux's ae.safetensors, SD's): their decoder.conv_in
+// is a 2-D convolution, never a Wan VAE's 3-D one, so the Wan VAE beside them is the one found.
+TEST(WanFolder, AnImageVaeIsNotTakenForTheWanVae) {
+  const auto split = test::write_tiny_wan_original(test::scratch_dir("wan_image_vae") / "models");
+  fs::create_directories(split / "vae");
+  fs::rename(split / "wan_2.1_vae.safetensors", split / "vae" / "wan_2.1_vae.safetensors");
+  write_safetensors(split / "vae" / "ae.safetensors",
+                    {{"decoder.conv_in.weight", at::zeros({8, 4, 3, 3})}, {"decoder.conv_out.weight", at::zeros({3, 8, 3, 3})}});
+  EXPECT_EQ(WanFolder::find(split).vae_file, split / "vae" / "wan_2.1_vae.safetensors");
+  fs::remove(split / "vae" / "wan_2.1_vae.safetensors");
+  EXPECT_THROW(WanFolder::find(split), UserError);  // the image VAE alone is no Wan VAE
+}
+
 // svgear info, the studio's model picker and --model NAME list Wan folders that have no model.json;
 // an incomplete one is left out (loading it says why) and unrelated folders are not probed.
 TEST(WanFolder, ModelListingsIncludeWanFoldersWithoutModelJson) {

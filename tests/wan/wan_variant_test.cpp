@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <iostream>
 
 #include "core/decoder/wan_vae_weight_names.h"
@@ -148,6 +149,20 @@ TEST(WanVariant, ConfigJsonGivesTheHeadsShapesCannot) {
   const WanVariant v = detect_wan_variant(shapes, hints, "x");
   EXPECT_EQ(v.config.num_heads, 24);
   EXPECT_EQ(v.config.text_len, 256);
+}
+
+// A config.json's text_len is bounded: umT5's position biases grow with its square.
+TEST(WanVariant, ConfigJsonTextLenIsBounded) {
+  const auto dir = test::scratch_dir("wan_config_text_len");
+  std::ofstream(dir / "config.json") << R"({"num_heads": 12, "text_len": 4096})";
+  EXPECT_EQ(read_wan_config_hints(dir / "config.json").text_len, 4096);
+  std::ofstream(dir / "config.json") << R"({"num_heads": 12, "text_len": 4097})";
+  try {
+    read_wan_config_hints(dir / "config.json");
+    ADD_FAILURE();
+  } catch (const UserError& e) {
+    EXPECT_TRUE(contains(e.what(), "'text_len' 4097 is past 4096")) << e.what();
+  }
 }
 
 ModelManifest wan_manifest(const WanConfig& config) {
