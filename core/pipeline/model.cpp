@@ -175,6 +175,22 @@ std::unique_ptr<Model> load_folder(const std::filesystem::path& folder, c10::Dev
   }
   PromptTransformerWeights transformer;
   if (m.text_layers > 0) {
+    // model.json's sizes are claims: a transformer its weight files are too small to hold (a byte a
+    // weight at the least) is refused before its tensors are made. 64 layers of width 16384 beside
+    // a 64 KB token table would otherwise take ~830 GB first.
+    const double width = double(m.dit.text_dim);
+    const double weights = double(m.text_layers) * (12.0 * width * width + 13.0 * width) + double(m.max_tokens) * width;
+    uintmax_t file_bytes = 0;
+    for (const auto& f : files) {
+      std::error_code ec;
+      file_bytes += std::filesystem::file_size(f->path(), ec);
+    }
+    if (weights > double(file_bytes)) {
+      throw UserError(folder.string() + ": model.json gives the text encoder " + std::to_string(m.text_layers) +
+                      " transformer layers of width " + std::to_string(m.dit.text_dim) + ", " +
+                      std::to_string(int64_t(weights)) + " weights, but its weight files hold " +
+                      std::to_string(file_bytes) + " bytes in all");
+    }
     // The shapes to load into (every tensor is replaced below).
     transformer = new_prompt_transformer(m.text_layers, m.text_heads, int(m.dit.text_dim), m.max_tokens, 0, 0.0);
     transformer.for_each([&](const std::string& name, at::Tensor& tensor) {

@@ -213,8 +213,20 @@ WanFolder WanFolder::find(const fs::path& folder) {
       }
     }
   }
-  // Wan-AI's original 14B repository shards its DiT at the top, with an index.
-  if (fs::is_regular_file(folder / kShardIndex)) root_dits = shards_of(folder / kShardIndex);
+  // Wan-AI's original 14B repository shards its DiT at the top, with an index. A single DiT file
+  // beside it (a ComfyUI one, at the top or in diffusion_models/) is a second model, not a shard.
+  if (fs::is_regular_file(folder / kShardIndex)) {
+    const std::vector<fs::path> shards = shards_of(folder / kShardIndex);
+    std::vector<fs::path> others;
+    for (const auto& path : root_dits) {
+      if (std::find(shards.begin(), shards.end(), path) == shards.end()) others.push_back(path);
+    }
+    if (!others.empty()) {
+      throw UserError("'" + folder.string() + "' holds the sharded diffusion model of " + kShardIndex + " and " +
+                      name_list(others) + ": keep one per folder");
+    }
+    root_dits = shards;
+  }
   refuse_expert_pairs(folder, root_dits);
 
   const fs::path transformer = folder / "transformer";

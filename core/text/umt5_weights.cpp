@@ -185,8 +185,10 @@ Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>
   std::vector<std::string> missing;
   std::vector<std::string> mismatched;
   if (w.config.num_layers == 0) missing.push_back("blocks.0.norm1.weight (no layers at all)");
-  for (const ExpectedTensor& expected : expected_tensors(w)) {
-    if (cancel) cancel->throw_if_cancelled();
+  // Every tensor is checked from the headers before any is read: a file of another model fails at
+  // once, not after ~11 GB of loading.
+  const std::vector<ExpectedTensor> expected_all = expected_tensors(w);
+  for (const ExpectedTensor& expected : expected_all) {
     auto it = index.find(expected.name);
     if (it == index.end()) {
       missing.push_back(expected.name);
@@ -206,25 +208,16 @@ Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>
                            "; expected F32, F16, BF16 or F8_E4M3");
       continue;
     }
-    at::Tensor tensor = file.load(it->second.stored_name);
-    auto scale = index.find(scale_name(expected.name));
-    if (scale != index.end()) {
-      // Scaled fp8 (ComfyUI): the stored weight is weight / scale_weight, rounded to e4m3.
+    if (auto scale = index.find(scale_name(expected.name)); scale != index.end()) {
       const TensorEntry* scale_entry = scale->second.file->find(scale->second.stored_name);
       int64_t elements = 1;
       for (const int64_t size : scale_entry->shape) elements *= size;
       if (elements != 1 || !is_float_dtype(scale_entry->dtype)) {
         mismatched.push_back(scale_name(expected.name) + " in " + scale->second.file->path().string() +
                              " must be one float, the scale of " + expected.name);
-        continue;
       }
-      const at::Tensor scale_weight = scale->second.file->load(scale->second.stored_name);
-      tensor = tensor.to(at::kFloat) * scale_weight.to(at::kFloat).reshape({});
     }
-    // Straight to `dtype`: a float32 detour would double the peak for the 4 GB xxl embedding.
-    *expected.tensor = tensor.to(device, dtype);
   }
-
   if (!missing.empty() || !mismatched.empty()) {
     std::ostringstream os;
     os << "umT5 text encoder weights in " << checkpoint_file_list(files) << " are incomplete or do not fit ("
@@ -234,6 +227,19 @@ Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>
        << "is a umT5 encoder (umt5_xxl_fp16.safetensors).";
     os << tensor_problem_lines(missing, mismatched);
     throw WeightsError(os.str());
+  }
+
+  for (const ExpectedTensor& expected : expected_all) {
+    if (cancel) cancel->throw_if_cancelled();
+    const StoredTensor& stored = index.at(expected.name);
+    at::Tensor tensor = stored.file->load(stored.stored_name);
+    if (auto scale = index.find(scale_name(expected.name)); scale != index.end()) {
+      // Scaled fp8 (ComfyUI): the stored weight is weight / scale_weight, rounded to e4m3.
+      const at::Tensor scale_weight = scale->second.file->load(scale->second.stored_name);
+      tensor = tensor.to(at::kFloat) * scale_weight.to(at::kFloat).reshape({});
+    }
+    // Straight to `dtype`: a float32 detour would double the peak for the 4 GB xxl embedding.
+    *expected.tensor = tensor.to(device, dtype);
   }
   return w;
 }

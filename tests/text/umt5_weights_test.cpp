@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include "core/cancel_token.h"
 #include "core/text/umt5_weight_names.h"
 #include "core/weights/safetensors_file.h"
 #include "core/weights/safetensors_header.h"
@@ -103,6 +104,17 @@ TEST(Umt5Weights, ADiTFileIsNotMistakenForTheEncoder) {
   const std::string message = load_error({{"blocks.0.self_attn.q.weight", at::zeros({4, 4})}});
   EXPECT_TRUE(test::contains(message, "no umT5 text encoder"));
   EXPECT_TRUE(test::contains(message, "umt5_xxl_fp16.safetensors"));
+}
+
+// Incomplete weights are reported from the headers, before any tensor is read: with a cancel token
+// already set, a load that read first would stop at its first tensor instead.
+TEST(Umt5Weights, ProblemsAreFoundBeforeAnyTensorIsRead) {
+  const auto path = test::write_tensors(test::scratch_dir("umt5_header_first"), "umt5.safetensors",
+                                        {{"token_embedding.weight", at::zeros({8, 4})},
+                                         {"blocks.0.norm1.weight", at::zeros({4})}});
+  CancelToken cancelled;
+  cancelled.cancel();
+  EXPECT_THROW(Umt5Weights::load(open_umt5_files({path}), at::kCPU, at::kFloat, &cancelled), WeightsError);
 }
 
 // A header of hundreds of empty layers is refused before their records are built.

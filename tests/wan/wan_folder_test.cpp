@@ -75,6 +75,24 @@ TEST(WanFolder, ComfyFoldersAsTheHuggingFaceCliSavesThem) {
   EXPECT_NO_THROW(Model::load(split, c10::Device(c10::kCPU)));
 }
 
+// A sharded DiT (Wan-AI's 14B layout: shards and their index at the top) beside a single DiT file is
+// two models, refused as such, not the single one silently dropped.
+TEST(WanFolder, AShardIndexBesideAnotherDiTIsRefused) {
+  const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_index_and_single") / "model");
+  fs::copy_file(dir / "wan2.1_t2v_tiny_fp32.safetensors", dir / "diffusion_pytorch_model-00001-of-00001.safetensors");
+  std::ofstream(dir / "diffusion_pytorch_model.safetensors.index.json")
+      << R"({"weight_map": {"patch_embedding.weight": "diffusion_pytorch_model-00001-of-00001.safetensors"}})";
+  try {
+    WanFolder::find(dir);
+    ADD_FAILURE() << "found";
+  } catch (const UserError& e) {
+    EXPECT_TRUE(contains(e.what(), "wan2.1_t2v_tiny_fp32.safetensors: keep one per folder")) << e.what();
+  }
+  fs::remove(dir / "wan2.1_t2v_tiny_fp32.safetensors");
+  EXPECT_EQ(WanFolder::find(dir).dit_files,
+            std::vector<fs::path>{dir / "diffusion_pytorch_model-00001-of-00001.safetensors"});
+}
+
 // A ComfyUI models/ folder also holds image VAEs (Flux's ae.safetensors, SD's): their decoder.conv_in
 // is a 2-D convolution, never a Wan VAE's 3-D one, so the Wan VAE beside them is the one found.
 TEST(WanFolder, AnImageVaeIsNotTakenForTheWanVae) {
