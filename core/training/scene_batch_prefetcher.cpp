@@ -1,6 +1,7 @@
 #include "core/training/scene_batch_prefetcher.h"
 
 #include <algorithm>
+#include <system_error>
 #include <thread>
 
 #include "core/shapes/scene_sampler.h"
@@ -76,7 +77,14 @@ SceneBatch SceneBatchPrefetcher::render(int64_t step) const {
     }
   };
   std::vector<std::thread> workers;
-  for (int w = 1; w < threads_; ++w) workers.emplace_back(render_clips, w);
+  int started = 1;
+  try {
+    for (; started < threads_; ++started) workers.emplace_back(render_clips, started);
+  } catch (const std::system_error&) {
+    // No thread to be had (a container's pids limit): this one renders the shares left, rather
+    // than unwinding past joinable threads, which would end the process.
+  }
+  for (int w = started; w < threads_; ++w) render_clips(w);
   render_clips(0);
   for (std::thread& t : workers) t.join();
   for (const std::exception_ptr& error : errors) {
