@@ -240,7 +240,7 @@ void MainWindow::buildDocks() {
   connect(routing_, &RoutingPanel::selectionChanged, this, [this] {
     const RoutingStep* step = routing_->selectedStep();
     const RoutingTrace* trace = routing_->selectedTrace();
-    if (!step || !trace) {
+    if (!step || !trace || !routing_matches_preview_) {
       preview_->view()->setInspection(nullptr, {}, QString());
       return;
     }
@@ -398,7 +398,10 @@ void MainWindow::connectWorker() {
   connect(worker_, &GenerationWorker::stepDone, this, [this](const StepEvent& e) { onStep(e); });
   connect(worker_, &GenerationWorker::previewReady, this, [this](int step, const SharedVideo& v) { onPreview(step, v); });
   connect(worker_, &GenerationWorker::routingReady, this,
-          [this](const std::shared_ptr<RoutingStep>& r) { routing_->addStep(r); });
+          [this](const std::shared_ptr<RoutingStep>& r) {
+            takeRoutingForThisRun();
+            routing_->addStep(r);
+          });
   connect(worker_, &GenerationWorker::finished, this, [this](const SharedVideo& v, double ms) { onFinished(v, ms); });
   connect(worker_, &GenerationWorker::cancelled, this, [this](const SharedVideo& v, int done) { onCancelled(v, done); });
   connect(worker_, &GenerationWorker::failed, this, [this](const QString& message) { onFailed(message); });
@@ -516,7 +519,7 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   result_seed_ = request.seed;
   result_partial_ = false;  // the library keeps finished runs only
   // The Routing panel's traces are an earlier run's: not this clip's tokens.
-  preview_->view()->setInspection(nullptr, TokenGrid3{}, QString());
+  setRoutingMatchesPreview(false);
   updateExportActions();
   preview_->showClip(result_, tr("library: %1").arg(QString::fromStdString(entry.created)));
   const QString name = QString::fromStdString(entry.folder.filename().string());
@@ -569,8 +572,8 @@ void MainWindow::generate() {
   log_->info(tr("generate \"%1\": %2, %3 attention")
                  .arg(QString::fromStdString(request.prompt), run_summary(request),
                       QString(attention_mode_name(request.attention.mode))));
-  routing_->clear();
-  routing_seed_ = request.seed;
+  routing_clear_pending_ = true;
+  pending_routing_seed_ = request.seed;
   beginRun(request, Work::Generate, tr("Generating…"));
   worker_->start(request);
 }
@@ -680,7 +683,10 @@ bool MainWindow::clearCompareCache() {
 
 void MainWindow::setGenerating(bool generating) {
   generating_ = generating;
-  if (!generating) work_ = Work::Generate;
+  if (!generating) {
+    work_ = Work::Generate;
+    routing_clear_pending_ = false;
+  }
   generate_action_->setEnabled(!generating);
   compare_action_->setEnabled(!generating);
   sweep_action_->setEnabled(!generating);
@@ -732,7 +738,21 @@ void MainWindow::onStep(const StepEvent& e) {
                                  .arg(seconds(e.elapsed_ms), seconds(e.eta_ms)));
 }
 
+void MainWindow::takeRoutingForThisRun() {
+  if (!routing_clear_pending_) return;
+  routing_clear_pending_ = false;
+  routing_->clear();
+  routing_seed_ = pending_routing_seed_;
+  setRoutingMatchesPreview(true);
+}
+
+void MainWindow::setRoutingMatchesPreview(bool matches) {
+  routing_matches_preview_ = matches;
+  if (!matches) preview_->view()->setInspection(nullptr, TokenGrid3{}, QString());
+}
+
 void MainWindow::onPreview(int step, const SharedVideo& video) {
+  takeRoutingForThisRun();
   preview_->showClip(video, tr("estimate after step %1/%2").arg(step + 1).arg(requested_steps_));
   routing_->setClip(video);
 }
@@ -792,6 +812,7 @@ void MainWindow::onFailed(const QString& message) {
   // The preview showed the failed run's estimates; what stays (and exports) is the earlier result.
   if (work_ == Work::Generate && result_) {
     preview_->showClip(result_, tr("kept · seed %1 (the failed run's estimates are gone)").arg(result_seed_));
+    if (!routing_clear_pending_) setRoutingMatchesPreview(false);  // the panel holds the failed run's traces
   }
   setGenerating(false);
   step_label_->clear();

@@ -98,6 +98,12 @@ class MainWindow : public QMainWindow {
   enum class Work { Generate, Compare, Sweep };
   // The shared start of Generate, Compare and sweep: the step counter and status, then busy.
   void beginRun(const StudioRequest& request, Work work, const QString& status);
+  // The first preview or trace of a Generate: the Routing panel is cleared for its traces then, so
+  // a request refused at once keeps the earlier run's.
+  void takeRoutingForThisRun();
+  // Whether the Routing panel's traces are of the clip the preview shows; off, the inspector draws
+  // nothing over it (another run's clusters).
+  void setRoutingMatchesPreview(bool matches);
   void setGenerating(bool generating);
   void updateExportActions();  // each export enabled when it has something to write and no run is on
   void loadModel(const QString& folder);  // in the worker, with the picker's placement; Esc cancels it
@@ -171,6 +177,9 @@ class MainWindow : public QMainWindow {
   int compare_run_ = -1;
   uint64_t compare_seed_ = 0;  // the shown comparison's seed, likewise
   uint64_t routing_seed_ = 0;  // the Routing panel's run's (a Compare or a sweep keeps its steps)
+  bool routing_clear_pending_ = false;  // a Generate started, and none of its previews or traces came yet
+  uint64_t pending_routing_seed_ = 0;   // that Generate's seed
+  bool routing_matches_preview_ = false;
   // The library reload still decoding, if any. A later reload, a run or a model choice supersedes
   // it (supersedeLibraryOpen): its decode stops at the next frame and its result is dropped.
   std::shared_ptr<CancelToken> library_open_;

@@ -725,6 +725,27 @@ void StudioWindowTest::routing_views_show_live_traces() {
     QCOMPARE(step->traces.front().head, 1);
     QCOMPARE(step->traces.front().layer, 1);
   }
+
+  // A request the worker refuses at once (a word the model does not know) keeps the traces.
+  typePrompt(*w, "a red zeppelin");
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QCOMPARE(int(panel->steps().size()), 7);
+  QVERIFY(child<QAction>(*w, "export_trace")->isEnabled());
+
+  // Another clip from the library: the panel's traces are not its tokens, and no selection in the
+  // panel brings the inspector back over it.
+  const std::vector<LibraryEntry> entries = GenerationLibrary(default_library_root()).entries();
+  QVERIFY(entries.size() >= 2);
+  w->openLibraryEntry(entries.back().folder);  // the oldest: not the run the panel traced
+  QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().startsWith("Reloaded"), 10000);
+  Q_EMIT axis->activated(0);
+  PreviewWidget* preview = child<PreviewPane>(*w, "preview")->view();
+  QTest::mouseMove(preview, QPoint(preview->width() / 2, preview->height() / 2));
+  QTest::qWait(50);
+  QCOMPARE(preview->inspection().token, -1);
+  preview->grabFramebuffer();
+  QVERIFY(!preview->inspectorDrawn());
 }
 
 namespace {
