@@ -825,7 +825,8 @@ void StudioWindowTest::routing_panel_keeps_detail_within_budget() {
   RoutingPanel panel(nullptr);
   panel.resize(900, 260);
   panel.show();
-  // 64·4 + 64·4 + 32 + 32·4 = 672 bytes of detail a step; room for two and a half.
+  // 64·4 + 64·4 + 32 + 32·4 + (4 + 8)·8 = 768 bytes of detail a step (labels, block map, errors,
+  // cluster sizes); room for two and a bit.
   panel.setDetailBudget(1680);
   std::shared_ptr<const RoutingStep> exporting;  // step 0 as an export in flight holds it
   for (int s = 0; s < 5; ++s) {
@@ -842,6 +843,7 @@ void StudioWindowTest::routing_panel_keeps_detail_within_budget() {
     const bool kept = s >= 3;  // the oldest go first, until two steps' detail fits
     QCOMPARE(!t.block_map.empty(), kept);
     QCOMPARE(!t.q_labels.empty(), kept);
+    QCOMPARE(!t.q_sizes.empty() && !t.k_sizes.empty(), kept);
     QCOMPARE(t.density, 11.0 / 32.0);  // scalars stay for the plots
   }
   // the newest step shows its maps; the per-step plot still has every step
