@@ -515,6 +515,15 @@ void FlowMatchingTrainer::load_weights(const std::filesystem::path& model_folder
                     std::to_string(spec_.text_layers) + " and " + std::to_string(spec_.text_heads) +
                     " (svgear train --text-layers)");
   }
+  // The same network, not only tensors of the same shapes: another head count, eps or text length at
+  // the same widths would load and be read as something else.
+  const nlohmann::json source_dit = source.dit.to_json(), own_dit = spec_.dit.to_json();
+  for (const auto& [field, value] : own_dit.items()) {
+    if (source_dit.value(field, nlohmann::json()) != value) {
+      throw UserError(model_folder.string() + "'s network differs from " + spec_.name + "'s: dit." + field + " is " +
+                      source_dit.value(field, nlohmann::json()).dump() + ", not " + value.dump());
+    }
+  }
   std::map<std::string, std::shared_ptr<SafetensorsFile>> by_tensor;
   for (const std::string& name : source.weight_files) {
     const auto file = SafetensorsFile::open(model_folder / name);
@@ -525,6 +534,18 @@ void FlowMatchingTrainer::load_weights(const std::filesystem::path& model_folder
   if (grows_text_transformer) {
     text_transformer_.for_each([&](const std::string& name, at::Tensor&) { new_tensors.insert(name); });
   }
+  // Every tensor is checked from the headers before any is copied: a mismatch found midway would
+  // leave this run half the source's weights.
+  for (const Parameter& p : parameters_) {
+    if (new_tensors.count(p.name) != 0) continue;
+    const auto it = by_tensor.find(p.name);
+    if (it == by_tensor.end()) throw UserError(model_folder.string() + " lacks " + p.name + " of " + spec_.name);
+    const std::vector<int64_t>& shape = it->second->find(p.name)->shape;
+    if (at::IntArrayRef(shape) != p.value.sizes()) {
+      throw UserError(model_folder.string() + ": " + p.name + " has shape " + c10::str(at::IntArrayRef(shape)) + ", " +
+                      spec_.name + " needs " + c10::str(p.value.sizes()));
+    }
+  }
   at::NoGradGuard no_grad;
   for (Parameter& p : parameters_) {
     if (new_tensors.count(p.name) != 0) {
@@ -533,13 +554,7 @@ void FlowMatchingTrainer::load_weights(const std::filesystem::path& model_folder
       p.adam_v.zero_();
       continue;
     }
-    const auto it = by_tensor.find(p.name);
-    if (it == by_tensor.end()) throw UserError(model_folder.string() + " lacks " + p.name + " of " + spec_.name);
-    const at::Tensor value = it->second->load(p.name);
-    if (value.sizes() != p.value.sizes()) {
-      throw UserError(model_folder.string() + ": " + p.name + " has shape " + c10::str(value.sizes()) + ", " +
-                      spec_.name + " needs " + c10::str(p.value.sizes()));
-    }
+    const at::Tensor value = by_tensor.at(p.name)->load(p.name);
     p.value.copy_(value);
     p.ema.copy_(value);
     p.adam_m.zero_();

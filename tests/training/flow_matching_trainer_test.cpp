@@ -278,7 +278,12 @@ TEST(FlowMatchingTrainer, InitializeFromAnExportedModel) {
   wider_spec.text_layers = shapes_model_preset("shapes-tiny").text_layers;  // only the DiT differs
   wider_spec.text_heads = shapes_model_preset("shapes-tiny").text_heads;
   FlowMatchingTrainer wider(wider_spec, tiny_recipe(), at::kCPU);
-  expect_user_error([&] { wider.initialize_from(dir / "source"); }, "has shape");  // a tiny model into shapes-s
+  expect_user_error([&] { wider.initialize_from(dir / "source"); }, "dit.dim is 64, not 256");  // tiny into shapes-s
+  // The same widths but another head count: every tensor would fit, and be read as something else.
+  ShapesModelSpec one_head = shapes_model_preset("shapes-tiny");
+  one_head.dit.num_heads = 1;
+  FlowMatchingTrainer regrouped(one_head, tiny_recipe(), at::kCPU);
+  expect_user_error([&] { regrouped.initialize_from(dir / "source"); }, "dit.num_heads is 2, not 1");
   EXPECT_EQ(shapes_model_preset("shapes-l").dit.dim, shapes_model_preset("shapes-s").dit.dim);
   EXPECT_EQ(shapes_model_preset("shapes-l").clip.height, 128);
 }
