@@ -3,21 +3,21 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <QAbstractButton>
+#include <QAbstractItemView>
 #include <QAction>
+#include <QApplication>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFutureWatcher>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QMenuBar>
-#include <QAbstractButton>
-#include <QAbstractItemView>
-#include <QComboBox>
-#include <QKeyEvent>
-#include <QApplication>
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QRegularExpression>

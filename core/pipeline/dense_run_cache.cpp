@@ -137,8 +137,8 @@ std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path&
   if (!record) return std::nullopt;
   CachedDenseRun run;
   run.record = std::move(*record);
-  // The format this build writes (a Y4M written without FFmpeg is lossless: against an MP4 sparse
-  // run its PSNR would count the H.264 loss as well).
+  // The format this build writes (a Y4M written without FFmpeg loses only its 4:2:0 chroma: against
+  // an MP4 sparse run its PSNR would count H.264's loss on one side only).
   run.video_path = video_output_path(dir / "dense.mp4");
   std::error_code ec;
   if (!std::filesystem::exists(run.video_path, ec)) return std::nullopt;
@@ -154,7 +154,9 @@ std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path&
   if (!holds_described_video(run.video, run.record)) return unusable("does not hold the video its record describes");
   std::string why;
   run.frames = read_kept_frames(dir, run.record, why);
-  if (!run.frames && note) *note = "the dense run in " + run.video_path.string() + " " + why + ": its quality before encoding is left out";
+  if (!run.frames && note) {
+    *note = "the dense run in " + run.video_path.string() + " " + why + ": its quality before encoding is left out";
+  }
   return run;
 }
 
@@ -180,6 +182,8 @@ void keep_dense_frames(const std::filesystem::path& dir, const Video& frames, co
   if (ec) throw UserError("cannot replace the cached dense run in " + dir.string() + ": " + ec.message());
   write_frame_archive(frames, dir / kDenseFramesFile);
   write_json_atomically(dir / kRecordFile, record);
+  // The video an earlier build kept here, which nothing reads now.
+  for (const char* name : {"dense.mp4", "dense.y4m"}) std::filesystem::remove(dir / name, ec);
 }
 
 std::filesystem::path dense_cache_folder(const std::filesystem::path& root, const nlohmann::json& key) {

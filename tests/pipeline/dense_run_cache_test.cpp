@@ -113,7 +113,10 @@ TEST(DenseRunCache, KeptFramesComeBackExactlyAndDamageIsAMiss) {
   EXPECT_EQ(dir.parent_path(), root / "cache");
   EXPECT_FALSE(find_cached_dense_frames(dir, key));
 
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "dense.mp4") << "an earlier build's video";
   keep_dense_frames(dir, run.video, record);
+  EXPECT_FALSE(std::filesystem::exists(dir / "dense.mp4")) << "nothing reads it now";
   std::filesystem::last_write_time(dir / "dense.json", std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
   const auto before = std::filesystem::last_write_time(dir / "dense.json");
   std::string note;
