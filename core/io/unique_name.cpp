@@ -42,10 +42,14 @@ std::filesystem::path create_unique_folder(const std::filesystem::path& parent, 
 }
 
 void remove_abandoned(const std::filesystem::path& parent, std::string_view prefix) {
+  const auto now = std::filesystem::file_time_type::clock::now();
   std::error_code ec;
   for (const auto& item : std::filesystem::directory_iterator(parent, ec)) {
     const std::string name = item.path().filename().string();
     if (!name.starts_with(prefix)) continue;
+    std::error_code time_error;
+    const auto written = item.last_write_time(time_error);
+    if (time_error || now - written < kAbandonedAfter) continue;
     const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
     const bool gone = pid <= 0 || (::kill(pid_t(pid), 0) != 0 && errno == ESRCH);
     if (gone) {

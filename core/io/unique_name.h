@@ -4,6 +4,7 @@
 // name reused after a crash would be truncated or removed under its new owner. The pid stays first
 // so that a cleanup can tell a living writer's leftovers from a dead one's.
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -20,8 +21,11 @@ std::string unique_name_suffix();
 std::filesystem::path create_unique_folder(const std::filesystem::path& parent, std::string_view prefix,
                                            std::error_code& ec);
 
-// Removes what `parent` holds under `prefix` + a suffix whose process is gone: a writer that was
-// killed or crashed midway. A living writer's (kill(pid, 0) does not say ESRCH) stay. Best effort.
+// Removes what `parent` holds under `prefix` + a suffix whose process is gone, untouched for
+// kAbandonedAfter: a writer that was killed or crashed midway. A living writer's (kill(pid, 0) does
+// not say ESRCH) stay, and so does a recent one's: a pid is only this pid namespace's, and a writer
+// in another container sharing the folder may hold a number that is free here. Best effort.
+inline constexpr std::chrono::minutes kAbandonedAfter{60};
 void remove_abandoned(const std::filesystem::path& parent, std::string_view prefix);
 
 // Renames `from` to `to` only when nothing has the name `to`: false (and `from` untouched) when

@@ -1,5 +1,6 @@
 #include "core/io/unique_name.h"
 
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <string>
@@ -72,11 +73,16 @@ TEST(UniqueName, AbandonedFoldersOfDeadProcessesAreRemovedLiveOnesKept) {
   const auto dir = test::scratch_dir("remove_abandoned");
   const std::string live = ".staging-" + std::to_string(::getpid()) + "-00000000000000aa";
   // Linux pids stay below 2^22: this process cannot exist.
+  const auto hour_ago = std::filesystem::file_time_type::clock::now() - kAbandonedAfter - std::chrono::minutes(1);
   for (const std::string name : {live, std::string(".staging-999999999-0000000000000001"), std::string(".staging-junk"),
                                  std::string("other-999999999-1")}) {
     std::filesystem::create_directories(dir / name / "partial");
+    std::filesystem::last_write_time(dir / name, hour_ago);
   }
+  // A dead pid's folder written just now may be another pid namespace's writer at work: it stays.
+  std::filesystem::create_directories(dir / ".staging-999999998-0000000000000002");
   remove_abandoned(dir, ".staging-");
+  EXPECT_TRUE(std::filesystem::exists(dir / ".staging-999999998-0000000000000002"));
   EXPECT_TRUE(std::filesystem::exists(dir / live));
   EXPECT_FALSE(std::filesystem::exists(dir / ".staging-999999999-0000000000000001"));
   EXPECT_FALSE(std::filesystem::exists(dir / ".staging-junk"));

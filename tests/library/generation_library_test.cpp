@@ -3,6 +3,7 @@
 
 #include "core/library/generation_library.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <utility>
@@ -109,6 +110,10 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   const std::string alive = ".staging-" + std::to_string(::getpid()) + "-99";
   std::filesystem::create_directories(root / ".staging-999999999-3" / "partial");
   std::filesystem::create_directories(root / alive);
+  for (const char* name : {".staging-999999999-3", ".staging-1-0"}) {  // untouched for over an hour
+    std::filesystem::last_write_time(root / name, std::filesystem::file_time_type::clock::now() - std::chrono::hours(2));
+  }
+  std::filesystem::last_write_time(root / alive, std::filesystem::file_time_type::clock::now() - std::chrono::hours(2));
   library.add(clip, record("2026-11-29T09:00:00Z", 8, "a red ring"));
   EXPECT_FALSE(std::filesystem::exists(root / ".staging-999999999-3"));
   EXPECT_TRUE(std::filesystem::exists(root / alive));
