@@ -573,7 +573,6 @@ void MainWindow::generate() {
                  .arg(QString::fromStdString(request.prompt), run_summary(request),
                       QString(attention_mode_name(request.attention.mode))));
   routing_clear_pending_ = true;
-  pending_routing_seed_ = request.seed;
   beginRun(request, Work::Generate, tr("Generating…"));
   worker_->start(request);
 }
@@ -742,7 +741,7 @@ void MainWindow::takeRoutingForThisRun() {
   if (!routing_clear_pending_) return;
   routing_clear_pending_ = false;
   routing_->clear();
-  routing_seed_ = pending_routing_seed_;
+  routing_seed_ = requested_seed_;
   setRoutingMatchesPreview(true);
 }
 

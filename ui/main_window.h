@@ -177,8 +177,8 @@ class MainWindow : public QMainWindow {
   int compare_run_ = -1;
   uint64_t compare_seed_ = 0;  // the shown comparison's seed, likewise
   uint64_t routing_seed_ = 0;  // the Routing panel's run's (a Compare or a sweep keeps its steps)
-  bool routing_clear_pending_ = false;  // a Generate started, and none of its previews or traces came yet
-  uint64_t pending_routing_seed_ = 0;   // that Generate's seed
+  // A Generate (of requested_seed_) started, and none of its previews or traces came yet.
+  bool routing_clear_pending_ = false;
   bool routing_matches_preview_ = false;
   // The library reload still decoding, if any. A later reload, a run or a model choice supersedes
   // it (supersedeLibraryOpen): its decode stops at the next frame and its result is dropped.

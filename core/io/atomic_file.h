@@ -1,9 +1,9 @@
 #pragma once
 // AtomicFile: write a file so readers see either the old content or the complete new one.
-// Bytes go to "<path>.tmp-<pid>-<random>" (created exclusively) in the same folder (the name cut to fit the file system's
-// 255 bytes); commit() flushes, fsyncs and renames it over <path>. Destroying an uncommitted
-// AtomicFile removes the temporary file, so a failed or cancelled write never leaves a
-// half-written output behind.
+// Bytes go to "<path>.tmp-<pid>-<random>", created exclusively in the same folder (the name cut to
+// fit the file system's 255 bytes); commit() flushes, fsyncs and renames it over <path>.
+// Destroying an uncommitted AtomicFile removes the temporary file, so a failed or cancelled write
+// never leaves a half-written output behind.
 
 #include <cstddef>
 #include <cstdio>

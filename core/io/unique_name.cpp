@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 #include <random>
 
 #include <fcntl.h>
@@ -14,16 +13,8 @@
 namespace svgear {
 
 std::string unique_name_suffix() {
-  static std::mutex mutex;
-  static std::mt19937_64 generator{[] {
-    std::random_device device;
-    return (uint64_t(device()) << 32) ^ device();
-  }()};
-  uint64_t token = 0;
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    token = generator();
-  }
+  std::random_device device;  // the kernel's entropy: no state to share between threads or a fork
+  const uint64_t token = (uint64_t(device()) << 32) | device();
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(token));
   return std::to_string(::getpid()) + "-" + hex;

@@ -14,7 +14,6 @@ namespace svgear {
 namespace {
 
 constexpr char kMagic[8] = {'S', 'V', 'G', 'F', 'R', 'A', 'M', '1'};
-constexpr int kMaxSide = 16384;  // as read_video's Y4M bound
 // Level 1: generated frames shrink ~2× at a few hundred MB/s; higher levels gain little on them.
 constexpr int kDeflateLevel = 1;
 
@@ -67,7 +66,7 @@ Video read_frame_archive(const std::filesystem::path& path, size_t max_bytes) {
   int32_t frames = 0, height = 0, width = 0;
   Video video;
   if (!get(in, frames) || !get(in, height) || !get(in, width) || !get(in, video.fps)) fail(path, "the header is truncated");
-  if (frames <= 0 || height <= 0 || width <= 0 || height > kMaxSide || width > kMaxSide || !(video.fps > 0)) {
+  if (frames <= 0 || height <= 0 || width <= 0 || height > kMaxVideoSide || width > kMaxVideoSide || !(video.fps > 0)) {
     fail(path, "the header's sizes are not valid");
   }
   video.height = height;

@@ -9,6 +9,9 @@
 
 namespace svgear {
 
+// The largest width or height a video file may declare: a corrupt header must not ask for terabytes.
+inline constexpr int kMaxVideoSide = 16384;
+
 struct Video {
   int frames = 0;
   int height = 0;

@@ -75,9 +75,8 @@ Video read_y4m(const std::filesystem::path& path, const CancelToken* cancel, siz
         break;
     }
   }
-  // The bound keeps a corrupt header from asking for terabytes.
-  if (video.width <= 0 || video.height <= 0 || video.width > 16384 || video.height > 16384) {
-    fail(path, "the header has no valid W/H size (1..16384)");
+  if (video.width <= 0 || video.height <= 0 || video.width > kMaxVideoSide || video.height > kMaxVideoSide) {
+    fail(path, "the header has no valid W/H size (1.." + std::to_string(kMaxVideoSide) + ")");
   }
   if (fps_num > 0 && fps_den > 0) video.fps = double(fps_num) / double(fps_den);
 
