@@ -92,11 +92,6 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   text_options.dtype = kTextEncoderDtype;
   text_options.cancel = options.cancel;
   auto encoder = std::make_unique<WanTextEncoder>(text_files, std::move(tokenizer), text_options);
-  if (encoder->text_dim() != m.dit.text_dim) {
-    throw UserError("the text encoder (" + m.text_encoder_files.front() + ") has width " +
-                    std::to_string(encoder->text_dim()) + " but the diffusion model expects " +
-                    std::to_string(m.dit.text_dim) + ": they belong to different models");
-  }
   if (options.free_text_encoder) {
     WanTextEncoder* raw = encoder.get();
     model->release_text_encoder = [raw] { raw->release(); };

@@ -12,6 +12,7 @@
 #include "core/io/file_extension.h"
 #include "core/model/wan_weights.h"
 #include "core/pipeline/wan_variant.h"
+#include "core/text/umt5_tokenizer.h"
 #include "core/text/umt5_weights.h"
 #include "core/user_error.h"
 #include "core/weights/safetensors_file.h"
@@ -264,6 +265,7 @@ WanFolder WanFolder::find(const fs::path& folder) {
   }
   f.text_encoder_files = find_umt5_files(folder);
   f.tokenizer = folder;
+  (void)Umt5Tokenizer::locate(f.tokenizer, f.text_encoder_files);  // a folder without one is incomplete
   f.vae_files = find_vaes(folder, root_vaes);
   f.vae_file = f.vae_files.front();
   return f;
@@ -305,6 +307,16 @@ ModelManifest read_wan_manifest(const fs::path& folder) {
                     vae_file.string() + "' (the " + wan_vae_version_name(vae.version) + " VAE) decodes " +
                     std::to_string(vae.z_dim) + "-channel latents: the diffusion model and the VAE belong to "
                     "different models. Use the diffusion model and the VAE of one release");
+  }
+
+  // The encoder's width from its headers: a text encoder of another model fails now, not after its
+  // gigabytes have loaded.
+  const Umt5Config text = Umt5Weights::read_config(open_umt5_files(f.text_encoder_files));
+  if (text.dim != dit.text_dim) {
+    throw UserError("the text encoder (" + name_list(f.text_encoder_files) + ") has width " +
+                    std::to_string(text.dim) + " but " + where + " (" + variant.name + ") expects " +
+                    std::to_string(dit.text_dim) + ": they belong to different models. Use umT5-xxl "
+                    "(umt5_xxl_fp16.safetensors)");
   }
 
   auto relative = [&](const fs::path& p) { return p.lexically_relative(folder).string(); };

@@ -48,14 +48,14 @@ Umt5Tokenizer::Umt5Tokenizer(std::shared_ptr<const SubwordModel> model,
   if (text_len_ < 1) throw UserError("the text length must be at least 1 (room for EOS)");
 }
 
-Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& path, int text_len,
-                                  const std::vector<std::filesystem::path>& text_encoder_files) {
+std::filesystem::path Umt5Tokenizer::locate(const std::filesystem::path& path,
+                                            const std::vector<std::filesystem::path>& text_encoder_files) {
   if (std::filesystem::is_regular_file(path)) {
     if (path.extension() != ".json" && path.extension() != ".model") {
       throw UserError("'" + path.string() + "' is not a tokenizer: give spiece.model or " +
                       "tokenizer.json of google/umt5-xxl, or the folder holding them");
     }
-    return Umt5Tokenizer(load_file(path), path, text_len);
+    return path;
   }
   std::vector<std::filesystem::path> looked;
   for (const auto& folder : {path, path / "tokenizer", path / "google" / "umt5-xxl"}) {
@@ -63,28 +63,12 @@ Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& path, int text_le
       const std::filesystem::path candidate = folder / name;
       looked.push_back(candidate);
       const bool readable = candidate.extension() == ".json" || sentencepiece_available();
-      if (readable && std::filesystem::is_regular_file(candidate)) {
-        return Umt5Tokenizer(load_file(candidate), candidate, text_len);
-      }
+      if (readable && std::filesystem::is_regular_file(candidate)) return candidate;
     }
   }
   for (const auto& file : text_encoder_files) {
     if (file.extension() != ".safetensors") continue;
-    const auto weights = SafetensorsFile::open(file);
-    for (const TensorEntry& entry : weights->tensors()) {
-      if (entry.name != kSpieceTensor) continue;
-      const std::string source = "the " + std::string(kSpieceTensor) + " tensor of '" + file.string() + "'";
-      if (entry.dtype != WeightDtype::U8 || entry.shape.size() != 1) {
-        throw UserError(source + " is not a byte string: download the file again");
-      }
-      if (uintmax_t(entry.shape[0]) > kMaxSentencePieceBytes) {  // before reading it whole
-        throw UserError(source + " has " + std::to_string(entry.shape[0]) +
-                        " bytes, far more than a tokenizer's: download the file again");
-      }
-      const at::Tensor bytes = weights->load(entry.name).contiguous();
-      const std::string proto(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), size_t(bytes.numel()));
-      return Umt5Tokenizer(load_sentencepiece_model(proto, source), file, text_len);
-    }
+    if (SafetensorsFile::open(file)->contains(kSpieceTensor)) return file;
     looked.push_back(file.string() + " (its " + kSpieceTensor + " tensor)");
   }
   std::string list;
@@ -94,6 +78,25 @@ Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& path, int text_le
       "\nDownload spiece.model or tokenizer.json of google/umt5-xxl (Wan2.1 ships them in "
       "google/umt5-xxl/, the Diffusers repository in tokenizer/)" +
       (sentencepiece_available() ? "" : "; this build reads only tokenizer.json"));
+}
+
+Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& path, int text_len,
+                                  const std::vector<std::filesystem::path>& text_encoder_files) {
+  const std::filesystem::path file = locate(path, text_encoder_files);
+  if (file.extension() != ".safetensors") return Umt5Tokenizer(load_file(file), file, text_len);
+  const auto weights = SafetensorsFile::open(file);
+  const TensorEntry& entry = *weights->find(kSpieceTensor);
+  const std::string source = "the " + std::string(kSpieceTensor) + " tensor of '" + file.string() + "'";
+  if (entry.dtype != WeightDtype::U8 || entry.shape.size() != 1) {
+    throw UserError(source + " is not a byte string: download the file again");
+  }
+  if (uintmax_t(entry.shape[0]) > kMaxSentencePieceBytes) {  // before reading it whole
+    throw UserError(source + " has " + std::to_string(entry.shape[0]) +
+                    " bytes, far more than a tokenizer's: download the file again");
+  }
+  const at::Tensor bytes = weights->load(entry.name).contiguous();
+  const std::string proto(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), size_t(bytes.numel()));
+  return Umt5Tokenizer(load_sentencepiece_model(proto, source), file, text_len);
 }
 
 std::string Umt5Tokenizer::clean_whitespace(std::string_view text) {

@@ -43,6 +43,10 @@ class Umt5Tokenizer {
   // so). Throws UserError listing every place looked at when none is there.
   static Umt5Tokenizer load(const std::filesystem::path& path, int text_len = kTextLen,
                             const std::vector<std::filesystem::path>& text_encoder_files = {});
+  // The file load() reads for the same arguments (spiece.model, tokenizer.json, or the text encoder
+  // file holding the spiece_model tensor), found without reading it; throws as load() does.
+  static std::filesystem::path locate(const std::filesystem::path& path,
+                                      const std::vector<std::filesystem::path>& text_encoder_files = {});
 
   // Ids of the cleaned prompt with EOS, at most text_len of them.
   std::vector<int64_t> tokenize(std::string_view prompt) const;

@@ -157,6 +157,10 @@ std::string scale_name(const std::string& weight_name) {
 
 }  // namespace
 
+Umt5Config Umt5Weights::read_config(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+  return detect_config(index_checkpoint(files));
+}
+
 Umt5Weights Umt5Weights::meta(const Umt5Config& config) {
   Umt5Weights w;
   w.config = config;

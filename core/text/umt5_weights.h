@@ -77,6 +77,10 @@ struct Umt5Weights {
                           at::Device device, at::ScalarType dtype,
                           const CancelToken* cancel = nullptr);
 
+  // The config the files' headers describe, without reading a tensor: what load() would build.
+  // Throws as load() does for a header that is no umT5 encoder's.
+  static Umt5Config read_config(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
+
   // The layout for `config`: every tensor an empty meta tensor of its expected shape.
   static Umt5Weights meta(const Umt5Config& config);
 

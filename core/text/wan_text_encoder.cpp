@@ -11,14 +11,20 @@ namespace svgear {
 WanTextEncoder::WanTextEncoder(std::vector<std::filesystem::path> weight_files,
                                Umt5Tokenizer tokenizer, WanTextEncoderOptions options)
     : weight_files_(std::move(weight_files)), tokenizer_(std::move(tokenizer)), options_(options) {
+  // From the headers first: a tokenizer of another model fails before gigabytes are read.
+  config_ = Umt5Weights::read_config(open_umt5_files(weight_files_));
+  // A tokenizer has at most the embedding's rows; the rows past its pieces are padding to a round
+  // size (umT5-xxl: 256,300 pieces, 256,384 rows; T5 v1.1: 32,100 and 32,128), never thousands.
+  constexpr int kMaxPaddingRows = 1024;
+  const int pieces = tokenizer_.vocab_size();
+  if (pieces > config_.vocab || pieces < config_.vocab - kMaxPaddingRows) {
+    throw UserError("the tokenizer " + tokenizer_.source().string() + " has " + std::to_string(pieces) +
+                    " pieces but the text encoder " + std::to_string(config_.vocab) +
+                    " embeddings: they belong to different models (umT5-xxl's tokenizer, spiece.model "
+                    "or tokenizer.json of google/umt5-xxl, has 256,300)");
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   load_locked();
-  config_ = encoder_->config();
-  if (tokenizer_.vocab_size() > config_.vocab) {
-    throw UserError("the tokenizer " + tokenizer_.source().string() + " has " +
-                    std::to_string(tokenizer_.vocab_size()) + " pieces but the text encoder only " +
-                    std::to_string(config_.vocab) + " embeddings: they belong to different models");
-  }
 }
 
 void WanTextEncoder::load_locked() const {
@@ -73,7 +79,7 @@ std::string WanTextEncoder::truncation_note(std::string_view prompt) const {
   if (cut.pieces == 0) return {};
   // Enough words to find the place in the prompt, cut at a character boundary.
   size_t end = std::min<size_t>(60, cut.text.size());
-  while (end < cut.text.size() && (static_cast<unsigned char>(cut.text[end]) & 0xC0) == 0x80) --end;
+  while (end > 0 && end < cut.text.size() && (static_cast<unsigned char>(cut.text[end]) & 0xC0) == 0x80) --end;
   const std::string shown = cut.text.substr(0, end) + (end < cut.text.size() ? "…" : "");
   return "the text encoder reads its first " + std::to_string(tokenizer_.max_pieces()) +
          " tokens and ignores the last " + std::to_string(cut.pieces) + ", from \"" + shown + "\"";

@@ -112,7 +112,25 @@ TEST(WanTextEncoder, TokenizerOfAnotherModelIsRefused) {
     WanTextEncoder({test::tiny_umt5_weights_path()}, Umt5Tokenizer::load(dir), {});
     ADD_FAILURE();
   } catch (const UserError& e) {
-    EXPECT_TRUE(test::contains(e.what(), "403 pieces but the text encoder only 300"));
+    EXPECT_TRUE(test::contains(e.what(), "403 pieces but the text encoder 300 embeddings"));
+  }
+}
+
+// A tokenizer far smaller than the embedding (a T5 tokenizer beside umT5) is refused too, from the
+// headers: the second layer's wrong shape would fail the load, and the tokenizer's message comes first.
+TEST(WanTextEncoder, TokenizerFarSmallerThanTheEmbeddingIsRefusedBeforeLoading) {
+  auto tensors = test::tiny_umt5_state_dict();
+  for (auto& [name, tensor] : tensors) {
+    if (name.ends_with("token_embedding.weight")) tensor = at::zeros({2000, tensor.size(1)});
+    if (name.ends_with("blocks.1.ffn.fc2.weight")) tensor = at::zeros({3, 3});
+  }
+  const auto dir = test::scratch_dir("wan_te_small_tokenizer");
+  const auto weights = test::write_tensors(dir, "umt5.safetensors", tensors);
+  try {
+    WanTextEncoder({weights}, Umt5Tokenizer::load(tiny_tokenizer_folder("wan_te_small_tokenizer_tok")), {});
+    ADD_FAILURE();
+  } catch (const UserError& e) {
+    EXPECT_TRUE(test::contains(e.what(), "36 pieces but the text encoder 2000 embeddings")) << e.what();
   }
 }
 
