@@ -126,8 +126,7 @@ int cmd_train(int argc, char** argv) {
     throw UserError("--shift must be greater than 0 and at most 100 (1 = unshifted)");
   }
   if (lr && !(std::isfinite(*lr) && *lr > 0.0)) throw UserError("--lr must be a positive number (default 1e-3)");
-  // Bounded: past float32's range the weight becomes infinite, and inf × 0 on the background NaN.
-  if (object_weight && !(*object_weight >= 1.0 && *object_weight <= 1e4)) {
+  if (object_weight && !(*object_weight >= 1.0 && *object_weight <= TrainingRecipe::kMaxObjectWeight)) {
     throw UserError("--object-weight must be between 1 (every pixel alike) and 10000");
   }
   if (max_objects && (*max_objects < 1 || *max_objects > kMaxSceneObjects)) {

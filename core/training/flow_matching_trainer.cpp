@@ -102,7 +102,10 @@ TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
   r.ema_decay = recipe_number(json, "ema_decay", [](double x) { return x >= 0.0 && x < 1.0; }, "in [0, 1)");
   r.caption_dropout = recipe_number(json, "caption_dropout", [](double x) { return x >= 0.0 && x <= 1.0; }, "in [0, 1]");
   r.shift = recipe_number(json, "shift", [](double x) { return x > 0.0 && x <= 100.0; }, "in (0, 100]");
-  r.seed = json.at("seed").get<uint64_t>();
+  const nlohmann::json& seed = json.at("seed");
+  require_json_field(seed.is_number_unsigned() || (seed.is_number_integer() && seed.get<int64_t>() >= 0), "seed",
+                     "a whole number of at least 0", seed);
+  r.seed = seed.get<uint64_t>();
   // Absent before cool-downs existed.
   if (json.contains("cooldown_start") || json.contains("cooldown_end")) {
     r.cooldown_start = recipe_count(json.at("cooldown_start"), "cooldown_start", 0);
@@ -114,7 +117,8 @@ TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
           "0 (the preset's) to " + std::to_string(kMaxSceneObjects), json.value("max_objects", nlohmann::json()));
   // Absent before they could be set: plain MSE, the default position spread.
   r.object_weight = json.contains("object_weight")
-                        ? recipe_number(json, "object_weight", [](double x) { return x >= 1.0; }, "at least 1")
+                        ? recipe_number(json, "object_weight", [](double x) { return x >= 1.0 && x <= kMaxObjectWeight; },
+                                        "from 1 to 10000")
                         : 1.0;
   r.text_position_std = json.contains("text_position_std")
                             ? recipe_number(json, "text_position_std", [](double x) { return x >= 0.0; }, "at least 0")
@@ -354,10 +358,14 @@ void FlowMatchingTrainer::save_checkpoint(const std::filesystem::path& folder) c
                                 {"stages", stages_until_now()}, {"initialized_from", initialized_from_},
                                 {"shards", names}};
   write_json_atomically(folder / "state.json", state);
-  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+  // The checkpoint is complete: shards of older saves are only disk space, so one that cannot be
+  // removed (a permission, a folder in its place) is left, not an error that would stop the run.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
     const std::string name = entry.path().filename().string();
     if (name.rfind("step-", 0) == 0 && std::find(names.begin(), names.end(), name) == names.end()) {
-      std::filesystem::remove(entry.path());
+      std::error_code ignored;
+      std::filesystem::remove(entry.path(), ignored);
     }
   }
 }

@@ -56,6 +56,8 @@ struct TrainingRecipe {
   // squared error). Objects cover a few percent of a clip, so with 1 their outlines get a few
   // percent of the gradient; the loss is a weighted mean, 1 + (w − 1)·coverage per pixel.
   double object_weight = 1.0;
+  // Past float32's range the weight becomes infinite, and inf × 0 on the background NaN.
+  static constexpr double kMaxObjectWeight = 1e4;
   // Linear decay of the learning rate to zero over steps (cooldown_start, cooldown_end] (0, 0: none).
   // A run ends on a cool-down to ship its weights; one that goes on later warms up again, so the
   // cool-down belongs to a stage, not to the model (svgear train --cooldown).

@@ -58,6 +58,21 @@ TEST(FlowMatchingTrainer, LossFallsOnATinyModel) {
   EXPECT_EQ(trainer.steps_done(), 40);
 }
 
+// A save that cannot remove an older save's leftover (here a folder under a shard's name) still
+// succeeds: the new checkpoint is complete, the leftover only disk space; plain old shards go.
+TEST(FlowMatchingTrainer, SaveLeavesALeftoverItCannotRemove) {
+  const auto dir = test::scratch_dir("trainer_leftover") / "checkpoint";
+  FlowMatchingTrainer trainer(shapes_model_preset("shapes-tiny"), tiny_recipe(), at::kCPU);
+  trainer.save_checkpoint(dir);
+  const auto blocker = dir / "step-00000099-part-01.safetensors";
+  std::filesystem::create_directories(blocker / "inside");
+  trainer.step();
+  ASSERT_NO_THROW(trainer.save_checkpoint(dir));
+  EXPECT_TRUE(std::filesystem::is_directory(blocker));
+  EXPECT_FALSE(std::filesystem::exists(dir / "step-00000000-part-01.safetensors"));
+  EXPECT_EQ(FlowMatchingTrainer::resume(dir, at::kCPU).steps_done(), 1);
+}
+
 // A resumed run sees the same batches and continues from the same weights; only the bf16 rounding
 // of the stored EMA and AdamW moments separates it from an unbroken run.
 TEST(FlowMatchingTrainer, ResumeContinuesLikeAnUnbrokenRun) {
@@ -181,7 +196,7 @@ TEST(FlowMatchingTrainer, RecipeFromAFileRefusesValuesTrainingCannotUse) {
       {"beta1", 1.0},         {"beta2", -0.5},        {"adam_eps", 0.0},       {"grad_clip", -1.0},
       {"ema_decay", 1.5},     {"caption_dropout", 2.0}, {"shift", 0.0},        {"shift", 1000.0},
       {"cooldown_end", -3},   {"max_objects", 9},     {"object_weight", 0.5},  {"text_position_std", -1.0},
-      {"learning_rate", "fast"}};
+      {"object_weight", 1e5}, {"seed", -1},           {"seed", 1.5},           {"learning_rate", "fast"}};
   for (const auto& [field, value] : bad) {
     nlohmann::json recipe = good;
     recipe[field] = value;
