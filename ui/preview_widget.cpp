@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <QMouseEvent>
+#include <QOpenGLContext>
 #include <QPainter>
 #include <imgui.h>
 
@@ -18,12 +19,23 @@ PreviewWidget::PreviewWidget(QWidget* parent) : QOpenGLWidget(parent) {
 }
 
 PreviewWidget::~PreviewWidget() {
+  // The base class destroys the context after this body, when overlay_ is gone already.
+  if (context()) disconnect(context(), &QOpenGLContext::aboutToBeDestroyed, this, nullptr);
+  shutdownOverlay();
+}
+
+void PreviewWidget::initializeGL() {
+  // Moving the widget to another top-level window gives it a new context and runs initializeGL
+  // again: the overlay's GL objects belong to the old context and go with it, then start anew here.
+  connect(context(), &QOpenGLContext::aboutToBeDestroyed, this, [this] { shutdownOverlay(); });
+  overlay_.initialize();
+}
+
+void PreviewWidget::shutdownOverlay() {
   makeCurrent();
   overlay_.shutdown();
   doneCurrent();
 }
-
-void PreviewWidget::initializeGL() { overlay_.initialize(); }
 
 void PreviewWidget::setInspection(const RoutingTrace* trace, const TokenGrid3& grid, const QString& label) {
   if (trace && grid.tokens() == int(trace->q_labels.size())) {
@@ -38,7 +50,10 @@ void PreviewWidget::setInspection(const RoutingTrace* trace, const TokenGrid3& g
 
 void PreviewWidget::mouseMoveEvent(QMouseEvent* event) {
   hovering_ = true;
+  const int before = inspection_.token;
   inspectAt(event->position());
+  // The overlay shows the token, not the pointer: a move within one token repaints nothing.
+  if (inspection_.token != before) update();
   QOpenGLWidget::mouseMoveEvent(event);
 }
 
@@ -60,7 +75,6 @@ void PreviewWidget::inspectAt(QPointF position) {
     const int token = token_at_pixel(grid_, frameCount(), size.height(), size.width(), current_, x, y);
     inspection_ = inspect_token(*trace_, grid_, token);
   }
-  update();
 }
 
 void PreviewWidget::setClip(const SharedVideo& video) {
@@ -93,11 +107,8 @@ void PreviewWidget::setZoom(double zoom) {
 
 void PreviewWidget::refreshInspection() {
   // The token under a still mouse changes with the frame played, the clip and the zoom.
-  if (hovering_) {
-    inspectAt(mouse_);
-  } else {
-    update();
-  }
+  if (hovering_) inspectAt(mouse_);
+  update();
 }
 
 void PreviewWidget::setCaption(const QString& caption) {

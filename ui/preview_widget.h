@@ -62,6 +62,7 @@ class PreviewWidget : public QOpenGLWidget {
   void inspectAt(QPointF position);
   void refreshInspection();  // inspectAt(mouse_) while the mouse is over the preview, then repaint
   void drawInspector();
+  void shutdownOverlay();  // with this widget's context current
 
   std::vector<QImage> frames_;
   double fps_ = 16.0;

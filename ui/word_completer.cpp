@@ -40,6 +40,7 @@ QString WordCompleter::prefixAtCursor() const {
 }
 
 void WordCompleter::onTextEdited() {
+  if (inserting_) return;
   const QString prefix = prefixAtCursor();
   if (words_->rowCount() == 0 || prefix.isEmpty()) {
     completer_->popup()->hide();
@@ -57,12 +58,20 @@ void WordCompleter::onTextEdited() {
 }
 
 void WordCompleter::insertCompletion(const QString& word) {
-  const QString prefix = prefixAtCursor();
+  // The whole word under the cursor is replaced: completing "tri|gle" gives "triangle", not
+  // "triangle gle". A space follows the word unless one is already there.
+  const QString text = edit_->text();
   const int cursor = edit_->cursorPosition();
-  QString text = edit_->text();
-  text.replace(cursor - prefix.size(), prefix.size(), word + ' ');
-  edit_->setText(text);
-  edit_->setCursorPosition(cursor - prefix.size() + word.size() + 1);
+  int start = cursor;
+  while (start > 0 && is_word_char(text[start - 1])) --start;
+  int end = cursor;
+  while (end < text.size() && is_word_char(text[end])) ++end;
+  const bool space_follows = end < text.size() && text[end].isSpace();
+  inserting_ = true;  // insert() reports an edit, which must not open the popup again
+  edit_->setSelection(start, end - start);
+  edit_->insert(space_follows ? word : word + ' ');  // as one step of the edit's undo
+  inserting_ = false;
+  edit_->setCursorPosition(start + int(word.size()) + 1);
 }
 
 }  // namespace svgear

@@ -28,6 +28,7 @@ class WordCompleter : public QObject {
   QLineEdit* edit_;
   QStringListModel* words_;
   QCompleter* completer_;
+  bool inserting_ = false;
 };
 
 }  // namespace svgear
