@@ -6,6 +6,7 @@
 #include <string>
 
 #include <QDesktopServices>
+#include <QFile>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QImage>
@@ -24,13 +25,22 @@ namespace svgear {
 namespace {
 
 constexpr int kThumbnailSide = 96;
+// The library writes thumbnails of a few kilobytes; a file far larger (a link to a video, say) is
+// not read whole at every start.
+constexpr std::uintmax_t kMaxThumbnailBytes = 4 << 20;
+// A prompt in a dialog: long ones are cut so the dialog stays on the screen.
+constexpr int kDialogPromptLength = 200;
 
 QString tooltip(const LibraryEntry& e) {
   // One multi-argument arg(): chained ones would read a "%1" in the prompt as a place for the next value.
   const QString size = QObject::tr("%1×%2, %3 frames, %4 steps").arg(e.width).arg(e.height).arg(e.frames).arg(e.steps);
-  return QObject::tr("%1\nmodel %2, %3 attention, seed %4\n%5\n%6")
-      .arg(QString::fromStdString(e.prompt), QString::fromStdString(e.model), QString::fromStdString(e.attention),
-           QString::number(qulonglong(e.seed)), size, QString::fromStdString(e.created));
+  const QString text = QObject::tr("%1\nmodel %2, %3 attention, seed %4\n%5\n%6")
+                           .arg(QString::fromStdString(e.prompt), QString::fromStdString(e.model),
+                                QString::fromStdString(e.attention), QString::number(qulonglong(e.seed)), size,
+                                QString::fromStdString(e.created));
+  // As rich text with the prompt escaped: a tooltip guesses its format, and "a <b>red</b> circle"
+  // would turn bold.
+  return "<p style='white-space:pre-wrap'>" + text.toHtmlEscaped() + "</p>";
 }
 
 // A thumbnail file as the list shows it; safe off the GUI thread (QImage, not QPixmap). Null when
@@ -38,6 +48,8 @@ QString tooltip(const LibraryEntry& e) {
 QImage thumbnail_image(const std::filesystem::path& thumbnail) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(thumbnail, ec)) return QImage();
+  const std::uintmax_t size = std::filesystem::file_size(thumbnail, ec);
+  if (ec || size > kMaxThumbnailBytes) return QImage();
   std::ifstream in(thumbnail, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   QImage image;
@@ -66,6 +78,7 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   list_->setUniformItemSizes(true);
   list_->setGridSize(QSize(kThumbnailSide + 24, kThumbnailSide + 40));
   summary_->setObjectName("library_summary");
+  summary_->setTextFormat(Qt::PlainText);  // the folder's name is not markup
   open_->setObjectName("library_open");
   open_->setToolTip(tr("Reload this run's prompt and settings (seed locked) and show its video"));
   delete_->setObjectName("library_delete");
@@ -86,7 +99,14 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   connect(open_, &QPushButton::clicked, this, [this] { openRow(list_->currentRow()); });
   connect(delete_, &QPushButton::clicked, this, [this] { deleteSelected(); });
   connect(show_folder_, &QPushButton::clicked, this, [this] {
-    QDesktopServices::openUrl(QUrl::fromLocalFile(QString::fromStdString(library_.root().string())));
+    // Made here when no run has been kept yet: the file manager then shows where runs will go.
+    std::error_code ec;
+    std::filesystem::create_directories(library_.root(), ec);
+    const QString root = QFile::decodeName(library_.root().c_str());  // the name need not be UTF-8
+    if (ec || !QDesktopServices::openUrl(QUrl::fromLocalFile(root))) {
+      Q_EMIT errorOccurred(ec ? tr("cannot create the library folder %1: %2").arg(root, QString::fromStdString(ec.message()))
+                              : tr("no file manager could open %1").arg(root));
+    }
   });
   connect(list_, &QListWidget::currentRowChanged, this, [this](int row) {
     open_->setEnabled(row >= 0);
@@ -98,6 +118,7 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
 struct LibraryPanel::Scanned {
   std::vector<LibraryEntry> entries;
   std::vector<QImage> thumbnails;  // one per entry (null when unreadable)
+  QString error;                   // why the folder could not be listed
 };
 
 void LibraryPanel::refresh() {
@@ -115,10 +136,12 @@ void LibraryPanel::refresh() {
     Scanned scanned;
     try {
       scanned.entries = GenerationLibrary(root).entries();
-    } catch (const std::exception&) {
-      // an unreadable library lists as empty; adding to it reports why
+      for (const LibraryEntry& e : scanned.entries) scanned.thumbnails.push_back(thumbnail_image(e.thumbnail));
+    } catch (const std::exception& e) {  // thrown out of this task, it would end the studio
+      scanned.entries.clear();
+      scanned.thumbnails.clear();
+      scanned.error = QString::fromStdString(e.what());
     }
-    for (const LibraryEntry& e : scanned.entries) scanned.thumbnails.push_back(thumbnail_image(e.thumbnail));
     return scanned;
   }));
 }
@@ -136,10 +159,15 @@ void LibraryPanel::show(Scanned scanned) {
     entries_.push_back(e);
     addRow(int(entries_.size()) - 1, e, scanned.thumbnails[i]);
   }
+  // Runs kept while the scan ran: listed again unless the scan found them or they were deleted since.
+  for (const LibraryEntry& e : inserted_during_scan_) {
+    if (std::find(deleted_during_scan_.begin(), deleted_during_scan_.end(), e.folder) == deleted_during_scan_.end()) {
+      insert(e);
+    }
+  }
   deleted_during_scan_.clear();
-  // Runs kept while the scan ran: listed again unless the scan found them.
-  for (const LibraryEntry& e : inserted_during_scan_) insert(e);
   inserted_during_scan_.clear();
+  scan_error_ = scanned.error;
   updateSummary();
   open_->setEnabled(false);
   delete_->setEnabled(false);
@@ -155,10 +183,14 @@ void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnai
 }
 
 void LibraryPanel::updateSummary() {
+  if (!scan_error_.isEmpty()) {
+    summary_->setText(tr("The library could not be read: %1").arg(scan_error_));
+    return;
+  }
   summary_->setText(entries_.empty() ? tr("No runs yet: every finished generation is kept in %1")
-                                           .arg(QString::fromStdString(library_.root().string()))
+                                           .arg(QFile::decodeName(library_.root().c_str()))
                                      : tr("%n run(s) in %1", nullptr, int(entries_.size()))
-                                           .arg(QString::fromStdString(library_.root().string())));
+                                           .arg(QFile::decodeName(library_.root().c_str())));
 }
 
 void LibraryPanel::insert(const LibraryEntry& entry) {
@@ -186,15 +218,23 @@ void LibraryPanel::deleteSelected() {
   // A copy: the dialog's event loop delivers the worker's signals, and a finished run refreshes
   // entries_ underneath it.
   const LibraryEntry e = entries_[size_t(row)];
-  const auto answer = QMessageBox::question(this, tr("Delete run"),
-                                            tr("Delete “%1” (%2) from the library?")
-                                                .arg(QString::fromStdString(e.prompt), QString::fromStdString(e.created)));
-  if (answer != QMessageBox::Yes) return;
-  try {
-    library_.remove(e);
-  } catch (const UserError& error) {
-    Q_EMIT errorOccurred(QString::fromStdString(error.what()));
-    return;
+  QString prompt = QString::fromStdString(e.prompt);
+  if (prompt.size() > kDialogPromptLength) prompt = prompt.left(kDialogPromptLength - 1) + "…";
+  QMessageBox ask(QMessageBox::Question, tr("Delete run"),
+                  tr("Delete “%1” (%2) from the library?").arg(prompt, QString::fromStdString(e.created)),
+                  QMessageBox::Yes | QMessageBox::No, this);
+  ask.setTextFormat(Qt::PlainText);  // the prompt is the user's text, not markup
+  if (ask.exec() != QMessageBox::Yes) return;
+  std::error_code ec;
+  // Gone already (deleted by hand, or by another studio): the row goes, with nothing to report.
+  const bool vanished = !std::filesystem::exists(std::filesystem::symlink_status(e.folder, ec));
+  if (!vanished) {
+    try {
+      library_.remove(e);
+    } catch (const UserError& error) {
+      Q_EMIT errorOccurred(QString::fromStdString(error.what()));
+      return;
+    }
   }
   if (scanning_) deleted_during_scan_.push_back(e.folder);
   // Its row now: the dialog's event loop may have listed a run kept meanwhile above it.

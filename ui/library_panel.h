@@ -54,6 +54,7 @@ class LibraryPanel : public QWidget {
   std::vector<LibraryEntry> inserted_during_scan_;
   std::vector<std::filesystem::path> deleted_during_scan_;
   bool scanning_ = false;
+  QString scan_error_;  // the last scan's: shown in the summary until the next scan
   int scan_ = 0;  // the latest refresh's number: an older scan's result is dropped
   QListWidget* list_;
   QLabel* summary_;

@@ -21,6 +21,9 @@ constexpr const char* kRecordFile = "record.json";
 constexpr const char* kThumbnailFile = "thumbnail.png";
 // An entry is written in "<root>/.staging-<pid>-<random>" and renamed into place once whole.
 constexpr std::string_view kStagingPrefix = ".staging-";
+// An entry being deleted is renamed to "<root>/.deleting-<pid>-<random>" first: a deletion that
+// fails midway leaves a hidden folder, not an entry without its record or video.
+constexpr std::string_view kDeletingPrefix = ".deleting-";
 
 std::string video_file_name() { return SVGEAR_HAVE_FFMPEG ? "video.mp4" : "video.y4m"; }
 
@@ -83,6 +86,7 @@ LibraryEntry GenerationLibrary::add(const Video& video, const nlohmann::json& re
   std::filesystem::create_directories(root_, ec);
   if (ec) throw UserError("cannot create the library folder " + root_.string() + ": " + ec.message());
   remove_abandoned(root_, kStagingPrefix);  // a studio that quit or died while it wrote an entry
+  remove_abandoned(root_, kDeletingPrefix);  // or while it deleted one
 
   const uint64_t seed = record.value("request", nlohmann::json::object()).value("seed", uint64_t(0));
   const std::string stem = compact_time(record.value("created", "")) + "-seed" + std::to_string(seed);
@@ -152,9 +156,10 @@ bool listed_before(const LibraryEntry& a, const LibraryEntry& b) {
 std::vector<LibraryEntry> GenerationLibrary::entries() const {
   std::vector<LibraryEntry> found;
   std::error_code ec;
-  // increment(ec), not ++: a read error mid-listing (EIO, a stale NFS handle) ends the listing
-  // instead of throwing through the studio's event loop.
-  for (std::filesystem::directory_iterator it(root_, ec), end; !ec && it != end; it.increment(ec)) {
+  // increment(ec), not ++: the error (EACCES, EIO, a stale NFS handle) is reported as a UserError.
+  std::filesystem::directory_iterator it(root_, ec), end;
+  if (ec == std::errc::no_such_file_or_directory) return found;  // no run kept yet
+  for (; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     std::error_code type_error;
     if (!it->is_directory(type_error) || name.empty() || name[0] == '.') continue;  // a link loop is not a folder
@@ -164,6 +169,7 @@ std::vector<LibraryEntry> GenerationLibrary::entries() const {
       // not an entry (a user's own folder, or damaged): listings skip it
     }
   }
+  if (ec) throw UserError("cannot list the library folder " + root_.string() + ": " + ec.message());
   std::sort(found.begin(), found.end(), listed_before);
   return found;
 }
@@ -171,12 +177,23 @@ std::vector<LibraryEntry> GenerationLibrary::entries() const {
 void GenerationLibrary::remove(const LibraryEntry& entry) const {
   std::error_code ec;
   const auto root = std::filesystem::weakly_canonical(root_, ec);
-  const auto folder = std::filesystem::weakly_canonical(entry.folder, ec);
+  // The entry under its own name: a link in the library that names another entry goes, not what it
+  // points to (which is listed, and deleted, under its own name).
+  const auto folder = std::filesystem::weakly_canonical(entry.folder.parent_path(), ec) / entry.folder.filename();
   if (folder.parent_path() != root || !std::filesystem::exists(folder / kRecordFile, ec)) {
     throw UserError(entry.folder.string() + " is not an entry of the library in " + root_.string());
   }
-  std::filesystem::remove_all(folder, ec);
+  if (std::filesystem::is_symlink(folder, ec)) {
+    std::filesystem::remove(folder, ec);
+    if (ec) throw UserError("cannot delete " + folder.string() + ": " + ec.message());
+    return;
+  }
+  const std::filesystem::path doomed = root / (std::string(kDeletingPrefix) + unique_name_suffix());
+  std::filesystem::rename(folder, doomed, ec);
   if (ec) throw UserError("cannot delete " + folder.string() + ": " + ec.message());
+  // The entry is gone from the library now; files that refuse to go stay hidden until a later add()
+  // removes them, once this process has ended.
+  std::filesystem::remove_all(doomed, ec);
 }
 
 }  // namespace svgear

@@ -49,8 +49,12 @@ class GenerationLibrary {
   const std::filesystem::path& root() const { return root_; }
   // Throws UserError (folder not writable, disk full) or MediaError; nothing is left behind then.
   LibraryEntry add(const Video& video, const nlohmann::json& record) const;
-  std::vector<LibraryEntry> entries() const;  // newest first
-  // Deletes an entry folder of this library (and nothing outside it). Throws UserError.
+  // Newest first; folders that are no entries are skipped. Throws UserError when the folder exists
+  // but cannot be listed.
+  std::vector<LibraryEntry> entries() const;
+  // Deletes an entry folder of this library (and nothing outside it; a link in the library that
+  // names an entry goes itself, not the folder it names). The folder is first renamed to a hidden
+  // name, so a deletion stopped midway never leaves half an entry listed. Throws UserError.
   void remove(const LibraryEntry& entry) const;
 
  private:

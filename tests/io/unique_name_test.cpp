@@ -74,7 +74,7 @@ TEST(UniqueName, AbandonedFoldersOfDeadProcessesAreRemovedLiveOnesKept) {
   const std::string live = ".staging-" + std::to_string(::getpid()) + "-00000000000000aa";
   // Linux pids stay below 2^22: this process cannot exist.
   const auto hour_ago = std::filesystem::file_time_type::clock::now() - kAbandonedAfter - std::chrono::minutes(1);
-  for (const std::string name : {live, std::string(".staging-999999999-0000000000000001"), std::string(".staging-junk"),
+  for (const std::string& name : {live, std::string(".staging-999999999-0000000000000001"), std::string(".staging-junk"),
                                  std::string("other-999999999-1")}) {
     std::filesystem::create_directories(dir / name / "partial");
     std::filesystem::last_write_time(dir / name, hour_ago);

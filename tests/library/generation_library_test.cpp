@@ -100,10 +100,28 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   library.remove(listed[1]);
   EXPECT_EQ(library.entries().size(), 2u);
   EXPECT_FALSE(std::filesystem::exists(same_second.folder));
+  for (const auto& item : std::filesystem::directory_iterator(root)) {
+    EXPECT_NE(item.path().filename().string().rfind(".deleting-", 0), 0u) << "left behind: " << item.path();
+  }
   LibraryEntry outside = first;
   outside.folder = root.parent_path();
   EXPECT_THROW(library.remove(outside), UserError);
   EXPECT_TRUE(std::filesystem::exists(root));
+  // A whole entry outside the library (its record and video there) is refused all the same.
+  std::filesystem::create_directories(root.parent_path() / "elsewhere");
+  std::filesystem::copy_file(first.folder / "record.json", root.parent_path() / "elsewhere" / "record.json");
+  outside.folder = root.parent_path() / "elsewhere";
+  EXPECT_THROW(library.remove(outside), UserError);
+  EXPECT_TRUE(std::filesystem::exists(outside.folder / "record.json"));
+  // A link in the library to an entry lists as one; deleting it removes the link, not the entry.
+  std::filesystem::create_directory_symlink(first.folder, root / "alias");
+  LibraryEntry alias = first;
+  alias.folder = root / "alias";
+  ASSERT_EQ(library.entries().size(), 3u);
+  library.remove(alias);
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(root / "alias")));
+  EXPECT_TRUE(std::filesystem::exists(first.folder / "record.json"));
+  EXPECT_EQ(library.entries().size(), 2u);
   EXPECT_THROW(read_library_entry(root / "broken"), UserError);
 
   // The next entry clears the staging folder of a studio that died writing one, not a live one's.

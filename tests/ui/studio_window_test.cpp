@@ -13,6 +13,9 @@
 #include <nlohmann/json.hpp>
 #include <QAbstractItemView>
 #include <QAction>
+#include <QApplication>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QCheckBox>
 #include <QLabel>
 #include <QCompleter>
@@ -467,6 +470,16 @@ void StudioWindowTest::prompt_completes_vocabulary() {
   // That Return picked the word and nothing else: no run of "a large tri".
   QVERIFY(!w->isGenerating());
   QCOMPARE(child<QListWidget>(*w, "prompt_history")->count(), 0);
+
+  // Mid-word, the completion replaces the whole word and keeps the space after it.
+  edit->setText("a large gle over");
+  edit->setCursorPosition(8);
+  QTest::keyClicks(edit, "tri");
+  QTRY_VERIFY(completer->popup()->isVisible());
+  QTest::keyClick(completer->popup(), Qt::Key_Return);
+  QCOMPARE(edit->text(), QString("a large triangle over"));
+  QCOMPARE(edit->cursorPosition(), 17);
+  QVERIFY(!completer->popup()->isVisible());
 
   // Space presses the focused control (here the seed's Lock) instead of playing the preview.
   QCheckBox* lock = child<QCheckBox>(*w, "seed_locked");
@@ -1140,6 +1153,75 @@ void StudioWindowTest::library_keeps_folder_names_that_are_not_utf8() {
   panel.openRow(0);
   QCOMPARE(opened, added.folder);
   QCOMPARE(read_library_entry(opened).prompt, std::string("a red circle"));
+}
+
+// Delete asks first and removes the entry's folder; a row whose folder vanished meanwhile just goes.
+// A prompt shows as the user's text, not markup; an oversized thumbnail lists without a picture;
+// a library that cannot be listed says so instead of looking empty.
+void StudioWindowTest::library_deletes_and_survives_bad_entries() {
+  const std::filesystem::path root = scratch_.filePath("library-delete").toStdString();
+  Video clip;
+  clip.frames = 1;
+  clip.height = 8;
+  clip.width = 8;
+  clip.rgb.assign(8 * 8 * 3, 90);
+  auto add = [&](const std::string& created, const std::string& prompt) {
+    const nlohmann::json record = {{"created", created},
+                                   {"request", {{"prompt", prompt}, {"seed", 5}, {"steps", 2}}},
+                                   {"model", {{"name", "shapes-s"}}}};
+    return GenerationLibrary(root).add(clip, record);
+  };
+  const LibraryEntry oldest = add("2026-12-02T03:00:00Z", "a blue square");
+  const LibraryEntry marked_up = add("2026-12-02T04:00:00Z", "a <b>red</b> circle");
+  const LibraryEntry newest = add("2026-12-02T05:00:00Z", "a green ring");
+  std::filesystem::resize_file(oldest.thumbnail, 64 << 20);  // sparse: no disk used
+
+  LibraryPanel panel(root, nullptr);
+  QTRY_COMPARE(panel.count(), 3);
+  QListWidget* list = child<QListWidget>(panel, "library_list");
+  QVERIFY(list->item(2)->icon().isNull());  // the oversized thumbnail: not read
+  QVERIFY(!list->item(1)->icon().isNull());
+  QVERIFY(list->item(1)->toolTip().contains("a &lt;b&gt;red&lt;/b&gt; circle"));
+  QStringList errors;
+  connect(&panel, &LibraryPanel::errorOccurred, this, [&errors](const QString& e) { errors << e; });
+
+  // The confirmation: answered Yes once it is up; its text is the prompt as typed.
+  QString asked;
+  auto answer_yes = [&asked] {
+    QTimer* poll = new QTimer;
+    QObject::connect(poll, &QTimer::timeout, poll, [poll, &asked] {
+      if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+        asked = box->text();
+        box->button(QMessageBox::Yes)->click();
+        poll->deleteLater();
+      }
+    });
+    poll->start(20);
+  };
+  list->setCurrentRow(1);
+  answer_yes();
+  QTest::mouseClick(child<QPushButton>(panel, "library_delete"), Qt::LeftButton);
+  QCOMPARE(asked, QString("Delete “a <b>red</b> circle” (2026-12-02T04:00:00Z) from the library?"));
+  QCOMPARE(panel.count(), 2);
+  QVERIFY(!std::filesystem::exists(marked_up.folder));
+  QVERIFY(errors.isEmpty());
+
+  // Removed by hand meanwhile: Delete drops the row without an error.
+  std::filesystem::remove_all(newest.folder);
+  list->setCurrentRow(0);
+  answer_yes();
+  QTest::mouseClick(child<QPushButton>(panel, "library_delete"), Qt::LeftButton);
+  QCOMPARE(panel.count(), 1);
+  QCOMPARE(panel.entry(0).folder, oldest.folder);
+  QVERIFY2(errors.isEmpty(), qPrintable(errors.join("\n")));
+
+  // A library path that is a file: the summary says why nothing is listed.
+  const std::filesystem::path not_a_folder = scratch_.filePath("library-file").toStdString();
+  std::ofstream(not_a_folder) << "x";
+  LibraryPanel unreadable(not_a_folder, nullptr);
+  QTRY_VERIFY(!unreadable.scanning());
+  QCOMPARE(unreadable.count(), 0);
+  QVERIFY(child<QLabel>(unreadable, "library_summary")->text().startsWith("The library could not be read"));
 }
 
 // The inspector's token and the routing panel's underlay follow the decoder's frames: a Wan clip of
