@@ -285,7 +285,7 @@ nlohmann::json AttentionBenchResult::to_json() const {
     if (!r.unavailable.empty()) {
       j["unavailable"] = r.unavailable;
     } else {
-      j["density"] = r.density ? nlohmann::json(*r.density) : nlohmann::json("n/a");
+      j["density"] = r.density ? nlohmann::json(*r.density) : nlohmann::json(nullptr);
       j["relative_l2_vs_dense"] = r.relative_l2;
       j["first_call_ms"] = r.first_call_ms;
       j["median_ms"] = r.median_ms;
@@ -317,20 +317,17 @@ nlohmann::json AttentionBenchResult::to_json() const {
             {"q_clusters", shape.q_clusters},
             {"k_clusters", shape.k_clusters}}},
           {"rows", rows_json},
-          {"dense_flash_ms", dense_flash_ms ? nlohmann::json(*dense_flash_ms) : nlohmann::json("n/a")}};
+          {"dense_flash_ms", dense_flash_ms ? nlohmann::json(*dense_flash_ms) : nlohmann::json(nullptr)}};
 }
 
 std::string AttentionBenchResult::table() const {
   std::string text;
+  // Built whole, not through a fixed buffer: the inputs line names a file of any length.
+  text += "shape " + shape.name + ": B=" + std::to_string(shape.batch) + " H=" + std::to_string(shape.heads) +
+          " N=" + std::to_string(shape.tokens) + " d=" + std::to_string(shape.head_dim) + ", " + device + ", " + dtype +
+          "\ninputs " + inputs + "\nsparse attention kernel: " + sparse_attention_kernel + ", " +
+          std::to_string(shape.q_clusters) + " query / " + std::to_string(shape.k_clusters) + " key clusters\n";
   char line[512];
-  std::snprintf(line, sizeof line,
-                "shape %s: B=%lld H=%lld N=%lld d=%lld, %s, %s\ninputs %s\nsparse attention kernel: %s, %lld query / "
-                "%lld key clusters\n",
-                shape.name.c_str(), static_cast<long long>(shape.batch), static_cast<long long>(shape.heads),
-                static_cast<long long>(shape.tokens), static_cast<long long>(shape.head_dim), device.c_str(),
-                dtype.c_str(), inputs.c_str(), sparse_attention_kernel.c_str(), static_cast<long long>(shape.q_clusters),
-                static_cast<long long>(shape.k_clusters));
-  text += line;
   std::snprintf(line, sizeof line, "%-7s %6s %8s %10s %10s %11s %7s %7s %8s %9s  %s\n", "mode", "top_p", "density",
                 "rel L2", "ms/call", "first call", "xdense", "xFA2", "TFLOP/s", "overhead",
                 "phases ms (kmeans/permute/probe/routing/attention, traced call)");

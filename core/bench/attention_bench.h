@@ -96,7 +96,8 @@ struct AttentionBenchRow {
   std::vector<double> call_ms;
   std::optional<AttentionBenchPhases> phases;  // sparse modes only
   // Useful attention arithmetic per second: 4·BH·N²·d·density flops (Q·Kᵀ and P·V of the computed
-  // blocks) over the attention phase's time (sparse) or the whole call (dense).
+  // blocks) over the attention phase's time (sparse: the traced call's, so one call, not a median)
+  // or the whole call (dense: the median).
   std::optional<double> tflops;
   // How many times faster the call is than the dense row of the same run (cuDNN first) and than
   // dense attention through FlashAttention-2 SDPA, where that ran.

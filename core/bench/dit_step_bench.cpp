@@ -347,13 +347,13 @@ nlohmann::json DitStepBenchResult::to_json() const {
                         {"generation_s_estimate", r.generation_s},
                         {"relative_l2_vs_first", r.relative_l2},
                         {"total_s_estimate", r.total_s}};
-    j["density"] = r.density ? nlohmann::json(*r.density) : nlohmann::json("n/a");
-    j["peak_memory_gib"] = r.peak_memory_gib ? nlohmann::json(*r.peak_memory_gib) : nlohmann::json("n/a");
+    j["density"] = r.density ? nlohmann::json(*r.density) : nlohmann::json(nullptr);
+    j["peak_memory_gib"] = r.peak_memory_gib ? nlohmann::json(*r.peak_memory_gib) : nlohmann::json(nullptr);
     rows_json.push_back(j);
   }
   auto stage_json = [](const PipelineStageTiming& t) {
     return nlohmann::json{{"ms", t.ms}, {"weights_gib", t.weights_gib},
-                          {"peak_memory_gib", t.peak_memory_gib ? nlohmann::json(*t.peak_memory_gib) : nlohmann::json("n/a")}};
+                          {"peak_memory_gib", t.peak_memory_gib ? nlohmann::json(*t.peak_memory_gib) : nlohmann::json(nullptr)}};
   };
   return {{"shape", shape},       {"device", device},   {"dtype", dtype},         {"layers", layers},
           {"heads", heads},       {"tokens", tokens},   {"head_dim", head_dim},   {"weights_gib", weights_gib},

@@ -11,8 +11,8 @@ namespace svgear {
 
 struct LatentTiling {
   // 32 latent = 256 video pixels per side with 8 latent (64 px) shared, the split Diffusers uses
-  // for the Wan 2.1 VAE; a 480×832 frame becomes 2×4 tiles. The same latent split serves the
-  // Wan 2.2 VAE (512 px per tile, 128 px shared): a 704×1280 frame becomes 2×3 tiles.
+  // for the Wan 2.1 VAE; a 480×832 frame (60×104 latent) becomes 3×4 tiles. The same latent split
+  // serves the Wan 2.2 VAE (512 px per tile, 128 px shared): a 704×1280 frame becomes 2×3 tiles.
   int tile = 32;
   int overlap = 8;
 };

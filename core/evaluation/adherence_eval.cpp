@@ -118,13 +118,13 @@ nlohmann::json AdherenceEvalResult::to_json() const {
                         {"shape", r.shape},                    {"motion", r.motion},     {"all_attributes", r.all},
                         {"seconds_per_clip", r.seconds_per_clip}};
     if (!r.mean_psnr_db) {
-      j["mean_psnr_db_vs_dense"] = "n/a";
+      j["mean_psnr_db_vs_dense"] = nullptr;
     } else if (std::isinf(*r.mean_psnr_db)) {
       j["mean_psnr_db_vs_dense"] = "inf";  // JSON has no infinity; compare's report says it so too
     } else {
       j["mean_psnr_db_vs_dense"] = *r.mean_psnr_db;
     }
-    j["mean_ssim_vs_dense"] = r.mean_ssim ? nlohmann::json(*r.mean_ssim) : nlohmann::json("n/a");
+    j["mean_ssim_vs_dense"] = r.mean_ssim ? nlohmann::json(*r.mean_ssim) : nlohmann::json(nullptr);
     rows_json.push_back(j);
   }
   nlohmann::json prompts_json = nlohmann::json::array();

@@ -196,6 +196,10 @@ void WanWeights::refuse_scaled_fp8(const std::vector<std::shared_ptr<Safetensors
       }
     }
   }
+  if (const std::string scale = layer_quantization_tensor(files); !scale.empty()) {
+    throw WeightsError("Wan weights in " + checkpoint_file_list(files) + " are quantized per layer (" + scale +
+                       "), which is not supported: use an fp16, bf16 or fp32 checkpoint");
+  }
 }
 
 WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,

@@ -126,7 +126,8 @@ struct WanWeights {
                          at::Device device = at::Device(at::kCPU), at::ScalarType compute_dtype = at::kFloat,
                          const CancelToken* cancel = nullptr);
   // Throws WeightsError when the files are scaled fp8 (ComfyUI's *_fp8_scaled: a per-tensor scale
-  // that plain conversion would ignore), from the headers: the model scan checks it before the
+  // that plain conversion would ignore) or quantized per layer (its newer weight_scale / comfy_quant
+  // format), from the headers: the model scan checks it before the
   // text encoder's gigabytes are read, load() again.
   static void refuse_scaled_fp8(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
 

@@ -138,6 +138,26 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
                     "), which is not supported: use a text-to-video (T2V) model such as "
                     "wan2.1_t2v_1.3B_bf16.safetensors");
   }
+  // A text-to-video DiT predicts the latent it reads. More channels in than out are conditions laid
+  // beside the latent (Fun-Control's control video, inpainting's mask and image): 48 of them would
+  // otherwise pass for Wan2.2's latent width.
+  const int head_out = size_of(shapes, "head.head.weight", 0, where);
+  const int64_t patch_volume = int64_t(c.patch_size[0]) * c.patch_size[1] * c.patch_size[2];
+  if (head_out > 0 && head_out % patch_volume == 0 && head_out / patch_volume != c.in_dim) {
+    throw UserError(where + " is a conditioned Wan model (" + size + ", " + std::to_string(head_out / patch_volume) +
+                    " output channels: control or inpainting inputs beside the latent), which is not "
+                    "supported: use a text-to-video (T2V) model such as wan2.1_t2v_1.3B_bf16.safetensors");
+  }
+  // Add-ons that feed the blocks what this studio cannot make (audio, a face, a control or VACE video).
+  for (const char* addon : {"audio_injector.", "face_adapter.", "face_encoder.", "motion_encoder.",
+                            "control_adapter.", "vace_blocks.", "vace_patch_embedding."}) {
+    const auto it = shapes.lower_bound(addon);
+    if (it != shapes.end() && it->first.starts_with(addon)) {
+      throw UserError(where + " is a Wan model with an add-on (" + it->first + ") that needs inputs other than "
+                      "a prompt, which is not supported: use a text-to-video (T2V) model such as "
+                      "wan2.1_t2v_1.3B_bf16.safetensors");
+    }
+  }
   if (c.in_dim != kWan21LatentChannels && c.in_dim != kWan22LatentChannels) {
     throw UserError(where + ": a Wan diffusion model with " + std::to_string(c.in_dim) +
                     " input channels (" + size + ") is not supported; only the 16 latent "
@@ -151,7 +171,6 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
   c.ffn_dim = size_of(shapes, "blocks.0.ffn.0.weight", 0, where);
   c.freq_dim = size_of(shapes, "time_embedding.0.weight", 1, where);
   c.text_dim = size_of(shapes, "text_embedding.0.weight", 1, where);
-  const int head_out = size_of(shapes, "head.head.weight", 0, where);
   c.out_dim = c.patch_volume() > 0 ? head_out / c.patch_volume() : 0;
   c.qk_norm = shapes.contains("blocks.0.self_attn.norm_q.weight");
   c.cross_attn_norm = shapes.contains("blocks.0.norm3.weight");

@@ -9,8 +9,9 @@
 // Runs: Wan2.1 text-to-video at 1.3B (dim 1536, 30 layers) and 14B (dim 5120, 40 layers) with the
 // Wan 2.1 VAE (16 latent channels); Wan2.2-TI2V-5B (dim 3072, 30 layers) text-to-video with the
 // Wan 2.2 VAE (48 latent channels); any other size of the same architecture (tests, fine-tunes).
-// Refused with the reason: image-to-video models (img_emb, 36 input channels), any other latent
-// width.
+// Refused with the reason: image-to-video models (img_emb, 36 input channels), conditioned ones
+// (more input than output channels: control, inpainting), add-ons that need other inputs (audio,
+// face, VACE), any other latent width.
 
 #include <cstdint>
 #include <filesystem>

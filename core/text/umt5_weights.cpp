@@ -30,6 +30,12 @@ struct StoredTensor {
 // each layout has exactly once; tensors outside the encoder (decoder, lm_head) are left out.
 std::map<std::string, StoredTensor> index_checkpoint(
     const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+  // Only the older per-tensor scaled fp8 (scale_weight) is applied on loading.
+  if (const std::string scale = layer_quantization_tensor(files); !scale.empty()) {
+    throw WeightsError("umT5 text encoder weights in " + checkpoint_file_list(files) + " are quantized per layer (" +
+                       scale + "), which is not supported: use umt5_xxl_fp16.safetensors or "
+                       "umt5_xxl_fp8_e4m3fn_scaled.safetensors");
+  }
   constexpr std::string_view kHfAnchor = "encoder.final_layer_norm.weight";
   constexpr std::string_view kOriginalAnchor = "token_embedding.weight";
   std::string prefix;

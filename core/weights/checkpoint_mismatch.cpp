@@ -20,4 +20,15 @@ std::string tensor_problem_lines(const std::vector<std::string>& missing, const 
   return out;
 }
 
+std::string layer_quantization_tensor(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+  for (const auto& file : files) {
+    for (const TensorEntry& entry : file->tensors()) {
+      for (const char* suffix : {".weight_scale", ".weight_scale_2", ".input_scale", ".comfy_quant"}) {
+        if (entry.name.ends_with(suffix)) return entry.name;
+      }
+    }
+  }
+  return "";
+}
+
 }  // namespace svgear

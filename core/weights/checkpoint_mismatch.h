@@ -18,4 +18,9 @@ std::string checkpoint_file_list(const std::vector<std::shared_ptr<SafetensorsFi
 // "\n  … and N more missing" (or "misfit").
 std::string tensor_problem_lines(const std::vector<std::string>& missing, const std::vector<std::string>& misfit);
 
+// The first tensor of ComfyUI's per-layer quantization (a "<layer>.weight_scale", "weight_scale_2",
+// "input_scale" or "comfy_quant" beside an fp8 or fp4 weight), or "" when there is none. Such a
+// weight read as it is stored would be off by its scale, so the loaders refuse it.
+std::string layer_quantization_tensor(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
+
 }  // namespace svgear

@@ -1,5 +1,6 @@
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -17,6 +18,7 @@
 
 #include "kernels/block_sparse_attention/block_sparse_attention_cuda.cuh"
 #include "kernels/common/side_stream.h"
+#include "kernels/common/vector_aligned.h"
 #endif
 
 namespace svgear {
@@ -31,6 +33,21 @@ void check_offsets(const at::Tensor& offsets, const char* name, int64_t bh, int6
   TORCH_CHECK(offsets.dim() == 2 && offsets.size(0) == bh && offsets.size(1) == clusters + 1, name,
               " must be [BH, clusters+1] = [", bh, ", ", clusters + 1, "], got ", offsets.sizes());
   TORCH_CHECK(offsets.scalar_type() == at::kLong, name, " must be int64, got ", offsets.scalar_type());
+}
+
+// On the CPU the offsets are read where they lie, so they are checked (a GPU check would cost a
+// host sync): each head's run from 0 to the row count without going back.
+void check_offsets_cover(const at::Tensor& offsets, const char* name, int64_t rows) {
+  const at::Tensor off = offsets.contiguous();
+  const int64_t heads = off.size(0), bounds = off.size(1);
+  const int64_t* data = off.data_ptr<int64_t>();
+  for (int64_t h = 0; h < heads; ++h) {
+    const int64_t* o = data + h * bounds;
+    bool ok = o[0] == 0 && o[bounds - 1] == rows;
+    for (int64_t c = 0; ok && c + 1 < bounds; ++c) ok = o[c] <= o[c + 1];
+    TORCH_CHECK(ok, name, " of head ", h, " must rise from 0 to ", rows, " without going back, got ",
+                off[h].slice(0, 0, std::min<int64_t>(bounds, 8)), bounds > 8 ? " …" : "");
+  }
 }
 
 void validate(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp, const at::Tensor& q_offsets,
@@ -60,6 +77,10 @@ void validate(const at::Tensor& qp, const at::Tensor& kp, const at::Tensor& vp, 
   check_device(q_offsets, "q_offsets", qp);
   check_device(k_offsets, "k_offsets", qp);
   check_device(block_mask, "block_mask", qp);
+  if (qp.is_cpu()) {
+    check_offsets_cover(q_offsets, "q_offsets", qp.size(1));
+    check_offsets_cover(k_offsets, "k_offsets", kp.size(1));
+  }
   if (compensation != nullptr) {
     const std::array<int64_t, 3> centroid_dims{bh, key_clusters, head_dim};
     const at::IntArrayRef centroid_shape(centroid_dims);
@@ -104,8 +125,9 @@ void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, con
                 const at::Tensor& q_offsets, const at::Tensor& k_offsets, const at::Tensor& block_mask,
                 double scale, const CentroidCompensation* compensation, const at::Tensor& out_order) {
   const int64_t bh = qp.size(0), query_clusters = block_mask.size(1);
-  // Contiguous views are no-ops for the engine's tensors; the casts copy only the small k̄ / v̄.
-  at::Tensor q = qp.contiguous(), k = kp.contiguous(), v = vp.contiguous();
+  // No-ops for the engine's tensors (contiguous, from the allocator); the kernels read rows as 16-byte
+  // words, so a slice starting anywhere else is copied. The casts copy only the small k̄ / v̄.
+  at::Tensor q = vector_aligned(qp), k = vector_aligned(kp), v = vector_aligned(vp);
   at::Tensor q_off = q_offsets.contiguous(), k_off = k_offsets.contiguous(), mask = block_mask.contiguous();
   at::Tensor order = out_order.defined() ? out_order.contiguous() : at::Tensor();
   at::Tensor workspace = at::empty({block_sparse_attention_workspace_bytes(bh, qp.size(1), query_clusters)},
@@ -113,8 +135,8 @@ void run_kernel(at::Tensor& out, const at::Tensor& qp, const at::Tensor& kp, con
   at::Tensor kbar, vbar, sizes;
   BlockSparseAttentionArgs args;
   if (compensation != nullptr) {
-    kbar = compensation->k_centroids.to(qp.scalar_type()).contiguous();
-    vbar = compensation->v_means.to(qp.scalar_type()).contiguous();
+    kbar = vector_aligned(compensation->k_centroids.to(qp.scalar_type()));
+    vbar = vector_aligned(compensation->v_means.to(qp.scalar_type()));
     sizes = compensation->k_sizes.contiguous();
     args.k_centroids = kbar.data_ptr();
     args.v_means = vbar.data_ptr();

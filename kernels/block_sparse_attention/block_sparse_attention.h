@@ -8,11 +8,13 @@
 //   qp         [BH, Nq, d] any floating dtype, rows permuted by query cluster
 //   kp, vp     [BH, Nk, d] floating, rows permuted by key cluster (v follows k's permutation)
 //   q_offsets  [BH, Qc+1] int64, k_offsets [BH, Kc+1] int64: cluster c owns rows [off[c], off[c+1]);
-//              off[:, 0] = 0 and off[:, last] = the row count (not checked: that costs a host sync)
+//              off[:, 0] = 0, never decreasing, off[:, last] = the row count (checked for CPU
+//              tensors; for CUDA ones it would cost a host sync, and bad offsets read out of bounds)
 //   block_mask [BH, Qc, Kc] bool, true = computed exactly
 //   out_order  undefined, or [BH, Nq] int64 = the query layout's order: output row out_order[r] then
 //              receives permuted row r, i.e. the output comes back in the original token order
-//              (scatter_tokens fused into the op)
+//              (scatter_tokens fused into the op); it must be a permutation of 0 … Nq−1, which
+//              the GPU kernels do not check (a repeated row is written twice, a missing one not at all)
 //   returns    [BH, Nq, d] in qp's dtype, in permuted query order (or the original order, above)
 //
 // For a query token q of cluster i the output is Σ w·v / Σ w over the keys of every routed key

@@ -157,7 +157,7 @@ if any(is_step(b) for v in variants for b in runs(v)):  # ms per step per round
                 rows.setdefault((b.get("shape"), r["mode"]), []).append(r)
         for (shape, mode), rs in rows.items():
             d = rs[0].get("density")
-            density = d if isinstance(d, str) else f"{d:.3f}"
+            density = "n/a" if d is None else f"{d:.3f}"
             steps = [r["step_ms"] for r in rs]
             cold = statistics.median(r["cold_step_ms"] for r in rs)
             rounds = ", ".join(f"{x:.1f}" for x in steps)
@@ -206,8 +206,8 @@ for v in variants:
     for (shape, mode, top_p), rs in rows.items():
         calls = [r.get("median_ms", float("nan")) for r in rs]
         att = [r.get("phases_ms", {}).get("attention", float("nan")) for r in rs]
-        density = rs[0].get("density")  # a number, or "n/a"
-        density = density if isinstance(density, str) else f"{density:.3f}"
+        density = rs[0].get("density")  # a number, or null where the mode has none
+        density = "n/a" if density is None else f"{density:.3f}"
         phases = " / ".join(
             f"{statistics.median(r.get('phases_ms', {}).get(p, float('nan')) for r in rs):.3f}"
             for p in ("kmeans", "permute", "probe", "routing")) if rs[0].get("phases_ms") else "–"

@@ -661,6 +661,20 @@ TEST(BlockSparseAttention, RejectsBadInputs) {
   EXPECT_THROW(block_sparse_attention(in.qp, in.kp, in.vp, at::zeros({c.bh, 1}, at::kLong), in.k_layout.offsets,
                                       mask.slice(1, 0, 0), in.scale, nullptr),
                c10::Error);
+  // CPU offsets are read in place, so ones that leave the rows or go back are refused.
+  for (const int64_t shift : {int64_t(1), int64_t(-1)}) {
+    at::Tensor past_the_end = in.k_layout.offsets.clone();
+    past_the_end.select(1, past_the_end.size(1) - 1).add_(shift);
+    EXPECT_THROW(attend(in.kp, past_the_end, mask, nullptr), c10::Error);
+  }
+  at::Tensor backwards = in.k_layout.offsets.clone();
+  ASSERT_GE(backwards.size(1), 3);
+  backwards[0][1] = backwards[0][2].item<int64_t>() + 1;
+  EXPECT_THROW(attend(in.kp, backwards, mask, nullptr), c10::Error);
+  at::Tensor late_start = in.q_layout.offsets.clone();
+  late_start[c.bh - 1][0] = 1;
+  EXPECT_THROW(block_sparse_attention(in.qp, in.kp, in.vp, late_start, in.k_layout.offsets, mask, in.scale, nullptr),
+               c10::Error);
   // No head dimension.
   EXPECT_THROW(block_sparse_attention(in.qp.slice(2, 0, 0), in.kp.slice(2, 0, 0), in.vp.slice(2, 0, 0),
                                       in.q_layout.offsets, in.k_layout.offsets, mask, in.scale, nullptr),

@@ -149,6 +149,16 @@ TEST(WanWeights, ScaledFp8IsRejected) {
   EXPECT_NE(load_error(tensors, "fp8.safetensors").find("scaled fp8"), std::string::npos);
 }
 
+// ComfyUI's newer format keeps a scale per layer beside each fp8 weight, and a comfy_quant record.
+TEST(WanWeights, LayerQuantizedFilesAreRejected) {
+  for (const char* scale : {"blocks.0.self_attn.q.weight_scale", "blocks.1.ffn.0.comfy_quant"}) {
+    StateDict tensors = tiny_state_dict();
+    tensors.emplace_back(scale, at::ones({1}));
+    const std::string error = load_error(tensors, "quantized.safetensors");
+    EXPECT_NE(error.find(std::string("quantized per layer (") + scale + ")"), std::string::npos) << error;
+  }
+}
+
 TEST(WanWeights, ToKeepsNormsAndModulationInFloat32) {
   WanWeights w = test::tiny_wan_weights();
   w.to(at::kCPU, at::kBFloat16);

@@ -80,6 +80,18 @@ TEST(Umt5Weights, MissingTensorsAreListed) {
   EXPECT_TRUE(test::contains(message, "missing: norm.weight"));
 }
 
+// ComfyUI's newer per-layer quantization: an fp8 weight with a weight_scale beside it would load off
+// by its scale; refused, also by read_config (the model scan) before anything is read.
+TEST(Umt5Weights, LayerQuantizedFilesAreRefused) {
+  std::vector<std::pair<std::string, at::Tensor>> tensors = test::tiny_umt5_state_dict();
+  tensors.emplace_back("blocks.0.attn.q.weight_scale", at::ones({}));
+  const std::string message = load_error(tensors);
+  EXPECT_TRUE(test::contains(message, "quantized per layer (blocks.0.attn.q.weight_scale)")) << message;
+  const auto path = test::write_tensors(test::scratch_dir("umt5_comfy_quant"), "umt5.safetensors",
+                                        {{"blocks.0.attn.q.comfy_quant", at::zeros({4}, at::kByte)}});
+  EXPECT_THROW(Umt5Weights::read_config(open_umt5_files({path})), WeightsError);
+}
+
 TEST(Umt5Weights, ShapeMismatchesListTensorExpectedAndFound) {
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   for (const auto& [name, tensor] : test::tiny_umt5_state_dict()) {

@@ -127,11 +127,27 @@ TEST(WanVariant, ModelsWeCannotRunAreRefusedWithTheReason) {
 
   WanConfig odd;
   odd.in_dim = 20;
+  odd.out_dim = 20;
   error = detect_error(shapes_of(odd));
   EXPECT_TRUE(contains(error, "20 input channels"));
   EXPECT_TRUE(contains(error, "the 48 of the Wan 2.2 VAE (Wan2.2-TI2V-5B)"));
 
   EXPECT_TRUE(contains(detect_error({{"decoder.conv1.weight", {384, 16, 3, 3, 3}}}), "no Wan diffusion model"));
+
+  // Fun-Control: 48 channels in (latent and control video), 16 out; not Wan2.2's 48-channel latent.
+  WanConfig control;
+  control.in_dim = 48;
+  error = detect_error(shapes_of(control));
+  EXPECT_TRUE(contains(error, "conditioned Wan model (dim 1536, 30 layers, 48 input channels, 16 output channels"))
+      << error;
+
+  // A speech-to-video model's audio injector beside an otherwise text-to-video DiT.
+  for (const char* addon : {"audio_injector.injector.0.q.weight", "vace_blocks.0.before_proj.weight"}) {
+    TensorShapes shapes = shapes_of(WanConfig{});
+    shapes[addon] = {1536, 1536};
+    error = detect_error(shapes);
+    EXPECT_TRUE(contains(error, std::string("with an add-on (") + addon + ")")) << error;
+  }
 }
 
 TEST(WanVariant, ConfigJsonGivesTheHeadsShapesCannot) {
