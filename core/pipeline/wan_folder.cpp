@@ -180,12 +180,18 @@ void refuse_expert_pairs(const fs::path& folder, const std::vector<fs::path>& ro
   for (const char* expert : {"transformer_2", "high_noise_model", "low_noise_model"}) {
     if (fs::is_directory(folder / expert)) found = std::string(expert) + "/";
   }
-  for (const auto& path : root_dits) {
-    std::string name = path.filename().string();
+  // The folder itself may be one expert's (Wan-AI's high_noise_model/, given the others' files).
+  auto expert_name = [](std::string name) {
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    if (name.find("high_noise") != std::string::npos || name.find("low_noise") != std::string::npos) {
-      found = path.filename().string();
-    }
+    return name.find("high_noise") != std::string::npos || name.find("low_noise") != std::string::npos;
+  };
+  for (const auto& path : root_dits) {
+    if (expert_name(path.filename().string())) found = path.filename().string();
+  }
+  fs::path self = fs::absolute(folder).lexically_normal();
+  if (!self.has_filename()) self = self.parent_path();  // "…/high_noise_model/"
+  if (expert_name(self.filename().string()) || self.filename() == "transformer_2") {
+    found = self.filename().string() + " (the folder itself)";
   }
   if (found.empty()) return;
   throw UserError("'" + folder.string() + "' holds " + found + ", an expert of Wan2.2-A14B, whose pair of experts "

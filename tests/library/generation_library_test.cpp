@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include <gtest/gtest.h>
@@ -170,7 +172,24 @@ TEST(GenerationLibrary, FailuresAreUserErrorsAndLeaveNothing) {
   EXPECT_TRUE(!std::filesystem::exists(dir / "lib") || std::filesystem::is_empty(dir / "lib"));
 }
 
+// Sets or clears an environment variable for a scope and puts its earlier value back after: other
+// tests of the same process read the real one.
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(const char* name) : name_(name) {
+    if (const char* value = std::getenv(name)) saved_ = value;
+  }
+  ~ScopedEnv() { saved_ ? setenv(name_, saved_->c_str(), 1) : unsetenv(name_); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> saved_;
+};
+
 TEST(GenerationLibrary, DefaultRootFollowsTheEnvironment) {
+  const ScopedEnv library("SVGEAR_LIBRARY"), xdg("XDG_DATA_HOME");
   setenv("SVGEAR_LIBRARY", "/tmp/svgear-lib-test", 1);
   EXPECT_EQ(default_library_root(), "/tmp/svgear-lib-test");
   unsetenv("SVGEAR_LIBRARY");

@@ -97,6 +97,16 @@ std::set<QRgb> colours_of(const QImage& image) {
 }
 size_t colour_count(const QImage& image) { return colours_of(image).size(); }
 
+// One 8×8 grey frame: what the library tests keep.
+Video grey_clip(uint8_t level) {
+  Video clip;
+  clip.frames = 1;
+  clip.height = 8;
+  clip.width = 8;
+  clip.rgb.assign(8 * 8 * 3, level);
+  return clip;
+}
+
 // A 10 ms timer on the GUI thread: the longest gap between its ticks is the longest time the event
 // loop was busy or starved while the worker generated.
 class Heartbeat {
@@ -1136,11 +1146,7 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
 // hands the window the entry's exact path (a QString round trip turned the byte into U+FFFD).
 void StudioWindowTest::library_keeps_folder_names_that_are_not_utf8() {
   const std::filesystem::path root = scratch_.filePath("library-").toStdString() + "\xe9";
-  Video clip;
-  clip.frames = 1;
-  clip.height = 8;
-  clip.width = 8;
-  clip.rgb.assign(8 * 8 * 3, 200);
+  const Video clip = grey_clip(200);
   const nlohmann::json record = {{"created", "2026-12-02T03:00:00Z"},
                                  {"request", {{"prompt", "a red circle"}, {"seed", 5}, {"steps", 2}}},
                                  {"model", {{"name", "shapes-s"}}}};
@@ -1160,11 +1166,7 @@ void StudioWindowTest::library_keeps_folder_names_that_are_not_utf8() {
 // a library that cannot be listed says so instead of looking empty.
 void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   const std::filesystem::path root = scratch_.filePath("library-delete").toStdString();
-  Video clip;
-  clip.frames = 1;
-  clip.height = 8;
-  clip.width = 8;
-  clip.rgb.assign(8 * 8 * 3, 90);
+  const Video clip = grey_clip(90);
   auto add = [&](const std::string& created, const std::string& prompt) {
     const nlohmann::json record = {{"created", created},
                                    {"request", {{"prompt", prompt}, {"seed", 5}, {"steps", 2}}},
@@ -1252,11 +1254,7 @@ void StudioWindowTest::token_frames_follow_the_decoder() {
 // while it reads is listed once, in its place, whether the scan saw its folder or not.
 void StudioWindowTest::library_lists_in_the_background_and_keeps_runs_kept_meanwhile() {
   const std::filesystem::path root = scratch_.filePath("library-scan").toStdString();
-  Video clip;
-  clip.frames = 1;
-  clip.height = 8;
-  clip.width = 8;
-  clip.rgb.assign(8 * 8 * 3, 120);
+  const Video clip = grey_clip(120);
   GenerationLibrary library(root);
   const auto record = [](const std::string& created, int seed) {
     return nlohmann::json{{"created", created},
@@ -1286,11 +1284,7 @@ void StudioWindowTest::library_lists_in_the_background_and_keeps_runs_kept_meanw
 // keeps the first for the next run, and says what the boxes changed instead of promising that
 // Generate reproduces it.
 void StudioWindowTest::library_entry_from_the_cli_keeps_what_the_panel_hides() {
-  Video clip;
-  clip.frames = 1;
-  clip.height = 8;
-  clip.width = 8;
-  clip.rgb.assign(8 * 8 * 3, 90);
+  const Video clip = grey_clip(90);
   nlohmann::json attention = attention_config_to_json(named_attention_preset("balanced"));
   attention["mode"] = "svgear";
   attention["gamma"] = 0.5;

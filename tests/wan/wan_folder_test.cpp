@@ -309,6 +309,10 @@ TEST(WanFolder, MixedLayoutsAndTwoModelsAreRefused) {
   fs::rename(comfy / "wan2.1_t2v_tiny_fp32.safetensors", comfy / "wan2.2_t2v_high_noise_14B_fp16.safetensors");
   error = load_error(comfy);
   EXPECT_TRUE(contains(error, "wan2.2_t2v_high_noise_14B_fp16.safetensors, an expert of Wan2.2-A14B")) << error;
+  // One expert's folder chosen with the other parts copied in.
+  const auto expert = test::write_tiny_wan_original(root / "low_noise_model");
+  error = load_error(fs::path(expert.string() + "/"));
+  EXPECT_TRUE(contains(error, "holds low_noise_model (the folder itself), an expert of Wan2.2-A14B")) << error;
 
   const auto empty = root / "empty";
   fs::create_directories(empty);
