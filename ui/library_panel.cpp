@@ -159,6 +159,7 @@ void LibraryPanel::show(Scanned scanned) {
     entries_.push_back(e);
     addRow(int(entries_.size()) - 1, e, scanned.thumbnails[i]);
   }
+  scan_error_ = scanned.error;  // before the runs kept meanwhile: one listed shows the folder readable
   // Runs kept while the scan ran: listed again unless the scan found them or they were deleted since.
   for (const LibraryEntry& e : inserted_during_scan_) {
     if (std::find(deleted_during_scan_.begin(), deleted_during_scan_.end(), e.folder) == deleted_during_scan_.end()) {
@@ -167,7 +168,6 @@ void LibraryPanel::show(Scanned scanned) {
   }
   deleted_during_scan_.clear();
   inserted_during_scan_.clear();
-  scan_error_ = scanned.error;
   updateSummary();
   open_->setEnabled(false);
   delete_->setEnabled(false);
@@ -202,6 +202,7 @@ void LibraryPanel::insert(const LibraryEntry& entry) {
   const int row = int(place - entries_.begin());
   entries_.insert(place, entry);
   addRow(row, entry, thumbnail_image(entry.thumbnail));
+  scan_error_.clear();  // a run kept there: the folder is there now
   updateSummary();
 }
 
@@ -227,7 +228,8 @@ void LibraryPanel::deleteSelected() {
   if (ask.exec() != QMessageBox::Yes) return;
   std::error_code ec;
   // Gone already (deleted by hand, or by another studio): the row goes, with nothing to report.
-  const bool vanished = !std::filesystem::exists(std::filesystem::symlink_status(e.folder, ec));
+  // Only "not found": a failed lookup (a permission, a stale NFS handle) goes to remove(), which says why.
+  const bool vanished = std::filesystem::symlink_status(e.folder, ec).type() == std::filesystem::file_type::not_found;
   if (!vanished) {
     try {
       library_.remove(e);

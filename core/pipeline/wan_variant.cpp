@@ -140,10 +140,11 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
   }
   // A text-to-video DiT predicts the latent it reads. More channels in than out are conditions laid
   // beside the latent (Fun-Control's control video, inpainting's mask and image): 48 of them would
-  // otherwise pass for Wan2.2's latent width.
+  // otherwise pass for Wan2.2's latent width. (Fewer in than out: the folder check names the VAE
+  // the head does not fit.) A damaged file's patch may claim size 0.
   const int head_out = size_of(shapes, "head.head.weight", 0, where);
   const int64_t patch_volume = int64_t(c.patch_size[0]) * c.patch_size[1] * c.patch_size[2];
-  if (head_out > 0 && head_out % patch_volume == 0 && head_out / patch_volume != c.in_dim) {
+  if (patch_volume > 0 && head_out > 0 && head_out % patch_volume == 0 && head_out / patch_volume < c.in_dim) {
     throw UserError(where + " is a conditioned Wan model (" + size + ", " + std::to_string(head_out / patch_volume) +
                     " output channels: control or inpainting inputs beside the latent), which is not "
                     "supported: use a text-to-video (T2V) model such as wan2.1_t2v_1.3B_bf16.safetensors");

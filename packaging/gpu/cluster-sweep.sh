@@ -72,12 +72,14 @@ for kind in ("syn", "real"):
                   f"{r['relative_l2_vs_dense']:>8.2e} {r['median_ms']:>8.3f} {r['speedup_vs_dense']:>5.2f}x "
                   f"{100 * r['overhead_share']:>7.0f}%  {phases}")
         print(f"{name:<13} {s['q_clusters']:>4}/{s['k_clusters']:<4} dense {dense['median_ms']:.3f} ms")
+def na(x): return "n/a" if x is None else x  # the dense row has nothing to compare with
 print("\nshapes-l whole clips (svgear eval): SVG-EAR against dense")
 for path in sorted(glob.glob(f"{work}/eval-*.json"), key=key, reverse=True):
     d = json.load(open(path))
     a = d["sparse_attention"]
     for r in d["rows"]:
         print(f"  {a['q_clusters']:>4}/{a['k_clusters']:<4} {r['mode']:<7} all attributes {100 * r['all_attributes']:5.1f}%  "
-              f"PSNR {r['mean_psnr_db_vs_dense']}  SSIM {r['mean_ssim_vs_dense']}  {r['seconds_per_clip']:.2f} s/clip")
+              f"PSNR {na(r['mean_psnr_db_vs_dense'])}  SSIM {na(r['mean_ssim_vs_dense'])}  "
+              f"{r['seconds_per_clip']:.2f} s/clip")
 EOF
 rm -rf "$work"

@@ -87,9 +87,15 @@ TEST(Umt5Weights, LayerQuantizedFilesAreRefused) {
   tensors.emplace_back("blocks.0.attn.q.weight_scale", at::ones({}));
   const std::string message = load_error(tensors);
   EXPECT_TRUE(test::contains(message, "quantized per layer (blocks.0.attn.q.weight_scale)")) << message;
-  const auto path = test::write_tensors(test::scratch_dir("umt5_comfy_quant"), "umt5.safetensors",
-                                        {{"blocks.0.attn.q.comfy_quant", at::zeros({4}, at::kByte)}});
-  EXPECT_THROW(Umt5Weights::read_config(open_umt5_files({path})), WeightsError);
+  tensors = test::tiny_umt5_state_dict();
+  tensors.emplace_back("blocks.0.attn.q.comfy_quant", at::zeros({4}, at::kByte));
+  const auto path = test::write_tensors(test::scratch_dir("umt5_comfy_quant"), "umt5.safetensors", tensors);
+  try {
+    Umt5Weights::read_config(open_umt5_files({path}));
+    ADD_FAILURE() << "read_config took a per-layer quantized file";
+  } catch (const WeightsError& e) {
+    EXPECT_TRUE(test::contains(e.what(), "quantized per layer (blocks.0.attn.q.comfy_quant)")) << e.what();
+  }
 }
 
 TEST(Umt5Weights, ShapeMismatchesListTensorExpectedAndFound) {

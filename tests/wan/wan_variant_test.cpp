@@ -141,6 +141,11 @@ TEST(WanVariant, ModelsWeCannotRunAreRefusedWithTheReason) {
   EXPECT_TRUE(contains(error, "conditioned Wan model (dim 1536, 30 layers, 48 input channels, 16 output channels"))
       << error;
 
+  // A damaged file's zero-sized patch: refused with a reason, not a division by zero.
+  TensorShapes zero_patch = shapes_of(WanConfig{});
+  zero_patch["patch_embedding.weight"] = {1536, 16, 0, 2, 2};
+  EXPECT_FALSE(detect_error(zero_patch).empty());
+
   // A speech-to-video model's audio injector beside an otherwise text-to-video DiT.
   for (const char* addon : {"audio_injector.injector.0.q.weight", "vace_blocks.0.before_proj.weight"}) {
     TensorShapes shapes = shapes_of(WanConfig{});
