@@ -77,8 +77,10 @@ std::optional<Run> cached_dense_run(const std::filesystem::path& dir, const nloh
 // Thrown when Ctrl-C stopped a run; cmd_compare exits with 130.
 struct CompareCancelled {};
 
+// `replaced`, when given, is a file of the run being replaced (the dense frames): removed once this
+// run has finished, so a cancelled or failed run leaves the earlier one whole.
 Run generate(Model& model, const GenerationRequest& request, const std::filesystem::path& output,
-             TerminalProgress& progress, const CancelToken& cancel) {
+             TerminalProgress& progress, const CancelToken& cancel, const std::filesystem::path& replaced = {}) {
   Generator generator(model);
   GenerationResult result = generator.run(request, progress, cancel);
   if (result.status == GenerationStatus::Cancelled) throw CompareCancelled{};
@@ -91,6 +93,10 @@ Run generate(Model& model, const GenerationRequest& request, const std::filesyst
   run.record = make_run_record(result, model);
   {
     const InterruptsHeld held;  // a second Ctrl-C waits for the files, not tears them
+    std::error_code ec;
+    if (!replaced.empty() && !std::filesystem::remove(replaced, ec) && ec) {
+      throw UserError("cannot replace " + replaced.string() + ": " + ec.message());
+    }
     const VideoOutputResult written = write_video(result.video, output);
     if (!written.note.empty()) progress.on_log(written.note);
     run.video_path = written.path;
@@ -189,9 +195,7 @@ int cmd_compare(int argc, char** argv) {
     } else {
       progress.on_log("dense run");
       // The frames of the run being replaced must not outlive it beside the new record.
-      std::filesystem::remove(out / kDenseFramesFile, ec);
-      if (ec) throw UserError("cannot replace " + (out / kDenseFramesFile).string() + ": " + ec.message());
-      dense = generate(*model, dense_request, out / "dense.mp4", progress, cancel);
+      dense = generate(*model, dense_request, out / "dense.mp4", progress, cancel, out / kDenseFramesFile);
       {
         const InterruptsHeld held;
         write_frame_archive(*dense->rendered, out / kDenseFramesFile);

@@ -57,8 +57,11 @@ class Mp4Encoder {
                        "': this FFmpeg has no libx264 encoder (install an FFmpeg built with "
                        "libx264, or write .y4m / PNG frames instead)");
     }
+    // "file:" first, here and in avio_open: FFmpeg would read a name such as "12:30.mp4" as protocol
+    // "12", and faststart reopens the file by this name.
+    const std::string url = "file:" + file.string();
     AVFormatContext* format = nullptr;
-    check(avformat_alloc_output_context2(&format, nullptr, "mp4", file.c_str()),
+    check(avformat_alloc_output_context2(&format, nullptr, "mp4", url.c_str()),
           "setting up the MP4 muxer");
     format_.reset(format);
     stream_ = avformat_new_stream(format_.get(), nullptr);
@@ -96,7 +99,7 @@ class Mp4Encoder {
           "setting up the stream");
     stream_->time_base = codec_->time_base;
     stream_->avg_frame_rate = rate;
-    check(avio_open(&format_->pb, file.c_str(), AVIO_FLAG_WRITE), "creating the file");
+    check(avio_open(&format_->pb, url.c_str(), AVIO_FLAG_WRITE), "creating the file");
     AVDictionary* muxer_options = nullptr;
     if (options.faststart) av_dict_set(&muxer_options, "movflags", "+faststart", 0);
     const int header = avformat_write_header(format_.get(), &muxer_options);

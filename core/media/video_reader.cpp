@@ -127,7 +127,13 @@ class FfmpegDecoder {
   FfmpegDecoder(const std::filesystem::path& path, const CancelToken* cancel, size_t max_bytes)
       : path_(path), cancel_(cancel), max_bytes_(max_bytes) {
     AVFormatContext* format = nullptr;
-    check(avformat_open_input(&format, path.c_str(), nullptr, nullptr), "opening");
+    // "file:" first: FFmpeg would read a name such as "12:30.mp4" as protocol "12". Only files, also
+    // for what the file names in turn (a playlist posing as a video).
+    AVDictionary* options = nullptr;
+    av_dict_set(&options, "protocol_whitelist", "file", 0);
+    const int opened = avformat_open_input(&format, ("file:" + path.string()).c_str(), nullptr, &options);
+    av_dict_free(&options);
+    check(opened, "opening");
     format_.reset(format);
     check(avformat_find_stream_info(format_.get(), nullptr), "probing");
     const AVCodec* codec = nullptr;

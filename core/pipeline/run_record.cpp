@@ -88,8 +88,19 @@ std::string video_file_name(const std::filesystem::path& video) {
 }  // namespace
 
 void write_run_record(const std::filesystem::path& video, nlohmann::json record) {
-  record["video"]["file"] = video_file_name(video);
-  write_json_atomically(run_record_path(video), record);
+  const std::filesystem::path path = run_record_path(video);
+  try {
+    record["video"]["file"] = video_file_name(video);
+    write_json_atomically(path, record);
+  } catch (...) {
+    // The video is already the new one: an earlier run's record left beside it would describe it
+    // wrongly (compare would reuse it as that run's dense video). No record is better.
+    std::error_code ec;
+    if (std::filesystem::symlink_status(path, ec).type() == std::filesystem::file_type::regular) {
+      std::filesystem::remove(path, ec);
+    }
+    throw;
+  }
 }
 
 void check_run_record_for(const std::filesystem::path& video) {

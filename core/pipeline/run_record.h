@@ -19,7 +19,9 @@ std::filesystem::path run_record_path(const std::filesystem::path& video_path);
 
 // Writes `record` atomically as the run record of `video` (at run_record_path(video)), with the
 // video's file name in it ("video": {"file": "clip.mp4"}): outputs that differ only in their
-// extension share a record's name, and a later run must be able to tell whose record it is.
+// extension share a record's name, and a later run must be able to tell whose record it is. When
+// the write fails, an earlier record at that path is removed before the error is rethrown: callers
+// write the video first, and the old record does not describe it.
 void write_run_record(const std::filesystem::path& video, nlohmann::json record);
 
 // Throws UserError when the record of `video` cannot be written: a place check_output_file refuses,

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "core/media/media_error.h"
 #include "core/media/mp4_writer.h"
@@ -56,6 +57,20 @@ TEST(Mp4Writer, RoundTripKeepsFramesSizeRateAndQuality) {
   const size_t bytes = decoded.rgb.size();
   EXPECT_EQ(read_video(path, nullptr, bytes).frames, 17);
   EXPECT_THROW(read_video(path, nullptr, bytes - 1), MediaError);
+}
+
+// A relative name with a colon before any slash ("12:30.mp4") is a file, not FFmpeg's protocol "12".
+TEST(Mp4Writer, ANameWithAColonIsAFile) {
+  SKIP_WITHOUT_MP4();
+  const Video source = test::moving_gradient(3, 16, 16, 8.0);
+  const auto dir = test::scratch_dir("mp4_colon");
+  const auto previous = std::filesystem::current_path();
+  std::filesystem::current_path(dir);
+  write_mp4(source, "12:30.mp4");
+  const Video decoded = read_video("12:30.mp4");
+  std::filesystem::current_path(previous);
+  EXPECT_EQ(decoded.frames, 3);
+  EXPECT_TRUE(std::filesystem::is_regular_file(dir / "12:30.mp4"));
 }
 
 TEST(Mp4Writer, OddSizeIsPaddedByEdgeReplication) {

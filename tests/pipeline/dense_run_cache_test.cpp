@@ -96,6 +96,11 @@ TEST(DenseRunCache, KeyHoldsTheDeviceAndTheBuildAndTheVideoMustMatchItsRecord) {
   write_run_record(video, longer);
   EXPECT_FALSE(find_cached_dense_run(dir, key, &note));
   EXPECT_NE(note.find("does not hold the video its record describes"), std::string::npos) << note;
+
+  // A record that cannot be written takes the earlier one with it: that one describes another video.
+  EXPECT_ANY_THROW(write_run_record(video, nlohmann::json::array({1})));
+  EXPECT_FALSE(std::filesystem::exists(run_record_path(video)));
+  EXPECT_FALSE(find_cached_dense_run(dir, key, &note));
 }
 
 // The studio's form of the cache: the frames as generated, exactly, beside the record; a record
