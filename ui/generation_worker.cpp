@@ -11,6 +11,7 @@
 #include <thread>
 
 #include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
 #include <QMetaObject>
 
 #include "core/metrics/video_quality.h"
@@ -22,6 +23,14 @@
 
 namespace svgear {
 namespace {
+
+// What the user reads of an error: LibTorch's errors without their C++ backtrace.
+QString error_text(const std::exception& e) {
+  if (const auto* torch_error = dynamic_cast<const c10::Error*>(&e)) {
+    return QString::fromStdString(torch_error->what_without_backtrace());
+  }
+  return QString::fromStdString(e.what());
+}
 
 // Log lines and warnings as the worker's signals, for every kind of run.
 class LogSink : public EventSink {
@@ -139,7 +148,7 @@ void GenerationWorker::loadModel(const QString& folder, const ModelPlacement& pl
         Q_EMIT logLine("loading " + folder + " stopped: another model was chosen");
       }
     } catch (const std::exception& e) {
-      Q_EMIT modelFailed(folder, QString::fromStdString(e.what()));
+      Q_EMIT modelFailed(folder, error_text(e));
     }
   }, Qt::QueuedConnection);
 }
@@ -248,7 +257,7 @@ void GenerationWorker::run(const StudioRequest& request) {
     }
     if (result.status == GenerationStatus::Finished) keep_in_library(result);
   } catch (const std::exception& e) {
-    Q_EMIT failed(QString::fromStdString(e.what()));
+    Q_EMIT failed(error_text(e));
   }
 }
 
@@ -259,7 +268,7 @@ void GenerationWorker::keep_in_library(const GenerationResult& result) {
     const LibraryEntry entry = library_.add(result.video, make_run_record(result, *model_));
     Q_EMIT librarySaved(entry);
   } catch (const std::exception& e) {
-    Q_EMIT logLine(QString("this run was not kept in the library: %1").arg(e.what()));
+    Q_EMIT logLine(QString("this run was not kept in the library: %1").arg(error_text(e)));
   }
 }
 
@@ -321,7 +330,7 @@ std::optional<MeasuredRun> dense_run(GenerationWorker& worker, Model& model, con
     keep_dense_frames(dir, run->video, run->record);
     trim_dense_cache(root, kDenseCacheBytes, dir);
   } catch (const std::exception& e) {
-    Q_EMIT worker.logLine(QString("the dense run was not cached: %1").arg(e.what()));
+    Q_EMIT worker.logLine(QString("the dense run was not cached: %1").arg(error_text(e)));
   }
   return run;
 }
@@ -361,7 +370,7 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
     out.sparse_step_ms = mean_step_ms(sparse->record);
     Q_EMIT compareFinished(out);
   } catch (const std::exception& e) {
-    Q_EMIT failed(QString::fromStdString(e.what()));
+    Q_EMIT failed(error_text(e));
   }
 }
 
@@ -388,7 +397,7 @@ void GenerationWorker::runSweep(const StudioRequest& studio_request, const QStri
     }
     Q_EMIT sweepFinished(QString::fromStdString(mode), reused);
   } catch (const std::exception& e) {
-    Q_EMIT failed(QString::fromStdString(e.what()));
+    Q_EMIT failed(error_text(e));
   }
 }
 

@@ -566,7 +566,7 @@ bool MainWindow::requestFromPanels(SeedChoice seed, StudioRequest& request) {
 }
 
 void MainWindow::generate() {
-  if (generating_) return;
+  if (!runsAllowed()) return;
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::NewUnlessLocked, request)) return;
   log_->info(tr("generate \"%1\": %2, %3 attention")
@@ -599,7 +599,7 @@ void MainWindow::supersedeLibraryOpen() {
 }
 
 void MainWindow::compare() {
-  if (generating_) return;
+  if (!runsAllowed()) return;
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::AsShown, request)) return;
   log_->info(tr("compare \"%1\": dense against %2, %3")
@@ -611,7 +611,7 @@ void MainWindow::compare() {
 }
 
 void MainWindow::sweep() {
-  if (generating_) return;
+  if (!runsAllowed()) return;
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::AsShown, request)) return;
   std::vector<double> budgets;
@@ -643,6 +643,17 @@ void MainWindow::cancel() {
 
 void MainWindow::setLoadingFolder(const QString& folder) {
   loading_folder_ = folder;
+  updateRunActions();
+}
+
+// Runs wait for a model load to report: one started meanwhile would run with the settings of the
+// model before (its defaults are not in yet) or, after a failed load, load the folder again.
+bool MainWindow::runsAllowed() const { return !generating_ && loading_folder_.isEmpty(); }
+
+void MainWindow::updateRunActions() {
+  generate_action_->setEnabled(runsAllowed());
+  compare_action_->setEnabled(runsAllowed());
+  sweep_action_->setEnabled(runsAllowed());
   cancel_action_->setEnabled(generating_ || !loading_folder_.isEmpty());
 }
 
@@ -686,11 +697,8 @@ void MainWindow::setGenerating(bool generating) {
     work_ = Work::Generate;
     routing_clear_pending_ = false;
   }
-  generate_action_->setEnabled(!generating);
-  compare_action_->setEnabled(!generating);
-  sweep_action_->setEnabled(!generating);
+  updateRunActions();
   clear_cache_action_->setEnabled(!generating);
-  cancel_action_->setEnabled(generating || !loading_folder_.isEmpty());
   model_picker_->setEnabled(!generating);
   open_model_action_->setEnabled(!generating);  // the picker's own shortcut: the model stays during a run
   settings_panel_->setEnabled(!generating);
@@ -812,6 +820,9 @@ void MainWindow::onFailed(const QString& message) {
   if (work_ == Work::Generate && result_) {
     preview_->showClip(result_, tr("kept · seed %1 (the failed run's estimates are gone)").arg(result_seed_));
     if (!routing_clear_pending_) setRoutingMatchesPreview(false);  // the panel holds the failed run's traces
+  } else if (work_ == Work::Generate) {
+    preview_->clear();  // no earlier result: the failed run's estimate must not pass for one
+    setRoutingMatchesPreview(false);
   }
   setGenerating(false);
   step_label_->clear();

@@ -107,7 +107,9 @@ class MainWindow : public QMainWindow {
   void setGenerating(bool generating);
   void updateExportActions();  // each export enabled when it has something to write and no run is on
   void loadModel(const QString& folder);  // in the worker, with the picker's placement; Esc cancels it
-  void setLoadingFolder(const QString& folder);  // and Cancel's state with it
+  void setLoadingFolder(const QString& folder);  // and the run actions' state with it
+  bool runsAllowed() const;                        // no run and no model load under way
+  void updateRunActions();
   void reportError(const QString& message);
   void onModelLoaded(const ModelSummary& model);
   void onStep(const StepEvent& step);

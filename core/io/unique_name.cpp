@@ -35,7 +35,9 @@ std::filesystem::path create_unique_folder(const std::filesystem::path& parent, 
 void remove_abandoned(const std::filesystem::path& parent, std::string_view prefix) {
   const auto now = std::filesystem::file_time_type::clock::now();
   std::error_code ec;
-  for (const auto& item : std::filesystem::directory_iterator(parent, ec)) {
+  // Stepped with error codes: a range-for's ++ throws on a read error, and this never throws.
+  for (std::filesystem::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::filesystem::directory_entry& item = *it;
     const std::string name = item.path().filename().string();
     if (!name.starts_with(prefix)) continue;
     std::error_code time_error;

@@ -143,7 +143,9 @@ std::vector<std::filesystem::path> write_png_frames(const Video& video,
   const std::string prefix = std::string(stem) + "_";
   const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
   std::vector<std::filesystem::path> stale;
-  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+  // Stepped with error codes: the frames are written, and a listing error must not say otherwise.
+  for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::filesystem::directory_entry& entry = *it;
     const std::string name = entry.path().filename().string();
     if (written.count(name) || !name.starts_with(prefix) || !name.ends_with(".png")) continue;
     const std::string_view number(name.data() + prefix.size(), name.size() - prefix.size() - 4);

@@ -101,10 +101,12 @@ std::optional<Video> read_kept_frames(const std::filesystem::path& dir, const nl
 std::vector<std::filesystem::path> cached_runs(const std::filesystem::path& root) {
   std::vector<std::filesystem::path> runs;
   std::error_code ec;
-  for (const auto& item : std::filesystem::directory_iterator(root, ec)) {
+  // Stepped with error codes: a range-for's ++ throws on a read error partway through the listing,
+  // and the studio asks from its menus.
+  for (std::filesystem::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code type;
-    if (item.path().filename().string().starts_with(kFolderPrefix) && item.is_directory(type) && !item.is_symlink(type)) {
-      runs.push_back(item.path());
+    if (it->path().filename().string().starts_with(kFolderPrefix) && it->is_directory(type) && !it->is_symlink(type)) {
+      runs.push_back(it->path());
     }
   }
   return runs;
@@ -113,9 +115,9 @@ std::vector<std::filesystem::path> cached_runs(const std::filesystem::path& root
 uintmax_t folder_bytes(const std::filesystem::path& folder) {
   uintmax_t bytes = 0;
   std::error_code ec;
-  for (const auto& item : std::filesystem::directory_iterator(folder, ec)) {
+  for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code size;
-    if (item.is_regular_file(size)) bytes += item.file_size(size);
+    if (it->is_regular_file(size)) bytes += it->file_size(size);
   }
   return bytes;
 }

@@ -31,8 +31,10 @@ template <class Keep>
 std::vector<fs::path> files_in(const fs::path& dir, const Keep& keep) {
   std::vector<fs::path> out;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.is_regular_file(ec) && keep(entry.path())) out.push_back(entry.path());
+  // Stepped with error codes (a range-for's ++ throws on a read error partway through the listing).
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type;
+    if (it->is_regular_file(type) && keep(it->path())) out.push_back(it->path());
   }
   std::sort(out.begin(), out.end());
   return out;

@@ -406,9 +406,14 @@ void StudioWindowTest::a_newer_model_choice_supersedes_a_load() {
   QTRY_VERIFY_WITH_TIMEOUT(info->text().contains("loading cancelled"), kRunTimeoutMs);
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY(!cancel->isEnabled());
-  // Without a run, Cancel is there while a load is pending and goes once the model is in.
+  // Without a run, Cancel is there while a load is pending and goes once the model is in; Generate
+  // waits for the load (a run now would take the settings of the model before).
   w->openModelFolder(last);
   QVERIFY(cancel->isEnabled());
+  QVERIFY(!child<QAction>(*w, "generate")->isEnabled());
+  w->generate();
+  QVERIFY(!w->isGenerating());
+  QTRY_VERIFY_WITH_TIMEOUT(child<QAction>(*w, "generate")->isEnabled(), kRunTimeoutMs);
   QTRY_VERIFY_WITH_TIMEOUT(!cancel->isEnabled(), kRunTimeoutMs);
   QVERIFY2(info->text().startsWith("shapes-s on"), qPrintable(info->text()));
 }
