@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 
 #include "core/user_error.h"
 
@@ -49,9 +50,11 @@ std::optional<int> CliArgs::integer(const std::string& name, int minimum) {
   if (!value) return std::nullopt;
   char* end = nullptr;
   const long parsed = std::strtol(value->c_str(), &end, 10);
-  if (value->empty() || std::isspace(static_cast<unsigned char>(value->front())) || *end != '\0' ||
-      parsed < -2147483647L || parsed > 2147483647L) {
+  if (value->empty() || std::isspace(static_cast<unsigned char>(value->front())) || *end != '\0') {
     throw UserError("--" + name + " expects a whole number, got '" + *value + "'");
+  }
+  if (parsed < -2147483647L || parsed > 2147483647L) {  // strtol's own overflow lands here too
+    throw UserError("--" + name + " is out of range: " + *value + " is past 2147483647");
   }
   if (parsed < minimum) throw UserError("--" + name + " must be at least " + std::to_string(minimum) + ", got " + *value);
   return int(parsed);
@@ -111,6 +114,17 @@ void CliArgs::finish() const {
   std::string accepted;
   for (const auto& name : known_) accepted += " --" + name;
   throw UserError("unknown option(s):" + unknown + ". This command accepts:" + accepted);
+}
+
+std::vector<std::string> split_list(const std::string& name, const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    if (!item.empty()) items.push_back(item);
+  }
+  if (items.empty()) throw UserError("--" + name + " lists nothing, got '" + text + "'");
+  return items;
 }
 
 }  // namespace svgear

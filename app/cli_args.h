@@ -34,6 +34,10 @@ class CliArgs {
   std::set<std::string> known_;
 };
 
+// The comma-separated items of option `name`'s value; an empty list ("", ",": an unset shell
+// variable) is refused rather than read as "nothing to run".
+std::vector<std::string> split_list(const std::string& name, const std::string& text);
+
 // Throws UserError when the list option `name` gives one value twice: it would run twice under
 // one label (--modes svgear,svg-ear, --budgets 0.5,0.5).
 template <class T>

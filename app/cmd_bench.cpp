@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -55,19 +54,6 @@ svgear bench attention: one self-attention call per backend and budget.
                      comparison) | reference (every op's ATen reference, the kernels' oracle: slow)
   --json FILE        also write the results as JSON
 )";
-
-// The comma-separated items of option `name`'s value; an empty list ("", ",") is refused rather
-// than read as "nothing to measure".
-std::vector<std::string> split_list(const std::string& name, const std::string& text) {
-  std::vector<std::string> items;
-  std::stringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) {
-    if (!item.empty()) items.push_back(item);
-  }
-  if (items.empty()) throw UserError("--" + name + " lists nothing, got '" + text + "'");
-  return items;
-}
 
 double parse_budget(const std::string& text) {
   char* end = nullptr;

@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -61,15 +60,15 @@ int cmd_eval(int argc, char** argv) {
   options.first_seed = uint64_t(args.integer("first-seed", 0).value_or(int64_t(options.first_seed)));
   const auto modes_text = args.text("modes");
   if (modes_text) {
-    options.modes.clear();  // dense always runs: "--modes dense" evaluates it alone
-    std::stringstream modes(*modes_text);
-    for (std::string mode; std::getline(modes, mode, ',');) {
-      if (!mode.empty() && parse_attention_mode(mode) != AttentionMode::Dense) {
-        options.modes.push_back(parse_attention_mode(mode));
-      }
+    std::vector<AttentionMode> listed;
+    for (const std::string& mode : split_list("modes", *modes_text)) listed.push_back(parse_attention_mode(mode));
+    refuse_repeats("modes", listed);  // before dense goes: the items' numbers are the user's
+    // Dense always runs: "--modes dense" evaluates it alone.
+    options.modes.clear();
+    for (const AttentionMode mode : listed) {
+      if (mode != AttentionMode::Dense) options.modes.push_back(mode);
     }
   }
-  refuse_repeats("modes", options.modes);
   if (const auto steps = args.integer("steps")) options.base.steps = int(*steps);
   if (const auto guidance = args.number("guidance")) options.base.guidance = *guidance;
   if (const auto shift = args.number("shift")) options.base.shift = *shift;

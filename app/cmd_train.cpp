@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <optional>
 #include <string>
 
@@ -22,6 +23,7 @@
 #include "core/io/folder_lock.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/model.h"
+#include "core/pipeline/out_of_memory.h"
 #include "core/shapes/scene.h"
 #include "core/training/flow_matching_trainer.h"
 #include "core/user_error.h"
@@ -36,7 +38,7 @@ checkpoint/ (float32 weights, bf16 EMA and optimiser state in shards under 15 Mi
 loss.tsv (step, loss, learning rate, seconds) and model/ (model.json + EMA weights: `svgear generate --model DIR/model`). The same
 command again resumes from the checkpoint and trains on to --steps in total; Ctrl-C or SIGTERM saves, exports and stops (exit code 130).
   --steps N              total optimiser steps (default 1000)
-  --batch N              clips per step (default 16)        --lr X        peak learning rate (1e-3)
+  --batch N              clips per step (default 16, at most 4096)  --lr X        peak learning rate (1e-3)
   --warmup N             linear warm-up steps (default 200) --seed N      data and init seed (1)
   --cooldown N           decay the learning rate linearly over the last N of --steps, the last step at
                          1/N of the peak (a run that ships its weights ends this way; a new run from
@@ -126,6 +128,10 @@ int cmd_train(int argc, char** argv) {
     throw UserError("--shift must be greater than 0 and at most 100 (1 = unshifted)");
   }
   if (lr && !(std::isfinite(*lr) && *lr > 0.0)) throw UserError("--lr must be a positive number (default 1e-3)");
+  if (batch && *batch > TrainingRecipe::kMaxBatch) {
+    throw UserError("--batch must be at most " + std::to_string(TrainingRecipe::kMaxBatch) + ", got " +
+                    std::to_string(*batch));
+  }
   if (object_weight && !(*object_weight >= 1.0 && *object_weight <= TrainingRecipe::kMaxObjectWeight)) {
     throw UserError("--object-weight must be between 1 (every pixel alike) and 10000");
   }
@@ -327,8 +333,24 @@ int cmd_train(int argc, char** argv) {
     std::fflush(stdout);
     losses = 0;
   };
+  // Out of memory is the batch's size, which the user chooses: said so, not as an internal error.
+  auto checked_step = [&] {
+    try {
+      return trainer.step();
+    } catch (const std::exception& e) {
+      const auto* torch_error = dynamic_cast<const c10::Error*>(&e);
+      const bool memory = dynamic_cast<const c10::OutOfMemoryError*>(&e) || dynamic_cast<const std::bad_alloc*>(&e) ||
+                          (torch_error && is_host_allocation_failure(*torch_error));
+      if (!memory) throw;
+      if (made_out) std::filesystem::remove(out, ec);  // as for a divergence: a new run that saved nothing leaves no folder
+      throw UserError("out of memory on " + device_description(device) + " at step " +
+                      std::to_string(trainer.steps_done() + 1) + " with batch " + std::to_string(trainer.recipe().batch) +
+                      ": lower --batch" + (saved_step > 0 ? " (the checkpoint of step " + std::to_string(saved_step) +
+                                                                " is kept)" : ""));
+    }
+  };
   while (trainer.steps_done() < stop_at && !cancel.is_cancelled() && !out_of_time()) {
-    const at::Tensor loss = trainer.step();
+    const at::Tensor loss = checked_step();
     loss_sum = losses == 0 ? loss : loss_sum.add(loss);
     ++losses;
     const int64_t step = trainer.steps_done();

@@ -91,6 +91,7 @@ nlohmann::json TrainingRecipe::to_json() const {
 TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
   TrainingRecipe r;
   r.batch = recipe_count(json.at("batch"), "batch", 1);
+  require_json_field(r.batch <= kMaxBatch, "batch", "at most " + std::to_string(kMaxBatch), json.at("batch"));
   r.learning_rate = recipe_number(json, "learning_rate", [](double x) { return x > 0.0; }, "a positive number");
   r.warmup_steps = json_int(json.at("warmup_steps"), "warmup_steps");
   require_json_field(r.warmup_steps >= 0, "warmup_steps", "at least 0", json.at("warmup_steps"));

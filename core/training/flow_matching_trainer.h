@@ -39,6 +39,9 @@ namespace svgear {
 
 struct TrainingRecipe {
   int64_t batch = 16;
+  // Far past what the built-in models train with (16 to 32 clips) or a GPU holds: a mistyped batch
+  // is refused, not rendered for hours on the prefetch thread before the first allocation fails.
+  static constexpr int64_t kMaxBatch = 4096;
   double learning_rate = 1e-3;
   int warmup_steps = 200;
   double weight_decay = 0.01;

@@ -300,6 +300,10 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   run = run_cli("generate --model " + model + " --prompt a --steps many");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--steps expects a whole number"), std::string::npos) << run.output;
+  run = run_cli("generate --model " + model + " --prompt a --steps 99999999999");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--steps is out of range: 99999999999 is past 2147483647"), std::string::npos)
+      << run.output;
 
   // Hexadecimal reads as a number to strtod ("0x10" is 16): refused, as whole numbers refuse it.
   run = run_cli("generate --model " + model + " --prompt a --fps 0x10 --output " + out.string());
@@ -528,6 +532,11 @@ TEST_F(CliTest, TrainRefusesFilesInTheWayOfItsOutputsBeforeTraining) {
                              (*dir_ / "heavy").string());
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("--object-weight must be between 1"), std::string::npos) << run.output;
+  const CliRun huge = run_cli("train --preset shapes-tiny --device cpu --steps 2 --batch 2000000000 --out " +
+                              (*dir_ / "huge").string());
+  EXPECT_EQ(huge.exit_code, 2) << huge.output;
+  EXPECT_NE(huge.output.find("--batch must be at most 4096"), std::string::npos) << huge.output;
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "huge"));
 }
 
 // svgear train: a new run, then the same command with more steps resumes; the loss log grows and
@@ -830,7 +839,7 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   const std::string same_file = (*dir_ / "same.png").string();
   for (const std::string& bad : std::vector<std::string>{
            "--text-influence --top-p 0.5", "--text-influence --attention-preset fast", "--prompts 0",
-           "--modes svgear,svg2,svgear", "--attention svg2", "--steps 0",
+           "--modes svgear,svg2,svgear", "--modes ,", "--modes dense,svg2,svg2", "--attention svg2", "--steps 0",
            "--guidance -1", "--json " + (out / "model" / "model.json").string(),
            "--json " + same_file + " --sheet " + same_file}) {
     run = run_cli("eval --model " + (out / "model").string() + " " + bad + " --device cpu");
@@ -838,6 +847,9 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
     EXPECT_EQ(run.output.find("evaluating"), std::string::npos) << bad << ": " << run.output;
   }
   EXPECT_NE(run.output.find("name the same file"), std::string::npos) << run.output;
+  // The repeat's numbers are the items as typed, dense counted.
+  run = run_cli("eval --model " + (out / "model").string() + " --modes dense,svg2,svg2 --device cpu");
+  EXPECT_NE(run.output.find("items 2 and 3"), std::string::npos) << run.output;
   EXPECT_EQ(file_bytes(out / "model" / "model.json"), manifest);
   for (const auto& row : result["rows"]) {
     EXPECT_EQ(row["objects"], 2) << row.dump();

@@ -191,8 +191,8 @@ TEST(FlowMatchingTrainer, RecipeFromAFileRefusesValuesTrainingCannotUse) {
   const nlohmann::json good = tiny_recipe().to_json();
   EXPECT_EQ(TrainingRecipe::from_json(good).to_json(), good);
   const std::vector<std::pair<std::string, nlohmann::json>> bad = {
-      {"batch", 0},           {"batch", -4},          {"batch", 2.5},          {"learning_rate", -1e-3},
-      {"learning_rate", 0.0}, {"warmup_steps", -1},  {"weight_decay", -0.1},
+      {"batch", 0},           {"batch", -4},          {"batch", 2.5},          {"batch", 4097},
+      {"learning_rate", -1e-3}, {"learning_rate", 0.0}, {"warmup_steps", -1},  {"weight_decay", -0.1},
       {"beta1", 1.0},         {"beta2", -0.5},        {"adam_eps", 0.0},       {"grad_clip", -1.0},
       {"ema_decay", 1.5},     {"caption_dropout", 2.0}, {"shift", 0.0},        {"shift", 1000.0},
       {"cooldown_end", -3},   {"max_objects", 9},     {"object_weight", 0.5},  {"text_position_std", -1.0},
