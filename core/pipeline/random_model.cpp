@@ -1,5 +1,8 @@
 #include "core/pipeline/random_model.h"
 
+#include <filesystem>
+#include <system_error>
+
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -79,6 +82,12 @@ ModelManifest write_random_model(const std::filesystem::path& folder, const Rand
   // model that loads as something it is not.
   check_output_file(folder / "model.safetensors");
   check_output_file(folder / "model.json");
+  // An old model.json goes first: a write that fails or is interrupted between the two files then
+  // leaves a folder that is no model, not new weights under the old manifest.
+  std::error_code ec;
+  if (!std::filesystem::remove(folder / "model.json", ec) && ec) {
+    throw UserError("cannot replace " + (folder / "model.json").string() + ": " + ec.message());
+  }
   write_safetensors(folder / "model.safetensors", tensors, {{"format", "pt"}, {"svgear_model", spec.name}});
   write_json_atomically(folder / "model.json", m.to_json());
   m.raw = m.to_json();
