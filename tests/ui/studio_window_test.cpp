@@ -149,6 +149,10 @@ void StudioWindowTest::initTestCase() {
   vocabulary_size_ = int(spec.vocabulary.size());
 }
 
+// Each function starts from no saved settings, as under ctest (a process per function): in one
+// process, an earlier function's prompt history, presets and sizes would otherwise carry over.
+void StudioWindowTest::init() { QSettings().clear(); }
+
 std::unique_ptr<MainWindow> StudioWindowTest::openWindow(const QString& folder) {
   auto window = std::make_unique<MainWindow>();
   // Before any event runs: the load the window queued for its restored folder then applies this

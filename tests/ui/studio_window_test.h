@@ -19,6 +19,7 @@ class StudioWindowTest : public QObject {
 
  private Q_SLOTS:
   void initTestCase();
+  void init();
   void generate_shows_preview_and_exports();
   void cancel_keeps_partial_result();
   void a_newer_model_choice_supersedes_a_load();
