@@ -15,6 +15,7 @@
 #include <QMessageBox>
 #include <QPixmap>
 #include <QPushButton>
+#include <QTextBoundaryFinder>
 #include <QUrl>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -30,6 +31,18 @@ constexpr int kThumbnailSide = 96;
 constexpr std::uintmax_t kMaxThumbnailBytes = 4 << 20;
 // A prompt in a dialog: long ones are cut so the dialog stays on the screen.
 constexpr int kDialogPromptLength = 200;
+// A prompt as a row's label.
+constexpr int kRowPromptLength = 40;
+
+// `text` in at most `length` UTF-16 units, an ellipsis ending a cut one. The cut falls between
+// graphemes, so an emoji (a surrogate pair, or several joined) or an accent is never split.
+QString shortened(const QString& text, int length) {
+  if (text.size() <= length) return text;
+  QTextBoundaryFinder graphemes(QTextBoundaryFinder::Grapheme, text);
+  graphemes.setPosition(length - 1);  // room for the ellipsis
+  if (!graphemes.isAtBoundary()) graphemes.toPreviousBoundary();
+  return text.left(std::max<qsizetype>(graphemes.position(), 0)) + "…";
+}
 
 QString tooltip(const LibraryEntry& e) {
   // One multi-argument arg(): chained ones would read a "%1" in the prompt as a place for the next value.
@@ -175,9 +188,8 @@ void LibraryPanel::show(Scanned scanned) {
 }
 
 void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnail) {
-  QString label = QString::fromStdString(e.prompt);
-  if (label.size() > 40) label = label.left(38) + "…";
-  auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(thumbnail)), label);
+  auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(thumbnail)),
+                                   shortened(QString::fromStdString(e.prompt), kRowPromptLength));
   item->setToolTip(tooltip(e));
   list_->insertItem(row, item);
 }
@@ -219,8 +231,7 @@ void LibraryPanel::deleteSelected() {
   // A copy: the dialog's event loop delivers the worker's signals, and a finished run refreshes
   // entries_ underneath it.
   const LibraryEntry e = entries_[size_t(row)];
-  QString prompt = QString::fromStdString(e.prompt);
-  if (prompt.size() > kDialogPromptLength) prompt = prompt.left(kDialogPromptLength - 1) + "…";
+  const QString prompt = shortened(QString::fromStdString(e.prompt), kDialogPromptLength);
   QMessageBox ask(QMessageBox::Question, tr("Delete run"),
                   tr("Delete “%1” (%2) from the library?").arg(prompt, QString::fromStdString(e.created)),
                   QMessageBox::Yes | QMessageBox::No, this);

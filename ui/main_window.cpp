@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include <QAbstractButton>
 #include <QAbstractItemView>
@@ -222,6 +223,10 @@ void MainWindow::buildDocks() {
   // The model panel keeps the height of its text; the prompt history takes what the routing leaves.
   model_picker_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
   connect(model_picker_, &ModelPicker::folderChosen, this, [this](const QString& f) { openModelFolder(f); });
+  // The first start (no folder saved): the model the CLI would use, once the scan has found it.
+  connect(model_picker_, &ModelPicker::defaultFound, this, [this](const QString& f) {
+    if (!generating_ && loading_folder_.isEmpty()) loadModel(f);
+  });
   connect(model_picker_, &ModelPicker::deviceChanged, this, [this] {
     // Any model loads again on the new device, also after a failed load. The picker is disabled
     // during runs, so this never reloads under one.
@@ -327,22 +332,43 @@ void MainWindow::buildActions() {
   cancel_action_->setToolTip(tr("Stop after the current step (or frame of the final decode) and keep the last estimate (Esc)"));
   run->addSeparator();
   clear_cache_action_ = run->addAction(tr("Clear compare cache"), this, [this] {
-    const DenseCacheUsage usage = dense_cache_usage(dense_run_cache_folder().toStdString());
     const QString question = tr("Remove %1 cached dense runs (%2)? The next Compare or sweep of each request runs "
-                                "dense again.").arg(usage.runs).arg(megabytes(usage.bytes));
+                                "dense again.").arg(cached_runs_).arg(megabytes(cached_bytes_));
     if (QMessageBox::question(this, tr("Clear compare cache"), question) == QMessageBox::Yes) clearCompareCache();
   });
   clear_cache_action_->setObjectName("clear_compare_cache");
   clear_cache_action_->setToolTip(tr("Remove the dense runs Compare and Sweep keep for reuse (the most recently "
                                      "used %1 GiB of them are kept)").arg(kDenseCacheBytes >> 30));
-  // What the cache holds, read when the menu opens: one folder per request, so a cheap listing.
+  // What the cache holds, listed on the thread pool when the menu opens (the cache may sit on a slow
+  // disk); the open menu shows the count when it arrives.
   connect(run, &QMenu::aboutToShow, this, [this] {
-    const DenseCacheUsage usage = dense_cache_usage(dense_run_cache_folder().toStdString());
-    clear_cache_action_->setText(usage.runs == 0 ? tr("Clear compare cache (empty)")
-                                                 : tr("Clear compare cache (%1 dense runs, %2)…")
-                                                       .arg(usage.runs)
-                                                       .arg(megabytes(usage.bytes)));
-    clear_cache_action_->setEnabled(!generating_ && usage.runs > 0);
+    const int listing = ++cache_listing_;
+    clear_cache_action_->setText(tr("Clear compare cache (counting…)"));
+    clear_cache_action_->setEnabled(false);
+    auto* watcher = new QFutureWatcher<std::optional<DenseCacheUsage>>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, listing] {
+      watcher->deleteLater();
+      if (listing != cache_listing_ || clearing_cache_) return;
+      const std::optional<DenseCacheUsage> usage = watcher->future().takeResult();
+      if (!usage) {
+        clear_cache_action_->setText(tr("Clear compare cache (cannot be listed)"));
+        return;
+      }
+      cached_runs_ = usage->runs;
+      cached_bytes_ = usage->bytes;
+      clear_cache_action_->setText(usage->runs == 0 ? tr("Clear compare cache (empty)")
+                                                    : tr("Clear compare cache (%1 dense runs, %2)…")
+                                                          .arg(usage->runs)
+                                                          .arg(megabytes(usage->bytes)));
+      clear_cache_action_->setEnabled(!generating_ && usage->runs > 0);
+    });
+    watcher->setFuture(QtConcurrent::run([root = dense_run_cache_folder().toStdString()]() -> std::optional<DenseCacheUsage> {
+      try {
+        return dense_cache_usage(root);
+      } catch (const std::exception&) {  // thrown out of the task, it would end the studio
+        return std::nullopt;
+      }
+    }));
   });
 
   // preview
@@ -599,7 +625,7 @@ void MainWindow::supersedeLibraryOpen() {
 }
 
 void MainWindow::compare() {
-  if (!runsAllowed()) return;
+  if (!cachedRunsAllowed()) return;
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::AsShown, request)) return;
   log_->info(tr("compare \"%1\": dense against %2, %3")
@@ -611,7 +637,7 @@ void MainWindow::compare() {
 }
 
 void MainWindow::sweep() {
-  if (!runsAllowed()) return;
+  if (!cachedRunsAllowed()) return;
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::AsShown, request)) return;
   std::vector<double> budgets;
@@ -650,10 +676,13 @@ void MainWindow::setLoadingFolder(const QString& folder) {
 // model before (its defaults are not in yet) or, after a failed load, load the folder again.
 bool MainWindow::runsAllowed() const { return !generating_ && loading_folder_.isEmpty(); }
 
+// Compare and Sweep read and write the dense-run cache, so they also wait for its clearing.
+bool MainWindow::cachedRunsAllowed() const { return runsAllowed() && !clearing_cache_; }
+
 void MainWindow::updateRunActions() {
   generate_action_->setEnabled(runsAllowed());
-  compare_action_->setEnabled(runsAllowed());
-  sweep_action_->setEnabled(runsAllowed());
+  compare_action_->setEnabled(cachedRunsAllowed());
+  sweep_action_->setEnabled(cachedRunsAllowed());
   cancel_action_->setEnabled(generating_ || !loading_folder_.isEmpty());
 }
 
@@ -677,17 +706,46 @@ bool MainWindow::clearCompareCache() {
     statusBar()->showMessage(tr("The compare cache is in use by the running work: clear it when the run ends"));
     return false;
   }
-  const std::filesystem::path root = dense_run_cache_folder().toStdString();
-  const DenseCacheUsage usage = dense_cache_usage(root);
-  try {
-    clear_dense_cache(root);
-  } catch (const std::exception& e) {
-    reportError(QString::fromStdString(e.what()));
+  if (clearing_cache_) {
+    statusBar()->showMessage(tr("The compare cache is being cleared already"));
     return false;
   }
-  const QString done = tr("Removed %1 cached dense runs (%2)").arg(usage.runs).arg(megabytes(usage.bytes));
-  log_->info(done);
-  statusBar()->showMessage(done);
+  clearing_cache_ = true;
+  ++cache_listing_;  // a listing still under way describes the cache before
+  clear_cache_action_->setEnabled(false);
+  updateRunActions();
+  statusBar()->showMessage(tr("Clearing the compare cache…"));
+  struct Cleared {
+    DenseCacheUsage usage;
+    QString error;
+  };
+  auto* watcher = new QFutureWatcher<Cleared>(this);
+  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
+    watcher->deleteLater();
+    const Cleared cleared = watcher->future().takeResult();
+    clearing_cache_ = false;
+    clear_cache_action_->setEnabled(!generating_);
+    updateRunActions();
+    if (!cleared.error.isEmpty()) {
+      reportError(cleared.error);
+      return;
+    }
+    const QString done =
+        tr("Removed %1 cached dense runs (%2)").arg(cleared.usage.runs).arg(megabytes(cleared.usage.bytes));
+    log_->info(done);
+    statusBar()->showMessage(done);
+  });
+  // The task holds no pointer to the window: a window closed before it ends is not touched.
+  watcher->setFuture(QtConcurrent::run([root = dense_run_cache_folder().toStdString()] {
+    Cleared cleared;
+    try {
+      cleared.usage = dense_cache_usage(root);
+      clear_dense_cache(root);
+    } catch (const std::exception& e) {
+      cleared.error = QString::fromStdString(e.what());
+    }
+    return cleared;
+  }));
   return true;
 }
 
@@ -698,7 +756,7 @@ void MainWindow::setGenerating(bool generating) {
     routing_clear_pending_ = false;
   }
   updateRunActions();
-  clear_cache_action_->setEnabled(!generating);
+  clear_cache_action_->setEnabled(!generating && !clearing_cache_);
   model_picker_->setEnabled(!generating);
   open_model_action_->setEnabled(!generating);  // the picker's own shortcut: the model stays during a run
   settings_panel_->setEnabled(!generating);

@@ -62,10 +62,12 @@ class MainWindow : public QMainWindow {
   // speed against PSNR in the Sweep panel.
   void sweep();
   void cancel();  // the running work, or else a model load the window asked for
-  // Removes Compare's cached dense runs (Generate ▸ Clear compare cache asks first); false, with
-  // the reason in the status bar and log, during a run (the worker may be writing one) or when
-  // one cannot be removed.
+  // Starts removing Compare's cached dense runs on the thread pool (Generate ▸ Clear compare cache
+  // asks first): true when started; false, with the reason in the status bar, during a run (the
+  // worker may be writing one) or another clearing. Compare and Sweep wait for it; the outcome is
+  // logged.
   bool clearCompareCache();
+  bool isClearingCompareCache() const { return clearing_cache_; }
   // Queue writing the last result on the export thread (Exporter) and return at once: true
   // when queued, false (reported) when there is nothing to export. The outcome is logged: the file
   // written, or the reason it was not.
@@ -109,6 +111,7 @@ class MainWindow : public QMainWindow {
   void loadModel(const QString& folder);  // in the worker, with the picker's placement; Esc cancels it
   void setLoadingFolder(const QString& folder);  // and the run actions' state with it
   bool runsAllowed() const;                        // no run and no model load under way
+  bool cachedRunsAllowed() const;                  // and the dense-run cache is not being cleared
   void updateRunActions();
   void reportError(const QString& message);
   void onModelLoaded(const ModelSummary& model);
@@ -151,6 +154,10 @@ class MainWindow : public QMainWindow {
   QAction* sweep_action_ = nullptr;
   QAction* cancel_action_ = nullptr;
   QAction* clear_cache_action_ = nullptr;  // its text says what the cache holds when the menu opens
+  int cached_runs_ = 0;                    // what the cache held when the menu last listed it
+  uintmax_t cached_bytes_ = 0;
+  int cache_listing_ = 0;                  // the newest listing's number: an older one is not shown
+  bool clearing_cache_ = false;
   QAction* open_model_action_ = nullptr;
   QAction* export_video_action_ = nullptr;
   QAction* export_frames_action_ = nullptr;

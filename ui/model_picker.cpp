@@ -6,6 +6,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
+#include <QFutureWatcher>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -14,6 +15,7 @@
 #include <QSignalBlocker>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/model_manifest.h"
@@ -24,6 +26,26 @@ namespace {
 
 constexpr int kRecentLength = 10;
 
+// One scan of the search roots, as the thread pool hands it back.
+struct FoundModels {
+  QStringList folders;
+  QString default_folder;
+  QStringList notes;  // $SVGEAR_MODELS entries that cannot hold models, or why the scan failed
+};
+
+FoundModels find_models() {
+  FoundModels found;
+  try {
+    const ModelScan scan = scan_model_roots();
+    for (const auto& folder : scan.folders) found.folders << QString::fromStdString(folder.string());
+    if (scan.default_folder) found.default_folder = QString::fromStdString(scan.default_folder->string());
+    for (const std::string& note : model_search_notes()) found.notes << QString::fromStdString(note);
+  } catch (const std::exception& e) {  // thrown out of the task, it would end the studio
+    found = FoundModels{};
+    found.notes << QObject::tr("The search for models failed: %1").arg(QString::fromStdString(e.what()));
+  }
+  return found;
+}
 
 // An item's device as a load resolves it ("auto" is cuda:0 or cpu), so that a choice that changes
 // nothing (Automatic to GPU 0) does not reload the model.
@@ -62,12 +84,11 @@ ModelPicker::ModelPicker(QWidget* parent)
       free_text_encoder_(new QCheckBox(tr("Free it after encoding"), this)),
       vae_on_cpu_(new QCheckBox(tr("VAE on the CPU"), this)),
       info_(new QLabel(this)) {
+  setObjectName("model_picker");
   folders_->setObjectName("model_folder");
-  // An SVGEAR_MODELS entry that holds no models is named here rather than skipped without a word.
-  QString folders_tip = tr("A model folder (with a model.json): recent folders and the models found in "
-                           "$SVGEAR_MODELS and resources/models");
-  for (const std::string& note : model_search_notes()) folders_tip += "\n" + QString::fromStdString(note);
-  folders_->setToolTip(folders_tip);
+  folders_tip_ = tr("A model folder (with a model.json): recent folders and the models found in "
+                    "$SVGEAR_MODELS and resources/models");
+  folders_->setToolTip(folders_tip_);
   folders_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   folders_->setMinimumContentsLength(20);
   browse_->setText(tr("Browse…"));
@@ -131,7 +152,6 @@ ModelPicker::ModelPicker(QWidget* parent)
     connect(box, &QCheckBox::toggled, this, [this] { Q_EMIT placementChanged(); });
   }
   rescan();
-  rebuildList(QString());
 }
 
 ModelPlacement ModelPicker::placement() const {
@@ -190,10 +210,26 @@ void ModelPicker::showError(const QString& message) {
 }
 
 void ModelPicker::rescan() {
-  const ModelScan scan = scan_model_roots();
-  found_.clear();
-  for (const auto& folder : scan.folders) found_ << QString::fromStdString(folder.string());
-  default_ = scan.default_folder ? QString::fromStdString(scan.default_folder->string()) : QString();
+  const int scan = ++scan_;
+  scanning_ = true;
+  folders_->setPlaceholderText(tr("Looking for models…"));
+  auto* watcher = new QFutureWatcher<FoundModels>(this);
+  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, scan] {
+    watcher->deleteLater();
+    if (scan != scan_) return;  // a newer scan is under way
+    const FoundModels found = watcher->future().takeResult();
+    scanning_ = false;
+    found_ = found.folders;
+    default_ = found.default_folder;
+    // An SVGEAR_MODELS entry that holds no models is named here rather than skipped without a word.
+    folders_->setToolTip(found.notes.isEmpty() ? folders_tip_ : folders_tip_ + "\n" + found.notes.join('\n'));
+    folders_->setPlaceholderText(tr("No models found: Browse… for a model folder"));
+    const bool chosen = !currentFolder().isEmpty();
+    rebuildList(currentFolder());
+    Q_EMIT scanned();
+    if (!chosen && !currentFolder().isEmpty()) Q_EMIT defaultFound(currentFolder());
+  });
+  watcher->setFuture(QtConcurrent::run(find_models));
 }
 
 void ModelPicker::rebuildList(const QString& select) {

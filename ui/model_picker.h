@@ -1,6 +1,7 @@
 #pragma once
 // ModelPicker: chooses the model folder — the models the engine finds ($SVGEAR_MODELS, the
-// built-in ones) and recently used folders in one list, plus a folder chooser — the device a model
+// built-in ones; found off the GUI thread) and recently used folders in one list, plus a folder
+// chooser — the device a model
 // runs on, where a Wan model's text encoder and VAE run (to fit a smaller GPU), and shows what the
 // worker reported about the loaded model.
 
@@ -43,6 +44,12 @@ class ModelPicker : public QWidget {
   void save(QSettings& settings) const;
   void restore(const QSettings& settings);
 
+  // Looks for models under the search roots again, on the thread pool: a scan opens every Wan
+  // folder's weight headers, which on a network mount takes long enough to freeze a window. The
+  // list shows what the newest scan found when it ends (scanned()). Runs at start and on Browse.
+  void rescan();
+  bool isScanning() const { return scanning_; }
+
  Q_SIGNALS:
   // The user picked a folder, from the list or the chooser.
   void folderChosen(const QString& folder);
@@ -51,9 +58,13 @@ class ModelPicker : public QWidget {
   void deviceChanged();
   // The user changed where a Wan model's text encoder or VAE runs (it applies when a model loads).
   void placementChanged();
+  // A rescan ended: the list holds the models it found.
+  void scanned();
+  // The first scan ended with no folder chosen or restored: `folder`, the model the CLI would use,
+  // is now selected (the window loads it).
+  void defaultFound(const QString& folder);
 
  private:
-  void rescan();  // found_ and default_, from one scan of the search roots
   void rebuildList(const QString& select);
 
   QComboBox* folders_;
@@ -72,6 +83,9 @@ class ModelPicker : public QWidget {
   // (a Wan folder's scan reads its safetensors headers).
   QStringList found_;  // the model folders under the search roots, at the last rescan
   QString default_;    // the CLI's default among them
+  QString folders_tip_;  // the list's tooltip without the scan's notes on $SVGEAR_MODELS
+  int scan_ = 0;         // the newest scan's number: an older one ending later is not shown
+  bool scanning_ = false;
 };
 
 }  // namespace svgear

@@ -33,6 +33,7 @@
 #include <QProgressBar>
 #include <QRegularExpression>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
 #include <QStatusBar>
@@ -63,6 +64,7 @@
 #include "ui/cluster_map_view.h"
 #include "ui/cluster_palette.h"
 #include "ui/main_window.h"
+#include "ui/model_picker.h"
 #include "ui/preview_pane.h"
 #include "ui/preview_widget.h"
 #include "ui/routing_panel.h"
@@ -1185,11 +1187,19 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   const LibraryEntry oldest = add("2026-12-02T03:00:00Z", "a blue square");
   const LibraryEntry marked_up = add("2026-12-02T04:00:00Z", "a <b>red</b> circle");
   const LibraryEntry newest = add("2026-12-02T05:00:00Z", "a green ring");
+  // Long prompts with an emoji (a surrogate pair) where a row's label of 40 UTF-16 units is cut:
+  // the last unit before the ellipsis is either of its halves.
+  const std::string emoji = "\xF0\x9F\x9F\xA5", tail = " then a green ring turns";
+  const std::string prefix37 = "a red circle and a blue square moves ";  // 37 bytes, all ASCII
+  add("2026-12-02T02:00:00Z", prefix37 + emoji + tail);
+  add("2026-12-02T01:00:00Z", prefix37 + "u" + emoji + tail);
   std::filesystem::resize_file(oldest.thumbnail, 64 << 20);  // sparse: no disk used
 
   LibraryPanel panel(root, nullptr);
-  QTRY_COMPARE(panel.count(), 3);
+  QTRY_COMPARE(panel.count(), 5);
   QListWidget* list = child<QListWidget>(panel, "library_list");
+  QCOMPARE(list->item(3)->text(), QString::fromStdString(prefix37 + emoji) + "…");  // kept whole
+  QCOMPARE(list->item(4)->text(), QString::fromStdString(prefix37 + "u") + "…");    // dropped whole
   QVERIFY(list->item(2)->icon().isNull());  // the oversized thumbnail: not read
   QVERIFY(!list->item(1)->icon().isNull());
   QVERIFY(list->item(1)->toolTip().contains("a &lt;b&gt;red&lt;/b&gt; circle"));
@@ -1213,7 +1223,7 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   answer_yes();
   QTest::mouseClick(child<QPushButton>(panel, "library_delete"), Qt::LeftButton);
   QCOMPARE(asked, QString("Delete “a <b>red</b> circle” (2026-12-02T04:00:00Z) from the library?"));
-  QCOMPARE(panel.count(), 2);
+  QCOMPARE(panel.count(), 4);
   QVERIFY(!std::filesystem::exists(marked_up.folder));
   QVERIFY(errors.isEmpty());
 
@@ -1222,7 +1232,7 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   list->setCurrentRow(0);
   answer_yes();
   QTest::mouseClick(child<QPushButton>(panel, "library_delete"), Qt::LeftButton);
-  QCOMPARE(panel.count(), 1);
+  QCOMPARE(panel.count(), 3);
   QCOMPARE(panel.entry(0).folder, oldest.folder);
   QVERIFY2(errors.isEmpty(), qPrintable(errors.join("\n")));
 
@@ -1414,10 +1424,13 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   QAction* clear = child<QAction>(*w, "clear_compare_cache");
   const DenseCacheUsage before = dense_cache_usage(cache);
   QVERIFY(before.runs >= 1);
+  // The listing runs on the thread pool: the menu says so until its count arrives.
   for (QMenu* m : w->menuBar()->findChildren<QMenu*>()) {
     if (m->actions().contains(clear)) Q_EMIT m->aboutToShow();
   }
-  QVERIFY2(clear->text().contains(QString("%1 dense runs").arg(before.runs)), qPrintable(clear->text()));
+  QVERIFY2(clear->text().contains("counting"), qPrintable(clear->text()));
+  QVERIFY(!clear->isEnabled());
+  QTRY_VERIFY2(clear->text().contains(QString("%1 dense runs").arg(before.runs)), qPrintable(clear->text()));
   QVERIFY(clear->isEnabled());
   w->sweep();
   QVERIFY(w->isGenerating());
@@ -1425,10 +1438,21 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   QVERIFY(!w->clearCompareCache());
   QCOMPARE(dense_cache_usage(cache).runs, before.runs);
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  // The clearing runs on the thread pool too; Compare and Sweep wait for it, Generate does not.
   QVERIFY(w->clearCompareCache());
+  QVERIFY(w->isClearingCompareCache());
+  QVERIFY(!w->clearCompareCache());  // one at a time
+  QVERIFY(!child<QAction>(*w, "compare")->isEnabled());
+  QVERIFY(!child<QAction>(*w, "sweep")->isEnabled());
+  QVERIFY(child<QAction>(*w, "generate")->isEnabled());
+  w->compare();
+  QVERIFY(!w->isGenerating());
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isClearingCompareCache(), 30000);
   QCOMPARE(dense_cache_usage(cache).runs, 0);
   QVERIFY2(w->statusBar()->currentMessage().startsWith(QString("Removed %1 cached dense runs").arg(before.runs)),
            qPrintable(w->statusBar()->currentMessage()));
+  QVERIFY(child<QAction>(*w, "compare")->isEnabled());
+  QVERIFY(clear->isEnabled());
 }
 
 }  // namespace svgear::test
@@ -1581,6 +1605,47 @@ void StudioWindowTest::device_choice_lists_this_machine_and_persists() {
   QVERIFY(waitForModel(*window));
   QVERIFY2(child<QLabel>(*window, "model_info")->text().contains(" on cpu — "),
            qPrintable(child<QLabel>(*window, "model_info")->text()));
+}
+
+// The first start (no saved settings): the models are found on the thread pool, so the window is
+// up before the scan ends, and then the CLI's default (the first model under $SVGEAR_MODELS) loads.
+// A rescan (as Browse starts one) lists a model added meanwhile and leaves the choice alone.
+void StudioWindowTest::first_start_finds_models_off_the_gui_thread() {
+  QTemporaryDir root;
+  const QString mine = root.filePath("mine"), added = root.filePath("added");
+  write_random_model(mine.toStdString(), random_model_preset("tiny"));
+  const QByteArray saved = qgetenv("SVGEAR_MODELS");
+  qputenv("SVGEAR_MODELS", root.path().toUtf8());
+  struct Restore {
+    QByteArray value;
+    ~Restore() { value.isNull() ? qunsetenv("SVGEAR_MODELS") : qputenv("SVGEAR_MODELS", value); }
+  } restore{saved};
+
+  auto w = std::make_unique<MainWindow>();
+  auto* picker = child<ModelPicker>(*w, "model_picker");
+  auto* folders = child<QComboBox>(*w, "model_folder");
+  // The constructor returned without waiting for the scan: its result arrives through the event loop.
+  QVERIFY(picker->isScanning());
+  QCOMPARE(folders->count(), 0);
+  QCOMPARE(folders->placeholderText(), QString("Looking for models…"));
+  w->show();
+  QTRY_VERIFY_WITH_TIMEOUT(!picker->isScanning(), 30000);
+  QCOMPARE(folders->currentData().toString(), mine);
+  QVERIFY(folders->findData(QString::fromStdString((model_search_roots().back() / "shapes-s").string())) >= 0);
+  QCompleter* completer = child<QLineEdit>(*w, "prompt")->findChild<QCompleter*>();
+  QTRY_COMPARE_WITH_TIMEOUT(completer->model()->rowCount(), vocabulary_size_, 30000);
+  QTRY_VERIFY(child<QLabel>(*w, "model_info")->text().contains(" on "));
+  QCOMPARE(log_text(*w).count("loading the model in "), 1);
+
+  write_random_model(added.toStdString(), random_model_preset("tiny"));
+  QSignalSpy scanned(picker, &ModelPicker::scanned);
+  picker->rescan();
+  QVERIFY(picker->isScanning());
+  QVERIFY(scanned.wait(30000));
+  QVERIFY(folders->findData(added) >= 0);
+  QCOMPARE(folders->currentData().toString(), mine);  // the choice stays
+  QTest::qWait(200);
+  QCOMPARE(log_text(*w).count("loading the model in "), 1);  // and nothing reloads
 }
 
 }  // namespace svgear::test

@@ -41,6 +41,7 @@ class StudioWindowTest : public QObject {
   void builtin_model_draws_the_prompt();
   void wan_memory_placement_reloads_the_model();
   void device_choice_lists_this_machine_and_persists();
+  void first_start_finds_models_off_the_gui_thread();
 
  private:
   // On the tiny model, or on `folder`.
