@@ -37,6 +37,8 @@ so each mode's total covers a whole generation (text encoder + steps + VAE).
   --top-p P          the sparse modes' budget (default 0.9). Random weights attend almost uniformly
                      (top_p 0.9 keeps 87% of the blocks at wan1.3b-480p): a lower top_p times the
                      step at the density of structured attention (0.25: 19% at wan1.3b-480p)
+  --profile-step     after the last mode's timed steps, one more of its steps, untimed, for
+                     `ncu --profile-from-start off` (cudaProfilerStart/Stop around it)
   --device D  --dtype bf16|f32  --seed N  --json FILE   as below
 
 svgear bench attention: one self-attention call per backend and budget.
@@ -89,6 +91,7 @@ int bench_step(int argc, char** argv) {
   options.base.q_clusters = 0;  // the shape's
   options.base.k_clusters = 0;
   options.base.top_p = args.number("top-p").value_or(options.base.top_p);
+  options.profiled_step = args.flag("profile-step");
   const auto json_path = args.text("json");
   args.finish();
   if (json_path) check_results_file(*json_path);  // before the work, not after it

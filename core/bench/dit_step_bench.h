@@ -17,9 +17,9 @@
 // step + the other sparse steps × the warm sparse step. The rest of a generation is timed once, with
 // random weights of the real sizes: the text encoder (umT5 on the prompt and the negative prompt,
 // padded to the context length) and the VAE decode of the whole latent to 8-bit video; a mode's
-// total is text encoder + its generation estimate + VAE. On CUDA the last mode's last timed step
-// runs inside the profiler's capture range (cuda_profiler): `packaging/gpu/profile-kernels.sh` with
-// BENCH=step says where a step's time goes.
+// total is text encoder + its generation estimate + VAE. With `profiled_step`, one untimed step of
+// the last mode runs inside the profiler's capture range (cuda_profiler):
+// `packaging/gpu/profile-kernels.sh` with BENCH=step says where a step's time goes.
 
 #include <functional>
 #include <optional>
@@ -44,6 +44,10 @@ struct DitStepBenchOptions {
   int timed_steps = 3;                 // warm steps timed per mode (the median is reported)
   int num_steps = 50;                  // the schedule the steps sit in (warm-up, step indices)
   uint64_t seed = 0;
+  // One more warm step of the last mode after its timed ones, untimed, between cudaProfilerStart and
+  // Stop on a GPU: what `ncu --profile-from-start off` profiles (packaging/gpu/profile-kernels.sh),
+  // so the profiler's replays never land in a timed step.
+  bool profiled_step = false;
   // Told what starts next ("text encoder: …", "dense: step 2 of 4", …): at wan1.3b-480p on a CPU
   // a stage takes minutes, and a bench that prints nothing until its table looks hung.
   std::function<void(const std::string&)> on_progress;

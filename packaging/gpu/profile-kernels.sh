@@ -21,12 +21,13 @@ bench=("$svgear" bench attention --shape "$shape" --device cuda --dtype bf16 --m
 what="one traced SVG-EAR call at $shape"
 # BENCH=step: one warm DiT step of that shape instead, durations only (a full section
 # set per kernel would rerun the whole bench each time). The bench runs dense first, then
-# STEP_MODES's other modes in order, and brackets the last one's last timed step; the sparse modes
+# STEP_MODES's other modes in order, and brackets one untimed step of the last one after its timed
+# steps (--profile-step), so ncu's replays never land in a timed step; the sparse modes
 # at top_p 0.25 (density ~0.19): where a step's time goes outside the attention call.
 if [ "${BENCH:-attention}" = step ]; then
   modes=${STEP_MODES:-dense}
   bench=("$svgear" bench step --shape "$shape" --device cuda --dtype bf16 --steps 1
-         --modes "$modes" --top-p 0.25)
+         --modes "$modes" --top-p 0.25 --profile-step)
   profiled=$(tr ',' '\n' <<< "$modes" | grep -v '^dense$' | tail -1)
   what="one warm DiT step (${profiled:-dense}) at $shape"
   SVGEAR_DURATIONS_ONLY=1
