@@ -24,11 +24,16 @@ namespace {
 const QColor kPsnr(240, 160, 48);
 const QColor kSsim(90, 150, 230);
 
-// The frame magnified by the largest whole factor (square pixels) that fits `room`.
-QPixmap magnified(const QImage& frame, QSize room) {
-  const int scale = std::max(1, std::min(room.width() / frame.width(), room.height() / frame.height()));
-  return QPixmap::fromImage(
-      frame.scaled(frame.size() * scale, Qt::IgnoreAspectRatio, Qt::FastTransformation));
+// The frame as the preview fits it: magnified by the largest whole factor that fits `room` (square
+// pixels), or shrunk smoothly to fit when it is larger than `room` (a 480p Wan frame in a small dock),
+// rather than cropped to its middle.
+QPixmap fitted(const QImage& frame, QSize room) {
+  if (room.isEmpty()) return QPixmap::fromImage(frame);  // not laid out yet: resizeEvent shows it again
+  if (frame.width() > room.width() || frame.height() > room.height()) {
+    return QPixmap::fromImage(frame.scaled(room, Qt::KeepAspectRatio, Qt::SmoothTransformation));
+  }
+  const int scale = std::min(room.width() / frame.width(), room.height() / frame.height());
+  return QPixmap::fromImage(frame.scaled(frame.size() * scale, Qt::IgnoreAspectRatio, Qt::FastTransformation));
 }
 
 QLabel* titled_view(QGridLayout* grid, int column, QLabel* heading, const char* name) {
@@ -126,8 +131,10 @@ CompareView::CompareView(QWidget* parent)
       timer_->stop();
     }
   });
+  // Hidden (another tab of the dock in front), playback keeps its place but draws nothing: each
+  // frame shown costs three scaled images on the GUI thread. showEvent catches up.
   connect(timer_, &QTimer::timeout, this, [this] {
-    if (frameCount() > 0) setCurrentFrame((current_ + 1) % frameCount());
+    if (frameCount() > 0 && isVisible()) setCurrentFrame((current_ + 1) % frameCount());
   });
   connect(scrub_, &QSlider::valueChanged, this, [this](int index) { setCurrentFrame(index); });
 }
@@ -194,15 +201,20 @@ int CompareView::plottedFrames() const { return plot_->graph(0)->dataCount(); }
 
 void CompareView::showFrame() {
   if (frameCount() == 0) return;
-  dense_view_->setPixmap(magnified(dense_[current_], dense_view_->size()));
-  sparse_view_->setPixmap(magnified(sparse_[current_], sparse_view_->size()));
-  difference_view_->setPixmap(magnified(difference_[current_], difference_view_->size()));
+  dense_view_->setPixmap(fitted(dense_[current_], dense_view_->size()));
+  sparse_view_->setPixmap(fitted(sparse_[current_], sparse_view_->size()));
+  difference_view_->setPixmap(fitted(difference_[current_], difference_view_->size()));
   const QSignalBlocker quiet(scrub_);  // the slider follows playback without echoing back
   scrub_->setValue(current_);
 }
 
 void CompareView::resizeEvent(QResizeEvent* event) {
   QWidget::resizeEvent(event);
+  showFrame();
+}
+
+void CompareView::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
   showFrame();
 }
 

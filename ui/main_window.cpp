@@ -163,7 +163,11 @@ MainWindow::MainWindow(QWidget* parent)
   resize(1440, 900);  // the routing views need the width; restoreGeometry() keeps what the user chose
   restoreSettings();
   setGenerating(false);
-  if (loading_folder_.isEmpty()) statusBar()->showMessage(tr("Ready"));
+  if (model_picker_->awaitsDefault()) {
+    statusBar()->showMessage(tr("Looking for models…"));
+  } else if (loading_folder_.isEmpty()) {
+    statusBar()->showMessage(tr("Ready"));
+  }
 }
 
 MainWindow::~MainWindow() {
@@ -224,8 +228,13 @@ void MainWindow::buildDocks() {
   model_picker_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
   connect(model_picker_, &ModelPicker::folderChosen, this, [this](const QString& f) { openModelFolder(f); });
   // The first start (no folder saved): the model the CLI would use, once the scan has found it.
+  // Runs wait for it (runsAllowed), so nothing but a load can be under way.
   connect(model_picker_, &ModelPicker::defaultFound, this, [this](const QString& f) {
-    if (!generating_ && loading_folder_.isEmpty()) loadModel(f);
+    if (loading_folder_.isEmpty()) loadModel(f);
+  });
+  connect(model_picker_, &ModelPicker::scanned, this, [this] {
+    updateRunActions();
+    if (model_picker_->currentFolder().isEmpty()) statusBar()->showMessage(tr("No models found: File ▸ Open model folder… (Ctrl+O)"));
   });
   connect(model_picker_, &ModelPicker::deviceChanged, this, [this] {
     // Any model loads again on the new device, also after a failed load. The picker is disabled
@@ -342,13 +351,15 @@ void MainWindow::buildActions() {
   // What the cache holds, listed on the thread pool when the menu opens (the cache may sit on a slow
   // disk); the open menu shows the count when it arrives.
   connect(run, &QMenu::aboutToShow, this, [this] {
+    if (clearing_cache_) return;  // the item says "clearing…" until the clear ends
     const int listing = ++cache_listing_;
+    cache_listed_ = false;
     clear_cache_action_->setText(tr("Clear compare cache (counting…)"));
-    clear_cache_action_->setEnabled(false);
+    updateClearCacheAction();
     auto* watcher = new QFutureWatcher<std::optional<DenseCacheUsage>>(this);
     connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, listing] {
       watcher->deleteLater();
-      if (listing != cache_listing_ || clearing_cache_) return;
+      if (listing != cache_listing_) return;  // a newer listing or a clear has begun
       const std::optional<DenseCacheUsage> usage = watcher->future().takeResult();
       if (!usage) {
         clear_cache_action_->setText(tr("Clear compare cache (cannot be listed)"));
@@ -356,11 +367,12 @@ void MainWindow::buildActions() {
       }
       cached_runs_ = usage->runs;
       cached_bytes_ = usage->bytes;
+      cache_listed_ = true;
       clear_cache_action_->setText(usage->runs == 0 ? tr("Clear compare cache (empty)")
                                                     : tr("Clear compare cache (%1 dense runs, %2)…")
                                                           .arg(usage->runs)
                                                           .arg(megabytes(usage->bytes)));
-      clear_cache_action_->setEnabled(!generating_ && usage->runs > 0);
+      updateClearCacheAction();
     });
     watcher->setFuture(QtConcurrent::run([root = dense_run_cache_folder().toStdString()]() -> std::optional<DenseCacheUsage> {
       try {
@@ -625,7 +637,11 @@ void MainWindow::supersedeLibraryOpen() {
 }
 
 void MainWindow::compare() {
-  if (!cachedRunsAllowed()) return;
+  if (!runsAllowed()) return;
+  if (!cachedRunsAllowed()) {
+    statusBar()->showMessage(tr("The compare cache is being cleared: Compare once it is done"));
+    return;
+  }
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::AsShown, request)) return;
   log_->info(tr("compare \"%1\": dense against %2, %3")
@@ -637,7 +653,11 @@ void MainWindow::compare() {
 }
 
 void MainWindow::sweep() {
-  if (!cachedRunsAllowed()) return;
+  if (!runsAllowed()) return;
+  if (!cachedRunsAllowed()) {
+    statusBar()->showMessage(tr("The compare cache is being cleared: sweep once it is done"));
+    return;
+  }
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::AsShown, request)) return;
   std::vector<double> budgets;
@@ -674,7 +694,10 @@ void MainWindow::setLoadingFolder(const QString& folder) {
 
 // Runs wait for a model load to report: one started meanwhile would run with the settings of the
 // model before (its defaults are not in yet) or, after a failed load, load the folder again.
-bool MainWindow::runsAllowed() const { return !generating_ && loading_folder_.isEmpty(); }
+// A start with no folder saved also waits for the scan that chooses the default model.
+bool MainWindow::runsAllowed() const {
+  return !generating_ && loading_folder_.isEmpty() && !model_picker_->awaitsDefault();
+}
 
 // Compare and Sweep read and write the dense-run cache, so they also wait for its clearing.
 bool MainWindow::cachedRunsAllowed() const { return runsAllowed() && !clearing_cache_; }
@@ -684,6 +707,10 @@ void MainWindow::updateRunActions() {
   compare_action_->setEnabled(cachedRunsAllowed());
   sweep_action_->setEnabled(cachedRunsAllowed());
   cancel_action_->setEnabled(generating_ || !loading_folder_.isEmpty());
+}
+
+void MainWindow::updateClearCacheAction() {
+  clear_cache_action_->setEnabled(!generating_ && !clearing_cache_ && cache_listed_ && cached_runs_ > 0);
 }
 
 bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
@@ -712,7 +739,9 @@ bool MainWindow::clearCompareCache() {
   }
   clearing_cache_ = true;
   ++cache_listing_;  // a listing still under way describes the cache before
-  clear_cache_action_->setEnabled(false);
+  cache_listed_ = false;
+  clear_cache_action_->setText(tr("Clear compare cache (clearing…)"));
+  updateClearCacheAction();
   updateRunActions();
   statusBar()->showMessage(tr("Clearing the compare cache…"));
   struct Cleared {
@@ -724,12 +753,18 @@ bool MainWindow::clearCompareCache() {
     watcher->deleteLater();
     const Cleared cleared = watcher->future().takeResult();
     clearing_cache_ = false;
-    clear_cache_action_->setEnabled(!generating_);
     updateRunActions();
     if (!cleared.error.isEmpty()) {
+      clear_cache_action_->setText(tr("Clear compare cache"));  // counted again when the menu opens
+      updateClearCacheAction();
       reportError(cleared.error);
       return;
     }
+    cached_runs_ = 0;
+    cached_bytes_ = 0;
+    cache_listed_ = true;
+    clear_cache_action_->setText(tr("Clear compare cache (empty)"));
+    updateClearCacheAction();
     const QString done =
         tr("Removed %1 cached dense runs (%2)").arg(cleared.usage.runs).arg(megabytes(cleared.usage.bytes));
     log_->info(done);
@@ -756,7 +791,7 @@ void MainWindow::setGenerating(bool generating) {
     routing_clear_pending_ = false;
   }
   updateRunActions();
-  clear_cache_action_->setEnabled(!generating && !clearing_cache_);
+  updateClearCacheAction();
   model_picker_->setEnabled(!generating);
   open_model_action_->setEnabled(!generating);  // the picker's own shortcut: the model stays during a run
   settings_panel_->setEnabled(!generating);
@@ -1037,6 +1072,7 @@ void MainWindow::chooseExportFrames() {
 void MainWindow::closeEvent(QCloseEvent* event) {
   saveSettings();
   supersedeLibraryOpen();  // a reload decoding now must not reach the worker with a model load
+  model_picker_->forgoDefault();  // nor a model scan that ends after the close
   worker_->cancel();
   event->accept();
 }

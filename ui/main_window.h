@@ -113,6 +113,7 @@ class MainWindow : public QMainWindow {
   bool runsAllowed() const;                        // no run and no model load under way
   bool cachedRunsAllowed() const;                  // and the dense-run cache is not being cleared
   void updateRunActions();
+  void updateClearCacheAction();  // on when listed, not empty, and neither a run nor a clear is on
   void reportError(const QString& message);
   void onModelLoaded(const ModelSummary& model);
   void onStep(const StepEvent& step);
@@ -156,6 +157,7 @@ class MainWindow : public QMainWindow {
   QAction* clear_cache_action_ = nullptr;  // its text says what the cache holds when the menu opens
   int cached_runs_ = 0;                    // what the cache held when the menu last listed it
   uintmax_t cached_bytes_ = 0;
+  bool cache_listed_ = false;              // the counts above are the newest listing's (or a clear's)
   int cache_listing_ = 0;                  // the newest listing's number: an older one is not shown
   bool clearing_cache_ = false;
   QAction* open_model_action_ = nullptr;

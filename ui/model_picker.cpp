@@ -224,10 +224,16 @@ void ModelPicker::rescan() {
     // An SVGEAR_MODELS entry that holds no models is named here rather than skipped without a word.
     folders_->setToolTip(found.notes.isEmpty() ? folders_tip_ : folders_tip_ + "\n" + found.notes.join('\n'));
     folders_->setPlaceholderText(tr("No models found: Browse… for a model folder"));
-    const bool chosen = !currentFolder().isEmpty();
-    rebuildList(currentFolder());
+    const bool choose_default = awaitsDefault() && !default_.isEmpty();
+    default_pending_ = false;
+    // A recent folder from now on, so the next start loads it before its own scan ends.
+    if (choose_default) {
+      setCurrentFolder(default_);
+    } else {
+      rebuildList(currentFolder());
+    }
     Q_EMIT scanned();
-    if (!chosen && !currentFolder().isEmpty()) Q_EMIT defaultFound(currentFolder());
+    if (choose_default) Q_EMIT defaultFound(default_);
   });
   watcher->setFuture(QtConcurrent::run(find_models));
 }
@@ -257,7 +263,14 @@ void ModelPicker::save(QSettings& settings) const {
 
 void ModelPicker::restore(const QSettings& settings) {
   recent_ = settings.value("model/recent").toStringList();
-  rebuildList(settings.value("model/folder").toString());
+  // The saved folder heads the list even when it is not among the recent ones (saved by an older
+  // version, which found it by scanning before the window showed).
+  const QString folder = settings.value("model/folder").toString();
+  if (folder.isEmpty()) {
+    rebuildList(QString());
+  } else {
+    setCurrentFolder(folder);
+  }
   ModelPlacement p;
   const QString device = settings.value("model/device", "auto").toString();
   p.device = device.toStdString();

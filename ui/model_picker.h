@@ -49,6 +49,10 @@ class ModelPicker : public QWidget {
   // list shows what the newest scan found when it ends (scanned()). Runs at start and on Browse.
   void rescan();
   bool isScanning() const { return scanning_; }
+  // No folder chosen or restored, and the first scan, which may choose the default, still running.
+  bool awaitsDefault() const { return default_pending_ && currentFolder().isEmpty(); }
+  // The window is closing: a scan that ends later chooses nothing (no load after the close).
+  void forgoDefault() { default_pending_ = false; }
 
  Q_SIGNALS:
   // The user picked a folder, from the list or the chooser.
@@ -61,7 +65,7 @@ class ModelPicker : public QWidget {
   // A rescan ended: the list holds the models it found.
   void scanned();
   // The first scan ended with no folder chosen or restored: `folder`, the model the CLI would use,
-  // is now selected (the window loads it).
+  // is now chosen (and a recent folder; the window loads it).
   void defaultFound(const QString& folder);
 
  private:
@@ -86,6 +90,7 @@ class ModelPicker : public QWidget {
   QString folders_tip_;  // the list's tooltip without the scan's notes on $SVGEAR_MODELS
   int scan_ = 0;         // the newest scan's number: an older one ending later is not shown
   bool scanning_ = false;
+  bool default_pending_ = true;  // until the first scan ends (awaitsDefault)
 };
 
 }  // namespace svgear

@@ -1447,12 +1447,16 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   QVERIFY(child<QAction>(*w, "generate")->isEnabled());
   w->compare();
   QVERIFY(!w->isGenerating());
+  QVERIFY2(w->statusBar()->currentMessage().contains("being cleared"), qPrintable(w->statusBar()->currentMessage()));
+  QVERIFY2(clear->text().contains("clearing"), qPrintable(clear->text()));
   QTRY_VERIFY_WITH_TIMEOUT(!w->isClearingCompareCache(), 30000);
   QCOMPARE(dense_cache_usage(cache).runs, 0);
   QVERIFY2(w->statusBar()->currentMessage().startsWith(QString("Removed %1 cached dense runs").arg(before.runs)),
            qPrintable(w->statusBar()->currentMessage()));
   QVERIFY(child<QAction>(*w, "compare")->isEnabled());
-  QVERIFY(clear->isEnabled());
+  // Nothing left to clear: the item says so and stays off.
+  QVERIFY2(clear->text().contains("empty"), qPrintable(clear->text()));
+  QVERIFY(!clear->isEnabled());
 }
 
 }  // namespace svgear::test
@@ -1625,12 +1629,18 @@ void StudioWindowTest::first_start_finds_models_off_the_gui_thread() {
   auto* picker = child<ModelPicker>(*w, "model_picker");
   auto* folders = child<QComboBox>(*w, "model_folder");
   // The constructor returned without waiting for the scan: its result arrives through the event loop.
+  // Until then no run starts (it would have no model, and one is about to be chosen).
   QVERIFY(picker->isScanning());
   QCOMPARE(folders->count(), 0);
   QCOMPARE(folders->placeholderText(), QString("Looking for models…"));
+  QCOMPARE(w->statusBar()->currentMessage(), QString("Looking for models…"));
+  QVERIFY(!child<QAction>(*w, "generate")->isEnabled());
+  w->generate();
+  QVERIFY(!w->isGenerating());
   w->show();
   QTRY_VERIFY_WITH_TIMEOUT(!picker->isScanning(), 30000);
   QCOMPARE(folders->currentData().toString(), mine);
+  QCOMPARE(picker->recentFolders(), QStringList{mine});  // so the next start loads it at once
   QVERIFY(folders->findData(QString::fromStdString((model_search_roots().back() / "shapes-s").string())) >= 0);
   QCompleter* completer = child<QLineEdit>(*w, "prompt")->findChild<QCompleter*>();
   QTRY_COMPARE_WITH_TIMEOUT(completer->model()->rowCount(), vocabulary_size_, 30000);
@@ -1646,6 +1656,62 @@ void StudioWindowTest::first_start_finds_models_off_the_gui_thread() {
   QCOMPARE(folders->currentData().toString(), mine);  // the choice stays
   QTest::qWait(200);
   QCOMPARE(log_text(*w).count("loading the model in "), 1);  // and nothing reloads
+  QVERIFY(child<QAction>(*w, "generate")->isEnabled());
+  w->close();  // saves the settings
+
+  // The next start loads the saved model before its own scan ends.
+  auto again = std::make_unique<MainWindow>();
+  QVERIFY(child<ModelPicker>(*again, "model_picker")->isScanning());
+  QCOMPARE(child<QComboBox>(*again, "model_folder")->currentData().toString(), mine);
+  QVERIFY2(log_text(*again).contains("loading the model in " + mine) ||
+               child<QLabel>(*again, "model_info")->text().startsWith("Loading mine"),
+           qPrintable(child<QLabel>(*again, "model_info")->text()));
+}
+
+// The Compare views on frames larger than their room (a 480p clip in a small dock): shrunk to fit
+// with their shape kept, not cropped; hidden (another tab in front), playback draws nothing and
+// stays on its frame, and it goes on once shown again.
+void StudioWindowTest::compare_view_fits_large_frames_and_rests_when_hidden() {
+  auto clip = [](uint8_t level) {
+    auto video = std::make_shared<Video>();
+    video->frames = 4;
+    video->height = 480;
+    video->width = 832;
+    video->rgb.resize(size_t(video->frames) * video->frame_bytes());
+    for (int f = 0; f < video->frames; ++f) std::fill_n(video->frame(f), video->frame_bytes(), uint8_t(level + 10 * f));
+    return SharedVideo(video);
+  };
+  CompareResult result;
+  result.sparse_mode = "svgear";
+  result.dense = clip(20);
+  result.sparse = clip(30);
+  result.difference = clip(40);
+  result.psnr_db.assign(4, 40.0);
+  result.ssim.assign(4, 0.9);
+  CompareView view(nullptr);
+  view.resize(900, 400);
+  view.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&view));
+  view.showResult(result);
+  QVERIFY(view.isPlaying());
+  for (const char* name : {"compare_dense", "compare_sparse", "compare_difference"}) {
+    const QLabel* shown = child<QLabel>(view, name);
+    const QSize room = shown->size(), fitted = shown->pixmap().size();
+    QVERIFY2(room.width() < 832 && room.height() < 480, qPrintable(QString("room %1×%2").arg(room.width()).arg(room.height())));
+    QVERIFY2(fitted.width() <= room.width() && fitted.height() <= room.height(),
+             qPrintable(QString("%1×%2 in %3×%4").arg(fitted.width()).arg(fitted.height()).arg(room.width()).arg(room.height())));
+    QVERIFY(fitted.width() == room.width() || fitted.height() == room.height());  // as large as fits
+    QVERIFY(std::abs(double(fitted.width()) / fitted.height() - 832.0 / 480.0) < 0.02);
+  }
+  QTRY_VERIFY(view.currentFrame() > 0);  // playing
+
+  view.hide();
+  const int held = view.currentFrame();
+  QTest::qWait(400);  // six ticks at 16 fps
+  QCOMPARE(view.currentFrame(), held);
+  QVERIFY(view.isPlaying());
+  view.show();
+  QTRY_VERIFY(view.currentFrame() != held);
 }
 
 }  // namespace svgear::test

@@ -42,6 +42,7 @@ class StudioWindowTest : public QObject {
   void wan_memory_placement_reloads_the_model();
   void device_choice_lists_this_machine_and_persists();
   void first_start_finds_models_off_the_gui_thread();
+  void compare_view_fits_large_frames_and_rests_when_hidden();
 
  private:
   // On the tiny model, or on `folder`.
