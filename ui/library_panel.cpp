@@ -16,6 +16,7 @@
 #include <QPixmap>
 #include <QPushButton>
 #include <QTextBoundaryFinder>
+#include <QThreadPool>
 #include <QUrl>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -242,12 +243,15 @@ void LibraryPanel::deleteSelected() {
   // Only "not found": a failed lookup (a permission, a stale NFS handle) goes to remove(), which says why.
   const bool vanished = std::filesystem::symlink_status(e.folder, ec).type() == std::filesystem::file_type::not_found;
   if (!vanished) {
+    std::filesystem::path detached;
     try {
-      library_.remove(e);
+      detached = library_.detach(e);
     } catch (const UserError& error) {
       Q_EMIT errorOccurred(QString::fromStdString(error.what()));
       return;
     }
+    // Out of the library now; its files go on the thread pool (a clip on a network mount).
+    QThreadPool::globalInstance()->start([detached] { GenerationLibrary::purge_detached(detached); });
   }
   if (scanning_) deleted_during_scan_.push_back(e.folder);
   // Its row now: the dialog's event loop may have listed a run kept meanwhile above it.

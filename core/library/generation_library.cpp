@@ -174,7 +174,7 @@ std::vector<LibraryEntry> GenerationLibrary::entries() const {
   return found;
 }
 
-void GenerationLibrary::remove(const LibraryEntry& entry) const {
+std::filesystem::path GenerationLibrary::detach(const LibraryEntry& entry) const {
   std::error_code ec;
   const auto root = std::filesystem::weakly_canonical(root_, ec);
   // The entry under its own name: a link in the library that names another entry goes, not what it
@@ -186,14 +186,18 @@ void GenerationLibrary::remove(const LibraryEntry& entry) const {
   if (std::filesystem::is_symlink(folder, ec)) {
     std::filesystem::remove(folder, ec);
     if (ec) throw UserError("cannot delete " + folder.string() + ": " + ec.message());
-    return;
+    return {};
   }
   const std::filesystem::path doomed = root / (std::string(kDeletingPrefix) + unique_name_suffix());
   std::filesystem::rename(folder, doomed, ec);
   if (ec) throw UserError("cannot delete " + folder.string() + ": " + ec.message());
-  // The entry is gone from the library now; files that refuse to go stay hidden until a later add()
-  // removes them, once this process has ended.
-  std::filesystem::remove_all(doomed, ec);
+  return doomed;
+}
+
+void GenerationLibrary::purge_detached(const std::filesystem::path& detached) {
+  if (detached.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(detached, ec);
 }
 
 }  // namespace svgear

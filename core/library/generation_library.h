@@ -53,9 +53,17 @@ class GenerationLibrary {
   // but cannot be listed.
   std::vector<LibraryEntry> entries() const;
   // Deletes an entry folder of this library (and nothing outside it; a link in the library that
-  // names an entry goes itself, not the folder it names). The folder is first renamed to a hidden
-  // name, so a deletion stopped midway never leaves half an entry listed. Throws UserError.
-  void remove(const LibraryEntry& entry) const;
+  // names an entry goes itself, not the folder it names): detach() then purge_detached(). Throws
+  // UserError.
+  void remove(const LibraryEntry& entry) const { purge_detached(detach(entry)); }
+  // Takes an entry out of the library at once: renames its folder to a hidden name, so a deletion
+  // stopped midway never leaves half an entry listed, and returns that name (empty for a link,
+  // which is removed itself). A few metadata operations, where deleting the files may take long
+  // (a network mount): the studio purges on the thread pool. Throws UserError.
+  std::filesystem::path detach(const LibraryEntry& entry) const;
+  // Deletes what detach() returned; files that refuse to go stay hidden until a later add()
+  // removes them, once this process has ended. Never throws.
+  static void purge_detached(const std::filesystem::path& detached);
 
  private:
   std::filesystem::path root_;

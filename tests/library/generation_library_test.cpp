@@ -99,9 +99,16 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
     }
   }
 
-  library.remove(listed[1]);
+  // detach() takes the entry out at once under a hidden name; purge_detached() deletes its files.
+  const std::filesystem::path detached = library.detach(listed[1]);
+  EXPECT_EQ(detached.parent_path(), std::filesystem::weakly_canonical(root));
+  EXPECT_EQ(detached.filename().string().rfind(".deleting-", 0), 0u) << detached;
+  EXPECT_TRUE(std::filesystem::exists(detached / "record.json"));
   EXPECT_EQ(library.entries().size(), 2u);
   EXPECT_FALSE(std::filesystem::exists(same_second.folder));
+  GenerationLibrary::purge_detached(detached);
+  EXPECT_FALSE(std::filesystem::exists(detached));
+  GenerationLibrary::purge_detached({});  // a link's detach(): nothing to purge
   for (const auto& item : std::filesystem::directory_iterator(root)) {
     EXPECT_NE(item.path().filename().string().rfind(".deleting-", 0), 0u) << "left behind: " << item.path();
   }

@@ -1226,6 +1226,13 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   QCOMPARE(panel.count(), 4);
   QVERIFY(!std::filesystem::exists(marked_up.folder));
   QVERIFY(errors.isEmpty());
+  // Its files go on the thread pool, from the hidden folder the entry was renamed to.
+  const auto deleting_left = [&root] {
+    int n = 0;
+    for (const auto& item : std::filesystem::directory_iterator(root)) n += item.path().filename().string().rfind(".deleting-", 0) == 0;
+    return n;
+  };
+  QTRY_COMPARE(deleting_left(), 0);
 
   // Removed by hand meanwhile: Delete drops the row without an error.
   std::filesystem::remove_all(newest.folder);
