@@ -89,24 +89,27 @@ void BlockMapView::rebuild() {
     }
   }
   const bool by_error = colouring_ == Colouring::EstimatedError && hasErrors();
-  const QColor not_exact = hasErrors() ? kCompensated : kSkipped;
+  const QRgb empty = kEmpty.rgb(), exact = kExact.rgb(), not_exact = (hasErrors() ? kCompensated : kSkipped).rgb();
+  const float span = std::max(error_max_ - error_min_, 1e-6f);
+  // Rebuilt on the GUI thread at every traced step (Wan: 200 × 1000 cells): rows written through
+  // scanLine, not setPixel.
   blocks_ = QImage(k_clusters_, q_clusters_, QImage::Format_RGB32);
   for (int y = 0; y < q_clusters_; ++y) {
     const int i = rows_[y];
+    auto* line = reinterpret_cast<QRgb*>(blocks_.scanLine(y));
     for (int x = 0; x < k_clusters_; ++x) {
       const int j = columns_[x];
       const size_t block = size_t(i) * k_clusters_ + j;
-      QColor colour = kEmpty;
+      QRgb colour = empty;
       if (q_sizes_[i] > 0 && k_sizes_[j] > 0) {
         if (by_error) {
           const float e = block_log_error_[block];
-          const float span = std::max(error_max_ - error_min_, 1e-6f);
-          colour = std::isfinite(e) ? viridis((e - error_min_) / span) : kEmpty;
+          colour = std::isfinite(e) ? viridis((e - error_min_) / span).rgb() : empty;
         } else {
-          colour = block_map_[block] ? kExact : not_exact;
+          colour = block_map_[block] ? exact : not_exact;
         }
       }
-      blocks_.setPixel(x, y, colour.rgb());
+      line[x] = colour;
     }
   }
   update();
