@@ -63,8 +63,12 @@ constexpr int kExitRunDidNotStop = 3;
 
 QString seconds(double ms) { return QString::number(ms / 1000.0, 'f', ms < 10000 ? 2 : 1) + " s"; }
 
-// A library entry's video from the thread pool: the frames, or why they could not be read.
-struct DecodedVideo {
+// A library entry as the thread pool reads it (record, request, video; a folder on a network mount
+// takes a while): all of it, or why it could not be read.
+struct OpenedEntry {
+  LibraryEntry entry;
+  StudioRequest request;
+  bool model_present = false;  // the request's model folder is there (and readable)
   Video video;
   std::string error;
 };
@@ -494,53 +498,48 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
     reportError(tr("a run is in progress: reload a library entry after it finishes or is cancelled"));
     return;
   }
-  LibraryEntry entry;
-  StudioRequest request;
-  try {
-    entry = read_library_entry(folder);
-    request = studio_request_from_record(entry.record);
-  } catch (const std::exception& e) {
-    reportError(tr("cannot reload %1: %2").arg(QString::fromStdString(folder.string()), QString::fromUtf8(e.what())));
-    return;
-  }
-  // The video decodes on the thread pool (a Wan clip takes ~0.3 s); the panels change only once it
-  // has, so a damaged video changes nothing. A later reload, a run, a model choice or closing the
-  // window supersedes this one (supersedeLibraryOpen).
+  // Everything is read on the thread pool (the record, then the video: a Wan clip takes ~0.3 s);
+  // the panels change only once it has, so a damaged entry changes nothing. A later reload, a run,
+  // a model choice or closing the window supersedes this one (supersedeLibraryOpen).
   supersedeLibraryOpen();
   auto token = std::make_shared<CancelToken>();
   library_open_ = token;
-  statusBar()->showMessage(tr("Opening %1…").arg(QString::fromStdString(entry.folder.filename().string())));
-  auto* watcher = new QFutureWatcher<DecodedVideo>(this);
-  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, token, folder, entry, request] {
+  statusBar()->showMessage(tr("Opening %1…").arg(QString::fromStdString(folder.filename().string())));
+  auto* watcher = new QFutureWatcher<OpenedEntry>(this);
+  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, token, folder] {
     watcher->deleteLater();
     if (token != library_open_) return;
     library_open_.reset();
-    DecodedVideo decoded = watcher->future().takeResult();
-    if (!decoded.error.empty()) {
+    OpenedEntry opened = watcher->future().takeResult();
+    if (!opened.error.empty()) {
       reportError(
-          tr("cannot reload %1: %2").arg(QString::fromStdString(folder.string()), QString::fromStdString(decoded.error)));
+          tr("cannot reload %1: %2").arg(QString::fromStdString(folder.string()), QString::fromStdString(opened.error)));
       return;
     }
-    applyLibraryEntry(entry, request, std::move(decoded.video));
+    applyLibraryEntry(opened.entry, opened.request, opened.model_present, std::move(opened.video));
   });
-  watcher->setFuture(QtConcurrent::run([path = entry.video, token] {
-    DecodedVideo decoded;
+  watcher->setFuture(QtConcurrent::run([folder, token] {
+    OpenedEntry opened;
     try {
-      decoded.video = read_video(path, token.get(), decoded_video_budget());
+      opened.entry = read_library_entry(folder);
+      opened.request = studio_request_from_record(opened.entry.record);
+      std::error_code ec;  // a folder this user may not read is as gone as a missing one
+      opened.model_present = std::filesystem::is_directory(opened.request.model_folder, ec);
+      opened.video = read_video(opened.entry.video, token.get(), decoded_video_budget());
     } catch (const std::exception& e) {
-      decoded.error = e.what();
+      opened.error = e.what();
     } catch (...) {
-      decoded.error = "unknown error";
+      opened.error = "unknown error";
     }
-    return decoded;
+    return opened;
   }));
 }
 
-void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioRequest& request, Video video) {
+void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioRequest& request, bool model_present,
+                                   Video video) {
   const QString model = QString::fromStdString(request.model_folder.string());
   if (!model.isEmpty() && model != model_picker_->currentFolder()) {
-    std::error_code ec;  // a folder this user may not read is as gone as a missing one
-    if (std::filesystem::is_directory(request.model_folder, ec)) {
+    if (model_present) {
       model_picker_->setCurrentFolder(model);
       loadModel(model);
     } else {

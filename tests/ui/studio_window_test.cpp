@@ -1121,9 +1121,9 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   QVERIFY(w->result().rgb == kept.rgb);
   QTRY_COMPARE_WITH_TIMEOUT(library->count(), before + 2, 10000);
 
-  // Not an entry: reported, and nothing changes.
+  // Not an entry: reported (once the thread pool has looked), and nothing changes.
   w->openLibraryEntry(scratch_.filePath("no-such-entry").toStdString());
-  QVERIFY(w->statusBar()->currentMessage().contains("cannot reload"));
+  QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().contains("cannot reload"), 10000);
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString(kPrompt));
 
   // An entry whose video is damaged: reported once the decode fails, and nothing changes.
