@@ -331,7 +331,8 @@ void MainWindow::buildActions() {
   generate_action_->setToolTip(tr("Generate a video from the prompt (Ctrl+Enter)"));
   compare_action_ = run->addAction(tr("Compare"), this, [this] { compare(); });
   compare_action_->setObjectName("compare");
-  compare_action_->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_Return);
+  compare_action_->setShortcuts(
+      {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Enter)});
   compare_action_->setToolTip(
       tr("Run the request dense and sparse with the same seed and compare them (Ctrl+Shift+Enter)"));
   sweep_action_ = run->addAction(tr("Sweep budgets"), this, [this] { sweep(); });
