@@ -1,16 +1,40 @@
 // svgear-studio: the desktop application.
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <QApplication>
+#include <QThreadPool>
 
 #include "ui/dark_theme.h"
 #include "ui/main_window.h"
+
+namespace {
+
+// Tasks on Qt's thread pool (a model scan, a library listing, a compare-cache clearing) only read,
+// or delete what is already out of sight, so cutting one short loses nothing; on a network mount
+// that stopped answering one never ends, and QApplication would wait for it without a window.
+constexpr int kPoolStopMs = 10000;
+constexpr int kExitPoolDidNotStop = 3;  // as the window's own exit when a run does not stop
+
+}  // namespace
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QApplication::setOrganizationName("svgear");  // QSettings: ~/.config/svgear/SVG-EAR Studio.conf
   QApplication::setApplicationName("SVG-EAR Studio");
   svgear::apply_dark_theme();
-  svgear::MainWindow window;
-  window.show();
-  return QApplication::exec();
+  int status = 0;
+  {
+    svgear::MainWindow window;
+    window.show();
+    status = QApplication::exec();
+  }
+  if (!QThreadPool::globalInstance()->waitForDone(kPoolStopMs)) {
+    std::fprintf(stderr, "svgear-studio: file work on the thread pool did not end within %d s of closing the window "
+                 "(a network mount that stopped answering?); quitting without it\n", kPoolStopMs / 1000);
+    std::fflush(stderr);
+    std::_Exit(kExitPoolDidNotStop);
+  }
+  return status;
 }
