@@ -11,9 +11,10 @@
 
 namespace {
 
-// Tasks on Qt's thread pool (a model scan, a library listing, a compare-cache clearing) only read,
-// or delete what is already out of sight, so cutting one short loses nothing; on a network mount
-// that stopped answering one never ends, and QApplication would wait for it without a window.
+// Tasks on Qt's thread pool (model scans, library listings, reloads and deletions, the compare
+// cache's listing and clearing) lose nothing when cut short: a deletion stopped midway leaves a
+// hidden folder the library removes later, a half-cleared cached run is run again. On a network
+// mount that stopped answering one never ends, and QApplication would wait for it without a window.
 constexpr int kPoolStopMs = 10000;
 constexpr int kExitPoolDidNotStop = 3;  // as the window's own exit when a run does not stop
 

@@ -28,6 +28,7 @@ const QColor kSsim(90, 150, 230);
 // pixels), or shrunk smoothly to fit when it is larger than `room` (a 480p Wan frame in a small dock),
 // rather than cropped to its middle.
 QPixmap fitted(const QImage& frame, QSize room) {
+  if (frame.isNull()) return QPixmap();
   if (room.isEmpty()) return QPixmap::fromImage(frame);  // not laid out yet: resizeEvent shows it again
   if (frame.width() > room.width() || frame.height() > room.height()) {
     return QPixmap::fromImage(frame.scaled(room, Qt::KeepAspectRatio, Qt::SmoothTransformation));

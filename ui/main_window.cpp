@@ -234,7 +234,9 @@ void MainWindow::buildDocks() {
   // The first start (no folder saved): the model the CLI would use, once the scan has found it.
   // Runs wait for it (runsAllowed), so nothing but a load can be under way.
   connect(model_picker_, &ModelPicker::defaultFound, this, [this](const QString& f) {
-    if (loading_folder_.isEmpty()) loadModel(f);
+    if (!loading_folder_.isEmpty()) return;
+    apply_model_defaults_ = true;  // a first start has no settings of its own: the model's sizes
+    loadModel(f);
   });
   connect(model_picker_, &ModelPicker::scanned, this, [this] {
     updateRunActions();
@@ -694,9 +696,10 @@ void MainWindow::setLoadingFolder(const QString& folder) {
 
 // Runs wait for a model load to report: one started meanwhile would run with the settings of the
 // model before (its defaults are not in yet) or, after a failed load, load the folder again.
-// A start with no folder saved also waits for the scan that chooses the default model.
+// Without a folder (a start with none saved, while the scan that chooses the default runs, or when
+// it found none) a run would only fail.
 bool MainWindow::runsAllowed() const {
-  return !generating_ && loading_folder_.isEmpty() && !model_picker_->awaitsDefault();
+  return !generating_ && loading_folder_.isEmpty() && !model_picker_->currentFolder().isEmpty();
 }
 
 // Compare and Sweep read and write the dense-run cache, so they also wait for its clearing.

@@ -1652,6 +1652,7 @@ void StudioWindowTest::first_start_finds_models_off_the_gui_thread() {
   QCompleter* completer = child<QLineEdit>(*w, "prompt")->findChild<QCompleter*>();
   QTRY_COMPARE_WITH_TIMEOUT(completer->model()->rowCount(), vocabulary_size_, 30000);
   QTRY_VERIFY(child<QLabel>(*w, "model_info")->text().contains(" on "));
+  QCOMPARE(child<QSpinBox>(*w, "width")->value(), 32);  // the model's sizes: no settings of its own yet
   QCOMPARE(log_text(*w).count("loading the model in "), 1);
 
   write_random_model(added.toStdString(), random_model_preset("tiny"));
