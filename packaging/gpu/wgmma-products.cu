@@ -198,24 +198,36 @@ __global__ void __launch_bounds__(kThreads) products_kernel(const __nv_bfloat16*
 #endif
 }
 
+// Random bf16 pairs in [-2, 2) (a hash of the place): timing on data like the real operands.
+__device__ uint32_t random_pair(uint32_t i) {
+  i = (i ^ 61u) ^ (i >> 16);
+  i *= 9u;
+  i ^= i >> 4;
+  i *= 0x27d4eb2du;
+  i ^= i >> 15;
+  return (i & 0xBFFFBFFFu) | 0x3F003F00u;  // sign and low mantissa random, exponent 126 or 127
+}
+__device__ void fill_random(unsigned char* base, int words) {
+  for (int i = threadIdx.x; i < words; i += kThreads) reinterpret_cast<uint32_t*>(base)[i] = random_pair(i);
+}
+
 // The products of one 64-key tile, `iters` times over the same shared memory, for throughput:
 // the transposed form at N rows (Sᵀ = K·Qᵀ, then Oᵀ = Vᵀ·Pᵀ in two halves of d) against today's tail
 // tile (RS form, 64 query rows in registers: S = Q·Kᵀ at N = 64 keys, O += P·V at N = 128 of d).
 // No producer: only the tensor cores and their shared-memory reads are timed.
 template <int N>
-__global__ void __launch_bounds__(kThreads, 2) transposed_timing_kernel(int iters, float* sink) {
+__global__ void __launch_bounds__(kThreads, 2) transposed_timing_kernel(int iters, float* sink, long long* cycles) {
 #if SVGEAR_WGMMA_AVAILABLE
   extern __shared__ unsigned char raw[];
   unsigned char* base = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(raw) + 1023) & ~uintptr_t(1023));
-  for (int i = threadIdx.x; i < (3 * kKeys * kDim * 2 + 64 * kKeys * 2) / 16; i += kThreads) {
-    reinterpret_cast<uint4*>(base)[i] = make_uint4(0x3C003C00u, 0x3C003C00u, 0x3C003C00u, 0x3C003C00u);
-  }
+  fill_random(base, (3 * kKeys * kDim * 2 + 64 * kKeys * 2) / 4);
   wg::fence_proxy_async();
   __syncthreads();
   unsigned char *ks = base, *vs = ks + kKeys * kDim * 2, *qs = vs + kKeys * kDim * 2, *ps = qs + 64 * kDim * 2;
   float s[N / 8][4], o0[N / 8][4], o1[N / 8][4];
   for (int t = 0; t < N / 8; ++t)
     for (int e = 0; e < 4; ++e) o0[t][e] = o1[t][e] = 0.0f;
+  const long long begin = clock64();
   for (int it = 0; it < iters; ++it) {
     wg::fence();
     for (int kt = 0; kt < kDim / 16; ++kt) {
@@ -235,29 +247,29 @@ __global__ void __launch_bounds__(kThreads, 2) transposed_timing_kernel(int iter
   for (int t = 0; t < N / 8; ++t)
     for (int e = 0; e < 4; ++e) total += s[t][e] + o0[t][e] + o1[t][e];
   sink[blockIdx.x * kThreads + threadIdx.x] = total;
+  if (blockIdx.x == 0 && threadIdx.x == 0) *cycles = clock64() - begin;
 #else
   __trap();
 #endif
 }
 
-__global__ void __launch_bounds__(kThreads, 2) rows64_timing_kernel(int iters, float* sink) {
+__global__ void __launch_bounds__(kThreads, 2) rows64_timing_kernel(int iters, float* sink, long long* cycles) {
 #if SVGEAR_WGMMA_AVAILABLE
   extern __shared__ unsigned char raw[];
   unsigned char* base = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(raw) + 1023) & ~uintptr_t(1023));
-  for (int i = threadIdx.x; i < (3 * kKeys * kDim * 2 + 64 * kKeys * 2) / 16; i += kThreads) {
-    reinterpret_cast<uint4*>(base)[i] = make_uint4(0x3C003C00u, 0x3C003C00u, 0x3C003C00u, 0x3C003C00u);
-  }
+  fill_random(base, (3 * kKeys * kDim * 2 + 64 * kKeys * 2) / 4);
   wg::fence_proxy_async();
   __syncthreads();
   unsigned char *ks = base, *vs = ks + kKeys * kDim * 2;
   uint32_t q_frag[kDim / 16][4], p_frag[kKeys / 16][4];
   for (int kt = 0; kt < kDim / 16; ++kt)
-    for (int r = 0; r < 4; ++r) q_frag[kt][r] = 0x3C003C00u + threadIdx.x;
+    for (int r = 0; r < 4; ++r) q_frag[kt][r] = random_pair(threadIdx.x * 64 + kt * 4 + r + 1000000u);
   for (int kk = 0; kk < kKeys / 16; ++kk)
-    for (int r = 0; r < 4; ++r) p_frag[kk][r] = 0x3C003C00u + threadIdx.x;
+    for (int r = 0; r < 4; ++r) p_frag[kk][r] = random_pair(threadIdx.x * 64 + kk * 4 + r + 2000000u);
   float s[kKeys / 8][4], acc[kDim / 8][4];
   for (int t = 0; t < kDim / 8; ++t)
     for (int e = 0; e < 4; ++e) acc[t][e] = 0.0f;
+  const long long begin = clock64();
   for (int it = 0; it < iters; ++it) {
     wg::fence();
     for (int kt = 0; kt < kDim / 16; ++kt) {
@@ -276,6 +288,7 @@ __global__ void __launch_bounds__(kThreads, 2) rows64_timing_kernel(int iters, f
   for (int t = 0; t < kDim / 8; ++t)
     for (int e = 0; e < 4; ++e) total += acc[t][e];
   sink[blockIdx.x * kThreads + threadIdx.x] = total;
+  if (blockIdx.x == 0 && threadIdx.x == 0) *cycles = clock64() - begin;
 #else
   __trap();
 #endif
@@ -368,29 +381,39 @@ bool run_case(std::mt19937& gen) {
 
 }  // namespace
 
-// Milliseconds for `iters` tiles in every CTA of two per SM.
+struct Timing {
+  float ms;
+  double cycles;  // SM clocks of CTA 0's loop
+};
+
+// `iters` tiles in every CTA of two per SM.
 template <typename Kernel>
-float time_kernel(Kernel kernel, int iters) {
+Timing time_kernel(Kernel kernel, int iters) {
   int sms = 0;
   cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
   const int smem = 1024 + 3 * kKeys * kDim * 2 + 64 * kKeys * 2;
   cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
   float* sink = nullptr;
+  long long* cycles = nullptr;
   cudaMalloc(&sink, size_t(sms) * 2 * kThreads * 4);
-  kernel<<<sms * 2, kThreads, smem>>>(iters, sink);  // warm-up
+  cudaMalloc(&cycles, sizeof(long long));
+  kernel<<<sms * 2, kThreads, smem>>>(iters, sink, cycles);  // warm-up
   cudaEvent_t start, stop;
   cudaEventCreate(&start);
   cudaEventCreate(&stop);
   cudaEventRecord(start);
-  kernel<<<sms * 2, kThreads, smem>>>(iters, sink);
+  kernel<<<sms * 2, kThreads, smem>>>(iters, sink, cycles);
   cudaEventRecord(stop);
   cudaEventSynchronize(stop);
   float ms = 0.0f;
   cudaEventElapsedTime(&ms, start, stop);
+  long long clocks = 0;
+  cudaMemcpy(&clocks, cycles, sizeof clocks, cudaMemcpyDeviceToHost);
   cudaFree(sink);
+  cudaFree(cycles);
   const cudaError_t e = cudaGetLastError();
   if (e != cudaSuccess) std::printf("timing: %s\n", cudaGetErrorString(e));
-  return ms;
+  return {ms, double(clocks)};
 }
 
 int main() {
@@ -413,13 +436,13 @@ int main() {
   cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
   const int iters = 4000;
   const double tiles = double(sms) * 2 * iters;
-  const float rows64 = time_kernel(rows64_timing_kernel, iters);
-  std::printf("| form | rows | ms | µs per tile and CTA | TFLOP/s on the rows | tile time against RS 64 rows |\n"
-              "|---|---|---|---|---|---|\n");
-  auto row = [&](const char* form, int rows, float ms) {
-    const double flop = tiles * 2.0 * 2.0 * kKeys * rows * kDim;
-    std::printf("| %s | %d | %.3f | %.3f | %.0f | %.2f |\n", form, rows, ms, ms * 1e3 / iters, flop / (ms * 1e9),
-                ms / rows64);
+  const Timing rows64 = time_kernel(rows64_timing_kernel, iters);
+  std::printf("| form | rows | ms | clocks per tile (CTA 0) | FLOP per clock and SM (2 CTAs) | TFLOP/s on the rows | "
+              "tile time against RS 64 rows |\n|---|---|---|---|---|---|---|\n");
+  auto row = [&](const char* form, int rows, Timing t) {
+    const double flop_per_tile = 2.0 * 2.0 * kKeys * rows * kDim;
+    std::printf("| %s | %d | %.3f | %.0f | %.0f | %.0f | %.2f |\n", form, rows, t.ms, t.cycles / iters,
+                2.0 * flop_per_tile / (t.cycles / iters), tiles * flop_per_tile / (t.ms * 1e9), t.ms / rows64.ms);
   };
   row("RS (today's tail)", 64, rows64);
   row("SS transposed", 16, time_kernel(transposed_timing_kernel<16>, iters));
