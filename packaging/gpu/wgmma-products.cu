@@ -101,6 +101,33 @@ struct MmaSS<64, kTransposeA, kTransposeB> {
   }
 };
 
+template <bool kTransposeA, bool kTransposeB>
+struct MmaSS<128, kTransposeA, kTransposeB> {
+  static __device__ __forceinline__ void run(float (&d)[16][4], uint64_t a_desc, uint64_t b_desc, bool accumulate) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
+        "%64, %65, p, 1, 1, %67, %68;\n}\n"
+        : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]),
+        "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]),
+        "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),
+        "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]),
+        "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]),
+        "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]),
+        "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]),
+        "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3]),
+        "+f"(d[8][0]), "+f"(d[8][1]), "+f"(d[8][2]), "+f"(d[8][3]),
+        "+f"(d[9][0]), "+f"(d[9][1]), "+f"(d[9][2]), "+f"(d[9][3]),
+        "+f"(d[10][0]), "+f"(d[10][1]), "+f"(d[10][2]), "+f"(d[10][3]),
+        "+f"(d[11][0]), "+f"(d[11][1]), "+f"(d[11][2]), "+f"(d[11][3]),
+        "+f"(d[12][0]), "+f"(d[12][1]), "+f"(d[12][2]), "+f"(d[12][3]),
+        "+f"(d[13][0]), "+f"(d[13][1]), "+f"(d[13][2]), "+f"(d[13][3]),
+        "+f"(d[14][0]), "+f"(d[14][1]), "+f"(d[14][2]), "+f"(d[14][3]),
+        "+f"(d[15][0]), "+f"(d[15][1]), "+f"(d[15][2]), "+f"(d[15][3])
+        : "l"(a_desc), "l"(b_desc), "r"(int(accumulate)), "n"(int(kTransposeA)), "n"(int(kTransposeB)));
+  }
+};
+
 #endif
 
 // A [rows][kDim] tile from global into the swizzled layout, 16 bytes per thread and step.
@@ -294,6 +321,62 @@ __global__ void __launch_bounds__(kThreads, 2) rows64_timing_kernel(int iters, f
 #endif
 }
 
+// A whole CTA of today's main launch, tensor side only: kConsumers warpgroups of 64 query rows
+// over one 128-key stage per iteration (S = Q·Kᵀ at N = 128, then O += P·V at N = 128 of d). Q in
+// registers (RS, today) or read from shared memory (SS: 32 registers fewer per consumer thread,
+// what a third consumer needs to fit). One CTA per SM; no producer.
+template <int kConsumers, bool kQInSmem>
+__global__ void __launch_bounds__(kThreads * kConsumers, 1) consumers_timing_kernel(int iters, float* sink,
+                                                                                      long long* cycles) {
+#if SVGEAR_WGMMA_AVAILABLE
+  constexpr int kStageKeys = 128;
+  extern __shared__ unsigned char raw[];
+  unsigned char* base = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(raw) + 1023) & ~uintptr_t(1023));
+  for (int i = threadIdx.x; i < (2 * kStageKeys + kConsumers * 64) * kDim * 2 / 4; i += blockDim.x) {
+    reinterpret_cast<uint32_t*>(base)[i] = random_pair(i);
+  }
+  wg::fence_proxy_async();
+  __syncthreads();
+  const int consumer = threadIdx.x / kThreads, t = threadIdx.x % kThreads;
+  unsigned char *ks = base, *vs = ks + kStageKeys * kDim * 2, *qs = vs + kStageKeys * kDim * 2 + consumer * 64 * kDim * 2;
+  uint32_t q_frag[kDim / 16][4];
+  for (int kt = 0; kt < kDim / 16; ++kt)
+    for (int r = 0; r < 4; ++r) q_frag[kt][r] = kQInSmem ? 0u : random_pair(t * 64 + kt * 4 + r + 1000000u);
+  // P's fragments made per k-step from one register (today's kernel converts S into them): the
+  // third consumer's registers hold S and O, not a second copy of P.
+  const uint32_t p_seed = random_pair(t + 2000000u);
+  float s[kStageKeys / 8][4], acc[kDim / 8][4];
+  for (int i = 0; i < kDim / 8; ++i)
+    for (int e = 0; e < 4; ++e) acc[i][e] = 0.0f;
+  const long long begin = clock64();
+  for (int it = 0; it < iters; ++it) {
+    wg::fence();
+    for (int kt = 0; kt < kDim / 16; ++kt) {
+      const uint64_t keys = descriptor(ks + (kt / 4) * kStageKeys * 128 + (kt % 4) * 32, 16, 1024);
+      if constexpr (kQInSmem) {
+        MmaSS<kStageKeys, false, false>::run(s, descriptor(qs + (kt / 4) * 64 * 128 + (kt % 4) * 32, 16, 1024), keys,
+                                             kt > 0);
+      } else {
+        wg::Mma<__nv_bfloat16, kStageKeys, false>::run(s, q_frag[kt], keys, kt > 0);
+      }
+    }
+    for (int kk = 0; kk < kStageKeys / 16; ++kk) {
+      const uint32_t p_frag[4] = {p_seed ^ (kk << 4), p_seed ^ (kk << 5), p_seed ^ (kk << 6), p_seed ^ (kk << 7)};
+      wg::Mma<__nv_bfloat16, kDim, true>::run(acc, p_frag, descriptor(vs + kk * 16 * 128, kStageKeys * 128, 1024), true);
+    }
+    wg::commit();
+    wg::wait<0>();
+  }
+  float total = 0.0f;
+  for (int i = 0; i < kStageKeys / 8; ++i)
+    for (int e = 0; e < 4; ++e) total += s[i][e] + acc[i][e];
+  sink[blockIdx.x * blockDim.x + threadIdx.x] = total;
+  if (blockIdx.x == 0 && threadIdx.x == 0) *cycles = clock64() - begin;
+#else
+  __trap();
+#endif
+}
+
 float to_float(__nv_bfloat16 x) {
   uint16_t bits;
   std::memcpy(&bits, &x, 2);
@@ -449,5 +532,32 @@ int main() {
   row("SS transposed", 32, time_kernel(transposed_timing_kernel<32>, iters));
   row("SS transposed", 48, time_kernel(transposed_timing_kernel<48>, iters));
   row("SS transposed", 64, time_kernel(transposed_timing_kernel<64>, iters));
+
+  // Today's main launch (two consumers, Q in registers) against three consumers with Q in shared
+  // memory: a 128-key stage's products per iteration, one CTA per SM.
+  std::printf("\n| consumers | Q from | clocks per stage (CTA 0) | FLOP per clock and SM | rows per CTA | clocks per stage "
+              "and 64 rows |\n|---|---|---|---|---|---|\n");
+  auto consumers = [&](auto kernel, int count, const char* q_from) {
+    const int smem = 1024 + (2 * 128 + count * 64) * kDim * 2;
+    cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+    float* sink = nullptr;
+    long long* cycles = nullptr;
+    cudaMalloc(&sink, size_t(sms) * count * kThreads * 4);
+    cudaMalloc(&cycles, sizeof(long long));
+    kernel<<<sms, kThreads * count, smem>>>(iters, sink, cycles);
+    cudaDeviceSynchronize();
+    long long clocks = 0;
+    cudaMemcpy(&clocks, cycles, sizeof clocks, cudaMemcpyDeviceToHost);
+    const cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) std::printf("timing: %s\n", cudaGetErrorString(e));
+    cudaFree(sink);
+    cudaFree(cycles);
+    const double per_stage = double(clocks) / iters, flop = count * 2.0 * 2.0 * 64 * 128 * kDim;
+    std::printf("| %d | %s | %.0f | %.0f | %d | %.0f |\n", count, q_from, per_stage, flop / per_stage, count * 64,
+                per_stage / count);
+  };
+  consumers(consumers_timing_kernel<2, false>, 2, "registers (today)");
+  consumers(consumers_timing_kernel<2, true>, 2, "shared memory");
+  consumers(consumers_timing_kernel<3, true>, 3, "shared memory");
   return ok ? 0 : 1;
 }
