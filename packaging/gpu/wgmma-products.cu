@@ -238,6 +238,11 @@ __device__ void fill_random(unsigned char* base, int words) {
   for (int i = threadIdx.x; i < words; i += kThreads) reinterpret_cast<uint32_t*>(base)[i] = random_pair(i);
 }
 
+// Every product of the timing kernels accumulates into its predecessor's result (S included,
+// `it > 0`): a product whose result the next one overwrote is dead code ptxas may drop, and the
+// first version of this harness, which overwrote S at each iteration's first k-step, reported
+// more FLOP per clock than the tensor cores have.
+//
 // The products of one 64-key tile, `iters` times over the same shared memory, for throughput:
 // the transposed form at N rows (Sᵀ = K·Qᵀ, then Oᵀ = Vᵀ·Pᵀ in two halves of d) against today's tail
 // tile (RS form, 64 query rows in registers: S = Q·Kᵀ at N = 64 keys, O += P·V at N = 128 of d).
@@ -260,7 +265,7 @@ __global__ void __launch_bounds__(kThreads, 2) transposed_timing_kernel(int iter
     for (int kt = 0; kt < kDim / 16; ++kt) {
       const int block = kt / 4, within = (kt % 4) * 32;
       MmaSS<N, false, false>::run(s, descriptor(ks + block * kKeys * 128 + within, 16, 1024),
-                                  descriptor(qs + block * N * 128 + within, 16, 1024), kt > 0);
+                                  descriptor(qs + block * N * 128 + within, 16, 1024), it > 0 || kt > 0);
     }
     for (int kk = 0; kk < kKeys / 16; ++kk) {
       MmaSS<N, true, false>::run(o0, descriptor(vs + kk * 16 * 128, kKeys * 128, 1024), descriptor(ps + kk * 32, 16, 1024), true);
@@ -301,7 +306,7 @@ __global__ void __launch_bounds__(kThreads, 2) rows64_timing_kernel(int iters, f
     wg::fence();
     for (int kt = 0; kt < kDim / 16; ++kt) {
       wg::Mma<__nv_bfloat16, kKeys, false>::run(
-          s, q_frag[kt], descriptor(ks + (kt / 4) * kKeys * 128 + (kt % 4) * 32, 16, 1024), kt > 0);
+          s, q_frag[kt], descriptor(ks + (kt / 4) * kKeys * 128 + (kt % 4) * 32, 16, 1024), it > 0 || kt > 0);
     }
     for (int kk = 0; kk < kKeys / 16; ++kk) {
       wg::Mma<__nv_bfloat16, kDim, true>::run(acc, p_frag[kk], descriptor(vs + kk * 16 * 128, kKeys * 128, 1024), true);
@@ -355,9 +360,9 @@ __global__ void __launch_bounds__(kThreads * kConsumers, 1) consumers_timing_ker
       const uint64_t keys = descriptor(ks + (kt / 4) * kStageKeys * 128 + (kt % 4) * 32, 16, 1024);
       if constexpr (kQInSmem) {
         MmaSS<kStageKeys, false, false>::run(s, descriptor(qs + (kt / 4) * 64 * 128 + (kt % 4) * 32, 16, 1024), keys,
-                                             kt > 0);
+                                             it > 0 || kt > 0);
       } else {
-        wg::Mma<__nv_bfloat16, kStageKeys, false>::run(s, q_frag[kt], keys, kt > 0);
+        wg::Mma<__nv_bfloat16, kStageKeys, false>::run(s, q_frag[kt], keys, it > 0 || kt > 0);
       }
     }
     for (int kk = 0; kk < kStageKeys / 16; ++kk) {
