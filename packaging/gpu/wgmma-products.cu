@@ -37,97 +37,33 @@ template <int N, bool kTransposeA, bool kTransposeB>
 struct MmaSS;
 
 #if SVGEAR_WGMMA_AVAILABLE
-template <bool kTransposeA, bool kTransposeB>
-struct MmaSS<16, kTransposeA, kTransposeB> {
-  static __device__ __forceinline__ void run(float (&d)[2][4], uint64_t a_desc, uint64_t b_desc, bool accumulate) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %10, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7}, "
-        "%8, %9, p, 1, 1, %11, %12;\n}\n"
-        : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]),
-        "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3])
-        : "l"(a_desc), "l"(b_desc), "r"(int(accumulate)), "n"(int(kTransposeA)), "n"(int(kTransposeB)));
-  }
-};
-
-template <bool kTransposeA, bool kTransposeB>
-struct MmaSS<32, kTransposeA, kTransposeB> {
-  static __device__ __forceinline__ void run(float (&d)[4][4], uint64_t a_desc, uint64_t b_desc, bool accumulate) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %18, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, "
-        "%16, %17, p, 1, 1, %19, %20;\n}\n"
-        : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]),
-        "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]),
-        "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),
-        "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3])
-        : "l"(a_desc), "l"(b_desc), "r"(int(accumulate)), "n"(int(kTransposeA)), "n"(int(kTransposeB)));
-  }
-};
-
-template <bool kTransposeA, bool kTransposeB>
-struct MmaSS<48, kTransposeA, kTransposeB> {
-  static __device__ __forceinline__ void run(float (&d)[6][4], uint64_t a_desc, uint64_t b_desc, bool accumulate) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %26, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n48k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23}, "
-        "%24, %25, p, 1, 1, %27, %28;\n}\n"
-        : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]),
-        "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]),
-        "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),
-        "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]),
-        "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]),
-        "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3])
-        : "l"(a_desc), "l"(b_desc), "r"(int(accumulate)), "n"(int(kTransposeA)), "n"(int(kTransposeB)));
-  }
-};
-
-template <bool kTransposeA, bool kTransposeB>
-struct MmaSS<64, kTransposeA, kTransposeB> {
-  static __device__ __forceinline__ void run(float (&d)[8][4], uint64_t a_desc, uint64_t b_desc, bool accumulate) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, "
-        "%32, %33, p, 1, 1, %35, %36;\n}\n"
-        : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]),
-        "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]),
-        "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),
-        "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]),
-        "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]),
-        "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]),
-        "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]),
-        "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3])
-        : "l"(a_desc), "l"(b_desc), "r"(int(accumulate)), "n"(int(kTransposeA)), "n"(int(kTransposeB)));
-  }
-};
-
-template <bool kTransposeA, bool kTransposeB>
-struct MmaSS<128, kTransposeA, kTransposeB> {
-  static __device__ __forceinline__ void run(float (&d)[16][4], uint64_t a_desc, uint64_t b_desc, bool accumulate) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
-        "%64, %65, p, 1, 1, %67, %68;\n}\n"
-        : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]),
-        "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]),
-        "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),
-        "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]),
-        "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]),
-        "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]),
-        "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]),
-        "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3]),
-        "+f"(d[8][0]), "+f"(d[8][1]), "+f"(d[8][2]), "+f"(d[8][3]),
-        "+f"(d[9][0]), "+f"(d[9][1]), "+f"(d[9][2]), "+f"(d[9][3]),
-        "+f"(d[10][0]), "+f"(d[10][1]), "+f"(d[10][2]), "+f"(d[10][3]),
-        "+f"(d[11][0]), "+f"(d[11][1]), "+f"(d[11][2]), "+f"(d[11][3]),
-        "+f"(d[12][0]), "+f"(d[12][1]), "+f"(d[12][2]), "+f"(d[12][3]),
-        "+f"(d[13][0]), "+f"(d[13][1]), "+f"(d[13][2]), "+f"(d[13][3]),
-        "+f"(d[14][0]), "+f"(d[14][1]), "+f"(d[14][2]), "+f"(d[14][3]),
-        "+f"(d[15][0]), "+f"(d[15][1]), "+f"(d[15][2]), "+f"(d[15][3])
-        : "l"(a_desc), "l"(b_desc), "r"(int(accumulate)), "n"(int(kTransposeA)), "n"(int(kTransposeB)));
-  }
-};
-
+// One specialisation per N: the accumulator's N / 2 registers per thread are numbered first, then
+// the two descriptors, the accumulate predicate and the two transpose immediates.
+#define D4(t) "+f"(d[t][0]), "+f"(d[t][1]), "+f"(d[t][2]), "+f"(d[t][3])
+#define SVGEAR_MMA_SS(N, DREGS, A, B, ACC, TA, TB, ...)                                                        \
+  template <bool kTransposeA, bool kTransposeB>                                                               \
+  struct MmaSS<N, kTransposeA, kTransposeB> {                                                                 \
+    static __device__ __forceinline__ void run(float (&d)[N / 8][4], uint64_t a_desc, uint64_t b_desc,       \
+                                               bool accumulate) {                                             \
+      asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, " ACC ", 0;\n"                                           \
+                   "wgmma.mma_async.sync.aligned.m64n" #N "k16.f32.bf16.bf16 " DREGS ", " A ", " B ", p, 1, 1, " \
+                   TA ", " TB ";\n}\n"                                                                        \
+                   : __VA_ARGS__                                                                              \
+                   : "l"(a_desc), "l"(b_desc), "r"(int(accumulate)), "n"(int(kTransposeA)), "n"(int(kTransposeB))); \
+    }                                                                                                         \
+  };
+SVGEAR_MMA_SS(16, "{%0, %1, %2, %3, %4, %5, %6, %7}", "%8", "%9", "%10", "%11", "%12",
+              D4(0), D4(1))
+SVGEAR_MMA_SS(32, "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}", "%16", "%17", "%18", "%19", "%20",
+              D4(0), D4(1), D4(2), D4(3))
+SVGEAR_MMA_SS(48, "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23}", "%24", "%25", "%26", "%27", "%28",
+              D4(0), D4(1), D4(2), D4(3), D4(4), D4(5))
+SVGEAR_MMA_SS(64, "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}", "%32", "%33", "%34", "%35", "%36",
+              D4(0), D4(1), D4(2), D4(3), D4(4), D4(5), D4(6), D4(7))
+SVGEAR_MMA_SS(128, "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}", "%64", "%65", "%66", "%67", "%68",
+              D4(0), D4(1), D4(2), D4(3), D4(4), D4(5), D4(6), D4(7), D4(8), D4(9), D4(10), D4(11), D4(12), D4(13), D4(14), D4(15))
+#undef SVGEAR_MMA_SS
+#undef D4
 #endif
 
 // A [rows][kDim] tile from global into the swizzled layout, 16 bytes per thread and step.
@@ -234,8 +170,20 @@ __device__ uint32_t random_pair(uint32_t i) {
   i ^= i >> 15;
   return (i & 0xBFFFBFFFu) | 0x3F003F00u;  // sign and low mantissa random, exponent 126 or 127
 }
-__device__ void fill_random(unsigned char* base, int words) {
-  for (int i = threadIdx.x; i < words; i += kThreads) reinterpret_cast<uint32_t*>(base)[i] = random_pair(i);
+// The dynamic shared memory, 1024-byte aligned for the swizzle, `bytes` of it random pairs.
+__device__ unsigned char* random_shared_memory(int bytes) {
+  extern __shared__ unsigned char raw[];
+  unsigned char* base = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(raw) + 1023) & ~uintptr_t(1023));
+  for (int i = threadIdx.x; i < bytes / 4; i += blockDim.x) reinterpret_cast<uint32_t*>(base)[i] = random_pair(i);
+  wg::fence_proxy_async();
+  __syncthreads();
+  return base;
+}
+
+// Keeps the results alive and reports CTA 0's clocks.
+__device__ void finish_timing(float total, long long begin, float* sink, long long* cycles) {
+  sink[blockIdx.x * blockDim.x + threadIdx.x] = total;
+  if (blockIdx.x == 0 && threadIdx.x == 0) *cycles = clock64() - begin;
 }
 
 // Every product of the timing kernels accumulates into its predecessor's result (S included,
@@ -250,11 +198,7 @@ __device__ void fill_random(unsigned char* base, int words) {
 template <int N>
 __global__ void __launch_bounds__(kThreads, 2) transposed_timing_kernel(int iters, float* sink, long long* cycles) {
 #if SVGEAR_WGMMA_AVAILABLE
-  extern __shared__ unsigned char raw[];
-  unsigned char* base = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(raw) + 1023) & ~uintptr_t(1023));
-  fill_random(base, (3 * kKeys * kDim * 2 + 64 * kKeys * 2) / 4);
-  wg::fence_proxy_async();
-  __syncthreads();
+  unsigned char* base = random_shared_memory(3 * kKeys * kDim * 2 + 64 * kKeys * 2);
   unsigned char *ks = base, *vs = ks + kKeys * kDim * 2, *qs = vs + kKeys * kDim * 2, *ps = qs + 64 * kDim * 2;
   float s[N / 8][4], o0[N / 8][4], o1[N / 8][4];
   for (int t = 0; t < N / 8; ++t)
@@ -278,8 +222,7 @@ __global__ void __launch_bounds__(kThreads, 2) transposed_timing_kernel(int iter
   float total = 0.0f;
   for (int t = 0; t < N / 8; ++t)
     for (int e = 0; e < 4; ++e) total += s[t][e] + o0[t][e] + o1[t][e];
-  sink[blockIdx.x * kThreads + threadIdx.x] = total;
-  if (blockIdx.x == 0 && threadIdx.x == 0) *cycles = clock64() - begin;
+  finish_timing(total, begin, sink, cycles);
 #else
   __trap();
 #endif
@@ -287,11 +230,7 @@ __global__ void __launch_bounds__(kThreads, 2) transposed_timing_kernel(int iter
 
 __global__ void __launch_bounds__(kThreads, 2) rows64_timing_kernel(int iters, float* sink, long long* cycles) {
 #if SVGEAR_WGMMA_AVAILABLE
-  extern __shared__ unsigned char raw[];
-  unsigned char* base = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(raw) + 1023) & ~uintptr_t(1023));
-  fill_random(base, (3 * kKeys * kDim * 2 + 64 * kKeys * 2) / 4);
-  wg::fence_proxy_async();
-  __syncthreads();
+  unsigned char* base = random_shared_memory(3 * kKeys * kDim * 2 + 64 * kKeys * 2);
   unsigned char *ks = base, *vs = ks + kKeys * kDim * 2;
   uint32_t q_frag[kDim / 16][4], p_frag[kKeys / 16][4];
   for (int kt = 0; kt < kDim / 16; ++kt)
@@ -319,8 +258,7 @@ __global__ void __launch_bounds__(kThreads, 2) rows64_timing_kernel(int iters, f
     for (int e = 0; e < 4; ++e) total += s[t][e];
   for (int t = 0; t < kDim / 8; ++t)
     for (int e = 0; e < 4; ++e) total += acc[t][e];
-  sink[blockIdx.x * kThreads + threadIdx.x] = total;
-  if (blockIdx.x == 0 && threadIdx.x == 0) *cycles = clock64() - begin;
+  finish_timing(total, begin, sink, cycles);
 #else
   __trap();
 #endif
@@ -335,13 +273,7 @@ __global__ void __launch_bounds__(kThreads * kConsumers, 1) consumers_timing_ker
                                                                                       long long* cycles) {
 #if SVGEAR_WGMMA_AVAILABLE
   constexpr int kStageKeys = 128;
-  extern __shared__ unsigned char raw[];
-  unsigned char* base = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(raw) + 1023) & ~uintptr_t(1023));
-  for (int i = threadIdx.x; i < (2 * kStageKeys + kConsumers * 64) * kDim * 2 / 4; i += blockDim.x) {
-    reinterpret_cast<uint32_t*>(base)[i] = random_pair(i);
-  }
-  wg::fence_proxy_async();
-  __syncthreads();
+  unsigned char* base = random_shared_memory((2 * kStageKeys + kConsumers * 64) * kDim * 2);
   const int consumer = threadIdx.x / kThreads, t = threadIdx.x % kThreads;
   unsigned char *ks = base, *vs = ks + kStageKeys * kDim * 2, *qs = vs + kStageKeys * kDim * 2 + consumer * 64 * kDim * 2;
   uint32_t q_frag[kDim / 16][4];
@@ -375,8 +307,7 @@ __global__ void __launch_bounds__(kThreads * kConsumers, 1) consumers_timing_ker
   float total = 0.0f;
   for (int i = 0; i < kStageKeys / 8; ++i)
     for (int e = 0; e < 4; ++e) total += s[i][e] + acc[i][e];
-  sink[blockIdx.x * blockDim.x + threadIdx.x] = total;
-  if (blockIdx.x == 0 && threadIdx.x == 0) *cycles = clock64() - begin;
+  finish_timing(total, begin, sink, cycles);
 #else
   __trap();
 #endif
