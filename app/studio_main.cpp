@@ -16,7 +16,6 @@ namespace {
 // hidden folder the library removes later, a half-cleared cached run is run again. On a network
 // mount that stopped answering one never ends, and QApplication would wait for it without a window.
 constexpr int kPoolStopMs = 10000;
-constexpr int kExitPoolDidNotStop = 3;  // as the window's own exit when a run does not stop
 
 }  // namespace
 
@@ -35,7 +34,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "svgear-studio: file work on the thread pool did not end within %d s of closing the window "
                  "(a network mount that stopped answering?); quitting without it\n", kPoolStopMs / 1000);
     std::fflush(stderr);
-    std::_Exit(kExitPoolDidNotStop);
+    std::_Exit(svgear::kExitWorkDidNotStop);
   }
   return status;
 }

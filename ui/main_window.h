@@ -22,6 +22,12 @@ class QThread;
 
 namespace svgear {
 
+// The studio's exit status when work goes on after the window closed (a DiT block that does not
+// stop, file work on a mount that stopped answering) and it quits without it; not 0, so a test
+// that closes a window mid-run cannot pass by the quick exit.
+inline constexpr int kExitWorkDidNotStop = 3;
+
+struct DenseCacheUsage;
 class CompareView;
 class GenerationWorker;
 class LibraryPanel;
@@ -113,6 +119,7 @@ class MainWindow : public QMainWindow {
   bool runsAllowed() const;                        // no run and no model load under way
   bool cachedRunsAllowed() const;                  // and the dense-run cache is not being cleared
   void updateRunActions();
+  void showCacheUsage(const DenseCacheUsage& usage);  // what the cache holds, as listed or cleared
   void updateClearCacheAction();  // on when listed, not empty, and neither a run nor a clear is on
   void reportError(const QString& message);
   void onModelLoaded(const ModelSummary& model);

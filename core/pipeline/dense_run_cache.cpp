@@ -227,12 +227,17 @@ void trim_dense_cache(const std::filesystem::path& root, uintmax_t max_bytes, co
   }
 }
 
-void clear_dense_cache(const std::filesystem::path& root) {
+DenseCacheUsage clear_dense_cache(const std::filesystem::path& root) {
+  DenseCacheUsage removed;
   for (const std::filesystem::path& run : cached_runs(root)) {
+    const uintmax_t bytes = folder_bytes(run);
     std::error_code ec;
     std::filesystem::remove_all(run, ec);
     if (ec) throw UserError("cannot remove the cached dense run " + run.string() + ": " + ec.message());
+    ++removed.runs;
+    removed.bytes += bytes;
   }
+  return removed;
 }
 
 double mean_step_ms(const nlohmann::json& record) {

@@ -68,9 +68,9 @@ DenseCacheUsage dense_cache_usage(const std::filesystem::path& root);
 // Removes the least recently used runs under `root` until they take at most `max_bytes`; `keep`
 // (the run just made) stays whatever its size.
 void trim_dense_cache(const std::filesystem::path& root, uintmax_t max_bytes, const std::filesystem::path& keep);
-// Removes every cached run under `root` (only the folders dense_cache_folder names). Throws
-// UserError when one cannot be removed.
-void clear_dense_cache(const std::filesystem::path& root);
+// Removes every cached run under `root` (only the folders dense_cache_folder names) and says what
+// it removed. Throws UserError when one cannot be removed.
+DenseCacheUsage clear_dense_cache(const std::filesystem::path& root);
 
 // Mean of a run record's timings_ms.steps: the time of one denoising step; 0 without steps.
 double mean_step_ms(const nlohmann::json& record);
