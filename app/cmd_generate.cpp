@@ -4,7 +4,11 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "app/cli_args.h"
 #include "app/commands.h"
@@ -15,6 +19,8 @@
 #include "core/io/file_name_limit.h"
 #include "core/media/video_output.h"
 #include "core/pipeline/generator.h"
+#include "core/pipeline/model_manifest.h"
+#include "core/pipeline/routing_trace_file.h"
 #include "core/pipeline/run_record.h"
 #include "core/user_error.h"
 
@@ -28,6 +34,13 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   dense | svg2 | svgear (
   --dump-attention F.safetensors   save the q, k, v of one self-attention call (conditional branch)
                      for `svgear bench attention --inputs F.safetensors`
   --dump-layer N     --dump-step N   which call (default: the middle layer at the middle step)
+  --trace FILE.json  write what svg2 / svgear decided at every sparse step (format
+                     "svgear-routing-trace/1", docs/architecture.md): clusters, labels, block map,
+                     the probe's error estimates, density, phase times; written as the steps come
+  --trace-layers SEL --trace-heads SEL   which ones, e.g. 0,3-5 (default all; a Wan-1.3B step
+                     traced in every layer and head is ~1 GB of JSON)
+  --audit            also run each traced layer densely and record the true error of its output
+                     (slower; tracing alone syncs the GPU between phases, so timings include it)
 Ctrl-C or SIGTERM cancels after the current step (or latent frame of the final decode) and keeps
 that step's estimate of the clip, decoded then, as <output>-partial; a second one during the final
 writes waits for them, otherwise it ends the process at once.
@@ -48,22 +61,60 @@ std::filesystem::path with_suffix(const std::filesystem::path& path, const std::
   return p.parent_path() / (cut_file_stem(p.stem().string(), tail) + suffix + extension);
 }
 
-// Before any work, as the video's path: the dump is written mid-run, and must not go inside the
-// model's folder, where it could replace the weights or be read as one of them next time (a Wan
-// folder's files are found by their extension).
-void check_dump_path(const std::filesystem::path& dump, const std::filesystem::path& model_dir) {
-  check_output_file(dump);
+// Before any work, as the video's path: the dump and the trace are written mid-run, and must not
+// go inside the model's folder, where they could replace the weights or the manifest, or be read as
+// one of them next time (a Wan folder's files are found by their extension).
+void check_outside_model_folder(const std::filesystem::path& file, const std::filesystem::path& model_dir,
+                                const std::string& option) {
+  check_output_file(file);
   std::error_code folder_error, file_error;
   const std::filesystem::path folder = std::filesystem::weakly_canonical(model_dir, folder_error);
-  const std::filesystem::path file = std::filesystem::weakly_canonical(dump, file_error);
+  const std::filesystem::path canonical = std::filesystem::weakly_canonical(file, file_error);
   if (folder_error || file_error || folder.empty()) return;  // the load or the write says why
-  const auto [end, unused] = std::mismatch(folder.begin(), folder.end(), file.begin(), file.end());
+  const auto [end, unused] = std::mismatch(folder.begin(), folder.end(), canonical.begin(), canonical.end());
   if (end == folder.end()) {
-    throw UserError("--dump-attention '" + dump.string() + "' is inside the model's folder '" + model_dir.string() +
-                    "': a dump there could replace its weights or be read as one of them. Choose a path outside "
-                    "that folder.");
+    throw UserError(option + " '" + file.string() + "' is inside the model's folder '" + model_dir.string() +
+                    "': a file written there could replace its weights or be read as one of them. Choose a path "
+                    "outside that folder.");
   }
 }
+
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
+  std::error_code a_error, b_error;
+  const std::filesystem::path x = std::filesystem::weakly_canonical(a, a_error);
+  const std::filesystem::path y = std::filesystem::weakly_canonical(b, b_error);
+  if (a_error || b_error) return std::filesystem::absolute(a).lexically_normal() == std::filesystem::absolute(b).lexically_normal();
+  return x == y;
+}
+
+// The trace replaces only an earlier trace: a JSON file of any other kind by its name (a preset, a
+// run record, a model's manifest) is refused. The first bytes say which it is, even of a 40 GB trace.
+void check_trace_path(const std::filesystem::path& trace, const std::filesystem::path& model_dir) {
+  if (trace.extension() != ".json") {
+    throw UserError("--trace '" + trace.string() + "': the routing trace is JSON; give a path ending in .json");
+  }
+  check_outside_model_folder(trace, model_dir, "--trace");
+  std::error_code ec;
+  if (!std::filesystem::exists(trace, ec)) return;
+  constexpr std::string_view kStart = R"({"format":"svgear-routing-trace/)";
+  std::string start(kStart.size(), '\0');
+  std::ifstream(trace, std::ios::binary).read(start.data(), std::streamsize(start.size()));
+  if (start != kStart) {
+    throw UserError("--trace '" + trace.string() + "' exists and is not a routing trace, which the trace would "
+                    "replace: choose another name");
+  }
+}
+
+// The terminal's progress, and with --trace each step's routing streamed into the trace file.
+struct TraceWriter : TerminalProgress {
+  TraceWriter(bool quiet, const std::optional<std::filesystem::path>& path) : TerminalProgress(quiet) {
+    if (path) trace.emplace(*path);
+  }
+  void on_routing(RoutingEvent step) override {
+    if (trace) trace->add(step);
+  }
+  std::optional<RoutingTraceFile> trace;
+};
 
 }  // namespace
 
@@ -84,10 +135,35 @@ int cmd_generate(int argc, char** argv) {
   } else if (args.integer("dump-layer") || args.integer("dump-step")) {
     throw UserError("--dump-layer and --dump-step need --dump-attention FILE.safetensors");
   }
+  const auto trace_arg = args.text("trace");
+  const auto trace_layers = args.text("trace-layers");
+  const auto trace_heads = args.text("trace-heads");
+  const bool audit = args.flag("audit");
   const bool quiet = args.flag("quiet");
   const auto output_arg = args.text("output");
   args.finish();
   require_prompt(options, help);
+  std::optional<std::filesystem::path> trace;
+  if (trace_arg) {
+    if (trace_arg->empty()) throw UserError("--trace needs a path (FILE.json)");
+    if (request.attention.mode == AttentionMode::Dense) {
+      throw UserError("--trace records what sparse attention decides, and dense attention decides nothing: "
+                      "add --attention svgear (or svg2)");
+    }
+    trace = *trace_arg;
+    request.routing_trace.enabled = true;
+    const auto selection = [](const char* option, const std::string& text) {
+      try {
+        return parse_trace_selection(text);
+      } catch (const UserError& e) {
+        throw UserError(std::string(option) + ": " + e.what());
+      }
+    };
+    if (trace_layers) request.routing_trace.layers = selection("--trace-layers", *trace_layers);
+    if (trace_heads) request.routing_trace.heads = selection("--trace-heads", *trace_heads);
+  } else if (trace_layers || trace_heads || audit) {
+    throw UserError("--trace-layers, --trace-heads and --audit choose what --trace FILE.json records: add --trace");
+  }
   if (output_arg && output_arg->empty()) throw UserError("--output needs a path (.mp4, .y4m, or a folder/ for PNG frames)");
 
   const std::filesystem::path model_dir = model_folder_or_default(options.model_folder);
@@ -103,6 +179,7 @@ int cmd_generate(int argc, char** argv) {
   // Before any work: a path the writer would refuse must not cost a whole generation (nor the
   // partial result a Ctrl-C keeps beside it).
   const std::filesystem::path partial = with_suffix(output, "-partial");
+  const std::filesystem::path trace_partial = trace ? with_suffix(*trace, "-partial") : std::filesystem::path();
   check_video_output(output);
   check_run_record_for(video_output_path(output));
   try {
@@ -112,11 +189,28 @@ int cmd_generate(int argc, char** argv) {
     throw UserError(std::string(e.what()) + "\n(" + video_output_path(partial).string() +
                     " is where a Ctrl-C would keep the partial result of " + output.string() + ")");
   }
-  if (request.dump_attention) check_dump_path(request.dump_attention->path, model_dir);
-  // And the request against the model's manifest: a bad size or step count costs no weight load.
-  (void)request.resolve(read_model_manifest(model_dir));
+  if (request.dump_attention) check_outside_model_folder(request.dump_attention->path, model_dir, "--dump-attention");
+  if (trace) {
+    check_trace_path(*trace, model_dir);
+    check_trace_path(trace_partial, model_dir);
+    for (const std::filesystem::path& output_file :
+         {video_output_path(output), run_record_path(video_output_path(output)), video_output_path(partial),
+          run_record_path(video_output_path(partial))}) {
+      if (same_file(*trace, output_file) || same_file(trace_partial, output_file)) {
+        throw UserError("--trace '" + trace->string() + "' would share a name with the video or its run record (" +
+                        output_file.string() + "): choose another name");
+      }
+    }
+  }
+  // And the request against the model's manifest: a bad size, step count or traced layer costs no
+  // weight load.
+  const ModelManifest manifest = read_model_manifest(model_dir);
+  if (audit) {
+    for (int layer = 0; layer < manifest.dit.num_layers; ++layer) request.routing_trace.audit_layers.push_back(layer);
+  }
+  (void)request.resolve(manifest);
 
-  TerminalProgress progress(quiet);
+  TraceWriter progress(quiet, trace);
   if (const std::string note = mp4_fallback_note(output); !note.empty()) progress.on_warning(note);
   std::unique_ptr<Model> model = Model::load(model_dir, parse_device(options.device_name), options.model_options);
   progress.on_log("model " + model->manifest.name + " on " + model->device.str());
@@ -137,13 +231,31 @@ int cmd_generate(int argc, char** argv) {
   {
     const InterruptsHeld held;  // a second Ctrl-C waits for the files, not tears them
     written = write_video(result.video, cancelled ? partial : output);
-    write_run_record(written.path, make_run_record(result, *model));
+    nlohmann::json record = make_run_record(result, *model);
+    if (progress.trace) {
+      // Its phase times, and with --audit its dense reruns, are in the step times.
+      const std::filesystem::path trace_path = cancelled ? trace_partial : *trace;
+      record["routing_trace"] = {{"file", trace_path.filename().string()},
+                                 {"steps", progress.trace->steps()},
+                                 {"audited", audit}};
+      progress.trace->commit_as(trace_path);
+    }
+    write_run_record(written.path, record);
   }
   const std::filesystem::path record = run_record_path(written.path);
   std::printf("%s %s (%d frames, %dx%d, %g fps) in %.1f s; settings in %s\n",
               cancelled ? "wrote partial" : "wrote", written.path.c_str(), result.video.frames,
               result.video.width, result.video.height, result.video.fps, result.timings.total_ms / 1000.0,
               record.c_str());
+  if (progress.trace) {
+    const std::string path = (cancelled ? trace_partial : *trace).string();
+    if (progress.trace->steps() == 0) {
+      std::printf("wrote %s without steps: no step ran sparse attention (see --dense-steps and --dense-layers)\n",
+                  path.c_str());
+    } else {
+      std::printf("wrote the routing of %d step(s) to %s\n", progress.trace->steps(), path.c_str());
+    }
+  }
   return cancelled ? 130 : 0;
 }
 

@@ -4,12 +4,9 @@
 #include <filesystem>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
-#include "core/attention/routing_trace.h"
-#include "core/io/atomic_file.h"
 #include "core/media/png_writer.h"
 #include "core/media/video_output.h"
+#include "core/pipeline/routing_trace_file.h"
 #include "ui/comparison_video.h"
 
 namespace svgear {
@@ -50,38 +47,13 @@ Written write(const Video& video, const QString& path, Exporter::Format format, 
   return {where, Exporter::tr("exported %1").arg(where), QString::fromStdString(written.note)};
 }
 
-// Written trace by trace: a Wan step's traces hold ~1 MB of labels and maps each, tens of bytes a
-// value as a JSON tree, so a document built whole took gigabytes. Steps whose maps the Routing
-// panel dropped (it keeps them for its newest steps) say so ("maps_dropped"), and so does the log.
+// Steps whose maps the Routing panel dropped (it keeps them for its newest steps) say so in the
+// file ("maps_dropped"), and so does the log.
 Written write_routing_trace(const std::vector<std::shared_ptr<const RoutingStep>>& steps, const QString& path) {
-  AtomicFile file(path.toStdString());
-  file.write(R"({"format":"svgear-routing-trace/1","steps":[)");
-  int without_maps = 0;
-  for (size_t s = 0; s < steps.size(); ++s) {
-    const RoutingStep& step = *steps[s];
-    int dropped = 0;
-    for (const RoutingTrace& trace : step.traces) dropped += trace.block_map.empty();
-    without_maps += dropped > 0;
-    std::string head = nlohmann::json{{"step", step.step},
-                                      {"num_steps", step.num_steps},
-                                      {"num_layers", step.num_layers},
-                                      {"num_heads", step.num_heads},
-                                      {"grid",
-                                       {{"frames", step.grid_frames},
-                                        {"height", step.grid_height},
-                                        {"width", step.grid_width},
-                                        {"temporal_factor", step.temporal_factor}}},
-                                      {"maps_dropped", dropped > 0}}
-                           .dump();
-    head.pop_back();  // the closing brace: the traces follow
-    file.write((s == 0 ? "" : ",") + head + R"(,"traces":[)");
-    for (size_t t = 0; t < step.traces.size(); ++t) {
-      file.write((t == 0 ? "" : ",") + routing_trace_to_json(step.traces[t]).dump());
-    }
-    file.write("]}");
-  }
-  file.write("]}\n");
+  RoutingTraceFile file(path.toStdString());
+  for (const auto& step : steps) file.add(*step);
   file.commit();
+  const int without_maps = file.steps_without_maps();
   const QString summary = Exporter::tr("exported the routing of %n step(s) to %1", nullptr, int(steps.size())).arg(path);
   const QString note = without_maps == 0 ? QString()
                                          : Exporter::tr("%n of them without their maps (labels, block maps, error "

@@ -96,7 +96,13 @@ void AtomicFile::write(const void* data, size_t bytes) {
   }
 }
 
-void AtomicFile::commit() {
+void AtomicFile::commit() { commit_as(path_); }
+
+void AtomicFile::commit_as(const std::filesystem::path& other) {
+  if (other != path_) {
+    refuse_special_file(other);
+    path_ = other;
+  }
   if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0) {
     throw UserError("writing '" + path_.string() + "' failed: " + std::strerror(errno));
   }

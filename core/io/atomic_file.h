@@ -24,6 +24,8 @@ class AtomicFile {
   void write(const void* data, size_t bytes);  // throws UserError on a short write (disk full)
   void write(std::string_view text) { write(text.data(), text.size()); }
   void commit();
+  // Commits under `other`, a name in the same folder, instead (a cancelled run's "-partial" file).
+  void commit_as(const std::filesystem::path& other);
 
   const std::filesystem::path& path() const { return path_; }
   // The temporary path, for libraries that open files themselves (FFmpeg); see write_file_atomically.

@@ -492,6 +492,156 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
 
 // A learning rate that blows the weights up: the NaN loss ends the run (exit 2) before anything is
 // saved or exported, and the new run's folder goes with it.
+// One trace's numbers agree with each other: labels with sizes, sizes and block map with the
+// density; every array has its size.
+void expect_consistent_trace(const nlohmann::json& t, int tokens, int qc, int kc) {
+  const auto q_labels = t["q_labels"].get<std::vector<int>>(), k_labels = t["k_labels"].get<std::vector<int>>();
+  const auto q_sizes = t["q_sizes"].get<std::vector<int64_t>>(), k_sizes = t["k_sizes"].get<std::vector<int64_t>>();
+  const auto map = t["block_map"].get<std::vector<int>>();
+  ASSERT_EQ(q_labels.size(), size_t(tokens));
+  ASSERT_EQ(k_labels.size(), size_t(tokens));
+  ASSERT_EQ(q_sizes.size(), size_t(qc));
+  ASSERT_EQ(k_sizes.size(), size_t(kc));
+  ASSERT_EQ(map.size(), size_t(qc * kc));
+  EXPECT_EQ(t["block_log_error"].size(), size_t(qc * kc));
+  std::vector<int64_t> q_counted(qc), k_counted(kc);
+  for (int label : q_labels) ++q_counted.at(label);
+  for (int label : k_labels) ++k_counted.at(label);
+  EXPECT_EQ(q_counted, q_sizes);
+  EXPECT_EQ(k_counted, k_sizes);
+  double exact = 0.0;
+  for (int i = 0; i < qc; ++i) {
+    for (int j = 0; j < kc; ++j) exact += map[i * kc + j] * double(q_sizes[i] * k_sizes[j]);
+  }
+  EXPECT_NEAR(t["density"].get<double>(), exact / (double(tokens) * tokens), 1e-6);  // summed in float32
+  EXPECT_GT(t["phase_ms"]["kmeans"].get<double>(), 0.0);
+}
+
+// --trace streams each sparse step's routing into one JSON file; its numbers agree with each other
+// (labels with sizes, sizes and map with the density) and with the request (steps, layers, heads).
+TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
+  const std::string generate = "generate --model " + (*dir_ / "model").string() +
+                               " --prompt \"a red circle moves left\" --frames 5 --size 48x32 --device cpu"
+                               " --attention svgear --q-clusters 8 --k-clusters 16 ";
+  const std::string one_dense_step = "--steps 4 --dense-steps 0.25 ";
+  const auto trace_file = [](const std::filesystem::path& path) { return nlohmann::json::parse(std::ifstream(path)); };
+  // The tiny model: 2 layers (layer 0 dense), 2 heads; 48×32×5 pixels → a 5×8×12 token grid.
+  constexpr int kTokens = 5 * 8 * 12, kQc = 8, kKc = 16;
+
+  const auto all = *dir_ / "trace-all.json";
+  CliRun run = run_cli(generate + one_dense_step + "--trace " + all.string() + " --output " + (*dir_ / "traced.y4m").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("wrote the routing of 3 step(s) to " + all.string()), std::string::npos) << run.output;
+  nlohmann::json trace = trace_file(all);
+  EXPECT_EQ(trace["format"], "svgear-routing-trace/1");
+  ASSERT_EQ(trace["steps"].size(), 3u);  // step 0 is the dense warm-up
+  for (int s = 0; s < 3; ++s) {
+    const nlohmann::json& step = trace["steps"][s];
+    EXPECT_EQ(step["step"], s + 1);
+    EXPECT_EQ(step["num_steps"], 4);
+    EXPECT_EQ(step["grid"]["frames"].get<int>() * step["grid"]["height"].get<int>() * step["grid"]["width"].get<int>(),
+              kTokens);
+    EXPECT_FALSE(step["maps_dropped"].get<bool>());
+    ASSERT_EQ(step["traces"].size(), 2u);  // layer 1, heads 0 and 1
+    for (int h = 0; h < 2; ++h) {
+      const nlohmann::json& t = step["traces"][h];
+      EXPECT_EQ(t["layer"], 1);
+      EXPECT_EQ(t["head"], h);
+      EXPECT_TRUE(t["measured_relative_l2"].is_null()) << "audited without --audit";
+      expect_consistent_trace(t, kTokens, kQc, kKc);
+    }
+  }
+  const nlohmann::json record = trace_file(*dir_ / "traced.json");
+  EXPECT_EQ(record["routing_trace"]["file"], "trace-all.json");
+  EXPECT_EQ(record["routing_trace"]["steps"], 3);
+
+  // A selection, audited; the same path again replaces the earlier trace.
+  const auto picked = *dir_ / "trace-picked.json";
+  for (int again = 0; again < 2; ++again) {
+    run = run_cli(generate + one_dense_step + "--trace " + picked.string() + " --trace-heads 1 --audit --output " +
+                  (*dir_ / "picked.y4m").string());
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+  }
+  trace = trace_file(picked);
+  ASSERT_EQ(trace["steps"].size(), 3u);
+  for (const nlohmann::json& step : trace["steps"]) {
+    ASSERT_EQ(step["traces"].size(), 1u);
+    EXPECT_EQ(step["traces"][0]["head"], 1);
+    const double measured = step["traces"][0]["measured_relative_l2"].get<double>();
+    EXPECT_GT(measured, 0.0);  // compensated blocks differ from dense attention, a little
+    EXPECT_LT(measured, 1.0);
+  }
+
+  // Every step dense: an empty trace, and a line that says why.
+  const auto empty = *dir_ / "trace-empty.json";
+  run = run_cli(generate + "--steps 4 --dense-steps 1 --trace " + empty.string() + " --output " + (*dir_ / "dense.y4m").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("without steps: no step ran sparse attention"), std::string::npos) << run.output;
+  EXPECT_TRUE(trace_file(empty)["steps"].empty());
+
+  // Ctrl-C: the steps done so far, beside the partial video; nothing at the trace's own name.
+  const auto cut = *dir_ / "trace-cut.json";
+  run = test::run_cli_interrupted(generate + "--steps 200 --dense-steps 0 --trace " + cut.string() + " --output " +
+                                      (*dir_ / "cut.y4m").string(),
+                                  "step 3/200", SIGINT);
+  EXPECT_EQ(run.exit_code, 130) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(cut));
+  const auto cut_partial = *dir_ / "trace-cut-partial.json";
+  ASSERT_TRUE(std::filesystem::exists(cut_partial)) << run.output;
+  trace = trace_file(cut_partial);
+  EXPECT_GE(trace["steps"].size(), 2u);
+  EXPECT_LT(trace["steps"].size(), 199u);
+  EXPECT_EQ(trace_file(*dir_ / "cut-partial.json")["routing_trace"]["file"], "trace-cut-partial.json");
+
+  // Refused before the model loads, and nothing written.
+  const auto refused = [&](const std::string& options, const std::string& message) {
+    const CliRun r = run_cli(options + " --output " + (*dir_ / "refused.y4m").string());
+    EXPECT_EQ(r.exit_code, 2) << options << ": " << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << options << ": " << r.output;
+    EXPECT_EQ(r.output.find("model random-tiny"), std::string::npos) << "loaded the model first: " << r.output;
+  };
+  refused("generate --model " + (*dir_ / "model").string() + " --prompt a --device cpu --trace " +
+              (*dir_ / "t.json").string(),
+          "dense attention decides nothing");
+  const std::string sparse = generate + "--steps 4 ";
+  refused(sparse + "--trace-layers 1", "add --trace");
+  refused(sparse + "--audit", "add --trace");
+  refused(sparse + "--trace " + (*dir_ / "t.txt").string(), "give a path ending in .json");
+  refused(sparse + "--trace " + (*dir_ / "t.json").string() + " --trace-layers 2", "routing trace layer 2 does not exist");
+  refused(sparse + "--trace " + (*dir_ / "t.json").string() + " --trace-heads 1-x", "--trace-heads: '1-x' is not a selection");
+  refused(sparse + "--trace " + (*dir_ / "refused.json").string(), "would share a name with the video or its run record");
+  refused(sparse + "--trace " + (*dir_ / "model" / "new.json").string(), "is inside the model's folder");
+  const std::filesystem::path preset = *dir_ / "kept-preset.json";
+  std::ofstream(preset) << R"({"top_p": 0.8})";
+  refused(sparse + "--trace " + preset.string(), "exists and is not a routing trace");
+  EXPECT_EQ(file_bytes(preset), R"({"top_p": 0.8})");
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "refused.y4m"));
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "t.json"));
+}
+
+// The same on the GPU, where the CUDA kernels decide (the small model's head dim, 64, is one they
+// take) and the trace copies their labels and maps back.
+TEST_F(CliTest, TraceOnTheGpuRecordsWhatTheKernelsDecided) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const auto model = *dir_ / "model-small";
+  CliRun run = run_cli("random-model --preset small --out " + model.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto trace = *dir_ / "trace-gpu.json";
+  run = run_cli("generate --model " + model.string() + " --prompt \"a red circle moves left\" --steps 3 --frames 5"
+                " --size 48x32 --device cuda --attention svgear --q-clusters 8 --k-clusters 16 --dense-steps 0"
+                " --trace " + trace.string() + " --audit --output " + (*dir_ / "gpu.y4m").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json written = nlohmann::json::parse(std::ifstream(trace));
+  ASSERT_EQ(written["steps"].size(), 3u);
+  for (const nlohmann::json& step : written["steps"]) {
+    ASSERT_EQ(step["traces"].size(), 3u * 2u);  // layers 1-3 (layer 0 dense), 2 heads
+    for (const nlohmann::json& t : step["traces"]) {
+      expect_consistent_trace(t, 5 * 8 * 12, 8, 16);
+      EXPECT_LT(t["measured_relative_l2"].get<double>(), 0.5);
+    }
+  }
+}
+
 TEST_F(CliTest, ADivergedTrainingRunSavesNothing) {
   const auto out = *dir_ / "diverged";
   const CliRun run = run_cli("train --preset shapes-tiny --device cpu --lr 1e30 --steps 6 --log-every 1 --batch 1 --out " +

@@ -65,6 +65,33 @@ TEST(ReplaceFolder, SwapsAFolderAndRefusesAFileOrALink) {
   EXPECT_TRUE(std::filesystem::is_symlink(dir / "linked"));
 }
 
+// A cancelled run's trace goes to its "-partial" name: the name first given keeps what it held,
+// and a link by the other name is refused, not replaced.
+TEST(AtomicFile, CommitsUnderAnotherNameInTheSameFolder) {
+  const auto dir = test::scratch_dir("atomic_commit_as");
+  write_file_atomically(dir / "trace.json", "earlier");
+  {
+    AtomicFile file(dir / "trace.json");
+    file.write("cut short");
+    file.commit_as(dir / "trace-partial.json");
+    EXPECT_EQ(file.path(), dir / "trace-partial.json");
+  }
+  EXPECT_EQ(read_all(dir / "trace.json"), "earlier");
+  EXPECT_EQ(read_all(dir / "trace-partial.json"), "cut short");
+  EXPECT_EQ(count_files(dir), 2u);
+
+  std::filesystem::create_symlink(dir / "trace.json", dir / "linked.json");
+  {
+    AtomicFile file(dir / "other.json");
+    file.write("x");
+    EXPECT_THROW(file.commit_as(dir / "linked.json"), UserError);
+  }
+  EXPECT_TRUE(std::filesystem::is_symlink(dir / "linked.json"));
+  EXPECT_EQ(read_all(dir / "trace.json"), "earlier");
+  EXPECT_FALSE(std::filesystem::exists(dir / "other.json"));
+  EXPECT_EQ(count_files(dir), 3u);  // the two files and the link (to a file): no temporary left
+}
+
 TEST(AtomicFile, AbandonedWriteLeavesNothingBehind) {
   const auto dir = test::scratch_dir("atomic_abandon");
   write_file_atomically(dir / "keep.txt", "precious");

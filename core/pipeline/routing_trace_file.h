@@ -1,0 +1,42 @@
+#pragma once
+// RoutingTraceFile: a run's routing as one JSON document, "svgear-routing-trace/1", written step by
+// step as the steps come, so that a Wan run traced in every layer and head (~0.5 GB of labels and
+// maps per step) never has to be held whole, and atomically: readers find the previous file or
+// the complete new one. `svgear generate --trace` streams a generation into one; the studio's
+// Export routing trace writes the steps its Routing panel holds.
+//
+//   {"format": "svgear-routing-trace/1",
+//    "steps": [{"step", "num_steps", "num_layers", "num_heads",
+//               "grid": {"frames", "height", "width", "temporal_factor"},
+//               "maps_dropped",            // some trace of this step lacks its labels and maps
+//               "traces": [routing_trace_to_json(trace), ...]}, ...]}
+
+#include <filesystem>
+
+#include "core/io/atomic_file.h"
+#include "core/pipeline/event_sink.h"
+
+namespace svgear {
+
+class RoutingTraceFile {
+ public:
+  // Starts the temporary file beside `path`; throws UserError when the folder takes no file.
+  explicit RoutingTraceFile(std::filesystem::path path);
+
+  // Appends one step (throws UserError when the disk is full).
+  void add(const RoutingEvent& step);
+  // Closes the document and puts it in place: at the path given, or at `other` in the same folder
+  // (a cancelled run's "-partial" name). Without a commit nothing is left behind.
+  void commit();
+  void commit_as(const std::filesystem::path& other);
+
+  int steps() const { return steps_; }
+  int steps_without_maps() const { return steps_without_maps_; }
+
+ private:
+  AtomicFile file_;
+  int steps_ = 0;
+  int steps_without_maps_ = 0;
+};
+
+}  // namespace svgear
