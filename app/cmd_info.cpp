@@ -21,7 +21,7 @@ namespace {
 constexpr const char* kHelp = R"(usage: svgear info
 
 Prints the build (version, LibTorch, whether the CUDA kernels and MP4 output are built in), the CPU
-and GPUs it sees, and the model folders under $SVGEAR_MODELS and resources/models. No options.
+and GPUs it sees, and the model folders under $SVGEAR_MODELS and the built-in models' folder. No options.
 )";
 
 }  // namespace

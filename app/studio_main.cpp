@@ -8,6 +8,7 @@
 
 #include "ui/dark_theme.h"
 #include "ui/main_window.h"
+#include "ui/studio_icon.h"
 
 namespace {
 
@@ -23,6 +24,9 @@ int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QApplication::setOrganizationName("svgear");  // QSettings: ~/.config/svgear/SVG-EAR Studio.conf
   QApplication::setApplicationName("SVG-EAR Studio");
+  QApplication::setWindowIcon(svgear::studio_icon());
+  // The installed launcher's name, so that a Wayland desktop shows its icon for the window.
+  QGuiApplication::setDesktopFileName("svgear-studio");
   svgear::apply_dark_theme();
   int status = 0;
   {

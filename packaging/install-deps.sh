@@ -26,6 +26,7 @@ PACKAGES=(
   nlohmann-json3-dev libsentencepiece-dev zlib1g-dev
   libgtest-dev libgmock-dev
   xvfb xauth clang libclang-rt-14-dev
+  file desktop-file-utils
 )
 
 missing=()

@@ -87,7 +87,7 @@ ModelPicker::ModelPicker(QWidget* parent)
   setObjectName("model_picker");
   folders_->setObjectName("model_folder");
   folders_tip_ = tr("A model folder (with a model.json): recent folders and the models found in "
-                    "$SVGEAR_MODELS and resources/models");
+                    "$SVGEAR_MODELS and the built-in models' folder");
   folders_->setToolTip(folders_tip_);
   folders_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   folders_->setMinimumContentsLength(20);

@@ -206,6 +206,16 @@ std::vector<std::filesystem::path> find_model_folders(const std::filesystem::pat
   return found;
 }
 
+std::filesystem::path builtin_models_root() {
+  std::error_code ec;
+  const std::filesystem::path executable = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path installed = executable.parent_path().parent_path() / "share" / "svgear" / "models";
+    if (std::filesystem::is_directory(installed, ec)) return installed;
+  }
+  return std::filesystem::path(SVGEAR_SOURCE_DIR) / "resources" / "models";
+}
+
 std::vector<std::filesystem::path> model_search_roots() {
   std::vector<std::filesystem::path> roots;
   if (const char* env = std::getenv("SVGEAR_MODELS")) {
@@ -215,7 +225,7 @@ std::vector<std::filesystem::path> model_search_roots() {
       if (!item.empty()) roots.emplace_back(item);
     }
   }
-  roots.emplace_back(std::filesystem::path(SVGEAR_SOURCE_DIR) / "resources" / "models");
+  roots.push_back(builtin_models_root());
   // A folder named twice (SVGEAR_MODELS=…/resources/models, or "a:a/") is searched once: its
   // models would be listed twice. The first mention stays.
   std::vector<std::filesystem::path> unique;
@@ -235,7 +245,7 @@ std::vector<std::filesystem::path> model_search_roots() {
 std::vector<std::string> model_search_notes() {
   std::vector<std::string> notes;
   const std::vector<std::filesystem::path> roots = model_search_roots();
-  for (size_t i = 0; i + 1 < roots.size(); ++i) {  // the last is resources/models
+  for (size_t i = 0; i + 1 < roots.size(); ++i) {  // the last is the built-in models' folder
     std::error_code ec;
     const auto status = std::filesystem::status(roots[i], ec);
     if (status.type() == std::filesystem::file_type::directory) continue;
@@ -249,7 +259,7 @@ std::vector<std::string> model_search_notes() {
 
 namespace {
 
-// The default among the models of the first root that has any; `builtin`: that root is resources/models.
+// The default among the models of the first root that has any; `builtin`: that root is the built-in models'.
 std::filesystem::path default_among(const std::vector<std::filesystem::path>& found, bool builtin) {
   if (builtin) {
     const auto shapes_s =

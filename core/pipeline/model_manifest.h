@@ -83,8 +83,12 @@ struct ModelManifest {
 // are complete Wan folders without one (WanFolder), sorted by name.
 std::vector<std::filesystem::path> find_model_folders(const std::filesystem::path& root);
 
-// Where models are looked for: $SVGEAR_MODELS (colon-separated), then the source tree's
-// resources/models (the built-in models).
+// The built-in models' folder: <prefix>/share/svgear/models beside an installed executable
+// (<prefix>/bin/svgear, `cmake --install` or the .deb), else the source tree's resources/models
+// (executables run from a build folder).
+std::filesystem::path builtin_models_root();
+
+// Where models are looked for: $SVGEAR_MODELS (colon-separated), then builtin_models_root().
 std::vector<std::filesystem::path> model_search_roots();
 
 // One line for each $SVGEAR_MODELS entry that cannot hold models (missing, or not a folder), for

@@ -61,6 +61,7 @@
 #include "ui/comparison_video.h"
 #include "ui/exporter.h"
 #include "ui/library_panel.h"
+#include "ui/studio_icon.h"
 #include "ui/cluster_map_view.h"
 #include "ui/cluster_palette.h"
 #include "ui/main_window.h"
@@ -1720,6 +1721,21 @@ void StudioWindowTest::compare_view_fits_large_frames_and_rests_when_hidden() {
   QVERIFY(view.isPlaying());
   view.show();
   QTRY_VERIFY(view.currentFrame() != held);
+}
+
+// The icon is built into the executable at each size it ships (the window and the task bar pick
+// theirs), and shows the block map packaging/make-icon.py draws: a yellow exact block on the
+// diagonal, a dim compensated one in the top-right corner.
+void StudioWindowTest::studio_icon_comes_in_every_size() {
+  const QIcon icon = studio_icon();
+  const QList<QSize> sizes = icon.availableSizes();
+  QCOMPARE(sizes.size(), 6);
+  for (int size : {16, 32, 48, 64, 128, 256}) QVERIFY2(sizes.contains(QSize(size, size)), qPrintable(QString::number(size)));
+  const QImage image = icon.pixmap(QSize(256, 256)).toImage();
+  QCOMPARE(image.size(), QSize(256, 256));
+  QCOMPARE(QColor(image.pixel(56, 56)), QColor(0xfd, 0xe7, 0x25));    // row 0, column 0: exact, diagonal
+  QCOMPARE(QColor(image.pixel(200, 56)), QColor(0x3b, 0x3f, 0x6b));   // row 0, column 3: compensated
+  QCOMPARE(qAlpha(image.pixel(0, 0)), 0);                              // the tile's rounded corner
 }
 
 }  // namespace svgear::test

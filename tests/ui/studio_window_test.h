@@ -43,6 +43,7 @@ class StudioWindowTest : public QObject {
   void device_choice_lists_this_machine_and_persists();
   void first_start_finds_models_off_the_gui_thread();
   void compare_view_fits_large_frames_and_rests_when_hidden();
+  void studio_icon_comes_in_every_size();
 
  private:
   // On the tiny model, or on `folder`.
