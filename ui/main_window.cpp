@@ -429,6 +429,7 @@ void MainWindow::connectWorker() {
     // apply_model_defaults_ stays: a retry of this folder (a new placement) still wants them.
     model_picker_->showError(message);
     prompt_panel_->setVocabulary({});
+    prompt_panel_->setExamples({});
     reportError(message);
   });
   connect(worker_, &GenerationWorker::stepDone, this, [this](const StepEvent& e) { onStep(e); });
@@ -482,6 +483,7 @@ void MainWindow::loadModel(const QString& folder) {
   // The worker frees the old model first: the dock and completion must not go on describing it.
   model_picker_->showLoading(folder);
   prompt_panel_->setVocabulary({});
+  prompt_panel_->setExamples({});
   if (!generating_) statusBar()->showMessage(tr("Loading the model in %1… (Esc cancels)").arg(folder));
   setLoadingFolder(folder);
   worker_->loadModel(folder, model_picker_->placement());
@@ -820,6 +822,7 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
   if (model.folder != model_picker_->currentFolder()) return;
   model_picker_->showModel(model);
   prompt_panel_->setVocabulary(model.vocabulary);
+  prompt_panel_->setExamples(prompt_examples_for(model.vocabulary));
   // Not under a run: a load a Generate made after a failed choice leaves the settings it runs with.
   if (apply_model_defaults_ && !generating_) settings_panel_->applyModelDefaults(model);
   apply_model_defaults_ = false;

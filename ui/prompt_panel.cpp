@@ -4,8 +4,11 @@
 #include <QCompleter>
 #include <QLabel>
 #include <QLineEdit>
+#include <QHBoxLayout>
 #include <QListWidget>
+#include <QMenu>
 #include <QSettings>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include "ui/word_completer.h"
@@ -22,6 +25,8 @@ PromptPanel::PromptPanel(QWidget* parent)
       prompt_(new QLineEdit(this)),
       negative_(new QLineEdit(this)),
       history_(new QListWidget(this)),
+      examples_button_(new QToolButton(this)),
+      examples_menu_(new QMenu(this)),
       prompt_words_(new WordCompleter(prompt_)),
       negative_words_(new WordCompleter(negative_)) {
   prompt_->setObjectName("prompt");
@@ -35,8 +40,18 @@ PromptPanel::PromptPanel(QWidget* parent)
   history_->setObjectName("prompt_history");
   history_->setToolTip(tr("Prompts generated before; double-click one to use it again."));
 
+  examples_button_->setObjectName("prompt_examples");
+  examples_button_->setText(tr("Examples"));
+  examples_button_->setPopupMode(QToolButton::InstantPopup);
+  examples_button_->setMenu(examples_menu_);
+  examples_menu_->setObjectName("prompt_examples_menu");
+  setExamples({});
+
   auto* layout = new QVBoxLayout(this);
-  layout->addWidget(new QLabel(tr("Prompt"), this));
+  auto* prompt_row = new QHBoxLayout;
+  prompt_row->addWidget(new QLabel(tr("Prompt"), this), 1);
+  prompt_row->addWidget(examples_button_);
+  layout->addLayout(prompt_row);
   layout->addWidget(prompt_);
   layout->addWidget(new QLabel(tr("Negative prompt"), this));
   layout->addWidget(negative_);
@@ -50,6 +65,27 @@ PromptPanel::PromptPanel(QWidget* parent)
   });
   connect(history_, &QListWidget::itemActivated, this,
           [this](QListWidgetItem* item) { setPrompt(item->text()); });
+  connect(examples_menu_, &QMenu::aboutToShow, this, [this] {
+    examples_menu_->clear();
+    const QStringList prompts = examples_ ? examples_() : QStringList();
+    for (const QString& prompt : prompts) {
+      examples_menu_->addAction(prompt, this, [this, prompt] {
+        // Through the editor's own edit, not setText: the prompt it replaces stays on its undo stack.
+        prompt_->selectAll();
+        prompt_->insert(prompt);
+        prompt_->setFocus();
+      });
+    }
+    if (prompts.isEmpty()) examples_menu_->addAction(tr("No example fits this model's words"))->setEnabled(false);
+  });
+}
+
+void PromptPanel::setExamples(PromptExamples examples) {
+  examples_ = std::move(examples);
+  examples_button_->setEnabled(bool(examples_));
+  examples_button_->setToolTip(examples_ ? tr("Prompts to start from, for this model: pick one to replace the prompt "
+                                              "(Ctrl+Z in the prompt brings yours back)")
+                                         : tr("Examples come with a loaded model whose words can spell them"));
 }
 
 QString PromptPanel::prompt() const { return prompt_->text(); }

@@ -1,13 +1,18 @@
 #pragma once
-// PromptPanel: the prompt and negative prompt editors, completion over the model's vocabulary and
-// the history of prompts generated (double-click one to reuse it).
+// PromptPanel: the prompt and negative prompt editors, completion over the model's vocabulary,
+// example prompts for the model (the Examples menu) and the history of prompts generated
+// (double-click one to reuse it).
 
 #include <QStringList>
 #include <QWidget>
 
+#include "ui/prompt_examples.h"
+
 class QLineEdit;
 class QListWidget;
+class QMenu;
 class QSettings;
+class QToolButton;
 
 namespace svgear {
 
@@ -25,6 +30,9 @@ class PromptPanel : public QWidget {
   void setNegativePrompt(const QString& prompt);
   // Completion in both editors; an empty list (open-vocabulary model) turns it off.
   void setVocabulary(const QStringList& words);
+  // What the Examples menu offers, asked each time it opens; an empty function (no model, or none
+  // fits its words) turns the button off. Picking one replaces the prompt (Ctrl+Z undoes it).
+  void setExamples(PromptExamples examples);
   // Most recent first, without duplicates.
   void addToHistory(const QString& prompt);
   QStringList history() const;
@@ -40,6 +48,9 @@ class PromptPanel : public QWidget {
   QLineEdit* prompt_;
   QLineEdit* negative_;
   QListWidget* history_;
+  QToolButton* examples_button_;
+  QMenu* examples_menu_;
+  PromptExamples examples_;
   WordCompleter* prompt_words_;
   WordCompleter* negative_words_;
 };

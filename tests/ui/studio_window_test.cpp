@@ -61,6 +61,7 @@
 #include "ui/comparison_video.h"
 #include "ui/exporter.h"
 #include "ui/library_panel.h"
+#include "ui/prompt_examples.h"
 #include "ui/studio_icon.h"
 #include "ui/cluster_map_view.h"
 #include "ui/cluster_palette.h"
@@ -1736,6 +1737,83 @@ void StudioWindowTest::studio_icon_comes_in_every_size() {
   QCOMPARE(QColor(image.pixel(56, 56)), QColor(0xfd, 0xe7, 0x25));    // row 0, column 0: exact, diagonal
   QCOMPARE(QColor(image.pixel(200, 56)), QColor(0x3b, 0x3f, 0x6b));   // row 0, column 3: compensated
   QCOMPARE(qAlpha(image.pixel(0, 0)), 0);                              // the tile's rounded corner
+}
+
+// The Examples menu offers what the loaded model can draw: scenes of the shapes world in the
+// words of the model (new ones each time it opens), the open-vocabulary list for a Wan model,
+// nothing for a vocabulary that spells no scene; a pick replaces the prompt, and Ctrl+Z in
+// the prompt brings the typed one back.
+void StudioWindowTest::prompt_examples_fit_the_model() {
+  const auto examples = [](MainWindow& w) {
+    auto* menu = child<QMenu>(w, "prompt_examples_menu");
+    Q_EMIT menu->aboutToShow();  // what opening it runs; a popup's own event loop would block the test
+    QList<QAction*> enabled;
+    for (QAction* action : menu->actions()) {
+      if (action->isEnabled()) enabled << action;
+    }
+    return enabled;
+  };
+  {
+    auto window = openWindow(QString::fromStdString((model_search_roots().back() / "shapes-s").string()));
+    MainWindow& w = *window;
+    QToolButton* button = child<QToolButton>(w, "prompt_examples");
+    QTRY_VERIFY_WITH_TIMEOUT(button->isEnabled(), 30000);
+    const std::vector<std::string> vocabulary = prompt_vocabulary();
+    const QList<QAction*> first = examples(w);
+    QCOMPARE(first.size(), kPromptExampleCount);
+    QStringList first_texts;
+    for (QAction* action : first) {
+      const std::string prompt = action->text().toStdString();
+      first_texts << action->text();
+      const SceneSpec spec = parse_prompt(prompt);  // throws for a prompt outside the grammar
+      QVERIFY(spec.objects.size() >= 1 && spec.objects.size() <= 2);
+      for (const std::string& word : split_prompt_words(prompt)) {
+        QVERIFY2(std::find(vocabulary.begin(), vocabulary.end(), word) != vocabulary.end(), word.c_str());
+      }
+    }
+    QStringList second_texts;
+    for (QAction* action : examples(w)) second_texts << action->text();
+    QVERIFY2(second_texts != first_texts, "the same examples twice");
+
+    typePrompt(w, "a blue star spins");
+    QAction* picked = examples(w).at(2);
+    const QString chosen = picked->text();
+    picked->trigger();
+    auto* prompt = child<QLineEdit>(w, "prompt");
+    QCOMPARE(prompt->text(), chosen);
+    QVERIFY(prompt->hasFocus());
+    QTest::keyClick(prompt, Qt::Key_Z, Qt::ControlModifier);
+    QCOMPARE(prompt->text(), QString("a blue star spins"));
+  }
+  {
+    auto window = openWindow();  // the tiny random model: 23 words, "small" and "large" its only sizes
+    MainWindow& w = *window;
+    QVERIFY(waitForModel(w));
+    QTRY_VERIFY(child<QToolButton>(w, "prompt_examples")->isEnabled());
+    const std::vector<std::string> words = random_model_preset("tiny").vocabulary;
+    QList<QAction*> offered = examples(w);
+    // One scene in ~265 fits these words, so a menu of 3000 draws has ~11 (8 shown); rarely none.
+    for (int again = 0; again < 5 && offered.isEmpty(); ++again) offered = examples(w);
+    QVERIFY(!offered.isEmpty());
+    for (QAction* action : offered) {
+      for (const std::string& word : split_prompt_words(action->text().toStdString())) {
+        QVERIFY2(std::find(words.begin(), words.end(), word) != words.end(), qPrintable(action->text()));
+      }
+    }
+  }
+  QVERIFY(!prompt_examples_for({"hello", "world"}));  // spells no scene: the button stays off
+  {
+    const QString wan = scratch_.filePath("wan-examples");
+    write_tiny_wan_original(wan.toStdString());
+    auto window = openWindow(wan);
+    MainWindow& w = *window;
+    QToolButton* button = child<QToolButton>(w, "prompt_examples");
+    QTRY_VERIFY_WITH_TIMEOUT(button->isEnabled(), 60000);
+    const QList<QAction*> offered = examples(w);
+    QCOMPARE(offered.size(), 10);  // resources/prompts/wan.txt, its comment lines skipped
+    QVERIFY(offered.front()->text().startsWith("A red fox trots through fresh snow"));
+    for (QAction* action : offered) QVERIFY(!action->text().startsWith('#'));
+  }
 }
 
 }  // namespace svgear::test

@@ -44,6 +44,7 @@ class StudioWindowTest : public QObject {
   void first_start_finds_models_off_the_gui_thread();
   void compare_view_fits_large_frames_and_rests_when_hidden();
   void studio_icon_comes_in_every_size();
+  void prompt_examples_fit_the_model();
 
  private:
   // On the tiny model, or on `folder`.
