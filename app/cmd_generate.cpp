@@ -105,15 +105,61 @@ void check_trace_path(const std::filesystem::path& trace, const std::filesystem:
   }
 }
 
-// The terminal's progress, and with --trace each step's routing streamed into the trace file.
-struct TraceWriter : TerminalProgress {
-  TraceWriter(bool quiet, const std::optional<std::filesystem::path>& path) : TerminalProgress(quiet) {
-    if (path) trace.emplace(*path);
-  }
+// The terminal's progress, and with --trace each step's routing streamed into the trace file. The
+// file opens with the first traced step (a run stopped before it leaves nothing), a second Ctrl-C
+// removes it (InterruptCancel::remove_on_forced_exit), and a write that fails (a full disk) drops
+// the trace with a warning, not the generation: it is a diagnostic beside the video.
+class TracingProgress : public TerminalProgress {
+ public:
+  TracingProgress(bool quiet, std::optional<std::filesystem::path> path) : TerminalProgress(quiet), path_(std::move(path)) {}
+
   void on_routing(RoutingEvent step) override {
-    if (trace) trace->add(step);
+    if (!path_ || dropped_) return;
+    try {
+      open();
+      file_->add(step);
+    } catch (const UserError& e) {
+      drop(e.what());
+    }
   }
-  std::optional<RoutingTraceFile> trace;
+
+  // Puts the steps traced so far in place at `path` (beside the --trace path), checked again first:
+  // a file made at that name during the run is kept. False, after a warning, when there is none.
+  bool commit(const std::filesystem::path& path, const std::filesystem::path& model_dir) {
+    if (!path_ || dropped_) return false;
+    try {
+      check_trace_path(path, model_dir);
+      open();  // no traced step (all dense): an empty trace still says so
+      file_->commit_as(path);
+    } catch (const UserError& e) {
+      drop(e.what());
+      return false;
+    }
+    InterruptCancel::remove_on_forced_exit(nullptr);
+    return true;
+  }
+
+  int steps() const { return file_ ? file_->steps() : 0; }
+
+ private:
+  void open() {
+    if (file_) return;
+    file_.emplace(*path_);
+    temp_ = file_->temp_path().string();
+    InterruptCancel::remove_on_forced_exit(temp_.c_str());
+  }
+
+  void drop(const std::string& why) {
+    InterruptCancel::remove_on_forced_exit(nullptr);
+    file_.reset();
+    dropped_ = true;
+    on_warning("the routing trace is not written (" + why + "); the video and its run record are");
+  }
+
+  std::optional<std::filesystem::path> path_;  // --trace
+  std::optional<RoutingTraceFile> file_;
+  std::string temp_;  // the temporary file's name, for the signal handler
+  bool dropped_ = false;
 };
 
 }  // namespace
@@ -192,7 +238,12 @@ int cmd_generate(int argc, char** argv) {
   if (request.dump_attention) check_outside_model_folder(request.dump_attention->path, model_dir, "--dump-attention");
   if (trace) {
     check_trace_path(*trace, model_dir);
-    check_trace_path(trace_partial, model_dir);
+    try {
+      check_trace_path(trace_partial, model_dir);
+    } catch (const UserError& e) {  // a name the user never gave: say why it matters
+      throw UserError(std::string(e.what()) + "\n(" + trace_partial.string() + " is where a Ctrl-C would keep the " +
+                      "routing traced until then)");
+    }
     for (const std::filesystem::path& output_file :
          {video_output_path(output), run_record_path(video_output_path(output)), video_output_path(partial),
           run_record_path(video_output_path(partial))}) {
@@ -210,13 +261,14 @@ int cmd_generate(int argc, char** argv) {
   }
   (void)request.resolve(manifest);
 
-  TraceWriter progress(quiet, trace);
+  TracingProgress progress(quiet, trace);
   if (const std::string note = mp4_fallback_note(output); !note.empty()) progress.on_warning(note);
   std::unique_ptr<Model> model = Model::load(model_dir, parse_device(options.device_name), options.model_options);
   progress.on_log("model " + model->manifest.name + " on " + model->device.str());
 
   CancelToken cancel;
   // Through the writes too: a signal there lets the video and its record be finished, not torn.
+  // Declared after `progress`, so it is gone before the trace's temporary file it may name.
   InterruptCancel interrupt(cancel);
   const GenerationResult result = Generator(*model).run(request, progress, cancel);
 
@@ -226,19 +278,22 @@ int cmd_generate(int argc, char** argv) {
   }
   const bool cancelled = result.status == GenerationStatus::Cancelled;
   if (cancelled && result.video.empty()) return 130;  // the generator said so: nothing to keep
+  // The trace before the held writes: its flush may take long (gigabytes for a Wan run).
+  const std::filesystem::path trace_path = !trace ? std::filesystem::path() : cancelled ? trace_partial : *trace;
+  const bool traced = progress.commit(trace_path, model_dir);
   // The fallback's note was the warning before the work; the line below names the file.
   VideoOutputResult written;
   {
     const InterruptsHeld held;  // a second Ctrl-C waits for the files, not tears them
     written = write_video(result.video, cancelled ? partial : output);
     nlohmann::json record = make_run_record(result, *model);
-    if (progress.trace) {
-      // Its phase times, and with --audit its dense reruns, are in the step times.
-      const std::filesystem::path trace_path = cancelled ? trace_partial : *trace;
-      record["routing_trace"] = {{"file", trace_path.filename().string()},
-                                 {"steps", progress.trace->steps()},
-                                 {"audited", audit}};
-      progress.trace->commit_as(trace_path);
+    if (traced) {
+      // Relative to the record, as a video's file is. Its phase times, and with --audit its dense
+      // reruns, are in the step times.
+      const std::filesystem::path folder = std::filesystem::absolute(written.path).parent_path();
+      std::filesystem::path file = std::filesystem::absolute(trace_path).lexically_relative(folder);
+      if (file.empty()) file = std::filesystem::absolute(trace_path);
+      record["routing_trace"] = {{"file", file.string()}, {"steps", progress.steps()}, {"audited", audit}};
     }
     write_run_record(written.path, record);
   }
@@ -247,14 +302,11 @@ int cmd_generate(int argc, char** argv) {
               cancelled ? "wrote partial" : "wrote", written.path.c_str(), result.video.frames,
               result.video.width, result.video.height, result.video.fps, result.timings.total_ms / 1000.0,
               record.c_str());
-  if (progress.trace) {
-    const std::string path = (cancelled ? trace_partial : *trace).string();
-    if (progress.trace->steps() == 0) {
-      std::printf("wrote %s without steps: no step ran sparse attention (see --dense-steps and --dense-layers)\n",
-                  path.c_str());
-    } else {
-      std::printf("wrote the routing of %d step(s) to %s\n", progress.trace->steps(), path.c_str());
-    }
+  if (traced && progress.steps() == 0) {
+    std::printf("wrote %s without steps: no step ran sparse attention (see --dense-steps and --dense-layers)\n",
+                trace_path.c_str());
+  } else if (traced) {
+    std::printf("wrote the routing of %d step(s) to %s\n", progress.steps(), trace_path.c_str());
   }
   return cancelled ? 130 : 0;
 }

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <csignal>
 
+#include <unistd.h>
+
 namespace svgear {
 namespace {
 
@@ -14,6 +16,7 @@ bool g_installed[kCount] = {};                  // not where it was ignored (a b
 std::atomic<bool> g_holding{false};             // an InterruptsHeld is alive
 std::atomic<int> g_held{0};                     // the signal that came meanwhile, 0 for none
 std::atomic<bool> g_first_seen{false};          // the token was cancelled by a signal
+std::atomic<const char*> g_remove{nullptr};     // remove_on_forced_exit's file
 
 void set_handlers(void (*handler)(int)) {
   struct sigaction action {};
@@ -24,6 +27,14 @@ void set_handlers(void (*handler)(int)) {
   }
 }
 
+// The second signal outside the writes: the streamed file goes, then the signal's default action
+// ends the process as it would have.
+void on_forced_exit(int signal) {
+  if (const char* path = g_remove.load()) ::unlink(path);  // async-signal-safe
+  set_handlers(SIG_DFL);
+  std::raise(signal);
+}
+
 void on_interrupt(int signal) {
   if (g_holding.load()) {  // the files being written are finished first
     g_held.store(signal);
@@ -31,7 +42,7 @@ void on_interrupt(int signal) {
   }
   if (CancelToken* cancel = g_cancel.load()) cancel->cancel();
   g_first_seen = true;
-  set_handlers(SIG_DFL);  // the next SIGINT or SIGTERM ends the process at once
+  set_handlers(on_forced_exit);  // the next SIGINT or SIGTERM ends the process at once
 }
 
 }  // namespace
@@ -52,6 +63,7 @@ InterruptCancel::~InterruptCancel() {
     g_installed[i] = false;  // an InterruptsHeld after this one touches no handler
   }
   g_cancel = nullptr;
+  g_remove = nullptr;
 }
 
 InterruptsHeld::InterruptsHeld() {
@@ -60,9 +72,11 @@ InterruptsHeld::InterruptsHeld() {
   set_handlers(on_interrupt);  // after a first signal they were the default action
 }
 
+void InterruptCancel::remove_on_forced_exit(const char* path) { g_remove = path; }
+
 InterruptsHeld::~InterruptsHeld() {
   g_holding = false;
-  set_handlers(g_first_seen ? SIG_DFL : on_interrupt);
+  set_handlers(g_first_seen ? on_forced_exit : on_interrupt);
   // As if it came now: a first one cancels (too late to matter), a second ends the process.
   if (const int signal = g_held.exchange(0)) std::raise(signal);
 }

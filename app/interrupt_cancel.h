@@ -16,11 +16,17 @@ class InterruptCancel {
   ~InterruptCancel();
   InterruptCancel(const InterruptCancel&) = delete;
   InterruptCancel& operator=(const InterruptCancel&) = delete;
+
+  // A temporary file that a second signal removes before it ends the process: an output streamed
+  // through the run (generate's --trace, ~1 GB a Wan step), which the final writes would otherwise
+  // leave behind. nullptr for none; `path` must stay valid until it is replaced or cleared.
+  static void remove_on_forced_exit(const char* path);
 };
 
 // While one is alive (inside an InterruptCancel's life), a SIGINT or SIGTERM waits until it ends:
 // around the final writes, so that a second Ctrl-C ("stop now!") does not leave a half-written
-// temporary file or staging folder behind. The writes take seconds at most.
+// temporary file or staging folder behind. The writes take seconds at most (a streamed output's
+// flush comes before them).
 class InterruptsHeld {
  public:
   InterruptsHeld();

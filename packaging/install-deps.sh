@@ -26,7 +26,7 @@ PACKAGES=(
   nlohmann-json3-dev libsentencepiece-dev zlib1g-dev
   libgtest-dev libgmock-dev
   xvfb xauth clang libclang-rt-14-dev
-  file desktop-file-utils
+  file desktop-file-utils  # the .deb: CPack's dependency scan runs file(1); the launcher entry's check
 )
 
 missing=()

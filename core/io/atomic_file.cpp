@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,11 @@ void AtomicFile::commit() { commit_as(path_); }
 
 void AtomicFile::commit_as(const std::filesystem::path& other) {
   if (other != path_) {
+    // The commit is a rename, which cannot leave the file system; the temporary file is beside path_.
+    if (other.parent_path() != path_.parent_path()) {
+      throw std::invalid_argument("AtomicFile::commit_as: '" + other.string() + "' is not in the folder of '" +
+                                  path_.string() + "'");
+    }
     refuse_special_file(other);
     path_ = other;
   }

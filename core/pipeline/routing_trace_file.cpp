@@ -38,7 +38,8 @@ void RoutingTraceFile::add(const RoutingEvent& step) {
 void RoutingTraceFile::commit() { commit_as(file_.path()); }
 
 void RoutingTraceFile::commit_as(const std::filesystem::path& other) {
-  file_.write("]}\n");
+  if (!closed_) file_.write("]}\n");
+  closed_ = true;
   file_.commit_as(other);
 }
 

@@ -32,11 +32,14 @@ class RoutingTraceFile {
 
   int steps() const { return steps_; }
   int steps_without_maps() const { return steps_without_maps_; }
+  // Where the bytes go until the commit (for InterruptCancel::remove_on_forced_exit).
+  const std::filesystem::path& temp_path() const { return file_.temp_path(); }
 
  private:
   AtomicFile file_;
   int steps_ = 0;
   int steps_without_maps_ = 0;
+  bool closed_ = false;  // the end is written once: a name refused by commit_as leaves a commit() to try
 };
 
 }  // namespace svgear

@@ -39,7 +39,7 @@ PY
   if command -v desktop-file-validate > /dev/null; then
     desktop-file-validate "$usr/share/applications/svgear-studio.desktop" || fail "$what: the launcher entry is invalid"
   fi
-  (cd "$scratch/work" && "$usr/bin/svgear" info) > "$scratch/info.log" 2>&1 || { cat "$scratch/info.log"; fail "$what: svgear info failed"; }
+  (cd "$scratch/work" && env -u SVGEAR_MODELS "$usr/bin/svgear" info) > "$scratch/info.log" 2>&1 || { cat "$scratch/info.log"; fail "$what: svgear info failed"; }
   grep -Eq "^  shapes-s +$usr/share/svgear/models/shapes-s " "$scratch/info.log" ||
     { cat "$scratch/info.log"; fail "$what: svgear info does not list the installed shapes-s"; }
   if grep -q "resources/models" "$scratch/info.log"; then
@@ -63,15 +63,24 @@ PY
 cmake --install "$build" --prefix "$scratch/prefix/usr" --strip > "$scratch/install.log"
 check_tree "$scratch/prefix/usr" "cmake --install"
 
+for tool in cpack dpkg-deb dpkg-shlibdeps file; do
+  if ! command -v "$tool" > /dev/null; then
+    echo "package check: the installed tree passed; the .deb is not checked here: no $tool (packaging/install-deps.sh installs it)"
+    exit 77
+  fi
+done
 if [ "${3:-}" = cuda ]; then
   echo "package check passed: the installed tree (a CUDA build is not packed)"
   exit 0
 fi
 cpack --config "$build/CPackConfig.cmake" -B "$scratch/package" > "$scratch/cpack.log" 2>&1 ||
   { cat "$scratch/cpack.log"; fail "cpack failed"; }
-deb=$(ls "$scratch"/package/svgear-studio_*_amd64.deb)
+deb=$(ls "$scratch"/package/svgear-studio_*.deb)
 dpkg-deb --field "$deb" Depends > "$scratch/depends.txt"
-for dependency in libqt6widgets6 libavcodec libsentencepiece; do
+dependencies="libsentencepiece zlib1g"
+if [ -e "$build/app/svgear-studio" ]; then dependencies="$dependencies libqt6widgets6"; fi
+if grep -q "SVGEAR_HAVE_FFMPEG 1" "$build/generated/svgear/build_config.h"; then dependencies="$dependencies libavcodec"; fi
+for dependency in $dependencies; do
   grep -q "$dependency" "$scratch/depends.txt" || fail "the package does not depend on $dependency: $(cat "$scratch/depends.txt")"
 done
 dpkg-deb --extract "$deb" "$scratch/unpacked"

@@ -490,8 +490,6 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
           "--q-clusters expects a whole number, got ' 1'");
 }
 
-// A learning rate that blows the weights up: the NaN loss ends the run (exit 2) before anything is
-// saved or exported, and the new run's folder goes with it.
 // One trace's numbers agree with each other: labels with sizes, sizes and block map with the
 // density; every array has its size.
 void expect_consistent_trace(const nlohmann::json& t, int tokens, int qc, int kc) {
@@ -642,6 +640,8 @@ TEST_F(CliTest, TraceOnTheGpuRecordsWhatTheKernelsDecided) {
   }
 }
 
+// A learning rate that blows the weights up: the NaN loss ends the run (exit 2) before anything is
+// saved or exported, and the new run's folder goes with it.
 TEST_F(CliTest, ADivergedTrainingRunSavesNothing) {
   const auto out = *dir_ / "diverged";
   const CliRun run = run_cli("train --preset shapes-tiny --device cpu --lr 1e30 --steps 6 --log-every 1 --batch 1 --out " +

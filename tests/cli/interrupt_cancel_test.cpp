@@ -6,8 +6,12 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
+
+#include "tests/support/test_paths.h"
 
 namespace svgear {
 namespace {
@@ -39,6 +43,30 @@ TEST(InterruptCancelDeathTest, ASecondSignalEndsTheProcessOnlyAfterTheWrites) {
         std::exit(4);  // not reached: the held signal ends the process here
       },
       ::testing::KilledBySignal(SIGTERM), "writes finished");
+}
+
+// A streamed output's temporary file (generate's --trace) does not outlive a second Ctrl-C; one
+// the process no longer names stays.
+TEST(InterruptCancelDeathTest, ASecondSignalRemovesTheStreamedFile) {
+  // Forked without exec, so that the child names this process's scratch files (each process has
+  // its own scratch folder).
+  GTEST_FLAG_SET(death_test_style, "fast");
+  const std::filesystem::path dir = test::scratch_dir("interrupt_streamed");
+  const std::filesystem::path streamed = dir / "trace.json.tmp", kept = dir / "kept.json.tmp";
+  for (const auto& path : {streamed, kept}) std::ofstream(path) << "{\"steps\":[";
+  EXPECT_EXIT(
+      {
+        CancelToken cancel;
+        InterruptCancel interrupt(cancel);
+        InterruptCancel::remove_on_forced_exit(kept.c_str());
+        InterruptCancel::remove_on_forced_exit(streamed.c_str());  // replaces the first
+        std::raise(SIGINT);  // the first: cancels
+        std::raise(SIGINT);  // the second: ends the process
+        std::exit(4);
+      },
+      ::testing::KilledBySignal(SIGINT), "");
+  EXPECT_FALSE(std::filesystem::exists(streamed));
+  EXPECT_TRUE(std::filesystem::exists(kept));
 }
 
 }  // namespace
