@@ -42,6 +42,9 @@ struct RoutingEvent {
   // frame is t video frames).
   int temporal_factor = 0;
   std::vector<RoutingTrace> traces;  // owned; on_routing hands the event over (by value)
+  // What the step belongs to, so that a trace file says what made it: {"model": the model's name,
+  // "request": the resolved GenerationRequest::to_json()}; null where no generation made it.
+  nlohmann::json run;
 };
 
 struct FinishedEvent {

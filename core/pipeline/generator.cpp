@@ -261,7 +261,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     if (!step_traces.traces.empty()) {
       sink.on_routing({i, num_steps, model_.manifest.dit.num_layers, model_.manifest.dit.num_heads,
                        grid_frames, grid_height, grid_width, model_.manifest.temporal_factor,
-                       std::move(step_traces.traces)});
+                       std::move(step_traces.traces), {{"model", model_.manifest.name}, {"request", r.to_json()}}});
       step_traces.traces.clear();
     }
     if (want_preview) sink.on_preview({i, result.video});

@@ -7,10 +7,15 @@
 namespace svgear {
 
 RoutingTraceFile::RoutingTraceFile(std::filesystem::path path) : file_(std::move(path)) {
-  file_.write(R"({"format":"svgear-routing-trace/1","steps":[)");
+  file_.write(R"({"format":"svgear-routing-trace/1")");
 }
 
 void RoutingTraceFile::add(const RoutingEvent& step) {
+  // The first step says what made the run; its steps follow.
+  if (steps_ == 0) {
+    const std::string run = step.run.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    file_.write((step.run.is_null() ? "" : R"(,"run":)" + run) + R"(,"steps":[)");
+  }
   bool dropped = false;
   for (const RoutingTrace& trace : step.traces) dropped = dropped || trace.block_map.empty();
   std::string head = nlohmann::json{{"step", step.step},
@@ -38,7 +43,7 @@ void RoutingTraceFile::add(const RoutingEvent& step) {
 void RoutingTraceFile::commit() { commit_as(file_.path()); }
 
 void RoutingTraceFile::commit_as(const std::filesystem::path& other) {
-  if (!closed_) file_.write("]}\n");
+  if (!closed_) file_.write(steps_ == 0 ? ",\"steps\":[]}\n" : "]}\n");
   closed_ = true;
   file_.commit_as(other);
 }

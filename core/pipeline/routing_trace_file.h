@@ -6,6 +6,7 @@
 // Export routing trace writes the steps its Routing panel holds.
 //
 //   {"format": "svgear-routing-trace/1",
+//    "run": {"model", "request"},      // the first step's RoutingEvent::run, when it has one
 //    "steps": [{"step", "num_steps", "num_layers", "num_heads",
 //               "grid": {"frames", "height", "width", "temporal_factor"},
 //               "maps_dropped",            // some trace of this step lacks its labels and maps

@@ -532,6 +532,10 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
   EXPECT_NE(run.output.find("wrote the routing of 3 step(s) to " + all.string()), std::string::npos) << run.output;
   nlohmann::json trace = trace_file(all);
   EXPECT_EQ(trace["format"], "svgear-routing-trace/1");
+  EXPECT_EQ(trace["run"]["model"], "random-tiny");
+  EXPECT_EQ(trace["run"]["request"]["prompt"], "a red circle moves left");
+  EXPECT_EQ(trace["run"]["request"]["steps"], 4);
+  EXPECT_EQ(trace["run"]["request"]["attention"]["k_clusters"], kKc);
   ASSERT_EQ(trace["steps"].size(), 3u);  // step 0 is the dense warm-up
   for (int s = 0; s < 3; ++s) {
     const nlohmann::json& step = trace["steps"][s];
@@ -576,6 +580,7 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("without steps: no step ran sparse attention"), std::string::npos) << run.output;
   EXPECT_TRUE(trace_file(empty)["steps"].empty());
+  EXPECT_FALSE(trace_file(empty).contains("run"));  // said by the first traced step
 
   // Ctrl-C: the steps done so far, beside the partial video; nothing at the trace's own name.
   const auto cut = *dir_ / "trace-cut.json";

@@ -713,6 +713,11 @@ void StudioWindowTest::routing_views_show_live_traces() {
   std::ifstream trace_file(trace_path.toStdString());
   const nlohmann::json exported = nlohmann::json::parse(trace_file);
   QCOMPARE(exported["format"].get<std::string>(), std::string("svgear-routing-trace/1"));
+  // What made it: the model and the request as the run resolved it.
+  QCOMPARE(exported["run"]["model"].get<std::string>(), std::string("random-tiny"));
+  QCOMPARE(exported["run"]["request"]["prompt"].get<std::string>(), std::string(kPrompt));
+  QCOMPARE(exported["run"]["request"]["steps"].get<int>(), 8);
+  QCOMPARE(exported["run"]["request"]["attention"]["mode"].get<std::string>(), std::string("svgear"));
   QCOMPARE(exported["steps"].size(), panel->steps().size());
   const RoutingTrace& latest = panel->steps().back()->traces.front();
   const nlohmann::json& last = exported["steps"].back()["traces"].front();
