@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include "core/user_error.h"
@@ -42,6 +44,99 @@ nlohmann::json routing_trace_to_json(const RoutingTrace& t) {
           {"block_log_error", log_error},
           {"q_labels", t.q_labels},
           {"k_labels", t.k_labels}};
+}
+
+RoutingTrace routing_trace_from_json(const nlohmann::json& j, int64_t tokens) {
+  const auto refuse = [](const std::string& what) { return UserError("a routing trace " + what); };
+  if (!j.is_object()) throw refuse("is not a JSON object");
+  const auto integer = [&](const char* key, int64_t low, int64_t high) {
+    if (!j.contains(key) || !j[key].is_number_integer()) throw refuse(std::string("has no whole number \"") + key + "\"");
+    const int64_t v = j[key].get<int64_t>();
+    if (v < low || v > high) {
+      throw refuse(std::string("has \"") + key + "\" " + std::to_string(v) + ", outside " + std::to_string(low) + "…" +
+                   std::to_string(high));
+    }
+    return v;
+  };
+  const auto number = [&](const nlohmann::json& value, const char* key) {
+    if (value.is_null()) return std::numeric_limits<double>::quiet_NaN();
+    if (!value.is_number()) throw refuse(std::string("has a \"") + key + "\" that is not a number");
+    return value.get<double>();
+  };
+  const auto array = [&](const char* key, size_t full) -> const nlohmann::json& {
+    if (!j.contains(key) || !j[key].is_array()) throw refuse(std::string("has no array \"") + key + "\"");
+    const nlohmann::json& a = j[key];
+    if (!a.empty() && a.size() != full) {
+      throw refuse(std::string("has ") + std::to_string(a.size()) + " entries in \"" + key + "\", not " +
+                   std::to_string(full) + " (or none)");
+    }
+    return a;
+  };
+  constexpr int64_t kMaxClusters = int64_t(1) << 20;
+  RoutingTrace t;
+  t.step = int(integer("step", 0, INT32_MAX));
+  t.layer = int(integer("layer", 0, INT32_MAX));
+  t.batch = int(integer("batch", 0, INT32_MAX));
+  t.head = int(integer("head", 0, INT32_MAX));
+  t.q_clusters = int(integer("q_clusters", 1, kMaxClusters));
+  t.k_clusters = int(integer("k_clusters", 1, kMaxClusters));
+  t.density = number(j.value("density", nlohmann::json()), "density");
+  t.estimated_log_error = number(j.value("estimated_log_error", nlohmann::json()), "estimated_log_error");
+  t.measured_relative_l2 = number(j.value("measured_relative_l2", nlohmann::json()), "measured_relative_l2");
+  if (const auto phases = j.find("phase_ms"); phases != j.end() && phases->is_object()) {
+    t.kmeans_ms = number(phases->value("kmeans", nlohmann::json()), "phase_ms");
+    t.permute_ms = number(phases->value("permute", nlohmann::json()), "phase_ms");
+    t.probe_ms = number(phases->value("probe", nlohmann::json()), "phase_ms");
+    t.routing_ms = number(phases->value("routing", nlohmann::json()), "phase_ms");
+    t.attention_ms = number(phases->value("attention", nlohmann::json()), "phase_ms");
+  }
+  const size_t qc = size_t(t.q_clusters), kc = size_t(t.k_clusters);
+  const auto sizes = [&](const char* key, size_t count) {
+    std::vector<int64_t> out;
+    int64_t sum = 0;
+    for (const auto& v : array(key, count)) {
+      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > tokens) {
+        throw refuse(std::string("has a cluster size in \"") + key + "\" that is not a count of tokens");
+      }
+      out.push_back(v.get<int64_t>());
+      sum += out.back();
+    }
+    if (!out.empty() && sum != tokens) {
+      throw refuse(std::string("has \"") + key + "\" summing to " + std::to_string(sum) + ", not the " +
+                   std::to_string(tokens) + " tokens of its grid");
+    }
+    return out;
+  };
+  t.q_sizes = sizes("q_sizes", qc);
+  t.k_sizes = sizes("k_sizes", kc);
+  const auto labels = [&](const char* key, int64_t clusters, const std::vector<int64_t>& cluster_sizes) {
+    std::vector<int32_t> out;
+    std::vector<int64_t> counted(size_t(clusters), 0);
+    for (const auto& v : array(key, size_t(tokens))) {
+      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() >= clusters) {
+        throw refuse(std::string("has a label in \"") + key + "\" that is not one of its " + std::to_string(clusters) +
+                     " clusters");
+      }
+      out.push_back(int32_t(v.get<int64_t>()));
+      ++counted[size_t(out.back())];
+    }
+    if (!out.empty() && !cluster_sizes.empty() && counted != cluster_sizes) {
+      throw refuse(std::string("has \"") + key + "\" that do not give its cluster sizes");
+    }
+    return out;
+  };
+  t.q_labels = labels("q_labels", t.q_clusters, t.q_sizes);
+  t.k_labels = labels("k_labels", t.k_clusters, t.k_sizes);
+  for (const auto& v : array("block_map", qc * kc)) {
+    if (!v.is_number_integer() || (v.get<int64_t>() != 0 && v.get<int64_t>() != 1)) {
+      throw refuse("has a block map entry that is neither 0 nor 1");
+    }
+    t.block_map.push_back(uint8_t(v.get<int>()));
+  }
+  for (const auto& v : array("block_log_error", qc * kc)) {
+    t.block_log_error.push_back(float(number(v, "block_log_error")));
+  }
+  return t;
 }
 
 std::vector<int> parse_trace_selection(std::string_view text) {

@@ -61,6 +61,13 @@ struct TraceOptions {
 // sizes and maps are arrays, empty when the trace holds none (the studio drops them from old steps).
 nlohmann::json routing_trace_to_json(const RoutingTrace& trace);
 
+// The inverse, for traces read back from a file: every field under its name, null as NaN. Checks what
+// a reader indexes with (a hostile or damaged file must fail here, not in a view): cluster counts
+// from 1 to 2^20, sizes and maps of Qc / Kc / Qc·Kc entries or none, labels of `tokens` entries or
+// none, each a cluster below its count, sizes that sum to `tokens`, map entries 0 or 1. Throws
+// UserError naming the field.
+RoutingTrace routing_trace_from_json(const nlohmann::json& j, int64_t tokens);
+
 // A selection of layers or heads as a user types it: "all" or nothing → empty (every one);
 // otherwise numbers and ranges, "0,3-5" → {0, 3, 4, 5} (sorted, each once). Throws UserError
 // naming the text when it is neither.

@@ -1,8 +1,14 @@
 #include "core/pipeline/routing_trace_file.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
+
+#include "core/user_error.h"
 
 namespace svgear {
 
@@ -46,6 +52,86 @@ void RoutingTraceFile::commit_as(const std::filesystem::path& other) {
   if (!closed_) file_.write(steps_ == 0 ? ",\"steps\":[]}\n" : "]}\n");
   closed_ = true;
   file_.commit_as(other);
+}
+
+namespace {
+
+constexpr std::string_view kFormat = "svgear-routing-trace/1";
+
+// One step's fields and its traces (read one by one before it).
+RoutingEvent step_from_json(const nlohmann::json& j, std::vector<nlohmann::json>& traces) {
+  const auto integer = [&](const nlohmann::json& object, const char* key, int low, int high) {
+    if (!object.is_object() || !object.contains(key) || !object[key].is_number_integer() ||
+        object[key].get<int64_t>() < low || object[key].get<int64_t>() > high) {
+      throw UserError(std::string("a step's \"") + key + "\" is not a whole number from " + std::to_string(low) +
+                      " to " + std::to_string(high));
+    }
+    return int(object[key].get<int64_t>());
+  };
+  constexpr int kLargest = 1 << 20;
+  RoutingEvent step;
+  step.step = integer(j, "step", 0, kLargest);
+  step.num_steps = integer(j, "num_steps", 1, kLargest);
+  step.num_layers = integer(j, "num_layers", 1, kLargest);
+  step.num_heads = integer(j, "num_heads", 1, kLargest);
+  const nlohmann::json grid = j.value("grid", nlohmann::json());
+  step.grid_frames = integer(grid, "frames", 1, kLargest);
+  step.grid_height = integer(grid, "height", 1, kLargest);
+  step.grid_width = integer(grid, "width", 1, kLargest);
+  step.temporal_factor = integer(grid, "temporal_factor", 0, 64);
+  const int64_t tokens = int64_t(step.grid_frames) * step.grid_height * step.grid_width;
+  if (tokens > (int64_t(1) << 31)) throw UserError("a step's token grid holds more than 2^31 tokens");
+  for (const nlohmann::json& trace : traces) step.traces.push_back(routing_trace_from_json(trace, tokens));
+  traces.clear();
+  return step;
+}
+
+}  // namespace
+
+nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::function<void(RoutingEvent&&)>& on_step) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError("cannot read '" + path.string() + "': " + std::strerror(errno));
+  const auto where = [&](const std::string& what) { return UserError("'" + path.string() + "' " + what); };
+  // The parser's callback sees every value with its depth: top-level keys at 1, steps at 2, their
+  // keys at 3, traces at 4. Steps and traces are taken out of the tree as they end.
+  std::string top_key, step_key;
+  bool format_seen = false;
+  std::vector<nlohmann::json> traces;
+  const auto callback = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (event == Event::key && depth == 1) top_key = parsed.get<std::string>();
+    if (event == Event::key && depth == 3) step_key = parsed.get<std::string>();
+    if (event == Event::value && depth == 1 && top_key == "format") {
+      if (!parsed.is_string() || parsed.get<std::string>() != kFormat) {
+        throw where("is not a routing trace of a known format (\"format\": " + parsed.dump() + ", expected \"" +
+                    std::string(kFormat) + "\")");
+      }
+      format_seen = true;
+    }
+    if (top_key != "steps") return true;
+    if (!format_seen) throw where("is not a routing trace: its \"format\" does not come first");
+    if (event == Event::object_end && depth == 4 && step_key == "traces") {
+      traces.push_back(std::move(parsed));
+      return false;
+    }
+    if (event == Event::object_end && depth == 2) {
+      try {
+        on_step(step_from_json(parsed, traces));
+      } catch (const UserError& e) {
+        throw where(std::string("holds a step that cannot be shown: ") + e.what());
+      }
+      return false;
+    }
+    return true;
+  };
+  nlohmann::json root;
+  try {
+    root = nlohmann::json::parse(in, callback);
+  } catch (const nlohmann::json::exception& e) {
+    throw where(std::string("is not complete, valid JSON (") + e.what() + ")");
+  }
+  if (!root.is_object() || !format_seen) throw where("is not a routing trace (no \"format\": \"" + std::string(kFormat) + "\")");
+  return root.value("run", nlohmann::json());
 }
 
 }  // namespace svgear

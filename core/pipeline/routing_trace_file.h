@@ -13,6 +13,9 @@
 //               "traces": [routing_trace_to_json(trace), ...]}, ...]}
 
 #include <filesystem>
+#include <functional>
+
+#include <nlohmann/json.hpp>
 
 #include "core/io/atomic_file.h"
 #include "core/pipeline/event_sink.h"
@@ -42,5 +45,12 @@ class RoutingTraceFile {
   int steps_without_maps_ = 0;
   bool closed_ = false;  // the end is written once: a name refused by commit_as leaves a commit() to try
 };
+
+// Reads a trace file back (the studio's File ▸ Open routing trace): each step to `on_step` as it
+// is read, so a trace of gigabytes takes the memory of what `on_step` keeps, not of a JSON tree.
+// Returns the file's "run" (null when it has none). Throws UserError naming the file: not a routing
+// trace, JSON that breaks off or is malformed, a step or trace that fails the checks of
+// routing_trace_from_json (labels past their clusters, maps of the wrong size, …).
+nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::function<void(RoutingEvent&&)>& on_step);
 
 }  // namespace svgear

@@ -1,0 +1,171 @@
+// A routing trace written step by step reads back field for field, and a damaged or hostile file
+// is refused with the reason before a view could index with its labels.
+
+#include "core/pipeline/routing_trace_file.h"
+
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "core/user_error.h"
+#include "tests/support/test_paths.h"
+
+namespace svgear {
+namespace {
+
+// A step of a 2 × 3 × 4 token grid whose traces are consistent: labels give the sizes, the map
+// holds 0s and 1s. `with_maps` false: the studio's dropped detail (scalars only).
+RoutingEvent random_step(int step, int heads, bool with_maps, std::mt19937& rng) {
+  RoutingEvent e;
+  e.step = step;
+  e.num_steps = 10;
+  e.num_layers = 4;
+  e.num_heads = heads;
+  e.grid_frames = 2;
+  e.grid_height = 3;
+  e.grid_width = 4;
+  e.temporal_factor = 4;
+  const int tokens = 24, qc = 3, kc = 5;
+  for (int h = 0; h < heads; ++h) {
+    RoutingTrace t;
+    t.step = step;
+    t.layer = 1 + h % 3;
+    t.head = h;
+    t.q_clusters = qc;
+    t.k_clusters = kc;
+    t.density = std::uniform_real_distribution<double>(0, 1)(rng);
+    t.estimated_log_error = h == 0 ? std::numeric_limits<double>::quiet_NaN() : -3.25 * h;
+    t.measured_relative_l2 = h == 1 ? 0.125 : std::numeric_limits<double>::quiet_NaN();
+    t.kmeans_ms = 1.5;
+    t.probe_ms = 0.25;
+    t.attention_ms = 2.0;
+    if (with_maps) {
+      t.q_sizes.assign(qc, 0);
+      t.k_sizes.assign(kc, 0);
+      for (int i = 0; i < tokens; ++i) {
+        t.q_labels.push_back(int32_t(rng() % qc));
+        t.k_labels.push_back(i == 0 ? 0 : int32_t(rng() % kc));
+        ++t.q_sizes[t.q_labels.back()];
+        ++t.k_sizes[t.k_labels.back()];
+      }
+      for (int b = 0; b < qc * kc; ++b) {
+        t.block_map.push_back(uint8_t(rng() % 2));
+        t.block_log_error.push_back(b == 3 ? -std::numeric_limits<float>::infinity() : float(b) * 0.5f);
+      }
+    }
+    e.traces.push_back(std::move(t));
+  }
+  return e;
+}
+
+std::string text_of(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(RoutingTraceFile, ReadsBackWhatItWrote) {
+  const auto dir = test::scratch_dir("routing_trace_file");
+  std::mt19937 rng(7);
+  std::vector<RoutingEvent> written;
+  written.push_back(random_step(2, 3, false, rng));
+  written.push_back(random_step(3, 3, true, rng));
+  written.push_back(random_step(5, 2, true, rng));
+  written.front().run = {{"model", "random-tiny"}, {"request", {{"prompt", "a red circle"}, {"seed", 9}}}};
+  {
+    RoutingTraceFile file(dir / "trace.json");
+    for (const RoutingEvent& e : written) file.add(e);
+    EXPECT_EQ(file.steps(), 3);
+    EXPECT_EQ(file.steps_without_maps(), 1);
+    file.commit();
+  }
+  std::vector<RoutingEvent> read;
+  const nlohmann::json run = read_routing_trace(dir / "trace.json", [&](RoutingEvent&& e) { read.push_back(std::move(e)); });
+  EXPECT_EQ(run, written.front().run);
+  ASSERT_EQ(read.size(), written.size());
+  const auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
+  for (size_t s = 0; s < read.size(); ++s) {
+    const RoutingEvent &a = written[s], &b = read[s];
+    EXPECT_EQ(b.step, a.step);
+    EXPECT_EQ(b.num_steps, a.num_steps);
+    EXPECT_EQ(b.num_layers, a.num_layers);
+    EXPECT_EQ(b.num_heads, a.num_heads);
+    EXPECT_EQ(b.grid_frames * b.grid_height * b.grid_width, 24);
+    EXPECT_EQ(b.temporal_factor, 4);
+    ASSERT_EQ(b.traces.size(), a.traces.size());
+    for (size_t h = 0; h < a.traces.size(); ++h) {
+      const RoutingTrace &x = a.traces[h], &y = b.traces[h];
+      EXPECT_EQ(y.layer, x.layer);
+      EXPECT_EQ(y.head, x.head);
+      EXPECT_EQ(y.q_clusters, x.q_clusters);
+      EXPECT_EQ(y.k_clusters, x.k_clusters);
+      EXPECT_DOUBLE_EQ(y.density, x.density);
+      EXPECT_TRUE(same(y.estimated_log_error, x.estimated_log_error));
+      EXPECT_TRUE(same(y.measured_relative_l2, x.measured_relative_l2));
+      EXPECT_EQ(y.kmeans_ms, x.kmeans_ms);
+      EXPECT_EQ(y.attention_ms, x.attention_ms);
+      EXPECT_EQ(y.q_labels, x.q_labels);
+      EXPECT_EQ(y.k_labels, x.k_labels);
+      EXPECT_EQ(y.q_sizes, x.q_sizes);
+      EXPECT_EQ(y.k_sizes, x.k_sizes);
+      EXPECT_EQ(y.block_map, x.block_map);
+      ASSERT_EQ(y.block_log_error.size(), x.block_log_error.size());
+      for (size_t b = 0; b < x.block_log_error.size(); ++b) {
+        // JSON has no infinity: written as null, read back as NaN.
+        EXPECT_TRUE(std::isfinite(x.block_log_error[b]) ? y.block_log_error[b] == x.block_log_error[b]
+                                                        : std::isnan(y.block_log_error[b]));
+      }
+    }
+  }
+}
+
+// Each damage is refused naming the file, and no step after the damage reaches the reader.
+TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
+  const auto dir = test::scratch_dir("routing_trace_damaged");
+  std::mt19937 rng(11);
+  {
+    RoutingTraceFile file(dir / "good.json");
+    file.add(random_step(1, 2, true, rng));
+    file.commit();
+  }
+  const std::string good = text_of(dir / "good.json");
+  const auto damaged = [&](const std::string& from, const std::string& to) {
+    std::string text = good;
+    const size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+    return text;
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {good.substr(0, good.size() / 2), "is not complete, valid JSON"},
+      {R"({"format":"something-else/1","steps":[]})", "not a routing trace of a known format"},
+      {R"({"steps":[{"step":1}],"format":"svgear-routing-trace/1"})", "does not come first"},
+      {R"({"run":{}})", "no \"format\""},
+      {damaged(R"("q_clusters":3)", R"("q_clusters":2)"), "3 entries in \"q_sizes\", not 2"},
+      {damaged(R"("k_labels":[0,)", R"("k_labels":[7,)"), "not one of its 5 clusters"},
+      {damaged(R"("q_clusters":3)", R"("q_clusters":0)"), "outside 1"},
+      {damaged(R"("block_map":[)", R"("block_map":[7,)"), "entries in \"block_map\""},
+      {damaged(R"("width":4)", R"("width":5)"), "not the 30 tokens"},
+      {damaged(R"("frames":2)", R"("frames":0)"), "\"frames\" is not a whole number from 1"},
+      {damaged(R"("num_heads":2)", R"("num_heads":"two")"), "\"num_heads\" is not a whole number"},
+  };
+  for (const auto& [text, message] : cases) {
+    std::ofstream(dir / "bad.json", std::ios::trunc) << text;
+    int steps = 0;
+    try {
+      read_routing_trace(dir / "bad.json", [&](RoutingEvent&&) { ++steps; });
+      ADD_FAILURE() << "read: " << text.substr(0, 200);
+    } catch (const UserError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(message), std::string::npos) << what;
+      EXPECT_NE(what.find("bad.json"), std::string::npos) << what;
+    }
+    EXPECT_EQ(steps, 0) << message;
+  }
+  EXPECT_THROW(read_routing_trace(dir / "missing.json", [](RoutingEvent&&) {}), UserError);
+}
+
+}  // namespace
+}  // namespace svgear
