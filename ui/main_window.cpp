@@ -39,6 +39,7 @@
 #include "core/pipeline/dense_run_cache.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/model.h"
+#include "core/pipeline/routing_trace_file.h"
 #include "core/user_error.h"
 #include "ui/compare_view.h"
 #include "ui/generation_worker.h"
@@ -311,6 +312,13 @@ void MainWindow::buildActions() {
     if (!path.isEmpty()) exportComparison(path);
   });
   export_comparison_action_->setObjectName("export_comparison");
+  open_trace_action_ = file->addAction(tr("Open &routing trace (JSON)…"), this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open routing trace"), QString(), tr("JSON (*.json)"));
+    if (!path.isEmpty()) openRoutingTrace(path);
+  });
+  open_trace_action_->setObjectName("open_trace");
+  open_trace_action_->setToolTip(tr("Shows a trace written by `svgear generate --trace` or by Export routing trace "
+                                    "in the Routing panel"));
   export_trace_action_ = file->addAction(tr("Export routing &trace (JSON)…"), this, [this] {
     const QString path = chooseExportPath(tr("Export routing trace"), QString("svgear-trace-%1.json").arg(routing_seed_),
                                           tr("JSON (*.json)"));
@@ -806,6 +814,7 @@ void MainWindow::updateExportActions() {
   export_frames_action_->setEnabled(!generating_ && result_);
   export_comparison_action_->setEnabled(!generating_ && compare_view_->hasResult());
   export_trace_action_->setEnabled(!generating_ && !routing_->steps().empty());
+  open_trace_action_->setEnabled(!generating_);
 }
 
 void MainWindow::reportError(const QString& message) {
@@ -1013,6 +1022,86 @@ bool MainWindow::exportRoutingTrace(const QString& path) {
   }
   beginExport(path);
   exporter_->exportRoutingTrace({routing_->steps().begin(), routing_->steps().end()}, path);
+  return true;
+}
+
+namespace {
+
+// A trace file as read on the thread pool: its steps, older ones without their detail beyond the
+// panel's budget, or why it cannot be shown.
+struct OpenedTrace {
+  std::vector<std::shared_ptr<RoutingStep>> steps;
+  nlohmann::json run;
+  QString error;
+};
+
+OpenedTrace read_trace_for_panel(const std::filesystem::path& path, size_t detail_budget) {
+  OpenedTrace opened;
+  try {
+    size_t bytes = 0, oldest_with_detail = 0;
+    opened.run = read_routing_trace(path, [&](RoutingEvent&& event) {
+      opened.steps.push_back(std::make_shared<RoutingStep>(std::move(event)));
+      bytes += opened.steps.back()->detail_bytes();
+      for (; bytes > detail_budget && oldest_with_detail + 1 < opened.steps.size(); ++oldest_with_detail) {
+        bytes -= opened.steps[oldest_with_detail]->detail_bytes();
+        opened.steps[oldest_with_detail]->drop_detail();
+      }
+    });
+  } catch (const std::exception& e) {  // thrown out of the task, it would end the studio
+    opened = OpenedTrace{};
+    opened.error = QString::fromStdString(e.what());
+  }
+  return opened;
+}
+
+}  // namespace
+
+bool MainWindow::openRoutingTrace(const QString& path) {
+  if (generating_) {
+    reportError(tr("a run is in progress, and the Routing panel shows its steps: open the trace after it finishes"));
+    return false;
+  }
+  const int opening = ++trace_opening_;
+  opening_trace_ = true;
+  statusBar()->showMessage(tr("Reading the routing trace %1…").arg(path));
+  auto* watcher = new QFutureWatcher<OpenedTrace>(this);
+  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, opening, path] {
+    watcher->deleteLater();
+    if (opening != trace_opening_) return;  // a newer opening is under way
+    opening_trace_ = false;
+    OpenedTrace opened = watcher->future().takeResult();
+    if (!opened.error.isEmpty()) {
+      reportError(tr("cannot open the routing trace: %1").arg(opened.error));
+      return;
+    }
+    if (generating_) {  // a run began meanwhile: the panel is its
+      log_->info(tr("the routing trace %1 was read after a run began: not shown").arg(path));
+      return;
+    }
+    routing_clear_pending_ = false;
+    routing_->clear();
+    for (auto& step : opened.steps) routing_->addStep(std::move(step));
+    // The preview shows another video: no inspector or underlay from the trace's tokens.
+    setRoutingMatchesPreview(false);
+    routing_->setClip(nullptr);
+    const nlohmann::json& request = opened.run.is_object() ? opened.run.value("request", nlohmann::json()) : nlohmann::json();
+    if (request.is_object() && request.value("seed", nlohmann::json()).is_number_unsigned()) {
+      routing_seed_ = request["seed"].get<uint64_t>();
+    }
+    QString what = QFileInfo(path).fileName();
+    if (request.is_object() && request.value("prompt", nlohmann::json()).is_string()) {
+      what = tr("%1 (%2, \"%3\")")
+                 .arg(what, QString::fromStdString(opened.run.value("model", std::string("?"))),
+                      QString::fromStdString(request["prompt"].get<std::string>()));
+    }
+    const int steps = int(routing_->steps().size());
+    log_->info(tr("opened the routing of %n step(s) from %1", nullptr, steps).arg(what));
+    statusBar()->showMessage(steps == 0 ? tr("The routing trace %1 holds no steps (every step was dense)").arg(path)
+                                        : tr("Routing trace opened: %n step(s)", nullptr, steps));
+    if (auto* dock = findChild<QDockWidget*>("routing_dock")) dock->raise();
+    updateExportActions();
+  });
+  watcher->setFuture(QtConcurrent::run(read_trace_for_panel, path.toStdString(), routing_->detailBudget()));
   return true;
 }
 

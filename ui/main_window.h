@@ -85,6 +85,11 @@ class MainWindow : public QMainWindow {
   // The Routing panel's steps as JSON (core/attention/routing_trace.h's fields per trace), queued
   // likewise: false (reported) when there are none.
   bool exportRoutingTrace(const QString& path);
+  // A routing trace file (`svgear generate --trace`, an export) into the Routing panel, read on
+  // the thread pool (a Wan trace is gigabytes; the panel's detail budget applies as it is read).
+  // Refused during a run, whose steps the panel shows; a run started before it is read wins.
+  bool openRoutingTrace(const QString& path);
+  bool isOpeningTrace() const { return opening_trace_; }
 
   bool isGenerating() const { return generating_; }
   bool isExporting() const { return pending_exports_ > 0; }
@@ -172,6 +177,9 @@ class MainWindow : public QMainWindow {
   QAction* export_frames_action_ = nullptr;
   QAction* export_comparison_action_ = nullptr;
   QAction* export_trace_action_ = nullptr;
+  QAction* open_trace_action_ = nullptr;
+  int trace_opening_ = 0;        // the newest opening's number: an older one is not shown
+  bool opening_trace_ = false;
   QThread* thread_;
   GenerationWorker* worker_;  // lives on thread_, deleted when it finishes
   std::shared_ptr<const std::atomic<bool>> worker_writing_;  // GenerationWorker::writingFlag

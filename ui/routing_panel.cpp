@@ -42,27 +42,11 @@ constexpr int kPlotPerStep = 2;
 constexpr int kPlotPhaseTimes = 3;
 constexpr int kQueryClusters = 0;
 
-size_t detail_bytes(const RoutingStep& step) {
-  size_t bytes = 0;
-  for (const RoutingTrace& t : step.traces) {
-    bytes += (t.q_labels.size() + t.k_labels.size()) * sizeof(int32_t) + t.block_map.size() +
-             t.block_log_error.size() * sizeof(float) + (t.q_sizes.size() + t.k_sizes.size()) * sizeof(int64_t);
-  }
-  return bytes;
-}
-
 void drop_detail(std::shared_ptr<RoutingStep>& step) {
   // An export still reading the step keeps it whole. Exports are refused during runs, when steps
   // lose their maps, so this copy is a safety net rather than a path taken.
   if (step.use_count() > 1) step = std::make_shared<RoutingStep>(*step);
-  for (RoutingTrace& t : step->traces) {
-    t.q_labels = {};
-    t.k_labels = {};
-    t.block_map = {};
-    t.block_log_error = {};
-    t.q_sizes = {};  // only the maps and the inspector read them: 3.5 MB a step at 480p, all heads traced
-    t.k_sizes = {};
-  }
+  step->drop_detail();
 }
 
 bool has_detail(const RoutingTrace& trace) { return !trace.block_map.empty(); }
@@ -275,10 +259,10 @@ void RoutingPanel::clear() {
 
 void RoutingPanel::addStep(std::shared_ptr<RoutingStep> step) {
   steps_.push_back(std::move(step));
-  detail_bytes_ += detail_bytes(*steps_.back());
+  detail_bytes_ += steps_.back()->detail_bytes();
   bool dropped_shown = false;
   for (size_t i = 0; i + 1 < steps_.size() && detail_bytes_ > detail_budget_bytes_; ++i) {
-    detail_bytes_ -= detail_bytes(*steps_[i]);
+    detail_bytes_ -= steps_[i]->detail_bytes();
     drop_detail(steps_[i]);
     dropped_shown = dropped_shown || int(i) == step_->currentIndex();
   }

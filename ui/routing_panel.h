@@ -55,6 +55,7 @@ class RoutingPanel : public QWidget {
   void addStep(std::shared_ptr<RoutingStep> step);
   // Bytes of labels, block maps and estimates to keep (the newest step always keeps its own).
   void setDetailBudget(size_t bytes) { detail_budget_bytes_ = bytes; }
+  size_t detailBudget() const { return detail_budget_bytes_; }
   // The clip the cluster map is drawn over (the latest estimate or the result).
   void setClip(const SharedVideo& clip);
 

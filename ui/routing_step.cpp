@@ -10,6 +10,26 @@ namespace svgear {
 
 RoutingStep::RoutingStep(RoutingEvent event) : RoutingEvent(std::move(event)) { summarise_heads(); }
 
+size_t RoutingStep::detail_bytes() const {
+  size_t bytes = 0;
+  for (const RoutingTrace& t : traces) {
+    bytes += (t.q_labels.size() + t.k_labels.size()) * sizeof(int32_t) + t.block_map.size() +
+             t.block_log_error.size() * sizeof(float) + (t.q_sizes.size() + t.k_sizes.size()) * sizeof(int64_t);
+  }
+  return bytes;
+}
+
+void RoutingStep::drop_detail() {
+  for (RoutingTrace& t : traces) {
+    t.q_labels = {};
+    t.k_labels = {};
+    t.block_map = {};
+    t.block_log_error = {};
+    t.q_sizes = {};  // only the maps and the inspector read them: 3.5 MB a step at 480p, all heads traced
+    t.k_sizes = {};
+  }
+}
+
 void RoutingStep::summarise_heads() {
   struct Sums {
     RoutingTrace summary;

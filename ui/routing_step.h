@@ -34,6 +34,11 @@ struct RoutingStep : RoutingEvent {
     return nullptr;
   }
 
+  // Bytes of per-token and per-block detail (labels, sizes, maps, estimates): what a detail budget
+  // counts. drop_detail() frees them; the scalars stay for the plots.
+  size_t detail_bytes() const;
+  void drop_detail();
+
   // The token grid the labels index, for the inspector and the underlay.
   TokenGrid3 token_grid() const { return {grid_frames, grid_height, grid_width, temporal_factor}; }
 

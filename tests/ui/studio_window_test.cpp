@@ -52,6 +52,7 @@
 #include "core/pipeline/model.h"
 #include "core/pipeline/model_manifest.h"
 #include "core/pipeline/random_model.h"
+#include "core/pipeline/routing_trace_file.h"
 #include "core/shapes/adherence_evaluator.h"
 #include "core/shapes/prompt_grammar.h"
 #include "tests/ui/studio_window_test.h"
@@ -1819,6 +1820,61 @@ void StudioWindowTest::prompt_examples_fit_the_model() {
     QVERIFY(offered.front()->text().startsWith("A red fox trots through fresh snow"));
     for (QAction* action : offered) QVERIFY(!action->text().startsWith('#'));
   }
+}
+
+// File ▸ Open routing trace: a trace file as `svgear generate --trace` writes it fills the Routing
+// panel, read off the GUI thread with the panel's detail budget applied as it is read (the oldest
+// steps lose their maps); the log names the run. A damaged file is reported and the panel keeps
+// what it shows; during a run the panel is the run's, and opening is refused.
+void StudioWindowTest::routing_trace_opens_in_the_panel() {
+  const QString path = scratch_.filePath("opened/trace.json");
+  {
+    RoutingTraceFile file(path.toStdString());
+    for (int s = 0; s < 5; ++s) {
+      RoutingStep step = synthetic_step(s);
+      if (s == 0) step.run = {{"model", "random-tiny"}, {"request", {{"prompt", "a red circle"}, {"seed", 77}}}};
+      file.add(step);
+    }
+    file.commit();
+  }
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  RoutingPanel* panel = child<RoutingPanel>(*w, "routing");
+  panel->setDetailBudget(1680);  // two and a bit steps' detail (routing_panel_keeps_detail_within_budget)
+  QVERIFY(w->openRoutingTrace(path));
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isOpeningTrace(), 10000);
+  QCOMPARE(int(panel->steps().size()), 5);
+  for (int s = 0; s < 5; ++s) {
+    QCOMPARE(panel->steps()[s]->step, s);
+    QCOMPARE(!panel->steps()[s]->traces[0].block_map.empty(), s >= 3);
+    QCOMPARE(panel->steps()[s]->traces[0].density, 11.0 / 32.0);
+  }
+  QCOMPARE(panel->shownStep(), 4);
+  QCOMPARE(panel->blockMap()->blocks().size(), QSize(8, 4));
+  QVERIFY2(log_text(*w).contains("opened the routing of 5 step(s) from trace.json (random-tiny, \"a red circle\")"),
+           qPrintable(log_text(*w)));
+  QVERIFY(child<QAction>(*w, "export_trace")->isEnabled());
+
+  const QString damaged = scratch_.filePath("opened/damaged.json");
+  {
+    QFile file(damaged);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(R"({"format":"svgear-routing-trace/1","steps":[{"step":1,"num_steps":)");
+  }
+  QVERIFY(w->openRoutingTrace(damaged));
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isOpeningTrace(), 10000);
+  QVERIFY2(w->statusBar()->currentMessage().contains("cannot open the routing trace"),
+           qPrintable(w->statusBar()->currentMessage()));
+  QCOMPARE(int(panel->steps().size()), 5);
+
+  child<QSpinBox>(*w, "steps")->setValue(200);
+  typePrompt(*w, kPrompt);
+  w->generate();
+  QVERIFY(w->isGenerating());
+  QVERIFY(!child<QAction>(*w, "open_trace")->isEnabled());
+  QVERIFY(!w->openRoutingTrace(path));
+  QTest::keyClick(w.get(), Qt::Key_Escape);
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
 }
 
 }  // namespace svgear::test

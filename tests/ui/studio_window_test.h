@@ -45,6 +45,7 @@ class StudioWindowTest : public QObject {
   void compare_view_fits_large_frames_and_rests_when_hidden();
   void studio_icon_comes_in_every_size();
   void prompt_examples_fit_the_model();
+  void routing_trace_opens_in_the_panel();
 
  private:
   // On the tiny model, or on `folder`.
