@@ -58,31 +58,43 @@ namespace {
 
 constexpr std::string_view kFormat = "svgear-routing-trace/1";
 
-// One step's fields and its traces (read one by one before it).
-RoutingEvent step_from_json(const nlohmann::json& j, std::vector<nlohmann::json>& traces) {
-  const auto integer = [&](const nlohmann::json& object, const char* key, int low, int high) {
-    if (!object.is_object() || !object.contains(key) || !object[key].is_number_integer() ||
-        object[key].get<int64_t>() < low || object[key].get<int64_t>() > high) {
-      throw UserError(std::string("a step's \"") + key + "\" is not a whole number from " + std::to_string(low) +
-                      " to " + std::to_string(high));
-    }
-    return int(object[key].get<int64_t>());
-  };
-  constexpr int kLargest = 1 << 20;
-  RoutingEvent step;
-  step.step = integer(j, "step", 0, kLargest);
-  step.num_steps = integer(j, "num_steps", 1, kLargest);
-  step.num_layers = integer(j, "num_layers", 1, kLargest);
-  step.num_heads = integer(j, "num_heads", 1, kLargest);
-  const nlohmann::json grid = j.value("grid", nlohmann::json());
-  step.grid_frames = integer(grid, "frames", 1, kLargest);
-  step.grid_height = integer(grid, "height", 1, kLargest);
-  step.grid_width = integer(grid, "width", 1, kLargest);
-  step.temporal_factor = integer(grid, "temporal_factor", 0, 64);
-  const int64_t tokens = int64_t(step.grid_frames) * step.grid_height * step.grid_width;
+int bounded_integer(const nlohmann::json& object, const char* key, int low, int high) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_number_integer() ||
+      object[key].get<int64_t>() < low || object[key].get<int64_t>() > high) {
+    throw UserError(std::string("a step's \"") + key + "\" is not a whole number from " + std::to_string(low) + " to " +
+                    std::to_string(high));
+  }
+  return int(object[key].get<int64_t>());
+}
+
+constexpr int kLargest = 1 << 20;
+
+// The tokens of a step's "grid", which its traces' labels index.
+int64_t grid_tokens(const nlohmann::json& grid) {
+  const int64_t tokens = int64_t(bounded_integer(grid, "frames", 1, kLargest)) * bounded_integer(grid, "height", 1, kLargest) *
+                         bounded_integer(grid, "width", 1, kLargest);
   if (tokens > (int64_t(1) << 31)) throw UserError("a step's token grid holds more than 2^31 tokens");
-  for (const nlohmann::json& trace : traces) step.traces.push_back(routing_trace_from_json(trace, tokens));
+  return tokens;
+}
+
+// One step's fields, with its traces (read one by one before the step ended).
+RoutingEvent step_from_json(const nlohmann::json& j, std::vector<RoutingTrace>& traces,
+                            std::vector<nlohmann::json>& unread_traces) {
+  RoutingEvent step;
+  step.step = bounded_integer(j, "step", 0, kLargest);
+  step.num_steps = bounded_integer(j, "num_steps", 1, kLargest);
+  step.num_layers = bounded_integer(j, "num_layers", 1, kLargest);
+  step.num_heads = bounded_integer(j, "num_heads", 1, kLargest);
+  const nlohmann::json grid = j.value("grid", nlohmann::json());
+  const int64_t tokens = grid_tokens(grid);
+  step.grid_frames = grid["frames"].get<int>();
+  step.grid_height = grid["height"].get<int>();
+  step.grid_width = grid["width"].get<int>();
+  step.temporal_factor = bounded_integer(grid, "temporal_factor", 0, 64);
+  step.traces = std::move(traces);
+  for (const nlohmann::json& trace : unread_traces) step.traces.push_back(routing_trace_from_json(trace, tokens));
   traces.clear();
+  unread_traces.clear();
   return step;
 }
 
@@ -96,7 +108,11 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
   // keys at 3, traces at 4. Steps and traces are taken out of the tree as they end.
   std::string top_key, step_key;
   bool format_seen = false;
-  std::vector<nlohmann::json> traces;
+  // A step's traces, read as they end: as RoutingTraces once its grid is known (a Wan step's
+  // traces as JSON trees would take gigabytes), as JSON before (a file whose keys come reordered).
+  std::vector<RoutingTrace> traces;
+  std::vector<nlohmann::json> unread_traces;
+  int64_t tokens = 0;  // of the step being read; 0 until its grid ends
   const auto callback = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using Event = nlohmann::json::parse_event_t;
     if (event == Event::key && depth == 1) top_key = parsed.get<std::string>();
@@ -110,17 +126,23 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
     }
     if (top_key != "steps") return true;
     if (!format_seen) throw where("is not a routing trace: its \"format\" does not come first");
-    if (event == Event::object_end && depth == 4 && step_key == "traces") {
-      traces.push_back(std::move(parsed));
-      return false;
-    }
-    if (event == Event::object_end && depth == 2) {
-      try {
-        on_step(step_from_json(parsed, traces));
-      } catch (const UserError& e) {
-        throw where(std::string("holds a step that cannot be shown: ") + e.what());
+    try {
+      if (event == Event::object_end && depth == 3 && step_key == "grid") tokens = grid_tokens(parsed);
+      if (event == Event::object_end && depth == 4 && step_key == "traces") {
+        if (tokens > 0) {
+          traces.push_back(routing_trace_from_json(parsed, tokens));
+        } else {
+          unread_traces.push_back(std::move(parsed));
+        }
+        return false;
       }
-      return false;
+      if (event == Event::object_end && depth == 2) {
+        on_step(step_from_json(parsed, traces, unread_traces));
+        tokens = 0;
+        return false;
+      }
+    } catch (const UserError& e) {
+      throw where(std::string("holds a step that cannot be shown: ") + e.what());
     }
     return true;
   };

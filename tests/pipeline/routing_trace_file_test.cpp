@@ -121,6 +121,35 @@ TEST(RoutingTraceFile, ReadsBackWhatItWrote) {
   }
 }
 
+// A file whose steps list their traces before their grid (rewritten by another tool) reads the same.
+TEST(RoutingTraceFile, ReadsStepsWhoseTracesComeBeforeTheirGrid) {
+  const auto dir = test::scratch_dir("routing_trace_reordered");
+  std::mt19937 rng(5);
+  const RoutingEvent written = random_step(4, 2, true, rng);
+  {
+    RoutingTraceFile file(dir / "trace.json");
+    file.add(written);
+    file.commit();
+  }
+  const nlohmann::json original = nlohmann::json::parse(text_of(dir / "trace.json"));
+  nlohmann::ordered_json step;
+  step["traces"] = original["steps"][0]["traces"];
+  for (const auto& [key, value] : original["steps"][0].items()) {
+    if (key != "traces") step[key] = value;
+  }
+  nlohmann::ordered_json reordered;
+  reordered["format"] = original["format"];
+  reordered["steps"] = nlohmann::ordered_json::array({step});
+  std::ofstream(dir / "reordered.json") << reordered.dump();
+  ASSERT_LT(text_of(dir / "reordered.json").find("\"traces\""), text_of(dir / "reordered.json").find("\"grid\""));
+  std::vector<RoutingEvent> read;
+  read_routing_trace(dir / "reordered.json", [&](RoutingEvent&& e) { read.push_back(std::move(e)); });
+  ASSERT_EQ(read.size(), 1u);
+  ASSERT_EQ(read[0].traces.size(), 2u);
+  EXPECT_EQ(read[0].traces[1].q_labels, written.traces[1].q_labels);
+  EXPECT_EQ(read[0].traces[1].block_map, written.traces[1].block_map);
+}
+
 // Each damage is refused naming the file, and no step after the damage reaches the reader.
 TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
   const auto dir = test::scratch_dir("routing_trace_damaged");
