@@ -175,6 +175,7 @@ MainWindow::MainWindow(QWidget* parent)
 
 MainWindow::~MainWindow() {
   supersedeLibraryOpen();  // a reload still decoding stops at its next frame
+  stopTraceOpening();      // and a trace being read at its next value
   // Exports asked for are written before the window goes: the quit queues behind them.
   QMetaObject::invokeMethod(exporter_, [thread = export_thread_] { thread->quit(); }, Qt::QueuedConnection);
   // The worker stops at its next step boundary (or DiT block); its thread then quits and deletes it.
@@ -619,6 +620,7 @@ void MainWindow::generate() {
 }
 
 void MainWindow::beginRun(const StudioRequest& request, Work work, const QString& status) {
+  stopTraceOpening();  // the panel is this run's
   requested_steps_ = request.steps;
   requested_seed_ = request.seed;
   progress_->setRange(0, request.steps);
@@ -1027,32 +1029,11 @@ bool MainWindow::exportRoutingTrace(const QString& path) {
 
 namespace {
 
-// A trace file as read on the thread pool: its steps, older ones without their detail beyond the
-// panel's budget, or why it cannot be shown.
+// A trace file as read on the thread pool, or why it cannot be shown.
 struct OpenedTrace {
   std::vector<std::shared_ptr<RoutingStep>> steps;
-  nlohmann::json run;
   QString error;
 };
-
-OpenedTrace read_trace_for_panel(const std::filesystem::path& path, size_t detail_budget) {
-  OpenedTrace opened;
-  try {
-    size_t bytes = 0, oldest_with_detail = 0;
-    opened.run = read_routing_trace(path, [&](RoutingEvent&& event) {
-      opened.steps.push_back(std::make_shared<RoutingStep>(std::move(event)));
-      bytes += opened.steps.back()->detail_bytes();
-      for (; bytes > detail_budget && oldest_with_detail + 1 < opened.steps.size(); ++oldest_with_detail) {
-        bytes -= opened.steps[oldest_with_detail]->detail_bytes();
-        opened.steps[oldest_with_detail]->drop_detail();
-      }
-    });
-  } catch (const std::exception& e) {  // thrown out of the task, it would end the studio
-    opened = OpenedTrace{};
-    opened.error = QString::fromStdString(e.what());
-  }
-  return opened;
-}
 
 }  // namespace
 
@@ -1061,8 +1042,10 @@ bool MainWindow::openRoutingTrace(const QString& path) {
     reportError(tr("a run is in progress, and the Routing panel shows its steps: open the trace after it finishes"));
     return false;
   }
-  const int opening = ++trace_opening_;
+  stopTraceOpening();
+  const int opening = trace_opening_;
   opening_trace_ = true;
+  trace_stop_ = std::make_shared<std::atomic<bool>>(false);
   statusBar()->showMessage(tr("Reading the routing trace %1…").arg(path));
   auto* watcher = new QFutureWatcher<OpenedTrace>(this);
   connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, opening, path] {
@@ -1074,25 +1057,23 @@ bool MainWindow::openRoutingTrace(const QString& path) {
       reportError(tr("cannot open the routing trace: %1").arg(opened.error));
       return;
     }
-    if (generating_) {  // a run began meanwhile: the panel is its
-      log_->info(tr("the routing trace %1 was read after a run began: not shown").arg(path));
-      return;
-    }
+    // What made it, as far as the file says (its words are the file's: each field checked).
+    const nlohmann::json run = opened.steps.empty() ? nlohmann::json() : opened.steps.front()->run;
     routing_clear_pending_ = false;
     routing_->clear();
     for (auto& step : opened.steps) routing_->addStep(std::move(step));
     // The preview shows another video: no inspector or underlay from the trace's tokens.
     setRoutingMatchesPreview(false);
     routing_->setClip(nullptr);
-    const nlohmann::json& request = opened.run.is_object() ? opened.run.value("request", nlohmann::json()) : nlohmann::json();
-    if (request.is_object() && request.value("seed", nlohmann::json()).is_number_unsigned()) {
-      routing_seed_ = request["seed"].get<uint64_t>();
-    }
+    const auto field = [](const nlohmann::json& object, const char* key) {
+      return object.is_object() && object.contains(key) ? object[key] : nlohmann::json();
+    };
+    const nlohmann::json request = field(run, "request"), model = field(run, "model"), prompt = field(request, "prompt");
+    if (field(request, "seed").is_number_unsigned()) routing_seed_ = request["seed"].get<uint64_t>();
     QString what = QFileInfo(path).fileName();
-    if (request.is_object() && request.value("prompt", nlohmann::json()).is_string()) {
+    if (model.is_string() && prompt.is_string()) {
       what = tr("%1 (%2, \"%3\")")
-                 .arg(what, QString::fromStdString(opened.run.value("model", std::string("?"))),
-                      QString::fromStdString(request["prompt"].get<std::string>()));
+                 .arg(what, QString::fromStdString(model.get<std::string>()), QString::fromStdString(prompt.get<std::string>()));
     }
     const int steps = int(routing_->steps().size());
     log_->info(tr("opened the routing of %n step(s) from %1", nullptr, steps).arg(what));
@@ -1101,8 +1082,22 @@ bool MainWindow::openRoutingTrace(const QString& path) {
     if (auto* dock = findChild<QDockWidget*>("routing_dock")) dock->raise();
     updateExportActions();
   });
-  watcher->setFuture(QtConcurrent::run(read_trace_for_panel, path.toStdString(), routing_->detailBudget()));
+  watcher->setFuture(QtConcurrent::run([file = path.toStdString(), budget = routing_->detailBudget(), stop = trace_stop_] {
+    OpenedTrace opened;
+    try {
+      opened.steps = read_routing_steps(file, budget, stop.get());
+    } catch (const std::exception& e) {  // thrown out of the task, it would end the studio
+      opened.error = QString::fromStdString(e.what());
+    }
+    return opened;
+  }));
   return true;
+}
+
+void MainWindow::stopTraceOpening() {
+  ++trace_opening_;  // what an earlier opening reads is not shown
+  opening_trace_ = false;
+  if (trace_stop_) trace_stop_->store(true);
 }
 
 bool MainWindow::exportFrames(const QString& folder) {

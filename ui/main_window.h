@@ -89,6 +89,8 @@ class MainWindow : public QMainWindow {
   // the thread pool (a Wan trace is gigabytes; the panel's detail budget applies as it is read).
   // Refused during a run, whose steps the panel shows; a run started before it is read wins.
   bool openRoutingTrace(const QString& path);
+  // An opening under way is not shown, and its read stops (a newer one, a run, the window closing).
+  void stopTraceOpening();
   bool isOpeningTrace() const { return opening_trace_; }
 
   bool isGenerating() const { return generating_; }
@@ -180,6 +182,7 @@ class MainWindow : public QMainWindow {
   QAction* open_trace_action_ = nullptr;
   int trace_opening_ = 0;        // the newest opening's number: an older one is not shown
   bool opening_trace_ = false;
+  std::shared_ptr<std::atomic<bool>> trace_stop_;  // set: the opening under way stops reading
   QThread* thread_;
   GenerationWorker* worker_;  // lives on thread_, deleted when it finishes
   std::shared_ptr<const std::atomic<bool>> worker_writing_;  // GenerationWorker::writingFlag

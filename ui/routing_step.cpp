@@ -6,6 +6,8 @@
 #include <map>
 #include <utility>
 
+#include "core/pipeline/routing_trace_file.h"
+
 namespace svgear {
 
 RoutingStep::RoutingStep(RoutingEvent event) : RoutingEvent(std::move(event)) { summarise_heads(); }
@@ -72,6 +74,25 @@ void RoutingStep::summarise_heads() {
     }
     head_means.push_back(std::move(s.summary));
   }
+}
+
+std::vector<std::shared_ptr<RoutingStep>> read_routing_steps(const std::filesystem::path& path, size_t detail_budget,
+                                                             const std::atomic<bool>* stop) {
+  std::vector<std::shared_ptr<RoutingStep>> steps;
+  size_t bytes = 0, oldest_with_detail = 0;
+  const nlohmann::json run = read_routing_trace(
+      path,
+      [&](RoutingEvent&& event) {
+        steps.push_back(std::make_shared<RoutingStep>(std::move(event)));
+        bytes += steps.back()->detail_bytes();
+        for (; bytes > detail_budget && oldest_with_detail + 1 < steps.size(); ++oldest_with_detail) {
+          bytes -= steps[oldest_with_detail]->detail_bytes();
+          steps[oldest_with_detail]->drop_detail();
+        }
+      },
+      stop);
+  if (!steps.empty()) steps.front()->run = run;  // the file may name it after its steps
+  return steps;
 }
 
 }  // namespace svgear

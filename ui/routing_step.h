@@ -2,6 +2,9 @@
 // RoutingStep: one step's routing traces on the GUI side — the worker moves each RoutingEvent into
 // one and hands it over to the GUI thread (RoutingEvent is plain C++: no ATen, no Qt).
 
+#include <atomic>
+#include <cstddef>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -45,6 +48,14 @@ struct RoutingStep : RoutingEvent {
  private:
   void summarise_heads();
 };
+
+// A trace file's steps for the Routing panel (File ▸ Open routing trace), on any thread: as the
+// read goes on, the oldest steps lose their detail so that what is kept fits `detail_budget` bytes
+// (a Wan trace is gigabytes). The first step carries the file's run, so an export of them says what
+// made them. Throws UserError as core/pipeline/routing_trace_file.h's read_routing_trace does,
+// also when `stop` is set.
+std::vector<std::shared_ptr<RoutingStep>> read_routing_steps(const std::filesystem::path& path, size_t detail_budget,
+                                                             const std::atomic<bool>* stop);
 
 }  // namespace svgear
 

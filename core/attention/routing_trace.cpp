@@ -111,8 +111,9 @@ RoutingTrace routing_trace_from_json(const nlohmann::json& j, int64_t tokens) {
   t.k_sizes = sizes("k_sizes", kc);
   const auto labels = [&](const char* key, int64_t clusters, const std::vector<int64_t>& cluster_sizes) {
     std::vector<int32_t> out;
-    std::vector<int64_t> counted(size_t(clusters), 0);
-    for (const auto& v : array(key, size_t(tokens))) {
+    const nlohmann::json& values = array(key, size_t(tokens));
+    std::vector<int64_t> counted(values.empty() ? 0 : size_t(clusters), 0);
+    for (const auto& v : values) {
       if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() >= clusters) {
         throw refuse(std::string("has a label in \"") + key + "\" that is not one of its " + std::to_string(clusters) +
                      " clusters");
@@ -135,6 +136,15 @@ RoutingTrace routing_trace_from_json(const nlohmann::json& j, int64_t tokens) {
   }
   for (const auto& v : array("block_log_error", qc * kc)) {
     t.block_log_error.push_back(float(number(v, "block_log_error")));
+  }
+  // The views read labels, sizes and map together: a trace holds all of them or none (SVG2's have
+  // no error estimates either way).
+  const bool any = !t.q_labels.empty() || !t.k_labels.empty() || !t.q_sizes.empty() || !t.k_sizes.empty() ||
+                   !t.block_map.empty() || !t.block_log_error.empty();
+  const bool all = !t.q_labels.empty() && !t.k_labels.empty() && !t.q_sizes.empty() && !t.k_sizes.empty() &&
+                   !t.block_map.empty();
+  if (any && !all) {
+    throw refuse("has only part of its detail: labels, cluster sizes and block map come together, or not at all");
   }
   return t;
 }

@@ -64,8 +64,9 @@ nlohmann::json routing_trace_to_json(const RoutingTrace& trace);
 // The inverse, for traces read back from a file: every field under its name, null as NaN. Checks what
 // a reader indexes with (a hostile or damaged file must fail here, not in a view): cluster counts
 // from 1 to 2^20, sizes and maps of Qc / Kc / Qc·Kc entries or none, labels of `tokens` entries or
-// none, each a cluster below its count, sizes that sum to `tokens`, map entries 0 or 1. Throws
-// UserError naming the field.
+// none, each a cluster below its count, sizes that sum to `tokens` and that the labels give, map
+// entries 0 or 1, and labels, sizes and map all present or all absent (the studio drops them
+// together). Throws UserError naming the field.
 RoutingTrace routing_trace_from_json(const nlohmann::json& j, int64_t tokens);
 
 // A selection of layers or heads as a user types it: "all" or nothing → empty (every one);

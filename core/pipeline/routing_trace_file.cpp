@@ -73,12 +73,13 @@ constexpr int kLargest = 1 << 20;
 int64_t grid_tokens(const nlohmann::json& grid) {
   const int64_t tokens = int64_t(bounded_integer(grid, "frames", 1, kLargest)) * bounded_integer(grid, "height", 1, kLargest) *
                          bounded_integer(grid, "width", 1, kLargest);
-  if (tokens > (int64_t(1) << 31)) throw UserError("a step's token grid holds more than 2^31 tokens");
+  if (tokens >= (int64_t(1) << 31)) throw UserError("a step's token grid holds 2^31 tokens or more");
   return tokens;
 }
 
-// One step's fields, with its traces (read one by one before the step ended).
-RoutingEvent step_from_json(const nlohmann::json& j, std::vector<RoutingTrace>& traces,
+// One step's fields, with its traces (read one by one before the step ended; `traces` were
+// checked against a grid of `checked_tokens`, which must be the step's own).
+RoutingEvent step_from_json(const nlohmann::json& j, std::vector<RoutingTrace>& traces, int64_t checked_tokens,
                             std::vector<nlohmann::json>& unread_traces) {
   RoutingEvent step;
   step.step = bounded_integer(j, "step", 0, kLargest);
@@ -91,6 +92,7 @@ RoutingEvent step_from_json(const nlohmann::json& j, std::vector<RoutingTrace>& 
   step.grid_height = grid["height"].get<int>();
   step.grid_width = grid["width"].get<int>();
   step.temporal_factor = bounded_integer(grid, "temporal_factor", 0, 64);
+  if (!traces.empty() && checked_tokens != tokens) throw UserError("a step's traces were read against another grid");
   step.traces = std::move(traces);
   for (const nlohmann::json& trace : unread_traces) step.traces.push_back(routing_trace_from_json(trace, tokens));
   traces.clear();
@@ -100,7 +102,8 @@ RoutingEvent step_from_json(const nlohmann::json& j, std::vector<RoutingTrace>& 
 
 }  // namespace
 
-nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::function<void(RoutingEvent&&)>& on_step) {
+nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::function<void(RoutingEvent&&)>& on_step,
+                                  const std::atomic<bool>* stop) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError("cannot read '" + path.string() + "': " + std::strerror(errno));
   const auto where = [&](const std::string& what) { return UserError("'" + path.string() + "' " + what); };
@@ -115,6 +118,7 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
   int64_t tokens = 0;  // of the step being read; 0 until its grid ends
   const auto callback = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using Event = nlohmann::json::parse_event_t;
+    if (stop && stop->load(std::memory_order_relaxed)) throw where("was not read to its end: the read was stopped");
     if (event == Event::key && depth == 1) top_key = parsed.get<std::string>();
     if (event == Event::key && depth == 3) step_key = parsed.get<std::string>();
     if (event == Event::value && depth == 1 && top_key == "format") {
@@ -124,10 +128,28 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
       }
       format_seen = true;
     }
+    if (depth >= 1 && top_key != "format" && top_key != "run" && top_key != "steps") {
+      return depth > 1 || event == Event::key;  // another top-level value: read past, not kept
+    }
     if (top_key != "steps") return true;
     if (!format_seen) throw where("is not a routing trace: its \"format\" does not come first");
+    if (depth == 1 && (event == Event::value || event == Event::object_start)) {
+      throw where("is not a routing trace: its \"steps\" is not a list");
+    }
+    if (depth == 2 && event != Event::object_start && event != Event::object_end) {
+      throw where("is not a routing trace: its \"steps\" holds something other than steps");
+    }
+    if (event == Event::object_start && depth == 2) {  // a new step: nothing of the last one carries over
+      step_key.clear();
+      tokens = 0;
+      traces.clear();
+      unread_traces.clear();
+    }
     try {
-      if (event == Event::object_end && depth == 3 && step_key == "grid") tokens = grid_tokens(parsed);
+      if (event == Event::object_end && depth == 3 && step_key == "grid") {
+        if (tokens > 0) throw UserError("a step has two grids");
+        tokens = grid_tokens(parsed);
+      }
       if (event == Event::object_end && depth == 4 && step_key == "traces") {
         if (tokens > 0) {
           traces.push_back(routing_trace_from_json(parsed, tokens));
@@ -137,8 +159,7 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
         return false;
       }
       if (event == Event::object_end && depth == 2) {
-        on_step(step_from_json(parsed, traces, unread_traces));
-        tokens = 0;
+        on_step(step_from_json(parsed, traces, tokens, unread_traces));
         return false;
       }
     } catch (const UserError& e) {

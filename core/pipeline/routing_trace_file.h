@@ -12,6 +12,7 @@
 //               "maps_dropped",            // some trace of this step lacks its labels and maps
 //               "traces": [routing_trace_to_json(trace), ...]}, ...]}
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 
@@ -50,7 +51,10 @@ class RoutingTraceFile {
 // is read, so a trace of gigabytes takes the memory of what `on_step` keeps, not of a JSON tree.
 // Returns the file's "run" (null when it has none). Throws UserError naming the file: not a routing
 // trace, JSON that breaks off or is malformed, a step or trace that fails the checks of
-// routing_trace_from_json (labels past their clusters, maps of the wrong size, …).
-nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::function<void(RoutingEvent&&)>& on_step);
+// routing_trace_from_json (labels past their clusters, maps of the wrong size, …), a step whose
+// traces were read against another grid than its own. `stop`, when given and set, ends the read
+// with a UserError (a newer read, or the window closing).
+nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::function<void(RoutingEvent&&)>& on_step,
+                                  const std::atomic<bool>* stop = nullptr);
 
 }  // namespace svgear

@@ -3,8 +3,10 @@
 
 #include "core/pipeline/routing_trace_file.h"
 
+#include <atomic>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 
@@ -39,8 +41,11 @@ RoutingEvent random_step(int step, int heads, bool with_maps, std::mt19937& rng)
     t.density = std::uniform_real_distribution<double>(0, 1)(rng);
     t.estimated_log_error = h == 0 ? std::numeric_limits<double>::quiet_NaN() : -3.25 * h;
     t.measured_relative_l2 = h == 1 ? 0.125 : std::numeric_limits<double>::quiet_NaN();
+    t.batch = h % 2;
     t.kmeans_ms = 1.5;
+    t.permute_ms = 0.5;
     t.probe_ms = 0.25;
+    t.routing_ms = 0.75 + h;
     t.attention_ms = 2.0;
     if (with_maps) {
       t.q_sizes.assign(qc, 0);
@@ -104,7 +109,11 @@ TEST(RoutingTraceFile, ReadsBackWhatItWrote) {
       EXPECT_DOUBLE_EQ(y.density, x.density);
       EXPECT_TRUE(same(y.estimated_log_error, x.estimated_log_error));
       EXPECT_TRUE(same(y.measured_relative_l2, x.measured_relative_l2));
+      EXPECT_EQ(y.batch, x.batch);
       EXPECT_EQ(y.kmeans_ms, x.kmeans_ms);
+      EXPECT_EQ(y.permute_ms, x.permute_ms);
+      EXPECT_EQ(y.probe_ms, x.probe_ms);
+      EXPECT_EQ(y.routing_ms, x.routing_ms);
       EXPECT_EQ(y.attention_ms, x.attention_ms);
       EXPECT_EQ(y.q_labels, x.q_labels);
       EXPECT_EQ(y.k_labels, x.k_labels);
@@ -121,7 +130,8 @@ TEST(RoutingTraceFile, ReadsBackWhatItWrote) {
   }
 }
 
-// A file whose steps list their traces before their grid (rewritten by another tool) reads the same.
+// A file whose steps list their traces before their grid, with a key of its own (rewritten by
+// another tool), reads the same.
 TEST(RoutingTraceFile, ReadsStepsWhoseTracesComeBeforeTheirGrid) {
   const auto dir = test::scratch_dir("routing_trace_reordered");
   std::mt19937 rng(5);
@@ -139,6 +149,7 @@ TEST(RoutingTraceFile, ReadsStepsWhoseTracesComeBeforeTheirGrid) {
   }
   nlohmann::ordered_json reordered;
   reordered["format"] = original["format"];
+  reordered["notes"] = {{"by", "another tool"}, {"kept", {1, 2, 3}}};  // read past
   reordered["steps"] = nlohmann::ordered_json::array({step});
   std::ofstream(dir / "reordered.json") << reordered.dump();
   ASSERT_LT(text_of(dir / "reordered.json").find("\"traces\""), text_of(dir / "reordered.json").find("\"grid\""));
@@ -150,13 +161,15 @@ TEST(RoutingTraceFile, ReadsStepsWhoseTracesComeBeforeTheirGrid) {
   EXPECT_EQ(read[0].traces[1].block_map, written.traces[1].block_map);
 }
 
-// Each damage is refused naming the file, and no step after the damage reaches the reader.
+// Each damage is refused naming the file, and the damaged step (the first) never reaches the
+// reader; a read that is told to stop ends likewise.
 TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
   const auto dir = test::scratch_dir("routing_trace_damaged");
   std::mt19937 rng(11);
   {
     RoutingTraceFile file(dir / "good.json");
     file.add(random_step(1, 2, true, rng));
+    file.add(random_step(2, 2, true, rng));
     file.commit();
   }
   const std::string good = text_of(dir / "good.json");
@@ -167,16 +180,34 @@ TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
     if (at != std::string::npos) text.replace(at, from.size(), to);
     return text;
   };
+  // The first step's first trace, changed through a JSON tree.
+  const auto changed = [&](const std::function<void(nlohmann::json&)>& change) {
+    nlohmann::json j = nlohmann::json::parse(good);
+    change(j["steps"][0]["traces"][0]);
+    return j.dump();
+  };
   const std::vector<std::pair<std::string, std::string>> cases = {
       {good.substr(0, good.size() / 2), "is not complete, valid JSON"},
       {R"({"format":"something-else/1","steps":[]})", "not a routing trace of a known format"},
       {R"({"steps":[{"step":1}],"format":"svgear-routing-trace/1"})", "does not come first"},
       {R"({"run":{}})", "no \"format\""},
+      {R"({"format":"svgear-routing-trace/1","steps":5})", "\"steps\" is not a list"},
+      {R"({"format":"svgear-routing-trace/1","steps":[1]})", "holds something other than steps"},
       {damaged(R"("q_clusters":3)", R"("q_clusters":2)"), "3 entries in \"q_sizes\", not 2"},
       {damaged(R"("k_labels":[0,)", R"("k_labels":[7,)"), "not one of its 5 clusters"},
       {damaged(R"("q_clusters":3)", R"("q_clusters":0)"), "outside 1"},
       {damaged(R"("block_map":[)", R"("block_map":[7,)"), "entries in \"block_map\""},
+      {changed([](nlohmann::json& t) { t["block_map"][0] = 7; }), "neither 0 nor 1"},
+      {changed([](nlohmann::json& t) { t["q_labels"][0] = (t["q_labels"][0].get<int>() + 1) % 3; }),
+       "do not give its cluster sizes"},
+      {changed([](nlohmann::json& t) { t["q_sizes"] = nlohmann::json::array(); }), "only part of its detail"},
+      {changed([](nlohmann::json& t) {
+         t["q_labels"] = t["k_labels"] = t["q_sizes"] = t["k_sizes"] = t["block_log_error"] = nlohmann::json::array();
+       }),
+       "only part of its detail"},
       {damaged(R"("width":4)", R"("width":5)"), "not the 30 tokens"},
+      {damaged(R"("grid":{)", R"("grid":{"frames":1,"height":1,"width":1,"temporal_factor":0},"grid":{)"),
+       "two grids"},
       {damaged(R"("frames":2)", R"("frames":0)"), "\"frames\" is not a whole number from 1"},
       {damaged(R"("num_heads":2)", R"("num_heads":"two")"), "\"num_heads\" is not a whole number"},
   };
@@ -194,6 +225,23 @@ TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
     EXPECT_EQ(steps, 0) << message;
   }
   EXPECT_THROW(read_routing_trace(dir / "missing.json", [](RoutingEvent&&) {}), UserError);
+
+  // Told to stop after the first step: the second never comes.
+  std::atomic<bool> stop{false};
+  int steps = 0;
+  try {
+    read_routing_trace(
+        dir / "good.json",
+        [&](RoutingEvent&&) {
+          ++steps;
+          stop = true;
+        },
+        &stop);
+    ADD_FAILURE() << "read to the end";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("the read was stopped"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(steps, 1);
 }
 
 }  // namespace

@@ -1837,10 +1837,18 @@ void StudioWindowTest::routing_trace_opens_in_the_panel() {
     }
     file.commit();
   }
+  // The read keeps its budget as it goes (two and a bit steps' detail, as in
+  // routing_panel_keeps_detail_within_budget), and the first step carries the run.
+  {
+    const auto read = read_routing_steps(path.toStdString(), 1680, nullptr);
+    QCOMPARE(int(read.size()), 5);
+    for (int s = 0; s < 5; ++s) QCOMPARE(!read[s]->traces[0].block_map.empty(), s >= 3);
+    QCOMPARE(read.front()->run["request"]["seed"].get<int>(), 77);
+  }
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
   RoutingPanel* panel = child<RoutingPanel>(*w, "routing");
-  panel->setDetailBudget(1680);  // two and a bit steps' detail (routing_panel_keeps_detail_within_budget)
+  panel->setDetailBudget(1680);
   QVERIFY(w->openRoutingTrace(path));
   QTRY_VERIFY_WITH_TIMEOUT(!w->isOpeningTrace(), 10000);
   QCOMPARE(int(panel->steps().size()), 5);
@@ -1854,6 +1862,30 @@ void StudioWindowTest::routing_trace_opens_in_the_panel() {
   QVERIFY2(log_text(*w).contains("opened the routing of 5 step(s) from trace.json (random-tiny, \"a red circle\")"),
            qPrintable(log_text(*w)));
   QVERIFY(child<QAction>(*w, "export_trace")->isEnabled());
+  // Exported again, it still says what made it.
+  const QString again = scratch_.filePath("opened/again.json");
+  QVERIFY(w->exportRoutingTrace(again));
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isExporting(), 10000);
+  const nlohmann::json exported = nlohmann::json::parse(std::ifstream(again.toStdString()));
+  QCOMPARE(exported["run"]["model"].get<std::string>(), std::string("random-tiny"));
+  QCOMPARE(exported["steps"].size(), size_t(5));
+
+  // A run whose words are not what the studio expects (a model named by a number) opens as well.
+  const QString odd = scratch_.filePath("opened/odd-run.json");
+  {
+    RoutingTraceFile file(odd.toStdString());
+    RoutingStep step = synthetic_step(0);
+    step.run = {{"model", 5}, {"request", {{"prompt", nullptr}, {"seed", -3}}}};
+    file.add(step);
+    file.commit();
+  }
+  QVERIFY(w->openRoutingTrace(odd));
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isOpeningTrace(), 10000);
+  QCOMPARE(int(panel->steps().size()), 1);
+  QVERIFY2(log_text(*w).contains("opened the routing of 1 step(s) from odd-run.json"), qPrintable(log_text(*w)));
+  QVERIFY(!log_text(*w).contains("odd-run.json ("));  // no model or prompt that are not words
+  QVERIFY(w->openRoutingTrace(path));
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isOpeningTrace(), 10000);
 
   const QString damaged = scratch_.filePath("opened/damaged.json");
   {
@@ -1867,12 +1899,17 @@ void StudioWindowTest::routing_trace_opens_in_the_panel() {
            qPrintable(w->statusBar()->currentMessage()));
   QCOMPARE(int(panel->steps().size()), 5);
 
+  // A run begun while a trace is read wins: the read stops, and the panel is the run's.
+  QVERIFY(w->openRoutingTrace(path));
   child<QSpinBox>(*w, "steps")->setValue(200);
   typePrompt(*w, kPrompt);
   w->generate();
   QVERIFY(w->isGenerating());
+  QVERIFY(!w->isOpeningTrace());
   QVERIFY(!child<QAction>(*w, "open_trace")->isEnabled());
   QVERIFY(!w->openRoutingTrace(path));
+  QTest::qWait(300);  // the stopped read's result, were it shown, would land meanwhile
+  QCOMPARE(log_text(*w).count("opened the routing of 5 step(s)"), 2);  // the first opening and the reopening
   QTest::keyClick(w.get(), Qt::Key_Escape);
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
 }
