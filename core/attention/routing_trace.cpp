@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 #include "core/user_error.h"
 
@@ -20,30 +22,56 @@ nlohmann::json finite_or_null(double value) { return std::isfinite(value) ? nloh
 
 }  // namespace
 
-nlohmann::json routing_trace_to_json(const RoutingTrace& t) {
-  nlohmann::json log_error = nlohmann::json::array();
-  for (float e : t.block_log_error) log_error.push_back(finite_or_null(e));
-  return {{"step", t.step},
-          {"layer", t.layer},
-          {"batch", t.batch},
-          {"head", t.head},
-          {"q_clusters", t.q_clusters},
-          {"k_clusters", t.k_clusters},
-          {"density", t.density},
-          {"estimated_log_error", finite_or_null(t.estimated_log_error)},
-          {"measured_relative_l2", finite_or_null(t.measured_relative_l2)},
-          {"phase_ms",
-           {{"kmeans", t.kmeans_ms},
-            {"permute", t.permute_ms},
-            {"probe", t.probe_ms},
-            {"routing", t.routing_ms},
-            {"attention", t.attention_ms}}},
-          {"q_sizes", t.q_sizes},
-          {"k_sizes", t.k_sizes},
-          {"block_map", t.block_map},
-          {"block_log_error", log_error},
-          {"q_labels", t.q_labels},
-          {"k_labels", t.k_labels}};
+namespace {
+
+template <class T>
+void append_numbers(std::string& out, const char* key, const std::vector<T>& values) {
+  out += ",\"";
+  out += key;
+  out += "\":[";
+  char buffer[32];
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    if constexpr (std::is_floating_point_v<T>) {
+      if (!std::isfinite(values[i])) {
+        out += "null";
+        continue;
+      }
+    }
+    const auto written = std::to_chars(buffer, buffer + sizeof buffer, values[i]);
+    out.append(buffer, written.ptr);
+  }
+  out += ']';
+}
+
+}  // namespace
+
+void append_routing_trace_json(const RoutingTrace& t, std::string& out) {
+  std::string scalars = nlohmann::json{{"step", t.step},
+                                       {"layer", t.layer},
+                                       {"batch", t.batch},
+                                       {"head", t.head},
+                                       {"q_clusters", t.q_clusters},
+                                       {"k_clusters", t.k_clusters},
+                                       {"density", t.density},
+                                       {"estimated_log_error", finite_or_null(t.estimated_log_error)},
+                                       {"measured_relative_l2", finite_or_null(t.measured_relative_l2)},
+                                       {"phase_ms",
+                                        {{"kmeans", t.kmeans_ms},
+                                         {"permute", t.permute_ms},
+                                         {"probe", t.probe_ms},
+                                         {"routing", t.routing_ms},
+                                         {"attention", t.attention_ms}}}}
+                            .dump();
+  scalars.pop_back();  // the closing brace: the arrays follow
+  out += scalars;
+  append_numbers(out, "q_sizes", t.q_sizes);
+  append_numbers(out, "k_sizes", t.k_sizes);
+  append_numbers(out, "block_map", std::vector<int>(t.block_map.begin(), t.block_map.end()));
+  append_numbers(out, "block_log_error", t.block_log_error);
+  append_numbers(out, "q_labels", t.q_labels);
+  append_numbers(out, "k_labels", t.k_labels);
+  out += '}';
 }
 
 RoutingTrace routing_trace_from_json(const nlohmann::json& j, int64_t tokens) {

@@ -10,7 +10,7 @@
 //    "steps": [{"step", "num_steps", "num_layers", "num_heads",
 //               "grid": {"frames", "height", "width", "temporal_factor"},
 //               "maps_dropped",            // some trace of this step lacks its labels and maps
-//               "traces": [routing_trace_to_json(trace), ...]}, ...]}
+//               "traces": [append_routing_trace_json(trace), ...]}, ...]}
 
 #include <atomic>
 #include <filesystem>
