@@ -27,6 +27,7 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QThread>
+#include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
 #include <QtConcurrent/QtConcurrentRun>
@@ -1045,13 +1046,24 @@ bool MainWindow::openRoutingTrace(const QString& path) {
   stopTraceOpening();
   const int opening = trace_opening_;
   opening_trace_ = true;
-  trace_stop_ = std::make_shared<std::atomic<bool>>(false);
+  trace_reading_ = std::make_shared<RoutingStepsReading>();
   statusBar()->showMessage(tr("Reading the routing trace %1…").arg(path));
+  // A Wan trace takes tens of seconds to read: the count says it is moving.
+  if (!trace_progress_) {
+    trace_progress_ = new QTimer(this);
+    trace_progress_->setInterval(250);
+  }
+  trace_progress_->disconnect();
+  connect(trace_progress_, &QTimer::timeout, this, [this, path, reading = trace_reading_] {
+    statusBar()->showMessage(tr("Reading the routing trace %1… %n step(s) so far", nullptr, reading->steps.load()).arg(path));
+  });
+  trace_progress_->start();
   auto* watcher = new QFutureWatcher<OpenedTrace>(this);
   connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, opening, path] {
     watcher->deleteLater();
     if (opening != trace_opening_) return;  // a newer opening is under way
     opening_trace_ = false;
+    trace_progress_->stop();
     OpenedTrace opened = watcher->future().takeResult();
     if (!opened.error.isEmpty()) {
       reportError(tr("cannot open the routing trace: %1").arg(opened.error));
@@ -1082,10 +1094,10 @@ bool MainWindow::openRoutingTrace(const QString& path) {
     if (auto* dock = findChild<QDockWidget*>("routing_dock")) dock->raise();
     updateExportActions();
   });
-  watcher->setFuture(QtConcurrent::run([file = path.toStdString(), budget = routing_->detailBudget(), stop = trace_stop_] {
+  watcher->setFuture(QtConcurrent::run([file = path.toStdString(), budget = routing_->detailBudget(), reading = trace_reading_] {
     OpenedTrace opened;
     try {
-      opened.steps = read_routing_steps(file, budget, stop.get());
+      opened.steps = read_routing_steps(file, budget, reading.get());
     } catch (const std::exception& e) {  // thrown out of the task, it would end the studio
       opened.error = QString::fromStdString(e.what());
     }
@@ -1097,7 +1109,8 @@ bool MainWindow::openRoutingTrace(const QString& path) {
 void MainWindow::stopTraceOpening() {
   ++trace_opening_;  // what an earlier opening reads is not shown
   opening_trace_ = false;
-  if (trace_stop_) trace_stop_->store(true);
+  if (trace_progress_) trace_progress_->stop();
+  if (trace_reading_) trace_reading_->stop.store(true);
 }
 
 bool MainWindow::exportFrames(const QString& folder) {

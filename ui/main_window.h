@@ -19,6 +19,7 @@ class QAction;
 class QLabel;
 class QProgressBar;
 class QThread;
+class QTimer;
 
 namespace svgear {
 
@@ -182,7 +183,8 @@ class MainWindow : public QMainWindow {
   QAction* open_trace_action_ = nullptr;
   int trace_opening_ = 0;        // the newest opening's number: an older one is not shown
   bool opening_trace_ = false;
-  std::shared_ptr<std::atomic<bool>> trace_stop_;  // set: the opening under way stops reading
+  std::shared_ptr<RoutingStepsReading> trace_reading_;  // the opening under way's stop flag and count
+  QTimer* trace_progress_ = nullptr;                    // shows that count while it reads
   QThread* thread_;
   GenerationWorker* worker_;  // lives on thread_, deleted when it finishes
   std::shared_ptr<const std::atomic<bool>> worker_writing_;  // GenerationWorker::writingFlag

@@ -77,7 +77,7 @@ void RoutingStep::summarise_heads() {
 }
 
 std::vector<std::shared_ptr<RoutingStep>> read_routing_steps(const std::filesystem::path& path, size_t detail_budget,
-                                                             const std::atomic<bool>* stop) {
+                                                             RoutingStepsReading* reading) {
   std::vector<std::shared_ptr<RoutingStep>> steps;
   size_t bytes = 0, oldest_with_detail = 0;
   const nlohmann::json run = read_routing_trace(
@@ -89,8 +89,9 @@ std::vector<std::shared_ptr<RoutingStep>> read_routing_steps(const std::filesyst
           bytes -= steps[oldest_with_detail]->detail_bytes();
           steps[oldest_with_detail]->drop_detail();
         }
+        if (reading) reading->steps.store(int(steps.size()));
       },
-      stop);
+      reading ? &reading->stop : nullptr);
   if (!steps.empty()) steps.front()->run = run;  // the file may name it after its steps
   return steps;
 }

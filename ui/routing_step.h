@@ -49,13 +49,20 @@ struct RoutingStep : RoutingEvent {
   void summarise_heads();
 };
 
+// Shared by the window and a read_routing_steps under way on the thread pool: the window sets
+// `stop` (a newer opening, a run, the close) and shows `steps`, the steps read so far.
+struct RoutingStepsReading {
+  std::atomic<bool> stop{false};
+  std::atomic<int> steps{0};
+};
+
 // A trace file's steps for the Routing panel (File ▸ Open routing trace), on any thread: as the
 // read goes on, the oldest steps lose their detail so that what is kept fits `detail_budget` bytes
 // (a Wan trace is gigabytes). The first step carries the file's run, so an export of them says what
 // made them. Throws UserError as core/pipeline/routing_trace_file.h's read_routing_trace does,
-// also when `stop` is set.
+// also when `reading->stop` is set.
 std::vector<std::shared_ptr<RoutingStep>> read_routing_steps(const std::filesystem::path& path, size_t detail_budget,
-                                                             const std::atomic<bool>* stop);
+                                                             RoutingStepsReading* reading);
 
 }  // namespace svgear
 
