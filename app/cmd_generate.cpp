@@ -35,15 +35,18 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   dense | svg2 | svgear (
                      for `svgear bench attention --inputs F.safetensors`
   --dump-layer N     --dump-step N   which call (default: the middle layer at the middle step)
   --trace FILE.json  write what svg2 / svgear decided at every sparse step (format
-                     "svgear-routing-trace/1", docs/architecture.md): clusters, labels, block map,
-                     the probe's error estimates, density, phase times; written as the steps come
+                     "svgear-routing-trace/1", docs/architecture.md; the studio's File > Open
+                     routing trace shows it): clusters, labels, block map, the probe's error
+                     estimates, density, phase times; written as the steps come. Not with dense
+                     attention, nor inside the model's folder; it replaces only an earlier trace
   --trace-layers SEL --trace-heads SEL   which ones, e.g. 0,3-5 (default all; a Wan-1.3B step
                      traced in every layer and head is ~1 GB of JSON)
   --audit            also run each traced layer densely and record the true error of its output
                      (slower; tracing alone syncs the GPU between phases, so timings include it)
 Ctrl-C or SIGTERM cancels after the current step (or latent frame of the final decode) and keeps
-that step's estimate of the clip, decoded then, as <output>-partial; a second one during the final
-writes waits for them, otherwise it ends the process at once.
+that step's estimate of the clip, decoded then, as <output>-partial (with --trace, the routing so
+far as <trace>-partial.json); a second one during the final writes of the video and its record
+waits for them, otherwise it ends the process at once (and deletes an unfinished trace).
 )";
 
 // "out/clip.mp4" → "out/clip-partial.mp4"; a PNG folder keeps its whole name and its slash

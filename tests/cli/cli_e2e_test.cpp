@@ -17,6 +17,7 @@
 #include "cli_paths.h"
 #include "core/io/file_name_limit.h"
 #include "core/io/folder_lock.h"
+#include "core/pipeline/routing_trace_file.h"
 #include "core/weights/safetensors_file.h"
 #include "core/weights/safetensors_writer.h"
 #include "svgear/build_config.h"
@@ -551,6 +552,20 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
       EXPECT_EQ(t["head"], h);
       EXPECT_TRUE(t["measured_relative_l2"].is_null()) << "audited without --audit";
       expect_consistent_trace(t, kTokens, kQc, kKc);
+    }
+  }
+  // What the studio's File ▸ Open routing trace reads back: the same steps, labels and maps.
+  std::vector<RoutingEvent> read_back;
+  const nlohmann::json read_run = read_routing_trace(all, [&](RoutingEvent&& e) { read_back.push_back(std::move(e)); });
+  EXPECT_EQ(read_run, trace["run"]);
+  ASSERT_EQ(read_back.size(), 3u);
+  for (size_t s = 0; s < 3; ++s) {
+    ASSERT_EQ(read_back[s].traces.size(), 2u);
+    for (size_t h = 0; h < 2; ++h) {
+      const nlohmann::json& written = trace["steps"][s]["traces"][h];
+      EXPECT_EQ(read_back[s].traces[h].q_labels, written["q_labels"].get<std::vector<int32_t>>());
+      EXPECT_EQ(read_back[s].traces[h].block_map, written["block_map"].get<std::vector<uint8_t>>());
+      EXPECT_EQ(read_back[s].traces[h].density, written["density"].get<double>());
     }
   }
   const nlohmann::json record = trace_file(*dir_ / "traced.json");
