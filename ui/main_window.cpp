@@ -1046,8 +1046,9 @@ bool MainWindow::openRoutingTrace(const QString& path) {
   stopTraceOpening();
   const int opening = trace_opening_;
   opening_trace_ = true;
-  trace_reading_ = std::make_shared<RoutingStepsReading>();
-  statusBar()->showMessage(tr("Reading the routing trace %1…").arg(path));
+  trace_reading_ = std::make_shared<RoutingTraceReading>();
+  trace_progress_text_ = tr("Reading the routing trace %1…").arg(path);
+  statusBar()->showMessage(trace_progress_text_);
   // A Wan trace takes tens of seconds to read: the count says it is moving.
   if (!trace_progress_) {
     trace_progress_ = new QTimer(this);
@@ -1055,7 +1056,12 @@ bool MainWindow::openRoutingTrace(const QString& path) {
   }
   trace_progress_->disconnect();
   connect(trace_progress_, &QTimer::timeout, this, [this, path, reading = trace_reading_] {
-    statusBar()->showMessage(tr("Reading the routing trace %1… %n step(s) so far", nullptr, reading->steps.load()).arg(path));
+    if (statusBar()->currentMessage() != trace_progress_text_) return;  // a newer message stands
+    trace_progress_text_ = tr("Reading the routing trace %1… %2 trace(s) of %n step(s) so far", nullptr,
+                              reading->steps.load())
+                               .arg(path)
+                               .arg(reading->traces.load());
+    statusBar()->showMessage(trace_progress_text_);
   });
   trace_progress_->start();
   auto* watcher = new QFutureWatcher<OpenedTrace>(this);

@@ -183,8 +183,9 @@ class MainWindow : public QMainWindow {
   QAction* open_trace_action_ = nullptr;
   int trace_opening_ = 0;        // the newest opening's number: an older one is not shown
   bool opening_trace_ = false;
-  std::shared_ptr<RoutingStepsReading> trace_reading_;  // the opening under way's stop flag and count
-  QTimer* trace_progress_ = nullptr;                    // shows that count while it reads
+  std::shared_ptr<RoutingTraceReading> trace_reading_;  // the opening under way's stop flag and counts
+  QTimer* trace_progress_ = nullptr;                    // shows those counts while it reads
+  QString trace_progress_text_;  // what it showed last: another message meanwhile is not overwritten
   QThread* thread_;
   GenerationWorker* worker_;  // lives on thread_, deleted when it finishes
   std::shared_ptr<const std::atomic<bool>> worker_writing_;  // GenerationWorker::writingFlag

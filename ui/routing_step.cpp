@@ -6,7 +6,6 @@
 #include <map>
 #include <utility>
 
-#include "core/pipeline/routing_trace_file.h"
 
 namespace svgear {
 
@@ -77,7 +76,7 @@ void RoutingStep::summarise_heads() {
 }
 
 std::vector<std::shared_ptr<RoutingStep>> read_routing_steps(const std::filesystem::path& path, size_t detail_budget,
-                                                             RoutingStepsReading* reading) {
+                                                             RoutingTraceReading* reading) {
   std::vector<std::shared_ptr<RoutingStep>> steps;
   size_t bytes = 0, oldest_with_detail = 0;
   const nlohmann::json run = read_routing_trace(
@@ -89,9 +88,8 @@ std::vector<std::shared_ptr<RoutingStep>> read_routing_steps(const std::filesyst
           bytes -= steps[oldest_with_detail]->detail_bytes();
           steps[oldest_with_detail]->drop_detail();
         }
-        if (reading) reading->steps.store(int(steps.size()));
       },
-      reading ? &reading->stop : nullptr);
+      reading);
   if (!steps.empty()) steps.front()->run = run;  // the file may name it after its steps
   return steps;
 }

@@ -2,7 +2,6 @@
 // RoutingStep: one step's routing traces on the GUI side — the worker moves each RoutingEvent into
 // one and hands it over to the GUI thread (RoutingEvent is plain C++: no ATen, no Qt).
 
-#include <atomic>
 #include <cstddef>
 #include <filesystem>
 #include <memory>
@@ -11,6 +10,7 @@
 #include <QMetaType>
 
 #include "core/pipeline/event_sink.h"
+#include "core/pipeline/routing_trace_file.h"
 #include "ui/token_inspector.h"
 
 namespace svgear {
@@ -49,20 +49,13 @@ struct RoutingStep : RoutingEvent {
   void summarise_heads();
 };
 
-// Shared by the window and a read_routing_steps under way on the thread pool: the window sets
-// `stop` (a newer opening, a run, the close) and shows `steps`, the steps read so far.
-struct RoutingStepsReading {
-  std::atomic<bool> stop{false};
-  std::atomic<int> steps{0};
-};
-
 // A trace file's steps for the Routing panel (File ▸ Open routing trace), on any thread: as the
 // read goes on, the oldest steps lose their detail so that what is kept fits `detail_budget` bytes
 // (a Wan trace is gigabytes). The first step carries the file's run, so an export of them says what
-// made them. Throws UserError as core/pipeline/routing_trace_file.h's read_routing_trace does,
-// also when `reading->stop` is set.
+// made them. Throws UserError as read_routing_trace does, also when `reading->stop` is set (the
+// window sets it for a newer opening, a run or its close, and shows the counts meanwhile).
 std::vector<std::shared_ptr<RoutingStep>> read_routing_steps(const std::filesystem::path& path, size_t detail_budget,
-                                                             RoutingStepsReading* reading);
+                                                             RoutingTraceReading* reading);
 
 }  // namespace svgear
 

@@ -106,7 +106,7 @@ RoutingEvent step_from_json(const nlohmann::json& j, std::vector<RoutingTrace>& 
 }  // namespace
 
 nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::function<void(RoutingEvent&&)>& on_step,
-                                  const std::atomic<bool>* stop) {
+                                  RoutingTraceReading* reading) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError("cannot read '" + path.string() + "': " + std::strerror(errno));
   const auto where = [&](const std::string& what) { return UserError("'" + path.string() + "' " + what); };
@@ -121,7 +121,9 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
   int64_t tokens = 0;  // of the step being read; 0 until its grid ends
   const auto callback = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using Event = nlohmann::json::parse_event_t;
-    if (stop && stop->load(std::memory_order_relaxed)) throw where("was not read to its end: the read was stopped");
+    if (reading && reading->stop.load(std::memory_order_relaxed)) {
+      throw where("was not read to its end: the read was stopped");
+    }
     if (event == Event::key && depth == 1) top_key = parsed.get<std::string>();
     if (event == Event::key && depth == 3) step_key = parsed.get<std::string>();
     if (event == Event::value && depth == 1 && top_key == "format") {
@@ -159,10 +161,12 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
         } else {
           unread_traces.push_back(std::move(parsed));
         }
+        if (reading) ++reading->traces;
         return false;
       }
       if (event == Event::object_end && depth == 2) {
         on_step(step_from_json(parsed, traces, tokens, unread_traces));
+        if (reading) ++reading->steps;
         return false;
       }
     } catch (const UserError& e) {

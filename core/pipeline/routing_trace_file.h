@@ -47,14 +47,21 @@ class RoutingTraceFile {
   bool closed_ = false;  // the end is written once: a name refused by commit_as leaves a commit() to try
 };
 
+// Shared between a read_routing_trace under way and whoever watches it (the studio's status line):
+// set `stop` to end the read; `steps` and `traces` count what has been read.
+struct RoutingTraceReading {
+  std::atomic<bool> stop{false};
+  std::atomic<int> steps{0};
+  std::atomic<int64_t> traces{0};  // a Wan step holds up to 348: the count moves within a step
+};
+
 // Reads a trace file back (the studio's File ▸ Open routing trace): each step to `on_step` as it
 // is read, so a trace of gigabytes takes the memory of what `on_step` keeps, not of a JSON tree.
 // Returns the file's "run" (null when it has none). Throws UserError naming the file: not a routing
 // trace, JSON that breaks off or is malformed, a step or trace that fails the checks of
 // routing_trace_from_json (labels past their clusters, maps of the wrong size, …), a step whose
-// traces were read against another grid than its own. `stop`, when given and set, ends the read
-// with a UserError (a newer read, or the window closing).
+// traces were read against another grid than its own, or `reading->stop` set.
 nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::function<void(RoutingEvent&&)>& on_step,
-                                  const std::atomic<bool>* stop = nullptr);
+                                  RoutingTraceReading* reading = nullptr);
 
 }  // namespace svgear

@@ -560,8 +560,11 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
   EXPECT_EQ(read_run, trace["run"]);
   ASSERT_EQ(read_back.size(), 3u);
   for (size_t s = 0; s < 3; ++s) {
+    EXPECT_EQ(read_back[s].step, int(s) + 1);
     ASSERT_EQ(read_back[s].traces.size(), 2u);
     for (size_t h = 0; h < 2; ++h) {
+      EXPECT_EQ(read_back[s].traces[h].layer, 1);
+      EXPECT_EQ(read_back[s].traces[h].head, int(h));
       const nlohmann::json& written = trace["steps"][s]["traces"][h];
       EXPECT_EQ(read_back[s].traces[h].q_labels, written["q_labels"].get<std::vector<int32_t>>());
       EXPECT_EQ(read_back[s].traces[h].block_map, written["block_map"].get<std::vector<uint8_t>>());

@@ -226,22 +226,24 @@ TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
   }
   EXPECT_THROW(read_routing_trace(dir / "missing.json", [](RoutingEvent&&) {}), UserError);
 
-  // Told to stop after the first step: the second never comes.
-  std::atomic<bool> stop{false};
+  // Told to stop after the first step: the second never comes. The counts say what was read.
+  RoutingTraceReading reading;
   int steps = 0;
   try {
     read_routing_trace(
         dir / "good.json",
         [&](RoutingEvent&&) {
           ++steps;
-          stop = true;
+          reading.stop = true;
         },
-        &stop);
+        &reading);
     ADD_FAILURE() << "read to the end";
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("the read was stopped"), std::string::npos) << e.what();
   }
   EXPECT_EQ(steps, 1);
+  EXPECT_EQ(reading.steps.load(), 1);
+  EXPECT_EQ(reading.traces.load(), 2);
 }
 
 }  // namespace

@@ -1840,10 +1840,11 @@ void StudioWindowTest::routing_trace_opens_in_the_panel() {
   // The read keeps its budget as it goes (two and a bit steps' detail, as in
   // routing_panel_keeps_detail_within_budget), and the first step carries the run.
   {
-    RoutingStepsReading reading;
+    RoutingTraceReading reading;
     const auto read = read_routing_steps(path.toStdString(), 1680, &reading);
     QCOMPARE(int(read.size()), 5);
     QCOMPARE(reading.steps.load(), 5);  // what the window's status line counts while it reads
+    QCOMPARE(reading.traces.load(), int64_t(5));
     for (int s = 0; s < 5; ++s) QCOMPARE(!read[s]->traces[0].block_map.empty(), s >= 3);
     QCOMPARE(read.front()->run["request"]["seed"].get<int>(), 77);
   }
