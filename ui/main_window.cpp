@@ -1045,7 +1045,6 @@ bool MainWindow::openRoutingTrace(const QString& path) {
   }
   stopTraceOpening();
   const int opening = trace_opening_;
-  opening_trace_ = true;
   trace_reading_ = std::make_shared<RoutingTraceReading>();
   trace_progress_text_ = tr("Reading the routing trace %1…").arg(path);
   statusBar()->showMessage(trace_progress_text_);
@@ -1068,7 +1067,6 @@ bool MainWindow::openRoutingTrace(const QString& path) {
   connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, opening, path] {
     watcher->deleteLater();
     if (opening != trace_opening_) return;  // a newer opening is under way
-    opening_trace_ = false;
     trace_progress_->stop();
     OpenedTrace opened = watcher->future().takeResult();
     if (!opened.error.isEmpty()) {
@@ -1112,9 +1110,10 @@ bool MainWindow::openRoutingTrace(const QString& path) {
   return true;
 }
 
+bool MainWindow::isOpeningTrace() const { return trace_progress_ && trace_progress_->isActive(); }
+
 void MainWindow::stopTraceOpening() {
   ++trace_opening_;  // what an earlier opening reads is not shown
-  opening_trace_ = false;
   if (trace_progress_) trace_progress_->stop();
   if (trace_reading_) trace_reading_->stop.store(true);
 }

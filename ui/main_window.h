@@ -92,7 +92,7 @@ class MainWindow : public QMainWindow {
   bool openRoutingTrace(const QString& path);
   // An opening under way is not shown, and its read stops (a newer one, a run, the window closing).
   void stopTraceOpening();
-  bool isOpeningTrace() const { return opening_trace_; }
+  bool isOpeningTrace() const;
 
   bool isGenerating() const { return generating_; }
   bool isExporting() const { return pending_exports_ > 0; }
@@ -182,9 +182,8 @@ class MainWindow : public QMainWindow {
   QAction* export_trace_action_ = nullptr;
   QAction* open_trace_action_ = nullptr;
   int trace_opening_ = 0;        // the newest opening's number: an older one is not shown
-  bool opening_trace_ = false;
   std::shared_ptr<RoutingTraceReading> trace_reading_;  // the opening under way's stop flag and counts
-  QTimer* trace_progress_ = nullptr;                    // shows those counts while it reads
+  QTimer* trace_progress_ = nullptr;                    // shows those counts while it reads (active: reading)
   QString trace_progress_text_;  // what it showed last: another message meanwhile is not overwritten
   QThread* thread_;
   GenerationWorker* worker_;  // lives on thread_, deleted when it finishes

@@ -17,8 +17,9 @@ constexpr int kMaxJsonDepth = 64;
 
 // Throws nlohmann::json::exception (as parse errors do) for a document nested deeper than
 // kMaxJsonDepth or a stream that fails to read (a folder opened as a file), so callers' handlers
-// for bad JSON cover both.
-nlohmann::json parse_bounded_json(std::istream& in);
+// for bad JSON cover both. `callback`, when given, sees every parse event after the depth check, as
+// nlohmann's own callback would (a streaming reader drops what it has taken out of the tree).
+nlohmann::json parse_bounded_json(std::istream& in, const nlohmann::json::parser_callback_t& callback = nullptr);
 
 // Throws nlohmann::json::exception (as a malformed field does) naming the field, the range it must
 // be in and the value, when `ok` is false: a hand-edited file's negative batch or clip of -8 frames

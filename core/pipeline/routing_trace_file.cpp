@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/io/bounded_json.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -37,7 +38,7 @@ void RoutingTraceFile::add(const RoutingEvent& step) {
                          .dump();
   head.pop_back();  // the closing brace: the traces follow
   file_.write((steps_ == 0 ? "" : ",") + head + R"(,"traces":[)");
-  // Trace by trace (a Wan step's traces take ~1.6 GB as text).
+  // Trace by trace (a Wan step's traces take ~1 GB as text).
   std::string text;
   for (size_t t = 0; t < step.traces.size(); ++t) {
     text.assign(t == 0 ? "" : ",");
@@ -107,6 +108,7 @@ RoutingEvent step_from_json(const nlohmann::json& j, std::vector<RoutingTrace>& 
 
 nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::function<void(RoutingEvent&&)>& on_step,
                                   RoutingTraceReading* reading) {
+  require_regular_file(path, "a routing trace");  // a FIFO would hold the read forever
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError("cannot read '" + path.string() + "': " + std::strerror(errno));
   const auto where = [&](const std::string& what) { return UserError("'" + path.string() + "' " + what); };
@@ -176,7 +178,7 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
   };
   nlohmann::json root;
   try {
-    root = nlohmann::json::parse(in, callback);
+    root = parse_bounded_json(in, callback);
   } catch (const nlohmann::json::exception& e) {
     throw where(std::string("is not complete, valid JSON (") + e.what() + ")");
   }
