@@ -20,6 +20,8 @@ const char* const kRequestOptionsHelp = R"(  --model DIR        model folder wit
   --seed N|random    noise seed (default 0)
   --steps N          sampling steps            --sampler unipc|euler
   --cfg X            guidance scale (1 = off)  --shift X    timestep shift
+  --cfg-low-noise X  Wan2.2-A14B: the low-noise expert's guidance (--cfg is then the
+                     high-noise expert's; defaults 3 and 4)
   --frames N         --size WxH (or --width N --height N)   --fps X
   --device D         auto | cpu | cuda | cuda:N (default auto)
 Wan memory options (docs/wan.md):
@@ -72,6 +74,7 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode) {
   request.seed = args.seed().value_or(0);
   request.steps = args.integer("steps");
   request.guidance = args.number("cfg");
+  request.low_noise_guidance = args.number("cfg-low-noise");
   request.shift = args.number("shift");
   request.frames = args.integer("frames");
   request.width = args.integer("width");

@@ -83,13 +83,17 @@ TraceOptions trace_options(const StudioRequest& s, int num_layers) {
   return options;
 }
 
-GenerationRequest to_generation_request(const StudioRequest& s, int num_layers) {
+GenerationRequest to_generation_request(const StudioRequest& s, const ModelManifest& model) {
+  const int num_layers = model.dit.num_layers;
   GenerationRequest r;
   r.prompt = s.prompt;
   if (!s.negative_prompt.empty()) r.negative_prompt = s.negative_prompt;
   r.seed = s.seed;
   r.steps = s.steps;
   r.guidance = s.guidance;
+  // The panel's low-noise box belongs to the model it last showed; one loaded since with a
+  // single DiT has no such expert.
+  if (model.low_noise_expert) r.low_noise_guidance = s.low_noise_guidance;
   r.shift = s.shift;
   r.frames = s.frames;
   r.height = s.height;
@@ -209,6 +213,7 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
   summary.frames = m.defaults.frames;
   summary.steps = m.defaults.steps;
   summary.guidance = m.defaults.guidance;
+  summary.low_noise_guidance = m.defaults.low_noise_guidance;
   summary.shift = m.defaults.shift;
   Q_EMIT modelLoaded(summary);
 }
@@ -251,7 +256,7 @@ void GenerationWorker::run(const StudioRequest& request) {
     if (!loadFor(request)) return;
     Generator generator(*model_);
     SignalSink sink(*this);
-    const GenerationResult result = generator.run(to_generation_request(request, model_->manifest.dit.num_layers), sink, cancel_);
+    const GenerationResult result = generator.run(to_generation_request(request, model_->manifest), sink, cancel_);
     if (result.status == GenerationStatus::Cancelled) {
       Q_EMIT cancelled(result.video.empty() ? nullptr : std::make_shared<const Video>(result.video), result.steps_done);
     }
@@ -297,7 +302,7 @@ GenerationRequest sparse_request_for(const StudioRequest& studio_request, const 
   StudioRequest sparse = studio_request;
   sparse.attention.mode = compared_sparse_mode(studio_request);
   sparse.routing = RoutingRecording::Off;
-  GenerationRequest request = to_generation_request(sparse, model.manifest.dit.num_layers);
+  GenerationRequest request = to_generation_request(sparse, model.manifest);
   request.preview_every = 0;
   return request.resolve(model.manifest);
 }

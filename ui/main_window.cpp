@@ -836,6 +836,7 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
   prompt_panel_->setVocabulary(model.vocabulary);
   prompt_panel_->setExamples(prompt_examples_for(model.vocabulary));
   // Not under a run: a load a Generate made after a failed choice leaves the settings it runs with.
+  settings_panel_->showModelExperts(model);
   if (apply_model_defaults_ && !generating_) settings_panel_->applyModelDefaults(model);
   apply_model_defaults_ = false;
   log_->info(tr("model %1 loaded on %2").arg(model.name, model.device));

@@ -2,6 +2,8 @@
 // ModelSummary: what the GUI needs to know about a loaded model — its name, vocabulary (for prompt
 // completion) and sampling defaults — as plain Qt values, so it can cross threads in a signal.
 
+#include <optional>
+
 #include <QMetaType>
 #include <QString>
 #include <QStringList>
@@ -22,6 +24,7 @@ struct ModelSummary {
   int frames = 0;
   int steps = 0;
   double guidance = 0.0;
+  std::optional<double> low_noise_guidance;  // Wan2.2-A14B's low-noise expert; unset with one DiT
   double shift = 0.0;
 };
 

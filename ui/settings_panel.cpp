@@ -11,6 +11,7 @@
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QSettings>
@@ -83,6 +84,10 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   steps_ = spin_box(sampling, "steps", 1, kMaxSteps, 1, tr("Sampling steps: more is slower and cleaner"));
   guidance_ = double_box(sampling, "guidance", 1.0, 30.0, 0.5, 2,
                          tr("Classifier-free guidance scale; 1 skips the unconditional pass (twice as fast)"));
+  low_noise_guidance_ = double_box(sampling, "low_noise_guidance", 1.0, 30.0, 0.5, 2,
+                                   tr("Guidance of the low-noise expert's steps (Wan2.2-A14B runs two diffusion "
+                                      "models: one for the noisy first steps, one for the rest); 1 skips their "
+                                      "unconditional pass"));
   shift_ = double_box(sampling, "shift", 0.1, 30.0, 0.5, 2,
                       tr("Timestep shift of the flow schedule: higher spends more steps at high noise"));
   seed_ = spin_box(sampling, "seed", 0, INT_MAX, 1, tr("The noise seed: the same seed and settings give the same video"));
@@ -95,11 +100,13 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   seed_row->addWidget(seed_, 1);
   seed_row->addWidget(seed_locked_);
   seed_row->addWidget(roll);
-  auto* sampling_form = new QFormLayout(sampling);
-  sampling_form->addRow(tr("Steps"), steps_);
-  sampling_form->addRow(tr("Guidance"), guidance_);
-  sampling_form->addRow(tr("Shift"), shift_);
-  sampling_form->addRow(tr("Seed"), seed_row);
+  sampling_form_ = new QFormLayout(sampling);
+  sampling_form_->addRow(tr("Steps"), steps_);
+  sampling_form_->addRow(tr("Guidance"), guidance_);
+  sampling_form_->addRow(tr("Guidance, low noise"), low_noise_guidance_);
+  sampling_form_->addRow(tr("Shift"), shift_);
+  sampling_form_->addRow(tr("Seed"), seed_row);
+  sampling_form_->setRowVisible(low_noise_guidance_, false);
 
   // attention
   auto* attention = new QGroupBox(tr("Attention"), this);
@@ -177,6 +184,7 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   frames_->setValue(16);
   steps_->setValue(20);
   guidance_->setValue(5.0);
+  low_noise_guidance_->setValue(3.0);
   shift_->setValue(5.0);
   seed_->setValue(42);
 
@@ -203,6 +211,7 @@ StudioRequest SettingsPanel::request() const {
   r.frames = frames_->value();
   r.steps = steps_->value();
   r.guidance = guidance_->value();
+  if (two_experts_) r.low_noise_guidance = low_noise_guidance_->value();
   r.shift = shift_->value();
   r.attention = attention();
   r.cpu_threads = all_cores_->isChecked() ? std::max(1, int(std::thread::hardware_concurrency())) : 0;
@@ -239,6 +248,7 @@ QStringList SettingsPanel::setRequest(const StudioRequest& r) {
   frames_->setValue(r.frames);
   steps_->setValue(r.steps);
   guidance_->setValue(r.guidance);
+  if (r.low_noise_guidance) low_noise_guidance_->setValue(*r.low_noise_guidance);
   shift_->setValue(r.shift);
   seed_->setValue(int(std::min<uint64_t>(r.seed, INT_MAX)));
   seed_locked_->setChecked(true);
@@ -255,6 +265,9 @@ QStringList SettingsPanel::setRequest(const StudioRequest& r) {
   check("frames", r.frames, now.frames);
   check("steps", r.steps, now.steps);
   check("guidance", r.guidance, now.guidance);
+  if (r.low_noise_guidance && now.low_noise_guidance) {
+    check("low_noise_guidance", *r.low_noise_guidance, *now.low_noise_guidance);
+  }
   check("shift", r.shift, now.shift);
   check("top_p", r.attention.top_p, now.attention.top_p);
   check("q_clusters", r.attention.q_clusters, now.attention.q_clusters);
@@ -271,7 +284,15 @@ void SettingsPanel::applyModelDefaults(const ModelSummary& m) {
   frames_->setValue(m.frames);
   steps_->setValue(m.steps);
   guidance_->setValue(m.guidance);
+  if (m.low_noise_guidance) low_noise_guidance_->setValue(*m.low_noise_guidance);
   shift_->setValue(m.shift);
+}
+
+void SettingsPanel::showModelExperts(const ModelSummary& m) {
+  two_experts_ = m.low_noise_guidance.has_value();
+  sampling_form_->setRowVisible(low_noise_guidance_, two_experts_);
+  auto* label = qobject_cast<QLabel*>(sampling_form_->labelForField(guidance_));
+  if (label) label->setText(two_experts_ ? tr("Guidance, high noise") : tr("Guidance"));
 }
 
 void SettingsPanel::applyPreset(int index) {
@@ -297,6 +318,7 @@ void SettingsPanel::save(QSettings& s) const {
   s.setValue("settings/frames", frames_->value());
   s.setValue("settings/steps", steps_->value());
   s.setValue("settings/guidance", guidance_->value());
+  s.setValue("settings/low_noise_guidance", low_noise_guidance_->value());
   s.setValue("settings/shift", shift_->value());
   s.setValue("settings/seed", seed_->value());
   s.setValue("settings/seed_locked", seed_locked_->isChecked());
@@ -312,6 +334,7 @@ void SettingsPanel::restore(const QSettings& s) {
   frames_->setValue(s.value("settings/frames", frames_->value()).toInt());
   steps_->setValue(s.value("settings/steps", steps_->value()).toInt());
   guidance_->setValue(s.value("settings/guidance", guidance_->value()).toDouble());
+  low_noise_guidance_->setValue(s.value("settings/low_noise_guidance", low_noise_guidance_->value()).toDouble());
   shift_->setValue(s.value("settings/shift", shift_->value()).toDouble());
   seed_->setValue(s.value("settings/seed", seed_->value()).toInt());
   seed_locked_->setChecked(s.value("settings/seed_locked", false).toBool());

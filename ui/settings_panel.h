@@ -12,6 +12,7 @@
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
+class QFormLayout;
 class QGroupBox;
 class QSettings;
 class QSpinBox;
@@ -40,6 +41,9 @@ class SettingsPanel : public QWidget {
   QStringList setRequest(const StudioRequest& request);
   // Size, frames, steps, guidance and shift from the model's defaults.
   void applyModelDefaults(const ModelSummary& model);
+  // Shows the low-noise guidance (and calls the guidance the high-noise one's) for a model with two
+  // experts, Wan2.2-A14B; hides it for a model with one DiT, whose requests then leave it unset.
+  void showModelExperts(const ModelSummary& model);
 
   void save(QSettings& settings) const;
   void restore(const QSettings& settings);
@@ -53,6 +57,9 @@ class SettingsPanel : public QWidget {
   QSpinBox* frames_;
   QSpinBox* steps_;
   QDoubleSpinBox* guidance_;
+  QDoubleSpinBox* low_noise_guidance_;
+  QFormLayout* sampling_form_;
+  bool two_experts_ = false;
   QDoubleSpinBox* shift_;
   QSpinBox* seed_;
   QCheckBox* seed_locked_;

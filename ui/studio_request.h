@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,8 @@ struct StudioRequest {
   int height = 0;
   int frames = 0;
   int steps = 0;
-  double guidance = 0.0;
+  double guidance = 0.0;  // with two experts (Wan2.2-A14B), the high-noise one's
+  std::optional<double> low_noise_guidance;  // the low-noise expert's; unset for a model with one DiT
   double shift = 0.0;
   AttentionConfig attention;
   RoutingRecording routing = RoutingRecording::Off;

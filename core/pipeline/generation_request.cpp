@@ -42,6 +42,12 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   r.negative_prompt = negative_prompt.value_or(d.negative_prompt);
   r.steps = steps.value_or(d.steps);
   r.guidance = guidance.value_or(d.guidance);
+  if (model.low_noise_expert) {
+    r.low_noise_guidance = low_noise_guidance.value_or(d.low_noise_guidance.value_or(*r.guidance));
+  } else if (low_noise_guidance) {
+    throw UserError(model.name + " has one diffusion model: a low-noise guidance is for the low-noise expert of "
+                    "Wan2.2-A14B; give the guidance alone");
+  }
   r.shift = shift.value_or(d.shift);
   r.frames = frames.value_or(d.frames);
   r.height = height.value_or(d.height);
@@ -59,7 +65,7 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   if (model.text_encoder == TextEncoderKind::Vocab) {
     // The words a closed vocabulary refuses, before any weight loads (the negative prompt only
     // when guidance reads it).
-    const bool negative_read = *r.guidance != 1.0;
+    const bool negative_read = r.reads_negative_prompt();
     for (const bool negative : {false, true}) {
       if (negative && !negative_read) continue;
       const std::string& text = negative ? *r.negative_prompt : r.prompt;
@@ -75,6 +81,10 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   require(*r.steps >= 1 && *r.steps <= kMaxSteps,
           "steps must be between 1 and " + std::to_string(kMaxSteps) + " (got " + std::to_string(*r.steps) + ")" + from_defaults(steps.has_value()));
   require(*r.guidance >= 0.0 && *r.guidance <= 50.0, "guidance must be between 0 and 50" + from_defaults(guidance.has_value()));
+  if (r.low_noise_guidance) {
+    require(*r.low_noise_guidance >= 0.0 && *r.low_noise_guidance <= 50.0,
+            "the low-noise guidance must be between 0 and 50" + from_defaults(low_noise_guidance.has_value()));
+  }
   require(*r.shift > 0.0 && *r.shift <= 100.0, "shift must be greater than 0 and at most 100" + from_defaults(shift.has_value()));
   (void)make_flow_schedule(*r.steps, *r.shift);  // a shift so small that the noise levels collapse
   // Below 0.01 a Y4M header's rate (stored to a thousandth) would read 0.
@@ -164,6 +174,10 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   return r;
 }
 
+bool GenerationRequest::reads_negative_prompt() const {
+  return (guidance && *guidance != 1.0) || (low_noise_guidance && *low_noise_guidance != 1.0);
+}
+
 nlohmann::json GenerationRequest::to_json() const {
   nlohmann::json j;
   j["prompt"] = prompt;
@@ -171,6 +185,7 @@ nlohmann::json GenerationRequest::to_json() const {
   j["seed"] = seed;
   if (steps) j["steps"] = *steps;
   if (guidance) j["guidance"] = *guidance;
+  if (low_noise_guidance) j["low_noise_guidance"] = *low_noise_guidance;
   if (shift) j["shift"] = *shift;
   if (frames) j["frames"] = *frames;
   if (height) j["height"] = *height;

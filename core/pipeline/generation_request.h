@@ -23,6 +23,9 @@ struct GenerationRequest {
   uint64_t seed = 0;
   std::optional<int> steps;
   std::optional<double> guidance;  // classifier-free guidance scale; 1 disables the unconditional pass
+  // Wan2.2-A14B: the guidance of the low-noise expert's steps (`guidance` is the high-noise
+  // expert's); refused for a model with one DiT.
+  std::optional<double> low_noise_guidance;
   std::optional<double> shift;     // timestep shift of the flow schedule
   std::optional<int> frames;
   std::optional<int> height;
@@ -51,6 +54,8 @@ struct GenerationRequest {
   // Fills every unset field from the model's defaults and checks the values against the model
   // (sizes divisible by the patch, positive counts); throws UserError saying what to change.
   GenerationRequest resolve(const ModelManifest& model) const;
+  // Whether a resolved request runs the unconditional pass at some step (a guidance other than 1).
+  bool reads_negative_prompt() const;
   nlohmann::json to_json() const;
 };
 

@@ -65,6 +65,15 @@ class StepTraces : public RoutingTraceSink {
   std::vector<RoutingTrace> traces;
 };
 
+// A DiT of the model with what runs beside it: Wan2.2-A14B has two, each with its steps' guidance.
+struct Expert {
+  const WanDiT* dit = nullptr;
+  std::unique_ptr<AttentionBackend> attention;
+  Svg2Backend* traced = nullptr;          // `attention` when its routing is traced
+  AttentionRecorder* recorder = nullptr;  // inside `attention` with a dump_attention
+  double guidance = 1.0;
+};
+
 }  // namespace
 
 const char* generation_status_name(GenerationStatus status) {
@@ -145,17 +154,25 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   const c10::Device device = model_.device;
   const WanDiT& dit = *model_.dit;
   const int num_steps = *r.steps;
-  std::unique_ptr<AttentionBackend> attention = make_attention_backend(r.attention, device);
-  // Only the sparse backends decide anything worth tracing (SvgEarBackend derives from Svg2Backend).
-  auto* traced = r.routing_trace.enabled ? dynamic_cast<Svg2Backend*>(attention.get()) : nullptr;
-  StepTraces step_traces;
-  AttentionRecorder* recorder = nullptr;
-  if (r.dump_attention) {
-    auto wrapped = std::make_unique<AttentionRecorder>(std::move(attention), r.dump_attention->path,
-                                                       *r.dump_attention->layer, *r.dump_attention->step);
-    recorder = wrapped.get();
-    attention = std::move(wrapped);
+  // One DiT, or Wan2.2-A14B's two experts: each with its own backend, so that a centroid cache
+  // warm-starts a layer from the same expert's previous step, as the reference's per-model
+  // attention processors do.
+  std::vector<Expert> experts;
+  experts.push_back({&dit, nullptr, nullptr, nullptr, *r.guidance});
+  if (model_.low_noise_dit) experts.push_back({model_.low_noise_dit.get(), nullptr, nullptr, nullptr, *r.low_noise_guidance});
+  for (Expert& expert : experts) {
+    expert.attention = make_attention_backend(r.attention, device);
+    // Only the sparse backends decide anything worth tracing (SvgEarBackend derives from Svg2Backend).
+    expert.traced = r.routing_trace.enabled ? dynamic_cast<Svg2Backend*>(expert.attention.get()) : nullptr;
+    if (r.dump_attention) {
+      // The dump's step belongs to one expert: only its recorder writes.
+      auto wrapped = std::make_unique<AttentionRecorder>(std::move(expert.attention), r.dump_attention->path,
+                                                         *r.dump_attention->layer, *r.dump_attention->step);
+      expert.recorder = wrapped.get();
+      expert.attention = std::move(wrapped);
+    }
   }
+  StepTraces step_traces;
   cancel.throw_if_cancelled();
 
   const LatentShape shape = model_.decoder->latent_shape(*r.frames, *r.height, *r.width);
@@ -164,7 +181,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   auto phase = Clock::now();
   const auto as_context = [&](const at::Tensor& c) { return c.unsqueeze(0).to(device, model_.dtype); };
   const at::Tensor context = as_context(model_.text_encoder->encode(r.prompt));  // [1, L, text_dim]
-  const bool use_guidance = *r.guidance != 1.0;
+  const bool use_guidance = r.reads_negative_prompt();
   at::Tensor context_null;
   if (use_guidance) {
     try {
@@ -201,6 +218,21 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   const int grid_frames = shape.frames / patch[0];
   const int grid_height = shape.height / patch[1];
   const int grid_width = shape.width / patch[2];
+  const int first_low_noise = model_.manifest.low_noise_expert
+                                  ? first_low_noise_step(sampler->schedule().timesteps, model_.manifest.low_noise_expert->boundary)
+                                  : num_steps;
+  if (experts.size() == 2) {
+    const auto range = [](int first, int last) {
+      return first == last ? "step " + std::to_string(first) : "steps " + std::to_string(first) + "-" + std::to_string(last);
+    };
+    std::string plan;
+    if (first_low_noise > 0) plan = range(1, first_low_noise) + " on the high-noise expert (guidance " + c10::str(*r.guidance) + ")";
+    if (first_low_noise < num_steps) {
+      plan += (plan.empty() ? "" : ", ") + range(first_low_noise + 1, num_steps) + " on the low-noise expert (guidance " +
+              c10::str(*r.low_noise_guidance) + ")";
+    }
+    sink.on_log(plan);
+  }
 
   const auto loop_start = Clock::now();
   for (int i = 0; i < num_steps; ++i) {
@@ -209,8 +241,11 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     const double timestep = sampler->schedule().timesteps[i];
     const at::Tensor t = at::full({1}, timestep, at::TensorOptions().device(device).dtype(at::kFloat));
     const at::Tensor x = sample.to(model_.dtype);
+    const Expert& expert = experts[i < first_low_noise ? 0 : 1];
+    Svg2Backend* traced = expert.traced;
+    const bool step_guidance = expert.guidance != 1.0;
     DiTForward call;
-    call.attention = attention.get();
+    call.attention = expert.attention.get();
     call.step = i;
     call.num_steps = num_steps;
     call.cancel = &cancel;
@@ -221,14 +256,14 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     // Both passes start from one prefix (block 0's self-attention reads no text; the schedules
     // keep that layer dense, so its output does not depend on the branch).
     // The last pass takes the prefix over, so its stream is freed after block 0.
-    DiTPrefix prefix = dit.forward_prefix(x, t, call);
+    DiTPrefix prefix = expert.dit->forward_prefix(x, t, call);
     at::Tensor velocity =
-        dit.forward_from(use_guidance ? DiTPrefix(prefix) : std::move(prefix), context, call).to(at::kFloat);
+        expert.dit->forward_from(step_guidance ? DiTPrefix(prefix) : std::move(prefix), context, call).to(at::kFloat);
     if (traced) traced->set_trace(r.routing_trace, nullptr);
-    if (use_guidance) {
+    if (step_guidance) {
       call.branch = CfgBranch::Uncond;
-      const at::Tensor uncond = dit.forward_from(std::move(prefix), context_null, call).to(at::kFloat);
-      velocity = apply_guidance(velocity, uncond, *r.guidance);
+      const at::Tensor uncond = expert.dit->forward_from(std::move(prefix), context_null, call).to(at::kFloat);
+      velocity = apply_guidance(velocity, uncond, expert.guidance);
     }
     const bool want_preview = r.preview_every > 0 && ((i + 1) % r.preview_every == 0) && i + 1 < num_steps;
     const at::Tensor x0_estimate =
@@ -253,7 +288,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     }
     undecoded_estimate = want_preview ? at::Tensor() : x0_estimate;
     result.steps_done = i + 1;
-    result.attention_dumped = recorder && recorder->written();
+    result.attention_dumped = result.attention_dumped || (expert.recorder && expert.recorder->written());
     result.timings.step_ms.push_back(step_ms);
     const double elapsed = ms_since(loop_start);
     sink.on_step({i, num_steps, timestep, step_ms, result.timings.text_encode_ms + elapsed,

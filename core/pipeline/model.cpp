@@ -32,6 +32,17 @@ void check_cancel(const ModelOptions& options) {
   if (options.cancel) options.cancel->throw_if_cancelled();
 }
 
+int64_t dit_count(const ModelManifest& m) { return m.low_noise_expert ? 2 : 1; }
+
+// The DiT of `weight_files` (relative to m.folder), straight to the device in its dtype, tensor by
+// tensor (no float32 copy of the model on the host).
+std::unique_ptr<WanDiT> load_dit(const ModelManifest& m, const std::vector<std::string>& weight_files,
+                                 c10::Device device, c10::ScalarType dtype, const ModelOptions& options) {
+  std::vector<std::shared_ptr<SafetensorsFile>> files;
+  for (const auto& name : weight_files) files.push_back(SafetensorsFile::open(m.folder / name));
+  return std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files, device, dtype, options.cancel));
+}
+
 // The weights a Wan model puts on its DiT's `device`, from the file headers: the DiT's, and the text
 // encoder's and the VAE's where they share that device.
 WeightBytes weights_on_device(const ModelManifest& m, c10::Device device, c10::ScalarType dit_dtype,
@@ -39,7 +50,7 @@ WeightBytes weights_on_device(const ModelManifest& m, c10::Device device, c10::S
   std::vector<std::filesystem::path> text_files;
   for (const auto& name : m.text_encoder_files) text_files.push_back(m.folder / name);
   WeightBytes on_device;
-  on_device.dit = wan_dit_bytes(m.dit, dit_dtype);
+  on_device.dit = dit_count(m) * wan_dit_bytes(m.dit, dit_dtype);
   if (text_device == device) on_device.text_encoder = umt5_bytes(text_files, kTextEncoderDtype);
   if (vae_device == device) on_device.vae = wan_vae_decoder_bytes(m.folder / m.vae_file, vae_dtype);
   return on_device;
@@ -75,7 +86,7 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   // The parts held by the host (a CPU run's DiT in float32 is 4× its bf16 size on a GPU): past the
   // available memory, the kernel's OOM killer would end the load minutes in without a word.
   WeightBytes on_host;
-  if (device.is_cpu()) on_host.dit = wan_dit_bytes(m.dit, model->dtype);
+  if (device.is_cpu()) on_host.dit = dit_count(m) * wan_dit_bytes(m.dit, model->dtype);
   if (text_device.is_cpu()) on_host.text_encoder = umt5_bytes(text_encoder_files, kTextEncoderDtype);
   if (vae_device.is_cpu()) on_host.vae = wan_vae_decoder_bytes(folder / m.vae_file, vae_dtype);
   if (const std::optional<int64_t> available = available_host_memory(); available && on_host.total() > 0) {
@@ -99,10 +110,11 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   model->text_encoder = std::move(encoder);
   check_cancel(options);
 
-  std::vector<std::shared_ptr<SafetensorsFile>> files;
-  for (const auto& name : m.weight_files) files.push_back(SafetensorsFile::open(folder / name));
-  // Straight to the device in its dtype, tensor by tensor (no float32 copy of the model on the host).
-  model->dit = std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files, device, model->dtype, options.cancel));
+  model->dit = load_dit(m, m.weight_files, device, model->dtype, options);
+  if (m.low_noise_expert) {
+    check_cancel(options);
+    model->low_noise_dit = load_dit(m, m.low_noise_expert->weight_files, device, model->dtype, options);
+  }
   return model;
 }
 
@@ -215,12 +227,14 @@ std::unique_ptr<Model> load_folder(const std::filesystem::path& folder, c10::Dev
   model->device = device;
   model->dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
   model->dit = std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files, device, model->dtype, options.cancel));
+  if (m.low_noise_expert) model->low_noise_dit = load_dit(m, m.low_noise_expert->weight_files, device, model->dtype, options);
   return model;
 }
 
 // The files of `m` with their sizes and times now (Model::weight_files).
 nlohmann::json weight_files_of(const ModelManifest& m) {
   std::vector<std::string> names = m.weight_files;
+  if (m.low_noise_expert) names.insert(names.end(), m.low_noise_expert->weight_files.begin(), m.low_noise_expert->weight_files.end());
   names.insert(names.end(), m.text_encoder_files.begin(), m.text_encoder_files.end());
   for (const std::string* name : {&m.tokenizer, &m.vae_file}) {
     if (!name->empty()) names.push_back(*name);

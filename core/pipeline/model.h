@@ -35,6 +35,8 @@ struct ModelOptions {
 struct Model {
   ModelManifest manifest;
   std::unique_ptr<WanDiT> dit;
+  // Wan2.2-A14B's low-noise expert (manifest.low_noise_expert); `dit` is then the high-noise one.
+  std::unique_ptr<WanDiT> low_noise_dit;
   std::unique_ptr<TextEncoder> text_encoder;
   std::unique_ptr<LatentDecoder> decoder;
   c10::Device device = c10::Device(c10::kCPU);

@@ -33,6 +33,22 @@ T field_or(const nlohmann::json& j, const char* key, T fallback, const std::stri
   }
 }
 
+// A list of weight files: not empty, each inside the model folder (a model folder is
+// self-contained: a name outside it, "/etc/passwd" or "../x", is a hostile or broken file).
+std::vector<std::string> weight_list(const nlohmann::json& j, const char* key, const std::string& where) {
+  const auto names = field_or<std::vector<std::string>>(j, key, {}, where);
+  if (names.empty()) throw UserError(where + ": \"" + key + "\" lists no files");
+  for (const std::string& name : names) {
+    const std::filesystem::path p(name);
+    const bool inside = !name.empty() && p.is_relative() &&
+                        std::none_of(p.begin(), p.end(), [](const std::filesystem::path& part) { return part == ".."; });
+    if (!inside) {
+      throw UserError(where + ": \"" + key + "\" names '" + name + "', which is not a file inside the model folder");
+    }
+  }
+  return names;
+}
+
 }  // namespace
 
 ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
@@ -99,15 +115,17 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
                     kShapesWorldGrammar + ")");
   }
 
-  m.weight_files = field_or<std::vector<std::string>>(j, "weights", {}, where);
-  if (m.weight_files.empty()) throw UserError(where + ": \"weights\" lists no files");
-  // A model folder is self-contained: a name outside it ("/etc/passwd", "../x") is a hostile or
-  // broken file, not a place to read from.
-  for (const std::string& name : m.weight_files) {
-    const std::filesystem::path p(name);
-    const bool inside = !name.empty() && p.is_relative() &&
-                        std::none_of(p.begin(), p.end(), [](const std::filesystem::path& part) { return part == ".."; });
-    if (!inside) throw UserError(where + ": \"weights\" names '" + name + "', which is not a file inside the model folder");
+  m.weight_files = weight_list(j, "weights", where);
+  if (j.contains("low_noise_expert")) {
+    const nlohmann::json& expert = j.at("low_noise_expert");
+    if (!expert.is_object()) throw UserError(where + ": \"low_noise_expert\" must be an object");
+    LowNoiseExpert low;
+    low.weight_files = weight_list(expert, "weights", where + ", low_noise_expert");
+    low.boundary = field_or<double>(expert, "boundary", 0.0, where);
+    if (!(low.boundary > 0.0 && low.boundary < 1.0)) {
+      throw UserError(where + ": low_noise_expert.boundary must be between 0 and 1 (Wan2.2-T2V-A14B's is 0.875)");
+    }
+    m.low_noise_expert = std::move(low);
   }
 
   const nlohmann::json d = j.value("defaults", nlohmann::json::object());
@@ -126,6 +144,11 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   s.width = field_or<int>(d, "width", s.width, where);
   s.fps = field_or<double>(d, "fps", s.fps, where);
   s.negative_prompt = field_or<std::string>(d, "negative_prompt", s.negative_prompt, where);
+  if (m.low_noise_expert) {
+    s.low_noise_guidance = field_or<double>(d, "low_noise_guidance", s.guidance, where);
+  } else if (d.contains("low_noise_guidance")) {
+    throw UserError(where + ": defaults.low_noise_guidance is for a model with a low_noise_expert");
+  }
   return m;
 }
 
@@ -151,6 +174,9 @@ nlohmann::json ModelManifest::to_json() const {
     }
   }
   j["weights"] = weight_files;
+  if (low_noise_expert) {
+    j["low_noise_expert"] = {{"weights", low_noise_expert->weight_files}, {"boundary", low_noise_expert->boundary}};
+  }
   j["defaults"] = {{"sampler", sampler_kind_name(defaults.sampler)},
                    {"steps", defaults.steps},
                    {"guidance", defaults.guidance},
@@ -160,7 +186,15 @@ nlohmann::json ModelManifest::to_json() const {
                    {"width", defaults.width},
                    {"fps", defaults.fps},
                    {"negative_prompt", defaults.negative_prompt}};
+  if (defaults.low_noise_guidance) j["defaults"]["low_noise_guidance"] = *defaults.low_noise_guidance;
   return j;
+}
+
+int first_low_noise_step(const std::vector<double>& timesteps, double boundary) {
+  const double threshold = boundary * 1000.0;  // Wan's num_train_timesteps
+  int step = 0;
+  while (step < int(timesteps.size()) && timesteps[step] >= threshold) ++step;
+  return step;
 }
 
 namespace {
@@ -170,7 +204,8 @@ namespace {
 bool is_wan_folder(const std::filesystem::path& folder) {
   std::error_code ec;
   bool candidate = std::filesystem::is_directory(folder / "transformer", ec) ||
-                   std::filesystem::is_directory(folder / "diffusion_models", ec);  // ComfyUI's folders
+                   std::filesystem::is_directory(folder / "high_noise_model", ec) ||  // Wan-AI's A14B
+                   std::filesystem::is_directory(folder / "diffusion_models", ec);   // ComfyUI's folders
   // increment(ec), not ++: a read error mid-listing ends it instead of throwing (the scans run on
   // the studio's GUI thread).
   for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {

@@ -12,8 +12,10 @@
 //                     "grammar": "shapes-world" (optional: prompts are canonicalised by the shapes
 //                     world's grammar before tokenising; core/text/shapes_prompt_encoder.h) },
 //   "weights": ["model.safetensors"],
+//   "low_noise_expert": { "weights": ["low.safetensors"], "boundary": 0.875 }   (optional)
 //   "defaults": { "sampler": "unipc", "steps": 20, "guidance": 5.0, "shift": 5.0,
-//                 "frames": 16, "height": 64, "width": 64, "fps": 16, "negative_prompt": "" }
+//                 "frames": 16, "height": 64, "width": 64, "fps": 16, "negative_prompt": "",
+//                 "low_noise_guidance": 3.0 (with low_noise_expert only) }
 // }
 
 #include <cstdint>
@@ -41,7 +43,22 @@ struct SamplingDefaults {
   int width = 64;
   double fps = 16.0;
   std::string negative_prompt;
+  // The guidance of the low-noise expert's steps; set exactly when the model has one (`guidance`
+  // is then the high-noise expert's).
+  std::optional<double> low_noise_guidance;
 };
+
+// Wan2.2-A14B's second DiT, of the same config as the first: the first ("weights") denoises the
+// steps whose timestep is at or above boundary × 1000, this one the rest, as Wan's reference
+// switches them (0.875 for Wan2.2-T2V-A14B).
+struct LowNoiseExpert {
+  std::vector<std::string> weight_files;  // relative to the model's folder
+  double boundary = 0.0;                  // in (0, 1)
+};
+
+// The first step index whose timestep falls below boundary × 1000: the low-noise expert's first
+// step (timesteps.size() when none does).
+int first_low_noise_step(const std::vector<double>& timesteps, double boundary);
 
 enum class LatentKind { Unset, Pixel, WanVae };
 enum class TextEncoderKind { Unset, Vocab, Umt5 };
@@ -60,6 +77,7 @@ struct ModelManifest {
   int text_heads = 0;
   std::string prompt_grammar;  // "" or kShapesWorldGrammar, for TextEncoderKind::Vocab
   std::vector<std::string> weight_files;  // the DiT's, relative to folder
+  std::optional<LowNoiseExpert> low_noise_expert;  // Wan2.2-A14B: weight_files is the high-noise expert
   // Wan folders (relative to folder): umT5 weights, tokenizer file or folder, VAE.
   std::vector<std::string> text_encoder_files;
   std::string tokenizer;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <fstream>
 #include <string_view>
 
@@ -25,6 +26,8 @@ namespace fs = std::filesystem;
 constexpr const char* kComfyRepo = "Comfy-Org/Wan_2.1_ComfyUI_repackaged";
 constexpr const char* kDiffusersRepo = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers";
 constexpr const char* kShardIndex = "diffusion_pytorch_model.safetensors.index.json";
+// upstream wan/configs/wan_t2v_A14B.py `boundary`: the high-noise expert takes timesteps ≥ 875.
+constexpr double kWan22T2vBoundary = 0.875;
 
 // Regular files directly in `dir` that `keep` accepts, sorted; none when `dir` does not exist.
 template <class Keep>
@@ -118,17 +121,20 @@ std::vector<fs::path> shards_of(const fs::path& index_path) {
                   ", which the studio does not load because opening it can run code. Use " + instead);
 }
 
-std::vector<fs::path> find_diffusers_dit(const fs::path& transformer) {
-  if (fs::is_regular_file(transformer / kShardIndex)) return shards_of(transformer / kShardIndex);
-  const fs::path single = transformer / "diffusion_pytorch_model.safetensors";
+// A DiT sharded in `dir` as Diffusers and Wan-AI save it (an index and its shards, or one
+// diffusion_pytorch_model.safetensors): `what` names the folder in messages, `repo` where its
+// download is (its folder of the same name).
+std::vector<fs::path> find_sharded_dit(const fs::path& dir, const std::string& what, const std::string& repo) {
+  if (fs::is_regular_file(dir / kShardIndex)) return shards_of(dir / kShardIndex);
+  const fs::path single = dir / "diffusion_pytorch_model.safetensors";
   if (fs::is_regular_file(single)) return {single};
-  if (const auto pickles = pickles_in(transformer); !pickles.empty()) {
-    refuse_pickles(pickles, std::string("the safetensors files of the Diffusers repository (") + kDiffusersRepo +
-                                ", transformer/diffusion_pytorch_model*.safetensors)");
+  const std::string subfolder = dir.filename().string();
+  if (const auto pickles = pickles_in(dir); !pickles.empty()) {
+    refuse_pickles(pickles, "the safetensors files of the same repository (" + repo + ", " + subfolder +
+                                "/diffusion_pytorch_model*.safetensors)");
   }
-  throw UserError("the Diffusers transformer/ folder '" + transformer.string() + "' holds no weights: looked for " +
-                  (transformer / kShardIndex).string() + " with its shards and " + single.string() +
-                  ". Download transformer/ of " + kDiffusersRepo);
+  throw UserError(what + " '" + dir.string() + "' holds no weights: looked for " + (dir / kShardIndex).string() +
+                  " with its shards and " + single.string() + ". Download " + subfolder + "/ of " + repo);
 }
 
 // Every VAE file of the folder (holds_wan_vae, at the top or in vae/), original names first (a
@@ -174,31 +180,50 @@ const char* wan_layout_name(WanLayout layout) {
 
 namespace {
 
-// Wan2.2-T2V-A14B and I2V-A14B run two experts, one for the high-noise steps and one for the rest.
-// Either alone has the 14B's shapes and would load as Wan2.1-T2V-14B, running every step on one
-// expert: refused, naming what is there.
-void refuse_expert_pairs(const fs::path& folder, const std::vector<fs::path>& root_dits) {
-  std::string found;
-  for (const char* expert : {"transformer_2", "high_noise_model", "low_noise_model"}) {
-    if (fs::is_directory(folder / expert)) found = std::string(expert) + "/";
-  }
-  // The folder itself may be one expert's (Wan-AI's high_noise_model/, given the others' files).
-  auto expert_name = [](std::string name) {
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    return name.find("high_noise") != std::string::npos || name.find("low_noise") != std::string::npos;
-  };
-  for (const auto& path : root_dits) {
-    if (expert_name(path.filename().string())) found = path.filename().string();
-  }
+constexpr const char* kA14bRepo = "Wan-AI/Wan2.2-T2V-A14B";
+constexpr const char* kA14bDiffusersRepo = "Wan-AI/Wan2.2-T2V-A14B-Diffusers";
+constexpr const char* kA14bComfyRepo = "Comfy-Org/Wan_2.2_ComfyUI_Repackaged";
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return text;
+}
+
+bool is_high_noise_name(const fs::path& path) { return lower(path.filename().string()).find("high_noise") != std::string::npos; }
+bool is_low_noise_name(const fs::path& path) { return lower(path.filename().string()).find("low_noise") != std::string::npos; }
+
+// One expert's folder chosen (Wan-AI's high_noise_model/, Diffusers' transformer_2/) with the other
+// parts copied in would load as Wan2.1-T2V-14B and run every step on one expert: the folder above
+// holds the pair.
+void refuse_expert_folder_itself(const fs::path& folder) {
   fs::path self = fs::absolute(folder).lexically_normal();
   if (!self.has_filename()) self = self.parent_path();  // "…/high_noise_model/"
-  if (expert_name(self.filename().string()) || self.filename() == "transformer_2") {
-    found = self.filename().string() + " (the folder itself)";
+  const fs::path name = self.filename();
+  if (!is_high_noise_name(name) && !is_low_noise_name(name) && name != "transformer_2") return;
+  throw UserError("'" + folder.string() + "' is " + name.string() + ", one expert of Wan2.2-A14B: choose the folder "
+                  "that holds both experts ('" + self.parent_path().string() + "' for " + kA14bRepo + ")");
+}
+
+// Diffusers' model_index.json "boundary_ratio" (Wan2.2-T2V-A14B: 0.875); nullopt when the file or
+// the value is absent.
+std::optional<double> read_boundary_ratio(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::nullopt;
+  require_regular_file(path, "a Diffusers model_index.json");
+  std::ifstream in(path);
+  nlohmann::json j;
+  try {
+    j = parse_bounded_json(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(path.string() + " is not valid JSON (" + e.what() + "): download it again");
   }
-  if (found.empty()) return;
-  throw UserError("'" + folder.string() + "' holds " + found + ", an expert of Wan2.2-A14B, whose pair of experts "
-                  "(high noise, low noise) is not supported yet: use Wan2.1-T2V-14B, Wan2.1-T2V-1.3B or "
-                  "Wan2.2-TI2V-5B");
+  if (!j.is_object() || !j.contains("boundary_ratio") || j["boundary_ratio"].is_null()) return std::nullopt;
+  const nlohmann::json& ratio = j["boundary_ratio"];
+  if (!ratio.is_number() || !(ratio.get<double>() > 0.0 && ratio.get<double>() < 1.0)) {
+    throw UserError(path.string() + ": \"boundary_ratio\" must be a number between 0 and 1 (Wan2.2-T2V-A14B's is "
+                    "0.875), got " + ratio.dump());
+  }
+  return ratio.get<double>();
 }
 
 }  // namespace
@@ -207,6 +232,7 @@ WanFolder WanFolder::find(const fs::path& folder) {
   if (!fs::is_directory(folder)) {
     throw UserError("no model at '" + folder.string() + "': the folder does not exist");
   }
+  refuse_expert_folder_itself(folder);
   WanFolder f;
   f.folder = folder;
   std::vector<fs::path> root_dits;
@@ -236,19 +262,75 @@ WanFolder WanFolder::find(const fs::path& folder) {
     }
     root_dits = shards;
   }
-  refuse_expert_pairs(folder, root_dits);
-
   const fs::path transformer = folder / "transformer";
-  const bool diffusers = fs::is_directory(transformer);
-  if (diffusers && !root_dits.empty()) {
+  const fs::path transformer_2 = folder / "transformer_2";
+  const fs::path high_noise_dir = folder / "high_noise_model";
+  const fs::path low_noise_dir = folder / "low_noise_model";
+  const bool diffusers = fs::is_directory(transformer) || fs::is_directory(transformer_2);
+  const bool expert_dirs = fs::is_directory(high_noise_dir) || fs::is_directory(low_noise_dir);
+  if ((diffusers || expert_dirs) && !root_dits.empty()) {
     throw UserError("'" + folder.string() + "' mixes two layouts: a diffusion model at the top (" +
-                    name_list(root_dits) + ") and a Diffusers transformer/ folder. Keep one: move " +
-                    "either into a folder of its own");
+                    name_list(root_dits) + ") and " +
+                    (diffusers ? "a Diffusers transformer/ folder" : "Wan-AI's high_noise_model/ and low_noise_model/") +
+                    ". Keep one: move either into a folder of its own");
   }
+  if (diffusers && expert_dirs) {
+    throw UserError("'" + folder.string() + "' mixes two layouts: a Diffusers transformer/ folder and Wan-AI's "
+                    "high_noise_model/ and low_noise_model/. Keep one: move either into a folder of its own");
+  }
+  // Which expert is missing from a pair, and where to get it.
+  const auto missing_expert = [&](const std::string& present, const std::string& absent, const std::string& repo) {
+    return UserError("'" + folder.string() + "' holds " + present + " without " + absent + ": Wan2.2-A14B needs both "
+                     "experts. Download " + absent + " of " + repo);
+  };
   if (diffusers) {
     f.layout = WanLayout::Diffusers;
-    f.dit_files = find_diffusers_dit(transformer);
+    if (!fs::is_directory(transformer)) {
+      throw missing_expert("transformer_2/ (the low-noise expert of Wan2.2-A14B)", "transformer/", kA14bDiffusersRepo);
+    }
+    f.dit_files = find_sharded_dit(transformer, "the Diffusers transformer/ folder", kDiffusersRepo);
     f.dit_config = transformer / "config.json";
+    if (fs::is_directory(transformer_2)) {
+      f.low_noise_dit_files = find_sharded_dit(transformer_2, "the Diffusers transformer_2/ folder", kA14bDiffusersRepo);
+      f.low_noise_dit_config = transformer_2 / "config.json";
+      f.boundary = read_boundary_ratio(folder / "model_index.json");
+    }
+  } else if (expert_dirs) {
+    f.layout = WanLayout::Original;
+    if (!fs::is_directory(low_noise_dir)) throw missing_expert("high_noise_model/", "low_noise_model/", kA14bRepo);
+    if (!fs::is_directory(high_noise_dir)) throw missing_expert("low_noise_model/", "high_noise_model/", kA14bRepo);
+    f.dit_files = find_sharded_dit(high_noise_dir, "Wan-AI's high_noise_model/ folder", kA14bRepo);
+    f.dit_config = high_noise_dir / "config.json";
+    f.low_noise_dit_files = find_sharded_dit(low_noise_dir, "Wan-AI's low_noise_model/ folder", kA14bRepo);
+    f.low_noise_dit_config = low_noise_dir / "config.json";
+  } else if (std::any_of(root_dits.begin(), root_dits.end(), [](const fs::path& p) {
+               return is_high_noise_name(p) || is_low_noise_name(p);
+             })) {
+    // ComfyUI's pair: wan2.2_t2v_high_noise_14B_fp16.safetensors and wan2.2_t2v_low_noise_14B_fp16.safetensors.
+    std::vector<fs::path> high, low;
+    for (const auto& path : root_dits) {
+      if (is_high_noise_name(path)) high.push_back(path);
+      if (is_low_noise_name(path)) low.push_back(path);
+    }
+    if (high.size() == 1 && low.empty() && root_dits.size() == 1) {
+      throw missing_expert(high[0].filename().string() + " (the high-noise expert of Wan2.2-A14B)",
+                           "its low-noise expert (wan2.2_t2v_low_noise_14B_fp16.safetensors)",
+                           std::string(kA14bComfyRepo) + ", split_files/diffusion_models/");
+    }
+    if (low.size() == 1 && high.empty() && root_dits.size() == 1) {
+      throw missing_expert(low[0].filename().string() + " (the low-noise expert of Wan2.2-A14B)",
+                           "its high-noise expert (wan2.2_t2v_high_noise_14B_fp16.safetensors)",
+                           std::string(kA14bComfyRepo) + ", split_files/diffusion_models/");
+    }
+    if (high.size() != 1 || low.size() != 1 || root_dits.size() != 2 || high[0] == low[0]) {
+      throw UserError("'" + folder.string() + "' holds " + std::to_string(root_dits.size()) + " diffusion models (" +
+                      name_list(root_dits) + "): keep one model per folder, or for Wan2.2-A14B its two experts, one "
+                      "named *high_noise* and one *low_noise*");
+    }
+    f.layout = WanLayout::Original;
+    f.dit_files = high;
+    f.low_noise_dit_files = low;
+    f.dit_config = f.low_noise_dit_config = folder / "config.json";
   } else if (root_dits.size() > 1 && !fs::is_regular_file(folder / kShardIndex)) {
     throw UserError("'" + folder.string() + "' holds " + std::to_string(root_dits.size()) +
                     " diffusion models (" + name_list(root_dits) + "): keep one per folder");
@@ -268,8 +350,10 @@ WanFolder WanFolder::find(const fs::path& folder) {
                     kComfyRepo + ", split_files/diffusion_models/) and for " + transformer.string() +
                     "/ (the Diffusers layout of " + kDiffusersRepo + ")");
   }
-  for (const auto& path : f.dit_files) {
-    if (has_pickle_extension(path)) refuse_pickles({path}, "the .safetensors shards of the same repository");
+  for (const auto* files : {&f.dit_files, &f.low_noise_dit_files}) {
+    for (const auto& path : *files) {
+      if (has_pickle_extension(path)) refuse_pickles({path}, "the .safetensors shards of the same repository");
+    }
   }
   f.text_encoder_files = find_umt5_files(folder);
   f.tokenizer = folder;
@@ -281,12 +365,24 @@ WanFolder WanFolder::find(const fs::path& folder) {
 
 ModelManifest read_wan_manifest(const fs::path& folder) {
   const WanFolder f = WanFolder::find(folder);
-  std::vector<std::shared_ptr<SafetensorsFile>> files;
-  for (const auto& path : f.dit_files) files.push_back(SafetensorsFile::open(path));
-  WanWeights::refuse_scaled_fp8(files);
-  const std::string where = f.dit_files.size() == 1 ? "'" + f.dit_files.front().string() + "'"
-                                                    : "the shards in '" + f.dit_files.front().parent_path().string() + "'";
-  const WanVariant variant = detect_wan_variant(wan_dit_shapes(files), read_wan_config_hints(f.dit_config), where);
+  // One DiT's variant from its headers; `where` names its file or shards for the messages.
+  const auto detect = [](const std::vector<fs::path>& paths, const fs::path& config, std::string& where) {
+    std::vector<std::shared_ptr<SafetensorsFile>> files;
+    for (const auto& path : paths) files.push_back(SafetensorsFile::open(path));
+    WanWeights::refuse_scaled_fp8(files);
+    where = paths.size() == 1 ? "'" + paths.front().string() + "'"
+                              : "the shards in '" + paths.front().parent_path().string() + "'";
+    return detect_wan_variant(wan_dit_shapes(files), read_wan_config_hints(config), where);
+  };
+  std::string where;
+  WanVariant variant = detect(f.dit_files, f.dit_config, where);
+  std::optional<LowNoiseExpert> low_noise_expert;
+  if (!f.low_noise_dit_files.empty()) {
+    std::string low_where;
+    const WanVariant low = detect(f.low_noise_dit_files, f.low_noise_dit_config, low_where);
+    variant = pair_wan_experts(variant, low, where, low_where);
+    low_noise_expert = LowNoiseExpert{{}, f.boundary.value_or(kWan22T2vBoundary)};
+  }
   // The DiT's latent space fixes the VAE (a folder may hold both versions'): chosen and checked
   // here, from the headers, before gigabytes are read.
   fs::path vae_file = f.vae_file;
@@ -332,10 +428,17 @@ ModelManifest read_wan_manifest(const fs::path& folder) {
   m.folder = folder;
   m.name = variant.name;
   m.description = std::string("Wan weights, ") + wan_layout_name(f.layout) + " layout";  // the name says which model
+
   m.dit = dit;
   m.latent = LatentKind::WanVae;
   m.text_encoder = TextEncoderKind::Umt5;
   for (const auto& p : f.dit_files) m.weight_files.push_back(relative(p));
+  if (low_noise_expert) {
+    for (const auto& p : f.low_noise_dit_files) low_noise_expert->weight_files.push_back(relative(p));
+    m.description += ", two experts (the low-noise one below timestep " +
+                      std::to_string(int(std::lround(low_noise_expert->boundary * 1000.0))) + ")";
+    m.low_noise_expert = std::move(low_noise_expert);
+  }
   for (const auto& p : f.text_encoder_files) m.text_encoder_files.push_back(relative(p));
   m.tokenizer = relative(f.tokenizer);
   m.vae_file = relative(vae_file);

@@ -49,6 +49,20 @@ SamplingDefaults wan22_ti2v_defaults() {
   return d;
 }
 
+// upstream wan/configs/wan_t2v_A14B.py: sample_steps 40, sample_shift 12, sample_guide_scale
+// (3.0, 4.0) for (low noise, high noise); frame_num and sample_fps from the shared config; its
+// generate.py makes 1280×720 by default, the size the experts were trained for.
+SamplingDefaults wan22_t2v_a14b_defaults() {
+  SamplingDefaults d = wan21_defaults();
+  d.steps = 40;
+  d.shift = 12.0;
+  d.guidance = 4.0;
+  d.low_noise_guidance = 3.0;
+  d.height = 720;
+  d.width = 1280;
+  return d;
+}
+
 std::string shape_string(const std::vector<int64_t>& shape) {
   std::ostringstream os;
   os << "[";
@@ -219,6 +233,32 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
     v.max_pixels = 1280 * 720;
   } else {
     v.name = "Wan2.1-architecture DiT (" + size + ")";
+  }
+  return v;
+}
+
+WanVariant pair_wan_experts(const WanVariant& high_noise, const WanVariant& low_noise, const std::string& high_where,
+                            const std::string& low_where) {
+  const auto require_wan21_latents = [](const WanVariant& variant, const std::string& where) {
+    if (variant.vae_version != WanVaeVersion::Wan21) {
+      throw UserError(where + " (" + variant.name + ") is not an expert of Wan2.2-A14B: a pair of experts works "
+                      "on the 16 latent channels of the Wan 2.1 VAE");
+    }
+  };
+  require_wan21_latents(high_noise, high_where);
+  require_wan21_latents(low_noise, low_where);
+  if (high_noise.config.to_json() != low_noise.config.to_json()) {
+    throw UserError("the two experts differ: " + high_where + " is " + high_noise.name + " (" +
+                    high_noise.config.to_json().dump() + "), " + low_where + " is " + low_noise.name + " (" +
+                    low_noise.config.to_json().dump() + "). Use the high-noise and the low-noise model of one release");
+  }
+  WanVariant v = high_noise;
+  v.defaults = wan22_t2v_a14b_defaults();
+  if (v.name == "Wan2.1-T2V-14B") {
+    v.name = "Wan2.2-T2V-A14B";
+  } else {
+    v.name += ", a pair of experts";
+    v.max_pixels = 0;
   }
   return v;
 }

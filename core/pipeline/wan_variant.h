@@ -7,7 +7,7 @@
 //   v.name;   // "Wan2.1-T2V-1.3B"; v.config.dim == 1536, v.config.num_layers == 30
 //
 // Runs: Wan2.1 text-to-video at 1.3B (dim 1536, 30 layers) and 14B (dim 5120, 40 layers) with the
-// Wan 2.1 VAE (16 latent channels); Wan2.2-TI2V-5B (dim 3072, 30 layers) text-to-video with the
+// Wan 2.1 VAE (16 latent channels); Wan2.2-T2V-A14B (two 14B experts, pair_wan_experts); Wan2.2-TI2V-5B (dim 3072, 30 layers) text-to-video with the
 // Wan 2.2 VAE (48 latent channels); any other size of the same architecture (tests, fine-tunes).
 // Refused with the reason: image-to-video models (img_emb, 36 input channels), conditioned ones
 // (more input than output channels: control, inpainting), add-ons that need other inputs (audio,
@@ -56,6 +56,14 @@ TensorShapes wan_dit_shapes(const std::vector<std::shared_ptr<SafetensorsFile>>&
 // Throws UserError naming `where` and the reason for checkpoints it cannot run.
 WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& hints,
                               const std::string& where);
+
+// Wan2.2-A14B's two experts, each already detected: both must be Wan 2.1-latent text-to-video DiTs
+// of one config (else UserError naming both). The pair is named "Wan2.2-T2V-A14B" at the 14B's
+// shapes ("… pair of experts" at others) and takes Wan2.2-T2V-A14B's defaults (upstream
+// wan/configs/wan_t2v_A14B.py: UniPC, 40 steps, shift 12, guidance 4 for the high-noise expert
+// and 3 for the low-noise one, 81 frames at 16 fps, 1280×720).
+WanVariant pair_wan_experts(const WanVariant& high_noise, const WanVariant& low_noise, const std::string& high_where,
+                            const std::string& low_where);
 
 // The hints of a config.json (either format); empty hints when `path` does not exist.
 WanConfigHints read_wan_config_hints(const std::filesystem::path& path);

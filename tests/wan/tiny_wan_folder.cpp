@@ -24,12 +24,20 @@ namespace fs = std::filesystem;
 using Tensors = std::vector<std::pair<std::string, at::Tensor>>;
 
 constexpr uint64_t kTi2vDitSeed = 48;
+constexpr uint64_t kLowNoiseDitSeed = 14;
 
 Tensors tiny_dit_tensors() {
   auto file = SafetensorsFile::open(testvector("wan/wan_dit_tiny.weights.safetensors"));
   Tensors out;
   for (const TensorEntry& entry : file->tensors()) out.emplace_back(entry.name, file->load(entry.name));
   return out;
+}
+
+Tensors tiny_low_noise_dit_tensors() { return wan_random_weights(tiny_wan_config(), kLowNoiseDitSeed).state_dict(); }
+
+nlohmann::json tiny_wan_upstream_config() {
+  std::ifstream config(testvector("wan/wan_dit_tiny.json"));
+  return nlohmann::json::parse(config);
 }
 
 Tensors tiny_ti2v_dit_tensors() { return wan_random_weights(tiny_wan22_ti2v_config(), kTi2vDitSeed).state_dict(); }
@@ -94,19 +102,23 @@ void write_original(const fs::path& dir, const std::string& dit_file, const Tens
   write_tokenizer(dir / "google" / "umt5-xxl");
 }
 
-// The Diffusers layout: two shards of Diffusers-named DiT tensors, fp32 umT5 shards, the VAE's
-// decoder half in AutoencoderKLWan names.
-void write_diffusers(const fs::path& dir, const Tensors& dit, const WanConfig& config, WanVaeVersion vae) {
+// A Diffusers transformer folder: two shards of Diffusers-named DiT tensors and its config.json.
+void write_diffusers_transformer(const fs::path& dir, const Tensors& dit, const WanConfig& config) {
   Tensors renamed;
   for (const auto& [name, tensor] : dit) renamed.emplace_back(wan_diffusers_name(name), tensor);
-  write_two_shards(dir / "transformer", "diffusion_pytorch_model", "diffusion_pytorch_model.safetensors.index.json",
-                   renamed);
-  write_json(dir / "transformer" / "config.json",
+  write_two_shards(dir, "diffusion_pytorch_model", "diffusion_pytorch_model.safetensors.index.json", renamed);
+  write_json(dir / "config.json",
              {{"_class_name", "WanTransformer3DModel"}, {"attention_head_dim", config.head_dim()},
               {"num_attention_heads", config.num_heads}, {"in_channels", config.in_dim},
               {"out_channels", config.out_dim}, {"num_layers", config.num_layers}, {"ffn_dim", config.ffn_dim},
               {"freq_dim", config.freq_dim}, {"text_dim", config.text_dim}, {"patch_size", {1, 2, 2}},
               {"qk_norm", "rms_norm_across_heads"}, {"cross_attn_norm", true}, {"eps", 1e-6}});
+}
+
+// The Diffusers layout: the transformer, fp32 umT5 shards, the VAE's decoder half in
+// AutoencoderKLWan names.
+void write_diffusers(const fs::path& dir, const Tensors& dit, const WanConfig& config, WanVaeVersion vae) {
+  write_diffusers_transformer(dir / "transformer", dit, config);
   write_two_shards(dir / "text_encoder", "model", "model.safetensors.index.json", umt5_in_hf_names(at::kFloat));
   write_tokenizer(dir / "tokenizer");
   Tensors vae_renamed;
@@ -121,9 +133,41 @@ void write_diffusers(const fs::path& dir, const Tensors& dit, const WanConfig& c
 }  // namespace
 
 fs::path write_tiny_wan_original(const fs::path& dir) {
-  std::ifstream config(testvector("wan/wan_dit_tiny.json"));
-  write_original(dir, "wan2.1_t2v_tiny_fp32.safetensors", tiny_dit_tensors(), nlohmann::json::parse(config),
+  write_original(dir, "wan2.1_t2v_tiny_fp32.safetensors", tiny_dit_tensors(), tiny_wan_upstream_config(),
                  WanVaeVersion::Wan21);
+  return dir;
+}
+
+fs::path write_tiny_wan_a14b_comfy(const fs::path& dir) {
+  write_original(dir, "wan2.2_t2v_high_noise_tiny_fp32.safetensors", tiny_dit_tensors(), tiny_wan_upstream_config(),
+                 WanVaeVersion::Wan21);
+  Tensors prefixed;
+  for (const auto& [name, tensor] : tiny_low_noise_dit_tensors()) prefixed.emplace_back("model.diffusion_model." + name, tensor);
+  write_safetensors(dir / "wan2.2_t2v_low_noise_tiny_fp32.safetensors", prefixed);
+  return dir;
+}
+
+fs::path write_tiny_wan_a14b_wan_ai(const fs::path& dir) {
+  // The parts beside the experts from a ComfyUI folder, whose DiT pair then moves into the folders.
+  write_tiny_wan_a14b_comfy(dir);
+  fs::remove(dir / "wan2.2_t2v_high_noise_tiny_fp32.safetensors");
+  fs::remove(dir / "wan2.2_t2v_low_noise_tiny_fp32.safetensors");
+  fs::remove(dir / "config.json");
+  for (const auto& [folder, tensors] : {std::pair{"high_noise_model", tiny_dit_tensors()},
+                                        std::pair{"low_noise_model", tiny_low_noise_dit_tensors()}}) {
+    write_two_shards(dir / folder, "diffusion_pytorch_model", "diffusion_pytorch_model.safetensors.index.json", tensors);
+    write_json(dir / folder / "config.json", tiny_wan_upstream_config());
+  }
+  return dir;
+}
+
+fs::path write_tiny_wan_a14b_diffusers(const fs::path& dir, std::optional<double> boundary_ratio) {
+  write_diffusers(dir, tiny_dit_tensors(), tiny_wan_config(), WanVaeVersion::Wan21);
+  write_diffusers_transformer(dir / "transformer_2", tiny_low_noise_dit_tensors(), tiny_wan_config());
+  nlohmann::json index = {{"_class_name", "WanPipeline"}, {"transformer", {"diffusers", "WanTransformer3DModel"}},
+                          {"transformer_2", {"diffusers", "WanTransformer3DModel"}}};
+  if (boundary_ratio) index["boundary_ratio"] = *boundary_ratio;
+  write_json(dir / "model_index.json", index);
   return dir;
 }
 

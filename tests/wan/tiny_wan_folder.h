@@ -6,6 +6,7 @@
 // the synthetic 2.2 VAE of tests/decoder/tiny_wan22_vae.h.
 
 #include <filesystem>
+#include <optional>
 
 #include "core/model/wan_config.h"
 
@@ -31,5 +32,18 @@ std::filesystem::path write_tiny_wan22_ti2v_original(const std::filesystem::path
 // As write_tiny_wan_diffusers, with the same TI2V DiT (Diffusers names, two shards) and the
 // synthetic 2.2 VAE in the Diffusers names of the 2.2 AutoencoderKLWan.
 std::filesystem::path write_tiny_wan22_ti2v_diffusers(const std::filesystem::path& dir);
+
+// Wan2.2-A14B-shaped pairs of tiny experts: the high-noise expert is the reference DiT above, the
+// low-noise one random weights of the same config (tiny_wan_low_noise_tensors), with umT5, the
+// 2.1 VAE and the tokenizer as in the single-DiT folders.
+//   ComfyUI:   <dir>/wan2.2_t2v_high_noise_tiny_fp32.safetensors and …_low_noise_… beside them
+//   Wan-AI:    <dir>/high_noise_model/ and low_noise_model/ (two shards + index + config.json each;
+//              the top holds umT5 and the VAE as safetensors, which Wan-AI ships as pickles)
+//   Diffusers: <dir>/transformer/ (high noise) and transformer_2/ (low noise), model_index.json
+//              with `boundary_ratio` (none when unset)
+std::filesystem::path write_tiny_wan_a14b_comfy(const std::filesystem::path& dir);
+std::filesystem::path write_tiny_wan_a14b_wan_ai(const std::filesystem::path& dir);
+std::filesystem::path write_tiny_wan_a14b_diffusers(const std::filesystem::path& dir,
+                                                    std::optional<double> boundary_ratio = 0.875);
 
 }  // namespace svgear::test

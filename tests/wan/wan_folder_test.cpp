@@ -300,19 +300,7 @@ TEST(WanFolder, MixedLayoutsAndTwoModelsAreRefused) {
   error = load_error(two);
   EXPECT_TRUE(contains(error, "holds 2 diffusion models"));
 
-  // Wan2.2-A14B's experts: either alone would load as Wan2.1-T2V-14B and run every step on one.
-  const auto pair = test::write_tiny_wan_diffusers(root / "a14b");
-  fs::copy(pair / "transformer", pair / "transformer_2", fs::copy_options::recursive);
-  error = load_error(pair);
-  EXPECT_TRUE(contains(error, "holds transformer_2/, an expert of Wan2.2-A14B")) << error;
-  const auto comfy = test::write_tiny_wan_original(root / "comfy-expert");
-  fs::rename(comfy / "wan2.1_t2v_tiny_fp32.safetensors", comfy / "wan2.2_t2v_high_noise_14B_fp16.safetensors");
-  error = load_error(comfy);
-  EXPECT_TRUE(contains(error, "wan2.2_t2v_high_noise_14B_fp16.safetensors, an expert of Wan2.2-A14B")) << error;
-  // One expert's folder chosen with the other parts copied in.
-  const auto expert = test::write_tiny_wan_original(root / "low_noise_model");
-  error = load_error(fs::path(expert.string() + "/"));
-  EXPECT_TRUE(contains(error, "holds low_noise_model (the folder itself), an expert of Wan2.2-A14B")) << error;
+  // Wan2.2-A14B's pairs of experts and their refusals: wan_a14b_test.cpp.
 
   const auto empty = root / "empty";
   fs::create_directories(empty);

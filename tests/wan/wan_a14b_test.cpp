@@ -1,0 +1,279 @@
+// Wan2.2-A14B: two experts of one config, the high-noise DiT for the steps whose timestep is at or
+// above boundary × 1000 and the low-noise one for the rest, each with its own guidance. Tiny
+// synthetic pairs in the three layouts users download (tests/wan/tiny_wan_folder.h).
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "core/media/video_reader.h"
+#include "core/model/wan_random_weights.h"
+#include "core/pipeline/generator.h"
+#include "core/pipeline/run_record.h"
+#include "core/pipeline/wan_folder.h"
+#include "core/sampling/flow_schedule.h"
+#include "core/user_error.h"
+#include "core/weights/safetensors_writer.h"
+#include "tests/cli/cli_run.h"
+#include "tests/model/tiny_wan.h"
+#include "tests/support/test_paths.h"
+#include "tests/text/tiny_umt5.h"
+#include "tests/wan/tiny_wan_folder.h"
+
+namespace svgear {
+namespace {
+
+namespace fs = std::filesystem;
+using test::contains;
+
+std::string load_error(const fs::path& dir) {
+  try {
+    Model::load(dir, c10::Device(c10::kCPU));
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "loaded " << dir;
+  return "";
+}
+
+class LogSink : public EventSink {
+ public:
+  void on_log(const std::string& line) override { lines.push_back(line); }
+  std::vector<std::string> lines;
+};
+
+GenerationRequest tiny_request(int steps, double shift) {
+  GenerationRequest r;
+  r.prompt = "a red cat walks on the grass";
+  r.seed = 11;
+  r.steps = steps;
+  r.shift = shift;
+  r.frames = 5;
+  r.height = 32;
+  r.width = 48;
+  return r;
+}
+
+GenerationResult generate(Model& model, const GenerationRequest& request, LogSink& sink) {
+  CancelToken cancel;
+  GenerationResult result = Generator(model).run(request, sink, cancel);
+  EXPECT_EQ(result.status, GenerationStatus::Finished) << result.error;
+  return result;
+}
+
+bool same_video(const Video& a, const Video& b) {
+  return a.frames == b.frames && a.height == b.height && a.width == b.width && a.rgb == b.rgb;
+}
+
+TEST(WanA14b, FindsThePairInEachLayout) {
+  const auto root = test::scratch_dir("wan_a14b_find");
+  const auto comfy = test::write_tiny_wan_a14b_comfy(root / "comfy");
+  const auto wan_ai = test::write_tiny_wan_a14b_wan_ai(root / "wan_ai");
+  const auto diffusers = test::write_tiny_wan_a14b_diffusers(root / "diffusers", 0.9);
+
+  const WanFolder c = WanFolder::find(comfy);
+  ASSERT_EQ(c.dit_files.size(), 1u);
+  EXPECT_EQ(c.dit_files[0].filename(), "wan2.2_t2v_high_noise_tiny_fp32.safetensors");
+  ASSERT_EQ(c.low_noise_dit_files.size(), 1u);
+  EXPECT_EQ(c.low_noise_dit_files[0].filename(), "wan2.2_t2v_low_noise_tiny_fp32.safetensors");
+  const WanFolder w = WanFolder::find(wan_ai);
+  ASSERT_EQ(w.dit_files.size(), 2u);
+  EXPECT_EQ(w.dit_files[0].parent_path().filename(), "high_noise_model");
+  ASSERT_EQ(w.low_noise_dit_files.size(), 2u);
+  EXPECT_EQ(w.low_noise_dit_files[0].parent_path().filename(), "low_noise_model");
+  const WanFolder d = WanFolder::find(diffusers);
+  EXPECT_EQ(d.dit_files[0].parent_path().filename(), "transformer");
+  EXPECT_EQ(d.low_noise_dit_files[0].parent_path().filename(), "transformer_2");
+
+  for (const auto& [dir, boundary] : {std::pair{comfy, 0.875}, std::pair{wan_ai, 0.875}, std::pair{diffusers, 0.9}}) {
+    const ModelManifest m = read_wan_manifest(dir);
+    ASSERT_TRUE(m.low_noise_expert) << dir;
+    EXPECT_EQ(m.low_noise_expert->boundary, boundary) << dir;
+    EXPECT_FALSE(m.low_noise_expert->weight_files.empty());
+    EXPECT_TRUE(contains(m.name, "a pair of experts")) << m.name;
+    EXPECT_TRUE(contains(m.description, "two experts")) << m.description;
+    // Wan2.2-T2V-A14B's sampling (upstream wan_t2v_A14B.py).
+    EXPECT_EQ(m.defaults.steps, 40);
+    EXPECT_EQ(m.defaults.shift, 12.0);
+    EXPECT_EQ(m.defaults.guidance, 4.0);
+    EXPECT_EQ(m.defaults.low_noise_guidance, 3.0);
+    EXPECT_EQ(m.defaults.width, 1280);
+    EXPECT_EQ(m.defaults.height, 720);
+    EXPECT_EQ(m.to_json()["low_noise_expert"]["boundary"], boundary);
+  }
+  // Without a boundary_ratio in model_index.json, Wan2.2-T2V-A14B's.
+  const auto no_ratio = test::write_tiny_wan_a14b_diffusers(root / "no_ratio", std::nullopt);
+  EXPECT_EQ(read_wan_manifest(no_ratio).low_noise_expert->boundary, 0.875);
+  // The model listings show a pair as one model.
+  EXPECT_EQ(find_model_folders(wan_ai), std::vector<fs::path>{wan_ai});
+}
+
+TEST(WanA14b, AnExpertWithoutItsPairOrAPairThatDiffersIsRefused) {
+  const auto root = test::scratch_dir("wan_a14b_refused");
+  const auto high_only = test::write_tiny_wan_a14b_comfy(root / "high_only");
+  fs::remove(high_only / "wan2.2_t2v_low_noise_tiny_fp32.safetensors");
+  std::string error = load_error(high_only);
+  EXPECT_TRUE(contains(error, "wan2.2_t2v_high_noise_tiny_fp32.safetensors (the high-noise expert of Wan2.2-A14B) "
+                              "without its low-noise expert"))
+      << error;
+  const auto low_only = test::write_tiny_wan_a14b_comfy(root / "low_only");
+  fs::remove(low_only / "wan2.2_t2v_high_noise_tiny_fp32.safetensors");
+  error = load_error(low_only);
+  EXPECT_TRUE(contains(error, "without its high-noise expert (wan2.2_t2v_high_noise_14B_fp16.safetensors)")) << error;
+
+  const auto three = test::write_tiny_wan_a14b_comfy(root / "three");
+  fs::copy_file(three / "wan2.2_t2v_high_noise_tiny_fp32.safetensors", three / "wan2.1_t2v_tiny_fp32.safetensors");
+  error = load_error(three);
+  EXPECT_TRUE(contains(error, "holds 3 diffusion models")) << error;
+  EXPECT_TRUE(contains(error, "one named *high_noise* and one *low_noise*")) << error;
+
+  const auto wan_ai = test::write_tiny_wan_a14b_wan_ai(root / "wan_ai");
+  fs::remove_all(wan_ai / "low_noise_model");
+  error = load_error(wan_ai);
+  EXPECT_TRUE(contains(error, "holds high_noise_model/ without low_noise_model/")) << error;
+  EXPECT_TRUE(contains(error, "Wan-AI/Wan2.2-T2V-A14B")) << error;
+  // One expert's own folder chosen (with the other parts copied in) names the folder above it.
+  const auto inside = wan_ai / "high_noise_model";
+  for (const char* part : {"umt5_xxl_fp16.safetensors", "wan_2.1_vae.safetensors"}) fs::copy_file(wan_ai / part, inside / part);
+  error = load_error(fs::path(inside.string() + "/"));
+  EXPECT_TRUE(contains(error, "is high_noise_model, one expert of Wan2.2-A14B: choose the folder that holds both")) << error;
+
+  const auto diffusers = test::write_tiny_wan_a14b_diffusers(root / "diffusers");
+  fs::remove_all(diffusers / "transformer");
+  error = load_error(diffusers);
+  EXPECT_TRUE(contains(error, "holds transformer_2/ (the low-noise expert of Wan2.2-A14B) without transformer/")) << error;
+
+  const auto bad_ratio = test::write_tiny_wan_a14b_diffusers(root / "bad_ratio", 1.5);
+  error = load_error(bad_ratio);
+  EXPECT_TRUE(contains(error, "\"boundary_ratio\" must be a number between 0 and 1")) << error;
+
+  // A low-noise expert of another size: the two would not share a step's shapes.
+  const auto differ = test::write_tiny_wan_a14b_comfy(root / "differ");
+  WanConfig wider = test::tiny_wan_config();
+  wider.ffn_dim *= 2;
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (auto& [name, tensor] : wan_random_weights(wider, 3).state_dict()) tensors.emplace_back("model.diffusion_model." + name, tensor);
+  write_safetensors(differ / "wan2.2_t2v_low_noise_tiny_fp32.safetensors", tensors);
+  error = load_error(differ);
+  EXPECT_TRUE(contains(error, "the two experts differ")) << error;
+}
+
+// The pair's video is the high-noise expert's alone when every timestep is at or above the
+// boundary, the low-noise expert's alone (with its guidance) when none is, and neither when the
+// boundary falls between steps, where the log says which steps ran on which expert.
+TEST(WanA14b, EachStepRunsOnItsExpertWithItsGuidance) {
+  const auto root = test::scratch_dir("wan_a14b_steps");
+  constexpr int kSteps = 4;
+  constexpr double kShift = 5.0;
+  const std::vector<double> timesteps = make_flow_schedule(kSteps, kShift).timesteps;
+  const int split = first_low_noise_step(timesteps, 0.875);
+  ASSERT_GT(split, 0) << "the test wants both experts to run";
+  ASSERT_LT(split, kSteps);
+
+  GenerationRequest pair_request = tiny_request(kSteps, kShift);
+  pair_request.guidance = 4.0;
+  pair_request.low_noise_guidance = 2.5;
+  const auto run_pair = [&](std::optional<double> boundary, LogSink& sink) {
+    auto model = Model::load(test::write_tiny_wan_a14b_diffusers(root / ("pair" + std::to_string(sink.lines.size()) +
+                                                                         std::to_string(boundary.value_or(0))),
+                                                                 boundary),
+                             c10::Device(c10::kCPU));
+    return generate(*model, pair_request, sink);
+  };
+  LogSink all_high_log, all_low_log, both_log;
+  const GenerationResult all_high = run_pair(0.001, all_high_log);
+  const GenerationResult all_low = run_pair(0.9999, all_low_log);
+  const GenerationResult both = run_pair(0.875, both_log);
+
+  // Each expert alone, as a one-DiT folder.
+  const auto high_folder = test::write_tiny_wan_diffusers(root / "high");
+  const auto low_folder = test::write_tiny_wan_a14b_diffusers(root / "low");
+  fs::remove_all(low_folder / "transformer");
+  fs::rename(low_folder / "transformer_2", low_folder / "transformer");
+  fs::remove(low_folder / "model_index.json");
+  LogSink ignored;
+  GenerationRequest single = tiny_request(kSteps, kShift);
+  single.guidance = 4.0;
+  auto high_model = Model::load(high_folder, c10::Device(c10::kCPU));
+  const GenerationResult high = generate(*high_model, single, ignored);
+  single.guidance = 2.5;
+  auto low_model = Model::load(low_folder, c10::Device(c10::kCPU));
+  const GenerationResult low = generate(*low_model, single, ignored);
+
+  EXPECT_TRUE(same_video(all_high.video, high.video));
+  EXPECT_TRUE(same_video(all_low.video, low.video));
+  EXPECT_FALSE(same_video(high.video, low.video));
+  EXPECT_FALSE(same_video(both.video, high.video));
+  EXPECT_FALSE(same_video(both.video, low.video));
+
+  const auto logged = [](const LogSink& sink, const std::string& text) {
+    for (const auto& line : sink.lines) {
+      if (contains(line, text)) return true;
+    }
+    return false;
+  };
+  const std::string high_steps = split == 1 ? "step 1" : "steps 1-" + std::to_string(split);
+  const std::string low_steps =
+      split + 1 == kSteps ? "step " + std::to_string(kSteps) : "steps " + std::to_string(split + 1) + "-" + std::to_string(kSteps);
+  EXPECT_TRUE(logged(both_log, high_steps + " on the high-noise expert (guidance 4), " + low_steps +
+                                   " on the low-noise expert (guidance 2.5)"));
+  EXPECT_TRUE(logged(all_high_log, "steps 1-4 on the high-noise expert (guidance 4)"));
+  EXPECT_TRUE(logged(all_low_log, "steps 1-4 on the low-noise expert (guidance 2.5)"));
+  EXPECT_EQ(*both.request.low_noise_guidance, 2.5);
+}
+
+TEST(WanA14b, TheLowNoiseGuidanceBelongsToAPair) {
+  const auto root = test::scratch_dir("wan_a14b_request");
+  const ModelManifest pair = read_wan_manifest(test::write_tiny_wan_a14b_comfy(root / "pair"));
+  const GenerationRequest resolved = tiny_request(2, 5.0).resolve(pair);
+  EXPECT_EQ(*resolved.guidance, 4.0);
+  EXPECT_EQ(*resolved.low_noise_guidance, 3.0);
+  EXPECT_EQ(resolved.to_json()["low_noise_guidance"], 3.0);
+  GenerationRequest out_of_range = tiny_request(2, 5.0);
+  out_of_range.low_noise_guidance = 60.0;
+  EXPECT_THROW(out_of_range.resolve(pair), UserError);
+
+  const ModelManifest single = read_wan_manifest(test::write_tiny_wan_original(root / "single"));
+  GenerationRequest request = tiny_request(2, 5.0);
+  EXPECT_FALSE(request.resolve(single).low_noise_guidance);
+  request.low_noise_guidance = 3.0;
+  try {
+    request.resolve(single);
+    ADD_FAILURE() << "resolved";
+  } catch (const UserError& e) {
+    EXPECT_TRUE(contains(e.what(), "has one diffusion model")) << e.what();
+  }
+}
+
+// As a user types it: the pair from a ComfyUI folder, the low-noise guidance given, and the run
+// record saying what ran.
+TEST(WanA14b, TheCliGeneratesWithAPair) {
+  const auto root = test::scratch_dir("wan_a14b_cli");
+  const auto dir = test::write_tiny_wan_a14b_comfy(root / "comfy");
+  const auto out = root / "pair.y4m";
+  const test::CliRun run = test::run_cli("generate --model " + dir.string() +
+                                         " --prompt \"a red cat\" --frames 5 --size 48x32 --steps 3 --shift 5"
+                                         " --cfg-low-noise 2 --device cpu --output " + out.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(contains(run.output, "on the low-noise expert (guidance 2)")) << run.output;
+  EXPECT_EQ(read_video(out).frames, 5);
+  std::ifstream record_file(run_record_path(out));
+  const nlohmann::json record = nlohmann::json::parse(record_file);
+  EXPECT_EQ(record["request"]["low_noise_guidance"], 2.0);
+  EXPECT_EQ(record["request"]["guidance"], 4.0);
+  EXPECT_EQ(record["model"]["manifest"]["low_noise_expert"]["weights"][0], "wan2.2_t2v_low_noise_tiny_fp32.safetensors");
+
+  const auto single = test::write_tiny_wan_original(root / "single");
+  const test::CliRun refused = test::run_cli("generate --model " + single.string() +
+                                             " --prompt a --frames 5 --size 48x32 --steps 1 --cfg-low-noise 2 --device cpu"
+                                             " --output " + (root / "x.y4m").string());
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_TRUE(contains(refused.output, "has one diffusion model")) << refused.output;
+}
+
+}  // namespace
+}  // namespace svgear
