@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/pipeline/model.h"
 #include "core/pipeline/random_model.h"
 #include "core/user_error.h"
 #include "tests/support/test_paths.h"
@@ -41,6 +42,44 @@ TEST(ModelManifest, RoundTripsThroughRandomModel) {
   EXPECT_EQ(m.weight_files, std::vector<std::string>{"model.safetensors"});
   EXPECT_EQ(find_model_folders(dir.parent_path()).size(), 1u);
   EXPECT_EQ(find_model_folders(dir), std::vector<std::filesystem::path>{dir});  // a root that is a model itself
+}
+
+// A model.json may name a low-noise expert as Wan folders of Wan2.2-A14B have one: read, written
+// back by to_json (the run record's copy), loaded as a second DiT, and checked.
+TEST(ModelManifest, ALowNoiseExpertIsReadLoadedAndChecked) {
+  const auto dir = test::scratch_dir("manifest_expert") / "pair";
+  write_random_model(dir, random_model_preset("tiny"));
+  std::filesystem::copy_file(dir / "model.safetensors", dir / "low.safetensors");
+  nlohmann::json j = ModelManifest::read(dir).raw;
+  j["low_noise_expert"] = {{"weights", {"low.safetensors"}}, {"boundary", 0.9}};
+  write_text(dir / "model.json", j.dump());
+  ModelManifest m = ModelManifest::read(dir);
+  ASSERT_TRUE(m.low_noise_expert);
+  EXPECT_EQ(m.low_noise_expert->weight_files, std::vector<std::string>{"low.safetensors"});
+  EXPECT_EQ(m.low_noise_expert->boundary, 0.9);
+  EXPECT_EQ(m.defaults.low_noise_guidance, m.defaults.guidance);  // unless defaults say otherwise
+  EXPECT_EQ(m.to_json()["low_noise_expert"], j["low_noise_expert"]);
+  const auto model = Model::load(dir, c10::Device(c10::kCPU));
+  ASSERT_TRUE(model->low_noise_dit);
+  EXPECT_EQ(model->weight_files.size(), 2u);
+
+  j["defaults"]["low_noise_guidance"] = 2.0;
+  write_text(dir / "model.json", j.dump());
+  EXPECT_EQ(ModelManifest::read(dir).defaults.low_noise_guidance, 2.0);
+  for (const auto& [field, value, message] :
+       {std::tuple{"boundary", nlohmann::json(1.0), "low_noise_expert.boundary must be between 0 and 1"},
+        std::tuple{"weights", nlohmann::json::array({"../x.safetensors"}), "which is not a file inside the model folder"},
+        std::tuple{"weights", nlohmann::json::array(), "lists no files"}}) {
+    nlohmann::json bad = j;
+    bad["low_noise_expert"][field] = value;
+    write_text(dir / "model.json", bad.dump());
+    EXPECT_NE(error_of(dir).find(message), std::string::npos) << error_of(dir);
+  }
+  nlohmann::json single = j;
+  single.erase("low_noise_expert");
+  write_text(dir / "model.json", single.dump());
+  EXPECT_NE(error_of(dir).find("defaults.low_noise_guidance is for a model with a low_noise_expert"), std::string::npos)
+      << error_of(dir);
 }
 
 // Without a choice the CPU default shapes-s is used, although shapes-l sorts first; a user's own

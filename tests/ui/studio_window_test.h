@@ -46,6 +46,7 @@ class StudioWindowTest : public QObject {
   void studio_icon_comes_in_every_size();
   void prompt_examples_fit_the_model();
   void routing_trace_opens_in_the_panel();
+  void wan_pair_takes_a_low_noise_guidance();
 
  private:
   // On the tiny model, or on `folder`.

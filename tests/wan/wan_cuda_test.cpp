@@ -1,4 +1,5 @@
-// Wan folders of both layouts — Wan 2.1 and Wan2.2-TI2V with the 2.2 VAE — loaded on CUDA and
+// Wan folders of both layouts — Wan 2.1, Wan2.2-TI2V with the 2.2 VAE and Wan2.2-A14B's pairs of
+// experts in their three layouts — loaded on CUDA and
 // generated end to end there with dense, SVG2 and SVG-EAR attention into a video file: the dense
 // video against the same request's fp32 CPU video, the sparse ones at top_p 1 (every block routed,
 // so the same attention up to summation order) against the dense one. Skipped without a GPU.
@@ -33,13 +34,19 @@ struct WanFolderCase {
   const char* name;
   fs::path (*write)(const fs::path&);
   int height, width;  // a size each model's VAE and patch divide
+  bool pair = false;   // Wan2.2-A14B's two experts
 };
+
+fs::path write_a14b_diffusers(const fs::path& dir) { return test::write_tiny_wan_a14b_diffusers(dir); }
 
 const WanFolderCase kCases[] = {
     {"wan21_original", test::write_tiny_wan_original, 32, 48},
     {"wan21_diffusers", test::write_tiny_wan_diffusers, 32, 48},
     {"ti2v_original", test::write_tiny_wan22_ti2v_original, 32, 64},
     {"ti2v_diffusers", test::write_tiny_wan22_ti2v_diffusers, 32, 64},
+    {"a14b_comfy", test::write_tiny_wan_a14b_comfy, 32, 48, true},
+    {"a14b_wan_ai", test::write_tiny_wan_a14b_wan_ai, 32, 48, true},
+    {"a14b_diffusers", write_a14b_diffusers, 32, 48, true},
 };
 
 GenerationRequest request_for(const WanFolderCase& c, AttentionMode mode) {
@@ -48,6 +55,10 @@ GenerationRequest request_for(const WanFolderCase& c, AttentionMode mode) {
   r.seed = 5;
   r.steps = 2;
   r.guidance = 1.0;
+  if (c.pair) r.low_noise_guidance = 1.0;
+  // Shift 5 (a pair's default is 12): of the two steps the first (timestep 999) runs on a pair's
+  // high-noise expert, the second (833, below 875) on its low-noise one.
+  r.shift = 5.0;
   r.frames = 5;  // 2 latent frames
   r.height = c.height;
   r.width = c.width;
