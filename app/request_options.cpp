@@ -28,6 +28,8 @@ Wan memory options (docs/wan.md):
   --text-encoder-device D   where umT5 runs (default: --device); cpu saves ~11 GB of GPU memory
   --free-text-encoder       free umT5 once the prompts are encoded (reloaded for a new prompt)
   --vae-device D            where the VAE decodes (default: --device)
+  --idle-expert-on-cpu      Wan2.2-A14B: keep the expert not in use in host memory and swap
+                            the two at the boundary step (one 14B expert on the GPU, not two)
 sparse attention (svg2 / svgear; see docs/architecture.md):
   --attention-preset NAME|FILE.json   quality | balanced | fast, or a JSON file of AttentionConfig
                      fields ({"top_p": 0.85, ...}); the flags below override it
@@ -100,6 +102,7 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode) {
   if (const auto d = args.text("text-encoder-device")) o.model_options.text_encoder_device = parse_device(*d);
   o.model_options.free_text_encoder = args.flag("free-text-encoder");
   if (const auto d = args.text("vae-device")) o.model_options.vae_device = parse_device(*d);
+  o.model_options.idle_expert_on_cpu = args.flag("idle-expert-on-cpu");
   return o;
 }
 

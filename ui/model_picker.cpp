@@ -83,6 +83,7 @@ ModelPicker::ModelPicker(QWidget* parent)
       text_encoder_on_cpu_(new QCheckBox(tr("Text encoder on the CPU"), this)),
       free_text_encoder_(new QCheckBox(tr("Free it after encoding"), this)),
       vae_on_cpu_(new QCheckBox(tr("VAE on the CPU"), this)),
+      idle_expert_on_cpu_(new QCheckBox(tr("Idle expert on the CPU"), this)),
       info_(new QLabel(this)) {
   setObjectName("model_picker");
   folders_->setObjectName("model_folder");
@@ -110,6 +111,11 @@ ModelPicker::ModelPicker(QWidget* parent)
   vae_on_cpu_->setObjectName("vae_on_cpu");
   vae_on_cpu_->setToolTip(tr("Wan models: decode the final video on the CPU (float32, slower at full size); "
                              "the preview stays cheap. Reloads the model."));
+  idle_expert_on_cpu_->setObjectName("idle_expert_on_cpu");
+  idle_expert_on_cpu_->setToolTip(tr("Wan2.2-A14B (two experts) on a GPU: keep the expert not in use in host "
+                                     "memory and swap the two at the boundary step, so one 14B expert (~27 GB) "
+                                     "is on the GPU instead of both; each generation then moves them. Reloads the "
+                                     "model."));
   info_->setObjectName("model_info");
   info_->setWordWrap(true);
   info_->setTextFormat(Qt::PlainText);
@@ -129,6 +135,7 @@ ModelPicker::ModelPicker(QWidget* parent)
   placement_grid->addWidget(text_encoder_on_cpu_, 0, 0);
   placement_grid->addWidget(free_text_encoder_, 0, 1);
   placement_grid->addWidget(vae_on_cpu_, 1, 0);
+  placement_grid->addWidget(idle_expert_on_cpu_, 1, 1);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(row);
   layout->addLayout(device_row);
@@ -148,7 +155,7 @@ ModelPicker::ModelPicker(QWidget* parent)
     resolved_device_ = resolved;
     Q_EMIT deviceChanged();
   });
-  for (QCheckBox* box : {text_encoder_on_cpu_, free_text_encoder_, vae_on_cpu_}) {
+  for (QCheckBox* box : {text_encoder_on_cpu_, free_text_encoder_, vae_on_cpu_, idle_expert_on_cpu_}) {
     connect(box, &QCheckBox::toggled, this, [this] { Q_EMIT placementChanged(); });
   }
   rescan();
@@ -160,16 +167,18 @@ ModelPlacement ModelPicker::placement() const {
   p.text_encoder_on_cpu = text_encoder_on_cpu_->isChecked();
   p.free_text_encoder = free_text_encoder_->isChecked();
   p.vae_on_cpu = vae_on_cpu_->isChecked();
+  p.idle_expert_on_cpu = idle_expert_on_cpu_->isChecked();
   return p;
 }
 
 void ModelPicker::setPlacement(const ModelPlacement& p) {
-  const QSignalBlocker a(text_encoder_on_cpu_), b(free_text_encoder_), c(vae_on_cpu_), d(device_);
+  const QSignalBlocker a(text_encoder_on_cpu_), b(free_text_encoder_), c(vae_on_cpu_), d(device_), e(idle_expert_on_cpu_);
   device_->setCurrentIndex(std::max(0, device_->findData(QString::fromStdString(p.device))));
   resolved_device_ = device_->currentData(kResolvedDeviceRole).toString();
   text_encoder_on_cpu_->setChecked(p.text_encoder_on_cpu);
   free_text_encoder_->setChecked(p.free_text_encoder);
   vae_on_cpu_->setChecked(p.vae_on_cpu);
+  idle_expert_on_cpu_->setChecked(p.idle_expert_on_cpu);
 }
 
 QString ModelPicker::currentFolder() const { return folders_->currentData().toString(); }
@@ -259,6 +268,7 @@ void ModelPicker::save(QSettings& settings) const {
   settings.setValue("model/text_encoder_on_cpu", p.text_encoder_on_cpu);
   settings.setValue("model/free_text_encoder", p.free_text_encoder);
   settings.setValue("model/vae_on_cpu", p.vae_on_cpu);
+  settings.setValue("model/idle_expert_on_cpu", p.idle_expert_on_cpu);
 }
 
 void ModelPicker::restore(const QSettings& settings) {
@@ -277,6 +287,7 @@ void ModelPicker::restore(const QSettings& settings) {
   p.text_encoder_on_cpu = settings.value("model/text_encoder_on_cpu", false).toBool();
   p.free_text_encoder = settings.value("model/free_text_encoder", false).toBool();
   p.vae_on_cpu = settings.value("model/vae_on_cpu", false).toBool();
+  p.idle_expert_on_cpu = settings.value("model/idle_expert_on_cpu", false).toBool();
   setPlacement(p);
   absent_device_ = device_->findData(device) < 0 ? device : QString();
 }

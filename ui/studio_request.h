@@ -28,6 +28,7 @@ struct ModelPlacement {
   bool text_encoder_on_cpu = false;
   bool free_text_encoder = false;  // after a generation's prompts are encoded (reloaded for a new one)
   bool vae_on_cpu = false;
+  bool idle_expert_on_cpu = false;  // Wan2.2-A14B on a GPU: the expert not in use waits in host memory
   bool operator==(const ModelPlacement&) const = default;
 };
 

@@ -60,6 +60,7 @@ class WanDiT {
 
   // Matmul weights become `dtype`; norms, modulation, time embedding and head stay float32.
   void to(at::Device device, at::ScalarType dtype);
+  at::Device device() const { return weights_.patch_embedding_weight.device(); }
 
  private:
   WanConfig config_;

@@ -1,6 +1,7 @@
 #include "core/pipeline/generator.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -67,11 +68,12 @@ class StepTraces : public RoutingTraceSink {
 
 // A DiT of the model with what runs beside it: Wan2.2-A14B has two, each with its steps' guidance.
 struct Expert {
-  const WanDiT* dit = nullptr;
+  WanDiT* dit = nullptr;
   std::unique_ptr<AttentionBackend> attention;
   Svg2Backend* traced = nullptr;          // `attention` when its routing is traced
   AttentionRecorder* recorder = nullptr;  // inside `attention` with a dump_attention
   double guidance = 1.0;
+  const char* name = "";
 };
 
 }  // namespace
@@ -152,14 +154,16 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
                           at::Tensor& undecoded_estimate) {
   const GenerationRequest& r = result.request;
   const c10::Device device = model_.device;
-  const WanDiT& dit = *model_.dit;
+  WanDiT& dit = *model_.dit;
   const int num_steps = *r.steps;
   // One DiT, or Wan2.2-A14B's two experts: each with its own backend, so that a centroid cache
   // warm-starts a layer from the same expert's previous step, as the reference's per-model
   // attention processors do.
   std::vector<Expert> experts;
-  experts.push_back({&dit, nullptr, nullptr, nullptr, *r.guidance});
-  if (model_.low_noise_dit) experts.push_back({model_.low_noise_dit.get(), nullptr, nullptr, nullptr, *r.low_noise_guidance});
+  experts.push_back({&dit, nullptr, nullptr, nullptr, *r.guidance, "high-noise"});
+  if (model_.low_noise_dit) {
+    experts.push_back({model_.low_noise_dit.get(), nullptr, nullptr, nullptr, *r.low_noise_guidance, "low-noise"});
+  }
   for (Expert& expert : experts) {
     expert.attention = make_attention_backend(r.attention, device);
     // Only the sparse backends decide anything worth tracing (SvgEarBackend derives from Svg2Backend).
@@ -237,11 +241,19 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   const auto loop_start = Clock::now();
   for (int i = 0; i < num_steps; ++i) {
     cancel.throw_if_cancelled();
+    const Expert& expert = experts[i < first_low_noise ? 0 : 1];
+    // With the idle expert in host memory, the switch moves the weights (upstream's offload_model);
+    // outside the step's time, which stays comparable with the other steps.
+    const auto move_start = Clock::now();
+    if (model_.bring_to_device(*expert.dit)) {
+      synchronize(device);
+      sink.on_log(std::string("moved the ") + expert.name + " expert to " + device.str() + " (the other to the CPU) in " +
+                  c10::str(std::lround(ms_since(move_start))) + " ms");
+    }
     const auto step_start = Clock::now();
     const double timestep = sampler->schedule().timesteps[i];
     const at::Tensor t = at::full({1}, timestep, at::TensorOptions().device(device).dtype(at::kFloat));
     const at::Tensor x = sample.to(model_.dtype);
-    const Expert& expert = experts[i < first_low_noise ? 0 : 1];
     Svg2Backend* traced = expert.traced;
     const bool step_guidance = expert.guidance != 1.0;
     DiTForward call;

@@ -74,19 +74,30 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   for (const auto& name : m.text_encoder_files) text_encoder_files.push_back(folder / name);
   Umt5Tokenizer tokenizer =
       Umt5Tokenizer::load((folder / m.tokenizer).lexically_normal(), m.dit.text_len, text_encoder_files);
+  model->idle_expert_on_cpu = options.idle_expert_on_cpu && m.low_noise_expert && device.is_cuda();
   if (device.is_cuda()) {
     // Weights that do not fit in the free memory are refused before anything is loaded.
-    const WeightBytes on_device = weights_on_device(m, device, model->dtype, text_device, vae_device, vae_dtype);
+    WeightBytes on_device = weights_on_device(m, device, model->dtype, text_device, vae_device, vae_dtype);
+    if (model->idle_expert_on_cpu) on_device.dit /= 2;
     if (const std::optional<int64_t> free = free_device_memory(device)) {
-      const std::string shortfall = memory_shortfall(on_device, *free, device.str());
+      std::string shortfall = memory_shortfall(on_device, *free, device.str());
+      if (!shortfall.empty() && m.low_noise_expert && !model->idle_expert_on_cpu) {
+        shortfall += " Or keep the expert not in use in host memory (--idle-expert-on-cpu; the studio's "
+                     "Idle expert on the CPU): one of the two 14B experts on the GPU at a time.";
+      }
       if (!shortfall.empty()) throw UserError(m.name + ": " + shortfall);
     }
     model->memory_remedies = gpu_memory_remedies(on_device, options.free_text_encoder);
+    if (m.low_noise_expert && !model->idle_expert_on_cpu) {
+      model->memory_remedies.push_back("keep the expert not in use in host memory (Idle expert on the CPU; "
+                                       "--idle-expert-on-cpu)");
+    }
   }
   // The parts held by the host (a CPU run's DiT in float32 is 4× its bf16 size on a GPU): past the
   // available memory, the kernel's OOM killer would end the load minutes in without a word.
   WeightBytes on_host;
   if (device.is_cpu()) on_host.dit = dit_count(m) * wan_dit_bytes(m.dit, model->dtype);
+  if (model->idle_expert_on_cpu) on_host.dit = wan_dit_bytes(m.dit, model->dtype);
   if (text_device.is_cpu()) on_host.text_encoder = umt5_bytes(text_encoder_files, kTextEncoderDtype);
   if (vae_device.is_cpu()) on_host.vae = wan_vae_decoder_bytes(folder / m.vae_file, vae_dtype);
   if (const std::optional<int64_t> available = available_host_memory(); available && on_host.total() > 0) {
@@ -113,7 +124,9 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   model->dit = load_dit(m, m.weight_files, device, model->dtype, options);
   if (m.low_noise_expert) {
     check_cancel(options);
-    model->low_noise_dit = load_dit(m, m.low_noise_expert->weight_files, device, model->dtype, options);
+    // The low-noise expert's steps come last: with idle_expert_on_cpu it waits in host memory.
+    const c10::Device low_device = model->idle_expert_on_cpu ? c10::Device(c10::kCPU) : device;
+    model->low_noise_dit = load_dit(m, m.low_noise_expert->weight_files, low_device, model->dtype, options);
   }
   return model;
 }
@@ -281,6 +294,16 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
     if (is_host_allocation_failure(e)) throw out_of_memory(c10::Device(c10::kCPU));
     throw;
   }
+}
+
+bool Model::bring_to_device(WanDiT& expert) {
+  if (expert.device() == device) return false;
+  if (idle_expert_on_cpu) {
+    WanDiT& other = &expert == dit.get() ? *low_noise_dit : *dit;
+    other.to(c10::Device(c10::kCPU), dtype);  // first: the GPU never holds both
+  }
+  expert.to(device, dtype);
+  return true;
 }
 
 c10::Device parse_device(const std::string& name) {

@@ -26,6 +26,9 @@ struct ModelOptions {
   std::optional<c10::Device> text_encoder_device;  // umT5 (bf16); default: the model's device
   bool free_text_encoder = false;  // free umT5's weights once a generation's prompts are encoded
   std::optional<c10::Device> vae_device;  // default: the model's device
+  // Wan2.2-A14B on a GPU: the expert not in use waits in host memory (bf16) and the two swap at
+  // the boundary step, so one expert's weights are on the GPU instead of two.
+  bool idle_expert_on_cpu = false;
   // Polled between the model's parts and before each tensor of the DiT and the text encoder: a set
   // token makes load throw Cancelled (the studio closing during a multi-gigabyte load). The text
   // encoder keeps it for its reloads after free_text_encoder, so it must outlive the model.
@@ -37,6 +40,8 @@ struct Model {
   std::unique_ptr<WanDiT> dit;
   // Wan2.2-A14B's low-noise expert (manifest.low_noise_expert); `dit` is then the high-noise one.
   std::unique_ptr<WanDiT> low_noise_dit;
+  // ModelOptions::idle_expert_on_cpu took effect: one of the two experts is in host memory.
+  bool idle_expert_on_cpu = false;
   std::unique_ptr<TextEncoder> text_encoder;
   std::unique_ptr<LatentDecoder> decoder;
   c10::Device device = c10::Device(c10::kCPU);
@@ -63,6 +68,11 @@ struct Model {
   // the weights do not fit in the free memory.
   static std::unique_ptr<Model> load(const std::filesystem::path& folder, c10::Device device,
                                      const ModelOptions& options = {});
+
+  // Puts `expert` (dit or low_noise_dit) on `device` for its steps; with idle_expert_on_cpu the
+  // other one leaves for host memory first, so the two never share the GPU. Returns whether
+  // anything moved.
+  bool bring_to_device(WanDiT& expert);
 };
 
 // What Model::load reads first, without the weights: <folder>/model.json, or a Wan folder's

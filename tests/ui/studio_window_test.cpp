@@ -1610,11 +1610,20 @@ void StudioWindowTest::wan_pair_takes_a_low_noise_guidance() {
     low->setValue(6.0);
     library->openRow(0);
     QTRY_COMPARE_WITH_TIMEOUT(low->value(), 2.0, 10000);
+    // Idle expert on the CPU reloads the pair; on a CPU run both experts are in host memory anyway,
+    // and the info line does not claim a move.
+    const qsizetype before_reload = log_text(w).size();
+    child<QCheckBox>(w, "idle_expert_on_cpu")->click();
+    QTRY_VERIFY_WITH_TIMEOUT(log_text(w).mid(before_reload).contains(" loaded on "), 60000);
+    QVERIFY(!child<QLabel>(w, "model_info")->text().contains("idle expert"));
+    w.close();  // saves the settings
   }
   auto window = openWindow();  // the built-in tiny model: one DiT
   MainWindow& w = *window;
   QVERIFY(waitForModel(w));
+  QVERIFY(child<QCheckBox>(w, "idle_expert_on_cpu")->isChecked());  // restored
   QVERIFY(!child<QDoubleSpinBox>(w, "low_noise_guidance")->isVisible());
+  child<QLineEdit>(w, "negative_prompt")->clear();  // the reloaded Wan run's, in words this model lacks
   typePrompt(w, "a red circle");
   w.generate();  // the box's value from the pair's session stays out of this model's request
   QTRY_VERIFY_WITH_TIMEOUT(!w.isGenerating(), kRunTimeoutMs);

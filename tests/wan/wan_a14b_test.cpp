@@ -108,6 +108,11 @@ TEST(WanA14b, FindsThePairInEachLayout) {
   // Without a boundary_ratio in model_index.json, Wan2.2-T2V-A14B's.
   const auto no_ratio = test::write_tiny_wan_a14b_diffusers(root / "no_ratio", std::nullopt);
   EXPECT_EQ(read_wan_manifest(no_ratio).low_noise_expert->boundary, 0.875);
+  // At those defaults (40 steps, shift 12) the high-noise expert takes the first 26 steps
+  // (timesteps 999 to 877), as docs/wan.md says.
+  const std::vector<double> defaults = make_flow_schedule(40, 12.0).timesteps;
+  EXPECT_EQ(first_low_noise_step(defaults, 0.875), 26);
+  EXPECT_EQ(defaults[25], 877.0);
   // The model listings show a pair as one model.
   EXPECT_EQ(find_model_folders(wan_ai), std::vector<fs::path>{wan_ai});
 }

@@ -120,5 +120,36 @@ TEST(WanCuda, EveryLayoutGeneratesOnTheGpuLikeOnTheCpu) {
   }
 }
 
+// Wan2.2-A14B with the idle expert in host memory: one expert on the GPU at a time, swapped at the
+// boundary step and back at the next run's first, and the video bit for bit the one of a pair kept
+// wholly on the GPU (the same bf16 weights, moved).
+TEST(WanCuda, AnIdleExpertWaitsInHostMemory) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const fs::path dir = test::write_tiny_wan_a14b_comfy(test::scratch_dir("wan_cuda_idle_expert") / "model");
+  const WanFolderCase pair{"a14b_comfy", nullptr, 32, 48, true};
+  GenerationRequest request = request_for(pair, AttentionMode::SvgEar);
+  request.low_noise_guidance = 3.0;  // the unconditional pass runs on the low-noise steps too
+  auto resident = Model::load(dir, c10::Device(c10::kCUDA));
+  EXPECT_FALSE(resident->idle_expert_on_cpu);
+  Video both_on_gpu;
+  ASSERT_NO_FATAL_FAILURE(generate(*resident, request, dir.parent_path() / "resident.y4m", both_on_gpu));
+  resident.reset();
+
+  ModelOptions options;
+  options.idle_expert_on_cpu = true;
+  auto model = Model::load(dir, c10::Device(c10::kCUDA), options);
+  ASSERT_TRUE(model->idle_expert_on_cpu);
+  EXPECT_TRUE(model->dit->device().is_cuda());
+  EXPECT_TRUE(model->low_noise_dit->device().is_cpu());
+  for (int run = 0; run < 2; ++run) {
+    SCOPED_TRACE(run);
+    Video swapped;
+    ASSERT_NO_FATAL_FAILURE(generate(*model, request, dir.parent_path() / "swapped.y4m", swapped));
+    EXPECT_TRUE(swapped.rgb == both_on_gpu.rgb);
+    EXPECT_TRUE(model->dit->device().is_cpu());  // the last step ran on the low-noise expert
+    EXPECT_TRUE(model->low_noise_dit->device().is_cuda());
+  }
+}
+
 }  // namespace
 }  // namespace svgear
