@@ -20,8 +20,8 @@ const char* const kRequestOptionsHelp = R"(  --model DIR        model folder wit
   --seed N|random    noise seed (default 0)
   --steps N          sampling steps            --sampler unipc|euler
   --cfg X            guidance scale (1 = off)  --shift X    timestep shift
-  --cfg-low-noise X  Wan2.2-A14B: the low-noise expert's guidance (--cfg is then the
-                     high-noise expert's; defaults 3 and 4)
+  --cfg-low-noise X  Wan2.2-A14B: the low-noise expert's guidance; --cfg is then the
+                     high-noise expert's, and given alone sets both (defaults: 4 and 3)
   --frames N         --size WxH (or --width N --height N)   --fps X
   --device D         auto | cpu | cuda | cuda:N (default auto)
 Wan memory options (docs/wan.md):

@@ -228,8 +228,10 @@ bool GenerationWorker::loadFor(const StudioRequest& request) {
   }
   // A new device matters to every model; the text encoder's and VAE's places to Wan models only:
   // built-in ones keep everything on their device.
-  const auto parts = [](ModelPlacement p) {  // the text encoder's and VAE's places alone
+  const auto parts = [this](ModelPlacement p) {  // the text encoder's and VAE's places alone
     p.device.clear();
+    // The idle expert's place: a pair of experts on a GPU only.
+    if (!model_->low_noise_dit || !model_->device.is_cuda()) p.idle_expert_on_cpu = false;
     return p;
   };
   const bool placement_changed =

@@ -249,6 +249,10 @@ void MainWindow::buildDocks() {
     const QString folder = model_picker_->currentFolder();
     if (!folder.isEmpty()) loadModel(folder);
   });
+  connect(model_picker_, &ModelPicker::idleExpertChanged, this, [this] {
+    const QString folder = model_picker_->currentFolder();
+    if (idle_expert_matters_ && !folder.isEmpty() && loads_as_wan_folder(folder.toStdString())) loadModel(folder);
+  });
   connect(model_picker_, &ModelPicker::placementChanged, this, [this] {
     // A Wan folder loads again with it, also after a failed load (perhaps for want of the memory this
     // frees); a built-in model has nothing to move. The picker is disabled during runs, so this never
@@ -437,6 +441,7 @@ void MainWindow::connectWorker() {
       return;
     }
     // apply_model_defaults_ stays: a retry of this folder (a new placement) still wants them.
+    idle_expert_matters_ = true;
     model_picker_->showError(message);
     prompt_panel_->setVocabulary({});
     prompt_panel_->setExamples({});
@@ -833,6 +838,7 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
   // first: its vocabulary and defaults must not land on the model now chosen.
   if (model.folder != model_picker_->currentFolder()) return;
   model_picker_->showModel(model);
+  idle_expert_matters_ = model.low_noise_guidance && model.device.startsWith("cuda");
   prompt_panel_->setVocabulary(model.vocabulary);
   prompt_panel_->setExamples(prompt_examples_for(model.vocabulary));
   // Not under a run: a load a Generate made after a failed choice leaves the settings it runs with.

@@ -198,6 +198,9 @@ class MainWindow : public QMainWindow {
   QSet<QString> run_warnings_;  // the running work's warnings so far, each shown once
   QString loading_folder_;  // the model folder the window asked the worker to load, until it answers
   bool apply_model_defaults_ = false;  // set by openModelFolder until the chosen model has loaded
+  // Whether Idle expert on the CPU changes the chosen model: a pair of experts loaded on a GPU, or
+  // one that has not loaded (a pair may have failed for want of the memory it frees).
+  bool idle_expert_matters_ = true;
   int requested_steps_ = 0;
   uint64_t requested_seed_ = 0;
   SharedVideo result_;  // null before the first result; shared with the preview and exports

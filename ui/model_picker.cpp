@@ -155,9 +155,10 @@ ModelPicker::ModelPicker(QWidget* parent)
     resolved_device_ = resolved;
     Q_EMIT deviceChanged();
   });
-  for (QCheckBox* box : {text_encoder_on_cpu_, free_text_encoder_, vae_on_cpu_, idle_expert_on_cpu_}) {
+  for (QCheckBox* box : {text_encoder_on_cpu_, free_text_encoder_, vae_on_cpu_}) {
     connect(box, &QCheckBox::toggled, this, [this] { Q_EMIT placementChanged(); });
   }
+  connect(idle_expert_on_cpu_, &QCheckBox::toggled, this, [this] { Q_EMIT idleExpertChanged(); });
   rescan();
 }
 

@@ -62,6 +62,8 @@ class ModelPicker : public QWidget {
   void deviceChanged();
   // The user changed where a Wan model's text encoder or VAE runs (it applies when a model loads).
   void placementChanged();
+  // The user ticked or cleared Idle expert on the CPU (Wan2.2-A14B's experts on a GPU).
+  void idleExpertChanged();
   // A rescan ended: the list holds the models it found.
   void scanned();
   // The first scan ended with no folder chosen or restored: `folder`, the model the CLI would use,

@@ -60,7 +60,11 @@ class WanDiT {
 
   // Matmul weights become `dtype`; norms, modulation, time embedding and head stay float32.
   void to(at::Device device, at::ScalarType dtype);
-  at::Device device() const { return weights_.patch_embedding_weight.device(); }
+  // WanWeights::swap_places on the two DiTs' weights (Wan2.2-A14B's experts).
+  static void swap_places(WanDiT& to_host, WanDiT& to_device, at::Device device, at::ScalarType dtype) {
+    WanWeights::swap_places(to_host.weights_, to_device.weights_, device, dtype);
+  }
+  at::Device device() const { return weights_.patch_embedding_weight.device(); }  // its first weight's
 
  private:
   WanConfig config_;

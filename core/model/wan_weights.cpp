@@ -270,4 +270,24 @@ void WanWeights::to(at::Device device, at::ScalarType dtype) {
   });
 }
 
+void WanWeights::swap_places(WanWeights& to_host, WanWeights& to_device, at::Device device, at::ScalarType dtype) {
+  struct Slot {
+    at::Tensor* tensor;
+    at::ScalarType dtype;
+  };
+  const auto slots = [dtype](WanWeights& weights) {
+    std::vector<Slot> out;
+    weights.for_each_tensor_mutable([&](const std::string&, at::Tensor& tensor, WeightPrecision precision) {
+      out.push_back({&tensor, precision == WeightPrecision::Compute ? dtype : at::kFloat});
+    });
+    return out;
+  };
+  const std::vector<Slot> leaving = slots(to_host), arriving = slots(to_device);
+  TORCH_CHECK(leaving.size() == arriving.size(), "swap_places needs two weights of one config");
+  for (size_t i = 0; i < leaving.size(); ++i) {
+    *leaving[i].tensor = leaving[i].tensor->to(at::kCPU, leaving[i].dtype);  // first: its memory serves the next
+    *arriving[i].tensor = arriving[i].tensor->to(device, arriving[i].dtype);
+  }
+}
+
 }  // namespace svgear

@@ -144,6 +144,11 @@ struct WanWeights {
 
   // Moves every tensor to `device`; Compute tensors become `dtype`, Float32 ones stay float32.
   void to(at::Device device, at::ScalarType dtype);
+  // Moves `to_host` to the CPU and `to_device` to `device` (as to() does) tensor by tensor in
+  // lockstep: two weights of one config (Wan2.2-A14B's experts) trade places while neither the GPU
+  // nor the host holds more than one of them and a tensor. A failure midway (out of memory) leaves
+  // every tensor whole on one side; calling again finishes the move.
+  static void swap_places(WanWeights& to_host, WanWeights& to_device, at::Device device, at::ScalarType dtype);
 };
 
 }  // namespace svgear

@@ -43,7 +43,11 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   r.steps = steps.value_or(d.steps);
   r.guidance = guidance.value_or(d.guidance);
   if (model.low_noise_expert) {
-    r.low_noise_guidance = low_noise_guidance.value_or(d.low_noise_guidance.value_or(*r.guidance));
+    // A guidance given alone serves both experts, as upstream's single guide_scale does (diffusers:
+    // guidance_scale_2 defaults to guidance_scale).
+    r.low_noise_guidance = low_noise_guidance ? *low_noise_guidance
+                           : guidance         ? *guidance
+                                              : d.low_noise_guidance.value_or(*r.guidance);
   } else if (low_noise_guidance) {
     throw UserError(model.name + " has one diffusion model: a low-noise guidance is for the low-noise expert of "
                     "Wan2.2-A14B; give the guidance alone");

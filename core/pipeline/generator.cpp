@@ -160,7 +160,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   // warm-starts a layer from the same expert's previous step, as the reference's per-model
   // attention processors do.
   std::vector<Expert> experts;
-  experts.push_back({&dit, nullptr, nullptr, nullptr, *r.guidance, "high-noise"});
+  experts.push_back({&dit, nullptr, nullptr, nullptr, *r.guidance, model_.low_noise_dit ? "high-noise" : ""});
   if (model_.low_noise_dit) {
     experts.push_back({model_.low_noise_dit.get(), nullptr, nullptr, nullptr, *r.low_noise_guidance, "low-noise"});
   }
@@ -225,7 +225,10 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   const int first_low_noise = model_.manifest.low_noise_expert
                                   ? first_low_noise_step(sampler->schedule().timesteps, model_.manifest.low_noise_expert->boundary)
                                   : num_steps;
+  // What a routing trace's steps ran on: with two experts, the boundary step between them.
+  nlohmann::json run = {{"model", model_.manifest.name}, {"request", r.to_json()}};
   if (experts.size() == 2) {
+    run["experts"] = {{"boundary", model_.manifest.low_noise_expert->boundary}, {"low_noise_from_step", first_low_noise}};
     const auto range = [](int first, int last) {
       return first == last ? "step " + std::to_string(first) : "steps " + std::to_string(first) + "-" + std::to_string(last);
     };
@@ -308,7 +311,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     if (!step_traces.traces.empty()) {
       sink.on_routing({i, num_steps, model_.manifest.dit.num_layers, model_.manifest.dit.num_heads,
                        grid_frames, grid_height, grid_width, model_.manifest.temporal_factor,
-                       std::move(step_traces.traces), {{"model", model_.manifest.name}, {"request", r.to_json()}}});
+                       std::move(step_traces.traces), run});
       step_traces.traces.clear();
     }
     if (want_preview) sink.on_preview({i, result.video});

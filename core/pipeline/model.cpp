@@ -45,12 +45,12 @@ std::unique_ptr<WanDiT> load_dit(const ModelManifest& m, const std::vector<std::
 
 // The weights a Wan model puts on its DiT's `device`, from the file headers: the DiT's, and the text
 // encoder's and the VAE's where they share that device.
-WeightBytes weights_on_device(const ModelManifest& m, c10::Device device, c10::ScalarType dit_dtype,
+WeightBytes weights_on_device(const ModelManifest& m, c10::Device device, c10::ScalarType dit_dtype, int64_t dits,
                               c10::Device text_device, c10::Device vae_device, c10::ScalarType vae_dtype) {
   std::vector<std::filesystem::path> text_files;
   for (const auto& name : m.text_encoder_files) text_files.push_back(m.folder / name);
   WeightBytes on_device;
-  on_device.dit = dit_count(m) * wan_dit_bytes(m.dit, dit_dtype);
+  on_device.dit = dits * wan_dit_bytes(m.dit, dit_dtype);
   if (text_device == device) on_device.text_encoder = umt5_bytes(text_files, kTextEncoderDtype);
   if (vae_device == device) on_device.vae = wan_vae_decoder_bytes(m.folder / m.vae_file, vae_dtype);
   return on_device;
@@ -77,8 +77,8 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   model->idle_expert_on_cpu = options.idle_expert_on_cpu && m.low_noise_expert && device.is_cuda();
   if (device.is_cuda()) {
     // Weights that do not fit in the free memory are refused before anything is loaded.
-    WeightBytes on_device = weights_on_device(m, device, model->dtype, text_device, vae_device, vae_dtype);
-    if (model->idle_expert_on_cpu) on_device.dit /= 2;
+    const WeightBytes on_device = weights_on_device(m, device, model->dtype, model->idle_expert_on_cpu ? 1 : dit_count(m),
+                                                    text_device, vae_device, vae_dtype);
     if (const std::optional<int64_t> free = free_device_memory(device)) {
       std::string shortfall = memory_shortfall(on_device, *free, device.str());
       if (!shortfall.empty() && m.low_noise_expert && !model->idle_expert_on_cpu) {
@@ -97,7 +97,7 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   // available memory, the kernel's OOM killer would end the load minutes in without a word.
   WeightBytes on_host;
   if (device.is_cpu()) on_host.dit = dit_count(m) * wan_dit_bytes(m.dit, model->dtype);
-  if (model->idle_expert_on_cpu) on_host.dit = wan_dit_bytes(m.dit, model->dtype);
+  if (model->idle_expert_on_cpu) on_host.idle_expert = wan_dit_bytes(m.dit, model->dtype);
   if (text_device.is_cpu()) on_host.text_encoder = umt5_bytes(text_encoder_files, kTextEncoderDtype);
   if (vae_device.is_cpu()) on_host.vae = wan_vae_decoder_bytes(folder / m.vae_file, vae_dtype);
   if (const std::optional<int64_t> available = available_host_memory(); available && on_host.total() > 0) {
@@ -127,6 +127,7 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
     // The low-noise expert's steps come last: with idle_expert_on_cpu it waits in host memory.
     const c10::Device low_device = model->idle_expert_on_cpu ? c10::Device(c10::kCPU) : device;
     model->low_noise_dit = load_dit(m, m.low_noise_expert->weight_files, low_device, model->dtype, options);
+    if (model->idle_expert_on_cpu) model->expert_on_device = model->dit.get();
   }
   return model;
 }
@@ -297,12 +298,11 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
 }
 
 bool Model::bring_to_device(WanDiT& expert) {
-  if (expert.device() == device) return false;
-  if (idle_expert_on_cpu) {
-    WanDiT& other = &expert == dit.get() ? *low_noise_dit : *dit;
-    other.to(c10::Device(c10::kCPU), dtype);  // first: the GPU never holds both
-  }
-  expert.to(device, dtype);
+  if (!idle_expert_on_cpu || expert_on_device == &expert) return false;
+  WanDiT& other = &expert == dit.get() ? *low_noise_dit : *dit;
+  expert_on_device = nullptr;
+  WanDiT::swap_places(other, expert, device, dtype);
+  expert_on_device = &expert;
   return true;
 }
 

@@ -42,6 +42,9 @@ struct Model {
   std::unique_ptr<WanDiT> low_noise_dit;
   // ModelOptions::idle_expert_on_cpu took effect: one of the two experts is in host memory.
   bool idle_expert_on_cpu = false;
+  // Then the expert whose weights are all on `device`; null while a move is unfinished (one that
+  // failed midway), which the next bring_to_device completes.
+  WanDiT* expert_on_device = nullptr;
   std::unique_ptr<TextEncoder> text_encoder;
   std::unique_ptr<LatentDecoder> decoder;
   c10::Device device = c10::Device(c10::kCPU);
@@ -69,9 +72,9 @@ struct Model {
   static std::unique_ptr<Model> load(const std::filesystem::path& folder, c10::Device device,
                                      const ModelOptions& options = {});
 
-  // Puts `expert` (dit or low_noise_dit) on `device` for its steps; with idle_expert_on_cpu the
-  // other one leaves for host memory first, so the two never share the GPU. Returns whether
-  // anything moved.
+  // With idle_expert_on_cpu, puts `expert` (dit or low_noise_dit) on `device` for its steps and the
+  // other in host memory (WanDiT::swap_places); returns whether anything moved. Both experts are
+  // always on `device` otherwise.
   bool bring_to_device(WanDiT& expert);
 };
 

@@ -194,12 +194,13 @@ bool is_low_noise_name(const fs::path& path) { return lower(path.filename().stri
 
 // One expert's folder chosen (Wan-AI's high_noise_model/, Diffusers' transformer_2/) with the other
 // parts copied in would load as Wan2.1-T2V-14B and run every step on one expert: the folder above
-// holds the pair.
+// holds the pair. By the folder's real name (a link to it included); other names containing
+// "high_noise" may be anyone's.
 void refuse_expert_folder_itself(const fs::path& folder) {
-  fs::path self = fs::absolute(folder).lexically_normal();
+  fs::path self = fs::weakly_canonical(fs::absolute(folder));
   if (!self.has_filename()) self = self.parent_path();  // "…/high_noise_model/"
   const fs::path name = self.filename();
-  if (!is_high_noise_name(name) && !is_low_noise_name(name) && name != "transformer_2") return;
+  if (name != "high_noise_model" && name != "low_noise_model" && name != "transformer_2") return;
   throw UserError("'" + folder.string() + "' is " + name.string() + ", one expert of Wan2.2-A14B: choose the folder "
                   "that holds both experts ('" + self.parent_path().string() + "' for " + kA14bRepo + ")");
 }
@@ -288,7 +289,8 @@ WanFolder WanFolder::find(const fs::path& folder) {
     if (!fs::is_directory(transformer)) {
       throw missing_expert("transformer_2/ (the low-noise expert of Wan2.2-A14B)", "transformer/", kA14bDiffusersRepo);
     }
-    f.dit_files = find_sharded_dit(transformer, "the Diffusers transformer/ folder", kDiffusersRepo);
+    f.dit_files = find_sharded_dit(transformer, "the Diffusers transformer/ folder",
+                                   fs::is_directory(transformer_2) ? kA14bDiffusersRepo : kDiffusersRepo);
     f.dit_config = transformer / "config.json";
     if (fs::is_directory(transformer_2)) {
       f.low_noise_dit_files = find_sharded_dit(transformer_2, "the Diffusers transformer_2/ folder", kA14bDiffusersRepo);
@@ -309,6 +311,11 @@ WanFolder WanFolder::find(const fs::path& folder) {
     // ComfyUI's pair: wan2.2_t2v_high_noise_14B_fp16.safetensors and wan2.2_t2v_low_noise_14B_fp16.safetensors.
     std::vector<fs::path> high, low;
     for (const auto& path : root_dits) {
+      if (is_high_noise_name(path) && is_low_noise_name(path)) {
+        throw UserError("'" + path.string() + "' is named both high_noise and low_noise: name each of "
+                        "Wan2.2-A14B's experts for its own (wan2.2_t2v_high_noise_14B_fp16.safetensors, "
+                        "wan2.2_t2v_low_noise_14B_fp16.safetensors)");
+      }
       if (is_high_noise_name(path)) high.push_back(path);
       if (is_low_noise_name(path)) low.push_back(path);
     }
@@ -322,7 +329,7 @@ WanFolder WanFolder::find(const fs::path& folder) {
                            "its high-noise expert (wan2.2_t2v_high_noise_14B_fp16.safetensors)",
                            std::string(kA14bComfyRepo) + ", split_files/diffusion_models/");
     }
-    if (high.size() != 1 || low.size() != 1 || root_dits.size() != 2 || high[0] == low[0]) {
+    if (high.size() != 1 || low.size() != 1 || root_dits.size() != 2) {
       throw UserError("'" + folder.string() + "' holds " + std::to_string(root_dits.size()) + " diffusion models (" +
                       name_list(root_dits) + "): keep one model per folder, or for Wan2.2-A14B its two experts, one "
                       "named *high_noise* and one *low_noise*");

@@ -252,6 +252,8 @@ WanVariant pair_wan_experts(const WanVariant& high_noise, const WanVariant& low_
                     high_noise.config.to_json().dump() + "), " + low_where + " is " + low_noise.name + " (" +
                     low_noise.config.to_json().dump() + "). Use the high-noise and the low-noise model of one release");
   }
+  // A pair samples as A14B does whatever its size (the experts' boundary and guidances come from
+  // it); another size was not trained for A14B's frame area, so none is enforced.
   WanVariant v = high_noise;
   v.defaults = wan22_t2v_a14b_defaults();
   if (v.name == "Wan2.1-T2V-14B") {

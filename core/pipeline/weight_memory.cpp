@@ -67,12 +67,17 @@ std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, cons
   add(needed.dit, "diffusion model");
   add(needed.text_encoder, "text encoder");
   add(needed.vae, "VAE");
+  add(needed.idle_expert, "idle expert");
   std::string message = "not enough memory on " + std::string(host ? "the CPU" : device_name) +
                         ": the weights alone need about " + gib(needed.total()) + " (" + parts + ") but " +
                         gib(free_bytes) + (host ? " are available." : " are free.");
   if (host) {
     // On the host the kernel's OOM killer would end the load without a word, minutes in.
     if (needed.dit > 0) message += " Run the diffusion model on a GPU (--device cuda).";
+    if (needed.idle_expert > 0) {
+      message += " Keep both experts on the GPU where it has room for them (Idle expert on the CPU, "
+                 "--idle-expert-on-cpu, off).";
+    }
     return message + " Otherwise close other programs or pick a smaller model.";
   }
   if (needed.text_encoder > 0) message += " Text encoder on the CPU (--text-encoder-device cpu) keeps it off the GPU.";

@@ -147,6 +147,17 @@ TEST(WanA14b, AnExpertWithoutItsPairOrAPairThatDiffersIsRefused) {
   error = load_error(fs::path(inside.string() + "/"));
   EXPECT_TRUE(contains(error, "is high_noise_model, one expert of Wan2.2-A14B: choose the folder that holds both")) << error;
 
+  // By the folder's real name: a link to the expert's folder is refused the same way, and a folder
+  // of one model whose name merely contains "high_noise" loads.
+  fs::create_directory_symlink(inside, root / "link_to_expert");
+  error = load_error(root / "link_to_expert");
+  EXPECT_TRUE(contains(error, "is high_noise_model, one expert of Wan2.2-A14B")) << error;
+  EXPECT_NO_THROW(Model::load(test::write_tiny_wan_original(root / "my_high_noise_finetune"), c10::Device(c10::kCPU)));
+  const auto both_names = test::write_tiny_wan_a14b_comfy(root / "both_names");
+  fs::rename(both_names / "wan2.2_t2v_low_noise_tiny_fp32.safetensors", both_names / "high_noise_low_noise.safetensors");
+  error = load_error(both_names);
+  EXPECT_TRUE(contains(error, "is named both high_noise and low_noise")) << error;
+
   const auto diffusers = test::write_tiny_wan_a14b_diffusers(root / "diffusers");
   fs::remove_all(diffusers / "transformer");
   error = load_error(diffusers);
@@ -182,17 +193,18 @@ TEST(WanA14b, EachStepRunsOnItsExpertWithItsGuidance) {
   GenerationRequest pair_request = tiny_request(kSteps, kShift);
   pair_request.guidance = 4.0;
   pair_request.low_noise_guidance = 2.5;
-  const auto run_pair = [&](std::optional<double> boundary, LogSink& sink) {
-    auto model = Model::load(test::write_tiny_wan_a14b_diffusers(root / ("pair" + std::to_string(sink.lines.size()) +
-                                                                         std::to_string(boundary.value_or(0))),
-                                                                 boundary),
-                             c10::Device(c10::kCPU));
-    return generate(*model, pair_request, sink);
+  const auto run_pair = [&](const std::string& name, double boundary, const GenerationRequest& request, LogSink& sink) {
+    auto model = Model::load(test::write_tiny_wan_a14b_diffusers(root / name, boundary), c10::Device(c10::kCPU));
+    return generate(*model, request, sink);
   };
   LogSink all_high_log, all_low_log, both_log;
-  const GenerationResult all_high = run_pair(0.001, all_high_log);
-  const GenerationResult all_low = run_pair(0.9999, all_low_log);
-  const GenerationResult both = run_pair(0.875, both_log);
+  const GenerationResult all_high = run_pair("all_high", 0.001, pair_request, all_high_log);
+  // Guidance 1 on the high-noise expert, which runs no step here: the low-noise steps' guidance
+  // still needs the negative prompt.
+  GenerationRequest low_only_guided = pair_request;
+  low_only_guided.guidance = 1.0;
+  const GenerationResult all_low = run_pair("all_low", 0.9999, low_only_guided, all_low_log);
+  const GenerationResult both = run_pair("both", 0.875, pair_request, both_log);
 
   // Each expert alone, as a one-DiT folder.
   const auto high_folder = test::write_tiny_wan_diffusers(root / "high");
@@ -229,6 +241,8 @@ TEST(WanA14b, EachStepRunsOnItsExpertWithItsGuidance) {
   EXPECT_TRUE(logged(all_high_log, "steps 1-4 on the high-noise expert (guidance 4)"));
   EXPECT_TRUE(logged(all_low_log, "steps 1-4 on the low-noise expert (guidance 2.5)"));
   EXPECT_EQ(*both.request.low_noise_guidance, 2.5);
+  // A timestep equal to boundary × 1000 is the high-noise expert's, as upstream's `t >= boundary`.
+  EXPECT_EQ(first_low_noise_step({999.0, 875.0, 874.0}, 0.875), 2);
 }
 
 TEST(WanA14b, TheLowNoiseGuidanceBelongsToAPair) {
@@ -238,6 +252,10 @@ TEST(WanA14b, TheLowNoiseGuidanceBelongsToAPair) {
   EXPECT_EQ(*resolved.guidance, 4.0);
   EXPECT_EQ(*resolved.low_noise_guidance, 3.0);
   EXPECT_EQ(resolved.to_json()["low_noise_guidance"], 3.0);
+  // A guidance given alone serves both experts, as upstream's single guide_scale does.
+  GenerationRequest one_guidance = tiny_request(2, 5.0);
+  one_guidance.guidance = 6.0;
+  EXPECT_EQ(*one_guidance.resolve(pair).low_noise_guidance, 6.0);
   GenerationRequest out_of_range = tiny_request(2, 5.0);
   out_of_range.low_noise_guidance = 60.0;
   EXPECT_THROW(out_of_range.resolve(pair), UserError);
