@@ -290,6 +290,22 @@ TEST(WanA14b, TheCliGeneratesWithAPair) {
   EXPECT_EQ(record["request"]["guidance"], 4.0);
   EXPECT_EQ(record["model"]["manifest"]["low_noise_expert"]["weights"][0], "wan2.2_t2v_low_noise_tiny_fp32.safetensors");
 
+  // Traced with SVG-EAR: every step's routing, each from its own expert's backend, and the run
+  // saying where the low-noise expert begins (3 steps at shift 5: the third, timestep 714).
+  const auto trace = root / "pair-trace.json";
+  const test::CliRun traced = test::run_cli("generate --model " + dir.string() +
+                                            " --prompt \"a red cat\" --frames 5 --size 48x32 --steps 3 --shift 5"
+                                            " --attention svgear --q-clusters 2 --k-clusters 3 --dense-steps 0"
+                                            " --device cpu --trace " + trace.string() + " --output " +
+                                            (root / "traced.y4m").string());
+  ASSERT_EQ(traced.exit_code, 0) << traced.output;
+  std::ifstream trace_file(trace);
+  const nlohmann::json document = nlohmann::json::parse(trace_file);
+  EXPECT_EQ(document["run"]["experts"]["boundary"], 0.875);
+  EXPECT_EQ(document["run"]["experts"]["low_noise_from_step"], 2);
+  ASSERT_EQ(document["steps"].size(), 3u);
+  for (const auto& step : document["steps"]) EXPECT_FALSE(step["traces"].empty()) << step["step"];
+
   const auto single = test::write_tiny_wan_original(root / "single");
   const test::CliRun refused = test::run_cli("generate --model " + single.string() +
                                              " --prompt a --frames 5 --size 48x32 --steps 1 --cfg-low-noise 2 --device cpu"
