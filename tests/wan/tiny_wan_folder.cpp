@@ -3,11 +3,14 @@
 #include <fstream>
 
 #include <ATen/ATen.h>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "core/decoder/wan_vae_weight_names.h"
 #include "core/model/wan_random_weights.h"
 #include "core/model/wan_weight_names.h"
+#include "core/pipeline/model.h"
+#include "core/user_error.h"
 #include "core/text/umt5_weight_names.h"
 #include "core/weights/safetensors_file.h"
 #include "core/weights/safetensors_writer.h"
@@ -131,6 +134,16 @@ void write_diffusers(const fs::path& dir, const Tensors& dit, const WanConfig& c
 }
 
 }  // namespace
+
+std::string load_error(const fs::path& dir) {
+  try {
+    Model::load(dir, c10::Device(c10::kCPU));
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "loaded " << dir;
+  return "";
+}
 
 fs::path write_tiny_wan_original(const fs::path& dir) {
   write_original(dir, "wan2.1_t2v_tiny_fp32.safetensors", tiny_dit_tensors(), tiny_wan_upstream_config(),

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
 
 #include "core/model/wan_config.h"
 
@@ -32,6 +33,9 @@ std::filesystem::path write_tiny_wan22_ti2v_original(const std::filesystem::path
 // As write_tiny_wan_diffusers, with the same TI2V DiT (Diffusers names, two shards) and the
 // synthetic 2.2 VAE in the Diffusers names of the 2.2 AutoencoderKLWan.
 std::filesystem::path write_tiny_wan22_ti2v_diffusers(const std::filesystem::path& dir);
+
+// The UserError of loading `dir` on the CPU; a test failure (and "") when it loads.
+std::string load_error(const std::filesystem::path& dir);
 
 // Wan2.2-A14B-shaped pairs of tiny experts: the high-noise expert is the reference DiT above, the
 // low-noise one random weights of the same config (tiny_wan_low_noise_tensors), with umT5, the

@@ -29,16 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::contains;
-
-std::string load_error(const fs::path& dir) {
-  try {
-    Model::load(dir, c10::Device(c10::kCPU));
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "loaded " << dir;
-  return "";
-}
+using test::load_error;
 
 class LogSink : public EventSink {
  public:

@@ -22,16 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::contains;
-
-std::string load_error(const fs::path& dir) {
-  try {
-    Model::load(dir, c10::Device(c10::kCPU));
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "loaded " << dir;
-  return "";
-}
+using test::load_error;
 
 void write_bytes(const fs::path& path) { std::ofstream(path) << "PK\x03\x04 not a real pickle"; }
 
