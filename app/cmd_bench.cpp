@@ -39,6 +39,8 @@ so each mode's total covers a whole generation (text encoder + steps + VAE).
                      step at the density of structured attention (0.25: 19% at wan1.3b-480p)
   --profile-step     after the last mode's timed steps, one more of its steps, untimed, for
                      `ncu --profile-from-start off` (cudaProfilerStart/Stop around it)
+  --expert-swap      a GPU only: also time Wan2.2-A14B's Idle expert on the CPU, a second DiT of
+                     the shape in host memory trading places with the first (three moves)
   --device D  --dtype bf16|f32  --seed N  --json FILE   as below
 
 svgear bench attention: one self-attention call per backend and budget.
@@ -92,6 +94,10 @@ int bench_step(int argc, char** argv) {
   options.base.k_clusters = 0;
   options.base.top_p = args.number("top-p").value_or(options.base.top_p);
   options.profiled_step = args.flag("profile-step");
+  options.expert_swap = args.flag("expert-swap");
+  if (options.expert_swap && !options.device.is_cuda()) {
+    throw UserError("--expert-swap times moves between a GPU and host memory: give --device cuda");
+  }
   const auto json_path = args.text("json");
   args.finish();
   if (json_path) check_results_file(*json_path);  // before the work, not after it

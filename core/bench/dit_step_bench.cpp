@@ -251,6 +251,13 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
   };
   // Stage by stage, as a generation holds them (a stage's weights are freed before the next).
   check_largest_stage_fits(shape, options);
+  if (options.expert_swap) {  // the idle expert waits in host memory: past it, the OOM killer ends the bench
+    const int64_t idle_bytes = wan_dit_bytes(config, options.dtype);
+    if (const std::optional<int64_t> available = available_host_memory(); available && *available < idle_bytes) {
+      throw UserError("--expert-swap keeps a second DiT of " + gib(idle_bytes) + " in host memory, but " +
+                      gib(*available) + " are available");
+    }
+  }
   progress("text encoder: random umT5 weights, two timed calls");
   time_text_encoder(shape, options, result);
 
@@ -331,6 +338,22 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
     }
     result.rows.push_back(row);
   }
+  if (options.expert_swap) {
+    progress("expert swap: a copy of the DiT in host memory, three timed moves");
+    // A copy of the same values: a move's time does not depend on them, and drawing 14B on the
+    // CPU's generator would take minutes.
+    auto idle = std::make_unique<WanDiT>(config, dit->weights());
+    idle->to(c10::Device(c10::kCPU), options.dtype);
+    for (int move = 0; move < 3; ++move) {
+      WanDiT& arriving = move % 2 == 0 ? *idle : *dit;
+      WanDiT& leaving = move % 2 == 0 ? *dit : *idle;
+      synchronize(options.device);
+      const auto start = Clock::now();
+      WanDiT::swap_places(leaving, arriving, options.device, options.dtype);
+      synchronize(options.device);
+      result.expert_swap_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
+  }
   dit.reset();
   progress("VAE decode: random weights, two timed calls");
   time_vae_decode(shape, options, result);
@@ -362,7 +385,8 @@ nlohmann::json DitStepBenchResult::to_json() const {
           {"heads", heads},       {"tokens", tokens},   {"head_dim", head_dim},   {"weights_gib", weights_gib},
           {"num_steps", num_steps}, {"dense_warmup_steps", dense_warmup_steps}, {"top_p", top_p},
           {"text_encoder", stage_json(text_encoder)}, {"vae_decode", stage_json(vae_decode)},
-          {"video", {video_frames, video_height, video_width}}, {"rows", rows_json}};
+          {"video", {video_frames, video_height, video_width}}, {"rows", rows_json},
+          {"expert_swap_ms", expert_swap_ms}};
 }
 
 std::string DitStepBenchResult::table() const {
@@ -391,6 +415,16 @@ std::string DitStepBenchResult::table() const {
   char vae_what[96];
   std::snprintf(vae_what, sizeof vae_what, "VAE decode (to %d × %d × %d, 8-bit)", video_frames, video_height, video_width);
   stage_line(vae_what, vae_decode);
+  if (!expert_swap_ms.empty()) {
+    std::snprintf(line, sizeof line, "expert swap (Idle expert on the CPU: two DiTs trade places, %.2f GiB each way), "
+                  "ms per move:", weights_gib);
+    text += line;
+    for (double ms : expert_swap_ms) {
+      std::snprintf(line, sizeof line, " %.1f", ms);
+      text += line;
+    }
+    text += "\n";
+  }
   std::snprintf(line, sizeof line, "%-7s %10s %10s %8s %9s %12s %9s %10s %10s\n", "mode", "ms/step", "cold step",
                 "density", "speedup", "generation s", "total s", "rel L2", "peak GiB");
   text += line;

@@ -48,6 +48,10 @@ struct DitStepBenchOptions {
   // Stop on a GPU: what `ncu --profile-from-start off` profiles (packaging/gpu/profile-kernels.sh),
   // so the profiler's replays never land in a timed step.
   bool profiled_step = false;
+  // After the modes, Wan2.2-A14B's Idle expert on the CPU (a GPU only): a second DiT of the shape
+  // in host memory (a copy of the first) trades places with the first (WanDiT::swap_places), as at
+  // the boundary step and back at the next generation's first; each move timed.
+  bool expert_swap = false;
   // Told what starts next ("text encoder: …", "dense: step 2 of 4", …): at wan1.3b-480p on a CPU
   // a stage takes minutes, and a bench that prints nothing until its table looks hung.
   std::function<void(const std::string&)> on_progress;
@@ -83,6 +87,7 @@ struct DitStepBenchResult {
   PipelineStageTiming vae_decode;    // the latent to an 8-bit video of video_frames × height × width
   int video_frames = 0, video_height = 0, video_width = 0;
   std::vector<DitStepBenchRow> rows;
+  std::vector<double> expert_swap_ms;  // with expert_swap: in, back, in (the first pays warm-up)
 
   nlohmann::json to_json() const;
   std::string table() const;

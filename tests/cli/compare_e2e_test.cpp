@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 
+#include <ATen/Context.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -316,6 +317,24 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
   const CliRun bad = run_cli("bench step --shape huge");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.output.find("choose wan1.3b-480p, wan14b-720p, tiny"), std::string::npos) << bad.output;
+  EXPECT_TRUE(result.contains("expert_swap_ms") && result["expert_swap_ms"].empty());  // without --expert-swap
+
+  // Wan2.2-A14B's expert swap moves weights between a GPU and host memory: on a GPU three moves
+  // are timed; on the CPU it is refused before any work.
+  if (at::hasCUDA()) {
+    const auto swap_json = *dir_ / "bench-step-swap.json";
+    const CliRun swap = run_cli("bench step --shape tiny --modes dense --steps 1 --num-steps 10 --device cuda "
+                                "--expert-swap --json " + swap_json.string());
+    ASSERT_EQ(swap.exit_code, 0) << swap.output;
+    const nlohmann::json swapped = read_json(swap_json);
+    ASSERT_EQ(swapped["expert_swap_ms"].size(), 3u) << swapped.dump();
+    for (const auto& ms : swapped["expert_swap_ms"]) EXPECT_GT(ms.get<double>(), 0.0);
+    EXPECT_NE(swap.output.find("expert swap (Idle expert on the CPU"), std::string::npos) << swap.output;
+  }
+  const CliRun swap_on_cpu = run_cli("bench step --shape tiny --device cpu --expert-swap");
+  EXPECT_EQ(swap_on_cpu.exit_code, 2);
+  EXPECT_NE(swap_on_cpu.output.find("--expert-swap times moves between a GPU and host memory"), std::string::npos)
+      << swap_on_cpu.output;
 }
 
 // A shape whose largest stage does not fit is refused before anything is drawn, saying what it
