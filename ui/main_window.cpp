@@ -430,6 +430,7 @@ void MainWindow::connectWorker() {
   connect(worker_, &GenerationWorker::modelLoadCancelled, this, [this](const QString& folder) {
     if (folder != loading_folder_) return;
     setLoadingFolder(QString());
+    idle_expert_matters_ = true;
     model_picker_->showError(tr("loading cancelled; choose the model again to load it"));
     if (!generating_) statusBar()->showMessage(tr("Model load cancelled"));
   });
@@ -501,6 +502,7 @@ void MainWindow::loadModel(const QString& folder) {
   prompt_panel_->setExamples({});
   if (!generating_) statusBar()->showMessage(tr("Loading the model in %1… (Esc cancels)").arg(folder));
   setLoadingFolder(folder);
+  idle_expert_matters_ = true;  // until the model says otherwise: a pair may be loading
   worker_->loadModel(folder, model_picker_->placement());
 }
 

@@ -285,6 +285,7 @@ void WanWeights::swap_places(WanWeights& to_host, WanWeights& to_device, at::Dev
   const std::vector<Slot> leaving = slots(to_host), arriving = slots(to_device);
   TORCH_CHECK(leaving.size() == arriving.size(), "swap_places needs two weights of one config");
   for (size_t i = 0; i < leaving.size(); ++i) {
+    TORCH_CHECK(leaving[i].tensor->sizes() == arriving[i].tensor->sizes(), "swap_places needs two weights of one config");
     *leaving[i].tensor = leaving[i].tensor->to(at::kCPU, leaving[i].dtype);  // first: its memory serves the next
     *arriving[i].tensor = arriving[i].tensor->to(device, arriving[i].dtype);
   }

@@ -160,7 +160,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   // warm-starts a layer from the same expert's previous step, as the reference's per-model
   // attention processors do.
   std::vector<Expert> experts;
-  experts.push_back({&dit, nullptr, nullptr, nullptr, *r.guidance, model_.low_noise_dit ? "high-noise" : ""});
+  experts.push_back({&dit, nullptr, nullptr, nullptr, *r.guidance, "high-noise"});
   if (model_.low_noise_dit) {
     experts.push_back({model_.low_noise_dit.get(), nullptr, nullptr, nullptr, *r.low_noise_guidance, "low-noise"});
   }

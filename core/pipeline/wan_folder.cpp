@@ -197,8 +197,7 @@ bool is_low_noise_name(const fs::path& path) { return lower(path.filename().stri
 // holds the pair. By the folder's real name (a link to it included); other names containing
 // "high_noise" may be anyone's.
 void refuse_expert_folder_itself(const fs::path& folder) {
-  fs::path self = fs::weakly_canonical(fs::absolute(folder));
-  if (!self.has_filename()) self = self.parent_path();  // "…/high_noise_model/"
+  const fs::path self = fs::canonical(folder);  // find() checked that it exists
   const fs::path name = self.filename();
   if (name != "high_noise_model" && name != "low_noise_model" && name != "transformer_2") return;
   throw UserError("'" + folder.string() + "' is " + name.string() + ", one expert of Wan2.2-A14B: choose the folder "

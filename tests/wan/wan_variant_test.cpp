@@ -301,6 +301,14 @@ TEST(WeightMemory, EstimateAndShortfallMessage) {
       << on_host;
   EXPECT_TRUE(contains(on_host, "--device cuda")) << on_host;
   EXPECT_FALSE(contains(on_host, "--text-encoder-device cpu")) << on_host;
+  // Wan2.2-A14B's idle expert waiting in host memory: counted, and the way out is to keep it on the
+  // GPU, not to run the DiT there (it does).
+  WeightBytes idle;
+  idle.idle_expert = int64_t(27) << 30;
+  const std::string idle_message = memory_shortfall(idle, int64_t(16) << 30, "cpu");
+  EXPECT_TRUE(contains(idle_message, "(idle expert 27.0 GiB)")) << idle_message;
+  EXPECT_TRUE(contains(idle_message, "--idle-expert-on-cpu, off")) << idle_message;
+  EXPECT_FALSE(contains(idle_message, "--device cuda")) << idle_message;
 }
 
 // During a generation, what frees the DiT's GPU besides a smaller request: the text encoder's place
