@@ -32,8 +32,6 @@ void check_cancel(const ModelOptions& options) {
   if (options.cancel) options.cancel->throw_if_cancelled();
 }
 
-int64_t dit_count(const ModelManifest& m) { return m.low_noise_expert ? 2 : 1; }
-
 // The DiT of `weight_files` (relative to m.folder), straight to the device in its dtype, tensor by
 // tensor (no float32 copy of the model on the host).
 std::unique_ptr<WanDiT> load_dit(const ModelManifest& m, const std::vector<std::string>& weight_files,
@@ -43,14 +41,17 @@ std::unique_ptr<WanDiT> load_dit(const ModelManifest& m, const std::vector<std::
   return std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files, device, dtype, options.cancel));
 }
 
-// The weights a Wan model puts on its DiT's `device`, from the file headers: the DiT's, and the text
-// encoder's and the VAE's where they share that device.
-WeightBytes weights_on_device(const ModelManifest& m, c10::Device device, c10::ScalarType dit_dtype, int64_t dits,
-                              c10::Device text_device, c10::Device vae_device, c10::ScalarType vae_dtype) {
+// The weights a Wan model puts on its DiT's `device`, from the file headers: the DiT's (a pair's
+// second expert unless it idles in host memory), and the text encoder's and the VAE's where they
+// share that device.
+WeightBytes weights_on_device(const ModelManifest& m, c10::Device device, c10::ScalarType dit_dtype,
+                              bool idle_expert_on_cpu, c10::Device text_device, c10::Device vae_device,
+                              c10::ScalarType vae_dtype) {
   std::vector<std::filesystem::path> text_files;
   for (const auto& name : m.text_encoder_files) text_files.push_back(m.folder / name);
   WeightBytes on_device;
-  on_device.dit = dits * wan_dit_bytes(m.dit, dit_dtype);
+  on_device.dit = wan_dit_bytes(m.dit, dit_dtype);
+  if (m.low_noise_expert && !idle_expert_on_cpu) on_device.second_expert = on_device.dit;
   if (text_device == device) on_device.text_encoder = umt5_bytes(text_files, kTextEncoderDtype);
   if (vae_device == device) on_device.vae = wan_vae_decoder_bytes(m.folder / m.vae_file, vae_dtype);
   return on_device;
@@ -77,26 +78,21 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   model->idle_expert_on_cpu = options.idle_expert_on_cpu && m.low_noise_expert && device.is_cuda();
   if (device.is_cuda()) {
     // Weights that do not fit in the free memory are refused before anything is loaded.
-    const WeightBytes on_device = weights_on_device(m, device, model->dtype, model->idle_expert_on_cpu ? 1 : dit_count(m),
-                                                    text_device, vae_device, vae_dtype);
+    const WeightBytes on_device = weights_on_device(m, device, model->dtype, model->idle_expert_on_cpu, text_device,
+                                                    vae_device, vae_dtype);
     if (const std::optional<int64_t> free = free_device_memory(device)) {
-      std::string shortfall = memory_shortfall(on_device, *free, device.str());
-      if (!shortfall.empty() && m.low_noise_expert && !model->idle_expert_on_cpu) {
-        shortfall += " Or keep the expert not in use in host memory (--idle-expert-on-cpu; the studio's "
-                     "Idle expert on the CPU): one of the two 14B experts on the GPU at a time.";
-      }
+      const std::string shortfall = memory_shortfall(on_device, *free, device.str());
       if (!shortfall.empty()) throw UserError(m.name + ": " + shortfall);
     }
     model->memory_remedies = gpu_memory_remedies(on_device, options.free_text_encoder);
-    if (m.low_noise_expert && !model->idle_expert_on_cpu) {
-      model->memory_remedies.push_back("keep the expert not in use in host memory (Idle expert on the CPU; "
-                                       "--idle-expert-on-cpu)");
-    }
   }
   // The parts held by the host (a CPU run's DiT in float32 is 4× its bf16 size on a GPU): past the
   // available memory, the kernel's OOM killer would end the load minutes in without a word.
   WeightBytes on_host;
-  if (device.is_cpu()) on_host.dit = dit_count(m) * wan_dit_bytes(m.dit, model->dtype);
+  if (device.is_cpu()) {
+    on_host.dit = wan_dit_bytes(m.dit, model->dtype);
+    if (m.low_noise_expert) on_host.second_expert = on_host.dit;
+  }
   if (model->idle_expert_on_cpu) on_host.idle_expert = wan_dit_bytes(m.dit, model->dtype);
   if (text_device.is_cpu()) on_host.text_encoder = umt5_bytes(text_encoder_files, kTextEncoderDtype);
   if (vae_device.is_cpu()) on_host.vae = wan_vae_decoder_bytes(folder / m.vae_file, vae_dtype);

@@ -318,14 +318,13 @@ WanFolder WanFolder::find(const fs::path& folder) {
       if (is_high_noise_name(path)) high.push_back(path);
       if (is_low_noise_name(path)) low.push_back(path);
     }
-    if (high.size() == 1 && low.empty() && root_dits.size() == 1) {
-      throw missing_expert(high[0].filename().string() + " (the high-noise expert of Wan2.2-A14B)",
-                           "its low-noise expert (wan2.2_t2v_low_noise_14B_fp16.safetensors)",
-                           std::string(kA14bComfyRepo) + ", split_files/diffusion_models/");
-    }
-    if (low.size() == 1 && high.empty() && root_dits.size() == 1) {
-      throw missing_expert(low[0].filename().string() + " (the low-noise expert of Wan2.2-A14B)",
-                           "its high-noise expert (wan2.2_t2v_high_noise_14B_fp16.safetensors)",
+    if (root_dits.size() == 1) {  // one expert alone
+      const bool has_high = !high.empty();
+      const char* present = has_high ? "high" : "low";
+      const char* absent = has_high ? "low" : "high";
+      throw missing_expert(root_dits[0].filename().string() + " (the " + present + "-noise expert of Wan2.2-A14B)",
+                           std::string("its ") + absent + "-noise expert (wan2.2_t2v_" + absent +
+                               "_noise_14B_fp16.safetensors)",
                            std::string(kA14bComfyRepo) + ", split_files/diffusion_models/");
     }
     if (high.size() != 1 || low.size() != 1 || root_dits.size() != 2) {

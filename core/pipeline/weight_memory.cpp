@@ -64,7 +64,7 @@ std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, cons
   const auto add = [&](int64_t bytes, const char* what) {
     if (bytes > 0) parts += (parts.empty() ? "" : ", ") + std::string(what) + " " + gib(bytes);
   };
-  add(needed.dit, "diffusion model");
+  add(needed.dit + needed.second_expert, "diffusion model");
   add(needed.text_encoder, "text encoder");
   add(needed.vae, "VAE");
   add(needed.idle_expert, "idle expert");
@@ -82,6 +82,9 @@ std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, cons
   }
   if (needed.text_encoder > 0) message += " Text encoder on the CPU (--text-encoder-device cpu) keeps it off the GPU.";
   if (needed.vae > 0) message += " VAE on the CPU (--vae-device cpu) decodes there.";
+  if (needed.second_expert > 0) {
+    message += " Idle expert on the CPU (--idle-expert-on-cpu) keeps one of the two experts in host memory.";
+  }
   message += " Otherwise close other programs using the GPU or pick a smaller model.";
   return message;
 }
@@ -95,6 +98,9 @@ std::vector<std::string> gpu_memory_remedies(const WeightBytes& beside_dit, bool
                        (text_encoder_freed ? ")" : "; or freed after encoding: --free-text-encoder)"));
   }
   if (beside_dit.vae > 0) remedies.push_back("put the VAE on the CPU (--vae-device cpu)");
+  if (beside_dit.second_expert > 0) {
+    remedies.push_back("keep the expert not in use in host memory (Idle expert on the CPU; --idle-expert-on-cpu)");
+  }
   return remedies;
 }
 

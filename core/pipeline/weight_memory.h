@@ -15,11 +15,12 @@
 namespace svgear {
 
 struct WeightBytes {
-  int64_t dit = 0;  // Wan2.2-A14B's two experts where both are there
+  int64_t dit = 0;
+  int64_t second_expert = 0;  // Wan2.2-A14B's low-noise expert beside `dit`, the high-noise one
   int64_t text_encoder = 0;
   int64_t vae = 0;
   int64_t idle_expert = 0;  // A14B's expert waiting in host memory (ModelOptions::idle_expert_on_cpu)
-  int64_t total() const { return dit + text_encoder + vae + idle_expert; }
+  int64_t total() const { return dit + second_expert + text_encoder + vae + idle_expert; }
 };
 
 // The DiT as WanWeights::to(device, dtype) holds it (matmul weights in `dtype`, the rest float32).

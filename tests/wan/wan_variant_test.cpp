@@ -301,6 +301,12 @@ TEST(WeightMemory, EstimateAndShortfallMessage) {
       << on_host;
   EXPECT_TRUE(contains(on_host, "--device cuda")) << on_host;
   EXPECT_FALSE(contains(on_host, "--text-encoder-device cpu")) << on_host;
+  // Wan2.2-A14B's two experts on a GPU: counted as the diffusion model, and the idle expert named.
+  WeightBytes pair;
+  pair.dit = pair.second_expert = int64_t(27) << 30;
+  const std::string pair_message = memory_shortfall(pair, int64_t(40) << 30, "cuda:0");
+  EXPECT_TRUE(contains(pair_message, "(diffusion model 54.0 GiB)")) << pair_message;
+  EXPECT_TRUE(contains(pair_message, "Idle expert on the CPU (--idle-expert-on-cpu)")) << pair_message;
   // Wan2.2-A14B's idle expert waiting in host memory: counted, and the way out is to keep it on the
   // GPU, not to run the DiT there (it does).
   WeightBytes idle;
