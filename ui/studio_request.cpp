@@ -12,6 +12,12 @@ StudioRequest studio_request_from_record(const nlohmann::json& record) {
     r.model_folder = record.at("model").value("folder", "");
     r.prompt = request.at("prompt").get<std::string>();
     r.negative_prompt = request.value("negative_prompt", "");
+    // A request records the negative prompt it ran with, the model's default included; that one
+    // comes back as "the model's default" (an empty box), so it does not follow the user to a model
+    // whose words differ (Wan's long default is refused by the built-in models' grammar).
+    const nlohmann::json defaults =
+        record.at("model").value("manifest", nlohmann::json::object()).value("defaults", nlohmann::json::object());
+    if (r.negative_prompt == defaults.value("negative_prompt", "")) r.negative_prompt.clear();
     r.seed = request.at("seed").get<uint64_t>();
     r.width = request.at("width").get<int>();
     r.height = request.at("height").get<int>();
