@@ -187,24 +187,16 @@ WanWeights WanWeights::meta(const WanConfig& c) {
   return w;
 }
 
-void WanWeights::refuse_scaled_fp8(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
-  for (const auto& file : files) {
-    for (const TensorEntry& entry : file->tensors()) {
-      if (entry.name.ends_with("scaled_fp8") || entry.name.ends_with(".scale_weight")) {
-        throw WeightsError("Wan weights in " + checkpoint_file_list(files) + " are scaled fp8 (" + entry.name +
-                           "), which is not supported: use an fp16, bf16 or fp32 checkpoint");
-      }
-    }
-  }
+void WanWeights::refuse_layer_quantization(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
   if (const std::string scale = layer_quantization_tensor(files); !scale.empty()) {
     throw WeightsError("Wan weights in " + checkpoint_file_list(files) + " are quantized per layer (" + scale +
-                       "), which is not supported: use an fp16, bf16 or fp32 checkpoint");
+                       "), which is not supported: use an fp16, bf16, fp32 or fp8_scaled checkpoint");
   }
 }
 
 WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
                             at::Device device, at::ScalarType compute_dtype, const CancelToken* cancel) {
-  refuse_scaled_fp8(files);
+  refuse_layer_quantization(files);
   const std::map<std::string, StoredTensor> index = index_checkpoint(files);
 
   std::vector<std::string> missing;
@@ -232,8 +224,38 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
                            it->second.file->path().string());
       return;
     }
-    tensor = it->second.file->load(it->second.stored_name)
-                 .to(device, precision == WeightPrecision::Compute ? compute_dtype : at::kFloat);
+    // ComfyUI's scaled fp8 (*_fp8_scaled): the weight stored as e4m3(weight / scale) with its scale
+    // beside it as "<module>.scale_weight", one float32 (or one per output row).
+    const StoredTensor* scale = nullptr;
+    if (name.ends_with(".weight")) {
+      const auto found = index.find(name.substr(0, name.size() - 6) + "scale_weight");
+      if (found != index.end()) scale = &found->second;
+    }
+    if (scale) {
+      const TensorEntry* scale_entry = scale->file->find(scale->stored_name);
+      int64_t elements = 1;
+      for (int64_t extent : scale_entry->shape) elements *= extent;
+      if (!is_float_dtype(scale_entry->dtype) || (elements != 1 && elements != expected.front())) {
+        mismatched.push_back("wrong scale: " + scale->stored_name + " in " + scale->file->path().string() +
+                             ": expected one float, or one per row of " + name + " (" +
+                             std::to_string(expected.front()) + "), found " + weight_dtype_name(scale_entry->dtype) +
+                             " " + shape_string(scale_entry->shape));
+        return;
+      }
+    }
+    const at::ScalarType dtype = precision == WeightPrecision::Compute ? compute_dtype : at::kFloat;
+    const at::Tensor stored = it->second.file->load(it->second.stored_name);
+    if (!scale) {
+      tensor = stored.to(device, dtype);
+      return;
+    }
+    // Dequantised on `device`: e4m3 travels there at a byte per element (one `to(device, float)`
+    // would convert on the host and copy four), and float32 is held for one tensor only.
+    std::vector<int64_t> scale_shape(expected.size(), 1);
+    scale_shape.front() = -1;
+    const at::Tensor factor = scale->file->load(scale->stored_name).to(device, at::kFloat);
+    tensor = (stored.to(device).to(at::kFloat) * factor.reshape(factor.numel() == 1 ? std::vector<int64_t>{} : scale_shape))
+                 .to(dtype);
   });
 
   if (!missing.empty() || !mismatched.empty()) {

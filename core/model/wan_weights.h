@@ -125,11 +125,11 @@ struct WanWeights {
   static WanWeights load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
                          at::Device device = at::Device(at::kCPU), at::ScalarType compute_dtype = at::kFloat,
                          const CancelToken* cancel = nullptr);
-  // Throws WeightsError when the files are scaled fp8 (ComfyUI's *_fp8_scaled: a per-tensor scale
-  // that plain conversion would ignore) or quantized per layer (its newer weight_scale / comfy_quant
-  // format), from the headers: the model scan checks it before the
-  // text encoder's gigabytes are read, load() again.
-  static void refuse_scaled_fp8(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
+  // Throws WeightsError when the files are quantized per layer (ComfyUI's newer weight_scale /
+  // comfy_quant format), from the headers: the model scan checks it before the text encoder's
+  // gigabytes are read, load() again. The older scaled fp8 (*_fp8_scaled, a scale_weight beside
+  // each fp8 weight) loads: each such weight is dequantised to `compute_dtype` as it is read.
+  static void refuse_layer_quantization(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
 
   using TensorVisitor = std::function<void(const std::string& name, at::Tensor& tensor,
                                            WeightPrecision precision)>;

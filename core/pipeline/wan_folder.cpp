@@ -374,7 +374,7 @@ ModelManifest read_wan_manifest(const fs::path& folder) {
   const auto detect = [](const std::vector<fs::path>& paths, const fs::path& config, std::string& where) {
     std::vector<std::shared_ptr<SafetensorsFile>> files;
     for (const auto& path : paths) files.push_back(SafetensorsFile::open(path));
-    WanWeights::refuse_scaled_fp8(files);
+    WanWeights::refuse_layer_quantization(files);
     where = paths.size() == 1 ? "'" + paths.front().string() + "'"
                               : "the shards in '" + paths.front().parent_path().string() + "'";
     return detect_wan_variant(wan_dit_shapes(files), read_wan_config_hints(config), where);

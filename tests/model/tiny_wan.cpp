@@ -34,6 +34,29 @@ TinyWanIo tiny_wan_io() {
   return r;
 }
 
+ScaledFp8Weights tiny_wan_scaled_fp8(const std::string& prefix) {
+  ScaledFp8Weights out;
+  out.stored.emplace_back(prefix + "scaled_fp8", at::empty({0}, at::kFloat8_e4m3fn));
+  for (const auto& [name, tensor] : tiny_wan_weights().state_dict()) {
+    const bool linear = name.starts_with("blocks.") && tensor.dim() == 2 && name.ends_with(".weight");
+    if (!linear) {
+      out.stored.emplace_back(prefix + name, tensor.to(at::kHalf));
+      out.dequantised.emplace_back(name, tensor.to(at::kHalf).to(at::kFloat));
+      continue;
+    }
+    const bool per_row = name.ends_with("ffn.0.weight");
+    const at::Tensor largest = per_row ? std::get<0>(tensor.abs().max(1, true)) : tensor.abs().max();
+    const at::Tensor scale = largest / 448.0;  // e4m3's largest finite value
+    const at::Tensor quantised = (tensor / scale).to(at::kFloat8_e4m3fn);
+    const std::string module = prefix + name.substr(0, name.size() - std::string("weight").size());
+    out.stored.emplace_back(prefix + name, quantised);
+    out.stored.emplace_back(module + "scale_weight", per_row ? scale.flatten() : scale);
+    out.stored.emplace_back(module + "scale_input", at::ones({}));
+    out.dequantised.emplace_back(name, quantised.to(at::kFloat) * scale);
+  }
+  return out;
+}
+
 void RecordingTaps::on_tap(std::string_view name, const at::Tensor& value) {
   taps[std::string(name)] = value.detach().to(at::kCPU).clone();
 }

@@ -5,6 +5,8 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <ATen/core/Tensor.h>
 
@@ -29,6 +31,17 @@ struct TinyWanIo {
   at::Tensor attn_out; // [1, 72, 128] attention output before the o projection
 };
 TinyWanIo tiny_wan_io();
+
+// The tiny weights as ComfyUI's *_fp8_scaled files store a DiT, names under `prefix`: the blocks'
+// linear weights as e4m3(weight / scale) with a float32 "<module>.scale_weight" beside each (one
+// value; one per row for ffn.0), a "scaled_fp8" marker and "<module>.scale_input"s the loader
+// ignores, the rest fp16. `dequantised`: what a loader must make of it, in float32 under the
+// original names.
+struct ScaledFp8Weights {
+  std::vector<std::pair<std::string, at::Tensor>> stored;
+  std::vector<std::pair<std::string, at::Tensor>> dequantised;
+};
+ScaledFp8Weights tiny_wan_scaled_fp8(const std::string& prefix);
 
 // Keeps a copy of every tap, by name.
 class RecordingTaps : public TapSink {

@@ -143,10 +143,32 @@ TEST(WanWeights, IntegerTensorsAreRejected) {
   EXPECT_NE(error.find("wrong type: patch_embedding.bias"), std::string::npos) << error;
 }
 
-TEST(WanWeights, ScaledFp8IsRejected) {
+// A scaled fp8 weight's scale is one value or one per row; anything else is named, not broadcast.
+TEST(WanWeights, ScaledFp8WithAMisshapenScaleIsRefused) {
   StateDict tensors = tiny_state_dict();
-  tensors.emplace_back("blocks.0.self_attn.q.scale_weight", at::ones({1}));
-  EXPECT_NE(load_error(tensors, "fp8.safetensors").find("scaled fp8"), std::string::npos);
+  tensors.emplace_back("blocks.0.self_attn.q.scale_weight", at::ones({3}));
+  const std::string error = load_error(tensors, "fp8.safetensors");
+  EXPECT_NE(error.find("wrong scale: blocks.0.self_attn.q.scale_weight"), std::string::npos) << error;
+  EXPECT_NE(error.find("one float, or one per row of blocks.0.self_attn.q.weight"), std::string::npos) << error;
+}
+
+// In the compute dtype straight away: a bf16 load holds e4m3 · scale rounded once to bf16.
+TEST(WanWeights, ScaledFp8LoadsInTheComputeDtype) {
+  StateDict tensors = tiny_state_dict();
+  at::Tensor quantised, scale;
+  for (auto& [name, tensor] : tensors) {
+    if (name != "blocks.1.ffn.2.weight") continue;
+    scale = tensor.abs().max() / 448.0;
+    quantised = (tensor / scale).to(at::kFloat8_e4m3fn);
+    tensor = quantised;
+  }
+  tensors.emplace_back("blocks.1.ffn.2.scale_weight", scale.reshape({1}));
+  const auto path = test::scratch_dir("wan_weights") / "fp8_bf16.safetensors";
+  write_safetensors(path, tensors);
+  const WanWeights w = WanWeights::load(test::tiny_wan_config(), {SafetensorsFile::open(path)}, at::Device(at::kCPU),
+                                        at::kBFloat16);
+  EXPECT_EQ(w.blocks[1].ffn_2_weight.scalar_type(), at::kBFloat16);
+  EXPECT_TRUE(at::equal(w.blocks[1].ffn_2_weight, (quantised.to(at::kFloat) * scale).to(at::kBFloat16)));
 }
 
 // ComfyUI's newer format keeps a scale per layer beside each fp8 weight, and a comfy_quant record.

@@ -151,6 +151,13 @@ fs::path write_tiny_wan_original(const fs::path& dir) {
   return dir;
 }
 
+fs::path write_tiny_wan_fp8_scaled(const fs::path& dir) {
+  write_tiny_wan_original(dir);
+  fs::remove(dir / "wan2.1_t2v_tiny_fp32.safetensors");
+  write_safetensors(dir / "wan2.1_t2v_tiny_fp8_scaled.safetensors", tiny_wan_scaled_fp8("model.diffusion_model.").stored);
+  return dir;
+}
+
 fs::path write_tiny_wan_a14b_comfy(const fs::path& dir) {
   write_original(dir, "wan2.2_t2v_high_noise_tiny_fp32.safetensors", tiny_dit_tensors(), tiny_wan_upstream_config(),
                  WanVaeVersion::Wan21);

@@ -18,6 +18,10 @@ namespace svgear::test {
 // wan_2.1_vae.safetensors, google/umt5-xxl/tokenizer.json.
 std::filesystem::path write_tiny_wan_original(const std::filesystem::path& dir);
 
+// As write_tiny_wan_original, the DiT as ComfyUI's *_fp8_scaled files store it
+// (wan2.1_t2v_tiny_fp8_scaled.safetensors: tests/model/tiny_wan.h's tiny_wan_scaled_fp8).
+std::filesystem::path write_tiny_wan_fp8_scaled(const std::filesystem::path& dir);
+
 // <dir>/transformer/ (two shards in Diffusers names + index, Diffusers config.json),
 // text_encoder/ (two Hugging Face shards + index), tokenizer/tokenizer.json and
 // vae/diffusion_pytorch_model.safetensors (AutoencoderKLWan names, decoder half).

@@ -1,6 +1,6 @@
-// Wan folders of both layouts — Wan 2.1, Wan2.2-TI2V with the 2.2 VAE and Wan2.2-A14B's pairs of
-// experts in their three layouts — loaded on CUDA and
-// generated end to end there with dense, SVG2 and SVG-EAR attention into a video file: the dense
+// Wan folders of both layouts — Wan 2.1 (also as ComfyUI's scaled fp8, dequantised on the GPU),
+// Wan2.2-TI2V with the 2.2 VAE and Wan2.2-A14B's pairs of experts in their three layouts — loaded
+// on CUDA and generated end to end there with dense, SVG2 and SVG-EAR attention into a video file: the dense
 // video against the same request's fp32 CPU video, the sparse ones at top_p 1 (every block routed,
 // so the same attention up to summation order) against the dense one. Skipped without a GPU.
 
@@ -42,6 +42,7 @@ fs::path write_a14b_diffusers(const fs::path& dir) { return test::write_tiny_wan
 const WanFolderCase kCases[] = {
     {"wan21_original", test::write_tiny_wan_original, 32, 48},
     {"wan21_diffusers", test::write_tiny_wan_diffusers, 32, 48},
+    {"wan21_fp8_scaled", test::write_tiny_wan_fp8_scaled, 32, 48},
     {"ti2v_original", test::write_tiny_wan22_ti2v_original, 32, 64},
     {"ti2v_diffusers", test::write_tiny_wan22_ti2v_diffusers, 32, 64},
     {"a14b_comfy", test::write_tiny_wan_a14b_comfy, 32, 48, true},

@@ -300,24 +300,24 @@ TEST(WanFolder, MixedLayoutsAndTwoModelsAreRefused) {
   EXPECT_TRUE(contains(error, (empty / "transformer").string()));
 }
 
-// ComfyUI's scaled fp8 DiT is refused from its header when the folder is read, before the text
-// encoder's gigabytes: it listed as complete and failed only after umT5 and the VAE had loaded.
-TEST(WanFolder, ScaledFp8IsRefusedWhenTheFolderIsRead) {
-  const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_scaled_fp8") / "w");
+// ComfyUI's per-layer quantized DiT is refused from its header when the folder is read, before the
+// text encoder's gigabytes: it listed as complete and failed only after umT5 and the VAE had loaded.
+TEST(WanFolder, LayerQuantizedDiTIsRefusedWhenTheFolderIsRead) {
+  const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_layer_quantized") / "w");
   const fs::path dit = dir / "wan2.1_t2v_tiny_fp32.safetensors";
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   {
     const auto file = SafetensorsFile::open(dit);
     for (const TensorEntry& entry : file->tensors()) tensors.emplace_back(entry.name, file->load(entry.name));
   }
-  tensors.emplace_back("scaled_fp8", at::zeros({2}));
+  tensors.emplace_back("blocks.0.ffn.0.comfy_quant", at::zeros({2}));
   fs::remove(dit);
   write_safetensors(dit, tensors);
   try {
     (void)read_wan_manifest(dir);
-    ADD_FAILURE() << "expected the scaled fp8 file to be refused";
+    ADD_FAILURE() << "expected the per-layer quantized file to be refused";
   } catch (const UserError& e) {
-    EXPECT_TRUE(contains(e.what(), "are scaled fp8 (scaled_fp8)")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "are quantized per layer (blocks.0.ffn.0.comfy_quant)")) << e.what();
   }
 }
 

@@ -154,6 +154,22 @@ TEST(WanModel, DitFromAFolderMatchesTheReference) {
   EXPECT_LT(error, kFloat32Tolerance);
 }
 
+// A ComfyUI folder with an *_fp8_scaled DiT loads (dequantised to the compute dtype) and generates.
+TEST(WanModel, ScaledFp8DiTFolderLoadsAndGenerates) {
+  const auto dir = test::write_tiny_wan_fp8_scaled(test::scratch_dir("wan_fp8_folder") / "model");
+  auto model = Model::load(dir, c10::Device(c10::kCPU));
+  EXPECT_EQ(model->manifest.weight_files.front(), "wan2.1_t2v_tiny_fp8_scaled.safetensors");
+  EXPECT_EQ(model->dit->weights().blocks[0].self_attn_q_weight.scalar_type(), at::kFloat);
+  const test::TinyWanIo io = test::tiny_wan_io();
+  DenseBackend dense;
+  DiTForward call;
+  call.attention = &dense;
+  const double error = test::relative_l2(model->dit->forward(io.x, io.t, io.context, call), io.out);
+  std::cout << "[ measured ] fp8_scaled DiT from a ComfyUI-layout folder vs reference: relative L2 " << error << "\n";
+  EXPECT_LT(error, 5e-2);
+  expect_generates(*model, dir.parent_path() / "fp8.y4m");
+}
+
 TEST(WanModel, MemoryOptionsPlaceAndFreeTheTextEncoder) {
   const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_options") / "model");
   ModelOptions options;
