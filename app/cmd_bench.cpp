@@ -41,6 +41,8 @@ so each mode's total covers a whole generation (text encoder + steps + VAE).
                      `ncu --profile-from-start off` (cudaProfilerStart/Stop around it)
   --expert-swap      a GPU only: also time Wan2.2-A14B's Idle expert on the CPU, a second DiT of
                      the shape in host memory trading places with the first (three moves)
+  --fp8              the blocks' linear weights in e4m3 with a scale each, as a scaled fp8
+                     checkpoint (ComfyUI's *_fp8_scaled) keeps them: each matmul dequantises its weight
   --device D  --dtype bf16|f32  --seed N  --json FILE   as below
 
 svgear bench attention: one self-attention call per backend and budget.
@@ -95,6 +97,7 @@ int bench_step(int argc, char** argv) {
   options.base.top_p = args.number("top-p").value_or(options.base.top_p);
   options.profiled_step = args.flag("profile-step");
   options.expert_swap = args.flag("expert-swap");
+  options.fp8 = args.flag("fp8");
   if (options.expert_swap && !options.device.is_cuda()) {
     throw UserError("--expert-swap times moves between a GPU and host memory: give --device cuda");
   }

@@ -263,7 +263,10 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
 
   progress("diffusion model: random weights (" + std::to_string(config.num_layers) + " layers, dim " +
            std::to_string(config.dim) + ")");
-  auto dit = std::make_unique<WanDiT>(config, wan_random_weights(config, options.seed, options.device, options.dtype));
+  WanWeights weights = wan_random_weights(config, options.seed, options.device, options.dtype);
+  if (options.fp8) weights.keep_block_linears_in_fp8();
+  result.fp8 = options.fp8;
+  auto dit = std::make_unique<WanDiT>(config, std::move(weights));
   dit->weights().for_each_tensor([&](const std::string&, const at::Tensor& t, WeightPrecision) {
     result.weights_gib += gib(t);
   });
@@ -386,17 +389,17 @@ nlohmann::json DitStepBenchResult::to_json() const {
           {"num_steps", num_steps}, {"dense_warmup_steps", dense_warmup_steps}, {"top_p", top_p},
           {"text_encoder", stage_json(text_encoder)}, {"vae_decode", stage_json(vae_decode)},
           {"video", {video_frames, video_height, video_width}}, {"rows", rows_json},
-          {"expert_swap_ms", expert_swap_ms}};
+          {"expert_swap_ms", expert_swap_ms}, {"fp8", fp8}};
 }
 
 std::string DitStepBenchResult::table() const {
   std::string text;
   char line[400];
   std::snprintf(line, sizeof line,
-                "shape %s: %d layers, %d heads × %d tokens × %d, weights %.2f GiB, %s, %s; a step = cond + uncond "
+                "shape %s: %d layers, %d heads × %d tokens × %d, weights %.2f GiB%s, %s, %s; a step = cond + uncond "
                 "forward; %d-step schedule, %d dense warm-up steps",
-                shape.c_str(), layers, heads, tokens, head_dim, weights_gib, device.c_str(), dtype.c_str(), num_steps,
-                dense_warmup_steps);
+                shape.c_str(), layers, heads, tokens, head_dim, weights_gib, fp8 ? " (scaled fp8)" : "",
+                device.c_str(), dtype.c_str(), num_steps, dense_warmup_steps);
   text += line;
   const bool sparse =
       std::any_of(rows.begin(), rows.end(), [](const DitStepBenchRow& r) { return r.mode != AttentionMode::Dense; });

@@ -52,6 +52,9 @@ struct DitStepBenchOptions {
   // in host memory (a copy of the first) trades places with the first (WanDiT::swap_places), as at
   // the boundary step and back at the next generation's first; each move timed.
   bool expert_swap = false;
+  // The blocks' linear weights kept in e4m3 as a scaled fp8 checkpoint's are
+  // (WanWeights::keep_block_linears_in_fp8), so the steps pay each matmul's dequantisation.
+  bool fp8 = false;
   // Told what starts next ("text encoder: …", "dense: step 2 of 4", …): at wan1.3b-480p on a CPU
   // a stage takes minutes, and a bench that prints nothing until its table looks hung.
   std::function<void(const std::string&)> on_progress;
@@ -80,7 +83,8 @@ struct PipelineStageTiming {
 struct DitStepBenchResult {
   std::string shape, device, dtype;
   int layers = 0, heads = 0, tokens = 0, head_dim = 0;
-  double weights_gib = 0.0;  // the DiT's weights in the bench dtype
+  double weights_gib = 0.0;  // the DiT's weights in the bench dtype (with fp8, the blocks' linears in e4m3)
+  bool fp8 = false;
   int num_steps = 0, dense_warmup_steps = 0;
   double top_p = 0.0;  // the sparse modes' budget
   PipelineStageTiming text_encoder;  // umT5 on 2 prompts × text tokens

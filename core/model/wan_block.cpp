@@ -47,21 +47,21 @@ ResidualStream WanBlock::self_attention(const ResidualStream& stream, const at::
   at::Tensor x, h;  // [B, N, dim]
   if (stream.branch.defined()) {
     ResidualNormed r = wan_add_norm_modulate(stream.x, stream.branch, stream.gate, mod[0], mod[1], eps,
-                                             w.self_attn_q_weight.scalar_type());
+                                             w.compute_dtype());
     x = std::move(r.sum);
     h = std::move(r.normed);
   } else {
     x = stream.x;
-    h = wan_norm_modulate(x, mod[0], mod[1], eps, w.self_attn_q_weight.scalar_type());
+    h = wan_norm_modulate(x, mod[0], mod[1], eps, w.compute_dtype());
   }
-  at::Tensor v = wan_linear(h, w.self_attn_v_weight, w.self_attn_v_bias)
+  at::Tensor v = wan_linear(h, w.self_attn_v_weight, w.self_attn_v_bias, w.self_attn_v_scale)
                      .view({batch, tokens, heads, head_dim});                     // [B, N, H, d]
   // q and k: RMSNorm and RoPE in float32, then in v's dtype (the weights', or bf16 under the
   // trainer's autocast, where the linears give bf16 and the weights stay float32), heads first.
   const at::ScalarType compute = v.scalar_type();
-  at::Tensor q = rms_norm_rope(wan_linear(h, w.self_attn_q_weight, w.self_attn_q_bias),
+  at::Tensor q = rms_norm_rope(wan_linear(h, w.self_attn_q_weight, w.self_attn_q_bias, w.self_attn_q_scale),
                                w.self_attn_norm_q_weight, rope.rotation, heads, eps, compute);  // [B, H, N, d]
-  at::Tensor k = rms_norm_rope(wan_linear(h, w.self_attn_k_weight, w.self_attn_k_bias),
+  at::Tensor k = rms_norm_rope(wan_linear(h, w.self_attn_k_weight, w.self_attn_k_bias, w.self_attn_k_scale),
                                w.self_attn_norm_k_weight, rope.rotation, heads, eps, compute);  // [B, H, N, d]
   const std::string tap_prefix =
       call.taps ? "blocks." + std::to_string(layer_) + ".self_attn." : std::string();
@@ -80,7 +80,7 @@ ResidualStream WanBlock::self_attention(const ResidualStream& stream, const at::
   at::Tensor o = call.attention->forward(q, k, v.transpose(1, 2), attention_call);  // [B, H, N, d]
   o = o.transpose(1, 2).reshape({batch, tokens, heads * head_dim});               // [B, N, dim]
   if (call.taps) tap(call.taps, tap_prefix + "out", o);
-  at::Tensor y = wan_linear(o, w.self_attn_o_weight, w.self_attn_o_bias);         // [B, N, dim]
+  at::Tensor y = wan_linear(o, w.self_attn_o_weight, w.self_attn_o_bias, w.self_attn_o_scale);  // [B, N, dim]
   return {std::move(x), std::move(y), mod[2]};
 }
 
@@ -97,7 +97,7 @@ ResidualStream WanBlock::cross_attention_and_ffn(const ResidualStream& stream, c
   at::Tensor x, h;  // [B, N, dim]
   if (w.norm3_weight.defined()) {
     ResidualNormed r = wan_add_layer_norm(stream.x, stream.branch, stream.gate, w.norm3_weight, w.norm3_bias, eps,
-                                          w.cross_attn_q_weight.scalar_type());
+                                          w.compute_dtype());
     x = std::move(r.sum);
     h = std::move(r.normed);
   } else {
@@ -105,26 +105,26 @@ ResidualStream WanBlock::cross_attention_and_ffn(const ResidualStream& stream, c
     h = x;
   }
   const int64_t context_len = context.rows.size(1);
-  at::Tensor v = wan_linear(context.rows, w.cross_attn_v_weight, w.cross_attn_v_bias)
+  at::Tensor v = wan_linear(context.rows, w.cross_attn_v_weight, w.cross_attn_v_bias, w.cross_attn_v_scale)
                      .view({batch, context_len, heads, head_dim})
                      .transpose(1, 2);                                            // [B, H, Lc, d]
   // The queries' and keys' RMSNorm and cast as one op each (no rotation across attention), stored
   // tokens first: the cross-attention reads them there and writes its output tokens first too.
-  at::Tensor q = rms_norm_rope(wan_linear(h, w.cross_attn_q_weight, w.cross_attn_q_bias),
+  at::Tensor q = rms_norm_rope(wan_linear(h, w.cross_attn_q_weight, w.cross_attn_q_bias, w.cross_attn_q_scale),
                                w.cross_attn_norm_q_weight, at::Tensor(), heads, eps, v.scalar_type(),
                                RmsNormRopeLayout::TokensFirst);                   // [B, H, N, d]
-  at::Tensor k = rms_norm_rope(wan_linear(context.rows, w.cross_attn_k_weight, w.cross_attn_k_bias),
-                               w.cross_attn_norm_k_weight, at::Tensor(), heads, eps, v.scalar_type(),
-                               RmsNormRopeLayout::TokensFirst);                   // [B, H, Lc, d]
+  at::Tensor k = rms_norm_rope(                                                  // [B, H, Lc, d]
+      wan_linear(context.rows, w.cross_attn_k_weight, w.cross_attn_k_bias, w.cross_attn_k_scale),
+      w.cross_attn_norm_k_weight, at::Tensor(), heads, eps, v.scalar_type(), RmsNormRopeLayout::TokensFirst);
   at::Tensor o = text_cross_attention(q, k, v, context.padding);                  // [B, N, dim]
-  at::Tensor y = wan_linear(o, w.cross_attn_o_weight, w.cross_attn_o_bias);       // [B, N, dim]
+  at::Tensor y = wan_linear(o, w.cross_attn_o_weight, w.cross_attn_o_bias, w.cross_attn_o_scale);  // [B, N, dim]
 
   // ffn, after the residual x + y (float32), with its norm in the same pass
-  ResidualNormed r = wan_add_norm_modulate(x, y, at::Tensor(), mod[3], mod[4], eps, w.ffn_0_weight.scalar_type());
+  ResidualNormed r = wan_add_norm_modulate(x, y, at::Tensor(), mod[3], mod[4], eps, w.compute_dtype());
   x = std::move(r.sum);
   h = std::move(r.normed);                                                        // [B, N, dim]
-  h = wan_linear_gelu(h, w.ffn_0_weight, w.ffn_0_bias);                           // [B, N, ffn_dim]
-  y = wan_linear(h, w.ffn_2_weight, w.ffn_2_bias);                                // [B, N, dim]
+  h = wan_linear_gelu(h, w.ffn_0_weight, w.ffn_0_bias, w.ffn_0_scale);  // [B, N, ffn_dim]
+  y = wan_linear(h, w.ffn_2_weight, w.ffn_2_bias, w.ffn_2_scale);  // [B, N, dim]
   return {std::move(x), std::move(y), mod[5]};
 }
 

@@ -6,17 +6,29 @@
 #include <ATen/autocast_mode.h>
 #include <ATen/core/grad_mode.h>
 
+#include "core/model/wan_weights.h"
 #include "kernels/layer_norm_affine/layer_norm_affine.h"
 
 namespace svgear {
 
-at::Tensor wan_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
-  return at::linear(x.to(weight.scalar_type()), weight, bias);
+namespace {
+
+at::Tensor matmul_weight(const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& scale) {
+  return scale.defined() ? dequantized_fp8(weight, scale, bias.scalar_type()) : weight;
+}
+
+}  // namespace
+
+at::Tensor wan_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& scale) {
+  const at::Tensor w = matmul_weight(weight, bias, scale);
+  return at::linear(x.to(w.scalar_type()), w, bias);
 }
 
 // `_addmm_activation` has no derivative and is not on autocast's lists, so the trainer (gradients,
 // bf16 autocast over float32 weights) keeps the linear and the GELU.
-at::Tensor wan_linear_gelu(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+at::Tensor wan_linear_gelu(const at::Tensor& x, const at::Tensor& stored_weight, const at::Tensor& bias,
+                           const at::Tensor& scale) {
+  const at::Tensor weight = matmul_weight(stored_weight, bias, scale);
   const at::Tensor input = x.to(weight.scalar_type());
   const bool training = (at::GradMode::is_enabled() && (input.requires_grad() || weight.requires_grad() ||
                                                         (bias.defined() && bias.requires_grad()))) ||

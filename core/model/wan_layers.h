@@ -8,14 +8,18 @@
 
 namespace svgear {
 
-// x @ weight^T + bias, with x cast to the weight's dtype; the result has the weight's dtype.
-at::Tensor wan_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
+// x @ weight^T + bias, with x cast to the weight's dtype; the result has the weight's dtype. With a
+// `scale`, the weight is kept in e4m3 (WanWeights' scaled fp8) and dequantised for this product to
+// the bias's dtype (dequantized_fp8).
+at::Tensor wan_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                      const at::Tensor& scale = at::Tensor());
 
 // gelu(x @ weight^T + bias), GELU in its tanh form (upstream's FFN): on CUDA, outside training,
 // one matrix product with cuBLASLt's GELU epilogue (applied to the float32 accumulator, before the
 // rounding to the weights' dtype), so the [N, ffn_dim] product is not read and written again;
-// elsewhere the linear, then the GELU.
-at::Tensor wan_linear_gelu(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
+// elsewhere the linear, then the GELU. `scale` as for wan_linear.
+at::Tensor wan_linear_gelu(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                           const at::Tensor& scale = at::Tensor());
 
 // LayerNorm over the last dim, computed in float32 (upstream WanLayerNorm) and rounded once to
 // `dtype` (the next projection's); weight and bias are undefined for the norms without affine

@@ -20,7 +20,8 @@ constexpr WeightPrecision kFloat32 = WeightPrecision::Float32;
 template <class Weights, class Visit>
 void visit_tensors(Weights& w, const Visit& visit) {
   auto one = [&](const std::string& name, auto& tensor, WeightPrecision precision) {
-    if (tensor.defined()) visit(name, tensor, precision);
+    if (!tensor.defined()) return;
+    visit(name, tensor, tensor.scalar_type() == at::kFloat8_e4m3fn ? WeightPrecision::Fp8 : precision);
   };
   one("patch_embedding.weight", w.patch_embedding_weight, kCompute);
   one("patch_embedding.bias", w.patch_embedding_bias, kCompute);
@@ -39,35 +40,64 @@ void visit_tensors(Weights& w, const Visit& visit) {
     const std::string p = "blocks." + std::to_string(i) + ".";
     one(p + "modulation", b.modulation, kFloat32);
     one(p + "self_attn.q.weight", b.self_attn_q_weight, kCompute);
+    one(p + "self_attn.q.scale_weight", b.self_attn_q_scale, kFloat32);
     one(p + "self_attn.q.bias", b.self_attn_q_bias, kCompute);
     one(p + "self_attn.k.weight", b.self_attn_k_weight, kCompute);
+    one(p + "self_attn.k.scale_weight", b.self_attn_k_scale, kFloat32);
     one(p + "self_attn.k.bias", b.self_attn_k_bias, kCompute);
     one(p + "self_attn.v.weight", b.self_attn_v_weight, kCompute);
+    one(p + "self_attn.v.scale_weight", b.self_attn_v_scale, kFloat32);
     one(p + "self_attn.v.bias", b.self_attn_v_bias, kCompute);
     one(p + "self_attn.o.weight", b.self_attn_o_weight, kCompute);
+    one(p + "self_attn.o.scale_weight", b.self_attn_o_scale, kFloat32);
     one(p + "self_attn.o.bias", b.self_attn_o_bias, kCompute);
     one(p + "self_attn.norm_q.weight", b.self_attn_norm_q_weight, kFloat32);
     one(p + "self_attn.norm_k.weight", b.self_attn_norm_k_weight, kFloat32);
     one(p + "norm3.weight", b.norm3_weight, kFloat32);
     one(p + "norm3.bias", b.norm3_bias, kFloat32);
     one(p + "cross_attn.q.weight", b.cross_attn_q_weight, kCompute);
+    one(p + "cross_attn.q.scale_weight", b.cross_attn_q_scale, kFloat32);
     one(p + "cross_attn.q.bias", b.cross_attn_q_bias, kCompute);
     one(p + "cross_attn.k.weight", b.cross_attn_k_weight, kCompute);
+    one(p + "cross_attn.k.scale_weight", b.cross_attn_k_scale, kFloat32);
     one(p + "cross_attn.k.bias", b.cross_attn_k_bias, kCompute);
     one(p + "cross_attn.v.weight", b.cross_attn_v_weight, kCompute);
+    one(p + "cross_attn.v.scale_weight", b.cross_attn_v_scale, kFloat32);
     one(p + "cross_attn.v.bias", b.cross_attn_v_bias, kCompute);
     one(p + "cross_attn.o.weight", b.cross_attn_o_weight, kCompute);
+    one(p + "cross_attn.o.scale_weight", b.cross_attn_o_scale, kFloat32);
     one(p + "cross_attn.o.bias", b.cross_attn_o_bias, kCompute);
     one(p + "cross_attn.norm_q.weight", b.cross_attn_norm_q_weight, kFloat32);
     one(p + "cross_attn.norm_k.weight", b.cross_attn_norm_k_weight, kFloat32);
     one(p + "ffn.0.weight", b.ffn_0_weight, kCompute);
+    one(p + "ffn.0.scale_weight", b.ffn_0_scale, kFloat32);
     one(p + "ffn.0.bias", b.ffn_0_bias, kCompute);
     one(p + "ffn.2.weight", b.ffn_2_weight, kCompute);
+    one(p + "ffn.2.scale_weight", b.ffn_2_scale, kFloat32);
     one(p + "ffn.2.bias", b.ffn_2_bias, kCompute);
   }
   one("head.modulation", w.head_modulation, kFloat32);
   one("head.head.weight", w.head_head_weight, kFloat32);
   one("head.head.bias", w.head_head_bias, kFloat32);
+}
+
+// A meta tensor for each linear's scale not yet set: a visit meets those under their names
+// ("…scale_weight", right after the weight's), to fill or to drop.
+void add_scale_placeholders(WanBlockWeights& b) {
+  for (at::Tensor* scale : {&b.self_attn_q_scale, &b.self_attn_k_scale, &b.self_attn_v_scale, &b.self_attn_o_scale,
+                            &b.cross_attn_q_scale, &b.cross_attn_k_scale, &b.cross_attn_v_scale, &b.cross_attn_o_scale,
+                            &b.ffn_0_scale, &b.ffn_2_scale}) {
+    if (!scale->defined()) *scale = at::empty({}, at::TensorOptions().device(at::kMeta).dtype(at::kFloat));
+  }
+}
+
+// The dtype to() gives a tensor of `precision` for a compute dtype.
+at::ScalarType held_dtype(WeightPrecision precision, at::ScalarType compute) {
+  switch (precision) {
+    case WeightPrecision::Compute: return compute;
+    case WeightPrecision::Fp8: return at::kFloat8_e4m3fn;
+    default: return at::kFloat;
+  }
 }
 
 at::Tensor meta_tensor(at::IntArrayRef shape) {
@@ -134,7 +164,34 @@ bool is_float_dtype(WeightDtype dtype) {
 
 }  // namespace
 
-WanWeights WanWeights::meta(const WanConfig& c) {
+at::Tensor dequantized_fp8(const at::Tensor& weight, const at::Tensor& scale, at::ScalarType dtype) {
+  std::vector<int64_t> per_row(weight.dim(), 1);
+  per_row.front() = -1;
+  const at::Tensor factor = scale.numel() == 1 ? scale.reshape({}) : scale.reshape(per_row);
+  return (weight.to(at::kFloat) * factor.to(at::kFloat)).to(dtype);
+}
+
+WanWeights::Fp8Scales WanWeights::fp8_scales(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+  constexpr std::string_view kScale = "scale_weight";
+  const std::map<std::string, StoredTensor> index = index_checkpoint(files);
+  Fp8Scales out;
+  for (const auto& [name, stored] : index) {
+    if (!name.starts_with("blocks.") || !name.ends_with(kScale)) continue;
+    const auto weight = index.find(name.substr(0, name.size() - kScale.size()) + "weight");
+    if (weight == index.end()) continue;
+    const TensorEntry* w = weight->second.file->find(weight->second.stored_name);
+    const TensorEntry* scale = stored.file->find(stored.stored_name);
+    // Anything else (a scale that fits no row count, a weight not in e4m3) goes through load's
+    // dequantisation, which names what is wrong.
+    if (w->dtype != WeightDtype::F8_E4M3 || w->shape.size() != 2 || !is_float_dtype(scale->dtype)) continue;
+    int64_t elements = 1;
+    for (int64_t extent : scale->shape) elements *= extent;
+    if (elements == 1 || elements == w->shape.front()) out.emplace(name, scale->shape);
+  }
+  return out;
+}
+
+WanWeights WanWeights::meta(const WanConfig& c, const Fp8Scales& fp8) {
   const int64_t dim = c.dim;
   const int64_t ffn = c.ffn_dim;
   WanWeights w;
@@ -179,11 +236,21 @@ WanWeights WanWeights::meta(const WanConfig& c) {
     b.ffn_0_bias = meta_tensor({ffn});
     b.ffn_2_weight = meta_tensor({dim, ffn});
     b.ffn_2_bias = meta_tensor({dim});
+    add_scale_placeholders(b);  // so that the visit below meets every scale: kept for `fp8` only
   }
   const int64_t head_out = int64_t(c.out_dim) * c.patch_volume();
   w.head_modulation = meta_tensor({1, 2, dim});
   w.head_head_weight = meta_tensor({head_out, dim});
   w.head_head_bias = meta_tensor({head_out});
+  constexpr std::string_view kScale = "scale_weight";
+  w.for_each_tensor_mutable([&](const std::string& name, at::Tensor& tensor, WeightPrecision) {
+    if (name.ends_with(kScale)) {
+      const auto kept = fp8.find(name);
+      tensor = kept == fp8.end() ? at::Tensor() : meta_tensor(kept->second);
+    } else if (name.ends_with(".weight") && fp8.contains(name.substr(0, name.size() - 6) + std::string(kScale))) {
+      tensor = tensor.to(at::kFloat8_e4m3fn);
+    }
+  });
   return w;
 }
 
@@ -201,7 +268,7 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
 
   std::vector<std::string> missing;
   std::vector<std::string> mismatched;
-  WanWeights w = meta(config);
+  WanWeights w = meta(config, fp8_scales(files));
   w.for_each_tensor_mutable([&](const std::string& name, at::Tensor& tensor, WeightPrecision precision) {
     if (cancel) cancel->throw_if_cancelled();
     const std::vector<int64_t> expected = tensor.sizes().vec();
@@ -224,8 +291,13 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
                            it->second.file->path().string());
       return;
     }
-    // ComfyUI's scaled fp8 (*_fp8_scaled): the weight stored as e4m3(weight / scale) with its scale
-    // beside it as "<module>.scale_weight", one float32 (or one per output row).
+    const at::Tensor stored = it->second.file->load(it->second.stored_name);
+    if (precision == WeightPrecision::Fp8) {  // kept as stored (fp8_scales checked it), its scale beside it
+      tensor = stored.to(device);
+      return;
+    }
+    // ComfyUI's scaled fp8 (*_fp8_scaled) outside the blocks' linears: the weight stored as
+    // e4m3(weight / scale) with its scale beside it as "<module>.scale_weight", dequantised here.
     const StoredTensor* scale = nullptr;
     if (name.ends_with(".weight")) {
       const auto found = index.find(name.substr(0, name.size() - 6) + "scale_weight");
@@ -244,18 +316,13 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
       }
     }
     const at::ScalarType dtype = precision == WeightPrecision::Compute ? compute_dtype : at::kFloat;
-    const at::Tensor stored = it->second.file->load(it->second.stored_name);
     if (!scale) {
       tensor = stored.to(device, dtype);
       return;
     }
-    // Dequantised on `device`: e4m3 travels there at a byte per element (one `to(device, float)`
-    // would convert on the host and copy four), and float32 is held for one tensor only.
-    std::vector<int64_t> scale_shape(expected.size(), 1);
-    scale_shape.front() = -1;
-    const at::Tensor factor = scale->file->load(scale->stored_name).to(device, at::kFloat);
-    tensor = (stored.to(device).to(at::kFloat) * factor.reshape(factor.numel() == 1 ? std::vector<int64_t>{} : scale_shape))
-                 .to(dtype);
+    // On `device`: e4m3 travels there at a byte per element (one `to(device, float)` would convert
+    // on the host and copy four), and float32 is held for one tensor only.
+    tensor = dequantized_fp8(stored.to(device), scale->file->load(scale->stored_name).to(device), dtype);
   });
 
   if (!missing.empty() || !mismatched.empty()) {
@@ -286,9 +353,24 @@ std::vector<std::pair<std::string, at::Tensor>> WanWeights::state_dict() const {
   return out;
 }
 
+void WanWeights::keep_block_linears_in_fp8() {
+  for (WanBlockWeights& b : blocks) add_scale_placeholders(b);
+  at::Tensor scale;  // the weight just visited's; its scale comes next
+  for_each_tensor_mutable([&](const std::string& name, at::Tensor& tensor, WeightPrecision precision) {
+    if (name.ends_with("scale_weight")) {
+      if (tensor.is_meta()) tensor = scale;  // a placeholder: set here, or dropped (undefined)
+      scale = at::Tensor();
+    } else if (name.starts_with("blocks.") && tensor.dim() == 2 && precision == WeightPrecision::Compute) {
+      const at::Tensor weight = tensor.to(at::kFloat);
+      scale = at::clamp_min(weight.abs().max() / 448.0, 1e-30);  // an all-zero weight stays zero
+      tensor = (weight / scale).to(at::kFloat8_e4m3fn);
+    }
+  });
+}
+
 void WanWeights::to(at::Device device, at::ScalarType dtype) {
   for_each_tensor_mutable([&](const std::string&, at::Tensor& tensor, WeightPrecision precision) {
-    tensor = tensor.to(device, precision == WeightPrecision::Compute ? dtype : at::kFloat);
+    tensor = tensor.to(device, held_dtype(precision, dtype));
   });
 }
 
@@ -300,7 +382,7 @@ void WanWeights::swap_places(WanWeights& to_host, WanWeights& to_device, at::Dev
   const auto slots = [dtype](WanWeights& weights) {
     std::vector<Slot> out;
     weights.for_each_tensor_mutable([&](const std::string&, at::Tensor& tensor, WeightPrecision precision) {
-      out.push_back({&tensor, precision == WeightPrecision::Compute ? dtype : at::kFloat});
+      out.push_back({&tensor, held_dtype(precision, dtype)});
     });
     return out;
   };

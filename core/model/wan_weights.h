@@ -4,7 +4,9 @@
 // ("model.diffusion_model." in ComfyUI files), renames Diffusers keys, converts to float32 and
 // checks every shape against the config; to() then moves the tensors for inference.
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -20,8 +22,9 @@ namespace svgear {
 class SafetensorsFile;
 
 // What to() does with a tensor: matmul operands follow the compute dtype; norms, modulation and the
-// layers upstream runs under autocast(float32) (time embedding, time projection, head) stay fp32.
-enum class WeightPrecision { Unset, Compute, Float32 };
+// layers upstream runs under autocast(float32) (time embedding, time projection, head) stay fp32;
+// a block's linear weight kept in e4m3 (Fp8: ComfyUI's scaled fp8, its scale beside it) stays e4m3.
+enum class WeightPrecision { Unset, Compute, Float32, Fp8 };
 
 struct WanBlockWeights {
   // blocks.{i}.modulation  [1, 6, dim]
@@ -78,7 +81,20 @@ struct WanBlockWeights {
   at::Tensor ffn_2_weight;
   // blocks.{i}.ffn.2.bias  [dim]
   at::Tensor ffn_2_bias;
+  // blocks.{i}.<linear>.scale_weight  [] or [rows], float32: the scale of a linear weight kept in
+  // e4m3 (ComfyUI's scaled fp8; the weight is e4m3(weight / scale)); undefined for the others.
+  at::Tensor self_attn_q_scale, self_attn_k_scale, self_attn_v_scale, self_attn_o_scale;
+  at::Tensor cross_attn_q_scale, cross_attn_k_scale, cross_attn_v_scale, cross_attn_o_scale;
+  at::Tensor ffn_0_scale, ffn_2_scale;
+
+  // The matmuls' dtype: the biases', also where the linear weights are kept in e4m3.
+  at::ScalarType compute_dtype() const { return self_attn_q_bias.scalar_type(); }
 };
+
+// A weight kept in e4m3 as the matmul takes it: e4m3 · scale (one scale, or one per row) in float32,
+// then in `dtype`. Loading dequantises the weights it does not keep in e4m3 the same way, so a kept
+// weight gives the same products as a dequantised one.
+at::Tensor dequantized_fp8(const at::Tensor& weight, const at::Tensor& scale, at::ScalarType dtype);
 
 struct WanWeights {
   // patch_embedding.weight  [dim, in_dim, patch_t, patch_h, patch_w]
@@ -114,13 +130,22 @@ struct WanWeights {
   // head.head.bias  [out_dim * patch_t * patch_h * patch_w]
   at::Tensor head_head_bias;
 
-  // The layout for `config`: every tensor an empty meta tensor of its expected shape (no memory).
-  static WanWeights meta(const WanConfig& config);
+  // Scaled fp8 weights a load keeps in e4m3: the scale's name ("blocks.3.ffn.0.scale_weight") and
+  // shape, for each of the blocks' linear weights stored in e4m3 with a scale of one value or one
+  // per row beside it.
+  using Fp8Scales = std::map<std::string, std::vector<int64_t>>;
+  static Fp8Scales fp8_scales(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
+
+  // The layout for `config`: every tensor an empty meta tensor of its expected shape (no memory),
+  // the linear weights in `fp8` in e4m3 with their scales.
+  static WanWeights meta(const WanConfig& config, const Fp8Scales& fp8 = {});
 
   // Throws WeightsError listing every missing tensor and every shape mismatch at once. Each tensor
   // goes from the file straight to `device`, Compute tensors in `compute_dtype` and
   // Float32 ones in float32, one tensor at a time: the host never holds a float32 copy of the model
-  // (57 GB for Wan 14B), only the file's pages and one converted tensor.
+  // (57 GB for Wan 14B), only the file's pages and one converted tensor. Scaled fp8: the blocks'
+  // linear weights (fp8_scales) stay e4m3 with their scales, half the memory of bf16, and the
+  // block dequantises each for its matmul; other scaled weights are dequantised as they load.
   // `cancel`, when given, is polled before each tensor (a set token throws Cancelled).
   static WanWeights load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
                          at::Device device = at::Device(at::kCPU), at::ScalarType compute_dtype = at::kFloat,
@@ -128,7 +153,7 @@ struct WanWeights {
   // Throws WeightsError when the files are quantized per layer (ComfyUI's newer weight_scale /
   // comfy_quant format), from the headers: the model scan checks it before the text encoder's
   // gigabytes are read, load() again. The older scaled fp8 (*_fp8_scaled, a scale_weight beside
-  // each fp8 weight) loads: each such weight is dequantised to `compute_dtype` as it is read.
+  // each fp8 weight) loads.
   static void refuse_layer_quantization(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
 
   using TensorVisitor = std::function<void(const std::string& name, at::Tensor& tensor,
@@ -142,7 +167,13 @@ struct WanWeights {
   // (original name, tensor) pairs, ready for write_safetensors.
   std::vector<std::pair<std::string, at::Tensor>> state_dict() const;
 
-  // Moves every tensor to `device`; Compute tensors become `dtype`, Float32 ones stay float32.
+  // Quantises the blocks' linear weights to e4m3 as ComfyUI's scaled fp8 stores them (one float32
+  // scale per weight: its largest magnitude over e4m3's largest finite value, 448), on their device;
+  // `svgear bench step --fp8` times the kept-fp8 path with it.
+  void keep_block_linears_in_fp8();
+
+  // Moves every tensor to `device`; Compute tensors become `dtype`, Float32 ones stay float32, Fp8
+  // ones e4m3.
   void to(at::Device device, at::ScalarType dtype);
   // Moves `to_host` to the CPU and `to_device` to `device` (as to() does) tensor by tensor in
   // lockstep: two weights of one config (Wan2.2-A14B's experts) trade places while neither the GPU

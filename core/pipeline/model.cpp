@@ -32,26 +32,39 @@ void check_cancel(const ModelOptions& options) {
   if (options.cancel) options.cancel->throw_if_cancelled();
 }
 
+std::vector<std::shared_ptr<SafetensorsFile>> open_dit(const ModelManifest& m,
+                                                       const std::vector<std::string>& weight_files) {
+  std::vector<std::shared_ptr<SafetensorsFile>> files;
+  for (const auto& name : weight_files) files.push_back(SafetensorsFile::open(m.folder / name));
+  return files;
+}
+
 // The DiT of `weight_files` (relative to m.folder), straight to the device in its dtype, tensor by
 // tensor (no float32 copy of the model on the host).
 std::unique_ptr<WanDiT> load_dit(const ModelManifest& m, const std::vector<std::string>& weight_files,
                                  c10::Device device, c10::ScalarType dtype, const ModelOptions& options) {
-  std::vector<std::shared_ptr<SafetensorsFile>> files;
-  for (const auto& name : weight_files) files.push_back(SafetensorsFile::open(m.folder / name));
-  return std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files, device, dtype, options.cancel));
+  return std::make_unique<WanDiT>(m.dit,
+                                  WanWeights::load(m.dit, open_dit(m, weight_files), device, dtype, options.cancel));
 }
+
+// The scaled fp8 weights each DiT keeps in e4m3, from the headers: a pair's low-noise expert second.
+struct DitFp8 {
+  WanWeights::Fp8Scales dit, low_noise_dit;
+};
 
 // The weights a Wan model puts on its DiT's `device`, from the file headers: the DiT's (a pair's
 // second expert unless it idles in host memory), and the text encoder's and the VAE's where they
 // share that device.
-WeightBytes weights_on_device(const ModelManifest& m, c10::Device device, c10::ScalarType dit_dtype,
+WeightBytes weights_on_device(const ModelManifest& m, const DitFp8& fp8, c10::Device device, c10::ScalarType dit_dtype,
                               bool idle_expert_on_cpu, c10::Device text_device, c10::Device vae_device,
                               c10::ScalarType vae_dtype) {
   std::vector<std::filesystem::path> text_files;
   for (const auto& name : m.text_encoder_files) text_files.push_back(m.folder / name);
   WeightBytes on_device;
-  on_device.dit = wan_dit_bytes(m.dit, dit_dtype);
-  if (m.low_noise_expert && !idle_expert_on_cpu) on_device.second_expert = on_device.dit;
+  on_device.dit = wan_dit_bytes(m.dit, dit_dtype, fp8.dit);
+  if (m.low_noise_expert && !idle_expert_on_cpu) {
+    on_device.second_expert = wan_dit_bytes(m.dit, dit_dtype, fp8.low_noise_dit);
+  }
   if (text_device == device) on_device.text_encoder = umt5_bytes(text_files, kTextEncoderDtype);
   if (vae_device == device) on_device.vae = wan_vae_decoder_bytes(m.folder / m.vae_file, vae_dtype);
   return on_device;
@@ -76,10 +89,18 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   Umt5Tokenizer tokenizer =
       Umt5Tokenizer::load((folder / m.tokenizer).lexically_normal(), m.dit.text_len, text_encoder_files);
   model->idle_expert_on_cpu = options.idle_expert_on_cpu && m.low_noise_expert && device.is_cuda();
+  DitFp8 fp8{WanWeights::fp8_scales(open_dit(m, m.weight_files)), {}};
+  if (m.low_noise_expert) fp8.low_noise_dit = WanWeights::fp8_scales(open_dit(m, m.low_noise_expert->weight_files));
+  if (model->idle_expert_on_cpu && fp8.dit != fp8.low_noise_dit) {
+    // The swap trades the experts' tensors one for one.
+    throw UserError(m.name + ": the two experts are not stored alike (one in scaled fp8, the other not, or scaled "
+                    "differently), so they cannot trade places: take both from one download (both *_fp16 or both "
+                    "*_fp8_scaled), or turn off Idle expert on the CPU (--idle-expert-on-cpu)");
+  }
   if (device.is_cuda()) {
     // Weights that do not fit in the free memory are refused before anything is loaded.
-    const WeightBytes on_device = weights_on_device(m, device, model->dtype, model->idle_expert_on_cpu, text_device,
-                                                    vae_device, vae_dtype);
+    const WeightBytes on_device = weights_on_device(m, fp8, device, model->dtype, model->idle_expert_on_cpu,
+                                                    text_device, vae_device, vae_dtype);
     if (const std::optional<int64_t> free = free_device_memory(device)) {
       const std::string shortfall = memory_shortfall(on_device, *free, device.str());
       if (!shortfall.empty()) throw UserError(m.name + ": " + shortfall);
@@ -90,10 +111,10 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   // available memory, the kernel's OOM killer would end the load minutes in without a word.
   WeightBytes on_host;
   if (device.is_cpu()) {
-    on_host.dit = wan_dit_bytes(m.dit, model->dtype);
-    if (m.low_noise_expert) on_host.second_expert = on_host.dit;
+    on_host.dit = wan_dit_bytes(m.dit, model->dtype, fp8.dit);
+    if (m.low_noise_expert) on_host.second_expert = wan_dit_bytes(m.dit, model->dtype, fp8.low_noise_dit);
   }
-  if (model->idle_expert_on_cpu) on_host.idle_expert = wan_dit_bytes(m.dit, model->dtype);
+  if (model->idle_expert_on_cpu) on_host.idle_expert = wan_dit_bytes(m.dit, model->dtype, fp8.dit);  // both alike
   if (text_device.is_cpu()) on_host.text_encoder = umt5_bytes(text_encoder_files, kTextEncoderDtype);
   if (vae_device.is_cpu()) on_host.vae = wan_vae_decoder_bytes(folder / m.vae_file, vae_dtype);
   if (const std::optional<int64_t> available = available_host_memory(); available && on_host.total() > 0) {

@@ -25,11 +25,14 @@ std::string gib(int64_t bytes) {
   return text;
 }
 
-int64_t wan_dit_bytes(const WanConfig& config, c10::ScalarType dtype) {
+int64_t wan_dit_bytes(const WanConfig& config, c10::ScalarType dtype, const WanWeights::Fp8Scales& fp8) {
   int64_t bytes = 0;
-  WanWeights::meta(config).for_each_tensor(
+  WanWeights::meta(config, fp8).for_each_tensor(
       [&](const std::string&, const at::Tensor& tensor, WeightPrecision precision) {
-        bytes += tensor.numel() * (precision == WeightPrecision::Compute ? c10::elementSize(dtype) : 4);
+        const int64_t element = precision == WeightPrecision::Compute ? c10::elementSize(dtype)
+                                : precision == WeightPrecision::Fp8   ? 1
+                                                                      : 4;
+        bytes += tensor.numel() * element;
       });
   return bytes;
 }

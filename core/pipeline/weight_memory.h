@@ -11,6 +11,7 @@
 #include <c10/core/ScalarType.h>
 
 #include "core/model/wan_config.h"
+#include "core/model/wan_weights.h"
 
 namespace svgear {
 
@@ -23,8 +24,9 @@ struct WeightBytes {
   int64_t total() const { return dit + second_expert + text_encoder + vae + idle_expert; }
 };
 
-// The DiT as WanWeights::to(device, dtype) holds it (matmul weights in `dtype`, the rest float32).
-int64_t wan_dit_bytes(const WanConfig& config, c10::ScalarType dtype);
+// The DiT as WanWeights::load holds it (matmul weights in `dtype`, those in `fp8` in e4m3 with
+// their float32 scales, the rest float32).
+int64_t wan_dit_bytes(const WanConfig& config, c10::ScalarType dtype, const WanWeights::Fp8Scales& fp8 = {});
 // Every tensor of the files but fp8 scales and tied embedding copies, in `dtype` (the umT5 files
 // hold the encoder only).
 int64_t umt5_bytes(const std::vector<std::filesystem::path>& files, c10::ScalarType dtype);

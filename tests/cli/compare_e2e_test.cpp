@@ -295,9 +295,10 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
   // --top-p sets the sparse modes' budget: a smaller one keeps fewer blocks; one outside (0, 1]
   // is refused before any step runs.
   const auto narrow_json = *dir_ / "bench-step-narrow.json";
-  // With --profile-step, one more untimed step of the last mode follows its timed ones.
+  // With --profile-step, one more untimed step of the last mode follows its timed ones. With --fp8
+  // the blocks' linear weights are e4m3 (a byte each instead of the float32's four).
   const CliRun narrow = run_cli("bench step --shape tiny --modes svgear --steps 1 --num-steps 10 --device cpu "
-                                "--top-p 0.3 --profile-step --json " + narrow_json.string());
+                                "--top-p 0.3 --profile-step --fp8 --json " + narrow_json.string());
   ASSERT_EQ(narrow.exit_code, 0) << narrow.output;
   EXPECT_EQ(run.output.find("untimed step"), std::string::npos) << run.output;
   const size_t untimed = narrow.output.find("bench step: svgear: one untimed step for a profiler");
@@ -306,6 +307,10 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
   const nlohmann::json narrowed = read_json(narrow_json);
   for (const nlohmann::json& row : narrowed["rows"]) EXPECT_EQ(row["step_ms_all"].size(), 1u) << row.dump();
   EXPECT_DOUBLE_EQ(narrowed["top_p"].get<double>(), 0.3);
+  EXPECT_TRUE(narrowed["fp8"].get<bool>());
+  EXPECT_FALSE(result["fp8"].get<bool>());
+  EXPECT_LT(narrowed["weights_gib"].get<double>(), 0.5 * result["weights_gib"].get<double>());
+  EXPECT_NE(narrow.output.find(" (scaled fp8), cpu"), std::string::npos) << narrow.output;
   EXPECT_NE(narrow.output.find("sparse modes at top_p 0.3"), std::string::npos) << narrow.output;
   ASSERT_EQ(narrowed["rows"].size(), 2u);
   EXPECT_GT(narrowed["rows"].at(1)["density"].get<double>(), 0.0);

@@ -4,6 +4,7 @@
 #include "core/model/wan_dit.h"
 
 #include <iostream>
+#include <map>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -96,8 +97,9 @@ TEST(WanDiTReference, HalfPrecisionFilesLoadAsFloat32) {
   EXPECT_TRUE(test::tensors_close(run_tiny(w), test::tiny_wan_io().out, 3e-2));
 }
 
-// ComfyUI's *_fp8_scaled DiT (tiny_wan.h's tiny_wan_scaled_fp8) loads dequantised.
-TEST(WanDiTReference, ScaledFp8FileIsDequantised) {
+// ComfyUI's *_fp8_scaled DiT (tiny_wan.h's tiny_wan_scaled_fp8): the blocks' linear weights stay
+// e4m3 beside their scales, and the block's products equal those of fp32 weights holding e4m3 · scale.
+TEST(WanDiTReference, ScaledFp8FileKeepsE4m3AndComputesTheDequantisedProducts) {
   const auto dir = test::scratch_dir("wan_fp8_scaled");
   const test::ScaledFp8Weights fp8 = test::tiny_wan_scaled_fp8("model.diffusion_model.");
   write_safetensors(dir / "wan_fp8_scaled.safetensors", fp8.stored);
@@ -106,16 +108,27 @@ TEST(WanDiTReference, ScaledFp8FileIsDequantised) {
   const WanWeights w = WanWeights::load(config, {SafetensorsFile::open(dir / "wan_fp8_scaled.safetensors")});
   const WanWeights exact = WanWeights::load(config, {SafetensorsFile::open(dir / "wan_dequantised.safetensors")});
 
-  // The dequantisation is exact: the weights are those of an fp32 file holding e4m3 · scale.
-  const auto exact_tensors = exact.state_dict();
-  const auto loaded = w.state_dict();
-  ASSERT_EQ(loaded.size(), exact_tensors.size());
-  for (size_t i = 0; i < loaded.size(); ++i) {
-    EXPECT_TRUE(at::equal(loaded[i].second, exact_tensors[i].second)) << loaded[i].first;
-  }
+  std::map<std::string, at::Tensor> loaded;
+  w.for_each_tensor([&](const std::string& name, const at::Tensor& t, WeightPrecision) { loaded[name] = t; });
+  int kept = 0;
+  exact.for_each_tensor([&](const std::string& name, const at::Tensor& t, WeightPrecision) {
+    const at::Tensor& mine = loaded.at(name);
+    const auto scale = loaded.find(name.substr(0, name.size() - 6) + "scale_weight");
+    if (!name.ends_with(".weight") || scale == loaded.end()) {
+      EXPECT_TRUE(at::equal(mine, t)) << name;
+      return;
+    }
+    ++kept;
+    EXPECT_EQ(mine.scalar_type(), at::kFloat8_e4m3fn) << name;
+    EXPECT_TRUE(at::equal(dequantized_fp8(mine, scale->second, at::kFloat), t)) << name;
+  });
+  EXPECT_EQ(kept, 10 * config.num_layers);  // every linear of every block
+  EXPECT_EQ(loaded.size(), exact.state_dict().size() + size_t(kept));  // the scales
+
+  const at::Tensor out = run_tiny(w);
+  EXPECT_TRUE(at::equal(out, run_tiny(exact)));
   // Against upstream: e4m3's 3 mantissa bits round each weight by up to 2^-4, which averages down
   // over a dot product's terms; the tiny model's output stays within a few percent.
-  const at::Tensor out = run_tiny(w);
   const double err = test::relative_l2(out, test::tiny_wan_io().out);
   std::cout << "[ measured ] scaled fp8 e4m3 DiT weights vs upstream fp32: relative L2 " << err << "\n";
   EXPECT_LE(err, 5e-2);

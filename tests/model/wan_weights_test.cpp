@@ -152,23 +152,67 @@ TEST(WanWeights, ScaledFp8WithAMisshapenScaleIsRefused) {
   EXPECT_NE(error.find("one float, or one per row of blocks.0.self_attn.q.weight"), std::string::npos) << error;
 }
 
-// In the compute dtype straight away: a bf16 load holds e4m3 · scale rounded once to bf16.
-TEST(WanWeights, ScaledFp8LoadsInTheComputeDtype) {
+// A block's scaled fp8 linear weight stays e4m3 through load, to() and swap_places, its scale
+// float32 beside it; a scaled weight outside the blocks is dequantised to the compute dtype as it loads.
+TEST(WanWeights, ScaledFp8BlockLinearsStayE4m3) {
   StateDict tensors = tiny_state_dict();
-  at::Tensor quantised, scale;
+  std::map<std::string, at::Tensor> quantised, scales;
   for (auto& [name, tensor] : tensors) {
-    if (name != "blocks.1.ffn.2.weight") continue;
-    scale = tensor.abs().max() / 448.0;
-    quantised = (tensor / scale).to(at::kFloat8_e4m3fn);
-    tensor = quantised;
+    if (name != "blocks.1.ffn.2.weight" && name != "text_embedding.2.weight") continue;
+    scales[name] = tensor.abs().max() / 448.0;
+    quantised[name] = (tensor / scales[name]).to(at::kFloat8_e4m3fn);
+    tensor = quantised[name];
   }
-  tensors.emplace_back("blocks.1.ffn.2.scale_weight", scale.reshape({1}));
+  tensors.emplace_back("blocks.1.ffn.2.scale_weight", scales["blocks.1.ffn.2.weight"].reshape({1}));
+  tensors.emplace_back("text_embedding.2.scale_weight", scales["text_embedding.2.weight"]);
   const auto path = test::scratch_dir("wan_weights") / "fp8_bf16.safetensors";
   write_safetensors(path, tensors);
-  const WanWeights w = WanWeights::load(test::tiny_wan_config(), {SafetensorsFile::open(path)}, at::Device(at::kCPU),
-                                        at::kBFloat16);
-  EXPECT_EQ(w.blocks[1].ffn_2_weight.scalar_type(), at::kBFloat16);
-  EXPECT_TRUE(at::equal(w.blocks[1].ffn_2_weight, (quantised.to(at::kFloat) * scale).to(at::kBFloat16)));
+  const std::vector<std::shared_ptr<SafetensorsFile>> files{SafetensorsFile::open(path)};
+  const WanWeights::Fp8Scales kept = WanWeights::fp8_scales(files);
+  ASSERT_EQ(kept.size(), 1u);  // the blocks' linears only
+  EXPECT_EQ(kept.at("blocks.1.ffn.2.scale_weight"), std::vector<int64_t>{1});
+
+  WanWeights w = WanWeights::load(test::tiny_wan_config(), files, at::Device(at::kCPU), at::kBFloat16);
+  EXPECT_TRUE(at::equal(w.blocks[1].ffn_2_weight, quantised["blocks.1.ffn.2.weight"]));
+  EXPECT_EQ(w.blocks[1].ffn_2_scale.scalar_type(), at::kFloat);
+  EXPECT_FALSE(w.blocks[1].ffn_0_scale.defined());
+  EXPECT_FALSE(w.blocks[0].ffn_2_scale.defined());
+  EXPECT_EQ(w.blocks[1].compute_dtype(), at::kBFloat16);
+  const at::Tensor text = quantised["text_embedding.2.weight"];
+  EXPECT_TRUE(at::equal(w.text_embedding_2_weight,
+                        (text.to(at::kFloat) * scales["text_embedding.2.weight"]).to(at::kBFloat16)));
+
+  w.to(at::kCPU, at::kFloat);
+  EXPECT_EQ(w.blocks[1].ffn_2_weight.scalar_type(), at::kFloat8_e4m3fn);
+  EXPECT_EQ(w.blocks[1].ffn_2_bias.scalar_type(), at::kFloat);
+  WanWeights other = WanWeights::load(test::tiny_wan_config(), files);
+  WanWeights::swap_places(w, other, at::kCPU, at::kBFloat16);
+  for (const WanWeights* weights : {&w, &other}) {
+    EXPECT_TRUE(at::equal(weights->blocks[1].ffn_2_weight, quantised["blocks.1.ffn.2.weight"]));
+    EXPECT_EQ(weights->blocks[1].ffn_2_bias.scalar_type(), at::kBFloat16);
+  }
+}
+
+// Quantising loaded weights as a scaled fp8 file stores them (the step bench's --fp8): every block
+// linear in e4m3 with its scale, within e4m3's rounding of the original; a second call changes nothing.
+TEST(WanWeights, BlockLinearsQuantiseToE4m3InPlace) {
+  const WanWeights original = test::tiny_wan_weights();
+  WanWeights w = test::tiny_wan_weights();
+  w.keep_block_linears_in_fp8();
+  const WanBlockWeights& b = w.blocks[1];
+  ASSERT_EQ(b.ffn_0_weight.scalar_type(), at::kFloat8_e4m3fn);
+  ASSERT_TRUE(b.ffn_0_scale.defined());
+  EXPECT_EQ(b.cross_attn_o_weight.scalar_type(), at::kFloat8_e4m3fn);
+  EXPECT_EQ(b.ffn_0_bias.scalar_type(), at::kFloat);
+  EXPECT_EQ(w.text_embedding_2_weight.scalar_type(), at::kFloat);  // outside the blocks
+  const at::Tensor back = dequantized_fp8(b.ffn_0_weight, b.ffn_0_scale, at::kFloat);
+  const double err = (back - original.blocks[1].ffn_0_weight).norm().item<double>() /
+                     original.blocks[1].ffn_0_weight.norm().item<double>();
+  EXPECT_GT(err, 0.0);
+  EXPECT_LT(err, 0.05);  // 3 mantissa bits: at most 2^-4 per weight
+  const at::Tensor scale = b.ffn_0_scale.clone();
+  w.keep_block_linears_in_fp8();
+  EXPECT_TRUE(at::equal(w.blocks[1].ffn_0_scale, scale));
 }
 
 // ComfyUI's newer format keeps a scale per layer beside each fp8 weight, and a comfy_quant record.

@@ -14,6 +14,9 @@
 #include "core/media/video_reader.h"
 #include "core/metrics/video_quality.h"
 #include "core/pipeline/generator.h"
+#include "core/user_error.h"
+#include "core/weights/safetensors_writer.h"
+#include "tests/model/tiny_wan.h"
 #include "tests/support/test_paths.h"
 #include "tests/wan/tiny_wan_folder.h"
 
@@ -150,6 +153,31 @@ TEST(WanCuda, AnIdleExpertWaitsInHostMemory) {
     EXPECT_TRUE(model->dit->device().is_cpu());  // the last step ran on the low-noise expert
     EXPECT_TRUE(model->low_noise_dit->device().is_cuda());
   }
+}
+
+// A pair whose experts are stored differently (one scaled fp8, one fp32) runs with both on the GPU;
+// the idle expert option, which trades their tensors one for one, is refused with what to do.
+TEST(WanCuda, AnIdleExpertNeedsExpertsStoredAlike) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const fs::path dir = test::write_tiny_wan_a14b_comfy(test::scratch_dir("wan_cuda_mixed_pair") / "model");
+  fs::remove(dir / "wan2.2_t2v_high_noise_tiny_fp32.safetensors");
+  write_safetensors(dir / "wan2.2_t2v_high_noise_tiny_fp8_scaled.safetensors",
+                    test::tiny_wan_scaled_fp8("model.diffusion_model.").stored);
+  ModelOptions options;
+  options.idle_expert_on_cpu = true;
+  try {
+    (void)Model::load(dir, c10::Device(c10::kCUDA), options);
+    ADD_FAILURE() << "expected the idle expert option to be refused";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("the two experts are not stored alike"), std::string::npos) << e.what();
+  }
+  auto model = Model::load(dir, c10::Device(c10::kCUDA));
+  EXPECT_EQ(model->dit->weights().blocks[0].ffn_0_weight.scalar_type(), at::kFloat8_e4m3fn);
+  EXPECT_EQ(model->low_noise_dit->weights().blocks[0].ffn_0_weight.scalar_type(), at::kBFloat16);
+  const WanFolderCase pair{"a14b_mixed", nullptr, 32, 48, true};
+  Video video;
+  ASSERT_NO_FATAL_FAILURE(generate(*model, request_for(pair, AttentionMode::SvgEar), dir.parent_path() / "mixed.y4m",
+                                   video));
 }
 
 }  // namespace

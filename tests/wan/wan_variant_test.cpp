@@ -279,6 +279,20 @@ TEST(WeightMemory, EstimateAndShortfallMessage) {
   std::cout << "[ measured ] Wan2.2-TI2V-5B DiT weights on the GPU: " << ti2v << " GiB\n";
   EXPECT_GT(ti2v, 9.0);  // 5.0e9 parameters, most in bf16
   EXPECT_LT(ti2v, 10.5);
+  // A scaled fp8 14B (ComfyUI's *_fp8_scaled): the blocks' ten linears in e4m3, a float32 scale each.
+  const WanConfig big = wan14b();
+  WanWeights::Fp8Scales fp8;
+  for (int i = 0; i < big.num_layers; ++i) {
+    for (const char* linear : {"self_attn.q", "self_attn.k", "self_attn.v", "self_attn.o", "cross_attn.q",
+                               "cross_attn.k", "cross_attn.v", "cross_attn.o", "ffn.0", "ffn.2"}) {
+      fp8["blocks." + std::to_string(i) + "." + linear + ".scale_weight"] = {};
+    }
+  }
+  const int64_t linears = int64_t(big.num_layers) * (8 * big.dim * big.dim + 2 * big.dim * big.ffn_dim);
+  EXPECT_EQ(wan_dit_bytes(big, at::kBFloat16) - wan_dit_bytes(big, at::kBFloat16, fp8),
+            linears - 4 * int64_t(fp8.size()));
+  std::cout << "[ measured ] Wan 14B scaled fp8 DiT on the GPU: " << double(wan_dit_bytes(big, at::kBFloat16, fp8)) / gib
+            << " GiB\n";
   EXPECT_EQ(umt5_bytes({test::tiny_umt5_weights_path()}, at::kBFloat16),
             2 * (300 * 64 + 2 * (64 + 4 * 64 * 64 + 64 + 3 * 128 * 64 + 32 * 4) + 64));
 
