@@ -172,21 +172,26 @@ at::Tensor dequantized_fp8(const at::Tensor& weight, const at::Tensor& scale, at
 }
 
 WanWeights::Fp8Scales WanWeights::fp8_scales(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
-  constexpr std::string_view kScale = "scale_weight";
   const std::map<std::string, StoredTensor> index = index_checkpoint(files);
   Fp8Scales out;
   for (const auto& [name, stored] : index) {
-    if (!name.starts_with("blocks.") || !name.ends_with(kScale)) continue;
-    const auto weight = index.find(name.substr(0, name.size() - kScale.size()) + "weight");
-    if (weight == index.end()) continue;
-    const TensorEntry* w = weight->second.file->find(weight->second.stored_name);
-    const TensorEntry* scale = stored.file->find(stored.stored_name);
-    // Anything else (a scale that fits no row count, a weight not in e4m3) goes through load's
+    if (!name.starts_with("blocks.") || !name.ends_with(".weight")) continue;
+    const TensorEntry* weight = stored.file->find(stored.stored_name);
+    if (weight->dtype != WeightDtype::F8_E4M3 || weight->shape.size() != 2) continue;  // not a linear in e4m3
+    const std::string scale_name = name.substr(0, name.size() - 6) + "scale_weight";
+    const auto scale = index.find(scale_name);
+    if (scale == index.end()) {  // plain e4m3 (ComfyUI's *_fp8_e4m3fn): scale 1
+      out.emplace(scale_name, std::vector<int64_t>{});
+      continue;
+    }
+    // Anything else (a scale that fits no row count, or not a float) goes through load's
     // dequantisation, which names what is wrong.
-    if (w->dtype != WeightDtype::F8_E4M3 || w->shape.size() != 2 || !is_float_dtype(scale->dtype)) continue;
+    const TensorEntry* entry = scale->second.file->find(scale->second.stored_name);
     int64_t elements = 1;
-    for (int64_t extent : scale->shape) elements *= extent;
-    if (elements == 1 || elements == w->shape.front()) out.emplace(name, scale->shape);
+    for (int64_t extent : entry->shape) elements *= extent;
+    if (is_float_dtype(entry->dtype) && (elements == 1 || elements == weight->shape.front())) {
+      out.emplace(scale_name, entry->shape);
+    }
   }
   return out;
 }
@@ -274,6 +279,10 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
     const std::vector<int64_t> expected = tensor.sizes().vec();
     tensor = at::Tensor();
     auto it = index.find(name);
+    if (it == index.end() && name.ends_with("scale_weight")) {  // fp8_scales' plain e4m3 weight
+      tensor = at::ones({}, at::TensorOptions().device(device).dtype(at::kFloat));
+      return;
+    }
     if (it == index.end()) {
       missing.push_back(name);
       return;

@@ -130,9 +130,9 @@ struct WanWeights {
   // head.head.bias  [out_dim * patch_t * patch_h * patch_w]
   at::Tensor head_head_bias;
 
-  // Scaled fp8 weights a load keeps in e4m3: the scale's name ("blocks.3.ffn.0.scale_weight") and
+  // The fp8 weights a load keeps in e4m3: the scale's name ("blocks.3.ffn.0.scale_weight") and
   // shape, for each of the blocks' linear weights stored in e4m3 with a scale of one value or one
-  // per row beside it.
+  // per row beside it, or with none (plain e4m3: a scale of 1, shape []).
   using Fp8Scales = std::map<std::string, std::vector<int64_t>>;
   static Fp8Scales fp8_scales(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
 
@@ -143,9 +143,9 @@ struct WanWeights {
   // Throws WeightsError listing every missing tensor and every shape mismatch at once. Each tensor
   // goes from the file straight to `device`, Compute tensors in `compute_dtype` and
   // Float32 ones in float32, one tensor at a time: the host never holds a float32 copy of the model
-  // (57 GB for Wan 14B), only the file's pages and one converted tensor. Scaled fp8: the blocks'
-  // linear weights (fp8_scales) stay e4m3 with their scales, half the memory of bf16, and the
-  // block dequantises each for its matmul; other scaled weights are dequantised as they load.
+  // (57 GB for Wan 14B), only the file's pages and one converted tensor. fp8: the blocks' linear
+  // weights stored in e4m3 (fp8_scales) stay e4m3 with their scales, half the memory of bf16, and
+  // the block dequantises each for its matmul; other scaled weights are dequantised as they load.
   // `cancel`, when given, is polled before each tensor (a set token throws Cancelled).
   static WanWeights load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
                          at::Device device = at::Device(at::kCPU), at::ScalarType compute_dtype = at::kFloat,

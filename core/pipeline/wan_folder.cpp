@@ -371,12 +371,12 @@ WanFolder WanFolder::find(const fs::path& folder) {
 ModelManifest read_wan_manifest(const fs::path& folder) {
   const WanFolder f = WanFolder::find(folder);
   // One DiT's variant from its headers; `where` names its file or shards for the messages.
-  bool scaled_fp8 = false;
-  const auto detect = [&scaled_fp8](const std::vector<fs::path>& paths, const fs::path& config, std::string& where) {
+  bool fp8 = false;
+  const auto detect = [&fp8](const std::vector<fs::path>& paths, const fs::path& config, std::string& where) {
     std::vector<std::shared_ptr<SafetensorsFile>> files;
     for (const auto& path : paths) files.push_back(SafetensorsFile::open(path));
     WanWeights::refuse_layer_quantization(files);
-    scaled_fp8 = scaled_fp8 || !WanWeights::fp8_scales(files).empty();
+    fp8 = fp8 || !WanWeights::fp8_scales(files).empty();
     where = paths.size() == 1 ? "'" + paths.front().string() + "'"
                               : "the shards in '" + paths.front().parent_path().string() + "'";
     return detect_wan_variant(wan_dit_shapes(files), read_wan_config_hints(config), where);
@@ -435,7 +435,7 @@ ModelManifest read_wan_manifest(const fs::path& folder) {
   m.folder = folder;
   m.name = variant.name;
   m.description = std::string("Wan weights, ") + wan_layout_name(f.layout) + " layout";  // the name says which model
-  if (scaled_fp8) m.description += ", scaled fp8 (linear weights kept in 8 bits)";
+  if (fp8) m.description += ", fp8 (linear weights kept in 8 bits)";
 
   m.dit = dit;
   m.latent = LatentKind::WanVae;

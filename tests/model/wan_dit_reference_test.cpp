@@ -135,5 +135,27 @@ TEST(WanDiTReference, ScaledFp8FileKeepsE4m3AndComputesTheDequantisedProducts) {
   EXPECT_GT(err, 0.0);  // the weights were quantised, not passed through
 }
 
+// A plain fp8 DiT (ComfyUI's *_fp8_e4m3fn: e4m3 weights, no scales): the blocks' linears stay e4m3
+// with a scale of 1 and compute what float32 weights holding the same values do.
+TEST(WanDiTReference, PlainFp8FileKeepsE4m3WithAScaleOfOne) {
+  const auto dir = test::scratch_dir("wan_fp8_plain");
+  std::vector<std::pair<std::string, at::Tensor>> stored, widened;
+  for (const auto& [name, tensor] : test::tiny_wan_weights().state_dict()) {
+    const bool linear = name.starts_with("blocks.") && tensor.dim() == 2;
+    stored.emplace_back(name, linear ? tensor.to(at::kFloat8_e4m3fn) : tensor);
+    widened.emplace_back(name, linear ? tensor.to(at::kFloat8_e4m3fn).to(at::kFloat) : tensor);
+  }
+  write_safetensors(dir / "wan_fp8_e4m3fn.safetensors", stored);
+  write_safetensors(dir / "wan_widened.safetensors", widened);
+  const WanConfig config = test::tiny_wan_config();
+  const WanWeights w = WanWeights::load(config, {SafetensorsFile::open(dir / "wan_fp8_e4m3fn.safetensors")});
+  EXPECT_EQ(w.blocks[1].cross_attn_k_weight.scalar_type(), at::kFloat8_e4m3fn);
+  EXPECT_TRUE(at::equal(w.blocks[1].cross_attn_k_scale, at::ones({})));
+  EXPECT_EQ(w.state_dict().size(), WanWeights::meta(config).state_dict().size() + 10 * size_t(config.num_layers));
+  const WanWeights widened_weights =
+      WanWeights::load(config, {SafetensorsFile::open(dir / "wan_widened.safetensors")});
+  EXPECT_TRUE(at::equal(run_tiny(w), run_tiny(widened_weights)));
+}
+
 }  // namespace
 }  // namespace svgear
