@@ -43,6 +43,7 @@ so each mode's total covers a whole generation (text encoder + steps + VAE).
                      the shape in host memory trading places with the first (three moves)
   --fp8              the blocks' linear weights in e4m3 with a scale each, as a scaled fp8
                      checkpoint (ComfyUI's *_fp8_scaled) keeps them: each matmul dequantises its weight
+                     (drawn in --dtype first, so the bf16 DiT must fit once)
   --device D  --dtype bf16|f32  --seed N  --json FILE   as below
 
 svgear bench attention: one self-attention call per backend and budget.

@@ -14,10 +14,16 @@ StudioRequest studio_request_from_record(const nlohmann::json& record) {
     r.negative_prompt = request.value("negative_prompt", "");
     // A request records the negative prompt it ran with, the model's default included; that one
     // comes back as "the model's default" (an empty box), so it does not follow the user to a model
-    // whose words differ (Wan's long default is refused by the built-in models' grammar).
-    const nlohmann::json defaults =
-        record.at("model").value("manifest", nlohmann::json::object()).value("defaults", nlohmann::json::object());
-    if (r.negative_prompt == defaults.value("negative_prompt", "")) r.negative_prompt.clear();
+    // whose words differ (Wan's long default is refused by the built-in models' grammar). A model
+    // whose default has changed since then runs with its new one. A record without it keeps the text.
+    const nlohmann::json* defaults = &record.at("model");
+    for (const char* key : {"manifest", "defaults", "negative_prompt"}) {
+      defaults = defaults->is_object() && defaults->contains(key) ? &defaults->at(key) : nullptr;
+      if (!defaults) break;
+    }
+    if (defaults && defaults->is_string() && r.negative_prompt == defaults->get<std::string>()) {
+      r.negative_prompt.clear();
+    }
     r.seed = request.at("seed").get<uint64_t>();
     r.width = request.at("width").get<int>();
     r.height = request.at("height").get<int>();

@@ -123,8 +123,8 @@ ResidualStream WanBlock::cross_attention_and_ffn(const ResidualStream& stream, c
   ResidualNormed r = wan_add_norm_modulate(x, y, at::Tensor(), mod[3], mod[4], eps, w.compute_dtype());
   x = std::move(r.sum);
   h = std::move(r.normed);                                                        // [B, N, dim]
-  h = wan_linear_gelu(h, w.ffn_0_weight, w.ffn_0_bias, w.ffn_0_scale);  // [B, N, ffn_dim]
-  y = wan_linear(h, w.ffn_2_weight, w.ffn_2_bias, w.ffn_2_scale);  // [B, N, dim]
+  h = wan_linear_gelu(h, w.ffn_0_weight, w.ffn_0_bias, w.ffn_0_scale);            // [B, N, ffn_dim]
+  y = wan_linear(h, w.ffn_2_weight, w.ffn_2_bias, w.ffn_2_scale);                 // [B, N, dim]
   return {std::move(x), std::move(y), mod[5]};
 }
 

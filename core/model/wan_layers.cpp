@@ -26,20 +26,20 @@ at::Tensor wan_linear(const at::Tensor& x, const at::Tensor& weight, const at::T
 
 // `_addmm_activation` has no derivative and is not on autocast's lists, so the trainer (gradients,
 // bf16 autocast over float32 weights) keeps the linear and the GELU.
-at::Tensor wan_linear_gelu(const at::Tensor& x, const at::Tensor& stored_weight, const at::Tensor& bias,
+at::Tensor wan_linear_gelu(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                            const at::Tensor& scale) {
-  const at::Tensor weight = matmul_weight(stored_weight, bias, scale);
-  const at::Tensor input = x.to(weight.scalar_type());
-  const bool training = (at::GradMode::is_enabled() && (input.requires_grad() || weight.requires_grad() ||
+  const at::Tensor w = matmul_weight(weight, bias, scale);
+  const at::Tensor input = x.to(w.scalar_type());
+  const bool training = (at::GradMode::is_enabled() && (input.requires_grad() || w.requires_grad() ||
                                                         (bias.defined() && bias.requires_grad()))) ||
                         at::autocast::is_autocast_enabled(at::kCUDA);
-  if (!input.is_cuda() || training || !bias.defined() || bias.scalar_type() != weight.scalar_type()) {
-    return at::gelu(at::linear(input, weight, bias), "tanh");
+  if (!input.is_cuda() || training || !bias.defined() || bias.scalar_type() != w.scalar_type()) {
+    return at::gelu(at::linear(input, w, bias), "tanh");
   }
   std::vector<int64_t> sizes = input.sizes().vec();
-  sizes.back() = weight.size(0);
+  sizes.back() = w.size(0);
   at::Tensor rows = input.reshape({-1, input.size(-1)});  // [B·N, in]
-  return at::_addmm_activation(bias, rows, weight.t(), 1, 1, /*use_gelu=*/true).view(sizes);
+  return at::_addmm_activation(bias, rows, w.t(), 1, 1, /*use_gelu=*/true).view(sizes);
 }
 
 at::Tensor wan_layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps,

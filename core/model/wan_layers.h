@@ -1,6 +1,6 @@
 #pragma once
 // The small layers every part of the Wan DiT uses, with upstream's precision rules: matmuls run in
-// the weights' dtype (bf16 on GPU), norms and modulation in float32.
+// the weights' dtype (bf16 on GPU; an e4m3 weight's, its bias's), norms and modulation in float32.
 
 #include <ATen/core/Tensor.h>
 
@@ -9,8 +9,8 @@
 namespace svgear {
 
 // x @ weight^T + bias, with x cast to the weight's dtype; the result has the weight's dtype. With a
-// `scale`, the weight is kept in e4m3 (WanWeights' scaled fp8) and dequantised for this product to
-// the bias's dtype (dequantized_fp8).
+// `scale`, the weight is kept in e4m3 (WanWeights' fp8) and dequantised for this product to the
+// bias's dtype (dequantized_fp8), which x and the result then have.
 at::Tensor wan_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                       const at::Tensor& scale = at::Tensor());
 

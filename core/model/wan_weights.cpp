@@ -1,5 +1,6 @@
 #include "core/model/wan_weights.h"
 
+#include <array>
 #include <map>
 #include <sstream>
 #include <string_view>
@@ -81,14 +82,12 @@ void visit_tensors(Weights& w, const Visit& visit) {
   one("head.head.bias", w.head_head_bias, kFloat32);
 }
 
-// A meta tensor for each linear's scale not yet set: a visit meets those under their names
-// ("…scale_weight", right after the weight's), to fill or to drop.
-void add_scale_placeholders(WanBlockWeights& b) {
-  for (at::Tensor* scale : {&b.self_attn_q_scale, &b.self_attn_k_scale, &b.self_attn_v_scale, &b.self_attn_o_scale,
-                            &b.cross_attn_q_scale, &b.cross_attn_k_scale, &b.cross_attn_v_scale, &b.cross_attn_o_scale,
-                            &b.ffn_0_scale, &b.ffn_2_scale}) {
-    if (!scale->defined()) *scale = at::empty({}, at::TensorOptions().device(at::kMeta).dtype(at::kFloat));
-  }
+constexpr std::string_view kScaleSuffix = "scale_weight";
+
+// "blocks.3.ffn.0.weight" → "blocks.3.ffn.0.scale_weight": where scaled fp8 keeps a weight's scale.
+std::string scale_name_of(std::string_view weight_name) {
+  return std::string(weight_name.substr(0, weight_name.size() - std::string_view("weight").size())) +
+         std::string(kScaleSuffix);
 }
 
 // The dtype to() gives a tensor of `precision` for a compute dtype.
@@ -162,13 +161,33 @@ bool is_float_dtype(WeightDtype dtype) {
          dtype == WeightDtype::F8_E4M3;
 }
 
+// A scaled fp8 weight's scale as the format has it: floats, one, or one per row of the weight.
+bool fits_as_scale(const TensorEntry& scale, int64_t rows) {
+  int64_t elements = 1;
+  for (int64_t extent : scale.shape) elements *= extent;
+  return is_float_dtype(scale.dtype) && (elements == 1 || elements == rows);
+}
+
 }  // namespace
 
 at::Tensor dequantized_fp8(const at::Tensor& weight, const at::Tensor& scale, at::ScalarType dtype) {
   std::vector<int64_t> per_row(weight.dim(), 1);
   per_row.front() = -1;
   const at::Tensor factor = scale.numel() == 1 ? scale.reshape({}) : scale.reshape(per_row);
-  return (weight.to(at::kFloat) * factor.to(at::kFloat)).to(dtype);
+  return weight.to(at::kFloat).mul_(factor.to(at::kFloat)).to(dtype);  // one float32 copy at a time
+}
+
+std::array<WanBlockWeights::Linear, 10> WanBlockWeights::linears() {
+  return {{{"self_attn.q", &self_attn_q_weight, &self_attn_q_scale},
+           {"self_attn.k", &self_attn_k_weight, &self_attn_k_scale},
+           {"self_attn.v", &self_attn_v_weight, &self_attn_v_scale},
+           {"self_attn.o", &self_attn_o_weight, &self_attn_o_scale},
+           {"cross_attn.q", &cross_attn_q_weight, &cross_attn_q_scale},
+           {"cross_attn.k", &cross_attn_k_weight, &cross_attn_k_scale},
+           {"cross_attn.v", &cross_attn_v_weight, &cross_attn_v_scale},
+           {"cross_attn.o", &cross_attn_o_weight, &cross_attn_o_scale},
+           {"ffn.0", &ffn_0_weight, &ffn_0_scale},
+           {"ffn.2", &ffn_2_weight, &ffn_2_scale}}};
 }
 
 WanWeights::Fp8Scales WanWeights::fp8_scales(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
@@ -178,20 +197,15 @@ WanWeights::Fp8Scales WanWeights::fp8_scales(const std::vector<std::shared_ptr<S
     if (!name.starts_with("blocks.") || !name.ends_with(".weight")) continue;
     const TensorEntry* weight = stored.file->find(stored.stored_name);
     if (weight->dtype != WeightDtype::F8_E4M3 || weight->shape.size() != 2) continue;  // not a linear in e4m3
-    const std::string scale_name = name.substr(0, name.size() - 6) + "scale_weight";
+    const std::string scale_name = scale_name_of(name);
     const auto scale = index.find(scale_name);
     if (scale == index.end()) {  // plain e4m3 (ComfyUI's *_fp8_e4m3fn): scale 1
       out.emplace(scale_name, std::vector<int64_t>{});
       continue;
     }
-    // Anything else (a scale that fits no row count, or not a float) goes through load's
-    // dequantisation, which names what is wrong.
+    // A scale that does not fit goes through load's dequantisation, which names what is wrong.
     const TensorEntry* entry = scale->second.file->find(scale->second.stored_name);
-    int64_t elements = 1;
-    for (int64_t extent : entry->shape) elements *= extent;
-    if (is_float_dtype(entry->dtype) && (elements == 1 || elements == weight->shape.front())) {
-      out.emplace(scale_name, entry->shape);
-    }
+    if (fits_as_scale(*entry, weight->shape.front())) out.emplace(scale_name, entry->shape);
   }
   return out;
 }
@@ -241,21 +255,19 @@ WanWeights WanWeights::meta(const WanConfig& c, const Fp8Scales& fp8) {
     b.ffn_0_bias = meta_tensor({ffn});
     b.ffn_2_weight = meta_tensor({dim, ffn});
     b.ffn_2_bias = meta_tensor({dim});
-    add_scale_placeholders(b);  // so that the visit below meets every scale: kept for `fp8` only
+  }
+  for (size_t i = 0; i < w.blocks.size(); ++i) {
+    for (const WanBlockWeights::Linear& linear : w.blocks[i].linears()) {
+      const auto kept = fp8.find("blocks." + std::to_string(i) + "." + linear.name + "." + std::string(kScaleSuffix));
+      if (kept == fp8.end()) continue;
+      *linear.weight = linear.weight->to(at::kFloat8_e4m3fn);
+      *linear.scale = meta_tensor(kept->second);
+    }
   }
   const int64_t head_out = int64_t(c.out_dim) * c.patch_volume();
   w.head_modulation = meta_tensor({1, 2, dim});
   w.head_head_weight = meta_tensor({head_out, dim});
   w.head_head_bias = meta_tensor({head_out});
-  constexpr std::string_view kScale = "scale_weight";
-  w.for_each_tensor_mutable([&](const std::string& name, at::Tensor& tensor, WeightPrecision) {
-    if (name.ends_with(kScale)) {
-      const auto kept = fp8.find(name);
-      tensor = kept == fp8.end() ? at::Tensor() : meta_tensor(kept->second);
-    } else if (name.ends_with(".weight") && fp8.contains(name.substr(0, name.size() - 6) + std::string(kScale))) {
-      tensor = tensor.to(at::kFloat8_e4m3fn);
-    }
-  });
   return w;
 }
 
@@ -279,7 +291,7 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
     const std::vector<int64_t> expected = tensor.sizes().vec();
     tensor = at::Tensor();
     auto it = index.find(name);
-    if (it == index.end() && name.ends_with("scale_weight")) {  // fp8_scales' plain e4m3 weight
+    if (it == index.end() && name.ends_with(kScaleSuffix)) {  // fp8_scales' plain e4m3 weight
       tensor = at::ones({}, at::TensorOptions().device(device).dtype(at::kFloat));
       return;
     }
@@ -301,7 +313,18 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
       return;
     }
     const at::Tensor stored = it->second.file->load(it->second.stored_name);
-    if (precision == WeightPrecision::Fp8) {  // kept as stored (fp8_scales checked it), its scale beside it
+    // A scale of infinity or NaN would make every product of its weight NaN, found only at step 1.
+    const auto infinite_scale = [&](const at::Tensor& scale, const StoredTensor& where) {
+      if (at::isfinite(scale).all().item<bool>()) return false;
+      mismatched.push_back("wrong scale: " + where.stored_name + " in " + where.file->path().string() +
+                           " is not a finite number");
+      return true;
+    };
+    if (name.ends_with(kScaleSuffix)) {  // a kept weight's scale (fp8_scales checked its shape)
+      if (!infinite_scale(stored, it->second)) tensor = stored.to(device, at::kFloat);
+      return;
+    }
+    if (precision == WeightPrecision::Fp8) {  // kept as stored, its scale beside it
       tensor = stored.to(device);
       return;
     }
@@ -309,29 +332,27 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
     // e4m3(weight / scale) with its scale beside it as "<module>.scale_weight", dequantised here.
     const StoredTensor* scale = nullptr;
     if (name.ends_with(".weight")) {
-      const auto found = index.find(name.substr(0, name.size() - 6) + "scale_weight");
+      const auto found = index.find(scale_name_of(name));
       if (found != index.end()) scale = &found->second;
-    }
-    if (scale) {
-      const TensorEntry* scale_entry = scale->file->find(scale->stored_name);
-      int64_t elements = 1;
-      for (int64_t extent : scale_entry->shape) elements *= extent;
-      if (!is_float_dtype(scale_entry->dtype) || (elements != 1 && elements != expected.front())) {
-        mismatched.push_back("wrong scale: " + scale->stored_name + " in " + scale->file->path().string() +
-                             ": expected one float, or one per row of " + name + " (" +
-                             std::to_string(expected.front()) + "), found " + weight_dtype_name(scale_entry->dtype) +
-                             " " + shape_string(scale_entry->shape));
-        return;
-      }
     }
     const at::ScalarType dtype = precision == WeightPrecision::Compute ? compute_dtype : at::kFloat;
     if (!scale) {
       tensor = stored.to(device, dtype);
       return;
     }
+    const TensorEntry* scale_entry = scale->file->find(scale->stored_name);
+    if (!fits_as_scale(*scale_entry, expected.front())) {
+      mismatched.push_back("wrong scale: " + scale->stored_name + " in " + scale->file->path().string() +
+                           ": expected one float, or one per row of " + name + " (" +
+                           std::to_string(expected.front()) + "), found " + weight_dtype_name(scale_entry->dtype) +
+                           " " + shape_string(scale_entry->shape));
+      return;
+    }
+    const at::Tensor factor = scale->file->load(scale->stored_name);
+    if (infinite_scale(factor, *scale)) return;
     // On `device`: e4m3 travels there at a byte per element (one `to(device, float)` would convert
     // on the host and copy four), and float32 is held for one tensor only.
-    tensor = dequantized_fp8(stored.to(device), scale->file->load(scale->stored_name).to(device), dtype);
+    tensor = dequantized_fp8(stored.to(device), factor.to(device), dtype);
   });
 
   if (!missing.empty() || !mismatched.empty()) {
@@ -363,18 +384,14 @@ std::vector<std::pair<std::string, at::Tensor>> WanWeights::state_dict() const {
 }
 
 void WanWeights::keep_block_linears_in_fp8() {
-  for (WanBlockWeights& b : blocks) add_scale_placeholders(b);
-  at::Tensor scale;  // the weight just visited's; its scale comes next
-  for_each_tensor_mutable([&](const std::string& name, at::Tensor& tensor, WeightPrecision precision) {
-    if (name.ends_with("scale_weight")) {
-      if (tensor.is_meta()) tensor = scale;  // a placeholder: set here, or dropped (undefined)
-      scale = at::Tensor();
-    } else if (name.starts_with("blocks.") && tensor.dim() == 2 && precision == WeightPrecision::Compute) {
-      const at::Tensor weight = tensor.to(at::kFloat);
-      scale = at::clamp_min(weight.abs().max() / 448.0, 1e-30);  // an all-zero weight stays zero
-      tensor = (weight / scale).to(at::kFloat8_e4m3fn);
+  for (WanBlockWeights& b : blocks) {
+    for (const WanBlockWeights::Linear& linear : b.linears()) {
+      if (linear.weight->scalar_type() == at::kFloat8_e4m3fn) continue;  // kept already
+      const at::Tensor weight = linear.weight->to(at::kFloat);
+      *linear.scale = at::clamp_min(weight.abs().max() / 448.0, 1e-30);  // an all-zero weight stays zero
+      *linear.weight = (weight / *linear.scale).to(at::kFloat8_e4m3fn);
     }
-  });
+  }
 }
 
 void WanWeights::to(at::Device device, at::ScalarType dtype) {

@@ -1,9 +1,10 @@
 #pragma once
 // WanWeights: the tensors of a Wan 2.1 DiT as typed members, each under the original checkpoint
 // key it loads from. Loading finds every tensor in any of the given files, strips a wrapper prefix
-// ("model.diffusion_model." in ComfyUI files), renames Diffusers keys, converts to float32 and
-// checks every shape against the config; to() then moves the tensors for inference.
+// ("model.diffusion_model." in ComfyUI files), renames Diffusers keys, checks every shape against
+// the config and converts each tensor to its dtype on its device (load); to() moves them later.
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -23,7 +24,8 @@ class SafetensorsFile;
 
 // What to() does with a tensor: matmul operands follow the compute dtype; norms, modulation and the
 // layers upstream runs under autocast(float32) (time embedding, time projection, head) stay fp32;
-// a block's linear weight kept in e4m3 (Fp8: ComfyUI's scaled fp8, its scale beside it) stays e4m3.
+// a block's linear weight kept in e4m3 (Fp8: an fp8 checkpoint's, plain or scaled, its scale
+// beside it) stays e4m3.
 enum class WeightPrecision { Unset, Compute, Float32, Fp8 };
 
 struct WanBlockWeights {
@@ -81,14 +83,24 @@ struct WanBlockWeights {
   at::Tensor ffn_2_weight;
   // blocks.{i}.ffn.2.bias  [dim]
   at::Tensor ffn_2_bias;
-  // blocks.{i}.<linear>.scale_weight  [] or [rows], float32: the scale of a linear weight kept in
-  // e4m3 (ComfyUI's scaled fp8; the weight is e4m3(weight / scale)); undefined for the others.
+  // blocks.{i}.<linear>.scale_weight  float32, one value or one per row (in the file's shape): the
+  // scale of a linear weight kept in e4m3 (the weight is e4m3(weight / scale); 1 for plain e4m3);
+  // undefined for the others.
   at::Tensor self_attn_q_scale, self_attn_k_scale, self_attn_v_scale, self_attn_o_scale;
   at::Tensor cross_attn_q_scale, cross_attn_k_scale, cross_attn_v_scale, cross_attn_o_scale;
   at::Tensor ffn_0_scale, ffn_2_scale;
 
-  // The matmuls' dtype: the biases', also where the linear weights are kept in e4m3.
+  // The dtype the norms hand to the projections: the biases', which follow the compute dtype also
+  // where the linear weights are kept in e4m3 (under the trainer's autocast, float32 like the weights).
   at::ScalarType compute_dtype() const { return self_attn_q_bias.scalar_type(); }
+
+  // The block's ten linear layers, for code that treats them alike (keeping them in e4m3).
+  struct Linear {
+    const char* name;  // "self_attn.q", of blocks.{i}.self_attn.q.weight
+    at::Tensor* weight;
+    at::Tensor* scale;
+  };
+  std::array<Linear, 10> linears();
 };
 
 // A weight kept in e4m3 as the matmul takes it: e4m3 · scale (one scale, or one per row) in float32,

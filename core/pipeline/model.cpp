@@ -93,9 +93,10 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   if (m.low_noise_expert) fp8.low_noise_dit = WanWeights::fp8_scales(open_dit(m, m.low_noise_expert->weight_files));
   if (model->idle_expert_on_cpu && fp8.dit != fp8.low_noise_dit) {
     // The swap trades the experts' tensors one for one.
-    throw UserError(m.name + ": the two experts are not stored alike (one in scaled fp8, the other not, or scaled "
-                    "differently), so they cannot trade places: take both from one download (both *_fp16 or both "
-                    "*_fp8_scaled), or turn off Idle expert on the CPU (--idle-expert-on-cpu)");
+    throw UserError(m.name + ": the two experts are not stored alike (one in fp8, plain or scaled, the other not, "
+                    "or scaled differently), so they cannot trade places: take both from one download (both "
+                    "*_fp16, both *_fp8_scaled or both *_fp8_e4m3fn), or turn off Idle expert on the CPU "
+                    "(--idle-expert-on-cpu)");
   }
   if (device.is_cuda()) {
     // Weights that do not fit in the free memory are refused before anything is loaded.

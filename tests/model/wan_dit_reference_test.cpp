@@ -127,6 +127,11 @@ TEST(WanDiTReference, ScaledFp8FileKeepsE4m3AndComputesTheDequantisedProducts) {
 
   const at::Tensor out = run_tiny(w);
   EXPECT_TRUE(at::equal(out, run_tiny(exact)));
+  // In bf16 too, where the dequantised weight is rounded once, per matmul as at a load.
+  const auto bf16 = [&](const char* file) {
+    return WanWeights::load(config, {SafetensorsFile::open(dir / file)}, at::Device(at::kCPU), at::kBFloat16);
+  };
+  EXPECT_TRUE(at::equal(run_tiny(bf16("wan_fp8_scaled.safetensors")), run_tiny(bf16("wan_dequantised.safetensors"))));
   // Against upstream: e4m3's 3 mantissa bits round each weight by up to 2^-4, which averages down
   // over a dot product's terms; the tiny model's output stays within a few percent.
   const double err = test::relative_l2(out, test::tiny_wan_io().out);

@@ -1,5 +1,6 @@
 #include "core/model/wan_weights.h"
 
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -143,13 +144,29 @@ TEST(WanWeights, IntegerTensorsAreRejected) {
   EXPECT_NE(error.find("wrong type: patch_embedding.bias"), std::string::npos) << error;
 }
 
-// A scaled fp8 weight's scale is one value or one per row; anything else is named, not broadcast.
-TEST(WanWeights, ScaledFp8WithAMisshapenScaleIsRefused) {
-  StateDict tensors = tiny_state_dict();
-  tensors.emplace_back("blocks.0.self_attn.q.scale_weight", at::ones({3}));
-  const std::string error = load_error(tensors, "fp8.safetensors");
-  EXPECT_NE(error.find("wrong scale: blocks.0.self_attn.q.scale_weight"), std::string::npos) << error;
-  EXPECT_NE(error.find("one float, or one per row of blocks.0.self_attn.q.weight"), std::string::npos) << error;
+// A scaled fp8 weight's scale is floats, one value or one per row, and finite; anything else is
+// named, not broadcast or multiplied in.
+TEST(WanWeights, ScaledFp8WithABadScaleIsRefused) {
+  struct Case {
+    const char* file;
+    at::Tensor scale;
+    const char* says;
+  };
+  for (const Case& c : {Case{"misshapen.safetensors", at::ones({3}), "one float, or one per row of blocks.0.self_attn.q.weight"},
+                        Case{"integer.safetensors", at::ones({1}, at::kInt), "found I32 [1]"},
+                        Case{"nan.safetensors", at::full({}, NAN), "is not a finite number"}}) {
+    for (bool e4m3 : {false, true}) {
+      SCOPED_TRACE(std::string(c.file) + (e4m3 ? ", e4m3 weight" : ", float32 weight"));
+      StateDict tensors = tiny_state_dict();
+      for (auto& [name, tensor] : tensors) {
+        if (e4m3 && name == "blocks.0.self_attn.q.weight") tensor = tensor.to(at::kFloat8_e4m3fn);
+      }
+      tensors.emplace_back("blocks.0.self_attn.q.scale_weight", c.scale);
+      const std::string error = load_error(tensors, c.file);
+      EXPECT_NE(error.find("wrong scale: blocks.0.self_attn.q.scale_weight"), std::string::npos) << error;
+      EXPECT_NE(error.find(c.says), std::string::npos) << error;
+    }
+  }
 }
 
 // A block's scaled fp8 linear weight stays e4m3 through load, to() and swap_places, its scale
@@ -189,6 +206,7 @@ TEST(WanWeights, ScaledFp8BlockLinearsStayE4m3) {
   WanWeights::swap_places(w, other, at::kCPU, at::kBFloat16);
   for (const WanWeights* weights : {&w, &other}) {
     EXPECT_TRUE(at::equal(weights->blocks[1].ffn_2_weight, quantised["blocks.1.ffn.2.weight"]));
+    EXPECT_TRUE(at::equal(weights->blocks[1].ffn_2_scale, scales["blocks.1.ffn.2.weight"].reshape({1})));
     EXPECT_EQ(weights->blocks[1].ffn_2_bias.scalar_type(), at::kBFloat16);
   }
 }
@@ -199,10 +217,14 @@ TEST(WanWeights, BlockLinearsQuantiseToE4m3InPlace) {
   const WanWeights original = test::tiny_wan_weights();
   WanWeights w = test::tiny_wan_weights();
   w.keep_block_linears_in_fp8();
+  for (WanBlockWeights& block : w.blocks) {
+    for (const WanBlockWeights::Linear& linear : block.linears()) {
+      EXPECT_EQ(linear.weight->scalar_type(), at::kFloat8_e4m3fn) << linear.name;
+      EXPECT_EQ(linear.scale->numel(), 1) << linear.name;
+    }
+  }
+  EXPECT_EQ(w.state_dict().size(), original.state_dict().size() + 10 * w.blocks.size());
   const WanBlockWeights& b = w.blocks[1];
-  ASSERT_EQ(b.ffn_0_weight.scalar_type(), at::kFloat8_e4m3fn);
-  ASSERT_TRUE(b.ffn_0_scale.defined());
-  EXPECT_EQ(b.cross_attn_o_weight.scalar_type(), at::kFloat8_e4m3fn);
   EXPECT_EQ(b.ffn_0_bias.scalar_type(), at::kFloat);
   EXPECT_EQ(w.text_embedding_2_weight.scalar_type(), at::kFloat);  // outside the blocks
   const at::Tensor back = dequantized_fp8(b.ffn_0_weight, b.ffn_0_scale, at::kFloat);
@@ -210,9 +232,14 @@ TEST(WanWeights, BlockLinearsQuantiseToE4m3InPlace) {
                      original.blocks[1].ffn_0_weight.norm().item<double>();
   EXPECT_GT(err, 0.0);
   EXPECT_LT(err, 0.05);  // 3 mantissa bits: at most 2^-4 per weight
-  const at::Tensor scale = b.ffn_0_scale.clone();
+  const auto before = w.state_dict();
   w.keep_block_linears_in_fp8();
-  EXPECT_TRUE(at::equal(w.blocks[1].ffn_0_scale, scale));
+  const auto after = w.state_dict();
+  ASSERT_EQ(after.size(), before.size());
+  const auto bits = [](const at::Tensor& t) { return t.scalar_type() == at::kFloat8_e4m3fn ? t.view(at::kByte) : t; };
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_TRUE(at::equal(bits(after[i].second), bits(before[i].second))) << after[i].first;
+  }
 }
 
 // ComfyUI's newer format keeps a scale per layer beside each fp8 weight, and a comfy_quant record.
