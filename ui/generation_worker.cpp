@@ -193,6 +193,7 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
   options.free_text_encoder = placement.free_text_encoder;
   if (placement.vae_on_cpu) options.vae_device = cpu;
   options.idle_expert_on_cpu = placement.idle_expert_on_cpu;
+  options.dit_fp8 = placement.dit_fp8;
   options.cancel = model_cancel_.get();  // closing the window, Esc in a run that loads, or a newer choice
   model_ = Model::load(folder.toStdString(), parse_device(placement.device), options);
   model_folder_ = folder;
@@ -208,6 +209,7 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
                         (model_->release_text_encoder ? ", freed after encoding" : "") + " · VAE on " +
                         QString::fromStdString(model_->vae_device->str());
     if (model_->idle_expert_on_cpu) summary.placement += " · idle expert on cpu";
+    if (model_->dit_fp8) summary.placement += " · diffusion model quantised to fp8";
   }
   summary.vocabulary = to_qt(model_->text_encoder->vocabulary());
   summary.width = m.defaults.width;

@@ -60,7 +60,8 @@ class ModelPicker : public QWidget {
   // The user chose a device that a load resolves differently (not Automatic to GPU 0); it applies
   // to any model.
   void deviceChanged();
-  // The user changed where a Wan model's text encoder or VAE runs (it applies when a model loads).
+  // The user changed where a Wan model's text encoder or VAE runs, or the DiT's fp8 (it applies when
+  // a model loads).
   void placementChanged();
   // The user ticked or cleared Idle expert on the CPU (Wan2.2-A14B's experts on a GPU).
   void idleExpertChanged();
@@ -84,6 +85,7 @@ class ModelPicker : public QWidget {
   QCheckBox* free_text_encoder_;
   QCheckBox* idle_expert_on_cpu_;
   QCheckBox* vae_on_cpu_;
+  QCheckBox* dit_fp8_;
   QLabel* info_;
   QStringList recent_;  // most recent first
   // The model folders under the search roots: scanned at start and on Browse, not on every choice

@@ -29,6 +29,7 @@ struct ModelPlacement {
   bool free_text_encoder = false;  // after a generation's prompts are encoded (reloaded for a new one)
   bool vae_on_cpu = false;
   bool idle_expert_on_cpu = false;  // Wan2.2-A14B on a GPU: the expert not in use waits in host memory
+  bool dit_fp8 = false;             // the DiT's linear weights quantised to fp8 as they load
   bool operator==(const ModelPlacement&) const = default;
 };
 

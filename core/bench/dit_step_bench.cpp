@@ -177,18 +177,6 @@ void time_vae_decode(const StepShape& shape, const DitStepBenchOptions& options,
 // guidance holds beside them (step_bytes_to_check, as a generation checks it). Refused before
 // anything is drawn, rather than as an allocator error, or the kernel's OOM killer on the CPU,
 // minutes in.
-// The layout WanWeights::keep_block_linears_in_fp8 gives (one scale per weight), for the memory checks.
-WanWeights::Fp8Scales every_block_linear_in_fp8(const WanConfig& config) {
-  WanWeights::Fp8Scales fp8;
-  WanWeights layout = WanWeights::meta(config);
-  for (size_t i = 0; i < layout.blocks.size(); ++i) {
-    for (const WanBlockWeights::Linear& linear : layout.blocks[i].linears()) {
-      fp8.emplace("blocks." + std::to_string(i) + "." + linear.name + ".scale_weight", std::vector<int64_t>{});
-    }
-  }
-  return fp8;
-}
-
 void check_largest_stage_fits(const StepShape& shape, const DitStepBenchOptions& options) {
   const std::optional<int64_t> free =
       options.device.is_cpu() ? available_host_memory() : free_device_memory(options.device);
@@ -264,7 +252,7 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
   // Stage by stage, as a generation holds them (a stage's weights are freed before the next).
   check_largest_stage_fits(shape, options);
   if (options.expert_swap) {  // the idle expert waits in host memory: past it, the OOM killer ends the bench
-    const int64_t idle_bytes = wan_dit_bytes(config, options.dtype, options.fp8 ? every_block_linear_in_fp8(config)
+    const int64_t idle_bytes = wan_dit_bytes(config, options.dtype, options.fp8 ? WanWeights::every_block_linear(config)
                                                                                 : WanWeights::Fp8Scales{});
     if (const std::optional<int64_t> available = available_host_memory(); available && *available < idle_bytes) {
       throw UserError("--expert-swap keeps a second DiT of " + gib(idle_bytes) + " in host memory, but " +

@@ -4,6 +4,7 @@
 #include <map>
 #include <sstream>
 #include <string_view>
+#include <tuple>
 
 #include <ATen/ATen.h>
 
@@ -177,6 +178,12 @@ at::Tensor dequantized_fp8(const at::Tensor& weight, const at::Tensor& scale, at
   return weight.to(at::kFloat).mul_(factor.to(at::kFloat)).to(dtype);  // one float32 copy at a time
 }
 
+std::pair<at::Tensor, at::Tensor> quantized_fp8(const at::Tensor& weight) {
+  const at::Tensor wide = weight.to(at::kFloat);
+  const at::Tensor scale = at::clamp_min(wide.abs().max() / 448.0, 1e-30);  // an all-zero weight stays zero
+  return {(wide / scale).to(at::kFloat8_e4m3fn), scale};  // not in place: a float32 `weight` is `wide`
+}
+
 std::array<WanBlockWeights::Linear, 10> WanBlockWeights::linears() {
   return {{{"self_attn.q", &self_attn_q_weight, &self_attn_q_scale},
            {"self_attn.k", &self_attn_k_weight, &self_attn_k_scale},
@@ -206,6 +213,18 @@ WanWeights::Fp8Scales WanWeights::fp8_scales(const std::vector<std::shared_ptr<S
     // A scale that does not fit goes through load's dequantisation, which names what is wrong.
     const TensorEntry* entry = scale->second.file->find(scale->second.stored_name);
     if (fits_as_scale(*entry, weight->shape.front())) out.emplace(scale_name, entry->shape);
+  }
+  return out;
+}
+
+WanWeights::Fp8Scales WanWeights::every_block_linear(const WanConfig& config) {
+  Fp8Scales out;
+  WanWeights layout = meta(config);
+  for (size_t i = 0; i < layout.blocks.size(); ++i) {
+    for (const WanBlockWeights::Linear& linear : layout.blocks[i].linears()) {
+      out.emplace("blocks." + std::to_string(i) + "." + linear.name + "." + std::string(kScaleSuffix),
+                  std::vector<int64_t>{});
+    }
   }
   return out;
 }
@@ -279,17 +298,30 @@ void WanWeights::refuse_layer_quantization(const std::vector<std::shared_ptr<Saf
 }
 
 WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
-                            at::Device device, at::ScalarType compute_dtype, const CancelToken* cancel) {
+                            at::Device device, at::ScalarType compute_dtype, const CancelToken* cancel,
+                            bool quantize_fp8) {
   refuse_layer_quantization(files);
   const std::map<std::string, StoredTensor> index = index_checkpoint(files);
 
   std::vector<std::string> missing;
   std::vector<std::string> mismatched;
-  WanWeights w = meta(config, fp8_scales(files));
+  Fp8Scales fp8 = fp8_scales(files);
+  std::map<std::string, at::Tensor> made_scales;  // of the weights quantised here, set after the visit
+  if (quantize_fp8) {
+    for (auto& [scale_name, shape] : every_block_linear(config)) {
+      // A weight with a scale that fp8_scales did not take goes to the dequantisation's messages.
+      if (!fp8.contains(scale_name) && !index.contains(scale_name)) {
+        fp8.emplace(scale_name, shape);
+        made_scales.emplace(scale_name, at::Tensor());
+      }
+    }
+  }
+  WanWeights w = meta(config, fp8);
   w.for_each_tensor_mutable([&](const std::string& name, at::Tensor& tensor, WeightPrecision precision) {
     if (cancel) cancel->throw_if_cancelled();
     const std::vector<int64_t> expected = tensor.sizes().vec();
     tensor = at::Tensor();
+    if (made_scales.contains(name)) return;
     auto it = index.find(name);
     if (it == index.end() && name.ends_with(kScaleSuffix)) {  // fp8_scales' plain e4m3 weight
       tensor = at::ones({}, at::TensorOptions().device(device).dtype(at::kFloat));
@@ -324,8 +356,12 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
       if (!infinite_scale(stored, it->second)) tensor = stored.to(device, at::kFloat);
       return;
     }
-    if (precision == WeightPrecision::Fp8) {  // kept as stored, its scale beside it
-      tensor = stored.to(device);
+    if (precision == WeightPrecision::Fp8) {  // kept as stored, its scale beside it, or quantised here
+      if (const auto made = made_scales.find(scale_name_of(name)); made != made_scales.end()) {
+        std::tie(tensor, made->second) = quantized_fp8(stored.to(device));
+      } else {
+        tensor = stored.to(device);
+      }
       return;
     }
     // ComfyUI's scaled fp8 (*_fp8_scaled) outside the blocks' linears: the weight stored as
@@ -355,6 +391,13 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
     tensor = dequantized_fp8(stored.to(device), factor.to(device), dtype);
   });
 
+  for (size_t i = 0; i < w.blocks.size(); ++i) {
+    for (const WanBlockWeights::Linear& linear : w.blocks[i].linears()) {
+      const auto made = made_scales.find("blocks." + std::to_string(i) + "." + linear.name + "." +
+                                         std::string(kScaleSuffix));
+      if (made != made_scales.end()) *linear.scale = made->second;
+    }
+  }
   if (!missing.empty() || !mismatched.empty()) {
     std::ostringstream os;
     os << "Wan weights in " << checkpoint_file_list(files) << " do not match the config (dim " << config.dim
@@ -386,10 +429,9 @@ std::vector<std::pair<std::string, at::Tensor>> WanWeights::state_dict() const {
 void WanWeights::keep_block_linears_in_fp8() {
   for (WanBlockWeights& b : blocks) {
     for (const WanBlockWeights::Linear& linear : b.linears()) {
-      if (linear.weight->scalar_type() == at::kFloat8_e4m3fn) continue;  // kept already
-      const at::Tensor weight = linear.weight->to(at::kFloat);
-      *linear.scale = at::clamp_min(weight.abs().max() / 448.0, 1e-30);  // an all-zero weight stays zero
-      *linear.weight = (weight / *linear.scale).to(at::kFloat8_e4m3fn);
+      if (linear.weight->scalar_type() != at::kFloat8_e4m3fn) {  // not kept already
+        std::tie(*linear.weight, *linear.scale) = quantized_fp8(*linear.weight);
+      }
     }
   }
 }

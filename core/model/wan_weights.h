@@ -108,6 +108,10 @@ struct WanBlockWeights {
 // weight gives the same products as a dequantised one.
 at::Tensor dequantized_fp8(const at::Tensor& weight, const at::Tensor& scale, at::ScalarType dtype);
 
+// `weight` as ComfyUI's scaled fp8 stores one: {e4m3(weight / scale), scale}, the float32 scale its
+// largest magnitude over e4m3's largest finite value (448), on the weight's device.
+std::pair<at::Tensor, at::Tensor> quantized_fp8(const at::Tensor& weight);
+
 struct WanWeights {
   // patch_embedding.weight  [dim, in_dim, patch_t, patch_h, patch_w]
   at::Tensor patch_embedding_weight;
@@ -147,6 +151,9 @@ struct WanWeights {
   // per row beside it, or with none (plain e4m3: a scale of 1, shape []).
   using Fp8Scales = std::map<std::string, std::vector<int64_t>>;
   static Fp8Scales fp8_scales(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
+  // Every block linear of `config` kept in e4m3 with one scale: what keep_block_linears_in_fp8
+  // and a load with `quantize_fp8` give (those in `fp8_scales` keep their own).
+  static Fp8Scales every_block_linear(const WanConfig& config);
 
   // The layout for `config`: every tensor an empty meta tensor of its expected shape (no memory),
   // the linear weights in `fp8` in e4m3 with their scales.
@@ -158,10 +165,12 @@ struct WanWeights {
   // (57 GB for Wan 14B), only the file's pages and one converted tensor. fp8: the blocks' linear
   // weights stored in e4m3 (fp8_scales) stay e4m3 with their scales, half the memory of bf16, and
   // the block dequantises each for its matmul; other scaled weights are dequantised as they load.
-  // `cancel`, when given, is polled before each tensor (a set token throws Cancelled).
+  // `cancel`, when given, is polled before each tensor (a set token throws Cancelled). With
+  // `quantize_fp8` the blocks' other linear weights are quantised as they load (quantized_fp8, on
+  // `device`): ModelOptions::dit_fp8, half the memory of bf16 for e4m3's rounding.
   static WanWeights load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
                          at::Device device = at::Device(at::kCPU), at::ScalarType compute_dtype = at::kFloat,
-                         const CancelToken* cancel = nullptr);
+                         const CancelToken* cancel = nullptr, bool quantize_fp8 = false);
   // Throws WeightsError when the files are quantized per layer (ComfyUI's newer weight_scale /
   // comfy_quant format), from the headers: the model scan checks it before the text encoder's
   // gigabytes are read, load() again. The older scaled fp8 (*_fp8_scaled, a scale_weight beside

@@ -27,7 +27,8 @@ nlohmann::json dense_cache_key(const nlohmann::json& record) {
   const nlohmann::json& model = record.at("model");
   // The model's folder (however it was typed) and its files' sizes and times besides its
   // model.json: two folders of one architecture (two random-model seeds, a retrained copy) share
-  // the latter. A Wan model's text encoder and VAE places too: they change the video's rounding.
+  // the latter. A Wan model's text encoder and VAE places too: they change the video's rounding,
+  // as a DiT quantised to fp8 at load changes its weights.
   std::error_code ec;
   const std::filesystem::path folder = std::filesystem::weakly_canonical(model.value("folder", ""), ec);
   // The device by what it is, not only its name (cuda:0 is another GPU on another machine of a
@@ -42,6 +43,7 @@ nlohmann::json dense_cache_key(const nlohmann::json& record) {
           {"dtype", device.at("dtype")},
           {"text_encoder", device.value("text_encoder", "")},
           {"vae", device.value("vae", "")},
+          {"dit_fp8", device.value("dit_fp8", false)},
           {"software", record.value("software", nlohmann::json::object())}};
 }
 

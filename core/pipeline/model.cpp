@@ -43,8 +43,8 @@ std::vector<std::shared_ptr<SafetensorsFile>> open_dit(const ModelManifest& m,
 // tensor (no float32 copy of the model on the host).
 std::unique_ptr<WanDiT> load_dit(const ModelManifest& m, const std::vector<std::string>& weight_files,
                                  c10::Device device, c10::ScalarType dtype, const ModelOptions& options) {
-  return std::make_unique<WanDiT>(m.dit,
-                                  WanWeights::load(m.dit, open_dit(m, weight_files), device, dtype, options.cancel));
+  return std::make_unique<WanDiT>(
+      m.dit, WanWeights::load(m.dit, open_dit(m, weight_files), device, dtype, options.cancel, options.dit_fp8));
 }
 
 // The scaled fp8 weights each DiT keeps in e4m3, from the headers: a pair's low-noise expert second.
@@ -91,6 +91,11 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   model->idle_expert_on_cpu = options.idle_expert_on_cpu && m.low_noise_expert && device.is_cuda();
   DitFp8 fp8{WanWeights::fp8_scales(open_dit(m, m.weight_files)), {}};
   if (m.low_noise_expert) fp8.low_noise_dit = WanWeights::fp8_scales(open_dit(m, m.low_noise_expert->weight_files));
+  model->dit_fp8 = options.dit_fp8;
+  if (options.dit_fp8) {  // the rest quantised as they load (merge keeps the files' own scales)
+    fp8.dit.merge(WanWeights::every_block_linear(m.dit));
+    if (m.low_noise_expert) fp8.low_noise_dit.merge(WanWeights::every_block_linear(m.dit));
+  }
   if (model->idle_expert_on_cpu && fp8.dit != fp8.low_noise_dit) {
     // The swap trades the experts' tensors one for one.
     throw UserError(m.name + ": the two experts are not stored alike (one in fp8, plain or scaled, the other not, "

@@ -29,6 +29,9 @@ struct ModelOptions {
   // Wan2.2-A14B on a GPU: the expert not in use waits in host memory (bf16) and the two swap at
   // the boundary step, so one expert's weights are on the GPU instead of two.
   bool idle_expert_on_cpu = false;
+  // The DiT's block linears quantised to e4m3 as they load (WanWeights::load's quantize_fp8), where
+  // the files hold them wider: about half the DiT's memory, for e4m3's rounding of its weights.
+  bool dit_fp8 = false;
   // Polled between the model's parts and before each tensor of the DiT and the text encoder: a set
   // token makes load throw Cancelled (the studio closing during a multi-gigabyte load). The text
   // encoder keeps it for its reloads after free_text_encoder, so it must outlive the model.
@@ -42,6 +45,8 @@ struct Model {
   std::unique_ptr<WanDiT> low_noise_dit;
   // ModelOptions::idle_expert_on_cpu took effect: one of the two experts is in host memory.
   bool idle_expert_on_cpu = false;
+  // ModelOptions::dit_fp8 took effect (a Wan model): run records say so, a dense run is reused only alike.
+  bool dit_fp8 = false;
   // Then the expert whose weights are all on `device`; null while a move is unfinished (one that
   // failed midway), which the next bring_to_device completes.
   WanDiT* expert_on_device = nullptr;

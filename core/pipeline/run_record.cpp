@@ -55,6 +55,7 @@ nlohmann::json make_run_record(const GenerationResult& result, const Model& mode
                  {"dtype", c10::toString(model.dtype)}};
   if (model.text_encoder_device) j["device"]["text_encoder"] = model.text_encoder_device->str();
   if (model.vae_device) j["device"]["vae"] = model.vae_device->str();
+  if (model.dit_fp8) j["device"]["dit_fp8"] = true;  // its weights rounded to e4m3 at load
   // What runs SVG2's and SVG-EAR's block-sparse attention for this model here (and would, for a
   // dense run): block_sparse_kernel_name's "wgmma (sm_90a)", "mma.sync (sm_80)", "CPU gather" or
   // "ATen reference".

@@ -242,6 +242,36 @@ TEST(WanWeights, BlockLinearsQuantiseToE4m3InPlace) {
   }
 }
 
+// A load with quantize_fp8 (ModelOptions::dit_fp8) gives what quantising after the load gives, per
+// tensor on the way in; a weight the file keeps in scaled fp8 keeps its own (per-row) scale.
+TEST(WanWeights, QuantiseFp8AsTheyLoad) {
+  StateDict tensors = tiny_state_dict();
+  at::Tensor row_scale;
+  for (auto& [name, tensor] : tensors) {
+    if (name != "blocks.0.ffn.0.weight") continue;
+    row_scale = std::get<0>(tensor.abs().max(1)) / 448.0;
+    tensor = (tensor / row_scale.unsqueeze(1)).to(at::kFloat8_e4m3fn);
+  }
+  tensors.emplace_back("blocks.0.ffn.0.scale_weight", row_scale);
+  const auto path = test::scratch_dir("wan_weights") / "quantise.safetensors";
+  write_safetensors(path, tensors);
+  const std::vector<std::shared_ptr<SafetensorsFile>> files{SafetensorsFile::open(path)};
+  const WanWeights w = WanWeights::load(test::tiny_wan_config(), files, at::Device(at::kCPU), at::kFloat, nullptr,
+                                        /*quantize_fp8=*/true);
+  WanWeights after = WanWeights::load(test::tiny_wan_config(), files);
+  after.keep_block_linears_in_fp8();
+  const auto bits = [](const at::Tensor& t) { return t.scalar_type() == at::kFloat8_e4m3fn ? t.view(at::kByte) : t; };
+  const auto mine = w.state_dict(), theirs = after.state_dict();
+  ASSERT_EQ(mine.size(), theirs.size());
+  ASSERT_EQ(mine.size(), tiny_state_dict().size() + 10 * w.blocks.size());
+  for (size_t i = 0; i < mine.size(); ++i) {
+    EXPECT_EQ(mine[i].first, theirs[i].first);
+    EXPECT_TRUE(at::equal(bits(mine[i].second), bits(theirs[i].second))) << mine[i].first;
+  }
+  EXPECT_TRUE(at::equal(w.blocks[0].ffn_0_scale, row_scale));  // the file's own
+  EXPECT_EQ(w.blocks[0].ffn_2_scale.numel(), 1);
+}
+
 // ComfyUI's newer format keeps a scale per layer beside each fp8 weight, and a comfy_quant record.
 TEST(WanWeights, LayerQuantizedFilesAreRejected) {
   for (const char* scale : {"blocks.0.self_attn.q.weight_scale", "blocks.1.ffn.0.comfy_quant"}) {

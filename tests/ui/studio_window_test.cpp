@@ -1535,6 +1535,14 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
     QTRY_COMPARE_WITH_TIMEOUT(loads(), 2, 60000);
     QVERIFY2(info->text().contains("freed after encoding · VAE on cpu"), qPrintable(info->text()));
     QCOMPARE(log_text(w).mid(before).count("loading the model in " + wan), 2);
+    // The DiT quantised to fp8 as it loads: a third load, which the model's line names.
+    auto* fp8 = child<QCheckBox>(w, "dit_fp8");
+    fp8->click();
+    QTRY_COMPARE_WITH_TIMEOUT(loads(), 3, 60000);
+    QVERIFY2(info->text().contains("VAE on cpu · diffusion model quantised to fp8"), qPrintable(info->text()));
+    fp8->click();
+    QTRY_COMPARE_WITH_TIMEOUT(loads(), 4, 60000);
+    QVERIFY2(!info->text().contains("fp8"), qPrintable(info->text()));
 
     child<QSpinBox>(w, "width")->setValue(48);
     child<QSpinBox>(w, "height")->setValue(32);
@@ -1545,7 +1553,7 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
     QTRY_VERIFY_WITH_TIMEOUT(!w.isGenerating(), kRunTimeoutMs);
     QVERIFY2(w.statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(w)));
     QCOMPARE(w.result().frames, 5);
-    QCOMPARE(log_text(w).mid(before).count("loading the model in " + wan), 2);  // the run kept that load
+    QCOMPARE(log_text(w).mid(before).count("loading the model in " + wan), 4);  // the run kept that load
     QVERIFY(!log_text(w).contains("warning:"));
 
     // A prompt longer than the tiny umT5 reads (text_len 16) runs, with a warning of what was left out.

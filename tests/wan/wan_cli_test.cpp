@@ -1,6 +1,9 @@
 // `svgear generate --model DIR` on tiny Wan folders of both layouts, as a user types it.
 
+#include <fstream>
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/media/video_reader.h"
 #include "tests/cli/cli_run.h"
@@ -32,6 +35,20 @@ TEST(WanCli, GeneratesFromBothLayouts) {
     EXPECT_EQ(video.height, 32);
     EXPECT_EQ(video.width, 48);
   }
+}
+
+// --dit-fp8 quantises the DiT as it loads; the run record says so (a dense run is reused only alike).
+TEST(WanCli, DitFp8IsRecorded) {
+  const auto root = test::scratch_dir("wan_cli_fp8");
+  const auto dir = test::write_tiny_wan_original(root / "original");
+  const auto out = root / "fp8.y4m";
+  const test::CliRun run = run_cli("generate --model " + dir.string() + kTinyRun + " --dit-fp8 --quiet --output " +
+                                   out.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::ifstream in(root / "fp8.json");
+  const nlohmann::json record = nlohmann::json::parse(in);
+  EXPECT_TRUE(record["device"].value("dit_fp8", false)) << record["device"].dump();
+  EXPECT_EQ(read_video(out).frames, 5);
 }
 
 // Wan2.2-TI2V-5B's family: 16 pixels per latent cell, so 64×32 rather than 48×32.

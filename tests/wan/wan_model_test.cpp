@@ -172,6 +172,35 @@ TEST(WanModel, ScaledFp8DiTFolderLoadsAndGenerates) {
   expect_generates(*model, dir.parent_path() / "fp8.y4m");
 }
 
+// ModelOptions::dit_fp8: the DiT's linears quantised as they load, close to the full-precision
+// DiT's output; the run record says so and a dense run of the full-precision DiT is not reused.
+TEST(WanModel, DitFp8QuantisesAsItLoads) {
+  const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_dit_fp8") / "model");
+  ModelOptions options;
+  options.dit_fp8 = true;
+  auto model = Model::load(dir, c10::Device(c10::kCPU), options);
+  EXPECT_TRUE(model->dit_fp8);
+  EXPECT_EQ(model->dit->weights().blocks[1].ffn_2_weight.scalar_type(), at::kFloat8_e4m3fn);
+  const test::TinyWanIo io = test::tiny_wan_io();
+  DenseBackend dense;
+  DiTForward call;
+  call.attention = &dense;
+  const double error = test::relative_l2(model->dit->forward(io.x, io.t, io.context, call), io.out);
+  std::cout << "[ measured ] DiT quantised to fp8 at load vs reference: relative L2 " << error << "\n";
+  EXPECT_GT(error, 0.0);
+  EXPECT_LT(error, 5e-2);
+
+  EventSink sink;
+  CancelToken cancel;
+  const GenerationResult result = Generator(*model).run(tiny_request(), sink, cancel);
+  ASSERT_EQ(result.status, GenerationStatus::Finished) << result.error;
+  nlohmann::json record = make_run_record(result, *model);
+  EXPECT_TRUE(record["device"].value("dit_fp8", false));
+  const nlohmann::json key = dense_cache_key(record);
+  record["device"].erase("dit_fp8");
+  EXPECT_NE(dense_cache_key(record), key);
+}
+
 TEST(WanModel, MemoryOptionsPlaceAndFreeTheTextEncoder) {
   const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_options") / "model");
   ModelOptions options;
