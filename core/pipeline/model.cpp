@@ -62,6 +62,8 @@ WeightBytes weights_on_device(const ModelManifest& m, const DitFp8& fp8, c10::De
   for (const auto& name : m.text_encoder_files) text_files.push_back(m.folder / name);
   WeightBytes on_device;
   on_device.dit = wan_dit_bytes(m.dit, dit_dtype, fp8.dit);
+  const size_t linears = WanWeights::every_block_linear(m.dit).size();
+  on_device.dit_in_fp8 = fp8.dit.size() == linears && (!m.low_noise_expert || fp8.low_noise_dit.size() == linears);
   if (m.low_noise_expert && !idle_expert_on_cpu) {
     on_device.second_expert = wan_dit_bytes(m.dit, dit_dtype, fp8.low_noise_dit);
   }

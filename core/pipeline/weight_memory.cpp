@@ -83,6 +83,9 @@ std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, cons
     }
     return message + " Otherwise close other programs or pick a smaller model.";
   }
+  if (needed.dit > 0 && !needed.dit_in_fp8) {
+    message += " Diffusion model in fp8 (--dit-fp8) about halves its weights, for fp8's rounding of them.";
+  }
   if (needed.text_encoder > 0) message += " Text encoder on the CPU (--text-encoder-device cpu) keeps it off the GPU.";
   if (needed.vae > 0) message += " VAE on the CPU (--vae-device cpu) decodes there.";
   if (needed.second_expert > 0) {
@@ -104,6 +107,7 @@ std::vector<std::string> gpu_memory_remedies(const WeightBytes& beside_dit, bool
   if (beside_dit.second_expert > 0) {
     remedies.push_back("keep the expert not in use in host memory (Idle expert on the CPU; --idle-expert-on-cpu)");
   }
+  if (!beside_dit.dit_in_fp8) remedies.push_back("quantise the diffusion model to fp8 (Diffusion model in fp8; --dit-fp8)");
   return remedies;
 }
 

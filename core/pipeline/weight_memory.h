@@ -21,6 +21,7 @@ struct WeightBytes {
   int64_t text_encoder = 0;
   int64_t vae = 0;
   int64_t idle_expert = 0;  // A14B's expert waiting in host memory (ModelOptions::idle_expert_on_cpu)
+  bool dit_in_fp8 = false;  // every block linear in e4m3 already: Diffusion model in fp8 has nothing to halve
   int64_t total() const { return dit + second_expert + text_encoder + vae + idle_expert; }
 };
 
@@ -39,14 +40,16 @@ std::string gib(int64_t bytes);
 
 // "" when `needed` fits in `free_bytes`; else a message saying how much is needed (per part) and
 // free on `device_name`, and which options move parts off the GPU ("cpu": the host's available
-// memory, and what keeps parts off it). The options are named as the studio's Model dock shows
-// them and as the CLI's flags, here and in gpu_memory_remedies.
+// memory, and what keeps parts off it or, on a GPU, makes the DiT smaller: Diffusion model in fp8
+// unless `needed.dit_in_fp8`). The options are named as the studio's Model dock shows them and as
+// the CLI's flags, here and in gpu_memory_remedies.
 std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, const std::string& device_name);
 
 // What else frees memory on the GPU a Wan model's DiT runs on while it generates, for the
 // out-of-memory messages (Model::memory_remedies): the text encoder's place when it sits there
 // (`beside_dit.text_encoder` > 0; only the CPU when it is already freed after encoding, since a
-// new prompt brings it back), and the VAE's when it decodes there.
+// new prompt brings it back), the VAE's when it decodes there, the idle expert, and fp8 for a DiT
+// not in fp8 already.
 std::vector<std::string> gpu_memory_remedies(const WeightBytes& beside_dit, bool text_encoder_freed);
 
 }  // namespace svgear

@@ -304,6 +304,9 @@ TEST(WeightMemory, EstimateAndShortfallMessage) {
   EXPECT_TRUE(contains(message, "not enough memory on cuda:0: the weights alone need about 38.0 GiB "
                                 "(diffusion model 27.0 GiB, text encoder 11.0 GiB) but 30.0 GiB are free"));
   EXPECT_TRUE(contains(message, "--text-encoder-device cpu"));
+  EXPECT_TRUE(contains(message, "Diffusion model in fp8 (--dit-fp8) about halves its weights")) << message;
+  needed.dit_in_fp8 = true;  // nothing left to halve
+  EXPECT_FALSE(contains(memory_shortfall(needed, int64_t(30) << 30, "cuda:0"), "--dit-fp8"));
   // On the host (a CPU run: its DiT in float32), the load is refused instead of killed by the OOM
   // killer, with what keeps the DiT off the host.
   WeightBytes host;
@@ -315,6 +318,7 @@ TEST(WeightMemory, EstimateAndShortfallMessage) {
       << on_host;
   EXPECT_TRUE(contains(on_host, "--device cuda")) << on_host;
   EXPECT_FALSE(contains(on_host, "--text-encoder-device cpu")) << on_host;
+  EXPECT_FALSE(contains(on_host, "--dit-fp8")) << on_host;  // a GPU's remedy
   // Wan2.2-A14B's two experts on a GPU: counted as the diffusion model, and the idle expert named.
   WeightBytes pair;
   pair.dit = pair.second_expert = int64_t(27) << 30;
@@ -333,10 +337,14 @@ TEST(WeightMemory, EstimateAndShortfallMessage) {
 
 // During a generation, what frees the DiT's GPU besides a smaller request: the text encoder's place
 // where it shares the GPU (only the CPU once it is freed after encoding: a new prompt brings it
-// back), the VAE's where it decodes there.
+// back), the VAE's where it decodes there, and fp8 for a DiT not in fp8 yet.
 TEST(WeightMemory, GpuRemediesNameOnlyThePartsThatShareTheGpu) {
   WeightBytes beside;
   beside.dit = int64_t(27) << 30;
+  const std::vector<std::string> alone = gpu_memory_remedies(beside, false);
+  ASSERT_EQ(alone.size(), 1u);
+  EXPECT_EQ(alone[0], "quantise the diffusion model to fp8 (Diffusion model in fp8; --dit-fp8)");
+  beside.dit_in_fp8 = true;
   EXPECT_TRUE(gpu_memory_remedies(beside, false).empty());
   beside.text_encoder = int64_t(11) << 30;
   beside.vae = int64_t(1) << 28;
