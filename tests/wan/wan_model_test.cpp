@@ -32,6 +32,15 @@ GenerationRequest tiny_request() {
   return r;
 }
 
+// The relative L2 of the model's DiT against the tiny reference output (dense attention).
+double reference_error(const Model& model) {
+  const test::TinyWanIo io = test::tiny_wan_io();
+  DenseBackend dense;
+  DiTForward call;
+  call.attention = &dense;
+  return test::relative_l2(model.dit->forward(io.x, io.t, io.context, call), io.out);
+}
+
 // Runs the request, writes the video as Y4M and checks what comes back from the file.
 void expect_generates(Model& model, const std::filesystem::path& out) {
   EventSink sink;
@@ -144,12 +153,7 @@ TEST(WanModel, DiffusersLayoutLoadsTheSameWeightsAndGenerates) {
 TEST(WanModel, DitFromAFolderMatchesTheReference) {
   const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_reference") / "model");
   auto model = Model::load(dir, c10::Device(c10::kCPU));
-  const test::TinyWanIo io = test::tiny_wan_io();
-  DenseBackend dense;
-  DiTForward call;
-  call.attention = &dense;
-  const at::Tensor out = model->dit->forward(io.x, io.t, io.context, call);
-  const double error = test::relative_l2(out, io.out);
+  const double error = reference_error(*model);
   std::cout << "[ measured ] DiT loaded from a ComfyUI-layout folder vs reference: relative L2 " << error << "\n";
   EXPECT_LT(error, kFloat32Tolerance);
 }
@@ -162,11 +166,7 @@ TEST(WanModel, ScaledFp8DiTFolderLoadsAndGenerates) {
   EXPECT_NE(model->manifest.description.find("fp8 (linear weights kept in 8 bits)"), std::string::npos);
   EXPECT_EQ(model->dit->weights().blocks[0].self_attn_q_weight.scalar_type(), at::kFloat8_e4m3fn);  // kept
   EXPECT_EQ(model->dit->weights().blocks[0].compute_dtype(), at::kFloat);
-  const test::TinyWanIo io = test::tiny_wan_io();
-  DenseBackend dense;
-  DiTForward call;
-  call.attention = &dense;
-  const double error = test::relative_l2(model->dit->forward(io.x, io.t, io.context, call), io.out);
+  const double error = reference_error(*model);
   std::cout << "[ measured ] fp8_scaled DiT from a ComfyUI-layout folder vs reference: relative L2 " << error << "\n";
   EXPECT_LT(error, 5e-2);
   expect_generates(*model, dir.parent_path() / "fp8.y4m");
@@ -181,11 +181,7 @@ TEST(WanModel, DitFp8QuantisesAsItLoads) {
   auto model = Model::load(dir, c10::Device(c10::kCPU), options);
   EXPECT_TRUE(model->dit_fp8);
   EXPECT_EQ(model->dit->weights().blocks[1].ffn_2_weight.scalar_type(), at::kFloat8_e4m3fn);
-  const test::TinyWanIo io = test::tiny_wan_io();
-  DenseBackend dense;
-  DiTForward call;
-  call.attention = &dense;
-  const double error = test::relative_l2(model->dit->forward(io.x, io.t, io.context, call), io.out);
+  const double error = reference_error(*model);
   std::cout << "[ measured ] DiT quantised to fp8 at load vs reference: relative L2 " << error << "\n";
   EXPECT_GT(error, 0.0);
   EXPECT_LT(error, 5e-2);
