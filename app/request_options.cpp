@@ -31,8 +31,9 @@ Wan memory options (docs/wan.md):
   --idle-expert-on-cpu      Wan2.2-A14B: keep the expert not in use in host memory and swap
                             the two at the boundary step (one 14B expert on the GPU, not two)
   --dit-fp8                 quantise the diffusion model's linear weights to fp8 (e4m3, a scale
-                            each) as they load: about half its memory (14B: 13.9 GiB, not 26.6),
-                            for fp8's rounding of the weights; fp8 files are kept in fp8 anyway
+                            each) as they load: about half its memory on a GPU (14B: 13.9 GiB, not
+                            26.6; a quarter of the CPU's float32), for fp8's rounding of the
+                            weights; fp8 files are kept in fp8 anyway (bench step --fp8 times it)
 sparse attention (svg2 / svgear; see docs/architecture.md):
   --attention-preset NAME|FILE.json   quality | balanced | fast, or a JSON file of AttentionConfig
                      fields ({"top_p": 0.85, ...}); the flags below override it

@@ -21,7 +21,7 @@ struct RequestOptions {
   GenerationRequest request;
   std::string device_name = "auto";
   std::optional<std::filesystem::path> model_folder;  // unset: the first model found
-  ModelOptions model_options;  // where a Wan model's text encoder and VAE run
+  ModelOptions model_options;  // where a Wan model's parts run, and its DiT in fp8
   bool prompt_given = false;
 };
 

@@ -228,9 +228,9 @@ bool GenerationWorker::loadFor(const StudioRequest& request) {
     Q_EMIT failed("no model folder: choose one with File ▸ Open model folder…");
     return false;
   }
-  // A new device matters to every model; the text encoder's and VAE's places to Wan models only:
-  // built-in ones keep everything on their device.
-  const auto parts = [this](ModelPlacement p) {  // the text encoder's and VAE's places alone
+  // A new device matters to every model; the rest (the text encoder's and VAE's places, the idle
+  // expert, the DiT in fp8) to Wan models only: built-in ones keep everything on their device.
+  const auto parts = [this](ModelPlacement p) {  // all but the device
     p.device.clear();
     // The idle expert's place: a pair of experts on a GPU only.
     if (!model_->low_noise_dit || !model_->device.is_cuda()) p.idle_expert_on_cpu = false;

@@ -134,8 +134,8 @@ ModelPicker::ModelPicker(QWidget* parent)
   device_row->addWidget(device_, 1);
   // Titled as Wan-only, so that on a built-in model the boxes read as settings for later.
   auto* placement = new QGroupBox(tr("Wan models: memory"), this);
-  placement->setToolTip(tr("Where a Wan model's text encoder and VAE run, to fit a smaller GPU; "
-                           "built-in models keep everything on one device and ignore these"));
+  placement->setToolTip(tr("Where a Wan model's parts run and how its diffusion model is stored, to fit a "
+                           "smaller GPU; built-in models keep everything on one device and ignore these"));
   auto* placement_grid = new QGridLayout(placement);
   placement_grid->addWidget(text_encoder_on_cpu_, 0, 0);
   placement_grid->addWidget(free_text_encoder_, 0, 1);

@@ -85,6 +85,11 @@ void visit_tensors(Weights& w, const Visit& visit) {
 
 constexpr std::string_view kScaleSuffix = "scale_weight";
 
+// "blocks.3.ffn.0.scale_weight": where scaled fp8 keeps the scale of block `block`'s linear `linear`.
+std::string block_scale_name(size_t block, const char* linear) {
+  return "blocks." + std::to_string(block) + "." + linear + "." + std::string(kScaleSuffix);
+}
+
 // "blocks.3.ffn.0.weight" → "blocks.3.ffn.0.scale_weight": where scaled fp8 keeps a weight's scale.
 std::string scale_name_of(std::string_view weight_name) {
   return std::string(weight_name.substr(0, weight_name.size() - std::string_view("weight").size())) +
@@ -179,9 +184,9 @@ at::Tensor dequantized_fp8(const at::Tensor& weight, const at::Tensor& scale, at
 }
 
 std::pair<at::Tensor, at::Tensor> quantized_fp8(const at::Tensor& weight) {
-  const at::Tensor wide = weight.to(at::kFloat);
-  const at::Tensor scale = at::clamp_min(wide.abs().max() / 448.0, 1e-30);  // an all-zero weight stays zero
-  return {(wide / scale).to(at::kFloat8_e4m3fn), scale};  // not in place: a float32 `weight` is `wide`
+  // The largest magnitude in the weight's own dtype (exact), then one float32 copy, divided in place.
+  const at::Tensor scale = at::clamp_min(weight.abs().amax().to(at::kFloat) / 448.0, 1e-30);  // all-zero stays zero
+  return {weight.to(at::kFloat, /*non_blocking=*/false, /*copy=*/true).div_(scale).to(at::kFloat8_e4m3fn), scale};
 }
 
 std::array<WanBlockWeights::Linear, 10> WanBlockWeights::linears() {
@@ -222,11 +227,22 @@ WanWeights::Fp8Scales WanWeights::every_block_linear(const WanConfig& config) {
   WanWeights layout = meta(config);
   for (size_t i = 0; i < layout.blocks.size(); ++i) {
     for (const WanBlockWeights::Linear& linear : layout.blocks[i].linears()) {
-      out.emplace("blocks." + std::to_string(i) + "." + linear.name + "." + std::string(kScaleSuffix),
-                  std::vector<int64_t>{});
+      out.emplace(block_scale_name(i, linear.name), std::vector<int64_t>{});
     }
   }
   return out;
+}
+
+WanWeights::Fp8Scales WanWeights::fp8_layout(const WanConfig& config,
+                                             const std::vector<std::shared_ptr<SafetensorsFile>>& files,
+                                             bool quantize_fp8) {
+  Fp8Scales fp8 = fp8_scales(files);
+  if (!quantize_fp8) return fp8;
+  const std::map<std::string, StoredTensor> index = index_checkpoint(files);
+  for (auto& [scale_name, shape] : every_block_linear(config)) {
+    if (!index.contains(scale_name)) fp8.emplace(scale_name, shape);  // emplace keeps fp8_scales' own
+  }
+  return fp8;
 }
 
 WanWeights WanWeights::meta(const WanConfig& c, const Fp8Scales& fp8) {
@@ -277,7 +293,7 @@ WanWeights WanWeights::meta(const WanConfig& c, const Fp8Scales& fp8) {
   }
   for (size_t i = 0; i < w.blocks.size(); ++i) {
     for (const WanBlockWeights::Linear& linear : w.blocks[i].linears()) {
-      const auto kept = fp8.find("blocks." + std::to_string(i) + "." + linear.name + "." + std::string(kScaleSuffix));
+      const auto kept = fp8.find(block_scale_name(i, linear.name));
       if (kept == fp8.end()) continue;
       *linear.weight = linear.weight->to(at::kFloat8_e4m3fn);
       *linear.scale = meta_tensor(kept->second);
@@ -305,16 +321,17 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
 
   std::vector<std::string> missing;
   std::vector<std::string> mismatched;
-  Fp8Scales fp8 = fp8_scales(files);
-  std::map<std::string, at::Tensor> made_scales;  // of the weights quantised here, set after the visit
-  if (quantize_fp8) {
-    for (auto& [scale_name, shape] : every_block_linear(config)) {
-      // A weight with a scale that fp8_scales did not take goes to the dequantisation's messages.
-      if (!fp8.contains(scale_name) && !index.contains(scale_name)) {
-        fp8.emplace(scale_name, shape);
-        made_scales.emplace(scale_name, at::Tensor());
-      }
-    }
+  const Fp8Scales fp8 = fp8_layout(config, files, quantize_fp8);
+  // Scales the files do not hold: 1 for a plain e4m3 weight, else made here as its weight is
+  // quantised (set after the visit).
+  std::map<std::string, at::Tensor> made_scales;
+  for (const auto& entry : fp8) {
+    const std::string& scale_name = entry.first;
+    if (index.contains(scale_name)) continue;
+    const auto weight = index.find(scale_name.substr(0, scale_name.size() - kScaleSuffix.size()) + "weight");
+    const bool plain = weight != index.end() &&
+                       weight->second.file->find(weight->second.stored_name)->dtype == WeightDtype::F8_E4M3;
+    if (!plain) made_scales.emplace(scale_name, at::Tensor());
   }
   WanWeights w = meta(config, fp8);
   w.for_each_tensor_mutable([&](const std::string& name, at::Tensor& tensor, WeightPrecision precision) {
@@ -393,8 +410,7 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
 
   for (size_t i = 0; i < w.blocks.size(); ++i) {
     for (const WanBlockWeights::Linear& linear : w.blocks[i].linears()) {
-      const auto made = made_scales.find("blocks." + std::to_string(i) + "." + linear.name + "." +
-                                         std::string(kScaleSuffix));
+      const auto made = made_scales.find(block_scale_name(i, linear.name));
       if (made != made_scales.end()) *linear.scale = made->second;
     }
   }

@@ -151,9 +151,13 @@ struct WanWeights {
   // per row beside it, or with none (plain e4m3: a scale of 1, shape []).
   using Fp8Scales = std::map<std::string, std::vector<int64_t>>;
   static Fp8Scales fp8_scales(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
-  // Every block linear of `config` kept in e4m3 with one scale: what keep_block_linears_in_fp8
-  // and a load with `quantize_fp8` give (those in `fp8_scales` keep their own).
+  // Every block linear of `config` kept in e4m3 with one scale: what keep_block_linears_in_fp8 gives.
   static Fp8Scales every_block_linear(const WanConfig& config);
+  // What load() keeps in e4m3: fp8_scales, and with `quantize_fp8` every other block linear the
+  // files hold wider and without a scale (a scale fp8_scales refused goes to load's messages).
+  // The memory checks count the same layout.
+  static Fp8Scales fp8_layout(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
+                              bool quantize_fp8);
 
   // The layout for `config`: every tensor an empty meta tensor of its expected shape (no memory),
   // the linear weights in `fp8` in e4m3 with their scales.

@@ -47,9 +47,28 @@ std::unique_ptr<WanDiT> load_dit(const ModelManifest& m, const std::vector<std::
       m.dit, WanWeights::load(m.dit, open_dit(m, weight_files), device, dtype, options.cancel, options.dit_fp8));
 }
 
-// The scaled fp8 weights each DiT keeps in e4m3, from the headers: a pair's low-noise expert second.
+// The weights each DiT keeps in e4m3 (WanWeights::fp8_layout), from the headers: a pair's
+// low-noise expert second.
 struct DitFp8 {
   WanWeights::Fp8Scales dit, low_noise_dit;
+  bool operator==(const DitFp8&) const = default;
+
+  DitFp8(const ModelManifest& m, bool quantize_fp8)
+      : dit(WanWeights::fp8_layout(m.dit, open_dit(m, m.weight_files), quantize_fp8)) {
+    if (m.low_noise_expert) {
+      low_noise_dit = WanWeights::fp8_layout(m.dit, open_dit(m, m.low_noise_expert->weight_files), quantize_fp8);
+    }
+  }
+  // Every block linear of each DiT: Diffusion model in fp8 has nothing left to quantise.
+  bool whole(const ModelManifest& m) const {
+    const auto covers = [&](const WanWeights::Fp8Scales& layout) {
+      for (const auto& entry : WanWeights::every_block_linear(m.dit)) {
+        if (!layout.contains(entry.first)) return false;
+      }
+      return true;
+    };
+    return covers(dit) && (!m.low_noise_expert || covers(low_noise_dit));
+  }
 };
 
 // The weights a Wan model puts on its DiT's `device`, from the file headers: the DiT's (a pair's
@@ -62,8 +81,7 @@ WeightBytes weights_on_device(const ModelManifest& m, const DitFp8& fp8, c10::De
   for (const auto& name : m.text_encoder_files) text_files.push_back(m.folder / name);
   WeightBytes on_device;
   on_device.dit = wan_dit_bytes(m.dit, dit_dtype, fp8.dit);
-  const size_t linears = WanWeights::every_block_linear(m.dit).size();
-  on_device.dit_in_fp8 = fp8.dit.size() == linears && (!m.low_noise_expert || fp8.low_noise_dit.size() == linears);
+  on_device.dit_in_fp8 = fp8.whole(m);
   if (m.low_noise_expert && !idle_expert_on_cpu) {
     on_device.second_expert = wan_dit_bytes(m.dit, dit_dtype, fp8.low_noise_dit);
   }
@@ -91,18 +109,20 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   Umt5Tokenizer tokenizer =
       Umt5Tokenizer::load((folder / m.tokenizer).lexically_normal(), m.dit.text_len, text_encoder_files);
   model->idle_expert_on_cpu = options.idle_expert_on_cpu && m.low_noise_expert && device.is_cuda();
-  DitFp8 fp8{WanWeights::fp8_scales(open_dit(m, m.weight_files)), {}};
-  if (m.low_noise_expert) fp8.low_noise_dit = WanWeights::fp8_scales(open_dit(m, m.low_noise_expert->weight_files));
-  model->dit_fp8 = options.dit_fp8;
-  if (options.dit_fp8) {  // the rest quantised as they load (merge keeps the files' own scales)
-    fp8.dit.merge(WanWeights::every_block_linear(m.dit));
-    if (m.low_noise_expert) fp8.low_noise_dit.merge(WanWeights::every_block_linear(m.dit));
-  }
+  const DitFp8 stored(m, false);
+  const DitFp8 fp8 = options.dit_fp8 ? DitFp8(m, true) : stored;
+  model->dit_fp8 = fp8 != stored;  // something was left to quantise
   if (model->idle_expert_on_cpu && fp8.dit != fp8.low_noise_dit) {
     // The swap trades the experts' tensors one for one.
-    throw UserError(m.name + ": the two experts are not stored alike (one in fp8, plain or scaled, the other not, "
-                    "or scaled differently), so they cannot trade places: take both from one download (both "
-                    "*_fp16, both *_fp8_scaled or both *_fp8_e4m3fn), or turn off Idle expert on the CPU "
+    std::string ways = "take both from one download (both *_fp16, both *_fp8_scaled or both *_fp8_e4m3fn)";
+    if (!options.dit_fp8) {
+      const DitFp8 quantised(m, true);
+      if (quantised.dit == quantised.low_noise_dit) ways += ", turn on Diffusion model in fp8 (--dit-fp8)";
+    }
+    throw UserError(m.name + ": the two experts are not stored alike (" +
+                    (options.dit_fp8 ? "in fp8 with a scale per row in one and per weight in the other"
+                                     : "one in fp8, plain or scaled, the other not, or scaled differently") +
+                    "), so they cannot trade places: " + ways + ", or turn off Idle expert on the CPU "
                     "(--idle-expert-on-cpu)");
   }
   if (device.is_cuda()) {
@@ -118,6 +138,7 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   // The parts held by the host (a CPU run's DiT in float32 is 4× its bf16 size on a GPU): past the
   // available memory, the kernel's OOM killer would end the load minutes in without a word.
   WeightBytes on_host;
+  on_host.dit_in_fp8 = fp8.whole(m);
   if (device.is_cpu()) {
     on_host.dit = wan_dit_bytes(m.dit, model->dtype, fp8.dit);
     if (m.low_noise_expert) on_host.second_expert = wan_dit_bytes(m.dit, model->dtype, fp8.low_noise_dit);

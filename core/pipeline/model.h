@@ -21,12 +21,13 @@
 
 namespace svgear {
 
-// Where the parts of a Wan model live, to fit a smaller GPU; built-in models ignore them.
+// Where the parts of a Wan model live and how its DiT is stored, to fit a smaller GPU; built-in
+// models ignore them.
 struct ModelOptions {
   std::optional<c10::Device> text_encoder_device;  // umT5 (bf16); default: the model's device
   bool free_text_encoder = false;  // free umT5's weights once a generation's prompts are encoded
   std::optional<c10::Device> vae_device;  // default: the model's device
-  // Wan2.2-A14B on a GPU: the expert not in use waits in host memory (bf16) and the two swap at
+  // Wan2.2-A14B on a GPU: the expert not in use waits in host memory (as on the GPU) and the two swap at
   // the boundary step, so one expert's weights are on the GPU instead of two.
   bool idle_expert_on_cpu = false;
   // The DiT's block linears quantised to e4m3 as they load (WanWeights::load's quantize_fp8), where

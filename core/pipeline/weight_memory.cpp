@@ -74,16 +74,18 @@ std::string memory_shortfall(const WeightBytes& needed, int64_t free_bytes, cons
   std::string message = "not enough memory on " + std::string(host ? "the CPU" : device_name) +
                         ": the weights alone need about " + gib(needed.total()) + " (" + parts + ") but " +
                         gib(free_bytes) + (host ? " are available." : " are free.");
+  const bool fp8_would_help = (needed.dit > 0 || needed.idle_expert > 0) && !needed.dit_in_fp8;
   if (host) {
     // On the host the kernel's OOM killer would end the load without a word, minutes in.
     if (needed.dit > 0) message += " Run the diffusion model on a GPU (--device cuda).";
+    if (fp8_would_help) message += " Diffusion model in fp8 (--dit-fp8) makes its weights smaller.";
     if (needed.idle_expert > 0) {
       message += " Keep both experts on the GPU where it has room for them (Idle expert on the CPU, "
                  "--idle-expert-on-cpu, off).";
     }
     return message + " Otherwise close other programs or pick a smaller model.";
   }
-  if (needed.dit > 0 && !needed.dit_in_fp8) {
+  if (fp8_would_help) {
     message += " Diffusion model in fp8 (--dit-fp8) about halves its weights, for fp8's rounding of them.";
   }
   if (needed.text_encoder > 0) message += " Text encoder on the CPU (--text-encoder-device cpu) keeps it off the GPU.";
@@ -107,7 +109,9 @@ std::vector<std::string> gpu_memory_remedies(const WeightBytes& beside_dit, bool
   if (beside_dit.second_expert > 0) {
     remedies.push_back("keep the expert not in use in host memory (Idle expert on the CPU; --idle-expert-on-cpu)");
   }
-  if (!beside_dit.dit_in_fp8) remedies.push_back("quantise the diffusion model to fp8 (Diffusion model in fp8; --dit-fp8)");
+  if (!beside_dit.dit_in_fp8) {
+    remedies.push_back("quantise the diffusion model to fp8 (Diffusion model in fp8; --dit-fp8)");
+  }
   return remedies;
 }
 

@@ -1570,6 +1570,8 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
     const QString compare_log = log_text(w).mid(before_compare);
     QVERIFY2(compare_log.contains("Compared dense and"), qPrintable(compare_log));
     QCOMPARE(compare_log.count("warning: the prompt is too long"), 1);
+    fp8->click();  // on again, to be restored
+    QTRY_COMPARE_WITH_TIMEOUT(loads(), 5, 60000);
     w.close();  // saves the settings
   }
   {
@@ -1579,9 +1581,12 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
     auto* free_encoder = child<QCheckBox>(w, "free_text_encoder");
     QVERIFY(free_encoder->isChecked());  // restored
     QVERIFY(child<QCheckBox>(w, "vae_on_cpu")->isChecked());
+    QVERIFY(child<QCheckBox>(w, "dit_fp8")->isChecked());
     QVERIFY(!child<QLabel>(w, "model_info")->text().contains("text encoder on"));
+    QVERIFY(!child<QLabel>(w, "model_info")->text().contains("fp8"));  // a built-in model ignores it
     const qsizetype before = log_text(w).size();
     child<QCheckBox>(w, "vae_on_cpu")->click();
+    child<QCheckBox>(w, "dit_fp8")->click();
     free_encoder->click();
     QTest::qWait(500);
     QVERIFY2(!log_text(w).mid(before).contains("loading the model"), qPrintable(log_text(w).mid(before)));

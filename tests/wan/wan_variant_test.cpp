@@ -15,8 +15,10 @@
 #include "core/pipeline/generation_request.h"
 #include "core/pipeline/weight_memory.h"
 #include "core/user_error.h"
+#include "core/weights/safetensors_file.h"
 #include "core/weights/safetensors_writer.h"
 #include "tests/decoder/tiny_wan22_vae.h"
+#include "tests/model/tiny_wan.h"
 #include "tests/support/test_paths.h"
 #include "tests/text/tiny_umt5.h"
 
@@ -318,7 +320,7 @@ TEST(WeightMemory, EstimateAndShortfallMessage) {
       << on_host;
   EXPECT_TRUE(contains(on_host, "--device cuda")) << on_host;
   EXPECT_FALSE(contains(on_host, "--text-encoder-device cpu")) << on_host;
-  EXPECT_FALSE(contains(on_host, "--dit-fp8")) << on_host;  // a GPU's remedy
+  EXPECT_TRUE(contains(on_host, "Diffusion model in fp8 (--dit-fp8) makes its weights smaller")) << on_host;
   // Wan2.2-A14B's two experts on a GPU: counted as the diffusion model, and the idle expert named.
   WeightBytes pair;
   pair.dit = pair.second_expert = int64_t(27) << 30;
@@ -333,6 +335,31 @@ TEST(WeightMemory, EstimateAndShortfallMessage) {
   EXPECT_TRUE(contains(idle_message, "(idle expert 27.0 GiB)")) << idle_message;
   EXPECT_TRUE(contains(idle_message, "--idle-expert-on-cpu, off")) << idle_message;
   EXPECT_FALSE(contains(idle_message, "--device cuda")) << idle_message;
+}
+
+// What the memory checks count for a DiT in fp8 (fp8_layout through wan_dit_bytes) is what the load
+// then holds: a scaled, a plain and a quantised-here linear among wide ones, in float32 and bf16.
+TEST(WeightMemory, Fp8LayoutCountsWhatTheLoadHolds) {
+  const WanConfig config = test::tiny_wan_config();
+  std::vector<std::pair<std::string, at::Tensor>> tensors = test::tiny_wan_weights().state_dict();
+  for (auto& [name, tensor] : tensors) {
+    if (name == "blocks.0.ffn.0.weight" || name == "blocks.1.self_attn.v.weight") {
+      tensor = tensor.to(at::kFloat8_e4m3fn);
+    }
+  }
+  tensors.emplace_back("blocks.0.ffn.0.scale_weight", at::full({config.ffn_dim}, 0.01));
+  const auto path = test::scratch_dir("fp8_bytes") / "dit.safetensors";
+  write_safetensors(path, tensors);
+  const std::vector<std::shared_ptr<SafetensorsFile>> files{SafetensorsFile::open(path)};
+  for (const at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    for (bool quantize : {false, true}) {
+      SCOPED_TRACE(std::string(c10::toString(dtype)) + (quantize ? ", quantised" : ""));
+      const WanWeights w = WanWeights::load(config, files, at::Device(at::kCPU), dtype, nullptr, quantize);
+      int64_t held = 0;
+      w.for_each_tensor([&](const std::string&, const at::Tensor& t, WeightPrecision) { held += t.nbytes(); });
+      EXPECT_EQ(wan_dit_bytes(config, dtype, WanWeights::fp8_layout(config, files, quantize)), held);
+    }
+  }
 }
 
 // During a generation, what frees the DiT's GPU besides a smaller request: the text encoder's place
