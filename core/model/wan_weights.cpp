@@ -1,5 +1,6 @@
 #include "core/model/wan_weights.h"
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <sstream>
@@ -217,7 +218,11 @@ WanWeights::Fp8Scales WanWeights::fp8_scales(const std::vector<std::shared_ptr<S
     }
     // A scale that does not fit goes through load's dequantisation, which names what is wrong.
     const TensorEntry* entry = scale->second.file->find(scale->second.stored_name);
-    if (fits_as_scale(*entry, weight->shape.front())) out.emplace(scale_name, entry->shape);
+    // Held as [] or [rows] whatever the file's shape ([1], [rows, 1]), so that two experts scaled
+    // alike are held alike.
+    if (!fits_as_scale(*entry, weight->shape.front())) continue;
+    const bool one = std::all_of(entry->shape.begin(), entry->shape.end(), [](int64_t extent) { return extent == 1; });
+    out.emplace(scale_name, one ? std::vector<int64_t>{} : std::vector<int64_t>{weight->shape.front()});
   }
   return out;
 }
@@ -349,7 +354,8 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
       return;
     }
     const TensorEntry* entry = it->second.file->find(it->second.stored_name);
-    if (entry->shape != expected) {
+    const bool kept_scale = name.ends_with(kScaleSuffix);  // held in fp8_scales' shape, which checked it
+    if (entry->shape != expected && !kept_scale) {
       mismatched.push_back("wrong shape: " + name + ": expected " + shape_string(expected) +
                            ", found " + shape_string(entry->shape) + " in " +
                            it->second.file->path().string());
@@ -369,8 +375,8 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
                            " is not a finite number");
       return true;
     };
-    if (name.ends_with(kScaleSuffix)) {  // a kept weight's scale (fp8_scales checked its shape)
-      if (!infinite_scale(stored, it->second)) tensor = stored.to(device, at::kFloat);
+    if (kept_scale) {
+      if (!infinite_scale(stored, it->second)) tensor = stored.reshape(expected).to(device, at::kFloat);
       return;
     }
     if (precision == WeightPrecision::Fp8) {  // kept as stored, its scale beside it, or quantised here

@@ -83,7 +83,7 @@ struct WanBlockWeights {
   at::Tensor ffn_2_weight;
   // blocks.{i}.ffn.2.bias  [dim]
   at::Tensor ffn_2_bias;
-  // blocks.{i}.<linear>.scale_weight  float32, one value or one per row (in the file's shape): the
+  // blocks.{i}.<linear>.scale_weight  float32, [] (one value) or [rows]: the
   // scale of a linear weight kept in e4m3 (the weight is e4m3(weight / scale); 1 for plain e4m3);
   // undefined for the others.
   at::Tensor self_attn_q_scale, self_attn_k_scale, self_attn_v_scale, self_attn_o_scale;
@@ -147,8 +147,9 @@ struct WanWeights {
   at::Tensor head_head_bias;
 
   // The fp8 weights a load keeps in e4m3: the scale's name ("blocks.3.ffn.0.scale_weight") and
-  // shape, for each of the blocks' linear weights stored in e4m3 with a scale of one value or one
-  // per row beside it, or with none (plain e4m3: a scale of 1, shape []).
+  // shape as held ([] for one value, [rows] for one per row, whatever the file's shape), for each
+  // of the blocks' linear weights stored in e4m3 with such a scale beside it, or with none (plain
+  // e4m3: a scale of 1, shape []).
   using Fp8Scales = std::map<std::string, std::vector<int64_t>>;
   static Fp8Scales fp8_scales(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
   // Every block linear of `config` kept in e4m3 with one scale: what keep_block_linears_in_fp8 gives.

@@ -187,7 +187,7 @@ TEST(WanWeights, ScaledFp8BlockLinearsStayE4m3) {
   const std::vector<std::shared_ptr<SafetensorsFile>> files{SafetensorsFile::open(path)};
   const WanWeights::Fp8Scales kept = WanWeights::fp8_scales(files);
   ASSERT_EQ(kept.size(), 1u);  // the blocks' linears only
-  EXPECT_EQ(kept.at("blocks.1.ffn.2.scale_weight"), std::vector<int64_t>{1});
+  EXPECT_EQ(kept.at("blocks.1.ffn.2.scale_weight"), std::vector<int64_t>{});  // stored [1], held as one value
 
   WanWeights w = WanWeights::load(test::tiny_wan_config(), files, at::Device(at::kCPU), at::kBFloat16);
   EXPECT_TRUE(at::equal(w.blocks[1].ffn_2_weight, quantised["blocks.1.ffn.2.weight"]));
@@ -206,7 +206,7 @@ TEST(WanWeights, ScaledFp8BlockLinearsStayE4m3) {
   WanWeights::swap_places(w, other, at::kCPU, at::kBFloat16);
   for (const WanWeights* weights : {&w, &other}) {
     EXPECT_TRUE(at::equal(weights->blocks[1].ffn_2_weight, quantised["blocks.1.ffn.2.weight"]));
-    EXPECT_TRUE(at::equal(weights->blocks[1].ffn_2_scale, scales["blocks.1.ffn.2.weight"].reshape({1})));
+    EXPECT_TRUE(at::equal(weights->blocks[1].ffn_2_scale, scales["blocks.1.ffn.2.weight"]));
     EXPECT_EQ(weights->blocks[1].ffn_2_bias.scalar_type(), at::kBFloat16);
   }
 }
@@ -260,7 +260,7 @@ TEST(WanWeights, QuantiseFp8AsTheyLoad) {
         tensor = tensor.to(dtype);  // as the file holds it: the quantisation starts from these values
       }
     }
-    tensors.emplace_back("blocks.0.ffn.0.scale_weight", row_scale);
+    tensors.emplace_back("blocks.0.ffn.0.scale_weight", row_scale.unsqueeze(1));  // [rows, 1], held as [rows]
     const auto path = test::scratch_dir("wan_weights") / "quantise.safetensors";
     write_safetensors(path, tensors);
     const std::vector<std::shared_ptr<SafetensorsFile>> files{SafetensorsFile::open(path)};
