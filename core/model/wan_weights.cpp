@@ -97,6 +97,11 @@ std::string scale_name_of(std::string_view weight_name) {
          std::string(kScaleSuffix);
 }
 
+// The inverse: the weight a scale belongs to.
+std::string weight_name_of(std::string_view scale_name) {
+  return std::string(scale_name.substr(0, scale_name.size() - kScaleSuffix.size())) + "weight";
+}
+
 // The dtype to() gives a tensor of `precision` for a compute dtype.
 at::ScalarType held_dtype(WeightPrecision precision, at::ScalarType compute) {
   switch (precision) {
@@ -203,9 +208,11 @@ std::array<WanBlockWeights::Linear, 10> WanBlockWeights::linears() {
            {"ffn.2", &ffn_2_weight, &ffn_2_scale}}};
 }
 
-WanWeights::Fp8Scales WanWeights::fp8_scales(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
-  const std::map<std::string, StoredTensor> index = index_checkpoint(files);
-  Fp8Scales out;
+namespace {
+
+// fp8_scales over a checkpoint's index.
+WanWeights::Fp8Scales fp8_scales_in(const std::map<std::string, StoredTensor>& index) {
+  WanWeights::Fp8Scales out;
   for (const auto& [name, stored] : index) {
     if (!name.starts_with("blocks.") || !name.ends_with(".weight")) continue;
     const TensorEntry* weight = stored.file->find(stored.stored_name);
@@ -227,6 +234,12 @@ WanWeights::Fp8Scales WanWeights::fp8_scales(const std::vector<std::shared_ptr<S
   return out;
 }
 
+}  // namespace
+
+WanWeights::Fp8Scales WanWeights::fp8_scales(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+  return fp8_scales_in(index_checkpoint(files));
+}
+
 WanWeights::Fp8Scales WanWeights::every_block_linear(const WanConfig& config) {
   Fp8Scales out;
   WanWeights layout = meta(config);
@@ -238,16 +251,25 @@ WanWeights::Fp8Scales WanWeights::every_block_linear(const WanConfig& config) {
   return out;
 }
 
-WanWeights::Fp8Scales WanWeights::fp8_layout(const WanConfig& config,
-                                             const std::vector<std::shared_ptr<SafetensorsFile>>& files,
-                                             bool quantize_fp8) {
-  Fp8Scales fp8 = fp8_scales(files);
+namespace {
+
+// fp8_layout over a checkpoint's index.
+WanWeights::Fp8Scales fp8_layout_in(const WanConfig& config, const std::map<std::string, StoredTensor>& index,
+                                    bool quantize_fp8) {
+  WanWeights::Fp8Scales fp8 = fp8_scales_in(index);
   if (!quantize_fp8) return fp8;
-  const std::map<std::string, StoredTensor> index = index_checkpoint(files);
-  for (auto& [scale_name, shape] : every_block_linear(config)) {
+  for (auto& [scale_name, shape] : WanWeights::every_block_linear(config)) {
     if (!index.contains(scale_name)) fp8.emplace(scale_name, shape);  // emplace keeps fp8_scales' own
   }
   return fp8;
+}
+
+}  // namespace
+
+WanWeights::Fp8Scales WanWeights::fp8_layout(const WanConfig& config,
+                                             const std::vector<std::shared_ptr<SafetensorsFile>>& files,
+                                             bool quantize_fp8) {
+  return fp8_layout_in(config, index_checkpoint(files), quantize_fp8);
 }
 
 WanWeights WanWeights::meta(const WanConfig& c, const Fp8Scales& fp8) {
@@ -326,14 +348,14 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
 
   std::vector<std::string> missing;
   std::vector<std::string> mismatched;
-  const Fp8Scales fp8 = fp8_layout(config, files, quantize_fp8);
+  const Fp8Scales fp8 = fp8_layout_in(config, index, quantize_fp8);
   // Scales the files do not hold: 1 for a plain e4m3 weight, else made here as its weight is
   // quantised (set after the visit).
   std::map<std::string, at::Tensor> made_scales;
   for (const auto& entry : fp8) {
     const std::string& scale_name = entry.first;
     if (index.contains(scale_name)) continue;
-    const auto weight = index.find(scale_name.substr(0, scale_name.size() - kScaleSuffix.size()) + "weight");
+    const auto weight = index.find(weight_name_of(scale_name));
     const bool plain = weight != index.end() &&
                        weight->second.file->find(weight->second.stored_name)->dtype == WeightDtype::F8_E4M3;
     if (!plain) made_scales.emplace(scale_name, at::Tensor());

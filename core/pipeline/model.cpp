@@ -39,13 +39,21 @@ std::vector<std::shared_ptr<SafetensorsFile>> open_dit(const ModelManifest& m,
   return files;
 }
 
-// The DiT of `weight_files` (relative to m.folder), straight to the device in its dtype, tensor by
-// tensor (no float32 copy of the model on the host).
-std::unique_ptr<WanDiT> load_dit(const ModelManifest& m, const std::vector<std::string>& weight_files,
-                                 c10::Device device, c10::ScalarType dtype, const ModelOptions& options) {
-  return std::make_unique<WanDiT>(
-      m.dit, WanWeights::load(m.dit, open_dit(m, weight_files), device, dtype, options.cancel, options.dit_fp8));
+// A DiT straight to the device in its dtype, tensor by tensor (no float32 copy of the model on the
+// host); with `quantize_fp8`, Diffusion model in fp8 (a Wan model's option only).
+std::unique_ptr<WanDiT> load_dit(const ModelManifest& m, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
+                                 c10::Device device, c10::ScalarType dtype, const CancelToken* cancel,
+                                 bool quantize_fp8) {
+  return std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files, device, dtype, cancel, quantize_fp8));
 }
+
+// A Wan model's DiT files, opened once for the checks and the load: a pair's low-noise expert second.
+struct DitFiles {
+  std::vector<std::shared_ptr<SafetensorsFile>> dit, low_noise_dit;
+  explicit DitFiles(const ModelManifest& m) : dit(open_dit(m, m.weight_files)) {
+    if (m.low_noise_expert) low_noise_dit = open_dit(m, m.low_noise_expert->weight_files);
+  }
+};
 
 // The weights each DiT keeps in e4m3 (WanWeights::fp8_layout), from the headers: a pair's
 // low-noise expert second.
@@ -53,11 +61,9 @@ struct DitFp8 {
   WanWeights::Fp8Scales dit, low_noise_dit;
   bool operator==(const DitFp8&) const = default;
 
-  DitFp8(const ModelManifest& m, bool quantize_fp8)
-      : dit(WanWeights::fp8_layout(m.dit, open_dit(m, m.weight_files), quantize_fp8)) {
-    if (m.low_noise_expert) {
-      low_noise_dit = WanWeights::fp8_layout(m.dit, open_dit(m, m.low_noise_expert->weight_files), quantize_fp8);
-    }
+  DitFp8(const ModelManifest& m, const DitFiles& files, bool quantize_fp8)
+      : dit(WanWeights::fp8_layout(m.dit, files.dit, quantize_fp8)) {
+    if (m.low_noise_expert) low_noise_dit = WanWeights::fp8_layout(m.dit, files.low_noise_dit, quantize_fp8);
   }
   // Every block linear of each DiT: Diffusion model in fp8 has nothing left to quantise.
   bool whole(const ModelManifest& m) const {
@@ -109,14 +115,15 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   Umt5Tokenizer tokenizer =
       Umt5Tokenizer::load((folder / m.tokenizer).lexically_normal(), m.dit.text_len, text_encoder_files);
   model->idle_expert_on_cpu = options.idle_expert_on_cpu && m.low_noise_expert && device.is_cuda();
-  const DitFp8 stored(m, false);
-  const DitFp8 fp8 = options.dit_fp8 ? DitFp8(m, true) : stored;
+  const DitFiles dit_files(m);
+  const DitFp8 stored(m, dit_files, false);
+  const DitFp8 fp8 = options.dit_fp8 ? DitFp8(m, dit_files, true) : stored;
   model->dit_fp8 = fp8 != stored;  // something was left to quantise
   if (model->idle_expert_on_cpu && fp8.dit != fp8.low_noise_dit) {
     // The swap trades the experts' tensors one for one.
     std::string ways = "take both from one download (both *_fp16, both *_fp8_scaled or both *_fp8_e4m3fn)";
     if (!options.dit_fp8) {
-      const DitFp8 quantised(m, true);
+      const DitFp8 quantised(m, dit_files, true);
       if (quantised.dit == quantised.low_noise_dit) ways += ", turn on Diffusion model in fp8 (--dit-fp8)";
     }
     throw UserError(m.name + ": the two experts are not stored alike (" +
@@ -167,12 +174,13 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   model->text_encoder = std::move(encoder);
   check_cancel(options);
 
-  model->dit = load_dit(m, m.weight_files, device, model->dtype, options);
+  model->dit = load_dit(m, dit_files.dit, device, model->dtype, options.cancel, options.dit_fp8);
   if (m.low_noise_expert) {
     check_cancel(options);
     // The low-noise expert's steps come last: with idle_expert_on_cpu it waits in host memory.
     const c10::Device low_device = model->idle_expert_on_cpu ? c10::Device(c10::kCPU) : device;
-    model->low_noise_dit = load_dit(m, m.low_noise_expert->weight_files, low_device, model->dtype, options);
+    model->low_noise_dit =
+        load_dit(m, dit_files.low_noise_dit, low_device, model->dtype, options.cancel, options.dit_fp8);
     if (model->idle_expert_on_cpu) model->expert_on_device = model->dit.get();
   }
   return model;
@@ -287,7 +295,10 @@ std::unique_ptr<Model> load_folder(const std::filesystem::path& folder, c10::Dev
   model->device = device;
   model->dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
   model->dit = std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files, device, model->dtype, options.cancel));
-  if (m.low_noise_expert) model->low_noise_dit = load_dit(m, m.low_noise_expert->weight_files, device, model->dtype, options);
+  if (m.low_noise_expert) {
+    model->low_noise_dit = load_dit(m, open_dit(m, m.low_noise_expert->weight_files), device, model->dtype,
+                                    options.cancel, options.dit_fp8);
+  }
   return model;
 }
 
