@@ -297,7 +297,7 @@ std::unique_ptr<Model> load_folder(const std::filesystem::path& folder, c10::Dev
   model->dit = std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files, device, model->dtype, options.cancel));
   if (m.low_noise_expert) {
     model->low_noise_dit = load_dit(m, open_dit(m, m.low_noise_expert->weight_files), device, model->dtype,
-                                    options.cancel, options.dit_fp8);
+                                    options.cancel, /*quantize_fp8=*/false);  // a Wan model's option only
   }
   return model;
 }
