@@ -15,7 +15,7 @@ WanWeights wan_random_weights(const WanConfig& config, uint64_t seed, c10::Devic
   // Filled in checkpoint order, so a seed always gives the same tensors.
   w.for_each_tensor_mutable([&](const std::string& name, at::Tensor& tensor, WeightPrecision precision) {
     const std::vector<int64_t> shape = tensor.sizes().vec();
-    const at::ScalarType dtype = precision == WeightPrecision::Compute ? compute : at::kFloat;
+    const at::ScalarType dtype = held_dtype(precision, compute);
     if (name.ends_with("modulation")) {
       // Upstream's init: randn / sqrt(dim).
       tensor = at::normal(0.0, 1.0 / std::sqrt(double(config.dim)), shape, generator, f32).to(dtype);

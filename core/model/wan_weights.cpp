@@ -102,15 +102,6 @@ std::string weight_name_of(std::string_view scale_name) {
   return std::string(scale_name.substr(0, scale_name.size() - kScaleSuffix.size())) + "weight";
 }
 
-// The dtype to() gives a tensor of `precision` for a compute dtype.
-at::ScalarType held_dtype(WeightPrecision precision, at::ScalarType compute) {
-  switch (precision) {
-    case WeightPrecision::Compute: return compute;
-    case WeightPrecision::Fp8: return at::kFloat8_e4m3fn;
-    default: return at::kFloat;
-  }
-}
-
 at::Tensor meta_tensor(at::IntArrayRef shape) {
   return at::empty(shape, at::TensorOptions().device(at::kMeta).dtype(at::kFloat));
 }
@@ -181,6 +172,14 @@ bool fits_as_scale(const TensorEntry& scale, int64_t rows) {
 }
 
 }  // namespace
+
+at::ScalarType held_dtype(WeightPrecision precision, at::ScalarType compute) {
+  switch (precision) {
+    case WeightPrecision::Compute: return compute;
+    case WeightPrecision::Fp8: return at::kFloat8_e4m3fn;
+    default: return at::kFloat;
+  }
+}
 
 at::Tensor dequantized_fp8(const at::Tensor& weight, const at::Tensor& scale, at::ScalarType dtype) {
   std::vector<int64_t> per_row(weight.dim(), 1);
@@ -416,7 +415,7 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
       const auto found = index.find(scale_name_of(name));
       if (found != index.end()) scale = &found->second;
     }
-    const at::ScalarType dtype = precision == WeightPrecision::Compute ? compute_dtype : at::kFloat;
+    const at::ScalarType dtype = held_dtype(precision, compute_dtype);
     if (!scale) {
       tensor = stored.to(device, dtype);
       return;

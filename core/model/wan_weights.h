@@ -28,6 +28,9 @@ class SafetensorsFile;
 // beside it) stays e4m3.
 enum class WeightPrecision { Unset, Compute, Float32, Fp8 };
 
+// The dtype a tensor of `precision` is held in for a compute dtype (to(), swap_places, the memory checks).
+at::ScalarType held_dtype(WeightPrecision precision, at::ScalarType compute);
+
 struct WanBlockWeights {
   // blocks.{i}.modulation  [1, 6, dim]
   at::Tensor modulation;

@@ -29,10 +29,7 @@ int64_t wan_dit_bytes(const WanConfig& config, c10::ScalarType dtype, const WanW
   int64_t bytes = 0;
   WanWeights::meta(config, fp8).for_each_tensor(
       [&](const std::string&, const at::Tensor& tensor, WeightPrecision precision) {
-        const int64_t element = precision == WeightPrecision::Compute ? c10::elementSize(dtype)
-                                : precision == WeightPrecision::Fp8   ? 1
-                                                                      : 4;
-        bytes += tensor.numel() * element;
+        bytes += tensor.numel() * int64_t(c10::elementSize(held_dtype(precision, dtype)));
       });
   return bytes;
 }
