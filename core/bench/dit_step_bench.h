@@ -92,6 +92,8 @@ struct DitStepBenchResult {
   int video_frames = 0, video_height = 0, video_width = 0;
   std::vector<DitStepBenchRow> rows;
   std::vector<double> expert_swap_ms;  // with expert_swap: in, back, in (the first pays warm-up)
+  double expert_page_lock_ms = 0.0;    // with expert_swap: the idle copy into page-locked memory (a load's share)
+  bool expert_page_locked = false;     // whether the system allowed it (else the moves ran from pageable memory)
 
   nlohmann::json to_json() const;
   std::string table() const;

@@ -64,6 +64,8 @@ class WanDiT {
   static void swap_places(WanDiT& to_host, WanDiT& to_device, at::Device device, at::ScalarType dtype) {
     WanWeights::swap_places(to_host.weights_, to_device.weights_, device, dtype);
   }
+  // WanWeights::page_lock: for the expert that waits in host memory.
+  bool page_lock() { return weights_.page_lock(); }
   at::Device device() const { return weights_.patch_embedding_weight.device(); }  // its first weight's
 
  private:

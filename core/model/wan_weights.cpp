@@ -12,6 +12,7 @@
 #include "core/model/wan_weight_names.h"
 #include "core/weights/checkpoint_mismatch.h"
 #include "core/weights/safetensors_file.h"
+#include "kernels/common/page_locked_memory.h"
 
 namespace svgear {
 namespace {
@@ -485,6 +486,20 @@ void WanWeights::to(at::Device device, at::ScalarType dtype) {
   });
 }
 
+bool WanWeights::page_lock() {
+  bool all = true;
+  for_each_tensor_mutable([&all](const std::string&, at::Tensor& tensor, WeightPrecision) {
+    if (!tensor.device().is_cpu() || tensor.is_pinned()) return;
+    at::Tensor locked = page_locked_copy(tensor);
+    if (locked.defined()) {
+      tensor = std::move(locked);  // one tensor at a time: the host holds one extra
+    } else {
+      all = false;
+    }
+  });
+  return all;
+}
+
 void WanWeights::swap_places(WanWeights& to_host, WanWeights& to_device, at::Device device, at::ScalarType dtype) {
   struct Slot {
     at::Tensor* tensor;
@@ -500,9 +515,22 @@ void WanWeights::swap_places(WanWeights& to_host, WanWeights& to_device, at::Dev
   const std::vector<Slot> leaving = slots(to_host), arriving = slots(to_device);
   TORCH_CHECK(leaving.size() == arriving.size(), "swap_places needs two weights of one config");
   for (size_t i = 0; i < leaving.size(); ++i) {
-    TORCH_CHECK(leaving[i].tensor->sizes() == arriving[i].tensor->sizes(), "swap_places needs two weights of one config");
-    *leaving[i].tensor = leaving[i].tensor->to(at::kCPU, leaving[i].dtype);  // first: its memory serves the next
-    *arriving[i].tensor = arriving[i].tensor->to(device, arriving[i].dtype);
+    at::Tensor& out = *leaving[i].tensor;
+    at::Tensor& in = *arriving[i].tensor;
+    TORCH_CHECK(out.sizes() == in.sizes(), "swap_places needs two weights of one config");
+    // A page-locked arriving tensor (page_lock) lends its memory to the leaving one: one copy in,
+    // one copy out, nothing allocated on the host and both at the link's speed.
+    if (!out.device().is_cpu() && in.device().is_cpu() && in.is_pinned() &&
+        in.scalar_type() == leaving[i].dtype && out.scalar_type() == leaving[i].dtype) {
+      at::Tensor host = in;
+      at::Tensor arrived = host.to(device, arriving[i].dtype);
+      host.copy_(out);
+      in = std::move(arrived);
+      out = std::move(host);
+      continue;
+    }
+    out = out.to(at::kCPU, leaving[i].dtype);  // first: its memory serves the next
+    in = in.to(device, arriving[i].dtype);
   }
 }
 

@@ -207,8 +207,15 @@ struct WanWeights {
   // Moves `to_host` to the CPU and `to_device` to `device` (as to() does) tensor by tensor in
   // lockstep: two weights of one config (Wan2.2-A14B's experts) trade places while neither the GPU
   // nor the host holds more than one of them and a tensor. A failure midway (out of memory) leaves
-  // every tensor whole on one side; calling again finishes the move.
+  // every tensor whole on one side; calling again finishes the move. Where the arriving weights
+  // are page-locked (page_lock), each leaving tensor takes its arriving one's host memory, so the
+  // host side stays page-locked and nothing is allocated there.
   static void swap_places(WanWeights& to_host, WanWeights& to_device, at::Device device, at::ScalarType dtype);
+  // Moves the host tensors into page-locked memory of exactly their size (page_locked_copy), one at a
+  // time, where the build has CUDA and the system allows it; the others stay pageable. For weights
+  // that will trade places with a GPU's (swap_places): ~2 GB/s from pageable memory on an H200.
+  // Returns whether every host tensor is page-locked now.
+  bool page_lock();
 };
 
 }  // namespace svgear

@@ -181,7 +181,10 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
     const c10::Device low_device = model->idle_expert_on_cpu ? c10::Device(c10::kCPU) : device;
     model->low_noise_dit =
         load_dit(m, dit_files.low_noise_dit, low_device, model->dtype, options.cancel, options.dit_fp8);
-    if (model->idle_expert_on_cpu) model->expert_on_device = model->dit.get();
+    if (model->idle_expert_on_cpu) {
+      model->low_noise_dit->page_lock();
+      model->expert_on_device = model->dit.get();
+    }
   }
   return model;
 }

@@ -3,6 +3,8 @@
 #include "core/model/wan_dit.h"
 
 #include <iostream>
+#include <set>
+#include <vector>
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
@@ -92,6 +94,54 @@ TEST(WanDiTCuda, SwapPlacesFinishesAMoveThatStoppedMidway) {
   for (size_t j = 0; j < leaving_values.size(); ++j) {
     EXPECT_TRUE(at::equal(leaving_after[j], leaving_values[j])) << j;
     EXPECT_TRUE(at::equal(arriving_after[j], arriving_values[j])) << j;
+  }
+}
+
+// Page-locked weights on the host (page_lock, the idle expert's home) lend each tensor's memory to
+// the one that leaves the GPU in its place: after a swap the host side is page-locked and sits in
+// exactly the memory the arriving weights held, and a second swap brings everything back unchanged.
+TEST(WanDiTCuda, SwapPlacesTradesPageLockedHostMemory) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const c10::Device cuda(c10::kCUDA, 0), cpu(c10::kCPU);
+  const WanConfig config = test::tiny_wan_config();
+  WanWeights on_gpu = wan_random_weights(config, 1, cuda, at::kBFloat16);
+  WanWeights on_host = wan_random_weights(config, 2, cuda, at::kBFloat16);
+  on_host.to(cpu, at::kBFloat16);
+  const auto values = [cpu](const WanWeights& w) {
+    std::vector<at::Tensor> out;
+    for (const auto& [name, tensor] : w.state_dict()) out.push_back(tensor.to(cpu, at::kFloat));
+    return out;
+  };
+  const auto host_memory = [](const WanWeights& w) {
+    std::set<const void*> out;
+    for (const auto& [name, tensor] : w.state_dict()) {
+      EXPECT_TRUE(tensor.device().is_cpu() && tensor.is_pinned()) << name;
+      out.insert(tensor.data_ptr());
+    }
+    return out;
+  };
+  const std::vector<at::Tensor> gpu_values = values(on_gpu), host_values = values(on_host);
+  ASSERT_TRUE(on_host.page_lock());
+  const std::set<const void*> locked = host_memory(on_host);
+  const std::vector<at::Tensor> locked_values = values(on_host);
+  for (size_t j = 0; j < host_values.size(); ++j) EXPECT_TRUE(at::equal(locked_values[j], host_values[j])) << j;
+
+  WanWeights::swap_places(on_gpu, on_host, cuda, at::kBFloat16);
+  EXPECT_EQ(host_memory(on_gpu), locked);
+  for (const auto& [name, tensor] : on_host.state_dict()) EXPECT_EQ(tensor.device(), cuda) << name;
+  std::vector<at::Tensor> left = values(on_gpu), arrived = values(on_host);
+  for (size_t j = 0; j < gpu_values.size(); ++j) {
+    EXPECT_TRUE(at::equal(left[j], gpu_values[j])) << j;
+    EXPECT_TRUE(at::equal(arrived[j], host_values[j])) << j;
+  }
+
+  WanWeights::swap_places(on_host, on_gpu, cuda, at::kBFloat16);
+  EXPECT_EQ(host_memory(on_host), locked);
+  left = values(on_host);
+  arrived = values(on_gpu);
+  for (size_t j = 0; j < gpu_values.size(); ++j) {
+    EXPECT_TRUE(at::equal(left[j], host_values[j])) << j;
+    EXPECT_TRUE(at::equal(arrived[j], gpu_values[j])) << j;
   }
 }
 

@@ -145,12 +145,20 @@ TEST(WanCuda, AnIdleExpertWaitsInHostMemory) {
   ASSERT_TRUE(model->idle_expert_on_cpu);
   EXPECT_TRUE(model->dit->device().is_cuda());
   EXPECT_TRUE(model->low_noise_dit->device().is_cpu());
+  const auto all_page_locked = [](const WanDiT& dit) {
+    for (const auto& [name, tensor] : dit.weights().state_dict()) {
+      if (!tensor.device().is_cpu() || !tensor.is_pinned()) return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(all_page_locked(*model->low_noise_dit));  // waits in page-locked memory from the load on
   for (int run = 0; run < 2; ++run) {
     SCOPED_TRACE(run);
     Video swapped;
     ASSERT_NO_FATAL_FAILURE(generate(*model, request, dir.parent_path() / "swapped.y4m", swapped));
     EXPECT_TRUE(swapped.rgb == both_on_gpu.rgb);
     EXPECT_TRUE(model->dit->device().is_cpu());  // the last step ran on the low-noise expert
+    EXPECT_TRUE(all_page_locked(*model->dit));   // in the memory the low-noise expert left
     EXPECT_TRUE(model->low_noise_dit->device().is_cuda());
   }
 }
