@@ -188,5 +188,52 @@ TEST(WanCuda, AnIdleExpertNeedsExpertsStoredAlike) {
                                    video));
 }
 
+// --dit-fp8 on the GPU: each block linear quantised to e4m3 on the device as it loads, the video
+// against the same quantisation's fp32 CPU video; and Wan2.2-A14B's idle expert with it, whose two
+// experts come out stored alike (e4m3 both), so the pair swaps and gives the resident pair's video.
+TEST(WanCuda, DiffusionModelInFp8QuantisesOnTheGpu) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  ModelOptions fp8;
+  fp8.dit_fp8 = true;
+  {
+    const WanFolderCase single = kCases[0];
+    const fs::path dir = single.write(test::scratch_dir("wan_cuda_dit_fp8") / "model");
+    auto cpu = Model::load(dir, c10::Device(c10::kCPU), fp8);
+    auto gpu = Model::load(dir, c10::Device(c10::kCUDA), fp8);
+    EXPECT_TRUE(gpu->dit_fp8);
+    const at::Tensor& ffn = gpu->dit->weights().blocks[0].ffn_0_weight;
+    EXPECT_TRUE(ffn.is_cuda());
+    EXPECT_EQ(ffn.scalar_type(), at::kFloat8_e4m3fn);
+    const GenerationRequest dense = request_for(single, AttentionMode::Dense);
+    Video on_cpu, on_gpu;
+    ASSERT_NO_FATAL_FAILURE(generate(*cpu, dense, dir.parent_path() / "cpu.y4m", on_cpu));
+    ASSERT_NO_FATAL_FAILURE(generate(*gpu, dense, dir.parent_path() / "gpu.y4m", on_gpu));
+    const VideoQuality q = compare_videos(on_cpu, on_gpu);
+    std::cout << "[ measured ] --dit-fp8: CUDA bf16 vs CPU fp32 video " << format_psnr_db(q.mean_psnr_db) << "\n";
+    EXPECT_GE(q.mean_psnr_db, kBFloat16MinPsnrDb);
+  }
+
+  const fs::path dir = test::write_tiny_wan_a14b_comfy(test::scratch_dir("wan_cuda_idle_fp8") / "model");
+  const WanFolderCase pair{"a14b_comfy", nullptr, 32, 48, true};
+  const GenerationRequest request = request_for(pair, AttentionMode::SvgEar);
+  Video resident_video;
+  {
+    auto resident = Model::load(dir, c10::Device(c10::kCUDA), fp8);
+    ASSERT_NO_FATAL_FAILURE(generate(*resident, request, dir.parent_path() / "resident.y4m", resident_video));
+  }
+  ModelOptions idle = fp8;
+  idle.idle_expert_on_cpu = true;
+  auto model = Model::load(dir, c10::Device(c10::kCUDA), idle);
+  ASSERT_TRUE(model->idle_expert_on_cpu);
+  EXPECT_TRUE(model->dit_fp8);
+  EXPECT_EQ(model->low_noise_dit->weights().blocks[0].ffn_0_weight.scalar_type(), at::kFloat8_e4m3fn);
+  EXPECT_TRUE(model->low_noise_dit->weights().blocks[0].ffn_0_weight.is_pinned());
+  Video swapped;
+  ASSERT_NO_FATAL_FAILURE(generate(*model, request, dir.parent_path() / "swapped.y4m", swapped));
+  EXPECT_TRUE(swapped.rgb == resident_video.rgb);
+  EXPECT_EQ(model->dit->weights().blocks[0].ffn_0_weight.scalar_type(), at::kFloat8_e4m3fn);
+  EXPECT_TRUE(model->dit->device().is_cpu());
+}
+
 }  // namespace
 }  // namespace svgear
