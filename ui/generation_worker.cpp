@@ -208,7 +208,10 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
     summary.placement = "text encoder on " + QString::fromStdString(model_->text_encoder_device->str()) +
                         (model_->release_text_encoder ? ", freed after encoding" : "") + " · VAE on " +
                         QString::fromStdString(model_->vae_device->str());
-    if (model_->idle_expert_on_cpu) summary.placement += " · idle expert on cpu";
+    if (model_->idle_expert_on_cpu) {
+      summary.placement += model_->idle_expert_page_locked ? " · idle expert on cpu"
+                                                           : " · idle expert on cpu (pageable memory: slow moves)";
+    }
     if (model_->dit_fp8) summary.placement += " · diffusion model quantised to fp8";
   }
   summary.vocabulary = to_qt(model_->text_encoder->vocabulary());

@@ -350,7 +350,7 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
     idle->to(c10::Device(c10::kCPU), options.dtype);
     synchronize(options.device);
     const auto lock_start = Clock::now();
-    result.expert_page_locked = idle->page_lock();
+    result.expert_page_locked = idle->page_lock(options.device);
     result.expert_page_lock_ms = std::chrono::duration<double, std::milli>(Clock::now() - lock_start).count();
     for (int move = 0; move < 3; ++move) {
       WanDiT& arriving = move % 2 == 0 ? *idle : *dit;

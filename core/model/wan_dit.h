@@ -65,7 +65,7 @@ class WanDiT {
     WanWeights::swap_places(to_host.weights_, to_device.weights_, device, dtype);
   }
   // WanWeights::page_lock: for the expert that waits in host memory.
-  bool page_lock() { return weights_.page_lock(); }
+  bool page_lock(at::Device gpu) { return weights_.page_lock(gpu); }
   at::Device device() const { return weights_.patch_embedding_weight.device(); }  // its first weight's
 
  private:

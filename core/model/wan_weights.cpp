@@ -486,11 +486,11 @@ void WanWeights::to(at::Device device, at::ScalarType dtype) {
   });
 }
 
-bool WanWeights::page_lock() {
+bool WanWeights::page_lock(at::Device gpu) {
   bool all = true;
-  for_each_tensor_mutable([&all](const std::string&, at::Tensor& tensor, WeightPrecision) {
+  for_each_tensor_mutable([&](const std::string&, at::Tensor& tensor, WeightPrecision) {
     if (!tensor.device().is_cpu() || tensor.is_pinned()) return;
-    at::Tensor locked = page_locked_copy(tensor);
+    at::Tensor locked = page_locked_copy(tensor, gpu);
     if (locked.defined()) {
       tensor = std::move(locked);  // one tensor at a time: the host holds one extra
     } else {
@@ -519,13 +519,14 @@ void WanWeights::swap_places(WanWeights& to_host, WanWeights& to_device, at::Dev
     at::Tensor& in = *arriving[i].tensor;
     TORCH_CHECK(out.sizes() == in.sizes(), "swap_places needs two weights of one config");
     // A page-locked arriving tensor (page_lock) lends its memory to the leaving one: one copy in,
-    // one copy out, nothing allocated on the host and both at the link's speed.
+    // one copy out, nothing allocated on the host and both at the link's speed. The GPU holds one
+    // tensor more meanwhile. `in` moves before its memory is overwritten, so a failure at either
+    // copy leaves both tensors whole (the second on the GPU, where the next call's other path goes).
     if (!out.device().is_cpu() && in.device().is_cpu() && in.is_pinned() &&
         in.scalar_type() == leaving[i].dtype && out.scalar_type() == leaving[i].dtype) {
       at::Tensor host = in;
-      at::Tensor arrived = host.to(device, arriving[i].dtype);
+      in = host.to(device, arriving[i].dtype);
       host.copy_(out);
-      in = std::move(arrived);
       out = std::move(host);
       continue;
     }

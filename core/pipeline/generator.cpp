@@ -251,7 +251,10 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     if (model_.bring_to_device(*expert.dit)) {
       synchronize(device);
       sink.on_log(std::string("moved the ") + expert.name + " expert to " + device.str() + " (the other to the CPU) in " +
-                  c10::str(std::lround(ms_since(move_start))) + " ms");
+                  c10::str(std::lround(ms_since(move_start))) + " ms" +
+                  (model_.idle_expert_page_locked ? ""
+                                                  : " (the system refused to page-lock the idle expert's host memory, "
+                                                    "so moves run at pageable memory's speed)"));
     }
     const auto step_start = Clock::now();
     const double timestep = sampler->schedule().timesteps[i];

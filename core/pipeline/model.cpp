@@ -182,7 +182,7 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
     model->low_noise_dit =
         load_dit(m, dit_files.low_noise_dit, low_device, model->dtype, options.cancel, options.dit_fp8);
     if (model->idle_expert_on_cpu) {
-      model->low_noise_dit->page_lock();
+      model->idle_expert_page_locked = model->low_noise_dit->page_lock(device);
       model->expert_on_device = model->dit.get();
     }
   }

@@ -9,9 +9,10 @@
 
 namespace svgear {
 
-// A copy of the CPU tensor `host` in page-locked memory, contiguous, same dtype; freed with the last
-// tensor that shares it. Undefined where the build has no CUDA, no GPU is present, or the system
-// refuses to lock that much memory (the caller keeps the pageable tensor).
-at::Tensor page_locked_copy(const at::Tensor& host);
+// A copy of the CPU tensor `host` in page-locked memory, contiguous, same dtype, allocated through
+// `gpu`'s context (so that no other GPU gets one) and page-locked for every GPU; freed with the last
+// tensor that shares it. Undefined where the build has no CUDA, `gpu` is not a CUDA device, or the
+// system refuses to lock that much memory (the caller keeps the pageable tensor).
+at::Tensor page_locked_copy(const at::Tensor& host, at::Device gpu);
 
 }  // namespace svgear

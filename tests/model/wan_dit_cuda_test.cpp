@@ -63,37 +63,45 @@ TEST(WanDiTCuda, Float32MatchesUpstream) {
 }
 
 // Two weights of one config trade places between the GPU and the host (Wan2.2-A14B's idle expert);
-// a swap that stopped midway (out of memory at tensor k) is finished by the next call.
+// a swap that stopped midway (out of memory at tensor k) is finished by the next call, whether the
+// host side was pageable or page-locked (WanWeights::page_lock).
 TEST(WanDiTCuda, SwapPlacesFinishesAMoveThatStoppedMidway) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   const c10::Device cuda(c10::kCUDA, 0), cpu(c10::kCPU);
   const WanConfig config = test::tiny_wan_config();
-  WanWeights leaving = wan_random_weights(config, 1, cuda, at::kBFloat16);
-  WanWeights arriving = wan_random_weights(config, 2, cuda, at::kBFloat16);
-  arriving.to(cpu, at::kBFloat16);
-  const auto values = [cpu](const WanWeights& w) {
-    std::vector<at::Tensor> out;
-    for (const auto& [name, tensor] : w.state_dict()) out.push_back(tensor.to(cpu, at::kFloat));
-    return out;
-  };
-  const std::vector<at::Tensor> leaving_values = values(leaving), arriving_values = values(arriving);
-  // As a failure at tensor k leaves them: the first k of `leaving` on the host, k − 1 of `arriving` on the GPU.
-  const size_t k = leaving_values.size() / 2;
-  size_t i = 0;
-  leaving.for_each_tensor_mutable([&](const std::string&, at::Tensor& t, WeightPrecision) {
-    if (i++ < k) t = t.to(cpu);
-  });
-  i = 0;
-  arriving.for_each_tensor_mutable([&](const std::string&, at::Tensor& t, WeightPrecision) {
-    if (i++ + 1 < k) t = t.to(cuda);
-  });
-  WanWeights::swap_places(leaving, arriving, cuda, at::kBFloat16);
-  for (const auto& [name, tensor] : leaving.state_dict()) EXPECT_TRUE(tensor.device().is_cpu()) << name;
-  for (const auto& [name, tensor] : arriving.state_dict()) EXPECT_EQ(tensor.device(), cuda) << name;
-  const std::vector<at::Tensor> leaving_after = values(leaving), arriving_after = values(arriving);
-  for (size_t j = 0; j < leaving_values.size(); ++j) {
-    EXPECT_TRUE(at::equal(leaving_after[j], leaving_values[j])) << j;
-    EXPECT_TRUE(at::equal(arriving_after[j], arriving_values[j])) << j;
+  for (const bool page_locked : {false, true}) {
+    SCOPED_TRACE(page_locked ? "page-locked" : "pageable");
+    WanWeights leaving = wan_random_weights(config, 1, cuda, at::kBFloat16);
+    WanWeights arriving = wan_random_weights(config, 2, cuda, at::kBFloat16);
+    arriving.to(cpu, at::kBFloat16);
+    if (page_locked) {
+      ASSERT_TRUE(arriving.page_lock(cuda));
+    }
+    const auto values = [cpu](const WanWeights& w) {
+      std::vector<at::Tensor> out;
+      // A copy, never an alias of a float32 host tensor whose memory a swap reuses.
+      for (const auto& [name, tensor] : w.state_dict()) out.push_back(tensor.to(cpu, at::kFloat, false, /*copy=*/true));
+      return out;
+    };
+    const std::vector<at::Tensor> leaving_values = values(leaving), arriving_values = values(arriving);
+    // As a failure at tensor k leaves them: the first k of `leaving` on the host, k − 1 of `arriving` on the GPU.
+    const size_t k = leaving_values.size() / 2;
+    size_t i = 0;
+    leaving.for_each_tensor_mutable([&](const std::string&, at::Tensor& t, WeightPrecision) {
+      if (i++ < k) t = t.to(cpu);
+    });
+    i = 0;
+    arriving.for_each_tensor_mutable([&](const std::string&, at::Tensor& t, WeightPrecision) {
+      if (i++ + 1 < k) t = t.to(cuda);
+    });
+    WanWeights::swap_places(leaving, arriving, cuda, at::kBFloat16);
+    for (const auto& [name, tensor] : leaving.state_dict()) EXPECT_TRUE(tensor.device().is_cpu()) << name;
+    for (const auto& [name, tensor] : arriving.state_dict()) EXPECT_EQ(tensor.device(), cuda) << name;
+    const std::vector<at::Tensor> leaving_after = values(leaving), arriving_after = values(arriving);
+    for (size_t j = 0; j < leaving_values.size(); ++j) {
+      EXPECT_TRUE(at::equal(leaving_after[j], leaving_values[j])) << j;
+      EXPECT_TRUE(at::equal(arriving_after[j], arriving_values[j])) << j;
+    }
   }
 }
 
@@ -109,7 +117,8 @@ TEST(WanDiTCuda, SwapPlacesTradesPageLockedHostMemory) {
   on_host.to(cpu, at::kBFloat16);
   const auto values = [cpu](const WanWeights& w) {
     std::vector<at::Tensor> out;
-    for (const auto& [name, tensor] : w.state_dict()) out.push_back(tensor.to(cpu, at::kFloat));
+    // A copy, never an alias of a float32 host tensor whose memory a swap reuses.
+    for (const auto& [name, tensor] : w.state_dict()) out.push_back(tensor.to(cpu, at::kFloat, false, /*copy=*/true));
     return out;
   };
   const auto host_memory = [](const WanWeights& w) {
@@ -121,7 +130,7 @@ TEST(WanDiTCuda, SwapPlacesTradesPageLockedHostMemory) {
     return out;
   };
   const std::vector<at::Tensor> gpu_values = values(on_gpu), host_values = values(on_host);
-  ASSERT_TRUE(on_host.page_lock());
+  ASSERT_TRUE(on_host.page_lock(cuda));
   const std::set<const void*> locked = host_memory(on_host);
   const std::vector<at::Tensor> locked_values = values(on_host);
   for (size_t j = 0; j < host_values.size(); ++j) EXPECT_TRUE(at::equal(locked_values[j], host_values[j])) << j;

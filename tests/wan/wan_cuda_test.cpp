@@ -92,6 +92,14 @@ void generate(Model& model, const GenerationRequest& request, const fs::path& ou
   video = result.video;
 }
 
+// Whether every weight of `dit` waits in page-locked host memory (WanWeights::page_lock).
+bool all_page_locked(const WanDiT& dit) {
+  for (const auto& [name, tensor] : dit.weights().state_dict()) {
+    if (!tensor.device().is_cpu() || !tensor.is_pinned()) return false;
+  }
+  return true;
+}
+
 TEST(WanCuda, EveryLayoutGeneratesOnTheGpuLikeOnTheCpu) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   for (const WanFolderCase& c : kCases) {
@@ -145,12 +153,7 @@ TEST(WanCuda, AnIdleExpertWaitsInHostMemory) {
   ASSERT_TRUE(model->idle_expert_on_cpu);
   EXPECT_TRUE(model->dit->device().is_cuda());
   EXPECT_TRUE(model->low_noise_dit->device().is_cpu());
-  const auto all_page_locked = [](const WanDiT& dit) {
-    for (const auto& [name, tensor] : dit.weights().state_dict()) {
-      if (!tensor.device().is_cpu() || !tensor.is_pinned()) return false;
-    }
-    return true;
-  };
+  EXPECT_TRUE(model->idle_expert_page_locked);
   EXPECT_TRUE(all_page_locked(*model->low_noise_dit));  // waits in page-locked memory from the load on
   for (int run = 0; run < 2; ++run) {
     SCOPED_TRACE(run);
@@ -227,7 +230,8 @@ TEST(WanCuda, DiffusionModelInFp8QuantisesOnTheGpu) {
   ASSERT_TRUE(model->idle_expert_on_cpu);
   EXPECT_TRUE(model->dit_fp8);
   EXPECT_EQ(model->low_noise_dit->weights().blocks[0].ffn_0_weight.scalar_type(), at::kFloat8_e4m3fn);
-  EXPECT_TRUE(model->low_noise_dit->weights().blocks[0].ffn_0_weight.is_pinned());
+  EXPECT_TRUE(model->idle_expert_page_locked);
+  EXPECT_TRUE(all_page_locked(*model->low_noise_dit));
   Video swapped;
   ASSERT_NO_FATAL_FAILURE(generate(*model, request, dir.parent_path() / "swapped.y4m", swapped));
   EXPECT_TRUE(swapped.rgb == resident_video.rgb);
