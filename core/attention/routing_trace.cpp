@@ -74,7 +74,7 @@ void append_routing_trace_json(const RoutingTrace& t, std::string& out) {
   out += '}';
 }
 
-RoutingTrace routing_trace_from_json(const nlohmann::json& j, int64_t tokens) {
+RoutingTrace routing_trace_from_json(const nlohmann::json& j, RoutingTraceArrays arrays, int64_t tokens) {
   const auto refuse = [](const std::string& what) { return UserError("a routing trace " + what); };
   if (!j.is_object()) throw refuse("is not a JSON object");
   const auto integer = [&](const char* key, int64_t low, int64_t high) {
@@ -91,14 +91,14 @@ RoutingTrace routing_trace_from_json(const nlohmann::json& j, int64_t tokens) {
     if (!value.is_number()) throw refuse(std::string("has a \"") + key + "\" that is not a number");
     return value.get<double>();
   };
-  const auto array = [&](const char* key, size_t full) -> const nlohmann::json& {
-    if (!j.contains(key) || !j[key].is_array()) throw refuse(std::string("has no array \"") + key + "\"");
-    const nlohmann::json& a = j[key];
-    if (!a.empty() && a.size() != full) {
-      throw refuse(std::string("has ") + std::to_string(a.size()) + " entries in \"" + key + "\", not " +
+  // An array of `full` entries or none.
+  const auto array = [&](auto& values, const char* key, size_t full) -> auto& {
+    if (!values) throw refuse(std::string("has no array \"") + key + "\"");
+    if (!values->empty() && values->size() != full) {
+      throw refuse(std::string("has ") + std::to_string(values->size()) + " entries in \"" + key + "\", not " +
                    std::to_string(full) + " (or none)");
     }
-    return a;
+    return *values;
   };
   constexpr int64_t kMaxClusters = int64_t(1) << 20;
   RoutingTrace t;
@@ -119,52 +119,52 @@ RoutingTrace routing_trace_from_json(const nlohmann::json& j, int64_t tokens) {
     t.attention_ms = number(phases->value("attention", nlohmann::json()), "phase_ms");
   }
   const size_t qc = size_t(t.q_clusters), kc = size_t(t.k_clusters);
-  const auto sizes = [&](const char* key, size_t count) {
-    std::vector<int64_t> out;
+  const auto sizes = [&](std::optional<std::vector<int64_t>>& values, const char* key, size_t count) {
     int64_t sum = 0;
-    for (const auto& v : array(key, count)) {
-      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > tokens) {
+    for (const int64_t v : array(values, key, count)) {
+      if (v < 0 || v > tokens) {  // kNotWhole among them
         throw refuse(std::string("has a cluster size in \"") + key + "\" that is not a count of tokens");
       }
-      out.push_back(v.get<int64_t>());
-      sum += out.back();
+      sum += v;
     }
-    if (!out.empty() && sum != tokens) {
+    if (!values->empty() && sum != tokens) {
       throw refuse(std::string("has \"") + key + "\" summing to " + std::to_string(sum) + ", not the " +
                    std::to_string(tokens) + " tokens of its grid");
     }
-    return out;
+    return std::move(*values);
   };
-  t.q_sizes = sizes("q_sizes", qc);
-  t.k_sizes = sizes("k_sizes", kc);
-  const auto labels = [&](const char* key, int64_t clusters, const std::vector<int64_t>& cluster_sizes) {
+  t.q_sizes = sizes(arrays.q_sizes, "q_sizes", qc);
+  t.k_sizes = sizes(arrays.k_sizes, "k_sizes", kc);
+  const auto labels = [&](std::optional<std::vector<int64_t>>& values, const char* key, int64_t clusters,
+                          const std::vector<int64_t>& cluster_sizes) {
     std::vector<int32_t> out;
-    const nlohmann::json& values = array(key, size_t(tokens));
-    std::vector<int64_t> counted(values.empty() ? 0 : size_t(clusters), 0);
-    for (const auto& v : values) {
-      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() >= clusters) {
+    const std::vector<int64_t>& checked = array(values, key, size_t(tokens));
+    out.reserve(checked.size());
+    std::vector<int64_t> counted(checked.empty() ? 0 : size_t(clusters), 0);
+    for (const int64_t v : checked) {
+      if (v < 0 || v >= clusters) {
         throw refuse(std::string("has a label in \"") + key + "\" that is not one of its " + std::to_string(clusters) +
                      " clusters");
       }
-      out.push_back(int32_t(v.get<int64_t>()));
-      ++counted[size_t(out.back())];
+      out.push_back(int32_t(v));
+      ++counted[size_t(v)];
     }
     if (!out.empty() && !cluster_sizes.empty() && counted != cluster_sizes) {
       throw refuse(std::string("has \"") + key + "\" that do not give its cluster sizes");
     }
     return out;
   };
-  t.q_labels = labels("q_labels", t.q_clusters, t.q_sizes);
-  t.k_labels = labels("k_labels", t.k_clusters, t.k_sizes);
-  for (const auto& v : array("block_map", qc * kc)) {
-    if (!v.is_number_integer() || (v.get<int64_t>() != 0 && v.get<int64_t>() != 1)) {
-      throw refuse("has a block map entry that is neither 0 nor 1");
-    }
-    t.block_map.push_back(uint8_t(v.get<int>()));
+  t.q_labels = labels(arrays.q_labels, "q_labels", t.q_clusters, t.q_sizes);
+  t.k_labels = labels(arrays.k_labels, "k_labels", t.k_clusters, t.k_sizes);
+  const std::vector<int64_t>& map = array(arrays.block_map, "block_map", qc * kc);
+  t.block_map.reserve(map.size());
+  for (const int64_t v : map) {
+    if (v != 0 && v != 1) throw refuse("has a block map entry that is neither 0 nor 1");
+    t.block_map.push_back(uint8_t(v));
   }
-  for (const auto& v : array("block_log_error", qc * kc)) {
-    t.block_log_error.push_back(float(number(v, "block_log_error")));
-  }
+  const std::vector<double>& errors = array(arrays.block_log_error, "block_log_error", qc * kc);
+  if (arrays.block_log_error_has_other) throw refuse("has a \"block_log_error\" that is not a number");
+  t.block_log_error.assign(errors.begin(), errors.end());
   // The views read labels, sizes and map together: a trace holds all of them or none (SVG2's have
   // no error estimates either way).
   const bool any = !t.q_labels.empty() || !t.k_labels.empty() || !t.q_sizes.empty() || !t.k_sizes.empty() ||

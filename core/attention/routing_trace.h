@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,13 +66,23 @@ struct TraceOptions {
 // Wan-1.3B 480p step traced in every layer and head holds ~170 million of them.
 void append_routing_trace_json(const RoutingTrace& trace, std::string& out);
 
-// The inverse, for traces read back from a file: every field under its name, null as NaN. Checks what
-// a reader indexes with (a hostile or damaged file must fail here, not in a view): cluster counts
-// from 1 to 2^20, sizes and maps of Qc / Kc / Qc·Kc entries or none, labels of `tokens` entries or
-// none, each a cluster below its count, sizes that sum to `tokens` and that the labels give, map
-// entries 0 or 1, and labels, sizes and map all present or all absent (the studio drops them
-// together). Throws UserError naming the field.
-RoutingTrace routing_trace_from_json(const nlohmann::json& j, int64_t tokens);
+// A trace's labels, sizes, block map and error estimates as read from a file, apart from its other
+// fields (a Wan step holds ~170 million entries: no JSON tree of them). nullopt: the field is absent
+// or not an array. An entry that is not a whole number reads as kNotWhole.
+struct RoutingTraceArrays {
+  static constexpr int64_t kNotWhole = std::numeric_limits<int64_t>::min();
+  std::optional<std::vector<int64_t>> q_labels, k_labels, q_sizes, k_sizes, block_map;
+  std::optional<std::vector<double>> block_log_error;  // null entries as NaN
+  bool block_log_error_has_other = false;              // an entry neither a number nor null
+};
+
+// The inverse of append_routing_trace_json, for traces read back from a file: `fields` holds every
+// field but the arrays (null as NaN). Checks what a reader indexes with (a hostile or damaged file
+// must fail here, not in a view): cluster counts from 1 to 2^20, sizes and maps of Qc / Kc / Qc·Kc
+// entries or none, labels of `tokens` entries or none, each a cluster below its count, sizes that
+// sum to `tokens` and that the labels give, map entries 0 or 1, and labels, sizes and map all
+// present or all absent (the studio drops them together). Throws UserError naming the field.
+RoutingTrace routing_trace_from_json(const nlohmann::json& fields, RoutingTraceArrays arrays, int64_t tokens);
 
 // A selection of layers or heads as a user types it: "all" or nothing → empty (every one);
 // otherwise numbers and ranges, "0,3-5" → {0, 3, 4, 5} (sorted, each once). Throws UserError

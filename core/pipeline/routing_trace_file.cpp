@@ -3,12 +3,15 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "core/io/bounded_json.h"
+#include "core/io/json_cursor.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -81,10 +84,16 @@ int64_t grid_tokens(const nlohmann::json& grid) {
   return tokens;
 }
 
-// One step's fields, with its traces (read one by one before the step ended; `traces` were
-// checked against a grid of `checked_tokens`, which must be the step's own).
+// A trace as read before its step's grid (a file whose keys come reordered): checked once it is known.
+struct UncheckedTrace {
+  nlohmann::json fields;
+  RoutingTraceArrays arrays;
+};
+
+// One step's fields, with its traces (`traces` were checked against a grid of `checked_tokens`,
+// which must be the step's own; `unchecked` come after them, checked here).
 RoutingEvent step_from_json(const nlohmann::json& j, std::vector<RoutingTrace>& traces, int64_t checked_tokens,
-                            std::vector<nlohmann::json>& unread_traces) {
+                            std::vector<UncheckedTrace>& unchecked) {
   RoutingEvent step;
   step.step = bounded_integer(j, "step", 0, kLargest);
   step.num_steps = bounded_integer(j, "num_steps", 1, kLargest);
@@ -98,10 +107,61 @@ RoutingEvent step_from_json(const nlohmann::json& j, std::vector<RoutingTrace>& 
   step.temporal_factor = bounded_integer(grid, "temporal_factor", 0, 64);
   if (!traces.empty() && checked_tokens != tokens) throw UserError("a step's traces were read against another grid");
   step.traces = std::move(traces);
-  for (const nlohmann::json& trace : unread_traces) step.traces.push_back(routing_trace_from_json(trace, tokens));
+  for (UncheckedTrace& trace : unchecked) {
+    step.traces.push_back(routing_trace_from_json(trace.fields, std::move(trace.arrays), tokens));
+  }
   traces.clear();
-  unread_traces.clear();
+  unchecked.clear();
   return step;
+}
+
+// Depths in the document (JsonCursor::read_value's): the top object 0, "steps" 1, a step 2, its
+// "traces" 3, a trace 4, a trace's arrays 5.
+constexpr int kStepDepth = 2, kTraceDepth = 4;
+
+std::vector<int64_t> read_whole_numbers(JsonCursor& cursor) {
+  std::vector<int64_t> out;
+  cursor.read_array([&] {
+    const JsonNumber n = cursor.read_number(kTraceDepth + 2);
+    out.push_back(n.kind == JsonNumber::Whole ? n.whole : RoutingTraceArrays::kNotWhole);
+  });
+  return out;
+}
+
+// One trace object: the arrays into typed vectors, the rest as a small tree.
+UncheckedTrace read_trace(JsonCursor& cursor) {
+  UncheckedTrace trace;
+  trace.fields = nlohmann::json::object();
+  RoutingTraceArrays& a = trace.arrays;
+  cursor.expect('{');
+  if (cursor.consume('}')) return trace;
+  do {
+    const std::string key = cursor.read_key();
+    std::optional<std::vector<int64_t>>* whole = key == "q_labels"    ? &a.q_labels
+                                                 : key == "k_labels"  ? &a.k_labels
+                                                 : key == "q_sizes"   ? &a.q_sizes
+                                                 : key == "k_sizes"   ? &a.k_sizes
+                                                 : key == "block_map" ? &a.block_map
+                                                                      : nullptr;
+    if (cursor.peek() != '[' || (!whole && key != "block_log_error")) {
+      trace.fields[key] = cursor.read_value(kTraceDepth + 1);
+      if (whole) whole->reset();  // not an array: a later duplicate key does not revive an earlier one
+      if (key == "block_log_error") a.block_log_error.reset();
+    } else if (whole) {
+      *whole = read_whole_numbers(cursor);
+    } else {
+      std::vector<double> errors;
+      a.block_log_error_has_other = false;
+      cursor.read_array([&] {
+        const JsonNumber n = cursor.read_number(kTraceDepth + 2);
+        a.block_log_error_has_other = a.block_log_error_has_other || n.kind == JsonNumber::Other;
+        errors.push_back(n.kind == JsonNumber::Null ? std::numeric_limits<double>::quiet_NaN() : n.real);
+      });
+      a.block_log_error = std::move(errors);
+    }
+  } while (cursor.consume(','));
+  cursor.expect('}');
+  return trace;
 }
 
 }  // namespace
@@ -112,78 +172,101 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError("cannot read '" + path.string() + "': " + std::strerror(errno));
   const auto where = [&](const std::string& what) { return UserError("'" + path.string() + "' " + what); };
-  // The parser's callback sees every value with its depth: top-level keys at 1, steps at 2, their
-  // keys at 3, traces at 4. Steps and traces are taken out of the tree as they end.
-  std::string top_key, step_key;
-  bool format_seen = false;
-  // A step's traces, read as they end: as RoutingTraces once its grid is known (a Wan step's
-  // traces as JSON trees would take gigabytes), as JSON before (a file whose keys come reordered).
-  std::vector<RoutingTrace> traces;
-  std::vector<nlohmann::json> unread_traces;
-  int64_t tokens = 0;  // of the step being read; 0 until its grid ends
-  const auto callback = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    using Event = nlohmann::json::parse_event_t;
-    if (reading && reading->stop.load(std::memory_order_relaxed)) {
-      throw where("was not read to its end: the read was stopped");
-    }
-    if (event == Event::key && depth == 1) top_key = parsed.get<std::string>();
-    if (event == Event::key && depth == 3) step_key = parsed.get<std::string>();
-    if (event == Event::value && depth == 1 && top_key == "format") {
-      if (!parsed.is_string() || parsed.get<std::string>() != kFormat) {
-        throw where("is not a routing trace of a known format (\"format\": " + parsed.dump() + ", expected \"" +
-                    std::string(kFormat) + "\")");
-      }
-      format_seen = true;
-    }
-    if (depth >= 1 && top_key != "format" && top_key != "run" && top_key != "steps") {
-      return depth > 1 || event == Event::key;  // another top-level value: read past, not kept
-    }
-    if (top_key != "steps") return true;
-    if (!format_seen) throw where("is not a routing trace: its \"format\" does not come first");
-    if (depth == 1 && (event == Event::value || event == Event::object_start)) {
-      throw where("is not a routing trace: its \"steps\" is not a list");
-    }
-    if (depth == 2 && event != Event::object_start && event != Event::object_end) {
-      throw where("is not a routing trace: its \"steps\" holds something other than steps");
-    }
-    if (event == Event::object_start && depth == 2) {  // a new step: nothing of the last one carries over
-      step_key.clear();
-      tokens = 0;
-      traces.clear();
-      unread_traces.clear();
-    }
+  const auto check_stop = [&] {
+    if (reading && reading->stop.load(std::memory_order_relaxed)) throw where("was not read to its end: the read was stopped");
+  };
+  // The checks of a step's fields and traces, their UserError named as the file's.
+  const auto checked = [&](const auto& check) {
     try {
-      if (event == Event::object_end && depth == 3 && step_key == "grid") {
-        if (tokens > 0) throw UserError("a step has two grids");
-        tokens = grid_tokens(parsed);
-      }
-      if (event == Event::object_end && depth == 4 && step_key == "traces") {
-        if (tokens > 0) {
-          traces.push_back(routing_trace_from_json(parsed, tokens));
-        } else {
-          unread_traces.push_back(std::move(parsed));
-        }
-        if (reading) ++reading->traces;
-        return false;
-      }
-      if (event == Event::object_end && depth == 2) {
-        on_step(step_from_json(parsed, traces, tokens, unread_traces));
-        if (reading) ++reading->steps;
-        return false;
-      }
+      return check();
     } catch (const UserError& e) {
       throw where(std::string("holds a step that cannot be shown: ") + e.what());
     }
-    return true;
   };
-  nlohmann::json root;
+  // Walked front to back (a Wan step's traces as JSON trees would take gigabytes): each trace is
+  // checked as it ends once its step's grid is known, each step handed on as it ends.
+  JsonCursor cursor(in);
+  nlohmann::json run;
+  bool format_seen = false;
+  const auto read_step = [&] {
+    nlohmann::json fields = nlohmann::json::object();
+    std::vector<RoutingTrace> traces;
+    std::vector<UncheckedTrace> unchecked;
+    int64_t tokens = 0;  // 0 until the step's grid is read
+    cursor.expect('{');
+    if (!cursor.consume('}')) {
+      do {
+        const std::string key = cursor.read_key();
+        if (key == "traces" && cursor.peek() == '[') {
+          cursor.read_array([&] {
+            check_stop();
+            if (cursor.peek() != '{') {
+              (void)cursor.read_value(kTraceDepth);  // not a trace: read past
+              return;
+            }
+            UncheckedTrace trace = read_trace(cursor);
+            if (tokens > 0) {
+              traces.push_back(checked([&] { return routing_trace_from_json(trace.fields, std::move(trace.arrays), tokens); }));
+            } else {
+              unchecked.push_back(std::move(trace));
+            }
+            if (reading) ++reading->traces;
+          });
+          continue;
+        }
+        fields[key] = cursor.read_value(kStepDepth + 1);
+        if (key == "grid") {
+          tokens = checked([&] {
+            if (tokens > 0) throw UserError("a step has two grids");
+            return grid_tokens(fields[key]);
+          });
+        }
+      } while (cursor.consume(','));
+      cursor.expect('}');
+    }
+    on_step(checked([&] { return step_from_json(fields, traces, tokens, unchecked); }));
+    if (reading) ++reading->steps;
+  };
   try {
-    root = parse_bounded_json(in, callback);
+    if (cursor.peek() != '{') {
+      (void)cursor.read_value(0);
+      cursor.expect_end();
+      throw where("is not a routing trace (no \"format\": \"" + std::string(kFormat) + "\")");
+    }
+    cursor.expect('{');
+    if (!cursor.consume('}')) {
+      do {
+        check_stop();
+        const std::string key = cursor.read_key();
+        if (key == "format") {
+          const nlohmann::json format = cursor.read_value(1);
+          if (!format.is_string() || format.get<std::string>() != kFormat) {
+            throw where("is not a routing trace of a known format (\"format\": " + format.dump() + ", expected \"" +
+                        std::string(kFormat) + "\")");
+          }
+          format_seen = true;
+        } else if (key == "steps") {
+          if (!format_seen) throw where("is not a routing trace: its \"format\" does not come first");
+          if (cursor.peek() != '[') throw where("is not a routing trace: its \"steps\" is not a list");
+          cursor.read_array([&] {
+            check_stop();
+            if (cursor.peek() != '{') throw where("is not a routing trace: its \"steps\" holds something other than steps");
+            read_step();
+          });
+        } else if (key == "run") {
+          run = cursor.read_value(1);
+        } else {
+          (void)cursor.read_value(1);  // another top-level value: read past, not kept
+        }
+      } while (cursor.consume(','));
+      cursor.expect('}');
+    }
+    cursor.expect_end();
   } catch (const nlohmann::json::exception& e) {
     throw where(std::string("is not complete, valid JSON (") + e.what() + ")");
   }
-  if (!root.is_object() || !format_seen) throw where("is not a routing trace (no \"format\": \"" + std::string(kFormat) + "\")");
-  return root.value("run", nlohmann::json());
+  if (!format_seen) throw where("is not a routing trace (no \"format\": \"" + std::string(kFormat) + "\")");
+  return run;
 }
 
 }  // namespace svgear

@@ -161,6 +161,41 @@ TEST(RoutingTraceFile, ReadsStepsWhoseTracesComeBeforeTheirGrid) {
   EXPECT_EQ(read[0].traces[1].block_map, written.traces[1].block_map);
 }
 
+// The same trace pretty-printed (another tool's rewrite: spaces and line breaks everywhere) reads as
+// the compact file does.
+TEST(RoutingTraceFile, ReadsAPrettyPrintedTraceAsItsCompactForm) {
+  const auto dir = test::scratch_dir("routing_trace_pretty");
+  std::mt19937 rng(3);
+  {
+    RoutingTraceFile file(dir / "trace.json");
+    file.add(random_step(1, 3, true, rng));
+    file.add(random_step(2, 2, false, rng));
+    file.commit();
+  }
+  std::ofstream(dir / "pretty.json") << nlohmann::json::parse(text_of(dir / "trace.json")).dump(2);
+  ASSERT_NE(text_of(dir / "pretty.json").find("\n    "), std::string::npos);
+  std::vector<RoutingEvent> compact, pretty;
+  read_routing_trace(dir / "trace.json", [&](RoutingEvent&& e) { compact.push_back(std::move(e)); });
+  read_routing_trace(dir / "pretty.json", [&](RoutingEvent&& e) { pretty.push_back(std::move(e)); });
+  ASSERT_EQ(pretty.size(), 2u);
+  ASSERT_EQ(compact.size(), 2u);
+  for (size_t s = 0; s < 2; ++s) {
+    ASSERT_EQ(pretty[s].traces.size(), compact[s].traces.size());
+    for (size_t h = 0; h < compact[s].traces.size(); ++h) {
+      const RoutingTrace &x = compact[s].traces[h], &y = pretty[s].traces[h];
+      EXPECT_EQ(y.q_labels, x.q_labels);
+      EXPECT_EQ(y.k_sizes, x.k_sizes);
+      EXPECT_EQ(y.block_map, x.block_map);
+      EXPECT_EQ(y.density, x.density);
+      ASSERT_EQ(y.block_log_error.size(), x.block_log_error.size());
+      for (size_t b = 0; b < x.block_log_error.size(); ++b) {
+        EXPECT_TRUE(y.block_log_error[b] == x.block_log_error[b] ||
+                    (std::isnan(y.block_log_error[b]) && std::isnan(x.block_log_error[b])));
+      }
+    }
+  }
+}
+
 // Each damage is refused naming the file, and the damaged step (the first) never reaches the
 // reader; a read that is told to stop ends likewise.
 TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
@@ -205,6 +240,9 @@ TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
          t["q_labels"] = t["k_labels"] = t["q_sizes"] = t["k_sizes"] = t["block_log_error"] = nlohmann::json::array();
        }),
        "only part of its detail"},
+      {changed([](nlohmann::json& t) { t["q_labels"][0] = 1.0; }), "not one of its 3 clusters"},
+      {changed([](nlohmann::json& t) { t["block_log_error"][1] = "x"; }), "\"block_log_error\" that is not a number"},
+      {changed([](nlohmann::json& t) { t["block_map"] = "none"; }), "has no array \"block_map\""},
       {damaged(R"("width":4)", R"("width":5)"), "not the 30 tokens"},
       {damaged(R"("grid":{)", R"("grid":{"frames":1,"height":1,"width":1,"temporal_factor":0},"grid":{)"),
        "two grids"},

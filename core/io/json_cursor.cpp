@@ -1,0 +1,227 @@
+#include "core/io/json_cursor.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <ios>
+#include <limits>
+
+#include "core/io/bounded_json.h"
+
+namespace svgear {
+namespace {
+
+constexpr size_t kBufferBytes = size_t(1) << 20;
+// The longest number token taken: a writer's shortest round-trip double has at most 24 characters.
+constexpr size_t kLongestNumber = 256;
+
+bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_number_char(char c) { return is_digit(c) || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'; }
+
+// JSON's number grammar, -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, over [p, end); sets
+// `whole` when there is neither a fraction nor an exponent.
+bool is_json_number(const char* p, const char* end, bool& whole) {
+  if (p < end && *p == '-') ++p;
+  if (p == end || !is_digit(*p)) return false;
+  if (*p == '0') {
+    ++p;
+  } else {
+    while (p < end && is_digit(*p)) ++p;
+  }
+  whole = true;
+  if (p < end && *p == '.') {
+    whole = false;
+    if (++p == end || !is_digit(*p)) return false;
+    while (p < end && is_digit(*p)) ++p;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    whole = false;
+    if (++p < end && (*p == '+' || *p == '-')) ++p;
+    if (p == end || !is_digit(*p)) return false;
+    while (p < end && is_digit(*p)) ++p;
+  }
+  return p == end;
+}
+
+}  // namespace
+
+JsonCursor::JsonCursor(std::istream& in) : in_(in), buffer_(kBufferBytes) {}
+
+void JsonCursor::fail(const std::string& what) const {
+  // 1-based, as nlohmann counts: the byte where reading stopped.
+  throw nlohmann::json::parse_error::create(101, offset() + 1, "syntax error: " + what, nullptr);
+}
+
+size_t JsonCursor::fill(size_t bytes) {
+  if (end_ - pos_ >= bytes || input_ended_) return end_ - pos_;
+  std::memmove(buffer_.data(), buffer_.data() + pos_, end_ - pos_);
+  consumed_ += pos_;
+  end_ -= pos_;
+  pos_ = 0;
+  try {
+    while (!input_ended_ && end_ < bytes) {
+      in_.read(buffer_.data() + end_, std::streamsize(buffer_.size() - end_));
+      end_ += size_t(in_.gcount());
+      if (in_.bad()) fail("the file could not be read");
+      if (in_.eof() || in_.gcount() == 0) input_ended_ = true;
+    }
+  } catch (const std::ios_base::failure& e) {  // libstdc++'s filebuf on a folder opened as a file
+    fail("the file could not be read: " + e.code().message());
+  }
+  return end_ - pos_;
+}
+
+char JsonCursor::peek() {
+  for (;;) {
+    if (pos_ == end_ && fill(1) == 0) return '\0';
+    const char c = buffer_[pos_];
+    if (!is_space(c)) return c;
+    ++pos_;
+  }
+}
+
+void JsonCursor::expect(char c) {
+  const char next = peek();
+  if (next == c) {
+    ++pos_;
+    return;
+  }
+  fail(std::string("expected '") + c + "', " +
+       (next == '\0' ? std::string("but the text ends") : std::string("found '") + next + "'"));
+}
+
+bool JsonCursor::consume(char c) {
+  if (peek() != c) return false;
+  ++pos_;
+  return true;
+}
+
+std::string JsonCursor::read_string() {
+  expect('"');
+  std::string raw;
+  bool plain = true;  // printable ASCII without escapes: the text as it stands
+  for (;;) {
+    if (pos_ == end_ && fill(1) == 0) fail("a string breaks off");
+    size_t i = pos_;
+    while (i < end_) {
+      const auto c = static_cast<unsigned char>(buffer_[i]);
+      if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
+      ++i;
+    }
+    raw.append(buffer_.data() + pos_, i - pos_);
+    pos_ = i;
+    if (pos_ == end_) continue;
+    const auto c = static_cast<unsigned char>(buffer_[pos_]);
+    if (c == '"') {
+      ++pos_;
+      break;
+    }
+    if (c < 0x20) fail("a string holds a control character");
+    plain = false;
+    if (c == '\\') {
+      if (fill(2) < 2) fail("a string breaks off");
+      raw.append(buffer_.data() + pos_, 2);  // "\"" and "\\" must not end the string here
+      pos_ += 2;
+    } else {
+      raw.push_back(char(c));
+      ++pos_;
+    }
+  }
+  if (plain) return raw;
+  // Escapes and UTF-8 are nlohmann's to decode and check (short strings: keys, prompts).
+  try {
+    return nlohmann::json::parse("\"" + raw + "\"").get<std::string>();
+  } catch (const nlohmann::json::parse_error& e) {
+    fail(std::string("a string is not valid (") + e.what() + ")");
+  }
+}
+
+std::string JsonCursor::read_key() {
+  if (peek() != '"') fail("expected a key");
+  std::string key = read_string();
+  expect(':');
+  return key;
+}
+
+JsonNumber JsonCursor::read_number(int depth) {
+  const char first = peek();
+  if (first == 'n') {
+    if (read_value(depth).is_null()) return {JsonNumber::Null};
+    return {};
+  }
+  if (first != '-' && !is_digit(first)) {
+    (void)read_value(depth);
+    return {};
+  }
+  fill(kLongestNumber);
+  size_t last = pos_;
+  while (last < end_ && is_number_char(buffer_[last])) ++last;
+  if (last == end_ && !input_ended_) fail("a number is too long");
+  const char* begin = buffer_.data() + pos_;
+  const char* end = buffer_.data() + last;
+  bool whole = false;
+  if (!is_json_number(begin, end, whole)) fail("a malformed number");
+  pos_ = last;
+  JsonNumber n;
+  if (whole && std::from_chars(begin, end, n.whole).ec == std::errc()) {
+    n.kind = JsonNumber::Whole;
+    n.real = double(n.whole);
+    return n;
+  }
+  n.kind = JsonNumber::Real;
+  if (std::from_chars(begin, end, n.real).ec == std::errc::result_out_of_range) {
+    // Past double's range, as strtod reads it: a negative exponent is zero, else infinity.
+    const char* e = std::find_if(begin, end, [](char c) { return c == 'e' || c == 'E'; });
+    const bool tiny = e != end && e + 1 != end && e[1] == '-';
+    n.real = tiny ? 0.0 : std::numeric_limits<double>::infinity();
+    if (*begin == '-') n.real = -n.real;
+  }
+  return n;
+}
+
+nlohmann::json JsonCursor::read_value(int depth) {
+  const char c = peek();
+  if ((c == '{' || c == '[') && depth >= kMaxJsonDepth) {
+    throw nlohmann::json::other_error::create(600, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels",
+                                              nullptr);
+  }
+  if (c == '{') {
+    ++pos_;
+    nlohmann::json object = nlohmann::json::object();
+    if (consume('}')) return object;
+    do {
+      std::string key = read_key();
+      object[key] = read_value(depth + 1);
+    } while (consume(','));
+    expect('}');
+    return object;
+  }
+  if (c == '[') {
+    nlohmann::json array = nlohmann::json::array();
+    read_array([&] { array.push_back(read_value(depth + 1)); });
+    return array;
+  }
+  if (c == '"') return read_string();
+  if (c == '-' || is_digit(c)) {
+    const JsonNumber n = read_number(depth);
+    if (n.kind == JsonNumber::Whole) return n.whole;
+    return n.real;  // a whole number past int64's range too: no file of ours holds one
+  }
+  for (const char* word : {"true", "false", "null"}) {
+    const size_t length = std::strlen(word);
+    if (c == word[0]) {
+      if (fill(length) < length || std::memcmp(buffer_.data() + pos_, word, length) != 0) fail("an unknown word");
+      pos_ += length;
+      if (c == 'n') return nullptr;
+      return c == 't';
+    }
+  }
+  fail(c == '\0' ? std::string("the text ends where a value should be") : std::string("unexpected '") + c + "'");
+}
+
+void JsonCursor::expect_end() {
+  if (peek() != '\0') fail("more text after the document");
+}
+
+}  // namespace svgear

@@ -1,0 +1,73 @@
+#pragma once
+// JsonCursor: walks one JSON document in a stream from front to back without building it, for files
+// too large to hold as a tree: a routing trace holds ~170 million numbers per Wan step, and
+// nlohmann's parser took ~25 s per GB of them (a JSON value, a callback and strtod per number).
+// The caller reads the structure it expects (expect, read_key, read_array) and takes what it does not
+// know whole (read_value); numbers go through std::from_chars.
+//
+// Errors are nlohmann::json::parse_error (syntax, a stream that ends early or cannot be read) and
+// other_error (nesting past kMaxJsonDepth), as parse_bounded_json throws, naming the byte.
+
+#include <cstdint>
+#include <istream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace svgear {
+
+// One element of an array read by read_number: a number (whole or not), null, or something else
+// (read past).
+struct JsonNumber {
+  enum Kind { Whole, Real, Null, Other } kind = Other;
+  int64_t whole = 0;  // when Whole (a whole number past int64's range reads as Real)
+  double real = 0.0;  // when Whole or Real
+};
+
+class JsonCursor {
+ public:
+  explicit JsonCursor(std::istream& in);
+
+  // The next token's first character ('{', '[', '"', '-', a digit, 't', 'f', 'n', ',', ':', '}', ']'),
+  // white space skipped, not consumed; '\0' at the end of the input.
+  char peek();
+  // Consumes `c` as the next token or throws.
+  void expect(char c);
+  // Consumes `c` when it is the next token.
+  bool consume(char c);
+  // An object's key and its ':'.
+  std::string read_key();
+  // Any value as a tree; `depth` is the depth it sits at (the document is depth 0).
+  nlohmann::json read_value(int depth);
+  // An array element that should be a number; anything else is read past as Other.
+  JsonNumber read_number(int depth);
+  // Reads an array: `on_element()` for each element, which must consume exactly one value.
+  template <class OnElement>
+  void read_array(OnElement on_element) {
+    expect('[');
+    if (consume(']')) return;
+    do {
+      on_element();
+    } while (consume(','));
+    expect(']');
+  }
+  // Only white space remains.
+  void expect_end();
+  // Bytes consumed so far.
+  uint64_t offset() const { return consumed_ + pos_; }
+
+ private:
+  // At least `bytes` unread in the buffer unless the input ends first; returns how many there are.
+  size_t fill(size_t bytes);
+  std::string read_string();
+  [[noreturn]] void fail(const std::string& what) const;
+
+  std::istream& in_;
+  std::vector<char> buffer_;
+  size_t pos_ = 0, end_ = 0;
+  uint64_t consumed_ = 0;  // bytes dropped from the buffer's front
+  bool input_ended_ = false;
+};
+
+}  // namespace svgear
