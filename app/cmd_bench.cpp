@@ -1,5 +1,6 @@
 // svgear bench attention: one self-attention call per backend and top-p budget — time per call,
-// density and error against dense attention — as a table and optionally JSON.
+// density and error against dense attention — as a table and optionally JSON; svgear bench step:
+// whole denoising steps; svgear bench trace: writing and reading a routing trace file.
 
 #include <cctype>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "core/attention/attention_preset.h"
 #include "core/bench/attention_bench.h"
 #include "core/bench/dit_step_bench.h"
+#include "core/bench/trace_read_bench.h"
 #include "core/io/atomic_file.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/model.h"
@@ -25,6 +27,14 @@ namespace {
 
 constexpr const char* kHelp = R"(usage: svgear bench attention [options]
        svgear bench step [options]
+       svgear bench trace [options]
+
+svgear bench trace: a routing trace file (`svgear generate --trace`, the studio's Open routing
+trace) of synthetic traces of a Wan shape's size written and read back; seconds and seconds per GB.
+  --tokens N  --q-clusters N  --k-clusters N   one trace's size (default 32760, 200, 1000: Wan-1.3B 480p)
+  --steps N  --traces N   steps, and traces per step (default 2 and 24: ~0.13 GB)
+  --folder DIR            where the file is written, and removed after (default the temporary folder)
+  --seed N  --json FILE
 
 svgear bench step: whole denoising steps (cond + uncond forward) of a Wan-shaped DiT with random
 weights, dense first, then each sparse mode; ms per step, the cold first sparse step, density,
@@ -77,6 +87,35 @@ c10::ScalarType parse_dtype(const std::string& name) {
   throw UserError("--dtype expects bf16 or f32, got '" + name + "'");
 }
 
+int bench_trace(int argc, char** argv) {
+  CliArgs args(argc, argv, 3);
+  if (args.flag("help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  TraceReadBenchOptions options;
+  options.tokens = args.integer("tokens", 1).value_or(options.tokens);
+  options.q_clusters = int(args.integer("q-clusters", 1).value_or(options.q_clusters));
+  options.k_clusters = int(args.integer("k-clusters", 1).value_or(options.k_clusters));
+  options.steps = int(args.integer("steps", 1).value_or(options.steps));
+  options.traces_per_step = int(args.integer("traces", 1).value_or(options.traces_per_step));
+  options.seed = args.seed().value_or(0);
+  options.folder = args.text("folder").value_or(std::filesystem::temp_directory_path().string());
+  const auto json_path = args.text("json");
+  args.finish();
+  if (json_path) check_results_file(*json_path);
+  const TraceReadBenchResult result = run_trace_read_bench(options);
+  std::printf("host: %s\n%s", cpu_description().c_str(), result.table().c_str());
+  if (json_path) {
+    nlohmann::json j = result.to_json();
+    j["device_description"] = cpu_description();
+    j["command"] = "svgear bench trace";
+    write_json_atomically(*json_path, j);
+    std::printf("wrote %s\n", json_path->c_str());
+  }
+  return 0;
+}
+
 int bench_step(int argc, char** argv) {
   CliArgs args(argc, argv, 3);
   if (args.flag("help")) {
@@ -124,12 +163,13 @@ int bench_step(int argc, char** argv) {
 
 int cmd_bench(int argc, char** argv) {
   if (argc >= 3 && !std::strcmp(argv[2], "step")) return bench_step(argc, argv);
+  if (argc >= 3 && !std::strcmp(argv[2], "trace")) return bench_trace(argc, argv);
   if (argc < 3 || std::strcmp(argv[2], "attention") != 0) {
     if (argc >= 3 && (!std::strcmp(argv[2], "--help") || !std::strcmp(argv[2], "-h"))) {
       std::fputs(kHelp, stdout);
       return 0;
     }
-    throw UserError("svgear bench runs `svgear bench attention` or `svgear bench step` (see --help)");
+    throw UserError("svgear bench runs `svgear bench attention`, `svgear bench step` or `svgear bench trace` (see --help)");
   }
   CliArgs args(argc, argv, 3);
   if (args.flag("help")) {

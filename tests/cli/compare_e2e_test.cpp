@@ -335,11 +335,35 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
     ASSERT_EQ(swapped["expert_swap_ms"].size(), 3u) << swapped.dump();
     for (const auto& ms : swapped["expert_swap_ms"]) EXPECT_GT(ms.get<double>(), 0.0);
     EXPECT_NE(swap.output.find("expert swap (Idle expert on the CPU"), std::string::npos) << swap.output;
+    EXPECT_TRUE(swapped["expert_page_locked"].get<bool>()) << swap.output;
+    EXPECT_NE(swap.output.find("(page-locked host memory, locked in"), std::string::npos) << swap.output;
   }
   const CliRun swap_on_cpu = run_cli("bench step --shape tiny --device cpu --expert-swap");
   EXPECT_EQ(swap_on_cpu.exit_code, 2);
   EXPECT_NE(swap_on_cpu.output.find("--expert-swap times moves between a GPU and host memory"), std::string::npos)
       << swap_on_cpu.output;
+}
+
+// A routing trace file of synthetic traces written and read back: every trace read, the sizes and
+// rates in the JSON, and nothing left in the folder.
+TEST_F(CompareTest, BenchTraceWritesAndReadsATraceFile) {
+  const auto folder = *dir_ / "bench-trace";
+  std::filesystem::create_directories(folder);
+  const auto json = *dir_ / "bench-trace.json";
+  const CliRun run = run_cli("bench trace --tokens 300 --q-clusters 7 --k-clusters 11 --steps 3 --traces 4 --folder " +
+                             folder.string() + " --json " + json.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json result = read_json(json);
+  EXPECT_EQ(result["traces"].get<int>(), 12);
+  EXPECT_EQ(result["tokens"].get<int>(), 300);
+  // Each trace holds at least its 600 labels and 77 map entries, a digit and a comma each.
+  EXPECT_GT(result["bytes"].get<uint64_t>(), 12u * (600 + 77 + 77) * 2);
+  EXPECT_GT(result["read_s"].get<double>(), 0.0);
+  EXPECT_GT(result["write_s_per_gb"].get<double>(), 0.0);
+  EXPECT_NE(run.output.find("routing trace: 12 traces of 300 tokens, 7 x 11 clusters"), std::string::npos) << run.output;
+  EXPECT_TRUE(std::filesystem::is_empty(folder));
+  const CliRun bad = run_cli("bench trace --tokens 0");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
 }
 
 // A shape whose largest stage does not fit is refused before anything is drawn, saying what it

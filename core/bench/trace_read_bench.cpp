@@ -1,0 +1,118 @@
+#include "core/bench/trace_read_bench.h"
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <system_error>
+
+#include "core/io/unique_name.h"
+#include "core/pipeline/routing_trace_file.h"
+#include "core/user_error.h"
+
+namespace svgear {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// A trace as a sparse call records it: random labels (their sizes counted from them), a fifth of the
+// blocks computed, log error estimates around −3.
+RoutingTrace synthetic_trace(const TraceReadBenchOptions& o, int step, int index, std::mt19937_64& rng) {
+  RoutingTrace t;
+  t.step = step;
+  t.layer = 1 + index / 12;
+  t.head = index % 12;
+  t.q_clusters = o.q_clusters;
+  t.k_clusters = o.k_clusters;
+  t.q_sizes.assign(size_t(o.q_clusters), 0);
+  t.k_sizes.assign(size_t(o.k_clusters), 0);
+  t.q_labels.resize(size_t(o.tokens));
+  t.k_labels.resize(size_t(o.tokens));
+  for (int64_t i = 0; i < o.tokens; ++i) {
+    t.q_labels[size_t(i)] = int32_t(rng() % uint64_t(o.q_clusters));
+    t.k_labels[size_t(i)] = int32_t(rng() % uint64_t(o.k_clusters));
+    ++t.q_sizes[size_t(t.q_labels[size_t(i)])];
+    ++t.k_sizes[size_t(t.k_labels[size_t(i)])];
+  }
+  const size_t blocks = size_t(o.q_clusters) * size_t(o.k_clusters);
+  std::normal_distribution<float> log_error(-3.0f, 2.0f);
+  t.block_map.resize(blocks);
+  t.block_log_error.resize(blocks);
+  for (size_t b = 0; b < blocks; ++b) {
+    t.block_map[b] = rng() % 5 == 0;
+    t.block_log_error[b] = log_error(rng);
+  }
+  t.density = 0.2;
+  t.estimated_log_error = 1.5;
+  t.kmeans_ms = t.probe_ms = t.routing_ms = t.attention_ms = 1.0;
+  return t;
+}
+
+}  // namespace
+
+TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& options) {
+  if (options.tokens < 1 || options.q_clusters < 1 || options.k_clusters < 1 || options.steps < 1 ||
+      options.traces_per_step < 1) {
+    throw UserError("bench trace: tokens, clusters, steps and traces must be at least 1");
+  }
+  TraceReadBenchResult result;
+  result.options = options;
+  const std::filesystem::path path = options.folder / ("svgear-bench-trace-" + unique_name_suffix() + ".json");
+  struct Remove {
+    std::filesystem::path path;
+    ~Remove() {
+      std::error_code ec;
+      std::filesystem::remove(path, ec);
+    }
+  } remove{path};
+  std::mt19937_64 rng(options.seed);
+  std::vector<RoutingEvent> steps;
+  for (int s = 0; s < options.steps; ++s) {
+    RoutingEvent step;
+    step.step = s;
+    step.num_steps = 50;
+    step.num_layers = 30;
+    step.num_heads = 12;
+    step.grid_frames = 1;
+    step.grid_height = 1;
+    step.grid_width = int(options.tokens);
+    for (int t = 0; t < options.traces_per_step; ++t) step.traces.push_back(synthetic_trace(options, s, t, rng));
+    steps.push_back(std::move(step));
+  }
+  const auto write_start = Clock::now();
+  {
+    RoutingTraceFile file(path);
+    for (const RoutingEvent& step : steps) file.add(step);
+    file.commit();
+  }
+  result.write_s = seconds_since(write_start);
+  result.bytes = std::filesystem::file_size(path);
+  steps.clear();
+  const auto read_start = Clock::now();
+  read_routing_trace(path, [&](RoutingEvent&& step) { result.traces_read += int(step.traces.size()); });
+  result.read_s = seconds_since(read_start);
+  return result;
+}
+
+nlohmann::json TraceReadBenchResult::to_json() const {
+  const double gb = double(bytes) / 1e9;
+  return {{"tokens", options.tokens},          {"q_clusters", options.q_clusters},
+          {"k_clusters", options.k_clusters},  {"steps", options.steps},
+          {"traces", traces_read},             {"bytes", bytes},
+          {"write_s", write_s},                {"read_s", read_s},
+          {"write_s_per_gb", write_s / gb},    {"read_s_per_gb", read_s / gb}};
+}
+
+std::string TraceReadBenchResult::table() const {
+  const double gb = double(bytes) / 1e9;
+  char text[512];
+  std::snprintf(text, sizeof text,
+                "routing trace: %d traces of %lld tokens, %d x %d clusters, %.1f MB\n"
+                "%-6s %10s %10s\n%-6s %10.2f %10.2f\n%-6s %10.2f %10.2f\n",
+                traces_read, static_cast<long long>(options.tokens), options.q_clusters, options.k_clusters,
+                double(bytes) / 1e6, "", "s", "s per GB", "write", write_s, write_s / gb, "read", read_s, read_s / gb);
+  return text;
+}
+
+}  // namespace svgear

@@ -1,0 +1,34 @@
+#pragma once
+// `svgear bench trace`: how fast a routing trace file is written and read back (the studio's File ▸
+// Open routing trace), on synthetic traces of a Wan shape's size: labels, cluster sizes, a block
+// map and error estimates per (layer, head), as `svgear generate --trace` writes them.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace svgear {
+
+struct TraceReadBenchOptions {
+  int64_t tokens = 32760;  // Wan-1.3B at 480p
+  int q_clusters = 200, k_clusters = 1000;
+  int steps = 2, traces_per_step = 24;  // two layers of 12 heads per step
+  uint64_t seed = 0;
+  std::filesystem::path folder;  // where the file is written and removed again
+};
+
+struct TraceReadBenchResult {
+  TraceReadBenchOptions options;
+  uint64_t bytes = 0;
+  double write_s = 0.0, read_s = 0.0;
+  int traces_read = 0;
+
+  nlohmann::json to_json() const;
+  std::string table() const;
+};
+
+TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& options);
+
+}  // namespace svgear
