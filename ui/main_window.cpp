@@ -176,7 +176,7 @@ MainWindow::MainWindow(QWidget* parent)
 
 MainWindow::~MainWindow() {
   supersedeLibraryOpen();  // a reload still decoding stops at its next frame
-  stopTraceOpening();      // and a trace being read at its next value
+  stopTraceOpening();      // and a trace being read at its next trace or MiB
   // Exports asked for are written before the window goes: the quit queues behind them.
   QMetaObject::invokeMethod(exporter_, [thread = export_thread_] { thread->quit(); }, Qt::QueuedConnection);
   // The worker stops at its next step boundary (or DiT block); its thread then quits and deletes it.

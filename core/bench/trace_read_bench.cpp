@@ -52,9 +52,11 @@ RoutingTrace synthetic_trace(const TraceReadBenchOptions& o, int step, int index
 }  // namespace
 
 TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& options) {
-  if (options.tokens < 1 || options.q_clusters < 1 || options.k_clusters < 1 || options.steps < 1 ||
-      options.traces_per_step < 1) {
-    throw UserError("bench trace: tokens, clusters, steps and traces must be at least 1");
+  // A trace file's limits (one grid side, the cluster counts), checked before anything is written.
+  constexpr int64_t kLargest = int64_t(1) << 20;
+  if (options.tokens < 1 || options.tokens > kLargest || options.q_clusters < 1 || options.q_clusters > kLargest ||
+      options.k_clusters < 1 || options.k_clusters > kLargest || options.steps < 1 || options.traces_per_step < 1) {
+    throw UserError("bench trace: tokens and clusters must be from 1 to 1048576, steps and traces at least 1");
   }
   TraceReadBenchResult result;
   result.options = options;
@@ -99,6 +101,7 @@ nlohmann::json TraceReadBenchResult::to_json() const {
   const double gb = double(bytes) / 1e9;
   return {{"tokens", options.tokens},          {"q_clusters", options.q_clusters},
           {"k_clusters", options.k_clusters},  {"steps", options.steps},
+          {"traces_per_step", options.traces_per_step}, {"seed", options.seed},
           {"traces", traces_read},             {"bytes", bytes},
           {"write_s", write_s},                {"read_s", read_s},
           {"write_s_per_gb", write_s / gb},    {"read_s_per_gb", read_s / gb}};

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <ios>
-#include <limits>
 
 #include "core/io/bounded_json.h"
 
@@ -18,6 +18,20 @@ constexpr size_t kLongestNumber = 256;
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_number_char(char c) { return is_digit(c) || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'; }
+
+// A byte for a message: itself when printable ASCII, else its code (a control character or a byte
+// of UTF-8 would garble the message).
+std::string shown(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  if (byte >= 0x20 && byte < 0x7f) return std::string("'") + c + "'";
+  char code[16];
+  std::snprintf(code, sizeof code, "byte 0x%02X", byte);
+  return code;
+}
+
+// A number token from_chars could not take (past double's range): nlohmann's verdict, an
+// out_of_range error for an overflow, zero for an underflow.
+double parsed_by_nlohmann(std::string_view token) { return nlohmann::json::parse(token).get<double>(); }
 
 // JSON's number grammar, -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, over [p, end); sets
 // `whole` when there is neither a fraction nor an exponent.
@@ -46,7 +60,8 @@ bool is_json_number(const char* p, const char* end, bool& whole) {
 
 }  // namespace
 
-JsonCursor::JsonCursor(std::istream& in) : in_(in), buffer_(kBufferBytes) {}
+JsonCursor::JsonCursor(std::istream& in, std::function<void()> on_refill)
+    : in_(in), on_refill_(std::move(on_refill)), buffer_(kBufferBytes) {}
 
 void JsonCursor::fail(const std::string& what) const {
   // 1-based, as nlohmann counts: the byte where reading stopped.
@@ -59,6 +74,7 @@ size_t JsonCursor::fill(size_t bytes) {
   consumed_ += pos_;
   end_ -= pos_;
   pos_ = 0;
+  if (on_refill_) on_refill_();
   try {
     while (!input_ended_ && end_ < bytes) {
       in_.read(buffer_.data() + end_, std::streamsize(buffer_.size() - end_));
@@ -68,6 +84,10 @@ size_t JsonCursor::fill(size_t bytes) {
     }
   } catch (const std::ios_base::failure& e) {  // libstdc++'s filebuf on a folder opened as a file
     fail("the file could not be read: " + e.code().message());
+  }
+  if (!started_) {
+    started_ = true;
+    if (end_ - pos_ >= 3 && std::memcmp(buffer_.data() + pos_, "\xEF\xBB\xBF", 3) == 0) pos_ += 3;  // a UTF-8 BOM
   }
   return end_ - pos_;
 }
@@ -87,8 +107,7 @@ void JsonCursor::expect(char c) {
     ++pos_;
     return;
   }
-  fail(std::string("expected '") + c + "', " +
-       (next == '\0' ? std::string("but the text ends") : std::string("found '") + next + "'"));
+  fail(std::string("expected '") + c + "', " + (next == '\0' ? std::string("but the text ends") : "found " + shown(next)));
 }
 
 bool JsonCursor::consume(char c) {
@@ -144,6 +163,23 @@ std::string JsonCursor::read_key() {
   return key;
 }
 
+std::string_view JsonCursor::number_token(std::string& spill) {
+  fill(kLongestNumber);
+  size_t last = pos_;
+  while (last < end_ && is_number_char(buffer_[last])) ++last;
+  const char* begin = buffer_.data() + pos_;
+  const size_t length = last - pos_;
+  if (last < end_ || input_ended_) {
+    pos_ = last;
+    return {begin, length};
+  }
+  // Longer than the buffer holds past the cursor: gathered across refills (no writer of ours makes one).
+  spill.assign(begin, length);
+  pos_ = last;
+  while (fill(1) > 0 && is_number_char(buffer_[pos_])) spill.push_back(buffer_[pos_++]);
+  return spill;
+}
+
 JsonNumber JsonCursor::read_number(int depth) {
   const char first = peek();
   if (first == 'n') {
@@ -154,29 +190,26 @@ JsonNumber JsonCursor::read_number(int depth) {
     (void)read_value(depth);
     return {};
   }
-  fill(kLongestNumber);
-  size_t last = pos_;
-  while (last < end_ && is_number_char(buffer_[last])) ++last;
-  if (last == end_ && !input_ended_) fail("a number is too long");
-  const char* begin = buffer_.data() + pos_;
-  const char* end = buffer_.data() + last;
+  std::string spill;
+  const std::string_view token = number_token(spill);
+  const char* begin = token.data();
+  const char* end = begin + token.size();
   bool whole = false;
   if (!is_json_number(begin, end, whole)) fail("a malformed number");
-  pos_ = last;
   JsonNumber n;
+  n.minus = *begin == '-';
   if (whole && std::from_chars(begin, end, n.whole).ec == std::errc()) {
     n.kind = JsonNumber::Whole;
     n.real = double(n.whole);
     return n;
   }
   n.kind = JsonNumber::Real;
-  if (std::from_chars(begin, end, n.real).ec == std::errc::result_out_of_range) {
-    // Past double's range, as strtod reads it: a negative exponent is zero, else infinity.
-    const char* e = std::find_if(begin, end, [](char c) { return c == 'e' || c == 'E'; });
-    const bool tiny = e != end && e + 1 != end && e[1] == '-';
-    n.real = tiny ? 0.0 : std::numeric_limits<double>::infinity();
-    if (*begin == '-') n.real = -n.real;
+  if (whole && !n.minus && std::from_chars(begin, end, n.above_int64).ec == std::errc()) {
+    n.real = double(n.above_int64);
+    return n;
   }
+  n.above_int64 = 0;
+  if (std::from_chars(begin, end, n.real).ec == std::errc::result_out_of_range) n.real = parsed_by_nlohmann(token);
   return n;
 }
 
@@ -205,8 +238,10 @@ nlohmann::json JsonCursor::read_value(int depth) {
   if (c == '"') return read_string();
   if (c == '-' || is_digit(c)) {
     const JsonNumber n = read_number(depth);
-    if (n.kind == JsonNumber::Whole) return n.whole;
-    return n.real;  // a whole number past int64's range too: no file of ours holds one
+    // nlohmann keeps a non-negative whole number unsigned (the run record's seed is read as one).
+    if (n.kind == JsonNumber::Whole) return n.minus ? nlohmann::json(n.whole) : nlohmann::json(uint64_t(n.whole));
+    if (n.above_int64 > 0) return n.above_int64;
+    return n.real;
   }
   for (const char* word : {"true", "false", "null"}) {
     const size_t length = std::strlen(word);
@@ -217,7 +252,7 @@ nlohmann::json JsonCursor::read_value(int depth) {
       return c == 't';
     }
   }
-  fail(c == '\0' ? std::string("the text ends where a value should be") : std::string("unexpected '") + c + "'");
+  fail(c == '\0' ? std::string("the text ends where a value should be") : "unexpected " + shown(c));
 }
 
 void JsonCursor::expect_end() {

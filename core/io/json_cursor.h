@@ -5,12 +5,17 @@
 // The caller reads the structure it expects (expect, read_key, read_array) and takes what it does not
 // know whole (read_value); numbers go through std::from_chars.
 //
-// Errors are nlohmann::json::parse_error (syntax, a stream that ends early or cannot be read) and
-// other_error (nesting past kMaxJsonDepth), as parse_bounded_json throws, naming the byte.
+// It reads what nlohmann's stream parser reads, as the same values and types (a UTF-8 byte-order
+// mark skipped, non-negative whole numbers unsigned, numbers past double's range refused), with
+// nesting bounded as parse_bounded_json bounds it. Errors are nlohmann::json::parse_error (syntax, a
+// stream that ends early or cannot be read), out_of_range (a number past double's range) and
+// other_error (nesting past kMaxJsonDepth), naming the byte.
 
 #include <cstdint>
+#include <functional>
 #include <istream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -21,13 +26,17 @@ namespace svgear {
 // (read past).
 struct JsonNumber {
   enum Kind { Whole, Real, Null, Other } kind = Other;
-  int64_t whole = 0;  // when Whole (a whole number past int64's range reads as Real)
-  double real = 0.0;  // when Whole or Real
+  bool minus = false;        // written with a sign ("-0" too: nlohmann keeps it signed)
+  int64_t whole = 0;         // when Whole
+  uint64_t above_int64 = 0;  // a Real that is a whole number past int64's range uint64 holds, else 0
+  double real = 0.0;         // when Whole or Real
 };
 
 class JsonCursor {
  public:
-  explicit JsonCursor(std::istream& in);
+  // `on_refill`, when given, runs each time the cursor reads more of the stream (every MiB): a
+  // reader's chance to stop a long read by throwing.
+  explicit JsonCursor(std::istream& in, std::function<void()> on_refill = nullptr);
 
   // The next token's first character ('{', '[', '"', '-', a digit, 't', 'f', 'n', ',', ':', '}', ']'),
   // white space skipped, not consumed; '\0' at the end of the input.
@@ -61,13 +70,18 @@ class JsonCursor {
   // At least `bytes` unread in the buffer unless the input ends first; returns how many there are.
   size_t fill(size_t bytes);
   std::string read_string();
+  // The number token at the cursor, consumed: a view into the buffer, or into `spill` when it is
+  // longer than the buffer holds past the cursor.
+  std::string_view number_token(std::string& spill);
   [[noreturn]] void fail(const std::string& what) const;
 
   std::istream& in_;
+  std::function<void()> on_refill_;
   std::vector<char> buffer_;
   size_t pos_ = 0, end_ = 0;
   uint64_t consumed_ = 0;  // bytes dropped from the buffer's front
   bool input_ended_ = false;
+  bool started_ = false;  // the byte-order mark is looked for once
 };
 
 }  // namespace svgear

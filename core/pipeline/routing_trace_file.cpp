@@ -185,7 +185,7 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
   };
   // Walked front to back (a Wan step's traces as JSON trees would take gigabytes): each trace is
   // checked as it ends once its step's grid is known, each step handed on as it ends.
-  JsonCursor cursor(in);
+  JsonCursor cursor(in, check_stop);  // checked at every MiB read too: a huge value must not hold the read
   nlohmann::json run;
   bool format_seen = false;
   const auto read_step = [&] {

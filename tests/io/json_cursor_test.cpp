@@ -1,5 +1,5 @@
-// JsonCursor reads what nlohmann reads, the same values, across its buffer's refills, and refuses
-// what nlohmann refuses, as a parse error naming the byte.
+// JsonCursor reads what nlohmann reads, the same values of the same types, across its buffer's
+// refills, and refuses what nlohmann refuses, as a parse error naming the byte.
 
 #include "core/io/json_cursor.h"
 
@@ -14,6 +14,23 @@
 namespace svgear {
 namespace {
 
+// Equal and of the same types throughout (nlohmann's == compares numbers by value only).
+void expect_same(const nlohmann::json& a, const nlohmann::json& b, const std::string& where = "") {
+  ASSERT_EQ(a.type(), b.type()) << where << ": " << a.dump() << " vs " << b.dump();
+  if (a.is_object()) {
+    ASSERT_EQ(a.size(), b.size()) << where;
+    for (const auto& [key, value] : a.items()) {
+      ASSERT_TRUE(b.contains(key)) << where << "/" << key;
+      expect_same(value, b[key], where + "/" + key);
+    }
+  } else if (a.is_array()) {
+    ASSERT_EQ(a.size(), b.size()) << where;
+    for (size_t i = 0; i < a.size(); ++i) expect_same(a[i], b[i], where + "/" + std::to_string(i));
+  } else {
+    EXPECT_EQ(a, b) << where;
+  }
+}
+
 nlohmann::json read_document(const std::string& text) {
   std::istringstream in(text);
   JsonCursor cursor(in);
@@ -27,17 +44,16 @@ TEST(JsonCursor, ReadsEveryKindOfValueAsNlohmannDoes) {
     "escaped \"key\"": "tab\there, \u00e9 \ud83d\ude00 \\ \/ end", "utf8": "caf\u00e9 — ok",
     "t": true, "f": false, "n": null, "empty": {}, "none": [], "deep": {"b": [[{"c": [null]}]]}}
   )";
-  const nlohmann::json expected = nlohmann::json::parse(text);
   const nlohmann::json read = read_document(text);
-  EXPECT_EQ(read, expected) << read.dump();
-  EXPECT_TRUE(read["a"][0].is_number_integer());
+  expect_same(read, nlohmann::json::parse(text));
+  EXPECT_TRUE(read["a"][0].is_number_unsigned());  // as nlohmann keeps a seed
   EXPECT_TRUE(read["a"][2].is_number_float());
   EXPECT_EQ(read["a"][6].get<int64_t>(), INT64_MIN);
-  // Past double's range: infinity and zero, as strtod gives them.
-  const nlohmann::json huge = read_document("[1e400, -2E+999, 3e-400]");
-  EXPECT_TRUE(std::isinf(huge[0].get<double>()) && huge[0].get<double>() > 0);
-  EXPECT_TRUE(std::isinf(huge[1].get<double>()) && huge[1].get<double>() < 0);
-  EXPECT_EQ(huge[2].get<double>(), 0.0);
+  // Past int64, within uint64; below double's range (zero); a byte-order mark; a long number.
+  const std::string edges = "\xEF\xBB\xBF[18446744073709551615, 9223372036854775808, 3e-400, -1e-999, 0." +
+                            std::string(400, '0') + "1, " + std::string(300, '7') + "]";
+  expect_same(read_document(edges), nlohmann::json::parse(edges));
+  EXPECT_EQ(read_document(edges)[0].get<uint64_t>(), UINT64_MAX);
 }
 
 TEST(JsonCursor, ReadsNumbersOfAnArrayByKind) {
@@ -64,22 +80,39 @@ TEST(JsonCursor, ReadsAcrossItsBufferRefills) {
   for (int i = 0; i < 400000; ++i) text += (i ? ", " : "") + std::to_string(i * 7 - 1000) + (i % 3 ? ".5" : "");
   text += "]}";
   ASSERT_GT(text.size(), size_t(4) << 20);
-  const nlohmann::json read = read_document(text);
-  EXPECT_EQ(read, nlohmann::json::parse(text));
+  expect_same(read_document(text), nlohmann::json::parse(text));
+  // A long number wherever it meets a refill (the buffer holds 1 MiB).
+  for (const size_t before : {size_t(1) << 20, (size_t(1) << 20) - 2000, (size_t(1) << 20) - 300, (size_t(1) << 20) - 3}) {
+    const std::string padded = "[\"" + std::string(before, 'x') + "\", 1" + std::string(332, '0') + "e-330]";
+    expect_same(read_document(padded), nlohmann::json::parse(padded), std::to_string(before));
+  }
+}
+
+// A reader's hook runs at each refill and may stop the read by throwing.
+TEST(JsonCursor, RunsItsRefillHookEveryMebibyte) {
+  std::istringstream in("[\"" + std::string(size_t(3) << 20, 'y') + "\"]");
+  int refills = 0;
+  JsonCursor cursor(in, [&] {
+    if (++refills == 3) throw std::runtime_error("stopped");
+  });
+  EXPECT_THROW((void)cursor.read_value(0), std::runtime_error);
+  EXPECT_EQ(refills, 3);
 }
 
 TEST(JsonCursor, RefusesWhatIsNotJson) {
   for (const std::string text :
        {"", "[1,]", "[01]", "[1.]", "[-]", "[.5]", "[1e]", "[+1]", "{\"a\" 1}", "{\"a\": 1,}", "[1 2]", "\"abc",
         "[tru]", "[nul]", "{1: 2}", "[\"a\x01\"]", "[\"\\x\"]", "[\"\\u12\"]", "{} x", "[1]]", "[NaN]", "[inf]",
-        "{\"a\": [1, 2}", "[\"\xff\"]"}) {
+        "{\"a\": [1, 2}", "[\"\xff\"]", "[1e400]", "[-2E+999]"}) {
     try {
       (void)read_document(text);
       ADD_FAILURE() << "read: " << text;
-    } catch (const nlohmann::json::parse_error& e) {
-      EXPECT_NE(std::string(e.what()).find("at byte"), std::string::npos) << text << ": " << e.what();
+    } catch (const nlohmann::json::exception& e) {
+      const bool overflow = e.id == 406;  // out_of_range: a number past double's range, as nlohmann says it
+      EXPECT_TRUE(overflow || std::string(e.what()).find("at byte") != std::string::npos) << text << ": " << e.what();
+      std::istringstream again(text);
       nlohmann::json parsed;
-      EXPECT_THROW(parsed = nlohmann::json::parse(text), nlohmann::json::parse_error) << "nlohmann reads " << text;
+      EXPECT_THROW(parsed = nlohmann::json::parse(again), nlohmann::json::exception) << "nlohmann reads " << text;
     }
   }
   const std::string at_limit(size_t(kMaxJsonDepth), '[');

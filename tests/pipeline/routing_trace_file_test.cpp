@@ -89,6 +89,7 @@ TEST(RoutingTraceFile, ReadsBackWhatItWrote) {
   std::vector<RoutingEvent> read;
   const nlohmann::json run = read_routing_trace(dir / "trace.json", [&](RoutingEvent&& e) { read.push_back(std::move(e)); });
   EXPECT_EQ(run, written.front().run);
+  EXPECT_TRUE(run["request"]["seed"].is_number_unsigned());  // as the studio takes a trace's seed
   ASSERT_EQ(read.size(), written.size());
   const auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
   for (size_t s = 0; s < read.size(); ++s) {
