@@ -28,8 +28,9 @@ Wan memory options (docs/wan.md):
   --text-encoder-device D   where umT5 runs (default: --device); cpu saves ~11 GB of GPU memory
   --free-text-encoder       free umT5 once the prompts are encoded (reloaded for a new prompt)
   --vae-device D            where the VAE decodes (default: --device)
-  --idle-expert-on-cpu      Wan2.2-A14B: keep the expert not in use in host memory and swap
-                            the two at the boundary step (one 14B expert on the GPU, not two)
+  --idle-expert-on-cpu      Wan2.2-A14B: keep the expert not in use in host memory (page-locked)
+                            and swap the two at the boundary step (one 14B expert on the GPU, not
+                            two; ~1 s per move on an H200)
   --dit-fp8                 quantise the diffusion model's linear weights to fp8 (e4m3, a scale
                             each) as they load: about half its memory on a GPU (14B: 13.9 GiB, not
                             26.6; a quarter of the CPU's float32), for fp8's rounding of the

@@ -83,8 +83,8 @@ class ModelPicker : public QWidget {
   QString absent_device_;
   QCheckBox* text_encoder_on_cpu_;
   QCheckBox* free_text_encoder_;
-  QCheckBox* idle_expert_on_cpu_;
   QCheckBox* vae_on_cpu_;
+  QCheckBox* idle_expert_on_cpu_;
   QCheckBox* dit_fp8_;
   QLabel* info_;
   QStringList recent_;  // most recent first
