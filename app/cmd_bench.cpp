@@ -50,7 +50,8 @@ so each mode's total covers a whole generation (text encoder + steps + VAE).
   --profile-step     after the last mode's timed steps, one more of its steps, untimed, for
                      `ncu --profile-from-start off` (cudaProfilerStart/Stop around it)
   --expert-swap      a GPU only: also time Wan2.2-A14B's Idle expert on the CPU, a second DiT of
-                     the shape in host memory trading places with the first (three moves)
+                     the shape in host memory trading places with the first (two moves through
+                     pageable memory, then three through page-locked memory, as a load holds it)
   --fp8              the blocks' linear weights in e4m3 with a scale each, as a scaled fp8
                      checkpoint (ComfyUI's *_fp8_scaled) keeps them: each matmul dequantises its weight
                      (drawn in --dtype first, so the bf16 DiT must fit once)

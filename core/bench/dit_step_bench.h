@@ -50,7 +50,8 @@ struct DitStepBenchOptions {
   bool profiled_step = false;
   // After the modes, Wan2.2-A14B's Idle expert on the CPU (a GPU only): a second DiT of the shape
   // in host memory (a copy of the first) trades places with the first (WanDiT::swap_places), as at
-  // the boundary step and back at the next generation's first; each move timed.
+  // the boundary step and back at the next generation's first; each move timed, two from pageable
+  // memory, then three from page-locked memory (WanWeights::page_lock, as a load holds the expert).
   bool expert_swap = false;
   // The blocks' linear weights kept in e4m3 as a scaled fp8 checkpoint's are
   // (WanWeights::keep_block_linears_in_fp8), so the steps pay each matmul's dequantisation.
@@ -91,7 +92,8 @@ struct DitStepBenchResult {
   PipelineStageTiming vae_decode;    // the latent to an 8-bit video of video_frames × height × width
   int video_frames = 0, video_height = 0, video_width = 0;
   std::vector<DitStepBenchRow> rows;
-  std::vector<double> expert_swap_ms;  // with expert_swap: in, back, in (the first pays warm-up)
+  std::vector<double> expert_swap_ms;  // with expert_swap: in, back, in from page-locked host memory
+  std::vector<double> expert_swap_pageable_ms;  // before those: in and back through pageable memory
   double expert_page_lock_ms = 0.0;    // with expert_swap: the idle copy into page-locked memory (a load's share)
   bool expert_page_locked = false;     // whether the system allowed it (else the moves ran from pageable memory)
 

@@ -336,6 +336,7 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
     for (const auto& ms : swapped["expert_swap_ms"]) EXPECT_GT(ms.get<double>(), 0.0);
     EXPECT_NE(swap.output.find("expert swap (Idle expert on the CPU"), std::string::npos) << swap.output;
     EXPECT_TRUE(swapped["expert_page_locked"].get<bool>()) << swap.output;
+    ASSERT_EQ(swapped["expert_swap_pageable_ms"].size(), 2u) << swapped.dump();
     EXPECT_NE(swap.output.find("(page-locked host memory, locked in"), std::string::npos) << swap.output;
   }
   const CliRun swap_on_cpu = run_cli("bench step --shape tiny --device cpu --expert-swap");
