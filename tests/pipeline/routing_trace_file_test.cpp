@@ -66,6 +66,16 @@ RoutingEvent random_step(int step, int heads, bool with_maps, std::mt19937& rng)
   return e;
 }
 
+// Writes `steps` as one trace file.
+void write_trace(const std::filesystem::path& path, const std::vector<RoutingEvent>& steps) {
+  RoutingTraceFile file(path);
+  for (const RoutingEvent& step : steps) file.add(step);
+  file.commit();
+}
+
+// Equal, or both NaN (null in the file).
+bool same_number(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+
 std::string text_of(const std::filesystem::path& path) {
   std::ifstream in(path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -91,7 +101,6 @@ TEST(RoutingTraceFile, ReadsBackWhatItWrote) {
   EXPECT_EQ(run, written.front().run);
   EXPECT_TRUE(run["request"]["seed"].is_number_unsigned());  // as the studio takes a trace's seed
   ASSERT_EQ(read.size(), written.size());
-  const auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
   for (size_t s = 0; s < read.size(); ++s) {
     const RoutingEvent &a = written[s], &b = read[s];
     EXPECT_EQ(b.step, a.step);
@@ -108,8 +117,8 @@ TEST(RoutingTraceFile, ReadsBackWhatItWrote) {
       EXPECT_EQ(y.q_clusters, x.q_clusters);
       EXPECT_EQ(y.k_clusters, x.k_clusters);
       EXPECT_DOUBLE_EQ(y.density, x.density);
-      EXPECT_TRUE(same(y.estimated_log_error, x.estimated_log_error));
-      EXPECT_TRUE(same(y.measured_relative_l2, x.measured_relative_l2));
+      EXPECT_TRUE(same_number(y.estimated_log_error, x.estimated_log_error));
+      EXPECT_TRUE(same_number(y.measured_relative_l2, x.measured_relative_l2));
       EXPECT_EQ(y.batch, x.batch);
       EXPECT_EQ(y.kmeans_ms, x.kmeans_ms);
       EXPECT_EQ(y.permute_ms, x.permute_ms);
@@ -137,11 +146,7 @@ TEST(RoutingTraceFile, ReadsStepsWhoseTracesComeBeforeTheirGrid) {
   const auto dir = test::scratch_dir("routing_trace_reordered");
   std::mt19937 rng(5);
   const RoutingEvent written = random_step(4, 2, true, rng);
-  {
-    RoutingTraceFile file(dir / "trace.json");
-    file.add(written);
-    file.commit();
-  }
+  write_trace(dir / "trace.json", {written});
   const nlohmann::json original = nlohmann::json::parse(text_of(dir / "trace.json"));
   nlohmann::ordered_json step;
   step["traces"] = original["steps"][0]["traces"];
@@ -167,12 +172,7 @@ TEST(RoutingTraceFile, ReadsStepsWhoseTracesComeBeforeTheirGrid) {
 TEST(RoutingTraceFile, ReadsAPrettyPrintedTraceAsItsCompactForm) {
   const auto dir = test::scratch_dir("routing_trace_pretty");
   std::mt19937 rng(3);
-  {
-    RoutingTraceFile file(dir / "trace.json");
-    file.add(random_step(1, 3, true, rng));
-    file.add(random_step(2, 2, false, rng));
-    file.commit();
-  }
+  write_trace(dir / "trace.json", {random_step(1, 3, true, rng), random_step(2, 2, false, rng)});
   std::ofstream(dir / "pretty.json") << nlohmann::json::parse(text_of(dir / "trace.json")).dump(2);
   ASSERT_NE(text_of(dir / "pretty.json").find("\n    "), std::string::npos);
   std::vector<RoutingEvent> compact, pretty;
@@ -190,8 +190,7 @@ TEST(RoutingTraceFile, ReadsAPrettyPrintedTraceAsItsCompactForm) {
       EXPECT_EQ(y.density, x.density);
       ASSERT_EQ(y.block_log_error.size(), x.block_log_error.size());
       for (size_t b = 0; b < x.block_log_error.size(); ++b) {
-        EXPECT_TRUE(y.block_log_error[b] == x.block_log_error[b] ||
-                    (std::isnan(y.block_log_error[b]) && std::isnan(x.block_log_error[b])));
+        EXPECT_TRUE(same_number(y.block_log_error[b], x.block_log_error[b])) << b;
       }
     }
   }
@@ -202,12 +201,7 @@ TEST(RoutingTraceFile, ReadsAPrettyPrintedTraceAsItsCompactForm) {
 TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
   const auto dir = test::scratch_dir("routing_trace_damaged");
   std::mt19937 rng(11);
-  {
-    RoutingTraceFile file(dir / "good.json");
-    file.add(random_step(1, 2, true, rng));
-    file.add(random_step(2, 2, true, rng));
-    file.commit();
-  }
+  write_trace(dir / "good.json", {random_step(1, 2, true, rng), random_step(2, 2, true, rng)});
   const std::string good = text_of(dir / "good.json");
   const auto damaged = [&](const std::string& from, const std::string& to) {
     std::string text = good;
