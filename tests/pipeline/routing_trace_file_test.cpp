@@ -76,6 +76,35 @@ void write_trace(const std::filesystem::path& path, const std::vector<RoutingEve
 // Equal, or both NaN (null in the file).
 bool same_number(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
 
+// `y`, read from a file, holds every field of `x`, which was written to it (or read from another).
+void expect_read_as(const RoutingTrace& x, const RoutingTrace& y) {
+  EXPECT_EQ(y.layer, x.layer);
+  EXPECT_EQ(y.head, x.head);
+  EXPECT_EQ(y.q_clusters, x.q_clusters);
+  EXPECT_EQ(y.k_clusters, x.k_clusters);
+  EXPECT_DOUBLE_EQ(y.density, x.density);
+  EXPECT_TRUE(same_number(y.estimated_log_error, x.estimated_log_error));
+  EXPECT_TRUE(same_number(y.measured_relative_l2, x.measured_relative_l2));
+  EXPECT_EQ(y.batch, x.batch);
+  EXPECT_EQ(y.kmeans_ms, x.kmeans_ms);
+  EXPECT_EQ(y.permute_ms, x.permute_ms);
+  EXPECT_EQ(y.probe_ms, x.probe_ms);
+  EXPECT_EQ(y.routing_ms, x.routing_ms);
+  EXPECT_EQ(y.attention_ms, x.attention_ms);
+  EXPECT_EQ(y.q_labels, x.q_labels);
+  EXPECT_EQ(y.k_labels, x.k_labels);
+  EXPECT_EQ(y.q_sizes, x.q_sizes);
+  EXPECT_EQ(y.k_sizes, x.k_sizes);
+  EXPECT_EQ(y.block_map, x.block_map);
+  ASSERT_EQ(y.block_log_error.size(), x.block_log_error.size());
+  for (size_t b = 0; b < x.block_log_error.size(); ++b) {
+    // JSON has no infinity: written as null, read back as NaN.
+    EXPECT_TRUE(std::isfinite(x.block_log_error[b]) ? y.block_log_error[b] == x.block_log_error[b]
+                                                    : std::isnan(y.block_log_error[b]))
+        << b;
+  }
+}
+
 std::string text_of(const std::filesystem::path& path) {
   std::ifstream in(path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -110,33 +139,7 @@ TEST(RoutingTraceFile, ReadsBackWhatItWrote) {
     EXPECT_EQ(b.grid_frames * b.grid_height * b.grid_width, 24);
     EXPECT_EQ(b.temporal_factor, 4);
     ASSERT_EQ(b.traces.size(), a.traces.size());
-    for (size_t h = 0; h < a.traces.size(); ++h) {
-      const RoutingTrace &x = a.traces[h], &y = b.traces[h];
-      EXPECT_EQ(y.layer, x.layer);
-      EXPECT_EQ(y.head, x.head);
-      EXPECT_EQ(y.q_clusters, x.q_clusters);
-      EXPECT_EQ(y.k_clusters, x.k_clusters);
-      EXPECT_DOUBLE_EQ(y.density, x.density);
-      EXPECT_TRUE(same_number(y.estimated_log_error, x.estimated_log_error));
-      EXPECT_TRUE(same_number(y.measured_relative_l2, x.measured_relative_l2));
-      EXPECT_EQ(y.batch, x.batch);
-      EXPECT_EQ(y.kmeans_ms, x.kmeans_ms);
-      EXPECT_EQ(y.permute_ms, x.permute_ms);
-      EXPECT_EQ(y.probe_ms, x.probe_ms);
-      EXPECT_EQ(y.routing_ms, x.routing_ms);
-      EXPECT_EQ(y.attention_ms, x.attention_ms);
-      EXPECT_EQ(y.q_labels, x.q_labels);
-      EXPECT_EQ(y.k_labels, x.k_labels);
-      EXPECT_EQ(y.q_sizes, x.q_sizes);
-      EXPECT_EQ(y.k_sizes, x.k_sizes);
-      EXPECT_EQ(y.block_map, x.block_map);
-      ASSERT_EQ(y.block_log_error.size(), x.block_log_error.size());
-      for (size_t b = 0; b < x.block_log_error.size(); ++b) {
-        // JSON has no infinity: written as null, read back as NaN.
-        EXPECT_TRUE(std::isfinite(x.block_log_error[b]) ? y.block_log_error[b] == x.block_log_error[b]
-                                                        : std::isnan(y.block_log_error[b]));
-      }
-    }
+    for (size_t h = 0; h < a.traces.size(); ++h) expect_read_as(a.traces[h], b.traces[h]);
   }
 }
 
@@ -182,17 +185,7 @@ TEST(RoutingTraceFile, ReadsAPrettyPrintedTraceAsItsCompactForm) {
   ASSERT_EQ(compact.size(), 2u);
   for (size_t s = 0; s < 2; ++s) {
     ASSERT_EQ(pretty[s].traces.size(), compact[s].traces.size());
-    for (size_t h = 0; h < compact[s].traces.size(); ++h) {
-      const RoutingTrace &x = compact[s].traces[h], &y = pretty[s].traces[h];
-      EXPECT_EQ(y.q_labels, x.q_labels);
-      EXPECT_EQ(y.k_sizes, x.k_sizes);
-      EXPECT_EQ(y.block_map, x.block_map);
-      EXPECT_EQ(y.density, x.density);
-      ASSERT_EQ(y.block_log_error.size(), x.block_log_error.size());
-      for (size_t b = 0; b < x.block_log_error.size(); ++b) {
-        EXPECT_TRUE(same_number(y.block_log_error[b], x.block_log_error[b])) << b;
-      }
-    }
+    for (size_t h = 0; h < compact[s].traces.size(); ++h) expect_read_as(compact[s].traces[h], pretty[s].traces[h]);
   }
 }
 
