@@ -187,7 +187,7 @@ JsonNumber JsonCursor::read_number(int depth) {
     return {};
   }
   if (first != '-' && !is_digit(first)) {
-    (void)read_value(depth);
+    skip_value(depth);
     return {};
   }
   std::string spill;
@@ -213,7 +213,11 @@ JsonNumber JsonCursor::read_number(int depth) {
   return n;
 }
 
-nlohmann::json JsonCursor::read_value(int depth) {
+nlohmann::json JsonCursor::read_value(int depth) { return value(depth, true); }
+
+void JsonCursor::skip_value(int depth) { (void)value(depth, false); }
+
+nlohmann::json JsonCursor::value(int depth, bool keep) {
   const char c = peek();
   if ((c == '{' || c == '[') && depth >= kMaxJsonDepth) {
     throw nlohmann::json::other_error::create(600, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels",
@@ -225,14 +229,18 @@ nlohmann::json JsonCursor::read_value(int depth) {
     if (consume('}')) return object;
     do {
       std::string key = read_key();
-      object[key] = read_value(depth + 1);
+      nlohmann::json element = value(depth + 1, keep);
+      if (keep) object[key] = std::move(element);
     } while (consume(','));
     expect('}');
     return object;
   }
   if (c == '[') {
     nlohmann::json array = nlohmann::json::array();
-    read_array([&] { array.push_back(read_value(depth + 1)); });
+    read_array([&] {
+      nlohmann::json element = value(depth + 1, keep);
+      if (keep) array.push_back(std::move(element));
+    });
     return array;
   }
   if (c == '"') return read_string();

@@ -49,6 +49,9 @@ class JsonCursor {
   std::string read_key();
   // Any value as a tree; `depth` is the depth it sits at (the document is depth 0).
   nlohmann::json read_value(int depth);
+  // Any value, checked as read_value checks it but not kept: a container's elements are dropped as
+  // they are read, so a large value takes no more memory than its largest string.
+  void skip_value(int depth);
   // An array element that should be a number; anything else is read past as Other.
   JsonNumber read_number(int depth);
   // Reads an array: `on_element()` for each element, which must consume exactly one value.
@@ -70,6 +73,7 @@ class JsonCursor {
   // At least `bytes` unread in the buffer unless the input ends first; returns how many there are.
   size_t fill(size_t bytes);
   std::string read_string();
+  nlohmann::json value(int depth, bool keep);  // read_value, or skip_value where !keep
   // The number token at the cursor, consumed: a view into the buffer, or into `spill` when it is
   // longer than the buffer holds past the cursor.
   std::string_view number_token(std::string& spill);

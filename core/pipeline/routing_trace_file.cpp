@@ -201,7 +201,7 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
           cursor.read_array([&] {
             check_stop();
             if (cursor.peek() != '{') {
-              (void)cursor.read_value(kTraceDepth);  // not a trace: read past
+              cursor.skip_value(kTraceDepth);  // not a trace: read past
               return;
             }
             UncheckedTrace trace = read_trace(cursor);
@@ -229,7 +229,7 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
   };
   try {
     if (cursor.peek() != '{') {
-      (void)cursor.read_value(0);
+      cursor.skip_value(0);
       cursor.expect_end();
       throw where("is not a routing trace (no \"format\": \"" + std::string(kFormat) + "\")");
     }
@@ -256,7 +256,7 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
         } else if (key == "run") {
           run = cursor.read_value(1);
         } else {
-          (void)cursor.read_value(1);  // another top-level value: read past, not kept
+          cursor.skip_value(1);  // another top-level value: read past, not kept
         }
       } while (cursor.consume(','));
       cursor.expect('}');

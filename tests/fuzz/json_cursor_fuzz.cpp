@@ -1,7 +1,7 @@
 // Differential fuzzing of JsonCursor (the routing traces' reader) against nlohmann's stream parser
-// with the same nesting bound: every input accepted by one is accepted by the other, as the same
-// value of the same types, and every input refused by one is refused by the other. Any difference
-// traps, so libFuzzer keeps the input.
+// with the same nesting bound: every input accepted by one is accepted by the other (and by
+// skip_value), as the same value of the same types, and every input refused by one is refused by
+// the others. Any difference traps, so libFuzzer keeps the input.
 
 #include <cstddef>
 #include <cstdint>
@@ -55,7 +55,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const nlohmann::json::exception&) {
     cursor_reads = false;
   }
-  if (nlohmann_reads != cursor_reads) __builtin_trap();
+  bool cursor_skips = true;
+  try {
+    std::istringstream in(text);
+    svgear::JsonCursor cursor(in);
+    cursor.skip_value(0);
+    cursor.expect_end();
+  } catch (const nlohmann::json::exception&) {
+    cursor_skips = false;
+  }
+  if (nlohmann_reads != cursor_reads || cursor_skips != cursor_reads) __builtin_trap();
   if (nlohmann_reads && !same(expected, read)) __builtin_trap();
   return 0;
 }
