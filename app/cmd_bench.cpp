@@ -31,6 +31,8 @@ constexpr const char* kHelp = R"(usage: svgear bench attention [options]
 
 svgear bench trace: a routing trace file (`svgear generate --trace`, the studio's Open routing
 trace) of synthetic traces of a Wan shape's size written and read back; seconds and seconds per GB.
+The write includes the file's fsync; the read follows at once, from the page cache (parsing, not
+the disk).
   --tokens N  --q-clusters N  --k-clusters N   one trace's size (default 32760, 200, 1000: Wan-1.3B 480p)
   --steps N  --traces N   steps, and traces per step (default 2 and 24: ~0.13 GB)
   --folder DIR            where the file is written, and removed after (default the temporary folder)

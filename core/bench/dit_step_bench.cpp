@@ -401,7 +401,10 @@ nlohmann::json DitStepBenchResult::to_json() const {
           {"video", {video_frames, video_height, video_width}}, {"rows", rows_json},
           {"expert_swap_ms", expert_swap_ms},
           {"expert_swap_pageable_ms", expert_swap_pageable_ms},
-          {"expert_page_lock_ms", expert_page_lock_ms}, {"expert_page_locked", expert_page_locked}, {"fp8", fp8}};
+          // Null without --expert-swap: false would read as a refused lock.
+          {"expert_page_lock_ms", expert_swap_ms.empty() ? nlohmann::json(nullptr) : nlohmann::json(expert_page_lock_ms)},
+          {"expert_page_locked", expert_swap_ms.empty() ? nlohmann::json(nullptr) : nlohmann::json(expert_page_locked)},
+          {"fp8", fp8}};
 }
 
 std::string DitStepBenchResult::table() const {
@@ -431,22 +434,21 @@ std::string DitStepBenchResult::table() const {
   std::snprintf(vae_what, sizeof vae_what, "VAE decode (to %d × %d × %d, 8-bit)", video_frames, video_height, video_width);
   stage_line(vae_what, vae_decode);
   if (!expert_swap_ms.empty()) {
+    const auto moves = [&](const std::vector<double>& ms_per_move) {
+      for (double ms : ms_per_move) {
+        std::snprintf(line, sizeof line, " %.1f", ms);
+        text += line;
+      }
+    };
     std::snprintf(line, sizeof line, "expert swap (Idle expert on the CPU: two DiTs trade places, %.2f GiB each way), "
-                  "ms per move:", weights_gib);
+                  "ms per move from pageable memory:", weights_gib);
     text += line;
-    for (double ms : expert_swap_ms) {
-      std::snprintf(line, sizeof line, " %.1f", ms);
-      text += line;
-    }
-    std::snprintf(line, sizeof line, expert_page_locked ? " (page-locked host memory, locked in %.1f ms);"
-                                                         : " (pageable host memory: the system refused to lock it);",
+    moves(expert_swap_pageable_ms);
+    std::snprintf(line, sizeof line, expert_page_locked ? "; from page-locked memory (locked in %.1f ms):"
+                                                         : "; after page-locking, which the system refused in part:",
                   expert_page_lock_ms);
     text += line;
-    text += " from pageable memory:";
-    for (double ms : expert_swap_pageable_ms) {
-      std::snprintf(line, sizeof line, " %.1f", ms);
-      text += line;
-    }
+    moves(expert_swap_ms);
     text += "\n";
   }
   std::snprintf(line, sizeof line, "%-7s %10s %10s %8s %9s %12s %9s %10s %10s\n", "mode", "ms/step", "cold step",

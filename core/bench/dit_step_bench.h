@@ -92,10 +92,12 @@ struct DitStepBenchResult {
   PipelineStageTiming vae_decode;    // the latent to an 8-bit video of video_frames × height × width
   int video_frames = 0, video_height = 0, video_width = 0;
   std::vector<DitStepBenchRow> rows;
-  std::vector<double> expert_swap_ms;  // with expert_swap: in, back, in from page-locked host memory
+  // With expert_swap: in, back, in from page-locked host memory (before the forty-fourth session,
+  // from pageable memory: docs/benchmarks.md's older figures).
+  std::vector<double> expert_swap_ms;
   std::vector<double> expert_swap_pageable_ms;  // before those: in and back through pageable memory
   double expert_page_lock_ms = 0.0;    // with expert_swap: the idle copy into page-locked memory (a load's share)
-  bool expert_page_locked = false;     // whether the system allowed it (else the moves ran from pageable memory)
+  bool expert_page_locked = false;     // whether every tensor was page-locked (else some moved from pageable memory)
 
   nlohmann::json to_json() const;
   std::string table() const;

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "core/io/unique_name.h"
+#include "core/pipeline/device_info.h"
 #include "core/pipeline/routing_trace_file.h"
 #include "core/user_error.h"
 
@@ -57,6 +58,18 @@ TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& options) 
   if (options.tokens < 1 || options.tokens > kLargest || options.q_clusters < 1 || options.q_clusters > kLargest ||
       options.k_clusters < 1 || options.k_clusters > kLargest || options.steps < 1 || options.traces_per_step < 1) {
     throw UserError("bench trace: tokens and clusters must be from 1 to 1048576, steps and traces at least 1");
+  }
+  // Every trace is held until written: labels, sizes, and a byte and a float per block.
+  const double held = double(options.steps) * options.traces_per_step *
+                      (8.0 * double(options.tokens) + 8.0 * (options.q_clusters + options.k_clusters) +
+                       5.0 * double(options.q_clusters) * double(options.k_clusters));
+  if (const auto available = available_host_memory(); available && held > 0.5 * double(*available)) {
+    char message[200];
+    std::snprintf(message, sizeof message,
+                  "bench trace: the traces would take %.1f GiB of memory before they are written, more than half "
+                  "of the %.1f GiB available; choose fewer steps, traces, tokens or clusters",
+                  held / double(1 << 30), double(*available) / double(1 << 30));
+    throw UserError(message);
   }
   TraceReadBenchResult result;
   result.options = options;

@@ -1,6 +1,5 @@
 #include "core/io/json_cursor.h"
 
-#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -12,7 +11,8 @@ namespace svgear {
 namespace {
 
 constexpr size_t kBufferBytes = size_t(1) << 20;
-// The longest number token taken: a writer's shortest round-trip double has at most 24 characters.
+// How far ahead a number token is looked for in the buffer before it is gathered across refills: a
+// writer's shortest round-trip double has at most 24 characters.
 constexpr size_t kLongestNumber = 256;
 
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
@@ -183,8 +183,8 @@ std::string_view JsonCursor::number_token(std::string& spill) {
 JsonNumber JsonCursor::read_number(int depth) {
   const char first = peek();
   if (first == 'n') {
-    if (read_value(depth).is_null()) return {JsonNumber::Null};
-    return {};
+    skip_value(depth);  // null, or an error
+    return {JsonNumber::Null};
   }
   if (first != '-' && !is_digit(first)) {
     skip_value(depth);

@@ -2,8 +2,8 @@
 // JsonCursor: walks one JSON document in a stream from front to back without building it, for files
 // too large to hold as a tree: a routing trace holds ~170 million numbers per Wan step, and
 // nlohmann's parser took ~25 s per GB of them (a JSON value, a callback and strtod per number).
-// The caller reads the structure it expects (expect, read_key, read_array) and takes what it does not
-// know whole (read_value); numbers go through std::from_chars.
+// The caller reads the structure it expects (expect, read_key, read_array), takes what it does not
+// know whole (read_value) or reads it past (skip_value); numbers go through std::from_chars.
 //
 // It reads what nlohmann's stream parser reads, as the same values and types (a UTF-8 byte-order
 // mark skipped, non-negative whole numbers unsigned, numbers past double's range refused), with

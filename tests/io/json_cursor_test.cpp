@@ -110,24 +110,41 @@ TEST(JsonCursor, RefusesWhatIsNotJson) {
        {"", "[1,]", "[01]", "[1.]", "[-]", "[.5]", "[1e]", "[+1]", "{\"a\" 1}", "{\"a\": 1,}", "[1 2]", "\"abc",
         "[tru]", "[nul]", "{1: 2}", "[\"a\x01\"]", "[\"\\x\"]", "[\"\\u12\"]", "{} x", "[1]]", "[NaN]", "[inf]",
         "{\"a\": [1, 2}", "[\"\xff\"]", "[1e400]", "[-2E+999]"}) {
-    try {
-      (void)read_document(text);
-      ADD_FAILURE() << "read: " << text;
-    } catch (const nlohmann::json::exception& e) {
-      const bool overflow = e.id == 406;  // out_of_range: a number past double's range, as nlohmann says it
-      EXPECT_TRUE(overflow || std::string(e.what()).find("at byte") != std::string::npos) << text << ": " << e.what();
-      std::istringstream again(text);
-      nlohmann::json parsed;
-      EXPECT_THROW(parsed = nlohmann::json::parse(again), nlohmann::json::exception) << "nlohmann reads " << text;
+    for (const bool skip : {false, true}) {
+      std::istringstream in(text);
+      JsonCursor cursor(in);
+      try {
+        if (skip) {
+          cursor.skip_value(0);
+        } else {
+          (void)cursor.read_value(0);
+        }
+        cursor.expect_end();
+        ADD_FAILURE() << (skip ? "skipped: " : "read: ") << text;
+      } catch (const nlohmann::json::exception& e) {
+        const bool overflow = e.id == 406;  // out_of_range: a number past double's range, as nlohmann says it
+        EXPECT_TRUE(overflow || std::string(e.what()).find("at byte") != std::string::npos) << text << ": " << e.what();
+      }
     }
+    std::istringstream again(text);
+    nlohmann::json parsed;
+    EXPECT_THROW(parsed = nlohmann::json::parse(again), nlohmann::json::exception) << "nlohmann reads " << text;
   }
   const std::string at_limit(size_t(kMaxJsonDepth), '[');
   EXPECT_NO_THROW(read_document(at_limit + std::string(size_t(kMaxJsonDepth), ']')));
-  try {
-    (void)read_document("[" + at_limit + std::string(size_t(kMaxJsonDepth) + 1, ']'));
-    ADD_FAILURE() << "read past the nesting limit";
-  } catch (const nlohmann::json::exception& e) {
-    EXPECT_NE(std::string(e.what()).find("nested deeper than 64 levels"), std::string::npos) << e.what();
+  for (const bool skip : {false, true}) {
+    std::istringstream in("[" + at_limit + std::string(size_t(kMaxJsonDepth) + 1, ']'));
+    JsonCursor cursor(in);
+    try {
+      if (skip) {
+        cursor.skip_value(0);
+      } else {
+        (void)cursor.read_value(0);
+      }
+      ADD_FAILURE() << "read past the nesting limit";
+    } catch (const nlohmann::json::exception& e) {
+      EXPECT_NE(std::string(e.what()).find("nested deeper than 64 levels"), std::string::npos) << e.what();
+    }
   }
 }
 
