@@ -105,6 +105,15 @@ TEST(JsonCursor, RunsItsRefillHookEveryMebibyte) {
   EXPECT_EQ(refills, 3);
 }
 
+// The document's value, read (kept) or skipped.
+void read_or_skip(JsonCursor& cursor, bool skip) {
+  if (skip) {
+    cursor.skip_value(0);
+  } else {
+    (void)cursor.read_value(0);
+  }
+}
+
 TEST(JsonCursor, RefusesWhatIsNotJson) {
   for (const std::string text :
        {"", "[1,]", "[01]", "[1.]", "[-]", "[.5]", "[1e]", "[+1]", "{\"a\" 1}", "{\"a\": 1,}", "[1 2]", "\"abc",
@@ -114,11 +123,7 @@ TEST(JsonCursor, RefusesWhatIsNotJson) {
       std::istringstream in(text);
       JsonCursor cursor(in);
       try {
-        if (skip) {
-          cursor.skip_value(0);
-        } else {
-          (void)cursor.read_value(0);
-        }
+        read_or_skip(cursor, skip);
         cursor.expect_end();
         ADD_FAILURE() << (skip ? "skipped: " : "read: ") << text;
       } catch (const nlohmann::json::exception& e) {
@@ -136,11 +141,7 @@ TEST(JsonCursor, RefusesWhatIsNotJson) {
     std::istringstream in("[" + at_limit + std::string(size_t(kMaxJsonDepth) + 1, ']'));
     JsonCursor cursor(in);
     try {
-      if (skip) {
-        cursor.skip_value(0);
-      } else {
-        (void)cursor.read_value(0);
-      }
+      read_or_skip(cursor, skip);
       ADD_FAILURE() << "read past the nesting limit";
     } catch (const nlohmann::json::exception& e) {
       EXPECT_NE(std::string(e.what()).find("nested deeper than 64 levels"), std::string::npos) << e.what();
