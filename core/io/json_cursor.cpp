@@ -224,15 +224,11 @@ nlohmann::json JsonCursor::value(int depth, bool keep) {
                                               nullptr);
   }
   if (c == '{') {
-    ++pos_;
     nlohmann::json object = nlohmann::json::object();
-    if (consume('}')) return object;
-    do {
-      std::string key = read_key();
+    read_object([&](const std::string& key) {
       nlohmann::json element = value(depth + 1, keep);
       if (keep) object[key] = std::move(element);
-    } while (consume(','));
-    expect('}');
+    });
     return object;
   }
   if (c == '[') {

@@ -2,7 +2,7 @@
 // JsonCursor: walks one JSON document in a stream from front to back without building it, for files
 // too large to hold as a tree: a routing trace holds ~170 million numbers per Wan step, and
 // nlohmann's parser took ~25 s per GB of them (a JSON value, a callback and strtod per number).
-// The caller reads the structure it expects (expect, read_key, read_array), takes what it does not
+// The caller reads the structure it expects (read_object, read_array), takes what it does not
 // know whole (read_value) or reads it past (skip_value); numbers go through std::from_chars.
 //
 // It reads what nlohmann's stream parser reads, as the same values and types (a UTF-8 byte-order
@@ -45,8 +45,6 @@ class JsonCursor {
   void expect(char c);
   // Consumes `c` when it is the next token.
   bool consume(char c);
-  // An object's key and its ':'.
-  std::string read_key();
   // Any value as a tree; `depth` is the depth it sits at (the document is depth 0).
   nlohmann::json read_value(int depth);
   // Any value, checked as read_value checks it but not kept: a container's elements are dropped as
@@ -54,6 +52,17 @@ class JsonCursor {
   void skip_value(int depth);
   // An array element that should be a number; anything else is read past as Other.
   JsonNumber read_number(int depth);
+  // Reads an object: `on_key(key)` for each key, which must consume exactly its value.
+  template <class OnKey>
+  void read_object(OnKey on_key) {
+    expect('{');
+    if (consume('}')) return;
+    do {
+      const std::string key = read_key();
+      on_key(key);
+    } while (consume(','));
+    expect('}');
+  }
   // Reads an array: `on_element()` for each element, which must consume exactly one value.
   template <class OnElement>
   void read_array(OnElement on_element) {
@@ -73,6 +82,7 @@ class JsonCursor {
   // At least `bytes` unread in the buffer unless the input ends first; returns how many there are.
   size_t fill(size_t bytes);
   std::string read_string();
+  std::string read_key();  // an object's key and its ':'
   nlohmann::json value(int depth, bool keep);  // read_value, or skip_value where !keep
   // The number token at the cursor, consumed: a view into the buffer, or into `spill` when it is
   // longer than the buffer holds past the cursor.

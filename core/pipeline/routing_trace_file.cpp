@@ -133,34 +133,33 @@ UncheckedTrace read_trace(JsonCursor& cursor) {
   UncheckedTrace trace;
   trace.fields = nlohmann::json::object();
   RoutingTraceArrays& a = trace.arrays;
-  cursor.expect('{');
-  if (cursor.consume('}')) return trace;
-  do {
-    const std::string key = cursor.read_key();
+  cursor.read_object([&](const std::string& key) {
     std::optional<std::vector<int64_t>>* whole = key == "q_labels"    ? &a.q_labels
                                                  : key == "k_labels"  ? &a.k_labels
                                                  : key == "q_sizes"   ? &a.q_sizes
                                                  : key == "k_sizes"   ? &a.k_sizes
                                                  : key == "block_map" ? &a.block_map
                                                                       : nullptr;
-    if (cursor.peek() != '[' || (!whole && key != "block_log_error")) {
-      trace.fields[key] = cursor.read_value(kTraceDepth + 1);
-      if (whole) whole->reset();  // not an array: a later duplicate key does not revive an earlier one
-      if (key == "block_log_error") a.block_log_error.reset();
-    } else if (whole) {
+    const bool errors = key == "block_log_error";
+    const bool array = cursor.peek() == '[';
+    if (array && whole) {
       *whole = read_whole_numbers(cursor);
-    } else {
-      std::vector<double> errors;
+    } else if (array && errors) {
+      std::vector<double> values;
       a.block_log_error_has_other = false;
       cursor.read_array([&] {
         const JsonNumber n = cursor.read_number(kTraceDepth + 2);
         a.block_log_error_has_other = a.block_log_error_has_other || n.kind == JsonNumber::Other;
-        errors.push_back(n.kind == JsonNumber::Null ? std::numeric_limits<double>::quiet_NaN() : n.real);
+        values.push_back(n.kind == JsonNumber::Null ? std::numeric_limits<double>::quiet_NaN() : n.real);
       });
-      a.block_log_error = std::move(errors);
+      a.block_log_error = std::move(values);
+    } else {
+      trace.fields[key] = cursor.read_value(kTraceDepth + 1);
+      // Not an array: a later duplicate key does not revive an earlier one.
+      if (whole) whole->reset();
+      if (errors) a.block_log_error.reset();
     }
-  } while (cursor.consume(','));
-  cursor.expect('}');
+  });
   return trace;
 }
 
@@ -193,73 +192,63 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
     std::vector<RoutingTrace> traces;
     std::vector<UncheckedTrace> unchecked;
     int64_t tokens = 0;  // 0 until the step's grid is read
-    cursor.expect('{');
-    if (!cursor.consume('}')) {
-      do {
-        const std::string key = cursor.read_key();
-        if (key == "traces" && cursor.peek() == '[') {
-          cursor.read_array([&] {
-            check_stop();
-            if (cursor.peek() != '{') {
-              cursor.skip_value(kTraceDepth);  // not a trace: read past
-              return;
-            }
-            UncheckedTrace trace = read_trace(cursor);
-            if (tokens > 0) {
-              traces.push_back(checked([&] { return routing_trace_from_json(trace.fields, std::move(trace.arrays), tokens); }));
-            } else {
-              unchecked.push_back(std::move(trace));
-            }
-            if (reading) ++reading->traces;
-          });
-          continue;
-        }
-        fields[key] = cursor.read_value(kStepDepth + 1);
-        if (key == "grid") {
-          tokens = checked([&] {
-            if (tokens > 0) throw UserError("a step has two grids");
-            return grid_tokens(fields[key]);
-          });
-        }
-      } while (cursor.consume(','));
-      cursor.expect('}');
-    }
+    cursor.read_object([&](const std::string& key) {
+      if (key == "traces" && cursor.peek() == '[') {
+        cursor.read_array([&] {
+          check_stop();
+          if (cursor.peek() != '{') {
+            cursor.skip_value(kTraceDepth);  // not a trace: read past
+            return;
+          }
+          UncheckedTrace trace = read_trace(cursor);
+          if (tokens > 0) {
+            traces.push_back(checked([&] { return routing_trace_from_json(trace.fields, std::move(trace.arrays), tokens); }));
+          } else {
+            unchecked.push_back(std::move(trace));
+          }
+          if (reading) ++reading->traces;
+        });
+        return;
+      }
+      fields[key] = cursor.read_value(kStepDepth + 1);
+      if (key == "grid") {
+        tokens = checked([&] {
+          if (tokens > 0) throw UserError("a step has two grids");
+          return grid_tokens(fields[key]);
+        });
+      }
+    });
     on_step(checked([&] { return step_from_json(fields, traces, tokens, unchecked); }));
     if (reading) ++reading->steps;
   };
-  try {
-    if (cursor.peek() != '{') {
-      cursor.skip_value(0);
-      cursor.expect_end();
-      throw where("is not a routing trace (no \"format\": \"" + std::string(kFormat) + "\")");
-    }
-    cursor.expect('{');
-    if (!cursor.consume('}')) {
-      do {
+  const auto read_top_key = [&](const std::string& key) {
+    check_stop();
+    if (key == "format") {
+      const nlohmann::json format = cursor.read_value(1);
+      if (!format.is_string() || format.get<std::string>() != kFormat) {
+        throw where("is not a routing trace of a known format (\"format\": " + format.dump() + ", expected \"" +
+                    std::string(kFormat) + "\")");
+      }
+      format_seen = true;
+    } else if (key == "steps") {
+      if (!format_seen) throw where("is not a routing trace: its \"format\" does not come first");
+      if (cursor.peek() != '[') throw where("is not a routing trace: its \"steps\" is not a list");
+      cursor.read_array([&] {
         check_stop();
-        const std::string key = cursor.read_key();
-        if (key == "format") {
-          const nlohmann::json format = cursor.read_value(1);
-          if (!format.is_string() || format.get<std::string>() != kFormat) {
-            throw where("is not a routing trace of a known format (\"format\": " + format.dump() + ", expected \"" +
-                        std::string(kFormat) + "\")");
-          }
-          format_seen = true;
-        } else if (key == "steps") {
-          if (!format_seen) throw where("is not a routing trace: its \"format\" does not come first");
-          if (cursor.peek() != '[') throw where("is not a routing trace: its \"steps\" is not a list");
-          cursor.read_array([&] {
-            check_stop();
-            if (cursor.peek() != '{') throw where("is not a routing trace: its \"steps\" holds something other than steps");
-            read_step();
-          });
-        } else if (key == "run") {
-          run = cursor.read_value(1);
-        } else {
-          cursor.skip_value(1);  // another top-level value: read past, not kept
-        }
-      } while (cursor.consume(','));
-      cursor.expect('}');
+        if (cursor.peek() != '{') throw where("is not a routing trace: its \"steps\" holds something other than steps");
+        read_step();
+      });
+    } else if (key == "run") {
+      run = cursor.read_value(1);
+    } else {
+      cursor.skip_value(1);  // another top-level value: read past, not kept
+    }
+  };
+  try {
+    if (cursor.peek() == '{') {
+      cursor.read_object(read_top_key);
+    } else {
+      cursor.skip_value(0);  // not an object: no "format", said below
     }
     cursor.expect_end();
   } catch (const nlohmann::json::exception& e) {
