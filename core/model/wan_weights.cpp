@@ -490,9 +490,9 @@ bool WanWeights::page_lock(at::Device gpu) {
   bool all = true;
   for_each_tensor_mutable([&](const std::string&, at::Tensor& tensor, WeightPrecision) {
     if (!tensor.device().is_cpu() || tensor.is_pinned()) return;
-    at::Tensor locked = page_locked_copy(tensor, gpu);
+    at::Tensor locked = page_locked(tensor, gpu);
     if (locked.defined()) {
-      tensor = std::move(locked);  // one tensor at a time: the host holds one extra
+      tensor = std::move(locked);  // a copy, where one was needed, one tensor at a time
     } else {
       all = false;
     }

@@ -211,10 +211,10 @@ struct WanWeights {
   // are page-locked (page_lock), each leaving tensor takes its arriving one's host memory, so the
   // host side stays page-locked and nothing is allocated there.
   static void swap_places(WanWeights& to_host, WanWeights& to_device, at::Device device, at::ScalarType dtype);
-  // Moves the host tensors into page-locked memory of exactly their size (page_locked_copy), one at a
-  // time, where the build has CUDA and the system allows it; the others stay pageable. For weights
-  // that will trade places with `gpu`'s (swap_places): 23 s per 14B move from pageable memory on an
-  // H200, 1.1 s from page-locked memory.
+  // Page-locks the host tensors (page_locked: each one's own memory in place, else a copy of exactly
+  // its size, one at a time) where the build has CUDA and the system allows it; the others stay
+  // pageable. For weights that will trade places with `gpu`'s (swap_places): 23 s per 14B move from
+  // pageable memory on an H200, 1.1 s from page-locked memory.
   // Returns whether every host tensor is page-locked now.
   bool page_lock(at::Device gpu);
 };
