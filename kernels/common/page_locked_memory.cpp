@@ -51,6 +51,9 @@ at::Tensor page_locked(const at::Tensor& host, at::Device gpu) {
   TORCH_CHECK(host.device().is_cpu(), "page_locked takes a CPU tensor");
 #if SVGEAR_HAVE_CUDA
   if (!gpu.is_cuda() || !at::hasCUDA()) return {};
+  // LibTorch takes no pointer for page-locked (is_pinned, and its copies' choice of path) before it
+  // has initialised CUDA itself, whatever the runtime says.
+  at::globalContext().lazyInitDevice(at::kCUDA);
   const c10::cuda::CUDAGuard on_gpu(gpu);
   at::Tensor in_place = registered_in_place(host);
   return in_place.defined() ? in_place : allocated_copy(host);
