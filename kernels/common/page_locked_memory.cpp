@@ -22,24 +22,41 @@ bool cuda_ok(cudaError_t status) {
   return false;
 }
 
-// Registering pins the pages the tensor already has (no copy): several times faster than allocating
-// fresh page-locked memory and copying into it, and the host never holds the tensor twice.
-at::Tensor registered_in_place(const at::Tensor& host) {
-  const size_t bytes = host.nbytes();
-  if (!host.is_contiguous() || bytes == 0) return {};
-  void* data = host.data_ptr();
-  if (!cuda_ok(cudaHostRegister(data, bytes, cudaHostRegisterPortable))) return {};
-  // The deleter holds `host`, so its memory outlives the registration.
-  return at::from_blob(
-      data, host.sizes(), host.strides(),
-      [keep = host](void* p) { cuda_ok(cudaHostUnregister(p)); }, host.options());
+// Runs `release` in `device`'s context without throwing (c10's CUDAGuard throws): a deleter may
+// run at exit, after the runtime has gone.
+template <typename Release>
+void release_on(int device, Release release) {
+  int previous = 0;
+  const bool switch_device = cuda_ok(cudaGetDevice(&previous)) && previous != device;
+  if (switch_device) cuda_ok(cudaSetDevice(device));
+  cuda_ok(release());
+  if (switch_device) cuda_ok(cudaSetDevice(previous));
 }
 
-at::Tensor allocated_copy(const at::Tensor& host) {
+// Registering pins the pages the tensor already has: several times faster than allocating fresh
+// page-locked memory and copying into it, and the host never holds the tensor twice. Only memory
+// that nothing else can reach: an alias could read the result's later writes (swap_places lends
+// the memory to another tensor), or resize the storage and free memory still registered.
+at::Tensor registered_in_place(const at::Tensor& host, int device) {
+  const size_t bytes = host.nbytes();
+  const bool sole_owner = host.use_count() == 1 && host.storage().use_count() == 1 &&
+                          host.storage_offset() == 0 && host.storage().nbytes() == bytes;
+  if (!sole_owner || !host.is_contiguous() || bytes == 0) return {};
+  void* data = host.data_ptr();
+  if (!cuda_ok(cudaHostRegister(data, bytes, cudaHostRegisterPortable))) return {};
+  // The deleter holds `host`, so the memory outlives the registration.
+  return at::from_blob(
+      data, host.sizes(), host.strides(),
+      [keep = host, device](void* p) { release_on(device, [p] { return cudaHostUnregister(p); }); },
+      host.options());
+}
+
+at::Tensor allocated_copy(const at::Tensor& host, int device) {
   const size_t bytes = static_cast<size_t>(host.numel()) * host.element_size();
   void* memory = nullptr;
   if (!cuda_ok(cudaHostAlloc(&memory, bytes == 0 ? 1 : bytes, cudaHostAllocPortable))) return {};
-  at::Tensor copy = at::from_blob(memory, host.sizes(), [](void* p) { cuda_ok(cudaFreeHost(p)); }, host.options());
+  const auto free_memory = [device](void* p) { release_on(device, [p] { return cudaFreeHost(p); }); };
+  at::Tensor copy = at::from_blob(memory, host.sizes(), free_memory, host.options());
   copy.copy_(host);
   return copy;
 }
@@ -55,8 +72,9 @@ at::Tensor page_locked(const at::Tensor& host, at::Device gpu) {
   // has initialised CUDA itself, whatever the runtime says.
   at::globalContext().lazyInitDevice(at::kCUDA);
   const c10::cuda::CUDAGuard on_gpu(gpu);
-  at::Tensor in_place = registered_in_place(host);
-  return in_place.defined() ? in_place : allocated_copy(host);
+  const int device = c10::cuda::current_device();
+  at::Tensor in_place = registered_in_place(host, device);
+  return in_place.defined() ? in_place : allocated_copy(host, device);
 #else
   (void)gpu;
   return {};

@@ -10,12 +10,13 @@
 namespace svgear {
 
 // The CPU tensor `host` in page-locked memory, page-locked for every GPU through `gpu`'s context (so
-// that no other GPU gets one), freed with the last tensor that shares it:
-// - where `host` is contiguous, its own memory, registered in place (cudaHostRegister): no copy and
-//   no second allocation; the returned tensor shares `host`'s storage and unregisters it when the
-//   last tensor that holds the registration goes;
-// - where that is refused (a page already registered through a neighbouring tensor, memory the
-//   system will not lock in place), a contiguous copy in memory of exactly its size (cudaHostAlloc).
+// that no other GPU gets one), freed with the last tensor that shares the result:
+// - where `host` is the only handle on all of its memory (one Tensor, one storage user, contiguous,
+//   the whole storage), that memory registered in place (cudaHostRegister): no copy and no second
+//   allocation. The result wraps it and holds `host`; the registration ends with the result's last
+//   holder, before the memory is freed;
+// - else, or where the system refuses to lock it in place, a contiguous copy in memory of exactly
+//   its size (cudaHostAlloc), so that nothing else sees the result's later writes.
 // Undefined where the build has no CUDA, `gpu` is not a CUDA device, or the system refuses to lock
 // that much memory either way (the caller keeps the pageable tensor).
 at::Tensor page_locked(const at::Tensor& host, at::Device gpu);

@@ -105,9 +105,10 @@ TEST(WanDiTCuda, SwapPlacesFinishesAMoveThatStoppedMidway) {
   }
 }
 
-// Page-locked weights on the host (page_lock, the idle expert's home) lend each tensor's memory to
-// the one that leaves the GPU in its place: after a swap the host side is page-locked and sits in
-// exactly the memory the arriving weights held, and a second swap brings everything back unchanged.
+// Page-locked weights on the host (page_lock, the idle expert's home: their own memory, locked in
+// place) lend each tensor's memory to the one that leaves the GPU in its place: after a swap the
+// host side is page-locked and sits in exactly the memory the arriving weights held, and a second
+// swap brings everything back unchanged.
 TEST(WanDiTCuda, SwapPlacesTradesPageLockedHostMemory) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   const c10::Device cuda(c10::kCUDA, 0), cpu(c10::kCPU);
@@ -130,8 +131,11 @@ TEST(WanDiTCuda, SwapPlacesTradesPageLockedHostMemory) {
     return out;
   };
   const std::vector<at::Tensor> gpu_values = values(on_gpu), host_values = values(on_host);
+  std::set<const void*> pageable;
+  for (const auto& [name, tensor] : on_host.state_dict()) pageable.insert(tensor.data_ptr());
   ASSERT_TRUE(on_host.page_lock(cuda));
   const std::set<const void*> locked = host_memory(on_host);
+  EXPECT_EQ(locked, pageable);  // locked in place, not copied
   const std::vector<at::Tensor> locked_values = values(on_host);
   for (size_t j = 0; j < host_values.size(); ++j) EXPECT_TRUE(at::equal(locked_values[j], host_values[j])) << j;
 
