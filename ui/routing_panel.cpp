@@ -257,7 +257,7 @@ void RoutingPanel::clear() {
          "warm-up steps and dense layers have no routing."));
 }
 
-void RoutingPanel::addStep(std::shared_ptr<RoutingStep> step) {
+bool RoutingPanel::appendStep(std::shared_ptr<RoutingStep> step) {
   steps_.push_back(std::move(step));
   detail_bytes_ += steps_.back()->detail_bytes();
   bool dropped_shown = false;
@@ -269,6 +269,11 @@ void RoutingPanel::addStep(std::shared_ptr<RoutingStep> step) {
   const RoutingStep& added = *steps_.back();
   step_->addItem(tr("%1 / %2").arg(added.step + 1).arg(added.num_steps), added.step);
   frame_->setRange(0, std::max(0, added.grid_frames - 1));
+  return dropped_shown;
+}
+
+void RoutingPanel::addStep(std::shared_ptr<RoutingStep> step) {
+  const bool dropped_shown = appendStep(std::move(step));
   if (follow_->isChecked() || steps_.size() == 1) {
     step_->setCurrentIndex(step_->count() - 1);
     syncLayersAndHeads();
@@ -276,6 +281,15 @@ void RoutingPanel::addStep(std::shared_ptr<RoutingStep> step) {
   } else if (dropped_shown || plot_axis_->currentIndex() != kPlotPerLayer) {
     showSelection();  // the shown step lost its maps, or the per-step plots grew
   }
+}
+
+void RoutingPanel::addSteps(std::vector<std::shared_ptr<RoutingStep>> steps) {
+  if (steps.empty()) return;
+  const bool was_empty = steps_.empty();
+  for (auto& step : steps) appendStep(std::move(step));
+  if (follow_->isChecked() || was_empty) step_->setCurrentIndex(step_->count() - 1);
+  syncLayersAndHeads();
+  showSelection();
 }
 
 void RoutingPanel::setClip(const SharedVideo& clip) {
@@ -304,11 +318,13 @@ void RoutingPanel::syncLayersAndHeads() {
   const int head = shownHead();
   std::vector<int> layers, heads;
   for (const RoutingTrace& t : step->traces) {
-    if (std::find(layers.begin(), layers.end(), t.layer) == layers.end()) layers.push_back(t.layer);
-    if (std::find(heads.begin(), heads.end(), t.head) == heads.end()) heads.push_back(t.head);
+    layers.push_back(t.layer);
+    heads.push_back(t.head);
   }
-  std::sort(layers.begin(), layers.end());
-  std::sort(heads.begin(), heads.end());
+  for (std::vector<int>* values : {&layers, &heads}) {
+    std::sort(values->begin(), values->end());
+    values->erase(std::unique(values->begin(), values->end()), values->end());
+  }
   layer_->clear();
   for (int l : layers) layer_->addItem(tr("%1 of %2").arg(l).arg(step->num_layers), l);
   head_->clear();

@@ -53,6 +53,8 @@ class RoutingPanel : public QWidget {
   // One step's traces, which the panel takes over (it may drop their maps later); with "latest"
   // ticked the views jump to it.
   void addStep(std::shared_ptr<RoutingStep> step);
+  // Many steps at once (an opened trace file), the views updated once, at the last.
+  void addSteps(std::vector<std::shared_ptr<RoutingStep>> steps);
   // Bytes of labels, block maps and estimates to keep (the newest step always keeps its own).
   void setDetailBudget(size_t bytes) { detail_budget_bytes_ = bytes; }
   size_t detailBudget() const { return detail_budget_bytes_; }
@@ -82,6 +84,8 @@ class RoutingPanel : public QWidget {
   void selectionChanged();
 
  private:
+  // Appends a step and drops old detail over the budget; whether the shown step lost its detail.
+  bool appendStep(std::shared_ptr<RoutingStep> step);
   // Refill the layer and head lists from the selected step, keeping the chosen values if present.
   void syncLayersAndHeads();
   void showSelection();

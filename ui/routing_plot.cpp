@@ -75,22 +75,34 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
   clear();
 }
 
-void RoutingPlot::showLayers(const RoutingStep& step, int head) {
+namespace {
+
+// Per value of `axis` (a trace's layer or head), the step's first trace with `fixed` at `value`
+// (head kAllHeads: the layer summaries), in order: one pass over the traces, whatever
+// num_layers or num_heads claim.
+template <typename Point>
+std::vector<Point> points_along(const RoutingStep& step, int RoutingTrace::*axis, int RoutingTrace::*fixed, int value) {
   std::vector<Point> points;
-  for (int layer = 0; layer < step.num_layers; ++layer) {
-    if (const RoutingTrace* t = step.find(layer, head)) points.push_back({double(layer), t});
+  const bool summaries = fixed == &RoutingTrace::head && value == kAllHeads;
+  for (const RoutingTrace& t : summaries ? step.head_means : step.traces) {
+    if (t.*fixed == value) points.push_back({double(t.*axis), &t});
   }
-  plot(points, Quantity::Accuracy, tr("layer (step %1)").arg(step.step + 1), 0,
-       std::max(1, step.num_layers - 1));
+  std::stable_sort(points.begin(), points.end(), [](const Point& a, const Point& b) { return a.x < b.x; });
+  points.erase(std::unique(points.begin(), points.end(), [](const Point& a, const Point& b) { return a.x == b.x; }),
+               points.end());
+  return points;
+}
+
+}  // namespace
+
+void RoutingPlot::showLayers(const RoutingStep& step, int head) {
+  plot(points_along<Point>(step, &RoutingTrace::layer, &RoutingTrace::head, head), Quantity::Accuracy,
+       tr("layer (step %1)").arg(step.step + 1), 0, std::max(1, step.num_layers - 1));
 }
 
 void RoutingPlot::showHeads(const RoutingStep& step, int layer) {
-  std::vector<Point> points;
-  for (int head = 0; head < step.num_heads; ++head) {
-    if (const RoutingTrace* t = step.find(layer, head)) points.push_back({double(head), t});
-  }
-  plot(points, Quantity::Accuracy, tr("head (step %1, layer %2)").arg(step.step + 1).arg(layer), 0,
-       std::max(1, step.num_heads - 1));
+  plot(points_along<Point>(step, &RoutingTrace::head, &RoutingTrace::layer, layer), Quantity::Accuracy,
+       tr("head (step %1, layer %2)").arg(step.step + 1).arg(layer), 0, std::max(1, step.num_heads - 1));
 }
 
 void RoutingPlot::showSteps(const std::vector<std::shared_ptr<RoutingStep>>& steps, int layer, int head) {

@@ -97,8 +97,10 @@ RoutingEvent step_from_json(const nlohmann::json& j, std::vector<RoutingTrace>& 
   RoutingEvent step;
   step.step = bounded_integer(j, "step", 0, kLargest);
   step.num_steps = bounded_integer(j, "num_steps", 1, kLargest);
-  step.num_layers = bounded_integer(j, "num_layers", 1, kLargest);
-  step.num_heads = bounded_integer(j, "num_heads", 1, kLargest);
+  // Far past any DiT's (Wan 14B: 40 × 40), and small enough that a view looping over them stays quick.
+  constexpr int kMostLayersOrHeads = 4096;
+  step.num_layers = bounded_integer(j, "num_layers", 1, kMostLayersOrHeads);
+  step.num_heads = bounded_integer(j, "num_heads", 1, kMostLayersOrHeads);
   const nlohmann::json grid = j.value("grid", nlohmann::json());
   const int64_t tokens = grid_tokens(grid);
   step.grid_frames = grid["frames"].get<int>();
@@ -112,6 +114,13 @@ RoutingEvent step_from_json(const nlohmann::json& j, std::vector<RoutingTrace>& 
   }
   traces.clear();
   unchecked.clear();
+  for (const RoutingTrace& t : step.traces) {
+    if (t.layer >= step.num_layers || t.head >= step.num_heads) {
+      throw UserError("a trace of layer " + std::to_string(t.layer) + ", head " + std::to_string(t.head) +
+                      " lies outside its step's " + std::to_string(step.num_layers) + " layers × " +
+                      std::to_string(step.num_heads) + " heads");
+    }
+  }
   return step;
 }
 

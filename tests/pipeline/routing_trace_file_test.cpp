@@ -236,6 +236,11 @@ TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
        "two grids"},
       {damaged(R"("frames":2)", R"("frames":0)"), "\"frames\" is not a whole number from 1"},
       {damaged(R"("num_heads":2)", R"("num_heads":"two")"), "\"num_heads\" is not a whole number"},
+      // Counts no DiT has, and traces outside their step's: a view loops over a step's layers.
+      {damaged(R"("num_heads":2)", R"("num_heads":4097)"), "\"num_heads\" is not a whole number from 1 to 4096"},
+      {damaged(R"("num_layers":4)", R"("num_layers":1048576)"), "\"num_layers\" is not a whole number from 1 to 4096"},
+      {changed([](nlohmann::json& t) { t["layer"] = 4; }), "a trace of layer 4, head 0 lies outside its step's 4 layers × 2 heads"},
+      {changed([](nlohmann::json& t) { t["head"] = 2; }), "lies outside its step's 4 layers × 2 heads"},
   };
   for (const auto& [text, message] : cases) {
     std::ofstream(dir / "bad.json", std::ios::trunc) << text;
