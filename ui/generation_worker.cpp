@@ -128,23 +128,24 @@ QStringList to_qt(const std::vector<std::string>& words) {
 GenerationWorker::GenerationWorker() = default;
 GenerationWorker::~GenerationWorker() = default;
 
-void GenerationWorker::loadModel(const QString& folder, const ModelPlacement& placement) {
+int GenerationWorker::loadModel(const QString& folder, const ModelPlacement& placement) {
   cancel_.reset();  // on the caller's thread, as start() does: a cancel() after this one is never lost
   if (latest_load_) latest_load_->cancel();  // the previous choice gives way, queued or loading
   auto token = std::make_shared<CancelToken>(&cancel_);
   latest_load_ = token;
-  QMetaObject::invokeMethod(this, [this, folder, placement, token] {
+  const int number = ++loads_;
+  QMetaObject::invokeMethod(this, [this, folder, placement, token, number] {
     // Stopped by cancel() (Esc, or the window's close) rather than by a newer choice.
     const auto cancelled_by_user = [&] {
       Q_EMIT logLine("loading " + folder + " cancelled");
-      Q_EMIT modelLoadCancelled(folder);
+      Q_EMIT modelLoadCancelled(folder, number);
     };
     if (token->is_cancelled()) {  // before it started: a newer choice's load says nothing of this one
       if (cancel_.is_cancelled()) cancelled_by_user();
       return;
     }
     try {
-      load(folder, placement, token);
+      load(folder, placement, token, number);
     } catch (const Cancelled&) {
       if (cancel_.is_cancelled()) {
         cancelled_by_user();
@@ -152,9 +153,10 @@ void GenerationWorker::loadModel(const QString& folder, const ModelPlacement& pl
         Q_EMIT logLine("loading " + folder + " stopped: another model was chosen");
       }
     } catch (const std::exception& e) {
-      Q_EMIT modelFailed(folder, error_text(e));
+      Q_EMIT modelFailed(folder, error_text(e), number);
     }
   }, Qt::QueuedConnection);
+  return number;
 }
 
 void GenerationWorker::start(const StudioRequest& request) {
@@ -178,7 +180,7 @@ void GenerationWorker::sweep(const StudioRequest& request, const QString& cache_
 void GenerationWorker::cancel() { cancel_.cancel(); }
 
 void GenerationWorker::load(const QString& folder, const ModelPlacement& placement,
-                            std::shared_ptr<const CancelToken> cancel) {
+                            std::shared_ptr<CancelToken> cancel, int load_number) {
   set_cpu_threads(0);
   Q_EMIT logLine("loading the model in " + folder);
   // A folder that is no model (the parent, a Wan folder without its VAE) keeps the loaded one:
@@ -201,6 +203,7 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
   const ModelManifest& m = model_->manifest;
   ModelSummary summary;
   summary.folder = folder;
+  summary.load = load_number;
   summary.name = QString::fromStdString(m.name);
   summary.description = QString::fromStdString(m.description);
   summary.device = QString::fromStdString(model_->device.str());
@@ -244,11 +247,16 @@ bool GenerationWorker::loadFor(const StudioRequest& request) {
                  (parts(request.placement) != parts(model_placement_) && model_->manifest.latent == LatentKind::WanVae));
   if (!model_ || folder != model_folder_ || placement_changed) {
     try {
-      load(folder, request.placement, std::make_shared<CancelToken>(&cancel_));
+      load(folder, request.placement, std::make_shared<CancelToken>(&cancel_), 0);
     } catch (const Cancelled&) {
       Q_EMIT cancelled(nullptr, 0);
       return false;
     }
+  } else {
+    // The model stays: a newer choice that gave way to it (Esc while it waited, a folder that is no
+    // model) cancelled its load's token, which its text encoder still polls. Esc reaches this run
+    // through cancel_, the token's parent.
+    model_cancel_->reset();
   }
   if (model_->device.is_cpu()) {
     const int threads = set_cpu_threads(request.cpu_threads);

@@ -52,7 +52,8 @@ class GenerationWorker : public QObject {
   // loadModel is called again stops (between tensors: a Wan model's load takes minutes). Not during
   // a run (the window disables model choice then): loadModel resets the worker's token, which would
   // clear a cancel of that run, and the run's model gives up its token to the newer choice.
-  void loadModel(const QString& folder, const ModelPlacement& placement);
+  // loadModel returns its load's number (1, 2, …), which the model signals carry.
+  int loadModel(const QString& folder, const ModelPlacement& placement);
   void start(const StudioRequest& request);
   // Runs the request dense and with its sparse mode (SVG-EAR when it asks for dense), same seed,
   // reusing a dense run cached under `cache_folder` when the request matches. Reports steps of both
@@ -80,12 +81,14 @@ class GenerationWorker : public QObject {
   };
 
  Q_SIGNALS:
+  // `load`: the number loadModel returned (ModelSummary::load for modelLoaded; 0 for a run's own
+  // load), so that the window tells a superseded load of the same folder from the one it waits for.
   void modelLoaded(const svgear::ModelSummary& summary);
-  void modelFailed(const QString& folder, const QString& message);
+  void modelFailed(const QString& folder, const QString& message, int load);
   // EventSink::on_warning: a prompt cut short, a sparse mode without its kernel.
   void warning(const QString& line);
   // A loadModel that cancel() stopped, queued or loading (not one a newer loadModel replaced).
-  void modelLoadCancelled(const QString& folder);
+  void modelLoadCancelled(const QString& folder, int load);
   void stepDone(const svgear::StepEvent& step);
   // Videos cross as shared, immutable frames, which the GUI never copies.
   void previewReady(int step, svgear::SharedVideo video);
@@ -108,9 +111,9 @@ class GenerationWorker : public QObject {
 
  private:
   // Both run on the worker's thread. load() throws what Model::load throws; `cancel` stops it and
-  // then stays with the model, whose text encoder keeps a pointer to it (to poll while reloading
-  // weights it has freed, which the studio never asks for).
-  void load(const QString& folder, const ModelPlacement& placement, std::shared_ptr<const CancelToken> cancel);
+  // then stays with the model, whose text encoder keeps a pointer to it (to poll while it reloads
+  // the weights it freed after encoding: Free it after encoding).
+  void load(const QString& folder, const ModelPlacement& placement, std::shared_ptr<CancelToken> cancel, int load_number);
   // The request's model, loaded unless it already is; false (and failed emitted) without a folder.
   bool loadFor(const StudioRequest& request);
   void run(const StudioRequest& request);
@@ -122,7 +125,10 @@ class GenerationWorker : public QObject {
   CancelToken cancel_;  // the running work's; the parent of every load's token
   // The last loadModel's token, on the GUI thread only: the next loadModel cancels it.
   std::shared_ptr<CancelToken> latest_load_;
-  std::shared_ptr<const CancelToken> model_cancel_;  // before model_, whose text encoder keeps a pointer to it
+  int loads_ = 0;  // loadModel calls so far, on the GUI thread only
+  // The load's token, before model_, whose text encoder keeps a pointer to it (and polls it when it
+  // reloads freed weights); a newer choice that gave way leaves it cancelled, so a run resets it.
+  std::shared_ptr<CancelToken> model_cancel_;
   std::unique_ptr<Model> model_;
   QString model_folder_;
   ModelPlacement model_placement_;  // what the loaded model was loaded with

@@ -427,18 +427,20 @@ void MainWindow::buildActions() {
 
 void MainWindow::connectWorker() {
   connect(worker_, &GenerationWorker::modelLoaded, this, [this](const ModelSummary& m) { onModelLoaded(m); });
-  connect(worker_, &GenerationWorker::modelLoadCancelled, this, [this](const QString& folder) {
-    if (folder != loading_folder_) return;
-    setLoadingFolder(QString());
+  connect(worker_, &GenerationWorker::modelLoadCancelled, this, [this](const QString&, int load) {
+    if (load != loading_load_) return;
+    setLoading(QString(), 0);
     idle_expert_matters_ = true;
     model_picker_->showError(tr("loading cancelled; choose the model again to load it"));
     if (!generating_) statusBar()->showMessage(tr("Model load cancelled"));
   });
-  connect(worker_, &GenerationWorker::modelFailed, this, [this](const QString& folder, const QString& message) {
-    if (folder == loading_folder_) setLoadingFolder(QString());
-    // A load the user has since replaced by another folder (onModelLoaded filters the same way).
-    if (folder != model_picker_->currentFolder()) {
-      log_->info(tr("loading %1 failed, but it is no longer the chosen model: %2").arg(folder, message));
+  connect(worker_, &GenerationWorker::modelFailed, this, [this](const QString& folder, const QString& message, int load) {
+    // A load the user has since replaced by another choice, of this folder or another (onModelLoaded
+    // filters the same way): the newer load is the one to wait for and to report.
+    const bool awaited = load == loading_load_;
+    if (awaited) setLoading(QString(), 0);
+    if (!awaited || folder != model_picker_->currentFolder()) {
+      log_->info(tr("loading %1 failed, but a newer choice has replaced it: %2").arg(folder, message));
       return;
     }
     // apply_model_defaults_ stays: a retry of this folder (a new placement) still wants them.
@@ -501,9 +503,8 @@ void MainWindow::loadModel(const QString& folder) {
   prompt_panel_->setVocabulary({});
   prompt_panel_->setExamples({});
   if (!generating_) statusBar()->showMessage(tr("Loading the model in %1… (Esc cancels)").arg(folder));
-  setLoadingFolder(folder);
   idle_expert_matters_ = true;  // until the model says otherwise: a pair may be loading
-  worker_->loadModel(folder, model_picker_->placement());
+  setLoading(folder, worker_->loadModel(folder, model_picker_->placement()));
 }
 
 void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
@@ -700,8 +701,9 @@ void MainWindow::cancel() {
   statusBar()->showMessage(tr("Cancelling after the current step (or decode frame)…"));
 }
 
-void MainWindow::setLoadingFolder(const QString& folder) {
+void MainWindow::setLoading(const QString& folder, int load) {
   loading_folder_ = folder;
+  loading_load_ = load;
   updateRunActions();
 }
 
@@ -835,9 +837,11 @@ void MainWindow::reportError(const QString& message) {
 }
 
 void MainWindow::onModelLoaded(const ModelSummary& model) {
-  if (model.folder == loading_folder_) setLoadingFolder(QString());
-  // A load queued before the user chose another folder (the restored one at start-up) finishes
-  // first: its vocabulary and defaults must not land on the model now chosen.
+  // A load queued before the user chose again (another folder: the restored one at start-up; or
+  // this folder with another device or placement) finishes first: its vocabulary, defaults and
+  // placement must not land on the choice now loading. A run's own load (0) comes when none is.
+  if (model.load != loading_load_) return;
+  setLoading(QString(), 0);
   if (model.folder != model_picker_->currentFolder()) return;
   model_picker_->showModel(model);
   idle_expert_matters_ = model.low_noise_guidance && model.device.startsWith("cuda");
@@ -1086,7 +1090,7 @@ bool MainWindow::openRoutingTrace(const QString& path) {
     const nlohmann::json run = opened.steps.empty() ? nlohmann::json() : opened.steps.front()->run;
     routing_clear_pending_ = false;
     routing_->clear();
-    for (auto& step : opened.steps) routing_->addStep(std::move(step));
+    routing_->addSteps(std::move(opened.steps));
     // The preview shows another video: no inspector or underlay from the trace's tokens.
     setRoutingMatchesPreview(false);
     routing_->setClip(nullptr);

@@ -123,7 +123,9 @@ class MainWindow : public QMainWindow {
   void setGenerating(bool generating);
   void updateExportActions();  // each export enabled when it has something to write and no run is on
   void loadModel(const QString& folder);  // in the worker, with the picker's placement; Esc cancels it
-  void setLoadingFolder(const QString& folder);  // and the run actions' state with it
+  // The load the window waits for (its folder and loadModel's number; none: empty and 0), and the
+  // run actions' state with it.
+  void setLoading(const QString& folder, int load);
   bool runsAllowed() const;                        // no run and no model load under way
   bool cachedRunsAllowed() const;                  // and the dense-run cache is not being cleared
   void updateRunActions();
@@ -197,6 +199,7 @@ class MainWindow : public QMainWindow {
   QString run_label_;           // during a Compare or sweep: which run, for the step line
   QSet<QString> run_warnings_;  // the running work's warnings so far, each shown once
   QString loading_folder_;  // the model folder the window asked the worker to load, until it answers
+  int loading_load_ = 0;    // and that load's number: an older load of the same folder is not it
   bool apply_model_defaults_ = false;  // set by openModelFolder until the chosen model has loaded
   // Whether Idle expert on the CPU changes the chosen model: a pair of experts loaded on a GPU, or
   // one that has not loaded (a pair may have failed for want of the memory it frees).

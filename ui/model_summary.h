@@ -12,6 +12,7 @@ namespace svgear {
 
 struct ModelSummary {
   QString folder;
+  int load = 0;  // the GenerationWorker::loadModel that made it; 0: a run's own load
   QString name;
   QString description;
   QString device;
