@@ -54,7 +54,12 @@ WanConfig WanConfig::from_json(const nlohmann::json& json) {
     if (!it->is_array() || it->size() != 3) {
       fail("field 'patch_size' must be [frames, height, width], got " + it->dump());
     }
-    for (int i = 0; i < 3; ++i) c.patch_size[i] = positive_int((*it)[i], "patch_size");
+    for (int i = 0; i < 3; ++i) {
+      c.patch_size[i] = positive_int((*it)[i], "patch_size");
+      if (c.patch_size[i] > kLargestPatch) {
+        fail("field 'patch_size' must hold extents of at most " + std::to_string(kLargestPatch) + ", got " + it->dump());
+      }
+    }
   }
   c.text_len = required_int(json, "text_len");
   c.in_dim = required_int(json, "in_dim");

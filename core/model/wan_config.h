@@ -3,6 +3,7 @@
 // defaults of Wan2.1-T2V-1.3B. from_json reads the layout of the official `config.json`.
 
 #include <array>
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
@@ -30,7 +31,10 @@ struct WanConfig {
   double eps = 1e-6;
 
   int head_dim() const { return dim / num_heads; }
-  int patch_volume() const { return patch_size[0] * patch_size[1] * patch_size[2]; }
+  int64_t patch_volume() const { return int64_t(patch_size[0]) * patch_size[1] * patch_size[2]; }
+  // Each patch extent a model may have (Wan's are 1 × 2 × 2, the built-in models' 1 × 4 × 4): a
+  // larger one is a damaged file, and the patch's volume could not be held.
+  static constexpr int kLargestPatch = 64;
 
   // Fields the official config.json holds are required; patch_size, text_dim, qk_norm,
   // cross_attn_norm and window_size are optional (upstream leaves them out of the file).

@@ -165,11 +165,14 @@ bool is_float_dtype(WeightDtype dtype) {
          dtype == WeightDtype::F8_E4M3;
 }
 
-// A scaled fp8 weight's scale as the format has it: floats, one, or one per row of the weight.
+// A scaled fp8 weight's scale as the format has it: floats of 16 or 32 bits (an e4m3 scale is no
+// format's, and neither the finiteness check nor the dequantisation takes one), one, or one per row
+// of the weight.
 bool fits_as_scale(const TensorEntry& scale, int64_t rows) {
   int64_t elements = 1;
   for (int64_t extent : scale.shape) elements *= extent;
-  return is_float_dtype(scale.dtype) && (elements == 1 || elements == rows);
+  const bool wide_float = scale.dtype == WeightDtype::F32 || scale.dtype == WeightDtype::F16 || scale.dtype == WeightDtype::BF16;
+  return wide_float && (elements == 1 || elements == rows);
 }
 
 }  // namespace

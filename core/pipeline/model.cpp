@@ -1,5 +1,6 @@
 #include "core/pipeline/model.h"
 
+#include <algorithm>
 #include <chrono>
 #include <new>
 
@@ -77,23 +78,46 @@ struct DitFp8 {
   }
 };
 
-// The weights a Wan model puts on its DiT's `device`, from the file headers: the DiT's (a pair's
-// second expert unless it idles in host memory), and the text encoder's and the VAE's where they
-// share that device.
-WeightBytes weights_on_device(const ModelManifest& m, const DitFp8& fp8, c10::Device device, c10::ScalarType dit_dtype,
-                              bool idle_expert_on_cpu, c10::Device text_device, c10::Device vae_device,
-                              c10::ScalarType vae_dtype) {
+// "cuda" without an index is cuda:0, as parse_device gives it: device guards reject index −1.
+c10::Device indexed_device(c10::Device d) { return d.is_cuda() && !d.has_index() ? c10::Device(c10::kCUDA, 0) : d; }
+
+// Where a Wan model's parts load: the DiT's device, the text encoder's and the VAE's.
+struct PartDevices {
+  c10::Device dit, text_encoder, vae;
+
+  // Each CUDA device among them, once.
+  std::vector<c10::Device> gpus() const {
+    std::vector<c10::Device> out;
+    for (const c10::Device& d : {dit, text_encoder, vae}) {
+      if (d.is_cuda() && std::find(out.begin(), out.end(), d) == out.end()) out.push_back(d);
+    }
+    return out;
+  }
+};
+
+PartDevices part_devices(c10::Device device, const ModelOptions& options) {
+  return {indexed_device(device), indexed_device(options.text_encoder_device.value_or(device)),
+          indexed_device(options.vae_device.value_or(device))};
+}
+
+// The weights a Wan model puts on `gpu`, from the file headers: the DiT's where it runs there (a
+// pair's second expert unless it idles in host memory), the text encoder's and the VAE's where
+// they load there.
+WeightBytes weights_on_gpu(const ModelManifest& m, const DitFp8& fp8, c10::Device gpu, const PartDevices& parts,
+                           c10::ScalarType dit_dtype, bool idle_expert_on_cpu, c10::ScalarType vae_dtype) {
   std::vector<std::filesystem::path> text_files;
   for (const auto& name : m.text_encoder_files) text_files.push_back(m.folder / name);
-  WeightBytes on_device;
-  on_device.dit = wan_dit_bytes(m.dit, dit_dtype, fp8.dit);
-  on_device.dit_in_fp8 = fp8.whole(m);
-  if (m.low_noise_expert && !idle_expert_on_cpu) {
-    on_device.second_expert = wan_dit_bytes(m.dit, dit_dtype, fp8.low_noise_dit);
+  WeightBytes on_gpu;
+  on_gpu.dit_in_fp8 = fp8.whole(m);
+  if (parts.dit == gpu) {
+    on_gpu.dit = wan_dit_bytes(m.dit, dit_dtype, fp8.dit);
+    if (m.low_noise_expert && !idle_expert_on_cpu) {
+      on_gpu.second_expert = wan_dit_bytes(m.dit, dit_dtype, fp8.low_noise_dit);
+    }
   }
-  if (text_device == device) on_device.text_encoder = umt5_bytes(text_files, kTextEncoderDtype);
-  if (vae_device == device) on_device.vae = wan_vae_decoder_bytes(m.folder / m.vae_file, vae_dtype);
-  return on_device;
+  if (parts.text_encoder == gpu) on_gpu.text_encoder = umt5_bytes(text_files, kTextEncoderDtype);
+  if (parts.vae == gpu) on_gpu.vae = wan_vae_decoder_bytes(m.folder / m.vae_file, vae_dtype);
+  return on_gpu;
 }
 
 std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device device,
@@ -103,8 +127,9 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   const ModelManifest& m = model->manifest;
   model->device = device;
   model->dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
-  const c10::Device text_device = options.text_encoder_device.value_or(device);
-  const c10::Device vae_device = options.vae_device.value_or(device);
+  const PartDevices parts = part_devices(device, options);
+  const c10::Device text_device = parts.text_encoder;
+  const c10::Device vae_device = parts.vae;
   model->text_encoder_device = text_device;
   model->vae_device = vae_device;
   const c10::ScalarType vae_dtype = vae_device.is_cuda() ? at::kBFloat16 : at::kFloat;
@@ -132,15 +157,16 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
                     "), so they cannot trade places: " + ways + ", or turn off Idle expert on the CPU "
                     "(--idle-expert-on-cpu)");
   }
-  if (device.is_cuda()) {
-    // Weights that do not fit in the free memory are refused before anything is loaded.
-    const WeightBytes on_device = weights_on_device(m, fp8, device, model->dtype, model->idle_expert_on_cpu,
-                                                    text_device, vae_device, vae_dtype);
-    if (const std::optional<int64_t> free = free_device_memory(device)) {
-      const std::string shortfall = memory_shortfall(on_device, *free, device.str());
+  // Weights that do not fit in a GPU's free memory are refused before anything is loaded: on each
+  // GPU a part loads onto (a text encoder or VAE may sit on another than the DiT's).
+  for (const c10::Device& gpu : parts.gpus()) {
+    const WeightBytes on_gpu =
+        weights_on_gpu(m, fp8, gpu, parts, model->dtype, model->idle_expert_on_cpu, vae_dtype);
+    if (const std::optional<int64_t> free = free_device_memory(gpu)) {
+      const std::string shortfall = memory_shortfall(on_gpu, *free, gpu.str());
       if (!shortfall.empty()) throw UserError(m.name + ": " + shortfall);
     }
-    model->memory_remedies = gpu_memory_remedies(on_device, options.free_text_encoder);
+    if (gpu == device) model->memory_remedies = gpu_memory_remedies(on_gpu, options.free_text_encoder);
   }
   // The parts held by the host (a CPU run's DiT in float32 is 4× its bf16 size on a GPU): past the
   // available memory, the kernel's OOM killer would end the load minutes in without a word.
@@ -209,12 +235,10 @@ namespace {
 // Model::load's work; load turns the file-system errors met here into UserErrors naming the path.
 std::unique_ptr<Model> load_folder(const std::filesystem::path& folder, c10::Device device,
                                    const ModelOptions& given_options) {
-  // "cuda" without an index is cuda:0, as parse_device gives it: device guards reject index −1.
-  const auto indexed = [](c10::Device d) { return d.is_cuda() && !d.has_index() ? c10::Device(c10::kCUDA, 0) : d; };
-  device = indexed(device);
+  device = indexed_device(device);
   ModelOptions options = given_options;
-  if (options.text_encoder_device) options.text_encoder_device = indexed(*options.text_encoder_device);
-  if (options.vae_device) options.vae_device = indexed(*options.vae_device);
+  if (options.text_encoder_device) options.text_encoder_device = indexed_device(*options.text_encoder_device);
+  if (options.vae_device) options.vae_device = indexed_device(*options.vae_device);
   check_cancel(options);
   if (loads_as_wan_folder(folder)) return load_wan(folder, device, options);
   auto model = std::make_unique<Model>();
@@ -335,11 +359,18 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
                                    const ModelOptions& options) {
   // The memory checks before the load see free memory at one moment; another program can take it
   // meanwhile. Said as what it is, not as an allocator's text or an internal error.
-  const auto out_of_memory = [&](const c10::Device& where) {
-    return UserError("loading the model in '" + folder.string() + "' ran out of memory on " + where.str() +
+  const auto out_of_memory = [&](const std::string& where, bool gpu) {
+    return UserError("loading the model in '" + folder.string() + "' ran out of memory on " + where +
                      ": close what else holds it" +
-                     (where.is_cuda() ? ", place the text encoder or the VAE on the CPU, or choose another device"
-                                      : ", or load it on a GPU"));
+                     (gpu ? ", place the text encoder or the VAE on the CPU, or choose another device"
+                          : ", or load it on a GPU"));
+  };
+  // A GPU ran out (LibTorch's CUDA allocator): the one of each part, which the error does not name.
+  const auto gpus_of_parts = [&] {
+    std::string out;
+    const std::vector<c10::Device> gpus = part_devices(device, options).gpus();
+    for (size_t i = 0; i < gpus.size(); ++i) out += (i == 0 ? "" : i + 1 < gpus.size() ? ", " : " or ") + gpus[i].str();
+    return out.empty() ? std::string("the GPU") : out;
   };
   try {
     std::unique_ptr<Model> model = load_folder(folder, device, options);
@@ -348,11 +379,11 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
   } catch (const std::filesystem::filesystem_error& e) {
     throw file_system_trouble("could not read the model in '" + folder.string() + "'", e);
   } catch (const c10::OutOfMemoryError&) {
-    throw out_of_memory(device);
+    throw out_of_memory(gpus_of_parts(), true);
   } catch (const std::bad_alloc&) {
-    throw out_of_memory(c10::Device(c10::kCPU));
+    throw out_of_memory("cpu", false);
   } catch (const c10::Error& e) {
-    if (is_host_allocation_failure(e)) throw out_of_memory(c10::Device(c10::kCPU));
+    if (is_host_allocation_failure(e)) throw out_of_memory("cpu", false);
     throw;
   }
 }

@@ -1,5 +1,6 @@
 #include "core/pipeline/wan_variant.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string_view>
@@ -137,6 +138,12 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
   c.in_dim = dit_size(p[1], "the input channels", where);
   c.patch_size = {dit_size(p[2], "the patch", where), dit_size(p[3], "the patch", where),
                   dit_size(p[4], "the patch", where)};
+  const bool patch_fits = std::all_of(c.patch_size.begin(), c.patch_size.end(),
+                                      [](int extent) { return extent >= 1 && extent <= WanConfig::kLargestPatch; });
+  if (c.dim == 0 || c.in_dim == 0 || !patch_fits) {
+    throw UserError(where + ": patch_embedding.weight has shape " + shape_string(p) +
+                    ", which no Wan DiT has (expected [dim, in_dim, 1, 2, 2]): the file is damaged or not a Wan DiT");
+  }
   c.num_layers = 0;
   while (shapes.contains("blocks." + std::to_string(c.num_layers) + ".self_attn.q.weight")) {
     if (++c.num_layers > kMaxWanLayers) {
@@ -155,10 +162,10 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
   // A text-to-video DiT predicts the latent it reads. More channels in than out are conditions laid
   // beside the latent (Fun-Control's control video, inpainting's mask and image): 48 of them would
   // otherwise pass for Wan2.2's latent width. (Fewer in than out: the folder check names the VAE
-  // the head does not fit.) A damaged file's patch may claim size 0.
+  // the head does not fit.)
   const int head_out = size_of(shapes, "head.head.weight", 0, where);
-  const int64_t patch_volume = int64_t(c.patch_size[0]) * c.patch_size[1] * c.patch_size[2];
-  if (patch_volume > 0 && head_out > 0 && head_out % patch_volume == 0 && head_out / patch_volume < c.in_dim) {
+  const int64_t patch_volume = c.patch_volume();
+  if (head_out > 0 && head_out % patch_volume == 0 && head_out / patch_volume < c.in_dim) {
     throw UserError(where + " is a conditioned Wan model (" + size + ", " + std::to_string(head_out / patch_volume) +
                     " output channels: control or inpainting inputs beside the latent), which is not "
                     "supported: use a text-to-video (T2V) model such as wan2.1_t2v_1.3B_bf16.safetensors");
@@ -186,7 +193,7 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
   c.ffn_dim = size_of(shapes, "blocks.0.ffn.0.weight", 0, where);
   c.freq_dim = size_of(shapes, "time_embedding.0.weight", 1, where);
   c.text_dim = size_of(shapes, "text_embedding.0.weight", 1, where);
-  c.out_dim = c.patch_volume() > 0 ? head_out / c.patch_volume() : 0;
+  c.out_dim = int(head_out / c.patch_volume());
   c.qk_norm = shapes.contains("blocks.0.self_attn.norm_q.weight");
   c.cross_attn_norm = shapes.contains("blocks.0.norm3.weight");
   c.num_heads = hints.num_heads.value_or(c.dim / kWanHeadDim);

@@ -105,6 +105,8 @@ TEST(WanConfig, ErrorsNameTheField) {
   j = official_1_3b();
   j["patch_size"] = {1, 2};
   EXPECT_NE(error_of(j).find("'patch_size' must be [frames, height, width]"), std::string::npos);
+  j["patch_size"] = {2048, 2048, 2048};  // a volume past int's range
+  EXPECT_NE(error_of(j).find("'patch_size' must hold extents of at most 64"), std::string::npos);
 
   EXPECT_NE(error_of(nlohmann::json::array()).find("expected a JSON object"), std::string::npos);
 }

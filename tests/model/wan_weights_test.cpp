@@ -144,8 +144,8 @@ TEST(WanWeights, IntegerTensorsAreRejected) {
   EXPECT_NE(error.find("wrong type: patch_embedding.bias"), std::string::npos) << error;
 }
 
-// A scaled fp8 weight's scale is floats, one value or one per row, and finite; anything else is
-// named, not broadcast or multiplied in.
+// A scaled fp8 weight's scale is floats of 16 or 32 bits, one value or one per row, and finite;
+// anything else is named, not broadcast or multiplied in.
 TEST(WanWeights, ScaledFp8WithABadScaleIsRefused) {
   struct Case {
     const char* file;
@@ -154,7 +154,8 @@ TEST(WanWeights, ScaledFp8WithABadScaleIsRefused) {
   };
   for (const Case& c : {Case{"misshapen.safetensors", at::ones({3}), "one float, or one per row of blocks.0.self_attn.q.weight"},
                         Case{"integer.safetensors", at::ones({1}, at::kInt), "found I32 [1]"},
-                        Case{"nan.safetensors", at::full({}, NAN), "is not a finite number"}}) {
+                        Case{"nan.safetensors", at::full({}, NAN), "is not a finite number"},
+                        Case{"e4m3.safetensors", at::ones({}).to(at::kFloat8_e4m3fn), "found F8_E4M3 []"}}) {
     for (bool e4m3 : {false, true}) {
       SCOPED_TRACE(std::string(c.file) + (e4m3 ? ", e4m3 weight" : ", float32 weight"));
       StateDict tensors = tiny_state_dict();

@@ -143,10 +143,15 @@ TEST(WanVariant, ModelsWeCannotRunAreRefusedWithTheReason) {
   EXPECT_TRUE(contains(error, "conditioned Wan model (dim 1536, 30 layers, 48 input channels, 16 output channels"))
       << error;
 
-  // A damaged file's zero-sized patch: refused with a reason, not a division by zero.
-  TensorShapes zero_patch = shapes_of(WanConfig{});
-  zero_patch["patch_embedding.weight"] = {1536, 16, 0, 2, 2};
-  EXPECT_FALSE(detect_error(zero_patch).empty());
+  // A damaged file's patch embedding: a zero-sized patch (no division by zero), one whose volume
+  // overflows an int, a zero dim; each refused for what it is.
+  for (const std::vector<int64_t>& shape : std::vector<std::vector<int64_t>>{
+           {1536, 16, 0, 2, 2}, {0, 16, 2048, 2048, 2048}, {1536, 16, 1, 65, 2}, {0, 16, 1, 2, 2}}) {
+    TensorShapes damaged = shapes_of(WanConfig{});
+    damaged["patch_embedding.weight"] = shape;
+    error = detect_error(damaged);
+    EXPECT_TRUE(contains(error, "which no Wan DiT has (expected [dim, in_dim, 1, 2, 2])")) << error;
+  }
 
   // A speech-to-video model's audio injector beside an otherwise text-to-video DiT.
   for (const char* addon : {"audio_injector.injector.0.q.weight", "vace_blocks.0.before_proj.weight"}) {
