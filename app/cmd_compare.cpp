@@ -16,6 +16,7 @@
 #include "app/terminal_progress.h"
 #include "core/attention/attention_preset.h"
 #include "core/io/atomic_file.h"
+#include "core/io/folder_lock.h"
 #include "core/media/frame_archive.h"
 #include "core/media/video_output.h"
 #include "core/media/video_reader.h"
@@ -36,7 +37,7 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   the sparse mode to meas
                      DIR/report.json (default out/compare-<seed>)
   --no-cache         run dense again even when DIR holds a dense run of the same request
   --quiet
-Ctrl-C or SIGTERM stops after the current step; finished runs stay in DIR (a finished dense run is reused next
+Ctrl-C, SIGTERM or SIGHUP stops after the current step; finished runs stay in DIR (a finished dense run is reused next
 time), no report is written.
 A dense run already in DIR with the same request, model and device is reused (and said so).
 PSNR / SSIM are computed on the frames read back from the written files, as the papers do, and
@@ -97,6 +98,9 @@ Run generate(Model& model, const GenerationRequest& request, const std::filesyst
     if (!replaced.empty() && !std::filesystem::remove(replaced, ec) && ec) {
       throw UserError("cannot replace " + replaced.string() + ": " + ec.message());
     }
+    // Its record goes first too: a kill between the video and the new record must not leave the old
+    // record beside the new video, which the next compare would reuse as that record's dense run.
+    if (!replaced.empty()) remove_run_record(video_output_path(output));
     const VideoOutputResult written = write_video(result.video, output);
     if (!written.note.empty()) progress.on_log(written.note);
     run.video_path = written.path;
@@ -159,6 +163,7 @@ int cmd_compare(int argc, char** argv) {
   for (const std::string& name : {std::string("dense"), sparse_name}) {
     check_video_output(out / (name + ".mp4"));
     check_run_record_for(video_output_path(out / (name + ".mp4")));
+    check_output_replaces_only_a_run(out / (name + ".mp4"));
   }
   check_output_file(out / "report.json");
   check_output_file(out / kDenseFramesFile);
@@ -185,6 +190,8 @@ int cmd_compare(int argc, char** argv) {
     if (p == p.parent_path()) break;
   }
   create_output_folder(out);
+  // Two compares in one folder would replace each other's dense run under the other's report.
+  const FolderLock lock(out, "another `svgear compare`");
   std::optional<Run> dense = no_cache ? std::nullopt : cached_dense_run(out, wanted, progress);
   std::optional<Run> sparse;
   CancelToken cancel;

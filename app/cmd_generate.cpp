@@ -15,6 +15,7 @@
 #include "app/interrupt_cancel.h"
 #include "app/request_options.h"
 #include "app/terminal_progress.h"
+#include "core/attention/attention_recorder.h"
 #include "core/io/atomic_file.h"
 #include "core/io/file_name_limit.h"
 #include "core/media/video_output.h"
@@ -29,7 +30,9 @@ namespace {
 
 constexpr const char* kUsage = "usage: svgear generate --prompt TEXT [options]\n\n";
 constexpr const char* kOwnHelp = R"(  --attention MODE   dense | svg2 | svgear (default dense, or the preset's mode)
-  --output PATH      .mp4, .y4m, or a folder for PNG frames (default out/svgear-<seed>.mp4)
+  --output PATH      .mp4, .y4m, or a folder for PNG frames (default out/svgear-<seed>.mp4, or -2, -3, …
+                     when an earlier run holds it). A folder's frame_NNNN.png are replaced only when
+                     its run record says an svgear run wrote them
   --quiet
   --dump-attention F.safetensors   save the q, k, v of one self-attention call (conditional branch)
                      for `svgear bench attention --inputs F.safetensors`
@@ -43,7 +46,7 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   dense | svg2 | svgear (
                      traced in every layer and head is ~1 GB of JSON)
   --audit            also run each traced layer densely and record the true error of its output
                      (slower; tracing alone syncs the GPU between phases, so timings include it)
-Ctrl-C or SIGTERM cancels after the current step (or latent frame of the final decode) and keeps
+Ctrl-C, SIGTERM or SIGHUP cancels after the current step (or latent frame of the final decode) and keeps
 that step's estimate of the clip, decoded then, as <output>-partial (with --trace, the routing so
 far as <trace>-partial.json); a second one during the final writes of the video and its record
 waits for them, otherwise it ends the process at once (and deletes an unfinished trace).
@@ -79,6 +82,22 @@ void check_outside_model_folder(const std::filesystem::path& file, const std::fi
     throw UserError(option + " '" + file.string() + "' is inside the model's folder '" + model_dir.string() +
                     "': a file written there could replace its weights or be read as one of them. Choose a path "
                     "outside that folder.");
+  }
+}
+
+// out/svgear-<seed>.mp4, or the first of out/svgear-<seed>-2.mp4, -3, … that no earlier run holds:
+// a name the user did not choose must not replace an earlier result (seeds repeat, 0 most of all).
+std::filesystem::path default_output(uint64_t seed) {
+  const std::string stem = "svgear-" + std::to_string(seed);
+  for (int n = 1;; ++n) {
+    const std::filesystem::path candidate = std::filesystem::path("out") / (n == 1 ? stem : stem + "-" + std::to_string(n));
+    std::error_code ec;
+    bool taken = false;
+    for (const char* suffix : {".mp4", "-partial.mp4"}) {
+      const std::filesystem::path video = video_output_path(std::filesystem::path(candidate) += suffix);
+      taken = taken || std::filesystem::exists(video, ec) || std::filesystem::exists(run_record_path(video), ec);
+    }
+    if (!taken) return std::filesystem::path(candidate) += ".mp4";
   }
 }
 
@@ -216,9 +235,7 @@ int cmd_generate(int argc, char** argv) {
   if (output_arg && output_arg->empty()) throw UserError("--output needs a path (.mp4, .y4m, or a folder/ for PNG frames)");
 
   const std::filesystem::path model_dir = model_folder_or_default(options.model_folder);
-  std::filesystem::path output =
-      output_arg ? std::filesystem::path(*output_arg)
-                 : std::filesystem::path("out") / ("svgear-" + std::to_string(request.seed) + ".mp4");
+  std::filesystem::path output = output_arg ? std::filesystem::path(*output_arg) : default_output(request.seed);
   // "." and ".." (also "./", "out/../") are PNG folders named only through the current one: spelled
   // out, their record and partial folder sit beside them as any folder's do ("/w/clips/" →
   // "/w/clips.json"), not as hidden "..json" files.
@@ -231,14 +248,19 @@ int cmd_generate(int argc, char** argv) {
   const std::filesystem::path trace_partial = trace ? with_suffix(*trace, "-partial") : std::filesystem::path();
   check_video_output(output);
   check_run_record_for(video_output_path(output));
+  check_output_replaces_only_a_run(output);
   try {
     check_video_output(partial);
     check_run_record_for(video_output_path(partial));
+    check_output_replaces_only_a_run(partial);
   } catch (const UserError& e) {  // a name the user never gave: say why it matters
     throw UserError(std::string(e.what()) + "\n(" + video_output_path(partial).string() +
                     " is where a Ctrl-C would keep the partial result of " + output.string() + ")");
   }
-  if (request.dump_attention) check_outside_model_folder(request.dump_attention->path, model_dir, "--dump-attention");
+  if (request.dump_attention) {
+    check_outside_model_folder(request.dump_attention->path, model_dir, "--dump-attention");
+    check_attention_dump_path(request.dump_attention->path);
+  }
   if (trace) {
     check_trace_path(*trace, model_dir);
     try {

@@ -8,8 +8,9 @@
 namespace svgear {
 namespace {
 
-constexpr int kCount = 2;
-constexpr int kSignals[kCount] = {SIGINT, SIGTERM};
+// SIGHUP: the terminal or the ssh session closed, which must not tear the outputs either.
+constexpr int kCount = 3;
+constexpr int kSignals[kCount] = {SIGINT, SIGTERM, SIGHUP};
 std::atomic<CancelToken*> g_cancel{nullptr};  // lock-free: the handler may read it on any thread
 struct sigaction g_previous[kCount];            // what each signal did before, restored at the end
 bool g_installed[kCount] = {};                  // not where it was ignored (a background job's SIGINT)
@@ -42,7 +43,7 @@ void on_interrupt(int signal) {
   }
   if (CancelToken* cancel = g_cancel.load()) cancel->cancel();
   g_first_seen = true;
-  set_handlers(on_forced_exit);  // the next SIGINT or SIGTERM ends the process at once
+  set_handlers(on_forced_exit);  // the next signal ends the process at once
 }
 
 }  // namespace

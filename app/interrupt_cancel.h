@@ -1,6 +1,6 @@
 #pragma once
-// InterruptCancel: while one is alive, Ctrl-C (SIGINT) or SIGTERM (what `kill`, `timeout` and batch
-// schedulers send) cancels a CancelToken, so a generation stops after its current step (or latent
+// InterruptCancel: while one is alive, Ctrl-C (SIGINT), SIGTERM (what `kill`, `timeout` and batch
+// schedulers send) or SIGHUP (a closed terminal or ssh session; not under nohup) cancels a CancelToken, so a generation stops after its current step (or latent
 // frame of the final decode), a training run after its step, and the command keeps what it has;
 // files being written are finished. A second signal ends the process at once; a signal the process
 // ignores (a background job's SIGINT) stays ignored. One at a time (the handler reaches the token
@@ -23,7 +23,7 @@ class InterruptCancel {
   static void remove_on_forced_exit(const char* path);
 };
 
-// While one is alive (inside an InterruptCancel's life), a SIGINT or SIGTERM waits until it ends:
+// While one is alive (inside an InterruptCancel's life), any of those signals waits until it ends:
 // around the final writes, so that a second Ctrl-C ("stop now!") does not leave a half-written
 // temporary file or staging folder behind. The writes take seconds at most (a streamed output's
 // flush comes before them).

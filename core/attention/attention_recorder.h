@@ -12,6 +12,11 @@
 
 namespace svgear {
 
+// Refuses a dump path that holds anything but an earlier dump (a model's weights, any other
+// .safetensors file): the dump replaces what is there. Called before the run and again just
+// before the write.
+void check_attention_dump_path(const std::filesystem::path& path);
+
 class AttentionRecorder : public AttentionBackend {
  public:
   AttentionRecorder(std::unique_ptr<AttentionBackend> inner, std::filesystem::path path, int layer, int step);

@@ -26,16 +26,6 @@ std::filesystem::path make_temp_path(const std::filesystem::path& path) {
   return path.parent_path() / (cut_file_stem(path.filename().string(), tail.size()) + tail);
 }
 
-// Makes the renames in `folder` durable: a file's data is synced before its rename, but the new
-// name lives in the folder's own blocks, which a crash could lose. Best effort: some file systems
-// refuse a folder's fsync.
-void sync_folder(const std::filesystem::path& folder) {
-  const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
 // The rename that commits a write replaces whatever has the name: a device (/dev/null, for root),
 // a FIFO or a link would become a plain file, the link's target left as it was.
 void refuse_special_file(const std::filesystem::path& path) {
@@ -51,6 +41,13 @@ void refuse_special_file(const std::filesystem::path& path) {
 }
 
 }  // namespace
+
+void sync_folder(const std::filesystem::path& folder) {
+  const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
 
 AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
   refuse_special_file(path_);
@@ -79,6 +76,10 @@ AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
     throw UserError("cannot write '" + path_.string() + "': " + std::strerror(errno) +
                     " (choose a writable output folder)");
   }
+  // The temporary files of writers to this path that were killed (SIGKILL, a power cut): no
+  // destructor of theirs ran.
+  const std::string temp_name = temp_path_.filename().string();
+  remove_abandoned(temp_path_.parent_path(), std::string_view(temp_name).substr(0, temp_name.rfind(".tmp-") + 5));
 }
 
 AtomicFile::~AtomicFile() {
@@ -100,24 +101,24 @@ void AtomicFile::write(const void* data, size_t bytes) {
 void AtomicFile::commit() { commit_as(path_); }
 
 void AtomicFile::commit_as(const std::filesystem::path& other) {
-  if (other != path_) {
-    // The commit is a rename, which cannot leave the file system; the temporary file is beside path_.
-    if (other.parent_path() != path_.parent_path()) {
-      throw std::invalid_argument("AtomicFile::commit_as: '" + other.string() + "' is not in the folder of '" +
-                                  path_.string() + "'");
-    }
-    refuse_special_file(other);
-    path_ = other;
+  if (committed_) throw std::logic_error("AtomicFile: '" + path_.string() + "' is committed already");
+  // The commit is a rename, which cannot leave the file system; the temporary file is beside path_.
+  if (other.parent_path() != path_.parent_path()) {
+    throw std::invalid_argument("AtomicFile::commit_as: '" + other.string() + "' is not in the folder of '" +
+                                path_.string() + "'");
   }
+  refuse_special_file(other);
   if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0) {
-    throw UserError("writing '" + path_.string() + "' failed: " + std::strerror(errno));
+    throw UserError("writing '" + other.string() + "' failed: " + std::strerror(errno));
   }
-  std::fclose(file_);
-  file_ = nullptr;
+  // Closed only once renamed: a rename that fails leaves the file as it was, for another try.
   std::error_code ec;
-  std::filesystem::rename(temp_path_, path_, ec);
-  if (ec) throw UserError("cannot replace '" + path_.string() + "': " + ec.message());
+  std::filesystem::rename(temp_path_, other, ec);
+  if (ec) throw UserError("cannot replace '" + other.string() + "': " + ec.message());
+  path_ = other;
   committed_ = true;
+  std::fclose(file_);  // its data is synced: a close error cannot lose it
+  file_ = nullptr;
   sync_folder(path_.parent_path());
 }
 
@@ -136,6 +137,7 @@ void replace_folder(const std::filesystem::path& staged, const std::filesystem::
   if (!std::filesystem::exists(folder, ec)) {
     std::filesystem::rename(staged, folder, ec);
     if (ec) throw UserError("cannot move " + staged.string() + " to " + folder.string() + ": " + ec.message());
+    sync_folder(folder.parent_path());
     return;
   }
   // Only a real folder is replaced: a file or a link by its name would be swapped out and deleted.

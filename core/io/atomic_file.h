@@ -3,7 +3,9 @@
 // Bytes go to "<path>.tmp-<pid>-<random>", created exclusively in the same folder (the name cut to
 // fit the file system's 255 bytes); commit() flushes, fsyncs and renames it over <path>.
 // Destroying an uncommitted AtomicFile removes the temporary file, so a failed or cancelled write
-// never leaves a half-written output behind.
+// never leaves a half-written output behind; one whose writer was killed (no destructor ran) is
+// removed by the next write to that path, once its process is gone and an hour has passed
+// (remove_abandoned, core/io/unique_name.h).
 
 #include <cstddef>
 #include <cstdio>
@@ -38,6 +40,11 @@ class AtomicFile {
   std::FILE* file_ = nullptr;
   bool committed_ = false;
 };
+
+// Makes the renames in `folder` durable: a file's data is synced before its rename, but the new
+// name lives in the folder's own blocks, which a crash could lose. Best effort: some file systems
+// refuse a folder's fsync.
+void sync_folder(const std::filesystem::path& folder);
 
 // Writes `bytes` to `path` atomically.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);

@@ -1,5 +1,6 @@
 #include "core/io/unique_name.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -20,6 +21,22 @@ std::string unique_name_suffix() {
   return std::to_string(::getpid()) + "-" + hex;
 }
 
+namespace {
+
+// "<pid>-<16 hex digits>" exactly: a name that merely starts with the prefix is not a writer's.
+bool is_unique_name_suffix(std::string_view suffix) {
+  const size_t dash = suffix.find('-');
+  if (dash == 0 || dash == std::string_view::npos || suffix.size() != dash + 17) return false;
+  const auto digits = [](std::string_view text, bool hex) {
+    return std::all_of(text.begin(), text.end(), [hex](char c) {
+      return (c >= '0' && c <= '9') || (hex && c >= 'a' && c <= 'f');
+    });
+  };
+  return digits(suffix.substr(0, dash), false) && digits(suffix.substr(dash + 1), true);
+}
+
+}  // namespace
+
 std::filesystem::path create_unique_folder(const std::filesystem::path& parent, std::string_view prefix,
                                            std::error_code& ec) {
   // A clash of 64 random bits is never expected; the bound only keeps a broken generator finite.
@@ -39,7 +56,7 @@ void remove_abandoned(const std::filesystem::path& parent, std::string_view pref
   for (std::filesystem::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
     const std::filesystem::directory_entry& item = *it;
     const std::string name = item.path().filename().string();
-    if (!name.starts_with(prefix)) continue;
+    if (!name.starts_with(prefix) || !is_unique_name_suffix(std::string_view(name).substr(prefix.size()))) continue;
     std::error_code time_error;
     const auto written = item.last_write_time(time_error);
     if (time_error || now - written < kAbandonedAfter) continue;

@@ -21,7 +21,7 @@ std::string unique_name_suffix();
 std::filesystem::path create_unique_folder(const std::filesystem::path& parent, std::string_view prefix,
                                            std::error_code& ec);
 
-// Removes what `parent` holds under `prefix` + a suffix whose process is gone, untouched for
+// Removes what `parent` holds under `prefix` + a unique_name_suffix() whose process is gone, untouched for
 // kAbandonedAfter: a writer that was killed or crashed midway. A living writer's (kill(pid, 0) does
 // not say ESRCH) stay, and so does a recent one's: a pid is only this pid namespace's, and a writer
 // in another container sharing the folder may hold a number that is free here. Best effort.

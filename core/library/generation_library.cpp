@@ -104,6 +104,7 @@ LibraryEntry GenerationLibrary::add(const Video& video, const nlohmann::json& re
       if (ec) throw UserError("cannot add to the library folder " + root_.string() + ": " + ec.message());
       folder = root_ / (stem + "-" + std::to_string(n));
     }
+    sync_folder(root_);  // the entry's name, which a crash could otherwise lose with its files synced
     return read_library_entry(folder);
   } catch (...) {
     std::filesystem::remove_all(staging, ec);

@@ -98,6 +98,14 @@ void write_png(const std::filesystem::path& path, const uint8_t* rgb, int height
   write_file_atomically(path, encode_png(rgb, height, width));
 }
 
+bool is_frame_file_name(std::string_view file_name, std::string_view stem) {
+  if (!file_name.starts_with(stem) || !file_name.substr(stem.size()).starts_with("_") || !file_name.ends_with(".png")) {
+    return false;
+  }
+  const std::string_view number = file_name.substr(stem.size() + 1, file_name.size() - stem.size() - 5);
+  return !number.empty() && std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 std::vector<std::filesystem::path> write_png_frames(const Video& video,
                                                     const std::filesystem::path& folder,
                                                     std::string_view stem) {
@@ -137,21 +145,15 @@ std::vector<std::filesystem::path> write_png_frames(const Video& video,
     std::filesystem::rename(staging / name, paths.back(), ec);
     if (ec) throw MediaError("cannot write '" + paths.back().string() + "': " + ec.message());
   }
+  sync_folder(folder);
   const std::set<std::string> written(names.begin(), names.end());
 
   // A longer video written here before would otherwise leave its tail frames mixed in.
-  const std::string prefix = std::string(stem) + "_";
-  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
   std::vector<std::filesystem::path> stale;
   // Stepped with error codes: the frames are written, and a listing error must not say otherwise.
   for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::filesystem::directory_entry& entry = *it;
-    const std::string name = entry.path().filename().string();
-    if (written.count(name) || !name.starts_with(prefix) || !name.ends_with(".png")) continue;
-    const std::string_view number(name.data() + prefix.size(), name.size() - prefix.size() - 4);
-    if (!number.empty() && std::all_of(number.begin(), number.end(), is_digit)) {
-      stale.push_back(entry.path());
-    }
+    const std::string name = it->path().filename().string();
+    if (!written.count(name) && is_frame_file_name(name, stem)) stale.push_back(it->path());
   }
   for (const auto& path : stale) std::filesystem::remove(path, ec);
   return paths;

@@ -23,6 +23,9 @@ void write_png(const std::filesystem::path& path, const uint8_t* rgb, int height
 // folder always holds exactly this video. The frames are written into a hidden staging folder
 // inside `folder` and renamed in once all are written, so a failed write leaves an earlier video's
 // frames as they were.
+// Whether `file_name` is one write_png_frames writes: "<stem>_<digits>.png".
+bool is_frame_file_name(std::string_view file_name, std::string_view stem = "frame");
+
 std::vector<std::filesystem::path> write_png_frames(const Video& video,
                                                     const std::filesystem::path& folder,
                                                     std::string_view stem = "frame");

@@ -7,6 +7,8 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
+#include "core/media/png_writer.h"
+#include "core/media/video_output.h"
 #include "core/user_error.h"
 #include "core/pipeline/device_info.h"
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
@@ -125,6 +127,35 @@ void check_run_record_for(const std::filesystem::path& video) {
   if (!std::filesystem::exists(owner, ec)) return;  // its video is gone: the record describes nothing
   throw UserError("'" + path.string() + "' is the run record of " + owner.string() + ", which " + video.string() +
                   " would share: its settings would be replaced. Choose another output name.");
+}
+
+void check_output_replaces_only_a_run(const std::filesystem::path& requested) {
+  const std::filesystem::path written = video_output_path(requested);
+  std::error_code ec;
+  if (std::filesystem::exists(run_record_path(written), ec)) return;
+  if (video_format_for(written) == VideoFormat::PngFrames) {
+    for (std::filesystem::directory_iterator it(written, ec), end; !ec && it != end; it.increment(ec)) {
+      if (is_frame_file_name(it->path().filename().string())) {
+        throw UserError("'" + written.string() + "' holds frames (" + it->path().filename().string() +
+                        ", …) that no run record beside it (" + run_record_path(written).string() +
+                        ") says an svgear run wrote: the new frames would replace them. Choose an empty or new "
+                        "folder.");
+      }
+    }
+  } else if (written != requested && std::filesystem::exists(written, ec)) {
+    throw UserError("this build writes no MP4, so " + requested.string() + " would be written as " + written.string() +
+                    ", which exists and which no run record beside it says an svgear run wrote: it would be "
+                    "replaced. Choose another output name, or name the .y4m yourself to replace it.");
+  }
+}
+
+void remove_run_record(const std::filesystem::path& video) {
+  const std::filesystem::path path = run_record_path(video);
+  std::error_code ec;
+  if (std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::regular) return;
+  if (!std::filesystem::remove(path, ec) && ec) {
+    throw UserError("cannot remove the run record " + path.string() + " of the run being replaced: " + ec.message());
+  }
 }
 
 }  // namespace svgear

@@ -33,6 +33,12 @@ namespace {
 using test::CliRun;
 using test::run_cli;
 
+// The bytes of `path`, "" when it cannot be read.
+std::string file_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 class CliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -137,6 +143,47 @@ TEST_F(CliTest, PngFolderOutput) {
   int pngs = 0;
   for (const auto& entry : std::filesystem::directory_iterator(out)) pngs += entry.path().extension() == ".png";
   EXPECT_EQ(pngs, 4);  // the tiny model's default frame count
+
+  // Its own frames, which its record names, are replaced by the next run's.
+  const CliRun again = run_cli("generate --model " + (*dir_ / "model").string() +
+                               " --prompt \"a red square\" --steps 2 --frames 1 --device cpu --quiet --output " +
+                               out.string() + "/");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_FALSE(std::filesystem::exists(out / "frame_0003.png")) << "a longer earlier video's tail stayed";
+
+  // Frames that no run record says we wrote are the user's: refused before the load, kept whole.
+  const auto theirs = *dir_ / "their-frames";
+  std::filesystem::create_directories(theirs);
+  for (const char* name : {"frame_0000.png", "frame_0001.png", "frame_0099.png"}) std::ofstream(theirs / name) << name;
+  const CliRun refused = run_cli("generate --model " + (*dir_ / "model").string() +
+                                 " --prompt \"a blue square\" --steps 2 --device cpu --output " + theirs.string() + "/");
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("that no run record beside it"), std::string::npos) << refused.output;
+  EXPECT_EQ(refused.output.find(" on cpu"), std::string::npos) << "loaded the model first: " << refused.output;
+  for (const char* name : {"frame_0000.png", "frame_0001.png", "frame_0099.png"}) {
+    EXPECT_EQ(file_bytes(theirs / name), name);
+  }
+}
+
+// Without --output, a seed used before gets a new name (out/svgear-<seed>-2.mp4), not the earlier
+// result's.
+TEST_F(CliTest, TheDefaultOutputNameNeverReplacesAnEarlierRun) {
+  const std::filesystem::path work = *dir_ / "default-names";
+  std::filesystem::create_directories(work);
+  const std::filesystem::path before = std::filesystem::current_path();
+  std::filesystem::current_path(work);  // the children run here, and out/ is relative
+  const std::string generate = "generate --model " + (*dir_ / "model").string() +
+                               " --prompt \"a red circle\" --steps 1 --frames 1 --size 16x16 --device cpu --quiet";
+  const CliRun first = run_cli(generate);
+  const CliRun second = run_cli(generate);
+  std::filesystem::current_path(before);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  const std::string extension = mp4_supported() ? ".mp4" : ".y4m";
+  EXPECT_TRUE(std::filesystem::exists(work / "out" / ("svgear-0" + extension))) << first.output;
+  EXPECT_TRUE(std::filesystem::exists(work / "out" / ("svgear-0-2" + extension))) << second.output;
+  EXPECT_TRUE(std::filesystem::exists(work / "out" / "svgear-0.json"));
+  EXPECT_TRUE(std::filesystem::exists(work / "out" / "svgear-0-2.json"));
 }
 
 // --quiet hides progress and notes, not a warning that words of the prompt were ignored.
@@ -174,9 +221,11 @@ TEST_F(CliTest, RandomModelReplacesAModelOnlyWithForce) {
   EXPECT_EQ(run_cli("random-model --out " + (*dir_ / "empty").string()).exit_code, 0);
 }
 
-// Ctrl-C, and SIGTERM as `kill`, `timeout` and batch schedulers send it.
-TEST_F(CliTest, CtrlCOrSigtermKeepsThePartialVideo) {
-  for (const auto& [signal, name] : {std::pair{SIGINT, "sigint"}, std::pair{SIGTERM, "sigterm"}}) {
+// Ctrl-C, SIGTERM as `kill`, `timeout` and batch schedulers send it, and SIGHUP as a closed
+// terminal or ssh session sends it.
+TEST_F(CliTest, CtrlCSigtermOrSighupKeepsThePartialVideo) {
+  for (const auto& [signal, name] :
+       {std::pair{SIGINT, "sigint"}, std::pair{SIGTERM, "sigterm"}, std::pair{SIGHUP, "sighup"}}) {
     const auto out = *dir_ / (std::string(name) + ".y4m");
     const CliRun run = test::run_cli_interrupted("generate --model " + (*dir_ / "model").string() +
                                                      " --prompt \"a red circle moves left\" --steps 200 --device cpu"
@@ -391,12 +440,6 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   }
 }
 
-// The bytes of `path`, "" when it cannot be read.
-std::string file_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 // No output replaces what a run reads or a user keeps: a run record over model.json or an attention
 // preset, an attention dump over the weights, bench results over its activations, a folder taken
 // for the current one. Each is refused before the model loads; a run record is replaced by the
@@ -428,6 +471,18 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
           "is inside the model's folder");
   refused(run_cli(generate + "--output " + (*dir_ / "dumped.y4m").string() + " --dump-attention /proc/x.safetensors"),
           "/proc");
+  // Outside the model's folder, an attention dump replaces only an earlier dump: not another model's
+  // weights, nor a file that is not safetensors at all.
+  const std::filesystem::path other_weights = *dir_ / "other-model.safetensors";
+  std::filesystem::copy_file(model / "model.safetensors", other_weights);
+  const std::filesystem::path notes = *dir_ / "notes.safetensors";
+  std::ofstream(notes) << "my notes";
+  for (const auto& kept : {other_weights, notes}) {
+    refused(run_cli(generate + "--output " + (*dir_ / "dumped.y4m").string() + " --dump-attention " + kept.string()),
+            "exists and is not an earlier attention dump");
+  }
+  EXPECT_EQ(file_bytes(other_weights), weights);
+  EXPECT_EQ(file_bytes(notes), "my notes");
   refused(run_cli("bench attention --shape tiny --device cpu --inputs " + (model / "model.safetensors").string() +
                   " --json " + (model / "model.safetensors").string()),
           "is the --inputs file");

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/io/folder_lock.h"
 #include "tests/cli/cli_run.h"
 #include "core/media/video_reader.h"
 #include "core/pipeline/device_info.h"
@@ -131,6 +133,21 @@ TEST_F(CompareTest, ANewDenseRunRemovesTheEarlierReport) {
   EXPECT_EQ(run.exit_code, 130) << run.output;
   EXPECT_TRUE(std::filesystem::exists(out / "dense.mp4") || std::filesystem::exists(out / "dense.y4m")) << run.output;
   EXPECT_FALSE(std::filesystem::exists(out / "report.json")) << run.output;
+}
+
+// One compare per folder: a second would replace the first's dense run under its report.
+TEST_F(CompareTest, ASecondCompareInTheSameFolderIsRefused) {
+  const auto out = *dir_ / "locked";
+  std::filesystem::create_directories(out);
+  std::optional<FolderLock> held;
+  held.emplace(out, "this test");  // as a running compare holds it
+  CliRun run = run_cli("compare " + request("--out " + out.string()));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("another `svgear compare` is using"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(out / "dense.json")) << run.output;
+  held.reset();
+  run = run_cli("compare " + request("--attention dense --out " + out.string()));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
 }
 
 TEST_F(CompareTest, SparseModesGiveAFinitePsnr) {
@@ -407,6 +424,13 @@ TEST_F(CompareTest, DumpedActivationsFeedTheBench) {
   EXPECT_EQ(result["shape"]["k_clusters"], 16);
   EXPECT_NE(bench.output.find("8 query / 16 key clusters"), std::string::npos) << bench.output;
   ASSERT_GE(result["rows"].size(), 3u);
+
+  // An earlier dump is replaced by the next one.
+  const CliRun again = run_cli("generate " + request("--quiet --dump-attention " + dump.string() +
+                                                    " --dump-layer 0 --dump-step 0 --output " +
+                                                    (*dir_ / "dumped-again.y4m").string()));
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("wrote the q, k, v of layer 0 at step 0"), std::string::npos) << again.output;
 
   const CliRun bad = run_cli("generate " + request("--dump-attention " + dump.string() + " --dump-layer 99"));
   EXPECT_NE(bad.exit_code, 0);

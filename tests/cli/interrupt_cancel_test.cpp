@@ -27,6 +27,20 @@ TEST(InterruptCancel, ASignalDuringTheWritesWaitsForThem) {
   EXPECT_TRUE(cancel.is_cancelled()) << "the signal was lost";
 }
 
+// A closed terminal (SIGHUP) cancels as Ctrl-C does, and the handlers go when the scope ends.
+TEST(InterruptCancel, HangUpCancelsToo) {
+  std::signal(SIGHUP, SIG_DFL);  // as in a terminal (under nohup it is ignored, and stays so)
+  CancelToken cancel;
+  {
+    InterruptCancel interrupt(cancel);
+    std::raise(SIGHUP);
+    EXPECT_TRUE(cancel.is_cancelled()) << "SIGHUP did not cancel";
+  }
+  struct sigaction after {};
+  sigaction(SIGHUP, nullptr, &after);
+  EXPECT_EQ(after.sa_handler, SIG_DFL) << "the handler outlived its InterruptCancel";
+}
+
 TEST(InterruptCancelDeathTest, ASecondSignalEndsTheProcessOnlyAfterTheWrites) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(

@@ -1,11 +1,18 @@
 #include "core/io/atomic_file.h"
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/io/unique_name.h"
 #include "core/user_error.h"
 #include "tests/support/test_paths.h"
 
@@ -101,6 +108,39 @@ TEST(AtomicFile, AbandonedWriteLeavesNothingBehind) {
   }  // destroyed without commit, as when an exception unwinds
   EXPECT_EQ(read_all(dir / "keep.txt"), "precious");
   EXPECT_EQ(count_files(dir), 1u);
+}
+
+// A writer killed outright (no destructor ran) leaves its temporary file; the next write to that
+// path removes it once its process is gone and an hour has passed, and nothing else.
+TEST(AtomicFile, AKilledWritersTemporaryFileIsRemovedByTheNextWrite) {
+  const auto dir = test::scratch_dir("atomic_killed");
+  const auto hour_ago = std::filesystem::file_time_type::clock::now() - kAbandonedAfter - std::chrono::minutes(1);
+  // Linux pids stay below 2^22: these processes cannot exist.
+  const std::vector<std::string> dead = {"clip.mp4.tmp-999999999-00000000000000ab"};
+  const std::vector<std::string> kept = {"clip.mp4.tmp-notes", "other.mp4.tmp-999999999-00000000000000ab",
+                                         "clip.mp4.tmp-" + std::to_string(::getpid()) + "-00000000000000cd"};
+  for (const auto& names : {dead, kept}) {
+    for (const std::string& name : names) {
+      std::ofstream(dir / name) << "half";
+      std::filesystem::last_write_time(dir / name, hour_ago);
+    }
+  }
+  write_file_atomically(dir / "clip.mp4", "whole");
+  EXPECT_EQ(read_all(dir / "clip.mp4"), "whole");
+  for (const std::string& name : dead) EXPECT_FALSE(std::filesystem::exists(dir / name)) << name;
+  for (const std::string& name : kept) EXPECT_TRUE(std::filesystem::exists(dir / name)) << name;
+}
+
+// A rename that fails leaves the file open for another try; a second commit is a bug, not a crash.
+TEST(AtomicFile, ACommitThatFailedCanBeTriedAgain) {
+  const auto dir = test::scratch_dir("atomic_retry");
+  AtomicFile file(dir / "clip.json");
+  file.write("whole");
+  std::filesystem::create_directories(dir / "in-the-way" / "inside");  // a non-empty folder: the rename fails
+  EXPECT_THROW(file.commit_as(dir / "in-the-way"), UserError);
+  file.commit();
+  EXPECT_EQ(read_all(dir / "clip.json"), "whole");
+  EXPECT_THROW(file.commit(), std::logic_error);
 }
 
 TEST(AtomicFile, CreatesMissingFoldersAndReportsUnwritablePaths) {

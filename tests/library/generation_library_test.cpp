@@ -75,7 +75,7 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
     std::filesystem::copy_file(first.video, folder / first.video.filename());
     EXPECT_THROW(read_library_entry(folder), UserError) << field;
   }
-  std::filesystem::create_directories(root / ".staging-1-0");
+  std::filesystem::create_directories(root / ".staging-1-0000000000000000");
   // A FIFO as the record (opening it would block the studio's listing until someone writes).
   std::filesystem::create_directories(root / "fifo");
   ASSERT_EQ(::mkfifo((root / "fifo" / "record.json").c_str(), 0600), 0);
@@ -94,7 +94,7 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   EXPECT_EQ(listed[2].folder, first.folder);
   for (const auto& item : std::filesystem::directory_iterator(root)) {
     const std::string name = item.path().filename().string();
-    if (name != ".staging-1-0") {
+    if (name != ".staging-1-0000000000000000") {
       EXPECT_NE(name.rfind(".staging-", 0), 0u) << "left behind: " << name;
     }
   }
@@ -134,17 +134,18 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   EXPECT_THROW(read_library_entry(root / "broken"), UserError);
 
   // The next entry clears the staging folder of a studio that died writing one, not a live one's.
-  const std::string alive = ".staging-" + std::to_string(::getpid()) + "-99";
-  std::filesystem::create_directories(root / ".staging-999999999-3" / "partial");
+  const std::string alive = ".staging-" + std::to_string(::getpid()) + "-0000000000000099";
+  std::filesystem::create_directories(root / ".staging-999999999-0000000000000003" / "partial");
   std::filesystem::create_directories(root / alive);
-  for (const char* name : {".staging-999999999-3", ".staging-1-0"}) {  // untouched for over an hour
+  // Untouched for over an hour:
+  for (const char* name : {".staging-999999999-0000000000000003", ".staging-1-0000000000000000"}) {
     std::filesystem::last_write_time(root / name, std::filesystem::file_time_type::clock::now() - std::chrono::hours(2));
   }
   std::filesystem::last_write_time(root / alive, std::filesystem::file_time_type::clock::now() - std::chrono::hours(2));
   library.add(clip, record("2026-11-29T09:00:00Z", 8, "a red ring"));
-  EXPECT_FALSE(std::filesystem::exists(root / ".staging-999999999-3"));
+  EXPECT_FALSE(std::filesystem::exists(root / ".staging-999999999-0000000000000003"));
   EXPECT_TRUE(std::filesystem::exists(root / alive));
-  EXPECT_TRUE(std::filesystem::exists(root / ".staging-1-0"));  // pid 1 runs
+  EXPECT_TRUE(std::filesystem::exists(root / ".staging-1-0000000000000000"));  // pid 1 runs
 }
 
 // A PNG's width and height, from its IHDR chunk (bytes 16–23, big-endian).
