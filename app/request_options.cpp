@@ -24,13 +24,13 @@ const char* const kRequestOptionsHelp = R"(  --model DIR        model folder wit
                      high-noise expert's, and given alone sets both (defaults: 4 and 3)
   --frames N         --size WxH (or --width N --height N)   --fps X
   --device D         auto | cpu | cuda | cuda:N (default auto)
-Wan memory options (docs/wan.md):
+Wan memory options (docs/wan.md; refused for a built-in model, a folder with model.json):
   --text-encoder-device D   where umT5 runs (default: --device); cpu saves ~11 GB of GPU memory
   --free-text-encoder       free umT5 once the prompts are encoded (reloaded for a new prompt)
   --vae-device D            where the VAE decodes (default: --device)
-  --idle-expert-on-cpu      Wan2.2-A14B: keep the expert not in use in host memory (page-locked)
-                            and swap the two at the boundary step (one 14B expert on the GPU, not
-                            two; ~1 s per move on an H200)
+  --idle-expert-on-cpu      Wan2.2-A14B on a GPU: keep the expert not in use in host memory
+                            (page-locked) and swap the two at the boundary step (one 14B expert on
+                            the GPU, not two; ~1 s per move on an H200)
   --dit-fp8                 quantise the diffusion model's linear weights to fp8 (e4m3, a scale
                             each) as they load: about half its memory on a GPU (14B: 13.9 GiB, not
                             26.6; a quarter of the CPU's float32), for fp8's rounding of the
@@ -47,6 +47,55 @@ sparse attention (svg2 / svgear; see docs/architecture.md):
   --kmeans-in-warmup also cluster during the dense warm-up steps, so the first sparse step is not
                      slowed by the 50-iteration k-means init
 )";
+
+namespace {
+
+// "--a", "--a and --b", "--a, --b and --c".
+std::string spoken_list(const std::vector<std::string>& words) {
+  std::string out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 < words.size() ? ", " : " and ") + words[i];
+  }
+  return out;
+}
+
+// Model::load passes over the Wan memory options where they cannot apply, because the studio keeps
+// its boxes ticked from one model to the next. Typed on the command line, an option that would do
+// nothing is refused instead, before any weight loads.
+void refuse_model_options_that_do_nothing(const RequestOptions& o) {
+  const ModelOptions& m = o.model_options;
+  std::vector<std::string> given;
+  if (m.text_encoder_device) given.push_back("--text-encoder-device");
+  if (m.free_text_encoder) given.push_back("--free-text-encoder");
+  if (m.vae_device) given.push_back("--vae-device");
+  if (m.idle_expert_on_cpu) given.push_back("--idle-expert-on-cpu");
+  if (m.dit_fp8) given.push_back("--dit-fp8");
+  if (given.empty()) return;
+  // The folder the load will take (model_folder_or_default, which reports one that is missing).
+  const std::optional<std::filesystem::path> folder = o.model_folder ? o.model_folder : default_model_folder();
+  std::error_code ec;
+  if (folder && std::filesystem::exists(*folder / "model.json", ec)) {  // as loads_as_wan_folder tells them apart
+    throw UserError(spoken_list(given) + (given.size() == 1 ? " applies" : " apply") + " to Wan models, and '" +
+                    folder->string() + "' is a built-in model (it has a model.json), with no umT5 text encoder or "
+                    "VAE to place or free and no fp8 loading of its diffusion model: drop " +
+                    (given.size() == 1 ? "it" : "them"));
+  }
+  if (m.idle_expert_on_cpu && folder) {
+    const ModelManifest manifest = read_model_manifest(*folder);  // its files and their headers: nothing loads
+    if (!manifest.low_noise_expert) {
+      throw UserError("--idle-expert-on-cpu applies to a pair of experts (Wan2.2-A14B), and '" + folder->string() +
+                      "' (" + manifest.name + ") has one diffusion model: drop it");
+    }
+  }
+  if (m.idle_expert_on_cpu && parse_device(o.device_name).is_cpu()) {
+    throw UserError(std::string("--idle-expert-on-cpu keeps the Wan2.2-A14B expert not in use in host memory while "
+                                "the other runs on a GPU, and this run's device is the CPU") +
+                    (o.device_name == "auto" ? " (--device auto found no GPU)" : "") +
+                    ", where both experts are in host memory anyway: drop it, or choose a GPU with --device");
+  }
+}
+
+}  // namespace
 
 AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode, bool* given) {
   bool any = false;
@@ -109,6 +158,7 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode) {
   if (const auto d = args.text("vae-device")) o.model_options.vae_device = parse_device(*d);
   o.model_options.idle_expert_on_cpu = args.flag("idle-expert-on-cpu");
   o.model_options.dit_fp8 = args.flag("dit-fp8");
+  refuse_model_options_that_do_nothing(o);
   return o;
 }
 

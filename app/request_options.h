@@ -27,7 +27,9 @@ struct RequestOptions {
 
 // Reads the shared options. The attention mode comes from --attention, else the preset's mode
 // (--attention-preset), else `default_mode`; the knob flags (--top-p, ...) override the preset.
-// Throws UserError for a malformed value.
+// Throws UserError for a malformed value, and for a Wan memory option that would do nothing: any of
+// them with a built-in model (a folder with model.json), --idle-expert-on-cpu on the CPU or with a
+// model of one diffusion model (read from the folder's files and headers; nothing loads).
 RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode);
 
 // Throws UserError (with `help` appended) when --prompt was not given. Called after

@@ -175,6 +175,16 @@ bool fits_as_scale(const TensorEntry& scale, int64_t rows) {
   return wide_float && (elements == 1 || elements == rows);
 }
 
+// "" when `scale`, beside the weight `weight_name` of `rows` rows, is a scale scaled fp8 stores
+// (fits_as_scale); else what is wrong with it, as load and refuse_misfit_scales list it.
+std::string misfit_scale(const StoredTensor& scale, const std::string& weight_name, int64_t rows) {
+  const TensorEntry* entry = scale.file->find(scale.stored_name);
+  if (fits_as_scale(*entry, rows)) return "";
+  return "wrong scale: " + scale.stored_name + " in " + scale.file->path().string() +
+         ": expected one float, or one per row of " + weight_name + " (" + std::to_string(rows) + "), found " +
+         weight_dtype_name(entry->dtype) + " " + shape_string(entry->shape);
+}
+
 }  // namespace
 
 at::ScalarType held_dtype(WeightPrecision precision, at::ScalarType compute) {
@@ -343,6 +353,29 @@ void WanWeights::refuse_layer_quantization(const std::vector<std::shared_ptr<Saf
   }
 }
 
+void WanWeights::refuse_misfit_scales(const WanConfig& config,
+                                      const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+  const std::map<std::string, StoredTensor> index = index_checkpoint(files);
+  std::vector<std::string> misfit;
+  // The weights load() dequantises with a scale: those of the layout, stored in its shape and as
+  // floats (load names the others for their shape or type).
+  meta(config).for_each_tensor([&](const std::string& name, const at::Tensor& tensor, WeightPrecision) {
+    if (!name.ends_with(".weight")) return;
+    const auto weight = index.find(name);
+    const auto scale = index.find(scale_name_of(name));
+    if (weight == index.end() || scale == index.end()) return;
+    const TensorEntry* entry = weight->second.file->find(weight->second.stored_name);
+    if (entry->shape != tensor.sizes().vec() || !is_float_dtype(entry->dtype)) return;
+    if (std::string line = misfit_scale(scale->second, name, tensor.size(0)); !line.empty()) {
+      misfit.push_back(std::move(line));
+    }
+  });
+  if (!misfit.empty()) {
+    throw WeightsError("Wan weights in " + checkpoint_file_list(files) + " hold " + std::to_string(misfit.size()) +
+                       " scale(s) that no scaled fp8 checkpoint stores:" + tensor_problem_lines({}, misfit));
+  }
+}
+
 WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
                             at::Device device, at::ScalarType compute_dtype, const CancelToken* cancel,
                             bool quantize_fp8) {
@@ -424,12 +457,8 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
       tensor = stored.to(device, dtype);
       return;
     }
-    const TensorEntry* scale_entry = scale->file->find(scale->stored_name);
-    if (!fits_as_scale(*scale_entry, expected.front())) {
-      mismatched.push_back("wrong scale: " + scale->stored_name + " in " + scale->file->path().string() +
-                           ": expected one float, or one per row of " + name + " (" +
-                           std::to_string(expected.front()) + "), found " + weight_dtype_name(scale_entry->dtype) +
-                           " " + shape_string(scale_entry->shape));
+    if (std::string misfit = misfit_scale(*scale, name, expected.front()); !misfit.empty()) {
+      mismatched.push_back(std::move(misfit));
       return;
     }
     const at::Tensor factor = scale->file->load(scale->stored_name);

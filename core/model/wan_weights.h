@@ -185,6 +185,12 @@ struct WanWeights {
   // each fp8 weight) loads.
   static void refuse_layer_quantization(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
 
+  // Throws WeightsError naming every scale beside a weight of `config` that is no scale scaled fp8
+  // stores (load's "wrong scale" lines for it), from the headers. fp8_scales leaves such a weight
+  // out, so Model::load checks each of a pair's experts here before it compares how they are stored:
+  // otherwise a bad scale would be reported as two experts not stored alike.
+  static void refuse_misfit_scales(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files);
+
   using TensorVisitor = std::function<void(const std::string& name, at::Tensor& tensor,
                                            WeightPrecision precision)>;
   using ConstTensorVisitor = std::function<void(const std::string& name, const at::Tensor& tensor,

@@ -111,5 +111,20 @@ TEST(AttentionPreset, FilesLoadAndBadFilesNameThemselves) {
   }
 }
 
+// A key given twice is refused with the key and the file: nlohmann alone keeps the last value, so
+// the run would use 0.95 where the user may have meant 0.5.
+TEST(AttentionPreset, ARepeatedKeyIsRefused) {
+  const std::filesystem::path twice = test::scratch_dir("attention_preset_repeated") / "twice.json";
+  std::ofstream(twice) << R"({"top_p": 0.5, "k_clusters": 500, "top_p": 0.95})";
+  try {
+    load_attention_preset(twice.string(), AttentionConfig{});
+    FAIL() << "a preset with a repeated key must be refused";
+  } catch (const UserError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(twice.string()), std::string::npos) << message;
+    EXPECT_NE(message.find("the key 'top_p' is given twice"), std::string::npos) << message;
+  }
+}
+
 }  // namespace
 }  // namespace svgear

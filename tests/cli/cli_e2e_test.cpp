@@ -294,7 +294,9 @@ TEST_F(CliTest, RecordsStayWithTheirVideos) {
   // The same spelled with a trailing '/': "there/./" and "there/sub/../" are the folder there/.
   std::filesystem::create_directories(*dir_ / "there" / "sub");
   for (const std::string spelling : {"there/./", "there/sub/../"}) {
+    // A fresh start each time (frames without their record would be refused as the user's).
     std::filesystem::remove(*dir_ / "there.json");
+    for (const char* frame : {"frame_0000.png", "frame_0001.png"}) std::filesystem::remove(*dir_ / "there" / frame);
     run = run_cli(generate + (*dir_).string() + "/" + spelling);
     ASSERT_EQ(run.exit_code, 0) << spelling << ": " << run.output;
     EXPECT_TRUE(std::filesystem::exists(*dir_ / "there" / "frame_0001.png")) << spelling << ": " << run.output;
@@ -1110,6 +1112,43 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
 }
 
 // Every command answers --help on stdout with its usage line, and exits 0.
+// The Wan memory options do nothing for a built-in model (the load passes over them, as the
+// studio's boxes need): typed on the command line, each is refused with the reason before the model
+// loads, also where the model is the default one.
+TEST_F(CliTest, WanOptionsAreRefusedForABuiltInModel) {
+  const std::string model = (*dir_ / "model").string();
+  const std::string request = " --prompt \"a red circle\" --device cpu";
+  for (const std::string option :
+       {"--dit-fp8", "--free-text-encoder", "--text-encoder-device cpu", "--vae-device cpu", "--idle-expert-on-cpu"}) {
+    const std::string flag = option.substr(0, option.find(' '));
+    CliRun run = run_cli("generate --model " + model + request + " " + option + " --output " +
+                         (*dir_ / "never-wan-option.y4m").string());
+    EXPECT_EQ(run.exit_code, 2) << option << ": " << run.output;
+    EXPECT_NE(run.output.find(flag + " applies to Wan models, and '" + model + "' is a built-in model"),
+              std::string::npos)
+        << run.output;
+    EXPECT_EQ(run.output.find(" on cpu"), std::string::npos) << "loaded the model first: " << run.output;
+    run = run_cli("compare --model " + model + request + " " + option + " --out " +
+                  (*dir_ / "never-wan-option").string());
+    EXPECT_EQ(run.exit_code, 2) << option << ": " << run.output;
+    EXPECT_NE(run.output.find(flag + " applies to Wan models"), std::string::npos) << run.output;
+  }
+  const CliRun both = run_cli("generate --model " + model + request + " --vae-device cpu --dit-fp8");
+  EXPECT_EQ(both.exit_code, 2) << both.output;
+  EXPECT_NE(both.output.find("--vae-device and --dit-fp8 apply to Wan models"), std::string::npos) << both.output;
+
+  // Without --model: the default, the first model under $SVGEAR_MODELS.
+  const char* saved = std::getenv("SVGEAR_MODELS");
+  const std::string restore = saved ? saved : "";
+  ::setenv("SVGEAR_MODELS", dir_->c_str(), 1);
+  const CliRun by_default = run_cli("generate" + request + " --dit-fp8");
+  saved ? ::setenv("SVGEAR_MODELS", restore.c_str(), 1) : ::unsetenv("SVGEAR_MODELS");
+  EXPECT_EQ(by_default.exit_code, 2) << by_default.output;
+  EXPECT_NE(by_default.output.find("is a built-in model"), std::string::npos) << by_default.output;
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "never-wan-option.y4m"));
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "never-wan-option"));
+}
+
 TEST_F(CliTest, EveryCommandHasHelp) {
   for (const std::string command : {"generate", "compare", "bench", "info", "random-model", "train", "eval"}) {
     const CliRun run = run_cli(command + " --help");

@@ -170,6 +170,47 @@ TEST(WanWeights, ScaledFp8WithABadScaleIsRefused) {
   }
 }
 
+// The same scales named from the headers alone (Model::load does so for each of a pair's experts
+// before comparing how they are stored); a non-finite value, which only reading it shows, and a
+// scaled fp8 file's own scales pass.
+TEST(WanWeights, MisfitScalesAreNamedFromTheHeaders) {
+  const auto dir = test::scratch_dir("wan_weights_misfit_scales");
+  const auto refusal = [&](const StateDict& tensors, const std::string& file_name) -> std::string {
+    write_safetensors(dir / file_name, tensors);
+    try {
+      WanWeights::refuse_misfit_scales(test::tiny_wan_config(), {SafetensorsFile::open(dir / file_name)});
+    } catch (const WeightsError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  struct Case {
+    const char* file;
+    at::Tensor scale;
+    const char* says;  // "" when the headers show nothing wrong
+  };
+  for (const Case& c : {Case{"misshapen.safetensors", at::ones({3}), "one float, or one per row of blocks.0.self_attn.q.weight"},
+                        Case{"integer.safetensors", at::ones({1}, at::kInt), "found I32 [1]"},
+                        Case{"e4m3.safetensors", at::ones({}).to(at::kFloat8_e4m3fn), "found F8_E4M3 []"},
+                        Case{"nan.safetensors", at::full({}, NAN), ""}}) {
+    SCOPED_TRACE(c.file);
+    StateDict tensors = tiny_state_dict();
+    for (auto& [name, tensor] : tensors) {
+      if (name == "blocks.0.self_attn.q.weight") tensor = tensor.to(at::kFloat8_e4m3fn);
+    }
+    tensors.emplace_back("blocks.0.self_attn.q.scale_weight", c.scale);
+    const std::string error = refusal(tensors, c.file);
+    if (*c.says == '\0') {
+      EXPECT_EQ(error, "");
+      continue;
+    }
+    EXPECT_NE(error.find("1 scale(s) that no scaled fp8 checkpoint stores"), std::string::npos) << error;
+    EXPECT_NE(error.find("wrong scale: blocks.0.self_attn.q.scale_weight"), std::string::npos) << error;
+    EXPECT_NE(error.find(c.says), std::string::npos) << error;
+  }
+  EXPECT_EQ(refusal(test::tiny_wan_scaled_fp8("model.diffusion_model.").stored, "scaled.safetensors"), "");
+}
+
 // A block's scaled fp8 linear weight stays e4m3 through load, to() and swap_places, its scale
 // float32 beside it; a scaled weight outside the blocks is dequantised to the compute dtype as it loads.
 TEST(WanWeights, ScaledFp8BlockLinearsStayE4m3) {

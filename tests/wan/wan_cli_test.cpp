@@ -67,6 +67,30 @@ TEST(WanCli, GeneratesWithATi2vFolder) {
   EXPECT_EQ(video.fps, 24.0);
 }
 
+// --idle-expert-on-cpu moves an expert of a pair off a GPU: with a model of one diffusion model, or
+// on the CPU, it would do nothing, and is refused before the model loads.
+TEST(WanCli, AnIdleExpertNeedsAPairOnAGpu) {
+  const auto root = test::scratch_dir("wan_cli_idle_expert");
+  const auto single = test::write_tiny_wan_original(root / "single");
+  test::CliRun run = run_cli("generate --model " + single.string() + kTinyRun + " --idle-expert-on-cpu --output " +
+                             (root / "never.y4m").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_TRUE(contains(run.output, "--idle-expert-on-cpu applies to a pair of experts (Wan2.2-A14B), and '" +
+                                       single.string() + "'"))
+      << run.output;
+  EXPECT_FALSE(contains(run.output, "model ")) << "checked before the weights load: " << run.output;
+
+  const auto pair = test::write_tiny_wan_a14b_comfy(root / "pair");
+  run = run_cli("generate --model " + pair.string() + kTinyRun + " --idle-expert-on-cpu --output " +
+                (root / "never.y4m").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_TRUE(contains(run.output, "--idle-expert-on-cpu keeps the Wan2.2-A14B expert not in use in host memory "
+                                   "while the other runs on a GPU, and this run's device is the CPU"))
+      << run.output;
+  EXPECT_FALSE(contains(run.output, "model ")) << "checked before the weights load: " << run.output;
+  EXPECT_FALSE(std::filesystem::exists(root / "never.y4m"));
+}
+
 TEST(WanCli, WrongFrameCountAndMissingVaeAreExplained) {
   const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_cli_errors") / "model");
   test::CliRun run = run_cli("generate --model " + dir.string() +
