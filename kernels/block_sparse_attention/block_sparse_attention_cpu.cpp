@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -7,6 +8,9 @@
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
 
 namespace svgear {
+
+// 16 MiB of float32 logits per thread at a time.
+constexpr int64_t kMostLogits = int64_t(1) << 22;
 
 // Per (head, query cluster), in parallel over those pairs: gather the keys and values of the routed
 // clusters (contiguous row ranges of kp/vp) and, with compensation, the skipped non-empty clusters'
@@ -69,16 +73,22 @@ at::Tensor block_sparse_attention_cpu(const at::Tensor& qp, const at::Tensor& kp
       }
       const int64_t total = int64_t(k_sel.size()) / d;
       if (total == 0) continue;
-      const at::Tensor q = queries[head].narrow(0, q_begin, m);                      // [m, d]
-      const at::Tensor k = at::from_blob(k_sel.data(), {total, d}, f32);             // [L, d]
-      const at::Tensor v = at::from_blob(v_sel.data(), {total, d}, f32);             // [L, d]
-      at::Tensor logits = at::mm(q, k.t()).mul_(scale);                              // [m, L]
-      if (!bias.empty()) {
-        logits.narrow(1, exact, total - exact).add_(at::from_blob(bias.data(), {total - exact}, f32));
+      const at::Tensor k = at::from_blob(k_sel.data(), {total, d}, f32);  // [L, d]
+      const at::Tensor v = at::from_blob(v_sel.data(), {total, d}, f32);  // [L, d]
+      // The query rows in chunks of at most kMostLogits logits: a cluster holding most of the tokens
+      // (identical tokens, padding) would otherwise ask for an [N, N] matrix.
+      const int64_t chunk = std::max<int64_t>(1, kMostLogits / total);
+      for (int64_t row = 0; row < m; row += chunk) {
+        const int64_t rows = std::min(chunk, m - row);
+        const at::Tensor q = queries[head].narrow(0, q_begin + row, rows);  // [rows, d]
+        at::Tensor logits = at::mm(q, k.t()).mul_(scale);                   // [rows, L]
+        if (!bias.empty()) {
+          logits.narrow(1, exact, total - exact).add_(at::from_blob(bias.data(), {total - exact}, f32));
+        }
+        logits.sub_(logits.amax(1, /*keepdim=*/true)).exp_();  // every row has a finite max: L >= 1
+        const at::Tensor denominator = logits.sum(1, /*keepdim=*/true);  // >= 1 (the max's e^0)
+        output[head].narrow(0, q_begin + row, rows).copy_(at::mm(logits, v).div_(denominator));
       }
-      logits.sub_(logits.amax(1, /*keepdim=*/true)).exp_();  // every row has a finite max: L >= 1
-      const at::Tensor denominator = logits.sum(1, /*keepdim=*/true);  // >= 1 (the max's e^0)
-      output[head].narrow(0, q_begin, m).copy_(at::mm(logits, v).div_(denominator));
     }
   });
   return output.to(qp.scalar_type());

@@ -369,6 +369,27 @@ TEST(BlockSparseAttention, CpuImplementationMatchesReference) {
   }
 }
 
+// A query cluster that holds most tokens (identical tokens land in one) against as many routed
+// keys: computed in chunks of rows, not as one [N, N] logit matrix, with the reference's result.
+TEST(BlockSparseAttention, CpuImplementationChunksAClusterOfMostTokens) {
+  at::manual_seed(44);
+  const int64_t tokens = 3000, d = 8;  // 3000 × 3000 logits: past one chunk's 2^22
+  const auto f32 = at::TensorOptions().dtype(at::kFloat);
+  const at::Tensor qp = at::randn({1, tokens, d}, f32), kp = at::randn({1, tokens, d}, f32);
+  const at::Tensor vp = at::randn({1, tokens, d}, f32);
+  // Query clusters of 2999 rows and 1; key clusters of 2990 keys, 10, and an empty one.
+  const at::Tensor q_offsets = at::tensor({int64_t(0), tokens - 1, tokens}).view({1, 3});
+  const at::Tensor k_offsets = at::tensor({int64_t(0), tokens - 10, tokens, tokens}).view({1, 4});
+  const at::Tensor mask = at::tensor({1, 0, 0, 1, 1, 1}).to(at::kBool).view({1, 2, 3});
+  const at::Tensor k_sizes = at::tensor({tokens - 10, int64_t(10), int64_t(0)}).view({1, 3});
+  const CentroidCompensation comp{at::randn({1, 3, d}, f32), at::randn({1, 3, d}, f32), k_sizes};
+  for (const CentroidCompensation* with : {static_cast<const CentroidCompensation*>(nullptr), &comp}) {
+    const at::Tensor got = block_sparse_attention_cpu(qp, kp, vp, q_offsets, k_offsets, mask, 0.35, with);
+    const at::Tensor want = block_sparse_attention_reference(qp, kp, vp, q_offsets, k_offsets, mask, 0.35, with);
+    EXPECT_TRUE(test::tensors_close(got, want, 1e-5)) << "compensate " << (with != nullptr);
+  }
+}
+
 // The fastest kernel of the device (wgmma on an H100/H200) and the mma.sync one, which then also
 // runs on Hopper.
 TEST(BlockSparseAttention, KernelMatchesReferenceBf16OnCuda) {
