@@ -44,8 +44,11 @@ speedup, an estimate of a whole generation, error against dense and peak GPU mem
 random weights of the real sizes, the text encoder (umT5) and the VAE decode of the whole latent,
 so each mode's total covers a whole generation (text encoder + steps + VAE).
   --shape NAME       wan1.3b-480p | wan14b-720p | tiny (default tiny)
-  --modes LIST       dense,svg2,svgear (default dense,svgear)
-  --steps N          warm steps timed per mode (default 3)   --num-steps N   schedule length (default 50)
+  --modes LIST       dense,svg2,svgear, each once (default dense,svgear; dense always runs first)
+  --steps N          warm steps timed per mode, 1 to 1000 (default 3)
+  --num-steps N      the schedule's length, 1 to 1000 (default 50). The steps sit past its dense
+                     warm-up (its first 20%): the cold step, the timed ones and one untimed step must
+                     fit after it (--num-steps 50 holds at most --steps 38)
   --top-p P          the sparse modes' budget (default 0.9). Random weights attend almost uniformly
                      (top_p 0.9 keeps 87% of the blocks at wan1.3b-480p): a lower top_p times the
                      step at the density of structured attention (0.25: 19% at wan1.3b-480p)

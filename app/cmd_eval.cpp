@@ -10,6 +10,7 @@
 #include "app/interrupt_cancel.h"
 #include "app/request_options.h"
 #include "app/results_file.h"
+#include "app/terminal_text.h"
 #include "core/evaluation/adherence_eval.h"
 #include "core/evaluation/text_influence.h"
 #include "core/cancel_token.h"
@@ -18,6 +19,7 @@
 #include "core/media/contact_sheet.h"
 #include "core/media/png_writer.h"
 #include "core/pipeline/device_info.h"
+#include "core/shapes/prompt_grammar.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -99,6 +101,11 @@ int cmd_eval(int argc, char** argv) {
       throw UserError("--sheet writes a PNG image: give a FILE.png, not '" + *sheet_path + "'");
     }
     check_output_file(*sheet_path);
+    std::error_code ec;
+    if (std::filesystem::exists(*sheet_path, ec) && !is_svgear_png(*sheet_path)) {
+      throw UserError("--sheet '" + *sheet_path + "' exists and is not a contact sheet or any PNG svgear wrote, which "
+                      "the sheet would replace: choose another name");
+    }
     std::error_code a, b;
     if (json_path && std::filesystem::weakly_canonical(*json_path, a) == std::filesystem::weakly_canonical(*sheet_path, b)) {
       throw UserError("--json and --sheet name the same file '" + *sheet_path + "': the sheet would replace the results");
@@ -107,11 +114,17 @@ int cmd_eval(int argc, char** argv) {
 
   const std::filesystem::path folder =
       model_folder_or_default(model_text ? std::optional<std::filesystem::path>(*model_text) : std::nullopt);
-  (void)options.base.resolve(read_model_manifest(folder));  // a bad step count or guidance costs no load
-  auto model = Model::load(folder, device);
-  if (model->manifest.latent != LatentKind::Pixel || model->manifest.text_encoder != TextEncoderKind::Vocab) {
-    throw UserError(folder.string() + " is not a shapes-world model: svgear eval scores the built-in models");
+  // What the load would find, from the folder's files: a model that eval cannot score, a bad step
+  // count or guidance costs no load (a Wan folder's is minutes and tens of GB).
+  const ModelManifest manifest = read_model_manifest(folder);
+  if (manifest.latent != LatentKind::Pixel || manifest.text_encoder != TextEncoderKind::Vocab ||
+      manifest.prompt_grammar != kShapesWorldGrammar) {
+    throw UserError(folder.string() + " is not a shapes-world model (its prompts are not the shapes-world grammar's): "
+                    "svgear eval scores the built-in models, e.g. --model resources/models/shapes-s; a "
+                    "random-model folder has no such grammar");
   }
+  (void)options.base.resolve(manifest);
+  auto model = Model::load(folder, device);
   CancelToken cancel;
   InterruptCancel interrupt(cancel);
   // Either measurement prints its table and, with --json, writes it beside the command and device.
@@ -133,8 +146,8 @@ int cmd_eval(int argc, char** argv) {
       report(influence.to_json(), influence.table(), "svgear eval --text-influence");
       return 0;
     }
-    std::printf("evaluating %s on %s: %d prompts\n", model->manifest.name.c_str(), device_description(device).c_str(),
-                options.prompts);
+    std::printf("evaluating %s on %s: %d prompts\n", printable(model->manifest.name, false).c_str(),
+                device_description(device).c_str(), options.prompts);
     result = run_adherence_eval(*model, options, cancel);
   } catch (const Cancelled&) {
     std::printf("stopped: no results written\n");

@@ -8,6 +8,7 @@
 
 #include "app/cli_args.h"
 #include "app/commands.h"
+#include "app/terminal_text.h"
 #include "core/media/mp4_writer.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/model.h"
@@ -29,12 +30,6 @@ and GPUs it sees, and the model folders under $SVGEAR_MODELS and the built-in mo
 int cmd_info(int argc, char** argv) {
   // A model's name and description are the model file's words: a newline or a terminal escape in
   // them must not rewrite the listing (or the terminal). Control characters print as '?'.
-  const auto printable = [](std::string text) {
-    for (char& c : text) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-    }
-    return text;
-  };
   CliArgs args(argc, argv, 2);
   if (args.flag("help")) {
     std::fputs(kHelp, stdout);
@@ -56,16 +51,18 @@ int cmd_info(int argc, char** argv) {
       // Wan folders (no model.json) too; one unreadable folder is listed as such, not the end of the list.
       try {
         const ModelManifest m = read_model_manifest(folder);
-        std::printf("  %-16s %s  (%d layers, dim %d)  %s\n", printable(m.name).c_str(), folder.c_str(),
-                    m.dit.num_layers, m.dit.dim, printable(m.description).c_str());
+        std::printf("  %-16s %s  (%d layers, dim %d)  %s\n", printable(m.name, false).c_str(),
+                    printable(folder.string(), false).c_str(), m.dit.num_layers, m.dit.dim,
+                    printable(m.description, false).c_str());
       } catch (const std::exception& e) {
-        std::printf("  (unreadable) %s: %s\n", folder.c_str(), e.what());
+        std::printf("  (unreadable) %s: %s\n", printable(folder.string(), false).c_str(),
+                    printable(e.what()).c_str());
       }
       ++count;
     }
   }
   if (count == 0) std::printf("  none (set SVGEAR_MODELS=<folder of model folders>)\n");
-  for (const std::string& note : model_search_notes()) std::printf("note: %s\n", printable(note).c_str());
+  for (const std::string& note : model_search_notes()) std::printf("note: %s\n", printable(note, false).c_str());
   return 0;
 }
 

@@ -38,7 +38,7 @@ checkpoint/ (float32 weights, bf16 EMA and optimiser state in shards under 15 Mi
 loss.tsv (step, loss, learning rate, seconds) and model/ (model.json + EMA weights: `svgear generate --model DIR/model`). The same
 command again resumes from the checkpoint and trains on to --steps in total; Ctrl-C or SIGTERM saves, exports and stops (exit code 130).
   --steps N              total optimiser steps (default 1000)
-  --batch N              clips per step (default 16, at most 4096)  --lr X        peak learning rate (1e-3)
+  --batch N              clips per step, 1 to 4096 (default 16)  --lr X        peak learning rate (1e-3)
   --warmup N             linear warm-up steps (default 200) --seed N      data and init seed (1)
   --cooldown N           decay the learning rate linearly over the last N of --steps, the last step at
                          1/N of the peak (a run that ships its weights ends this way; a new run from
@@ -51,8 +51,9 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
                          preset's, 2 for shapes-s/l; --continue-from / --init-from: default the
                          source's, more grows new ones on its table; 0 = the table alone, as the
                          models before it; 3 would not fit a shapes-s checkpoint in a device run)
-  --text-position-std X  the std of the positions of a text transformer this run creates (default
-                         0.5; 0 = zeros, as the run of 4a25c4b started: its replay passes it)
+  --text-position-std X  the std of the positions of a text transformer this run creates, 0 to 1
+                         (default 0.5; 0 = zeros, as the run of 4a25c4b started: its replay passes
+                         it; past 1, the token rows' std, a word's position would outweigh the word)
   --checkpoint-every N   steps between checkpoints (default 200)
   --log-every N          steps between printed losses (default 20)
   --minutes X            stop (and save) after X minutes of training, e.g. inside a time-limited job
@@ -94,7 +95,7 @@ int cmd_train(int argc, char** argv) {
   }
   auto preset = args.text("preset");
   const auto out_text = args.text("out");
-  const int64_t total_steps = args.integer("steps").value_or(1000);
+  const int64_t total_steps = args.integer("steps", 1).value_or(1000);
   const auto batch = args.integer("batch");
   const auto lr = args.number("lr");
   const auto warmup = args.integer("warmup", 0);
@@ -106,8 +107,8 @@ int cmd_train(int argc, char** argv) {
   const auto seed = args.seed();
   const auto text_layers = args.integer("text-layers");
   const auto text_position_std = args.number("text-position-std");
-  const int64_t checkpoint_every = args.integer("checkpoint-every").value_or(200);
-  const int64_t log_every = args.integer("log-every").value_or(20);
+  const int64_t checkpoint_every = args.integer("checkpoint-every", 1).value_or(200);
+  const int64_t log_every = args.integer("log-every", 1).value_or(20);
   const double minutes = args.number("minutes").value_or(0.0);
   const auto stop_at_option = args.integer("stop-at");
   const int64_t stop_at = stop_at_option.value_or(total_steps);
@@ -117,32 +118,40 @@ int cmd_train(int argc, char** argv) {
   const c10::Device device = parse_device(args.text("device").value_or("auto"));
   args.finish();
   if (!out_text || out_text->empty()) throw UserError("--out DIR is required (the training folder)");
-  if (total_steps < 1 || checkpoint_every < 1 || log_every < 1) {
-    throw UserError("--steps, --checkpoint-every and --log-every must be at least 1");
-  }
   if (minutes < 0.0) throw UserError("--minutes must not be negative (0 = no limit)");
   if (stop_at < 1 || stop_at > total_steps) {
-    throw UserError("--stop-at must be between 1 and --steps (" + std::to_string(total_steps) + ")");
+    throw UserError("--stop-at must be between 1 and --steps (" + std::to_string(total_steps) + "), got " +
+                    std::to_string(stop_at));
   }
   if (shift && !(*shift > 0.0 && *shift <= 100.0)) {
     throw UserError("--shift must be greater than 0 and at most 100 (1 = unshifted)");
   }
   if (lr && !(std::isfinite(*lr) && *lr > 0.0)) throw UserError("--lr must be a positive number (default 1e-3)");
-  if (batch && *batch > TrainingRecipe::kMaxBatch) {
-    throw UserError("--batch must be at most " + std::to_string(TrainingRecipe::kMaxBatch) + ", got " +
+  if (batch && (*batch < 1 || *batch > TrainingRecipe::kMaxBatch)) {
+    throw UserError("--batch must be between 1 and " + std::to_string(TrainingRecipe::kMaxBatch) + " clips, got " +
                     std::to_string(*batch));
   }
   if (object_weight && !(*object_weight >= 1.0 && *object_weight <= TrainingRecipe::kMaxObjectWeight)) {
     throw UserError("--object-weight must be between 1 (every pixel alike) and 10000");
   }
   if (max_objects && (*max_objects < 1 || *max_objects > kMaxSceneObjects)) {
-    throw UserError("--max-objects must be between 1 and " + std::to_string(kMaxSceneObjects));
+    throw UserError("--max-objects must be between 1 and " + std::to_string(kMaxSceneObjects) + ", got " +
+                    std::to_string(*max_objects));
   }
   if (cooldown && (*cooldown < 1 || *cooldown > total_steps)) {
-    throw UserError("--cooldown must be between 1 and --steps (" + std::to_string(total_steps) + ")");
+    throw UserError("--cooldown must be between 1 and --steps (" + std::to_string(total_steps) + "), got " +
+                    std::to_string(*cooldown));
   }
-  if (text_layers && (*text_layers < 0 || *text_layers > 2)) throw UserError("--text-layers must be 0, 1 or 2");
-  if (text_position_std && !(*text_position_std >= 0.0)) throw UserError("--text-position-std must not be negative");
+  if (text_layers && (*text_layers < 0 || *text_layers > 2)) {
+    throw UserError("--text-layers must be 0, 1 or 2, got " + std::to_string(*text_layers));
+  }
+  if (text_position_std &&
+      !(*text_position_std >= 0.0 && *text_position_std <= TrainingRecipe::kMaxTextPositionStd)) {
+    char message[160];
+    std::snprintf(message, sizeof message, "--text-position-std must be between 0 and %g (the token rows' std), got %g",
+                  TrainingRecipe::kMaxTextPositionStd, *text_position_std);
+    throw UserError(message);
+  }
   if (init_from && continue_from) throw UserError("--init-from and --continue-from exclude each other");
   const std::filesystem::path out(*out_text);
   const std::filesystem::path checkpoint = out / "checkpoint";

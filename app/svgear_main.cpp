@@ -7,6 +7,7 @@
 #include <string>
 
 #include "app/commands.h"
+#include "app/terminal_text.h"
 #include "core/io/file_system_trouble.h"
 #include "core/user_error.h"
 
@@ -39,16 +40,17 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[1], "random-model")) return svgear::cmd_random_model(argc, argv);
     if (!std::strcmp(argv[1], "train")) return svgear::cmd_train(argc, argv);
     if (!std::strcmp(argv[1], "eval")) return svgear::cmd_eval(argc, argv);
-    std::fprintf(stderr, "svgear: unknown command '%s'\n\n%s", argv[1], kUsage);
+    std::fprintf(stderr, "svgear: unknown command '%s'\n\n%s", svgear::printable(argv[1], false).c_str(), kUsage);
     return 2;
   } catch (const svgear::UserError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+    std::fprintf(stderr, "error: %s\n", svgear::printable(e.what()).c_str());
     return 2;
   } catch (const std::filesystem::filesystem_error& e) {  // a path the user gave: a link loop, a name too long
-    std::fprintf(stderr, "error: %s\n", svgear::file_system_trouble("svgear " + std::string(argv[1]), e).what());
+    std::fprintf(stderr, "error: %s\n",
+                 svgear::printable(svgear::file_system_trouble("svgear " + std::string(argv[1]), e).what()).c_str());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "internal error: %s\n", e.what());
+    std::fprintf(stderr, "internal error: %s\n", svgear::printable(e.what()).c_str());
     return 3;
   }
 }

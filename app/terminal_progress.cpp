@@ -1,5 +1,7 @@
 #include "app/terminal_progress.h"
 
+#include "app/terminal_text.h"
+
 #include <string>
 
 #include <unistd.h>
@@ -43,18 +45,18 @@ void TerminalProgress::on_step(const StepEvent& e) {
 
 void TerminalProgress::on_error(const ErrorEvent& e) {
   if (tty_) std::fputc('\n', stderr);
-  std::fprintf(stderr, "error: %s\n", e.message.c_str());
+  std::fprintf(stderr, "error: %s\n", printable(e.message).c_str());
 }
 
 void TerminalProgress::on_warning(const std::string& line) {
   if (tty_ && !quiet_) std::fputc('\n', stderr);  // after the progress bar's line
-  std::fprintf(stderr, "warning: %s\n", line.c_str());
+  std::fprintf(stderr, "warning: %s\n", printable(line).c_str());
 }
 
 void TerminalProgress::on_log(const std::string& line) {
   if (quiet_) return;
   if (tty_) std::fputc('\n', stderr);
-  std::fprintf(stderr, "%s\n", line.c_str());
+  std::fprintf(stderr, "%s\n", printable(line).c_str());
 }
 
 }  // namespace svgear

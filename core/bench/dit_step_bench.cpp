@@ -23,6 +23,7 @@
 #include "core/model/wan_random_weights.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/out_of_memory.h"
+#include "core/pipeline/request_limits.h"
 #include "core/pipeline/weight_memory.h"
 #include "core/text/umt5_encoder.h"
 #include "core/weights/random_weight.h"
@@ -201,6 +202,47 @@ void check_largest_stage_fits(const StepShape& shape, const DitStepBenchOptions&
                   (options.device.is_cpu() ? " or a GPU (--device cuda)" : " or close other programs using the GPU"));
 }
 
+// The steps a mode runs sit past the schedule's dense warm-up, so that the sparse modes run sparse:
+// the cold step, the timed ones, and one more (the density's traced step, or the profiled one).
+// Each count is bounded first, so nothing below overflows; a schedule too short for the steps is
+// refused rather than lengthened, which would time (and estimate) another schedule than the one
+// asked for.
+void check_step_counts(int timed_steps, int num_steps, double dense_warmup_fraction) {
+  if (timed_steps < 1 || timed_steps > kMaxSteps) {
+    throw UserError("--steps must be between 1 and " + std::to_string(kMaxSteps) + ", got " +
+                    std::to_string(timed_steps));
+  }
+  if (num_steps < 1 || num_steps > kMaxSteps) {
+    throw UserError("--num-steps must be between 1 and " + std::to_string(kMaxSteps) + " (a generation's longest "
+                    "schedule), got " + std::to_string(num_steps));
+  }
+  // schedule − its warm-up never shrinks as the schedule grows: the first schedule that holds the
+  // steps is the shortest.
+  const auto most_timed = [&](int schedule) {
+    return schedule - dense_step_count(dense_warmup_fraction, schedule) - 2;
+  };
+  if (timed_steps <= most_timed(num_steps)) return;
+  char warmup[48];
+  std::snprintf(warmup, sizeof warmup, "%g%%", 100.0 * dense_warmup_fraction);
+  const std::string why = " (the cold step and the timed steps follow the schedule's dense warm-up, its first " +
+                          std::string(warmup) + ", and one untimed step follows them)";
+  if (most_timed(kMaxSteps) < 1) {
+    throw UserError("a dense warm-up of " + std::string(warmup) + " of the schedule leaves no step to time");
+  }
+  if (timed_steps > most_timed(kMaxSteps)) {
+    throw UserError("--steps " + std::to_string(timed_steps) + " does not fit in the longest schedule, --num-steps " +
+                    std::to_string(kMaxSteps) + ", which holds at most --steps " + std::to_string(most_timed(kMaxSteps)) +
+                    why);
+  }
+  int shortest = num_steps + 1;
+  while (timed_steps > most_timed(shortest)) ++shortest;
+  const std::string held = "--num-steps " + std::to_string(num_steps) +
+                           (most_timed(num_steps) >= 1 ? " holds at most --steps " + std::to_string(most_timed(num_steps))
+                                                       : " holds no timed step");
+  throw UserError("--steps " + std::to_string(timed_steps) + " needs --num-steps " + std::to_string(shortest) +
+                  " or more" + why + "; " + held);
+}
+
 }  // namespace
 
 std::vector<std::string> dit_step_bench_shapes() {
@@ -217,20 +259,24 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
     for (const StepShape& s : shapes) names += (names.empty() ? "" : ", ") + s.name;
     throw UserError("unknown step bench shape '" + options.shape + "' (choose " + names + ")");
   }
-  if (options.timed_steps < 1) throw UserError("--steps must be at least 1");
-  // Dense runs first, whatever was asked: it is the reference for the error and the speedup.
+  // Dense runs first, whatever was asked: it is the reference for the error and the speedup. A mode
+  // named twice would be timed twice under one label.
   std::vector<AttentionMode> modes = {AttentionMode::Dense};
-  for (const AttentionMode mode : options.modes) {
-    if (std::find(modes.begin(), modes.end(), mode) == modes.end()) modes.push_back(mode);
+  for (auto it = options.modes.begin(); it != options.modes.end(); ++it) {
+    if (std::find(options.modes.begin(), it, *it) != it) {
+      throw UserError("--modes names " + std::string(attention_mode_name(*it)) + " twice: each mode runs once");
+    }
+    if (*it != AttentionMode::Dense) modes.push_back(*it);
   }
   const StepShape& shape = *shape_it;
   const WanConfig& config = shape.config;
-  const int num_steps = std::max(options.num_steps, options.timed_steps + 2);
 
   AttentionConfig sparse = options.base;
   if (sparse.q_clusters <= 0) sparse.q_clusters = shape.q_clusters;
   if (sparse.k_clusters <= 0) sparse.k_clusters = shape.k_clusters;
   check_attention_config(sparse);
+  check_step_counts(options.timed_steps, options.num_steps, sparse.dense_warmup_steps);
+  const int num_steps = options.num_steps;
   const int warmup_steps = dense_step_count(sparse.dense_warmup_steps, num_steps);
 
   DitStepBenchResult result;

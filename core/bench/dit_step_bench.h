@@ -37,12 +37,14 @@ namespace svgear {
 
 struct DitStepBenchOptions {
   std::string shape = "tiny";          // wan1.3b-480p | wan14b-720p | tiny (dit_step_bench_shapes())
-  std::vector<AttentionMode> modes;    // each timed; dense always runs first, as the reference
+  std::vector<AttentionMode> modes;    // each timed once; dense always runs first, as the reference
   AttentionConfig base;                // sparse knobs (mode is set per row); 0 clusters: the shape's
   c10::Device device = c10::Device(c10::kCPU);
   c10::ScalarType dtype = c10::kFloat;
   int timed_steps = 3;                 // warm steps timed per mode (the median is reported)
-  int num_steps = 50;                  // the schedule the steps sit in (warm-up, step indices)
+  // The schedule the steps sit in (warm-up, step indices): its dense warm-up, the cold step, the
+  // timed steps and one untimed step must fit in it. Each count is 1 to kMaxSteps.
+  int num_steps = 50;
   uint64_t seed = 0;
   // One more warm step of the last mode after its timed ones, untimed, between cudaProfilerStart and
   // Stop on a GPU: what `ncu --profile-from-start off` profiles (packaging/gpu/profile-kernels.sh),
@@ -104,9 +106,10 @@ struct DitStepBenchResult {
 };
 
 std::vector<std::string> dit_step_bench_shapes();
-// Throws UserError for an unknown shape, bad counts, bad sparse knobs, a mode that cannot run on
-// the device, or a shape whose largest stage's weights exceed the device's free memory (the host's
-// available memory on the CPU).
+// Throws UserError for an unknown shape, a count out of range or steps that do not fit in the
+// schedule (naming the schedule that holds them), a mode named twice, bad sparse knobs, a mode that
+// cannot run on the device, or a shape whose largest stage's weights exceed the device's free
+// memory (the host's available memory on the CPU).
 DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options);
 
 }  // namespace svgear

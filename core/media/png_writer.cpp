@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <set>
 #include <string>
 #include <system_error>
@@ -60,7 +61,21 @@ std::string paeth_filtered_rows(const uint8_t* rgb, int height, int width) {
   return out;
 }
 
+constexpr std::string_view kPngSignature("\x89PNG\r\n\x1a\n", 8);
+// A PNG text chunk's keyword, its NUL, then the text.
+constexpr std::string_view kSoftwareText("Software\0svgear", 15);
+
 }  // namespace
+
+bool is_svgear_png(const std::filesystem::path& path) {
+  // The signature, IHDR (4 + 4 + 13 + 4 bytes), then our tEXt chunk's length, type and text.
+  constexpr size_t kTextAt = 8 + 25;
+  std::string start(kTextAt + 8 + kSoftwareText.size(), '\0');
+  std::ifstream in(path, std::ios::binary);
+  if (!in.read(start.data(), std::streamsize(start.size()))) return false;
+  return start.starts_with(kPngSignature) && start.substr(kTextAt + 4, 4) == "tEXt" &&
+         start.substr(kTextAt + 8) == kSoftwareText;
+}
 
 std::string encode_png(const uint8_t* rgb, int height, int width) {
   if (height <= 0 || width <= 0) {
@@ -87,8 +102,9 @@ std::string encode_png(const uint8_t* rgb, int height, int width) {
   header += char(0);  // filter method: adaptive
   header += char(0);  // no interlace
 
-  std::string png = "\x89PNG\r\n\x1a\n";
+  std::string png(kPngSignature);
   append_chunk(png, "IHDR", header);
+  append_chunk(png, "tEXt", kSoftwareText);  // says whose it is: is_svgear_png
   append_chunk(png, "IDAT", compressed);
   append_chunk(png, "IEND", {});
   return png;

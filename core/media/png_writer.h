@@ -12,8 +12,13 @@
 
 namespace svgear {
 
-// The bytes of a PNG file for `rgb` ([height, width, 3], row-major).
+// The bytes of a PNG file for `rgb` ([height, width, 3], row-major), with a text chunk naming svgear
+// as its software.
 std::string encode_png(const uint8_t* rgb, int height, int width);
+
+// Whether `path` is a PNG that encode_png wrote (its text chunk "Software: svgear" first after the
+// header): what an output may replace without the user's word.
+bool is_svgear_png(const std::filesystem::path& path);
 
 // Writes encode_png(...) to `path` atomically.
 void write_png(const std::filesystem::path& path, const uint8_t* rgb, int height, int width);

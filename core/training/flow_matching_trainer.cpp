@@ -122,7 +122,8 @@ TrainingRecipe TrainingRecipe::from_json(const nlohmann::json& json) {
                                         "from 1 to 10000")
                         : 1.0;
   r.text_position_std = json.contains("text_position_std")
-                            ? recipe_number(json, "text_position_std", [](double x) { return x >= 0.0; }, "at least 0")
+                            ? recipe_number(json, "text_position_std",
+                                            [](double x) { return x >= 0.0 && x <= kMaxTextPositionStd; }, "from 0 to 1")
                             : kPositionStd;
   return r;
 }

@@ -69,6 +69,9 @@ struct TrainingRecipe {
   // The start of a text transformer this run creates (new, or grown on an export without one): the
   // std of its positions (prompt_transformer.h).
   double text_position_std = kPositionStd;
+  // The token rows the positions are added to start with std 1: a larger std would start the
+  // encoder with each word's position outweighing the word itself.
+  static constexpr double kMaxTextPositionStd = 1.0;
 
   nlohmann::json to_json() const;
   static TrainingRecipe from_json(const nlohmann::json& json);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sys/stat.h>
@@ -765,8 +766,73 @@ TEST_F(CliTest, TrainRefusesFilesInTheWayOfItsOutputsBeforeTraining) {
   const CliRun huge = run_cli("train --preset shapes-tiny --device cpu --steps 2 --batch 2000000000 --out " +
                               (*dir_ / "huge").string());
   EXPECT_EQ(huge.exit_code, 2) << huge.output;
-  EXPECT_NE(huge.output.find("--batch must be at most 4096"), std::string::npos) << huge.output;
+  EXPECT_NE(huge.output.find("--batch must be between 1 and 4096 clips, got 2000000000"), std::string::npos)
+      << huge.output;
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "huge"));
+}
+
+// An option of svgear train out of its range is refused before anything is made, naming the
+// option, its range and the value given (--batch 0 reached the trainer, whose message named no option).
+TEST(CliTrain, AnOutOfRangeOptionIsNamedWithItsRange) {
+  const std::filesystem::path out = test::scratch_dir("cli-train-options") / "run";
+  // Each with --steps and --batch small (unless they are the subject): a value wrongly accepted trains briefly.
+  const std::string position_range = "--text-position-std must be between 0 and 1 (the token rows' std)";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--steps 1 --batch 0", "--batch must be between 1 and 4096 clips, got 0"},
+      {"--steps 1 --batch -3", "--batch must be between 1 and 4096 clips, got -3"},
+      {"--steps 0 --batch 1", "--steps must be at least 1, got 0"},
+      {"--steps 1 --batch 1 --checkpoint-every 0", "--checkpoint-every must be at least 1, got 0"},
+      {"--steps 1 --batch 1 --log-every -1", "--log-every must be at least 1, got -1"},
+      {"--steps 1 --batch 1 --warmup -1", "--warmup must be at least 0, got -1"},
+      {"--steps 2 --batch 1 --cooldown 3", "--cooldown must be between 1 and --steps (2), got 3"},
+      {"--steps 2 --batch 1 --stop-at 3", "--stop-at must be between 1 and --steps (2), got 3"},
+      {"--steps 1 --batch 1 --max-objects 0", "--max-objects must be between 1 and"},
+      {"--steps 1 --batch 1 --text-layers -1", "--text-layers must be 0, 1 or 2, got -1"},
+      {"--steps 1 --batch 1 --text-position-std 3", position_range + ", got 3"},
+      {"--steps 1 --batch 1 --text-position-std 1e30", position_range + ", got 1e+30"},
+      {"--steps 1 --batch 1 --text-position-std -0.5", position_range + ", got -0.5"}};
+  for (const auto& [options, message] : cases) {
+    const CliRun run = run_cli("train --preset shapes-tiny --device cpu " + options + " --out " + out.string());
+    EXPECT_EQ(run.exit_code, 2) << options << ": " << run.output;
+    EXPECT_NE(run.output.find(message), std::string::npos) << options << ": " << run.output;
+    EXPECT_FALSE(std::filesystem::exists(out)) << options << " made " << out;
+    std::filesystem::remove_all(out);
+  }
+  // The bound itself is taken.
+  const CliRun run = run_cli("train --preset shapes-tiny --device cpu --steps 1 --batch 1 --text-position-std 1 --out " +
+                             out.string());
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+}
+
+// svgear bench step refuses, before any work, steps that do not fit in the schedule (they sit past
+// its dense warm-up; the schedule used to be lengthened without a word, timing and estimating
+// another one than asked for), a count past the longest schedule (2147483647 overflowed), and a
+// mode named twice (it ran once).
+TEST(CliBench, StepRefusesStepsOutsideItsScheduleAndARepeatedMode) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--steps 48 --num-steps 50", "--steps 48 needs --num-steps 62 or more (the cold step and the timed steps "
+                                    "follow the schedule's dense warm-up, its first 20%, and one untimed step "
+                                    "follows them); --num-steps 50 holds at most --steps 38"},
+      {"--steps 3 --num-steps 4", "--steps 3 needs --num-steps 6 or more"},
+      {"--steps 1 --num-steps 2", "--steps 1 needs --num-steps 3 or more"},
+      {"--steps 1 --num-steps 2", "--num-steps 2 holds no timed step"},
+      {"--steps 2147483647", "--steps must be between 1 and 1000, got 2147483647"},
+      {"--steps 1 --num-steps 2147483647", "--num-steps must be between 1 and 1000 (a generation's longest schedule), "
+                                           "got 2147483647"},
+      {"--steps 999 --num-steps 1000", "--steps 999 does not fit in the longest schedule, --num-steps 1000, which "
+                                       "holds at most --steps 798"},
+      {"--steps 1 --num-steps 10 --modes dense,dense", "--modes names dense twice: each mode runs once"},
+      {"--steps 1 --num-steps 10 --modes svgear,dense,svg-ear", "--modes names svgear twice"}};
+  for (const auto& [options, message] : cases) {
+    const CliRun run = run_cli("bench step --shape tiny --device cpu " + options);
+    EXPECT_EQ(run.exit_code, 2) << options << ": " << run.output;
+    EXPECT_NE(run.output.find(message), std::string::npos) << options << ": " << run.output;
+    EXPECT_EQ(run.output.find("bench step: text encoder"), std::string::npos) << options << " ran: " << run.output;
+  }
+  // The shortest schedule that holds one timed step runs.
+  const CliRun fits = run_cli("bench step --shape tiny --device cpu --modes dense --steps 1 --num-steps 3");
+  EXPECT_EQ(fits.exit_code, 0) << fits.output;
+  EXPECT_NE(fits.output.find("3-step schedule, 0 dense warm-up steps"), std::string::npos) << fits.output;
 }
 
 // svgear train: a new run, then the same command with more steps resumes; the loss log grows and
@@ -1021,6 +1087,37 @@ TEST_F(CliTest, TrainKeepsTheSourcesTextLayersUnlessTold) {
 // svgear eval on a freshly trained tiny model: every prompt generated dense and with SVG-EAR,
 // adherence fractions and the sparse-vs-dense comparison reported (the scores themselves mean
 // nothing after one training step).
+// eval scores shapes-world models only, which the folder's files tell before any load; its sheet
+// replaces only a PNG of ours.
+TEST_F(CliTest, EvalRefusesBeforeTheWork) {
+  CliRun run = run_cli("eval --model " + (*dir_ / "model").string() + " --prompts 1 --steps 1 --device cpu");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("is not a shapes-world model"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("evaluating"), std::string::npos) << run.output;
+  const auto photo = *dir_ / "photo.png";
+  std::ofstream(photo) << "MYPHOTO";
+  run = run_cli("eval --prompts 1 --steps 1 --device cpu --sheet " + photo.string());  // checked before the model
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("is not a contact sheet or any PNG svgear wrote"), std::string::npos) << run.output;
+  EXPECT_EQ(file_bytes(photo), "MYPHOTO");
+}
+
+// Text from a model's files reaches the terminal without its control characters: an escape
+// sequence in a model's name must not clear the screen or rewrite the lines above it.
+TEST_F(CliTest, ModelTextReachesTheTerminalWithoutControlCharacters) {
+  const auto model = *dir_ / "escaping-model";
+  std::filesystem::copy(*dir_ / "model", model, std::filesystem::copy_options::recursive);
+  nlohmann::json manifest = nlohmann::json::parse(std::ifstream(model / "model.json"));
+  manifest["name"] = "evil\u001b[2J\u009b31m";
+  std::ofstream(model / "model.json") << manifest.dump();
+  const CliRun run = run_cli("generate --model " + model.string() + " --prompt \"a red circle\" --steps 1 --frames 1 "
+                             "--size 16x16 --device cpu --output " + (*dir_ / "escaping.y4m").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("model evil?[2J?31m on cpu"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find('\x1b'), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("\xc2\x9b"), std::string::npos) << run.output;
+}
+
 TEST_F(CliTest, EvalScoresDenseAndSparse) {
   const auto out = *dir_ / "eval-train";
   CliRun run = run_cli("train --preset shapes-tiny --out " + out.string() + " --steps 1 --batch 1");

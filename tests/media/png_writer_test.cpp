@@ -62,7 +62,7 @@ DecodedPng decode_png(const std::string& png) {
     if (type == "IDAT") idat += data;
     at += 12 + length;
   }
-  EXPECT_EQ(chunk_types, (std::vector<std::string>{"IHDR", "IDAT", "IEND"}));
+  EXPECT_EQ(chunk_types, (std::vector<std::string>{"IHDR", "tEXt", "IDAT", "IEND"}));
 
   const size_t row_bytes = size_t(out.width) * 3;
   std::vector<uint8_t> filtered(out.height * (row_bytes + 1));
@@ -111,6 +111,21 @@ TEST(PngWriter, OnePixelAndExtremeValues) {
   const uint8_t pixel[3] = {0, 255, 128};
   const DecodedPng png = decode_png(encode_png(pixel, 1, 1));
   EXPECT_EQ(png.rgb, (std::vector<uint8_t>{0, 255, 128}));
+}
+
+// Our PNGs say so in a text chunk, which tells them from a user's PNG an output would replace.
+TEST(PngWriter, ItsPngsNameTheirSoftware) {
+  const auto dir = test::scratch_dir("png_software");
+  const uint8_t pixel[3] = {1, 2, 3};
+  write_png(dir / "ours.png", pixel, 1, 1);
+  EXPECT_TRUE(is_svgear_png(dir / "ours.png"));
+  const std::string ours = encode_png(pixel, 1, 1);
+  EXPECT_NE(ours.find(std::string("tEXtSoftware\0svgear", 19)), std::string::npos);
+  // The same image without the chunk (another program's), a text file, a missing file: not ours.
+  const size_t text_at = 8 + 25, text_bytes = 12 + 15;
+  std::ofstream(dir / "theirs.png", std::ios::binary) << ours.substr(0, text_at) + ours.substr(text_at + text_bytes);
+  std::ofstream(dir / "notes.png") << "my notes";
+  for (const char* name : {"theirs.png", "notes.png", "missing.png"}) EXPECT_FALSE(is_svgear_png(dir / name)) << name;
 }
 
 TEST(PngWriter, RejectsEmptySize) {

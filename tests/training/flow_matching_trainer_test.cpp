@@ -196,7 +196,8 @@ TEST(FlowMatchingTrainer, RecipeFromAFileRefusesValuesTrainingCannotUse) {
       {"beta1", 1.0},         {"beta2", -0.5},        {"adam_eps", 0.0},       {"grad_clip", -1.0},
       {"ema_decay", 1.5},     {"caption_dropout", 2.0}, {"shift", 0.0},        {"shift", 1000.0},
       {"cooldown_end", -3},   {"max_objects", 9},     {"object_weight", 0.5},  {"text_position_std", -1.0},
-      {"object_weight", 1e5}, {"seed", -1},           {"seed", 1.5},           {"learning_rate", "fast"}};
+      {"object_weight", 1e5}, {"seed", -1},           {"seed", 1.5},           {"learning_rate", "fast"},
+      {"text_position_std", 1.5}};
   for (const auto& [field, value] : bad) {
     nlohmann::json recipe = good;
     recipe[field] = value;
