@@ -36,7 +36,7 @@ constexpr const char* kHelp = R"(usage: svgear train --preset shapes-s|shapes-l|
 Trains a shapes-world model with the flow-matching objective (core/training). DIR receives
 checkpoint/ (float32 weights, bf16 EMA and optimiser state in shards under 15 MiB, state.json),
 loss.tsv (step, loss, learning rate, seconds) and model/ (model.json + EMA weights: `svgear generate --model DIR/model`). The same
-command again resumes from the checkpoint and trains on to --steps in total; Ctrl-C or SIGTERM saves, exports and stops (exit code 130).
+command again resumes from the checkpoint and trains on to --steps in total; Ctrl-C, SIGTERM or SIGHUP saves, exports and stops (exit code 130).
   --steps N              total optimiser steps (default 1000)
   --batch N              clips per step, 1 to 4096 (default 16)  --lr X        peak learning rate (1e-3)
   --warmup N             linear warm-up steps (default 200) --seed N      data and init seed (1)
