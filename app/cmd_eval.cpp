@@ -104,7 +104,7 @@ int cmd_eval(int argc, char** argv) {
     std::error_code ec;
     if (std::filesystem::exists(*sheet_path, ec) && !is_svgear_png(*sheet_path)) {
       throw UserError("--sheet '" + *sheet_path + "' exists and is not a contact sheet or any PNG svgear wrote, which "
-                      "the sheet would replace: choose another name");
+                      "the sheet would replace: choose another name (or remove it first to replace it)");
     }
     std::error_code a, b;
     if (json_path && std::filesystem::weakly_canonical(*json_path, a) == std::filesystem::weakly_canonical(*sheet_path, b)) {
