@@ -62,24 +62,48 @@ Inputs synthetic_inputs(const BenchShape& s, uint64_t seed, c10::Device device, 
   return in;
 }
 
+// q, k and v from the file's header first (names, float types, one 4-d shape), so a wrong file
+// costs no load; then their values, which must be finite: a NaN or an infinity would make every
+// error NaN beside believable timings.
 Inputs file_inputs(const std::filesystem::path& path, c10::Device device, c10::ScalarType dtype) {
   const auto file = SafetensorsFile::open(path);
-  Inputs in;
-  at::Tensor* slots[] = {&in.q, &in.k, &in.v};
   const char* names[] = {"q", "k", "v"};
+  const TensorEntry* entries[3] = {};
   for (int i = 0; i < 3; ++i) {
-    if (!file->contains(names[i])) {
+    entries[i] = file->find(names[i]);
+    if (!entries[i]) {
       throw UserError(path.string() + " has no tensor '" + names[i] + "' (expected q, k, v of shape [B, H, N, d])");
     }
-    *slots[i] = file->load(names[i]).to(device, dtype);
-    if (slots[i]->dim() != 4) throw UserError(path.string() + ": '" + names[i] + "' must be [B, H, N, d]");
-    if (slots[i]->numel() == 0) {
-      throw UserError(path.string() + ": '" + names[i] + "' is empty (shape " + c10::str(slots[i]->sizes()) +
+    const WeightDtype stored = entries[i]->dtype;
+    if (stored != WeightDtype::F32 && stored != WeightDtype::F16 && stored != WeightDtype::BF16) {
+      throw UserError(path.string() + ": '" + names[i] + "' is " + weight_dtype_name(stored) +
+                      "; activations are F32, F16 or BF16");
+    }
+    const c10::IntArrayRef shape(entries[i]->shape);
+    if (shape.size() != 4) {
+      throw UserError(path.string() + ": '" + names[i] + "' must be [B, H, N, d], not " + c10::str(shape));
+    }
+    if (c10::multiply_integers(shape) == 0) {
+      throw UserError(path.string() + ": '" + names[i] + "' is empty (shape " + c10::str(shape) +
                       "): B, H, N and d must each be at least 1");
     }
   }
-  if (in.q.sizes() != in.k.sizes() || in.q.sizes() != in.v.sizes()) {
-    throw UserError(path.string() + ": q, k and v must have one shape [B, H, N, d]");
+  if (entries[0]->shape != entries[1]->shape || entries[0]->shape != entries[2]->shape) {
+    throw UserError(path.string() + ": q, k and v must have one shape [B, H, N, d]; q is " +
+                    c10::str(c10::IntArrayRef(entries[0]->shape)) + ", k " +
+                    c10::str(c10::IntArrayRef(entries[1]->shape)) + ", v " +
+                    c10::str(c10::IntArrayRef(entries[2]->shape)));
+  }
+  Inputs in;
+  at::Tensor* slots[] = {&in.q, &in.k, &in.v};
+  for (int i = 0; i < 3; ++i) {
+    *slots[i] = file->load(names[i]).to(device, dtype);
+    if (!at::isfinite(*slots[i]).all().item<bool>()) {
+      const int64_t first = at::logical_not(at::isfinite(*slots[i])).flatten().nonzero()[0][0].item<int64_t>();
+      throw UserError(path.string() + ": '" + names[i] + "' holds a NaN or an infinity, or a value past " +
+                      std::string(c10::toString(dtype)) + "'s range (the first at flat index " +
+                      std::to_string(first) + "): activations must be finite");
+    }
   }
   in.description = "real activations from " + path.string();
   return in;

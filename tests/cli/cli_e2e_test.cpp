@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -1087,6 +1088,28 @@ TEST_F(CliTest, TrainKeepsTheSourcesTextLayersUnlessTold) {
 // svgear eval on a freshly trained tiny model: every prompt generated dense and with SVG-EAR,
 // adherence fractions and the sparse-vs-dense comparison reported (the scores themselves mean
 // nothing after one training step).
+// bench attention --inputs takes finite float q, k, v of one shape, and says which it is not.
+TEST_F(CliTest, BenchInputsMustBeFiniteFloatsOfOneShape) {
+  const auto f32 = at::TensorOptions().dtype(at::kFloat);
+  const at::Tensor ok = at::randn({1, 1, 16, 8}, f32);
+  at::Tensor nan = ok.clone();
+  nan.view(-1)[5] = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<std::pair<std::string, std::vector<std::pair<std::string, at::Tensor>>>> cases = {
+      {"holds a NaN or an infinity, or a value past", {{"q", nan}, {"k", ok}, {"v", ok}}},
+      {"'k' is I64; activations are F32, F16 or BF16",
+       {{"q", ok}, {"k", at::zeros({1, 1, 16, 8}, at::kLong)}, {"v", ok}}},
+      {"q is [1, 1, 16, 8], k [1, 1, 32, 8], v [1, 1, 16, 8]",
+       {{"q", ok}, {"k", at::randn({1, 1, 32, 8}, f32)}, {"v", ok}}},
+  };
+  for (const auto& [message, tensors] : cases) {
+    const auto file = *dir_ / "bad-inputs.safetensors";
+    write_safetensors(file, tensors);
+    const CliRun run = run_cli("bench attention --inputs " + file.string() + " --device cpu --repeat 1");
+    EXPECT_EQ(run.exit_code, 2) << message << ": " << run.output;
+    EXPECT_NE(run.output.find(message), std::string::npos) << run.output;
+  }
+}
+
 // eval scores shapes-world models only, which the folder's files tell before any load; its sheet
 // replaces only a PNG of ours.
 TEST_F(CliTest, EvalRefusesBeforeTheWork) {
