@@ -60,6 +60,9 @@ namespace {
 
 // How long closing the window waits for a cancelled run to stop (then kExitWorkDidNotStop).
 constexpr int kWorkerStopMs = 10000;
+// How long it waits for the exports asked for: a Wan clip's MP4 or a traced run's JSON takes
+// seconds to a minute, a file system that stopped answering for ever.
+constexpr int kExportStopMs = 300000;
 
 QString seconds(double ms) { return QString::number(ms / 1000.0, 'f', ms < 10000 ? 2 : 1) + " s"; }
 
@@ -182,7 +185,18 @@ MainWindow::~MainWindow() {
   // The worker stops at its next step boundary (or DiT block); its thread then quits and deletes it.
   worker_->cancel();
   thread_->quit();
-  export_thread_->wait();
+  // A file system that stopped answering would hold an export, and the process without a window,
+  // for ever: said on the terminal as it waits, and given up after kExportStopMs.
+  for (int waited = 0; !export_thread_->wait(QDeadlineTimer(kWorkerStopMs)); waited += kWorkerStopMs) {
+    if (waited + kWorkerStopMs >= kExportStopMs) {
+      std::fprintf(stderr, "svgear-studio: an export did not finish within %d s of closing the window; quitting "
+                   "without it (its file is left as it was)\n", kExportStopMs / 1000);
+      std::fflush(stderr);
+      std::_Exit(kExitWorkDidNotStop);
+    }
+    std::fprintf(stderr, "svgear-studio: still writing the exports asked for (%d s)\n", (waited + kWorkerStopMs) / 1000);
+    std::fflush(stderr);
+  }
   while (!thread_->wait(QDeadlineTimer(kWorkerStopMs))) {
     if (worker_writing_->load()) continue;  // a finished run's entry or videos: never cut short
     // One DiT block of a huge request can run for minutes and cannot be interrupted: the process
