@@ -90,7 +90,8 @@ void check_outside_model_folder(const std::filesystem::path& file, const std::fi
 std::filesystem::path default_output(uint64_t seed) {
   const std::string stem = "svgear-" + std::to_string(seed);
   for (int n = 1;; ++n) {
-    const std::filesystem::path candidate = std::filesystem::path("out") / (n == 1 ? stem : stem + "-" + std::to_string(n));
+    const std::filesystem::path candidate =
+        std::filesystem::path("out") / (n == 1 ? stem : stem + "-" + std::to_string(n));
     std::error_code ec;
     bool taken = false;
     for (const char* suffix : {".mp4", "-partial.mp4"}) {
@@ -247,11 +248,9 @@ int cmd_generate(int argc, char** argv) {
   const std::filesystem::path partial = with_suffix(output, "-partial");
   const std::filesystem::path trace_partial = trace ? with_suffix(*trace, "-partial") : std::filesystem::path();
   check_video_output(output);
-  check_run_record_for(video_output_path(output));
   check_output_replaces_only_a_run(output);
   try {
     check_video_output(partial);
-    check_run_record_for(video_output_path(partial));
     check_output_replaces_only_a_run(partial);
   } catch (const UserError& e) {  // a name the user never gave: say why it matters
     throw UserError(std::string(e.what()) + "\n(" + video_output_path(partial).string() +

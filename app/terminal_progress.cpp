@@ -1,10 +1,10 @@
 #include "app/terminal_progress.h"
 
-#include "app/terminal_text.h"
-
 #include <string>
 
 #include <unistd.h>
+
+#include "app/terminal_text.h"
 
 namespace svgear {
 namespace {

@@ -194,7 +194,8 @@ MainWindow::~MainWindow() {
       std::fflush(stderr);
       std::_Exit(kExitWorkDidNotStop);
     }
-    std::fprintf(stderr, "svgear-studio: still writing the exports asked for (%d s)\n", (waited + kWorkerStopMs) / 1000);
+    std::fprintf(stderr, "svgear-studio: still writing the exports asked for (%d s)\n",
+                 (waited + kWorkerStopMs) / 1000);
     std::fflush(stderr);
   }
   while (!thread_->wait(QDeadlineTimer(kWorkerStopMs))) {

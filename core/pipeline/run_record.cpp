@@ -131,6 +131,7 @@ void check_run_record_for(const std::filesystem::path& video) {
 
 void check_output_replaces_only_a_run(const std::filesystem::path& requested) {
   const std::filesystem::path written = video_output_path(requested);
+  check_run_record_for(written);  // a record beside it is then this output's own
   std::error_code ec;
   if (std::filesystem::exists(run_record_path(written), ec)) return;
   if (video_format_for(written) == VideoFormat::PngFrames) {

@@ -30,11 +30,11 @@ void write_run_record(const std::filesystem::path& video, nlohmann::json record)
 // there (clip.json of clip.mp4, when clip.y4m is asked for). Run before the work.
 void check_run_record_for(const std::filesystem::path& video);
 
-// Throws UserError, before the work, when writing `requested` would replace files the user did not
-// name and no run of ours wrote: the .y4m that a build without FFmpeg writes for an .mp4, and the
-// frame_NNNN.png a PNG folder holds (the writer replaces them and removes those past the new video's
-// end). Either counts as an earlier run's when its run record is beside it (check_run_record_for,
-// which runs first, says whose the record is).
+// Throws UserError, before the work, when the record of what `requested` writes cannot be written
+// (check_run_record_for, run first), or when writing `requested` would replace files the user did
+// not name and no run of ours wrote: the .y4m that a build without FFmpeg writes for an .mp4, and
+// the frame_NNNN.png a PNG folder holds (the writer replaces them and removes those past the new
+// video's end). Either counts as an earlier run's when its run record is beside it.
 void check_output_replaces_only_a_run(const std::filesystem::path& requested);
 
 // Removes the run record of `video`, if any, as the run it describes is being replaced: a write
