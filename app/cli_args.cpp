@@ -61,18 +61,9 @@ std::optional<int> CliArgs::integer(const std::string& name, int minimum) {
 }
 
 std::optional<double> CliArgs::number(const std::string& name) {
-  auto value = text(name);
+  const auto value = text(name);
   if (!value) return std::nullopt;
-  char* end = nullptr;
-  const double parsed = std::strtod(value->c_str(), &end);
-  // No option takes NaN or infinity (1e999 reads as infinity): each would pass some range check
-  // and poison the run (a training run of NaN losses that exports a NaN model).
-  // strtod also reads hexadecimal ("0x10" is 16), which integer() refuses: decimal only.
-  if (value->empty() || std::isspace(static_cast<unsigned char>(value->front())) || *end != '\0' ||
-      !std::isfinite(parsed) || value->find_first_of("xX") != std::string::npos) {
-    throw UserError("--" + name + " expects a finite number, got '" + *value + "'");
-  }
-  return parsed;
+  return parse_number(name, *value);
 }
 
 std::optional<uint64_t> CliArgs::seed() {
@@ -114,6 +105,19 @@ void CliArgs::finish() const {
   std::string accepted;
   for (const auto& name : known_) accepted += " --" + name;
   throw UserError("unknown option(s):" + unknown + ". This command accepts:" + accepted);
+}
+
+double parse_number(const std::string& name, const std::string& text) {
+  char* end = nullptr;
+  const double parsed = std::strtod(text.c_str(), &end);
+  // No option takes NaN or infinity (1e999 reads as infinity): each would pass some range check
+  // and poison the run (a training run of NaN losses that exports a NaN model).
+  // strtod also reads hexadecimal ("0x10" is 16), which integer() refuses: decimal only.
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text.front())) || *end != '\0' ||
+      !std::isfinite(parsed) || text.find_first_of("xX") != std::string::npos) {
+    throw UserError("--" + name + " expects a finite number, got '" + text + "'");
+  }
+  return parsed;
 }
 
 std::vector<std::string> split_list(const std::string& name, const std::string& text) {

@@ -34,6 +34,10 @@ class CliArgs {
   std::set<std::string> known_;
 };
 
+// `text` as number() reads option `name`'s value (a list's items too): a finite decimal number,
+// else UserError naming the option.
+double parse_number(const std::string& name, const std::string& text);
+
 // The comma-separated items of option `name`'s value; an empty list ("", ",": an unset shell
 // variable) is refused rather than read as "nothing to run".
 std::vector<std::string> split_list(const std::string& name, const std::string& text);

@@ -2,11 +2,11 @@
 // density and error against dense attention — as a table and optionally JSON; svgear bench step:
 // whole denoising steps; svgear bench trace: writing and reading a routing trace file.
 
-#include <cctype>
+#include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -20,6 +20,7 @@
 #include "core/io/atomic_file.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/model.h"
+#include "core/pipeline/out_of_memory.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -66,31 +67,46 @@ svgear bench attention: one self-attention call per backend and budget.
 
   --shape NAME       wan1.3b-480p | wan14b-720p | hunyuan-720p | tiny | small (default small)
   --modes LIST       comma-separated: dense,svg2,svgear (default all; dense always runs, as the reference)
-  --budgets LIST     top_p values for the sparse modes (default 0.5,0.7,0.9,0.95)
+  --budgets LIST     top_p values for the sparse modes, decimal numbers in (0, 1]
+                     (default 0.5,0.7,0.9,0.95)
   --inputs FILE      .safetensors with q, k, v [B, H, N, d] (real activations) instead of synthetic ones
   --device D         auto | cpu | cuda | cuda:N (default auto)
   --dtype bf16|f32   (default bf16 on CUDA, f32 on the CPU)
   --repeat N         timed calls after one warm-up call; the median is reported (default 5)
-  --q-clusters N     --k-clusters N   (default: the shape's)     --seed N   synthetic inputs' seed
-  --kernel K         kernels on a GPU: fastest (wgmma on sm_90, default) | mma-sync (the sm_80
-                     attention and k-means assignment kernels, on any GPU from sm_80: for
+  --q-clusters N     --k-clusters N   (default: the shape's)
+  --seed N           synthetic inputs' seed (default 0; not with --inputs)
+  --kernel K         kernels on a GPU, not the CPU: fastest (wgmma on sm_90, default) | mma-sync (the
+                     sm_80 attention and k-means assignment kernels, on any GPU from sm_80: for
                      comparison) | reference (every op's ATen reference, the kernels' oracle: slow)
   --json FILE        also write the results as JSON
+--budgets, --q-clusters, --k-clusters and --kernel apply to the sparse modes: not with --modes dense.
 )";
-
-double parse_budget(const std::string& text) {
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0])) || *end != '\0') {
-    throw UserError("--budgets expects numbers like 0.5,0.9, got '" + text + "'");
-  }
-  return value;
-}
 
 c10::ScalarType parse_dtype(const std::string& name) {
   if (name == "bf16") return c10::kBFloat16;
   if (name == "f32") return c10::kFloat;
   throw UserError("--dtype expects bf16 or f32, got '" + name + "'");
+}
+
+// Out of memory is the size the user asked for: a user error that says what to lower (`advice`),
+// as generate and train say theirs, not an internal error with the allocator's backtrace. The host
+// running out (LibTorch's CPU allocator, std::bad_alloc) is the CPU's, whatever the bench's device.
+template <class Bench>
+auto run_saying_out_of_memory(const c10::Device& device, const std::string& advice, Bench bench) {
+  const auto out_of_memory = [&](const c10::Device& where) {
+    return UserError("out of memory on " + where.str() + ": " + advice +
+                     (where.is_cuda() ? ", or close other programs using the GPU" : ""));
+  };
+  try {
+    return bench();
+  } catch (const c10::OutOfMemoryError&) {
+    throw out_of_memory(device);
+  } catch (const std::bad_alloc&) {
+    throw out_of_memory(c10::Device(c10::kCPU));
+  } catch (const c10::Error& e) {
+    if (is_host_allocation_failure(e)) throw out_of_memory(c10::Device(c10::kCPU));
+    throw;
+  }
 }
 
 int bench_trace(int argc, char** argv) {
@@ -153,7 +169,8 @@ int bench_step(int argc, char** argv) {
   // On stderr, so that stdout is the table alone.
   options.on_progress = [](const std::string& what) { std::fprintf(stderr, "bench step: %s\n", what.c_str()); };
 
-  const DitStepBenchResult result = run_dit_step_bench(options);
+  const DitStepBenchResult result =
+      run_saying_out_of_memory(options.device, "choose a smaller --shape", [&] { return run_dit_step_bench(options); });
   std::printf("device: %s\n%s", device_description(options.device).c_str(), result.table().c_str());
   if (json_path) {
     nlohmann::json j = result.to_json();
@@ -187,38 +204,72 @@ int cmd_bench(int argc, char** argv) {
   for (const std::string& mode : split_list("modes", args.text("modes").value_or("dense,svg2,svgear"))) {
     options.modes.push_back(parse_attention_mode(mode));
   }
-  for (const std::string& budget : split_list("budgets", args.text("budgets").value_or("0.5,0.7,0.9,0.95"))) {
-    options.budgets.push_back(parse_budget(budget));
+  const auto budgets_text = args.text("budgets");
+  for (const std::string& budget : split_list("budgets", budgets_text.value_or("0.5,0.7,0.9,0.95"))) {
+    options.budgets.push_back(parse_number("budgets", budget));
   }
   refuse_repeats("modes", options.modes);
   refuse_repeats("budgets", options.budgets);
   if (const auto inputs = args.text("inputs")) options.inputs = *inputs;
-  options.device = parse_device(args.text("device").value_or("auto"));
+  const std::string device_name = args.text("device").value_or("auto");
+  options.device = parse_device(device_name);
   options.dtype = parse_dtype(args.text("dtype").value_or(options.device.is_cuda() ? "bf16" : "f32"));
   options.repeat = args.integer("repeat", 1).value_or(5);
-  options.seed = args.seed().value_or(0);
-  options.base.q_clusters = args.integer("q-clusters").value_or(options.shape.q_clusters);
-  options.base.k_clusters = args.integer("k-clusters").value_or(options.shape.k_clusters);
+  const auto seed = args.seed();
+  options.seed = seed.value_or(0);
+  const auto q_clusters = args.integer("q-clusters");
+  const auto k_clusters = args.integer("k-clusters");
+  options.base.q_clusters = q_clusters.value_or(options.shape.q_clusters);
+  options.base.k_clusters = k_clusters.value_or(options.shape.k_clusters);
   check_attention_config(options.base);
-  const std::string kernel = args.text("kernel").value_or("fastest");
-  if (kernel == "fastest") {
+  const auto kernel = args.text("kernel");
+  if (!kernel || *kernel == "fastest") {
     options.kernel = KernelPath::Fastest;
-  } else if (kernel == "mma-sync") {
+  } else if (*kernel == "mma-sync") {
     options.kernel = KernelPath::Portable;
-  } else if (kernel == "reference") {
+  } else if (*kernel == "reference") {
     options.kernel = KernelPath::Reference;
   } else {
-    throw UserError("--kernel expects fastest, mma-sync or reference, got '" + kernel + "'");
+    throw UserError("--kernel expects fastest, mma-sync or reference, got '" + *kernel + "'");
   }
   const auto json_path = args.text("json");
   args.finish();
+  // An option that would do nothing in this run is refused, not passed over: the user meant it to
+  // change something.
+  if (seed && options.inputs) {
+    throw UserError("--seed draws the synthetic inputs, and --inputs replaces them with the file's q, k and v: "
+                    "drop --seed");
+  }
+  if (kernel && options.device.is_cpu()) {
+    throw UserError(std::string("--kernel chooses the kernels a GPU runs, and this run's device is the CPU") +
+                    (device_name == "auto" ? " (--device auto found no GPU)" : "") +
+                    ", which runs its own code whatever --kernel says: drop --kernel, or choose a GPU with --device");
+  }
+  const bool sparse = std::any_of(options.modes.begin(), options.modes.end(),
+                                  [](AttentionMode mode) { return mode != AttentionMode::Dense; });
+  std::vector<std::string> sparse_only;  // given, and used by the sparse modes alone
+  if (budgets_text) sparse_only.push_back("--budgets");
+  if (q_clusters) sparse_only.push_back("--q-clusters");
+  if (k_clusters) sparse_only.push_back("--k-clusters");
+  if (kernel) sparse_only.push_back("--kernel");  // dense attention is cuDNN's or ATen's, never ours
+  if (!sparse && !sparse_only.empty()) {
+    std::string named = sparse_only.front();
+    for (size_t i = 1; i < sparse_only.size(); ++i) {
+      named += (i + 1 < sparse_only.size() ? ", " : " and ") + sparse_only[i];
+    }
+    throw UserError("--modes dense runs no sparse mode, and only the sparse modes (svg2, svgear) use " + named +
+                    (sparse_only.size() == 1 ? ": drop it" : ": drop them") + ", or add svg2 or svgear to --modes");
+  }
   std::error_code ec;
   if (json_path && options.inputs && std::filesystem::equivalent(*json_path, *options.inputs, ec)) {
     throw UserError("--json '" + *json_path + "' is the --inputs file: the results would replace the activations");
   }
   if (json_path) check_results_file(*json_path);  // before the work, not after it
 
-  const AttentionBenchResult result = run_attention_bench(options);
+  const std::string advice =
+      options.inputs ? "give a smaller --inputs file (fewer heads or tokens)" : "choose a smaller --shape";
+  const AttentionBenchResult result =
+      run_saying_out_of_memory(options.device, advice, [&] { return run_attention_bench(options); });
   std::printf("device: %s\n%s", device_description(options.device).c_str(), result.table().c_str());
   if (json_path) {
     nlohmann::json j = result.to_json();

@@ -33,6 +33,7 @@ pixels, and compares the sparse videos with the dense ones (PSNR / SSIM). docs/t
   --prompts N       prompts (default 20)          --objects N     objects per prompt, 1-3 (default 1)
   --first-seed N    the prompt set (default 1000000)
   --modes LIST      modes beside dense: svg2,svgear (default svgear); dense alone: --modes dense
+                    (which takes none of the sparse settings below)
   --steps N  --guidance X  --shift X   sampling (default: the model's)
   --device D        auto | cpu | cuda | cuda:N    --json FILE   also write the results as JSON
   --sheet FILE.png  a contact sheet: one row per prompt, 4 frames of each mode's clip side by side
@@ -88,11 +89,17 @@ int cmd_eval(int argc, char** argv) {
   const bool text_influence = args.flag("text-influence");
   args.finish();
   // The sparse settings are read above whatever the mode; the options that shape a generation are
-  // refused with --text-influence rather than silently ignored.
+  // refused with --text-influence, and the sparse settings with dense alone, rather than silently
+  // ignored.
   if (text_influence && (modes_text || sheet_path || objects_given || options.base.steps || options.base.guidance ||
                          options.base.shift || attention_given)) {
     throw UserError("--text-influence generates nothing: it takes --model, --prompts, --first-seed, --device and "
                     "--json (not --modes, --sheet, --objects, --steps, --guidance, --shift or the sparse settings)");
+  }
+  if (options.modes.empty() && attention_given) {
+    throw UserError("--modes dense runs no sparse mode, and the sparse settings (--attention-preset, --top-p, "
+                    "--q-clusters, --k-clusters, --guaranteed-ratio, --dense-steps, --dense-layers, "
+                    "--kmeans-in-warmup) apply to svg2 and svgear only: drop them, or add svg2 or svgear to --modes");
   }
   if (options.max_objects < 1 || options.max_objects > 3) throw UserError("--objects must be 1, 2 or 3");
   if (json_path) check_results_file(*json_path);  // before the work, not after it

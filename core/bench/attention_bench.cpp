@@ -1,6 +1,7 @@
 #include "core/bench/attention_bench.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -200,6 +201,13 @@ AttentionBenchRow measure(const AttentionConfig& config, const Inputs& in, Atten
   return row;
 }
 
+// A budget in its shortest exact form (0.9, 0.901, 0.9000001): distinct budgets never read alike,
+// as 0.9 and 0.901 did at two decimals.
+std::string shortest(double x) {
+  char text[32];
+  return std::string(text, std::to_chars(text, text + sizeof text, x).ptr);
+}
+
 std::string format_optional(const std::optional<double>& x, const char* format) {
   if (!x) return "n/a";
   char text[32];
@@ -368,8 +376,9 @@ std::string AttentionBenchResult::table() const {
       }
       const std::optional<double> overhead_percent =
           r.overhead_share ? std::optional<double>(100.0 * *r.overhead_share) : std::nullopt;
-      std::snprintf(line, sizeof line, "%-7s %6.2f %8s %10.2e %10.2f %11.2f %7s %7s %8s %9s  %s\n",
-                    attention_mode_name(r.mode), r.top_p, format_optional(r.density, "%.3f").c_str(), r.relative_l2,
+      std::snprintf(line, sizeof line, "%-7s %6s %8s %10.2e %10.2f %11.2f %7s %7s %8s %9s  %s\n",
+                    attention_mode_name(r.mode), shortest(r.top_p).c_str(),
+                    format_optional(r.density, "%.3f").c_str(), r.relative_l2,
                     r.median_ms, r.first_call_ms, format_optional(r.speedup_vs_dense, "%.2f").c_str(),
                     format_optional(r.speedup_vs_flash, "%.2f").c_str(), format_optional(r.tflops, "%.3g").c_str(),
                     format_optional(overhead_percent, "%.0f%%").c_str(), phases);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +35,7 @@ namespace {
 
 using test::CliRun;
 using test::run_cli;
+using test::run_cli_in_memory;
 
 // The bytes of `path`, "" when it cannot be read.
 std::string file_bytes(const std::filesystem::path& path) {
@@ -510,7 +512,7 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   refused(run_cli("bench attention --shape tiny --device cpu --budgets ,"), "--budgets lists nothing");
   refused(run_cli("bench attention --shape tiny --device cpu --modes dense,svg2,svg2"), "names one value twice");
   refused(run_cli("bench attention --shape tiny --device cpu --budgets 0.5,0.9,0.5"), "names one value twice");
-  refused(run_cli("bench attention --shape tiny --device cpu --budgets \" 0.5\""), "--budgets expects numbers");
+  refused(run_cli("bench attention --shape tiny --device cpu --budgets \" 0.5\""), "--budgets expects a finite number");
   refused(run_cli("bench attention --shape tiny --device cpu --budgets 1.0000001"), "got 1.0000001");
   refused(run_cli(generate + "--top-p 1.0000001 --output " + (*dir_ / "top-p.y4m").string()), "got 1.0000001");
   // q, k, v with no heads: LibTorch's CPU attention died of a floating-point exception on them.
@@ -836,6 +838,114 @@ TEST(CliBench, StepRefusesStepsOutsideItsScheduleAndARepeatedMode) {
   EXPECT_NE(fits.output.find("3-step schedule, 0 dense warm-up steps"), std::string::npos) << fits.output;
 }
 
+// A refused command exited 2 with `message` before any work: no table, no progress.
+void expect_refused_before_work(const CliRun& run, const std::string& message, const std::string& options) {
+  EXPECT_EQ(run.exit_code, 2) << options << ": " << run.output;
+  EXPECT_NE(run.output.find(message), std::string::npos) << options << ": " << run.output;
+  EXPECT_EQ(run.output.find("device: "), std::string::npos) << options << " ran: " << run.output;
+  EXPECT_EQ(run.output.find("evaluating"), std::string::npos) << options << " ran: " << run.output;
+}
+
+// bench attention refuses options that would do nothing in the run asked for, naming each and why:
+// --seed beside --inputs (the seed draws the synthetic inputs the file replaces), --kernel on the
+// CPU (it chooses GPU kernels), and the sparse modes' options when dense runs alone.
+TEST(CliBench, AttentionRefusesOptionsThatDoNothing) {
+  const std::filesystem::path inputs = test::scratch_dir("cli-bench-options") / "qkv.safetensors";
+  const at::Tensor x = at::randn({1, 1, 16, 8});
+  write_safetensors(inputs, {{"q", x}, {"k", x}, {"v", x}});
+  const std::string tiny = "bench attention --shape tiny --device cpu --repeat 1 ";
+  const std::string from_file = "bench attention --inputs " + inputs.string() + " --device cpu --repeat 1 ";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {from_file + "--seed 7", "--seed draws the synthetic inputs, and --inputs replaces them"},
+      {from_file + "--seed 0 --modes dense", "--seed draws the synthetic inputs"},
+      {tiny + "--kernel reference", "--kernel chooses the kernels a GPU runs, and this run's device is the CPU"},
+      {tiny + "--kernel fastest --modes svgear", "drop --kernel, or choose a GPU with --device"},
+      {tiny + "--modes dense --budgets 0.5", "--modes dense runs no sparse mode, and only the sparse modes (svg2, "
+                                             "svgear) use --budgets: drop it, or add svg2 or svgear to --modes"},
+      {tiny + "--modes dense --q-clusters 8", "only the sparse modes (svg2, svgear) use --q-clusters"},
+      {tiny + "--modes dense --k-clusters 32 --budgets 0.9", "use --budgets and --k-clusters: drop them"},
+  };
+  for (const auto& [options, message] : cases) expect_refused_before_work(run_cli(options), message, options);
+  if (!at::hasCUDA()) {  // --device auto found no GPU: said so
+    expect_refused_before_work(run_cli("bench attention --shape tiny --repeat 1 --kernel mma-sync"),
+                               "(--device auto found no GPU)", "--device auto --kernel mma-sync");
+  }
+  // What each of them does where it applies still runs.
+  for (const std::string& options : {from_file + "--modes dense", tiny + "--modes dense,svgear --budgets 0.5 "
+                                                                         "--q-clusters 8 --k-clusters 32 --seed 3"}) {
+    const CliRun run = run_cli(options);
+    EXPECT_EQ(run.exit_code, 0) << options << ": " << run.output;
+  }
+}
+
+// --budgets reads numbers as every number option does: decimal and finite (strtod alone took
+// 0x1p-1 and 0x.8 for 0.5).
+TEST(CliBench, AttentionBudgetsAreDecimalNumbers) {
+  for (const std::string budget : {"0x1p-1", "0x.8", "0X.8", "nan", "inf", "1e999", "0.5x", "0.5,0x.8"}) {
+    const std::string options = "bench attention --shape tiny --device cpu --repeat 1 --budgets " + budget;
+    expect_refused_before_work(run_cli(options), "--budgets expects a finite number, got '", options);
+  }
+  const CliRun run = run_cli("bench attention --shape tiny --device cpu --repeat 1 --modes svgear --budgets 5e-1");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+}
+
+// The table shows each budget as given (0.9 and 0.901 were both "0.90"), the JSON keeps it exactly.
+TEST(CliBench, AttentionTableShowsEachBudgetAsGiven) {
+  const std::filesystem::path json_path = test::scratch_dir("cli-bench-budgets") / "bench.json";
+  const CliRun run = run_cli("bench attention --shape tiny --device cpu --repeat 1 --modes svgear --budgets "
+                             "0.9,0.901,0.9000001 --json " + json_path.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::vector<std::string> shown;  // the top_p column of the table's rows
+  std::istringstream lines(run.output);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string mode, top_p;
+    if (words >> mode >> top_p && (mode == "dense" || mode == "svgear")) shown.push_back(top_p);
+  }
+  EXPECT_EQ(shown, (std::vector<std::string>{"1", "0.9", "0.901", "0.9000001"})) << run.output;
+  const nlohmann::json result = nlohmann::json::parse(std::ifstream(json_path));
+  std::vector<double> recorded;
+  for (const auto& row : result["rows"]) recorded.push_back(row["top_p"]);
+  EXPECT_EQ(recorded, (std::vector<double>{1.0, 0.9, 0.901, 0.9000001}));
+}
+
+// Running out of memory is the size asked for, which the user chooses: a user error (exit 2) that
+// says what to lower, not an internal error with an allocator's backtrace. The address space is
+// limited below what each run allocates first, so each fails at once on any machine.
+TEST(CliBench, OutOfMemorySaysWhatToLower) {
+  // q, k and v of 16 GiB each, in a sparse file: nothing is on the disk but the header.
+  const std::filesystem::path inputs = test::scratch_dir("cli-bench-memory") / "huge.safetensors";
+  const int64_t tensor_bytes = int64_t(1) << 34;
+  nlohmann::json header;
+  for (int i = 0; i < 3; ++i) {
+    header[std::string(1, "qkv"[i])] = {{"dtype", "F32"},
+                                         {"shape", {1, 1, tensor_bytes / 256, 64}},
+                                         {"data_offsets", {i * tensor_bytes, (i + 1) * tensor_bytes}}};
+  }
+  const std::string text = header.dump();
+  {
+    std::ofstream out(inputs, std::ios::binary);
+    const uint64_t size = text.size();
+    for (int i = 0; i < 8; ++i) out.put(char(size >> (8 * i)));
+    out << text;
+  }
+  std::filesystem::resize_file(inputs, 8 + text.size() + 3 * uint64_t(tensor_bytes));
+  constexpr uint64_t kGiB = uint64_t(1) << 30;
+  CliRun run = run_cli_in_memory("bench attention --inputs " + inputs.string() + " --device cpu --repeat 1", 8 * kGiB);
+  std::filesystem::remove(inputs);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("error: out of memory on cpu: give a smaller --inputs file (fewer heads or tokens)"),
+            std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("internal error"), std::string::npos) << run.output;
+  // umT5's first weight alone is 4 GB. Where the machine has less memory free than the bench's
+  // largest stage, the bench refuses before drawing it, saying the same.
+  run = run_cli_in_memory("bench step --shape wan1.3b-480p --device cpu --dtype bf16 --modes dense --steps 1",
+                          2 * kGiB);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("choose a smaller --shape"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("internal error"), std::string::npos) << run.output;
+}
+
 // svgear train: a new run, then the same command with more steps resumes; the loss log grows and
 // the exported model generates.
 // SIGTERM (or Ctrl-C) stops a training run after its step: it saves, exports, and exits with 130 so
@@ -1125,6 +1235,20 @@ TEST_F(CliTest, EvalRefusesBeforeTheWork) {
   EXPECT_EQ(file_bytes(photo), "MYPHOTO");
 }
 
+// Dense attention alone takes none of the sparse modes' settings: each is refused, named with the
+// others, before any model is looked for (it used to run, ignoring them).
+TEST(CliEval, DenseAloneRefusesTheSparseSettings) {
+  for (const std::string options : {"--modes dense --top-p 0.5", "--modes dense --q-clusters 16",
+                                     "--modes dense --k-clusters 48", "--modes dense --attention-preset fast",
+                                     "--modes dense --guaranteed-ratio 0.1", "--modes dense --dense-steps 0.5",
+                                     "--modes dense --dense-layers 0.5", "--modes dense --kmeans-in-warmup"}) {
+    expect_refused_before_work(run_cli("eval --model /nonexistent/model --prompts 1 --device cpu " + options),
+                               "--modes dense runs no sparse mode, and the sparse settings (--attention-preset, "
+                               "--top-p, --q-clusters, --k-clusters, --guaranteed-ratio, --dense-steps, "
+                               "--dense-layers, --kmeans-in-warmup) apply to svg2 and svgear only", options);
+  }
+}
+
 // Text from a model's files reaches the terminal without its control characters: an escape
 // sequence in a model's name must not clear the screen or rewrite the lines above it.
 TEST_F(CliTest, ModelTextReachesTheTerminalWithoutControlCharacters) {
@@ -1213,16 +1337,13 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   EXPECT_LE(result["rows"][1]["mean_ssim_vs_dense"].get<double>(), 1.0);
   ASSERT_EQ(result["prompts"].size(), 2u);
   EXPECT_EQ(result["prompts"][0]["score"].size(), 2u);
-  // Dense alone, over the earlier results (a results file is replaced); the cluster counts are
-  // recorded as they would run, clamped to the clip's tokens.
+  // Dense alone, over the earlier results (a results file is replaced).
   run = run_cli("eval --model " + (out / "model").string() + " --prompts 1 --steps 2 --device cpu --modes dense "
-                "--k-clusters 100000 --json " + json_path.string());
+                "--json " + json_path.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const nlohmann::json dense_only = nlohmann::json::parse(std::ifstream(json_path));
   ASSERT_EQ(dense_only["rows"].size(), 1u);
   EXPECT_EQ(dense_only["rows"][0]["mode"], "dense");
-  EXPECT_LT(dense_only["sparse_attention"]["k_clusters"].get<int>(), 100000) << dense_only.dump(2);
-  EXPECT_GT(dense_only["sparse_attention"]["k_clusters"].get<int>(), 0);
   run = run_cli("eval --model " + (out / "model").string() + " --objects 4");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--objects must be 1, 2 or 3"), std::string::npos) << run.output;

@@ -2,16 +2,18 @@
 
 #include <csignal>
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli_paths.h"
 
 namespace svgear::test {
+namespace {
 
-CliRun run_cli(const std::string& arguments) { return run_cli_interrupted(arguments, "", SIGINT); }
-
-CliRun run_cli_interrupted(const std::string& arguments, const std::string& interrupt_after, int signal) {
+// `address_space`: the child's RLIMIT_AS in bytes, 0 for none.
+CliRun run_svgear(const std::string& arguments, const std::string& interrupt_after, int signal,
+                  uint64_t address_space) {
   CliRun run;
   int fds[2];
   if (::pipe(fds) != 0) return run;
@@ -25,6 +27,11 @@ CliRun run_cli_interrupted(const std::string& arguments, const std::string& inte
     ::dup2(fds[1], STDERR_FILENO);
     ::close(fds[0]);
     ::close(fds[1]);
+    rlimit limit{};
+    if (address_space > 0 && ::getrlimit(RLIMIT_AS, &limit) == 0 && rlim_t(address_space) < limit.rlim_max) {
+      limit.rlim_cur = rlim_t(address_space);  // the soft limit: lowering it needs no privilege
+      if (::setrlimit(RLIMIT_AS, &limit) != 0) ::_exit(127);
+    }
     ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
@@ -44,6 +51,18 @@ CliRun run_cli_interrupted(const std::string& arguments, const std::string& inte
   ::waitpid(pid, &status, 0);
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return run;
+}
+
+}  // namespace
+
+CliRun run_cli(const std::string& arguments) { return run_svgear(arguments, "", SIGINT, 0); }
+
+CliRun run_cli_interrupted(const std::string& arguments, const std::string& interrupt_after, int signal) {
+  return run_svgear(arguments, interrupt_after, signal, 0);
+}
+
+CliRun run_cli_in_memory(const std::string& arguments, uint64_t bytes) {
+  return run_svgear(arguments, "", SIGINT, bytes);
 }
 
 }  // namespace svgear::test

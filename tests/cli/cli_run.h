@@ -1,6 +1,7 @@
 #pragma once
 // Runs the `svgear` executable as a user would, capturing its output.
 
+#include <cstdint>
 #include <string>
 
 namespace svgear::test {
@@ -15,5 +16,9 @@ CliRun run_cli(const std::string& arguments);
 
 // The same, but sends `signal` (SIGINT: Ctrl-C) once the output contains `interrupt_after`.
 CliRun run_cli_interrupted(const std::string& arguments, const std::string& interrupt_after, int signal);
+
+// The same with svgear's address space limited to `bytes` (RLIMIT_AS): an allocation past it fails at
+// once, as on a machine with that much memory, whatever this machine has.
+CliRun run_cli_in_memory(const std::string& arguments, uint64_t bytes);
 
 }  // namespace svgear::test
