@@ -931,7 +931,7 @@ TEST(CliBench, OutOfMemorySaysWhatToLower) {
   }
   std::filesystem::resize_file(inputs, 8 + text.size() + 3 * uint64_t(tensor_bytes));
   constexpr uint64_t kGiB = uint64_t(1) << 30;
-  CliRun run = run_cli_in_memory("bench attention --inputs " + inputs.string() + " --device cpu --repeat 1", 8 * kGiB);
+  CliRun run = run_cli_in_memory("bench attention --inputs " + inputs.string() + " --device cpu --repeat 1", 3 * kGiB);
   std::filesystem::remove(inputs);
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("error: out of memory on cpu: give a smaller --inputs file (fewer heads or tokens)"),
@@ -940,7 +940,7 @@ TEST(CliBench, OutOfMemorySaysWhatToLower) {
   // umT5's first weight alone is 4 GB. Where the machine has less memory free than the bench's
   // largest stage, the bench refuses before drawing it, saying the same.
   run = run_cli_in_memory("bench step --shape wan1.3b-480p --device cpu --dtype bf16 --modes dense --steps 1",
-                          2 * kGiB);
+                          3 * kGiB);
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("choose a smaller --shape"), std::string::npos) << run.output;
   EXPECT_EQ(run.output.find("internal error"), std::string::npos) << run.output;

@@ -1,6 +1,7 @@
 #include "tests/cli/cli_run.h"
 
 #include <csignal>
+#include <fstream>
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -53,6 +54,15 @@ CliRun run_svgear(const std::string& arguments, const std::string& interrupt_aft
   return run;
 }
 
+// This process's address space (VmSize), 0 if /proc cannot say.
+uint64_t mapped_bytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmSize:", 0) == 0) return std::stoull(line.substr(7)) * 1024;  // in kB
+  }
+  return 0;
+}
+
 }  // namespace
 
 CliRun run_cli(const std::string& arguments) { return run_svgear(arguments, "", SIGINT, 0); }
@@ -62,7 +72,7 @@ CliRun run_cli_interrupted(const std::string& arguments, const std::string& inte
 }
 
 CliRun run_cli_in_memory(const std::string& arguments, uint64_t bytes) {
-  return run_svgear(arguments, "", SIGINT, bytes);
+  return run_svgear(arguments, "", SIGINT, mapped_bytes() + bytes);
 }
 
 }  // namespace svgear::test

@@ -17,8 +17,9 @@ CliRun run_cli(const std::string& arguments);
 // The same, but sends `signal` (SIGINT: Ctrl-C) once the output contains `interrupt_after`.
 CliRun run_cli_interrupted(const std::string& arguments, const std::string& interrupt_after, int signal);
 
-// The same with svgear's address space limited to `bytes` (RLIMIT_AS): an allocation past it fails at
-// once, as on a machine with that much memory, whatever this machine has.
+// The same with svgear's address space (RLIMIT_AS) limited to `bytes` more than this test process
+// maps, which has loaded the same libraries (a CUDA build's take gigabytes): an allocation past it
+// fails at once, as on a machine with that much memory free, whatever this machine has.
 CliRun run_cli_in_memory(const std::string& arguments, uint64_t bytes);
 
 }  // namespace svgear::test
