@@ -246,11 +246,17 @@ bool GenerationWorker::loadFor(const StudioRequest& request) {
       model_ && (parse_device(request.placement.device) != model_->device ||
                  (parts(request.placement) != parts(model_placement_) && model_->manifest.latent == LatentKind::WanVae));
   if (!model_ || folder != model_folder_ || placement_changed) {
+    // The model before is freed as the load starts: the window's Model panel must not go on
+    // showing it when the load stops, so the model signals say so as well as the run's.
     try {
       load(folder, request.placement, std::make_shared<CancelToken>(&cancel_), 0);
     } catch (const Cancelled&) {
+      Q_EMIT modelLoadCancelled(folder, 0);
       Q_EMIT cancelled(nullptr, 0);
       return false;
+    } catch (const std::exception& e) {
+      Q_EMIT modelFailed(folder, error_text(e), 0);
+      throw;  // the run fails with it
     }
   } else {
     // The model stays: a newer choice that gave way to it (Esc while it waited, a folder that is no

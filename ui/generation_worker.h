@@ -82,12 +82,14 @@ class GenerationWorker : public QObject {
 
  Q_SIGNALS:
   // `load`: the number loadModel returned (ModelSummary::load for modelLoaded; 0 for a run's own
-  // load), so that the window tells a superseded load of the same folder from the one it waits for.
+  // load, whose failure or cancel also ends the run with failed / cancelled), so that the window
+  // tells a superseded load of the same folder from the one it waits for.
   void modelLoaded(const svgear::ModelSummary& summary);
   void modelFailed(const QString& folder, const QString& message, int load);
   // EventSink::on_warning: a prompt cut short, a sparse mode without its kernel.
   void warning(const QString& line);
-  // A loadModel that cancel() stopped, queued or loading (not one a newer loadModel replaced).
+  // A loadModel that cancel() stopped, queued or loading (not one a newer loadModel replaced), or a
+  // run's own load (0).
   void modelLoadCancelled(const QString& folder, int load);
   void stepDone(const svgear::StepEvent& step);
   // Videos cross as shared, immutable frames, which the GUI never copies.

@@ -21,8 +21,6 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
-#include "core/user_error.h"
-
 namespace svgear {
 namespace {
 
@@ -208,18 +206,32 @@ void LibraryPanel::updateSummary() {
 
 void LibraryPanel::insert(const LibraryEntry& entry) {
   if (scanning_) inserted_during_scan_.push_back(entry);
-  for (const LibraryEntry& e : entries_) {
-    if (e.folder == entry.folder) return;  // already listed
-  }
+  if (rowOf(entry.folder) >= 0) return;  // already listed
   const auto place = std::upper_bound(entries_.begin(), entries_.end(), entry, listed_before);
   const int row = int(place - entries_.begin());
   entries_.insert(place, entry);
-  addRow(row, entry, thumbnail_image(entry.thumbnail));
+  addRow(row, entry, QImage());
   scan_error_.clear();  // a run kept there: the folder is there now
   updateSummary();
+  // Its picture follows from the thread pool: the library may sit on a slow disk.
+  auto* watcher = new QFutureWatcher<QImage>(this);
+  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, folder = entry.folder] {
+    watcher->deleteLater();
+    const QImage thumbnail = watcher->future().takeResult();
+    const int shown = rowOf(folder);  // deleted meanwhile, or moved by a scan's listing
+    if (shown >= 0 && !thumbnail.isNull()) list_->item(shown)->setIcon(QIcon(QPixmap::fromImage(thumbnail)));
+  });
+  watcher->setFuture(QtConcurrent::run(thumbnail_image, entry.thumbnail));
 }
 
 int LibraryPanel::count() const { return int(entries_.size()); }
+
+int LibraryPanel::rowOf(const std::filesystem::path& folder) const {
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (entries_[i].folder == folder) return int(i);
+  }
+  return -1;
+}
 
 void LibraryPanel::openRow(int row) {
   if (row < 0 || row >= count()) return;
@@ -232,36 +244,56 @@ void LibraryPanel::deleteSelected() {
   // A copy: the dialog's event loop delivers the worker's signals, and a finished run refreshes
   // entries_ underneath it.
   const LibraryEntry e = entries_[size_t(row)];
+  if (std::find(deleting_.begin(), deleting_.end(), e.folder) != deleting_.end()) return;  // asked already
   const QString prompt = shortened(QString::fromStdString(e.prompt), kDialogPromptLength);
   QMessageBox ask(QMessageBox::Question, tr("Delete run"),
                   tr("Delete “%1” (%2) from the library?").arg(prompt, QString::fromStdString(e.created)),
                   QMessageBox::Yes | QMessageBox::No, this);
   ask.setTextFormat(Qt::PlainText);  // the prompt is the user's text, not markup
   if (ask.exec() != QMessageBox::Yes) return;
-  std::error_code ec;
-  // Gone already (deleted by hand, or by another studio): the row goes, with nothing to report.
-  // Only "not found": a failed lookup (a permission, a stale NFS handle) goes to remove(), which says why.
-  const bool vanished = std::filesystem::symlink_status(e.folder, ec).type() == std::filesystem::file_type::not_found;
-  if (!vanished) {
-    std::filesystem::path detached;
-    try {
-      detached = library_.detach(e);
-    } catch (const UserError& error) {
-      Q_EMIT errorOccurred(QString::fromStdString(error.what()));
+  deleting_.push_back(e.folder);
+  // The entry leaves the library on the thread pool (a rename, on a network mount perhaps): its row
+  // goes once it has, and stays, with the reason reported, when it cannot.
+  struct Detached {
+    std::filesystem::path folder;  // the hidden name whose files are still to go; empty: none
+    QString error;
+  };
+  auto* watcher = new QFutureWatcher<Detached>(this);
+  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, folder = e.folder] {
+    watcher->deleteLater();
+    deleting_.erase(std::find(deleting_.begin(), deleting_.end(), folder));
+    const Detached detached = watcher->future().takeResult();
+    if (!detached.error.isEmpty()) {
+      Q_EMIT errorOccurred(detached.error);
       return;
     }
-    // Out of the library now; its files go on the thread pool (a clip on a network mount).
-    QThreadPool::globalInstance()->start([detached] { GenerationLibrary::purge_detached(detached); });
-  }
-  if (scanning_) deleted_during_scan_.push_back(e.folder);
-  // Its row now: the dialog's event loop may have listed a run kept meanwhile above it.
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    if (entries_[i].folder != e.folder) continue;
-    entries_.erase(entries_.begin() + std::ptrdiff_t(i));
-    delete list_->takeItem(int(i));
-    break;
-  }
-  updateSummary();
+    // Out of the library now; its files go on the thread pool too (a clip on a network mount).
+    if (!detached.folder.empty()) {
+      QThreadPool::globalInstance()->start([doomed = detached.folder] { GenerationLibrary::purge_detached(doomed); });
+    }
+    if (scanning_) deleted_during_scan_.push_back(folder);
+    // Its row now: a run kept meanwhile may have been listed above it.
+    const int shown = rowOf(folder);
+    if (shown >= 0) {
+      entries_.erase(entries_.begin() + shown);
+      delete list_->takeItem(shown);
+    }
+    updateSummary();
+  });
+  // The task holds no pointer to the panel: a panel gone before it ends is not touched.
+  watcher->setFuture(QtConcurrent::run([library = library_, e] {
+    Detached detached;
+    std::error_code ec;
+    // Gone already (deleted by hand, or by another studio): the row goes, with nothing to report.
+    // Only "not found": a failed lookup (a permission, a stale NFS handle) goes to detach(), which says why.
+    if (std::filesystem::symlink_status(e.folder, ec).type() == std::filesystem::file_type::not_found) return detached;
+    try {
+      detached.folder = library.detach(e);
+    } catch (const std::exception& error) {  // thrown out of the task, it would end the studio
+      detached.error = QString::fromStdString(error.what());
+    }
+    return detached;
+  }));
 }
 
 }  // namespace svgear

@@ -1,7 +1,8 @@
 #pragma once
 // LibraryPanel: the history of generations (core/library/generation_library.h) as thumbnails,
 // newest first. Open (double-click, Enter) asks the window to reload an entry's settings and show
-// its video; Delete removes the entry's folder; Show folder opens it in the file manager.
+// its video; Delete removes the entry's folder (off the GUI thread); Show folder opens it in the
+// file manager.
 
 #include <filesystem>
 
@@ -29,8 +30,9 @@ class LibraryPanel : public QWidget {
   // runs takes seconds) and lists it when read; listed() then. A later refresh supersedes it.
   void refresh();
   bool scanning() const { return scanning_; }
-  // Lists a run just kept, in its place, without reading the whole library again; one kept while a
-  // scan runs stays listed when the scan's result arrives.
+  // Lists a run just kept, in its place, without reading the whole library again (its thumbnail
+  // shows once the thread pool has read it); one kept while a scan runs stays listed when the
+  // scan's result arrives.
   void insert(const LibraryEntry& entry);
   int count() const;
   // The entry shown at `row` (0 = newest); throws std::out_of_range.
@@ -45,7 +47,9 @@ class LibraryPanel : public QWidget {
  private:
   struct Scanned;  // a scan's entries and their thumbnails, read off the GUI thread
   void show(Scanned scanned);
+  // Asks, then takes the entry out of the library on the thread pool; its row goes when that is done.
   void deleteSelected();
+  int rowOf(const std::filesystem::path& folder) const;  // -1: not listed
   void addRow(int row, const LibraryEntry& e, const QImage& thumbnail);
   void updateSummary();
 
@@ -53,6 +57,7 @@ class LibraryPanel : public QWidget {
   std::vector<LibraryEntry> entries_;
   std::vector<LibraryEntry> inserted_during_scan_;
   std::vector<std::filesystem::path> deleted_during_scan_;
+  std::vector<std::filesystem::path> deleting_;  // asked to be deleted, not yet out of the library
   bool scanning_ = false;
   QString scan_error_;  // the last scan's: shown in the summary until the next scan
   int scan_ = 0;  // the latest refresh's number: an older scan's result is dropped

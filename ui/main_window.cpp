@@ -251,8 +251,13 @@ void MainWindow::buildDocks() {
   // Runs wait for it (runsAllowed), so nothing but a load can be under way.
   connect(model_picker_, &ModelPicker::defaultFound, this, [this](const QString& f) {
     if (!loading_folder_.isEmpty()) return;
-    apply_model_defaults_ = true;  // a first start has no settings of its own: the model's sizes
+    // Settings nobody chose take the model's sizes; restored ones, or a library entry's opened while
+    // the scan ran, stay.
+    apply_model_defaults_ = !settings_chosen_;
     loadModel(f);
+  });
+  connect(model_picker_, &ModelPicker::devicesFound, this, [this] {
+    if (loading_load_ == kLoadAwaitsDevices) loadModel(loading_folder_);
   });
   connect(model_picker_, &ModelPicker::scanned, this, [this] {
     updateRunActions();
@@ -341,9 +346,11 @@ void MainWindow::buildActions() {
   open_trace_action_->setToolTip(tr("Shows a trace written by `svgear generate --trace` or by Export routing trace "
                                     "in the Routing panel"));
   export_trace_action_ = file->addAction(tr("Export routing &trace (JSON)…"), this, [this] {
+    // The steps the dialog names: a trace file read meanwhile replaces the panel's.
+    std::vector<std::shared_ptr<const RoutingStep>> steps = routingToExport();
     const QString path = chooseExportPath(tr("Export routing trace"), QString("svgear-trace-%1.json").arg(routing_seed_),
                                           tr("JSON (*.json)"));
-    if (!path.isEmpty()) exportRoutingTrace(path);
+    if (!path.isEmpty()) exportSteps(std::move(steps), path);
   });
   export_trace_action_->setObjectName("export_trace");
   export_trace_action_->setToolTip(tr("Every step in the Routing panel: clusters, routed blocks, error estimates, timings"));
@@ -386,28 +393,10 @@ void MainWindow::buildActions() {
   // disk); the open menu shows the count when it arrives.
   connect(run, &QMenu::aboutToShow, this, [this] {
     if (clearing_cache_) return;  // the item says "clearing…" until the clear ends
-    const int listing = ++cache_listing_;
     cache_listed_ = false;
     clear_cache_action_->setText(tr("Clear compare cache (counting…)"));
     updateClearCacheAction();
-    auto* watcher = new QFutureWatcher<std::optional<DenseCacheUsage>>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, listing] {
-      watcher->deleteLater();
-      if (listing != cache_listing_) return;  // a newer listing or a clear has begun
-      const std::optional<DenseCacheUsage> usage = watcher->future().takeResult();
-      if (!usage) {
-        clear_cache_action_->setText(tr("Clear compare cache (cannot be listed)"));
-        return;
-      }
-      showCacheUsage(*usage);
-    });
-    watcher->setFuture(QtConcurrent::run([root = dense_run_cache_folder().toStdString()]() -> std::optional<DenseCacheUsage> {
-      try {
-        return dense_cache_usage(root);
-      } catch (const std::exception&) {  // thrown out of the task, it would end the studio
-        return std::nullopt;
-      }
-    }));
+    listCompareCache();
   });
 
   // preview
@@ -443,11 +432,7 @@ void MainWindow::buildActions() {
 void MainWindow::connectWorker() {
   connect(worker_, &GenerationWorker::modelLoaded, this, [this](const ModelSummary& m) { onModelLoaded(m); });
   connect(worker_, &GenerationWorker::modelLoadCancelled, this, [this](const QString&, int load) {
-    if (load != loading_load_) return;
-    setLoading(QString(), 0);
-    idle_expert_matters_ = true;
-    model_picker_->showError(tr("loading cancelled; choose the model again to load it"));
-    if (!generating_) statusBar()->showMessage(tr("Model load cancelled"));
+    if (load == loading_load_) onModelLoadCancelled();
   });
   connect(worker_, &GenerationWorker::modelFailed, this, [this](const QString& folder, const QString& message, int load) {
     // A load the user has since replaced by another choice, of this folder or another (onModelLoaded
@@ -463,7 +448,7 @@ void MainWindow::connectWorker() {
     model_picker_->showError(message);
     prompt_panel_->setVocabulary({});
     prompt_panel_->setExamples({});
-    reportError(message);
+    if (load != 0) reportError(message);  // a run's own load (0): the run's failure reports it
   });
   connect(worker_, &GenerationWorker::stepDone, this, [this](const StepEvent& e) { onStep(e); });
   connect(worker_, &GenerationWorker::previewReady, this, [this](int step, const SharedVideo& v) { onPreview(step, v); });
@@ -519,7 +504,17 @@ void MainWindow::loadModel(const QString& folder) {
   prompt_panel_->setExamples({});
   if (!generating_) statusBar()->showMessage(tr("Loading the model in %1… (Esc cancels)").arg(folder));
   idle_expert_matters_ = true;  // until the model says otherwise: a pair may be loading
-  setLoading(folder, worker_->loadModel(folder, model_picker_->placement()));
+  // Before the device list arrives the placement may name a GPU this machine lacks (a saved
+  // choice): the load waits for the list (devicesFound), which reads that as Automatic.
+  setLoading(folder, model_picker_->hasDeviceList() ? worker_->loadModel(folder, model_picker_->placement())
+                                                    : kLoadAwaitsDevices);
+}
+
+void MainWindow::onModelLoadCancelled() {
+  setLoading(QString(), 0);
+  idle_expert_matters_ = true;
+  model_picker_->showError(tr("loading cancelled; choose the model again to load it"));
+  if (!generating_) statusBar()->showMessage(tr("Model load cancelled"));
 }
 
 void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
@@ -576,8 +571,10 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
     }
   }
   // The entry's settings win over the model's defaults, also those of a load still in flight (a
-  // folder chosen just before, whose defaults would land on these when it finishes).
+  // folder chosen just before, whose defaults would land on these when it finishes) and of the
+  // first start's default model, found later.
   apply_model_defaults_ = false;
+  settings_chosen_ = true;
   const QStringList unheld = settings_panel_->setRequest(request);
   prompt_panel_->setPrompt(QString::fromStdString(request.prompt));
   prompt_panel_->setNegativePrompt(QString::fromStdString(request.negative_prompt));
@@ -706,6 +703,10 @@ void MainWindow::sweep() {
 }
 
 void MainWindow::cancel() {
+  if (loading_load_ == kLoadAwaitsDevices) {  // not queued on the worker yet
+    onModelLoadCancelled();
+    return;
+  }
   if (!generating_ && !loading_folder_.isEmpty()) {
     worker_->cancel();  // between tensors: a Wan model's load takes minutes
     statusBar()->showMessage(tr("Cancelling the model load…"));
@@ -738,6 +739,38 @@ void MainWindow::updateRunActions() {
   compare_action_->setEnabled(cachedRunsAllowed());
   sweep_action_->setEnabled(cachedRunsAllowed());
   cancel_action_->setEnabled(generating_ || !loading_folder_.isEmpty());
+}
+
+void MainWindow::listCompareCache() {
+  if (listing_cache_) {  // one listing at a time (each holds a thread of the pool): one more follows it
+    list_cache_again_ = true;
+    return;
+  }
+  listing_cache_ = true;
+  const int listing = ++cache_listing_;
+  auto* watcher = new QFutureWatcher<std::optional<DenseCacheUsage>>(this);
+  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, listing] {
+    watcher->deleteLater();
+    listing_cache_ = false;
+    if (listing == cache_listing_) {  // else a clear has begun since: this describes the cache before
+      const std::optional<DenseCacheUsage> usage = watcher->future().takeResult();
+      if (usage) {
+        showCacheUsage(*usage);
+      } else {
+        clear_cache_action_->setText(tr("Clear compare cache (cannot be listed)"));
+      }
+    }
+    const bool again = list_cache_again_ && !clearing_cache_;
+    list_cache_again_ = false;
+    if (again) listCompareCache();
+  });
+  watcher->setFuture(QtConcurrent::run([root = dense_run_cache_folder().toStdString()]() -> std::optional<DenseCacheUsage> {
+    try {
+      return dense_cache_usage(root);
+    } catch (const std::exception&) {  // thrown out of the task, it would end the studio
+      return std::nullopt;
+    }
+  }));
 }
 
 void MainWindow::showCacheUsage(const DenseCacheUsage& usage) {
@@ -1010,10 +1043,10 @@ void MainWindow::onCompareFinished(const CompareResult& result) {
   statusBar()->showMessage(done);
 }
 
-bool MainWindow::exportVideo(const QString& path) {
-  if (!beginResultExport(path)) return false;
-  exporter_->exportVideo(result_, path, Exporter::Format::Video);
-  return true;
+bool MainWindow::exportVideo(const QString& path) { return exportResult(resultToExport(), path, Exporter::Format::Video); }
+
+bool MainWindow::exportFrames(const QString& folder) {
+  return exportResult(resultToExport(), folder, Exporter::Format::PngFrames);
 }
 
 void MainWindow::beginExport(const QString& path) {
@@ -1021,13 +1054,19 @@ void MainWindow::beginExport(const QString& path) {
   statusBar()->showMessage(tr("Exporting %1…").arg(path));
 }
 
-bool MainWindow::beginResultExport(const QString& path) {
-  if (!result_) {
+QString MainWindow::ResultToExport::name() const {
+  // A cancelled run's result is its last estimate: named so, not as a finished video.
+  return QString("svgear-%1%2").arg(seed).arg(partial ? "-partial" : "");
+}
+
+bool MainWindow::exportResult(const ResultToExport& result, const QString& path, Exporter::Format format) {
+  if (!result.video) {
     reportError(tr("nothing to export yet: generate a video first"));
     return false;
   }
   beginExport(path);
-  if (result_partial_) log_->info(tr("%1: the last estimate of a cancelled run, not a finished video").arg(path));
+  if (result.partial) log_->info(tr("%1: the last estimate of a cancelled run, not a finished video").arg(path));
+  exporter_->exportVideo(result.video, path, format, result.name() + "-frames");
   return true;
 }
 
@@ -1042,17 +1081,23 @@ bool MainWindow::exportComparison(const QString& path) {
   return true;
 }
 
-bool MainWindow::exportRoutingTrace(const QString& path) {
+bool MainWindow::exportRoutingTrace(const QString& path) { return exportSteps(routingToExport(), path); }
+
+std::vector<std::shared_ptr<const RoutingStep>> MainWindow::routingToExport() const {
+  return {routing_->steps().begin(), routing_->steps().end()};
+}
+
+bool MainWindow::exportSteps(std::vector<std::shared_ptr<const RoutingStep>> steps, const QString& path) {
   if (generating_) {  // the panel's steps are still arriving (and losing their maps to the budget)
     reportError(tr("a run is in progress: export the routing trace after it finishes"));
     return false;
   }
-  if (routing_->steps().empty()) {
+  if (steps.empty()) {
     reportError(tr("no routing to export: generate with SVG2 or SVG-EAR and Trace ticked"));
     return false;
   }
   beginExport(path);
-  exporter_->exportRoutingTrace({routing_->steps().begin(), routing_->steps().end()}, path);
+  exporter_->exportRoutingTrace(std::move(steps), path);
   return true;
 }
 
@@ -1146,13 +1191,6 @@ void MainWindow::stopTraceOpening() {
   if (trace_reading_) trace_reading_->stop.store(true);
 }
 
-bool MainWindow::exportFrames(const QString& folder) {
-  if (!beginResultExport(folder)) return false;
-  exporter_->exportVideo(result_, folder, Exporter::Format::PngFrames,
-                         QString("svgear-%1%2-frames").arg(result_seed_).arg(result_partial_ ? "-partial" : ""));
-  return true;
-}
-
 QString MainWindow::chooseExportPath(const QString& title, const QString& file_name, const QString& filter) {
   QSettings settings;
   const QString folder = settings.value("export/folder", QDir::homePath()).toString();
@@ -1184,28 +1222,27 @@ QString MainWindow::videoFilter() const {
 }
 
 void MainWindow::chooseExportVideo() {
-  // A cancelled run's result is its last estimate: named so, not as a finished video.
-  const QString name = QString("svgear-%1%2.%3")
-                           .arg(result_seed_)
-                           .arg(result_partial_ ? "-partial" : "")
-                           .arg(mp4_supported() ? "mp4" : "y4m");
-  const QString path = chooseExportPath(tr("Export video"), name, videoFilter());
-  if (!path.isEmpty()) exportVideo(path);
+  const ResultToExport result = resultToExport();  // what the dialog names, whatever arrives meanwhile
+  const QString path = chooseExportPath(tr("Export video"), result.name() + (mp4_supported() ? ".mp4" : ".y4m"),
+                                        videoFilter());
+  if (!path.isEmpty()) exportResult(result, path, Exporter::Format::Video);
 }
 
 void MainWindow::chooseExportFrames() {
+  const ResultToExport result = resultToExport();
   QSettings settings;
   const QString start = settings.value("export/folder", QDir::homePath()).toString();
   const QString folder = QFileDialog::getExistingDirectory(this, tr("Export PNG frames into"), start);
   if (folder.isEmpty()) return;
   settings.setValue("export/folder", folder);
-  exportFrames(folder);
+  exportResult(result, folder, Exporter::Format::PngFrames);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
   saveSettings();
   supersedeLibraryOpen();  // a reload decoding now must not reach the worker with a model load
   model_picker_->forgoDefault();  // nor a model scan that ends after the close
+  if (loading_load_ == kLoadAwaitsDevices) setLoading(QString(), 0);  // nor the device list
   worker_->cancel();
   event->accept();
 }
@@ -1227,6 +1264,7 @@ void MainWindow::restoreSettings() {
   model_picker_->restore(settings);
   prompt_panel_->restore(settings);
   settings_panel_->restore(settings);
+  settings_chosen_ = settings.contains("settings/width");
   routing_->restore(settings);
   // Load the last model so completion works at once; the restored settings stay as they were.
   if (!model_picker_->currentFolder().isEmpty()) {

@@ -129,6 +129,10 @@ class MainWindow : public QMainWindow {
   bool runsAllowed() const;                        // no run and no model load under way
   bool cachedRunsAllowed() const;                  // and the dense-run cache is not being cleared
   void updateRunActions();
+  void onModelLoadCancelled();  // the load the window waits for: the dock says so, runs are allowed
+  // Lists the dense-run cache on the thread pool for the Generate menu; one asked for during another
+  // follows it, once.
+  void listCompareCache();
   void showCacheUsage(const DenseCacheUsage& usage);  // what the cache holds, as listed or cleared
   void updateClearCacheAction();  // on when listed, not empty, and neither a run nor a clear is on
   void reportError(const QString& message);
@@ -146,8 +150,20 @@ class MainWindow : public QMainWindow {
   void onSweepFinished(const QString& mode, bool dense_reused);
   // Counts an export queued on the exporter (isExporting) and says so in the status bar.
   void beginExport(const QString& path);
-  // The same for the current result, refused when there is none; a cancelled run's is logged as such.
-  bool beginResultExport(const QString& path);
+  // What an export writes, taken when the user asks: a save dialog's event loop delivers a library
+  // reload or a trace read meanwhile, which would otherwise put new content under the name shown.
+  struct ResultToExport {
+    SharedVideo video;  // null before the first result
+    uint64_t seed = 0;
+    bool partial = false;
+    QString name() const;  // svgear-<seed>, -partial for a cancelled run's last estimate
+  };
+  ResultToExport resultToExport() const { return {result_, result_seed_, result_partial_}; }
+  // Queues `result` (refused when there is none; a cancelled run's is logged as such); PNG frames
+  // go into a folder named after it when `path` holds files.
+  bool exportResult(const ResultToExport& result, const QString& path, Exporter::Format format);
+  std::vector<std::shared_ptr<const RoutingStep>> routingToExport() const;  // the Routing panel's steps
+  bool exportSteps(std::vector<std::shared_ptr<const RoutingStep>> steps, const QString& path);
   // A save dialog in the last export folder (remembered); empty when cancelled.
   QString chooseExportPath(const QString& title, const QString& file_name, const QString& filter);
   QString videoFilter() const;  // the video types this build writes, for the export dialogs
@@ -175,7 +191,10 @@ class MainWindow : public QMainWindow {
   int cached_runs_ = 0;                    // what the cache held when the menu last listed it
   uintmax_t cached_bytes_ = 0;
   bool cache_listed_ = false;              // the counts above are the newest listing's (or a clear's)
-  int cache_listing_ = 0;                  // the newest listing's number: an older one is not shown
+  int cache_listing_ = 0;                  // the newest listing's number: a clear raises it, and the
+                                           // listing under way is not shown
+  bool listing_cache_ = false;
+  bool list_cache_again_ = false;          // the menu opened again during that listing
   bool clearing_cache_ = false;
   QAction* open_model_action_ = nullptr;
   QAction* export_video_action_ = nullptr;
@@ -200,7 +219,12 @@ class MainWindow : public QMainWindow {
   QSet<QString> run_warnings_;  // the running work's warnings so far, each shown once
   QString loading_folder_;  // the model folder the window asked the worker to load, until it answers
   int loading_load_ = 0;    // and that load's number: an older load of the same folder is not it
+  // loading_load_ of a load that waits for the device list (ModelPicker::hasDeviceList).
+  static constexpr int kLoadAwaitsDevices = -1;
   bool apply_model_defaults_ = false;  // set by openModelFolder until the chosen model has loaded
+  // The settings are the user's: restored from a session, or a library entry's. The first start's
+  // default model then does not bring its sizes.
+  bool settings_chosen_ = false;
   // Whether Idle expert on the CPU changes the chosen model: a pair of experts loaded on a GPU, or
   // one that has not loaded (a pair may have failed for want of the memory it frees).
   bool idle_expert_matters_ = true;

@@ -51,29 +51,27 @@ FoundModels find_models() {
 // nothing (Automatic to GPU 0) does not reload the model.
 constexpr int kResolvedDeviceRole = Qt::UserRole + 1;
 
-// The devices a model can run on: Automatic (the CLI's default: GPU 0 when there is one), each GPU,
-// the CPU. Asked once, when the window is built; the worker's load reports what it used.
-void add_devices(QComboBox* box) {
-  const std::vector<std::string> gpus = cuda_device_descriptions();
-  const QString cpu = QString::fromStdString(cpu_description());
-  const auto add = [box](const QString& text, const QString& device, const QString& resolved, const QString& tip) {
-    box->addItem(text, device);
-    box->setItemData(box->count() - 1, resolved, kResolvedDeviceRole);
-    box->setItemData(box->count() - 1, tip, Qt::ToolTipRole);
-  };
-  if (gpus.empty()) {
-    add(QObject::tr("Automatic (CPU)"), "auto", "cpu", cpu);
-  } else {
-    add(QObject::tr("Automatic (GPU 0)"), "auto", "cuda:0", QString::fromStdString(gpus.front()));
-  }
-  for (size_t i = 0; i < gpus.size(); ++i) {
-    const QString device = QString("cuda:%1").arg(i), description = QString::fromStdString(gpus[i]);
-    add(QObject::tr("GPU %1: %2").arg(i).arg(description), device, device, description);
-  }
-  add(QObject::tr("CPU"), "cpu", "cpu", cpu);
-}
-
 }  // namespace
+
+// The devices a model can run on, as the thread pool lists them; the worker's load reports what it
+// used.
+struct ModelPicker::FoundDevices {
+  QStringList gpus;  // one description per CUDA device
+  QString cpu;
+  QString error;     // why the GPUs could not be listed (a broken driver): the CPU is offered alone
+};
+
+ModelPicker::FoundDevices ModelPicker::findDevices() {
+  FoundDevices found;
+  found.cpu = QString::fromStdString(cpu_description());
+  try {
+    for (const std::string& gpu : cuda_device_descriptions()) found.gpus << QString::fromStdString(gpu);
+  } catch (const std::exception& e) {  // thrown out of the task, it would end the studio
+    found.gpus.clear();
+    found.error = QString::fromStdString(e.what());
+  }
+  return found;
+}
 
 ModelPicker::ModelPicker(QWidget* parent)
     : QWidget(parent),
@@ -99,8 +97,9 @@ ModelPicker::ModelPicker(QWidget* parent)
   device_->setToolTip(tr("Where the model runs (the CLI's --device). A change reloads the model."));
   device_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   device_->setMinimumContentsLength(16);
-  add_devices(device_);
-  resolved_device_ = device_->currentData(kResolvedDeviceRole).toString();
+  // Until the list arrives: the chosen device alone (restore() may replace it), as a placeholder.
+  device_->addItem(tr("Listing devices…"), "auto");
+  device_->setEnabled(false);
   // Wan models only: umT5-xxl takes ~11 GB of GPU memory beside the DiT, which a 16 GB card cannot
   // spare; the CLI's --text-encoder-device cpu, --free-text-encoder and --vae-device cpu.
   text_encoder_on_cpu_->setObjectName("text_encoder_on_cpu");
@@ -165,7 +164,47 @@ ModelPicker::ModelPicker(QWidget* parent)
     connect(box, &QCheckBox::toggled, this, [this] { Q_EMIT placementChanged(); });
   }
   connect(idle_expert_on_cpu_, &QCheckBox::toggled, this, [this] { Q_EMIT idleExpertChanged(); });
+  auto* devices = new QFutureWatcher<FoundDevices>(this);
+  connect(devices, &QFutureWatcherBase::finished, this, [this, devices] {
+    devices->deleteLater();
+    showDevices(devices->future().takeResult());
+  });
+  devices->setFuture(QtConcurrent::run(findDevices));
   rescan();
+}
+
+// Automatic (the CLI's default: GPU 0 when there is one), each GPU, the CPU.
+void ModelPicker::showDevices(const FoundDevices& found) {
+  const QString chosen = device_->currentData().toString();
+  const QSignalBlocker block(device_);
+  device_->clear();
+  const auto add = [this](const QString& text, const QString& device, const QString& resolved, const QString& tip) {
+    device_->addItem(text, device);
+    device_->setItemData(device_->count() - 1, resolved, kResolvedDeviceRole);
+    device_->setItemData(device_->count() - 1, tip, Qt::ToolTipRole);
+  };
+  if (found.gpus.empty()) {
+    add(tr("Automatic (CPU)"), "auto", "cpu", found.cpu);
+  } else {
+    add(tr("Automatic (GPU 0)"), "auto", "cuda:0", found.gpus.front());
+  }
+  for (qsizetype i = 0; i < found.gpus.size(); ++i) {
+    const QString device = QString("cuda:%1").arg(i);
+    add(tr("GPU %1: %2").arg(i).arg(found.gpus[i]), device, device, found.gpus[i]);
+  }
+  add(tr("CPU"), "cpu", "cpu", found.cpu);
+  if (!found.error.isEmpty()) device_->setToolTip(device_->toolTip() + "\n" + tr("No GPU listed: %1").arg(found.error));
+  devices_listed_ = true;
+  device_->setEnabled(true);
+  selectDevice(chosen);
+  Q_EMIT devicesFound();
+}
+
+void ModelPicker::selectDevice(const QString& device) {
+  const int index = device_->findData(device);
+  device_->setCurrentIndex(std::max(0, index));
+  resolved_device_ = device_->currentData(kResolvedDeviceRole).toString();
+  absent_device_ = index < 0 ? device : QString();
 }
 
 ModelPlacement ModelPicker::placement() const {
@@ -182,8 +221,12 @@ ModelPlacement ModelPicker::placement() const {
 void ModelPicker::setPlacement(const ModelPlacement& p) {
   const QSignalBlocker a(text_encoder_on_cpu_), b(free_text_encoder_), c(vae_on_cpu_), d(device_),
       e(idle_expert_on_cpu_), f(dit_fp8_);
-  device_->setCurrentIndex(std::max(0, device_->findData(QString::fromStdString(p.device))));
-  resolved_device_ = device_->currentData(kResolvedDeviceRole).toString();
+  const QString device = QString::fromStdString(p.device);
+  if (devices_listed_) {
+    selectDevice(device);
+  } else {
+    device_->setItemData(0, device);  // showDevices selects it
+  }
   text_encoder_on_cpu_->setChecked(p.text_encoder_on_cpu);
   free_text_encoder_->setChecked(p.free_text_encoder);
   vae_on_cpu_->setChecked(p.vae_on_cpu);
@@ -229,13 +272,15 @@ void ModelPicker::showError(const QString& message) {
 }
 
 void ModelPicker::rescan() {
-  const int scan = ++scan_;
-  scanning_ = true;
   folders_->setPlaceholderText(tr("Looking for models…"));
+  if (scanning_) {  // the scan under way may have read the roots already: one more follows it
+    rescan_pending_ = true;
+    return;
+  }
+  scanning_ = true;
   auto* watcher = new QFutureWatcher<FoundModels>(this);
-  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, scan] {
+  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
     watcher->deleteLater();
-    if (scan != scan_) return;  // a newer scan is under way
     const FoundModels found = watcher->future().takeResult();
     scanning_ = false;
     found_ = found.folders;
@@ -253,6 +298,10 @@ void ModelPicker::rescan() {
     }
     Q_EMIT scanned();
     if (choose_default) Q_EMIT defaultFound(default_);
+    if (rescan_pending_) {
+      rescan_pending_ = false;
+      rescan();
+    }
   });
   watcher->setFuture(QtConcurrent::run(find_models));
 }
@@ -301,7 +350,6 @@ void ModelPicker::restore(const QSettings& settings) {
   p.idle_expert_on_cpu = settings.value("model/idle_expert_on_cpu", false).toBool();
   p.dit_fp8 = settings.value("model/dit_fp8", false).toBool();
   setPlacement(p);
-  absent_device_ = device_->findData(device) < 0 ? device : QString();
 }
 
 }  // namespace svgear

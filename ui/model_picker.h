@@ -2,7 +2,7 @@
 // ModelPicker: chooses the model folder — the models the engine finds ($SVGEAR_MODELS, the
 // built-in ones; found off the GUI thread) and recently used folders in one list, plus a folder
 // chooser — the device a model
-// runs on, where a Wan model's text encoder and VAE run (to fit a smaller GPU), and shows what the
+// runs on (listed off the GUI thread too), where a Wan model's text encoder and VAE run (to fit a smaller GPU), and shows what the
 // worker reported about the loaded model.
 
 #include <QStringList>
@@ -34,8 +34,12 @@ class ModelPicker : public QWidget {
   void browse();
   ModelPlacement placement() const;
   // Sets the device and the boxes without emitting deviceChanged or placementChanged; a device this
-  // machine lacks (a saved cuda:1 without that GPU) selects Automatic.
+  // machine lacks (a saved cuda:1 without that GPU) selects Automatic and is saved back unchanged.
   void setPlacement(const ModelPlacement& placement);
+  // The machine's devices are listed on the thread pool when the picker is built (listing the GPUs
+  // initialises CUDA, seconds on some machines). Until then the device box holds the chosen device
+  // alone, disabled, and placement() may name a GPU this machine lacks: loads wait (devicesFound).
+  bool hasDeviceList() const { return devices_listed_; }
 
   void showModel(const ModelSummary& summary);
   void showError(const QString& message);
@@ -46,7 +50,9 @@ class ModelPicker : public QWidget {
 
   // Looks for models under the search roots again, on the thread pool: a scan opens every Wan
   // folder's weight headers, which on a network mount takes long enough to freeze a window. The
-  // list shows what the newest scan found when it ends (scanned()). Runs at start and on Browse.
+  // list shows what a scan found when it ends (scanned()). Runs at start and on Browse. One scan at
+  // a time: a rescan asked for during one (however many) is a single scan after it, since each
+  // holds one of the pool's threads, which library and trace reads wait for.
   void rescan();
   bool isScanning() const { return scanning_; }
   // No folder chosen or restored, and the first scan, which may choose the default, still running.
@@ -67,16 +73,24 @@ class ModelPicker : public QWidget {
   void idleExpertChanged();
   // A rescan ended: the list holds the models it found.
   void scanned();
+  // The device list arrived (hasDeviceList): placement() names a device of this machine.
+  void devicesFound();
   // The first scan ended with no folder chosen or restored: `folder`, the model the CLI would use,
   // is now chosen (and a recent folder; the window loads it).
   void defaultFound(const QString& folder);
 
  private:
+  struct FoundDevices;  // the device list as the thread pool reads it
+  static FoundDevices findDevices();
   void rebuildList(const QString& select);
+  void showDevices(const FoundDevices& found);
+  // Selects `device` in the device box: Automatic, remembered as absent_device_, when it lacks it.
+  void selectDevice(const QString& device);
 
   QComboBox* folders_;
   QToolButton* browse_;
   QComboBox* device_;
+  bool devices_listed_ = false;
   QString resolved_device_;  // the chosen device as a load resolves it (cuda:0 for Automatic on a GPU)
   // A restored device this machine lacks ("cuda:1" on a one-GPU machine): saved back unchanged
   // unless the user picks another, so the choice holds on the machine that has it.
@@ -93,8 +107,8 @@ class ModelPicker : public QWidget {
   QStringList found_;  // the model folders under the search roots, at the last rescan
   QString default_;    // the CLI's default among them
   QString folders_tip_;  // the list's tooltip without the scan's notes on $SVGEAR_MODELS
-  int scan_ = 0;         // the newest scan's number: an older one ending later is not shown
   bool scanning_ = false;
+  bool rescan_pending_ = false;  // a rescan was asked for during the scan under way
   bool default_pending_ = true;  // until the first scan ends (awaitsDefault)
 };
 

@@ -2,13 +2,18 @@
 // Generate clicked, and the preview, result, log and status bar checked as a user would see them.
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 #include <fstream>
 #include <memory>
 #include <set>
+
+#include <sys/inotify.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <QAbstractItemView>
@@ -24,6 +29,7 @@
 #include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
+#include <QFileDialog>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMenu>
@@ -39,12 +45,14 @@
 #include <QStatusBar>
 #include <QStandardPaths>
 #include <QTest>
+#include <QThreadPool>
 #include <QTimer>
 #include <QToolButton>
 
 #include "core/attention/attention_preset.h"
 #include "core/library/generation_library.h"
 #include "core/media/frame_archive.h"
+#include "core/media/mp4_writer.h"
 #include "core/media/video_reader.h"
 #include "core/metrics/video_quality.h"
 #include "core/pipeline/dense_run_cache.h"
@@ -143,6 +151,61 @@ class Heartbeat {
   qint64 last_tick_ms_ = 0;
   qint64 longest_gap_ms_ = 0;
 };
+
+// An environment variable set for a test's scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const QByteArray& value) : name_(name), saved_(qgetenv(name)) { qputenv(name, value); }
+  ~ScopedEnv() { saved_.isNull() ? qunsetenv(name_) : qputenv(name_, saved_); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  QByteArray saved_;
+};
+
+// How often a folder itself is opened (a listing opens it; a file in it does not count), through
+// inotify: the number of scans that read it.
+class FolderOpenings {
+ public:
+  // Closings are watched too: inotify merges an event into an identical one still unread, and
+  // open, close, open, close has no two alike in a row.
+  explicit FolderOpenings(const QString& folder) : fd_(inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
+    if (fd_ < 0 ||
+        inotify_add_watch(fd_, QFile::encodeName(folder).constData(), IN_OPEN | IN_CLOSE_NOWRITE | IN_ONLYDIR) < 0) {
+      qFatal("cannot watch %s: %s", qPrintable(folder), std::strerror(errno));
+    }
+  }
+  ~FolderOpenings() { ::close(fd_); }
+  FolderOpenings(const FolderOpenings&) = delete;
+  FolderOpenings& operator=(const FolderOpenings&) = delete;
+
+  // The openings since the last call.
+  int take() {
+    alignas(inotify_event) char buffer[4096];
+    int openings = 0;
+    for (ssize_t got; (got = ::read(fd_, buffer, sizeof buffer)) > 0;) {
+      for (const char* p = buffer; p < buffer + got;) {
+        const auto* event = reinterpret_cast<const inotify_event*>(p);
+        openings += (event->mask & IN_OPEN) && event->len == 0;  // the folder itself, not a file in it
+        p += sizeof(inotify_event) + event->len;
+      }
+    }
+    return openings;
+  }
+
+ private:
+  int fd_;
+};
+
+// Until Qt's thread pool is idle and the results it handed back started nothing more.
+void settle_thread_pool() {
+  for (int round = 0; round < 3; ++round) {
+    QThreadPool::globalInstance()->waitForDone();
+    QTest::qWait(100);
+  }
+}
 
 }  // namespace
 
@@ -1234,7 +1297,9 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   answer_yes();
   QTest::mouseClick(child<QPushButton>(panel, "library_delete"), Qt::LeftButton);
   QCOMPARE(asked, QString("Delete “a <b>red</b> circle” (2026-12-02T04:00:00Z) from the library?"));
-  QCOMPARE(panel.count(), 4);
+  // The entry leaves the library on the thread pool: its row goes once it has.
+  QCOMPARE(panel.count(), 5);
+  QTRY_COMPARE(panel.count(), 4);
   QVERIFY(!std::filesystem::exists(marked_up.folder));
   QVERIFY(errors.isEmpty());
   // Its files go on the thread pool, from the hidden folder the entry was renamed to.
@@ -1250,9 +1315,22 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   list->setCurrentRow(0);
   answer_yes();
   QTest::mouseClick(child<QPushButton>(panel, "library_delete"), Qt::LeftButton);
-  QCOMPARE(panel.count(), 3);
+  QTRY_COMPARE(panel.count(), 3);
   QCOMPARE(panel.entry(0).folder, oldest.folder);
   QVERIFY2(errors.isEmpty(), qPrintable(errors.join("\n")));
+
+  // One that cannot be deleted (its record removed by hand: no entry of the library now) is
+  // reported, and its row stays.
+  const LibraryEntry unrecorded = panel.entry(1);
+  std::filesystem::remove(unrecorded.folder / "record.json");
+  list->setCurrentRow(1);
+  answer_yes();
+  QTest::mouseClick(child<QPushButton>(panel, "library_delete"), Qt::LeftButton);
+  QTRY_COMPARE(errors.size(), 1);
+  QVERIFY2(errors.front().contains("is not an entry of the library"), qPrintable(errors.front()));
+  QCOMPARE(panel.count(), 3);
+  QCOMPARE(panel.entry(1).folder, unrecorded.folder);
+  QVERIFY(std::filesystem::exists(unrecorded.folder));
 
   // A library path that is a file: the summary says why nothing is listed.
   const std::filesystem::path not_a_folder = scratch_.filePath("library-file").toStdString();
@@ -1309,11 +1387,16 @@ void StudioWindowTest::library_lists_in_the_background_and_keeps_runs_kept_meanw
   QCOMPARE(panel.count(), 31);
   QCOMPARE(panel.entry(0).folder, kept.folder);
   QCOMPARE(child<QListWidget>(panel, "library_list")->count(), 31);
-  QVERIFY(!child<QListWidget>(panel, "library_list")->item(30)->icon().isNull());
+  QListWidget* list = child<QListWidget>(panel, "library_list");
+  QVERIFY(!list->item(30)->icon().isNull());
+  QTRY_VERIFY(!list->item(0)->icon().isNull());
   const LibraryEntry older = library.add(clip, record("2026-11-30T00:00:00Z", 7));  // sorts last
   panel.insert(older);
   QCOMPARE(panel.count(), 32);
   QCOMPARE(panel.entry(31).folder, older.folder);
+  // Listed at once; its thumbnail is read on the thread pool and shows when it has been.
+  QVERIFY(list->item(31)->icon().isNull());
+  QTRY_VERIFY(!list->item(31)->icon().isNull());
 }
 
 // A run made by the CLI may set what the panel has no box for (gamma, the k-means iterations) and
@@ -1658,6 +1741,17 @@ void StudioWindowTest::device_choice_lists_this_machine_and_persists() {
   QSettings().setValue("model/device", "cuda:999");  // saved on another machine
   const QString automatic = QString::fromStdString(parse_device("auto").str());
   {
+    // The devices are listed on the thread pool (listing the GPUs initialises CUDA): until then the
+    // box holds the saved device alone, and no model loads.
+    MainWindow w;
+    auto* device = child<QComboBox>(w, "model_device");
+    QCOMPARE(device->count(), 1);
+    QVERIFY(!device->isEnabled());
+    QCOMPARE(device->currentData().toString(), QString("cuda:999"));
+    QTRY_VERIFY(device->isEnabled());
+    QCOMPARE(device->currentData().toString(), QString("auto"));
+  }
+  {
     auto window = openWindow();
     QVERIFY(waitForModel(*window));
     QCOMPARE(child<QComboBox>(*window, "model_device")->currentData().toString(), QString("auto"));  // not here
@@ -1710,12 +1804,7 @@ void StudioWindowTest::first_start_finds_models_off_the_gui_thread() {
   QTemporaryDir root;
   const QString mine = root.filePath("mine"), added = root.filePath("added");
   write_random_model(mine.toStdString(), random_model_preset("tiny"));
-  const QByteArray saved = qgetenv("SVGEAR_MODELS");
-  qputenv("SVGEAR_MODELS", root.path().toUtf8());
-  struct Restore {
-    QByteArray value;
-    ~Restore() { value.isNull() ? qunsetenv("SVGEAR_MODELS") : qputenv("SVGEAR_MODELS", value); }
-  } restore{saved};
+  const ScopedEnv models("SVGEAR_MODELS", root.path().toUtf8());
 
   auto w = std::make_unique<MainWindow>();
   auto* picker = child<ModelPicker>(*w, "model_picker");
@@ -1759,6 +1848,171 @@ void StudioWindowTest::first_start_finds_models_off_the_gui_thread() {
   QVERIFY2(log_text(*again).contains("loading the model in " + mine) ||
                child<QLabel>(*again, "model_info")->text().startsWith("Loading mine"),
            qPrintable(child<QLabel>(*again, "model_info")->text()));
+}
+
+// A rescan asked for while one runs, or a compare-cache listing while one runs, is one more after
+// it however many were asked for, not a task each on Qt's thread pool (two threads on a 2-core
+// machine, which library and trace reads wait for). Counted as the openings of the folders they
+// list.
+void StudioWindowTest::rescans_and_cache_listings_coalesce() {
+  QTemporaryDir root;
+  write_random_model(root.filePath("mine").toStdString(), random_model_preset("tiny"));
+  const ScopedEnv models("SVGEAR_MODELS", root.path().toUtf8());
+  const QString cache = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/compare";
+  QVERIFY(QDir().mkpath(cache));
+  auto w = openWindow();
+  auto* picker = child<ModelPicker>(*w, "model_picker");
+  QTRY_VERIFY_WITH_TIMEOUT(!picker->isScanning(), 30000);
+  settle_thread_pool();
+
+  FolderOpenings root_openings(root.path());
+  picker->rescan();
+  QTRY_VERIFY_WITH_TIMEOUT(!picker->isScanning(), 30000);
+  settle_thread_pool();
+  const int one_scan = root_openings.take();
+  QVERIFY(one_scan > 0);
+  for (int i = 0; i < 5; ++i) picker->rescan();
+  QVERIFY(picker->isScanning());
+  QTRY_VERIFY_WITH_TIMEOUT(!picker->isScanning(), 30000);
+  settle_thread_pool();
+  QCOMPARE(root_openings.take(), 2 * one_scan);  // the one under way and one after it
+  QVERIFY(child<QComboBox>(*w, "model_folder")->findData(root.filePath("mine")) >= 0);
+
+  QAction* clear = child<QAction>(*w, "clear_compare_cache");
+  QMenu* menu = nullptr;
+  for (QMenu* m : w->menuBar()->findChildren<QMenu*>()) {
+    if (m->actions().contains(clear)) menu = m;
+  }
+  QVERIFY(menu);
+  FolderOpenings cache_openings(cache);
+  Q_EMIT menu->aboutToShow();  // what opening it runs; a popup's own event loop would block the test
+  settle_thread_pool();
+  QVERIFY2(clear->text().contains("empty"), qPrintable(clear->text()));
+  const int one_listing = cache_openings.take();
+  QVERIFY(one_listing > 0);
+  for (int i = 0; i < 5; ++i) Q_EMIT menu->aboutToShow();
+  settle_thread_pool();
+  QCOMPARE(cache_openings.take(), 2 * one_listing);
+  QVERIFY2(clear->text().contains("empty"), qPrintable(clear->text()));
+}
+
+// The first start (no model saved) with settings restored from a session that found no model: the
+// default model found later loads without bringing its sizes.
+void StudioWindowTest::first_start_keeps_the_settings_it_restores() {
+  QTemporaryDir root;
+  const QString mine = root.filePath("mine");
+  write_random_model(mine.toStdString(), random_model_preset("tiny"));
+  const ScopedEnv models("SVGEAR_MODELS", root.path().toUtf8());
+  QSettings().setValue("settings/width", 48);
+  QSettings().setValue("settings/frames", 3);
+  auto w = std::make_unique<MainWindow>();
+  QVERIFY(child<ModelPicker>(*w, "model_picker")->awaitsDefault());
+  w->show();
+  QCompleter* completer = child<QLineEdit>(*w, "prompt")->findChild<QCompleter*>();
+  QTRY_COMPARE_WITH_TIMEOUT(completer->model()->rowCount(), vocabulary_size_, 30000);
+  QVERIFY(log_text(*w).contains("loading the model in " + mine));
+  QCOMPARE(child<QSpinBox>(*w, "width")->value(), 48);  // not the model's 32
+  QCOMPARE(child<QSpinBox>(*w, "frames")->value(), 3);
+}
+
+// The model a run loads for itself (here a folder chosen without a load, whose weights are
+// damaged) replaces the loaded one, which the worker frees first: when that load fails, the Model
+// panel says no model is loaded instead of naming the freed one, and the error is reported once.
+void StudioWindowTest::a_failed_load_in_a_run_unloads_the_model() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  auto* info = child<QLabel>(*w, "model_info");
+  QVERIFY2(info->text().contains(" on "), qPrintable(info->text()));
+  const std::filesystem::path broken = scratch_.filePath("broken-weights").toStdString();
+  std::filesystem::copy(model_folder_.toStdString(), broken, std::filesystem::copy_options::recursive);
+  std::filesystem::resize_file(broken / "model.safetensors", 100);
+  child<ModelPicker>(*w, "model_picker")->setCurrentFolder(QString::fromStdString(broken.string()));
+  child<QSpinBox>(*w, "steps")->setValue(1);
+  typePrompt(*w, kPrompt);
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Error:"), qPrintable(w->statusBar()->currentMessage()));
+  QVERIFY2(info->text().startsWith("Not loaded: "), qPrintable(info->text()));
+  QCOMPARE(child<QLineEdit>(*w, "prompt")->findChild<QCompleter*>()->model()->rowCount(), 0);
+  const QString error = info->toolTip();
+  QVERIFY(!error.isEmpty());
+  QVERIFY2(log_text(*w).count(error) == 1, qPrintable(log_text(*w)));
+}
+
+// An export writes what the window showed when it was asked for, under that result's name: a
+// library entry that finishes decoding while the save dialog is open replaces the result behind it.
+void StudioWindowTest::export_writes_what_was_shown_when_asked() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  LibraryPanel* library = child<LibraryPanel>(*w, "library");
+  QTRY_VERIFY(!library->scanning());
+  child<QSpinBox>(*w, "steps")->setValue(2);
+  child<QCheckBox>(*w, "seed_locked")->setChecked(true);
+  typePrompt(*w, kPrompt);
+  const auto run = [&](int seed, Video& video, LibraryEntry& entry) {
+    const int kept = library->count();
+    child<QSpinBox>(*w, "seed")->setValue(seed);
+    w->generate();
+    QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(library->count(), kept + 1, 10000);
+    video = w->result();
+    entry = library->entry(0);
+  };
+  Video eleven, twelve;
+  LibraryEntry eleven_entry, twelve_entry;
+  run(11, eleven, eleven_entry);
+  run(12, twelve, twelve_entry);
+  QVERIFY(!eleven.rgb.empty() && eleven.rgb != twelve.rgb);
+
+  // Answers the next file dialog with `path` once the library entry opening has replaced the result.
+  QString offered;
+  const auto answer_once_reloaded = [&](const QString& path) {
+    auto* poll = new QTimer;
+    QObject::connect(poll, &QTimer::timeout, poll, [&, poll, path] {
+      auto* dialog = qobject_cast<QFileDialog*>(QApplication::activeModalWidget());
+      if (!dialog || !w->statusBar()->currentMessage().startsWith("Reloaded")) return;
+      offered = dialog->selectedFiles().value(0);
+      // selectFile() leaves the name box as it is while the box has the focus.
+      if (QWidget* focused = QApplication::focusWidget()) focused->clearFocus();
+      dialog->selectFile(path);
+      static_cast<QDialog*>(dialog)->accept();  // QFileDialog's own accept() is protected
+      poll->deleteLater();
+    });
+    poll->start(20);
+  };
+  // Seed 12 shown; the seed-11 entry opens as the video dialog comes up.
+  const QString video = scratch_.filePath("export-asked/video.y4m");
+  QVERIFY(QDir().mkpath(QFileInfo(video).path()));
+  w->openLibraryEntry(eleven_entry.folder);
+  answer_once_reloaded(video);
+  child<QAction>(*w, "export_video")->trigger();
+  QCOMPARE(QFileInfo(offered).fileName(), QString("svgear-12.%1").arg(mp4_supported() ? "mp4" : "y4m"));
+  QTRY_VERIFY(!w->isExporting());
+  const Video written = read_video(video.toStdString());
+  const auto distance = [&written](const Video& v) {
+    double sum = 0;
+    for (size_t i = 0; i < v.rgb.size(); ++i) sum += std::abs(int(written.rgb[i]) - int(v.rgb[i]));
+    return sum / double(v.rgb.size());
+  };
+  QCOMPARE(written.rgb.size(), twelve.rgb.size());
+  QVERIFY2(distance(twelve) < distance(eleven), qPrintable(QString("%1 vs %2").arg(distance(twelve)).arg(distance(eleven))));
+
+  // Now seed 11 shown (as the library decoded it); the seed-12 entry opens as the frames dialog
+  // comes up. The folder holds a file, so the frames go into a folder named after the result.
+  const Video shown = w->result();
+  const QString frames = scratch_.filePath("export-asked/frames");
+  QVERIFY(QDir().mkpath(frames));
+  std::ofstream(QDir(frames).filePath("mine.txt").toStdString()) << "x";
+  w->openLibraryEntry(twelve_entry.folder);
+  answer_once_reloaded(frames);
+  child<QAction>(*w, "export_frames")->trigger();
+  QTRY_VERIFY(!w->isExporting());
+  const QImage first = QImage(QDir(frames).filePath("svgear-11-frames/frame_0000.png")).convertToFormat(QImage::Format_RGB888);
+  QCOMPARE(first.size(), QSize(shown.width, shown.height));
+  for (int y = 0; y < first.height(); ++y) {
+    QVERIFY(std::equal(first.constScanLine(y), first.constScanLine(y) + 3 * first.width(),
+                       shown.rgb.begin() + 3 * y * shown.width));
+  }
 }
 
 // The Compare views on frames larger than their room (a 480p clip in a small dock): shrunk to fit

@@ -42,6 +42,10 @@ class StudioWindowTest : public QObject {
   void wan_memory_placement_reloads_the_model();
   void device_choice_lists_this_machine_and_persists();
   void first_start_finds_models_off_the_gui_thread();
+  void rescans_and_cache_listings_coalesce();
+  void first_start_keeps_the_settings_it_restores();
+  void a_failed_load_in_a_run_unloads_the_model();
+  void export_writes_what_was_shown_when_asked();
   void compare_view_fits_large_frames_and_rests_when_hidden();
   void studio_icon_comes_in_every_size();
   void prompt_examples_fit_the_model();
