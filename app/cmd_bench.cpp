@@ -50,9 +50,10 @@ so each mode's total covers a whole generation (text encoder + steps + VAE).
   --num-steps N      the schedule's length, 1 to 1000 (default 50). The steps sit past its dense
                      warm-up (its first 20%): the cold step, the timed ones and one untimed step must
                      fit after it (--num-steps 50 holds at most --steps 38)
-  --top-p P          the sparse modes' budget (default 0.9). Random weights attend almost uniformly
-                     (top_p 0.9 keeps 87% of the blocks at wan1.3b-480p): a lower top_p times the
-                     step at the density of structured attention (0.25: 19% at wan1.3b-480p)
+  --top-p P          the sparse modes' budget (default 0.9; not with --modes dense alone). Random
+                     weights attend almost uniformly (top_p 0.9 keeps 87% of the blocks at
+                     wan1.3b-480p): a lower top_p times the step at the density of structured
+                     attention (0.25: 19% at wan1.3b-480p)
   --profile-step     after the last mode's timed steps, one more of its steps, untimed, for
                      `ncu --profile-from-start off` (cudaProfilerStart/Stop around it)
   --expert-swap      a GPU only: also time Wan2.2-A14B's Idle expert on the CPU, a second DiT of
@@ -156,7 +157,8 @@ int bench_step(int argc, char** argv) {
   options.seed = args.seed().value_or(0);
   options.base.q_clusters = 0;  // the shape's
   options.base.k_clusters = 0;
-  options.base.top_p = args.number("top-p").value_or(options.base.top_p);
+  const auto top_p = args.number("top-p");
+  options.base.top_p = top_p.value_or(options.base.top_p);
   options.profiled_step = args.flag("profile-step");
   options.expert_swap = args.flag("expert-swap");
   options.fp8 = args.flag("fp8");
@@ -165,6 +167,11 @@ int bench_step(int argc, char** argv) {
   }
   const auto json_path = args.text("json");
   args.finish();
+  if (top_p && std::none_of(options.modes.begin(), options.modes.end(),
+                            [](AttentionMode mode) { return mode != AttentionMode::Dense; })) {
+    throw UserError("--modes dense runs no sparse mode, and only the sparse modes (svg2, svgear) use --top-p: "
+                    "drop it, or add svg2 or svgear to --modes");
+  }
   if (json_path) check_results_file(*json_path);  // before the work, not after it
   // On stderr, so that stdout is the table alone.
   options.on_progress = [](const std::string& what) { std::fprintf(stderr, "bench step: %s\n", what.c_str()); };

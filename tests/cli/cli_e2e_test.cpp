@@ -809,9 +809,9 @@ TEST(CliTrain, AnOutOfRangeOptionIsNamedWithItsRange) {
 
 // svgear bench step refuses, before any work, steps that do not fit in the schedule (they sit past
 // its dense warm-up; the schedule used to be lengthened without a word, timing and estimating
-// another one than asked for), a count past the longest schedule (2147483647 overflowed), and a
-// mode named twice (it ran once).
-TEST(CliBench, StepRefusesStepsOutsideItsScheduleAndARepeatedMode) {
+// another one than asked for), a count past the longest schedule (2147483647 overflowed), a mode
+// named twice (it ran once), and a budget with dense alone (it did nothing).
+TEST(CliBench, StepRefusesStepsOutsideItsScheduleARepeatedModeAndADenseBudget) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"--steps 48 --num-steps 50", "--steps 48 needs --num-steps 62 or more (the cold step and the timed steps "
                                     "follow the schedule's dense warm-up, its first 20%, and one untimed step "
@@ -825,7 +825,8 @@ TEST(CliBench, StepRefusesStepsOutsideItsScheduleAndARepeatedMode) {
       {"--steps 999 --num-steps 1000", "--steps 999 does not fit in the longest schedule, --num-steps 1000, which "
                                        "holds at most --steps 798"},
       {"--steps 1 --num-steps 10 --modes dense,dense", "--modes names dense twice: each mode runs once"},
-      {"--steps 1 --num-steps 10 --modes svgear,dense,svg-ear", "--modes names svgear twice"}};
+      {"--steps 1 --num-steps 10 --modes svgear,dense,svg-ear", "--modes names svgear twice"},
+      {"--steps 1 --num-steps 10 --modes dense --top-p 0.25", "only the sparse modes (svg2, svgear) use --top-p"}};
   for (const auto& [options, message] : cases) {
     const CliRun run = run_cli("bench step --shape tiny --device cpu " + options);
     EXPECT_EQ(run.exit_code, 2) << options << ": " << run.output;
