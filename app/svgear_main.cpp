@@ -18,7 +18,7 @@ constexpr const char* kUsage = R"(usage: svgear <command> [options]
 commands:
   generate      text → video with a model folder (see `svgear generate --help`)
   compare       the same request with dense and sparse attention: both videos, PSNR / SSIM, speed
-  bench         `svgear bench attention|step`: time, density and error of the attention backends
+  bench         `svgear bench attention|step|trace`: attention calls, whole steps, trace files
   info          build configuration, LibTorch, devices and the models found
   random-model  write a model folder with random weights (tests, benchmarks, first runs)
   train         train a built-in shapes-world model (resumable; see `svgear train --help`)
