@@ -46,20 +46,43 @@ TEST(AttentionPreset, NamedPresetsTradeBudgetAndWarmUp) {
   }
 }
 
+// Every field with a value of its own, none the default nor another field's: a key read into the
+// wrong field, or written under the wrong key, fails.
 TEST(AttentionPreset, JsonFieldsApplyOnTheBaseAndRoundTrip) {
-  AttentionConfig base;
-  base.q_clusters = 77;
-  const AttentionConfig c =
-      attention_config_from_json({{"mode", "svg2"}, {"top_p", 0.85}, {"kmeans_in_warmup", true}}, base);
+  const nlohmann::json every_field = {
+      {"mode", "svg2"},           {"q_clusters", 123},          {"k_clusters", 456},
+      {"top_p", 0.85},            {"min_kc_ratio", 0.15},       {"guaranteed_ratio", 0.07},
+      {"gamma", 1.5},             {"kmeans_init_iters", 31},    {"kmeans_step_iters", 3},
+      {"dense_warmup_steps", 0.25}, {"dense_layers", 0.06},     {"kmeans_in_warmup", true}};
+  const AttentionConfig c = attention_config_from_json(every_field, AttentionConfig{});
   EXPECT_EQ(c.mode, AttentionMode::Svg2);
+  EXPECT_EQ(c.q_clusters, 123);
+  EXPECT_EQ(c.k_clusters, 456);
   EXPECT_DOUBLE_EQ(c.top_p, 0.85);
+  EXPECT_DOUBLE_EQ(c.min_kc_ratio, 0.15);
+  EXPECT_DOUBLE_EQ(c.guaranteed_ratio, 0.07);
+  EXPECT_DOUBLE_EQ(c.gamma, 1.5);
+  EXPECT_EQ(c.kmeans_init_iters, 31);
+  EXPECT_EQ(c.kmeans_step_iters, 3);
+  EXPECT_DOUBLE_EQ(c.dense_warmup_steps, 0.25);
+  EXPECT_DOUBLE_EQ(c.dense_layers, 0.06);
   EXPECT_TRUE(c.kmeans_in_warmup);
-  EXPECT_EQ(c.q_clusters, 77);  // not in the JSON: kept from the base
 
+  // Every field is written under its own key, so a run record's attention object reproduces the run.
   const nlohmann::json j = attention_config_to_json(c);
+  EXPECT_EQ(j, every_field);
   EXPECT_EQ(attention_config_to_json(attention_config_from_json(j, AttentionConfig{})), j);
-  // Every field is written, so a run record's attention object reproduces the run.
-  EXPECT_EQ(j.size(), 12u);
+
+  // Fields the JSON leaves out keep the base's values, not the defaults.
+  AttentionConfig base = c;
+  base.mode = AttentionMode::SvgEar;
+  const AttentionConfig partial =
+      attention_config_from_json({{"mode", "dense"}, {"top_p", 0.6}, {"kmeans_in_warmup", false}}, base);
+  nlohmann::json expected = every_field;
+  expected["mode"] = "dense";
+  expected["top_p"] = 0.6;
+  expected["kmeans_in_warmup"] = false;
+  EXPECT_EQ(attention_config_to_json(partial), expected);
 }
 
 TEST(AttentionPreset, BadFieldsSayWhatIsWrong) {

@@ -18,29 +18,47 @@ CentroidCacheOptions small_options() {
   return options;
 }
 
+// One init iteration and other q / k at the later step, so that where k-means starts shows: from
+// converged centroids a cold start and a warm one would give the same clusters.
 TEST(CentroidCache, PerBranchEntriesWarmStartAndNewGenerationClears) {
+  CentroidCacheOptions options = small_options();
+  options.init_iters = 1;
   at::Tensor q = test::gaussian_mixture(2, 211, 8, 5, 4.0, 1);
   at::Tensor k = test::gaussian_mixture(2, 211, 8, 9, 4.0, 2);
-  CentroidCache cache(small_options());
+  at::Tensor q_next = test::gaussian_mixture(2, 211, 8, 5, 4.0, 5);
+  at::Tensor k_next = test::gaussian_mixture(2, 211, 8, 9, 4.0, 6);
+  CentroidCache cache(options);
   ClusteredQK first = cache.cluster(q, k, 3, CfgBranch::Cond, 4);
   EXPECT_TRUE(cache.contains(3, CfgBranch::Cond));
   EXPECT_FALSE(cache.contains(3, CfgBranch::Uncond));  // per-branch caches (spec P4)
   EXPECT_EQ(first.q.centroids.sizes(), at::IntArrayRef({2, 5, 8}));
   EXPECT_EQ(first.k.centroids.sizes(), at::IntArrayRef({2, 9, 8}));
 
-  // A later step starts from the converged centroids: one more iteration changes nothing.
-  ClusteredQK warm = cache.cluster(q, k, 3, CfgBranch::Cond, 5);
-  EXPECT_TRUE(at::equal(warm.q.labels, first.q.labels));
-  EXPECT_TRUE(at::equal(warm.k.labels, first.k.labels));
+  // A later step continues from the cached centroids with step_iters.
+  ClusteredQK warm = cache.cluster(q_next, k_next, 3, CfgBranch::Cond, 5);
+  const KMeansResult q_continued = kmeans(q_next, first.q.centroids, options.step_iters);
+  const KMeansResult k_continued = kmeans(k_next, first.k.centroids, options.step_iters);
+  EXPECT_TRUE(at::equal(warm.q.labels, q_continued.labels));
+  EXPECT_TRUE(at::equal(warm.q.centroids, q_continued.centroids));
+  EXPECT_TRUE(at::equal(warm.k.labels, k_continued.labels));
+  EXPECT_TRUE(at::equal(warm.k.centroids, k_continued.centroids));
+  const ClusteredQK cold = CentroidCache(options).cluster(q_next, k_next, 3, CfgBranch::Cond, 5);
+  EXPECT_FALSE(at::equal(warm.q.centroids, cold.q.centroids)) << "a cold start must end elsewhere";
+  EXPECT_FALSE(at::equal(warm.k.centroids, cold.k.centroids)) << "a cold start must end elsewhere";
 
-  // Step 4 again (not after 5) is a new generation: it clusters from scratch like a fresh cache.
+  // Step 4 again (not after 5) is a new generation: the whole cache is cleared and the call
+  // clusters from scratch like a fresh cache, not from step 5's centroids.
   cache.cluster(q, k, 7, CfgBranch::Uncond, 5);
-  ClusteredQK again = cache.cluster(q, k, 3, CfgBranch::Cond, 4);
+  ClusteredQK again = cache.cluster(q_next, k_next, 3, CfgBranch::Cond, 4);
   EXPECT_FALSE(cache.contains(7, CfgBranch::Uncond));
-  CentroidCache fresh(small_options());
-  ClusteredQK expected = fresh.cluster(q, k, 3, CfgBranch::Cond, 4);
+  EXPECT_TRUE(cache.contains(3, CfgBranch::Cond));
+  ClusteredQK expected = CentroidCache(options).cluster(q_next, k_next, 3, CfgBranch::Cond, 4);
+  EXPECT_TRUE(at::equal(again.q.labels, expected.q.labels));
   EXPECT_TRUE(at::equal(again.q.centroids, expected.q.centroids));
+  EXPECT_TRUE(at::equal(again.k.labels, expected.k.labels));
   EXPECT_TRUE(at::equal(again.k.centroids, expected.k.centroids));
+  EXPECT_FALSE(at::equal(again.k.centroids, kmeans(k_next, warm.k.centroids, options.step_iters).centroids))
+      << "a warm start from step 5 must end elsewhere for this check to mean anything";
 }
 
 // More clusters than tokens would only be empty ones (and a k-means of their size): a clip of 7

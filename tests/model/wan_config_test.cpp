@@ -45,11 +45,39 @@ TEST(WanConfig, ReadsTheTinyTestModel) {
   EXPECT_EQ(c.head_dim(), 64);
 }
 
+// Upstream Wan 2.1's values (wan/configs/wan_t2v_1_3B.py and WanModel.__init__; see
+// shared/reference/anchors.md), written out here rather than taken from WanConfig{}, so that a wrong
+// default in WanConfig fails.
 TEST(WanConfig, OfficialConfigGetsUpstreamDefaultsForOmittedFields) {
-  WanConfig c = WanConfig::from_json(official_1_3b());
-  WanConfig defaults;
-  EXPECT_EQ(c.to_json(), defaults.to_json());
+  const WanConfig c = WanConfig::from_json(official_1_3b());
+  // Left out of the official file: upstream's defaults.
+  EXPECT_EQ(c.patch_size, (std::array<int, 3>{1, 2, 2}));
+  EXPECT_EQ(c.text_dim, 4096);
+  EXPECT_TRUE(c.qk_norm);
+  EXPECT_TRUE(c.cross_attn_norm);
+  // In the file: read from it.
+  EXPECT_EQ(c.model_type, "t2v");
+  EXPECT_EQ(c.text_len, 512);
+  EXPECT_EQ(c.in_dim, 16);
+  EXPECT_EQ(c.dim, 1536);
+  EXPECT_EQ(c.ffn_dim, 8960);
+  EXPECT_EQ(c.freq_dim, 256);
+  EXPECT_EQ(c.out_dim, 16);
+  EXPECT_EQ(c.num_heads, 12);
+  EXPECT_EQ(c.num_layers, 30);
+  EXPECT_DOUBLE_EQ(c.eps, 1e-6);
   EXPECT_EQ(c.head_dim(), 128);
+  // Global attention: window_size (-1, -1), written as such and accepted when a file states it.
+  const nlohmann::json written = c.to_json();
+  EXPECT_EQ(written.at("window_size"), nlohmann::json({-1, -1}));
+  nlohmann::json stated = official_1_3b();
+  stated["window_size"] = {-1, -1};
+  EXPECT_EQ(error_of(stated), "");
+  // The written config holds them under their own keys.
+  EXPECT_EQ(written.at("patch_size"), nlohmann::json({1, 2, 2}));
+  EXPECT_EQ(written.at("text_dim"), 4096);
+  EXPECT_EQ(written.at("qk_norm"), true);
+  EXPECT_EQ(written.at("cross_attn_norm"), true);
 }
 
 TEST(WanConfig, JsonRoundTrip) {

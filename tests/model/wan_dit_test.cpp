@@ -88,18 +88,25 @@ TEST(WanDiT, OnePrefixServesBothGuidancePasses) {
   EXPECT_FALSE(at::allclose(cond, uncond)) << "the contexts must matter for this test to mean anything";
 }
 
+// Every entry of a batch gives what its own single-entry forward gives: no entry reads another's
+// latent, time step or context.
 TEST(WanDiT, BatchEntriesAreIndependent) {
   const WanConfig c = small_config();
   WanDiT dit(c, wan_random_weights(c, 2));
   DenseBackend dense;
   DiTForward call;
   call.attention = &dense;
-  at::Tensor x = at::randn({2, 16, 1, 4, 6});
-  at::Tensor t = at::tensor({900.0f, 100.0f});
-  at::Tensor context = at::randn({2, 16, 64});
-  at::Tensor both = dit.forward(x, t, context, call);
-  at::Tensor second = dit.forward(x.slice(0, 1), t.slice(0, 1), context.slice(0, 1), call);
-  EXPECT_TRUE(at::allclose(both.slice(0, 1), second, 1e-5, 1e-5));
+  at::Tensor x = at::randn({3, 16, 1, 4, 6});
+  at::Tensor t = at::tensor({900.0f, 100.0f, 500.0f});
+  at::Tensor context = at::randn({3, 16, 64});
+  at::Tensor all = dit.forward(x, t, context, call);
+  for (int64_t i = 0; i < 3; ++i) {
+    at::Tensor alone = dit.forward(x.slice(0, i, i + 1), t.slice(0, i, i + 1), context.slice(0, i, i + 1), call);
+    EXPECT_TRUE(at::allclose(all.slice(0, i, i + 1), alone, 1e-5, 1e-5))
+        << "entry " << i << ": max abs difference " << (all.slice(0, i, i + 1) - alone).abs().max().item<double>();
+  }
+  EXPECT_FALSE(at::allclose(all.slice(0, 0, 1), all.slice(0, 1, 2), 1e-3, 1e-3))
+      << "the entries must differ for this test to mean anything";
 }
 
 // A short context's padding as one counted row (TextContext) gives upstream's result: the same

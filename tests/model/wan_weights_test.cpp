@@ -10,6 +10,7 @@
 #include "core/model/wan_random_weights.h"
 #include "core/weights/safetensors_file.h"
 #include "core/weights/safetensors_writer.h"
+#include "tests/support/cancel_after_ops.h"
 #include "tests/model/tiny_wan.h"
 #include "tests/support/test_paths.h"
 
@@ -60,6 +61,31 @@ TEST(WanWeights, ACancelledTokenStopsTheLoad) {
   cancel.cancel();
   EXPECT_THROW(WanWeights::load(test::tiny_wan_config(), {file}, at::Device(at::kCPU), at::kFloat, &cancel),
                Cancelled);
+}
+
+// Cancelled part-way through, after half the load's ATen operators (so after some tensors have
+// loaded): the per-tensor poll stops it well before the end, not only a poll at the start.
+TEST(WanWeights, ATokenCancelledDuringTheLoadStopsItAtTheNextTensor) {
+  auto file = SafetensorsFile::open(test::testvector("wan/wan_dit_tiny.weights.safetensors"));
+  int64_t whole_load = 0;
+  size_t tensors = 0;
+  {
+    test::CancelAfterOps count(nullptr, 0);
+    const WanWeights w = WanWeights::load(test::tiny_wan_config(), {file});
+    whole_load = count.operators();
+    w.for_each_tensor([&](const std::string&, const at::Tensor&, WeightPrecision) { ++tensors; });
+  }
+  ASSERT_GT(tensors, 10u);
+  ASSERT_GT(whole_load, int64_t(tensors)) << "the load must run ATen operators for each tensor";
+  CancelToken cancel;
+  test::CancelAfterOps cancel_half_way(&cancel, whole_load / 2);
+  EXPECT_THROW(WanWeights::load(test::tiny_wan_config(), {file}, at::Device(at::kCPU), at::kFloat, &cancel),
+               Cancelled);
+  EXPECT_TRUE(cancel.is_cancelled());
+  // Stopped within about one tensor's operators of the cancel (two tensors' worth allowed).
+  const int64_t per_tensor = whole_load / int64_t(tensors) + 1;
+  EXPECT_LE(cancel_half_way.operators(), whole_load / 2 + 2 * per_tensor)
+      << "of " << whole_load << " operators in a whole load";
 }
 
 // Loading to a device and compute dtype converts each tensor on the way: Compute tensors in the

@@ -17,6 +17,7 @@
 #include "core/pipeline/run_record.h"
 #include "core/text/text_encoder.h"
 #include "core/user_error.h"
+#include "tests/support/cancel_after_ops.h"
 #include "tests/support/test_paths.h"
 
 namespace svgear {
@@ -361,6 +362,29 @@ TEST_F(GeneratorTest, ACancelledTokenStopsTheModelLoad) {
   EXPECT_THROW(Model::load(*folder_, c10::Device(c10::kCPU), options), Cancelled);
   cancel.reset();
   EXPECT_NE(Model::load(*folder_, c10::Device(c10::kCPU), options), nullptr);
+}
+
+// Cancelled part-way through the load, at half and at seven eighths of its ATen operators: both in
+// the DiT's tensors, the last part of the load and nearly all of its operators (the tiny DiT alone
+// runs ~200 of them, 3 per tensor). The load stops before its end instead of returning a model.
+TEST_F(GeneratorTest, ATokenCancelledDuringTheModelLoadStopsIt) {
+  int64_t whole_load = 0;
+  {
+    test::CancelAfterOps count(nullptr, 0);
+    ASSERT_NE(Model::load(*folder_, c10::Device(c10::kCPU)), nullptr);
+    whole_load = count.operators();
+  }
+  ASSERT_GT(whole_load, 100);
+  for (const int64_t cancel_at : {whole_load / 2, whole_load - whole_load / 8}) {
+    SCOPED_TRACE(::testing::Message() << "cancelled at operator " << cancel_at << " of " << whole_load);
+    CancelToken cancel;
+    ModelOptions options;
+    options.cancel = &cancel;
+    test::CancelAfterOps cancel_part_way(&cancel, cancel_at);
+    EXPECT_THROW(Model::load(*folder_, c10::Device(c10::kCPU), options), Cancelled);
+    EXPECT_TRUE(cancel.is_cancelled());
+    EXPECT_LT(cancel_part_way.operators(), whole_load);
+  }
 }
 
 bool says_reference_path(const RecordingSink& sink) {
