@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -27,6 +28,8 @@
 #include "tests/cli/cli_run.h"
 #include "core/media/mp4_writer.h"
 #include "core/media/video_reader.h"
+#include "core/media/y4m_writer.h"
+#include "core/pipeline/generator.h"
 #include "tests/support/test_paths.h"
 #include "tests/wan/tiny_wan_folder.h"
 
@@ -136,6 +139,54 @@ TEST_F(CliTest, GenerateWritesAPlayableVideoAndARunRecord) {
   EXPECT_EQ(record["request"]["frames"], 5);
   EXPECT_EQ(record["video"]["width"], 48);
   EXPECT_EQ(record["timings_ms"]["steps"].size(), 3u);
+
+  // The pixels written are the run's final video, not a preview, an estimate or stale frames: the
+  // same request to a lossless .y4m gives exactly the frames the Generator API makes of the
+  // record's request, written the same way; another seed gives others.
+  const auto lossless = *dir_ / "clip-lossless.y4m";
+  const CliRun again = run_cli("generate --model " + (*dir_ / "model").string() +
+                               " --prompt \"a red circle moves left\" --seed 3 --steps 3 --frames 5"
+                               " --size 48x32 --device cpu --quiet --output " + lossless.string());
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  const Video written = read_video(lossless);
+  ASSERT_EQ(written.frames, 5);
+  const auto [darkest, brightest] = std::minmax_element(written.rgb.begin(), written.rgb.end());
+  EXPECT_GT(*brightest - *darkest, 64) << "a blank or flat video";
+  EXPECT_FALSE(std::equal(written.frame(0), written.frame(1), written.frame(4))) << "the first frame repeated to the last";
+
+  const std::unique_ptr<Model> model = Model::load(*dir_ / "model", c10::Device(c10::kCPU));
+  const auto generate = [&](uint64_t seed) {
+    GenerationRequest request;
+    request.prompt = "a red circle moves left";
+    request.seed = seed;
+    request.steps = 3;
+    request.frames = 5;
+    request.height = 32;
+    request.width = 48;
+    request.preview_every = 0;
+    EventSink sink;
+    CancelToken cancel;
+    GenerationResult result = Generator(*model).run(request, sink, cancel);
+    EXPECT_EQ(result.status, GenerationStatus::Finished) << result.error;
+    return result;
+  };
+  const GenerationResult same = generate(3);
+  EXPECT_EQ(same.request.to_json(), record["request"]) << "not the request the CLI ran";
+  write_y4m(same.video, *dir_ / "api-seed3.y4m");
+  const Video expected = read_video(*dir_ / "api-seed3.y4m");
+  ASSERT_EQ(expected.rgb.size(), written.rgb.size());
+  const auto differing = [](const Video& a, const Video& b) {
+    int n = 0;
+    for (size_t i = 0; i < a.rgb.size(); ++i) n += a.rgb[i] != b.rgb[i];
+    return n;
+  };
+  EXPECT_EQ(differing(written, expected), 0) << "of " << written.rgb.size() << " bytes";
+
+  const GenerationResult other = generate(4);
+  write_y4m(other.video, *dir_ / "api-seed4.y4m");
+  const Video other_seed = read_video(*dir_ / "api-seed4.y4m");
+  ASSERT_EQ(other_seed.rgb.size(), written.rgb.size());
+  EXPECT_GT(differing(written, other_seed), int(written.rgb.size() / 2)) << "seed 4 made seed 3's video";
 }
 
 TEST_F(CliTest, PngFolderOutput) {
