@@ -183,10 +183,9 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
                             std::shared_ptr<CancelToken> cancel, int load_number) {
   set_cpu_threads(0);
   Q_EMIT logLine("loading the model in " + folder);
-  // A folder that is no model (the parent, a Wan folder without its VAE) keeps the loaded one:
-  // reloading a Wan model takes minutes.
-  (void)read_model_manifest(folder.toStdString());
-  model_.reset();  // free the old model before the new one is read
+  // Free the old model before the new one is read, whatever becomes of this load (also a folder
+  // that is no model): the window's Model panel shows no model from the start of a load.
+  model_.reset();
   model_folder_.clear();
   model_cancel_ = std::move(cancel);
   const c10::Device cpu(c10::kCPU);

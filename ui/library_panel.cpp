@@ -14,9 +14,9 @@
 #include <QListWidget>
 #include <QMessageBox>
 #include <QPixmap>
+#include <QPromise>
 #include <QPushButton>
 #include <QTextBoundaryFinder>
-#include <QThreadPool>
 #include <QUrl>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -120,10 +120,7 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
                               : tr("no file manager could open %1").arg(root));
     }
   });
-  connect(list_, &QListWidget::currentRowChanged, this, [this](int row) {
-    open_->setEnabled(row >= 0);
-    delete_->setEnabled(row >= 0);
-  });
+  connect(list_, &QListWidget::currentRowChanged, this, [this] { updateButtons(); });
   refresh();
 }
 
@@ -191,6 +188,24 @@ void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnai
                                    shortened(QString::fromStdString(e.prompt), kRowPromptLength));
   item->setToolTip(tooltip(e));
   list_->insertItem(row, item);
+  if (isDeleting(e.folder)) setRowEnabled(row, false);  // listed again by a scan
+}
+
+bool LibraryPanel::isDeleting(const std::filesystem::path& folder) const {
+  return std::find(deleting_.begin(), deleting_.end(), folder) != deleting_.end();
+}
+
+void LibraryPanel::setRowEnabled(int row, bool enabled) {
+  QListWidgetItem* item = list_->item(row);
+  item->setFlags(enabled ? item->flags() | Qt::ItemIsEnabled : item->flags() & ~Qt::ItemIsEnabled);
+  updateButtons();
+}
+
+void LibraryPanel::updateButtons() {
+  const int row = list_->currentRow();
+  const bool usable = row >= 0 && row < count() && !isDeleting(entries_[size_t(row)].folder);
+  open_->setEnabled(usable);
+  delete_->setEnabled(usable);
 }
 
 void LibraryPanel::updateSummary() {
@@ -234,7 +249,8 @@ int LibraryPanel::rowOf(const std::filesystem::path& folder) const {
 }
 
 void LibraryPanel::openRow(int row) {
-  if (row < 0 || row >= count()) return;
+  // One being deleted: its folder is being renamed away.
+  if (row < 0 || row >= count() || isDeleting(entries_[size_t(row)].folder)) return;
   Q_EMIT entryOpened(entries_[size_t(row)].folder);
 }
 
@@ -244,7 +260,7 @@ void LibraryPanel::deleteSelected() {
   // A copy: the dialog's event loop delivers the worker's signals, and a finished run refreshes
   // entries_ underneath it.
   const LibraryEntry e = entries_[size_t(row)];
-  if (std::find(deleting_.begin(), deleting_.end(), e.folder) != deleting_.end()) return;  // asked already
+  if (isDeleting(e.folder)) return;  // asked already (its row is greyed and Delete off)
   const QString prompt = shortened(QString::fromStdString(e.prompt), kDialogPromptLength);
   QMessageBox ask(QMessageBox::Question, tr("Delete run"),
                   tr("Delete “%1” (%2) from the library?").arg(prompt, QString::fromStdString(e.created)),
@@ -252,25 +268,22 @@ void LibraryPanel::deleteSelected() {
   ask.setTextFormat(Qt::PlainText);  // the prompt is the user's text, not markup
   if (ask.exec() != QMessageBox::Yes) return;
   deleting_.push_back(e.folder);
+  // The dialog's event loop may have moved the row (a run kept meanwhile).
+  if (const int shown = rowOf(e.folder); shown >= 0) setRowEnabled(shown, false);
+  Q_EMIT statusChanged(tr("Deleting “%1”…").arg(prompt));
   // The entry leaves the library on the thread pool (a rename, on a network mount perhaps): its row
   // goes once it has, and stays, with the reason reported, when it cannot.
-  struct Detached {
-    std::filesystem::path folder;  // the hidden name whose files are still to go; empty: none
-    QString error;
-  };
-  auto* watcher = new QFutureWatcher<Detached>(this);
-  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, folder = e.folder] {
-    watcher->deleteLater();
+  auto* watcher = new QFutureWatcher<QString>(this);  // why it could not; empty: out of the library
+  connect(watcher, &QFutureWatcherBase::finished, watcher, &QObject::deleteLater);
+  connect(watcher, &QFutureWatcherBase::resultReadyAt, this, [this, watcher, folder = e.folder, prompt] {
     deleting_.erase(std::find(deleting_.begin(), deleting_.end(), folder));
-    const Detached detached = watcher->future().takeResult();
-    if (!detached.error.isEmpty()) {
-      Q_EMIT errorOccurred(detached.error);
+    const QString error = watcher->future().resultAt(0);
+    if (!error.isEmpty()) {
+      if (const int shown = rowOf(folder); shown >= 0) setRowEnabled(shown, true);
+      Q_EMIT errorOccurred(error);
       return;
     }
-    // Out of the library now; its files go on the thread pool too (a clip on a network mount).
-    if (!detached.folder.empty()) {
-      QThreadPool::globalInstance()->start([doomed = detached.folder] { GenerationLibrary::purge_detached(doomed); });
-    }
+    Q_EMIT statusChanged(tr("Deleted “%1”").arg(prompt));
     if (scanning_) deleted_during_scan_.push_back(folder);
     // Its row now: a run kept meanwhile may have been listed above it.
     const int shown = rowOf(folder);
@@ -281,18 +294,26 @@ void LibraryPanel::deleteSelected() {
     updateSummary();
   });
   // The task holds no pointer to the panel: a panel gone before it ends is not touched.
-  watcher->setFuture(QtConcurrent::run([library = library_, e] {
-    Detached detached;
+  // Its files go in the same task once it is out of the library: the row goes then (resultReadyAt),
+  // not after them (a clip on a network mount takes a while), and a panel closed meanwhile, which
+  // drops the watcher, does not leave them on the disk.
+  watcher->setFuture(QtConcurrent::run([library = library_, e](QPromise<QString>& promise) {
     std::error_code ec;
     // Gone already (deleted by hand, or by another studio): the row goes, with nothing to report.
     // Only "not found": a failed lookup (a permission, a stale NFS handle) goes to detach(), which says why.
-    if (std::filesystem::symlink_status(e.folder, ec).type() == std::filesystem::file_type::not_found) return detached;
-    try {
-      detached.folder = library.detach(e);
-    } catch (const std::exception& error) {  // thrown out of the task, it would end the studio
-      detached.error = QString::fromStdString(error.what());
+    if (std::filesystem::symlink_status(e.folder, ec).type() == std::filesystem::file_type::not_found) {
+      promise.addResult(QString());
+      return;
     }
-    return detached;
+    std::filesystem::path detached;
+    try {
+      detached = library.detach(e);
+    } catch (const std::exception& error) {  // thrown out of the task, it would end the studio
+      promise.addResult(QString::fromStdString(error.what()));
+      return;
+    }
+    promise.addResult(QString());
+    GenerationLibrary::purge_detached(detached);  // never throws; an empty path (a link, removed) is nothing
   }));
 }
 

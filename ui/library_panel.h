@@ -42,13 +42,18 @@ class LibraryPanel : public QWidget {
  Q_SIGNALS:
   void entryOpened(const std::filesystem::path& folder);  // the path itself: it need not be UTF-8
   void errorOccurred(const QString& message);
+  void statusChanged(const QString& message);  // what the panel is doing, for the status line
   void listed();  // a refresh's result is shown
 
  private:
   struct Scanned;  // a scan's entries and their thumbnails, read off the GUI thread
   void show(Scanned scanned);
-  // Asks, then takes the entry out of the library on the thread pool; its row goes when that is done.
+  // Asks, then takes the entry out of the library on the thread pool; its row goes when that is done,
+  // greyed meanwhile (neither opened nor deleted again).
   void deleteSelected();
+  bool isDeleting(const std::filesystem::path& folder) const;
+  void setRowEnabled(int row, bool enabled);
+  void updateButtons();  // Open and Delete on for a current row not being deleted
   int rowOf(const std::filesystem::path& folder) const;  // -1: not listed
   void addRow(int row, const LibraryEntry& e, const QImage& thumbnail);
   void updateSummary();

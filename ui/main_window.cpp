@@ -258,6 +258,7 @@ void MainWindow::buildDocks() {
   });
   connect(model_picker_, &ModelPicker::devicesFound, this, [this] {
     if (loading_load_ == kLoadAwaitsDevices) loadModel(loading_folder_);
+    updateRunActions();  // runs waited for the list too, also with no load waiting (Esc)
   });
   connect(model_picker_, &ModelPicker::scanned, this, [this] {
     updateRunActions();
@@ -299,6 +300,10 @@ void MainWindow::buildDocks() {
   });
   connect(library_, &LibraryPanel::entryOpened, this, [this](const std::filesystem::path& f) { openLibraryEntry(f); });
   connect(library_, &LibraryPanel::errorOccurred, this, [this](const QString& m) { reportError(m); });
+  // Sizes the user typed are chosen: the first start's default model, found later, keeps them, and
+  // so does the start after one closed before it was found (saved as settings/chosen).
+  connect(settings_panel_, &SettingsPanel::sizesEdited, this, [this] { settings_chosen_ = true; });
+  connect(library_, &LibraryPanel::statusChanged, this, [this](const QString& m) { statusBar()->showMessage(m); });
   connect(sweep_view_, &SweepView::budgetChosen, this, [this](double top_p) {
     // The settings are locked during a run; changing them behind the lock would surprise.
     if (generating_) {
@@ -506,14 +511,15 @@ void MainWindow::loadModel(const QString& folder) {
   idle_expert_matters_ = true;  // until the model says otherwise: a pair may be loading
   // Before the device list arrives the placement may name a GPU this machine lacks (a saved
   // choice): the load waits for the list (devicesFound), which reads that as Automatic.
-  setLoading(folder, model_picker_->hasDeviceList() ? worker_->loadModel(folder, model_picker_->placement())
-                                                    : kLoadAwaitsDevices);
+  setLoading(folder, model_picker_->deviceKnown() ? worker_->loadModel(folder, model_picker_->placement())
+                                                  : kLoadAwaitsDevices);
 }
 
 void MainWindow::onModelLoadCancelled() {
   setLoading(QString(), 0);
   idle_expert_matters_ = true;
-  model_picker_->showError(tr("loading cancelled; choose the model again to load it"));
+  // The worker holds no model of this folder now: a run loads it first, as a choice of it does.
+  model_picker_->showError(tr("loading cancelled; Generate or choosing the model again loads it"));
   if (!generating_) statusBar()->showMessage(tr("Model load cancelled"));
 }
 
@@ -726,9 +732,11 @@ void MainWindow::setLoading(const QString& folder, int load) {
 // Runs wait for a model load to report: one started meanwhile would run with the settings of the
 // model before (its defaults are not in yet) or, after a failed load, load the folder again.
 // Without a folder (a start with none saved, while the scan that chooses the default runs, or when
-// it found none) a run would only fail.
+// it found none) a run would only fail, and so would one before the device list on a saved GPU this
+// machine lacks (after Esc stopped the load that waited for the list).
 bool MainWindow::runsAllowed() const {
-  return !generating_ && loading_folder_.isEmpty() && !model_picker_->currentFolder().isEmpty();
+  return !generating_ && loading_folder_.isEmpty() && !model_picker_->currentFolder().isEmpty() &&
+         model_picker_->deviceKnown();
 }
 
 // Compare and Sweep read and write the dense-run cache, so they also wait for its clearing.
@@ -1254,6 +1262,7 @@ void MainWindow::saveSettings() const {
   model_picker_->save(settings);
   prompt_panel_->save(settings);
   settings_panel_->save(settings);
+  settings.setValue("settings/chosen", settings_chosen_);
   routing_->save(settings);
 }
 
@@ -1264,7 +1273,7 @@ void MainWindow::restoreSettings() {
   model_picker_->restore(settings);
   prompt_panel_->restore(settings);
   settings_panel_->restore(settings);
-  settings_chosen_ = settings.contains("settings/width");
+  settings_chosen_ = settings.value("settings/chosen", false).toBool();
   routing_->restore(settings);
   // Load the last model so completion works at once; the restored settings stay as they were.
   if (!model_picker_->currentFolder().isEmpty()) {

@@ -126,7 +126,7 @@ class MainWindow : public QMainWindow {
   // The load the window waits for (its folder and loadModel's number; none: empty and 0), and the
   // run actions' state with it.
   void setLoading(const QString& folder, int load);
-  bool runsAllowed() const;                        // no run and no model load under way
+  bool runsAllowed() const;  // no run and no model load under way; a model and a known device
   bool cachedRunsAllowed() const;                  // and the dense-run cache is not being cleared
   void updateRunActions();
   void onModelLoadCancelled();  // the load the window waits for: the dock says so, runs are allowed
@@ -219,10 +219,11 @@ class MainWindow : public QMainWindow {
   QSet<QString> run_warnings_;  // the running work's warnings so far, each shown once
   QString loading_folder_;  // the model folder the window asked the worker to load, until it answers
   int loading_load_ = 0;    // and that load's number: an older load of the same folder is not it
-  // loading_load_ of a load that waits for the device list (ModelPicker::hasDeviceList).
+  // loading_load_ of a load that waits for the device list (ModelPicker::deviceKnown).
   static constexpr int kLoadAwaitsDevices = -1;
   bool apply_model_defaults_ = false;  // set by openModelFolder until the chosen model has loaded
-  // The settings are the user's: restored from a session, or a library entry's. The first start's
+  // The settings are the user's: sizes edited or a library entry applied, now or in a session before
+  // (settings/chosen; a closed window saves its settings whether chosen or not). The first start's
   // default model then does not bring its sizes.
   bool settings_chosen_ = false;
   // Whether Idle expert on the CPU changes the chosen model: a pair of experts loaded on a GPU, or

@@ -50,6 +50,9 @@ FoundModels find_models() {
 // An item's device as a load resolves it ("auto" is cuda:0 or cpu), so that a choice that changes
 // nothing (Automatic to GPU 0) does not reload the model.
 constexpr int kResolvedDeviceRole = Qt::UserRole + 1;
+// The device box's rows before the list arrives: the chosen device, unchecked, then the CPU.
+constexpr int kPlaceholderChosen = 0;
+constexpr int kPlaceholderCpu = 1;
 
 }  // namespace
 
@@ -97,9 +100,11 @@ ModelPicker::ModelPicker(QWidget* parent)
   device_->setToolTip(tr("Where the model runs (the CLI's --device). A change reloads the model."));
   device_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   device_->setMinimumContentsLength(16);
-  // Until the list arrives: the chosen device alone (restore() may replace it), as a placeholder.
+  // Until the list arrives: the chosen device (restore() may replace it), as a placeholder, and the
+  // CPU, so that a listing that never ends (a wedged driver) leaves a device to run on.
   device_->addItem(tr("Listing devices…"), "auto");
-  device_->setEnabled(false);
+  device_->addItem(tr("CPU"), "cpu");
+  device_->setItemData(kPlaceholderCpu, "cpu", kResolvedDeviceRole);
   // Wan models only: umT5-xxl takes ~11 GB of GPU memory beside the DiT, which a 16 GB card cannot
   // spare; the CLI's --text-encoder-device cpu, --free-text-encoder and --vae-device cpu.
   text_encoder_on_cpu_->setObjectName("text_encoder_on_cpu");
@@ -195,7 +200,6 @@ void ModelPicker::showDevices(const FoundDevices& found) {
   add(tr("CPU"), "cpu", "cpu", found.cpu);
   if (!found.error.isEmpty()) device_->setToolTip(device_->toolTip() + "\n" + tr("No GPU listed: %1").arg(found.error));
   devices_listed_ = true;
-  device_->setEnabled(true);
   selectDevice(chosen);
   Q_EMIT devicesFound();
 }
@@ -224,15 +228,22 @@ void ModelPicker::setPlacement(const ModelPlacement& p) {
   const QString device = QString::fromStdString(p.device);
   if (devices_listed_) {
     selectDevice(device);
+  } else if (device == "cpu") {
+    device_->setCurrentIndex(kPlaceholderCpu);
   } else {
-    device_->setItemData(0, device);  // showDevices selects it
+    device_->setItemData(kPlaceholderChosen, device);  // showDevices selects it, or Automatic
+    device_->setCurrentIndex(kPlaceholderChosen);
   }
+  // So that the user's move between the placeholder's two rows reloads (deviceChanged).
+  if (!devices_listed_) resolved_device_ = device_->currentData(kResolvedDeviceRole).toString();
   text_encoder_on_cpu_->setChecked(p.text_encoder_on_cpu);
   free_text_encoder_->setChecked(p.free_text_encoder);
   vae_on_cpu_->setChecked(p.vae_on_cpu);
   idle_expert_on_cpu_->setChecked(p.idle_expert_on_cpu);
   dit_fp8_->setChecked(p.dit_fp8);
 }
+
+bool ModelPicker::deviceKnown() const { return devices_listed_ || device_->currentData().toString() == "cpu"; }
 
 QString ModelPicker::currentFolder() const { return folders_->currentData().toString(); }
 

@@ -33,13 +33,17 @@ class ModelPicker : public QWidget {
   // Opens the folder chooser (File ▸ Open model folder…).
   void browse();
   ModelPlacement placement() const;
-  // Sets the device and the boxes without emitting deviceChanged or placementChanged; a device this
-  // machine lacks (a saved cuda:1 without that GPU) selects Automatic and is saved back unchanged.
+  // Sets the device and the boxes without emitting deviceChanged or placementChanged. Once the
+  // device list is in, a device this machine lacks (a saved cuda:1 without that GPU) selects
+  // Automatic and is saved back unchanged; before, the device is only held for the list to check.
   void setPlacement(const ModelPlacement& placement);
   // The machine's devices are listed on the thread pool when the picker is built (listing the GPUs
-  // initialises CUDA, seconds on some machines). Until then the device box holds the chosen device
-  // alone, disabled, and placement() may name a GPU this machine lacks: loads wait (devicesFound).
+  // initialises CUDA, seconds on some machines, for ever on a wedged driver). Until then the device
+  // box offers the chosen device, unchecked, and the CPU, which needs no list.
   bool hasDeviceList() const { return devices_listed_; }
+  // Whether placement() names a device of this machine: the list is in, or the CPU is chosen. Until
+  // then loads and runs wait (devicesFound), since the device may be a GPU this machine lacks.
+  bool deviceKnown() const;
 
   void showModel(const ModelSummary& summary);
   void showError(const QString& message);

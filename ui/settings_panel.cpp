@@ -14,6 +14,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QRandomGenerator>
+#include <QScopedValueRollback>
 #include <QSettings>
 #include <QSignalBlocker>
 #include <QSpinBox>
@@ -188,6 +189,16 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   shift_->setValue(5.0);
   seed_->setValue(42);
 
+  for (QSpinBox* box : {width_, height_, frames_, steps_}) {
+    connect(box, &QSpinBox::valueChanged, this, [this] {
+      if (!setting_) Q_EMIT sizesEdited();
+    });
+  }
+  for (QDoubleSpinBox* box : {guidance_, low_noise_guidance_, shift_}) {
+    connect(box, &QDoubleSpinBox::valueChanged, this, [this] {
+      if (!setting_) Q_EMIT sizesEdited();
+    });
+  }
   connect(roll, &QPushButton::clicked, this, [this] { seed_->setValue(QRandomGenerator::global()->bounded(INT_MAX)); });
   connect(preset_, &QComboBox::activated, this, [this](int index) { applyPreset(index); });
   connect(mode_, &QComboBox::currentIndexChanged, this, [this] { syncAttentionControls(); });
@@ -243,6 +254,7 @@ void SettingsPanel::setAttention(const AttentionConfig& c) {
 }
 
 QStringList SettingsPanel::setRequest(const StudioRequest& r) {
+  const QScopedValueRollback<bool> setting(setting_, true);
   width_->setValue(r.width);
   height_->setValue(r.height);
   frames_->setValue(r.frames);
@@ -279,6 +291,7 @@ QStringList SettingsPanel::setRequest(const StudioRequest& r) {
 }
 
 void SettingsPanel::applyModelDefaults(const ModelSummary& m) {
+  const QScopedValueRollback<bool> setting(setting_, true);
   width_->setValue(m.width);
   height_->setValue(m.height);
   frames_->setValue(m.frames);
@@ -329,6 +342,7 @@ void SettingsPanel::save(QSettings& s) const {
 }
 
 void SettingsPanel::restore(const QSettings& s) {
+  const QScopedValueRollback<bool> setting(setting_, true);
   width_->setValue(s.value("settings/width", width_->value()).toInt());
   height_->setValue(s.value("settings/height", height_->value()).toInt());
   frames_->setValue(s.value("settings/frames", frames_->value()).toInt());

@@ -48,6 +48,11 @@ class SettingsPanel : public QWidget {
   void save(QSettings& settings) const;
   void restore(const QSettings& settings);
 
+ Q_SIGNALS:
+  // The user changed the size, frames, steps, a guidance or the shift: what a model's defaults set.
+  // Not for setRequest, applyModelDefaults or restore.
+  void sizesEdited();
+
  private:
   void applyPreset(int index);
   void syncAttentionControls();
@@ -74,6 +79,7 @@ class SettingsPanel : public QWidget {
   QDoubleSpinBox* dense_warmup_steps_;
   QDoubleSpinBox* dense_layers_;
   AttentionConfig hidden_;  // supplies attention()'s fields without a box
+  bool setting_ = false;    // the panel fills its boxes itself: sizesEdited stays quiet
 };
 
 }  // namespace svgear

@@ -38,6 +38,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QRegularExpression>
+#include <QSemaphore>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSlider>
@@ -197,6 +198,36 @@ class FolderOpenings {
 
  private:
   int fd_;
+};
+
+// Holds every thread of Qt's pool until release() (or the end of its scope): what is queued there
+// (the device list, a library deletion) waits, as behind a wedged driver or a slow mount.
+class HeldThreadPool {
+ public:
+  HeldThreadPool() : threads_(QThreadPool::globalInstance()->maxThreadCount()) {
+    for (int i = 0; i < threads_; ++i) {
+      QThreadPool::globalInstance()->start([this] {
+        started_.release();
+        release_.acquire();
+      });
+    }
+    started_.acquire(threads_);
+  }
+  ~HeldThreadPool() { release(); }
+  HeldThreadPool(const HeldThreadPool&) = delete;
+  HeldThreadPool& operator=(const HeldThreadPool&) = delete;
+
+  void release() {
+    if (released_) return;
+    released_ = true;
+    release_.release(threads_);
+    QThreadPool::globalInstance()->waitForDone();  // the work queued behind the hold too
+  }
+
+ private:
+  int threads_;
+  QSemaphore started_, release_;
+  bool released_ = false;
 };
 
 // Until Qt's thread pool is idle and the results it handed back started nothing more.
@@ -1293,13 +1324,27 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
     });
     poll->start(20);
   };
+  QStringList statuses;
+  connect(&panel, &LibraryPanel::statusChanged, this, [&statuses](const QString& s) { statuses << s; });
+  QSignalSpy opened(&panel, &LibraryPanel::entryOpened);
   list->setCurrentRow(1);
   answer_yes();
+  auto held = std::make_unique<HeldThreadPool>();  // the deletion waits behind it
   QTest::mouseClick(child<QPushButton>(panel, "library_delete"), Qt::LeftButton);
   QCOMPARE(asked, QString("Delete “a <b>red</b> circle” (2026-12-02T04:00:00Z) from the library?"));
-  // The entry leaves the library on the thread pool: its row goes once it has.
+  // The entry leaves the library on the thread pool: its row stays until it has, greyed, said in the
+  // status line, and neither opened nor deleted again meanwhile.
+  QCOMPARE(statuses, QStringList{"Deleting “a <b>red</b> circle”…"});
   QCOMPARE(panel.count(), 5);
+  QVERIFY(!(list->item(1)->flags() & Qt::ItemIsEnabled));
+  QVERIFY(list->item(2)->flags() & Qt::ItemIsEnabled);
+  QVERIFY(!child<QPushButton>(panel, "library_open")->isEnabled());
+  QVERIFY(!child<QPushButton>(panel, "library_delete")->isEnabled());
+  panel.openRow(1);
+  QCOMPARE(opened.count(), 0);
+  held->release();
   QTRY_COMPARE(panel.count(), 4);
+  QCOMPARE(statuses.last(), QString("Deleted “a <b>red</b> circle”"));
   QVERIFY(!std::filesystem::exists(marked_up.folder));
   QVERIFY(errors.isEmpty());
   // Its files go on the thread pool, from the hidden folder the entry was renamed to.
@@ -1339,6 +1384,19 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   QTRY_VERIFY(!unreadable.scanning());
   QCOMPARE(unreadable.count(), 0);
   QVERIFY(child<QLabel>(unreadable, "library_summary")->text().startsWith("The library could not be read"));
+
+  // A panel closed (the window with it) while an entry is taken out: its files still go.
+  auto closing = std::make_unique<LibraryPanel>(root, nullptr);
+  QTRY_COMPARE(closing->count(), 2);  // the entry without its record is not listed
+  const LibraryEntry doomed = closing->entry(0);
+  child<QListWidget>(*closing, "library_list")->setCurrentRow(0);
+  answer_yes();
+  held = std::make_unique<HeldThreadPool>();
+  QTest::mouseClick(child<QPushButton>(*closing, "library_delete"), Qt::LeftButton);
+  closing.reset();
+  held->release();
+  QVERIFY(!std::filesystem::exists(doomed.folder));
+  QCOMPARE(deleting_left(), 0);
 }
 
 // The inspector's token and the routing panel's underlay follow the decoder's frames: a Wan clip of
@@ -1742,13 +1800,15 @@ void StudioWindowTest::device_choice_lists_this_machine_and_persists() {
   const QString automatic = QString::fromStdString(parse_device("auto").str());
   {
     // The devices are listed on the thread pool (listing the GPUs initialises CUDA): until then the
-    // box holds the saved device alone, and no model loads.
+    // box holds the saved device and the CPU, and no model loads.
     MainWindow w;
+    auto* picker = child<ModelPicker>(w, "model_picker");
     auto* device = child<QComboBox>(w, "model_device");
-    QCOMPARE(device->count(), 1);
-    QVERIFY(!device->isEnabled());
+    QCOMPARE(device->count(), 2);
+    QVERIFY(!picker->hasDeviceList());
     QCOMPARE(device->currentData().toString(), QString("cuda:999"));
-    QTRY_VERIFY(device->isEnabled());
+    QCOMPARE(device->itemData(1).toString(), QString("cpu"));
+    QTRY_VERIFY(picker->hasDeviceList());
     QCOMPARE(device->currentData().toString(), QString("auto"));
   }
   {
@@ -1797,6 +1857,62 @@ void StudioWindowTest::device_choice_lists_this_machine_and_persists() {
            qPrintable(child<QLabel>(*window, "model_info")->text()));
 }
 
+// A saved GPU this machine lacks is checked against the device list before anything uses it: Esc
+// on the load that waits for the list leaves runs off until the list is in (a run then would ask
+// for the missing GPU), and Generate then loads the model on Automatic. A list that never comes (a
+// wedged driver; here the thread pool held) leaves the CPU to choose, which loads and runs at once.
+void StudioWindowTest::a_saved_gpu_waits_for_the_device_list() {
+  const QString automatic = QString::fromStdString(parse_device("auto").str());
+  const auto save_session = [this] {
+    QSettings().setValue("model/folder", model_folder_);
+    QSettings().setValue("model/device", "cuda:999");
+  };
+  save_session();
+  {
+    MainWindow w;  // no event runs until the list is awaited below
+    auto* picker = child<ModelPicker>(w, "model_picker");
+    QAction* generate = child<QAction>(w, "generate");
+    QVERIFY(!picker->hasDeviceList());
+    QVERIFY(child<QAction>(w, "cancel")->isEnabled());  // the load waiting for the list
+    w.cancel();  // Esc
+    QLabel* info = child<QLabel>(w, "model_info");
+    QVERIFY2(info->text().contains("Generate or choosing the model again loads it"), qPrintable(info->text()));
+    child<QLineEdit>(w, "prompt")->setText(kPrompt);
+    child<QSpinBox>(w, "steps")->setValue(1);
+    QVERIFY(!generate->isEnabled());
+    w.generate();  // Ctrl+Enter
+    QVERIFY(!w.isGenerating());
+    QTRY_VERIFY(picker->hasDeviceList());
+    QVERIFY(generate->isEnabled());
+    w.generate();
+    QVERIFY(w.isGenerating());
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isGenerating(), kRunTimeoutMs);
+    QVERIFY2(w.statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(w)));
+    QVERIFY2(log_text(w).contains("loading the model in " + model_folder_), qPrintable(log_text(w)));
+    QVERIFY2(info->text().contains(" on " + automatic + " — "), qPrintable(info->text()));
+  }
+  save_session();
+  HeldThreadPool held;
+  MainWindow w;
+  auto* picker = child<ModelPicker>(w, "model_picker");
+  auto* device = child<QComboBox>(w, "model_device");
+  QVERIFY(device->isEnabled());
+  QCOMPARE(device->itemData(1).toString(), QString("cpu"));
+  device->setCurrentIndex(1);  // as the user picks it
+  QLabel* info = child<QLabel>(w, "model_info");
+  QTRY_VERIFY_WITH_TIMEOUT(info->text().contains(" on cpu — "), 30000);
+  child<QLineEdit>(w, "prompt")->setText(kPrompt);
+  child<QSpinBox>(w, "steps")->setValue(1);
+  QVERIFY(child<QAction>(w, "generate")->isEnabled());
+  w.generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w.isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w.statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(w)));
+  QVERIFY(!picker->hasDeviceList());  // all of it without the list
+  held.release();
+  QTRY_VERIFY(picker->hasDeviceList());
+  QCOMPARE(device->currentData().toString(), QString("cpu"));
+}
+
 // The first start (no saved settings): the models are found on the thread pool, so the window is
 // up before the scan ends, and then the CLI's default (the first model under $SVGEAR_MODELS) loads.
 // A rescan (as Browse starts one) lists a model added meanwhile and leaves the choice alone.
@@ -1821,7 +1937,7 @@ void StudioWindowTest::first_start_finds_models_off_the_gui_thread() {
   w->show();
   QTRY_VERIFY_WITH_TIMEOUT(!picker->isScanning(), 30000);
   QCOMPARE(folders->currentData().toString(), mine);
-  QCOMPARE(picker->recentFolders(), QStringList{mine});  // so the next start loads it at once
+  QCOMPARE(picker->recentFolders(), QStringList{mine});  // so the next start loads it without a scan
   QVERIFY(folders->findData(QString::fromStdString((model_search_roots().back() / "shapes-s").string())) >= 0);
   QCompleter* completer = child<QLineEdit>(*w, "prompt")->findChild<QCompleter*>();
   QTRY_COMPARE_WITH_TIMEOUT(completer->model()->rowCount(), vocabulary_size_, 30000);
@@ -1896,22 +2012,50 @@ void StudioWindowTest::rescans_and_cache_listings_coalesce() {
   QVERIFY2(clear->text().contains("empty"), qPrintable(clear->text()));
 }
 
-// The first start (no model saved) with settings restored from a session that found no model: the
-// default model found later loads without bringing its sizes.
+// The first start (no model saved): the default model found by the first scan brings its sizes
+// unless the user chose settings — edited during the scan, or in a session that found no model
+// (settings/chosen) — not merely saved them (a window closed during the scan saves its defaults).
 void StudioWindowTest::first_start_keeps_the_settings_it_restores() {
   QTemporaryDir root;
   const QString mine = root.filePath("mine");
   write_random_model(mine.toStdString(), random_model_preset("tiny"));
   const ScopedEnv models("SVGEAR_MODELS", root.path().toUtf8());
-  QSettings().setValue("settings/width", 48);
-  QSettings().setValue("settings/frames", 3);
-  auto w = std::make_unique<MainWindow>();
-  QVERIFY(child<ModelPicker>(*w, "model_picker")->awaitsDefault());
-  w->show();
-  QCompleter* completer = child<QLineEdit>(*w, "prompt")->findChild<QCompleter*>();
-  QTRY_COMPARE_WITH_TIMEOUT(completer->model()->rowCount(), vocabulary_size_, 30000);
-  QVERIFY(log_text(*w).contains("loading the model in " + mine));
-  QCOMPARE(child<QSpinBox>(*w, "width")->value(), 48);  // not the model's 32
+  const auto first_start = [&] {
+    auto w = std::make_unique<MainWindow>();
+    if (!child<ModelPicker>(*w, "model_picker")->awaitsDefault()) qFatal("not a first start");
+    w->show();
+    return w;
+  };
+  const auto wait_for_default = [&](MainWindow& w) {
+    QCompleter* completer = child<QLineEdit>(w, "prompt")->findChild<QCompleter*>();
+    return QTest::qWaitFor([&] { return completer->model()->rowCount() == vocabulary_size_; }, 30000) &&
+           log_text(w).contains("loading the model in " + mine);
+  };
+  first_start()->close();  // during the scan: the panel's defaults saved, none chosen
+  QVERIFY(!QSettings().value("settings/chosen").toBool());
+  {
+    auto w = first_start();
+    QVERIFY(wait_for_default(*w));
+    QCOMPARE(child<QSpinBox>(*w, "width")->value(), 32);  // the model's, not the saved 64
+  }
+
+  QSettings().clear();
+  {
+    auto w = first_start();
+    child<QSpinBox>(*w, "width")->setValue(48);  // typed during the scan
+    child<QSpinBox>(*w, "frames")->setValue(3);
+    QVERIFY(wait_for_default(*w));
+    QCOMPARE(child<QSpinBox>(*w, "width")->value(), 48);  // not the model's 32
+    QCOMPARE(child<QSpinBox>(*w, "frames")->value(), 3);
+    w->close();
+  }
+  QVERIFY(QSettings().value("settings/chosen").toBool());
+  // As if that session had found no model: the next first start keeps what it restores.
+  QSettings().remove("model/folder");
+  QSettings().remove("model/recent");
+  auto w = first_start();
+  QVERIFY(wait_for_default(*w));
+  QCOMPARE(child<QSpinBox>(*w, "width")->value(), 48);
   QCOMPARE(child<QSpinBox>(*w, "frames")->value(), 3);
 }
 
@@ -1937,6 +2081,24 @@ void StudioWindowTest::a_failed_load_in_a_run_unloads_the_model() {
   const QString error = info->toolTip();
   QVERIFY(!error.isEmpty());
   QVERIFY2(log_text(*w).count(error) == 1, qPrintable(log_text(*w)));
+
+  // The same for a folder that is no model at all (model.json unreadable): the model before is
+  // freed too, so that a run on its folder, chosen again without a load, loads it as the dock says.
+  auto* picker = child<ModelPicker>(*w, "model_picker");
+  w->openModelFolder(model_folder_);
+  QVERIFY(waitForModel(*w));
+  const QString empty = scratch_.filePath("no-model-here");
+  QVERIFY(QDir().mkpath(empty));
+  picker->setCurrentFolder(empty);
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(info->text().startsWith("Not loaded: "), qPrintable(info->text()));
+  picker->setCurrentFolder(model_folder_);
+  const qsizetype before = log_text(*w).size();
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w).mid(before)));
+  QVERIFY2(log_text(*w).mid(before).contains("loading the model in " + model_folder_), qPrintable(log_text(*w).mid(before)));
 }
 
 // An export writes what the window showed when it was asked for, under that result's name: a

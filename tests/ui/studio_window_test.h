@@ -41,6 +41,7 @@ class StudioWindowTest : public QObject {
   void builtin_model_draws_the_prompt();
   void wan_memory_placement_reloads_the_model();
   void device_choice_lists_this_machine_and_persists();
+  void a_saved_gpu_waits_for_the_device_list();
   void first_start_finds_models_off_the_gui_thread();
   void rescans_and_cache_listings_coalesce();
   void first_start_keeps_the_settings_it_restores();
