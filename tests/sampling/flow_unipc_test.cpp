@@ -178,12 +178,16 @@ TEST(FlowUniPC, RejectsStepsOutOfOrder) {
   EXPECT_THROW(sampler.step(x, 4, x), std::out_of_range);
 }
 
+// One step lands on the clean estimate x − σ₀·v, σ₀ being the shifted σ_max = 0.999 (float32, as
+// upstream stores its sigmas): written out here, not through the sampler's own predict_x0.
 TEST(FlowUniPC, SingleStepLandsOnCleanEstimate) {
-  at::Tensor x = at::full({3}, 2.0);
-  at::Tensor v = at::full({3}, 1.0);
+  at::Tensor x = at::full({3}, 2.0, at::kDouble);
+  at::Tensor v = at::full({3}, 1.0, at::kDouble);
   FlowUniPCSampler sampler(1, 5.0);
   at::Tensor out = sampler.step(v, 0, x);
-  EXPECT_TRUE(test::tensors_close(out, sampler.predict_x0(v, 0, x), 0.0));
+  const double sigma_max = double(float(0.999));
+  const double sigma0 = double(float(5.0 * sigma_max / (1.0 + 4.0 * sigma_max)));
+  EXPECT_TRUE(test::tensors_close(out, at::full({3}, 2.0 - sigma0, at::kDouble), 1e-12));
 }
 
 }  // namespace
