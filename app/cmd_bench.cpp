@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -90,24 +90,29 @@ c10::ScalarType parse_dtype(const std::string& name) {
 }
 
 // Out of memory is the size the user asked for: a user error that says what to lower (`advice`),
-// as generate and train say theirs, not an internal error with the allocator's backtrace. The host
-// running out (LibTorch's CPU allocator, std::bad_alloc) is the CPU's, whatever the bench's device.
+// as generate and train say theirs, not an internal error with the allocator's backtrace.
 template <class Bench>
 auto run_saying_out_of_memory(const c10::Device& device, const std::string& advice, Bench bench) {
-  const auto out_of_memory = [&](const c10::Device& where) {
-    return UserError("out of memory on " + where.str() + ": " + advice +
-                     (where.is_cuda() ? ", or close other programs using the GPU" : ""));
-  };
   try {
     return bench();
-  } catch (const c10::OutOfMemoryError&) {
-    throw out_of_memory(device);
-  } catch (const std::bad_alloc&) {
-    throw out_of_memory(c10::Device(c10::kCPU));
-  } catch (const c10::Error& e) {
-    if (is_host_allocation_failure(e)) throw out_of_memory(c10::Device(c10::kCPU));
-    throw;
+  } catch (const std::exception& e) {
+    const std::optional<c10::Device> where = out_of_memory_on(e, device);
+    if (!where) throw;
+    throw UserError("out of memory on " + where->str() + ": " + advice +
+                    (where->is_cuda() ? ", or close other programs using the GPU" : ""));
   }
+}
+
+// Options given that only the sparse modes use (`given`, as named on the command line), refused when
+// `modes` has none: they would do nothing.
+void refuse_sparse_options_with_dense_alone(const std::vector<AttentionMode>& modes,
+                                            const std::vector<std::string>& given) {
+  const auto sparse = [](AttentionMode mode) { return mode != AttentionMode::Dense; };
+  if (given.empty() || std::any_of(modes.begin(), modes.end(), sparse)) return;
+  std::string named = given.front();
+  for (size_t i = 1; i < given.size(); ++i) named += (i + 1 < given.size() ? ", " : " and ") + given[i];
+  throw UserError("--modes dense runs no sparse mode, and only the sparse modes (svg2, svgear) use " + named +
+                  (given.size() == 1 ? ": drop it" : ": drop them") + ", or add svg2 or svgear to --modes");
 }
 
 int bench_trace(int argc, char** argv) {
@@ -167,11 +172,7 @@ int bench_step(int argc, char** argv) {
   }
   const auto json_path = args.text("json");
   args.finish();
-  if (top_p && std::none_of(options.modes.begin(), options.modes.end(),
-                            [](AttentionMode mode) { return mode != AttentionMode::Dense; })) {
-    throw UserError("--modes dense runs no sparse mode, and only the sparse modes (svg2, svgear) use --top-p: "
-                    "drop it, or add svg2 or svgear to --modes");
-  }
+  if (top_p) refuse_sparse_options_with_dense_alone(options.modes, {"--top-p"});
   if (json_path) check_results_file(*json_path);  // before the work, not after it
   // On stderr, so that stdout is the table alone.
   options.on_progress = [](const std::string& what) { std::fprintf(stderr, "bench step: %s\n", what.c_str()); };
@@ -252,21 +253,12 @@ int cmd_bench(int argc, char** argv) {
                     (device_name == "auto" ? " (--device auto found no GPU)" : "") +
                     ", which runs its own code whatever --kernel says: drop --kernel, or choose a GPU with --device");
   }
-  const bool sparse = std::any_of(options.modes.begin(), options.modes.end(),
-                                  [](AttentionMode mode) { return mode != AttentionMode::Dense; });
-  std::vector<std::string> sparse_only;  // given, and used by the sparse modes alone
+  std::vector<std::string> sparse_only;
   if (budgets_text) sparse_only.push_back("--budgets");
   if (q_clusters) sparse_only.push_back("--q-clusters");
   if (k_clusters) sparse_only.push_back("--k-clusters");
   if (kernel) sparse_only.push_back("--kernel");  // dense attention is cuDNN's or ATen's, never ours
-  if (!sparse && !sparse_only.empty()) {
-    std::string named = sparse_only.front();
-    for (size_t i = 1; i < sparse_only.size(); ++i) {
-      named += (i + 1 < sparse_only.size() ? ", " : " and ") + sparse_only[i];
-    }
-    throw UserError("--modes dense runs no sparse mode, and only the sparse modes (svg2, svgear) use " + named +
-                    (sparse_only.size() == 1 ? ": drop it" : ": drop them") + ", or add svg2 or svgear to --modes");
-  }
+  refuse_sparse_options_with_dense_alone(options.modes, sparse_only);
   std::error_code ec;
   if (json_path && options.inputs && std::filesystem::equivalent(*json_path, *options.inputs, ec)) {
     throw UserError("--json '" + *json_path + "' is the --inputs file: the results would replace the activations");

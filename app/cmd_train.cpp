@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <new>
 #include <optional>
 #include <string>
 
@@ -347,10 +346,7 @@ int cmd_train(int argc, char** argv) {
     try {
       return trainer.step();
     } catch (const std::exception& e) {
-      const auto* torch_error = dynamic_cast<const c10::Error*>(&e);
-      const bool memory = dynamic_cast<const c10::OutOfMemoryError*>(&e) || dynamic_cast<const std::bad_alloc*>(&e) ||
-                          (torch_error && is_host_allocation_failure(*torch_error));
-      if (!memory) throw;
+      if (!out_of_memory_on(e, device)) throw;
       if (made_out) std::filesystem::remove(out, ec);  // as for a divergence: a new run that saved nothing leaves no folder
       throw UserError("out of memory on " + device_description(device) + " at step " +
                       std::to_string(trainer.steps_done() + 1) + " with batch " + std::to_string(trainer.recipe().batch) +

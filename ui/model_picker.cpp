@@ -228,14 +228,16 @@ void ModelPicker::setPlacement(const ModelPlacement& p) {
   const QString device = QString::fromStdString(p.device);
   if (devices_listed_) {
     selectDevice(device);
-  } else if (device == "cpu") {
-    device_->setCurrentIndex(kPlaceholderCpu);
   } else {
-    device_->setItemData(kPlaceholderChosen, device);  // showDevices selects it, or Automatic
-    device_->setCurrentIndex(kPlaceholderChosen);
+    if (device == "cpu") {
+      device_->setCurrentIndex(kPlaceholderCpu);
+    } else {
+      device_->setItemData(kPlaceholderChosen, device);  // showDevices selects it, or Automatic
+      device_->setCurrentIndex(kPlaceholderChosen);
+    }
+    // So that the user's move between the placeholder's two rows reloads (deviceChanged).
+    resolved_device_ = device_->currentData(kResolvedDeviceRole).toString();
   }
-  // So that the user's move between the placeholder's two rows reloads (deviceChanged).
-  if (!devices_listed_) resolved_device_ = device_->currentData(kResolvedDeviceRole).toString();
   text_encoder_on_cpu_->setChecked(p.text_encoder_on_cpu);
   free_text_encoder_->setChecked(p.free_text_encoder);
   vae_on_cpu_->setChecked(p.vae_on_cpu);

@@ -1,9 +1,9 @@
 #pragma once
 // ModelPicker: chooses the model folder — the models the engine finds ($SVGEAR_MODELS, the
 // built-in ones; found off the GUI thread) and recently used folders in one list, plus a folder
-// chooser — the device a model
-// runs on (listed off the GUI thread too), where a Wan model's text encoder and VAE run (to fit a smaller GPU), and shows what the
-// worker reported about the loaded model.
+// chooser — the device a model runs on (listed off the GUI thread too), where a Wan model's text
+// encoder and VAE run (to fit a smaller GPU), and shows what the worker reported about the loaded
+// model.
 
 #include <QStringList>
 #include <QWidget>

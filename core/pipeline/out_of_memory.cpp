@@ -1,5 +1,7 @@
 #include "core/pipeline/out_of_memory.h"
 
+#include <new>
+
 #include "core/pipeline/weight_memory.h"
 
 namespace svgear {
@@ -59,6 +61,15 @@ bool is_host_allocation_failure(const c10::Error& error) {
   const std::string what = error.what_without_backtrace();
   return what.find("DefaultCPUAllocator") != std::string::npos &&
          (what.find("not enough memory") != std::string::npos || what.find("can't allocate memory") != std::string::npos);
+}
+
+std::optional<c10::Device> out_of_memory_on(const std::exception& error, const c10::Device& device) {
+  if (dynamic_cast<const c10::OutOfMemoryError*>(&error)) return device;
+  const auto* torch_error = dynamic_cast<const c10::Error*>(&error);
+  if (dynamic_cast<const std::bad_alloc*>(&error) || (torch_error && is_host_allocation_failure(*torch_error))) {
+    return c10::Device(c10::kCPU);
+  }
+  return std::nullopt;
 }
 
 std::string out_of_memory_message(const c10::Device& device, const std::vector<std::string>& remedies) {

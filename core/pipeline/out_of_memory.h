@@ -52,6 +52,11 @@ std::string step_memory_shortfall(int64_t needed, std::optional<int64_t> availab
 // has changed between versions: "not enough memory", then "can't allocate memory").
 bool is_host_allocation_failure(const c10::Error& error);
 
+// Where `error` says memory ran out, for work on `device`: `device` (LibTorch's OutOfMemoryError), the
+// CPU (LibTorch's CPU allocator, std::bad_alloc: the host, whatever the work's device), or nowhere
+// (another error).
+std::optional<c10::Device> out_of_memory_on(const std::exception& error, const c10::Device& device);
+
 // What a run that ran out of memory on `device` says: what to lower, `remedies`, and on a GPU the CPU.
 std::string out_of_memory_message(const c10::Device& device, const std::vector<std::string>& remedies = {});
 
