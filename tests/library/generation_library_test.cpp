@@ -3,12 +3,13 @@
 
 #include "core/library/generation_library.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <string>
-#include <utility>
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 
 #include "core/media/video_reader.h"
 #include "core/user_error.h"
+#include "tests/support/png_reader.h"
 #include "tests/support/test_paths.h"
 
 namespace svgear {
@@ -29,6 +31,35 @@ Video gradient_clip(int frames, int height, int width) {
   v.rgb.resize(size_t(frames) * height * width * 3);
   for (size_t i = 0; i < v.rgb.size(); ++i) v.rgb[i] = uint8_t((i * 7) % 251);
   return v;
+}
+
+// What a thumbnail should hold, from the clip's pixels: its middle frame with each factor×factor
+// block averaged and rounded to nearest; columns and rows past the last whole block are left out.
+test::PngImage shrunk_middle_frame(const Video& clip, int factor) {
+  const uint8_t* frame = clip.frame(clip.frames / 2);
+  test::PngImage out{clip.width / factor, clip.height / factor, {}};
+  for (int y = 0; y < out.height; ++y) {
+    for (int x = 0; x < out.width; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        double sum = 0;
+        for (int by = 0; by < factor; ++by) {
+          for (int bx = 0; bx < factor; ++bx) {
+            sum += frame[(size_t(y * factor + by) * clip.width + x * factor + bx) * 3 + c];
+          }
+        }
+        out.rgb.push_back(uint8_t(std::lround(sum / (factor * factor))));
+      }
+    }
+  }
+  return out;
+}
+
+void expect_same_image(const test::PngImage& actual, const test::PngImage& expected) {
+  ASSERT_EQ(actual.width, expected.width);
+  ASSERT_EQ(actual.height, expected.height);
+  const auto [a, e] = std::mismatch(actual.rgb.begin(), actual.rgb.end(), expected.rgb.begin());
+  EXPECT_TRUE(a == actual.rgb.end()) << "byte " << (a - actual.rgb.begin()) << " is " << int(*a) << ", expected "
+                                     << int(*e);
 }
 
 nlohmann::json record(const std::string& created, uint64_t seed, const std::string& prompt) {
@@ -49,6 +80,7 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   EXPECT_EQ(first.folder.filename(), "20261129-074501-seed42");
   EXPECT_EQ(same_second.folder.filename(), "20261129-074501-seed42-2");
   EXPECT_TRUE(std::filesystem::exists(first.thumbnail));
+  expect_same_image(test::read_png(first.thumbnail), shrunk_middle_frame(clip, 1));  // small: kept as it is
   EXPECT_EQ(first.prompt, "a red circle");
   EXPECT_EQ(first.attention, "svgear");
   EXPECT_EQ(first.model, "shapes-s");
@@ -148,25 +180,20 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   EXPECT_TRUE(std::filesystem::exists(root / ".staging-1-0000000000000000"));  // pid 1 runs
 }
 
-// A PNG's width and height, from its IHDR chunk (bytes 16–23, big-endian).
-std::pair<int, int> png_size(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  unsigned char header[24] = {};
-  in.read(reinterpret_cast<char*>(header), sizeof header);
-  auto word = [&](int at) { return int(header[at]) << 24 | int(header[at + 1]) << 16 | int(header[at + 2]) << 8 | header[at + 3]; };
-  return {word(16), word(20)};
-}
-
 // Thumbnails are the middle frame shrunk by a whole factor to at most kThumbnailMaxSide a side (the
-// studio lists entries at 96 px); pixel models' small frames keep their size.
+// studio lists entries at 96 px); pixel models' small frames keep their size. Box averages of whole
+// pixels rounded once: exact.
 TEST(GenerationLibrary, ThumbnailsAreSmall) {
   GenerationLibrary library(test::scratch_dir("library_thumbnails") / "lib");
-  const LibraryEntry wan_sized = library.add(gradient_clip(3, 480, 832), record("2026-11-29T07:45:01Z", 1, "a"));
-  EXPECT_EQ(png_size(wan_sized.thumbnail), std::make_pair(208, 120));
-  const LibraryEntry odd = library.add(gradient_clip(2, 300, 520), record("2026-11-29T07:45:02Z", 2, "b"));
-  EXPECT_EQ(png_size(odd.thumbnail), std::make_pair(173, 100));  // ⌈520 / 256⌉ = 3
-  const LibraryEntry small = library.add(gradient_clip(2, 64, 256), record("2026-11-29T07:45:03Z", 3, "c"));
-  EXPECT_EQ(png_size(small.thumbnail), std::make_pair(256, 64));
+  const Video wan_sized = gradient_clip(3, 480, 832);
+  const LibraryEntry wan_entry = library.add(wan_sized, record("2026-11-29T07:45:01Z", 1, "a"));
+  expect_same_image(test::read_png(wan_entry.thumbnail), shrunk_middle_frame(wan_sized, 4));  // 208×120
+  const Video odd = gradient_clip(2, 300, 520);
+  const LibraryEntry odd_entry = library.add(odd, record("2026-11-29T07:45:02Z", 2, "b"));
+  expect_same_image(test::read_png(odd_entry.thumbnail), shrunk_middle_frame(odd, 3));  // ⌈520 / 256⌉ = 3: 173×100
+  const Video small = gradient_clip(2, 64, 256);
+  const LibraryEntry small_entry = library.add(small, record("2026-11-29T07:45:03Z", 3, "c"));
+  expect_same_image(test::read_png(small_entry.thumbnail), shrunk_middle_frame(small, 1));  // 256×64
 }
 
 TEST(GenerationLibrary, FailuresAreUserErrorsAndLeaveNothing) {

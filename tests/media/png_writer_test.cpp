@@ -10,85 +10,15 @@
 
 #include <sys/resource.h>
 
-#include <zlib.h>
-
 #include "core/media/media_error.h"
 #include "core/media/png_writer.h"
 #include "core/user_error.h"
 #include "tests/media/synthetic_video.h"
+#include "tests/support/png_reader.h"
 #include "tests/support/test_paths.h"
 
 namespace svgear {
 namespace {
-
-uint32_t read_u32(const std::string& bytes, size_t at) {
-  return uint32_t(uint8_t(bytes[at])) << 24 | uint32_t(uint8_t(bytes[at + 1])) << 16 |
-         uint32_t(uint8_t(bytes[at + 2])) << 8 | uint32_t(uint8_t(bytes[at + 3]));
-}
-
-int paeth(int a, int b, int c) {
-  const int p = a + b - c, pa = std::abs(p - a), pb = std::abs(p - b), pc = std::abs(p - c);
-  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-}
-
-struct DecodedPng {
-  int width = 0;
-  int height = 0;
-  std::vector<uint8_t> rgb;
-};
-
-// A minimal decoder for 8-bit RGB, non-interlaced PNGs: checks every chunk's CRC, inflates IDAT and
-// undoes all five row filters.
-DecodedPng decode_png(const std::string& png) {
-  DecodedPng out;
-  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
-  std::string idat;
-  std::vector<std::string> chunk_types;
-  for (size_t at = 8; at + 12 <= png.size();) {
-    const uint32_t length = read_u32(png, at);
-    const std::string type = png.substr(at + 4, 4);
-    const std::string data = png.substr(at + 8, length);
-    const uint32_t crc = read_u32(png, at + 8 + length);
-    EXPECT_EQ(crc, uint32_t(crc32(0, reinterpret_cast<const Bytef*>(png.data() + at + 4),
-                                  uInt(4 + length))))
-        << "bad CRC in " << type;
-    chunk_types.push_back(type);
-    if (type == "IHDR") {
-      EXPECT_EQ(length, 13u);
-      out.width = int(read_u32(data, 0));
-      out.height = int(read_u32(data, 4));
-      EXPECT_EQ(data.substr(8), std::string("\x08\x02\x00\x00\x00", 5));  // 8-bit RGB, deflate
-    }
-    if (type == "IDAT") idat += data;
-    at += 12 + length;
-  }
-  EXPECT_EQ(chunk_types, (std::vector<std::string>{"IHDR", "tEXt", "IDAT", "IEND"}));
-
-  const size_t row_bytes = size_t(out.width) * 3;
-  std::vector<uint8_t> filtered(out.height * (row_bytes + 1));
-  uLongf size = uLongf(filtered.size());
-  EXPECT_EQ(uncompress(filtered.data(), &size, reinterpret_cast<const Bytef*>(idat.data()),
-                       uLong(idat.size())),
-            Z_OK);
-  EXPECT_EQ(size, filtered.size());
-  out.rgb.resize(out.height * row_bytes);
-  for (int y = 0; y < out.height; ++y) {
-    const uint8_t filter = filtered[y * (row_bytes + 1)];
-    const uint8_t* in = &filtered[y * (row_bytes + 1) + 1];
-    uint8_t* row = &out.rgb[y * row_bytes];
-    const uint8_t* up = y > 0 ? row - row_bytes : nullptr;
-    for (size_t i = 0; i < row_bytes; ++i) {
-      const int a = i >= 3 ? row[i - 3] : 0, b = up ? up[i] : 0, c = up && i >= 3 ? up[i - 3] : 0;
-      const int predictor = filter == 0 ? 0
-                            : filter == 1 ? a
-                            : filter == 2 ? b
-                            : filter == 3 ? (a + b) / 2
-                                          : paeth(a, b, c);
-      row[i] = uint8_t(in[i] + predictor);
-    }
-  }
-  return out;
-}
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -100,7 +30,8 @@ std::string read_file(const std::filesystem::path& path) {
 TEST(PngWriter, EncodesExactPixels) {
   const Video video = test::moving_gradient(3, 25, 33);
   for (int f = 0; f < video.frames; ++f) {
-    const DecodedPng png = decode_png(encode_png(video.frame(f), video.height, video.width));
+    const test::PngImage png = test::decode_png(encode_png(video.frame(f), video.height, video.width));
+    EXPECT_EQ(png.chunks, (std::vector<std::string>{"IHDR", "tEXt", "IDAT", "IEND"}));
     EXPECT_EQ(png.width, 33);
     EXPECT_EQ(png.height, 25);
     EXPECT_EQ(png.rgb, std::vector<uint8_t>(video.frame(f), video.frame(f) + video.frame_bytes()));
@@ -109,7 +40,7 @@ TEST(PngWriter, EncodesExactPixels) {
 
 TEST(PngWriter, OnePixelAndExtremeValues) {
   const uint8_t pixel[3] = {0, 255, 128};
-  const DecodedPng png = decode_png(encode_png(pixel, 1, 1));
+  const test::PngImage png = test::decode_png(encode_png(pixel, 1, 1));
   EXPECT_EQ(png.rgb, (std::vector<uint8_t>{0, 255, 128}));
 }
 
@@ -145,7 +76,7 @@ TEST(PngWriter, WritesNumberedFramesAndRemovesStaleOnes) {
   ASSERT_EQ(paths.size(), 3u);
   for (int f = 0; f < 3; ++f) {
     EXPECT_EQ(paths[f], folder / ("frame_000" + std::to_string(f) + ".png"));
-    const DecodedPng png = decode_png(read_file(paths[f]));
+    const test::PngImage png = test::read_png(paths[f]);
     EXPECT_EQ(png.rgb, std::vector<uint8_t>(video.frame(f), video.frame(f) + video.frame_bytes()));
   }
   EXPECT_FALSE(std::filesystem::exists(folder / "frame_0003.png"));

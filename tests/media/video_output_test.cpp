@@ -1,6 +1,9 @@
 // write_video: the requested path picks the format, and a missing FFmpeg still yields output.
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -10,6 +13,7 @@
 #include "core/media/video_output.h"
 #include "core/media/video_reader.h"
 #include "tests/media/synthetic_video.h"
+#include "tests/support/png_reader.h"
 #include "tests/support/test_paths.h"
 
 namespace svgear {
@@ -74,26 +78,44 @@ TEST(VideoOutput, CheckRefusesWhatTheWriterWouldWithoutCreatingAnything) {
   }
 }
 
+// What each format gives back: PNG frames exactly; Y4M (4:4:4 full-range YUV) within 2 levels of
+// rounding; MP4 (4:2:0 at crf 18) above 35 dB PSNR, the bounds tests/media's round-trip tests hold.
 TEST(VideoOutput, WritesEachFormat) {
   const auto dir = test::scratch_dir("output_formats");
   const Video video = test::moving_gradient(4, 16, 24);
+  const auto same_shape = [&](const Video& back) {
+    return back.frames == video.frames && back.height == video.height && back.width == video.width;
+  };
 
   const VideoOutputResult y4m = write_video(video, dir / "a.y4m");
   EXPECT_EQ(y4m.format, VideoFormat::Y4m);
   EXPECT_EQ(y4m.path, dir / "a.y4m");
   EXPECT_TRUE(y4m.note.empty());
-  EXPECT_EQ(read_video(y4m.path).frames, 4);
+  const Video y4m_back = read_video(y4m.path);
+  ASSERT_TRUE(same_shape(y4m_back)) << y4m_back.frames << " frames of " << y4m_back.width << "x" << y4m_back.height;
+  int worst = 0;
+  for (size_t i = 0; i < video.rgb.size(); ++i) worst = std::max(worst, std::abs(video.rgb[i] - y4m_back.rgb[i]));
+  EXPECT_LE(worst, 2);
 
   const VideoOutputResult png = write_video(video, dir / "b/");
   EXPECT_EQ(png.format, VideoFormat::PngFrames);
-  EXPECT_TRUE(std::filesystem::exists(dir / "b" / "frame_0003.png"));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir / "b"), std::filesystem::directory_iterator()),
+            video.frames);
+  for (int f = 0; f < video.frames; ++f) {
+    const test::PngImage frame = test::read_png(dir / "b" / ("frame_000" + std::to_string(f) + ".png"));
+    ASSERT_EQ(frame.width, video.width);
+    ASSERT_EQ(frame.height, video.height);
+    EXPECT_TRUE(std::equal(frame.rgb.begin(), frame.rgb.end(), video.frame(f))) << "frame " << f;
+  }
 
   if (mp4_supported()) {
     const VideoOutputResult mp4 = write_video(video, dir / "c.mp4");
     EXPECT_EQ(mp4.format, VideoFormat::Mp4);
     EXPECT_EQ(mp4.path, dir / "c.mp4");
     EXPECT_TRUE(mp4.note.empty());
-    EXPECT_EQ(read_video(mp4.path).frames, 4);
+    const Video mp4_back = read_video(mp4.path);
+    ASSERT_TRUE(same_shape(mp4_back)) << mp4_back.frames << " frames of " << mp4_back.width << "x" << mp4_back.height;
+    EXPECT_GT(test::psnr(video, mp4_back), 35.0);  // frame against frame: lost or reordered frames fall below
   }
   EXPECT_THROW(write_video(video, dir / "d.avi"), MediaError);
 }

@@ -13,6 +13,7 @@
 #include "core/shapes/prompt_grammar.h"
 #include "core/shapes/scene_sampler.h"
 #include "core/user_error.h"
+#include "tests/support/png_reader.h"
 
 namespace svgear {
 namespace {
@@ -258,14 +259,15 @@ TEST(SceneRenderer, RejectsSizesAndScenesItCannotDraw) {
 
 // Sample frames of random scenes, one per background kind (the first seeds that show each), every
 // other frame, 3× enlarged: written to the build folder as shapes-world.png (docs/shapes-world.png
-// is a copy, looked at by eye).
+// is a copy, looked at by eye). Read back, every pixel is its scene's frame or the gaps' grey.
 TEST(SceneRenderer, WritesASampleGrid) {
   constexpr int kScenes = 6, kStep = 2, kScale = 3, kGap = 3;
+  constexpr uint8_t kGapGrey = 32;
   const int tile = 64 * kScale;
   const int columns = kClip.frames / kStep;
   const int width = columns * (tile + kGap) + kGap;
   const int height = kScenes * (tile + kGap) + kGap;
-  std::vector<uint8_t> grid(size_t(width) * height * 3, 32);
+  std::vector<uint8_t> grid(size_t(width) * height * 3, kGapGrey);
   std::vector<uint64_t> seeds;
   for (uint64_t seed = 1; int(seeds.size()) < kScenes; ++seed) {
     const BackgroundKind kind = sample_scene(seed).spec.background.kind;
@@ -275,10 +277,11 @@ TEST(SceneRenderer, WritesASampleGrid) {
     }
   }
   static_assert(kScenes == kBackgroundKindCount);
+  std::vector<Video> videos;
   for (int row = 0; row < kScenes; ++row) {
     const SampledScene scene = sample_scene(seeds[row]);
     std::printf("row %d (seed %d): %s\n", row + 1, int(seeds[row]), scene.prompt.c_str());
-    const Video video = render_scene(scene.spec, kClip, seeds[row]);
+    const Video& video = videos.emplace_back(render_scene(scene.spec, kClip, seeds[row]));
     for (int column = 0; column < columns; ++column) {
       const uint8_t* frame = video.frame(column * kStep);
       for (int y = 0; y < tile; ++y) {
@@ -297,7 +300,29 @@ TEST(SceneRenderer, WritesASampleGrid) {
       std::filesystem::path(build_dir ? build_dir : std::filesystem::temp_directory_path().string()) /
       "shapes-world.png";
   write_png(path, grid.data(), height, width);
-  EXPECT_TRUE(std::filesystem::exists(path));
+
+  // Checked from the file and the rendered frames, not the grid buffer: each pixel is mapped back to
+  // the tile it falls in (or a gap) and the frame pixel it enlarges.
+  const test::PngImage png = test::read_png(path);
+  ASSERT_EQ(png.width, width);
+  ASSERT_EQ(png.height, height);
+  const uint8_t gap[3] = {kGapGrey, kGapGrey, kGapGrey};
+  long wrong = 0;
+  std::string first_wrong;
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      const int row = (y - kGap) / (tile + kGap), ty = (y - kGap) % (tile + kGap);
+      const int column = (x - kGap) / (tile + kGap), tx = (x - kGap) % (tile + kGap);
+      const bool in_tile = y >= kGap && x >= kGap && ty < tile && tx < tile;
+      const uint8_t* expected =
+          in_tile ? videos[row].frame(column * kStep) + (size_t(ty / kScale) * 64 + tx / kScale) * 3 : gap;
+      const uint8_t* actual = png.rgb.data() + (size_t(y) * width + x) * 3;
+      if (!std::equal(expected, expected + 3, actual) && wrong++ == 0) {
+        first_wrong = "x " + std::to_string(x) + " y " + std::to_string(y) + (in_tile ? " (tile)" : " (gap)");
+      }
+    }
+  }
+  EXPECT_EQ(wrong, 0) << "first at " << first_wrong;
 }
 
 }  // namespace
