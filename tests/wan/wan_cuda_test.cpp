@@ -4,7 +4,10 @@
 // video against the same request's fp32 CPU video, the sparse ones at top_p 1 (every block routed,
 // so the same attention up to summation order) against the dense one. Skipped without a GPU.
 
+#include <cmath>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
@@ -73,12 +76,27 @@ GenerationRequest request_for(const WanFolderCase& c, AttentionMode mode) {
   r.attention.k_clusters = 3;
   r.attention.top_p = 1.0;
   r.attention.dense_warmup_steps = 0.0;
+  // Every layer and head traced, layer 0 also run densely: the traces show that the sparse path ran
+  // (a dense fallback sends none) and how far its output is from dense attention.
+  r.routing_trace.enabled = mode != AttentionMode::Dense;
+  r.routing_trace.audit_layers = {0};
   return r;
 }
 
+// What a run reports besides its video: its warnings (a sparse mode that misses its kernel says so)
+// and each step's routing traces.
+struct RunReport : EventSink {
+  void on_warning(const std::string& line) override { warnings.push_back(line); }
+  void on_routing(RoutingEvent event) override { routing.push_back(std::move(event)); }
+  std::vector<std::string> warnings;
+  std::vector<RoutingEvent> routing;
+};
+
 // Generates `request` into `video` and through a video file; a failed generation stops the test.
-void generate(Model& model, const GenerationRequest& request, const fs::path& out, Video& video) {
-  EventSink sink;
+void generate(Model& model, const GenerationRequest& request, const fs::path& out, Video& video,
+              RunReport* report = nullptr) {
+  RunReport own_report;
+  RunReport& sink = report ? *report : own_report;
   CancelToken cancel;
   const GenerationResult result = Generator(model).run(request, sink, cancel);
   ASSERT_EQ(result.status, GenerationStatus::Finished) << result.error;
@@ -98,6 +116,32 @@ bool all_page_locked(const WanDiT& dit) {
     if (!tensor.device().is_cpu() || !tensor.is_pinned()) return false;
   }
   return true;
+}
+
+// The sparse path of `mode` ran on the GPU's kernels in every step, layer and head of `report`'s
+// run (request_for's two steps, 2 query and 3 key clusters, every block routed), and its output in
+// the audited layer 0 is dense attention's up to bf16 rounding.
+void expect_sparse_path_ran(const RunReport& report, const Model& model, AttentionMode mode) {
+  EXPECT_TRUE(report.warnings.empty()) << report.warnings.front();  // e.g. "runs through the ATen reference"
+  const int layers = int(model.dit->config().num_layers), heads = int(model.dit->config().num_heads);
+  ASSERT_EQ(report.routing.size(), 2u);
+  for (const RoutingEvent& event : report.routing) {
+    SCOPED_TRACE(event.step);
+    ASSERT_EQ(event.traces.size(), size_t(layers * heads));
+    for (const RoutingTrace& trace : event.traces) {
+      EXPECT_EQ(trace.q_clusters, 2);
+      EXPECT_EQ(trace.k_clusters, 3);
+      EXPECT_EQ(trace.block_map, std::vector<uint8_t>(6, 1));
+      EXPECT_DOUBLE_EQ(trace.density, 1.0);
+      // SVG2 has no error probe; SVG-EAR's estimates every block.
+      EXPECT_EQ(trace.block_log_error.size(), mode == AttentionMode::SvgEar ? 6u : 0u);
+      if (trace.layer == 0) {
+        EXPECT_LT(trace.measured_relative_l2, 2e-2) << "layer 0, head " << trace.head;
+      } else {
+        EXPECT_TRUE(std::isnan(trace.measured_relative_l2));
+      }
+    }
+  }
 }
 
 TEST(WanCuda, EveryLayoutGeneratesOnTheGpuLikeOnTheCpu) {
@@ -123,11 +167,14 @@ TEST(WanCuda, EveryLayoutGeneratesOnTheGpuLikeOnTheCpu) {
     for (AttentionMode mode : {AttentionMode::Svg2, AttentionMode::SvgEar}) {
       const std::string mode_name = attention_mode_name(mode);
       Video sparse;
-      ASSERT_NO_FATAL_FAILURE(generate(*gpu, request_for(c, mode), dir.parent_path() / (mode_name + ".y4m"), sparse));
+      RunReport report;
+      ASSERT_NO_FATAL_FAILURE(
+          generate(*gpu, request_for(c, mode), dir.parent_path() / (mode_name + ".y4m"), sparse, &report));
       const VideoQuality s = compare_videos(on_gpu, sparse);
       std::cout << "[ measured ] " << c.name << ": CUDA " << mode_name << " vs CUDA dense "
                 << format_psnr_db(s.mean_psnr_db) << "\n";
       EXPECT_GE(s.mean_psnr_db, kAllBlocksMinPsnrDb) << mode_name;
+      ASSERT_NO_FATAL_FAILURE(expect_sparse_path_ran(report, *gpu, mode));
     }
   }
 }
@@ -185,10 +232,21 @@ TEST(WanCuda, AnIdleExpertNeedsExpertsStoredAlike) {
   auto model = Model::load(dir, c10::Device(c10::kCUDA));
   EXPECT_EQ(model->dit->weights().blocks[0].ffn_0_weight.scalar_type(), at::kFloat8_e4m3fn);
   EXPECT_EQ(model->low_noise_dit->weights().blocks[0].ffn_0_weight.scalar_type(), at::kBFloat16);
+  // Each expert generates as it is stored: the pair's dense video against the fp32 CPU one, and its
+  // SVG-EAR video (every block routed) against the dense one, through the kernels on both experts.
   const WanFolderCase pair{"a14b_mixed", nullptr, 32, 48, true};
-  Video video;
-  ASSERT_NO_FATAL_FAILURE(generate(*model, request_for(pair, AttentionMode::SvgEar), dir.parent_path() / "mixed.y4m",
-                                   video));
+  auto cpu = Model::load(dir, c10::Device(c10::kCPU));
+  Video on_cpu, dense, sparse;
+  ASSERT_NO_FATAL_FAILURE(
+      generate(*cpu, request_for(pair, AttentionMode::Dense), dir.parent_path() / "mixed-cpu.y4m", on_cpu));
+  ASSERT_NO_FATAL_FAILURE(
+      generate(*model, request_for(pair, AttentionMode::Dense), dir.parent_path() / "mixed-dense.y4m", dense));
+  EXPECT_GE(compare_videos(on_cpu, dense).mean_psnr_db, kBFloat16MinPsnrDb);
+  RunReport report;
+  ASSERT_NO_FATAL_FAILURE(generate(*model, request_for(pair, AttentionMode::SvgEar),
+                                   dir.parent_path() / "mixed-svgear.y4m", sparse, &report));
+  EXPECT_GE(compare_videos(dense, sparse).mean_psnr_db, kAllBlocksMinPsnrDb);
+  ASSERT_NO_FATAL_FAILURE(expect_sparse_path_ran(report, *model, AttentionMode::SvgEar));
 }
 
 // A pair stored alike (both scaled fp8) but for one scale no scaled fp8 file stores: the idle expert
