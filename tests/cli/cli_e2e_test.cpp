@@ -858,6 +858,26 @@ TEST(CliTrain, AnOutOfRangeOptionIsNamedWithItsRange) {
   EXPECT_EQ(run.exit_code, 0) << run.output;
 }
 
+// A batch past the memory is the user's choice: a user error (exit 2) naming the step and the batch
+// and saying to lower --batch, not an internal error with the allocator's text; the new run saved
+// nothing, so it leaves no folder. The address space is limited to a gibibyte beyond what svgear
+// maps at its start, a fraction of a step of 2048 shapes-tiny clips (over 6 GB), so the run fails
+// at its first step on any machine; one clip, as the message advises, trains in the same limit.
+TEST(CliTrain, OutOfMemorySaysWhatToLower) {
+  const std::filesystem::path root = test::scratch_dir("cli-train-memory");
+  const std::string train = "train --preset shapes-tiny --device cpu --steps 1 --out ";
+  constexpr uint64_t kGiB = uint64_t(1) << 30;
+  CliRun run = test::run_cli_in_memory(train + (root / "large").string() + " --batch 2048", kGiB);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("error: out of memory on "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find(" at step 1 with batch 2048: lower --batch\n"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("internal error"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(root / "large"));
+  run = test::run_cli_in_memory(train + (root / "small").string() + " --batch 1", kGiB);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(std::filesystem::exists(root / "small" / "model" / "model.safetensors")) << run.output;
+}
+
 // svgear bench step refuses, before any work, steps that do not fit in the schedule (they sit past
 // its dense warm-up; the schedule used to be lengthened without a word, timing and estimating
 // another one than asked for), a count past the longest schedule (2147483647 overflowed), a mode

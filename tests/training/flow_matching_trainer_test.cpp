@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <numeric>
 #include <vector>
 
@@ -379,27 +380,89 @@ TEST(FlowMatchingTrainer, ContinuingAnExportWithoutATextTransformerGrowsOne) {
   expect_user_error([&] { Model::load(dir / "trained", at::Device(at::kCPU)); }, "text_encoder.blocks.1.");
 }
 
+// Every tensor of a checkpoint folder (all its shards), by name.
+std::map<std::string, at::Tensor> checkpoint_tensors(const std::filesystem::path& folder) {
+  const nlohmann::json state = nlohmann::json::parse(std::ifstream(folder / "state.json"));
+  std::map<std::string, at::Tensor> tensors;
+  for (const auto& shard : state["shards"]) {
+    const auto file = SafetensorsFile::open(folder / shard.get<std::string>());
+    for (const TensorEntry& entry : file->tensors()) tensors[entry.name] = file->load(entry.name);
+  }
+  return tensors;
+}
+
+// The export is the trainer's EMA in bf16 (the checkpoint's "ema/" tensors, which a resume continues
+// from): not the initial weights, nor the raw weights the EMA lags. The model loaded from it holds
+// them, and generates from the prompt: the same video for the same request, another for another
+// seed or prompt.
 TEST(FlowMatchingTrainer, ExportedModelGeneratesFromAPrompt) {
   const auto dir = test::scratch_dir("trainer_export");
   FlowMatchingTrainer trainer(shapes_model_preset("shapes-tiny"), tiny_recipe(), at::kCPU);
-  trainer.step();
+  trainer.save_checkpoint(dir / "initial");
+  for (int i = 0; i < 3; ++i) trainer.step();
+  trainer.save_checkpoint(dir / "trained");
   trainer.export_model(dir / "model", "test export");
+  const auto initial = checkpoint_tensors(dir / "initial");
+  const auto trained = checkpoint_tensors(dir / "trained");
+  const auto bf16 = [](const at::Tensor& t) { return t.to(at::kBFloat16).to(at::kFloat); };
+
+  const auto exported = SafetensorsFile::open(dir / "model" / "model.safetensors");
+  size_t emas = 0;
+  for (const auto& [name, tensor] : trained) emas += name.rfind("ema/", 0) == 0;
+  EXPECT_EQ(exported->tensors().size(), emas);
+  int moved = 0, lagging = 0;
+  for (const TensorEntry& entry : exported->tensors()) {
+    ASSERT_EQ(trained.count("ema/" + entry.name), 1u) << entry.name;
+    const at::Tensor value = exported->load(entry.name).to(at::kFloat);
+    EXPECT_TRUE(at::equal(value, trained.at("ema/" + entry.name).to(at::kFloat))) << entry.name;
+    moved += !at::equal(value, bf16(initial.at("param/" + entry.name)));
+    lagging += !at::equal(value, bf16(trained.at("param/" + entry.name)));
+  }
+  // Else the comparison above could not tell the trained EMA from those.
+  const int half = int(exported->tensors().size() / 2);
+  EXPECT_GT(moved, half) << "the export holds the initial weights";
+  EXPECT_GT(lagging, half) << "the export holds the raw weights, not their EMA";
+
   auto model = Model::load(dir / "model", at::Device(at::kCPU));
   EXPECT_EQ(model->manifest.name, "shapes-tiny");
-  EXPECT_EQ(model->manifest.vocabulary.size(), trainer.spec().vocabulary.size());
+  EXPECT_EQ(model->manifest.vocabulary, trainer.spec().vocabulary);
   EXPECT_EQ(model->manifest.prompt_grammar, "shapes-world");
+  int dit_tensors = 0;
+  model->dit->weights().for_each_tensor([&](const std::string& name, const at::Tensor& tensor, WeightPrecision) {
+    ++dit_tensors;
+    ASSERT_EQ(trained.count("ema/" + name), 1u) << name;
+    EXPECT_TRUE(at::equal(tensor.to(at::kFloat), trained.at("ema/" + name).to(at::kFloat))) << name;
+  });
+  EXPECT_GT(dit_tensors, 0);
+
   Generator generator(*model);
-  GenerationRequest request;
-  request.prompt = "red circle left over a blue sky";  // read by the grammar, tokenised canonically
-  request.steps = 2;
-  EventSink sink;
-  CancelToken cancel;
-  const GenerationResult result = generator.run(request, sink, cancel);
+  const auto generate = [&](const std::string& prompt, uint64_t seed) {
+    GenerationRequest request;
+    request.prompt = prompt;
+    request.seed = seed;
+    request.steps = 2;
+    EventSink sink;
+    CancelToken cancel;
+    return generator.run(request, sink, cancel);
+  };
+  const std::string prompt = "red circle left over a blue sky";  // read by the grammar, tokenised canonically
+  const GenerationResult result = generate(prompt, 5);
   ASSERT_EQ(result.status, GenerationStatus::Finished) << result.error;
   EXPECT_EQ(result.video.frames, 8);
   EXPECT_EQ(result.video.height, 32);
-  request.prompt = "a purple elephant";
-  const GenerationResult refused = generator.run(request, sink, cancel);
+  EXPECT_EQ(result.video.rgb.size(), size_t(8 * 32 * 32 * 3));
+  const auto differing = [&](const GenerationResult& other) {
+    EXPECT_EQ(other.status, GenerationStatus::Finished) << other.error;
+    if (other.video.rgb.size() != result.video.rgb.size()) return -1;
+    int n = 0;
+    for (size_t i = 0; i < result.video.rgb.size(); ++i) n += result.video.rgb[i] != other.video.rgb[i];
+    return n;
+  };
+  const int bytes = int(result.video.rgb.size());
+  EXPECT_EQ(differing(generate(prompt, 5)), 0);
+  EXPECT_GT(differing(generate(prompt, 6)), bytes / 2) << "seed 6 made seed 5's video";
+  EXPECT_GT(differing(generate("a green square moves right", 5)), bytes / 10) << "the prompt is ignored";
+  const GenerationResult refused = generate("a purple elephant", 5);
   EXPECT_EQ(refused.status, GenerationStatus::Failed);
   EXPECT_NE(refused.error.find("elephant"), std::string::npos) << refused.error;
 }
