@@ -12,6 +12,7 @@
 
 #include "app/cli_args.h"
 #include "app/commands.h"
+#include "app/request_options.h"
 #include "app/results_file.h"
 #include "core/attention/attention_preset.h"
 #include "core/bench/attention_bench.h"
@@ -25,6 +26,9 @@
 
 namespace svgear {
 namespace {
+
+// What to do about a sparse-only option given with --modes dense.
+constexpr const char* kAddASparseMode = "add svg2 or svgear to --modes";
 
 constexpr const char* kHelp = R"(usage: svgear bench attention [options]
        svgear bench step [options]
@@ -103,18 +107,6 @@ auto run_saying_out_of_memory(const c10::Device& device, const std::string& advi
   }
 }
 
-// Options given that only the sparse modes use (`given`, as named on the command line), refused when
-// `modes` has none: they would do nothing.
-void refuse_sparse_options_with_dense_alone(const std::vector<AttentionMode>& modes,
-                                            const std::vector<std::string>& given) {
-  const auto sparse = [](AttentionMode mode) { return mode != AttentionMode::Dense; };
-  if (given.empty() || std::any_of(modes.begin(), modes.end(), sparse)) return;
-  std::string named = given.front();
-  for (size_t i = 1; i < given.size(); ++i) named += (i + 1 < given.size() ? ", " : " and ") + given[i];
-  throw UserError("--modes dense runs no sparse mode, and only the sparse modes (svg2, svgear) use " + named +
-                  (given.size() == 1 ? ": drop it" : ": drop them") + ", or add svg2 or svgear to --modes");
-}
-
 int bench_trace(int argc, char** argv) {
   CliArgs args(argc, argv, 3);
   if (args.flag("help")) {
@@ -172,7 +164,7 @@ int bench_step(int argc, char** argv) {
   }
   const auto json_path = args.text("json");
   args.finish();
-  if (top_p) refuse_sparse_options_with_dense_alone(options.modes, {"--top-p"});
+  if (top_p) refuse_attention_options_no_mode_uses({"--top-p"}, options.modes, "--modes dense", kAddASparseMode);
   if (json_path) check_results_file(*json_path);  // before the work, not after it
   // On stderr, so that stdout is the table alone.
   options.on_progress = [](const std::string& what) { std::fprintf(stderr, "bench step: %s\n", what.c_str()); };
@@ -258,7 +250,7 @@ int cmd_bench(int argc, char** argv) {
   if (q_clusters) sparse_only.push_back("--q-clusters");
   if (k_clusters) sparse_only.push_back("--k-clusters");
   if (kernel) sparse_only.push_back("--kernel");  // dense attention is cuDNN's or ATen's, never ours
-  refuse_sparse_options_with_dense_alone(options.modes, sparse_only);
+  refuse_attention_options_no_mode_uses(sparse_only, options.modes, "--modes dense", kAddASparseMode);
   std::error_code ec;
   if (json_path && options.inputs && std::filesystem::equivalent(*json_path, *options.inputs, ec)) {
     throw UserError("--json '" + *json_path + "' is the --inputs file: the results would replace the activations");

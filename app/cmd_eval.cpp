@@ -79,9 +79,9 @@ int cmd_eval(int argc, char** argv) {
     throw UserError("eval runs dense and each mode of --modes (default svgear): give --modes svg2,svgear, not "
                     "--attention");
   }
-  bool attention_given = false;
+  std::vector<std::string> attention_typed;
   // Each mode sets its own (a preset's mode too); the rest of these settings are the sparse modes'.
-  options.base.attention = read_attention_options(args, AttentionMode::SvgEar, &attention_given);
+  options.base.attention = read_attention_options(args, AttentionMode::SvgEar, &attention_typed);
   const c10::Device device = parse_device(args.text("device").value_or("auto"));
   const auto json_path = args.text("json");
   const auto sheet_path = args.text("sheet");
@@ -92,14 +92,14 @@ int cmd_eval(int argc, char** argv) {
   // refused with --text-influence, and the sparse settings with dense alone, rather than silently
   // ignored.
   if (text_influence && (modes_text || sheet_path || objects_given || options.base.steps || options.base.guidance ||
-                         options.base.shift || attention_given)) {
+                         options.base.shift || !attention_typed.empty())) {
     throw UserError("--text-influence generates nothing: it takes --model, --prompts, --first-seed, --device and "
                     "--json (not --modes, --sheet, --objects, --steps, --guidance, --shift or the sparse settings)");
   }
-  if (options.modes.empty() && attention_given) {
-    throw UserError("--modes dense runs no sparse mode, and the sparse settings (--attention-preset, --top-p, "
-                    "--q-clusters, --k-clusters, --guaranteed-ratio, --dense-steps, --dense-layers, "
-                    "--kmeans-in-warmup) apply to svg2 and svgear only: drop them, or add svg2 or svgear to --modes");
+  if (modes_text) {
+    refuse_attention_options_no_mode_uses(attention_typed, options.modes, "--modes " + *modes_text,
+                                          options.modes.empty() ? "add svg2 or svgear to --modes"
+                                                                : "add svgear to --modes");
   }
   if (options.max_objects < 1 || options.max_objects > 3) throw UserError("--objects must be 1, 2 or 3");
   if (json_path) check_results_file(*json_path);  // before the work, not after it

@@ -1,5 +1,6 @@
 #include "app/request_options.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -97,27 +98,44 @@ void refuse_model_options_that_do_nothing(const RequestOptions& o) {
 
 }  // namespace
 
-AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode, bool* given) {
-  bool any = false;
-  const auto seen = [&any](const auto& option) {
-    any = any || bool(option);
+AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode, std::vector<std::string>* typed) {
+  std::vector<std::string> names;
+  const auto seen = [&names](const char* name, const auto& option) {
+    if (option) names.push_back(std::string("--") + name);
     return option;
   };
-  const auto preset = seen(args.text("attention-preset"));
+  const auto preset = seen("attention-preset", args.text("attention-preset"));
   AttentionConfig defaults;
   defaults.mode = default_mode;
   AttentionConfig config = preset ? load_attention_preset(*preset, defaults) : defaults;
-  if (const auto mode = seen(args.text("attention"))) config.mode = parse_attention_mode(*mode);
-  if (const auto x = seen(args.number("top-p"))) config.top_p = *x;
-  if (const auto n = seen(args.integer("q-clusters"))) config.q_clusters = *n;
-  if (const auto n = seen(args.integer("k-clusters"))) config.k_clusters = *n;
-  if (const auto x = seen(args.number("guaranteed-ratio"))) config.guaranteed_ratio = *x;
-  if (const auto x = seen(args.number("dense-steps"))) config.dense_warmup_steps = *x;
-  if (const auto x = seen(args.number("dense-layers"))) config.dense_layers = *x;
-  if (seen(args.flag("kmeans-in-warmup"))) config.kmeans_in_warmup = true;
+  if (const auto mode = args.text("attention")) config.mode = parse_attention_mode(*mode);
+  if (const auto x = seen("top-p", args.number("top-p"))) config.top_p = *x;
+  if (const auto n = seen("q-clusters", args.integer("q-clusters"))) config.q_clusters = *n;
+  if (const auto n = seen("k-clusters", args.integer("k-clusters"))) config.k_clusters = *n;
+  if (const auto x = seen("guaranteed-ratio", args.number("guaranteed-ratio"))) config.guaranteed_ratio = *x;
+  if (const auto x = seen("dense-steps", args.number("dense-steps"))) config.dense_warmup_steps = *x;
+  if (const auto x = seen("dense-layers", args.number("dense-layers"))) config.dense_layers = *x;
+  if (seen("kmeans-in-warmup", args.flag("kmeans-in-warmup"))) config.kmeans_in_warmup = true;
   check_attention_config(config);
-  if (given) *given = any;
+  if (typed) *typed = std::move(names);
   return config;
+}
+
+void refuse_attention_options_no_mode_uses(const std::vector<std::string>& typed,
+                                           const std::vector<AttentionMode>& modes, const std::string& runs,
+                                           const std::string& remedy) {
+  const auto runs_mode = [&modes](AttentionMode m) { return std::find(modes.begin(), modes.end(), m) != modes.end(); };
+  std::vector<std::string> unused;
+  for (const std::string& name : typed) {
+    const bool used = name == "--guaranteed-ratio" ? runs_mode(AttentionMode::SvgEar)
+                                                   : runs_mode(AttentionMode::Svg2) || runs_mode(AttentionMode::SvgEar);
+    if (!used) unused.push_back(name);
+  }
+  if (unused.empty()) return;
+  const bool sparse = runs_mode(AttentionMode::Svg2) || runs_mode(AttentionMode::SvgEar);
+  throw UserError(runs + (sparse ? " runs no SVG-EAR, and only SVG-EAR uses "
+                                 : " runs no sparse mode, and only the sparse modes (svg2, svgear) use ") +
+                  spoken_list(unused) + (unused.size() == 1 ? ": drop it" : ": drop them") + ", or " + remedy);
 }
 
 RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode) {
@@ -150,7 +168,18 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode) {
     request.height = dimension(x == std::string::npos ? std::string_view() : std::string_view(*size).substr(x + 1));
   }
   if (const auto sampler = args.text("sampler")) request.sampler = parse_sampler_kind(*sampler);
-  request.attention = read_attention_options(args, default_mode);
+  std::vector<std::string> typed;
+  request.attention = read_attention_options(args, default_mode, &typed);
+  // The mode is --attention's, else the preset's (which may be dense, a preset file's choice), else
+  // the command's default; a preset is refused only where --attention overrides it with dense.
+  const bool mode_typed = args.text("attention").has_value();
+  if (!mode_typed) std::erase(typed, std::string("--attention-preset"));
+  const bool from_preset = !mode_typed && args.text("attention-preset").has_value();
+  refuse_attention_options_no_mode_uses(
+      typed, {request.attention.mode},
+      std::string("--attention ") + attention_mode_name(request.attention.mode) +
+          (mode_typed ? "" : from_preset ? " (the preset's)" : " (the default)"),
+      request.attention.mode == AttentionMode::Svg2 ? "choose --attention svgear" : "add --attention svgear (or svg2)");
   o.device_name = args.text("device").value_or("auto");
   if (const auto model = args.text("model")) o.model_folder = *model;
   if (const auto d = args.text("text-encoder-device")) o.model_options.text_encoder_device = parse_device(*d);

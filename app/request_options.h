@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "app/cli_args.h"
 #include "core/attention/attention_config.h"
@@ -27,7 +28,8 @@ struct RequestOptions {
 
 // Reads the shared options. The attention mode comes from --attention, else the preset's mode
 // (--attention-preset), else `default_mode`; the knob flags (--top-p, ...) override the preset.
-// Throws UserError for a malformed value, and for a Wan memory option that would do nothing: any of
+// Throws UserError for a malformed value, for a sparse setting the mode does not use (the knobs with
+// dense attention, --guaranteed-ratio with svg2), and for a Wan memory option that would do nothing: any of
 // them with a built-in model (a folder with model.json), --idle-expert-on-cpu on the CPU or with a
 // model of one diffusion model (read from the folder's files and headers; nothing loads).
 RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode);
@@ -37,9 +39,17 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode);
 void require_prompt(const RequestOptions& options, const std::string& help);
 
 // The attention part of it alone (--attention, --attention-preset and the knob flags), for commands
-// that take the sparse settings without a whole request (`svgear eval`); `given`, when set, tells
-// whether any of them was on the command line.
-AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode, bool* given = nullptr);
+// that take the sparse settings without a whole request (`svgear eval`); `typed`, when set, gets the
+// sparse settings on the command line as named there ("--top-p"; not --attention).
+AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode,
+                                       std::vector<std::string>* typed = nullptr);
+
+// Throws UserError for a sparse setting in `typed` (as named on the command line) that none of
+// `modes` uses, rather than run without it: any of them when no mode is sparse, --guaranteed-ratio
+// without SVG-EAR. The message says "<runs> runs no sparse mode, … drop it, or <remedy>".
+void refuse_attention_options_no_mode_uses(const std::vector<std::string>& typed,
+                                           const std::vector<AttentionMode>& modes, const std::string& runs,
+                                           const std::string& remedy);
 
 // The model folder given, or the first one under the model search roots; throws UserError saying
 // how to make one when there is none.

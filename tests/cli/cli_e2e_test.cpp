@@ -1307,17 +1307,48 @@ TEST_F(CliTest, EvalRefusesBeforeTheWork) {
   EXPECT_EQ(file_bytes(photo), "MYPHOTO");
 }
 
-// Dense attention alone takes none of the sparse modes' settings: each is refused, named with the
-// others, before any model is looked for (it used to run, ignoring them).
-TEST(CliEval, DenseAloneRefusesTheSparseSettings) {
-  for (const std::string options : {"--modes dense --top-p 0.5", "--modes dense --q-clusters 16",
-                                     "--modes dense --k-clusters 48", "--modes dense --attention-preset fast",
-                                     "--modes dense --guaranteed-ratio 0.1", "--modes dense --dense-steps 0.5",
-                                     "--modes dense --dense-layers 0.5", "--modes dense --kmeans-in-warmup"}) {
-    expect_refused_before_work(run_cli("eval --model /nonexistent/model --prompts 1 --device cpu " + options),
-                               "--modes dense runs no sparse mode, and the sparse settings (--attention-preset, "
-                               "--top-p, --q-clusters, --k-clusters, --guaranteed-ratio, --dense-steps, "
-                               "--dense-layers, --kmeans-in-warmup) apply to svg2 and svgear only", options);
+// A sparse setting that no mode of the run uses is refused, named, before any model is looked for
+// (it used to run, ignoring it): each of them with dense attention alone (eval's --modes dense,
+// generate's default and --attention dense, compare's --attention dense), and SVG-EAR's
+// --guaranteed-ratio with svg2 alone.
+TEST(CliAttentionOptions, SettingsNoModeUsesAreRefused) {
+  const std::string model = " --model /nonexistent/model --prompt a --device cpu ";
+  for (const std::string setting : {"--top-p 0.5", "--q-clusters 16", "--k-clusters 48", "--attention-preset fast",
+                                    "--guaranteed-ratio 0.1", "--dense-steps 0.5", "--dense-layers 0.5",
+                                    "--kmeans-in-warmup"}) {
+    const std::string name = setting.substr(0, setting.find(' '));
+    const std::string uses = " runs no sparse mode, and only the sparse modes (svg2, svgear) use " + name + ": drop it, ";
+    expect_refused_before_work(run_cli("eval --model /nonexistent/model --prompts 1 --device cpu --modes dense " + setting),
+                               "--modes dense" + uses + "or add svg2 or svgear to --modes", setting);
+    for (const std::string command : {"generate", "compare"}) {
+      expect_refused_before_work(run_cli(command + model + "--attention dense " + setting),
+                                 "--attention dense" + uses + "or add --attention svgear (or svg2)", command + setting);
+    }
+    if (name != "--attention-preset") {  // a preset without --attention chooses the mode itself
+      expect_refused_before_work(run_cli("generate" + model + setting),
+                                 "--attention dense (the default)" + uses + "or add --attention svgear (or svg2)",
+                                 "generate " + setting);
+    }
+  }
+  expect_refused_before_work(run_cli("generate" + model + "--top-p 0.5 --kmeans-in-warmup --q-clusters 8"),
+                             "use --top-p, --q-clusters and --kmeans-in-warmup: drop them", "three at once");
+  const std::string svgear_only = " runs no SVG-EAR, and only SVG-EAR uses --guaranteed-ratio: drop it, or ";
+  for (const std::string command : {"generate", "compare"}) {
+    expect_refused_before_work(run_cli(command + model + "--attention svg2 --guaranteed-ratio 0.1 --top-p 0.5"),
+                               "--attention svg2" + svgear_only + "choose --attention svgear", command);
+  }
+  expect_refused_before_work(
+      run_cli("eval --model /nonexistent/model --prompts 1 --device cpu --modes dense,svg2 --guaranteed-ratio 0.1"),
+      "--modes dense,svg2" + svgear_only + "add svgear to --modes", "eval --modes dense,svg2");
+  // Where a mode uses them they pass this check and fail at the next one, the missing model.
+  const std::vector<std::string> used = {"generate" + model + "--attention svg2 --top-p 0.5",
+                                         "compare" + model + "--guaranteed-ratio 0.1",
+                                         "eval --model /nonexistent/model --modes svg2,svgear --guaranteed-ratio 0.1"};
+  for (const std::string& run : used) {
+    const CliRun refused = run_cli(run);
+    EXPECT_EQ(refused.exit_code, 2) << run << ": " << refused.output;
+    EXPECT_EQ(refused.output.find("drop it"), std::string::npos) << run << ": " << refused.output;
+    EXPECT_NE(refused.output.find("/nonexistent/model"), std::string::npos) << run << ": " << refused.output;
   }
 }
 

@@ -200,11 +200,11 @@ TEST_F(CompareTest, SparseModesGiveAFinitePsnr) {
 
 TEST_F(CompareTest, GenerateTakesAttentionPresetsAndFlags) {
   const auto out = *dir_ / "preset.y4m";
-  CliRun run = run_cli("generate " + request("--attention-preset fast --attention dense --top-p 0.85 --dense-layers 0.1 "
+  CliRun run = run_cli("generate " + request("--attention-preset fast --attention svg2 --top-p 0.85 --dense-layers 0.1 "
                                              "--quiet --output " + out.string()));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   nlohmann::json attention = read_json(*dir_ / "preset.json")["request"]["attention"];
-  EXPECT_EQ(attention["mode"], "dense");
+  EXPECT_EQ(attention["mode"], "svg2");  // --attention beats the preset's svgear
   EXPECT_DOUBLE_EQ(attention["top_p"].get<double>(), 0.85);                // the flag beats the preset
   EXPECT_DOUBLE_EQ(attention["dense_warmup_steps"].get<double>(), 0.15);  // from "fast"
   EXPECT_DOUBLE_EQ(attention["dense_layers"].get<double>(), 0.1);
