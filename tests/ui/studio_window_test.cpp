@@ -886,8 +886,9 @@ void StudioWindowTest::routing_views_show_live_traces() {
 
 namespace {
 
-// A synthetic step: one trace of layer 0, head 0 with 4 query and 8 key clusters over 4×4×4 tokens.
-RoutingStep synthetic_step(int step) {
+// A synthetic step: one trace of layer 0, head 0 with 4 query and 8 key clusters (or as many as
+// given, each dividing 64) over 4×4×4 tokens; every third block exact.
+RoutingStep synthetic_step(int step, int q_clusters = 4, int k_clusters = 8) {
   RoutingStep s;
   s.step = step;
   s.num_steps = 10;
@@ -896,19 +897,20 @@ RoutingStep synthetic_step(int step) {
   s.grid_frames = s.grid_height = s.grid_width = 4;
   RoutingTrace t;
   t.step = step;
-  t.q_clusters = 4;
-  t.k_clusters = 8;
+  t.q_clusters = q_clusters;
+  t.k_clusters = k_clusters;
   for (int token = 0; token < 64; ++token) {
-    t.q_labels.push_back(token % 4);
-    t.k_labels.push_back(token % 8);
+    t.q_labels.push_back(token % q_clusters);
+    t.k_labels.push_back(token % k_clusters);
   }
-  t.q_sizes.assign(4, 16);
-  t.k_sizes.assign(8, 8);
-  for (int block = 0; block < 32; ++block) {
+  t.q_sizes.assign(q_clusters, 64 / q_clusters);
+  t.k_sizes.assign(k_clusters, 64 / k_clusters);
+  const int blocks = q_clusters * k_clusters;
+  for (int block = 0; block < blocks; ++block) {
     t.block_map.push_back(block % 3 == 0);
     t.block_log_error.push_back(-float(block));
   }
-  t.density = 11.0 / 32.0;
+  t.density = double((blocks + 2) / 3) / blocks;  // 11/32 for 4 and 8
   s.traces.push_back(t);
   return s;
 }
@@ -2408,6 +2410,75 @@ void StudioWindowTest::routing_trace_opens_in_the_panel() {
   QCOMPARE(log_text(*w).count("opened the routing of 5 step(s)"), 2);  // the first opening and the reopening
   QTest::keyClick(w.get(), Qt::Key_Escape);
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+}
+
+// Export routing trace writes the steps the Routing panel held when it was asked for, under the
+// name of their run's seed: a trace file that finishes reading while the save dialog is open
+// replaces the panel's steps, not the export's.
+void StudioWindowTest::export_routing_trace_writes_what_was_shown_when_asked() {
+  // A: 3 steps of 4 query and 8 key clusters, seed 101; B: 5 steps of 2 and 4, seed 202.
+  const auto write_trace = [this](const QString& name, int steps, int q_clusters, int k_clusters, const nlohmann::json& run) {
+    const QString path = scratch_.filePath("export-trace-asked/" + name);
+    RoutingTraceFile file(path.toStdString());
+    for (int s = 0; s < steps; ++s) {
+      RoutingStep step = synthetic_step(s, q_clusters, k_clusters);
+      if (s == 0) step.run = run;
+      file.add(step);
+    }
+    file.commit();
+    return path;
+  };
+  const nlohmann::json run_a = {{"model", "random-tiny"}, {"request", {{"prompt", "trace a"}, {"seed", 101}}}};
+  const nlohmann::json run_b = {{"model", "random-small"}, {"request", {{"prompt", "trace b"}, {"seed", 202}}}};
+  const QString a = write_trace("a.json", 3, 4, 8, run_a);
+  const QString b = write_trace("b.json", 5, 2, 4, run_b);
+
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  RoutingPanel* panel = child<RoutingPanel>(*w, "routing");
+  QVERIFY(w->openRoutingTrace(a));
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isOpeningTrace(), 10000);
+  QCOMPARE(int(panel->steps().size()), 3);
+
+  // B is read on the thread pool from here on; nothing runs the event loop before the save dialog
+  // does, so B lands while it is open. The dialog is answered once the panel shows B.
+  const QString exported = scratch_.filePath("export-trace-asked/exported.json");
+  QString offered;
+  auto* poll = new QTimer;
+  QObject::connect(poll, &QTimer::timeout, poll, [&, poll] {
+    auto* dialog = qobject_cast<QFileDialog*>(QApplication::activeModalWidget());
+    if (!dialog || !w->statusBar()->currentMessage().startsWith("Routing trace opened: 5 step(s)")) return;
+    offered = dialog->selectedFiles().value(0);
+    // selectFile() leaves the name box as it is while the box has the focus.
+    if (QWidget* focused = QApplication::focusWidget()) focused->clearFocus();
+    dialog->selectFile(exported);
+    static_cast<QDialog*>(dialog)->accept();  // QFileDialog's own accept() is protected
+    poll->deleteLater();
+  });
+  poll->start(20);
+  QVERIFY(w->openRoutingTrace(b));
+  child<QAction>(*w, "export_trace")->trigger();
+  QCOMPARE(QFileInfo(offered).fileName(), QString("svgear-trace-101.json"));
+  QCOMPARE(int(panel->steps().size()), 5);  // B replaced the panel's steps meanwhile
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isExporting(), 10000);
+
+  std::vector<RoutingEvent> written;
+  const nlohmann::json run = read_routing_trace(exported.toStdString(), [&written](RoutingEvent&& step) {
+    written.push_back(std::move(step));
+  });
+  QVERIFY2(run == run_a, run.dump().c_str());
+  QCOMPARE(int(written.size()), 3);
+  const RoutingStep expected = synthetic_step(0);
+  for (int s = 0; s < 3; ++s) {
+    QCOMPARE(written[s].step, s);
+    QCOMPARE(int(written[s].traces.size()), 1);
+    const RoutingTrace& t = written[s].traces[0];
+    QCOMPARE(t.q_clusters, 4);
+    QCOMPARE(t.k_clusters, 8);
+    QVERIFY(t.q_labels == expected.traces[0].q_labels);
+    QVERIFY(t.k_labels == expected.traces[0].k_labels);
+    QVERIFY(t.block_map == expected.traces[0].block_map);
+  }
 }
 
 }  // namespace svgear::test

@@ -51,6 +51,7 @@ class StudioWindowTest : public QObject {
   void studio_icon_comes_in_every_size();
   void prompt_examples_fit_the_model();
   void routing_trace_opens_in_the_panel();
+  void export_routing_trace_writes_what_was_shown_when_asked();
   void wan_pair_takes_a_low_noise_guidance();
 
  private:
