@@ -36,7 +36,7 @@ Wan memory options (docs/wan.md; refused for a built-in model, a folder with mod
                             each) as they load: about half its memory on a GPU (14B: 13.9 GiB, not
                             26.6; a quarter of the CPU's float32), for fp8's rounding of the
                             weights; fp8 files are kept in fp8 anyway (bench step --fp8 times it)
-sparse attention (svg2 / svgear; see docs/architecture.md):
+sparse attention (svg2 / svgear; see docs/architecture.md; refused with dense attention):
   --attention-preset NAME|FILE.json   quality | balanced | fast, or a JSON file of AttentionConfig
                      fields ({"top_p": 0.85, ...}); the flags below override it
   --top-p X          attention budget in (0, 1] (default 0.9)
