@@ -156,19 +156,7 @@ TEST_F(CliTest, GenerateWritesAPlayableVideoAndARunRecord) {
 
   const std::unique_ptr<Model> model = Model::load(*dir_ / "model", c10::Device(c10::kCPU));
   const auto generate = [&](uint64_t seed) {
-    GenerationRequest request;
-    request.prompt = "a red circle moves left";
-    request.seed = seed;
-    request.steps = 3;
-    request.frames = 5;
-    request.height = 32;
-    request.width = 48;
-    request.preview_every = 0;
-    EventSink sink;
-    CancelToken cancel;
-    GenerationResult result = Generator(*model).run(request, sink, cancel);
-    EXPECT_EQ(result.status, GenerationStatus::Finished) << result.error;
-    return result;
+    return test::generate_through_the_api(*model, "a red circle moves left", seed, 3);
   };
   const GenerationResult same = generate(3);
   EXPECT_EQ(same.request.to_json(), record["request"]) << "not the request the CLI ran";

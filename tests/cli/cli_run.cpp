@@ -3,6 +3,7 @@
 #include <csignal>
 #include <fstream>
 
+#include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,6 +74,22 @@ CliRun run_cli_interrupted(const std::string& arguments, const std::string& inte
 
 CliRun run_cli_in_memory(const std::string& arguments, uint64_t bytes) {
   return run_svgear(arguments, "", SIGINT, mapped_bytes() + bytes);
+}
+
+GenerationResult generate_through_the_api(Model& model, const std::string& prompt, uint64_t seed, int steps) {
+  GenerationRequest request;
+  request.prompt = prompt;
+  request.seed = seed;
+  request.steps = steps;
+  request.frames = 5;
+  request.height = 32;
+  request.width = 48;
+  request.preview_every = 0;
+  EventSink sink;
+  CancelToken cancel;
+  GenerationResult result = Generator(model).run(request, sink, cancel);
+  EXPECT_EQ(result.status, GenerationStatus::Finished) << result.error;
+  return result;
 }
 
 }  // namespace svgear::test

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/pipeline/generator.h"
+
 namespace svgear::test {
 
 struct CliRun {
@@ -21,5 +23,10 @@ CliRun run_cli_interrupted(const std::string& arguments, const std::string& inte
 // maps, which has loaded the same libraries (a CUDA build's take gigabytes): an allocation past it
 // fails at once, as on a machine with that much memory free, whatever this machine has.
 CliRun run_cli_in_memory(const std::string& arguments, uint64_t bytes);
+
+// What `svgear generate --prompt <prompt> --seed <seed> --steps <steps> --frames 5 --size 48x32`
+// (the tests' tiny clip) asks of `model`, run through the Generator API without previews, as the
+// CLI runs it: to compare with the CLI's output. A failed run fails the calling test.
+GenerationResult generate_through_the_api(Model& model, const std::string& prompt, uint64_t seed, int steps);
 
 }  // namespace svgear::test

@@ -64,18 +64,7 @@ TEST(WanCli, GeneratesFromBothLayouts) {
     const std::unique_ptr<Model> model = Model::load(dir, c10::Device(c10::kCPU), options);
     // Through the same lossless file as the CLI's, so that only the pixels made can differ.
     const auto generate = [&](uint64_t seed) {
-      GenerationRequest request;
-      request.prompt = "a red cat walks on the grass";
-      request.seed = seed;
-      request.steps = 2;
-      request.frames = 5;
-      request.height = 32;
-      request.width = 48;
-      request.preview_every = 0;
-      EventSink sink;
-      CancelToken cancel;
-      const GenerationResult result = Generator(*model).run(request, sink, cancel);
-      EXPECT_EQ(result.status, GenerationStatus::Finished) << result.error;
+      const GenerationResult result = test::generate_through_the_api(*model, "a red cat walks on the grass", seed, 2);
       const auto path = root / (layout + "-api-seed" + std::to_string(seed) + ".y4m");
       write_y4m(result.video, path);
       return std::pair(result.request, read_video(path));
