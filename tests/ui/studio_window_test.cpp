@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <thread>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <set>
 
@@ -2103,6 +2104,27 @@ void StudioWindowTest::a_failed_load_in_a_run_unloads_the_model() {
   QVERIFY2(log_text(*w).mid(before).contains("loading the model in " + model_folder_), qPrintable(log_text(*w).mid(before)));
 }
 
+namespace {
+
+// Answers the next modal file dialog with `path` once `ready()` holds (polled every 20 ms, in the
+// dialog's own event loop), keeping in `offered` the name the dialog proposed.
+void answer_file_dialog_when(std::function<bool()> ready, const QString& path, QString& offered) {
+  auto* poll = new QTimer;
+  QObject::connect(poll, &QTimer::timeout, poll, [ready = std::move(ready), path, &offered, poll] {
+    auto* dialog = qobject_cast<QFileDialog*>(QApplication::activeModalWidget());
+    if (!dialog || !ready()) return;
+    offered = dialog->selectedFiles().value(0);
+    // selectFile() leaves the name box as it is while the box has the focus.
+    if (QWidget* focused = QApplication::focusWidget()) focused->clearFocus();
+    dialog->selectFile(path);
+    static_cast<QDialog*>(dialog)->accept();  // QFileDialog's own accept() is protected
+    poll->deleteLater();
+  });
+  poll->start(20);
+}
+
+}  // namespace
+
 // An export writes what the window showed when it was asked for, under that result's name: a
 // library entry that finishes decoding while the save dialog is open replaces the result behind it.
 void StudioWindowTest::export_writes_what_was_shown_when_asked() {
@@ -2131,18 +2153,7 @@ void StudioWindowTest::export_writes_what_was_shown_when_asked() {
   // Answers the next file dialog with `path` once the library entry opening has replaced the result.
   QString offered;
   const auto answer_once_reloaded = [&](const QString& path) {
-    auto* poll = new QTimer;
-    QObject::connect(poll, &QTimer::timeout, poll, [&, poll, path] {
-      auto* dialog = qobject_cast<QFileDialog*>(QApplication::activeModalWidget());
-      if (!dialog || !w->statusBar()->currentMessage().startsWith("Reloaded")) return;
-      offered = dialog->selectedFiles().value(0);
-      // selectFile() leaves the name box as it is while the box has the focus.
-      if (QWidget* focused = QApplication::focusWidget()) focused->clearFocus();
-      dialog->selectFile(path);
-      static_cast<QDialog*>(dialog)->accept();  // QFileDialog's own accept() is protected
-      poll->deleteLater();
-    });
-    poll->start(20);
+    answer_file_dialog_when([&] { return w->statusBar()->currentMessage().startsWith("Reloaded"); }, path, offered);
   };
   // Seed 12 shown; the seed-11 entry opens as the video dialog comes up.
   const QString video = scratch_.filePath("export-asked/video.y4m");
@@ -2444,18 +2455,9 @@ void StudioWindowTest::export_routing_trace_writes_what_was_shown_when_asked() {
   // does, so B lands while it is open. The dialog is answered once the panel shows B.
   const QString exported = scratch_.filePath("export-trace-asked/exported.json");
   QString offered;
-  auto* poll = new QTimer;
-  QObject::connect(poll, &QTimer::timeout, poll, [&, poll] {
-    auto* dialog = qobject_cast<QFileDialog*>(QApplication::activeModalWidget());
-    if (!dialog || !w->statusBar()->currentMessage().startsWith("Routing trace opened: 5 step(s)")) return;
-    offered = dialog->selectedFiles().value(0);
-    // selectFile() leaves the name box as it is while the box has the focus.
-    if (QWidget* focused = QApplication::focusWidget()) focused->clearFocus();
-    dialog->selectFile(exported);
-    static_cast<QDialog*>(dialog)->accept();  // QFileDialog's own accept() is protected
-    poll->deleteLater();
-  });
-  poll->start(20);
+  answer_file_dialog_when(
+      [&] { return w->statusBar()->currentMessage().startsWith("Routing trace opened: 5 step(s)"); }, exported,
+      offered);
   QVERIFY(w->openRoutingTrace(b));
   child<QAction>(*w, "export_trace")->trigger();
   QCOMPARE(QFileInfo(offered).fileName(), QString("svgear-trace-101.json"));
