@@ -179,7 +179,9 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode) {
       typed, {request.attention.mode},
       std::string("--attention ") + attention_mode_name(request.attention.mode) +
           (mode_typed ? "" : from_preset ? " (the preset's)" : " (the default)"),
-      request.attention.mode == AttentionMode::Svg2 ? "choose --attention svgear" : "add --attention svgear (or svg2)");
+      request.attention.mode == AttentionMode::Svg2 ? "choose --attention svgear"
+      : mode_typed                                   ? "choose --attention svgear (or svg2)"
+                                                     : "add --attention svgear (or svg2)");
   o.device_name = args.text("device").value_or("auto");
   if (const auto model = args.text("model")) o.model_folder = *model;
   if (const auto d = args.text("text-encoder-device")) o.model_options.text_encoder_device = parse_device(*d);

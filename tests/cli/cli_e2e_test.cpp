@@ -1310,7 +1310,8 @@ TEST(CliAttentionOptions, SettingsNoModeUsesAreRefused) {
                                "--modes dense" + uses + "or add svg2 or svgear to --modes", setting);
     for (const std::string command : {"generate", "compare"}) {
       expect_refused_before_work(run_cli(command + model + "--attention dense " + setting),
-                                 "--attention dense" + uses + "or add --attention svgear (or svg2)", command + setting);
+                                 "--attention dense" + uses + "or choose --attention svgear (or svg2)",
+                                 command + setting);
     }
     if (name != "--attention-preset") {  // a preset without --attention chooses the mode itself
       expect_refused_before_work(run_cli("generate" + model + setting),
