@@ -109,11 +109,7 @@ CompareView::CompareView(QWidget* parent)
     graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, colour, colour, 6));
     graph->setName(name);
   }
-  plot_->legend->setVisible(true);
-  plot_->legend->setBrush(QColor(30, 30, 32, 200));
-  plot_->legend->setTextColor(kPlotText);
-  // SSIM stays near 1 (top) in most comparisons: the legend goes where the curves rarely are.
-  plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
+  place_legend_above(plot_, 2);
 
   auto* left = new QVBoxLayout;
   left->addLayout(views);

@@ -12,4 +12,19 @@ void style_plot_axis(QCPAxis* axis) {
   axis->grid()->setPen(QPen(kPlotGrid, 0, Qt::DotLine));
 }
 
+void place_legend_above(QCustomPlot* plot, int columns) {
+  plot->legend->setVisible(true);
+  plot->legend->setBrush(QColor(30, 30, 32, 200));
+  plot->legend->setTextColor(kPlotText);
+  plot->legend->setBorderPen(QPen(kPlotGrid));
+  QFont small = plot->font();
+  small.setPointSizeF(small.pointSizeF() * 0.8);
+  plot->legend->setFont(small);
+  plot->legend->setFillOrder(QCPLegend::foColumnsFirst);
+  plot->legend->setWrap(columns);
+  plot->plotLayout()->insertRow(0);
+  plot->plotLayout()->addElement(0, 0, plot->legend);
+  plot->plotLayout()->setRowStretchFactor(0, 0.001);
+}
+
 }  // namespace svgear

@@ -59,19 +59,7 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
              add_curve(plot_, plot_->yAxis, kProbe, QCPScatterStyle::ssSquare, tr("probe")),
              add_curve(plot_, plot_->yAxis, kRouting, QCPScatterStyle::ssTriangle, tr("routing")),
              add_curve(plot_, plot_->yAxis, kAttention, QCPScatterStyle::ssDiamond, tr("attention"))};
-  plot_->legend->setVisible(true);
-  plot_->legend->setBrush(QColor(30, 30, 32, 200));
-  plot_->legend->setTextColor(kPlotText);
-  plot_->legend->setBorderPen(QPen(kPlotGrid));
-  QFont small = font();
-  small.setPointSizeF(small.pointSizeF() * 0.8);
-  plot_->legend->setFont(small);
-  // One row above the axes, so it never covers a point.
-  plot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
-  plot_->legend->setWrap(5);
-  plot_->plotLayout()->insertRow(0);
-  plot_->plotLayout()->addElement(0, 0, plot_->legend);
-  plot_->plotLayout()->setRowStretchFactor(0, 0.001);
+  place_legend_above(plot_, 5);
   clear();
 }
 
@@ -162,7 +150,8 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
   plot_->xAxis->setLabel(x_label);
   plot_->xAxis->setRange(x_min - 0.5, x_max + 0.5);
   // Fractions and times start at 0, so a density reads as a share; the estimate follows its data.
-  plot_->yAxis->setLabel(time ? tr("ms per call") : tr("density · measured rel. L2"));
+  // The legend says which curve is which: a longer label is cut off in a short dock.
+  plot_->yAxis->setLabel(time ? tr("ms per call") : tr("density · rel. L2"));
   plot_->yAxis->setRange(0.0, top > 0.0 ? top * 1.05 : 1.0);
   plot_->yAxis2->setVisible(!time);
   bool found = false;
