@@ -30,7 +30,7 @@ constexpr const char* kHelp = R"(usage: svgear eval [--model DIR] [options]
 Generates a fixed set of held-out shapes-world prompts with dense attention and with each sparse
 mode (same request and seed), scores every prompted object's colour, shape and motion from the
 pixels, and compares the sparse videos with the dense ones (PSNR / SSIM). docs/training.md.
-  --prompts N       prompts (default 20)          --objects N     objects per prompt, 1-3 (default 1)
+  --prompts N       prompts (default 20)          --objects N     objects in every prompt, 1-3 (default 1)
   --first-seed N    the prompt set (default 1000000)
   --modes LIST      modes beside dense: svg2,svgear (default svgear); dense alone: --modes dense
                     (which takes none of the sparse settings below)
@@ -59,7 +59,7 @@ int cmd_eval(int argc, char** argv) {
   const auto prompts_given = args.integer("prompts", 1);
   options.prompts = int(prompts_given.value_or(options.prompts));
   const auto objects_given = args.integer("objects");
-  options.max_objects = int(objects_given.value_or(options.max_objects));
+  options.objects = int(objects_given.value_or(options.objects));
   options.first_seed = uint64_t(args.integer("first-seed", 0).value_or(int64_t(options.first_seed)));
   const auto modes_text = args.text("modes");
   if (modes_text) {
@@ -101,7 +101,7 @@ int cmd_eval(int argc, char** argv) {
                                           options.modes.empty() ? "add svg2 or svgear to --modes"
                                                                 : "add svgear to --modes");
   }
-  if (options.max_objects < 1 || options.max_objects > 3) throw UserError("--objects must be 1, 2 or 3");
+  if (options.objects < 1 || options.objects > 3) throw UserError("--objects must be 1, 2 or 3");
   if (json_path) check_results_file(*json_path);  // before the work, not after it
   if (sheet_path) {
     if (lowercase_extension(*sheet_path) != ".png") {

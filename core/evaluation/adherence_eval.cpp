@@ -30,10 +30,12 @@ AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions&
   for (const AttentionMode mode : options.modes) {
     if (mode != AttentionMode::Dense) modes.push_back(mode);
   }
+  // Exactly that many: the sampler's range from one up would score mostly single objects.
   SceneSamplerOptions scenes;
-  scenes.max_objects = options.max_objects;
+  scenes.min_objects = scenes.max_objects = options.objects;
   AdherenceEvalResult result;
   result.model = model.manifest.name;
+  result.objects_per_prompt = options.objects;
   const GenerationRequest resolved = options.base.resolve(model.manifest);
   result.sampler = sampler_kind_name(*resolved.sampler);
   result.steps = *resolved.steps;
@@ -137,6 +139,7 @@ nlohmann::json AdherenceEvalResult::to_json() const {
   nlohmann::json modes_json = nlohmann::json::array();
   for (const AttentionMode mode : modes) modes_json.push_back(attention_mode_name(mode));
   return {{"model", model},
+          {"objects_per_prompt", objects_per_prompt},
           {"sampling", {{"sampler", sampler}, {"steps", steps}, {"guidance", guidance}, {"shift", shift}}},
           {"modes", modes_json},
           {"sparse_attention", sparse_json},
@@ -146,8 +149,9 @@ nlohmann::json AdherenceEvalResult::to_json() const {
 
 std::string AdherenceEvalResult::table() const {
   char line[256];
-  std::snprintf(line, sizeof line, "model %s, %zu held-out prompts; %d %s steps, guidance %g, shift %g\n", model.c_str(),
-                prompts.size(), steps, sampler.c_str(), guidance, shift);
+  std::snprintf(line, sizeof line, "model %s, %zu held-out prompts of %d object%s; %d %s steps, guidance %g, shift %g\n",
+                model.c_str(), prompts.size(), objects_per_prompt, objects_per_prompt == 1 ? "" : "s", steps,
+                sampler.c_str(), guidance, shift);
   std::string text = line;
   if (rows.size() > 1) {
     std::snprintf(line, sizeof line, "sparse: top_p %g, %d query / %d key clusters, dense for the first %g of the steps\n",

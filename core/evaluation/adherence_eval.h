@@ -30,7 +30,7 @@ namespace svgear {
 struct AdherenceEvalOptions {
   int prompts = 20;
   uint64_t first_seed = 1'000'000;
-  int max_objects = 1;                 // objects per prompt (1 to 3)
+  int objects = 1;                     // objects in every prompt (1 to 3)
   std::vector<AttentionMode> modes = {AttentionMode::SvgEar};  // sparse modes beside dense (none: dense only)
   GenerationRequest base;              // steps, guidance, size... (prompt, seed and mode are set per run)
   bool keep_videos = false;            // keep every clip in the result (for a contact sheet)
@@ -55,6 +55,7 @@ struct AdherenceEvalPrompt {
 
 struct AdherenceEvalResult {
   std::string model;
+  int objects_per_prompt = 1;  // AdherenceEvalOptions::objects
   // The resolved sampling every clip used: sampler, steps, guidance, shift.
   std::string sampler;
   int steps = 0;

@@ -1368,7 +1368,8 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   // The sampling every clip used: the options given, the model's defaults for the rest; the sparse
   // settings given.
-  EXPECT_NE(run.output.find("2 held-out prompts; 2 unipc steps, guidance 4, shift 2.5"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("2 held-out prompts of 1 object; 2 unipc steps, guidance 4, shift 2.5"), std::string::npos)
+      << run.output;
   EXPECT_NE(run.output.find("sparse: top_p 0.8, 16 query / 48 key clusters"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("sheet row 2: "), std::string::npos) << run.output;
   // The sheet: 2 rows (prompts) of 2 clips (dense, SVG-EAR) × 4 frames of shapes-tiny's 32×32, scaled 2×.
@@ -1390,6 +1391,17 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   EXPECT_EQ(result["rows"][1]["mode"], "svgear");
   EXPECT_EQ(result["modes"], nlohmann::json::array({"dense", "svgear"}));
   EXPECT_FALSE(result["sparse_attention"].contains("mode")) << "each row ran its own mode";
+  EXPECT_EQ(result["objects_per_prompt"], 1);
+  EXPECT_EQ(result["rows"][0]["objects"], 2);
+  // --objects N: every prompt holds N objects (it used to draw one up to N, mostly one).
+  const auto three_path = *dir_ / "eval-three.json";
+  run = run_cli("eval --model " + (out / "model").string() + " --prompts 4 --objects 3 --steps 1 --modes dense " +
+                "--device cpu --json " + three_path.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("4 held-out prompts of 3 objects"), std::string::npos) << run.output;
+  const nlohmann::json three = nlohmann::json::parse(std::ifstream(three_path));
+  EXPECT_EQ(three["objects_per_prompt"], 3);
+  EXPECT_EQ(three["rows"][0]["objects"], 12);
   // --text-influence: forward passes only, one row per noise level and the clips' own scale.
   const auto influence_path = *dir_ / "influence.json";
   run = run_cli("eval --model " + (out / "model").string() + " --text-influence --prompts 1 --device cpu --json " +
