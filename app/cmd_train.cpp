@@ -48,9 +48,11 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
                          mean squared error; objects cover a few percent of a clip)
   --text-layers N        the text encoder's transformer layers, 0 to 2 (a new run: default the
                          preset's, 2 for shapes-s/l; --continue-from / --init-from: default the
-                         source's, more grows new ones on its table; 0 = the table alone, as the
-                         models before it; 3 would not fit a shapes-s checkpoint in a device run)
-  --text-position-std X  the std of the positions of a text transformer this run creates, 0 to 1
+                         source's; a source without one (0 layers) grows one on its table; 0 = the
+                         table alone, as the models before it; 3 would not fit a shapes-s
+                         checkpoint in a device run)
+  --text-position-std X  the std of the positions of a text transformer this run creates (a new
+                         run's, or one grown on a 0-layer source; refused otherwise), 0 to 1
                          (default 0.5; 0 = zeros, as the run of 4a25c4b started: its replay passes
                          it; past 1, the token rows' std, a word's position would outweigh the word)
   --checkpoint-every N   steps between checkpoints (default 200)
@@ -82,6 +84,37 @@ std::string resumed_loss_log(const std::filesystem::path& path, int64_t checkpoi
     if (end != line.c_str() && *end == '\t' && step <= checkpoint_step) log += line + "\n";
   }
   return log;
+}
+
+// Whether a new run may replace `folder` (its out/model): empty, or what export_model writes (a
+// model.json with a training record, model.safetensors), not a folder of the user's.
+bool is_replaceable_export(const std::filesystem::path& folder) {
+  std::error_code ec;
+  bool empty = true;
+  for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name != "model.json" && name != "model.safetensors") return false;
+    empty = false;
+  }
+  if (ec) return false;
+  if (empty) return true;
+  if (!std::filesystem::is_regular_file(std::filesystem::symlink_status(folder / "model.json", ec))) return false;
+  try {
+    std::ifstream in(folder / "model.json");
+    const nlohmann::json manifest = parse_bounded_json(in);
+    return manifest.is_object() && manifest.value("training", nlohmann::json()).is_object();
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
+// Whether `path` (a new run's loss.tsv) is absent, empty or a loss log of svgear train, which the run rewrites.
+bool is_replaceable_loss_log(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string header = kLossHeader;
+  std::string start(header.size(), '\0');
+  in.read(start.data(), std::streamsize(start.size()));
+  return in.gcount() == 0 || start == header;
 }
 
 }  // namespace
@@ -155,17 +188,48 @@ int cmd_train(int argc, char** argv) {
   const std::filesystem::path out(*out_text);
   const std::filesystem::path checkpoint = out / "checkpoint";
   check_output_folder(out);  // made once every option has been checked: a refused run leaves no folder
+  // A folder that exists is locked before it is looked at: a run still writing there before its
+  // first save is named as such (not taken for a new run's folder, or one lacking --preset), and one
+  // that saves would replace the shards under a resume's read.
+  std::optional<FolderLock> lock;
+  std::error_code ec;
+  if (std::filesystem::is_directory(out, ec)) lock.emplace(out, "another `svgear train`");
 
   // What is in the way of the run's files is found before any step is trained, not at its first save.
-  for (const char* name : {"checkpoint", "model"}) {
-    std::error_code ec;
-    const auto status = std::filesystem::status(out / name, ec);  // a link to a folder is a folder
+  {
+    // The checkpoint is written into a folder, through a link too; the export replaces model/ itself.
+    const auto status = std::filesystem::status(checkpoint, ec);
     if (std::filesystem::exists(status) && !std::filesystem::is_directory(status)) {
-      throw UserError((out / name).string() + " is in the way: the run writes a folder of that name (move it)");
+      throw UserError(checkpoint.string() + " is in the way: the run writes a folder of that name (move it)");
+    }
+    const auto model_status = std::filesystem::symlink_status(out / "model", ec);
+    if (std::filesystem::is_symlink(model_status)) {
+      throw UserError((out / "model").string() + " is a link: the run's export replaces a folder of that name, "
+                      "not through a link (move it)");
+    }
+    if (std::filesystem::exists(model_status) && !std::filesystem::is_directory(model_status)) {
+      throw UserError((out / "model").string() + " is in the way: the run writes a folder of that name (move it)");
     }
   }
   check_output_file(out / "loss.tsv");
   const bool resuming = std::filesystem::exists(checkpoint / "state.json");
+  // A resume replaces its own model/ and trims its own loss.tsv; a new run replaces model/, rewrites
+  // loss.tsv and deletes older shards in checkpoint/, so what svgear train did not write there is refused.
+  if (!resuming) {
+    const std::string what_to_do = ": choose another --out folder, or remove it";
+    if (!std::filesystem::is_empty(checkpoint, ec) && !ec) {
+      throw UserError(checkpoint.string() + " holds files but no state.json to resume (a new run writes its checkpoint "
+                      "there)" + what_to_do);
+    }
+    if (std::filesystem::is_directory(out / "model", ec) && !is_replaceable_export(out / "model")) {
+      throw UserError((out / "model").string() + " is not an export of svgear train (a new run replaces it)" +
+                      what_to_do);
+    }
+    if (!is_replaceable_loss_log(out / "loss.tsv")) {
+      throw UserError((out / "loss.tsv").string() + " is not a loss log of svgear train (a new run rewrites it)" +
+                      what_to_do);
+    }
+  }
   if (resuming && (init_from || continue_from)) {
     throw UserError("--init-from and --continue-from start a run, but " + checkpoint.string() +
                     " already exists: use another --out folder, or neither option to resume it");
@@ -203,15 +267,21 @@ int cmd_train(int argc, char** argv) {
     spec = shapes_model_preset(*preset);
     // A run from another model keeps its text encoder unless told otherwise, so an ablation
     // changes only what it names.
-    if (const auto source = continue_from ? continue_from : init_from) {
-      spec.text_layers = ModelManifest::read(*source).text_layers;
-    }
+    const auto source = continue_from ? continue_from : init_from;
+    const int source_layers = source ? ModelManifest::read(*source).text_layers : 0;
+    if (source) spec.text_layers = source_layers;
     if (text_layers) spec.text_layers = int(*text_layers);
+    // Only a transformer this run creates starts from these positions: a new run's, or one grown on a
+    // source without any (load_weights); with any other the value would do nothing, yet be recorded.
+    const std::string position_std =
+        "--text-position-std starts the positions of a text transformer this run creates; ";
+    if (text_position_std && source_layers > 0) {
+      throw UserError(position_std + *source + " has one already, which this run trains on");
+    }
+    if (text_position_std && spec.text_layers == 0) {
+      throw UserError(position_std + "this run has none (0 text layers: give --text-layers 1 or 2 for one)");
+    }
   }
-  // A run being resumed is locked before its checkpoint is read: a run still writing there would
-  // otherwise replace the shards under the read, which then fails for a missing file.
-  std::optional<FolderLock> lock;
-  if (resuming) lock.emplace(out, "another `svgear train`");
   FlowMatchingTrainer trainer = resuming ? FlowMatchingTrainer::resume(checkpoint, device)
                                          : FlowMatchingTrainer(std::move(spec), recipe, device);
   if (resuming && text_position_std && *text_position_std != trainer.recipe().text_position_std) {
@@ -219,27 +289,32 @@ int cmd_train(int argc, char** argv) {
                     " already has its own");
   }
   if (resuming && text_layers && *text_layers != trainer.spec().text_layers) {
+    // A run from an export grows a transformer only on a table alone (load_weights).
+    const bool can_grow = trainer.spec().text_layers == 0;
     throw UserError(checkpoint.string() + " trains a text transformer of " + std::to_string(trainer.spec().text_layers) +
-                    " layers; a resumed run keeps it (start a new run with --continue-from " + (out / "model").string() +
-                    " to change it)");
+                    " layers; a resumed run keeps it (" +
+                    (can_grow ? "start a new run with --continue-from " + (out / "model").string() + " to grow one"
+                              : std::string("start a new run in another --out folder for another")) +
+                    ")");
   }
   if (resuming) {
     // A resumed run replays its own recipe (so it matches an unbroken run); a different one is a new
     // run from this one's export. The command that started a run resumes it, --seed random too.
     const TrainingRecipe& kept = trainer.recipe();
+    const int kept_max_objects = kept.max_objects > 0 ? kept.max_objects : trainer.spec().max_objects;  // 0: preset's
     if (random_seed) {
       std::printf("note: a resumed run keeps its seed %llu (--seed random draws one for a new run)\n",
                   static_cast<unsigned long long>(kept.seed));
     }
     if ((batch && *batch != kept.batch) || (lr && *lr != kept.learning_rate) ||
         (warmup && *warmup != kept.warmup_steps) || (seed && !random_seed && *seed != kept.seed) ||
-        (shift && *shift != kept.shift) || (max_objects && *max_objects != kept.max_objects) ||
+        (shift && *shift != kept.shift) || (max_objects && *max_objects != kept_max_objects) ||
         (object_weight && *object_weight != kept.object_weight)) {
       char kept_text[200];
       std::snprintf(kept_text, sizeof kept_text,
                     "batch %lld, lr %g, warm-up %d, shift %g, seed %llu, max objects %d, object weight %g",
                     static_cast<long long>(kept.batch), kept.learning_rate, kept.warmup_steps, kept.shift,
-                    static_cast<unsigned long long>(kept.seed), kept.max_objects, kept.object_weight);
+                    static_cast<unsigned long long>(kept.seed), kept_max_objects, kept.object_weight);
       throw UserError(std::string("a resumed run keeps its recipe (") + kept_text +
                       "): to change it, start a new run with --continue-from " + (out / "model").string());
     }
@@ -249,6 +324,10 @@ int cmd_train(int argc, char** argv) {
   if (resuming && preset && *preset != trainer.spec().name) {
     throw UserError(checkpoint.string() + " trains " + trainer.spec().name + ", not " + *preset +
                     ": use another --out folder");
+  }
+  if (stop_at < trainer.steps_done()) {
+    throw UserError((stop_at_option ? "--stop-at " : "--steps ") + std::to_string(stop_at) +
+                    " is before this run's step " + std::to_string(trainer.steps_done()));
   }
   // The cool-down of the model a run continues was that run's ending; a resumed run keeps its own,
   // and cannot train past it (its rate would be zero).
@@ -274,11 +353,6 @@ int cmd_train(int argc, char** argv) {
                     ": train on with --continue-from " + (out / "model").string() +
                     " (a new run, which warms up again), or give this run a new --cooldown");
   }
-  if (stop_at < trainer.steps_done()) {
-    throw UserError((stop_at_option ? "--stop-at " : "--steps ") + std::to_string(stop_at) +
-                    " is before this run's step " + std::to_string(trainer.steps_done()));
-  }
-  std::error_code ec;
   const bool made_out = !std::filesystem::exists(out, ec);
   create_output_folder(out);
   if (!lock) {
@@ -305,6 +379,10 @@ int cmd_train(int argc, char** argv) {
   at::Tensor loss_sum;
   int64_t losses = 0, first_step = trainer.steps_done();
   int64_t saved_step = trainer.steps_done();
+  // Whether checkpoint/ holds the current step (a resumed run's until it trains), and how much of
+  // the log loss.tsv holds (none: a resume's trimmed log is yet to be written).
+  bool checkpoint_current = resuming;
+  size_t saved_log = 0;
   // A loss that is NaN or infinite has spoilt the weights: neither saved nor exported, the run ends.
   auto diverged = [&](const std::string& what) {
     if (made_out) std::filesystem::remove(out, ec);  // a new run that saved nothing leaves no folder
@@ -323,6 +401,8 @@ int cmd_train(int argc, char** argv) {
     write_file_atomically(out / "loss.tsv", log);  // first: resumed_loss_log drops what the checkpoint lacks
     trainer.save_checkpoint(checkpoint);
     saved_step = trainer.steps_done();
+    checkpoint_current = true;
+    saved_log = log.size();
   };
   auto out_of_time = [&] {
     return minutes > 0.0 && std::chrono::steady_clock::now() - start > std::chrono::duration<double>(60.0 * minutes);
@@ -356,6 +436,7 @@ int cmd_train(int argc, char** argv) {
   };
   while (trainer.steps_done() < stop_at && !cancel.is_cancelled() && !out_of_time()) {
     const at::Tensor loss = checked_step();
+    checkpoint_current = false;
     loss_sum = losses == 0 ? loss : loss_sum.add(loss);
     ++losses;
     const int64_t step = trainer.steps_done();
@@ -363,7 +444,13 @@ int cmd_train(int argc, char** argv) {
     if (step % checkpoint_every == 0) save();
   }
   log_line();
-  save();
+  // A step that --checkpoint-every has just saved is not saved again: at most its log line is left.
+  if (!checkpoint_current) {
+    save();
+  } else if (log.size() != saved_log) {
+    const InterruptsHeld held;
+    write_file_atomically(out / "loss.tsv", log);
+  }
   const InterruptsHeld held;  // the export too: a checkpoint newer than its model/ would be half a result
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (trainer.steps_done() > first_step) {

@@ -516,6 +516,16 @@ void FlowMatchingTrainer::load_weights(const std::filesystem::path& model_folder
   if (source.vocabulary != spec_.vocabulary) {
     throw UserError(model_folder.string() + " has another vocabulary than " + spec_.name + ": it cannot start this run");
   }
+  // The same network, not only tensors of the same shapes: another head count, eps or text length at
+  // the same widths would load and be read as something else. Checked before the text transformer:
+  // another preset's text heads differ too, but its network is the mismatch to name.
+  const nlohmann::json source_dit = source.dit.to_json(), own_dit = spec_.dit.to_json();
+  for (const auto& [field, value] : own_dit.items()) {
+    if (source_dit.value(field, nlohmann::json()) != value) {
+      throw UserError(model_folder.string() + "'s network differs from " + spec_.name + "'s: dit." + field + " is " +
+                      source_dit.value(field, nlohmann::json()).dump() + ", not " + value.dump());
+    }
+  }
   // A source without a text transformer leaves this run's new one as initialised: its table plus
   // the new positions (prompt_transformer.h). Any other difference is a mismatch.
   const bool grows_text_transformer = source.text_layers == 0 && spec_.text_layers > 0;
@@ -525,15 +535,6 @@ void FlowMatchingTrainer::load_weights(const std::filesystem::path& model_folder
                     " layers and " + std::to_string(source.text_heads) + " heads, this run " +
                     std::to_string(spec_.text_layers) + " and " + std::to_string(spec_.text_heads) +
                     " (svgear train --text-layers)");
-  }
-  // The same network, not only tensors of the same shapes: another head count, eps or text length at
-  // the same widths would load and be read as something else.
-  const nlohmann::json source_dit = source.dit.to_json(), own_dit = spec_.dit.to_json();
-  for (const auto& [field, value] : own_dit.items()) {
-    if (source_dit.value(field, nlohmann::json()) != value) {
-      throw UserError(model_folder.string() + "'s network differs from " + spec_.name + "'s: dit." + field + " is " +
-                      source_dit.value(field, nlohmann::json()).dump() + ", not " + value.dump());
-    }
   }
   std::map<std::string, std::shared_ptr<SafetensorsFile>> by_tensor;
   for (const std::string& name : source.weight_files) {

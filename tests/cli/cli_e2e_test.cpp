@@ -11,7 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <ATen/ATen.h>
 
@@ -1253,6 +1255,199 @@ TEST_F(CliTest, TrainKeepsTheSourcesTextLayersUnlessTold) {
   run = run_cli("train --preset shapes-tiny --text-layers 3 --out " + (*dir_ / "too-many").string() + " --steps 1");
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.output.find("--text-layers must be 0, 1 or 2"), std::string::npos) << run.output;
+}
+
+// A new run (no checkpoint/state.json in --out) replaces model/, rewrites loss.tsv and clears
+// checkpoint/: what is there that a run of svgear train did not write is refused before any step,
+// naming it and what to do, and left as it was.
+TEST(CliTrain, ANewRunRefusesToReplaceWhatItDidNotWrite) {
+  const std::filesystem::path root = test::scratch_dir("cli-train-new-run");
+  const std::string train = "train --preset shapes-tiny --device cpu --steps 1 --batch 1 --out ";
+  const auto expect_refused = [&](const std::filesystem::path& out, const std::filesystem::path& named) {
+    const CliRun run = run_cli(train + out.string());
+    EXPECT_EQ(run.exit_code, 2) << run.output;
+    EXPECT_NE(run.output.find(named.string()), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("choose another --out folder, or remove it"), std::string::npos) << run.output;
+    EXPECT_EQ(run.output.find("step 1"), std::string::npos) << "trained before refusing: " << run.output;
+  };
+  const auto notes = root / "notes" / "model" / "notes.txt";
+  std::filesystem::create_directories(notes.parent_path());
+  std::ofstream(notes) << "precious";
+  std::ofstream(root / "notes" / "loss.tsv") << "mine";
+  expect_refused(root / "notes", notes.parent_path());
+  EXPECT_EQ(file_bytes(notes), "precious");
+  EXPECT_EQ(file_bytes(root / "notes" / "loss.tsv"), "mine");
+  EXPECT_FALSE(std::filesystem::exists(root / "notes" / "checkpoint"));
+
+  std::filesystem::create_directories(root / "log");
+  std::ofstream(root / "log" / "loss.tsv") << "mine";
+  expect_refused(root / "log", root / "log" / "loss.tsv");
+  EXPECT_EQ(file_bytes(root / "log" / "loss.tsv"), "mine");
+
+  // Files named as a checkpoint's shards, which a save would delete as older ones.
+  const auto shard = root / "shards" / "checkpoint" / "step-00000007-part-01.safetensors";
+  std::filesystem::create_directories(shard.parent_path());
+  std::ofstream(shard) << "mine";
+  expect_refused(root / "shards", shard.parent_path());
+  EXPECT_EQ(file_bytes(shard), "mine");
+
+  // An export of svgear train with its checkpoint gone: a new run replaces it, beside an empty
+  // checkpoint/ and its own loss log.
+  CliRun run = run_cli(train + (root / "again").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::filesystem::remove_all(root / "again" / "checkpoint");
+  std::filesystem::create_directories(root / "again" / "checkpoint");
+  run = run_cli(train + (root / "again").string());
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  // Its export with a file of the user's added is the user's.
+  std::ofstream(root / "again" / "model" / "notes.txt") << "precious";
+  std::filesystem::remove_all(root / "again" / "checkpoint");
+  expect_refused(root / "again", root / "again" / "model");
+  EXPECT_EQ(file_bytes(root / "again" / "model" / "notes.txt"), "precious");
+}
+
+// A link named model/ in --out would be swapped out by the export after training: it is refused
+// before the first step, and the folder it points to is left as it was.
+TEST(CliTrain, AModelLinkIsRefusedBeforeTheFirstStep) {
+  const std::filesystem::path root = test::scratch_dir("cli-train-model-link");
+  std::filesystem::create_directories(root / "elsewhere");
+  std::ofstream(root / "elsewhere" / "notes.txt") << "precious";
+  std::filesystem::create_directories(root / "out");
+  std::filesystem::create_directory_symlink(root / "elsewhere", root / "out" / "model");
+  const CliRun run =
+      run_cli("train --preset shapes-tiny --device cpu --steps 1 --batch 1 --out " + (root / "out").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find((root / "out" / "model").string() + " is a link"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("step 1"), std::string::npos) << "trained before refusing: " << run.output;
+  EXPECT_TRUE(std::filesystem::is_symlink(root / "out" / "model"));
+  EXPECT_EQ(file_bytes(root / "elsewhere" / "notes.txt"), "precious");
+  EXPECT_FALSE(std::filesystem::exists(root / "out" / "checkpoint"));
+}
+
+// --text-position-std starts a text transformer this run creates: a run that creates none (one
+// from a model that has its own, or with --text-layers 0) refuses it rather than recording a value
+// that did nothing.
+TEST(CliTrain, TextPositionStdIsRefusedWhereTheRunCreatesNoTransformer) {
+  const std::filesystem::path root = test::scratch_dir("cli-train-position-std");
+  const std::string source = (root / "source" / "model").string();
+  CliRun run =
+      run_cli("train --preset shapes-tiny --device cpu --steps 1 --batch 1 --out " + (root / "source").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const std::string& options :
+       {"--continue-from " + source + " --steps 2", "--preset shapes-tiny --init-from " + source + " --steps 1"}) {
+    run = run_cli("train --device cpu --batch 1 --text-position-std 0 " + options + " --out " +
+                  (root / "run").string());
+    EXPECT_EQ(run.exit_code, 2) << options << ": " << run.output;
+    EXPECT_NE(run.output.find("--text-position-std starts the positions of a text transformer this run creates; " +
+                              source + " has one already"),
+              std::string::npos)
+        << options << ": " << run.output;
+    EXPECT_FALSE(std::filesystem::exists(root / "run")) << options;
+    std::filesystem::remove_all(root / "run");  // a run wrongly accepted does not turn the next case into a resume
+  }
+  run = run_cli("train --preset shapes-tiny --device cpu --steps 1 --batch 1 --text-layers 0 --text-position-std 0 "
+                "--out " + (root / "run").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("this run has none (0 text layers"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(root / "run"));
+}
+
+// A transformer grows only on a source without one (0 layers): the advice to change a resumed
+// run's layers by a new run from its export is given only there, and --help says so. A shapes-tiny
+// export as shapes-s's start is refused for its network, the real mismatch, not for its text head.
+TEST(CliTrain, TextLayersAdviceOnlyWhereItWorks) {
+  const std::filesystem::path root = test::scratch_dir("cli-train-text-layers");
+  const std::string train = "train --preset shapes-tiny --device cpu --steps 1 --batch 1 --out ";
+  CliRun run = run_cli(train + (root / "one").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  run = run_cli("train --device cpu --steps 2 --text-layers 2 --out " + (root / "one").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("trains a text transformer of 1 layers; a resumed run keeps it"), std::string::npos)
+      << run.output;
+  EXPECT_EQ(run.output.find("--continue-from"), std::string::npos) << run.output;
+  run = run_cli(train + (root / "table").string() + " --text-layers 0");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  run = run_cli("train --device cpu --steps 2 --text-layers 1 --out " + (root / "table").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("start a new run with --continue-from " + (root / "table" / "model").string() +
+                            " to grow one"),
+            std::string::npos)
+      << run.output;
+  run = run_cli("train --help");
+  EXPECT_NE(run.output.find("a source without one (0 layers) grows one"), std::string::npos) << run.output;
+  run = run_cli("train --preset shapes-s --device cpu --steps 1 --batch 1 --init-from " +
+                (root / "one" / "model").string() + " --out " + (root / "s").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("'s network differs from shapes-s's: dit."), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(root / "s"));
+}
+
+// A resume compares what it is told with what the run does: --max-objects at the preset's value
+// (the checkpoint's 0) is the run's own; --steps before the run's step is said so before any
+// --cooldown arithmetic on it.
+TEST(CliTrain, ResumeChecksCompareWhatTheRunDoes) {
+  const std::filesystem::path root = test::scratch_dir("cli-train-resume-checks");
+  const std::string out = (root / "run").string();
+  CliRun run = run_cli("train --preset shapes-tiny --device cpu --steps 3 --batch 1 --out " + out);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  run = run_cli("train --device cpu --steps 4 --max-objects 1 --out " + out);  // shapes-tiny's own
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("resuming shapes-tiny"), std::string::npos) << run.output;
+  run = run_cli("train --device cpu --steps 5 --max-objects 2 --out " + out);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("max objects 1,"), std::string::npos) << run.output;
+  run = run_cli("train --device cpu --continue-from " + out + "/model --steps 2 --cooldown 1 --out " +
+                (root / "next").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("--steps 2 is before this run's step 4"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(root / "next"));
+}
+
+// A run that holds a folder but has saved nothing yet: a second `svgear train` there is told that
+// the folder is in use, not that it lacks --preset.
+TEST(CliTrain, AFolderInUseIsSaidSoBeforeTheFirstSave) {
+  const std::filesystem::path out = test::scratch_dir("cli-train-in-use") / "run";
+  std::filesystem::create_directories(out);
+  const FolderLock busy(out, "another `svgear train`");
+  const CliRun run = run_cli("train --device cpu --steps 2 --out " + out.string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("another `svgear train` is using " + out.string()), std::string::npos) << run.output;
+}
+
+// The last step on a --checkpoint-every boundary is saved once, not again at the end: each save
+// commits checkpoint/state.json by a rename, which inotify counts.
+TEST(CliTrain, TheLastCheckpointIsWrittenOnce) {
+  const std::filesystem::path out = test::scratch_dir("cli-train-saves") / "run";
+  std::filesystem::create_directories(out / "checkpoint");  // an empty one is a new run's
+  const auto saves = [&](const std::string& options) {
+    const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    EXPECT_GE(fd, 0);
+    EXPECT_GE(::inotify_add_watch(fd, (out / "checkpoint").c_str(), IN_MOVED_TO), 0);
+    const CliRun run =
+        run_cli("train --preset shapes-tiny --device cpu --batch 1 " + options + " --out " + out.string());
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    int commits = 0;
+    alignas(inotify_event) char buffer[1 << 16];
+    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) {
+      for (char* p = buffer; p < buffer + n;) {
+        const auto* event = reinterpret_cast<const inotify_event*>(p);
+        if (event->len > 0 && std::string(event->name) == "state.json") ++commits;
+        p += sizeof(inotify_event) + event->len;
+      }
+    }
+    ::close(fd);
+    return commits;
+  };
+  EXPECT_EQ(saves("--steps 2 --checkpoint-every 2"), 1);
+  EXPECT_EQ(saves("--steps 5 --checkpoint-every 2"), 2);  // step 4, then the last step
+  // Step 6 is saved inside the loop before its log line (neither --log-every's nor --steps'): the
+  // line still reaches loss.tsv, without a second checkpoint.
+  EXPECT_EQ(saves("--steps 8 --stop-at 6 --checkpoint-every 3"), 1);
+  std::ifstream log(out / "loss.tsv");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(log, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u) << "header + steps 2, 5 and 6";
+  EXPECT_EQ(lines[3].substr(0, 2), "6\t");
 }
 
 // svgear eval on a freshly trained tiny model: every prompt generated dense and with SVG-EAR,
