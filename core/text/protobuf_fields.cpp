@@ -4,7 +4,8 @@
 
 namespace svgear {
 
-std::vector<std::string_view> protobuf_bytes_fields(std::string_view message, uint32_t field) {
+void for_each_protobuf_field(std::string_view message,
+                             const std::function<void(uint32_t, int, uint64_t, std::string_view)>& visit) {
   const auto fail = [] { throw UserError("a malformed protobuf message"); };
   size_t i = 0;
   const auto varint = [&] {
@@ -16,27 +17,40 @@ std::vector<std::string_view> protobuf_bytes_fields(std::string_view message, ui
       if (!(byte & 0x80)) return value;
     }
   };
-  const auto skip = [&](uint64_t bytes) {
+  const auto take = [&](uint64_t bytes) {
     if (bytes > message.size() - i) fail();
+    const std::string_view out = message.substr(i, size_t(bytes));
     i += size_t(bytes);
+    return out;
   };
-  std::vector<std::string_view> found;
+  const auto little_endian = [](std::string_view bytes) {
+    uint64_t value = 0;
+    for (size_t k = 0; k < bytes.size(); ++k) value |= uint64_t(static_cast<unsigned char>(bytes[k])) << (8 * k);
+    return value;
+  };
   while (i < message.size()) {
     const uint64_t key = varint();
-    switch (key & 7) {
-      case 0: varint(); break;
-      case 1: skip(8); break;
-      case 5: skip(4); break;
+    const auto field = uint32_t(key >> 3);
+    const int wire = int(key & 7);
+    switch (wire) {
+      case 0: visit(field, wire, varint(), {}); break;
+      case 1: visit(field, wire, little_endian(take(8)), {}); break;
+      case 5: visit(field, wire, little_endian(take(4)), {}); break;
       case 2: {
         const uint64_t length = varint();
-        const size_t start = i;
-        skip(length);
-        if ((key >> 3) == field) found.push_back(message.substr(start, size_t(length)));
+        visit(field, wire, 0, take(length));
         break;
       }
       default: fail();  // groups (3, 4) are not in SentencePiece's messages
     }
   }
+}
+
+std::vector<std::string_view> protobuf_bytes_fields(std::string_view message, uint32_t field) {
+  std::vector<std::string_view> found;
+  for_each_protobuf_field(message, [&](uint32_t f, int wire, uint64_t, std::string_view bytes) {
+    if (f == field && wire == 2) found.push_back(bytes);
+  });
   return found;
 }
 

@@ -60,56 +60,6 @@ inline const std::vector<std::string>& spiece_fuzz_prompts() {
 
 namespace detail {
 
-// Calls visit(field, wire_type, varint_or_fixed, bytes) for each field of a protobuf message;
-// throws UserError when it is malformed (as protobuf_bytes_fields does).
-inline void for_each_protobuf_field(
-    std::string_view message,
-    const std::function<void(uint32_t, int, uint64_t, std::string_view)>& visit) {
-  const auto fail = [] { throw UserError("a malformed protobuf message"); };
-  size_t i = 0;
-  const auto varint = [&] {
-    uint64_t value = 0;
-    for (int shift = 0;; shift += 7) {
-      if (i >= message.size() || shift > 63) fail();
-      const auto byte = static_cast<unsigned char>(message[i++]);
-      value |= uint64_t(byte & 0x7F) << shift;
-      if (!(byte & 0x80)) return value;
-    }
-  };
-  const auto take = [&](uint64_t bytes) {
-    if (bytes > message.size() - i) fail();
-    const std::string_view out = message.substr(i, size_t(bytes));
-    i += size_t(bytes);
-    return out;
-  };
-  while (i < message.size()) {
-    const uint64_t key = varint();
-    const auto field = uint32_t(key >> 3);
-    const int wire = int(key & 7);
-    switch (wire) {
-      case 0: visit(field, wire, varint(), {}); break;
-      case 1: {
-        uint64_t v = 0;
-        std::memcpy(&v, take(8).data(), 8);
-        visit(field, wire, v, {});
-        break;
-      }
-      case 5: {
-        uint32_t v = 0;
-        std::memcpy(&v, take(4).data(), 4);
-        visit(field, wire, v, {});
-        break;
-      }
-      case 2: {
-        const uint64_t length = varint();
-        visit(field, wire, 0, take(length));
-        break;
-      }
-      default: fail();
-    }
-  }
-}
-
 // ModelProto → UnigramModel, as Hugging Face's converter does: pieces (1) with their piece (1),
 // score (2, float) and type (3: 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte; control,
 // unknown and unused are not matched from text), byte_fallback from trainer_spec (2) field 35,

@@ -6,35 +6,26 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "core/text/sentencepiece_model.h"
 #include "core/user_error.h"
 #include "svgear/build_config.h"
+#include "tests/support/fuzz_corpus.h"
 #include "tests/fuzz/sentencepiece_model_input.h"
 
 namespace svgear {
 namespace {
 
 TEST(SentencePieceFuzzCorpus, EveryInputLoadsOrThrowsUserError) {
-  const std::filesystem::path corpus =
-      std::filesystem::path(SVGEAR_SOURCE_DIR) / "tests/text/fuzz_corpus";
-  ASSERT_TRUE(std::filesystem::is_directory(corpus)) << corpus;
-  int inputs = 0;
-  for (const auto& item : std::filesystem::directory_iterator(corpus)) {
-    if (!item.is_regular_file()) continue;
-    ++inputs;
-    std::ifstream in(item.path(), std::ios::binary);
-    const std::string bytes(std::istreambuf_iterator<char>(in), {});
-    const std::string label = "'" + item.path().filename().string() + "'";
-    const bool valid = item.path().filename().string().starts_with("valid-");
+  for (const test::CorpusInput& input : test::fuzz_corpus("tests/text/fuzz_corpus", 5)) {
+    const std::string label = "'" + input.name + "'";
+    const bool valid = input.name.starts_with("valid-");
     SCOPED_TRACE(label);
     try {
-      fuzz::exercise_spiece_model(bytes, label);
+      fuzz::exercise_spiece_model(input.bytes, label);
       EXPECT_TRUE(sentencepiece_available()) << "loaded without SentencePiece";
     } catch (const UserError& e) {
       EXPECT_FALSE(valid && sentencepiece_available()) << e.what();
@@ -45,7 +36,6 @@ TEST(SentencePieceFuzzCorpus, EveryInputLoadsOrThrowsUserError) {
       ADD_FAILURE() << "threw something other than UserError: " << e.what();
     }
   }
-  EXPECT_GE(inputs, 5) << "the corpus in " << corpus << " is missing";
 }
 
 }  // namespace

@@ -3,37 +3,25 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <string>
 
 #include "core/weights/safetensors_header.h"
-#include "svgear/build_config.h"
+#include "tests/support/fuzz_corpus.h"
 
 namespace svgear {
 namespace {
 
 TEST(SafetensorsFuzzCorpus, EveryInputParsesOrThrowsWeightsError) {
-  std::filesystem::path corpus =
-      std::filesystem::path(SVGEAR_SOURCE_DIR) / "tests/weights/fuzz_corpus";
-  ASSERT_TRUE(std::filesystem::is_directory(corpus)) << corpus;
-  int inputs = 0;
-  for (const auto& item : std::filesystem::directory_iterator(corpus)) {
-    if (!item.is_regular_file()) continue;
-    ++inputs;
-    std::ifstream in(item.path(), std::ios::binary);
-    std::string bytes(std::istreambuf_iterator<char>(in), {});
-    std::string label = item.path().filename().string();
-    SCOPED_TRACE(label);
+  for (const test::CorpusInput& input : test::fuzz_corpus("tests/weights/fuzz_corpus", 10)) {
+    SCOPED_TRACE(input.name);
     try {
-      parse_safetensors_header(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), label);
+      parse_safetensors_header(reinterpret_cast<const uint8_t*>(input.bytes.data()), input.bytes.size(), input.name);
     } catch (const WeightsError& e) {
-      EXPECT_NE(std::string(e.what()).find(label), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(input.name), std::string::npos) << e.what();
     } catch (const std::exception& e) {
       ADD_FAILURE() << "threw something other than WeightsError: " << e.what();
     }
   }
-  EXPECT_GE(inputs, 10) << "the corpus in " << corpus << " is missing";
 }
 
 }  // namespace
