@@ -383,6 +383,12 @@ int cmd_train(int argc, char** argv) {
   // the log loss.tsv holds (none: a resume's trimmed log is yet to be written).
   bool checkpoint_current = resuming;
   size_t saved_log = 0;
+  // Whether checkpoint/ holds a step of this run to resume from: a resumed run's, or one saved since
+  // (a run from --continue-from starts past step 0 with none).
+  bool checkpoint_saved = resuming;
+  const auto checkpoint_kept = [&] {
+    return checkpoint_saved ? " (the checkpoint of step " + std::to_string(saved_step) + " is kept)" : std::string();
+  };
   // A loss that is NaN or infinite has spoilt the weights: neither saved nor exported, the run ends.
   auto diverged = [&](const std::string& what) {
     if (made_out) std::filesystem::remove(out, ec);  // a new run that saved nothing leaves no folder
@@ -398,9 +404,15 @@ int cmd_train(int argc, char** argv) {
     if (!trainer.state_is_finite()) throw diverged("the weights or their optimiser state are no longer finite");
     // A second Ctrl-C waits for the checkpoint rather than leaving temporary files beside it.
     const InterruptsHeld held;
-    write_file_atomically(out / "loss.tsv", log);  // first: resumed_loss_log drops what the checkpoint lacks
-    trainer.save_checkpoint(checkpoint);
+    try {
+      write_file_atomically(out / "loss.tsv", log);  // first: resumed_loss_log drops what the checkpoint lacks
+      trainer.save_checkpoint(checkpoint);
+    } catch (const UserError& e) {
+      // A full disk, say: the earlier checkpoint stays whole (state.json is replaced last).
+      throw UserError(e.what() + checkpoint_kept());
+    }
     saved_step = trainer.steps_done();
+    checkpoint_saved = true;
     checkpoint_current = true;
     saved_log = log.size();
   };
@@ -430,8 +442,7 @@ int cmd_train(int argc, char** argv) {
       if (made_out) std::filesystem::remove(out, ec);  // as for a divergence: a new run that saved nothing leaves no folder
       throw UserError("out of memory on " + device_description(device) + " at step " +
                       std::to_string(trainer.steps_done() + 1) + " with batch " + std::to_string(trainer.recipe().batch) +
-                      ": lower --batch" + (saved_step > 0 ? " (the checkpoint of step " + std::to_string(saved_step) +
-                                                                " is kept)" : ""));
+                      ": lower --batch" + checkpoint_kept());
     }
   };
   while (trainer.steps_done() < stop_at && !cancel.is_cancelled() && !out_of_time()) {

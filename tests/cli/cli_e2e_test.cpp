@@ -866,6 +866,13 @@ TEST(CliTrain, OutOfMemorySaysWhatToLower) {
   run = test::run_cli_in_memory(train + (root / "small").string() + " --batch 1", kGiB);
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_TRUE(std::filesystem::exists(root / "small" / "model" / "model.safetensors")) << run.output;
+  // A run from an export starts past step 0 without a checkpoint of its own: none is said to be kept.
+  run = test::run_cli_in_memory("train --continue-from " + (root / "small" / "model").string() +
+                                    " --device cpu --steps 2 --batch 2048 --out " + (root / "continued").string(),
+                                kGiB);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find(" at step 2 with batch 2048: lower --batch\n"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(root / "continued"));
 }
 
 // svgear bench step refuses, before any work, steps that do not fit in the schedule (they sit past
