@@ -875,6 +875,25 @@ TEST(CliTrain, OutOfMemorySaysWhatToLower) {
   EXPECT_FALSE(std::filesystem::exists(root / "continued"));
 }
 
+// A checkpoint that cannot be written (here a file-size limit, as a full disk fails it) ends the run
+// with exit 2, saying the earlier checkpoint is kept; it is whole, and the same command resumes it.
+TEST(CliTrain, AFailedCheckpointWriteKeepsTheEarlierOne) {
+  const std::filesystem::path run_folder = test::scratch_dir("cli-train-full-disk") / "run";
+  const std::string train = "train --preset shapes-tiny --device cpu --checkpoint-every 2 --out " + run_folder.string();
+  CliRun run = run_cli(train + " --steps 2");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  // 64 KiB: the loss log and state.json fit, a shapes-tiny checkpoint's shard (~1.6 MB) does not.
+  run = test::run_cli_with_file_size_limit(train + " --steps 4", 64 * 1024);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("(the checkpoint of step 2 is kept)"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("internal error"), std::string::npos) << run.output;
+  run = run_cli(train + " --steps 4");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("step 4\t"), std::string::npos) << run.output;
+  const nlohmann::json state = nlohmann::json::parse(std::ifstream(run_folder / "checkpoint" / "state.json"));
+  EXPECT_EQ(state["step"], 4) << state.dump();
+}
+
 // svgear bench step refuses, before any work, steps that do not fit in the schedule (they sit past
 // its dense warm-up; the schedule used to be lengthened without a word, timing and estimating
 // another one than asked for), a count past the longest schedule (2147483647 overflowed), a mode

@@ -13,9 +13,9 @@
 namespace svgear::test {
 namespace {
 
-// `address_space`: the child's RLIMIT_AS in bytes, 0 for none.
+// `address_space`, `file_size`: the child's RLIMIT_AS and RLIMIT_FSIZE in bytes, 0 for none.
 CliRun run_svgear(const std::string& arguments, const std::string& interrupt_after, int signal,
-                  uint64_t address_space) {
+                  uint64_t address_space, uint64_t file_size = 0) {
   CliRun run;
   int fds[2];
   if (::pipe(fds) != 0) return run;
@@ -33,6 +33,11 @@ CliRun run_svgear(const std::string& arguments, const std::string& interrupt_aft
     if (address_space > 0 && ::getrlimit(RLIMIT_AS, &limit) == 0 && rlim_t(address_space) < limit.rlim_max) {
       limit.rlim_cur = rlim_t(address_space);  // the soft limit: lowering it needs no privilege
       if (::setrlimit(RLIMIT_AS, &limit) != 0) ::_exit(127);
+    }
+    if (file_size > 0 && ::getrlimit(RLIMIT_FSIZE, &limit) == 0 && rlim_t(file_size) < limit.rlim_max) {
+      limit.rlim_cur = rlim_t(file_size);
+      if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(127);
+      ::signal(SIGXFSZ, SIG_IGN);  // kept across exec: a write past the limit fails (EFBIG), as on a full disk
     }
     ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
@@ -74,6 +79,10 @@ CliRun run_cli_interrupted(const std::string& arguments, const std::string& inte
 
 CliRun run_cli_in_memory(const std::string& arguments, uint64_t bytes) {
   return run_svgear(arguments, "", SIGINT, mapped_bytes() + bytes);
+}
+
+CliRun run_cli_with_file_size_limit(const std::string& arguments, uint64_t bytes) {
+  return run_svgear(arguments, "", SIGINT, 0, bytes);
 }
 
 GenerationResult generate_through_the_api(Model& model, const std::string& prompt, uint64_t seed, int steps) {

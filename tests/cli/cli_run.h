@@ -24,6 +24,10 @@ CliRun run_cli_interrupted(const std::string& arguments, const std::string& inte
 // fails at once, as on a machine with that much memory free, whatever this machine has.
 CliRun run_cli_in_memory(const std::string& arguments, uint64_t bytes);
 
+// The same with no file svgear writes allowed past `bytes` (RLIMIT_FSIZE, SIGXFSZ ignored): a write
+// past it fails as on a full disk.
+CliRun run_cli_with_file_size_limit(const std::string& arguments, uint64_t bytes);
+
 // What `svgear generate --prompt <prompt> --seed <seed> --steps <steps> --frames 5 --size 48x32`
 // (the tests' tiny clip) asks of `model`, run through the Generator API without previews, as the
 // CLI runs it: to compare with the CLI's output. A failed run fails the calling test.
