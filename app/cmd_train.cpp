@@ -379,9 +379,7 @@ int cmd_train(int argc, char** argv) {
   at::Tensor loss_sum;
   int64_t losses = 0, first_step = trainer.steps_done();
   int64_t saved_step = trainer.steps_done();
-  // Whether checkpoint/ holds the current step (a resumed run's until it trains), and how much of
-  // the log loss.tsv holds (none: a resume's trimmed log is yet to be written).
-  bool checkpoint_current = resuming;
+  // How much of the log loss.tsv holds (none: a resume's trimmed log is yet to be written).
   size_t saved_log = 0;
   // Whether checkpoint/ holds a step of this run to resume from: a resumed run's, or one saved since
   // (a run from --continue-from starts past step 0 with none).
@@ -413,7 +411,6 @@ int cmd_train(int argc, char** argv) {
     }
     saved_step = trainer.steps_done();
     checkpoint_saved = true;
-    checkpoint_current = true;
     saved_log = log.size();
   };
   auto out_of_time = [&] {
@@ -447,7 +444,6 @@ int cmd_train(int argc, char** argv) {
   };
   while (trainer.steps_done() < stop_at && !cancel.is_cancelled() && !out_of_time()) {
     const at::Tensor loss = checked_step();
-    checkpoint_current = false;
     loss_sum = losses == 0 ? loss : loss_sum.add(loss);
     ++losses;
     const int64_t step = trainer.steps_done();
@@ -456,7 +452,7 @@ int cmd_train(int argc, char** argv) {
   }
   log_line();
   // A step that --checkpoint-every has just saved is not saved again: at most its log line is left.
-  if (!checkpoint_current) {
+  if (!checkpoint_saved || saved_step != trainer.steps_done()) {
     save();
   } else if (log.size() != saved_log) {
     const InterruptsHeld held;

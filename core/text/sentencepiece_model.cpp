@@ -47,14 +47,13 @@ void check_size(uintmax_t size, const std::string& source) {
 // builder throw its own exception: a zero-length key, keys out of order).
 void check_model(const std::string& proto, const std::string& source) {
   check_size(proto.size(), source);
-  std::string fault;
   try {
     // ModelProto's pieces (1), each a SentencePiece whose piece is field 1.
     int index = 0;
     for (std::string_view piece : protobuf_bytes_fields(proto, 1)) {
       for (std::string_view text : protobuf_bytes_fields(piece, 1)) {
-        if (fault.empty() && text.find('\0') != std::string_view::npos) {
-          fault = "its piece " + std::to_string(index) + " holds a NUL byte";
+        if (text.find('\0') != std::string_view::npos) {
+          throw UserError("its piece " + std::to_string(index) + " holds a NUL byte");
         }
       }
       ++index;
@@ -71,7 +70,6 @@ void check_model(const std::string& proto, const std::string& source) {
   } catch (const UserError& e) {
     refuse(source, e.what());
   }
-  if (!fault.empty()) refuse(source, fault);
 }
 
 std::string read_model_file(const std::filesystem::path& path) {
