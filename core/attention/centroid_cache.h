@@ -57,6 +57,12 @@ class CentroidCache {
                       KMeansPoints points = KMeansPoints::Skip);
 
   void clear() { entries_.clear(); }
+  // Takes over `other`'s entries, steps included, replacing this cache's; `other` is left empty.
+  // Wan2.2-A14B's low-noise expert continues from the high-noise expert's centroids at the switch.
+  void take_entries_from(CentroidCache& other) {
+    entries_ = std::move(other.entries_);
+    other.entries_.clear();
+  }
   bool contains(int layer, CfgBranch branch) const { return entries_.count({layer, branch}) != 0; }
 
  private:

@@ -69,6 +69,8 @@ at::Tensor DenseBackend::forward(const at::Tensor& q, const at::Tensor& k, const
     try {
       CudnnFirstGuard guard;
       return at::scaled_dot_product_attention(q, k, v);
+    } catch (const c10::OutOfMemoryError&) {
+      throw;  // the size, not cuDNN: the caller says what to lower, and the next call may fit
     } catch (const c10::Error&) {
       // A cuDNN build or runtime failure (e.g. an unsupported graph); the default order below
       // never chooses cuDNN before flash / memory-efficient attention.

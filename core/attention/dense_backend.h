@@ -23,6 +23,8 @@ class DenseBackend : public AttentionBackend {
   // q, k, v: [B, H, N, d] (k and v may have another N). Returns o: [B, H, N_q, d] in q's dtype.
   at::Tensor forward(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                      const AttentionCall& call) override;
+  // Whether a CUDA bf16/fp16 call still asks for cuDNN first (false once cuDNN itself failed).
+  bool tries_cudnn() const { return !cudnn_failed_; }
 
  private:
   // Set once cuDNN attention threw: later calls go straight to ATen's default order.

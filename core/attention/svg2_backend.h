@@ -37,6 +37,11 @@ class Svg2Backend : public AttentionBackend {
   // Sends a RoutingTrace per selected (layer, head) of every sparse call to `sink` (not owned;
   // nullptr stops tracing). Tracing synchronises the device between phases to time them.
   void set_trace(const TraceOptions& options, RoutingTraceSink* sink);
+  // The next calls warm-start each layer from `previous`'s centroids, where `previous` stopped; it
+  // keeps none. Wan2.2-A14B's expert switch: the reference attaches one processor (one cache) to
+  // block l of both experts [spec §2.2, P4], so the low-noise expert's first sparse step does not
+  // cluster from scratch.
+  void continue_clustering_from(Svg2Backend& previous) { cache_.take_entries_from(previous.cache_); }
 
  protected:
   // Wall-clock time between phases. When enabled it synchronises the device first, so the laps

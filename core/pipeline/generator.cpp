@@ -16,6 +16,7 @@
 #include "core/io/file_system_trouble.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/out_of_memory.h"
+#include "core/pipeline/time_left.h"
 #include "core/sampling/classifier_free_guidance.h"
 #include "core/sampling/seeded_noise.h"
 #include "core/user_error.h"
@@ -70,7 +71,8 @@ class StepTraces : public RoutingTraceSink {
 struct Expert {
   WanDiT* dit = nullptr;
   std::unique_ptr<AttentionBackend> attention;
-  Svg2Backend* traced = nullptr;          // `attention` when its routing is traced
+  Svg2Backend* sparse = nullptr;          // `attention`'s SVG2 / SVG-EAR backend, if sparse
+  Svg2Backend* traced = nullptr;          // `sparse` when its routing is traced
   AttentionRecorder* recorder = nullptr;  // inside `attention` with a dump_attention
   double guidance = 1.0;
   const char* name = "";
@@ -156,18 +158,19 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   const c10::Device device = model_.device;
   WanDiT& dit = *model_.dit;
   const int num_steps = *r.steps;
-  // One DiT, or Wan2.2-A14B's two experts: each with its own backend, so that a centroid cache
-  // warm-starts a layer from the same expert's previous step, as the reference's per-model
-  // attention processors do.
+  // One DiT, or Wan2.2-A14B's two experts: each with its own backend (its traces, its dump); the
+  // low-noise expert's takes over the high-noise expert's centroids at the switch (below).
   std::vector<Expert> experts;
-  experts.push_back({&dit, nullptr, nullptr, nullptr, *r.guidance, "high-noise"});
+  experts.push_back({&dit, nullptr, nullptr, nullptr, nullptr, *r.guidance, "high-noise"});
   if (model_.low_noise_dit) {
-    experts.push_back({model_.low_noise_dit.get(), nullptr, nullptr, nullptr, *r.low_noise_guidance, "low-noise"});
+    experts.push_back({model_.low_noise_dit.get(), nullptr, nullptr, nullptr, nullptr, *r.low_noise_guidance, "low-noise"});
   }
   for (Expert& expert : experts) {
     expert.attention = make_attention_backend(r.attention, device);
-    // Only the sparse backends decide anything worth tracing (SvgEarBackend derives from Svg2Backend).
-    expert.traced = r.routing_trace.enabled ? dynamic_cast<Svg2Backend*>(expert.attention.get()) : nullptr;
+    // Only the sparse backends cluster or decide anything worth tracing (SvgEarBackend derives from
+    // Svg2Backend).
+    expert.sparse = dynamic_cast<Svg2Backend*>(expert.attention.get());
+    expert.traced = r.routing_trace.enabled ? expert.sparse : nullptr;
     if (r.dump_attention) {
       // The dump's step belongs to one expert: only its recorder writes.
       auto wrapped = std::make_unique<AttentionRecorder>(std::move(expert.attention), r.dump_attention->path,
@@ -242,9 +245,17 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   }
 
   const auto loop_start = Clock::now();
+  int previews = 0;
+  double first_preview_ms = 0.0;
   for (int i = 0; i < num_steps; ++i) {
     cancel.throw_if_cancelled();
     const Expert& expert = experts[i < first_low_noise ? 0 : 1];
+    // The reference's experts share one centroid cache per layer [spec §2.2, P4]: the low-noise
+    // expert's first sparse step warm-starts from the high-noise expert's last, instead of paying
+    // k-means's 50-iteration init again in mid-run (or never being warmed by --kmeans-in-warmup).
+    if (i == first_low_noise && i > 0 && experts[1].sparse) {
+      experts[1].sparse->continue_clustering_from(*experts[0].sparse);
+    }
     // With the idle expert in host memory, the switch moves the weights (upstream's offload_model);
     // outside the step's time, which stays comparable with the other steps.
     const auto move_start = Clock::now();
@@ -302,7 +313,10 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     if (want_preview) {
       const auto preview_start = Clock::now();
       result.video = model_.decoder->preview(x0_estimate, *r.fps);
-      result.timings.preview_ms += ms_since(preview_start);
+      const double preview_ms = ms_since(preview_start);
+      if (previews == 0) first_preview_ms = preview_ms;
+      ++previews;
+      result.timings.preview_ms += preview_ms;
     }
     undecoded_estimate = want_preview ? at::Tensor() : x0_estimate;
     result.steps_done = i + 1;
@@ -310,7 +324,8 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     result.timings.step_ms.push_back(step_ms);
     const double elapsed = ms_since(loop_start);
     sink.on_step({i, num_steps, timestep, step_ms, result.timings.text_encode_ms + elapsed,
-                  elapsed / (i + 1) * (num_steps - i - 1)});
+                  time_left_ms(result.timings.step_ms, num_steps, r.preview_every, previews, first_preview_ms,
+                               result.timings.preview_ms)});
     if (!step_traces.traces.empty()) {
       sink.on_routing({i, num_steps, model_.manifest.dit.num_layers, model_.manifest.dit.num_heads,
                        grid_frames, grid_height, grid_width, model_.manifest.temporal_factor,

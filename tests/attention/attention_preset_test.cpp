@@ -24,6 +24,24 @@ std::string error_of(const nlohmann::json& j) {
   return "";
 }
 
+// The defaults are the spec's numbers (../shared/reference/svg-ear-spec.md §2.1–§2.8, §3.4, §3.6),
+// written out here rather than taken from the code, so that a changed default fails.
+TEST(AttentionConfig, DefaultsAreTheSpecs) {
+  const AttentionConfig c;
+  EXPECT_EQ(c.mode, AttentionMode::Dense);  // sparse attention is asked for
+  EXPECT_EQ(c.q_clusters, 200);
+  EXPECT_EQ(c.k_clusters, 1000);
+  EXPECT_EQ(c.top_p, 0.9);
+  EXPECT_EQ(c.min_kc_ratio, 0.10);
+  EXPECT_EQ(c.guaranteed_ratio, 0.05);
+  EXPECT_EQ(c.gamma, 1.0);
+  EXPECT_EQ(c.kmeans_init_iters, 50);
+  EXPECT_EQ(c.kmeans_step_iters, 2);
+  EXPECT_EQ(c.dense_warmup_steps, 0.2);
+  EXPECT_EQ(c.dense_layers, 0.03);
+  EXPECT_FALSE(c.kmeans_in_warmup);
+}
+
 TEST(AttentionPreset, NamedPresetsTradeBudgetAndWarmUp) {
   const AttentionConfig quality = named_attention_preset("quality");
   const AttentionConfig balanced = named_attention_preset("balanced");

@@ -236,6 +236,40 @@ TEST(WanA14b, EachStepRunsOnItsExpertWithItsGuidance) {
   EXPECT_EQ(first_low_noise_step({999.0, 875.0, 874.0}, 0.875), 2);
 }
 
+// The experts share each layer's k-means centroids, as the reference's one attention processor per
+// layer does [spec §2.2, P4]: the low-noise expert's first sparse step continues the high-noise
+// expert's clustering. With the same weights in both, the pair's SVG-EAR video is then the single
+// DiT's bit for bit; a low-noise expert that clustered afresh (k-means's init) gives another.
+TEST(WanA14b, TheLowNoiseExpertContinuesTheClustering) {
+  const auto root = test::scratch_dir("wan_a14b_clustering");
+  const auto twins = test::write_tiny_wan_a14b_diffusers(root / "twins");
+  fs::remove_all(twins / "transformer_2");
+  fs::copy(twins / "transformer", twins / "transformer_2", fs::copy_options::recursive);
+  const auto single_folder = test::write_tiny_wan_diffusers(root / "single");
+
+  GenerationRequest request = tiny_request(4, 5.0);
+  ASSERT_GT(first_low_noise_step(make_flow_schedule(4, 5.0).timesteps, 0.875), 1);  // a warm high-noise step first
+  request.guidance = 4.0;
+  request.attention.mode = AttentionMode::SvgEar;
+  request.attention.q_clusters = 3;  // of 12 tokens
+  request.attention.k_clusters = 5;
+  request.attention.top_p = 0.5;
+  request.attention.dense_warmup_steps = 0.0;
+  GenerationRequest pair_request = request;
+  pair_request.low_noise_guidance = 4.0;
+  LogSink ignored;
+  auto pair = Model::load(twins, c10::Device(c10::kCPU));
+  auto single = Model::load(single_folder, c10::Device(c10::kCPU));
+  const GenerationResult from_pair = generate(*pair, pair_request, ignored);
+  const GenerationResult from_single = generate(*single, request, ignored);
+  EXPECT_TRUE(same_video(from_pair.video, from_single.video));
+  // Sparse attention shapes the video here (top_p 0.5 skips blocks), so equal videos are not
+  // the dense ones.
+  GenerationRequest dense = request;
+  dense.attention = AttentionConfig{};
+  EXPECT_FALSE(same_video(generate(*single, dense, ignored).video, from_single.video));
+}
+
 TEST(WanA14b, TheLowNoiseGuidanceBelongsToAPair) {
   const auto root = test::scratch_dir("wan_a14b_request");
   const ModelManifest pair = read_wan_manifest(test::write_tiny_wan_a14b_comfy(root / "pair"));
