@@ -184,7 +184,12 @@ void Svg2Backend::emit_traces(const at::Tensor& q, const at::Tensor& k, const at
   at::Tensor k_labels = clusters.k.labels.to(at::kCPU, at::kInt).contiguous();
   at::Tensor q_sizes = clusters.q.sizes.to(at::kCPU, at::kLong).contiguous();
   at::Tensor k_sizes = clusters.k.sizes.to(at::kCPU, at::kLong).contiguous();
-  at::Tensor block_map = routed.block_mask.reshape({bh, -1}).to(at::kCPU, at::kByte).contiguous();
+  // An empty query cluster computes nothing, though routing (like the reference's) keeps its row's
+  // most probable blocks: the map shows none for it, so a trace never claims work for no tokens.
+  at::Tensor block_map = (routed.block_mask & (clusters.q.sizes > 0).unsqueeze(2))
+                             .reshape({bh, -1})
+                             .to(at::kCPU, at::kByte)
+                             .contiguous();
 
   for (int64_t bi = 0; bi < b; ++bi) {
     for (int64_t hi = 0; hi < h; ++hi) {

@@ -424,6 +424,48 @@ TEST(SparseBackend, TracesSelectedHeadsWithAudit) {
   }
 }
 
+// Two distinct queries among 64 tokens and 6 query clusters: at least four clusters are empty. A
+// trace's block map routes no block of an empty query cluster (nothing is computed there), and at
+// least one of every other, on each device.
+TEST(SparseBackend, TracesRouteNothingForEmptyQueryClusters) {
+  for (const at::Device device : devices()) {
+    for (AttentionMode mode : {AttentionMode::Svg2, AttentionMode::SvgEar}) {
+      at::manual_seed(17);
+      const at::TensorOptions options = at::TensorOptions().device(device).dtype(
+          device.is_cuda() ? at::kBFloat16 : at::kFloat);
+      at::Tensor two = at::randn({2, 16}).to(options);
+      at::Tensor q = two.index_select(0, (at::arange(64) % 2).to(device)).reshape({1, 1, 64, 16}).contiguous();
+      at::Tensor k = at::randn({1, 1, 64, 16}).to(options);
+      at::Tensor v = at::randn({1, 1, 64, 16}).to(options);
+      AttentionConfig config = small_config(mode);
+      config.q_clusters = 6;
+      config.k_clusters = 8;
+      std::unique_ptr<Svg2Backend> backend = mode == AttentionMode::Svg2 ? std::make_unique<Svg2Backend>(config)
+                                                                         : std::make_unique<SvgEarBackend>(config);
+      CollectingSink sink;
+      TraceOptions trace;
+      trace.enabled = true;
+      backend->set_trace(trace, &sink);
+      backend->forward(q, k, v, sparse_call());
+      ASSERT_EQ(sink.traces.size(), 1u);
+      const RoutingTrace& t = sink.traces[0];
+      ASSERT_EQ(t.q_sizes.size(), 6u);
+      int empty = 0;
+      for (int i = 0; i < 6; ++i) {
+        int routed = 0;
+        for (int j = 0; j < 8; ++j) routed += t.block_map[i * 8 + j];
+        if (t.q_sizes[i] == 0) {
+          ++empty;
+          EXPECT_EQ(routed, 0) << attention_mode_name(mode) << " on " << device << ", query cluster " << i;
+        } else {
+          EXPECT_GT(routed, 0) << attention_mode_name(mode) << " on " << device << ", query cluster " << i;
+        }
+      }
+      EXPECT_GE(empty, 4);
+    }
+  }
+}
+
 // Issue 4's CUDA-graph-friendly call: a warm SVG-EAR call captured in a CUDA graph (capture fails on
 // any host synchronisation; the graph replays the captured buffers, so their addresses must not
 // change) and replayed with each step's inputs copied into the captured ones gives what eager calls
