@@ -141,7 +141,14 @@ int GenerationWorker::loadModel(const QString& folder, const ModelPlacement& pla
       Q_EMIT modelLoadCancelled(folder, number);
     };
     if (token->is_cancelled()) {  // before it started: a newer choice's load says nothing of this one
-      if (cancel_.is_cancelled()) cancelled_by_user();
+      if (cancel_.is_cancelled()) {
+        // Esc while it waited (behind a run, or a run's library entry being written): the window now
+        // says no model is loaded, so the model before goes, as load() frees it. A newer choice's
+        // load frees it itself.
+        model_.reset();
+        model_folder_.clear();
+        cancelled_by_user();
+      }
       return;
     }
     try {
@@ -345,6 +352,7 @@ std::optional<MeasuredRun> dense_run(GenerationWorker& worker, Model& model, con
     Q_EMIT worker.logLine(QString("reusing the cached dense run in %1 (same request, model and device)")
                               .arg(QString::fromStdString(dir.string())));
     reused = true;
+    Q_EMIT worker.denseRunCached(true);
     return MeasuredRun{std::move(cached->frames), std::move(cached->record)};
   }
   reused = false;
@@ -353,12 +361,17 @@ std::optional<MeasuredRun> dense_run(GenerationWorker& worker, Model& model, con
   if (!run) return std::nullopt;
   // A cache that cannot be written costs the next Compare a dense run, not this one.
   const GenerationWorker::WritingGuard writing(worker);
+  bool kept = false;
   try {
     keep_dense_frames(dir, run->video, run->record);
+    kept = true;
     trim_dense_cache(root, kDenseCacheBytes, dir);
   } catch (const std::exception& e) {
-    Q_EMIT worker.logLine(QString("the dense run was not cached: %1").arg(error_text(e)));
+    Q_EMIT worker.logLine((kept ? QString("the compare cache could not be trimmed: %1")
+                                : QString("the dense run was not cached: %1"))
+                              .arg(error_text(e)));
   }
+  Q_EMIT worker.denseRunCached(kept);
   return run;
 }
 

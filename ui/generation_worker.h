@@ -106,6 +106,9 @@ class GenerationWorker : public QObject {
   void librarySaved(const svgear::LibraryEntry& entry);
   // A Compare run starts: `run` is "dense" or the sparse mode, `index` 0 or 1 of the two.
   void compareRunStarted(const QString& run, int index);
+  // The dense run of a Compare or sweep is in the cache for the next one (reused, or written now),
+  // or could not be written there (the log says why).
+  void denseRunCached(bool cached);
   void compareFinished(const svgear::CompareResult& result);
   void sweepRunStarted(double top_p, int index, int total);
   void sweepPoint(const svgear::SweepPoint& point);

@@ -304,14 +304,15 @@ void MainWindow::buildDocks() {
   // so does the start after one closed before it was found (saved as settings/chosen).
   connect(settings_panel_, &SettingsPanel::sizesEdited, this, [this] { settings_chosen_ = true; });
   connect(library_, &LibraryPanel::statusChanged, this, [this](const QString& m) { statusBar()->showMessage(m); });
-  connect(sweep_view_, &SweepView::budgetChosen, this, [this](double top_p) {
+  connect(sweep_view_, &SweepView::budgetChosen, this, [this](const QString& mode, double top_p) {
     // The settings are locked during a run; changing them behind the lock would surprise.
     if (generating_) {
       statusBar()->showMessage(tr("The settings are locked while a run is in progress: choose the budget after it"));
       return;
     }
     AttentionConfig attention = settings_panel_->attention();
-    if (attention.mode == AttentionMode::Dense) attention.mode = AttentionMode::SvgEar;
+    // The point was measured in the sweep's mode: the same top-p in another mode routes otherwise.
+    attention.mode = parse_attention_mode(mode.toStdString());
     attention.top_p = top_p;
     settings_panel_->setAttention(attention);
     // The box may round the budget (it holds 3 decimals, from 0.01): say what the next run uses.
@@ -467,6 +468,7 @@ void MainWindow::connectWorker() {
   connect(worker_, &GenerationWorker::failed, this, [this](const QString& message) { onFailed(message); });
   connect(worker_, &GenerationWorker::compareRunStarted, this,
           [this](const QString& run, int index) { onCompareRunStarted(run, index); });
+  connect(worker_, &GenerationWorker::denseRunCached, this, [this](bool cached) { compare_dense_cached_ = cached; });
   connect(worker_, &GenerationWorker::compareFinished, this,
           [this](const CompareResult& result) { onCompareFinished(result); });
   connect(worker_, &GenerationWorker::sweepRunStarted, this,
@@ -657,6 +659,7 @@ void MainWindow::beginRun(const StudioRequest& request, Work work, const QString
   setGenerating(true);
   work_ = work;
   compare_run_ = -1;
+  compare_dense_cached_ = false;
   run_warnings_.clear();
   supersedeLibraryOpen();  // a library reload still decoding must not replace this run's result
   saveSettings();  // the prompt history and settings so far, whatever becomes of this run or the window
@@ -942,6 +945,9 @@ void MainWindow::onPreview(int step, const SharedVideo& video) {
 }
 
 void MainWindow::onFinished(const SharedVideo& video, double total_ms) {
+  // A run that sent no estimate or trace (a single step) has not taken the panel yet: the earlier
+  // run's traces are not this clip's tokens, so they go, as the first estimate would have cleared them.
+  takeRoutingForThisRun();
   result_ = video;
   result_seed_ = requested_seed_;
   result_partial_ = false;
@@ -958,19 +964,28 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
   step_label_->clear();  // its ETA was the stopped run's; the bar stays where it stopped
   if (work_ == Work::Sweep) {
     setGenerating(false);
-    sweep_view_->showMessage(tr("Sweep cancelled: the points so far are kept"));
+    // Until its first point the view shows the previous sweep's, which stay.
+    sweep_view_->showMessage(!sweep_view_->awaitsFirstPoint()  ? tr("Sweep cancelled: the points so far are kept")
+                             : sweep_view_->points().empty() ? tr("Sweep cancelled before its first point")
+                                                             : tr("Sweep cancelled before its first point: the "
+                                                                  "previous sweep's points are kept"));
     statusBar()->showMessage(tr("Sweep cancelled"));
     return;
   }
   if (work_ == Work::Compare) {
     setGenerating(false);
     compare_view_->showMessage(tr("Compare cancelled"));
-    statusBar()->showMessage(compare_run_ == 1   ? tr("Compare cancelled; its dense run is kept for the next Compare")
-                             : compare_run_ == 0 ? tr("Compare cancelled during its dense run")
-                                                 : tr("Compare cancelled"));
+    statusBar()->showMessage(
+        compare_run_ == 1 && compare_dense_cached_ ? tr("Compare cancelled; its dense run is kept for the next Compare")
+        : compare_run_ == 1 ? tr("Compare cancelled; its dense run could not be cached (see the log), so the next "
+                                 "Compare runs it again")
+        : compare_run_ == 0 ? tr("Compare cancelled during its dense run")
+                            : tr("Compare cancelled"));
     return;
   }
   if (partial) {
+    // Shown as this run's clip: the earlier run's traces go (already gone when a preview came).
+    takeRoutingForThisRun();
     result_ = partial;
     result_seed_ = requested_seed_;
     result_partial_ = true;

@@ -237,6 +237,7 @@ class MainWindow : public QMainWindow {
   // The running Compare's run: -1 before either (loading the model), 0 dense, 1 sparse (the dense
   // one finished or reused).
   int compare_run_ = -1;
+  bool compare_dense_cached_ = false;  // its dense run is in the cache for the next Compare
   uint64_t compare_seed_ = 0;  // the shown comparison's seed, likewise
   uint64_t routing_seed_ = 0;  // the Routing panel's run's (a Compare or a sweep keeps its steps)
   // A Generate (of requested_seed_) started, and none of its previews or traces came yet.

@@ -58,7 +58,7 @@ SweepView::SweepView(QWidget* parent)
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   use_->setObjectName("sweep_use_budget");
   use_->setEnabled(false);
-  use_->setToolTip(tr("Set the settings' budget to the selected row's top-p"));
+  use_->setToolTip(tr("Set the settings' attention mode and budget to the selected row's"));
 
   auto* top = new QHBoxLayout;
   top->addWidget(new QLabel(tr("Budgets:"), this));
@@ -95,27 +95,25 @@ std::vector<double> SweepView::budgets() const {
   return out;
 }
 
-// The previous sweep's points go when the new sweep's first run starts, not before: a sweep
-// refused for its request (an unknown word, a size the model cannot take) loses nothing.
+// The previous sweep's points go when the new sweep's first point arrives, not before: a sweep
+// refused for its request (an unknown word, a size the model cannot take), or failed or cancelled
+// before its first point (in its dense run), loses nothing.
 void SweepView::start(const QString& what) {
-  clear_on_run_ = true;
+  replace_on_point_ = true;
   status_->setText(what);
 }
 
-void SweepView::showRunning(const QString& what) {
-  if (clear_on_run_) {
-    clear_on_run_ = false;
-    points_.clear();
-    table_->setRowCount(0);
-    use_->setEnabled(false);
-    replot();
-  }
-  status_->setText(what);
-}
+void SweepView::showRunning(const QString& what) { status_->setText(what); }
 void SweepView::showMessage(const QString& message) { status_->setText(message); }
 void SweepView::finish(const QString& summary) { status_->setText(summary); }
 
 void SweepView::addPoint(const SweepPoint& p) {
+  if (replace_on_point_) {
+    replace_on_point_ = false;
+    points_.clear();
+    table_->setRowCount(0);
+    use_->setEnabled(false);
+  }
   points_.push_back(p);
   const int row = table_->rowCount();
   table_->insertRow(row);
@@ -130,7 +128,8 @@ int SweepView::plottedPoints() const { return graph_->dataCount(); }
 
 void SweepView::chooseRow(int row) {
   if (row < 0 || row >= int(points_.size())) return;
-  Q_EMIT budgetChosen(points_[size_t(row)].top_p);
+  const SweepPoint& p = points_[size_t(row)];
+  Q_EMIT budgetChosen(QString::fromStdString(p.mode), p.top_p);
 }
 
 void SweepView::replot() {

@@ -1,7 +1,7 @@
 #pragma once
 // SweepView: a Pareto sweep's result — speedup per denoising step (x) against PSNR to the dense run
 // (y), one point per top-p budget, labelled, and the same in a table. Choosing a row and "Use this
-// budget" hands its top-p to the settings: the operating point the user picked.
+// budget" hands its mode and top-p to the settings: the operating point the user picked.
 
 #include <vector>
 
@@ -26,24 +26,27 @@ class SweepView : public QWidget {
 
   // The budgets typed in the field ("0.5, 0.7, 0.9"); throws UserError naming a bad entry.
   std::vector<double> budgets() const;
-  void start(const QString& what);  // the previous sweep's points go at the first run (showRunning)
+  void start(const QString& what);  // the previous sweep's points go at the new one's first point
   void showRunning(const QString& what);
   void addPoint(const SweepPoint& point);
   void finish(const QString& summary);
   void showMessage(const QString& message);
 
   const std::vector<SweepPoint>& points() const { return points_; }
+  // The sweep started has no point yet: the points shown (if any) are the previous sweep's.
+  bool awaitsFirstPoint() const { return replace_on_point_; }
   int plottedPoints() const;
   void chooseRow(int row);  // as the user selecting a row and pressing "Use this budget"
 
  Q_SIGNALS:
-  void budgetChosen(double top_p);
+  // The chosen point's sparse mode ("svg2" or "svgear") and top-p: the budget was measured in it.
+  void budgetChosen(const QString& mode, double top_p);
 
  private:
   void replot();
 
   std::vector<SweepPoint> points_;
-  bool clear_on_run_ = false;  // a sweep started: its first run replaces the points shown
+  bool replace_on_point_ = false;  // a sweep started: its first point replaces the points shown
   QLineEdit* budgets_;
   QLabel* status_;
   QCustomPlot* plot_;

@@ -1548,8 +1548,14 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
     QVERIFY(p.speedup() > 0.0);
   }
 
+  // The budget was measured in the sweep's mode: choosing it sets that mode too, whatever the
+  // settings show now.
+  QComboBox* mode = child<QComboBox>(*w, "attention_mode");
+  mode->setCurrentIndex(mode->findText("svg2"));
   view->chooseRow(0);
   QCOMPARE(child<QDoubleSpinBox>(*w, "top_p")->value(), 0.4);
+  QCOMPARE(mode->currentText(), QString("svgear"));
+  QVERIFY2(w->statusBar()->currentMessage().contains("(svgear)"), qPrintable(w->statusBar()->currentMessage()));
 
   // The cache keeps the dense runs only (record and frames): the budget runs are measured in memory.
   int dense_files = 0, others = 0;
@@ -1574,7 +1580,7 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   w->sweep();
   // The settings are locked during a run: a budget chosen meanwhile is refused, not set behind the lock.
   QVERIFY(w->isGenerating());
-  Q_EMIT view->budgetChosen(0.9);
+  Q_EMIT view->budgetChosen("svgear", 0.9);
   QCOMPARE(child<QDoubleSpinBox>(*w, "top_p")->value(), 0.4);
   QVERIFY2(w->statusBar()->currentMessage().contains("locked"), qPrintable(w->statusBar()->currentMessage()));
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
@@ -2480,6 +2486,158 @@ void StudioWindowTest::export_routing_trace_writes_what_was_shown_when_asked() {
     QVERIFY(t.k_labels == expected.traces[0].k_labels);
     QVERIFY(t.block_map == expected.traces[0].block_map);
   }
+}
+
+}  // namespace svgear::test
+
+namespace svgear::test {
+
+// A run that sends no estimate and no trace (one step has no estimate before its result) still
+// takes the Routing panel from the run before: run A's clusters never lie over run B's clip.
+void StudioWindowTest::a_run_without_estimates_clears_the_earlier_routing() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  setSmallSvgEarRun(*w, 2, 0.5, 0.0, 0.0);
+  typePrompt(*w, kPrompt);
+  RoutingPanel* panel = child<RoutingPanel>(*w, "routing");
+  PreviewPane* pane = child<PreviewPane>(*w, "preview");
+  PreviewWidget* preview = pane->view();
+  const QPoint middle(preview->width() / 2, preview->height() / 2);
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w)));
+  QVERIFY(!panel->steps().empty());
+  if (pane->isPlaying()) pane->togglePlaying();
+  QTest::mouseMove(preview, middle);
+  QTRY_VERIFY(preview->inspection().token >= 0);  // run A's clip, inspected with its own routing
+  QTest::mouseMove(child<QLineEdit>(*w, "prompt"));
+
+  // Run B: dense, one step, the same size (so the same token grid): no estimate, no trace.
+  QComboBox* mode = child<QComboBox>(*w, "attention_mode");
+  mode->setCurrentIndex(mode->findText("dense"));
+  child<QSpinBox>(*w, "steps")->setValue(1);
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w)));
+  QVERIFY(preview->caption().startsWith("final"));
+  QCOMPARE(int(panel->steps().size()), 0);
+  QVERIFY(!child<QAction>(*w, "export_trace")->isEnabled());
+  if (pane->isPlaying()) pane->togglePlaying();
+  QTest::mouseMove(preview, middle);
+  QTest::qWait(50);
+  QCOMPARE(preview->inspection().token, -1);
+  preview->grabFramebuffer();
+  QVERIFY(!preview->inspectorDrawn());
+}
+
+// A sweep cancelled in its dense run, before its first point, keeps the previous sweep's points
+// and says so.
+void StudioWindowTest::a_cancelled_sweep_keeps_the_previous_points() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  setSmallSvgEarRun(*w, 2, 0.5, 0.0, 0.0);
+  typePrompt(*w, kPrompt);
+  SweepView* view = child<SweepView>(*w, "sweep");
+  QSpinBox* seed = child<QSpinBox>(*w, "seed");
+  seed->setValue(5);
+  child<QLineEdit>(*w, "sweep_budgets")->setText("0.6");
+  w->sweep();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Swept svgear"),
+           qPrintable(w->statusBar()->currentMessage() + "\n" + log_text(*w)));
+  QCOMPARE(int(view->points().size()), 1);
+
+  // A new seed (no cached dense run) and a long dense run, cancelled while it runs.
+  seed->setValue(6);
+  child<QSpinBox>(*w, "steps")->setValue(400);
+  child<QLineEdit>(*w, "sweep_budgets")->setText("0.8");
+  w->sweep();
+  QProgressBar* progress = child<QProgressBar>(*w, "progress");
+  QLabel* step_line = child<QLabel>(*w, "step_timings");
+  QTRY_VERIFY_WITH_TIMEOUT(step_line->text().startsWith("dense run") && progress->value() >= 2, kRunTimeoutMs);
+  QTest::keyClick(w.get(), Qt::Key_Escape);
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), 30000);
+  QCOMPARE(int(view->points().size()), 1);
+  QCOMPARE(view->points()[0].top_p, 0.6);
+  QCOMPARE(view->plottedPoints(), 1);
+  QCOMPARE(child<QTableWidget>(*w, "sweep_table")->rowCount(), 1);
+  QCOMPARE(child<QLabel>(*w, "sweep_status")->text(),
+           QString("Sweep cancelled before its first point: the previous sweep's points are kept"));
+  view->chooseRow(0);  // and they are still there to use
+  QCOMPARE(child<QDoubleSpinBox>(*w, "top_p")->value(), 0.6);
+}
+
+// Esc on a model load still queued on the worker (behind a run here, as behind a finished run's
+// library entry being written) frees the model before, as a load that started does: the dock says
+// none is loaded, and a run then loads it again.
+void StudioWindowTest::esc_on_a_queued_load_frees_the_model() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  QTRY_VERIFY(child<ModelPicker>(*w, "model_picker")->hasDeviceList());  // a load then queues at once
+  QLabel* info = child<QLabel>(*w, "model_info");
+  child<QSpinBox>(*w, "width")->setValue(64);
+  child<QSpinBox>(*w, "height")->setValue(64);
+  child<QSpinBox>(*w, "frames")->setValue(8);
+  child<QSpinBox>(*w, "steps")->setValue(400);  // still running when Esc comes, right below
+  typePrompt(*w, kPrompt);
+  w->generate();
+  QVERIFY(w->isGenerating());
+  w->openModelFolder(model_folder_);  // the model loaded now: only freeing it tells the difference
+  QCOMPARE(info->text(), QString("Loading tiny…"));
+  w->cancel();  // Esc: the run stops, and the load never starts
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QTRY_VERIFY_WITH_TIMEOUT(info->text().contains("loading cancelled"), kRunTimeoutMs);
+  QVERIFY2(log_text(*w).contains("loading " + model_folder_ + " cancelled"), qPrintable(log_text(*w)));
+
+  const qsizetype before = log_text(*w).size();
+  child<QSpinBox>(*w, "steps")->setValue(1);
+  QVERIFY(child<QAction>(*w, "generate")->isEnabled());
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  const QString log = log_text(*w).mid(before);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log));
+  QVERIFY2(log.contains("loading the model in " + model_folder_), qPrintable(log));
+  QVERIFY2(info->text().contains(" on "), qPrintable(info->text()));
+}
+
+// A Compare cancelled in its sparse run says whether its dense run is in the cache for the next
+// one: not when the cache cannot be written (a file where its folder goes), and then it is.
+void StudioWindowTest::a_cancelled_compare_says_whether_its_dense_run_was_kept() {
+  QTemporaryDir cache_home;
+  ScopedEnv cache_env("XDG_CACHE_HOME", cache_home.path().toUtf8());
+  const QString cache = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/compare";
+  QVERIFY(cache.startsWith(cache_home.path()));
+  QVERIFY(QDir().mkpath(QFileInfo(cache).path()));
+  {
+    QFile in_the_way(cache);
+    QVERIFY(in_the_way.open(QIODevice::WriteOnly));
+  }
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  setSmallSvgEarRun(*w, 12, 0.5, 0.0, 0.0);
+  typePrompt(*w, kPrompt);
+  QLabel* step_line = child<QLabel>(*w, "step_timings");
+
+  w->compare();
+  QTRY_VERIFY_WITH_TIMEOUT(step_line->text().startsWith("svgear run 2 of 2"), kRunTimeoutMs);
+  w->cancel();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), 30000);
+  QVERIFY2(log_text(*w).contains("the dense run was not cached"), qPrintable(log_text(*w)));
+  QCOMPARE(w->statusBar()->currentMessage(),
+           QString("Compare cancelled; its dense run could not be cached (see the log), so the next Compare runs it "
+                   "again"));
+
+  // The cache writable again: the next Compare runs dense again, keeps it, and says so.
+  QVERIFY(QFile::remove(cache));
+  const qsizetype before = log_text(*w).size();
+  w->compare();
+  QTRY_VERIFY_WITH_TIMEOUT(step_line->text().startsWith("dense run 1 of 2"), kRunTimeoutMs);
+  QTRY_VERIFY_WITH_TIMEOUT(step_line->text().startsWith("svgear run 2 of 2"), kRunTimeoutMs);
+  w->cancel();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), 30000);
+  QVERIFY(!log_text(*w).mid(before).contains("not cached"));
+  QCOMPARE(w->statusBar()->currentMessage(), QString("Compare cancelled; its dense run is kept for the next Compare"));
+  QCOMPARE(dense_cache_usage(cache.toStdString()).runs, 1);
 }
 
 }  // namespace svgear::test

@@ -53,6 +53,10 @@ class StudioWindowTest : public QObject {
   void routing_trace_opens_in_the_panel();
   void export_routing_trace_writes_what_was_shown_when_asked();
   void wan_pair_takes_a_low_noise_guidance();
+  void a_run_without_estimates_clears_the_earlier_routing();
+  void a_cancelled_sweep_keeps_the_previous_points();
+  void esc_on_a_queued_load_frees_the_model();
+  void a_cancelled_compare_says_whether_its_dense_run_was_kept();
 
  private:
   // On the tiny model, or on `folder`.
