@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "core/sampling/seeded_noise.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -66,7 +67,7 @@ std::optional<double> CliArgs::number(const std::string& name) {
   return parse_number(name, *value);
 }
 
-std::optional<uint64_t> CliArgs::seed() {
+std::optional<uint64_t> CliArgs::seed(const std::string& generator, const std::string& made) {
   const auto text = this->text("seed");
   if (!text) return std::nullopt;
   if (*text == "random") {
@@ -75,14 +76,26 @@ std::optional<uint64_t> CliArgs::seed() {
     const bool read = f && std::fread(&seed, sizeof seed, 1, f) == 1;
     if (f) std::fclose(f);
     if (!read) throw UserError("cannot read /dev/urandom for a random seed");
-    return seed >> 1;  // stays exact in JSON numbers read by other tools
+    return seed >> 33;  // [0, 2^31): fits the studio's seed box
   }
+  const std::string limit = std::to_string(kMaxSeed);
+  const auto past_limit = [&](const std::string& why) {
+    return UserError("--seed " + *text + " is past " + limit + ": " + why);
+  };
   // Digits only: strtoull would skip spaces, accept a sign and saturate past 2^64 − 1.
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long seed = std::strtoull(text->c_str(), &end, 10);
-  if (text->empty() || *end != '\0' || !std::isdigit(static_cast<unsigned char>(text->front())) || errno == ERANGE) {
+  if (text->empty() || text->find_first_not_of("0123456789") != std::string::npos) {
     throw UserError("--seed expects a non-negative whole number or 'random', got '" + *text + "'");
+  }
+  errno = 0;
+  const unsigned long long seed = std::strtoull(text->c_str(), nullptr, 10);
+  if (errno == ERANGE) throw past_limit("seeds are 32 bits: give one from 0 to " + limit);
+  if (seed > kMaxSeed) {
+    const std::string same = std::to_string(seed & kMaxSeed);
+    if (made.empty()) {
+      throw past_limit("seeds are 32 bits in every command (generate's noise generator reads only those, where it "
+                       "would act as --seed " + same + "): give one from 0 to " + limit);
+    }
+    throw past_limit("the " + generator + " reads 32 bits, so it would give the " + made + " of --seed " + same);
   }
   return seed;
 }

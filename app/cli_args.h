@@ -23,8 +23,12 @@ class CliArgs {
   // A whole number; below `minimum` it throws UserError naming the option (a seed of -1, 0 steps).
   std::optional<int> integer(const std::string& name, int minimum = -2147483647);
   std::optional<double> number(const std::string& name);
-  // --seed: any whole number in [0, 2^64 − 1], or "random" (63 bits from /dev/urandom).
-  std::optional<uint64_t> seed();
+  // --seed: a whole number in [0, 2^32 − 1], or "random" (one in [0, 2^31) from /dev/urandom: the
+  // studio's seed box holds up to 2^31 − 1, so a CLI run reopens there with its own seed). A seed past
+  // 2^32 − 1 is refused, naming the seed with its low 32 bits, which the CPU generators read: both
+  // would make the same `made` ("video", "weights") under two names. Where the command's generator
+  // reads more (a 64-bit one), `made` is empty and the refusal says only that seeds are 32 bits.
+  std::optional<uint64_t> seed(const std::string& generator = "noise generator", const std::string& made = "video");
   bool flag(const std::string& name);
   void finish() const;  // throws UserError for unknown options
 

@@ -119,7 +119,7 @@ int bench_trace(int argc, char** argv) {
   options.k_clusters = int(args.integer("k-clusters", 1).value_or(options.k_clusters));
   options.steps = int(args.integer("steps", 1).value_or(options.steps));
   options.traces_per_step = int(args.integer("traces", 1).value_or(options.traces_per_step));
-  options.seed = args.seed().value_or(0);
+  options.seed = args.seed("", "").value_or(0);  // mt19937_64 reads all 64 bits: 32 only as every command's
   options.folder = args.text("folder").value_or(std::filesystem::temp_directory_path().string());
   const auto json_path = args.text("json");
   args.finish();
@@ -151,7 +151,7 @@ int bench_step(int argc, char** argv) {
   options.dtype = parse_dtype(args.text("dtype").value_or(options.device.is_cuda() ? "bf16" : "f32"));
   options.timed_steps = int(args.integer("steps", 1).value_or(3));
   options.num_steps = int(args.integer("num-steps", 1).value_or(50));
-  options.seed = args.seed().value_or(0);
+  options.seed = args.seed("", "").value_or(0);  // a GPU's generators read 64 bits: 32 only as every command's
   options.base.q_clusters = 0;  // the shape's
   options.base.k_clusters = 0;
   const auto top_p = args.number("top-p");
@@ -215,7 +215,7 @@ int cmd_bench(int argc, char** argv) {
   options.device = parse_device(device_name);
   options.dtype = parse_dtype(args.text("dtype").value_or(options.device.is_cuda() ? "bf16" : "f32"));
   options.repeat = args.integer("repeat", 1).value_or(5);
-  const auto seed = args.seed();
+  const auto seed = args.seed("input generator", "inputs");
   options.seed = seed.value_or(0);
   const auto q_clusters = args.integer("q-clusters");
   const auto k_clusters = args.integer("k-clusters");

@@ -167,7 +167,7 @@ int cmd_compare(int argc, char** argv) {
   check_output_file(out / "report.json");
   check_output_file(out / kDenseFramesFile);
   const std::filesystem::path model_dir = model_folder_or_default(options.model_folder);
-  (void)options.request.resolve(read_model_manifest(model_dir));  // nor a bad size or step count
+  (void)resolve_typed_request(options.request, read_model_manifest(model_dir));  // nor a bad size or step count
   TerminalProgress progress(quiet);
   std::unique_ptr<Model> model = Model::load(model_dir, parse_device(options.device_name), options.model_options);
   progress.on_log("model " + model->manifest.name + " on " + model->device.str());

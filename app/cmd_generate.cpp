@@ -283,7 +283,7 @@ int cmd_generate(int argc, char** argv) {
   if (audit) {
     for (int layer = 0; layer < manifest.dit.num_layers; ++layer) request.routing_trace.audit_layers.push_back(layer);
   }
-  (void)request.resolve(manifest);
+  (void)resolve_typed_request(request, manifest);
 
   TracingProgress progress(quiet, trace);
   if (const std::string note = mp4_fallback_note(output); !note.empty()) progress.on_warning(note);

@@ -33,7 +33,7 @@ int cmd_random_model(int argc, char** argv) {
   }
   const std::string preset = args.text("preset").value_or("tiny");
   const auto out = args.text("out");
-  const auto seed = args.seed();
+  const auto seed = args.seed("weight generator", "weights");
   const bool force = args.flag("force");
   args.finish();
   // An empty --out ("$DIR" unset) would write into the current folder, past --force's protection.

@@ -17,8 +17,8 @@ namespace svgear {
 const char* const kRequestOptionsHelp = R"(  --model DIR        model folder with model.json, or a folder of Wan files (docs/wan.md)
                      (default: the first under $SVGEAR_MODELS, else the built-in shapes-s)
   --prompt TEXT      what to generate
-  --negative TEXT    negative prompt (default: the model's)
-  --seed N|random    noise seed (default 0)
+  --negative TEXT    negative prompt (default: the model's); only a guidance other than 1 reads it
+  --seed N|random    noise seed, 0 to 4294967295, or random (below 2^31) (default 0)
   --steps N          sampling steps            --sampler unipc|euler
   --cfg X            guidance scale (1 = off)  --shift X    timestep shift
   --cfg-low-noise X  Wan2.2-A14B: the low-noise expert's guidance; --cfg is then the
@@ -191,6 +191,20 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode) {
   o.model_options.dit_fp8 = args.flag("dit-fp8");
   refuse_model_options_that_do_nothing(o);
   return o;
+}
+
+GenerationRequest resolve_typed_request(const GenerationRequest& request, const ModelManifest& model) {
+  GenerationRequest resolved = request.resolve(model);
+  if (!request.negative_prompt || resolved.reads_negative_prompt()) return resolved;
+  // Every guidance of the run is 1: name where each came from.
+  std::vector<std::string> guidances;
+  if (request.guidance) guidances.push_back("--cfg 1");
+  if (request.low_noise_guidance) guidances.push_back("--cfg-low-noise 1");
+  if (!request.guidance) guidances.push_back(model.name + "'s default guidance 1");  // a --cfg alone sets both
+  const std::string pair = model.low_noise_expert ? " at either expert" : "";
+  throw UserError("--negative is not used with " + spoken_list(guidances) + ": guidance 1 runs no unconditional pass" +
+                  pair + ", the only one that reads the negative prompt; drop --negative, or give a guidance other " +
+                  "than 1 (--cfg" + (model.low_noise_expert ? " or --cfg-low-noise" : "") + ")");
 }
 
 void require_prompt(const RequestOptions& options, const std::string& help) {

@@ -34,6 +34,12 @@ struct RequestOptions {
 // model of one diffusion model (read from the folder's files and headers; nothing loads).
 RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode);
 
+// request.resolve(model), as generate and compare check a request before the weights load, with a
+// --negative that no step of the run reads (guidance 1 at every step: no unconditional pass)
+// refused, naming the guidance. resolve() itself only leaves such a negative prompt out of the
+// record: the studio's box may hold text while the artist tries guidance 1.
+GenerationRequest resolve_typed_request(const GenerationRequest& request, const ModelManifest& model);
+
 // Throws UserError (with `help` appended) when --prompt was not given. Called after
 // CliArgs::finish(), so that a mistyped --promt is named as the unknown option it is.
 void require_prompt(const RequestOptions& options, const std::string& help);

@@ -5,6 +5,7 @@
 #include "core/attention/attention_preset.h"
 #include "core/pipeline/request_limits.h"
 #include "core/sampling/flow_schedule.h"
+#include "core/sampling/seeded_noise.h"
 #include "core/text/shapes_prompt_encoder.h"
 #include "core/text/vocab_text_encoder.h"
 #include "core/user_error.h"
@@ -64,14 +65,22 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
                                        (model.folder / "model.json").string() + ")";
   };
 
+  // Two seeds of the same low 32 bits would give one video under two names (records, file names,
+  // compare's cache).
+  require(seed <= kMaxSeed, "seed " + std::to_string(seed) + " is past " + std::to_string(kMaxSeed) +
+                                ": the noise generator reads 32 bits, so it would give the video of seed " +
+                                std::to_string(seed & kMaxSeed));
+  // With guidance 1 at every step nothing encodes the negative prompt: the record leaves it out
+  // rather than claim one the run never read (the studio's box may still hold text).
+  if (!r.reads_negative_prompt()) r.negative_prompt.reset();
+
   require_utf8(r.prompt, "the prompt");
-  require_utf8(*r.negative_prompt, "the negative prompt");
+  if (r.negative_prompt) require_utf8(*r.negative_prompt, "the negative prompt");
   if (model.text_encoder == TextEncoderKind::Vocab) {
     // The words a closed vocabulary refuses, before any weight loads (the negative prompt only
     // when guidance reads it).
-    const bool negative_read = r.reads_negative_prompt();
     for (const bool negative : {false, true}) {
-      if (negative && !negative_read) continue;
+      if (negative && !r.negative_prompt) continue;
       const std::string& text = negative ? *r.negative_prompt : r.prompt;
       try {
         VocabTextEncoder::check_prompt(model.vocabulary, model.max_tokens,
@@ -100,20 +109,29 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
           "frames must be between 1 and " + std::to_string(kMaxFrames) + frames_origin);
   if (model.temporal_factor > 0) {
     const int t = model.temporal_factor;
+    // "try 1021" or "try 5 or 9": only counts the frame limit takes (1025 is past kMaxFrames).
+    const auto try_frames = [](int fewer, int more) {
+      std::string counts;
+      for (int n : {fewer, more}) {
+        if (n < 1 || n > kMaxFrames) continue;
+        counts += (counts.empty() ? "" : " or ") + std::to_string(n);
+      }
+      return counts.empty() ? "no count from 1 to " + std::to_string(kMaxFrames) + " fits" : "try " + counts;
+    };
     const int below = (*r.frames - 1) / t * t + 1;
     require((*r.frames - 1) % t == 0,
             model.name + " makes " + std::to_string(t) + "n + 1 frames (1, " + std::to_string(t + 1) + ", " +
-                std::to_string(2 * t + 1) + ", ...): " + std::to_string(*r.frames) + " is not one; try " +
-                std::to_string(below) + " or " + std::to_string(below + t) + frames_origin);
+                std::to_string(2 * t + 1) + ", ...): " + std::to_string(*r.frames) + " is not one; " +
+                try_frames(below, below + t) + frames_origin);
     // The DiT patches latent frames in groups of patch[0]: a count that is not a multiple of it
     // would lose its last frames in the patch embedding (no released Wan has patch[0] > 1).
     const int latents = (*r.frames - 1) / t + 1;
     const int fewer = latents / patch[0] * patch[0];
-    const auto pixel_frames = [t](int latent_count) { return std::to_string((latent_count - 1) * t + 1); };
+    const auto pixel_frames = [t](int latent_count) { return (latent_count - 1) * t + 1; };
     require(latents % patch[0] == 0,
             model.name + " patches " + std::to_string(patch[0]) + " latent frames at a time, and " +
-                "a " + std::to_string(*r.frames) + "-frame clip makes " + std::to_string(latents) + ": try " +
-                (fewer > 0 ? pixel_frames(fewer) + " or " : "") + pixel_frames(fewer + patch[0]) + frames_origin);
+                "a " + std::to_string(*r.frames) + "-frame clip makes " + std::to_string(latents) + ": " +
+                try_frames(fewer > 0 ? pixel_frames(fewer) : 0, pixel_frames(fewer + patch[0])) + frames_origin);
   } else {
     require(*r.frames % patch[0] == 0,
             "frames must be a multiple of " + std::to_string(patch[0]) + " for this model" + frames_origin);

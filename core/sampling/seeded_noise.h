@@ -10,7 +10,12 @@
 
 namespace svgear {
 
-// Standard normal noise of `shape`, on options' device with options' (floating) dtype.
+// The largest seed: the CPU generator (mt19937) reads only a seed's low 32 bits, so a larger seed
+// would draw the noise of a smaller one, and two seeds would name one video.
+constexpr uint64_t kMaxSeed = 0xffffffffu;
+
+// Standard normal noise of `shape`, on options' device with options' (floating) dtype. `seed` is at
+// most kMaxSeed (GenerationRequest::resolve refuses more).
 at::Tensor seeded_noise(uint64_t seed, at::IntArrayRef shape, const at::TensorOptions& options);
 
 }  // namespace svgear

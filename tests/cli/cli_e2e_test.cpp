@@ -32,6 +32,7 @@
 #include "core/media/video_reader.h"
 #include "core/media/y4m_writer.h"
 #include "core/pipeline/generator.h"
+#include "core/pipeline/run_record.h"
 #include "tests/support/test_paths.h"
 #include "tests/wan/tiny_wan_folder.h"
 
@@ -445,7 +446,7 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   EXPECT_NE(run.output.find("unknown command"), std::string::npos);
 
   // Refused before the model loads: an output the writer cannot write, an output folder under a
-  // file (generate, compare, train), a seed past 2^64 − 1 or with a sign, a NaN learning rate.
+  // file (generate, compare, train), a seed with a sign, a NaN learning rate.
   std::ofstream(*dir_ / "a-file") << "x";
   run = run_cli("generate --model " + model + " --prompt a --device cpu --output " + (*dir_ / "never.avi").string());
   EXPECT_EQ(run.exit_code, 2);
@@ -457,11 +458,9 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   run = run_cli("compare --model " + model + " --prompt a --device cpu --out " + (*dir_ / "a-file").string());
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("is a file, not a folder"), std::string::npos) << run.output;
-  for (const char* seed : {"99999999999999999999", "+5"}) {
-    run = run_cli("generate --model " + model + " --prompt a --device cpu --seed " + seed + " --output " + out.string());
-    EXPECT_EQ(run.exit_code, 2) << seed;
-    EXPECT_NE(run.output.find("--seed expects a non-negative whole number"), std::string::npos) << run.output;
-  }
+  run = run_cli("generate --model " + model + " --prompt a --device cpu --seed +5 --output " + out.string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--seed expects a non-negative whole number"), std::string::npos) << run.output;
   // Every command reads --seed alike.
   run = run_cli("random-model --seed -1 --out " + (*dir_ / "never-model").string());
   EXPECT_EQ(run.exit_code, 2);
@@ -485,6 +484,112 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   for (const auto& entry : std::filesystem::directory_iterator(*dir_)) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
   }
+}
+
+// The noise generator reads a seed's low 32 bits, so --seed 4294967297 would make --seed 1's video
+// under another name (file, record, compare's cache): every command refuses a seed past 2^32 − 1
+// before any work, naming the seed it would repeat where it would. --seed random draws one below
+// 2^31, which the studio's seed box holds.
+TEST_F(CliTest, SeedsAreThirtyTwoBits) {
+  const std::string model = (*dir_ / "model").string();
+  const std::string past = " --seed 4294967297";  // 2^32 + 1
+  const std::string is_past = "--seed 4294967297 is past 4294967295: ";
+  const std::string video = is_past + "the noise generator reads 32 bits, so it would give the video of --seed 1";
+  CliRun run = run_cli("generate --model " + model + " --prompt a --device cpu" + past + " --output " +
+                       (*dir_ / "seed-past.y4m").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find(video), std::string::npos) << run.output;
+  run = run_cli("compare --model " + model + " --prompt a --device cpu" + past + " --out " +
+                (*dir_ / "seed-past-compare").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find(video), std::string::npos) << run.output;
+  run = run_cli("random-model --preset tiny" + past + " --out " + (*dir_ / "seed-past-model").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find(is_past + "the weight generator reads 32 bits, so it would give the weights of --seed 1"),
+            std::string::npos)
+      << run.output;
+  run = run_cli("bench attention --shape tiny --device cpu --repeat 1 --seed 4294967296");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("--seed 4294967296 is past 4294967295: the input generator reads 32 bits, so it would "
+                            "give the inputs of --seed 0"),
+            std::string::npos)
+      << run.output;
+  // Generators that read more bits (a GPU's, mt19937_64, training's mixed seeds) take one rule too.
+  for (const std::string& command : std::vector<std::string>{"bench step --shape tiny --device cpu", "bench trace",
+                                                              "train --preset shapes-tiny --device cpu --steps 2 --out " +
+                                                                  (*dir_ / "seed-past-run").string()}) {
+    run = run_cli(command + past);
+    EXPECT_EQ(run.exit_code, 2) << command << ": " << run.output;
+    EXPECT_NE(run.output.find(is_past + "seeds are 32 bits in every command"), std::string::npos)
+        << command << ": " << run.output;
+  }
+  run = run_cli("generate --model " + model + " --prompt a --device cpu --seed 99999999999999999999");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("--seed 99999999999999999999 is past 4294967295: seeds are 32 bits: give one from 0 to "
+                            "4294967295"),
+            std::string::npos)
+      << run.output;
+  for (const char* made : {"seed-past.y4m", "seed-past-compare", "seed-past-model", "seed-past-run"}) {
+    EXPECT_FALSE(std::filesystem::exists(*dir_ / made)) << made;
+  }
+  run = run_cli("random-model --preset tiny --seed 4294967295 --out " + (*dir_ / "seed-largest-model").string());
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+
+  // --seed random: a seed below 2^31 in the record, drawn afresh for each run.
+  std::vector<uint64_t> drawn;
+  for (const char* name : {"random-seed-1.y4m", "random-seed-2.y4m"}) {
+    run = run_cli("generate --model " + model + " --prompt a --steps 1 --frames 1 --size 16x16 --device cpu --quiet "
+                  "--seed random --output " + (*dir_ / name).string());
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    const nlohmann::json record = nlohmann::json::parse(std::ifstream(run_record_path(*dir_ / name)));
+    drawn.push_back(record["request"]["seed"].get<uint64_t>());
+    EXPECT_LT(drawn.back(), uint64_t(1) << 31);
+  }
+  EXPECT_NE(drawn[0], drawn[1]);
+}
+
+// Guidance 1 runs no unconditional pass, the only one that reads the negative prompt: a --negative
+// there is refused before the model loads, naming the guidance (typed or the model's default); a
+// pair of experts reads it when either guidance is not 1.
+TEST_F(CliTest, NegativeIsRefusedWhereNoStepReadsIt) {
+  const std::string model = (*dir_ / "model").string();
+  const std::string unread = "--negative is not used with --cfg 1: guidance 1 runs no unconditional pass";
+  CliRun run = run_cli("generate --model " + model + " --prompt \"a red circle\" --negative \"a blue square\" "
+                       "--cfg 1 --device cpu --output " + (*dir_ / "unread.y4m").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find(unread), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("model "), std::string::npos) << "loaded the model first: " << run.output;
+  run = run_cli("compare --model " + model + " --prompt \"a red circle\" --negative \"a blue square\" --cfg 1 "
+                "--device cpu --out " + (*dir_ / "unread-compare").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find(unread), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "unread.y4m"));
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "unread-compare"));
+
+  // A model whose default guidance is 1.
+  const auto unguided = *dir_ / "unguided-model";
+  ASSERT_EQ(run_cli("random-model --preset tiny --out " + unguided.string()).exit_code, 0);
+  nlohmann::json manifest = nlohmann::json::parse(std::ifstream(unguided / "model.json"));
+  manifest["defaults"]["guidance"] = 1.0;
+  std::ofstream(unguided / "model.json") << manifest.dump(2);
+  run = run_cli("generate --model " + unguided.string() + " --prompt \"a red circle\" --negative \"a blue square\" "
+                "--device cpu --output " + (*dir_ / "unread.y4m").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("--negative is not used with random-tiny's default guidance 1"), std::string::npos)
+      << run.output;
+
+  // Wan2.2-A14B's pair: --cfg 1 alone sets both experts' guidance; with the low-noise one at 2 the
+  // negative prompt is read, and the record keeps it.
+  const auto pair = test::write_tiny_wan_a14b_comfy(*dir_ / "negative-a14b");
+  const std::string pair_run = "generate --model " + pair.string() + " --prompt \"a red cat\" --negative \"a dog\" "
+                               "--frames 1 --size 48x32 --steps 1 --device cpu --cfg 1 ";
+  run = run_cli(pair_run + "--output " + (*dir_ / "unread-pair.y4m").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find(unread + " at either expert"), std::string::npos) << run.output;
+  run = run_cli(pair_run + "--cfg-low-noise 2 --output " + (*dir_ / "read-pair.y4m").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json record = nlohmann::json::parse(std::ifstream(run_record_path(*dir_ / "read-pair.y4m")));
+  EXPECT_EQ(record["request"]["negative_prompt"], "a dog");
 }
 
 // No output replaces what a run reads or a user keeps: a run record over model.json or an attention

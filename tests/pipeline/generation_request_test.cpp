@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/pipeline/random_model.h"
+#include "core/pipeline/request_limits.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -16,14 +17,16 @@ ModelManifest tiny_manifest() {
   return m;
 }
 
-std::string error_of(const GenerationRequest& r) {
+std::string error_of_with(const GenerationRequest& r, const ModelManifest& m) {
   try {
-    r.resolve(tiny_manifest());
+    r.resolve(m);
   } catch (const UserError& e) {
     return e.what();
   }
   return "";
 }
+
+std::string error_of(const GenerationRequest& r) { return error_of_with(r, tiny_manifest()); }
 
 TEST(GenerationRequest, ResolveFillsDefaultsAndKeepsOverrides) {
   GenerationRequest r;
@@ -90,6 +93,88 @@ TEST(GenerationRequest, AModelsBadDefaultNamesItsFile) {
   }
   r.steps = 3;  // the user's own value stands in for it
   EXPECT_EQ(*r.resolve(m).steps, 3);
+}
+
+// The noise generator reads a seed's low 32 bits: 1 and 2^32 + 1 would be one video under two
+// names, so a seed past 2^32 − 1 is refused, naming the seed that gives its video.
+TEST(GenerationRequest, ASeedPastThirtyTwoBitsIsRefusedNamingTheSameVideo) {
+  GenerationRequest r;
+  r.prompt = "a red circle";
+  r.seed = 1;
+  EXPECT_EQ(error_of(r), "");
+  r.seed = 4294967295u;  // the largest
+  EXPECT_EQ(error_of(r), "");
+  r.seed = (uint64_t(1) << 32) + 1;
+  EXPECT_EQ(error_of(r), "seed 4294967297 is past 4294967295: the noise generator reads 32 bits, so it would give "
+                         "the video of seed 1");
+  r.seed = ~uint64_t(0);
+  EXPECT_NE(error_of(r).find("would give the video of seed 4294967295"), std::string::npos) << error_of(r);
+}
+
+// Guidance 1 runs no unconditional pass, so nothing reads the negative prompt: resolve() leaves it
+// out (the record says what ran) rather than refuse it (the studio's box may hold text) or check
+// its words. A pair of experts reads it when either guidance is not 1.
+TEST(GenerationRequest, ANegativePromptNoStepReadsIsLeftOut) {
+  ModelManifest m = tiny_manifest();
+  m.text_encoder = TextEncoderKind::Vocab;
+  m.vocabulary = random_model_preset("tiny").vocabulary;
+  m.max_tokens = 16;
+  GenerationRequest r;
+  r.prompt = "a red circle";
+  r.negative_prompt = "blorp";  // not a word of the model's
+  r.guidance = 1.0;
+  GenerationRequest resolved = r.resolve(m);
+  EXPECT_FALSE(resolved.negative_prompt.has_value());
+  EXPECT_FALSE(resolved.to_json().contains("negative_prompt")) << resolved.to_json().dump();
+  r.negative_prompt.reset();  // the model's default is left out alike
+  EXPECT_FALSE(r.resolve(m).negative_prompt.has_value());
+  r.guidance = 4.0;  // read now: kept, and its words checked
+  r.negative_prompt = "a blue square";
+  EXPECT_EQ(*r.resolve(m).negative_prompt, "a blue square");
+  r.negative_prompt = "blorp";
+  EXPECT_THROW(r.resolve(m), UserError);
+
+  m.low_noise_expert = LowNoiseExpert{{"low.safetensors"}, 0.875};
+  r.negative_prompt = "a blue square";
+  r.guidance = 1.0;  // given alone: both experts'
+  EXPECT_FALSE(r.resolve(m).negative_prompt.has_value());
+  r.low_noise_guidance = 2.0;
+  EXPECT_EQ(*r.resolve(m).negative_prompt, "a blue square");
+  r.guidance = 3.0;
+  r.low_noise_guidance = 1.0;
+  EXPECT_EQ(*r.resolve(m).negative_prompt, "a blue square");
+}
+
+// A Wan model makes 4n + 1 frames; a count that is not one is refused with counts to try, and
+// only counts the frame limit takes: 1024 suggests 1021, not 1025 too (past the limit).
+TEST(GenerationRequest, FrameCountsToTryStayWithinTheLimit) {
+  ModelManifest wan = tiny_manifest();  // Wan-shaped: 4n + 1 frames through the VAE
+  wan.name = "wan-shaped";
+  wan.temporal_factor = 4;
+  GenerationRequest r;
+  r.prompt = "x";
+  r.frames = 1024;
+  std::string message = error_of_with(r, wan);
+  EXPECT_NE(message.find("1024 is not one; try 1021"), std::string::npos) << message;
+  EXPECT_EQ(message.find(std::to_string(kMaxFrames + 1)), std::string::npos) << message;
+  r.frames = 80;  // both in range
+  message = error_of_with(r, wan);
+  EXPECT_NE(message.find("80 is not one; try 77 or 81"), std::string::npos) << message;
+  r.frames = 1021;
+  EXPECT_EQ(error_of_with(r, wan), "");
+
+  // The latent frames in patches of 3: 1021 frames make 256 latent frames, 255 (1017 frames) fit and
+  // 258 (1029) would be past the limit.
+  wan.dit.patch_size = {3, 4, 4};
+  message = error_of_with(r, wan);
+  EXPECT_NE(message.find("a 1021-frame clip makes 256: try 1017"), std::string::npos) << message;
+  EXPECT_EQ(message.find("1029"), std::string::npos) << message;
+  // Patches of 300 latent frames: no count up to the limit fits; none is offered.
+  wan.dit.patch_size = {300, 4, 4};
+  r.frames = 5;
+  message = error_of_with(r, wan);
+  EXPECT_NE(message.find("a 5-frame clip makes 2: no count from 1 to 1024 fits"), std::string::npos) << message;
+  EXPECT_EQ(message.find("try"), std::string::npos) << message;
 }
 
 }  // namespace

@@ -19,6 +19,13 @@ TEST(SeededNoise, DifferentSeedsDiffer) {
   EXPECT_FALSE(at::equal(a, b));
 }
 
+// The CPU generator reads a seed's low 32 bits: a larger seed would draw a smaller one's noise
+// without a word, so it is refused (GenerationRequest::resolve names the seed to use instead).
+TEST(SeededNoise, RefusesASeedPastThirtyTwoBits) {
+  EXPECT_FALSE(at::equal(seeded_noise(kMaxSeed, {64}, at::kFloat), seeded_noise(0, {64}, at::kFloat)));
+  EXPECT_THROW(seeded_noise(kMaxSeed + 2, {64}, at::kFloat), c10::Error);
+}
+
 TEST(SeededNoise, IgnoresGlobalSeed) {
   at::manual_seed(7);
   at::Tensor a = seeded_noise(9, {64}, at::kFloat);
