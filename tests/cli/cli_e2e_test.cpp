@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -28,9 +29,11 @@
 #include "core/weights/safetensors_writer.h"
 #include "svgear/build_config.h"
 #include "tests/cli/cli_run.h"
+#include "core/attention/attention_preset.h"
 #include "core/media/mp4_writer.h"
 #include "core/media/video_reader.h"
 #include "core/media/y4m_writer.h"
+#include "core/metrics/video_quality.h"
 #include "core/pipeline/generator.h"
 #include "core/pipeline/run_record.h"
 #include "tests/support/test_paths.h"
@@ -1719,6 +1722,46 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   EXPECT_FALSE(result["sparse_attention"].contains("mode")) << "each row ran its own mode";
   EXPECT_EQ(result["objects_per_prompt"], 1);
   EXPECT_EQ(result["rows"][0]["objects"], 2);
+  // The figures: each prompt's clips made again through the Generator API with the settings the
+  // JSON states, compared with compare_videos (checked against a brute force in metrics_tests);
+  // the rows' PSNR and SSIM are the means over the prompts, and each row's share of attributes
+  // right is the mean of its prompts' scores (one object each).
+  {
+    const std::unique_ptr<Model> model = Model::load(out / "model", c10::Device(c10::kCPU));
+    const AttentionConfig sparse = attention_config_from_json(result["sparse_attention"], AttentionConfig{});
+    double psnr_sum = 0.0, ssim_sum = 0.0;
+    std::vector<double> score_sum(2, 0.0);
+    for (const nlohmann::json& prompt : result["prompts"]) {
+      std::vector<Video> clips;
+      for (const AttentionMode mode : {AttentionMode::Dense, AttentionMode::SvgEar}) {
+        GenerationRequest request;
+        request.prompt = prompt["prompt"].get<std::string>();
+        request.seed = prompt["seed"].get<uint64_t>();
+        request.steps = result["sampling"]["steps"].get<int>();
+        request.shift = result["sampling"]["shift"].get<double>();
+        request.guidance = result["sampling"]["guidance"].get<double>();
+        request.attention = sparse;
+        request.attention.mode = mode;
+        request.preview_every = 0;
+        EventSink quiet;
+        CancelToken cancel;
+        GenerationResult run = Generator(*model).run(request, quiet, cancel);
+        ASSERT_EQ(run.status, GenerationStatus::Finished) << run.error;
+        clips.push_back(std::move(run.video));
+      }
+      const VideoQuality quality = compare_videos(clips[0], clips[1]);
+      ASSERT_TRUE(std::isfinite(quality.mean_psnr_db)) << "top_p 0.8 changed nothing: the test needs a difference";
+      psnr_sum += quality.mean_psnr_db;
+      ssim_sum += quality.mean_ssim;
+      for (size_t m = 0; m < 2; ++m) score_sum[m] += prompt["score"][m].get<double>();
+    }
+    EXPECT_NEAR(result["rows"][1]["mean_psnr_db_vs_dense"].get<double>(), psnr_sum / 2, 1e-9);
+    EXPECT_NEAR(result["rows"][1]["mean_ssim_vs_dense"].get<double>(), ssim_sum / 2, 1e-12);
+    EXPECT_TRUE(result["rows"][0]["mean_psnr_db_vs_dense"].is_null());
+    for (size_t m = 0; m < 2; ++m) {
+      EXPECT_NEAR(result["rows"][m]["all_attributes"].get<double>(), score_sum[m] / 2, 1e-12) << m;
+    }
+  }
   // --objects N: every prompt holds N objects (it used to draw one up to N, mostly one).
   const auto three_path = *dir_ / "eval-three.json";
   run = run_cli("eval --model " + (out / "model").string() + " --prompts 4 --objects 3 --steps 1 --modes dense " +
