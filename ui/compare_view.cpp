@@ -160,7 +160,7 @@ void CompareView::showResult(const CompareResult& result) {
                                  ? tr("; %1 frames identical, PSNR over the %2 that differ").arg(identical).arg(differing)
                                  : QString());
   summary_->setText(result_summary_);
-  speedup_->setText(tr("speedup %1 per denoising step (dense %2 ms, %3 %4 ms); %5 in wall time, text encoding aside (%6 vs %7)%8")
+  speedup_->setText(tr("speedup %1 per denoising step after the first (dense %2 ms, %3 %4 ms); %5 in wall time, text encoding aside (%6 vs %7)%8")
                         .arg(ratio(result.dense_step_ms, result.sparse_step_ms))
                         .arg(result.dense_step_ms, 0, 'f', 1)
                         .arg(QString::fromStdString(result.sparse_mode))

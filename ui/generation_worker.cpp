@@ -406,8 +406,8 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
     };
     out.dense_total_ms = run_ms(dense->record);
     out.sparse_total_ms = run_ms(sparse->record);
-    out.dense_step_ms = mean_step_ms(dense->record);
-    out.sparse_step_ms = mean_step_ms(sparse->record);
+    out.dense_step_ms = mean_step_ms_after_first(dense->record);
+    out.sparse_step_ms = mean_step_ms_after_first(sparse->record);
     Q_EMIT compareFinished(out);
   } catch (const std::exception& e) {
     Q_EMIT failed(error_text(e));
@@ -423,7 +423,7 @@ void GenerationWorker::runSweep(const StudioRequest& studio_request, const QStri
     bool reused = false;
     const std::optional<MeasuredRun> dense = dense_run(*this, *model_, cancel_, sparse_request, cache_folder, reused);
     if (!dense) return;
-    const double dense_step_ms = mean_step_ms(dense->record);
+    const double dense_step_ms = mean_step_ms_after_first(dense->record);
     for (size_t i = 0; i < budgets.size(); ++i) {
       sparse_request.attention.top_p = budgets[i];
       char name[48];
@@ -432,7 +432,7 @@ void GenerationWorker::runSweep(const StudioRequest& studio_request, const QStri
       const std::optional<MeasuredRun> run = run_measured(*this, *model_, cancel_, sparse_request, name);
       if (!run) return;
       const VideoQuality quality = compare_videos(dense->video, run->video);
-      Q_EMIT sweepPoint(SweepPoint{mode, budgets[i], quality.mean_psnr_db, quality.mean_ssim, mean_step_ms(run->record),
+      Q_EMIT sweepPoint(SweepPoint{mode, budgets[i], quality.mean_psnr_db, quality.mean_ssim, mean_step_ms_after_first(run->record),
                                    dense_step_ms});
     }
     Q_EMIT sweepFinished(QString::fromStdString(mode), reused);

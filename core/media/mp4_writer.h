@@ -18,9 +18,11 @@ struct Mp4Options {
 
 bool mp4_supported();
 
-// Every frame gets exactly 1/fps of display time, the last one included. 4:2:0 needs even sizes:
-// an odd width or height is padded by repeating the last column or row, so such a file decodes
-// one pixel wider or taller than `video`. Throws MediaError.
+// Every frame gets exactly 1/fps of display time, the last one included. The file is a function
+// of the frames and options (and of the encoder's thread count, which follows the CPU's cores).
+// 4:2:0 needs even sizes: an odd width or height is padded by repeating the last column or row, so
+// such a file decodes one pixel wider or taller than `video` (crop_mp4_padding, video_reader.h,
+// takes it off). Throws MediaError.
 void write_mp4(const Video& video, const std::filesystem::path& path,
                const Mp4Options& options = {});
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -188,20 +189,35 @@ class FfmpegDecoder {
       video_.height = frame.height;
     }
     check_room_for_frame(path_, video_, max_bytes_);
+    // FFmpeg's default conversion, as the ffmpeg command (and imageio, which the papers' metric.py
+    // reads videos with) does it: bicubic flags alone, so yuv420p -> rgb24 takes swscale's unscaled
+    // converter. Decoded PSNR is then the figure their tools report for the same file.
     sws_.reset(sws_getCachedContext(sws_.release(), frame.width, frame.height,
                                     AVPixelFormat(frame.format), video_.width, video_.height,
-                                    AV_PIX_FMT_RGB24,
-                                    SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr,
-                                    nullptr, nullptr));
+                                    AV_PIX_FMT_RGB24, SWS_BICUBIC, nullptr, nullptr, nullptr));
     if (!sws_) check(AVERROR(EINVAL), "converting to RGB");
-    // The frame's own matrix and range (our MP4s: BT.709 limited), so colours come back as written.
+    // The frame's own matrix and range (our MP4s: BT.709 limited), as the command's scale filter
+    // takes them.
     sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(frame.colorspace),
                              frame.color_range == AVCOL_RANGE_JPEG,
                              sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
+    // Into a frame with FFmpeg's aligned rows, as the command's are: the SIMD converter writes
+    // whole groups of 8 pixels and, on rows too short for the last group, leaves it unconverted.
+    if (!rgb_) {
+      rgb_.reset(av_frame_alloc());
+      if (!rgb_) check(AVERROR(ENOMEM), "allocating");
+      rgb_->format = AV_PIX_FMT_RGB24;
+      rgb_->width = video_.width;
+      rgb_->height = video_.height;
+      check(av_frame_get_buffer(rgb_.get(), 0), "allocating");
+    }
+    sws_scale(sws_.get(), frame.data, frame.linesize, 0, frame.height, rgb_->data, rgb_->linesize);
     video_.rgb.resize(video_.rgb.size() + video_.frame_bytes());
-    uint8_t* destination[1] = {video_.frame(video_.frames)};
-    const int stride[1] = {video_.width * 3};
-    sws_scale(sws_.get(), frame.data, frame.linesize, 0, frame.height, destination, stride);
+    uint8_t* rgb = video_.frame(video_.frames);
+    const size_t row_bytes = size_t(video_.width) * 3;
+    for (int y = 0; y < video_.height; ++y) {
+      std::memcpy(rgb + y * row_bytes, rgb_->data[0] + size_t(y) * rgb_->linesize[0], row_bytes);
+    }
     ++video_.frames;
   }
 
@@ -214,6 +230,7 @@ class FfmpegDecoder {
   ffmpeg::FramePtr frame_;
   ffmpeg::PacketPtr packet_;
   ffmpeg::SwsPtr sws_;
+  ffmpeg::FramePtr rgb_;  // the converter's output, before its rows are packed into video_
   Video video_;
 };
 
@@ -236,6 +253,23 @@ Video read_video(const std::filesystem::path& path, const CancelToken* cancel, s
   if (!std::filesystem::is_regular_file(path, ec)) fail(path, "no such file");
   return lowercase_extension(path) == ".y4m" ? read_y4m(path, cancel, max_bytes)
                                              : read_with_ffmpeg(path, cancel, max_bytes);
+}
+
+void crop_mp4_padding(Video& video, int height, int width) {
+  if (height <= 0 || width <= 0 || (video.height == height && video.width == width)) return;
+  if (video.height != height + height % 2 || video.width != width + width % 2) return;
+  // Row by row towards the front: every row moves to an offset at or before its own.
+  const size_t row_bytes = size_t(width) * 3;
+  uint8_t* to = video.rgb.data();
+  for (int f = 0; f < video.frames; ++f) {
+    for (int y = 0; y < height; ++y) {
+      std::memmove(to, video.frame(f) + size_t(y) * video.width * 3, row_bytes);
+      to += row_bytes;
+    }
+  }
+  video.height = height;
+  video.width = width;
+  video.rgb.resize(video.frame_bytes() * video.frames);
 }
 
 }  // namespace svgear

@@ -11,7 +11,9 @@
 
 namespace svgear {
 
-// Decodes every frame to RGB24 in presentation order; fps comes from the stream. Frames that
+// Decodes every frame to RGB24 in presentation order, converted as the ffmpeg command converts it
+// by default (the stream's matrix and range, swscale's default flags): the bytes other tools, the
+// papers' metric.py among them, read from the same file. fps comes from the stream. Frames that
 // change size mid-stream are scaled to the first frame's size. Throws MediaError, or Cancelled
 // once `cancel` is set (polled before each frame of a .y4m, each packet otherwise): the studio
 // stops a library reload that a newer action replaced. Frames past `max_bytes` of RGB fail with a
@@ -19,5 +21,12 @@ namespace svgear {
 // decoded_video_budget(), core/pipeline/device_info.h).
 Video read_video(const std::filesystem::path& path, const CancelToken* cancel = nullptr,
                  size_t max_bytes = std::numeric_limits<size_t>::max());
+
+// write_mp4 pads an odd width or height by one (4:2:0 needs even sizes), so such an MP4 decodes one
+// column or row larger than the frames it was given. Crops `video` to height x width when it is
+// exactly that padded size and leaves any other size alone, for the caller's own size check:
+// callers that know the size written (a run record, the frames still in memory) call it after
+// read_video, before comparing frames or sizes.
+void crop_mp4_padding(Video& video, int height, int width);
 
 }  // namespace svgear

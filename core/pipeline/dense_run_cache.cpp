@@ -155,6 +155,10 @@ std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path&
   } catch (const UserError& e) {
     return unusable("cannot be read (" + std::string(e.what()) + ")");
   }
+  // An odd-sized video's MP4 decodes with a padding column or row: the size its record holds is
+  // the frames', and the decoded PSNR must not count the padding.
+  const nlohmann::json& made = run.record.value("video", nlohmann::json::object());
+  crop_mp4_padding(run.video, made.value("height", -1), made.value("width", -1));
   if (!holds_described_video(run.video, run.record)) return unusable("does not hold the video its record describes");
   std::string why;
   run.frames = read_kept_frames(dir, run.record, why);
@@ -242,10 +246,10 @@ DenseCacheUsage clear_dense_cache(const std::filesystem::path& root) {
   return removed;
 }
 
-double mean_step_ms(const nlohmann::json& record) {
+double mean_step_ms_after_first(const nlohmann::json& record) {
   const std::vector<double> steps = record.at("timings_ms").at("steps").get<std::vector<double>>();
-  if (steps.empty()) return 0.0;
-  return std::accumulate(steps.begin(), steps.end(), 0.0) / double(steps.size());
+  if (steps.size() < 2) return steps.empty() ? 0.0 : steps[0];
+  return std::accumulate(steps.begin() + 1, steps.end(), 0.0) / double(steps.size() - 1);
 }
 
 }  // namespace svgear

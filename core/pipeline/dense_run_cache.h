@@ -28,7 +28,7 @@ inline constexpr const char* kDenseFramesFile = "dense.frames";
 struct CachedDenseRun {
   std::filesystem::path video_path;  // <dir>/dense.mp4, or dense.y4m from the FFmpeg-less fallback
   nlohmann::json record;
-  Video video;                  // decoded from video_path
+  Video video;                  // decoded from video_path, at the record's size (no MP4 padding)
   std::optional<Video> frames;  // dense.frames: the frames before encoding, where they were kept
 };
 
@@ -72,7 +72,11 @@ void trim_dense_cache(const std::filesystem::path& root, uintmax_t max_bytes, co
 // it removed. Throws UserError when one cannot be removed.
 DenseCacheUsage clear_dense_cache(const std::filesystem::path& root);
 
-// Mean of a run record's timings_ms.steps: the time of one denoising step; 0 without steps.
-double mean_step_ms(const nlohmann::json& record);
+// The mean of a run record's timings_ms.steps after the first (the first alone for a one-step
+// run; 0 without steps): a run's first step carries the process's one-time costs when it is the
+// process's first run (compare's dense run, or its sparse run beside a reused dense one) and
+// cuDNN's plans for a new shape, which made per-step speedups favour whichever ran second. A
+// sparse run's cold k-means stays in unless it has no dense warm-up step before it.
+double mean_step_ms_after_first(const nlohmann::json& record);
 
 }  // namespace svgear

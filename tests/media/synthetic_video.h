@@ -2,6 +2,7 @@
 // Test videos with known content: smooth moving gradients (what an encoder should keep well)
 // plus a bright bar whose position encodes the frame index (so reordered frames are caught).
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <numbers>
@@ -25,6 +26,39 @@ inline Video moving_gradient(int frames, int height, int width, double fps = 16.
         pixel[0] = uint8_t(std::lround(128 + 60 * std::sin(tau * (x + 2 * f) / 40.0)) + bar);
         pixel[1] = uint8_t(std::lround(128 + 60 * std::cos(tau * (y - f) / 30.0)) + bar);
         pixel[2] = uint8_t(std::lround(128 + 60 * std::sin(tau * (x + y + 3 * f) / 50.0)) + bar);
+      }
+    }
+  }
+  return video;
+}
+
+// Something like a generated clip: a blue sky darkening upwards with soft drifting clouds, a red
+// disc moving left, the horizon's green hills and a little fixed grain. Encoders treat it as they
+// would a model's output (mb-tree, B-frames, motion search all have work to do).
+inline Video sky_scene(int frames, int height, int width, double fps = 16.0) {
+  Video video{frames, height, width, fps, {}};
+  video.rgb.resize(video.frame_bytes() * frames);
+  for (int f = 0; f < frames; ++f) {
+    uint8_t* rgb = video.frame(f);
+    const double cx = width * (0.8 - 0.6 * f / std::max(frames - 1, 1)), cy = height * 0.4;
+    const double radius = height * 0.15;
+    for (int y = 0; y < height; ++y) {
+      for (int x = 0; x < width; ++x) {
+        const double v = double(y) / height;
+        double r = 70 + 80 * v, g = 120 + 70 * v, b = 230 - 20 * v;
+        const double cloud = std::max(0.0, std::sin((x + 1.5 * f) / (width * 0.09)) *
+                                               std::sin(y / (height * 0.07) + 0.3 * std::sin(x / 23.0)));
+        r += 150 * cloud * cloud, g += 110 * cloud * cloud, b += 25 * cloud * cloud;
+        if (y > height * (0.75 + 0.05 * std::sin(x / (width * 0.12)))) r = 40, g = 120 + 30 * v, b = 50;
+        const double d = std::hypot(x - cx, y - cy) - radius;
+        const double disc = std::clamp(0.5 - d, 0.0, 1.0);  // one pixel of anti-aliasing
+        r += disc * (225 - r), g += disc * (35 - g), b += disc * (30 - b);
+        const uint32_t hash = (uint32_t(x) * 73856093u) ^ (uint32_t(y) * 19349663u);
+        const double grain = double(hash % 9) - 4.0;
+        uint8_t* pixel = rgb + (size_t(y) * width + x) * 3;
+        pixel[0] = uint8_t(std::clamp(std::lround(r + grain), 0L, 255L));
+        pixel[1] = uint8_t(std::clamp(std::lround(g + grain), 0L, 255L));
+        pixel[2] = uint8_t(std::clamp(std::lround(b + grain), 0L, 255L));
       }
     }
   }

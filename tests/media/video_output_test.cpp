@@ -79,7 +79,8 @@ TEST(VideoOutput, CheckRefusesWhatTheWriterWouldWithoutCreatingAnything) {
 }
 
 // What each format gives back: PNG frames exactly; Y4M (4:4:4 full-range YUV) within 2 levels of
-// rounding; MP4 (4:2:0 at crf 18) above 35 dB PSNR, the bounds tests/media's round-trip tests hold.
+// rounding; MP4 (4:2:0 at crf 18, decoded as the ffmpeg command does) above 32 dB PSNR, the bounds
+// tests/media's round-trip tests hold.
 TEST(VideoOutput, WritesEachFormat) {
   const auto dir = test::scratch_dir("output_formats");
   const Video video = test::moving_gradient(4, 16, 24);
@@ -115,7 +116,7 @@ TEST(VideoOutput, WritesEachFormat) {
     EXPECT_TRUE(mp4.note.empty());
     const Video mp4_back = read_video(mp4.path);
     ASSERT_TRUE(same_shape(mp4_back)) << mp4_back.frames << " frames of " << mp4_back.width << "x" << mp4_back.height;
-    EXPECT_GT(test::psnr(video, mp4_back), 35.0);  // frame against frame: lost or reordered frames fall below
+    EXPECT_GT(test::psnr(video, mp4_back), 32.0);  // frame against frame: lost or reordered frames fall below
   }
   EXPECT_THROW(write_video(video, dir / "d.avi"), MediaError);
 }

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/media/mp4_writer.h"
 #include "core/media/video_output.h"
 #include "core/pipeline/generation_request.h"
 #include "core/pipeline/generator.h"
@@ -142,6 +143,43 @@ TEST(DenseRunCache, KeptFramesComeBackExactlyAndDamageIsAMiss) {
   std::filesystem::remove(dir / kDenseFramesFile);
   EXPECT_FALSE(find_cached_dense_frames(dir, key, &note));
   EXPECT_NE(note.find("has no frames"), std::string::npos) << note;
+}
+
+// An odd-sized dense video comes back from its MP4 one column and row larger (4:2:0 needs even
+// sizes): still the video its record describes, cropped to it, so the run is reused and the padding
+// counts in no decoded PSNR.
+TEST(DenseRunCache, AnOddSizedVideoIsStillTheOneItsRecordDescribes) {
+  if (!mp4_supported()) GTEST_SKIP() << "built without FFmpeg: the Y4M fallback keeps odd sizes";
+  const auto root = test::scratch_dir("dense_cache_odd");
+  write_random_model(root / "model", random_model_preset("tiny"));
+  auto model = Model::load(root / "model", c10::Device(c10::kCPU));
+  EventSink quiet;
+  const GenerationResult run = Generator(*model).run(dense_request(), quiet, CancelToken());
+  ASSERT_EQ(run.status, GenerationStatus::Finished);
+  // The model makes even sizes: its frames less the last column and row stand in for an odd size.
+  Video odd = run.video;
+  odd.height -= 1;
+  odd.width -= 1;
+  odd.rgb.clear();
+  for (int f = 0; f < odd.frames; ++f) {
+    for (int y = 0; y < odd.height; ++y) {
+      const uint8_t* row = run.video.frame(f) + size_t(y) * run.video.width * 3;
+      odd.rgb.insert(odd.rgb.end(), row, row + size_t(odd.width) * 3);
+    }
+  }
+  nlohmann::json record = make_run_record(run, *model);
+  record["video"]["height"] = odd.height;
+  record["video"]["width"] = odd.width;
+  const auto dir = root / "cache";
+  write_video(odd, dir / "dense.mp4");
+  write_run_record(dir / "dense.mp4", record);
+  std::string note;
+  const std::optional<CachedDenseRun> hit = find_cached_dense_run(dir, dense_cache_key(record), &note);
+  ASSERT_TRUE(hit) << note;
+  EXPECT_EQ(hit->video.frames, odd.frames);
+  EXPECT_EQ(hit->video.height, odd.height);
+  EXPECT_EQ(hit->video.width, odd.width);
+  EXPECT_EQ(hit->video.rgb.size(), odd.rgb.size());
 }
 
 void fake_run(const std::filesystem::path& folder, size_t bytes, std::chrono::hours age) {
