@@ -191,6 +191,13 @@ void fake_run(const std::filesystem::path& folder, size_t bytes, std::chrono::ho
 
 // The studio's cache is bounded: the least recently used runs go first, the run just made stays
 // whatever its size, and nothing but our own folders is ever counted or removed.
+TEST(DenseRunCache, MeanStepLeavesTheFirstOut) {
+  const auto record = [](std::vector<double> steps) { return nlohmann::json{{"timings_ms", {{"steps", steps}}}}; };
+  EXPECT_DOUBLE_EQ(mean_step_ms_after_first(record({2000.0, 100.0, 200.0, 300.0})), 200.0);
+  EXPECT_DOUBLE_EQ(mean_step_ms_after_first(record({2000.0})), 2000.0);  // a one-step run has only its first
+  EXPECT_DOUBLE_EQ(mean_step_ms_after_first(record({})), 0.0);
+}
+
 TEST(DenseRunCache, TrimRemovesTheLeastRecentlyUsedRunsAndClearRemovesOnlyOurs) {
   const auto root = test::scratch_dir("dense_cache_trim");
   fake_run(root / "dense-old", 1000, std::chrono::hours(30));
