@@ -40,7 +40,8 @@ sparse attention (svg2 / svgear; see docs/architecture.md; refused with dense at
   --attention-preset NAME|FILE.json   quality | balanced | fast, or a JSON file of AttentionConfig
                      fields ({"top_p": 0.85, ...}); the flags below override it
   --top-p X          attention budget in (0, 1] (default 0.9)
-  --q-clusters N     query clusters (default 200)     --k-clusters N   key clusters (default 1000)
+  --q-clusters N     query clusters (default 200, or 300 for frames larger than 832x480, as the
+                     reference's 720p scripts)       --k-clusters N   key clusters (default 1000)
                      (at most one per token: a clip with fewer tokens gets one cluster per token)
   --guaranteed-ratio X   SVG-EAR's always-exact share of key clusters, in [0, 0.5] (default 0.05)
   --dense-steps X    fraction of the first steps kept dense (default 0.2)

@@ -130,9 +130,11 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
                       tr("Budget (top-p): each query cluster computes exactly the key clusters holding this "
                          "share of its attention mass; the rest are compensated by their centroids (SVG-EAR) "
                          "or skipped (SVG2). Lower is faster and less faithful. Spec default 0.9."));
-  q_clusters_ = spin_box(sparse_, "q_clusters", 1, 8192, 10,
+  q_clusters_ = spin_box(sparse_, "q_clusters", 0, 8192, 10,
                          tr("Query clusters (Q_C): k-means clusters of the query tokens per head; routing "
-                            "decides per (query cluster, key cluster) block. 200 suggested for Wan-1.3B 480p."));
+                            "decides per (query cluster, key cluster) block. Auto: the reference's choice for "
+                            "the frame size, 200 up to 832×480, 300 above (its 720p scripts)."));
+  q_clusters_->setSpecialValueText(tr("auto"));  // 0: default_q_clusters of the run's size
   k_clusters_ = spin_box(sparse_, "k_clusters", 1, 16384, 50,
                          tr("Key clusters (K_C): k-means clusters of the key tokens per head. More clusters "
                             "mean finer blocks and better centroids, and more k-means time. Spec default 1000."));
@@ -264,7 +266,11 @@ QStringList SettingsPanel::setRequest(const StudioRequest& r) {
   shift_->setValue(r.shift);
   seed_->setValue(int(std::min<uint64_t>(r.seed, INT_MAX)));
   seed_locked_->setChecked(true);
-  setAttention(r.attention);
+  // A run whose Q_C was its size's default shows Auto again (its size comes back with it), so that
+  // it reads as the preset it ran with, not Custom.
+  AttentionConfig attention = r.attention;
+  if (attention.q_clusters == default_q_clusters(r.height, r.width)) attention.q_clusters = 0;
+  setAttention(attention);
   // A box clamps a value outside its range and rounds one finer than its decimals, silently.
   QStringList unheld;
   const auto check = [&](const char* name, double given, double held) {
@@ -282,7 +288,8 @@ QStringList SettingsPanel::setRequest(const StudioRequest& r) {
   }
   check("shift", r.shift, now.shift);
   check("top_p", r.attention.top_p, now.attention.top_p);
-  check("q_clusters", r.attention.q_clusters, now.attention.q_clusters);
+  check("q_clusters", r.attention.q_clusters,
+        now.attention.q_clusters == 0 ? default_q_clusters(now.height, now.width) : now.attention.q_clusters);
   check("k_clusters", r.attention.k_clusters, now.attention.k_clusters);
   check("guaranteed_ratio", r.attention.guaranteed_ratio, now.attention.guaranteed_ratio);
   check("dense_warmup_steps", r.attention.dense_warmup_steps, now.attention.dense_warmup_steps);

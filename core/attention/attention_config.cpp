@@ -1,5 +1,7 @@
 #include "core/attention/attention_config.h"
 
+#include <cstdint>
+
 #include "core/user_error.h"
 
 namespace svgear {
@@ -20,5 +22,7 @@ AttentionMode parse_attention_mode(std::string_view name) {
   if (name == "svgear" || name == "svg-ear") return AttentionMode::SvgEar;
   throw UserError("unknown attention mode '" + std::string(name) + "' (choose dense, svg2 or svgear)");
 }
+
+int default_q_clusters(int height, int width) { return int64_t(height) * width > 832 * 480 ? 300 : 200; }
 
 }  // namespace svgear

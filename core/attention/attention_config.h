@@ -14,7 +14,7 @@ AttentionMode parse_attention_mode(std::string_view name);  // throws UserError 
 
 struct AttentionConfig {
   AttentionMode mode = AttentionMode::Dense;
-  int q_clusters = 200;             // Q_C [§2.8: 200 suggested for Wan-1.3B 480p]
+  int q_clusters = 0;               // Q_C; 0: by the frame size, default_q_clusters [§2.8]
   int k_clusters = 1000;            // K_C [§2.8]
   double top_p = 0.9;               // budget [§2.5, §3.4]
   double min_kc_ratio = 0.10;       // SVG2 always-kept key clusters [§2.5]
@@ -28,5 +28,10 @@ struct AttentionConfig {
   // 50-iteration init is paid while attention is still dense, not at the first sparse step [§2.1].
   bool kmeans_in_warmup = false;
 };
+
+// Q_C as the reference's scripts choose it for frames of `height` × `width` pixels [§2.8, §3.6]: 300
+// for frames larger than 832×480 (their 720p rows), 200 up to that (their 480p rows and the spec's
+// suggestion for Wan2.1-1.3B). GenerationRequest::resolve fills a Q_C of 0 with it.
+int default_q_clusters(int height, int width);
 
 }  // namespace svgear

@@ -151,7 +151,8 @@ void check_attention_config(const AttentionConfig& c) {
     return std::string(text);
   };
   const auto fraction = [](double x) { return x >= 0.0 && x <= 1.0; };
-  require(c.q_clusters >= 1, "q_clusters must be at least 1 (got " + std::to_string(c.q_clusters) + ")");
+  require(c.q_clusters >= 0, "q_clusters must be at least 1, or 0 for the frame size's default (got " +
+                                std::to_string(c.q_clusters) + ")");
   require(c.k_clusters >= 1, "k_clusters must be at least 1 (got " + std::to_string(c.k_clusters) + ")");
   require(c.top_p > 0.0 && c.top_p <= 1.0, "top_p must be in (0, 1] (got " + shown(c.top_p) + ")");
   require(fraction(c.min_kc_ratio), "min_kc_ratio must be in [0, 1]");

@@ -83,6 +83,10 @@ bool Svg2Backend::supports(const AttentionConfig& config, at::Device device,
   } catch (const UserError& e) {
     return refuse(e.what());
   }
+  if (config.q_clusters == 0) {
+    return refuse("q_clusters 0 (the frame size's default) must be resolved to a count first "
+                  "(GenerationRequest::resolve, default_q_clusters)");
+  }
   return true;
 }
 
@@ -176,7 +180,10 @@ void Svg2Backend::emit_traces(const at::Tensor& q, const at::Tensor& k, const at
   at::Tensor estimated;  // [BH] float64 on the CPU, with a probe only
   at::Tensor log_error;  // [BH, Qc·Kc] float32 on the CPU
   if (routed.log_error.defined()) {
-    at::Tensor compensated = routed.log_error.masked_fill(routed.block_mask, -std::numeric_limits<double>::infinity());
+    // The compensated blocks of query clusters with tokens: an empty one's row keeps finite
+    // estimates from its stale centroid, but no token's output carries them.
+    const at::Tensor not_compensated = routed.block_mask | (clusters.q.sizes == 0).unsqueeze(2);
+    at::Tensor compensated = routed.log_error.masked_fill(not_compensated, -std::numeric_limits<double>::infinity());
     estimated = at::logsumexp(compensated.reshape({bh, -1}), 1).to(at::kDouble).cpu();
     log_error = routed.log_error.reshape({bh, -1}).to(at::kFloat).cpu().contiguous();
   }

@@ -157,6 +157,7 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   const int latent_frames = model.temporal_factor > 0 ? (*r.frames - 1) / model.temporal_factor + 1 : *r.frames;
   const int64_t tokens = int64_t(latent_frames / patch[0]) * (*r.height / (patch[1] * model.spatial_factor)) *
                          (*r.width / (patch[2] * model.spatial_factor));
+  if (r.attention.q_clusters == 0) r.attention.q_clusters = default_q_clusters(*r.height, *r.width);
   r.attention.q_clusters = int(std::min<int64_t>(r.attention.q_clusters, tokens));
   r.attention.k_clusters = int(std::min<int64_t>(r.attention.k_clusters, tokens));
   if (model.max_pixels > 0) {

@@ -29,7 +29,13 @@ std::string error_of(const nlohmann::json& j) {
 TEST(AttentionConfig, DefaultsAreTheSpecs) {
   const AttentionConfig c;
   EXPECT_EQ(c.mode, AttentionMode::Dense);  // sparse attention is asked for
-  EXPECT_EQ(c.q_clusters, 200);
+  EXPECT_EQ(c.q_clusters, 0);  // by the frame size:
+  EXPECT_EQ(default_q_clusters(480, 832), 200);  // the 480p rows, either orientation
+  EXPECT_EQ(default_q_clusters(832, 480), 200);
+  EXPECT_EQ(default_q_clusters(64, 64), 200);
+  EXPECT_EQ(default_q_clusters(720, 1280), 300);  // the 720p rows
+  EXPECT_EQ(default_q_clusters(704, 1280), 300);  // Wan2.2-TI2V-5B's 720p
+  EXPECT_EQ(default_q_clusters(480, 848), 300);   // just past 832×480
   EXPECT_EQ(c.k_clusters, 1000);
   EXPECT_EQ(c.top_p, 0.9);
   EXPECT_EQ(c.min_kc_ratio, 0.10);

@@ -426,7 +426,7 @@ TEST(SparseBackend, TracesSelectedHeadsWithAudit) {
 
 // Two distinct queries among 64 tokens and 6 query clusters: at least four clusters are empty. A
 // trace's block map routes no block of an empty query cluster (nothing is computed there), and at
-// least one of every other, on each device.
+// least one of every other, on each device; SVG-EAR's estimated error leaves the empty ones out.
 TEST(SparseBackend, TracesRouteNothingForEmptyQueryClusters) {
   for (const at::Device device : devices()) {
     for (AttentionMode mode : {AttentionMode::Svg2, AttentionMode::SvgEar}) {
@@ -440,6 +440,7 @@ TEST(SparseBackend, TracesRouteNothingForEmptyQueryClusters) {
       AttentionConfig config = small_config(mode);
       config.q_clusters = 6;
       config.k_clusters = 8;
+      config.top_p = 0.5;  // some blocks compensated
       std::unique_ptr<Svg2Backend> backend = mode == AttentionMode::Svg2 ? std::make_unique<Svg2Backend>(config)
                                                                          : std::make_unique<SvgEarBackend>(config);
       CollectingSink sink;
@@ -451,9 +452,15 @@ TEST(SparseBackend, TracesRouteNothingForEmptyQueryClusters) {
       const RoutingTrace& t = sink.traces[0];
       ASSERT_EQ(t.q_sizes.size(), 6u);
       int empty = 0;
+      double compensated_sum = 0.0;  // Σ ε̂² over the compensated blocks of clusters with tokens
       for (int i = 0; i < 6; ++i) {
         int routed = 0;
-        for (int j = 0; j < 8; ++j) routed += t.block_map[i * 8 + j];
+        for (int j = 0; j < 8; ++j) {
+          routed += t.block_map[i * 8 + j];
+          if (mode == AttentionMode::SvgEar && t.q_sizes[i] > 0 && !t.block_map[i * 8 + j]) {
+            compensated_sum += std::exp(double(t.block_log_error[i * 8 + j]));
+          }
+        }
         if (t.q_sizes[i] == 0) {
           ++empty;
           EXPECT_EQ(routed, 0) << attention_mode_name(mode) << " on " << device << ", query cluster " << i;
@@ -462,6 +469,11 @@ TEST(SparseBackend, TracesRouteNothingForEmptyQueryClusters) {
         }
       }
       EXPECT_GE(empty, 4);
+      // The estimate counts only what some token's output carries.
+      if (mode == AttentionMode::SvgEar) {
+        ASSERT_GT(compensated_sum, 0.0) << device;
+        EXPECT_NEAR(t.estimated_log_error, std::log(compensated_sum), 1e-4) << device;
+      }
     }
   }
 }
@@ -646,6 +658,7 @@ TEST(SparseBackendCuda, TensorsPastTwoToThe31Elements) {
   const at::Tensor q = big(x.q), k = big(x.k), v = big(x.v);
   AttentionConfig config;
   config.mode = AttentionMode::SvgEar;
+  config.q_clusters = 200;
   config.kmeans_init_iters = 5;
   config.dense_warmup_steps = 0.0;
   config.dense_layers = 0.0;

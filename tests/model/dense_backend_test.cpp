@@ -6,6 +6,12 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include "svgear/build_config.h"
+#if SVGEAR_HAVE_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <cuda_runtime_api.h>
+#endif
+
 #include "tests/support/tensor_compare.h"
 
 namespace svgear {
@@ -91,6 +97,39 @@ TEST(DenseBackend, CudaTakesTheDiTLayout) {
   at::Tensor o = dense.forward(view(q), view(k), view(v), {});
   EXPECT_TRUE(test::tensors_close(
       o, reference_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)), 2e-2));
+}
+
+// Out of memory is the call's size, not a cuDNN failure: the next call that fits runs on cuDNN
+// again (one large call used to cost a 2× slower backend for the rest of a generation).
+TEST(DenseBackend, CudaOutOfMemoryKeepsCudnn) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+#if !SVGEAR_HAVE_CUDA
+  GTEST_SKIP() << "a build without CUDA";
+#else
+  namespace allocator = c10::cuda::CUDACachingAllocator;
+  const at::TensorOptions bf16 = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA, 0);
+  DenseBackend dense;
+  {
+    // 64 MiB each; the allocator's limit (this process only: ctest runs GPU tests side by side)
+    // leaves no room for the output.
+    const at::Tensor q = at::randn({1, 8, 32768, 128}, bf16);
+    const at::Tensor k = at::randn({1, 8, 32768, 128}, bf16);
+    const at::Tensor v = at::randn({1, 8, 32768, 128}, bf16);
+    allocator::emptyCache();
+    constexpr auto kAll = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+    const int64_t reserved = allocator::getDeviceStats(0).reserved_bytes[kAll].current;
+    size_t free = 0, total = 0;
+    ASSERT_EQ(cudaMemGetInfo(&free, &total), cudaSuccess);
+    allocator::setMemoryFraction(double(reserved + (16 << 20)) / double(total), 0);
+    EXPECT_THROW(dense.forward(q, k, v, {}), c10::OutOfMemoryError);
+    allocator::setMemoryFraction(1.0, 0);
+  }
+  EXPECT_TRUE(dense.tries_cudnn());
+  const at::Tensor q = at::randn({1, 2, 256, 64});
+  const at::Tensor o = dense.forward(q.to(bf16), q.to(bf16), q.to(bf16), {});
+  EXPECT_LE(test::relative_l2(o, reference_attention(q, q, q)), 2e-2);
+  EXPECT_TRUE(dense.tries_cudnn());
+#endif
 }
 
 }  // namespace

@@ -78,6 +78,26 @@ TEST(GenerationRequest, NoMoreClustersThanTheClipHasTokens) {
   EXPECT_EQ(resolved.attention.k_clusters, 128);
 }
 
+// An unset Q_C (0) becomes the reference scripts' count for the frame size [spec §2.8]: 200 up to
+// 832×480, 300 above; one given stays.
+TEST(GenerationRequest, QueryClustersFollowTheFrameSizeUnlessGiven) {
+  GenerationRequest r;
+  r.prompt = "a red circle";
+  r.frames = 1;
+  const auto q_clusters_at = [&](int width, int height) {
+    r.width = width;
+    r.height = height;
+    return r.resolve(tiny_manifest()).attention.q_clusters;
+  };
+  EXPECT_EQ(q_clusters_at(832, 480), 200);
+  EXPECT_EQ(q_clusters_at(480, 832), 200);
+  EXPECT_EQ(q_clusters_at(1280, 720), 300);
+  EXPECT_EQ(q_clusters_at(848, 480), 300);
+  r.attention.q_clusters = 250;
+  EXPECT_EQ(q_clusters_at(1280, 720), 250);
+  EXPECT_EQ(q_clusters_at(832, 480), 250);
+}
+
 TEST(GenerationRequest, AModelsBadDefaultNamesItsFile) {
   ModelManifest m = tiny_manifest();
   m.folder = "/models/broken";
