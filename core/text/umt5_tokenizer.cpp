@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 
+#include "core/text/prompt_cleaning.h"
 #include "core/text/sentencepiece_model.h"
 #include "core/text/unigram_model.h"
 #include "core/user_error.h"
@@ -12,25 +13,6 @@
 
 namespace svgear {
 namespace {
-
-// Python's str.isspace, which upstream's `\s+` regex matches.
-bool is_unicode_space(uint32_t c) {
-  return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
-         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
-}
-
-// The code point starting at text[i] and its byte length; invalid bytes are returned as themselves.
-std::pair<uint32_t, size_t> next_code_point(std::string_view text, size_t i) {
-  const unsigned char lead = static_cast<unsigned char>(text[i]);
-  size_t length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-  if (i + length > text.size()) length = 1;
-  if (length == 1) return {lead, 1};
-  uint32_t c = lead & (0xFF >> (length + 1));
-  for (size_t k = 1; k < length; ++k)
-    c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-  return {c, length};
-}
 
 // ComfyUI's umT5 files hold spiece.model's bytes under this name.
 constexpr const char* kSpieceTensor = "spiece_model";
@@ -99,32 +81,17 @@ Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& path, int text_le
   return Umt5Tokenizer(load_sentencepiece_model(proto, source), file, text_len);
 }
 
-std::string Umt5Tokenizer::clean_whitespace(std::string_view text) {
-  std::string out;
-  bool pending_space = false;
-  for (size_t i = 0; i < text.size();) {
-    const auto [c, length] = next_code_point(text, i);
-    if (is_unicode_space(c)) {
-      pending_space = !out.empty();
-    } else {
-      if (pending_space) out += ' ';
-      pending_space = false;
-      out.append(text.substr(i, length));
-    }
-    i += length;
-  }
-  return out;
-}
+std::string Umt5Tokenizer::clean(std::string_view prompt) { return clean_prompt(prompt); }
 
 std::vector<int64_t> Umt5Tokenizer::tokenize(std::string_view prompt) const {
-  std::vector<int64_t> ids = model_->encode(clean_whitespace(prompt));
+  std::vector<int64_t> ids = model_->encode(clean(prompt));
   if (int64_t(ids.size()) > max_pieces()) ids.resize(max_pieces());
   ids.push_back(kEosId);
   return ids;
 }
 
 Umt5Tokenizer::Cut Umt5Tokenizer::cut(std::string_view prompt) const {
-  const std::vector<int64_t> ids = model_->encode(clean_whitespace(prompt));
+  const std::vector<int64_t> ids = model_->encode(clean(prompt));
   if (int64_t(ids.size()) <= max_pieces()) return {};
   const std::vector<int64_t> dropped(ids.begin() + max_pieces(), ids.end());
   return {int64_t(dropped.size()), model_->decode(dropped)};

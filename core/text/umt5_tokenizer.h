@@ -1,14 +1,13 @@
 #pragma once
 // Umt5Tokenizer: a prompt → the ids and mask Wan's umT5 encoder reads, as upstream's
-// HuggingfaceTokenizer(google/umt5-xxl, seq_len 512, clean='whitespace') produces them: whitespace
-// runs collapsed and trimmed, pieces, EOS (</s>, id 1) appended, truncated to text_len with the EOS
-// kept last, padded with <pad> (id 0); mask 1 for real tokens.
+// HuggingfaceTokenizer(google/umt5-xxl, seq_len 512, clean='whitespace') produces them: the prompt
+// cleaned as upstream cleans it (core/text/prompt_cleaning.h: ftfy's fixes, HTML unescaping,
+// whitespace), pieces, EOS (</s>, id 1) appended, truncated to text_len with the EOS kept last,
+// padded with <pad> (id 0); mask 1 for real tokens. Both model files (spiece.model, tokenizer.json)
+// go through the same cleaning.
 //
 //   Umt5Tokenizer tok = Umt5Tokenizer::load(model_folder);   // spiece.model or tokenizer.json
 //   Umt5Tokens t = tok.encode("a cat walks on the grass");     // ids, mask [1, 512]; length 7
-//
-// Not done from upstream's cleaning: ftfy.fix_text and HTML unescaping (plain prompts do not need
-// them).
 
 #include <filesystem>
 #include <memory>
@@ -66,8 +65,8 @@ class Umt5Tokenizer {
   int64_t max_pieces() const { return text_len_ - 1; }
   const std::filesystem::path& source() const { return source_; }
 
-  // Upstream's whitespace_clean: every run of (Unicode) whitespace becomes one space; trimmed.
-  static std::string clean_whitespace(std::string_view text);
+  // The text tokenize() splits into pieces: clean_prompt (upstream's cleaning).
+  static std::string clean(std::string_view prompt);
 
  private:
   std::shared_ptr<const SubwordModel> model_;

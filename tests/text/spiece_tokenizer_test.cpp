@@ -102,6 +102,8 @@ const std::vector<std::string> kPrompts = {
     "\xEF\xBC\xA1 \xEF\xBD\x92\xEF\xBD\x85\xEF\xBD\x84 cat\xEF\xBC\x8C walks",  // full-width "Ａ
                                                                                 // ｒｅｄ" and "，"
     "a \xE2\x91\xA0 dog",  // "①", NFKC "1"
+    "the dog\xE2\x80\x99s \xE2\x80\x9C" "ball\xE2\x80\x9D &amp;amp; a \xEF\xAC\x81sh",  // ’ “ ” ﬁ
+    "A red \xF0\x9D\x90\x9C\xF0\x9D\x90\x9A\xF0\x9D\x90\xAD walks",  // mathematical bold "cat", NFKC "cat"
     "naïve café zebra",
 };
 
@@ -114,8 +116,28 @@ TEST(SpieceTokenizer, RoundTripsWithEos) {
     ASSERT_FALSE(ids.empty());
     EXPECT_EQ(ids.back(), Umt5Tokenizer::kEosId) << prompt;
     EXPECT_EQ(std::count(ids.begin(), ids.end(), Umt5Tokenizer::kPadId), 0) << prompt;
-    EXPECT_EQ(tok.decode(ids), Umt5Tokenizer::clean_whitespace(prompt));
+    EXPECT_EQ(tok.decode(ids), Umt5Tokenizer::clean(prompt));
   }
+}
+
+// Upstream's cleaning comes first on the spiece.model path as on the tokenizer.json one.
+TEST(SpieceTokenizer, CleansAsUpstreamBeforeTokenizing) {
+  const auto dir = test::scratch_dir("spiece_clean");
+  const Umt5Tokenizer spiece = Umt5Tokenizer::load(trained_spiece_model());
+  const Umt5Tokenizer json = Umt5Tokenizer::load(tokenizer_json_of(trained_spiece_model(), dir));
+  const std::string prompt = "A red &#99;at&nbsp;walks &amp;amp; a dog\xE2\x80\x99s \xEF\xAC\x81sh";  // ’ ﬁ
+  const std::string cleaned = "A red cat walks & a dog's fish";
+  EXPECT_EQ(spiece.tokenize(prompt), spiece.tokenize(cleaned));
+  EXPECT_EQ(json.tokenize(prompt), json.tokenize(cleaned));
+  EXPECT_EQ(spiece.decode(spiece.tokenize(prompt)), spiece.decode(spiece.tokenize(cleaned)));
+}
+
+// Cleaning skips ftfy's NFC (core/text/prompt_cleaning.h): SentencePiece's nmt_nfkc composes a
+// letter and its combining mark itself, so spiece.model gives the ids of the composed text. (The
+// tokenizer.json path does not: PrecompiledCharsmap joins no multi-character sequence.)
+TEST(SpieceTokenizer, DecomposedTextGetsTheComposedIds) {
+  const Umt5Tokenizer spiece = Umt5Tokenizer::load(trained_spiece_model());
+  EXPECT_EQ(spiece.tokenize("A red cafe\xCC\x81 cat"), spiece.tokenize("A red caf\xC3\xA9 cat"));
 }
 
 TEST(SpieceTokenizer, PadsTo512WithMask) {
@@ -149,7 +171,8 @@ TEST(SpieceTokenizer, TokenizerJsonGivesTheSameIds) {
   for (const std::string& prompt : kPrompts) {
     EXPECT_EQ(json.tokenize(prompt), spiece.tokenize(prompt)) << "prompt: '" << prompt << "'";
   }
-  // The charsmap matters: without it the full-width prompt segments differently.
+  // The charsmap matters: without it the mathematical bold letters segment differently (the
+  // full-width prompt no longer shows it: cleaning narrows full-width letters first, as ftfy does).
   std::vector<std::pair<std::string, double>> pieces;
   {
     sentencepiece::SentencePieceProcessor sp;
@@ -159,7 +182,8 @@ TEST(SpieceTokenizer, TokenizerJsonGivesTheSameIds) {
   }
   const auto raw_dir = test::scratch_dir("spiece_json_raw");
   const Umt5Tokenizer raw = Umt5Tokenizer::load(test::write_tokenizer_json(raw_dir, pieces));
-  EXPECT_NE(raw.tokenize(kPrompts[7]), spiece.tokenize(kPrompts[7]));
+  EXPECT_NE(raw.tokenize(kPrompts[10]), spiece.tokenize(kPrompts[10]));
+  EXPECT_EQ(spiece.tokenize(kPrompts[10]), spiece.tokenize("A red cat walks"));
   // The unknown-character path is exercised: ï and é are not in the corpus.
   const Ids unknown = spiece.tokenize(kPrompts.back());
   EXPECT_NE(std::find(unknown.begin(), unknown.end(), 2), unknown.end());

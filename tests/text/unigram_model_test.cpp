@@ -179,13 +179,25 @@ TEST(Umt5Tokenizer, CutSaysWhatTruncationDrops) {
 }
 
 TEST(Umt5Tokenizer, WhitespaceIsCleanedAsUpstream) {
-  EXPECT_EQ(Umt5Tokenizer::clean_whitespace("  a \t\n cat\xE3\x80\x80"
-                                            "s  "),
+  EXPECT_EQ(Umt5Tokenizer::clean("  a \t\n cat\xE3\x80\x80"
+                                 "s  "),
             "a cat s");
-  EXPECT_EQ(Umt5Tokenizer::clean_whitespace(" \n "), "");
+  EXPECT_EQ(Umt5Tokenizer::clean(" \n "), "");
   const auto dir = test::scratch_dir("umt5_tok_space");
   const Umt5Tokenizer tok = Umt5Tokenizer::load(test::write_tokenizer_json(dir, kPieces));
   EXPECT_EQ(tok.tokenize("  a\t\tcats \n"), tok.tokenize("a cats"));
+}
+
+// The rest of upstream's cleaning (tests/text/prompt_cleaning_test.cpp) comes before the pieces,
+// in tokenize() and cut() alike: entities (twice unescaped), full-width letters, a ligature.
+TEST(Umt5Tokenizer, CleansAsUpstreamBeforeTokenizing) {
+  const auto dir = test::scratch_dir("umt5_tok_clean");
+  const Umt5Tokenizer tok = Umt5Tokenizer::load(test::write_tokenizer_json(dir, kPieces), 4);
+  EXPECT_EQ(tok.tokenize("&#97;&nbsp;&amp;#x63;&#97;&#116;s"), (Ids{10, 7, 11, Umt5Tokenizer::kEosId}));
+  EXPECT_EQ(tok.tokenize("\xEF\xBD\x81 c\xEF\xBD\x81t\xEF\xBD\x93"), (Ids{10, 7, 11, Umt5Tokenizer::kEosId}));  // ａ ｃａｔｓ
+  const Umt5Tokenizer::Cut cut = tok.cut("a cat a &#99;ats");
+  EXPECT_EQ(cut.pieces, 2);
+  EXPECT_EQ(cut.text, "cats");
 }
 
 TEST(Umt5Tokenizer, MissingTokenizerListsWhereItLooked) {
