@@ -10,12 +10,15 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include "core/attention/dense_backend.h"
 #include "core/media/video_reader.h"
 #include "core/model/wan_random_weights.h"
 #include "core/pipeline/generator.h"
 #include "core/pipeline/run_record.h"
 #include "core/pipeline/wan_folder.h"
 #include "core/sampling/flow_schedule.h"
+#include "core/sampling/sampler.h"
+#include "core/sampling/seeded_noise.h"
 #include "core/user_error.h"
 #include "core/weights/safetensors_writer.h"
 #include "tests/cli/cli_run.h"
@@ -268,6 +271,54 @@ TEST(WanA14b, TheLowNoiseExpertContinuesTheClustering) {
   GenerationRequest dense = request;
   dense.attention = AttentionConfig{};
   EXPECT_FALSE(same_video(generate(*single, dense, ignored).video, from_single.video));
+}
+
+// The pair's run step by step, written out here from upstream's rule rather than the Generator's
+// code: one sampler across the switch, each step on the expert its timestep picks (t ≥ boundary ×
+// 1000, WanT2V.generate) with that expert's guidance, dense attention. The Generator's video must
+// be this one bit for bit: a step on the wrong expert, the wrong guidance at one step or a sampler
+// restarted at the switch would each change it.
+TEST(WanA14b, TheRunIsTheExpertsStepByStep) {
+  const auto root = test::scratch_dir("wan_a14b_stitched");
+  auto model = Model::load(test::write_tiny_wan_a14b_diffusers(root / "pair", 0.875), c10::Device(c10::kCPU));
+  GenerationRequest request = tiny_request(4, 5.0);
+  request.guidance = 4.0;
+  request.low_noise_guidance = 2.5;
+  request.sampler = SamplerKind::UniPC;
+  LogSink ignored;
+  const GenerationResult run = generate(*model, request, ignored);
+
+  const GenerationRequest r = request.resolve(model->manifest);
+  const auto encoded = [&](const std::string& text) {
+    return model->text_encoder->encode(text).unsqueeze(0).to(model->dtype);
+  };
+  const at::Tensor context = encoded(r.prompt);
+  const at::Tensor context_null = encoded(*r.negative_prompt);
+  const LatentShape shape = model->decoder->latent_shape(*r.frames, *r.height, *r.width);
+  at::Tensor sample = seeded_noise(r.seed, {1, shape.channels, shape.frames, shape.height, shape.width},
+                                   at::TensorOptions().dtype(at::kFloat));
+  std::unique_ptr<Sampler> sampler = make_sampler(SamplerKind::UniPC, 4, 5.0);
+  DenseBackend dense;
+  int high_steps = 0;
+  for (int i = 0; i < 4; ++i) {
+    const double t = sampler->schedule().timesteps[i];
+    const bool high = t >= 0.875 * 1000;
+    high_steps += high;
+    const WanDiT& dit = high ? *model->dit : *model->low_noise_dit;
+    DiTForward call;
+    call.attention = &dense;
+    call.step = i;
+    call.num_steps = 4;
+    const at::Tensor x = sample.to(model->dtype);
+    const at::Tensor time = at::full({1}, t, at::TensorOptions().dtype(at::kFloat));
+    const at::Tensor cond = dit.forward(x, time, context, call).to(at::kFloat);
+    const at::Tensor uncond = dit.forward(x, time, context_null, call).to(at::kFloat);
+    const double guidance = high ? 4.0 : 2.5;
+    sample = sampler->step(uncond + guidance * (cond - uncond), i, sample);
+  }
+  ASSERT_GT(high_steps, 0);
+  ASSERT_LT(high_steps, 4);  // both experts ran
+  EXPECT_TRUE(same_video(run.video, model->decoder->decode(sample[0], *r.fps)));
 }
 
 TEST(WanA14b, TheLowNoiseGuidanceBelongsToAPair) {
