@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 #include <QHelpEvent>
 #include <QLinearGradient>
 #include <QPainter>
+#include <QStringList>
 #include <QToolTip>
 
 #include "ui/cluster_palette.h"
@@ -31,6 +33,44 @@ std::vector<int> cluster_order(const std::vector<int64_t>& sizes, BlockMapView::
     std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) { return sizes[a] > sizes[b]; });
   }
   return ids;
+}
+
+// The drawn rows or columns [first, last) that device pixel `p` of `pixels` shows: one each when
+// the clusters are fewer (a nearest-neighbour magnification), else its own run of them, so that
+// every cluster falls in exactly one pixel and none is dropped.
+std::pair<int, int> pixel_span(int p, int pixels, int clusters) {
+  const int first = int(int64_t(p) * clusters / pixels);
+  return {first, std::max(first + 1, int(int64_t(p + 1) * clusters / pixels))};
+}
+
+// The cell area in device pixels, the resolution the blocks are reduced to.
+QSize device_pixels(QRect cells, double dpr) {
+  return {std::max(1, int(std::lround(cells.width() * dpr))), std::max(1, int(std::lround(cells.height() * dpr)))};
+}
+
+QRgb mix(const QColor& a, const QColor& b, double t) {
+  const auto channel = [t](int x, int y) { return int(std::lround(x + (y - x) * t)); };
+  return qRgb(channel(a.red(), b.red()), channel(a.green(), b.green()), channel(a.blue(), b.blue()));
+}
+
+// How a reduced pixel of several blocks is coloured by routing: not exact when none is, else half
+// way to orange and the rest of the way by the share exact, so that one exact block among many
+// still stands out while the pixel says how many are.
+QRgb share_colour(const QColor& not_exact, int exact, int blocks) {
+  return exact == 0 ? not_exact.rgb() : mix(not_exact, kExact, 0.5 + 0.5 * exact / blocks);
+}
+
+// The clusters at drawn positions [first, last) of `order`: "key cluster 7", "key clusters 12–15"
+// when they run in id order, else their ids (the first few).
+QString cluster_names(const QString& kind, const std::vector<int>& order, int first, int last) {
+  if (last - first == 1) return QObject::tr("%1 cluster %2").arg(kind).arg(order[first]);
+  bool run = true;
+  for (int k = first + 1; k < last; ++k) run = run && order[k] == order[k - 1] + 1;
+  if (run) return QObject::tr("%1 clusters %2–%3").arg(kind).arg(order[first]).arg(order[last - 1]);
+  QStringList ids;
+  for (int k = first; k < last && ids.size() < 6; ++k) ids << QString::number(order[k]);
+  if (last - first > 6) ids << QObject::tr("… (%1 in all)").arg(last - first);
+  return QObject::tr("%1 clusters %2").arg(kind, ids.join(", "));
 }
 
 }  // namespace
@@ -70,6 +110,7 @@ void BlockMapView::setClusterOrder(ClusterOrder order) {
 
 void BlockMapView::rebuild() {
   blocks_ = QImage();
+  cell_image_ = QImage();
   if (q_clusters_ <= 0 || k_clusters_ <= 0) {
     update();
     return;
@@ -129,9 +170,14 @@ void BlockMapView::paintEvent(QPaintEvent*) {
                tr("Block map: generate with SVG2 or SVG-EAR attention and tracing on"));
     return;
   }
-  // Nearest-neighbour magnification keeps every block a crisp rectangle.
-  p.setRenderHint(QPainter::SmoothPixmapTransform, false);
-  p.drawImage(cells, blocks_);
+  // One image pixel per device pixel (drawn 1:1, so Qt samples nothing): blocks magnified into
+  // crisp rectangles, or several reduced into one pixel when they outnumber the pixels.
+  // Device pixels per logical one where this paint lands: the screen's ratio, or that of the image
+  // a render() or grab() fills (p.device() is then still the widget, at the screen's ratio).
+  const double dpr = p.deviceTransform().mapRect(QRectF(cells)).width() / std::max(1, cells.width());
+  const QSize device = device_pixels(cells, dpr);
+  const bool reduced = k_clusters_ > device.width() || q_clusters_ > device.height();
+  p.drawImage(QRectF(cells), cellImage(device));
   const double row_h = double(cells.height()) / q_clusters_;
   const double col_w = double(cells.width()) / k_clusters_;
   for (int y = 0; y < q_clusters_; ++y) {
@@ -169,7 +215,8 @@ void BlockMapView::paintEvent(QPaintEvent*) {
     p.fillRect(bar, gradient);
     p.drawText(legend, Qt::AlignLeft | Qt::AlignVCenter, low);
     p.drawText(bar.right() + 4, legend.top(), legend.width(), legend.height(),
-               Qt::AlignLeft | Qt::AlignVCenter, high + tr("  log ε̂²   • exact"));
+               Qt::AlignLeft | Qt::AlignVCenter,
+               high + (reduced ? tr("  log ε̂² (max)") : tr("  log ε̂²   • exact")));
   } else {
     int x = legend.left();
     const auto swatch = [&](const QColor& colour, const QString& label) {
@@ -180,33 +227,132 @@ void BlockMapView::paintEvent(QPaintEvent*) {
     };
     swatch(kExact, tr("exact"));
     swatch(hasErrors() ? kCompensated : kSkipped, hasErrors() ? tr("compensated") : tr("skipped"));
+    if (reduced) swatch(QColor(share_colour(hasErrors() ? kCompensated : kSkipped, 1, 4)), tr("some exact"));
     if (colouring_ == Colouring::EstimatedError) swatch(kEmpty, tr("(SVG2: no error probe)"));
   }
+}
+
+QRgb BlockMapView::spanColour(int y0, int y1, int x0, int x1) const {
+  if (y1 - y0 == 1 && x1 - x0 == 1) return reinterpret_cast<const QRgb*>(blocks_.constScanLine(y0))[x0];
+  const bool by_error = colouring_ == Colouring::EstimatedError && hasErrors();
+  int blocks = 0, exact = 0;
+  float largest = -INFINITY;
+  for (int y = y0; y < y1; ++y) {
+    const int i = rows_[y];
+    if (q_sizes_[i] == 0) continue;
+    for (int x = x0; x < x1; ++x) {
+      const int j = columns_[x];
+      if (k_sizes_[j] == 0) continue;
+      const size_t block = size_t(i) * k_clusters_ + j;
+      ++blocks;
+      exact += block_map_[block] != 0;
+      if (by_error && std::isfinite(block_log_error_[block])) largest = std::max(largest, block_log_error_[block]);
+    }
+  }
+  if (blocks == 0) return kEmpty.rgb();
+  if (by_error) {
+    // The largest error, so the block whose compensation would cost most never hides.
+    if (!std::isfinite(largest)) return kEmpty.rgb();
+    return viridis((largest - error_min_) / std::max(error_max_ - error_min_, 1e-6f)).rgb();
+  }
+  return share_colour(hasErrors() ? kCompensated : kSkipped, exact, blocks);
+}
+
+const QImage& BlockMapView::cellImage(QSize device) {
+  if (cell_image_.size() == device) return cell_image_;
+  cell_image_ = QImage(device, QImage::Format_RGB32);
+  std::vector<std::pair<int, int>> columns(size_t(device.width()));
+  for (int px = 0; px < device.width(); ++px) columns[size_t(px)] = pixel_span(px, device.width(), k_clusters_);
+  for (int py = 0; py < device.height(); ++py) {
+    const auto [y0, y1] = pixel_span(py, device.height(), q_clusters_);
+    auto* line = reinterpret_cast<QRgb*>(cell_image_.scanLine(py));
+    for (int px = 0; px < device.width(); ++px) line[px] = spanColour(y0, y1, columns[size_t(px)].first, columns[size_t(px)].second);
+  }
+  return cell_image_;
+}
+
+QString BlockMapView::describeAt(QPoint pos) const {
+  const QRect cells = cellArea();
+  if (blocks_.isNull() || !cells.contains(pos)) return {};
+  // The device pixels under the mouse's (logical) pixel, and the drawn rows and columns they show,
+  // by the mapping the drawing uses.
+  const double dpr = devicePixelRatioF();
+  const QSize device = device_pixels(cells, dpr);
+  const auto drawn = [dpr](int offset, int pixels, int clusters) {
+    const int first = std::min(pixels - 1, int(std::floor(offset * dpr)));
+    const int last = std::clamp(int(std::ceil((offset + 1) * dpr)), first + 1, pixels);
+    return std::pair(pixel_span(first, pixels, clusters).first, pixel_span(last - 1, pixels, clusters).second);
+  };
+  const auto [y0, y1] = drawn(pos.y() - cells.top(), device.height(), q_clusters_);
+  const auto [x0, x1] = drawn(pos.x() - cells.left(), device.width(), k_clusters_);
+
+  if (y1 - y0 == 1 && x1 - x0 == 1) {
+    const int i = rows_[y0];
+    const int j = columns_[x0];
+    const size_t block = size_t(i) * k_clusters_ + j;
+    QString text = tr("query cluster %1 (%2 tokens) × key cluster %3 (%4 tokens)\n")
+                       .arg(i)
+                       .arg(q_sizes_[i])
+                       .arg(j)
+                       .arg(k_sizes_[j]);
+    text += block_map_[block] ? tr("exact")
+            : hasErrors()     ? tr("compensated by the key centroid")
+                              : tr("skipped");
+    if (hasErrors()) text += tr("\nestimated log ε̂² = %1").arg(block_log_error_[block], 0, 'f', 2);
+    return text;
+  }
+
+  // Several blocks in this pixel: what it reduces them to.
+  int blocks = 0, empty = 0;
+  std::vector<std::pair<int, int>> exact;  // (query, key) clusters
+  int largest_i = -1, largest_j = -1;
+  float largest = -INFINITY;
+  for (int y = y0; y < y1; ++y) {
+    for (int x = x0; x < x1; ++x) {
+      const int i = rows_[y];
+      const int j = columns_[x];
+      if (q_sizes_[i] == 0 || k_sizes_[j] == 0) {
+        ++empty;
+        continue;
+      }
+      const size_t block = size_t(i) * k_clusters_ + j;
+      ++blocks;
+      if (block_map_[block]) exact.emplace_back(i, j);
+      if (hasErrors() && std::isfinite(block_log_error_[block]) && block_log_error_[block] > largest) {
+        largest = block_log_error_[block];
+        largest_i = i;
+        largest_j = j;
+      }
+    }
+  }
+  QString text = tr("%1 × %2\n").arg(cluster_names(tr("query"), rows_, y0, y1), cluster_names(tr("key"), columns_, x0, x1));
+  text += tr("%1 of %2 blocks %3").arg(exact.size()).arg(blocks).arg(hasErrors() ? tr("exact") : tr("exact, the rest skipped"));
+  if (empty > 0) text += tr(" (and %1 of empty clusters)").arg(empty);
+  if (!exact.empty() && exact.size() <= 3) {
+    QStringList names;
+    for (const auto& [i, j] : exact) names << tr("query %1 × key %2").arg(i).arg(j);
+    text += ": " + names.join(", ");
+  }
+  if (largest_i >= 0) {
+    const bool is_exact = block_map_[size_t(largest_i) * k_clusters_ + largest_j] != 0;
+    text += tr("\nlargest estimated log ε̂² = %1: query cluster %2 × key cluster %3 (%4)")
+                .arg(largest, 0, 'f', 2)
+                .arg(largest_i)
+                .arg(largest_j)
+                .arg(is_exact ? tr("exact") : tr("compensated"));
+  }
+  return text;
 }
 
 bool BlockMapView::event(QEvent* event) {
   if (event->type() != QEvent::ToolTip) return QWidget::event(event);
   auto* help = static_cast<QHelpEvent*>(event);
-  const QRect cells = cellArea();
-  if (blocks_.isNull() || !cells.contains(help->pos())) {
+  const QString text = describeAt(help->pos());
+  if (text.isEmpty()) {
     QToolTip::hideText();
-    return true;
+  } else {
+    QToolTip::showText(help->globalPos(), text, this);
   }
-  const int y = std::min(q_clusters_ - 1, (help->pos().y() - cells.top()) * q_clusters_ / cells.height());
-  const int x = std::min(k_clusters_ - 1, (help->pos().x() - cells.left()) * k_clusters_ / cells.width());
-  const int i = rows_[y];
-  const int j = columns_[x];
-  const size_t block = size_t(i) * k_clusters_ + j;
-  QString text = tr("query cluster %1 (%2 tokens) × key cluster %3 (%4 tokens)\n")
-                     .arg(i)
-                     .arg(q_sizes_[i])
-                     .arg(j)
-                     .arg(k_sizes_[j]);
-  text += block_map_[block] ? tr("exact")
-          : hasErrors()     ? tr("compensated by the key centroid")
-                            : tr("skipped");
-  if (hasErrors()) text += tr("\nestimated log ε̂² = %1").arg(block_log_error_[block], 0, 'f', 2);
-  QToolTip::showText(help->globalPos(), text, this);
   return true;
 }
 

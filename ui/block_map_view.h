@@ -3,6 +3,9 @@
 // cell per (query cluster, key cluster) block. Coloured by the routing decision (exact, compensated
 // by the key centroid, or skipped) or by the probe's estimated error log ε̂²_ij; strips along the
 // edges carry the clusters' colours (cluster_palette.h), and hovering a cell names its clusters.
+// With more clusters than device pixels along an axis (Wan's default 1000 key clusters in a dock a
+// few hundred pixels wide) each pixel shows its range of blocks reduced, not one of them sampled:
+// the share routed exactly, or the largest estimated error.
 
 #include <cstdint>
 #include <vector>
@@ -29,6 +32,11 @@ class BlockMapView : public QWidget {
   void setClusterOrder(ClusterOrder order);
   // One pixel per block, in the drawn order and colours (null without a trace).
   const QImage& blocks() const { return blocks_; }
+  // What the pixel of the cell area at `pos` (widget coordinates) shows, as its tooltip says it:
+  // one block, or the blocks reduced into it. Empty outside the cells or without a trace.
+  QString describeAt(QPoint pos) const;
+  // Where the blocks are drawn, in widget coordinates (the strips and the legend lie outside).
+  QRect cellArea() const;
 
   QSize sizeHint() const override { return {260, 220}; }
 
@@ -38,7 +46,10 @@ class BlockMapView : public QWidget {
 
  private:
   void rebuild();
-  QRect cellArea() const;
+  // The colour of drawn rows [y0, y1) × columns [x0, x1), reduced when they are several blocks.
+  QRgb spanColour(int y0, int y1, int x0, int x1) const;
+  // The cell area drawn at `device_pixels`, one image pixel per device pixel.
+  const QImage& cellImage(QSize device_pixels);
   bool hasErrors() const { return !block_log_error_.empty(); }
 
   int q_clusters_ = 0;
@@ -54,6 +65,7 @@ class BlockMapView : public QWidget {
   Colouring colouring_ = Colouring::Routing;
   ClusterOrder order_ = ClusterOrder::ById;
   QImage blocks_;
+  QImage cell_image_;  // the cell area at device resolution, kept between paints until rebuild()
 };
 
 }  // namespace svgear

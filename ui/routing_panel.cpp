@@ -12,6 +12,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QRegularExpressionValidator>
+#include <QSignalBlocker>
 #include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
@@ -244,6 +245,11 @@ void RoutingPanel::setRecordOptionsEnabled(bool enabled) {
 void RoutingPanel::clear() {
   steps_.clear();
   detail_bytes_ = 0;
+  // A new run follows its newest step again, whichever older step the last one was left on.
+  {
+    const QSignalBlocker blocker(follow_);
+    follow_->setChecked(true);
+  }
   step_->clear();
   layer_->clear();
   head_->clear();
@@ -342,6 +348,15 @@ void RoutingPanel::showSelection() {
   if (!step || !trace) {
     cluster_map_->setLabels({}, 0, 0, 0, 0);
     plot_->clear();
+    // A step may trace nothing for this choice (a hand-made file with no traces): say so rather
+    // than leave an earlier selection's line. Without steps, clear()'s line stays.
+    if (step) {
+      const QString what = layer_->count() == 0 ? tr("no traces")
+                           : shownHead() == kAllHeads
+                               ? tr("no trace of layer %1, all heads").arg(shownLayer())
+                               : tr("no trace of layer %1, head %2").arg(shownLayer()).arg(shownHead());
+      summary_->setText(tr("<b>step %1/%2</b>: %3").arg(step->step + 1).arg(step->num_steps).arg(what));
+    }
     return;
   }
   const bool query = labels_->currentIndex() == kQueryClusters;

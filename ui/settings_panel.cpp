@@ -288,8 +288,11 @@ QStringList SettingsPanel::setRequest(const StudioRequest& r) {
   }
   check("shift", r.shift, now.shift);
   check("top_p", r.attention.top_p, now.attention.top_p);
-  check("q_clusters", r.attention.q_clusters,
-        now.attention.q_clusters == 0 ? default_q_clusters(now.height, now.width) : now.attention.q_clusters);
+  // Q_C 0 (Auto, as a preset or a hand-made record holds it) is its size's count on either side.
+  const auto q_clusters = [](const StudioRequest& x) {
+    return x.attention.q_clusters == 0 ? default_q_clusters(x.height, x.width) : x.attention.q_clusters;
+  };
+  check("q_clusters", q_clusters(r), q_clusters(now));
   check("k_clusters", r.attention.k_clusters, now.attention.k_clusters);
   check("guaranteed_ratio", r.attention.guaranteed_ratio, now.attention.guaranteed_ratio);
   check("dense_warmup_steps", r.attention.dense_warmup_steps, now.attention.dense_warmup_steps);

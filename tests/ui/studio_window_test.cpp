@@ -713,7 +713,39 @@ void StudioWindowTest::routing_views_show_live_traces() {
     QCOMPARE(labels.pixel(p), cluster_colour(shown->q_labels[token]).rgb());
   }
   QVERIFY(colour_count(labels) >= 2);
-  QVERIFY(colour_count(panel->clusterMap()->grab().toImage()) > 8);  // over the video frame
+  // Drawn over the video frame of that latent frame's time: with the clusters transparent the map
+  // is that frame, magnified nearest-neighbour into the centred square. Sampled at video pixels'
+  // centres, it matches frame video_frame_of(…, 3) and not its neighbours (the random model's video
+  // is noise), so a missing or wrong underlay fails.
+  {
+    ClusterMapView* map = panel->clusterMap();
+    QSlider* opacity = child<QSlider>(*panel, "routing_opacity");
+    const Video& clip = w->result();
+    QCOMPARE(clip.width, 64);
+    const int shown_frame = video_frame_of(steps.back()->token_grid(), clip.frames, 3);
+    QCOMPARE(shown_frame, 3);  // 8 video frames on 8 latent frames
+    const QImage blended = map->grab().toImage();
+    opacity->setValue(0);
+    const QImage underlay = map->grab().toImage();
+    opacity->setValue(85);
+    QVERIFY2(blended != underlay, "the clusters are not drawn over the frame");
+    const int side = std::min(map->width(), map->height());
+    QVERIFY2(side > 64, qPrintable(QString("the cluster map is %1 px").arg(side)));
+    const QPoint origin((map->width() - side) / 2, (map->height() - side) / 2);
+    const auto matches = [&](int frame) {
+      int same = 0;
+      for (int vy = 1; vy < 64; vy += 7) {
+        for (int vx = 2; vx < 64; vx += 7) {
+          const QPoint at = origin + QPoint(int((vx + 0.5) * side / 64), int((vy + 0.5) * side / 64));
+          const uint8_t* rgb = clip.frame(frame) + (size_t(vy) * 64 + vx) * 3;
+          same += underlay.pixel(at) == qRgb(rgb[0], rgb[1], rgb[2]);
+        }
+      }
+      return same;  // of 81
+    };
+    QVERIFY2(matches(shown_frame) >= 77, qPrintable(QString("%1 of 81 pixels are frame 3's").arg(matches(shown_frame))));
+    for (int other : {2, 4}) QVERIFY2(matches(other) < 40, "the frames are too alike to tell the underlay's");
+  }
 
   // The plot: per layer, the one sparse layer; per step, every traced step.
   RoutingPlot* plot = panel->plot();
@@ -797,6 +829,20 @@ void StudioWindowTest::routing_views_show_live_traces() {
     const int first_frame = t.frame;
     preview->setCurrentFrame(first_frame == 0 ? preview->frameCount() - 1 : 0);
     QVERIFY(preview->inspection().frame != first_frame);
+    // An asymmetric point worked out by hand: video pixel (x 39, y 11) of frame 5 is in the last
+    // column of token column 9 and the last row of token row 2 (4×4 pixels a token), latent frame
+    // 5 of 8: token (5·16 + 2)·16 + 9 = 1321. A swapped row and column, or rounding, names another.
+    preview->setCurrentFrame(5);
+    const double dpr = preview->devicePixelRatioF();
+    const double scale = std::floor(std::min(preview->width(), preview->height()) * dpr / 64) / dpr;  // Fit
+    QVERIFY(scale >= 2);
+    const double left = (preview->width() - 64 * scale) / 2, top = (preview->height() - 64 * scale) / 2;
+    QTest::mouseMove(preview, QPoint(int(std::floor(left + 39.5 * scale)), int(std::floor(top + 11.5 * scale))));
+    QTRY_COMPARE(preview->inspection().token, 1321);
+    QCOMPARE(preview->inspection().frame, 5);
+    QCOMPARE(preview->inspection().row, 2);
+    QCOMPARE(preview->inspection().column, 9);
+    QCOMPARE(preview->inspection().q_cluster, int(traced->q_labels[1321]));
     QTest::mouseMove(child<QLineEdit>(*w, "prompt"));
   }
 
@@ -1015,6 +1061,170 @@ void StudioWindowTest::routing_panel_keeps_detail_within_budget() {
     QCOMPARE(exported["steps"][s]["traces"].size(), steps[s]->traces.size());
   }
   QCOMPARE(exported["steps"][4]["traces"][0]["block_map"].size(), size_t(32));
+}
+
+// A new run follows its newest step again, whichever older step the last run was left on; a step
+// with no trace for the chosen layer and head (a hand-made trace file) says so in the summary.
+void StudioWindowTest::routing_panel_follows_a_new_run_and_names_missing_traces() {
+  RoutingPanel panel(nullptr);
+  panel.resize(900, 260);
+  panel.show();
+  QCheckBox* follow = child<QCheckBox>(panel, "routing_follow");
+  QComboBox* step = child<QComboBox>(panel, "routing_step");
+  QLabel* summary = child<QLabel>(panel, "routing_summary");
+  for (int s = 0; s < 3; ++s) panel.addStep(std::make_shared<RoutingStep>(synthetic_step(s)));
+  step->setCurrentIndex(0);
+  Q_EMIT step->activated(0);
+  QCOMPARE(panel.shownStep(), 0);
+  QVERIFY(!follow->isChecked());
+
+  panel.clear();  // what Generate does when the next run's first trace or estimate arrives
+  QVERIFY(follow->isChecked());
+  for (int s = 5; s < 7; ++s) panel.addStep(std::make_shared<RoutingStep>(synthetic_step(s)));
+  QCOMPARE(panel.shownStep(), 6);
+  QVERIFY2(summary->text().contains("step 7/10"), qPrintable(summary->text()));
+
+  // A step that traced nothing ("traces": []): no maps, and the summary is that step's.
+  RoutingStep untraced = synthetic_step(7);
+  untraced.traces.clear();
+  panel.addStep(std::make_shared<RoutingStep>(untraced));
+  QCOMPARE(panel.shownStep(), 7);
+  QVERIFY(panel.blockMap()->blocks().isNull());
+  QVERIFY2(summary->text().contains("step 8/10</b>: no traces"), qPrintable(summary->text()));
+  // One that traced (layer 0, head 1) and (layer 1, head 0): layer 0, head 0 is not there.
+  RoutingStep crossed = synthetic_step(8);
+  crossed.num_layers = crossed.num_heads = 2;
+  crossed.traces.push_back(crossed.traces.front());
+  crossed.traces[0].head = 1;
+  crossed.traces[1].layer = 1;
+  panel.addStep(std::make_shared<RoutingStep>(crossed));
+  QCOMPARE(panel.shownLayer(), 0);
+  QCOMPARE(panel.shownHead(), 0);
+  QVERIFY(panel.selectedTrace() == nullptr);
+  QVERIFY2(summary->text().contains("step 9/10</b>: no trace of layer 0, head 0"), qPrintable(summary->text()));
+}
+
+namespace {
+
+// 200 query × 1000 key clusters (the default), one token each: every block compensated but
+// `exact`, every estimate small but `largest`'s.
+RoutingTrace many_cluster_trace(std::pair<int, int> exact, std::pair<int, int> largest) {
+  RoutingTrace t;
+  t.q_clusters = 200;
+  t.k_clusters = 1000;
+  t.q_sizes.assign(200, 1);
+  t.k_sizes.assign(1000, 1);
+  t.block_map.assign(200 * 1000, 0);
+  t.block_map[size_t(exact.first) * 1000 + exact.second] = 1;
+  t.block_log_error.resize(200 * 1000);
+  for (size_t b = 0; b < t.block_log_error.size(); ++b) t.block_log_error[b] = -8.0f + 0.01f * float(b % 97);
+  t.block_log_error[size_t(largest.first) * 1000 + largest.second] = 0.0f;
+  return t;
+}
+
+// The pixels of the view's cell area that are not `background`.
+std::vector<QPoint> pixels_other_than(const BlockMapView& view, const QImage& drawn, QRgb background) {
+  std::vector<QPoint> found;
+  const QRect cells = view.cellArea();
+  for (int y = cells.top(); y <= cells.bottom(); ++y) {
+    for (int x = cells.left(); x <= cells.right(); ++x) {
+      if (drawn.pixel(x, y) != background) found.emplace_back(x, y);
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
+// At 1000 key clusters in a few hundred pixels each pixel shows several blocks: a lone exact block
+// still shows (routing colouring), so does the largest estimate (error colouring), and the tooltip
+// at that pixel names it, by the mapping the drawing uses.
+void StudioWindowTest::block_map_shows_every_block_of_many_clusters() {
+  BlockMapView view(nullptr);
+  view.resize(258, 220);  // its size hint: a cell area of 250 × 192 pixels
+  view.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&view));
+  const QRect cells = view.cellArea();
+  QCOMPARE(cells.size(), QSize(250, 192));
+
+  // For a screenshot: a made-up routing at this size, ~12 % of the blocks exact.
+  RoutingTrace routed = many_cluster_trace({0, 0}, {0, 0});
+  for (int i = 0; i < 200; ++i) {
+    for (int j = 0; j < 1000; ++j) {
+      const size_t b = size_t(i) * 1000 + j;
+      const unsigned hash = unsigned(i * 7919 + j * 104729) * 2654435761u;
+      routed.block_map[b] = (hash >> 24) < 31;
+      routed.block_log_error[b] = -8.0f + 6.0f * float((hash >> 8) & 0xffff) / 65535.0f;
+    }
+  }
+  view.setTrace(&routed);
+  if (const char* dir = std::getenv("SVGEAR_SCREENSHOT_DIR")) {
+    QVERIFY(view.grab().save(QDir(dir).filePath("block-map-1000-routing.png")));
+    view.setColouring(BlockMapView::Colouring::EstimatedError);
+    QVERIFY(view.grab().save(QDir(dir).filePath("block-map-1000-error.png")));
+  }
+
+  // Key clusters 4–7 share pixel column 1 (4 a pixel), query clusters 98–99 pixel row 95 and
+  // query cluster 57 has row 55 alone (200 in 192 pixels: row p shows clusters ⌊200p/192⌋ up to
+  // ⌊200(p + 1)/192⌋). Sampling one cluster of a pixel would drop three of the four.
+  for (int key = 4; key < 8; ++key) {
+    const RoutingTrace trace = many_cluster_trace({99, key}, {57, key});
+    view.setTrace(&trace);
+    view.setColouring(BlockMapView::Colouring::Routing);
+    const QRgb compensated = view.blocks().pixel(0, 0);
+    const QImage drawn = view.grab().toImage();
+    const std::vector<QPoint> exact = pixels_other_than(view, drawn, compensated);
+    QVERIFY2(exact.size() == 1, qPrintable(QString("key cluster %1: %2 pixels show it").arg(key).arg(exact.size())));
+    const QPoint at = exact.front();
+    QCOMPARE(at.x() - cells.left(), 1);               // key clusters 4–7
+    QCOMPARE(at.y() - cells.top(), 95);               // query clusters 98–99
+    QVERIFY(qRed(drawn.pixel(at)) > qBlue(drawn.pixel(at)));  // towards orange
+    const QString tip = view.describeAt(at);
+    QVERIFY2(tip.contains("query clusters 98–99 × key clusters 4–7"), qPrintable(tip));
+    QVERIFY2(tip.contains(QString("1 of 8 blocks exact: query 99 × key %1").arg(key)), qPrintable(tip));
+    QVERIFY2(view.describeAt(at + QPoint(1, 0)).contains("0 of 8 blocks exact"), qPrintable(view.describeAt(at + QPoint(1, 0))));
+    if (key == 6) {
+      if (const char* dir = std::getenv("SVGEAR_SCREENSHOT_DIR")) {
+        QVERIFY(drawn.save(QDir(dir).filePath("block-map-1000-one-exact.png")));
+      }
+    }
+
+    // Error colouring: the largest estimate's pixel is the top of the scale, and only it.
+    view.setColouring(BlockMapView::Colouring::EstimatedError);
+    const QImage errors = view.grab().toImage();
+    std::vector<QPoint> top;
+    for (int y = cells.top(); y <= cells.bottom(); ++y) {
+      for (int x = cells.left(); x <= cells.right(); ++x) {
+        if (errors.pixel(x, y) == viridis(1.0f).rgb()) top.emplace_back(x, y);
+      }
+    }
+    QVERIFY2(top.size() == 1, qPrintable(QString("key cluster %1: %2 pixels at the top").arg(key).arg(top.size())));
+    QCOMPARE(top.front().x() - cells.left(), 1);
+    QCOMPARE(top.front().y() - cells.top(), 55);
+    const QString error_tip = view.describeAt(top.front());
+    QVERIFY2(error_tip.startsWith("query cluster 57 × key clusters 4–7"), qPrintable(error_tip));
+    QVERIFY2(error_tip.contains(QString("largest estimated log ε̂² = 0.00: query cluster 57 × key cluster %1 (compensated)").arg(key)),
+             qPrintable(error_tip));
+  }
+
+  // At a device pixel ratio of 2 the cell area has 500 × 384 device pixels: two key clusters a
+  // pixel, the exact block in device column 3 (key clusters 6–7), and query cluster 99 magnified
+  // into device row 191 alone (row p shows cluster ⌊200p/384⌋).
+  const RoutingTrace trace = many_cluster_trace({99, 7}, {57, 7});
+  view.setTrace(&trace);
+  view.setColouring(BlockMapView::Colouring::Routing);
+  QImage hidpi(view.size() * 2, QImage::Format_RGB32);
+  hidpi.setDevicePixelRatio(2.0);
+  view.render(&hidpi);
+  std::vector<QPoint> shown;
+  for (int y = 2 * cells.top(); y < 2 * (cells.bottom() + 1); ++y) {
+    for (int x = 2 * cells.left(); x < 2 * (cells.right() + 1); ++x) {
+      if (hidpi.pixel(x, y) != view.blocks().pixel(0, 0)) shown.emplace_back(x, y);
+    }
+  }
+  QCOMPARE(int(shown.size()), 1);
+  QCOMPARE(shown.front().x() - 2 * cells.left(), 3);
+  QCOMPARE(shown.front().y() - 2 * cells.top(), 191);
 }
 
 void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
@@ -1418,6 +1628,10 @@ void StudioWindowTest::token_frames_follow_the_decoder() {
   QCOMPARE(video_frame_of(wan, 81, 20), 77);
   for (int k = 0; k < 21; ++k) QCOMPARE(grid_frame_of(wan, 81, video_frame_of(wan, 81, k)), k);
   QCOMPARE(token_at_pixel(wan, 81, 240, 416, 5, 0, 0), 2 * 30 * 52);
+  // 8×8 pixels a token: pixel (x 223, y 15) is the last column of token column 27 and the last row
+  // of token row 1, video frame 5 on latent frame 2.
+  QCOMPARE(token_at_pixel(wan, 81, 240, 416, 5, 223, 15), (2 * 30 + 1) * 52 + 27);
+  QCOMPARE(token_at_pixel(wan, 81, 240, 416, 5, 224, 16), (2 * 30 + 2) * 52 + 28);
   const TokenGrid3 pixel{16, 16, 16, 0};
   QCOMPARE(grid_frame_of(pixel, 16, 7), 7);
   QCOMPARE(video_frame_of(pixel, 16, 7), 7);

@@ -29,6 +29,8 @@ class StudioWindowTest : public QObject {
   void presets_and_settings_persist();
   void routing_views_show_live_traces();
   void routing_panel_keeps_detail_within_budget();
+  void routing_panel_follows_a_new_run_and_names_missing_traces();
+  void block_map_shows_every_block_of_many_clusters();
   void comparison_videos_colour_the_difference_side_by_side();
   void compare_shows_dense_and_sparse_and_reuses_dense();
   void library_keeps_and_reloads_runs();
