@@ -78,24 +78,23 @@ std::optional<uint64_t> CliArgs::seed(const std::string& generator, const std::s
     if (!read) throw UserError("cannot read /dev/urandom for a random seed");
     return seed >> 33;  // [0, 2^31): fits the studio's seed box
   }
-  const std::string limit = std::to_string(kMaxSeed);
-  const auto past_limit = [&](const std::string& why) {
-    return UserError("--seed " + *text + " is past " + limit + ": " + why);
-  };
   // Digits only: strtoull would skip spaces, accept a sign and saturate past 2^64 − 1.
   if (text->empty() || text->find_first_not_of("0123456789") != std::string::npos) {
     throw UserError("--seed expects a non-negative whole number or 'random', got '" + *text + "'");
   }
   errno = 0;
   const unsigned long long seed = std::strtoull(text->c_str(), nullptr, 10);
-  if (errno == ERANGE) throw past_limit("seeds are 32 bits: give one from 0 to " + limit);
+  if (made.empty()) {  // a generator of 64 bits: any seed that fits them
+    if (errno == ERANGE) throw UserError("--seed " + *text + " is past 18446744073709551615 (2^64 − 1)");
+    return seed;
+  }
+  const std::string limit = std::to_string(kMaxSeed);
+  if (errno == ERANGE) {
+    throw UserError("--seed " + *text + " is past " + limit + ": seeds are 32 bits here: give one from 0 to " + limit);
+  }
   if (seed > kMaxSeed) {
-    const std::string same = std::to_string(seed & kMaxSeed);
-    if (made.empty()) {
-      throw past_limit("seeds are 32 bits in every command (generate's noise generator reads only those, where it "
-                       "would act as --seed " + same + "): give one from 0 to " + limit);
-    }
-    throw past_limit("the " + generator + " reads 32 bits, so it would give the " + made + " of --seed " + same);
+    throw UserError("--seed " + *text + " is past " + limit + ": the " + generator + " reads 32 bits, so it would give the " +
+                    made + " of --seed " + std::to_string(seed & kMaxSeed));
   }
   return seed;
 }

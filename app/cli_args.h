@@ -26,8 +26,9 @@ class CliArgs {
   // --seed: a whole number in [0, 2^32 − 1], or "random" (one in [0, 2^31) from /dev/urandom: the
   // studio's seed box holds up to 2^31 − 1, so a CLI run reopens there with its own seed). A seed past
   // 2^32 − 1 is refused, naming the seed with its low 32 bits, which the CPU generators read: both
-  // would make the same `made` ("video", "weights") under two names. Where the command's generator
-  // reads more (a 64-bit one), `made` is empty and the refusal says only that seeds are 32 bits.
+  // would make the same `made` ("video", "weights") under two names. Where the command's generators
+  // read 64 bits (training's mixed seeds, bench trace's mt19937_64), `made` is empty and any seed up
+  // to 2^64 − 1 is taken: a training run started with an earlier version's 63-bit random seed resumes.
   std::optional<uint64_t> seed(const std::string& generator = "noise generator", const std::string& made = "video");
   bool flag(const std::string& name);
   void finish() const;  // throws UserError for unknown options

@@ -119,7 +119,7 @@ int bench_trace(int argc, char** argv) {
   options.k_clusters = int(args.integer("k-clusters", 1).value_or(options.k_clusters));
   options.steps = int(args.integer("steps", 1).value_or(options.steps));
   options.traces_per_step = int(args.integer("traces", 1).value_or(options.traces_per_step));
-  options.seed = args.seed("", "").value_or(0);  // mt19937_64 reads all 64 bits: 32 only as every command's
+  options.seed = args.seed("", "").value_or(0);  // its mt19937_64 reads all 64 bits
   options.folder = args.text("folder").value_or(std::filesystem::temp_directory_path().string());
   const auto json_path = args.text("json");
   args.finish();
@@ -151,7 +151,7 @@ int bench_step(int argc, char** argv) {
   options.dtype = parse_dtype(args.text("dtype").value_or(options.device.is_cuda() ? "bf16" : "f32"));
   options.timed_steps = int(args.integer("steps", 1).value_or(3));
   options.num_steps = int(args.integer("num-steps", 1).value_or(50));
-  options.seed = args.seed("", "").value_or(0);  // a GPU's generators read 64 bits: 32 only as every command's
+  options.seed = args.seed("weight generator", "weights").value_or(0);  // random weights from the CPU's
   options.base.q_clusters = 0;  // the shape's
   options.base.k_clusters = 0;
   const auto top_p = args.number("top-p");
@@ -217,8 +217,8 @@ int cmd_bench(int argc, char** argv) {
   options.repeat = args.integer("repeat", 1).value_or(5);
   const auto seed = args.seed("input generator", "inputs");
   options.seed = seed.value_or(0);
-  const auto q_clusters = args.integer("q-clusters");
-  const auto k_clusters = args.integer("k-clusters");
+  const auto q_clusters = args.integer("q-clusters", 1);
+  const auto k_clusters = args.integer("k-clusters", 1);
   options.base.q_clusters = q_clusters.value_or(options.shape.q_clusters);
   options.base.k_clusters = k_clusters.value_or(options.shape.k_clusters);
   check_attention_config(options.base);

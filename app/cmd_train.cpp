@@ -136,7 +136,7 @@ int cmd_train(int argc, char** argv) {
   const auto max_objects = args.integer("max-objects");
   const auto object_weight = args.number("object-weight");
   const bool random_seed = args.text("seed") == "random";
-  const auto seed = args.seed("", "");  // the data's seeds mix all 64 bits: 32 only as every command's
+  const auto seed = args.seed("", "");  // the data's seeds mix all 64 bits
   const auto text_layers = args.integer("text-layers");
   const auto text_position_std = args.number("text-position-std");
   const int64_t checkpoint_every = args.integer("checkpoint-every", 1).value_or(200);

@@ -111,7 +111,7 @@ AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode
   AttentionConfig config = preset ? load_attention_preset(*preset, defaults) : defaults;
   if (const auto mode = args.text("attention")) config.mode = parse_attention_mode(*mode);
   if (const auto x = seen("top-p", args.number("top-p"))) config.top_p = *x;
-  if (const auto n = seen("q-clusters", args.integer("q-clusters"))) config.q_clusters = *n;
+  if (const auto n = seen("q-clusters", args.integer("q-clusters", 1))) config.q_clusters = *n;
   if (const auto n = seen("k-clusters", args.integer("k-clusters"))) config.k_clusters = *n;
   if (const auto x = seen("guaranteed-ratio", args.number("guaranteed-ratio"))) config.guaranteed_ratio = *x;
   if (const auto x = seen("dense-steps", args.number("dense-steps"))) config.dense_warmup_steps = *x;

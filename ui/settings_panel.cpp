@@ -55,6 +55,14 @@ QDoubleSpinBox* double_box(QWidget* parent, const char* name, double lo, double 
 
 bool near(double x, double y) { return std::abs(x - y) < 1e-9; }
 
+// A Q_C equal to its frame size's count shows Auto (0): a reopened run, or settings saved before
+// Auto existed (whose 200 was the old default), then read as the preset they ran with, not Custom,
+// and follow the size. The same size gives the same count, so the run is unchanged.
+AttentionConfig with_auto_q_clusters(AttentionConfig c, int height, int width) {
+  if (c.q_clusters == default_q_clusters(height, width)) c.q_clusters = 0;
+  return c;
+}
+
 // Every field: a reloaded run with the Balanced knobs but another gamma is Custom.
 bool same_config(const AttentionConfig& a, const AttentionConfig& b) {
   return a.mode == b.mode && a.q_clusters == b.q_clusters && a.k_clusters == b.k_clusters &&
@@ -266,11 +274,7 @@ QStringList SettingsPanel::setRequest(const StudioRequest& r) {
   shift_->setValue(r.shift);
   seed_->setValue(int(std::min<uint64_t>(r.seed, INT_MAX)));
   seed_locked_->setChecked(true);
-  // A run whose Q_C was its size's default shows Auto again (its size comes back with it), so that
-  // it reads as the preset it ran with, not Custom.
-  AttentionConfig attention = r.attention;
-  if (attention.q_clusters == default_q_clusters(r.height, r.width)) attention.q_clusters = 0;
-  setAttention(attention);
+  setAttention(with_auto_q_clusters(r.attention, r.height, r.width));
   // A box clamps a value outside its range and rounds one finer than its decimals, silently.
   QStringList unheld;
   const auto check = [&](const char* name, double given, double held) {
@@ -367,7 +371,10 @@ void SettingsPanel::restore(const QSettings& s) {
   // A settings file from another version may hold fields or values this one rejects: keep the
   // defaults then rather than refusing to start.
   try {
-    if (!saved.empty()) setAttention(attention_config_from_json(nlohmann::json::parse(saved), AttentionConfig{}));
+    if (!saved.empty()) {
+      setAttention(with_auto_q_clusters(attention_config_from_json(nlohmann::json::parse(saved), AttentionConfig{}),
+                                        height_->value(), width_->value()));
+    }
   } catch (const std::exception&) {
     setAttention(AttentionConfig{});
   }

@@ -289,6 +289,8 @@ AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
     for (double budget : options.budgets) {
       AttentionConfig config = options.base;
       config.mode = mode;
+      config.q_clusters = result.shape.q_clusters;  // the counts reported (0 in `base`: the shape's)
+      config.k_clusters = result.shape.k_clusters;
       config.top_p = budget;
       config.dense_warmup_steps = 0.0;
       config.dense_layers = 0.0;

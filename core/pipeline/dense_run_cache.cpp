@@ -1,6 +1,7 @@
 #include "core/pipeline/dense_run_cache.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -74,10 +75,14 @@ std::optional<nlohmann::json> matching_record(const std::filesystem::path& dir, 
   }
 }
 
-bool holds_described_video(const Video& video, const nlohmann::json& record) {
+// The frames, height and width of the video a run record describes (-1 where it says none).
+std::array<int, 3> described_video(const nlohmann::json& record) {
   const nlohmann::json& made = record.value("video", nlohmann::json::object());
-  return made.value("frames", -1) == video.frames && made.value("height", -1) == video.height &&
-         made.value("width", -1) == video.width;
+  return {made.value("frames", -1), made.value("height", -1), made.value("width", -1)};
+}
+
+bool holds_described_video(const Video& video, const nlohmann::json& record) {
+  return described_video(record) == std::array<int, 3>{video.frames, video.height, video.width};
 }
 
 // The frames kept beside `record`, or nullopt with `why` when they are missing, damaged or not the
@@ -157,8 +162,8 @@ std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path&
   }
   // An odd-sized video's MP4 decodes with a padding column or row: the size its record holds is
   // the frames', and the decoded PSNR must not count the padding.
-  const nlohmann::json& made = run.record.value("video", nlohmann::json::object());
-  crop_mp4_padding(run.video, made.value("height", -1), made.value("width", -1));
+  [[maybe_unused]] const auto [frames, height, width] = described_video(run.record);
+  crop_mp4_padding(run.video, height, width);
   if (!holds_described_video(run.video, run.record)) return unusable("does not hold the video its record describes");
   std::string why;
   run.frames = read_kept_frames(dir, run.record, why);

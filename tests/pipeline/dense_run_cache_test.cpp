@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <memory>
 
 #include <gtest/gtest.h>
 
@@ -26,6 +27,20 @@ GenerationRequest dense_request() {
   r.seed = 3;
   r.steps = 2;
   return r;
+}
+
+// A tiny random model written under `root` and its dense run of dense_request().
+struct TinyDenseRun {
+  std::unique_ptr<Model> model;
+  GenerationResult run;
+};
+TinyDenseRun tiny_dense_run(const std::filesystem::path& root) {
+  write_random_model(root / "model", random_model_preset("tiny"));
+  TinyDenseRun out;
+  out.model = Model::load(root / "model", c10::Device(c10::kCPU));
+  EventSink quiet;
+  out.run = Generator(*out.model).run(dense_request(), quiet, CancelToken());
+  return out;
 }
 
 nlohmann::json key_of(const std::filesystem::path& folder) {
@@ -70,10 +85,7 @@ TEST(DenseRunCache, KeyTellsModelFoldersAndTheirWeightsApart) {
 // record describes, or it is run again.
 TEST(DenseRunCache, KeyHoldsTheDeviceAndTheBuildAndTheVideoMustMatchItsRecord) {
   const auto root = test::scratch_dir("dense_cache_device");
-  write_random_model(root / "model", random_model_preset("tiny"));
-  auto model = Model::load(root / "model", c10::Device(c10::kCPU));
-  EventSink quiet;
-  GenerationResult run = Generator(*model).run(dense_request(), quiet, CancelToken());
+  auto [model, run] = tiny_dense_run(root);
   ASSERT_EQ(run.status, GenerationStatus::Finished);
   const nlohmann::json record = make_run_record(run, *model);
   const nlohmann::json key = dense_cache_key(record);
@@ -108,10 +120,7 @@ TEST(DenseRunCache, KeyHoldsTheDeviceAndTheBuildAndTheVideoMustMatchItsRecord) {
 // whose frames are damaged or missing is no hit. A hit marks the run as used.
 TEST(DenseRunCache, KeptFramesComeBackExactlyAndDamageIsAMiss) {
   const auto root = test::scratch_dir("dense_cache_frames");
-  write_random_model(root / "model", random_model_preset("tiny"));
-  auto model = Model::load(root / "model", c10::Device(c10::kCPU));
-  EventSink quiet;
-  const GenerationResult run = Generator(*model).run(dense_request(), quiet, CancelToken());
+  auto [model, run] = tiny_dense_run(root);
   ASSERT_EQ(run.status, GenerationStatus::Finished);
   const nlohmann::json record = make_run_record(run, *model);
   const nlohmann::json key = dense_cache_key(record);
@@ -151,10 +160,7 @@ TEST(DenseRunCache, KeptFramesComeBackExactlyAndDamageIsAMiss) {
 TEST(DenseRunCache, AnOddSizedVideoIsStillTheOneItsRecordDescribes) {
   if (!mp4_supported()) GTEST_SKIP() << "built without FFmpeg: the Y4M fallback keeps odd sizes";
   const auto root = test::scratch_dir("dense_cache_odd");
-  write_random_model(root / "model", random_model_preset("tiny"));
-  auto model = Model::load(root / "model", c10::Device(c10::kCPU));
-  EventSink quiet;
-  const GenerationResult run = Generator(*model).run(dense_request(), quiet, CancelToken());
+  auto [model, run] = tiny_dense_run(root);
   ASSERT_EQ(run.status, GenerationStatus::Finished);
   // The model makes even sizes: its frames less the last column and row stand in for an odd size.
   Video odd = run.video;
@@ -189,14 +195,15 @@ void fake_run(const std::filesystem::path& folder, size_t bytes, std::chrono::ho
   std::filesystem::last_write_time(folder / "dense.json", std::filesystem::file_time_type::clock::now() - age);
 }
 
-// The studio's cache is bounded: the least recently used runs go first, the run just made stays
-// whatever its size, and nothing but our own folders is ever counted or removed.
 TEST(DenseRunCache, MeanStepLeavesTheFirstOut) {
   const auto record = [](std::vector<double> steps) { return nlohmann::json{{"timings_ms", {{"steps", steps}}}}; };
   EXPECT_DOUBLE_EQ(mean_step_ms_after_first(record({2000.0, 100.0, 200.0, 300.0})), 200.0);
   EXPECT_DOUBLE_EQ(mean_step_ms_after_first(record({2000.0})), 2000.0);  // a one-step run has only its first
   EXPECT_DOUBLE_EQ(mean_step_ms_after_first(record({})), 0.0);
 }
+
+// The studio's cache is bounded: the least recently used runs go first, the run just made stays
+// whatever its size, and nothing but our own folders is ever counted or removed.
 
 TEST(DenseRunCache, TrimRemovesTheLeastRecentlyUsedRunsAndClearRemovesOnlyOurs) {
   const auto root = test::scratch_dir("dense_cache_trim");

@@ -640,6 +640,24 @@ void StudioWindowTest::presets_and_settings_persist() {
   QVERIFY(!child<QCheckBox>(*w, "all_cores")->isChecked());  // on by default: the change is kept
   QCOMPARE(child<QLineEdit>(*w, "routing_trace_layers")->text(), QString("1-3"));
   QCOMPARE(child<QLineEdit>(*w, "routing_trace_heads")->text(), QString());  // all
+  QCOMPARE(child<QSpinBox>(*w, "q_clusters")->value(), 0);  // Auto, as the presets have it
+  w->close();
+
+  // Settings saved before Auto existed hold the old default, 200: at a 480p-or-smaller size that is
+  // the size's count, so they open as Auto and the Balanced preset, and follow a later 720p size.
+  nlohmann::json balanced = attention_config_to_json(named_attention_preset("balanced"));
+  balanced["q_clusters"] = 200;
+  QSettings().setValue("settings/attention", QString::fromStdString(balanced.dump()));
+  w = std::make_unique<MainWindow>();
+  QCOMPARE(child<QSpinBox>(*w, "q_clusters")->value(), 0);
+  QCOMPARE(child<QComboBox>(*w, "attention_preset")->currentText(), QString("Balanced"));
+  w->close();  // saves its settings: the next ones are written after it
+  w.reset();
+  balanced["q_clusters"] = 250;  // a count of the user's own stays
+  QSettings().setValue("settings/attention", QString::fromStdString(balanced.dump()));
+  w = std::make_unique<MainWindow>();
+  QCOMPARE(child<QSpinBox>(*w, "q_clusters")->value(), 250);
+  QCOMPARE(child<QComboBox>(*w, "attention_preset")->currentText(), QString("Custom"));
 }
 
 void StudioWindowTest::routing_views_show_live_traces() {
