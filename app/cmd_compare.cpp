@@ -230,6 +230,11 @@ int cmd_compare(int argc, char** argv) {
   const double dense_step_ms = mean_step_ms_after_first(dense->record);
   const double sparse_step_ms = mean_step_ms_after_first(sparse->record);
   const double speedup = sparse_step_ms > 0.0 ? dense_step_ms / sparse_step_ms : 0.0;
+  const auto first_step_ms = [](const nlohmann::json& record) {
+    return record.at("timings_ms").at("steps").at(0).get<double>();
+  };
+  const double dense_first_ms = first_step_ms(dense->record);
+  const double sparse_first_ms = first_step_ms(sparse->record);
 
   nlohmann::json report;
   report["mode"] = mode;
@@ -242,12 +247,12 @@ int cmd_compare(int argc, char** argv) {
                      {"reused", dense->reused},
                      {"timings_ms", dense->record.at("timings_ms")},
                      {"ms_per_step", dense_step_ms},
-                     {"first_step_ms", dense->record.at("timings_ms").at("steps").at(0)}};
+                     {"first_step_ms", dense_first_ms}};
   report["sparse"] = {{"video", sparse->video_path.string()},
                       {"record", run_record_path(sparse->video_path).string()},
                       {"timings_ms", sparse->record.at("timings_ms")},
                       {"ms_per_step", sparse_step_ms},
-                      {"first_step_ms", sparse->record.at("timings_ms").at("steps").at(0)}};
+                      {"first_step_ms", sparse_first_ms}};
   report["quality"] = quality_json(quality, "decoded from the written videos");
   if (rendered_quality) {
     report["quality_before_encoding"] = quality_json(*rendered_quality, "as generated, before encoding");
@@ -257,8 +262,7 @@ int cmd_compare(int argc, char** argv) {
   write_json_atomically(report_path, report);
 
   std::printf("%-18s %12s %12s\n", "", "dense", mode.c_str());
-  std::printf("%-18s %12.1f %12.1f\n", "first step ms", dense->record.at("timings_ms").at("steps").at(0).get<double>(),
-              sparse->record.at("timings_ms").at("steps").at(0).get<double>());
+  std::printf("%-18s %12.1f %12.1f\n", "first step ms", dense_first_ms, sparse_first_ms);
   std::printf("%-18s %12.1f %12.1f\n", "ms per later step", dense_step_ms, sparse_step_ms);
   std::printf("%-18s %12.2f %12.2f\n", "total s", dense->record.at("timings_ms").at("total").get<double>() / 1000.0,
               sparse->record.at("timings_ms").at("total").get<double>() / 1000.0);

@@ -72,7 +72,6 @@ struct Expert {
   WanDiT* dit = nullptr;
   std::unique_ptr<AttentionBackend> attention;
   Svg2Backend* sparse = nullptr;          // `attention`'s SVG2 / SVG-EAR backend, if sparse
-  Svg2Backend* traced = nullptr;          // `sparse` when its routing is traced
   AttentionRecorder* recorder = nullptr;  // inside `attention` with a dump_attention
   double guidance = 1.0;
   const char* name = "";
@@ -161,16 +160,15 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   // One DiT, or Wan2.2-A14B's two experts: each with its own backend (its traces, its dump); the
   // low-noise expert's takes over the high-noise expert's centroids at the switch (below).
   std::vector<Expert> experts;
-  experts.push_back({&dit, nullptr, nullptr, nullptr, nullptr, *r.guidance, "high-noise"});
+  experts.push_back({&dit, nullptr, nullptr, nullptr, *r.guidance, "high-noise"});
   if (model_.low_noise_dit) {
-    experts.push_back({model_.low_noise_dit.get(), nullptr, nullptr, nullptr, nullptr, *r.low_noise_guidance, "low-noise"});
+    experts.push_back({model_.low_noise_dit.get(), nullptr, nullptr, nullptr, *r.low_noise_guidance, "low-noise"});
   }
   for (Expert& expert : experts) {
     expert.attention = make_attention_backend(r.attention, device);
     // Only the sparse backends cluster or decide anything worth tracing (SvgEarBackend derives from
     // Svg2Backend).
     expert.sparse = dynamic_cast<Svg2Backend*>(expert.attention.get());
-    expert.traced = r.routing_trace.enabled ? expert.sparse : nullptr;
     if (r.dump_attention) {
       // The dump's step belongs to one expert: only its recorder writes.
       auto wrapped = std::make_unique<AttentionRecorder>(std::move(expert.attention), r.dump_attention->path,
@@ -271,7 +269,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     const double timestep = sampler->schedule().timesteps[i];
     const at::Tensor t = at::full({1}, timestep, at::TensorOptions().device(device).dtype(at::kFloat));
     const at::Tensor x = sample.to(model_.dtype);
-    Svg2Backend* traced = expert.traced;
+    Svg2Backend* traced = r.routing_trace.enabled ? expert.sparse : nullptr;
     const bool step_guidance = expert.guidance != 1.0;
     DiTForward call;
     call.attention = expert.attention.get();

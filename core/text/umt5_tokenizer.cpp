@@ -81,17 +81,15 @@ Umt5Tokenizer Umt5Tokenizer::load(const std::filesystem::path& path, int text_le
   return Umt5Tokenizer(load_sentencepiece_model(proto, source), file, text_len);
 }
 
-std::string Umt5Tokenizer::clean(std::string_view prompt) { return clean_prompt(prompt); }
-
 std::vector<int64_t> Umt5Tokenizer::tokenize(std::string_view prompt) const {
-  std::vector<int64_t> ids = model_->encode(clean(prompt));
+  std::vector<int64_t> ids = model_->encode(clean_prompt(prompt));
   if (int64_t(ids.size()) > max_pieces()) ids.resize(max_pieces());
   ids.push_back(kEosId);
   return ids;
 }
 
 Umt5Tokenizer::Cut Umt5Tokenizer::cut(std::string_view prompt) const {
-  const std::vector<int64_t> ids = model_->encode(clean(prompt));
+  const std::vector<int64_t> ids = model_->encode(clean_prompt(prompt));
   if (int64_t(ids.size()) <= max_pieces()) return {};
   const std::vector<int64_t> dropped(ids.begin() + max_pieces(), ids.end());
   return {int64_t(dropped.size()), model_->decode(dropped)};

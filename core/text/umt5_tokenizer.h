@@ -65,9 +65,6 @@ class Umt5Tokenizer {
   int64_t max_pieces() const { return text_len_ - 1; }
   const std::filesystem::path& source() const { return source_; }
 
-  // The text tokenize() splits into pieces: clean_prompt (upstream's cleaning).
-  static std::string clean(std::string_view prompt);
-
  private:
   std::shared_ptr<const SubwordModel> model_;
   std::filesystem::path source_;

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "core/text/prompt_cleaning.h"
 #include "core/text/umt5_tokenizer.h"
 #include "core/user_error.h"
 #include "tests/support/test_paths.h"
@@ -179,10 +180,10 @@ TEST(Umt5Tokenizer, CutSaysWhatTruncationDrops) {
 }
 
 TEST(Umt5Tokenizer, WhitespaceIsCleanedAsUpstream) {
-  EXPECT_EQ(Umt5Tokenizer::clean("  a \t\n cat\xE3\x80\x80"
+  EXPECT_EQ(clean_prompt("  a \t\n cat\xE3\x80\x80"
                                  "s  "),
             "a cat s");
-  EXPECT_EQ(Umt5Tokenizer::clean(" \n "), "");
+  EXPECT_EQ(clean_prompt(" \n "), "");
   const auto dir = test::scratch_dir("umt5_tok_space");
   const Umt5Tokenizer tok = Umt5Tokenizer::load(test::write_tokenizer_json(dir, kPieces));
   EXPECT_EQ(tok.tokenize("  a\t\tcats \n"), tok.tokenize("a cats"));
