@@ -283,21 +283,7 @@ void MainWindow::buildDocks() {
     loadModel(folder);
   });
   connect(prompt_panel_, &PromptPanel::submitted, this, [this] { generate(); });
-  connect(routing_, &RoutingPanel::selectionChanged, this, [this] {
-    const RoutingStep* step = routing_->selectedStep();
-    const RoutingTrace* trace = routing_->selectedTrace();
-    if (!step || !trace || !routing_matches_preview_) {
-      preview_->view()->setInspection(nullptr, {}, QString());
-      return;
-    }
-    preview_->view()->setInspection(trace, step->token_grid(),
-                                    tr("step %1/%2 · layer %3 · head %4 · density %5 %")
-                                        .arg(step->step + 1)
-                                        .arg(step->num_steps)
-                                        .arg(trace->layer)
-                                        .arg(trace->head)
-                                        .arg(100.0 * trace->density, 0, 'f', 1));
-  });
+  connect(routing_, &RoutingPanel::selectionChanged, this, [this] { inspectShownTrace(); });
   connect(library_, &LibraryPanel::entryOpened, this, [this](const std::filesystem::path& f) { openLibraryEntry(f); });
   connect(library_, &LibraryPanel::errorOccurred, this, [this](const QString& m) { reportError(m); });
   // Sizes the user typed are chosen: the first start's default model, found later, keeps them, and
@@ -460,7 +446,7 @@ void MainWindow::connectWorker() {
   connect(worker_, &GenerationWorker::previewReady, this, [this](int step, const SharedVideo& v) { onPreview(step, v); });
   connect(worker_, &GenerationWorker::routingReady, this,
           [this](const std::shared_ptr<RoutingStep>& r) {
-            takeRoutingForThisRun();
+            takeRoutingForThisRun(nullptr);
             routing_->addStep(r);
           });
   connect(worker_, &GenerationWorker::finished, this, [this](const SharedVideo& v, double ms) { onFinished(v, ms); });
@@ -926,34 +912,54 @@ void MainWindow::onStep(const StepEvent& e) {
                                  .arg(seconds(e.elapsed_ms), seconds(e.eta_ms)));
 }
 
-void MainWindow::takeRoutingForThisRun() {
-  if (!routing_clear_pending_) return;
-  routing_clear_pending_ = false;
-  routing_->clear();
-  routing_seed_ = requested_seed_;
-  setRoutingMatchesPreview(true);
+void MainWindow::takeRoutingForThisRun(const SharedVideo& clip) {
+  if (routing_clear_pending_) {
+    routing_clear_pending_ = false;
+    routing_->clear();
+    routing_->setClip(nullptr);
+    routing_seed_ = requested_seed_;
+    setRoutingMatchesPreview(false);
+  }
+  if (clip) {
+    routing_->setClip(clip);
+    setRoutingMatchesPreview(true);
+  }
 }
 
 void MainWindow::setRoutingMatchesPreview(bool matches) {
   routing_matches_preview_ = matches;
-  if (!matches) preview_->view()->setInspection(nullptr, TokenGrid3{}, QString());
+  inspectShownTrace();
+}
+
+void MainWindow::inspectShownTrace() {
+  const RoutingStep* step = routing_->selectedStep();
+  const RoutingTrace* trace = routing_->selectedTrace();
+  if (!step || !trace || !routing_matches_preview_) {
+    preview_->view()->setInspection(nullptr, {}, QString());
+    return;
+  }
+  preview_->view()->setInspection(trace, step->token_grid(),
+                                  tr("step %1/%2 · layer %3 · head %4 · density %5 %")
+                                      .arg(step->step + 1)
+                                      .arg(step->num_steps)
+                                      .arg(trace->layer)
+                                      .arg(trace->head)
+                                      .arg(100.0 * trace->density, 0, 'f', 1));
 }
 
 void MainWindow::onPreview(int step, const SharedVideo& video) {
-  takeRoutingForThisRun();
+  takeRoutingForThisRun(video);
   preview_->showClip(video, tr("estimate after step %1/%2").arg(step + 1).arg(requested_steps_));
-  routing_->setClip(video);
 }
 
 void MainWindow::onFinished(const SharedVideo& video, double total_ms) {
   // A run that sent no estimate or trace (a single step) has not taken the panel yet: the earlier
   // run's traces are not this clip's tokens, so they go, as the first estimate would have cleared them.
-  takeRoutingForThisRun();
+  takeRoutingForThisRun(video);
   result_ = video;
   result_seed_ = requested_seed_;
   result_partial_ = false;
   preview_->showClip(video, tr("final · seed %1").arg(requested_seed_));
-  routing_->setClip(video);
   progress_->setValue(progress_->maximum());
   setGenerating(false);
   const QString done = tr("Finished: %1 in %2").arg(describe(*video), seconds(total_ms));
@@ -985,8 +991,8 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
     return;
   }
   if (partial) {
-    // Shown as this run's clip: the earlier run's traces go (already gone when a preview came).
-    takeRoutingForThisRun();
+    // Shown as this run's clip: the earlier run's traces go (already gone when a preview or trace came).
+    takeRoutingForThisRun(partial);
     result_ = partial;
     result_seed_ = requested_seed_;
     result_partial_ = true;

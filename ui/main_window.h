@@ -114,12 +114,17 @@ class MainWindow : public QMainWindow {
   enum class Work { Generate, Compare, Sweep };
   // The shared start of Generate, Compare and sweep: the step counter and status, then busy.
   void beginRun(const StudioRequest& request, Work work, const QString& status);
-  // The first preview or trace of a Generate: the Routing panel is cleared for its traces then, so
-  // a request refused at once keeps the earlier run's.
-  void takeRoutingForThisRun();
+  // The first preview, trace or result of a Generate: the Routing panel is cleared for its traces
+  // then, so a request refused at once keeps the earlier run's. `clip` is this run's clip when the
+  // preview shows one with it (null for a trace): the traces describe the preview only from then
+  // on, so a trace that comes first (a sparse first step, or one step and no estimate at all) is
+  // not drawn over the earlier run's clip while this run's is still to come.
+  void takeRoutingForThisRun(const SharedVideo& clip);
   // Whether the Routing panel's traces are of the clip the preview shows; off, the inspector draws
   // nothing over it (another run's clusters).
   void setRoutingMatchesPreview(bool matches);
+  // The preview's inspector on the Routing panel's shown trace, where that trace is of the clip shown.
+  void inspectShownTrace();
   void setGenerating(bool generating);
   void updateExportActions();  // each export enabled when it has something to write and no run is on
   void loadModel(const QString& folder);  // in the worker, with the picker's placement; Esc cancels it

@@ -60,6 +60,7 @@ class RoutingPanel : public QWidget {
   size_t detailBudget() const { return detail_budget_bytes_; }
   // The clip the cluster map is drawn over (the latest estimate or the result).
   void setClip(const SharedVideo& clip);
+  const SharedVideo& clip() const { return clip_; }
 
   // Every step of this generation that sent traces, in order. Shared with exports in flight, so a
   // step is never changed in place while another holder has it.

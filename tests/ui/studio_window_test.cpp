@@ -2762,6 +2762,52 @@ void StudioWindowTest::a_run_without_estimates_clears_the_earlier_routing() {
   QVERIFY(!preview->inspectorDrawn());
 }
 
+// A one-step SVG-EAR run sends its trace before any clip of its own (no estimate; the result
+// comes after the final decode): until then the preview shows the earlier run's clip, so the new
+// traces are neither inspected over it nor drawn over it in the cluster map.
+void StudioWindowTest::a_trace_before_any_estimate_is_not_drawn_over_the_earlier_clip() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  setSmallSvgEarRun(*w, 2, 0.5, 0.0, 0.0);
+  typePrompt(*w, kPrompt);
+  RoutingPanel* panel = child<RoutingPanel>(*w, "routing");
+  PreviewPane* pane = child<PreviewPane>(*w, "preview");
+  PreviewWidget* preview = pane->view();
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w)));
+  if (pane->isPlaying()) pane->togglePlaying();
+  QTest::mouseMove(preview, QPoint(preview->width() / 2, preview->height() / 2));
+  QTRY_VERIFY(preview->inspection().token >= 0);  // run A's clip, inspected with its own routing
+  const SharedVideo clip_a = panel->clip();
+  QVERIFY(clip_a);
+
+  // Run B: one sparse step, the same size (the same token grid), the mouse still over the preview.
+  struct Seen {
+    bool earlier_clip;
+    int token;
+  };
+  std::vector<Seen> seen;  // at each shown trace of run B before its result
+  connect(panel, &RoutingPanel::selectionChanged, w.get(), [&] {
+    if (w->isGenerating() && panel->selectedTrace())
+      seen.push_back({panel->clip() == clip_a, preview->inspection().token});
+  });
+  child<QSpinBox>(*w, "steps")->setValue(1);
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w)));
+  QVERIFY(!seen.empty());
+  for (const Seen& s : seen) {
+    QVERIFY(!s.earlier_clip);
+    QCOMPARE(s.token, -1);
+  }
+  // The result is run B's clip: its traces now describe it.
+  QCOMPARE(int(panel->steps().size()), 1);
+  QVERIFY(preview->caption().startsWith("final"));
+  QVERIFY(panel->clip() && panel->clip() != clip_a);
+  QTRY_VERIFY(preview->inspection().token >= 0);
+}
+
 // A sweep cancelled in its dense run, before its first point, keeps the previous sweep's points
 // and says so.
 void StudioWindowTest::a_cancelled_sweep_keeps_the_previous_points() {

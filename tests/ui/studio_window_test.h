@@ -56,6 +56,7 @@ class StudioWindowTest : public QObject {
   void export_routing_trace_writes_what_was_shown_when_asked();
   void wan_pair_takes_a_low_noise_guidance();
   void a_run_without_estimates_clears_the_earlier_routing();
+  void a_trace_before_any_estimate_is_not_drawn_over_the_earlier_clip();
   void a_cancelled_sweep_keeps_the_previous_points();
   void esc_on_a_queued_load_frees_the_model();
   void a_cancelled_compare_says_whether_its_dense_run_was_kept();
