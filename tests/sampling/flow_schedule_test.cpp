@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <vector>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -36,6 +37,22 @@ TEST(FlowSchedule, MatchesWanReference) {
   std::ostringstream worst_text;
   worst_text << std::scientific << worst;
   RecordProperty("max_abs_error", worst_text.str());
+}
+
+// The whole timestep lists of the two schedules the Wan models ship with, as upstream's
+// FlowUniPCMultistepScheduler.set_timesteps computes them (numpy linspace, the shift, float32
+// sigmas, int64 truncation): Wan2.2-A14B's 40 steps at shift 12, Wan 2.1's 50 at shift 5. One
+// timestep off moves the DiT's time embedding, and at A14B the expert switch (t >= 875).
+TEST(FlowSchedule, WanDefaultsGiveUpstreamsTimestepsExactly) {
+  const std::vector<double> a14b = {999, 997, 995, 993, 990, 988, 985, 982, 979, 976, 972, 969, 965, 961,
+                                    956, 952, 947, 941, 936, 929, 922, 915, 907, 898, 888, 877, 865, 852,
+                                    837, 819, 799, 776, 749, 717, 678, 631, 571, 492, 386, 235};
+  const std::vector<double> wan21 = {999, 995, 991, 987, 982, 978, 973, 968, 963, 957, 952, 946, 940,
+                                     934, 927, 920, 913, 906, 898, 890, 882, 873, 863, 854, 843, 833,
+                                     821, 809, 796, 783, 768, 753, 737, 720, 701, 681, 660, 636, 611,
+                                     584, 555, 522, 487, 448, 405, 356, 302, 241, 172, 92};
+  EXPECT_EQ(make_flow_schedule(40, 12.0).timesteps, a14b);
+  EXPECT_EQ(make_flow_schedule(50, 5.0).timesteps, wan21);
 }
 
 TEST(FlowSchedule, UnshiftedIsLinearFromTrainingSigmaMax) {
