@@ -2,6 +2,8 @@
 // LatentDecoder: the model's sample space → RGB video. Identity-like for pixel-space models (the
 // built-in model), the Wan VAE for Wan models. It also says how big the latent of a video is.
 
+#include <string>
+
 #include <ATen/core/Tensor.h>
 
 #include "core/cancel_token.h"
@@ -22,8 +24,11 @@ class LatentDecoder {
   // Latent of a frames × height × width video; throws UserError for sizes the decoder cannot make.
   virtual LatentShape latent_shape(int frames, int height, int width) const = 0;
   // latent: [C, F, H, W] on any device → 8-bit RGB frames. `cancel`, when given, is polled while a
-  // slow decoder works (the Wan VAE: before each latent frame of each tile) and throws Cancelled.
-  virtual Video decode(const at::Tensor& latent, double fps, const CancelToken* cancel = nullptr) const = 0;
+  // slow decoder works (the Wan VAE: before each latent frame) and throws Cancelled. `note`, when
+  // given, receives what the user should know about how this decode differed from the model's own
+  // (the Wan VAE decoding in tiles after running out of GPU memory), else stays empty.
+  virtual Video decode(const at::Tensor& latent, double fps, const CancelToken* cancel = nullptr,
+                       std::string* note = nullptr) const = 0;
   // A cheap approximation for live previews; the full decode by default.
   virtual Video preview(const at::Tensor& latent, double fps) const { return decode(latent, fps); }
 };

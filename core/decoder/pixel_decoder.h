@@ -8,7 +8,8 @@ namespace svgear {
 class PixelDecoder : public LatentDecoder {
  public:
   LatentShape latent_shape(int frames, int height, int width) const override;
-  Video decode(const at::Tensor& latent, double fps, const CancelToken* cancel = nullptr) const override;
+  Video decode(const at::Tensor& latent, double fps, const CancelToken* cancel = nullptr,
+               std::string* note = nullptr) const override;
 };
 
 }  // namespace svgear

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include <ATen/ATen.h>
+#include <c10/util/Exception.h>
 
 #include "core/user_error.h"
 #include "kernels/video_to_rgb8/video_to_rgb8.h"
@@ -86,14 +87,28 @@ LatentShape WanVaeDecoder::latent_shape(int frames, int height, int width) const
   return {c.z_dim, (frames - 1) / t + 1, height / s, width / s};
 }
 
-at::Tensor WanVaeDecoder::decode_tensor(const at::Tensor& latent, const CancelToken* cancel) const {
+at::Tensor WanVaeDecoder::decode_tensor(const at::Tensor& latent, const CancelToken* cancel, std::string* note) const {
   check_latent(latent, vae_.config());
-  return decode_in_tiles(latent, tiling_, vae_.config().spatial_factor(),
-                         [&](const at::Tensor& tile) { return vae_.decode(tile, cancel); });
+  const int s = vae_.config().spatial_factor();
+  if (vae_.device().is_cuda()) {
+    bool out_of_memory = false;
+    try {
+      return vae_.decode(latent, cancel).to(at::kFloat);
+    } catch (const c10::OutOfMemoryError&) {
+      out_of_memory = true;  // the failed decode's tensors are freed by now; tiles get their memory
+    }
+    if (out_of_memory && note) {
+      *note = "the VAE ran out of GPU memory decoding whole " + std::to_string(latent.size(3) * s) + "×" +
+              std::to_string(latent.size(2) * s) + " frames, as upstream does, so it decoded them in tiles of " +
+              std::to_string(tiling_.tile * s) + " pixels: the video differs slightly from a whole-frame decode. Free GPU memory "
+              "(docs/wan.md, \"Memory options\") to decode whole frames";
+    }
+  }
+  return decode_in_tiles(latent, tiling_, s, [&](const at::Tensor& tile) { return vae_.decode(tile, cancel); });
 }
 
-Video WanVaeDecoder::decode(const at::Tensor& latent, double fps, const CancelToken* cancel) const {
-  const at::Tensor pixels = decode_tensor(latent, cancel);
+Video WanVaeDecoder::decode(const at::Tensor& latent, double fps, const CancelToken* cancel, std::string* note) const {
+  const at::Tensor pixels = decode_tensor(latent, cancel, note);
   // The 8-bit conversion clamps a NaN to black: a VAE file that parses but holds NaN or infinite
   // numbers made a black video that reported success.
   if (!pixels.isfinite().all().item<bool>()) {

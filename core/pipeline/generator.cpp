@@ -334,7 +334,9 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   }
 
   phase = Clock::now();
-  result.video = model_.decoder->decode(sample[0], *r.fps, &cancel);
+  std::string decode_note;
+  result.video = model_.decoder->decode(sample[0], *r.fps, &cancel, &decode_note);
+  if (!decode_note.empty()) sink.on_warning(decode_note);
   result.timings.decode_ms = ms_since(phase);
 }
 

@@ -132,7 +132,7 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   const c10::Device vae_device = parts.vae;
   model->text_encoder_device = text_device;
   model->vae_device = vae_device;
-  const c10::ScalarType vae_dtype = vae_device.is_cuda() ? at::kBFloat16 : at::kFloat;
+  const c10::ScalarType vae_dtype = at::kFloat;  // upstream's: WanVAE decodes under a float32 autocast
 
   // The small parts first, so a wrong tokenizer or VAE fails before gigabytes are read.
   std::vector<std::filesystem::path> text_encoder_files;

@@ -65,7 +65,7 @@ struct Model {
   // out-of-memory messages (gpu_memory_remedies); empty for built-in models and on the CPU.
   std::vector<std::string> memory_remedies;
   // Where a Wan model's text encoder and VAE run (ModelOptions), for run records and the studio: it
-  // changes the video's rounding (the VAE decodes in bf16 on a GPU, float32 on the CPU). Unset for
+  // changes the video's rounding (the VAE decodes whole frames on a GPU, tiles on the CPU). Unset for
   // built-in models, whose parts all run on `device`.
   std::optional<c10::Device> text_encoder_device, vae_device;
   // Each file the weights came from, with its size and modification time (ns since the Unix epoch)

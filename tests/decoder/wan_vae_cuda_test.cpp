@@ -1,13 +1,24 @@
 // The VAE on CUDA, float32 and bfloat16, against upstream's fp32 CPU video (Wan 2.1) or our own
 // fp32 CPU decode (Wan 2.2, which has no upstream vectors); skipped without a GPU.
 
+#include <cmath>
+#include <functional>
 #include <iostream>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
 #include <gtest/gtest.h>
 
+#include "svgear/build_config.h"
+#if SVGEAR_HAVE_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <cuda_runtime_api.h>
+#endif
+
+#include "core/decoder/latent_tiling.h"
 #include "core/decoder/wan_vae_decoder.h"
 #include "core/user_error.h"
 #include "tests/decoder/tiny_wan22_vae.h"
@@ -117,6 +128,80 @@ TEST(WanVaeCuda, Wan22MatchesTheCpuInFloat32AndBFloat16) {
             << ", bf16 " << test::relative_l2(bf16, expected) << "\n";
   EXPECT_TRUE(test::tensors_close(fp32, expected, kFloat32Tolerance));
   EXPECT_LE(test::relative_l2(bf16, expected), kBFloat16Tolerance);
+}
+
+// On a GPU the final decode covers whole frames, as upstream's does, where the CPU tiles: at a
+// latent larger than one tile (40 > 32 latent rows) the CUDA video is the whole-frame decode, not
+// the CPU decoder's tiled one (the tiny VAE's tiles differ from it by ~0.15 relative L2).
+TEST(WanVaeCuda, DecodesWholeFramesAsUpstream) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const at::Tensor latent = test::random_latent(2, 40, 36, 21);
+  const auto cpu = WanVaeDecoder::open(test::tiny_wan_vae_path(), at::kCPU, at::kFloat);
+  const at::Tensor whole = cpu->vae().decode(latent);
+  const at::Tensor tiled = cpu->decode_tensor(latent);
+  ASSERT_GT(test::relative_l2(tiled, whole), 20 * kFloat32Tolerance);
+  const bool tf32 = at::globalContext().allowTF32CuDNN();
+  at::globalContext().setAllowTF32CuDNN(false);
+  std::string note;
+  const at::Tensor gpu =
+      WanVaeDecoder::open(test::tiny_wan_vae_path(), at::kCUDA, at::kFloat)->decode_tensor(latent.to(at::kCUDA), nullptr, &note).cpu();
+  at::globalContext().setAllowTF32CuDNN(tf32);
+  std::cout << "[ measured ] CUDA whole-frame decode vs CPU whole: relative L2 " << test::relative_l2(gpu, whole)
+            << "; the CPU's tiles vs whole " << test::relative_l2(tiled, whole) << "\n";
+  EXPECT_TRUE(test::tensors_close(gpu, whole, kFloat32Tolerance));
+  EXPECT_TRUE(note.empty()) << note;
+}
+
+// Whole frames that run out of GPU memory are decoded in tiles instead, and the note says so. The
+// allocator's limit (this process only) sits between what the tiles and the whole frames need.
+TEST(WanVaeCuda, WholeFramesOutOfMemoryDecodeInTiles) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+#if !SVGEAR_HAVE_CUDA
+  GTEST_SKIP() << "a build without CUDA";
+#else
+  namespace allocator = c10::cuda::CUDACachingAllocator;
+  constexpr auto kAll = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+  const bool tf32 = at::globalContext().allowTF32CuDNN();
+  at::globalContext().setAllowTF32CuDNN(false);
+  const auto decoder = WanVaeDecoder::open(test::tiny_wan_vae_path(), at::kCUDA, at::kFloat);
+  const at::Tensor latent = test::random_latent(2, 96, 96, 22).to(at::kCUDA);
+  const auto peak_bytes = [&](const std::function<at::Tensor()>& decode) {
+    allocator::emptyCache();
+    allocator::resetPeakStats(0);
+    const int64_t before = allocator::getDeviceStats(0).allocated_bytes[kAll].current;
+    at::Tensor video = decode();
+    return std::pair{video.cpu(), allocator::getDeviceStats(0).allocated_bytes[kAll].peak - before};
+  };
+  const auto [whole, whole_bytes] = peak_bytes([&] { return decoder->vae().decode(latent); });
+  const auto [tiled, tiled_bytes] = peak_bytes([&] {
+    return decode_in_tiles(latent, LatentTiling{}, 8, [&](const at::Tensor& tile) { return decoder->vae().decode(tile); });
+  });
+  std::cout << "[ measured ] decode peaks: whole frames " << whole_bytes / 1048576.0 << " MiB, tiles "
+            << tiled_bytes / 1048576.0 << " MiB\n";
+  ASSERT_GT(whole_bytes, 4 * tiled_bytes);
+  ASSERT_GT(test::relative_l2(tiled, whole), 20 * kFloat32Tolerance);
+
+  allocator::emptyCache();
+  const int64_t reserved = allocator::getDeviceStats(0).reserved_bytes[kAll].current;
+  size_t free = 0, total = 0;
+  ASSERT_EQ(cudaMemGetInfo(&free, &total), cudaSuccess);
+  const double between = std::sqrt(double(whole_bytes) * double(tiled_bytes));  // 2× or more from each
+  allocator::setMemoryFraction((double(reserved) + between) / double(total), 0);
+  std::string note;
+  at::Tensor video;
+  try {
+    video = decoder->decode_tensor(latent, nullptr, &note).cpu();
+  } catch (...) {
+    allocator::setMemoryFraction(1.0, 0);
+    at::globalContext().setAllowTF32CuDNN(tf32);
+    throw;
+  }
+  allocator::setMemoryFraction(1.0, 0);
+  at::globalContext().setAllowTF32CuDNN(tf32);
+  EXPECT_TRUE(test::tensors_close(video, tiled, kFloat32Tolerance));
+  EXPECT_NE(note.find("ran out of GPU memory decoding whole 768×768 frames"), std::string::npos) << note;
+  EXPECT_NE(note.find("tiles of 256 pixels"), std::string::npos) << note;
+#endif
 }
 
 }  // namespace

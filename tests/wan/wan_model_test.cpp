@@ -70,7 +70,7 @@ TEST(WanModel, OriginalLayoutLoadsAndGenerates) {
 }
 
 // A Wan model's run record says where its text encoder and VAE ran, and the dense-run cache tells
-// runs apart by it (the VAE decodes in bf16 on a GPU and in float32 on the CPU).
+// runs apart by it (the VAE decodes whole frames on a GPU and tiles on the CPU).
 TEST(WanModel, RunRecordsSayWhereTheTextEncoderAndVaeRan) {
   const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_placement") / "model");
   ModelOptions options;
