@@ -1,6 +1,7 @@
 // The VAE on CUDA, float32 and bfloat16, against upstream's fp32 CPU video (Wan 2.1) or our own
 // fp32 CPU decode (Wan 2.2, which has no upstream vectors); skipped without a GPU.
 
+#include <chrono>
 #include <cmath>
 #include <functional>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <gtest/gtest.h>
 
@@ -201,6 +203,61 @@ TEST(WanVaeCuda, WholeFramesOutOfMemoryDecodeInTiles) {
   EXPECT_TRUE(test::tensors_close(video, tiled, kFloat32Tolerance));
   EXPECT_NE(note.find("ran out of GPU memory decoding whole 768×768 frames"), std::string::npos) << note;
   EXPECT_NE(note.find("tiles of 256 pixels"), std::string::npos) << note;
+#endif
+}
+
+// Whole frames at the released layouts' default sizes (2.1: 480×832, 2.2: 704×1280), float32 on
+// the GPU, from random weights scaled to keep activations O(1): the video's shape, finite values,
+// and what the decode holds at its peak (printed for docs/wan.md: the decode runs one latent frame
+// at a time with causal caches, so its peak does not grow with the frame count; 3 latent frames
+// here, 9 video frames, while the output itself grows by 3 · frames · height · width floats).
+TEST(WanVaeCuda, ReleasedLayoutsDecodeWholeFramesAtTheirDefaultSizes) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+#if !SVGEAR_HAVE_CUDA
+  GTEST_SKIP() << "a build without CUDA";
+#else
+  namespace allocator = c10::cuda::CUDACachingAllocator;
+  constexpr auto kAll = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+  struct Layout {
+    const char* name;
+    WanVaeConfig config;
+    int64_t height, width;  // latent cells
+  };
+  for (const Layout& layout : {Layout{"2.1", WanVaeConfig{}, 60, 104}, Layout{"2.2", WanVaeConfig::wan22(), 44, 80}}) {
+    SCOPED_TRACE(layout.name);
+    at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(7);
+    WanVaeWeights weights = WanVaeWeights::meta(layout.config);
+    weights.for_each_tensor([&](const std::string& name, at::Tensor& tensor) {
+      const std::vector<int64_t> shape = tensor.sizes().vec();
+      at::Tensor value = at::randn(shape, generator, at::kFloat);
+      if (name.ends_with(".gamma")) {
+        value = 1.0 + 0.1 * value;
+      } else if (name.ends_with(".bias")) {
+        value = 0.05 * value;
+      } else {
+        value = value * (0.5 / std::sqrt(double(tensor.numel() / shape[0])));
+      }
+      tensor = value;
+    });
+    WanVae vae(std::move(weights));
+    vae.to(at::kCUDA, at::kFloat);
+    const at::Tensor latent = at::randn({layout.config.z_dim, 3, layout.height, layout.width}, generator).to(at::kCUDA);
+    vae.decode(latent.narrow(1, 0, 1)).sum().item<float>();  // cuDNN's plans, outside the measured decode
+    allocator::emptyCache();
+    allocator::resetPeakStats(0);
+    const int64_t before = allocator::getDeviceStats(0).allocated_bytes[kAll].current;
+    const auto start = std::chrono::steady_clock::now();
+    const at::Tensor video = vae.decode(latent);
+    const bool finite = video.isfinite().all().item<bool>();  // waits for the decode
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    const int64_t peak = allocator::getDeviceStats(0).allocated_bytes[kAll].peak - before;
+    const int64_t s = layout.config.spatial_factor();
+    std::cout << "[ measured ] Wan " << layout.name << " VAE, whole " << layout.width * s << "×" << layout.height * s
+              << " frames in float32: peak " << peak / 1073741824.0 << " GiB beside the weights (the output "
+              << video.numel() * 4 / 1073741824.0 << " GiB of it), " << ms / 3 << " ms per latent frame\n";
+    EXPECT_EQ(video.sizes(), (at::IntArrayRef{3, 9, layout.height * s, layout.width * s}));
+    EXPECT_TRUE(finite);
+  }
 #endif
 }
 
