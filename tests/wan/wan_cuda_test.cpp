@@ -28,9 +28,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The DiT runs in bf16 on CUDA and in fp32 on the CPU. Guidance 1 (no unconditional pass) keeps
-// the guidance scale from multiplying bf16's rounding. Measured on an H200: 44.4–46.5 dB for the
-// four folders; the floor leaves about 9 dB of room.
+// The DiT runs in bf16 on CUDA and in fp32 on the CPU (the VAE in fp32 on both). Guidance 1 (no
+// unconditional pass) keeps the guidance scale from multiplying bf16's rounding. Measured on an
+// H200: 55.5–58.0 dB for the folders (44.4–46.5 dB while the VAE decoded in bf16 there); the floor
+// leaves about 20 dB of room.
 constexpr double kBFloat16MinPsnrDb = 35.0;
 // Sparse attention with every block routed is dense attention summed in another order: the 8-bit
 // videos came out identical on an H200; a pixel off by one here and there would still be ~60 dB.
