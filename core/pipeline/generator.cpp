@@ -334,9 +334,8 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   }
 
   phase = Clock::now();
-  std::string decode_note;
-  result.video = model_.decoder->decode(sample[0], *r.fps, &cancel, &decode_note);
-  if (!decode_note.empty()) sink.on_warning(decode_note);
+  result.video = model_.decoder->decode(sample[0], *r.fps, &cancel, &result.decode_note);
+  if (!result.decode_note.empty()) sink.on_warning(result.decode_note);
   result.timings.decode_ms = ms_since(phase);
 }
 

@@ -56,7 +56,14 @@ nlohmann::json make_run_record(const GenerationResult& result, const Model& mode
                  {"description", device_description(model.device)},
                  {"dtype", c10::toString(model.dtype)}};
   if (model.text_encoder_device) j["device"]["text_encoder"] = model.text_encoder_device->str();
-  if (model.vae_device) j["device"]["vae"] = model.vae_device->str();
+  if (model.vae_device) {
+    j["device"]["vae"] = model.vae_device->str();
+    // How the VAE covered each frame (WanVaeDecoder): whole on a GPU, as upstream, unless that ran
+    // out of memory; tiles on the CPU. Tiles change every pixel a little.
+    j["device"]["vae_frames"] = !result.decode_note.empty()    ? "tiles after running out of memory"
+                                : model.vae_device->is_cuda() ? "whole"
+                                                              : "tiles";
+  }
   if (model.dit_fp8) j["device"]["dit_fp8"] = true;  // its weights rounded to e4m3 at load
   // What runs SVG2's and SVG-EAR's block-sparse attention for this model here (and would, for a
   // dense run): block_sparse_kernel_name's "wgmma (sm_90a)", "mma.sync (sm_80)", "CPU gather" or

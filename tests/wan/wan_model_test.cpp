@@ -83,7 +83,14 @@ TEST(WanModel, RunRecordsSayWhereTheTextEncoderAndVaeRan) {
   nlohmann::json record = make_run_record(result, *model);
   EXPECT_EQ(record["device"]["text_encoder"], "cpu");
   EXPECT_EQ(record["device"]["vae"], "cpu");
+  EXPECT_EQ(record["device"]["vae_frames"], "tiles");
+  EXPECT_TRUE(result.decode_note.empty()) << result.decode_note;
   const nlohmann::json key = dense_cache_key(record);
+  for (const char* frames : {"whole", "tiles after running out of memory"}) {
+    nlohmann::json other = record;
+    other["device"]["vae_frames"] = frames;
+    EXPECT_NE(dense_cache_key(other), key) << frames;
+  }
   record["device"]["vae"] = "cuda:0";
   EXPECT_NE(dense_cache_key(record), key);
   record["device"].erase("vae");
