@@ -19,6 +19,9 @@ const char* const kRequestOptionsHelp = R"(  --model DIR        model folder wit
   --prompt TEXT      what to generate
   --negative TEXT    negative prompt (default: the model's); only a guidance other than 1 reads it
   --seed N|random    noise seed, 0 to 4294967295, or random (below 2^31) (default 0)
+  --noise cpu|device where the seed's noise is drawn: cpu (default; one video per seed on every
+                     device) or device (a GPU's own generator, as Wan's generate.py draws it:
+                     upstream's noise for the seed on the same kind of GPU; docs/wan.md)
   --steps N          sampling steps            --sampler unipc|euler
   --cfg X            guidance scale (1 = off)  --shift X    timestep shift
   --cfg-low-noise X  Wan2.2-A14B: the low-noise expert's guidance; --cfg is then the
@@ -169,6 +172,11 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode) {
     request.height = dimension(x == std::string::npos ? std::string_view() : std::string_view(*size).substr(x + 1));
   }
   if (const auto sampler = args.text("sampler")) request.sampler = parse_sampler_kind(*sampler);
+  if (const auto noise = args.text("noise")) {
+    const std::optional<NoiseSource> source = noise_source_from_name(*noise);
+    if (!source) throw UserError("--noise expects cpu or device, got '" + *noise + "'");
+    request.noise = *source;
+  }
   std::vector<std::string> typed;
   request.attention = read_attention_options(args, default_mode, &typed);
   // The mode is --attention's, else the preset's (which may be dense, a preset file's choice), else

@@ -95,6 +95,7 @@ GenerationRequest to_generation_request(const StudioRequest& s, const ModelManif
   // single DiT has no such expert.
   if (model.low_noise_expert) r.low_noise_guidance = s.low_noise_guidance;
   r.shift = s.shift;
+  r.noise = s.noise_on_device ? NoiseSource::Device : NoiseSource::Cpu;
   r.frames = s.frames;
   r.height = s.height;
   r.width = s.width;

@@ -115,6 +115,12 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   sampling_form_->addRow(tr("Guidance, low noise"), low_noise_guidance_);
   sampling_form_->addRow(tr("Shift"), shift_);
   sampling_form_->addRow(tr("Seed"), seed_row);
+  noise_on_device_ = new QCheckBox(tr("Noise from the GPU, as Wan's generate.py"), sampling);
+  noise_on_device_->setObjectName("noise_on_device");
+  noise_on_device_->setToolTip(tr("Draw the seed's noise with the GPU's own generator, as Wan's generate.py does, so "
+                                  "a seed starts from upstream's noise on the same kind of GPU. Off: drawn on the "
+                                  "CPU, the same video for a seed on every device. No effect on the CPU."));
+  sampling_form_->addRow(QString(), noise_on_device_);
   sampling_form_->setRowVisible(low_noise_guidance_, false);
 
   // attention
@@ -234,6 +240,7 @@ StudioRequest SettingsPanel::request() const {
   r.guidance = guidance_->value();
   if (two_experts_) r.low_noise_guidance = low_noise_guidance_->value();
   r.shift = shift_->value();
+  r.noise_on_device = noise_on_device_->isChecked();
   r.attention = attention();
   r.cpu_threads = all_cores_->isChecked() ? std::max(1, int(std::thread::hardware_concurrency())) : 0;
   return r;
@@ -272,6 +279,7 @@ QStringList SettingsPanel::setRequest(const StudioRequest& r) {
   guidance_->setValue(r.guidance);
   if (r.low_noise_guidance) low_noise_guidance_->setValue(*r.low_noise_guidance);
   shift_->setValue(r.shift);
+  noise_on_device_->setChecked(r.noise_on_device);
   seed_->setValue(int(std::min<uint64_t>(r.seed, INT_MAX)));
   seed_locked_->setChecked(true);
   setAttention(with_auto_q_clusters(r.attention, r.height, r.width));
@@ -349,6 +357,7 @@ void SettingsPanel::save(QSettings& s) const {
   s.setValue("settings/shift", shift_->value());
   s.setValue("settings/seed", seed_->value());
   s.setValue("settings/seed_locked", seed_locked_->isChecked());
+  s.setValue("settings/noise_on_device", noise_on_device_->isChecked());
   // A new key: the old "settings/all_cores" holds the former default (off) for everyone who ran
   // the studio before it became on.
   s.setValue("settings/use_every_cpu_core", all_cores_->isChecked());
@@ -366,6 +375,7 @@ void SettingsPanel::restore(const QSettings& s) {
   shift_->setValue(s.value("settings/shift", shift_->value()).toDouble());
   seed_->setValue(s.value("settings/seed", seed_->value()).toInt());
   seed_locked_->setChecked(s.value("settings/seed_locked", false).toBool());
+  noise_on_device_->setChecked(s.value("settings/noise_on_device", false).toBool());
   all_cores_->setChecked(s.value("settings/use_every_cpu_core", true).toBool());
   const std::string saved = s.value("settings/attention").toString().toStdString();
   // A settings file from another version may hold fields or values this one rejects: keep the

@@ -68,6 +68,7 @@ class SettingsPanel : public QWidget {
   QDoubleSpinBox* shift_;
   QSpinBox* seed_;
   QCheckBox* seed_locked_;
+  QCheckBox* noise_on_device_;
   QCheckBox* all_cores_;
   QComboBox* mode_;
   QComboBox* preset_;

@@ -32,6 +32,7 @@ StudioRequest studio_request_from_record(const nlohmann::json& record) {
     r.guidance = request.at("guidance").get<double>();
     if (request.contains("low_noise_guidance")) r.low_noise_guidance = request.at("low_noise_guidance").get<double>();
     r.shift = request.at("shift").get<double>();
+    r.noise_on_device = request.value("noise", "cpu") == "device";
     r.attention = attention_config_from_json(request.value("attention", nlohmann::json::object()), AttentionConfig{});
     return r;
   } catch (const nlohmann::json::exception& e) {

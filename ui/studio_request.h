@@ -48,6 +48,7 @@ struct StudioRequest {
   double guidance = 0.0;  // with two experts (Wan2.2-A14B), the high-noise one's
   std::optional<double> low_noise_guidance;  // the low-noise expert's; unset for a model with one DiT
   double shift = 0.0;
+  bool noise_on_device = false;  // GenerationRequest::noise: the GPU's generator, as Wan's generate.py
   AttentionConfig attention;
   RoutingRecording routing = RoutingRecording::Off;
   // The layers and heads traced (and audited) when routing is recorded; empty = all.

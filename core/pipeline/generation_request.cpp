@@ -215,6 +215,7 @@ nlohmann::json GenerationRequest::to_json() const {
   if (width) j["width"] = *width;
   if (fps) j["fps"] = *fps;
   if (sampler) j["sampler"] = sampler_kind_name(*sampler);
+  if (noise != NoiseSource::Cpu) j["noise"] = noise_source_name(noise);
   j["attention"] = attention_config_to_json(attention);
   j["preview_every"] = preview_every;
   return j;

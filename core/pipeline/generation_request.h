@@ -14,6 +14,7 @@
 #include "core/attention/routing_trace.h"
 #include "core/pipeline/model_manifest.h"
 #include "core/sampling/sampler.h"
+#include "core/sampling/seeded_noise.h"
 
 namespace svgear {
 
@@ -32,6 +33,9 @@ struct GenerationRequest {
   std::optional<int> width;
   std::optional<double> fps;
   std::optional<SamplerKind> sampler;
+  // Where the starting noise is drawn (seeded_noise.h): Device gives Wan's generate.py's noise on a
+  // GPU. In to_json only when Device, so records from before it read as Cpu, as they were.
+  NoiseSource noise = NoiseSource::Cpu;
   AttentionConfig attention;
   int preview_every = 1;  // emit a preview every N steps; 0 = none
   // On a cancel, decode the last step's estimate (through the preview decoder) when no preview

@@ -217,7 +217,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
 
   // The sample stays in fp32 across steps (as Wan's scheduler does); the DiT runs in model_.dtype.
   at::Tensor sample = seeded_noise(r.seed, {1, shape.channels, shape.frames, shape.height, shape.width},
-                                   at::TensorOptions().device(device).dtype(at::kFloat));  // [1, C, F, H, W]
+                                   at::TensorOptions().device(device).dtype(at::kFloat), r.noise);  // [1, C, F, H, W]
   std::unique_ptr<Sampler> sampler = make_sampler(*r.sampler, num_steps, *r.shift);
   const auto& patch = model_.manifest.dit.patch_size;
   const int grid_frames = shape.frames / patch[0];

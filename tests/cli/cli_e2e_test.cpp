@@ -493,6 +493,27 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
 // under another name (file, record, compare's cache): every command refuses a seed past 2^32 − 1
 // before any work, naming the seed it would repeat where it would. --seed random draws one below
 // 2^31, which the studio's seed box holds.
+// --noise device is recorded and, on the CPU, draws the CPU's noise (the same video); another
+// word is refused naming the two.
+TEST_F(CliTest, NoiseSourceIsRecordedAndChecked) {
+  const std::string model = (*dir_ / "model").string();
+  const std::string base = "generate --model " + model + " --prompt a --device cpu --steps 2 --seed 3 --output ";
+  CliRun run = run_cli(base + (*dir_ / "noise-cpu.y4m").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  run = run_cli(base + (*dir_ / "noise-device.y4m").string() + " --noise device");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(file_bytes(*dir_ / "noise-cpu.y4m"), file_bytes(*dir_ / "noise-device.y4m"));
+  const auto request = [&](const char* record) {
+    return nlohmann::json::parse(std::ifstream(*dir_ / record))["request"];
+  };
+  EXPECT_EQ(request("noise-device.json")["noise"], "device");
+  EXPECT_FALSE(request("noise-cpu.json").contains("noise"));
+  run = run_cli(base + (*dir_ / "noise-gpu.y4m").string() + " --noise gpu");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("--noise expects cpu or device, got 'gpu'"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "noise-gpu.y4m"));
+}
+
 TEST_F(CliTest, SeedsAreThirtyTwoBits) {
   const std::string model = (*dir_ / "model").string();
   const std::string past = " --seed 4294967297";  // 2^32 + 1

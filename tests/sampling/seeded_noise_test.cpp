@@ -1,5 +1,9 @@
 #include "core/sampling/seeded_noise.h"
 
+#include <cstdlib>
+#include <fstream>
+#include <vector>
+
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -58,6 +62,44 @@ TEST(SeededNoise, CudaMatchesCpuBitForBit) {
   at::Tensor cuda_bf16 = seeded_noise(2024, {16, 21, 60, 104},
                                       at::TensorOptions().device(at::kCUDA).dtype(at::kBFloat16));
   EXPECT_TRUE(at::equal(cpu.to(at::kBFloat16), cuda_bf16.cpu()));
+}
+
+TEST(SeededNoise, TheDevicesDrawOnTheCpuIsTheCpuDraw) {
+  EXPECT_TRUE(at::equal(seeded_noise(77, {4, 5, 6}, at::kFloat, NoiseSource::Device),
+                        seeded_noise(77, {4, 5, 6}, at::kFloat, NoiseSource::Cpu)));
+  EXPECT_EQ(noise_source_from_name(noise_source_name(NoiseSource::Device)), NoiseSource::Device);
+  EXPECT_EQ(noise_source_from_name(noise_source_name(NoiseSource::Cpu)), NoiseSource::Cpu);
+  EXPECT_FALSE(noise_source_from_name("gpu").has_value());
+}
+
+// The GPU's own draw, as Wan's generate.py makes it: a fresh CUDA generator seeded with the seed
+// (torch.Generator("cuda").manual_seed(seed), offset 0), so the draw does not depend on what ran
+// before, and the global generator is left as it was. With SVGEAR_NOISE_DUMP set it writes the
+// draw of seed 42 at Wan-1.3B's latent shape there as raw float32, for a comparison with PyTorch's
+// own torch.randn on the same GPU (docs/gpu-runs.md).
+TEST(SeededNoise, CudaDeviceDrawIsAFreshCudaGenerators) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const at::TensorOptions cuda = at::TensorOptions().device(at::kCUDA);
+  const std::vector<int64_t> shape = {1, 16, 21, 60, 104};
+  at::manual_seed(5);
+  const at::Tensor expected_global = at::randn({64}, cuda);
+  at::manual_seed(5);
+  const at::Tensor a = seeded_noise(42, shape, cuda, NoiseSource::Device);
+  EXPECT_TRUE(at::equal(at::randn({64}, cuda), expected_global)) << "the global CUDA generator moved";
+  at::randn({1000}, cuda);  // whatever ran before
+  const at::Tensor b = seeded_noise(42, shape, cuda, NoiseSource::Device);
+  ASSERT_TRUE(a.is_cuda());
+  EXPECT_TRUE(at::equal(a, b));
+  EXPECT_FALSE(at::equal(a.cpu(), seeded_noise(42, shape, at::kFloat)));
+  EXPECT_FALSE(at::equal(a, seeded_noise(43, shape, cuda, NoiseSource::Device)));
+  EXPECT_NEAR(a.mean().item<double>(), 0.0, 0.01);
+  EXPECT_NEAR(a.std().item<double>(), 1.0, 0.01);
+  if (const char* dump = std::getenv("SVGEAR_NOISE_DUMP")) {
+    const at::Tensor host = a.cpu().contiguous();
+    std::ofstream out(dump, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(host.data_ptr<float>()), std::streamsize(host.numel() * sizeof(float)));
+    ASSERT_TRUE(out.good());
+  }
 }
 
 }  // namespace

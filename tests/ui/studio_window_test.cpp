@@ -627,6 +627,8 @@ void StudioWindowTest::presets_and_settings_persist() {
     QCOMPARE(preset->currentText(), QString("Custom"));
     child<QSpinBox>(*w, "steps")->setValue(7);
     child<QCheckBox>(*w, "all_cores")->setChecked(false);
+    QVERIFY(!child<QCheckBox>(*w, "noise_on_device")->isChecked());  // off by default: one video per seed everywhere
+    child<QCheckBox>(*w, "noise_on_device")->setChecked(true);
     child<QLineEdit>(*w, "routing_trace_layers")->setText("1-3");
     typePrompt(*w, "a blue star moves up");
     w->close();
@@ -638,6 +640,7 @@ void StudioWindowTest::presets_and_settings_persist() {
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString("a blue star moves up"));
   QCOMPARE(child<QComboBox>(*w, "model_folder")->currentData().toString(), model_folder_);
   QVERIFY(!child<QCheckBox>(*w, "all_cores")->isChecked());  // on by default: the change is kept
+  QVERIFY(child<QCheckBox>(*w, "noise_on_device")->isChecked());
   QCOMPARE(child<QLineEdit>(*w, "routing_trace_layers")->text(), QString("1-3"));
   QCOMPARE(child<QLineEdit>(*w, "routing_trace_heads")->text(), QString());  // all
   QCOMPARE(child<QSpinBox>(*w, "q_clusters")->value(), 0);  // Auto, as the presets have it
@@ -1706,10 +1709,11 @@ void StudioWindowTest::library_entry_from_the_cli_keeps_what_the_panel_hides() {
                            {"model", {{"name", "shapes-s"}}},
                            {"request", {{"prompt", "a red circle"}, {"seed", 7}, {"width", 64}, {"height", 64},
                                         {"frames", 4}, {"steps", 3}, {"guidance", 5.0}, {"shift", 3.0},
-                                        {"attention", attention}}}};
+                                        {"noise", "device"}, {"attention", attention}}}};
   const std::filesystem::path root = scratch_.filePath("cli-library").toStdString();
   const LibraryEntry fits = GenerationLibrary(root).add(clip, record);
   record["created"] = "2026-12-02T04:00:01Z";
+  record["request"].erase("noise");  // a record from before the choice: the CPU's noise
   record["request"]["seed"] = 5000000000ULL;
   record["request"]["attention"]["k_clusters"] = 20000;
   const LibraryEntry too_big = GenerationLibrary(root).add(clip, record);
@@ -1724,9 +1728,11 @@ void StudioWindowTest::library_entry_from_the_cli_keeps_what_the_panel_hides() {
   QCOMPARE(kept.gamma, 0.5);
   QCOMPARE(kept.kmeans_step_iters, 3);
   QCOMPARE(child<QComboBox>(*w, "attention_preset")->currentText(), QString("Custom"));  // not Balanced: gamma differs
+  QVERIFY(child<QCheckBox>(*w, "noise_on_device")->isChecked());
 
   w->openLibraryEntry(too_big.folder);
   QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().contains("cannot hold"), 10000);
+  QVERIFY(!child<QCheckBox>(*w, "noise_on_device")->isChecked());
   const QString message = w->statusBar()->currentMessage();
   QVERIFY2(message.contains("seed 5000000000 (now 2147483647)") && message.contains("k_clusters 20000 (now 16384)") &&
                message.contains("will not reproduce it"),
