@@ -114,8 +114,9 @@ ModelPicker::ModelPicker(QWidget* parent)
   free_text_encoder_->setToolTip(tr("Wan models: free umT5's weights once a generation's prompts are encoded, "
                                     "so the steps have its memory; a new prompt reloads it. Reloads the model."));
   vae_on_cpu_->setObjectName("vae_on_cpu");
-  vae_on_cpu_->setToolTip(tr("Wan models: decode the final video on the CPU (float32, slower at full size); "
-                             "the preview stays cheap. Reloads the model."));
+  vae_on_cpu_->setToolTip(tr("Wan models: decode the final video on the CPU, in tiles (slower at full size, and "
+                             "the tiles change the pixels slightly where the GPU decodes whole frames, as "
+                             "upstream); the preview stays cheap. Reloads the model."));
   idle_expert_on_cpu_->setObjectName("idle_expert_on_cpu");
   idle_expert_on_cpu_->setToolTip(tr("Wan2.2-A14B (two experts) on a GPU: keep the expert not in use in host "
                                      "memory and swap the two at the boundary step, so one 14B expert (~27 GB) "
