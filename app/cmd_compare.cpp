@@ -258,6 +258,11 @@ int cmd_compare(int argc, char** argv) {
     report["quality_before_encoding"] = quality_json(*rendered_quality, "as generated, before encoding");
   }
   report["speedup_per_step"] = speedup;
+  const std::string vae_warning = vae_fallback_warning(dense->record, sparse->record);
+  if (!vae_warning.empty()) {
+    report["warning"] = vae_warning;
+    progress.on_warning(vae_warning);
+  }
   const std::filesystem::path report_path = out / "report.json";
   write_json_atomically(report_path, report);
 

@@ -391,6 +391,8 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
     std::optional<MeasuredRun> sparse = run_measured(*this, *model_, cancel_, sparse_request, mode);
     if (!sparse) return;
 
+    const std::string vae_warning = vae_fallback_warning(dense->record, sparse->record);
+    if (!vae_warning.empty()) Q_EMIT warning(QString::fromStdString(vae_warning));
     const VideoQuality quality = compare_videos(dense->video, sparse->video);
     out.difference = std::make_shared<const Video>(difference_video(dense->video, sparse->video, out.largest_difference));
     out.dense = std::make_shared<const Video>(std::move(dense->video));
@@ -432,6 +434,8 @@ void GenerationWorker::runSweep(const StudioRequest& studio_request, const QStri
       Q_EMIT sweepRunStarted(budgets[i], int(i), int(budgets.size()));
       const std::optional<MeasuredRun> run = run_measured(*this, *model_, cancel_, sparse_request, name);
       if (!run) return;
+      const std::string vae_warning = vae_fallback_warning(dense->record, run->record);
+      if (!vae_warning.empty()) Q_EMIT warning(QString::fromStdString(vae_warning));
       const VideoQuality quality = compare_videos(dense->video, run->video);
       Q_EMIT sweepPoint(SweepPoint{mode, budgets[i], quality.mean_psnr_db, quality.mean_ssim, mean_step_ms_after_first(run->record),
                                    dense_step_ms});

@@ -86,7 +86,8 @@ class GenerationWorker : public QObject {
   // tells a superseded load of the same folder from the one it waits for.
   void modelLoaded(const svgear::ModelSummary& summary);
   void modelFailed(const QString& folder, const QString& message, int load);
-  // EventSink::on_warning: a prompt cut short, a sparse mode without its kernel.
+  // EventSink::on_warning (a prompt cut short, a sparse mode without its kernel, the VAE's tiles
+  // after running out of memory), and a Compare's or sweep's two runs decoded differently.
   void warning(const QString& line);
   // A loadModel that cancel() stopped, queued or loading (not one a newer loadModel replaced), or a
   // run's own load (0).

@@ -156,18 +156,21 @@ void time_text_encoder(const StepShape& shape, const DitStepBenchOptions& option
   time_stage(options.device, result.text_encoder, [&] { encoder.forward(device_ids, device_mask); });
 }
 
-// The whole latent through the pipeline's decoder (spatial tiles, the 8-bit conversion, the copy
-// to the host), as the end of a generation.
+// The whole latent through the pipeline's decoder (float32; whole frames on a GPU, tiles on the
+// CPU; the 8-bit conversion, the copy to the host), as the end of a generation.
 void time_vae_decode(const StepShape& shape, const DitStepBenchOptions& options, DitStepBenchResult& result) {
-  const at::ScalarType compute = options.device.is_cpu() ? at::kFloat : options.dtype;
-  WanVaeWeights weights = random_weights<WanVaeWeights>(shape.vae, options.seed + 4, options.device, compute);
+  WanVaeWeights weights = random_weights<WanVaeWeights>(shape.vae, options.seed + 4, options.device, at::kFloat);
   weights.for_each_tensor([&](const std::string&, at::Tensor& t) { result.vae_decode.weights_gib += gib(t); });
   const WanVaeDecoder decoder{WanVae(std::move(weights))};
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(options.seed + 5);
   const at::Tensor latent = at::randn({shape.vae.z_dim, shape.latent[0], shape.latent[1], shape.latent[2]}, gen,
                                       at::TensorOptions().dtype(at::kFloat)).to(options.device);
   Video video;
-  time_stage(options.device, result.vae_decode, [&] { video = decoder.decode(latent, 16.0); });
+  DecodeReport report;
+  time_stage(options.device, result.vae_decode, [&] { video = decoder.decode(latent, 16.0, nullptr, &report); });
+  result.vae_frames = report.tiles_after_out_of_memory ? "tiles after running out of memory"
+                      : options.device.is_cuda()       ? "whole"
+                                                       : "tiles";
   result.video_frames = video.frames;
   result.video_height = video.height;
   result.video_width = video.width;
@@ -443,7 +446,7 @@ nlohmann::json DitStepBenchResult::to_json() const {
   return {{"shape", shape},       {"device", device},   {"dtype", dtype},         {"layers", layers},
           {"heads", heads},       {"tokens", tokens},   {"head_dim", head_dim},   {"weights_gib", weights_gib},
           {"num_steps", num_steps}, {"dense_warmup_steps", dense_warmup_steps}, {"top_p", top_p},
-          {"text_encoder", stage_json(text_encoder)}, {"vae_decode", stage_json(vae_decode)},
+          {"text_encoder", stage_json(text_encoder)}, {"vae_decode", stage_json(vae_decode)}, {"vae_frames", vae_frames},
           {"video", {video_frames, video_height, video_width}}, {"rows", rows_json},
           {"expert_swap_ms", expert_swap_ms},
           {"expert_swap_pageable_ms", expert_swap_pageable_ms},
@@ -476,8 +479,10 @@ std::string DitStepBenchResult::table() const {
     text += line;
   };
   stage_line("text encoder (umT5, prompt + negative prompt)", text_encoder);
-  char vae_what[96];
-  std::snprintf(vae_what, sizeof vae_what, "VAE decode (to %d × %d × %d, 8-bit)", video_frames, video_height, video_width);
+  char vae_what[160];
+  const std::string covered = vae_frames == "whole" ? "whole frames" : "in " + vae_frames;
+  std::snprintf(vae_what, sizeof vae_what, "VAE decode (to %d × %d × %d, 8-bit, %s)", video_frames, video_height,
+                video_width, covered.c_str());
   stage_line(vae_what, vae_decode);
   if (!expert_swap_ms.empty()) {
     const auto moves = [&](const std::vector<double>& ms_per_move) {

@@ -11,6 +11,13 @@
 
 namespace svgear {
 
+// How a decode went where it could not go as the model's own does (LatentDecoder::decode).
+struct DecodeReport {
+  // The Wan VAE's whole frames ran out of GPU memory, so it decoded them in tiles.
+  bool tiles_after_out_of_memory = false;
+  std::string note;  // what the user should know, for the run's log; empty when nothing happened
+};
+
 struct LatentShape {
   int channels = 0;
   int frames = 0;
@@ -24,11 +31,10 @@ class LatentDecoder {
   // Latent of a frames × height × width video; throws UserError for sizes the decoder cannot make.
   virtual LatentShape latent_shape(int frames, int height, int width) const = 0;
   // latent: [C, F, H, W] on any device → 8-bit RGB frames. `cancel`, when given, is polled while a
-  // slow decoder works (the Wan VAE: before each latent frame) and throws Cancelled. `note`, when
-  // given, receives what the user should know about how this decode differed from the model's own
-  // (the Wan VAE decoding in tiles after running out of GPU memory), else stays empty.
+  // slow decoder works (the Wan VAE: before each latent frame) and throws Cancelled. `report`, when
+  // given, says how the decode differed from the model's own, once it has succeeded.
   virtual Video decode(const at::Tensor& latent, double fps, const CancelToken* cancel = nullptr,
-                       std::string* note = nullptr) const = 0;
+                       DecodeReport* report = nullptr) const = 0;
   // A cheap approximation for live previews; the full decode by default.
   virtual Video preview(const at::Tensor& latent, double fps) const { return decode(latent, fps); }
 };

@@ -12,7 +12,7 @@ LatentShape PixelDecoder::latent_shape(int frames, int height, int width) const 
   return {3, frames, height, width};
 }
 
-Video PixelDecoder::decode(const at::Tensor& latent, double fps, const CancelToken*, std::string*) const {
+Video PixelDecoder::decode(const at::Tensor& latent, double fps, const CancelToken*, DecodeReport*) const {
   at::Tensor rgb = video_to_rgb8(latent).cpu();  // [F, H, W, 3] uint8
   Video video;
   video.frames = int(rgb.size(0));

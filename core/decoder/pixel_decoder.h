@@ -9,7 +9,7 @@ class PixelDecoder : public LatentDecoder {
  public:
   LatentShape latent_shape(int frames, int height, int width) const override;
   Video decode(const at::Tensor& latent, double fps, const CancelToken* cancel = nullptr,
-               std::string* note = nullptr) const override;
+               DecodeReport* report = nullptr) const override;
 };
 
 }  // namespace svgear

@@ -1,7 +1,6 @@
 #include "core/decoder/wan_vae.h"
 
 #include <utility>
-#include <vector>
 
 #include <ATen/ATen.h>
 
@@ -23,15 +22,24 @@ at::Tensor WanVae::decode(const at::Tensor& latent, const CancelToken* cancel) c
   z = z / (1.0 / latent_std) + latent_mean;
   at::Tensor x = wan_vae_causal_conv3d(z.to(dtype()), weights_.conv2_weight, weights_.conv2_bias);
 
+  // Each chunk's frames go straight into the video, so the decoded frames are held once, not as a
+  // list of chunks and their concatenation (at full size that was the decode's peak).
+  const int64_t frames = 1 + c.temporal_factor() * (x.size(2) - 1);
+  at::Tensor video;  // [3, F, H, W] float32
+  int64_t done = 0;
   WanVaeCache cache;
-  std::vector<at::Tensor> chunks;
   for (int64_t i = 0; i < x.size(2); ++i) {
     if (cancel) cancel->throw_if_cancelled();
     cache.start_chunk();
     const WanVaeChunk chunk = i == 0 ? WanVaeChunk::First : WanVaeChunk::Later;
-    chunks.push_back(decode_chunk(x.narrow(2, i, 1), chunk, cache).to(at::kFloat));
+    const at::Tensor made = wan_vae_unpatchify(decode_chunk(x.narrow(2, i, 1), chunk, cache), c.patch_size).squeeze(0);
+    if (!video.defined()) video = at::empty({made.size(0), frames, made.size(2), made.size(3)}, f32);
+    TORCH_CHECK(done + made.size(1) <= frames, "Wan VAE: chunk ", i, " made ", made.size(1), " frames past ", frames);
+    video.narrow(1, done, made.size(1)).copy_(made);
+    done += made.size(1);
   }
-  return wan_vae_unpatchify(at::cat(chunks, 2), c.patch_size).squeeze(0);  // [3, F, H, W]
+  TORCH_CHECK(done == frames, "Wan VAE: ", done, " frames decoded, ", frames, " expected");
+  return video;
 }
 
 at::Tensor WanVae::decode_chunk(const at::Tensor& x, WanVaeChunk chunk, WanVaeCache& cache) const {

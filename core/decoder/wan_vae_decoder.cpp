@@ -87,28 +87,46 @@ LatentShape WanVaeDecoder::latent_shape(int frames, int height, int width) const
   return {c.z_dim, (frames - 1) / t + 1, height / s, width / s};
 }
 
-at::Tensor WanVaeDecoder::decode_tensor(const at::Tensor& latent, const CancelToken* cancel, std::string* note) const {
+at::Tensor WanVaeDecoder::decode_tensor(const at::Tensor& latent, const CancelToken* cancel, DecodeReport* report) const {
   check_latent(latent, vae_.config());
   const int s = vae_.config().spatial_factor();
-  if (vae_.device().is_cuda()) {
-    bool out_of_memory = false;
+  const auto tiles = [&] {
+    return decode_in_tiles(latent, tiling_, s, [&](const at::Tensor& tile) { return vae_.decode(tile, cancel); });
+  };
+  if (!vae_.device().is_cuda()) return tiles();
+  const std::pair<int64_t, int64_t> size{latent.size(2), latent.size(3)};
+  const bool fits_one_tile = size.first <= tiling_.tile && size.second <= tiling_.tile;  // tiles would be the same
+  bool known_too_big = false;
+  {
+    const std::lock_guard<std::mutex> lock(too_big_mutex_);
+    known_too_big = !fits_one_tile && whole_frames_too_big_.count(size) > 0;
+  }
+  if (!known_too_big) {
     try {
-      return vae_.decode(latent, cancel).to(at::kFloat);
+      return vae_.decode(latent, cancel);
     } catch (const c10::OutOfMemoryError&) {
-      out_of_memory = true;  // the failed decode's tensors are freed by now; tiles get their memory
-    }
-    if (out_of_memory && note) {
-      *note = "the VAE ran out of GPU memory decoding whole " + std::to_string(latent.size(3) * s) + "×" +
-              std::to_string(latent.size(2) * s) + " frames, as upstream does, so it decoded them in tiles of " +
-              std::to_string(tiling_.tile * s) + " pixels: the video differs slightly from a whole-frame decode. Free GPU memory "
-              "(docs/wan.md, \"Memory options\") to decode whole frames";
+      if (fits_one_tile) throw;
+      // The failed decode's tensors are freed by now (cached by the allocator): the tiles get them.
+      const std::lock_guard<std::mutex> lock(too_big_mutex_);
+      whole_frames_too_big_.insert(size);
     }
   }
-  return decode_in_tiles(latent, tiling_, s, [&](const at::Tensor& tile) { return vae_.decode(tile, cancel); });
+  at::Tensor video = tiles();
+  if (report) {
+    report->tiles_after_out_of_memory = true;
+    report->note = "the VAE ran out of GPU memory decoding whole " + std::to_string(size.second * s) + "×" +
+                   std::to_string(size.first * s) + " frames, as upstream does, so it decoded them in tiles of " +
+                   std::to_string(tiling_.tile * s) + " pixels: the video differs slightly from a whole-frame "
+                   "decode. To decode whole frames, free GPU memory: keep the text encoder off the GPU or free it "
+                   "after encoding (--text-encoder-device cpu, --free-text-encoder), keep an idle expert in host "
+                   "memory (--idle-expert-on-cpu), or quantise the diffusion model (--dit-fp8); the studio's "
+                   "Model dock has the same boxes";
+  }
+  return video;
 }
 
-Video WanVaeDecoder::decode(const at::Tensor& latent, double fps, const CancelToken* cancel, std::string* note) const {
-  const at::Tensor pixels = decode_tensor(latent, cancel, note);
+Video WanVaeDecoder::decode(const at::Tensor& latent, double fps, const CancelToken* cancel, DecodeReport* report) const {
+  const at::Tensor pixels = decode_tensor(latent, cancel, report);
   // The 8-bit conversion clamps a NaN to black: a VAE file that parses but holds NaN or infinite
   // numbers made a black video that reported success.
   if (!pixels.isfinite().all().item<bool>()) {

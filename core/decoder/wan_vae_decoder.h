@@ -5,9 +5,9 @@
 //
 // On a GPU the final video decodes whole frames, as upstream does: the middle block's attention
 // spans the frame, so tiles change every pixel a little, not only where they meet. If whole frames
-// run out of GPU memory, it decodes them in tiles (LatentTiling) and says so. On the CPU it always
-// decodes in tiles: there, running out of memory is not an error but the kernel killing the
-// process, so the memory is bounded by the tile instead.
+// run out of GPU memory, it decodes them in tiles (LatentTiling) and says so, and later decodes of
+// that frame size go to tiles at once. On the CPU it always decodes in tiles: there, running out of
+// memory is not an error but the kernel killing the process, so the memory is bounded by the tile.
 //
 //   auto decoder = WanVaeDecoder::open("wan_2.1_vae.safetensors", at::kCUDA, at::kFloat);
 //   LatentShape shape = decoder->latent_shape(81, 480, 832);   // {16, 21, 60, 104}
@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <utility>
 
 #include <ATen/core/Tensor.h>
 
@@ -41,13 +43,13 @@ class WanVaeDecoder : public LatentDecoder {
   LatentShape latent_shape(int frames, int height, int width) const override;
   // latent: [z_dim, T, h, w]; another channel count is a UserError (a DiT of another family).
   Video decode(const at::Tensor& latent, double fps, const CancelToken* cancel = nullptr,
-               std::string* note = nullptr) const override;
+               DecodeReport* report = nullptr) const override;
   // The projection, each latent cell filling s×s pixels and 4 frames (1 for the first).
   Video preview(const at::Tensor& latent, double fps) const override;
 
   // decode before the 8-bit conversion: [3, F, H, W] float32, unclamped.
   at::Tensor decode_tensor(const at::Tensor& latent, const CancelToken* cancel = nullptr,
-                           std::string* note = nullptr) const;
+                           DecodeReport* report = nullptr) const;
   // The preview projection: the published one of the 2.2 VAE, or fitted on first use with one
   // decode of a 3×8×8 latent (26 s for the real 2.1 VAE on a loaded 2-core CPU).
   const LatentRgbProjection& preview_projection() const;
@@ -56,6 +58,9 @@ class WanVaeDecoder : public LatentDecoder {
  private:
   WanVae vae_;
   LatentTiling tiling_;
+  // Latent sizes (h, w) whose whole frames ran out of GPU memory: tiles at once the next time.
+  mutable std::mutex too_big_mutex_;
+  mutable std::set<std::pair<int64_t, int64_t>> whole_frames_too_big_;
   mutable std::once_flag projection_fitted_;
   mutable LatentRgbProjection projection_;
 };

@@ -28,9 +28,9 @@ nlohmann::json dense_cache_key(const nlohmann::json& record) {
   const nlohmann::json& model = record.at("model");
   // The model's folder (however it was typed) and its files' sizes and times besides its
   // model.json: two folders of one architecture (two random-model seeds, a retrained copy) share
-  // the latter. A Wan model's text encoder and VAE places too, and how the VAE covered the frames
-  // (a run that fell back to tiles is never the one a whole-frame run reuses, nor a record from
-  // before whole frames): they change the video, as a DiT quantised to fp8 at load changes its weights.
+  // the latter. A Wan model's text encoder and VAE places too, and how the VAE covers the frames
+  // (whole on a GPU since 2026-12-04, so no earlier GPU record matches): they change the video, as
+  // a DiT quantised to fp8 at load changes its weights.
   std::error_code ec;
   const std::filesystem::path folder = std::filesystem::weakly_canonical(model.value("folder", ""), ec);
   // The device by what it is, not only its name (cuda:0 is another GPU on another machine of a
@@ -45,7 +45,8 @@ nlohmann::json dense_cache_key(const nlohmann::json& record) {
           {"dtype", device.at("dtype")},
           {"text_encoder", device.value("text_encoder", "")},
           {"vae", device.value("vae", "")},
-          {"vae_frames", device.value("vae_frames", "")},
+          // Records from before vae_frames: a CPU VAE tiled as it does now; a GPU's decoded in bf16.
+          {"vae_frames", device.value("vae_frames", device.value("vae", "") == "cpu" ? "tiles" : "")},
           {"dit_fp8", device.value("dit_fp8", false)},
           {"software", record.value("software", nlohmann::json::object())}};
 }

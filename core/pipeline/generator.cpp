@@ -334,8 +334,8 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   }
 
   phase = Clock::now();
-  result.video = model_.decoder->decode(sample[0], *r.fps, &cancel, &result.decode_note);
-  if (!result.decode_note.empty()) sink.on_warning(result.decode_note);
+  result.video = model_.decoder->decode(sample[0], *r.fps, &cancel, &result.decode);
+  if (!result.decode.note.empty()) sink.on_warning(result.decode.note);
   result.timings.decode_ms = ms_since(phase);
 }
 

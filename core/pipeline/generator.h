@@ -50,9 +50,9 @@ struct GenerationResult {
   bool error_is_internal = false;
   GenerationTimings timings;
   bool attention_dumped = false;  // request.dump_attention's file was written
-  // What the decoder said about the final decode (LatentDecoder::decode's note): empty when it
-  // decoded as the model does; the Wan VAE's tiles after running out of GPU memory.
-  std::string decode_note;
+  // How the final decode differed from the model's own (the Wan VAE's tiles after running out of
+  // GPU memory); set once the decode succeeded.
+  DecodeReport decode;
 };
 
 class Generator {

@@ -37,6 +37,9 @@ nlohmann::json make_run_record(const GenerationResult& result, const Model& mode
   j["status"] = generation_status_name(result.status);
   if (!result.error.empty()) j["error"] = result.error;
   j["request"] = result.request.to_json();
+  // The device's own noise on the CPU is the CPU's draw: the record says what ran, and its dense-run
+  // cache key is that of the same run without the choice.
+  if (model.device.is_cpu()) j["request"].erase("noise");
   j["model"] = {{"name", model.manifest.name},
                 {"folder", model.manifest.folder.string()},
                 {"manifest", model.manifest.raw},
@@ -58,11 +61,11 @@ nlohmann::json make_run_record(const GenerationResult& result, const Model& mode
   if (model.text_encoder_device) j["device"]["text_encoder"] = model.text_encoder_device->str();
   if (model.vae_device) {
     j["device"]["vae"] = model.vae_device->str();
-    // How the VAE covered each frame (WanVaeDecoder): whole on a GPU, as upstream, unless that ran
-    // out of memory; tiles on the CPU. Tiles change every pixel a little.
-    j["device"]["vae_frames"] = !result.decode_note.empty()    ? "tiles after running out of memory"
-                                : model.vae_device->is_cuda() ? "whole"
-                                                              : "tiles";
+    // How the VAE covers each frame (WanVaeDecoder): whole on a GPU, as upstream, tiles on the CPU.
+    // Tiles change every pixel a little. A fallback to tiles is recorded apart: it is not the plan
+    // a dense-run cache key names, and the next run at that size falls back too.
+    j["device"]["vae_frames"] = model.vae_device->is_cuda() ? "whole" : "tiles";
+    if (result.decode.tiles_after_out_of_memory) j["device"]["vae_tiles_after_out_of_memory"] = true;
   }
   if (model.dit_fp8) j["device"]["dit_fp8"] = true;  // its weights rounded to e4m3 at load
   // What runs SVG2's and SVG-EAR's block-sparse attention for this model here (and would, for a
@@ -78,6 +81,19 @@ nlohmann::json make_run_record(const GenerationResult& result, const Model& mode
                    {"ffmpeg_build", bool(SVGEAR_HAVE_FFMPEG)},
                    {"build_type", SVGEAR_BUILD_TYPE}};
   return j;
+}
+
+std::string vae_fallback_warning(const nlohmann::json& dense_record, const nlohmann::json& sparse_record) {
+  const auto fell_back = [](const nlohmann::json& record) {
+    const nlohmann::json& device = record.value("device", nlohmann::json::object());
+    return device.is_object() && device.value("vae_tiles_after_out_of_memory", false);
+  };
+  const bool dense = fell_back(dense_record), sparse = fell_back(sparse_record);
+  if (!dense && !sparse) return "";
+  const std::string which = dense && sparse ? "both runs' VAE" : dense ? "the dense run's VAE" : "the sparse run's VAE";
+  return which + " decoded in tiles after running out of GPU memory" +
+         (dense && sparse ? std::string() : std::string(", the other's whole frames")) +
+         ": part of the difference between the videos is the tiles'";
 }
 
 std::filesystem::path run_record_path(const std::filesystem::path& video_path) {

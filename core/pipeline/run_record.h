@@ -4,6 +4,7 @@
 // and to compare runs.
 
 #include <filesystem>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,11 @@
 namespace svgear {
 
 nlohmann::json make_run_record(const GenerationResult& result, const Model& model);
+
+// For a comparison of two runs: "" when neither record's VAE fell back to tiles after running out
+// of GPU memory (device.vae_tiles_after_out_of_memory), else a warning naming which did, since
+// part of the difference between the videos is then the tiles'.
+std::string vae_fallback_warning(const nlohmann::json& dense_record, const nlohmann::json& sparse_record);
 
 // "<video path without extension>.json"; for a PNG folder (a path ending in '/') "<folder>.json",
 // its whole name kept ("run.v2/" → "run.v2.json").

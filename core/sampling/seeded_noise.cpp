@@ -26,11 +26,13 @@ at::Tensor seeded_noise(uint64_t seed, at::IntArrayRef shape, const at::TensorOp
   if (source == NoiseSource::Device && !options.device().is_cpu()) {
     // A copy of the device's default generator, reseeded: what torch.Generator(device).manual_seed
     // makes (the seed, offset 0), while the default generator itself is left alone.
-    at::Generator generator = at::globalContext().defaultGenerator(options.device()).clone();
+    at::Generator global = at::globalContext().defaultGenerator(options.device());  // shares its state
+    at::Generator generator;
     {
-      std::lock_guard<std::mutex> lock(generator.mutex());
-      generator.set_current_seed(seed);
+      const std::lock_guard<std::mutex> lock(global.mutex());
+      generator = global.clone();
     }
+    generator.set_current_seed(seed);  // a generator no other thread has seen
     return at::randn(shape, generator, at::TensorOptions().device(options.device()).dtype(at::kFloat)).to(dtype);
   }
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);

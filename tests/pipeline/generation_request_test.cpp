@@ -165,8 +165,6 @@ TEST(GenerationRequest, ANegativePromptNoStepReadsIsLeftOut) {
   EXPECT_EQ(*r.resolve(m).negative_prompt, "a blue square");
 }
 
-// A Wan model makes 4n + 1 frames; a count that is not one is refused with counts to try, and
-// only counts the frame limit takes: 1024 suggests 1021, not 1025 too (past the limit).
 // The noise's source is in a record only when it is the GPU's: records from before the choice
 // existed read as the CPU's draw, which they were, and keep their dense-run cache keys.
 TEST(GenerationRequest, TheNoiseSourceIsRecordedWhenItIsTheDevices) {
@@ -177,6 +175,8 @@ TEST(GenerationRequest, TheNoiseSourceIsRecordedWhenItIsTheDevices) {
   EXPECT_EQ(r.to_json()["noise"], "device");
 }
 
+// A Wan model makes 4n + 1 frames; a count that is not one is refused with counts to try, and
+// only counts the frame limit takes: 1024 suggests 1021, not 1025 too (past the limit).
 TEST(GenerationRequest, FrameCountsToTryStayWithinTheLimit) {
   ModelManifest wan = tiny_manifest();  // Wan-shaped: 4n + 1 frames through the VAE
   wan.name = "wan-shaped";

@@ -437,5 +437,47 @@ TEST_F(GeneratorTest, CudaMatchesCpuForTheSameSeed) {
   std::printf("CPU fp32 vs CUDA bf16 PSNR: %.1f dB\n", psnr);
 }
 
+// A decoder whose decode fell back (as the Wan VAE's tiles after whole frames ran out of GPU
+// memory): the run warns with its note, and the record keeps the fallback apart from the frames
+// the VAE's place plans, where a compare of the two runs finds it.
+TEST_F(GeneratorTest, ADecodersFallbackIsWarnedAndRecorded) {
+  auto model = Model::load(*folder_, c10::Device(c10::kCPU));
+  struct FallingBack : LatentDecoder {
+    explicit FallingBack(std::unique_ptr<LatentDecoder> inner) : inner(std::move(inner)) {}
+    LatentShape latent_shape(int frames, int height, int width) const override {
+      return inner->latent_shape(frames, height, width);
+    }
+    Video decode(const at::Tensor& latent, double fps, const CancelToken* cancel, DecodeReport* report) const override {
+      Video video = inner->decode(latent, fps, cancel);
+      if (report) *report = DecodeReport{true, "decoded in tiles, as this test's decoder says"};
+      return video;
+    }
+    std::unique_ptr<LatentDecoder> inner;
+  };
+  Generator generator(*model);
+  RecordingSink plain_sink;
+  CancelToken cancel;
+  model->vae_device = c10::Device(c10::kCPU);  // a Wan model's: its record names the VAE's frames
+  const GenerationResult plain = generator.run(request(2), plain_sink, cancel);
+  ASSERT_EQ(plain.status, GenerationStatus::Finished) << plain.error;
+  EXPECT_FALSE(plain.decode.tiles_after_out_of_memory);
+  model->decoder = std::make_unique<FallingBack>(std::move(model->decoder));
+  RecordingSink sink;
+  const GenerationResult result = generator.run(request(2), sink, cancel);
+  ASSERT_EQ(result.status, GenerationStatus::Finished) << result.error;
+  EXPECT_TRUE(result.decode.tiles_after_out_of_memory);
+  EXPECT_NE(std::find(sink.logs.begin(), sink.logs.end(), "decoded in tiles, as this test's decoder says"), sink.logs.end());
+  const nlohmann::json record = make_run_record(result, *model);
+  const nlohmann::json plain_record = make_run_record(plain, *model);
+  EXPECT_EQ(record["device"]["vae_frames"], "tiles");
+  EXPECT_EQ(record["device"]["vae_tiles_after_out_of_memory"], true);
+  EXPECT_FALSE(plain_record["device"].contains("vae_tiles_after_out_of_memory"));
+  EXPECT_EQ(vae_fallback_warning(plain_record, plain_record), "");
+  EXPECT_EQ(vae_fallback_warning(plain_record, record),
+            "the sparse run's VAE decoded in tiles after running out of GPU memory, the other's whole frames: part "
+            "of the difference between the videos is the tiles'");
+  EXPECT_EQ(vae_fallback_warning(record, record).rfind("both runs' VAE", 0), 0u);
+}
+
 }  // namespace
 }  // namespace svgear

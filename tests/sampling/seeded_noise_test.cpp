@@ -76,7 +76,7 @@ TEST(SeededNoise, TheDevicesDrawOnTheCpuIsTheCpuDraw) {
 // (torch.Generator("cuda").manual_seed(seed), offset 0), so the draw does not depend on what ran
 // before, and the global generator is left as it was. With SVGEAR_NOISE_DUMP set it writes the
 // draw of seed 42 at Wan-1.3B's latent shape there as raw float32, for a comparison with PyTorch's
-// own torch.randn on the same GPU (docs/gpu-runs.md).
+// own torch.randn on the same GPU (packaging/gpu/noise-check.py; docs/wan.md).
 TEST(SeededNoise, CudaDeviceDrawIsAFreshCudaGenerators) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   const at::TensorOptions cuda = at::TensorOptions().device(at::kCUDA);
