@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "app/cli_args.h"
 #include "app/commands.h"
@@ -16,6 +17,7 @@
 #include "app/terminal_progress.h"
 #include "core/attention/attention_preset.h"
 #include "core/io/atomic_file.h"
+#include "core/io/bounded_json.h"
 #include "core/io/folder_lock.h"
 #include "core/media/frame_archive.h"
 #include "core/media/video_output.h"
@@ -112,6 +114,37 @@ Run generate(Model& model, const GenerationRequest& request, const std::filesyst
   return run;
 }
 
+// The files compare writes in --out replace only what an earlier compare wrote there, since the
+// user named the folder, not them: a video with its run record beside it, a frame archive (by its
+// first bytes) and a report (a JSON object with a report's mode and request). Checked before any work.
+void check_only_a_compare_is_replaced(const std::filesystem::path& out, const std::vector<std::string>& videos) {
+  const auto refuse = [&](const std::filesystem::path& file, const std::string& why) {
+    throw UserError("'" + file.string() + "' exists and " + why + ": the compare would replace it. Choose an empty or "
+                    "new folder for --out, or move the file.");
+  };
+  std::error_code ec;
+  for (const std::string& name : videos) {
+    const std::filesystem::path video = video_output_path(out / (name + ".mp4"));
+    if (std::filesystem::exists(video, ec) && !std::filesystem::exists(run_record_path(video), ec)) {
+      refuse(video, "no run record beside it (" + run_record_path(video).filename().string() +
+                        ") says an svgear run wrote it");
+    }
+  }
+  const std::filesystem::path frames = out / kDenseFramesFile;
+  if (std::filesystem::exists(frames, ec) && !is_frame_archive(frames)) refuse(frames, "is not a frame archive of ours");
+  const std::filesystem::path report = out / "report.json";
+  if (std::filesystem::exists(report, ec)) {
+    bool ours = false;
+    try {
+      std::ifstream file(report);
+      const nlohmann::json j = parse_bounded_json(file);
+      ours = j.is_object() && j.contains("mode") && j.contains("request");
+    } catch (const std::exception&) {
+    }
+    if (!ours) refuse(report, "is not a compare report");
+  }
+}
+
 nlohmann::json quality_json(const VideoQuality& quality, const char* frames_from) {
   nlohmann::json psnr = nlohmann::json::array();
   for (double p : quality.psnr_db) psnr.push_back(psnr_json(p));
@@ -167,6 +200,7 @@ int cmd_compare(int argc, char** argv) {
   }
   check_output_file(out / "report.json");
   check_output_file(out / kDenseFramesFile);
+  check_only_a_compare_is_replaced(out, {"dense", sparse_name});
   const std::filesystem::path model_dir = model_folder_or_default(options.model_folder);
   (void)resolve_typed_request(options.request, read_model_manifest(model_dir));  // nor a bad size or step count
   TerminalProgress progress(quiet);

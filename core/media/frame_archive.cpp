@@ -56,6 +56,12 @@ void write_frame_archive(const Video& video, const std::filesystem::path& path) 
   file.commit();
 }
 
+bool is_frame_archive(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[sizeof kMagic];
+  return in.read(magic, sizeof magic) && std::memcmp(magic, kMagic, sizeof kMagic) == 0;
+}
+
 Video read_frame_archive(const std::filesystem::path& path, size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "the file cannot be opened");

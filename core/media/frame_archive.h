@@ -18,6 +18,10 @@ namespace svgear {
 // Writes `video` to `path` atomically; throws MediaError.
 void write_frame_archive(const Video& video, const std::filesystem::path& path);
 
+// Whether `path` starts as a frame archive does (its magic): what an earlier compare wrote, as
+// opposed to a user's own file of that name.
+bool is_frame_archive(const std::filesystem::path& path);
+
 // Reads a frame archive back; throws MediaError for a file that is not one, is truncated or
 // damaged, or whose frames would take more than `max_bytes` of memory (checked from the header,
 // before any is allocated).

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -142,6 +143,22 @@ TEST_F(CompareTest, ANewDenseRunRemovesTheEarlierReport) {
   EXPECT_EQ(run.exit_code, 130) << run.output;
   EXPECT_TRUE(std::filesystem::exists(out / "dense.mp4") || std::filesystem::exists(out / "dense.y4m")) << run.output;
   EXPECT_FALSE(std::filesystem::exists(out / "report.json")) << run.output;
+}
+
+// The user names the folder, not the files compare writes in it: a file of one of their names that
+// no earlier compare wrote is refused before any work, and kept.
+TEST_F(CompareTest, AUsersOwnFilesInTheFolderAreNotReplaced) {
+  for (const char* name : {"dense.mp4", "svgear.mp4", "report.json", "dense.frames"}) {
+    const auto out = *dir_ / ("users-" + std::string(name));
+    std::filesystem::create_directories(out);
+    std::ofstream(out / name) << "mine";
+    const CliRun run = run_cli("compare " + request("--out " + out.string()));
+    EXPECT_EQ(run.exit_code, 2) << name << "\n" << run.output;
+    EXPECT_NE(run.output.find("the compare would replace it"), std::string::npos) << run.output;
+    EXPECT_EQ(run.output.find("dense run"), std::string::npos) << "worked first: " << run.output;
+    std::ifstream kept(out / name);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}), "mine") << name;
+  }
 }
 
 // One compare per folder: a second would replace the first's dense run under its report.
