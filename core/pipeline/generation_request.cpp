@@ -93,10 +93,15 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   }
   require(*r.steps >= 1 && *r.steps <= kMaxSteps,
           "steps must be between 1 and " + std::to_string(kMaxSteps) + " (got " + std::to_string(*r.steps) + ")" + from_defaults(steps.has_value()));
-  require(*r.guidance >= 0.0 && *r.guidance <= 50.0, "guidance must be between 0 and 50" + from_defaults(guidance.has_value()));
+  // Below 1 the video moves away from the prompt towards the negative one, and at 0 the prompt is
+  // not read at all: a user who means "no guidance" wants 1, as the studio's boxes start there.
+  const std::string below_one = " (1 is no guidance, the prompt alone; below 1 the video moves away from the prompt, "
+                                "and 0 ignores it)";
+  require(*r.guidance >= 1.0 && *r.guidance <= 50.0,
+          "guidance must be between 1 and 50" + below_one + from_defaults(guidance.has_value()));
   if (r.low_noise_guidance) {
-    require(*r.low_noise_guidance >= 0.0 && *r.low_noise_guidance <= 50.0,
-            "the low-noise guidance must be between 0 and 50" + from_defaults(low_noise_guidance.has_value()));
+    require(*r.low_noise_guidance >= 1.0 && *r.low_noise_guidance <= 50.0,
+            "the low-noise guidance must be between 1 and 50" + below_one + from_defaults(low_noise_guidance.has_value()));
   }
   require(*r.shift > 0.0 && *r.shift <= 100.0, "shift must be greater than 0 and at most 100" + from_defaults(shift.has_value()));
   (void)make_flow_schedule(*r.steps, *r.shift);  // a shift so small that the noise levels collapse

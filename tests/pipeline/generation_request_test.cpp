@@ -175,6 +175,20 @@ TEST(GenerationRequest, TheNoiseSourceIsRecordedWhenItIsTheDevices) {
   EXPECT_EQ(r.to_json()["noise"], "device");
 }
 
+// A guidance below 1 steers away from the prompt (0 ignores it): refused, saying 1 is no guidance.
+TEST(GenerationRequest, AGuidanceBelowOneIsRefused) {
+  GenerationRequest r;
+  r.prompt = "a red circle";
+  for (double g : {0.0, 0.5}) {
+    r.guidance = g;
+    EXPECT_NE(error_of(r).find("guidance must be between 1 and 50 (1 is no guidance, the prompt alone"),
+              std::string::npos)
+        << error_of(r);
+  }
+  r.guidance = 1.0;
+  EXPECT_EQ(*r.resolve(tiny_manifest()).guidance, 1.0);
+}
+
 // A Wan model makes 4n + 1 frames; a count that is not one is refused with counts to try, and
 // only counts the frame limit takes: 1024 suggests 1021, not 1025 too (past the limit).
 TEST(GenerationRequest, FrameCountsToTryStayWithinTheLimit) {
