@@ -145,7 +145,12 @@ void check_run_record_for(const std::filesystem::path& video) {
   if (const auto v = record.find("video"); v != record.end() && v->is_object()) {
     if (const auto f = v->find("file"); f != v->end() && f->is_string()) file = &*f;
   }
-  if (!file || file->get<std::string>() == video_file_name(video)) return;
+  // "run/" and "run" both name one PNG folder: the same output, whichever spelling wrote the record.
+  const auto without_slash = [](std::string name) {
+    if (!name.empty() && name.back() == '/') name.pop_back();
+    return name;
+  };
+  if (!file || without_slash(file->get<std::string>()) == without_slash(video_file_name(video))) return;
   const std::filesystem::path owner = path.parent_path() / file->get<std::string>();
   if (!std::filesystem::exists(owner, ec)) return;  // its video is gone: the record describes nothing
   throw UserError("'" + path.string() + "' is the run record of " + owner.string() + ", which " + video.string() +

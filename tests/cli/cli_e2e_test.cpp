@@ -199,6 +199,12 @@ TEST_F(CliTest, PngFolderOutput) {
                                out.string() + "/");
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_FALSE(std::filesystem::exists(out / "frame_0003.png")) << "a longer earlier video's tail stayed";
+  // Without the slash the same folder: the same output, its record its own.
+  const CliRun unslashed = run_cli("generate --model " + (*dir_ / "model").string() +
+                                   " --prompt \"a red square\" --steps 2 --frames 2 --device cpu --quiet --output " +
+                                   out.string());
+  ASSERT_EQ(unslashed.exit_code, 0) << unslashed.output;
+  EXPECT_TRUE(std::filesystem::exists(out / "frame_0001.png"));
 
   // Frames that no run record says we wrote are the user's: refused before the load, kept whole.
   const auto theirs = *dir_ / "their-frames";
