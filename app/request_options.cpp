@@ -225,7 +225,17 @@ std::filesystem::path model_folder_or_default(const std::optional<std::filesyste
   // SVGEAR_MODELS's folders come first; one that is not there would otherwise fall through to the
   // built-in model without a word.
   for (const std::string& note : model_search_notes()) std::fprintf(stderr, "note: %s\n", note.c_str());
-  if (auto found = default_model_folder()) return *found;
+  if (auto found = default_model_folder()) {
+    // The user named none: a default that cannot be read must say it was picked, and from where.
+    try {
+      (void)read_model_manifest(*found);
+    } catch (const UserError& e) {
+      throw UserError("no --model given, so the first model folder found, '" + found->string() +
+                      "', was chosen, and it cannot be read: " + e.what() + ". Pass --model DIR, or fix or move that "
+                      "folder");
+    }
+    return *found;
+  }
   throw UserError("no model found: pass --model DIR (a folder with model.json or Wan files), "
                   "or make one with `svgear random-model --preset tiny --out models/tiny`");
 }

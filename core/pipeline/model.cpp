@@ -221,7 +221,29 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
 
 }  // namespace
 
+namespace {
+
+// A model path that is no folder is said to be that, before a built-in model's or a Wan folder's
+// checks name a file missing from it.
+void require_model_folder(const std::filesystem::path& folder) {
+  std::error_code ec;
+  const std::filesystem::file_type type = std::filesystem::status(folder, ec).type();
+  if (type == std::filesystem::file_type::not_found) {
+    throw UserError("no model at '" + folder.string() + "': there is no such folder");
+  }
+  if (type == std::filesystem::file_type::directory || ec) return;  // unreadable: reading it says why
+  if (folder.filename() == "model.json") {
+    throw UserError("'" + folder.string() + "' is a model's model.json: give its folder, '" +
+                    (folder.has_parent_path() ? folder.parent_path().string() : std::string(".")) + "'");
+  }
+  throw UserError("'" + folder.string() + "' is a file, not a model folder: give the folder that holds model.json "
+                  "and its .safetensors, or a Wan model's files");
+}
+
+}  // namespace
+
 ModelManifest read_model_manifest(const std::filesystem::path& folder) {
+  require_model_folder(folder);
   try {
     return loads_as_wan_folder(folder) ? read_wan_manifest(folder) : ModelManifest::read(folder);
   } catch (const std::filesystem::filesystem_error& e) {
@@ -231,7 +253,9 @@ ModelManifest read_model_manifest(const std::filesystem::path& folder) {
 
 bool loads_as_wan_folder(const std::filesystem::path& folder) {
   std::error_code ec;  // unreadable: not a Wan folder here; loading it says why
-  return std::filesystem::is_directory(folder, ec) && !std::filesystem::exists(folder / "model.json", ec) && !ec;
+  // A built-in model's weights without their model.json are a built-in model missing it, not Wan files.
+  return std::filesystem::is_directory(folder, ec) && !std::filesystem::exists(folder / "model.json", ec) && !ec &&
+         !std::filesystem::exists(folder / "model.safetensors", ec);
 }
 
 namespace {
@@ -239,6 +263,7 @@ namespace {
 // Model::load's work; load turns the file-system errors met here into UserErrors naming the path.
 std::unique_ptr<Model> load_folder(const std::filesystem::path& folder, c10::Device device,
                                    const ModelOptions& given_options) {
+  require_model_folder(folder);
   device = indexed_device(device);
   ModelOptions options = given_options;
   if (options.text_encoder_device) options.text_encoder_device = indexed_device(*options.text_encoder_device);

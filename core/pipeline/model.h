@@ -91,8 +91,8 @@ struct Model {
 // manifest from its files' headers. For checking a request before a long load.
 ModelManifest read_model_manifest(const std::filesystem::path& folder);
 
-// Whether Model::load reads `folder` as Wan weights (a folder without model.json), the only models
-// whose text encoder and VAE places ModelOptions set.
+// Whether Model::load reads `folder` as Wan weights (a folder without model.json, nor a built-in
+// model's model.safetensors), the only models whose text encoder and VAE places ModelOptions set.
 bool loads_as_wan_folder(const std::filesystem::path& folder);
 
 // "auto" (CUDA when present, else CPU), "cpu", "cuda", "cuda:N". Throws UserError when the device

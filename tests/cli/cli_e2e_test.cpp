@@ -396,9 +396,35 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
         << size << ": " << run.output;
   }
 
+  // A model path that is wrong says how: no such folder, model.json itself, a built-in model's
+  // weights without model.json (not a Wan folder missing its text encoder), a default that was picked.
   run = run_cli("generate --model " + (*dir_ / "missing").string() + " --prompt a --output " + out.string());
   EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("missing': there is no such folder"), std::string::npos) << run.output;
+  run = run_cli("generate --model " + model + "/model.json --prompt a --output " + out.string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("model.json' is a model's model.json: give its folder, '" + model + "'"), std::string::npos)
+      << run.output;
+  const auto no_json = *dir_ / "weights-without-json";
+  std::filesystem::create_directories(no_json);
+  std::filesystem::copy_file(*dir_ / "model" / "model.safetensors", no_json / "model.safetensors",
+                             std::filesystem::copy_options::overwrite_existing);
+  run = run_cli("generate --model " + no_json.string() + " --prompt a --output " + out.string());
+  EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("model.json is missing"), std::string::npos) << run.output;
+  const auto bad_root = *dir_ / "bad-default-root";
+  std::filesystem::create_directories(bad_root / "broken");
+  std::ofstream(bad_root / "broken" / "model.json") << "{not json";
+  const char* saved_models = std::getenv("SVGEAR_MODELS");
+  const std::string restore_models = saved_models ? saved_models : "";
+  ::setenv("SVGEAR_MODELS", bad_root.c_str(), 1);
+  run = run_cli("generate --prompt a --output " + out.string());
+  saved_models ? ::setenv("SVGEAR_MODELS", restore_models.c_str(), 1) : ::unsetenv("SVGEAR_MODELS");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("no --model given, so the first model folder found, '" + (bad_root / "broken").string() +
+                            "', was chosen, and it cannot be read: "),
+            std::string::npos)
+      << run.output;
 
   run = run_cli("generate --model " + model + " --prompt a --colour red");
   EXPECT_EQ(run.exit_code, 2);
