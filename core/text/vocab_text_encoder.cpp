@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 #include <ATen/ATen.h>
 
@@ -14,6 +15,32 @@ namespace {
 
 bool is_word_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '\'';
+}
+
+// Beyond ASCII, typographic punctuation and spaces separate words as ASCII punctuation does; any
+// other character (a letter of another alphabet, an emoji) belongs to its word, so "über" stays
+// one word and an emoji is a word the vocabulary lacks, said so, instead of being cut out or dropped.
+bool separates_words(char32_t c) {
+  return (c >= 0x80 && c <= 0xBF && c != 0xAA && c != 0xB5 && c != 0xBA) ||  // C1, NBSP, « » ¿ … (ª µ º are letters)
+         (c >= 0x2000 && c <= 0x206F) ||                                      // general punctuation: “ ” — …
+         (c >= 0x3000 && c <= 0x303F) ||                                      // CJK punctuation
+         (c >= 0xFF01 && c <= 0xFF0F) || (c >= 0xFF1A && c <= 0xFF20) ||      // fullwidth punctuation
+         (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF65);
+}
+
+// The code point of the UTF-8 sequence at `text[i]` and its length; an invalid byte is itself,
+// one long (so it stays in its word and the message shows it).
+std::pair<char32_t, size_t> code_point_at(std::string_view text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  const size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+  if (length == 1 || i + length > text.size()) return {lead, 1};
+  char32_t c = lead & (0x7F >> length);
+  for (size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return {lead, 1};
+    c = (c << 6) | (byte(i + k) & 0x3F);
+  }
+  return {c, length};
 }
 
 std::string join_sorted(std::vector<std::string> words) {
@@ -46,15 +73,30 @@ int VocabTextEncoder::text_dim() const { return int(embedding_.size(1)); }
 std::vector<std::string> VocabTextEncoder::split_words(std::string_view prompt) {
   std::vector<std::string> words;
   std::string current;
-  for (char c : prompt) {
-    if (is_word_char(c)) {
-      current += char(std::tolower(static_cast<unsigned char>(c)));
-    } else if (!current.empty()) {
-      words.push_back(std::move(current));
-      current.clear();
+  const auto end_word = [&] {
+    if (!current.empty()) words.push_back(std::move(current));
+    current.clear();
+  };
+  for (size_t i = 0; i < prompt.size();) {
+    const char c = prompt[i];
+    if (static_cast<unsigned char>(c) < 0x80) {
+      if (is_word_char(c)) {
+        current += char(std::tolower(static_cast<unsigned char>(c)));
+      } else {
+        end_word();
+      }
+      ++i;
+      continue;
     }
+    const auto [code_point, length] = code_point_at(prompt, i);
+    if (separates_words(code_point)) {
+      end_word();
+    } else {
+      current.append(prompt.substr(i, length));
+    }
+    i += length;
   }
-  if (!current.empty()) words.push_back(std::move(current));
+  end_word();
   return words;
 }
 
