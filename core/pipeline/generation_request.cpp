@@ -1,8 +1,10 @@
 #include "core/pipeline/generation_request.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "core/attention/attention_preset.h"
+#include "core/attention/sparse_schedule.h"
 #include "core/pipeline/request_limits.h"
 #include "core/sampling/flow_schedule.h"
 #include "core/sampling/seeded_noise.h"
@@ -198,6 +200,19 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
                                              " does not exist: this model has heads 0 to " +
                                              std::to_string(heads - 1));
     }
+    // Layers that always run dense attention have no routing: a trace of only those would come out
+    // empty after the whole run, for a reason known now.
+    const int dense = dense_layer_count(r.attention.dense_layers, layers);
+    const auto& traced = r.routing_trace.layers;
+    const bool all_dense = !traced.empty() && std::all_of(traced.begin(), traced.end(), [&](int l) { return l < dense; });
+    char fraction[32];
+    std::snprintf(fraction, sizeof fraction, "%g", r.attention.dense_layers);
+    require(r.attention.mode == AttentionMode::Dense || !all_dense,
+            "the routing trace's layers all run dense attention (the first " + std::to_string(dense) + " of " +
+                std::to_string(layers) + " layers do: the dense-layers fraction " + fraction +
+                ", at least one), so it would hold nothing: " +
+                (dense < layers ? "trace layers " + std::to_string(dense) + " to " + std::to_string(layers - 1)
+                                : std::string("lower the dense-layers fraction")));
   }
   return r;
 }

@@ -175,6 +175,25 @@ TEST(GenerationRequest, TheNoiseSourceIsRecordedWhenItIsTheDevices) {
   EXPECT_EQ(r.to_json()["noise"], "device");
 }
 
+// A routing trace of only the layers that always run dense would be empty after the whole run:
+// refused at once, naming the layers that have routing.
+TEST(GenerationRequest, ATraceOfOnlyDenseLayersIsRefused) {
+  GenerationRequest r;
+  r.prompt = "a red circle";
+  r.attention.mode = AttentionMode::SvgEar;
+  r.routing_trace.enabled = true;
+  r.routing_trace.layers = {0};
+  const int layers = tiny_manifest().dit.num_layers;
+  ASSERT_GE(layers, 2);
+  EXPECT_NE(error_of(r).find("the routing trace's layers all run dense attention (the first 1 of " +
+                             std::to_string(layers) + " layers do"),
+            std::string::npos)
+      << error_of(r);
+  EXPECT_NE(error_of(r).find("trace layers 1 to " + std::to_string(layers - 1)), std::string::npos) << error_of(r);
+  r.routing_trace.layers = {0, 1};
+  EXPECT_EQ(error_of(r), "");
+}
+
 // A guidance below 1 steers away from the prompt (0 ignores it): refused, saying 1 is no guidance.
 TEST(GenerationRequest, AGuidanceBelowOneIsRefused) {
   GenerationRequest r;
