@@ -12,7 +12,7 @@
 namespace svgear {
 namespace {
 
-constexpr const char* kHelp = R"(usage: svgear random-model --out DIR [--preset tiny|small] [--seed N]
+constexpr const char* kHelp = R"(usage: svgear random-model --out DIR [--preset tiny|small] [--seed N] [--force]
 
 Writes a model folder with random weights in the built-in models' format (a small pixel-space DiT
 and its vocabulary text encoder): for tests, benchmarks and a first run without a trained model.
@@ -40,6 +40,9 @@ int cmd_random_model(int argc, char** argv) {
   if (!out || out->empty()) throw UserError("--out DIR is required (the model folder to write)");
   // A trained model's folder looks like any other: never replace one unasked.
   std::error_code error;
+  if (std::filesystem::exists(*out, error) && !std::filesystem::is_directory(*out, error)) {
+    throw UserError("'" + *out + "' is a file, not a folder: choose a new --out (a folder to write the model in)");
+  }
   if (!force && std::filesystem::exists(*out, error) &&
       !(std::filesystem::is_directory(*out, error) && std::filesystem::is_empty(*out, error))) {
     throw UserError("'" + *out + "' exists and is not an empty folder: choose a new --out, or add --force to "

@@ -274,6 +274,15 @@ TEST_F(CliTest, RandomModelReplacesAModelOnlyWithForce) {
   EXPECT_NE(read(), before);
   std::filesystem::create_directory(*dir_ / "empty");
   EXPECT_EQ(run_cli("random-model --out " + (*dir_ / "empty").string()).exit_code, 0);
+  // A file is no folder to write into, with --force or without: said at once, the file kept.
+  std::ofstream(*dir_ / "precious.txt") << "mine";
+  for (const char* force : {"", " --force"}) {
+    run = run_cli("random-model --out " + (*dir_ / "precious.txt").string() + force);
+    EXPECT_EQ(run.exit_code, 2) << run.output;
+    EXPECT_NE(run.output.find("precious.txt' is a file, not a folder"), std::string::npos) << run.output;
+    EXPECT_EQ(run.output.find("--force to"), std::string::npos) << run.output;
+  }
+  EXPECT_EQ(file_bytes(*dir_ / "precious.txt"), "mine");
 }
 
 // Ctrl-C, SIGTERM as `kill`, `timeout` and batch schedulers send it, and SIGHUP as a closed
