@@ -322,10 +322,11 @@ int cmd_generate(int argc, char** argv) {
     write_run_record(written.path, record);
   }
   const std::filesystem::path record = run_record_path(written.path);
-  std::printf("%s %s (%d frames, %dx%d, %g fps) in %.1f s; settings in %s\n",
+  // The seed too: with --seed random the record would be the only place that names it.
+  std::printf("%s %s (%d frame%s, %dx%d, %g fps, seed %llu) in %.1f s; settings in %s\n",
               cancelled ? "wrote partial" : "wrote", written.path.c_str(), result.video.frames,
-              result.video.width, result.video.height, result.video.fps, result.timings.total_ms / 1000.0,
-              record.c_str());
+              result.video.frames == 1 ? "" : "s", result.video.width, result.video.height, result.video.fps,
+              static_cast<unsigned long long>(result.request.seed), result.timings.total_ms / 1000.0, record.c_str());
   if (traced && progress.steps() == 0) {
     std::printf("wrote %s without steps: no step ran sparse attention (see --dense-steps and --dense-layers)\n",
                 trace_path.c_str());

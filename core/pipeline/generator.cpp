@@ -116,7 +116,7 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
     const std::string after = in_decode ? std::string("cancelled during the final decode")
                                         : "cancelled after " + std::to_string(result.steps_done) + " step(s)";
     sink.on_log(result.steps_done == 0 ? std::string("cancelled before the first step")
-                : result.video.empty() ? after + ", before any preview: nothing to keep"
+                : result.video.empty() ? after + ", before any estimate was decoded: nothing to keep"
                                        : after + "; kept the last estimate");
   } catch (const UserError& e) {
     result.status = GenerationStatus::Failed;

@@ -130,6 +130,8 @@ TEST_F(CliTest, GenerateWritesAPlayableVideoAndARunRecord) {
                              " --size 48x32 --device cpu --output " + out.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("step 3/3"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("(5 frames, 48x32, "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find(", seed 3) in "), std::string::npos) << run.output;  // --seed random's only other place is the record
   ASSERT_TRUE(std::filesystem::exists(out)) << run.output;
 
   const Video video = read_video(out);
