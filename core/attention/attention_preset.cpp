@@ -151,20 +151,21 @@ void check_attention_config(const AttentionConfig& c) {
     return std::string(text);
   };
   const auto fraction = [](double x) { return x >= 0.0 && x <= 1.0; };
-  require(c.q_clusters >= 0, "q_clusters must be at least 1, or 0 for the frame size's default (got " +
+  // Each field by its preset-file name, and where the CLI has one, by its flag (the words a user typed).
+  require(c.q_clusters >= 0, "q_clusters (--q-clusters) must be at least 1, or 0 for the frame size's default (got " +
                                 std::to_string(c.q_clusters) + ")");
-  require(c.k_clusters >= 1, "k_clusters must be at least 1 (got " + std::to_string(c.k_clusters) + ")");
-  require(c.top_p > 0.0 && c.top_p <= 1.0, "top_p must be in (0, 1] (got " + shown(c.top_p) + ")");
+  require(c.k_clusters >= 1, "k_clusters (--k-clusters) must be at least 1 (got " + std::to_string(c.k_clusters) + ")");
+  require(c.top_p > 0.0 && c.top_p <= 1.0, "top_p (--top-p) must be in (0, 1] (got " + shown(c.top_p) + ")");
   require(fraction(c.min_kc_ratio), "min_kc_ratio must be in [0, 1]");
   // r ≤ 0.5: SVG-EAR's budget force-keeps 2r·Kc clusters (the backends and block_routing refuse more).
   require(c.guaranteed_ratio >= 0.0 && c.guaranteed_ratio <= 0.5,
-          "guaranteed_ratio must be in [0, 0.5] (got " + shown(c.guaranteed_ratio) + ")");
+          "guaranteed_ratio (--guaranteed-ratio) must be in [0, 0.5] (got " + shown(c.guaranteed_ratio) + ")");
   require(c.gamma > 0.0, "gamma must be greater than 0");
   require(c.kmeans_init_iters >= 1, "kmeans_init_iters must be at least 1");
   require(c.kmeans_step_iters >= 1, "kmeans_step_iters must be at least 1");
-  require(fraction(c.dense_warmup_steps), "dense_warmup_steps (a fraction of the steps) must be in [0, 1] (got " +
+  require(fraction(c.dense_warmup_steps), "dense_warmup_steps (--dense-steps, a fraction of the steps) must be in [0, 1] (got " +
                                               shown(c.dense_warmup_steps) + ")");
-  require(fraction(c.dense_layers), "dense_layers (a fraction of the layers) must be in [0, 1] (got " +
+  require(fraction(c.dense_layers), "dense_layers (--dense-layers, a fraction of the layers) must be in [0, 1] (got " +
                                         shown(c.dense_layers) + ")");
 }
 

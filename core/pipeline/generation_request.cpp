@@ -143,21 +143,28 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
     require(*r.frames % patch[0] == 0,
             "frames must be a multiple of " + std::to_string(patch[0]) + " for this model" + frames_origin);
   }
+  // Both sides' problems in one message: fixing the height alone would only show the width's next.
+  std::string size_problems;
   for (auto [name, value, p, origin] :
        {std::tuple{"height", *r.height, patch[1] * model.spatial_factor, from_defaults(height.has_value())},
         std::tuple{"width", *r.width, patch[2] * model.spatial_factor, from_defaults(width.has_value())}}) {
-    require(value >= p && value <= kMaxSidePixels, std::string(name) + " must be between " + std::to_string(p) +
-                                                      " and " + std::to_string(kMaxSidePixels) + " pixels" + origin);
-    const int below = value / p * p;
-    const std::string unit = model.spatial_factor > 1 ? std::to_string(p) + " (VAE " + std::to_string(model.spatial_factor) +
-                                                            " × patch " + std::to_string(p / model.spatial_factor) + ")"
-                                                      : "the patch size " + std::to_string(p);
-    require(value % p == 0, std::string(name) + " " + std::to_string(value) + " is not a multiple of " + unit +
-                                ": try " + (below > 0 && model.spatial_factor > 1 ? std::to_string(below) + " or " +
-                                                                                       std::to_string(below + p)
-                                                                                 : std::to_string((value + p / 2) / p * p)) +
-                                origin);
+    std::string problem;
+    if (value < p || value > kMaxSidePixels) {
+      problem = std::string(name) + " must be between " + std::to_string(p) + " and " + std::to_string(kMaxSidePixels) +
+                " pixels" + origin;
+    } else if (value % p != 0) {
+      const int below = value / p * p;
+      const std::string unit = model.spatial_factor > 1 ? std::to_string(p) + " (VAE " + std::to_string(model.spatial_factor) +
+                                                              " × patch " + std::to_string(p / model.spatial_factor) + ")"
+                                                        : "the patch size " + std::to_string(p);
+      problem = std::string(name) + " " + std::to_string(value) + " is not a multiple of " + unit + ": try " +
+                (below > 0 && model.spatial_factor > 1 ? std::to_string(below) + " or " + std::to_string(below + p)
+                                                       : std::to_string((value + p / 2) / p * p)) +
+                origin;
+    }
+    if (!problem.empty()) size_problems += (size_problems.empty() ? "" : "; ") + problem;
   }
+  require(size_problems.empty(), size_problems);
   // No more clusters than a call has tokens: more would be empty clusters at best, a k-means of their
   // size (100000 key clusters for a 32-token clip ran out of memory) and routing budgets counted
   // over them. The record then says what ran.

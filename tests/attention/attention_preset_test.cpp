@@ -118,7 +118,7 @@ TEST(AttentionPreset, BadFieldsSayWhatIsWrong) {
   e = error_of({{"kmeans_in_warmup", 1}});
   EXPECT_NE(e.find("must be true or false"), std::string::npos) << e;
   e = error_of({{"top_p", 1.5}});
-  EXPECT_NE(e.find("top_p must be in (0, 1]"), std::string::npos) << e;
+  EXPECT_NE(e.find("top_p (--top-p) must be in (0, 1]"), std::string::npos) << e;
   e = error_of({{"mode", "sparse"}});
   EXPECT_NE(e.find("unknown attention mode 'sparse'"), std::string::npos) << e;
   e = error_of(nlohmann::json::array());

@@ -255,7 +255,7 @@ TEST_F(CompareTest, GenerateTakesAttentionPresetsAndFlags) {
 
   run = run_cli("generate " + request("--top-p 1.5 --output " + out.string()));
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_NE(run.output.find("top_p must be in (0, 1]"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("top_p (--top-p) must be in (0, 1]"), std::string::npos) << run.output;
 }
 
 TEST_F(CompareTest, BenchAttentionMeasuresTheDenseReference) {
@@ -388,7 +388,7 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
   EXPECT_LT(narrowed["rows"].at(1)["density"].get<double>(), sparse["density"].get<double>());
   const CliRun bad_budget = run_cli("bench step --shape tiny --top-p 1.5");
   EXPECT_EQ(bad_budget.exit_code, 2);
-  EXPECT_NE(bad_budget.output.find("top_p must be in (0, 1]"), std::string::npos) << bad_budget.output;
+  EXPECT_NE(bad_budget.output.find("top_p (--top-p) must be in (0, 1]"), std::string::npos) << bad_budget.output;
 
   const CliRun bad = run_cli("bench step --shape huge");
   EXPECT_EQ(bad.exit_code, 2);

@@ -49,6 +49,14 @@ TEST(GenerationRequest, ImpossibleSizesSayWhatToChange) {
   EXPECT_NE(message.find("try 32"), std::string::npos) << message;
   r.width = 0;
   EXPECT_NE(error_of(r).find("width must be between"), std::string::npos);
+  // Both sides at once, so fixing one does not only uncover the other.
+  r.height = 30;
+  r.width = 66;
+  EXPECT_NE(error_of(r).find("height 30 is not a multiple of the patch size 4: try 32; width 66 is not a multiple of "
+                             "the patch size 4: try 68"),
+            std::string::npos)
+      << error_of(r);
+  r.height.reset();
   r.width.reset();
   r.steps = 0;
   EXPECT_NE(error_of(r).find("steps must be between 1 and 1000"), std::string::npos);

@@ -267,7 +267,7 @@ TEST_F(GeneratorTest, BadRequestsBecomeErrorEventsNotExceptions) {
   result = generator.run(r, sink, cancel);
   EXPECT_EQ(result.status, GenerationStatus::Failed);
   EXPECT_NE(result.error.find("svgear"), std::string::npos) << result.error;
-  EXPECT_NE(result.error.find("top_p must be in (0, 1]"), std::string::npos) << result.error;
+  EXPECT_NE(result.error.find("top_p (--top-p) must be in (0, 1]"), std::string::npos) << result.error;
 }
 
 // A text encoder that fails the way `fail` does, for the generator's sorting of failures.
