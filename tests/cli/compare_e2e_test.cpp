@@ -15,6 +15,7 @@
 
 #include "core/io/folder_lock.h"
 #include "tests/cli/cli_run.h"
+#include "core/media/video_output.h"
 #include "core/media/video_reader.h"
 #include "core/metrics/video_quality.h"
 #include "core/pipeline/device_info.h"
@@ -151,12 +152,17 @@ TEST_F(CompareTest, AUsersOwnFilesInTheFolderAreNotReplaced) {
   for (const char* name : {"dense.mp4", "svgear.mp4", "report.json", "dense.frames"}) {
     const auto out = *dir_ / ("users-" + std::string(name));
     std::filesystem::create_directories(out);
-    std::ofstream(out / name) << "mine";
+    // The videos under the name this build writes them (.y4m without FFmpeg).
+    const auto file = video_output_path(out / name);
+    std::ofstream(file) << "mine";
     const CliRun run = run_cli("compare " + request("--out " + out.string()));
     EXPECT_EQ(run.exit_code, 2) << name << "\n" << run.output;
-    EXPECT_NE(run.output.find("the compare would replace it"), std::string::npos) << run.output;
+    // Without FFmpeg the .y4m check of every output says it first, in its words.
+    EXPECT_TRUE(run.output.find("the compare would replace it") != std::string::npos ||
+                run.output.find("it would be replaced") != std::string::npos)
+        << run.output;
     EXPECT_EQ(run.output.find("dense run"), std::string::npos) << "worked first: " << run.output;
-    std::ifstream kept(out / name);
+    std::ifstream kept(file);
     EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}), "mine") << name;
   }
 }
