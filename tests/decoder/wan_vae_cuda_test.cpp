@@ -31,6 +31,12 @@
 namespace svgear {
 namespace {
 
+#if SVGEAR_HAVE_CUDA
+namespace allocator = c10::cuda::CUDACachingAllocator;
+// The allocator's statistics over all pools.
+constexpr auto kAll = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+#endif
+
 constexpr double kFloat32Tolerance = 1e-4;
 // bf16 weights and activations through ~40 convolutions. Not yet measured on a GPU; the same
 // decode in bf16 on the CPU gives relative L2 0.020 (max abs 0.10), so 2.5× that is allowed.
@@ -163,8 +169,6 @@ TEST(WanVaeCuda, WholeFramesOutOfMemoryDecodeInTiles) {
 #if !SVGEAR_HAVE_CUDA
   GTEST_SKIP() << "a build without CUDA";
 #else
-  namespace allocator = c10::cuda::CUDACachingAllocator;
-  constexpr auto kAll = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
   // What the test changes in this process, put back however it ends.
   struct Restore {
     bool tf32 = at::globalContext().allowTF32CuDNN();
@@ -221,8 +225,6 @@ TEST(WanVaeCuda, ReleasedLayoutsDecodeWholeFramesAtTheirDefaultSizes) {
 #if !SVGEAR_HAVE_CUDA
   GTEST_SKIP() << "a build without CUDA";
 #else
-  namespace allocator = c10::cuda::CUDACachingAllocator;
-  constexpr auto kAll = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
   struct Layout {
     const char* name;
     WanVaeConfig config;

@@ -2732,22 +2732,29 @@ namespace svgear::test {
 
 // A run that sends no estimate and no trace (one step has no estimate before its result) still
 // takes the Routing panel from the run before: run A's clusters never lie over run B's clip.
+void StudioWindowTest::finishAnInspectedSvgEarRun(MainWindow& w) {
+  setSmallSvgEarRun(w, 2, 0.5, 0.0, 0.0);
+  typePrompt(w, kPrompt);
+  w.generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w.isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w.statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(w)));
+  QVERIFY(!child<RoutingPanel>(w, "routing")->steps().empty());
+  PreviewPane* pane = child<PreviewPane>(w, "preview");
+  if (pane->isPlaying()) pane->togglePlaying();
+  PreviewWidget* preview = pane->view();
+  QTest::mouseMove(preview, QPoint(preview->width() / 2, preview->height() / 2));
+  QTRY_VERIFY(preview->inspection().token >= 0);  // the clip, inspected with its own routing
+}
+
 void StudioWindowTest::a_run_without_estimates_clears_the_earlier_routing() {
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
-  setSmallSvgEarRun(*w, 2, 0.5, 0.0, 0.0);
-  typePrompt(*w, kPrompt);
+  finishAnInspectedSvgEarRun(*w);  // run A
+  if (QTest::currentTestFailed()) return;
   RoutingPanel* panel = child<RoutingPanel>(*w, "routing");
   PreviewPane* pane = child<PreviewPane>(*w, "preview");
   PreviewWidget* preview = pane->view();
   const QPoint middle(preview->width() / 2, preview->height() / 2);
-  w->generate();
-  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
-  QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w)));
-  QVERIFY(!panel->steps().empty());
-  if (pane->isPlaying()) pane->togglePlaying();
-  QTest::mouseMove(preview, middle);
-  QTRY_VERIFY(preview->inspection().token >= 0);  // run A's clip, inspected with its own routing
   QTest::mouseMove(child<QLineEdit>(*w, "prompt"));
 
   // Run B: dense, one step, the same size (so the same token grid): no estimate, no trace.
@@ -2774,17 +2781,10 @@ void StudioWindowTest::a_run_without_estimates_clears_the_earlier_routing() {
 void StudioWindowTest::a_trace_before_any_estimate_is_not_drawn_over_the_earlier_clip() {
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
-  setSmallSvgEarRun(*w, 2, 0.5, 0.0, 0.0);
-  typePrompt(*w, kPrompt);
+  finishAnInspectedSvgEarRun(*w);  // run A, the mouse left over its clip
+  if (QTest::currentTestFailed()) return;
   RoutingPanel* panel = child<RoutingPanel>(*w, "routing");
-  PreviewPane* pane = child<PreviewPane>(*w, "preview");
-  PreviewWidget* preview = pane->view();
-  w->generate();
-  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
-  QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w)));
-  if (pane->isPlaying()) pane->togglePlaying();
-  QTest::mouseMove(preview, QPoint(preview->width() / 2, preview->height() / 2));
-  QTRY_VERIFY(preview->inspection().token >= 0);  // run A's clip, inspected with its own routing
+  PreviewWidget* preview = child<PreviewPane>(*w, "preview")->view();
   const SharedVideo clip_a = panel->clip();
   QVERIFY(clip_a);
 

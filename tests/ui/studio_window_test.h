@@ -70,6 +70,9 @@ class StudioWindowTest : public QObject {
   // clusters, with the budget and the dense warm-up steps and layers given.
   void setSmallSvgEarRun(MainWindow& window, int steps, double top_p, double dense_warmup_steps, double dense_layers);
   void saveScreenshot(MainWindow& window, const QString& name);
+  // The routing tests' first run: setSmallSvgEarRun's 2 traced SVG-EAR steps, finished, the clip
+  // paused and inspected under the mouse, which stays over the preview's middle.
+  void finishAnInspectedSvgEarRun(MainWindow& window);
 
   QTemporaryDir scratch_;
   QString model_folder_;
