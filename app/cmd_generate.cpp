@@ -36,7 +36,8 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   dense | svg2 | svgear (
   --quiet
   --dump-attention F.safetensors   save the q, k, v of one self-attention call (conditional branch)
                      for `svgear bench attention --inputs F.safetensors`
-  --dump-layer N     --dump-step N   which call (default: the middle layer at the middle step)
+  --dump-layer N     --dump-step N   which call, both counted from 0 (step 0 is the progress
+                     line's step 1; default: the middle layer at the middle step)
   --trace FILE.json  write what svg2 / svgear decided at every sparse step (format
                      "svgear-routing-trace/1", docs/architecture.md; the studio's File > Open
                      routing trace shows it): clusters, labels, block map, the probe's error
