@@ -8,7 +8,6 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include "app/cli_args.h"
 #include "app/commands.h"
@@ -114,22 +113,16 @@ Run generate(Model& model, const GenerationRequest& request, const std::filesyst
   return run;
 }
 
-// The files compare writes in --out replace only what an earlier compare wrote there, since the
-// user named the folder, not them: a video with its run record beside it, a frame archive (by its
-// first bytes) and a report (a JSON object with a report's mode and request). Checked before any work.
-void check_only_a_compare_is_replaced(const std::filesystem::path& out, const std::vector<std::string>& videos) {
+// Compare's other files in --out replace only what an earlier compare wrote there, since the user
+// named the folder, not them (its videos: check_output_replaces_only_a_run): a frame archive (by
+// its first bytes) and a report (a JSON object with a report's mode and request). Checked before
+// any work.
+void check_only_a_compare_is_replaced(const std::filesystem::path& out) {
   const auto refuse = [&](const std::filesystem::path& file, const std::string& why) {
     throw UserError("'" + file.string() + "' exists and " + why + ": the compare would replace it. Choose an empty or "
                     "new folder for --out, or move the file.");
   };
   std::error_code ec;
-  for (const std::string& name : videos) {
-    const std::filesystem::path video = video_output_path(out / (name + ".mp4"));
-    if (std::filesystem::exists(video, ec) && !std::filesystem::exists(run_record_path(video), ec)) {
-      refuse(video, "no run record beside it (" + run_record_path(video).filename().string() +
-                        ") says an svgear run wrote it");
-    }
-  }
   const std::filesystem::path frames = out / kDenseFramesFile;
   if (std::filesystem::exists(frames, ec) && !is_frame_archive(frames)) refuse(frames, "is not a frame archive of ours");
   const std::filesystem::path report = out / "report.json";
@@ -196,11 +189,11 @@ int cmd_compare(int argc, char** argv) {
   // Likewise what goes in it: a folder named dense.mp4 or report.json, a JSON that is not a record.
   for (const std::string& name : {std::string("dense"), sparse_name}) {
     check_video_output(out / (name + ".mp4"));
-    check_output_replaces_only_a_run(out / (name + ".mp4"));
+    check_output_replaces_only_a_run(out / (name + ".mp4"), false);
   }
   check_output_file(out / "report.json");
   check_output_file(out / kDenseFramesFile);
-  check_only_a_compare_is_replaced(out, {"dense", sparse_name});
+  check_only_a_compare_is_replaced(out);
   const std::filesystem::path model_dir = model_folder_or_default(options.model_folder);
   (void)resolve_typed_request(options.request, read_model_manifest(model_dir));  // nor a bad size or step count
   TerminalProgress progress(quiet);

@@ -93,8 +93,9 @@ struct DitStepBenchResult {
   PipelineStageTiming text_encoder;  // umT5 on 2 prompts × text tokens
   PipelineStageTiming vae_decode;    // the latent to an 8-bit video of video_frames × height × width
   int video_frames = 0, video_height = 0, video_width = 0;
-  // How the VAE covered the frames, as a run record's device.vae_frames says it: "whole" (a GPU),
-  // "tiles" (the CPU), or "tiles after running out of memory" (a GPU where whole frames did not fit).
+  // How the VAE covered the frames: "whole" (a GPU), "tiles" (the CPU), or "tiles after running out
+  // of memory" (a GPU where whole frames did not fit; a run record keeps that apart, as
+  // device.vae_tiles_after_out_of_memory beside vae_frames "whole").
   std::string vae_frames;
   std::vector<DitStepBenchRow> rows;
   // With expert_swap: in, back, in from page-locked host memory (before the forty-fourth session,

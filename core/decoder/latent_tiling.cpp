@@ -48,6 +48,10 @@ at::Tensor axis_weights(const TileSpan& span, int factor) {
 
 }  // namespace
 
+bool fits_one_tile(const at::Tensor& latent, const LatentTiling& tiling) {
+  return latent.size(2) <= tiling.tile && latent.size(3) <= tiling.tile;
+}
+
 at::Tensor decode_in_tiles(const at::Tensor& latent, const LatentTiling& tiling, int spatial_factor,
                            const TileDecodeFn& decode_tile) {
   if (tiling.overlap < 0 || tiling.tile <= 2 * tiling.overlap) {
@@ -55,9 +59,9 @@ at::Tensor decode_in_tiles(const at::Tensor& latent, const LatentTiling& tiling,
                     std::to_string(tiling.overlap) +
                     " does not work: the tile must be more than twice the overlap (e.g. 32 and 8)");
   }
+  if (fits_one_tile(latent, tiling)) return decode_tile(latent).to(at::kFloat);
   const int64_t height = latent.size(2);
   const int64_t width = latent.size(3);
-  if (height <= tiling.tile && width <= tiling.tile) return decode_tile(latent).to(at::kFloat);
 
   const std::vector<TileSpan> rows = tile_spans(height, tiling.tile, tiling.overlap);
   const std::vector<TileSpan> cols = tile_spans(width, tiling.tile, tiling.overlap);

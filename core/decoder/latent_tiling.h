@@ -20,6 +20,9 @@ struct LatentTiling {
 // Decodes one tile: [C, T, th, tw] → [3, F, th·spatial_factor, tw·spatial_factor].
 using TileDecodeFn = std::function<at::Tensor(const at::Tensor& latent_tile)>;
 
+// Whether `latent` ([C, T, h, w]) is no larger than one tile, so decode_in_tiles decodes it whole.
+bool fits_one_tile(const at::Tensor& latent, const LatentTiling& tiling);
+
 // latent: [C, T, h, w] → [3, F, h·spatial_factor, w·spatial_factor] float32, the tiles' outputs
 // blended with weights that ramp linearly across each overlap (normalised to sum to one). A latent
 // no larger than one tile is decoded whole. Throws UserError for tile <= 2·overlap or overlap < 0.

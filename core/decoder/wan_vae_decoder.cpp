@@ -95,17 +95,17 @@ at::Tensor WanVaeDecoder::decode_tensor(const at::Tensor& latent, const CancelTo
   };
   if (!vae_.device().is_cuda()) return tiles();
   const std::pair<int64_t, int64_t> size{latent.size(2), latent.size(3)};
-  const bool fits_one_tile = size.first <= tiling_.tile && size.second <= tiling_.tile;  // tiles would be the same
+  const bool one_tile = fits_one_tile(latent, tiling_);  // its tiles would be the same decode
   bool known_too_big = false;
   {
     const std::lock_guard<std::mutex> lock(too_big_mutex_);
-    known_too_big = !fits_one_tile && whole_frames_too_big_.count(size) > 0;
+    known_too_big = !one_tile && whole_frames_too_big_.count(size) > 0;
   }
   if (!known_too_big) {
     try {
       return vae_.decode(latent, cancel);
     } catch (const c10::OutOfMemoryError&) {
-      if (fits_one_tile) throw;
+      if (one_tile) throw;
       // The failed decode's tensors are freed by now (cached by the allocator): the tiles get them.
       const std::lock_guard<std::mutex> lock(too_big_mutex_);
       whole_frames_too_big_.insert(size);

@@ -219,10 +219,6 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   return model;
 }
 
-}  // namespace
-
-namespace {
-
 // A model path that is no folder is said to be that, before a built-in model's or a Wan folder's
 // checks name a file missing from it.
 void require_model_folder(const std::filesystem::path& folder) {

@@ -157,7 +157,7 @@ void check_run_record_for(const std::filesystem::path& video) {
                   " would share: its settings would be replaced. Choose another output name.");
 }
 
-void check_output_replaces_only_a_run(const std::filesystem::path& requested) {
+void check_output_replaces_only_a_run(const std::filesystem::path& requested, bool named_by_user) {
   const std::filesystem::path written = video_output_path(requested);
   check_run_record_for(written);  // a record beside it is then this output's own
   std::error_code ec;
@@ -171,6 +171,11 @@ void check_output_replaces_only_a_run(const std::filesystem::path& requested) {
                         "folder.");
       }
     }
+  } else if (!named_by_user && std::filesystem::exists(written, ec)) {
+    throw UserError("'" + written.string() + "' exists and no run record beside it (" +
+                    run_record_path(written).filename().string() +
+                    ") says an svgear run wrote it: it would be replaced. Choose an empty or new folder, or move "
+                    "the file.");
   } else if (written != requested && std::filesystem::exists(written, ec)) {
     throw UserError("this build writes no MP4, so " + requested.string() + " would be written as " + written.string() +
                     ", which exists and which no run record beside it says an svgear run wrote: it would be "

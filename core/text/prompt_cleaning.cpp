@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "core/text/html_entities.h"
+#include "core/text/utf8.h"
 
 namespace svgear {
 namespace {
@@ -15,25 +16,9 @@ Text decode_utf8(std::string_view s) {
   Text out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
-    const unsigned char lead = static_cast<unsigned char>(s[i]);
-    const size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
-    bool valid = length > 0 && i + length <= s.size();
-    char32_t c = length == 1 ? lead : lead & (0xFF >> (length + 1));
-    for (size_t k = 1; valid && k < length; ++k) {
-      const unsigned char next = static_cast<unsigned char>(s[i + k]);
-      valid = (next & 0xC0) == 0x80;
-      c = (c << 6) | (next & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8 either.
-    static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (valid && (c < kMin[length] || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)) valid = false;
-    if (!valid) {
-      out += U'\uFFFD';  // one per bad byte, as Python's errors="replace" nearly does
-      i += 1;
-      continue;
-    }
-    out += c;
-    i += length;
+    const Utf8Char c = utf8_char_at(s, i);
+    out += c.valid ? c.code_point : U'\uFFFD';  // one per bad byte, as Python's errors="replace" nearly does
+    i += c.length;
   }
   return out;
 }

@@ -8,6 +8,7 @@
 
 #include <ATen/ATen.h>
 
+#include "core/text/utf8.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -26,21 +27,6 @@ bool separates_words(char32_t c) {
          (c >= 0x3000 && c <= 0x303F) ||                                      // CJK punctuation
          (c >= 0xFF01 && c <= 0xFF0F) || (c >= 0xFF1A && c <= 0xFF20) ||      // fullwidth punctuation
          (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF65);
-}
-
-// The code point of the UTF-8 sequence at `text[i]` and its length; an invalid byte is itself,
-// one long (so it stays in its word and the message shows it).
-std::pair<char32_t, size_t> code_point_at(std::string_view text, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  const size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-  if (length == 1 || i + length > text.size()) return {lead, 1};
-  char32_t c = lead & (0x7F >> length);
-  for (size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return {lead, 1};
-    c = (c << 6) | (byte(i + k) & 0x3F);
-  }
-  return {c, length};
 }
 
 std::string join_sorted(std::vector<std::string> words) {
@@ -88,13 +74,14 @@ std::vector<std::string> VocabTextEncoder::split_words(std::string_view prompt) 
       ++i;
       continue;
     }
-    const auto [code_point, length] = code_point_at(prompt, i);
-    if (separates_words(code_point)) {
+    // A byte that is not UTF-8 stays in its word, so the message about the word shows it.
+    const Utf8Char character = utf8_char_at(prompt, i);
+    if (character.valid && separates_words(character.code_point)) {
       end_word();
     } else {
-      current.append(prompt.substr(i, length));
+      current.append(prompt.substr(i, character.length));
     }
-    i += length;
+    i += character.length;
   }
   end_word();
   return words;
