@@ -136,10 +136,16 @@ std::vector<std::string> split_list(const std::string& name, const std::string& 
   std::vector<std::string> items;
   std::stringstream stream(text);
   std::string item;
+  bool gap = !text.empty() && text.back() == ',';  // getline drops a trailing empty item
   while (std::getline(stream, item, ',')) {
-    if (!item.empty()) items.push_back(item);
+    if (item.empty()) gap = true;
+    else items.push_back(item);
   }
   if (items.empty()) throw UserError("--" + name + " lists nothing, got '" + text + "'");
+  // "0.5,,0.9" most likely lost a value (a shell variable unset); guessing which is not ours.
+  if (gap) {
+    throw UserError("--" + name + " has an empty item in '" + text + "': separate the values with single commas");
+  }
   return items;
 }
 

@@ -44,7 +44,8 @@ class CliArgs {
 double parse_number(const std::string& name, const std::string& text);
 
 // The comma-separated items of option `name`'s value; an empty list ("", ",": an unset shell
-// variable) is refused rather than read as "nothing to run".
+// variable) is refused rather than read as "nothing to run", and so is an empty item ("0.5,,0.9",
+// "0.5,").
 std::vector<std::string> split_list(const std::string& name, const std::string& text);
 
 // Throws UserError when the list option `name` gives one value twice: it would run twice under

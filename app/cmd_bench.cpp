@@ -39,6 +39,7 @@ trace) of synthetic traces of a Wan shape's size written and read back; seconds 
 The write includes the file's fsync; the read follows at once, from the page cache (parsing, not
 the disk).
   --tokens N  --q-clusters N  --k-clusters N   one trace's size (default 32760, 200, 1000: Wan-1.3B 480p)
+                                               clusters past N run as N, as a sparse call's do
   --steps N  --traces N   steps, and traces per step (default 2 and 24: ~0.13 GB)
   --folder DIR            where the file is written, and removed after (default the temporary folder)
   --seed N  --json FILE

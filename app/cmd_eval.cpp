@@ -34,7 +34,7 @@ pixels, and compares the sparse videos with the dense ones (PSNR / SSIM). docs/t
   --first-seed N    the prompt set (default 1000000)
   --modes LIST      modes beside dense: svg2,svgear (default svgear); dense alone: --modes dense
                     (which takes none of the sparse settings below)
-  --steps N  --guidance X  --shift X   sampling (default: the model's)
+  --steps N  --cfg X  --shift X   sampling, as `svgear generate` takes them (default: the model's)
   --device D        auto | cpu | cuda | cuda:N    --json FILE   also write the results as JSON
   --sheet FILE.png  a contact sheet: one row per prompt, 4 frames of each mode's clip side by side
   --text-influence  instead: how far each attribute's word moves the model's clean-clip estimate
@@ -73,7 +73,7 @@ int cmd_eval(int argc, char** argv) {
     }
   }
   if (const auto steps = args.integer("steps")) options.base.steps = int(*steps);
-  if (const auto guidance = args.number("guidance")) options.base.guidance = *guidance;
+  if (const auto guidance = args.number("cfg")) options.base.guidance = *guidance;
   if (const auto shift = args.number("shift")) options.base.shift = *shift;
   if (args.text("attention")) {
     throw UserError("eval runs dense and each mode of --modes (default svgear): give --modes svg2,svgear, not "
@@ -94,7 +94,7 @@ int cmd_eval(int argc, char** argv) {
   if (text_influence && (modes_text || sheet_path || objects_given || options.base.steps || options.base.guidance ||
                          options.base.shift || !attention_typed.empty())) {
     throw UserError("--text-influence generates nothing: it takes --model, --prompts, --first-seed, --device and "
-                    "--json (not --modes, --sheet, --objects, --steps, --guidance, --shift or the sparse settings)");
+                    "--json (not --modes, --sheet, --objects, --steps, --cfg, --shift or the sparse settings)");
   }
   if (modes_text) {
     refuse_attention_options_no_mode_uses(attention_typed, options.modes, "--modes " + *modes_text,

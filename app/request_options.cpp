@@ -218,6 +218,11 @@ GenerationRequest resolve_typed_request(const GenerationRequest& request, const 
 
 void require_prompt(const RequestOptions& options, const std::string& help) {
   if (!options.prompt_given) throw UserError("--prompt is required\n" + help);
+  // An empty prompt (an unset shell variable) would quietly give the model's unconditional clip;
+  // the studio refuses one as well.
+  if (options.request.prompt.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw UserError("--prompt is empty: say what to generate");
+  }
 }
 
 std::filesystem::path model_folder_or_default(const std::optional<std::filesystem::path>& folder) {

@@ -40,7 +40,8 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode);
 // record: the studio's box may hold text while the artist tries guidance 1.
 GenerationRequest resolve_typed_request(const GenerationRequest& request, const ModelManifest& model);
 
-// Throws UserError (with `help` appended) when --prompt was not given. Called after
+// Throws UserError (with `help` appended) when --prompt was not given, and when it holds only
+// blanks. Called after
 // CliArgs::finish(), so that a mistyped --promt is named as the unknown option it is.
 void require_prompt(const RequestOptions& options, const std::string& help);
 

@@ -6,6 +6,8 @@
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
 
+#include "core/allocation_failure.h"
+
 namespace svgear {
 namespace {
 
@@ -69,9 +71,10 @@ at::Tensor DenseBackend::forward(const at::Tensor& q, const at::Tensor& k, const
     try {
       CudnnFirstGuard guard;
       return at::scaled_dot_product_attention(q, k, v);
-    } catch (const c10::OutOfMemoryError&) {
-      throw;  // the size, not cuDNN: the caller says what to lower, and the next call may fit
-    } catch (const c10::Error&) {
+    } catch (const c10::Error& e) {
+      // The size, not cuDNN (the caching allocator's failure or cuDNN's own): the caller says what
+      // to lower, and the next call may fit.
+      if (is_gpu_allocation_failure(e)) throw;
       // A cuDNN build or runtime failure (e.g. an unsupported graph); the default order below
       // never chooses cuDNN before flash / memory-efficient attention.
       cudnn_failed_ = true;

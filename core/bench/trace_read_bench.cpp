@@ -1,5 +1,6 @@
 #include "core/bench/trace_read_bench.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -52,13 +53,18 @@ RoutingTrace synthetic_trace(const TraceReadBenchOptions& o, int step, int index
 
 }  // namespace
 
-TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& options) {
+TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& asked) {
   // A trace file's limits (one grid side, the cluster counts), checked before anything is written.
   constexpr int64_t kLargest = int64_t(1) << 20;
-  if (options.tokens < 1 || options.tokens > kLargest || options.q_clusters < 1 || options.q_clusters > kLargest ||
-      options.k_clusters < 1 || options.k_clusters > kLargest || options.steps < 1 || options.traces_per_step < 1) {
+  if (asked.tokens < 1 || asked.tokens > kLargest || asked.q_clusters < 1 || asked.q_clusters > kLargest ||
+      asked.k_clusters < 1 || asked.k_clusters > kLargest || asked.steps < 1 || asked.traces_per_step < 1) {
     throw UserError("bench trace: tokens and clusters must be from 1 to 1048576, steps and traces at least 1");
   }
+  // More clusters than tokens are one per token, as a sparse call clusters them (centroid_cache.cpp):
+  // a trace never holds more, and the result names the counts it wrote.
+  TraceReadBenchOptions options = asked;
+  options.q_clusters = int(std::min<int64_t>(options.q_clusters, options.tokens));
+  options.k_clusters = int(std::min<int64_t>(options.k_clusters, options.tokens));
   // Every trace is held until written: labels, sizes, and a byte and a float per block.
   const double held = double(options.steps) * options.traces_per_step *
                       (8.0 * double(options.tokens) + 8.0 * (options.q_clusters + options.k_clusters) +

@@ -8,6 +8,7 @@
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 
+#include "core/allocation_failure.h"
 #include "core/user_error.h"
 #include "kernels/video_to_rgb8/video_to_rgb8.h"
 
@@ -104,8 +105,8 @@ at::Tensor WanVaeDecoder::decode_tensor(const at::Tensor& latent, const CancelTo
   if (!known_too_big) {
     try {
       return vae_.decode(latent, cancel);
-    } catch (const c10::OutOfMemoryError&) {
-      if (one_tile) throw;
+    } catch (const c10::Error& e) {
+      if (one_tile || !is_gpu_allocation_failure(e)) throw;
       // The failed decode's tensors are freed by now (cached by the allocator): the tiles get them.
       const std::lock_guard<std::mutex> lock(too_big_mutex_);
       whole_frames_too_big_.insert(size);

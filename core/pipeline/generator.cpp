@@ -12,6 +12,7 @@
 
 #include "core/attention/attention_backends.h"
 #include "core/attention/attention_recorder.h"
+#include "core/attention/sparse_schedule.h"
 #include "core/attention/svg2_backend.h"
 #include "core/io/file_system_trouble.h"
 #include "core/pipeline/device_info.h"
@@ -126,11 +127,13 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
     result.error = out_of_memory_message(model_.device, model_.memory_remedies);
   } catch (const c10::Error& e) {
     result.status = GenerationStatus::Failed;
-    // The host ran out, whatever the model's device: the GPU's remedies would not help.
-    const bool host_out_of_memory = is_host_allocation_failure(e);
-    result.error_is_internal = !host_out_of_memory;
-    result.error = host_out_of_memory ? out_of_memory_message(c10::Device(c10::kCPU))
-                                      : "generation failed: " + std::string(e.what_without_backtrace());
+    // A GPU library's own allocation (cuBLAS, cuDNN) is the GPU's out of memory; the host's, whatever
+    // the model's device, is the CPU's, where the GPU's remedies would not help.
+    const std::optional<c10::Device> where = out_of_memory_on(e, model_.device);
+    result.error_is_internal = !where;
+    result.error = !where           ? "generation failed: " + std::string(e.what_without_backtrace())
+                   : where->is_cuda() ? out_of_memory_message(model_.device, model_.memory_remedies)
+                                      : out_of_memory_message(c10::Device(c10::kCPU));
   } catch (const std::bad_alloc&) {
     result.status = GenerationStatus::Failed;
     result.error = out_of_memory_message(c10::Device(c10::kCPU));
@@ -242,6 +245,15 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     sink.on_log(plan);
   }
 
+  // Steps that cost alike, for the time left: the same expert, attention and number of passes.
+  const int dense_steps =
+      r.attention.mode == AttentionMode::Dense ? num_steps : dense_step_count(r.attention.dense_warmup_steps, num_steps);
+  std::vector<int> step_kinds(static_cast<size_t>(num_steps), 0);
+  for (int i = 0; i < num_steps; ++i) {
+    const int e = i < first_low_noise ? 0 : 1;
+    step_kinds[size_t(i)] = 4 * e + 2 * int(i >= dense_steps) + int(experts[size_t(e)].guidance != 1.0);
+  }
+
   const auto loop_start = Clock::now();
   int previews = 0;
   double first_preview_ms = 0.0;
@@ -322,7 +334,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     result.timings.step_ms.push_back(step_ms);
     const double elapsed = ms_since(loop_start);
     sink.on_step({i, num_steps, timestep, step_ms, result.timings.text_encode_ms + elapsed,
-                  time_left_ms(result.timings.step_ms, num_steps, r.preview_every, previews, first_preview_ms,
+                  time_left_ms(result.timings.step_ms, step_kinds, r.preview_every, previews, first_preview_ms,
                                result.timings.preview_ms)});
     if (!step_traces.traces.empty()) {
       sink.on_routing({i, num_steps, model_.manifest.dit.num_layers, model_.manifest.dit.num_heads,

@@ -409,6 +409,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& folder, c10::Dev
     throw out_of_memory("cpu", false);
   } catch (const c10::Error& e) {
     if (is_host_allocation_failure(e)) throw out_of_memory("cpu", false);
+    if (is_gpu_library_allocation_failure(e)) throw out_of_memory(gpus_of_parts(), true);
     throw;
   }
 }

@@ -57,15 +57,10 @@ std::string step_memory_shortfall(int64_t needed, std::optional<int64_t> availab
          (device.is_cuda() ? " are free" : " are available") + ": " + what_to_lower(remedies);
 }
 
-bool is_host_allocation_failure(const c10::Error& error) {
-  const std::string what = error.what_without_backtrace();
-  return what.find("DefaultCPUAllocator") != std::string::npos &&
-         (what.find("not enough memory") != std::string::npos || what.find("can't allocate memory") != std::string::npos);
-}
-
 std::optional<c10::Device> out_of_memory_on(const std::exception& error, const c10::Device& device) {
   if (dynamic_cast<const c10::OutOfMemoryError*>(&error)) return device;
   const auto* torch_error = dynamic_cast<const c10::Error*>(&error);
+  if (torch_error && device.is_cuda() && is_gpu_library_allocation_failure(*torch_error)) return device;
   if (dynamic_cast<const std::bad_alloc*>(&error) || (torch_error && is_host_allocation_failure(*torch_error))) {
     return c10::Device(c10::kCPU);
   }

@@ -12,6 +12,7 @@
 #include <c10/core/ScalarType.h>
 #include <c10/util/Exception.h>
 
+#include "core/allocation_failure.h"
 #include "core/decoder/latent_decoder.h"
 #include "core/model/wan_config.h"
 
@@ -48,12 +49,9 @@ int64_t step_bytes_to_check(const LatentShape& latent, const WanConfig& dit, c10
 std::string step_memory_shortfall(int64_t needed, std::optional<int64_t> available, int64_t tokens,
                                   const c10::Device& device, const std::vector<std::string>& remedies = {});
 
-// Whether `error` is LibTorch's CPU allocator failing (it throws a plain c10::Error, and its text
-// has changed between versions: "not enough memory", then "can't allocate memory").
-bool is_host_allocation_failure(const c10::Error& error);
-
-// Where `error` says memory ran out, for work on `device`: `device` (LibTorch's OutOfMemoryError), the
-// CPU (LibTorch's CPU allocator, std::bad_alloc: the host, whatever the work's device), or nowhere
+// Where `error` says memory ran out, for work on `device`: `device` (LibTorch's OutOfMemoryError,
+// and on a GPU a library's or the runtime's allocation: core/allocation_failure.h), the CPU
+// (LibTorch's CPU allocator, std::bad_alloc: the host, whatever the work's device), or nowhere
 // (another error).
 std::optional<c10::Device> out_of_memory_on(const std::exception& error, const c10::Device& device);
 

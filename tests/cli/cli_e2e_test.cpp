@@ -461,6 +461,11 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   run = run_cli("compare --model " + model + " --out " + (*dir_ / "never-compared").string());
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--prompt is required"), std::string::npos) << run.output;
+  // An empty prompt (an unset shell variable) is refused, not run as the unconditional clip.
+  run = run_cli("generate --model " + model + " --prompt \"  \" --output " + out.string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--prompt is empty"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(out));
 
   // A name with a dot is a file type, not a folder; the message says how to name a folder.
   run = run_cli("generate --model " + model + " --prompt a --output " + (*dir_ / "clip.v2").string());
@@ -727,6 +732,9 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   refused(run_cli("train --preset shapes-tiny --device cpu --steps 2 --shift inf --out " + (*dir_ / "inf-run").string()),
           "--shift expects a finite number, got 'inf'");
   refused(run_cli("bench attention --shape tiny --device cpu --budgets ,"), "--budgets lists nothing");
+  refused(run_cli("bench attention --shape tiny --device cpu --budgets 0.5,,0.9"),
+          "--budgets has an empty item in '0.5,,0.9'");
+  refused(run_cli("bench attention --shape tiny --device cpu --modes dense,"), "--modes has an empty item");
   refused(run_cli("bench attention --shape tiny --device cpu --modes dense,svg2,svg2"), "names one value twice");
   refused(run_cli("bench attention --shape tiny --device cpu --budgets 0.5,0.9,0.5"), "names one value twice");
   refused(run_cli("bench attention --shape tiny --device cpu --budgets \" 0.5\""), "--budgets expects a finite number");
@@ -1855,7 +1863,7 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   for (const std::string& bad : std::vector<std::string>{
            "--text-influence --top-p 0.5", "--text-influence --attention-preset fast", "--prompts 0",
            "--modes svgear,svg2,svgear", "--modes ,", "--modes dense,svg2,svg2", "--attention svg2", "--steps 0",
-           "--guidance -1", "--json " + (out / "model" / "model.json").string(),
+           "--cfg -1", "--guidance 4", "--json " + (out / "model" / "model.json").string(),
            "--json " + same_file + " --sheet " + same_file}) {
     run = run_cli("eval --model " + (out / "model").string() + " " + bad + " --device cpu");
     EXPECT_EQ(run.exit_code, 2) << bad << ": " << run.output;

@@ -164,15 +164,16 @@ TEST(OutOfMemory, MessagesListTheModelsRemediesAfterWhatToLower) {
 // thrown here by TORCH_CHECK: on the GPU machine's image a real petabyte allocation aborted in
 // glibc instead of throwing, and so did ATen's own message for a bad view (a std::locale freed
 // by the wrong runtime; docs/gpu-runs.md, thirty-first session).
+c10::Error thrown(const std::string& message) {
+  try {
+    TORCH_CHECK(false, message);
+  } catch (const c10::Error& e) {
+    return e;
+  }
+  throw std::logic_error("TORCH_CHECK(false) did not throw");
+}
+
 TEST(OutOfMemory, TheCpuAllocatorsFailureIsRecognised) {
-  const auto thrown = [](const std::string& message) -> c10::Error {
-    try {
-      TORCH_CHECK(false, message);
-    } catch (const c10::Error& e) {
-      return e;
-    }
-    throw std::logic_error("TORCH_CHECK(false) did not throw");
-  };
   EXPECT_TRUE(is_host_allocation_failure(thrown(
       "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: you tried to "
       "allocate 32413581312 bytes. Error code 12 (Cannot allocate memory)")));
@@ -180,6 +181,31 @@ TEST(OutOfMemory, TheCpuAllocatorsFailureIsRecognised) {
       thrown("DefaultCPUAllocator: not enough memory: you tried to allocate 32413581312 bytes.")));
   EXPECT_FALSE(is_host_allocation_failure(thrown("shape '[3]' is invalid for input of size 2")));
   EXPECT_FALSE(is_host_allocation_failure(thrown("can't allocate memory for the lookup table")));
+}
+
+// GPU allocations outside the caching allocator fail as plain c10::Errors too: cuBLAS's handle
+// (the text PyTorch prints for it), cuDNN's own memory, and the CUDA runtime's. On a GPU each is
+// that GPU's out of memory, so the VAE falls back to tiles and the dense attention keeps cuDNN; on
+// the CPU, or with another library status, it is another error.
+TEST(OutOfMemory, AGpuLibrarysAllocationFailureIsTheGpusOutOfMemory) {
+  const c10::Error cublas = thrown("CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`");
+  const c10::Error cudnn = thrown("cuDNN error: CUDNN_STATUS_ALLOC_FAILED");
+  const c10::Error runtime = thrown("CUDA error: out of memory\nCUDA kernel errors might be asynchronously reported");
+  const c10::Error other = thrown("CUDA error: CUBLAS_STATUS_EXECUTION_FAILED when calling `cublasGemmEx`");
+  for (const c10::Error* e : {&cublas, &cudnn, &runtime}) {
+    EXPECT_TRUE(is_gpu_library_allocation_failure(*e)) << e->what_without_backtrace();
+    EXPECT_TRUE(is_gpu_allocation_failure(*e));
+    EXPECT_FALSE(is_host_allocation_failure(*e));
+    EXPECT_EQ(out_of_memory_on(*e, c10::Device(c10::kCUDA, 1)), c10::Device(c10::kCUDA, 1));
+    EXPECT_EQ(out_of_memory_on(*e, c10::Device(c10::kCPU)), std::nullopt);
+  }
+  EXPECT_FALSE(is_gpu_allocation_failure(other));
+  EXPECT_EQ(out_of_memory_on(other, c10::Device(c10::kCUDA, 0)), std::nullopt);
+  EXPECT_FALSE(is_gpu_allocation_failure(thrown("DefaultCPUAllocator: not enough memory: you tried to allocate 8 bytes.")));
+  // The caching allocator's own failure stays what it was.
+  const c10::OutOfMemoryError caching({"f", "file.cpp", 1}, "CUDA out of memory. Tried to allocate 2.00 GiB");
+  EXPECT_TRUE(is_gpu_allocation_failure(caching));
+  EXPECT_EQ(out_of_memory_on(caching, c10::Device(c10::kCUDA, 0)), c10::Device(c10::kCUDA, 0));
 }
 
 }  // namespace
