@@ -218,9 +218,8 @@ GenerationRequest resolve_typed_request(const GenerationRequest& request, const 
 
 void require_prompt(const RequestOptions& options, const std::string& help) {
   if (!options.prompt_given) throw UserError("--prompt is required\n" + help);
-  // An empty prompt (an unset shell variable) would quietly give the model's unconditional clip;
-  // the studio refuses one as well.
-  if (options.request.prompt.find_first_not_of(" \t\r\n") == std::string::npos) {
+  // An empty prompt (an unset shell variable) would quietly give the model's unconditional clip.
+  if (options.request.prompt.find_first_not_of(" \t\n\v\f\r") == std::string::npos) {
     throw UserError("--prompt is empty: say what to generate");
   }
 }

@@ -29,7 +29,7 @@ struct TraceReadBenchResult {
   std::string table() const;
 };
 
-// Cluster counts past `tokens` run as `tokens`, and the result's options say so.
-TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& options);
+// Cluster counts of `asked` past its tokens run as the tokens, and the result's options say so.
+TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& asked);
 
 }  // namespace svgear

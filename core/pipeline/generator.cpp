@@ -122,28 +122,21 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
   } catch (const UserError& e) {
     result.status = GenerationStatus::Failed;
     result.error = e.what();
-  } catch (const c10::OutOfMemoryError&) {
-    result.status = GenerationStatus::Failed;
-    result.error = out_of_memory_message(model_.device, model_.memory_remedies);
-  } catch (const c10::Error& e) {
-    result.status = GenerationStatus::Failed;
-    // A GPU library's own allocation (cuBLAS, cuDNN) is the GPU's out of memory; the host's, whatever
-    // the model's device, is the CPU's, where the GPU's remedies would not help.
-    const std::optional<c10::Device> where = out_of_memory_on(e, model_.device);
-    result.error_is_internal = !where;
-    result.error = !where           ? "generation failed: " + std::string(e.what_without_backtrace())
-                   : where->is_cuda() ? out_of_memory_message(model_.device, model_.memory_remedies)
-                                      : out_of_memory_message(c10::Device(c10::kCPU));
-  } catch (const std::bad_alloc&) {
-    result.status = GenerationStatus::Failed;
-    result.error = out_of_memory_message(c10::Device(c10::kCPU));
   } catch (const std::filesystem::filesystem_error& e) {  // a freed text encoder's files, reloaded
     result.status = GenerationStatus::Failed;
     result.error = file_system_trouble("generation failed", e).what();
   } catch (const std::exception& e) {
     result.status = GenerationStatus::Failed;
-    result.error_is_internal = true;
-    result.error = std::string("generation failed: ") + e.what();
+    // Out of memory says what to lower: on a GPU (a library's own allocation included) with the
+    // model's remedies; on the host, whatever the model's device, without them (they free a GPU).
+    if (const std::optional<c10::Device> where = out_of_memory_on(e, model_.device)) {
+      result.error = where->is_cuda() ? out_of_memory_message(*where, model_.memory_remedies)
+                                      : out_of_memory_message(c10::Device(c10::kCPU));
+    } else {
+      result.error_is_internal = true;
+      const auto* torch_error = dynamic_cast<const c10::Error*>(&e);
+      result.error = "generation failed: " + std::string(torch_error ? torch_error->what_without_backtrace() : e.what());
+    }
   }
   result.timings.total_ms = ms_since(start);
   if (result.status == GenerationStatus::Failed) {
@@ -245,14 +238,10 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     sink.on_log(plan);
   }
 
-  // Steps that cost alike, for the time left: the same expert, attention and number of passes.
-  const int dense_steps =
-      r.attention.mode == AttentionMode::Dense ? num_steps : dense_step_count(r.attention.dense_warmup_steps, num_steps);
-  std::vector<int> step_kinds(static_cast<size_t>(num_steps), 0);
-  for (int i = 0; i < num_steps; ++i) {
-    const int e = i < first_low_noise ? 0 : 1;
-    step_kinds[size_t(i)] = 4 * e + 2 * int(i >= dense_steps) + int(experts[size_t(e)].guidance != 1.0);
-  }
+  const std::vector<int> kinds = step_kinds(
+      num_steps, first_low_noise,
+      r.attention.mode == AttentionMode::Dense ? num_steps : dense_step_count(r.attention.dense_warmup_steps, num_steps),
+      experts[0].guidance != 1.0, experts.back().guidance != 1.0);
 
   const auto loop_start = Clock::now();
   int previews = 0;
@@ -334,7 +323,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     result.timings.step_ms.push_back(step_ms);
     const double elapsed = ms_since(loop_start);
     sink.on_step({i, num_steps, timestep, step_ms, result.timings.text_encode_ms + elapsed,
-                  time_left_ms(result.timings.step_ms, step_kinds, r.preview_every, previews, first_preview_ms,
+                  time_left_ms(result.timings.step_ms, kinds, r.preview_every, previews, first_preview_ms,
                                result.timings.preview_ms)});
     if (!step_traces.traces.empty()) {
       sink.on_routing({i, num_steps, model_.manifest.dit.num_layers, model_.manifest.dit.num_heads,

@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 
 #include "svgear/build_config.h"
+#include "core/allocation_failure.h"
 #include "core/decoder/pixel_decoder.h"
 #include "core/decoder/wan_vae_decoder.h"
 #include "core/io/file_system_trouble.h"

@@ -58,9 +58,10 @@ std::string step_memory_shortfall(int64_t needed, std::optional<int64_t> availab
 }
 
 std::optional<c10::Device> out_of_memory_on(const std::exception& error, const c10::Device& device) {
-  if (dynamic_cast<const c10::OutOfMemoryError*>(&error)) return device;
   const auto* torch_error = dynamic_cast<const c10::Error*>(&error);
-  if (torch_error && device.is_cuda() && is_gpu_library_allocation_failure(*torch_error)) return device;
+  // Only a GPU fails these, also under work whose device is the CPU (a Wan VAE or text encoder
+  // placed on a GPU beside a DiT on the CPU).
+  if (torch_error && is_gpu_allocation_failure(*torch_error)) return device.is_cuda() ? device : c10::Device(c10::kCUDA);
   if (dynamic_cast<const std::bad_alloc*>(&error) || (torch_error && is_host_allocation_failure(*torch_error))) {
     return c10::Device(c10::kCPU);
   }

@@ -49,10 +49,10 @@ int64_t step_bytes_to_check(const LatentShape& latent, const WanConfig& dit, c10
 std::string step_memory_shortfall(int64_t needed, std::optional<int64_t> available, int64_t tokens,
                                   const c10::Device& device, const std::vector<std::string>& remedies = {});
 
-// Where `error` says memory ran out, for work on `device`: `device` (LibTorch's OutOfMemoryError,
-// and on a GPU a library's or the runtime's allocation: core/allocation_failure.h), the CPU
-// (LibTorch's CPU allocator, std::bad_alloc: the host, whatever the work's device), or nowhere
-// (another error).
+// Where `error` says memory ran out, for work on `device`: a GPU (LibTorch's OutOfMemoryError, a
+// GPU library's or the runtime's allocation: core/allocation_failure.h; `device` when it is one,
+// else "cuda", a part of the work on a GPU), the CPU (LibTorch's CPU allocator, std::bad_alloc:
+// the host, whatever the work's device), or nowhere (another error).
 std::optional<c10::Device> out_of_memory_on(const std::exception& error, const c10::Device& device);
 
 // What a run that ran out of memory on `device` says: what to lower, `remedies`, and on a GPU the CPU.

@@ -5,16 +5,23 @@
 
 namespace svgear {
 
-// After the steps whose denoising times are `step_ms`, of the run whose steps are `step_kinds`
-// (one label per step; steps of one label cost alike: the generator labels each by its expert,
-// dense or sparse attention, and one guidance pass or two): each step left at the mean of the
-// steps of its kind so far, or of every step while none of its kind has run, plus a preview decode
-// (one after every `preview_every`-th step, none after the last) for each preview left, at the
-// mean of the previews after the first.
-// A kind's first step leaves its mean once a second has run: on a GPU the run's first step pays
-// the kernels' loading and the libraries' plans, and the first sparse step clusters from scratch
-// (k-means's long init), so after a 50-step run's first steps a mean with them was minutes long.
-// Likewise the first preview: Wan's fits its projection once (~26 s on a CPU).
+// One label per step of a run, equal for steps that cost alike: the same expert (the high-noise
+// one before step `first_low_noise`, then the low-noise one), the same attention (dense before
+// step `first_sparse`; num_steps for a dense run) and the same number of guidance passes (two
+// while that expert's guidance is not 1).
+std::vector<int> step_kinds(int num_steps, int first_low_noise, int first_sparse, bool high_noise_guided,
+                            bool low_noise_guided);
+
+// After the steps whose denoising times are `step_ms`, of the run whose steps are `step_kinds`:
+// each step left at the mean of its kind's steps past the first once two have run, else at the
+// mean of every step past its kind's first (of every step, while each step run was its kind's
+// first), plus a preview decode (one after every `preview_every`-th step, none after the last) for
+// each preview left, at the mean of the previews after the first.
+// A kind's first step is cold: on a GPU the run's first pays the kernels' loading and the
+// libraries' plans, and the first sparse step clusters from scratch (k-means's long init), so in a
+// mean they made the estimate after a 50-step run's first steps minutes long, and a kind's mean
+// of its first step alone would jump whenever a new kind of step begins. Likewise the first
+// preview: Wan's fits its projection once (~26 s on a CPU).
 // `preview_ms` sums the `previews` decodes so far, the first of which took `first_preview_ms`.
 // Left out: the final decode, and Wan2.2-A14B's move of the low-noise expert onto the GPU at the
 // switch with --idle-expert-on-cpu (~1 s from page-locked memory; the log times it).

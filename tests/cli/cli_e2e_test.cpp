@@ -462,7 +462,7 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--prompt is required"), std::string::npos) << run.output;
   // An empty prompt (an unset shell variable) is refused, not run as the unconditional clip.
-  run = run_cli("generate --model " + model + " --prompt \"  \" --output " + out.string());
+  run = run_cli("generate --model " + model + " --prompt \"$(printf ' \\t\\v ')\" --output " + out.string());
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--prompt is empty"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(out));

@@ -185,11 +185,13 @@ TEST(OutOfMemory, TheCpuAllocatorsFailureIsRecognised) {
 
 // GPU allocations outside the caching allocator fail as plain c10::Errors too: cuBLAS's handle
 // (the text PyTorch prints for it), cuDNN's own memory, and the CUDA runtime's. On a GPU each is
-// that GPU's out of memory, so the VAE falls back to tiles and the dense attention keeps cuDNN; on
-// the CPU, or with another library status, it is another error.
+// that GPU's out of memory, so the VAE falls back to tiles and the dense attention keeps cuDNN, also
+// where the work's device is the CPU (a Wan VAE on a GPU beside a DiT on the CPU); another library
+// status is another error.
 TEST(OutOfMemory, AGpuLibrarysAllocationFailureIsTheGpusOutOfMemory) {
   const c10::Error cublas = thrown("CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`");
-  const c10::Error cudnn = thrown("cuDNN error: CUDNN_STATUS_ALLOC_FAILED");
+  // cuDNN 9's names, as cudnnGetErrorString prints them (cudnn_graph.h: 4004 and 4003).
+  const c10::Error cudnn = thrown("cuDNN error: CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED");
   const c10::Error runtime = thrown("CUDA error: out of memory\nCUDA kernel errors might be asynchronously reported");
   const c10::Error other = thrown("CUDA error: CUBLAS_STATUS_EXECUTION_FAILED when calling `cublasGemmEx`");
   for (const c10::Error* e : {&cublas, &cudnn, &runtime}) {
@@ -197,11 +199,15 @@ TEST(OutOfMemory, AGpuLibrarysAllocationFailureIsTheGpusOutOfMemory) {
     EXPECT_TRUE(is_gpu_allocation_failure(*e));
     EXPECT_FALSE(is_host_allocation_failure(*e));
     EXPECT_EQ(out_of_memory_on(*e, c10::Device(c10::kCUDA, 1)), c10::Device(c10::kCUDA, 1));
-    EXPECT_EQ(out_of_memory_on(*e, c10::Device(c10::kCPU)), std::nullopt);
+    EXPECT_EQ(out_of_memory_on(*e, c10::Device(c10::kCPU)), c10::Device(c10::kCUDA));
   }
   EXPECT_FALSE(is_gpu_allocation_failure(other));
   EXPECT_EQ(out_of_memory_on(other, c10::Device(c10::kCUDA, 0)), std::nullopt);
   EXPECT_FALSE(is_gpu_allocation_failure(thrown("DefaultCPUAllocator: not enough memory: you tried to allocate 8 bytes.")));
+  const c10::Error cudnn_host = thrown("cuDNN error: CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED");
+  EXPECT_FALSE(is_gpu_allocation_failure(cudnn_host));
+  EXPECT_TRUE(is_host_allocation_failure(cudnn_host));
+  EXPECT_EQ(out_of_memory_on(cudnn_host, c10::Device(c10::kCUDA, 0)), c10::Device(c10::kCPU));
   // The caching allocator's own failure stays what it was.
   const c10::OutOfMemoryError caching({"f", "file.cpp", 1}, "CUDA out of memory. Tried to allocate 2.00 GiB");
   EXPECT_TRUE(is_gpu_allocation_failure(caching));

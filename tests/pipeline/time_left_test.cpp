@@ -25,20 +25,32 @@ TEST(TimeLeft, AColdFirstStepDoesNotCountOnceASecondHasRun) {
   EXPECT_DOUBLE_EQ(time_left_ms({9000.0, 1000.0, 1200.0}, one_kind(50), 0, 0, 0.0, 0.0), 47 * 1100.0);
 }
 
-// Ten dense warm-up steps of 1 s, then sparse steps of 0.5 s whose first clusters from scratch (3 s).
-// While no sparse step has run, the sparse steps are guessed at the dense steps' time; then each
-// kind's steps at that kind's time, the first sparse step's k-means init left out once a second ran.
+// Ten dense warm-up steps of 1 s (the first, cold, 4 s), then sparse steps of 0.5 s whose first
+// clusters from scratch (3 s). Until a second sparse step has run, the sparse steps are guessed at
+// the warm steps' time, so the estimate does not jump at the cold first sparse step; then at their
+// own.
 TEST(TimeLeft, DenseAndSparseStepsEachAtTheirOwnTime) {
-  std::vector<int> kinds(50, 2);
-  for (int i = 0; i < 10; ++i) kinds[size_t(i)] = 0;
+  const std::vector<int> kinds = step_kinds(50, 50, 10, true, true);
   std::vector<double> ms(10, 1000.0);
+  ms[0] = 4000.0;
   EXPECT_DOUBLE_EQ(time_left_ms(ms, kinds, 0, 0, 0.0, 0.0), 40 * 1000.0);
   ms.push_back(3000.0);
-  EXPECT_DOUBLE_EQ(time_left_ms(ms, kinds, 0, 0, 0.0, 0.0), 39 * 3000.0);
+  EXPECT_DOUBLE_EQ(time_left_ms(ms, kinds, 0, 0, 0.0, 0.0), 39 * 1000.0);
   ms.push_back(500.0);
   EXPECT_DOUBLE_EQ(time_left_ms(ms, kinds, 0, 0, 0.0, 0.0), 38 * 500.0);
-  // A kind not yet seen takes the mean of every step so far, the run's first left out.
-  EXPECT_DOUBLE_EQ(time_left_ms({5000.0, 1000.0, 3000.0}, {0, 2, 2, 4, 4}, 0, 0, 0.0, 0.0), 2 * 2000.0);
+  // A kind with no warm step takes the mean of the steps past their kinds' first (here step 2's).
+  EXPECT_DOUBLE_EQ(time_left_ms({5000.0, 1000.0, 3000.0}, {0, 2, 2, 4, 4}, 0, 0, 0.0, 0.0), 2 * 3000.0);
+}
+
+// The labels: Wan2.2-A14B's experts apart, dense warm-up apart from sparse steps, one guidance
+// pass apart from two; a single expert's run never reaches the low-noise labels.
+TEST(TimeLeft, StepsOfOneKindCostAlike) {
+  EXPECT_EQ(step_kinds(4, 4, 4, true, true), (std::vector<int>{1, 1, 1, 1}));    // dense, guided
+  EXPECT_EQ(step_kinds(5, 5, 2, false, false), (std::vector<int>{0, 0, 2, 2, 2}));  // sparse from step 2
+  // A14B: the high-noise expert guided for 3 steps, the low-noise one at guidance 1, sparse from 1.
+  EXPECT_EQ(step_kinds(6, 3, 1, true, false), (std::vector<int>{1, 3, 3, 6, 6, 6}));
+  EXPECT_EQ(step_kinds(3, 0, 0, false, true), (std::vector<int>{7, 7, 7}));  // the low-noise expert alone
+  EXPECT_TRUE(step_kinds(0, 0, 0, true, true).empty());
 }
 
 // Wan's first preview fits its projection: 26 s once, then ~0.2 s a preview. After the first of 50
