@@ -105,18 +105,52 @@ bool CliArgs::flag(const std::string& name) {
   return flags_.count(name) > 0;
 }
 
+namespace {
+
+// Edits (insertions, deletions, substitutions, swaps of neighbours) from `a` to `b`.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+}  // namespace
+
 void CliArgs::finish() const {
-  std::string unknown;
+  std::vector<std::string> unknown;
   for (const auto& [name, value] : values_) {
-    if (!known_.count(name)) unknown += " --" + name;
+    if (!known_.count(name)) unknown.push_back(name);
   }
   for (const auto& name : flags_) {
-    if (!known_.count(name)) unknown += " --" + name;
+    if (!known_.count(name)) unknown.push_back(name);
   }
   if (unknown.empty()) return;
+  std::string listed;
+  for (const std::string& name : unknown) {
+    listed += " --" + name;
+    // The nearest accepted name, when a typo or two away (--promt, --ouput), but not a short name
+    // that two edits turn into anything.
+    const std::string* nearest = nullptr;
+    size_t nearest_distance = std::min<size_t>(2, name.size() / 3) + 1;
+    for (const std::string& known : known_) {
+      const size_t distance = edit_distance(name, known);
+      if (distance < nearest_distance) {
+        nearest_distance = distance;
+        nearest = &known;
+      }
+    }
+    if (nearest) listed += " (did you mean --" + *nearest + "?)";
+  }
   std::string accepted;
   for (const auto& name : known_) accepted += " --" + name;
-  throw UserError("unknown option(s):" + unknown + ". This command accepts:" + accepted);
+  throw UserError("unknown option(s):" + listed + ". This command accepts:" + accepted);
 }
 
 double parse_number(const std::string& name, const std::string& text) {

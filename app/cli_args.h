@@ -31,7 +31,7 @@ class CliArgs {
   // to 2^64 − 1 is taken: a training run started with an earlier version's 63-bit random seed resumes.
   std::optional<uint64_t> seed(const std::string& generator = "noise generator", const std::string& made = "video");
   bool flag(const std::string& name);
-  void finish() const;  // throws UserError for unknown options
+  void finish() const;  // throws UserError for unknown options, each with the nearest accepted name
 
  private:
   std::map<std::string, std::string> values_;

@@ -42,7 +42,7 @@ the disk).
                                                clusters past N run as N, as a sparse call's do
   --steps N  --traces N   steps, and traces per step (default 2 and 24: ~0.13 GB)
   --folder DIR            where the file is written, and removed after (default the temporary folder)
-  --seed N  --json FILE
+  --seed N|random  --json FILE
 
 svgear bench step: whole denoising steps (cond + uncond forward) of a Wan-shaped DiT with random
 weights, dense first, then each sparse mode; ms per step, the cold first sparse step, density,
@@ -67,7 +67,7 @@ so each mode's total covers a whole generation (text encoder + steps + VAE).
   --fp8              the blocks' linear weights in e4m3 with a scale each, as a scaled fp8
                      checkpoint (ComfyUI's *_fp8_scaled) keeps them: each matmul dequantises its weight
                      (drawn in --dtype first, so the bf16 DiT must fit once)
-  --device D  --dtype bf16|f32  --seed N  --json FILE   as below
+  --device D  --dtype bf16|f32  --seed N|random  --json FILE   as below
 
 svgear bench attention: one self-attention call per backend and budget.
 
@@ -80,7 +80,7 @@ svgear bench attention: one self-attention call per backend and budget.
   --dtype bf16|f32   (default bf16 on CUDA, f32 on the CPU)
   --repeat N         timed calls after one warm-up call; the median is reported (default 5)
   --q-clusters N     --k-clusters N   (default: the shape's)
-  --seed N           synthetic inputs' seed (default 0; not with --inputs)
+  --seed N|random    synthetic inputs' seed (default 0; not with --inputs)
   --kernel K         kernels on a GPU, not the CPU: fastest (wgmma on sm_90, default) | mma-sync (the
                      sm_80 attention and k-means assignment kernels, on any GPU from sm_80: for
                      comparison) | reference (every op's ATen reference, the kernels' oracle: slow)
@@ -125,6 +125,12 @@ int bench_trace(int argc, char** argv) {
   const auto json_path = args.text("json");
   args.finish();
   if (json_path) check_results_file(*json_path);
+  // The trace file's writer would create a missing folder, which would then stay behind.
+  std::error_code ec;
+  if (!std::filesystem::is_directory(options.folder, ec)) {
+    throw UserError("--folder '" + options.folder.string() + "' is not a folder: name an existing one (the trace file " +
+                    "is written there and removed after)");
+  }
   const TraceReadBenchResult result = run_trace_read_bench(options);
   std::printf("host: %s\n%s", cpu_description().c_str(), result.table().c_str());
   if (json_path) {

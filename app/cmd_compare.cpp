@@ -37,8 +37,8 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   the sparse mode to meas
                      DIR/dense.frames (the dense frames as generated, for a later compare) and
                      DIR/report.json (default out/compare-<seed>)
   --no-cache         run dense again even when DIR holds a dense run of the same request
-  --quiet
-Ctrl-C, SIGTERM or SIGHUP stops after the current step; finished runs stay in DIR (a finished dense run is reused next
+  --quiet            no progress lines or notes: warnings, errors, the table and the files only
+Ctrl-C, SIGTERM or SIGHUP stops the current step at its next DiT block; finished runs stay in DIR (a finished dense run is reused next
 time), no report is written.
 A dense run already in DIR with the same request, model and device is reused (and said so).
 PSNR / SSIM are computed on the frames read back from the written files, as the papers do, and
@@ -182,6 +182,10 @@ int cmd_compare(int argc, char** argv) {
   if (out_arg && out_arg->empty()) throw UserError("--out needs a folder (for dense.mp4, <mode>.mp4 and report.json)");
   const std::filesystem::path out =
       out_arg ? std::filesystem::path(*out_arg) : std::filesystem::path("out") / ("compare-" + std::to_string(options.request.seed));
+  if (std::error_code ec; std::filesystem::is_regular_file(out, ec)) {
+    throw UserError("--out takes a folder (for dense.mp4, <mode>.mp4 and report.json): '" + out.string() +
+                    "' is a file, not a folder");
+  }
   check_output_folder(out);  // before the model: a bad folder costs no load, and nothing is created yet
   // Dense against dense checks determinism; its second video must not overwrite the first.
   const AttentionMode sparse_mode = options.request.attention.mode;

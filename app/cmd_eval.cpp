@@ -153,8 +153,8 @@ int cmd_eval(int argc, char** argv) {
       report(influence.to_json(), influence.table(), "svgear eval --text-influence");
       return 0;
     }
-    std::printf("evaluating %s on %s: %d prompts\n", printable(model->manifest.name, false).c_str(),
-                device_description(device).c_str(), options.prompts);
+    std::printf("evaluating %s on %s: %d prompt%s\n", printable(model->manifest.name, false).c_str(),
+                device_description(device).c_str(), options.prompts, options.prompts == 1 ? "" : "s");
     result = run_adherence_eval(*model, options, cancel);
   } catch (const Cancelled&) {
     std::printf("stopped: no results written\n");

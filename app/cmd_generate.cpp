@@ -33,7 +33,7 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   dense | svg2 | svgear (
   --output PATH      .mp4, .y4m, or a folder for PNG frames (default out/svgear-<seed>.mp4, or -2, -3, …
                      when an earlier run holds it). A folder's frame_NNNN.png are replaced only when
                      its run record says an svgear run wrote them
-  --quiet
+  --quiet            no progress lines or notes: warnings, errors and the last line only
   --dump-attention F.safetensors   save the q, k, v of one self-attention call (conditional branch)
                      for `svgear bench attention --inputs F.safetensors`
   --dump-layer N     --dump-step N   which call, both counted from 0 (step 0 is the progress
@@ -47,9 +47,10 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   dense | svg2 | svgear (
                      traced in every layer and head is ~1 GB of JSON)
   --audit            also run each traced layer densely and record the true error of its output
                      (slower; tracing alone syncs the GPU between phases, so timings include it)
-Ctrl-C, SIGTERM or SIGHUP cancels after the current step (or latent frame of the final decode) and keeps
-that step's estimate of the clip, decoded then, as <output>-partial (with --trace, the routing so
-far as <trace>-partial.json); a second one during the final writes of the video and its record
+Ctrl-C, SIGTERM or SIGHUP stops the current step at its next DiT block (or the final decode after its
+latent frame) and keeps the last finished step's estimate of the clip, decoded then, as <output>-partial
+(none before the first step finished; with --trace, the routing so far as <trace>-partial.json); a
+second one during the final writes of the video and its record
 waits for them, otherwise it ends the process at once (and deletes an unfinished trace).
 )";
 

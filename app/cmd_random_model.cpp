@@ -12,7 +12,7 @@
 namespace svgear {
 namespace {
 
-constexpr const char* kHelp = R"(usage: svgear random-model --out DIR [--preset tiny|small] [--seed N] [--force]
+constexpr const char* kHelp = R"(usage: svgear random-model --out DIR [--preset tiny|small] [--seed N|random] [--force]
 
 Writes a model folder with random weights in the built-in models' format (a small pixel-space DiT
 and its vocabulary text encoder): for tests, benchmarks and a first run without a trained model.
@@ -20,7 +20,7 @@ It generates structured noise, not pictures.
   --out DIR        the model folder to write (required; a folder that exists must be empty)
   --force          replace the model.json and weights of an existing folder
   --preset NAME    tiny (default) or small
-  --seed N         the weights' seed (default: the preset's)
+  --seed N|random  the weights' seed (default: the preset's)
 )";
 
 }  // namespace

@@ -30,15 +30,19 @@
 namespace svgear {
 namespace {
 
-constexpr const char* kHelp = R"(usage: svgear train --preset shapes-s|shapes-l|shapes-tiny --out DIR [options]
+constexpr const char* kHelp = R"(usage: svgear train [--preset shapes-s|shapes-l|shapes-tiny] --out DIR [options]
 
 Trains a shapes-world model with the flow-matching objective (core/training). DIR receives
 checkpoint/ (float32 weights, bf16 EMA and optimiser state in shards under 15 MiB, state.json),
 loss.tsv (step, loss, learning rate, seconds) and model/ (model.json + EMA weights: `svgear generate --model DIR/model`). The same
 command again resumes from the checkpoint and trains on to --steps in total; Ctrl-C, SIGTERM or SIGHUP saves, exports and stops (exit code 130).
+  --out DIR              the run's folder: a new run, or one to resume
+  --preset NAME          the model to train: shapes-s, shapes-l or shapes-tiny (a new run; a resume
+                         takes the run's, --continue-from the source's)
   --steps N              total optimiser steps (default 1000)
   --batch N              clips per step, 1 to 4096 (default 16)  --lr X        peak learning rate (1e-3)
-  --warmup N             linear warm-up steps (default 200) --seed N      data and init seed (1)
+  --warmup N             linear warm-up steps (default 200)
+  --seed N|random        data and init seed (default 1; random draws one, printed; a resume keeps the run's)
   --cooldown N           decay the learning rate linearly over the last N of --steps, the last step at
                          1/N of the peak (a run that ships its weights ends this way; a new run from
                          its export warms up again; a resumed run keeps its window)
@@ -368,10 +372,11 @@ int cmd_train(int argc, char** argv) {
   // the device, so the loop reads one sum per line).
   std::string log = resuming ? resumed_loss_log(out / "loss.tsv", trainer.steps_done()) : kLossHeader;
   const char* verb = resuming ? "resuming" : continue_from ? "continuing" : "training";
-  std::printf("%s %s on %s: step %lld of %lld, batch %lld\n", verb,
+  // The seed too: --seed random's draw is otherwise only in checkpoint/state.json.
+  std::printf("%s %s on %s: step %lld of %lld, batch %lld, seed %llu\n", verb,
               trainer.spec().name.c_str(), device_description(device).c_str(),
               static_cast<long long>(trainer.steps_done()), static_cast<long long>(total_steps),
-              static_cast<long long>(trainer.recipe().batch));
+              static_cast<long long>(trainer.recipe().batch), static_cast<unsigned long long>(trainer.recipe().seed));
 
   CancelToken cancel;
   InterruptCancel interrupt(cancel);

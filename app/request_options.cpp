@@ -81,7 +81,7 @@ void refuse_model_options_that_do_nothing(const RequestOptions& o) {
   std::error_code ec;
   if (folder && std::filesystem::exists(*folder / "model.json", ec)) {  // as loads_as_wan_folder tells them apart
     throw UserError(spoken_list(given) + (given.size() == 1 ? " applies" : " apply") + " to Wan models, and '" +
-                    folder->string() + "' is a built-in model (it has a model.json), with no umT5 text encoder or "
+                    folder->string() + "' is a built-in or random model (it has a model.json), with no umT5 text encoder or "
                     "VAE to place or free and no fp8 loading of its diffusion model: drop " +
                     (given.size() == 1 ? "it" : "them"));
   }

@@ -149,8 +149,8 @@ nlohmann::json AdherenceEvalResult::to_json() const {
 
 std::string AdherenceEvalResult::table() const {
   char line[256];
-  std::snprintf(line, sizeof line, "model %s, %zu held-out prompts of %d object%s; %d %s steps, guidance %g, shift %g\n",
-                model.c_str(), prompts.size(), objects_per_prompt, objects_per_prompt == 1 ? "" : "s", steps,
+  std::snprintf(line, sizeof line, "model %s, %zu held-out prompt%s of %d object%s; %d %s steps, guidance %g, shift %g\n",
+                model.c_str(), prompts.size(), prompts.size() == 1 ? "" : "s", objects_per_prompt, objects_per_prompt == 1 ? "" : "s", steps,
                 sampler.c_str(), guidance, shift);
   std::string text = line;
   if (rows.size() > 1) {

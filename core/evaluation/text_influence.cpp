@@ -129,7 +129,7 @@ nlohmann::json TextInfluenceResult::to_json() const {
 
 std::string TextInfluenceResult::table() const {
   std::string out = "text influence (" + model + ", " + std::to_string(prompts) +
-                    " held-out prompts): mean squared change of the clean-clip estimate when one word changes\n"
+                    (prompts == 1 ? " held-out prompt" : " held-out prompts") + "): mean squared change of the clean-clip estimate when one word changes\n"
                     "(sigma 0: how much the rendered clips themselves change)\n"
                     "sigma     colour      shape     motion   estimate error\n";
   std::vector<TextInfluenceRow> all = rows;

@@ -457,7 +457,11 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   // A mistyped --prompt is named as the unknown option it is, not as a missing --prompt.
   run = run_cli("generate --model " + model + " --promt a --output " + out.string());
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_NE(run.output.find("unknown option(s): --promt"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("unknown option(s): --promt (did you mean --prompt?)"), std::string::npos) << run.output;
+  run = run_cli("generate --model " + model + " --prompt a --ouptut " + out.string());
+  EXPECT_NE(run.output.find("--ouptut (did you mean --output?)"), std::string::npos) << run.output;
+  run = run_cli("generate --model " + model + " --prompt a --xyz 1 --output " + out.string());  // nothing near
+  EXPECT_NE(run.output.find("unknown option(s): --xyz. This command accepts:"), std::string::npos) << run.output;
   run = run_cli("compare --model " + model + " --out " + (*dir_ / "never-compared").string());
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--prompt is required"), std::string::npos) << run.output;
@@ -508,7 +512,10 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   EXPECT_NE(run.output.find("is a file, not a folder"), std::string::npos) << run.output;
   run = run_cli("compare --model " + model + " --prompt a --device cpu --out " + (*dir_ / "a-file").string());
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_NE(run.output.find("is a file, not a folder"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("--out takes a folder (for dense.mp4, <mode>.mp4 and report.json): '" +
+                            (*dir_ / "a-file").string() + "' is a file, not a folder"),
+            std::string::npos)
+      << run.output;
   run = run_cli("generate --model " + model + " --prompt a --device cpu --seed +5 --output " + out.string());
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--seed expects a non-negative whole number"), std::string::npos) << run.output;
@@ -1344,6 +1351,7 @@ TEST_F(CliTest, TrainResumesWithTheCommandThatStartedIt) {
   CliRun run = run_cli(command + " --stop-at 3");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const uint64_t seed = nlohmann::json::parse(std::ifstream(out / "checkpoint" / "state.json"))["recipe"]["seed"];
+  EXPECT_NE(run.output.find(", seed " + std::to_string(seed) + "\n"), std::string::npos) << "the drawn seed, printed: " << run.output;
   std::ofstream(out / "loss.tsv", std::ios::app) << "4\t0.5\t0.001\t1.0\n";  // logged, never checkpointed
   {
     const FolderLock busy(out, "another `svgear train`");  // as a run still going would hold it
@@ -1852,7 +1860,7 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   run = run_cli("eval --model " + (out / "model").string() + " --text-influence --prompts 1 --device cpu --json " +
                 influence_path.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("text influence (shapes-tiny, 1 held-out prompts)"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("text influence (shapes-tiny, 1 held-out prompt)"), std::string::npos) << run.output;
   const nlohmann::json influence = nlohmann::json::parse(std::ifstream(influence_path));
   ASSERT_EQ(influence["rows"].size(), 3u);
   EXPECT_EQ(influence["rows"][0]["sigma"], 0.95);
@@ -1914,7 +1922,7 @@ TEST_F(CliTest, WanOptionsAreRefusedForABuiltInModel) {
     CliRun run = run_cli("generate --model " + model + request + " " + option + " --output " +
                          (*dir_ / "never-wan-option.y4m").string());
     EXPECT_EQ(run.exit_code, 2) << option << ": " << run.output;
-    EXPECT_NE(run.output.find(flag + " applies to Wan models, and '" + model + "' is a built-in model"),
+    EXPECT_NE(run.output.find(flag + " applies to Wan models, and '" + model + "' is a built-in or random model"),
               std::string::npos)
         << run.output;
     EXPECT_EQ(run.output.find(" on cpu"), std::string::npos) << "loaded the model first: " << run.output;
@@ -1934,7 +1942,7 @@ TEST_F(CliTest, WanOptionsAreRefusedForABuiltInModel) {
   const CliRun by_default = run_cli("generate" + request + " --dit-fp8");
   saved ? ::setenv("SVGEAR_MODELS", restore.c_str(), 1) : ::unsetenv("SVGEAR_MODELS");
   EXPECT_EQ(by_default.exit_code, 2) << by_default.output;
-  EXPECT_NE(by_default.output.find("is a built-in model"), std::string::npos) << by_default.output;
+  EXPECT_NE(by_default.output.find("is a built-in or random model"), std::string::npos) << by_default.output;
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "never-wan-option.y4m"));
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "never-wan-option"));
 }

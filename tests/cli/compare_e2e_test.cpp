@@ -443,13 +443,17 @@ TEST_F(CompareTest, BenchTraceWritesAndReadsATraceFile) {
   EXPECT_TRUE(std::filesystem::is_empty(folder));
   const CliRun bad = run_cli("bench trace --tokens 0");
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  const CliRun missing = run_cli("bench trace --steps 1 --traces 1 --folder " + (folder / "not-there").string());
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("is not a folder: name an existing one"), std::string::npos) << missing.output;
+  EXPECT_FALSE(std::filesystem::exists(folder / "not-there"));
   // More clusters than tokens: one per token, as a sparse call would cluster them, and so reported.
   const CliRun few = run_cli("bench trace --tokens 9 --q-clusters 200 --k-clusters 1000 --steps 1 --traces 1 --folder " +
                              folder.string() + " --json " + json.string());
   ASSERT_EQ(few.exit_code, 0) << few.output;
   EXPECT_EQ(read_json(json)["q_clusters"].get<int>(), 9);
   EXPECT_EQ(read_json(json)["k_clusters"].get<int>(), 9);
-  EXPECT_NE(few.output.find("1 traces of 9 tokens, 9 x 9 clusters"), std::string::npos) << few.output;
+  EXPECT_NE(few.output.find("1 trace of 9 tokens, 9 x 9 clusters"), std::string::npos) << few.output;
 }
 
 // A shape whose largest stage does not fit is refused before anything is drawn, saying what it
