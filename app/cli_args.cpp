@@ -138,7 +138,7 @@ void CliArgs::finish() const {
     // The nearest accepted name, when a typo or two away (--promt, --ouput), but not a short name
     // that two edits turn into anything.
     const std::string* nearest = nullptr;
-    size_t nearest_distance = std::min<size_t>(2, name.size() / 3) + 1;
+    size_t nearest_distance = std::min<size_t>(2, name.size() / 4) + 1;
     for (const std::string& known : known_) {
       const size_t distance = edit_distance(name, known);
       if (distance < nearest_distance) {

@@ -33,7 +33,7 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   dense | svg2 | svgear (
   --output PATH      .mp4, .y4m, or a folder for PNG frames (default out/svgear-<seed>.mp4, or -2, -3, …
                      when an earlier run holds it). A folder's frame_NNNN.png are replaced only when
                      its run record says an svgear run wrote them
-  --quiet            no progress lines or notes: warnings, errors and the last line only
+  --quiet            no progress lines or notes: warnings, errors and the lines naming the files written
   --dump-attention F.safetensors   save the q, k, v of one self-attention call (conditional branch)
                      for `svgear bench attention --inputs F.safetensors`
   --dump-layer N     --dump-step N   which call, both counted from 0 (step 0 is the progress

@@ -1,7 +1,8 @@
 #pragma once
 // InterruptCancel: while one is alive, Ctrl-C (SIGINT), SIGTERM (what `kill`, `timeout` and batch
 // schedulers send) or SIGHUP (a closed terminal or ssh session; not under nohup) cancels a
-// CancelToken, so a generation stops after its current step (or latent frame of the final decode), a training run after its step, and the command keeps what it has;
+// CancelToken, so a generation stops its current step at the next DiT block (or the final decode
+// after its latent frame), a training run after its step, and the command keeps what it has;
 // files being written are finished. A second signal ends the process at once; a signal the process
 // ignores (a background job's SIGINT) stays ignored. One at a time (the handler reaches the token
 // through a global).

@@ -371,7 +371,7 @@ void MainWindow::buildActions() {
   cancel_action_ = run->addAction(tr("Cancel"), this, [this] { cancel(); });
   cancel_action_->setObjectName("cancel");
   cancel_action_->setShortcut(Qt::Key_Escape);
-  cancel_action_->setToolTip(tr("Stop after the current step (or frame of the final decode) and keep the last estimate (Esc)"));
+  cancel_action_->setToolTip(tr("Stop the current step at its next block (or the final decode after its frame) and keep the last estimate (Esc)"));
   run->addSeparator();
   clear_cache_action_ = run->addAction(tr("Clear compare cache"), this, [this] {
     const QString question = tr("Remove %1 cached dense runs (%2)? The next Compare or sweep of each request runs "
@@ -710,7 +710,7 @@ void MainWindow::cancel() {
   }
   if (!generating_) return;
   worker_->cancel();
-  statusBar()->showMessage(tr("Cancelling after the current step (or decode frame)…"));
+  statusBar()->showMessage(tr("Cancelling at the current step's next block (or decode frame)…"));
 }
 
 void MainWindow::setLoading(const QString& folder, int load) {

@@ -130,9 +130,10 @@ std::string TraceReadBenchResult::table() const {
   const double gb = double(bytes) / 1e9;
   char text[512];
   std::snprintf(text, sizeof text,
-                "routing trace: %d trace%s of %lld tokens, %d x %d clusters, %.1f MB\n"
+                "routing trace: %d trace%s of %lld token%s, %d x %d clusters, %.1f MB\n"
                 "%-6s %10s %10s\n%-6s %10.2f %10.2f\n%-6s %10.2f %10.2f\n",
-                traces_read, traces_read == 1 ? "" : "s", static_cast<long long>(options.tokens), options.q_clusters, options.k_clusters,
+                traces_read, traces_read == 1 ? "" : "s", static_cast<long long>(options.tokens),
+                options.tokens == 1 ? "" : "s", options.q_clusters, options.k_clusters,
                 double(bytes) / 1e6, "", "s", "s per GB", "write", write_s, write_s / gb, "read", read_s, read_s / gb);
   return text;
 }

@@ -149,9 +149,9 @@ nlohmann::json AdherenceEvalResult::to_json() const {
 
 std::string AdherenceEvalResult::table() const {
   char line[256];
-  std::snprintf(line, sizeof line, "model %s, %zu held-out prompt%s of %d object%s; %d %s steps, guidance %g, shift %g\n",
+  std::snprintf(line, sizeof line, "model %s, %zu held-out prompt%s of %d object%s; %d %s step%s, guidance %g, shift %g\n",
                 model.c_str(), prompts.size(), prompts.size() == 1 ? "" : "s", objects_per_prompt, objects_per_prompt == 1 ? "" : "s", steps,
-                sampler.c_str(), guidance, shift);
+                sampler.c_str(), steps == 1 ? "" : "s", guidance, shift);
   std::string text = line;
   if (rows.size() > 1) {
     std::snprintf(line, sizeof line, "sparse: top_p %g, %d query / %d key clusters, dense for the first %g of the steps\n",

@@ -39,9 +39,19 @@ void synchronize(const c10::Device& device) {
 
 // A sparse mode whose block-sparse attention has no kernel on its GPU (older than sm_80, the kernels
 // switched off, or a dtype, head dim or cluster count they lack) runs the ATen reference, far slower
-// than dense attention there: say so before the steps.
-void note_reference_sparse_path(const Model& model, const GenerationRequest& request, EventSink& sink) {
-  if (!model.device.is_cuda() || request.attention.mode == AttentionMode::Dense) return;
+// than dense attention there: say so before the steps. On the CPU, a note: there the clustering and
+// routing of every call cost more than the skipped blocks save at the built-in models' sizes
+// (docs/benchmarks.md: a shapes-s clip 177 s against dense's 51), which an artist picking SVG-EAR
+// for speed would not expect.
+void note_slow_sparse_path(const Model& model, const GenerationRequest& request, EventSink& sink) {
+  if (request.attention.mode == AttentionMode::Dense) return;
+  if (model.device.is_cpu()) {
+    sink.on_log(std::string(attention_mode_name(request.attention.mode)) +
+                " attention on the CPU is for inspecting its routing: its speed-up comes from the GPU kernels, and "
+                "here it is usually slower than dense attention");
+    return;
+  }
+  if (!model.device.is_cuda()) return;
   const char* kernel = block_sparse_kernel_name(model.device, model.dtype, model.dit->config().head_dim(),
                                                 request.attention.k_clusters);
   if (std::strcmp(kernel, "ATen reference") != 0) return;
@@ -97,7 +107,7 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
   at::Tensor undecoded_estimate;
   try {
     result.request = request.resolve(model_.manifest);
-    note_reference_sparse_path(model_, result.request, sink);
+    note_slow_sparse_path(model_, result.request, sink);
     run_steps(result, sink, cancel, undecoded_estimate);
     result.status = GenerationStatus::Finished;
   } catch (const Cancelled&) {

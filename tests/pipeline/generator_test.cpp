@@ -299,6 +299,9 @@ TEST_F(GeneratorTest, OutOfMemoryIsTheUsersAndOtherFailuresAreInternal) {
       {[] { TORCH_CHECK(false, "shape '[3]' is invalid for input of size 2"); }, true,
        "generation failed: shape '[3]' is invalid"},
       {[] { throw std::logic_error("a broken invariant"); }, true, "generation failed: a broken invariant"},
+      // A GPU library's own allocation: only a GPU part (a Wan VAE or text encoder there) fails so.
+      {[] { TORCH_CHECK(false, "CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`"); }, false,
+       "out of memory on cuda: lower the frames or the resolution"},
   };
   for (const auto& c : cases) {
     model->text_encoder = std::make_unique<FailingEncoder>(c.fail);
@@ -393,7 +396,8 @@ bool says_reference_path(const RecordingSink& sink) {
 }
 
 // A sparse mode whose block-sparse attention has no kernel on the run's GPU (the tiny model's head
-// dim is 32) says so before its steps; on the CPU, and with dense attention, there is nothing to say.
+// dim is 32) warns so before its steps; on the CPU a sparse mode notes that it is for inspecting
+// the routing, not for speed; with dense attention there is nothing to say.
 TEST_F(GeneratorTest, SparseAttentionWithoutAKernelSaysSo) {
   std::vector<c10::Device> devices = {c10::Device(c10::kCPU)};
   if (at::hasCUDA()) devices.emplace_back(c10::kCUDA, 0);
@@ -411,6 +415,11 @@ TEST_F(GeneratorTest, SparseAttentionWithoutAKernelSaysSo) {
       CancelToken cancel;
       ASSERT_EQ(Generator(*model).run(r, sink, cancel).status, GenerationStatus::Finished);
       EXPECT_EQ(says_reference_path(sink), device.is_cuda() && mode != AttentionMode::Dense);
+      const bool notes_cpu = std::any_of(sink.logs.begin(), sink.logs.end(), [](const std::string& line) {
+        return line == "svgear attention on the CPU is for inspecting its routing: its speed-up comes from the GPU "
+                       "kernels, and here it is usually slower than dense attention";
+      });
+      EXPECT_EQ(notes_cpu, device.is_cpu() && mode != AttentionMode::Dense);
     }
   }
 }
