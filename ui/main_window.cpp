@@ -143,6 +143,9 @@ MainWindow::MainWindow(QWidget* parent)
   progress_->setFormat("%v / %m steps");
   step_label_->setObjectName("step_timings");
   statusBar()->addPermanentWidget(step_label_);
+  step_clock_ = new QTimer(this);
+  step_clock_->setInterval(1000);
+  connect(step_clock_, &QTimer::timeout, this, &MainWindow::showStepLine);
   statusBar()->addPermanentWidget(progress_);
 
   worker_->setObjectName("generation_worker");
@@ -641,6 +644,11 @@ void MainWindow::beginRun(const StudioRequest& request, Work work, const QString
   requested_seed_ = request.seed;
   progress_->setRange(0, request.steps);
   progress_->setValue(0);
+  run_label_.clear();
+  run_estimate_shown_ = false;
+  last_step_.reset();
+  run_started_.start();
+  step_clock_->start();
   step_label_->setText(tr("starting…"));
   statusBar()->showMessage(status);
   setGenerating(true);
@@ -855,6 +863,7 @@ bool MainWindow::clearCompareCache() {
 void MainWindow::setGenerating(bool generating) {
   generating_ = generating;
   if (!generating) {
+    step_clock_->stop();  // the line keeps the run's last timings, or is cleared
     work_ = Work::Generate;
     routing_clear_pending_ = false;
   }
@@ -904,12 +913,24 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
 void MainWindow::onStep(const StepEvent& e) {
   progress_->setRange(0, e.num_steps);
   progress_->setValue(e.step + 1);
-  const QString run = work_ != Work::Generate ? run_label_ + " · " : QString();
+  last_step_ = e;
+  step_came_.start();
+  showStepLine();
+}
+
+void MainWindow::showStepLine() {
+  const QString run = work_ != Work::Generate && !run_label_.isEmpty() ? run_label_ + " · " : QString();
+  if (!last_step_) {
+    step_label_->setText(run + tr("starting… · %1 elapsed").arg(seconds(double(run_started_.elapsed()))));
+    return;
+  }
+  const double since = double(step_came_.elapsed());
   step_label_->setText(run + tr("step %1/%2 · %3 ms/step · %4 elapsed · ETA %5")
-                                 .arg(e.step + 1)
-                                 .arg(e.num_steps)
-                                 .arg(e.step_ms, 0, 'f', 0)
-                                 .arg(seconds(e.elapsed_ms), seconds(e.eta_ms)));
+                                 .arg(last_step_->step + 1)
+                                 .arg(last_step_->num_steps)
+                                 .arg(last_step_->step_ms, 0, 'f', 0)
+                                 .arg(seconds(last_step_->elapsed_ms + since),
+                                      seconds(std::max(0.0, last_step_->eta_ms - since))));
 }
 
 void MainWindow::takeRoutingForThisRun(const SharedVideo& clip) {
@@ -948,6 +969,7 @@ void MainWindow::inspectShownTrace() {
 }
 
 void MainWindow::onPreview(int step, const SharedVideo& video) {
+  run_estimate_shown_ = true;
   takeRoutingForThisRun(video);
   preview_->showClip(video, tr("estimate after step %1/%2").arg(step + 1).arg(requested_steps_));
 }
@@ -1016,10 +1038,12 @@ void MainWindow::onFailed(const QString& message) {
   if (work_ == Work::Compare) compare_view_->showMessage(tr("Compare failed: %1").arg(message));
   if (work_ == Work::Sweep) sweep_view_->showMessage(tr("Sweep failed: %1").arg(message));
   // The preview showed the failed run's estimates; what stays (and exports) is the earlier result.
-  if (work_ == Work::Generate && result_) {
+  // A run that failed before its first estimate (a refused size, an unknown word) left the earlier
+  // result on show as it was, partial or final, and its inspection with it.
+  if (work_ == Work::Generate && result_ && run_estimate_shown_) {
     preview_->showClip(result_, tr("kept · seed %1 (the failed run's estimates are gone)").arg(result_seed_));
     if (!routing_clear_pending_) setRoutingMatchesPreview(false);  // the panel holds the failed run's traces
-  } else if (work_ == Work::Generate) {
+  } else if (work_ == Work::Generate && !result_) {
     preview_->clear();  // no earlier result: the failed run's estimate must not pass for one
     setRoutingMatchesPreview(false);
   }
@@ -1029,21 +1053,28 @@ void MainWindow::onFailed(const QString& message) {
 }
 
 void MainWindow::onCompareRunStarted(const QString& run, int index) {
-  progress_->setValue(0);
   if (work_ == Work::Sweep) {  // a sweep's dense run
-    run_label_ = tr("dense run");
+    startRunOfMany(tr("dense run"));
     sweep_view_->showRunning(tr("Sweep: the dense run…"));
     return;
   }
   compare_run_ = index;
-  run_label_ = tr("%1 run %2 of 2").arg(run).arg(index + 1);
+  startRunOfMany(tr("%1 run %2 of 2").arg(run).arg(index + 1));
   compare_view_->showRunning(tr("Comparing: %1…").arg(run_label_));
 }
 
 void MainWindow::onSweepRunStarted(double top_p, int index, int total) {
-  progress_->setValue(0);
-  run_label_ = tr("top-p %1, run %2 of %3").arg(top_p).arg(index + 1).arg(total);
+  startRunOfMany(tr("top-p %1, run %2 of %3").arg(top_p).arg(index + 1).arg(total));
   sweep_view_->showRunning(tr("Sweep: %1…").arg(run_label_));
+}
+
+void MainWindow::startRunOfMany(const QString& label) {
+  // The step line and bar are the new run's at once, not the last run's final step.
+  progress_->setValue(0);
+  run_label_ = label;
+  last_step_.reset();
+  run_started_.start();
+  showStepLine();
 }
 
 void MainWindow::onSweepFinished(const QString& mode, bool dense_reused) {

@@ -3,12 +3,14 @@
 // around the preview, owns the worker thread, and turns the worker's signals into what the user sees.
 // It holds no engine state beyond the last result's frames: the engine lives in GenerationWorker.
 
+#include <QElapsedTimer>
 #include <QMainWindow>
 #include <QSet>
 
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "core/cancel_token.h"
 #include "core/media/video.h"
@@ -143,6 +145,8 @@ class MainWindow : public QMainWindow {
   void reportError(const QString& message);
   void onModelLoaded(const ModelSummary& model);
   void onStep(const StepEvent& step);
+  void showStepLine();  // the run's label, its last step's timings, elapsed time and ETA as of now
+  void startRunOfMany(const QString& label);  // a Compare's or sweep's next run begins
   void onPreview(int step, const SharedVideo& video);
   void onFinished(const SharedVideo& video, double total_ms);
   void onCancelled(const SharedVideo& partial, int steps_done);
@@ -221,6 +225,13 @@ class MainWindow : public QMainWindow {
   bool generating_ = false;
   Work work_ = Work::Generate;  // what the running (or last) work is
   QString run_label_;           // during a Compare or sweep: which run, for the step line
+  // The step line moves every second between step events, so that a long step (a cold first step,
+  // k-means's init, a large frame) does not look like a hang: the run's (or Compare's and sweep's
+  // current run's) start, the last step event and when it came.
+  QTimer* step_clock_ = nullptr;
+  QElapsedTimer run_started_, step_came_;
+  std::optional<StepEvent> last_step_;
+  bool run_estimate_shown_ = false;  // the running (or last) Generate put an estimate on the preview
   QSet<QString> run_warnings_;  // the running work's warnings so far, each shown once
   QString loading_folder_;  // the model folder the window asked the worker to load, until it answers
   int loading_load_ = 0;    // and that load's number: an older load of the same folder is not it

@@ -540,6 +540,17 @@ void StudioWindowTest::unknown_word_reports_error() {
   QTest::keyClick(child<QLineEdit>(*w, "prompt"), Qt::Key_Return);  // Return in the prompt generates
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating() && !w->result().empty(), kRunTimeoutMs);
   QVERIFY(w->statusBar()->currentMessage().startsWith("Finished"));
+
+  // A run refused before its first estimate leaves the clip on show as it was: no "kept" caption
+  // claiming a failed run's estimates were there.
+  PreviewWidget* view = child<PreviewPane>(*w, "preview")->view();
+  const QString final_caption = view->caption();
+  QVERIFY2(final_caption.startsWith("final"), qPrintable(final_caption));
+  typePrompt(*w, "a purple hexagon");
+  QTest::mouseClick(child<QToolButton>(*w, "generate_button"), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY(w->statusBar()->currentMessage().contains("'purple'"));
+  QCOMPARE(view->caption(), final_caption);
 }
 
 void StudioWindowTest::bad_settings_and_folders_report_errors() {
