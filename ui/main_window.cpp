@@ -18,6 +18,7 @@
 #include <QFutureWatcher>
 #include <QKeyEvent>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
@@ -804,6 +805,12 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
         (qobject_cast<QAbstractButton*>(watched) || qobject_cast<QComboBox*>(watched) ||
          qobject_cast<QAbstractItemView*>(watched))) {
       event->accept();
+    }
+    // The other way round: a line edit takes Ctrl+E on X11 (end of line, as Emacs), which would
+    // swallow Export video wherever the artist types, in the prompt above all.
+    if (qobject_cast<QLineEdit*>(watched) && QKeySequence(key->keyCombination()) == export_video_action_->shortcut()) {
+      event->ignore();
+      return true;
     }
   }
   return QMainWindow::eventFilter(watched, event);

@@ -620,6 +620,17 @@ void StudioWindowTest::prompt_completes_vocabulary() {
   QTest::keyClick(lock, Qt::Key_Space);
   QCOMPARE(lock->isChecked(), !locked);
   QCOMPARE(child<PreviewPane>(*w, "preview")->isPlaying(), playing);
+
+  // Ctrl+E is Export video in the prompt too, where a line edit on X11 would take it as "end of
+  // line"; the line edit's own editing keys (Ctrl+A) stay its own.
+  const auto overridden = [&](QKeyCombination keys) {
+    QKeyEvent override_event(QEvent::ShortcutOverride, keys.key(), keys.keyboardModifiers());
+    override_event.ignore();
+    QApplication::sendEvent(edit, &override_event);
+    return override_event.isAccepted();
+  };
+  QVERIFY(!overridden(Qt::CTRL | Qt::Key_E));
+  QVERIFY(overridden(Qt::CTRL | Qt::Key_A));
 }
 
 void StudioWindowTest::presets_and_settings_persist() {
