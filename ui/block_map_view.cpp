@@ -80,7 +80,8 @@ BlockMapView::BlockMapView(QWidget* parent) : QWidget(parent) {
   setMouseTracking(true);
 }
 
-void BlockMapView::setTrace(const RoutingTrace* trace) {
+void BlockMapView::setTrace(const RoutingTrace* trace, const QString& why_none) {
+  why_none_ = why_none;
   if (!trace) {
     q_clusters_ = k_clusters_ = 0;
     q_sizes_.clear();
@@ -167,7 +168,7 @@ void BlockMapView::paintEvent(QPaintEvent*) {
   if (blocks_.isNull()) {
     p.setPen(palette().color(QPalette::PlaceholderText));
     p.drawText(rect(), Qt::AlignCenter | Qt::TextWordWrap,
-               tr("Block map: generate with SVG2 or SVG-EAR attention and tracing on"));
+               why_none_.isEmpty() ? tr("Block map: generate with SVG2 or SVG-EAR attention and tracing on") : why_none_);
     return;
   }
   // One image pixel per device pixel (drawn 1:1, so Qt samples nothing): blocks magnified into

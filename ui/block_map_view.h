@@ -26,12 +26,15 @@ class BlockMapView : public QWidget {
 
   explicit BlockMapView(QWidget* parent);
 
-  // Copies the block map of `trace`; nullptr shows an empty view.
-  void setTrace(const RoutingTrace* trace);
+  // Copies the block map of `trace`; nullptr shows an empty view that says `why_none` (default: how
+  // to get a trace).
+  void setTrace(const RoutingTrace* trace, const QString& why_none = QString());
   void setColouring(Colouring colouring);
   void setClusterOrder(ClusterOrder order);
   // One pixel per block, in the drawn order and colours (null without a trace).
   const QImage& blocks() const { return blocks_; }
+  // What the view says without a map (empty: how to get a trace).
+  const QString& whyNone() const { return why_none_; }
   // What the pixel of the cell area at `pos` (widget coordinates) shows, as its tooltip says it:
   // one block, or the blocks reduced into it. Empty outside the cells or without a trace.
   QString describeAt(QPoint pos) const;
@@ -52,6 +55,7 @@ class BlockMapView : public QWidget {
   const QImage& cellImage(QSize device_pixels);
   bool hasErrors() const { return !block_log_error_.empty(); }
 
+  QString why_none_;  // shown without a map
   int q_clusters_ = 0;
   int k_clusters_ = 0;
   std::vector<int64_t> q_sizes_;

@@ -343,7 +343,11 @@ void RoutingPanel::syncLayersAndHeads() {
 void RoutingPanel::showSelection() {
   const RoutingStep* step = selectedStep();
   const RoutingTrace* trace = selectedTrace();
-  block_map_->setTrace(trace && has_detail(*trace) ? trace : nullptr);
+  // A trace without a map still says why there is none: the head means have no map of their own.
+  const QString why_none = !trace                    ? QString()
+                           : trace->head == kAllHeads ? tr("Block map: one head's; pick a head")
+                                                      : tr("Block map: dropped for older steps to bound memory");
+  block_map_->setTrace(trace && has_detail(*trace) ? trace : nullptr, why_none);
   Q_EMIT selectionChanged();
   if (!step || !trace) {
     cluster_map_->setLabels({}, 0, 0, 0, 0);

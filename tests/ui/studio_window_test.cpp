@@ -931,6 +931,9 @@ void StudioWindowTest::routing_views_show_live_traces() {
   const double summed = std::log(std::exp(h0->estimated_log_error) + std::exp(h1->estimated_log_error));
   QVERIFY(std::abs(mean->estimated_log_error - summed) < 1e-9);
   QVERIFY(child<QLabel>(*panel, "routing_summary")->text().contains("all heads"));
+  // The map says it is one head's, not that there is no trace.
+  QVERIFY(block_map->blocks().isNull());
+  QCOMPARE(block_map->whyNone(), QString("Block map: one head's; pick a head"));
   axis->setCurrentIndex(0);  // per layer of the step
   Q_EMIT axis->activated(0);
   QCOMPARE(panel->plot()->pointCount(RoutingPlot::Curve::Density), 1);  // layer 1 only (layer 0 is dense)
