@@ -2,6 +2,7 @@
 
 #include <new>
 
+#include "core/allocation_failure.h"
 #include "core/pipeline/weight_memory.h"
 
 namespace svgear {

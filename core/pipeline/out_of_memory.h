@@ -12,7 +12,6 @@
 #include <c10/core/ScalarType.h>
 #include <c10/util/Exception.h>
 
-#include "core/allocation_failure.h"
 #include "core/decoder/latent_decoder.h"
 #include "core/model/wan_config.h"
 

@@ -1,7 +1,6 @@
 #include "core/pipeline/time_left.h"
 
 #include <cstddef>
-#include <utility>
 
 namespace svgear {
 

@@ -13,6 +13,7 @@
 #include <c10/core/impl/alloc_cpu.h>
 #include <gtest/gtest.h>
 
+#include "core/allocation_failure.h"
 #include "core/pipeline/generator.h"
 #include "core/pipeline/random_model.h"
 #include "tests/support/test_paths.h"
