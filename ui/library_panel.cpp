@@ -92,7 +92,7 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   summary_->setObjectName("library_summary");
   summary_->setTextFormat(Qt::PlainText);  // the folder's name is not markup
   open_->setObjectName("library_open");
-  open_->setToolTip(tr("Reload this run's prompt and settings (seed locked) and show its video"));
+  setOpenAllowed(true);  // its tooltip
   delete_->setObjectName("library_delete");
   delete_->setToolTip(tr("Delete this run's folder from the library"));
   show_folder_->setToolTip(tr("Open the library folder in the file manager"));
@@ -204,8 +204,15 @@ void LibraryPanel::setRowEnabled(int row, bool enabled) {
 void LibraryPanel::updateButtons() {
   const int row = list_->currentRow();
   const bool usable = row >= 0 && row < count() && !isDeleting(entries_[size_t(row)].folder);
-  open_->setEnabled(usable);
+  open_->setEnabled(usable && open_allowed_);
   delete_->setEnabled(usable);
+}
+
+void LibraryPanel::setOpenAllowed(bool allowed) {
+  open_allowed_ = allowed;
+  open_->setToolTip(allowed ? tr("Reload this run's prompt and settings (seed locked) and show its video")
+                            : tr("A run is in progress: open a kept run once it finishes or is cancelled"));
+  updateButtons();
 }
 
 void LibraryPanel::updateSummary() {

@@ -38,6 +38,9 @@ class LibraryPanel : public QWidget {
   // The entry shown at `row` (0 = newest); throws std::out_of_range.
   const LibraryEntry& entry(int row) const { return entries_.at(size_t(row)); }
   void openRow(int row);
+  // Off during a run, which a reload would replace: Open is disabled and says why (a double-click
+  // still asks, and the window refuses with a message).
+  void setOpenAllowed(bool allowed);
 
  Q_SIGNALS:
   void entryOpened(const std::filesystem::path& folder);  // the path itself: it need not be UTF-8
@@ -53,7 +56,7 @@ class LibraryPanel : public QWidget {
   void deleteSelected();
   bool isDeleting(const std::filesystem::path& folder) const;
   void setRowEnabled(int row, bool enabled);
-  void updateButtons();  // Open and Delete on for a current row not being deleted
+  void updateButtons();  // Open and Delete on for a current row not being deleted; Open if allowed
   int rowOf(const std::filesystem::path& folder) const;  // -1: not listed
   void addRow(int row, const LibraryEntry& e, const QImage& thumbnail);
   void updateSummary();
@@ -64,6 +67,7 @@ class LibraryPanel : public QWidget {
   std::vector<std::filesystem::path> deleted_during_scan_;
   std::vector<std::filesystem::path> deleting_;  // asked to be deleted, not yet out of the library
   bool scanning_ = false;
+  bool open_allowed_ = true;
   QString scan_error_;  // the last scan's: shown in the summary until the next scan
   int scan_ = 0;  // the latest refresh's number: an older scan's result is dropped
   QListWidget* list_;

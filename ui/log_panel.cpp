@@ -4,10 +4,16 @@
 
 namespace svgear {
 
+namespace {
+constexpr int kMinimumColumns = 30;
+}  // namespace
+
 LogPanel::LogPanel(QWidget* parent) : QPlainTextEdit(parent) {
   setReadOnly(true);
   setMaximumBlockCount(5000);  // a long session must not grow the log without bound
   setLineWrapMode(QPlainTextEdit::WidgetWidth);
+  // Narrower, every line of the log wraps into a column of words (a dock dragged nearly shut).
+  setMinimumWidth(kMinimumColumns * fontMetrics().averageCharWidth());
 }
 
 void LogPanel::info(const QString& line) { append(line, palette().color(QPalette::Text)); }

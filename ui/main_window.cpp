@@ -23,7 +23,7 @@
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QRegularExpression>
-#include <QScrollArea>
+#include <QResizeEvent>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -44,6 +44,7 @@
 #include "core/pipeline/routing_trace_file.h"
 #include "core/user_error.h"
 #include "ui/compare_view.h"
+#include "ui/dock_scroll_area.h"
 #include "ui/generation_worker.h"
 #include "ui/library_panel.h"
 #include "ui/log_panel.h"
@@ -218,15 +219,12 @@ void MainWindow::buildDocks() {
   // The bottom area spans the whole width: the routing views need it more than the side panels.
   setCorner(Qt::BottomLeftCorner, Qt::BottomDockWidgetArea);
   setCorner(Qt::BottomRightCorner, Qt::BottomDockWidgetArea);
-  add_dock(this, tr("Model"), "model_dock", model_picker_, Qt::LeftDockWidgetArea);
+  // The model and settings panels are taller than small screens: they scroll instead of making the
+  // window taller than the screen or squeezing the preview.
+  add_dock(this, tr("Model"), "model_dock", new DockScrollArea(model_picker_, false, this), Qt::LeftDockWidgetArea);
   add_dock(this, tr("Prompt"), "prompt_dock", prompt_panel_, Qt::LeftDockWidgetArea);
-  // The settings are taller than small screens: they scroll instead of squeezing the preview.
-  auto* scroll = new QScrollArea(this);
-  scroll->setWidgetResizable(true);
-  scroll->setFrameShape(QFrame::NoFrame);
-  settings_panel_->setParent(scroll);
-  scroll->setWidget(settings_panel_);
-  add_dock(this, tr("Settings"), "settings_dock", scroll, Qt::RightDockWidgetArea);
+  add_dock(this, tr("Settings"), "settings_dock", new DockScrollArea(settings_panel_, true, this),
+           Qt::RightDockWidgetArea);
   QDockWidget* log_dock = add_dock(this, tr("Log"), "log_dock", log_, Qt::BottomDockWidgetArea);
   log_->setObjectName("log");
   QDockWidget* routing_dock =
@@ -799,6 +797,7 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
   // A shortcut fires unless the focused widget accepts its ShortcutOverride, which a line edit does
   // for Space but buttons, check boxes, combo boxes and item views do not: Space would play the
   // preview instead of pressing or ticking them.
+  if (watched == model_picker_ && event->type() == QEvent::LayoutRequest) model_panel_changed_ = true;
   if (event->type() == QEvent::ShortcutOverride) {
     const auto* key = static_cast<QKeyEvent*>(event);
     if (key->key() == Qt::Key_Space && key->modifiers() == Qt::NoModifier &&
@@ -880,6 +879,7 @@ void MainWindow::setGenerating(bool generating) {
   open_model_action_->setEnabled(!generating);  // the picker's own shortcut: the model stays during a run
   settings_panel_->setEnabled(!generating);
   routing_->setRecordOptionsEnabled(!generating);
+  library_->setOpenAllowed(!generating);
   updateExportActions();
 }
 
@@ -1304,6 +1304,43 @@ void MainWindow::chooseExportFrames() {
   if (folder.isEmpty()) return;
   settings.setValue("export/folder", folder);
   exportResult(result, folder, Exporter::Format::PngFrames);
+}
+
+void MainWindow::resizeEvent(QResizeEvent* event) {
+  QMainWindow::resizeEvent(event);
+  if (event->size().height() > event->oldSize().height()) fitModelPanel();
+}
+
+// The Model panel scrolls on a short window. A taller one gives its spare height to the prompt
+// history, which expands, and a model's longer summary would stay scrolled too: the panel takes its
+// whole height back first, where the prompt panel can spare it.
+void MainWindow::fitModelPanel() {
+  auto* model = findChild<QDockWidget*>("model_dock");
+  if (!model || model->isFloating() || !model->isVisible()) return;
+  const int more = model->sizeHint().height() - model->height();
+  if (more <= 0) return;
+  // Resized alone, the column would shrink both panels to make room, and the Model panel would get
+  // half of what it asked for.
+  auto* prompt = findChild<QDockWidget*>("prompt_dock");
+  if (prompt && !prompt->isFloating() && prompt->isVisible() && dockWidgetArea(prompt) == dockWidgetArea(model)) {
+    resizeDocks({model, prompt}, {model->height() + more, prompt->height() - more}, Qt::Vertical);
+  } else {
+    resizeDocks({model}, {model->height() + more}, Qt::Vertical);
+  }
+}
+
+bool MainWindow::event(QEvent* event) {
+  const bool handled = QMainWindow::event(event);
+  // Once the dock has taken the panel's new size hint as its limit: before, the window's layout
+  // would hold the panel to its old height.
+  if (event->type() == QEvent::LayoutRequest && model_panel_changed_) {
+    auto* model = findChild<QDockWidget*>("model_dock");
+    if (model && model->maximumHeight() >= model->sizeHint().height()) {
+      model_panel_changed_ = false;
+      fitModelPanel();
+    }
+  }
+  return handled;
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

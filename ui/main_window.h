@@ -103,11 +103,14 @@ class MainWindow : public QMainWindow {
 
  protected:
   void closeEvent(QCloseEvent* event) override;
-  bool eventFilter(QObject* watched, QEvent* event) override;  // Space for focused controls
+  void resizeEvent(QResizeEvent* event) override;
+  bool event(QEvent* event) override;
+  bool eventFilter(QObject* watched, QEvent* event) override;  // keys for focused controls; the Model panel's size
 
  private:
   void buildActions();
   void buildDocks();
+  void fitModelPanel();  // its whole height, unscrolled, where the prompt panel beneath can spare it
   void connectWorker();
   // The request the panels describe, after drawing a new seed unless asked for the one shown or
   // the seed is locked; false (and the reason reported) when there is no prompt.
@@ -231,6 +234,7 @@ class MainWindow : public QMainWindow {
   QTimer* step_clock_ = nullptr;
   QElapsedTimer run_started_, step_came_;
   std::optional<StepEvent> last_step_;
+  bool model_panel_changed_ = false;  // its rows changed: fitModelPanel() once the window's layout has them
   bool run_estimate_shown_ = false;  // the running (or last) Generate put an estimate on the preview
   QSet<QString> run_warnings_;  // the running work's warnings so far, each shown once
   QString loading_folder_;  // the model folder the window asked the worker to load, until it answers

@@ -136,8 +136,11 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   preset_ = new QComboBox(attention);
   preset_->setObjectName("attention_preset");
   preset_->setToolTip(tr("Quality: top-p 0.95, 25% dense steps. Balanced: the spec's defaults (0.9, 20%). "
-                         "Fast: 0.8, 15%. Editing a knob makes it Custom."));
+                         "Fast: 0.8, 15%. Editing a knob makes it Custom. Choosing one in dense mode switches to SVG-EAR."));
   preset_->addItem(tr("Custom"));
+  // Dense attention has no budget: none of the presets, nor a custom one, describes it. Choosing a
+  // preset there turns SVG-EAR on.
+  preset_->setPlaceholderText(tr("None: dense"));
   for (const PresetItem& p : kPresets) preset_->addItem(tr(p.label), QString(p.name));
   sparse_ = new QGroupBox(tr("SVG2 / SVG-EAR"), attention);
   top_p_ = double_box(sparse_, "top_p", 0.01, 1.0, 0.05, 3,
@@ -339,8 +342,8 @@ void SettingsPanel::syncAttentionControls() {
   const AttentionConfig current = attention();
   sparse_->setEnabled(current.mode != AttentionMode::Dense);
   guaranteed_ratio_->setEnabled(current.mode == AttentionMode::SvgEar);
-  int match = 0;
-  for (int i = 1; i < preset_->count(); ++i) {
+  int match = current.mode == AttentionMode::Dense ? -1 : 0;
+  for (int i = 1; i < preset_->count() && match >= 0; ++i) {
     if (same_config(current, named_attention_preset(preset_->itemData(i).toString().toStdString()))) match = i;
   }
   const QSignalBlocker block(preset_);

@@ -39,6 +39,8 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QRegularExpression>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSemaphore>
 #include <QSettings>
 #include <QSignalSpy>
@@ -637,8 +639,12 @@ void StudioWindowTest::presets_and_settings_persist() {
   {
     auto w = openWindow();
     QVERIFY(waitForModel(*w));
-    // presets set the knobs; editing a knob makes the preset Custom
+    // presets set the knobs; editing a knob makes the preset Custom; dense attention has none
     QComboBox* preset = child<QComboBox>(*w, "attention_preset");
+    QComboBox* mode = child<QComboBox>(*w, "attention_mode");
+    mode->setCurrentIndex(mode->findText("dense"));
+    QCOMPARE(preset->currentIndex(), -1);
+    QCOMPARE(preset->placeholderText(), QString("None: dense"));
     preset->setCurrentIndex(preset->findText("Fast"));
     Q_EMIT preset->activated(preset->currentIndex());
     QCOMPARE(child<QComboBox>(*w, "attention_mode")->currentText(), QString("svgear"));
@@ -1480,8 +1486,15 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   QVERIFY(w->statusBar()->currentMessage().startsWith("Reloaded"));
 
   // Generate reproduces the kept run exactly (same seed and settings, deterministic on the CPU).
+  // Open waits for the run, which a reload would replace.
+  library->findChild<QListWidget*>()->setCurrentRow(0);
+  auto* open = child<QPushButton>(*library, "library_open");
+  QVERIFY(open->isEnabled());
   w->generate();
+  QVERIFY(!open->isEnabled());
+  QVERIFY(open->toolTip().contains("run is in progress"));
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY(open->isEnabled());
   QVERIFY(w->result().rgb == kept.rgb);
   QTRY_COMPARE_WITH_TIMEOUT(library->count(), before + 2, 10000);
 
@@ -2947,6 +2960,37 @@ void StudioWindowTest::a_cancelled_compare_says_whether_its_dense_run_was_kept()
   QVERIFY(!log_text(*w).mid(before).contains("not cached"));
   QCOMPARE(w->statusBar()->currentMessage(), QString("Compare cancelled; its dense run is kept for the next Compare"));
   QCOMPARE(dense_cache_usage(cache.toStdString()).runs, 1);
+}
+
+// A 1366×768 laptop, less a title bar and a panel, leaves about 1366×700: the window fits with every
+// dock in place, the tall panels scrolling; growing again gives the Model panel its whole height
+// back, and no dock was crushed narrower than its rows.
+void StudioWindowTest::window_fits_a_small_screen() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  const auto scrolls = [&](const char* dock) {
+    auto* area = qobject_cast<QScrollArea*>(child<QDockWidget>(*w, dock)->widget());
+    if (!area) qFatal("%s does not scroll", dock);
+    return area->verticalScrollBar()->maximum() > 0;
+  };
+  QTRY_VERIFY(!scrolls("model_dock"));
+  QVERIFY2(w->minimumSizeHint().width() <= 1366 && w->minimumSizeHint().height() <= 700,
+           qPrintable(QString("the window needs at least %1×%2").arg(w->minimumSizeHint().width()).arg(w->minimumSizeHint().height())));
+  w->resize(1366, 700);
+  QTRY_COMPARE(w->size(), QSize(1366, 700));
+  QTRY_VERIFY(scrolls("settings_dock"));
+  saveScreenshot(*w, "studio-1366x700.png");
+  w->resize(w->minimumSizeHint());
+  QTRY_COMPARE(w->size(), w->minimumSizeHint());
+  QTRY_VERIFY(scrolls("model_dock"));
+  w->resize(1440, 900);
+  QTRY_COMPARE(w->size(), QSize(1440, 900));
+  QTRY_VERIFY(!scrolls("model_dock"));
+  for (const char* dock : {"model_dock", "settings_dock"}) {
+    QWidget* content = qobject_cast<QScrollArea*>(child<QDockWidget>(*w, dock)->widget())->widget();
+    QVERIFY2(content->width() >= content->minimumSizeHint().width(), dock);
+  }
+  QVERIFY(child<QPlainTextEdit>(*w, "log")->width() >= 30 * w->fontMetrics().averageCharWidth());
 }
 
 }  // namespace svgear::test
