@@ -607,6 +607,9 @@ bool MainWindow::requestFromPanels(SeedChoice seed, StudioRequest& request) {
     reportError(tr("type a prompt first"));
     return false;
   }
+  // What a run refused before its first step gives back (onFailed): it generated nothing.
+  history_before_run_ = prompt_panel_->history();
+  seed_before_run_ = int(settings_panel_->request().seed);
   if (seed == SeedChoice::NewUnlessLocked) settings_panel_->rollSeedUnlessLocked();
   request = settings_panel_->request();
   request.model_folder = model_picker_->currentFolder().toStdString();
@@ -645,6 +648,7 @@ void MainWindow::beginRun(const StudioRequest& request, Work work, const QString
   progress_->setValue(0);
   run_label_.clear();
   run_estimate_shown_ = false;
+  run_stepped_ = false;
   last_step_.reset();
   run_started_.start();
   step_clock_->start();
@@ -921,6 +925,7 @@ void MainWindow::onStep(const StepEvent& e) {
   progress_->setRange(0, e.num_steps);
   progress_->setValue(e.step + 1);
   last_step_ = e;
+  run_stepped_ = true;
   step_came_.start();
   showStepLine();
 }
@@ -1056,6 +1061,12 @@ void MainWindow::onFailed(const QString& message) {
   }
   setGenerating(false);
   step_label_->clear();
+  // Refused before any step (an unknown word, an impossible size): the prompt was never generated,
+  // so it leaves the history, and the seed drawn for it goes back to the one shown before.
+  if (!run_stepped_) {
+    prompt_panel_->setHistory(history_before_run_);
+    settings_panel_->setSeed(seed_before_run_);
+  }
   reportError(message);
 }
 

@@ -6,6 +6,7 @@
 #include <QElapsedTimer>
 #include <QMainWindow>
 #include <QSet>
+#include <QStringList>
 
 #include <atomic>
 #include <filesystem>
@@ -234,6 +235,9 @@ class MainWindow : public QMainWindow {
   QTimer* step_clock_ = nullptr;
   QElapsedTimer run_started_, step_came_;
   std::optional<StepEvent> last_step_;
+  bool run_stepped_ = false;  // a step of this run (of any of a Compare's or sweep's runs) finished
+  QStringList history_before_run_;  // the prompt history and seed box before the run's request
+  int seed_before_run_ = 0;
   bool model_panel_changed_ = false;  // its rows changed: fitModelPanel() once the window's layout has them
   bool run_estimate_shown_ = false;  // the running (or last) Generate put an estimate on the preview
   QSet<QString> run_warnings_;  // the running work's warnings so far, each shown once

@@ -113,6 +113,11 @@ QStringList PromptPanel::history() const {
   return out;
 }
 
+void PromptPanel::setHistory(const QStringList& prompts) {
+  history_->clear();
+  history_->addItems(prompts);
+}
+
 void PromptPanel::save(QSettings& settings) const {
   settings.setValue("prompt/text", prompt_->text());
   settings.setValue("prompt/negative", negative_->text());
@@ -122,8 +127,7 @@ void PromptPanel::save(QSettings& settings) const {
 void PromptPanel::restore(const QSettings& settings) {
   prompt_->setText(settings.value("prompt/text").toString());
   negative_->setText(settings.value("prompt/negative").toString());
-  history_->clear();
-  history_->addItems(settings.value("prompt/history").toStringList());
+  setHistory(settings.value("prompt/history").toStringList());
 }
 
 }  // namespace svgear

@@ -36,6 +36,7 @@ class PromptPanel : public QWidget {
   // Most recent first, without duplicates.
   void addToHistory(const QString& prompt);
   QStringList history() const;
+  void setHistory(const QStringList& prompts);  // as history() gave them
 
   void save(QSettings& settings) const;
   void restore(const QSettings& settings);

@@ -233,6 +233,8 @@ void SettingsPanel::rollSeedUnlessLocked() {
   if (!seed_locked_->isChecked()) seed_->setValue(QRandomGenerator::global()->bounded(INT_MAX));
 }
 
+void SettingsPanel::setSeed(int seed) { seed_->setValue(seed); }
+
 StudioRequest SettingsPanel::request() const {
   StudioRequest r;
   r.seed = uint64_t(seed_->value());

@@ -29,6 +29,7 @@ class SettingsPanel : public QWidget {
 
   // Draws a new random seed into the seed box unless the seed is locked.
   void rollSeedUnlessLocked();
+  void setSeed(int seed);  // the box's, lock as it is
   // The generation fields of a request (everything but the model and the prompts).
   StudioRequest request() const;
   // The shown knobs; the fields the panel does not show (gamma, min_kc_ratio, the k-means

@@ -529,12 +529,19 @@ void StudioWindowTest::unknown_word_reports_error() {
   QVERIFY(waitForModel(*w));
   child<QSpinBox>(*w, "steps")->setValue(2);
   typePrompt(*w, "a purple hexagon");
+  QSpinBox* seed = child<QSpinBox>(*w, "seed");
+  QVERIFY(!child<QCheckBox>(*w, "seed_locked")->isChecked());  // each Generate draws a seed
+  const int seed_before = seed->value();
+  QListWidget* history = child<QListWidget>(*w, "prompt_history");
   QTest::mouseClick(child<QToolButton>(*w, "generate_button"), Qt::LeftButton);
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   const QString status = w->statusBar()->currentMessage();
   QVERIFY2(status.contains("'purple'") && status.contains("'hexagon'"), qPrintable(status));
   QVERIFY(log_text(*w).contains("This model knows:"));
   QVERIFY(w->result().empty());
+  // Refused before its first step, it generated nothing: not in the history, and no seed used up.
+  QCOMPARE(history->count(), 0);
+  QCOMPARE(seed->value(), seed_before);
 
   // still usable: fix the prompt and generate
   QVERIFY(child<QToolButton>(*w, "generate_button")->isEnabled());
@@ -542,6 +549,9 @@ void StudioWindowTest::unknown_word_reports_error() {
   QTest::keyClick(child<QLineEdit>(*w, "prompt"), Qt::Key_Return);  // Return in the prompt generates
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating() && !w->result().empty(), kRunTimeoutMs);
   QVERIFY(w->statusBar()->currentMessage().startsWith("Finished"));
+  QCOMPARE(history->count(), 1);
+  QCOMPARE(history->item(0)->text(), QString("a red star"));
+  const int star_seed = seed->value();
 
   // A run refused before its first estimate leaves the clip on show as it was: no "kept" caption
   // claiming a failed run's estimates were there.
@@ -553,6 +563,8 @@ void StudioWindowTest::unknown_word_reports_error() {
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY(w->statusBar()->currentMessage().contains("'purple'"));
   QCOMPARE(view->caption(), final_caption);
+  QCOMPARE(history->count(), 1);
+  QCOMPARE(seed->value(), star_seed);
 }
 
 void StudioWindowTest::bad_settings_and_folders_report_errors() {
