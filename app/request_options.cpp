@@ -105,7 +105,7 @@ void refuse_model_options_that_do_nothing(const RequestOptions& o) {
 AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode, std::vector<std::string>* typed) {
   std::vector<std::string> names;
   const auto seen = [&names](const char* name, const auto& option) {
-    if (option) names.push_back(std::string("--") + name);
+    if (option) names.emplace_back("--").append(name);  // not "--" + name: a GCC 12 -Warray-bounds false alarm
     return option;
   };
   const auto preset = seen("attention-preset", args.text("attention-preset"));
