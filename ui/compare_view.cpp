@@ -98,6 +98,7 @@ CompareView::CompareView(QWidget* parent)
   plot_->axisRect()->setBackground(QColor(30, 30, 32));
   for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis, plot_->yAxis2}) style_plot_axis(axis);
   plot_->xAxis->setLabel(tr("frame"));
+  use_whole_ticks(plot_->xAxis);
   plot_->yAxis->setLabel(tr("PSNR (dB)"));
   plot_->yAxis2->setLabel(tr("SSIM"));
   plot_->yAxis2->setVisible(true);

@@ -10,6 +10,7 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDateTime>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QDockWidget>
@@ -19,6 +20,7 @@
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
@@ -581,7 +583,12 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   // The Routing panel's traces are an earlier run's: not this clip's tokens.
   setRoutingMatchesPreview(false);
   updateExportActions();
-  preview_->showClip(result_, tr("library: %1").arg(QString::fromStdString(entry.created)));
+  // As a finished run's caption reads, with when it was made in local time (the record's is UTC).
+  const QDateTime created = QDateTime::fromString(QString::fromStdString(entry.created), Qt::ISODate);
+  preview_->showClip(result_, tr("library · seed %1 · %2")
+                                  .arg(qulonglong(request.seed))
+                                  .arg(created.isValid() ? QLocale().toString(created.toLocalTime(), QLocale::ShortFormat)
+                                                         : QString::fromStdString(entry.created)));
   const QString name = QString::fromStdString(entry.folder.filename().string());
   if (unheld.isEmpty()) {
     statusBar()->showMessage(

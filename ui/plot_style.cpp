@@ -12,6 +12,13 @@ void style_plot_axis(QCPAxis* axis) {
   axis->grid()->setPen(QPen(kPlotGrid, 0, Qt::DotLine));
 }
 
+void use_whole_ticks(QCPAxis* axis) {
+  QSharedPointer<QCPAxisTickerFixed> whole(new QCPAxisTickerFixed);
+  whole->setTickStep(1.0);
+  whole->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+  axis->setTicker(whole);
+}
+
 void place_legend_above(QCustomPlot* plot, int columns) {
   plot->legend->setVisible(true);
   plot->legend->setBrush(QColor(30, 30, 32, 200));

@@ -14,6 +14,9 @@ inline const QColor kPlotGrid(70, 70, 74);
 // Light axis, ticks and labels; dotted dark grid.
 void style_plot_axis(QCPAxis* axis);
 
+// Ticks at whole multiples only, for axes of whole numbers (layers, steps, frames): no "0.5".
+void use_whole_ticks(QCPAxis* axis);
+
 // The plot's legend in one row of up to `columns` entries above the axes, in a smaller font, so it
 // never covers a point (inside the axes it sat on the curves wherever it was put).
 void place_legend_above(QCustomPlot* plot, int columns);

@@ -331,10 +331,12 @@ void RoutingPanel::syncLayersAndHeads() {
     std::sort(values->begin(), values->end());
     values->erase(std::unique(values->begin(), values->end()), values->end());
   }
+  // Counted from 0, as --trace-layers, the Traced boxes and the plots count them: "1 of 2" would
+  // read as the first.
   layer_->clear();
-  for (int l : layers) layer_->addItem(tr("%1 of %2").arg(l).arg(step->num_layers), l);
+  for (int l : layers) layer_->addItem(tr("%1 (of 0–%2)").arg(l).arg(step->num_layers - 1), l);
   head_->clear();
-  for (int h : heads) head_->addItem(tr("%1 of %2").arg(h).arg(step->num_heads), h);
+  for (int h : heads) head_->addItem(tr("%1 (of 0–%2)").arg(h).arg(step->num_heads - 1), h);
   if (heads.size() > 1 && !step->head_means.empty()) head_->addItem(traced_heads_name(*step), kAllHeads);
   select_data(layer_, layer);
   select_data(head_, head);

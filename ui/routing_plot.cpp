@@ -45,11 +45,7 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
   plot_->yAxis2->setVisible(true);
   plot_->yAxis2->grid()->setVisible(false);
   plot_->yAxis2->setLabel(tr("estimated log Σ ε̂²"));
-  // Layers and steps are whole numbers: ticks at whole multiples only.
-  QSharedPointer<QCPAxisTickerFixed> whole(new QCPAxisTickerFixed);
-  whole->setTickStep(1.0);
-  whole->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
-  plot_->xAxis->setTicker(whole);
+  use_whole_ticks(plot_->xAxis);  // layers, heads and steps
 
   graphs_ = {add_curve(plot_, plot_->yAxis, kDensity, QCPScatterStyle::ssCircle, tr("density")),
              add_curve(plot_, plot_->yAxis2, kEstimated, QCPScatterStyle::ssSquare, tr("est. error")),

@@ -165,12 +165,15 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   dense_layers_ = double_box(sparse_, "dense_layers", 0.0, 1.0, 0.01, 3,
                              tr("Dense layers: the fraction of the DiT's layers always run dense (at least one "
                                 "layer). Spec default 0.03."));
+  // Fractions, not counts: "0.200" beside "Dense warm-up steps" read as a fifth of one step.
+  dense_warmup_steps_->setSuffix(tr(" of the steps"));
+  dense_layers_->setSuffix(tr(" of the layers"));
   auto* sparse_form = new QFormLayout(sparse_);
   sparse_form->addRow(tr("Budget top-p"), top_p_);
   sparse_form->addRow(tr("Query clusters"), q_clusters_);
   sparse_form->addRow(tr("Key clusters"), k_clusters_);
   sparse_form->addRow(tr("Guaranteed ratio"), guaranteed_ratio_);
-  sparse_form->addRow(tr("Dense warm-up steps"), dense_warmup_steps_);
+  sparse_form->addRow(tr("Dense warm-up"), dense_warmup_steps_);
   sparse_form->addRow(tr("Dense layers"), dense_layers_);
   auto* attention_form = new QFormLayout;
   attention_form->addRow(tr("Mode"), mode_);

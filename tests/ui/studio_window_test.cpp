@@ -1496,6 +1496,10 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   QCOMPARE(w->result().frames, kept.frames);
   QCOMPARE(child<PreviewPane>(*w, "preview")->view()->frameCount(), kept.frames);
   QVERIFY(w->statusBar()->currentMessage().startsWith("Reloaded"));
+  // Captioned like a finished run, with the local time it was made, not the record's UTC stamp.
+  const QString caption = child<PreviewPane>(*w, "preview")->view()->caption();
+  QVERIFY2(caption.startsWith("library · seed 4242 · ") && !caption.contains(QString::fromStdString(kept_entry.created)),
+           qPrintable(caption));
 
   // Generate reproduces the kept run exactly (same seed and settings, deterministic on the CPU).
   // Open waits for the run, which a reload would replace.
