@@ -12,6 +12,10 @@
 
 namespace svgear {
 
+namespace {
+constexpr float kInspectorMargin = 10;  // logical pixels between the token inspector and the preview's edges
+}  // namespace
+
 PreviewWidget::PreviewWidget(QWidget* parent) : QOpenGLWidget(parent) {
   setMinimumSize(160, 120);
   setFocusPolicy(Qt::ClickFocus);
@@ -175,7 +179,11 @@ void PreviewWidget::drawInspector() {
     return text.empty() ? std::string("none") : text;
   };
   overlay_.draw(size(), devicePixelRatioF(), mouse_, false, [&] {
-    ImGui::SetNextWindowPos(ImVec2(10, 10), ImGuiCond_Always);
+    // In the corner away from the hovered token, so the window never covers what it describes.
+    const bool right = mouse_.x() < width() / 2.0, bottom = mouse_.y() < height() / 2.0;
+    ImGui::SetNextWindowPos(ImVec2(right ? float(width()) - kInspectorMargin : kInspectorMargin,
+                                   bottom ? float(height()) - kInspectorMargin : kInspectorMargin),
+                            ImGuiCond_Always, ImVec2(right ? 1.0f : 0.0f, bottom ? 1.0f : 0.0f));
     ImGui::SetNextWindowBgAlpha(0.85f);
     ImGui::Begin("Token inspector", nullptr,
                  ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav |

@@ -30,7 +30,8 @@ PromptPanel::PromptPanel(QWidget* parent)
       prompt_words_(new WordCompleter(prompt_)),
       negative_words_(new WordCompleter(negative_)) {
   prompt_->setObjectName("prompt");
-  prompt_->setPlaceholderText(tr("a red circle moves left over a blue sky"));
+  // Reads as a hint, not as a prompt already typed: Generate on an empty box asks for one.
+  prompt_->setPlaceholderText(tr("describe the video, e.g. a red circle moves left over a blue sky"));
   prompt_->setToolTip(tr("What the video should show. Ctrl+Enter generates."));
   prompt_->setClearButtonEnabled(true);
   negative_->setObjectName("negative_prompt");

@@ -866,7 +866,8 @@ void StudioWindowTest::routing_views_show_live_traces() {
     const RoutingTrace* traced = step.find(panel->shownLayer(), panel->shownHead());
     QVERIFY(traced != nullptr);
     const QImage before = preview->grabFramebuffer();
-    QTest::mouseMove(preview, QPoint(preview->width() / 2, preview->height() / 2));
+    // Just past the middle, in the lower right quarter: the inspector then sits top left.
+    QTest::mouseMove(preview, QPoint(preview->width() / 2 + 2, preview->height() / 2 + 2));
     QTRY_VERIFY(preview->inspection().token >= 0);
     const TokenInspection& t = preview->inspection();
     QCOMPARE(t.q_cluster, int(traced->q_labels[size_t(t.token)]));
@@ -903,6 +904,15 @@ void StudioWindowTest::routing_views_show_live_traces() {
     QCOMPARE(preview->inspection().frame, 5);
     QCOMPARE(preview->inspection().row, 2);
     QCOMPARE(preview->inspection().column, 9);
+    {
+      // The token is in the upper right quarter of the preview (video x 39 of 64): the window
+      // moves to the lower left corner, off it.
+      const QImage moved = preview->grabFramebuffer();
+      // Left of the video and above the caption: plain background before.
+      const QRect top_left(10, 10, 80, 40), bottom_left(10, moved.height() - 150, 80, 40);
+      QVERIFY2(moved.copy(top_left) == before.copy(top_left), "the inspector stayed top left");
+      QVERIFY2(moved.copy(bottom_left) != before.copy(bottom_left), "the inspector is not drawn bottom left");
+    }
     QCOMPARE(preview->inspection().q_cluster, int(traced->q_labels[1321]));
     QTest::mouseMove(child<QLineEdit>(*w, "prompt"));
   }
