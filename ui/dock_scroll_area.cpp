@@ -12,16 +12,13 @@ namespace {
 constexpr int kMinimumLines = 4;
 }  // namespace
 
-DockScrollArea::DockScrollArea(QWidget* content, bool grows, QWidget* parent) : QScrollArea(parent) {
+DockScrollArea::DockScrollArea(QWidget* content, Height height, QWidget* parent) : QScrollArea(parent) {
   setWidgetResizable(true);
   setFrameShape(QFrame::NoFrame);
   setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   // Without the grow flag a layout never makes the area taller than sizeHint(): the content's height.
-  setSizePolicy(QSizePolicy::Preferred, grows ? QSizePolicy::Preferred : QSizePolicy::Maximum);
-  content->setParent(this);
+  setSizePolicy(QSizePolicy::Preferred, height == Height::Grows ? QSizePolicy::Preferred : QSizePolicy::Maximum);
   setWidget(content);
-  // A change of the content's rows (a longer model summary, a group shown) changes both hints.
-  content->installEventFilter(this);
 }
 
 // The content's whole height, unlike QScrollArea's, which stops at 24 lines.

@@ -9,14 +9,19 @@ namespace svgear {
 
 class DockScrollArea : public QScrollArea {
  public:
-  // Owns `content`. With `grows` false the area is never taller than the content (the Model panel,
-  // whose spare height belongs to the Prompt panel's history beneath it).
-  DockScrollArea(QWidget* content, bool grows, QWidget* parent);
+  enum class Height {
+    Grows,          // takes what the dock area gives it (the Settings panel)
+    AtMostContent,  // never taller than the content (the Model panel: the history beneath it takes the rest)
+  };
+  // Owns `content`.
+  DockScrollArea(QWidget* content, Height height, QWidget* parent);
 
   QSize sizeHint() const override;
   QSize minimumSizeHint() const override;
 
  protected:
+  // setWidget() made the area the content's event filter: a change of the content's rows (a longer
+  // model summary, a group shown) changes both hints.
   bool eventFilter(QObject* watched, QEvent* event) override;
 };
 

@@ -12,7 +12,8 @@ LogPanel::LogPanel(QWidget* parent) : QPlainTextEdit(parent) {
   setReadOnly(true);
   setMaximumBlockCount(5000);  // a long session must not grow the log without bound
   setLineWrapMode(QPlainTextEdit::WidgetWidth);
-  // Narrower, every line of the log wraps into a column of words (a dock dragged nearly shut).
+  // About 30 characters (less the frame and scroll bar): narrower, every line of the log wraps into a
+  // column of words (a dock dragged nearly shut).
   setMinimumWidth(kMinimumColumns * fontMetrics().averageCharWidth());
 }
 

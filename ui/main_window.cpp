@@ -1,5 +1,6 @@
 #include "ui/main_window.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -223,9 +224,9 @@ void MainWindow::buildDocks() {
   setCorner(Qt::BottomRightCorner, Qt::BottomDockWidgetArea);
   // The model and settings panels are taller than small screens: they scroll instead of making the
   // window taller than the screen or squeezing the preview.
-  add_dock(this, tr("Model"), "model_dock", new DockScrollArea(model_picker_, false, this), Qt::LeftDockWidgetArea);
+  add_dock(this, tr("Model"), "model_dock", new DockScrollArea(model_picker_, DockScrollArea::Height::AtMostContent, this), Qt::LeftDockWidgetArea);
   add_dock(this, tr("Prompt"), "prompt_dock", prompt_panel_, Qt::LeftDockWidgetArea);
-  add_dock(this, tr("Settings"), "settings_dock", new DockScrollArea(settings_panel_, true, this),
+  add_dock(this, tr("Settings"), "settings_dock", new DockScrollArea(settings_panel_, DockScrollArea::Height::Grows, this),
            Qt::RightDockWidgetArea);
   QDockWidget* log_dock = add_dock(this, tr("Log"), "log_dock", log_, Qt::BottomDockWidgetArea);
   log_->setObjectName("log");
@@ -614,9 +615,17 @@ bool MainWindow::requestFromPanels(SeedChoice seed, StudioRequest& request) {
     reportError(tr("type a prompt first"));
     return false;
   }
-  // What a run refused before its first step gives back (onFailed): it generated nothing.
+  std::vector<int> trace_layers, trace_heads;
+  try {
+    trace_layers = routing_->tracedLayers();
+    trace_heads = routing_->tracedHeads();
+  } catch (const UserError& e) {
+    reportError(tr("traced layers and heads: %1").arg(QString::fromUtf8(e.what())));
+    return false;
+  }
+  // What a run that fails before its first step gives back (onFailed): it generated nothing.
   history_before_run_ = prompt_panel_->history();
-  seed_before_run_ = int(settings_panel_->request().seed);
+  seed_before_run_ = settings_panel_->seed();
   if (seed == SeedChoice::NewUnlessLocked) settings_panel_->rollSeedUnlessLocked();
   request = settings_panel_->request();
   request.model_folder = model_picker_->currentFolder().toStdString();
@@ -624,13 +633,8 @@ bool MainWindow::requestFromPanels(SeedChoice seed, StudioRequest& request) {
   request.prompt = prompt.toStdString();
   request.negative_prompt = prompt_panel_->negativePrompt().simplified().toStdString();
   request.routing = routing_->recording();
-  try {
-    request.trace_layers = routing_->tracedLayers();
-    request.trace_heads = routing_->tracedHeads();
-  } catch (const UserError& e) {
-    reportError(tr("traced layers and heads: %1").arg(QString::fromUtf8(e.what())));
-    return false;
-  }
+  request.trace_layers = std::move(trace_layers);
+  request.trace_heads = std::move(trace_heads);
   prompt_panel_->addToHistory(prompt);
   return true;
 }
@@ -698,15 +702,15 @@ void MainWindow::sweep() {
     statusBar()->showMessage(tr("The compare cache is being cleared: sweep once it is done"));
     return;
   }
-  StudioRequest request;
-  if (!requestFromPanels(SeedChoice::AsShown, request)) return;
-  std::vector<double> budgets;
+  std::vector<double> budgets;  // before the request, which enters the prompt in the history
   try {
     budgets = sweep_view_->budgets();
   } catch (const std::exception& e) {
     reportError(QString::fromUtf8(e.what()));
     return;
   }
+  StudioRequest request;
+  if (!requestFromPanels(SeedChoice::AsShown, request)) return;
   log_->info(tr("sweep \"%1\": dense against %2 at %3 budgets, %4")
                  .arg(QString::fromStdString(request.prompt), QString(attention_mode_name(compared_sparse_mode(request))),
                       QString::number(budgets.size()), run_summary(request)));
@@ -805,10 +809,11 @@ void MainWindow::updateClearCacheAction() {
 }
 
 bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+  // The Model panel's rows changed (a longer summary): event() fits it once the window has them.
+  if (watched == model_picker_ && event->type() == QEvent::LayoutRequest) model_panel_changed_ = true;
   // A shortcut fires unless the focused widget accepts its ShortcutOverride, which a line edit does
   // for Space but buttons, check boxes, combo boxes and item views do not: Space would play the
   // preview instead of pressing or ticking them.
-  if (watched == model_picker_ && event->type() == QEvent::LayoutRequest) model_panel_changed_ = true;
   if (event->type() == QEvent::ShortcutOverride) {
     const auto* key = static_cast<QKeyEvent*>(event);
     if (key->key() == Qt::Key_Space && key->modifiers() == Qt::NoModifier &&
@@ -1068,8 +1073,10 @@ void MainWindow::onFailed(const QString& message) {
   }
   setGenerating(false);
   step_label_->clear();
-  // Refused before any step (an unknown word, an impossible size): the prompt was never generated,
-  // so it leaves the history, and the seed drawn for it goes back to the one shown before.
+  // Failed before any step finished, whatever the reason (an unknown word, an impossible size, a
+  // model that would not load, out of memory in step 1): the prompt was never generated, so it
+  // leaves the history, and the seed drawn for it goes back to the one shown before. A cancelled
+  // run keeps both: the artist stopped it.
   if (!run_stepped_) {
     prompt_panel_->setHistory(history_before_run_);
     settings_panel_->setSeed(seed_before_run_);
@@ -1335,16 +1342,20 @@ void MainWindow::resizeEvent(QResizeEvent* event) {
 void MainWindow::fitModelPanel() {
   auto* model = findChild<QDockWidget*>("model_dock");
   if (!model || model->isFloating() || !model->isVisible()) return;
-  const int more = model->sizeHint().height() - model->height();
+  int more = model->sizeHint().height() - model->height();
   if (more <= 0) return;
-  // Resized alone, the column would shrink both panels to make room, and the Model panel would get
-  // half of what it asked for.
+  // The height comes from the Prompt panel when it is stacked with the Model panel (as at first):
+  // resized alone, the Model panel would get half of what it asked for, the column shrinking both.
   auto* prompt = findChild<QDockWidget*>("prompt_dock");
-  if (prompt && !prompt->isFloating() && prompt->isVisible() && dockWidgetArea(prompt) == dockWidgetArea(model)) {
-    resizeDocks({model, prompt}, {model->height() + more, prompt->height() - more}, Qt::Vertical);
-  } else {
+  const bool stacked = prompt && !prompt->isFloating() && prompt->isVisible() &&
+                       dockWidgetArea(prompt) == dockWidgetArea(model) && prompt->x() == model->x() &&
+                       prompt->width() == model->width();
+  if (!stacked) {
     resizeDocks({model}, {model->height() + more}, Qt::Vertical);
+    return;
   }
+  more = std::min(more, prompt->height() - prompt->minimumSizeHint().height());
+  if (more > 0) resizeDocks({model, prompt}, {model->height() + more, prompt->height() - more}, Qt::Vertical);
 }
 
 bool MainWindow::event(QEvent* event) {

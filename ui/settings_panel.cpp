@@ -236,6 +236,8 @@ void SettingsPanel::rollSeedUnlessLocked() {
   if (!seed_locked_->isChecked()) seed_->setValue(QRandomGenerator::global()->bounded(INT_MAX));
 }
 
+int SettingsPanel::seed() const { return seed_->value(); }
+
 void SettingsPanel::setSeed(int seed) { seed_->setValue(seed); }
 
 StudioRequest SettingsPanel::request() const {
@@ -340,16 +342,24 @@ void SettingsPanel::showModelExperts(const ModelSummary& m) {
 
 void SettingsPanel::applyPreset(int index) {
   const QString name = preset_->itemData(index).toString();
-  if (!name.isEmpty()) setAttention(named_attention_preset(name.toStdString()));
+  if (name.isEmpty()) {
+    syncAttentionControls();  // Custom chosen: the knobs say what the box shows (None, in dense mode)
+    return;
+  }
+  setAttention(named_attention_preset(name.toStdString()));
 }
 
 void SettingsPanel::syncAttentionControls() {
   const AttentionConfig current = attention();
   sparse_->setEnabled(current.mode != AttentionMode::Dense);
   guaranteed_ratio_->setEnabled(current.mode == AttentionMode::SvgEar);
-  int match = current.mode == AttentionMode::Dense ? -1 : 0;
-  for (int i = 1; i < preset_->count() && match >= 0; ++i) {
-    if (same_config(current, named_attention_preset(preset_->itemData(i).toString().toStdString()))) match = i;
+  int match = 0;  // Custom
+  if (current.mode == AttentionMode::Dense) {
+    match = -1;  // the placeholder: no budget to describe
+  } else {
+    for (int i = 1; i < preset_->count(); ++i) {
+      if (same_config(current, named_attention_preset(preset_->itemData(i).toString().toStdString()))) match = i;
+    }
   }
   const QSignalBlocker block(preset_);
   preset_->setCurrentIndex(match);

@@ -29,6 +29,7 @@ class SettingsPanel : public QWidget {
 
   // Draws a new random seed into the seed box unless the seed is locked.
   void rollSeedUnlessLocked();
+  int seed() const;
   void setSeed(int seed);  // the box's, lock as it is
   // The generation fields of a request (everything but the model and the prompts).
   StudioRequest request() const;
