@@ -151,14 +151,15 @@ void CompareView::showResult(const CompareResult& result) {
   const auto identical =
       std::count_if(result.psnr_db.begin(), result.psnr_db.end(), [](double db) { return std::isinf(db); });
   const int differing = int(result.psnr_db.size() - identical);
-  result_summary_ = tr("%1 against dense: PSNR %2 dB, SSIM %3 (mean of %4 frames)%5")
+  const auto frames = [](long long n) { return n == 1 ? tr("1 frame") : tr("%1 frames").arg(n); };
+  result_summary_ = tr("%1 against dense: PSNR %2 dB, SSIM %3 (%4)%5")
                         .arg(QString::fromStdString(result.sparse_mode))
                         .arg(std::isinf(result.mean_psnr_db) ? QString("inf")
                                                              : QString::number(result.mean_psnr_db, 'f', 2))
                         .arg(result.mean_ssim, 0, 'f', 4)
-                        .arg(frameCount())
+                        .arg(frameCount() == 1 ? tr("1 frame") : tr("mean of %1").arg(frames(frameCount())))
                         .arg(identical > 0 && differing > 0
-                                 ? tr("; %1 frames identical, PSNR over the %2 that differ").arg(identical).arg(differing)
+                                 ? tr("; %1 identical, PSNR over the %2 that differ").arg(frames(identical)).arg(differing)
                                  : QString());
   summary_->setText(result_summary_);
   speedup_->setText(tr("speedup %1 per denoising step after the first (dense %2 ms, %3 %4 ms); %5 in wall time, text encoding aside (%6 vs %7)%8")

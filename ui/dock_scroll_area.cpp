@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include <QAbstractSpinBox>
+#include <QComboBox>
+#include <QCoreApplication>
 #include <QEvent>
 #include <QScrollBar>
 
@@ -10,6 +13,9 @@ namespace svgear {
 namespace {
 // What the area asks for at the least, in text lines: enough to see that there is more to scroll to.
 constexpr int kMinimumLines = 4;
+
+// The boxes a wheel would change.
+bool is_box(const QObject* o) { return qobject_cast<const QAbstractSpinBox*>(o) || qobject_cast<const QComboBox*>(o); }
 }  // namespace
 
 DockScrollArea::DockScrollArea(QWidget* content, Height height, QWidget* parent) : QScrollArea(parent) {
@@ -19,6 +25,11 @@ DockScrollArea::DockScrollArea(QWidget* content, Height height, QWidget* parent)
   // Without the grow flag a layout never makes the area taller than sizeHint(): the content's height.
   setSizePolicy(QSizePolicy::Preferred, height == Height::Grows ? QSizePolicy::Preferred : QSizePolicy::Maximum);
   setWidget(content);
+  for (QWidget* box : content->findChildren<QWidget*>()) {
+    if (!is_box(box)) continue;
+    box->setFocusPolicy(Qt::StrongFocus);  // the wheel no longer gives them the focus
+    box->installEventFilter(this);
+  }
 }
 
 // The content's whole height, unlike QScrollArea's, which stops at 24 lines.
@@ -38,6 +49,11 @@ QSize DockScrollArea::minimumSizeHint() const {
 
 bool DockScrollArea::eventFilter(QObject* watched, QEvent* event) {
   if (watched == widget() && event->type() == QEvent::LayoutRequest) updateGeometry();
+  // (The viewport's events come here too: QAbstractScrollArea filters them.)
+  if (event->type() == QEvent::Wheel && is_box(watched) && !static_cast<QWidget*>(watched)->hasFocus()) {
+    QCoreApplication::sendEvent(viewport(), event);  // the panel scrolls; the box never sees it
+    return true;
+  }
   return QScrollArea::eventFilter(watched, event);
 }
 

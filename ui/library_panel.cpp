@@ -184,8 +184,10 @@ void LibraryPanel::show(Scanned scanned) {
 }
 
 void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnail) {
+  // The mode first: a dense and a sparse run of one prompt are otherwise told apart by the tooltip only.
+  const QString mode = e.attention.empty() ? QString() : QString::fromStdString(e.attention) + " · ";
   auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(thumbnail)),
-                                   shortened(QString::fromStdString(e.prompt), kRowPromptLength));
+                                   mode + shortened(QString::fromStdString(e.prompt), kRowPromptLength));
   item->setToolTip(tooltip(e));
   list_->insertItem(row, item);
   if (isDeleting(e.folder)) setRowEnabled(row, false);  // listed again by a scan

@@ -27,6 +27,7 @@
 #include <QProgressBar>
 #include <QRegularExpression>
 #include <QResizeEvent>
+#include <QScreen>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -68,6 +69,8 @@ constexpr int kWorkerStopMs = 10000;
 // How long it waits for the exports asked for: a Wan clip's MP4 or a traced run's JSON takes
 // seconds to a minute, a file system that stopped answering for ever.
 constexpr int kExportStopMs = 300000;
+// Height left on the screen for a window manager's title bar on the first start.
+constexpr int kWindowFrameRoom = 40;
 
 QString seconds(double ms) { return QString::number(ms / 1000.0, 'f', ms < 10000 ? 2 : 1) + " s"; }
 
@@ -146,6 +149,7 @@ MainWindow::MainWindow(QWidget* parent)
   progress_->setRange(0, 1);
   progress_->setValue(0);
   progress_->setFormat("%v / %m steps");
+  progress_->setTextVisible(false);  // "0 / 1 steps" before any run would describe none
   step_label_->setObjectName("step_timings");
   statusBar()->addPermanentWidget(step_label_);
   step_clock_ = new QTimer(this);
@@ -175,7 +179,10 @@ MainWindow::MainWindow(QWidget* parent)
   export_thread_->setObjectName("export");
   export_thread_->start();
 
-  resize(1440, 900);  // the routing views need the width; restoreGeometry() keeps what the user chose
+  // The routing views need the width; a laptop's screen holds less (restoreGeometry() then keeps
+  // what the user chose). Room is left for a window manager's title bar and panel.
+  const QSize screen_room = screen()->availableGeometry().size() - QSize(0, kWindowFrameRoom);
+  resize(QSize(1440, 900).boundedTo(screen_room).expandedTo(minimumSizeHint()));
   restoreSettings();
   setGenerating(false);
   if (model_picker_->awaitsDefault()) {
@@ -517,8 +524,8 @@ void MainWindow::onModelLoadCancelled() {
 }
 
 void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
-  if (generating_) {
-    reportError(tr("a run is in progress: reload a library entry after it finishes or is cancelled"));
+  if (generating_) {  // a double-click: Open is disabled meanwhile. A notice, not an error.
+    statusBar()->showMessage(tr("A run is in progress: open a kept run once it finishes or is cancelled"));
     return;
   }
   // Everything is read on the thread pool (the record, then the video: a Wan clip takes ~0.3 s);
@@ -657,6 +664,7 @@ void MainWindow::beginRun(const StudioRequest& request, Work work, const QString
   requested_seed_ = request.seed;
   progress_->setRange(0, request.steps);
   progress_->setValue(0);
+  progress_->setTextVisible(true);
   run_label_.clear();
   run_estimate_shown_ = false;
   run_stepped_ = false;

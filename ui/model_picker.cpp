@@ -150,8 +150,8 @@ ModelPicker::ModelPicker(QWidget* parent)
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(row);
   layout->addLayout(device_row);
+  layout->addWidget(info_);  // above the Wan-only group: what a short, scrolled panel still shows
   layout->addWidget(placement);
-  layout->addWidget(info_);
 
   connect(browse_, &QToolButton::clicked, this, [this] { browse(); });
   connect(folders_, &QComboBox::activated, this, [this] {

@@ -18,6 +18,7 @@
 #include <QSettings>
 #include <QSignalBlocker>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <QVBoxLayout>
 
 #include "core/attention/attention_preset.h"
@@ -353,6 +354,8 @@ void SettingsPanel::syncAttentionControls() {
   const AttentionConfig current = attention();
   sparse_->setEnabled(current.mode != AttentionMode::Dense);
   guaranteed_ratio_->setEnabled(current.mode == AttentionMode::SvgEar);
+  // Custom describes no dense run either: not offered there.
+  qobject_cast<QStandardItemModel*>(preset_->model())->item(0)->setEnabled(current.mode != AttentionMode::Dense);
   int match = 0;  // Custom
   if (current.mode == AttentionMode::Dense) {
     match = -1;  // the placeholder: no budget to describe

@@ -46,11 +46,13 @@
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <QStatusBar>
 #include <QStandardPaths>
 #include <QTest>
 #include <QThreadPool>
 #include <QTimer>
+#include <QWheelEvent>
 #include <QToolButton>
 
 #include "core/attention/attention_preset.h"
@@ -657,13 +659,16 @@ void StudioWindowTest::presets_and_settings_persist() {
     mode->setCurrentIndex(mode->findText("dense"));
     QCOMPARE(preset->currentIndex(), -1);
     QCOMPARE(preset->placeholderText(), QString("None: dense"));
-    preset->setCurrentIndex(preset->findText("Custom"));  // describes no dense run: back to None
+    auto* presets = qobject_cast<QStandardItemModel*>(preset->model());
+    QVERIFY(!presets->item(preset->findText("Custom"))->isEnabled());  // not offered in dense mode
+    preset->setCurrentIndex(preset->findText("Custom"));  // if chosen all the same: back to None
     Q_EMIT preset->activated(preset->currentIndex());
     QCOMPARE(preset->currentIndex(), -1);
     QCOMPARE(mode->currentText(), QString("dense"));
     preset->setCurrentIndex(preset->findText("Fast"));
     Q_EMIT preset->activated(preset->currentIndex());
     QCOMPARE(child<QComboBox>(*w, "attention_mode")->currentText(), QString("svgear"));
+    QVERIFY(presets->item(preset->findText("Custom"))->isEnabled());
     QCOMPARE(child<QDoubleSpinBox>(*w, "top_p")->value(), 0.8);
     QCOMPARE(child<QDoubleSpinBox>(*w, "dense_warmup_steps")->value(), 0.15);
     QVERIFY(child<QDoubleSpinBox>(*w, "guaranteed_ratio")->isEnabled());
@@ -1493,6 +1498,8 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   QTRY_COMPARE_WITH_TIMEOUT(library->count(), before + 1, 10000);
   const LibraryEntry kept_entry = library->entry(0);
   QCOMPARE(QString::fromStdString(kept_entry.prompt), QString(kPrompt));
+  // Labelled with its attention mode, which tells a dense run from a sparse one of the same prompt.
+  QVERIFY(library->findChild<QListWidget*>()->item(0)->text().startsWith(QString::fromStdString(kept_entry.attention) + " · a red"));
   QCOMPARE(kept_entry.seed, uint64_t(4242));
   QVERIFY(std::filesystem::exists(kept_entry.thumbnail));
   QVERIFY(log_text(*w).contains("kept in the library"));
@@ -3014,6 +3021,28 @@ void StudioWindowTest::window_fits_a_small_screen() {
   QTRY_COMPARE(w->size(), QSize(1366, 700));
   QTRY_VERIFY(scrolls("settings_dock"));
   saveScreenshot(*w, "studio-1366x700.png");
+  {
+    // The wheel over a box scrolls the panel and leaves the box's value, unless the box has the focus.
+    QSpinBox* steps = child<QSpinBox>(*w, "steps");
+    QScrollBar* bar = qobject_cast<QScrollArea*>(child<QDockWidget>(*w, "settings_dock")->widget())->verticalScrollBar();
+    const auto wheel_down = [&] {
+      const QPointF at(steps->width() / 2.0, steps->height() / 2.0);
+      QWheelEvent wheel(at, steps->mapToGlobal(at), QPoint(), QPoint(0, -120), Qt::NoButton, Qt::NoModifier,
+                        Qt::NoScrollPhase, false);
+      QCoreApplication::sendEvent(steps, &wheel);
+    };
+    const int value = steps->value();
+    wheel_down();
+    QCOMPARE(steps->value(), value);
+    QVERIFY(bar->value() > 0);
+    bar->setValue(0);
+    steps->setFocus();
+    QTRY_VERIFY(steps->hasFocus());
+    wheel_down();
+    QCOMPARE(steps->value(), value - 1);
+    QCOMPARE(bar->value(), 0);
+    steps->setValue(value);
+  }
   w->resize(w->minimumSizeHint());
   QTRY_COMPARE(w->size(), w->minimumSizeHint());
   QTRY_VERIFY(scrolls("model_dock"));
