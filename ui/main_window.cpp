@@ -460,6 +460,7 @@ void MainWindow::connectWorker() {
           [this](const std::shared_ptr<RoutingStep>& r) {
             takeRoutingForThisRun(nullptr);
             routing_->addStep(r);
+            updateRoutingTitle();
           });
   connect(worker_, &GenerationWorker::finished, this, [this](const SharedVideo& v, double ms) { onFinished(v, ms); });
   connect(worker_, &GenerationWorker::cancelled, this, [this](const SharedVideo& v, int done) { onCancelled(v, done); });
@@ -971,12 +972,21 @@ void MainWindow::takeRoutingForThisRun(const SharedVideo& clip) {
     routing_->clear();
     routing_->setClip(nullptr);
     routing_seed_ = requested_seed_;
+    routing_source_ = tr("seed %1").arg(requested_seed_);
+    updateRoutingTitle();
     setRoutingMatchesPreview(false);
   }
   if (clip) {
     routing_->setClip(clip);
     setRoutingMatchesPreview(true);
   }
+}
+
+// The Routing dock names the run its traces are of: once the preview shows another clip (a library
+// reload, a later dense run) the traces would otherwise pass for that clip's.
+void MainWindow::updateRoutingTitle() {
+  auto* dock = findChild<QDockWidget*>("routing_dock");
+  if (dock) dock->setWindowTitle(routing_->steps().empty() ? tr("Routing") : tr("Routing · %1").arg(routing_source_));
 }
 
 void MainWindow::setRoutingMatchesPreview(bool matches) {
@@ -1261,6 +1271,8 @@ bool MainWindow::openRoutingTrace(const QString& path) {
     const nlohmann::json request = field(run, "request"), model = field(run, "model"), prompt = field(request, "prompt");
     if (field(request, "seed").is_number_unsigned()) routing_seed_ = request["seed"].get<uint64_t>();
     QString what = QFileInfo(path).fileName();
+    routing_source_ = field(request, "seed").is_number_unsigned() ? tr("%1, seed %2").arg(what).arg(routing_seed_) : what;
+    updateRoutingTitle();
     if (model.is_string() && prompt.is_string()) {
       what = tr("%1 (%2, \"%3\")")
                  .arg(what, QString::fromStdString(model.get<std::string>()), QString::fromStdString(prompt.get<std::string>()));

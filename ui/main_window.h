@@ -129,6 +129,7 @@ class MainWindow : public QMainWindow {
   // Whether the Routing panel's traces are of the clip the preview shows; off, the inspector draws
   // nothing over it (another run's clusters).
   void setRoutingMatchesPreview(bool matches);
+  void updateRoutingTitle();  // "Routing · seed N" (or the trace file's name) while it holds traces
   // The preview's inspector on the Routing panel's shown trace, where that trace is of the clip shown.
   void inspectShownTrace();
   void setGenerating(bool generating);
@@ -264,6 +265,7 @@ class MainWindow : public QMainWindow {
   bool compare_dense_cached_ = false;  // its dense run is in the cache for the next Compare
   uint64_t compare_seed_ = 0;  // the shown comparison's seed, likewise
   uint64_t routing_seed_ = 0;  // the Routing panel's run's (a Compare or a sweep keeps its steps)
+  QString routing_source_;     // what the dock title names: "seed N", or the trace file opened
   // A Generate (of requested_seed_) started, and none of its previews or traces came yet.
   bool routing_clear_pending_ = false;
   bool routing_matches_preview_ = false;

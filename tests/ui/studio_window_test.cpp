@@ -2693,6 +2693,7 @@ void StudioWindowTest::routing_trace_opens_in_the_panel() {
   QCOMPARE(panel->blockMap()->blocks().size(), QSize(8, 4));
   QVERIFY2(log_text(*w).contains("opened the routing of 5 step(s) from trace.json (random-tiny, \"a red circle\")"),
            qPrintable(log_text(*w)));
+  QCOMPARE(child<QDockWidget>(*w, "routing_dock")->windowTitle(), QString("Routing · trace.json, seed 77"));
   QVERIFY(child<QAction>(*w, "export_trace")->isEnabled());
   // Exported again, it still says what made it.
   const QString again = scratch_.filePath("opened/again.json");
@@ -2835,6 +2836,9 @@ void StudioWindowTest::a_run_without_estimates_clears_the_earlier_routing() {
   PreviewWidget* preview = pane->view();
   const QPoint middle(preview->width() / 2, preview->height() / 2);
   QTest::mouseMove(child<QLineEdit>(*w, "prompt"));
+  // The dock names the run its traces are of.
+  QDockWidget* routing_dock = child<QDockWidget>(*w, "routing_dock");
+  QCOMPARE(routing_dock->windowTitle(), QString("Routing · seed %1").arg(child<QSpinBox>(*w, "seed")->value()));
 
   // Run B: dense, one step, the same size (so the same token grid): no estimate, no trace.
   QComboBox* mode = child<QComboBox>(*w, "attention_mode");
@@ -2845,6 +2849,7 @@ void StudioWindowTest::a_run_without_estimates_clears_the_earlier_routing() {
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w)));
   QVERIFY(preview->caption().startsWith("final"));
   QCOMPARE(int(panel->steps().size()), 0);
+  QCOMPARE(routing_dock->windowTitle(), QString("Routing"));
   QVERIFY(!child<QAction>(*w, "export_trace")->isEnabled());
   if (pane->isPlaying()) pane->togglePlaying();
   QTest::mouseMove(preview, middle);
