@@ -231,7 +231,8 @@ void MainWindow::buildDocks() {
   setCorner(Qt::BottomRightCorner, Qt::BottomDockWidgetArea);
   // The model and settings panels are taller than small screens: they scroll instead of making the
   // window taller than the screen or squeezing the preview.
-  add_dock(this, tr("Model"), "model_dock", new DockScrollArea(model_picker_, DockScrollArea::Height::AtMostContent, this), Qt::LeftDockWidgetArea);
+  add_dock(this, tr("Model"), "model_dock", new DockScrollArea(model_picker_, DockScrollArea::Height::AtMostContent, this),
+           Qt::LeftDockWidgetArea);
   add_dock(this, tr("Prompt"), "prompt_dock", prompt_panel_, Qt::LeftDockWidgetArea);
   add_dock(this, tr("Settings"), "settings_dock", new DockScrollArea(settings_panel_, DockScrollArea::Height::Grows, this),
            Qt::RightDockWidgetArea);

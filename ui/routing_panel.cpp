@@ -139,11 +139,13 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   block_map_->setObjectName("block_map");
   cluster_map_->setObjectName("cluster_map");
   plot_->setObjectName("routing_plot");
-  // Lists shrink with the dock instead of widening the window to their longest entry.
-  for (QComboBox* box : {step_, layer_, head_, colouring_, labels_, plot_axis_}) {
+  // Lists shrink with the dock instead of widening the window to their longest entry; the two
+  // short fixed lists of the maps' colouring keep their words whole ("Query clus" read as nothing).
+  for (QComboBox* box : {step_, layer_, head_, plot_axis_}) {
     box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     box->setMinimumContentsLength(5);
   }
+  for (QComboBox* box : {colouring_, labels_}) box->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   opacity_->setMinimumWidth(40);
   opacity_->setMaximumWidth(90);
 
