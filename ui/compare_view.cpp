@@ -157,7 +157,7 @@ void CompareView::showResult(const CompareResult& result) {
                         .arg(std::isinf(result.mean_psnr_db) ? QString("inf")
                                                              : QString::number(result.mean_psnr_db, 'f', 2))
                         .arg(result.mean_ssim, 0, 'f', 4)
-                        .arg(frameCount() == 1 ? tr("1 frame") : tr("mean of %1").arg(frames(frameCount())))
+                        .arg(frameCount() == 1 ? frames(1) : tr("mean of %1").arg(frames(frameCount())))
                         .arg(identical > 0 && differing > 0
                                  ? tr("; %1 identical, PSNR over the %2 that differ").arg(frames(identical)).arg(differing)
                                  : QString());

@@ -1006,7 +1006,12 @@ void StudioWindowTest::routing_views_show_live_traces() {
   // panel brings the inspector back over it.
   const std::vector<LibraryEntry> entries = GenerationLibrary(default_library_root()).entries();
   QVERIFY(entries.size() >= 2);
-  w->openLibraryEntry(entries.back().folder);  // the oldest: not the run the panel traced
+  // The oldest of this model's (not the run the panel traced): another model's, left by a test run
+  // before in the same process, would load that model, whose "ready" could replace "Reloaded".
+  const auto oldest = std::find_if(entries.rbegin(), entries.rend(),
+                                   [&](const LibraryEntry& e) { return e.model == entries.front().model; });
+  QVERIFY(oldest->folder != entries.front().folder);
+  w->openLibraryEntry(oldest->folder);
   QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().startsWith("Reloaded"), 10000);
   Q_EMIT axis->activated(0);
   PreviewWidget* preview = child<PreviewPane>(*w, "preview")->view();
