@@ -49,7 +49,7 @@ QSize DockScrollArea::minimumSizeHint() const {
 
 bool DockScrollArea::eventFilter(QObject* watched, QEvent* event) {
   if (watched == widget() && event->type() == QEvent::LayoutRequest) updateGeometry();
-  // (The viewport's events come here too: QAbstractScrollArea filters them.)
+  // Boxes only: the scroll bars' events come here too, and the viewport passes its wheel to them.
   if (event->type() == QEvent::Wheel && is_box(watched) && !static_cast<QWidget*>(watched)->hasFocus()) {
     QCoreApplication::sendEvent(viewport(), event);  // the panel scrolls; the box never sees it
     return true;

@@ -15,7 +15,8 @@ class DockScrollArea : public QScrollArea {
     Grows,          // takes what the dock area gives it (the Settings panel)
     AtMostContent,  // never taller than the content (the Model panel: the history beneath it takes the rest)
   };
-  // Owns `content`.
+  // Owns `content`. The wheel rule holds for the boxes `content` has by then (the panels make all
+  // theirs in their constructors); a box added later would take the wheel as Qt's boxes do.
   DockScrollArea(QWidget* content, Height height, QWidget* parent);
 
   QSize sizeHint() const override;

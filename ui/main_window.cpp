@@ -71,6 +71,8 @@ constexpr int kWorkerStopMs = 10000;
 constexpr int kExportStopMs = 300000;
 // Height left on the screen for a window manager's title bar on the first start.
 constexpr int kWindowFrameRoom = 40;
+// How long a notice stays in the status line before the run's own message shows again.
+constexpr int kNoticeMs = 5000;
 
 QString seconds(double ms) { return QString::number(ms / 1000.0, 'f', ms < 10000 ? 2 : 1) + " s"; }
 
@@ -180,9 +182,12 @@ MainWindow::MainWindow(QWidget* parent)
   export_thread_->start();
 
   // The routing views need the width; a laptop's screen holds less (restoreGeometry() then keeps
-  // what the user chose). Room is left for a window manager's title bar and panel.
-  const QSize screen_room = screen()->availableGeometry().size() - QSize(0, kWindowFrameRoom);
-  resize(QSize(1440, 900).boundedTo(screen_room).expandedTo(minimumSizeHint()));
+  // what the user chose), less a title bar; never below the window's minimum.
+  QSize first_size(1440, 900);
+  if (const QScreen* shown_on = screen()) {
+    first_size = first_size.boundedTo(shown_on->availableGeometry().size() - QSize(0, kWindowFrameRoom));
+  }
+  resize(first_size.expandedTo(minimumSizeHint()));
   restoreSettings();
   setGenerating(false);
   if (model_picker_->awaitsDefault()) {
@@ -527,7 +532,7 @@ void MainWindow::onModelLoadCancelled() {
 
 void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
   if (generating_) {  // a double-click: Open is disabled meanwhile. A notice, not an error.
-    statusBar()->showMessage(tr("A run is in progress: open a kept run once it finishes or is cancelled"));
+    statusBar()->showMessage(tr("A run is in progress: open a kept run once it finishes or is cancelled"), kNoticeMs);
     return;
   }
   // Everything is read on the thread pool (the record, then the video: a Wan clip takes ~0.3 s);
@@ -987,7 +992,9 @@ void MainWindow::takeRoutingForThisRun(const SharedVideo& clip) {
 // reload, a later dense run) the traces would otherwise pass for that clip's.
 void MainWindow::updateRoutingTitle() {
   auto* dock = findChild<QDockWidget*>("routing_dock");
-  if (dock) dock->setWindowTitle(routing_->steps().empty() ? tr("Routing") : tr("Routing · %1").arg(routing_source_));
+  if (!dock) return;
+  dock->setWindowTitle(routing_->steps().empty() ? tr("Routing") : tr("Routing · %1").arg(routing_source_));
+  dock->toggleViewAction()->setText(tr("Routing"));  // the View menu's entry, which the title renames
 }
 
 void MainWindow::setRoutingMatchesPreview(bool matches) {
@@ -1272,7 +1279,11 @@ bool MainWindow::openRoutingTrace(const QString& path) {
     const nlohmann::json request = field(run, "request"), model = field(run, "model"), prompt = field(request, "prompt");
     if (field(request, "seed").is_number_unsigned()) routing_seed_ = request["seed"].get<uint64_t>();
     QString what = QFileInfo(path).fileName();
-    routing_source_ = field(request, "seed").is_number_unsigned() ? tr("%1, seed %2").arg(what).arg(routing_seed_) : what;
+    // The name as the tab can hold it; "[*]" in a title is Qt's modified mark, written "[*][*]" as text.
+    const QString name = fontMetrics().elidedText(what, Qt::ElideMiddle, 30 * fontMetrics().averageCharWidth())
+                             .replace("[*]", "[*][*]");
+    routing_source_ =
+        field(request, "seed").is_number_unsigned() ? tr("%1, seed %2").arg(name, QString::number(routing_seed_)) : name;
     updateRoutingTitle();
     if (model.is_string() && prompt.is_string()) {
       what = tr("%1 (%2, \"%3\")")
