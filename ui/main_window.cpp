@@ -1277,13 +1277,13 @@ bool MainWindow::openRoutingTrace(const QString& path) {
       return object.is_object() && object.contains(key) ? object[key] : nlohmann::json();
     };
     const nlohmann::json request = field(run, "request"), model = field(run, "model"), prompt = field(request, "prompt");
-    if (field(request, "seed").is_number_unsigned()) routing_seed_ = request["seed"].get<uint64_t>();
+    const bool has_seed = field(request, "seed").is_number_unsigned();
+    if (has_seed) routing_seed_ = request["seed"].get<uint64_t>();
     QString what = QFileInfo(path).fileName();
     // The name as the tab can hold it; "[*]" in a title is Qt's modified mark, written "[*][*]" as text.
     const QString name = fontMetrics().elidedText(what, Qt::ElideMiddle, 30 * fontMetrics().averageCharWidth())
                              .replace("[*]", "[*][*]");
-    routing_source_ =
-        field(request, "seed").is_number_unsigned() ? tr("%1, seed %2").arg(name, QString::number(routing_seed_)) : name;
+    routing_source_ = has_seed ? tr("%1, seed %2").arg(name, QString::number(routing_seed_)) : name;
     updateRoutingTitle();
     if (model.is_string() && prompt.is_string()) {
       what = tr("%1 (%2, \"%3\")")

@@ -243,7 +243,7 @@ void SettingsPanel::setSeed(int seed) { seed_->setValue(seed); }
 
 StudioRequest SettingsPanel::request() const {
   StudioRequest r;
-  r.seed = uint64_t(seed_->value());
+  r.seed = uint64_t(seed());
   r.width = width_->value();
   r.height = height_->value();
   r.frames = frames_->value();
@@ -352,12 +352,13 @@ void SettingsPanel::applyPreset(int index) {
 
 void SettingsPanel::syncAttentionControls() {
   const AttentionConfig current = attention();
-  sparse_->setEnabled(current.mode != AttentionMode::Dense);
+  const bool dense = current.mode == AttentionMode::Dense;
+  sparse_->setEnabled(!dense);
   guaranteed_ratio_->setEnabled(current.mode == AttentionMode::SvgEar);
   // Custom describes no dense run either: not offered there.
-  qobject_cast<QStandardItemModel*>(preset_->model())->item(0)->setEnabled(current.mode != AttentionMode::Dense);
+  qobject_cast<QStandardItemModel*>(preset_->model())->item(0)->setEnabled(!dense);
   int match = 0;  // Custom
-  if (current.mode == AttentionMode::Dense) {
+  if (dense) {
     match = -1;  // the placeholder: no budget to describe
   } else {
     for (int i = 1; i < preset_->count(); ++i) {
