@@ -121,6 +121,38 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return d[a.size()][b.size()];
 }
 
+// What other tools call our options (Wan's generate.py, diffusers, stable-diffusion.cpp) and our
+// other commands' names for the same thing, each with the names it may mean here, first the best:
+// edit distance alone would answer --sample_steps with nothing and --modes (bench's) with --model.
+const std::map<std::string, std::vector<std::string>>& names_elsewhere() {
+  static const std::map<std::string, std::vector<std::string>> names = {
+      {"attn", {"attention", "modes"}},
+      {"attention", {"modes"}},
+      {"attention-mode", {"attention", "modes"}},
+      {"base-seed", {"seed"}},
+      {"cfg-scale", {"cfg"}},
+      {"ckpt-dir", {"model"}},
+      {"flow-shift", {"shift"}},
+      {"frame-num", {"frames"}},
+      {"guidance", {"cfg"}},
+      {"guidance-scale", {"cfg"}},
+      {"mode", {"attention", "modes"}},
+      {"modes", {"attention"}},
+      {"negative-prompt", {"negative"}},
+      {"num-frames", {"frames"}},
+      {"num-inference-steps", {"steps"}},
+      {"sample-guide-scale", {"cfg"}},
+      {"sample-shift", {"shift"}},
+      {"sample-solver", {"sampler"}},
+      {"sample-steps", {"steps"}},
+      {"sampling-method", {"sampler"}},
+      {"save-file", {"output", "out"}},
+      {"t5-cpu", {"text-encoder-device"}},
+      {"video-frames", {"frames"}},
+  };
+  return names;
+}
+
 }  // namespace
 
 void CliArgs::finish() const {
@@ -135,18 +167,37 @@ void CliArgs::finish() const {
   std::string listed;
   for (const std::string& name : unknown) {
     listed += " --" + name;
-    // The nearest accepted name, when a typo or two away (--promt, --ouput), but not a short name
-    // that two edits turn into anything.
-    const std::string* nearest = nullptr;
-    size_t nearest_distance = std::min<size_t>(2, name.size() / 4) + 1;
-    for (const std::string& known : known_) {
-      const size_t distance = edit_distance(name, known);
-      if (distance < nearest_distance) {
-        nearest_distance = distance;
-        nearest = &known;
+    // Dashes for underscores (--dense_steps, Python's spelling), then another tool's name for an
+    // option here, else the nearest accepted names when a typo or two away (--promt, --ouput), but
+    // not for a short name that two edits turn into anything. Every name at the nearest distance
+    // is named: one could hide the meaning the user had.
+    std::string dashed = name;
+    std::replace(dashed.begin(), dashed.end(), '_', '-');
+    std::vector<const std::string*> nearest;
+    if (const auto it = known_.find(dashed); it != known_.end()) nearest.push_back(&*it);
+    if (const auto it = names_elsewhere().find(dashed); nearest.empty() && it != names_elsewhere().end()) {
+      for (const std::string& meant : it->second) {
+        if (const auto here = known_.find(meant); here != known_.end()) {
+          nearest.push_back(&*here);
+          break;
+        }
       }
     }
-    if (nearest) listed += " (did you mean --" + *nearest + "?)";
+    size_t nearest_distance = nearest.empty() ? std::min<size_t>(2, name.size() / 4) + 1 : 0;
+    for (const std::string& known : known_) {
+      const size_t distance = edit_distance(dashed, known);
+      if (distance < nearest_distance) {
+        nearest_distance = distance;
+        nearest.clear();
+      }
+      if (distance == nearest_distance && nearest_distance > 0) nearest.push_back(&known);
+    }
+    if (nearest.empty()) continue;
+    listed += " (did you mean";
+    for (size_t i = 0; i < nearest.size(); ++i) {
+      listed += (i == 0 ? " --" : i + 1 == nearest.size() ? " or --" : ", --") + *nearest[i];
+    }
+    listed += "?)";
   }
   std::string accepted;
   for (const auto& name : known_) accepted += " --" + name;

@@ -460,6 +460,21 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   EXPECT_NE(run.output.find("unknown option(s): --promt (did you mean --prompt?)"), std::string::npos) << run.output;
   run = run_cli("generate --model " + model + " --prompt a --ouptut " + out.string());
   EXPECT_NE(run.output.find("--ouptut (did you mean --output?)"), std::string::npos) << run.output;
+  // Every name at the nearest distance, not the first in order.
+  run = run_cli("generate --model " + model + " --prompt a --clusters 100 --output " + out.string());
+  EXPECT_NE(run.output.find("--clusters (did you mean --k-clusters or --q-clusters?)"), std::string::npos) << run.output;
+  // Python's underscores, and other tools' names: Wan's generate.py, diffusers, bench's --modes (not
+  // --model, one edit away).
+  run = run_cli("generate --model " + model + " --prompt a --dense_steps 0.1 --sample_steps 4 --modes svgear "
+                "--negative-prompt b --output " + out.string());
+  EXPECT_EQ(run.exit_code, 2);
+  for (const char* expected : {"--dense_steps (did you mean --dense-steps?)", "--sample_steps (did you mean --steps?)",
+                               "--modes (did you mean --attention?)", "--negative-prompt (did you mean --negative?)"}) {
+    EXPECT_NE(run.output.find(expected), std::string::npos) << expected << "\n" << run.output;
+  }
+  run = run_cli("bench step --mode svgear");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--mode (did you mean --modes?)"), std::string::npos) << run.output;
   run = run_cli("generate --model " + model + " --prompt a --xyz 1 --output " + out.string());  // nothing near
   EXPECT_NE(run.output.find("unknown option(s): --xyz. This command accepts:"), std::string::npos) << run.output;
   run = run_cli("compare --model " + model + " --out " + (*dir_ / "never-compared").string());
