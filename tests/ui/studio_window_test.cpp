@@ -253,9 +253,17 @@ void StudioWindowTest::initTestCase() {
   vocabulary_size_ = int(spec.vocabulary.size());
 }
 
-// Each function starts from no saved settings, as under ctest (a process per function): in one
-// process, an earlier function's prompt history, presets and sizes would otherwise carry over.
-void StudioWindowTest::init() { QSettings().clear(); }
+// Each function starts from no saved settings, an empty library and no cached dense runs, as under
+// ctest (a process per function): in one process, an earlier function's prompt history, presets,
+// sizes, library entries and cached runs would otherwise carry over.
+void StudioWindowTest::init() {
+  QSettings().clear();
+  function_library_ = std::make_unique<QTemporaryDir>();
+  function_cache_ = std::make_unique<QTemporaryDir>();
+  QVERIFY(function_library_->isValid() && function_cache_->isValid());
+  qputenv("SVGEAR_LIBRARY", function_library_->path().toUtf8());
+  qputenv("XDG_CACHE_HOME", function_cache_->path().toUtf8());
+}
 
 std::unique_ptr<MainWindow> StudioWindowTest::openWindow(const QString& folder) {
   auto window = std::make_unique<MainWindow>();
@@ -1008,12 +1016,9 @@ void StudioWindowTest::routing_views_show_live_traces() {
   // panel brings the inspector back over it.
   const std::vector<LibraryEntry> entries = GenerationLibrary(default_library_root()).entries();
   QVERIFY(entries.size() >= 2);
-  // The oldest of this model's (not the run the panel traced): another model's, left by a test run
-  // before in the same process, would load that model, whose "ready" could replace "Reloaded".
-  const auto oldest = std::find_if(entries.rbegin(), entries.rend(),
-                                   [&](const LibraryEntry& e) { return e.model == entries.front().model; });
-  QVERIFY(oldest->folder != entries.front().folder);
-  w->openLibraryEntry(oldest->folder);
+  // The oldest (not the run the panel traced).
+  QVERIFY(entries.back().folder != entries.front().folder);
+  w->openLibraryEntry(entries.back().folder);
   QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().startsWith("Reloaded"), 10000);
   Q_EMIT axis->activated(0);
   PreviewWidget* preview = child<PreviewPane>(*w, "preview")->view();

@@ -76,6 +76,9 @@ class StudioWindowTest : public QObject {
   void finishAnInspectedSvgEarRun(MainWindow& window);
 
   QTemporaryDir scratch_;
+  // The library and cache folders of the function running (init()).
+  std::unique_ptr<QTemporaryDir> function_library_;
+  std::unique_ptr<QTemporaryDir> function_cache_;
   QString model_folder_;
   int vocabulary_size_ = 0;
 };
