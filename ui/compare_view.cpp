@@ -13,6 +13,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "ui/counted.h"
 #include "ui/plot_style.h"
 #include "ui/video_frame_image.h"
 
@@ -151,7 +152,7 @@ void CompareView::showResult(const CompareResult& result) {
   const auto identical =
       std::count_if(result.psnr_db.begin(), result.psnr_db.end(), [](double db) { return std::isinf(db); });
   const int differing = int(result.psnr_db.size() - identical);
-  const auto frames = [](long long n) { return n == 1 ? tr("1 frame") : tr("%1 frames").arg(n); };
+  const auto frames = [](long long n) { return counted(n, tr("frame"), tr("frames")); };
   result_summary_ = tr("%1 against dense: PSNR %2 dB, SSIM %3 (%4)%5")
                         .arg(QString::fromStdString(result.sparse_mode))
                         .arg(std::isinf(result.mean_psnr_db) ? QString("inf")

@@ -8,6 +8,7 @@
 #include "core/media/video_output.h"
 #include "core/pipeline/routing_trace_file.h"
 #include "ui/comparison_video.h"
+#include "ui/counted.h"
 
 namespace svgear {
 namespace {
@@ -54,11 +55,12 @@ Written write_routing_trace(const std::vector<std::shared_ptr<const RoutingStep>
   for (const auto& step : steps) file.add(*step);
   file.commit();
   const int without_maps = file.steps_without_maps();
-  const QString summary = Exporter::tr("exported the routing of %n step(s) to %1", nullptr, int(steps.size())).arg(path);
+  const QString summary = Exporter::tr("exported the routing of %1 to %2")
+                              .arg(counted(qsizetype(steps.size()), Exporter::tr("step"), Exporter::tr("steps")), path);
   const QString note = without_maps == 0 ? QString()
-                                         : Exporter::tr("%n of them without their maps (labels, block maps, error "
-                                                        "estimates): the Routing panel keeps those for its newest steps",
-                                                        nullptr, without_maps);
+                                         : Exporter::tr("%1 of them without their maps (labels, block maps, error "
+                                                        "estimates): the Routing panel keeps those for its newest steps")
+                                               .arg(without_maps);
   return {path, summary, note};
 }
 

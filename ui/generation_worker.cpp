@@ -20,6 +20,7 @@
 #include "core/pipeline/model.h"
 #include "core/pipeline/run_record.h"
 #include "ui/comparison_video.h"
+#include "ui/counted.h"
 
 namespace svgear {
 namespace {
@@ -273,7 +274,7 @@ bool GenerationWorker::loadFor(const StudioRequest& request) {
   }
   if (model_->device.is_cpu()) {
     const int threads = set_cpu_threads(request.cpu_threads);
-    if (threads != cpu_threads_) Q_EMIT logLine(QString("computing on %1 CPU thread(s)").arg(threads));
+    if (threads != cpu_threads_) Q_EMIT logLine("computing on " + counted(threads, "CPU thread", "CPU threads"));
     cpu_threads_ = threads;
   }
   return true;

@@ -11,15 +11,19 @@
 #include <QHBoxLayout>
 #include <QImage>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QMessageBox>
 #include <QPixmap>
 #include <QPromise>
 #include <QPushButton>
+#include <QShortcut>
 #include <QTextBoundaryFinder>
 #include <QUrl>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
+
+#include "ui/counted.h"
 
 namespace svgear {
 namespace {
@@ -76,11 +80,16 @@ QImage thumbnail_image(const std::filesystem::path& thumbnail) {
 LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
     : QWidget(parent),
       library_(std::move(root)),
+      filter_(new QLineEdit(this)),
       list_(new QListWidget(this)),
       summary_(new QLabel(this)),
       open_(new QPushButton(tr("Open"), this)),
       delete_(new QPushButton(tr("Delete"), this)),
       show_folder_(new QPushButton(tr("Show folder"), this)) {
+  filter_->setObjectName("library_filter");
+  filter_->setPlaceholderText(tr("Filter: words of the prompt, mode, model or seed"));
+  filter_->setClearButtonEnabled(true);
+  filter_->setToolTip(tr("Shows the runs that hold every word typed (Ctrl+F)"));
   list_->setObjectName("library_list");
   list_->setViewMode(QListView::IconMode);
   list_->setIconSize(QSize(kThumbnailSide, kThumbnailSide));
@@ -103,6 +112,7 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   buttons->addStretch(1);
   buttons->addWidget(show_folder_);
   auto* layout = new QVBoxLayout(this);
+  layout->addWidget(filter_);
   layout->addWidget(list_, 1);
   layout->addWidget(summary_);
   layout->addLayout(buttons);
@@ -121,6 +131,22 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
     }
   });
   connect(list_, &QListWidget::currentRowChanged, this, [this] { updateButtons(); });
+  connect(filter_, &QLineEdit::textChanged, this, [this] { applyFilter(); });
+  // Return in the filter goes to the first run it shows, ready for Enter to open it.
+  connect(filter_, &QLineEdit::returnPressed, this, [this] {
+    for (int row = 0; row < list_->count(); ++row) {
+      if (list_->isRowHidden(row)) continue;
+      list_->setCurrentRow(row);
+      list_->setFocus();
+      return;
+    }
+  });
+  auto* find = new QShortcut(QKeySequence::Find, this);
+  find->setContext(Qt::WidgetWithChildrenShortcut);  // the panel's: other docks keep Ctrl+F
+  connect(find, &QShortcut::activated, this, [this] {
+    filter_->setFocus(Qt::ShortcutFocusReason);
+    filter_->selectAll();
+  });
   refresh();
 }
 
@@ -138,7 +164,7 @@ void LibraryPanel::refresh() {
   auto* watcher = new QFutureWatcher<Scanned>(this);
   connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, scan] {
     watcher->deleteLater();
-    if (scan == scan_) show(watcher->future().takeResult());
+    if (scan == scan_) listScanned(watcher->future().takeResult());
   });
   // The task holds no pointer to the panel: a panel gone before it ends is not touched.
   watcher->setFuture(QtConcurrent::run([root = library_.root()] {
@@ -155,7 +181,7 @@ void LibraryPanel::refresh() {
   }));
 }
 
-void LibraryPanel::show(Scanned scanned) {
+void LibraryPanel::listScanned(Scanned scanned) {
   scanning_ = false;
   entries_.clear();
   list_->clear();
@@ -190,7 +216,24 @@ void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnai
                                    mode + shortened(QString::fromStdString(e.prompt), kRowPromptLength));
   item->setToolTip(tooltip(e));
   list_->insertItem(row, item);
+  list_->setRowHidden(row, !matchesFilter(e));
   if (isDeleting(e.folder)) setRowEnabled(row, false);  // listed again by a scan
+}
+
+bool LibraryPanel::matchesFilter(const LibraryEntry& e) const {
+  const QStringList words = filter_->text().split(' ', Qt::SkipEmptyParts);
+  if (words.isEmpty()) return true;
+  const QString searched = QString::fromStdString(e.prompt + " " + e.attention + " " + e.model) + " seed " +
+                           QString::number(qulonglong(e.seed));
+  return std::all_of(words.begin(), words.end(),
+                     [&](const QString& word) { return searched.contains(word, Qt::CaseInsensitive); });
+}
+
+void LibraryPanel::applyFilter() {
+  for (int row = 0; row < count(); ++row) list_->setRowHidden(row, !matchesFilter(entries_[size_t(row)]));
+  // Open and Delete act on the current row: not on one the filter has hidden.
+  if (const int row = list_->currentRow(); row >= 0 && list_->isRowHidden(row)) list_->setCurrentRow(-1);
+  updateSummary();
 }
 
 bool LibraryPanel::isDeleting(const std::filesystem::path& folder) const {
@@ -222,10 +265,15 @@ void LibraryPanel::updateSummary() {
     summary_->setText(tr("The library could not be read: %1").arg(scan_error_));
     return;
   }
-  summary_->setText(entries_.empty() ? tr("No runs yet: every finished generation is kept in %1")
-                                           .arg(QFile::decodeName(library_.root().c_str()))
-                                     : tr("%n run(s) in %1", nullptr, int(entries_.size()))
-                                           .arg(QFile::decodeName(library_.root().c_str())));
+  const QString root = QFile::decodeName(library_.root().c_str());
+  if (entries_.empty()) {
+    summary_->setText(tr("No runs yet: every finished generation is kept in %1").arg(root));
+    return;
+  }
+  const int shown = int(std::count_if(entries_.begin(), entries_.end(), [this](const LibraryEntry& e) { return matchesFilter(e); }));
+  const QString runs = counted(count(), tr("run"), tr("runs"));
+  summary_->setText(shown == count() ? tr("%1 in %2").arg(runs, root)
+                                     : tr("%1 of %2 match the filter, in %3").arg(QString::number(shown), runs, root));
 }
 
 void LibraryPanel::insert(const LibraryEntry& entry) {

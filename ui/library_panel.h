@@ -2,7 +2,8 @@
 // LibraryPanel: the history of generations (core/library/generation_library.h) as thumbnails,
 // newest first. Open (double-click, Enter) asks the window to reload an entry's settings and show
 // its video; Delete removes the entry's folder (off the GUI thread); Show folder opens it in the
-// file manager.
+// file manager. The filter above the list (Ctrl+F) shows only the runs whose prompt, mode, model or
+// seed hold every word typed.
 
 #include <filesystem>
 
@@ -14,6 +15,7 @@
 #include "core/library/generation_library.h"
 
 class QLabel;
+class QLineEdit;
 class QListWidget;
 class QListWidgetItem;
 class QPushButton;
@@ -50,7 +52,7 @@ class LibraryPanel : public QWidget {
 
  private:
   struct Scanned;  // a scan's entries and their thumbnails, read off the GUI thread
-  void show(Scanned scanned);
+  void listScanned(Scanned scanned);
   // Asks, then takes the entry out of the library on the thread pool; its row goes when that is done,
   // greyed meanwhile (neither opened nor deleted again).
   void deleteSelected();
@@ -60,6 +62,8 @@ class LibraryPanel : public QWidget {
   int rowOf(const std::filesystem::path& folder) const;  // -1: not listed
   void addRow(int row, const LibraryEntry& e, const QImage& thumbnail);
   void updateSummary();
+  bool matchesFilter(const LibraryEntry& e) const;
+  void applyFilter();  // hides the rows the filter's words leave out; a hidden current row is let go
 
   GenerationLibrary library_;
   std::vector<LibraryEntry> entries_;
@@ -70,6 +74,7 @@ class LibraryPanel : public QWidget {
   bool open_allowed_ = true;
   QString scan_error_;  // the last scan's: shown in the summary until the next scan
   int scan_ = 0;  // the latest refresh's number: an older scan's result is dropped
+  QLineEdit* filter_;
   QListWidget* list_;
   QLabel* summary_;
   QPushButton* open_;

@@ -48,6 +48,7 @@
 #include "core/pipeline/routing_trace_file.h"
 #include "core/user_error.h"
 #include "ui/compare_view.h"
+#include "ui/counted.h"
 #include "ui/dock_scroll_area.h"
 #include "ui/generation_worker.h"
 #include "ui/library_panel.h"
@@ -1248,10 +1249,9 @@ bool MainWindow::openRoutingTrace(const QString& path) {
   trace_progress_->disconnect();
   connect(trace_progress_, &QTimer::timeout, this, [this, path, reading = trace_reading_] {
     if (statusBar()->currentMessage() != trace_progress_text_) return;  // a newer message stands
-    trace_progress_text_ = tr("Reading the routing trace %1… %2 trace(s) of %n step(s) so far", nullptr,
-                              reading->steps.load())
-                               .arg(path)
-                               .arg(reading->traces.load());
+    trace_progress_text_ = tr("Reading the routing trace %1… %2 of %3 so far")
+                               .arg(path, counted(reading->traces.load(), tr("trace"), tr("traces")),
+                                    counted(reading->steps.load(), tr("step"), tr("steps")));
     statusBar()->showMessage(trace_progress_text_);
   });
   trace_progress_->start();
@@ -1290,9 +1290,9 @@ bool MainWindow::openRoutingTrace(const QString& path) {
                  .arg(what, QString::fromStdString(model.get<std::string>()), QString::fromStdString(prompt.get<std::string>()));
     }
     const int steps = int(routing_->steps().size());
-    log_->info(tr("opened the routing of %n step(s) from %1", nullptr, steps).arg(what));
+    log_->info(tr("opened the routing of %1 from %2").arg(counted(steps, tr("step"), tr("steps")), what));
     statusBar()->showMessage(steps == 0 ? tr("The routing trace %1 holds no steps (every step was dense)").arg(path)
-                                        : tr("Routing trace opened: %n step(s)", nullptr, steps));
+                                        : tr("Routing trace opened: %1").arg(counted(steps, tr("step"), tr("steps"))));
     if (auto* dock = findChild<QDockWidget*>("routing_dock")) dock->raise();
     updateExportActions();
   });

@@ -350,12 +350,12 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
   // The CPU threads: every core by default, every core but one (left to the GUI) when asked.
   if (!std::getenv("OMP_NUM_THREADS")) {
     const int cores = std::max(1, int(std::thread::hardware_concurrency()));
-    QVERIFY2(log_text(*w).contains(QString("computing on %1 CPU thread(s)").arg(cores)), qPrintable(log_text(*w)));
+    QVERIFY2(log_text(*w).contains(QString("computing on %1 CPU thread%2").arg(cores).arg(cores == 1 ? "" : "s")), qPrintable(log_text(*w)));
     if (cores > 1) {
       child<QCheckBox>(*w, "all_cores")->setChecked(false);
       w->generate();
       QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
-      QVERIFY2(log_text(*w).contains(QString("computing on %1 CPU thread(s)").arg(cores - 1)),
+      QVERIFY2(log_text(*w).contains(QString("computing on %1 CPU thread%2").arg(cores - 1).arg(cores - 1 == 1 ? "" : "s")),
                qPrintable(log_text(*w)));
       child<QCheckBox>(*w, "all_cores")->setChecked(true);
     }
@@ -941,7 +941,7 @@ void StudioWindowTest::routing_views_show_live_traces() {
   const QString trace_path = scratch_.filePath("export/routing.json");
   QVERIFY(w->exportRoutingTrace(trace_path));  // written on the export thread
   QTRY_VERIFY_WITH_TIMEOUT(!w->isExporting(), 10000);
-  QVERIFY(log_text(*w).contains("exported the routing of 7 step(s)"));
+  QVERIFY(log_text(*w).contains("exported the routing of 7 steps"));
   std::ifstream trace_file(trace_path.toStdString());
   const nlohmann::json exported = nlohmann::json::parse(trace_file);
   QCOMPARE(exported["format"].get<std::string>(), std::string("svgear-routing-trace/1"));
@@ -1602,6 +1602,87 @@ void StudioWindowTest::library_keeps_folder_names_that_are_not_utf8() {
   panel.openRow(0);
   QCOMPARE(opened, added.folder);
   QCOMPARE(read_library_entry(opened).prompt, std::string("a red circle"));
+}
+
+// The filter shows the runs that hold every word typed, in the prompt, the mode, the model or the
+// seed; Open and Delete never act on a run it hides, and a run kept meanwhile is filtered too.
+void StudioWindowTest::library_filter_finds_runs_by_words() {
+  const std::filesystem::path root = scratch_.filePath("library-filter").toStdString();
+  const Video clip = grey_clip(90);
+  auto add = [&](const std::string& created, const std::string& prompt, const std::string& attention, int seed) {
+    const nlohmann::json record = {{"created", created},
+                                   {"request", {{"prompt", prompt}, {"seed", seed}, {"steps", 2}, {"attention", {{"mode", attention}}}}},
+                                   {"model", {{"name", "shapes-s"}}}};
+    return GenerationLibrary(root).add(clip, record);
+  };
+  add("2026-12-02T01:00:00Z", "a red circle moves left", "dense", 7);
+  add("2026-12-02T02:00:00Z", "a blue square spins", "svgear", 7);
+  const LibraryEntry red_sparse = add("2026-12-02T03:00:00Z", "a Red star over a circle", "svgear", 42);
+
+  LibraryPanel panel(root, nullptr);
+  panel.show();
+  panel.activateWindow();
+  QVERIFY(QTest::qWaitForWindowActive(&panel));  // for the focus and Ctrl+F
+  QTRY_COMPARE(panel.count(), 3);
+  QListWidget* list = child<QListWidget>(panel, "library_list");
+  auto* filter = child<QLineEdit>(panel, "library_filter");
+  auto* summary = child<QLabel>(panel, "library_summary");
+  const auto shown = [&] {
+    QStringList prompts;
+    for (int row = 0; row < list->count(); ++row) {
+      if (!list->isRowHidden(row)) prompts << QString::fromStdString(panel.entry(row).prompt);
+    }
+    return prompts;
+  };
+  QVERIFY2(panel.entry(0).attention == "svgear", panel.entry(0).attention.c_str());  // the record's mode is read
+
+  list->setCurrentRow(1);  // the blue square
+  QTest::keyClicks(filter, "red CIRCLE");  // every word, any case, anywhere in the prompt
+  QCOMPARE(shown(), (QStringList{"a Red star over a circle", "a red circle moves left"}));
+  QCOMPARE(summary->text(), QString("2 of 3 runs match the filter, in %1").arg(QString::fromStdString(root.string())));
+  QCOMPARE(list->currentRow(), -1);  // the blue square, hidden, is no longer what Open would open
+  QVERIFY(!child<QPushButton>(panel, "library_open")->isEnabled());
+  QVERIFY(!child<QPushButton>(panel, "library_delete")->isEnabled());
+  QTest::keyClicks(filter, " svgear");  // the mode
+  QCOMPARE(shown(), QStringList{"a Red star over a circle"});
+  filter->clear();
+  QTest::keyClicks(filter, "seed 7");
+  QCOMPARE(shown(), (QStringList{"a blue square spins", "a red circle moves left"}));
+  filter->clear();
+  QTest::keyClicks(filter, "shapes-s 42");  // the model and a seed
+  QCOMPARE(shown(), QStringList{"a Red star over a circle"});
+
+  // Return goes to the first run shown, and Enter there opens it.
+  QSignalSpy opened(&panel, &LibraryPanel::entryOpened);
+  QTest::keyClick(filter, Qt::Key_Return);
+  QCOMPARE(list->currentRow(), 0);
+  QVERIFY(list->hasFocus());
+  QTest::keyClick(list, Qt::Key_Return);
+  QCOMPARE(opened.count(), 1);
+  QCOMPARE(opened.front().front().value<std::filesystem::path>(), red_sparse.folder);
+
+  // A run kept while the filter holds words: listed, and hidden unless they match.
+  filter->clear();
+  QTest::keyClicks(filter, "square");
+  panel.insert(add("2026-12-02T04:00:00Z", "a green ring", "svg2", 1));
+  QCOMPARE(panel.count(), 4);
+  QCOMPARE(shown(), QStringList{"a blue square spins"});
+  QVERIFY(summary->text().startsWith("1 of 4 runs match the filter"));
+  panel.insert(add("2026-12-02T05:00:00Z", "a square ring", "svg2", 1));
+  QCOMPARE(shown(), (QStringList{"a square ring", "a blue square spins"}));
+
+  // Ctrl+F anywhere in the panel takes the focus to the filter, its words selected; nothing matching
+  // says so, and clearing it shows every run again.
+  list->setFocus();
+  QTest::keyClick(list, Qt::Key_F, Qt::ControlModifier);
+  QTRY_VERIFY(filter->hasFocus());
+  QCOMPARE(filter->selectedText(), QString("square"));
+  QTest::keyClicks(filter, "zeppelin");
+  QCOMPARE(shown(), QStringList{});
+  QVERIFY(summary->text().startsWith("0 of 5 runs match the filter"));
+  filter->clear();
+  QCOMPARE(shown().size(), 5);
+  QVERIFY(summary->text().startsWith("5 runs in"));
 }
 
 // Delete asks first and removes the entry's folder; a row whose folder vanished meanwhile just goes.
@@ -2706,7 +2787,7 @@ void StudioWindowTest::routing_trace_opens_in_the_panel() {
   }
   QCOMPARE(panel->shownStep(), 4);
   QCOMPARE(panel->blockMap()->blocks().size(), QSize(8, 4));
-  QVERIFY2(log_text(*w).contains("opened the routing of 5 step(s) from trace.json (random-tiny, \"a red circle\")"),
+  QVERIFY2(log_text(*w).contains("opened the routing of 5 steps from trace.json (random-tiny, \"a red circle\")"),
            qPrintable(log_text(*w)));
   QCOMPARE(child<QDockWidget>(*w, "routing_dock")->windowTitle(), QString("Routing · trace.json, seed 77"));
   QCOMPARE(child<QDockWidget>(*w, "routing_dock")->toggleViewAction()->text(), QString("Routing"));  // View menu
@@ -2731,7 +2812,7 @@ void StudioWindowTest::routing_trace_opens_in_the_panel() {
   QVERIFY(w->openRoutingTrace(odd));
   QTRY_VERIFY_WITH_TIMEOUT(!w->isOpeningTrace(), 10000);
   QCOMPARE(int(panel->steps().size()), 1);
-  QVERIFY2(log_text(*w).contains("opened the routing of 1 step(s) from odd-run.json"), qPrintable(log_text(*w)));
+  QVERIFY2(log_text(*w).contains("opened the routing of 1 step from odd-run.json"), qPrintable(log_text(*w)));
   QVERIFY(!log_text(*w).contains("odd-run.json ("));  // no model or prompt that are not words
   QVERIFY(w->openRoutingTrace(path));
   QTRY_VERIFY_WITH_TIMEOUT(!w->isOpeningTrace(), 10000);
@@ -2758,7 +2839,7 @@ void StudioWindowTest::routing_trace_opens_in_the_panel() {
   QVERIFY(!child<QAction>(*w, "open_trace")->isEnabled());
   QVERIFY(!w->openRoutingTrace(path));
   QTest::qWait(300);  // the stopped read's result, were it shown, would land meanwhile
-  QCOMPARE(log_text(*w).count("opened the routing of 5 step(s)"), 2);  // the first opening and the reopening
+  QCOMPARE(log_text(*w).count("opened the routing of 5 steps"), 2);  // the first opening and the reopening
   QTest::keyClick(w.get(), Qt::Key_Escape);
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
 }
