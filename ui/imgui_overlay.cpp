@@ -53,9 +53,10 @@ void ImGuiOverlay::draw(QSize logical, double device_pixel_ratio, QPointF mouse,
   io.MousePos = ImVec2(float(mouse.x()), float(mouse.y()));
   io.MouseDown[0] = mouse_down;
   ImGui_ImplOpenGL3_NewFrame();
-  // ImGui measures an auto-sized window in the frame it first appears and shows it from the next:
-  // the first time, one frame runs unseen, so the very first paint already shows the window.
-  for (int pass = ImGui::GetFrameCount() == 0 ? 0 : 1; pass < 2; ++pass) {
+  // ImGui sizes an auto-sized window from the content of its frame before (and hides it in the
+  // frame it first appears): each paint runs one frame unseen first, so the window it shows fits
+  // what it shows now (a longer cluster list, the compact inspector), not the last paint's.
+  for (int pass = 0; pass < 2; ++pass) {
     ImGui::NewFrame();
     ui();
     ImGui::Render();

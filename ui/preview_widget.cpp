@@ -184,34 +184,52 @@ void PreviewWidget::drawInspector() {
     ImGui::SetNextWindowPos(ImVec2(right ? float(width()) - kInspectorMargin : kInspectorMargin,
                                    bottom ? float(height()) - kInspectorMargin : kInspectorMargin),
                             ImGuiCond_Always, ImVec2(right ? 1.0f : 0.0f, bottom ? 1.0f : 0.0f));
+    // The whole window is about 15 lines of up to 50 characters (~360×270 px with ImGui's font).
+    // A preview less than twice that in either direction gets the compact one (6 lines: the counts
+    // and the largest error, no cluster lists), so a corner window still leaves the video beside it.
+    const float line = ImGui::GetTextLineHeightWithSpacing(), character = ImGui::CalcTextSize("0").x;
+    const bool compact = 2 * 15 * line > float(height()) || 2 * 50 * character > float(width());
     ImGui::SetNextWindowBgAlpha(0.85f);
     ImGui::Begin("Token inspector", nullptr,
                  ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav |
                      ImGuiWindowFlags_NoMove);
     ImGui::TextUnformatted(inspection_label_.toStdString().c_str());
     ImGui::Separator();
-    ImGui::Text("token %d  (grid frame %d, row %d, column %d)", t.token, t.frame, t.row, t.column);
-    ImGui::Text("query cluster %d: %lld tokens", t.q_cluster, static_cast<long long>(t.q_cluster_size));
-    ImGui::Text("key cluster %d: %lld tokens", t.k_cluster, static_cast<long long>(t.k_cluster_size));
+    if (compact) {
+      ImGui::Text("token %d  (frame %d, row %d, col %d)", t.token, t.frame, t.row, t.column);
+      ImGui::Text("query cluster %d, key cluster %d", t.q_cluster, t.k_cluster);
+    } else {
+      ImGui::Text("token %d  (grid frame %d, row %d, column %d)", t.token, t.frame, t.row, t.column);
+      ImGui::Text("query cluster %d: %lld tokens", t.q_cluster, static_cast<long long>(t.q_cluster_size));
+      ImGui::Text("key cluster %d: %lld tokens", t.k_cluster, static_cast<long long>(t.k_cluster_size));
+    }
     ImGui::Text("exact: %zu key clusters, %lld keys", t.exact.size(), static_cast<long long>(t.exact_keys));
-    ImGui::Text("  %s", list(t.exact).c_str());
+    if (!compact) ImGui::Text("  %s", list(t.exact).c_str());
     // SVG2 has no probe and no compensation: the blocks it does not compute are skipped.
     const bool skipped = trace_ && std::isnan(trace_->estimated_log_error);
     ImGui::Text("%s: %zu key clusters", skipped ? "skipped" : "by centroid", t.compensated.size());
-    ImGui::Text("  %s", list(t.compensated).c_str());
+    if (!compact) ImGui::Text("  %s", list(t.compensated).c_str());
     if (!t.block_log_error.empty()) {
       // The largest estimated errors of this query cluster's row: where compensation is weakest.
+      const size_t shown = compact ? 1 : std::min<size_t>(5, t.block_log_error.size());
       std::vector<int> order(t.block_log_error.size());
       for (size_t j = 0; j < order.size(); ++j) order[j] = int(j);
-      std::partial_sort(order.begin(), order.begin() + std::min<size_t>(5, order.size()), order.end(),
+      std::partial_sort(order.begin(), order.begin() + shown, order.end(),
                         [&](int a, int b) { return t.block_log_error[size_t(a)] > t.block_log_error[size_t(b)]; });
-      ImGui::Text("largest estimated errors (log e^2):");
-      for (size_t i = 0; i < std::min<size_t>(5, order.size()); ++i) {
-        const int j = order[i];
-        const bool exact = std::find(t.exact.begin(), t.exact.end(), j) != t.exact.end();
-        ImGui::Text("  key cluster %d: %.2f  %s", j, double(t.block_log_error[size_t(j)]), exact ? "exact" : "by centroid");
+      const auto exact = [&](int j) { return std::find(t.exact.begin(), t.exact.end(), j) != t.exact.end(); };
+      if (compact) {
+        ImGui::Text("largest error: key cluster %d, %.2f, %s", order[0], double(t.block_log_error[size_t(order[0])]),
+                    exact(order[0]) ? "exact" : "by centroid");
+      } else {
+        ImGui::Text("largest estimated errors (log e^2):");
+        for (size_t i = 0; i < shown; ++i) {
+          const int j = order[i];
+          ImGui::Text("  key cluster %d: %.2f  %s", j, double(t.block_log_error[size_t(j)]), exact(j) ? "exact" : "by centroid");
+        }
       }
     }
+    inspector_size_ = QSizeF(ImGui::GetWindowWidth(), ImGui::GetWindowHeight());
+    inspector_compact_ = compact;
     ImGui::End();
   });
   inspector_drawn_ = true;

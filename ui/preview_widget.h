@@ -50,6 +50,10 @@ class PreviewWidget : public QOpenGLWidget {
   // The token under the mouse and what the trace says about it (token −1: none).
   const TokenInspection& inspection() const { return inspection_; }
   bool inspectorDrawn() const { return inspector_drawn_; }  // by the last paint
+  // The inspector window's size by the last paint, in logical pixels, and whether it was the
+  // compact one (a preview too small to hold the whole window in a corner beside the token).
+  QSizeF inspectorSize() const { return inspector_size_; }
+  bool inspectorCompact() const { return inspector_compact_; }
 
  protected:
   void initializeGL() override;
@@ -78,6 +82,8 @@ class PreviewWidget : public QOpenGLWidget {
   TokenInspection inspection_;
   ImGuiOverlay overlay_;
   bool inspector_drawn_ = false;
+  QSizeF inspector_size_;
+  bool inspector_compact_ = false;
 };
 
 }  // namespace svgear

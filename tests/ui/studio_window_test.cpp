@@ -10,6 +10,7 @@
 #include <thread>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -933,6 +934,26 @@ void StudioWindowTest::routing_views_show_live_traces() {
       QVERIFY2(moved.copy(bottom_left) != before.copy(bottom_left), "the inspector is not drawn bottom left");
     }
     QCOMPARE(preview->inspection().q_cluster, int(traced->q_labels[1321]));
+    // The whole window on a preview twice its size; the compact one (the counts and the largest
+    // error) on a smaller preview, where the whole one would cover more than half of it.
+    std::map<bool, QSizeF> inspector;
+    for (const QSize size : {QSize(900, 700), QSize(480, 360)}) {
+      preview->setFixedSize(size);
+      QTest::mouseMove(preview, QPoint(size.width() / 2 + 2, size.height() / 2 + 2));
+      QTRY_COMPARE(preview->size(), size);
+      const QImage shown = preview->grabFramebuffer();
+      QVERIFY(preview->inspectorDrawn());
+      inspector[preview->inspectorCompact()] = preview->inspectorSize();
+      if (const char* dir = std::getenv("SVGEAR_SCREENSHOT_DIR")) {
+        QVERIFY(shown.save(QDir(dir).filePath(QString("preview-inspector-%1.png").arg(size.width()))));
+      }
+    }
+    QCOMPARE(int(inspector.size()), 2);  // one of each
+    QVERIFY2(inspector[true].height() < 0.6 * inspector[false].height() && inspector[true].height() < 0.45 * 360,
+             qPrintable(QString("compact %1 px high, whole %2").arg(inspector[true].height()).arg(inspector[false].height())));
+    QVERIFY(inspector[true].width() <= inspector[false].width());
+    preview->setMinimumSize(0, 0);
+    preview->setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX);
     QTest::mouseMove(child<QLineEdit>(*w, "prompt"));
   }
 
