@@ -9,6 +9,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "core/attention/attention_config.h"
+#include "core/cancel_token.h"
 
 namespace svgear {
 
@@ -29,6 +30,9 @@ struct AttentionCall {
   int num_steps = 0;
   CfgBranch branch = CfgBranch::Cond;
   TokenGrid grid;
+  // The run's, when it has one: a backend polls it within a call that can take minutes (on a CPU,
+  // at large sizes) and throws Cancelled.
+  const CancelToken* cancel = nullptr;
 };
 
 class AttentionBackend {

@@ -1,5 +1,6 @@
 #include "core/attention/dense_backend.h"
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -80,7 +81,27 @@ at::Tensor DenseBackend::forward(const at::Tensor& q, const at::Tensor& k, const
       cudnn_failed_ = true;
     }
   }
+  if (q.is_cpu()) return cpu_attention_in_row_chunks(q, k, v, call.cancel);
   return at::scaled_dot_product_attention(q, k, v);
+}
+
+at::Tensor cpu_attention_in_row_chunks(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                       const CancelToken* cancel, int64_t scores_per_chunk) {
+  const int64_t rows = q.size(2);
+  const int64_t scores_per_row = std::max<int64_t>(q.size(0) * q.size(1) * k.size(2), 1);
+  const int64_t chunk = std::max<int64_t>(kCpuChunkRowMultiple, scores_per_chunk / scores_per_row /
+                                                                    kCpuChunkRowMultiple * kCpuChunkRowMultiple);
+  if (chunk >= rows) {
+    if (cancel) cancel->throw_if_cancelled();
+    return at::scaled_dot_product_attention(q, k, v);
+  }
+  at::Tensor out = at::empty({q.size(0), q.size(1), rows, v.size(3)}, q.options());
+  for (int64_t start = 0; start < rows; start += chunk) {
+    if (cancel) cancel->throw_if_cancelled();
+    const int64_t length = std::min(chunk, rows - start);
+    out.narrow(2, start, length).copy_(at::scaled_dot_product_attention(q.narrow(2, start, length), k, v));
+  }
+  return out;
 }
 
 }  // namespace svgear

@@ -129,6 +129,8 @@ at::Tensor Svg2Backend::forward(const at::Tensor& q, const at::Tensor& k, const 
   ClusteredQK clusters =
       cache_.cluster(qf, kf, call.layer, call.branch, call.step, KMeansPoints::InClusterOrder);
   const double kmeans_ms = clock.lap_ms();
+  // Between the phases, which on a CPU at large sizes take minutes each (a host-side check: no sync).
+  if (call.cancel) call.cancel->throw_if_cancelled();
   ClusterLayout q_layout = clusters.q.layout;
   ClusterLayout k_layout = clusters.k.layout;
   PermutedCall permuted{clusters.q.points, clusters.k.points, vf, {}, {}, {}, q_layout, k_layout,
@@ -141,6 +143,7 @@ at::Tensor Svg2Backend::forward(const at::Tensor& q, const at::Tensor& k, const 
   permuted.clusters = std::move(clusters);
   const double permute_ms = clock.lap_ms();
 
+  if (call.cancel) call.cancel->throw_if_cancelled();
   RoutedOutput routed = route_and_attend(permuted, clock);
   at::Tensor o = routed.output.view({b, h, n, d});  // [B, H, N, d]
   if (tracing) emit_traces(q, k, v, call, permuted, routed, kmeans_ms, permute_ms, o);

@@ -77,6 +77,7 @@ ResidualStream WanBlock::self_attention(const ResidualStream& stream, const at::
   attention_call.num_steps = call.num_steps;
   attention_call.branch = call.branch;
   attention_call.grid = grid;
+  attention_call.cancel = call.cancel;
   at::Tensor o = call.attention->forward(q, k, v.transpose(1, 2), attention_call);  // [B, H, N, d]
   o = o.transpose(1, 2).reshape({batch, tokens, heads * head_dim});               // [B, N, dim]
   if (call.taps) tap(call.taps, tap_prefix + "out", o);

@@ -70,6 +70,25 @@ void note_slow_sparse_path(const Model& model, const GenerationRequest& request,
               "): expect it to be slower than dense attention here");
 }
 
+// A clip far larger than the model's default size (a 2048×2048 clip of a model made at 64×64) costs
+// far more per step than the size suggests, since attention grows with the square of the tokens,
+// and the model never saw such a size: say so before the steps rather than look hung.
+void note_size_far_from_default(const ModelManifest& model, const GenerationRequest& request, EventSink& sink) {
+  const SamplingDefaults& d = model.defaults;
+  const double pixels = double(*request.width) * *request.height * *request.frames;
+  const double default_pixels = double(d.width) * d.height * d.frames;
+  const double ratio = pixels / default_pixels;
+  if (default_pixels <= 0 || ratio < 16) return;
+  char times[32];
+  std::snprintf(times, sizeof times, "%.0f", ratio * ratio);
+  sink.on_warning(std::to_string(*request.width) + "×" + std::to_string(*request.height) + " at " +
+                  std::to_string(*request.frames) + (*request.frames == 1 ? " frame" : " frames") + " is " +
+                  std::to_string(int64_t(std::llround(ratio))) + "× the video of " + model.name + "'s default (" +
+                  std::to_string(d.width) + "×" + std::to_string(d.height) + ", " + std::to_string(d.frames) +
+                  (d.frames == 1 ? " frame" : " frames") + "): each step's attention costs about " + times +
+                  "× as much, and the model was not made for that size");
+}
+
 // Gathers the traces of one step's conditional pass, on the thread that runs attention; the
 // generator hands them to the EventSink as one RoutingEvent per step.
 class StepTraces : public RoutingTraceSink {
@@ -107,6 +126,7 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
   at::Tensor undecoded_estimate;
   try {
     result.request = request.resolve(model_.manifest);
+    note_size_far_from_default(model_.manifest, result.request, sink);
     note_slow_sparse_path(model_, result.request, sink);
     run_steps(result, sink, cancel, undecoded_estimate);
     result.status = GenerationStatus::Finished;

@@ -56,6 +56,36 @@ TEST(DenseBackend, CpuMatchesSoftmaxAttention) {
   }
 }
 
+// A large CPU call runs in chunks of query rows, polling the run's cancel token before each: the
+// chunks (several, the last a remainder) agree with the whole call and the float64 softmax, and a
+// cancelled run stops the call instead of finishing it.
+TEST(DenseBackend, CpuChunksOfRowsAgreeAndStopWhenCancelled) {
+  at::manual_seed(3);
+  const int64_t rows = 3 * kCpuChunkRowMultiple + 37;
+  at::Tensor q = at::randn({1, 2, rows, 64});
+  at::Tensor k = at::randn({1, 2, 300, 64});
+  at::Tensor v = at::randn({1, 2, 300, 64});
+  // One chunk of kCpuChunkRowMultiple rows' scores: four chunks.
+  const int64_t per_chunk = 2 * 300 * kCpuChunkRowMultiple;
+  CancelToken running;
+  const at::Tensor chunked = cpu_attention_in_row_chunks(q, k, v, &running, per_chunk);
+  EXPECT_EQ(chunked.sizes(), q.sizes());
+  EXPECT_TRUE(test::tensors_close(chunked, at::scaled_dot_product_attention(q, k, v), 1e-6));
+  EXPECT_TRUE(test::tensors_close(chunked, reference_attention(q, k, v), 1e-5));
+  // A chunk of fewer than kCpuChunkRowMultiple rows' scores still takes that many rows.
+  EXPECT_TRUE(test::tensors_close(cpu_attention_in_row_chunks(q, k, v, nullptr, 1), chunked, 1e-6));
+
+  CancelToken cancelled;
+  cancelled.cancel();
+  EXPECT_THROW(cpu_attention_in_row_chunks(q, k, v, &cancelled, per_chunk), Cancelled);
+  AttentionCall call;
+  call.cancel = &cancelled;
+  DenseBackend dense;
+  EXPECT_THROW(dense.forward(q, k, v, call), Cancelled);
+  call.cancel = &running;
+  EXPECT_TRUE(test::tensors_close(dense.forward(q, k, v, call), chunked, 1e-6));  // one chunk: small
+}
+
 TEST(DenseBackend, RejectsMismatchedInputs) {
   DenseBackend dense;
   at::Tensor q = at::randn({1, 2, 8, 64});

@@ -424,6 +424,33 @@ TEST_F(GeneratorTest, SparseAttentionWithoutAKernelSaysSo) {
   }
 }
 
+// A clip 16 times the model's default video or more warns before the steps (attention's cost
+// grows with the square of the tokens); the default size and 4 times it do not. The token is
+// cancelled: the warning comes before the first step, which is all this needs.
+TEST_F(GeneratorTest, ASizeFarFromTheModelsDefaultWarnsBeforeTheSteps) {
+  auto model = Model::load(*folder_, c10::Device(c10::kCPU));
+  const SamplingDefaults& d = model->manifest.defaults;
+  const auto warns = [&](int width, int height) {
+    GenerationRequest r = request(5);
+    r.width = width;
+    r.height = height;
+    RecordingSink sink;
+    CancelToken cancel;
+    cancel.cancel();
+    EXPECT_EQ(Generator(*model).run(r, sink, cancel).status, GenerationStatus::Cancelled);
+    const auto it = std::find_if(sink.logs.begin(), sink.logs.end(),
+                                 [](const std::string& line) { return line.find("was not made for that size") != std::string::npos; });
+    return it == sink.logs.end() ? std::string() : *it;
+  };
+  EXPECT_EQ(warns(d.width, d.height), "");
+  EXPECT_EQ(warns(2 * d.width, 2 * d.height), "");
+  const std::string far = warns(4 * d.width, 4 * d.height);
+  EXPECT_EQ(far, std::to_string(4 * d.width) + "×" + std::to_string(4 * d.height) + " at " + std::to_string(d.frames) +
+                     " frames is 16× the video of " + model->manifest.name + "'s default (" + std::to_string(d.width) +
+                     "×" + std::to_string(d.height) + ", " + std::to_string(d.frames) +
+                     " frames): each step's attention costs about 256× as much, and the model was not made for that size");
+}
+
 TEST_F(GeneratorTest, CudaMatchesCpuForTheSameSeed) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   auto cpu_model = Model::load(*folder_, c10::Device(c10::kCPU));
