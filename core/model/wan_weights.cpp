@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 #include <string_view>
@@ -381,6 +382,17 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
                             bool quantize_fp8) {
   refuse_layer_quantization(files);
   const std::map<std::string, StoredTensor> index = index_checkpoint(files);
+  // Blocks past the config's layers: the checkpoint of a deeper model, or a config that lost a
+  // layer, would otherwise run on its first blocks alone without a word.
+  int64_t blocks_held = 0;
+  for (const auto& [name, stored] : index) {
+    if (name.starts_with("blocks.")) blocks_held = std::max<int64_t>(blocks_held, std::strtoll(name.c_str() + 7, nullptr, 10) + 1);
+  }
+  if (blocks_held > config.num_layers) {
+    throw WeightsError("the diffusion model's weights in " + checkpoint_file_list(files) + " hold " +
+                       std::to_string(blocks_held) + " blocks, but its config has " + std::to_string(config.num_layers) +
+                       " layers (num_layers): is this the checkpoint of another model size?");
+  }
 
   std::vector<std::string> missing;
   std::vector<std::string> mismatched;

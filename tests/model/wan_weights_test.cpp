@@ -124,6 +124,24 @@ TEST(WanWeights, MissingTensorsAreAllListed) {
   EXPECT_NE(error.find("missing.safetensors"), std::string::npos) << error;
 }
 
+// Blocks past the config's layers (a model.json that lost a layer, another model size's
+// checkpoint): refused, not run on the first blocks alone.
+TEST(WanWeights, BlocksPastTheConfigsLayersAreRefused) {
+  WanConfig fewer = test::tiny_wan_config();
+  ASSERT_EQ(fewer.num_layers, 2);
+  fewer.num_layers = 1;
+  const auto dir = test::scratch_dir("wan_weights_extra_blocks");
+  write_safetensors(dir / "deeper.safetensors", tiny_state_dict());
+  try {
+    WanWeights::load(fewer, {SafetensorsFile::open(dir / "deeper.safetensors")});
+    ADD_FAILURE() << "loaded 2 blocks into a 1-layer config";
+  } catch (const WeightsError& e) {
+    EXPECT_NE(std::string(e.what()).find("deeper.safetensors hold 2 blocks, but its config has 1 layers (num_layers)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // A tensor in two shards (a stale shard of another revision the folder still holds) names both
 // files: taking the first found was a silent guess.
 TEST(WanWeights, ATensorInTwoShardsNamesBoth) {
