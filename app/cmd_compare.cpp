@@ -51,6 +51,7 @@ struct Run {
   nlohmann::json record;
   Video video;  // read back from video_path
   std::optional<Video> rendered;  // as generated, before encoding (a reused run's from dense.frames)
+  std::string rendered_missing;   // why a reused run has none
   bool reused = false;
 };
 
@@ -72,6 +73,7 @@ std::optional<Run> cached_dense_run(const std::filesystem::path& dir, const nloh
   run.record = std::move(cached->record);
   run.video = std::move(cached->video);
   run.rendered = std::move(cached->frames);
+  run.rendered_missing = std::move(cached->frames_missing);
   run.reused = true;
   return run;
 }
@@ -307,7 +309,7 @@ int cmd_compare(int argc, char** argv) {
   if (rendered_quality) {
     std::printf("%s, before encoding\n", quality_line(*rendered_quality).c_str());
   } else {
-    std::printf("(the reused dense run has no frames before encoding kept beside it)\n");
+    std::printf("(no quality before encoding: the reused dense run %s)\n", dense->rendered_missing.c_str());
   }
   std::printf("wrote %s\n", report_path.c_str());
   return 0;

@@ -168,10 +168,10 @@ std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path&
   [[maybe_unused]] const auto [frames, height, width] = described_video(run.record);
   crop_mp4_padding(run.video, height, width);
   if (!holds_described_video(run.video, run.record)) return unusable("does not hold the video its record describes");
-  std::string why;
-  run.frames = read_kept_frames(dir, run.record, why);
+  run.frames = read_kept_frames(dir, run.record, run.frames_missing);
   if (!run.frames && note) {
-    *note = "the dense run in " + run.video_path.string() + " " + why + ": its quality before encoding is left out";
+    *note = "the dense run in " + run.video_path.string() + " " + run.frames_missing +
+            ": its quality before encoding is left out";
   }
   return run;
 }

@@ -30,6 +30,7 @@ struct CachedDenseRun {
   nlohmann::json record;
   Video video;                  // decoded from video_path, at the record's size (no MP4 padding)
   std::optional<Video> frames;  // dense.frames: the frames before encoding, where they were kept
+  std::string frames_missing;   // why `frames` is empty: "has no frames kept beside it", unreadable...
 };
 
 // What must match, taken from a run record.

@@ -100,7 +100,17 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
   EXPECT_EQ(report["dense"]["reused"], true);
   EXPECT_FALSE(report.contains("quality_before_encoding")) << report.dump(2);
   EXPECT_NE(run.output.find("has frames that cannot be read"), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find("has no frames before encoding kept beside it"), std::string::npos) << run.output;
+  // The summary names the damage, not a file missing.
+  EXPECT_NE(run.output.find("(no quality before encoding: the reused dense run has frames that cannot be read ("),
+            std::string::npos)
+      << run.output;
+  EXPECT_EQ(run.output.find("no frames kept beside it"), std::string::npos) << run.output;
+  std::filesystem::remove(out / "dense.frames");
+  run = run_cli("compare " + request("--seed 5 --attention dense --out " + out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("(no quality before encoding: the reused dense run has no frames kept beside it)"),
+            std::string::npos)
+      << run.output;
 
   // Another seed is another request: dense runs again.
   run = run_cli("compare " + request("--seed 6 --attention dense --out " + out.string()));
