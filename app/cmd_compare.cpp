@@ -155,12 +155,18 @@ nlohmann::json quality_json(const VideoQuality& quality, const char* frames_from
 std::string quality_line(const VideoQuality& quality) {
   const int frames = int(quality.psnr_db.size());
   const int differing = frames - quality.identical_frames;
-  const std::string psnr_over = quality.identical_frames > 0 && differing > 0
-                                    ? " over the " + std::to_string(differing) + " frames that differ"
-                                    : "";
+  const std::string psnr_over =
+      quality.identical_frames > 0 && differing > 0
+          ? differing == 1 ? " over the 1 frame that differs" : " over the " + std::to_string(differing) + " frames that differ"
+          : "";
   char ssim[96];
-  std::snprintf(ssim, sizeof ssim, ", SSIM %.4f (mean of %d frames, %d identical)", quality.mean_ssim, frames,
-                quality.identical_frames);
+  if (frames == 1) {
+    std::snprintf(ssim, sizeof ssim, ", SSIM %.4f (1 frame%s)", quality.mean_ssim,
+                  quality.identical_frames == 1 ? ", identical" : "");
+  } else {
+    std::snprintf(ssim, sizeof ssim, ", SSIM %.4f (mean of %d frames, %d identical)", quality.mean_ssim, frames,
+                  quality.identical_frames);
+  }
   return "PSNR " + format_psnr_db(quality.mean_psnr_db) + psnr_over + ssim;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <numeric>
 #include <string_view>
 #include <vector>
@@ -64,14 +65,67 @@ constexpr const char* kRecordFile = "dense.json";
 constexpr std::string_view kFolderPrefix = "dense-";
 
 // The finished run's record in `dir` when its key is `wanted`.
-std::optional<nlohmann::json> matching_record(const std::filesystem::path& dir, const nlohmann::json& wanted) {
+// How the key of a kept run (`kept`) differs from `wanted`, in words: "seed 5 there, 6 here; device
+// CPU (…, 2 threads) there, CPU (…, 1 thread) here". Values too long or not plain (the model's
+// manifest, its files) are named only.
+std::string key_difference(const nlohmann::json& kept, const nlohmann::json& wanted) {
+  const auto plain = [](const nlohmann::json& value) {
+    return (value.is_string() || value.is_number() || value.is_boolean()) &&
+           (value.is_string() ? value.get<std::string>() : value.dump()).size() <= 80;
+  };
+  const auto text = [](const nlohmann::json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); };
+  std::vector<std::string> parts;
+  const auto compare = [&](const nlohmann::json& there, const nlohmann::json& here, const std::string& label) {
+    if (there == here) return;
+    parts.push_back(plain(there) && plain(here) ? label + " " + text(there) + " there, " + text(here) + " here"
+                                                : label + " differs");
+  };
+  static const std::map<std::string, std::string> labels = {
+      {"device_description", "device"}, {"files", "the model's files"}, {"model", "the model"},
+      {"folder", "model folder"},       {"software", "the build"},       {"text_encoder", "text encoder's device"},
+      {"vae", "VAE's device"},          {"vae_frames", "VAE's frames"},  {"dit_fp8", "fp8 diffusion model"}};
+  for (auto it = wanted.begin(); it != wanted.end(); ++it) {
+    const nlohmann::json there = kept.contains(it.key()) ? kept[it.key()] : nlohmann::json();
+    if (it.key() == "request" && there.is_object() && it.value().is_object()) {
+      nlohmann::json fields = there;
+      fields.update(it.value());  // every field of either
+      for (auto field = fields.begin(); field != fields.end(); ++field) {
+        compare(there.value(field.key(), nlohmann::json()), it.value().value(field.key(), nlohmann::json()), field.key());
+      }
+      continue;
+    }
+    if (it.key() == "device" && kept.value("device_description", "") != wanted.value("device_description", "")) continue;
+    const auto label = labels.find(it.key());
+    compare(there, it.value(), label == labels.end() ? it.key() : label->second);
+  }
+  std::string joined;
+  for (const std::string& part : parts) joined += (joined.empty() ? "" : "; ") + part;
+  return joined;
+}
+
+// The finished run recorded in `dir` when its key is `wanted`. Otherwise nullopt, and `note`, when
+// given, says why a record there is not taken (another request or device, a run that did not finish).
+std::optional<nlohmann::json> matching_record(const std::filesystem::path& dir, const nlohmann::json& wanted,
+                                              std::string* note) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(dir / kRecordFile, ec)) return std::nullopt;  // a FIFO would block
   std::ifstream file(dir / kRecordFile);
   if (!file.good()) return std::nullopt;
   try {
     nlohmann::json record = parse_bounded_json(file);
-    if (record.at("status") != "finished" || dense_cache_key(record) != wanted) return std::nullopt;
+    if (record.at("status") != "finished") {
+      const nlohmann::json& status = record.at("status");
+      if (note) {
+        *note = "the dense run in " + dir.string() + " did not finish (" +
+                (status.is_string() ? status.get<std::string>() : status.dump()) + "): running dense";
+      }
+      return std::nullopt;
+    }
+    const nlohmann::json key = dense_cache_key(record);
+    if (key != wanted) {
+      if (note) *note = "the dense run in " + dir.string() + " is another run's (" + key_difference(key, wanted) + "): running dense";
+      return std::nullopt;
+    }
     return record;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // an unreadable record is simply not a cache hit
@@ -145,7 +199,7 @@ std::filesystem::file_time_type last_use(const std::filesystem::path& folder) {
 
 std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path& dir, const nlohmann::json& wanted,
                                                     std::string* note) {
-  std::optional<nlohmann::json> record = matching_record(dir, wanted);
+  std::optional<nlohmann::json> record = matching_record(dir, wanted, note);
   if (!record) return std::nullopt;
   CachedDenseRun run;
   run.record = std::move(*record);
@@ -178,7 +232,7 @@ std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path&
 
 std::optional<CachedDenseFrames> find_cached_dense_frames(const std::filesystem::path& dir,
                                                           const nlohmann::json& wanted, std::string* note) {
-  std::optional<nlohmann::json> record = matching_record(dir, wanted);
+  std::optional<nlohmann::json> record = matching_record(dir, wanted, nullptr);
   if (!record) return std::nullopt;
   std::string why;
   std::optional<Video> frames = read_kept_frames(dir, *record, why);

@@ -112,10 +112,13 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
             std::string::npos)
       << run.output;
 
-  // Another seed is another request: dense runs again.
+  // Another seed is another request: dense runs again, saying what differs.
   run = run_cli("compare " + request("--seed 6 --attention dense --out " + out.string()));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(run.output.find("reusing the dense run"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("the dense run in " + out.string() + " is another run's (seed 5 there, 6 here): running dense"),
+            std::string::npos)
+      << run.output;
   EXPECT_EQ(read_json(out / "report.json")["dense"]["reused"], false);
 
   // A damaged dense video (a truncated copy, a disk error) is made again, not an error.
@@ -192,6 +195,16 @@ TEST_F(CompareTest, ASecondCompareInTheSameFolderIsRefused) {
   EXPECT_EQ(run.exit_code, 0) << run.output;
 }
 
+// One frame is "1 frame", not a mean of one.
+TEST_F(CompareTest, OneFrameIsSaidSo) {
+  const auto out = *dir_ / "one-frame";
+  const CliRun run = run_cli("compare " + request("--frames 1 --attention svgear --dense-steps 0 --q-clusters 8 "
+                                                  "--k-clusters 32 --quiet --out " + out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find(" (1 frame), before encoding"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("1 frames"), std::string::npos) << run.output;
+}
+
 TEST_F(CompareTest, SparseModesGiveAFinitePsnr) {
   for (const std::string mode : {"svg2", "svgear"}) {
     const auto out = *dir_ / ("sparse-" + mode);
@@ -217,6 +230,9 @@ TEST_F(CompareTest, SparseModesGiveAFinitePsnr) {
     EXPECT_GT(rendered["mean_psnr_db"].get<double>(), 40.0) << report.dump(2);
     // Before encoding, the sparse run differs from dense in every frame.
     EXPECT_EQ(rendered["identical_frames"], 0);
+    EXPECT_NE(run.output.find("(mean of " + std::to_string(rendered["psnr_db"].size()) + " frames, 0 identical), before encoding"),
+              std::string::npos)
+        << run.output;
     EXPECT_LT(rendered["mean_ssim"].get<double>(), 1.0);
     EXPECT_EQ(rendered["psnr_db"].size(), written["psnr_db"].size());
 
