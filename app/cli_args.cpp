@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/sampling/seeded_noise.h"
+#include "core/text/nearest_words.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -107,20 +108,6 @@ bool CliArgs::flag(const std::string& name) {
 
 namespace {
 
-// Edits (insertions, deletions, substitutions, swaps of neighbours) from `a` to `b`.
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
 // What other tools call our options (Wan's generate.py, diffusers, stable-diffusion.cpp) and our
 // other commands' names for the same thing, each with the names it may mean here, first the best:
 // edit distance alone would answer --sample_steps with nothing and --modes (bench's) with --model.
@@ -173,29 +160,17 @@ void CliArgs::finish() const {
     // is named: one could hide the meaning the user had.
     std::string dashed = name;
     std::replace(dashed.begin(), dashed.end(), '_', '-');
-    std::vector<const std::string*> nearest;
-    if (const auto it = known_.find(dashed); it != known_.end()) nearest.push_back(&*it);
+    std::vector<std::string> nearest;
+    if (known_.count(dashed)) nearest.push_back(dashed);
     if (const auto it = names_elsewhere().find(dashed); nearest.empty() && it != names_elsewhere().end()) {
-      for (const std::string& meant : it->second) {
-        if (const auto here = known_.find(meant); here != known_.end()) {
-          nearest.push_back(&*here);
-          break;
-        }
-      }
+      const auto meant = std::find_if(it->second.begin(), it->second.end(), [&](const std::string& m) { return known_.count(m) > 0; });
+      if (meant != it->second.end()) nearest.push_back(*meant);
     }
-    size_t nearest_distance = nearest.empty() ? std::min<size_t>(2, name.size() / 4) + 1 : 0;
-    for (const std::string& known : known_) {
-      const size_t distance = edit_distance(dashed, known);
-      if (distance < nearest_distance) {
-        nearest_distance = distance;
-        nearest.clear();
-      }
-      if (distance == nearest_distance && nearest_distance > 0) nearest.push_back(&known);
-    }
+    if (nearest.empty()) nearest = nearest_words(dashed, std::vector<std::string>(known_.begin(), known_.end()));
     if (nearest.empty()) continue;
     listed += " (did you mean";
     for (size_t i = 0; i < nearest.size(); ++i) {
-      listed += (i == 0 ? " --" : i + 1 == nearest.size() ? " or --" : ", --") + *nearest[i];
+      listed += (i == 0 ? " --" : i + 1 == nearest.size() ? " or --" : ", --") + nearest[i];
     }
     listed += "?)";
   }

@@ -9,6 +9,7 @@
 
 #include "core/shapes/prompt_grammar.h"
 #include "core/shapes/scene_sampler.h"
+#include "core/text/prompt_words.h"
 
 static void register_prompts() { Q_INIT_RESOURCE(studio_prompts); }  // as studio_icon.cpp explains
 

@@ -1,9 +1,11 @@
 #include "core/shapes/prompt_grammar.h"
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <optional>
+
+#include "core/text/nearest_words.h"
+#include "core/text/prompt_words.h"
 
 namespace svgear {
 namespace {
@@ -36,8 +38,6 @@ const std::map<std::string, WordMeaning, std::less<>>& word_meanings() {
   }();
   return *meanings;
 }
-
-bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '\''; }
 
 std::string vocabulary_listing() {
   std::string out = "The shapes world knows these words:";
@@ -95,21 +95,6 @@ std::vector<std::string> prompt_vocabulary() {
   return words;
 }
 
-std::vector<std::string> split_prompt_words(std::string_view prompt) {
-  std::vector<std::string> words;
-  std::string current;
-  for (char c : prompt) {
-    if (is_word_char(c)) {
-      current += char(std::tolower(static_cast<unsigned char>(c)));
-    } else if (!current.empty()) {
-      words.push_back(std::move(current));
-      current.clear();
-    }
-  }
-  if (!current.empty()) words.push_back(std::move(current));
-  return words;
-}
-
 SceneSpec parse_prompt(std::string_view prompt) {
   const std::vector<std::string> words = split_prompt_words(prompt);
   const auto& meanings = word_meanings();
@@ -124,8 +109,8 @@ SceneSpec parse_prompt(std::string_view prompt) {
   if (!unknown.empty()) {
     std::string list;
     for (const std::string& word : unknown) list += (list.empty() ? "" : ", ") + quoted_word(word);
-    throw PromptError("unknown word" + std::string(unknown.size() > 1 ? "s " : " ") + list +
-                          " in the prompt. " + vocabulary_listing(),
+    throw PromptError("unknown word" + std::string(unknown.size() > 1 ? "s " : " ") + list + " in the prompt" +
+                          did_you_mean(unknown, prompt_vocabulary()) + ". " + vocabulary_listing(),
                       unknown);
   }
 

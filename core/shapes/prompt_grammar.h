@@ -11,9 +11,10 @@
 //   background := [article] [colour] ("background" | "stripes" | "checkerboard" | "noise")
 //               | [article] ["blue"] "sky" | [article] "sunset"
 //
-// Words are split as VocabTextEncoder::split_words does (lower-cased runs of letters, digits, '-'
-// and '\''; everything else, commas included, separates words), so every accepted word can be a
-// token of the built-in model's vocabulary. A motion word belongs to the shape before it.
+// Words are split by split_prompt_words (core/text/prompt_words.h: lower-cased runs of letters,
+// digits, '-' and '\''; punctuation, commas included, and spaces separate words), as the built-in
+// model's text encoder splits them, so every accepted word can be a token of its vocabulary. A
+// motion word belongs to the shape before it.
 // Defaults for what a prompt leaves out: size medium, colour white, motion still, background
 // black (a solid "black background"); stripes, checkerboard and noise without a colour are grey.
 //
@@ -52,9 +53,6 @@ class PromptError : public UserError {
  private:
   std::vector<std::string> unknown_words_;
 };
-
-// Lower-cased words of a prompt, split as VocabTextEncoder::split_words does.
-std::vector<std::string> split_prompt_words(std::string_view prompt);
 
 // Throws PromptError.
 SceneSpec parse_prompt(std::string_view prompt);

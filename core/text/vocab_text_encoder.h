@@ -25,9 +25,6 @@ class VocabTextEncoder : public TextEncoder {
   int text_dim() const override;
   std::vector<std::string> vocabulary() const override { return vocabulary_; }
 
-  // Splits a prompt into lower-case words; exposed for tests and the UI's completion.
-  static std::vector<std::string> split_words(std::string_view prompt);
-
   // Throws the UserError encode would for `prompt` (words outside `vocabulary`, more than
   // `max_tokens` words) without the weights: GenerationRequest::resolve checks prompts with it
   // before a model loads.

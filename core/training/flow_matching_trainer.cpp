@@ -22,7 +22,7 @@
 #include "core/shapes/scene.h"
 #include "core/training/scene_batch_prefetcher.h"
 #include "core/text/prompt_transformer.h"
-#include "core/text/vocab_text_encoder.h"
+#include "core/text/prompt_words.h"
 #include "core/user_error.h"
 #include "core/weights/safetensors_file.h"
 #include "core/weights/safetensors_writer.h"
@@ -168,7 +168,7 @@ at::Tensor FlowMatchingTrainer::token_context(const std::vector<std::string>& pr
   size_t longest = 1;
   for (const std::string& prompt : prompts) {
     std::vector<int64_t>& row = ids.emplace_back();
-    for (const std::string& word : VocabTextEncoder::split_words(prompt)) {
+    for (const std::string& word : split_prompt_words(prompt)) {
       const auto it = token_index_.find(word);
       if (it == token_index_.end()) throw UserError("training prompt word '" + word + "' is not in the vocabulary");
       row.push_back(it->second);

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include "core/text/prompt_words.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -44,16 +45,16 @@ TEST(VocabTextEncoder, RejectsTooLongPromptsAndBadTables) {
 }
 
 TEST(VocabTextEncoder, SplitsWords) {
-  EXPECT_EQ(VocabTextEncoder::split_words("Over the SKY, left-right  don't"),
+  EXPECT_EQ(split_prompt_words("Over the SKY, left-right  don't"),
             (std::vector<std::string>{"over", "the", "sky", "left-right", "don't"}));
   // Beyond ASCII: letters stay in their word (an unknown word is then named whole, not "ber"),
   // an emoji is a word, typographic punctuation separates.
-  EXPECT_EQ(VocabTextEncoder::split_words("ein roter Kreis über dem Himmel"),
+  EXPECT_EQ(split_prompt_words("ein roter Kreis über dem Himmel"),
             (std::vector<std::string>{"ein", "roter", "kreis", "über", "dem", "himmel"}));
-  EXPECT_EQ(VocabTextEncoder::split_words("a red círcle 🔴"), (std::vector<std::string>{"a", "red", "círcle", "🔴"}));
-  EXPECT_EQ(VocabTextEncoder::split_words("“red”\u00a0circle — left…「sky」"),
+  EXPECT_EQ(split_prompt_words("a red círcle 🔴"), (std::vector<std::string>{"a", "red", "círcle", "🔴"}));
+  EXPECT_EQ(split_prompt_words("“red”\u00a0circle — left…「sky」"),
             (std::vector<std::string>{"red", "circle", "left", "sky"}));
-  EXPECT_EQ(VocabTextEncoder::split_words("bad\xff byte"), (std::vector<std::string>{"bad\xff", "byte"}));
+  EXPECT_EQ(split_prompt_words("bad\xff byte"), (std::vector<std::string>{"bad\xff", "byte"}));
 }
 
 }  // namespace

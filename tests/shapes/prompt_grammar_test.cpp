@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/shapes/seeded_random.h"
+#include "core/text/prompt_words.h"
 
 namespace svgear {
 namespace {
@@ -90,7 +91,8 @@ TEST(PromptGrammar, UnknownWordsAreNamedAndTheVocabularyListedByGroup) {
   } catch (const PromptError& e) {
     EXPECT_EQ(e.unknown_words(), (std::vector<std::string>{"cirle", "lfet"}));
     const std::string message = e.what();
-    EXPECT_TRUE(contains(message, "unknown words 'cirle', 'lfet' in the prompt")) << message;
+    EXPECT_TRUE(contains(message, "unknown words 'cirle', 'lfet' in the prompt (did you mean 'circle' for 'cirle', "
+                                  "'left' for 'lfet'?). The shapes world knows")) << message;
     EXPECT_TRUE(contains(message, "\n  shapes: circle square triangle star ring diamond cross heart"))
         << message;
     EXPECT_TRUE(contains(message, "\n  colours: red green blue")) << message;
@@ -100,7 +102,9 @@ TEST(PromptGrammar, UnknownWordsAreNamedAndTheVocabularyListedByGroup) {
         << message;
     EXPECT_TRUE(contains(message, "\n  other words: a an the")) << message;
   }
-  EXPECT_TRUE(contains(error_of("a big circle"), "unknown word 'big'"));
+  EXPECT_TRUE(contains(error_of("a big circle"), "unknown word 'big' in the prompt. The shapes world"));  // nothing near
+  // A word beyond ASCII is named whole.
+  EXPECT_TRUE(contains(error_of("a red círcle"), "unknown word 'círcle' in the prompt"));
 }
 
 TEST(PromptGrammar, MisplacedWordsSayWhatIsWrong) {
@@ -123,7 +127,7 @@ TEST(PromptGrammar, VocabularyIsTheTextEncodersWordsEachOnce) {
   const std::vector<std::string> words = prompt_vocabulary();
   EXPECT_EQ(std::set<std::string>(words.begin(), words.end()).size(), words.size());
   for (const std::string& word : words) {
-    // Each word is one word as VocabTextEncoder::split_words splits (same rules as split_prompt_words).
+    // Each word is one word as split_prompt_words splits it, as the text encoder does.
     EXPECT_EQ(split_prompt_words(word), std::vector<std::string>{word});
   }
   size_t grouped = 0;

@@ -70,6 +70,7 @@
 #include "core/pipeline/routing_trace_file.h"
 #include "core/shapes/adherence_evaluator.h"
 #include "core/shapes/prompt_grammar.h"
+#include "core/text/prompt_words.h"
 #include "tests/ui/studio_window_test.h"
 #include "tests/wan/tiny_wan_folder.h"
 #include "ui/block_map_view.h"

@@ -1,0 +1,58 @@
+#include "core/text/nearest_words.h"
+
+#include <algorithm>
+
+#include "core/user_error.h"
+
+namespace svgear {
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+std::vector<std::string> nearest_words(std::string_view word, const std::vector<std::string>& candidates) {
+  std::vector<std::string> nearest;
+  // A pasted blob is no typo: its distances would cost its length times each candidate's.
+  if (word.size() > 64) return nearest;
+  size_t nearest_distance = std::min<size_t>(2, word.size() / 4);  // the farthest taken, then the nearest found
+  if (nearest_distance == 0) return nearest;
+  for (const std::string& candidate : candidates) {
+    const size_t longer = std::max(word.size(), candidate.size()), shorter = std::min(word.size(), candidate.size());
+    if (longer - shorter > nearest_distance) continue;  // as many edits at least
+    const size_t distance = edit_distance(word, candidate);
+    if (distance == 0) return {};
+    if (distance > nearest_distance) continue;
+    if (distance < nearest_distance) {
+      nearest_distance = distance;
+      nearest.clear();
+    }
+    if (std::find(nearest.begin(), nearest.end(), candidate) == nearest.end()) nearest.push_back(candidate);
+  }
+  return nearest;
+}
+
+std::string did_you_mean(const std::vector<std::string>& unknown, const std::vector<std::string>& vocabulary) {
+  std::vector<std::string> suggestions;
+  for (const std::string& word : unknown) {
+    const std::vector<std::string> near = nearest_words(word, vocabulary);
+    if (near.empty()) continue;
+    std::string meant;
+    for (size_t i = 0; i < near.size(); ++i) meant += (i == 0 ? "'" : i + 1 == near.size() ? " or '" : ", '") + near[i] + "'";
+    suggestions.push_back(unknown.size() == 1 ? meant : meant + " for " + quoted_word(word));
+  }
+  if (suggestions.empty()) return "";
+  std::string joined;
+  for (const std::string& s : suggestions) joined += (joined.empty() ? "" : ", ") + s;
+  return " (did you mean " + joined + "?)";
+}
+
+}  // namespace svgear

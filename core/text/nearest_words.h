@@ -1,0 +1,25 @@
+#pragma once
+// "Did you mean": the accepted words nearest a mistyped one, for prompts (a word the vocabulary
+// lacks) and for the CLI's options.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace svgear {
+
+// Edits from `a` to `b`, byte by byte: insertions, deletions, substitutions and swaps of neighbours
+// ("lfet" is one from "left").
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidates nearest `word` when a typo or two away (at most one edit below 8 bytes, two from
+// 8 on; none below 4, where two edits reach anything), every one at the nearest distance, in the
+// candidates' order; empty when none is that near or `word` is itself a candidate.
+std::vector<std::string> nearest_words(std::string_view word, const std::vector<std::string>& candidates);
+
+// " (did you mean 'circle'?)" for one unknown word with a near vocabulary word, " (did you mean
+// 'circle' for 'cirle', 'left' for 'lfet'?)" for several (those without one left out), "" when
+// none has one. Each suggestion names every word at the nearest distance ("'ring' or 'king'").
+std::string did_you_mean(const std::vector<std::string>& unknown, const std::vector<std::string>& vocabulary);
+
+}  // namespace svgear
