@@ -128,6 +128,8 @@ const std::map<std::string, std::vector<std::string>>& names_elsewhere() {
       {"negative-prompt", {"negative"}},
       {"num-frames", {"frames"}},
       {"num-inference-steps", {"steps"}},
+      {"out", {"output"}},
+      {"output", {"out"}},
       {"sample-guide-scale", {"cfg"}},
       {"sample-shift", {"shift"}},
       {"sample-solver", {"sampler"}},

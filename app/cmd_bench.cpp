@@ -199,7 +199,8 @@ int cmd_bench(int argc, char** argv) {
       std::fputs(kHelp, stdout);
       return 0;
     }
-    throw UserError("svgear bench runs `svgear bench attention`, `svgear bench step` or `svgear bench trace` (see --help)");
+    throw UserError((argc >= 3 ? "svgear bench has no " + quoted_word(argv[2]) + ": it" : std::string("svgear bench")) +
+                    " runs `svgear bench attention`, `svgear bench step` or `svgear bench trace` (see --help)");
   }
   CliArgs args(argc, argv, 3);
   if (args.flag("help")) {
@@ -214,6 +215,10 @@ int cmd_bench(int argc, char** argv) {
   const auto budgets_text = args.text("budgets");
   for (const std::string& budget : split_list("budgets", budgets_text.value_or("0.5,0.7,0.9,0.95"))) {
     options.budgets.push_back(parse_number("budgets", budget));
+    // Checked here, where the option has its name: the attention config's own check names --top-p.
+    if (!(options.budgets.back() > 0.0 && options.budgets.back() <= 1.0)) {
+      throw UserError("--budgets holds " + budget + ": each budget is a top_p in (0, 1]");
+    }
   }
   refuse_repeats("modes", options.modes);
   refuse_repeats("budgets", options.budgets);

@@ -8,6 +8,7 @@
 
 #include "app/commands.h"
 #include "app/terminal_text.h"
+#include "svgear/build_config.h"
 #include "core/io/file_system_trouble.h"
 #include "core/user_error.h"
 
@@ -23,14 +24,28 @@ commands:
   random-model  write a model folder with random weights (tests, benchmarks, first runs)
   train         train a built-in shapes-world model (resumable; see `svgear train --help`)
   eval          prompt adherence of a shapes-world model, dense against sparse attention
+  help          this list; `svgear help <command>` is `svgear <command> --help`
+  --version     the version, build type and LibTorch (`svgear info` tells more)
 )";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      (!std::strcmp(argv[1], "help") && argc == 2)) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "version")) {
+    std::printf("svgear %s (%s, LibTorch %s)\n", SVGEAR_VERSION, SVGEAR_BUILD_TYPE, SVGEAR_TORCH_VERSION);
+    return 0;
+  }
+  // `svgear help generate`: the command's own help.
+  std::string help_flag = "--help";
+  if (!std::strcmp(argv[1], "help")) {
+    argv[1] = argv[2];
+    argv[2] = help_flag.data();
+    argc = 3;
   }
   try {
     if (!std::strcmp(argv[1], "generate")) return svgear::cmd_generate(argc, argv);

@@ -3,6 +3,8 @@
 #include <cstdio>
 
 #include <climits>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <type_traits>
@@ -57,7 +59,7 @@ AttentionConfig load_attention_preset(const std::string& name_or_file, const Att
   if (path.extension() != ".json") return named_attention_preset(name_or_file);
   require_regular_file(path, "an attention preset");
   std::ifstream file(path);
-  require(file.good(), "cannot read the attention preset file " + path.string());
+  require(file.good(), "cannot read the attention preset file " + path.string() + ": " + std::strerror(errno));
   // nlohmann keeps the last of a repeated key without a word: {"top_p": 0.5, …, "top_p": 0.95}
   // would run at 0.95 whichever the user meant. The callback sees each object's keys as they are read.
   std::vector<std::set<std::string>> open_objects;

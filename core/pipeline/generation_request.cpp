@@ -113,7 +113,8 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   const auto& patch = model.dit.patch_size;
   const std::string frames_origin = from_defaults(frames.has_value());
   require(*r.frames >= 1 && *r.frames <= kMaxFrames,
-          "frames must be between 1 and " + std::to_string(kMaxFrames) + frames_origin);
+          "frames must be between 1 and " + std::to_string(kMaxFrames) + " (got " + std::to_string(*r.frames) + ")" +
+              frames_origin);
   if (model.temporal_factor > 0) {
     const int t = model.temporal_factor;
     // "try 1021" or "try 5 or 9": only counts the frame limit takes (1025 is past kMaxFrames).
@@ -146,12 +147,12 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   // Both sides' problems in one message: fixing the height alone would only show the width's next.
   std::string size_problems;
   for (auto [name, value, p, origin] :
-       {std::tuple{"height", *r.height, patch[1] * model.spatial_factor, from_defaults(height.has_value())},
-        std::tuple{"width", *r.width, patch[2] * model.spatial_factor, from_defaults(width.has_value())}}) {
+       {std::tuple{"width", *r.width, patch[2] * model.spatial_factor, from_defaults(width.has_value())},
+        std::tuple{"height", *r.height, patch[1] * model.spatial_factor, from_defaults(height.has_value())}}) {
     std::string problem;
     if (value < p || value > kMaxSidePixels) {
       problem = std::string(name) + " must be between " + std::to_string(p) + " and " + std::to_string(kMaxSidePixels) +
-                " pixels" + origin;
+                " pixels (got " + std::to_string(value) + ")" + origin;
     } else if (value % p != 0) {
       const int below = value / p * p;
       const std::string unit = model.spatial_factor > 1 ? std::to_string(p) + " (VAE " + std::to_string(model.spatial_factor) +

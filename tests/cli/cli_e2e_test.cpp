@@ -472,6 +472,8 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
                                "--modes (did you mean --attention?)", "--negative-prompt (did you mean --negative?)"}) {
     EXPECT_NE(run.output.find(expected), std::string::npos) << expected << "\n" << run.output;
   }
+  run = run_cli("compare --model " + model + " --prompt a --output " + (*dir_ / "never-compared").string());
+  EXPECT_NE(run.output.find("--output (did you mean --out?)"), std::string::npos) << run.output;
   run = run_cli("bench step --mode svgear");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--mode (did you mean --modes?)"), std::string::npos) << run.output;
@@ -760,7 +762,17 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   refused(run_cli("bench attention --shape tiny --device cpu --modes dense,svg2,svg2"), "names one value twice");
   refused(run_cli("bench attention --shape tiny --device cpu --budgets 0.5,0.9,0.5"), "names one value twice");
   refused(run_cli("bench attention --shape tiny --device cpu --budgets \" 0.5\""), "--budgets expects a finite number");
-  refused(run_cli("bench attention --shape tiny --device cpu --budgets 1.0000001"), "got 1.0000001");
+  refused(run_cli("bench attention --shape tiny --device cpu --budgets 1.0000001"),
+          "--budgets holds 1.0000001: each budget is a top_p in (0, 1]");
+  refused(run_cli("bench attention --shape tiny --device cpu --budgets 0,0.5"), "--budgets holds 0: each budget");
+  const std::string sized = "generate --model " + model.string() + " --prompt \"a red circle\" --device cpu ";
+  refused(run_cli(sized + "--size 0x0 --output " + (*dir_ / "zero.y4m").string()),
+          "width must be between 4 and 8192 pixels (got 0); height must be between 4 and 8192 pixels (got 0)");
+  refused(run_cli(sized + "--frames 2000 --output " + (*dir_ / "frames.y4m").string()),
+          "frames must be between 1 and 1024 (got 2000)");
+  refused(run_cli(generate + "--attention-preset " + (*dir_ / "no-such-preset.json").string() + " --output " +
+                  (*dir_ / "preset.y4m").string()),
+          "no-such-preset.json: No such file or directory");
   refused(run_cli(generate + "--top-p 1.0000001 --output " + (*dir_ / "top-p.y4m").string()), "got 1.0000001");
   // q, k, v with no heads: LibTorch's CPU attention died of a floating-point exception on them.
   const std::filesystem::path empty_heads = *dir_ / "no-heads.safetensors";
@@ -1964,10 +1976,26 @@ TEST_F(CliTest, WanOptionsAreRefusedForABuiltInModel) {
 
 TEST_F(CliTest, EveryCommandHasHelp) {
   for (const std::string command : {"generate", "compare", "bench", "info", "random-model", "train", "eval"}) {
-    const CliRun run = run_cli(command + " --help");
-    EXPECT_EQ(run.exit_code, 0) << command << ": " << run.output;
-    EXPECT_NE(run.output.find("usage: svgear " + command), std::string::npos) << command << ": " << run.output;
+    for (const std::string& asked : {command + " --help", "help " + command}) {
+      const CliRun run = run_cli(asked);
+      EXPECT_EQ(run.exit_code, 0) << asked << ": " << run.output;
+      EXPECT_NE(run.output.find("usage: svgear " + command), std::string::npos) << asked << ": " << run.output;
+    }
   }
+  CliRun run = run_cli("help");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("usage: svgear <command>"), std::string::npos) << run.output;
+  run = run_cli("help nothing");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("unknown command 'nothing'"), std::string::npos) << run.output;
+  run = run_cli("--version");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output.rfind("svgear " SVGEAR_VERSION " (", 0), 0u) << run.output;
+  EXPECT_NE(run.output.find("LibTorch 2.11.0)"), std::string::npos) << run.output;
+  run = run_cli("bench sweep");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("svgear bench has no 'sweep': it runs `svgear bench attention`"), std::string::npos)
+      << run.output;
 }
 
 TEST_F(CliTest, InfoDescribesTheBuild) {

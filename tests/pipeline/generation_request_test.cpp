@@ -48,12 +48,13 @@ TEST(GenerationRequest, ImpossibleSizesSayWhatToChange) {
   EXPECT_NE(message.find("width 30 is not a multiple of the patch size 4"), std::string::npos) << message;
   EXPECT_NE(message.find("try 32"), std::string::npos) << message;
   r.width = 0;
-  EXPECT_NE(error_of(r).find("width must be between"), std::string::npos);
-  // Both sides at once, so fixing one does not only uncover the other.
+  EXPECT_NE(error_of(r).find("width must be between 4 and 8192 pixels (got 0)"), std::string::npos) << error_of(r);
+  // Both sides at once, so fixing one does not only uncover the other, width first as --size
+  // WxH gives them.
   r.height = 30;
   r.width = 66;
-  EXPECT_NE(error_of(r).find("height 30 is not a multiple of the patch size 4: try 32; width 66 is not a multiple of "
-                             "the patch size 4: try 68"),
+  EXPECT_NE(error_of(r).find("width 66 is not a multiple of the patch size 4: try 68; height 30 is not a multiple of "
+                             "the patch size 4: try 32"),
             std::string::npos)
       << error_of(r);
   r.height.reset();
