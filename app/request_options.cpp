@@ -238,6 +238,12 @@ std::filesystem::path model_folder_or_default(const std::optional<std::filesyste
                       "', was chosen, and it cannot be read: " + e.what() + ". Pass --model DIR, or fix or move that "
                       "folder");
     }
+    // One of $SVGEAR_MODELS's, not the built-in model: named, since a model that fails further
+    // in (its weights) would otherwise not say it was picked for the user.
+    std::error_code ec;
+    if (std::filesystem::weakly_canonical(*found, ec).parent_path() != std::filesystem::weakly_canonical(builtin_models_root(), ec)) {
+      std::fprintf(stderr, "note: no --model given: %s, the first model found under $SVGEAR_MODELS\n", found->c_str());
+    }
     return *found;
   }
   throw UserError("no model found: pass --model DIR (a folder with model.json or Wan files), "

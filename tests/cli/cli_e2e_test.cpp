@@ -1967,9 +1967,16 @@ TEST_F(CliTest, WanOptionsAreRefusedForABuiltInModel) {
   const std::string restore = saved ? saved : "";
   ::setenv("SVGEAR_MODELS", dir_->c_str(), 1);
   const CliRun by_default = run_cli("generate" + request + " --dit-fp8");
+  // A run on that default names the folder it took (a model failing further in would not).
+  const CliRun named = run_cli("generate" + request + " --steps 1 --frames 1 --size 16x16 --output " +
+                               (*dir_ / "default-model.y4m").string());
   saved ? ::setenv("SVGEAR_MODELS", restore.c_str(), 1) : ::unsetenv("SVGEAR_MODELS");
+  EXPECT_EQ(named.exit_code, 0) << named.output;
+  EXPECT_NE(named.output.find("note: no --model given: " + dir_->string() + "/"), std::string::npos) << named.output;
+  EXPECT_NE(named.output.find(", the first model found under $SVGEAR_MODELS"), std::string::npos) << named.output;
   EXPECT_EQ(by_default.exit_code, 2) << by_default.output;
   EXPECT_NE(by_default.output.find("is a built-in or random model"), std::string::npos) << by_default.output;
+
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "never-wan-option.y4m"));
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "never-wan-option"));
 }
