@@ -62,6 +62,7 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
   --checkpoint-every N   steps between checkpoints (default 200)
   --log-every N          steps between printed losses (default 20)
   --minutes X            stop (and save) after X minutes of training, e.g. inside a time-limited job
+                         (default 0: no limit)
   --stop-at N            stop (and save) at step N, before --steps, on --steps' schedule: what a slice
                          that --minutes cut inside its cool-down did (packaging/replay-training.py)
   --init-from MODEL_DIR  a new run starts from these weights (e.g. shapes-l from shapes-s's model/)

@@ -1,6 +1,7 @@
 #include "core/pipeline/generator.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -89,6 +90,25 @@ void note_size_far_from_default(const ModelManifest& model, const GenerationRequ
                   "× as much, and the model was not made for that size");
 }
 
+// A sparse mode whose warm-up or dense layers leave it no call (--dense-steps 1, or every layer
+// dense) runs dense attention throughout: the video and the timings are dense's, under the sparse
+// mode's name, so say so before the steps.
+void note_no_sparse_call(const Model& model, const GenerationRequest& request, EventSink& sink) {
+  const AttentionConfig& a = request.attention;
+  if (a.mode == AttentionMode::Dense) return;
+  const int steps = *request.steps, layers = model.dit->config().num_layers;
+  const int dense_steps = dense_step_count(a.dense_warmup_steps, steps), dense_layers = dense_layer_count(a.dense_layers, layers);
+  if (dense_steps < steps && dense_layers < layers) return;
+  char fraction[32];
+  std::snprintf(fraction, sizeof fraction, "%g", dense_steps >= steps ? a.dense_warmup_steps : a.dense_layers);
+  sink.on_warning(std::string("no call runs ") + attention_mode_name(a.mode) + " attention: " +
+                  (dense_steps >= steps ? "the dense warm-up (" + std::string(fraction) + " of the steps) keeps all " +
+                                              std::to_string(steps) + " steps dense"
+                                        : "the dense layers (" + std::string(fraction) + " of the layers) keep all " +
+                                              std::to_string(layers) + " layers dense") +
+                  ", so this run is dense attention");
+}
+
 // Gathers the traces of one step's conditional pass, on the thread that runs attention; the
 // generator hands them to the EventSink as one RoutingEvent per step.
 class StepTraces : public RoutingTraceSink {
@@ -128,6 +148,7 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
     result.request = request.resolve(model_.manifest);
     note_size_far_from_default(model_.manifest, result.request, sink);
     note_slow_sparse_path(model_, result.request, sink);
+    note_no_sparse_call(model_, result.request, sink);
     run_steps(result, sink, cancel, undecoded_estimate);
     result.status = GenerationStatus::Finished;
   } catch (const Cancelled&) {

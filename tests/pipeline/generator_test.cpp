@@ -451,6 +451,31 @@ TEST_F(GeneratorTest, ASizeFarFromTheModelsDefaultWarnsBeforeTheSteps) {
                      " frames): each step's attention costs about 256× as much, and the model was not made for that size");
 }
 
+// A sparse mode whose dense warm-up or dense layers cover the whole run says it runs dense.
+TEST_F(GeneratorTest, ASparseModeWithNoSparseCallSaysItRunsDense) {
+  auto model = Model::load(*folder_, c10::Device(c10::kCPU));
+  const auto warning = [&](double dense_steps, double dense_layers) {
+    GenerationRequest r = request(5);
+    r.attention.mode = AttentionMode::SvgEar;
+    r.attention.dense_warmup_steps = dense_steps;
+    r.attention.dense_layers = dense_layers;
+    RecordingSink sink;
+    CancelToken cancel;
+    cancel.cancel();
+    EXPECT_EQ(Generator(*model).run(r, sink, cancel).status, GenerationStatus::Cancelled);
+    const auto it = std::find_if(sink.logs.begin(), sink.logs.end(),
+                                 [](const std::string& line) { return line.starts_with("no call runs"); });
+    return it == sink.logs.end() ? std::string() : *it;
+  };
+  EXPECT_EQ(warning(0.2, 0.03), "");
+  EXPECT_EQ(warning(1.0, 0.03),
+            "no call runs svgear attention: the dense warm-up (1 of the steps) keeps all 3 steps dense, so this run is "
+            "dense attention");
+  const int layers = model->dit->config().num_layers;
+  EXPECT_EQ(warning(0.2, 1.0), "no call runs svgear attention: the dense layers (1 of the layers) keep all " +
+                                   std::to_string(layers) + " layers dense, so this run is dense attention");
+}
+
 TEST_F(GeneratorTest, CudaMatchesCpuForTheSameSeed) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   auto cpu_model = Model::load(*folder_, c10::Device(c10::kCPU));
