@@ -22,9 +22,12 @@ VideoFormat video_format_for(const std::filesystem::path& path) {
 namespace {
 
 [[noreturn]] void throw_unsupported(const std::filesystem::path& requested) {
+  // The same name as each kind the writer makes: "out/clip.png" → out/clip.mp4, out/clip/.
+  const std::filesystem::path stem = requested.parent_path() / requested.stem();
   throw MediaError("cannot write '" + requested.string() + "': unsupported output type '" +
-                   requested.extension().string() + "' (use .mp4, .y4m, or a folder for PNG frames: end its name " +
-                   "with '/', as in '" + requested.string() + "/')");
+                   requested.extension().string() + "' (use .mp4 or .y4m, as in '" + stem.string() +
+                   ".mp4', or a folder for PNG frames, one per frame: end its name with '/', as in '" + stem.string() +
+                   "/')");
 }
 
 std::string y4m_instead_note(const std::filesystem::path& requested, const std::filesystem::path& y4m) {
@@ -49,6 +52,14 @@ void check_video_output(const std::filesystem::path& requested) {
       check_output_file(written);
     }
   } catch (const UserError& e) {
+    // A name without an extension is a PNG folder; one that names a file (/dev/null, a README) is
+    // more likely meant as a video than as a folder.
+    std::error_code ec;
+    if (format == VideoFormat::PngFrames && std::filesystem::exists(written, ec) &&
+        !std::filesystem::is_directory(written, ec)) {
+      throw MediaError("cannot write '" + written.string() + "': a name without .mp4 or .y4m is a folder of PNG frames, "
+                       "and " + written.string() + " is a file; for a video, end the name with .mp4 or .y4m");
+    }
     // check_output_file names the file (or its folder); the PNG folder's check is named here.
     throw MediaError(format == VideoFormat::PngFrames ? "cannot write '" + written.string() + "': " + e.what()
                                                       : std::string(e.what()));

@@ -522,8 +522,19 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   std::ofstream(*dir_ / "a-file") << "x";
   run = run_cli("generate --model " + model + " --prompt a --device cpu --output " + (*dir_ / "never.avi").string());
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_NE(run.output.find("unsupported output type '.avi'"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("unsupported output type '.avi' (use .mp4 or .y4m, as in '" + (*dir_ / "never").string() +
+                            ".mp4', or a folder for PNG frames, one per frame: end its name with '/', as in '" +
+                            (*dir_ / "never").string() + "/')"),
+            std::string::npos)
+      << run.output;
   EXPECT_EQ(run.output.find("model "), std::string::npos) << "loaded the model first: " << run.output;
+  // A name without an extension that is a file: a PNG folder by its name, but likely meant as a video.
+  run = run_cli("generate --model " + model + " --prompt a --device cpu --output " + (*dir_ / "a-file").string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("a name without .mp4 or .y4m is a folder of PNG frames, and " + (*dir_ / "a-file").string() +
+                            " is a file; for a video, end the name with .mp4 or .y4m"),
+            std::string::npos)
+      << run.output;
   run = run_cli("generate --model " + model + " --prompt a --device cpu --output " + (*dir_ / "a-file" / "x.y4m").string());
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("is a file, not a folder"), std::string::npos) << run.output;
