@@ -361,8 +361,12 @@ std::string AttentionBenchResult::table() const {
   // Built whole, not through a fixed buffer: the inputs line names a file of any length.
   text += "shape " + shape.name + ": B=" + std::to_string(shape.batch) + " H=" + std::to_string(shape.heads) +
           " N=" + std::to_string(shape.tokens) + " d=" + std::to_string(shape.head_dim) + ", " + device + ", " + dtype +
-          "\ninputs " + inputs + "\nsparse attention kernel: " + sparse_attention_kernel + ", " +
-          std::to_string(shape.q_clusters) + " query / " + std::to_string(shape.k_clusters) + " key clusters\n";
+          "\ninputs " + inputs + "\n";
+  // The sparse settings only where a sparse mode ran: a dense-only bench uses neither.
+  if (std::any_of(rows.begin(), rows.end(), [](const AttentionBenchRow& r) { return r.mode != AttentionMode::Dense; })) {
+    text += "sparse attention kernel: " + sparse_attention_kernel + ", " + std::to_string(shape.q_clusters) + " query / " +
+            std::to_string(shape.k_clusters) + " key clusters\n";
+  }
   char line[512];
   std::snprintf(line, sizeof line, "%-7s %6s %8s %10s %10s %11s %7s %7s %8s %9s  %s\n", "mode", "top_p", "density",
                 "rel L2", "ms/call", "first call", "xdense", "xFA2", "TFLOP/s", "overhead",

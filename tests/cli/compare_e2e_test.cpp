@@ -296,6 +296,11 @@ TEST_F(CompareTest, BenchAttentionMeasuresTheDenseReference) {
                              "--budgets 0.9 --json " + json.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("synthetic"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("sparse attention kernel: "), std::string::npos) << run.output;
+  // Dense alone: no sparse settings in the table.
+  const CliRun dense_only = run_cli("bench attention --shape tiny --device cpu --modes dense --repeat 1");
+  ASSERT_EQ(dense_only.exit_code, 0) << dense_only.output;
+  EXPECT_EQ(dense_only.output.find("sparse attention kernel"), std::string::npos) << dense_only.output;
   const nlohmann::json result = read_json(json);
   EXPECT_EQ(result["shape"]["tokens"], 1000);
   // Dense, then svg2 and svgear at the one budget: the CPU runs both sparse modes, so neither may
