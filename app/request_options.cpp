@@ -22,11 +22,14 @@ const char* const kRequestOptionsHelp = R"(  --model DIR        model folder wit
   --noise cpu|device where the seed's noise is drawn: cpu (default; one video per seed on every
                      device) or device (a GPU's own generator, as Wan's generate.py draws it:
                      upstream's noise for the seed on the same kind of GPU; docs/wan.md)
-  --steps N          sampling steps            --sampler unipc|euler
-  --cfg X            guidance scale (1 = off)  --shift X    timestep shift
+  --steps N          sampling steps, 1 to 1000       --sampler unipc|euler
+  --cfg X            guidance scale, 1 (off) to 50   --shift X    timestep shift, above 0 to 100
   --cfg-low-noise X  Wan2.2-A14B: the low-noise expert's guidance; --cfg is then the
                      high-noise expert's, and given alone sets both (defaults: 4 and 3)
-  --frames N         --size WxH (or --width N --height N)   --fps X
+  --frames N         1 to 1024 (Wan: 4n + 1)         --fps X      0.01 to 240
+  --size WxH         (or --width N --height N) sides up to 8192 pixels, multiples of the model's
+                     patch (Wan: of its VAE's stride times its patch, 16 or 32)
+  (steps, guidance, shift, frames, size and fps default to the model's)
   --device D         auto | cpu | cuda | cuda:N (default auto)
 Wan memory options (docs/wan.md; refused for a built-in model, a folder with model.json):
   --text-encoder-device D   where umT5 runs (default: --device); cpu saves ~11 GB of GPU memory
