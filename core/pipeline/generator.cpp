@@ -149,6 +149,10 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
     note_size_far_from_default(model_.manifest, result.request, sink);
     note_slow_sparse_path(model_, result.request, sink);
     note_no_sparse_call(model_, result.request, sink);
+    if (result.request.noise == NoiseSource::Device && model_.device.is_cpu()) {
+      sink.on_log("the device's own noise on the CPU is the CPU's: this run draws the same noise as one without it, "
+                  "and its record leaves the choice out");
+    }
     run_steps(result, sink, cancel, undecoded_estimate);
     result.status = GenerationStatus::Finished;
   } catch (const Cancelled&) {

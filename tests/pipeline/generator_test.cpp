@@ -476,6 +476,23 @@ TEST_F(GeneratorTest, ASparseModeWithNoSparseCallSaysItRunsDense) {
                                    std::to_string(layers) + " layers dense, so this run is dense attention");
 }
 
+// --noise device on the CPU is the CPU's draw (and the record leaves the choice out): said so.
+TEST_F(GeneratorTest, TheDevicesNoiseOnTheCpuIsSaidToBeTheCpus) {
+  auto model = Model::load(*folder_, c10::Device(c10::kCPU));
+  for (const NoiseSource noise : {NoiseSource::Cpu, NoiseSource::Device}) {
+    GenerationRequest r = request(5);
+    r.noise = noise;
+    RecordingSink sink;
+    CancelToken cancel;
+    cancel.cancel();
+    EXPECT_EQ(Generator(*model).run(r, sink, cancel).status, GenerationStatus::Cancelled);
+    const bool noted = std::find(sink.logs.begin(), sink.logs.end(),
+                                 "the device's own noise on the CPU is the CPU's: this run draws the same noise as one "
+                                 "without it, and its record leaves the choice out") != sink.logs.end();
+    EXPECT_EQ(noted, noise == NoiseSource::Device);
+  }
+}
+
 TEST_F(GeneratorTest, CudaMatchesCpuForTheSameSeed) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   auto cpu_model = Model::load(*folder_, c10::Device(c10::kCPU));
