@@ -488,7 +488,7 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
   }
   if (!missing.empty() || !mismatched.empty()) {
     std::ostringstream os;
-    os << "Wan weights in " << checkpoint_file_list(files) << " do not match the config (dim " << config.dim
+    os << "the diffusion model's weights in " << checkpoint_file_list(files) << " do not match the config (dim " << config.dim
        << ", " << config.num_layers << " layers, " << config.num_heads << " heads): "
        << missing.size() << " tensor(s) missing, " << mismatched.size()
        << " with the wrong shape or type. Is this the checkpoint of another model size?";

@@ -11,7 +11,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kCorrupt = "the file is truncated or corrupt: download it again";
+constexpr const char* kCorrupt = "the file is truncated or corrupt: download or copy it again";
 constexpr const char* kSupportedDtypes = "F32, F16, BF16, F8_E4M3, I64, I32, U8, BOOL";
 
 constexpr WeightDtype kAllDtypes[] = {WeightDtype::F32,     WeightDtype::F16, WeightDtype::BF16,
@@ -284,7 +284,7 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* file_data, uint64_t fi
     fail(file_label,
          "the header claims " + std::to_string(header_bytes) + " bytes, above the " +
              std::to_string(kMaxSafetensorsHeaderBytes) + "-byte limit",
-         "this is not a safetensors file, or it is corrupt: download it again");
+         "this is not a safetensors file, or it is corrupt: download or copy it again");
   }
 
   const char* text = reinterpret_cast<const char*>(file_data + 8);

@@ -69,7 +69,7 @@ class MalformedSafetensors : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
-constexpr const char* kCorrupt = "truncated or corrupt: download it again";
+constexpr const char* kCorrupt = "truncated or corrupt: download or copy it again";
 
 TEST_F(MalformedSafetensors, FileShorterThanTheLengthField) {
   EXPECT_TRUE(rejected("empty.safetensors", "", {"0 bytes", kCorrupt}));
