@@ -170,11 +170,7 @@ void CliArgs::finish() const {
     }
     if (nearest.empty()) nearest = nearest_words(dashed, std::vector<std::string>(known_.begin(), known_.end()));
     if (nearest.empty()) continue;
-    listed += " (did you mean";
-    for (size_t i = 0; i < nearest.size(); ++i) {
-      listed += (i == 0 ? " --" : i + 1 == nearest.size() ? " or --" : ", --") + nearest[i];
-    }
-    listed += "?)";
+    listed += " (did you mean " + alternatives(nearest, "--", "") + "?)";
   }
   std::string accepted;
   for (const auto& name : known_) accepted += " --" + name;

@@ -48,8 +48,8 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   dense | svg2 | svgear (
   --audit            also run each traced layer densely and record the true error of its output
                      (slower; tracing alone syncs the GPU between phases, so timings include it)
 Ctrl-C, SIGTERM or SIGHUP stops the current step at its next DiT block (on a CPU also within a long
-attention call; the final decode after its latent frame) and keeps the last finished step's estimate of the clip, decoded then, as <output>-partial
-(none before the first step finished; with --trace, the routing so far as <trace>-partial.json); a
+attention call; the final decode after its latent frame) and keeps the last finished step's
+estimate of the clip, decoded then, as <output>-partial (none before the first step finished; with --trace, the routing so far as <trace>-partial.json); a
 second one during the final writes of the video and its record
 waits for them, otherwise it ends the process at once (and deletes an unfinished trace).
 )";

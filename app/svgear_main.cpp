@@ -8,9 +8,9 @@
 
 #include "app/commands.h"
 #include "app/terminal_text.h"
-#include "svgear/build_config.h"
 #include "core/io/file_system_trouble.h"
 #include "core/user_error.h"
+#include "svgear/build_config.h"
 
 namespace {
 

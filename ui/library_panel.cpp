@@ -270,7 +270,8 @@ void LibraryPanel::updateSummary() {
     summary_->setText(tr("No runs yet: every finished generation is kept in %1").arg(root));
     return;
   }
-  const int shown = int(std::count_if(entries_.begin(), entries_.end(), [this](const LibraryEntry& e) { return matchesFilter(e); }));
+  int shown = 0;  // the rows the filter left (addRow and applyFilter hide the others)
+  for (int row = 0; row < list_->count(); ++row) shown += !list_->isRowHidden(row);
   const QString runs = counted(count(), tr("run"), tr("runs"));
   summary_->setText(shown == count() ? tr("%1 in %2").arg(runs, root)
                                      : tr("%1 of %2 match the filter, in %3").arg(QString::number(shown), runs, root));

@@ -1,8 +1,9 @@
 #pragma once
 // DenseBackend: exact softmax attention, the reference every sparse backend is measured against.
-// CPU: ATen's scaled_dot_product_attention, in chunks of query rows at large sizes (below). CUDA bf16/fp16: cuDNN attention first, with ATen's own
-// checks deciding whether cuDNN can take the inputs and falling back to flash / memory-efficient /
-// math attention when it cannot or when it fails.
+// CPU: ATen's scaled_dot_product_attention, in chunks of query rows at large sizes (below). CUDA
+// bf16/fp16: cuDNN attention first, with ATen's own checks deciding whether cuDNN can take the
+// inputs and falling back to flash / memory-efficient / math attention when it cannot or when it
+// fails.
 // cuDNN: 633 TFLOP/s vs 359 flash, 178 memory-efficient at B=1, H=12, N=32760, d=128 bf16 on H200
 // (PyTorch 2.11, cuDNN 9.19); ATen's default order would never pick it (math comes first).
 

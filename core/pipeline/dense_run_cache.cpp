@@ -64,7 +64,6 @@ namespace {
 constexpr const char* kRecordFile = "dense.json";
 constexpr std::string_view kFolderPrefix = "dense-";
 
-// The finished run's record in `dir` when its key is `wanted`.
 // How the key of a kept run (`kept`) differs from `wanted`, in words: "seed 5 there, 6 here; device
 // CPU (…, 2 threads) there, CPU (…, 1 thread) here". Values too long or not plain (the model's
 // manifest, its files) are named only.
@@ -113,8 +112,8 @@ std::optional<nlohmann::json> matching_record(const std::filesystem::path& dir, 
   if (!file.good()) return std::nullopt;
   try {
     nlohmann::json record = parse_bounded_json(file);
-    if (record.at("status") != "finished") {
-      const nlohmann::json& status = record.at("status");
+    const nlohmann::json& status = record.at("status");
+    if (status != "finished") {
       if (note) {
         *note = "the dense run in " + dir.string() + " did not finish (" +
                 (status.is_string() ? status.get<std::string>() : status.dump()) + "): running dense";

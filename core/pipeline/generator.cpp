@@ -78,8 +78,9 @@ void note_size_far_from_default(const ModelManifest& model, const GenerationRequ
   const SamplingDefaults& d = model.defaults;
   const double pixels = double(*request.width) * *request.height * *request.frames;
   const double default_pixels = double(d.width) * d.height * d.frames;
+  if (default_pixels <= 0) return;
   const double ratio = pixels / default_pixels;
-  if (default_pixels <= 0 || ratio < 16) return;
+  if (ratio < 16) return;
   char times[32];
   std::snprintf(times, sizeof times, "%.0f", ratio * ratio);
   sink.on_warning(std::to_string(*request.width) + "×" + std::to_string(*request.height) + " at " +

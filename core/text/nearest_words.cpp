@@ -40,13 +40,20 @@ std::vector<std::string> nearest_words(std::string_view word, const std::vector<
   return nearest;
 }
 
+std::string alternatives(const std::vector<std::string>& items, std::string_view before, std::string_view after) {
+  std::string text;
+  for (size_t i = 0; i < items.size(); ++i) {
+    text += std::string(i == 0 ? "" : i + 1 == items.size() ? " or " : ", ") + std::string(before) + items[i] + std::string(after);
+  }
+  return text;
+}
+
 std::string did_you_mean(const std::vector<std::string>& unknown, const std::vector<std::string>& vocabulary) {
   std::vector<std::string> suggestions;
   for (const std::string& word : unknown) {
     const std::vector<std::string> near = nearest_words(word, vocabulary);
     if (near.empty()) continue;
-    std::string meant;
-    for (size_t i = 0; i < near.size(); ++i) meant += (i == 0 ? "'" : i + 1 == near.size() ? " or '" : ", '") + near[i] + "'";
+    const std::string meant = alternatives(near, "'", "'");
     suggestions.push_back(unknown.size() == 1 ? meant : meant + " for " + quoted_word(word));
   }
   if (suggestions.empty()) return "";

@@ -17,6 +17,10 @@ size_t edit_distance(std::string_view a, std::string_view b);
 // candidates' order; empty when none is that near or `word` is itself a candidate.
 std::vector<std::string> nearest_words(std::string_view word, const std::vector<std::string>& candidates);
 
+// "a", "a or b", "a, b or c", each item between `before` and `after` ("'ring' or 'king'",
+// "--mode or --model").
+std::string alternatives(const std::vector<std::string>& items, std::string_view before, std::string_view after);
+
 // " (did you mean 'circle'?)" for one unknown word with a near vocabulary word, " (did you mean
 // 'circle' for 'cirle', 'left' for 'lfet'?)" for several (those without one left out), "" when
 // none has one. Each suggestion names every word at the nearest distance ("'ring' or 'king'").

@@ -424,9 +424,20 @@ TEST_F(GeneratorTest, SparseAttentionWithoutAKernelSaysSo) {
   }
 }
 
+// The line of `request`'s notes before the steps (a run with its token cancelled: they come before
+// the first step) that contains `part`; "" when none does.
+std::string note_before_the_steps(Model& model, const GenerationRequest& request, const std::string& part) {
+  RecordingSink sink;
+  CancelToken cancel;
+  cancel.cancel();
+  EXPECT_EQ(Generator(model).run(request, sink, cancel).status, GenerationStatus::Cancelled);
+  const auto it = std::find_if(sink.logs.begin(), sink.logs.end(),
+                               [&](const std::string& line) { return line.find(part) != std::string::npos; });
+  return it == sink.logs.end() ? std::string() : *it;
+}
+
 // A clip 16 times the model's default video or more warns before the steps (attention's cost
-// grows with the square of the tokens); the default size and 4 times it do not. The token is
-// cancelled: the warning comes before the first step, which is all this needs.
+// grows with the square of the tokens); the default size and 4 times it do not.
 TEST_F(GeneratorTest, ASizeFarFromTheModelsDefaultWarnsBeforeTheSteps) {
   auto model = Model::load(*folder_, c10::Device(c10::kCPU));
   const SamplingDefaults& d = model->manifest.defaults;
@@ -434,13 +445,7 @@ TEST_F(GeneratorTest, ASizeFarFromTheModelsDefaultWarnsBeforeTheSteps) {
     GenerationRequest r = request(5);
     r.width = width;
     r.height = height;
-    RecordingSink sink;
-    CancelToken cancel;
-    cancel.cancel();
-    EXPECT_EQ(Generator(*model).run(r, sink, cancel).status, GenerationStatus::Cancelled);
-    const auto it = std::find_if(sink.logs.begin(), sink.logs.end(),
-                                 [](const std::string& line) { return line.find("was not made for that size") != std::string::npos; });
-    return it == sink.logs.end() ? std::string() : *it;
+    return note_before_the_steps(*model, r, "was not made for that size");
   };
   EXPECT_EQ(warns(d.width, d.height), "");
   EXPECT_EQ(warns(2 * d.width, 2 * d.height), "");
@@ -459,13 +464,7 @@ TEST_F(GeneratorTest, ASparseModeWithNoSparseCallSaysItRunsDense) {
     r.attention.mode = AttentionMode::SvgEar;
     r.attention.dense_warmup_steps = dense_steps;
     r.attention.dense_layers = dense_layers;
-    RecordingSink sink;
-    CancelToken cancel;
-    cancel.cancel();
-    EXPECT_EQ(Generator(*model).run(r, sink, cancel).status, GenerationStatus::Cancelled);
-    const auto it = std::find_if(sink.logs.begin(), sink.logs.end(),
-                                 [](const std::string& line) { return line.starts_with("no call runs"); });
-    return it == sink.logs.end() ? std::string() : *it;
+    return note_before_the_steps(*model, r, "no call runs");
   };
   EXPECT_EQ(warning(0.2, 0.03), "");
   EXPECT_EQ(warning(1.0, 0.03),
@@ -482,14 +481,10 @@ TEST_F(GeneratorTest, TheDevicesNoiseOnTheCpuIsSaidToBeTheCpus) {
   for (const NoiseSource noise : {NoiseSource::Cpu, NoiseSource::Device}) {
     GenerationRequest r = request(5);
     r.noise = noise;
-    RecordingSink sink;
-    CancelToken cancel;
-    cancel.cancel();
-    EXPECT_EQ(Generator(*model).run(r, sink, cancel).status, GenerationStatus::Cancelled);
-    const bool noted = std::find(sink.logs.begin(), sink.logs.end(),
-                                 "the device's own noise on the CPU is the CPU's: this run draws the same noise as one "
-                                 "without it, and its record leaves the choice out") != sink.logs.end();
-    EXPECT_EQ(noted, noise == NoiseSource::Device);
+    EXPECT_EQ(note_before_the_steps(*model, r, "noise on the CPU"),
+              noise == NoiseSource::Device ? "the device's own noise on the CPU is the CPU's: this run draws the same "
+                                             "noise as one without it, and its record leaves the choice out"
+                                           : "");
   }
 }
 
