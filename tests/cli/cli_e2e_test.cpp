@@ -560,7 +560,7 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   std::filesystem::remove(*dir_ / "never.json");
   run = run_cli("generate --model " + model + " --prompt a --device cpu --fps 0.0004 --output " + out.string());
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_NE(run.output.find("fps must be between 0.01 and 240"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("fps (--fps) must be between 0.01 and 240 (got 0.0004)"), std::string::npos) << run.output;
   run = run_cli("train --preset shapes-tiny --device cpu --lr nan --steps 2 --out " + (*dir_ / "nan-run").string());
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--lr expects a finite number, got 'nan'"), std::string::npos) << run.output;
@@ -780,7 +780,7 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   refused(run_cli(sized + "--size 0x0 --output " + (*dir_ / "zero.y4m").string()),
           "width must be between 4 and 8192 pixels (got 0); height must be between 4 and 8192 pixels (got 0)");
   refused(run_cli(sized + "--frames 2000 --output " + (*dir_ / "frames.y4m").string()),
-          "frames must be between 1 and 1024 (got 2000)");
+          "frames (--frames) must be between 1 and 1024 (got 2000)");
   refused(run_cli(generate + "--attention-preset " + (*dir_ / "no-such-preset.json").string() + " --output " +
                   (*dir_ / "preset.y4m").string()),
           "no-such-preset.json: No such file or directory");

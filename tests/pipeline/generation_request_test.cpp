@@ -60,13 +60,17 @@ TEST(GenerationRequest, ImpossibleSizesSayWhatToChange) {
   r.height.reset();
   r.width.reset();
   r.steps = 0;
-  EXPECT_NE(error_of(r).find("steps must be between 1 and 1000"), std::string::npos);
+  EXPECT_NE(error_of(r).find("steps (--steps) must be between 1 and 1000 (got 0)"), std::string::npos);
   r.steps.reset();
   r.frames = -3;
-  EXPECT_NE(error_of(r).find("frames"), std::string::npos);
+  EXPECT_NE(error_of(r).find("frames (--frames) must be between 1 and 1024 (got -3)"), std::string::npos) << error_of(r);
   r.frames.reset();
   r.shift = 0.0;
-  EXPECT_NE(error_of(r).find("shift"), std::string::npos);
+  EXPECT_NE(error_of(r).find("shift (--shift) must be greater than 0 and at most 100 (got 0)"), std::string::npos)
+      << error_of(r);
+  r.shift.reset();
+  r.fps = 1e-3;
+  EXPECT_NE(error_of(r).find("fps (--fps) must be between 0.01 and 240 (got 0.001)"), std::string::npos) << error_of(r);
 }
 
 // A clip of 2 × (16/4) × (16/4) = 32 tokens: the default 200 / 1000 clusters become 32 each (more
@@ -209,7 +213,8 @@ TEST(GenerationRequest, AGuidanceBelowOneIsRefused) {
   r.prompt = "a red circle";
   for (double g : {0.0, 0.5}) {
     r.guidance = g;
-    EXPECT_NE(error_of(r).find("guidance must be between 1 and 50 (1 is no guidance, the prompt alone"),
+    EXPECT_NE(error_of(r).find("guidance (--cfg) must be between 1 and 50 (got " + std::string(g == 0.0 ? "0" : "0.5") +
+                               "; 1 is no guidance, the prompt alone"),
               std::string::npos)
         << error_of(r);
   }
