@@ -1,5 +1,9 @@
 #include "core/model/wan_config.h"
 
+#include <cstdint>
+#include <cstdio>
+#include <utility>
+
 #include <nlohmann/json.hpp>
 
 #include "core/user_error.h"
@@ -97,6 +101,25 @@ WanConfig WanConfig::from_json(const nlohmann::json& json) {
     fail("head dim (dim / num_heads = " + std::to_string(c.head_dim()) + ") must be even");
   }
   if (c.freq_dim % 2 != 0) fail("freq_dim " + std::to_string(c.freq_dim) + " must be even");
+  // Each field alone is bounded, but a product of two (time_projection is [6·dim, dim]) can pass
+  // int64 and break the shape arithmetic before any file is compared with the config. No weight
+  // holds 2^40 elements (4 TiB of float32; Wan 14B's largest has 1.4e8).
+  const double patch = double(c.patch_size[0]) * c.patch_size[1] * c.patch_size[2];
+  const std::pair<const char*, double> weights[] = {
+      {"time_projection [6·dim, dim]", 6.0 * c.dim * c.dim},
+      {"ffn [ffn_dim, dim]", double(c.ffn_dim) * c.dim},
+      {"text_embedding [dim, text_dim]", double(c.dim) * c.text_dim},
+      {"time_embedding [dim, freq_dim]", double(c.dim) * c.freq_dim},
+      {"patch_embedding [dim, in_dim, patch]", double(c.dim) * c.in_dim * patch},
+      {"head [out_dim · patch, dim]", double(c.out_dim) * patch * c.dim}};
+  for (const auto& [name, elements] : weights) {
+    if (elements > double(int64_t(1) << 40)) {
+      char count[32];
+      std::snprintf(count, sizeof count, "%.3g", elements);
+      fail(std::string("the weight ") + name + " would hold " + count +
+           " elements, past any checkpoint (at most 2^40): are dim, ffn_dim and the others those of the model?");
+    }
+  }
   return c;
 }
 

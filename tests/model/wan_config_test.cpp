@@ -139,5 +139,21 @@ TEST(WanConfig, ErrorsNameTheField) {
   EXPECT_NE(error_of(nlohmann::json::array()).find("expected a JSON object"), std::string::npos);
 }
 
+// Each field within its bound, but a weight of two of them past int64's bytes (time_projection's
+// [6·dim, dim] at dim 7e8): refused by name, not left to overflow the meta weights' shapes.
+TEST(WanConfig, AWeightPastAnyCheckpointIsRefused) {
+  nlohmann::json j = official_1_3b();
+  j["dim"] = 700000000;
+  j["num_heads"] = 1;
+  EXPECT_NE(error_of(j).find("the weight time_projection [6·dim, dim] would hold 2.94e+18 elements"), std::string::npos)
+      << error_of(j);
+  j = official_1_3b();
+  j["ffn_dim"] = 1 << 30;  // 1536 × 2^30 = 1.6e12
+  EXPECT_NE(error_of(j).find("the weight ffn [ffn_dim, dim] would hold 1.65e+12 elements"), std::string::npos)
+      << error_of(j);
+  j["ffn_dim"] = 1 << 20;  // 1.6e9: large, but a file could hold it
+  EXPECT_EQ(error_of(j), "");
+}
+
 }  // namespace
 }  // namespace svgear
