@@ -63,7 +63,18 @@ void PrecompiledCharsmap::check_bounded() const {
       if (unit_label(unit) != c) continue;
       const uint32_t next = node ^ unit_offset(unit);
       if (next >= size) fail();
-      if (unit_has_leaf(unit) && unit_value(trie_[next]) >= normalized_.size()) fail();
+      if (unit_has_leaf(unit)) {
+        const uint32_t value = unit_value(trie_[next]);
+        if (value >= normalized_.size()) fail();
+        // A table whose replacements run long would grow each prompt character into megabytes
+        // before the tokens are cut to the text length.
+        const size_t length = strnlen(normalized_.c_str() + value, kMaxReplacementBytes + 1);
+        if (length > kMaxReplacementBytes) {
+          throw UserError("the tokenizer's precompiled_charsmap replaces a character with more than " +
+                          std::to_string(kMaxReplacementBytes) +
+                          " bytes, past any normalisation's (NFKC's longest is 33): download it again");
+        }
+      }
       if (!seen[next]) {
         seen[next] = true;
         bases.push_back(next);

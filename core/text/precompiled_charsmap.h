@@ -26,6 +26,8 @@ class PrecompiledCharsmap {
 
   // nmt_nfkc's trie is ~240 KB; a bound keeps check_bounded's walk (256 reads per node) short.
   static constexpr uint32_t kMaxTrieBytes = uint32_t(1) << 22;
+  // NFKC's longest replacement is 33 bytes (U+FDFA); nmt_nfkc's fixes are shorter.
+  static constexpr size_t kMaxReplacementBytes = 256;
 
  private:
   void check_bounded() const;
