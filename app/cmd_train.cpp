@@ -255,7 +255,7 @@ int cmd_train(int argc, char** argv) {
       recipe = TrainingRecipe::from_json(source["training"].at("recipe"));
       if (!preset) preset = source.value("name", "");
     } catch (const nlohmann::json::exception& e) {
-      throw UserError(not_an_export + "usable training recipe: " + e.what() + ")");
+      throw UserError(not_an_export + "usable training recipe: " + json_error_text(e) + ")");
     }
   }
   if (batch) recipe.batch = *batch;

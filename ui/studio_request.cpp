@@ -1,6 +1,7 @@
 #include "ui/studio_request.h"
 
 #include "core/attention/attention_preset.h"
+#include "core/io/bounded_json.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -36,7 +37,7 @@ StudioRequest studio_request_from_record(const nlohmann::json& record) {
     r.attention = attention_config_from_json(request.value("attention", nlohmann::json::object()), AttentionConfig{});
     return r;
   } catch (const nlohmann::json::exception& e) {
-    throw UserError(std::string("the run record does not hold a complete request: ") + e.what());
+    throw UserError(std::string("the run record does not hold a complete request: ") + json_error_text(e));
   }
 }
 

@@ -81,7 +81,7 @@ AttentionConfig load_attention_preset(const std::string& name_or_file, const Att
   try {
     j = parse_bounded_json(file, refuse_repeated_keys);
   } catch (const nlohmann::json::exception& e) {
-    throw UserError("attention preset " + path.string() + " is not valid JSON: " + e.what());
+    throw UserError("attention preset " + path.string() + " is not valid JSON: " + json_error_text(e));
   }
   try {
     return attention_config_from_json(j, base);

@@ -5,10 +5,21 @@
 #include <fstream>
 #include <ios>
 #include <string>
+#include <string_view>
 
 #include "core/user_error.h"
 
 namespace svgear {
+
+std::string json_error_text(const nlohmann::json::exception& error) {
+  std::string_view what = error.what();
+  if (what.starts_with("[json.exception.")) {
+    if (const size_t end = what.find("] "); end != std::string_view::npos) what.remove_prefix(end + 2);
+  }
+  std::string out;
+  for (const char c : what.substr(0, 200)) out += (c >= 0x20 && c < 0x7F) ? c : '?';
+  return out;
+}
 
 nlohmann::json parse_bounded_json(std::istream& in, const nlohmann::json::parser_callback_t& callback) {
   const nlohmann::json::parser_callback_t limit = [&callback](int depth, nlohmann::json::parse_event_t event,

@@ -21,6 +21,11 @@ constexpr int kMaxJsonDepth = 64;
 // nlohmann's own callback would (a streaming reader drops what it has taken out of the tree).
 nlohmann::json parse_bounded_json(std::istream& in, const nlohmann::json::parser_callback_t& callback = nullptr);
 
+// What went wrong in `error`, for a message to a user: nlohmann's "[json.exception.type_error.302] "
+// prefix dropped, and the input it quotes ("last read: '…'", the file's own bytes: ill-formed UTF-8,
+// a terminal escape) as printable ASCII, '?' for any other byte, at most 200 characters.
+std::string json_error_text(const nlohmann::json::exception& error);
+
 // Throws nlohmann::json::exception (as a malformed field does) naming the field, the range it must
 // be in and the value, when `ok` is false: a hand-edited file's negative batch or clip of -8 frames
 // is then reported by the readers' handlers for bad JSON, which name the file.

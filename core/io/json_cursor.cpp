@@ -152,7 +152,7 @@ std::string JsonCursor::read_string() {
   try {
     return nlohmann::json::parse("\"" + raw + "\"").get<std::string>();
   } catch (const nlohmann::json::parse_error& e) {
-    fail(std::string("a string is not valid (") + e.what() + ")");
+    fail(std::string("a string is not valid (") + json_error_text(e) + ")");
   }
 }
 

@@ -145,7 +145,7 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder) {
     e.frames = request.value("frames", 0);
     e.steps = request.value("steps", 0);
   } catch (const nlohmann::json::exception& error) {
-    throw UserError((folder / kRecordFile).string() + " is not a readable run record: " + error.what());
+    throw UserError((folder / kRecordFile).string() + " is not a readable run record: " + json_error_text(error));
   }
   return e;
 }

@@ -5,6 +5,7 @@
 
 #include "core/attention/attention_preset.h"
 #include "core/attention/sparse_schedule.h"
+#include "core/io/bounded_json.h"
 #include "core/pipeline/request_limits.h"
 #include "core/sampling/flow_schedule.h"
 #include "core/sampling/seeded_noise.h"
@@ -25,10 +26,7 @@ void require_utf8(const std::string& text, const std::string& what) {
   try {
     (void)nlohmann::json(text).dump();
   } catch (const nlohmann::json::type_error& e) {
-    const std::string detail = e.what();
-    const size_t bracket = detail.find("] ");
-    throw UserError(what + " is not UTF-8 text (" + (bracket == std::string::npos ? detail : detail.substr(bracket + 2)) +
-                    "): write it in UTF-8");
+    throw UserError(what + " is not UTF-8 text (" + json_error_text(e) + "): write it in UTF-8");
   }
 }
 

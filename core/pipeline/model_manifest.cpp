@@ -65,7 +65,7 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   try {
     m.raw = parse_bounded_json(in);
   } catch (const nlohmann::json::exception& e) {
-    throw UserError(where + " is not valid JSON: " + e.what());
+    throw UserError(where + " is not valid JSON: " + json_error_text(e));
   }
   const nlohmann::json& j = m.raw;
   if (!j.is_object() || field_or<std::string>(j, "format", "", where) != kFormat) {

@@ -261,7 +261,7 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
     }
     cursor.expect_end();
   } catch (const nlohmann::json::exception& e) {
-    throw where(std::string("is not complete, valid JSON (") + e.what() + ")");
+    throw where(std::string("is not complete, valid JSON (") + json_error_text(e) + ")");
   }
   if (!format_seen) throw where("is not a routing trace (no \"format\": \"" + std::string(kFormat) + "\")");
   return run;

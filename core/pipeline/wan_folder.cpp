@@ -85,7 +85,7 @@ std::vector<fs::path> shards_of(const fs::path& index_path) {
   try {
     index = parse_bounded_json(in);
   } catch (const nlohmann::json::exception& e) {
-    throw UserError(index_path.string() + " is not valid JSON (" + e.what() + "): download it again");
+    throw UserError(index_path.string() + " is not valid JSON (" + json_error_text(e) + "): download it again");
   }
   if (!index.contains("weight_map") || !index["weight_map"].is_object()) {
     throw UserError(index_path.string() + " has no \"weight_map\": download it again");
@@ -215,7 +215,7 @@ std::optional<double> read_boundary_ratio(const fs::path& path) {
   try {
     j = parse_bounded_json(in);
   } catch (const nlohmann::json::exception& e) {
-    throw UserError(path.string() + " is not valid JSON (" + e.what() + "): download it again");
+    throw UserError(path.string() + " is not valid JSON (" + json_error_text(e) + "): download it again");
   }
   if (!j.is_object() || !j.contains("boundary_ratio") || j["boundary_ratio"].is_null()) return std::nullopt;
   const nlohmann::json& ratio = j["boundary_ratio"];

@@ -281,7 +281,7 @@ WanConfigHints read_wan_config_hints(const std::filesystem::path& path) {
   try {
     j = parse_bounded_json(in);
   } catch (const nlohmann::json::exception& e) {
-    throw UserError(path.string() + " is not valid JSON: " + e.what());
+    throw UserError(path.string() + " is not valid JSON: " + json_error_text(e));
   }
   auto positive = [&](const char* key) -> std::optional<int> {
     auto it = j.find(key);

@@ -114,7 +114,7 @@ std::unique_ptr<UnigramModel> UnigramModel::load(const std::filesystem::path& pa
   try {
     json = parse_bounded_json(in);
   } catch (const nlohmann::json::exception& e) {
-    throw UserError("'" + path.string() + "' is not valid JSON (" + e.what() +
+    throw UserError("'" + path.string() + "' is not valid JSON (" + json_error_text(e) +
                     "): download tokenizer.json of google/umt5-xxl again");
   }
   try {
@@ -144,7 +144,7 @@ std::unique_ptr<UnigramModel> UnigramModel::load(const std::filesystem::path& pa
       throw UserError("'" + path.string() + "': " + e.what());
     }
   } catch (const nlohmann::json::exception& e) {
-    throw UserError("'" + path.string() + "' is not a Hugging Face tokenizer.json (" + e.what() +
+    throw UserError("'" + path.string() + "' is not a Hugging Face tokenizer.json (" + json_error_text(e) +
                     "): use the tokenizer.json of google/umt5-xxl");
   }
 }

@@ -397,7 +397,7 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
     stages = state.value("stages", nlohmann::json::array());
     require_json_field(stages.is_array(), "stages", "a list", stages);
   } catch (const nlohmann::json::exception& e) {
-    throw UserError(state_path.string() + ": unreadable training state: " + e.what());
+    throw UserError(state_path.string() + ": unreadable training state: " + json_error_text(e));
   }
   std::map<std::string, std::shared_ptr<SafetensorsFile>> by_tensor;
   for (const std::string& name : shards) {
@@ -443,7 +443,7 @@ void read_model_json(const std::filesystem::path& model_folder, Read&& read) {
     std::ifstream in(path);
     read(parse_bounded_json(in));
   } catch (const nlohmann::json::exception& e) {
-    throw UserError(path.string() + ": unreadable: " + e.what());
+    throw UserError(path.string() + ": unreadable: " + json_error_text(e));
   }
 }
 

@@ -31,5 +31,31 @@ TEST(BoundedJson, NestingPastTheLimitIsAParseError) {
   EXPECT_THROW(parse_bounded_json(broken), nlohmann::json::exception);
 }
 
+// Errors read by users: nlohmann's "[json.exception…]" prefix dropped, and the file's bytes it quotes
+// (ill-formed UTF-8, a terminal escape) shown as '?'.
+TEST(BoundedJson, ErrorTextIsPlainPrintableWords) {
+  const auto error_text = [](const std::string& document) {
+    std::istringstream in(document);
+    try {
+      parse_bounded_json(in);
+    } catch (const nlohmann::json::exception& e) {
+      return json_error_text(e);
+    }
+    return std::string("parsed");
+  };
+  const std::string bad_utf8 = error_text("{\"fps\": \"\xff\x1b[2J\"}");
+  EXPECT_EQ(bad_utf8.find("[json.exception"), std::string::npos) << bad_utf8;
+  EXPECT_NE(bad_utf8.find("ill-formed UTF-8 byte; last read: '\"?'"), std::string::npos) << bad_utf8;
+  EXPECT_EQ(error_text(nested_arrays(kMaxJsonDepth + 1)), "nested deeper than 64 levels");
+  try {
+    (void)nlohmann::json::array().at("steps");
+  } catch (const nlohmann::json::exception& e) {
+    EXPECT_EQ(json_error_text(e), "cannot use at() with array");
+  }
+  const std::string long_input = error_text("[" + std::string(500, '1') + "x");
+  EXPECT_LE(long_input.size(), 200u);
+  for (const char c : long_input + bad_utf8) EXPECT_TRUE(c >= 0x20 && c < 0x7F) << int(c);
+}
+
 }  // namespace
 }  // namespace svgear
