@@ -6,9 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <set>
 #include <type_traits>
-#include <vector>
 
 #include "core/io/bounded_json.h"
 #include "core/user_error.h"
@@ -60,26 +58,9 @@ AttentionConfig load_attention_preset(const std::string& name_or_file, const Att
   require_regular_file(path, "an attention preset");
   std::ifstream file(path);
   require(file.good(), "cannot read the attention preset file " + path.string() + ": " + std::strerror(errno));
-  // nlohmann keeps the last of a repeated key without a word: {"top_p": 0.5, …, "top_p": 0.95}
-  // would run at 0.95 whichever the user meant. The callback sees each object's keys as they are read.
-  std::vector<std::set<std::string>> open_objects;
-  const auto refuse_repeated_keys = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    if (event == nlohmann::json::parse_event_t::object_start) {
-      open_objects.emplace_back();
-    } else if (event == nlohmann::json::parse_event_t::object_end) {
-      open_objects.pop_back();
-    } else if (event == nlohmann::json::parse_event_t::key) {
-      const std::string& key = parsed.get_ref<const std::string&>();
-      if (!open_objects.back().insert(key).second) {
-        throw UserError(path.string() + ": the key " + quoted_word(key) +
-                        " is given twice in one object: keep the value you mean and remove the other");
-      }
-    }
-    return true;
-  };
   nlohmann::json j;
   try {
-    j = parse_bounded_json(file, refuse_repeated_keys);
+    j = parse_bounded_json(file);
   } catch (const nlohmann::json::exception& e) {
     throw UserError("attention preset " + path.string() + " is not valid JSON: " + json_error_text(e));
   }

@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <fstream>
 #include <ios>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/user_error.h"
 
@@ -22,13 +24,26 @@ std::string json_error_text(const nlohmann::json::exception& error) {
 }
 
 nlohmann::json parse_bounded_json(std::istream& in, const nlohmann::json::parser_callback_t& callback) {
-  const nlohmann::json::parser_callback_t limit = [&callback](int depth, nlohmann::json::parse_event_t event,
-                                                              nlohmann::json& parsed) {
-    const bool opens = event == nlohmann::json::parse_event_t::object_start ||
-                       event == nlohmann::json::parse_event_t::array_start;
+  using Event = nlohmann::json::parse_event_t;
+  std::vector<std::set<std::string>> open_objects;  // the keys read so far in each object being read
+  const nlohmann::json::parser_callback_t limit = [&](int depth, Event event, nlohmann::json& parsed) {
+    const bool opens = event == Event::object_start || event == Event::array_start;
     if (opens && depth >= kMaxJsonDepth) {
       throw nlohmann::json::other_error::create(
           600, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels", nullptr);
+    }
+    if (event == Event::object_start) {
+      open_objects.emplace_back();
+    } else if (event == Event::object_end) {
+      open_objects.pop_back();
+    } else if (event == Event::key && !open_objects.back().insert(parsed.get_ref<const std::string&>()).second) {
+      // nlohmann keeps the last of a repeated key without a word: {"fps": 8, …, "fps": 80} would
+      // run at 80 whichever the user meant.
+      throw nlohmann::json::other_error::create(
+          604,
+          "the key " + quoted_word(parsed.get_ref<const std::string&>()) +
+              " is given twice in one object: keep the value you mean and remove the other",
+          nullptr);
     }
     return !callback || callback(depth, event, parsed);
   };

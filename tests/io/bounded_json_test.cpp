@@ -31,6 +31,22 @@ TEST(BoundedJson, NestingPastTheLimitIsAParseError) {
   EXPECT_THROW(parse_bounded_json(broken), nlohmann::json::exception);
 }
 
+// nlohmann alone keeps the last of a repeated key: a hand-edited model.json's second "fps" would
+// win without a word. Keys repeat freely in different objects.
+TEST(BoundedJson, AKeyGivenTwiceInOneObjectIsRefused) {
+  std::istringstream apart(R"({"a": {"fps": 8}, "b": {"fps": 16}, "fps": [{"fps": 1}, {"fps": 2}]})");
+  EXPECT_EQ(parse_bounded_json(apart)["b"]["fps"], 16);
+  for (const char* twice : {R"({"fps": 8, "steps": 4, "fps": 80})", R"([{"defaults": {"fps": 8, "fps": 80}}])"}) {
+    std::istringstream in(twice);
+    try {
+      parse_bounded_json(in);
+      ADD_FAILURE() << twice << " parsed";
+    } catch (const nlohmann::json::exception& e) {
+      EXPECT_EQ(json_error_text(e), "the key 'fps' is given twice in one object: keep the value you mean and remove the other");
+    }
+  }
+}
+
 // Errors read by users: nlohmann's "[json.exception…]" prefix dropped, and the file's bytes it quotes
 // (ill-formed UTF-8, a terminal escape) shown as '?'.
 TEST(BoundedJson, ErrorTextIsPlainPrintableWords) {
