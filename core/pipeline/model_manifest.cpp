@@ -33,6 +33,16 @@ T field_or(const nlohmann::json& j, const char* key, T fallback, const std::stri
   }
 }
 
+// The object under `key` ("defaults"), or an empty one when the file leaves it out: a section of
+// another type would otherwise read as empty and drop every value in it without a word.
+nlohmann::json section(const nlohmann::json& j, const char* key, const std::string& where) {
+  const nlohmann::json value = j.value(key, nlohmann::json::object());
+  if (!value.is_object()) {
+    throw UserError(where + ": \"" + key + "\" must be an object of fields ({…}), got " + quoted_word(value.dump()));
+  }
+  return value;
+}
+
 // A list of weight files: not empty, each inside the model folder (a model folder is
 // self-contained: a name outside it, "/etc/passwd" or "../x", is a hostile or broken file).
 std::vector<std::string> weight_list(const nlohmann::json& j, const char* key, const std::string& where) {
@@ -40,10 +50,13 @@ std::vector<std::string> weight_list(const nlohmann::json& j, const char* key, c
   if (names.empty()) throw UserError(where + ": \"" + key + "\" lists no files");
   for (const std::string& name : names) {
     const std::filesystem::path p(name);
-    const bool inside = !name.empty() && p.is_relative() &&
+    // A NUL would end the name where the file system reads it: "model.safetensors\0.x" opened model.safetensors.
+    const bool inside = !name.empty() && name.find('\0') == std::string::npos && p.is_relative() &&
                         std::none_of(p.begin(), p.end(), [](const std::filesystem::path& part) { return part == ".."; });
     if (!inside) {
-      throw UserError(where + ": \"" + key + "\" names '" + name + "', which is not a file inside the model folder");
+      // The name as JSON writes it: a NUL or a line break shows as \u0000, \n.
+      throw UserError(where + ": \"" + key + "\" names " + nlohmann::json(name).dump() +
+                      ", which is not a file inside the model folder");
     }
   }
   return names;
@@ -80,14 +93,14 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
     throw UserError(where + ": " + e.what());
   }
 
-  const nlohmann::json latent = j.value("latent", nlohmann::json::object());
+  const nlohmann::json latent = section(j, "latent", where);
   const std::string latent_type = field_or<std::string>(latent, "type", "", where);
   if (latent_type != "pixel") {
     throw UserError(where + ": latent type '" + latent_type + "' is not supported (supported: pixel)");
   }
   m.latent = LatentKind::Pixel;
 
-  const nlohmann::json text = j.value("text_encoder", nlohmann::json::object());
+  const nlohmann::json text = section(j, "text_encoder", where);
   const std::string text_type = field_or<std::string>(text, "type", "", where);
   if (text_type != "vocab") {
     throw UserError(where + ": text encoder type '" + text_type + "' is not supported (supported: vocab)");
@@ -128,7 +141,7 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
     m.low_noise_expert = std::move(low);
   }
 
-  const nlohmann::json d = j.value("defaults", nlohmann::json::object());
+  const nlohmann::json d = section(j, "defaults", where);
   SamplingDefaults& s = m.defaults;
   const std::string sampler = field_or<std::string>(d, "sampler", sampler_kind_name(s.sampler), where);
   try {

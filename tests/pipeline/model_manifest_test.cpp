@@ -144,6 +144,9 @@ TEST(ModelManifest, ErrorsNameTheFileAndTheProblem) {
   const std::string latent_error = error_of(dir);
   EXPECT_NE(latent_error.find("latent type 'vae'"), std::string::npos) << latent_error;
   EXPECT_NE(latent_error.find("model.json"), std::string::npos) << latent_error;
+  write_text(dir / "model.json", nlohmann::json{{"format", "svgear-model/1"}, {"dit", j}, {"latent", "pixel"}}.dump());
+  EXPECT_NE(error_of(dir).find("\"latent\" must be an object of fields ({…}), got '\"pixel\"'"), std::string::npos)
+      << error_of(dir);
 
   write_text(dir / "model.json",
              nlohmann::json{{"format", "svgear-model/1"}, {"dit", j}, {"latent", {{"type", "pixel"}}},
@@ -188,7 +191,19 @@ TEST(ModelManifest, ErrorsNameTheFileAndTheProblem) {
               std::string::npos)
         << outside;
   }
+  // A NUL ends the name where the file system reads it: "m.safetensors\0.x" would open m.safetensors.
+  EXPECT_NE(with({std::string("m.safetensors\0.x", 16)}, nlohmann::json::object())
+                .find("names \"m.safetensors\\u0000.x\", which is not a file inside the model folder"),
+            std::string::npos)
+      << with({std::string("m.safetensors\0.x", 16)}, nlohmann::json::object());
   EXPECT_EQ(with({"sub/m.safetensors"}, nlohmann::json::object()), "");
+  // A section of another type would read as empty, its values dropped without a word.
+  for (const nlohmann::json& defaults : {nlohmann::json("fps 8"), nlohmann::json::array({1})}) {
+    EXPECT_NE(with({"m.safetensors"}, defaults).find("model.json: \"defaults\" must be an object of fields ({…}), got " +
+                                                     quoted_word(defaults.dump())),
+              std::string::npos)
+        << with({"m.safetensors"}, defaults);
+  }
   EXPECT_NE(with({"m.safetensors"}, {{"sampler", "foo"}}).find("model.json: defaults.sampler: unknown sampler 'foo'"),
             std::string::npos)
       << with({"m.safetensors"}, {{"sampler", "foo"}});
