@@ -293,6 +293,14 @@ std::unique_ptr<Model> load_folder(const std::filesystem::path& folder, c10::Dev
   }
   // Before the transformer's tensors are made in model.json's sizes: a hostile text_dim or
   // max_tokens would otherwise ask for gigabytes ahead of any check.
+  // Whole numbers would be read as weights of their values, as the DiT's loader refuses them too.
+  const auto require_floating = [&](const at::Tensor& tensor, const std::string& name) {
+    if (!at::isFloatingType(tensor.scalar_type())) {
+      throw UserError(folder.string() + ": '" + name + "' holds " + std::string(c10::toString(tensor.scalar_type())) +
+                      " values, not floating-point weights: the file is damaged or not this model's");
+    }
+  };
+  require_floating(embedding, kTokenEmbedding);
   if (embedding.dim() != 2 || embedding.size(1) != m.dit.text_dim) {
     throw UserError(folder.string() + ": the token table '" + kTokenEmbedding + "' has shape " +
                     c10::str(embedding.sizes()) + " but dit.text_dim is " + std::to_string(m.dit.text_dim));
@@ -331,6 +339,7 @@ std::unique_ptr<Model> load_folder(const std::filesystem::path& folder, c10::Dev
                         " transformer layers, but no weight file holds '" + name + "'");
       }
       const at::Tensor stored = holder->load(name);
+      require_floating(stored, name);
       if (stored.sizes() != tensor.sizes()) {
         throw UserError(folder.string() + ": '" + name + "' has shape " + c10::str(stored.sizes()) + ", expected " +
                         c10::str(tensor.sizes()));

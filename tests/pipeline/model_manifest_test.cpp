@@ -5,11 +5,14 @@
 
 #include <sys/stat.h>
 
+#include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include "core/pipeline/model.h"
 #include "core/pipeline/random_model.h"
 #include "core/user_error.h"
+#include "core/weights/safetensors_file.h"
+#include "core/weights/safetensors_writer.h"
 #include "tests/support/test_paths.h"
 
 namespace svgear {
@@ -121,6 +124,33 @@ TEST(ModelManifest, AModelJsonThatIsNotAFileIsRefusedWithoutWaiting) {
     FAIL() << "expected UserError";
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("is not a regular file"), std::string::npos) << e.what();
+  }
+}
+
+// A token table of whole numbers (I64) would be read as weights of those values; the DiT's loader
+// refuses such tensors, and so does the text encoder's.
+TEST(ModelManifest, AWholeNumberTokenTableIsRefused) {
+  const auto dir = test::scratch_dir("whole_number_token_table");
+  write_random_model(dir, random_model_preset("tiny"));
+  const std::filesystem::path file = dir / ModelManifest::read(dir).weight_files.front();
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  {
+    const auto stored = SafetensorsFile::open(file);
+    for (const TensorEntry& entry : stored->tensors()) {
+      at::Tensor tensor = stored->load(entry.name).clone();
+      if (entry.name == "text_encoder.token_embedding.weight") tensor = tensor.to(at::kLong);
+      tensors.emplace_back(entry.name, tensor);
+    }
+  }
+  write_safetensors(file, tensors);
+  try {
+    Model::load(dir, c10::Device(c10::kCPU));
+    FAIL() << "a token table of whole numbers was loaded";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "'text_encoder.token_embedding.weight' holds Long values, not floating-point weights"),
+              std::string::npos)
+        << e.what();
   }
 }
 
