@@ -33,6 +33,16 @@ VocabTextEncoder::VocabTextEncoder(std::vector<std::string> vocabulary, at::Tens
                     std::to_string(vocabulary_.size()) + " words");
   }
   for (size_t i = 0; i < vocabulary_.size(); ++i) {
+    // A word the prompt splitter never yields ("", "a red", "Red") would sit in the "This model
+    // knows:" list while no prompt could use it.
+    const std::vector<std::string> read_as = split_prompt_words(vocabulary_[i]);
+    if (read_as.size() != 1 || read_as.front() != vocabulary_[i]) {
+      std::string words;
+      for (const std::string& word : read_as) words += (words.empty() ? "" : ", ") + quoted_word(word);
+      throw UserError("text encoder: the vocabulary's word " + quoted_word(vocabulary_[i]) +
+                      " can never match a prompt, whose words are lower-case runs of letters, digits, - and ' (" +
+                      (read_as.empty() ? std::string("it holds none") : "it reads as " + words) + ")");
+    }
     if (!index_.emplace(vocabulary_[i], int64_t(i)).second) {
       throw UserError("text encoder: the word '" + vocabulary_[i] + "' appears twice in the vocabulary");
     }

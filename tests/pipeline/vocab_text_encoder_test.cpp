@@ -1,5 +1,7 @@
 #include "core/text/vocab_text_encoder.h"
 
+#include <utility>
+
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -42,6 +44,22 @@ TEST(VocabTextEncoder, RejectsTooLongPromptsAndBadTables) {
   EXPECT_THROW(make_encoder().encode("a red red circle"), UserError);
   EXPECT_THROW(VocabTextEncoder({"a", "b"}, at::zeros({3, 4}), 4), UserError);
   EXPECT_THROW(VocabTextEncoder({"a", "a"}, at::zeros({2, 4}), 4), UserError);
+  // Words no prompt can match: the splitter lower-cases, splits at spaces and punctuation.
+  for (const auto& [word, read_as] : {std::pair<std::string, std::string>{"Red", "it reads as 'red'"},
+                                      {"a red", "it reads as 'a', 'red'"},
+                                      {"", "it holds none"},
+                                      {"circle.", "it reads as 'circle'"}}) {
+    try {
+      VocabTextEncoder({"a", word}, at::zeros({2, 4}), 4);
+      ADD_FAILURE() << "'" << word << "' was taken";
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find("the vocabulary's word '" + word + "' can never match a prompt"),
+                std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find(read_as), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_NO_THROW(VocabTextEncoder({"don't", "x-ray", "über", "7"}, at::zeros({4, 4}), 4));
 }
 
 TEST(VocabTextEncoder, SplitsWords) {
