@@ -190,19 +190,31 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
                     "the file is incomplete or not a Wan DiT");
   }
 
-  c.ffn_dim = size_of(shapes, "blocks.0.ffn.0.weight", 0, where);
-  c.freq_dim = size_of(shapes, "time_embedding.0.weight", 1, where);
-  c.text_dim = size_of(shapes, "text_embedding.0.weight", 1, where);
-  c.out_dim = int(head_out / c.patch_volume());
+  // The sizes read from these tensors: one absent is named as missing, one present in a shape no
+  // Wan DiT has is named with its shape.
+  const auto size_from = [&](const std::string& name, size_t dim, const std::string& expected) {
+    const auto it = shapes.find(name);
+    if (it == shapes.end()) throw UserError(where + ": the DiT (" + size + ") lacks " + name + "; the file is incomplete");
+    const int value = size_of(shapes, name, dim, where);
+    if (value == 0) {
+      throw UserError(where + ": " + name + " has shape " + shape_string(it->second) + ", which no Wan DiT has (expected " +
+                      expected + "): the file is damaged or not a Wan DiT");
+    }
+    return value;
+  };
+  c.ffn_dim = size_from("blocks.0.ffn.0.weight", 0, "[ffn_dim, dim]");
+  c.freq_dim = size_from("time_embedding.0.weight", 1, "[dim, freq_dim]");
+  c.text_dim = size_from("text_embedding.0.weight", 1, "[dim, text_dim]");
+  const std::string head_shape = "[out_dim × " + std::to_string(patch_volume) + " (the patch), dim]";
+  if (size_from("head.head.weight", 0, head_shape) % patch_volume != 0) {
+    throw UserError(where + ": head.head.weight has shape " + shape_string(shapes.at("head.head.weight")) +
+                    ", which no Wan DiT has (expected " + head_shape + "): the file is damaged or not a Wan DiT");
+  }
+  c.out_dim = int(head_out / patch_volume);
   c.qk_norm = shapes.contains("blocks.0.self_attn.norm_q.weight");
   c.cross_attn_norm = shapes.contains("blocks.0.norm3.weight");
   c.num_heads = hints.num_heads.value_or(c.dim / kWanHeadDim);
   c.text_len = hints.text_len.value_or(c.text_len);
-  if (c.ffn_dim == 0 || c.freq_dim == 0 || c.text_dim == 0 || c.out_dim == 0) {
-    throw UserError(where + ": the DiT (" + size + ") lacks blocks.0.ffn.0.weight, "
-                    "time_embedding.0.weight, text_embedding.0.weight or head.head.weight; the "
-                    "file is incomplete");
-  }
   if (c.num_heads <= 0 || c.dim % c.num_heads != 0 || (c.dim / c.num_heads) % 2 != 0) {
     throw UserError(where + ": " + std::to_string(c.num_heads) + " attention heads do not divide dim " +
                     std::to_string(c.dim) + " into even head widths; fix num_heads in config.json");

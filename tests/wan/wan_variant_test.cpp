@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <tuple>
 
 #include "core/decoder/wan_vae_weight_names.h"
 #include "core/model/wan_weight_names.h"
@@ -151,6 +152,28 @@ TEST(WanVariant, ModelsWeCannotRunAreRefusedWithTheReason) {
     damaged["patch_embedding.weight"] = shape;
     error = detect_error(damaged);
     EXPECT_TRUE(contains(error, "which no Wan DiT has (expected [dim, in_dim, 1, 2, 2])")) << error;
+  }
+
+  // A tensor the sizes come from: absent, it is named as missing; present in a shape no Wan DiT
+  // has, it is named with that shape (both read as "lacks … or …" before).
+  TensorShapes without_head = shapes_of(WanConfig{});
+  without_head.erase("time_embedding.0.weight");
+  error = detect_error(without_head);
+  EXPECT_TRUE(contains(error, "the DiT (dim 1536, 30 layers, 16 input channels) lacks time_embedding.0.weight; "
+                              "the file is incomplete"))
+      << error;
+  for (const auto& [name, shape, expected] :
+       {std::tuple{"head.head.weight", std::vector<int64_t>{0, 1536}, "[out_dim × 4 (the patch), dim]"},
+        std::tuple{"head.head.weight", std::vector<int64_t>{63, 1536}, "[out_dim × 4 (the patch), dim]"},
+        std::tuple{"text_embedding.0.weight", std::vector<int64_t>{1536}, "[dim, text_dim]"},
+        std::tuple{"blocks.0.ffn.0.weight", std::vector<int64_t>{0, 1536}, "[ffn_dim, dim]"}}) {
+    TensorShapes damaged = shapes_of(WanConfig{});
+    damaged[name] = shape;
+    error = detect_error(damaged);
+    const std::string shown = shape.size() == 1 ? "[1536]" : "[" + std::to_string(shape[0]) + ", 1536]";
+    EXPECT_TRUE(contains(error, std::string(name) + " has shape " + shown + ", which no Wan DiT has (expected " +
+                                    expected + ")"))
+        << error;
   }
 
   // A speech-to-video model's audio injector beside an otherwise text-to-video DiT.
