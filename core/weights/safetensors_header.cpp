@@ -313,6 +313,8 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* file_data, uint64_t fi
             });
   // Empty ranges share no bytes, so only non-empty ones can overlap.
   const TensorEntry* furthest = nullptr;
+  uint64_t covered = 0;              // the data section's bytes before the first byte no tensor holds
+  uint64_t uncovered_end = data_size;  // and the end of the bytes no tensor holds from there
   for (const TensorEntry& entry : header.tensors) {
     if (entry.data_begin == entry.data_end) continue;
     if (furthest && entry.data_begin < furthest->data_end) {
@@ -322,7 +324,21 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* file_data, uint64_t fi
                       quote_name(furthest->name) + " [" + std::to_string(furthest->data_begin) +
                       ", " + std::to_string(furthest->data_end) + "]");
     }
+    if (entry.data_begin != covered) {
+      uncovered_end = entry.data_begin;
+      break;
+    }
+    covered = entry.data_end;
     if (!furthest || entry.data_end > furthest->data_end) furthest = &entry;
+  }
+  // As the format requires (and its reference reader checks): every data byte belongs to a tensor.
+  // A header length one byte short shifts every tensor by a byte and leaves the last one uncovered:
+  // the weights would load as noise.
+  if (covered != data_size) {
+    fail(file_label,
+         "the tensors do not hold the whole data section: its bytes from " + std::to_string(covered) + " to " +
+             std::to_string(uncovered_end) + " belong to no tensor",
+         kCorrupt);
   }
   return header;
 }

@@ -131,6 +131,26 @@ TEST_F(MalformedSafetensors, OverlappingOffsets) {
                        {"overlaps tensor 'a'"}));
 }
 
+// The format requires every data byte to belong to a tensor. A header length one byte short (the
+// space padding absorbs it) shifts each tensor by a byte, which would load the weights as noise.
+TEST_F(MalformedSafetensors, DataBytesThatBelongToNoTensor) {
+  EXPECT_TRUE(rejected("gap.safetensors",
+                       make_file(R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},)"
+                                 R"("b":{"dtype":"U8","shape":[2],"data_offsets":[6,8]}})",
+                                 8),
+                       {"bytes from 4 to 6 belong to no tensor", kCorrupt}));
+  EXPECT_TRUE(rejected("tail.safetensors",
+                       make_file(R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}})", 5),
+                       {"bytes from 4 to 5 belong to no tensor"}));
+  EXPECT_TRUE(rejected("lead.safetensors",
+                       make_file(R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[1,5]}})", 5),
+                       {"bytes from 0 to 1 belong to no tensor"}));
+  const std::string header = R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}   )";
+  EXPECT_TRUE(rejected("short_length.safetensors", make_file(header, 4, header.size() - 1),
+                       {"bytes from 4 to 5 belong to no tensor"}));
+  EXPECT_NO_THROW(SafetensorsFile::open(write("whole.safetensors", make_file(header, 4))));
+}
+
 TEST_F(MalformedSafetensors, EmptyTensorsShareNoBytes) {
   std::filesystem::path path =
       write("empty_inside.safetensors",
