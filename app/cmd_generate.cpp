@@ -1,6 +1,7 @@
 // svgear generate: one text-to-video generation, written as a video plus a JSON run record.
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -42,7 +43,8 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   dense | svg2 | svgear (
                      "svgear-routing-trace/1", docs/architecture.md; the studio's File > Open
                      routing trace shows it): clusters, labels, block map, the probe's error
                      estimates, density, phase times; written as the steps come. Not with dense
-                     attention, nor inside the model's folder; it replaces only an earlier trace
+                     attention, nor inside the model's folder; it replaces only an earlier trace.
+                     Tracing stops, keeping its steps, where it would leave its disk under 1 GB
   --trace-layers SEL --trace-heads SEL   which ones, e.g. 0,3-5 (default all; a Wan-1.3B step
                      traced in every layer and head is ~1 GB of JSON)
   --audit            also run each traced layer densely and record the true error of its output
@@ -138,11 +140,32 @@ class TracingProgress : public TerminalProgress {
  public:
   TracingProgress(bool quiet, std::optional<std::filesystem::path> path) : TerminalProgress(quiet), path_(std::move(path)) {}
 
+  // Tracing stops, its steps so far kept, where the next step would leave its disk less than
+  // kTraceDiskReserve: a Wan step traced whole takes ~1 GB, and a full disk would cost the video.
   void on_routing(RoutingEvent step) override {
-    if (!path_ || dropped_) return;
+    if (!path_ || dropped_ || out_of_room_) return;
     try {
       open();
+      const uint64_t before = file_->bytes();
+      if (file_->steps() > 0) {
+        const std::string stop = routing_trace_out_of_room(step_bytes_, file_->steps(), available());
+        if (!stop.empty()) {
+          out_of_room_ = true;
+          on_warning(stop);
+          return;
+        }
+      }
+      const bool first = file_->steps() == 0;
       file_->add(step);
+      step_bytes_ = file_->bytes() - before;
+      if (first) {
+        const TraceSizeNote note = routing_trace_size_note(step_bytes_, step.num_steps - step.step, available());
+        if (note.wont_fit) {
+          on_warning(note.text);
+        } else if (!note.text.empty()) {
+          on_log(note.text);
+        }
+      }
     } catch (const UserError& e) {
       drop(e.what());
     }
@@ -174,6 +197,13 @@ class TracingProgress : public TerminalProgress {
     InterruptCancel::remove_on_forced_exit(temp_.c_str());
   }
 
+  // Free bytes on the trace's disk (as many as it takes when the file system cannot say).
+  uint64_t available() const {
+    std::error_code ec;
+    const std::filesystem::space_info space = std::filesystem::space(file_->temp_path().parent_path(), ec);
+    return ec ? UINT64_MAX : uint64_t(space.available);
+  }
+
   void drop(const std::string& why) {
     InterruptCancel::remove_on_forced_exit(nullptr);
     file_.reset();
@@ -185,6 +215,8 @@ class TracingProgress : public TerminalProgress {
   std::optional<RoutingTraceFile> file_;
   std::string temp_;  // the temporary file's name, for the signal handler
   bool dropped_ = false;
+  bool out_of_room_ = false;  // tracing stopped for the video's room; the steps so far are kept
+  uint64_t step_bytes_ = 0;   // the last traced step's size
 };
 
 }  // namespace
@@ -333,7 +365,8 @@ int cmd_generate(int argc, char** argv) {
     std::printf("wrote %s without steps: no step ran sparse attention (see --dense-steps and --dense-layers)\n",
                 trace_path.c_str());
   } else if (traced) {
-    std::printf("wrote the routing of %d step(s) to %s\n", progress.steps(), trace_path.c_str());
+    std::printf("wrote the routing of %d step%s to %s\n", progress.steps(), progress.steps() == 1 ? "" : "s",
+                trace_path.c_str());
   }
   return cancelled ? 130 : 0;
 }

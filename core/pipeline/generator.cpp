@@ -171,7 +171,8 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
     // Every step done: the cancel came in the final decode (the Wan VAE checks per latent frame).
     const bool in_decode = result.request.steps && result.steps_done == *result.request.steps;
     const std::string after = in_decode ? std::string("cancelled during the final decode")
-                                        : "cancelled after " + std::to_string(result.steps_done) + " step(s)";
+                                        : "cancelled after " + std::to_string(result.steps_done) +
+                                                          (result.steps_done == 1 ? " step" : " steps");
     sink.on_log(result.steps_done == 0 ? std::string("cancelled before the first step")
                 : result.video.empty() ? after + ", before any estimate was decoded: nothing to keep"
                                        : after + "; kept the last estimate");

@@ -1,6 +1,8 @@
 #include "core/pipeline/routing_trace_file.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -17,14 +19,19 @@
 namespace svgear {
 
 RoutingTraceFile::RoutingTraceFile(std::filesystem::path path) : file_(std::move(path)) {
-  file_.write(R"({"format":"svgear-routing-trace/1")");
+  put(R"({"format":"svgear-routing-trace/1")");
+}
+
+void RoutingTraceFile::put(std::string_view text) {
+  file_.write(text);
+  bytes_ += text.size();
 }
 
 void RoutingTraceFile::add(const RoutingEvent& step) {
   // The first step says what made the run; its steps follow.
   if (steps_ == 0) {
     const std::string run = step.run.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    file_.write((step.run.is_null() ? "" : R"(,"run":)" + run) + R"(,"steps":[)");
+    put((step.run.is_null() ? "" : R"(,"run":)" + run) + R"(,"steps":[)");
   }
   bool dropped = false;
   for (const RoutingTrace& trace : step.traces) dropped = dropped || trace.block_map.empty();
@@ -40,15 +47,15 @@ void RoutingTraceFile::add(const RoutingEvent& step) {
                                     {"maps_dropped", dropped}}
                          .dump();
   head.pop_back();  // the closing brace: the traces follow
-  file_.write((steps_ == 0 ? "" : ",") + head + R"(,"traces":[)");
+  put((steps_ == 0 ? "" : ",") + head + R"(,"traces":[)");
   // Trace by trace (a Wan step's traces take ~1 GB as text).
   std::string text;
   for (size_t t = 0; t < step.traces.size(); ++t) {
     text.assign(t == 0 ? "" : ",");
     append_routing_trace_json(step.traces[t], text);
-    file_.write(text);
+    put(text);
   }
-  file_.write("]}");
+  put("]}");
   ++steps_;
   steps_without_maps_ += dropped;
 }
@@ -56,9 +63,47 @@ void RoutingTraceFile::add(const RoutingEvent& step) {
 void RoutingTraceFile::commit() { commit_as(file_.path()); }
 
 void RoutingTraceFile::commit_as(const std::filesystem::path& other) {
-  if (!closed_) file_.write(steps_ == 0 ? ",\"steps\":[]}\n" : "]}\n");
+  if (!closed_) put(steps_ == 0 ? ",\"steps\":[]}\n" : "]}\n");
   closed_ = true;
   file_.commit_as(other);
+}
+
+namespace {
+
+// "27 MB", "1.02 GB": sizes in the decimal units disks are sold and df -H counts in.
+std::string gigabytes(uint64_t bytes) {
+  char text[32];
+  const double gb = double(bytes) / 1e9;
+  if (gb < 1.0) {
+    std::snprintf(text, sizeof text, "%.0f MB", double(bytes) / 1e6);
+  } else {
+    std::snprintf(text, sizeof text, gb < 10.0 ? "%.2f GB" : "%.0f GB", gb);
+  }
+  return text;
+}
+
+constexpr const char* kFewer = "trace fewer layers or heads (--trace-layers, --trace-heads)";
+
+}  // namespace
+
+TraceSizeNote routing_trace_size_note(uint64_t step_bytes, int steps, uint64_t available) {
+  const uint64_t rest = step_bytes * uint64_t(std::max(steps - 1, 0));  // the steps still to write
+  const std::string size = "the routing trace takes " + gigabytes(step_bytes) + " a step, about " +
+                           gigabytes(step_bytes + rest) + " for the run's " + std::to_string(steps) + " traced steps";
+  if (rest + kTraceDiskReserve > available) {
+    return {size + ", and its disk has " + gigabytes(available) + " free: tracing stops while " +
+                gigabytes(kTraceDiskReserve) + " is left there, for the video; to trace every step, " + kFewer,
+            true};
+  }
+  if (step_bytes + rest < uint64_t(1e9)) return {};
+  return {size + " (" + gigabytes(available) + " free on its disk)"};
+}
+
+std::string routing_trace_out_of_room(uint64_t step_bytes, int steps, uint64_t available) {
+  if (available >= step_bytes + kTraceDiskReserve) return "";
+  return "the routing trace stops after " + std::to_string(steps) + (steps == 1 ? " step" : " steps") +
+         ": its disk has " + gigabytes(available) + " free, which the video keeps (a step takes " +
+         gigabytes(step_bytes) + "); the steps traced are written. To trace every step, " + kFewer;
 }
 
 namespace {

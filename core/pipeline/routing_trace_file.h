@@ -13,8 +13,11 @@
 //               "traces": [append_routing_trace_json(trace), ...]}, ...]}
 
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -36,16 +39,36 @@ class RoutingTraceFile {
   void commit_as(const std::filesystem::path& other);
 
   int steps() const { return steps_; }
+  uint64_t bytes() const { return bytes_; }  // written so far
   int steps_without_maps() const { return steps_without_maps_; }
   // Where the bytes go until the commit (for InterruptCancel::remove_on_forced_exit).
   const std::filesystem::path& temp_path() const { return file_.temp_path(); }
 
  private:
+  void put(std::string_view text);
+
   AtomicFile file_;
+  uint64_t bytes_ = 0;
   int steps_ = 0;
   int steps_without_maps_ = 0;
   bool closed_ = false;  // the end is written once: a name refused by commit_as leaves a commit() to try
 };
+
+// A trace written while a run goes on leaves its disk this much for the run's video and record.
+inline constexpr uint64_t kTraceDiskReserve = 1000000000;  // 1 GB
+
+// What to say once the first traced step is written (`step_bytes` of it, `steps` traced in all
+// with it, `available` bytes free on the trace's disk after it): a warning when the trace would
+// not fit above kTraceDiskReserve, a note when it will take a gigabyte or more, else no text.
+struct TraceSizeNote {
+  std::string text;
+  bool wont_fit = false;
+};
+TraceSizeNote routing_trace_size_note(uint64_t step_bytes, int steps, uint64_t available);
+
+// The warning a trace stopped for room gives, or nothing while the next step (`step_bytes`, as the
+// last one) fits above kTraceDiskReserve in `available` bytes; `steps` are written.
+std::string routing_trace_out_of_room(uint64_t step_bytes, int steps, uint64_t available);
 
 // Shared between a read_routing_trace under way and whoever watches it (the studio's status line):
 // set `stop` to end the read; `steps` and `traces` count what has been read.

@@ -861,7 +861,7 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
   const auto all = *dir_ / "trace-all.json";
   CliRun run = run_cli(generate + one_dense_step + "--trace " + all.string() + " --output " + (*dir_ / "traced.y4m").string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("wrote the routing of 3 step(s) to " + all.string()), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("wrote the routing of 3 steps to " + all.string()), std::string::npos) << run.output;
   nlohmann::json trace = trace_file(all);
   EXPECT_EQ(trace["format"], "svgear-routing-trace/1");
   EXPECT_EQ(trace["run"]["model"], "random-tiny");

@@ -143,6 +143,45 @@ TEST(RoutingTraceFile, ReadsBackWhatItWrote) {
   }
 }
 
+// bytes() counts what the file holds: the size notes below are reckoned from it.
+TEST(RoutingTraceFile, CountsTheBytesItWrote) {
+  const auto dir = test::scratch_dir("routing_trace_bytes");
+  std::mt19937 rng(3);
+  RoutingTraceFile file(dir / "trace.json");
+  file.add(random_step(2, 3, false, rng));
+  file.add(random_step(3, 3, true, rng));
+  file.commit();
+  EXPECT_EQ(file.bytes(), std::filesystem::file_size(dir / "trace.json"));
+}
+
+// A Wan step traced whole takes ~1 GB: the first step's size says what the run will take, a
+// warning when it will not fit above the reserve left for the video, and tracing stops there.
+TEST(RoutingTraceFile, SizeNotesAndTheStopForTheVideosRoom) {
+  constexpr uint64_t GB = 1000000000;
+  EXPECT_EQ(routing_trace_size_note(50000000, 10, 100 * GB).text, "");  // 0.5 GB in all: nothing to say
+  const TraceSizeNote fits = routing_trace_size_note(GB + GB / 50, 48, 120 * GB);
+  EXPECT_FALSE(fits.wont_fit);
+  EXPECT_EQ(fits.text, "the routing trace takes 1.02 GB a step, about 49 GB for the run's 48 traced steps (120 GB free "
+                       "on its disk)");
+  const TraceSizeNote wont = routing_trace_size_note(GB, 48, 20 * GB);
+  EXPECT_TRUE(wont.wont_fit);
+  EXPECT_EQ(wont.text, "the routing trace takes 1.00 GB a step, about 48 GB for the run's 48 traced steps, and its "
+                       "disk has 20 GB free: tracing stops while 1.00 GB is left there, for the video; to trace every "
+                       "step, trace fewer layers or heads (--trace-layers, --trace-heads)");
+  // Exactly the rest above the reserve fits; a byte less does not.
+  EXPECT_FALSE(routing_trace_size_note(GB, 3, 2 * GB + kTraceDiskReserve).wont_fit);
+  EXPECT_TRUE(routing_trace_size_note(GB, 3, 2 * GB + kTraceDiskReserve - 1).wont_fit);
+
+  EXPECT_EQ(routing_trace_out_of_room(GB, 5, GB + kTraceDiskReserve), "");
+  EXPECT_EQ(routing_trace_out_of_room(GB, 5, GB + kTraceDiskReserve - 1),
+            "the routing trace stops after 5 steps: its disk has 2.00 GB free, which the video keeps (a step takes "
+            "1.00 GB); the steps traced are written. To trace every step, trace fewer layers or heads "
+            "(--trace-layers, --trace-heads)");
+  EXPECT_NE(routing_trace_out_of_room(GB, 1, 0).find("stops after 1 step: its disk has 0 MB free"), std::string::npos);
+  EXPECT_NE(routing_trace_size_note(27000000, 5, GB).text.find("takes 27 MB a step, about 135 MB for the run's 5"),
+            std::string::npos);
+}
+
 // A file whose steps list their traces before their grid, with a key of its own (rewritten by
 // another tool), reads the same.
 TEST(RoutingTraceFile, ReadsStepsWhoseTracesComeBeforeTheirGrid) {
