@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string_view>
 #include <tuple>
@@ -377,15 +378,39 @@ void WanWeights::refuse_misfit_scales(const WanConfig& config,
   }
 }
 
-WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
-                            at::Device device, at::ScalarType compute_dtype, const CancelToken* cancel,
-                            bool quantize_fp8) {
-  refuse_layer_quantization(files);
-  const std::map<std::string, StoredTensor> index = index_checkpoint(files);
+namespace {
+
+// Throws load()'s WeightsError for what does not fit `config`, if anything.
+void refuse_unfit(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
+                  const std::vector<std::string>& missing, const std::vector<std::string>& mismatched) {
+  if (missing.empty() && mismatched.empty()) return;
+  std::ostringstream os;
+  os << "the diffusion model's weights in " << checkpoint_file_list(files) << " do not match the config (dim " << config.dim
+     << ", " << config.num_layers << " layers, " << config.num_heads << " heads): "
+     << missing.size() << " tensor(s) missing, " << mismatched.size()
+     << " with the wrong shape or type. Is this the checkpoint of another model size?";
+  os << tensor_problem_lines(missing, mismatched);
+  throw WeightsError(os.str());
+}
+
+// What load() reads, checked from the headers alone: the tensors by original name, the weights
+// kept in e4m3, and the scales it makes (for weights quantised as they load; a plain e4m3
+// weight's scale is 1 and made by neither).
+struct LoadPlan {
+  std::map<std::string, StoredTensor> index;
+  WanWeights::Fp8Scales fp8;
+  std::set<std::string> made_scales;
+};
+
+LoadPlan plan_load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
+                   bool quantize_fp8) {
+  WanWeights::refuse_layer_quantization(files);
+  LoadPlan plan;
+  plan.index = index_checkpoint(files);
   // Blocks past the config's layers: the checkpoint of a deeper model, or a config that lost a
   // layer, would otherwise run on its first blocks alone without a word.
   int64_t blocks_held = 0;
-  for (const auto& [name, stored] : index) {
+  for (const auto& [name, stored] : plan.index) {
     if (name.starts_with("blocks.")) blocks_held = std::max<int64_t>(blocks_held, std::strtoll(name.c_str() + 7, nullptr, 10) + 1);
   }
   if (blocks_held > config.num_layers) {
@@ -393,59 +418,85 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
                        std::to_string(blocks_held) + " blocks, but its config has " + std::to_string(config.num_layers) +
                        " layers (num_layers): is this the checkpoint of another model size?");
   }
+  plan.fp8 = fp8_layout_in(config, plan.index, quantize_fp8);
+  for (const auto& entry : plan.fp8) {
+    const std::string& scale_name = entry.first;
+    if (plan.index.contains(scale_name)) continue;
+    const auto weight = plan.index.find(weight_name_of(scale_name));
+    const bool plain = weight != plan.index.end() &&
+                       weight->second.file->find(weight->second.stored_name)->dtype == WeightDtype::F8_E4M3;
+    if (!plain) plan.made_scales.insert(scale_name);
+  }
 
   std::vector<std::string> missing;
   std::vector<std::string> mismatched;
-  const Fp8Scales fp8 = fp8_layout_in(config, index, quantize_fp8);
-  // Scales the files do not hold: 1 for a plain e4m3 weight, else made here as its weight is
-  // quantised (set after the visit).
-  std::map<std::string, at::Tensor> made_scales;
-  for (const auto& entry : fp8) {
-    const std::string& scale_name = entry.first;
-    if (index.contains(scale_name)) continue;
-    const auto weight = index.find(weight_name_of(scale_name));
-    const bool plain = weight != index.end() &&
-                       weight->second.file->find(weight->second.stored_name)->dtype == WeightDtype::F8_E4M3;
-    if (!plain) made_scales.emplace(scale_name, at::Tensor());
-  }
-  WanWeights w = meta(config, fp8);
+  WanWeights::meta(config, plan.fp8).for_each_tensor([&](const std::string& name, const at::Tensor& tensor,
+                                                          WeightPrecision precision) {
+    if (plan.made_scales.contains(name)) return;
+    const bool kept_scale = name.ends_with(kScaleSuffix);  // held in fp8_scales' shape, which checked it
+    const auto it = plan.index.find(name);
+    if (it == plan.index.end()) {
+      if (!kept_scale) missing.push_back(name);  // a scale absent here is a plain e4m3 weight's 1
+      return;
+    }
+    const TensorEntry* entry = it->second.file->find(it->second.stored_name);
+    const std::string where = " in " + it->second.file->path().string();
+    if (entry->shape != tensor.sizes().vec() && !kept_scale) {
+      mismatched.push_back("wrong shape: " + name + ": expected " + shape_string(tensor.sizes().vec()) + ", found " +
+                           shape_string(entry->shape) + where);
+      return;
+    }
+    if (!is_float_dtype(entry->dtype)) {
+      mismatched.push_back("wrong type: " + name + ": expected a floating-point tensor, found " +
+                           weight_dtype_name(entry->dtype) + where);
+      return;
+    }
+    // ComfyUI's scaled fp8 outside the blocks' linears: a scale beside the weight, dequantised as it loads.
+    if (kept_scale || precision == WeightPrecision::Fp8 || !name.ends_with(".weight")) return;
+    if (const auto scale = plan.index.find(scale_name_of(name)); scale != plan.index.end()) {
+      if (std::string misfit = misfit_scale(scale->second, name, tensor.size(0)); !misfit.empty()) {
+        mismatched.push_back(std::move(misfit));
+      }
+    }
+  });
+  refuse_unfit(config, files, missing, mismatched);
+  return plan;
+}
+
+}  // namespace
+
+void WanWeights::check_files(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
+                             bool quantize_fp8) {
+  (void)plan_load(config, files, quantize_fp8);
+}
+
+WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
+                            at::Device device, at::ScalarType compute_dtype, const CancelToken* cancel,
+                            bool quantize_fp8) {
+  const LoadPlan plan = plan_load(config, files, quantize_fp8);  // before any tensor is read
+  std::map<std::string, at::Tensor> made_scales;  // set after the visit
+  for (const std::string& name : plan.made_scales) made_scales.emplace(name, at::Tensor());
+  std::vector<std::string> infinite;  // scales that are no finite number, found as they load
+  WanWeights w = meta(config, plan.fp8);
   w.for_each_tensor_mutable([&](const std::string& name, at::Tensor& tensor, WeightPrecision precision) {
     if (cancel) cancel->throw_if_cancelled();
     const std::vector<int64_t> expected = tensor.sizes().vec();
     tensor = at::Tensor();
     if (made_scales.contains(name)) return;
-    auto it = index.find(name);
-    if (it == index.end() && name.ends_with(kScaleSuffix)) {  // fp8_scales' plain e4m3 weight
+    const auto it = plan.index.find(name);
+    if (it == plan.index.end()) {  // a plain e4m3 weight's scale (plan_load found the rest)
       tensor = at::ones({}, at::TensorOptions().device(device).dtype(at::kFloat));
-      return;
-    }
-    if (it == index.end()) {
-      missing.push_back(name);
-      return;
-    }
-    const TensorEntry* entry = it->second.file->find(it->second.stored_name);
-    const bool kept_scale = name.ends_with(kScaleSuffix);  // held in fp8_scales' shape, which checked it
-    if (entry->shape != expected && !kept_scale) {
-      mismatched.push_back("wrong shape: " + name + ": expected " + shape_string(expected) +
-                           ", found " + shape_string(entry->shape) + " in " +
-                           it->second.file->path().string());
-      return;
-    }
-    if (!is_float_dtype(entry->dtype)) {
-      mismatched.push_back("wrong type: " + name + ": expected a floating-point tensor, found " +
-                           weight_dtype_name(entry->dtype) + " in " +
-                           it->second.file->path().string());
       return;
     }
     const at::Tensor stored = it->second.file->load(it->second.stored_name);
     // A scale of infinity or NaN would make every product of its weight NaN, found only at step 1.
     const auto infinite_scale = [&](const at::Tensor& scale, const StoredTensor& where) {
       if (at::isfinite(scale).all().item<bool>()) return false;
-      mismatched.push_back("wrong scale: " + where.stored_name + " in " + where.file->path().string() +
-                           " is not a finite number");
+      infinite.push_back("wrong scale: " + where.stored_name + " in " + where.file->path().string() +
+                         " is not a finite number");
       return true;
     };
-    if (kept_scale) {
+    if (name.ends_with(kScaleSuffix)) {
       if (!infinite_scale(stored, it->second)) tensor = stored.reshape(expected).to(device, at::kFloat);
       return;
     }
@@ -461,16 +512,12 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
     // e4m3(weight / scale) with its scale beside it as "<module>.scale_weight", dequantised here.
     const StoredTensor* scale = nullptr;
     if (name.ends_with(".weight")) {
-      const auto found = index.find(scale_name_of(name));
-      if (found != index.end()) scale = &found->second;
+      const auto found = plan.index.find(scale_name_of(name));
+      if (found != plan.index.end()) scale = &found->second;
     }
     const at::ScalarType dtype = held_dtype(precision, compute_dtype);
     if (!scale) {
       tensor = stored.to(device, dtype);
-      return;
-    }
-    if (std::string misfit = misfit_scale(*scale, name, expected.front()); !misfit.empty()) {
-      mismatched.push_back(std::move(misfit));
       return;
     }
     const at::Tensor factor = scale->file->load(scale->stored_name);
@@ -486,15 +533,7 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
       if (made != made_scales.end()) *linear.scale = made->second;
     }
   }
-  if (!missing.empty() || !mismatched.empty()) {
-    std::ostringstream os;
-    os << "the diffusion model's weights in " << checkpoint_file_list(files) << " do not match the config (dim " << config.dim
-       << ", " << config.num_layers << " layers, " << config.num_heads << " heads): "
-       << missing.size() << " tensor(s) missing, " << mismatched.size()
-       << " with the wrong shape or type. Is this the checkpoint of another model size?";
-    os << tensor_problem_lines(missing, mismatched);
-    throw WeightsError(os.str());
-  }
+  refuse_unfit(config, files, {}, infinite);
   return w;
 }
 

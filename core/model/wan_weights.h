@@ -167,7 +167,8 @@ struct WanWeights {
   // the linear weights in `fp8` in e4m3 with their scales.
   static WanWeights meta(const WanConfig& config, const Fp8Scales& fp8 = {});
 
-  // Throws WeightsError listing every missing tensor and every shape mismatch at once. Each tensor
+  // Throws WeightsError listing every missing tensor and every shape mismatch at once, before any
+  // tensor is read (check_files), and every scale that is no finite number as they load. Each tensor
   // goes from the file straight to `device`, Compute tensors in `compute_dtype` and
   // Float32 ones in float32, one tensor at a time: the host never holds a float32 copy of the model
   // (57 GB for Wan 14B), only the file's pages and one converted tensor. fp8: the blocks' linear
@@ -179,6 +180,12 @@ struct WanWeights {
   static WanWeights load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
                          at::Device device = at::Device(at::kCPU), at::ScalarType compute_dtype = at::kFloat,
                          const CancelToken* cancel = nullptr, bool quantize_fp8 = false);
+  // load()'s checks from the headers alone, reading no tensor: throws its WeightsError for every
+  // missing tensor, wrong shape or type and misfit scale, and for blocks past the config's layers.
+  // load() runs them first; a Wan model's load runs them before its text encoder's gigabytes.
+  static void check_files(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
+                          bool quantize_fp8 = false);
+
   // Throws WeightsError when the files are quantized per layer (ComfyUI's newer weight_scale /
   // comfy_quant format), from the headers: the model scan checks it before the text encoder's
   // gigabytes are read, load() again. The older scaled fp8 (*_fp8_scaled, a scale_weight beside

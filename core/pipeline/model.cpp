@@ -146,6 +146,9 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   // here, not taken below for two experts stored differently.
   WanWeights::refuse_misfit_scales(m.dit, dit_files.dit);
   if (m.low_noise_expert) WanWeights::refuse_misfit_scales(m.dit, dit_files.low_noise_dit);
+  // Every tensor's name, shape and type, before the text encoder's gigabytes are read.
+  WanWeights::check_files(m.dit, dit_files.dit, options.dit_fp8);
+  if (m.low_noise_expert) WanWeights::check_files(m.dit, dit_files.low_noise_dit, options.dit_fp8);
   const DitFp8 stored(m, dit_files, false);
   const DitFp8 fp8 = options.dit_fp8 ? DitFp8(m, dit_files, true) : stored;
   model->dit_fp8 = fp8 != stored;  // something was left to quantise

@@ -1,6 +1,7 @@
 #include "core/model/wan_weights.h"
 
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -177,6 +178,37 @@ TEST(WanWeights, WrongShapesAreAllListed) {
   EXPECT_NE(error.find("blocks.1.ffn.0.weight: expected [256, 128], found [255, 128]"),
             std::string::npos)
       << error;
+}
+
+// The header checks come before any tensor is read: a Wan 14B checkpoint of the wrong size fails
+// in a moment, not after gigabytes. Here the file changes once it is open, which any read would
+// report ("the file changed while it was being loaded"); the checks report the shapes instead.
+TEST(WanWeights, ChecksTheHeadersBeforeReadingATensor) {
+  StateDict tensors = tiny_state_dict();
+  for (auto& [name, tensor] : tensors) {
+    if (name == "head.head.weight") tensor = at::zeros({7, 128});
+  }
+  const auto dir = test::scratch_dir("wan_weights_headers_first");
+  write_safetensors(dir / "late.safetensors", tensors);
+  const auto file = SafetensorsFile::open(dir / "late.safetensors");
+  std::ofstream(dir / "late.safetensors", std::ios::binary | std::ios::app) << "changed";
+  for (const bool load : {false, true}) {
+    try {
+      if (load) {
+        WanWeights::load(test::tiny_wan_config(), {file});
+      } else {
+        WanWeights::check_files(test::tiny_wan_config(), {file});
+      }
+      ADD_FAILURE() << "a misshapen head passed";
+    } catch (const WeightsError& e) {
+      EXPECT_NE(std::string(e.what()).find("wrong shape: head.head.weight: expected [64, 128], found [7, 128]"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  // The same file whole passes the checks.
+  write_safetensors(dir / "whole.safetensors", tiny_state_dict());
+  EXPECT_NO_THROW(WanWeights::check_files(test::tiny_wan_config(), {SafetensorsFile::open(dir / "whole.safetensors")}));
 }
 
 TEST(WanWeights, IntegerTensorsAreRejected) {
