@@ -184,35 +184,31 @@ WanVaeWeights WanVaeWeights::meta(const WanVaeConfig& c) {
   return w;
 }
 
-WanVaeWeights WanVaeWeights::load(const std::filesystem::path& path) {
-  refuse_pickle(path);
-  const std::shared_ptr<SafetensorsFile> file = SafetensorsFile::open(path);
-  const VaeTensorIndex index = index_vae_tensors(*file);
-  const WanVaeConfig& config = index.config;
+namespace {
 
+// load()'s checks from the header alone: every tensor's name, shape and dtype, and the latent
+// statistics known for the config; throws WeightsError naming the file and every problem.
+void check_vae_tensors(const std::filesystem::path& path, const VaeTensorIndex& index) {
+  const WanVaeConfig& config = index.config;
   std::vector<std::string> missing;
   std::vector<std::string> mismatched;
-  WanVaeWeights w = meta(config);
-  w.for_each_tensor([&](const std::string& name, at::Tensor& tensor) {
-    const std::vector<int64_t> expected = tensor.sizes().vec();
-    tensor = at::Tensor();
+  WanVaeWeights layout = WanVaeWeights::meta(config);
+  layout.for_each_tensor([&](const std::string& name, at::Tensor& tensor) {
     auto it = index.entries.find(name);
     if (it == index.entries.end()) {
       missing.push_back(name);
       return;
     }
     const TensorEntry& entry = *it->second;
-    if (entry.shape != expected) {
-      mismatched.push_back("wrong shape: " + name + ": expected " + shape_string(expected) +
-                           ", got " + shape_string(entry.shape));
+    if (entry.shape != tensor.sizes().vec()) {
+      mismatched.push_back("wrong shape: " + name + ": expected " + shape_string(tensor.sizes().vec()) + ", got " +
+                           shape_string(entry.shape));
       return;
     }
     if (!is_loadable_dtype(entry.dtype)) {
       mismatched.push_back("unsupported dtype: " + name + ": " + weight_dtype_name(entry.dtype) +
                            " (the VAE loads F32, F16 or BF16 tensors)");
-      return;
     }
-    tensor = file->load(entry.name).to(at::kFloat);
   });
 
   const bool known_latent = config.latents_mean.size() == size_t(config.z_dim);
@@ -230,6 +226,25 @@ WanVaeWeights WanVaeWeights::load(const std::filesystem::path& path) {
     os << tensor_problem_lines(missing, mismatched);
     throw WeightsError(os.str());
   }
+}
+
+}  // namespace
+
+void WanVaeWeights::check_file(const std::filesystem::path& path) {
+  refuse_pickle(path);
+  const std::shared_ptr<SafetensorsFile> file = SafetensorsFile::open(path);
+  check_vae_tensors(path, index_vae_tensors(*file));
+}
+
+WanVaeWeights WanVaeWeights::load(const std::filesystem::path& path) {
+  refuse_pickle(path);
+  const std::shared_ptr<SafetensorsFile> file = SafetensorsFile::open(path);
+  const VaeTensorIndex index = index_vae_tensors(*file);
+  check_vae_tensors(path, index);  // before any tensor is read
+  WanVaeWeights w = meta(index.config);
+  w.for_each_tensor([&](const std::string& name, at::Tensor& tensor) {
+    tensor = file->load(index.entries.at(name)->name).to(at::kFloat);
+  });
   return w;
 }
 

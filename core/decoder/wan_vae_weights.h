@@ -113,6 +113,9 @@ struct WanVaeWeights {
   // The config of a VAE file from its header alone (no tensor is read); throws like load for
   // pickles and files that are not safetensors.
   static WanVaeConfig read_config(const std::filesystem::path& path);
+  // load()'s checks from the header alone (every tensor's name, shape and dtype; load runs them
+  // before it reads a tensor).
+  static void check_file(const std::filesystem::path& path);
 
   using TensorVisitor = std::function<void(const std::string& name, at::Tensor& tensor)>;
   // Calls `visit` with the original name of every defined tensor, in checkpoint order.

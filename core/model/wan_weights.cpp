@@ -162,11 +162,6 @@ std::string shape_string(at::IntArrayRef shape) {
   return os.str();
 }
 
-bool is_float_dtype(WeightDtype dtype) {
-  return dtype == WeightDtype::F32 || dtype == WeightDtype::F16 || dtype == WeightDtype::BF16 ||
-         dtype == WeightDtype::F8_E4M3;
-}
-
 // A scaled fp8 weight's scale as the format has it: floats of 16 or 32 bits (an e4m3 scale is no
 // format's, and neither the finiteness check nor the dequantisation takes one), one, or one per row
 // of the weight.
@@ -367,7 +362,7 @@ void WanWeights::refuse_misfit_scales(const WanConfig& config,
     const auto scale = index.find(scale_name_of(name));
     if (weight == index.end() || scale == index.end()) return;
     const TensorEntry* entry = weight->second.file->find(weight->second.stored_name);
-    if (entry->shape != tensor.sizes().vec() || !is_float_dtype(entry->dtype)) return;
+    if (entry->shape != tensor.sizes().vec() || !weight_dtype_is_float(entry->dtype)) return;
     if (std::string line = misfit_scale(scale->second, name, tensor.size(0)); !line.empty()) {
       misfit.push_back(std::move(line));
     }
@@ -446,7 +441,7 @@ LoadPlan plan_load(const WanConfig& config, const std::vector<std::shared_ptr<Sa
                            shape_string(entry->shape) + where);
       return;
     }
-    if (!is_float_dtype(entry->dtype)) {
+    if (!weight_dtype_is_float(entry->dtype)) {
       mismatched.push_back("wrong type: " + name + ": expected a floating-point tensor, found " +
                            weight_dtype_name(entry->dtype) + where);
       return;

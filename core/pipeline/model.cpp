@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <new>
 
 #include <ATen/ATen.h>
@@ -10,12 +11,14 @@
 #include "core/allocation_failure.h"
 #include "core/decoder/pixel_decoder.h"
 #include "core/decoder/wan_vae_decoder.h"
+#include "core/decoder/wan_vae_weights.h"
 #include "core/io/file_system_trouble.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/out_of_memory.h"
 #include "core/pipeline/wan_folder.h"
 #include "core/pipeline/weight_memory.h"
 #include "core/text/shapes_prompt_encoder.h"
+#include "core/text/umt5_weights.h"
 #include "core/text/vocab_text_encoder.h"
 #include "core/text/wan_text_encoder.h"
 #include "core/user_error.h"
@@ -256,6 +259,76 @@ bool loads_as_wan_folder(const std::filesystem::path& folder) {
   // A built-in model's weights without their model.json are a built-in model missing it, not Wan files.
   return std::filesystem::is_directory(folder, ec) && !std::filesystem::exists(folder / "model.json", ec) && !ec &&
          !std::filesystem::exists(folder / "model.safetensors", ec);
+}
+
+namespace {
+
+// "3 files, 12.3 MB": the files of a part, for check_model_files' list.
+std::string files_and_bytes(const std::vector<std::filesystem::path>& paths) {
+  uintmax_t bytes = 0;
+  for (const auto& path : paths) {
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(path, ec);
+    if (!ec) bytes += size;
+  }
+  char size[32];
+  std::snprintf(size, sizeof size, "%.1f MB", double(bytes) / 1e6);
+  return (paths.size() == 1 ? paths.front().filename().string() : std::to_string(paths.size()) + " files") + ", " +
+         size;
+}
+
+}  // namespace
+
+std::vector<std::string> check_model_files(const ModelManifest& m) {
+  std::vector<std::string> checked;
+  const auto paths = [&](const std::vector<std::string>& names) {
+    std::vector<std::filesystem::path> out;
+    for (const std::string& name : names) out.push_back(m.folder / name);
+    return out;
+  };
+  const auto dit_tensors = [&](const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+    WanWeights::check_files(m.dit, files);
+    int count = 0;
+    WanWeights::meta(m.dit, WanWeights::fp8_layout(m.dit, files, false)).for_each_tensor(
+        [&](const std::string&, const at::Tensor&, WeightPrecision) { ++count; });
+    return std::to_string(count) + " tensors";
+  };
+  const DitFiles dit_files(m);
+  checked.push_back("the diffusion model's " + dit_tensors(dit_files.dit) + " (" + files_and_bytes(paths(m.weight_files)) +
+                    ")");
+  if (m.low_noise_expert) {
+    checked.push_back("the low-noise expert's " + dit_tensors(dit_files.low_noise_dit) + " (" +
+                      files_and_bytes(paths(m.low_noise_expert->weight_files)) + ")");
+  }
+  if (m.text_encoder == TextEncoderKind::Umt5) {
+    const std::vector<std::filesystem::path> text_files = paths(m.text_encoder_files);
+    (void)Umt5Tokenizer::load((m.folder / m.tokenizer).lexically_normal(), m.dit.text_len, text_files);
+    Umt5Weights::check_files(open_umt5_files(text_files));
+    checked.push_back("the umT5 text encoder (" + files_and_bytes(text_files) + ") and its tokenizer");
+  } else {
+    bool found = false;
+    for (const auto& file : dit_files.dit) {
+      const TensorEntry* table = file->find(kTokenEmbedding);
+      if (!table) continue;
+      found = true;
+      const std::vector<int64_t> expected = {int64_t(m.vocabulary.size()), m.dit.text_dim};
+      if (table->shape != expected || !weight_dtype_is_float(table->dtype)) {
+        throw UserError(m.folder.string() + ": the token table '" + kTokenEmbedding + "' is " +
+                        weight_dtype_name(table->dtype) + " " + c10::str(c10::IntArrayRef(table->shape)) +
+                        ", not floats of shape " + c10::str(c10::IntArrayRef(expected)) +
+                        " (the vocabulary's words × dit.text_dim)");
+      }
+    }
+    if (!found) {
+      throw UserError(m.folder.string() + ": no weight file holds '" + kTokenEmbedding + "' (the text encoder's token table)");
+    }
+    checked.push_back("the text encoder's token table (" + std::to_string(m.vocabulary.size()) + " words)");
+  }
+  if (m.latent == LatentKind::WanVae) {
+    WanVaeWeights::check_file(m.folder / m.vae_file);
+    checked.push_back("the VAE (" + files_and_bytes({m.folder / m.vae_file}) + ")");
+  }
+  return checked;
 }
 
 namespace {

@@ -80,11 +80,6 @@ std::string shape_string(at::IntArrayRef shape) {
 
 constexpr int kMaxUmt5Layers = 256;
 
-bool is_float_dtype(WeightDtype dtype) {
-  return dtype == WeightDtype::F32 || dtype == WeightDtype::F16 || dtype == WeightDtype::BF16 ||
-         dtype == WeightDtype::F8_E4M3;
-}
-
 // The size `name` has in the checkpoint along `dim`, or `fallback` when it is absent (then it is
 // reported missing later).
 int stored_size(const std::map<std::string, StoredTensor>& index, const std::string& name,
@@ -181,13 +176,13 @@ void Umt5Weights::for_each_tensor(const TensorVisitor& visit) {
   for (const ExpectedTensor& expected : expected_tensors(*this)) visit(expected.name, *expected.tensor);
 }
 
-Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>>& files,
-                              at::Device device, at::ScalarType dtype, const CancelToken* cancel) {
-  if (dtype != at::kFloat && dtype != at::kBFloat16 && dtype != at::kHalf) {
-    throw UserError("the umT5 text encoder runs in float32, bfloat16 or float16, not " +
-                    std::string(c10::toString(dtype)));
-  }
-  const std::map<std::string, StoredTensor> index = index_checkpoint(files);
+namespace {
+
+// The layout the files' headers describe (config and blocks, no tensor), after checking every
+// tensor's name, shape and dtype from the headers: a file of another model fails at once, not
+// after ~11 GB of loading.
+Umt5Weights checked_layout(const std::vector<std::shared_ptr<SafetensorsFile>>& files,
+                           const std::map<std::string, StoredTensor>& index) {
   Umt5Weights w;
   w.config = detect_config(index);
   w.blocks.resize(w.config.num_layers);
@@ -195,8 +190,6 @@ Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>
   std::vector<std::string> missing;
   std::vector<std::string> mismatched;
   if (w.config.num_layers == 0) missing.push_back("blocks.0.norm1.weight (no layers at all)");
-  // Every tensor is checked from the headers before any is read: a file of another model fails at
-  // once, not after ~11 GB of loading.
   const std::vector<ExpectedTensor> expected_all = expected_tensors(w);
   for (const ExpectedTensor& expected : expected_all) {
     auto it = index.find(expected.name);
@@ -212,7 +205,7 @@ Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>
                            " in " + file.path().string());
       continue;
     }
-    if (!is_float_dtype(entry->dtype)) {
+    if (!weight_dtype_is_float(entry->dtype)) {
       mismatched.push_back("unsupported dtype: " + expected.name + " is " +
                            weight_dtype_name(entry->dtype) + " in " + file.path().string() +
                            "; expected F32, F16, BF16 or F8_E4M3");
@@ -222,7 +215,7 @@ Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>
       const TensorEntry* scale_entry = scale->second.file->find(scale->second.stored_name);
       int64_t elements = 1;
       for (const int64_t size : scale_entry->shape) elements *= size;
-      if (elements != 1 || !is_float_dtype(scale_entry->dtype)) {
+      if (elements != 1 || !weight_dtype_is_float(scale_entry->dtype)) {
         mismatched.push_back(scale_name(expected.name) + " in " + scale->second.file->path().string() +
                              " must be one float, the scale of " + expected.name);
       }
@@ -239,6 +232,24 @@ Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>
     throw WeightsError(os.str());
   }
 
+  return w;
+}
+
+}  // namespace
+
+void Umt5Weights::check_files(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+  (void)checked_layout(files, index_checkpoint(files));
+}
+
+Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>>& files,
+                              at::Device device, at::ScalarType dtype, const CancelToken* cancel) {
+  if (dtype != at::kFloat && dtype != at::kBFloat16 && dtype != at::kHalf) {
+    throw UserError("the umT5 text encoder runs in float32, bfloat16 or float16, not " +
+                    std::string(c10::toString(dtype)));
+  }
+  const std::map<std::string, StoredTensor> index = index_checkpoint(files);
+  Umt5Weights w = checked_layout(files, index);
+  const std::vector<ExpectedTensor> expected_all = expected_tensors(w);
   for (const ExpectedTensor& expected : expected_all) {
     if (cancel) cancel->throw_if_cancelled();
     const StoredTensor& stored = index.at(expected.name);

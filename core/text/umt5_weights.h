@@ -77,6 +77,10 @@ struct Umt5Weights {
                           at::Device device, at::ScalarType dtype,
                           const CancelToken* cancel = nullptr);
 
+  // load()'s checks, from the headers alone: every tensor's name, shape and dtype (load runs them
+  // before it reads a tensor).
+  static void check_files(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
+
   // The config the files' headers describe, without reading a tensor: what load() would build.
   // Throws as load() does for a header that is no umT5 encoder's.
   static Umt5Config read_config(const std::vector<std::shared_ptr<SafetensorsFile>>& files);

@@ -235,6 +235,11 @@ json parse_json_rejecting_duplicates(const char* begin, const char* end, std::st
 
 }  // namespace
 
+bool weight_dtype_is_float(WeightDtype dtype) {
+  return dtype == WeightDtype::F32 || dtype == WeightDtype::F16 || dtype == WeightDtype::BF16 ||
+         dtype == WeightDtype::F8_E4M3;
+}
+
 int weight_dtype_bytes(WeightDtype dtype) {
   switch (dtype) {
     case WeightDtype::F32: return 4;

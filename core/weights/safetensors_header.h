@@ -31,6 +31,8 @@ enum class WeightDtype { Unset, F32, F16, BF16, F8_E4M3, I64, I32, U8, Bool };
 int weight_dtype_bytes(WeightDtype dtype);
 // The safetensors spelling ("F32", "BF16", "F8_E4M3", ...).
 const char* weight_dtype_name(WeightDtype dtype);
+// Floating point (F32, F16, BF16, F8_E4M3): what a weight may be stored as.
+bool weight_dtype_is_float(WeightDtype dtype);
 
 struct TensorEntry {
   std::string name;

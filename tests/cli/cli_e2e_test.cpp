@@ -2052,5 +2052,44 @@ TEST_F(CliTest, InfoDescribesTheBuild) {
   EXPECT_NE(listed.output.find("model.json', which is not a folder"), std::string::npos) << listed.output;
 }
 
+// info --model: the model's sizes and defaults, then what a load and a default request would
+// refuse, from the headers: a missing tensor, a default no request takes (each with status 2).
+TEST_F(CliTest, InfoModelChecksTheFilesAndTheDefaults) {
+  const auto folder = *dir_ / "info-model";
+  std::filesystem::copy(*dir_ / "model", folder, std::filesystem::copy_options::recursive);
+  CliRun run = run_cli("info --model " + folder.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("diffusion model: 2 layers, dim 64"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("checked: the diffusion model's "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("checked: the text encoder's token table (23 words)"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("checked: the defaults, as a request"), std::string::npos) << run.output;
+
+  nlohmann::json manifest = nlohmann::json::parse(std::ifstream(folder / "model.json"));
+  manifest["defaults"]["frames"] = 0;
+  std::ofstream(folder / "model.json") << manifest.dump();
+  run = run_cli("info --model " + folder.string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("frames (--frames) must be between 1 and 1024 (got 0) (random-tiny's default"),
+            std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("checked: the diffusion model's "), std::string::npos) << "the files first: " << run.output;
+
+  manifest["defaults"].erase("frames");
+  std::ofstream(folder / "model.json") << manifest.dump();
+  std::vector<std::pair<std::string, at::Tensor>> kept;
+  {
+    const auto file = SafetensorsFile::open(folder / "model.safetensors");
+    for (const TensorEntry& entry : file->tensors()) {
+      if (entry.name != "head.modulation") kept.emplace_back(entry.name, file->load(entry.name));
+    }
+  }
+  write_safetensors(folder / "model.safetensors", kept);
+  run = run_cli("info --model " + folder.string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("1 tensor(s) missing"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("missing: head.modulation"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("defaults: "), std::string::npos) << "what is known comes first: " << run.output;
+}
+
 }  // namespace
 }  // namespace svgear
