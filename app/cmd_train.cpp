@@ -219,21 +219,22 @@ int cmd_train(int argc, char** argv) {
   check_output_file(out / "loss.tsv");
   const bool resuming = std::filesystem::exists(checkpoint / "state.json");
   // A resume replaces its own model/ and trims its own loss.tsv; a new run replaces model/, rewrites
-  // loss.tsv and deletes older shards in checkpoint/, so what svgear train did not write there is refused.
-  if (!resuming) {
-    const std::string what_to_do = ": choose another --out folder, or remove it";
-    if (!std::filesystem::is_empty(checkpoint, ec) && !ec) {
-      throw UserError(checkpoint.string() + " holds files but no state.json to resume (a new run writes its checkpoint "
-                      "there)" + what_to_do);
-    }
-    if (std::filesystem::is_directory(out / "model", ec) && !is_replaceable_export(out / "model")) {
-      throw UserError((out / "model").string() + " is not an export of svgear train (a new run replaces it)" +
-                      what_to_do);
-    }
-    if (!is_replaceable_loss_log(out / "loss.tsv")) {
-      throw UserError((out / "loss.tsv").string() + " is not a loss log of svgear train (a new run rewrites it)" +
-                      what_to_do);
-    }
+  // loss.tsv and deletes older shards in checkpoint/, so what svgear train did not write there is
+  // refused; a resumed run replaces model/ and trims loss.tsv too (a notes file a user put in model/
+  // was deleted with it).
+  const std::string what_to_do = resuming ? ": move it out of the way to resume" : ": choose another --out folder, or remove it";
+  const std::string which_run = resuming ? "the resumed run" : "a new run";
+  if (!resuming && !std::filesystem::is_empty(checkpoint, ec) && !ec) {
+    throw UserError(checkpoint.string() + " holds files but no state.json to resume (a new run writes its checkpoint "
+                    "there)" + what_to_do);
+  }
+  if (std::filesystem::is_directory(out / "model", ec) && !is_replaceable_export(out / "model")) {
+    throw UserError((out / "model").string() + " is not an export of svgear train, or holds other files (" + which_run +
+                    " replaces it)" + what_to_do);
+  }
+  if (!is_replaceable_loss_log(out / "loss.tsv")) {
+    throw UserError((out / "loss.tsv").string() + " is not a loss log of svgear train (" + which_run + " rewrites it)" +
+                    what_to_do);
   }
   if (resuming && (init_from || continue_from)) {
     throw UserError("--init-from and --continue-from start a run, but " + checkpoint.string() +

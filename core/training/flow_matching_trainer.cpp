@@ -318,6 +318,15 @@ std::string shard_name(int64_t step, int part) {
   return name;
 }
 
+// Whether `name` is one shard_name gives (what a save may delete as an older shard): a user's
+// "step-notes.txt" beside them is not.
+bool is_shard_name(const std::string& name) {
+  long long step = 0;
+  int part = 0;
+  return std::sscanf(name.c_str(), "step-%lld-part-%d.", &step, &part) == 2 && step >= 0 && part >= 1 &&
+         name == shard_name(step, part);
+}
+
 }  // namespace
 
 bool FlowMatchingTrainer::state_is_finite() const {
@@ -366,7 +375,7 @@ void FlowMatchingTrainer::save_checkpoint(const std::filesystem::path& folder) c
   std::error_code ec;
   for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.rfind("step-", 0) == 0 && std::find(names.begin(), names.end(), name) == names.end()) {
+    if (is_shard_name(name) && std::find(names.begin(), names.end(), name) == names.end()) {
       std::error_code ignored;
       std::filesystem::remove(it->path(), ignored);
     }

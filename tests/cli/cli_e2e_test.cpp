@@ -1560,6 +1560,26 @@ TEST(CliTrain, ANewRunRefusesToReplaceWhatItDidNotWrite) {
   std::filesystem::remove_all(root / "again" / "checkpoint");
   expect_refused(root / "again", root / "again" / "model");
   EXPECT_EQ(file_bytes(root / "again" / "model" / "notes.txt"), "precious");
+
+  // A resume replaces model/ too: a file of the user's there is refused (it was deleted), and one
+  // beside the shards that only starts like them stays.
+  run = run_cli(train + (root / "resumed").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::ofstream(root / "resumed" / "model" / "notes.txt") << "precious";
+  std::ofstream(root / "resumed" / "checkpoint" / "step-notes.txt") << "mine";
+  run = run_cli("train --device cpu --steps 2 --out " + (root / "resumed").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find((root / "resumed" / "model").string() + " is not an export of svgear train, or holds "
+                            "other files (the resumed run replaces it): move it out of the way to resume"),
+            std::string::npos)
+      << run.output;
+  EXPECT_EQ(file_bytes(root / "resumed" / "model" / "notes.txt"), "precious");
+  std::filesystem::remove(root / "resumed" / "model" / "notes.txt");
+  run = run_cli("train --device cpu --steps 2 --out " + (root / "resumed").string());
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(file_bytes(root / "resumed" / "checkpoint" / "step-notes.txt"), "mine");
+  EXPECT_TRUE(std::filesystem::exists(root / "resumed" / "checkpoint" / "step-00000002-part-01.safetensors"));
+  EXPECT_FALSE(std::filesystem::exists(root / "resumed" / "checkpoint" / "step-00000001-part-01.safetensors"));
 }
 
 // A link named model/ in --out would be swapped out by the export after training: it is refused
