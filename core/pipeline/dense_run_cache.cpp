@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -125,9 +126,28 @@ std::optional<nlohmann::json> matching_record(const std::filesystem::path& dir, 
       if (note) *note = "the dense run in " + dir.string() + " is another run's (" + key_difference(key, wanted) + "): running dense";
       return std::nullopt;
     }
+    // What a compare reads of the record later (the video's size, the step times), checked here:
+    // a damaged field makes it no hit, not an error after the sparse run has replaced its files.
+    const nlohmann::json& video = record.at("video");
+    for (const char* side : {"frames", "height", "width"}) {
+      const nlohmann::json& value = video.at(side);
+      require_json_field(is_int_number(value) && value.get<int>() > 0, std::string("video.") + side,
+                         "a positive whole number", value);
+    }
+    const nlohmann::json& timings = record.at("timings_ms");
+    const nlohmann::json& steps = timings.at("steps");
+    const bool times = steps.is_array() && !steps.empty() && std::all_of(steps.begin(), steps.end(), [](const nlohmann::json& t) {
+      return t.is_number() && std::isfinite(t.get<double>()) && t.get<double>() >= 0.0;
+    });
+    require_json_field(times, "timings_ms.steps", "a list of step times in ms", steps);
+    require_json_field(timings.at("total").is_number(), "timings_ms.total", "a time in ms", timings.at("total"));
+    if (timings.contains("text_encode")) {
+      require_json_field(timings["text_encode"].is_number(), "timings_ms.text_encode", "a time in ms", timings["text_encode"]);
+    }
     return record;
-  } catch (const nlohmann::json::exception&) {
-    return std::nullopt;  // an unreadable record is simply not a cache hit
+  } catch (const nlohmann::json::exception& e) {
+    if (note) *note = "the dense run's record in " + dir.string() + " cannot be used (" + json_error_text(e) + "): running dense";
+    return std::nullopt;
   }
 }
 

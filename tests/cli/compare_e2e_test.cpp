@@ -8,6 +8,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <tuple>
 
 #include <ATen/Context.h>
 #include <gtest/gtest.h>
@@ -130,6 +131,27 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
   EXPECT_NE(run.output.find("running it again"), std::string::npos) << run.output;
   EXPECT_EQ(read_json(out / "report.json")["dense"]["reused"], false);
   EXPECT_EQ(read_json(out / "report.json")["quality"]["mean_psnr_db"], "inf");
+
+  // A record whose fields a compare reads later is damaged: no hit, said why, and dense runs again
+  // (the step times read after the sparse run had ended it with an internal error, its files replaced).
+  const std::filesystem::path record = read_json(out / "report.json")["dense"]["record"].get<std::string>();
+  for (const auto& [field, value, said] :
+       {std::tuple{"timings_ms", nlohmann::json{{"steps", nlohmann::json::array()}, {"total", 1.0}},
+                   "'timings_ms.steps' must be a list of step times in ms, got []"},
+        std::tuple{"video", nlohmann::json("x"), "cannot use at() with string"},
+        std::tuple{"video", nlohmann::json{{"frames", 4294967297LL}, {"height", 16}, {"width", 16}},
+                   "'video.frames' must be a positive whole number, got 4294967297"}}) {
+    nlohmann::json damaged = read_json(record);
+    damaged[field] = value;
+    std::ofstream(record) << damaged.dump();
+    run = run_cli("compare " + request("--seed 6 --attention dense --out " + out.string()));
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    EXPECT_NE(run.output.find("the dense run's record in " + out.string() + " cannot be used (" + said +
+                              "): running dense"),
+              std::string::npos)
+        << run.output;
+    EXPECT_EQ(read_json(out / "report.json")["dense"]["reused"], false);
+  }
 }
 
 TEST_F(CompareTest, CtrlCStopsWithoutAReport) {
