@@ -13,6 +13,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
+#include "core/io/file_checksum.h"
 #include "core/media/frame_archive.h"
 #include "core/media/video_output.h"
 #include "core/media/video_reader.h"
@@ -231,6 +232,13 @@ std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path&
     if (note) *note = "the dense run in " + run.video_path.string() + " " + why + ": running it again";
     return std::nullopt;
   };
+  // A video replaced or damaged since its run wrote it would read, and give a wrong PSNR.
+  const nlohmann::json& kept = run.record.at("video");  // matching_record checked it is an object
+  if (const auto checksum = kept.find("checksum"); checksum != kept.end()) {
+    if (!checksum->is_string() || file_checksum(run.video_path) != checksum->get<std::string>()) {
+      return unusable("is not the video its run wrote (its checksum differs from its record's)");
+    }
+  }
   try {
     run.video = read_video(run.video_path, nullptr, decoded_video_budget());
   } catch (const UserError& e) {

@@ -7,6 +7,7 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
+#include "core/io/file_checksum.h"
 #include "core/media/png_writer.h"
 #include "core/media/video_output.h"
 #include "core/user_error.h"
@@ -117,6 +118,10 @@ void write_run_record(const std::filesystem::path& video, nlohmann::json record)
   const std::filesystem::path path = run_record_path(video);
   try {
     record["video"]["file"] = video_file_name(video);
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(video, ec)) {  // a PNG folder has none
+      if (const std::optional<std::string> checksum = file_checksum(video)) record["video"]["checksum"] = *checksum;
+    }
     write_json_atomically(path, record);
   } catch (...) {
     // The video is already the new one: an earlier run's record left beside it would describe it

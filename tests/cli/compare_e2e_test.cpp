@@ -122,8 +122,15 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
       << run.output;
   EXPECT_EQ(read_json(out / "report.json")["dense"]["reused"], false);
 
-  // A damaged dense video (a truncated copy, a disk error) is made again, not an error.
+  // A damaged dense video (a truncated copy, a disk error) is made again, not an error; here under
+  // a record of a build that wrote no checksum, so the decoder finds the damage.
   const std::filesystem::path video = read_json(out / "report.json")["dense"]["video"].get<std::string>();
+  {
+    const std::filesystem::path dense_record = read_json(out / "report.json")["dense"]["record"].get<std::string>();
+    nlohmann::json older = read_json(dense_record);
+    older["video"].erase("checksum");
+    std::ofstream(dense_record) << older.dump();
+  }
   std::filesystem::resize_file(video, std::filesystem::file_size(video) / 3);
   run = run_cli("compare " + request("--seed 6 --attention dense --out " + out.string()));
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -131,6 +138,22 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
   EXPECT_NE(run.output.find("running it again"), std::string::npos) << run.output;
   EXPECT_EQ(read_json(out / "report.json")["dense"]["reused"], false);
   EXPECT_EQ(read_json(out / "report.json")["quality"]["mean_psnr_db"], "inf");
+
+  // Bytes changed inside the video, its size kept (a disk error, a file swapped in): it would
+  // decode, and give a wrong PSNR; its checksum in the record tells, and dense runs again.
+  EXPECT_TRUE(read_json(read_json(out / "report.json")["dense"]["record"].get<std::string>())["video"]["checksum"]
+                  .is_string());
+  {
+    std::fstream file(video, std::ios::binary | std::ios::in | std::ios::out);
+    file.seekp(std::streamoff(std::filesystem::file_size(video) / 2));
+    file.write("damaged!", 8);
+  }
+  run = run_cli("compare " + request("--seed 6 --attention dense --out " + out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("is not the video its run wrote (its checksum differs from its record's): running it again"),
+            std::string::npos)
+      << run.output;
+  EXPECT_EQ(read_json(out / "report.json")["dense"]["reused"], false);
 
   // A record whose fields a compare reads later is damaged: no hit, said why, and dense runs again
   // (the step times read after the sparse run had ended it with an internal error, its files replaced).
