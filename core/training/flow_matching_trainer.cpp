@@ -413,6 +413,23 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
     const auto file = SafetensorsFile::open(folder / name);
     for (const TensorEntry& entry : file->tensors()) by_tensor[entry.name] = file;
   }
+  // The weights' shapes from the headers, before the trainer makes its weights in the sizes the
+  // state claims: a state.json whose ffn_dim was raised took tens of gigabytes first.
+  const auto check_saved = [&](const std::string& name, const std::vector<int64_t>& shape) {
+    const std::string saved = "param/" + name;
+    const auto it = by_tensor.find(saved);
+    if (it == by_tensor.end()) throw UserError(folder.string() + ": the checkpoint lacks " + saved);
+    const TensorEntry* entry = it->second->find(saved);
+    if (entry->shape != shape) {
+      throw UserError(folder.string() + ": " + saved + " is " + c10::str(c10::IntArrayRef(entry->shape)) +
+                      " in the checkpoint, but its state.json's " + spec.name + " makes it " +
+                      c10::str(c10::IntArrayRef(shape)));
+    }
+  };
+  check_saved(kEmbeddingName, {int64_t(spec.vocabulary.size()), spec.dit.text_dim});
+  WanWeights::meta(spec.dit).for_each_tensor([&](const std::string& name, const at::Tensor& tensor, WeightPrecision) {
+    check_saved(name, tensor.sizes().vec());
+  });
   FlowMatchingTrainer trainer(std::move(spec), recipe, device);
   at::NoGradGuard no_grad;
   for (Parameter& p : trainer.parameters_) {

@@ -162,6 +162,10 @@ TEST(FlowMatchingTrainer, ResumeRefusesACheckpointItCannotContinue) {
   expect_user_error(resume(edited("clip", [](nlohmann::json& s) { s["spec"]["clip"] = {-8, 32, 32}; })),
                     "'clip' must be [frames, height, width] of positive multiples of the patch [1,4,4]");
   expect_user_error(resume(edited("clip-patch", [](nlohmann::json& s) { s["spec"]["clip"] = {8, 30, 32}; })), "'clip'");
+  // A spec larger than its shards is refused from their headers, before the trainer makes weights
+  // in its sizes (ffn_dim 2^24 took ~70 GB first).
+  expect_user_error(resume(edited("ffn", [](nlohmann::json& s) { s["spec"]["dit"]["ffn_dim"] = 1 << 24; })),
+                    "in the checkpoint, but its state.json's shapes-tiny makes it [16777216, ");
 
   // A shard whose tensor has another shape than the trainer's.
   const auto folder = edited("shape", [](nlohmann::json&) {});
