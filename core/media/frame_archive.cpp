@@ -80,7 +80,7 @@ Video read_frame_archive(const std::filesystem::path& path, size_t max_bytes) {
   const size_t frame_bytes = video.frame_bytes();
   if (size_t(frames) > max_bytes / frame_bytes) {
     fail(path, std::to_string(frames) + " frames of " + std::to_string(width) + "x" + std::to_string(height) +
-                   " need more memory than the " + std::to_string(max_bytes >> 20) + " MiB allowed");
+                   " need more memory than the " + std::to_string(max_bytes) + " bytes allowed");
   }
   // Deflate shrinks at most ~1032:1, so a file too short for its frames is refused before any is
   // allocated (a damaged count of 16384² frames would take 0.8 GB each).

@@ -171,8 +171,13 @@ std::optional<Video> read_kept_frames(const std::filesystem::path& dir, const nl
     why = "has no frames kept beside it";
     return std::nullopt;
   }
+  // No more memory than the frames the record describes: the archive's header could claim
+  // gigabytes (16384² frames) that only the check after reading would refuse.
+  const auto [frames_described, height, width] = described_video(record);
+  const double described_bytes = 3.0 * frames_described * height * width;
+  const size_t budget = size_t(std::min(described_bytes, double(decoded_video_budget())));
   try {
-    Video frames = read_frame_archive(path, decoded_video_budget());
+    Video frames = read_frame_archive(path, budget);
     if (holds_described_video(frames, record)) return frames;
     why = "has frames (" + path.string() + ") other than its record describes";
   } catch (const UserError& e) {

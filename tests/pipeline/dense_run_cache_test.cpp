@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/media/frame_archive.h"
 #include "core/media/mp4_writer.h"
 #include "core/media/video_output.h"
 #include "core/pipeline/generation_request.h"
@@ -152,6 +153,22 @@ TEST(DenseRunCache, KeptFramesComeBackExactlyAndDamageIsAMiss) {
   std::filesystem::remove(dir / kDenseFramesFile);
   EXPECT_FALSE(find_cached_dense_frames(dir, key, &note));
   EXPECT_NE(note.find("has no frames"), std::string::npos) << note;
+
+  // An archive of far larger frames than its record describes (zeros deflate ~1000:1: a few KB
+  // claiming 6 MB here, 1.5 MB claiming 1.6 GB in the fuzzer's) is refused from its header,
+  // within the memory of the described frames, not read first.
+  Video large;
+  large.frames = 2;
+  large.height = 1024;
+  large.width = 1024;
+  large.fps = run.video.fps;
+  large.rgb.assign(large.frame_bytes() * 2, 0);
+  write_frame_archive(large, dir / kDenseFramesFile);
+  EXPECT_FALSE(find_cached_dense_frames(dir, key, &note));
+  EXPECT_NE(note.find("2 frames of 1024x1024 need more memory than the " +
+                      std::to_string(run.video.frame_bytes() * size_t(run.video.frames)) + " bytes allowed"),
+            std::string::npos)
+      << note;
 }
 
 // An odd-sized dense video comes back from its MP4 one column and row larger (4:2:0 needs even
