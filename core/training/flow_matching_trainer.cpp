@@ -454,6 +454,11 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
   trainer.start_ = "resumed";
   trainer.creates_text_transformer_ = false;
   for (at::Tensor& count : trainer.step_counts_) count.fill_(double(trainer.optimizer_steps_));
+  if (!trainer.state_is_finite()) {  // as load_weights: damage, not a learning rate to lower
+    throw UserError(folder.string() + ": the checkpoint's weights or optimiser state hold values that are not "
+                    "finite (NaN or infinity): its shards are damaged; resume from another copy of the folder, or "
+                    "start the run again");
+  }
   return trainer;
 }
 
@@ -600,6 +605,12 @@ void FlowMatchingTrainer::load_weights(const std::filesystem::path& model_folder
   }
   for (at::Tensor& count : step_counts_) count.zero_();
   optimizer_steps_ = 0;
+  // Spoilt weights would surface at the first check as "training diverged", with advice for the
+  // learning rate that cannot help.
+  if (!state_is_finite()) {
+    throw UserError(model_folder.string() + "'s weights hold values that are not finite (NaN or infinity): the "
+                    "files are damaged; take the model from another copy");
+  }
 }
 
 void FlowMatchingTrainer::export_model(const std::filesystem::path& folder, const std::string& description) const {

@@ -187,6 +187,23 @@ TEST(FlowMatchingTrainer, ResumeRefusesACheckpointItCannotContinue) {
   std::filesystem::remove(shard);
   write_safetensors(shard, tensors);
   expect_user_error(resume(folder), shrunk + " is [1, ");
+
+  // NaN in a shard is damage, said so: not "training diverged" at the first check, with advice to
+  // lower the learning rate.
+  const auto spoilt = edited("nan", [](nlohmann::json&) {});
+  const std::filesystem::path spoilt_shard = spoilt / state["shards"][0].get<std::string>();
+  tensors.clear();
+  {
+    const auto file = SafetensorsFile::open(spoilt_shard);
+    for (const TensorEntry& entry : file->tensors()) {
+      at::Tensor t = file->load(entry.name).clone();
+      if (entry.name.rfind("param/", 0) == 0 && t.is_floating_point() && t.numel() > 0) t.view(-1)[0] = NAN;
+      tensors.emplace_back(entry.name, t);
+    }
+  }
+  std::filesystem::remove(spoilt_shard);
+  write_safetensors(spoilt_shard, tensors);
+  expect_user_error(resume(spoilt), "hold values that are not finite (NaN or infinity): its shards are damaged");
 }
 
 // A recipe read from a hand-edited state or export is checked field by field: each value training
