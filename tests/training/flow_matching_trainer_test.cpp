@@ -324,6 +324,18 @@ TEST(FlowMatchingTrainer, InitializeFromAnExportedModel) {
   expect_user_error([&] { regrouped.initialize_from(dir / "source"); }, "dit.num_heads is 2, not 1");
   EXPECT_EQ(shapes_model_preset("shapes-l").dit.dim, shapes_model_preset("shapes-s").dit.dim);
   EXPECT_EQ(shapes_model_preset("shapes-l").clip.height, 128);
+  // An export whose weights hold a NaN is named as damaged (it read as "training diverged").
+  std::vector<std::pair<std::string, at::Tensor>> spoilt;
+  {
+    const auto file = SafetensorsFile::open(dir / "source" / "model.safetensors");
+    for (const TensorEntry& entry : file->tensors()) spoilt.emplace_back(entry.name, file->load(entry.name).clone());
+  }
+  spoilt.back().second.view(-1)[0] = NAN;
+  std::filesystem::remove(dir / "source" / "model.safetensors");
+  write_safetensors(dir / "source" / "model.safetensors", spoilt);
+  FlowMatchingTrainer fresh(shapes_model_preset("shapes-tiny"), other, at::kCPU);
+  expect_user_error([&] { fresh.initialize_from(dir / "source"); },
+                    "source's weights hold values that are not finite (NaN or infinity): the files are damaged");
 }
 
 // A session continues the shipped export: its weights, step count (so the data stream goes on) and
