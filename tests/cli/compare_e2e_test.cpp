@@ -194,7 +194,8 @@ TEST_F(CompareTest, CtrlCStopsWithoutAReport) {
 TEST_F(CompareTest, ANewDenseRunRemovesTheEarlierReport) {
   const auto out = *dir_ / "stale-report";
   std::filesystem::create_directories(out);
-  std::ofstream(out / "report.json") << R"({"mode": "svgear", "request": {"prompt": "an earlier prompt"}})";
+  std::ofstream(out / "report.json") << R"({"mode": "svgear", "request": {"prompt": "an earlier prompt"},)"
+                                         R"( "dense": {}, "sparse": {}, "quality": {}})";
   const CliRun run = test::run_cli_interrupted("compare --model " + (*dir_ / "model").string() +
                                                    " --prompt \"a blue square\" --steps 60 --device cpu --attention svgear"
                                                    " --q-clusters 8 --k-clusters 32 --no-cache --out " + out.string(),
@@ -223,6 +224,14 @@ TEST_F(CompareTest, AUsersOwnFilesInTheFolderAreNotReplaced) {
     std::ifstream kept(file);
     EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}), "mine") << name;
   }
+  // A JSON file with a report's two first keys is still the user's: a report has its own shape.
+  const auto out = *dir_ / "users-report-keys";
+  std::filesystem::create_directories(out);
+  std::ofstream(out / "report.json") << R"({"mode": 1, "request": 2})";
+  const CliRun run = run_cli("compare " + request("--out " + out.string()));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("is not a compare report: the compare would replace it"), std::string::npos) << run.output;
+  EXPECT_EQ(read_json(out / "report.json"), nlohmann::json::parse(R"({"mode": 1, "request": 2})"));
 }
 
 // One compare per folder: a second would replace the first's dense run under its report.
