@@ -277,9 +277,8 @@ std::string files_and_bytes(const std::vector<std::filesystem::path>& paths) {
          size;
 }
 
-}  // namespace
-
-std::vector<std::string> check_model_files(const ModelManifest& m) {
+// check_model_files' work.
+std::vector<std::string> checked_model_files(const ModelManifest& m) {
   std::vector<std::string> checked;
   const auto paths = [&](const std::vector<std::string>& names) {
     std::vector<std::filesystem::path> out;
@@ -331,6 +330,16 @@ std::vector<std::string> check_model_files(const ModelManifest& m) {
   return checked;
 }
 
+}  // namespace
+
+std::vector<std::string> check_model_files(const ModelManifest& m) {
+  try {
+    return checked_model_files(m);
+  } catch (const std::filesystem::filesystem_error& e) {  // as Model::load says it
+    throw file_system_trouble("could not read the model in '" + m.folder.string() + "'", e);
+  }
+}
+
 namespace {
 
 // Model::load's work; load turns the file-system errors met here into UserErrors naming the path.
@@ -367,8 +376,6 @@ std::unique_ptr<Model> load_folder(const std::filesystem::path& folder, c10::Dev
     throw UserError(folder.string() + ": no weight file holds '" + kTokenEmbedding +
                     "' (the text encoder's token table)");
   }
-  // Before the transformer's tensors are made in model.json's sizes: a hostile text_dim or
-  // max_tokens would otherwise ask for gigabytes ahead of any check.
   // Whole numbers would be read as weights of their values, as the DiT's loader refuses them too.
   const auto require_floating = [&](const at::Tensor& tensor, const std::string& name) {
     if (!at::isFloatingType(tensor.scalar_type())) {
@@ -377,6 +384,8 @@ std::unique_ptr<Model> load_folder(const std::filesystem::path& folder, c10::Dev
     }
   };
   require_floating(embedding, kTokenEmbedding);
+  // Before the transformer's tensors are made in model.json's sizes: a hostile text_dim or
+  // max_tokens would otherwise ask for gigabytes ahead of any check.
   if (embedding.dim() != 2 || embedding.size(1) != m.dit.text_dim) {
     throw UserError(folder.string() + ": the token table '" + kTokenEmbedding + "' has shape " +
                     c10::str(embedding.sizes()) + " but dit.text_dim is " + std::to_string(m.dit.text_dim));
