@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -96,6 +97,7 @@ TraceSizeNote routing_trace_size_note(uint64_t step_bytes, int steps, uint64_t a
             true};
   }
   if (step_bytes + rest < uint64_t(1e9)) return {};
+  if (available == UINT64_MAX) return {size};  // the file system did not say
   return {size + " (" + gigabytes(available) + " free on its disk)"};
 }
 

@@ -58,7 +58,8 @@ class RoutingTraceFile {
 inline constexpr uint64_t kTraceDiskReserve = 1000000000;  // 1 GB
 
 // What to say once the first traced step is written (`step_bytes` of it, `steps` traced in all
-// with it, `available` bytes free on the trace's disk after it): a warning when the trace would
+// with it, `available` bytes free on the trace's disk after it, UINT64_MAX when the file system
+// cannot say): a warning when the trace would
 // not fit above kTraceDiskReserve, a note when it will take a gigabyte or more, else no text.
 struct TraceSizeNote {
   std::string text;

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <functional>
 #include <random>
@@ -168,6 +169,8 @@ TEST(RoutingTraceFile, SizeNotesAndTheStopForTheVideosRoom) {
   EXPECT_EQ(wont.text, "the routing trace takes 1.00 GB a step, about 48 GB for the run's 48 traced steps, and its "
                        "disk has 20 GB free: tracing stops while 1.00 GB is left there, for the video; to trace every "
                        "step, trace fewer layers or heads (--trace-layers, --trace-heads)");
+  EXPECT_EQ(routing_trace_size_note(GB, 5, UINT64_MAX).text, "the routing trace takes 1.00 GB a step, about 5.00 GB for "
+                                                              "the run's 5 traced steps");
   // Exactly the rest above the reserve fits; a byte less does not.
   EXPECT_FALSE(routing_trace_size_note(GB, 3, 2 * GB + kTraceDiskReserve).wont_fit);
   EXPECT_TRUE(routing_trace_size_note(GB, 3, 2 * GB + kTraceDiskReserve - 1).wont_fit);
