@@ -28,9 +28,9 @@ constexpr const char* kHelp = R"(usage: svgear info [--model DIR]
 Prints the build (version, LibTorch, whether the CUDA kernels and MP4 output are built in), the CPU
 and GPUs it sees, and the model folders under $SVGEAR_MODELS and the built-in models' folder.
   --model DIR   instead, that model: its sizes and defaults, and its weight files checked from
-                their headers (every tensor's name, shape and type; no tensor is read, so a Wan
-                14B folder takes a second) and its defaults checked as a request; exit status 2
-                with the reason when something would fail a generation
+                their headers (every tensor's name, shape and type; no tensor is read, so it does
+                not wait on the weights' gigabytes) and its defaults checked as a request; exit
+                status 2 with the reason when something would fail a generation
 )";
 
 // `svgear info --model DIR`: what the model is, then what a load and a default request would
