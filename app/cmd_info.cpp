@@ -46,7 +46,8 @@ int describe_model(const std::string& folder) {
   if (m.text_encoder == TextEncoderKind::Umt5) {
     std::printf("  text encoder: umT5, prompts of up to %d tokens\n", c.text_len);
   } else {
-    std::printf("  text encoder: a vocabulary of %zu words, prompts of up to %d words\n", m.vocabulary.size(), m.max_tokens);
+    std::printf("  text encoder: a vocabulary of %zu words, prompts of up to %d words\n", m.vocabulary.size(),
+                m.max_tokens);
   }
   std::printf("  latents: %s\n", m.latent == LatentKind::WanVae ? ("the VAE " + m.vae_file).c_str() : "pixels");
   const SamplingDefaults& d = m.defaults;

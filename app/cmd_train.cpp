@@ -222,7 +222,8 @@ int cmd_train(int argc, char** argv) {
   // loss.tsv and deletes older shards in checkpoint/, so what svgear train did not write there is
   // refused; a resumed run replaces model/ and trims loss.tsv too (a notes file a user put in model/
   // was deleted with it).
-  const std::string what_to_do = resuming ? ": move it out of the way to resume" : ": choose another --out folder, or remove it";
+  const std::string what_to_do =
+      resuming ? ": move it out of the way to resume" : ": choose another --out folder, or remove it";
   const std::string which_run = resuming ? "the resumed run" : "a new run";
   if (!resuming && !std::filesystem::is_empty(checkpoint, ec) && !ec) {
     throw UserError(checkpoint.string() + " holds files but no state.json to resume (a new run writes its checkpoint "

@@ -3,6 +3,7 @@
 // Everything in core/ that fails because of its input throws a UserError (or a subclass) whose
 // message says what is wrong and what to do; the Generator turns it into an on_error event.
 
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -19,6 +20,14 @@ class UserError : public std::runtime_error {
 inline std::string quoted_word(std::string_view word, size_t keep = 40) {
   if (word.size() <= keep) return "'" + std::string(word) + "'";
   return "'" + std::string(word.substr(0, keep)) + "\u2026' (" + std::to_string(word.size()) + " bytes)";
+}
+
+// A number the user gave, for a message: ten significant digits, since std::to_string's six read
+// 1.0000001 as "1.000000", a value that passes the check it failed.
+inline std::string shown_number(double x) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.10g", x);
+  return text;
 }
 
 }  // namespace svgear

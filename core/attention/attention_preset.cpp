@@ -1,6 +1,5 @@
 #include "core/attention/attention_preset.h"
 
-#include <cstdio>
 
 #include <climits>
 #include <cerrno>
@@ -127,29 +126,23 @@ nlohmann::json attention_config_to_json(const AttentionConfig& c) {
 }
 
 void check_attention_config(const AttentionConfig& c) {
-  // Ten significant digits: std::to_string's six read 1.0000001 as "1.000000", a value that passes.
-  const auto shown = [](double x) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.10g", x);
-    return std::string(text);
-  };
   const auto fraction = [](double x) { return x >= 0.0 && x <= 1.0; };
   // Each field by its preset-file name, and where the CLI has one, by its flag (the words a user typed).
   require(c.q_clusters >= 0, "q_clusters (--q-clusters) must be at least 1, or 0 for the frame size's default (got " +
                                 std::to_string(c.q_clusters) + ")");
   require(c.k_clusters >= 1, "k_clusters (--k-clusters) must be at least 1 (got " + std::to_string(c.k_clusters) + ")");
-  require(c.top_p > 0.0 && c.top_p <= 1.0, "top_p (--top-p) must be in (0, 1] (got " + shown(c.top_p) + ")");
+  require(c.top_p > 0.0 && c.top_p <= 1.0, "top_p (--top-p) must be in (0, 1] (got " + shown_number(c.top_p) + ")");
   require(fraction(c.min_kc_ratio), "min_kc_ratio must be in [0, 1]");
   // r ≤ 0.5: SVG-EAR's budget force-keeps 2r·Kc clusters (the backends and block_routing refuse more).
   require(c.guaranteed_ratio >= 0.0 && c.guaranteed_ratio <= 0.5,
-          "guaranteed_ratio (--guaranteed-ratio) must be in [0, 0.5] (got " + shown(c.guaranteed_ratio) + ")");
+          "guaranteed_ratio (--guaranteed-ratio) must be in [0, 0.5] (got " + shown_number(c.guaranteed_ratio) + ")");
   require(c.gamma > 0.0, "gamma must be greater than 0");
   require(c.kmeans_init_iters >= 1, "kmeans_init_iters must be at least 1");
   require(c.kmeans_step_iters >= 1, "kmeans_step_iters must be at least 1");
   require(fraction(c.dense_warmup_steps), "dense_warmup_steps (--dense-steps, a fraction of the steps) must be in [0, 1] (got " +
-                                              shown(c.dense_warmup_steps) + ")");
+                                              shown_number(c.dense_warmup_steps) + ")");
   require(fraction(c.dense_layers), "dense_layers (--dense-layers, a fraction of the layers) must be in [0, 1] (got " +
-                                        shown(c.dense_layers) + ")");
+                                        shown_number(c.dense_layers) + ")");
 }
 
 }  // namespace svgear

@@ -137,17 +137,21 @@ std::optional<nlohmann::json> matching_record(const std::filesystem::path& dir, 
     }
     const nlohmann::json& timings = record.at("timings_ms");
     const nlohmann::json& steps = timings.at("steps");
-    const bool times = steps.is_array() && !steps.empty() && std::all_of(steps.begin(), steps.end(), [](const nlohmann::json& t) {
+    const auto step_time = [](const nlohmann::json& t) {
       return t.is_number() && std::isfinite(t.get<double>()) && t.get<double>() >= 0.0;
-    });
+    };
+    const bool times = steps.is_array() && !steps.empty() && std::all_of(steps.begin(), steps.end(), step_time);
     require_json_field(times, "timings_ms.steps", "a list of step times in ms", steps);
     require_json_field(timings.at("total").is_number(), "timings_ms.total", "a time in ms", timings.at("total"));
     if (timings.contains("text_encode")) {
-      require_json_field(timings["text_encode"].is_number(), "timings_ms.text_encode", "a time in ms", timings["text_encode"]);
+      require_json_field(timings["text_encode"].is_number(), "timings_ms.text_encode", "a time in ms",
+                         timings["text_encode"]);
     }
     return record;
   } catch (const nlohmann::json::exception& e) {
-    if (note) *note = "the dense run's record in " + dir.string() + " cannot be used (" + json_error_text(e) + "): running dense";
+    if (note) {
+      *note = "the dense run's record in " + dir.string() + " cannot be used (" + json_error_text(e) + "): running dense";
+    }
     return std::nullopt;
   }
 }

@@ -92,18 +92,13 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
     }
   }
   // Each value by its name and its flag, and the value given (check_attention_config's way).
-  const auto shown = [](double x) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.10g", x);
-    return std::string(text);
-  };
   require(*r.steps >= 1 && *r.steps <= kMaxSteps,
           "steps (--steps) must be between 1 and " + std::to_string(kMaxSteps) + " (got " + std::to_string(*r.steps) + ")" +
               from_defaults(steps.has_value()));
   // Below 1 the video moves away from the prompt towards the negative one, and at 0 the prompt is
   // not read at all: a user who means "no guidance" wants 1, as the studio's boxes start there.
   const auto below_one = [&](double value) {
-    return " (got " + shown(value) + "; 1 is no guidance, the prompt alone; below 1 the video moves away from the prompt, "
+    return " (got " + shown_number(value) + "; 1 is no guidance, the prompt alone; below 1 the video moves away from the prompt, "
            "and 0 ignores it)";
   };
   require(*r.guidance >= 1.0 && *r.guidance <= 50.0,
@@ -114,12 +109,12 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
                 from_defaults(low_noise_guidance.has_value()));
   }
   require(*r.shift > 0.0 && *r.shift <= 100.0,
-          "shift (--shift) must be greater than 0 and at most 100 (got " + shown(*r.shift) + ")" +
+          "shift (--shift) must be greater than 0 and at most 100 (got " + shown_number(*r.shift) + ")" +
               from_defaults(shift.has_value()));
   (void)make_flow_schedule(*r.steps, *r.shift);  // a shift so small that the noise levels collapse
   // Below 0.01 a Y4M header's rate (stored to a thousandth) would read 0.
   require(*r.fps >= 0.01 && *r.fps <= 240.0,
-          "fps (--fps) must be between 0.01 and 240 (got " + shown(*r.fps) + ")" + from_defaults(fps.has_value()));
+          "fps (--fps) must be between 0.01 and 240 (got " + shown_number(*r.fps) + ")" + from_defaults(fps.has_value()));
   require(r.preview_every >= 0, "preview_every must be 0 (off) or positive");
   const auto& patch = model.dit.patch_size;
   const std::string frames_origin = from_defaults(frames.has_value());

@@ -293,8 +293,8 @@ std::vector<std::string> checked_model_files(const ModelManifest& m) {
     return std::to_string(count) + " tensors";
   };
   const DitFiles dit_files(m);
-  checked.push_back("the diffusion model's " + dit_tensors(dit_files.dit) + " (" + files_and_bytes(paths(m.weight_files)) +
-                    ")");
+  checked.push_back("the diffusion model's " + dit_tensors(dit_files.dit) + " (" +
+                    files_and_bytes(paths(m.weight_files)) + ")");
   if (m.low_noise_expert) {
     checked.push_back("the low-noise expert's " + dit_tensors(dit_files.low_noise_dit) + " (" +
                       files_and_bytes(paths(m.low_noise_expert->weight_files)) + ")");
@@ -319,7 +319,8 @@ std::vector<std::string> checked_model_files(const ModelManifest& m) {
       }
     }
     if (!found) {
-      throw UserError(m.folder.string() + ": no weight file holds '" + kTokenEmbedding + "' (the text encoder's token table)");
+      throw UserError(m.folder.string() + ": no weight file holds '" + kTokenEmbedding +
+                      "' (the text encoder's token table)");
     }
     checked.push_back("the text encoder's token table (" + std::to_string(m.vocabulary.size()) + " words)");
   }

@@ -194,11 +194,13 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
   // Wan DiT has is named with its shape.
   const auto size_from = [&](const std::string& name, size_t dim, const std::string& expected) {
     const auto it = shapes.find(name);
-    if (it == shapes.end()) throw UserError(where + ": the DiT (" + size + ") lacks " + name + "; the file is incomplete");
+    if (it == shapes.end()) {
+      throw UserError(where + ": the DiT (" + size + ") lacks " + name + "; the file is incomplete");
+    }
     const int value = size_of(shapes, name, dim, where);
     if (value == 0) {
-      throw UserError(where + ": " + name + " has shape " + shape_string(it->second) + ", which no Wan DiT has (expected " +
-                      expected + "): the file is damaged or not a Wan DiT");
+      throw UserError(where + ": " + name + " has shape " + shape_string(it->second) +
+                      ", which no Wan DiT has (expected " + expected + "): the file is damaged or not a Wan DiT");
     }
     return value;
   };
