@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -74,21 +75,57 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
 
 constexpr const char* kLossHeader = "step\tloss\tlearning_rate\tseconds\n";
 
+// The step of a loss.tsv line as log_line writes it (step, loss, learning rate, seconds: four
+// numbers), or nothing for any other line.
+std::optional<int64_t> loss_line_step(const char* line) {
+  char* end = nullptr;
+  const long long step = std::strtoll(line, &end, 10);
+  if (end == line || *end != '\t' || step < 1) return std::nullopt;
+  for (const char after : {'\t', '\t', '\0'}) {
+    const char* field = end + 1;
+    std::strtod(field, &end);
+    if (end == field || *end != after) return std::nullopt;
+  }
+  return step;
+}
+
+struct ResumedLossLog {
+  std::string log;
+  int64_t left_out = 0;        // lines that are no loss lines, or whose steps go back
+  int64_t first_left_out = 0;  // the first one's line number
+};
+
 // loss.tsv as a resumed run continues it: the header, and the lines up to the checkpoint's step.
 // loss.tsv is written before the checkpoint, so a run stopped between the two has logged steps the
 // checkpoint does not hold, which the resumed run logs again; a missing file restarts the header.
-std::string resumed_loss_log(const std::filesystem::path& path, int64_t checkpoint_step) {
+// Lines log_line does not write (edited, damaged) are left out and counted; one longer than any it
+// writes is skipped unread, so a damaged file takes no memory of its size.
+ResumedLossLog resumed_loss_log(const std::filesystem::path& path, int64_t checkpoint_step) {
+  ResumedLossLog resumed{kLossHeader};
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return kLossHeader;
+  if (!std::filesystem::exists(path, ec)) return resumed;
   require_regular_file(path, "a checkpoint's loss.tsv");
-  std::ifstream in(path);
-  std::string log = kLossHeader, line;
-  while (std::getline(in, line)) {
-    char* end = nullptr;
-    const long long step = std::strtoll(line.c_str(), &end, 10);
-    if (end != line.c_str() && *end == '\t' && step <= checkpoint_step) log += line + "\n";
+  std::ifstream in(path, std::ios::binary);
+  char line[256];
+  int64_t last_step = 0;
+  for (int64_t number = 1;; ++number) {
+    in.getline(line, sizeof line);
+    if (in.bad() || (in.eof() && in.gcount() == 0)) break;
+    const bool whole = !in.fail();
+    if (!whole) {  // longer than the buffer
+      in.clear();
+      in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    }
+    if (number == 1 && whole && std::string(line) + "\n" == kLossHeader) continue;
+    const std::optional<int64_t> step = whole ? loss_line_step(line) : std::nullopt;
+    if (step && *step > last_step) {
+      last_step = *step;
+      if (*step <= checkpoint_step) resumed.log += std::string(line) + "\n";
+    } else if (resumed.left_out++ == 0) {
+      resumed.first_left_out = number;
+    }
   }
-  return log;
+  return resumed;
 }
 
 // Whether a new run may replace `folder` (its out/model): empty, or what export_model writes (a
@@ -373,7 +410,17 @@ int cmd_train(int argc, char** argv) {
   if (trainer.steps_done() < stop_at) trainer.begin_stage(commit, device_description(device));
   // loss.tsv: one line per --log-every steps, the mean loss over them (reading a loss synchronises
   // the device, so the loop reads one sum per line).
-  std::string log = resuming ? resumed_loss_log(out / "loss.tsv", trainer.steps_done()) : kLossHeader;
+  std::string log = kLossHeader;
+  if (resuming) {
+    ResumedLossLog resumed = resumed_loss_log(out / "loss.tsv", trainer.steps_done());
+    if (resumed.left_out > 0) {
+      std::fprintf(stderr, "warning: %s: %lld %s that svgear train does not write (the first: line %lld) %s left out\n",
+                   (out / "loss.tsv").string().c_str(), static_cast<long long>(resumed.left_out),
+                   resumed.left_out == 1 ? "line" : "lines", static_cast<long long>(resumed.first_left_out),
+                   resumed.left_out == 1 ? "is" : "are");
+    }
+    log = std::move(resumed.log);
+  }
   const char* verb = resuming ? "resuming" : continue_from ? "continuing" : "training";
   // The seed too: --seed random's draw is otherwise only in checkpoint/state.json.
   std::printf("%s %s on %s: step %lld of %lld, batch %lld, seed %llu\n", verb,

@@ -1381,7 +1381,8 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
 
 // The command that started a run resumes it, --seed random included (the run keeps its seed), while
 // no second run may write the same folder. loss.tsv is written before the checkpoint: lines a run
-// stopped between the two left past the checkpoint's step are dropped, not logged twice.
+// stopped between the two left past the checkpoint's step are dropped, not logged twice. Lines
+// svgear train does not write are left out with a warning, a long one without being read whole.
 TEST_F(CliTest, TrainResumesWithTheCommandThatStartedIt) {
   const auto out = *dir_ / "same-command";
   const std::string command = "train --preset shapes-tiny --device cpu --seed random --steps 4 --cooldown 2 --batch 1 "
@@ -1390,7 +1391,19 @@ TEST_F(CliTest, TrainResumesWithTheCommandThatStartedIt) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const uint64_t seed = nlohmann::json::parse(std::ifstream(out / "checkpoint" / "state.json"))["recipe"]["seed"];
   EXPECT_NE(run.output.find(", seed " + std::to_string(seed) + "\n"), std::string::npos) << "the drawn seed, printed: " << run.output;
-  std::ofstream(out / "loss.tsv", std::ios::app) << "4\t0.5\t0.001\t1.0\n";  // logged, never checkpointed
+  std::vector<std::string> logged;
+  {
+    std::ifstream log(out / "loss.tsv");
+    for (std::string line; std::getline(log, line);) logged.push_back(line);
+  }
+  ASSERT_EQ(logged.size(), 4u) << "header + 3 steps";
+  std::ofstream(out / "loss.tsv", std::ios::trunc)
+      << logged[0] << "\n" << logged[1] << "\n"
+      << "a note\n"
+      << logged[2] << "\n"
+      << "1\t0.4\t0.001\t1.0\n"                           // a step that goes back
+      << logged[3] << std::string(100000, '0') << "\n"  // a number, but longer than any line written
+      << "4\t0.5\t0.001\t1.0\n";                         // logged, never checkpointed
   {
     const FolderLock busy(out, "another `svgear train`");  // as a run still going would hold it
     run = run_cli(command);
@@ -1405,10 +1418,16 @@ TEST_F(CliTest, TrainResumesWithTheCommandThatStartedIt) {
   std::ifstream log(out / "loss.tsv");
   std::vector<std::string> lines;
   for (std::string line; std::getline(log, line);) lines.push_back(line);
-  ASSERT_EQ(lines.size(), 5u) << "header + 4 steps";
+  EXPECT_NE(run.output.find("warning: " + (out / "loss.tsv").string() +
+                            ": 3 lines that svgear train does not write (the first: line 3) are left out"),
+            std::string::npos)
+      << run.output;
+  ASSERT_EQ(lines.size(), 4u) << "header + steps 1, 2 and 4";
   EXPECT_EQ(lines[0], "step\tloss\tlearning_rate\tseconds");
-  EXPECT_EQ(lines[4].substr(0, 2), "4\t");
-  EXPECT_NE(lines[4], "4\t0.5\t0.001\t1.0");
+  EXPECT_EQ(lines[1], logged[1]);
+  EXPECT_EQ(lines[2], logged[2]);
+  EXPECT_EQ(lines[3].substr(0, 2), "4\t");
+  EXPECT_NE(lines[3], "4\t0.5\t0.001\t1.0");
   // The export is swapped in whole: no staging folder stays beside it.
   for (const auto& entry : std::filesystem::directory_iterator(out)) {
     EXPECT_EQ(entry.path().filename().string().find(".export-"), std::string::npos) << entry.path();
