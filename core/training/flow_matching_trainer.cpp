@@ -327,6 +327,16 @@ bool is_shard_name(const std::string& name) {
          name == shard_name(step, part);
 }
 
+// The stages of a state's or an export's training record: a list of begin_stage's objects (the last
+// gets its last_step when the run saves). Absent in older records: none.
+nlohmann::json read_stages(const nlohmann::json& record) {
+  nlohmann::json stages = record.value("stages", nlohmann::json::array());
+  require_json_field(stages.is_array() && std::all_of(stages.begin(), stages.end(),
+                                                      [](const nlohmann::json& stage) { return stage.is_object(); }),
+                     "stages", "a list of objects", stages);
+  return stages;
+}
+
 }  // namespace
 
 bool FlowMatchingTrainer::state_is_finite() const {
@@ -403,8 +413,7 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
     const nlohmann::json optimizer = state.value("optimizer_step", nlohmann::json(step));  // absent in older states
     optimizer_step = recipe_count(optimizer, "optimizer_step", 0);
     require_json_field(optimizer_step <= step, "optimizer_step", "at most the step " + std::to_string(step), optimizer);
-    stages = state.value("stages", nlohmann::json::array());
-    require_json_field(stages.is_array(), "stages", "a list", stages);
+    stages = read_stages(state);
   } catch (const nlohmann::json::exception& e) {
     throw UserError(state_path.string() + ": unreadable training state: " + json_error_text(e));
   }
@@ -507,8 +516,7 @@ void FlowMatchingTrainer::continue_from(const std::filesystem::path& model_folde
     }
     const nlohmann::json& training = source.at("training");
     steps = recipe_count(training.value("steps", nlohmann::json(0)), "steps", 0);
-    stages = training.value("stages", nlohmann::json::array());
-    require_json_field(stages.is_array(), "stages", "a list", stages);
+    stages = read_stages(training);
     initialized_from = training.value("initialized_from", nlohmann::json());
   });
   load_weights(model_folder);

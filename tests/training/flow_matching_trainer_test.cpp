@@ -158,7 +158,10 @@ TEST(FlowMatchingTrainer, ResumeRefusesACheckpointItCannotContinue) {
   expect_user_error(resume(edited("ahead", [](nlohmann::json& s) { s["optimizer_step"] = 5; })),
                     "'optimizer_step' must be at most the step 0");
   expect_user_error(resume(edited("stages", [](nlohmann::json& s) { s["stages"] = nlohmann::json::object(); })),
-                    "'stages' must be a list");
+                    "'stages' must be a list of objects");
+  // An entry that is no stage: a resume of a finished run sets the last one's last_step.
+  expect_user_error(resume(edited("stage-number", [](nlohmann::json& s) { s["stages"] = nlohmann::json::array({1}); })),
+                    "'stages' must be a list of objects, got [1]");
   expect_user_error(resume(edited("clip", [](nlohmann::json& s) { s["spec"]["clip"] = {-8, 32, 32}; })),
                     "'clip' must be [frames, height, width] of positive multiples of the patch [1,4,4]");
   expect_user_error(resume(edited("clip-patch", [](nlohmann::json& s) { s["spec"]["clip"] = {8, 30, 32}; })), "'clip'");
@@ -366,6 +369,13 @@ TEST(FlowMatchingTrainer, ContinueFromAnExportKeepsStepAndStages) {
   EXPECT_EQ(stages[1]["last_step"], 4);
   FlowMatchingTrainer other(shapes_model_preset("shapes-s"), tiny_recipe(), at::kCPU);
   EXPECT_THROW(other.continue_from(dir / "source"), UserError);  // an export of another preset
+  // An export whose stages are not begin_stage's objects is refused, not copied into the next record.
+  std::filesystem::copy(dir / "source", dir / "edited-stages");
+  nlohmann::json manifest = nlohmann::json::parse(std::ifstream(dir / "source" / "model.json"));
+  manifest["training"]["stages"].push_back("a note");
+  std::ofstream(dir / "edited-stages" / "model.json") << manifest.dump();
+  FlowMatchingTrainer edited(shapes_model_preset("shapes-tiny"), tiny_recipe(), at::kCPU);
+  expect_user_error([&] { edited.continue_from(dir / "edited-stages"); }, "'stages' must be a list of objects");
 }
 
 // The first shapes models had no text transformer. A run continued from such an export grows one
