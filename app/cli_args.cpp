@@ -174,7 +174,7 @@ void CliArgs::finish() const {
   }
   std::string accepted;
   for (const auto& name : known_) accepted += " --" + name;
-  throw UserError("unknown option(s):" + listed + ". This command accepts:" + accepted);
+  throw UserError(std::string(unknown.size() == 1 ? "unknown option:" : "unknown options:") + listed + ". This command accepts:" + accepted);
 }
 
 double parse_number(const std::string& name, const std::string& text) {

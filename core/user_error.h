@@ -30,4 +30,10 @@ inline std::string shown_number(double x) {
   return text;
 }
 
+// A count with its noun for a message: counted_noun(3, "tensor", "tensors") is "3 tensors", with 1
+// "1 tensor" (never "tensor(s)").
+inline std::string counted_noun(long long n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
 }  // namespace svgear

@@ -9,6 +9,7 @@
 
 #include "core/decoder/wan_vae_weight_names.h"
 #include "core/io/file_extension.h"
+#include "core/user_error.h"
 #include "core/weights/checkpoint_mismatch.h"
 #include "core/weights/safetensors_file.h"
 
@@ -220,7 +221,7 @@ void check_vae_tensors(const std::filesystem::path& path, const VaeTensorIndex& 
       os << "its latent statistics are known for " << config.latents_mean.size()
          << " channels only (the released VAE's), not " << config.z_dim << "; ";
     }
-    os << missing.size() << " tensor(s) missing, " << mismatched.size()
+    os << counted_noun(missing.size(), "tensor", "tensors") << " missing, " << mismatched.size()
        << " with the wrong shape or dtype. Check that this is the VAE file ("
        << wan_vae_download(config.version) << ") and that it downloaded completely.";
     os << tensor_problem_lines(missing, mismatched);

@@ -128,8 +128,8 @@ nlohmann::json TextInfluenceResult::to_json() const {
 }
 
 std::string TextInfluenceResult::table() const {
-  std::string out = "text influence (" + model + ", " + std::to_string(prompts) +
-                    (prompts == 1 ? " held-out prompt" : " held-out prompts") + "): mean squared change of the clean-clip estimate when one word changes\n"
+  std::string out = "text influence (" + model + ", " + counted_noun(prompts, "held-out prompt", "held-out prompts") +
+                    "): mean squared change of the clean-clip estimate when one word changes\n"
                     "(sigma 0: how much the rendered clips themselves change)\n"
                     "sigma     colour      shape     motion   estimate error\n";
   std::vector<TextInfluenceRow> all = rows;

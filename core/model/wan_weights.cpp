@@ -12,6 +12,7 @@
 #include <ATen/ATen.h>
 
 #include "core/model/wan_weight_names.h"
+#include "core/user_error.h"
 #include "core/weights/checkpoint_mismatch.h"
 #include "core/weights/safetensors_file.h"
 #include "kernels/common/page_locked_memory.h"
@@ -368,8 +369,8 @@ void WanWeights::refuse_misfit_scales(const WanConfig& config,
     }
   });
   if (!misfit.empty()) {
-    throw WeightsError("Wan weights in " + checkpoint_file_list(files) + " hold " + std::to_string(misfit.size()) +
-                       " scale(s) that no scaled fp8 checkpoint stores:" + tensor_problem_lines({}, misfit));
+    throw WeightsError("Wan weights in " + checkpoint_file_list(files) + " hold " +
+                       counted_noun(misfit.size(), "scale", "scales") + " that no scaled fp8 checkpoint stores:" + tensor_problem_lines({}, misfit));
   }
 }
 
@@ -382,7 +383,7 @@ void refuse_unfit(const WanConfig& config, const std::vector<std::shared_ptr<Saf
   std::ostringstream os;
   os << "the diffusion model's weights in " << checkpoint_file_list(files) << " do not match the config (dim " << config.dim
      << ", " << config.num_layers << " layers, " << config.num_heads << " heads): "
-     << missing.size() << " tensor(s) missing, " << mismatched.size()
+     << counted_noun(missing.size(), "tensor", "tensors") << " missing, " << mismatched.size()
      << " with the wrong shape or type. Is this the checkpoint of another model size?";
   os << tensor_problem_lines(missing, mismatched);
   throw WeightsError(os.str());

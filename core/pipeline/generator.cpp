@@ -84,10 +84,10 @@ void note_size_far_from_default(const ModelManifest& model, const GenerationRequ
   char times[32];
   std::snprintf(times, sizeof times, "%.0f", ratio * ratio);
   sink.on_warning(std::to_string(*request.width) + "×" + std::to_string(*request.height) + " at " +
-                  std::to_string(*request.frames) + (*request.frames == 1 ? " frame" : " frames") + " is " +
+                  counted_noun(*request.frames, "frame", "frames") + " is " +
                   std::to_string(int64_t(std::llround(ratio))) + "× the video of " + model.name + "'s default (" +
-                  std::to_string(d.width) + "×" + std::to_string(d.height) + ", " + std::to_string(d.frames) +
-                  (d.frames == 1 ? " frame" : " frames") + "): each step's attention costs about " + times +
+                  std::to_string(d.width) + "×" + std::to_string(d.height) + ", " +
+                  counted_noun(d.frames, "frame", "frames") + "): each step's attention costs about " + times +
                   "× as much, and the model was not made for that size");
 }
 
@@ -171,8 +171,7 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
     // Every step done: the cancel came in the final decode (the Wan VAE checks per latent frame).
     const bool in_decode = result.request.steps && result.steps_done == *result.request.steps;
     const std::string after = in_decode ? std::string("cancelled during the final decode")
-                                        : "cancelled after " + std::to_string(result.steps_done) +
-                                                          (result.steps_done == 1 ? " step" : " steps");
+                                        : "cancelled after " + counted_noun(result.steps_done, "step", "steps");
     sink.on_log(result.steps_done == 0 ? std::string("cancelled before the first step")
                 : result.video.empty() ? after + ", before any estimate was decoded: nothing to keep"
                                        : after + "; kept the last estimate");

@@ -539,7 +539,7 @@ c10::Device parse_device(const std::string& name) {
     }();
     if (device.has_index() && static_cast<size_t>(device.index()) >= at::getNumGPUs()) {
       throw UserError("device '" + name + "' does not exist: this machine has " +
-                      std::to_string(at::getNumGPUs()) + " CUDA device(s)");
+                      counted_noun(at::getNumGPUs(), "CUDA device", "CUDA devices"));
     }
     return device.has_index() ? device : c10::Device(c10::kCUDA, 0);
   }

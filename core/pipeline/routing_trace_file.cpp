@@ -103,7 +103,7 @@ TraceSizeNote routing_trace_size_note(uint64_t step_bytes, int steps, uint64_t a
 
 std::string routing_trace_out_of_room(uint64_t step_bytes, int steps, uint64_t available) {
   if (available >= step_bytes + kTraceDiskReserve) return "";
-  return "the routing trace stops after " + std::to_string(steps) + (steps == 1 ? " step" : " steps") +
+  return "the routing trace stops after " + counted_noun(steps, "step", "steps") +
          ": its disk has " + gigabytes(available) + " free, which the video keeps (a step takes " +
          gigabytes(step_bytes) + "); the steps traced are written. To trace every step, " + kFewer;
 }

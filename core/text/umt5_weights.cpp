@@ -11,6 +11,7 @@
 
 #include "core/io/file_extension.h"
 #include "core/text/umt5_weight_names.h"
+#include "core/user_error.h"
 #include "core/weights/checkpoint_mismatch.h"
 #include "core/weights/safetensors_file.h"
 
@@ -225,7 +226,7 @@ Umt5Weights checked_layout(const std::vector<std::shared_ptr<SafetensorsFile>>& 
     std::ostringstream os;
     os << "umT5 text encoder weights in " << checkpoint_file_list(files) << " are incomplete or do not fit ("
        << w.config.num_layers << " layers, dim " << w.config.dim << ", " << w.config.num_heads
-       << " heads): " << missing.size() << " tensor(s) missing, " << mismatched.size()
+       << " heads): " << counted_noun(missing.size(), "tensor", "tensors") << " missing, " << mismatched.size()
        << " with the wrong shape or dtype. Download the text encoder file again, or check that it "
        << "is a umT5 encoder (umt5_xxl_fp16.safetensors).";
     os << tensor_problem_lines(missing, mismatched);

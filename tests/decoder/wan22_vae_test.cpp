@@ -241,7 +241,7 @@ TEST(Wan22VaeWeights, MissingAndMisshapenTensorsAreAllListed) {
     }
   });
   const std::string message = load_error(path);
-  for (const char* part : {"is not a usable Wan 2.2 VAE", "2 tensor(s) missing, 1 with the wrong shape",
+  for (const char* part : {"is not a usable Wan 2.2 VAE", "2 tensors missing, 1 with the wrong shape",
                            "wan2.2_vae.safetensors (Comfy-Org/Wan_2.2_ComfyUI_Repackaged",
                            "missing: decoder.head.2.bias",
                            "missing: decoder.upsamples.1.upsamples.3.time_conv.weight",

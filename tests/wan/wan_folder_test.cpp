@@ -272,7 +272,7 @@ TEST(WanFolder, IncompleteDiffusersVaeListsTheMissingTensors) {
   const std::string error = load_error(dir);
   EXPECT_TRUE(contains(error, "is not a usable Wan 2.1 VAE")) << error;
   // All but one tensor are missing: the first 20 named, then a count (tensor_problem_lines).
-  EXPECT_TRUE(contains(error, "107 tensor(s) missing")) << error;
+  EXPECT_TRUE(contains(error, "107 tensors missing")) << error;
   EXPECT_TRUE(contains(error, "\n  missing: conv2.weight")) << error;
   EXPECT_TRUE(contains(error, "\n  … and 87 more missing")) << error;
 }
