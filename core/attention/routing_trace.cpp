@@ -100,14 +100,13 @@ RoutingTrace routing_trace_from_json(const nlohmann::json& j, RoutingTraceArrays
     }
     return *values;
   };
-  constexpr int64_t kMaxClusters = int64_t(1) << 20;
   RoutingTrace t;
   t.step = int(integer("step", 0, INT32_MAX));
   t.layer = int(integer("layer", 0, INT32_MAX));
   t.batch = int(integer("batch", 0, INT32_MAX));
   t.head = int(integer("head", 0, INT32_MAX));
-  t.q_clusters = int(integer("q_clusters", 1, kMaxClusters));
-  t.k_clusters = int(integer("k_clusters", 1, kMaxClusters));
+  t.q_clusters = int(integer("q_clusters", 1, kMaxTraceClusters));
+  t.k_clusters = int(integer("k_clusters", 1, kMaxTraceClusters));
   t.density = number(j.value("density", nlohmann::json()), "density");
   t.estimated_log_error = number(j.value("estimated_log_error", nlohmann::json()), "estimated_log_error");
   t.measured_relative_l2 = number(j.value("measured_relative_l2", nlohmann::json()), "measured_relative_l2");

@@ -69,6 +69,9 @@ void append_routing_trace_json(const RoutingTrace& trace, std::string& out);
 // A trace's labels, sizes, block map and error estimates as read from a file, apart from its other
 // fields (a Wan step holds ~170 million entries: no JSON tree of them). nullopt: the field is absent
 // or not an array. An entry that is not a whole number reads as kNotWhole.
+// The most clusters a trace read back may name (routing_trace_from_json's check).
+inline constexpr int64_t kMaxTraceClusters = int64_t(1) << 20;
+
 struct RoutingTraceArrays {
   static constexpr int64_t kNotWhole = std::numeric_limits<int64_t>::min();
   std::optional<std::vector<int64_t>> q_labels, k_labels, q_sizes, k_sizes, block_map;

@@ -23,6 +23,12 @@ std::string json_error_text(const nlohmann::json::exception& error) {
   return out;
 }
 
+nlohmann::json::other_error repeated_json_key(const std::string& key) {
+  return nlohmann::json::other_error::create(
+      604, "the key " + quoted_word(key) + " is given twice in one object: keep the value you mean and remove the other",
+      nullptr);
+}
+
 nlohmann::json parse_bounded_json(std::istream& in, const nlohmann::json::parser_callback_t& callback) {
   using Event = nlohmann::json::parse_event_t;
   std::vector<std::set<std::string>> open_objects;  // the keys read so far in each object being read
@@ -37,13 +43,8 @@ nlohmann::json parse_bounded_json(std::istream& in, const nlohmann::json::parser
     } else if (event == Event::object_end) {
       open_objects.pop_back();
     } else if (event == Event::key && !open_objects.back().insert(parsed.get_ref<const std::string&>()).second) {
-      // nlohmann keeps the last of a repeated key without a word: {"fps": 8, …, "fps": 80} would
-      // run at 80 whichever the user meant.
-      throw nlohmann::json::other_error::create(
-          604,
-          "the key " + quoted_word(parsed.get_ref<const std::string&>()) +
-              " is given twice in one object: keep the value you mean and remove the other",
-          nullptr);
+      // {"fps": 8, …, "fps": 80} would run at 80 whichever the user meant.
+      throw repeated_json_key(parsed.get_ref<const std::string&>());
     }
     return !callback || callback(depth, event, parsed);
   };

@@ -21,6 +21,10 @@ constexpr int kMaxJsonDepth = 64;
 // nlohmann's own callback would (a streaming reader drops what it has taken out of the tree).
 nlohmann::json parse_bounded_json(std::istream& in, const nlohmann::json::parser_callback_t& callback = nullptr);
 
+// The error both JSON readers throw for a key given twice in one object (nlohmann would keep the
+// last value without a word).
+nlohmann::json::other_error repeated_json_key(const std::string& key);
+
 // What went wrong in `error`, for a message to a user: nlohmann's "[json.exception.type_error.302] "
 // prefix dropped, and the input it quotes ("last read: '…'", the file's own bytes: ill-formed UTF-8,
 // a terminal escape) as printable ASCII, '?' for any other byte, at most 200 characters.

@@ -157,10 +157,16 @@ std::string JsonCursor::read_string() {
 }
 
 std::string JsonCursor::read_key() {
-  if (peek() != '"') fail("expected a key");
+  if (const char next = peek(); next != '"') fail(next == '\0' ? "the text ends where a key should be" : "expected a key");
   std::string key = read_string();
   expect(':');
   return key;
+}
+
+std::set<std::string>::iterator JsonCursor::insert_new_key(std::set<std::string>& keys, std::string key) {
+  const auto [at, added] = keys.insert(std::move(key));
+  if (!added) throw repeated_json_key(*at);
+  return at;
 }
 
 std::string_view JsonCursor::number_token(std::string& spill) {

@@ -7,13 +7,15 @@
 //
 // It reads what nlohmann's stream parser reads, as the same values and types (a UTF-8 byte-order
 // mark skipped, non-negative whole numbers unsigned, numbers past double's range refused), with
-// nesting bounded as parse_bounded_json bounds it. Errors are nlohmann::json::parse_error (syntax, a
-// stream that ends early or cannot be read), out_of_range (a number past double's range) and
-// other_error (nesting past kMaxJsonDepth), naming the byte.
+// nesting bounded as parse_bounded_json bounds it and a key given twice in one object refused as it
+// refuses one. Errors are nlohmann::json::parse_error (syntax, a stream that ends early or cannot be
+// read, naming the byte), out_of_range (a number past double's range) and other_error (nesting past
+// kMaxJsonDepth, a repeated key).
 
 #include <cstdint>
 #include <functional>
 #include <istream>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,8 +59,9 @@ class JsonCursor {
   void read_object(OnKey on_key) {
     expect('{');
     if (consume('}')) return;
+    std::set<std::string> keys;
     do {
-      const std::string key = read_key();
+      const std::string& key = *insert_new_key(keys, read_key());
       on_key(key);
     } while (consume(','));
     expect('}');
@@ -83,6 +86,8 @@ class JsonCursor {
   size_t fill(size_t bytes);
   std::string read_string();
   std::string read_key();  // an object's key and its ':'
+  // `key` added to the keys read in its object; throws when it is there already.
+  static std::set<std::string>::iterator insert_new_key(std::set<std::string>& keys, std::string key);
   nlohmann::json value(int depth, bool keep);  // read_value, or skip_value where !keep
   // The number token at the cursor, consumed: a view into the buffer, or into `spill` when it is
   // longer than the buffer holds past the cursor.

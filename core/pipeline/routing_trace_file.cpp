@@ -8,8 +8,10 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -148,7 +150,12 @@ RoutingEvent step_from_json(const nlohmann::json& j, std::vector<RoutingTrace>& 
   constexpr int kMostLayersOrHeads = 4096;
   step.num_layers = bounded_integer(j, "num_layers", 1, kMostLayersOrHeads);
   step.num_heads = bounded_integer(j, "num_heads", 1, kMostLayersOrHeads);
+  if (step.step >= step.num_steps) {
+    throw UserError("a step numbered " + std::to_string(step.step) + " lies outside its run's " +
+                    counted_noun(step.num_steps, "step", "steps"));
+  }
   const nlohmann::json grid = j.value("grid", nlohmann::json());
+  if (!grid.is_object()) throw UserError("a step has no \"grid\" (its token grid)");
   const int64_t tokens = grid_tokens(grid);
   step.grid_frames = grid["frames"].get<int>();
   step.grid_height = grid["height"].get<int>();
@@ -161,11 +168,19 @@ RoutingEvent step_from_json(const nlohmann::json& j, std::vector<RoutingTrace>& 
   }
   traces.clear();
   unchecked.clear();
+  std::set<std::tuple<int, int, int>> heads;  // (layer, batch, head): the views count each once
   for (const RoutingTrace& t : step.traces) {
+    const std::string which = "a trace of layer " + std::to_string(t.layer) + ", head " + std::to_string(t.head);
     if (t.layer >= step.num_layers || t.head >= step.num_heads) {
-      throw UserError("a trace of layer " + std::to_string(t.layer) + ", head " + std::to_string(t.head) +
-                      " lies outside its step's " + std::to_string(step.num_layers) + " layers × " +
+      throw UserError(which + " lies outside its step's " + std::to_string(step.num_layers) + " layers × " +
                       std::to_string(step.num_heads) + " heads");
+    }
+    if (t.step != step.step) {
+      throw UserError(which + " says step " + std::to_string(t.step) + " inside step " + std::to_string(step.step));
+    }
+    if (!heads.emplace(t.layer, t.batch, t.head).second) {
+      throw UserError(which + (t.batch > 0 ? ", batch " + std::to_string(t.batch) : std::string()) +
+                      " comes twice in step " + std::to_string(step.step));
     }
   }
   return step;
@@ -175,20 +190,43 @@ RoutingEvent step_from_json(const nlohmann::json& j, std::vector<RoutingTrace>& 
 // "traces" 3, a trace 4, a trace's arrays 5.
 constexpr int kStepDepth = 2, kTraceDepth = 4;
 
-std::vector<int64_t> read_whole_numbers(JsonCursor& cursor) {
-  std::vector<int64_t> out;
+// An array of a trace: `on_entry` for each entry, refused once it passes `most` entries.
+template <class OnEntry>
+void read_trace_array(JsonCursor& cursor, const std::string& key, uint64_t most, OnEntry on_entry) {
+  uint64_t count = 0;
   cursor.read_array([&] {
-    const JsonNumber n = cursor.read_number(kTraceDepth + 2);
-    out.push_back(n.kind == JsonNumber::Whole ? n.whole : RoutingTraceArrays::kNotWhole);
+    if (count++ == most) {
+      throw UserError("a routing trace has more than " + std::to_string(most) + " entries in \"" + key +
+                      "\", the most its grid and cluster counts allow");
+    }
+    on_entry(cursor.read_number(kTraceDepth + 2));
   });
-  return out;
 }
 
-// One trace object: the arrays into typed vectors, the rest as a small tree.
-UncheckedTrace read_trace(JsonCursor& cursor) {
+// A cluster count a trace has given before its arrays, or the most any trace may give.
+int64_t clusters_given(const nlohmann::json& fields, const char* key) {
+  const auto it = fields.find(key);
+  const bool given = it != fields.end() && it->is_number_integer() && it->get<int64_t>() >= 1 &&
+                     it->get<int64_t>() <= kMaxTraceClusters;
+  return given ? it->get<int64_t>() : kMaxTraceClusters;
+}
+
+// One trace object: the arrays into typed vectors, the rest as a small tree. Each array is refused
+// as it passes the length its step's grid (`tokens`, 0 before the grid) and its cluster counts give
+// it, as far as they come before it (the writer puts them first): a hostile array of 50 million
+// labels took 550 MB before its length was checked.
+UncheckedTrace read_trace(JsonCursor& cursor, int64_t tokens) {
   UncheckedTrace trace;
   trace.fields = nlohmann::json::object();
   RoutingTraceArrays& a = trace.arrays;
+  const auto most_entries = [&](const std::string& key) -> uint64_t {
+    const auto qc = uint64_t(clusters_given(trace.fields, "q_clusters"));
+    const auto kc = uint64_t(clusters_given(trace.fields, "k_clusters"));
+    if (key == "q_labels" || key == "k_labels") return tokens > 0 ? uint64_t(tokens) : uint64_t(INT32_MAX);
+    if (key == "q_sizes") return qc;
+    if (key == "k_sizes") return kc;
+    return qc * kc;  // block_map, block_log_error
+  };
   cursor.read_object([&](const std::string& key) {
     std::optional<std::vector<int64_t>>* whole = key == "q_labels"    ? &a.q_labels
                                                  : key == "k_labels"  ? &a.k_labels
@@ -199,21 +237,20 @@ UncheckedTrace read_trace(JsonCursor& cursor) {
     const bool errors = key == "block_log_error";
     const bool array = cursor.peek() == '[';
     if (array && whole) {
-      *whole = read_whole_numbers(cursor);
+      std::vector<int64_t> values;
+      read_trace_array(cursor, key, most_entries(key), [&](const JsonNumber& n) {
+        values.push_back(n.kind == JsonNumber::Whole ? n.whole : RoutingTraceArrays::kNotWhole);
+      });
+      *whole = std::move(values);
     } else if (array && errors) {
       std::vector<double> values;
-      a.block_log_error_has_other = false;
-      cursor.read_array([&] {
-        const JsonNumber n = cursor.read_number(kTraceDepth + 2);
+      read_trace_array(cursor, key, most_entries(key), [&](const JsonNumber& n) {
         a.block_log_error_has_other = a.block_log_error_has_other || n.kind == JsonNumber::Other;
         values.push_back(n.kind == JsonNumber::Null ? std::numeric_limits<double>::quiet_NaN() : n.real);
       });
       a.block_log_error = std::move(values);
     } else {
       trace.fields[key] = cursor.read_value(kTraceDepth + 1);
-      // Not an array: a later duplicate key does not revive an earlier one.
-      if (whole) whole->reset();
-      if (errors) a.block_log_error.reset();
     }
   });
   return trace;
@@ -256,7 +293,7 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
             cursor.skip_value(kTraceDepth);  // not a trace: read past
             return;
           }
-          UncheckedTrace trace = read_trace(cursor);
+          UncheckedTrace trace = checked([&] { return read_trace(cursor, tokens); });
           if (tokens > 0) {
             traces.push_back(checked([&] { return routing_trace_from_json(trace.fields, std::move(trace.arrays), tokens); }));
           } else {
@@ -267,12 +304,7 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
         return;
       }
       fields[key] = cursor.read_value(kStepDepth + 1);
-      if (key == "grid") {
-        tokens = checked([&] {
-          if (tokens > 0) throw UserError("a step has two grids");
-          return grid_tokens(fields[key]);
-        });
-      }
+      if (key == "grid") tokens = checked([&] { return grid_tokens(fields[key]); });
     });
     on_step(checked([&] { return step_from_json(fields, traces, tokens, unchecked); }));
     if (reading) ++reading->steps;
@@ -282,16 +314,23 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
     if (key == "format") {
       const nlohmann::json format = cursor.read_value(1);
       if (!format.is_string() || format.get<std::string>() != kFormat) {
-        throw where("is not a routing trace of a known format (\"format\": " + format.dump() + ", expected \"" +
+        std::string given = format.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        if (given.size() > 60) given = given.substr(0, 60) + "\u2026 (" + std::to_string(given.size()) + " bytes)";
+        throw where("is not a routing trace of a known format (\"format\": " + given + ", expected \"" +
                     std::string(kFormat) + "\")");
       }
       format_seen = true;
     } else if (key == "steps") {
       if (!format_seen) throw where("is not a routing trace: its \"format\" does not come first");
-      if (cursor.peek() != '[') throw where("is not a routing trace: its \"steps\" is not a list");
+      // The text's end left to the cursor, which says the file breaks off.
+      if (const char next = cursor.peek(); next != '[' && next != '\0') {
+        throw where("is not a routing trace: its \"steps\" is not a list");
+      }
       cursor.read_array([&] {
         check_stop();
-        if (cursor.peek() != '{') throw where("is not a routing trace: its \"steps\" holds something other than steps");
+        if (const char next = cursor.peek(); next != '{' && next != '\0') {
+          throw where("is not a routing trace: its \"steps\" holds something other than steps");
+        }
         read_step();
       });
     } else if (key == "run") {

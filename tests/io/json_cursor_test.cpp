@@ -1,5 +1,6 @@
 // JsonCursor reads what nlohmann reads, the same values of the same types, across its buffer's
-// refills, and refuses what nlohmann refuses, as a parse error naming the byte.
+// refills, and refuses what nlohmann refuses, as a parse error naming the byte, and what
+// parse_bounded_json refuses besides (nesting, a repeated key).
 
 #include "core/io/json_cursor.h"
 
@@ -145,6 +146,44 @@ TEST(JsonCursor, RefusesWhatIsNotJson) {
       ADD_FAILURE() << "read past the nesting limit";
     } catch (const nlohmann::json::exception& e) {
       EXPECT_NE(std::string(e.what()).find("nested deeper than 64 levels"), std::string::npos) << e.what();
+    }
+  }
+}
+
+// A key given twice in one object is refused, read or skipped, at any depth and through read_object,
+// as parse_bounded_json refuses it; the same key in two objects is not.
+TEST(JsonCursor, RefusesAKeyGivenTwiceInOneObject) {
+  for (const std::string text : {R"({"a": 1, "b": 2, "a": 3})", R"([{"x": {"a": [1], "a": {}}}])"}) {
+    for (const bool skip : {false, true}) {
+      std::istringstream in(text);
+      JsonCursor cursor(in);
+      try {
+        read_or_skip(cursor, skip);
+        ADD_FAILURE() << (skip ? "skipped: " : "read: ") << text;
+      } catch (const nlohmann::json::exception& e) {
+        EXPECT_NE(std::string(e.what()).find("the key 'a' is given twice in one object"), std::string::npos) << e.what();
+      }
+    }
+    std::istringstream again(text);
+    EXPECT_THROW((void)parse_bounded_json(again), nlohmann::json::exception) << text;
+  }
+  std::istringstream in(R"({"a": 1, "a": 2})");
+  JsonCursor cursor(in);
+  EXPECT_THROW(cursor.read_object([&](const std::string&) { cursor.skip_value(1); }), nlohmann::json::exception);
+  EXPECT_EQ(read_document(R"([{"a": 1}, {"a": 2, "b": {"a": 3}}])"),
+            nlohmann::json::parse(R"([{"a": 1}, {"a": 2, "b": {"a": 3}}])"));
+}
+
+// A document that breaks off where a key should be says so.
+TEST(JsonCursor, SaysWhereTheTextEnds) {
+  for (const std::string text : {"{", "{\"a\": 1,"}) {
+    std::istringstream in(text);
+    JsonCursor cursor(in);
+    try {
+      (void)cursor.read_value(0);
+      ADD_FAILURE() << text;
+    } catch (const nlohmann::json::parse_error& e) {
+      EXPECT_NE(std::string(e.what()).find("the text ends where a key should be"), std::string::npos) << e.what();
     }
   }
 }

@@ -258,7 +258,9 @@ TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
       {R"({"run":{}})", "no \"format\""},
       {R"({"format":"svgear-routing-trace/1","steps":5})", "\"steps\" is not a list"},
       {R"({"format":"svgear-routing-trace/1","steps":[1]})", "holds something other than steps"},
-      {damaged(R"("q_clusters":3)", R"("q_clusters":2)"), "3 entries in \"q_sizes\", not 2"},
+      // An array is refused as it passes the length its grid and cluster counts give it, not read whole.
+      {damaged(R"("q_clusters":3)", R"("q_clusters":2)"), "more than 2 entries in \"q_sizes\""},
+      {damaged(R"("q_labels":[)", R"("q_labels":[0,)"), "more than 24 entries in \"q_labels\""},
       {damaged(R"("k_labels":[0,)", R"("k_labels":[7,)"), "not one of its 5 clusters"},
       {damaged(R"("q_clusters":3)", R"("q_clusters":0)"), "outside 1"},
       {damaged(R"("block_map":[)", R"("block_map":[7,)"), "entries in \"block_map\""},
@@ -275,7 +277,15 @@ TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
       {changed([](nlohmann::json& t) { t["block_map"] = "none"; }), "has no array \"block_map\""},
       {damaged(R"("width":4)", R"("width":5)"), "not the 30 tokens"},
       {damaged(R"("grid":{)", R"("grid":{"frames":1,"height":1,"width":1,"temporal_factor":0},"grid":{)"),
-       "two grids"},
+       "the key 'grid' is given twice in one object"},
+      {damaged(R"("step":1,)", R"("step":1,"step":0,)"), "the key 'step' is given twice in one object"},
+      {damaged(R"("grid":{"frames":2,"height":3,"temporal_factor":4,"width":4},)", ""), "a step has no \"grid\""},
+      // A file that breaks off says so, wherever it does.
+      {good.substr(0, 1), "the text ends where a key should be"},
+      {good.substr(0, good.find("\"steps\":") + 8), "expected '[', but the text ends"},
+      {good.substr(0, good.find("\"steps\":") + 9), "expected '{', but the text ends"},
+      // A format that is no short word is cut in the message.
+      {R"({"format":")" + std::string(100000, 'x') + R"(","steps":[]})", "xxx\u2026 (100002 bytes), expected"},
       {damaged(R"("frames":2)", R"("frames":0)"), "\"frames\" is not a whole number from 1"},
       {damaged(R"("num_heads":2)", R"("num_heads":"two")"), "\"num_heads\" is not a whole number"},
       // Counts no DiT has, and traces outside their step's: a view loops over a step's layers.
@@ -283,6 +293,15 @@ TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
       {damaged(R"("num_layers":4)", R"("num_layers":1048576)"), "\"num_layers\" is not a whole number from 1 to 4096"},
       {changed([](nlohmann::json& t) { t["layer"] = 4; }), "a trace of layer 4, head 0 lies outside its step's 4 layers × 2 heads"},
       {changed([](nlohmann::json& t) { t["head"] = 2; }), "lies outside its step's 4 layers × 2 heads"},
+      // A step or trace that contradicts its run or its step.
+      {damaged(R"("num_steps":10)", R"("num_steps":1)"), "a step numbered 1 lies outside its run's 1 step"},
+      {changed([](nlohmann::json& t) { t["step"] = 7; }), "a trace of layer 1, head 0 says step 7 inside step 1"},
+      {changed([](nlohmann::json& t) {
+         t["layer"] = 2;  // the second trace's layer, head and batch
+         t["head"] = 1;
+         t["batch"] = 1;
+       }),
+       "a trace of layer 2, head 1, batch 1 comes twice in step 1"},
   };
   for (const auto& [text, message] : cases) {
     std::ofstream(dir / "bad.json", std::ios::trunc) << text;
