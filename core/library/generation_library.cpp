@@ -19,6 +19,9 @@ namespace {
 
 constexpr const char* kRecordFile = "record.json";
 constexpr const char* kThumbnailFile = "thumbnail.png";
+// A run record takes a few kilobytes (the request, the model's manifest, timings); a larger file is
+// not one, and a listing must not read it whole.
+constexpr uintmax_t kMaxRecordBytes = 4 << 20;
 // An entry is written in "<root>/.staging-<pid>-<random>" and renamed into place once whole.
 constexpr std::string_view kStagingPrefix = ".staging-";
 // An entry being deleted is renamed to "<root>/.deleting-<pid>-<random>" first: a deletion that
@@ -88,8 +91,14 @@ LibraryEntry GenerationLibrary::add(const Video& video, const nlohmann::json& re
   remove_abandoned(root_, kStagingPrefix);  // a studio that quit or died while it wrote an entry
   remove_abandoned(root_, kDeletingPrefix);  // or while it deleted one
 
-  const uint64_t seed = record.value("request", nlohmann::json::object()).value("seed", uint64_t(0));
-  const std::string stem = compact_time(record.value("created", "")) + "-seed" + std::to_string(seed);
+  std::string stem;
+  try {
+    if (!record.is_object()) throw UserError("cannot keep the run in the library: its record is not a JSON object");
+    const uint64_t seed = record.value("request", nlohmann::json::object()).value("seed", uint64_t(0));
+    stem = compact_time(record.value("created", "")) + "-seed" + std::to_string(seed);
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError("cannot keep the run in the library: its record is malformed (" + json_error_text(e) + ")");
+  }
   const std::filesystem::path staging = create_unique_folder(root_, kStagingPrefix, ec);
   if (ec) throw UserError("cannot write in the library folder " + root_.string() + ": " + ec.message());
   try {
@@ -116,6 +125,11 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder) {
   LibraryEntry e;
   e.folder = folder;
   require_regular_file(folder / kRecordFile, "a library entry's record");  // the studio's listing reads it
+  std::error_code ec;  // unreadable is as absent (a listing must not end on one entry's permissions)
+  if (std::filesystem::file_size(folder / kRecordFile, ec) > kMaxRecordBytes && !ec) {
+    throw UserError((folder / kRecordFile).string() + " is larger than any run record (" +
+                    std::to_string(kMaxRecordBytes >> 20) + " MB)");
+  }
   std::ifstream in(folder / kRecordFile);
   if (!in) throw UserError(folder.string() + " is not a library entry (no " + kRecordFile + ")");
   try {
@@ -126,24 +140,30 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder) {
   if (!e.record.is_object()) {
     throw UserError((folder / kRecordFile).string() + " is not a readable run record");
   }
-  std::error_code ec;  // unreadable is as absent (a listing must not end on one entry's permissions)
-  for (const char* name : {"video.mp4", "video.y4m"}) {
-    if (std::filesystem::exists(folder / name, ec)) e.video = folder / name;
+  // This build's kind first (add writes it), then the other's.
+  const std::string written = video_file_name(), other = written == "video.mp4" ? "video.y4m" : "video.mp4";
+  for (const std::string& name : {written, other}) {
+    if (e.video.empty() && std::filesystem::is_regular_file(folder / name, ec)) e.video = folder / name;
   }
   if (e.video.empty()) throw UserError(folder.string() + " holds no video");
-  if (std::filesystem::exists(folder / kThumbnailFile, ec)) e.thumbnail = folder / kThumbnailFile;
-  // A field of the wrong type (a hand-edited record, another version's) throws json::type_error.
+  if (std::filesystem::is_regular_file(folder / kThumbnailFile, ec)) e.thumbnail = folder / kThumbnailFile;
+  // A field of the wrong type or range (a hand-edited record, another version's) throws
+  // json::exception: a width of 1e300 or a seed of -1 is not converted into another number.
   try {
     const nlohmann::json request = e.record.value("request", nlohmann::json::object());
+    const auto whole = [&](const char* key) { return request.contains(key) ? json_int(request[key], key) : 0; };
     e.created = e.record.value("created", "");
     e.prompt = request.value("prompt", "");
-    e.seed = request.value("seed", uint64_t(0));
+    if (request.contains("seed")) {
+      require_json_field(request["seed"].is_number_unsigned(), "seed", "a whole number of at least 0", request["seed"]);
+      e.seed = request["seed"].get<uint64_t>();
+    }
     e.attention = request.value("attention", nlohmann::json::object()).value("mode", "");
     e.model = e.record.value("model", nlohmann::json::object()).value("name", "");
-    e.width = request.value("width", 0);
-    e.height = request.value("height", 0);
-    e.frames = request.value("frames", 0);
-    e.steps = request.value("steps", 0);
+    e.width = whole("width");
+    e.height = whole("height");
+    e.frames = whole("frames");
+    e.steps = whole("steps");
   } catch (const nlohmann::json::exception& error) {
     throw UserError((folder / kRecordFile).string() + " is not a readable run record: " + json_error_text(error));
   }
@@ -180,8 +200,12 @@ std::filesystem::path GenerationLibrary::detach(const LibraryEntry& entry) const
   const auto root = std::filesystem::weakly_canonical(root_, ec);
   // The entry under its own name: a link in the library that names another entry goes, not what it
   // points to (which is listed, and deleted, under its own name).
-  const auto folder = std::filesystem::weakly_canonical(entry.folder.parent_path(), ec) / entry.folder.filename();
-  if (folder.parent_path() != root || !std::filesystem::exists(folder / kRecordFile, ec)) {
+  const auto name = entry.folder.filename();
+  const auto folder = std::filesystem::weakly_canonical(entry.folder.parent_path(), ec) / name;
+  // "<root>/.." passed the parent check with a record in the library's parent: only the kernel
+  // refused to rename a folder ending in "..".
+  if (name.empty() || name == "." || name == ".." || folder.parent_path() != root ||
+      !std::filesystem::exists(folder / kRecordFile, ec)) {
     throw UserError(entry.folder.string() + " is not an entry of the library in " + root_.string());
   }
   if (std::filesystem::is_symlink(folder, ec)) {

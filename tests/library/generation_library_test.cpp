@@ -99,14 +99,37 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   std::ofstream(root / "broken" / "record.json") << "{ not json";
   // Valid JSON with fields of the wrong type (hand-edited, or another version's), beside a video.
   int mistyped = 0;
+  // Numbers out of their range are refused, not converted into others (1e300 listed as -2147483648,
+  // a seed of -1 as 18446744073709551615, 3.7 steps as 3).
   for (const char* field : {R"({"model": "wan"})", R"({"created": null})", R"({"request": {"seed": "42"}})",
-                            R"({"request": {"width": "64"}})"}) {
+                            R"({"request": {"width": "64"}})", R"({"request": {"width": 1e300}})",
+                            R"({"request": {"height": 4294967303}})", R"({"request": {"seed": -1}})",
+                            R"({"request": {"seed": 1.9}})", R"({"request": {"steps": 3.7}})"}) {
     const auto folder = root / ("mistyped-" + std::to_string(mistyped++));
     std::filesystem::create_directories(folder);
     std::ofstream(folder / "record.json") << field;
     std::filesystem::copy_file(first.video, folder / first.video.filename());
     EXPECT_THROW(read_library_entry(folder), UserError) << field;
   }
+  // A record far larger than any run's is refused unread; a folder named as the video is no video.
+  std::filesystem::create_directories(root / "huge-record");
+  std::ofstream(root / "huge-record" / "record.json") << R"({"notes": ")" << std::string(5 << 20, 'x') << R"("})";
+  std::filesystem::copy_file(first.video, root / "huge-record" / first.video.filename());
+  try {
+    (void)read_library_entry(root / "huge-record");
+    ADD_FAILURE() << "a 5 MB record was read";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("is larger than any run record (4 MB)"), std::string::npos) << e.what();
+  }
+  std::filesystem::create_directories(root / "folder-video" / "video.mp4");
+  std::filesystem::create_directories(root / "folder-video" / "video.y4m");
+  std::filesystem::copy_file(first.folder / "record.json", root / "folder-video" / "record.json");
+  EXPECT_THROW(read_library_entry(root / "folder-video"), UserError);
+  // Beside the video this build writes, another kind's file is not taken for it.
+  std::filesystem::copy(first.folder, root.parent_path() / "two-videos");
+  const std::string other_kind = first.video.extension() == ".mp4" ? "video.y4m" : "video.mp4";
+  std::ofstream(root.parent_path() / "two-videos" / other_kind) << "not a video";
+  EXPECT_EQ(read_library_entry(root.parent_path() / "two-videos").video.filename(), first.video.filename());
   std::filesystem::create_directories(root / ".staging-1-0000000000000000");
   // A FIFO as the record (opening it would block the studio's listing until someone writes).
   std::filesystem::create_directories(root / "fifo");
@@ -154,6 +177,20 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   outside.folder = root.parent_path() / "elsewhere";
   EXPECT_THROW(library.remove(outside), UserError);
   EXPECT_TRUE(std::filesystem::exists(outside.folder / "record.json"));
+  // "<root>/.." and "<root>/." name no entry, whatever their folders hold.
+  std::filesystem::copy_file(first.folder / "record.json", root.parent_path() / "record.json");
+  std::filesystem::copy_file(first.folder / "record.json", root / "record.json");
+  for (const char* name : {"..", "."}) {
+    outside.folder = root / name;
+    try {
+      (void)library.detach(outside);
+      ADD_FAILURE() << "detached " << outside.folder;
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find("is not an entry of the library"), std::string::npos) << e.what();
+    }
+  }
+  std::filesystem::remove(root / "record.json");
+  EXPECT_TRUE(std::filesystem::exists(root.parent_path() / "record.json"));
   // A link in the library to an entry lists as one; deleting it removes the link, not the entry.
   std::filesystem::create_directory_symlink(first.folder, root / "alias");
   LibraryEntry alias = first;
@@ -203,6 +240,11 @@ TEST(GenerationLibrary, FailuresAreUserErrorsAndLeaveNothing) {
   EXPECT_THROW(blocked.add(gradient_clip(2, 8, 8), record("2026-11-29T07:45:01Z", 1, "p")), UserError);
   GenerationLibrary library(dir / "lib");
   EXPECT_THROW(library.add(Video{}, record("2026-11-29T07:45:01Z", 1, "p")), UserError);
+  // A record that is not one: a UserError, as the header says, not a JSON type error.
+  for (const nlohmann::json& bad : {nlohmann::json::array({1}), nlohmann::json{{"request", nullptr}},
+                                    nlohmann::json{{"request", {{"seed", "x"}}}}}) {
+    EXPECT_THROW(library.add(gradient_clip(2, 8, 8), bad), UserError) << bad.dump();
+  }
   EXPECT_TRUE(library.entries().empty());
   EXPECT_TRUE(!std::filesystem::exists(dir / "lib") || std::filesystem::is_empty(dir / "lib"));
 }
