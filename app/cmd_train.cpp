@@ -516,9 +516,9 @@ int cmd_train(int argc, char** argv) {
   const InterruptsHeld held;  // the export too: a checkpoint newer than its model/ would be half a result
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (trainer.steps_done() > first_step) {
-    const double steps = double(trainer.steps_done() - first_step);
-    std::printf("%.0f steps in %.1f s (%.2f steps/s, %.1f clips/s)\n", steps, seconds, steps / seconds,
-                steps * double(trainer.recipe().batch) / seconds);
+    const int64_t steps = trainer.steps_done() - first_step;
+    std::printf("%s in %.1f s (%.2f steps/s, %.1f clips/s)\n", counted_noun(steps, "step", "steps").c_str(), seconds,
+                double(steps) / seconds, double(steps * trainer.recipe().batch) / seconds);
   }
   std::string description = "shapes world, trained by `svgear train` for " + std::to_string(trainer.steps_done()) + " steps";
   if (const nlohmann::json& source = trainer.initialized_from(); source.is_object()) {
