@@ -263,6 +263,56 @@ bool loads_as_wan_folder(const std::filesystem::path& folder) {
 
 namespace {
 
+// The text transformer model.json gives a vocabulary model, in its shapes (zeros: a load replaces
+// every tensor), or none for text_layers 0. model.json's sizes are claims: a transformer its weight
+// files are too small to hold (a byte a weight at the least) is refused before its tensors are made;
+// 64 layers of width 16384 beside a 64 KB token table would otherwise take ~830 GB first.
+PromptTransformerWeights text_transformer_shapes(const ModelManifest& m,
+                                                 const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+  if (m.text_layers == 0) return {};
+  const std::string folder = m.folder.string();
+  if (m.max_tokens > kMaxPromptTokens) {
+    throw UserError(folder + ": model.json's text_encoder.max_tokens is " + std::to_string(m.max_tokens) +
+                    "; a vocabulary model reads at most " + std::to_string(kMaxPromptTokens));
+  }
+  const double width = double(m.dit.text_dim);
+  const double weights = double(m.text_layers) * (12.0 * width * width + 13.0 * width) + double(m.max_tokens) * width;
+  uintmax_t file_bytes = 0;
+  for (const auto& f : files) {
+    std::error_code ec;
+    file_bytes += std::filesystem::file_size(f->path(), ec);
+  }
+  if (weights > double(file_bytes)) {
+    throw UserError(folder + ": model.json gives the text encoder " + std::to_string(m.text_layers) +
+                    " transformer layers of width " + std::to_string(m.dit.text_dim) + ", " +
+                    std::to_string(int64_t(weights)) + " weights, but its weight files hold " +
+                    std::to_string(file_bytes) + " bytes in all");
+  }
+  return new_prompt_transformer(m.text_layers, m.text_heads, int(m.dit.text_dim), m.max_tokens, 0, 0.0);
+}
+
+// The weight file holding the text transformer's `name`, checked from its header: floating-point
+// values (whole numbers would be read as weights of their values) of `tensor`'s shape.
+SafetensorsFile& text_transformer_file(const ModelManifest& m, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
+                                       const std::string& name, const at::Tensor& tensor) {
+  const std::string folder = m.folder.string();
+  for (const auto& f : files) {
+    const TensorEntry* entry = f->find(name);
+    if (!entry) continue;
+    if (!weight_dtype_is_float(entry->dtype)) {
+      throw UserError(folder + ": '" + name + "' holds " + weight_dtype_name(entry->dtype) +
+                      " values, not floating-point weights: the file is damaged or not this model's");
+    }
+    if (c10::IntArrayRef(entry->shape) != tensor.sizes()) {
+      throw UserError(folder + ": '" + name + "' has shape " + c10::str(c10::IntArrayRef(entry->shape)) +
+                      ", expected " + c10::str(tensor.sizes()));
+    }
+    return *f;
+  }
+  throw UserError(folder + ": model.json gives the text encoder " + std::to_string(m.text_layers) +
+                  " transformer layers, but no weight file holds '" + name + "'");
+}
+
 // "3 files, 12.3 MB": the files of a part, for check_model_files' list.
 std::string files_and_bytes(const std::vector<std::filesystem::path>& paths) {
   uintmax_t bytes = 0;
@@ -322,7 +372,16 @@ std::vector<std::string> checked_model_files(const ModelManifest& m) {
       throw UserError(m.folder.string() + ": no weight file holds '" + kTokenEmbedding +
                       "' (the text encoder's token table)");
     }
-    checked.push_back("the text encoder's token table (" + std::to_string(m.vocabulary.size()) + " words)");
+    PromptTransformerWeights transformer = text_transformer_shapes(m, dit_files.dit);
+    int transformer_tensors = 0;
+    transformer.for_each([&](const std::string& name, at::Tensor& tensor) {
+      (void)text_transformer_file(m, dit_files.dit, name, tensor);
+      ++transformer_tensors;
+    });
+    checked.push_back("the text encoder's token table (" + std::to_string(m.vocabulary.size()) + " words)" +
+                      (m.text_layers == 0 ? std::string()
+                                          : " and its transformer's " + std::to_string(transformer_tensors) +
+                                                " tensors (" + counted_noun(m.text_layers, "layer", "layers") + ")"));
   }
   if (m.latent == LatentKind::WanVae) {
     WanVaeWeights::check_file(m.folder / m.vae_file);
@@ -378,61 +437,21 @@ std::unique_ptr<Model> load_folder(const std::filesystem::path& folder, c10::Dev
                     "' (the text encoder's token table)");
   }
   // Whole numbers would be read as weights of their values, as the DiT's loader refuses them too.
-  const auto require_floating = [&](const at::Tensor& tensor, const std::string& name) {
-    if (!at::isFloatingType(tensor.scalar_type())) {
-      throw UserError(folder.string() + ": '" + name + "' holds " + std::string(c10::toString(tensor.scalar_type())) +
-                      " values, not floating-point weights: the file is damaged or not this model's");
-    }
-  };
-  require_floating(embedding, kTokenEmbedding);
+  if (!at::isFloatingType(embedding.scalar_type())) {
+    throw UserError(folder.string() + ": '" + kTokenEmbedding + "' holds " +
+                    std::string(c10::toString(embedding.scalar_type())) +
+                    " values, not floating-point weights: the file is damaged or not this model's");
+  }
   // Before the transformer's tensors are made in model.json's sizes: a hostile text_dim or
   // max_tokens would otherwise ask for gigabytes ahead of any check.
   if (embedding.dim() != 2 || embedding.size(1) != m.dit.text_dim) {
     throw UserError(folder.string() + ": the token table '" + kTokenEmbedding + "' has shape " +
                     c10::str(embedding.sizes()) + " but dit.text_dim is " + std::to_string(m.dit.text_dim));
   }
-  if (m.text_layers > 0 && m.max_tokens > kMaxPromptTokens) {
-    throw UserError(folder.string() + ": model.json's text_encoder.max_tokens is " + std::to_string(m.max_tokens) +
-                    "; a vocabulary model reads at most " + std::to_string(kMaxPromptTokens));
-  }
-  PromptTransformerWeights transformer;
-  if (m.text_layers > 0) {
-    // model.json's sizes are claims: a transformer its weight files are too small to hold (a byte a
-    // weight at the least) is refused before its tensors are made. 64 layers of width 16384 beside
-    // a 64 KB token table would otherwise take ~830 GB first.
-    const double width = double(m.dit.text_dim);
-    const double weights = double(m.text_layers) * (12.0 * width * width + 13.0 * width) + double(m.max_tokens) * width;
-    uintmax_t file_bytes = 0;
-    for (const auto& f : files) {
-      std::error_code ec;
-      file_bytes += std::filesystem::file_size(f->path(), ec);
-    }
-    if (weights > double(file_bytes)) {
-      throw UserError(folder.string() + ": model.json gives the text encoder " + std::to_string(m.text_layers) +
-                      " transformer layers of width " + std::to_string(m.dit.text_dim) + ", " +
-                      std::to_string(int64_t(weights)) + " weights, but its weight files hold " +
-                      std::to_string(file_bytes) + " bytes in all");
-    }
-    // The shapes to load into (every tensor is replaced below).
-    transformer = new_prompt_transformer(m.text_layers, m.text_heads, int(m.dit.text_dim), m.max_tokens, 0, 0.0);
-    transformer.for_each([&](const std::string& name, at::Tensor& tensor) {
-      std::shared_ptr<SafetensorsFile> holder;
-      for (const auto& f : files) {
-        if (f->contains(name)) holder = f;
-      }
-      if (!holder) {
-        throw UserError(folder.string() + ": model.json gives the text encoder " + std::to_string(m.text_layers) +
-                        " transformer layers, but no weight file holds '" + name + "'");
-      }
-      const at::Tensor stored = holder->load(name);
-      require_floating(stored, name);
-      if (stored.sizes() != tensor.sizes()) {
-        throw UserError(folder.string() + ": '" + name + "' has shape " + c10::str(stored.sizes()) + ", expected " +
-                        c10::str(tensor.sizes()));
-      }
-      tensor = stored.to(at::kFloat).contiguous();
-    });
-  }
+  PromptTransformerWeights transformer = text_transformer_shapes(m, files);
+  transformer.for_each([&](const std::string& name, at::Tensor& tensor) {
+    tensor = text_transformer_file(m, files, name, tensor).load(name).to(at::kFloat).contiguous();
+  });
   auto tokens = std::make_unique<VocabTextEncoder>(m.vocabulary, embedding, m.max_tokens, std::move(transformer));
   if (m.prompt_grammar == kShapesWorldGrammar) {
     model->text_encoder = std::make_unique<ShapesPromptEncoder>(std::move(tokens));

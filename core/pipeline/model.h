@@ -93,7 +93,8 @@ ModelManifest read_model_manifest(const std::filesystem::path& folder);
 
 // What Model::load checks of the weight files, from their headers alone (no tensor is read, so it
 // does not wait on a Wan folder's gigabytes): every DiT tensor's name, shape and type (each expert's); a Wan
-// model's text encoder tensors, its tokenizer and its VAE; a built-in model's token table. Throws
+// model's text encoder tensors, its tokenizer and its VAE; a built-in model's token table and text
+// transformer (whose zeros in model.json's sizes it makes: a few MB, bounded by the files). Throws
 // the UserError or WeightsError the load would. Returns what it checked, for `svgear info --model`.
 std::vector<std::string> check_model_files(const ModelManifest& manifest);
 
