@@ -37,7 +37,9 @@ Video gradient_clip(int frames, int height, int width) {
 // block averaged and rounded to nearest; columns and rows past the last whole block are left out.
 test::PngImage shrunk_middle_frame(const Video& clip, int factor) {
   const uint8_t* frame = clip.frame(clip.frames / 2);
-  test::PngImage out{clip.width / factor, clip.height / factor, {}};
+  test::PngImage out;
+  out.width = clip.width / factor;
+  out.height = clip.height / factor;
   for (int y = 0; y < out.height; ++y) {
     for (int x = 0; x < out.width; ++x) {
       for (int c = 0; c < 3; ++c) {
