@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -115,6 +116,9 @@ ResumedLossLog resumed_loss_log(const std::filesystem::path& path, int64_t check
     if (!whole) {  // longer than the buffer
       in.clear();
       in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    }
+    if (const size_t length = std::strlen(line); length > 0 && line[length - 1] == '\r') {
+      line[length - 1] = '\0';  // an editor's line ends
     }
     if (number == 1 && whole && std::string(line) + "\n" == kLossHeader) continue;
     const std::optional<int64_t> step = whole ? loss_line_step(line) : std::nullopt;

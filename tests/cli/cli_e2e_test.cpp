@@ -1398,7 +1398,8 @@ TEST_F(CliTest, TrainResumesWithTheCommandThatStartedIt) {
   }
   ASSERT_EQ(logged.size(), 4u) << "header + 3 steps";
   std::ofstream(out / "loss.tsv", std::ios::trunc)
-      << logged[0] << "\n" << logged[1] << "\n"
+      << logged[0] << "\n"
+      << logged[1] << "\r\n"  // an editor's line end: the line is kept
       << "a note\n"
       << logged[2] << "\n"
       << "1\t0.4\t0.001\t1.0\n"                           // a step that goes back
