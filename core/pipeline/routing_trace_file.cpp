@@ -286,12 +286,15 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
     std::vector<UncheckedTrace> unchecked;
     int64_t tokens = 0;  // 0 until the step's grid is read
     cursor.read_object([&](const std::string& key) {
-      if (key == "traces" && cursor.peek() == '[') {
+      if (key == "traces") {
+        // The text's end left to the cursor, which says the file breaks off.
+        if (const char next = cursor.peek(); next != '[' && next != '\0') {
+          throw where("holds a step that cannot be shown: its \"traces\" is not a list");
+        }
         cursor.read_array([&] {
           check_stop();
-          if (cursor.peek() != '{') {
-            cursor.skip_value(kTraceDepth);  // not a trace: read past
-            return;
+          if (const char next = cursor.peek(); next != '{' && next != '\0') {
+            throw where("holds a step that cannot be shown: its \"traces\" holds something other than traces");
           }
           UncheckedTrace trace = checked([&] { return read_trace(cursor, tokens); });
           if (tokens > 0) {

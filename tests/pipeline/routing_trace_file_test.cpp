@@ -258,6 +258,8 @@ TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
       {R"({"run":{}})", "no \"format\""},
       {R"({"format":"svgear-routing-trace/1","steps":5})", "\"steps\" is not a list"},
       {R"({"format":"svgear-routing-trace/1","steps":[1]})", "holds something other than steps"},
+      {damaged(R"("traces":[)", R"("traces":5,"x":[)"), "its \"traces\" is not a list"},
+      {damaged(R"("traces":[)", R"("traces":[1,)"), "its \"traces\" holds something other than traces"},
       // An array is refused as it passes the length its grid and cluster counts give it, not read whole.
       {damaged(R"("q_clusters":3)", R"("q_clusters":2)"), "more than 2 entries in \"q_sizes\""},
       {damaged(R"("q_labels":[)", R"("q_labels":[0,)"), "more than 24 entries in \"q_labels\""},
