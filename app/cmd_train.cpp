@@ -510,14 +510,15 @@ int cmd_train(int argc, char** argv) {
     if (step % checkpoint_every == 0) save();
   }
   log_line();
+  // The final save and the export under one hold: a second Ctrl-C between them would leave a
+  // checkpoint newer than its model/, half a result.
+  const InterruptsHeld held;
   // A step that --checkpoint-every has just saved is not saved again: at most its log line is left.
   if (!checkpoint_saved || saved_step != trainer.steps_done()) {
     save();
   } else if (log.size() != saved_log) {
-    const InterruptsHeld held;
     write_file_atomically(out / "loss.tsv", log);
   }
-  const InterruptsHeld held;  // the export too: a checkpoint newer than its model/ would be half a result
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (trainer.steps_done() > first_step) {
     const int64_t steps = trainer.steps_done() - first_step;
@@ -529,7 +530,11 @@ int cmd_train(int argc, char** argv) {
     description += " from " + source.value("model", std::string("another model")) + "'s weights at step " +
                    std::to_string(source.value("steps", int64_t(0)));
   }
-  trainer.export_model(out / "model", description);
+  try {
+    trainer.export_model(out / "model", description);
+  } catch (const UserError& e) {  // a full disk: model/ stays as it was
+    throw UserError(e.what() + checkpoint_kept());
+  }
   const bool finished = trainer.steps_done() >= stop_at;
   std::printf("%s at step %lld: wrote %s and %s\n", finished ? "done" : cancel.is_cancelled() ? "stopped" : "time is up",
               static_cast<long long>(trainer.steps_done()), checkpoint.c_str(), (out / "model").c_str());

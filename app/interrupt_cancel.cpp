@@ -14,7 +14,7 @@ constexpr int kSignals[kCount] = {SIGINT, SIGTERM, SIGHUP};
 std::atomic<CancelToken*> g_cancel{nullptr};  // lock-free: the handler may read it on any thread
 struct sigaction g_previous[kCount];            // what each signal did before, restored at the end
 bool g_installed[kCount] = {};                  // not where it was ignored (a background job's SIGINT)
-std::atomic<bool> g_holding{false};             // an InterruptsHeld is alive
+std::atomic<int> g_holding{0};                  // InterruptsHeld alive (nested ones count)
 std::atomic<int> g_held{0};                     // the signal that came meanwhile, 0 for none
 std::atomic<bool> g_first_seen{false};          // the token was cancelled by a signal
 std::atomic<const char*> g_remove{nullptr};     // remove_on_forced_exit's file
@@ -37,7 +37,7 @@ void on_forced_exit(int signal) {
 }
 
 void on_interrupt(int signal) {
-  if (g_holding.load()) {  // the files being written are finished first
+  if (g_holding.load() > 0) {  // the files being written are finished first
     g_held.store(signal);
     return;
   }
@@ -68,15 +68,15 @@ InterruptCancel::~InterruptCancel() {
 }
 
 InterruptsHeld::InterruptsHeld() {
+  if (g_holding.fetch_add(1) > 0) return;  // inside another: the outermost ends the hold
   g_held = 0;
-  g_holding = true;
   set_handlers(on_interrupt);  // after a first signal they were the default action
 }
 
 void InterruptCancel::remove_on_forced_exit(const char* path) { g_remove = path; }
 
 InterruptsHeld::~InterruptsHeld() {
-  g_holding = false;
+  if (g_holding.fetch_sub(1) > 1) return;
   set_handlers(g_first_seen ? on_forced_exit : on_interrupt);
   // As if it came now: a first one cancels (too late to matter), a second ends the process.
   if (const int signal = g_held.exchange(0)) std::raise(signal);

@@ -27,7 +27,7 @@ class InterruptCancel {
 // While one is alive (inside an InterruptCancel's life), any of those signals waits until it ends:
 // around the final writes, so that a second Ctrl-C ("stop now!") does not leave a half-written
 // temporary file or staging folder behind. The writes take seconds at most (a streamed output's
-// flush comes before them).
+// flush comes before them). One inside another holds on until the outer one ends.
 class InterruptsHeld {
  public:
   InterruptsHeld();

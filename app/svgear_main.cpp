@@ -1,5 +1,6 @@
 // svgear: the command-line front end of SVG-EAR Studio's engine.
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -31,6 +32,11 @@ commands:
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A reader that went away (`| tee log` stopped by the same Ctrl-C, `| head`) or a file-size limit
+  // must fail the write that meets it, not end the process there: a training run logs a line before
+  // its final save, and the writers say what failed and remove their temporary files.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       (!std::strcmp(argv[1], "help") && argc == 2)) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);

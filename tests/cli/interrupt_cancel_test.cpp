@@ -59,6 +59,28 @@ TEST(InterruptCancelDeathTest, ASecondSignalEndsTheProcessOnlyAfterTheWrites) {
       ::testing::KilledBySignal(SIGTERM), "writes finished");
 }
 
+// A hold inside another (train's checkpoint inside its final save and export) keeps a second signal
+// until the outer one ends.
+TEST(InterruptCancelDeathTest, ANestedHoldKeepsTheSignalUntilTheOuterEnds) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        CancelToken cancel;
+        InterruptCancel interrupt(cancel);
+        std::raise(SIGTERM);  // the first: cancels
+        {
+          const InterruptsHeld outer;
+          {
+            const InterruptsHeld inner;
+            std::raise(SIGTERM);  // the second, during the checkpoint
+          }
+          std::fputs("export finished\n", stderr);
+        }
+        std::exit(4);  // not reached: the held signal ends the process here
+      },
+      ::testing::KilledBySignal(SIGTERM), "export finished");
+}
+
 // A streamed output's temporary file (generate's --trace) does not outlive a second Ctrl-C; one
 // the process no longer names stays.
 TEST(InterruptCancelDeathTest, ASecondSignalRemovesTheStreamedFile) {
