@@ -12,6 +12,7 @@
 
 #include "app/cli_args.h"
 #include "app/commands.h"
+#include "app/interrupt_cancel.h"
 #include "app/request_options.h"
 #include "app/results_file.h"
 #include "core/attention/attention_preset.h"
@@ -131,7 +132,20 @@ int bench_trace(int argc, char** argv) {
     throw UserError("--folder '" + options.folder.string() + "' is not a folder: name an existing one (the trace file " +
                     "is written there and removed after)");
   }
-  const TraceReadBenchResult result = run_trace_read_bench(options);
+  CancelToken cancel;
+  InterruptCancel interrupt(cancel);  // Ctrl-C: the trace file goes, not left in the temporary folder
+  // Seconds to a minute of work with nothing to show: what it is doing, at once.
+  std::printf("bench trace: %s of %s each, written to and read from %s\n",
+              counted_noun(options.steps, "step", "steps").c_str(),
+              counted_noun(options.traces_per_step, "trace", "traces").c_str(), options.folder.c_str());
+  std::fflush(stdout);
+  TraceReadBenchResult result;
+  try {
+    result = run_trace_read_bench(options, cancel);
+  } catch (const Cancelled&) {
+    std::fprintf(stderr, "bench trace: cancelled; its file is removed\n");
+    return 130;
+  }
   std::printf("host: %s\n%s", cpu_description().c_str(), result.table().c_str());
   if (json_path) {
     nlohmann::json j = result.to_json();

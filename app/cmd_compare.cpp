@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "app/cli_args.h"
 #include "app/commands.h"
@@ -81,10 +82,15 @@ std::optional<Run> cached_dense_run(const std::filesystem::path& dir, const nloh
 // Thrown when Ctrl-C stopped a run; cmd_compare exits with 130.
 struct CompareCancelled {};
 
-// `replaced`, when given, is a file of the run being replaced (the dense frames): removed once this
-// run has finished, so a cancelled or failed run leaves the earlier one whole.
+// `described` are files that describe the run at `output` being replaced (the dense frames, the
+// report): removed once this run has finished, before its video replaces that run's, so that none
+// outlives it beside the new one, while a cancelled run leaves the earlier one whole. A write that
+// fails leaves the earlier video and its record, a dense run the next compare can reuse; a kill
+// between the new video and its record leaves the earlier record, whose checksum the new video
+// does not match, so it is not reused.
 Run generate(Model& model, const GenerationRequest& request, const std::filesystem::path& output,
-             TerminalProgress& progress, const CancelToken& cancel, const std::filesystem::path& replaced = {}) {
+             TerminalProgress& progress, const CancelToken& cancel,
+             const std::vector<std::filesystem::path>& described = {}) {
   Generator generator(model);
   GenerationResult result = generator.run(request, progress, cancel);
   if (result.status == GenerationStatus::Cancelled) throw CompareCancelled{};
@@ -97,13 +103,10 @@ Run generate(Model& model, const GenerationRequest& request, const std::filesyst
   run.record = make_run_record(result, model);
   {
     const InterruptsHeld held;  // a second Ctrl-C waits for the files, not tears them
-    std::error_code ec;
-    if (!replaced.empty() && !std::filesystem::remove(replaced, ec) && ec) {
-      throw UserError("cannot replace " + replaced.string() + ": " + ec.message());
+    for (const std::filesystem::path& file : described) {
+      std::error_code ec;
+      if (!std::filesystem::remove(file, ec) && ec) throw UserError("cannot replace " + file.string() + ": " + ec.message());
     }
-    // Its record goes first too: a kill between the video and the new record must not leave the old
-    // record beside the new video, which the next compare would reuse as that record's dense run.
-    if (!replaced.empty()) remove_run_record(video_output_path(output));
     const VideoOutputResult written = write_video(result.video, output);
     if (!written.note.empty()) progress.on_log(written.note);
     run.video_path = written.path;
@@ -239,15 +242,12 @@ int cmd_compare(int argc, char** argv) {
       progress.on_log("reusing the dense run " + dense->video_path.string() + " (same request, model and device)");
     } else {
       progress.on_log("dense run");
-      // The frames of the run being replaced must not outlive it beside the new record.
-      dense = generate(*model, dense_request, out / "dense.mp4", progress, cancel, out / kDenseFramesFile);
-      {
-        const InterruptsHeld held;
-        write_frame_archive(*dense->rendered, out / kDenseFramesFile);
-      }
-      // An earlier compare's report names the dense run just replaced: a cancel or a failure of the
-      // sparse run must not leave it describing videos it no longer matches.
-      std::filesystem::remove(out / "report.json", ec);
+      // The frames and the report of the run being replaced must not outlive it beside the new one
+      // (a cancel or a failure of the sparse run would leave the report describing other videos).
+      dense = generate(*model, dense_request, out / "dense.mp4", progress, cancel,
+                       {out / kDenseFramesFile, out / "report.json"});
+      const InterruptsHeld held;
+      write_frame_archive(*dense->rendered, out / kDenseFramesFile);
     }
     progress.on_log(mode + " run");
     sparse = generate(*model, sparse_request, out / (sparse_name + ".mp4"), progress, cancel);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <string_view>
 #include <system_error>
 
 #include "core/io/unique_name.h"
@@ -53,7 +54,7 @@ RoutingTrace synthetic_trace(const TraceReadBenchOptions& o, int step, int index
 
 }  // namespace
 
-TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& asked) {
+TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& asked, const CancelToken& cancel) {
   // A trace file's limits (one grid side, the cluster counts), checked before anything is written.
   constexpr int64_t kLargest = int64_t(1) << 20;
   if (asked.tokens < 1 || asked.tokens > kLargest || asked.q_clusters < 1 || asked.q_clusters > kLargest ||
@@ -79,7 +80,9 @@ TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& asked) {
   }
   TraceReadBenchResult result;
   result.options = options;
-  const std::filesystem::path path = options.folder / ("svgear-bench-trace-" + unique_name_suffix() + ".json");
+  constexpr std::string_view kPrefix = "svgear-bench-trace-";
+  remove_abandoned(options.folder, kPrefix);  // a bench killed before it removed its file
+  const std::filesystem::path path = options.folder / (std::string(kPrefix) + unique_name_suffix() + ".json");
   struct Remove {
     std::filesystem::path path;
     ~Remove() {
@@ -100,18 +103,25 @@ TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& asked) {
     step.grid_width = int(options.tokens);
     for (int t = 0; t < options.traces_per_step; ++t) step.traces.push_back(synthetic_trace(options, s, t, rng));
     steps.push_back(std::move(step));
+    cancel.throw_if_cancelled();
   }
   const auto write_start = Clock::now();
   {
     RoutingTraceFile file(path);
-    for (const RoutingEvent& step : steps) file.add(step);
+    for (const RoutingEvent& step : steps) {
+      file.add(step);
+      cancel.throw_if_cancelled();
+    }
     file.commit();
   }
   result.write_s = seconds_since(write_start);
   result.bytes = std::filesystem::file_size(path);
   steps.clear();
   const auto read_start = Clock::now();
-  read_routing_trace(path, [&](RoutingEvent&& step) { result.traces_read += int(step.traces.size()); });
+  read_routing_trace(path, [&](RoutingEvent&& step) {
+    result.traces_read += int(step.traces.size());
+    cancel.throw_if_cancelled();
+  });
   result.read_s = seconds_since(read_start);
   return result;
 }

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/cancel_token.h"
+
 namespace svgear {
 
 struct TraceReadBenchOptions {
@@ -30,6 +32,8 @@ struct TraceReadBenchResult {
 };
 
 // Cluster counts of `asked` past its tokens run as the tokens, and the result's options say so.
-TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& asked);
+// Throws Cancelled when `cancel` is set (checked at each step made, written and read), with the
+// file removed; a file left by a bench that was killed is removed by a later one in its folder.
+TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& asked, const CancelToken& cancel);
 
 }  // namespace svgear

@@ -188,13 +188,4 @@ void check_output_replaces_only_a_run(const std::filesystem::path& requested, bo
   }
 }
 
-void remove_run_record(const std::filesystem::path& video) {
-  const std::filesystem::path path = run_record_path(video);
-  std::error_code ec;
-  if (std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::regular) return;
-  if (!std::filesystem::remove(path, ec) && ec) {
-    throw UserError("cannot remove the run record " + path.string() + " of the run being replaced: " + ec.message());
-  }
-}
-
 }  // namespace svgear

@@ -44,9 +44,4 @@ void check_run_record_for(const std::filesystem::path& video);
 // video itself too. Each counts as an earlier run's when its run record is beside it.
 void check_output_replaces_only_a_run(const std::filesystem::path& requested, bool named_by_user = true);
 
-// Removes the run record of `video`, if any, as the run it describes is being replaced: a write
-// stopped between the new video and its record (a kill, a power cut) must not leave the old record
-// beside the new video, where `svgear compare` would reuse the video as the record's dense run.
-void remove_run_record(const std::filesystem::path& video);
-
 }  // namespace svgear

@@ -205,6 +205,26 @@ TEST_F(CompareTest, ANewDenseRunRemovesTheEarlierReport) {
   EXPECT_FALSE(std::filesystem::exists(out / "report.json")) << run.output;
 }
 
+// A new dense run whose video cannot be written (a full disk) leaves the earlier dense video and its
+// record, which the next compare of the earlier request reuses; the earlier frames and report, which
+// would describe the new run's place, are gone.
+TEST_F(CompareTest, ADenseRunThatCannotBeWrittenLeavesTheEarlierOne) {
+  const auto out = *dir_ / "full-disk";
+  const std::string compare = "compare " + request("--attention svgear --q-clusters 8 --k-clusters 32 --out " + out.string());
+  CliRun run = run_cli(compare);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json earlier = read_json(out / "dense.json");
+  ASSERT_TRUE(std::filesystem::exists(out / "report.json"));
+  run = test::run_cli_with_file_size_limit(compare + " --seed 7", 1024);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_EQ(read_json(out / "dense.json"), earlier) << "the earlier record stays";
+  EXPECT_FALSE(std::filesystem::exists(out / "report.json")) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(out / "dense.frames")) << run.output;
+  run = run_cli(compare);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("reusing the dense run"), std::string::npos) << run.output;
+}
+
 // The user names the folder, not the files compare writes in it: a file of one of their names that
 // no earlier compare wrote is refused before any work, and kept.
 TEST_F(CompareTest, AUsersOwnFilesInTheFolderAreNotReplaced) {
@@ -538,6 +558,12 @@ TEST_F(CompareTest, BenchTraceWritesAndReadsATraceFile) {
   ASSERT_EQ(few.exit_code, 0) << few.output;
   EXPECT_EQ(read_json(json)["q_clusters"].get<int>(), 9);
   EXPECT_EQ(read_json(json)["k_clusters"].get<int>(), 9);
+  // Ctrl-C stops it with its file removed (a killed bench's would stay in the temporary folder).
+  const CliRun stopped = test::run_cli_interrupted("bench trace --steps 40 --folder " + folder.string(),
+                                                   "bench trace: 40 steps of 24 traces each", SIGINT);
+  EXPECT_EQ(stopped.exit_code, 130) << stopped.output;
+  EXPECT_NE(stopped.output.find("bench trace: cancelled; its file is removed"), std::string::npos) << stopped.output;
+  EXPECT_TRUE(std::filesystem::is_empty(folder));
   EXPECT_NE(few.output.find("1 trace of 9 tokens, 9 x 9 clusters"), std::string::npos) << few.output;
 }
 
