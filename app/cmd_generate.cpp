@@ -8,6 +8,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +20,7 @@
 #include "core/attention/attention_recorder.h"
 #include "core/io/atomic_file.h"
 #include "core/io/file_name_limit.h"
+#include "core/io/unique_name.h"
 #include "core/media/video_output.h"
 #include "core/pipeline/generator.h"
 #include "core/pipeline/model_manifest.h"
@@ -89,22 +91,55 @@ void check_outside_model_folder(const std::filesystem::path& file, const std::fi
   }
 }
 
-// out/svgear-<seed>.mp4, or the first of out/svgear-<seed>-2.mp4, -3, … that no earlier run holds:
-// a name the user did not choose must not replace an earlier result (seeds repeat, 0 most of all).
-std::filesystem::path default_output(uint64_t seed) {
+// Default outputs are out/svgear-<seed>.mp4, or the first of out/svgear-<seed>-2.mp4, -3, … that no
+// earlier run holds: a name the user did not choose must not replace an earlier result (seeds
+// repeat, 0 most of all). The n-th name without its extension:
+std::filesystem::path default_stem(uint64_t seed, int n) {
   const std::string stem = "svgear-" + std::to_string(seed);
+  return std::filesystem::path("out") / (n == 1 ? stem : stem + "-" + std::to_string(n));
+}
+
+// Whether an earlier run holds a default name: its video or partial video, or either's record.
+bool default_name_taken(const std::filesystem::path& stem) {
+  std::error_code ec;
+  for (const char* suffix : {".mp4", "-partial.mp4"}) {
+    const std::filesystem::path video = video_output_path(std::filesystem::path(stem) += suffix);
+    if (std::filesystem::exists(video, ec) || std::filesystem::exists(run_record_path(video), ec)) return true;
+  }
+  return false;
+}
+
+std::filesystem::path default_output(uint64_t seed) {
+  int n = 1;
+  while (default_name_taken(default_stem(seed, n))) ++n;
+  return std::filesystem::path(default_stem(seed, n)) += ".mp4";
+}
+
+// A default output's video is written under a hidden name (`written`) and given the first free
+// default name (its partial name for a cancelled run) only then, by a rename that replaces nothing:
+// a name taken while the run went on (another run of the same seed, in the same folder) is passed
+// over, so two runs at once each keep their video. Removes `written` when it cannot be renamed.
+std::filesystem::path move_to_default_name(const std::filesystem::path& written, uint64_t seed, bool partial) {
   for (int n = 1;; ++n) {
-    const std::filesystem::path candidate =
-        std::filesystem::path("out") / (n == 1 ? stem : stem + "-" + std::to_string(n));
+    const std::filesystem::path stem = default_stem(seed, n);
+    if (default_name_taken(stem)) continue;
+    std::filesystem::path target = stem;
+    target += partial ? "-partial" : "";
+    target += written.extension();
     std::error_code ec;
-    bool taken = false;
-    for (const char* suffix : {".mp4", "-partial.mp4"}) {
-      const std::filesystem::path video = video_output_path(std::filesystem::path(candidate) += suffix);
-      taken = taken || std::filesystem::exists(video, ec) || std::filesystem::exists(run_record_path(video), ec);
+    if (rename_without_replacing(written, target, ec)) {
+      sync_folder(target.parent_path());
+      return target;
     }
-    if (!taken) return std::filesystem::path(candidate) += ".mp4";
+    if (ec) {
+      std::filesystem::remove(written, ec);
+      throw UserError("cannot write '" + target.string() + "': " + ec.message());
+    }
   }
 }
+
+// The hidden names a default output's video is written under before it takes its own.
+constexpr std::string_view kUnnamedVideoPrefix = ".svgear-";
 
 bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
   std::error_code a_error, b_error;
@@ -343,7 +378,15 @@ int cmd_generate(int argc, char** argv) {
   VideoOutputResult written;
   {
     const InterruptsHeld held;  // a second Ctrl-C waits for the files, not tears them
-    written = write_video(result.video, cancelled ? partial : output);
+    if (output_arg) {
+      written = write_video(result.video, cancelled ? partial : output);
+    } else {
+      const std::filesystem::path folder = output.parent_path();
+      remove_abandoned(folder, kUnnamedVideoPrefix);  // a run killed between its video and the rename
+      written = write_video(result.video,
+                            folder / (std::string(kUnnamedVideoPrefix) + unique_name_suffix() + ".mp4"));
+      written.path = move_to_default_name(written.path, result.request.seed, cancelled);
+    }
     nlohmann::json record = make_run_record(result, *model);
     if (traced) {
       // Relative to the record, as a video's file is. Its phase times, and with --audit its dense
@@ -353,7 +396,11 @@ int cmd_generate(int argc, char** argv) {
       if (file.empty()) file = std::filesystem::absolute(trace_path);
       record["routing_trace"] = {{"file", file.string()}, {"steps", progress.steps()}, {"audited", audit}};
     }
-    write_run_record(written.path, record);
+    try {
+      write_run_record(written.path, record);
+    } catch (const UserError& e) {  // a full disk: the video is there, and the user should know it
+      throw UserError("wrote " + written.path.string() + ", but not its run record: " + e.what());
+    }
   }
   const std::filesystem::path record = run_record_path(written.path);
   // The seed too: with --seed random the record would be the only place that names it.

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <limits>
 #include <memory>
@@ -22,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_paths.h"
+#include "core/io/file_checksum.h"
 #include "core/io/file_name_limit.h"
 #include "core/io/folder_lock.h"
 #include "core/pipeline/routing_trace_file.h"
@@ -223,24 +225,56 @@ TEST_F(CliTest, PngFolderOutput) {
 }
 
 // Without --output, a seed used before gets a new name (out/svgear-<seed>-2.mp4), not the earlier
-// result's.
+// result's; so does a seed another run is using at the same time (the name is taken as the video is
+// written, without replacing anything), and each record describes its own video.
 TEST_F(CliTest, TheDefaultOutputNameNeverReplacesAnEarlierRun) {
   const std::filesystem::path work = *dir_ / "default-names";
   std::filesystem::create_directories(work);
   const std::filesystem::path before = std::filesystem::current_path();
   std::filesystem::current_path(work);  // the children run here, and out/ is relative
-  const std::string generate = "generate --model " + (*dir_ / "model").string() +
-                               " --prompt \"a red circle\" --steps 1 --frames 1 --size 16x16 --device cpu --quiet";
-  const CliRun first = run_cli(generate);
-  const CliRun second = run_cli(generate);
+  const auto generate = [&](const std::string& prompt) {
+    return run_cli("generate --model " + (*dir_ / "model").string() + " --prompt \"" + prompt +
+                   "\" --steps 1 --frames 1 --size 16x16 --device cpu --quiet");
+  };
+  const CliRun first = generate("a red circle");
+  const CliRun second = generate("a red circle");
+  // Two at once, both starting while out/svgear-0-3 is free.
+  auto blue = std::async(std::launch::async, [&] { return generate("a blue square"); });
+  const CliRun green = generate("a green star");
+  const CliRun blue_run = blue.get();
   std::filesystem::current_path(before);
   ASSERT_EQ(first.exit_code, 0) << first.output;
   ASSERT_EQ(second.exit_code, 0) << second.output;
+  ASSERT_EQ(green.exit_code, 0) << green.output;
+  ASSERT_EQ(blue_run.exit_code, 0) << blue_run.output;
   const std::string extension = mp4_supported() ? ".mp4" : ".y4m";
   EXPECT_TRUE(std::filesystem::exists(work / "out" / ("svgear-0" + extension))) << first.output;
   EXPECT_TRUE(std::filesystem::exists(work / "out" / ("svgear-0-2" + extension))) << second.output;
   EXPECT_TRUE(std::filesystem::exists(work / "out" / "svgear-0.json"));
   EXPECT_TRUE(std::filesystem::exists(work / "out" / "svgear-0-2.json"));
+  std::vector<std::string> prompts;
+  for (const char* name : {"svgear-0-3", "svgear-0-4"}) {
+    const std::filesystem::path video = work / "out" / (name + extension);
+    const nlohmann::json record = nlohmann::json::parse(std::ifstream(work / "out" / (std::string(name) + ".json")));
+    EXPECT_EQ(record["video"]["checksum"], file_checksum(video).value_or("none")) << name;
+    prompts.push_back(record["request"]["prompt"]);
+  }
+  std::sort(prompts.begin(), prompts.end());
+  EXPECT_EQ(prompts, (std::vector<std::string>{"a blue square", "a green star"}));
+  for (const auto& entry : std::filesystem::directory_iterator(work / "out")) {
+    EXPECT_NE(entry.path().filename().string().front(), '.') << "left behind: " << entry.path();
+  }
+}
+
+// A reader of svgear's output that goes away (`| tee log` stopped by the same Ctrl-C, `| head`)
+// does not end the run: a training run that cannot print its log lines still saves and exports.
+TEST_F(CliTest, ARunOutlivesAClosedOutputPipe) {
+  const auto out = *dir_ / "closed-pipe";
+  const CliRun run = run_cli("train --preset shapes-tiny --device cpu --steps 3 --batch 1 --log-every 1 --out " +
+                             out.string() + " | true");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(std::filesystem::exists(out / "model" / "model.json")) << run.output;
+  EXPECT_TRUE(std::filesystem::exists(out / "checkpoint" / "state.json")) << run.output;
 }
 
 // --quiet hides progress and notes, not a warning that words of the prompt were ignored.
