@@ -4,11 +4,11 @@
 #include <cstdint>
 #include <fstream>
 #include <ios>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/io/json_tree_builder.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -29,31 +29,25 @@ nlohmann::json::other_error repeated_json_key(const std::string& key) {
       nullptr);
 }
 
-nlohmann::json parse_bounded_json(std::istream& in, const nlohmann::json::parser_callback_t& callback) {
-  using Event = nlohmann::json::parse_event_t;
-  std::vector<std::set<std::string>> open_objects;  // the keys read so far in each object being read
-  const nlohmann::json::parser_callback_t limit = [&](int depth, Event event, nlohmann::json& parsed) {
-    const bool opens = event == Event::object_start || event == Event::array_start;
-    if (opens && depth >= kMaxJsonDepth) {
-      throw nlohmann::json::other_error::create(
-          600, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels", nullptr);
-    }
-    if (event == Event::object_start) {
-      open_objects.emplace_back();
-    } else if (event == Event::object_end) {
-      open_objects.pop_back();
-    } else if (event == Event::key && !open_objects.back().insert(parsed.get_ref<const std::string&>()).second) {
-      // {"fps": 8, …, "fps": 80} would run at 80 whichever the user meant.
-      throw repeated_json_key(parsed.get_ref<const std::string&>());
-    }
-    return !callback || callback(depth, event, parsed);
-  };
+nlohmann::json parse_bounded_json(std::istream& in) {
+  JsonTreeBuilder builder(
+      [](int depth) {
+        if (depth >= kMaxJsonDepth) {
+          throw nlohmann::json::other_error::create(
+              600, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels", nullptr);
+        }
+      },
+      [](int, const std::string& key, bool repeated) {
+        // {"fps": 8, …, "fps": 80} would run at 80 whichever the user meant.
+        if (repeated) throw repeated_json_key(key);
+      });
   try {
-    return nlohmann::json::parse(in, limit);
+    nlohmann::json::sax_parse(in, &builder);
   } catch (const std::ios_base::failure& e) {
     // libstdc++'s filebuf throws this past the stream's exception mask: a folder opened as a file.
     throw nlohmann::json::other_error::create(601, "the file could not be read: " + e.code().message(), nullptr);
   }
+  return builder.take();
 }
 
 bool is_int_number(const nlohmann::json& value) {

@@ -17,9 +17,9 @@ constexpr int kMaxJsonDepth = 64;
 
 // Throws nlohmann::json::exception (as parse errors do) for a document nested deeper than
 // kMaxJsonDepth, a key given twice in one object or a stream that fails to read (a folder opened
-// as a file), so callers' handlers for bad JSON cover them. `callback`, when given, sees every parse event after the depth check, as
-// nlohmann's own callback would (a streaming reader drops what it has taken out of the tree).
-nlohmann::json parse_bounded_json(std::istream& in, const nlohmann::json::parser_callback_t& callback = nullptr);
+// as a file), so callers' handlers for bad JSON cover them. Linear in the document's size
+// (JsonTreeBuilder).
+nlohmann::json parse_bounded_json(std::istream& in);
 
 // The error both JSON readers throw for a key given twice in one object (nlohmann would keep the
 // last value without a word).

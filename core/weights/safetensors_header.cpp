@@ -4,7 +4,9 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
+#include <string>
+
+#include "core/io/json_tree_builder.h"
 
 namespace svgear {
 namespace {
@@ -185,38 +187,28 @@ std::map<std::string, std::string> parse_metadata(const json& value, std::string
 }
 
 // nlohmann keeps the last of duplicate keys silently; a file with two tensors of one name is
-// ambiguous, so the parser callback rejects duplicates in every object as they are read.
+// ambiguous, so duplicates in every object are refused as they are read.
 json parse_json_rejecting_duplicates(const char* begin, const char* end, std::string_view label) {
-  std::vector<std::set<std::string>> open_objects;
   std::optional<std::string> tensor;  // the current top-level key, when the root is an object
-  auto callback = [&](int depth, json::parse_event_t event, json& parsed) {
-    // root → entry → its shape or offsets: nothing nests deeper. nlohmann would build every level
-    // of a hostile "[[[[…" (GBs for a 100 MB header) before the entries are checked.
-    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) && depth > 2) {
-      fail(label, "the header nests deeper than a safetensors header does", kCorrupt);
+  // root → entry → its shape or offsets: nothing nests deeper. nlohmann would build every level of a
+  // hostile "[[[[…" (GBs for a 100 MB header) before the entries are checked.
+  const auto on_open = [&](int depth) {
+    if (depth > 2) fail(label, "the header nests deeper than a safetensors header does", kCorrupt);
+  };
+  const auto on_key = [&](int depth, const std::string& key, bool repeated) {
+    if (depth == 1) {
+      tensor = key;
+      if (repeated) fail_tensor(label, key, "the name appears twice in the header");
+    } else if (repeated) {
+      if (depth == 2 && tensor == "__metadata__") fail(label, "metadata " + quote_name(key) + " appears twice", kCorrupt);
+      if (tensor) fail_tensor(label, *tensor, "field " + quote_name(key) + " appears twice");
+      fail(label, "key " + quote_name(key) + " appears twice in one object", kCorrupt);
     }
-    if (event == json::parse_event_t::object_start) {
-      open_objects.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      open_objects.pop_back();
-    } else if (event == json::parse_event_t::key) {
-      const std::string& key = parsed.get_ref<const std::string&>();
-      bool fresh = open_objects.back().insert(key).second;
-      if (depth == 1) {
-        tensor = key;
-        if (!fresh) fail_tensor(label, key, "the name appears twice in the header");
-      } else if (!fresh) {
-        if (depth == 2 && tensor == "__metadata__") {
-          fail(label, "metadata " + quote_name(key) + " appears twice", kCorrupt);
-        }
-        if (tensor) fail_tensor(label, *tensor, "field " + quote_name(key) + " appears twice");
-        fail(label, "key " + quote_name(key) + " appears twice in one object", kCorrupt);
-      }
-    }
-    return true;
   };
   try {
-    return json::parse(begin, end, callback);
+    JsonTreeBuilder builder(on_open, on_key);
+    json::sax_parse(begin, end, &builder);
+    return builder.take();
   } catch (const json::exception& e) {
     // e.what() is "[json.exception.<kind>] <description>; last read: '<input bytes>'"; only the
     // description is ours to inspect, the quoted input could say anything.
