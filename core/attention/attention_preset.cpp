@@ -136,9 +136,16 @@ void check_attention_config(const AttentionConfig& c) {
   // r ≤ 0.5: SVG-EAR's budget force-keeps 2r·Kc clusters (the backends and block_routing refuse more).
   require(c.guaranteed_ratio >= 0.0 && c.guaranteed_ratio <= 0.5,
           "guaranteed_ratio (--guaranteed-ratio) must be in [0, 0.5] (got " + shown_number(c.guaranteed_ratio) + ")");
-  require(c.gamma > 0.0, "gamma must be greater than 0");
-  require(c.kmeans_init_iters >= 1, "kmeans_init_iters must be at least 1");
-  require(c.kmeans_step_iters >= 1, "kmeans_step_iters must be at least 1");
+  // Upper bounds far past any useful value (the spec's 1, 50 and 2), below what would make a call
+  // run for hours: k-means sees no cancel inside a call, so a preset's 2^31 iterations could only be
+  // stopped by killing the process.
+  require(c.gamma > 0.0 && c.gamma <= 100.0, "gamma must be in (0, 100] (got " + shown_number(c.gamma) + ")");
+  require(c.kmeans_init_iters >= 1 && c.kmeans_init_iters <= kMaxKmeansIterations,
+          "kmeans_init_iters must be between 1 and " + std::to_string(kMaxKmeansIterations) + " (got " +
+              std::to_string(c.kmeans_init_iters) + ")");
+  require(c.kmeans_step_iters >= 1 && c.kmeans_step_iters <= kMaxKmeansIterations,
+          "kmeans_step_iters must be between 1 and " + std::to_string(kMaxKmeansIterations) + " (got " +
+              std::to_string(c.kmeans_step_iters) + ")");
   require(fraction(c.dense_warmup_steps), "dense_warmup_steps (--dense-steps, a fraction of the steps) must be in [0, 1] (got " +
                                               shown_number(c.dense_warmup_steps) + ")");
   require(fraction(c.dense_layers), "dense_layers (--dense-layers, a fraction of the layers) must be in [0, 1] (got " +

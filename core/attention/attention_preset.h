@@ -38,8 +38,10 @@ AttentionConfig attention_config_from_json(const nlohmann::json& j, const Attent
 // Every field, under the names attention_config_from_json reads.
 nlohmann::json attention_config_to_json(const AttentionConfig& config);
 
+inline constexpr int kMaxKmeansIterations = 1000;
+
 // Throws UserError naming the first field out of range (clusters >= 1, fractions in [0, 1],
-// top_p in (0, 1], gamma > 0, k-means iterations >= 1).
+// top_p in (0, 1], gamma in (0, 100], k-means iterations from 1 to kMaxKmeansIterations).
 void check_attention_config(const AttentionConfig& config);
 
 }  // namespace svgear

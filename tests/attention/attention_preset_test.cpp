@@ -119,6 +119,13 @@ TEST(AttentionPreset, BadFieldsSayWhatIsWrong) {
   EXPECT_NE(e.find("must be true or false"), std::string::npos) << e;
   e = error_of({{"top_p", 1.5}});
   EXPECT_NE(e.find("top_p (--top-p) must be in (0, 1]"), std::string::npos) << e;
+  // Values no call should run with, which k-means could not be stopped inside (2^31 iterations).
+  e = error_of({{"kmeans_init_iters", 2147483647}});
+  EXPECT_NE(e.find("kmeans_init_iters must be between 1 and 1000 (got 2147483647)"), std::string::npos) << e;
+  e = error_of({{"kmeans_step_iters", 1001}});
+  EXPECT_NE(e.find("kmeans_step_iters must be between 1 and 1000"), std::string::npos) << e;
+  e = error_of({{"gamma", 1e308}});
+  EXPECT_NE(e.find("gamma must be in (0, 100] (got 1e+308)"), std::string::npos) << e;
   e = error_of({{"mode", "sparse"}});
   EXPECT_NE(e.find("unknown attention mode 'sparse'"), std::string::npos) << e;
   e = error_of(nlohmann::json::array());
