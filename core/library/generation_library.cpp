@@ -20,8 +20,8 @@ namespace {
 constexpr const char* kRecordFile = "record.json";
 constexpr const char* kThumbnailFile = "thumbnail.png";
 // A run record takes a few kilobytes (the request, the model's manifest, timings); a larger file is
-// not one, and a listing must not read it whole.
-constexpr uintmax_t kMaxRecordBytes = 4 << 20;
+// not one, and a listing must not read it whole (nor keep it: a megabyte of `[]` is ~35 MB parsed).
+constexpr uintmax_t kMaxRecordBytes = 1 << 20;
 // An entry is written in "<root>/.staging-<pid>-<random>" and renamed into place once whole.
 constexpr std::string_view kStagingPrefix = ".staging-";
 // An entry being deleted is renamed to "<root>/.deleting-<pid>-<random>" first: a deletion that

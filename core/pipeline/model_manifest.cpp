@@ -73,6 +73,13 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
     throw UserError("no model at '" + folder.string() +
                     "': model.json is missing (pick a folder that holds model.json and its .safetensors)");
   }
+  // A model.json holds sizes, a vocabulary and a training record: kilobytes. Every scan of the models
+  // reads it (the studio's at start), so a larger file is refused unread.
+  constexpr uintmax_t kMaxManifestBytes = 16 << 20;
+  if (std::error_code ec; std::filesystem::file_size(path, ec) > kMaxManifestBytes && !ec) {
+    throw UserError(where + " is larger than any model's (" + std::to_string(kMaxManifestBytes >> 20) +
+                    " MB): is it the right file?");
+  }
   ModelManifest m;
   m.folder = folder;
   try {

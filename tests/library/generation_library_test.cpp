@@ -115,13 +115,13 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   }
   // A record far larger than any run's is refused unread; a folder named as the video is no video.
   std::filesystem::create_directories(root / "huge-record");
-  std::ofstream(root / "huge-record" / "record.json") << R"({"notes": ")" << std::string(5 << 20, 'x') << R"("})";
+  std::ofstream(root / "huge-record" / "record.json") << R"({"notes": ")" << std::string(2 << 20, 'x') << R"("})";
   std::filesystem::copy_file(first.video, root / "huge-record" / first.video.filename());
   try {
     (void)read_library_entry(root / "huge-record");
-    ADD_FAILURE() << "a 5 MB record was read";
+    ADD_FAILURE() << "a 2 MB record was read";
   } catch (const UserError& e) {
-    EXPECT_NE(std::string(e.what()).find("is larger than any run record (4 MB)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("is larger than any run record (1 MB)"), std::string::npos) << e.what();
   }
   std::filesystem::create_directories(root / "folder-video" / "video.mp4");
   std::filesystem::create_directories(root / "folder-video" / "video.y4m");
