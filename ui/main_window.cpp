@@ -1422,11 +1422,34 @@ void MainWindow::saveSettings() const {
   settings_panel_->save(settings);
   settings.setValue("settings/chosen", settings_chosen_);
   routing_->save(settings);
+  // At the window's close, with no window left to say it in: a settings file that is a folder, on
+  // a read-only disk, or under a HOME that cannot be written.
+  settings.sync();
+  if (settings.status() != QSettings::NoError) {
+    std::fprintf(stderr, "svgear-studio: the settings could not be saved in %s\n", qPrintable(settings.fileName()));
+  }
 }
 
 void MainWindow::restoreSettings() {
   const QSettings settings;
+  if (settings.status() == QSettings::FormatError) {
+    log_->warning(tr("the settings in %1 could not be read; the defaults are used").arg(settings.fileName()));
+  }
   restoreGeometry(settings.value("window/geometry").toByteArray());
+  // Qt keeps a saved frame that only touches the screen: one saved on a screen that is gone came
+  // back with 100 pixels showing. Moved wholly onto the screen it is on, and shrunk to it if larger.
+  if (const QScreen* screen = this->screen()) {
+    const QRect available = screen->availableGeometry();
+    const QRect frame = frameGeometry();
+    if (!available.contains(frame)) {
+      const QSize margins = frame.size() - size();
+      resize(size().boundedTo(available.size() - margins));
+      const QSize fitted = size() + margins;
+      // The top left corner on the screen when the window is larger than it (its minimum size).
+      move(std::max(available.left(), std::min(frame.x(), available.right() + 1 - fitted.width())),
+           std::max(available.top(), std::min(frame.y(), available.bottom() + 1 - fitted.height())));
+    }
+  }
   restoreState(settings.value("window/state").toByteArray());
   model_picker_->restore(settings);
   prompt_panel_->restore(settings);

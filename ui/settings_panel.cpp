@@ -388,17 +388,35 @@ void SettingsPanel::save(QSettings& s) const {
 
 void SettingsPanel::restore(const QSettings& s) {
   const QScopedValueRollback<bool> setting(setting_, true);
-  width_->setValue(s.value("settings/width", width_->value()).toInt());
-  height_->setValue(s.value("settings/height", height_->value()).toInt());
-  frames_->setValue(s.value("settings/frames", frames_->value()).toInt());
-  steps_->setValue(s.value("settings/steps", steps_->value()).toInt());
-  guidance_->setValue(s.value("settings/guidance", guidance_->value()).toDouble());
-  low_noise_guidance_->setValue(s.value("settings/low_noise_guidance", low_noise_guidance_->value()).toDouble());
-  shift_->setValue(s.value("settings/shift", shift_->value()).toDouble());
-  seed_->setValue(s.value("settings/seed", seed_->value()).toInt());
-  seed_locked_->setChecked(s.value("settings/seed_locked", false).toBool());
-  noise_on_device_->setChecked(s.value("settings/noise_on_device", false).toBool());
-  all_cores_->setChecked(s.value("settings/use_every_cpu_core", true).toBool());
+  // A saved value that is no number (a damaged or hand-edited file's "abc", which toInt reads as 0
+  // and the box would clamp to its minimum) leaves the box as it is; a number is clamped by the box.
+  const auto restore_whole = [&](QSpinBox* box, const char* key) {
+    bool ok = false;
+    const qlonglong value = s.value(key).toLongLong(&ok);
+    if (ok) box->setValue(int(std::clamp<qlonglong>(value, box->minimum(), box->maximum())));
+  };
+  const auto restore_number = [&](QDoubleSpinBox* box, const char* key) {
+    bool ok = false;
+    const double value = s.value(key).toDouble(&ok);
+    if (ok && std::isfinite(value)) box->setValue(value);
+  };
+  // QSettings writes "true" and "false"; anything else ("maybe", which toBool reads as true) keeps
+  // the default.
+  const auto restore_flag = [&](QCheckBox* box, const char* key, bool fallback) {
+    const QString value = s.value(key).toString();
+    box->setChecked(value == "true" ? true : value == "false" ? false : fallback);
+  };
+  restore_whole(width_, "settings/width");
+  restore_whole(height_, "settings/height");
+  restore_whole(frames_, "settings/frames");
+  restore_whole(steps_, "settings/steps");
+  restore_number(guidance_, "settings/guidance");
+  restore_number(low_noise_guidance_, "settings/low_noise_guidance");
+  restore_number(shift_, "settings/shift");
+  restore_whole(seed_, "settings/seed");
+  restore_flag(seed_locked_, "settings/seed_locked", false);
+  restore_flag(noise_on_device_, "settings/noise_on_device", false);
+  restore_flag(all_cores_, "settings/use_every_cpu_core", true);
   const std::string saved = s.value("settings/attention").toString().toStdString();
   // A settings file from another version may hold fields or values this one rejects: keep the
   // defaults then rather than refusing to start.

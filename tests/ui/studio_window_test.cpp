@@ -3196,4 +3196,46 @@ void StudioWindowTest::window_fits_a_small_screen() {
   QVERIFY(child<QPlainTextEdit>(*w, "log")->width() >= 30 * w->fontMetrics().averageCharWidth());
 }
 
+// A damaged or hand-edited settings file: a value that is no number or no flag keeps the box's
+// default (toInt read "abc" as 0, which the box clamped to its minimum; toBool read "maybe" as
+// true), and a window saved far off the screen comes back wholly on it.
+void StudioWindowTest::damaged_settings_keep_defaults_and_the_window_on_screen() {
+  for (const char* key : {"settings/width", "settings/steps", "settings/seed_locked", "window/geometry"}) {
+    QSettings().remove(key);
+  }
+  int width = 0, steps = 0;
+  QByteArray off_screen;
+  {
+    MainWindow w;  // read before any event runs: the model's defaults come with its load
+    width = child<QSpinBox>(w, "width")->value();
+    steps = child<QSpinBox>(w, "steps")->value();
+    QVERIFY(width > child<QSpinBox>(w, "width")->minimum());  // so the minimum would show
+    QVERIFY(!child<QCheckBox>(w, "seed_locked")->isChecked());
+    w.setGeometry(100000, 100000, w.width(), w.height());
+    off_screen = w.saveGeometry();
+  }
+  QSettings().setValue("settings/width", "abc");
+  QSettings().setValue("settings/steps", "");
+  QSettings().setValue("settings/seed_locked", "maybe");
+  QSettings().setValue("window/geometry", off_screen);
+  MainWindow w;
+  QCOMPARE(child<QSpinBox>(w, "width")->value(), width);
+  QCOMPARE(child<QSpinBox>(w, "steps")->value(), steps);
+  QVERIFY(!child<QCheckBox>(w, "seed_locked")->isChecked());
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  const QRect available = w.screen()->availableGeometry();
+  QVERIFY2(available.contains(w.frameGeometry()),
+           qPrintable(QString("frame %1,%2 %3x%4 outside the screen's %5x%6")
+                          .arg(w.frameGeometry().x())
+                          .arg(w.frameGeometry().y())
+                          .arg(w.frameGeometry().width())
+                          .arg(w.frameGeometry().height())
+                          .arg(available.width())
+                          .arg(available.height())));
+  for (const char* key : {"settings/width", "settings/steps", "settings/seed_locked", "window/geometry"}) {
+    QSettings().remove(key);
+  }
+}
+
 }  // namespace svgear::test

@@ -61,6 +61,7 @@ class StudioWindowTest : public QObject {
   void a_cancelled_sweep_keeps_the_previous_points();
   void esc_on_a_queued_load_frees_the_model();
   void a_cancelled_compare_says_whether_its_dense_run_was_kept();
+  void damaged_settings_keep_defaults_and_the_window_on_screen();
   void window_fits_a_small_screen();
 
  private:
