@@ -346,7 +346,7 @@ void ModelPicker::save(QSettings& settings) const {
 }
 
 void ModelPicker::restore(const QSettings& settings) {
-  recent_ = settings.value("model/recent").toStringList();
+  recent_ = settings.value("model/recent").toStringList().mid(0, kRecentLength);  // a hand-edited file's too
   // The saved folder heads the list even when it is not among the recent ones (saved by an older
   // version, which found it by scanning before the window showed).
   const QString folder = settings.value("model/folder").toString();

@@ -116,7 +116,7 @@ QStringList PromptPanel::history() const {
 
 void PromptPanel::setHistory(const QStringList& prompts) {
   history_->clear();
-  history_->addItems(prompts);
+  history_->addItems(prompts.mid(0, kHistoryLength));  // a hand-edited settings file's too
 }
 
 void PromptPanel::save(QSettings& settings) const {

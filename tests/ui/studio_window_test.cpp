@@ -3198,7 +3198,8 @@ void StudioWindowTest::window_fits_a_small_screen() {
 
 // A damaged or hand-edited settings file: a value that is no number or no flag keeps the box's
 // default (toInt read "abc" as 0, which the box clamped to its minimum; toBool read "maybe" as
-// true), and a window saved far off the screen comes back wholly on it.
+// true), a history of 20,000 prompts keeps its 50 newest, and a window saved far off the screen comes
+// back wholly on it.
 void StudioWindowTest::damaged_settings_keep_defaults_and_the_window_on_screen() {
   for (const char* key : {"settings/width", "settings/steps", "settings/seed_locked", "window/geometry"}) {
     QSettings().remove(key);
@@ -3218,7 +3219,13 @@ void StudioWindowTest::damaged_settings_keep_defaults_and_the_window_on_screen()
   QSettings().setValue("settings/steps", "");
   QSettings().setValue("settings/seed_locked", "maybe");
   QSettings().setValue("window/geometry", off_screen);
+  const QStringList saved_history = QSettings().value("prompt/history").toStringList();
+  QStringList long_history;
+  for (int i = 0; i < 20000; ++i) long_history << QString("prompt %1").arg(i);
+  QSettings().setValue("prompt/history", long_history);
   MainWindow w;
+  QCOMPARE(child<QListWidget>(w, "prompt_history")->count(), 50);  // as a run's history keeps it
+  QSettings().setValue("prompt/history", saved_history);
   QCOMPARE(child<QSpinBox>(w, "width")->value(), width);
   QCOMPARE(child<QSpinBox>(w, "steps")->value(), steps);
   QVERIFY(!child<QCheckBox>(w, "seed_locked")->isChecked());
