@@ -115,10 +115,10 @@ std::filesystem::path default_output(uint64_t seed) {
   return std::filesystem::path(default_stem(seed, n)) += ".mp4";
 }
 
-// A default output's video is written under a hidden name (`written`) and given the first free
-// default name (its partial name for a cancelled run) only then, by a rename that replaces nothing:
-// a name taken while the run went on (another run of the same seed, in the same folder) is passed
-// over, so two runs at once each keep their video. Removes `written` when it cannot be renamed.
+// A default output's video is written in a hidden folder of its own (`written`) and given the first
+// free default name (its partial name for a cancelled run) only then, by a rename that replaces
+// nothing: a name taken while the run went on (another run of the same seed, in the same folder) is
+// passed over, so two runs at once each keep their video.
 std::filesystem::path move_to_default_name(const std::filesystem::path& written, uint64_t seed, bool partial) {
   for (int n = 1;; ++n) {
     const std::filesystem::path stem = default_stem(seed, n);
@@ -131,14 +131,12 @@ std::filesystem::path move_to_default_name(const std::filesystem::path& written,
       sync_folder(target.parent_path());
       return target;
     }
-    if (ec) {
-      std::filesystem::remove(written, ec);
-      throw UserError("cannot write '" + target.string() + "': " + ec.message());
-    }
+    if (ec) throw UserError("cannot write '" + target.string() + "': " + ec.message());
   }
 }
 
-// The hidden names a default output's video is written under before it takes its own.
+// The hidden folders a default output's video is written in before it takes its name; a run killed
+// in between leaves one, which a later run removes (unique_name.h).
 constexpr std::string_view kUnnamedVideoPrefix = ".svgear-";
 
 bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
@@ -382,10 +380,19 @@ int cmd_generate(int argc, char** argv) {
       written = write_video(result.video, cancelled ? partial : output);
     } else {
       const std::filesystem::path folder = output.parent_path();
-      remove_abandoned(folder, kUnnamedVideoPrefix);  // a run killed between its video and the rename
-      written = write_video(result.video,
-                            folder / (std::string(kUnnamedVideoPrefix) + unique_name_suffix() + ".mp4"));
-      written.path = move_to_default_name(written.path, result.request.seed, cancelled);
+      std::error_code ec;
+      std::filesystem::create_directories(folder, ec);
+      remove_abandoned(folder, kUnnamedVideoPrefix);
+      const std::filesystem::path staging = create_unique_folder(folder, kUnnamedVideoPrefix, ec);
+      if (ec) throw UserError("cannot write in '" + folder.string() + "': " + ec.message());
+      try {
+        written = write_video(result.video, staging / "video.mp4");
+        written.path = move_to_default_name(written.path, result.request.seed, cancelled);
+      } catch (...) {
+        std::filesystem::remove_all(staging, ec);
+        throw;
+      }
+      std::filesystem::remove(staging, ec);
     }
     nlohmann::json record = make_run_record(result, *model);
     if (traced) {

@@ -80,16 +80,21 @@ TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& asked, co
   }
   TraceReadBenchResult result;
   result.options = options;
+  // The file in a folder of its own, which a bench killed before it removed it leaves for a later one
+  // to remove (unique_name.h).
   constexpr std::string_view kPrefix = "svgear-bench-trace-";
-  remove_abandoned(options.folder, kPrefix);  // a bench killed before it removed its file
-  const std::filesystem::path path = options.folder / (std::string(kPrefix) + unique_name_suffix() + ".json");
+  remove_abandoned(options.folder, kPrefix);
+  std::error_code ec;
+  const std::filesystem::path folder = create_unique_folder(options.folder, kPrefix, ec);
+  if (ec) throw UserError("bench trace: cannot write in '" + options.folder.string() + "': " + ec.message());
   struct Remove {
-    std::filesystem::path path;
+    std::filesystem::path folder;
     ~Remove() {
-      std::error_code ec;
-      std::filesystem::remove(path, ec);
+      std::error_code ignored;
+      std::filesystem::remove_all(folder, ignored);
     }
-  } remove{path};
+  } remove{folder};
+  const std::filesystem::path path = folder / "trace.json";
   std::mt19937_64 rng(options.seed);
   std::vector<RoutingEvent> steps;
   for (int s = 0; s < options.steps; ++s) {
