@@ -1,5 +1,6 @@
 // End-to-end runs of `svgear compare` and of the attention flags of `svgear generate`.
 
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -529,10 +530,14 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
 }
 
 // A routing trace file of synthetic traces written and read back: every trace read, the sizes and
-// rates in the JSON, and nothing left in the folder.
+// rates in the JSON, and nothing left in the folder, not even what a killed bench left there.
 TEST_F(CompareTest, BenchTraceWritesAndReadsATraceFile) {
   const auto folder = *dir_ / "bench-trace";
-  std::filesystem::create_directories(folder);
+  // What a bench killed two hours ago left: removed by this one.
+  const auto abandoned = folder / "svgear-bench-trace-999999999-00000000000000a1";
+  std::filesystem::create_directories(abandoned);
+  std::ofstream(abandoned / "trace.json") << "{";
+  std::filesystem::last_write_time(abandoned, std::filesystem::file_time_type::clock::now() - std::chrono::hours(2));
   const auto json = *dir_ / "bench-trace.json";
   const CliRun run = run_cli("bench trace --tokens 300 --q-clusters 7 --k-clusters 11 --steps 3 --traces 4 --folder " +
                              folder.string() + " --json " + json.string());
