@@ -68,8 +68,10 @@ InterruptCancel::~InterruptCancel() {
 }
 
 InterruptsHeld::InterruptsHeld() {
+  // Cleared before the hold begins: a signal from then on is held, not cleared with an earlier one.
+  // Holds are made on one thread; the handler only reads the count.
+  if (g_holding.load() == 0) g_held = 0;
   if (g_holding.fetch_add(1) > 0) return;  // inside another: the outermost ends the hold
-  g_held = 0;
   set_handlers(on_interrupt);  // after a first signal they were the default action
 }
 
