@@ -234,7 +234,9 @@ void require_model_folder(const std::filesystem::path& folder) {
   if (type == std::filesystem::file_type::not_found) {
     throw UserError("no model at '" + folder.string() + "': there is no such folder");
   }
-  if (type == std::filesystem::file_type::directory || ec) return;  // unreadable: reading it says why
+  // A link loop or a folder above it that may not be searched: said so, not "model.json is missing".
+  if (ec) throw UserError("cannot open the model folder '" + folder.string() + "': " + ec.message());
+  if (type == std::filesystem::file_type::directory) return;
   if (folder.filename() == "model.json") {
     throw UserError("'" + folder.string() + "' is a model's model.json: give its folder, '" +
                     (folder.has_parent_path() ? folder.parent_path().string() : std::string(".")) + "'");

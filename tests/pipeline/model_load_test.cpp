@@ -93,5 +93,26 @@ TEST(ModelLoad, TheTextTransformerIsCheckedFromTheHeaders) {
   expect_refused("'" + damaged + "' has shape [128, 8], expected [128, 512]");
 }
 
+// A model folder that is a link to itself says so, not that its model.json is missing.
+TEST(ModelLoad, AFolderThatLinksToItselfIsSaidSo) {
+  const auto dir = test::scratch_dir("model_load_link_loop");
+  std::filesystem::create_directory_symlink(dir / "loop", dir / "loop");
+  for (const bool loading : {false, true}) {
+    try {
+      if (loading) {
+        (void)Model::load(dir / "loop", c10::Device(c10::kCPU));
+      } else {
+        (void)read_model_manifest(dir / "loop");
+      }
+      ADD_FAILURE() << "read";
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find("cannot open the model folder '" + (dir / "loop").string() +
+                                           "': Too many levels of symbolic links"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace svgear
