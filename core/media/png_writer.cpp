@@ -127,6 +127,7 @@ std::vector<std::filesystem::path> write_png_frames(const Video& video,
                                                     std::string_view stem) {
   check_video_for_output(video, folder);
   std::error_code ec;
+  const bool made = !std::filesystem::exists(folder, ec);  // removed again if nothing is written in it
   std::filesystem::create_directories(folder, ec);
   if (ec || !std::filesystem::is_directory(folder)) {
     throw MediaError("cannot create the frame folder '" + folder.string() + "': " +
@@ -149,11 +150,17 @@ std::vector<std::filesystem::path> write_png_frames(const Video& video,
 
   const int digits = std::max<int>(4, int(std::to_string(video.frames - 1).size()));
   std::vector<std::string> names;
-  for (int f = 0; f < video.frames; ++f) {
-    std::string number = std::to_string(f);
-    number.insert(0, size_t(digits) - number.size(), '0');
-    names.push_back(std::string(stem) + "_" + number + ".png");
-    write_png(staging / names.back(), video.frame(f), video.height, video.width);
+  try {
+    for (int f = 0; f < video.frames; ++f) {
+      std::string number = std::to_string(f);
+      number.insert(0, size_t(digits) - number.size(), '0');
+      names.push_back(std::string(stem) + "_" + number + ".png");
+      write_png(staging / names.back(), video.frame(f), video.height, video.width);
+    }
+  } catch (...) {  // a full disk: the folder this call made goes too, not left empty
+    std::filesystem::remove_all(staging, ec);
+    if (made) std::filesystem::remove(folder, ec);
+    throw;
   }
   std::vector<std::filesystem::path> paths;
   for (const std::string& name : names) {

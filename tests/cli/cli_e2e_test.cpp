@@ -222,6 +222,15 @@ TEST_F(CliTest, PngFolderOutput) {
   for (const char* name : {"frame_0000.png", "frame_0001.png", "frame_0099.png"}) {
     EXPECT_EQ(file_bytes(theirs / name), name);
   }
+
+  // A full disk: the frame folder the run made is not left behind empty.
+  const auto full = *dir_ / "full-disk-frames";
+  const CliRun no_room = test::run_cli_with_file_size_limit(
+      "generate --model " + (*dir_ / "model").string() + " --prompt \"a blue square\" --steps 2 --device cpu --output " +
+          full.string() + "/",
+      64);
+  EXPECT_EQ(no_room.exit_code, 2) << no_room.output;
+  EXPECT_FALSE(std::filesystem::exists(full)) << no_room.output;
 }
 
 // Without --output, a seed used before gets a new name (out/svgear-<seed>-2.mp4), not the earlier
