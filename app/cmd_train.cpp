@@ -418,10 +418,9 @@ int cmd_train(int argc, char** argv) {
   if (resuming) {
     ResumedLossLog resumed = resumed_loss_log(out / "loss.tsv", trainer.steps_done());
     if (resumed.left_out > 0) {
-      std::fprintf(stderr, "warning: %s: %lld %s that svgear train does not write (the first: line %lld) %s left out\n",
-                   (out / "loss.tsv").string().c_str(), static_cast<long long>(resumed.left_out),
-                   resumed.left_out == 1 ? "line" : "lines", static_cast<long long>(resumed.first_left_out),
-                   resumed.left_out == 1 ? "is" : "are");
+      std::fprintf(stderr, "warning: %s: %s that svgear train does not write (the first: line %lld) %s left out\n",
+                   (out / "loss.tsv").string().c_str(), counted_noun(resumed.left_out, "line", "lines").c_str(),
+                   static_cast<long long>(resumed.first_left_out), resumed.left_out == 1 ? "is" : "are");
     }
     log = std::move(resumed.log);
   }
