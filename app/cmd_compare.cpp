@@ -110,7 +110,7 @@ Run generate(Model& model, const GenerationRequest& request, const std::filesyst
     const VideoOutputResult written = write_video(result.video, output);
     if (!written.note.empty()) progress.on_log(written.note);
     run.video_path = written.path;
-    write_run_record(written.path, run.record);
+    write_run_record(written, run.record);
   }
   run.video = read_video(run.video_path);
   crop_mp4_padding(run.video, result.video.height, result.video.width);  // an odd size's padding row or column

@@ -404,7 +404,7 @@ int cmd_generate(int argc, char** argv) {
       record["routing_trace"] = {{"file", file.string()}, {"steps", progress.steps()}, {"audited", audit}};
     }
     try {
-      write_run_record(written.path, record);
+      write_run_record(written, record);
     } catch (const UserError& e) {  // a full disk: the video is there, and the user should know it
       throw UserError("wrote " + written.path.string() + ", but not its run record: " + e.what());
     }

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/io/file_checksum.h"
 #include "core/io/file_name_limit.h"
 #include "core/io/unique_name.h"
 #include "core/user_error.h"
@@ -99,6 +101,14 @@ void AtomicFile::write(const void* data, size_t bytes) {
 }
 
 void AtomicFile::commit() { commit_as(path_); }
+
+std::string AtomicFile::checksum() {
+  if (committed_) throw std::logic_error("AtomicFile: '" + path_.string() + "' is committed already");
+  if (std::fflush(file_) != 0) throw UserError("writing '" + path_.string() + "' failed: " + std::strerror(errno));
+  std::optional<std::string> sum = file_checksum(temp_path_);
+  if (!sum) throw UserError("cannot read back '" + temp_path_.string() + "', the file being written as '" + path_.string() + "'");
+  return std::move(*sum);
+}
 
 void AtomicFile::commit_as(const std::filesystem::path& other) {
   if (committed_) throw std::logic_error("AtomicFile: '" + path_.string() + "' is committed already");

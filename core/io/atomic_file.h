@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json_fwd.hpp>  // the full header only where JSON is built: it is heavy
@@ -26,6 +27,10 @@ class AtomicFile {
   void write(const void* data, size_t bytes);  // throws UserError on a short write (disk full)
   void write(std::string_view text) { write(text.data(), text.size()); }
   void commit();
+  // file_checksum (file_checksum.h) of the bytes written so far, read back from the temporary file:
+  // the checksum of what commit() puts in place, which a reader of the committed path could not
+  // vouch for (another writer may have replaced it by then).
+  std::string checksum();
   // Commits under `other`, a name in the same folder, instead (a cancelled run's "-partial" file).
   void commit_as(const std::filesystem::path& other);
 

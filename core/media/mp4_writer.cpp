@@ -185,7 +185,7 @@ class Mp4Encoder {
 // back to Y4M before the work, not fail after it.
 bool mp4_supported() { return avcodec_find_encoder_by_name("libx264") != nullptr; }
 
-void write_mp4(const Video& video, const std::filesystem::path& path, const Mp4Options& options) {
+std::string write_mp4(const Video& video, const std::filesystem::path& path, const Mp4Options& options) {
   check_video_for_output(video, path);
   if (options.crf < 0 || options.crf > 51) {
     throw MediaError("cannot write '" + path.string() + "': crf " + std::to_string(options.crf) +
@@ -205,7 +205,9 @@ void write_mp4(const Video& video, const std::filesystem::path& path, const Mp4O
     for (int f = 0; f < video.frames; ++f) encoder.encode(video.frame(f), video.height, video.width);
     encoder.finish();
   }
+  std::string checksum = file.checksum();
   file.commit();
+  return checksum;
 }
 
 }  // namespace svgear
@@ -216,7 +218,7 @@ namespace svgear {
 
 bool mp4_supported() { return false; }
 
-void write_mp4(const Video& video, const std::filesystem::path& path, const Mp4Options&) {
+std::string write_mp4(const Video& video, const std::filesystem::path& path, const Mp4Options&) {
   throw MediaError("cannot write '" + path.string() +
                    "': FFmpeg is not available in this build, so MP4 cannot be written; "
                    "PNG frames and .y4m output still work");

@@ -22,8 +22,9 @@ bool mp4_supported();
 // of the frames and options (and of the encoder's thread count, which follows the CPU's cores).
 // 4:2:0 needs even sizes: an odd width or height is padded by repeating the last column or row, so
 // such a file decodes one pixel wider or taller than `video` (crop_mp4_padding, video_reader.h,
-// takes it off). Throws MediaError.
-void write_mp4(const Video& video, const std::filesystem::path& path,
+// takes it off). Returns the file's checksum (AtomicFile::checksum), taken before it takes its
+// name. Throws MediaError.
+std::string write_mp4(const Video& video, const std::filesystem::path& path,
                const Mp4Options& options = {});
 
 }  // namespace svgear

@@ -84,20 +84,16 @@ VideoOutputResult write_video(const Video& video, const std::filesystem::path& r
                               bool mp4_available) {
   switch (video_format_for(requested)) {
     case VideoFormat::Mp4: {
-      if (mp4_available) {
-        write_mp4(video, requested);
-        return {requested, VideoFormat::Mp4, {}};
-      }
+      if (mp4_available) return {requested, VideoFormat::Mp4, {}, write_mp4(video, requested)};
       const std::filesystem::path y4m = std::filesystem::path(requested).replace_extension(".y4m");
-      write_y4m(video, y4m);
-      return {y4m, VideoFormat::Y4m, y4m_instead_note(requested, y4m)};
+      std::string checksum = write_y4m(video, y4m);
+      return {y4m, VideoFormat::Y4m, y4m_instead_note(requested, y4m), std::move(checksum)};
     }
     case VideoFormat::Y4m:
-      write_y4m(video, requested);
-      return {requested, VideoFormat::Y4m, {}};
+      return {requested, VideoFormat::Y4m, {}, write_y4m(video, requested)};
     case VideoFormat::PngFrames:
       write_png_frames(video, requested);
-      return {requested, VideoFormat::PngFrames, {}};
+      return {requested, VideoFormat::PngFrames, {}, {}};
     case VideoFormat::Unset:
       break;
   }

@@ -20,6 +20,7 @@ struct VideoOutputResult {
   std::filesystem::path path;  // what was written: the file, or the PNG folder
   VideoFormat format = VideoFormat::Unset;
   std::string note;            // set when the output differs from the request
+  std::string checksum;        // the file's, as written (AtomicFile::checksum); empty for PNG frames
 };
 
 // Throws MediaError when write_video could not write `requested` (checked at video_output_path's

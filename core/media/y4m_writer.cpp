@@ -28,7 +28,7 @@ uint8_t to_byte(float value) { return uint8_t(std::clamp(std::lround(value), 0L,
 
 }  // namespace
 
-void write_y4m(const Video& video, const std::filesystem::path& path) {
+std::string write_y4m(const Video& video, const std::filesystem::path& path) {
   check_video_for_output(video, path);
   AtomicFile file(path);
   // XCOLORRANGE=FULL is FFmpeg's extension for full-range samples; without it readers assume
@@ -49,7 +49,9 @@ void write_y4m(const Video& video, const std::filesystem::path& path) {
     file.write("FRAME\n");
     file.write(planes.data(), planes.size());
   }
+  std::string checksum = file.checksum();
   file.commit();
+  return checksum;
 }
 
 }  // namespace svgear

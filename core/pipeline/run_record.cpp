@@ -7,7 +7,6 @@
 
 #include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
-#include "core/io/file_checksum.h"
 #include "core/media/png_writer.h"
 #include "core/media/video_output.h"
 #include "core/user_error.h"
@@ -114,14 +113,11 @@ std::string video_file_name(const std::filesystem::path& video) {
 
 }  // namespace
 
-void write_run_record(const std::filesystem::path& video, nlohmann::json record) {
-  const std::filesystem::path path = run_record_path(video);
+void write_run_record(const VideoOutputResult& video, nlohmann::json record) {
+  const std::filesystem::path path = run_record_path(video.path);
   try {
-    record["video"]["file"] = video_file_name(video);
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(video, ec)) {  // a PNG folder has none
-      if (const std::optional<std::string> checksum = file_checksum(video)) record["video"]["checksum"] = *checksum;
-    }
+    record["video"]["file"] = video_file_name(video.path);
+    if (!video.checksum.empty()) record["video"]["checksum"] = video.checksum;  // a PNG folder has none
     write_json_atomically(path, record);
   } catch (...) {
     // The video is already the new one: an earlier run's record left beside it would describe it

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/media/video_output.h"
 #include "core/pipeline/generator.h"
 
 namespace svgear {
@@ -23,12 +24,14 @@ std::string vae_fallback_warning(const nlohmann::json& dense_record, const nlohm
 // its whole name kept ("run.v2/" → "run.v2.json").
 std::filesystem::path run_record_path(const std::filesystem::path& video_path);
 
-// Writes `record` atomically as the run record of `video` (at run_record_path(video)), with the
-// video's file name in it ("video": {"file": "clip.mp4"}): outputs that differ only in their
-// extension share a record's name, and a later run must be able to tell whose record it is. When
-// the write fails, an earlier record at that path is removed before the error is rethrown: callers
-// write the video first, and the old record does not describe it.
-void write_run_record(const std::filesystem::path& video, nlohmann::json record);
+// Writes `record` atomically as the run record of the video write_video wrote (at
+// run_record_path(video.path)), with the video's file name in it ("video": {"file": "clip.mp4"}):
+// outputs that differ only in their extension share a record's name, and a later run must be able
+// to tell whose record it is. Its checksum is the one the writer took before the rename, not one
+// read from the path now: another run writing the same name at once must not lend this record its
+// video. When the write fails, an earlier record at that path is removed before the error is
+// rethrown: callers write the video first, and the old record does not describe it.
+void write_run_record(const VideoOutputResult& video, nlohmann::json record);
 
 // Throws UserError when the record of `video` cannot be written: a place check_output_file refuses,
 // an existing file that is not a run record (a model's model.json, an attention preset or any JSON

@@ -7,6 +7,7 @@
 #include <functional>
 #include <sstream>
 
+#include "core/io/file_checksum.h"
 #include "core/media/media_error.h"
 #include "core/media/mp4_writer.h"
 #include "core/media/png_writer.h"
@@ -84,6 +85,31 @@ TEST(AtomicOutput, ExistingFileReplacedOnlyOnSuccess) {
     EXPECT_EQ(read_file(dir / "out.mp4").substr(4, 4), "ftyp");
   }
   EXPECT_EQ(names_in(dir).size(), mp4_supported() ? 2u : 1u);  // no temporaries left
+}
+
+// A video's checksum comes from its writer, taken before the rename: it is the checksum of the bytes
+// this write produced, whatever the path holds later (run_record.h).
+TEST(AtomicOutput, WrittenVideosCarryTheirOwnChecksum) {
+  const auto dir = test::scratch_dir("atomic_checksum");
+  const Video video = test::moving_gradient(3, 16, 16);
+  const Video other = test::moving_gradient(3, 16, 18);
+  std::vector<std::filesystem::path> files = {dir / "a.y4m"};
+  if (mp4_supported()) files.push_back(dir / "a.mp4");
+  for (const std::filesystem::path& file : files) {
+    const VideoOutputResult written = write_video(video, file);
+    ASSERT_EQ(written.path, file);
+    EXPECT_TRUE(written.checksum.starts_with("fnv1a64:")) << written.checksum;
+    EXPECT_EQ(std::optional<std::string>(written.checksum), file_checksum(file)) << file;
+    // Another writer of the same name: the first result still names its own bytes.
+    const VideoOutputResult replaced = write_video(other, file);
+    EXPECT_NE(replaced.checksum, written.checksum) << file;
+    EXPECT_EQ(std::optional<std::string>(replaced.checksum), file_checksum(file)) << file;
+  }
+  // The Y4M a build without MP4 writes instead carries its checksum too.
+  const VideoOutputResult fallback = write_video(video, dir / "b.mp4", false);
+  EXPECT_EQ(fallback.path, dir / "b.y4m");
+  EXPECT_EQ(std::optional<std::string>(fallback.checksum), file_checksum(dir / "b.y4m"));
+  EXPECT_TRUE(write_video(video, dir / "frames/").checksum.empty());  // a folder has none
 }
 
 TEST(AtomicOutput, EmptyOrInconsistentVideosAreMediaErrors) {

@@ -98,8 +98,7 @@ TEST(DenseRunCache, KeyHoldsTheDeviceAndTheBuildAndTheVideoMustMatchItsRecord) {
   EXPECT_NE(dense_cache_key(other_build), key);
 
   const auto dir = root / "cache";
-  const std::filesystem::path video = video_output_path(dir / "dense.mp4");
-  write_video(run.video, dir / "dense.mp4");
+  const VideoOutputResult video = write_video(run.video, dir / "dense.mp4");
   write_run_record(video, record);
   std::string note;
   ASSERT_TRUE(find_cached_dense_run(dir, key, &note)) << note;
@@ -113,8 +112,20 @@ TEST(DenseRunCache, KeyHoldsTheDeviceAndTheBuildAndTheVideoMustMatchItsRecord) {
 
   // A record that cannot be written takes the earlier one with it: that one describes another video.
   EXPECT_ANY_THROW(write_run_record(video, nlohmann::json::array({1})));
-  EXPECT_FALSE(std::filesystem::exists(run_record_path(video)));
+  EXPECT_FALSE(std::filesystem::exists(run_record_path(video.path)));
   EXPECT_FALSE(find_cached_dense_run(dir, key, &note));
+
+  // Two runs writing dense.mp4 at once: the other's video lands between this one's write and its
+  // record. The record vouches for the video this run wrote, so the other's is not reused as it.
+  const VideoOutputResult ours = write_video(run.video, dir / "dense.mp4");
+  Video theirs = run.video;
+  for (uint8_t& byte : theirs.rgb) byte = uint8_t(255 - byte);
+  write_video(theirs, dir / "dense.mp4");
+  write_run_record(ours, record);
+  EXPECT_FALSE(find_cached_dense_run(dir, key, &note));
+  EXPECT_NE(note.find("its checksum differs from its record's"), std::string::npos) << note;
+  write_run_record(write_video(run.video, dir / "dense.mp4"), record);
+  EXPECT_TRUE(find_cached_dense_run(dir, key, &note)) << note;
 }
 
 // The studio's form of the cache: the frames as generated, exactly, beside the record; a record
@@ -194,8 +205,7 @@ TEST(DenseRunCache, AnOddSizedVideoIsStillTheOneItsRecordDescribes) {
   record["video"]["height"] = odd.height;
   record["video"]["width"] = odd.width;
   const auto dir = root / "cache";
-  write_video(odd, dir / "dense.mp4");
-  write_run_record(dir / "dense.mp4", record);
+  write_run_record(write_video(odd, dir / "dense.mp4"), record);
   std::string note;
   const std::optional<CachedDenseRun> hit = find_cached_dense_run(dir, dense_cache_key(record), &note);
   ASSERT_TRUE(hit) << note;

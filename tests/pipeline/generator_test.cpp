@@ -153,7 +153,7 @@ TEST_F(GeneratorTest, RunsAndReportsEveryStep) {
   EXPECT_EQ(run_record_path("out/a.mp4/"), "out/a.mp4.json");
   // A record replaces a record, never another file.
   const auto dir = test::scratch_dir("record_path");
-  write_run_record(dir / "a.mp4", record);
+  write_run_record({dir / "a.mp4", VideoFormat::Mp4, "", ""}, record);  // no video: no checksum
   EXPECT_EQ(nlohmann::json::parse(std::ifstream(dir / "a.json"))["video"]["file"], "a.mp4");
   EXPECT_NO_THROW(check_run_record_for(dir / "a.mp4"));
   std::ofstream(dir / "model.json") << R"({"format": "svgear-model/1"})";
@@ -177,7 +177,7 @@ TEST_F(GeneratorTest, RunsAndReportsEveryStep) {
   EXPECT_THROW(check_run_record_for(dir / "a/"), UserError);  // a PNG folder a/ too
   std::filesystem::remove(dir / "a.mp4");
   EXPECT_NO_THROW(check_run_record_for(dir / "a.y4m"));  // its video is gone: the record describes nothing
-  write_run_record(dir / "frames/", record);
+  write_run_record({dir / "frames/", VideoFormat::PngFrames, "", ""}, record);
   EXPECT_EQ(nlohmann::json::parse(std::ifstream(dir / "frames.json"))["video"]["file"], "frames/");
 }
 
