@@ -408,19 +408,22 @@ int cmd_generate(int argc, char** argv) {
     } catch (const UserError& e) {  // a full disk: the video is there, and the user should know it
       throw UserError("wrote " + written.path.string() + ", but not its run record: " + e.what());
     }
-  }
-  const std::filesystem::path record = run_record_path(written.path);
-  // The seed too: with --seed random the record would be the only place that names it.
-  std::printf("%s %s (%d frame%s, %dx%d, %g fps, seed %llu) in %.1f s; settings in %s\n",
-              cancelled ? "wrote partial" : "wrote", written.path.c_str(), result.video.frames,
-              result.video.frames == 1 ? "" : "s", result.video.width, result.video.height, result.video.fps,
-              static_cast<unsigned long long>(result.request.seed), result.timings.total_ms / 1000.0, record.c_str());
-  if (traced && progress.steps() == 0) {
-    std::printf("wrote %s without steps: no step ran sparse attention (see --dense-steps and --dense-layers)\n",
-                trace_path.c_str());
-  } else if (traced) {
-    std::printf("wrote the routing of %d step%s to %s\n", progress.steps(), progress.steps() == 1 ? "" : "s",
-                trace_path.c_str());
+    // Still held: a second Ctrl-C during the writes ends the process after these lines, which name
+    // what it keeps.
+    const std::filesystem::path record_path = run_record_path(written.path);
+    // The seed too: with --seed random the record would be the only place that names it.
+    std::printf("%s %s (%d frame%s, %dx%d, %g fps, seed %llu) in %.1f s; settings in %s\n",
+                cancelled ? "wrote partial" : "wrote", written.path.c_str(), result.video.frames,
+                result.video.frames == 1 ? "" : "s", result.video.width, result.video.height, result.video.fps,
+                static_cast<unsigned long long>(result.request.seed), result.timings.total_ms / 1000.0,
+                record_path.c_str());
+    if (traced && progress.steps() == 0) {
+      std::printf("wrote %s without steps: no step ran sparse attention (see --dense-steps and --dense-layers)\n",
+                  trace_path.c_str());
+    } else if (traced) {
+      std::printf("wrote the routing of %d step%s to %s\n", progress.steps(), progress.steps() == 1 ? "" : "s",
+                  trace_path.c_str());
+    }
   }
   return cancelled ? 130 : 0;
 }

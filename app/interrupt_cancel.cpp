@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 
 #include <unistd.h>
 
@@ -80,8 +81,13 @@ void InterruptCancel::remove_on_forced_exit(const char* path) { g_remove = path;
 InterruptsHeld::~InterruptsHeld() {
   if (g_holding.fetch_sub(1) > 1) return;
   set_handlers(g_first_seen ? on_forced_exit : on_interrupt);
-  // As if it came now: a first one cancels (too late to matter), a second ends the process.
-  if (const int signal = g_held.exchange(0)) std::raise(signal);
+  // As if it came now: a first one cancels (too late to matter), a second ends the process. A
+  // signal's end flushes no stdio buffer: what the writes printed ("wrote …" to a pipe, as in
+  // `svgear generate … | tee log`) goes out first.
+  if (const int signal = g_held.exchange(0)) {
+    std::fflush(nullptr);
+    std::raise(signal);
+  }
 }
 
 }  // namespace svgear

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -79,6 +80,32 @@ TEST(InterruptCancelDeathTest, ANestedHoldKeepsTheSignalUntilTheOuterEnds) {
         std::exit(4);  // not reached: the held signal ends the process here
       },
       ::testing::KilledBySignal(SIGTERM), "export finished");
+}
+
+// What the writes printed reaches its reader before the held signal ends the process: a line
+// buffered for a pipe or a file (generate's "wrote …" through `| tee`) is not lost with it.
+TEST(InterruptCancelDeathTest, WhatTheWritesPrintedIsFlushedBeforeTheHeldSignal) {
+  GTEST_FLAG_SET(death_test_style, "fast");  // forked: the child writes this process's scratch file
+  const std::filesystem::path log = test::scratch_dir("interrupt_flush") / "log.txt";
+  EXPECT_EXIT(
+      {
+        std::FILE* out = std::fopen(log.c_str(), "w");
+        if (!out || setvbuf(out, nullptr, _IOFBF, 1 << 16) != 0) std::exit(3);  // as stdout to a pipe
+        CancelToken cancel;
+        InterruptCancel interrupt(cancel);
+        std::raise(SIGINT);  // the first: cancels
+        {
+          const InterruptsHeld held;
+          std::raise(SIGINT);  // the second, during the writes
+          std::fputs("wrote partial out/clip.mp4\n", out);
+        }
+        std::exit(4);  // not reached
+      },
+      ::testing::KilledBySignal(SIGINT), "");
+  std::ifstream in(log);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "wrote partial out/clip.mp4");
 }
 
 // A streamed output's temporary file (generate's --trace) does not outlive a second Ctrl-C; one
