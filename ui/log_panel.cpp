@@ -1,6 +1,7 @@
 #include "ui/log_panel.h"
 
 #include <QDateTime>
+#include <QScrollBar>
 
 namespace svgear {
 
@@ -15,6 +16,16 @@ LogPanel::LogPanel(QWidget* parent) : QPlainTextEdit(parent) {
   // About 30 characters (less the frame and scroll bar): narrower, every line of the log wraps into a
   // column of words (a dock dragged nearly shut).
   setMinimumWidth(kMinimumColumns * fontMetrics().averageCharWidth());
+  QScrollBar* bar = verticalScrollBar();
+  connect(bar, &QScrollBar::valueChanged, this, [this, bar](int value) {
+    if (!pinning_) following_ = value >= bar->maximum();
+  });
+  connect(bar, &QScrollBar::rangeChanged, this, [this, bar](int, int maximum) {
+    if (!following_ || bar->value() == maximum) return;
+    pinning_ = true;
+    bar->setValue(maximum);
+    pinning_ = false;
+  });
 }
 
 void LogPanel::info(const QString& line) { append(line, palette().color(QPalette::Text)); }

@@ -74,6 +74,7 @@
 #include "tests/ui/studio_window_test.h"
 #include "tests/wan/tiny_wan_folder.h"
 #include "ui/block_map_view.h"
+#include "ui/log_panel.h"
 #include "ui/compare_view.h"
 #include "ui/comparison_video.h"
 #include "ui/exporter.h"
@@ -3243,6 +3244,47 @@ void StudioWindowTest::damaged_settings_keep_defaults_and_the_window_on_screen()
   for (const char* key : {"settings/width", "settings/steps", "settings/seed_locked", "window/geometry"}) {
     QSettings().remove(key);
   }
+}
+
+// The log keeps its newest line in view while the user has not scrolled up: after an entry taller
+// than the panel (a long error in a narrow dock), while it is hidden behind another tab, and past
+// its block limit. Scrolled up, it stays where the user put it.
+void StudioWindowTest::log_follows_new_lines_unless_scrolled_up() {
+  LogPanel log(nullptr);
+  log.resize(260, 120);
+  log.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&log));
+  QScrollBar* bar = log.verticalScrollBar();
+  auto at_end = [&] {
+    QCoreApplication::processEvents();
+    return bar->value() == bar->maximum();
+  };
+  for (int i = 0; i < 30; ++i) log.info(QString("line %1").arg(i));
+  QVERIFY(bar->maximum() > 0);
+  QVERIFY(at_end());
+  log.error(QString("cannot load /tmp/models/garbage: ").append(QString("a long reason ").repeated(200)));
+  QVERIFY(at_end());
+  for (int i = 0; i < 5; ++i) log.info(QString("after %1").arg(i));
+  QVERIFY2(at_end(), "stopped following after an entry taller than the panel");
+  QVERIFY(log.toPlainText().endsWith("after 4"));
+  log.hide();  // a dock tabbed behind another
+  for (int i = 0; i < 20; ++i) log.info(QString("hidden %1 ").arg(i).append(QString("wrapped words ").repeated(40)));
+  log.show();
+  log.resize(600, 120);
+  QCoreApplication::processEvents();
+  log.resize(200, 120);
+  QCoreApplication::processEvents();
+  for (int i = 0; i < 20; ++i) log.info(QString("narrow %1 ").arg(i).append(QString("wrapped words ").repeated(40)));
+  QVERIFY(QTest::qWaitForWindowExposed(&log));
+  log.info("shown again");
+  QVERIFY2(at_end(), "stopped following after lines that came while it was hidden");
+  bar->setValue(0);  // the user reads an earlier error
+  log.info("while scrolled up");
+  QCoreApplication::processEvents();
+  QCOMPARE(bar->value(), 0);
+  bar->setValue(bar->maximum());
+  log.info("following again");
+  QVERIFY(at_end());
 }
 
 }  // namespace svgear::test

@@ -62,6 +62,7 @@ class StudioWindowTest : public QObject {
   void esc_on_a_queued_load_frees_the_model();
   void a_cancelled_compare_says_whether_its_dense_run_was_kept();
   void damaged_settings_keep_defaults_and_the_window_on_screen();
+  void log_follows_new_lines_unless_scrolled_up();
   void window_fits_a_small_screen();
 
  private:
