@@ -19,29 +19,52 @@ struct Written {
   QString note;     // what the writer chose instead, or empty
 };
 
+struct FramesFolder {
+  std::filesystem::path path;  // where the frames go
+  std::filesystem::path made;  // the outermost folder of `path` this call made; empty for none
+};
+
 // `chosen` when this call makes it or finds it empty, else a new folder `name`, `name-2`, … inside it,
 // made here (create_directory fails for a name taken meanwhile): the frame writer replaces the
 // frame_NNNN.png it finds, which must never be files the user keeps. A folder that cannot be listed
 // counts as holding files.
-std::filesystem::path fresh_frames_folder(const std::filesystem::path& chosen, const std::string& name) {
+FramesFolder fresh_frames_folder(const std::filesystem::path& chosen, const std::string& name) {
   std::error_code ec;
-  if (std::filesystem::create_directories(chosen, ec)) return chosen;
-  if (!std::filesystem::is_directory(chosen, ec)) return chosen;  // a file, or not creatable: the writer says why
+  std::filesystem::path outermost_missing;
+  for (std::filesystem::path p = chosen; !p.empty() && !std::filesystem::exists(p, ec) && !ec; p = p.parent_path()) {
+    outermost_missing = p;
+    if (p == p.parent_path()) break;
+  }
+  if (std::filesystem::create_directories(chosen, ec)) return {chosen, outermost_missing};
+  if (!std::filesystem::is_directory(chosen, ec)) return {chosen, {}};  // a file, or not creatable: the writer says why
   if (const std::filesystem::directory_iterator listing(chosen, ec); !ec && listing == std::filesystem::directory_iterator()) {
-    return chosen;
+    return {chosen, {}};
   }
   for (int n = 1;; ++n) {
     const std::filesystem::path candidate = chosen / (n == 1 ? name : name + "-" + std::to_string(n));
-    if (std::filesystem::create_directory(candidate, ec) || ec) return candidate;  // ours, or the writer's error
+    if (std::filesystem::create_directory(candidate, ec)) return {candidate, candidate};
+    if (ec) return {candidate, {}};  // the writer's error
   }
 }
 
 Written write(const Video& video, const QString& path, Exporter::Format format, const QString& frames_folder) {
   if (format == Exporter::Format::PngFrames) {
-    const std::filesystem::path folder = fresh_frames_folder(path.toStdString(), frames_folder.toStdString());
-    const QString where = QString::fromStdString(folder.string());
-    const auto frames = write_png_frames(video, folder);
-    return {where, Exporter::tr("exported %1 PNG frames to %2").arg(frames.size()).arg(where), QString()};
+    std::filesystem::path chosen = path.toStdString();
+    if (!chosen.has_filename()) chosen = chosen.parent_path();  // "out/frames/": the folder's own name
+    const FramesFolder folder = fresh_frames_folder(chosen, frames_folder.toStdString());
+    const QString where = QString::fromStdString(folder.path.string());
+    try {
+      const auto frames = write_png_frames(video, folder.path);
+      return {where, Exporter::tr("exported %1 PNG frames to %2").arg(frames.size()).arg(where), QString()};
+    } catch (...) {
+      // A failed export (a full disk) leaves no empty folder of ours behind, nor one per retry;
+      // a folder that holds anything stays.
+      std::error_code ec;
+      for (std::filesystem::path p = folder.path; !folder.made.empty(); p = p.parent_path()) {
+        if (!std::filesystem::remove(p, ec) || p == folder.made) break;
+      }
+      throw;
+    }
   }
   const VideoOutputResult written = write_video(video, path.toStdString());
   const QString where = QString::fromStdString(written.path.string());

@@ -3287,4 +3287,28 @@ void StudioWindowTest::log_follows_new_lines_unless_scrolled_up() {
   QVERIFY(at_end());
 }
 
+// A PNG export that fails (here a damaged video; a full disk alike) leaves no folder it made, nor
+// one per retry; a folder the user chose that was there already stays, with what it holds.
+void StudioWindowTest::a_failed_frames_export_leaves_no_folder_it_made() {
+  Exporter exporter;
+  int failures = 0;
+  connect(&exporter, &Exporter::failed, this, [&failures](const QString&, const QString&) { ++failures; });
+  auto damaged = std::make_shared<Video>(Video{2, 8, 8, 16.0, std::vector<uint8_t>(2 * 8 * 8 * 3 - 1, 128)});
+  const std::filesystem::path root = scratch_.filePath("failed-frames").toStdString();
+  std::filesystem::create_directories(root / "kept");
+  std::ofstream(root / "kept" / "notes.txt") << "the user's";
+  std::filesystem::create_directories(root / "empty");
+  const std::vector<std::filesystem::path> chosen = {root / "new" / "deeper" / "frames", root / "kept", root / "kept",
+                                                     root / "empty", root / "made/"};
+  for (const std::filesystem::path& path : chosen) {
+    exporter.exportVideo(damaged, QString::fromStdString(path.string()), Exporter::Format::PngFrames, "svgear-7-frames");
+  }
+  QTRY_COMPARE(failures, int(chosen.size()));
+  std::set<std::string> left;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    left.insert(entry.path().lexically_relative(root).string());
+  }
+  QCOMPARE(left, (std::set<std::string>{"empty", "kept", "kept/notes.txt"}));
+}
+
 }  // namespace svgear::test

@@ -63,6 +63,7 @@ class StudioWindowTest : public QObject {
   void a_cancelled_compare_says_whether_its_dense_run_was_kept();
   void damaged_settings_keep_defaults_and_the_window_on_screen();
   void log_follows_new_lines_unless_scrolled_up();
+  void a_failed_frames_export_leaves_no_folder_it_made();
   void window_fits_a_small_screen();
 
  private:
