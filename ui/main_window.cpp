@@ -1320,7 +1320,11 @@ QString MainWindow::chooseExportPath(const QString& title, const QString& file_n
   QSettings settings;
   const QString folder = settings.value("export/folder", QDir::homePath()).toString();
   QString chosen_filter;
-  QString path = QFileDialog::getSaveFileName(this, title, QDir(folder).filePath(file_name), filter, &chosen_filter);
+  // The dialog does not ask about replacing a file: the name typed may not be the one written (see
+  // below), and a question about /dev/full before writing /dev/full.mp4 misleads. The one question
+  // comes after, about the file the export writes.
+  QString path = QFileDialog::getSaveFileName(this, title, QDir(folder).filePath(file_name), filter, &chosen_filter,
+                                              QFileDialog::DontConfirmOverwrite);
   if (path.isEmpty()) return path;
   settings.setValue("export/folder", QFileInfo(path).absolutePath());
   // A name typed without one of the filter's extensions takes the chosen type's: the writers read a
@@ -1330,12 +1334,11 @@ QString MainWindow::chooseExportPath(const QString& title, const QString& file_n
   if (!extensions.contains("." + QFileInfo(path).suffix().toLower())) {
     const QRegularExpressionMatch type = QRegularExpression(R"(\(\*(\.\w+))").match(chosen_filter);
     path += type.hasMatch() ? type.captured(1) : extensions.value(0);
-    // The dialog asked about replacing the name typed, not this one.
-    if (QFileInfo::exists(path) &&
-        QMessageBox::question(this, title, tr("%1 already exists. Replace it?").arg(QFileInfo(path).fileName())) !=
-            QMessageBox::Yes) {
-      return QString();
-    }
+  }
+  if (QFileInfo::exists(path) &&
+      QMessageBox::question(this, title, tr("%1 already exists. Replace it?").arg(QFileInfo(path).fileName())) !=
+          QMessageBox::Yes) {
+    return QString();
   }
   return path;
 }

@@ -2630,6 +2630,31 @@ void StudioWindowTest::export_writes_what_was_shown_when_asked() {
     QVERIFY(std::equal(first.constScanLine(y), first.constScanLine(y) + 3 * first.width(),
                        shown.rgb.begin() + 3 * y * shown.width));
   }
+
+  // The one question about replacing a file names the file the export writes: "taken", typed
+  // without an extension, is written as taken.<type>, so the file "taken" is not asked about; the
+  // next export by that name is, as taken.<type>.
+  const QString extension = mp4_supported() ? ".mp4" : ".y4m";
+  const QString taken = scratch_.filePath("export-asked/taken");
+  std::ofstream(taken.toStdString()) << "the user's";
+  QStringList questions;
+  QTimer replace;
+  connect(&replace, &QTimer::timeout, this, [&questions] {
+    if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+      questions << box->text();
+      box->button(QMessageBox::Yes)->click();
+    }
+  });
+  replace.start(20);
+  for (int round = 0; round < 2; ++round) {
+    answer_file_dialog_when([] { return true; }, taken, offered);
+    child<QAction>(*w, "export_video")->trigger();
+    QTRY_VERIFY(!w->isExporting());
+    QVERIFY(QFileInfo::exists(taken + extension));
+  }
+  QCOMPARE(questions, QStringList{QString("taken%1 already exists. Replace it?").arg(extension)});
+  std::ifstream kept(taken.toStdString());
+  QCOMPARE(std::string(std::istreambuf_iterator<char>(kept), {}), std::string("the user's"));
 }
 
 // The Compare views on frames larger than their room (a 480p clip in a small dock): shrunk to fit
