@@ -1,5 +1,7 @@
 #include "ui/prompt_panel.h"
 
+#include <limits>
+
 #include <QAbstractItemView>
 #include <QCompleter>
 #include <QLabel>
@@ -38,6 +40,9 @@ PromptPanel::PromptPanel(QWidget* parent)
   negative_->setPlaceholderText(tr("the model's default"));
   negative_->setToolTip(tr("What the video should avoid (the unconditional branch of guidance)."));
   negative_->setClearButtonEnabled(true);
+  // QLineEdit cuts what is typed or pasted at 32,767 characters without a word; a prompt is taken
+  // whole, and the encoder says what it reads of it (too many words, or how many tokens it keeps).
+  for (QLineEdit* edit : {prompt_, negative_}) edit->setMaxLength(std::numeric_limits<int>::max());
   history_->setObjectName("prompt_history");
   history_->setToolTip(tr("Prompts generated before; double-click one to use it again."));
 

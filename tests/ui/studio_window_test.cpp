@@ -580,6 +580,17 @@ void StudioWindowTest::unknown_word_reports_error() {
   QCOMPARE(view->caption(), final_caption);
   QCOMPARE(history->count(), 1);
   QCOMPARE(seed->value(), star_seed);
+
+  // A pasted prompt is taken whole (a line edit keeps 32,767 characters unless told otherwise), so
+  // the refusal counts its words as they are.
+  QLineEdit* prompt = child<QLineEdit>(*w, "prompt");
+  prompt->clear();
+  prompt->insert(QString("red ").repeated(10000));
+  QCOMPARE(prompt->text().size(), 40000);
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().contains("the prompt has 10000 words"),
+           qPrintable(w->statusBar()->currentMessage()));
 }
 
 void StudioWindowTest::bad_settings_and_folders_report_errors() {
