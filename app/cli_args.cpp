@@ -47,7 +47,7 @@ std::optional<std::string> CliArgs::text(const std::string& name) {
   return it->second;
 }
 
-std::optional<int> CliArgs::integer(const std::string& name, int minimum) {
+std::optional<int> CliArgs::integer(const std::string& name, int minimum, int maximum) {
   auto value = text(name);
   if (!value) return std::nullopt;
   char* end = nullptr;
@@ -58,7 +58,12 @@ std::optional<int> CliArgs::integer(const std::string& name, int minimum) {
   if (parsed < -2147483647L || parsed > 2147483647L) {  // strtol's own overflow lands here too
     throw UserError("--" + name + " is out of range: " + *value + " is past 2147483647");
   }
-  if (parsed < minimum) throw UserError("--" + name + " must be at least " + std::to_string(minimum) + ", got " + *value);
+  if (parsed < minimum || parsed > maximum) {
+    throw UserError("--" + name + " must be " +
+                    (maximum == 2147483647 ? "at least " + std::to_string(minimum)
+                                           : "from " + std::to_string(minimum) + " to " + std::to_string(maximum)) +
+                    ", got " + *value);
+  }
   return int(parsed);
 }
 

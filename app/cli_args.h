@@ -20,8 +20,9 @@ class CliArgs {
   CliArgs(int argc, char** argv, int first);  // parses argv[first..]; throws UserError on stray words
 
   std::optional<std::string> text(const std::string& name);
-  // A whole number; below `minimum` it throws UserError naming the option (a seed of -1, 0 steps).
-  std::optional<int> integer(const std::string& name, int minimum = -2147483647);
+  // A whole number; outside [minimum, maximum] it throws UserError naming the option (a seed of -1,
+  // 0 steps, 2^31 prompts).
+  std::optional<int> integer(const std::string& name, int minimum = -2147483647, int maximum = 2147483647);
   std::optional<double> number(const std::string& name);
   // --seed: a whole number in [0, 2^32 − 1], or "random" (one in [0, 2^31) from /dev/urandom: the
   // studio's seed box holds up to 2^31 − 1, so a CLI run reopens there with its own seed). A seed past

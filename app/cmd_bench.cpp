@@ -79,7 +79,7 @@ svgear bench attention: one self-attention call per backend and budget.
   --inputs FILE      .safetensors with q, k, v [B, H, N, d] (real activations) instead of synthetic ones
   --device D         auto | cpu | cuda | cuda:N (default auto)
   --dtype bf16|f32   (default bf16 on CUDA, f32 on the CPU)
-  --repeat N         timed calls after one warm-up call; the median is reported (default 5)
+  --repeat N         timed calls after one warm-up call, 1-1000; the median is reported (default 5)
   --q-clusters N     --k-clusters N   (default: the shape's)
   --seed N|random    synthetic inputs' seed (default 0; not with --inputs)
   --kernel K         kernels on a GPU, not the CPU: fastest (wgmma on sm_90, default) | mma-sync (the
@@ -240,7 +240,7 @@ int cmd_bench(int argc, char** argv) {
   const std::string device_name = args.text("device").value_or("auto");
   options.device = parse_device(device_name);
   options.dtype = parse_dtype(args.text("dtype").value_or(options.device.is_cuda() ? "bf16" : "f32"));
-  options.repeat = args.integer("repeat", 1).value_or(5);
+  options.repeat = args.integer("repeat", 1, kMaxBenchRepeat).value_or(5);
   const auto seed = args.seed("input generator", "inputs");
   options.seed = seed.value_or(0);
   const auto q_clusters = args.integer("q-clusters", 1);

@@ -30,7 +30,7 @@ constexpr const char* kHelp = R"(usage: svgear eval [--model DIR] [options]
 Generates a fixed set of held-out shapes-world prompts with dense attention and with each sparse
 mode (same request and seed), scores every prompted object's colour, shape and motion from the
 pixels, and compares the sparse videos with the dense ones (PSNR / SSIM). docs/training.md.
-  --prompts N       prompts (default 20)          --objects N     objects in every prompt, 1-3 (default 1)
+  --prompts N       prompts, 1-1000 (default 20)  --objects N     objects in every prompt, 1-3 (default 1)
   --first-seed N    the prompt set (default 1000000)
   --modes LIST      modes beside dense: svg2,svgear (default svgear); dense alone: --modes dense
                     (which takes none of the sparse settings below)
@@ -56,7 +56,7 @@ int cmd_eval(int argc, char** argv) {
   }
   AdherenceEvalOptions options;
   const auto model_text = args.text("model");
-  const auto prompts_given = args.integer("prompts", 1);
+  const auto prompts_given = args.integer("prompts", 1, kMaxEvalPrompts);
   options.prompts = int(prompts_given.value_or(options.prompts));
   const auto objects_given = args.integer("objects");
   options.objects = int(objects_given.value_or(options.objects));

@@ -242,7 +242,10 @@ BenchShape find_bench_shape(std::string_view name) {
 }
 
 AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
-  if (options.repeat < 1) throw UserError("--repeat must be at least 1");
+  if (options.repeat < 1 || options.repeat > kMaxBenchRepeat) {
+    throw UserError("--repeat must be from 1 to " + std::to_string(kMaxBenchRepeat) + ", got " +
+                    std::to_string(options.repeat));
+  }
   for (double p : options.budgets) {
     AttentionConfig budget = options.base;
     budget.top_p = p;

@@ -59,6 +59,9 @@ const std::vector<BenchShape>& bench_shapes();
 // Throws UserError listing the names for an unknown one.
 BenchShape find_bench_shape(std::string_view name);
 
+// The most timed calls per row: a typo's 2^31 would run for days before the table prints.
+constexpr int kMaxBenchRepeat = 1000;
+
 struct AttentionBenchOptions {
   BenchShape shape;
   std::vector<AttentionMode> modes;  // dense is always run too: it is the reference

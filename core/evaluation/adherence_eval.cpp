@@ -25,7 +25,10 @@ struct Tally {
 }  // namespace
 
 AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions& options, const CancelToken& cancel) {
-  if (options.prompts < 1) throw UserError("evaluate at least one prompt");
+  if (options.prompts < 1 || options.prompts > kMaxEvalPrompts) {
+    throw UserError("--prompts must be from 1 to " + std::to_string(kMaxEvalPrompts) + ", got " +
+                    std::to_string(options.prompts));
+  }
   std::vector<AttentionMode> modes = {AttentionMode::Dense};
   for (const AttentionMode mode : options.modes) {
     if (mode != AttentionMode::Dense) modes.push_back(mode);

@@ -27,6 +27,10 @@
 
 namespace svgear {
 
+// The most held-out prompts an evaluation takes (the adherence eval's and text influence's): each
+// is a generation per mode, seconds to minutes, and a typo's 2^31 would run for years.
+constexpr int kMaxEvalPrompts = 1000;
+
 struct AdherenceEvalOptions {
   int prompts = 20;
   uint64_t first_seed = 1'000'000;

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/cancel_token.h"
+#include "core/evaluation/adherence_eval.h"
 #include "core/pipeline/model.h"
 
 namespace svgear {

@@ -1238,6 +1238,20 @@ TEST(CliBench, AttentionRefusesOptionsThatDoNothing) {
   }
 }
 
+// Counts of repeated work are bounded where they are read: a typo's 2^31 calls or prompts would run
+// for days or years, silent until the end.
+TEST(CliBench, CountsOfRepeatedWorkAreBounded) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"bench attention --shape tiny --device cpu --repeat 1001", "--repeat must be from 1 to 1000, got 1001"},
+      {"bench attention --shape tiny --device cpu --repeat 2147483647", "--repeat must be from 1 to 1000"},
+      {"eval --prompts 1001 --device cpu", "--prompts must be from 1 to 1000, got 1001"},
+      {"eval --text-influence --prompts 2147483647 --device cpu", "--prompts must be from 1 to 1000"},
+  };
+  for (const auto& [options, message] : cases) expect_refused_before_work(run_cli(options), message, options);
+  const CliRun run = run_cli("bench attention --shape tiny --device cpu --modes dense --repeat 1000");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+}
+
 // --budgets reads numbers as every number option does: decimal and finite (strtod alone took
 // 0x1p-1 and 0x.8 for 0.5).
 TEST(CliBench, AttentionBudgetsAreDecimalNumbers) {
