@@ -1,5 +1,6 @@
 // svgear: the command-line front end of SVG-EAR Studio's engine.
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -29,20 +30,25 @@ commands:
   --version     the version, build type and LibTorch (`svgear info` tells more)
 )";
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   // A reader that went away (`| tee log` stopped by the same Ctrl-C, `| head`) or a file-size limit
   // must fail the write that meets it, not end the process there: a training run logs a line before
   // its final save, and the writers say what failed and remove their temporary files.
   std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGXFSZ, SIG_IGN);
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
-      (!std::strcmp(argv[1], "help") && argc == 2)) {
+  const auto is_help = [](const char* word) { return !std::strcmp(word, "--help") || !std::strcmp(word, "-h"); };
+  const bool help = argc >= 2 && !std::strcmp(argv[1], "help");
+  const bool version = argc >= 2 && (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "version"));
+  if ((help || version) && argc > (help ? 3 : 2)) {
+    std::fprintf(stderr, "svgear %s takes %s, not '%s'\n", argv[1], help ? "one command" : "nothing more",
+                 svgear::printable(argv[help ? 3 : 2], false).c_str());
+    return 2;
+  }
+  if (argc < 2 || is_help(argv[1]) || (help && (argc == 2 || is_help(argv[2])))) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
-  if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "version")) {
+  if (version) {
     std::printf("svgear %s (%s, LibTorch %s)\n", SVGEAR_VERSION, SVGEAR_BUILD_TYPE, SVGEAR_TORCH_VERSION);
     return 0;
   }
@@ -74,4 +80,21 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "internal error: %s\n", svgear::printable(e.what()).c_str());
     return 3;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int code = run(argc, argv);
+  // What a command printed (bench's table, info's report) to a full disk or a closed stdout is
+  // lost: say so, and fail as a write of the command's own files would. A reader that went away
+  // (`| head`) chose to stop reading: no message for that.
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    if (errno == EPIPE) return code;
+    std::fprintf(stderr, "error: what this command printed could not all be written to the standard output%s%s\n",
+                 errno ? ": " : "", errno ? std::strerror(errno) : "");
+    return code == 0 ? 2 : code;
+  }
+  return code;
 }

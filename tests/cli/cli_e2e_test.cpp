@@ -2111,6 +2111,30 @@ TEST_F(CliTest, EveryCommandHasHelp) {
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("svgear bench has no 'sweep': it runs `svgear bench attention`"), std::string::npos)
       << run.output;
+  run = run_cli("help --help");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("usage: svgear <command>"), std::string::npos) << run.output;
+  for (const auto& [asked, message] : std::vector<std::pair<std::string, std::string>>{
+           {"help generate extra", "svgear help takes one command, not 'extra'"},
+           {"--version extra", "svgear --version takes nothing more, not 'extra'"}}) {
+    run = run_cli(asked);
+    EXPECT_EQ(run.exit_code, 2) << asked << ": " << run.output;
+    EXPECT_NE(run.output.find(message), std::string::npos) << asked << ": " << run.output;
+  }
+}
+
+// What a command prints is its result (bench's table, info's report): one that could not be
+// written (a full disk, a closed stdout) fails the command and says so; a reader that went away
+// (`| head`) is no error.
+TEST_F(CliTest, AnOutputThatCannotBeWrittenFailsTheCommand) {
+  for (const std::string asked : {"--version >/dev/full", "info >/dev/full", "--help >&-"}) {
+    const CliRun run = run_cli(asked);
+    EXPECT_EQ(run.exit_code, 2) << asked << ": " << run.output;
+    EXPECT_NE(run.output.find("error: what this command printed could not all be written to the standard output"),
+              std::string::npos) << asked << ": " << run.output;
+  }
+  const CliRun run = run_cli("--help | true");
+  EXPECT_EQ(run.output, "");
 }
 
 TEST_F(CliTest, InfoDescribesTheBuild) {
