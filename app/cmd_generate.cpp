@@ -73,22 +73,11 @@ std::filesystem::path with_suffix(const std::filesystem::path& path, const std::
   return p.parent_path() / (cut_file_stem(p.stem().string(), tail) + suffix + extension);
 }
 
-// Before any work, as the video's path: the dump and the trace are written mid-run, and must not
-// go inside the model's folder, where they could replace the weights or the manifest, or be read as
-// one of them next time (a Wan folder's files are found by their extension).
+// Before any work, as the video's path: the dump and the trace are written mid-run.
 void check_outside_model_folder(const std::filesystem::path& file, const std::filesystem::path& model_dir,
                                 const std::string& option) {
   check_output_file(file);
-  std::error_code folder_error, file_error;
-  const std::filesystem::path folder = std::filesystem::weakly_canonical(model_dir, folder_error);
-  const std::filesystem::path canonical = std::filesystem::weakly_canonical(file, file_error);
-  if (folder_error || file_error || folder.empty()) return;  // the load or the write says why
-  const auto [end, unused] = std::mismatch(folder.begin(), folder.end(), canonical.begin(), canonical.end());
-  if (end == folder.end()) {
-    throw UserError(option + " '" + file.string() + "' is inside the model's folder '" + model_dir.string() +
-                    "': a file written there could replace its weights or be read as one of them. Choose a path "
-                    "outside that folder.");
-  }
+  refuse_inside_model_folder(file, model_dir, option);
 }
 
 // Default outputs are out/svgear-<seed>.mp4, or the first of out/svgear-<seed>-2.mp4, -3, … that no
@@ -315,6 +304,7 @@ int cmd_generate(int argc, char** argv) {
   const std::filesystem::path partial = with_suffix(output, "-partial");
   const std::filesystem::path trace_partial = trace ? with_suffix(*trace, "-partial") : std::filesystem::path();
   check_video_output(output);
+  if (output_arg) refuse_inside_model_folder(output, model_dir, "--output");
   check_output_replaces_only_a_run(output);
   try {
     check_video_output(partial);
@@ -412,8 +402,9 @@ int cmd_generate(int argc, char** argv) {
     // what it keeps.
     const std::filesystem::path record_path = run_record_path(written.path);
     // The seed too: with --seed random the record would be the only place that names it.
-    std::printf("%s %s (%d frame%s, %dx%d, %g fps, seed %llu) in %.1f s; settings in %s\n",
-                cancelled ? "wrote partial" : "wrote", written.path.c_str(), result.video.frames,
+    std::printf("%s %s%s (%d frame%s, %dx%d, %g fps, seed %llu) in %.1f s; settings in %s\n",
+                cancelled ? "wrote partial" : "wrote", written.format == VideoFormat::PngFrames ? "PNG frames in " : "",
+                written.path.c_str(), result.video.frames,
                 result.video.frames == 1 ? "" : "s", result.video.width, result.video.height, result.video.fps,
                 static_cast<unsigned long long>(result.request.seed), result.timings.total_ms / 1000.0,
                 record_path.c_str());

@@ -253,4 +253,29 @@ std::filesystem::path model_folder_or_default(const std::optional<std::filesyste
                   "or make one with `svgear random-model --preset tiny --out models/tiny`");
 }
 
+void refuse_inside_model_folder(const std::filesystem::path& path, const std::filesystem::path& model_dir,
+                                const std::string& option) {
+  std::error_code folder_error, path_error;
+  const std::filesystem::path folder = std::filesystem::weakly_canonical(model_dir, folder_error);
+  const std::filesystem::path canonical = std::filesystem::weakly_canonical(path, path_error);
+  if (folder_error || path_error || folder.empty()) return;
+  // Compared by whole names: models/tiny2 is not inside models/tiny. weakly_canonical keeps a
+  // folder's trailing slash as an empty last name, which no other path's names match.
+  const auto names = [](const std::filesystem::path& p) {
+    std::vector<std::filesystem::path> kept;
+    for (const std::filesystem::path& name : p) {
+      if (!name.empty()) kept.push_back(name);
+    }
+    return kept;
+  };
+  const std::vector<std::filesystem::path> folder_names = names(folder), path_names = names(canonical);
+  if (path_names.size() >= folder_names.size() &&
+      std::equal(folder_names.begin(), folder_names.end(), path_names.begin())) {
+    throw UserError(option + " '" + path.string() + "' is inside the model's folder '" + model_dir.string() +
+                    "': a file written there could replace its weights or be read as one of them. Choose a path "
+                    "outside that folder.");
+  }
+}
+
 }  // namespace svgear
+

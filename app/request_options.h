@@ -62,4 +62,11 @@ void refuse_attention_options_no_mode_uses(const std::vector<std::string>& typed
 // how to make one when there is none.
 std::filesystem::path model_folder_or_default(const std::optional<std::filesystem::path>& folder);
 
+// Throws UserError when `path`, an output `option` names (--output, --out, --trace,
+// --dump-attention), is the model's folder or inside it: a file written there could replace the
+// weights or the manifest, or be read as one of them next time (a Wan folder's files are found by
+// their extension). Paths that cannot be resolved pass: the load or the write says why.
+void refuse_inside_model_folder(const std::filesystem::path& path, const std::filesystem::path& model_dir,
+                                const std::string& option);
+
 }  // namespace svgear

@@ -1,5 +1,8 @@
 #include "core/media/video_output.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "core/io/atomic_file.h"
 #include "core/io/file_extension.h"
 #include "core/io/file_name_limit.h"
@@ -39,6 +42,20 @@ std::string y4m_instead_note(const std::filesystem::path& requested, const std::
 
 void check_video_output(const std::filesystem::path& requested) {
   if (video_format_for(requested) == VideoFormat::Unset) throw_unsupported(requested);
+  // ".mp4" alone is a hidden folder's name to the file system (no stem, no extension): a video
+  // meant, a name left out.
+  std::string name = requested.filename().string();
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  if (name == ".mp4" || name == ".y4m") {
+    throw MediaError("cannot write '" + requested.string() + "': the video has no name before its extension; name it, "
+                     "as in '" + (requested.parent_path() / ("clip" + requested.filename().string())).string() + "'");
+  }
+  // The root as a PNG folder: its frames and its record ("/.json") would land in /.
+  if (const std::filesystem::path absolute = std::filesystem::absolute(requested).lexically_normal();
+      absolute == absolute.root_path()) {
+    throw MediaError("cannot write '" + requested.string() + "': that is the root folder; name a folder for the PNG "
+                     "frames, as in '/tmp/frames/'");
+  }
   const std::filesystem::path written = video_output_path(requested);  // a .y4m for an .mp4 without FFmpeg
   const VideoFormat format = video_format_for(written);
   check_file_name_lengths(written);

@@ -193,6 +193,7 @@ TEST_F(CliTest, PngFolderOutput) {
                              " --prompt \"a blue square\" --steps 2 --device cpu --quiet --output " +
                              out.string() + "/");
   ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("wrote PNG frames in " + out.string() + "/ (4 frames, "), std::string::npos) << run.output;
   int pngs = 0;
   for (const auto& entry : std::filesystem::directory_iterator(out)) pngs += entry.path().extension() == ".png";
   EXPECT_EQ(pngs, 4);  // the tiny model's default frame count
@@ -763,7 +764,17 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
     // "model random-tiny on cpu" is the first line after loading.
     EXPECT_EQ(run.output.find(" on cpu"), std::string::npos) << "loaded the model first: " << run.output;
   };
-  refused(run_cli(generate + "--output " + (model / "model.mp4").string()), "exists and is not a run record");
+  // Nor a video, its record or PNG frames inside the model's folder: model.mp4's record would be
+  // model.json, and a Wan folder's files are found by their extension.
+  for (const std::filesystem::path& inside : {model / "model.mp4", model / "clip.y4m", model, model / "", model / "frames/"}) {
+    refused(run_cli(generate + "--output " + inside.string()), "--output '" + inside.string() + "' is inside the model's folder");
+  }
+  refused(run_cli("compare --model " + model.string() + " --prompt \"a red circle\" --device cpu --steps 1 --frames 1 "
+                  "--size 16x16 --out " + (model / "compared").string()),
+          "--out '" + (model / "compared").string() + "' is inside the model's folder");
+  // A name that is only an extension is a hidden folder's; the root is no PNG folder.
+  refused(run_cli(generate + "--output " + (*dir_ / ".MP4").string()), "the video has no name before its extension");
+  refused(run_cli(generate + "--output /"), "that is the root folder");
   const std::filesystem::path preset = *dir_ / "preset.json";
   std::ofstream(preset) << R"({"top_p": 0.8})";
   refused(run_cli(generate + "--attention-preset " + preset.string() + " --output " + (*dir_ / "preset.y4m").string()),
