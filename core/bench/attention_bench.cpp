@@ -287,6 +287,18 @@ AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
   dense.mode = AttentionMode::Dense;
   at::Tensor reference;
   result.rows.push_back(measure(dense, in, call, options.repeat, at::Tensor(), &reference));
+  // Finite inputs can still overflow the logits (values near 1e20 in f32): every error against
+  // such a reference would be NaN beside believable timings.
+  if (!at::isfinite(reference).all().item<bool>()) {
+    const double largest = at::maximum(in.q.abs().max(), in.k.abs().max()).item<double>();
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  "dense attention of these inputs is not finite: q·k overflows in %s (q and k hold values up to "
+                  "%.3g); scale the activations down",
+                  options.dtype == c10::kFloat ? "f32" : options.dtype == c10::kBFloat16 ? "bf16" : c10::toString(options.dtype),
+                  largest);
+    throw UserError((options.inputs ? options.inputs->string() + ": " : std::string()) + text);
+  }
   result.dense_flash_ms = flash_sdpa_ms(in, options.repeat);
 
   for (AttentionMode mode : options.modes) {

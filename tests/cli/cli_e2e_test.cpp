@@ -844,6 +844,12 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   const at::Tensor none = at::zeros({1, 0, 16, 8});
   write_safetensors(empty_heads, {{"q", none}, {"k", none}, {"v", none}});
   refused(run_cli("bench attention --device cpu --modes dense --inputs " + empty_heads.string()), "is empty");
+  // Finite values whose logits overflow: no table of NaN errors.
+  const std::filesystem::path huge = *dir_ / "huge-activations.safetensors";
+  const at::Tensor big = at::full({1, 1, 16, 8}, 1e30, at::kFloat);
+  write_safetensors(huge, {{"q", big}, {"k", big}, {"v", big}});
+  refused(run_cli("bench attention --device cpu --repeat 1 --inputs " + huge.string()),
+          "dense attention of these inputs is not finite: q·k overflows in f32 (q and k hold values up to 1e+30)");
   // --json never turns a FIFO, a device or a link into a plain file.
   const std::filesystem::path fifo = *dir_ / "results.fifo", link = *dir_ / "results-link.json";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
