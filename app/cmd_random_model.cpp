@@ -2,10 +2,14 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <string>
 #include <system_error>
+
+#include <nlohmann/json.hpp>
 
 #include "app/cli_args.h"
 #include "app/commands.h"
+#include "core/io/bounded_json.h"
 #include "core/pipeline/random_model.h"
 #include "core/user_error.h"
 
@@ -18,10 +22,31 @@ Writes a model folder with random weights in the built-in models' format (a smal
 and its vocabulary text encoder): for tests, benchmarks and a first run without a trained model.
 It generates structured noise, not pictures.
   --out DIR        the model folder to write (required; a folder that exists must be empty)
-  --force          replace the model.json and weights of an existing folder
+  --force          replace the model.json and weights of a random model's folder
   --preset NAME    tiny (default) or small
   --seed N|random  the weights' seed (default: the preset's)
 )";
+
+// --force replaces a random model's files, never a trained model's (days of steps, replaced by
+// noise) nor a folder of other files (`--out / --force`).
+void refuse_replacing_other_than_a_random_model(const std::filesystem::path& folder) {
+  std::string held = "files that are no model";
+  try {
+    const nlohmann::json manifest = read_json_if_small(folder / "model.json", uintmax_t(1) << 20);
+    if (manifest.is_object()) {
+      const auto description = manifest.find("description");
+      if (description != manifest.end() && description->is_string() &&
+          description->get<std::string>().starts_with(kRandomModelDescription)) {
+        return;
+      }
+      const auto name = manifest.find("name");
+      held = name != manifest.end() && name->is_string() ? "the model '" + name->get<std::string>() + "'" : "a model";
+    }
+  } catch (const std::exception&) {  // no model.json, or none that reads: other files
+  }
+  throw UserError("'" + folder.string() + "' holds " + held + ", not a random model: --force replaces only a random "
+                  "model's weights. Choose a new --out, or remove that folder yourself if it is no longer wanted");
+}
 
 }  // namespace
 
@@ -47,6 +72,9 @@ int cmd_random_model(int argc, char** argv) {
       !(std::filesystem::is_directory(*out, error) && std::filesystem::is_empty(*out, error))) {
     throw UserError("'" + *out + "' exists and is not an empty folder: choose a new --out, or add --force to "
                     "replace the model in it with random weights");
+  }
+  if (force && std::filesystem::is_directory(*out, error) && !std::filesystem::is_empty(*out, error)) {
+    refuse_replacing_other_than_a_random_model(*out);
   }
   RandomModelSpec spec = random_model_preset(preset);
   if (seed) spec.seed = *seed;

@@ -65,7 +65,8 @@ ModelManifest write_random_model(const std::filesystem::path& folder, const Rand
   ModelManifest m;
   m.folder = folder;
   m.name = spec.name;
-  m.description = "random weights (for tests and benchmarks; generates structured noise)";
+  m.description = kRandomModelDescription;
+  m.description += " (for tests and benchmarks; generates structured noise)";
   m.dit = spec.dit;
   m.latent = LatentKind::Pixel;
   m.text_encoder = TextEncoderKind::Vocab;

@@ -13,6 +13,10 @@
 
 namespace svgear {
 
+// How a random model's model.json description begins: what `svgear random-model --force` checks
+// before it replaces a folder's model.
+constexpr std::string_view kRandomModelDescription = "random weights";
+
 struct RandomModelSpec {
   std::string name;
   WanConfig dit;

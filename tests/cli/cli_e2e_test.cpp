@@ -318,6 +318,23 @@ TEST_F(CliTest, RandomModelReplacesAModelOnlyWithForce) {
   run = run_cli("random-model --seed 99 --force --out " + folder.string());
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(read(), before);
+  // --force replaces a random model only: not a trained one, nor a folder of other files.
+  const std::string random_weights = read();
+  nlohmann::json trained = nlohmann::json::parse(std::ifstream(folder / "model.json"));
+  trained["name"] = "shapes-s";
+  trained["description"] = "shapes world, trained by `svgear train` for 21206 steps";
+  std::ofstream(folder / "model.json") << trained.dump();
+  run = run_cli("random-model --seed 98 --force --out " + folder.string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("holds the model 'shapes-s', not a random model: --force replaces only a random model's"),
+            std::string::npos) << run.output;
+  EXPECT_EQ(read(), random_weights);
+  std::filesystem::create_directory(*dir_ / "papers");
+  std::ofstream(*dir_ / "papers" / "notes.txt") << "mine";
+  run = run_cli("random-model --force --out " + (*dir_ / "papers").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("holds files that are no model, not a random model"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "papers" / "model.json"));
   std::filesystem::create_directory(*dir_ / "empty");
   EXPECT_EQ(run_cli("random-model --out " + (*dir_ / "empty").string()).exit_code, 0);
   // A file is no folder to write into, with --force or without: said at once, the file kept.
