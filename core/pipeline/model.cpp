@@ -232,7 +232,17 @@ void require_model_folder(const std::filesystem::path& folder) {
   std::error_code ec;
   const std::filesystem::file_type type = std::filesystem::status(folder, ec).type();
   if (type == std::filesystem::file_type::not_found) {
-    throw UserError("no model at '" + folder.string() + "': there is no such folder");
+    // A model's name as `svgear info` lists it ("shapes-s") is a folder in a search root.
+    std::string where;
+    if (!folder.has_parent_path() && folder.has_filename()) {
+      for (const std::filesystem::path& root : model_search_roots()) {
+        if (std::filesystem::is_directory(root / folder, ec)) {
+          where = " here; the model '" + folder.string() + "' is at '" + (root / folder).string() + "': give that path";
+          break;
+        }
+      }
+    }
+    throw UserError("no model at '" + folder.string() + "': there is no such folder" + where);
   }
   // A link loop or a folder above it that may not be searched: said so, not "model.json is missing".
   if (ec) throw UserError("cannot open the model folder '" + folder.string() + "': " + ec.message());

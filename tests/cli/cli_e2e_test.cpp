@@ -473,6 +473,11 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   run = run_cli("generate --model " + (*dir_ / "missing").string() + " --prompt a --output " + out.string());
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("missing': there is no such folder"), std::string::npos) << run.output;
+  run = run_cli("generate --model shapes-s --prompt a --output " + out.string());  // the name `info` lists
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("no model at 'shapes-s': there is no such folder here; the model 'shapes-s' is at '" +
+                            (builtin_models_root() / "shapes-s").string() + "': give that path"),
+            std::string::npos) << run.output;
   run = run_cli("generate --model " + model + "/model.json --prompt a --output " + out.string());
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("model.json' is a model's model.json: give its folder, '" + model + "'"), std::string::npos)
