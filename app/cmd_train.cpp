@@ -231,6 +231,11 @@ int cmd_train(int argc, char** argv) {
     throw UserError(message);
   }
   if (init_from && continue_from) throw UserError("--init-from and --continue-from exclude each other");
+  for (const auto& [option, source] : {std::pair{"--init-from", init_from}, std::pair{"--continue-from", continue_from}}) {
+    if (!source) continue;
+    if (source->empty()) throw UserError(std::string(option) + " needs a model folder (an export's model/)");
+    require_model_folder(*source);
+  }
   const std::filesystem::path out(*out_text);
   const std::filesystem::path checkpoint = out / "checkpoint";
   check_output_folder(out);  // made once every option has been checked: a refused run leaves no folder

@@ -226,8 +226,8 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   return model;
 }
 
-// A model path that is no folder is said to be that, before a built-in model's or a Wan folder's
-// checks name a file missing from it.
+}  // namespace
+
 void require_model_folder(const std::filesystem::path& folder) {
   std::error_code ec;
   const std::filesystem::file_type type = std::filesystem::status(folder, ec).type();
@@ -254,8 +254,6 @@ void require_model_folder(const std::filesystem::path& folder) {
   throw UserError("'" + folder.string() + "' is a file, not a model folder: give the folder that holds model.json "
                   "and its .safetensors, or a Wan model's files");
 }
-
-}  // namespace
 
 ModelManifest read_model_manifest(const std::filesystem::path& folder) {
   require_model_folder(folder);

@@ -87,6 +87,11 @@ struct Model {
   bool bring_to_device(WanDiT& expert);
 };
 
+// Throws UserError when `folder` is not a folder (missing — with where a model by that name is, if
+// one is in a search root —, a file, a model's model.json, a link loop): said before a built-in
+// model's or a Wan folder's checks name a file missing from it.
+void require_model_folder(const std::filesystem::path& folder);
+
 // What Model::load reads first, without the weights: <folder>/model.json, or a Wan folder's
 // manifest from its files' headers. For checking a request before a long load.
 ModelManifest read_model_manifest(const std::filesystem::path& folder);

@@ -1772,6 +1772,18 @@ TEST(CliTrain, TextLayersAdviceOnlyWhereItWorks) {
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("'s network differs from shapes-s's: dit."), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(root / "s"));
+  // A source that is no folder says so, not that its model.json is missing.
+  std::ofstream(root / "a-file") << "x";
+  for (const auto& [source, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--init-from " + (root / "a-file").string(), "a-file' is a file, not a model folder"},
+           {"--continue-from " + (root / "a-file").string(), "a-file' is a file, not a model folder"},
+           {"--init-from \"\"", "--init-from needs a model folder"}}) {
+    run = run_cli("train --preset shapes-tiny --device cpu --steps 1 --batch 1 " + source + " --out " +
+                  (root / "never").string());
+    EXPECT_EQ(run.exit_code, 2) << source << ": " << run.output;
+    EXPECT_NE(run.output.find(message), std::string::npos) << source << ": " << run.output;
+  }
+  EXPECT_FALSE(std::filesystem::exists(root / "never"));
 }
 
 // A resume compares what it is told with what the run does: --max-objects at the preset's value
