@@ -40,7 +40,7 @@ trace) of synthetic traces of a Wan shape's size written and read back; seconds 
 The write includes the file's fsync; the read follows at once, from the page cache (parsing, not
 the disk).
   --tokens N  --q-clusters N  --k-clusters N   one trace's size (default 32760, 200, 1000: Wan-1.3B 480p)
-                                               clusters past N run as N, as a sparse call's do
+                                               (each 1-1048576; clusters past N run as N, as a sparse call's do)
   --steps N  --traces N   steps, and traces per step (default 2 and 24: ~0.13 GB)
   --folder DIR            where the file is written, and removed after (default the temporary folder)
   --seed N|random  --json FILE
@@ -116,9 +116,10 @@ int bench_trace(int argc, char** argv) {
     return 0;
   }
   TraceReadBenchOptions options;
-  options.tokens = args.integer("tokens", 1).value_or(options.tokens);
-  options.q_clusters = int(args.integer("q-clusters", 1).value_or(options.q_clusters));
-  options.k_clusters = int(args.integer("k-clusters", 1).value_or(options.k_clusters));
+  // A trace file's limits, said before the bench says what it is doing.
+  options.tokens = args.integer("tokens", 1, kMaxTraceBenchSize).value_or(options.tokens);
+  options.q_clusters = int(args.integer("q-clusters", 1, kMaxTraceBenchSize).value_or(options.q_clusters));
+  options.k_clusters = int(args.integer("k-clusters", 1, kMaxTraceBenchSize).value_or(options.k_clusters));
   options.steps = int(args.integer("steps", 1).value_or(options.steps));
   options.traces_per_step = int(args.integer("traces", 1).value_or(options.traces_per_step));
   options.seed = args.seed("", "").value_or(0);  // its mt19937_64 reads all 64 bits

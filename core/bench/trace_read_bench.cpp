@@ -55,8 +55,8 @@ RoutingTrace synthetic_trace(const TraceReadBenchOptions& o, int step, int index
 }  // namespace
 
 TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& asked, const CancelToken& cancel) {
-  // A trace file's limits (one grid side, the cluster counts), checked before anything is written.
-  constexpr int64_t kLargest = int64_t(1) << 20;
+  // Checked before anything is written.
+  constexpr int64_t kLargest = kMaxTraceBenchSize;
   if (asked.tokens < 1 || asked.tokens > kLargest || asked.q_clusters < 1 || asked.q_clusters > kLargest ||
       asked.k_clusters < 1 || asked.k_clusters > kLargest || asked.steps < 1 || asked.traces_per_step < 1) {
     throw UserError("bench trace: tokens and clusters must be from 1 to 1048576, steps and traces at least 1");

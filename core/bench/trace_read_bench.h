@@ -13,6 +13,9 @@
 
 namespace svgear {
 
+// A trace file's limits: its tokens (one grid side) and its cluster counts, at most this.
+constexpr int kMaxTraceBenchSize = 1 << 20;
+
 struct TraceReadBenchOptions {
   int64_t tokens = 32760;  // Wan-1.3B at 480p
   int q_clusters = 200, k_clusters = 1000;

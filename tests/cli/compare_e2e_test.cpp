@@ -553,6 +553,11 @@ TEST_F(CompareTest, BenchTraceWritesAndReadsATraceFile) {
   EXPECT_TRUE(std::filesystem::is_empty(folder));
   const CliRun bad = run_cli("bench trace --tokens 0");
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  for (const std::string option : {"--tokens", "--q-clusters", "--k-clusters"}) {  // refused before it says what it does
+    const CliRun large = run_cli("bench trace " + option + " 1048577");
+    EXPECT_EQ(large.exit_code, 2) << large.output;
+    EXPECT_EQ(large.output, "error: " + option + " must be from 1 to 1048576, got 1048577\n");
+  }
   const CliRun missing = run_cli("bench trace --steps 1 --traces 1 --folder " + (folder / "not-there").string());
   EXPECT_EQ(missing.exit_code, 2) << missing.output;
   EXPECT_NE(missing.output.find("is not a folder: name an existing one"), std::string::npos) << missing.output;
