@@ -278,4 +278,3 @@ void refuse_inside_model_folder(const std::filesystem::path& path, const std::fi
 }
 
 }  // namespace svgear
-
