@@ -101,13 +101,15 @@ char JsonCursor::peek() {
   }
 }
 
+bool JsonCursor::at_end() { return pos_ == end_ && fill(1) == 0; }
+
 void JsonCursor::expect(char c) {
   const char next = peek();
   if (next == c) {
     ++pos_;
     return;
   }
-  fail(std::string("expected '") + c + "', " + (next == '\0' ? std::string("but the text ends") : "found " + shown(next)));
+  fail(std::string("expected '") + c + "', " + (at_end() ? std::string("but the text ends") : "found " + shown(next)));
 }
 
 bool JsonCursor::consume(char c) {
@@ -157,7 +159,9 @@ std::string JsonCursor::read_string() {
 }
 
 std::string JsonCursor::read_key() {
-  if (const char next = peek(); next != '"') fail(next == '\0' ? "the text ends where a key should be" : "expected a key");
+  if (const char next = peek(); next != '"') {
+    fail(at_end() ? "the text ends where a key should be" : "expected a key, found " + shown(next));
+  }
   std::string key = read_string();
   expect(':');
   return key;
@@ -262,7 +266,7 @@ nlohmann::json JsonCursor::value(int depth, bool keep) {
       return c == 't';
     }
   }
-  fail(c == '\0' ? std::string("the text ends where a value should be") : "unexpected " + shown(c));
+  fail(at_end() ? std::string("the text ends where a value should be") : "unexpected " + shown(c));
 }
 
 void JsonCursor::expect_end() {

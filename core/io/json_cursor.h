@@ -43,6 +43,8 @@ class JsonCursor {
   // The next token's first character ('{', '[', '"', '-', a digit, 't', 'f', 'n', ',', ':', '}', ']'),
   // white space skipped, not consumed; '\0' at the end of the input.
   char peek();
+  // Whether the text has ended: peek's '\0' is also a NUL byte in it (a binary file).
+  bool at_end();
   // Consumes `c` as the next token or throws.
   void expect(char c);
   // Consumes `c` when it is the next token.

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -184,6 +186,21 @@ TEST(JsonCursor, SaysWhereTheTextEnds) {
       ADD_FAILURE() << text;
     } catch (const nlohmann::json::parse_error& e) {
       EXPECT_NE(std::string(e.what()).find("the text ends where a key should be"), std::string::npos) << e.what();
+    }
+  }
+  // A NUL byte (a binary file) is named as a byte, not as the end of the text.
+  for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
+           {std::string("\0\xff\0", 3), "unexpected byte 0x00"},
+           {std::string("{\0", 2), "expected a key, found byte 0x00"},
+           {std::string("[1\0", 3), "found byte 0x00"}}) {
+    std::istringstream in(text);
+    JsonCursor cursor(in);
+    try {
+      (void)cursor.read_value(0);
+      ADD_FAILURE() << message;
+    } catch (const nlohmann::json::parse_error& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find("the text ends"), std::string::npos) << e.what();
     }
   }
 }
