@@ -165,8 +165,12 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode) {
     if (request.width || request.height) throw UserError("give --size or --width and --height, not both");
     // Whole numbers of up to 9 digits (the size check then says what fits): sscanf's %d would wrap.
     const auto dimension = [&](std::string_view text) {
-      if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string_view::npos) {
+      if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos) {
         throw UserError("--size expects WIDTHxHEIGHT, e.g. 64x64, got '" + *size + "'");
+      }
+      if (text.size() > 9) {
+        throw UserError("--size '" + *size + "' is out of range: " + std::string(text) + " pixels is past any video "
+                        "a model makes (e.g. 832x480)");
       }
       return std::stoi(std::string(text));
     };

@@ -460,12 +460,13 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   EXPECT_NE(run.output.find("the prompt is not UTF-8 text (invalid UTF-8 byte at index 6: 0xFF)"), std::string::npos)
       << run.output;
   EXPECT_EQ(run.output.find("model "), std::string::npos) << "loaded the model first: " << run.output;
-  for (const char* size : {"--size 4294967328x32", "--size 32x", "--size 32x32 --width 64"}) {
+  for (const auto& [size, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--size 4294967328x32", "--size '4294967328x32' is out of range: 4294967328 pixels is past any video"},
+           {"--size 32x", "--size expects WIDTHxHEIGHT, e.g. 64x64, got '32x'"},
+           {"--size 32x32 --width 64", "give --size or --width and --height, not both"}}) {
     run = run_cli("generate --model " + model + " --prompt a --device cpu " + size + " --output " + out.string());
     EXPECT_EQ(run.exit_code, 2) << size;
-    EXPECT_TRUE(run.output.find("--size expects WIDTHxHEIGHT") != std::string::npos ||
-                run.output.find("give --size or --width and --height, not both") != std::string::npos)
-        << size << ": " << run.output;
+    EXPECT_NE(run.output.find(message), std::string::npos) << size << ": " << run.output;
   }
 
   // A model path that is wrong says how: no such folder, model.json itself, a built-in model's
