@@ -97,7 +97,10 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   try {
     m.dit = WanConfig::from_json(j.at("dit"));
   } catch (const UserError& e) {
-    throw UserError(where + ": " + e.what());
+    // The DiT is Wan's architecture, but this is no Wan model's config: the section is named instead.
+    std::string what = e.what();
+    if (constexpr std::string_view wan = "Wan config: "; what.starts_with(wan)) what.erase(0, wan.size());
+    throw UserError(where + ": its \"dit\" section: " + what);
   }
 
   const nlohmann::json latent = section(j, "latent", where);

@@ -169,6 +169,11 @@ TEST(ModelManifest, ErrorsNameTheFileAndTheProblem) {
   EXPECT_NE(error_of(dir).find("svgear-model/1"), std::string::npos);
 
   nlohmann::json j = random_model_preset("tiny").dit.to_json();
+  nlohmann::json no_dim = j;
+  no_dim["dim"] = 0;
+  write_text(dir / "model.json", nlohmann::json{{"format", "svgear-model/1"}, {"dit", no_dim}}.dump());
+  EXPECT_NE(error_of(dir).find("model.json: its \"dit\" section: field 'dim' must be a positive integer, got 0"),
+            std::string::npos) << error_of(dir);
   write_text(dir / "model.json",
              nlohmann::json{{"format", "svgear-model/1"}, {"dit", j}, {"latent", {{"type", "vae"}}}}.dump());
   const std::string latent_error = error_of(dir);
