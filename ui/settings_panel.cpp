@@ -281,7 +281,15 @@ void SettingsPanel::setAttention(const AttentionConfig& c) {
   syncAttentionControls();
 }
 
-QStringList SettingsPanel::setRequest(const StudioRequest& r) {
+QStringList SettingsPanel::setRequest(const StudioRequest& given) {
+  // A count the run's tokens capped is kept as the box has it when that is no smaller: the run
+  // again at this size is capped the same, and the preset chosen (Fast's 1000 key clusters) stays
+  // for larger runs rather than becoming Custom with the small clip's count.
+  StudioRequest r = given;
+  const AttentionConfig shown = attention();
+  if (r.k_clusters_at_tokens && shown.k_clusters >= r.attention.k_clusters) r.attention.k_clusters = shown.k_clusters;
+  const int shown_q = shown.q_clusters == 0 ? default_q_clusters(r.height, r.width) : shown.q_clusters;
+  if (r.q_clusters_at_tokens && shown_q >= r.attention.q_clusters) r.attention.q_clusters = shown_q;
   const QScopedValueRollback<bool> setting(setting_, true);
   width_->setValue(r.width);
   height_->setValue(r.height);

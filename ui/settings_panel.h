@@ -40,6 +40,7 @@ class SettingsPanel : public QWidget {
   // Every generation field of `request` (a library entry being reloaded), with its seed locked.
   // Returns the fields the boxes could not hold exactly (outside their range or finer than their
   // decimals), as "top_p 0.8765 (now 0.877)": a run from the panel would differ from the request.
+  // A cluster count the run's tokens capped keeps the box's value when that is no smaller.
   QStringList setRequest(const StudioRequest& request);
   // Size, frames, steps, guidance and shift from the model's defaults.
   void applyModelDefaults(const ModelSummary& model);

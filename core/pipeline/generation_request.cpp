@@ -37,6 +37,14 @@ std::string negative_prompt_message(std::string message) {
   return at == std::string::npos ? "the negative prompt: " + message : message.replace(at, 10, "the negative prompt");
 }
 
+int64_t attention_tokens(const GenerationRequest& resolved, const ModelManifest& model) {
+  const auto& patch = model.dit.patch_size;
+  const int latent_frames =
+      model.temporal_factor > 0 ? (*resolved.frames - 1) / model.temporal_factor + 1 : *resolved.frames;
+  return int64_t(latent_frames / patch[0]) * (*resolved.height / (patch[1] * model.spatial_factor)) *
+         (*resolved.width / (patch[2] * model.spatial_factor));
+}
+
 GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   const SamplingDefaults& d = model.defaults;
   GenerationRequest r = *this;
@@ -175,9 +183,7 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   // No more clusters than a call has tokens: more would be empty clusters at best, a k-means of their
   // size (100000 key clusters for a 32-token clip ran out of memory) and routing budgets counted
   // over them. The record then says what ran.
-  const int latent_frames = model.temporal_factor > 0 ? (*r.frames - 1) / model.temporal_factor + 1 : *r.frames;
-  const int64_t tokens = int64_t(latent_frames / patch[0]) * (*r.height / (patch[1] * model.spatial_factor)) *
-                         (*r.width / (patch[2] * model.spatial_factor));
+  const int64_t tokens = attention_tokens(r, model);
   if (r.attention.q_clusters == 0) r.attention.q_clusters = default_q_clusters(*r.height, *r.width);
   r.attention.q_clusters = int(std::min<int64_t>(r.attention.q_clusters, tokens));
   r.attention.k_clusters = int(std::min<int64_t>(r.attention.k_clusters, tokens));

@@ -66,4 +66,9 @@ struct GenerationRequest {
 // A text encoder's message about "the prompt", for the negative prompt ("… in the negative prompt").
 std::string negative_prompt_message(std::string message);
 
+// The tokens one attention call of a resolved request holds (latent frames × rows × columns, in
+// patches): what resolve() caps the cluster counts at. A run record keeps it, so that a count at it
+// reads as "any count from here up" when the run is reopened.
+int64_t attention_tokens(const GenerationRequest& resolved, const ModelManifest& model);
+
 }  // namespace svgear

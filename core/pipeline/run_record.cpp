@@ -37,6 +37,9 @@ nlohmann::json make_run_record(const GenerationResult& result, const Model& mode
   j["status"] = generation_status_name(result.status);
   if (!result.error.empty()) j["error"] = result.error;
   j["request"] = result.request.to_json();
+  if (result.request.frames && result.request.height && result.request.width) {
+    j["attention_tokens"] = attention_tokens(result.request, model.manifest);
+  }
   // The device's own noise on the CPU is the CPU's draw: the record says what ran, and its dense-run
   // cache key is that of the same run without the choice.
   if (model.device.is_cpu()) j["request"].erase("noise");

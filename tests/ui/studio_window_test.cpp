@@ -1557,8 +1557,16 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   child<QSpinBox>(*w, "seed")->setValue(1);
   child<QCheckBox>(*w, "seed_locked")->setChecked(false);
   child<QLineEdit>(*w, "negative_prompt")->clear();
+  QSpinBox* k_clusters = child<QSpinBox>(*w, "k_clusters");
+  k_clusters->setValue(900);
   library->openRow(0);
   QTRY_COMPARE_WITH_TIMEOUT(child<QLineEdit>(*w, "prompt")->text(), QString(kPrompt), 10000);  // once decoded
+  // The small clip's key clusters were capped at its tokens: the box keeps its larger count, which
+  // runs the same here and stays for larger clips.
+  const int64_t tokens = kept_entry.record.at("attention_tokens").get<int64_t>();
+  QCOMPARE(kept_entry.record["request"]["attention"]["k_clusters"].get<int64_t>(), tokens);
+  QVERIFY(tokens < 900);
+  QCOMPARE(k_clusters->value(), 900);
   QCOMPARE(child<QLineEdit>(*w, "negative_prompt")->text(), QString("a green square"));
   QCOMPARE(child<QSpinBox>(*w, "steps")->value(), 2);
   QCOMPARE(child<QSpinBox>(*w, "seed")->value(), 4242);
@@ -1570,6 +1578,11 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   const QString caption = child<PreviewPane>(*w, "preview")->view()->caption();
   QVERIFY2(caption.startsWith("library · seed 4242 · ") && !caption.contains(QString::fromStdString(kept_entry.created)),
            qPrintable(caption));
+  // A count below the run's takes the run's.
+  k_clusters->setValue(10);
+  library->openRow(0);
+  QTRY_COMPARE_WITH_TIMEOUT(k_clusters->value(), int(tokens), 10000);
+  QTRY_VERIFY(w->statusBar()->currentMessage().startsWith("Reloaded"));
 
   // Generate reproduces the kept run exactly (same seed and settings, deterministic on the CPU).
   // Open waits for the run, which a reload would replace.
