@@ -176,20 +176,12 @@ TEST(JsonCursor, RefusesAKeyGivenTwiceInOneObject) {
             nlohmann::json::parse(R"([{"a": 1}, {"a": 2, "b": {"a": 3}}])"));
 }
 
-// A document that breaks off where a key should be says so.
+// A document that breaks off where a key should be says so; a NUL byte in it (a binary file) is
+// named as a byte, not as the end of the text.
 TEST(JsonCursor, SaysWhereTheTextEnds) {
-  for (const std::string text : {"{", "{\"a\": 1,"}) {
-    std::istringstream in(text);
-    JsonCursor cursor(in);
-    try {
-      (void)cursor.read_value(0);
-      ADD_FAILURE() << text;
-    } catch (const nlohmann::json::parse_error& e) {
-      EXPECT_NE(std::string(e.what()).find("the text ends where a key should be"), std::string::npos) << e.what();
-    }
-  }
-  // A NUL byte (a binary file) is named as a byte, not as the end of the text.
   for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
+           {"{", "the text ends where a key should be"},
+           {"{\"a\": 1,", "the text ends where a key should be"},
            {std::string("\0\xff\0", 3), "unexpected byte 0x00"},
            {std::string("{\0", 2), "expected a key, found byte 0x00"},
            {std::string("[1\0", 3), "found byte 0x00"}}) {
@@ -199,8 +191,11 @@ TEST(JsonCursor, SaysWhereTheTextEnds) {
       (void)cursor.read_value(0);
       ADD_FAILURE() << message;
     } catch (const nlohmann::json::parse_error& e) {
-      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
-      EXPECT_EQ(std::string(e.what()).find("the text ends"), std::string::npos) << e.what();
+      const std::string what = e.what();
+      EXPECT_NE(what.find(message), std::string::npos) << what;
+      if (text.find('\0') != std::string::npos) {
+        EXPECT_EQ(what.find("the text ends"), std::string::npos) << what;
+      }
     }
   }
 }
