@@ -287,9 +287,11 @@ QStringList SettingsPanel::setRequest(const StudioRequest& given) {
   // for larger runs rather than becoming Custom with the small clip's count.
   StudioRequest r = given;
   const AttentionConfig shown = attention();
-  if (r.k_clusters_at_tokens && shown.k_clusters >= r.attention.k_clusters) r.attention.k_clusters = shown.k_clusters;
-  const int shown_q = shown.q_clusters == 0 ? default_q_clusters(r.height, r.width) : shown.q_clusters;
-  if (r.q_clusters_at_tokens && shown_q >= r.attention.q_clusters) r.attention.q_clusters = shown_q;
+  const auto keep_shown = [&](int& count, int shown_count) {
+    if (r.attention_tokens > 0 && count == r.attention_tokens && shown_count >= count) count = shown_count;
+  };
+  keep_shown(r.attention.k_clusters, shown.k_clusters);
+  keep_shown(r.attention.q_clusters, shown.q_clusters == 0 ? default_q_clusters(r.height, r.width) : shown.q_clusters);
   const QScopedValueRollback<bool> setting(setting_, true);
   width_->setValue(r.width);
   height_->setValue(r.height);

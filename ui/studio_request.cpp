@@ -36,8 +36,7 @@ StudioRequest studio_request_from_record(const nlohmann::json& record) {
     r.noise_on_device = request.value("noise", "cpu") == "device";
     r.attention = attention_config_from_json(request.value("attention", nlohmann::json::object()), AttentionConfig{});
     if (const auto tokens = record.find("attention_tokens"); tokens != record.end() && tokens->is_number_integer()) {
-      r.q_clusters_at_tokens = r.attention.q_clusters == tokens->get<int64_t>();
-      r.k_clusters_at_tokens = r.attention.k_clusters == tokens->get<int64_t>();
+      r.attention_tokens = tokens->get<int64_t>();
     }
     return r;
   } catch (const nlohmann::json::exception& e) {

@@ -50,10 +50,10 @@ struct StudioRequest {
   double shift = 0.0;
   bool noise_on_device = false;  // GenerationRequest::noise: the GPU's generator, as Wan's generate.py
   AttentionConfig attention;
-  // A reopened run whose cluster count is its tokens' (a small clip) ran as any larger count would
-  // have: the count was capped there (GenerationRequest::resolve), and the box may keep a larger one.
-  bool q_clusters_at_tokens = false;
-  bool k_clusters_at_tokens = false;
+  // A reopened run's tokens per attention call (its record's attention_tokens; 0: not recorded). A
+  // cluster count equal to it was capped there (GenerationRequest::resolve) and ran as any larger
+  // count would have, so the box may keep a larger one.
+  int64_t attention_tokens = 0;
   RoutingRecording routing = RoutingRecording::Off;
   // The layers and heads traced (and audited) when routing is recorded; empty = all.
   std::vector<int> trace_layers, trace_heads;

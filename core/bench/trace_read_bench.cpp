@@ -56,9 +56,9 @@ RoutingTrace synthetic_trace(const TraceReadBenchOptions& o, int step, int index
 
 TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& asked, const CancelToken& cancel) {
   // Checked before anything is written.
-  constexpr int64_t kLargest = kMaxTraceBenchSize;
-  if (asked.tokens < 1 || asked.tokens > kLargest || asked.q_clusters < 1 || asked.q_clusters > kLargest ||
-      asked.k_clusters < 1 || asked.k_clusters > kLargest || asked.steps < 1 || asked.traces_per_step < 1) {
+  if (asked.tokens < 1 || asked.tokens > kMaxTraceBenchSize || asked.q_clusters < 1 ||
+      asked.q_clusters > kMaxTraceBenchSize || asked.k_clusters < 1 || asked.k_clusters > kMaxTraceBenchSize ||
+      asked.steps < 1 || asked.traces_per_step < 1) {
     throw UserError("bench trace: tokens and clusters must be from 1 to 1048576, steps and traces at least 1");
   }
   // More clusters than tokens are one per token, as a sparse call clusters them (centroid_cache.cpp):

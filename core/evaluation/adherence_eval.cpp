@@ -24,11 +24,14 @@ struct Tally {
 
 }  // namespace
 
-AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions& options, const CancelToken& cancel) {
-  if (options.prompts < 1 || options.prompts > kMaxEvalPrompts) {
-    throw UserError("--prompts must be from 1 to " + std::to_string(kMaxEvalPrompts) + ", got " +
-                    std::to_string(options.prompts));
+void check_eval_prompt_count(int prompts) {
+  if (prompts < 1 || prompts > kMaxEvalPrompts) {
+    throw UserError("--prompts must be from 1 to " + std::to_string(kMaxEvalPrompts) + ", got " + std::to_string(prompts));
   }
+}
+
+AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions& options, const CancelToken& cancel) {
+  check_eval_prompt_count(options.prompts);
   std::vector<AttentionMode> modes = {AttentionMode::Dense};
   for (const AttentionMode mode : options.modes) {
     if (mode != AttentionMode::Dense) modes.push_back(mode);

@@ -30,6 +30,8 @@ namespace svgear {
 // The most held-out prompts an evaluation takes (the adherence eval's and text influence's): each
 // is a generation per mode, seconds to minutes, and a typo's 2^31 would run for years.
 constexpr int kMaxEvalPrompts = 1000;
+// Throws UserError ("--prompts must be from 1 to 1000") for a count outside [1, kMaxEvalPrompts].
+void check_eval_prompt_count(int prompts);
 
 struct AdherenceEvalOptions {
   int prompts = 20;

@@ -54,10 +54,7 @@ TextInfluenceResult measure_text_influence(Model& model, const TextInfluenceOpti
   if (model.manifest.prompt_grammar != kShapesWorldGrammar || model.manifest.latent != LatentKind::Pixel) {
     throw UserError(model.manifest.name + " is not a shapes-world model: text influence needs the scene its prompt describes");
   }
-  if (options.prompts < 1 || options.prompts > kMaxEvalPrompts) {
-    throw UserError("--prompts must be from 1 to " + std::to_string(kMaxEvalPrompts) + ", got " +
-                    std::to_string(options.prompts));
-  }
+  check_eval_prompt_count(options.prompts);
   for (double sigma : options.sigmas) {
     if (!(sigma > 0.0 && sigma <= 1.0)) throw UserError("text influence: noise levels must be in (0, 1]");
   }
