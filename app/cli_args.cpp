@@ -23,6 +23,13 @@ CliArgs::CliArgs(int argc, char** argv, int first) {
     std::string arg = argv[i];
     if (arg == "-h") arg = "--help";
     if (arg.rfind("--", 0) != 0 || arg.size() == 2) {
+      // A word processor's dash ("—steps", "–steps": a pasted command) or one hyphen ("-steps").
+      for (const char* dash : {"\u2014", "\u2013", "\u2212", "-"}) {
+        const std::string rest = arg.rfind(dash, 0) == 0 ? arg.substr(std::string(dash).size()) : "";
+        if (rest.size() > 1 && std::isalpha(static_cast<unsigned char>(rest.front()))) {
+          throw UserError("unexpected argument '" + arg + "': options start with two hyphens (did you mean --" + rest + "?)");
+        }
+      }
       throw UserError("unexpected argument '" + arg + "' (options look like --name value)");
     }
     arg = arg.substr(2);
@@ -55,13 +62,17 @@ std::optional<int> CliArgs::integer(const std::string& name, int minimum, int ma
   if (value->empty() || std::isspace(static_cast<unsigned char>(value->front())) || *end != '\0') {
     throw UserError("--" + name + " expects a whole number, got '" + *value + "'");
   }
-  if (parsed < -2147483647L || parsed > 2147483647L) {  // strtol's own overflow lands here too
-    throw UserError("--" + name + " is out of range: " + *value + " is past 2147483647");
+  // strtol's own overflow (LONG_MAX, LONG_MIN) lands outside every range too. An option with a
+  // range of its own names it; one whose range the request checks later names what an int holds.
+  const bool has_minimum = minimum != -2147483647, has_maximum = maximum != 2147483647;
+  if ((parsed < minimum || parsed > maximum) && !has_minimum && !has_maximum) {
+    throw UserError("--" + name + " is out of range: " + *value + " is past " + (parsed < 0 ? "-" : "") + "2147483647");
   }
   if (parsed < minimum || parsed > maximum) {
     throw UserError("--" + name + " must be " +
-                    (maximum == 2147483647 ? "at least " + std::to_string(minimum)
-                                           : "from " + std::to_string(minimum) + " to " + std::to_string(maximum)) +
+                    (has_minimum && has_maximum ? "from " + std::to_string(minimum) + " to " + std::to_string(maximum)
+                     : has_minimum             ? "at least " + std::to_string(minimum)
+                                               : "at most " + std::to_string(maximum)) +
                     ", got " + *value);
   }
   return int(parsed);
@@ -84,12 +95,14 @@ std::optional<uint64_t> CliArgs::seed(const std::string& generator, const std::s
     if (!read) throw UserError("cannot read /dev/urandom for a random seed");
     return seed >> 33;  // [0, 2^31): fits the studio's seed box
   }
-  // Digits only: strtoull would skip spaces, accept a sign and saturate past 2^64 − 1.
-  if (text->empty() || text->find_first_not_of("0123456789") != std::string::npos) {
+  // Digits, after one '+' as every other number option takes: strtoull would skip spaces, take '-'
+  // (wrapping -1 to 2^64 − 1) and saturate past 2^64 − 1.
+  const std::string digits = text->substr(!text->empty() && text->front() == '+' ? 1 : 0);
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
     throw UserError("--seed expects a non-negative whole number or 'random', got '" + *text + "'");
   }
   errno = 0;
-  const unsigned long long seed = std::strtoull(text->c_str(), nullptr, 10);
+  const unsigned long long seed = std::strtoull(digits.c_str(), nullptr, 10);
   if (made.empty()) {  // a generator of 64 bits: any seed that fits them
     if (errno == ERANGE) throw UserError("--seed " + *text + " is past 18446744073709551615 (2^64 − 1)");
     return seed;
@@ -161,12 +174,13 @@ void CliArgs::finish() const {
   std::string listed;
   for (const std::string& name : unknown) {
     listed += " --" + name;
-    // Dashes for underscores (--dense_steps, Python's spelling), then another tool's name for an
-    // option here, else the nearest accepted names when a typo or two away (--promt, --ouput), but
-    // not for a short name that two edits turn into anything. Every name at the nearest distance
-    // is named: one could hide the meaning the user had.
+    // Dashes for underscores (--dense_steps, Python's spelling) and lower case (--STEPS), then
+    // another tool's name for an option here, else the nearest accepted names when a typo or two
+    // away (--promt, --ouput), but not for a short name that two edits turn into anything. Every
+    // name at the nearest distance is named: one could hide the meaning the user had.
     std::string dashed = name;
     std::replace(dashed.begin(), dashed.end(), '_', '-');
+    std::transform(dashed.begin(), dashed.end(), dashed.begin(), [](unsigned char c) { return std::tolower(c); });
     std::vector<std::string> nearest;
     if (known_.count(dashed)) nearest.push_back(dashed);
     if (const auto it = names_elsewhere().find(dashed); nearest.empty() && it != names_elsewhere().end()) {

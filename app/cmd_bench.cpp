@@ -76,7 +76,8 @@ svgear bench attention: one self-attention call per backend and budget.
   --modes LIST       comma-separated: dense,svg2,svgear (default all; dense always runs, as the reference)
   --budgets LIST     top_p values for the sparse modes, decimal numbers in (0, 1]
                      (default 0.5,0.7,0.9,0.95)
-  --inputs FILE      .safetensors with q, k, v [B, H, N, d] (real activations) instead of synthetic ones
+  --inputs FILE      .safetensors with q, k, v [B, H, N, d] (real activations) instead of synthetic ones;
+                     --shape then gives only the default cluster counts
   --device D         auto | cpu | cuda | cuda:N (default auto)
   --dtype bf16|f32   (default bf16 on CUDA, f32 on the CPU)
   --repeat N         timed calls after one warm-up call, 1-1000; the median is reported (default 5)

@@ -19,6 +19,7 @@
 #include "core/media/contact_sheet.h"
 #include "core/media/png_writer.h"
 #include "core/pipeline/device_info.h"
+#include "core/pipeline/request_limits.h"
 #include "core/shapes/prompt_grammar.h"
 #include "core/user_error.h"
 
@@ -72,7 +73,7 @@ int cmd_eval(int argc, char** argv) {
       if (mode != AttentionMode::Dense) options.modes.push_back(mode);
     }
   }
-  if (const auto steps = args.integer("steps")) options.base.steps = int(*steps);
+  if (const auto steps = args.integer("steps", 1, kMaxSteps)) options.base.steps = int(*steps);
   if (const auto guidance = args.number("cfg")) options.base.guidance = *guidance;
   if (const auto shift = args.number("shift")) options.base.shift = *shift;
   if (args.text("attention")) {

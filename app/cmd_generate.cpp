@@ -278,6 +278,10 @@ int cmd_generate(int argc, char** argv) {
     trace = *trace_arg;
     request.routing_trace.enabled = true;
     const auto selection = [](const char* option, const std::string& text) {
+      // The studio's empty box means all; an empty value here is more likely an unset variable.
+      if (text.find_first_not_of(" \t") == std::string::npos) {
+        throw UserError(std::string(option) + " is empty: type all, or numbers and ranges such as 0,3-5");
+      }
       try {
         return parse_trace_selection(text);
       } catch (const UserError& e) {

@@ -10,6 +10,7 @@
 
 #include "core/attention/attention_preset.h"
 #include "core/pipeline/model_manifest.h"
+#include "core/pipeline/request_limits.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -47,7 +48,8 @@ sparse attention (svg2 / svgear; see docs/architecture.md; refused with dense at
                      fields ({"top_p": 0.85, ...}); the flags below override it
   --top-p X          attention budget in (0, 1] (default 0.9)
   --q-clusters N     query clusters (default 200, or 300 for frames larger than 832x480, as the
-                     reference's 720p scripts)       --k-clusters N   key clusters (default 1000)
+                     reference's 720p scripts; 0 is that default, over a preset's count)
+  --k-clusters N     key clusters (default 1000)
                      (at most one per token: a clip with fewer tokens gets one cluster per token)
   --guaranteed-ratio X   SVG-EAR's always-exact share of key clusters, in [0, 0.5] (default 0.05)
   --dense-steps X    fraction of the first steps kept dense (default 0.2)
@@ -117,7 +119,7 @@ AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode
   AttentionConfig config = preset ? load_attention_preset(*preset, defaults) : defaults;
   if (const auto mode = args.text("attention")) config.mode = parse_attention_mode(*mode);
   if (const auto x = seen("top-p", args.number("top-p"))) config.top_p = *x;
-  if (const auto n = seen("q-clusters", args.integer("q-clusters", 1))) config.q_clusters = *n;
+  if (const auto n = seen("q-clusters", args.integer("q-clusters", 0))) config.q_clusters = *n;
   if (const auto n = seen("k-clusters", args.integer("k-clusters"))) config.k_clusters = *n;
   if (const auto x = seen("guaranteed-ratio", args.number("guaranteed-ratio"))) config.guaranteed_ratio = *x;
   if (const auto x = seen("dense-steps", args.number("dense-steps"))) config.dense_warmup_steps = *x;
@@ -153,7 +155,7 @@ RequestOptions read_request_options(CliArgs& args, AttentionMode default_mode) {
   request.prompt = prompt.value_or("");
   request.negative_prompt = args.text("negative");
   request.seed = args.seed().value_or(0);
-  request.steps = args.integer("steps");
+  request.steps = args.integer("steps", 1, kMaxSteps);
   request.guidance = args.number("cfg");
   request.low_noise_guidance = args.number("cfg-low-noise");
   request.shift = args.number("shift");

@@ -513,7 +513,18 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   EXPECT_NE(run.output.find("--steps expects a whole number"), std::string::npos) << run.output;
   run = run_cli("generate --model " + model + " --prompt a --steps 99999999999");
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_NE(run.output.find("--steps is out of range: 99999999999 is past 2147483647"), std::string::npos)
+  EXPECT_NE(run.output.find("--steps must be from 1 to 1000, got 99999999999"), std::string::npos) << run.output;
+  run = run_cli("bench attention --repeat 99999999999999999999999");  // past strtol's long too
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--repeat must be from 1 to 1000, got 99999999999999999999999"), std::string::npos)
+      << run.output;
+  run = run_cli("generate --model " + model + " --prompt a --steps -99999999999");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--steps must be from 1 to 1000, got -99999999999"), std::string::npos) << run.output;
+  // An option whose range the request checks later names what a whole number holds here.
+  run = run_cli("generate --model " + model + " --prompt a --frames 99999999999");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--frames is out of range: 99999999999 is past 2147483647"), std::string::npos)
       << run.output;
 
   // Hexadecimal reads as a number to strtod ("0x10" is 16): refused, as whole numbers refuse it.
@@ -527,6 +538,17 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   EXPECT_NE(run.output.find("unknown option: --promt (did you mean --prompt?)"), std::string::npos) << run.output;
   run = run_cli("generate --model " + model + " --prompt a --ouptut " + out.string());
   EXPECT_NE(run.output.find("--ouptut (did you mean --output?)"), std::string::npos) << run.output;
+  // Upper case, and a pasted command whose "--" became a dash or lost a hyphen.
+  run = run_cli("generate --model " + model + " --prompt a --STEPS 4 --output " + out.string());
+  EXPECT_NE(run.output.find("unknown option: --STEPS (did you mean --steps?)"), std::string::npos) << run.output;
+  for (const char* dash : {"\u2014", "\u2013", "-"}) {
+    run = run_cli("generate --model " + model + " --prompt a " + dash + "steps 4 --output " + out.string());
+    EXPECT_EQ(run.exit_code, 2) << dash;
+    EXPECT_NE(run.output.find("unexpected argument '" + std::string(dash) +
+                              "steps': options start with two hyphens (did you mean --steps?)"),
+              std::string::npos)
+        << run.output;
+  }
   // Every name at the nearest distance, not the first in order.
   run = run_cli("generate --model " + model + " --prompt a --clusters 100 --output " + out.string());
   EXPECT_NE(run.output.find("--clusters (did you mean --k-clusters or --q-clusters?)"), std::string::npos) << run.output;
@@ -611,9 +633,20 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
                             (*dir_ / "a-file").string() + "' is a file, not a folder"),
             std::string::npos)
       << run.output;
-  run = run_cli("generate --model " + model + " --prompt a --device cpu --seed +5 --output " + out.string());
+  // A '+' is taken, as --steps and --cfg take it; one sign, digits after it.
+  run = run_cli("generate --model " + model + " --prompt a --device cpu --seed +4294967301 --output " + out.string());
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_NE(run.output.find("--seed expects a non-negative whole number"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("--seed +4294967301 is past 4294967295: the noise generator reads 32 bits, so it would "
+                            "give the video of --seed 5"),
+            std::string::npos)
+      << run.output;
+  for (const char* seed : {"+", "+-5", "++5", "5+"}) {
+    run = run_cli("generate --model " + model + " --prompt a --device cpu --seed " + seed + " --output " + out.string());
+    EXPECT_EQ(run.exit_code, 2) << seed;
+    EXPECT_NE(run.output.find("--seed expects a non-negative whole number or 'random', got '" + std::string(seed) + "'"),
+              std::string::npos)
+        << seed << ": " << run.output;
+  }
   // Every command reads --seed alike.
   run = run_cli("random-model --seed -1 --out " + (*dir_ / "never-model").string());
   EXPECT_EQ(run.exit_code, 2);
@@ -989,6 +1022,19 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
   EXPECT_EQ(record["routing_trace"]["file"], "trace-all.json");
   EXPECT_EQ(record["routing_trace"]["steps"], 3);
 
+  // --q-clusters 0 is the frame size's default (200 query clusters below 832x480), over a preset's 4.
+  const auto four_clusters = *dir_ / "four-query-clusters.json";
+  std::ofstream(four_clusters) << R"({"mode": "svgear", "q_clusters": 4, "k_clusters": 16})";
+  const auto defaulted = *dir_ / "trace-default-qc.json";
+  run = run_cli("generate --model " + (*dir_ / "model").string() + " --prompt \"a red circle\" --frames 5 --size 48x32 "
+                "--device cpu --attention-preset " + four_clusters.string() +
+                " --q-clusters 0 --steps 2 --dense-steps 0.5 --trace " + defaulted.string() + " --output " +
+                (*dir_ / "defaulted.y4m").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  trace = trace_file(defaulted);
+  ASSERT_EQ(trace["steps"].size(), 1u);
+  expect_consistent_trace(trace["steps"][0]["traces"][0], kTokens, 200, kKc);
+
   // A selection, audited; the same path again replaces the earlier trace.
   const auto picked = *dir_ / "trace-picked.json";
   for (int again = 0; again < 2; ++again) {
@@ -1044,6 +1090,8 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
   refused(sparse + "--trace " + (*dir_ / "t.txt").string(), "give a path ending in .json");
   refused(sparse + "--trace " + (*dir_ / "t.json").string() + " --trace-layers 2", "routing trace layer 2 does not exist");
   refused(sparse + "--trace " + (*dir_ / "t.json").string() + " --trace-heads 1-x", "--trace-heads: '1-x' is not a selection");
+  refused(sparse + "--trace " + (*dir_ / "t.json").string() + " --trace-layers ''",
+          "--trace-layers is empty: type all, or numbers and ranges such as 0,3-5");
   refused(sparse + "--trace " + (*dir_ / "refused.json").string(), "would share a name with the video or its run record");
   refused(sparse + "--trace " + (*dir_ / "model" / "new.json").string(), "is inside the model's folder");
   const std::filesystem::path preset = *dir_ / "kept-preset.json";
