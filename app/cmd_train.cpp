@@ -25,8 +25,10 @@
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/model.h"
 #include "core/pipeline/out_of_memory.h"
+#include "core/pipeline/weight_memory.h"
 #include "core/shapes/scene.h"
 #include "core/training/flow_matching_trainer.h"
+#include "core/training/training_step_memory.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -161,6 +163,29 @@ bool is_replaceable_loss_log(const std::filesystem::path& path) {
   std::string start(header.size(), '\0');
   in.read(start.data(), std::streamsize(start.size()));
   return in.gcount() == 0 || start == header;
+}
+
+// On the CPU a batch past the host's memory is not an allocation error but the kernel's OOM kill
+// at step 1 (a GPU's allocator fails cleanly, which the loop reports), so it is refused first,
+// with the largest batch that fits. A resumed run keeps its batch: it moves instead.
+void refuse_batch_past_host_memory(const FlowMatchingTrainer& trainer, const c10::Device& device, bool resuming,
+                                   const std::filesystem::path& out) {
+  if (!device.is_cpu()) return;
+  const std::optional<int64_t> available = available_host_memory();
+  const int64_t batch = trainer.recipe().batch;
+  const int64_t needed = training_step_host_bytes(trainer.spec(), batch);
+  if (!available || needed <= *available) return;
+  const int64_t fits = *available / training_clip_host_bytes(trainer.spec());
+  std::string remedy;
+  if (resuming) {
+    remedy = "a resumed run keeps its batch: resume it where more memory is free or on a GPU, or start a new run "
+             "with --continue-from " + (out / "model").string() + " and a smaller --batch";
+  } else {
+    remedy = fits > 0 ? "lower --batch to at most " + std::to_string(fits) + ", or train on a GPU"
+                      : "not even one clip fits: free memory, or train on a GPU";
+  }
+  throw UserError("out of memory on the CPU: a training step of " + std::to_string(batch) + " " + trainer.spec().name +
+                  " clips holds about " + gib(needed) + ", and " + gib(*available) + " are available: " + remedy);
 }
 
 }  // namespace
@@ -406,6 +431,7 @@ int cmd_train(int argc, char** argv) {
                     ": train on with --continue-from " + (out / "model").string() +
                     " (a new run, which warms up again), or give this run a new --cooldown");
   }
+  refuse_batch_past_host_memory(trainer, device, resuming, out);
   const bool made_out = !std::filesystem::exists(out, ec);
   create_output_folder(out);
   if (!lock) {

@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 #include <sstream>
+#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -1173,6 +1174,18 @@ TEST_F(CliTest, TrainRefusesFilesInTheWayOfItsOutputsBeforeTraining) {
   EXPECT_NE(huge.output.find("--batch must be between 1 and 4096 clips, got 2000000000"), std::string::npos)
       << huge.output;
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "huge"));
+  // A batch the host's memory cannot hold (~3.4 GiB a shapes-l clip on the CPU) is refused with the
+  // batch that fits, before a step: the kernel's OOM killer would end the step without a word.
+  const CliRun past_memory = run_cli("train --preset shapes-l --device cpu --steps 2 --batch 4096 --out " +
+                                     (*dir_ / "past-memory").string());
+  EXPECT_EQ(past_memory.exit_code, 2) << past_memory.output;
+  EXPECT_TRUE(std::regex_search(past_memory.output,
+                                std::regex("out of memory on the CPU: a training step of 4096 shapes-l clips holds about "
+                                           "[0-9.]+ GiB, and [0-9.]+ GiB are available: lower --batch to at most "
+                                           "[0-9]+, or train on a GPU")))
+      << past_memory.output;
+  EXPECT_EQ(past_memory.output.find("step 1"), std::string::npos) << past_memory.output;
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "past-memory"));
 }
 
 // An option of svgear train out of its range is refused before anything is made, naming the

@@ -2,20 +2,17 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <mutex>
-#include <unordered_map>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <ATen/ATen.h>
-#include <c10/core/CPUAllocator.h>
-#include <c10/core/impl/alloc_cpu.h>
 #include <gtest/gtest.h>
 
 #include "core/allocation_failure.h"
 #include "core/pipeline/generator.h"
 #include "core/pipeline/random_model.h"
+#include "tests/support/peak_cpu_allocator.h"
 #include "tests/support/test_paths.h"
 
 namespace svgear {
@@ -23,63 +20,11 @@ namespace {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-// A CPU allocator that counts the bytes its tensors hold and their peak: what a step holds,
-// without the noise of the process's resident size (pages kept after a free, libraries). Its data
-// pointers are their own context, as raw_allocate requires.
-class PeakCpuAllocator final : public c10::Allocator {
- public:
-  static PeakCpuAllocator& installed() {
-    static PeakCpuAllocator* allocator = [] {
-      auto* a = new PeakCpuAllocator;
-      c10::SetCPUAllocator(a, /*priority=*/100);
-      return a;
-    }();
-    return *allocator;
-  }
-  c10::DataPtr allocate(size_t bytes) override {
-    void* data = c10::alloc_cpu(bytes);
-    std::lock_guard<std::mutex> lock(mutex_);
-    sizes_[data] = bytes;
-    live_ += int64_t(bytes);
-    peak_ = std::max(peak_, live_);
-    return {data, data, &release, c10::Device(c10::kCPU)};
-  }
-  c10::DeleterFnPtr raw_deleter() const override { return &release; }
-  void copy_data(void* dest, const void* src, std::size_t count) const override { default_copy_data(dest, src, count); }
-  // Starts a measurement: the peak from now, above what is held now.
-  int64_t restart() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    peak_ = live_;
-    return live_;
-  }
-  int64_t peak() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return peak_;
-  }
-
- private:
-  static void release(void* data) {
-    if (!data) return;
-    PeakCpuAllocator& self = installed();
-    {
-      std::lock_guard<std::mutex> lock(self.mutex_);
-      const auto it = self.sizes_.find(data);
-      self.live_ -= int64_t(it->second);
-      self.sizes_.erase(it);
-    }
-    c10::free_cpu(data);
-  }
-  std::mutex mutex_;
-  std::unordered_map<void*, size_t> sizes_;
-  int64_t live_ = 0;
-  int64_t peak_ = 0;
-};
-
 // What a step holds on the CPU, measured by the allocator, lies between the lower bound and the
 // estimate a CPU run is checked against (an estimate below it lets a request start that the
 // kernel's out-of-memory killer then ends, without a word: 8192² × 1 frame on shapes-s did).
 TEST(OutOfMemory, HostStepBytesCoverAMeasuredStep) {
-  PeakCpuAllocator& counting = PeakCpuAllocator::installed();
+  test::PeakCpuAllocator& counting = test::PeakCpuAllocator::installed();
   for (const auto& [preset, size] : {std::pair{"tiny", 128}, std::pair{"small", 64}}) {
     const auto folder = test::scratch_dir(std::string("oom_measure_") + preset);
     write_random_model(folder, random_model_preset(preset));
