@@ -461,6 +461,14 @@ int cmd_train(int argc, char** argv) {
               trainer.spec().name.c_str(), device_description(device).c_str(),
               static_cast<long long>(trainer.steps_done()), static_cast<long long>(total_steps),
               static_cast<long long>(trainer.recipe().batch), static_cast<unsigned long long>(trainer.recipe().seed));
+  // A warm-up the run ends inside never reaches --lr: allowed (a first slice of a longer plan), but said.
+  if (const int64_t last = trainer.optimizer_steps() + (stop_at - trainer.steps_done());
+      warmup && *warmup > last && stop_at > trainer.steps_done()) {
+    std::printf("note: the warm-up of %lld steps outlasts this run's %lld, so its learning rate ends at %.3g, "
+                "below --lr %g\n",
+                static_cast<long long>(*warmup), static_cast<long long>(last), trainer.learning_rate(stop_at),
+                trainer.recipe().learning_rate);
+  }
 
   CancelToken cancel;
   InterruptCancel interrupt(cancel);

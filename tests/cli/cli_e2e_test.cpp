@@ -1602,6 +1602,15 @@ TEST_F(CliTest, TrainStopsInsideItsCooldownAndReplaysThere) {
                        " --steps 6 --cooldown 4 --stop-at 4 --warmup 1 --batch 2 --log-every 1 --max-objects 1");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("done at step 4"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("note: the warm-up"), std::string::npos) << run.output;
+  // A warm-up longer than the run is taken (a first slice of a plan), and said.
+  const CliRun short_run = run_cli("train --preset shapes-tiny --device cpu --out " + (*dir_ / "short-warm-up").string() +
+                                   " --steps 2 --warmup 8 --batch 1");
+  ASSERT_EQ(short_run.exit_code, 0) << short_run.output;
+  EXPECT_NE(short_run.output.find("note: the warm-up of 8 steps outlasts this run's 2, so its learning rate ends at "
+                                  "0.00025, below --lr 0.001"),
+            std::string::npos)
+      << short_run.output;
   const nlohmann::json record = nlohmann::json::parse(std::ifstream(out / "model" / "model.json"))["training"];
   EXPECT_EQ(record["steps"], 4);
   EXPECT_EQ(record["stages"][0]["last_step"], 4);
