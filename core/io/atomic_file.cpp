@@ -75,8 +75,11 @@ AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
     }
   }
   if (!file_) {
-    throw UserError("cannot write '" + path_.string() + "': " + std::strerror(errno) +
-                    " (choose a writable output folder)");
+    const int error = errno;
+    throw UserError("cannot write '" + shown_path(path_) + "': " + std::strerror(error) +
+                    (error == EACCES || error == EROFS || error == ENOENT || error == ENOTDIR
+                         ? " (choose a writable output folder)"
+                         : ""));
   }
   // The temporary files of writers to this path that were killed (SIGKILL, a power cut): no
   // destructor of theirs ran.

@@ -18,10 +18,27 @@ void check_file_name_lengths(const std::filesystem::path& path) {
   for (const std::filesystem::path& part : path) {
     const std::string name = part.string();
     if (name.size() > kMaxFileNameBytes) {
-      throw UserError("cannot write '" + path.string() + "': the name " + quoted_word(name) + " is longer than the " +
+      throw UserError("cannot write '" + shown_path(path) + "': the name " + quoted_word(name) + " is longer than the " +
                       std::to_string(kMaxFileNameBytes) + " bytes a file system takes. Choose a shorter name.");
     }
   }
+  if (path.native().size() > kMaxPathBytes) {
+    throw UserError("cannot write '" + shown_path(path) + "': the path is " + std::to_string(path.native().size()) +
+                    " bytes long, and Linux takes 4095 (" + std::to_string(kMaxPathBytes) +
+                    " here, leaving room for the files named from it). Choose a shorter path.");
+  }
+}
+
+std::string shown_path(const std::filesystem::path& path) {
+  const std::string& text = path.native();
+  constexpr size_t kWhole = 240, kStart = 120, kEnd = 100;
+  if (text.size() <= kWhole) return text;
+  // Cuts before a UTF-8 character's first byte, never inside one.
+  const auto at_character = [&](size_t at) {
+    while (at > 0 && at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80) --at;
+    return at;
+  };
+  return text.substr(0, at_character(kStart)) + "…" + text.substr(at_character(text.size() - kEnd));
 }
 
 }  // namespace svgear

@@ -12,12 +12,20 @@
 namespace svgear {
 
 inline constexpr size_t kMaxFileNameBytes = 255;
+// Linux's PATH_MAX (4096 with the terminating NUL) less room for the names made from an output's
+// (".tmp-XXXXXX", "-partial", ".json", a checkpoint's files inside a folder).
+inline constexpr size_t kMaxPathBytes = 4095 - 64;
 
 // `stem` cut (never inside a UTF-8 character) so that it and `tail_bytes` more fit in
 // kMaxFileNameBytes: the start of a derived name whose tail ("-partial.json") is added after.
 std::string cut_file_stem(std::string_view stem, size_t tail_bytes);
 
-// Throws UserError when a component of `path` is longer than kMaxFileNameBytes, naming it.
+// Throws UserError when a component of `path` is longer than kMaxFileNameBytes, naming it, or the
+// path itself longer than kMaxPathBytes.
 void check_file_name_lengths(const std::filesystem::path& path);
+
+// `path` as a message quotes it: whole up to 240 bytes, else its start and end around "…" (a path
+// of a thousand folders would fill the terminal and hide the message).
+std::string shown_path(const std::filesystem::path& path);
 
 }  // namespace svgear

@@ -41,6 +41,41 @@ TEST(FileNameLimit, ANameTooLongIsRefusedNamingIt) {
   EXPECT_FALSE(std::filesystem::exists(dir / "sub"));
 }
 
+// A path of short names past Linux's 4095 bytes: refused before any work (it failed at the write,
+// mid-run for a trace), and quoted by its ends, not as 4 KB of folder names.
+TEST(FileNameLimit, APathTooLongIsRefusedAndQuotedByItsEnds) {
+  const auto dir = test::scratch_dir("path_limit");
+  std::filesystem::path deep = dir;
+  while (deep.native().size() + 9 <= kMaxPathBytes) deep /= "abcdefgh";
+  const std::filesystem::path longest = deep / std::string(kMaxPathBytes - deep.native().size() - 1, 'n');
+  ASSERT_EQ(longest.native().size(), kMaxPathBytes);
+  EXPECT_NO_THROW(check_file_name_lengths(longest));
+  EXPECT_NO_THROW(check_output_file(longest));
+  const std::filesystem::path past = longest.native() + "x";
+  for (const auto& check : {check_output_file, check_output_folder}) {
+    try {
+      check(past);
+      FAIL() << "expected UserError";
+    } catch (const UserError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("the path is " + std::to_string(kMaxPathBytes + 1) + " bytes long, and Linux takes 4095"),
+                std::string::npos)
+          << message;
+      EXPECT_NE(message.find("'" + dir.string().substr(0, 20)), std::string::npos) << message;
+      EXPECT_NE(message.find("…" + past.native().substr(past.native().size() - 100) + "'"), std::string::npos)
+          << message;
+      EXPECT_LT(message.size(), 600u) << message;
+    }
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "abcdefgh"));
+  // A short path is quoted whole; a long one cut at a character's start, never inside one.
+  EXPECT_EQ(shown_path("/tmp/clip.mp4"), "/tmp/clip.mp4");
+  std::string accents;
+  for (int i = 0; i < 200; ++i) accents += "\xC3\xA9";
+  const std::string shown = shown_path(accents);
+  EXPECT_EQ(shown, accents.substr(0, 120) + "…" + accents.substr(300));
+}
+
 TEST(FileNameLimit, AFileWithTheLongestNameIsWrittenAtomically) {
   // Its temporary name ("<name>.tmp-<pid>-<n>") would pass the limit unless cut.
   const auto dir = test::scratch_dir("name_limit_write");
