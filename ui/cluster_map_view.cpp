@@ -57,10 +57,14 @@ void ClusterMapView::rebuild() {
   update();
 }
 
-// The largest rectangle of the grid's aspect ratio, centred.
+// The largest rectangle of the grid's aspect ratio, centred; a grid far wider than high (or the
+// reverse: 1×2048 tokens) is stretched to a strip of at least kMinStrip pixels, which its aspect
+// ratio would have drawn less than one pixel high.
 QRect ClusterMapView::gridArea() const {
   if (image_.isNull()) return rect();
-  const QSize fitted = image_.size().scaled(size(), Qt::KeepAspectRatio);
+  constexpr int kMinStrip = 12;
+  QSize fitted = image_.size().scaled(size(), Qt::KeepAspectRatio);
+  fitted = fitted.expandedTo(QSize(std::min(width(), kMinStrip), std::min(height(), kMinStrip)));
   return QRect(QPoint((width() - fitted.width()) / 2, (height() - fitted.height()) / 2), fitted);
 }
 

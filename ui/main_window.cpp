@@ -17,6 +17,7 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFontMetrics>
 #include <QFutureWatcher>
 #include <QKeyEvent>
 #include <QLabel>
@@ -159,6 +160,8 @@ MainWindow::MainWindow(QWidget* parent)
   step_clock_->setInterval(1000);
   connect(step_clock_, &QTimer::timeout, this, &MainWindow::showStepLine);
   statusBar()->addPermanentWidget(progress_);
+  // The tooltip holds an error's whole message (reportError) while the bar shows that error.
+  connect(statusBar(), &QStatusBar::messageChanged, this, [this] { statusBar()->setToolTip(QString()); });
 
   worker_->setObjectName("generation_worker");
   worker_->moveToThread(thread_);
@@ -926,8 +929,21 @@ void MainWindow::updateExportActions() {
 void MainWindow::reportError(const QString& message) {
   log_->error(message);
   // The status bar gets the first sentence; the log holds the whole message (vocabularies are long).
+  // A sentence wider than the bar's room (a long path) would be cut at its edge without a sign:
+  // it ends in "…" and points to the log, and the bar's tooltip holds the whole message.
   const int end = message.indexOf(". ");
-  statusBar()->showMessage(tr("Error: %1").arg(end > 0 ? message.left(end + 1) : message));
+  QString shown = tr("Error: %1").arg(end > 0 ? message.left(end + 1) : message);
+  int room = statusBar()->contentsRect().width() - 24;
+  for (const QWidget* permanent : {static_cast<QWidget*>(step_label_), static_cast<QWidget*>(progress_)}) {
+    if (permanent->isVisible()) room -= permanent->width();
+  }
+  const QFontMetrics metrics(statusBar()->font());
+  if (metrics.horizontalAdvance(shown) > room) {
+    const QString see_log = tr(" (all of it in the Log)");
+    shown = metrics.elidedText(shown, Qt::ElideRight, std::max(0, room - metrics.horizontalAdvance(see_log))) + see_log;
+  }
+  statusBar()->showMessage(shown);
+  statusBar()->setToolTip(message);
 }
 
 void MainWindow::onModelLoaded(const ModelSummary& model) {

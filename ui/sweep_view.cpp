@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <QEvent>
+#include <QFontMetricsF>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -23,6 +25,9 @@ const QColor kPoint(255, 170, 60);
 // Identical videos have infinite PSNR; the plot draws them on this ceiling.
 constexpr double kPlotCeilingDb = 100.0;
 
+// A budget as typed, to six significant digits: "0.95", "0.905", "1e-05" (not 0.000).
+QString budget_text(double top_p) { return QString::number(top_p, 'g', 6); }
+
 }  // namespace
 
 SweepView::SweepView(QWidget* parent)
@@ -41,6 +46,7 @@ SweepView::SweepView(QWidget* parent)
                       "seed, and plots speed against fidelity here."));
   plot_->setObjectName("sweep_plot");
   plot_->setMinimumSize(260, 160);
+  plot_->installEventFilter(this);  // a resize places the labels again
   plot_->setBackground(palette().window());
   plot_->axisRect()->setBackground(QColor(30, 30, 32));
   for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis}) style_plot_axis(axis);
@@ -117,7 +123,7 @@ void SweepView::addPoint(const SweepPoint& p) {
   points_.push_back(p);
   const int row = table_->rowCount();
   table_->insertRow(row);
-  const QStringList cells = {QString::number(p.top_p, 'f', 3), QString::fromStdString(format_psnr_db(p.mean_psnr_db)),
+  const QStringList cells = {budget_text(p.top_p), QString::fromStdString(format_psnr_db(p.mean_psnr_db)),
                              QString::number(p.mean_ssim, 'f', 4), QString::number(p.step_ms, 'f', 1),
                              QString("%1×").arg(p.speedup(), 0, 'f', 2)};
   for (int c = 0; c < cells.size(); ++c) table_->setItem(row, c, new QTableWidgetItem(cells[c]));
@@ -134,16 +140,9 @@ void SweepView::chooseRow(int row) {
 
 void SweepView::replot() {
   QVector<double> x, y;
-  plot_->clearItems();
   for (const SweepPoint& p : points_) {
-    const double psnr = std::isfinite(p.mean_psnr_db) ? p.mean_psnr_db : kPlotCeilingDb;
     x << p.speedup();
-    y << psnr;
-    auto* label = new QCPItemText(plot_);
-    label->position->setCoords(p.speedup(), psnr);
-    label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
-    label->setText(QString(" %1").arg(p.top_p, 0, 'g', 3));
-    label->setColor(kPlotText);
+    y << (std::isfinite(p.mean_psnr_db) ? p.mean_psnr_db : kPlotCeilingDb);
   }
   // QCustomPlot sorts graph data by key; the labels carry the budgets.
   graph_->setData(x, y);
@@ -152,7 +151,39 @@ void SweepView::replot() {
     plot_->xAxis->setRange(0.0, std::max(1.2, *std::max_element(x.begin(), x.end()) * 1.25));
     plot_->yAxis->setRange(*std::min_element(y.begin(), y.end()) - 3.0, *std::max_element(y.begin(), y.end()) + 3.0);
   }
+  // A point's label that would overprint an earlier one (budgets of nearly the same speed and
+  // PSNR, at the plot's current size) joins that one: "0.9, 0.905". A resize places them again.
+  plot_->clearItems();
+  struct Placed {
+    QCPItemText* item;
+    QRectF box;
+  };
+  std::vector<Placed> placed;
+  for (int i = 0; i < x.size(); ++i) {
+    const QString text = budget_text(points_[size_t(i)].top_p);
+    const QPointF at(plot_->xAxis->coordToPixel(x[i]), plot_->yAxis->coordToPixel(y[i]));
+    const QFontMetricsF metrics(plot_->font());
+    const QRectF box(at.x(), at.y() - metrics.height(), metrics.horizontalAdvance(" " + text), metrics.height());
+    const auto over = std::find_if(placed.begin(), placed.end(), [&](const Placed& l) { return l.box.intersects(box); });
+    if (over != placed.end()) {
+      over->item->setText(over->item->text() + ", " + text);
+      over->box.setWidth(metrics.horizontalAdvance(over->item->text()));
+      continue;
+    }
+    auto* label = new QCPItemText(plot_);
+    label->setFont(plot_->font());
+    label->position->setCoords(x[i], y[i]);
+    label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+    label->setText(" " + text);
+    label->setColor(kPlotText);
+    placed.push_back({label, box});
+  }
   plot_->replot();
+}
+
+bool SweepView::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == plot_ && event->type() == QEvent::Resize && !points_.empty()) replot();
+  return QWidget::eventFilter(watched, event);
 }
 
 }  // namespace svgear

@@ -32,6 +32,7 @@
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QFileDialog>
+#include <QFontMetrics>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMenu>
@@ -83,6 +84,7 @@
 #include "ui/studio_icon.h"
 #include "ui/cluster_map_view.h"
 #include "ui/cluster_palette.h"
+#include "ui/qcustomplot_include.h"
 #include "ui/main_window.h"
 #include "ui/model_picker.h"
 #include "ui/preview_pane.h"
@@ -402,6 +404,18 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
   QTRY_VERIFY(!w->isExporting());
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Error: could not export"),
            qPrintable(w->statusBar()->currentMessage()));
+  // An error wider than the status bar ends in "…" and points to the log; the bar's tooltip holds
+  // all of it until the next message.
+  const QString deep = frames + "/frame_0000.png" + QString("/a-folder-with-a-rather-long-name").repeated(12) + "/x.y4m";
+  QVERIFY(w->exportVideo(deep));
+  QTRY_VERIFY(!w->isExporting());
+  const QString shown = w->statusBar()->currentMessage();
+  QVERIFY2(shown.startsWith("Error: could not export") && shown.endsWith("… (all of it in the Log)"), qPrintable(shown));
+  QVERIFY2(QFontMetrics(w->statusBar()->font()).horizontalAdvance(shown) <= w->statusBar()->width(), qPrintable(shown));
+  QVERIFY2(w->statusBar()->toolTip().contains(deep), qPrintable(w->statusBar()->toolTip()));
+  QVERIFY(log_text(*w).contains(deep));
+  w->statusBar()->showMessage("next");
+  QVERIFY(w->statusBar()->toolTip().isEmpty());
   // Closing the window writes the exports asked for before it goes.
   const QString at_close = scratch_.filePath("export/at-close.y4m");
   QVERIFY(w->exportVideo(at_close));
@@ -3358,6 +3372,56 @@ void StudioWindowTest::a_failed_frames_export_leaves_no_folder_it_made() {
     left.insert(entry.path().lexically_relative(root).string());
   }
   QCOMPARE(left, (std::set<std::string>{"empty", "kept", "kept/notes.txt"}));
+}
+
+// Budgets of nearly the same speed and PSNR share one label ("0.9, 0.905") instead of printing
+// over each other; a budget far from them keeps its own; the table shows each as typed (1e-05,
+// not 0.000).
+void StudioWindowTest::sweep_labels_of_close_points_join() {
+  SweepView view(nullptr);
+  view.resize(520, 420);
+  view.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&view));
+  const auto point = [](double top_p, double psnr, double step_ms) {
+    SweepPoint p;
+    p.mode = "svgear";
+    p.top_p = top_p;
+    p.mean_psnr_db = psnr;
+    p.mean_ssim = 0.9;
+    p.step_ms = step_ms;
+    p.dense_step_ms = 100.0;
+    return p;
+  };
+  view.addPoint(point(1e-5, 18.0, 20.0));
+  view.addPoint(point(0.9, 30.0, 50.0));
+  view.addPoint(point(0.905, 30.05, 50.1));
+  auto* plot = child<QCustomPlot>(view, "sweep_plot");
+  QStringList labels;
+  for (int i = 0; i < plot->itemCount(); ++i) labels << static_cast<QCPItemText*>(plot->item(i))->text().trimmed();
+  labels.sort();
+  QCOMPARE(labels, QStringList({"0.9, 0.905", "1e-05"}));
+  auto* table = child<QTableWidget>(view, "sweep_table");
+  QCOMPARE(table->item(0, 0)->text(), QString("1e-05"));
+  QCOMPARE(table->item(2, 0)->text(), QString("0.905"));
+  QCOMPARE(view.plottedPoints(), 3);
+}
+
+// A trace whose token grid is one row of 2048 (its aspect ratio would draw it under a pixel high)
+// is drawn as a strip the width of the map, in its clusters' colours.
+void StudioWindowTest::a_one_row_cluster_map_draws_a_strip() {
+  ClusterMapView map(nullptr);
+  map.resize(300, 200);
+  map.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&map));
+  std::vector<int32_t> labels(2048);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = int32_t(i / 256);
+  map.setLabels(labels, 8, 1, 1, 2048);
+  const QImage drawn = map.grab().toImage();
+  const QRgb background = map.palette().window().color().rgb();
+  const int middle = drawn.height() / 2;
+  QCOMPARE(drawn.pixel(5, middle), cluster_colour(0).rgb());
+  QCOMPARE(drawn.pixel(drawn.width() - 5, middle), cluster_colour(7).rgb());
+  QCOMPARE(drawn.pixel(drawn.width() / 2, 5), background);  // a strip, not the whole map
 }
 
 }  // namespace svgear::test

@@ -65,6 +65,8 @@ class StudioWindowTest : public QObject {
   void log_follows_new_lines_unless_scrolled_up();
   void a_failed_frames_export_leaves_no_folder_it_made();
   void window_fits_a_small_screen();
+  void sweep_labels_of_close_points_join();
+  void a_one_row_cluster_map_draws_a_strip();
 
  private:
   // On the tiny model, or on `folder`.
