@@ -7,6 +7,7 @@
 
 #include <QDesktopServices>
 #include <QFile>
+#include <QFileSystemWatcher>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QImage>
@@ -19,6 +20,7 @@
 #include <QPushButton>
 #include <QShortcut>
 #include <QTextBoundaryFinder>
+#include <QTimer>
 #include <QUrl>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -80,6 +82,8 @@ QImage thumbnail_image(const std::filesystem::path& thumbnail) {
 LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
     : QWidget(parent),
       library_(std::move(root)),
+      root_watcher_(new QFileSystemWatcher(this)),
+      drop_removed_(new QTimer(this)),
       filter_(new QLineEdit(this)),
       list_(new QListWidget(this)),
       summary_(new QLabel(this)),
@@ -147,7 +151,48 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
     filter_->setFocus(Qt::ShortcutFocusReason);
     filter_->selectAll();
   });
+  drop_removed_->setSingleShot(true);
+  drop_removed_->setInterval(300);
+  connect(drop_removed_, &QTimer::timeout, this, [this] { dropRemovedRows(); });
+  connect(root_watcher_, &QFileSystemWatcher::directoryChanged, drop_removed_, qOverload<>(&QTimer::start));
+  watchRoot();
   refresh();
+}
+
+void LibraryPanel::watchRoot() {
+  const QString root = QFile::decodeName(library_.root().c_str());
+  if (root_watcher_->directories().isEmpty()) root_watcher_->addPath(root);  // false while it does not exist
+}
+
+void LibraryPanel::dropRemovedRows() {
+  std::vector<std::filesystem::path> folders;
+  for (const LibraryEntry& e : entries_) folders.push_back(e.folder);
+  auto* watcher = new QFutureWatcher<std::vector<std::filesystem::path>>(this);
+  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
+    watcher->deleteLater();
+    for (const std::filesystem::path& folder : watcher->future().takeResult()) {
+      const int row = rowOf(folder);
+      // One the panel is deleting goes when that ends, which reports it.
+      if (row < 0 || isDeleting(folder)) continue;
+      entries_.erase(entries_.begin() + row);
+      delete list_->takeItem(row);
+    }
+    updateSummary();
+    updateButtons();
+  });
+  // The task holds no pointer to the panel: a panel gone before it ends is not touched.
+  watcher->setFuture(QtConcurrent::run([folders = std::move(folders)] {
+    std::vector<std::filesystem::path> gone;
+    std::error_code ec;
+    for (const std::filesystem::path& folder : folders) {
+      // Only "not found": a failed lookup (a permission, a stale NFS handle) keeps the row, whose
+      // Open then says why.
+      if (std::filesystem::symlink_status(folder, ec).type() == std::filesystem::file_type::not_found) {
+        gone.push_back(folder);
+      }
+    }
+    return gone;
+  }));
 }
 
 struct LibraryPanel::Scanned {
@@ -278,6 +323,7 @@ void LibraryPanel::updateSummary() {
 }
 
 void LibraryPanel::insert(const LibraryEntry& entry) {
+  watchRoot();
   if (scanning_) inserted_during_scan_.push_back(entry);
   if (rowOf(entry.folder) >= 0) return;  // already listed
   const auto place = std::upper_bound(entries_.begin(), entries_.end(), entry, listed_before);

@@ -3424,4 +3424,27 @@ void StudioWindowTest::a_one_row_cluster_map_draws_a_strip() {
   QCOMPARE(drawn.pixel(drawn.width() / 2, 5), background);  // a strip, not the whole map
 }
 
+// A run's folder removed outside the studio (a file manager, rm): its row goes without a restart;
+// the others stay. The library folder itself removed: every row goes.
+void StudioWindowTest::library_drops_runs_removed_outside_the_studio() {
+  const std::filesystem::path root = scratch_.filePath("library-removed").toStdString();
+  const Video clip = grey_clip(90);
+  std::vector<LibraryEntry> added;
+  for (int seed : {1, 2, 3}) {
+    const nlohmann::json record = {{"created", "2026-12-05T0" + std::to_string(seed) + ":00:00Z"},
+                                   {"request", {{"prompt", "a red circle"}, {"seed", seed}, {"steps", 2}}},
+                                   {"model", {{"name", "shapes-s"}}}};
+    added.push_back(GenerationLibrary(root).add(clip, record));
+  }
+  LibraryPanel panel(root, nullptr);
+  QTRY_COMPARE(panel.count(), 3);
+  QTRY_VERIFY(!panel.scanning());
+  std::filesystem::remove_all(added[1].folder);
+  QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 2, 5000);
+  QCOMPARE(panel.entry(0).folder, added[2].folder);  // newest first
+  QCOMPARE(panel.entry(1).folder, added[0].folder);
+  std::filesystem::remove_all(root);
+  QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 0, 5000);
+}
+
 }  // namespace svgear::test

@@ -67,6 +67,7 @@ class StudioWindowTest : public QObject {
   void window_fits_a_small_screen();
   void sweep_labels_of_close_points_join();
   void a_one_row_cluster_map_draws_a_strip();
+  void library_drops_runs_removed_outside_the_studio();
 
  private:
   // On the tiny model, or on `folder`.
