@@ -9,7 +9,9 @@
 
 #include "app/cli_args.h"
 #include "app/commands.h"
+#include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
+#include "core/io/folder_lock.h"
 #include "core/pipeline/random_model.h"
 #include "core/user_error.h"
 
@@ -48,6 +50,23 @@ void refuse_replacing_other_than_a_random_model(const std::filesystem::path& fol
                   "model's weights. Choose a new --out, or remove that folder yourself if it is no longer wanted");
 }
 
+// What --out may be: a new or empty folder, or with --force a random model's.
+void check_out_folder(const std::string& out, bool force) {
+  // A trained model's folder looks like any other: never replace one unasked.
+  std::error_code error;
+  if (std::filesystem::exists(out, error) && !std::filesystem::is_directory(out, error)) {
+    throw UserError("'" + out + "' is a file, not a folder: choose a new --out (a folder to write the model in)");
+  }
+  if (!force && std::filesystem::exists(out, error) &&
+      !(std::filesystem::is_directory(out, error) && std::filesystem::is_empty(out, error))) {
+    throw UserError("'" + out + "' exists and is not an empty folder: choose a new --out, or add --force to "
+                    "replace the model in it with random weights");
+  }
+  if (force && std::filesystem::is_directory(out, error) && !std::filesystem::is_empty(out, error)) {
+    refuse_replacing_other_than_a_random_model(out);
+  }
+}
+
 }  // namespace
 
 int cmd_random_model(int argc, char** argv) {
@@ -63,21 +82,14 @@ int cmd_random_model(int argc, char** argv) {
   args.finish();
   // An empty --out ("$DIR" unset) would write into the current folder, past --force's protection.
   if (!out || out->empty()) throw UserError("--out DIR is required (the model folder to write)");
-  // A trained model's folder looks like any other: never replace one unasked.
-  std::error_code error;
-  if (std::filesystem::exists(*out, error) && !std::filesystem::is_directory(*out, error)) {
-    throw UserError("'" + *out + "' is a file, not a folder: choose a new --out (a folder to write the model in)");
-  }
-  if (!force && std::filesystem::exists(*out, error) &&
-      !(std::filesystem::is_directory(*out, error) && std::filesystem::is_empty(*out, error))) {
-    throw UserError("'" + *out + "' exists and is not an empty folder: choose a new --out, or add --force to "
-                    "replace the model in it with random weights");
-  }
-  if (force && std::filesystem::is_directory(*out, error) && !std::filesystem::is_empty(*out, error)) {
-    refuse_replacing_other_than_a_random_model(*out);
-  }
+  check_out_folder(*out, force);
   RandomModelSpec spec = random_model_preset(preset);
   if (seed) spec.seed = *seed;
+  // Two runs on one --out would leave one's model.json beside the other's weights: the folder is
+  // locked, and looked at again under the lock (the other run may have written it meanwhile).
+  create_output_folder(*out);
+  const FolderLock lock(*out, "another `svgear random-model`");
+  check_out_folder(*out, force);
   const ModelManifest m = write_random_model(*out, spec);
   std::printf("wrote %s: %s (%d layers, dim %d, %dx%d x %d frames by default)\n", out->c_str(), m.name.c_str(),
               m.dit.num_layers, m.dit.dim, m.defaults.width, m.defaults.height, m.defaults.frames);

@@ -337,6 +337,16 @@ TEST_F(CliTest, RandomModelReplacesAModelOnlyWithForce) {
   EXPECT_NE(run.output.find("holds files that are no model, not a random model"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "papers" / "model.json"));
   std::filesystem::create_directory(*dir_ / "empty");
+  {
+    // Another random-model writing there (as one started at the same moment would): refused, and
+    // nothing written beside its files.
+    const FolderLock busy(*dir_ / "empty", "another `svgear random-model`");
+    run = run_cli("random-model --out " + (*dir_ / "empty").string());
+    EXPECT_EQ(run.exit_code, 2) << run.output;
+    EXPECT_NE(run.output.find("another `svgear random-model` is using " + (*dir_ / "empty").string()), std::string::npos)
+        << run.output;
+    EXPECT_TRUE(std::filesystem::is_empty(*dir_ / "empty"));
+  }
   EXPECT_EQ(run_cli("random-model --out " + (*dir_ / "empty").string()).exit_code, 0);
   // A file is no folder to write into, with --force or without: said at once, the file kept.
   std::ofstream(*dir_ / "precious.txt") << "mine";
