@@ -24,10 +24,12 @@ CliArgs::CliArgs(int argc, char** argv, int first) {
     if (arg == "-h") arg = "--help";
     if (arg.rfind("--", 0) != 0 || arg.size() == 2) {
       // A word processor's dash ("—steps", "–steps": a pasted command) or one hyphen ("-steps").
+      // Which options this command has is not known yet: finish() names those near a "--" word.
       for (const char* dash : {"\u2014", "\u2013", "\u2212", "-"}) {
         const std::string rest = arg.rfind(dash, 0) == 0 ? arg.substr(std::string(dash).size()) : "";
         if (rest.size() > 1 && std::isalpha(static_cast<unsigned char>(rest.front()))) {
-          throw UserError("unexpected argument '" + arg + "': options start with two hyphens (did you mean --" + rest + "?)");
+          throw UserError("unexpected argument '" + arg + "': an option starts with two hyphens (--" + rest + "), not '" +
+                          dash + "'");
         }
       }
       throw UserError("unexpected argument '" + arg + "' (options look like --name value)");
@@ -62,10 +64,11 @@ std::optional<int> CliArgs::integer(const std::string& name, int minimum, int ma
   if (value->empty() || std::isspace(static_cast<unsigned char>(value->front())) || *end != '\0') {
     throw UserError("--" + name + " expects a whole number, got '" + *value + "'");
   }
-  // strtol's own overflow (LONG_MAX, LONG_MIN) lands outside every range too. An option with a
-  // range of its own names it; one whose range the request checks later names what an int holds.
+  // strtol's own overflow (LONG_MAX, LONG_MIN) lands outside every range too. A value past a bound
+  // the option has names its range; one past a side it leaves open (the request checks it later)
+  // names what an int holds.
   const bool has_minimum = minimum != -2147483647, has_maximum = maximum != 2147483647;
-  if ((parsed < minimum || parsed > maximum) && !has_minimum && !has_maximum) {
+  if ((parsed > maximum && !has_maximum) || (parsed < minimum && !has_minimum)) {
     throw UserError("--" + name + " is out of range: " + *value + " is past " + (parsed < 0 ? "-" : "") + "2147483647");
   }
   if (parsed < minimum || parsed > maximum) {

@@ -1,6 +1,7 @@
 // svgear generate: one text-to-video generation, written as a video plus a JSON run record.
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -279,7 +280,7 @@ int cmd_generate(int argc, char** argv) {
     request.routing_trace.enabled = true;
     const auto selection = [](const char* option, const std::string& text) {
       // The studio's empty box means all; an empty value here is more likely an unset variable.
-      if (text.find_first_not_of(" \t") == std::string::npos) {
+      if (std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c); })) {
         throw UserError(std::string(option) + " is empty: type all, or numbers and ranges such as 0,3-5");
       }
       try {

@@ -87,8 +87,9 @@ int cmd_random_model(int argc, char** argv) {
   if (seed) spec.seed = *seed;
   // Two runs on one --out would leave one's model.json beside the other's weights: the folder is
   // locked, and looked at again under the lock (the other run may have written it meanwhile).
+  check_output_file(std::filesystem::path(*out) / "model.safetensors");  // its names, before a folder is made
   create_output_folder(*out);
-  const FolderLock lock(*out, "another `svgear random-model`");
+  const FolderLock lock(*out, "another svgear command");
   check_out_folder(*out, force);
   const ModelManifest m = write_random_model(*out, spec);
   std::printf("wrote %s: %s (%d layers, dim %d, %dx%d x %d frames by default)\n", out->c_str(), m.name.c_str(),

@@ -168,8 +168,7 @@ bool is_replaceable_loss_log(const std::filesystem::path& path) {
 // On the CPU a batch past the host's memory is not an allocation error but the kernel's OOM kill
 // at step 1 (a GPU's allocator fails cleanly, which the loop reports), so it is refused first,
 // with the largest batch that fits. A resumed run keeps its batch: it moves instead.
-void refuse_batch_past_host_memory(const FlowMatchingTrainer& trainer, const c10::Device& device, bool resuming,
-                                   const std::filesystem::path& out) {
+void refuse_batch_past_host_memory(const FlowMatchingTrainer& trainer, const c10::Device& device, bool resuming) {
   if (!device.is_cpu()) return;
   const std::optional<int64_t> available = available_host_memory();
   const int64_t batch = trainer.recipe().batch;
@@ -178,14 +177,15 @@ void refuse_batch_past_host_memory(const FlowMatchingTrainer& trainer, const c10
   const int64_t fits = *available / training_clip_host_bytes(trainer.spec());
   std::string remedy;
   if (resuming) {
-    remedy = "a resumed run keeps its batch: resume it where more memory is free or on a GPU, or start a new run "
-             "with --continue-from " + (out / "model").string() + " and a smaller --batch";
+    remedy = "a resumed run keeps its batch, so resume it where more memory is free or on a GPU (or export it with "
+             "--steps " + std::to_string(trainer.steps_done()) + " and go on from the export with --continue-from and a "
+             "smaller --batch)";
   } else {
     remedy = fits > 0 ? "lower --batch to at most " + std::to_string(fits) + ", or train on a GPU"
                       : "not even one clip fits: free memory, or train on a GPU";
   }
   throw UserError("out of memory on the CPU: a training step of " + std::to_string(batch) + " " + trainer.spec().name +
-                  " clips holds about " + gib(needed) + ", and " + gib(*available) + " are available: " + remedy);
+                  " clips holds about " + gib(needed) + ", and " + gib(*available) + " are available; " + remedy);
 }
 
 }  // namespace
@@ -431,7 +431,7 @@ int cmd_train(int argc, char** argv) {
                     ": train on with --continue-from " + (out / "model").string() +
                     " (a new run, which warms up again), or give this run a new --cooldown");
   }
-  refuse_batch_past_host_memory(trainer, device, resuming, out);
+  if (stop_at > trainer.steps_done()) refuse_batch_past_host_memory(trainer, device, resuming);  // not an export alone
   const bool made_out = !std::filesystem::exists(out, ec);
   create_output_folder(out);
   if (!lock) {
@@ -464,9 +464,8 @@ int cmd_train(int argc, char** argv) {
   // A warm-up the run ends inside never reaches --lr: allowed (a first slice of a longer plan), but said.
   if (const int64_t last = trainer.optimizer_steps() + (stop_at - trainer.steps_done());
       warmup && *warmup > last && stop_at > trainer.steps_done()) {
-    std::printf("note: the warm-up of %lld steps outlasts this run's %lld, so its learning rate ends at %.3g, "
-                "below --lr %g\n",
-                static_cast<long long>(*warmup), static_cast<long long>(last), trainer.learning_rate(stop_at),
+    std::printf("note: the warm-up of %lld steps outlasts this run's %lld, so it ends at %.3g of --lr %g\n",
+                static_cast<long long>(*warmup), static_cast<long long>(last), double(last) / double(*warmup),
                 trainer.recipe().learning_rate);
   }
 

@@ -251,6 +251,8 @@ void LibraryPanel::listScanned(Scanned scanned) {
   updateSummary();
   open_->setEnabled(false);
   delete_->setEnabled(false);
+  // A folder removed while the scan ran may be listed (read before it went): looked at again.
+  drop_removed_->start();
   Q_EMIT listed();
 }
 

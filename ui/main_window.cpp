@@ -933,12 +933,14 @@ void MainWindow::reportError(const QString& message) {
   // it ends in "…" and points to the log, and the bar's tooltip holds the whole message.
   const int end = message.indexOf(". ");
   QString shown = tr("Error: %1").arg(end > 0 ? message.left(end + 1) : message);
+  // The message's room: the bar less its permanent widgets and its size grip and margins (24 px).
   int room = statusBar()->contentsRect().width() - 24;
   for (const QWidget* permanent : {static_cast<QWidget*>(step_label_), static_cast<QWidget*>(progress_)}) {
     if (permanent->isVisible()) room -= permanent->width();
   }
   const QFontMetrics metrics(statusBar()->font());
-  if (metrics.horizontalAdvance(shown) > room) {
+  // A bar not laid out yet (a hidden window) has no width to measure against: shown whole.
+  if (statusBar()->isVisible() && metrics.horizontalAdvance(shown) > room) {
     const QString see_log = tr(" (all of it in the Log)");
     shown = metrics.elidedText(shown, Qt::ElideRight, std::max(0, room - metrics.horizontalAdvance(see_log))) + see_log;
   }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include <QEvent>
 #include <QFontMetricsF>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -24,6 +23,11 @@ namespace {
 const QColor kPoint(255, 170, 60);
 // Identical videos have infinite PSNR; the plot draws them on this ceiling.
 constexpr double kPlotCeilingDb = 100.0;
+
+// Where a point is drawn: (speedup, PSNR), identical videos on the ceiling.
+QPointF plotted(const SweepPoint& p) {
+  return {p.speedup(), std::isfinite(p.mean_psnr_db) ? p.mean_psnr_db : kPlotCeilingDb};
+}
 
 // A budget as typed, to six significant digits: "0.95", "0.905", "1e-05" (not 0.000).
 QString budget_text(double top_p) { return QString::number(top_p, 'g', 6); }
@@ -46,7 +50,7 @@ SweepView::SweepView(QWidget* parent)
                       "seed, and plots speed against fidelity here."));
   plot_->setObjectName("sweep_plot");
   plot_->setMinimumSize(260, 160);
-  plot_->installEventFilter(this);  // a resize places the labels again
+  connect(plot_, &QCustomPlot::afterLayout, this, [this] { placeLabels(); });
   plot_->setBackground(palette().window());
   plot_->axisRect()->setBackground(QColor(30, 30, 32));
   for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis}) style_plot_axis(axis);
@@ -141,8 +145,8 @@ void SweepView::chooseRow(int row) {
 void SweepView::replot() {
   QVector<double> x, y;
   for (const SweepPoint& p : points_) {
-    x << p.speedup();
-    y << (std::isfinite(p.mean_psnr_db) ? p.mean_psnr_db : kPlotCeilingDb);
+    x << plotted(p).x();
+    y << plotted(p).y();
   }
   // QCustomPlot sorts graph data by key; the labels carry the budgets.
   graph_->setData(x, y);
@@ -151,17 +155,22 @@ void SweepView::replot() {
     plot_->xAxis->setRange(0.0, std::max(1.2, *std::max_element(x.begin(), x.end()) * 1.25));
     plot_->yAxis->setRange(*std::min_element(y.begin(), y.end()) - 3.0, *std::max_element(y.begin(), y.end()) + 3.0);
   }
-  // A point's label that would overprint an earlier one (budgets of nearly the same speed and
-  // PSNR, at the plot's current size) joins that one: "0.9, 0.905". A resize places them again.
+  plot_->replot();  // placeLabels() runs inside, once the axes are laid out
+}
+
+// A point's label that would overprint an earlier one (budgets of nearly the same speed and PSNR, at
+// the plot's size now) joins that one: "0.9, 0.905". Run after each layout, so a resize places them
+// again.
+void SweepView::placeLabels() {
   plot_->clearItems();
   struct Placed {
     QCPItemText* item;
     QRectF box;
   };
   std::vector<Placed> placed;
-  for (int i = 0; i < x.size(); ++i) {
-    const QString text = budget_text(points_[size_t(i)].top_p);
-    const QPointF at(plot_->xAxis->coordToPixel(x[i]), plot_->yAxis->coordToPixel(y[i]));
+  for (const SweepPoint& p : points_) {
+    const QString text = budget_text(p.top_p);
+    const QPointF at(plot_->xAxis->coordToPixel(plotted(p).x()), plot_->yAxis->coordToPixel(plotted(p).y()));
     const QFontMetricsF metrics(plot_->font());
     const QRectF box(at.x(), at.y() - metrics.height(), metrics.horizontalAdvance(" " + text), metrics.height());
     const auto over = std::find_if(placed.begin(), placed.end(), [&](const Placed& l) { return l.box.intersects(box); });
@@ -172,18 +181,12 @@ void SweepView::replot() {
     }
     auto* label = new QCPItemText(plot_);
     label->setFont(plot_->font());
-    label->position->setCoords(x[i], y[i]);
+    label->position->setCoords(plotted(p));
     label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
     label->setText(" " + text);
     label->setColor(kPlotText);
     placed.push_back({label, box});
   }
-  plot_->replot();
-}
-
-bool SweepView::eventFilter(QObject* watched, QEvent* event) {
-  if (watched == plot_ && event->type() == QEvent::Resize && !points_.empty()) replot();
-  return QWidget::eventFilter(watched, event);
 }
 
 }  // namespace svgear

@@ -42,11 +42,9 @@ class SweepView : public QWidget {
   // The chosen point's sparse mode ("svg2" or "svgear") and top-p: the budget was measured in it.
   void budgetChosen(const QString& mode, double top_p);
 
- protected:
-  bool eventFilter(QObject* watched, QEvent* event) override;
-
  private:
   void replot();
+  void placeLabels();
 
   std::vector<SweepPoint> points_;
   bool replace_on_point_ = false;  // a sweep started: its first point replaces the points shown

@@ -39,7 +39,7 @@ void refuse_special_file(const std::filesystem::path& path) {
   }
   const std::string what = std::filesystem::is_symlink(status) ? "a link (give the path it points to)"
                                                                : "not a regular file (a device, a FIFO or a socket)";
-  throw UserError("cannot write '" + path.string() + "': it is " + what + ", which the write would replace");
+  throw UserError("cannot write '" + shown_path(path) + "': it is " + what + ", which the write would replace");
 }
 
 }  // namespace
@@ -77,7 +77,7 @@ AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
   if (!file_) {
     const int error = errno;
     throw UserError("cannot write '" + shown_path(path_) + "': " + std::strerror(error) +
-                    (error == EACCES || error == EROFS || error == ENOENT || error == ENOTDIR
+                    (error == EACCES || error == EPERM || error == EROFS || error == ENOENT || error == ENOTDIR
                          ? " (choose a writable output folder)"
                          : ""));
   }
@@ -98,7 +98,7 @@ AtomicFile::~AtomicFile() {
 void AtomicFile::write(const void* data, size_t bytes) {
   if (bytes == 0) return;
   if (std::fwrite(data, 1, bytes, file_) != bytes) {
-    throw UserError("writing '" + path_.string() + "' failed: " + std::strerror(errno) +
+    throw UserError("writing '" + shown_path(path_) + "' failed: " + std::strerror(errno) +
                     " (is the disk full?)");
   }
 }
@@ -107,9 +107,12 @@ void AtomicFile::commit() { commit_as(path_); }
 
 std::string AtomicFile::checksum() {
   if (committed_) throw std::logic_error("AtomicFile: '" + path_.string() + "' is committed already");
-  if (std::fflush(file_) != 0) throw UserError("writing '" + path_.string() + "' failed: " + std::strerror(errno));
+  if (std::fflush(file_) != 0) throw UserError("writing '" + shown_path(path_) + "' failed: " + std::strerror(errno));
   std::optional<std::string> sum = file_checksum(temp_path_);
-  if (!sum) throw UserError("cannot read back '" + temp_path_.string() + "', the file being written as '" + path_.string() + "'");
+  if (!sum) {
+    throw UserError("cannot read back '" + shown_path(temp_path_) + "', the file being written as '" +
+                    shown_path(path_) + "'");
+  }
   return std::move(*sum);
 }
 
@@ -122,12 +125,12 @@ void AtomicFile::commit_as(const std::filesystem::path& other) {
   }
   refuse_special_file(other);
   if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0) {
-    throw UserError("writing '" + other.string() + "' failed: " + std::strerror(errno));
+    throw UserError("writing '" + shown_path(other) + "' failed: " + std::strerror(errno));
   }
   // Closed only once renamed: a rename that fails leaves the file as it was, for another try.
   std::error_code ec;
   std::filesystem::rename(temp_path_, other, ec);
-  if (ec) throw UserError("cannot replace '" + other.string() + "': " + ec.message());
+  if (ec) throw UserError("cannot replace '" + shown_path(other) + "': " + ec.message());
   path_ = other;
   committed_ = true;
   std::fclose(file_);  // its data is synced: a close error cannot lose it
@@ -149,13 +152,13 @@ void replace_folder(const std::filesystem::path& staged, const std::filesystem::
   std::error_code ec;
   if (!std::filesystem::exists(folder, ec)) {
     std::filesystem::rename(staged, folder, ec);
-    if (ec) throw UserError("cannot move " + staged.string() + " to " + folder.string() + ": " + ec.message());
+    if (ec) throw UserError("cannot move " + shown_path(staged) + " to " + shown_path(folder) + ": " + ec.message());
     sync_folder(folder.parent_path());
     return;
   }
   // Only a real folder is replaced: a file or a link by its name would be swapped out and deleted.
   if (!std::filesystem::is_directory(std::filesystem::symlink_status(folder, ec))) {
-    throw UserError("cannot replace " + folder.string() + ": it is not a folder (a file, or a link)");
+    throw UserError("cannot replace " + shown_path(folder) + ": it is not a folder (a file, or a link)");
   }
   if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, folder.c_str(), RENAME_EXCHANGE) == 0) {
     sync_folder(folder.parent_path());
@@ -164,7 +167,7 @@ void replace_folder(const std::filesystem::path& staged, const std::filesystem::
   }
   // Only where the file system cannot exchange: any other error is the user's to see.
   if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
-    throw UserError("cannot replace " + folder.string() + ": " + std::strerror(errno));
+    throw UserError("cannot replace " + shown_path(folder) + ": " + std::strerror(errno));
   }
   // One entry at a time, listed first (renaming while iterating is unspecified), model.json last,
   // so a failure midway leaves the old manifest naming the old step, not the new weights' step.
@@ -172,12 +175,14 @@ void replace_folder(const std::filesystem::path& staged, const std::filesystem::
   for (std::filesystem::directory_iterator it(staged, ec), end; !ec && it != end; it.increment(ec)) {
     entries.push_back(it->path());
   }
-  if (ec) throw UserError("cannot list " + staged.string() + ": " + ec.message());
+  if (ec) throw UserError("cannot list " + shown_path(staged) + ": " + ec.message());
   std::stable_partition(entries.begin(), entries.end(), [](const auto& p) { return p.filename() != "model.json"; });
   for (const std::filesystem::path& entry : entries) {
     std::error_code moved;
     std::filesystem::rename(entry, folder / entry.filename(), moved);
-    if (moved) throw UserError("cannot move " + entry.string() + " into " + folder.string() + ": " + moved.message());
+    if (moved) {
+      throw UserError("cannot move " + shown_path(entry) + " into " + shown_path(folder) + ": " + moved.message());
+    }
   }
   sync_folder(folder);
   std::filesystem::remove(staged, ec);
@@ -187,7 +192,7 @@ void create_output_folder(const std::filesystem::path& folder) {
   std::error_code ec;
   std::filesystem::create_directories(folder, ec);
   if (ec || !std::filesystem::is_directory(folder)) {
-    throw UserError("cannot create the output folder " + folder.string() + ": " +
+    throw UserError("cannot create the output folder " + shown_path(folder) + ": " +
                     (ec ? ec.message() : std::string("a file of that name is in the way")));
   }
 }
@@ -195,10 +200,10 @@ void create_output_folder(const std::filesystem::path& folder) {
 void check_output_file(const std::filesystem::path& file) {
   std::error_code ec;
   if (file.empty() || !file.has_filename()) {
-    throw UserError("cannot write '" + file.string() + "': " +
+    throw UserError("cannot write '" + shown_path(file) + "': " +
                     (file.empty() ? "no file name" : "it names a folder (a trailing '/'): give a file name"));
   }
-  if (std::filesystem::is_directory(file, ec)) throw UserError("cannot write '" + file.string() + "': it is a folder");
+  if (std::filesystem::is_directory(file, ec)) throw UserError("cannot write '" + shown_path(file) + "': it is a folder");
   refuse_special_file(file);
   check_file_name_lengths(file);
   check_output_folder(file.parent_path());
@@ -215,10 +220,10 @@ void check_output_folder(const std::filesystem::path& folder) {
   }
   if (!std::filesystem::exists(std::filesystem::symlink_status(existing, ec))) existing = ".";
   if (std::filesystem::is_symlink(existing, ec) && !std::filesystem::exists(existing, ec)) {
-    throw UserError("cannot write in " + folder.string() + ": " + existing.string() + " is a broken link");
+    throw UserError("cannot write in " + shown_path(folder) + ": " + shown_path(existing) + " is a broken link");
   }
   if (!std::filesystem::is_directory(existing, ec)) {
-    throw UserError("cannot write in " + folder.string() + ": " + existing.string() + " is a file, not a folder");
+    throw UserError("cannot write in " + shown_path(folder) + ": " + shown_path(existing) + " is a file, not a folder");
   }
   // A file made, not access(W_OK), which root passes in /proc and /sys: an unnamed O_TMPFILE where
   // the file system has them (nothing to remove, no name left by a crash), else a named file
@@ -232,9 +237,9 @@ void check_output_folder(const std::filesystem::path& folder) {
     if (fd >= 0) ::unlink(probe.c_str());
   }
   if (fd < 0) {
-    throw UserError("cannot write in " + folder.string() + ": " +
-                    (error == EACCES ? "no permission to write in " + existing.string()
-                                     : existing.string() + " refuses new files (" + std::strerror(error) + ")"));
+    throw UserError("cannot write in " + shown_path(folder) + ": " +
+                    (error == EACCES ? "no permission to write in " + shown_path(existing)
+                                     : shown_path(existing) + " refuses new files (" + std::strerror(error) + ")"));
   }
   ::close(fd);
 }

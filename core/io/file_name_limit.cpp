@@ -33,9 +33,10 @@ std::string shown_path(const std::filesystem::path& path) {
   const std::string& text = path.native();
   constexpr size_t kWhole = 240, kStart = 120, kEnd = 100;
   if (text.size() <= kWhole) return text;
-  // Cuts before a UTF-8 character's first byte, never inside one.
+  // Cuts before a UTF-8 character's first byte, never inside one (at most 3 bytes back: past them
+  // the bytes are no UTF-8, and any cut will do).
   const auto at_character = [&](size_t at) {
-    while (at > 0 && at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80) --at;
+    for (int back = 0; back < 3 && at > 0 && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80; ++back) --at;
     return at;
   };
   return text.substr(0, at_character(kStart)) + "…" + text.substr(at_character(text.size() - kEnd));

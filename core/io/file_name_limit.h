@@ -12,9 +12,10 @@
 namespace svgear {
 
 inline constexpr size_t kMaxFileNameBytes = 255;
-// Linux's PATH_MAX (4096 with the terminating NUL) less room for the names made from an output's
-// (".tmp-XXXXXX", "-partial", ".json", a checkpoint's files inside a folder).
-inline constexpr size_t kMaxPathBytes = 4095 - 64;
+// Linux's PATH_MAX (4096 with the terminating NUL) less room for the names made from an output's:
+// ".tmp-<pid>-<16 hex>", "-partial", ".json", and a training run's files inside its folder
+// ("/.model.export-…/model.safetensors.tmp-…", ~86 bytes).
+inline constexpr size_t kMaxPathBytes = 4095 - 128;
 
 // `stem` cut (never inside a UTF-8 character) so that it and `tail_bytes` more fit in
 // kMaxFileNameBytes: the start of a derived name whose tail ("-partial.json") is added after.

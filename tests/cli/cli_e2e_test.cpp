@@ -340,14 +340,19 @@ TEST_F(CliTest, RandomModelReplacesAModelOnlyWithForce) {
   {
     // Another random-model writing there (as one started at the same moment would): refused, and
     // nothing written beside its files.
-    const FolderLock busy(*dir_ / "empty", "another `svgear random-model`");
+    const FolderLock busy(*dir_ / "empty", "another svgear command");
     run = run_cli("random-model --out " + (*dir_ / "empty").string());
     EXPECT_EQ(run.exit_code, 2) << run.output;
-    EXPECT_NE(run.output.find("another `svgear random-model` is using " + (*dir_ / "empty").string()), std::string::npos)
+    EXPECT_NE(run.output.find("another svgear command is using " + (*dir_ / "empty").string()), std::string::npos)
         << run.output;
     EXPECT_TRUE(std::filesystem::is_empty(*dir_ / "empty"));
   }
   EXPECT_EQ(run_cli("random-model --out " + (*dir_ / "empty").string()).exit_code, 0);
+  // A name too long is refused before any folder is made.
+  run = run_cli("random-model --out " + (*dir_ / "new" / std::string(300, 'm')).string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("is longer than the 255 bytes a file system takes"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "new"));
   // A file is no folder to write into, with --force or without: said at once, the file kept.
   std::ofstream(*dir_ / "precious.txt") << "mine";
   for (const char* force : {"", " --force"}) {
@@ -532,7 +537,12 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   run = run_cli("generate --model " + model + " --prompt a --steps -99999999999");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--steps must be from 1 to 1000, got -99999999999"), std::string::npos) << run.output;
-  // An option whose range the request checks later names what a whole number holds here.
+  // A value past a side of the range the option leaves open (the request checks it later) names
+  // what a whole number holds here.
+  run = run_cli("train --preset shapes-tiny --device cpu --steps 99999999999 --out " + (*dir_ / "never-train").string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--steps is out of range: 99999999999 is past 2147483647"), std::string::npos)
+      << run.output;
   run = run_cli("generate --model " + model + " --prompt a --frames 99999999999");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--frames is out of range: 99999999999 is past 2147483647"), std::string::npos)
@@ -556,7 +566,7 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
     run = run_cli("generate --model " + model + " --prompt a " + dash + "steps 4 --output " + out.string());
     EXPECT_EQ(run.exit_code, 2) << dash;
     EXPECT_NE(run.output.find("unexpected argument '" + std::string(dash) +
-                              "steps': options start with two hyphens (did you mean --steps?)"),
+                              "steps': an option starts with two hyphens (--steps), not '" + dash + "'"),
               std::string::npos)
         << run.output;
   }
@@ -1191,7 +1201,7 @@ TEST_F(CliTest, TrainRefusesFilesInTheWayOfItsOutputsBeforeTraining) {
   EXPECT_EQ(past_memory.exit_code, 2) << past_memory.output;
   EXPECT_TRUE(std::regex_search(past_memory.output,
                                 std::regex("out of memory on the CPU: a training step of 4096 shapes-l clips holds about "
-                                           "[0-9.]+ GiB, and [0-9.]+ GiB are available: lower --batch to at most "
+                                           "[0-9.]+ GiB, and [0-9.]+ GiB are available; lower --batch to at most "
                                            "[0-9]+, or train on a GPU")))
       << past_memory.output;
   EXPECT_EQ(past_memory.output.find("step 1"), std::string::npos) << past_memory.output;
@@ -1603,6 +1613,23 @@ TEST_F(CliTest, TrainResumesWithTheCommandThatStartedIt) {
   }
 }
 
+// Exporting a checkpoint again trains no step, so the CPU's memory check for a batch does not
+// apply: a GPU run's checkpoint of a batch no CPU holds (4096 clips, ~39 GB for shapes-tiny) is
+// exported on a CPU host.
+TEST_F(CliTest, ReExportingACheckpointTrainsNothingAndNeedsNoBatchMemory) {
+  const auto out = *dir_ / "re-export";
+  CliRun run = run_cli("train --preset shapes-tiny --device cpu --steps 1 --batch 1 --out " + out.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json state = nlohmann::json::parse(std::ifstream(out / "checkpoint" / "state.json"));
+  state["recipe"]["batch"] = 4096;
+  std::ofstream(out / "checkpoint" / "state.json") << state.dump();
+  std::filesystem::remove_all(out / "model");
+  run = run_cli("train --device cpu --steps 1 --out " + out.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output.find("out of memory"), std::string::npos) << run.output;
+  EXPECT_TRUE(std::filesystem::exists(out / "model" / "model.json")) << run.output;
+}
+
 // A slice that a time limit stops inside its cool-down (a device call's --minutes) is replayed by
 // stopping at the same step on the same schedule: --stop-at, which replay-training.py passes.
 TEST_F(CliTest, TrainStopsInsideItsCooldownAndReplaysThere) {
@@ -1617,8 +1644,7 @@ TEST_F(CliTest, TrainStopsInsideItsCooldownAndReplaysThere) {
   const CliRun short_run = run_cli("train --preset shapes-tiny --device cpu --out " + (*dir_ / "short-warm-up").string() +
                                    " --steps 2 --warmup 8 --batch 1");
   ASSERT_EQ(short_run.exit_code, 0) << short_run.output;
-  EXPECT_NE(short_run.output.find("note: the warm-up of 8 steps outlasts this run's 2, so its learning rate ends at "
-                                  "0.00025, below --lr 0.001"),
+  EXPECT_NE(short_run.output.find("note: the warm-up of 8 steps outlasts this run's 2, so it ends at 0.25 of --lr 0.001"),
             std::string::npos)
       << short_run.output;
   const nlohmann::json record = nlohmann::json::parse(std::ifstream(out / "model" / "model.json"))["training"];

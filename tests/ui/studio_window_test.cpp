@@ -3375,8 +3375,8 @@ void StudioWindowTest::a_failed_frames_export_leaves_no_folder_it_made() {
 }
 
 // Budgets of nearly the same speed and PSNR share one label ("0.9, 0.905") instead of printing
-// over each other; a budget far from them keeps its own; the table shows each as typed (1e-05,
-// not 0.000).
+// over each other, placed again at each size; a budget far from them keeps its own; the table
+// shows each as typed (1e-05, not 0.000).
 void StudioWindowTest::sweep_labels_of_close_points_join() {
   SweepView view(nullptr);
   view.resize(520, 420);
@@ -3394,12 +3394,20 @@ void StudioWindowTest::sweep_labels_of_close_points_join() {
   };
   view.addPoint(point(1e-5, 18.0, 20.0));
   view.addPoint(point(0.9, 30.0, 50.0));
-  view.addPoint(point(0.905, 30.05, 50.1));
+  view.addPoint(point(0.905, 30.05, 47.6));  // 2.1× against 2.0×: ~7 px apart at this size
   auto* plot = child<QCustomPlot>(view, "sweep_plot");
-  QStringList labels;
-  for (int i = 0; i < plot->itemCount(); ++i) labels << static_cast<QCPItemText*>(plot->item(i))->text().trimmed();
-  labels.sort();
-  QCOMPARE(labels, QStringList({"0.9, 0.905", "1e-05"}));
+  const auto labels = [&] {
+    QStringList texts;
+    for (int i = 0; i < plot->itemCount(); ++i) texts << static_cast<QCPItemText*>(plot->item(i))->text().trimmed();
+    texts.sort();
+    return texts;
+  };
+  QCOMPARE(labels(), QStringList({"0.9, 0.905", "1e-05"}));
+  // Wide enough to hold them apart (~45 px), each gets its own again.
+  view.resize(3000, 420);
+  QTRY_COMPARE(labels(), QStringList({"0.9", "0.905", "1e-05"}));
+  view.resize(520, 420);
+  QTRY_COMPARE(labels(), QStringList({"0.9, 0.905", "1e-05"}));
   auto* table = child<QTableWidget>(view, "sweep_table");
   QCOMPARE(table->item(0, 0)->text(), QString("1e-05"));
   QCOMPARE(table->item(2, 0)->text(), QString("0.905"));
