@@ -35,15 +35,24 @@ constexpr const char* kHelp = R"(usage: svgear bench attention [options]
        svgear bench step [options]
        svgear bench trace [options]
 
-svgear bench trace: a routing trace file (`svgear generate --trace`, the studio's Open routing
-trace) of synthetic traces of a Wan shape's size written and read back; seconds and seconds per GB.
-The write includes the file's fsync; the read follows at once, from the page cache (parsing, not
-the disk).
-  --tokens N  --q-clusters N  --k-clusters N   one trace's size (default 32760, 200, 1000: Wan-1.3B 480p)
-                                               (each 1-1048576; clusters past N run as N, as a sparse call's do)
-  --steps N  --traces N   steps, and traces per step (default 2 and 24: ~0.13 GB)
-  --folder DIR            where the file is written, and removed after (default the temporary folder)
-  --seed N|random  --json FILE
+svgear bench attention: one self-attention call per backend and budget.
+
+  --shape NAME       wan1.3b-480p | wan14b-720p | hunyuan-720p | tiny | small (default small)
+  --modes LIST       comma-separated: dense,svg2,svgear (default all; dense always runs, as the reference)
+  --budgets LIST     top_p values for the sparse modes, decimal numbers in (0, 1]
+                     (default 0.5,0.7,0.9,0.95)
+  --inputs FILE      .safetensors with q, k, v [B, H, N, d] (real activations) instead of synthetic ones;
+                     --shape then gives only the default cluster counts
+  --device D         auto | cpu | cuda | cuda:N (default auto)
+  --dtype bf16|f32   (default bf16 on CUDA, f32 on the CPU)
+  --repeat N         timed calls after one warm-up call, 1-1000; the median is reported (default 5)
+  --q-clusters N     --k-clusters N   (default: the shape's)
+  --seed N|random    synthetic inputs' seed (default 0; not with --inputs)
+  --kernel K         kernels on a GPU, not the CPU: fastest (wgmma on sm_90, default) | mma-sync (the
+                     sm_80 attention and k-means assignment kernels, on any GPU from sm_80: for
+                     comparison) | reference (every op's ATen reference, the kernels' oracle: slow)
+  --json FILE        also write the results as JSON
+--budgets, --q-clusters, --k-clusters and --kernel apply to the sparse modes: not with --modes dense.
 
 svgear bench step: whole denoising steps (cond + uncond forward) of a Wan-shaped DiT with random
 weights, dense first, then each sparse mode; ms per step, the cold first sparse step, density,
@@ -68,26 +77,17 @@ so each mode's total covers a whole generation (text encoder + steps + VAE).
   --fp8              the blocks' linear weights in e4m3 with a scale each, as a scaled fp8
                      checkpoint (ComfyUI's *_fp8_scaled) keeps them: each matmul dequantises its weight
                      (drawn in --dtype first, so the bf16 DiT must fit once)
-  --device D  --dtype bf16|f32  --seed N|random  --json FILE   as below
+  --device D  --dtype bf16|f32  --seed N|random  --json FILE   as above
 
-svgear bench attention: one self-attention call per backend and budget.
-
-  --shape NAME       wan1.3b-480p | wan14b-720p | hunyuan-720p | tiny | small (default small)
-  --modes LIST       comma-separated: dense,svg2,svgear (default all; dense always runs, as the reference)
-  --budgets LIST     top_p values for the sparse modes, decimal numbers in (0, 1]
-                     (default 0.5,0.7,0.9,0.95)
-  --inputs FILE      .safetensors with q, k, v [B, H, N, d] (real activations) instead of synthetic ones;
-                     --shape then gives only the default cluster counts
-  --device D         auto | cpu | cuda | cuda:N (default auto)
-  --dtype bf16|f32   (default bf16 on CUDA, f32 on the CPU)
-  --repeat N         timed calls after one warm-up call, 1-1000; the median is reported (default 5)
-  --q-clusters N     --k-clusters N   (default: the shape's)
-  --seed N|random    synthetic inputs' seed (default 0; not with --inputs)
-  --kernel K         kernels on a GPU, not the CPU: fastest (wgmma on sm_90, default) | mma-sync (the
-                     sm_80 attention and k-means assignment kernels, on any GPU from sm_80: for
-                     comparison) | reference (every op's ATen reference, the kernels' oracle: slow)
-  --json FILE        also write the results as JSON
---budgets, --q-clusters, --k-clusters and --kernel apply to the sparse modes: not with --modes dense.
+svgear bench trace: a routing trace file (`svgear generate --trace`, the studio's Open routing
+trace) of synthetic traces of a Wan shape's size written and read back; seconds and seconds per GB.
+The write includes the file's fsync; the read follows at once, from the page cache (parsing, not
+the disk).
+  --tokens N  --q-clusters N  --k-clusters N   one trace's size (default 32760, 200, 1000: Wan-1.3B 480p)
+                                               (each 1-1048576; clusters past N run as N, as a sparse call's do)
+  --steps N  --traces N   steps, and traces per step (default 2 and 24: ~0.13 GB)
+  --folder DIR            where the file is written, and removed after (default the temporary folder)
+  --seed N|random  --json FILE
 )";
 
 c10::ScalarType parse_dtype(const std::string& name) {

@@ -30,7 +30,7 @@ const char* const kRequestOptionsHelp = R"(  --model DIR        model folder wit
   --frames N         1 to 1024 (Wan: 4n + 1)         --fps X      0.01 to 240
   --size WxH         (or --width N --height N) sides up to 8192 pixels, multiples of the model's
                      patch (Wan: of its VAE's stride times its patch, 16 or 32)
-  (steps, guidance, shift, frames, size and fps default to the model's)
+  (steps, sampler, guidance, shift, frames, size and fps default to the model's)
   --device D         auto | cpu | cuda | cuda:N (default auto)
 Wan memory options (docs/wan.md; refused for a built-in model, a folder with model.json):
   --text-encoder-device D   where umT5 runs (default: --device); cpu saves ~11 GB of GPU memory

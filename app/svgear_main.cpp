@@ -39,7 +39,11 @@ int run(int argc, char** argv) {
   const auto is_help = [](const char* word) { return !std::strcmp(word, "--help") || !std::strcmp(word, "-h"); };
   const bool help = argc >= 2 && !std::strcmp(argv[1], "help");
   const bool version = argc >= 2 && (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "version"));
-  if ((help || version) && argc > (help ? 3 : 2)) {
+  // `svgear help bench step`: a bench's two words name one command.
+  const bool bench_command = help && argc == 4 && !std::strcmp(argv[2], "bench") &&
+                             (!std::strcmp(argv[3], "attention") || !std::strcmp(argv[3], "step") ||
+                              !std::strcmp(argv[3], "trace"));
+  if ((help || version) && argc > (help ? (bench_command ? 4 : 3) : 2)) {
     std::fprintf(stderr, "svgear %s takes %s, not '%s'\n", argv[1], help ? "one command" : "nothing more",
                  svgear::printable(argv[help ? 3 : 2], false).c_str());
     return 2;
@@ -54,7 +58,11 @@ int run(int argc, char** argv) {
   }
   // `svgear help generate`: the command's own help.
   std::string help_flag = "--help";
-  if (!std::strcmp(argv[1], "help")) {
+  if (help && bench_command) {
+    argv[1] = argv[2];
+    argv[2] = argv[3];
+    argv[3] = help_flag.data();
+  } else if (help) {
     argv[1] = argv[2];
     argv[2] = help_flag.data();
     argc = 3;

@@ -933,10 +933,11 @@ void MainWindow::reportError(const QString& message) {
   // it ends in "…" and points to the log, and the bar's tooltip holds the whole message.
   const int end = message.indexOf(". ");
   QString shown = tr("Error: %1").arg(end > 0 ? message.left(end + 1) : message);
-  // The message's room: the bar less its permanent widgets and its size grip and margins (24 px).
-  int room = statusBar()->contentsRect().width() - 24;
+  // The message's room: the bar less its permanent widgets, at the width their text asks for now
+  // (the step line's is laid out later), and its size grip and spacing (48 px).
+  int room = statusBar()->contentsRect().width() - 48;
   for (const QWidget* permanent : {static_cast<QWidget*>(step_label_), static_cast<QWidget*>(progress_)}) {
-    if (permanent->isVisible()) room -= permanent->width();
+    if (permanent->isVisible()) room -= std::max(permanent->width(), permanent->sizeHint().width());
   }
   const QFontMetrics metrics(statusBar()->font());
   // A bar not laid out yet (a hidden window) has no width to measure against: shown whole.

@@ -2255,6 +2255,14 @@ TEST_F(CliTest, EveryCommandHasHelp) {
       EXPECT_NE(run.output.find("usage: svgear " + command), std::string::npos) << asked << ": " << run.output;
     }
   }
+  // A bench's two words name one command; its help opens with the attention bench, its usage's first.
+  for (const std::string bench : {"attention", "step", "trace"}) {
+    const CliRun run = run_cli("help bench " + bench);
+    EXPECT_EQ(run.exit_code, 0) << bench << ": " << run.output;
+    EXPECT_NE(run.output.find("usage: svgear bench attention [options]\n"), std::string::npos) << run.output;
+    EXPECT_LT(run.output.find("svgear bench attention: "), run.output.find("svgear bench step: ")) << run.output;
+    EXPECT_LT(run.output.find("svgear bench step: "), run.output.find("svgear bench trace: ")) << run.output;
+  }
   CliRun run = run_cli("help");
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("usage: svgear <command>"), std::string::npos) << run.output;
@@ -2274,6 +2282,7 @@ TEST_F(CliTest, EveryCommandHasHelp) {
   EXPECT_NE(run.output.find("usage: svgear <command>"), std::string::npos) << run.output;
   for (const auto& [asked, message] : std::vector<std::pair<std::string, std::string>>{
            {"help generate extra", "svgear help takes one command, not 'extra'"},
+           {"help bench sweep", "svgear help takes one command, not 'sweep'"},
            {"--version extra", "svgear --version takes nothing more, not 'extra'"}}) {
     run = run_cli(asked);
     EXPECT_EQ(run.exit_code, 2) << asked << ": " << run.output;
