@@ -464,7 +464,7 @@ int cmd_train(int argc, char** argv) {
   // A warm-up the run ends inside never reaches --lr: allowed (a first slice of a longer plan), but said.
   if (const int64_t last = trainer.optimizer_steps() + (stop_at - trainer.steps_done());
       warmup && *warmup > last && stop_at > trainer.steps_done()) {
-    std::printf("note: the warm-up of %lld steps outlasts this run's %lld, so it ends at %.3g of --lr %g\n",
+    std::printf("note: the warm-up of %lld steps outlasts this run's %lld, so the rate ends at %.3g of --lr %g\n",
                 static_cast<long long>(*warmup), static_cast<long long>(last), double(last) / double(*warmup),
                 trainer.recipe().learning_rate);
   }

@@ -1644,7 +1644,8 @@ TEST_F(CliTest, TrainStopsInsideItsCooldownAndReplaysThere) {
   const CliRun short_run = run_cli("train --preset shapes-tiny --device cpu --out " + (*dir_ / "short-warm-up").string() +
                                    " --steps 2 --warmup 8 --batch 1");
   ASSERT_EQ(short_run.exit_code, 0) << short_run.output;
-  EXPECT_NE(short_run.output.find("note: the warm-up of 8 steps outlasts this run's 2, so it ends at 0.25 of --lr 0.001"),
+  EXPECT_NE(short_run.output.find("note: the warm-up of 8 steps outlasts this run's 2, so the rate ends at 0.25 of "
+                                  "--lr 0.001"),
             std::string::npos)
       << short_run.output;
   const nlohmann::json record = nlohmann::json::parse(std::ifstream(out / "model" / "model.json"))["training"];
