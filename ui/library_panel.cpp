@@ -79,11 +79,17 @@ QImage thumbnail_image(const std::filesystem::path& thumbnail) {
 
 }  // namespace
 
+struct LibraryPanel::Scanned {
+  std::vector<LibraryEntry> entries;
+  std::vector<QImage> thumbnails;  // one per entry (null when unreadable)
+  QString error;                   // why the folder could not be listed
+};
+
 LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
     : QWidget(parent),
       library_(std::move(root)),
       root_watcher_(new QFileSystemWatcher(this)),
-      drop_removed_(new QTimer(this)),
+      sync_timer_(new QTimer(this)),
       filter_(new QLineEdit(this)),
       list_(new QListWidget(this)),
       summary_(new QLabel(this)),
@@ -151,10 +157,10 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
     filter_->setFocus(Qt::ShortcutFocusReason);
     filter_->selectAll();
   });
-  drop_removed_->setSingleShot(true);
-  drop_removed_->setInterval(300);
-  connect(drop_removed_, &QTimer::timeout, this, [this] { dropRemovedRows(); });
-  connect(root_watcher_, &QFileSystemWatcher::directoryChanged, drop_removed_, qOverload<>(&QTimer::start));
+  sync_timer_->setSingleShot(true);
+  sync_timer_->setInterval(300);
+  connect(sync_timer_, &QTimer::timeout, this, [this] { syncWithFolder(); });
+  connect(root_watcher_, &QFileSystemWatcher::directoryChanged, sync_timer_, qOverload<>(&QTimer::start));
   watchRoot();
   refresh();
 }
@@ -164,42 +170,58 @@ void LibraryPanel::watchRoot() {
   if (root_watcher_->directories().isEmpty()) root_watcher_->addPath(root);  // false while it does not exist
 }
 
-void LibraryPanel::dropRemovedRows() {
-  std::vector<std::filesystem::path> folders;
-  for (const LibraryEntry& e : entries_) folders.push_back(e.folder);
-  auto* watcher = new QFutureWatcher<std::vector<std::filesystem::path>>(this);
+void LibraryPanel::syncWithFolder() {
+  std::vector<std::filesystem::path> listed;
+  for (const LibraryEntry& e : entries_) listed.push_back(e.folder);
+  struct Changes {
+    std::vector<std::filesystem::path> gone;
+    Scanned added;
+  };
+  auto* watcher = new QFutureWatcher<Changes>(this);
   connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
     watcher->deleteLater();
-    for (const std::filesystem::path& folder : watcher->future().takeResult()) {
+    Changes changes = watcher->future().takeResult();
+    for (const std::filesystem::path& folder : changes.gone) {
       const int row = rowOf(folder);
       // One the panel is deleting goes when that ends, which reports it.
       if (row < 0 || isDeleting(folder)) continue;
       entries_.erase(entries_.begin() + row);
       delete list_->takeItem(row);
     }
+    for (size_t i = 0; i < changes.added.entries.size(); ++i) {
+      const LibraryEntry& e = changes.added.entries[i];
+      if (rowOf(e.folder) >= 0 || isDeleting(e.folder)) continue;  // kept by this studio meanwhile
+      const auto place = std::upper_bound(entries_.begin(), entries_.end(), e, listed_before);
+      const int row = int(place - entries_.begin());
+      entries_.insert(place, e);
+      addRow(row, e, changes.added.thumbnails[i]);
+    }
     updateSummary();
     updateButtons();
   });
   // The task holds no pointer to the panel: a panel gone before it ends is not touched.
-  watcher->setFuture(QtConcurrent::run([folders = std::move(folders)] {
-    std::vector<std::filesystem::path> gone;
+  watcher->setFuture(QtConcurrent::run([root = library_.root(), listed = std::move(listed)] {
+    Changes changes;
     std::error_code ec;
-    for (const std::filesystem::path& folder : folders) {
+    for (const std::filesystem::path& folder : listed) {
       // Only "not found": a failed lookup (a permission, a stale NFS handle) keeps the row, whose
       // Open then says why.
       if (std::filesystem::symlink_status(folder, ec).type() == std::filesystem::file_type::not_found) {
-        gone.push_back(folder);
+        changes.gone.push_back(folder);
       }
     }
-    return gone;
+    try {
+      for (LibraryEntry& e : GenerationLibrary(root).entries()) {
+        if (std::find(listed.begin(), listed.end(), e.folder) != listed.end()) continue;
+        changes.added.thumbnails.push_back(thumbnail_image(e.thumbnail));
+        changes.added.entries.push_back(std::move(e));
+      }
+    } catch (const std::exception&) {  // an unreadable folder: the rows stay as they are
+      changes.added = Scanned();
+    }
+    return changes;
   }));
 }
-
-struct LibraryPanel::Scanned {
-  std::vector<LibraryEntry> entries;
-  std::vector<QImage> thumbnails;  // one per entry (null when unreadable)
-  QString error;                   // why the folder could not be listed
-};
 
 void LibraryPanel::refresh() {
   scanning_ = true;
@@ -251,8 +273,8 @@ void LibraryPanel::listScanned(Scanned scanned) {
   updateSummary();
   open_->setEnabled(false);
   delete_->setEnabled(false);
-  // A folder removed while the scan ran may be listed (read before it went): looked at again.
-  drop_removed_->start();
+  // A folder removed or added while the scan ran may be listed or not: looked at again.
+  sync_timer_->start();
   Q_EMIT listed();
 }
 

@@ -66,9 +66,10 @@ class LibraryPanel : public QWidget {
   void updateSummary();
   bool matchesFilter(const LibraryEntry& e) const;
   void applyFilter();  // hides the rows the filter's words leave out; a hidden current row is let go
-  // Rows whose folders were removed outside the studio (a file manager, `rm`), which the library
-  // folder's watcher noticed: looked up off the GUI thread, then dropped.
-  void dropRemovedRows();
+  // What the library folder's watcher noticed changed outside the studio (a file manager, `rm`,
+  // `mv`, a run copied in): rows whose folders went are dropped, runs not listed are added. Looked
+  // up off the GUI thread.
+  void syncWithFolder();
   void watchRoot();  // once the library folder exists (the first kept run makes it)
 
   GenerationLibrary library_;
@@ -81,7 +82,7 @@ class LibraryPanel : public QWidget {
   QString scan_error_;  // the last scan's: shown in the summary until the next scan
   int scan_ = 0;  // the latest refresh's number: an older scan's result is dropped
   QFileSystemWatcher* root_watcher_;
-  QTimer* drop_removed_;  // a burst of changes (a folder of many files removed) is looked at once
+  QTimer* sync_timer_;  // a burst of changes (a folder of many files removed) is looked at once
   QLineEdit* filter_;
   QListWidget* list_;
   QLabel* summary_;

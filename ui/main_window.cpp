@@ -17,7 +17,6 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFontMetrics>
 #include <QFutureWatcher>
 #include <QKeyEvent>
 #include <QLabel>
@@ -61,6 +60,7 @@
 #include "ui/prompt_panel.h"
 #include "ui/routing_panel.h"
 #include "ui/settings_panel.h"
+#include "ui/status_line.h"
 #include "ui/sweep_view.h"
 
 namespace svgear {
@@ -134,6 +134,7 @@ MainWindow::MainWindow(QWidget* parent)
       compare_view_(new CompareView(this)),
       library_(new LibraryPanel(default_library_root(), this)),
       sweep_view_(new SweepView(this)),
+      status_line_(new StatusLine(this)),
       progress_(new QProgressBar(this)),
       step_label_(new QLabel(this)),
       thread_(new QThread(this)),
@@ -155,13 +156,12 @@ MainWindow::MainWindow(QWidget* parent)
   progress_->setFormat("%v / %m steps");
   progress_->setTextVisible(false);  // "0 / 1 steps" before any run would describe none
   step_label_->setObjectName("step_timings");
+  setStatusBar(status_line_);
   statusBar()->addPermanentWidget(step_label_);
   step_clock_ = new QTimer(this);
   step_clock_->setInterval(1000);
   connect(step_clock_, &QTimer::timeout, this, &MainWindow::showStepLine);
   statusBar()->addPermanentWidget(progress_);
-  // The tooltip holds an error's whole message (reportError) while the bar shows that error.
-  connect(statusBar(), &QStatusBar::messageChanged, this, [this] { statusBar()->setToolTip(QString()); });
 
   worker_->setObjectName("generation_worker");
   worker_->moveToThread(thread_);
@@ -928,25 +928,10 @@ void MainWindow::updateExportActions() {
 
 void MainWindow::reportError(const QString& message) {
   log_->error(message);
-  // The status bar gets the first sentence; the log holds the whole message (vocabularies are long).
-  // A sentence wider than the bar's room (a long path) would be cut at its edge without a sign:
-  // it ends in "…" and points to the log, and the bar's tooltip holds the whole message.
+  // The status bar gets the first sentence and its tooltip the whole message; the log holds it too
+  // (vocabularies are long).
   const int end = message.indexOf(". ");
-  QString shown = tr("Error: %1").arg(end > 0 ? message.left(end + 1) : message);
-  // The message's room: the bar less its permanent widgets, at the width their text asks for now
-  // (the step line's is laid out later), and its size grip and spacing (48 px).
-  int room = statusBar()->contentsRect().width() - 48;
-  for (const QWidget* permanent : {static_cast<QWidget*>(step_label_), static_cast<QWidget*>(progress_)}) {
-    if (permanent->isVisible()) room -= std::max(permanent->width(), permanent->sizeHint().width());
-  }
-  const QFontMetrics metrics(statusBar()->font());
-  // A bar not laid out yet (a hidden window) has no width to measure against: shown whole.
-  if (statusBar()->isVisible() && metrics.horizontalAdvance(shown) > room) {
-    const QString see_log = tr(" (all of it in the Log)");
-    shown = metrics.elidedText(shown, Qt::ElideRight, std::max(0, room - metrics.horizontalAdvance(see_log))) + see_log;
-  }
-  statusBar()->showMessage(shown);
-  statusBar()->setToolTip(message);
+  status_line_->showDetailed(tr("Error: %1").arg(end > 0 ? message.left(end + 1) : message), message);
 }
 
 void MainWindow::onModelLoaded(const ModelSummary& model) {

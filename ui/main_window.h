@@ -42,6 +42,7 @@ class PreviewPane;
 class PromptPanel;
 class RoutingPanel;
 class SettingsPanel;
+class StatusLine;
 struct CompareResult;
 struct LibraryEntry;
 struct ModelSummary;
@@ -195,6 +196,7 @@ class MainWindow : public QMainWindow {
   CompareView* compare_view_;
   LibraryPanel* library_;
   SweepView* sweep_view_;
+  StatusLine* status_line_;
   QProgressBar* progress_;
   QLabel* step_label_;
   QAction* generate_action_ = nullptr;

@@ -20,6 +20,7 @@
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/model_manifest.h"
 #include "ui/model_summary.h"
+#include "ui/tooltip_lines.h"
 
 namespace svgear {
 namespace {
@@ -128,6 +129,9 @@ ModelPicker::ModelPicker(QWidget* parent)
                           "weights. fp8 files stay in fp8 without it. Reloads the model."));
   info_->setObjectName("model_info");
   info_->setWordWrap(true);
+  // A word longer than the dock (a folder path in "Not loaded: …") would widen the dock and the
+  // window past the screen: the label takes the width it is given, its tooltip the whole text.
+  info_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   info_->setTextFormat(Qt::PlainText);
   info_->setText(tr("No model loaded."));
 
@@ -277,12 +281,12 @@ void ModelPicker::showModel(const ModelSummary& m) {
 
 void ModelPicker::showLoading(const QString& folder) {
   info_->setText(tr("Loading %1…").arg(QDir(folder).dirName()));
-  info_->setToolTip(folder);
+  info_->setToolTip(tooltip_lines(folder));
 }
 
 void ModelPicker::showError(const QString& message) {
   info_->setText(tr("Not loaded: %1").arg(message));
-  info_->setToolTip(message);
+  info_->setToolTip(tooltip_lines(message));
 }
 
 void ModelPicker::rescan() {

@@ -92,6 +92,7 @@
 #include "ui/routing_panel.h"
 #include "ui/routing_plot.h"
 #include "ui/settings_panel.h"
+#include "ui/status_line.h"
 #include "ui/token_inspector.h"
 #include "ui/sweep_view.h"
 #include "ui/viridis.h"
@@ -404,22 +405,35 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
   QTRY_VERIFY(!w->isExporting());
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Error: could not export"),
            qPrintable(w->statusBar()->currentMessage()));
-  // An error wider than the status bar ends in "…" and points to the log; the bar's tooltip holds
-  // all of it until the next message.
+  // An error wider than the status bar ends in "…" and points to the log, before the step line
+  // begins, at the window's width now; the bar's tooltip holds all of it, in lines a screen holds,
+  // until the next message, which is cut the same way.
   const QString deep = frames + "/frame_0000.png" + QString("/a-folder-with-a-rather-long-name").repeated(12) + "/x.y4m";
   QVERIFY(w->exportVideo(deep));
   QTRY_VERIFY(!w->isExporting());
-  const QString shown = w->statusBar()->currentMessage();
-  QVERIFY2(shown.startsWith("Error: could not export") && shown.endsWith("… (all of it in the Log)"), qPrintable(shown));
-  // It ends before the step line and the progress bar begin.
-  QTest::qWait(100);  // their layout
-  const int message_end = QFontMetrics(w->statusBar()->font()).horizontalAdvance(shown);
-  QVERIFY2(message_end <= child<QLabel>(*w, "step_timings")->x(), qPrintable(shown));
-  QVERIFY2(w->statusBar()->toolTip().contains(deep), qPrintable(w->statusBar()->toolTip()));
+  auto* status = qobject_cast<StatusLine*>(w->statusBar());
+  QVERIFY(status);
+  QVERIFY2(status->currentMessage().startsWith("Error: could not export"), qPrintable(status->currentMessage()));
+  const auto fits_before_the_step_line = [&] {
+    QTest::qWait(100);  // the permanent widgets' layout
+    const QString shown = status->shownText();
+    return shown.endsWith("… (all of it in the Log)") &&
+           QFontMetrics(status->font()).horizontalAdvance(shown) < child<QLabel>(*w, "step_timings")->x();
+  };
+  QVERIFY2(fits_before_the_step_line(), qPrintable(status->shownText()));
+  const QString wide = status->shownText();
+  w->resize(w->width() - 300, w->height());
+  QVERIFY2(fits_before_the_step_line(), qPrintable(status->shownText()));
+  QVERIFY(status->shownText().size() < wide.size());
+  QVERIFY2(status->toolTip().remove('\n').contains(deep), qPrintable(status->toolTip()));
+  for (const QString& line : status->toolTip().split('\n')) QVERIFY2(line.size() <= 100, qPrintable(line));
   QVERIFY(log_text(*w).contains(deep));
   saveScreenshot(*w, "long-error.png");
-  w->statusBar()->showMessage("next");
-  QVERIFY(w->statusBar()->toolTip().isEmpty());
+  w->statusBar()->showMessage("exported to " + deep);
+  QVERIFY(status->toolTip().isEmpty());
+  QVERIFY2(status->shownText().endsWith("…"), qPrintable(status->shownText()));
+  QVERIFY(!status->shownText().contains("the Log"));
+  w->resize(w->width() + 300, w->height());
   // Closing the window writes the exports asked for before it goes.
   const QString at_close = scratch_.filePath("export/at-close.y4m");
   QVERIFY(w->exportVideo(at_close));
@@ -624,11 +638,16 @@ void StudioWindowTest::bad_settings_and_folders_report_errors() {
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Error"), qPrintable(w->statusBar()->currentMessage()));
   QVERIFY(log_text(*w).contains("30"));
 
-  // a folder without a model
-  const QString empty = scratch_.filePath("not-a-model");
+  // a folder without a model, its name longer than the Model panel is wide: the panel says why,
+  // and the window keeps its width (a word that long widened it past the screen)
+  const int window_width = w->width();
+  const QString empty = scratch_.filePath("not-a-model-" + QString("y").repeated(200));
   QVERIFY(QDir().mkpath(empty));
   w->openModelFolder(empty);
   QTRY_VERIFY(log_text(*w).contains("no model at"));
+  QTRY_VERIFY(child<QLabel>(*w, "model_info")->text().startsWith("Not loaded"));
+  QTest::qWait(100);  // the layout
+  QCOMPARE(w->width(), window_width);
   child<QSpinBox>(*w, "width")->setValue(32);
   w->generate();
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
@@ -2565,8 +2584,9 @@ void StudioWindowTest::a_failed_load_in_a_run_unloads_the_model() {
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Error:"), qPrintable(w->statusBar()->currentMessage()));
   QVERIFY2(info->text().startsWith("Not loaded: "), qPrintable(info->text()));
   QCOMPARE(child<QLineEdit>(*w, "prompt")->findChild<QCompleter*>()->model()->rowCount(), 0);
-  const QString error = info->toolTip();
+  const QString error = info->text().mid(QString("Not loaded: ").size());
   QVERIFY(!error.isEmpty());
+  QCOMPARE(info->toolTip().remove('\n'), error);  // broken into lines a screen holds
   QVERIFY2(log_text(*w).count(error) == 1, qPrintable(log_text(*w)));
 
   // The same for a folder that is no model at all (model.json unreadable): the model before is
@@ -3437,7 +3457,8 @@ void StudioWindowTest::a_one_row_cluster_map_draws_a_strip() {
 }
 
 // A run's folder removed outside the studio (a file manager, rm): its row goes without a restart;
-// the others stay. The library folder itself removed: every row goes.
+// the others stay. A run renamed or copied in is listed. The library folder itself removed: every
+// row goes.
 void StudioWindowTest::library_drops_runs_removed_outside_the_studio() {
   const std::filesystem::path root = scratch_.filePath("library-removed").toStdString();
   const Video clip = grey_clip(90);
@@ -3455,6 +3476,15 @@ void StudioWindowTest::library_drops_runs_removed_outside_the_studio() {
   QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 2, 5000);
   QCOMPARE(panel.entry(0).folder, added[2].folder);  // newest first
   QCOMPARE(panel.entry(1).folder, added[0].folder);
+  // A run renamed, and one copied in: listed in their places, the copy's thumbnail shown.
+  const std::filesystem::path renamed = root / "renamed-run";
+  std::filesystem::rename(added[2].folder, renamed);
+  std::filesystem::copy(added[0].folder, root / ".copying", std::filesystem::copy_options::recursive);
+  std::filesystem::rename(root / ".copying", root / "copied-run");
+  QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 3, 5000);
+  QTRY_COMPARE_WITH_TIMEOUT(panel.entry(0).folder, renamed, 5000);
+  QVERIFY(panel.entry(1).folder == root / "copied-run" || panel.entry(2).folder == root / "copied-run");
+  QVERIFY(!child<QListWidget>(panel, "library_list")->item(1)->icon().isNull());
   std::filesystem::remove_all(root);
   QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 0, 5000);
 }

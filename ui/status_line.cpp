@@ -1,0 +1,64 @@
+#include "ui/status_line.h"
+
+#include <algorithm>
+
+#include <QFontMetrics>
+#include <QPainter>
+#include <QSizeGrip>
+#include <QStyleOption>
+
+#include "ui/tooltip_lines.h"
+
+namespace svgear {
+
+StatusLine::StatusLine(QWidget* parent) : QStatusBar(parent) {
+  // showMessage() emits this before showDetailed() sets the new message's note and tooltip.
+  connect(this, &QStatusBar::messageChanged, this, [this] {
+    cut_note_.clear();
+    setToolTip(QString());
+  });
+}
+
+void StatusLine::showDetailed(const QString& message, const QString& detail) {
+  showMessage(message);
+  cut_note_ = tr(" (all of it in the Log)");
+  setToolTip(tooltip_lines(detail));
+  update();
+}
+
+QRect StatusLine::messageRect() const {
+  int right = width() - 12;
+  for (const QWidget* child : findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly)) {
+    if (child->isVisible()) right = std::min(right, child->x() - 8);
+  }
+  return QRect(6, 0, std::max(0, right - 6), height());
+}
+
+QString StatusLine::shownText() const {
+  const QString message = currentMessage();
+  const QFontMetrics metrics(font());
+  const int room = messageRect().width();
+  if (metrics.horizontalAdvance(message) <= room) return message;
+  return metrics.elidedText(message, Qt::ElideRight, std::max(0, room - metrics.horizontalAdvance(cut_note_))) +
+         cut_note_;
+}
+
+// QStatusBar's own painting, with the message cut to its room.
+void StatusLine::paintEvent(QPaintEvent*) {
+  QPainter painter(this);
+  QStyleOption panel;
+  panel.initFrom(this);
+  style()->drawPrimitive(QStyle::PE_PanelStatusBar, &panel, &painter, this);
+  for (QWidget* child : findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly)) {
+    if (!child->isVisible() || qobject_cast<QSizeGrip*>(child)) continue;
+    QStyleOption frame;
+    frame.rect = child->geometry().adjusted(-2, -1, 2, 1);
+    frame.palette = palette();
+    style()->drawPrimitive(QStyle::PE_FrameStatusBarItem, &frame, &painter, child);
+  }
+  if (currentMessage().isEmpty()) return;
+  painter.setPen(palette().windowText().color());
+  painter.drawText(messageRect(), Qt::AlignLeading | Qt::AlignVCenter | Qt::TextSingleLine, shownText());
+}
+
+}  // namespace svgear

@@ -1,0 +1,32 @@
+#pragma once
+// StatusLine: the main window's status bar. QStatusBar draws its message into the space left of
+// the permanent widgets (the step line, the progress bar) and cuts it there mid-letter, without a
+// sign; this one ends a message that does not fit in "…", at whatever width the window has now. An
+// error shows its first sentence with the whole message as the bar's tooltip, and when cut, a note
+// that the Log has all of it.
+
+#include <QStatusBar>
+
+namespace svgear {
+
+class StatusLine : public QStatusBar {
+  Q_OBJECT
+
+ public:
+  explicit StatusLine(QWidget* parent);
+  // Shows `message` until the next one; the tooltip holds `detail` (broken into lines a screen
+  // holds) meanwhile, and a cut message ends in "… (all of it in the Log)".
+  void showDetailed(const QString& message, const QString& detail);
+  // What the bar draws for the message now: itself, or its cut form.
+  QString shownText() const;
+
+ protected:
+  void paintEvent(QPaintEvent* event) override;
+
+ private:
+  QRect messageRect() const;  // from the left edge to the first permanent widget or the size grip
+
+  QString cut_note_;  // the shown message's, while it is shown
+};
+
+}  // namespace svgear
