@@ -401,17 +401,24 @@ void LibraryPanel::deleteSelected() {
   Q_EMIT statusChanged(tr("Deleting “%1”…").arg(prompt));
   // The entry leaves the library on the thread pool (a rename, on a network mount perhaps): its row
   // goes once it has, and stays, with the reason reported, when it cannot.
-  auto* watcher = new QFutureWatcher<QString>(this);  // why it could not; empty: out of the library
+  // Why it could not; else whether it was gone before (moved or deleted outside the studio).
+  struct Removal {
+    QString error;
+    bool gone_already = false;
+  };
+  auto* watcher = new QFutureWatcher<Removal>(this);
   connect(watcher, &QFutureWatcherBase::finished, watcher, &QObject::deleteLater);
   connect(watcher, &QFutureWatcherBase::resultReadyAt, this, [this, watcher, folder = e.folder, prompt] {
     deleting_.erase(std::find(deleting_.begin(), deleting_.end(), folder));
-    const QString error = watcher->future().resultAt(0);
-    if (!error.isEmpty()) {
+    const Removal removal = watcher->future().resultAt(0);
+    if (!removal.error.isEmpty()) {
       if (const int shown = rowOf(folder); shown >= 0) setRowEnabled(shown, true);
-      Q_EMIT errorOccurred(error);
+      Q_EMIT errorOccurred(removal.error);
       return;
     }
-    Q_EMIT statusChanged(tr("Deleted “%1”").arg(prompt));
+    Q_EMIT statusChanged(removal.gone_already
+                             ? tr("“%1” was no longer in the library (moved or deleted outside the studio)").arg(prompt)
+                             : tr("Deleted “%1”").arg(prompt));
     if (scanning_) deleted_during_scan_.push_back(folder);
     // Its row now: a run kept meanwhile may have been listed above it.
     const int shown = rowOf(folder);
@@ -425,22 +432,23 @@ void LibraryPanel::deleteSelected() {
   // Its files go in the same task once it is out of the library: the row goes then (resultReadyAt),
   // not after them (a clip on a network mount takes a while), and a panel closed meanwhile, which
   // drops the watcher, does not leave them on the disk.
-  watcher->setFuture(QtConcurrent::run([library = library_, e](QPromise<QString>& promise) {
+  watcher->setFuture(QtConcurrent::run([library = library_, e](QPromise<Removal>& promise) {
     std::error_code ec;
-    // Gone already (deleted by hand, or by another studio): the row goes, with nothing to report.
-    // Only "not found": a failed lookup (a permission, a stale NFS handle) goes to detach(), which says why.
+    // Gone already (moved or deleted by hand, or by another studio): the row goes, and the status
+    // says so. Only "not found": a failed lookup (a permission, a stale NFS handle) goes to
+    // detach(), which says why.
     if (std::filesystem::symlink_status(e.folder, ec).type() == std::filesystem::file_type::not_found) {
-      promise.addResult(QString());
+      promise.addResult(Removal{QString(), true});
       return;
     }
     std::filesystem::path detached;
     try {
       detached = library.detach(e);
     } catch (const std::exception& error) {  // thrown out of the task, it would end the studio
-      promise.addResult(QString::fromStdString(error.what()));
+      promise.addResult(Removal{QString::fromStdString(error.what()), false});
       return;
     }
-    promise.addResult(QString());
+    promise.addResult(Removal{});
     GenerationLibrary::purge_detached(detached);  // never throws; an empty path (a link, removed) is nothing
   }));
 }

@@ -1847,7 +1847,7 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   };
   QTRY_COMPARE(deleting_left(), 0);
 
-  // Removed by hand meanwhile: Delete drops the row without an error.
+  // Removed by hand meanwhile: Delete drops the row without an error, and says it was gone.
   std::filesystem::remove_all(newest.folder);
   list->setCurrentRow(0);
   answer_yes();
@@ -1855,6 +1855,8 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   QTRY_COMPARE(panel.count(), 3);
   QCOMPARE(panel.entry(0).folder, oldest.folder);
   QVERIFY2(errors.isEmpty(), qPrintable(errors.join("\n")));
+  QTRY_VERIFY2(statuses.last().endsWith("” was no longer in the library (moved or deleted outside the studio)"),
+               qPrintable(statuses.last()));
 
   // One that cannot be deleted (its record removed by hand: no entry of the library now) is
   // reported, and its row stays.
