@@ -15,6 +15,7 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMessageBox>
+#include <QPainter>
 #include <QPixmap>
 #include <QPromise>
 #include <QPushButton>
@@ -72,9 +73,14 @@ QImage thumbnail_image(const std::filesystem::path& thumbnail) {
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   QImage image;
   image.loadFromData(reinterpret_cast<const uchar*>(bytes.data()), int(bytes.size()), "PNG");
-  // Pixel models make tiny frames: magnify without smoothing, as the preview does.
-  if (!image.isNull()) image = image.scaled(kThumbnailSide, kThumbnailSide, Qt::KeepAspectRatio, Qt::FastTransformation);
-  return image;
+  if (image.isNull()) return image;
+  // Pixel models make tiny frames: magnify without smoothing, as the preview does. Centred on a
+  // clear square, so a wide or tall clip's caption sits where every other one does.
+  const QImage scaled = image.scaled(kThumbnailSide, kThumbnailSide, Qt::KeepAspectRatio, Qt::FastTransformation);
+  QImage square(kThumbnailSide, kThumbnailSide, QImage::Format_ARGB32_Premultiplied);
+  square.fill(Qt::transparent);
+  QPainter(&square).drawImage((kThumbnailSide - scaled.width()) / 2, (kThumbnailSide - scaled.height()) / 2, scaled);
+  return square;
 }
 
 }  // namespace

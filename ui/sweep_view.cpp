@@ -168,10 +168,10 @@ void SweepView::placeLabels() {
     QRectF box;
   };
   std::vector<Placed> placed;
+  const QFontMetricsF metrics(plot_->font());
   for (const SweepPoint& p : points_) {
     const QString text = budget_text(p.top_p);
     const QPointF at(plot_->xAxis->coordToPixel(plotted(p).x()), plot_->yAxis->coordToPixel(plotted(p).y()));
-    const QFontMetricsF metrics(plot_->font());
     const QRectF box(at.x(), at.y() - metrics.height(), metrics.horizontalAdvance(" " + text), metrics.height());
     const auto over = std::find_if(placed.begin(), placed.end(), [&](const Placed& l) { return l.box.intersects(box); });
     if (over != placed.end()) {
@@ -186,6 +186,14 @@ void SweepView::placeLabels() {
     label->setText(" " + text);
     label->setColor(kPlotText);
     placed.push_back({label, box});
+  }
+  // A label that would run past the plot's right edge (a joined one, a narrow dock) ends at its
+  // point instead.
+  const double right = plot_->axisRect()->rect().right();
+  for (const Placed& l : placed) {
+    if (l.box.left() + metrics.horizontalAdvance(l.item->text()) <= right) continue;
+    l.item->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
+    l.item->setText(l.item->text().trimmed() + " ");
   }
 }
 

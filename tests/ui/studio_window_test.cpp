@@ -3438,6 +3438,20 @@ void StudioWindowTest::sweep_labels_of_close_points_join() {
   QCOMPARE(table->item(0, 0)->text(), QString("1e-05"));
   QCOMPARE(table->item(2, 0)->text(), QString("0.905"));
   QCOMPARE(view.plottedPoints(), 3);
+
+  // The fastest points sit at 4/5 of the plot's width: a joined label that would run past its right
+  // edge ends at its point instead.
+  SweepView edge(nullptr);
+  edge.resize(300, 300);
+  edge.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&edge));
+  edge.addPoint(point(0.9, 30.0, 50.0));
+  edge.addPoint(point(0.905, 30.0, 49.75));
+  auto* edge_plot = child<QCustomPlot>(edge, "sweep_plot");
+  QCOMPARE(edge_plot->itemCount(), 1);
+  auto* joined = static_cast<QCPItemText*>(edge_plot->item(0));
+  QCOMPARE(joined->text().trimmed(), QString("0.9, 0.905"));
+  QVERIFY(joined->positionAlignment() & Qt::AlignRight);
 }
 
 // A trace whose token grid is one row of 2048 (its aspect ratio would draw it under a pixel high)
@@ -3487,6 +3501,19 @@ void StudioWindowTest::library_drops_runs_removed_outside_the_studio() {
   QTRY_COMPARE_WITH_TIMEOUT(panel.entry(0).folder, renamed, 5000);
   QVERIFY(panel.entry(1).folder == root / "copied-run" || panel.entry(2).folder == root / "copied-run");
   QVERIFY(!child<QListWidget>(panel, "library_list")->item(1)->icon().isNull());
+  // A wide clip's thumbnail: centred on a square like every other, so its caption sits in line.
+  Video wide = grey_clip(200);
+  wide.width = 64;
+  wide.rgb.assign(size_t(64) * 8 * 3, 200);
+  const LibraryEntry wide_entry = GenerationLibrary(root).add(
+      wide, {{"created", "2026-12-05T09:00:00Z"},
+             {"request", {{"prompt", "a wide clip"}, {"seed", 9}, {"steps", 2}}},
+             {"model", {{"name", "shapes-s"}}}});
+  QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 4, 5000);
+  QCOMPARE(panel.entry(0).folder, wide_entry.folder);
+  const QIcon icon = child<QListWidget>(panel, "library_list")->item(0)->icon();
+  QVERIFY(!icon.isNull());
+  QCOMPARE(icon.availableSizes(), QList<QSize>({QSize(96, 96)}));
   std::filesystem::remove_all(root);
   QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 0, 5000);
 }
