@@ -85,9 +85,9 @@ int cmd_random_model(int argc, char** argv) {
   check_out_folder(*out, force);
   RandomModelSpec spec = random_model_preset(preset);
   if (seed) spec.seed = *seed;
+  check_output_file(std::filesystem::path(*out) / "model.safetensors");  // its names, before a folder is made
   // Two runs on one --out would leave one's model.json beside the other's weights: the folder is
   // locked, and looked at again under the lock (the other run may have written it meanwhile).
-  check_output_file(std::filesystem::path(*out) / "model.safetensors");  // its names, before a folder is made
   create_output_folder(*out);
   const FolderLock lock(*out, "another svgear command");
   check_out_folder(*out, force);

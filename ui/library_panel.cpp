@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <string>
 
 #include <QDesktopServices>
@@ -177,8 +178,8 @@ void LibraryPanel::watchRoot() {
 }
 
 void LibraryPanel::syncWithFolder() {
-  std::vector<std::filesystem::path> listed;
-  for (const LibraryEntry& e : entries_) listed.push_back(e.folder);
+  std::set<std::filesystem::path> listed;
+  for (const LibraryEntry& e : entries_) listed.insert(e.folder);
   struct Changes {
     std::vector<std::filesystem::path> gone;
     Scanned added;
@@ -187,20 +188,13 @@ void LibraryPanel::syncWithFolder() {
   connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
     watcher->deleteLater();
     Changes changes = watcher->future().takeResult();
+    // One the panel is deleting goes when that ends, which reports it.
     for (const std::filesystem::path& folder : changes.gone) {
-      const int row = rowOf(folder);
-      // One the panel is deleting goes when that ends, which reports it.
-      if (row < 0 || isDeleting(folder)) continue;
-      entries_.erase(entries_.begin() + row);
-      delete list_->takeItem(row);
+      if (!isDeleting(folder)) unlist(folder);
     }
     for (size_t i = 0; i < changes.added.entries.size(); ++i) {
       const LibraryEntry& e = changes.added.entries[i];
-      if (rowOf(e.folder) >= 0 || isDeleting(e.folder)) continue;  // kept by this studio meanwhile
-      const auto place = std::upper_bound(entries_.begin(), entries_.end(), e, listed_before);
-      const int row = int(place - entries_.begin());
-      entries_.insert(place, e);
-      addRow(row, e, changes.added.thumbnails[i]);
+      if (rowOf(e.folder) < 0 && !isDeleting(e.folder)) list(e, changes.added.thumbnails[i]);  // not kept meanwhile
     }
     updateSummary();
     updateButtons();
@@ -217,10 +211,10 @@ void LibraryPanel::syncWithFolder() {
       }
     }
     try {
-      for (LibraryEntry& e : GenerationLibrary(root).entries()) {
-        if (std::find(listed.begin(), listed.end(), e.folder) != listed.end()) continue;
+      // Only the runs not listed are read: the watcher fires for each run this studio keeps.
+      changes.added.entries = GenerationLibrary(root).entries(listed);
+      for (const LibraryEntry& e : changes.added.entries) {
         changes.added.thumbnails.push_back(thumbnail_image(e.thumbnail));
-        changes.added.entries.push_back(std::move(e));
       }
     } catch (const std::exception&) {  // an unreadable folder: the rows stay as they are
       changes.added = Scanned();
@@ -356,10 +350,7 @@ void LibraryPanel::insert(const LibraryEntry& entry) {
   watchRoot();
   if (scanning_) inserted_during_scan_.push_back(entry);
   if (rowOf(entry.folder) >= 0) return;  // already listed
-  const auto place = std::upper_bound(entries_.begin(), entries_.end(), entry, listed_before);
-  const int row = int(place - entries_.begin());
-  entries_.insert(place, entry);
-  addRow(row, entry, QImage());
+  list(entry, QImage());
   scan_error_.clear();  // a run kept there: the folder is there now
   updateSummary();
   // Its picture follows from the thread pool: the library may sit on a slow disk.
@@ -371,6 +362,21 @@ void LibraryPanel::insert(const LibraryEntry& entry) {
     if (shown >= 0 && !thumbnail.isNull()) list_->item(shown)->setIcon(QIcon(QPixmap::fromImage(thumbnail)));
   });
   watcher->setFuture(QtConcurrent::run(thumbnail_image, entry.thumbnail));
+}
+
+void LibraryPanel::list(const LibraryEntry& entry, const QImage& thumbnail) {
+  const auto place = std::upper_bound(entries_.begin(), entries_.end(), entry, listed_before);
+  const int row = int(place - entries_.begin());
+  entries_.insert(place, entry);
+  addRow(row, entry, thumbnail);
+}
+
+void LibraryPanel::unlist(const std::filesystem::path& folder) {
+  // Its row now: a run kept meanwhile may have been listed above it.
+  if (const int row = rowOf(folder); row >= 0) {
+    entries_.erase(entries_.begin() + row);
+    delete list_->takeItem(row);
+  }
 }
 
 int LibraryPanel::count() const { return int(entries_.size()); }
@@ -426,12 +432,7 @@ void LibraryPanel::deleteSelected() {
                              ? tr("“%1” was no longer in the library (moved or deleted outside the studio)").arg(prompt)
                              : tr("Deleted “%1”").arg(prompt));
     if (scanning_) deleted_during_scan_.push_back(folder);
-    // Its row now: a run kept meanwhile may have been listed above it.
-    const int shown = rowOf(folder);
-    if (shown >= 0) {
-      entries_.erase(entries_.begin() + shown);
-      delete list_->takeItem(shown);
-    }
+    unlist(folder);
     updateSummary();
   });
   // The task holds no pointer to the panel: a panel gone before it ends is not touched.

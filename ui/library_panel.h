@@ -63,6 +63,8 @@ class LibraryPanel : public QWidget {
   void updateButtons();  // Open and Delete on for a current row not being deleted; Open if allowed
   int rowOf(const std::filesystem::path& folder) const;  // -1: not listed
   void addRow(int row, const LibraryEntry& e, const QImage& thumbnail);
+  void list(const LibraryEntry& entry, const QImage& thumbnail);  // in its place, newest first
+  void unlist(const std::filesystem::path& folder);  // its row, wherever it is now; none: nothing
   void updateSummary();
   bool matchesFilter(const LibraryEntry& e) const;
   void applyFilter();  // hides the rows the filter's words leave out; a hidden current row is let go

@@ -174,7 +174,7 @@ bool listed_before(const LibraryEntry& a, const LibraryEntry& b) {
   return a.created != b.created ? a.created > b.created : a.folder.filename() > b.folder.filename();
 }
 
-std::vector<LibraryEntry> GenerationLibrary::entries() const {
+std::vector<LibraryEntry> GenerationLibrary::entries(const std::set<std::filesystem::path>& known) const {
   std::vector<LibraryEntry> found;
   std::error_code ec;
   // increment(ec), not ++: the error (EACCES, EIO, a stale NFS handle) is reported as a UserError.
@@ -184,6 +184,7 @@ std::vector<LibraryEntry> GenerationLibrary::entries() const {
     const std::string name = it->path().filename().string();
     std::error_code type_error;
     if (!it->is_directory(type_error) || name.empty() || name[0] == '.') continue;  // a link loop is not a folder
+    if (known.count(it->path())) continue;
     try {
       found.push_back(read_library_entry(it->path()));
     } catch (const UserError&) {

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,9 +50,10 @@ class GenerationLibrary {
   const std::filesystem::path& root() const { return root_; }
   // Throws UserError (folder not writable, disk full) or MediaError; nothing is left behind then.
   LibraryEntry add(const Video& video, const nlohmann::json& record) const;
-  // Newest first; folders that are no entries are skipped. Throws UserError when the folder exists
-  // but cannot be listed.
-  std::vector<LibraryEntry> entries() const;
+  // Newest first; folders that are no entries are skipped, and so are those in `known` (not read:
+  // a listing that has them already asks only for the new ones). Throws UserError when the folder
+  // exists but cannot be listed.
+  std::vector<LibraryEntry> entries(const std::set<std::filesystem::path>& known = {}) const;
   // Deletes an entry folder of this library (and nothing outside it; a link in the library that
   // names an entry goes itself, not the folder it names): detach() then purge_detached(). Throws
   // UserError.
