@@ -65,7 +65,8 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
                          it; past 1, the token rows' std, a word's position would outweigh the word)
   --checkpoint-every N   steps between checkpoints (default 200)
   --log-every N          steps between printed losses (default 20)
-  --minutes X            stop (and save) after X minutes of training, e.g. inside a time-limited job
+  --minutes X            stop (and save) before a step that would end past X minutes of training
+                         (judged by the last step's time), e.g. inside a time-limited job
                          (default 0: no limit)
   --stop-at N            stop (and save) at step N, before --steps, on --steps' schedule: what a slice
                          that --minutes cut inside its cool-down did (packaging/replay-training.py)
@@ -509,8 +510,13 @@ int cmd_train(int argc, char** argv) {
     checkpoint_saved = true;
     saved_log = log.size();
   };
+  // A step that would end past --minutes is not begun, judged by the last step's time, so a job
+  // with a hard time limit is not killed mid-step (a shapes-l CPU step at batch 6 took 456 s).
+  double last_step_seconds = 0.0;
   auto out_of_time = [&] {
-    return minutes > 0.0 && std::chrono::steady_clock::now() - start > std::chrono::duration<double>(60.0 * minutes);
+    if (minutes <= 0.0) return false;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return elapsed + last_step_seconds > 60.0 * minutes;
   };
   auto log_line = [&] {
     if (losses == 0) return;
@@ -539,12 +545,19 @@ int cmd_train(int argc, char** argv) {
     }
   };
   while (trainer.steps_done() < stop_at && !cancel.is_cancelled() && !out_of_time()) {
+    const auto step_start = std::chrono::steady_clock::now();
     const at::Tensor loss = checked_step();
     loss_sum = losses == 0 ? loss : loss_sum.add(loss);
     ++losses;
     const int64_t step = trainer.steps_done();
     if (step % log_every == 0 || step == total_steps) log_line();
     if (step % checkpoint_every == 0) save();
+    // The whole iteration: on a GPU the step only queues its work, which a later wait pays for.
+    last_step_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
+    if (minutes > 0.0 && step == first_step + 1 && last_step_seconds > 60.0 * minutes) {
+      std::printf("note: one step took %.1f s, longer than --minutes %g allows; a smaller --batch steps faster\n",
+                  last_step_seconds, minutes);
+    }
   }
   log_line();
   // The final save and the export under one hold: a second Ctrl-C between them would leave a

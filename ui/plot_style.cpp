@@ -1,7 +1,30 @@
 #include "ui/plot_style.h"
+
+#include <algorithm>
+
+#include <QEvent>
+
 #include "ui/qcustomplot_include.h"
 
 namespace svgear {
+namespace {
+
+const char kMostColumns[] = "svgear_most_columns";
+
+// Refits the legend before QCustomPlot lays out the resized plot, so one layout draws it.
+class LegendWrap : public QObject {
+ public:
+  explicit LegendWrap(QCustomPlot* plot) : QObject(plot), plot_(plot) { plot->installEventFilter(this); }
+  bool eventFilter(QObject* watched, QEvent* event) override {
+    if (watched == plot_ && event->type() == QEvent::Resize) fit_legend_to_width(plot_);
+    return false;
+  }
+
+ private:
+  QCustomPlot* plot_;
+};
+
+}  // namespace
 
 void style_plot_axis(QCPAxis* axis) {
   axis->setBasePen(QPen(kPlotText));
@@ -27,11 +50,34 @@ void place_legend_above(QCustomPlot* plot, int columns) {
   QFont small = plot->font();
   small.setPointSizeF(small.pointSizeF() * 0.8);
   plot->legend->setFont(small);
+  plot->legend->setIconSize(22, 12);  // QCustomPlot's 32 px samples left room for one column in a narrow dock
   plot->legend->setFillOrder(QCPLegend::foColumnsFirst);
   plot->legend->setWrap(columns);
+  plot->legend->setProperty(kMostColumns, columns);
   plot->plotLayout()->insertRow(0);
   plot->plotLayout()->addElement(0, 0, plot->legend);
   plot->plotLayout()->setRowStretchFactor(0, 0.001);
+  new LegendWrap(plot);
+  fit_legend_to_width(plot);
+}
+
+void fit_legend_to_width(QCustomPlot* plot) {
+  QCPLegend* legend = plot->legend;
+  int widest = 1;
+  for (int i = 0; i < legend->itemCount(); ++i) {  // cells: the last row's may be empty
+    if (const QCPAbstractLegendItem* item = legend->item(i)) widest = std::max(widest, item->minimumOuterSizeHint().width());
+  }
+  // The legend's cell spans the plot's width less the layouts' margins; columns are as wide as
+  // their widest entry, so `widest` per column is the most they can need.
+  const QMargins outer = plot->plotLayout()->margins() + legend->margins();
+  const int room = plot->width() - outer.left() - outer.right();
+  const int spacing = legend->columnSpacing();
+  const int fit = (room + spacing) / (widest + spacing);
+  const int columns = std::clamp(fit, 1, std::max(1, legend->property(kMostColumns).toInt()));
+  if (columns == legend->wrap()) return;
+  legend->setWrap(columns);
+  legend->setFillOrder(legend->fillOrder(), true);  // rearranges the entries already there
+  plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 }  // namespace svgear

@@ -17,8 +17,14 @@ void style_plot_axis(QCPAxis* axis);
 // Ticks at whole multiples only, for axes of whole numbers (layers, steps, frames): no "0.5".
 void use_whole_ticks(QCPAxis* axis);
 
-// The plot's legend in one row of up to `columns` entries above the axes, in a smaller font, so it
-// never covers a point (inside the axes it sat on the curves wherever it was put).
+// The plot's legend in rows of up to `columns` entries above the axes, in a smaller font, so it
+// never covers a point (inside the axes it sat on the curves wherever it was put). Each resize
+// rewraps it to as many columns as the width holds (fit_legend_to_width).
 void place_legend_above(QCustomPlot* plot, int columns);
+
+// Wraps the legend into the most columns, up to place_legend_above's count, whose widest entry fits
+// the plot's width whole: squeezed into one row, a narrow dock cut every name ("de", "est.").
+// Call it after entries join or leave the legend; resizes call it themselves.
+void fit_legend_to_width(QCustomPlot* plot);
 
 }  // namespace svgear

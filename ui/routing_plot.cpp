@@ -143,6 +143,7 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
       g->removeFromLegend();
     }
   }
+  fit_legend_to_width(plot_);  // accuracy and time have their own entries, of other widths
   plot_->xAxis->setLabel(x_label);
   plot_->xAxis->setRange(x_min - 0.5, x_max + 0.5);
   // Fractions and times start at 0, so a density reads as a share; the estimate follows its data.

@@ -23,6 +23,7 @@
 
 #include "core/attention/attention_preset.h"
 #include "core/pipeline/request_limits.h"
+#include "ui/clamping_spin_box.h"
 #include "ui/model_summary.h"
 
 namespace svgear {
@@ -35,7 +36,7 @@ struct PresetItem {
 const PresetItem kPresets[] = {{"Quality", "quality"}, {"Balanced", "balanced"}, {"Fast", "fast"}};
 
 QSpinBox* spin_box(QWidget* parent, const char* name, int lo, int hi, int step, const QString& tip) {
-  auto* box = new QSpinBox(parent);
+  auto* box = new ClampingSpinBox(parent);
   box->setObjectName(name);
   box->setRange(lo, hi);
   box->setSingleStep(step);
@@ -45,7 +46,7 @@ QSpinBox* spin_box(QWidget* parent, const char* name, int lo, int hi, int step, 
 
 QDoubleSpinBox* double_box(QWidget* parent, const char* name, double lo, double hi, double step,
                            int decimals, const QString& tip) {
-  auto* box = new QDoubleSpinBox(parent);
+  auto* box = new ClampingDoubleSpinBox(parent);
   box->setObjectName(name);
   box->setRange(lo, hi);
   box->setSingleStep(step);

@@ -1962,6 +1962,19 @@ TEST(CliTrain, TheLastCheckpointIsWrittenOnce) {
   EXPECT_EQ(lines[3].substr(0, 2), "6\t");
 }
 
+// A --minutes shorter than one step: the step runs (its time is unknown before it), the run stops
+// after it, saves, and says that a step takes longer than the limit allows.
+TEST(CliTrain, ATimeLimitShorterThanAStepSaysSo) {
+  const std::filesystem::path out = test::scratch_dir("cli-train-minutes") / "run";
+  const CliRun run =
+      run_cli("train --preset shapes-tiny --device cpu --batch 1 --steps 50 --minutes 0.000001 --out " + out.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("note: one step took"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("longer than --minutes 1e-06 allows"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("time is up at step 1:"), std::string::npos) << run.output;
+  EXPECT_TRUE(std::filesystem::exists(out / "model" / "model.json"));
+}
+
 // svgear eval on a freshly trained tiny model: every prompt generated dense and with SVG-EAR,
 // adherence fractions and the sparse-vs-dense comparison reported (the scores themselves mean
 // nothing after one training step).

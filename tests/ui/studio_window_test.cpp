@@ -54,10 +54,12 @@
 #include <QTest>
 #include <QThreadPool>
 #include <QTimer>
+#include <QToolTip>
 #include <QWheelEvent>
 #include <QToolButton>
 
 #include "core/attention/attention_preset.h"
+#include "core/pipeline/request_limits.h"
 #include "core/library/generation_library.h"
 #include "core/media/frame_archive.h"
 #include "core/media/mp4_writer.h"
@@ -3516,6 +3518,87 @@ void StudioWindowTest::library_drops_runs_removed_outside_the_studio() {
   QCOMPARE(icon.availableSizes(), QList<QSize>({QSize(96, 96)}));
   std::filesystem::remove_all(root);
   QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 0, 5000);
+}
+
+void StudioWindowTest::typed_numbers_past_a_range_are_clamped_and_said() {
+  SettingsPanel panel(nullptr);
+  panel.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&panel));
+  panel.activateWindow();
+  const auto type_into = [](QAbstractSpinBox* box, const QString& text) {
+    box->setFocus();
+    box->selectAll();
+    QTest::keyClicks(box, text);
+    QTest::keyClick(box, Qt::Key_Return);
+  };
+  auto* height = child<QSpinBox>(panel, "height");
+  type_into(height, "1");  // Qt alone put the previous 64 back without a word
+  QCOMPARE(height->value(), 8);
+  QVERIFY(QToolTip::isVisible());
+  QCOMPARE(QToolTip::text(), QString("1 is below the smallest value, 8: set to 8"));
+  type_into(height, "99999");  // Qt alone refused the fifth keystroke
+  QCOMPARE(height->value(), kMaxSidePixels);
+  QCOMPARE(QToolTip::text(), QString("99999 is above the largest value, %1: set to %1").arg(kMaxSidePixels));
+  QToolTip::hideText();
+  QTRY_VERIFY(!QToolTip::isVisible());
+  type_into(height, "480");
+  QCOMPARE(height->value(), 480);
+  QVERIFY(!QToolTip::isVisible());  // a value in range says nothing
+  type_into(height, "abc");  // not a number: the keystrokes are refused, the value stays
+  QCOMPARE(height->value(), 480);
+
+  // A fraction with a suffix, and a guidance below 1.
+  auto* warmup = child<QDoubleSpinBox>(panel, "dense_warmup_steps");
+  auto* mode = child<QComboBox>(panel, "attention_mode");
+  mode->setCurrentIndex(mode->findData(int(AttentionMode::SvgEar)));  // dense greys the sparse knobs out
+  QVERIFY(warmup->isEnabled());
+  type_into(warmup, "2");
+  QCOMPARE(warmup->value(), 1.0);
+  QCOMPARE(QToolTip::text(), QString("2 is above the largest value, 1.000: set to 1.000"));
+  QCOMPARE(warmup->text(), QString("1.000 of the steps"));
+  auto* guidance = child<QDoubleSpinBox>(panel, "guidance");
+  type_into(guidance, "0.5");
+  QCOMPARE(guidance->value(), 1.0);
+  QCOMPARE(QToolTip::text(), QString("0.5 is below the smallest value, 1.00: set to 1.00"));
+  QToolTip::hideText();
+}
+
+void StudioWindowTest::routing_legend_wraps_to_a_narrow_dock() {
+  RoutingPlot routing(nullptr);
+  routing.resize(200, 180);
+  routing.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&routing));
+  auto* plot = child<QCustomPlot>(routing, "routing_qcustomplot");
+  const auto entries = [&] {
+    std::vector<QCPAbstractLegendItem*> found;
+    for (int i = 0; i < plot->legend->itemCount(); ++i) {  // cells: the last row's may be empty
+      if (QCPAbstractLegendItem* item = plot->legend->item(i)) found.push_back(item);
+    }
+    return found;
+  };
+  const auto every_entry_whole = [&] {
+    plot->replot();
+    for (QCPAbstractLegendItem* item : entries()) {
+      const QRect r = item->outerRect();
+      if (r.width() < item->minimumOuterSizeHint().width() || r.left() < 0 || r.right() >= plot->width()) return false;
+    }
+    return !entries().empty();
+  };
+  // At 200 px the three accuracy entries do not fit in a row; in one row each was cut ("de", "est.").
+  QVERIFY(every_entry_whole());
+  QVERIFY(plot->legend->rowCount() > 1);
+  routing.resize(900, 300);
+  QTRY_COMPARE(plot->width(), 900);
+  QVERIFY(every_entry_whole());
+  QCOMPARE(plot->legend->rowCount(), 1);
+  // The five time entries at a middle width: rows again, every name whole.
+  std::vector<std::shared_ptr<RoutingStep>> none;
+  routing.showPhaseTimes(none, 0, kAllHeads);
+  routing.resize(320, 200);
+  QTRY_COMPARE(plot->width(), 320);
+  QCOMPARE(entries().size(), size_t(5));
+  QVERIFY(every_entry_whole());
+  QVERIFY(plot->legend->rowCount() > 1);
 }
 
 }  // namespace svgear::test

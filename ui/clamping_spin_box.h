@@ -1,0 +1,56 @@
+#pragma once
+// Spin boxes that take a typed number past their range and set it to the nearest bound, saying so
+// under the box. Qt's own refuse the keystroke past the most and put the previous value back for
+// one below the least, both without a word: a height of 1 typed into a box whose least is 8 left
+// the last height there.
+
+#include <optional>
+
+#include <QDoubleSpinBox>
+#include <QSpinBox>
+
+namespace svgear {
+
+struct OutOfRange {
+  QString typed;  // the number as typed, without the box's prefix and suffix
+  bool below;     // under the least value, else past the most
+};
+
+// `input` (a spin box's text) when, its prefix and suffix taken off, it reads as a number in the
+// box's locale outside [lo, hi].
+std::optional<OutOfRange> number_out_of_range(const QAbstractSpinBox* box, const QString& input,
+                                              const QString& prefix, const QString& suffix, double lo, double hi);
+
+// "1 is below the smallest value, 8: set to 8" under the box.
+void note_clamped(QAbstractSpinBox* box, const OutOfRange& typed, const QString& bound);
+
+template <class Box>
+class Clamping : public Box {
+ public:
+  using Box::Box;
+
+ protected:
+  QValidator::State validate(QString& input, int& pos) const override {
+    const QValidator::State state = Box::validate(input, pos);
+    return state == QValidator::Invalid && outside(input) ? QValidator::Intermediate : state;
+  }
+  // Qt calls fixup with text it cannot take, before it puts the previous value back.
+  void fixup(QString& input) const override {
+    Box::fixup(input);
+    const std::optional<OutOfRange> typed = outside(input);
+    if (!typed) return;
+    const QString bound = this->textFromValue(typed->below ? this->minimum() : this->maximum());
+    input = this->prefix() + bound + this->suffix();
+    note_clamped(const_cast<Clamping*>(this), *typed, bound);
+  }
+
+ private:
+  std::optional<OutOfRange> outside(const QString& input) const {
+    return number_out_of_range(this, input, this->prefix(), this->suffix(), this->minimum(), this->maximum());
+  }
+};
+
+using ClampingSpinBox = Clamping<QSpinBox>;
+using ClampingDoubleSpinBox = Clamping<QDoubleSpinBox>;
+
+}  // namespace svgear
