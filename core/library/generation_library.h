@@ -63,7 +63,8 @@ class GenerationLibrary {
   // which is removed itself). A few metadata operations, where deleting the files may take long
   // (a network mount): the studio purges on the thread pool. Throws UserError.
   std::filesystem::path detach(const LibraryEntry& entry) const;
-  // Deletes what detach() returned; files that refuse to go stay hidden until a later add()
+  // Deletes what detach() returned, trying again for up to 3 s while another program deletes the
+  // same files; files that refuse to go stay hidden until a later add()
   // removes them, once this process has ended. Never throws.
   static void purge_detached(const std::filesystem::path& detached);
 
