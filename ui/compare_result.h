@@ -4,6 +4,7 @@
 // (ui/comparison_video.h), their per-frame quality and their timings. It crosses a queued signal:
 // the videos are shared, not copied.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ namespace svgear {
 
 struct CompareResult {
   std::string sparse_mode;  // "svg2" or "svgear"
+  uint64_t seed = 0;        // of both runs: the settings may show another by the time it is looked at
   SharedVideo dense;
   SharedVideo sparse;
   SharedVideo difference;      // viridis-coloured |dense − sparse|

@@ -13,6 +13,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "core/metrics/video_quality.h"
 #include "ui/counted.h"
 #include "ui/plot_style.h"
 #include "ui/video_frame_image.h"
@@ -81,6 +82,7 @@ CompareView::CompareView(QWidget* parent)
   play_->setObjectName("compare_play");
   play_->setText(tr("Play"));
   play_->setCheckable(true);
+  play_->setEnabled(false);  // until there is a Compare to play
   scrub_->setObjectName("compare_scrub");
   scrub_->setRange(0, 0);
   auto* playback = new QHBoxLayout;
@@ -125,7 +127,7 @@ CompareView::CompareView(QWidget* parent)
   connect(play_, &QToolButton::toggled, this, [this](bool on) {
     play_->setText(on ? tr("Pause") : tr("Play"));
     if (on) {
-      timer_->start(int(1000.0 / std::max(1.0, result_.dense ? result_.dense->fps : 16.0)));  // Play before any Compare
+      timer_->start(int(1000.0 / std::max(1.0, result_.dense->fps)));
     } else {
       timer_->stop();
     }
@@ -153,10 +155,11 @@ void CompareView::showResult(const CompareResult& result) {
       std::count_if(result.psnr_db.begin(), result.psnr_db.end(), [](double db) { return std::isinf(db); });
   const int differing = int(result.psnr_db.size() - identical);
   const auto frames = [](long long n) { return counted(n, tr("frame"), tr("frames")); };
-  result_summary_ = tr("%1 against dense: PSNR %2 dB, SSIM %3 (%4)%5")
+  // "inf (identical)" as the status bar and `svgear compare` say it; "inf dB" read as a unit's value.
+  result_summary_ = tr("%1 against dense, seed %2: PSNR %3, SSIM %4 (%5)%6")
                         .arg(QString::fromStdString(result.sparse_mode))
-                        .arg(std::isinf(result.mean_psnr_db) ? QString("inf")
-                                                             : QString::number(result.mean_psnr_db, 'f', 2))
+                        .arg(result.seed)
+                        .arg(QString::fromStdString(format_psnr_db(result.mean_psnr_db)))
                         .arg(result.mean_ssim, 0, 'f', 4)
                         .arg(frameCount() == 1 ? frames(1) : tr("mean of %1").arg(frames(frameCount())))
                         .arg(identical > 0 && differing > 0
@@ -173,6 +176,7 @@ void CompareView::showResult(const CompareResult& result) {
                         .arg(result.dense_reused ? tr("; dense run reused from the cache") : QString()));
   plotQuality();
   showFrame();
+  play_->setEnabled(true);
   play_->setChecked(true);
 }
 
@@ -195,7 +199,9 @@ void CompareView::setCurrentFrame(int index) {
 
 bool CompareView::isPlaying() const { return timer_->isActive(); }
 
-void CompareView::togglePlaying() { play_->toggle(); }
+void CompareView::togglePlaying() {
+  if (play_->isEnabled()) play_->toggle();
+}
 
 int CompareView::plottedFrames() const { return plot_->graph(0)->dataCount(); }
 
@@ -231,8 +237,16 @@ void CompareView::plotQuality() {
   plot_->graph(0)->setData(frames, psnr);
   plot_->graph(1)->setData(frames, ssim);
   plot_->xAxis->setRange(-0.5, std::max(0.5, frames.size() - 0.5));
-  plot_->graph(0)->rescaleValueAxis();
-  plot_->yAxis->scaleRange(1.2);
+  // Every frame identical leaves the PSNR curve empty: the axis says why, over a fixed range,
+  // instead of one QCustomPlot kept from the previous result.
+  const bool any_psnr = std::any_of(psnr.begin(), psnr.end(), [](double db) { return !std::isnan(db); });
+  plot_->yAxis->setLabel(any_psnr ? tr("PSNR (dB)") : tr("PSNR (dB): every frame identical"));
+  if (any_psnr) {
+    plot_->graph(0)->rescaleValueAxis();
+    plot_->yAxis->scaleRange(1.2);
+  } else {
+    plot_->yAxis->setRange(0.0, 60.0);
+  }
   const double lowest_ssim = ssim.isEmpty() ? 0.0 : *std::min_element(ssim.begin(), ssim.end());
   plot_->yAxis2->setRange(std::min(0.0, lowest_ssim), 1.05);
   plot_->replot();

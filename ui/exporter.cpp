@@ -55,7 +55,8 @@ Written write(const Video& video, const QString& path, Exporter::Format format, 
     const QString where = QString::fromStdString(folder.path.string());
     try {
       const auto frames = write_png_frames(video, folder.path);
-      return {where, Exporter::tr("exported %1 PNG frames to %2").arg(frames.size()).arg(where), QString()};
+      const QString count = counted(qsizetype(frames.size()), Exporter::tr("PNG frame"), Exporter::tr("PNG frames"));
+      return {where, Exporter::tr("exported %1 to %2").arg(count, where), QString()};
     } catch (...) {
       // A failed export (a full disk) leaves no empty folder of ours behind, nor one per retry;
       // a folder that holds anything stays.

@@ -386,6 +386,7 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
     const std::string mode = attention_mode_name(sparse_request.attention.mode);
     CompareResult out;
     out.sparse_mode = mode;
+    out.seed = sparse_request.seed;
     std::optional<MeasuredRun> dense = dense_run(*this, *model_, cancel_, sparse_request, cache_folder, out.dense_reused);
     if (!dense) return;
     Q_EMIT compareRunStarted(QString::fromStdString(mode), 1);

@@ -7,6 +7,7 @@
 
 #include <QAbstractButton>
 #include <QAbstractItemView>
+#include <QAbstractSpinBox>
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -174,6 +175,10 @@ MainWindow::MainWindow(QWidget* parent)
   connect(export_thread_, &QThread::finished, exporter_, &QObject::deleteLater);
   connect(exporter_, &Exporter::exported, this, [this](const QString& path, const QString& summary, const QString& note) {
     --pending_exports_;
+    // The next export dialog opens where this export wrote (beside a file, or a frames folder). A
+    // destination is kept only once written to: one that failed, such as /proc, whose files the
+    // dialog reads and hangs on, had become every later dialog's start, across restarts too.
+    QSettings().setValue("export/folder", QFileInfo(path).absolutePath());
     log_->info(summary);
     if (!note.isEmpty()) log_->info(note);
     statusBar()->showMessage(tr("Exported %1").arg(path));
@@ -730,11 +735,11 @@ void MainWindow::sweep() {
   }
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::AsShown, request)) return;
-  log_->info(tr("sweep \"%1\": dense against %2 at %3 budgets, %4")
+  log_->info(tr("sweep \"%1\": dense against %2 at %3, %4")
                  .arg(QString::fromStdString(request.prompt), QString(attention_mode_name(compared_sparse_mode(request))),
-                      QString::number(budgets.size()), run_summary(request)));
+                      counted(qsizetype(budgets.size()), tr("budget"), tr("budgets")), run_summary(request)));
   sweep_view_->start(tr("Sweep: starting…"));
-  if (auto* dock = findChild<QDockWidget*>("sweep_dock")) dock->raise();
+  showDock("sweep_dock");
   beginRun(request, Work::Sweep, tr("Sweeping…"));
   worker_->sweep(request, dense_run_cache_folder(), budgets);
 }
@@ -841,8 +846,10 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
       event->accept();
     }
     // The other way round: a line edit takes Ctrl+E on X11 (end of line, as Emacs), which would
-    // swallow Export video wherever the artist types, in the prompt above all.
-    if (qobject_cast<QLineEdit*>(watched) && QKeySequence(key->keyCombination()) == export_video_action_->shortcut()) {
+    // swallow Export video wherever the artist types, in the prompt above all, and in a spin box,
+    // which hands the event to its own line edit past this filter.
+    if ((qobject_cast<QLineEdit*>(watched) || qobject_cast<QAbstractSpinBox*>(watched)) &&
+        QKeySequence(key->keyCombination()) == export_video_action_->shortcut()) {
       event->ignore();
       return true;
     }
@@ -1143,9 +1150,9 @@ void MainWindow::startRunOfMany(const QString& label) {
 void MainWindow::onSweepFinished(const QString& mode, bool dense_reused) {
   setGenerating(false);
   progress_->setValue(progress_->maximum());
-  const QString done = tr("Swept %1 over %2 budgets against dense%3; pick a row and “Use this budget”")
+  const QString done = tr("Swept %1 over %2 against dense%3; pick a row and “Use this budget”")
                            .arg(mode)
-                           .arg(sweep_view_->points().size())
+                           .arg(counted(qsizetype(sweep_view_->points().size()), tr("budget"), tr("budgets")))
                            .arg(dense_reused ? tr(" (dense run reused from the cache)") : QString());
   sweep_view_->finish(done);
   log_->info(done);
@@ -1157,7 +1164,7 @@ void MainWindow::onCompareFinished(const CompareResult& result) {
   compare_seed_ = requested_seed_;
   setGenerating(false);  // after the result: it enables the comparison export
   progress_->setValue(progress_->maximum());
-  if (auto* dock = findChild<QDockWidget*>("compare_dock")) dock->raise();
+  showDock("compare_dock");
   const QString done = tr("Compared dense and %1: PSNR %2, SSIM %3%4")
                            .arg(QString::fromStdString(result.sparse_mode),
                                 QString::fromStdString(format_psnr_db(result.mean_psnr_db)))
@@ -1297,7 +1304,7 @@ bool MainWindow::openRoutingTrace(const QString& path) {
     log_->info(tr("opened the routing of %1 from %2").arg(counted(steps, tr("step"), tr("steps")), what));
     statusBar()->showMessage(steps == 0 ? tr("The routing trace %1 holds no steps (every step was dense)").arg(path)
                                         : tr("Routing trace opened: %1").arg(counted(steps, tr("step"), tr("steps"))));
-    if (auto* dock = findChild<QDockWidget*>("routing_dock")) dock->raise();
+    showDock("routing_dock");
     updateExportActions();
   });
   watcher->setFuture(QtConcurrent::run([file = path.toStdString(), budget = routing_->detailBudget(), reading = trace_reading_] {
@@ -1320,9 +1327,28 @@ void MainWindow::stopTraceOpening() {
   if (trace_reading_) trace_reading_->stop.store(true);
 }
 
+// A result's panel comes to the front, and back on screen when View had closed it: raise() alone
+// left a Compare's result in a hidden panel, said only by the status bar.
+void MainWindow::showDock(const char* name) {
+  if (auto* dock = findChild<QDockWidget*>(name)) {
+    dock->show();
+    dock->raise();
+  }
+}
+
+QString MainWindow::exportStartFolder() {
+  const QString saved = QFileInfo(QSettings().value("export/folder").toString()).canonicalFilePath();
+  if (saved.isEmpty() || !QFileInfo(saved).isDir()) return QDir::homePath();
+  // Kernel file systems: Qt's dialog reads their files to type them, and /proc/kmsg never answers.
+  // Such a folder was saved by studios before an export had to succeed to be remembered.
+  for (const QString pseudo : {"/proc", "/sys", "/dev"}) {
+    if (saved == pseudo || saved.startsWith(pseudo + "/")) return QDir::homePath();
+  }
+  return saved;
+}
+
 QString MainWindow::chooseExportPath(const QString& title, const QString& file_name, const QString& filter) {
-  QSettings settings;
-  const QString folder = settings.value("export/folder", QDir::homePath()).toString();
+  const QString folder = exportStartFolder();
   QString chosen_filter;
   // The dialog does not ask about replacing a file: the name typed may not be the one written (see
   // below), and a question about /dev/full before writing /dev/full.mp4 misleads. The one question
@@ -1330,7 +1356,6 @@ QString MainWindow::chooseExportPath(const QString& title, const QString& file_n
   QString path = QFileDialog::getSaveFileName(this, title, QDir(folder).filePath(file_name), filter, &chosen_filter,
                                               QFileDialog::DontConfirmOverwrite);
   if (path.isEmpty()) return path;
-  settings.setValue("export/folder", QFileInfo(path).absolutePath());
   // A name typed without one of the filter's extensions takes the chosen type's: the writers read a
   // bare name as a folder of PNG frames, and refuse one like "take.2" after the dialog has closed.
   QStringList extensions;
@@ -1362,11 +1387,8 @@ void MainWindow::chooseExportVideo() {
 
 void MainWindow::chooseExportFrames() {
   const ResultToExport result = resultToExport();
-  QSettings settings;
-  const QString start = settings.value("export/folder", QDir::homePath()).toString();
-  const QString folder = QFileDialog::getExistingDirectory(this, tr("Export PNG frames into"), start);
+  const QString folder = QFileDialog::getExistingDirectory(this, tr("Export PNG frames into"), exportStartFolder());
   if (folder.isEmpty()) return;
-  settings.setValue("export/folder", folder);
   exportResult(result, folder, Exporter::Format::PngFrames);
 }
 
@@ -1429,6 +1451,7 @@ void MainWindow::saveSettings() const {
   settings_panel_->save(settings);
   settings.setValue("settings/chosen", settings_chosen_);
   routing_->save(settings);
+  sweep_view_->save(settings);
   // At the window's close, with no window left to say it in: a settings file that is a folder, on
   // a read-only disk, or under a HOME that cannot be written.
   settings.sync();
@@ -1463,6 +1486,7 @@ void MainWindow::restoreSettings() {
   settings_panel_->restore(settings);
   settings_chosen_ = settings.value("settings/chosen", false).toBool();
   routing_->restore(settings);
+  sweep_view_->restore(settings);
   // Load the last model so completion works at once; the restored settings stay as they were.
   if (!model_picker_->currentFolder().isEmpty()) {
     loadModel(model_picker_->currentFolder());

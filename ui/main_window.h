@@ -86,6 +86,8 @@ class MainWindow : public QMainWindow {
   // <folder>/frame_0000.png, ... when the folder is new or empty, else in a new folder in it,
   // svgear-<seed>-frames: files already there are never replaced.
   bool exportFrames(const QString& folder);
+  // Where the export dialogs open: the folder of the last export written, else the home folder.
+  static QString exportStartFolder();
   bool exportComparison(const QString& path);  // the last Compare: dense | sparse | difference
   // The Routing panel's steps as JSON (core/attention/routing_trace.h's fields per trace), queued
   // likewise: false (reported) when there are none.
@@ -180,6 +182,7 @@ class MainWindow : public QMainWindow {
   std::vector<std::shared_ptr<const RoutingStep>> routingToExport() const;  // the Routing panel's steps
   bool exportSteps(std::vector<std::shared_ptr<const RoutingStep>> steps, const QString& path);
   // A save dialog in the last export folder (remembered); empty when cancelled.
+  void showDock(const char* name);
   QString chooseExportPath(const QString& title, const QString& file_name, const QString& filter);
   QString videoFilter() const;  // the video types this build writes, for the export dialogs
   void chooseExportVideo();

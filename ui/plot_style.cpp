@@ -33,6 +33,9 @@ void style_plot_axis(QCPAxis* axis) {
   axis->setTickLabelColor(kPlotText);
   axis->setLabelColor(kPlotText);
   axis->grid()->setPen(QPen(kPlotGrid, 0, Qt::DotLine));
+  // QCustomPlot draws the line at 0 bright and solid: on an axis of layers or frames from 0 it
+  // stood out as a line of data.
+  axis->grid()->setZeroLinePen(QPen(kPlotGrid, 0, Qt::DotLine));
 }
 
 void use_whole_ticks(QCPAxis* axis) {

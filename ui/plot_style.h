@@ -11,7 +11,7 @@ namespace svgear {
 inline const QColor kPlotText(220, 220, 220);
 inline const QColor kPlotGrid(70, 70, 74);
 
-// Light axis, ticks and labels; dotted dark grid.
+// Light axis, ticks and labels; dotted dark grid, its line at 0 too.
 void style_plot_axis(QCPAxis* axis);
 
 // Ticks at whole multiples only, for axes of whole numbers (layers, steps, frames): no "0.5".

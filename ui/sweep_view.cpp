@@ -8,6 +8,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QSettings>
 #include <QPushButton>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -93,6 +94,7 @@ SweepView::SweepView(QWidget* parent)
 std::vector<double> SweepView::budgets() const {
   std::vector<double> out;
   for (const QString& part : budgets_->text().split(',', Qt::SkipEmptyParts)) {
+    if (part.trimmed().isEmpty()) continue;  // "0.5, 0.7, ": a comma at the end, or two
     bool ok = false;
     const double value = part.trimmed().toDouble(&ok);
     if (!ok || !(value > 0.0 && value <= 1.0)) {
@@ -103,6 +105,12 @@ std::vector<double> SweepView::budgets() const {
   if (out.empty()) throw UserError("type at least one sweep budget, e.g. 0.5, 0.9");
   std::sort(out.begin(), out.end());
   return out;
+}
+
+void SweepView::save(QSettings& settings) const { settings.setValue("sweep/budgets", budgets_->text()); }
+
+void SweepView::restore(const QSettings& settings) {
+  if (settings.contains("sweep/budgets")) budgets_->setText(settings.value("sweep/budgets").toString());
 }
 
 // The previous sweep's points go when the new sweep's first point arrives, not before: a sweep

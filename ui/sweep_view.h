@@ -14,6 +14,7 @@ class QCustomPlot;
 class QLabel;
 class QLineEdit;
 class QPushButton;
+class QSettings;
 class QTableWidget;
 
 namespace svgear {
@@ -37,6 +38,8 @@ class SweepView : public QWidget {
   bool awaitsFirstPoint() const { return replace_on_point_; }
   int plottedPoints() const;
   void chooseRow(int row);  // as the user selecting a row and pressing "Use this budget"
+  void save(QSettings& settings) const;  // the budgets typed
+  void restore(const QSettings& settings);
 
  Q_SIGNALS:
   // The chosen point's sparse mode ("svg2" or "svgear") and top-p: the budget was measured in it.

@@ -44,8 +44,16 @@ void synchronize(const c10::Device& device) {
 // routing of every call cost more than the skipped blocks save at the built-in models' sizes
 // (docs/benchmarks.md: a shapes-s clip 177 s against dense's 51), which an artist picking SVG-EAR
 // for speed would not expect.
+// A run that makes no sparse call (note_no_sparse_call) is dense attention: nothing to say here.
+bool makes_a_sparse_call(const Model& model, const GenerationRequest& request) {
+  const AttentionConfig& a = request.attention;
+  const int steps = *request.steps, layers = model.dit->config().num_layers;
+  return a.mode != AttentionMode::Dense && dense_step_count(a.dense_warmup_steps, steps) < steps &&
+         dense_layer_count(a.dense_layers, layers) < layers;
+}
+
 void note_slow_sparse_path(const Model& model, const GenerationRequest& request, EventSink& sink) {
-  if (request.attention.mode == AttentionMode::Dense) return;
+  if (!makes_a_sparse_call(model, request)) return;
   if (model.device.is_cpu()) {
     sink.on_log(std::string(attention_mode_name(request.attention.mode)) +
                 " attention on the CPU is for inspecting its routing: its speed-up comes from the GPU kernels, and "
@@ -96,10 +104,9 @@ void note_size_far_from_default(const ModelManifest& model, const GenerationRequ
 // mode's name, so say so before the steps.
 void note_no_sparse_call(const Model& model, const GenerationRequest& request, EventSink& sink) {
   const AttentionConfig& a = request.attention;
-  if (a.mode == AttentionMode::Dense) return;
+  if (a.mode == AttentionMode::Dense || makes_a_sparse_call(model, request)) return;
   const int steps = *request.steps, layers = model.dit->config().num_layers;
-  const int dense_steps = dense_step_count(a.dense_warmup_steps, steps), dense_layers = dense_layer_count(a.dense_layers, layers);
-  if (dense_steps < steps && dense_layers < layers) return;
+  const int dense_steps = dense_step_count(a.dense_warmup_steps, steps);
   char fraction[32];
   std::snprintf(fraction, sizeof fraction, "%g", dense_steps >= steps ? a.dense_warmup_steps : a.dense_layers);
   sink.on_warning(std::string("no call runs ") + attention_mode_name(a.mode) + " attention: " +

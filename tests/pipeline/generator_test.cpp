@@ -473,6 +473,13 @@ TEST_F(GeneratorTest, ASparseModeWithNoSparseCallSaysItRunsDense) {
   const int layers = model->dit->config().num_layers;
   EXPECT_EQ(warning(0.2, 1.0), "no call runs svgear attention: the dense layers (1 of the layers) keep all " +
                                    std::to_string(layers) + " layers dense, so this run is dense attention");
+  // Nor, then, the note that sparse attention on the CPU is slow: the run is dense.
+  GenerationRequest all_dense = request(5);
+  all_dense.attention.mode = AttentionMode::SvgEar;
+  all_dense.attention.dense_warmup_steps = 1.0;
+  EXPECT_EQ(note_before_the_steps(*model, all_dense, "on the CPU is for inspecting"), "");
+  all_dense.attention.dense_warmup_steps = 0.2;
+  EXPECT_NE(note_before_the_steps(*model, all_dense, "on the CPU is for inspecting"), "");
 }
 
 // --noise device on the CPU is the CPU's draw (and the record leaves the choice out): said so.

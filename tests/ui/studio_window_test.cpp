@@ -10,6 +10,7 @@
 #include <thread>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -371,10 +372,14 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
 
   // File ▸ Export: an MP4 that reads back, and PNG frames
   const QString mp4 = scratch_.filePath("export/first.mp4");
+  QSettings().setValue("export/folder", "/proc/self");  // as a studio that tried /proc left it
+  QCOMPARE(MainWindow::exportStartFolder(), QDir::homePath());
   QVERIFY(w->exportVideo(mp4));
   // It runs on the export thread: the call returns before the export reports back.
   QVERIFY(w->isExporting());
   QTRY_VERIFY(!w->isExporting());
+  // The next dialog opens where this export wrote.
+  QCOMPARE(MainWindow::exportStartFolder(), QFileInfo(scratch_.filePath("export")).canonicalFilePath());
   const Video back = read_video(mp4.toStdString());
   QCOMPARE(back.frames, 4);
   QCOMPARE(back.width, 32);
@@ -407,6 +412,8 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
   QTRY_VERIFY(!w->isExporting());
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Error: could not export"),
            qPrintable(w->statusBar()->currentMessage()));
+  // A failed destination is not where the next dialog opens; the frames' last one is (beside it).
+  QCOMPARE(MainWindow::exportStartFolder(), QFileInfo(frames).canonicalFilePath());
   // An error wider than the status bar ends in "…" and points to the log, before the step line
   // begins, at the window's width now; the bar's tooltip holds all of it, in lines a screen holds,
   // until the next message, which is cut the same way.
@@ -702,14 +709,17 @@ void StudioWindowTest::prompt_completes_vocabulary() {
 
   // Ctrl+E is Export video in the prompt too, where a line edit on X11 would take it as "end of
   // line"; the line edit's own editing keys (Ctrl+A) stay its own.
-  const auto overridden = [&](QKeyCombination keys) {
+  const auto overridden = [&](QWidget* focused, QKeyCombination keys) {
     QKeyEvent override_event(QEvent::ShortcutOverride, keys.key(), keys.keyboardModifiers());
     override_event.ignore();
-    QApplication::sendEvent(edit, &override_event);
+    QApplication::sendEvent(focused, &override_event);
     return override_event.isAccepted();
   };
-  QVERIFY(!overridden(Qt::CTRL | Qt::Key_E));
-  QVERIFY(overridden(Qt::CTRL | Qt::Key_A));
+  QVERIFY(!overridden(edit, Qt::CTRL | Qt::Key_E));
+  QVERIFY(overridden(edit, Qt::CTRL | Qt::Key_A));
+  // So in a settings box, which passes keys to a line edit of its own.
+  QVERIFY(!overridden(child<QSpinBox>(*w, "steps"), Qt::CTRL | Qt::Key_E));
+  QVERIFY(overridden(child<QSpinBox>(*w, "steps"), Qt::CTRL | Qt::Key_A));
 }
 
 void StudioWindowTest::presets_and_settings_persist() {
@@ -742,6 +752,7 @@ void StudioWindowTest::presets_and_settings_persist() {
     QVERIFY(!child<QCheckBox>(*w, "noise_on_device")->isChecked());  // off by default: one video per seed everywhere
     child<QCheckBox>(*w, "noise_on_device")->setChecked(true);
     child<QLineEdit>(*w, "routing_trace_layers")->setText("1-3");
+    child<QLineEdit>(*w, "sweep_budgets")->setText("0.6, 0.85");
     typePrompt(*w, "a blue star moves up");
     w->close();
   }
@@ -755,6 +766,7 @@ void StudioWindowTest::presets_and_settings_persist() {
   QVERIFY(child<QCheckBox>(*w, "noise_on_device")->isChecked());
   QCOMPARE(child<QLineEdit>(*w, "routing_trace_layers")->text(), QString("1-3"));
   QCOMPARE(child<QLineEdit>(*w, "routing_trace_heads")->text(), QString());  // all
+  QCOMPARE(child<QLineEdit>(*w, "sweep_budgets")->text(), QString("0.6, 0.85"));
   QCOMPARE(child<QSpinBox>(*w, "q_clusters")->value(), 0);  // Auto, as the presets have it
   w->close();
 
@@ -1405,6 +1417,13 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   // dense warm-up: enough sparse attention that the two videos differ.
   setSmallSvgEarRun(*w, 4, 0.5, 0.0, 0.0);
   typePrompt(*w, kPrompt);
+  // Nothing to play before the first Compare; a closed panel comes back with the result.
+  CompareView* view = child<CompareView>(*w, "compare");
+  QVERIFY(!child<QToolButton>(*view, "compare_play")->isEnabled());
+  view->togglePlaying();
+  QVERIFY(!view->isPlaying());
+  auto* compare_dock = child<QDockWidget>(*w, "compare_dock");
+  compare_dock->close();
 
   Heartbeat heartbeat;
   QToolButton* compare = child<QToolButton>(*w, "compare_button");
@@ -1422,7 +1441,8 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
            qPrintable(log_text(*w)));
 
   // both videos, side by side, at the requested size
-  CompareView* view = child<CompareView>(*w, "compare");
+  QVERIFY(compare_dock->isVisible());
+  QVERIFY(child<QToolButton>(*view, "compare_play")->isEnabled());
   QVERIFY(view->hasResult());
   QCOMPARE(view->frameCount(), 8);
   const CompareResult first = view->result();  // a copy: the second Compare replaces it
@@ -1447,7 +1467,10 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   }
   QCOMPARE(view->plottedFrames(), 8);
   const QString mean_psnr = QString::number(first.mean_psnr_db, 'f', 2);
-  QVERIFY(child<QLabel>(*view, "compare_summary")->text().contains(mean_psnr));
+  QVERIFY(child<QLabel>(*view, "compare_summary")->text().contains(mean_psnr + " dB"));
+  // The seed of the runs shown, which the settings need not show any more once a new one is drawn.
+  QCOMPARE(qint64(first.seed), qint64(child<QSpinBox>(*w, "seed")->value()));
+  QVERIFY(child<QLabel>(*view, "compare_summary")->text().contains(QString("against dense, seed %1:").arg(first.seed)));
 
   // Measured on the frames as generated: the cache keeps the dense frames exactly (no video), and
   // the figures are those of the frames shown.
@@ -1554,7 +1577,7 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
            qPrintable(w->statusBar()->currentMessage()));
   // ... and loses nothing: the result still shown keeps its figures and its speedup line.
   const QString summary = child<QLabel>(*view, "compare_summary")->text();
-  QVERIFY2(summary.startsWith("Compare failed") && summary.contains("Shown: svgear against dense: PSNR"),
+  QVERIFY2(summary.startsWith("Compare failed") && summary.contains(QRegularExpression("Shown: svgear against dense, seed \\d+: PSNR")),
            qPrintable(summary));
   QVERIFY(child<QLabel>(*view, "compare_speedup")->text().startsWith("speedup"));
   QVERIFY(compare->isEnabled());
@@ -2029,7 +2052,7 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   QVERIFY2(w->statusBar()->currentMessage().contains("'1.5'"), qPrintable(w->statusBar()->currentMessage()));
   QCOMPARE(child<QListWidget>(*w, "prompt_history")->count(), 0);  // nothing ran
 
-  budgets->setText("0.9, 0.4");
+  budgets->setText("0.9, 0.4, ");  // a comma at the end is no budget
   QTest::mouseClick(child<QToolButton>(*w, "sweep_button"), Qt::LeftButton);
   QVERIFY(w->isGenerating());
   QLabel* step_line = child<QLabel>(*w, "step_timings");
@@ -2079,6 +2102,7 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
 
   budgets->setText("0.7");
   w->sweep();
+  QVERIFY2(log_text(*w).contains("dense against svgear at 1 budget, "), qPrintable(log_text(*w)));
   // The settings are locked during a run: a budget chosen meanwhile is refused, not set behind the lock.
   QVERIFY(w->isGenerating());
   Q_EMIT view->budgetChosen("svgear", 0.9);
@@ -2086,6 +2110,8 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   QVERIFY2(w->statusBar()->currentMessage().contains("locked"), qPrintable(w->statusBar()->currentMessage()));
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QCOMPARE(int(view->points().size()), 1);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Swept svgear over 1 budget against"),
+           qPrintable(w->statusBar()->currentMessage()));
   QVERIFY(log_text(*w).contains("reusing the cached dense run"));
   QVERIFY(w->statusBar()->currentMessage().contains("reused from the cache"));
 
@@ -2767,6 +2793,21 @@ void StudioWindowTest::compare_view_fits_large_frames_and_rests_when_hidden() {
   QVERIFY(view.isPlaying());
   view.show();
   QTRY_VERIFY(view.currentFrame() != held);
+
+  // Identical runs (a dense warm-up over every step): said as the status bar says it, and the
+  // empty PSNR curve's axis says why it is empty.
+  result.psnr_db.assign(4, std::numeric_limits<double>::infinity());
+  result.mean_psnr_db = std::numeric_limits<double>::infinity();
+  result.ssim.assign(4, 1.0);
+  result.mean_ssim = 1.0;
+  result.seed = 12;
+  view.showResult(result);
+  const QString summary = child<QLabel>(view, "compare_summary")->text();
+  QVERIFY2(summary.startsWith("svgear against dense, seed 12: PSNR inf (identical), SSIM 1.0000"), qPrintable(summary));
+  auto* plot = child<QCustomPlot>(view, "compare_quality_plot");
+  QCOMPARE(plot->yAxis->label(), QString("PSNR (dB): every frame identical"));
+  QCOMPARE(plot->yAxis->range().lower, 0.0);
+  QCOMPARE(view.plottedFrames(), 4);  // NaN for each PSNR, kept as the frames' places
 }
 
 // The icon is built into the executable at each size it ships (the window and the task bar pick
