@@ -63,6 +63,10 @@ PromptPanel::PromptPanel(QWidget* parent)
   layout->addWidget(negative_);
   layout->addWidget(new QLabel(tr("History"), this));
   layout->addWidget(history_, 1);
+  // Tab follows the panel down, from the Examples button above the prompt (creation order put it last).
+  setTabOrder(examples_button_, prompt_);
+  setTabOrder(prompt_, negative_);
+  setTabOrder(negative_, history_);
 
   // Return while the completion list is open picks a word: the line edit sees the key first (the
   // completer filters its events) and would otherwise also start a run with the half-typed word.

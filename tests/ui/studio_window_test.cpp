@@ -2844,6 +2844,11 @@ void StudioWindowTest::prompt_examples_fit_the_model() {
     MainWindow& w = *window;
     QToolButton* button = child<QToolButton>(w, "prompt_examples");
     QTRY_VERIFY_WITH_TIMEOUT(button->isEnabled(), 30000);
+    // Tab goes down the panel: from the button above the prompt into the prompt.
+    button->setFocus();
+    QTRY_VERIFY(button->hasFocus());
+    QTest::keyClick(button, Qt::Key_Tab);
+    QTRY_VERIFY(child<QLineEdit>(w, "prompt")->hasFocus());
     const std::vector<std::string> vocabulary = prompt_vocabulary();
     const QList<QAction*> first = examples(w);
     QCOMPARE(first.size(), kPromptExampleCount);
