@@ -66,8 +66,8 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
   --checkpoint-every N   steps between checkpoints (default 200)
   --log-every N          steps between printed losses (default 20)
   --minutes X            stop (and save) before a step that would end past X minutes of training
-                         (judged by the last step's time), e.g. inside a time-limited job
-                         (default 0: no limit)
+                         (judged by the run's steps so far; the first always runs), e.g. inside a
+                         time-limited job (default 0: no limit)
   --stop-at N            stop (and save) at step N, before --steps, on --steps' schedule: what a slice
                          that --minutes cut inside its cool-down did (packaging/replay-training.py)
   --init-from MODEL_DIR  a new run starts from these weights (e.g. shapes-l from shapes-s's model/)
@@ -510,13 +510,17 @@ int cmd_train(int argc, char** argv) {
     checkpoint_saved = true;
     saved_log = log.size();
   };
-  // A step that would end past --minutes is not begun, judged by the last step's time, so a job
-  // with a hard time limit is not killed mid-step (a shapes-l CPU step at batch 6 took 456 s).
-  double last_step_seconds = 0.0;
+  // A step that would end past --minutes is not begun, so a job with a hard time limit is not
+  // killed mid-step (a shapes-l CPU step at batch 6 took 456 s). A step's time is the mean of this
+  // run's steps after the first, which pays one-time costs (the first's own until there is a
+  // second): on a GPU a step only queues its work, and the waits at log lines and saves fall on
+  // some steps only. The first step always runs.
+  double step_seconds = 0.0;
+  std::chrono::steady_clock::time_point first_step_end;
   auto out_of_time = [&] {
-    if (minutes <= 0.0) return false;
+    if (minutes <= 0.0 || trainer.steps_done() == first_step) return false;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return elapsed + last_step_seconds > 60.0 * minutes;
+    return elapsed + step_seconds > 60.0 * minutes;
   };
   auto log_line = [&] {
     if (losses == 0) return;
@@ -545,18 +549,22 @@ int cmd_train(int argc, char** argv) {
     }
   };
   while (trainer.steps_done() < stop_at && !cancel.is_cancelled() && !out_of_time()) {
-    const auto step_start = std::chrono::steady_clock::now();
     const at::Tensor loss = checked_step();
     loss_sum = losses == 0 ? loss : loss_sum.add(loss);
     ++losses;
     const int64_t step = trainer.steps_done();
     if (step % log_every == 0 || step == total_steps) log_line();
     if (step % checkpoint_every == 0) save();
-    // The whole iteration: on a GPU the step only queues its work, which a later wait pays for.
-    last_step_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
-    if (minutes > 0.0 && step == first_step + 1 && last_step_seconds > 60.0 * minutes) {
-      std::printf("note: one step took %.1f s, longer than --minutes %g allows; a smaller --batch steps faster\n",
-                  last_step_seconds, minutes);
+    const auto now = std::chrono::steady_clock::now();
+    if (step == first_step + 1) {
+      first_step_end = now;
+      step_seconds = std::chrono::duration<double>(now - start).count();
+      if (minutes > 0.0 && step_seconds > 60.0 * minutes) {
+        std::printf("note: one step took %.1f s, longer than --minutes %g allows; a smaller --batch steps faster\n",
+                    step_seconds, minutes);
+      }
+    } else {
+      step_seconds = std::chrono::duration<double>(now - first_step_end).count() / double(step - first_step - 1);
     }
   }
   log_line();

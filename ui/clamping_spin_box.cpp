@@ -19,13 +19,14 @@ std::optional<OutOfRange> number_out_of_range(const QAbstractSpinBox* box, const
   return OutOfRange{typed, value < lo};
 }
 
-void note_clamped(QAbstractSpinBox* box, const OutOfRange& typed, const QString& bound) {
+QString note_clamped(QAbstractSpinBox* box, const OutOfRange& typed, const QString& bound) {
   const QString note =
       typed.below ? QCoreApplication::translate("ClampingSpinBox", "%1 is below the smallest value, %2: set to %2")
                         .arg(typed.typed, bound)
                   : QCoreApplication::translate("ClampingSpinBox", "%1 is above the largest value, %2: set to %2")
                         .arg(typed.typed, bound);
   QToolTip::showText(box->mapToGlobal(QPoint(0, box->height())), note, box);
+  return note;
 }
 
 }  // namespace svgear

@@ -4,6 +4,7 @@
 // one below the least, both without a word: a height of 1 typed into a box whose least is 8 left
 // the last height there.
 
+#include <functional>
 #include <optional>
 
 #include <QDoubleSpinBox>
@@ -21,30 +22,36 @@ struct OutOfRange {
 std::optional<OutOfRange> number_out_of_range(const QAbstractSpinBox* box, const QString& input,
                                               const QString& prefix, const QString& suffix, double lo, double hi);
 
-// "1 is below the smallest value, 8: set to 8" under the box.
-void note_clamped(QAbstractSpinBox* box, const OutOfRange& typed, const QString& bound);
+// "1 is below the smallest value, 8: set to 8", shown under the box (gone again at the next focus
+// change or click) and returned for a place that keeps it.
+QString note_clamped(QAbstractSpinBox* box, const OutOfRange& typed, const QString& bound);
 
 template <class Box>
 class Clamping : public Box {
  public:
   using Box::Box;
+  // Where the note also goes: a box left by Tab or a click loses the tooltip at once.
+  void setOnClamped(std::function<void(const QString&)> on_clamped) { on_clamped_ = std::move(on_clamped); }
 
  protected:
   QValidator::State validate(QString& input, int& pos) const override {
     const QValidator::State state = Box::validate(input, pos);
     return state == QValidator::Invalid && outside(input) ? QValidator::Intermediate : state;
   }
-  // Qt calls fixup with text it cannot take, before it puts the previous value back.
+  // Qt calls fixup with text it cannot take, before it puts the previous value back: at Enter, when
+  // the box loses the focus, at interpretText(), and at an arrow key or the wheel over pending text.
   void fixup(QString& input) const override {
     Box::fixup(input);
     const std::optional<OutOfRange> typed = outside(input);
     if (!typed) return;
     const QString bound = this->textFromValue(typed->below ? this->minimum() : this->maximum());
     input = this->prefix() + bound + this->suffix();
-    note_clamped(const_cast<Clamping*>(this), *typed, bound);
+    const QString note = note_clamped(const_cast<Clamping*>(this), *typed, bound);  // fixup is const in Qt
+    if (on_clamped_) on_clamped_(note);
   }
 
  private:
+  std::function<void(const QString&)> on_clamped_;
   std::optional<OutOfRange> outside(const QString& input) const {
     return number_out_of_range(this, input, this->prefix(), this->suffix(), this->minimum(), this->maximum());
   }

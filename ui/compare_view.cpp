@@ -58,6 +58,9 @@ QString ratio(double numerator, double denominator) {
   return denominator > 0.0 ? QString::number(numerator / denominator, 'f', 2) + "×" : QString("–");
 }
 
+// The PSNR axis of a result with no finite PSNR: the span of lossy video's usual range.
+constexpr double kEmptyPsnrTopDb = 60.0;
+
 }  // namespace
 
 CompareView::CompareView(QWidget* parent)
@@ -127,7 +130,7 @@ CompareView::CompareView(QWidget* parent)
   connect(play_, &QToolButton::toggled, this, [this](bool on) {
     play_->setText(on ? tr("Pause") : tr("Play"));
     if (on) {
-      timer_->start(int(1000.0 / std::max(1.0, result_.dense->fps)));
+      timer_->start(int(1000.0 / std::max(1.0, result_.dense ? result_.dense->fps : 16.0)));
     } else {
       timer_->stop();
     }
@@ -245,7 +248,7 @@ void CompareView::plotQuality() {
     plot_->graph(0)->rescaleValueAxis();
     plot_->yAxis->scaleRange(1.2);
   } else {
-    plot_->yAxis->setRange(0.0, 60.0);
+    plot_->yAxis->setRange(0.0, kEmptyPsnrTopDb);
   }
   const double lowest_ssim = ssim.isEmpty() ? 0.0 : *std::min_element(ssim.begin(), ssim.end());
   plot_->yAxis2->setRange(std::min(0.0, lowest_ssim), 1.05);

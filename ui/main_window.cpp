@@ -316,6 +316,10 @@ void MainWindow::buildDocks() {
   // Sizes the user typed are chosen: the first start's default model, found later, keeps them, and
   // so does the start after one closed before it was found (saved as settings/chosen).
   connect(settings_panel_, &SettingsPanel::sizesEdited, this, [this] { settings_chosen_ = true; });
+  connect(settings_panel_, &SettingsPanel::valueClamped, this, [this](const QString& note) {
+    log_->info(note);
+    statusBar()->showMessage(note);
+  });
   connect(library_, &LibraryPanel::statusChanged, this, [this](const QString& m) { statusBar()->showMessage(m); });
   connect(sweep_view_, &SweepView::budgetChosen, this, [this](const QString& mode, double top_p) {
     // The settings are locked during a run; changing them behind the lock would surprise.
@@ -633,6 +637,7 @@ const Video& MainWindow::result() const {
 }
 
 bool MainWindow::requestFromPanels(SeedChoice seed, StudioRequest& request) {
+  settings_panel_->commitTypedValues();
   const QString prompt = prompt_panel_->prompt().simplified();
   if (prompt.isEmpty()) {
     reportError(tr("type a prompt first"));
@@ -1337,14 +1342,15 @@ void MainWindow::showDock(const char* name) {
 }
 
 QString MainWindow::exportStartFolder() {
-  const QString saved = QFileInfo(QSettings().value("export/folder").toString()).canonicalFilePath();
-  if (saved.isEmpty() || !QFileInfo(saved).isDir()) return QDir::homePath();
+  const QString saved = QSettings().value("export/folder").toString();
+  const QString real = QFileInfo(saved).canonicalFilePath();  // empty when gone
+  if (real.isEmpty() || !QFileInfo(real).isDir()) return QDir::homePath();
   // Kernel file systems: Qt's dialog reads their files to type them, and /proc/kmsg never answers.
   // Such a folder was saved by studios before an export had to succeed to be remembered.
   for (const QString pseudo : {"/proc", "/sys", "/dev"}) {
-    if (saved == pseudo || saved.startsWith(pseudo + "/")) return QDir::homePath();
+    if (real == pseudo || real.startsWith(pseudo + "/")) return QDir::homePath();
   }
-  return saved;
+  return saved;  // as written, through any link: the folder the user knows
 }
 
 QString MainWindow::chooseExportPath(const QString& title, const QString& file_name, const QString& filter) {
@@ -1448,6 +1454,7 @@ void MainWindow::saveSettings() const {
   settings.setValue("window/state", saveState());
   model_picker_->save(settings);
   prompt_panel_->save(settings);
+  settings_panel_->commitTypedValues();
   settings_panel_->save(settings);
   settings.setValue("settings/chosen", settings_chosen_);
   routing_->save(settings);

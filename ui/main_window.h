@@ -86,7 +86,8 @@ class MainWindow : public QMainWindow {
   // <folder>/frame_0000.png, ... when the folder is new or empty, else in a new folder in it,
   // svgear-<seed>-frames: files already there are never replaced.
   bool exportFrames(const QString& folder);
-  // Where the export dialogs open: the folder of the last export written, else the home folder.
+  // Where the export dialogs open: the folder the last export was written in (a frames folder's
+  // parent), else the home folder; never one under /proc, /sys or /dev.
   static QString exportStartFolder();
   bool exportComparison(const QString& path);  // the last Compare: dense | sparse | difference
   // The Routing panel's steps as JSON (core/attention/routing_trace.h's fields per trace), queued
@@ -181,8 +182,8 @@ class MainWindow : public QMainWindow {
   bool exportResult(const ResultToExport& result, const QString& path, Exporter::Format format);
   std::vector<std::shared_ptr<const RoutingStep>> routingToExport() const;  // the Routing panel's steps
   bool exportSteps(std::vector<std::shared_ptr<const RoutingStep>> steps, const QString& path);
-  // A save dialog in the last export folder (remembered); empty when cancelled.
-  void showDock(const char* name);
+  void showDock(const char* name);  // to the front, and shown again if View had closed it
+  // A save dialog in exportStartFolder(); empty when cancelled.
   QString chooseExportPath(const QString& title, const QString& file_name, const QString& filter);
   QString videoFilter() const;  // the video types this build writes, for the export dialogs
   void chooseExportVideo();

@@ -35,8 +35,10 @@ struct PresetItem {
 };
 const PresetItem kPresets[] = {{"Quality", "quality"}, {"Balanced", "balanced"}, {"Fast", "fast"}};
 
-QSpinBox* spin_box(QWidget* parent, const char* name, int lo, int hi, int step, const QString& tip) {
+QSpinBox* spin_box(SettingsPanel* panel, QWidget* parent, const char* name, int lo, int hi, int step,
+                   const QString& tip) {
   auto* box = new ClampingSpinBox(parent);
+  box->setOnClamped([panel](const QString& note) { Q_EMIT panel->valueClamped(note); });
   box->setObjectName(name);
   box->setRange(lo, hi);
   box->setSingleStep(step);
@@ -44,9 +46,10 @@ QSpinBox* spin_box(QWidget* parent, const char* name, int lo, int hi, int step, 
   return box;
 }
 
-QDoubleSpinBox* double_box(QWidget* parent, const char* name, double lo, double hi, double step,
-                           int decimals, const QString& tip) {
+QDoubleSpinBox* double_box(SettingsPanel* panel, QWidget* parent, const char* name, double lo, double hi,
+                           double step, int decimals, const QString& tip) {
   auto* box = new ClampingDoubleSpinBox(parent);
+  box->setOnClamped([panel](const QString& note) { Q_EMIT panel->valueClamped(note); });
   box->setObjectName(name);
   box->setRange(lo, hi);
   box->setSingleStep(step);
@@ -80,9 +83,9 @@ bool same_config(const AttentionConfig& a, const AttentionConfig& b) {
 SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   // video
   auto* video = new QGroupBox(tr("Video"), this);
-  width_ = spin_box(video, "width", 8, kMaxSidePixels, 8, tr("Width in pixels; must be a multiple of the model's patch"));
-  height_ = spin_box(video, "height", 8, kMaxSidePixels, 8, tr("Height in pixels; must be a multiple of the model's patch"));
-  frames_ = spin_box(video, "frames", 1, kMaxFrames, 1, tr("Number of frames (Wan models want 4k+1)"));
+  width_ = spin_box(this, video, "width", 8, kMaxSidePixels, 8, tr("Width in pixels; must be a multiple of the model's patch"));
+  height_ = spin_box(this, video, "height", 8, kMaxSidePixels, 8, tr("Height in pixels; must be a multiple of the model's patch"));
+  frames_ = spin_box(this, video, "frames", 1, kMaxFrames, 1, tr("Number of frames (Wan models want 4k+1)"));
   auto* size_row = new QHBoxLayout;
   size_row->addWidget(width_);
   size_row->addWidget(height_);
@@ -92,16 +95,16 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
 
   // sampling
   auto* sampling = new QGroupBox(tr("Sampling"), this);
-  steps_ = spin_box(sampling, "steps", 1, kMaxSteps, 1, tr("Sampling steps: more is slower and cleaner"));
-  guidance_ = double_box(sampling, "guidance", 1.0, 30.0, 0.5, 2,
+  steps_ = spin_box(this, sampling, "steps", 1, kMaxSteps, 1, tr("Sampling steps: more is slower and cleaner"));
+  guidance_ = double_box(this, sampling, "guidance", 1.0, 30.0, 0.5, 2,
                          tr("Classifier-free guidance scale; 1 skips the unconditional pass (twice as fast)"));
-  low_noise_guidance_ = double_box(sampling, "low_noise_guidance", 1.0, 30.0, 0.5, 2,
+  low_noise_guidance_ = double_box(this, sampling, "low_noise_guidance", 1.0, 30.0, 0.5, 2,
                                    tr("Guidance of the low-noise expert's steps (Wan2.2-A14B runs two diffusion "
                                       "models: one for the noisy first steps, one for the rest); 1 skips their "
                                       "unconditional pass"));
-  shift_ = double_box(sampling, "shift", 0.1, 30.0, 0.5, 2,
+  shift_ = double_box(this, sampling, "shift", 0.1, 30.0, 0.5, 2,
                       tr("Timestep shift of the flow schedule: higher spends more steps at high noise"));
-  seed_ = spin_box(sampling, "seed", 0, INT_MAX, 1, tr("The noise seed: the same seed and settings give the same video"));
+  seed_ = spin_box(this, sampling, "seed", 0, INT_MAX, 1, tr("The noise seed: the same seed and settings give the same video"));
   seed_locked_ = new QCheckBox(tr("Lock"), sampling);
   seed_locked_->setObjectName("seed_locked");
   seed_locked_->setToolTip(tr("Keep this seed; unlocked, every generation draws a new one"));
@@ -145,26 +148,26 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   preset_->setPlaceholderText(tr("None: dense"));
   for (const PresetItem& p : kPresets) preset_->addItem(tr(p.label), QString(p.name));
   sparse_ = new QGroupBox(tr("SVG2 / SVG-EAR"), attention);
-  top_p_ = double_box(sparse_, "top_p", 0.01, 1.0, 0.05, 3,
+  top_p_ = double_box(this, sparse_, "top_p", 0.01, 1.0, 0.05, 3,
                       tr("Budget (top-p): each query cluster computes exactly the key clusters holding this "
                          "share of its attention mass; the rest are compensated by their centroids (SVG-EAR) "
                          "or skipped (SVG2). Lower is faster and less faithful. Spec default 0.9."));
-  q_clusters_ = spin_box(sparse_, "q_clusters", 0, 8192, 10,
+  q_clusters_ = spin_box(this, sparse_, "q_clusters", 0, 8192, 10,
                          tr("Query clusters (Q_C): k-means clusters of the query tokens per head; routing "
                             "decides per (query cluster, key cluster) block. Auto: the reference's choice for "
                             "the frame size, 200 up to 832×480, 300 above (its 720p scripts)."));
   q_clusters_->setSpecialValueText(tr("auto"));  // 0: default_q_clusters of the run's size
-  k_clusters_ = spin_box(sparse_, "k_clusters", 1, 16384, 50,
+  k_clusters_ = spin_box(this, sparse_, "k_clusters", 1, 16384, 50,
                          tr("Key clusters (K_C): k-means clusters of the key tokens per head. More clusters "
                             "mean finer blocks and better centroids, and more k-means time. Spec default 1000."));
-  guaranteed_ratio_ = double_box(sparse_, "guaranteed_ratio", 0.0, 0.5, 0.01, 3,
+  guaranteed_ratio_ = double_box(this, sparse_, "guaranteed_ratio", 0.0, 0.5, 0.01, 3,
                                  tr("Guaranteed ratio (r), SVG-EAR only: the share of the budget given to the "
                                     "blocks with the largest estimated compensation error, whatever their "
                                     "attention mass. Spec default 0.05."));
-  dense_warmup_steps_ = double_box(sparse_, "dense_warmup_steps", 0.0, 1.0, 0.05, 3,
+  dense_warmup_steps_ = double_box(this, sparse_, "dense_warmup_steps", 0.0, 1.0, 0.05, 3,
                                    tr("Dense warm-up steps: the fraction of the first sampling steps that run "
                                       "dense attention while the layout forms. Spec default 0.2."));
-  dense_layers_ = double_box(sparse_, "dense_layers", 0.0, 1.0, 0.01, 3,
+  dense_layers_ = double_box(this, sparse_, "dense_layers", 0.0, 1.0, 0.01, 3,
                              tr("Dense layers: the fraction of the DiT's layers always run dense (at least one "
                                 "layer). Spec default 0.03."));
   // Fractions, not counts: "0.200" beside "Dense warm-up steps" read as a fifth of one step.
@@ -232,6 +235,10 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   for (QDoubleSpinBox* box : {top_p_, guaranteed_ratio_, dense_warmup_steps_, dense_layers_}) {
     connect(box, &QDoubleSpinBox::valueChanged, this, [this] { syncAttentionControls(); });
   }
+}
+
+void SettingsPanel::commitTypedValues() {
+  for (QAbstractSpinBox* box : findChildren<QAbstractSpinBox*>()) box->interpretText();
 }
 
 void SettingsPanel::rollSeedUnlessLocked() {

@@ -27,6 +27,9 @@ class SettingsPanel : public QWidget {
  public:
   explicit SettingsPanel(QWidget* parent);
 
+  // Takes what is typed in a box that still has the focus, as leaving it would: a run started by a
+  // shortcut or a toolbar button (which takes no focus) read the box's last value, not its text.
+  void commitTypedValues();
   // Draws a new random seed into the seed box unless the seed is locked.
   void rollSeedUnlessLocked();
   int seed() const;
@@ -55,6 +58,8 @@ class SettingsPanel : public QWidget {
   // The user changed the size, frames, steps, a guidance or the shift: what a model's defaults set.
   // Not for setRequest, applyModelDefaults or restore.
   void sizesEdited();
+  // A number typed past a box's range was set to its bound: "1 is below the smallest value, 8: set to 8".
+  void valueClamped(const QString& note);
 
  private:
   void applyPreset(int index);

@@ -225,14 +225,15 @@ std::filesystem::path GenerationLibrary::detach(const LibraryEntry& entry) const
 void GenerationLibrary::purge_detached(const std::filesystem::path& detached) {
   if (detached.empty()) return;
   // An `rm -rf` of the entry racing this one goes on inside the renamed folder (it walks by open
-  // folders, not names), so remove_all fails at a file it took, and the rm's last rmdir, by the
-  // old name, fails too: an empty folder was left. Tried again once the rm is done (here: one retry
-  // after 0.2 s took every such folder of 10 trials of 20,000 files).
+  // folders, not names), so remove_all fails at a file it took (ENOENT), and the rm's last rmdir,
+  // by the old name, fails too: an empty folder was left. Tried again once the rm is done (here:
+  // one retry after 0.2 s took every such folder of 10 trials of 20,000 files). Other errors (a
+  // permission, a read-only disk) would only fail again.
   std::error_code ec;
   for (int attempt = 0; attempt < 5; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
     std::filesystem::remove_all(detached, ec);  // a folder already gone is no error
-    if (!ec) return;
+    if (ec != std::errc::no_such_file_or_directory) return;
   }
 }
 

@@ -64,7 +64,7 @@ class GenerationLibrary {
   // (a network mount): the studio purges on the thread pool. Throws UserError.
   std::filesystem::path detach(const LibraryEntry& entry) const;
   // Deletes what detach() returned, trying again for up to 3 s while another program deletes the
-  // same files; files that refuse to go stay hidden until a later add()
+  // same files (ENOENT); files that refuse to go stay hidden until a later add()
   // removes them, once this process has ended. Never throws.
   static void purge_detached(const std::filesystem::path& detached);
 

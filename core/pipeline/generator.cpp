@@ -38,13 +38,7 @@ void synchronize(const c10::Device& device) {
   if (device.is_cuda()) at::accelerator::synchronizeDevice(device.index());
 }
 
-// A sparse mode whose block-sparse attention has no kernel on its GPU (older than sm_80, the kernels
-// switched off, or a dtype, head dim or cluster count they lack) runs the ATen reference, far slower
-// than dense attention there: say so before the steps. On the CPU, a note: there the clustering and
-// routing of every call cost more than the skipped blocks save at the built-in models' sizes
-// (docs/benchmarks.md: a shapes-s clip 177 s against dense's 51), which an artist picking SVG-EAR
-// for speed would not expect.
-// A run that makes no sparse call (note_no_sparse_call) is dense attention: nothing to say here.
+// Whether a sparse mode's warm-up and dense layers leave it any call (note_no_sparse_call).
 bool makes_a_sparse_call(const Model& model, const GenerationRequest& request) {
   const AttentionConfig& a = request.attention;
   const int steps = *request.steps, layers = model.dit->config().num_layers;
@@ -52,6 +46,12 @@ bool makes_a_sparse_call(const Model& model, const GenerationRequest& request) {
          dense_layer_count(a.dense_layers, layers) < layers;
 }
 
+// A sparse mode whose block-sparse attention has no kernel on its GPU (older than sm_80, the kernels
+// switched off, or a dtype, head dim or cluster count they lack) runs the ATen reference, far slower
+// than dense attention there: say so before the steps. On the CPU, a note: there the clustering and
+// routing of every call cost more than the skipped blocks save at the built-in models' sizes
+// (docs/benchmarks.md: a shapes-s clip 177 s against dense's 51), which an artist picking SVG-EAR
+// for speed would not expect. A run with no sparse call is dense attention: nothing to say.
 void note_slow_sparse_path(const Model& model, const GenerationRequest& request, EventSink& sink) {
   if (!makes_a_sparse_call(model, request)) return;
   if (model.device.is_cpu()) {

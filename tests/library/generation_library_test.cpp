@@ -222,9 +222,6 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   EXPECT_TRUE(std::filesystem::exists(root / ".staging-1-0000000000000000"));  // pid 1 runs
 }
 
-// Thumbnails are the middle frame shrunk by a whole factor to at most kThumbnailMaxSide a side (the
-// studio lists entries at 96 px); pixel models' small frames keep their size. Box averages of whole
-// pixels rounded once: exact.
 // An `rm -rf` of an entry that the studio detaches meanwhile goes on inside the renamed folder and
 // fails at its end (its last rmdir is by the old name); purge_detached's own pass fails on the files
 // the rm took. Without a later pass an empty hidden folder was left (10 of 10 trials).
@@ -239,8 +236,10 @@ TEST(GenerationLibrary, APurgeRacingAnRmOfTheSameFolderLeavesNothing) {
   ASSERT_EQ(::posix_spawnp(&rm, "rm", nullptr, nullptr, argv, environ), 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the rm has the folder open
   const std::filesystem::path detached = root / ".deleting-race";
+  // What detach() does. Unchecked: on a machine so slow that the rm had not begun, or so fast that
+  // it had ended, there is no race, and nothing may be left all the same.
   std::error_code ec;
-  std::filesystem::rename(entry, detached, ec);  // what detach() does
+  std::filesystem::rename(entry, detached, ec);
   GenerationLibrary::purge_detached(detached);
   int status = 0;
   ASSERT_EQ(::waitpid(rm, &status, 0), rm);
@@ -248,6 +247,9 @@ TEST(GenerationLibrary, APurgeRacingAnRmOfTheSameFolderLeavesNothing) {
   EXPECT_FALSE(std::filesystem::exists(entry));
 }
 
+// Thumbnails are the middle frame shrunk by a whole factor to at most kThumbnailMaxSide a side (the
+// studio lists entries at 96 px); pixel models' small frames keep their size. Box averages of whole
+// pixels rounded once: exact.
 TEST(GenerationLibrary, ThumbnailsAreSmall) {
   GenerationLibrary library(test::scratch_dir("library_thumbnails") / "lib");
   const Video wan_sized = gradient_clip(3, 480, 832);

@@ -379,7 +379,7 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
   QVERIFY(w->isExporting());
   QTRY_VERIFY(!w->isExporting());
   // The next dialog opens where this export wrote.
-  QCOMPARE(MainWindow::exportStartFolder(), QFileInfo(scratch_.filePath("export")).canonicalFilePath());
+  QCOMPARE(MainWindow::exportStartFolder(), QFileInfo(mp4).absolutePath());
   const Video back = read_video(mp4.toStdString());
   QCOMPARE(back.frames, 4);
   QCOMPARE(back.width, 32);
@@ -413,7 +413,7 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Error: could not export"),
            qPrintable(w->statusBar()->currentMessage()));
   // A failed destination is not where the next dialog opens; the frames' last one is (beside it).
-  QCOMPARE(MainWindow::exportStartFolder(), QFileInfo(frames).canonicalFilePath());
+  QCOMPARE(MainWindow::exportStartFolder(), QFileInfo(frames).absoluteFilePath());
   // An error wider than the status bar ends in "…" and points to the log, before the step line
   // begins, at the window's width now; the bar's tooltip holds all of it, in lines a screen holds,
   // until the next message, which is cut the same way.
@@ -3571,6 +3571,8 @@ void StudioWindowTest::typed_numbers_past_a_range_are_clamped_and_said() {
   panel.show();
   QVERIFY(QTest::qWaitForWindowExposed(&panel));
   panel.activateWindow();
+  QVERIFY(QTest::qWaitForWindowActive(&panel));
+  QSignalSpy said(&panel, &SettingsPanel::valueClamped);
   const auto type_into = [](QAbstractSpinBox* box, const QString& text) {
     box->setFocus();
     box->selectAll();
@@ -3592,6 +3594,27 @@ void StudioWindowTest::typed_numbers_past_a_range_are_clamped_and_said() {
   QVERIFY(!QToolTip::isVisible());  // a value in range says nothing
   type_into(height, "abc");  // not a number: the keystrokes are refused, the value stays
   QCOMPARE(height->value(), 480);
+  QCOMPARE(said.count(), 2);  // for the window's status line and log, which outlast the tooltip
+
+  // Left by Tab, where the tooltip goes at once with the focus: the note still reaches the panel's signal.
+  auto* frames = child<QSpinBox>(panel, "frames");
+  frames->setFocus();
+  frames->selectAll();
+  QTest::keyClicks(frames, "0");
+  QTest::keyClick(frames, Qt::Key_Tab);
+  QVERIFY(!frames->hasFocus());
+  QCOMPARE(frames->value(), 1);
+  QCOMPARE(said.count(), 3);
+  QCOMPARE(said.last().at(0).toString(), QString("0 is below the smallest value, 1: set to 1"));
+  // Still in the box when a run starts (a shortcut, a toolbar button that takes no focus): the text
+  // is taken as leaving the box would, not the last value.
+  height->setFocus();
+  height->selectAll();
+  QTest::keyClicks(height, "99999");
+  QCOMPARE(height->value(), 999);  // keyboard tracking: the last text that was in range
+  panel.commitTypedValues();
+  QCOMPARE(height->value(), kMaxSidePixels);
+  QCOMPARE(said.count(), 4);
 
   // A fraction with a suffix, and a guidance below 1.
   auto* warmup = child<QDoubleSpinBox>(panel, "dense_warmup_steps");
