@@ -19,7 +19,7 @@ namespace {
 
 constexpr int kStrip = 6;    // px: the cluster-colour strips along the left and top edges
 constexpr int kGap = 2;      // px between a strip and the cells
-constexpr int kLegend = 20;  // px: the legend line under the cells
+constexpr int kLegend = 20;  // px: a line of the legend under the cells
 const QColor kExact(240, 160, 48);
 const QColor kCompensated(59, 120, 194);
 const QColor kSkipped(44, 44, 50);
@@ -157,8 +157,39 @@ void BlockMapView::rebuild() {
   update();
 }
 
+// The swatches of the exact / compensated colouring: "some exact" where blocks are reduced into
+// pixels, and a note in error colouring of a run without estimates (SVG2).
+std::vector<std::pair<QColor, QString>> BlockMapView::swatches(bool reduced) const {
+  std::vector<std::pair<QColor, QString>> out = {{kExact, tr("exact")}};
+  out.emplace_back(hasErrors() ? kCompensated : kSkipped, hasErrors() ? tr("compensated") : tr("skipped"));
+  if (reduced) out.emplace_back(QColor(share_colour(hasErrors() ? kCompensated : kSkipped, 1, 4)), tr("some exact"));
+  if (colouring_ == Colouring::EstimatedError) out.emplace_back(kEmpty, tr("(SVG2: no error probe)"));
+  return out;
+}
+
+// Where each swatch goes, wrapped onto as many legend lines as `width` needs (in one line a
+// narrow panel cut the last names: "some exa"); .second: the lines.
+std::pair<std::vector<QPoint>, int> BlockMapView::placeSwatches(const std::vector<std::pair<QColor, QString>>& items,
+                                                                int width) const {
+  std::vector<QPoint> at;
+  int x = 0, line = 0;
+  for (const auto& [colour, label] : items) {
+    const int w = 14 + fontMetrics().horizontalAdvance(label);
+    if (x > 0 && x + w > width) {
+      x = 0;
+      ++line;
+    }
+    at.emplace_back(x, line * kLegend);
+    x += w + 12;
+  }
+  return {at, line + 1};
+}
+
 QRect BlockMapView::cellArea() const {
-  return QRect(kStrip + kGap, kStrip + kGap, width() - kStrip - kGap, height() - kStrip - kGap - kLegend);
+  const int width = this->width() - kStrip - kGap;
+  // Sized for the most swatches, "some exact" included, which itself depends on the cells' size.
+  const int lines = colouring_ == Colouring::EstimatedError && hasErrors() ? 1 : placeSwatches(swatches(true), width).second;
+  return QRect(kStrip + kGap, kStrip + kGap, width, height() - kStrip - kGap - kLegend * lines);
 }
 
 void BlockMapView::paintEvent(QPaintEvent*) {
@@ -219,17 +250,14 @@ void BlockMapView::paintEvent(QPaintEvent*) {
                Qt::AlignLeft | Qt::AlignVCenter,
                high + (reduced ? tr("  log ε̂² (max)") : tr("  log ε̂²   • exact")));
   } else {
-    int x = legend.left();
-    const auto swatch = [&](const QColor& colour, const QString& label) {
-      p.fillRect(QRect(x, legend.top() + 4, 10, 10), colour);
-      x += 14;
-      p.drawText(x, legend.top(), legend.width(), legend.height(), Qt::AlignLeft | Qt::AlignVCenter, label);
-      x += p.fontMetrics().horizontalAdvance(label) + 12;
-    };
-    swatch(kExact, tr("exact"));
-    swatch(hasErrors() ? kCompensated : kSkipped, hasErrors() ? tr("compensated") : tr("skipped"));
-    if (reduced) swatch(QColor(share_colour(hasErrors() ? kCompensated : kSkipped, 1, 4)), tr("some exact"));
-    if (colouring_ == Colouring::EstimatedError) swatch(kEmpty, tr("(SVG2: no error probe)"));
+    const std::vector<std::pair<QColor, QString>> items = swatches(reduced);
+    const std::vector<QPoint> at = placeSwatches(items, legend.width()).first;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const QPoint corner = legend.topLeft() + at[i];
+      p.fillRect(QRect(corner.x(), corner.y() + 4, 10, 10), items[i].first);
+      p.drawText(QRect(corner.x() + 14, corner.y(), legend.right() - corner.x() - 14, legend.height()),
+                 Qt::AlignLeft | Qt::AlignVCenter, items[i].second);
+    }
   }
 }
 

@@ -8,6 +8,7 @@
 // the share routed exactly, or the largest estimated error.
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <QImage>
@@ -54,6 +55,9 @@ class BlockMapView : public QWidget {
   // The cell area drawn at `device_pixels`, one image pixel per device pixel.
   const QImage& cellImage(QSize device_pixels);
   bool hasErrors() const { return !block_log_error_.empty(); }
+  std::vector<std::pair<QColor, QString>> swatches(bool reduced) const;
+  std::pair<std::vector<QPoint>, int> placeSwatches(const std::vector<std::pair<QColor, QString>>& items,
+                                                    int width) const;
 
   QString why_none_;  // shown without a map
   int q_clusters_ = 0;

@@ -300,9 +300,13 @@ bool LibraryPanel::matchesFilter(const LibraryEntry& e) const {
 
 void LibraryPanel::applyFilter() {
   for (int row = 0; row < count(); ++row) list_->setRowHidden(row, !matchesFilter(entries_[size_t(row)]));
-  // Open and Delete act on the current row: not on one the filter has hidden.
-  if (const int row = list_->currentRow(); row >= 0 && list_->isRowHidden(row)) list_->setCurrentRow(-1);
+  dropHiddenCurrentRow();
   updateSummary();
+}
+
+void LibraryPanel::dropHiddenCurrentRow() {
+  if (const int row = list_->currentRow(); row >= 0 && list_->isRowHidden(row)) list_->setCurrentRow(-1);
+  updateButtons();
 }
 
 bool LibraryPanel::isDeleting(const std::filesystem::path& folder) const {
@@ -315,9 +319,15 @@ void LibraryPanel::setRowEnabled(int row, bool enabled) {
   updateButtons();
 }
 
+// Open and Delete act on the current row only when it is listed, shown and not being deleted: a
+// row taken out (a delete, a run removed outside the studio) made QListWidget move the current
+// row to a neighbour, which the filter may hide.
+bool LibraryPanel::actsOn(int row) const {
+  return row >= 0 && row < count() && !list_->isRowHidden(row) && !isDeleting(entries_[size_t(row)].folder);
+}
+
 void LibraryPanel::updateButtons() {
-  const int row = list_->currentRow();
-  const bool usable = row >= 0 && row < count() && !isDeleting(entries_[size_t(row)].folder);
+  const bool usable = actsOn(list_->currentRow());
   open_->setEnabled(usable && open_allowed_);
   delete_->setEnabled(usable);
 }
@@ -376,6 +386,7 @@ void LibraryPanel::unlist(const std::filesystem::path& folder) {
   if (const int row = rowOf(folder); row >= 0) {
     entries_.erase(entries_.begin() + row);
     delete list_->takeItem(row);
+    dropHiddenCurrentRow();
   }
 }
 
@@ -389,18 +400,16 @@ int LibraryPanel::rowOf(const std::filesystem::path& folder) const {
 }
 
 void LibraryPanel::openRow(int row) {
-  // One being deleted: its folder is being renamed away.
-  if (row < 0 || row >= count() || isDeleting(entries_[size_t(row)].folder)) return;
+  if (!actsOn(row)) return;  // one being deleted: its folder is being renamed away
   Q_EMIT entryOpened(entries_[size_t(row)].folder);
 }
 
 void LibraryPanel::deleteSelected() {
   const int row = list_->currentRow();
-  if (row < 0 || row >= count()) return;
+  if (!actsOn(row)) return;
   // A copy: the dialog's event loop delivers the worker's signals, and a finished run refreshes
   // entries_ underneath it.
   const LibraryEntry e = entries_[size_t(row)];
-  if (isDeleting(e.folder)) return;  // asked already (its row is greyed and Delete off)
   const QString prompt = shortened(QString::fromStdString(e.prompt), kDialogPromptLength);
   QMessageBox ask(QMessageBox::Question, tr("Delete run"),
                   tr("Delete “%1” (%2) from the library?").arg(prompt, QString::fromStdString(e.created)),

@@ -60,7 +60,9 @@ class LibraryPanel : public QWidget {
   void deleteSelected();
   bool isDeleting(const std::filesystem::path& folder) const;
   void setRowEnabled(int row, bool enabled);
-  void updateButtons();  // Open and Delete on for a current row not being deleted; Open if allowed
+  bool actsOn(int row) const;  // Open and Delete may act on `row`: listed, shown, not being deleted
+  void updateButtons();        // Open and Delete on for a current row they act on; Open if allowed
+  void dropHiddenCurrentRow();  // no current row rather than one the filter hides
   int rowOf(const std::filesystem::path& folder) const;  // -1: not listed
   void addRow(int row, const LibraryEntry& e, const QImage& thumbnail);
   void list(const LibraryEntry& entry, const QImage& thumbnail);  // in its place, newest first

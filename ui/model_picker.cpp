@@ -256,10 +256,17 @@ QString ModelPicker::currentFolder() const { return folders_->currentData().toSt
 
 void ModelPicker::setCurrentFolder(const QString& folder) {
   if (folder.isEmpty()) return;
+  chosen_ = folder;
+  rebuildList(folder);
+}
+
+// Only folders a model loaded from: an empty or damaged folder tried once stayed in the list, and
+// in the settings, pushing real models out of its ten places.
+void ModelPicker::rememberLoaded(const QString& folder) {
   recent_.removeAll(folder);
   recent_.prepend(folder);
   while (recent_.size() > kRecentLength) recent_.removeLast();
-  rebuildList(folder);
+  rebuildList(currentFolder());
 }
 
 void ModelPicker::browse() {
@@ -272,6 +279,7 @@ void ModelPicker::browse() {
 }
 
 void ModelPicker::showModel(const ModelSummary& m) {
+  rememberLoaded(m.folder);
   QString text = tr("%1 on %2 — %3").arg(m.name, m.device, m.description);
   if (!m.placement.isEmpty()) text += "\n" + m.placement;
   if (!m.vocabulary.isEmpty()) text += tr("\nVocabulary: %1 words, completed as you type").arg(m.vocabulary.size());
@@ -308,7 +316,7 @@ void ModelPicker::rescan() {
     folders_->setPlaceholderText(tr("No models found: Browse… for a model folder"));
     const bool choose_default = awaitsDefault() && !default_.isEmpty();
     default_pending_ = false;
-    // A recent folder from now on, so the next start loads it before its own scan ends.
+    // A recent folder once it loads, so the next start loads it before its own scan ends.
     if (choose_default) {
       setCurrentFolder(default_);
     } else {
@@ -328,6 +336,7 @@ void ModelPicker::rebuildList(const QString& select) {
   const QSignalBlocker block(folders_);
   folders_->clear();
   QStringList all = recent_;
+  if (!chosen_.isEmpty() && !all.contains(chosen_)) all.prepend(chosen_);  // shown while it loads, or why it did not
   for (const QString& f : found_) {
     if (!all.contains(f)) all << f;
   }

@@ -27,7 +27,8 @@ class ModelPicker : public QWidget {
   explicit ModelPicker(QWidget* parent);
 
   QString currentFolder() const;
-  // Selects `folder` (adding it to the recent list) without emitting folderChosen.
+  // Selects `folder` without emitting folderChosen; it joins the recent list once a model loads
+  // from it (showModel).
   void setCurrentFolder(const QString& folder);
   QStringList recentFolders() const { return recent_; }
   // Opens the folder chooser (File ▸ Open model folder…).
@@ -45,7 +46,7 @@ class ModelPicker : public QWidget {
   // then loads and runs wait (devicesFound), since the device may be a GPU this machine lacks.
   bool deviceKnown() const;
 
-  void showModel(const ModelSummary& summary);
+  void showModel(const ModelSummary& summary);  // and its folder joins the recent list
   void showError(const QString& message);
   void showLoading(const QString& folder);  // until showModel or showError: the old model is gone
 
@@ -80,13 +81,14 @@ class ModelPicker : public QWidget {
   // The device list arrived (hasDeviceList): placement() names a device of this machine.
   void devicesFound();
   // The first scan ended with no folder chosen or restored: `folder`, the model the CLI would use,
-  // is now chosen (and a recent folder; the window loads it).
+  // is now chosen (a recent folder once the window has loaded it).
   void defaultFound(const QString& folder);
 
  private:
   struct FoundDevices;  // the device list as the thread pool reads it
   static FoundDevices findDevices();
   void rebuildList(const QString& select);
+  void rememberLoaded(const QString& folder);
   void showDevices(const FoundDevices& found);
   // Selects `device` in the device box: Automatic, remembered as absent_device_, when it lacks it.
   void selectDevice(const QString& device);
@@ -105,7 +107,8 @@ class ModelPicker : public QWidget {
   QCheckBox* idle_expert_on_cpu_;
   QCheckBox* dit_fp8_;
   QLabel* info_;
-  QStringList recent_;  // most recent first
+  QStringList recent_;  // folders models loaded from, most recent first
+  QString chosen_;      // the folder chosen last, listed whether or not it loaded
   // The model folders under the search roots: scanned at start and on Browse, not on every choice
   // (a Wan folder's scan reads its safetensors headers).
   QStringList found_;  // the model folders under the search roots, at the last rescan

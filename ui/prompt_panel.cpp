@@ -74,17 +74,12 @@ PromptPanel::PromptPanel(QWidget* parent)
     if (!prompt_words_->completer()->popup()->isVisible()) Q_EMIT submitted();
   });
   connect(history_, &QListWidget::itemActivated, this,
-          [this](QListWidgetItem* item) { setPrompt(item->text()); });
+          [this](QListWidgetItem* item) { replacePromptUndoably(item->text()); });
   connect(examples_menu_, &QMenu::aboutToShow, this, [this] {
     examples_menu_->clear();
     const QStringList prompts = examples_ ? examples_() : QStringList();
     for (const QString& prompt : prompts) {
-      examples_menu_->addAction(prompt, this, [this, prompt] {
-        // Through the editor's own edit, not setText: the prompt it replaces stays on its undo stack.
-        prompt_->selectAll();
-        prompt_->insert(prompt);
-        prompt_->setFocus();
-      });
+      examples_menu_->addAction(prompt, this, [this, prompt] { replacePromptUndoably(prompt); });
     }
     if (prompts.isEmpty()) examples_menu_->addAction(tr("No example fits this model's words"))->setEnabled(false);
   });
@@ -102,6 +97,14 @@ QString PromptPanel::prompt() const { return prompt_->text(); }
 QString PromptPanel::negativePrompt() const { return negative_->text(); }
 
 void PromptPanel::setPrompt(const QString& prompt) { prompt_->setText(prompt); }
+
+// Through the editor's own edit, not setText: the prompt it replaces stays on its undo stack, so an
+// example or a history entry picked over a prompt being written loses nothing (Ctrl+Z).
+void PromptPanel::replacePromptUndoably(const QString& prompt) {
+  prompt_->selectAll();
+  prompt_->insert(prompt);
+  prompt_->setFocus();
+}
 void PromptPanel::setNegativePrompt(const QString& prompt) { negative_->setText(prompt); }
 
 void PromptPanel::setVocabulary(const QStringList& words) {

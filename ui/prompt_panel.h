@@ -46,6 +46,7 @@ class PromptPanel : public QWidget {
   void submitted();
 
  private:
+  void replacePromptUndoably(const QString& prompt);
   QLineEdit* prompt_;
   QLineEdit* negative_;
   QListWidget* history_;

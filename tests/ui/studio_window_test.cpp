@@ -621,6 +621,12 @@ void StudioWindowTest::unknown_word_reports_error() {
   QCOMPARE(view->caption(), final_caption);
   QCOMPARE(history->count(), 1);
   QCOMPARE(seed->value(), star_seed);
+  // The refused prompt, never in the history, survives taking a history entry over it: Ctrl+Z.
+  Q_EMIT history->itemActivated(history->item(0));
+  auto* prompt_edit = child<QLineEdit>(*w, "prompt");
+  QCOMPARE(prompt_edit->text(), QString("a red star"));
+  QTest::keyClick(prompt_edit, Qt::Key_Z, Qt::ControlModifier);
+  QCOMPARE(prompt_edit->text(), QString("a purple hexagon"));
 
   // A pasted prompt is taken whole (a line edit keeps 32,767 characters unless told otherwise), so
   // the refusal counts its words as they are.
@@ -669,6 +675,11 @@ void StudioWindowTest::bad_settings_and_folders_report_errors() {
   w->generate();
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w)));
+  // The folder without a model was listed while it was the choice, never among the recent ones
+  // (saved with the settings): chosen again, it is gone from the list.
+  QVERIFY(!child<ModelPicker>(*w, "model_picker")->recentFolders().contains(empty));
+  QCOMPARE(child<QComboBox>(*w, "model_folder")->findData(empty), -1);
+  QVERIFY(child<ModelPicker>(*w, "model_picker")->recentFolders().contains(model_folder_));
 }
 
 void StudioWindowTest::prompt_completes_vocabulary() {
@@ -1408,6 +1419,23 @@ void StudioWindowTest::block_map_shows_every_block_of_many_clusters() {
   QCOMPARE(int(shown.size()), 1);
   QCOMPARE(shown.front().x() - 2 * cells.left(), 3);
   QCOMPARE(shown.front().y() - 2 * cells.top(), 191);
+
+  // An SVG2 trace (no estimates) in error colouring has four swatches, "(SVG2: no error probe)"
+  // last: in a narrow panel they wrap onto more legend lines, and the cells give up the height.
+  RoutingTrace svg2 = many_cluster_trace({99, 7}, {57, 7});
+  svg2.block_log_error.clear();
+  view.setTrace(&svg2);
+  view.setColouring(BlockMapView::Colouring::EstimatedError);
+  view.resize(200, 220);
+  QTRY_COMPARE(view.width(), 200);
+  const int legend_lines = (view.height() - 1 - view.cellArea().bottom()) / 20;
+  QVERIFY2(legend_lines >= 2, qPrintable(QString::number(legend_lines)));
+  if (const char* dir = std::getenv("SVGEAR_SCREENSHOT_DIR")) {
+    QVERIFY(view.grab().save(QDir(dir).filePath("block-map-narrow-legend.png")));
+  }
+  view.resize(900, 220);
+  QTRY_COMPARE(view.width(), 900);
+  QCOMPARE(view.height() - 1 - view.cellArea().bottom(), 20);  // one line where they fit
 }
 
 void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
@@ -1773,7 +1801,8 @@ void StudioWindowTest::library_filter_finds_runs_by_words() {
   // A run kept while the filter holds words: listed, and hidden unless they match.
   filter->clear();
   QTest::keyClicks(filter, "square");
-  panel.insert(add("2026-12-02T04:00:00Z", "a green ring", "svg2", 1));
+  const LibraryEntry green = add("2026-12-02T04:00:00Z", "a green ring", "svg2", 1);
+  panel.insert(green);
   QCOMPARE(panel.count(), 4);
   QCOMPARE(shown(), QStringList{"a blue square spins"});
   QVERIFY(summary->text().startsWith("1 of 4 runs match the filter"));
@@ -1792,6 +1821,21 @@ void StudioWindowTest::library_filter_finds_runs_by_words() {
   filter->clear();
   QCOMPARE(shown().size(), 5);
   QVERIFY(summary->text().startsWith("5 runs in"));
+
+  // The one run shown is removed outside the studio: QListWidget moves the current row to a
+  // neighbour, which the filter hides; Open and Delete then act on nothing (they had deleted it).
+  QTest::keyClicks(filter, "green");
+  QCOMPARE(shown(), QStringList{"a green ring"});
+  for (int row = 0; row < list->count(); ++row) {
+    if (!list->isRowHidden(row)) list->setCurrentRow(row);
+  }
+  QVERIFY(child<QPushButton>(panel, "library_delete")->isEnabled());
+  std::filesystem::remove_all(green.folder);
+  QTRY_COMPARE(panel.count(), 4);
+  QCOMPARE(shown(), QStringList{});
+  QCOMPARE(list->currentRow(), -1);
+  QVERIFY(!child<QPushButton>(panel, "library_open")->isEnabled());
+  QVERIFY(!child<QPushButton>(panel, "library_delete")->isEnabled());
 }
 
 // Delete asks first and removes the entry's folder; a row whose folder vanished meanwhile just goes.
@@ -2473,7 +2517,7 @@ void StudioWindowTest::first_start_finds_models_off_the_gui_thread() {
   w->show();
   QTRY_VERIFY_WITH_TIMEOUT(!picker->isScanning(), 30000);
   QCOMPARE(folders->currentData().toString(), mine);
-  QCOMPARE(picker->recentFolders(), QStringList{mine});  // so the next start loads it without a scan
+  QTRY_COMPARE(picker->recentFolders(), QStringList{mine});  // loaded: the next start loads it without a scan
   QVERIFY(folders->findData(QString::fromStdString((model_search_roots().back() / "shapes-s").string())) >= 0);
   QCompleter* completer = child<QLineEdit>(*w, "prompt")->findChild<QCompleter*>();
   QTRY_COMPARE_WITH_TIMEOUT(completer->model()->rowCount(), vocabulary_size_, 30000);
