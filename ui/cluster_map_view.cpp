@@ -7,6 +7,7 @@
 #include <QToolTip>
 
 #include "ui/cluster_palette.h"
+#include "ui/counted.h"
 
 namespace svgear {
 
@@ -98,13 +99,14 @@ bool ClusterMapView::event(QEvent* event) {
   const size_t token = (size_t(frame_) * height_ + y) * width_ + x;
   const int32_t cluster = labels_[token];
   QToolTip::showText(help->globalPos(),
-                     tr("token %1 (frame %2, row %3, column %4)\ncluster %5 of %6 tokens")
+                     tr("token %1 (frame %2, row %3, column %4)\ncluster %5 (%6)")  // "cluster 61 of 5 tokens" read as a rank
                          .arg(token)
                          .arg(frame_)
                          .arg(y)
                          .arg(x)
                          .arg(cluster)
-                         .arg(cluster >= 0 && size_t(cluster) < sizes_.size() ? sizes_[cluster] : 0),
+                         .arg(counted(cluster >= 0 && size_t(cluster) < sizes_.size() ? sizes_[cluster] : 0,
+                                      tr("token"), tr("tokens"))),
                      this);
   return true;
 }

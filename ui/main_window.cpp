@@ -432,7 +432,13 @@ void MainWindow::buildActions() {
 
   // view: show or hide each panel
   QMenu* view = menuBar()->addMenu(tr("&View"));
-  for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+  for (QDockWidget* dock : findChildren<QDockWidget*>()) {
+    view->addAction(dock->toggleViewAction());
+    // A panel opened again comes to the front of its tabs: it came back behind the one in front.
+    connect(dock->toggleViewAction(), &QAction::triggered, dock, [dock](bool shown) {
+      if (shown) dock->raise();
+    });
+  }
 
   auto* toolbar = addToolBar(tr("Generate"));
   toolbar->setObjectName("generate_toolbar");

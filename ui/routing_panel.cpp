@@ -19,6 +19,7 @@
 #include <QVBoxLayout>
 
 #include "ui/block_map_view.h"
+#include "ui/clamping_spin_box.h"
 #include "ui/cluster_map_view.h"
 #include "ui/routing_plot.h"
 #include "ui/token_inspector.h"
@@ -75,7 +76,7 @@ RoutingPanel::RoutingPanel(QWidget* parent)
       colouring_(new QComboBox(this)),
       sort_by_size_(new QCheckBox(tr("by size"), this)),
       labels_(new QComboBox(this)),
-      frame_(new QSpinBox(this)),
+      frame_(new ClampingSpinBox(this)),
       opacity_(new QSlider(Qt::Horizontal, this)),
       plot_axis_(new QComboBox(this)),
       summary_(new QLabel(this)),

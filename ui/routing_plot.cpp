@@ -44,7 +44,7 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
   for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis, plot_->yAxis2}) style_plot_axis(axis);
   plot_->yAxis2->setVisible(true);
   plot_->yAxis2->grid()->setVisible(false);
-  plot_->yAxis2->setLabel(tr("estimated log Σ ε̂²"));
+  plot_->yAxis2->setLabel(tr("est. log Σ ε̂²"));  // longer, it ran past a short plot's ends
   use_whole_ticks(plot_->xAxis);  // layers, heads and steps
 
   graphs_ = {add_curve(plot_, plot_->yAxis, kDensity, QCPScatterStyle::ssCircle, tr("density")),

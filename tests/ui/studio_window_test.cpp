@@ -1470,6 +1470,13 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
 
   // both videos, side by side, at the requested size
   QVERIFY(compare_dock->isVisible());
+  // View ▸ Routing after closing it brings it back in front of Compare, its tab neighbour.
+  auto* routing_dock = child<QDockWidget>(*w, "routing_dock");
+  routing_dock->close();
+  routing_dock->toggleViewAction()->trigger();
+  QTRY_VERIFY(routing_dock->isVisible() && !routing_dock->visibleRegion().isEmpty());
+  QTRY_VERIFY(compare_dock->visibleRegion().isEmpty());  // behind it
+  compare_dock->raise();
   QVERIFY(child<QToolButton>(*view, "compare_play")->isEnabled());
   QVERIFY(view->hasResult());
   QCOMPARE(view->frameCount(), 8);
