@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <QMouseEvent>
+#include <QWheelEvent>
 #include <QOpenGLContext>
 #include <QPainter>
 #include <imgui.h>
@@ -52,12 +53,45 @@ void PreviewWidget::setInspection(const RoutingTrace* trace, const TokenGrid3& g
   refreshInspection();
 }
 
+void PreviewWidget::mousePressEvent(QMouseEvent* event) {
+  if (event->button() == Qt::LeftButton) drag_start_ = event->position() - pan_;
+  QOpenGLWidget::mousePressEvent(event);
+}
+
+void PreviewWidget::mouseReleaseEvent(QMouseEvent* event) {
+  if (event->button() == Qt::LeftButton) drag_start_.reset();
+  QOpenGLWidget::mouseReleaseEvent(event);
+}
+
+void PreviewWidget::wheelEvent(QWheelEvent* event) {
+  // 40 px a notch; shift, or a sideways wheel, moves the frame sideways.
+  QPointF step = QPointF(event->angleDelta()) / 120.0 * 40.0;
+  if (event->modifiers() & Qt::ShiftModifier) step = QPointF(step.y(), step.x());
+  const QPointF moved = clampedPan(pan_ + step);
+  if (moved == pan_) {
+    event->ignore();  // nothing to move: the panel around may scroll
+    return;
+  }
+  pan_ = moved;
+  refreshInspection();
+}
+
+QPointF PreviewWidget::clampedPan(QPointF pan) const {
+  if (frames_.empty()) return {};
+  const QSizeF drawn = drawnSize(frames_[current_].size());
+  const double room_x = std::max(0.0, (drawn.width() - width()) / 2), room_y = std::max(0.0, (drawn.height() - height()) / 2);
+  return {std::clamp(pan.x(), -room_x, room_x), std::clamp(pan.y(), -room_y, room_y)};
+}
+
+QRectF PreviewWidget::frameRect() const { return frames_.empty() ? QRectF() : targetRect(frames_[current_].size()); }
+
 void PreviewWidget::mouseMoveEvent(QMouseEvent* event) {
+  if (drag_start_ && (event->buttons() & Qt::LeftButton)) pan_ = clampedPan(event->position() - *drag_start_);
   hovering_ = true;
   const int before = inspection_.token;
   inspectAt(event->position());
   // The overlay shows the token, not the pointer: a move within one token repaints nothing.
-  if (inspection_.token != before) update();
+  if (inspection_.token != before || drag_start_) update();
   QOpenGLWidget::mouseMoveEvent(event);
 }
 
@@ -106,6 +140,7 @@ void PreviewWidget::setCurrentFrame(int index) {
 
 void PreviewWidget::setZoom(double zoom) {
   zoom_ = zoom;
+  pan_ = {};
   refreshInspection();
 }
 
@@ -120,7 +155,7 @@ void PreviewWidget::setCaption(const QString& caption) {
   update();
 }
 
-QRectF PreviewWidget::targetRect(QSize image) const {
+QSizeF PreviewWidget::drawnSize(QSize image) const {
   // Scales are chosen in device pixels so model pixels stay square and sharp on high-DPI screens.
   const double dpr = devicePixelRatioF();
   double scale = zoom_;
@@ -128,8 +163,13 @@ QRectF PreviewWidget::targetRect(QSize image) const {
     const double fit = std::min(width() * dpr / image.width(), height() * dpr / image.height());
     scale = fit >= 1.0 ? std::floor(fit) : fit;
   }
-  const QSizeF size(image.width() * scale / dpr, image.height() * scale / dpr);
-  return QRectF(QPointF((width() - size.width()) / 2, (height() - size.height()) / 2), size);
+  return {image.width() * scale / dpr, image.height() * scale / dpr};
+}
+
+QRectF PreviewWidget::targetRect(QSize image) const {
+  const QSizeF size = drawnSize(image);
+  // Held again: the widget may have grown since the drag.
+  return QRectF(QPointF((width() - size.width()) / 2, (height() - size.height()) / 2) + clampedPan(pan_), size);
 }
 
 void PreviewWidget::paintGL() {

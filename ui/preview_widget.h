@@ -37,12 +37,15 @@ class PreviewWidget : public QOpenGLWidget {
 
   int currentFrame() const { return current_; }
   void setCurrentFrame(int index);
-  // Magnification of the video in device pixels per video pixel; 0 fits the widget.
+  // Magnification of the video in device pixels per video pixel; 0 fits the widget. A frame
+  // magnified past the widget is moved by dragging it or by the wheel (shift: sideways); a new zoom
+  // centres it again.
   void setZoom(double zoom);
   double zoom() const { return zoom_; }
   // One line drawn over the bottom-left corner ("estimate after step 3/20", "final").
   void setCaption(const QString& caption);
   const QString& caption() const { return caption_; }
+  QRectF frameRect() const;  // where the current frame is drawn, in widget coordinates
 
   // The trace the inspector reads (copied) over the DiT's token grid, and a label for it ("step 5 ·
   // layer 2 · head 1"); nullptr turns the inspector off.
@@ -58,11 +61,17 @@ class PreviewWidget : public QOpenGLWidget {
  protected:
   void initializeGL() override;
   void paintGL() override;
+  void mousePressEvent(QMouseEvent* event) override;
   void mouseMoveEvent(QMouseEvent* event) override;
+  void mouseReleaseEvent(QMouseEvent* event) override;
+  void wheelEvent(QWheelEvent* event) override;
   void leaveEvent(QEvent* event) override;
 
  private:
+  QSizeF drawnSize(QSize image) const;  // at the zoom, in logical pixels
   QRectF targetRect(QSize image) const;
+  // `pan` held to what keeps the current frame, magnified, over the whole widget (none when smaller).
+  QPointF clampedPan(QPointF pan) const;
   void inspectAt(QPointF position);
   void refreshInspection();  // inspectAt(mouse_) while the mouse is over the preview, then repaint
   void drawInspector();
@@ -72,6 +81,8 @@ class PreviewWidget : public QOpenGLWidget {
   double fps_ = 16.0;
   int current_ = 0;
   double zoom_ = 0.0;
+  QPointF pan_;                       // the frame's centre from the widget's, logical pixels
+  std::optional<QPointF> drag_start_;  // the mouse at a left press, less pan_ then
   QString caption_;
 
   std::optional<RoutingTrace> trace_;

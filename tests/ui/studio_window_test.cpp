@@ -3721,4 +3721,51 @@ void StudioWindowTest::routing_legend_wraps_to_a_narrow_dock() {
   QVERIFY(plot->legend->rowCount() > 1);
 }
 
+// A frame magnified past the preview is moved by dragging and by the wheel, never past its edges;
+// at Fit there is nothing to move and the wheel is left to the panels around.
+void StudioWindowTest::a_zoomed_frame_pans_by_drag_and_wheel() {
+  PreviewWidget view(nullptr);
+  view.resize(200, 150);
+  view.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&view));
+  auto video = std::make_shared<Video>();
+  video->frames = 1;
+  video->height = 128;
+  video->width = 128;
+  video->rgb.assign(size_t(video->frame_bytes()), 90);
+  view.setClip(SharedVideo(video));
+  const double dpr = view.devicePixelRatioF();
+  view.setZoom(4.0 * dpr);  // 512 × 512 logical pixels
+  const QRectF centred = view.frameRect();
+  QCOMPARE(centred.left(), (200.0 - 512.0) / 2);
+  const auto drag = [&](QPointF from, QPointF to) {
+    QMouseEvent press(QEvent::MouseButtonPress, from, view.mapToGlobal(from), Qt::LeftButton, Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(&view, &press);
+    QMouseEvent move(QEvent::MouseMove, to, view.mapToGlobal(to), Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(&view, &move);
+    QMouseEvent release(QEvent::MouseButtonRelease, to, view.mapToGlobal(to), Qt::LeftButton, Qt::NoButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(&view, &release);
+  };
+  drag({100, 75}, {150, 55});
+  QCOMPARE(view.frameRect().topLeft(), centred.topLeft() + QPointF(50, -20));
+  drag({100, 75}, {900, 75});  // held where the frame's left edge meets the view's
+  QCOMPARE(view.frameRect().left(), 0.0);
+  const auto wheel = [&](QPoint angle, Qt::KeyboardModifiers modifiers) {
+    QWheelEvent event(QPointF(100, 75), view.mapToGlobal(QPointF(100, 75)), QPoint(), angle, Qt::NoButton, modifiers,
+                      Qt::NoScrollPhase, false);
+    QCoreApplication::sendEvent(&view, &event);
+    return event.isAccepted();
+  };
+  const double top = view.frameRect().top();
+  QVERIFY(wheel(QPoint(0, -120), Qt::NoModifier));  // a notch down: the frame moves up 40 px
+  QCOMPARE(view.frameRect().top(), top - 40.0);
+  QVERIFY(wheel(QPoint(0, -120), Qt::ShiftModifier));  // sideways
+  QCOMPARE(view.frameRect().left(), -40.0);
+  view.setZoom(0.0);  // Fit: centred, nothing to move
+  const QRectF fitted = view.frameRect();
+  drag({100, 75}, {150, 100});
+  QCOMPARE(view.frameRect(), fitted);
+  QVERIFY(!wheel(QPoint(0, -120), Qt::NoModifier));
+}
+
 }  // namespace svgear::test

@@ -70,6 +70,7 @@ class StudioWindowTest : public QObject {
   void library_drops_runs_removed_outside_the_studio();
   void typed_numbers_past_a_range_are_clamped_and_said();
   void routing_legend_wraps_to_a_narrow_dock();
+  void a_zoomed_frame_pans_by_drag_and_wheel();
 
  private:
   // On the tiny model, or on `folder`.
