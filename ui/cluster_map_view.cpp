@@ -16,8 +16,9 @@ ClusterMapView::ClusterMapView(QWidget* parent) : QWidget(parent) {
   setMouseTracking(true);
 }
 
-void ClusterMapView::setLabels(const std::vector<int32_t>& labels, int clusters, int frames, int height,
-                               int width) {
+void ClusterMapView::setLabels(const std::vector<int32_t>& labels, int clusters, int frames, int height, int width,
+                               const QString& why_none) {
+  why_none_ = why_none;
   const bool valid = !labels.empty() && size_t(frames) * height * width == labels.size();
   labels_ = valid ? labels : std::vector<int32_t>();
   frames_ = valid ? frames : 0;
@@ -74,7 +75,8 @@ void ClusterMapView::paintEvent(QPaintEvent*) {
   p.fillRect(rect(), palette().window());
   if (image_.isNull()) {
     p.setPen(palette().color(QPalette::PlaceholderText));
-    p.drawText(rect(), Qt::AlignCenter | Qt::TextWordWrap, tr("Clusters of the tokens of one frame"));
+    p.drawText(rect(), Qt::AlignCenter | Qt::TextWordWrap,
+               why_none_.isEmpty() ? tr("Clusters of the tokens of one frame") : why_none_);
     return;
   }
   const QRect area = gridArea();

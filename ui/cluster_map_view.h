@@ -18,8 +18,10 @@ class ClusterMapView : public QWidget {
   explicit ClusterMapView(QWidget* parent);
 
   // labels: [frames · height · width] token → cluster in [0, clusters), frame-major, then rows,
-  // then columns. Empty labels clear the view.
-  void setLabels(const std::vector<int32_t>& labels, int clusters, int frames, int height, int width);
+  // then columns. Empty labels clear the view, which then says `why_none` (else how to get some).
+  void setLabels(const std::vector<int32_t>& labels, int clusters, int frames, int height, int width,
+                 const QString& why_none = QString());
+  const QString& whyNone() const { return why_none_; }
   void setFrame(int frame);
   // The video frame under the clusters (any size: it is stretched over the grid); null for none.
   void setUnderlay(const QImage& frame);
@@ -38,6 +40,7 @@ class ClusterMapView : public QWidget {
   void rebuild();
   QRect gridArea() const;
 
+  QString why_none_;  // shown without labels
   std::vector<int32_t> labels_;
   std::vector<int64_t> sizes_;  // tokens per cluster over all frames
   int frames_ = 0;

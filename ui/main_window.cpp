@@ -1129,6 +1129,9 @@ void MainWindow::onFailed(const QString& message) {
   if (!run_stepped_) {
     prompt_panel_->setHistory(history_before_run_);
     settings_panel_->setSeed(seed_before_run_);
+    // Nor did it make progress: "0 / 10 steps" described a run that never began.
+    progress_->setValue(0);
+    progress_->setTextVisible(false);
   }
   reportError(message);
 }

@@ -371,7 +371,9 @@ void RoutingPanel::showSelection() {
   const bool query = labels_->currentIndex() == kQueryClusters;
   cluster_map_->setLabels(query ? trace->q_labels : trace->k_labels,
                           query ? trace->q_clusters : trace->k_clusters, step->grid_frames, step->grid_height,
-                          step->grid_width);
+                          step->grid_width,
+                          trace->head == kAllHeads ? tr("Cluster map: one head's; pick a head")
+                                                   : tr("Cluster map: dropped for older steps to bound memory"));
   cluster_map_->setFrame(frame_->value());
   showUnderlay();
   switch (plot_axis_->currentIndex()) {

@@ -595,9 +595,11 @@ void StudioWindowTest::unknown_word_reports_error() {
   QVERIFY2(status.contains("'purple'") && status.contains("'hexagon'"), qPrintable(status));
   QVERIFY(log_text(*w).contains("This model knows:"));
   QVERIFY(w->result().empty());
-  // Refused before its first step, it generated nothing: not in the history, and no seed used up.
+  // Refused before its first step, it generated nothing: not in the history, no seed used up, and
+  // no "0 / 2 steps" in the progress bar.
   QCOMPARE(history->count(), 0);
   QCOMPARE(seed->value(), seed_before);
+  QVERIFY(!child<QProgressBar>(*w, "progress")->isTextVisible());
 
   // still usable: fix the prompt and generate
   QVERIFY(child<QToolButton>(*w, "generate_button")->isEnabled());
@@ -1077,6 +1079,8 @@ void StudioWindowTest::routing_views_show_live_traces() {
   // The map says it is one head's, not that there is no trace.
   QVERIFY(block_map->blocks().isNull());
   QCOMPARE(block_map->whyNone(), QString("Block map: one head's; pick a head"));
+  QVERIFY(panel->clusterMap()->labelImage().isNull());
+  QCOMPARE(panel->clusterMap()->whyNone(), QString("Cluster map: one head's; pick a head"));
   axis->setCurrentIndex(0);  // per layer of the step
   Q_EMIT axis->activated(0);
   QCOMPARE(panel->plot()->pointCount(RoutingPlot::Curve::Density), 1);  // layer 1 only (layer 0 is dense)
