@@ -189,7 +189,7 @@ QRect BlockMapView::cellArea() const {
   const int width = this->width() - kStrip - kGap;
   // Sized for the most swatches, "some exact" included, which itself depends on the cells' size.
   const int lines = colouring_ == Colouring::EstimatedError && hasErrors() ? 1 : placeSwatches(swatches(true), width).second;
-  return QRect(kStrip + kGap, kStrip + kGap, width, height() - kStrip - kGap - kLegend * lines);
+  return QRect(kStrip + kGap, kStrip + kGap, width, std::max(0, height() - kStrip - kGap - kLegend * lines));
 }
 
 void BlockMapView::paintEvent(QPaintEvent*) {

@@ -400,7 +400,7 @@ int LibraryPanel::rowOf(const std::filesystem::path& folder) const {
 }
 
 void LibraryPanel::openRow(int row) {
-  if (!actsOn(row)) return;  // one being deleted: its folder is being renamed away
+  if (!actsOn(row)) return;  // hidden by the filter, or being deleted (its folder is being renamed away)
   Q_EMIT entryOpened(entries_[size_t(row)].folder);
 }
 

@@ -54,21 +54,24 @@ void PreviewWidget::setInspection(const RoutingTrace* trace, const TokenGrid3& g
 }
 
 void PreviewWidget::mousePressEvent(QMouseEvent* event) {
+  // From the pan as drawn: pan_ itself may hold more than a grown widget or a smaller clip allows.
+  pan_ = clampedPan(pan_);
   if (event->button() == Qt::LeftButton) drag_start_ = event->position() - pan_;
-  QOpenGLWidget::mousePressEvent(event);
+  event->accept();  // not on to the window, which some styles would drag
 }
 
 void PreviewWidget::mouseReleaseEvent(QMouseEvent* event) {
   if (event->button() == Qt::LeftButton) drag_start_.reset();
-  QOpenGLWidget::mouseReleaseEvent(event);
+  event->accept();
 }
 
 void PreviewWidget::wheelEvent(QWheelEvent* event) {
-  // 40 px a notch; shift, or a sideways wheel, moves the frame sideways.
+  // 40 px a notch; Shift turns a vertical wheel sideways (where the system has not already).
   QPointF step = QPointF(event->angleDelta()) / 120.0 * 40.0;
-  if (event->modifiers() & Qt::ShiftModifier) step = QPointF(step.y(), step.x());
-  const QPointF moved = clampedPan(pan_ + step);
-  if (moved == pan_) {
+  if ((event->modifiers() & Qt::ShiftModifier) && step.x() == 0.0) step = QPointF(step.y(), 0.0);
+  const QPointF from = clampedPan(pan_);
+  const QPointF moved = clampedPan(from + step);
+  if (moved == from) {
     event->ignore();  // nothing to move: the panel around may scroll
     return;
   }
@@ -86,12 +89,13 @@ QPointF PreviewWidget::clampedPan(QPointF pan) const {
 QRectF PreviewWidget::frameRect() const { return frames_.empty() ? QRectF() : targetRect(frames_[current_].size()); }
 
 void PreviewWidget::mouseMoveEvent(QMouseEvent* event) {
+  const QPointF pan_before = pan_;
   if (drag_start_ && (event->buttons() & Qt::LeftButton)) pan_ = clampedPan(event->position() - *drag_start_);
   hovering_ = true;
   const int before = inspection_.token;
   inspectAt(event->position());
   // The overlay shows the token, not the pointer: a move within one token repaints nothing.
-  if (inspection_.token != before || drag_start_) update();
+  if (inspection_.token != before || pan_ != pan_before) update();
   QOpenGLWidget::mouseMoveEvent(event);
 }
 

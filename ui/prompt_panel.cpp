@@ -97,15 +97,14 @@ QString PromptPanel::prompt() const { return prompt_->text(); }
 QString PromptPanel::negativePrompt() const { return negative_->text(); }
 
 void PromptPanel::setPrompt(const QString& prompt) { prompt_->setText(prompt); }
+void PromptPanel::setNegativePrompt(const QString& prompt) { negative_->setText(prompt); }
 
 // Through the editor's own edit, not setText: the prompt it replaces stays on its undo stack, so an
 // example or a history entry picked over a prompt being written loses nothing (Ctrl+Z).
 void PromptPanel::replacePromptUndoably(const QString& prompt) {
-  prompt_->selectAll();
-  prompt_->insert(prompt);
+  prompt_words_->replaceText(prompt);
   prompt_->setFocus();
 }
-void PromptPanel::setNegativePrompt(const QString& prompt) { negative_->setText(prompt); }
 
 void PromptPanel::setVocabulary(const QStringList& words) {
   prompt_words_->setWords(words);

@@ -19,7 +19,6 @@
 #include <QVBoxLayout>
 
 #include "ui/block_map_view.h"
-#include "ui/clamping_spin_box.h"
 #include "ui/cluster_map_view.h"
 #include "ui/routing_plot.h"
 #include "ui/token_inspector.h"
@@ -124,6 +123,7 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   labels_->addItem(tr("Key clusters"));
   labels_->setToolTip(tr("Colour each token of the frame by its query or key cluster"));
   frame_->setObjectName("routing_frame");
+  frame_->setOnClamped([this](const QString& note) { Q_EMIT valueClamped(note); });
   frame_->setToolTip(tr("Latent frame whose tokens the cluster map shows"));
   opacity_->setObjectName("routing_opacity");
   opacity_->setRange(0, 100);
@@ -345,14 +345,17 @@ void RoutingPanel::syncLayersAndHeads() {
   select_data(head_, head);
 }
 
+QString RoutingPanel::whyNoMap(const RoutingTrace& trace, const QString& map) const {
+  if (has_detail(trace)) return {};
+  return trace.head == kAllHeads ? tr("%1: one head's; pick a head").arg(map)
+                                 : tr("%1: dropped for older steps to bound memory").arg(map);
+}
+
 void RoutingPanel::showSelection() {
   const RoutingStep* step = selectedStep();
   const RoutingTrace* trace = selectedTrace();
   // A trace without a map still says why there is none: the head means have no map of their own.
-  const QString why_none = !trace                    ? QString()
-                           : trace->head == kAllHeads ? tr("Block map: one head's; pick a head")
-                                                      : tr("Block map: dropped for older steps to bound memory");
-  block_map_->setTrace(trace && has_detail(*trace) ? trace : nullptr, why_none);
+  block_map_->setTrace(trace && has_detail(*trace) ? trace : nullptr, trace ? whyNoMap(*trace, tr("Block map")) : QString());
   Q_EMIT selectionChanged();
   if (!step || !trace) {
     cluster_map_->setLabels({}, 0, 0, 0, 0);
@@ -371,9 +374,7 @@ void RoutingPanel::showSelection() {
   const bool query = labels_->currentIndex() == kQueryClusters;
   cluster_map_->setLabels(query ? trace->q_labels : trace->k_labels,
                           query ? trace->q_clusters : trace->k_clusters, step->grid_frames, step->grid_height,
-                          step->grid_width,
-                          trace->head == kAllHeads ? tr("Cluster map: one head's; pick a head")
-                                                   : tr("Cluster map: dropped for older steps to bound memory"));
+                          step->grid_width, whyNoMap(*trace, tr("Cluster map")));
   cluster_map_->setFrame(frame_->value());
   showUnderlay();
   switch (plot_axis_->currentIndex()) {

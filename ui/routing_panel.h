@@ -17,6 +17,7 @@
 
 #include "core/attention/routing_trace.h"
 #include "core/media/video.h"
+#include "ui/clamping_spin_box.h"
 #include "ui/routing_step.h"
 #include "ui/studio_request.h"
 
@@ -26,7 +27,6 @@ class QLabel;
 class QLineEdit;
 class QSettings;
 class QSlider;
-class QSpinBox;
 
 namespace svgear {
 
@@ -83,6 +83,8 @@ class RoutingPanel : public QWidget {
  Q_SIGNALS:
   // The shown step, layer or head changed (or the steps were cleared).
   void selectionChanged();
+  // A frame typed past the clip's was set to the last: "9 is above the largest value, 3: set to 3".
+  void valueClamped(const QString& note);
 
  private:
   // Appends a step and drops old detail over the budget; whether the shown step lost its detail.
@@ -91,6 +93,9 @@ class RoutingPanel : public QWidget {
   void syncLayersAndHeads();
   void showSelection();
   void showUnderlay();
+  // Why `map` ("Block map") of `trace` is not drawn, when it has none: the head mean has no maps,
+  // and an older step's were dropped.
+  QString whyNoMap(const RoutingTrace& trace, const QString& map) const;
 
   std::vector<std::shared_ptr<RoutingStep>> steps_;
   size_t detail_bytes_ = 0;  // held by steps_
@@ -110,7 +115,7 @@ class RoutingPanel : public QWidget {
   QComboBox* colouring_;
   QCheckBox* sort_by_size_;
   QComboBox* labels_;
-  QSpinBox* frame_;
+  ClampingSpinBox* frame_;
   QSlider* opacity_;
   QComboBox* plot_axis_;
   QLabel* summary_;

@@ -57,6 +57,14 @@ void WordCompleter::onTextEdited() {
   completer_->complete();
 }
 
+void WordCompleter::replaceText(const QString& text) {
+  inserting_ = true;
+  edit_->selectAll();
+  edit_->insert(text);  // not setText, which empties the undo stack
+  inserting_ = false;
+  completer_->popup()->hide();
+}
+
 void WordCompleter::insertCompletion(const QString& word) {
   // The whole word under the cursor is replaced: completing "tri|gle" gives "triangle", not
   // "triangle gle". A space follows the word unless one is already there.

@@ -19,6 +19,10 @@ class WordCompleter : public QObject {
   // An empty list turns completion off.
   void setWords(QStringList words);
   QCompleter* completer() const { return completer_; }
+  // Replaces the edit's whole text as one step of its undo, completing nothing: a prompt picked
+  // whole from a list ("… moves up") opened the list of up, up-left, up-right, and Return then
+  // took a word instead of generating.
+  void replaceText(const QString& text);
 
  private:
   QString prefixAtCursor() const;

@@ -678,7 +678,7 @@ void StudioWindowTest::bad_settings_and_folders_report_errors() {
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w)));
   // The folder without a model was listed while it was the choice, never among the recent ones
-  // (saved with the settings): chosen again, it is gone from the list.
+  // (saved with the settings): once the model folder is chosen again, it is gone from the list.
   QVERIFY(!child<ModelPicker>(*w, "model_picker")->recentFolders().contains(empty));
   QCOMPARE(child<QComboBox>(*w, "model_folder")->findData(empty), -1);
   QVERIFY(child<ModelPicker>(*w, "model_picker")->recentFolders().contains(model_folder_));
@@ -709,6 +709,16 @@ void StudioWindowTest::prompt_completes_vocabulary() {
   QCOMPARE(edit->text(), QString("a large triangle over"));
   QCOMPARE(edit->cursorPosition(), 17);
   QVERIFY(!completer->popup()->isVisible());
+
+  // A history entry taken over the prompt is whole: its last word opens no completion, which would
+  // take the next Return (a prompt ending in "up" opened up, up-left and up-right).
+  QListWidget* history = child<QListWidget>(*w, "prompt_history");
+  history->insertItem(0, "a large tri");
+  Q_EMIT history->itemActivated(history->item(0));
+  QCOMPARE(edit->text(), QString("a large tri"));
+  QTest::qWait(50);
+  QVERIFY(!completer->popup()->isVisible());
+  delete history->takeItem(0);
 
   // Space presses the focused control (here the seed's Lock) instead of playing the preview.
   QCheckBox* lock = child<QCheckBox>(*w, "seed_locked");
@@ -2528,7 +2538,7 @@ void StudioWindowTest::first_start_finds_models_off_the_gui_thread() {
   w->show();
   QTRY_VERIFY_WITH_TIMEOUT(!picker->isScanning(), 30000);
   QCOMPARE(folders->currentData().toString(), mine);
-  QTRY_COMPARE(picker->recentFolders(), QStringList{mine});  // loaded: the next start loads it without a scan
+  QTRY_COMPARE_WITH_TIMEOUT(picker->recentFolders(), QStringList{mine}, 30000);  // loaded: the next start loads it without a scan
   QVERIFY(folders->findData(QString::fromStdString((model_search_roots().back() / "shapes-s").string())) >= 0);
   QCompleter* completer = child<QLineEdit>(*w, "prompt")->findChild<QCompleter*>();
   QTRY_COMPARE_WITH_TIMEOUT(completer->model()->rowCount(), vocabulary_size_, 30000);
