@@ -31,7 +31,7 @@ const QColor kSsim(90, 150, 230);
 // rather than cropped to its middle.
 QPixmap fitted(const QImage& frame, QSize room) {
   if (frame.isNull()) return QPixmap();
-  if (room.isEmpty()) return QPixmap::fromImage(frame);  // not laid out yet: resizeEvent shows it again
+  if (room.isEmpty()) return QPixmap::fromImage(frame);  // not laid out yet: the views' resize shows it again
   if (frame.width() > room.width() || frame.height() > room.height()) {
     return QPixmap::fromImage(frame.scaled(room, Qt::KeepAspectRatio, Qt::SmoothTransformation));
   }
@@ -45,7 +45,7 @@ QLabel* titled_view(QGridLayout* grid, int column, QLabel* heading, const char* 
   view->setObjectName(name);
   view->setAlignment(Qt::AlignCenter);
   view->setMinimumSize(64, 64);
-  // The pixmap follows the label's size (resizeEvent), never the other way round.
+  // The pixmap follows the label's size (eventFilter), never the other way round.
   view->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
   grid->addWidget(heading, 0, column);
   grid->addWidget(view, 1, column);
@@ -77,6 +77,9 @@ CompareView::CompareView(QWidget* parent)
   dense_view_ = titled_view(views, 0, new QLabel(tr("dense"), this), "compare_dense");
   sparse_view_ = titled_view(views, 1, sparse_heading_, "compare_sparse");
   difference_view_ = titled_view(views, 2, new QLabel(tr("|dense − sparse|"), this), "compare_difference");
+  // Each time the views change size, the panel's or not (a longer summary under them), their frames
+  // are fitted again: left at the old size they were cropped.
+  dense_view_->installEventFilter(this);
   views->setRowStretch(1, 1);
   difference_scale_->setObjectName("compare_difference_scale");
   difference_scale_->setAlignment(Qt::AlignCenter);
@@ -217,9 +220,10 @@ void CompareView::showFrame() {
   scrub_->setValue(current_);
 }
 
-void CompareView::resizeEvent(QResizeEvent* event) {
-  QWidget::resizeEvent(event);
-  showFrame();
+bool CompareView::eventFilter(QObject* watched, QEvent* event) {
+  // The three views share one row: the dense one's size is theirs.
+  if (watched == dense_view_ && event->type() == QEvent::Resize) showFrame();
+  return QWidget::eventFilter(watched, event);
 }
 
 void CompareView::showEvent(QShowEvent* event) {

@@ -43,7 +43,7 @@ class CompareView : public QWidget {
   int plottedFrames() const;  // points of the PSNR curve
 
  protected:
-  void resizeEvent(QResizeEvent* event) override;
+  bool eventFilter(QObject* watched, QEvent* event) override;
   void showEvent(QShowEvent* event) override;
 
  private:

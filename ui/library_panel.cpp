@@ -28,6 +28,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include "ui/counted.h"
+#include "ui/local_time.h"
 
 namespace svgear {
 namespace {
@@ -53,11 +54,15 @@ QString shortened(const QString& text, int length) {
 
 QString tooltip(const LibraryEntry& e) {
   // One multi-argument arg(): chained ones would read a "%1" in the prompt as a place for the next value.
-  const QString size = QObject::tr("%1×%2, %3 frames, %4 steps").arg(e.width).arg(e.height).arg(e.frames).arg(e.steps);
+  const QString size = QObject::tr("%1×%2, %3, %4")
+                           .arg(e.width)
+                           .arg(e.height)
+                           .arg(counted(e.frames, QObject::tr("frame"), QObject::tr("frames")),
+                                counted(e.steps, QObject::tr("step"), QObject::tr("steps")));
   const QString text = QObject::tr("%1\nmodel %2, %3 attention, seed %4\n%5\n%6")
                            .arg(QString::fromStdString(e.prompt), QString::fromStdString(e.model),
                                 QString::fromStdString(e.attention), QString::number(qulonglong(e.seed)), size,
-                                QString::fromStdString(e.created));
+                                local_time_text(e.created));
   // As rich text with the prompt escaped: a tooltip guesses its format, and "a <b>red</b> circle"
   // would turn bold.
   return "<p style='white-space:pre-wrap'>" + text.toHtmlEscaped() + "</p>";
@@ -412,7 +417,8 @@ void LibraryPanel::deleteSelected() {
   const LibraryEntry e = entries_[size_t(row)];
   const QString prompt = shortened(QString::fromStdString(e.prompt), kDialogPromptLength);
   QMessageBox ask(QMessageBox::Question, tr("Delete run"),
-                  tr("Delete “%1” (%2) from the library?").arg(prompt, QString::fromStdString(e.created)),
+                  tr("Delete “%1” (seed %2, %3) from the library?")
+                      .arg(prompt, QString::number(qulonglong(e.seed)), local_time_text(e.created)),
                   QMessageBox::Yes | QMessageBox::No, this);
   ask.setTextFormat(Qt::PlainText);  // the prompt is the user's text, not markup
   if (ask.exec() != QMessageBox::Yes) return;

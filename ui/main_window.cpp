@@ -12,7 +12,6 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
-#include <QDateTime>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QDockWidget>
@@ -22,7 +21,6 @@
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
-#include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
@@ -53,6 +51,7 @@
 #include "ui/dock_scroll_area.h"
 #include "ui/generation_worker.h"
 #include "ui/library_panel.h"
+#include "ui/local_time.h"
 #include "ui/log_panel.h"
 #include "ui/model_picker.h"
 #include "ui/model_summary.h"
@@ -96,12 +95,19 @@ QString describe(const Video& v) {
 // "64×64, 8 frames, 3 steps, seed 7" for the log. The prompt goes in with one multi-argument arg():
 // chained ones would read a "%1" typed in it as a place for the next value.
 QString run_summary(const StudioRequest& r) {
-  return QObject::tr("%1×%2, %3 frames, %4 steps, seed %5")
+  return QObject::tr("%1×%2, %3, %4, seed %5")
       .arg(r.width)
       .arg(r.height)
-      .arg(r.frames)
-      .arg(r.steps)
+      .arg(counted(r.frames, QObject::tr("frame"), QObject::tr("frames")),
+           counted(r.steps, QObject::tr("step"), QObject::tr("steps")))
       .arg(qulonglong(r.seed));
+}
+
+// An error's first sentence, for a line that must stay one line or two (the status line, a panel's
+// summary): the rest, a model's whole vocabulary say, is in the Log.
+QString first_sentence(const QString& message) {
+  const int end = message.indexOf(". ");
+  return end > 0 ? message.left(end + 1) + QObject::tr(" … (all of it in the Log)") : message;
 }
 
 // Compare's dense runs, kept between sessions: a later Compare or sweep of the same request
@@ -510,10 +516,18 @@ void MainWindow::connectWorker() {
   });
   connect(worker_, &GenerationWorker::sweepFinished, this,
           [this](const QString& mode, bool reused) { onSweepFinished(mode, reused); });
-  connect(worker_, &GenerationWorker::logLine, log_, [this](const QString& line) { log_->info(line); });
+  connect(worker_, &GenerationWorker::logLine, log_, [this](const QString& line) {
+    // A Compare's or sweep's runs share their request: a note before each run's steps (sparse
+    // attention on the CPU) came once per budget.
+    if (generating_ && work_ != Work::Generate) {
+      if (run_said_.contains(line)) return;
+      run_said_.insert(line);
+    }
+    log_->info(line);
+  });
   connect(worker_, &GenerationWorker::warning, this, [this](const QString& line) {
-    if (run_warnings_.contains(line)) return;  // a Compare's or sweep's runs share their prompt
-    run_warnings_.insert(line);
+    if (run_said_.contains(line)) return;  // a Compare's or sweep's runs share their prompt
+    run_said_.insert(line);
     log_->warning(line);
     statusBar()->showMessage(tr("Warning: %1 (see the log)").arg(line));  // until the run's next message
   });
@@ -620,11 +634,7 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   setRoutingMatchesPreview(false);
   updateExportActions();
   // As a finished run's caption reads, with when it was made in local time (the record's is UTC).
-  const QDateTime created = QDateTime::fromString(QString::fromStdString(entry.created), Qt::ISODate);
-  preview_->showClip(result_, tr("library · seed %1 · %2")
-                                  .arg(qulonglong(request.seed))
-                                  .arg(created.isValid() ? QLocale().toString(created.toLocalTime(), QLocale::ShortFormat)
-                                                         : QString::fromStdString(entry.created)));
+  preview_->showClip(result_, tr("library · seed %1 · %2").arg(qulonglong(request.seed)).arg(local_time_text(entry.created)));
   const QString name = QString::fromStdString(entry.folder.filename().string());
   if (unheld.isEmpty()) {
     statusBar()->showMessage(
@@ -676,7 +686,7 @@ bool MainWindow::requestFromPanels(SeedChoice seed, StudioRequest& request) {
 }
 
 void MainWindow::generate() {
-  if (!runsAllowed()) return;
+  if (!runsAllowedOrSay()) return;
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::NewUnlessLocked, request)) return;
   log_->info(tr("generate \"%1\": %2, %3 attention")
@@ -691,7 +701,7 @@ void MainWindow::beginRun(const StudioRequest& request, Work work, const QString
   stopTraceOpening();  // the panel is this run's
   requested_steps_ = request.steps;
   requested_seed_ = request.seed;
-  progress_->setRange(0, request.steps);
+  setProgressSteps(request.steps);
   progress_->setValue(0);
   progress_->setTextVisible(true);
   run_label_.clear();
@@ -706,7 +716,7 @@ void MainWindow::beginRun(const StudioRequest& request, Work work, const QString
   work_ = work;
   compare_run_ = -1;
   compare_dense_cached_ = false;
-  run_warnings_.clear();
+  run_said_.clear();
   supersedeLibraryOpen();  // a library reload still decoding must not replace this run's result
   saveSettings();  // the prompt history and settings so far, whatever becomes of this run or the window
 }
@@ -718,7 +728,7 @@ void MainWindow::supersedeLibraryOpen() {
 }
 
 void MainWindow::compare() {
-  if (!runsAllowed()) return;
+  if (!runsAllowedOrSay()) return;
   if (!cachedRunsAllowed()) {
     statusBar()->showMessage(tr("The compare cache is being cleared: Compare once it is done"));
     return;
@@ -734,7 +744,7 @@ void MainWindow::compare() {
 }
 
 void MainWindow::sweep() {
-  if (!runsAllowed()) return;
+  if (!runsAllowedOrSay()) return;
   if (!cachedRunsAllowed()) {
     statusBar()->showMessage(tr("The compare cache is being cleared: sweep once it is done"));
     return;
@@ -786,6 +796,28 @@ void MainWindow::setLoading(const QString& folder, int load) {
 bool MainWindow::runsAllowed() const {
   return !generating_ && loading_folder_.isEmpty() && !model_picker_->currentFolder().isEmpty() &&
          model_picker_->deviceKnown();
+}
+
+// Said when Generate, Compare or Sweep is refused: Ctrl+Enter just after Esc, while the cancelled
+// run was still ending, did nothing without a word.
+void MainWindow::setProgressSteps(int steps) {
+  progress_->setRange(0, steps);
+  progress_->setFormat(steps == 1 ? tr("%v / %m step") : tr("%v / %m steps"));
+}
+
+QString MainWindow::whyNoRun() const {
+  if (generating_) return tr("A run is in progress or still ending after Esc: start the next once it has ended");
+  if (!loading_folder_.isEmpty()) return tr("The model is loading: start once it is loaded (Esc cancels the load)");
+  if (model_picker_->currentFolder().isEmpty()) {
+    return model_picker_->isScanning() ? tr("Looking for models…") : tr("No models found: File ▸ Open model folder… (Ctrl+O)");
+  }
+  return tr("Listing this machine's devices: start once the list is in");
+}
+
+bool MainWindow::runsAllowedOrSay() {
+  if (runsAllowed()) return true;
+  statusBar()->showMessage(whyNoRun());
+  return false;
 }
 
 // Compare and Sweep read and write the dense-run cache, so they also wait for its clearing.
@@ -933,6 +965,7 @@ void MainWindow::setGenerating(bool generating) {
   model_picker_->setEnabled(!generating);
   open_model_action_->setEnabled(!generating);  // the picker's own shortcut: the model stays during a run
   settings_panel_->setEnabled(!generating);
+  sweep_view_->setBudgetsEditable(!generating);
   routing_->setRecordOptionsEnabled(!generating);
   library_->setOpenAllowed(!generating);
   updateExportActions();
@@ -974,7 +1007,7 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
 }
 
 void MainWindow::onStep(const StepEvent& e) {
-  progress_->setRange(0, e.num_steps);
+  setProgressSteps(e.num_steps);
   progress_->setValue(e.step + 1);
   last_step_ = e;
   run_stepped_ = true;
@@ -1110,8 +1143,9 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
 }
 
 void MainWindow::onFailed(const QString& message) {
-  if (work_ == Work::Compare) compare_view_->showMessage(tr("Compare failed: %1").arg(message));
-  if (work_ == Work::Sweep) sweep_view_->showMessage(tr("Sweep failed: %1").arg(message));
+  // A word-wrapped vocabulary had grown the bottom panels for good, squeezing the preview.
+  if (work_ == Work::Compare) compare_view_->showMessage(tr("Compare failed: %1").arg(first_sentence(message)));
+  if (work_ == Work::Sweep) sweep_view_->showMessage(tr("Sweep failed: %1").arg(first_sentence(message)));
   // The preview showed the failed run's estimates; what stays (and exports) is the earlier result.
   // A run that failed before its first estimate (a refused size, an unknown word) left the earlier
   // result on show as it was, partial or final, and its inspection with it.

@@ -143,6 +143,9 @@ class MainWindow : public QMainWindow {
   // run actions' state with it.
   void setLoading(const QString& folder, int load);
   bool runsAllowed() const;  // no run and no model load under way; a model and a known device
+  QString whyNoRun() const;  // when runsAllowed() is false, in the status line's words
+  bool runsAllowedOrSay();   // runsAllowed(), else whyNoRun() in the status line
+  void setProgressSteps(int steps);  // the progress bar's range, "1 / 1 step" or "3 / 20 steps"
   bool cachedRunsAllowed() const;                  // and the dense-run cache is not being cleared
   void updateRunActions();
   void onModelLoadCancelled();  // the load the window waits for: the dock says so, runs are allowed
@@ -247,7 +250,7 @@ class MainWindow : public QMainWindow {
   int seed_before_run_ = 0;
   bool model_panel_changed_ = false;  // its rows changed: fitModelPanel() once the window's layout has them
   bool run_estimate_shown_ = false;  // the running (or last) Generate put an estimate on the preview
-  QSet<QString> run_warnings_;  // the running work's warnings so far, each shown once
+  QSet<QString> run_said_;  // the running work's warnings (and a Compare's or sweep's notes), each said once
   QString loading_folder_;  // the model folder the window asked the worker to load, until it answers
   int loading_load_ = 0;    // and that load's number: an older load of the same folder is not it
   // loading_load_ of a load that waits for the device list (ModelPicker::deviceKnown).

@@ -107,6 +107,8 @@ std::vector<double> SweepView::budgets() const {
   return out;
 }
 
+void SweepView::setBudgetsEditable(bool editable) { budgets_->setReadOnly(!editable); }
+
 void SweepView::save(QSettings& settings) const { settings.setValue("sweep/budgets", budgets_->text()); }
 
 void SweepView::restore(const QSettings& settings) {

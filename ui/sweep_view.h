@@ -38,6 +38,8 @@ class SweepView : public QWidget {
   bool awaitsFirstPoint() const { return replace_on_point_; }
   int plottedPoints() const;
   void chooseRow(int row);  // as the user selecting a row and pressing "Use this budget"
+  // Off during a run, as the settings are: the list shown is the one the sweep runs.
+  void setBudgetsEditable(bool editable);
   void save(QSettings& settings) const;  // the budgets typed
   void restore(const QSettings& settings);
 

@@ -78,6 +78,7 @@
 #include "tests/ui/studio_window_test.h"
 #include "tests/wan/tiny_wan_folder.h"
 #include "ui/block_map_view.h"
+#include "ui/local_time.h"
 #include "ui/log_panel.h"
 #include "ui/compare_view.h"
 #include "ui/comparison_video.h"
@@ -1628,6 +1629,9 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   const QString summary = child<QLabel>(*view, "compare_summary")->text();
   QVERIFY2(summary.startsWith("Compare failed") && summary.contains(QRegularExpression("Shown: svgear against dense, seed \\d+: PSNR")),
            qPrintable(summary));
+  // Its first sentence only: the model's vocabulary, which follows, grew the panel for good.
+  QVERIFY2(summary.contains("(all of it in the Log)") && !summary.contains("This model knows"), qPrintable(summary));
+  QVERIFY(log_text(*w).contains("This model knows"));
   QVERIFY(child<QLabel>(*view, "compare_speedup")->text().startsWith("speedup"));
   QVERIFY(compare->isEnabled());
   QVERIFY(child<QToolButton>(*w, "generate_button")->isEnabled());
@@ -1913,7 +1917,11 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   answer_yes();
   auto held = std::make_unique<HeldThreadPool>();  // the deletion waits behind it
   QTest::mouseClick(child<QPushButton>(panel, "library_delete"), Qt::LeftButton);
-  QCOMPARE(asked, QString("Delete “a <b>red</b> circle” (2026-12-02T04:00:00Z) from the library?"));
+  // Named by its seed and its local time too: a prompt may have several runs.
+  QCOMPARE(asked, QString("Delete “a <b>red</b> circle” (seed %1, %2) from the library?")
+                      .arg(qulonglong(panel.entry(1).seed))
+                      .arg(local_time_text("2026-12-02T04:00:00Z")));
+  QVERIFY(!asked.contains("04:00:00Z"));
   // The entry leaves the library on the thread pool: its row stays until it has, greyed, said in the
   // status line, and neither opened nor deleted again meanwhile.
   QCOMPARE(statuses, QStringList{"Deleting “a <b>red</b> circle”…"});
@@ -2120,11 +2128,17 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   budgets->setText("0.9, 0.4, ");  // a comma at the end is no budget
   QTest::mouseClick(child<QToolButton>(*w, "sweep_button"), Qt::LeftButton);
   QVERIFY(w->isGenerating());
+  QVERIFY(budgets->isReadOnly());  // the list shown is the one running
   QLabel* step_line = child<QLabel>(*w, "step_timings");
   QTRY_VERIFY_WITH_TIMEOUT(step_line->text().startsWith("top-p 0.4, run 1 of 2"), kRunTimeoutMs);
+  w->generate();  // refused during the sweep, and said so (after Esc it was silent)
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("A run is in progress"), qPrintable(w->statusBar()->currentMessage()));
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Swept svgear over 2 budgets"),
            qPrintable(w->statusBar()->currentMessage() + "\n" + log_text(*w)));
+  QVERIFY(!budgets->isReadOnly());
+  // The note before each sparse run's steps, the same for every budget, is logged once a sweep.
+  QCOMPARE(log_text(*w).count("attention on the CPU is for inspecting its routing"), 1);
   QCOMPARE(int(view->points().size()), 2);
   QCOMPARE(view->plottedPoints(), 2);
   QCOMPARE(child<QTableWidget>(*w, "sweep_table")->rowCount(), 2);
