@@ -79,7 +79,7 @@ CompareView::CompareView(QWidget* parent)
   difference_view_ = titled_view(views, 2, new QLabel(tr("|dense − sparse|"), this), "compare_difference");
   // Each time the views change size, the panel's or not (a longer summary under them), their frames
   // are fitted again: left at the old size they were cropped.
-  dense_view_->installEventFilter(this);
+  for (QLabel* view : {dense_view_, sparse_view_, difference_view_}) view->installEventFilter(this);
   views->setRowStretch(1, 1);
   difference_scale_->setObjectName("compare_difference_scale");
   difference_scale_->setAlignment(Qt::AlignCenter);
@@ -221,8 +221,16 @@ void CompareView::showFrame() {
 }
 
 bool CompareView::eventFilter(QObject* watched, QEvent* event) {
-  // The three views share one row: the dense one's size is theirs.
-  if (watched == dense_view_ && event->type() == QEvent::Resize) showFrame();
+  // A layout resizes the three views one after the other: one fit once it is done, not three (a
+  // shrinking grid resizes the dense view first, while the others still have their old sizes).
+  if (event->type() == QEvent::Resize && !refit_queued_ &&
+      (watched == dense_view_ || watched == sparse_view_ || watched == difference_view_)) {
+    refit_queued_ = true;
+    QMetaObject::invokeMethod(this, [this] {
+      refit_queued_ = false;
+      showFrame();
+    }, Qt::QueuedConnection);
+  }
   return QWidget::eventFilter(watched, event);
 }
 

@@ -68,6 +68,7 @@ class CompareView : public QWidget {
   std::vector<QImage> sparse_;
   std::vector<QImage> difference_;
   int current_ = 0;
+  bool refit_queued_ = false;  // a fit of the frames to the views' new sizes is posted
 };
 
 }  // namespace svgear

@@ -103,11 +103,12 @@ QString run_summary(const StudioRequest& r) {
       .arg(qulonglong(r.seed));
 }
 
-// An error's first sentence, for a line that must stay one line or two (the status line, a panel's
+// An error's first sentence or line, for a line that must stay short (the status line, a panel's
 // summary): the rest, a model's whole vocabulary say, is in the Log.
 QString first_sentence(const QString& message) {
-  const int end = message.indexOf(". ");
-  return end > 0 ? message.left(end + 1) + QObject::tr(" … (all of it in the Log)") : message;
+  const int sentence = message.indexOf(". "), line = message.indexOf('\n');
+  const int end = sentence > 0 && (line < 0 || sentence < line) ? sentence + 1 : line;
+  return end > 0 ? message.left(end) : message;
 }
 
 // Compare's dense runs, kept between sessions: a later Compare or sweep of the same request
@@ -518,8 +519,9 @@ void MainWindow::connectWorker() {
           [this](const QString& mode, bool reused) { onSweepFinished(mode, reused); });
   connect(worker_, &GenerationWorker::logLine, log_, [this](const QString& line) {
     // A Compare's or sweep's runs share their request: a note before each run's steps (sparse
-    // attention on the CPU) came once per budget.
-    if (generating_ && work_ != Work::Generate) {
+    // attention on the CPU) came once per budget. Lines within the steps (an expert's move and its
+    // time) are each run's own.
+    if (generating_ && work_ != Work::Generate && !last_step_) {
       if (run_said_.contains(line)) return;
       run_said_.insert(line);
     }
@@ -798,13 +800,13 @@ bool MainWindow::runsAllowed() const {
          model_picker_->deviceKnown();
 }
 
-// Said when Generate, Compare or Sweep is refused: Ctrl+Enter just after Esc, while the cancelled
-// run was still ending, did nothing without a word.
 void MainWindow::setProgressSteps(int steps) {
   progress_->setRange(0, steps);
   progress_->setFormat(steps == 1 ? tr("%v / %m step") : tr("%v / %m steps"));
 }
 
+// Said when a run is refused: Return or Ctrl+Enter in the prompt while Generate is off (just after
+// Esc, the cancelled run still ending) did nothing without a word.
 QString MainWindow::whyNoRun() const {
   if (generating_) return tr("A run is in progress or still ending after Esc: start the next once it has ended");
   if (!loading_folder_.isEmpty()) return tr("The model is loading: start once it is loaded (Esc cancels the load)");
@@ -983,8 +985,7 @@ void MainWindow::reportError(const QString& message) {
   log_->error(message);
   // The status bar gets the first sentence and its tooltip the whole message; the log holds it too
   // (vocabularies are long).
-  const int end = message.indexOf(". ");
-  status_line_->showDetailed(tr("Error: %1").arg(end > 0 ? message.left(end + 1) : message), message);
+  status_line_->showDetailed(tr("Error: %1").arg(first_sentence(message)), message);
 }
 
 void MainWindow::onModelLoaded(const ModelSummary& model) {
@@ -1144,8 +1145,9 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
 
 void MainWindow::onFailed(const QString& message) {
   // A word-wrapped vocabulary had grown the bottom panels for good, squeezing the preview.
-  if (work_ == Work::Compare) compare_view_->showMessage(tr("Compare failed: %1").arg(first_sentence(message)));
-  if (work_ == Work::Sweep) sweep_view_->showMessage(tr("Sweep failed: %1").arg(first_sentence(message)));
+  const QString brief = first_sentence(message) + (first_sentence(message) == message ? QString() : tr(" … (all of it in the Log)"));
+  if (work_ == Work::Compare) compare_view_->showMessage(tr("Compare failed: %1").arg(brief));
+  if (work_ == Work::Sweep) sweep_view_->showMessage(tr("Sweep failed: %1").arg(brief));
   // The preview showed the failed run's estimates; what stays (and exports) is the earlier result.
   // A run that failed before its first estimate (a refused size, an unknown word) left the earlier
   // result on show as it was, partial or final, and its inspection with it.

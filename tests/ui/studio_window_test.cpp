@@ -2873,6 +2873,20 @@ void StudioWindowTest::compare_view_fits_large_frames_and_rests_when_hidden() {
   view.show();
   QTRY_VERIFY(view.currentFrame() != held);
 
+  // Paused, the panel made smaller: each view's frame is fitted again, none left cropped at its old
+  // size (playback had been refitting them).
+  view.togglePlaying();
+  QVERIFY(!view.isPlaying());
+  view.resize(500, 260);
+  const auto every_frame_fits = [&] {
+    for (const char* name : {"compare_dense", "compare_sparse", "compare_difference"}) {
+      const QLabel* shown = child<QLabel>(view, name);
+      if (shown->pixmap().width() > shown->width() || shown->pixmap().height() > shown->height()) return false;
+    }
+    return true;
+  };
+  QTRY_VERIFY(every_frame_fits());
+
   // Identical runs (a dense warm-up over every step): said as the status bar says it, and the
   // empty PSNR curve's axis says why it is empty.
   result.psnr_db.assign(4, std::numeric_limits<double>::infinity());
