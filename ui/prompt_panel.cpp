@@ -4,6 +4,7 @@
 
 #include <QAbstractItemView>
 #include <QCompleter>
+#include <QGuiApplication>
 #include <QLabel>
 #include <QLineEdit>
 #include <QHBoxLayout>
@@ -71,6 +72,10 @@ PromptPanel::PromptPanel(QWidget* parent)
   // Return while the completion list is open picks a word: the line edit sees the key first (the
   // completer filters its events) and would otherwise also start a run with the half-typed word.
   connect(prompt_, &QLineEdit::returnPressed, this, [this] {
+    // Ctrl+Shift+Enter is Compare's: it reaches the prompt only while Compare is off (the compare
+    // cache being cleared), and then must not start a Generate instead.
+    const Qt::KeyboardModifiers compare_keys = Qt::ControlModifier | Qt::ShiftModifier;
+    if ((QGuiApplication::keyboardModifiers() & compare_keys) == compare_keys) return;
     if (!prompt_words_->completer()->popup()->isVisible()) Q_EMIT submitted();
   });
   connect(history_, &QListWidget::itemActivated, this,

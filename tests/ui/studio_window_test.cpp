@@ -93,6 +93,7 @@
 #include "ui/model_picker.h"
 #include "ui/preview_pane.h"
 #include "ui/preview_widget.h"
+#include "ui/prompt_panel.h"
 #include "ui/routing_panel.h"
 #include "ui/routing_plot.h"
 #include "ui/settings_panel.h"
@@ -3765,6 +3766,23 @@ void StudioWindowTest::routing_legend_wraps_to_a_narrow_dock() {
 
 // A frame magnified past the preview is moved by dragging and by the wheel, never past its edges;
 // at Fit there is nothing to move and the wheel is left to the panels around.
+void StudioWindowTest::return_in_the_prompt_generates_but_not_compares_keys() {
+  PromptPanel panel(nullptr);
+  panel.show();
+  panel.activateWindow();
+  QVERIFY(QTest::qWaitForWindowActive(&panel));
+  auto* prompt = child<QLineEdit>(panel, "prompt");
+  prompt->setFocus();
+  QSignalSpy submitted(&panel, &PromptPanel::submitted);
+  QTest::keyClick(prompt, Qt::Key_Return);
+  QCOMPARE(submitted.count(), 1);
+  QTest::keyClick(prompt, Qt::Key_Return, Qt::ControlModifier);  // Generate's own shortcut, when it is off
+  QCOMPARE(submitted.count(), 2);
+  // Compare's, which reaches the prompt only while Compare is off: no Generate in its place.
+  QTest::keyClick(prompt, Qt::Key_Return, Qt::ControlModifier | Qt::ShiftModifier);
+  QCOMPARE(submitted.count(), 2);
+}
+
 void StudioWindowTest::a_zoomed_frame_pans_by_drag_and_wheel() {
   PreviewWidget view(nullptr);
   view.resize(200, 150);

@@ -71,6 +71,7 @@ class StudioWindowTest : public QObject {
   void typed_numbers_past_a_range_are_clamped_and_said();
   void routing_legend_wraps_to_a_narrow_dock();
   void a_zoomed_frame_pans_by_drag_and_wheel();
+  void return_in_the_prompt_generates_but_not_compares_keys();
 
  private:
   // On the tiny model, or on `folder`.
