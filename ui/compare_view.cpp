@@ -184,13 +184,22 @@ void CompareView::showResult(const CompareResult& result) {
   showFrame();
   play_->setEnabled(true);
   play_->setChecked(true);
+  resume_playing_ = false;
 }
 
 // The speedup line and the figures stay with the result shown until a new one replaces it: a run
 // that fails or is cancelled before its result loses nothing.
 void CompareView::showRunning(const QString& what) {
+  if (play_->isChecked()) resume_playing_ = true;
   play_->setChecked(false);
   showMessage(what);
+}
+
+// A Compare that ends without a result (cancelled, failed) gives the kept one back its playback.
+void CompareView::showEnded(const QString& message) {
+  showMessage(message);
+  if (resume_playing_ && hasResult()) play_->setChecked(true);
+  resume_playing_ = false;
 }
 
 void CompareView::showMessage(const QString& message) {

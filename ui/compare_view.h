@@ -26,7 +26,8 @@ class CompareView : public QWidget {
 
   void showResult(const CompareResult& result);
   // While a Compare runs: which run, in words ("dense run 1 of 2").
-  void showRunning(const QString& what);
+  void showRunning(const QString& what);  // pauses playback while the run computes
+  void showEnded(const QString& message);  // no result after all: playback as it was
   void showMessage(const QString& message);
 
   bool hasResult() const { return !dense_.empty(); }
@@ -69,6 +70,7 @@ class CompareView : public QWidget {
   std::vector<QImage> difference_;
   int current_ = 0;
   bool refit_queued_ = false;  // a fit of the frames to the views' new sizes is posted
+  bool resume_playing_ = false;  // showRunning paused playback
 };
 
 }  // namespace svgear

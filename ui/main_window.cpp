@@ -1112,7 +1112,7 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
   }
   if (work_ == Work::Compare) {
     setGenerating(false);
-    compare_view_->showMessage(tr("Compare cancelled"));
+    compare_view_->showEnded(tr("Compare cancelled"));
     statusBar()->showMessage(
         compare_run_ == 1 && compare_dense_cached_ ? tr("Compare cancelled; its dense run is kept for the next Compare")
         : compare_run_ == 1 ? tr("Compare cancelled; its dense run could not be cached (see the log), so the next "
@@ -1146,7 +1146,7 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
 void MainWindow::onFailed(const QString& message) {
   // A word-wrapped vocabulary had grown the bottom panels for good, squeezing the preview.
   const QString brief = first_sentence(message) + (first_sentence(message) == message ? QString() : tr(" … (all of it in the Log)"));
-  if (work_ == Work::Compare) compare_view_->showMessage(tr("Compare failed: %1").arg(brief));
+  if (work_ == Work::Compare) compare_view_->showEnded(tr("Compare failed: %1").arg(brief));
   if (work_ == Work::Sweep) sweep_view_->showMessage(tr("Sweep failed: %1").arg(brief));
   // The preview showed the failed run's estimates; what stays (and exports) is the earlier result.
   // A run that failed before its first estimate (a refused size, an unknown word) left the earlier

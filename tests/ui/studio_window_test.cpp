@@ -1626,7 +1626,9 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
            qPrintable(log_text(*w)));
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Error"),
            qPrintable(w->statusBar()->currentMessage()));
-  // ... and loses nothing: the result still shown keeps its figures and its speedup line.
+  // ... and loses nothing: the result still shown keeps its figures, its speedup line and its
+  // playback (paused while the run computed).
+  QVERIFY(view->isPlaying());
   const QString summary = child<QLabel>(*view, "compare_summary")->text();
   QVERIFY2(summary.startsWith("Compare failed") && summary.contains(QRegularExpression("Shown: svgear against dense, seed \\d+: PSNR")),
            qPrintable(summary));
