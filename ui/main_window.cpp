@@ -1145,7 +1145,8 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
 
 void MainWindow::onFailed(const QString& message) {
   // A word-wrapped vocabulary had grown the bottom panels for good, squeezing the preview.
-  const QString brief = first_sentence(message) + (first_sentence(message) == message ? QString() : tr(" … (all of it in the Log)"));
+  const QString first = first_sentence(message);
+  const QString brief = first == message ? message : first + tr(" … (all of it in the Log)");
   if (work_ == Work::Compare) compare_view_->showEnded(tr("Compare failed: %1").arg(brief));
   if (work_ == Work::Sweep) sweep_view_->showMessage(tr("Sweep failed: %1").arg(brief));
   // The preview showed the failed run's estimates; what stays (and exports) is the earlier result.
