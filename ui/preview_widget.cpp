@@ -80,8 +80,10 @@ void PreviewWidget::wheelEvent(QWheelEvent* event) {
 }
 
 QPointF PreviewWidget::clampedPan(QPointF pan) const {
-  if (frames_.empty()) return {};
-  const QSizeF drawn = drawnSize(frames_[current_].size());
+  return frames_.empty() ? QPointF() : panWithin(pan, drawnSize(frames_[current_].size()));
+}
+
+QPointF PreviewWidget::panWithin(QPointF pan, QSizeF drawn) const {
   const double room_x = std::max(0.0, (drawn.width() - width()) / 2), room_y = std::max(0.0, (drawn.height() - height()) / 2);
   return {std::clamp(pan.x(), -room_x, room_x), std::clamp(pan.y(), -room_y, room_y)};
 }
@@ -173,7 +175,7 @@ QSizeF PreviewWidget::drawnSize(QSize image) const {
 QRectF PreviewWidget::targetRect(QSize image) const {
   const QSizeF size = drawnSize(image);
   // Held again: the widget may have grown since the drag.
-  return QRectF(QPointF((width() - size.width()) / 2, (height() - size.height()) / 2) + clampedPan(pan_), size);
+  return QRectF(QPointF((width() - size.width()) / 2, (height() - size.height()) / 2) + panWithin(pan_, size), size);
 }
 
 void PreviewWidget::paintGL() {

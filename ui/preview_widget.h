@@ -70,7 +70,9 @@ class PreviewWidget : public QOpenGLWidget {
  private:
   QSizeF drawnSize(QSize image) const;  // at the zoom, in logical pixels
   QRectF targetRect(QSize image) const;
-  // `pan` held to what keeps the current frame, magnified, over the whole widget (none when smaller).
+  // `pan` held to what keeps a frame drawn at `drawn`, or the current one, over the whole widget
+  // (none when smaller).
+  QPointF panWithin(QPointF pan, QSizeF drawn) const;
   QPointF clampedPan(QPointF pan) const;
   void inspectAt(QPointF position);
   void refreshInspection();  // inspectAt(mouse_) while the mouse is over the preview, then repaint
