@@ -12,6 +12,12 @@ exec > >(tee "$OUT/gpu-check.log") 2>&1
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv
 nvcc --version | tail -2
 
+# Without these two the configure below fails on a missing ZLIB folder, which names neither.
+if ! compgen -G '.gpu-debs/*.deb' > /dev/null || [ ! -d shared/testvectors ]; then
+  echo "gpu-check.sh: .gpu-debs/*.deb or shared/testvectors is missing from this copy: run" \
+       "packaging/gpu/fetch-debs.sh on the build machine, then pass carry: [\".gpu-debs\", \"shared\"]"
+  exit 1
+fi
 deps=/tmp/svgear-gpu-deps
 mkdir -p "$deps"
 for deb in .gpu-debs/*.deb; do dpkg -x "$deb" "$deps"; done
