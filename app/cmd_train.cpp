@@ -230,7 +230,13 @@ int cmd_train(int argc, char** argv) {
   if (shift && !(*shift > 0.0 && *shift <= 100.0)) {
     throw UserError("--shift must be greater than 0 and at most 100 (1 = unshifted)");
   }
-  if (lr && !(std::isfinite(*lr) && *lr > 0.0)) throw UserError("--lr must be a positive number (default 1e-3)");
+  // Below 1e-10 an AdamW step (about lr per weight) is under fp32's resolution of weights near 1e-3:
+  // the run would train nothing and say nothing.
+  if (lr && !(std::isfinite(*lr) && *lr >= 1e-10)) {
+    char message[96];
+    std::snprintf(message, sizeof message, "--lr must be at least 1e-10 (default 1e-3), got %g", *lr);
+    throw UserError(message);
+  }
   if (batch && (*batch < 1 || *batch > TrainingRecipe::kMaxBatch)) {
     throw UserError("--batch must be between 1 and " + std::to_string(TrainingRecipe::kMaxBatch) + " clips, got " +
                     std::to_string(*batch));

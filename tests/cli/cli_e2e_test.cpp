@@ -686,6 +686,10 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--lr expects a finite number, got 'nan'"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "nan-run"));
+  run = run_cli("train --preset shapes-tiny --device cpu --lr 1e-300 --steps 2 --out " + (*dir_ / "tiny-lr").string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--lr must be at least 1e-10 (default 1e-3), got 1e-300"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "tiny-lr"));
 
   EXPECT_FALSE(std::filesystem::exists(out));
   for (const auto& entry : std::filesystem::directory_iterator(*dir_)) {
