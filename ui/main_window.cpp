@@ -882,6 +882,13 @@ void MainWindow::updateClearCacheAction() {
 bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
   // The Model panel's rows changed (a longer summary): event() fits it once the window has them.
   if (watched == model_picker_ && event->type() == QEvent::LayoutRequest) model_panel_changed_ = true;
+  // Judged once both panels have their new sizes: a drag between the two keeps their sum, and
+  // fitting then would undo the artist's own drag.
+  if (event->type() == QEvent::Resize && !model_fit_queued_ && qobject_cast<QDockWidget*>(watched) &&
+      (watched->objectName() == QLatin1String("model_dock") || watched->objectName() == QLatin1String("prompt_dock"))) {
+    model_fit_queued_ = true;
+    QMetaObject::invokeMethod(this, &MainWindow::fitModelPanelIfColumnGrew, Qt::QueuedConnection);
+  }
   // A shortcut fires unless the focused widget accepts its ShortcutOverride, which a line edit does
   // for Space but buttons, check boxes, combo boxes and item views do not: Space would play the
   // preview instead of pressing or ticking them.
@@ -1471,6 +1478,15 @@ void MainWindow::fitModelPanel() {
   }
   more = std::min(more, prompt->height() - prompt->minimumSizeHint().height());
   if (more > 0) resizeDocks({model, prompt}, {model->height() + more, prompt->height() - more}, Qt::Vertical);
+}
+
+void MainWindow::fitModelPanelIfColumnGrew() {
+  model_fit_queued_ = false;
+  auto* model = findChild<QDockWidget*>("model_dock");
+  auto* prompt = findChild<QDockWidget*>("prompt_dock");
+  const int column = model->height() + (prompt->isVisible() && !prompt->isFloating() ? prompt->height() : 0);
+  if (column > model_column_height_) fitModelPanel();
+  model_column_height_ = column;
 }
 
 bool MainWindow::event(QEvent* event) {

@@ -3428,6 +3428,23 @@ void StudioWindowTest::window_fits_a_small_screen() {
     QVERIFY2(content->width() >= content->minimumSizeHint().width(), dock);
   }
   QVERIFY(child<QPlainTextEdit>(*w, "log")->width() >= 30 * w->fontMetrics().averageCharWidth());
+
+  // The bottom docks dragged up squeeze the Model panel; dragged back down, it takes its height back
+  // (it had stayed scrolled until the window itself grew).
+  auto* log_dock = child<QDockWidget>(*w, "log_dock");
+  const int log_height = log_dock->height();
+  w->resizeDocks({log_dock}, {log_height + 300}, Qt::Vertical);
+  QTRY_VERIFY(scrolls("model_dock"));
+  w->resizeDocks({log_dock}, {log_height}, Qt::Vertical);
+  QTRY_VERIFY(!scrolls("model_dock"));
+  // A drag between the Model and Prompt panels is the artist's own: it stays.
+  auto* prompt_dock = child<QDockWidget>(*w, "prompt_dock");
+  const int column = model_dock->height() + prompt_dock->height();
+  w->resizeDocks({model_dock, prompt_dock}, {model_dock->height() - 60, prompt_dock->height() + 60}, Qt::Vertical);
+  QTRY_VERIFY(scrolls("model_dock"));
+  QTest::qWait(200);
+  QVERIFY(scrolls("model_dock"));
+  QCOMPARE(model_dock->height() + prompt_dock->height(), column);
 }
 
 // A damaged or hand-edited settings file: a value that is no number or no flag keeps the box's
