@@ -45,6 +45,7 @@
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/model.h"
 #include "core/pipeline/routing_trace_file.h"
+#include "core/pipeline/time_left.h"
 #include "core/user_error.h"
 #include "ui/compare_view.h"
 #include "ui/counted.h"
@@ -1030,12 +1031,15 @@ void MainWindow::showStepLine() {
     return;
   }
   const double since = double(step_came_.elapsed());
+  const TimeLeftNow left =
+      time_left_now(last_step_->eta_ms, since, last_step_->num_steps - last_step_->step - 1);
+  QString eta = seconds(left.ms);
+  if (left.at_least) eta = left.ms > 0.0 ? tr("≥ %1").arg(eta) : QStringLiteral("—");
   step_label_->setText(run + tr("step %1/%2 · %3 ms/step · %4 elapsed · ETA %5")
                                  .arg(last_step_->step + 1)
                                  .arg(last_step_->num_steps)
                                  .arg(last_step_->step_ms, 0, 'f', 0)
-                                 .arg(seconds(last_step_->elapsed_ms + since),
-                                      seconds(std::max(0.0, last_step_->eta_ms - since))));
+                                 .arg(seconds(last_step_->elapsed_ms + since), eta));
 }
 
 void MainWindow::takeRoutingForThisRun(const SharedVideo& clip) {

@@ -57,4 +57,10 @@ double time_left_ms(const std::vector<double>& step_ms, const std::vector<int>& 
   return left + mean_preview * previews_left;
 }
 
+TimeLeftNow time_left_now(double eta_ms, double since_ms, int steps_left) {
+  const double after_running = steps_left > 0 ? eta_ms * (steps_left - 1) / steps_left : 0.0;
+  if (eta_ms - since_ms > after_running) return {eta_ms - since_ms, false};
+  return {after_running, true};
+}
+
 }  // namespace svgear

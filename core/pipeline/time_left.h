@@ -28,4 +28,14 @@ std::vector<int> step_kinds(int num_steps, int first_low_noise, int first_sparse
 double time_left_ms(const std::vector<double>& step_ms, const std::vector<int>& step_kinds, int preview_every,
                     int previews, double first_preview_ms, double preview_ms);
 
+// The time left `since_ms` after the step event that estimated `eta_ms` for its `steps_left` steps,
+// counted down between events. A step running past its share (the first sparse step, a loaded
+// machine) would take the count to 0 with steps left; from then on it is at least the steps after
+// the running one, each at an even share of `eta_ms` (`at_least`; 0 on the last step: unknown).
+struct TimeLeftNow {
+  double ms = 0.0;
+  bool at_least = false;
+};
+TimeLeftNow time_left_now(double eta_ms, double since_ms, int steps_left);
+
 }  // namespace svgear

@@ -73,5 +73,29 @@ TEST(TimeLeft, CountsOnlyThePreviewsStillToCome) {
   EXPECT_DOUBLE_EQ(time_left_ms(std::vector<double>(10, 10.0), one_kind(15), 5, 2, 50.0, 70.0), 5 * 10.0);
 }
 
+// Between step events the estimate counts down; a step past its share holds it at the steps after
+// the running one (9 s for the 9 after it, of 10 steps left at 1 s each), and the last step's
+// overrun leaves nothing to say but that.
+TEST(TimeLeft, CountsDownThenHoldsAtTheStepsAfterTheRunningOne) {
+  TimeLeftNow now = time_left_now(10000.0, 400.0, 10);
+  EXPECT_DOUBLE_EQ(now.ms, 9600.0);
+  EXPECT_FALSE(now.at_least);
+  now = time_left_now(10000.0, 1000.0, 10);
+  EXPECT_DOUBLE_EQ(now.ms, 9000.0);
+  EXPECT_TRUE(now.at_least);
+  now = time_left_now(10000.0, 60000.0, 10);
+  EXPECT_DOUBLE_EQ(now.ms, 9000.0);
+  EXPECT_TRUE(now.at_least);
+  now = time_left_now(2000.0, 500.0, 1);
+  EXPECT_DOUBLE_EQ(now.ms, 1500.0);
+  EXPECT_FALSE(now.at_least);
+  now = time_left_now(2000.0, 2500.0, 1);
+  EXPECT_DOUBLE_EQ(now.ms, 0.0);
+  EXPECT_TRUE(now.at_least);
+  now = time_left_now(0.0, 10.0, 0);  // after the last step: the decode, which it does not estimate
+  EXPECT_DOUBLE_EQ(now.ms, 0.0);
+  EXPECT_TRUE(now.at_least);
+}
+
 }  // namespace
 }  // namespace svgear
