@@ -1,7 +1,9 @@
 #include "core/pipeline/model_manifest.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -68,8 +70,14 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   const std::filesystem::path path = folder / "model.json";
   const std::string where = path.string();
   require_regular_file(path, "a model folder's model.json");  // info's and the studio's scans read it
+  errno = 0;
   std::ifstream in(path);
   if (!in) {
+    // A folder or model.json this user may not read is no missing file: chmod mends it, not a new folder.
+    if (errno == EACCES) {
+      throw UserError("cannot read '" + where + "': permission denied (make the folder and its files readable)");
+    }
+    if (errno != 0 && errno != ENOENT) throw UserError("cannot read '" + where + "': " + std::strerror(errno));
     throw UserError("no model at '" + folder.string() +
                     "': model.json is missing (pick a folder that holds model.json and its .safetensors)");
   }

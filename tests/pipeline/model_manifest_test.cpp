@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -154,9 +155,27 @@ TEST(ModelManifest, AWholeNumberTokenTableIsRefused) {
   }
 }
 
+// A folder this user may not read is not one without a model: the studio's picker had said
+// "model.json is missing" of a chmod-000 folder.
+TEST(ModelManifest, AnUnreadableFolderSaysPermissionDenied) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads files whatever their permissions";
+  const auto dir = test::scratch_dir("manifest_unreadable");
+  write_text(dir / "model.json", "{}");
+  std::filesystem::permissions(dir, std::filesystem::perms::none);
+  const std::string error = error_of(dir);
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all);
+  EXPECT_NE(error.find("permission denied (make the folder and its files readable)"), std::string::npos) << error;
+}
+
 TEST(ModelManifest, ErrorsNameTheFileAndTheProblem) {
   const auto dir = test::scratch_dir("manifest_errors");
   EXPECT_NE(error_of(dir).find("model.json is missing"), std::string::npos);
+  // A model.json that cannot be opened for another reason than its absence says that reason.
+  std::filesystem::create_symlink("model.json", dir / "model.json");
+  EXPECT_NE(error_of(dir).find("cannot read '" + (dir / "model.json").string() + "': Too many levels of symbolic links"),
+            std::string::npos)
+      << error_of(dir);
+  std::filesystem::remove(dir / "model.json");
 
   write_text(dir / "model.json", "{not json");
   EXPECT_NE(error_of(dir).find("not valid JSON"), std::string::npos);
