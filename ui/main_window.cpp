@@ -587,8 +587,14 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
     library_open_.reset();
     OpenedEntry opened = watcher->future().takeResult();
     if (!opened.error.empty()) {
-      reportError(
-          tr("cannot reload %1: %2").arg(QString::fromStdString(folder.string()), QString::fromStdString(opened.error)));
+      // The reason first: the errors name the files by their whole paths, which had filled the
+      // status line twice over before it. Their folder is said once, at the end.
+      const QString path = QString::fromStdString(folder.string());
+      QString why = QString::fromStdString(opened.error);
+      why.replace(path + '/', QString()).replace(path, tr("the run's folder"));
+      reportError(tr("cannot reload run %1: %2 (in %3)")
+                      .arg(QString::fromStdString(folder.filename().string()), why,
+                           QString::fromStdString(folder.parent_path().string())));
       return;
     }
     applyLibraryEntry(opened.entry, opened.request, opened.model_present, std::move(opened.video));
