@@ -313,7 +313,7 @@ int cmd_generate(int argc, char** argv) {
   check_output_replaces_only_a_run(output);
   try {
     check_video_output(partial);
-    check_output_replaces_only_a_run(partial);
+    check_output_replaces_only_a_run(partial, false);
   } catch (const UserError& e) {  // a name the user never gave: say why it matters
     throw UserError(std::string(e.what()) + "\n(" + video_output_path(partial).string() +
                     " is where a Ctrl-C would keep the partial result of " + output.string() + ")");

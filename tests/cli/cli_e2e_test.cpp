@@ -616,6 +616,16 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   run = run_cli("generate --model " + model + " --prompt a --device cpu --output " + (taken / "x.y4m").string());
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("is where a Ctrl-C would keep the partial result of"), std::string::npos) << run.output;
+  // A file of the user's by that name, with no record: a Ctrl-C had replaced it.
+  std::filesystem::remove(taken / "x-partial.json");
+  std::ofstream(taken / "x-partial.y4m") << "my own file";
+  run = run_cli("generate --model " + model + " --prompt a --device cpu --output " + (taken / "x.y4m").string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("'" + (taken / "x-partial.y4m").string() + "' exists and no run record beside it"),
+            std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("is where a Ctrl-C would keep the partial result of"), std::string::npos) << run.output;
+  EXPECT_EQ(file_bytes(taken / "x-partial.y4m"), "my own file");
 
   for (const char* bad : {"bench step --shape tiny --num-steps 0", "eval --first-seed -3"}) {
     run = run_cli(bad);
