@@ -25,6 +25,7 @@
 #include "core/media/video_output.h"
 #include "core/pipeline/generator.h"
 #include "core/pipeline/model_manifest.h"
+#include "core/pipeline/previous_run_backup.h"
 #include "core/pipeline/routing_trace_file.h"
 #include "core/pipeline/run_record.h"
 #include "core/user_error.h"
@@ -371,7 +372,9 @@ int cmd_generate(int argc, char** argv) {
   VideoOutputResult written;
   {
     const InterruptsHeld held;  // a second Ctrl-C waits for the files, not tears them
+    std::optional<PreviousRunBackup> previous;
     if (output_arg) {
+      previous.emplace(video_output_path(cancelled ? partial : output));
       written = write_video(result.video, cancelled ? partial : output);
     } else {
       const std::filesystem::path folder = output.parent_path();
@@ -401,6 +404,11 @@ int cmd_generate(int argc, char** argv) {
     try {
       write_run_record(written, record);
     } catch (const UserError& e) {  // a full disk: the video is there, and the user should know it
+      if (const std::filesystem::path aside = previous ? previous->restore() : std::filesystem::path(); !aside.empty()) {
+        throw UserError("could not write the run record of " + written.path.string() + ": " + e.what() +
+                        "\nThe earlier run's video and record are back in place; this run's video is " +
+                        aside.string() + ", without a record.");
+      }
       throw UserError("wrote " + written.path.string() + ", but not its run record: " + e.what());
     }
     // Still held: a second Ctrl-C during the writes ends the process after these lines, which name

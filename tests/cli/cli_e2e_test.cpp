@@ -188,6 +188,39 @@ TEST_F(CliTest, GenerateWritesAPlayableVideoAndARunRecord) {
   EXPECT_GT(differing(written, other_seed), int(written.rgb.size() / 2)) << "seed 4 made seed 3's video";
 }
 
+// A full disk after the video but before its record: the earlier run's pair comes back, and this
+// run's video is kept beside it under another name. It had replaced the earlier video and removed
+// its record.
+TEST_F(CliTest, ARecordThatCannotBeWrittenLeavesTheEarlierRunInPlace) {
+  const std::filesystem::path folder = *dir_ / "earlier-pair";
+  std::filesystem::create_directories(folder);
+  const std::string extension = mp4_supported() ? ".mp4" : ".y4m";
+  const std::filesystem::path video = folder / ("clip" + extension), record = folder / "clip.json";
+  const std::string generate = "generate --model " + (*dir_ / "model").string() +
+                               " --prompt \"a red square\" --steps 1 --frames 1 --size 16x16 --device cpu --quiet "
+                               "--output " + video.string();
+  const CliRun first = run_cli(generate + " --seed 1");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const std::string earlier_video = file_bytes(video), earlier_record = file_bytes(record);
+  // 2.5 KiB: a 16×16 frame's video fits (~1.8 KB as MP4), its record (~3.2 KB) does not.
+  ASSERT_LT(earlier_video.size(), 2304u);
+  ASSERT_GT(earlier_record.size(), 2816u);
+  const CliRun full = test::run_cli_with_file_size_limit(generate + " --seed 2", 2560);
+  EXPECT_EQ(full.exit_code, 2) << full.output;
+  const std::filesystem::path aside = folder / ("clip-unrecorded" + extension);
+  EXPECT_NE(full.output.find("The earlier run's video and record are back in place; this run's video is " +
+                             aside.string() + ", without a record."),
+            std::string::npos)
+      << full.output;
+  EXPECT_EQ(file_bytes(video), earlier_video);
+  EXPECT_EQ(file_bytes(record), earlier_record);
+  ASSERT_TRUE(std::filesystem::exists(aside));
+  EXPECT_NE(file_bytes(aside), earlier_video);
+  int files = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(folder)) ++files;
+  EXPECT_EQ(files, 3) << "temporary files or links left behind";
+}
+
 TEST_F(CliTest, PngFolderOutput) {
   const auto out = *dir_ / "frames";
   const CliRun run = run_cli("generate --model " + (*dir_ / "model").string() +
