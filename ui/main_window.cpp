@@ -606,8 +606,7 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
       opened.request = studio_request_from_record(opened.entry.record);
       std::error_code ec;  // a folder this user may not read is as gone as a missing one
       opened.model_present = std::filesystem::is_directory(opened.request.model_folder, ec);
-      opened.video = read_video(opened.entry.video, token.get(), decoded_video_budget());
-      crop_mp4_padding(opened.video, opened.entry.height, opened.entry.width);  // the clip as generated
+      opened.video = read_library_video(opened.entry, token.get(), decoded_video_budget());
     } catch (const std::exception& e) {
       opened.error = e.what();
     } catch (...) {

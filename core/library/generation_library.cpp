@@ -11,7 +11,10 @@
 #include "core/io/bounded_json.h"
 #include "core/io/atomic_file.h"
 #include "core/io/unique_name.h"
+#include "core/media/frame_archive.h"
+#include "core/media/media_error.h"
 #include "core/media/png_writer.h"
+#include "core/media/video_reader.h"
 #include "core/media/video_output.h"
 #include "core/user_error.h"
 #include "svgear/build_config.h"
@@ -21,6 +24,7 @@ namespace {
 
 constexpr const char* kRecordFile = "record.json";
 constexpr const char* kThumbnailFile = "thumbnail.png";
+constexpr const char* kFramesFile = "frames.frames";
 // A run record takes a few kilobytes (the request, the model's manifest, timings); a larger file is
 // not one, and a listing must not read it whole (nor keep it: a megabyte of `[]` is ~35 MB parsed).
 constexpr uintmax_t kMaxRecordBytes = 1 << 20;
@@ -105,6 +109,7 @@ LibraryEntry GenerationLibrary::add(const Video& video, const nlohmann::json& re
   if (ec) throw UserError("cannot write in the library folder " + root_.string() + ": " + ec.message());
   try {
     write_video(video, staging / video_file_name());
+    if (video.rgb.size() <= kExactFramesMaxBytes) write_frame_archive(video, staging / kFramesFile);
     const Thumbnail thumbnail = thumbnail_of(video);
     write_png(staging / kThumbnailFile, thumbnail.rgb.data(), thumbnail.height, thumbnail.width);
     write_json_atomically(staging / kRecordFile, record);
@@ -148,6 +153,7 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder) {
     if (e.video.empty() && std::filesystem::is_regular_file(folder / name, ec)) e.video = folder / name;
   }
   if (e.video.empty()) throw UserError(folder.string() + " holds no video");
+  if (std::filesystem::is_regular_file(folder / kFramesFile, ec)) e.exact_frames = folder / kFramesFile;
   if (std::filesystem::is_regular_file(folder / kThumbnailFile, ec)) e.thumbnail = folder / kThumbnailFile;
   // A field of the wrong type or range (a hand-edited record, another version's) throws
   // json::exception: a width of 1e300 or a seed of -1 is not converted into another number.
@@ -170,6 +176,19 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder) {
     throw UserError((folder / kRecordFile).string() + " is not a readable run record: " + json_error_text(error));
   }
   return e;
+}
+
+Video read_library_video(const LibraryEntry& entry, const CancelToken* cancel, size_t max_bytes) {
+  if (!entry.exact_frames.empty()) {
+    try {
+      return read_frame_archive(entry.exact_frames, max_bytes);
+    } catch (const MediaError&) {
+      // damaged: the video is the same clip, a little lossier
+    }
+  }
+  Video video = read_video(entry.video, cancel, max_bytes);
+  crop_mp4_padding(video, entry.height, entry.width);
+  return video;
 }
 
 bool listed_before(const LibraryEntry& a, const LibraryEntry& b) {

@@ -8,10 +8,14 @@
 //   for (const LibraryEntry& entry : library.entries()) ... // newest first
 //
 // An entry folder holds video.mp4 (video.y4m in a build without FFmpeg), record.json and
-// thumbnail.png (the middle frame, box-averaged to at most kThumbnailMaxSide pixels a side). It is
+// thumbnail.png (the middle frame, box-averaged to at most kThumbnailMaxSide pixels a side); a clip
+// of at most kExactFramesMaxBytes also its frames exactly, frames.frames (core/media/frame_archive.h):
+// H.264's 4:2:0 colour at crf 18 is ~30 dB from a 64×64 shapes clip, its hard colour edges blurred,
+// so a reopened run would not look as generated. It is
 // assembled under a hidden temporary name and renamed into place, so a listing never sees half an
 // entry; folders without a readable record.json are skipped.
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <set>
@@ -20,15 +24,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/cancel_token.h"
 #include "core/media/video.h"
 
 namespace svgear {
 
 inline constexpr int kThumbnailMaxSide = 256;
+// A built-in model's clips take kilobytes to a few MB as a frame archive; a Wan clip (~100 MB of RGB
+// at 480p) keeps only its MP4.
+inline constexpr size_t kExactFramesMaxBytes = size_t(16) << 20;
 
 struct LibraryEntry {
   std::filesystem::path folder;
   std::filesystem::path video;
+  std::filesystem::path exact_frames;  // the frames as generated, when the entry has them (else empty)
   std::filesystem::path thumbnail;
   nlohmann::json record;  // the run record (core/pipeline/run_record.h)
   // From the record, for listings:
@@ -74,6 +83,11 @@ class GenerationLibrary {
 
 // Reads an entry folder; throws UserError when it is not one.
 LibraryEntry read_library_entry(const std::filesystem::path& folder);
+
+// The entry's clip as generated: its exact frames when it has them and they read back whole, else
+// its video decoded (an MP4's padding to even sides cropped). Throws MediaError; `cancel` stops a
+// decode at its next frame.
+Video read_library_video(const LibraryEntry& entry, const CancelToken* cancel, size_t max_bytes);
 
 // The listing's order: newer first, then by folder name (two runs in one second).
 bool listed_before(const LibraryEntry& a, const LibraryEntry& b);

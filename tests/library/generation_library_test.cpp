@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/media/mp4_writer.h"
 #include "core/media/video_reader.h"
 #include "core/user_error.h"
 #include "tests/support/png_reader.h"
@@ -261,6 +262,40 @@ TEST(GenerationLibrary, ThumbnailsAreSmall) {
   const Video small = gradient_clip(2, 64, 256);
   const LibraryEntry small_entry = library.add(small, record("2026-11-29T07:45:03Z", 3, "c"));
   expect_same_image(test::read_png(small_entry.thumbnail), shrunk_middle_frame(small, 1));  // 256×64
+}
+
+// A small clip reopens as generated: H.264's 4:2:0 colour had put a 64×64 shapes clip ~30 dB from
+// itself. A damaged copy of the frames falls back to the video; a clip past kExactFramesMaxBytes
+// keeps only its video.
+TEST(GenerationLibrary, ASmallClipReopensExactly) {
+  GenerationLibrary library(test::scratch_dir("library_exact") / "lib");
+  Video clip = gradient_clip(5, 30, 42);
+  clip.fps = 12.0;
+  const LibraryEntry entry = library.add(clip, record("2026-11-29T07:45:01Z", 1, "a"));
+  ASSERT_EQ(entry.exact_frames, entry.folder / "frames.frames");
+  const Video back = read_library_video(entry, nullptr, size_t(1) << 30);
+  EXPECT_EQ(back.frames, 5);
+  EXPECT_EQ(back.height, 30);
+  EXPECT_EQ(back.width, 42);
+  EXPECT_DOUBLE_EQ(back.fps, 12.0);
+  EXPECT_TRUE(back.rgb == clip.rgb);
+  const Video decoded = read_video(entry.video);
+  if (mp4_supported()) {
+    EXPECT_FALSE(decoded.rgb == clip.rgb) << "the MP4 is exact too: the frames are not needed";
+  }
+
+  std::filesystem::resize_file(entry.exact_frames, 40);
+  const Video fallback = read_library_video(read_library_entry(entry.folder), nullptr, size_t(1) << 30);
+  EXPECT_EQ(fallback.frames, 5);
+  EXPECT_EQ(fallback.height, 30);
+  EXPECT_EQ(fallback.width, 42);
+  EXPECT_TRUE(fallback.rgb == decoded.rgb);
+
+  const int frames = int(kExactFramesMaxBytes / (3 * 128 * 128)) + 1;
+  const LibraryEntry large = library.add(gradient_clip(frames, 128, 128), record("2026-11-29T07:45:02Z", 2, "b"));
+  EXPECT_TRUE(large.exact_frames.empty());
+  EXPECT_FALSE(std::filesystem::exists(large.folder / "frames.frames"));
+  EXPECT_EQ(read_library_video(large, nullptr, size_t(1) << 30).frames, frames);
 }
 
 TEST(GenerationLibrary, FailuresAreUserErrorsAndLeaveNothing) {

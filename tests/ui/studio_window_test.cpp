@@ -1690,6 +1690,7 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   QCOMPARE(child<QSpinBox>(*w, "seed")->value(), 4242);
   QVERIFY(child<QCheckBox>(*w, "seed_locked")->isChecked());
   QCOMPARE(w->result().frames, kept.frames);
+  QVERIFY2(w->result().rgb == kept.rgb, "the reopened clip is not the one generated");  // its exact frames
   QCOMPARE(child<PreviewPane>(*w, "preview")->view()->frameCount(), kept.frames);
   QVERIFY(w->statusBar()->currentMessage().startsWith("Reloaded"));
   // Captioned like a finished run, with the local time it was made, not the record's UTC stamp.
@@ -1727,10 +1728,11 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
                             10000);
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString(kPrompt));
 
-  // An entry whose video is damaged: reported once the decode fails, and nothing changes.
+  // An entry whose video and frames are damaged: reported once the decode fails, and nothing changes.
   const std::filesystem::path damaged = scratch_.filePath("damaged-entry").toStdString();
   std::filesystem::copy(kept_entry.folder, damaged, std::filesystem::copy_options::recursive);
   std::filesystem::resize_file(damaged / kept_entry.video.filename(), 100);
+  std::filesystem::resize_file(damaged / kept_entry.exact_frames.filename(), 100);  // else the clip opens from them
   typePrompt(*w, "a green square");
   w->openLibraryEntry(damaged);
   QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().startsWith(
