@@ -11,6 +11,7 @@
 
 #include "core/io/bounded_json.h"
 #include "core/pipeline/wan_folder.h"
+#include "core/text/vocab_text_encoder.h"
 #include "core/user_error.h"
 #include "svgear/build_config.h"
 
@@ -127,6 +128,11 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   m.vocabulary = field_or<std::vector<std::string>>(text, "vocabulary", {}, where);
   m.max_tokens = field_or<int>(text, "max_tokens", m.dit.text_len, where);
   if (m.vocabulary.empty()) throw UserError(where + ": the text encoder's vocabulary is empty");
+  try {
+    VocabTextEncoder::check_vocabulary(m.vocabulary);
+  } catch (const UserError& e) {
+    throw UserError(where + ": " + e.what());
+  }
   if (m.max_tokens <= 0 || m.max_tokens > m.dit.text_len) {
     throw UserError(where + ": max_tokens must be in 1.." + std::to_string(m.dit.text_len));
   }

@@ -3,6 +3,7 @@
 #include <ATen/core/grad_mode.h>
 
 #include <algorithm>
+#include <unordered_set>
 #include <utility>
 
 #include <ATen/ATen.h>
@@ -32,19 +33,25 @@ VocabTextEncoder::VocabTextEncoder(std::vector<std::string> vocabulary, at::Tens
                     std::to_string(vocabulary_.size()) + ", text_dim] for a vocabulary of " +
                     std::to_string(vocabulary_.size()) + " words");
   }
-  for (size_t i = 0; i < vocabulary_.size(); ++i) {
+  check_vocabulary(vocabulary_);
+  for (size_t i = 0; i < vocabulary_.size(); ++i) index_.emplace(vocabulary_[i], int64_t(i));
+}
+
+void VocabTextEncoder::check_vocabulary(const std::vector<std::string>& vocabulary) {
+  std::unordered_set<std::string> seen;
+  for (size_t i = 0; i < vocabulary.size(); ++i) {
     // A word the prompt splitter never yields ("", "a red", "Red") would sit in the "This model
     // knows:" list while no prompt could use it.
-    const std::vector<std::string> read_as = split_prompt_words(vocabulary_[i]);
-    if (read_as.size() != 1 || read_as.front() != vocabulary_[i]) {
+    const std::vector<std::string> read_as = split_prompt_words(vocabulary[i]);
+    if (read_as.size() != 1 || read_as.front() != vocabulary[i]) {
       std::string words;
       for (const std::string& word : read_as) words += (words.empty() ? "" : ", ") + quoted_word(word);
-      throw UserError("text encoder: the vocabulary's word " + quoted_word(vocabulary_[i]) +
+      throw UserError("text encoder: the vocabulary's word " + quoted_word(vocabulary[i]) +
                       " can never match a prompt, whose words are lower-case runs of letters, digits, - and ' (" +
                       (read_as.empty() ? std::string("it holds none") : "it reads as " + words) + ")");
     }
-    if (!index_.emplace(vocabulary_[i], int64_t(i)).second) {
-      throw UserError("text encoder: the word '" + vocabulary_[i] + "' appears twice in the vocabulary");
+    if (!seen.insert(vocabulary[i]).second) {
+      throw UserError("text encoder: the word '" + vocabulary[i] + "' appears twice in the vocabulary");
     }
   }
 }

@@ -25,6 +25,11 @@ class VocabTextEncoder : public TextEncoder {
   int text_dim() const override;
   std::vector<std::string> vocabulary() const override { return vocabulary_; }
 
+  // Throws UserError for a vocabulary with a word no prompt can match ("", "a red", "Red") or a word
+  // twice: the constructor's check, which ModelManifest runs before the weights load, so that
+  // `svgear info` and a prompt check see the broken model.json, not an "unknown word".
+  static void check_vocabulary(const std::vector<std::string>& vocabulary);
+
   // Throws the UserError encode would for `prompt` (words outside `vocabulary`, more than
   // `max_tokens` words) without the weights: GenerationRequest::resolve checks prompts with it
   // before a model loads.

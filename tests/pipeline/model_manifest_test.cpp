@@ -231,6 +231,19 @@ TEST(ModelManifest, ErrorsNameTheFileAndTheProblem) {
                             {"weights", {"m.safetensors"}}}.dump());
   EXPECT_NE(error_of(dir).find("grammar 'klingon' is not known (known: shapes-world)"), std::string::npos)
       << error_of(dir);
+  // A vocabulary no encoder would take is the manifest's error: `svgear info` had called it sound,
+  // and a prompt check reported a word of it as unknown.
+  for (const auto& [vocabulary, message] :
+       std::vector<std::pair<nlohmann::json, std::string>>{
+           {{"circle", "circle"}, "model.json: text encoder: the word 'circle' appears twice in the vocabulary"},
+           {{"big square"}, "model.json: text encoder: the vocabulary's word 'big square' can never match a prompt"},
+           {{"SQUARE"}, "model.json: text encoder: the vocabulary's word 'SQUARE' can never match a prompt"}}) {
+    write_text(dir / "model.json",
+               nlohmann::json{{"format", "svgear-model/1"}, {"dit", j}, {"latent", {{"type", "pixel"}}},
+                              {"text_encoder", {{"type", "vocab"}, {"vocabulary", vocabulary}}},
+                              {"weights", {"m.safetensors"}}}.dump());
+    EXPECT_NE(error_of(dir).find(message), std::string::npos) << error_of(dir);
+  }
 
   // The weights stay inside the folder (a hostile file could name /etc/passwd); sub-folders are fine.
   const auto with = [&](const nlohmann::json& weights, const nlohmann::json& defaults) {
