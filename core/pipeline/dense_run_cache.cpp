@@ -258,11 +258,10 @@ std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path&
   [[maybe_unused]] const auto [frames, height, width] = described_video(run.record);
   crop_mp4_padding(run.video, height, width);
   if (!holds_described_video(run.video, run.record)) return unusable("does not hold the video its record describes");
-  run.frames = read_kept_frames(dir, run.record, run.frames_missing);
-  if (!run.frames && note) {
-    *note = "the dense run in " + run.video_path.string() + " " + run.frames_missing +
-            ": its quality before encoding is left out";
-  }
+  std::string why;
+  std::optional<Video> kept_frames = read_kept_frames(dir, run.record, why);
+  if (!kept_frames) return unusable(why);
+  run.frames = std::move(*kept_frames);
   return run;
 }
 

@@ -28,9 +28,8 @@ inline constexpr const char* kDenseFramesFile = "dense.frames";
 struct CachedDenseRun {
   std::filesystem::path video_path;  // <dir>/dense.mp4, or dense.y4m from the FFmpeg-less fallback
   nlohmann::json record;
-  Video video;                  // decoded from video_path, at the record's size (no MP4 padding)
-  std::optional<Video> frames;  // dense.frames: the frames before encoding, where they were kept
-  std::string frames_missing;   // why `frames` is empty: "has no frames kept beside it", unreadable...
+  Video video;   // decoded from video_path, at the record's size (no MP4 padding)
+  Video frames;  // dense.frames: the frames before encoding
 };
 
 // What must match, taken from a run record.
@@ -40,9 +39,10 @@ nlohmann::json dense_cache_key(const GenerationRequest& dense_request, const Mod
 
 // The finished dense run in `dir` (dense.json beside its video) whose key is `wanted`, video read,
 // frames read when kept; nullopt when there is none, its record is unreadable, it failed, or it was
-// made for something else; also when its video cannot be read (damaged, truncated), and then `note`
-// (when given) says so: the caller runs it again, which replaces it. Frames that cannot be read
-// are left out, with a note.
+// made for something else; also when its video or its frames are missing or cannot be read
+// (damaged, truncated), and then `note` (when given) says so: the caller runs it again, which
+// replaces both. (A run reused without its frames had left every later compare without its
+// measure before encoding, until --no-cache.)
 std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path& dir, const nlohmann::json& wanted,
                                                     std::string* note = nullptr);
 

@@ -94,25 +94,25 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
   EXPECT_EQ(report["quality_before_encoding"]["mean_psnr_db"], "inf") << report.dump(2);
   EXPECT_EQ(report["quality_before_encoding"]["identical_frames"], frames);
 
-  // Damaged kept frames cost only the measure before encoding, said so.
+  // Damaged or missing kept frames make the dense run again, which keeps them anew: reused without
+  // them, every later compare had lacked its measure before encoding.
   std::filesystem::resize_file(out / "dense.frames", std::filesystem::file_size(out / "dense.frames") - 7);
   run = run_cli("compare " + request("--seed 5 --attention dense --out " + out.string()));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   report = read_json(out / "report.json");
-  EXPECT_EQ(report["dense"]["reused"], true);
-  EXPECT_FALSE(report.contains("quality_before_encoding")) << report.dump(2);
-  EXPECT_NE(run.output.find("has frames that cannot be read"), std::string::npos) << run.output;
-  // The summary names the damage, not a file missing.
-  EXPECT_NE(run.output.find("(no quality before encoding: the reused dense run has frames that cannot be read ("),
-            std::string::npos)
-      << run.output;
-  EXPECT_EQ(run.output.find("no frames kept beside it"), std::string::npos) << run.output;
+  EXPECT_EQ(report["dense"]["reused"], false);
+  EXPECT_EQ(report["quality_before_encoding"]["identical_frames"], frames) << report.dump(2);
+  EXPECT_NE(run.output.find("has frames that cannot be read ("), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("): running it again"), std::string::npos) << run.output;
+  run = run_cli("compare " + request("--seed 5 --attention dense --out " + out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(read_json(out / "report.json")["dense"]["reused"], true) << run.output;
   std::filesystem::remove(out / "dense.frames");
   run = run_cli("compare " + request("--seed 5 --attention dense --out " + out.string()));
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("(no quality before encoding: the reused dense run has no frames kept beside it)"),
-            std::string::npos)
-      << run.output;
+  EXPECT_NE(run.output.find("has no frames kept beside it: running it again"), std::string::npos) << run.output;
+  EXPECT_EQ(read_json(out / "report.json")["dense"]["reused"], false);
+  EXPECT_TRUE(std::filesystem::exists(out / "dense.frames"));
 
   // Another seed is another request: dense runs again, saying what differs.
   run = run_cli("compare " + request("--seed 6 --attention dense --out " + out.string()));
@@ -207,8 +207,8 @@ TEST_F(CompareTest, ANewDenseRunRemovesTheEarlierReport) {
 }
 
 // A new dense run whose video cannot be written (a full disk) leaves the earlier dense video and its
-// record, which the next compare of the earlier request reuses; the earlier frames and report, which
-// would describe the new run's place, are gone.
+// record; the earlier frames and report, which would describe the new run's place, are gone, so the
+// next compare of the earlier request runs dense once more and then reuses it.
 TEST_F(CompareTest, ADenseRunThatCannotBeWrittenLeavesTheEarlierOne) {
   const auto out = *dir_ / "full-disk";
   const std::string compare = "compare " + request("--attention svgear --q-clusters 8 --k-clusters 32 --out " + out.string());
@@ -221,6 +221,11 @@ TEST_F(CompareTest, ADenseRunThatCannotBeWrittenLeavesTheEarlierOne) {
   EXPECT_EQ(read_json(out / "dense.json"), earlier) << "the earlier record stays";
   EXPECT_FALSE(std::filesystem::exists(out / "report.json")) << run.output;
   EXPECT_FALSE(std::filesystem::exists(out / "dense.frames")) << run.output;
+  // Its frames went before the new video was written (beside another video they would give a wrong
+  // measure before encoding), so the next compare runs it again rather than reuse it without them.
+  run = run_cli(compare);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("has no frames kept beside it: running it again"), std::string::npos) << run.output;
   run = run_cli(compare);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("reusing the dense run"), std::string::npos) << run.output;

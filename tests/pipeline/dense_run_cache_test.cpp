@@ -101,7 +101,12 @@ TEST(DenseRunCache, KeyHoldsTheDeviceAndTheBuildAndTheVideoMustMatchItsRecord) {
   const VideoOutputResult video = write_video(run.video, dir / "dense.mp4");
   write_run_record(video, record);
   std::string note;
+  // Without its frames before encoding a run is no hit: running it again keeps them.
+  EXPECT_FALSE(find_cached_dense_run(dir, key, &note));
+  EXPECT_NE(note.find("has no frames kept beside it: running it again"), std::string::npos) << note;
+  write_frame_archive(run.video, dir / kDenseFramesFile);
   ASSERT_TRUE(find_cached_dense_run(dir, key, &note)) << note;
+  EXPECT_TRUE(find_cached_dense_run(dir, key)->frames.rgb == run.video.rgb);
   // A video that is not the one its record describes (a Y4M cut at a frame boundary reads without
   // error): here the record says one frame more.
   nlohmann::json longer = record;
@@ -206,6 +211,7 @@ TEST(DenseRunCache, AnOddSizedVideoIsStillTheOneItsRecordDescribes) {
   record["video"]["width"] = odd.width;
   const auto dir = root / "cache";
   write_run_record(write_video(odd, dir / "dense.mp4"), record);
+  write_frame_archive(odd, dir / kDenseFramesFile);
   std::string note;
   const std::optional<CachedDenseRun> hit = find_cached_dense_run(dir, dense_cache_key(record), &note);
   ASSERT_TRUE(hit) << note;
