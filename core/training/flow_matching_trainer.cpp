@@ -419,6 +419,13 @@ FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& fol
   }
   std::map<std::string, std::shared_ptr<SafetensorsFile>> by_tensor;
   for (const std::string& name : shards) {
+    // The checkpoint writes its shards beside state.json: a name that leaves the folder ("../x",
+    // "/dev/zero") is a hand-edited or hostile state, as model.json's weights are refused.
+    const std::filesystem::path as_path(name);
+    if (name.empty() || name == "." || name == ".." || as_path.has_parent_path() || as_path.is_absolute()) {
+      throw UserError(state_path.string() + ": the shard " + nlohmann::json(name).dump() +
+                      " is not a file name inside the checkpoint folder");
+    }
     const auto file = SafetensorsFile::open(folder / name);
     for (const TensorEntry& entry : file->tensors()) by_tensor[entry.name] = file;
   }

@@ -165,6 +165,14 @@ TEST(FlowMatchingTrainer, ResumeRefusesACheckpointItCannotContinue) {
   expect_user_error(resume(edited("clip", [](nlohmann::json& s) { s["spec"]["clip"] = {-8, 32, 32}; })),
                     "'clip' must be [frames, height, width] of positive multiples of the patch [1,4,4]");
   expect_user_error(resume(edited("clip-patch", [](nlohmann::json& s) { s["spec"]["clip"] = {8, 30, 32}; })), "'clip'");
+  // A shard named outside the checkpoint folder, even one that reads: a hand-edited or hostile state.
+  std::filesystem::copy_file(dir / "good" / state["shards"][0].get<std::string>(), dir / "outside.safetensors");
+  for (const std::string& name : {std::string("../outside.safetensors"), (dir / "outside.safetensors").string(),
+                                  std::string("..")}) {
+    expect_user_error(resume(edited("shard-" + std::to_string(name.size()),
+                                    [&](nlohmann::json& s) { s["shards"][0] = name; })),
+                      "the shard \"" + name + "\" is not a file name inside the checkpoint folder");
+  }
   // A spec larger than its shards is refused from their headers, before the trainer makes weights
   // in its sizes (ffn_dim 2^24 took ~70 GB first).
   expect_user_error(resume(edited("ffn", [](nlohmann::json& s) { s["spec"]["dit"]["ffn_dim"] = 1 << 24; })),
