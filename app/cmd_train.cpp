@@ -18,6 +18,7 @@
 #include "app/cli_args.h"
 #include "app/commands.h"
 #include "app/interrupt_cancel.h"
+#include "app/request_options.h"
 #include "core/cancel_token.h"
 #include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
@@ -270,6 +271,15 @@ int cmd_train(int argc, char** argv) {
   }
   const std::filesystem::path out(*out_text);
   const std::filesystem::path checkpoint = out / "checkpoint";
+  // A model folder is read, never written: a run's files among its weights could replace them or be
+  // listed as the model's (generate and compare refuse outputs there too).
+  for (const auto& source : {init_from, continue_from}) {
+    if (source) refuse_inside_model_folder(out, *source, "--out");
+  }
+  if (std::error_code ec; std::filesystem::exists(out / "model.json", ec)) {
+    throw UserError("--out '" + out.string() + "' holds a model.json: it is a model's folder, not a training folder. "
+                    "Choose another --out folder.");
+  }
   check_output_folder(out);  // made once every option has been checked: a refused run leaves no folder
   // A folder that exists is locked before it is looked at: a run still writing there before its
   // first save is named as such (not taken for a new run's folder, or one lacking --preset), and one

@@ -1818,10 +1818,29 @@ TEST(CliTrain, ANewRunRefusesToReplaceWhatItDidNotWrite) {
   expect_refused(root / "shards", shard.parent_path());
   EXPECT_EQ(file_bytes(shard), "mine");
 
-  // An export of svgear train with its checkpoint gone: a new run replaces it, beside an empty
-  // checkpoint/ and its own loss log.
+  // A model's folder, and one inside the model a run starts from: a model folder is read, never
+  // written (the run had added checkpoint/, model/ and loss.tsv beside the source's weights).
   CliRun run = run_cli(train + (root / "again").string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::filesystem::path source = root / "again" / "model";
+  for (const std::filesystem::path& out : {source, source / "sub"}) {
+    run = run_cli("train --continue-from " + source.string() + " --device cpu --steps 2 --batch 1 --out " + out.string());
+    EXPECT_EQ(run.exit_code, 2) << run.output;
+    EXPECT_TRUE(run.output.find("is inside the model's folder") != std::string::npos ||
+                run.output.find("holds a model.json: it is a model's folder") != std::string::npos)
+        << run.output;
+    EXPECT_FALSE(std::filesystem::exists(source / "checkpoint")) << run.output;
+    EXPECT_FALSE(std::filesystem::exists(source / "sub")) << run.output;
+  }
+  run = run_cli(train + source.string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("--out '" + source.string() + "' holds a model.json: it is a model's folder"),
+            std::string::npos)
+      << run.output;
+  EXPECT_FALSE(std::filesystem::exists(source / "loss.tsv"));
+
+  // An export of svgear train with its checkpoint gone: a new run replaces it, beside an empty
+  // checkpoint/ and its own loss log.
   std::filesystem::remove_all(root / "again" / "checkpoint");
   std::filesystem::create_directories(root / "again" / "checkpoint");
   run = run_cli(train + (root / "again").string());
