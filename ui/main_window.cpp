@@ -1084,6 +1084,10 @@ void MainWindow::inspectShownTrace() {
     preview_->view()->setInspection(nullptr, {}, QString());
     return;
   }
+  if (const QString why = routing_->whyNoMap(*trace, tr("Token inspector")); !why.isEmpty()) {
+    preview_->view()->setInspection(nullptr, {}, QString(), why);
+    return;
+  }
   preview_->view()->setInspection(trace, step->token_grid(),
                                   tr("step %1/%2 · layer %3 · head %4 · density %5 %")
                                       .arg(step->step + 1)

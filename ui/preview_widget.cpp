@@ -42,13 +42,16 @@ void PreviewWidget::shutdownOverlay() {
   doneCurrent();
 }
 
-void PreviewWidget::setInspection(const RoutingTrace* trace, const TokenGrid3& grid, const QString& label) {
+void PreviewWidget::setInspection(const RoutingTrace* trace, const TokenGrid3& grid, const QString& label,
+                                  const QString& why_none) {
   if (trace && grid.tokens() == int(trace->q_labels.size())) {
     trace_ = *trace;
     grid_ = grid;
     inspection_label_ = label;
+    inspection_hint_.clear();
   } else {
     trace_.reset();
+    inspection_hint_ = why_none;
   }
   refreshInspection();
 }
@@ -199,6 +202,16 @@ void PreviewWidget::paintGL() {
     painter.fillRect(placed, QColor(0, 0, 0, 170));
     painter.setPen(QColor(230, 230, 230));
     painter.drawText(placed, Qt::AlignCenter, text);
+    caption_height_ = height() - placed.top();
+  } else {
+    caption_height_ = 0;
+  }
+  if (hovering_ && !trace_ && !inspection_hint_.isEmpty()) {
+    const QRect box = painter.fontMetrics().boundingRect(inspection_hint_).adjusted(-6, -3, 6, 3);
+    const QRect placed = box.translated(8 - box.left(), 8 - box.top());
+    painter.fillRect(placed, QColor(0, 0, 0, 170));
+    painter.setPen(QColor(230, 230, 230));
+    painter.drawText(placed, Qt::AlignCenter, inspection_hint_);
   }
   inspector_drawn_ = false;
   if (inspection_.token < 0) return;
@@ -227,8 +240,9 @@ void PreviewWidget::drawInspector() {
   overlay_.draw(size(), devicePixelRatioF(), mouse_, false, [&] {
     // In the corner away from the hovered token, so the window never covers what it describes.
     const bool right = mouse_.x() < width() / 2.0, bottom = mouse_.y() < height() / 2.0;
+    // Above the caption, which it had covered at a larger scale factor.
     ImGui::SetNextWindowPos(ImVec2(right ? float(width()) - kInspectorMargin : kInspectorMargin,
-                                   bottom ? float(height()) - kInspectorMargin : kInspectorMargin),
+                                   bottom ? float(height() - caption_height_) - kInspectorMargin : kInspectorMargin),
                             ImGuiCond_Always, ImVec2(right ? 1.0f : 0.0f, bottom ? 1.0f : 0.0f));
     // The whole window is about 15 lines of up to 50 characters (~360×270 px with ImGui's font).
     // A preview less than twice that in either direction gets the compact one (6 lines: the counts
@@ -238,11 +252,11 @@ void PreviewWidget::drawInspector() {
     ImGui::SetNextWindowBgAlpha(0.85f);
     ImGui::Begin("Token inspector", nullptr,
                  ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav |
-                     ImGuiWindowFlags_NoMove);
+                     ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoCollapse);  // it moves away from the mouse
     ImGui::TextUnformatted(inspection_label_.toStdString().c_str());
     ImGui::Separator();
     if (compact) {
-      ImGui::Text("token %d  (frame %d, row %d, col %d)", t.token, t.frame, t.row, t.column);
+      ImGui::Text("token %d  (grid frame %d, row %d, col %d)", t.token, t.frame, t.row, t.column);
       ImGui::Text("query cluster %d, key cluster %d", t.q_cluster, t.k_cluster);
     } else {
       ImGui::Text("token %d  (grid frame %d, row %d, column %d)", t.token, t.frame, t.row, t.column);

@@ -48,8 +48,11 @@ class PreviewWidget : public QOpenGLWidget {
   QRectF frameRect() const;  // where the current frame is drawn, in widget coordinates
 
   // The trace the inspector reads (copied) over the DiT's token grid, and a label for it ("step 5 ·
-  // layer 2 · head 1"); nullptr turns the inspector off.
-  void setInspection(const RoutingTrace* trace, const TokenGrid3& grid, const QString& label);
+  // layer 2 · head 1"); nullptr turns the inspector off, and `why_none`, when given, is shown on
+  // hover instead ("pick a head": the head mean has no token maps).
+  void setInspection(const RoutingTrace* trace, const TokenGrid3& grid, const QString& label,
+                     const QString& why_none = QString());
+  const QString& inspectionHint() const { return inspection_hint_; }
   // The token under the mouse and what the trace says about it (token −1: none).
   const TokenInspection& inspection() const { return inspection_; }
   bool inspectorDrawn() const { return inspector_drawn_; }  // by the last paint
@@ -90,6 +93,8 @@ class PreviewWidget : public QOpenGLWidget {
   std::optional<RoutingTrace> trace_;
   TokenGrid3 grid_;
   QString inspection_label_;
+  QString inspection_hint_;  // why there is no inspector, shown while hovering
+  int caption_height_ = 0;   // the caption's box and margin by the last paint: the inspector keeps above it
   QPointF mouse_;
   bool hovering_ = false;
   TokenInspection inspection_;

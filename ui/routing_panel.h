@@ -79,6 +79,9 @@ class RoutingPanel : public QWidget {
   // What the views show now (nullptr when nothing); the preview's inspector follows them.
   const RoutingStep* selectedStep() const;
   const RoutingTrace* selectedTrace() const;
+  // Why `map` ("Block map", the token inspector) of `trace` is not drawn, when it has none: the
+  // head mean has no maps, and an older step's were dropped. Empty when it has one.
+  QString whyNoMap(const RoutingTrace& trace, const QString& map) const;
 
  Q_SIGNALS:
   // The shown step, layer or head changed (or the steps were cleared).
@@ -93,9 +96,6 @@ class RoutingPanel : public QWidget {
   void syncLayersAndHeads();
   void showSelection();
   void showUnderlay();
-  // Why `map` ("Block map") of `trace` is not drawn, when it has none: the head mean has no maps,
-  // and an older step's were dropped.
-  QString whyNoMap(const RoutingTrace& trace, const QString& map) const;
 
   std::vector<std::shared_ptr<RoutingStep>> steps_;
   size_t detail_bytes_ = 0;  // held by steps_

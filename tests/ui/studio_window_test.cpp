@@ -1093,6 +1093,18 @@ void StudioWindowTest::routing_views_show_live_traces() {
   QCOMPARE(block_map->whyNone(), QString("Block map: one head's; pick a head"));
   QVERIFY(panel->clusterMap()->labelImage().isNull());
   QCOMPARE(panel->clusterMap()->whyNone(), QString("Cluster map: one head's; pick a head"));
+  {
+    // The inspector too, on hover, where it had gone without a word.
+    PreviewWidget* preview = child<PreviewPane>(*w, "preview")->view();
+    QCOMPARE(preview->inspectionHint(), QString("Token inspector: one head's; pick a head"));
+    QTest::mouseMove(preview, QPoint(preview->width() / 2 - 5, preview->height() / 2 - 5));
+    QTest::mouseMove(preview, QPoint(preview->width() / 2, preview->height() / 2));
+    QTRY_VERIFY(!preview->inspectorDrawn());
+    QCOMPARE(preview->inspection().token, -1);
+    if (const char* dir = std::getenv("SVGEAR_SCREENSHOT_DIR")) {
+      QVERIFY(preview->grabFramebuffer().save(QDir(dir).filePath("preview-inspector-all-heads.png")));
+    }
+  }
   axis->setCurrentIndex(0);  // per layer of the step
   Q_EMIT axis->activated(0);
   QCOMPARE(panel->plot()->pointCount(RoutingPlot::Curve::Density), 1);  // layer 1 only (layer 0 is dense)
