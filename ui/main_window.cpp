@@ -394,27 +394,27 @@ void MainWindow::buildActions() {
 
   // generate
   QMenu* run = menuBar()->addMenu(tr("&Generate"));
-  generate_action_ = run->addAction(tr("Generate"), this, [this] { generate(); });
+  generate_action_ = run->addAction(tr("&Generate"), this, [this] { generate(); });
   generate_action_->setObjectName("generate");
   generate_action_->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)});
   generate_action_->setToolTip(tr("Generate a video from the prompt (Ctrl+Enter)"));
-  compare_action_ = run->addAction(tr("Compare"), this, [this] { compare(); });
+  compare_action_ = run->addAction(tr("&Compare"), this, [this] { compare(); });
   compare_action_->setObjectName("compare");
   compare_action_->setShortcuts(
       {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Enter)});
   compare_action_->setToolTip(
       tr("Run the request dense and sparse with the same seed and compare them (Ctrl+Shift+Enter)"));
-  sweep_action_ = run->addAction(tr("Sweep budgets"), this, [this] { sweep(); });
+  sweep_action_ = run->addAction(tr("&Sweep budgets"), this, [this] { sweep(); });
   sweep_action_->setObjectName("sweep");
   sweep_action_->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_P);
   sweep_action_->setToolTip(tr("Run the prompt dense once and sparse at each budget of the Sweep panel, and plot "
                                "speed against PSNR (Ctrl+Shift+P)"));
-  cancel_action_ = run->addAction(tr("Cancel"), this, [this] { cancel(); });
+  cancel_action_ = run->addAction(tr("C&ancel"), this, [this] { cancel(); });
   cancel_action_->setObjectName("cancel");
   cancel_action_->setShortcut(Qt::Key_Escape);
   cancel_action_->setToolTip(tr("Stop the current step at its next block (or the final decode after its frame) and keep the last estimate (Esc)"));
   run->addSeparator();
-  clear_cache_action_ = run->addAction(tr("Clear compare cache"), this, [this] {
+  clear_cache_action_ = run->addAction(tr("C&lear compare cache"), this, [this] {
     const QString question = tr("Remove %1 cached dense runs (%2)? The next Compare or sweep of each request runs "
                                 "dense again.").arg(cached_runs_).arg(megabytes(cached_bytes_));
     if (QMessageBox::question(this, tr("Clear compare cache"), question) == QMessageBox::Yes) clearCompareCache();
@@ -427,22 +427,38 @@ void MainWindow::buildActions() {
   connect(run, &QMenu::aboutToShow, this, [this] {
     if (clearing_cache_) return;  // the item says "clearing…" until the clear ends
     cache_listed_ = false;
-    clear_cache_action_->setText(tr("Clear compare cache (counting…)"));
+    clear_cache_action_->setText(tr("C&lear compare cache (counting…)"));
     updateClearCacheAction();
     listCompareCache();
   });
 
   // preview
   QMenu* preview = menuBar()->addMenu(tr("&Preview"));
-  QAction* play = preview->addAction(tr("Play / pause"), this, [this] { preview_->togglePlaying(); });
+  QAction* play = preview->addAction(tr("&Play / pause"), this, [this] {
+    if (preview_->view()->frameCount() < 2) {  // it did nothing, without a word
+      statusBar()->showMessage(preview_->view()->frameCount() == 0
+                                   ? tr("Nothing to play yet: generate a video or open one from the Library")
+                                   : tr("The clip has one frame: nothing to play"),
+                               kNoticeMs);
+      return;
+    }
+    preview_->togglePlaying();
+  });
   play->setObjectName("play_pause");
   play->setShortcut(Qt::Key_Space);
   // ...except where Space is the focused control's own key (a check box, a button, a list).
   qApp->installEventFilter(this);
 
   // view: show or hide each panel
+  // In the docks' order on the screen, left to right and tab by tab, each with its access key (the
+  // dock's title has none: it would show its "&").
   QMenu* view = menuBar()->addMenu(tr("&View"));
-  for (QDockWidget* dock : findChildren<QDockWidget*>()) {
+  for (const auto& [name, entry] : std::initializer_list<std::pair<const char*, QString>>{
+           {"model_dock", tr("&Model")}, {"prompt_dock", tr("&Prompt")}, {"settings_dock", tr("&Settings")},
+           {"log_dock", tr("&Log")}, {"routing_dock", tr("&Routing")}, {"compare_dock", tr("&Compare")},
+           {"sweep_dock", tr("S&weep")}, {"library_dock", tr("L&ibrary")}}) {
+    QDockWidget* dock = findChild<QDockWidget*>(name);
+    dock->toggleViewAction()->setText(entry);
     view->addAction(dock->toggleViewAction());
     // A panel opened again comes to the front of its tabs: it came back behind the one in front.
     connect(dock->toggleViewAction(), &QAction::triggered, dock, [dock](bool shown) {
@@ -854,7 +870,7 @@ void MainWindow::listCompareCache() {
       if (usage) {
         showCacheUsage(*usage);
       } else {
-        clear_cache_action_->setText(tr("Clear compare cache (cannot be listed)"));
+        clear_cache_action_->setText(tr("C&lear compare cache (cannot be listed)"));
       }
     }
     const bool again = list_cache_again_ && !clearing_cache_;
@@ -874,8 +890,8 @@ void MainWindow::showCacheUsage(const DenseCacheUsage& usage) {
   cached_runs_ = usage.runs;
   cached_bytes_ = usage.bytes;
   cache_listed_ = true;
-  clear_cache_action_->setText(usage.runs == 0 ? tr("Clear compare cache (empty)")
-                                               : tr("Clear compare cache (%1 dense runs, %2)…")
+  clear_cache_action_->setText(usage.runs == 0 ? tr("C&lear compare cache (empty)")
+                                               : tr("C&lear compare cache (%1 dense runs, %2)…")
                                                      .arg(usage.runs)
                                                      .arg(megabytes(usage.bytes)));
   updateClearCacheAction();
@@ -929,7 +945,7 @@ bool MainWindow::clearCompareCache() {
   clearing_cache_ = true;
   ++cache_listing_;  // a listing still under way describes the cache before
   cache_listed_ = false;
-  clear_cache_action_->setText(tr("Clear compare cache (clearing…)"));
+  clear_cache_action_->setText(tr("C&lear compare cache (clearing…)"));
   updateClearCacheAction();
   updateRunActions();
   statusBar()->showMessage(tr("Clearing the compare cache…"));
@@ -944,7 +960,7 @@ bool MainWindow::clearCompareCache() {
     clearing_cache_ = false;
     updateRunActions();
     if (!cleared.error.isEmpty()) {
-      clear_cache_action_->setText(tr("Clear compare cache"));  // counted again when the menu opens
+      clear_cache_action_->setText(tr("C&lear compare cache"));  // counted again when the menu opens
       updateClearCacheAction();
       reportError(cleared.error);
       return;
@@ -1069,7 +1085,7 @@ void MainWindow::updateRoutingTitle() {
   auto* dock = findChild<QDockWidget*>("routing_dock");
   if (!dock) return;
   dock->setWindowTitle(routing_->steps().empty() ? tr("Routing") : tr("Routing · %1").arg(routing_source_));
-  dock->toggleViewAction()->setText(tr("Routing"));  // the View menu's entry, which the title renames
+  dock->toggleViewAction()->setText(tr("&Routing"));  // the View menu's entry, which the title renames
 }
 
 void MainWindow::setRoutingMatchesPreview(bool matches) {
@@ -1464,6 +1480,20 @@ void MainWindow::chooseExportFrames() {
   const QString folder = QFileDialog::getExistingDirectory(this, tr("Export PNG frames into"), exportStartFolder());
   if (folder.isEmpty()) return;
   exportResult(result, folder, Exporter::Format::PngFrames);
+}
+
+// A disabled action's shortcut reaches the window as a plain key: Ctrl+Enter during a run, or just
+// after Esc while it ends, did nothing without a word outside the prompt (which says why itself).
+void MainWindow::keyPressEvent(QKeyEvent* event) {
+  const QKeySequence pressed(event->keyCombination());
+  for (QAction* action : {generate_action_, compare_action_, sweep_action_}) {
+    if (!action->isEnabled() && action->shortcuts().contains(pressed) && !runsAllowed()) {
+      statusBar()->showMessage(whyNoRun());
+      event->accept();
+      return;
+    }
+  }
+  QMainWindow::keyPressEvent(event);
 }
 
 void MainWindow::resizeEvent(QResizeEvent* event) {

@@ -2157,6 +2157,13 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   QTRY_VERIFY_WITH_TIMEOUT(step_line->text().startsWith("top-p 0.4, run 1 of 2"), kRunTimeoutMs);
   w->generate();  // refused during the sweep, and said so (after Esc it was silent)
   QVERIFY2(w->statusBar()->currentMessage().startsWith("A run is in progress"), qPrintable(w->statusBar()->currentMessage()));
+  // Ctrl+Enter and Ctrl+Shift+Enter outside the prompt, while Generate and Compare are off: said too.
+  for (const Qt::KeyboardModifiers keys : {Qt::KeyboardModifiers(Qt::ControlModifier), Qt::ControlModifier | Qt::ShiftModifier}) {
+    w->statusBar()->clearMessage();
+    QTest::keyClick(child<PreviewPane>(*w, "preview")->view(), Qt::Key_Return, keys);
+    QVERIFY2(w->statusBar()->currentMessage().startsWith("A run is in progress"),
+             qPrintable(w->statusBar()->currentMessage()));
+  }
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Swept svgear over 2 budgets"),
            qPrintable(w->statusBar()->currentMessage() + "\n" + log_text(*w)));
@@ -3067,7 +3074,7 @@ void StudioWindowTest::routing_trace_opens_in_the_panel() {
   QVERIFY2(log_text(*w).contains("opened the routing of 5 steps from trace.json (random-tiny, \"a red circle\")"),
            qPrintable(log_text(*w)));
   QCOMPARE(child<QDockWidget>(*w, "routing_dock")->windowTitle(), QString("Routing · trace.json, seed 77"));
-  QCOMPARE(child<QDockWidget>(*w, "routing_dock")->toggleViewAction()->text(), QString("Routing"));  // View menu
+  QCOMPARE(child<QDockWidget>(*w, "routing_dock")->toggleViewAction()->text(), QString("&Routing"));  // View menu
   QVERIFY(child<QAction>(*w, "export_trace")->isEnabled());
   // Exported again, it still says what made it.
   const QString again = scratch_.filePath("opened/again.json");
@@ -3388,6 +3395,9 @@ void StudioWindowTest::a_cancelled_compare_says_whether_its_dense_run_was_kept()
 void StudioWindowTest::window_fits_a_small_screen() {
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
+  // Play with nothing to play says so (it did nothing, without a word).
+  w->findChild<QAction*>("play_pause")->trigger();
+  QCOMPARE(w->statusBar()->currentMessage(), QString("Nothing to play yet: generate a video or open one from the Library"));
   const auto scrolls = [&](const char* dock) {
     auto* area = qobject_cast<QScrollArea*>(child<QDockWidget>(*w, dock)->widget());
     if (!area) qFatal("%s does not scroll", dock);
