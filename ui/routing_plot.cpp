@@ -108,7 +108,13 @@ void RoutingPlot::plotOverSteps(const std::vector<std::shared_ptr<RoutingStep>>&
   plot(points, quantity, x_label, 1, num_steps);
 }
 
-void RoutingPlot::clear() { plot({}, Quantity::Accuracy, tr("layer"), 0, 1); }
+void RoutingPlot::clear(bool phase_times) {
+  if (phase_times) {
+    plot({}, Quantity::Time, tr("step"), 1, 1);
+  } else {
+    plot({}, Quantity::Accuracy, tr("layer"), 0, 1);
+  }
+}
 
 void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, const QString& x_label,
                        double x_min, double x_max) {

@@ -42,7 +42,9 @@ class RoutingPlot : public QWidget {
   void showSteps(const std::vector<std::shared_ptr<RoutingStep>>& steps, int layer, int head);
   // x = step: the time of each phase of `layer`'s call (all heads together) in every traced step.
   void showPhaseTimes(const std::vector<std::shared_ptr<RoutingStep>>& steps, int layer, int head);
-  void clear();
+  // No points, on the axes and legend of the view chosen: `phase_times` those of showPhaseTimes
+  // (the accuracy axes had stayed over an empty phase-time plot).
+  void clear(bool phase_times = false);
   // Points of `curve` as drawn now (0 for a hidden curve).
   int pointCount(Curve curve) const;
 

@@ -1235,6 +1235,19 @@ void StudioWindowTest::routing_panel_keeps_detail_within_budget() {
   // 64·4 + 64·4 + 32 + 32·4 + (4 + 8)·8 = 768 bytes of detail a step (labels, block map, errors,
   // cluster sizes); room for two and a bit.
   panel.setDetailBudget(1680);
+  {
+    // With no steps, the phase-time view shows its own empty axes, not the accuracy view's.
+    QComboBox* axis = child<QComboBox>(panel, "routing_plot_axis");
+    QCustomPlot* plot = panel.plot()->findChild<QCustomPlot*>();
+    QCOMPARE(plot->yAxis->label(), QString("density · rel. L2"));
+    axis->setCurrentIndex(3);
+    Q_EMIT axis->activated(3);
+    QCOMPARE(plot->yAxis->label(), QString("ms per call"));
+    QVERIFY(!plot->yAxis2->visible());
+    axis->setCurrentIndex(0);
+    Q_EMIT axis->activated(0);
+    QCOMPARE(plot->yAxis->label(), QString("density · rel. L2"));
+  }
   std::shared_ptr<const RoutingStep> exporting;  // step 0 as an export in flight holds it
   for (int s = 0; s < 5; ++s) {
     panel.addStep(std::make_shared<RoutingStep>(synthetic_step(s)));
