@@ -1327,6 +1327,7 @@ namespace {
 struct OpenedTrace {
   std::vector<std::shared_ptr<RoutingStep>> steps;
   QString error;
+  QString cut_short;  // where a file cut short after whole steps breaks off
 };
 
 }  // namespace
@@ -1391,15 +1392,24 @@ bool MainWindow::openRoutingTrace(const QString& path) {
     }
     const int steps = int(routing_->steps().size());
     log_->info(tr("opened the routing of %1 from %2").arg(counted(steps, tr("step"), tr("steps")), what));
-    statusBar()->showMessage(steps == 0 ? tr("The routing trace %1 holds no steps (every step was dense)").arg(path)
-                                        : tr("Routing trace opened: %1").arg(counted(steps, tr("step"), tr("steps"))));
+    if (!opened.cut_short.isEmpty()) {
+      log_->warning(opened.cut_short);
+      status_line_->showDetailed(tr("Routing trace opened: its first %1; the file breaks off after them")
+                                     .arg(counted(steps, tr("step"), tr("steps"))),
+                                 opened.cut_short);
+    } else {
+      statusBar()->showMessage(steps == 0 ? tr("The routing trace %1 holds no steps (every step was dense)").arg(path)
+                                          : tr("Routing trace opened: %1").arg(counted(steps, tr("step"), tr("steps"))));
+    }
     showDock("routing_dock");
     updateExportActions();
   });
   watcher->setFuture(QtConcurrent::run([file = path.toStdString(), budget = routing_->detailBudget(), reading = trace_reading_] {
     OpenedTrace opened;
     try {
-      opened.steps = read_routing_steps(file, budget, reading.get());
+      std::string cut_short;
+      opened.steps = read_routing_steps(file, budget, reading.get(), cut_short);
+      opened.cut_short = QString::fromStdString(cut_short);
     } catch (const std::exception& e) {  // thrown out of the task, it would end the studio
       opened.error = QString::fromStdString(e.what());
     }

@@ -76,7 +76,7 @@ void RoutingStep::summarise_heads() {
 }
 
 std::vector<std::shared_ptr<RoutingStep>> read_routing_steps(const std::filesystem::path& path, size_t detail_budget,
-                                                             RoutingTraceReading* reading) {
+                                                             RoutingTraceReading* reading, std::string& cut_short) {
   std::vector<std::shared_ptr<RoutingStep>> steps;
   size_t bytes = 0, oldest_with_detail = 0;
   const nlohmann::json run = read_routing_trace(
@@ -89,7 +89,7 @@ std::vector<std::shared_ptr<RoutingStep>> read_routing_steps(const std::filesyst
           steps[oldest_with_detail]->drop_detail();
         }
       },
-      reading);
+      reading, &cut_short);
   if (!steps.empty()) steps.front()->run = run;  // the file may name it after its steps
   return steps;
 }

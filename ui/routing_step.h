@@ -53,9 +53,10 @@ struct RoutingStep : RoutingEvent {
 // read goes on, the oldest steps lose their detail so that what is kept fits `detail_budget` bytes
 // (a Wan trace is gigabytes). The first step carries the file's run, so an export of them says what
 // made them. Throws UserError as read_routing_trace does, also when `reading->stop` is set (the
-// window sets it for a newer opening, a run or its close, and shows the counts meanwhile).
+// window sets it for a newer opening, a run or its close, and shows the counts meanwhile). A file
+// cut short after whole steps gives those, and `cut_short` says where it breaks off.
 std::vector<std::shared_ptr<RoutingStep>> read_routing_steps(const std::filesystem::path& path, size_t detail_budget,
-                                                             RoutingTraceReading* reading);
+                                                             RoutingTraceReading* reading, std::string& cut_short);
 
 }  // namespace svgear
 

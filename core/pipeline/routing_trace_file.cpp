@@ -259,7 +259,7 @@ UncheckedTrace read_trace(JsonCursor& cursor, int64_t tokens) {
 }  // namespace
 
 nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::function<void(RoutingEvent&&)>& on_step,
-                                  RoutingTraceReading* reading) {
+                                  RoutingTraceReading* reading, std::string* cut_short) {
   require_regular_file(path, "a routing trace");  // a FIFO would hold the read forever
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError("cannot read '" + path.string() + "': " + std::strerror(errno));
@@ -280,6 +280,7 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
   JsonCursor cursor(in, check_stop);  // checked at every MiB read too: a huge value must not hold the read
   nlohmann::json run;
   bool format_seen = false;
+  int whole_steps = 0;
   const auto read_step = [&] {
     nlohmann::json fields = nlohmann::json::object();
     std::vector<RoutingTrace> traces;
@@ -310,6 +311,7 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
       if (key == "grid") tokens = checked([&] { return grid_tokens(fields[key]); });
     });
     on_step(checked([&] { return step_from_json(fields, traces, tokens, unchecked); }));
+    ++whole_steps;
     if (reading) ++reading->steps;
   };
   const auto read_top_key = [&](const std::string& key) {
@@ -350,6 +352,11 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
     }
     cursor.expect_end();
   } catch (const nlohmann::json::exception& e) {
+    if (cut_short && whole_steps > 0 && cursor.at_end()) {
+      *cut_short = "'" + path.string() + "' breaks off after " + std::to_string(whole_steps) + " whole step" +
+                   (whole_steps == 1 ? "" : "s") + ": the rest of the file is missing (a copy cut short?)";
+      return run;
+    }
     throw where(std::string("is not complete, valid JSON (") + json_error_text(e) + ")");
   }
   if (!format_seen) throw where("is not a routing trace (no \"format\": \"" + std::string(kFormat) + "\")");

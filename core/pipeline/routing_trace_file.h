@@ -84,8 +84,10 @@ struct RoutingTraceReading {
 // Returns the file's "run" (null when it has none). Throws UserError naming the file: not a routing
 // trace, JSON that breaks off or is malformed, a step or trace that fails the checks of
 // routing_trace_from_json (labels past their clusters, maps of the wrong size, …), a step whose
-// traces were read against another grid than its own, or `reading->stop` set.
+// traces were read against another grid than its own, or `reading->stop` set. With `cut_short`,
+// a file that breaks off at its end after whole steps (a copy or download cut short) is read as far
+// as they go: `*cut_short` then says so, and the steps before the cut have reached `on_step`.
 nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::function<void(RoutingEvent&&)>& on_step,
-                                  RoutingTraceReading* reading = nullptr);
+                                  RoutingTraceReading* reading = nullptr, std::string* cut_short = nullptr);
 
 }  // namespace svgear

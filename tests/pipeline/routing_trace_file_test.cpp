@@ -233,6 +233,35 @@ TEST(RoutingTraceFile, ReadsAPrettyPrintedTraceAsItsCompactForm) {
 
 // Each damage is refused naming the file, and the damaged step (the first) never reaches the
 // reader; a read that is told to stop ends likewise.
+// A file cut short after whole steps (a copy or download that stopped) gives those steps to a
+// reader that asks for them, and says where it breaks off; cut inside its first step, or damaged
+// before its end, it is refused as before.
+TEST(RoutingTraceFile, ACopyCutShortGivesItsWholeSteps) {
+  const auto dir = test::scratch_dir("routing_trace_cut");
+  std::mt19937 rng(5);
+  write_trace(dir / "good.json", {random_step(1, 2, true, rng), random_step(2, 2, true, rng), random_step(3, 2, true, rng)});
+  const std::string good = text_of(dir / "good.json");
+  const size_t third = good.find("\"step\":3");  // step 3's own key: a step's keys come before its traces
+  const auto read = [&](const std::string& text, std::string* cut_short) {
+    std::ofstream(dir / "cut.json", std::ios::trunc) << text;
+    std::vector<int> steps;
+    read_routing_trace(dir / "cut.json", [&](RoutingEvent&& e) { steps.push_back(e.step); }, nullptr, cut_short);
+    return steps;
+  };
+  const std::string cut = good.substr(0, third + 20);  // inside step 3
+  std::string why;
+  EXPECT_EQ(read(cut, &why), (std::vector<int>{1, 2}));
+  EXPECT_EQ(why, "'" + (dir / "cut.json").string() +
+                     "' breaks off after 2 whole steps: the rest of the file is missing (a copy cut short?)");
+  EXPECT_THROW(read(cut, nullptr), UserError);  // a reader that does not ask: refused
+  why.clear();
+  EXPECT_THROW(read(good.substr(0, good.find("\"step\":1") + 20), &why), UserError);  // no whole step
+  EXPECT_THROW(read(good.substr(0, third) + "x" + good.substr(third), &why), UserError);  // damaged, not cut
+  EXPECT_TRUE(why.empty());
+  EXPECT_EQ(read(good, &why), (std::vector<int>{1, 2, 3}));
+  EXPECT_TRUE(why.empty());
+}
+
 TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
   const auto dir = test::scratch_dir("routing_trace_damaged");
   std::mt19937 rng(11);

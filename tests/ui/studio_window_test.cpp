@@ -3063,7 +3063,9 @@ void StudioWindowTest::routing_trace_opens_in_the_panel() {
   // routing_panel_keeps_detail_within_budget), and the first step carries the run.
   {
     RoutingTraceReading reading;
-    const auto read = read_routing_steps(path.toStdString(), 1680, &reading);
+    std::string cut_short;
+    const auto read = read_routing_steps(path.toStdString(), 1680, &reading, cut_short);
+    QVERIFY(cut_short.empty());
     QCOMPARE(int(read.size()), 5);
     QCOMPARE(reading.steps.load(), 5);  // what the window's status line counts while it reads
     QCOMPARE(reading.traces.load(), int64_t(5));
@@ -3096,6 +3098,22 @@ void StudioWindowTest::routing_trace_opens_in_the_panel() {
   const nlohmann::json exported = nlohmann::json::parse(std::ifstream(again.toStdString()));
   QCOMPARE(exported["run"]["model"].get<std::string>(), std::string("random-tiny"));
   QCOMPARE(exported["steps"].size(), size_t(5));
+
+  // A copy cut short inside its fourth step opens its first three and says the rest is missing (the
+  // whole file had been refused).
+  {
+    std::ifstream whole(path.toStdString());
+    std::string text((std::istreambuf_iterator<char>(whole)), {});
+    size_t at = 0;
+    for (int s = 0; s < 4; ++s) at = text.find("\"traces\":[", at + 1);
+    std::ofstream(scratch_.filePath("opened/cut.json").toStdString()) << text.substr(0, at + 20);
+  }
+  QVERIFY(w->openRoutingTrace(scratch_.filePath("opened/cut.json")));
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isOpeningTrace(), 10000);
+  QCOMPARE(int(panel->steps().size()), 3);
+  QCOMPARE(w->statusBar()->currentMessage(), QString("Routing trace opened: its first 3 steps; the file breaks off after them"));
+  QVERIFY2(log_text(*w).contains("cut.json' breaks off after 3 whole steps: the rest of the file is missing"),
+           qPrintable(log_text(*w)));
 
   // A run whose words are not what the studio expects (a model named by a number) opens as well.
   const QString odd = scratch_.filePath("opened/odd-run.json");
