@@ -7,10 +7,13 @@
 #include <exception>
 #include <filesystem>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "app/commands.h"
 #include "app/terminal_text.h"
 #include "core/io/file_system_trouble.h"
+#include "core/text/nearest_words.h"
 #include "core/user_error.h"
 #include "svgear/build_config.h"
 
@@ -75,7 +78,17 @@ int run(int argc, char** argv) {
     if (!std::strcmp(argv[1], "random-model")) return svgear::cmd_random_model(argc, argv);
     if (!std::strcmp(argv[1], "train")) return svgear::cmd_train(argc, argv);
     if (!std::strcmp(argv[1], "eval")) return svgear::cmd_eval(argc, argv);
-    std::fprintf(stderr, "svgear: unknown command '%s'\n\n%s", svgear::printable(argv[1], false).c_str(), kUsage);
+    // A command begun ("gen") or mistyped ("genrate"); an option's typo list does the same for options.
+    const std::vector<std::string> commands = {"generate", "compare", "bench", "info", "random-model", "train", "eval"};
+    std::vector<std::string> meant;
+    const std::string_view typed = argv[1];
+    for (const std::string& command : commands) {
+      if (typed.size() >= 2 && command.compare(0, typed.size(), typed) == 0) meant.push_back(command);
+    }
+    if (meant.empty()) meant = svgear::nearest_words(typed, commands);
+    const std::string hint = meant.empty() ? "" : " (did you mean " + svgear::alternatives(meant, "", "") + "?)";
+    std::fprintf(stderr, "svgear: unknown command '%s'%s\n\n%s", svgear::printable(argv[1], false).c_str(),
+                 hint.c_str(), kUsage);
     return 2;
   } catch (const svgear::UserError& e) {
     std::fprintf(stderr, "error: %s\n", svgear::printable(e.what()).c_str());

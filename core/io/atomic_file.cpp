@@ -238,8 +238,9 @@ void check_output_folder(const std::filesystem::path& folder) {
   }
   if (fd < 0) {
     throw UserError("cannot write in " + shown_path(folder) + ": " +
-                    (error == EACCES ? "no permission to write in " + shown_path(existing)
-                                     : shown_path(existing) + " refuses new files (" + std::strerror(error) + ")"));
+                    (error == EACCES   ? "no permission to write in " + shown_path(existing)
+                     : error == ENOENT ? shown_path(existing) + " refuses new files"  // /proc: its errno reads "no such file"
+                                       : shown_path(existing) + " refuses new files (" + std::strerror(error) + ")"));
   }
   ::close(fd);
 }

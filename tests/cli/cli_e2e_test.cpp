@@ -669,6 +669,16 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   run = run_cli("frobnicate");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("unknown command"), std::string::npos);
+  EXPECT_EQ(run.output.find("did you mean"), std::string::npos) << run.output;
+  // A command begun or mistyped is named.
+  for (const auto& [typed, meant] : {std::pair{"gen", "generate"}, std::pair{"genrate", "generate"},
+                                     std::pair{"trian", "train"}, std::pair{"random", "random-model"}}) {
+    run = run_cli(typed);
+    EXPECT_EQ(run.exit_code, 2);
+    EXPECT_NE(run.output.find("unknown command '" + std::string(typed) + "' (did you mean " + meant + "?)"),
+              std::string::npos)
+        << run.output;
+  }
 
   // Refused before the model loads: an output the writer cannot write, an output folder under a
   // file (generate, compare, train), a seed with a sign, a NaN learning rate.
