@@ -585,6 +585,10 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   run = run_cli("generate --model " + model + " --prompt a --fps 0x10 --output " + out.string());
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--fps expects a finite number, got '0x10'"), std::string::npos) << run.output;
+  // Below what a double holds: named as typed, not refused as "got 0".
+  run = run_cli("generate --model " + model + " --prompt a --fps 1e-400 --output " + out.string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("--fps 1e-400 is too close to 0 for a number to hold"), std::string::npos) << run.output;
 
   // A mistyped --prompt is named as the unknown option it is, not as a missing --prompt.
   run = run_cli("generate --model " + model + " --promt a --output " + out.string());
