@@ -203,16 +203,16 @@ double parse_number(const std::string& name, const std::string& text) {
   char* end = nullptr;
   errno = 0;
   const double parsed = std::strtod(text.c_str(), &end);
-  // Past what a double holds near 0 (1e-400 read as 0, then refused as "got 0").
-  if (errno == ERANGE && std::isfinite(parsed) && *end == '\0') {
-    throw UserError("--" + name + " " + text + " is too close to 0 for a number to hold (below about 1e-308)");
-  }
   // No option takes NaN or infinity (1e999 reads as infinity): each would pass some range check
   // and poison the run (a training run of NaN losses that exports a NaN model).
   // strtod also reads hexadecimal ("0x10" is 16), which integer() refuses: decimal only.
   if (text.empty() || std::isspace(static_cast<unsigned char>(text.front())) || *end != '\0' ||
       !std::isfinite(parsed) || text.find_first_of("xX") != std::string::npos) {
     throw UserError("--" + name + " expects a finite number, got '" + text + "'");
+  }
+  // Past what a double holds near 0 (1e-400 read as 0, then refused as "got 0").
+  if (errno == ERANGE) {
+    throw UserError("--" + name + " " + text + " is too close to 0 for a number to hold (below about 1e-308)");
   }
   return parsed;
 }

@@ -404,10 +404,13 @@ int cmd_generate(int argc, char** argv) {
     try {
       write_run_record(written, record);
     } catch (const UserError& e) {  // a full disk: the video is there, and the user should know it
-      if (const std::filesystem::path aside = previous ? previous->restore() : std::filesystem::path(); !aside.empty()) {
-        throw UserError("could not write the run record of " + written.path.string() + ": " + e.what() +
-                        "\nThe earlier run's video and record are back in place; this run's video is " +
-                        aside.string() + ", without a record.");
+      if (const PreviousRunBackup::Restored restored = previous ? previous->restore() : PreviousRunBackup::Restored();
+          !restored.aside.empty()) {
+        throw UserError("could not write the run record of " + written.path.string() + ": " + e.what() + "\n" +
+                        (!restored.earlier_back    ? "The earlier video or its record could not be put back; "
+                         : restored.with_record ? "The earlier video and its record are back in place; "
+                                                : "The earlier video is back in place; ") +
+                        "this run's video is " + restored.aside.string() + ", without a record.");
       }
       throw UserError("wrote " + written.path.string() + ", but not its run record: " + e.what());
     }

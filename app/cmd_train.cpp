@@ -41,11 +41,11 @@ Trains a shapes-world model with the flow-matching objective (core/training). DI
 checkpoint/ (float32 weights, bf16 EMA and optimiser state in shards under 15 MiB, state.json),
 loss.tsv (step, loss, learning rate, seconds) and model/ (model.json + EMA weights: `svgear generate --model DIR/model`). The same
 command again resumes from the checkpoint and trains on to --steps in total; Ctrl-C, SIGTERM or SIGHUP saves, exports and stops (exit code 130).
-  --out DIR              the run's folder: a new run, or one to resume
+  --out DIR              the run's folder: a new run, or one to resume (never a model's folder)
   --preset NAME          the model to train: shapes-s, shapes-l or shapes-tiny (a new run; a resume
                          takes the run's, --continue-from the source's)
   --steps N              total optimiser steps (default 1000)
-  --batch N              clips per step, 1 to 4096 (default 16)  --lr X        peak learning rate (1e-3)
+  --batch N              clips per step, 1 to 4096 (default 16)  --lr X        peak learning rate, ≥ 1e-10 (1e-3)
   --warmup N             linear warm-up steps (default 200)
   --seed N|random        data and init seed (default 1; random draws one, printed; a resume keeps the run's)
   --cooldown N           decay the learning rate linearly over the last N of --steps, the last step at

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "app/commands.h"
@@ -71,21 +72,22 @@ int run(int argc, char** argv) {
     argc = 3;
   }
   try {
-    if (!std::strcmp(argv[1], "generate")) return svgear::cmd_generate(argc, argv);
-    if (!std::strcmp(argv[1], "compare")) return svgear::cmd_compare(argc, argv);
-    if (!std::strcmp(argv[1], "bench")) return svgear::cmd_bench(argc, argv);
-    if (!std::strcmp(argv[1], "info")) return svgear::cmd_info(argc, argv);
-    if (!std::strcmp(argv[1], "random-model")) return svgear::cmd_random_model(argc, argv);
-    if (!std::strcmp(argv[1], "train")) return svgear::cmd_train(argc, argv);
-    if (!std::strcmp(argv[1], "eval")) return svgear::cmd_eval(argc, argv);
+    const std::pair<std::string, int (*)(int, char**)> commands[] = {
+        {"generate", svgear::cmd_generate}, {"compare", svgear::cmd_compare}, {"bench", svgear::cmd_bench},
+        {"info", svgear::cmd_info},         {"random-model", svgear::cmd_random_model},
+        {"train", svgear::cmd_train},       {"eval", svgear::cmd_eval}};
+    std::vector<std::string> names;
+    for (const auto& [name, command] : commands) {
+      if (name == argv[1]) return command(argc, argv);
+      names.push_back(name);
+    }
     // A command begun ("gen") or mistyped ("genrate"); an option's typo list does the same for options.
-    const std::vector<std::string> commands = {"generate", "compare", "bench", "info", "random-model", "train", "eval"};
     std::vector<std::string> meant;
     const std::string_view typed = argv[1];
-    for (const std::string& command : commands) {
-      if (typed.size() >= 2 && command.compare(0, typed.size(), typed) == 0) meant.push_back(command);
+    for (const std::string& name : names) {
+      if (typed.size() >= 2 && name.compare(0, typed.size(), typed) == 0) meant.push_back(name);
     }
-    if (meant.empty()) meant = svgear::nearest_words(typed, commands);
+    if (meant.empty()) meant = svgear::nearest_words(typed, names);
     const std::string hint = meant.empty() ? "" : " (did you mean " + svgear::alternatives(meant, "", "") + "?)";
     std::fprintf(stderr, "svgear: unknown command '%s'%s\n\n%s", svgear::printable(argv[1], false).c_str(),
                  hint.c_str(), kUsage);

@@ -607,7 +607,9 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
       // status line twice over before it. Their folder is said once, at the end.
       const QString path = QString::fromStdString(folder.string());
       QString why = QString::fromStdString(opened.error);
-      why.replace(path + '/', QString()).replace(path, tr("the run's folder"));
+      why.replace(path + '/', QString());
+      // The folder itself where a message names it whole ("… holds no video"), not a longer sibling's name.
+      if (why.startsWith(path + ' ')) why.replace(0, path.size(), tr("the run's folder"));
       reportError(tr("cannot reload run %1: %2 (in %3)")
                       .arg(QString::fromStdString(folder.filename().string()), why,
                            QString::fromStdString(folder.parent_path().string())));
@@ -835,7 +837,8 @@ QString MainWindow::whyNoRun() const {
   if (model_picker_->currentFolder().isEmpty()) {
     return model_picker_->isScanning() ? tr("Looking for models…") : tr("No models found: File ▸ Open model folder… (Ctrl+O)");
   }
-  return tr("Listing this machine's devices: start once the list is in");
+  if (!model_picker_->deviceKnown()) return tr("Listing this machine's devices: start once the list is in");
+  return tr("The compare cache is being cleared: start once it is");
 }
 
 bool MainWindow::runsAllowedOrSay() {
@@ -906,7 +909,8 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
   if (watched == model_picker_ && event->type() == QEvent::LayoutRequest) model_panel_changed_ = true;
   // Judged once both panels have their new sizes: a drag between the two keeps their sum, and
   // fitting then would undo the artist's own drag.
-  if (event->type() == QEvent::Resize && !model_fit_queued_ && qobject_cast<QDockWidget*>(watched) &&
+  if (event->type() == QEvent::Resize && !model_fit_queued_ && watched->parent() == this &&
+      qobject_cast<QDockWidget*>(watched) &&
       (watched->objectName() == QLatin1String("model_dock") || watched->objectName() == QLatin1String("prompt_dock"))) {
     model_fit_queued_ = true;
     QMetaObject::invokeMethod(this, &MainWindow::fitModelPanelIfColumnGrew, Qt::QueuedConnection);
@@ -1495,9 +1499,11 @@ void MainWindow::chooseExportFrames() {
 // A disabled action's shortcut reaches the window as a plain key: Ctrl+Enter during a run, or just
 // after Esc while it ends, did nothing without a word outside the prompt (which says why itself).
 void MainWindow::keyPressEvent(QKeyEvent* event) {
-  const QKeySequence pressed(event->keyCombination());
+  // The keypad's Enter carries KeypadModifier, which no shortcut names.
+  const QKeySequence pressed(QKeyCombination(event->modifiers() & ~Qt::KeypadModifier, Qt::Key(event->key())));
   for (QAction* action : {generate_action_, compare_action_, sweep_action_}) {
-    if (!action->isEnabled() && action->shortcuts().contains(pressed) && !runsAllowed()) {
+    const bool allowed = action == generate_action_ ? runsAllowed() : cachedRunsAllowed();
+    if (!action->isEnabled() && action->shortcuts().contains(pressed) && !allowed) {
       statusBar()->showMessage(whyNoRun());
       event->accept();
       return;
@@ -1537,6 +1543,7 @@ void MainWindow::fitModelPanelIfColumnGrew() {
   model_fit_queued_ = false;
   auto* model = findChild<QDockWidget*>("model_dock");
   auto* prompt = findChild<QDockWidget*>("prompt_dock");
+  if (!model || !prompt) return;
   const int column = model->height() + (prompt->isVisible() && !prompt->isFloating() ? prompt->height() : 0);
   if (column > model_column_height_) fitModelPanel();
   model_column_height_ = column;

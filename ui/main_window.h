@@ -145,7 +145,7 @@ class MainWindow : public QMainWindow {
   // run actions' state with it.
   void setLoading(const QString& folder, int load);
   bool runsAllowed() const;  // no run and no model load under way; a model and a known device
-  QString whyNoRun() const;  // when runsAllowed() is false, in the status line's words
+  QString whyNoRun() const;  // when runsAllowed() (for Compare and Sweep, cachedRunsAllowed()) is false, in the status line's words
   bool runsAllowedOrSay();   // runsAllowed(), else whyNoRun() in the status line
   void setProgressSteps(int steps);  // the progress bar's range, "1 / 1 step" or "3 / 20 steps"
   bool cachedRunsAllowed() const;                  // and the dense-run cache is not being cleared

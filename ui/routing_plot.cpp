@@ -56,7 +56,7 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
              add_curve(plot_, plot_->yAxis, kRouting, QCPScatterStyle::ssTriangle, tr("routing")),
              add_curve(plot_, plot_->yAxis, kAttention, QCPScatterStyle::ssDiamond, tr("attention"))};
   place_legend_above(plot_, 5);
-  clear();
+  clear(false);
 }
 
 namespace {

@@ -44,7 +44,7 @@ class RoutingPlot : public QWidget {
   void showPhaseTimes(const std::vector<std::shared_ptr<RoutingStep>>& steps, int layer, int head);
   // No points, on the axes and legend of the view chosen: `phase_times` those of showPhaseTimes
   // (the accuracy axes had stayed over an empty phase-time plot).
-  void clear(bool phase_times = false);
+  void clear(bool phase_times);
   // Points of `curve` as drawn now (0 for a hidden curve).
   int pointCount(Curve curve) const;
 

@@ -181,7 +181,9 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder) {
 Video read_library_video(const LibraryEntry& entry, const CancelToken* cancel, size_t max_bytes) {
   if (!entry.exact_frames.empty()) {
     try {
-      return read_frame_archive(entry.exact_frames, max_bytes);
+      Video frames = read_frame_archive(entry.exact_frames, max_bytes);
+      // Another clip's (a folder copied or edited by hand) is not shown as this one.
+      if (frames.frames == entry.frames && frames.height == entry.height && frames.width == entry.width) return frames;
     } catch (const MediaError&) {
       // damaged: the video is the same clip, a little lossier
     }

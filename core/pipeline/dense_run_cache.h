@@ -37,8 +37,8 @@ nlohmann::json dense_cache_key(const nlohmann::json& record);
 // The key the dense run of `dense_request` (resolved) on `model` will have once it has run.
 nlohmann::json dense_cache_key(const GenerationRequest& dense_request, const Model& model);
 
-// The finished dense run in `dir` (dense.json beside its video) whose key is `wanted`, video read,
-// frames read when kept; nullopt when there is none, its record is unreadable, it failed, or it was
+// The finished dense run in `dir` (dense.json beside its video) whose key is `wanted`, video and
+// frames read; nullopt when there is none, its record is unreadable, it failed, or it was
 // made for something else; also when its video or its frames are missing or cannot be read
 // (damaged, truncated), and then `note` (when given) says so: the caller runs it again, which
 // replaces both. (A run reused without its frames had left every later compare without its

@@ -12,17 +12,23 @@ namespace svgear {
 
 class PreviousRunBackup {
  public:
-  // Links what is at `video` (a file, not a PNG folder) and at its run record. Best effort: a file
-  // system without hard links keeps nothing, as before.
+  // Links what is at `video` (a file, not a PNG folder or a link) and at its run record, when it has
+  // one. All or nothing: where a link cannot be made (a file system without hard links, protected
+  // hard links) nothing is kept, as before.
   explicit PreviousRunBackup(const std::filesystem::path& video);
   ~PreviousRunBackup();  // drops the links
   PreviousRunBackup(const PreviousRunBackup&) = delete;
   PreviousRunBackup& operator=(const PreviousRunBackup&) = delete;
 
   // Puts the earlier files back (renames, which need no space), the new video moved aside first to
-  // "<name>-unrecorded<ext>" (-2, -3, … when taken), and returns where it went; an empty path, and
-  // nothing moved, when there was no earlier run.
-  std::filesystem::path restore();
+  // "<name>-unrecorded<ext>" (-2, -3, … when taken). `aside` is where it went: empty when there was
+  // no earlier run or it could not be moved (it then stays where it was written).
+  struct Restored {
+    std::filesystem::path aside;
+    bool earlier_back = false;  // every earlier file is in its place again
+    bool with_record = false;   // the earlier video had its run record, which came back with it
+  };
+  Restored restore();
 
  private:
   std::filesystem::path video_;

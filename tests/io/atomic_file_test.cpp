@@ -184,7 +184,8 @@ TEST(AtomicFile, AFolderThatTakesNoFilesIsRefusedUpFront) {
     FAIL() << "expected UserError";
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("cannot write in /proc"), std::string::npos) << e.what();
-    // Its errno (ENOENT for root) read "No such file or directory" beside "refuses new files".
+    // Its errno for root, ENOENT, had read "No such file or directory" beside "refuses new files" (for
+    // other users it is EACCES, "no permission", and this holds either way).
     EXPECT_EQ(std::string(e.what()).find("No such file"), std::string::npos) << e.what();
   }
   const auto dir = test::scratch_dir("atomic_probe");

@@ -271,7 +271,14 @@ TEST(GenerationLibrary, ASmallClipReopensExactly) {
   GenerationLibrary library(test::scratch_dir("library_exact") / "lib");
   Video clip = gradient_clip(5, 30, 42);
   clip.fps = 12.0;
-  const LibraryEntry entry = library.add(clip, record("2026-11-29T07:45:01Z", 1, "a"));
+  // The record's size, as a run's: frames of another size are not taken as the clip.
+  const auto sized = [](nlohmann::json r, const Video& v) {
+    r["request"]["frames"] = v.frames;
+    r["request"]["height"] = v.height;
+    r["request"]["width"] = v.width;
+    return r;
+  };
+  const LibraryEntry entry = library.add(clip, sized(record("2026-11-29T07:45:01Z", 1, "a"), clip));
   ASSERT_EQ(entry.exact_frames, entry.folder / "frames.frames");
   const Video back = read_library_video(entry, nullptr, size_t(1) << 30);
   EXPECT_EQ(back.frames, 5);
@@ -284,6 +291,13 @@ TEST(GenerationLibrary, ASmallClipReopensExactly) {
     EXPECT_FALSE(decoded.rgb == clip.rgb) << "the MP4 is exact too: the frames are not needed";
   }
 
+  // Another clip's frames in its place (a folder edited by hand) are not shown as this one.
+  const LibraryEntry other = library.add(gradient_clip(5, 30, 40), record("2026-11-29T07:45:03Z", 3, "c"));
+  std::filesystem::copy_file(other.exact_frames, entry.exact_frames, std::filesystem::copy_options::overwrite_existing);
+  const Video not_its_own = read_library_video(read_library_entry(entry.folder), nullptr, size_t(1) << 30);
+  EXPECT_EQ(not_its_own.width, 42);
+  EXPECT_TRUE(not_its_own.rgb == decoded.rgb);
+
   std::filesystem::resize_file(entry.exact_frames, 40);
   const Video fallback = read_library_video(read_library_entry(entry.folder), nullptr, size_t(1) << 30);
   EXPECT_EQ(fallback.frames, 5);
@@ -292,7 +306,8 @@ TEST(GenerationLibrary, ASmallClipReopensExactly) {
   EXPECT_TRUE(fallback.rgb == decoded.rgb);
 
   const int frames = int(kExactFramesMaxBytes / (3 * 128 * 128)) + 1;
-  const LibraryEntry large = library.add(gradient_clip(frames, 128, 128), record("2026-11-29T07:45:02Z", 2, "b"));
+  const Video large_clip = gradient_clip(frames, 128, 128);
+  const LibraryEntry large = library.add(large_clip, sized(record("2026-11-29T07:45:02Z", 2, "b"), large_clip));
   EXPECT_TRUE(large.exact_frames.empty());
   EXPECT_FALSE(std::filesystem::exists(large.folder / "frames.frames"));
   EXPECT_EQ(read_library_video(large, nullptr, size_t(1) << 30).frames, frames);

@@ -231,8 +231,6 @@ TEST(RoutingTraceFile, ReadsAPrettyPrintedTraceAsItsCompactForm) {
   }
 }
 
-// Each damage is refused naming the file, and the damaged step (the first) never reaches the
-// reader; a read that is told to stop ends likewise.
 // A file cut short after whole steps (a copy or download that stopped) gives those steps to a
 // reader that asks for them, and says where it breaks off; cut inside its first step, or damaged
 // before its end, it is refused as before.
@@ -262,6 +260,8 @@ TEST(RoutingTraceFile, ACopyCutShortGivesItsWholeSteps) {
   EXPECT_TRUE(why.empty());
 }
 
+// Each damage is refused naming the file, and the damaged step (the first) never reaches the
+// reader; a read that is told to stop ends likewise.
 TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
   const auto dir = test::scratch_dir("routing_trace_damaged");
   std::mt19937 rng(11);

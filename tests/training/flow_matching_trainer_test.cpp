@@ -167,10 +167,10 @@ TEST(FlowMatchingTrainer, ResumeRefusesACheckpointItCannotContinue) {
   expect_user_error(resume(edited("clip-patch", [](nlohmann::json& s) { s["spec"]["clip"] = {8, 30, 32}; })), "'clip'");
   // A shard named outside the checkpoint folder, even one that reads: a hand-edited or hostile state.
   std::filesystem::copy_file(dir / "good" / state["shards"][0].get<std::string>(), dir / "outside.safetensors");
-  for (const std::string& name : {std::string("../outside.safetensors"), (dir / "outside.safetensors").string(),
-                                  std::string("..")}) {
-    expect_user_error(resume(edited("shard-" + std::to_string(name.size()),
-                                    [&](nlohmann::json& s) { s["shards"][0] = name; })),
+  const std::vector<std::string> outside = {"../outside.safetensors", (dir / "outside.safetensors").string(), ".."};
+  for (size_t i = 0; i < outside.size(); ++i) {
+    const std::string& name = outside[i];
+    expect_user_error(resume(edited("shard-" + std::to_string(i), [&](nlohmann::json& s) { s["shards"][0] = name; })),
                       "the shard \"" + name + "\" is not a file name inside the checkpoint folder");
   }
   // A spec larger than its shards is refused from their headers, before the trainer makes weights

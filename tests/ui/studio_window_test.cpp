@@ -2170,10 +2170,14 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   QTRY_VERIFY_WITH_TIMEOUT(step_line->text().startsWith("top-p 0.4, run 1 of 2"), kRunTimeoutMs);
   w->generate();  // refused during the sweep, and said so (after Esc it was silent)
   QVERIFY2(w->statusBar()->currentMessage().startsWith("A run is in progress"), qPrintable(w->statusBar()->currentMessage()));
-  // Ctrl+Enter and Ctrl+Shift+Enter outside the prompt, while Generate and Compare are off: said too.
-  for (const Qt::KeyboardModifiers keys : {Qt::KeyboardModifiers(Qt::ControlModifier), Qt::ControlModifier | Qt::ShiftModifier}) {
+  // Ctrl+Enter and Ctrl+Shift+Enter outside the prompt, while Generate and Compare are off, the
+  // keypad's Enter (which carries KeypadModifier) too: said as well.
+  for (const auto& [key, keys] :
+       {std::pair{Qt::Key_Return, Qt::KeyboardModifiers(Qt::ControlModifier)},
+        std::pair{Qt::Key_Return, Qt::ControlModifier | Qt::ShiftModifier},
+        std::pair{Qt::Key_Enter, Qt::ControlModifier | Qt::KeypadModifier}}) {
     w->statusBar()->clearMessage();
-    QTest::keyClick(child<PreviewPane>(*w, "preview")->view(), Qt::Key_Return, keys);
+    QTest::keyClick(child<PreviewPane>(*w, "preview")->view(), key, keys);
     QVERIFY2(w->statusBar()->currentMessage().startsWith("A run is in progress"),
              qPrintable(w->statusBar()->currentMessage()));
   }
