@@ -77,24 +77,20 @@ TEST(TimeLeft, CountsOnlyThePreviewsStillToCome) {
 // the running one (9 s for the 9 after it, of 10 steps left at 1 s each), and the last step's
 // overrun leaves nothing to say but that.
 TEST(TimeLeft, CountsDownThenHoldsAtTheStepsAfterTheRunningOne) {
-  TimeLeftNow now = time_left_now(10000.0, 400.0, 10);
-  EXPECT_DOUBLE_EQ(now.ms, 9600.0);
-  EXPECT_FALSE(now.at_least);
-  now = time_left_now(10000.0, 1000.0, 10);
-  EXPECT_DOUBLE_EQ(now.ms, 9000.0);
-  EXPECT_TRUE(now.at_least);
-  now = time_left_now(10000.0, 60000.0, 10);
-  EXPECT_DOUBLE_EQ(now.ms, 9000.0);
-  EXPECT_TRUE(now.at_least);
-  now = time_left_now(2000.0, 500.0, 1);
-  EXPECT_DOUBLE_EQ(now.ms, 1500.0);
-  EXPECT_FALSE(now.at_least);
-  now = time_left_now(2000.0, 2500.0, 1);
-  EXPECT_DOUBLE_EQ(now.ms, 0.0);
-  EXPECT_TRUE(now.at_least);
-  now = time_left_now(0.0, 10.0, 0);  // after the last step: the decode, which it does not estimate
-  EXPECT_DOUBLE_EQ(now.ms, 0.0);
-  EXPECT_TRUE(now.at_least);
+  struct Case {
+    double eta_ms, since_ms;
+    int steps_left;
+    double ms;
+    bool at_least;
+  };
+  for (const Case& c : {Case{10000.0, 400.0, 10, 9600.0, false}, Case{10000.0, 1000.0, 10, 9000.0, true},
+                        Case{10000.0, 60000.0, 10, 9000.0, true}, Case{2000.0, 500.0, 1, 1500.0, false},
+                        Case{2000.0, 2500.0, 1, 0.0, true},
+                        Case{0.0, 10.0, 0, 0.0, true}}) {  // after the last step: the decode, not estimated
+    const TimeLeftNow now = time_left_now(c.eta_ms, c.since_ms, c.steps_left);
+    EXPECT_DOUBLE_EQ(now.ms, c.ms) << c.eta_ms << " " << c.since_ms << " " << c.steps_left;
+    EXPECT_EQ(now.at_least, c.at_least) << c.eta_ms << " " << c.since_ms << " " << c.steps_left;
+  }
 }
 
 }  // namespace
