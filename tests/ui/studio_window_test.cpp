@@ -3913,4 +3913,16 @@ void StudioWindowTest::a_zoomed_frame_pans_by_drag_and_wheel() {
   QVERIFY(!wheel(QPoint(0, -120), Qt::NoModifier));
 }
 
+// A right-to-left override in a prompt (or a trace's, or a file name) had reversed the rest of its
+// Log line; it shows as its code, and the text around it in order.
+void StudioWindowTest::log_lines_show_bidi_controls_as_codes() {
+  LogPanel log(nullptr);
+  log.info(QString("generate \"a red") + QChar(0x202E) + " circle\"" + QChar(0x2066) + " end");
+  log.warning(QString("plain ") + QChar(0x200F) + "mark");  // a mark reorders nothing: kept
+  const QStringList lines = log.toPlainText().split('\n');
+  QCOMPARE(lines.size(), 2);
+  QVERIFY2(lines[0].endsWith("generate \"a red[U+202E] circle\"[U+2066] end"), qPrintable(lines[0]));
+  QVERIFY2(lines[1].endsWith(QString("warning: plain ") + QChar(0x200F) + "mark"), qPrintable(lines[1]));
+}
+
 }  // namespace svgear::test

@@ -72,6 +72,7 @@ class StudioWindowTest : public QObject {
   void routing_legend_wraps_to_a_narrow_dock();
   void a_zoomed_frame_pans_by_drag_and_wheel();
   void return_in_the_prompt_generates_but_not_compares_keys();
+  void log_lines_show_bidi_controls_as_codes();
 
  private:
   // On the tiny model, or on `folder`.
