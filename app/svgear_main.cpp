@@ -48,7 +48,7 @@ int run(int argc, char** argv) {
                              (!std::strcmp(argv[3], "attention") || !std::strcmp(argv[3], "step") ||
                               !std::strcmp(argv[3], "trace"));
   if ((help || version) && argc > (help ? (bench_command ? 4 : 3) : 2)) {
-    std::fprintf(stderr, "svgear %s takes %s, not '%s'\n", argv[1], help ? "one command" : "nothing more",
+    std::fprintf(stderr, "error: svgear %s takes %s, not '%s'\n", argv[1], help ? "one command" : "nothing more",
                  svgear::printable(argv[help ? 3 : 2], false).c_str());
     return 2;
   }
@@ -89,7 +89,7 @@ int run(int argc, char** argv) {
     }
     if (meant.empty()) meant = svgear::nearest_words(typed, names);
     const std::string hint = meant.empty() ? "" : " (did you mean " + svgear::alternatives(meant, "", "") + "?)";
-    std::fprintf(stderr, "svgear: unknown command '%s'%s\n\n%s", svgear::printable(argv[1], false).c_str(),
+    std::fprintf(stderr, "error: unknown command '%s'%s\n\n%s", svgear::printable(argv[1], false).c_str(),
                  hint.c_str(), kUsage);
     return 2;
   } catch (const svgear::UserError& e) {

@@ -673,7 +673,7 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
 
   run = run_cli("frobnicate");
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_NE(run.output.find("unknown command"), std::string::npos);
+  EXPECT_NE(run.output.find("error: unknown command 'frobnicate'"), std::string::npos) << run.output;  // as every error
   EXPECT_EQ(run.output.find("did you mean"), std::string::npos) << run.output;
   // A command begun or mistyped is named.
   for (const auto& [typed, meant] : {std::pair{"gen", "generate"}, std::pair{"genrate", "generate"},
@@ -2376,9 +2376,9 @@ TEST_F(CliTest, EveryCommandHasHelp) {
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("usage: svgear <command>"), std::string::npos) << run.output;
   for (const auto& [asked, message] : std::vector<std::pair<std::string, std::string>>{
-           {"help generate extra", "svgear help takes one command, not 'extra'"},
-           {"help bench sweep", "svgear help takes one command, not 'sweep'"},
-           {"--version extra", "svgear --version takes nothing more, not 'extra'"}}) {
+           {"help generate extra", "error: svgear help takes one command, not 'extra'"},
+           {"help bench sweep", "error: svgear help takes one command, not 'sweep'"},
+           {"--version extra", "error: svgear --version takes nothing more, not 'extra'"}}) {
     run = run_cli(asked);
     EXPECT_EQ(run.exit_code, 2) << asked << ": " << run.output;
     EXPECT_NE(run.output.find(message), std::string::npos) << asked << ": " << run.output;
