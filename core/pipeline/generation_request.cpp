@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include "core/attention/attention_preset.h"
 #include "core/attention/sparse_schedule.h"
@@ -9,6 +10,7 @@
 #include "core/pipeline/request_limits.h"
 #include "core/sampling/flow_schedule.h"
 #include "core/sampling/seeded_noise.h"
+#include "core/text/prompt_words.h"
 #include "core/text/shapes_prompt_encoder.h"
 #include "core/text/vocab_text_encoder.h"
 #include "core/user_error.h"
@@ -91,8 +93,20 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
       if (negative && !r.negative_prompt) continue;
       const std::string& text = negative ? *r.negative_prompt : r.prompt;
       try {
-        VocabTextEncoder::check_prompt(model.vocabulary, model.max_tokens,
-                                       model.prompt_grammar == kShapesWorldGrammar ? ShapesPromptEncoder::token_text(text) : text);
+        if (model.prompt_grammar != kShapesWorldGrammar) {
+          VocabTextEncoder::check_prompt(model.vocabulary, model.max_tokens, text);
+        } else {
+          // The grammar's words are counted, not the prompt's: "red circle" reads as ten. Said so,
+          // where "the prompt has 10 words" named a count the user never typed.
+          const std::string words = ShapesPromptEncoder::token_text(text);
+          VocabTextEncoder::check_prompt(model.vocabulary, std::numeric_limits<int>::max(), words);
+          const size_t count = split_prompt_words(words).size();
+          if (count > size_t(model.max_tokens)) {
+            throw UserError("the prompt reads as " + std::to_string(count) + " words in this model's scene grammar (\"" +
+                            words + "\"), and this model reads at most " + std::to_string(model.max_tokens) +
+                            " (its text_encoder.max_tokens): name fewer objects");
+          }
+        }
       } catch (const UserError& e) {
         if (!negative) throw;
         throw UserError(negative_prompt_message(e.what()));

@@ -254,5 +254,21 @@ TEST(GenerationRequest, FrameCountsToTryStayWithinTheLimit) {
   EXPECT_EQ(message.find("try"), std::string::npos) << message;
 }
 
+// A shapes-world model counts its scene grammar's words, not the prompt's: a model whose
+// max_tokens is below them (a hand-edited model.json) had said "the prompt has 10 words" of "red circle".
+TEST(GenerationRequest, AShapesPromptTooLongSaysItIsTheGrammarsWords) {
+  ModelManifest m = ModelManifest::read(model_search_roots().back() / "shapes-s");
+  GenerationRequest r;
+  r.prompt = "red circle";
+  EXPECT_EQ(error_of_with(r, m), "");
+  m.max_tokens = 5;
+  const std::string error = error_of_with(r, m);
+  EXPECT_NE(error.find("the prompt reads as "), std::string::npos) << error;
+  EXPECT_NE(error.find(" words in this model's scene grammar (\""), std::string::npos) << error;
+  EXPECT_NE(error.find("and this model reads at most 5 (its text_encoder.max_tokens)"), std::string::npos) << error;
+  r.prompt = "red cirle";  // an unknown word is still said first
+  EXPECT_NE(error_of_with(r, m).find("unknown word 'cirle'"), std::string::npos) << error_of_with(r, m);
+}
+
 }  // namespace
 }  // namespace svgear
