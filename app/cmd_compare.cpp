@@ -303,11 +303,14 @@ int cmd_compare(int argc, char** argv) {
 
   std::printf("%-18s %12s %12s\n", "", "dense", mode.c_str());
   std::printf("%-18s %12.1f %12.1f\n", "first step ms", dense_first_ms, sparse_first_ms);
-  std::printf("%-18s %12.1f %12.1f\n", "ms per later step", dense_step_ms, sparse_step_ms);
+  // A one-step run has no later step: its speedup is its first step's, said so.
+  const bool one_step = sparse_request.steps && *sparse_request.steps == 1;
+  if (!one_step) std::printf("%-18s %12.1f %12.1f\n", "ms per later step", dense_step_ms, sparse_step_ms);
   std::printf("%-18s %12.2f %12.2f\n", "total s", dense->record.at("timings_ms").at("total").get<double>() / 1000.0,
               sparse->record.at("timings_ms").at("total").get<double>() / 1000.0);
   // Three significant digits: a CPU sparse run at 0.004x read "0.00x".
-  std::printf("speedup per step after the first %.3gx%s\n", speedup, dense->reused ? " (dense run reused)" : "");
+  std::printf("speedup %s %.3gx%s\n", one_step ? "of the only step (one-time costs included)" : "per step after the first",
+              speedup, dense->reused ? " (dense run reused)" : "");
   std::printf("%s, decoded from the written videos\n", quality_line(quality).c_str());
   std::printf("%s, before encoding\n", quality_line(rendered_quality).c_str());
   std::printf("wrote %s\n", report_path.c_str());

@@ -206,6 +206,17 @@ TEST_F(CompareTest, ANewDenseRunRemovesTheEarlierReport) {
   EXPECT_FALSE(std::filesystem::exists(out / "report.json")) << run.output;
 }
 
+// A one-step compare has no later step: its table and speedup say it times the only one (both had
+// read "later step" and "after the first", repeating the first step's time).
+TEST_F(CompareTest, AOneStepCompareSaysItTimesItsOnlyStep) {
+  const CliRun run = run_cli("compare --model " + (*dir_ / "model").string() +
+                             " --prompt \"a red circle\" --steps 1 --device cpu --quiet --out " + (*dir_ / "one-step").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("speedup of the only step (one-time costs included) "), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("ms per later step"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("after the first"), std::string::npos) << run.output;
+}
+
 // A new dense run whose video cannot be written (a full disk) leaves the earlier dense video and its
 // record; the earlier frames and report, which would describe the new run's place, are gone, so the
 // next compare of the earlier request runs dense once more and then reuses it.
