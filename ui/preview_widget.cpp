@@ -96,11 +96,13 @@ QRectF PreviewWidget::frameRect() const { return frames_.empty() ? QRectF() : ta
 void PreviewWidget::mouseMoveEvent(QMouseEvent* event) {
   const QPointF pan_before = pan_;
   if (drag_start_ && (event->buttons() & Qt::LeftButton)) pan_ = clampedPan(event->position() - *drag_start_);
+  const bool entered = !hovering_;
   hovering_ = true;
   const int before = inspection_.token;
   inspectAt(event->position());
-  // The overlay shows the token, not the pointer: a move within one token repaints nothing.
-  if (inspection_.token != before || pan_ != pan_before) update();
+  // The overlay shows the token, not the pointer: a move within one token repaints nothing. The hint
+  // that there is no inspector shows once the mouse is in.
+  if (inspection_.token != before || pan_ != pan_before || (entered && !inspection_hint_.isEmpty())) update();
   QOpenGLWidget::mouseMoveEvent(event);
 }
 
@@ -206,7 +208,8 @@ void PreviewWidget::paintGL() {
   } else {
     caption_height_ = 0;
   }
-  if (hovering_ && !trace_ && !inspection_hint_.isEmpty()) {
+  hint_drawn_ = hovering_ && !trace_ && !inspection_hint_.isEmpty();
+  if (hint_drawn_) {
     const QRect box = painter.fontMetrics().boundingRect(inspection_hint_).adjusted(-6, -3, 6, 3);
     const QRect placed = box.translated(8 - box.left(), 8 - box.top());
     painter.fillRect(placed, QColor(0, 0, 0, 170));

@@ -53,6 +53,7 @@ class PreviewWidget : public QOpenGLWidget {
   void setInspection(const RoutingTrace* trace, const TokenGrid3& grid, const QString& label,
                      const QString& why_none = QString());
   const QString& inspectionHint() const { return inspection_hint_; }
+  bool inspectionHintDrawn() const { return hint_drawn_; }  // by the last paint
   // The token under the mouse and what the trace says about it (token −1: none).
   const TokenInspection& inspection() const { return inspection_; }
   bool inspectorDrawn() const { return inspector_drawn_; }  // by the last paint
@@ -94,6 +95,7 @@ class PreviewWidget : public QOpenGLWidget {
   TokenGrid3 grid_;
   QString inspection_label_;
   QString inspection_hint_;  // why there is no inspector, shown while hovering
+  bool hint_drawn_ = false;
   int caption_height_ = 0;   // the caption's box and margin by the last paint: the inspector keeps above it
   QPointF mouse_;
   bool hovering_ = false;
