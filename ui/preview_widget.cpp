@@ -15,6 +15,17 @@ namespace svgear {
 
 namespace {
 constexpr float kInspectorMargin = 10;  // logical pixels between the token inspector and the preview's edges
+
+// One line on a dark box 8 pixels from the left edge, its box's top or bottom (`from_bottom`) at
+// `y`: the caption and the inspector's hint. Returns the box drawn.
+QRect draw_label(QPainter& painter, const QString& text, int y, bool from_bottom) {
+  const QRect box = painter.fontMetrics().boundingRect(text).adjusted(-6, -3, 6, 3);
+  const QRect placed = box.translated(8 - box.left(), y - (from_bottom ? box.bottom() : box.top()));
+  painter.fillRect(placed, QColor(0, 0, 0, 170));
+  painter.setPen(QColor(230, 230, 230));
+  painter.drawText(placed, Qt::AlignCenter, text);
+  return placed;
+}
 }  // namespace
 
 PreviewWidget::PreviewWidget(QWidget* parent) : QOpenGLWidget(parent) {
@@ -197,25 +208,13 @@ void PreviewWidget::paintGL() {
   // Nearest-neighbour when magnifying: the model's pixels are the data, not something to blur.
   painter.setRenderHint(QPainter::SmoothPixmapTransform, target.width() * devicePixelRatioF() < image.width());
   painter.drawImage(target, image);
+  caption_height_ = 0;
   if (!caption_.isEmpty()) {
     const QString text = caption_ + QString("   frame %1/%2").arg(current_ + 1).arg(frameCount());
-    const QRect box = painter.fontMetrics().boundingRect(text).adjusted(-6, -3, 6, 3);
-    const QRect placed = box.translated(8 - box.left(), height() - 8 - box.bottom());
-    painter.fillRect(placed, QColor(0, 0, 0, 170));
-    painter.setPen(QColor(230, 230, 230));
-    painter.drawText(placed, Qt::AlignCenter, text);
-    caption_height_ = height() - placed.top();
-  } else {
-    caption_height_ = 0;
+    caption_height_ = height() - draw_label(painter, text, height() - 8, true).top();
   }
   hint_drawn_ = hovering_ && !trace_ && !inspection_hint_.isEmpty();
-  if (hint_drawn_) {
-    const QRect box = painter.fontMetrics().boundingRect(inspection_hint_).adjusted(-6, -3, 6, 3);
-    const QRect placed = box.translated(8 - box.left(), 8 - box.top());
-    painter.fillRect(placed, QColor(0, 0, 0, 170));
-    painter.setPen(QColor(230, 230, 230));
-    painter.drawText(placed, Qt::AlignCenter, inspection_hint_);
-  }
+  if (hint_drawn_) draw_label(painter, inspection_hint_, 8, false);
   inspector_drawn_ = false;
   if (inspection_.token < 0) return;
   // Outline the hovered token's patch: the grid divides the frame evenly.

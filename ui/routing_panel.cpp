@@ -259,7 +259,7 @@ void RoutingPanel::clear() {
   frame_->setRange(0, 0);
   block_map_->setTrace(nullptr);
   cluster_map_->setLabels({}, 0, 0, 0, 0);
-  plot_->clear(plot_axis_->currentIndex() == kPlotPhaseTimes);
+  clearPlot();
   Q_EMIT selectionChanged();
   summary_->setText(
       tr("No routing yet: generate with SVG2 or SVG-EAR attention and Trace ticked. Dense "
@@ -351,6 +351,8 @@ QString RoutingPanel::whyNoMap(const RoutingTrace& trace, const QString& map) co
                                  : tr("%1: dropped for older steps to bound memory").arg(map);
 }
 
+void RoutingPanel::clearPlot() { plot_->clear(plot_axis_->currentIndex() == kPlotPhaseTimes); }
+
 void RoutingPanel::showSelection() {
   const RoutingStep* step = selectedStep();
   const RoutingTrace* trace = selectedTrace();
@@ -359,7 +361,7 @@ void RoutingPanel::showSelection() {
   Q_EMIT selectionChanged();
   if (!step || !trace) {
     cluster_map_->setLabels({}, 0, 0, 0, 0);
-    plot_->clear(plot_axis_->currentIndex() == kPlotPhaseTimes);
+    clearPlot();
     // A step may trace nothing for this choice (a hand-made file with no traces): say so rather
     // than leave an earlier selection's line. Without steps, clear()'s line stays.
     if (step) {
@@ -446,7 +448,7 @@ void RoutingPanel::restore(const QSettings& settings) {
   opacity_->setValue(settings.value("routing/opacity", 85).toInt());
   plot_axis_->setCurrentIndex(
       std::clamp(settings.value("routing/plot_axis", 0).toInt(), 0, plot_axis_->count() - 1));
-  if (steps_.empty()) plot_->clear(plot_axis_->currentIndex() == kPlotPhaseTimes);  // the chosen view's axes
+  if (steps_.empty()) clearPlot();
 }
 
 }  // namespace svgear

@@ -96,6 +96,7 @@ class RoutingPanel : public QWidget {
   void syncLayersAndHeads();
   void showSelection();
   void showUnderlay();
+  void clearPlot();  // no points, on the axes of the plot view chosen
 
   std::vector<std::shared_ptr<RoutingStep>> steps_;
   size_t detail_bytes_ = 0;  // held by steps_
