@@ -23,6 +23,7 @@
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMouseEvent>
 #include <QProgressBar>
 #include <QRegularExpression>
 #include <QResizeEvent>
@@ -1539,18 +1540,35 @@ void MainWindow::fitModelPanel() {
   if (more > 0) resizeDocks({model, prompt}, {model->height() + more, prompt->height() - more}, Qt::Vertical);
 }
 
-void MainWindow::fitModelPanelIfColumnGrew() {
-  model_fit_queued_ = false;
+int MainWindow::modelColumnHeight() const {
   auto* model = findChild<QDockWidget*>("model_dock");
   auto* prompt = findChild<QDockWidget*>("prompt_dock");
-  if (!model || !prompt) return;
-  const int column = model->height() + (prompt->isVisible() && !prompt->isFloating() ? prompt->height() : 0);
+  if (!model || !prompt) return 0;
+  return model->height() + (prompt->isVisible() && !prompt->isFloating() ? prompt->height() : 0);
+}
+
+void MainWindow::fitModelPanelIfColumnGrew() {
+  model_fit_queued_ = false;
+  if (dragging_separator_) return;
+  const int column = modelColumnHeight();
   if (column > model_column_height_) fitModelPanel();
   model_column_height_ = column;
 }
 
 bool MainWindow::event(QEvent* event) {
   const bool handled = QMainWindow::event(event);
+  // QMainWindow accepts a left press only on a dock separator (one a child ignored reaches it too).
+  // The column's height then is what the release compares with.
+  if (event->type() == QEvent::MouseButtonPress && event->isAccepted() &&
+      static_cast<QMouseEvent*>(event)->button() == Qt::LeftButton) {
+    dragging_separator_ = true;
+    model_column_height_ = modelColumnHeight();
+  }
+  if (event->type() == QEvent::MouseButtonRelease && dragging_separator_ &&
+      !(static_cast<QMouseEvent*>(event)->buttons() & Qt::LeftButton)) {
+    dragging_separator_ = false;
+    QMetaObject::invokeMethod(this, &MainWindow::fitModelPanelIfColumnGrew, Qt::QueuedConnection);
+  }
   // Once the dock has taken the panel's new size hint as its limit: before, the window's layout
   // would hold the panel to its old height.
   if (event->type() == QEvent::LayoutRequest && model_panel_changed_) {

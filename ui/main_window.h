@@ -118,6 +118,7 @@ class MainWindow : public QMainWindow {
   void buildDocks();
   void fitModelPanel();  // its whole height, unscrolled, where the prompt panel beneath can spare it
   void fitModelPanelIfColumnGrew();
+  int modelColumnHeight() const;  // the Model and Prompt panels' together, as docked
   void connectWorker();
   // The request the panels describe, after drawing a new seed unless asked for the one shown or
   // the seed is locked; false (and the reason reported) when there is no prompt.
@@ -252,9 +253,12 @@ class MainWindow : public QMainWindow {
   int seed_before_run_ = 0;
   bool model_panel_changed_ = false;  // its rows changed: fitModelPanel() once the window's layout has them
   // The Model and Prompt panels' height together: when it grows (the bottom docks dragged down), the
-  // Model panel takes back what it gave up, once both have their sizes (model_fit_queued_).
+  // Model panel takes back what it gave up, once both have their sizes (model_fit_queued_). While a
+  // dock separator is dragged, Qt lays the docks out afresh from the drag's start at each move and
+  // would undo a fit: the height at the press waits for the release.
   int model_column_height_ = 0;
   bool model_fit_queued_ = false;
+  bool dragging_separator_ = false;
   bool run_estimate_shown_ = false;  // the running (or last) Generate put an estimate on the preview
   QSet<QString> run_said_;  // the running work's warnings (and a Compare's or sweep's notes), each said once
   QString loading_folder_;  // the model folder the window asked the worker to load, until it answers

@@ -3515,6 +3515,30 @@ void StudioWindowTest::window_fits_a_small_screen() {
   QTest::qWait(200);
   QVERIFY(scrolls("model_dock"));
   QCOMPARE(model_dock->height() + prompt_dock->height(), column);
+
+  // The same with the mouse, in two drags of the separator above the bottom docks (up, released,
+  // then down): Qt lays the docks out afresh from where a drag began at each move, so the panel
+  // takes its height back once the button is released.
+  w->resizeDocks({model_dock, prompt_dock}, {model_dock->height() + 60, prompt_dock->height() - 60}, Qt::Vertical);
+  QTRY_VERIFY(!scrolls("model_dock"));
+  const auto drag_separator = [&](int dy) {
+    // The hand rests before it lets go, and the pointer reports where it rests once more: that last
+    // move is the one that undid the fit.
+    const QPoint from(log_dock->geometry().left() + 40, (prompt_dock->geometry().bottom() + log_dock->geometry().top() + 1) / 2);
+    QTest::mousePress(w.get(), Qt::LeftButton, {}, from);
+    for (int step = 1; step <= 9; ++step) {
+      QTest::mouseMove(w.get(), from + QPoint(0, dy * std::min(step, 8) / 8));
+      QTest::qWait(20);
+    }
+    QTest::mouseRelease(w.get(), Qt::LeftButton, {}, from + QPoint(0, dy));
+  };
+  const int log_top = log_dock->geometry().top();
+  drag_separator(-300);
+  QTRY_VERIFY(log_dock->geometry().top() < log_top - 200);
+  QTRY_VERIFY(scrolls("model_dock"));
+  drag_separator(log_top - log_dock->geometry().top());
+  QTRY_COMPARE(log_dock->geometry().top(), log_top);
+  QTRY_VERIFY(!scrolls("model_dock"));
 }
 
 // A damaged or hand-edited settings file: a value that is no number or no flag keeps the box's
