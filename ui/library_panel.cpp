@@ -27,6 +27,7 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include "ui/bidi_controls.h"
 #include "ui/counted.h"
 #include "ui/local_time.h"
 
@@ -60,7 +61,7 @@ QString tooltip(const LibraryEntry& e) {
                            .arg(counted(e.frames, QObject::tr("frame"), QObject::tr("frames")),
                                 counted(e.steps, QObject::tr("step"), QObject::tr("steps")));
   const QString text = QObject::tr("%1\nmodel %2, %3 attention, seed %4\n%5\n%6")
-                           .arg(QString::fromStdString(e.prompt), QString::fromStdString(e.model),
+                           .arg(bidi_controls_shown(QString::fromStdString(e.prompt)), QString::fromStdString(e.model),
                                 QString::fromStdString(e.attention), QString::number(qulonglong(e.seed)), size,
                                 local_time_text(e.created));
   // As rich text with the prompt escaped: a tooltip guesses its format, and "a <b>red</b> circle"
@@ -287,7 +288,7 @@ void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnai
   // The mode first: a dense and a sparse run of one prompt are otherwise told apart by the tooltip only.
   const QString mode = e.attention.empty() ? QString() : QString::fromStdString(e.attention) + " · ";
   auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(thumbnail)),
-                                   mode + shortened(QString::fromStdString(e.prompt), kRowPromptLength));
+                                   mode + bidi_controls_shown(shortened(QString::fromStdString(e.prompt), kRowPromptLength)));
   item->setToolTip(tooltip(e));
   list_->insertItem(row, item);
   list_->setRowHidden(row, !matchesFilter(e));
@@ -415,7 +416,7 @@ void LibraryPanel::deleteSelected() {
   // A copy: the dialog's event loop delivers the worker's signals, and a finished run refreshes
   // entries_ underneath it.
   const LibraryEntry e = entries_[size_t(row)];
-  const QString prompt = shortened(QString::fromStdString(e.prompt), kDialogPromptLength);
+  const QString prompt = bidi_controls_shown(shortened(QString::fromStdString(e.prompt), kDialogPromptLength));
   QMessageBox ask(QMessageBox::Question, tr("Delete run"),
                   tr("Delete “%1” (seed %2, %3) from the library?")
                       .arg(prompt, QString::number(qulonglong(e.seed)), local_time_text(e.created)),

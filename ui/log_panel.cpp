@@ -3,27 +3,12 @@
 #include <QDateTime>
 #include <QScrollBar>
 
+#include "ui/bidi_controls.h"
+
 namespace svgear {
 
 namespace {
 constexpr int kMinimumColumns = 30;
-
-// Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) in a prompt or a
-// file name reorder the rest of its line ("a\u202Eb" showed the line's end backwards): shown as
-// their codes instead.
-QString bidi_controls_shown(const QString& line) {
-  QString shown;
-  shown.reserve(line.size());
-  for (const QChar c : line) {
-    const char16_t u = c.unicode();
-    if ((u >= 0x202A && u <= 0x202E) || (u >= 0x2066 && u <= 0x2069)) {
-      shown += QString("[U+%1]").arg(QString::number(u, 16).toUpper());
-    } else {
-      shown += c;
-    }
-  }
-  return shown;
-}
 }  // namespace
 
 LogPanel::LogPanel(QWidget* parent) : QPlainTextEdit(parent) {

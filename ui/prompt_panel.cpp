@@ -14,12 +14,21 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "ui/bidi_controls.h"
 #include "ui/word_completer.h"
 
 namespace svgear {
 namespace {
 
 constexpr int kHistoryLength = 50;
+
+// The row shows the prompt's bidirectional controls as codes; the prompt itself, which a double
+// click puts back, is the item's data.
+QListWidgetItem* history_item(const QString& prompt) {
+  auto* item = new QListWidgetItem(bidi_controls_shown(prompt));
+  item->setData(Qt::UserRole, prompt);
+  return item;
+}
 
 }  // namespace
 
@@ -79,7 +88,7 @@ PromptPanel::PromptPanel(QWidget* parent)
     if (!prompt_words_->completer()->popup()->isVisible()) Q_EMIT submitted();
   });
   connect(history_, &QListWidget::itemActivated, this,
-          [this](QListWidgetItem* item) { replacePromptUndoably(item->text()); });
+          [this](QListWidgetItem* item) { replacePromptUndoably(item->data(Qt::UserRole).toString()); });
   connect(examples_menu_, &QMenu::aboutToShow, this, [this] {
     examples_menu_->clear();
     const QStringList prompts = examples_ ? examples_() : QStringList();
@@ -118,21 +127,23 @@ void PromptPanel::setVocabulary(const QStringList& words) {
 
 void PromptPanel::addToHistory(const QString& prompt) {
   for (int i = history_->count() - 1; i >= 0; --i) {
-    if (history_->item(i)->text() == prompt) delete history_->takeItem(i);
+    if (history_->item(i)->data(Qt::UserRole).toString() == prompt) delete history_->takeItem(i);
   }
-  history_->insertItem(0, prompt);
+  history_->insertItem(0, history_item(prompt));
   while (history_->count() > kHistoryLength) delete history_->takeItem(history_->count() - 1);
 }
 
 QStringList PromptPanel::history() const {
   QStringList out;
-  for (int i = 0; i < history_->count(); ++i) out << history_->item(i)->text();
+  for (int i = 0; i < history_->count(); ++i) out << history_->item(i)->data(Qt::UserRole).toString();
   return out;
 }
 
 void PromptPanel::setHistory(const QStringList& prompts) {
   history_->clear();
-  history_->addItems(prompts.mid(0, kHistoryLength));  // a hand-edited settings file's too
+  for (const QString& prompt : prompts.mid(0, kHistoryLength)) {  // a hand-edited settings file's too
+    history_->addItem(history_item(prompt));
+  }
 }
 
 void PromptPanel::save(QSettings& settings) const {

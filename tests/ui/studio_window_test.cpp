@@ -3877,8 +3877,8 @@ void StudioWindowTest::routing_legend_wraps_to_a_narrow_dock() {
   QVERIFY(plot->legend->rowCount() > 1);
 }
 
-// A frame magnified past the preview is moved by dragging and by the wheel, never past its edges;
-// at Fit there is nothing to move and the wheel is left to the panels around.
+// Return in the prompt generates; with Ctrl+Shift held (Compare's keys, Compare being off) it does
+// not start a Generate instead.
 void StudioWindowTest::return_in_the_prompt_generates_but_not_compares_keys() {
   PromptPanel panel(nullptr);
   panel.show();
@@ -3896,6 +3896,8 @@ void StudioWindowTest::return_in_the_prompt_generates_but_not_compares_keys() {
   QCOMPARE(submitted.count(), 2);
 }
 
+// A frame magnified past the preview is moved by dragging and by the wheel, never past its edges;
+// at Fit there is nothing to move and the wheel is left to the panels around.
 void StudioWindowTest::a_zoomed_frame_pans_by_drag_and_wheel() {
   PreviewWidget view(nullptr);
   view.resize(200, 150);
@@ -3951,6 +3953,38 @@ void StudioWindowTest::log_lines_show_bidi_controls_as_codes() {
   QCOMPARE(lines.size(), 2);
   QVERIFY2(lines[0].endsWith("generate \"a red[U+202E] circle\"[U+2066] end"), qPrintable(lines[0]));
   QVERIFY2(lines[1].endsWith(QString("warning: plain ") + QChar(0x200F) + "mark"), qPrintable(lines[1]));
+}
+
+// The prompt history and the library showed such a prompt backwards too: their rows and the library's
+// tooltip show the codes, while the prompt the history keeps, saves and puts back on Return is the
+// one typed, controls and all.
+void StudioWindowTest::prompts_show_bidi_controls_as_codes() {
+  PromptPanel panel(nullptr);
+  const QString reversed = QString("a red") + QChar(0x202E) + " circle";
+  panel.setHistory({"a blue square", reversed});
+  panel.addToHistory(reversed);  // once, at the top
+  auto* history = child<QListWidget>(panel, "prompt_history");
+  QCOMPARE(history->count(), 2);
+  QCOMPARE(history->item(0)->text(), QString("a red[U+202E] circle"));
+  QCOMPARE(panel.history(), QStringList({reversed, "a blue square"}));
+  panel.show();
+  panel.activateWindow();
+  QVERIFY(QTest::qWaitForWindowActive(&panel));
+  history->setFocus();
+  history->setCurrentRow(0);
+  QTest::keyClick(history, Qt::Key_Return);
+  QCOMPARE(panel.prompt(), reversed);
+
+  const std::filesystem::path root = scratch_.filePath("library-bidi").toStdString();
+  GenerationLibrary(root).add(grey_clip(90), {{"created", "2026-12-05T01:00:00Z"},
+                                              {"request", {{"prompt", reversed.toStdString()}, {"seed", 1}, {"steps", 2}}},
+                                              {"model", {{"name", "shapes-s"}}}});
+  LibraryPanel library(root, nullptr);
+  QTRY_COMPARE(library.count(), 1);
+  const QListWidgetItem* row = child<QListWidget>(library, "library_list")->item(0);
+  QVERIFY2(row->text().endsWith("a red[U+202E] circle"), qPrintable(row->text()));
+  QVERIFY2(row->toolTip().contains("a red[U+202E] circle"), qPrintable(row->toolTip()));
+  QVERIFY(!row->toolTip().contains(QChar(0x202E)));
 }
 
 }  // namespace svgear::test

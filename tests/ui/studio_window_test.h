@@ -73,6 +73,7 @@ class StudioWindowTest : public QObject {
   void a_zoomed_frame_pans_by_drag_and_wheel();
   void return_in_the_prompt_generates_but_not_compares_keys();
   void log_lines_show_bidi_controls_as_codes();
+  void prompts_show_bidi_controls_as_codes();
 
  private:
   // On the tiny model, or on `folder`.
