@@ -1050,22 +1050,27 @@ void MainWindow::onStep(const StepEvent& e) {
   showStepLine();
 }
 
-void MainWindow::showStepLine() {
+void MainWindow::showStepLine() { step_label_->setText(stepLine(false)); }
+
+QString MainWindow::stepLine(bool finished) const {
   const QString run = work_ != Work::Generate && !run_label_.isEmpty() ? run_label_ + " · " : QString();
   if (!last_step_) {
-    step_label_->setText(run + tr("starting… · %1 elapsed").arg(seconds(double(run_started_.elapsed()))));
-    return;
+    return finished ? QString() : run + tr("starting… · %1 elapsed").arg(seconds(double(run_started_.elapsed())));
   }
   const double since = double(step_came_.elapsed());
-  const TimeLeftNow left =
-      time_left_now(last_step_->eta_ms, since, last_step_->num_steps - last_step_->step - 1);
-  QString eta = seconds(left.ms);
-  if (left.at_least) eta = left.ms > 0.0 ? tr("≥ %1").arg(eta) : QStringLiteral("—");
-  step_label_->setText(run + tr("step %1/%2 · %3 ms/step · %4 elapsed · ETA %5")
-                                 .arg(last_step_->step + 1)
-                                 .arg(last_step_->num_steps)
-                                 .arg(last_step_->step_ms, 0, 'f', 0)
-                                 .arg(seconds(last_step_->elapsed_ms + since), eta));
+  QString eta = tr("done");
+  if (!finished) {
+    const TimeLeftNow left =
+        time_left_now(last_step_->eta_ms, since, last_step_->num_steps - last_step_->step - 1);
+    eta = seconds(left.ms);
+    if (left.at_least) eta = left.ms > 0.0 ? tr("≥ %1").arg(eta) : QStringLiteral("—");
+    eta = tr("ETA %1").arg(eta);
+  }
+  return run + tr("step %1/%2 · %3 ms/step · %4 elapsed · %5")
+                   .arg(last_step_->step + 1)
+                   .arg(last_step_->num_steps)
+                   .arg(last_step_->step_ms, 0, 'f', 0)
+                   .arg(seconds(last_step_->elapsed_ms + since), eta);
 }
 
 void MainWindow::takeRoutingForThisRun(const SharedVideo& clip) {
@@ -1133,6 +1138,7 @@ void MainWindow::onFinished(const SharedVideo& video, double total_ms) {
   result_partial_ = false;
   preview_->showClip(video, tr("final · seed %1").arg(requested_seed_));
   progress_->setValue(progress_->maximum());
+  step_label_->setText(stepLine(true));  // kept until the next run, with no ETA
   setGenerating(false);
   const QString done = tr("Finished: %1 in %2").arg(describe(*video), seconds(total_ms));
   log_->info(done);
@@ -1242,6 +1248,7 @@ void MainWindow::startRunOfMany(const QString& label) {
 }
 
 void MainWindow::onSweepFinished(const QString& mode, bool dense_reused) {
+  step_label_->setText(stepLine(true));
   setGenerating(false);
   progress_->setValue(progress_->maximum());
   const QString done = tr("Swept %1 over %2 against dense%3; pick a row and “Use this budget”")
@@ -1256,6 +1263,7 @@ void MainWindow::onSweepFinished(const QString& mode, bool dense_reused) {
 void MainWindow::onCompareFinished(const CompareResult& result) {
   compare_view_->showResult(result);
   compare_seed_ = requested_seed_;
+  step_label_->setText(stepLine(true));
   setGenerating(false);  // after the result: it enables the comparison export
   progress_->setValue(progress_->maximum());
   showDock("compare_dock");

@@ -161,6 +161,7 @@ class MainWindow : public QMainWindow {
   void onModelLoaded(const ModelSummary& model);
   void onStep(const StepEvent& step);
   void showStepLine();  // the run's label, its last step's timings, elapsed time and ETA as of now
+  QString stepLine(bool finished) const;  // that line; a finished run's says "done" for its ETA
   void startRunOfMany(const QString& label);  // a Compare's or sweep's next run begins
   void onPreview(int step, const SharedVideo& video);
   void onFinished(const SharedVideo& video, double total_ms);

@@ -609,6 +609,8 @@ void StudioWindowTest::unknown_word_reports_error() {
   QTest::keyClick(child<QLineEdit>(*w, "prompt"), Qt::Key_Return);  // Return in the prompt generates
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating() && !w->result().empty(), kRunTimeoutMs);
   QVERIFY(w->statusBar()->currentMessage().startsWith("Finished"));
+  const QString step_line = child<QLabel>(*w, "step_timings")->text();
+  QVERIFY2(step_line.startsWith("step 2/2 · ") && step_line.endsWith(" · done"), qPrintable(step_line));
   QCOMPARE(history->count(), 1);
   QCOMPARE(history->item(0)->text(), QString("a red star"));
   const int star_seed = seed->value();
@@ -1512,6 +1514,10 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   QVERIFY2(heartbeat.responsive(), qPrintable(heartbeat.describe()));
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Compared dense and svgear"),
            qPrintable(log_text(*w)));
+  // The line keeps the last run's timings, its ETA given way to "done".
+  QVERIFY2(step_line->text().startsWith("svgear run 2 of 2 · step") && step_line->text().endsWith(" · done") &&
+               !step_line->text().contains("ETA"),
+           qPrintable(step_line->text()));
 
   // both videos, side by side, at the requested size
   QVERIFY(compare_dock->isVisible());
