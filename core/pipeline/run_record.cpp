@@ -178,8 +178,8 @@ void check_output_replaces_only_a_run(const std::filesystem::path& requested, bo
   } else if (!named_by_user && std::filesystem::exists(written, ec)) {
     throw UserError("'" + written.string() + "' exists and no run record beside it (" +
                     run_record_path(written).filename().string() +
-                    ") says an svgear run wrote it: it would be replaced. Choose an empty or new folder, or move "
-                    "the file.");
+                    ") says an svgear run wrote it: it would be replaced. Move or rename the file, or choose "
+                    "another output.");
   } else if (written != requested && std::filesystem::exists(written, ec)) {
     throw UserError("this build writes no MP4, so " + requested.string() + " would be written as " + written.string() +
                     ", which exists and which no run record beside it says an svgear run wrote: it would be "

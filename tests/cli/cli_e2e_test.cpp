@@ -662,6 +662,7 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   EXPECT_NE(run.output.find("'" + (taken / "x-partial.y4m").string() + "' exists and no run record beside it"),
             std::string::npos)
       << run.output;
+  EXPECT_NE(run.output.find("Move or rename the file, or choose another output."), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("is where a Ctrl-C would keep the partial result of"), std::string::npos) << run.output;
   EXPECT_EQ(file_bytes(taken / "x-partial.y4m"), "my own file");
 
