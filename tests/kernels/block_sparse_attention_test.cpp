@@ -386,7 +386,11 @@ TEST(BlockSparseAttention, CpuImplementationChunksAClusterOfMostTokens) {
   for (const CentroidCompensation* with : {static_cast<const CentroidCompensation*>(nullptr), &comp}) {
     const at::Tensor got = block_sparse_attention_cpu(qp, kp, vp, q_offsets, k_offsets, mask, 0.35, with);
     const at::Tensor want = block_sparse_attention_reference(qp, kp, vp, q_offsets, k_offsets, mask, 0.35, with);
-    EXPECT_TRUE(test::tensors_close(got, want, 1e-5)) << "compensate " << (with != nullptr);
+    // Two float32 computations (the reference masks all 3000 × 3000 logits; this gathers the routed
+    // keys) summing ~3000 terms in different orders: 2.4e-5 and 2.5e-5 seen besides the usual ~1e-7,
+    // the BLAS's blocking (the gathered keys' alignment, its threads) choosing. A lost or doubled
+    // chunk would be off by O(1).
+    EXPECT_TRUE(test::tensors_close(got, want, 1e-4)) << "compensate " << (with != nullptr);
   }
 }
 
