@@ -122,6 +122,13 @@ bool is_frame_file_name(std::string_view file_name, std::string_view stem) {
   return !number.empty() && std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+std::string frame_file_name(int index, int frames, std::string_view stem) {
+  const size_t digits = std::max<size_t>(4, std::to_string(std::max(frames - 1, 0)).size());
+  std::string number = std::to_string(index);
+  number.insert(0, digits - std::min(digits, number.size()), '0');
+  return std::string(stem) + "_" + number + ".png";
+}
+
 std::vector<std::filesystem::path> write_png_frames(const Video& video,
                                                     const std::filesystem::path& folder,
                                                     std::string_view stem) {
@@ -148,13 +155,10 @@ std::vector<std::filesystem::path> write_png_frames(const Video& video,
     }
   } remove_staging{staging};
 
-  const int digits = std::max<int>(4, int(std::to_string(video.frames - 1).size()));
   std::vector<std::string> names;
   try {
     for (int f = 0; f < video.frames; ++f) {
-      std::string number = std::to_string(f);
-      number.insert(0, size_t(digits) - number.size(), '0');
-      names.push_back(std::string(stem) + "_" + number + ".png");
+      names.push_back(frame_file_name(f, video.frames, stem));
       write_png(staging / names.back(), video.frame(f), video.height, video.width);
     }
   } catch (...) {  // a full disk: the folder this call made goes too, not left empty

@@ -4,6 +4,7 @@
 #include <ctime>
 #include <fstream>
 #include <numeric>
+#include <set>
 
 #include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
@@ -11,6 +12,7 @@
 #include "core/media/video_output.h"
 #include "core/user_error.h"
 #include "core/pipeline/device_info.h"
+#include "core/pipeline/request_limits.h"
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
 #include "svgear/build_config.h"
 
@@ -161,26 +163,57 @@ void check_run_record_for(const std::filesystem::path& video) {
                   " would share: its settings would be replaced. Choose another output name.");
 }
 
+namespace {
+
+// The frame files the run that `record` describes wrote into its PNG folder, by the frame count it
+// lists; none when it lists no count.
+std::set<std::string> recorded_frame_names(const std::filesystem::path& record) {
+  const nlohmann::json j = read_json_if_small(record, uintmax_t(16) << 20);
+  std::set<std::string> names;
+  const auto v = j.find("video");
+  if (v == j.end() || !v->is_object() || !v->contains("frames") || !(*v)["frames"].is_number_integer()) return names;
+  const int64_t frames = (*v)["frames"].get<int64_t>();
+  if (frames <= 0 || frames > kMaxFrames) return names;
+  for (int f = 0; f < int(frames); ++f) names.insert(frame_file_name(f, int(frames)));
+  return names;
+}
+
+}  // namespace
+
 void check_output_replaces_only_a_run(const std::filesystem::path& requested, bool named_by_user) {
   const std::filesystem::path written = video_output_path(requested);
   check_run_record_for(written);  // a record beside it is then this output's own
+  const std::filesystem::path record = run_record_path(written);
   std::error_code ec;
-  if (std::filesystem::exists(run_record_path(written), ec)) return;
+  const bool recorded = std::filesystem::exists(record, ec);
   if (video_format_for(written) == VideoFormat::PngFrames) {
+    // The writer replaces the folder's frame files and removes those past the new video's end: each
+    // must be one the earlier run's record says it wrote (a frame_0050.png after its 16, a
+    // frame_12.png, had gone without a word).
+    const std::set<std::string> earlier = recorded ? recorded_frame_names(record) : std::set<std::string>();
     for (std::filesystem::directory_iterator it(written, ec), end; !ec && it != end; it.increment(ec)) {
-      if (is_frame_file_name(it->path().filename().string())) {
-        throw UserError("'" + written.string() + "' holds frames (" + it->path().filename().string() +
-                        ", …) that no run record beside it (" + run_record_path(written).string() +
-                        ") says an svgear run wrote: the new frames would replace them. Choose an empty or new "
-                        "folder.");
+      const std::string name = it->path().filename().string();
+      if (!is_frame_file_name(name) || earlier.count(name)) continue;
+      if (!recorded) {
+        throw UserError("'" + written.string() + "' holds frames (" + name + ", …) that no run record beside it (" +
+                        record.string() + ") says an svgear run wrote: the new frames would replace them. Choose an "
+                        "empty or new folder.");
       }
+      throw UserError("'" + written.string() + "' holds " + name + ", which its run record (" + record.string() +
+                      ") does not count among the frames its run wrote (" +
+                      (earlier.empty() ? std::string("it lists none") : *earlier.begin() + " to " + *earlier.rbegin()) +
+                      "): the new frames would replace or remove it. Move it, or choose an empty or new folder.");
     }
-  } else if (!named_by_user && std::filesystem::exists(written, ec)) {
+    return;
+  }
+  if (recorded) return;
+  if (!named_by_user && std::filesystem::exists(written, ec)) {
     throw UserError("'" + written.string() + "' exists and no run record beside it (" +
-                    run_record_path(written).filename().string() +
+                    record.filename().string() +
                     ") says an svgear run wrote it: it would be replaced. Move or rename the file, or choose "
                     "another output.");
-  } else if (written != requested && std::filesystem::exists(written, ec)) {
+  }
+  if (written != requested && std::filesystem::exists(written, ec)) {
     throw UserError("this build writes no MP4, so " + requested.string() + " would be written as " + written.string() +
                     ", which exists and which no run record beside it says an svgear run wrote: it would be "
                     "replaced. Choose another output name, or name the .y4m yourself to replace it.");

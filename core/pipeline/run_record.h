@@ -43,8 +43,9 @@ void check_run_record_for(const std::filesystem::path& video);
 // (check_run_record_for, run first), or when writing `requested` would replace files the user did
 // not name and no run of ours wrote: the .y4m that a build without FFmpeg writes for an .mp4, and
 // the frame_NNNN.png a PNG folder holds (the writer replaces them and removes those past the new
-// video's end); with `named_by_user` false (compare's files in the folder the user named), the
-// video itself too. Each counts as an earlier run's when its run record is beside it.
+// video's end: each must be one of the frames the folder's run record counts); with `named_by_user`
+// false (compare's files in the folder the user named), the video itself too. Each counts as an
+// earlier run's when its run record is beside it.
 void check_output_replaces_only_a_run(const std::filesystem::path& requested, bool named_by_user = true);
 
 }  // namespace svgear

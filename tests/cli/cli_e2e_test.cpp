@@ -245,6 +245,19 @@ TEST_F(CliTest, PngFolderOutput) {
                                    out.string());
   ASSERT_EQ(unslashed.exit_code, 0) << unslashed.output;
   EXPECT_TRUE(std::filesystem::exists(out / "frame_0001.png"));
+  // A frame file its record does not count (the record says 2: frame_0000 and frame_0001) is the
+  // user's, whatever its number or padding: refused, kept, where the writer had removed it.
+  for (const char* name : {"frame_0050.png", "frame_12.png", "frame_00001.png"}) {
+    std::ofstream(out / name) << name;
+    const CliRun kept = run_cli("generate --model " + (*dir_ / "model").string() +
+                                " --prompt \"a red square\" --steps 2 --frames 2 --device cpu --quiet --output " +
+                                out.string());
+    EXPECT_EQ(kept.exit_code, 2) << kept.output;
+    EXPECT_NE(kept.output.find("holds " + std::string(name) + ", which its run record"), std::string::npos) << kept.output;
+    EXPECT_NE(kept.output.find("frame_0000.png to frame_0001.png"), std::string::npos) << kept.output;
+    EXPECT_EQ(file_bytes(out / name), name);
+    std::filesystem::remove(out / name);
+  }
 
   // Frames that no run record says we wrote are the user's: refused before the load, kept whole.
   const auto theirs = *dir_ / "their-frames";
