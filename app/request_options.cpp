@@ -45,7 +45,9 @@ Wan memory options (docs/wan.md; refused for a built-in model, a folder with mod
                             weights; fp8 files are kept in fp8 anyway (bench step --fp8 times it)
 sparse attention (svg2 / svgear; see docs/architecture.md; refused with dense attention):
   --attention-preset NAME|FILE.json   quality | balanced | fast, or a JSON file of AttentionConfig
-                     fields ({"top_p": 0.85, ...}); the flags below override it
+                     fields ({"mode": "svgear", "top_p": 0.85, ...}; without "mode" it keeps
+                     --attention's or the command's, and is refused for a dense run); the flags
+                     below override it
   --top-p X          attention budget in (0, 1] (default 0.9)
   --q-clusters N     query clusters (default 200, or 300 for frames larger than 832x480, as the
                      reference's 720p scripts; 0 is that default, over a preset's count)
@@ -114,10 +116,12 @@ AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode
     return option;
   };
   const auto preset = seen("attention-preset", args.text("attention-preset"));
+  // --attention's mode over the preset's, and the one a preset file without a mode applies to.
   AttentionConfig defaults;
-  defaults.mode = default_mode;
+  const auto mode = args.text("attention");
+  defaults.mode = mode ? parse_attention_mode(*mode) : default_mode;
   AttentionConfig config = preset ? load_attention_preset(*preset, defaults) : defaults;
-  if (const auto mode = args.text("attention")) config.mode = parse_attention_mode(*mode);
+  config.mode = mode ? defaults.mode : config.mode;
   if (const auto x = seen("top-p", args.number("top-p"))) config.top_p = *x;
   if (const auto n = seen("q-clusters", args.integer("q-clusters", 0))) config.q_clusters = *n;
   if (const auto n = seen("k-clusters", args.integer("k-clusters"))) config.k_clusters = *n;

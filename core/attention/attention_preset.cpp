@@ -63,11 +63,21 @@ AttentionConfig load_attention_preset(const std::string& name_or_file, const Att
   } catch (const nlohmann::json::exception& e) {
     throw UserError("attention preset " + path.string() + " is not valid JSON: " + json_error_text(e));
   }
+  AttentionConfig config;
   try {
-    return attention_config_from_json(j, base);
+    config = attention_config_from_json(j, base);
   } catch (const UserError& e) {
     throw UserError(path.string() + ": " + e.what());
   }
+  // Every other field is a sparse mode's: a file without "mode" applied to a dense run (the
+  // command's default) would have set them and run dense, its record showing them as if applied.
+  if (!j.contains("mode") && base.mode == AttentionMode::Dense && !j.empty()) {
+    std::string keys;
+    for (auto it = j.begin(); it != j.end(); ++it) keys += (keys.empty() ? "" : ", ") + it.key();
+    throw UserError(path.string() + " sets " + keys + " but no \"mode\", and the run it applies to is dense, which " +
+                    "uses none of them: add \"mode\": \"svgear\" (or \"svg2\") to the file, or give --attention svgear");
+  }
+  return config;
 }
 
 AttentionConfig attention_config_from_json(const nlohmann::json& j, const AttentionConfig& base) {

@@ -28,7 +28,8 @@ AttentionConfig named_attention_preset(std::string_view name);
 
 // A name from named_attention_preset, or a path ending in .json read with attention_config_from_json
 // on top of `base` (the command's defaults: a file without "mode" keeps the command's mode). Throws
-// UserError for an unknown name, an unreadable file or a bad field.
+// UserError for an unknown name, an unreadable file, a bad field, or a file that sets fields but no
+// mode where `base` is dense (which uses none of them).
 AttentionConfig load_attention_preset(const std::string& name_or_file, const AttentionConfig& base);
 
 // Applies the fields present in `j` on top of `base`. Throws UserError for a key AttentionConfig

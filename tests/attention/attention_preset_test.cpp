@@ -150,6 +150,23 @@ TEST(AttentionPreset, FilesLoadAndBadFilesNameThemselves) {
   EXPECT_EQ(b.mode, AttentionMode::SvgEar);
   EXPECT_DOUBLE_EQ(b.top_p, 0.85);
   EXPECT_EQ(load_attention_preset("fast", compare_defaults).top_p, 0.8);
+  // Applied to a dense run (generate's default), the same file had set a budget and run dense, the
+  // record listing the budget: refused, naming the file, its fields and the missing mode.
+  try {
+    load_attention_preset(budget_only.string(), AttentionConfig{});
+    FAIL() << "a budget without a mode, for a dense run, must be refused";
+  } catch (const UserError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(budget_only.string() + " sets top_p but no \"mode\""), std::string::npos) << message;
+    EXPECT_NE(message.find("add \"mode\": \"svgear\""), std::string::npos) << message;
+  }
+  // A file that names dense itself, or sets nothing, says what it means.
+  const std::filesystem::path dense = dir / "dense.json";
+  std::ofstream(dense) << R"({"mode": "dense", "top_p": 0.85})";
+  EXPECT_EQ(load_attention_preset(dense.string(), compare_defaults).mode, AttentionMode::Dense);
+  const std::filesystem::path empty = dir / "empty.json";
+  std::ofstream(empty) << "{}";
+  EXPECT_EQ(load_attention_preset(empty.string(), AttentionConfig{}).mode, AttentionMode::Dense);
 
   const std::filesystem::path broken = dir / "broken.json";
   std::ofstream(broken) << R"({"top_p": 0.7,)";

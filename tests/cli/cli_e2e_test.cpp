@@ -929,10 +929,10 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   refused(run_cli(generate + "--output " + (*dir_ / ".MP4").string()), "the video has no name before its extension");
   refused(run_cli(generate + "--output /"), "that is the root folder");
   const std::filesystem::path preset = *dir_ / "preset.json";
-  std::ofstream(preset) << R"({"top_p": 0.8})";
+  std::ofstream(preset) << R"({"mode": "svgear", "top_p": 0.8})";
   refused(run_cli(generate + "--attention-preset " + preset.string() + " --output " + (*dir_ / "preset.y4m").string()),
           "exists and is not a run record");
-  EXPECT_EQ(file_bytes(preset), R"({"top_p": 0.8})");
+  EXPECT_EQ(file_bytes(preset), R"({"mode": "svgear", "top_p": 0.8})");
   refused(run_cli(generate + "--output " + (*dir_ / "dumped.y4m").string() + " --dump-attention " +
                   (model / "model.safetensors").string()),
           "is inside the model's folder");
