@@ -921,6 +921,12 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
   // preview instead of pressing or ticking them.
   if (event->type() == QEvent::ShortcutOverride) {
     const auto* key = static_cast<QKeyEvent*>(event);
+    // Esc with a popup open (a combo box's list, the prompt's word completions) closes the popup:
+    // Cancel's shortcut had fired as well and stopped the run.
+    if (key->key() == Qt::Key_Escape && QApplication::activePopupWidget()) {
+      event->accept();
+      return false;
+    }
     if (key->key() == Qt::Key_Space && key->modifiers() == Qt::NoModifier &&
         (qobject_cast<QAbstractButton*>(watched) || qobject_cast<QComboBox*>(watched) ||
          qobject_cast<QAbstractItemView*>(watched))) {

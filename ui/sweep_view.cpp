@@ -107,7 +107,9 @@ std::vector<double> SweepView::budgets() const {
   return out;
 }
 
-void SweepView::setBudgetsEditable(bool editable) { budgets_->setReadOnly(!editable); }
+// Disabled, as the settings are during a run: read-only, it still took focus and looked editable,
+// and Space there played the preview (a read-only line edit leaves Space to the shortcut).
+void SweepView::setBudgetsEditable(bool editable) { budgets_->setEnabled(editable); }
 
 void SweepView::save(QSettings& settings) const { settings.setValue("sweep/budgets", budgets_->text()); }
 

@@ -2175,7 +2175,7 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   budgets->setText("0.9, 0.4, ");  // a comma at the end is no budget
   QTest::mouseClick(child<QToolButton>(*w, "sweep_button"), Qt::LeftButton);
   QVERIFY(w->isGenerating());
-  QVERIFY(budgets->isReadOnly());  // the list shown is the one running
+  QVERIFY(!budgets->isEnabled());  // the list shown is the one running, greyed as the settings are
   QLabel* step_line = child<QLabel>(*w, "step_timings");
   QTRY_VERIFY_WITH_TIMEOUT(step_line->text().startsWith("top-p 0.4, run 1 of 2"), kRunTimeoutMs);
   w->generate();  // refused during the sweep, and said so (after Esc it was silent)
@@ -2191,10 +2191,29 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
     QVERIFY2(w->statusBar()->currentMessage().startsWith("A run is in progress"),
              qPrintable(w->statusBar()->currentMessage()));
   }
+  // Esc with a list open (the zoom's, the prompt's word completions) closes the list, and only it:
+  // Cancel's shortcut had stopped the run too.
+  QComboBox* zoom = child<QComboBox>(*w, "zoom");
+  zoom->showPopup();
+  QTRY_VERIFY(QApplication::activePopupWidget());
+  QTest::keyClick(QApplication::activePopupWidget(), Qt::Key_Escape);
+  QTRY_VERIFY(!QApplication::activePopupWidget());
+  QVERIFY(w->isGenerating());
+  QLineEdit* prompt = child<QLineEdit>(*w, "prompt");
+  const QString swept_prompt = prompt->text();
+  prompt->setFocus();
+  prompt->end(false);
+  QTest::keyClicks(prompt, " tri");
+  QCompleter* completer = prompt->findChild<QCompleter*>();
+  QTRY_VERIFY(completer->popup()->isVisible());
+  QTest::keyClick(completer->popup(), Qt::Key_Escape);
+  QTRY_VERIFY(!completer->popup()->isVisible());
+  QVERIFY(w->isGenerating());
+  prompt->setText(swept_prompt);  // the next sweep is of the same request
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Swept svgear over 2 budgets"),
            qPrintable(w->statusBar()->currentMessage() + "\n" + log_text(*w)));
-  QVERIFY(!budgets->isReadOnly());
+  QVERIFY(budgets->isEnabled());
   // The note before each sparse run's steps, the same for every budget, is logged once a sweep.
   QCOMPARE(log_text(*w).count("attention on the CPU is for inspecting its routing"), 1);
   QCOMPARE(int(view->points().size()), 2);
