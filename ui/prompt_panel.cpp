@@ -110,13 +110,13 @@ void PromptPanel::setExamples(PromptExamples examples) {
 QString PromptPanel::prompt() const { return prompt_->text(); }
 QString PromptPanel::negativePrompt() const { return negative_->text(); }
 
-void PromptPanel::setPrompt(const QString& prompt) { prompt_->setText(prompt); }
-void PromptPanel::setNegativePrompt(const QString& prompt) { negative_->setText(prompt); }
+// Through the editor's own edit, not setText: the text it replaces stays on its undo stack, so an
+// example, a history entry or a library run picked over a prompt being written loses nothing (Ctrl+Z).
+void PromptPanel::setPrompt(const QString& prompt) { prompt_words_->replaceText(prompt); }
+void PromptPanel::setNegativePrompt(const QString& prompt) { negative_words_->replaceText(prompt); }
 
-// Through the editor's own edit, not setText: the prompt it replaces stays on its undo stack, so an
-// example or a history entry picked over a prompt being written loses nothing (Ctrl+Z).
 void PromptPanel::replacePromptUndoably(const QString& prompt) {
-  prompt_words_->replaceText(prompt);
+  setPrompt(prompt);
   prompt_->setFocus();
 }
 

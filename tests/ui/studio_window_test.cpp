@@ -1721,6 +1721,14 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   QVERIFY(tokens < 900);
   QCOMPARE(k_clusters->value(), 900);
   QCOMPARE(child<QLineEdit>(*w, "negative_prompt")->text(), QString("a green square"));
+  // The prompt typed before comes back with Ctrl+Z in its box, as after a history entry (it had
+  // been lost), and the reloaded one with Ctrl+Shift+Z.
+  QLineEdit* prompt = child<QLineEdit>(*w, "prompt");
+  prompt->setFocus();
+  QTest::keyClick(prompt, Qt::Key_Z, Qt::ControlModifier);
+  QCOMPARE(prompt->text(), QString("a green square"));
+  QTest::keyClick(prompt, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+  QCOMPARE(prompt->text(), QString(kPrompt));
   QCOMPARE(child<QSpinBox>(*w, "steps")->value(), 2);
   QCOMPARE(child<QSpinBox>(*w, "seed")->value(), 4242);
   QVERIFY(child<QCheckBox>(*w, "seed_locked")->isChecked());
