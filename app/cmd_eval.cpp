@@ -20,6 +20,7 @@
 #include "core/media/png_writer.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/request_limits.h"
+#include "core/pipeline/run_record.h"
 #include "core/shapes/prompt_grammar.h"
 #include "core/user_error.h"
 
@@ -114,6 +115,15 @@ int cmd_eval(int argc, char** argv) {
       throw UserError("--sheet '" + *sheet_path + "' exists and is not a contact sheet or any PNG svgear wrote, which "
                       "the sheet would replace: choose another name (or remove it first to replace it)");
     }
+    // A frame of a generated PNG video is a PNG svgear wrote too, but its clip is not the sheet's to break.
+    const std::filesystem::path sheet_folder = std::filesystem::absolute(*sheet_path, ec).parent_path();
+    if (std::filesystem::exists(*sheet_path, ec) &&
+        is_frame_file_name(std::filesystem::path(*sheet_path).filename().string()) &&
+        std::filesystem::exists(run_record_path(sheet_folder), ec)) {
+      throw UserError("--sheet '" + *sheet_path + "' is a frame of the PNG video in " + sheet_folder.string() +
+                      " (its run record " + run_record_path(sheet_folder).string() +
+                      " is beside the folder), which the sheet would replace: choose another name");
+    }
     std::error_code a, b;
     if (json_path && std::filesystem::weakly_canonical(*json_path, a) == std::filesystem::weakly_canonical(*sheet_path, b)) {
       throw UserError("--json and --sheet name the same file '" + *sheet_path + "': the sheet would replace the results");
@@ -122,6 +132,8 @@ int cmd_eval(int argc, char** argv) {
 
   const std::filesystem::path folder =
       model_folder_or_default(model_text ? std::optional<std::filesystem::path>(*model_text) : std::nullopt);
+  if (sheet_path) refuse_inside_model_folder(*sheet_path, folder, "--sheet");
+  if (json_path) refuse_inside_model_folder(*json_path, folder, "--json");
   // What the load would find, from the folder's files: a model that eval cannot score, a bad step
   // count or guidance costs no load (a Wan folder's is minutes and tens of GB).
   const ModelManifest manifest = read_model_manifest(folder);

@@ -33,6 +33,7 @@
 #include "svgear/build_config.h"
 #include "tests/cli/cli_run.h"
 #include "core/attention/attention_preset.h"
+#include "core/media/png_writer.h"
 #include "core/media/mp4_writer.h"
 #include "core/media/video_reader.h"
 #include "core/media/y4m_writer.h"
@@ -2108,6 +2109,27 @@ TEST_F(CliTest, EvalRefusesBeforeTheWork) {
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("is not a contact sheet or any PNG svgear wrote"), std::string::npos) << run.output;
   EXPECT_EQ(file_bytes(photo), "MYPHOTO");
+  // Nor a frame of a generated PNG video (ours too, but its clip's), nor a file in the model's folder,
+  // as generate's outputs.
+  const auto clip = *dir_ / "clip";
+  std::filesystem::create_directories(clip);
+  const std::vector<uint8_t> grey(4 * 4 * 3, 128);
+  write_png(clip / "frame_0002.png", grey.data(), 4, 4);
+  std::ofstream(*dir_ / "clip.json") << "{}";
+  const std::string frame = file_bytes(clip / "frame_0002.png");
+  run = run_cli("eval --prompts 1 --steps 1 --device cpu --sheet " + (clip / "frame_0002.png").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("is a frame of the PNG video in " + clip.string()), std::string::npos) << run.output;
+  EXPECT_EQ(file_bytes(clip / "frame_0002.png"), frame);
+  for (const char* option : {"--sheet", "--json"}) {
+    const std::string name = std::string(option) == "--sheet" ? "sheet.png" : "results.json";
+    run = run_cli("eval --model " + (*dir_ / "model").string() + " --prompts 1 --steps 1 --device cpu " + option + " " +
+                  (*dir_ / "model" / name).string());
+    EXPECT_EQ(run.exit_code, 2) << run.output;
+    EXPECT_NE(run.output.find(std::string(option) + " '" + (*dir_ / "model" / name).string() + "' is inside the model's folder"),
+              std::string::npos)
+        << run.output;
+  }
 }
 
 // A sparse setting that no mode of the run uses is refused, named, before any model is looked for
