@@ -255,8 +255,36 @@ void require_model_folder(const std::filesystem::path& folder) {
                   "and its .safetensors, or a Wan model's files");
 }
 
+namespace {
+
+// An `svgear train` run folder (checkpoint/, model/, loss.tsv) or its checkpoint given as the model:
+// the checkpoint's shard holds a DiT's tensors, which had passed for a Wan folder's and asked for a
+// umT5 text encoder. Says where the run's model is.
+void refuse_training_run_folder(const std::filesystem::path& given) {
+  std::error_code ec;
+  if (std::filesystem::exists(given / "model.json", ec)) return;
+  const std::filesystem::path folder = given.has_filename() ? given : given.parent_path();
+  const auto exported = [&ec](const std::filesystem::path& run) {
+    return std::filesystem::exists(run / "model" / "model.json", ec)
+               ? "its model is '" + (run / "model").string() + "': give that folder"
+               : "its model will be '" + (run / "model").string() + "', which the run exports at its end (`svgear "
+                 "train --out " + run.string() + "` resumes it)";
+  };
+  if (std::filesystem::exists(folder / "state.json", ec)) {
+    throw UserError("'" + given.string() + "' is an `svgear train` checkpoint, not a model: " +
+                    exported(folder.has_parent_path() ? folder.parent_path() : std::filesystem::path(".")));
+  }
+  if (std::filesystem::exists(folder / "checkpoint" / "state.json", ec) ||
+      (std::filesystem::exists(folder / "loss.tsv", ec) && std::filesystem::is_directory(folder / "model", ec))) {
+    throw UserError("'" + given.string() + "' is an `svgear train` run folder, not a model: " + exported(folder));
+  }
+}
+
+}  // namespace
+
 ModelManifest read_model_manifest(const std::filesystem::path& folder) {
   require_model_folder(folder);
+  refuse_training_run_folder(folder);
   try {
     return loads_as_wan_folder(folder) ? read_wan_manifest(folder) : ModelManifest::read(folder);
   } catch (const std::filesystem::filesystem_error& e) {
