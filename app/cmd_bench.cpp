@@ -137,9 +137,10 @@ int bench_trace(int argc, char** argv) {
   CancelToken cancel;
   InterruptCancel interrupt(cancel);  // Ctrl-C: the trace file goes, not left in the temporary folder
   // Seconds to a minute of work with nothing to show: what it is doing, at once.
-  std::printf("bench trace: %s of %s each, written to and read from %s\n",
+  std::printf("bench trace: %s of %s each (seed %llu), written to and read from %s\n",
               counted_noun(options.steps, "step", "steps").c_str(),
-              counted_noun(options.traces_per_step, "trace", "traces").c_str(), options.folder.c_str());
+              counted_noun(options.traces_per_step, "trace", "traces").c_str(),
+              static_cast<unsigned long long>(options.seed), options.folder.c_str());
   std::fflush(stdout);
   TraceReadBenchResult result;
   try {

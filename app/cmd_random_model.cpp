@@ -92,8 +92,9 @@ int cmd_random_model(int argc, char** argv) {
   const FolderLock lock(*out, "another svgear command");
   check_out_folder(*out, force);
   const ModelManifest m = write_random_model(*out, spec);
-  std::printf("wrote %s: %s (%d layers, dim %d, %dx%d x %d frames by default)\n", out->c_str(), m.name.c_str(),
-              m.dit.num_layers, m.dit.dim, m.defaults.width, m.defaults.height, m.defaults.frames);
+  std::printf("wrote %s: %s (%d layers, dim %d, %dx%d x %d frames by default), seed %llu\n", out->c_str(),
+              m.name.c_str(), m.dit.num_layers, m.dit.dim, m.defaults.width, m.defaults.height, m.defaults.frames,
+              static_cast<unsigned long long>(spec.seed));
   return 0;
 }
 

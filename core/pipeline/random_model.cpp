@@ -66,7 +66,8 @@ ModelManifest write_random_model(const std::filesystem::path& folder, const Rand
   m.folder = folder;
   m.name = spec.name;
   m.description = kRandomModelDescription;
-  m.description += " (for tests and benchmarks; generates structured noise)";
+  // The seed, so a model drawn with --seed random can be made again.
+  m.description += " (for tests and benchmarks; generates structured noise; seed " + std::to_string(spec.seed) + ")";
   m.dit = spec.dit;
   m.latent = LatentKind::Pixel;
   m.text_encoder = TextEncoderKind::Vocab;
@@ -89,7 +90,7 @@ ModelManifest write_random_model(const std::filesystem::path& folder, const Rand
   if (!std::filesystem::remove(folder / "model.json", ec) && ec) {
     throw UserError("cannot replace " + (folder / "model.json").string() + ": " + ec.message());
   }
-  write_safetensors(folder / "model.safetensors", tensors, {{"format", "pt"}, {"svgear_model", spec.name}});
+  write_safetensors(folder / "model.safetensors", tensors, {{"format", "pt"}, {"svgear_model", spec.name}, {"svgear_seed", std::to_string(spec.seed)}});
   write_json_atomically(folder / "model.json", m.to_json());
   m.raw = m.to_json();
   return m;

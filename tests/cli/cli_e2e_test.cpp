@@ -855,6 +855,16 @@ TEST_F(CliTest, SeedsAreThirtyTwoBits) {
     EXPECT_LT(drawn.back(), uint64_t(1) << 31);
   }
   EXPECT_NE(drawn[0], drawn[1]);
+  // random-model says the seed it drew, and that seed makes the same weights again.
+  run = run_cli("random-model --preset tiny --seed random --out " + (*dir_ / "random-seed-model").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const size_t said = run.output.find("), seed ");
+  ASSERT_NE(said, std::string::npos) << run.output;
+  const std::string seed = run.output.substr(said + 8, run.output.find('\n', said) - said - 8);
+  run = run_cli("random-model --preset tiny --seed " + seed + " --out " + (*dir_ / "random-seed-again").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(file_bytes(*dir_ / "random-seed-model" / "model.safetensors"),
+            file_bytes(*dir_ / "random-seed-again" / "model.safetensors"));
 }
 
 // Guidance 1 runs no unconditional pass, the only one that reads the negative prompt: a --negative
