@@ -351,7 +351,12 @@ QString RoutingPanel::whyNoMap(const RoutingTrace& trace, const QString& map) co
                                  : tr("%1: dropped for older steps to bound memory").arg(map);
 }
 
-void RoutingPanel::clearPlot() { plot_->clear(plot_axis_->currentIndex() == kPlotPhaseTimes); }
+void RoutingPanel::clearPlot() {
+  const int view = plot_axis_->currentIndex();
+  plot_->clear(view == kPlotPhaseTimes, view == kPlotPerHead                              ? tr("head")
+                                        : view == kPlotPerStep || view == kPlotPhaseTimes ? tr("step")
+                                                                                          : tr("layer"));
+}
 
 void RoutingPanel::showSelection() {
   const RoutingStep* step = selectedStep();

@@ -56,7 +56,7 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
              add_curve(plot_, plot_->yAxis, kRouting, QCPScatterStyle::ssTriangle, tr("routing")),
              add_curve(plot_, plot_->yAxis, kAttention, QCPScatterStyle::ssDiamond, tr("attention"))};
   place_legend_above(plot_, 5);
-  clear(false);
+  clear(false, tr("layer"));
 }
 
 namespace {
@@ -108,11 +108,11 @@ void RoutingPlot::plotOverSteps(const std::vector<std::shared_ptr<RoutingStep>>&
   plot(points, quantity, x_label, 1, num_steps);
 }
 
-void RoutingPlot::clear(bool phase_times) {
+void RoutingPlot::clear(bool phase_times, const QString& x_label) {
   if (phase_times) {
-    plot({}, Quantity::Time, tr("step"), 1, 1);
+    plot({}, Quantity::Time, x_label, 1, 1);
   } else {
-    plot({}, Quantity::Accuracy, tr("layer"), 0, 1);
+    plot({}, Quantity::Accuracy, x_label, 0, 1);
   }
 }
 
@@ -162,6 +162,8 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
   if (found) {
     const double pad = std::max(0.5, range.size() * 0.1);
     plot_->yAxis2->setRange(range.lower - pad, range.upper + pad);
+  } else {
+    plot_->yAxis2->setRange(0.0, 5.0);  // as at the start: not the last run's estimates' range
   }
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }

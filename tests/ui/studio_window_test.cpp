@@ -1250,9 +1250,13 @@ void StudioWindowTest::routing_panel_keeps_detail_within_budget() {
     Q_EMIT axis->activated(3);
     QCOMPARE(plot->yAxis->label(), QString("ms per call"));
     QVERIFY(!plot->yAxis2->visible());
-    axis->setCurrentIndex(0);
-    Q_EMIT axis->activated(0);
-    QCOMPARE(plot->yAxis->label(), QString("density · rel. L2"));
+    // Each accuracy view its own x axis, "step" per step of the layer (it had read "layer").
+    for (const auto& [view, x] : {std::pair{2, "step"}, std::pair{1, "head"}, std::pair{0, "layer"}}) {
+      axis->setCurrentIndex(view);
+      Q_EMIT axis->activated(view);
+      QCOMPARE(plot->xAxis->label(), QString(x));
+      QCOMPARE(plot->yAxis->label(), QString("density · rel. L2"));
+    }
   }
   std::shared_ptr<const RoutingStep> exporting;  // step 0 as an export in flight holds it
   for (int s = 0; s < 5; ++s) {
@@ -1302,6 +1306,14 @@ void StudioWindowTest::routing_panel_keeps_detail_within_budget() {
     QCOMPARE(exported["steps"][s]["traces"].size(), steps[s]->traces.size());
   }
   QCOMPARE(exported["steps"][4]["traces"][0]["block_map"].size(), size_t(32));
+  // Cleared for the next run, the estimate's axis leaves these steps' range for its first one.
+  RoutingStep estimated = synthetic_step(5);
+  estimated.traces[0].estimated_log_error = 15.0;
+  panel.addStep(std::make_shared<RoutingStep>(estimated));
+  QCustomPlot* plot = panel.plot()->findChild<QCustomPlot*>();
+  QTRY_VERIFY(plot->yAxis2->range().contains(15.0) && !plot->yAxis2->range().contains(5.0));
+  panel.clear();
+  QCOMPARE(plot->yAxis2->range(), QCPRange(0.0, 5.0));
 }
 
 // A new run follows its newest step again, whichever older step the last run was left on; a step
