@@ -111,14 +111,15 @@ int cmd_eval(int argc, char** argv) {
     }
     check_output_file(*sheet_path);
     std::error_code ec;
-    if (std::filesystem::exists(*sheet_path, ec) && !is_svgear_png(*sheet_path)) {
+    const bool replaces = std::filesystem::exists(*sheet_path, ec);
+    if (replaces && !is_svgear_png(*sheet_path)) {
       throw UserError("--sheet '" + *sheet_path + "' exists and is not a contact sheet or any PNG svgear wrote, which "
                       "the sheet would replace: choose another name (or remove it first to replace it)");
     }
     // A frame of a generated PNG video is a PNG svgear wrote too, but its clip is not the sheet's to break.
-    const std::filesystem::path sheet_folder = std::filesystem::absolute(*sheet_path, ec).parent_path();
-    if (std::filesystem::exists(*sheet_path, ec) &&
-        is_frame_file_name(std::filesystem::path(*sheet_path).filename().string()) &&
+    // Normalised: "./frame_0002.png" has the folder ".", whose record is its parent's <name>.json.
+    const std::filesystem::path sheet_folder = std::filesystem::absolute(*sheet_path, ec).lexically_normal().parent_path();
+    if (replaces && is_frame_file_name(std::filesystem::path(*sheet_path).filename().string()) &&
         std::filesystem::exists(run_record_path(sheet_folder), ec)) {
       throw UserError("--sheet '" + *sheet_path + "' is a frame of the PNG video in " + sheet_folder.string() +
                       " (its run record " + run_record_path(sheet_folder).string() +

@@ -121,7 +121,7 @@ AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode
   const auto mode = args.text("attention");
   defaults.mode = mode ? parse_attention_mode(*mode) : default_mode;
   AttentionConfig config = preset ? load_attention_preset(*preset, defaults) : defaults;
-  config.mode = mode ? defaults.mode : config.mode;
+  if (mode) config.mode = defaults.mode;
   if (const auto x = seen("top-p", args.number("top-p"))) config.top_p = *x;
   if (const auto n = seen("q-clusters", args.integer("q-clusters", 0))) config.q_clusters = *n;
   if (const auto n = seen("k-clusters", args.integer("k-clusters"))) config.k_clusters = *n;

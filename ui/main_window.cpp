@@ -1007,7 +1007,7 @@ void MainWindow::setGenerating(bool generating) {
   model_picker_->setEnabled(!generating);
   open_model_action_->setEnabled(!generating);  // the picker's own shortcut: the model stays during a run
   settings_panel_->setEnabled(!generating);
-  sweep_view_->setBudgetsEditable(!generating);
+  sweep_view_->setBudgetsEnabled(!generating);
   routing_->setRecordOptionsEnabled(!generating);
   library_->setOpenAllowed(!generating);
   updateExportActions();
@@ -1578,8 +1578,10 @@ bool MainWindow::event(QEvent* event) {
     dragging_separator_ = true;
     model_column_height_ = modelColumnHeight();
   }
-  if (event->type() == QEvent::MouseButtonRelease && dragging_separator_ &&
-      !(static_cast<QMouseEvent*>(event)->buttons() & Qt::LeftButton)) {
+  // A release the window never sees (its grab lost as it was deactivated) ends the drag too.
+  if (dragging_separator_ && (event->type() == QEvent::WindowDeactivate ||
+                              (event->type() == QEvent::MouseButtonRelease &&
+                               !(static_cast<QMouseEvent*>(event)->buttons() & Qt::LeftButton)))) {
     dragging_separator_ = false;
     QMetaObject::invokeMethod(this, &MainWindow::fitModelPanelIfColumnGrew, Qt::QueuedConnection);
   }

@@ -109,7 +109,7 @@ std::vector<double> SweepView::budgets() const {
 
 // Disabled, as the settings are during a run: read-only, it still took focus and looked editable,
 // and Space there played the preview (a read-only line edit leaves Space to the shortcut).
-void SweepView::setBudgetsEditable(bool editable) { budgets_->setEnabled(editable); }
+void SweepView::setBudgetsEnabled(bool enabled) { budgets_->setEnabled(enabled); }
 
 void SweepView::save(QSettings& settings) const { settings.setValue("sweep/budgets", budgets_->text()); }
 

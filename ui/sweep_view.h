@@ -39,7 +39,7 @@ class SweepView : public QWidget {
   int plottedPoints() const;
   void chooseRow(int row);  // as the user selecting a row and pressing "Use this budget"
   // Off during a run, as the settings are: the list shown is the one the sweep runs.
-  void setBudgetsEditable(bool editable);
+  void setBudgetsEnabled(bool enabled);
   void save(QSettings& settings) const;  // the budgets typed
   void restore(const QSettings& settings);
 

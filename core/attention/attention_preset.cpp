@@ -75,7 +75,8 @@ AttentionConfig load_attention_preset(const std::string& name_or_file, const Att
     std::string keys;
     for (auto it = j.begin(); it != j.end(); ++it) keys += (keys.empty() ? "" : ", ") + it.key();
     throw UserError(path.string() + " sets " + keys + " but no \"mode\", and the run it applies to is dense, which " +
-                    "uses none of them: add \"mode\": \"svgear\" (or \"svg2\") to the file, or give --attention svgear");
+                    "uses none of them: add \"mode\": \"svgear\" (or \"svg2\") to the file, give --attention svgear, "
+                    "or drop the preset");
   }
   return config;
 }

@@ -226,6 +226,31 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   return model;
 }
 
+// An `svgear train` run folder (checkpoint/, model/, loss.tsv) or its checkpoint given as the model:
+// the checkpoint's shard holds a DiT's tensors, which had passed for a Wan folder's and asked for a
+// umT5 text encoder. Says where the run's model is.
+void refuse_training_run_folder(const std::filesystem::path& given) {
+  std::error_code ec;
+  if (std::filesystem::exists(given / "model.json", ec)) return;
+  // "checkpoint/", "checkpoint/." and "." inside it: the folder by its own name, for its parent's.
+  std::filesystem::path folder = std::filesystem::absolute(given, ec).lexically_normal();
+  if (!folder.has_filename()) folder = folder.parent_path();
+  const auto exported = [&ec](const std::filesystem::path& run) {
+    return std::filesystem::exists(run / "model" / "model.json", ec)
+               ? "its model is '" + (run / "model").string() + "': give that folder"
+               : "its model will be '" + (run / "model").string() + "', which the run exports at its end (`svgear "
+                 "train --out " + run.string() + "` resumes it)";
+  };
+  if (std::filesystem::exists(folder / "state.json", ec)) {
+    throw UserError("'" + given.string() + "' is an `svgear train` checkpoint, not a model: " +
+                    exported(folder.parent_path()));
+  }
+  if (std::filesystem::exists(folder / "checkpoint" / "state.json", ec) ||
+      (std::filesystem::exists(folder / "loss.tsv", ec) && std::filesystem::is_directory(folder / "model", ec))) {
+    throw UserError("'" + given.string() + "' is an `svgear train` run folder, not a model: " + exported(folder));
+  }
+}
+
 }  // namespace
 
 void require_model_folder(const std::filesystem::path& folder) {
@@ -246,7 +271,10 @@ void require_model_folder(const std::filesystem::path& folder) {
   }
   // A link loop or a folder above it that may not be searched: said so, not "model.json is missing".
   if (ec) throw UserError("cannot open the model folder '" + folder.string() + "': " + ec.message());
-  if (type == std::filesystem::file_type::directory) return;
+  if (type == std::filesystem::file_type::directory) {
+    refuse_training_run_folder(folder);
+    return;
+  }
   if (folder.filename() == "model.json") {
     throw UserError("'" + folder.string() + "' is a model's model.json: give its folder, '" +
                     (folder.has_parent_path() ? folder.parent_path().string() : std::string(".")) + "'");
@@ -255,36 +283,8 @@ void require_model_folder(const std::filesystem::path& folder) {
                   "and its .safetensors, or a Wan model's files");
 }
 
-namespace {
-
-// An `svgear train` run folder (checkpoint/, model/, loss.tsv) or its checkpoint given as the model:
-// the checkpoint's shard holds a DiT's tensors, which had passed for a Wan folder's and asked for a
-// umT5 text encoder. Says where the run's model is.
-void refuse_training_run_folder(const std::filesystem::path& given) {
-  std::error_code ec;
-  if (std::filesystem::exists(given / "model.json", ec)) return;
-  const std::filesystem::path folder = given.has_filename() ? given : given.parent_path();
-  const auto exported = [&ec](const std::filesystem::path& run) {
-    return std::filesystem::exists(run / "model" / "model.json", ec)
-               ? "its model is '" + (run / "model").string() + "': give that folder"
-               : "its model will be '" + (run / "model").string() + "', which the run exports at its end (`svgear "
-                 "train --out " + run.string() + "` resumes it)";
-  };
-  if (std::filesystem::exists(folder / "state.json", ec)) {
-    throw UserError("'" + given.string() + "' is an `svgear train` checkpoint, not a model: " +
-                    exported(folder.has_parent_path() ? folder.parent_path() : std::filesystem::path(".")));
-  }
-  if (std::filesystem::exists(folder / "checkpoint" / "state.json", ec) ||
-      (std::filesystem::exists(folder / "loss.tsv", ec) && std::filesystem::is_directory(folder / "model", ec))) {
-    throw UserError("'" + given.string() + "' is an `svgear train` run folder, not a model: " + exported(folder));
-  }
-}
-
-}  // namespace
-
 ModelManifest read_model_manifest(const std::filesystem::path& folder) {
   require_model_folder(folder);
-  refuse_training_run_folder(folder);
   try {
     return loads_as_wan_folder(folder) ? read_wan_manifest(folder) : ModelManifest::read(folder);
   } catch (const std::filesystem::filesystem_error& e) {

@@ -201,7 +201,9 @@ void check_output_replaces_only_a_run(const std::filesystem::path& requested, bo
       }
       throw UserError("'" + written.string() + "' holds " + name + ", which its run record (" + record.string() +
                       ") does not count among the frames its run wrote (" +
-                      (earlier.empty() ? std::string("it lists none") : *earlier.begin() + " to " + *earlier.rbegin()) +
+                      (earlier.empty()       ? std::string("it lists none")
+                       : earlier.size() == 1 ? *earlier.begin()
+                                             : *earlier.begin() + " to " + *earlier.rbegin()) +
                       "): the new frames would replace or remove it. Move it, or choose an empty or new folder.");
     }
     return;

@@ -1565,12 +1565,15 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
   // The run folder or its checkpoint given as the model: named as such, with the export's folder
   // (the checkpoint's shard had passed for a Wan folder's and asked for a umT5 text encoder).
   for (const auto& [given, what] : {std::pair{out / "checkpoint", "checkpoint"}, std::pair{out, "run folder"}}) {
-    run = run_cli("info --model " + given.string());
-    EXPECT_EQ(run.exit_code, 2) << run.output;
-    EXPECT_NE(run.output.find("'" + given.string() + "' is an `svgear train` " + what + ", not a model: its model is '" +
-                              (out / "model").string() + "'"),
-              std::string::npos)
-        << run.output;
+    for (const std::string& command : {"info --model " + given.string(),
+                                      "train --init-from " + given.string() + " --out " + (*dir_ / "never").string()}) {
+      run = run_cli(command);
+      EXPECT_EQ(run.exit_code, 2) << run.output;
+      EXPECT_NE(run.output.find("'" + given.string() + "' is an `svgear train` " + what + ", not a model: its model is '" +
+                                (out / "model").string() + "'"),
+                std::string::npos)
+          << command << ": " << run.output;
+    }
   }
   run = run_cli("train --out " + out.string() + " --steps 6 --shift 1");
   EXPECT_EQ(run.exit_code, 2);

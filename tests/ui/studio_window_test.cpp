@@ -498,6 +498,26 @@ void StudioWindowTest::cancel_keeps_partial_result() {
   QVERIFY(w->isGenerating());
   QVERIFY2(heartbeat.responsive(), qPrintable(heartbeat.describe()));
 
+  // Esc with a list open (the zoom's, the prompt's word completions) closes the list, and only it:
+  // Cancel's shortcut had stopped the run too.
+  QComboBox* zoom = child<QComboBox>(*w, "zoom");
+  zoom->showPopup();
+  QTRY_VERIFY(QApplication::activePopupWidget());
+  QTest::keyClick(QApplication::activePopupWidget(), Qt::Key_Escape);
+  QTRY_VERIFY(!QApplication::activePopupWidget());
+  QVERIFY(w->isGenerating());
+  QLineEdit* prompt = child<QLineEdit>(*w, "prompt");
+  const QString typed = prompt->text();
+  prompt->setFocus();
+  prompt->end(false);
+  QTest::keyClicks(prompt, " tri");
+  QCompleter* completer = prompt->findChild<QCompleter*>();
+  QTRY_VERIFY(completer->popup()->isVisible());
+  QTest::keyClick(completer->popup(), Qt::Key_Escape);
+  QTRY_VERIFY(!completer->popup()->isVisible());
+  QVERIFY(w->isGenerating());
+  prompt->setText(typed);
+
   const int steps_at_cancel = progress->value();
   QElapsedTimer since_cancel;
   since_cancel.start();
@@ -2211,25 +2231,6 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
     QVERIFY2(w->statusBar()->currentMessage().startsWith("A run is in progress"),
              qPrintable(w->statusBar()->currentMessage()));
   }
-  // Esc with a list open (the zoom's, the prompt's word completions) closes the list, and only it:
-  // Cancel's shortcut had stopped the run too.
-  QComboBox* zoom = child<QComboBox>(*w, "zoom");
-  zoom->showPopup();
-  QTRY_VERIFY(QApplication::activePopupWidget());
-  QTest::keyClick(QApplication::activePopupWidget(), Qt::Key_Escape);
-  QTRY_VERIFY(!QApplication::activePopupWidget());
-  QVERIFY(w->isGenerating());
-  QLineEdit* prompt = child<QLineEdit>(*w, "prompt");
-  const QString swept_prompt = prompt->text();
-  prompt->setFocus();
-  prompt->end(false);
-  QTest::keyClicks(prompt, " tri");
-  QCompleter* completer = prompt->findChild<QCompleter*>();
-  QTRY_VERIFY(completer->popup()->isVisible());
-  QTest::keyClick(completer->popup(), Qt::Key_Escape);
-  QTRY_VERIFY(!completer->popup()->isVisible());
-  QVERIFY(w->isGenerating());
-  prompt->setText(swept_prompt);  // the next sweep is of the same request
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Swept svgear over 2 budgets"),
            qPrintable(w->statusBar()->currentMessage() + "\n" + log_text(*w)));
