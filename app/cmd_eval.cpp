@@ -119,10 +119,11 @@ int cmd_eval(int argc, char** argv) {
     // A frame of a generated PNG video is a PNG svgear wrote too, but its clip is not the sheet's to break.
     // Normalised: "./frame_0002.png" has the folder ".", whose record is its parent's <name>.json.
     const std::filesystem::path sheet_folder = std::filesystem::absolute(*sheet_path, ec).lexically_normal().parent_path();
+    const std::filesystem::path clip_record = run_record_path(sheet_folder);
     if (replaces && is_frame_file_name(std::filesystem::path(*sheet_path).filename().string()) &&
-        std::filesystem::exists(run_record_path(sheet_folder), ec)) {
+        std::filesystem::exists(clip_record, ec)) {
       throw UserError("--sheet '" + *sheet_path + "' is a frame of the PNG video in " + sheet_folder.string() +
-                      " (its run record " + run_record_path(sheet_folder).string() +
+                      " (its run record " + clip_record.string() +
                       " is beside the folder), which the sheet would replace: choose another name");
     }
     std::error_code a, b;

@@ -90,7 +90,8 @@ ModelManifest write_random_model(const std::filesystem::path& folder, const Rand
   if (!std::filesystem::remove(folder / "model.json", ec) && ec) {
     throw UserError("cannot replace " + (folder / "model.json").string() + ": " + ec.message());
   }
-  write_safetensors(folder / "model.safetensors", tensors, {{"format", "pt"}, {"svgear_model", spec.name}, {"svgear_seed", std::to_string(spec.seed)}});
+  write_safetensors(folder / "model.safetensors", tensors,
+                    {{"format", "pt"}, {"svgear_model", spec.name}, {"svgear_seed", std::to_string(spec.seed)}});
   write_json_atomically(folder / "model.json", m.to_json());
   m.raw = m.to_json();
   return m;

@@ -135,12 +135,12 @@ void write_run_record(const VideoOutputResult& video, nlohmann::json record) {
   }
 }
 
-void check_run_record_for(const std::filesystem::path& video) {
+std::optional<nlohmann::json> check_run_record_for(const std::filesystem::path& video) {
   const std::filesystem::path path = run_record_path(video);
   check_output_file(path);
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return;
-  const nlohmann::json record = read_json_if_small(path, uintmax_t(16) << 20);  // records are tens of KB
+  if (!std::filesystem::exists(path, ec)) return std::nullopt;
+  nlohmann::json record = read_json_if_small(path, uintmax_t(16) << 20);  // records are tens of KB
   if (!record.is_object() || !record.contains("svgear_version") || !record.contains("request") ||
       !record.contains("status")) {
     throw UserError("'" + path.string() + "' exists and is not a run record: the run's settings would replace "
@@ -156,19 +156,18 @@ void check_run_record_for(const std::filesystem::path& video) {
     if (!name.empty() && name.back() == '/') name.pop_back();
     return name;
   };
-  if (!file || without_slash(file->get<std::string>()) == without_slash(video_file_name(video))) return;
+  if (!file || without_slash(file->get<std::string>()) == without_slash(video_file_name(video))) return record;
   const std::filesystem::path owner = path.parent_path() / file->get<std::string>();
-  if (!std::filesystem::exists(owner, ec)) return;  // its video is gone: the record describes nothing
+  if (!std::filesystem::exists(owner, ec)) return record;  // its video is gone: the record describes nothing
   throw UserError("'" + path.string() + "' is the run record of " + owner.string() + ", which " + video.string() +
                   " would share: its settings would be replaced. Choose another output name.");
 }
 
 namespace {
 
-// The frame files the run that `record` describes wrote into its PNG folder, by the frame count it
-// lists; none when it lists no count.
-std::set<std::string> recorded_frame_names(const std::filesystem::path& record) {
-  const nlohmann::json j = read_json_if_small(record, uintmax_t(16) << 20);
+// The frame files the run that `j` records wrote into its PNG folder, by the frame count it lists;
+// none when it lists no count.
+std::set<std::string> recorded_frame_names(const nlohmann::json& j) {
   std::set<std::string> names;
   const auto v = j.find("video");
   if (v == j.end() || !v->is_object() || !v->contains("frames") || !(*v)["frames"].is_number_integer()) return names;
@@ -182,15 +181,15 @@ std::set<std::string> recorded_frame_names(const std::filesystem::path& record) 
 
 void check_output_replaces_only_a_run(const std::filesystem::path& requested, bool named_by_user) {
   const std::filesystem::path written = video_output_path(requested);
-  check_run_record_for(written);  // a record beside it is then this output's own
+  const std::optional<nlohmann::json> earlier_run = check_run_record_for(written);  // then this output's own
+  const bool recorded = earlier_run.has_value();
   const std::filesystem::path record = run_record_path(written);
   std::error_code ec;
-  const bool recorded = std::filesystem::exists(record, ec);
   if (video_format_for(written) == VideoFormat::PngFrames) {
     // The writer replaces the folder's frame files and removes those past the new video's end: each
     // must be one the earlier run's record says it wrote (a frame_0050.png after its 16, a
     // frame_12.png, had gone without a word).
-    const std::set<std::string> earlier = recorded ? recorded_frame_names(record) : std::set<std::string>();
+    const std::set<std::string> earlier = recorded ? recorded_frame_names(*earlier_run) : std::set<std::string>();
     for (std::filesystem::directory_iterator it(written, ec), end; !ec && it != end; it.increment(ec)) {
       const std::string name = it->path().filename().string();
       if (!is_frame_file_name(name) || earlier.count(name)) continue;

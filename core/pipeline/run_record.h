@@ -4,6 +4,7 @@
 // and to compare runs.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -36,8 +37,9 @@ void write_run_record(const VideoOutputResult& video, nlohmann::json record);
 // Throws UserError when the record of `video` cannot be written: a place check_output_file refuses,
 // an existing file that is not a run record (a model's model.json, an attention preset or any JSON
 // a user keeps beside the output would be replaced), or the record of another video that is still
-// there (clip.json of clip.mp4, when clip.y4m is asked for). Run before the work.
-void check_run_record_for(const std::filesystem::path& video);
+// there (clip.json of clip.mp4, when clip.y4m is asked for). Run before the work. Returns the
+// record there is (the output's own, then), or nothing.
+std::optional<nlohmann::json> check_run_record_for(const std::filesystem::path& video);
 
 // Throws UserError, before the work, when the record of what `requested` writes cannot be written
 // (check_run_record_for, run first), or when writing `requested` would replace files the user did
