@@ -129,16 +129,22 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   delete_->setToolTip(tr("Delete this run's folder from the library"));
   show_folder_->setToolTip(tr("Open the library folder in the file manager"));
 
-  auto* buttons = new QHBoxLayout;
-  buttons->addWidget(open_);
-  buttons->addWidget(delete_);
-  buttons->addStretch(1);
-  buttons->addWidget(show_folder_);
+  // The filter and the buttons share one row: in the bottom docks' default height the list then
+  // shows a whole row of thumbnails.
+  auto* controls = new QHBoxLayout;
+  controls->addWidget(filter_, 1);
+  controls->addWidget(open_);
+  controls->addWidget(delete_);
+  controls->addWidget(show_folder_);
   auto* layout = new QVBoxLayout(this);
-  layout->addWidget(filter_);
+  layout->addLayout(controls);
   layout->addWidget(list_, 1);
   layout->addWidget(summary_);
-  layout->addLayout(buttons);
+  // Tab goes from the filter to the runs it leaves, then to what acts on them.
+  setTabOrder(filter_, list_);
+  setTabOrder(list_, open_);
+  setTabOrder(open_, delete_);
+  setTabOrder(delete_, show_folder_);
 
   connect(list_, &QListWidget::itemActivated, this, [this](QListWidgetItem* item) { openRow(list_->row(item)); });
   connect(open_, &QPushButton::clicked, this, [this] { openRow(list_->currentRow()); });

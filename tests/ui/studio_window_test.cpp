@@ -1734,6 +1734,15 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   QCOMPARE(kept_entry.seed, uint64_t(4242));
   QVERIFY(std::filesystem::exists(kept_entry.thumbnail));
   QVERIFY(log_text(*w).contains("kept in the library"));
+  {
+    // In the default layout the Library shows a whole row of thumbnails (it had shown less than one).
+    child<QDockWidget>(*w, "library_dock")->raise();
+    auto* list = library->findChild<QListWidget*>();
+    QTRY_VERIFY(list->isVisible());
+    QVERIFY2(list->viewport()->height() >= list->gridSize().height(),
+             qPrintable(QString("%1 px for rows of %2").arg(list->viewport()->height()).arg(list->gridSize().height())));
+    saveScreenshot(*w, "studio-library.png");
+  }
   const Video kept = w->result();
 
   // Change everything, then reload the entry.
