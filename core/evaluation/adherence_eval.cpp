@@ -139,9 +139,12 @@ nlohmann::json AdherenceEvalResult::to_json() const {
   for (const AdherenceEvalPrompt& p : prompts) {
     prompts_json.push_back({{"prompt", p.prompt}, {"seed", p.seed}, {"score", p.score}});
   }
-  // Each sparse row ran its own mode with these settings.
-  nlohmann::json sparse_json = attention_config_to_json(sparse);
-  sparse_json.erase("mode");
+  // Each sparse row ran its own mode with these settings; dense alone ran none of them.
+  nlohmann::json sparse_json = nullptr;
+  if (modes.size() > 1) {
+    sparse_json = attention_config_to_json(sparse);
+    sparse_json.erase("mode");
+  }
   nlohmann::json modes_json = nlohmann::json::array();
   for (const AttentionMode mode : modes) modes_json.push_back(attention_mode_name(mode));
   return {{"model", model},

@@ -2302,6 +2302,8 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   const nlohmann::json three = nlohmann::json::parse(std::ifstream(three_path));
   EXPECT_EQ(three["objects_per_prompt"], 3);
   EXPECT_EQ(three["rows"][0]["objects"], 12);
+  // Dense alone ran no sparse mode: no sparse settings are recorded as if it had.
+  EXPECT_TRUE(three["sparse_attention"].is_null()) << three.dump();
   // --text-influence: forward passes only, one row per noise level and the clips' own scale.
   const auto influence_path = *dir_ / "influence.json";
   run = run_cli("eval --model " + (out / "model").string() + " --text-influence --prompts 1 --device cpu --json " +
