@@ -228,6 +228,8 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
   summary.vocabulary = to_qt(model_->text_encoder->vocabulary());
   summary.width = m.defaults.width;
   summary.height = m.defaults.height;
+  summary.width_multiple = m.dit.patch_size[2] * m.spatial_factor;
+  summary.height_multiple = m.dit.patch_size[1] * m.spatial_factor;
   summary.frames = m.defaults.frames;
   summary.steps = m.defaults.steps;
   summary.guidance = m.defaults.guidance;
@@ -298,13 +300,16 @@ void GenerationWorker::run(const StudioRequest& request) {
 }
 
 void GenerationWorker::keep_in_library(const GenerationResult& result) {
-  // A library that cannot be written costs the history entry, not the run: say so and go on.
+  // A library that cannot be written costs the history entry, not the run: warn (the video now
+  // lives only in the window) and go on.
   const WritingGuard writing(*this);
   try {
     const LibraryEntry entry = library_.add(result.video, make_run_record(result, *model_));
     Q_EMIT librarySaved(entry);
   } catch (const std::exception& e) {
-    Q_EMIT logLine(QString("this run was not kept in the library: %1").arg(error_text(e)));
+    Q_EMIT warning(QString("this run was not kept in the library: export it (File ▸ Export video, Ctrl+E) before "
+                           "the next run or closing the studio replaces it. %1")
+                       .arg(error_text(e)));
   }
 }
 

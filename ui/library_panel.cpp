@@ -126,7 +126,7 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   open_->setObjectName("library_open");
   setOpenAllowed(true);  // its tooltip
   delete_->setObjectName("library_delete");
-  delete_->setToolTip(tr("Delete this run's folder from the library"));
+  delete_->setToolTip(tr("Delete this run's folder from the library (Delete)"));
   show_folder_->setToolTip(tr("Open the library folder in the file manager"));
 
   // The filter and the buttons share one row: in the bottom docks' default height the list then
@@ -170,6 +170,9 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
       return;
     }
   });
+  auto* remove = new QShortcut(QKeySequence::Delete, list_);
+  remove->setContext(Qt::WidgetShortcut);  // the list's: the filter's Delete edits its text
+  connect(remove, &QShortcut::activated, this, [this] { deleteSelected(); });
   auto* find = new QShortcut(QKeySequence::Find, this);
   find->setContext(Qt::WidgetWithChildrenShortcut);  // the panel's: other docks keep Ctrl+F
   connect(find, &QShortcut::activated, this, [this] {
@@ -428,6 +431,7 @@ void LibraryPanel::deleteSelected() {
                       .arg(prompt, QString::number(qulonglong(e.seed)), local_time_text(e.created)),
                   QMessageBox::Yes | QMessageBox::No, this);
   ask.setTextFormat(Qt::PlainText);  // the prompt is the user's text, not markup
+  ask.setDefaultButton(QMessageBox::No);  // an Enter meant for the list does not delete a run
   if (ask.exec() != QMessageBox::Yes) return;
   deleting_.push_back(e.folder);
   // The dialog's event loop may have moved the row (a run kept meanwhile).

@@ -25,6 +25,7 @@
 #include <QMessageBox>
 #include <QMouseEvent>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QRegularExpression>
 #include <QResizeEvent>
 #include <QScreen>
@@ -416,8 +417,9 @@ void MainWindow::buildActions() {
   cancel_action_->setToolTip(tr("Stop the current step at its next block (or the final decode after its frame) and keep the last estimate (Esc)"));
   run->addSeparator();
   clear_cache_action_ = run->addAction(tr("C&lear compare cache"), this, [this] {
-    const QString question = tr("Remove %1 cached dense runs (%2)? The next Compare or sweep of each request runs "
-                                "dense again.").arg(cached_runs_).arg(megabytes(cached_bytes_));
+    const QString question = tr("Remove %1 (%2)? The next Compare or sweep of each request runs dense again.")
+                                 .arg(counted(cached_runs_, tr("cached dense run"), tr("cached dense runs")))
+                                 .arg(megabytes(cached_bytes_));
     if (QMessageBox::question(this, tr("Clear compare cache"), question) == QMessageBox::Yes) clearCompareCache();
   });
   clear_cache_action_->setObjectName("clear_compare_cache");
@@ -549,6 +551,7 @@ void MainWindow::connectWorker() {
     if (run_said_.contains(line)) return;  // a Compare's or sweep's runs share their prompt
     run_said_.insert(line);
     log_->warning(line);
+    reopenClosedLog();
     statusBar()->showMessage(tr("Warning: %1 (see the log)").arg(line));  // until the run's next message
   });
   connect(worker_, &GenerationWorker::librarySaved, this, [this](const LibraryEntry& entry) {
@@ -560,7 +563,7 @@ void MainWindow::connectWorker() {
 void MainWindow::openModelFolder(const QString& folder) {
   supersedeLibraryOpen();  // the model chosen now wins over a library reload still decoding
   model_picker_->setCurrentFolder(folder);
-  apply_model_defaults_ = true;
+  apply_model_defaults_ = folder != fitted_folder_;
   loadModel(folder);
 }
 
@@ -734,6 +737,7 @@ void MainWindow::beginRun(const StudioRequest& request, Work work, const QString
   run_label_.clear();
   run_estimate_shown_ = false;
   run_stepped_ = false;
+  run_cancel_asked_ = false;
   last_step_.reset();
   run_started_.start();
   step_clock_->start();
@@ -806,6 +810,7 @@ void MainWindow::cancel() {
   }
   if (!generating_) return;
   worker_->cancel();
+  run_cancel_asked_ = true;
   statusBar()->showMessage(tr("Cancelling at the current step's next block (or decode frame)…"));
 }
 
@@ -895,8 +900,8 @@ void MainWindow::showCacheUsage(const DenseCacheUsage& usage) {
   cached_bytes_ = usage.bytes;
   cache_listed_ = true;
   clear_cache_action_->setText(usage.runs == 0 ? tr("C&lear compare cache (empty)")
-                                               : tr("C&lear compare cache (%1 dense runs, %2)…")
-                                                     .arg(usage.runs)
+                                               : tr("C&lear compare cache (%1, %2)…")
+                                                     .arg(counted(usage.runs, tr("dense run"), tr("dense runs")))
                                                      .arg(megabytes(usage.bytes)));
   updateClearCacheAction();
 }
@@ -978,7 +983,9 @@ bool MainWindow::clearCompareCache() {
     }
     showCacheUsage(DenseCacheUsage{});
     const QString done =
-        tr("Removed %1 cached dense runs (%2)").arg(cleared.usage.runs).arg(megabytes(cleared.usage.bytes));
+        tr("Removed %1 (%2)")
+            .arg(counted(cleared.usage.runs, tr("cached dense run"), tr("cached dense runs")))
+            .arg(megabytes(cleared.usage.bytes));
     log_->info(done);
     statusBar()->showMessage(done);
   });
@@ -1021,8 +1028,14 @@ void MainWindow::updateExportActions() {
   open_trace_action_->setEnabled(!generating_);
 }
 
+void MainWindow::reopenClosedLog() {
+  QAction* shown = findChild<QDockWidget*>("log_dock")->toggleViewAction();
+  if (!shown->isChecked()) shown->trigger();
+}
+
 void MainWindow::reportError(const QString& message) {
   log_->error(message);
+  reopenClosedLog();
   // The status bar gets the first sentence and its tooltip the whole message; the log holds it too
   // (vocabularies are long).
   status_line_->showDetailed(tr("Error: %1").arg(first_sentence(message)), message);
@@ -1041,8 +1054,10 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
   prompt_panel_->setExamples(prompt_examples_for(model.vocabulary));
   // Not under a run: a load a Generate made after a failed choice leaves the settings it runs with.
   settings_panel_->showModelExperts(model);
+  settings_panel_->fitSidesToModel(model);
   if (apply_model_defaults_ && !generating_) settings_panel_->applyModelDefaults(model);
   apply_model_defaults_ = false;
+  fitted_folder_ = model.folder;
   log_->info(tr("model %1 loaded on %2").arg(model.name, model.device));
   if (!generating_) statusBar()->showMessage(tr("Model %1 ready").arg(model.name));
 }
@@ -1598,6 +1613,10 @@ bool MainWindow::event(QEvent* event) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (!closeDuringRunConfirmed()) {
+    event->ignore();
+    return;
+  }
   saveSettings();
   supersedeLibraryOpen();  // a reload decoding now must not reach the worker with a model load
   model_picker_->forgoDefault();  // nor a model scan that ends after the close
@@ -1606,9 +1625,30 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   event->accept();
 }
 
+bool MainWindow::closeDuringRunConfirmed() {
+  if (!generating_ || run_cancel_asked_) return true;
+  const QString running = work_ == Work::Compare ? tr("A Compare is running")
+                          : work_ == Work::Sweep ? tr("A sweep is running")
+                                                 : tr("A generation is running");
+  const QString step = last_step_ ? tr(" (step %1 of %2 done)").arg(last_step_->step + 1).arg(last_step_->num_steps) : QString();
+  QMessageBox ask(QMessageBox::Warning, tr("Close SVG-EAR Studio"),
+                  running + step + tr(". Closing the window cancels it, and what it has made so far is lost."),
+                  QMessageBox::NoButton, this);
+  ask.setObjectName("close_during_run");
+  QAbstractButton* close = ask.addButton(tr("Cancel the run and close"), QMessageBox::DestructiveRole);
+  QPushButton* keep = ask.addButton(tr("Keep running"), QMessageBox::RejectRole);
+  ask.setDefaultButton(keep);
+  ask.setEscapeButton(keep);
+  ask.exec();
+  return ask.clickedButton() == close;
+}
+
 void MainWindow::saveSettings() const {
   QSettings settings;
   settings.setValue("window/geometry", saveGeometry());
+  // For a screen of another width, where Qt refuses the geometry (restoreSettings).
+  settings.setValue("window/size", isMaximized() || isFullScreen() ? normalGeometry().size() : size());
+  settings.setValue("window/maximized", isMaximized());
   settings.setValue("window/state", saveState());
   model_picker_->save(settings);
   prompt_panel_->save(settings);
@@ -1630,7 +1670,14 @@ void MainWindow::restoreSettings() {
   if (settings.status() == QSettings::FormatError) {
     log_->warning(tr("the settings in %1 could not be read; the defaults are used").arg(settings.fileName()));
   }
-  restoreGeometry(settings.value("window/geometry").toByteArray());
+  const QByteArray geometry = settings.value("window/geometry").toByteArray();
+  if (!geometry.isEmpty() && !restoreGeometry(geometry)) {
+    // Qt refuses a geometry saved on a screen of another width (past 0.8–1.25×: a laptop docked to a
+    // monitor, another resolution): the size chosen then stays, as large as this screen allows.
+    const QSize saved = settings.value("window/size").toSize();
+    if (saved.isValid()) resize(saved.expandedTo(minimumSizeHint()));
+    if (settings.value("window/maximized").toBool()) setWindowState(windowState() | Qt::WindowMaximized);
+  }
   // Qt keeps a saved frame that only touches the screen: one saved on a screen that is gone came
   // back with 100 pixels showing. Moved wholly onto the screen it is on, and shrunk to it if larger.
   if (const QScreen* screen = this->screen()) {

@@ -108,6 +108,9 @@ class MainWindow : public QMainWindow {
 
  protected:
   void closeEvent(QCloseEvent* event) override;
+  // A run can hold an hour of a GPU's work: closing the window asks before it throws that away.
+  // True: close (no run, one already cancelled with Esc, or the artist chose to).
+  bool closeDuringRunConfirmed();
   void resizeEvent(QResizeEvent* event) override;
   void keyPressEvent(QKeyEvent* event) override;
   bool event(QEvent* event) override;
@@ -157,6 +160,8 @@ class MainWindow : public QMainWindow {
   void listCompareCache();
   void showCacheUsage(const DenseCacheUsage& usage);  // what the cache holds, as listed or cleared
   void updateClearCacheAction();  // on when listed, not empty, and neither a run nor a clear is on
+  // A message that sends the artist to the Log reopens it when they had closed it.
+  void reopenClosedLog();
   void reportError(const QString& message);
   void onModelLoaded(const ModelSummary& model);
   void onStep(const StepEvent& step);
@@ -241,6 +246,7 @@ class MainWindow : public QMainWindow {
   int pending_exports_ = 0;
 
   bool generating_ = false;
+  bool run_cancel_asked_ = false;  // Esc (or Cancel) during this run: it is ending anyway
   Work work_ = Work::Generate;  // what the running (or last) work is
   QString run_label_;           // during a Compare or sweep: which run, for the step line
   // The step line moves every second between step events, so that a long step (a cold first step,
@@ -267,6 +273,9 @@ class MainWindow : public QMainWindow {
   // loading_load_ of a load that waits for the device list (ModelPicker::deviceKnown).
   static constexpr int kLoadAwaitsDevices = -1;
   bool apply_model_defaults_ = false;  // set by openModelFolder until the chosen model has loaded
+  // The model the settings were last fitted to (its defaults applied or the settings kept for it, at
+  // its load): choosing it again, after a folder that was no model, keeps what the artist set.
+  QString fitted_folder_;
   // The settings are the user's: sizes edited or a library entry applied, now or in a session before
   // (settings/chosen; a closed window saves its settings whether chosen or not). The first start's
   // default model then does not bring its sizes.

@@ -22,6 +22,9 @@ struct ModelSummary {
   QStringList vocabulary;  // empty for open-vocabulary text encoders
   int width = 0;
   int height = 0;
+  // The sides a request may have are multiples of these (the patch, times the VAE's stride).
+  int width_multiple = 1;
+  int height_multiple = 1;
   int frames = 0;
   int steps = 0;
   double guidance = 0.0;

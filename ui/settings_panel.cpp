@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <numeric>
 #include <thread>
 
 #include <QCheckBox>
@@ -350,6 +351,15 @@ void SettingsPanel::applyModelDefaults(const ModelSummary& m) {
   guidance_->setValue(m.guidance);
   if (m.low_noise_guidance) low_noise_guidance_->setValue(*m.low_noise_guidance);
   shift_->setValue(m.shift);
+}
+
+void SettingsPanel::fitSidesToModel(const ModelSummary& m) {
+  const QScopedValueRollback<bool> setting(setting_, true);  // a minimum raised here is no edit
+  for (auto [box, multiple] : {std::pair{width_, m.width_multiple}, std::pair{height_, m.height_multiple}}) {
+    const int step = std::lcm(std::max(1, multiple), 8);
+    box->setSingleStep(step);
+    box->setMinimum(step);
+  }
 }
 
 void SettingsPanel::showModelExperts(const ModelSummary& m) {

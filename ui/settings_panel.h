@@ -50,6 +50,9 @@ class SettingsPanel : public QWidget {
   // Shows the low-noise guidance (and calls the guidance the high-noise one's) for a model with two
   // experts, Wan2.2-A14B; hides it for a model with one DiT, whose requests then leave it unset.
   void showModelExperts(const ModelSummary& model);
+  // The width and height boxes step along the sides the model takes (multiples of its patch times
+  // its VAE's stride, and of 8), from the least of them.
+  void fitSidesToModel(const ModelSummary& model);
 
   void save(QSettings& settings) const;
   void restore(const QSettings& settings);

@@ -28,6 +28,7 @@
 #include <QLabel>
 #include <QCompleter>
 #include <QComboBox>
+#include <QDataStream>
 #include <QDir>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
@@ -42,6 +43,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QRegularExpression>
+#include <QScreen>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QSemaphore>
@@ -81,6 +83,7 @@
 #include "ui/local_time.h"
 #include "ui/log_panel.h"
 #include "ui/compare_view.h"
+#include "ui/counted.h"
 #include "ui/comparison_video.h"
 #include "ui/exporter.h"
 #include "ui/library_panel.h"
@@ -678,10 +681,22 @@ void StudioWindowTest::bad_settings_and_folders_report_errors() {
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Error"), qPrintable(w->statusBar()->currentMessage()));
   QVERIFY(log_text(*w).contains("30"));
+  // The arrows step along the sides the model takes, from 30 too: up to 32, down to 24 (Qt's own
+  // step went from 30 to 38, no size either).
+  QSpinBox* width = child<QSpinBox>(*w, "width");
+  QCOMPARE(width->minimum(), 8);
+  QTest::keyClick(width, Qt::Key_Up);
+  QCOMPARE(width->value(), 32);
+  width->setValue(30);
+  QTest::keyClick(width, Qt::Key_Down);
+  QCOMPARE(width->value(), 24);
+  QTest::keyClick(width, Qt::Key_Up);
+  QCOMPARE(width->value(), 32);
 
   // a folder without a model, its name longer than the Model panel is wide: the panel says why,
   // and the window keeps its width (a word that long widened it past the screen)
   const int window_width = w->width();
+  child<QSpinBox>(*w, "steps")->setValue(3);  // the tiny model's default is 4
   const QString empty = scratch_.filePath("not-a-model-" + QString("y").repeated(200));
   QVERIFY(QDir().mkpath(empty));
   w->openModelFolder(empty);
@@ -694,9 +709,11 @@ void StudioWindowTest::bad_settings_and_folders_report_errors() {
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY(w->statusBar()->currentMessage().startsWith("Error"));
 
-  // and back to the good one
+  // and back to the good one, the one the settings were for: they stay as set (its defaults had
+  // replaced them)
   w->openModelFolder(model_folder_);
   QVERIFY(waitForModel(*w));
+  QCOMPARE(child<QSpinBox>(*w, "steps")->value(), 3);
   child<QSpinBox>(*w, "steps")->setValue(2);
   w->generate();
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
@@ -1993,13 +2010,15 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   QStringList errors;
   connect(&panel, &LibraryPanel::errorOccurred, this, [&errors](const QString& e) { errors << e; });
 
-  // The confirmation: answered Yes once it is up; its text is the prompt as typed.
+  // The confirmation: answered Yes once it is up; its text is the prompt as typed, and its default
+  // answer, which an Enter gives, is No.
   QString asked;
   auto answer_yes = [&asked] {
     QTimer* poll = new QTimer;
     QObject::connect(poll, &QTimer::timeout, poll, [poll, &asked] {
       if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
         asked = box->text();
+        if (box->defaultButton() != box->button(QMessageBox::No)) asked += " [default: not No]";
         box->button(QMessageBox::Yes)->click();
         poll->deleteLater();
       }
@@ -2041,11 +2060,16 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   };
   QTRY_COMPARE(deleting_left(), 0);
 
-  // Removed by hand meanwhile: Delete drops the row without an error, and says it was gone.
+  // Removed by hand meanwhile: Delete drops the row without an error, and says it was gone. This
+  // time by the Delete key in the list (it did nothing).
   std::filesystem::remove_all(newest.folder);
+  panel.show();
+  panel.activateWindow();
+  QVERIFY(QTest::qWaitForWindowActive(&panel));
+  list->setFocus();
   list->setCurrentRow(0);
   answer_yes();
-  QTest::mouseClick(child<QPushButton>(panel, "library_delete"), Qt::LeftButton);
+  QTest::keyClick(list, Qt::Key_Delete);
   QTRY_COMPARE(panel.count(), 3);
   QCOMPARE(panel.entry(0).folder, oldest.folder);
   QVERIFY2(errors.isEmpty(), qPrintable(errors.join("\n")));
@@ -2311,7 +2335,8 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   }
   QVERIFY2(clear->text().contains("counting"), qPrintable(clear->text()));
   QVERIFY(!clear->isEnabled());
-  QTRY_VERIFY2(clear->text().contains(QString("%1 dense runs").arg(before.runs)), qPrintable(clear->text()));
+  // "1 dense run", not "1 dense runs".
+  QTRY_VERIFY2(clear->text().contains(counted(before.runs, "dense run", "dense runs") + ","), qPrintable(clear->text()));
   QVERIFY(clear->isEnabled());
   w->sweep();
   QVERIFY(w->isGenerating());
@@ -2332,7 +2357,7 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   QVERIFY2(clear->text().contains("clearing"), qPrintable(clear->text()));
   QTRY_VERIFY_WITH_TIMEOUT(!w->isClearingCompareCache(), 30000);
   QCOMPARE(dense_cache_usage(cache).runs, 0);
-  QVERIFY2(w->statusBar()->currentMessage().startsWith(QString("Removed %1 cached dense runs").arg(before.runs)),
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Removed " + counted(before.runs, "cached dense run", "cached dense runs") + " ("),
            qPrintable(w->statusBar()->currentMessage()));
   QVERIFY(child<QAction>(*w, "compare")->isEnabled());
   // Nothing left to clear: the item says so and stays off.
@@ -4040,6 +4065,125 @@ void StudioWindowTest::prompts_show_bidi_controls_as_codes() {
   QVERIFY2(row->text().endsWith("a red[U+202E] circle"), qPrintable(row->text()));
   QVERIFY2(row->toolTip().contains("a red[U+202E] circle"), qPrintable(row->toolTip()));
   QVERIFY(!row->toolTip().contains(QChar(0x202E)));
+}
+
+// Closing the window during a run asks first (a run can hold an hour of a GPU's work, and closing
+// had thrown it away without a word): Keep running keeps the window and the run; after Esc, which
+// ends the run anyway, it closes without asking; and the destructive answer cancels the run.
+void StudioWindowTest::closing_during_a_run_asks_first() {
+  // Answers the question with the button labelled `answer` once it is up; `asked` gets its text.
+  QString asked;
+  const auto answer_with = [&asked](const QString& answer) {
+    QTimer* poll = new QTimer;
+    QObject::connect(poll, &QTimer::timeout, poll, [poll, &asked, answer] {
+      auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+      if (!box || box->objectName() != "close_during_run") return;
+      asked = box->text();
+      for (QAbstractButton* button : box->buttons()) {
+        if (button->text() == answer) button->click();
+      }
+      poll->deleteLater();
+    });
+    poll->start(20);
+  };
+  const auto start_long_run = [this](MainWindow& w) {
+    child<QSpinBox>(w, "width")->setValue(64);
+    child<QSpinBox>(w, "height")->setValue(64);
+    child<QSpinBox>(w, "frames")->setValue(8);
+    child<QSpinBox>(w, "steps")->setValue(400);
+    typePrompt(w, kPrompt);
+    w.generate();
+    QVERIFY(w.isGenerating());
+    QTRY_VERIFY_WITH_TIMEOUT(child<QProgressBar>(w, "progress")->value() >= 1, kRunTimeoutMs);
+  };
+
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  start_long_run(*w);
+  answer_with("Keep running");
+  QVERIFY(!w->close());
+  QVERIFY2(asked.startsWith("A generation is running (step ") && asked.contains(" of 400 done). Closing the window cancels it"),
+           qPrintable(asked));
+  QVERIFY(w->isVisible());
+  QVERIFY(w->isGenerating());
+  QTest::qWait(300);
+  QVERIFY(w->isGenerating());
+  // Esc first: the run is ending anyway, so the window closes without a question.
+  w->cancel();
+  asked.clear();
+  QVERIFY(w->close());
+  QVERIFY(asked.isEmpty());
+  w.reset();
+
+  w = openWindow();
+  QVERIFY(waitForModel(*w));
+  start_long_run(*w);
+  answer_with("Cancel the run and close");
+  QVERIFY(w->close());
+  QVERIFY(!w->isVisible());
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), 30000);  // cancelled within a step
+  QVERIFY(child<QProgressBar>(*w, "progress")->value() < 400);
+}
+
+// A run the library cannot keep (its folder is a file here) is a warning, not a plain log line
+// after "Finished": the video lives only in the window, so the warning says to export it, and a Log
+// the artist had closed opens to show it.
+void StudioWindowTest::library_failure_warns_and_reopens_the_log() {
+  const QString not_a_folder = scratch_.filePath("library-is-a-file");
+  QFile file(not_a_folder);
+  QVERIFY(file.open(QIODevice::WriteOnly));
+  file.close();
+  qputenv("SVGEAR_LIBRARY", not_a_folder.toUtf8());
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  QDockWidget* log_dock = child<QDockWidget>(*w, "log_dock");
+  log_dock->close();
+  QVERIFY(!log_dock->isVisible());
+  child<QSpinBox>(*w, "steps")->setValue(2);
+  typePrompt(*w, kPrompt);
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QTRY_VERIFY(log_text(*w).contains("this run was not kept in the library: export it (File ▸ Export video, Ctrl+E)"));
+  const QString status = w->statusBar()->currentMessage();
+  QVERIFY2(status.startsWith("Warning: this run was not kept in the library"), qPrintable(status));
+  QTRY_VERIFY(log_dock->isVisible());
+  QVERIFY(w->result().frames > 0);  // the run itself is there to export
+}
+
+// A window saved on a screen of another width (a laptop's 1366 px, now a 1920-px monitor) came back
+// at the first start's size: Qt's restoreGeometry refuses a geometry whose screen width differs
+// by more than 0.8–1.25×. The size the artist chose stays.
+void StudioWindowTest::a_window_saved_on_a_screen_of_another_width_keeps_its_size() {
+  QByteArray geometry;
+  {
+    auto w = openWindow();
+    QVERIFY(waitForModel(*w));
+    w->resize(w->minimumSizeHint().width() + 40, w->minimumSizeHint().height() + 30);
+    QTRY_COMPARE(w->size(), w->minimumSizeHint() + QSize(40, 30));
+    w->close();
+    geometry = QSettings().value("window/geometry").toByteArray();
+  }
+  // The saved screen's width, a big-endian int32 after the magic number, the version, the frame and
+  // normal rectangles, the screen number and the two state bytes (Qt 6's format 3): halved.
+  constexpr int kScreenWidthAt = 4 + 2 + 2 + 16 + 16 + 4 + 1 + 1;
+  QVERIFY(geometry.size() >= kScreenWidthAt + 4);
+  QDataStream in(geometry.mid(kScreenWidthAt, 4));
+  qint32 screen_width = 0;
+  in >> screen_width;
+  QCOMPARE(screen_width, qint32(QGuiApplication::primaryScreen()->size().width()));
+  QByteArray other_screen = geometry;
+  QDataStream out(&other_screen, QIODevice::ReadWrite);
+  out.device()->seek(kScreenWidthAt);
+  out << qint32(screen_width / 2);
+  {
+    QWidget probe;
+    QVERIFY2(!probe.restoreGeometry(other_screen), "Qt takes the other screen's geometry: the test shows nothing");
+  }
+  QSettings().setValue("window/geometry", other_screen);
+  MainWindow w;
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  QCOMPARE(w.size(), w.minimumSizeHint() + QSize(40, 30));
 }
 
 }  // namespace svgear::test
