@@ -71,8 +71,10 @@ CompareView::CompareView(QWidget* parent)
       speedup_(new QLabel(this)),
       play_(new QToolButton(this)),
       scrub_(new QSlider(Qt::Horizontal, this)),
+      frame_label_(new QLabel(this)),
       timer_(new QTimer(this)),
-      plot_(new QCustomPlot(this)) {
+      plot_(new QCustomPlot(this)),
+      plot_cursor_(new QCPItemStraightLine(plot_)) {
   auto* views = new QGridLayout;
   dense_view_ = titled_view(views, 0, new QLabel(tr("dense"), this), "compare_dense");
   sparse_view_ = titled_view(views, 1, sparse_heading_, "compare_sparse");
@@ -91,9 +93,11 @@ CompareView::CompareView(QWidget* parent)
   play_->setEnabled(false);  // until there is a Compare to play
   scrub_->setObjectName("compare_scrub");
   scrub_->setRange(0, 0);
+  frame_label_->setObjectName("compare_frame");
   auto* playback = new QHBoxLayout;
   playback->addWidget(play_);
   playback->addWidget(scrub_, 1);
+  playback->addWidget(frame_label_);
 
   summary_->setObjectName("compare_summary");
   speedup_->setObjectName("compare_speedup");
@@ -120,6 +124,12 @@ CompareView::CompareView(QWidget* parent)
     graph->setName(name);
   }
   place_legend_above(plot_, 2);
+  // Before a result: the ranges a result has (QCustomPlot's own 0–5 read as an SSIM up to 5).
+  plot_->xAxis->setRange(0.5, 1.5);
+  plot_->yAxis->setRange(0.0, kEmptyPsnrTopDb);
+  plot_->yAxis2->setRange(0.0, 1.05);
+  plot_cursor_->setPen(QPen(QColor(255, 255, 255, 110), 1, Qt::DashLine));
+  plot_cursor_->setVisible(false);
 
   auto* left = new QVBoxLayout;
   left->addLayout(views);
@@ -230,6 +240,11 @@ void CompareView::showFrame() {
   difference_view_->setPixmap(fitted(difference_[current_], difference_view_->size()));
   const QSignalBlocker quiet(scrub_);  // the slider follows playback without echoing back
   scrub_->setValue(current_);
+  frame_label_->setText(tr("frame %1 / %2").arg(current_ + 1).arg(frameCount()));
+  plot_cursor_->point1->setCoords(current_ + 1, 0.0);
+  plot_cursor_->point2->setCoords(current_ + 1, 1.0);
+  plot_cursor_->setVisible(true);
+  plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
 bool CompareView::eventFilter(QObject* watched, QEvent* event) {
@@ -256,14 +271,14 @@ void CompareView::plotQuality() {
   QVector<double> psnr;
   QVector<double> ssim;
   for (size_t f = 0; f < result_.psnr_db.size(); ++f) {
-    frames << double(f);
+    frames << double(f + 1);  // counted from 1, as the preview and the frame label count
     // Identical frames have infinite PSNR; they are left out of the curve rather than drawn at +∞.
     psnr << (std::isinf(result_.psnr_db[f]) ? qQNaN() : result_.psnr_db[f]);
     ssim << result_.ssim[f];
   }
   plot_->graph(0)->setData(frames, psnr);
   plot_->graph(1)->setData(frames, ssim);
-  plot_->xAxis->setRange(-0.5, std::max(0.5, frames.size() - 0.5));
+  plot_->xAxis->setRange(0.5, std::max(1.5, frames.size() + 0.5));
   // Every frame identical leaves the PSNR curve empty: the axis says why, over a fixed range,
   // instead of one QCustomPlot kept from the previous result.
   const bool any_psnr = std::any_of(psnr.begin(), psnr.end(), [](double db) { return !std::isnan(db); });

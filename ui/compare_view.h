@@ -10,6 +10,7 @@
 
 #include "ui/compare_result.h"
 
+class QCPItemStraightLine;
 class QCustomPlot;
 class QLabel;
 class QSlider;
@@ -61,8 +62,10 @@ class CompareView : public QWidget {
   QLabel* speedup_;
   QToolButton* play_;
   QSlider* scrub_;
+  QLabel* frame_label_;  // "frame 3 / 8", counted from 1 as the preview's caption counts
   QTimer* timer_;
   QCustomPlot* plot_;
+  QCPItemStraightLine* plot_cursor_;  // the frame shown, on the quality plot
 
   CompareResult result_;
   std::vector<QImage> dense_;

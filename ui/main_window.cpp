@@ -689,6 +689,7 @@ bool MainWindow::requestFromPanels(SeedChoice seed, StudioRequest& request) {
   const QString prompt = prompt_panel_->prompt().simplified();
   if (prompt.isEmpty()) {
     reportError(tr("type a prompt first"));
+    prompt_panel_->focusPrompt();
     return false;
   }
   std::vector<int> trace_layers, trace_heads;

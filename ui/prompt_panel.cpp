@@ -65,13 +65,19 @@ PromptPanel::PromptPanel(QWidget* parent)
 
   auto* layout = new QVBoxLayout(this);
   auto* prompt_row = new QHBoxLayout;
-  prompt_row->addWidget(new QLabel(tr("Prompt"), this), 1);
+  // Each label names its box for screen readers and puts the focus in it with Alt and its letter.
+  const auto label_for = [this](const QString& text, QWidget* box) {
+    auto* label = new QLabel(text, this);
+    label->setBuddy(box);
+    return label;
+  };
+  prompt_row->addWidget(label_for(tr("P&rompt"), prompt_), 1);
   prompt_row->addWidget(examples_button_);
   layout->addLayout(prompt_row);
   layout->addWidget(prompt_);
-  layout->addWidget(new QLabel(tr("Negative prompt"), this));
+  layout->addWidget(label_for(tr("&Negative prompt"), negative_));
   layout->addWidget(negative_);
-  layout->addWidget(new QLabel(tr("History"), this));
+  layout->addWidget(label_for(tr("Hi&story"), history_));
   layout->addWidget(history_, 1);
   // Tab follows the panel down, from the Examples button above the prompt (creation order put it last).
   setTabOrder(examples_button_, prompt_);
@@ -112,6 +118,8 @@ QString PromptPanel::negativePrompt() const { return negative_->text(); }
 
 // Through the editor's own edit, not setText: the text it replaces stays on its undo stack, so an
 // example, a history entry or a library run picked over a prompt being written loses nothing (Ctrl+Z).
+void PromptPanel::focusPrompt() { prompt_->setFocus(Qt::OtherFocusReason); }
+
 void PromptPanel::setPrompt(const QString& prompt) { prompt_words_->replaceText(prompt); }
 void PromptPanel::setNegativePrompt(const QString& prompt) { negative_words_->replaceText(prompt); }
 

@@ -27,6 +27,7 @@ class PromptPanel : public QWidget {
   QString prompt() const;
   QString negativePrompt() const;
   void setPrompt(const QString& prompt);
+  void focusPrompt();  // where a run asked for with no prompt sends the artist
   void setNegativePrompt(const QString& prompt);
   // Completion in both editors; an empty list (open-vocabulary model) turns it off.
   void setVocabulary(const QStringList& words);

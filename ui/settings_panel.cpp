@@ -87,6 +87,10 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   width_ = spin_box(this, video, "width", 8, kMaxSidePixels, 8, tr("Width in pixels; must be a multiple of the model's patch"));
   height_ = spin_box(this, video, "height", 8, kMaxSidePixels, 8, tr("Height in pixels; must be a multiple of the model's patch"));
   frames_ = spin_box(this, video, "frames", 1, kMaxFrames, 1, tr("Number of frames (Wan models want 4k+1)"));
+  // The form labels its rows, but a row of two boxes (and the seed's) names neither for a screen
+  // reader: they get names of their own.
+  width_->setAccessibleName(tr("Width"));
+  height_->setAccessibleName(tr("Height"));
   auto* size_row = new QHBoxLayout;
   size_row->addWidget(width_);
   size_row->addWidget(height_);
@@ -111,6 +115,7 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   seed_locked_->setToolTip(tr("Keep this seed; unlocked, every generation draws a new one"));
   auto* roll = new QPushButton(tr("New"), sampling);
   roll->setToolTip(tr("Draw a random seed now"));
+  seed_->setAccessibleName(tr("Seed"));
   auto* seed_row = new QHBoxLayout;
   seed_row->addWidget(seed_, 1);
   seed_row->addWidget(seed_locked_);

@@ -672,6 +672,20 @@ void StudioWindowTest::unknown_word_reports_error() {
 void StudioWindowTest::bad_settings_and_folders_report_errors() {
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
+  // No prompt: said, and the focus goes to the prompt (it stayed in the box last used).
+  QLineEdit* prompt = child<QLineEdit>(*w, "prompt");
+  prompt->clear();
+  child<QSpinBox>(*w, "steps")->setFocus();
+  QTRY_VERIFY(child<QSpinBox>(*w, "steps")->hasFocus());
+  w->generate();
+  QVERIFY(!w->isGenerating());
+  QCOMPARE(w->statusBar()->currentMessage(), QString("Error: type a prompt first"));
+  QTRY_VERIFY(prompt->hasFocus());
+  // The prompt panel's labels name their boxes, and Alt and a label's letter goes to its box.
+  QTest::keyClick(w.get(), Qt::Key_N, Qt::AltModifier);
+  QTRY_VERIFY(child<QLineEdit>(*w, "negative_prompt")->hasFocus());
+  QTest::keyClick(w.get(), Qt::Key_R, Qt::AltModifier);
+  QTRY_VERIFY(prompt->hasFocus());
   typePrompt(*w, kPrompt);
 
   // a size the model's 4×4 patches cannot tile
@@ -2984,8 +2998,21 @@ void StudioWindowTest::compare_view_fits_large_frames_and_rests_when_hidden() {
   view.resize(900, 400);
   view.show();
   QVERIFY(QTest::qWaitForWindowExposed(&view));
+  auto* plot = child<QCustomPlot>(view, "compare_quality_plot");
+  QCOMPARE(plot->yAxis2->range().upper, 1.05);  // before a result: an SSIM axis, not QCustomPlot's 0–5
   view.showResult(result);
   QVERIFY(view.isPlaying());
+  {
+    // The frame shown is named, counted from 1 as the preview counts, and marked on the plot.
+    view.togglePlaying();
+    view.setCurrentFrame(2);
+    QCOMPARE(child<QLabel>(view, "compare_frame")->text(), QString("frame 3 / 4"));
+    auto* cursor = qobject_cast<QCPItemStraightLine*>(plot->item(0));
+    QVERIFY(cursor && cursor->visible());
+    QCOMPARE(cursor->point1->coords().x(), 3.0);
+    QCOMPARE(plot->graph(0)->data()->at(2)->key, 3.0);
+    view.togglePlaying();
+  }
   for (const char* name : {"compare_dense", "compare_sparse", "compare_difference"}) {
     const QLabel* shown = child<QLabel>(view, name);
     const QSize room = shown->size(), fitted = shown->pixmap().size();
@@ -3029,7 +3056,6 @@ void StudioWindowTest::compare_view_fits_large_frames_and_rests_when_hidden() {
   view.showResult(result);
   const QString summary = child<QLabel>(view, "compare_summary")->text();
   QVERIFY2(summary.startsWith("svgear against dense, seed 12: PSNR inf (identical), SSIM 1.0000"), qPrintable(summary));
-  auto* plot = child<QCustomPlot>(view, "compare_quality_plot");
   QCOMPARE(plot->yAxis->label(), QString("PSNR (dB): every frame identical"));
   QCOMPARE(plot->yAxis->range().lower, 0.0);
   QCOMPARE(view.plottedFrames(), 4);  // NaN for each PSNR, kept as the frames' places
