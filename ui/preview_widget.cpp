@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include <QCursor>
 #include <QMouseEvent>
 #include <QWheelEvent>
 #include <QOpenGLContext>
@@ -122,6 +123,20 @@ void PreviewWidget::leaveEvent(QEvent* event) {
   inspection_ = {};
   update();
   QOpenGLWidget::leaveEvent(event);
+}
+
+void PreviewWidget::resizeEvent(QResizeEvent* event) {
+  QOpenGLWidget::resizeEvent(event);
+  // The frame is drawn elsewhere at the new size, and the widget may have moved under a still
+  // pointer: the token under the pointer now is inspected (the outline had stayed on the old one).
+  if (!hovering_) return;
+  const QPointF at = mapFromGlobal(QCursor::pos());
+  if (rect().contains(at.toPoint())) {
+    inspectAt(at);
+  } else {
+    hovering_ = false;
+    inspection_ = {};
+  }
 }
 
 void PreviewWidget::inspectAt(QPointF position) {

@@ -70,6 +70,7 @@ class PreviewWidget : public QOpenGLWidget {
   void mouseReleaseEvent(QMouseEvent* event) override;
   void wheelEvent(QWheelEvent* event) override;
   void leaveEvent(QEvent* event) override;
+  void resizeEvent(QResizeEvent* event) override;
 
  private:
   QSizeF drawnSize(QSize image) const;  // at the zoom, in logical pixels

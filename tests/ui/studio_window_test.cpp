@@ -28,6 +28,7 @@
 #include <QLabel>
 #include <QCompleter>
 #include <QComboBox>
+#include <QCursor>
 #include <QDataStream>
 #include <QDir>
 #include <QDockWidget>
@@ -1066,6 +1067,23 @@ void StudioWindowTest::routing_views_show_live_traces() {
     QCOMPARE(preview->inspection().frame, 5);
     QCOMPARE(preview->inspection().row, 2);
     QCOMPARE(preview->inspection().column, 9);
+    {
+      // The window resized under a still pointer: the inspector names the token under the pointer
+      // now, as a move there would (it had kept token 1321, drawn elsewhere).
+      const QPoint pointer = preview->mapToGlobal(QPoint(int(std::floor(left + 39.5 * scale)), int(std::floor(top + 11.5 * scale))));
+      QCursor::setPos(pointer);
+      QTRY_COMPARE(QCursor::pos(), pointer);
+      const QSize window_size = w->size();
+      w->resize(window_size - QSize(300, 0));
+      QTRY_VERIFY(preview->inspection().token != 1321);
+      const int after_resize = preview->inspection().token;
+      QTest::mouseMove(preview, preview->mapFromGlobal(pointer));
+      QCOMPARE(preview->inspection().token, after_resize);
+      w->resize(window_size);
+      QTRY_COMPARE(w->size(), window_size);
+      QTest::mouseMove(preview, QPoint(int(std::floor(left + 39.5 * scale)), int(std::floor(top + 11.5 * scale))));
+      QTRY_COMPARE(preview->inspection().token, 1321);
+    }
     {
       // The token is in the upper right quarter of the preview (video x 39 of 64): the window
       // moves to the lower left corner, off it.
