@@ -120,8 +120,12 @@ AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode
   AttentionConfig defaults;
   const auto mode = args.text("attention");
   defaults.mode = mode ? parse_attention_mode(*mode) : default_mode;
-  AttentionConfig config = preset ? load_attention_preset(*preset, defaults) : defaults;
+  std::vector<std::string> file_fields;
+  AttentionConfig config = preset ? load_attention_preset(*preset, defaults, &file_fields) : defaults;
   if (mode) config.mode = defaults.mode;
+  // A file's settings count as typed: a mode that uses them not is refused, not run without them
+  // (a file saying "mode": "dense" beside a budget ran dense, its record listing the budget).
+  for (const std::string& field : file_fields) names.push_back(std::filesystem::path(*preset).filename().string() + "'s " + field);
   if (const auto x = seen("top-p", args.number("top-p"))) config.top_p = *x;
   if (const auto n = seen("q-clusters", args.integer("q-clusters", 0))) config.q_clusters = *n;
   if (const auto n = seen("k-clusters", args.integer("k-clusters"))) config.k_clusters = *n;
@@ -139,9 +143,13 @@ void refuse_attention_options_no_mode_uses(const std::vector<std::string>& typed
                                            const std::string& remedy) {
   const auto runs_mode = [&modes](AttentionMode m) { return std::find(modes.begin(), modes.end(), m) != modes.end(); };
   std::vector<std::string> unused;
+  // SVG-EAR's own: the flag, and a preset file's guaranteed ratio and gamma (named "<file>'s field").
+  const auto svgear_only = [](const std::string& name) {
+    return name == "--guaranteed-ratio" || name.ends_with("'s guaranteed_ratio") || name.ends_with("'s gamma");
+  };
   for (const std::string& name : typed) {
-    const bool used = name == "--guaranteed-ratio" ? runs_mode(AttentionMode::SvgEar)
-                                                   : runs_mode(AttentionMode::Svg2) || runs_mode(AttentionMode::SvgEar);
+    const bool used = svgear_only(name) ? runs_mode(AttentionMode::SvgEar)
+                                        : runs_mode(AttentionMode::Svg2) || runs_mode(AttentionMode::SvgEar);
     if (!used) unused.push_back(name);
   }
   if (unused.empty()) return;

@@ -47,7 +47,8 @@ void require_prompt(const RequestOptions& options, const std::string& help);
 
 // The attention part of it alone (--attention, --attention-preset and the knob flags), for commands
 // that take the sparse settings without a whole request (`svgear eval`); `typed`, when set, gets the
-// sparse settings on the command line as named there ("--top-p"; not --attention).
+// sparse settings on the command line as named there ("--top-p"; not --attention), and a preset
+// file's settings that differ from the defaults as "<file name>'s <field>" ("d.json's top_p").
 AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode,
                                        std::vector<std::string>* typed = nullptr);
 

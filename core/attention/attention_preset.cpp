@@ -51,7 +51,9 @@ AttentionConfig named_attention_preset(std::string_view name) {
   return config;
 }
 
-AttentionConfig load_attention_preset(const std::string& name_or_file, const AttentionConfig& base) {
+AttentionConfig load_attention_preset(const std::string& name_or_file, const AttentionConfig& base,
+                                      std::vector<std::string>* changed) {
+  if (changed) changed->clear();
   const std::filesystem::path path(name_or_file);
   if (path.extension() != ".json") return named_attention_preset(name_or_file);
   require_regular_file(path, "an attention preset");
@@ -77,6 +79,13 @@ AttentionConfig load_attention_preset(const std::string& name_or_file, const Att
     throw UserError(path.string() + " sets " + keys + " but no \"mode\", and the run it applies to is dense, which " +
                     "uses none of them: add \"mode\": \"svgear\" (or \"svg2\") to the file, give --attention svgear, "
                     "or drop the preset");
+  }
+  if (changed) {
+    const nlohmann::json defaults = attention_config_to_json(AttentionConfig{});
+    const nlohmann::json read = attention_config_to_json(config);
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (it.key() != "mode" && read.at(it.key()) != defaults.at(it.key())) changed->push_back(it.key());
+    }
   }
   return config;
 }

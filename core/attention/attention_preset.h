@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,8 +30,11 @@ AttentionConfig named_attention_preset(std::string_view name);
 // A name from named_attention_preset, or a path ending in .json read with attention_config_from_json
 // on top of `base` (the command's defaults: a file without "mode" keeps the command's mode). Throws
 // UserError for an unknown name, an unreadable file, a bad field, or a file that sets fields but no
-// mode where `base` is dense (which uses none of them).
-AttentionConfig load_attention_preset(const std::string& name_or_file, const AttentionConfig& base);
+// mode where `base` is dense (which uses none of them). `changed`, when given, gets the file's fields
+// besides "mode" whose values differ from AttentionConfig's defaults (none for a named preset):
+// the ones a run that uses them not would silently drop.
+AttentionConfig load_attention_preset(const std::string& name_or_file, const AttentionConfig& base,
+                                      std::vector<std::string>* changed = nullptr);
 
 // Applies the fields present in `j` on top of `base`. Throws UserError for a key AttentionConfig
 // does not have (listing the known keys), a value of the wrong type, or a value out of range.

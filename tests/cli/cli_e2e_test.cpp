@@ -2189,16 +2189,44 @@ TEST(CliAttentionOptions, SettingsNoModeUsesAreRefused) {
   expect_refused_before_work(
       run_cli("eval --model /nonexistent/model --prompts 1 --device cpu --modes dense,svg2 --guaranteed-ratio 0.1"),
       "--modes dense,svg2" + svgear_only + "add svgear to --modes", "eval --modes dense,svg2");
+  // A preset file's settings count as typed (a file saying "mode": "dense" beside a budget ran dense,
+  // its record listing the budget); those at their defaults, as a run record's attention object
+  // holds them, do not.
+  const std::filesystem::path presets = std::filesystem::temp_directory_path() /
+                                        ("svgear-presets-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(presets);
+  const auto preset_file = [&presets](const std::string& name, const std::string& text) {
+    std::ofstream((presets / name).string()) << text;
+    return " --attention-preset " + (presets / name).string() + " ";
+  };
+  const std::string dense_budget = preset_file("d.json", R"({"mode": "dense", "top_p": 0.5, "q_clusters": 7})");
+  const std::string svg2_ratio = preset_file("l.json", R"({"mode": "svg2", "guaranteed_ratio": 0.1})");
+  const std::string record_defaults =
+      preset_file("record.json", attention_config_to_json(named_attention_preset("balanced")).dump());
+  for (const std::string command : {"generate", "compare"}) {
+    expect_refused_before_work(run_cli(command + model + dense_budget),
+                               "--attention dense (the preset's) runs no sparse mode, and only the sparse modes (svg2, "
+                               "svgear) use d.json's q_clusters and d.json's top_p: drop them, or add --attention "
+                               "svgear (or svg2)",
+                               command + " d.json");
+    expect_refused_before_work(run_cli(command + model + svg2_ratio),
+                               "--attention svg2 (the preset's) runs no SVG-EAR, and only SVG-EAR uses l.json's "
+                               "guaranteed_ratio: drop it, or choose --attention svgear",
+                               command + " l.json");
+  }
   // Where a mode uses them they pass this check and fail at the next one, the missing model.
   const std::vector<std::string> used = {"generate" + model + "--attention svg2 --top-p 0.5",
                                          "compare" + model + "--guaranteed-ratio 0.1",
-                                         "eval --model /nonexistent/model --modes svg2,svgear --guaranteed-ratio 0.1"};
+                                         "eval --model /nonexistent/model --modes svg2,svgear --guaranteed-ratio 0.1",
+                                         "generate" + model + "--attention svg2" + record_defaults,
+                                         "generate" + model + "--attention svgear" + dense_budget};
   for (const std::string& run : used) {
     const CliRun refused = run_cli(run);
     EXPECT_EQ(refused.exit_code, 2) << run << ": " << refused.output;
     EXPECT_EQ(refused.output.find("drop it"), std::string::npos) << run << ": " << refused.output;
     EXPECT_NE(refused.output.find("/nonexistent/model"), std::string::npos) << run << ": " << refused.output;
   }
+  std::filesystem::remove_all(presets);
 }
 
 // Text from a model's files reaches the terminal without its control characters: an escape

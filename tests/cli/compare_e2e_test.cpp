@@ -358,13 +358,22 @@ TEST_F(CompareTest, GenerateTakesAttentionPresetsAndFlags) {
   EXPECT_DOUBLE_EQ(attention["dense_layers"].get<double>(), 0.1);
 
   const auto preset_file = *dir_ / "mine.json";
-  std::ofstream(preset_file) << R"({"mode": "dense", "q_clusters": 64, "k_clusters": 256})";
+  std::ofstream(preset_file) << R"({"mode": "svgear", "q_clusters": 64, "k_clusters": 256})";
   run = run_cli("generate " + request("--attention-preset " + preset_file.string() + " --quiet --output " + out.string()));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   attention = read_json(*dir_ / "preset.json")["request"]["attention"];
+  EXPECT_EQ(attention["mode"], "svgear");
   EXPECT_EQ(attention["q_clusters"], 64);
   EXPECT_EQ(attention["k_clusters"], 256);
   EXPECT_DOUBLE_EQ(attention["top_p"].get<double>(), 0.9);  // left out of the file: the default
+  // The same counts in a dense file would do nothing: refused, the earlier video and record kept.
+  const nlohmann::json kept_record = read_json(*dir_ / "preset.json");
+  std::ofstream(preset_file) << R"({"mode": "dense", "q_clusters": 64, "k_clusters": 256})";
+  run = run_cli("generate " + request("--attention-preset " + preset_file.string() + " --quiet --output " + out.string()));
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("use mine.json's k_clusters and mine.json's q_clusters: drop them"), std::string::npos)
+      << run.output;
+  EXPECT_EQ(read_json(*dir_ / "preset.json"), kept_record);
 
   std::ofstream(preset_file) << R"({"top_pp": 0.9})";
   run = run_cli("generate " + request("--attention-preset " + preset_file.string() + " --output " + out.string()));
