@@ -425,7 +425,9 @@ int cmd_generate(int argc, char** argv) {
                 static_cast<unsigned long long>(result.request.seed), result.timings.total_ms / 1000.0,
                 record_path.c_str());
     if (traced && progress.steps() == 0) {
-      std::printf("wrote %s without steps: no step ran sparse attention (see --dense-steps and --dense-layers)\n",
+      // Cancelled: a sparse step may have been running; the dense settings are not why.
+      std::printf(cancelled ? "wrote %s without steps: the run was cancelled before a sparse step finished\n"
+                            : "wrote %s without steps: no step ran sparse attention (see --dense-steps and --dense-layers)\n",
                   trace_path.c_str());
     } else if (traced) {
       std::printf("wrote the routing of %d step%s to %s\n", progress.steps(), progress.steps() == 1 ? "" : "s",

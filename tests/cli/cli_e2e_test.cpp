@@ -1181,6 +1181,25 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
   EXPECT_GE(trace["steps"].size(), 2u);
   EXPECT_LT(trace["steps"].size(), 199u);
   EXPECT_EQ(trace_file(*dir_ / "cut-partial.json")["routing_trace"]["file"], "trace-cut-partial.json");
+  {
+    // Ctrl-C in the first sparse step (after one dense step of 200; 64×64×8 makes it the slowest
+    // step here): the trace has no step, and the line says the cancel, not the dense settings, is
+    // why. A sparse step that finished before the signal came would have its trace, and that line.
+    const auto first = *dir_ / "trace-first-sparse.json";
+    run = test::run_cli_interrupted("generate --model " + (*dir_ / "model").string() +
+                                        " --prompt \"a red circle\" --frames 8 --size 64x64 --device cpu --attention svgear"
+                                        " --steps 200 --dense-steps 0.005 --trace " + first.string() + " --output " +
+                                        (*dir_ / "first.y4m").string(),
+                                    "step 1/200", SIGINT);
+    EXPECT_EQ(run.exit_code, 130) << run.output;
+    const auto first_partial = *dir_ / "trace-first-sparse-partial.json";
+    ASSERT_TRUE(std::filesystem::exists(first_partial)) << run.output;
+    EXPECT_EQ(run.output.find("no step ran sparse attention"), std::string::npos) << run.output;
+    if (trace_file(first_partial)["steps"].empty()) {
+      EXPECT_NE(run.output.find("without steps: the run was cancelled before a sparse step finished"), std::string::npos)
+          << run.output;
+    }
+  }
 
   // Refused before the model loads, and nothing written.
   const auto refused = [&](const std::string& options, const std::string& message) {
