@@ -80,6 +80,11 @@ std::optional<Run> cached_dense_run(const std::filesystem::path& dir, const nloh
 
 // Thrown when Ctrl-C stopped a run; cmd_compare exits with 130.
 struct CompareCancelled {};
+// Thrown when a run failed, its error already printed by the progress sink; cmd_compare exits with
+// `exit_code` (3: an internal error, a bug to report).
+struct CompareRunFailed {
+  int exit_code = 2;
+};
 
 // `described` are files that describe the run at `output` being replaced (the dense frames, the
 // report): removed once this run has finished, before its video replaces that run's, so that none
@@ -93,11 +98,7 @@ Run generate(Model& model, const GenerationRequest& request, const std::filesyst
   Generator generator(model);
   GenerationResult result = generator.run(request, progress, cancel);
   if (result.status == GenerationStatus::Cancelled) throw CompareCancelled{};
-  if (result.status != GenerationStatus::Finished) {
-    const std::string message = std::string(attention_mode_name(request.attention.mode)) + " run failed: " + result.error;
-    if (result.error_is_internal) throw std::runtime_error(message);  // exit code 3: a bug to report
-    throw UserError(message);
-  }
+  if (result.status != GenerationStatus::Finished) throw CompareRunFailed{result.error_is_internal ? 3 : 2};
   Run run;
   run.record = make_run_record(result, model);
   {
@@ -236,6 +237,13 @@ int cmd_compare(int argc, char** argv) {
   std::optional<Run> dense = no_cache ? std::nullopt : cached_dense_run(out, wanted, progress);
   std::optional<Run> sparse;
   CancelToken cancel;
+  // A run that wrote nothing leaves no folder it made (up to the outermost one).
+  const auto remove_made_folders = [&] {
+    if (dense || made.empty()) return;
+    for (std::filesystem::path p = folder;; p = p.parent_path()) {
+      if (!std::filesystem::remove(p, ec) || p == made) break;
+    }
+  };
   try {
     InterruptCancel interrupt(cancel);
     if (dense) {
@@ -252,14 +260,17 @@ int cmd_compare(int argc, char** argv) {
     progress.on_log(mode + " run");
     sparse = generate(*model, sparse_request, out / (sparse_name + ".mp4"), progress, cancel);
   } catch (const CompareCancelled&) {
-    if (!dense && !made.empty()) {  // nothing was written in what it made
-      for (std::filesystem::path p = folder;; p = p.parent_path()) {
-        if (!std::filesystem::remove(p, ec) || p == made) break;
-      }
-    }
+    remove_made_folders();
     progress.on_log(dense ? "cancelled: the dense run stays in " + out.string() + " and will be reused; no report written"
                           : "cancelled during the dense run: nothing written");
     return 130;
+  } catch (const CompareRunFailed& failed) {
+    remove_made_folders();
+    // The error itself is printed above, once.
+    progress.on_log(dense ? "the " + mode + " run failed: the dense run stays in " + out.string() +
+                                " and will be reused; no report written"
+                          : "the dense run failed: nothing written");
+    return failed.exit_code;
   }
 
   const VideoQuality quality = compare_videos(dense->video, sparse->video);

@@ -242,6 +242,33 @@ TEST_F(CompareTest, ADenseRunThatCannotBeWrittenLeavesTheEarlierOne) {
   EXPECT_NE(run.output.find("reusing the dense run"), std::string::npos) << run.output;
 }
 
+// A dense run that fails (NaN weights) prints its error once (compare had repeated it as "dense run
+// failed: …"), says nothing was written, and leaves none of the folders --out made.
+TEST_F(CompareTest, AFailedDenseRunSaysSoOnceAndLeavesNoFolders) {
+  const auto model = *dir_ / "nan-model";
+  std::filesystem::copy(*dir_ / "model", model, std::filesystem::copy_options::recursive);
+  {
+    // Every weight's bytes 0xFF: NaN in fp32, bf16 and fp16 alike; the header stays as it was.
+    std::fstream weights(model / "model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+    uint64_t header = 0;
+    weights.read(reinterpret_cast<char*>(&header), sizeof header);
+    const auto size = std::filesystem::file_size(model / "model.safetensors");
+    ASSERT_LT(8 + header, size);
+    weights.seekp(std::streamoff(8 + header));
+    const std::string nan(size - 8 - header, '\xff');
+    weights.write(nan.data(), std::streamsize(nan.size()));
+  }
+  const auto made = *dir_ / "failed-new";
+  const CliRun run = run_cli("compare --model " + model.string() + " --prompt \"a red circle\" --steps 1 --frames 1 "
+                             "--device cpu --out " + (made / "sub").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  const size_t first = run.output.find("gave non-finite values");
+  ASSERT_NE(first, std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("gave non-finite values", first + 1), std::string::npos) << "said twice: " << run.output;
+  EXPECT_NE(run.output.find("the dense run failed: nothing written"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(made)) << run.output;
+}
+
 // The user names the folder, not the files compare writes in it: a file of one of their names that
 // no earlier compare wrote is refused before any work, and kept.
 TEST_F(CompareTest, AUsersOwnFilesInTheFolderAreNotReplaced) {
