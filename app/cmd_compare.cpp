@@ -15,6 +15,7 @@
 #include "app/interrupt_cancel.h"
 #include "app/request_options.h"
 #include "app/terminal_progress.h"
+#include "app/terminal_text.h"
 #include "core/attention/attention_preset.h"
 #include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
@@ -213,7 +214,7 @@ int cmd_compare(int argc, char** argv) {
   (void)resolve_typed_request(options.request, read_model_manifest(model_dir));  // nor a bad size or step count
   TerminalProgress progress(quiet);
   std::unique_ptr<Model> model = Model::load(model_dir, parse_device(options.device_name), options.model_options);
-  progress.on_log("model " + model->manifest.name + " on " + model->device.str());
+  progress.on_log("model " + printable(model->manifest.name, false) + " on " + model->device.str());  // one line
 
   const GenerationRequest sparse_request = options.request.resolve(model->manifest);
   GenerationRequest dense_request = sparse_request;

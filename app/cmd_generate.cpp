@@ -18,6 +18,7 @@
 #include "app/interrupt_cancel.h"
 #include "app/request_options.h"
 #include "app/terminal_progress.h"
+#include "app/terminal_text.h"
 #include "core/attention/attention_recorder.h"
 #include "core/io/atomic_file.h"
 #include "core/io/file_name_limit.h"
@@ -351,7 +352,7 @@ int cmd_generate(int argc, char** argv) {
   TracingProgress progress(quiet, trace);
   if (const std::string note = mp4_fallback_note(output); !note.empty()) progress.on_warning(note);
   std::unique_ptr<Model> model = Model::load(model_dir, parse_device(options.device_name), options.model_options);
-  progress.on_log("model " + model->manifest.name + " on " + model->device.str());
+  progress.on_log("model " + printable(model->manifest.name, false) + " on " + model->device.str());  // one line
 
   CancelToken cancel;
   // Through the writes too: a signal there lets the video and its record be finished, not torn.
