@@ -112,7 +112,13 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
     throw UserError(where + ": its \"dit\" section: " + what);
   }
 
+  // A section or type left out is named as missing, not as an unsupported type ''.
+  const auto require_typed = [&](const char* key, const nlohmann::json& sec, const char* example) {
+    if (!j.contains(key)) throw UserError(where + ": the \"" + key + "\" section is missing (e.g. \"" + key + "\": " + example + ")");
+    if (!sec.contains("type")) throw UserError(where + ": \"" + key + "\" has no \"type\" (e.g. \"" + key + "\": " + example + ")");
+  };
   const nlohmann::json latent = section(j, "latent", where);
+  require_typed("latent", latent, "{\"type\": \"pixel\"}");
   const std::string latent_type = field_or<std::string>(latent, "type", "", where);
   if (latent_type != "pixel") {
     throw UserError(where + ": latent type '" + latent_type + "' is not supported (supported: pixel)");
@@ -120,6 +126,7 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   m.latent = LatentKind::Pixel;
 
   const nlohmann::json text = section(j, "text_encoder", where);
+  require_typed("text_encoder", text, "{\"type\": \"vocab\", \"vocabulary\": [...]}");
   const std::string text_type = field_or<std::string>(text, "type", "", where);
   if (text_type != "vocab") {
     throw UserError(where + ": text encoder type '" + text_type + "' is not supported (supported: vocab)");

@@ -198,6 +198,14 @@ TEST(ModelManifest, ErrorsNameTheFileAndTheProblem) {
   const std::string latent_error = error_of(dir);
   EXPECT_NE(latent_error.find("latent type 'vae'"), std::string::npos) << latent_error;
   EXPECT_NE(latent_error.find("model.json"), std::string::npos) << latent_error;
+  // Left out, a section or its type is named as missing (it read "latent type '' is not supported").
+  write_text(dir / "model.json", nlohmann::json{{"format", "svgear-model/1"}, {"dit", j}}.dump());
+  EXPECT_NE(error_of(dir).find("the \"latent\" section is missing (e.g. \"latent\": {\"type\": \"pixel\"})"),
+            std::string::npos) << error_of(dir);
+  write_text(dir / "model.json",
+             nlohmann::json{{"format", "svgear-model/1"}, {"dit", j}, {"latent", {{"type", "pixel"}}}, {"text_encoder", {{"words", 3}}}}
+                 .dump());
+  EXPECT_NE(error_of(dir).find("\"text_encoder\" has no \"type\""), std::string::npos) << error_of(dir);
   write_text(dir / "model.json", nlohmann::json{{"format", "svgear-model/1"}, {"dit", j}, {"latent", "pixel"}}.dump());
   EXPECT_NE(error_of(dir).find("\"latent\" must be an object of fields ({…}), got '\"pixel\"'"), std::string::npos)
       << error_of(dir);
