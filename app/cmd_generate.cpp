@@ -233,7 +233,7 @@ class TracingProgress : public TerminalProgress {
     InterruptCancel::remove_on_forced_exit(nullptr);
     file_.reset();
     dropped_ = true;
-    on_warning("the routing trace is not written (" + why + "); the video and its run record are");
+    on_warning("the routing trace is not written (" + why + "); the video and its run record still are");
   }
 
   std::optional<std::filesystem::path> path_;  // --trace
