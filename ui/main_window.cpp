@@ -551,8 +551,10 @@ void MainWindow::connectWorker() {
     if (run_said_.contains(line)) return;  // a Compare's or sweep's runs share their prompt
     run_said_.insert(line);
     log_->warning(line);
-    reopenClosedLog();
-    statusBar()->showMessage(tr("Warning: %1 (see the log)").arg(line));  // until the run's next message
+    // A closed Log stays closed (a sparse run on the CPU warns every time), but is named.
+    const bool log_open = findChild<QDockWidget*>("log_dock")->toggleViewAction()->isChecked();
+    statusBar()->showMessage(tr("Warning: %1 (%2)")  // until the run's next message
+                                 .arg(line, log_open ? tr("see the log") : tr("in the Log: View ▸ Log")));
   });
   connect(worker_, &GenerationWorker::librarySaved, this, [this](const LibraryEntry& entry) {
     library_->insert(entry);

@@ -108,9 +108,6 @@ class MainWindow : public QMainWindow {
 
  protected:
   void closeEvent(QCloseEvent* event) override;
-  // A run can hold an hour of a GPU's work: closing the window asks before it throws that away.
-  // True: close (no run, one already cancelled with Esc, or the artist chose to).
-  bool closeDuringRunConfirmed();
   void resizeEvent(QResizeEvent* event) override;
   void keyPressEvent(QKeyEvent* event) override;
   bool event(QEvent* event) override;
@@ -160,8 +157,11 @@ class MainWindow : public QMainWindow {
   void listCompareCache();
   void showCacheUsage(const DenseCacheUsage& usage);  // what the cache holds, as listed or cleared
   void updateClearCacheAction();  // on when listed, not empty, and neither a run nor a clear is on
-  // A message that sends the artist to the Log reopens it when they had closed it.
+  // An error, which sends the artist to the Log, reopens it when they had closed it.
   void reopenClosedLog();
+  // A run can hold an hour of a GPU's work: closing the window asks before it throws that away.
+  // True: close (no run, one already cancelled with Esc, or the artist chose to).
+  bool closeDuringRunConfirmed();
   void reportError(const QString& message);
   void onModelLoaded(const ModelSummary& model);
   void onStep(const StepEvent& step);

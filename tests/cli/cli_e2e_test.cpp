@@ -1350,16 +1350,18 @@ TEST(CliTrain, AnOutOfRangeOptionIsNamedWithItsRange) {
 // A batch past the memory is the user's choice: a user error (exit 2) naming the step and the batch
 // and saying to lower --batch, not an internal error with the allocator's text; the new run saved
 // nothing, so it leaves no folder. The address space is limited to a gibibyte beyond what svgear
-// maps at its start, a fraction of a step of 2048 shapes-tiny clips (over 6 GB), so the run fails
-// at its first step on any machine; one clip, as the message advises, trains in the same limit.
+// maps at its start, under half a step of 256 shapes-tiny clips (~2.3 GiB), so the run fails at its
+// first step on any machine; one clip, as the message advises, trains in the same limit. (2048
+// clips, ~18 GiB, met the host-memory check before the first step wherever less was free: a
+// message of its own, tested above with shapes-l.)
 TEST(CliTrain, OutOfMemorySaysWhatToLower) {
   const std::filesystem::path root = test::scratch_dir("cli-train-memory");
   const std::string train = "train --preset shapes-tiny --device cpu --steps 1 --out ";
   constexpr uint64_t kGiB = uint64_t(1) << 30;
-  CliRun run = test::run_cli_in_memory(train + (root / "large").string() + " --batch 2048", kGiB);
+  CliRun run = test::run_cli_in_memory(train + (root / "large").string() + " --batch 256", kGiB);
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("error: out of memory on "), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find(" at step 1 with batch 2048: lower --batch\n"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find(" at step 1 with batch 256: lower --batch\n"), std::string::npos) << run.output;
   EXPECT_EQ(run.output.find("internal error"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(root / "large"));
   run = test::run_cli_in_memory(train + (root / "small").string() + " --batch 1", kGiB);
@@ -1367,10 +1369,10 @@ TEST(CliTrain, OutOfMemorySaysWhatToLower) {
   EXPECT_TRUE(std::filesystem::exists(root / "small" / "model" / "model.safetensors")) << run.output;
   // A run from an export starts past step 0 without a checkpoint of its own: none is said to be kept.
   run = test::run_cli_in_memory("train --continue-from " + (root / "small" / "model").string() +
-                                    " --device cpu --steps 2 --batch 2048 --out " + (root / "continued").string(),
+                                    " --device cpu --steps 2 --batch 256 --out " + (root / "continued").string(),
                                 kGiB);
   EXPECT_EQ(run.exit_code, 2) << run.output;
-  EXPECT_NE(run.output.find(" at step 2 with batch 2048: lower --batch\n"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find(" at step 2 with batch 256: lower --batch\n"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(root / "continued"));
 }
 

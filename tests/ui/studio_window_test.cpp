@@ -4170,9 +4170,9 @@ void StudioWindowTest::closing_during_a_run_asks_first() {
 }
 
 // A run the library cannot keep (its folder is a file here) is a warning, not a plain log line
-// after "Finished": the video lives only in the window, so the warning says to export it, and a Log
-// the artist had closed opens to show it.
-void StudioWindowTest::library_failure_warns_and_reopens_the_log() {
+// after "Finished": the video lives only in the window, so the warning says to export it, and names
+// the Log the artist had closed (which a warning leaves closed); an error reopens it.
+void StudioWindowTest::library_failure_warns_to_export() {
   const QString not_a_folder = scratch_.filePath("library-is-a-file");
   QFile file(not_a_folder);
   QVERIFY(file.open(QIODevice::WriteOnly));
@@ -4189,9 +4189,14 @@ void StudioWindowTest::library_failure_warns_and_reopens_the_log() {
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QTRY_VERIFY(log_text(*w).contains("this run was not kept in the library: export it (File ▸ Export video, Ctrl+E)"));
   const QString status = w->statusBar()->currentMessage();
-  QVERIFY2(status.startsWith("Warning: this run was not kept in the library"), qPrintable(status));
-  QTRY_VERIFY(log_dock->isVisible());
+  QVERIFY2(status.startsWith("Warning: this run was not kept in the library") && status.endsWith("(in the Log: View ▸ Log)"),
+           qPrintable(status));
+  QVERIFY(!log_dock->isVisible());
   QVERIFY(w->result().frames > 0);  // the run itself is there to export
+  typePrompt(*w, "a red circel");
+  w->generate();
+  QTRY_VERIFY(w->statusBar()->currentMessage().startsWith("Error"));
+  QTRY_VERIFY(log_dock->isVisible());
 }
 
 // A window saved on a screen of another width (a laptop's 1366 px, now a 1920-px monitor) came back
