@@ -427,9 +427,9 @@ int cmd_generate(int argc, char** argv) {
                 record_path.c_str());
     if (traced && progress.steps() == 0) {
       // Cancelled: a sparse step may have been running; the dense settings are not why.
-      std::printf(cancelled ? "wrote %s without steps: the run was cancelled before a sparse step finished\n"
-                            : "wrote %s without steps: no step ran sparse attention (see --dense-steps and --dense-layers)\n",
-                  trace_path.c_str());
+      std::printf("wrote %s without steps: %s\n", trace_path.c_str(),
+                  cancelled ? "the run was cancelled before a sparse step finished"
+                            : "no step ran sparse attention (see --dense-steps and --dense-layers)");
     } else if (traced) {
       std::printf("wrote the routing of %d step%s to %s\n", progress.steps(), progress.steps() == 1 ? "" : "s",
                   trace_path.c_str());

@@ -125,7 +125,9 @@ AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode
   if (mode) config.mode = defaults.mode;
   // A file's settings count as typed: a mode that uses them not is refused, not run without them
   // (a file saying "mode": "dense" beside a budget ran dense, its record listing the budget).
-  for (const std::string& field : file_fields) names.push_back(std::filesystem::path(*preset).filename().string() + "'s " + field);
+  for (const std::string& field : file_fields) {
+    names.push_back(std::filesystem::path(*preset).filename().string() + "'s " + field);
+  }
   if (const auto x = seen("top-p", args.number("top-p"))) config.top_p = *x;
   if (const auto n = seen("q-clusters", args.integer("q-clusters", 0))) config.q_clusters = *n;
   if (const auto n = seen("k-clusters", args.integer("k-clusters"))) config.k_clusters = *n;

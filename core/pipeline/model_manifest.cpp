@@ -114,8 +114,9 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
 
   // A section or type left out is named as missing, not as an unsupported type ''.
   const auto require_typed = [&](const char* key, const nlohmann::json& sec, const char* example) {
-    if (!j.contains(key)) throw UserError(where + ": the \"" + key + "\" section is missing (e.g. \"" + key + "\": " + example + ")");
-    if (!sec.contains("type")) throw UserError(where + ": \"" + key + "\" has no \"type\" (e.g. \"" + key + "\": " + example + ")");
+    const std::string e_g = std::string(" (e.g. \"") + key + "\": " + example + ")";
+    if (!j.contains(key)) throw UserError(where + ": the \"" + key + "\" section is missing" + e_g);
+    if (!sec.contains("type")) throw UserError(where + ": \"" + key + "\" has no \"type\"" + e_g);
   };
   const nlohmann::json latent = section(j, "latent", where);
   require_typed("latent", latent, "{\"type\": \"pixel\"}");
