@@ -1031,14 +1031,11 @@ void MainWindow::updateExportActions() {
   open_trace_action_->setEnabled(!generating_);
 }
 
-void MainWindow::reopenClosedLog() {
-  QAction* shown = findChild<QDockWidget*>("log_dock")->toggleViewAction();
-  if (!shown->isChecked()) shown->trigger();
-}
-
 void MainWindow::reportError(const QString& message) {
   log_->error(message);
-  reopenClosedLog();
+  // An error sends the artist to the Log: one they had closed opens.
+  QAction* log_shown = findChild<QDockWidget*>("log_dock")->toggleViewAction();
+  if (!log_shown->isChecked()) log_shown->trigger();
   // The status bar gets the first sentence and its tooltip the whole message; the log holds it too
   // (vocabularies are long).
   status_line_->showDetailed(tr("Error: %1").arg(first_sentence(message)), message);

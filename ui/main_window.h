@@ -157,8 +157,6 @@ class MainWindow : public QMainWindow {
   void listCompareCache();
   void showCacheUsage(const DenseCacheUsage& usage);  // what the cache holds, as listed or cleared
   void updateClearCacheAction();  // on when listed, not empty, and neither a run nor a clear is on
-  // An error, which sends the artist to the Log, reopens it when they had closed it.
-  void reopenClosedLog();
   // A run can hold an hour of a GPU's work: closing the window asks before it throws that away.
   // True: close (no run, one already cancelled with Esc, or the artist chose to).
   bool closeDuringRunConfirmed();
