@@ -321,6 +321,14 @@ void MainWindow::buildDocks() {
   });
   connect(prompt_panel_, &PromptPanel::submitted, this, [this] { generate(); });
   connect(routing_, &RoutingPanel::selectionChanged, this, [this] { inspectShownTrace(); });
+  // One time for both: the cluster map shows the latent frame of the preview's frame, and a latent
+  // frame chosen there moves the preview, while the traces are of the clip the preview shows.
+  connect(preview_, &PreviewPane::frameShown, this, [this](int frame) {
+    if (routing_matches_preview_) routing_->showVideoFrame(frame);
+  });
+  connect(routing_, &RoutingPanel::videoFrameChosen, this, [this](int frame) {
+    if (routing_matches_preview_) preview_->showFrame(frame);
+  });
   connect(library_, &LibraryPanel::entryOpened, this, [this](const std::filesystem::path& f) { openLibraryEntry(f); });
   connect(library_, &LibraryPanel::errorOccurred, this, [this](const QString& m) { reportError(m); });
   // Sizes the user typed are chosen: the first start's default model, found later, keeps them, and
@@ -1107,6 +1115,7 @@ void MainWindow::takeRoutingForThisRun(const SharedVideo& clip) {
   if (clip) {
     routing_->setClip(clip);
     setRoutingMatchesPreview(true);
+    routing_->showVideoFrame(preview_->view()->currentFrame());
   }
 }
 

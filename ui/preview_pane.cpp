@@ -104,8 +104,10 @@ void PreviewPane::advance() {
 }
 
 void PreviewPane::showFrame(int index) {
+  const int before = view_->currentFrame();
   view_->setCurrentFrame(index);
   syncControls();
+  if (view_->currentFrame() != before) Q_EMIT frameShown(view_->currentFrame());
 }
 
 void PreviewPane::syncControls() {

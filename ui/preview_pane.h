@@ -31,10 +31,15 @@ class PreviewPane : public QWidget {
   bool isPlaying() const;
   void togglePlaying() { setPlaying(!isPlaying()); }
   PreviewWidget* view() const { return view_; }
+  // Moves to frame `index` (from 0), as the scrub bar does.
+  void showFrame(int index);
+
+ Q_SIGNALS:
+  // Playback or the artist moved to another frame (not emitted for a new clip).
+  void frameShown(int index);
 
  private:
   void advance();
-  void showFrame(int index);
   void syncControls();
 
   PreviewWidget* view_;

@@ -124,7 +124,7 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   labels_->setToolTip(tr("Colour each token of the frame by its query or key cluster"));
   frame_->setObjectName("routing_frame");
   frame_->setOnClamped([this](const QString& note) { Q_EMIT valueClamped(note); });
-  frame_->setToolTip(tr("Latent frame whose tokens the cluster map shows"));
+  frame_->setToolTip(tr("Latent frame whose tokens the cluster map shows; it follows the preview's frame"));
   opacity_->setObjectName("routing_opacity");
   opacity_->setRange(0, 100);
   opacity_->setValue(85);
@@ -218,7 +218,12 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   connect(head_, &QComboBox::activated, this, reshow);
   connect(labels_, &QComboBox::activated, this, reshow);
   connect(plot_axis_, &QComboBox::activated, this, reshow);
-  connect(frame_, &QSpinBox::valueChanged, this, reshow);
+  connect(frame_, &QSpinBox::valueChanged, this, [this] {
+    showClusterFrame();
+    if (const RoutingStep* step = selectedStep(); step && clip_ && !clip_->empty()) {
+      Q_EMIT videoFrameChosen(video_frame_of(step->token_grid(), clip_->frames, frame_->value()));
+    }
+  });
   connect(colouring_, &QComboBox::activated, this,
           [this] { block_map_->setColouring(BlockMapView::Colouring(colouring_->currentData().toInt())); });
   connect(sort_by_size_, &QCheckBox::toggled, this, [this](bool on) {
@@ -303,7 +308,15 @@ void RoutingPanel::addSteps(std::vector<std::shared_ptr<RoutingStep>> steps) {
 
 void RoutingPanel::setClip(const SharedVideo& clip) {
   clip_ = clip;
-  showUnderlay();
+  showClusterFrame();
+}
+
+void RoutingPanel::showVideoFrame(int video_frame) {
+  const RoutingStep* step = selectedStep();
+  if (!step || !clip_ || clip_->empty()) return;
+  const QSignalBlocker blocker(frame_);  // the preview is there already
+  frame_->setValue(grid_frame_of(step->token_grid(), clip_->frames, video_frame));
+  showClusterFrame();
 }
 
 int RoutingPanel::shownStep() const { return selectedStep() ? selectedStep()->step : -1; }
@@ -382,8 +395,7 @@ void RoutingPanel::showSelection() {
   cluster_map_->setLabels(query ? trace->q_labels : trace->k_labels,
                           query ? trace->q_clusters : trace->k_clusters, step->grid_frames, step->grid_height,
                           step->grid_width, whyNoMap(*trace, tr("Cluster map")));
-  cluster_map_->setFrame(frame_->value());
-  showUnderlay();
+  showClusterFrame();
   switch (plot_axis_->currentIndex()) {
     case kPlotPerHead: plot_->showHeads(*step, trace->layer); break;
     case kPlotPerStep: plot_->showSteps(steps_, trace->layer, trace->head); break;
@@ -420,15 +432,27 @@ void RoutingPanel::showSelection() {
   summary_->setText(text);
 }
 
-// The clip frame at the shown latent frame's time, under the cluster map.
-void RoutingPanel::showUnderlay() {
+// The shown latent frame's clusters over the clip frame at its time, and which video frames it
+// spans (as the preview counts them, from 1).
+void RoutingPanel::showClusterFrame() {
+  cluster_map_->setFrame(frame_->value());
   const RoutingStep* step = selectedStep();
   if (!clip_ || clip_->empty() || !step || step->grid_frames <= 0) {
     cluster_map_->setUnderlay(QImage());
+    frame_->setToolTip(tr("Latent frame whose tokens the cluster map shows; it follows the preview's frame"));
     return;
   }
-  const int f = video_frame_of(step->token_grid(), clip_->frames, frame_->value());
-  cluster_map_->setUnderlay(frame_image(clip_, f));
+  const TokenGrid3 grid = step->token_grid();
+  const int first = video_frame_of(grid, clip_->frames, frame_->value());
+  const int next = frame_->value() + 1 < step->grid_frames ? video_frame_of(grid, clip_->frames, frame_->value() + 1)
+                                                           : clip_->frames;
+  const int last = std::max(first, next - 1);
+  cluster_map_->setUnderlay(frame_image(clip_, first));
+  const QString frames = first == last ? tr("video frame %1").arg(first + 1)
+                                       : tr("video frames %1–%2").arg(first + 1).arg(last + 1);
+  frame_->setToolTip(tr("Latent frame whose tokens the cluster map shows: %1 of the preview, counted from 1 as "
+                        "it counts them. It follows the preview's frame, and sets it.")
+                         .arg(frames));
 }
 
 void RoutingPanel::save(QSettings& settings) const {

@@ -61,6 +61,8 @@ class RoutingPanel : public QWidget {
   // The clip the cluster map is drawn over (the latest estimate or the result).
   void setClip(const SharedVideo& clip);
   const SharedVideo& clip() const { return clip_; }
+  // The cluster map follows the preview: the latent frame that shows the clip's `video_frame`.
+  void showVideoFrame(int video_frame);
 
   // Every step of this generation that sent traces, in order. Shared with exports in flight, so a
   // step is never changed in place while another holder has it.
@@ -88,6 +90,8 @@ class RoutingPanel : public QWidget {
   void selectionChanged();
   // A frame typed past the clip's was set to the last: "9 is above the largest value, 3: set to 3".
   void valueClamped(const QString& note);
+  // The artist chose a latent frame: the first frame of the clip it shows, for the preview.
+  void videoFrameChosen(int video_frame);
 
  private:
   // Appends a step and drops old detail over the budget; whether the shown step lost its detail.
@@ -95,7 +99,7 @@ class RoutingPanel : public QWidget {
   // Refill the layer and head lists from the selected step, keeping the chosen values if present.
   void syncLayersAndHeads();
   void showSelection();
-  void showUnderlay();
+  void showClusterFrame();
   void clearPlot();  // no points, on the axes of the plot view chosen
 
   std::vector<std::shared_ptr<RoutingStep>> steps_;

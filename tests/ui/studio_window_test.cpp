@@ -971,6 +971,26 @@ void StudioWindowTest::routing_views_show_live_traces() {
     for (int other : {2, 4}) QVERIFY2(matches(other) < 40, "the frames are too alike to tell the underlay's");
   }
 
+  // One time for both views: moving the preview moves the cluster map's latent frame, and a latent
+  // frame chosen there moves the preview (the tiny model's 8 frames are 8 latent frames).
+  {
+    PreviewPane* preview = child<PreviewPane>(*w, "preview");
+    preview->setPlaying(false);
+    QSpinBox* frame = child<QSpinBox>(*panel, "routing_frame");
+    child<QSlider>(*preview, "scrub")->setValue(5);
+    QCOMPARE(frame->value(), 5);
+    QCOMPARE(panel->clusterMap()->labelImage().pixel(7, 9),
+             cluster_colour(shown->q_labels[(5 * 16 + 9) * 16 + 7]).rgb());
+    QVERIFY2(frame->toolTip().contains("video frame 6 "), qPrintable(frame->toolTip()));
+    frame->setValue(2);
+    QCOMPARE(preview->view()->currentFrame(), 2);
+    QCOMPARE(child<QSlider>(*preview, "scrub")->value(), 2);
+    preview->setPlaying(true);  // and playback carries the map along
+    QTRY_VERIFY_WITH_TIMEOUT(frame->value() != 2, 5000);
+    preview->setPlaying(false);
+    QCOMPARE(frame->value(), preview->view()->currentFrame());
+  }
+
   // The plot: per layer, the one sparse layer; per step, every traced step.
   RoutingPlot* plot = panel->plot();
   QCOMPARE(plot->pointCount(RoutingPlot::Curve::Density), 1);
