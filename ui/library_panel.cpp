@@ -40,8 +40,9 @@ constexpr int kThumbnailSide = 96;
 constexpr std::uintmax_t kMaxThumbnailBytes = 4 << 20;
 // A prompt in a dialog: long ones are cut so the dialog stays on the screen.
 constexpr int kDialogPromptLength = 200;
-// A prompt as a row's label.
-constexpr int kRowPromptLength = 40;
+// A row's label: the prompt on one line of this many pixels, elided, then the mode and the seed,
+// which tell runs of one prompt apart. Narrower than the grid's cell, whose margins Qt keeps.
+constexpr int kCaptionWidth = kThumbnailSide + 12;
 
 // `text` in at most `length` UTF-16 units, an ellipsis ending a cut one. The cut falls between
 // graphemes, so an emoji (a surrogate pair, or several joined) or an accent is never split.
@@ -294,10 +295,12 @@ void LibraryPanel::listScanned(Scanned scanned) {
 }
 
 void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnail) {
-  // The mode first: a dense and a sparse run of one prompt are otherwise told apart by the tooltip only.
+  // Qt elides at grapheme boundaries, so an emoji or an accent is never split.
+  const QString prompt = list_->fontMetrics().elidedText(
+      bidi_controls_shown(QString::fromStdString(e.prompt).simplified()), Qt::ElideRight, kCaptionWidth);
   const QString mode = e.attention.empty() ? QString() : QString::fromStdString(e.attention) + " · ";
   auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(thumbnail)),
-                                   mode + bidi_controls_shown(shortened(QString::fromStdString(e.prompt), kRowPromptLength)));
+                                   prompt + "\n" + mode + tr("seed %1").arg(qulonglong(e.seed)));
   item->setToolTip(tooltip(e));
   list_->insertItem(row, item);
   list_->setRowHidden(row, !matchesFilter(e));
