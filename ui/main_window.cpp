@@ -320,6 +320,12 @@ void MainWindow::buildDocks() {
     loadModel(folder);
   });
   connect(prompt_panel_, &PromptPanel::submitted, this, [this] { generate(); });
+  // Removed means gone: not back from a failed run's snapshot, nor from the settings after a crash.
+  connect(prompt_panel_, &PromptPanel::historyRemoved, this, [this](const QStringList& prompts) {
+    for (const QString& prompt : prompts) history_before_run_.removeAll(prompt);
+    QSettings settings;
+    prompt_panel_->save(settings);
+  });
   connect(routing_, &RoutingPanel::selectionChanged, this, [this] { inspectShownTrace(); });
   // One time for both: the cluster map shows the latent frame of the preview's frame, and a latent
   // frame chosen there moves the preview, while the traces are of the clip the preview shows.

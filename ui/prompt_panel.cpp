@@ -10,7 +10,9 @@
 #include <QHBoxLayout>
 #include <QListWidget>
 #include <QMenu>
+#include <QMessageBox>
 #include <QSettings>
+#include <QShortcut>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -54,7 +56,10 @@ PromptPanel::PromptPanel(QWidget* parent)
   // whole, and the encoder says what it reads of it (too many words, or how many tokens it keeps).
   for (QLineEdit* edit : {prompt_, negative_}) edit->setMaxLength(std::numeric_limits<int>::max());
   history_->setObjectName("prompt_history");
-  history_->setToolTip(tr("Prompts generated before; double-click one to use it again."));
+  history_->setToolTip(
+      tr("Prompts generated before; double-click one to use it again. Delete removes one; the right-click "
+         "menu also clears them all."));
+  history_->setContextMenuPolicy(Qt::CustomContextMenu);
 
   examples_button_->setObjectName("prompt_examples");
   examples_button_->setText(tr("Examples"));
@@ -95,6 +100,21 @@ PromptPanel::PromptPanel(QWidget* parent)
   });
   connect(history_, &QListWidget::itemActivated, this,
           [this](QListWidgetItem* item) { replacePromptUndoably(item->data(Qt::UserRole).toString()); });
+  auto* remove_key = new QShortcut(QKeySequence::Delete, history_, nullptr, nullptr, Qt::WidgetShortcut);
+  connect(remove_key, &QShortcut::activated, this, [this] { removeFromHistory(history_->currentRow()); });
+  connect(history_, &QListWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+    QListWidgetItem* item = history_->itemAt(at);
+    QMenu menu(this);
+    if (item) {
+      menu.addAction(tr("Use this prompt"), this,
+                     [this, item] { replacePromptUndoably(item->data(Qt::UserRole).toString()); });
+      menu.addAction(tr("Remove from history"), this, [this, item] { removeFromHistory(history_->row(item)); })
+          ->setShortcut(QKeySequence::Delete);
+      menu.addSeparator();
+    }
+    menu.addAction(tr("Clear history…"), this, [this] { clearHistory(); })->setEnabled(history_->count() > 0);
+    menu.exec(history_->viewport()->mapToGlobal(at));
+  });
   connect(examples_menu_, &QMenu::aboutToShow, this, [this] {
     examples_menu_->clear();
     const QStringList prompts = examples_ ? examples_() : QStringList();
@@ -145,6 +165,27 @@ QStringList PromptPanel::history() const {
   QStringList out;
   for (int i = 0; i < history_->count(); ++i) out << history_->item(i)->data(Qt::UserRole).toString();
   return out;
+}
+
+void PromptPanel::removeFromHistory(int row) {
+  QListWidgetItem* item = history_->item(row);
+  if (!item) return;
+  const QString prompt = item->data(Qt::UserRole).toString();
+  delete history_->takeItem(row);
+  Q_EMIT historyRemoved({prompt});
+}
+
+void PromptPanel::clearHistory() {
+  if (history_->count() == 0) return;
+  const QString question = tr("Remove all %1 prompts from the history? The prompt boxes and the library keep theirs.")
+                               .arg(history_->count());
+  if (QMessageBox::question(this, tr("Clear history"), question, QMessageBox::Yes | QMessageBox::No,
+                            QMessageBox::No) != QMessageBox::Yes) {
+    return;
+  }
+  const QStringList removed = history();
+  history_->clear();
+  Q_EMIT historyRemoved(removed);
 }
 
 void PromptPanel::setHistory(const QStringList& prompts) {

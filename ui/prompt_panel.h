@@ -38,6 +38,9 @@ class PromptPanel : public QWidget {
   void addToHistory(const QString& prompt);
   QStringList history() const;
   void setHistory(const QStringList& prompts);  // as history() gave them
+  // The entry in `row` goes (Delete, or the entry's right-click menu); Clear history asks first.
+  void removeFromHistory(int row);
+  void clearHistory();
 
   void save(QSettings& settings) const;
   void restore(const QSettings& settings);
@@ -45,6 +48,8 @@ class PromptPanel : public QWidget {
  Q_SIGNALS:
   // Return in the prompt editor (with no completion popup open).
   void submitted();
+  // The artist removed these prompts from the history.
+  void historyRemoved(const QStringList& prompts);
 
  private:
   void replacePromptUndoably(const QString& prompt);
