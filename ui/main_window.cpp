@@ -1218,8 +1218,13 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
   }
   // Every step done: the cancel came during the final decode, and the estimate kept is the last preview's.
   const bool in_decode = steps_done == requested_steps_;
-  preview_->showClip(partial, in_decode ? tr("partial · cancelled in the final decode")
-                                        : tr("partial · cancelled after step %1/%2").arg(steps_done).arg(requested_steps_));
+  // The seed, as the final caption gives it: a partial run is re-run with it to finish.
+  const QString seed = tr("seed %1").arg(requested_seed_);
+  preview_->showClip(partial, in_decode ? tr("partial · %1 · cancelled in the final decode").arg(seed)
+                                        : tr("partial · %1 · cancelled after step %2/%3")
+                                              .arg(seed)
+                                              .arg(steps_done)
+                                              .arg(requested_steps_));
   statusBar()->showMessage(in_decode ? tr("Cancelled during the final decode; the last estimate is kept")
                                      : tr("Cancelled after %1 of %2 steps; the last estimate is kept")
                                            .arg(steps_done)
