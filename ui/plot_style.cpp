@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <QEvent>
+#include <QFontMetrics>
 
 #include "ui/qcustomplot_include.h"
 
@@ -10,6 +11,8 @@ namespace svgear {
 namespace {
 
 const char kMostColumns[] = "svgear_most_columns";
+const char kWholeLabel[] = "svgear_whole_label";
+const char kShownLabel[] = "svgear_shown_label";
 
 // Refits the legend before QCustomPlot lays out the resized plot, so one layout draws it.
 class LegendWrap : public QObject {
@@ -62,6 +65,20 @@ void place_legend_above(QCustomPlot* plot, int columns) {
   plot->plotLayout()->setRowStretchFactor(0, 0.001);
   new LegendWrap(plot);
   fit_legend_to_width(plot);
+}
+
+void keep_vertical_labels_whole(QCustomPlot* plot) {
+  QObject::connect(plot, &QCustomPlot::afterLayout, plot, [plot] {
+    for (QCPAxis* axis : {plot->yAxis, plot->yAxis2}) {
+      // A label other than the one shown last was set since: it is the whole text now.
+      if (axis->label() != axis->property(kShownLabel).toString()) axis->setProperty(kWholeLabel, axis->label());
+      const QString whole = axis->property(kWholeLabel).toString();
+      const int room = plot->axisRect()->height();
+      const QString shown = QFontMetrics(axis->labelFont()).elidedText(whole, Qt::ElideRight, std::max(0, room));
+      axis->setProperty(kShownLabel, shown);
+      axis->setLabel(shown);  // its length along the axis moves no other part of the layout
+    }
+  });
 }
 
 void fit_legend_to_width(QCustomPlot* plot) {

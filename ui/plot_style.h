@@ -22,6 +22,11 @@ void use_whole_ticks(QCPAxis* axis);
 // rewraps it to as many columns as the width holds (fit_legend_to_width).
 void place_legend_above(QCustomPlot* plot, int columns);
 
+// The vertical axes' labels elided to their axis's height at every layout: drawn rotated and
+// centred, a label longer than a short plot (a low dock, a 1.5 scale factor) lost both its ends.
+// Labels set later with setLabel are taken as the whole text.
+void keep_vertical_labels_whole(QCustomPlot* plot);
+
 // Wraps the legend into the most columns, up to place_legend_above's count, whose widest entry fits
 // the plot's width whole: squeezed into one row, a narrow dock cut every name ("de", "est.").
 // Call it after entries join or leave the legend; resizes call it themselves.

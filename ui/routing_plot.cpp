@@ -56,6 +56,7 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
              add_curve(plot_, plot_->yAxis, kRouting, QCPScatterStyle::ssTriangle, tr("routing")),
              add_curve(plot_, plot_->yAxis, kAttention, QCPScatterStyle::ssDiamond, tr("attention"))};
   place_legend_above(plot_, 5);
+  keep_vertical_labels_whole(plot_);
   clear(false, tr("layer"));
 }
 

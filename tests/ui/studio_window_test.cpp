@@ -4326,4 +4326,31 @@ void StudioWindowTest::history_entries_can_be_removed() {
   QVERIFY(QSettings().value("prompt/history").toStringList().isEmpty());
 }
 
+// A vertical axis's label longer than its axis is elided to the axis (rotated and centred, it had
+// lost both ends in a low dock), and is whole again once the plot is tall enough.
+void StudioWindowTest::plot_labels_fit_a_short_axis() {
+  RoutingPlot plot(nullptr);
+  plot.resize(420, 140);  // its least height
+  plot.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&plot));
+  auto* qcp = plot.findChild<QCustomPlot*>();
+  QApplication::processEvents();
+  qcp->replot();
+  const QString shown = qcp->yAxis->label();
+  QVERIFY2(shown.endsWith(QString("…")) && shown.size() > 1, qPrintable(shown));
+  QVERIFY(QFontMetrics(qcp->yAxis->labelFont()).horizontalAdvance(shown) <= qcp->axisRect()->height());
+  plot.resize(420, 420);
+  QApplication::processEvents();
+  qcp->replot();
+  QCOMPARE(qcp->yAxis->label(), QString("density · rel. L2"));
+  QCOMPARE(qcp->yAxis2->label(), QString("est. log Σ ε̂²"));
+  // A label set while elided is the new whole text, also after a short spell.
+  plot.resize(420, 140);
+  QApplication::processEvents();
+  qcp->replot();
+  qcp->yAxis->setLabel("ms");
+  qcp->replot();
+  QCOMPARE(qcp->yAxis->label(), QString("ms"));
+}
+
 }  // namespace svgear::test

@@ -78,6 +78,7 @@ class StudioWindowTest : public QObject {
   void library_failure_warns_to_export();
   void a_window_saved_on_a_screen_of_another_width_keeps_its_size();
   void history_entries_can_be_removed();
+  void plot_labels_fit_a_short_axis();
 
  private:
   // On the tiny model, or on `folder`.
