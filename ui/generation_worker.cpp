@@ -33,12 +33,13 @@ QString error_text(const std::exception& e) {
   return QString::fromStdString(e.what());
 }
 
-// Log lines and warnings as the worker's signals, for every kind of run.
+// Log lines, warnings and phases as the worker's signals, for every kind of run.
 class LogSink : public EventSink {
  public:
   explicit LogSink(GenerationWorker& worker) : worker_(worker) {}
   void on_log(const std::string& line) override { Q_EMIT worker_.logLine(QString::fromStdString(line)); }
   void on_warning(const std::string& line) override { Q_EMIT worker_.warning(QString::fromStdString(line)); }
+  void on_phase(RunPhase phase) override { Q_EMIT worker_.phaseChanged(phase); }
 
  protected:
   GenerationWorker& worker_;

@@ -92,6 +92,8 @@ class GenerationWorker : public QObject {
   // A loadModel that cancel() stopped, queued or loading (not one a newer loadModel replaced), or a
   // run's own load (0).
   void modelLoadCancelled(const QString& folder, int load);
+  // EventSink::on_phase: the prompt's encoding, the steps, the final decode (of every kind of run).
+  void phaseChanged(svgear::RunPhase phase);
   void stepDone(const svgear::StepEvent& step);
   // Videos cross as shared, immutable frames, which the GUI never copies.
   void previewReady(int step, svgear::SharedVideo video);
@@ -144,6 +146,7 @@ class GenerationWorker : public QObject {
 
 }  // namespace svgear
 
+Q_DECLARE_METATYPE(svgear::RunPhase)
 Q_DECLARE_METATYPE(svgear::StepEvent)
 Q_DECLARE_METATYPE(svgear::SharedVideo)
 Q_DECLARE_METATYPE(svgear::LibraryEntry)

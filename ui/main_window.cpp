@@ -522,6 +522,10 @@ void MainWindow::connectWorker() {
     prompt_panel_->setExamples({});
     if (load != 0) reportError(message);  // a run's own load (0): the run's failure reports it
   });
+  connect(worker_, &GenerationWorker::phaseChanged, this, [this](RunPhase phase) {
+    run_phase_ = phase;
+    if (generating_) showStepLine();
+  });
   connect(worker_, &GenerationWorker::stepDone, this, [this](const StepEvent& e) { onStep(e); });
   connect(worker_, &GenerationWorker::previewReady, this, [this](int step, const SharedVideo& v) { onPreview(step, v); });
   connect(worker_, &GenerationWorker::routingReady, this,
@@ -756,6 +760,7 @@ void MainWindow::beginRun(const StudioRequest& request, Work work, const QString
   run_stepped_ = false;
   run_cancel_asked_ = false;
   last_step_.reset();
+  run_phase_.reset();
   run_started_.start();
   step_clock_->start();
   step_label_->setText(tr("starting…"));
@@ -1090,11 +1095,21 @@ void MainWindow::showStepLine() { step_label_->setText(stepLine(false)); }
 QString MainWindow::stepLine(bool finished) const {
   const QString run = work_ != Work::Generate && !run_label_.isEmpty() ? run_label_ + " · " : QString();
   if (!last_step_) {
-    return finished ? QString() : run + tr("starting… · %1 elapsed").arg(seconds(double(run_started_.elapsed())));
+    if (finished) return QString();
+    const QString elapsed = seconds(double(run_started_.elapsed()));
+    // Before the first step: the model's load (no phase yet), the prompt's encoding, then step 1,
+    // which on a CPU or with k-means from scratch can take minutes.
+    if (run_phase_ == RunPhase::EncodingPrompt) return run + tr("encoding the prompt · %1 elapsed").arg(elapsed);
+    if (run_phase_ == RunPhase::Denoising) {
+      return run + tr("step 1/%1 running · %2 elapsed").arg(requested_steps_).arg(elapsed);
+    }
+    return run + tr("starting… · %1 elapsed").arg(elapsed);
   }
   const double since = double(step_came_.elapsed());
   QString eta = tr("done");
-  if (!finished) {
+  if (!finished && run_phase_ == RunPhase::Decoding) {
+    eta = tr("decoding the video");
+  } else if (!finished) {
     const TimeLeftNow left =
         time_left_now(last_step_->eta_ms, since, last_step_->num_steps - last_step_->step - 1);
     eta = seconds(left.ms);
@@ -1284,6 +1299,7 @@ void MainWindow::startRunOfMany(const QString& label) {
   progress_->setValue(0);
   run_label_ = label;
   last_step_.reset();
+  run_phase_.reset();
   run_started_.start();
   showStepLine();
 }

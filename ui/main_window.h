@@ -253,6 +253,7 @@ class MainWindow : public QMainWindow {
   QTimer* step_clock_ = nullptr;
   QElapsedTimer run_started_, step_came_;
   std::optional<StepEvent> last_step_;
+  std::optional<RunPhase> run_phase_;  // the run's latest, for the step line
   bool run_stepped_ = false;  // a step of this run (of any of a Compare's or sweep's runs) finished
   QStringList history_before_run_;  // the prompt history and seed box before the run's request
   int seed_before_run_ = 0;

@@ -56,9 +56,15 @@ struct ErrorEvent {
   std::string message;  // says what went wrong and what to do
 };
 
+// What a generation is doing where no step event marks it: the prompt's encoding, then the steps
+// (the first of which, on a CPU or with k-means from scratch, can take minutes before any event),
+// then the video's decode after the last step.
+enum class RunPhase { EncodingPrompt, Denoising, Decoding };
+
 class EventSink {
  public:
   virtual ~EventSink() = default;
+  virtual void on_phase(RunPhase) {}
   virtual void on_step(const StepEvent&) {}
   virtual void on_preview(const PreviewEvent&) {}
   // By value: a sink that keeps the step moves it (a Wan step traced in every layer and head is

@@ -242,6 +242,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   const LatentShape shape = model_.decoder->latent_shape(*r.frames, *r.height, *r.width);
 
   // text conditioning
+  sink.on_phase(RunPhase::EncodingPrompt);
   auto phase = Clock::now();
   const auto as_context = [&](const at::Tensor& c) { return c.unsqueeze(0).to(device, model_.dtype); };
   const at::Tensor context = as_context(model_.text_encoder->encode(r.prompt));  // [1, L, text_dim]
@@ -306,6 +307,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
       r.attention.mode == AttentionMode::Dense ? num_steps : dense_step_count(r.attention.dense_warmup_steps, num_steps),
       experts[0].guidance != 1.0, experts.back().guidance != 1.0);
 
+  sink.on_phase(RunPhase::Denoising);
   const auto loop_start = Clock::now();
   int previews = 0;
   double first_preview_ms = 0.0;
@@ -397,6 +399,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     if (want_preview) sink.on_preview({i, result.video});
   }
 
+  sink.on_phase(RunPhase::Decoding);
   phase = Clock::now();
   result.video = model_.decoder->decode(sample[0], *r.fps, &cancel, &result.decode);
   if (!result.decode.note.empty()) sink.on_warning(result.decode.note);

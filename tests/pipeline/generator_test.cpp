@@ -28,15 +28,23 @@ class RecordingSink : public EventSink {
  public:
   explicit RecordingSink(CancelToken* cancel_after = nullptr, int steps = 0)
       : cancel_(cancel_after), cancel_after_steps_(steps) {}
+  void on_phase(RunPhase phase) override {
+    order.push_back(phase == RunPhase::EncodingPrompt ? "encoding" : phase == RunPhase::Denoising ? "denoising" : "decoding");
+  }
   void on_step(const StepEvent& e) override {
+    order.push_back("step " + std::to_string(e.step));
     steps.push_back(e);
     if (cancel_ && int(steps.size()) == cancel_after_steps_) cancel_->cancel();
   }
   void on_preview(const PreviewEvent& e) override { previews.push_back(e.video); }
-  void on_finished(const FinishedEvent& e) override { finished.push_back(e.video); }
+  void on_finished(const FinishedEvent& e) override {
+    order.push_back("finished");
+    finished.push_back(e.video);
+  }
   void on_error(const ErrorEvent& e) override { errors.push_back(e.message); }
   void on_log(const std::string& line) override { logs.push_back(line); }
 
+  std::vector<std::string> order;  // phases, steps and the finish, as they came
   std::vector<StepEvent> steps;
   std::vector<Video> previews;
   std::vector<Video> finished;
@@ -123,6 +131,9 @@ TEST_F(GeneratorTest, RunsAndReportsEveryStep) {
   }
   EXPECT_GT(sink.steps[0].timestep, sink.steps[2].timestep);  // time runs from noise to clean
   EXPECT_EQ(sink.steps[2].eta_ms, 0.0);
+  // Where no step marks the time (a first step of minutes on a CPU, a long decode), a phase does.
+  EXPECT_EQ(sink.order, std::vector<std::string>({"encoding", "denoising", "step 0", "step 1", "step 2", "decoding",
+                                                  "finished"}));
   EXPECT_EQ(sink.previews.size(), 2u);  // every step but the last, which is the final video
   ASSERT_EQ(sink.finished.size(), 1u);
   const Video& v = result.video;

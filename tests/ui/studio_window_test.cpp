@@ -4353,4 +4353,24 @@ void StudioWindowTest::plot_labels_fit_a_short_axis() {
   QCOMPARE(qcp->yAxis->label(), QString("ms"));
 }
 
+// A first step that takes a while (minutes on a CPU at a real size) reads as step 1 running, not as
+// "starting…", once the prompt is encoded.
+void StudioWindowTest::the_step_line_names_the_first_step_while_it_runs() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  // 12800 tokens of dense attention: a step of about a second on two cores, polled every 50 ms.
+  child<QSpinBox>(*w, "width")->setValue(160);
+  child<QSpinBox>(*w, "height")->setValue(160);
+  child<QSpinBox>(*w, "frames")->setValue(8);
+  child<QSpinBox>(*w, "steps")->setValue(3);
+  typePrompt(*w, kPrompt);
+  auto* line = child<QLabel>(*w, "step_timings");
+  auto* progress = child<QProgressBar>(*w, "progress");
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(line->text().startsWith("step 1/3 running · ") || progress->value() > 0, kRunTimeoutMs);
+  QVERIFY2(line->text().startsWith("step 1/3 running · ") && line->text().endsWith(" elapsed"), qPrintable(line->text()));
+  w->cancel();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+}
+
 }  // namespace svgear::test

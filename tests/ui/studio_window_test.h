@@ -79,6 +79,7 @@ class StudioWindowTest : public QObject {
   void a_window_saved_on_a_screen_of_another_width_keeps_its_size();
   void history_entries_can_be_removed();
   void plot_labels_fit_a_short_axis();
+  void the_step_line_names_the_first_step_while_it_runs();
 
  private:
   // On the tiny model, or on `folder`.
