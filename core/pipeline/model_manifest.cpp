@@ -329,10 +329,11 @@ std::vector<std::string> model_search_notes() {
     std::error_code ec;
     const auto status = std::filesystem::status(roots[i], ec);
     if (status.type() == std::filesystem::file_type::directory) continue;
-    notes.push_back("SVGEAR_MODELS names '" + roots[i].string() + "', which " +
-                    (status.type() == std::filesystem::file_type::not_found ? "does not exist"
-                                                                            : "is not a folder") +
-                    ": it holds no models");
+    // A link loop or a folder on the way that may not be entered: its reason, not "not a folder".
+    const std::string why = status.type() == std::filesystem::file_type::not_found ? "does not exist"
+                            : ec ? "cannot be opened (" + ec.message() + ")"
+                                 : "is not a folder";
+    notes.push_back("SVGEAR_MODELS names '" + roots[i].string() + "', which " + why + ": it holds no models");
   }
   return notes;
 }

@@ -2527,8 +2527,13 @@ TEST_F(CliTest, InfoDescribesTheBuild) {
   std::ofstream(root / "odd" / "model.json") << manifest.dump();
   const char* saved = std::getenv("SVGEAR_MODELS");
   const std::string restore = saved ? saved : "";
+  const auto loop = *dir_ / "info-loop";
+  std::filesystem::remove(loop);
+  std::filesystem::remove(loop.string() + "-2");
+  std::filesystem::create_symlink(loop.string() + "-2", loop);
+  std::filesystem::create_symlink(loop, loop.string() + "-2");
   const std::string entries = (root / "odd").string() + ":" + (*dir_ / "nowhere").string() + ":" +
-                              (*dir_ / "model" / "model.json").string();
+                              (*dir_ / "model" / "model.json").string() + ":" + loop.string();
   setenv("SVGEAR_MODELS", entries.c_str(), 1);  // the child inherits it
   const CliRun listed = run_cli("info");
   if (saved) {
@@ -2543,6 +2548,9 @@ TEST_F(CliTest, InfoDescribesTheBuild) {
             std::string::npos)
       << listed.output;
   EXPECT_NE(listed.output.find("model.json', which is not a folder"), std::string::npos) << listed.output;
+  EXPECT_NE(listed.output.find("info-loop', which cannot be opened (Too many levels of symbolic links)"),
+            std::string::npos)
+      << listed.output;
 }
 
 // info --model: the model's sizes and defaults, then what a load and a default request would
