@@ -314,8 +314,10 @@ void RoutingPanel::setClip(const SharedVideo& clip) {
 void RoutingPanel::showVideoFrame(int video_frame) {
   const RoutingStep* step = selectedStep();
   if (!step || !clip_ || clip_->empty()) return;
+  const int frame = grid_frame_of(step->token_grid(), clip_->frames, video_frame);
+  if (frame == frame_->value()) return;  // playback: several video frames show one latent frame
   const QSignalBlocker blocker(frame_);  // the preview is there already
-  frame_->setValue(grid_frame_of(step->token_grid(), clip_->frames, video_frame));
+  frame_->setValue(frame);
   showClusterFrame();
 }
 
