@@ -1210,13 +1210,15 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
   }
   if (work_ == Work::Compare) {
     setGenerating(false);
-    compare_view_->showEnded(tr("Compare cancelled"));
-    statusBar()->showMessage(
+    // The panel says what the status line says: whether the next Compare starts from the dense run.
+    const QString ended =
         compare_run_ == 1 && compare_dense_cached_ ? tr("Compare cancelled; its dense run is kept for the next Compare")
         : compare_run_ == 1 ? tr("Compare cancelled; its dense run could not be cached (see the log), so the next "
                                  "Compare runs it again")
         : compare_run_ == 0 ? tr("Compare cancelled during its dense run")
-                            : tr("Compare cancelled"));
+                            : tr("Compare cancelled");
+    compare_view_->showEnded(ended);
+    statusBar()->showMessage(ended);
     return;
   }
   if (partial) {

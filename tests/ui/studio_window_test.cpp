@@ -3584,6 +3584,7 @@ void StudioWindowTest::a_cancelled_compare_says_whether_its_dense_run_was_kept()
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), 30000);
   QVERIFY(!log_text(*w).mid(before).contains("not cached"));
   QCOMPARE(w->statusBar()->currentMessage(), QString("Compare cancelled; its dense run is kept for the next Compare"));
+  QVERIFY(child<QLabel>(*w, "compare_summary")->text().startsWith("Compare cancelled; its dense run is kept"));
   QCOMPARE(dense_cache_usage(cache.toStdString()).runs, 1);
 }
 
