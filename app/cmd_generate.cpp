@@ -397,7 +397,7 @@ int cmd_generate(int argc, char** argv) {
     if (traced) {
       // Relative to the record, as a video's file is. Its phase times, and with --audit its dense
       // reruns, are in the step times.
-      const std::filesystem::path folder = std::filesystem::absolute(written.path).parent_path();
+      const std::filesystem::path folder = std::filesystem::absolute(run_record_path(written.path)).parent_path();
       std::filesystem::path file = std::filesystem::absolute(trace_path).lexically_relative(folder);
       if (file.empty()) file = std::filesystem::absolute(trace_path);
       record["routing_trace"] = {{"file", file.string()}, {"steps", progress.steps()}, {"audited", audit}};

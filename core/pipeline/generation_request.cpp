@@ -196,11 +196,14 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   require(size_problems.empty(), size_problems);
   // No more clusters than a call has tokens: more would be empty clusters at best, a k-means of their
   // size (100000 key clusters for a 32-token clip ran out of memory) and routing budgets counted
-  // over them. The record then says what ran.
-  const int64_t tokens = attention_tokens(r, model);
-  if (r.attention.q_clusters == 0) r.attention.q_clusters = default_q_clusters(*r.height, *r.width);
-  r.attention.q_clusters = int(std::min<int64_t>(r.attention.q_clusters, tokens));
-  r.attention.k_clusters = int(std::min<int64_t>(r.attention.k_clusters, tokens));
+  // over them. The record then says what ran. A dense run clusters nothing: its counts stay as
+  // given, so that its record's attention object is the defaults and works as a preset.
+  if (r.attention.mode != AttentionMode::Dense) {
+    const int64_t tokens = attention_tokens(r, model);
+    if (r.attention.q_clusters == 0) r.attention.q_clusters = default_q_clusters(*r.height, *r.width);
+    r.attention.q_clusters = int(std::min<int64_t>(r.attention.q_clusters, tokens));
+    r.attention.k_clusters = int(std::min<int64_t>(r.attention.k_clusters, tokens));
+  }
   if (model.max_pixels > 0) {
     require(int64_t(*r.height) * *r.width <= model.max_pixels,
             model.name + " is made for frames of at most " + std::to_string(model.max_pixels) + " pixels (" +

@@ -1071,6 +1071,23 @@ void expect_consistent_trace(const nlohmann::json& t, int tokens, int qc, int kc
   EXPECT_GT(t["phase_ms"]["kmeans"].get<double>(), 0.0);
 }
 
+// A dense run's record holds its attention object as given, so it works as a preset again: the
+// cluster counts are not resolved (or capped at the clip's 256 tokens) for a run that clusters nothing.
+TEST_F(CliTest, ADenseRunsRecordWorksAsAPreset) {
+  const std::string generate = "generate --model " + (*dir_ / "model").string() +
+                               " --prompt \"a red circle\" --steps 1 --device cpu --quiet --output ";
+  CliRun run = run_cli(generate + (*dir_ / "dense-first.y4m").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json attention = nlohmann::json::parse(std::ifstream(*dir_ / "dense-first.json"))["request"]["attention"];
+  EXPECT_EQ(attention["mode"], "dense");
+  EXPECT_EQ(attention["q_clusters"], 0);
+  EXPECT_EQ(attention["k_clusters"], 1000);
+  std::ofstream(*dir_ / "dense-preset.json") << attention.dump();
+  run = run_cli(generate + (*dir_ / "dense-again.y4m").string() + " --attention-preset " +
+                (*dir_ / "dense-preset.json").string());
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+}
+
 // --trace streams each sparse step's routing into one JSON file; its numbers agree with each other
 // (labels with sizes, sizes and map with the density) and with the request (steps, layers, heads).
 TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
@@ -1129,6 +1146,12 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
   const nlohmann::json record = trace_file(*dir_ / "traced.json");
   EXPECT_EQ(record["routing_trace"]["file"], "trace-all.json");
   EXPECT_EQ(record["routing_trace"]["steps"], 3);
+  // A PNG folder named with its slash: the record beside the folder names the trace beside it, not
+  // one folder up ("../trace-png.json").
+  run = run_cli(generate + one_dense_step + "--trace " + (*dir_ / "trace-png.json").string() + " --output " +
+                (*dir_ / "traced-png").string() + "/");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(trace_file(*dir_ / "traced-png.json")["routing_trace"]["file"], "trace-png.json");
 
   // --q-clusters 0 is the frame size's default (200 query clusters below 832x480), over a preset's 4.
   const auto four_clusters = *dir_ / "four-query-clusters.json";

@@ -81,7 +81,12 @@ TEST(GenerationRequest, NoMoreClustersThanTheClipHasTokens) {
   r.frames = 2;
   r.width = 16;
   r.height = 16;
+  // A dense run clusters nothing: its counts stay as given (its record then works as a preset).
   GenerationRequest resolved = r.resolve(tiny_manifest());
+  EXPECT_EQ(resolved.attention.q_clusters, 0);
+  EXPECT_EQ(resolved.attention.k_clusters, 1000);
+  r.attention.mode = AttentionMode::SvgEar;
+  resolved = r.resolve(tiny_manifest());
   EXPECT_EQ(resolved.attention.q_clusters, 32);
   EXPECT_EQ(resolved.attention.k_clusters, 32);
   r.attention.q_clusters = 5;
@@ -97,6 +102,7 @@ TEST(GenerationRequest, QueryClustersFollowTheFrameSizeUnlessGiven) {
   GenerationRequest r;
   r.prompt = "a red circle";
   r.frames = 1;
+  r.attention.mode = AttentionMode::Svg2;
   const auto q_clusters_at = [&](int width, int height) {
     r.width = width;
     r.height = height;
