@@ -40,9 +40,12 @@ constexpr int kThumbnailSide = 96;
 constexpr std::uintmax_t kMaxThumbnailBytes = 4 << 20;
 // A prompt in a dialog: long ones are cut so the dialog stays on the screen.
 constexpr int kDialogPromptLength = 200;
-// A row's label: the prompt on one line of this many pixels, elided, then the mode and the seed,
-// which tell runs of one prompt apart. Narrower than the grid's cell, whose margins Qt keeps.
-constexpr int kCaptionWidth = kThumbnailSide + 12;
+// A cell of the list: the thumbnail over a label of the prompt, the mode and the seed (which tell
+// runs of one prompt apart), a line each, each elided to kCaptionWidth. Qt does not wrap them (it
+// wrapped at the thumbnail's width, and a wrapped prompt pushed the seed out of the cell), so an
+// item is as wide as its widest line, which the cell must hold with Qt's text margins.
+constexpr int kCellWidth = kThumbnailSide + 24;
+constexpr int kCaptionWidth = kCellWidth - 10;
 
 // `text` in at most `length` UTF-16 units, an ellipsis ending a cut one. The cut falls between
 // graphemes, so an emoji (a surrogate pair, or several joined) or an accent is never split.
@@ -119,9 +122,8 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   list_->setIconSize(QSize(kThumbnailSide, kThumbnailSide));
   list_->setResizeMode(QListView::Adjust);
   list_->setMovement(QListView::Static);
-  list_->setWordWrap(true);
-  list_->setUniformItemSizes(true);
-  list_->setGridSize(QSize(kThumbnailSide + 24, kThumbnailSide + 40));
+  list_->setWordWrap(false);
+  list_->setGridSize(QSize(kCellWidth, kThumbnailSide + 4 + 3 * list_->fontMetrics().lineSpacing()));
   summary_->setObjectName("library_summary");
   summary_->setTextFormat(Qt::PlainText);  // the folder's name is not markup
   open_->setObjectName("library_open");
@@ -296,11 +298,13 @@ void LibraryPanel::listScanned(Scanned scanned) {
 
 void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnail) {
   // Qt elides at grapheme boundaries, so an emoji or an accent is never split.
-  const QString prompt = list_->fontMetrics().elidedText(
-      bidi_controls_shown(QString::fromStdString(e.prompt).simplified()), Qt::ElideRight, kCaptionWidth);
-  const QString mode = e.attention.empty() ? QString() : QString::fromStdString(e.attention) + " · ";
-  auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(thumbnail)),
-                                   prompt + "\n" + mode + tr("seed %1").arg(qulonglong(e.seed)));
+  const auto line = [this](const QString& text) {
+    return list_->fontMetrics().elidedText(text, Qt::ElideRight, kCaptionWidth);
+  };
+  QStringList lines = {line(bidi_controls_shown(QString::fromStdString(e.prompt).simplified()))};
+  if (!e.attention.empty()) lines << line(QString::fromStdString(e.attention));
+  lines << line(tr("seed %1").arg(qulonglong(e.seed)));
+  auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(thumbnail)), lines.join('\n'));
   item->setToolTip(tooltip(e));
   list_->insertItem(row, item);
   list_->setRowHidden(row, !matchesFilter(e));
