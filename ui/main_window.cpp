@@ -1112,9 +1112,13 @@ QString MainWindow::stepLine(bool finished) const {
   } else if (!finished) {
     const TimeLeftNow left =
         time_left_now(last_step_->eta_ms, since, last_step_->num_steps - last_step_->step - 1);
-    eta = seconds(left.ms);
-    if (left.at_least) eta = left.ms > 0.0 ? tr("≥ %1").arg(eta) : QStringLiteral("—");
-    eta = tr("ETA %1").arg(eta);
+    eta = tr("ETA %1").arg(seconds(left.ms));
+    // Past its estimate, the running step says how long it has run: a bound passed long ago (the
+    // first sparse step's k-means, a loaded CPU) told nothing, and the step could pass for stuck.
+    if (left.at_least) {
+      const QString running = tr("step %1 running for %2").arg(last_step_->step + 2).arg(seconds(since));
+      eta = left.ms > 0.0 ? tr("%1 · ETA ≥ %2").arg(running, seconds(left.ms)) : running;
+    }
   }
   return run + tr("step %1/%2 · %3 ms/step · %4 elapsed · %5")
                    .arg(last_step_->step + 1)

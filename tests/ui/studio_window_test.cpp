@@ -4358,7 +4358,7 @@ void StudioWindowTest::plot_labels_fit_a_short_axis() {
 }
 
 // A first step that takes a while (minutes on a CPU at a real size) reads as step 1 running, not as
-// "starting…", once the prompt is encoded.
+// "starting…", once the prompt is encoded; a later step past its estimate, as running for so long.
 void StudioWindowTest::the_step_line_names_the_first_step_while_it_runs() {
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
@@ -4373,6 +4373,20 @@ void StudioWindowTest::the_step_line_names_the_first_step_while_it_runs() {
   w->generate();
   QTRY_VERIFY_WITH_TIMEOUT(line->text().startsWith("step 1/3 running · ") || progress->value() > 0, kRunTimeoutMs);
   QVERIFY2(line->text().startsWith("step 1/3 running · ") && line->text().endsWith(" elapsed"), qPrintable(line->text()));
+  w->cancel();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+
+  // A step past its estimate says how long it has run: the first sparse step (k-means from scratch:
+  // ~4 s here) after two dense ones of ~0.6 s.
+  QComboBox* mode = child<QComboBox>(*w, "attention_mode");
+  mode->setCurrentIndex(mode->findText("svgear"));
+  child<QSpinBox>(*w, "steps")->setValue(4);
+  child<QDoubleSpinBox>(*w, "dense_warmup_steps")->setValue(0.5);
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(line->text().contains(" · step 3 running for ") || !w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(line->text().startsWith("step 2/4 · ") && line->text().contains(" · step 3 running for ") &&
+               line->text().contains(" · ETA ≥ "),
+           qPrintable(line->text()));
   w->cancel();
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
 }
