@@ -20,6 +20,7 @@
 #include <QFutureWatcher>
 #include <QKeyEvent>
 #include <QLabel>
+#include <QLocale>
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -120,7 +121,8 @@ QString dense_run_cache_folder() {
   return QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/compare";
 }
 
-QString megabytes(uintmax_t bytes) { return QObject::tr("%1 MB").arg(double(bytes) / 1e6, 0, 'f', 1); }
+// In the unit that shows it (kB, MB, GB): a tiny model's cache read "0.0 MB".
+QString data_size(uintmax_t bytes) { return QLocale().formattedDataSize(qint64(bytes), 1, QLocale::DataSizeSIFormat); }
 
 QDockWidget* add_dock(QMainWindow* window, const QString& title, const char* name, QWidget* content,
                       Qt::DockWidgetArea area) {
@@ -433,7 +435,7 @@ void MainWindow::buildActions() {
   clear_cache_action_ = run->addAction(tr("C&lear compare cache"), this, [this] {
     const QString question = tr("Remove %1 (%2)? The next Compare or sweep of each request runs dense again.")
                                  .arg(counted(cached_runs_, tr("cached dense run"), tr("cached dense runs")))
-                                 .arg(megabytes(cached_bytes_));
+                                 .arg(data_size(cached_bytes_));
     if (QMessageBox::question(this, tr("Clear compare cache"), question) == QMessageBox::Yes) clearCompareCache();
   });
   clear_cache_action_->setObjectName("clear_compare_cache");
@@ -924,7 +926,7 @@ void MainWindow::showCacheUsage(const DenseCacheUsage& usage) {
   clear_cache_action_->setText(usage.runs == 0 ? tr("C&lear compare cache (empty)")
                                                : tr("C&lear compare cache (%1, %2)…")
                                                      .arg(counted(usage.runs, tr("dense run"), tr("dense runs")))
-                                                     .arg(megabytes(usage.bytes)));
+                                                     .arg(data_size(usage.bytes)));
   updateClearCacheAction();
 }
 
@@ -1007,7 +1009,7 @@ bool MainWindow::clearCompareCache() {
     const QString done =
         tr("Removed %1 (%2)")
             .arg(counted(cleared.usage.runs, tr("cached dense run"), tr("cached dense runs")))
-            .arg(megabytes(cleared.usage.bytes));
+            .arg(data_size(cleared.usage.bytes));
     log_->info(done);
     statusBar()->showMessage(done);
   });

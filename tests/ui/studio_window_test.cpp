@@ -2407,6 +2407,9 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   QVERIFY(!clear->isEnabled());
   // "1 dense run", not "1 dense runs".
   QTRY_VERIFY2(clear->text().contains(counted(before.runs, "dense run", "dense runs") + ","), qPrintable(clear->text()));
+  // The tiny model's runs take kilobytes, in kB (they had read "0.0 MB").
+  QVERIFY(before.bytes < 1000000);
+  QVERIFY2(clear->text().contains(QRegularExpression(R"(, \d+(\.\d)? kB\)…$)")), qPrintable(clear->text()));
   QVERIFY(clear->isEnabled());
   w->sweep();
   QVERIFY(w->isGenerating());
