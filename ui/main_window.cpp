@@ -1674,10 +1674,24 @@ bool MainWindow::closeDuringRunConfirmed() {
   const QString running = work_ == Work::Compare ? tr("A Compare is running")
                           : work_ == Work::Sweep ? tr("A sweep is running")
                                                  : tr("A generation is running");
-  const QString step = last_step_ ? tr(" (step %1 of %2 done)").arg(last_step_->step + 1).arg(last_step_->num_steps) : QString();
-  QMessageBox ask(QMessageBox::Warning, tr("Close SVG-EAR Studio"),
-                  running + step + tr(". Closing the window cancels it, and what it has made so far is lost."),
-                  QMessageBox::NoButton, this);
+  QMessageBox ask(QMessageBox::Warning, tr("Close SVG-EAR Studio"), QString(), QMessageBox::NoButton, this);
+  // The run goes on while this asks: the question follows its steps, and says when it has ended.
+  const auto describe = [this, &ask, running] {
+    if (!generating_) {
+      ask.setText(tr("The run has ended. Close the window?"));
+      return;
+    }
+    const QString step =
+        last_step_ ? tr(" (step %1 of %2 done)").arg(last_step_->step + 1).arg(last_step_->num_steps) : QString();
+    ask.setText(running + step + tr(". Closing the window cancels it, and what it has made so far is lost."));
+  };
+  describe();
+  connect(worker_, &GenerationWorker::stepDone, &ask, describe);
+  connect(worker_, &GenerationWorker::finished, &ask, describe);
+  connect(worker_, &GenerationWorker::cancelled, &ask, describe);
+  connect(worker_, &GenerationWorker::failed, &ask, describe);
+  connect(worker_, &GenerationWorker::compareFinished, &ask, describe);
+  connect(worker_, &GenerationWorker::sweepFinished, &ask, describe);
   ask.setObjectName("close_during_run");
   QAbstractButton* close = ask.addButton(tr("Cancel the run and close"), QMessageBox::DestructiveRole);
   QPushButton* keep = ask.addButton(tr("Keep running"), QMessageBox::RejectRole);

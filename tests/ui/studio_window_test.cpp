@@ -4159,13 +4159,17 @@ void StudioWindowTest::prompts_show_bidi_controls_as_codes() {
 // ends the run anyway, it closes without asking; and the destructive answer cancels the run.
 void StudioWindowTest::closing_during_a_run_asks_first() {
   // Answers the question with the button labelled `answer` once it is up; `asked` gets its text.
-  QString asked;
-  const auto answer_with = [&asked](const QString& answer) {
+  // With `until_changed`, only once its text has changed (the run goes on while it asks).
+  QString asked, first_asked;
+  const auto answer_with = [&asked, &first_asked](const QString& answer, bool until_changed = false) {
+    first_asked.clear();
     QTimer* poll = new QTimer;
-    QObject::connect(poll, &QTimer::timeout, poll, [poll, &asked, answer] {
+    QObject::connect(poll, &QTimer::timeout, poll, [poll, &asked, &first_asked, answer, until_changed] {
       auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
       if (!box || box->objectName() != "close_during_run") return;
       asked = box->text();
+      if (first_asked.isEmpty()) first_asked = asked;
+      if (until_changed && asked == first_asked) return;
       for (QAbstractButton* button : box->buttons()) {
         if (button->text() == answer) button->click();
       }
@@ -4187,10 +4191,12 @@ void StudioWindowTest::closing_during_a_run_asks_first() {
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
   start_long_run(*w);
-  answer_with("Keep running");
+  answer_with("Keep running", true);
   QVERIFY(!w->close());
+  // Its step count follows the run's (it had stayed at the step the question was asked in).
   QVERIFY2(asked.startsWith("A generation is running (step ") && asked.contains(" of 400 done). Closing the window cancels it"),
            qPrintable(asked));
+  QVERIFY2(asked != first_asked && first_asked.startsWith("A generation is running (step "), qPrintable(first_asked));
   QVERIFY(w->isVisible());
   QVERIFY(w->isGenerating());
   QTest::qWait(300);
