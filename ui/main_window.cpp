@@ -809,6 +809,8 @@ void MainWindow::sweep() {
     budgets = sweep_view_->budgets();
   } catch (const std::exception& e) {
     reportError(QString::fromUtf8(e.what()));
+    showDock("sweep_dock");  // where the list is: it had kept the last sweep's summary
+    sweep_view_->refuseBudgets(QString::fromUtf8(e.what()));
     return;
   }
   StudioRequest request;

@@ -128,6 +128,12 @@ void SweepView::start(const QString& what) {
 
 void SweepView::showRunning(const QString& what) { status_->setText(what); }
 void SweepView::showMessage(const QString& message) { status_->setText(message); }
+
+void SweepView::refuseBudgets(const QString& why) {
+  status_->setText(points_.empty() ? tr("Not swept: %1").arg(why)
+                                   : tr("Not swept: %1. The points shown are the last sweep's.").arg(why));
+  budgets_->setFocus();
+}
 void SweepView::finish(const QString& summary) { status_->setText(summary); }
 
 void SweepView::addPoint(const SweepPoint& p) {

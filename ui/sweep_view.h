@@ -32,6 +32,8 @@ class SweepView : public QWidget {
   void addPoint(const SweepPoint& point);
   void finish(const QString& summary);
   void showMessage(const QString& message);
+  // budgets() refused the list: the panel says why and puts the focus in the list.
+  void refuseBudgets(const QString& why);
 
   const std::vector<SweepPoint>& points() const { return points_; }
   // The sweep started has no point yet: the points shown (if any) are the previous sweep's.

@@ -2314,6 +2314,11 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   QVERIFY(!w->isGenerating());
   QVERIFY2(w->statusBar()->currentMessage().contains("'1.5'"), qPrintable(w->statusBar()->currentMessage()));
   QCOMPARE(child<QListWidget>(*w, "prompt_history")->count(), 0);  // nothing ran
+  // The Sweep panel says so too (it had kept its last summary), shown, with the list focused.
+  QVERIFY(child<QDockWidget>(*w, "sweep_dock")->isVisible());
+  QCOMPARE(child<QLabel>(*view, "sweep_status")->text(),
+           QString("Not swept: sweep budget '1.5' is not a top-p in (0, 1]"));
+  QTRY_VERIFY(budgets->hasFocus());
 
   budgets->setText("0.9, 0.4, ");  // a comma at the end is no budget
   QTest::mouseClick(child<QToolButton>(*w, "sweep_button"), Qt::LeftButton);
