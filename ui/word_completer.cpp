@@ -2,6 +2,7 @@
 
 #include <QAbstractItemView>
 #include <QCompleter>
+#include <QKeyEvent>
 #include <QLineEdit>
 #include <QStringListModel>
 
@@ -23,6 +24,15 @@ WordCompleter::WordCompleter(QLineEdit* edit)
   connect(edit_, &QLineEdit::textEdited, this, [this] { onTextEdited(); });
   connect(completer_, qOverload<const QString&>(&QCompleter::activated), this,
           [this](const QString& word) { insertCompletion(word); });
+  edit_->installEventFilter(this);
+}
+
+bool WordCompleter::eventFilter(QObject* watched, QEvent* event) {
+  if (watched != edit_ || event->type() != QEvent::KeyPress) return false;
+  const auto* key = static_cast<QKeyEvent*>(event);
+  const bool swallowed = key->text() == " " && added_space_end_ == edit_->cursorPosition() && !edit_->hasSelectedText();
+  added_space_end_ = -1;
+  return swallowed;
 }
 
 void WordCompleter::setWords(QStringList words) {
@@ -80,6 +90,7 @@ void WordCompleter::insertCompletion(const QString& word) {
   edit_->insert(space_follows ? word : word + ' ');  // as one step of the edit's undo
   inserting_ = false;
   edit_->setCursorPosition(start + int(word.size()) + 1);
+  added_space_end_ = space_follows ? -1 : edit_->cursorPosition();
 }
 
 }  // namespace svgear

@@ -19,6 +19,7 @@ class WordCompleter : public QObject {
   // An empty list turns completion off.
   void setWords(QStringList words);
   QCompleter* completer() const { return completer_; }
+  bool eventFilter(QObject* watched, QEvent* event) override;
   // Replaces the edit's whole text as one step of its undo, completing nothing: a prompt picked
   // whole from a list ("… moves up") opened the list of up, up-left, up-right, and Return then
   // took a word instead of generating.
@@ -33,6 +34,9 @@ class WordCompleter : public QObject {
   QStringListModel* words_;
   QCompleter* completer_;
   bool inserting_ = false;
+  // Where the cursor stood after a completion that added its own space (-1: none since): a space
+  // typed there next is taken as that one, not a second ("triangle  over").
+  int added_space_end_ = -1;
 };
 
 }  // namespace svgear

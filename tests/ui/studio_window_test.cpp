@@ -754,6 +754,10 @@ void StudioWindowTest::prompt_completes_vocabulary() {
   QTest::keyClick(completer->popup(), Qt::Key_Return);
   QCOMPARE(edit->text(), QString("a large triangle "));
   QVERIFY(!completer->popup()->isVisible());
+  // The space typed next, out of habit, is the one the completion added: one space, not two.
+  QTest::keyClicks(edit, " moves  up");
+  QCOMPARE(edit->text(), QString("a large triangle moves  up"));  // later spaces are the user's
+  edit->setText("a large triangle ");
   // That Return picked the word and nothing else: no run of "a large tri".
   QVERIFY(!w->isGenerating());
   QCOMPARE(child<QListWidget>(*w, "prompt_history")->count(), 0);
