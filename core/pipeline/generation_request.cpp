@@ -34,9 +34,10 @@ void require_utf8(const std::string& text, const std::string& what) {
 
 }  // namespace
 
-std::string negative_prompt_message(std::string message) {
+std::string negative_prompt_message(std::string message, const std::string& source) {
   const size_t at = message.find("the prompt");
-  return at == std::string::npos ? "the negative prompt: " + message : message.replace(at, 10, "the negative prompt");
+  return at == std::string::npos ? "the negative prompt" + source + ": " + message
+                                 : message.replace(at, 10, "the negative prompt" + source);
 }
 
 int64_t attention_tokens(const GenerationRequest& resolved, const ModelManifest& model) {
@@ -109,7 +110,11 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
         }
       } catch (const UserError& e) {
         if (!negative) throw;
-        throw UserError(negative_prompt_message(e.what()));
+        // The model's default, not given: its file is at fault (--negative or --cfg 1 run without it).
+        const std::string source =
+            negative_prompt ? std::string()
+                            : from_defaults(false) + " (give --negative, or --cfg 1 for no negative prompt)";
+        throw UserError(negative_prompt_message(e.what(), source));
       }
     }
   }

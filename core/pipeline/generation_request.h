@@ -63,8 +63,9 @@ struct GenerationRequest {
   nlohmann::json to_json() const;
 };
 
-// A text encoder's message about "the prompt", for the negative prompt ("… in the negative prompt").
-std::string negative_prompt_message(std::string message);
+// A text encoder's message about "the prompt", for the negative prompt ("… in the negative prompt"),
+// `source` following those words (where a model's default came from).
+std::string negative_prompt_message(std::string message, const std::string& source = "");
 
 // The tokens one attention call of a resolved request holds (latent frames × rows × columns, in
 // patches): what resolve() caps the cluster counts at. A run record keeps it, so that a count at it

@@ -132,6 +132,22 @@ TEST(GenerationRequest, AModelsBadDefaultNamesItsFile) {
   }
   r.steps = 3;  // the user's own value stands in for it
   EXPECT_EQ(*r.resolve(m).steps, 3);
+  // A default negative prompt of a word the model does not know is the model's file's fault too,
+  // and says how to run without it; the same words given are the user's.
+  m.name = "random-tiny";
+  m.text_encoder = TextEncoderKind::Vocab;
+  m.vocabulary = {"a", "red", "green", "circle"};
+  m.max_tokens = 16;
+  m.defaults.negative_prompt = "purple";
+  std::string error = error_of_with(r, m);
+  EXPECT_NE(error.find("'purple' in the negative prompt (random-tiny's default, from \"defaults\" in "
+                       "/models/broken/model.json) (give --negative, or --cfg 1 for no negative prompt)"),
+            std::string::npos)
+      << error;
+  r.negative_prompt = "purple";
+  error = error_of_with(r, m);
+  EXPECT_NE(error.find("'purple' in the negative prompt"), std::string::npos) << error;
+  EXPECT_EQ(error.find("defaults"), std::string::npos) << error;
 }
 
 // The noise generator reads a seed's low 32 bits: 1 and 2^32 + 1 would be one video under two
