@@ -93,6 +93,9 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
     for (const bool negative : {false, true}) {
       if (negative && !r.negative_prompt) continue;
       const std::string& text = negative ? *r.negative_prompt : r.prompt;
+      // Punctuation alone reads as no words: the unconditional clip, as an empty prompt would give.
+      require(negative || !split_prompt_words(text).empty(),
+              "the prompt \"" + text + "\" has no words: say what to generate");
       try {
         if (model.prompt_grammar != kShapesWorldGrammar) {
           VocabTextEncoder::check_prompt(model.vocabulary, model.max_tokens, text);

@@ -150,6 +150,22 @@ TEST(GenerationRequest, AModelsBadDefaultNamesItsFile) {
   EXPECT_EQ(error.find("defaults"), std::string::npos) << error;
 }
 
+// A prompt of punctuation alone has no words for a closed vocabulary: refused, as an empty one is,
+// rather than run as the unconditional clip.
+TEST(GenerationRequest, APromptWithoutWordsIsRefused) {
+  ModelManifest m = tiny_manifest();
+  m.text_encoder = TextEncoderKind::Vocab;
+  m.vocabulary = {"a", "red", "circle"};
+  m.max_tokens = 16;
+  GenerationRequest r;
+  for (const char* prompt : {"...", "!!! ,,,"}) {
+    r.prompt = prompt;
+    EXPECT_EQ(error_of_with(r, m), "the prompt \"" + std::string(prompt) + "\" has no words: say what to generate");
+  }
+  r.prompt = "a red circle.";
+  EXPECT_EQ(error_of_with(r, m), "");
+}
+
 // The noise generator reads a seed's low 32 bits: 1 and 2^32 + 1 would be one video under two
 // names, so a seed past 2^32 − 1 is refused, naming the seed that gives its video.
 TEST(GenerationRequest, ASeedPastThirtyTwoBitsIsRefusedNamingTheSameVideo) {
