@@ -209,7 +209,7 @@ int cmd_compare(int argc, char** argv) {
   check_output_file(out / "report.json");
   check_output_file(out / kDenseFramesFile);
   check_only_a_compare_is_replaced(out);
-  const std::filesystem::path model_dir = model_folder_or_default(options.model_folder);
+  const std::filesystem::path model_dir = model_folder_or_default(options.model_folder, quiet);
   if (out_arg) refuse_inside_model_folder(out, model_dir, "--out");
   (void)resolve_typed_request(options.request, read_model_manifest(model_dir));  // nor a bad size or step count
   TerminalProgress progress(quiet);

@@ -298,7 +298,7 @@ int cmd_generate(int argc, char** argv) {
   }
   if (output_arg && output_arg->empty()) throw UserError("--output needs a path (.mp4, .y4m, or a folder/ for PNG frames)");
 
-  const std::filesystem::path model_dir = model_folder_or_default(options.model_folder);
+  const std::filesystem::path model_dir = model_folder_or_default(options.model_folder, quiet);
   std::filesystem::path output = output_arg ? std::filesystem::path(*output_arg) : default_output(request.seed);
   // "." and ".." (also "./", "out/../") are PNG folders named only through the current one: spelled
   // out, their record and partial folder sit beside them as any folder's do ("/w/clips/" →

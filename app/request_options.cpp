@@ -247,11 +247,11 @@ void require_prompt(const RequestOptions& options, const std::string& help) {
   }
 }
 
-std::filesystem::path model_folder_or_default(const std::optional<std::filesystem::path>& folder) {
+std::filesystem::path model_folder_or_default(const std::optional<std::filesystem::path>& folder, bool quiet) {
   if (folder) return *folder;
   // SVGEAR_MODELS's folders come first; one that is not there would otherwise fall through to the
-  // built-in model without a word.
-  for (const std::string& note : model_search_notes()) std::fprintf(stderr, "note: %s\n", note.c_str());
+  // built-in model without a word, also under --quiet.
+  for (const std::string& note : model_search_notes()) std::fprintf(stderr, "warning: %s\n", note.c_str());
   if (auto found = default_model_folder()) {
     // The user named none: a default that cannot be read must say it was picked, and from where.
     try {
@@ -264,7 +264,8 @@ std::filesystem::path model_folder_or_default(const std::optional<std::filesyste
     // One of $SVGEAR_MODELS's, not the built-in model: named, since a model that fails further
     // in (its weights) would otherwise not say it was picked for the user.
     std::error_code ec;
-    if (std::filesystem::weakly_canonical(*found, ec).parent_path() != std::filesystem::weakly_canonical(builtin_models_root(), ec)) {
+    if (!quiet &&
+        std::filesystem::weakly_canonical(*found, ec).parent_path() != std::filesystem::weakly_canonical(builtin_models_root(), ec)) {
       std::fprintf(stderr, "note: no --model given: %s, the first model found under $SVGEAR_MODELS\n", found->c_str());
     }
     return *found;

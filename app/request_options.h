@@ -60,8 +60,9 @@ void refuse_attention_options_no_mode_uses(const std::vector<std::string>& typed
                                            const std::string& remedy);
 
 // The model folder given, or the first one under the model search roots; throws UserError saying
-// how to make one when there is none.
-std::filesystem::path model_folder_or_default(const std::optional<std::filesystem::path>& folder);
+// how to make one when there is none. A $SVGEAR_MODELS entry that holds no models is a warning; the
+// note naming a default taken from it is left out when `quiet`.
+std::filesystem::path model_folder_or_default(const std::optional<std::filesystem::path>& folder, bool quiet = false);
 
 // Throws UserError when `path`, an output `option` names (--output, --out, --trace,
 // --dump-attention), is the model's folder or inside it: a file written there could replace the

@@ -2464,7 +2464,17 @@ TEST_F(CliTest, WanOptionsAreRefusedForABuiltInModel) {
   // A run on that default names the folder it took (a model failing further in would not).
   const CliRun named = run_cli("generate" + request + " --steps 1 --frames 1 --size 16x16 --output " +
                                (*dir_ / "default-model.y4m").string());
+  // --quiet leaves the note out; an entry of $SVGEAR_MODELS that holds no models is a warning, kept.
+  ::setenv("SVGEAR_MODELS", (dir_->string() + ":" + (*dir_ / "no-such-models").string()).c_str(), 1);
+  const CliRun quiet = run_cli("generate" + request + " --steps 1 --frames 1 --size 16x16 --quiet --output " +
+                               (*dir_ / "default-model-quiet.y4m").string());
   saved ? ::setenv("SVGEAR_MODELS", restore.c_str(), 1) : ::unsetenv("SVGEAR_MODELS");
+  EXPECT_EQ(quiet.exit_code, 0) << quiet.output;
+  EXPECT_EQ(quiet.output.find("note:"), std::string::npos) << quiet.output;
+  EXPECT_NE(quiet.output.find("warning: SVGEAR_MODELS names '" + (*dir_ / "no-such-models").string() +
+                              "', which does not exist: it holds no models"),
+            std::string::npos)
+      << quiet.output;
   EXPECT_EQ(named.exit_code, 0) << named.output;
   EXPECT_NE(named.output.find("note: no --model given: " + dir_->string() + "/"), std::string::npos) << named.output;
   EXPECT_NE(named.output.find(", the first model found under $SVGEAR_MODELS"), std::string::npos) << named.output;
