@@ -1,7 +1,5 @@
 #include "core/attention/attention_preset.h"
 
-
-#include <climits>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -26,7 +24,7 @@ void read_field(const nlohmann::json& value, const std::string& key, T& field) {
   static_assert(std::is_same_v<T, int> || std::is_same_v<T, double>);
   const bool ok = std::is_integral_v<T> ? is_int_number(value) : value.is_number();
   require(ok, std::string("attention field '") + key + "' must be " +
-                  (std::is_integral_v<T> ? "a whole number up to " + std::to_string(INT_MAX) : std::string("a number")) + ", got " + value.dump());
+                  (std::is_integral_v<T> ? whole_number_expected(value) : std::string("a number")) + ", got " + value.dump());
   field = value.get<T>();
 }
 
@@ -152,7 +150,7 @@ void check_attention_config(const AttentionConfig& c) {
                                 std::to_string(c.q_clusters) + ")");
   require(c.k_clusters >= 1, "k_clusters (--k-clusters) must be at least 1 (got " + std::to_string(c.k_clusters) + ")");
   require(c.top_p > 0.0 && c.top_p <= 1.0, "top_p (--top-p) must be in (0, 1] (got " + shown_number(c.top_p) + ")");
-  require(fraction(c.min_kc_ratio), "min_kc_ratio must be in [0, 1]");
+  require(fraction(c.min_kc_ratio), "min_kc_ratio must be in [0, 1] (got " + shown_number(c.min_kc_ratio) + ")");
   // r ≤ 0.5: SVG-EAR's budget force-keeps 2r·Kc clusters (the backends and block_routing refuse more).
   require(c.guaranteed_ratio >= 0.0 && c.guaranteed_ratio <= 0.5,
           "guaranteed_ratio (--guaranteed-ratio) must be in [0, 0.5] (got " + shown_number(c.guaranteed_ratio) + ")");

@@ -1,6 +1,7 @@
 #include "core/io/bounded_json.h"
 
 #include <climits>
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <ios>
@@ -56,11 +57,18 @@ bool is_int_number(const nlohmann::json& value) {
   return value.get<int64_t>() >= INT_MIN && value.get<int64_t>() <= INT_MAX;
 }
 
+std::string whole_number_expected(const nlohmann::json& value) {
+  // 1e3 reads as the float 1000.0: "a whole number, got 1000.0" alone contradicted itself.
+  const bool whole_float = value.is_number_float() && std::isfinite(value.get<double>()) &&
+                           std::trunc(value.get<double>()) == value.get<double>();
+  return "a whole number up to " + std::to_string(INT_MAX) +
+         (whole_float ? " written without a fraction or an exponent (1000, not 1e3 or 1000.0)" : "");
+}
+
 int json_int(const nlohmann::json& value, const std::string& name) {
   if (!is_int_number(value)) {
     throw nlohmann::json::other_error::create(
-        602, "'" + name + "' must be a whole number up to " + std::to_string(INT_MAX) + ", got " + value.dump(),
-        nullptr);
+        602, "'" + name + "' must be " + whole_number_expected(value) + ", got " + value.dump(), nullptr);
   }
   return value.get<int>();
 }

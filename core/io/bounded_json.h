@@ -49,6 +49,10 @@ void require_regular_file(const std::filesystem::path& path, const std::string& 
 // and 2.5 as 2, so fields read as int from user files check this first.
 bool is_int_number(const nlohmann::json& value);
 
+// What a field that is_int_number refused must be: "a whole number up to 2147483647", and for a
+// whole float (1e3 reads as 1000.0) how to write it.
+std::string whole_number_expected(const nlohmann::json& value);
+
 // `value` (the field `name`) as an int; throws nlohmann::json::exception, as at() does for a
 // missing key, when it is not a whole number an int holds, so callers' handlers for bad JSON
 // cover it.

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstring>
 #include <cstdlib>
 #include <fstream>
@@ -25,8 +24,8 @@ T field_or(const nlohmann::json& j, const char* key, T fallback, const std::stri
   if (!j.contains(key)) return fallback;
   if constexpr (std::is_same_v<T, int>) {
     if (!is_int_number(j.at(key))) {
-      throw UserError(where + ": field '" + key + "' has the wrong type (a whole number up to " +
-                      std::to_string(INT_MAX) + " is expected), got " + j.at(key).dump());
+      throw UserError(where + ": field '" + key + "' has the wrong type (" + whole_number_expected(j.at(key)) +
+                      " is expected), got " + j.at(key).dump());
     }
   }
   try {

@@ -1036,6 +1036,14 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   std::ofstream(preset) << R"({"q_clusters": 4294967297})";
   refused(run_cli(generate + "--attention-preset " + preset.string() + " --output " + (*dir_ / "never.y4m").string()),
           "attention field 'q_clusters' must be a whole number up to 2147483647, got 4294967297");
+  // 1e3 is the float 1000.0 to JSON: said how to write it, not "a whole number, got 1000.0" alone.
+  std::ofstream(preset) << R"({"mode": "svgear", "q_clusters": 1e3})";
+  refused(run_cli(generate + "--attention-preset " + preset.string() + " --output " + (*dir_ / "never.y4m").string()),
+          "attention field 'q_clusters' must be a whole number up to 2147483647 written without a fraction or an "
+          "exponent (1000, not 1e3 or 1000.0), got 1000.0");
+  std::ofstream(preset) << R"({"mode": "svgear", "min_kc_ratio": 5})";
+  refused(run_cli(generate + "--attention-preset " + preset.string() + " --output " + (*dir_ / "never.y4m").string()),
+          "min_kc_ratio must be in [0, 1] (got 5)");
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "inf-run"));
   // Nor do options refused after the parse (an unknown preset), nor a duplicate option.
   refused(run_cli("train --preset bogus --device cpu --steps 2 --out " + (*dir_ / "bogus-run" / "deep").string()),
