@@ -29,7 +29,7 @@ at::ScalarType to_scalar_type(WeightDtype dtype) {
 }
 
 [[noreturn]] void fail_open(const std::filesystem::path& path, std::string_view why) {
-  throw WeightsError("cannot open weights file '" + path.string() + "': " + std::string(why));
+  throw WeightsError("cannot open the safetensors file '" + path.string() + "': " + std::string(why));
 }
 
 // Closes the descriptor when open() throws; a file that opens keeps it.

@@ -1008,6 +1008,9 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   const at::Tensor none = at::zeros({1, 0, 16, 8});
   write_safetensors(empty_heads, {{"q", none}, {"k", none}, {"v", none}});
   refused(run_cli("bench attention --device cpu --modes dense --inputs " + empty_heads.string()), "is empty");
+  // A missing file is a safetensors file that cannot be opened, not a "weights file".
+  refused(run_cli("bench attention --device cpu --modes dense --inputs " + (*dir_ / "no-activations.safetensors").string()),
+          "cannot open the safetensors file '" + (*dir_ / "no-activations.safetensors").string() + "'");
   // Finite values whose logits overflow: no table of NaN errors.
   const std::filesystem::path huge = *dir_ / "huge-activations.safetensors";
   const at::Tensor big = at::full({1, 1, 16, 8}, 1e30, at::kFloat);
