@@ -32,7 +32,7 @@ It generates structured noise, not pictures.
 // --force replaces a random model's files, never a trained model's (days of steps, replaced by
 // noise) nor a folder of other files (`--out / --force`).
 void refuse_replacing_other_than_a_random_model(const std::filesystem::path& folder) {
-  std::string held = "files that are no model";
+  std::string held = "other files and no random model";
   try {
     const nlohmann::json manifest = read_json_if_small(folder / "model.json", uintmax_t(1) << 20);
     if (manifest.is_object()) {
@@ -42,12 +42,13 @@ void refuse_replacing_other_than_a_random_model(const std::filesystem::path& fol
         return;
       }
       const auto name = manifest.find("name");
-      held = name != manifest.end() && name->is_string() ? "the model '" + name->get<std::string>() + "'" : "a model";
+      held = (name != manifest.end() && name->is_string() ? "the model '" + name->get<std::string>() + "'" : "a model") +
+             ", not a random model";
     }
   } catch (const std::exception&) {  // no model.json, or none that reads: other files
   }
-  throw UserError("'" + folder.string() + "' holds " + held + ", not a random model: --force replaces only a random "
-                  "model's weights. Choose a new --out, or remove that folder yourself if it is no longer wanted");
+  throw UserError("'" + folder.string() + "' holds " + held + ": --force replaces only a random model's weights. "
+                  "Choose a new --out, or remove that folder yourself if it is no longer wanted");
 }
 
 // What --out may be: a new or empty folder, or with --force a random model's.
@@ -81,7 +82,8 @@ int cmd_random_model(int argc, char** argv) {
   const bool force = args.flag("force");
   args.finish();
   // An empty --out ("$DIR" unset) would write into the current folder, past --force's protection.
-  if (!out || out->empty()) throw UserError("--out DIR is required (the model folder to write)");
+  if (!out) throw UserError("--out DIR is required (the model folder to write)");
+  if (out->empty()) throw UserError("--out is empty: name the model folder to write");
   check_out_folder(*out, force);
   RandomModelSpec spec = random_model_preset(preset);
   if (seed) spec.seed = *seed;

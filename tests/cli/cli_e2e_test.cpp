@@ -382,7 +382,8 @@ TEST_F(CliTest, RandomModelReplacesAModelOnlyWithForce) {
   std::ofstream(*dir_ / "papers" / "notes.txt") << "mine";
   run = run_cli("random-model --force --out " + (*dir_ / "papers").string());
   EXPECT_EQ(run.exit_code, 2) << run.output;
-  EXPECT_NE(run.output.find("holds files that are no model, not a random model"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("holds other files and no random model: --force replaces only"), std::string::npos)
+      << run.output;
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "papers" / "model.json"));
   std::filesystem::create_directory(*dir_ / "empty");
   {
@@ -980,7 +981,7 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   }
   EXPECT_EQ(nlohmann::json::parse(file_bytes(*dir_ / "twice.json"))["status"], "finished");
 
-  refused(run_cli("random-model --out \"\""), "--out DIR is required");
+  refused(run_cli("random-model --out \"\""), "--out is empty: name the model folder to write");
   refused(run_cli("compare --model " + model.string() + " --prompt a --out \"\""), "--out needs a folder");
   refused(run_cli("train --preset shapes-tiny --device cpu --steps 2 --shift inf --out " + (*dir_ / "inf-run").string()),
           "--shift expects a finite number, got 'inf'");
