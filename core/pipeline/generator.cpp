@@ -110,10 +110,10 @@ void note_no_sparse_call(const Model& model, const GenerationRequest& request, E
   char fraction[32];
   std::snprintf(fraction, sizeof fraction, "%g", dense_steps >= steps ? a.dense_warmup_steps : a.dense_layers);
   sink.on_warning(std::string("no call runs ") + attention_mode_name(a.mode) + " attention: " +
-                  (dense_steps >= steps ? "the dense warm-up (" + std::string(fraction) + " of the steps) keeps all " +
-                                              std::to_string(steps) + " steps dense"
-                                        : "the dense layers (" + std::string(fraction) + " of the layers) keep all " +
-                                              std::to_string(layers) + " layers dense") +
+                  (dense_steps >= steps ? "the dense warm-up (" + std::string(fraction) + " of the steps) keeps " +
+                                              (steps == 1 ? std::string("the one step") : "all " + std::to_string(steps) + " steps") + " dense"
+                                        : "the dense layers (" + std::string(fraction) + " of the layers) keep " +
+                                              (layers == 1 ? std::string("the one layer") : "all " + std::to_string(layers) + " layers") + " dense") +
                   ", so this run is dense attention");
 }
 

@@ -481,6 +481,15 @@ TEST_F(GeneratorTest, ASparseModeWithNoSparseCallSaysItRunsDense) {
   EXPECT_EQ(warning(1.0, 0.03),
             "no call runs svgear attention: the dense warm-up (1 of the steps) keeps all 3 steps dense, so this run is "
             "dense attention");
+  {  // a run of one step: "the one step", not "all 1 steps"
+    GenerationRequest one = request(5);
+    one.steps = 1;
+    one.attention.mode = AttentionMode::SvgEar;
+    one.attention.dense_warmup_steps = 1.0;
+    EXPECT_EQ(note_before_the_steps(*model, one, "no call runs"),
+              "no call runs svgear attention: the dense warm-up (1 of the steps) keeps the one step dense, so this run "
+              "is dense attention");
+  }
   const int layers = model->dit->config().num_layers;
   EXPECT_EQ(warning(0.2, 1.0), "no call runs svgear attention: the dense layers (1 of the layers) keep all " +
                                    std::to_string(layers) + " layers dense, so this run is dense attention");
