@@ -23,7 +23,8 @@ std::vector<std::string> nearest_words(std::string_view word, const std::vector<
   std::vector<std::string> nearest;
   // A pasted blob is no typo: its distances would cost its length times each candidate's.
   if (word.size() > 64) return nearest;
-  size_t nearest_distance = std::min<size_t>(2, word.size() / 4);  // the farthest taken, then the nearest found
+  // The farthest taken, then the nearest found: one edit from 3 bytes ("blu" for blue), two from 8.
+  size_t nearest_distance = word.size() >= 8 ? 2 : word.size() >= 3 ? 1 : 0;
   if (nearest_distance == 0) return nearest;
   for (const std::string& candidate : candidates) {
     const size_t longer = std::max(word.size(), candidate.size()), shorter = std::min(word.size(), candidate.size());

@@ -13,7 +13,7 @@ namespace svgear {
 size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidates nearest `word` when a typo or two away (at most one edit below 8 bytes, two from
-// 8 on; none below 4, where two edits reach anything), every one at the nearest distance, in the
+// 8 on; none below 3, where one edit reaches most short words), every one at the nearest distance, in the
 // candidates' order; empty when none is that near or `word` is itself a candidate.
 std::vector<std::string> nearest_words(std::string_view word, const std::vector<std::string>& candidates);
 

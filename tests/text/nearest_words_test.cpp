@@ -23,7 +23,9 @@ TEST(NearestWords, NamesEveryNearestWithinATypoOrTwo) {
   EXPECT_EQ(nearest_words("clusters", {"k-clusters", "q-clusters"}), (std::vector<std::string>{"k-clusters", "q-clusters"}));
   EXPECT_EQ(nearest_words("chekerbaord", vocabulary), (std::vector<std::string>{"checkerboard"}));  // two, at 11 bytes
   EXPECT_TRUE(nearest_words("circ", vocabulary).empty());  // two edits: too far for 4 bytes
-  EXPECT_TRUE(nearest_words("rd", vocabulary).empty());    // below 4 bytes, none
+  EXPECT_EQ(nearest_words("rde", vocabulary), (std::vector<std::string>{"red"}));  // one edit at 3 bytes
+  EXPECT_EQ(nearest_words("blu", {"blue", "black"}), (std::vector<std::string>{"blue"}));
+  EXPECT_TRUE(nearest_words("rd", vocabulary).empty());    // below 3 bytes, none
   EXPECT_TRUE(nearest_words("ring", vocabulary).empty());  // a word of the vocabulary
   EXPECT_TRUE(nearest_words(std::string(100000, 'r'), vocabulary).empty());
 }
