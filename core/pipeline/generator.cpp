@@ -179,9 +179,12 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
     const bool in_decode = result.request.steps && result.steps_done == *result.request.steps;
     const std::string after = in_decode ? std::string("cancelled during the final decode")
                                         : "cancelled after " + counted_noun(result.steps_done, "step", "steps");
+    // A run that keeps no partial result (a compare's) does not say it found none to keep.
+    const bool keeps_partial = result.request.keep_estimate || result.request.preview_every > 0;
     sink.on_log(result.steps_done == 0 ? std::string("cancelled before the first step")
-                : result.video.empty() ? after + ", before any estimate was decoded: nothing to keep"
-                                       : after + "; kept the last estimate");
+                : !result.video.empty() ? after + "; kept the last estimate"
+                : keeps_partial         ? after + ", before any estimate was decoded: nothing to keep"
+                                        : after);
   } catch (const UserError& e) {
     result.status = GenerationStatus::Failed;
     result.error = e.what();

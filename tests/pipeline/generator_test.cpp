@@ -249,6 +249,10 @@ TEST_F(GeneratorTest, CancelKeepsThePartialResult) {
       EXPECT_EQ(result.video.rgb, preview_of_step_1.rgb);
       EXPECT_NE(std::find(quiet.logs.begin(), quiet.logs.end(), "decoding the estimate of step 1 for the partial result"),
                 quiet.logs.end());
+      EXPECT_EQ(quiet.logs.back(), "cancelled after 1 step; kept the last estimate");
+    } else {
+      // A run that keeps no partial result (a compare's) says only where it stopped.
+      EXPECT_EQ(quiet.logs.back(), "cancelled after 1 step");
     }
   }
 }
