@@ -235,12 +235,13 @@ std::optional<CachedDenseRun> find_cached_dense_run(const std::filesystem::path&
   // The format this build writes (a Y4M written without FFmpeg loses only its 4:2:0 chroma: against
   // an MP4 sparse run its PSNR would count H.264's loss on one side only).
   run.video_path = video_output_path(dir / "dense.mp4");
-  std::error_code ec;
-  if (!std::filesystem::exists(run.video_path, ec)) return std::nullopt;
   const auto unusable = [&](const std::string& why) {
     if (note) *note = "the dense run in " + run.video_path.string() + " " + why + ": running it again";
     return std::nullopt;
   };
+  // Its record matches: a video gone since (deleted by hand) is said, not rerun without a word.
+  std::error_code ec;
+  if (!std::filesystem::exists(run.video_path, ec)) return unusable("is gone (its record is still there)");
   // A video replaced or damaged since its run wrote it would read, and give a wrong PSNR.
   const nlohmann::json& kept = run.record.at("video");  // matching_record checked it is an object
   if (const auto checksum = kept.find("checksum"); checksum != kept.end()) {

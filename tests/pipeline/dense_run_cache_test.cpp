@@ -129,8 +129,14 @@ TEST(DenseRunCache, KeyHoldsTheDeviceAndTheBuildAndTheVideoMustMatchItsRecord) {
   write_run_record(ours, record);
   EXPECT_FALSE(find_cached_dense_run(dir, key, &note));
   EXPECT_NE(note.find("its checksum differs from its record's"), std::string::npos) << note;
-  write_run_record(write_video(run.video, dir / "dense.mp4"), record);
+  const VideoOutputResult again = write_video(run.video, dir / "dense.mp4");
+  write_run_record(again, record);
   EXPECT_TRUE(find_cached_dense_run(dir, key, &note)) << note;
+  // Its video deleted by hand: said, where the run had been run again without a word.
+  std::filesystem::remove(again.path);
+  note.clear();
+  EXPECT_FALSE(find_cached_dense_run(dir, key, &note));
+  EXPECT_NE(note.find("is gone (its record is still there): running it again"), std::string::npos) << note;
 }
 
 // The studio's form of the cache: the frames as generated, exactly, beside the record; a record
