@@ -283,7 +283,7 @@ void CompareView::plotQuality() {
   // Every frame identical leaves the PSNR curve empty: the axis says why, over a fixed range,
   // instead of one QCustomPlot kept from the previous result.
   const bool any_psnr = std::any_of(psnr.begin(), psnr.end(), [](double db) { return !std::isnan(db); });
-  plot_->yAxis->setLabel(any_psnr ? tr("PSNR (dB)") : tr("PSNR (dB): every frame identical"));
+  plot_->yAxis->setLabel(any_psnr ? tr("PSNR (dB)") : tr("PSNR: every frame identical"));
   if (any_psnr) {
     plot_->graph(0)->rescaleValueAxis();
     plot_->yAxis->scaleRange(1.2);

@@ -81,6 +81,11 @@ void keep_vertical_labels_whole(QCustomPlot* plot) {
   });
 }
 
+QString whole_label(const QCPAxis* axis) {
+  const QString shown = axis->property(kShownLabel).toString();
+  return axis->label() == shown && !shown.isNull() ? axis->property(kWholeLabel).toString() : axis->label();
+}
+
 void fit_legend_to_width(QCustomPlot* plot) {
   QCPLegend* legend = plot->legend;
   int widest = 1;

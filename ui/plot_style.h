@@ -2,6 +2,7 @@
 // The studio's look for QCustomPlot axes on the dark theme, shared by every plot.
 
 #include <QColor>
+#include <QString>
 
 class QCPAxis;
 class QCustomPlot;
@@ -26,6 +27,8 @@ void place_legend_above(QCustomPlot* plot, int columns);
 // centred, a label longer than a short plot (a low dock, a 1.5 scale factor) lost both its ends.
 // Labels set later with setLabel are taken as the whole text.
 void keep_vertical_labels_whole(QCustomPlot* plot);
+// An axis's label as set, before keep_vertical_labels_whole elided it.
+QString whole_label(const QCPAxis* axis);
 
 // Wraps the legend into the most columns, up to place_legend_above's count, whose widest entry fits
 // the plot's width whole: squeezed into one row, a narrow dock cut every name ("de", "est.").

@@ -94,7 +94,10 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
       if (negative && !r.negative_prompt) continue;
       const std::string& text = negative ? *r.negative_prompt : r.prompt;
       // Punctuation alone reads as no words: the unconditional clip, as an empty prompt would give.
-      require(negative || !split_prompt_words(text).empty(),
+      // An empty one is asked for (eval's measure of the prompt's influence); the CLI and the
+      // studio refuse it themselves.
+      const bool blank = text.find_first_not_of(" \t\n\v\f\r") == std::string::npos;
+      require(negative || blank || !split_prompt_words(text).empty(),
               "the prompt \"" + text + "\" has no words: say what to generate");
       try {
         if (model.prompt_grammar != kShapesWorldGrammar) {
