@@ -46,7 +46,7 @@ svgear bench attention: one self-attention call per backend and budget.
   --device D         auto | cpu | cuda | cuda:N (default auto)
   --dtype bf16|f32   (default bf16 on CUDA, f32 on the CPU)
   --repeat N         timed calls after one warm-up call, 1-1000; the median is reported (default 5)
-  --q-clusters N     --k-clusters N   (default: the shape's)
+  --q-clusters N     --k-clusters N   (default: the shape's; --q-clusters 0 is that default too)
   --seed N|random    synthetic inputs' seed (default 0; not with --inputs)
   --kernel K         kernels on a GPU, not the CPU: fastest (wgmma on sm_90, default) | mma-sync (the
                      sm_80 attention and k-means assignment kernels, on any GPU from sm_80: for
@@ -246,9 +246,10 @@ int cmd_bench(int argc, char** argv) {
   options.repeat = args.integer("repeat", 1, kMaxBenchRepeat).value_or(5);
   const auto seed = args.seed("input generator", "inputs");
   options.seed = seed.value_or(0);
-  const auto q_clusters = args.integer("q-clusters", 1);
+  // 0 query clusters is the shape's count, as generate's 0 is the frame size's.
+  const auto q_clusters = args.integer("q-clusters", 0);
   const auto k_clusters = args.integer("k-clusters", 1);
-  options.base.q_clusters = q_clusters.value_or(options.shape.q_clusters);
+  options.base.q_clusters = q_clusters.value_or(0) > 0 ? *q_clusters : options.shape.q_clusters;
   options.base.k_clusters = k_clusters.value_or(options.shape.k_clusters);
   check_attention_config(options.base);
   const auto kernel = args.text("kernel");
