@@ -9,6 +9,7 @@
 #include <QDesktopServices>
 #include <QFile>
 #include <QFileSystemWatcher>
+#include <QFontMetrics>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QImage>
@@ -41,11 +42,14 @@ constexpr std::uintmax_t kMaxThumbnailBytes = 4 << 20;
 // A prompt in a dialog: long ones are cut so the dialog stays on the screen.
 constexpr int kDialogPromptLength = 200;
 // A cell of the list: the thumbnail over a label of the prompt, the mode and the seed (which tell
-// runs of one prompt apart), a line each, each elided to kCaptionWidth. Qt does not wrap them (it
-// wrapped at the thumbnail's width, and a wrapped prompt pushed the seed out of the cell), so an
-// item is as wide as its widest line, which the cell must hold with Qt's text margins.
-constexpr int kCellWidth = kThumbnailSide + 24;
-constexpr int kCaptionWidth = kCellWidth - 10;
+// runs of one prompt apart), a line each, each elided to the caption's width. Qt does not wrap them
+// (it wrapped at the thumbnail's width, and a wrapped prompt pushed the seed out of the cell), so an
+// item is as wide as its widest line, which the cell holds with Qt's text margins.
+constexpr int kCellMargins = 10;
+// The widest seed (seeds have 32 bits) fits whole in the list's font.
+int caption_width(const QFontMetrics& metrics) {
+  return std::max(kThumbnailSide + 14, metrics.horizontalAdvance(QStringLiteral("seed 4294967295")));
+}
 
 // `text` in at most `length` UTF-16 units, an ellipsis ending a cut one. The cut falls between
 // graphemes, so an emoji (a surrogate pair, or several joined) or an accent is never split.
@@ -123,7 +127,8 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   list_->setResizeMode(QListView::Adjust);
   list_->setMovement(QListView::Static);
   list_->setWordWrap(false);
-  list_->setGridSize(QSize(kCellWidth, kThumbnailSide + 4 + 3 * list_->fontMetrics().lineSpacing()));
+  list_->setGridSize(QSize(caption_width(list_->fontMetrics()) + kCellMargins,
+                           kThumbnailSide + 4 + 3 * list_->fontMetrics().lineSpacing()));
   summary_->setObjectName("library_summary");
   summary_->setTextFormat(Qt::PlainText);  // the folder's name is not markup
   open_->setObjectName("library_open");
@@ -299,7 +304,7 @@ void LibraryPanel::listScanned(Scanned scanned) {
 void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnail) {
   // Qt elides at grapheme boundaries, so an emoji or an accent is never split.
   const auto line = [this](const QString& text) {
-    return list_->fontMetrics().elidedText(text, Qt::ElideRight, kCaptionWidth);
+    return list_->fontMetrics().elidedText(text, Qt::ElideRight, caption_width(list_->fontMetrics()));
   };
   QStringList lines = {line(bidi_controls_shown(QString::fromStdString(e.prompt).simplified()))};
   if (!e.attention.empty()) lines << line(QString::fromStdString(e.attention));

@@ -121,8 +121,8 @@ QString dense_run_cache_folder() {
   return QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/compare";
 }
 
-// In the unit that shows it (kB, MB, GB): a tiny model's cache read "0.0 MB".
-QString data_size(uintmax_t bytes) { return QLocale().formattedDataSize(qint64(bytes), 1, QLocale::DataSizeSIFormat); }
+// In the unit that shows it (KiB, MiB, GiB, as the cache's 4 GiB cap): a tiny model's cache read "0.0 MB".
+QString data_size(uintmax_t bytes) { return QLocale().formattedDataSize(qint64(bytes), 1, QLocale::DataSizeIecFormat); }
 
 QDockWidget* add_dock(QMainWindow* window, const QString& title, const char* name, QWidget* content,
                       Qt::DockWidgetArea area) {
@@ -1677,28 +1677,35 @@ bool MainWindow::closeDuringRunConfirmed() {
                           : work_ == Work::Sweep ? tr("A sweep is running")
                                                  : tr("A generation is running");
   QMessageBox ask(QMessageBox::Warning, tr("Close SVG-EAR Studio"), QString(), QMessageBox::NoButton, this);
-  // The run goes on while this asks: the question follows its steps, and says when it has ended.
-  const auto describe = [this, &ask, running] {
+  ask.setObjectName("close_during_run");
+  QAbstractButton* close = ask.addButton(QString(), QMessageBox::DestructiveRole);
+  QPushButton* keep = ask.addButton(QString(), QMessageBox::RejectRole);
+  ask.setDefaultButton(keep);
+  ask.setEscapeButton(keep);
+  // The run goes on while this asks: the question follows its steps (each run's, for a Compare or a
+  // sweep), and once the run has ended it asks only whether to close.
+  const auto describe = [this, &ask, close, keep, running] {
     if (!generating_) {
       ask.setText(tr("The run has ended. Close the window?"));
+      close->setText(tr("Close"));
+      keep->setText(tr("Don't close"));
       return;
     }
     const QString step =
         last_step_ ? tr(" (step %1 of %2 done)").arg(last_step_->step + 1).arg(last_step_->num_steps) : QString();
     ask.setText(running + step + tr(". Closing the window cancels it, and what it has made so far is lost."));
+    close->setText(tr("Cancel the run and close"));
+    keep->setText(tr("Keep running"));
   };
   describe();
   connect(worker_, &GenerationWorker::stepDone, &ask, describe);
+  connect(worker_, &GenerationWorker::compareRunStarted, &ask, describe);
+  connect(worker_, &GenerationWorker::sweepRunStarted, &ask, describe);
   connect(worker_, &GenerationWorker::finished, &ask, describe);
   connect(worker_, &GenerationWorker::cancelled, &ask, describe);
   connect(worker_, &GenerationWorker::failed, &ask, describe);
   connect(worker_, &GenerationWorker::compareFinished, &ask, describe);
   connect(worker_, &GenerationWorker::sweepFinished, &ask, describe);
-  ask.setObjectName("close_during_run");
-  QAbstractButton* close = ask.addButton(tr("Cancel the run and close"), QMessageBox::DestructiveRole);
-  QPushButton* keep = ask.addButton(tr("Keep running"), QMessageBox::RejectRole);
-  ask.setDefaultButton(keep);
-  ask.setEscapeButton(keep);
   ask.exec();
   return ask.clickedButton() == close;
 }

@@ -63,6 +63,7 @@ PreviewPane::PreviewPane(QWidget* parent)
 
 void PreviewPane::showClip(const SharedVideo& video, const QString& caption) {
   const bool first = view_->frameCount() == 0;
+  const int before = view_->currentFrame();
   view_->setClip(video);
   view_->setCaption(caption);
   // At most 200 frames a second: a file whose header claims 30000 would repaint without pause.
@@ -70,6 +71,7 @@ void PreviewPane::showClip(const SharedVideo& video, const QString& caption) {
   // A new result starts playing; later clips keep whatever the user chose.
   if (first && view_->frameCount() > 1) setPlaying(true);
   syncControls();
+  if (view_->currentFrame() != before) Q_EMIT frameShown(view_->currentFrame());  // a shorter clip moved it
 }
 
 void PreviewPane::clear() {

@@ -35,7 +35,7 @@ class PreviewPane : public QWidget {
   void showFrame(int index);
 
  Q_SIGNALS:
-  // Playback or the artist moved to another frame (not emitted for a new clip).
+  // Playback, the artist or a new clip of fewer frames moved to another frame.
   void frameShown(int index);
 
  private:

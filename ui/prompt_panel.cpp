@@ -103,13 +103,15 @@ PromptPanel::PromptPanel(QWidget* parent)
   auto* remove_key = new QShortcut(QKeySequence::Delete, history_, nullptr, nullptr, Qt::WidgetShortcut);
   connect(remove_key, &QShortcut::activated, this, [this] { removeFromHistory(history_->currentRow()); });
   connect(history_, &QListWidget::customContextMenuRequested, this, [this](const QPoint& at) {
-    QListWidgetItem* item = history_->itemAt(at);
     QMenu menu(this);
-    if (item) {
-      menu.addAction(tr("Use this prompt"), this,
-                     [this, item] { replacePromptUndoably(item->data(Qt::UserRole).toString()); });
-      menu.addAction(tr("Remove from history"), this, [this, item] { removeFromHistory(history_->row(item)); })
-          ->setShortcut(QKeySequence::Delete);
+    // By its text: a run that fails while the menu is open resets the history, items and all.
+    if (const QListWidgetItem* item = history_->itemAt(at)) {
+      const QString prompt = item->data(Qt::UserRole).toString();
+      menu.addAction(tr("Use this prompt"), this, [this, prompt] { replacePromptUndoably(prompt); });
+      menu.addAction(tr("Remove from history"), this, [this, prompt] {
+            const QStringList prompts = history();
+            removeFromHistory(int(prompts.indexOf(prompt)));
+          })->setShortcut(QKeySequence::Delete);
       menu.addSeparator();
     }
     menu.addAction(tr("Clear history…"), this, [this] { clearHistory(); })->setEnabled(history_->count() > 0);
@@ -177,8 +179,10 @@ void PromptPanel::removeFromHistory(int row) {
 
 void PromptPanel::clearHistory() {
   if (history_->count() == 0) return;
-  const QString question = tr("Remove all %1 prompts from the history? The prompt boxes and the library keep theirs.")
-                               .arg(history_->count());
+  const QString question =
+      history_->count() == 1
+          ? tr("Remove the one prompt from the history? The prompt boxes and the library keep theirs.")
+          : tr("Remove all %1 prompts from the history? The prompt boxes and the library keep theirs.").arg(history_->count());
   if (QMessageBox::question(this, tr("Clear history"), question, QMessageBox::Yes | QMessageBox::No,
                             QMessageBox::No) != QMessageBox::Yes) {
     return;

@@ -124,7 +124,6 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   labels_->setToolTip(tr("Colour each token of the frame by its query or key cluster"));
   frame_->setObjectName("routing_frame");
   frame_->setOnClamped([this](const QString& note) { Q_EMIT valueClamped(note); });
-  frame_->setToolTip(tr("Latent frame whose tokens the cluster map shows; it follows the preview's frame"));
   opacity_->setObjectName("routing_opacity");
   opacity_->setRange(0, 100);
   opacity_->setValue(85);
@@ -264,6 +263,7 @@ void RoutingPanel::clear() {
   frame_->setRange(0, 0);
   block_map_->setTrace(nullptr);
   cluster_map_->setLabels({}, 0, 0, 0, 0);
+  showClusterFrame();
   clearPlot();
   Q_EMIT selectionChanged();
   summary_->setText(
@@ -439,9 +439,12 @@ void RoutingPanel::showSelection() {
 void RoutingPanel::showClusterFrame() {
   cluster_map_->setFrame(frame_->value());
   const RoutingStep* step = selectedStep();
+  const QString what = tr("Latent frame whose tokens the cluster map shows");
+  const QString follows = tr("While the traces are of the clip the preview shows, it follows the preview's frame, "
+                             "and sets it.");
   if (!clip_ || clip_->empty() || !step || step->grid_frames <= 0) {
     cluster_map_->setUnderlay(QImage());
-    frame_->setToolTip(tr("Latent frame whose tokens the cluster map shows; it follows the preview's frame"));
+    frame_->setToolTip(what + ". " + follows);
     return;
   }
   const TokenGrid3 grid = step->token_grid();
@@ -452,9 +455,7 @@ void RoutingPanel::showClusterFrame() {
   cluster_map_->setUnderlay(frame_image(clip_, first));
   const QString frames = first == last ? tr("video frame %1").arg(first + 1)
                                        : tr("video frames %1–%2").arg(first + 1).arg(last + 1);
-  frame_->setToolTip(tr("Latent frame whose tokens the cluster map shows: %1 of the preview, counted from 1 as "
-                        "it counts them. It follows the preview's frame, and sets it.")
-                         .arg(frames));
+  frame_->setToolTip(tr("%1: %2 of its clip, counted from 1 as the preview counts them. %3").arg(what, frames, follows));
 }
 
 void RoutingPanel::save(QSettings& settings) const {

@@ -68,6 +68,7 @@ void WordCompleter::onTextEdited() {
 }
 
 void WordCompleter::replaceText(const QString& text) {
+  added_space_end_ = -1;  // the completion's space went with the text it ended
   inserting_ = true;
   edit_->selectAll();
   edit_->insert(text);  // not setText, which empties the undo stack

@@ -19,11 +19,13 @@ class WordCompleter : public QObject {
   // An empty list turns completion off.
   void setWords(QStringList words);
   QCompleter* completer() const { return completer_; }
-  bool eventFilter(QObject* watched, QEvent* event) override;
   // Replaces the edit's whole text as one step of its undo, completing nothing: a prompt picked
   // whole from a list ("… moves up") opened the list of up, up-left, up-right, and Return then
   // took a word instead of generating.
   void replaceText(const QString& text);
+
+ protected:
+  bool eventFilter(QObject* watched, QEvent* event) override;  // a space right after a completion
 
  private:
   QString prefixAtCursor() const;

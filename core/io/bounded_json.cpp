@@ -58,11 +58,13 @@ bool is_int_number(const nlohmann::json& value) {
 }
 
 std::string whole_number_expected(const nlohmann::json& value) {
-  // 1e3 reads as the float 1000.0: "a whole number, got 1000.0" alone contradicted itself.
-  const bool whole_float = value.is_number_float() && std::isfinite(value.get<double>()) &&
-                           std::trunc(value.get<double>()) == value.get<double>();
-  return "a whole number up to " + std::to_string(INT_MAX) +
-         (whole_float ? " written without a fraction or an exponent (1000, not 1e3 or 1000.0)" : "");
+  // 1e3 reads as the float 1000.0: "a whole number, got 1000.0" alone contradicted itself. Said
+  // only of a value an int holds, which written plainly would pass.
+  const std::string limit = "a whole number up to " + std::to_string(INT_MAX);
+  if (!value.is_number_float()) return limit;
+  const double x = value.get<double>();
+  if (!std::isfinite(x) || std::trunc(x) != x || x < INT_MIN || x > INT_MAX) return limit;
+  return limit + " written without a fraction or an exponent (" + std::to_string(int64_t(x)) + ")";
 }
 
 int json_int(const nlohmann::json& value, const std::string& name) {

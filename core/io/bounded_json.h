@@ -50,7 +50,7 @@ void require_regular_file(const std::filesystem::path& path, const std::string& 
 bool is_int_number(const nlohmann::json& value);
 
 // What a field that is_int_number refused must be: "a whole number up to 2147483647", and for a
-// whole float (1e3 reads as 1000.0) how to write it.
+// whole float an int holds (1e3 reads as 1000.0) how to write it ("(1000)").
 std::string whole_number_expected(const nlohmann::json& value);
 
 // `value` (the field `name`) as an int; throws nlohmann::json::exception, as at() does for a

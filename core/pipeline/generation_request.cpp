@@ -119,7 +119,7 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
         // The model's default, not given: its file is at fault (--negative or --cfg 1 run without it).
         const std::string source =
             negative_prompt ? std::string()
-                            : from_defaults(false) + " (give --negative, or --cfg 1 for no negative prompt)";
+                            : from_defaults(false) + " (give a negative prompt of your own, or guidance 1 for none)";
         throw UserError(negative_prompt_message(e.what(), source));
       }
     }

@@ -1044,7 +1044,10 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   std::ofstream(preset) << R"({"mode": "svgear", "q_clusters": 1e3})";
   refused(run_cli(generate + "--attention-preset " + preset.string() + " --output " + (*dir_ / "never.y4m").string()),
           "attention field 'q_clusters' must be a whole number up to 2147483647 written without a fraction or an "
-          "exponent (1000, not 1e3 or 1000.0), got 1000.0");
+          "exponent (1000), got 1000.0");
+  std::ofstream(preset) << R"({"mode": "svgear", "q_clusters": 1e10})";  // too large however written
+  refused(run_cli(generate + "--attention-preset " + preset.string() + " --output " + (*dir_ / "never.y4m").string()),
+          "attention field 'q_clusters' must be a whole number up to 2147483647, got 10000000000.0");
   std::ofstream(preset) << R"({"mode": "svgear", "min_kc_ratio": 5})";
   refused(run_cli(generate + "--attention-preset " + preset.string() + " --output " + (*dir_ / "never.y4m").string()),
           "min_kc_ratio must be in [0, 1] (got 5)");

@@ -141,7 +141,7 @@ TEST(GenerationRequest, AModelsBadDefaultNamesItsFile) {
   m.defaults.negative_prompt = "purple";
   std::string error = error_of_with(r, m);
   EXPECT_NE(error.find("'purple' in the negative prompt (random-tiny's default, from \"defaults\" in "
-                       "/models/broken/model.json) (give --negative, or --cfg 1 for no negative prompt)"),
+                       "/models/broken/model.json) (give a negative prompt of your own, or guidance 1 for none)"),
             std::string::npos)
       << error;
   r.negative_prompt = "purple";

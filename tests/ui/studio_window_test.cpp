@@ -2417,9 +2417,9 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   QVERIFY(!clear->isEnabled());
   // "1 dense run", not "1 dense runs".
   QTRY_VERIFY2(clear->text().contains(counted(before.runs, "dense run", "dense runs") + ","), qPrintable(clear->text()));
-  // The tiny model's runs take kilobytes, in kB (they had read "0.0 MB").
-  QVERIFY(before.bytes < 1000000);
-  QVERIFY2(clear->text().contains(QRegularExpression(R"(, \d+(\.\d)? kB\)…$)")), qPrintable(clear->text()));
+  // The tiny model's runs take kibibytes, in KiB (they had read "0.0 MB").
+  QVERIFY(before.bytes < 1024 * 1024);
+  QVERIFY2(clear->text().contains(QRegularExpression(R"(, \d+(\.\d)? KiB\)…$)")), qPrintable(clear->text()));
   QVERIFY(clear->isEnabled());
   w->sweep();
   QVERIFY(w->isGenerating());
@@ -4169,17 +4169,20 @@ void StudioWindowTest::prompts_show_bidi_controls_as_codes() {
 // ends the run anyway, it closes without asking; and the destructive answer cancels the run.
 void StudioWindowTest::closing_during_a_run_asks_first() {
   // Answers the question with the button labelled `answer` once it is up; `asked` gets its text.
-  // With `until_changed`, only once its text has changed (the run goes on while it asks).
+  // With `until_changed`, only once its text has changed (the run goes on while it asks); with
+  // `until_text`, once it reads that.
   QString asked, first_asked;
-  const auto answer_with = [&asked, &first_asked](const QString& answer, bool until_changed = false) {
+  const auto answer_with = [&asked, &first_asked](const QString& answer, bool until_changed = false,
+                                                  const QString& until_text = QString()) {
     first_asked.clear();
     QTimer* poll = new QTimer;
-    QObject::connect(poll, &QTimer::timeout, poll, [poll, &asked, &first_asked, answer, until_changed] {
+    QObject::connect(poll, &QTimer::timeout, poll, [poll, &asked, &first_asked, answer, until_changed, until_text] {
       auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
       if (!box || box->objectName() != "close_during_run") return;
       asked = box->text();
       if (first_asked.isEmpty()) first_asked = asked;
       if (until_changed && asked == first_asked) return;
+      if (!until_text.isEmpty() && asked != until_text) return;
       for (QAbstractButton* button : box->buttons()) {
         if (button->text() == answer) button->click();
       }
@@ -4216,6 +4219,21 @@ void StudioWindowTest::closing_during_a_run_asks_first() {
   asked.clear();
   QVERIFY(w->close());
   QVERIFY(asked.isEmpty());
+  w.reset();
+
+  // A run that ends while the question is up: it then asks only whether to close, and its answers
+  // say so (they had still offered to cancel the run).
+  w = openWindow();
+  QVERIFY(waitForModel(*w));
+  child<QSpinBox>(*w, "steps")->setValue(12);
+  typePrompt(*w, kPrompt);
+  w->generate();
+  QVERIFY(w->isGenerating());
+  answer_with("Don't close", false, "The run has ended. Close the window?");
+  QVERIFY(!w->close());
+  QCOMPARE(asked, QString("The run has ended. Close the window?"));
+  QVERIFY(w->isVisible());
+  QVERIFY(!w->isGenerating());
   w.reset();
 
   w = openWindow();
@@ -4383,9 +4401,9 @@ void StudioWindowTest::plot_labels_fit_a_short_axis() {
 void StudioWindowTest::the_step_line_names_the_first_step_while_it_runs() {
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
-  // 12800 tokens of dense attention: a step of about a second on two cores, polled every 50 ms.
-  child<QSpinBox>(*w, "width")->setValue(160);
-  child<QSpinBox>(*w, "height")->setValue(160);
+  // 18432 tokens of dense attention: a step of over a second on two cores, polled every 50 ms.
+  child<QSpinBox>(*w, "width")->setValue(192);
+  child<QSpinBox>(*w, "height")->setValue(192);
   child<QSpinBox>(*w, "frames")->setValue(8);
   child<QSpinBox>(*w, "steps")->setValue(3);
   typePrompt(*w, kPrompt);
@@ -4397,8 +4415,8 @@ void StudioWindowTest::the_step_line_names_the_first_step_while_it_runs() {
   w->cancel();
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
 
-  // A step past its estimate says how long it has run: the first sparse step (k-means from scratch:
-  // ~4 s here) after two dense ones of ~0.6 s.
+  // A step past its estimate says how long it has run: the first sparse step (k-means from scratch,
+  // several seconds here) after two dense ones of about one; the line refreshes every second.
   QComboBox* mode = child<QComboBox>(*w, "attention_mode");
   mode->setCurrentIndex(mode->findText("svgear"));
   child<QSpinBox>(*w, "steps")->setValue(4);
@@ -4427,25 +4445,33 @@ void StudioWindowTest::library_labels_show_the_mode_and_seed_of_any_prompt() {
                                          {"attention", {{"mode", "svgear"}}}}},
                                        {"model", {{"name", "shapes-s"}}}});
   }
-  LibraryPanel panel(root, nullptr);
-  QTRY_COMPARE(panel.count(), 2);
-  QListWidget* list = child<QListWidget>(panel, "library_list");
-  panel.resize(600, 400);
-  panel.show();
-  QVERIFY(QTest::qWaitForWindowExposed(&panel));
-  for (int row = 0; row < list->count(); ++row) {
-    const QStringList lines = list->item(row)->text().split('\n');
-    QCOMPARE(lines.size(), 3);
-    QCOMPARE(lines[1], QString("svgear"));
-    QCOMPARE(lines[2], QString("seed 1051699315"));
-    // The item holds its widest line with Qt's margins (so Qt cuts none), inside its cell.
-    const QRect item = list->visualItemRect(list->item(row));
-    for (const QString& line : lines) {
-      QVERIFY2(list->fontMetrics().horizontalAdvance(line) + 6 <= item.width(), qPrintable(line));
+  // In the test's font and in a desktop's larger one: the cell follows the font.
+  const QFont font = QApplication::font();
+  for (const int points : {0, 13}) {
+    QFont larger = font;
+    if (points > 0) larger.setPointSize(points);
+    QApplication::setFont(larger);
+    LibraryPanel panel(root, nullptr);
+    QApplication::setFont(font);
+    QTRY_COMPARE(panel.count(), 2);
+    QListWidget* list = child<QListWidget>(panel, "library_list");
+    panel.resize(600, 400);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    for (int row = 0; row < list->count(); ++row) {
+      const QStringList lines = list->item(row)->text().split('\n');
+      QCOMPARE(lines.size(), 3);
+      QCOMPARE(lines[1], QString("svgear"));
+      QCOMPARE(lines[2], QString("seed 1051699315"));
+      // The item holds its widest line with Qt's margins (so Qt cuts none), inside its cell.
+      const QRect item = list->visualItemRect(list->item(row));
+      for (const QString& line : lines) {
+        QVERIFY2(list->fontMetrics().horizontalAdvance(line) + 6 <= item.width(), qPrintable(line));
+      }
+      QVERIFY2(item.width() <= list->gridSize().width() && item.height() <= list->gridSize().height(),
+               qPrintable(QString("%1×%2 in a cell of %3×%4 at %5 pt").arg(item.width()).arg(item.height())
+                              .arg(list->gridSize().width()).arg(list->gridSize().height()).arg(list->font().pointSize())));
     }
-    QVERIFY2(item.width() <= list->gridSize().width() && item.height() <= list->gridSize().height(),
-             qPrintable(QString("%1×%2 in a cell of %3×%4").arg(item.width()).arg(item.height())
-                            .arg(list->gridSize().width()).arg(list->gridSize().height())));
   }
 }
 
