@@ -457,12 +457,16 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
   QCOMPARE(read_video(at_close.toStdString()).frames, 4);
 }
 
+void StudioWindowTest::setClipSize(MainWindow& w, int side, int frames, int steps) {
+  child<QSpinBox>(w, "width")->setValue(side);
+  child<QSpinBox>(w, "height")->setValue(side);
+  child<QSpinBox>(w, "frames")->setValue(frames);
+  child<QSpinBox>(w, "steps")->setValue(steps);
+}
+
 void StudioWindowTest::setSmallSvgEarRun(MainWindow& w, int steps, double top_p, double dense_warmup_steps,
                                           double dense_layers) {
-  child<QSpinBox>(w, "width")->setValue(64);
-  child<QSpinBox>(w, "height")->setValue(64);
-  child<QSpinBox>(w, "frames")->setValue(8);
-  child<QSpinBox>(w, "steps")->setValue(steps);
+  setClipSize(w, 64, 8, steps);
   QComboBox* mode = child<QComboBox>(w, "attention_mode");
   mode->setCurrentIndex(mode->findText("svgear"));
   child<QDoubleSpinBox>(w, "top_p")->setValue(top_p);
@@ -483,10 +487,7 @@ void StudioWindowTest::cancel_keeps_partial_result() {
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
   // Enough work that the run is still going when Esc arrives: ~1000 tokens, 400 steps.
-  child<QSpinBox>(*w, "width")->setValue(64);
-  child<QSpinBox>(*w, "height")->setValue(64);
-  child<QSpinBox>(*w, "frames")->setValue(8);
-  child<QSpinBox>(*w, "steps")->setValue(400);
+  setClipSize(*w, 64, 8, 400);
   typePrompt(*w, kPrompt);
 
   Heartbeat heartbeat;
@@ -3538,10 +3539,7 @@ void StudioWindowTest::esc_on_a_queued_load_frees_the_model() {
   QVERIFY(waitForModel(*w));
   QTRY_VERIFY(child<ModelPicker>(*w, "model_picker")->hasDeviceList());  // a load then queues at once
   QLabel* info = child<QLabel>(*w, "model_info");
-  child<QSpinBox>(*w, "width")->setValue(64);
-  child<QSpinBox>(*w, "height")->setValue(64);
-  child<QSpinBox>(*w, "frames")->setValue(8);
-  child<QSpinBox>(*w, "steps")->setValue(400);  // still running when Esc comes, right below
+  setClipSize(*w, 64, 8, 400);  // still running when Esc comes, right below
   typePrompt(*w, kPrompt);
   w->generate();
   QVERIFY(w->isGenerating());
@@ -4191,10 +4189,7 @@ void StudioWindowTest::closing_during_a_run_asks_first() {
     poll->start(20);
   };
   const auto start_long_run = [this](MainWindow& w) {
-    child<QSpinBox>(w, "width")->setValue(64);
-    child<QSpinBox>(w, "height")->setValue(64);
-    child<QSpinBox>(w, "frames")->setValue(8);
-    child<QSpinBox>(w, "steps")->setValue(400);
+    setClipSize(w, 64, 8, 400);
     typePrompt(w, kPrompt);
     w.generate();
     QVERIFY(w.isGenerating());
@@ -4402,10 +4397,7 @@ void StudioWindowTest::the_step_line_names_the_first_step_while_it_runs() {
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
   // 18432 tokens of dense attention: a step of over a second on two cores, polled every 50 ms.
-  child<QSpinBox>(*w, "width")->setValue(192);
-  child<QSpinBox>(*w, "height")->setValue(192);
-  child<QSpinBox>(*w, "frames")->setValue(8);
-  child<QSpinBox>(*w, "steps")->setValue(3);
+  setClipSize(*w, 192, 8, 3);
   typePrompt(*w, kPrompt);
   auto* line = child<QLabel>(*w, "step_timings");
   auto* progress = child<QProgressBar>(*w, "progress");

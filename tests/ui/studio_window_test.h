@@ -87,6 +87,8 @@ class StudioWindowTest : public QObject {
   std::unique_ptr<MainWindow> openWindow(const QString& folder = QString());
   bool waitForModel(MainWindow& window);
   void typePrompt(MainWindow& window, const QString& prompt);
+  // A square clip of `side` pixels, `frames` frames and `steps` steps, in the settings.
+  void setClipSize(MainWindow& window, int side, int frames, int steps);
   // A small SVG-EAR run on the tiny model: 64×64×8 (an 8×16×16 token grid), 16 query and 32 key
   // clusters, with the budget and the dense warm-up steps and layers given.
   void setSmallSvgEarRun(MainWindow& window, int steps, double top_p, double dense_warmup_steps, double dense_layers);
