@@ -110,6 +110,21 @@
 namespace svgear::test {
 namespace {
 
+// Answers the next question box Yes once it is up (polled every 20 ms, in the box's own event
+// loop); `asked` gets its text, with " [default: not No]" when Enter would not answer No.
+void answer_yes_when_asked(QString& asked) {
+  auto* poll = new QTimer;
+  QObject::connect(poll, &QTimer::timeout, poll, [poll, &asked] {
+    if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+      asked = box->text();
+      if (box->defaultButton() != box->button(QMessageBox::No)) asked += " [default: not No]";
+      box->button(QMessageBox::Yes)->click();
+      poll->deleteLater();
+    }
+  });
+  poll->start(20);
+}
+
 constexpr int kRunTimeoutMs = 120000;
 const char* const kPrompt = "a red circle moves left over a blue sky";
 
@@ -2089,18 +2104,7 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   // The confirmation: answered Yes once it is up; its text is the prompt as typed, and its default
   // answer, which an Enter gives, is No.
   QString asked;
-  auto answer_yes = [&asked] {
-    QTimer* poll = new QTimer;
-    QObject::connect(poll, &QTimer::timeout, poll, [poll, &asked] {
-      if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
-        asked = box->text();
-        if (box->defaultButton() != box->button(QMessageBox::No)) asked += " [default: not No]";
-        box->button(QMessageBox::Yes)->click();
-        poll->deleteLater();
-      }
-    });
-    poll->start(20);
-  };
+  auto answer_yes = [&asked] { answer_yes_when_asked(asked); };
   QStringList statuses;
   connect(&panel, &LibraryPanel::statusChanged, this, [&statuses](const QString& s) { statuses << s; });
   QSignalSpy opened(&panel, &LibraryPanel::entryOpened);
@@ -4345,16 +4349,7 @@ void StudioWindowTest::history_entries_can_be_removed() {
   QCOMPARE(QSettings().value("prompt/history").toStringList(), panel->history());
 
   QString asked;
-  auto* poll = new QTimer;
-  connect(poll, &QTimer::timeout, poll, [poll, &asked] {
-    if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
-      asked = box->text();
-      if (box->defaultButton() != box->button(QMessageBox::No)) asked += " [default: not No]";
-      box->button(QMessageBox::Yes)->click();
-      poll->deleteLater();
-    }
-  });
-  poll->start(20);
+  answer_yes_when_asked(asked);
   choose_in_menu("Clear history…");
   Q_EMIT history->customContextMenuRequested(QPoint(2, history->viewport()->height() - 2));  // below the entries
   QVERIFY2(asked.startsWith("Remove all 2 prompts") && !asked.contains("[default"), qPrintable(asked));
