@@ -1550,6 +1550,21 @@ TEST(CliBench, AttentionTableShowsEachBudgetAsGiven) {
   EXPECT_EQ(recorded, (std::vector<double>{1.0, 0.9, 0.901, 0.9000001}));
 }
 
+// --q-clusters 0 is the shape's count (as generate's 0 is the frame size's); the JSON records the
+// counts the sparse rows ran with.
+TEST(CliBench, ZeroQueryClustersIsTheShapesCount) {
+  const std::filesystem::path json_path = test::scratch_dir("cli-bench-q-clusters") / "bench.json";
+  const auto q_clusters_run = [&](const std::string& given) {
+    const CliRun run = run_cli("bench attention --shape tiny --device cpu --repeat 1 --modes svgear --budgets 0.9" +
+                               given + " --json " + json_path.string());
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    return nlohmann::json::parse(std::ifstream(json_path))["shape"]["q_clusters"].get<int>();
+  };
+  const int shapes = q_clusters_run("");
+  EXPECT_EQ(q_clusters_run(" --q-clusters 0"), shapes);
+  EXPECT_EQ(q_clusters_run(" --q-clusters 5"), 5);
+}
+
 // Running out of memory is the size asked for, which the user chooses: a user error (exit 2) that
 // says what to lower, not an internal error with an allocator's backtrace. The address space is
 // limited below what each run allocates first, so each fails at once on any machine.
