@@ -42,8 +42,8 @@ void refuse_replacing_other_than_a_random_model(const std::filesystem::path& fol
         return;
       }
       const auto name = manifest.find("name");
-      held = (name != manifest.end() && name->is_string() ? "the model '" + name->get<std::string>() + "'" : "a model") +
-             ", not a random model";
+      const bool named = name != manifest.end() && name->is_string();
+      held = (named ? "the model '" + name->get<std::string>() + "'" : std::string("a model")) + ", not a random model";
     }
   } catch (const std::exception&) {  // no model.json, or none that reads: other files
   }

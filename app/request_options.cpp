@@ -264,8 +264,9 @@ std::filesystem::path model_folder_or_default(const std::optional<std::filesyste
     // One of $SVGEAR_MODELS's, not the built-in model: named, since a model that fails further
     // in (its weights) would otherwise not say it was picked for the user.
     std::error_code ec;
-    if (!quiet &&
-        std::filesystem::weakly_canonical(*found, ec).parent_path() != std::filesystem::weakly_canonical(builtin_models_root(), ec)) {
+    const std::filesystem::path builtin_root = std::filesystem::weakly_canonical(builtin_models_root(), ec);
+    const bool builtin = std::filesystem::weakly_canonical(*found, ec).parent_path() == builtin_root;
+    if (!quiet && !builtin) {
       std::fprintf(stderr, "note: no --model given: %s, the first model found under $SVGEAR_MODELS\n", found->c_str());
     }
     return *found;

@@ -303,9 +303,9 @@ void LibraryPanel::listScanned(Scanned scanned) {
 
 void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnail) {
   // Qt elides at grapheme boundaries, so an emoji or an accent is never split.
-  const auto line = [this](const QString& text) {
-    return list_->fontMetrics().elidedText(text, Qt::ElideRight, caption_width(list_->fontMetrics()));
-  };
+  const QFontMetrics metrics = list_->fontMetrics();
+  const int width = caption_width(metrics);
+  const auto line = [&](const QString& text) { return metrics.elidedText(text, Qt::ElideRight, width); };
   QStringList lines = {line(bidi_controls_shown(QString::fromStdString(e.prompt).simplified()))};
   if (!e.attention.empty()) lines << line(QString::fromStdString(e.attention));
   lines << line(tr("seed %1").arg(qulonglong(e.seed)));

@@ -182,7 +182,8 @@ void PromptPanel::clearHistory() {
   const QString question =
       history_->count() == 1
           ? tr("Remove the one prompt from the history? The prompt boxes and the library keep theirs.")
-          : tr("Remove all %1 prompts from the history? The prompt boxes and the library keep theirs.").arg(history_->count());
+          : tr("Remove all %1 prompts from the history? The prompt boxes and the library keep theirs.")
+                .arg(history_->count());
   if (QMessageBox::question(this, tr("Clear history"), question, QMessageBox::Yes | QMessageBox::No,
                             QMessageBox::No) != QMessageBox::Yes) {
     return;

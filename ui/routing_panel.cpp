@@ -455,7 +455,8 @@ void RoutingPanel::showClusterFrame() {
   cluster_map_->setUnderlay(frame_image(clip_, first));
   const QString frames = first == last ? tr("video frame %1").arg(first + 1)
                                        : tr("video frames %1–%2").arg(first + 1).arg(last + 1);
-  frame_->setToolTip(tr("%1: %2 of its clip, counted from 1 as the preview counts them. %3").arg(what, frames, follows));
+  frame_->setToolTip(
+      tr("%1: %2 of its clip, counted from 1 as the preview counts them. %3").arg(what, frames, follows));
 }
 
 void RoutingPanel::save(QSettings& settings) const {

@@ -23,8 +23,8 @@ template <typename T>
 void read_field(const nlohmann::json& value, const std::string& key, T& field) {
   static_assert(std::is_same_v<T, int> || std::is_same_v<T, double>);
   const bool ok = std::is_integral_v<T> ? is_int_number(value) : value.is_number();
-  require(ok, std::string("attention field '") + key + "' must be " +
-                  (std::is_integral_v<T> ? whole_number_expected(value) : std::string("a number")) + ", got " + value.dump());
+  const std::string expected = std::is_integral_v<T> ? whole_number_expected(value) : std::string("a number");
+  require(ok, std::string("attention field '") + key + "' must be " + expected + ", got " + value.dump());
   field = value.get<T>();
 }
 

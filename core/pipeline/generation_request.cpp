@@ -90,15 +90,15 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   if (model.text_encoder == TextEncoderKind::Vocab) {
     // The words a closed vocabulary refuses, before any weight loads (the negative prompt only
     // when guidance reads it).
+    // Punctuation alone reads as no words: the unconditional clip, as an empty prompt would give.
+    // An empty one is asked for (eval's measure of the prompt's influence); the CLI and the studio
+    // refuse it themselves.
+    const bool blank = r.prompt.find_first_not_of(" \t\n\v\f\r") == std::string::npos;
+    require(blank || !split_prompt_words(r.prompt).empty(),
+            "the prompt \"" + r.prompt + "\" has no words: say what to generate");
     for (const bool negative : {false, true}) {
       if (negative && !r.negative_prompt) continue;
       const std::string& text = negative ? *r.negative_prompt : r.prompt;
-      // Punctuation alone reads as no words: the unconditional clip, as an empty prompt would give.
-      // An empty one is asked for (eval's measure of the prompt's influence); the CLI and the
-      // studio refuse it themselves.
-      const bool blank = text.find_first_not_of(" \t\n\v\f\r") == std::string::npos;
-      require(negative || blank || !split_prompt_words(text).empty(),
-              "the prompt \"" + text + "\" has no words: say what to generate");
       try {
         if (model.prompt_grammar != kShapesWorldGrammar) {
           VocabTextEncoder::check_prompt(model.vocabulary, model.max_tokens, text);
@@ -116,7 +116,7 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
         }
       } catch (const UserError& e) {
         if (!negative) throw;
-        // The model's default, not given: its file is at fault (--negative or --cfg 1 run without it).
+        // The model's default, not given: its file is at fault, and the user can run without it.
         const std::string source =
             negative_prompt ? std::string()
                             : from_defaults(false) + " (give a negative prompt of your own, or guidance 1 for none)";

@@ -69,8 +69,8 @@ std::string negative_prompt_message(std::string message, const std::string& sour
 
 // The tokens one attention call of a resolved request holds (latent frames × rows × columns, in
 // patches): what resolve() caps a sparse run's cluster counts at (a dense run keeps them as given).
-// A run record keeps it, so that a count at it
-// reads as "any count from here up" when the run is reopened.
+// A run record keeps it, so that a count at it reads as "any count from here up" when the run is
+// reopened.
 int64_t attention_tokens(const GenerationRequest& resolved, const ModelManifest& model);
 
 }  // namespace svgear

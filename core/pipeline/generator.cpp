@@ -109,11 +109,14 @@ void note_no_sparse_call(const Model& model, const GenerationRequest& request, E
   const int dense_steps = dense_step_count(a.dense_warmup_steps, steps);
   char fraction[32];
   std::snprintf(fraction, sizeof fraction, "%g", dense_steps >= steps ? a.dense_warmup_steps : a.dense_layers);
+  const auto all = [](int n, const std::string& noun) {  // "the one step", "all 3 steps"
+    return n == 1 ? "the one " + noun : "all " + std::to_string(n) + " " + noun + "s";
+  };
   sink.on_warning(std::string("no call runs ") + attention_mode_name(a.mode) + " attention: " +
                   (dense_steps >= steps ? "the dense warm-up (" + std::string(fraction) + " of the steps) keeps " +
-                                              (steps == 1 ? std::string("the one step") : "all " + std::to_string(steps) + " steps") + " dense"
+                                              all(steps, "step") + " dense"
                                         : "the dense layers (" + std::string(fraction) + " of the layers) keep " +
-                                              (layers == 1 ? std::string("the one layer") : "all " + std::to_string(layers) + " layers") + " dense") +
+                                              all(layers, "layer") + " dense") +
                   ", so this run is dense attention");
 }
 
