@@ -82,6 +82,14 @@ constexpr int kNoticeMs = 5000;
 
 QString seconds(double ms) { return QString::number(ms / 1000.0, 'f', ms < 10000 ? 2 : 1) + " s"; }
 
+// A run's length in whole units: "42 s", "2 min 5 s", "1 h 3 min".
+QString elapsed_text(qint64 ms) {
+  const qint64 s = ms / 1000;
+  if (s < 60) return QObject::tr("%1 s").arg(s);
+  if (s < 3600) return QObject::tr("%1 min %2 s").arg(s / 60).arg(s % 60);
+  return QObject::tr("%1 h %2 min").arg(s / 3600).arg(s % 3600 / 60);
+}
+
 // A library entry as the thread pool reads it (record, request, video; a folder on a network mount
 // takes a while): all of it, or why it could not be read.
 struct OpenedEntry {
@@ -427,7 +435,9 @@ void MainWindow::buildActions() {
   sweep_action_->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_P);
   sweep_action_->setToolTip(tr("Run the prompt dense once and sparse at each budget of the Sweep panel, and plot "
                                "speed against PSNR (Ctrl+Shift+P)"));
-  cancel_action_ = run->addAction(tr("C&ancel"), this, [this] { cancel(); });
+  cancel_action_ = run->addAction(tr("C&ancel"), this, [this] {
+    if (cancelDuringRunConfirmed()) cancel();
+  });
   cancel_action_->setObjectName("cancel");
   cancel_action_->setShortcut(Qt::Key_Escape);
   cancel_action_->setToolTip(tr("Stop the current step at its next block (or the final decode after its frame) and keep the last estimate (Esc)"));
@@ -764,6 +774,7 @@ void MainWindow::beginRun(const StudioRequest& request, Work work, const QString
   last_step_.reset();
   run_phase_.reset();
   run_started_.start();
+  work_started_.start();
   step_clock_->start();
   step_label_->setText(tr("starting…"));
   statusBar()->showMessage(status);
@@ -1698,6 +1709,62 @@ bool MainWindow::closeDuringRunConfirmed() {
     keep->setText(tr("Keep running"));
   };
   describe();
+  followRun(ask, describe);
+  ask.exec();
+  return ask.clickedButton() == close;
+}
+
+bool MainWindow::cancelDuringRunConfirmed() {
+  if (!generating_ || run_cancel_asked_) return true;
+  const double ask_after_s = QSettings().value("run/confirm_cancel_after_s", 30.0).toDouble();
+  if (double(work_started_.elapsed()) < ask_after_s * 1000.0) return true;
+  QMessageBox ask(QMessageBox::Question, tr("Cancel the run"), QString(), QMessageBox::NoButton, this);
+  ask.setObjectName("cancel_during_run");
+  QAbstractButton* stop = ask.addButton(tr("Cancel the run"), QMessageBox::DestructiveRole);
+  QPushButton* keep = ask.addButton(tr("Keep running"), QMessageBox::RejectRole);
+  // Enter, Space on the focused default and a second Esc all keep the run.
+  ask.setDefaultButton(keep);
+  ask.setEscapeButton(keep);
+  const auto describe = [this, &ask] {
+    if (!generating_) {  // it ended while asked: nothing left to cancel
+      ask.reject();
+      return;
+    }
+    const QString work = work_ == Work::Compare ? tr("The Compare") : work_ == Work::Sweep ? tr("The sweep")
+                                                                                          : tr("The generation");
+    QString where = run_label_;
+    if (last_step_) {
+      const QString step = tr("step %1 of %2 done").arg(last_step_->step + 1).arg(last_step_->num_steps);
+      where = where.isEmpty() ? step : where + ", " + step;
+    }
+    ask.setText(tr("%1 has run for %2%3. %4")
+                    .arg(work, elapsed_text(work_started_.elapsed()), where.isEmpty() ? QString() : " (" + where + ")",
+                         whatCancelKeeps()));
+  };
+  describe();
+  followRun(ask, describe);
+  ask.exec();
+  return ask.clickedButton() == stop && generating_;
+}
+
+QString MainWindow::whatCancelKeeps() const {
+  switch (work_) {
+    case Work::Compare:
+      return compare_run_ < 1        ? tr("Cancelling it loses its dense run so far.")
+             : compare_dense_cached_ ? tr("Cancelling it keeps its dense run for the next Compare; the sparse run "
+                                          "so far is lost.")
+                                     : tr("Cancelling it loses both runs: the dense run could not be cached.");
+    case Work::Sweep:
+      return sweep_view_->awaitsFirstPoint() ? tr("Cancelling it loses it: no point is done yet.")
+                                             : tr("Cancelling it keeps the points so far.");
+    case Work::Generate:
+      break;
+  }
+  return run_stepped_ ? tr("Cancelling it keeps its last step's estimate as a partial clip.")
+                      : tr("Cancelling it loses it: no step has finished yet.");
+}
+
+void MainWindow::followRun(QMessageBox& ask, const std::function<void()>& describe) {
   connect(worker_, &GenerationWorker::stepDone, &ask, describe);
   connect(worker_, &GenerationWorker::compareRunStarted, &ask, describe);
   connect(worker_, &GenerationWorker::sweepRunStarted, &ask, describe);
@@ -1706,8 +1773,6 @@ bool MainWindow::closeDuringRunConfirmed() {
   connect(worker_, &GenerationWorker::failed, &ask, describe);
   connect(worker_, &GenerationWorker::compareFinished, &ask, describe);
   connect(worker_, &GenerationWorker::sweepFinished, &ask, describe);
-  ask.exec();
-  return ask.clickedButton() == close;
 }
 
 void MainWindow::saveSettings() const {

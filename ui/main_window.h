@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -20,6 +21,7 @@
 
 class QAction;
 class QLabel;
+class QMessageBox;
 class QProgressBar;
 class QThread;
 class QTimer;
@@ -160,6 +162,13 @@ class MainWindow : public QMainWindow {
   // A run can hold an hour of a GPU's work: closing the window asks before it throws that away.
   // True: close (no run, one already cancelled with Esc, or the artist chose to).
   bool closeDuringRunConfirmed();
+  // Esc, the Cancel button or menu item: a run that has gone on for a while (30 s, or the setting
+  // run/confirm_cancel_after_s) asks first, since one stray key would throw that work away.
+  bool cancelDuringRunConfirmed();
+  // Keeps a question about the run current while the run goes on: `describe` runs again at each of
+  // its events (a step, a Compare's or sweep's next run, its end).
+  void followRun(QMessageBox& ask, const std::function<void()>& describe);
+  QString whatCancelKeeps() const;  // what Cancel would keep of the work now, for its question
   void reportError(const QString& message);
   void onModelLoaded(const ModelSummary& model);
   void onStep(const StepEvent& step);
@@ -252,6 +261,7 @@ class MainWindow : public QMainWindow {
   // current run's) start, the last step event and when it came.
   QTimer* step_clock_ = nullptr;
   QElapsedTimer run_started_, step_came_;
+  QElapsedTimer work_started_;  // the whole Generate, Compare or sweep, for Cancel's question
   std::optional<StepEvent> last_step_;
   std::optional<RunPhase> run_phase_;  // the run's latest, for the step line
   bool run_stepped_ = false;  // a step of this run (of any of a Compare's or sweep's runs) finished

@@ -125,6 +125,29 @@ void answer_yes_when_asked(QString& asked) {
   poll->start(20);
 }
 
+// Answers the question box named `name` with the button labelled `answer` once it is up (polled
+// every 20 ms, in the box's own event loop); `asked` gets its text and `first_asked` its first. With
+// `until_changed`, only once its text has changed (the run goes on while it asks); with
+// `until_text`, once it reads that.
+void answer_when_asked(const QString& name, const QString& answer, QString& asked, QString& first_asked,
+                       bool until_changed = false, const QString& until_text = QString()) {
+  first_asked.clear();
+  auto* poll = new QTimer;
+  QObject::connect(poll, &QTimer::timeout, poll, [=, &asked, &first_asked] {
+    auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+    if (!box || box->objectName() != name) return;
+    asked = box->text();
+    if (first_asked.isEmpty()) first_asked = asked;
+    if (until_changed && asked == first_asked) return;
+    if (!until_text.isEmpty() && asked != until_text) return;
+    for (QAbstractButton* button : box->buttons()) {
+      if (button->text() == answer) button->click();
+    }
+    poll->deleteLater();
+  });
+  poll->start(20);
+}
+
 constexpr int kRunTimeoutMs = 120000;
 const char* const kPrompt = "a red circle moves left over a blue sky";
 
@@ -289,6 +312,9 @@ void StudioWindowTest::initTestCase() {
 // sizes, library entries and cached runs would otherwise carry over.
 void StudioWindowTest::init() {
   QSettings().clear();
+  // Esc would ask first once a run has gone 30 s, which a loaded machine can reach before a test's
+  // Esc; cancelling_a_long_run_asks_first sets its own.
+  QSettings().setValue("run/confirm_cancel_after_s", 3600);
   function_library_ = std::make_unique<QTemporaryDir>();
   function_cache_ = std::make_unique<QTemporaryDir>();
   QVERIFY(function_library_->isValid() && function_cache_->isValid());
@@ -4170,27 +4196,10 @@ void StudioWindowTest::prompts_show_bidi_controls_as_codes() {
 // had thrown it away without a word): Keep running keeps the window and the run; after Esc, which
 // ends the run anyway, it closes without asking; and the destructive answer cancels the run.
 void StudioWindowTest::closing_during_a_run_asks_first() {
-  // Answers the question with the button labelled `answer` once it is up; `asked` gets its text.
-  // With `until_changed`, only once its text has changed (the run goes on while it asks); with
-  // `until_text`, once it reads that.
   QString asked, first_asked;
   const auto answer_with = [&asked, &first_asked](const QString& answer, bool until_changed = false,
                                                   const QString& until_text = QString()) {
-    first_asked.clear();
-    QTimer* poll = new QTimer;
-    QObject::connect(poll, &QTimer::timeout, poll, [poll, &asked, &first_asked, answer, until_changed, until_text] {
-      auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
-      if (!box || box->objectName() != "close_during_run") return;
-      asked = box->text();
-      if (first_asked.isEmpty()) first_asked = asked;
-      if (until_changed && asked == first_asked) return;
-      if (!until_text.isEmpty() && asked != until_text) return;
-      for (QAbstractButton* button : box->buttons()) {
-        if (button->text() == answer) button->click();
-      }
-      poll->deleteLater();
-    });
-    poll->start(20);
+    answer_when_asked("close_during_run", answer, asked, first_asked, until_changed, until_text);
   };
   const auto start_long_run = [this](MainWindow& w) {
     setClipSize(w, 64, 8, 400);
@@ -4461,5 +4470,85 @@ void StudioWindowTest::library_labels_show_the_mode_and_seed_of_any_prompt() {
     }
   }
 }
+
+// Esc, or Cancel, on a run that has gone on for a while asks first, saying what cancelling keeps;
+// the question follows the run, Enter or a second Esc keeps it, and a run that ends meanwhile takes
+// the question away. Before the while, Esc cancels at once.
+void StudioWindowTest::cancelling_a_long_run_asks_first() {
+  QSettings().setValue("run/confirm_cancel_after_s", 0);
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  setClipSize(*w, 64, 8, 400);
+  typePrompt(*w, kPrompt);
+  child<QSpinBox>(*w, "seed")->setValue(11);
+  w->compare();
+  QVERIFY(w->isGenerating());
+  QProgressBar* progress = child<QProgressBar>(*w, "progress");
+  QTRY_VERIFY_WITH_TIMEOUT(progress->value() >= 1, kRunTimeoutMs);
+  // Esc reaches Cancel's shortcut only in the active window (after a question, once it is again).
+  const auto press_esc = [&w] {
+    w->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(w.get()));
+    QTest::keyClick(w.get(), Qt::Key_Escape);
+  };
+
+  QString asked, first_asked;
+  answer_when_asked("cancel_during_run", "Keep running", asked, first_asked, true);
+  press_esc();
+  QVERIFY2(asked.startsWith("The Compare has run for ") && asked.contains(" s (dense run 1 of 2, step ") &&
+               asked.endsWith(" of 400 done). Cancelling it loses its dense run so far."),
+           qPrintable(asked));
+  QVERIFY2(asked != first_asked, qPrintable(first_asked));  // its step count moved while it asked
+  QVERIFY(w->isGenerating());
+
+  // A second Esc, in the question, keeps the run too.
+  bool esc_in_question = false;
+  auto* poll = new QTimer;
+  QObject::connect(poll, &QTimer::timeout, poll, [poll, &esc_in_question] {
+    auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+    if (!box || box->objectName() != "cancel_during_run") return;
+    esc_in_question = true;
+    QTest::keyClick(box, Qt::Key_Escape);
+    poll->deleteLater();
+  });
+  poll->start(20);
+  press_esc();
+  QVERIFY(esc_in_question);
+  QTest::qWait(200);
+  QVERIFY(w->isGenerating());
+
+  answer_when_asked("cancel_during_run", "Cancel the run", asked, first_asked);
+  child<QAction>(*w, "cancel")->trigger();
+  QVERIFY(!asked.isEmpty());
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), 30000);
+  QVERIFY(progress->value() < 400);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Compare cancelled during its dense run"),
+           qPrintable(w->statusBar()->currentMessage()));
+
+  // A generation that ends while asked: the question goes by itself, and nothing is cancelled.
+  child<QSpinBox>(*w, "steps")->setValue(30);
+  w->generate();
+  QVERIFY(w->isGenerating());
+  asked.clear();
+  QTimer::singleShot(0, [&asked] {
+    if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) asked = box->text();
+  });
+  child<QAction>(*w, "cancel")->trigger();  // returns once the run has ended and the question gone
+  QVERIFY2(asked.startsWith("The generation has run for 0 s") && asked.contains(". Cancelling it "), qPrintable(asked));
+  QVERIFY(!w->isGenerating());
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(w->statusBar()->currentMessage()));
+
+// Before the while, Esc cancels at once.
+  QSettings().setValue("run/confirm_cancel_after_s", 3600);
+  child<QSpinBox>(*w, "steps")->setValue(400);
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(progress->value() >= 1, kRunTimeoutMs);
+  press_esc();
+  QVERIFY(QApplication::activeModalWidget() == nullptr);
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), 30000);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Cancelled after "),
+           qPrintable(w->statusBar()->currentMessage()));
+}
+
 
 }  // namespace svgear::test
