@@ -313,16 +313,22 @@ int cmd_compare(int argc, char** argv) {
   const std::filesystem::path report_path = out / "report.json";
   write_json_atomically(report_path, report);
 
-  std::printf("%-18s %12s %12s\n", "", "dense", mode.c_str());
-  std::printf("%-18s %12.1f %12.1f\n", "first step ms", dense_first_ms, sparse_first_ms);
-  // A one-step run has no later step: its speedup is its first step's, said so.
+  // Each row's speedup in its own column, dense over sparse, to three significant digits: a CPU
+  // sparse run at 0.004x had read "0.00x".
+  const auto row = [](const char* label, double dense_value, double sparse_value, int decimals) {
+    char speedup_text[32] = "-";
+    if (sparse_value > 0.0) std::snprintf(speedup_text, sizeof speedup_text, "%.3gx", dense_value / sparse_value);
+    std::printf("%-18s %12.*f %12.*f %9s\n", label, decimals, dense_value, decimals, sparse_value, speedup_text);
+  };
+  std::printf("%-18s %12s %12s %9s\n", "", "dense", mode.c_str(), "speedup");
+  // A one-step run has no later step: its only step's time, one-time costs included, said so.
   const bool one_step = sparse_request.steps && *sparse_request.steps == 1;
-  if (!one_step) std::printf("%-18s %12.1f %12.1f\n", "ms per later step", dense_step_ms, sparse_step_ms);
-  std::printf("%-18s %12.2f %12.2f\n", "total s", dense->record.at("timings_ms").at("total").get<double>() / 1000.0,
-              sparse->record.at("timings_ms").at("total").get<double>() / 1000.0);
-  // Three significant digits: a CPU sparse run at 0.004x read "0.00x".
-  std::printf("speedup %s %.3gx%s\n", one_step ? "of the only step (one-time costs included)" : "per step after the first",
-              speedup, dense->reused ? " (dense run reused)" : "");
+  row(one_step ? "only step ms" : "first step ms", dense_first_ms, sparse_first_ms, 1);
+  if (!one_step) row("ms per later step", dense_step_ms, sparse_step_ms, 1);
+  row("total s", dense->record.at("timings_ms").at("total").get<double>() / 1000.0,
+      sparse->record.at("timings_ms").at("total").get<double>() / 1000.0, 2);
+  if (one_step) std::printf("the only step's times include one-time costs (a sparse run's first k-means)\n");
+  if (dense->reused) std::printf("dense run reused from %s: its times were measured when it ran\n", out.c_str());
   std::printf("%s, decoded from the written videos\n", quality_line(quality).c_str());
   std::printf("%s, before encoding\n", quality_line(rendered_quality).c_str());
   std::printf("wrote %s\n", report_path.c_str());

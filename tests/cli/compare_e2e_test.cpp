@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -87,6 +88,9 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
   run = run_cli("compare " + request("--seed 5 --attention dense --out " + out.string()));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("reusing the dense run"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("dense run reused from " + out.string() + ": its times were measured when it ran"),
+            std::string::npos)
+      << run.output;
   report = read_json(out / "report.json");
   EXPECT_EQ(report["dense"]["reused"], true);
   EXPECT_EQ(report["quality"]["mean_psnr_db"], "inf");
@@ -206,13 +210,22 @@ TEST_F(CompareTest, ANewDenseRunRemovesTheEarlierReport) {
   EXPECT_FALSE(std::filesystem::exists(out / "report.json")) << run.output;
 }
 
-// A one-step compare has no later step: its table and speedup say it times the only one (both had
-// read "later step" and "after the first", repeating the first step's time).
+// A one-step compare has no later step: its table says it times the only one (it had read "later
+// step" and "after the first", repeating the first step's time), and that one-time costs are in it.
+// Each row's speedup sits in the table's own column (a sentence below it had held the one figure).
 TEST_F(CompareTest, AOneStepCompareSaysItTimesItsOnlyStep) {
   const CliRun run = run_cli("compare --model " + (*dir_ / "model").string() +
                              " --prompt \"a red circle\" --steps 1 --device cpu --quiet --out " + (*dir_ / "one-step").string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("speedup of the only step (one-time costs included) "), std::string::npos) << run.output;
+  const std::regex header(R"((?:^|\n) {18} +dense +svgear +speedup\n)");
+  EXPECT_TRUE(std::regex_search(run.output, header)) << run.output;
+  std::smatch only;
+  ASSERT_TRUE(std::regex_search(run.output, only, std::regex(R"(\nonly step ms +([0-9.]+) +([0-9.]+) +([0-9.e+-]+)x\n)")))
+      << run.output;
+  EXPECT_NEAR(std::stod(only[3].str()), std::stod(only[1].str()) / std::stod(only[2].str()),
+              0.01 * std::stod(only[3].str()) + 0.001)
+      << run.output;
+  EXPECT_NE(run.output.find("the only step's times include one-time costs"), std::string::npos) << run.output;
   EXPECT_EQ(run.output.find("ms per later step"), std::string::npos) << run.output;
   EXPECT_EQ(run.output.find("after the first"), std::string::npos) << run.output;
 }
