@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "core/io/atomic_file.h"
+#include "core/io/file_name_limit.h"
 #include "core/io/unique_name.h"
 #include "core/media/media_error.h"
 
@@ -159,7 +160,17 @@ std::vector<std::filesystem::path> write_png_frames(const Video& video,
   try {
     for (int f = 0; f < video.frames; ++f) {
       names.push_back(frame_file_name(f, video.frames, stem));
-      write_png(staging / names.back(), video.frame(f), video.height, video.width);
+      try {
+        write_png(staging / names.back(), video.frame(f), video.height, video.width);
+      } catch (const UserError& e) {
+        // Named as the frame asked for: the staging folder is ours, and gone once this returns.
+        std::string message = e.what();
+        const std::string staged = shown_path(staging / names.back());
+        if (const size_t at = message.find(staged); at != std::string::npos) {
+          message.replace(at, staged.size(), shown_path(folder / names.back()));
+        }
+        throw MediaError(message);
+      }
     }
   } catch (...) {  // a full disk: the folder this call made goes too, not left empty
     std::filesystem::remove_all(staging, ec);
