@@ -9,19 +9,12 @@
 #include <ATen/core/Tensor.h>
 
 #include "core/attention/attention_config.h"
+#include "core/attention/token_grid.h"
 #include "core/cancel_token.h"
 
 namespace svgear {
 
 enum class CfgBranch { Unset, Cond, Uncond };
-
-// Token grid of the patchified video: N = frames * height * width tokens, frame-major.
-struct TokenGrid {
-  int frames = 0;
-  int height = 0;
-  int width = 0;
-  int64_t tokens() const { return int64_t(frames) * height * width; }
-};
 
 struct AttentionCall {
   int layer = 0;

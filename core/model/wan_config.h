@@ -8,6 +8,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "core/attention/token_grid.h"
+
 namespace svgear {
 
 // Wan 14B has 40 blocks; a header or config.json claiming thousands is damaged or hostile (its meta
@@ -32,6 +34,10 @@ struct WanConfig {
 
   int head_dim() const { return dim / num_heads; }
   int64_t patch_volume() const { return int64_t(patch_size[0]) * patch_size[1] * patch_size[2]; }
+  // The tokens of a latent of latent_frames × latent_height × latent_width.
+  TokenGrid token_grid(int latent_frames, int latent_height, int latent_width) const {
+    return {latent_frames / patch_size[0], latent_height / patch_size[1], latent_width / patch_size[2]};
+  }
   // Each patch extent a model may have (Wan's are 1 × 2 × 2, the built-in models' 1 × 4 × 4): a
   // larger one is a damaged file, and the patch's volume could not be held.
   static constexpr int kLargestPatch = 64;

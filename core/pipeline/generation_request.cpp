@@ -41,11 +41,11 @@ std::string negative_prompt_message(std::string message, const std::string& sour
 }
 
 int64_t attention_tokens(const GenerationRequest& resolved, const ModelManifest& model) {
-  const auto& patch = model.dit.patch_size;
   const int latent_frames =
       model.temporal_factor > 0 ? (*resolved.frames - 1) / model.temporal_factor + 1 : *resolved.frames;
-  return int64_t(latent_frames / patch[0]) * (*resolved.height / (patch[1] * model.spatial_factor)) *
-         (*resolved.width / (patch[2] * model.spatial_factor));
+  return model.dit
+      .token_grid(latent_frames, *resolved.height / model.spatial_factor, *resolved.width / model.spatial_factor)
+      .tokens();
 }
 
 GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {

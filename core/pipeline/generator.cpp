@@ -246,6 +246,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   cancel.throw_if_cancelled();
 
   const LatentShape shape = model_.decoder->latent_shape(*r.frames, *r.height, *r.width);
+  const TokenGrid grid = model_.manifest.dit.token_grid(shape.frames, shape.height, shape.width);
 
   // text conditioning
   sink.on_phase(RunPhase::EncodingPrompt);
@@ -278,17 +279,13 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   const std::string shortfall =
       step_memory_shortfall(step_bytes_to_check(shape, dit.config(), model_.dtype, use_guidance, device),
                             device.is_cuda() ? free_device_memory(device) : available_host_memory(),
-                            step_tokens(shape, dit.config()), device, model_.memory_remedies);
+                            grid.tokens(), device, model_.memory_remedies);
   if (!shortfall.empty()) throw UserError(shortfall);
 
   // The sample stays in fp32 across steps (as Wan's scheduler does); the DiT runs in model_.dtype.
   at::Tensor sample = seeded_noise(r.seed, {1, shape.channels, shape.frames, shape.height, shape.width},
                                    at::TensorOptions().device(device).dtype(at::kFloat), r.noise);  // [1, C, F, H, W]
   std::unique_ptr<Sampler> sampler = make_sampler(*r.sampler, num_steps, *r.shift);
-  const auto& patch = model_.manifest.dit.patch_size;
-  const int grid_frames = shape.frames / patch[0];
-  const int grid_height = shape.height / patch[1];
-  const int grid_width = shape.width / patch[2];
   const int first_low_noise = model_.manifest.low_noise_expert
                                   ? first_low_noise_step(sampler->schedule().timesteps, model_.manifest.low_noise_expert->boundary)
                                   : num_steps;
@@ -398,7 +395,7 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
                                result.timings.preview_ms)});
     if (!step_traces.traces.empty()) {
       sink.on_routing({i, num_steps, model_.manifest.dit.num_layers, model_.manifest.dit.num_heads,
-                       grid_frames, grid_height, grid_width, model_.manifest.temporal_factor,
+                       grid.frames, grid.height, grid.width, model_.manifest.temporal_factor,
                        std::move(step_traces.traces), run});
       step_traces.traces.clear();
     }

@@ -22,12 +22,12 @@ std::string what_to_lower(const std::vector<std::string>& remedies) {
   return advice;
 }
 
-}  // namespace
-
+// Tokens per DiT call for a latent of this shape.
 int64_t step_tokens(const LatentShape& latent, const WanConfig& dit) {
-  return int64_t(latent.frames / dit.patch_size[0]) * (latent.height / dit.patch_size[1]) *
-         (latent.width / dit.patch_size[2]);
+  return dit.token_grid(latent.frames, latent.height, latent.width).tokens();
 }
+
+}  // namespace
 
 int64_t least_step_bytes(const LatentShape& latent, const WanConfig& dit, c10::ScalarType dtype, bool guidance) {
   const int64_t element = int64_t(c10::elementSize(dtype));

@@ -17,9 +17,6 @@
 
 namespace svgear {
 
-// Tokens per DiT call for a latent of this shape.
-int64_t step_tokens(const LatentShape& latent, const WanConfig& dit);
-
 // A lower bound on the bytes one DiT step holds at once beside the weights: the float32 sample and
 // its copy in `dtype` (none for float32), the float32 token stream [N, dim] and the FFN's hidden [N, ffn_dim] in
 // `dtype`, which coexist in every block (wan_block.cpp), and with guidance the shared prefix (a

@@ -64,7 +64,11 @@ TEST(OutOfMemory, HostStepBytesCoverAMeasuredStep) {
 TEST(OutOfMemory, LeastStepBytesCountTheSampleTheStreamsAndOneFfnHidden) {
   const LatentShape latent{16, 21, 60, 104};
   const WanConfig dit;  // Wan2.1-T2V-1.3B: dim 1536, FFN 8960, patch 1 × 2 × 2
-  EXPECT_EQ(step_tokens(latent, dit), 32760);
+  const TokenGrid grid = dit.token_grid(latent.frames, latent.height, latent.width);
+  EXPECT_EQ(grid.frames, 21);
+  EXPECT_EQ(grid.height, 30);
+  EXPECT_EQ(grid.width, 52);
+  EXPECT_EQ(grid.tokens(), 32760);
   const int64_t sample = 16LL * 21 * 60 * 104;
   // The sample in float32 and bf16; per token the float32 stream (1536 × 4) and the bf16 hidden
   // (8960 × 2), and with guidance the prefix's float32 stream and bf16 branch (1536 × 6).
