@@ -956,7 +956,7 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
       qobject_cast<QDockWidget*>(watched) &&
       (watched->objectName() == QLatin1String("model_dock") || watched->objectName() == QLatin1String("prompt_dock"))) {
     model_fit_queued_ = true;
-    QMetaObject::invokeMethod(this, &MainWindow::fitModelPanelIfColumnGrew, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(this, &MainWindow::fitModelPanelIfColumnChanged, Qt::QueuedConnection);
   }
   // A shortcut fires unless the focused widget accepts its ShortcutOverride, which a line edit does
   // for Space but buttons, check boxes, combo boxes and item views do not: Space would play the
@@ -1601,12 +1601,14 @@ void MainWindow::keyPressEvent(QKeyEvent* event) {
 
 void MainWindow::resizeEvent(QResizeEvent* event) {
   QMainWindow::resizeEvent(event);
-  if (event->size().height() > event->oldSize().height()) fitModelPanel();
+  if (event->size().height() != event->oldSize().height()) fitModelPanel();
 }
 
 // The Model panel scrolls on a short window. A taller one gives its spare height to the prompt
 // history, which expands, and a model's longer summary would stay scrolled too: the panel takes its
-// whole height back first, where the prompt panel can spare it.
+// whole height back first, where the prompt panel can spare it. A shorter one takes its height from
+// both panels alike, which had cut the model's summary mid-line beside an empty history: the
+// history gives way first.
 void MainWindow::fitModelPanel() {
   auto* model = findChild<QDockWidget*>("model_dock");
   if (!model || model->isFloating() || !model->isVisible()) return;
@@ -1633,11 +1635,11 @@ int MainWindow::modelColumnHeight() const {
   return model->height() + (prompt->isVisible() && !prompt->isFloating() ? prompt->height() : 0);
 }
 
-void MainWindow::fitModelPanelIfColumnGrew() {
+void MainWindow::fitModelPanelIfColumnChanged() {
   model_fit_queued_ = false;
   if (dragging_separator_) return;
   const int column = modelColumnHeight();
-  if (column > model_column_height_) fitModelPanel();
+  if (column != model_column_height_) fitModelPanel();
   model_column_height_ = column;
 }
 
@@ -1655,7 +1657,7 @@ bool MainWindow::event(QEvent* event) {
                               (event->type() == QEvent::MouseButtonRelease &&
                                !(static_cast<QMouseEvent*>(event)->buttons() & Qt::LeftButton)))) {
     dragging_separator_ = false;
-    QMetaObject::invokeMethod(this, &MainWindow::fitModelPanelIfColumnGrew, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(this, &MainWindow::fitModelPanelIfColumnChanged, Qt::QueuedConnection);
   }
   // Once the dock has taken the panel's new size hint as its limit: before, the window's layout
   // would hold the panel to its old height.

@@ -119,7 +119,7 @@ class MainWindow : public QMainWindow {
   void buildActions();
   void buildDocks();
   void fitModelPanel();  // its whole height, unscrolled, where the prompt panel beneath can spare it
-  void fitModelPanelIfColumnGrew();
+  void fitModelPanelIfColumnChanged();
   int modelColumnHeight() const;  // the Model and Prompt panels' together, as docked
   void connectWorker();
   // The request the panels describe, after drawing a new seed unless asked for the one shown or
@@ -268,8 +268,9 @@ class MainWindow : public QMainWindow {
   QStringList history_before_run_;  // the prompt history and seed box before the run's request
   int seed_before_run_ = 0;
   bool model_panel_changed_ = false;  // its rows changed: fitModelPanel() once the window's layout has them
-  // The Model and Prompt panels' height together: when it grows (the bottom docks dragged down), the
-  // Model panel takes back what it gave up, once both have their sizes (model_fit_queued_). While a
+  // The Model and Prompt panels' height together: when it changes (the bottom docks dragged, or
+  // grown for the Compare panel), the Model panel takes back what it gave up, from the prompt history
+  // first, once both have their sizes (model_fit_queued_). While a
   // dock separator is dragged, Qt lays the docks out afresh from the drag's start at each move and
   // would undo a fit: the height at the press waits for the release.
   int model_column_height_ = 0;

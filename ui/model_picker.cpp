@@ -8,7 +8,6 @@
 #include <QFileDialog>
 #include <QFutureWatcher>
 #include <QGridLayout>
-#include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSettings>
@@ -87,6 +86,8 @@ ModelPicker::ModelPicker(QWidget* parent)
       vae_on_cpu_(new QCheckBox(tr("VAE on the CPU"), this)),
       idle_expert_on_cpu_(new QCheckBox(tr("Idle expert on the CPU"), this)),
       dit_fp8_(new QCheckBox(tr("Diffusion model in fp8"), this)),
+      memory_toggle_(new QToolButton(this)),
+      memory_options_(new QWidget(this)),
       info_(new QLabel(this)) {
   setObjectName("model_picker");
   folders_->setObjectName("model_folder");
@@ -142,10 +143,15 @@ ModelPicker::ModelPicker(QWidget* parent)
   device_row->addWidget(new QLabel(tr("Runs on"), this));
   device_row->addWidget(device_, 1);
   // Titled as Wan-only, so that on a built-in model the boxes read as settings for later.
-  auto* placement = new QGroupBox(tr("Wan models: memory"), this);
-  placement->setToolTip(tr("Where a Wan model's parts run and how its diffusion model is stored, to fit a "
-                           "smaller GPU; built-in models keep everything on one device and ignore these"));
-  auto* placement_grid = new QGridLayout(placement);
+  memory_toggle_->setObjectName("wan_memory_toggle");
+  memory_toggle_->setCheckable(true);
+  memory_toggle_->setAutoRaise(true);
+  memory_toggle_->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+  memory_toggle_->setToolTip(tr("Where a Wan model's parts run and how its diffusion model is stored, to fit a "
+                                "smaller GPU; built-in models keep everything on one device and ignore these"));
+  memory_options_->setObjectName("wan_memory");
+  auto* placement_grid = new QGridLayout(memory_options_);
+  placement_grid->setContentsMargins(0, 0, 0, 0);
   placement_grid->addWidget(text_encoder_on_cpu_, 0, 0);
   placement_grid->addWidget(free_text_encoder_, 0, 1);
   placement_grid->addWidget(vae_on_cpu_, 1, 0);
@@ -155,7 +161,10 @@ ModelPicker::ModelPicker(QWidget* parent)
   layout->addLayout(row);
   layout->addLayout(device_row);
   layout->addWidget(info_);  // above the Wan-only group: what a short, scrolled panel still shows
-  layout->addWidget(placement);
+  layout->addWidget(memory_toggle_, 0, Qt::AlignLeft);
+  layout->addWidget(memory_options_);
+  showMemoryOptions(false);
+  connect(memory_toggle_, &QToolButton::toggled, this, [this](bool shown) { showMemoryOptions(shown); });
 
   connect(browse_, &QToolButton::clicked, this, [this] { browse(); });
   connect(folders_, &QComboBox::activated, this, [this] {
@@ -172,6 +181,9 @@ ModelPicker::ModelPicker(QWidget* parent)
   });
   for (QCheckBox* box : {text_encoder_on_cpu_, free_text_encoder_, vae_on_cpu_, dit_fp8_}) {
     connect(box, &QCheckBox::toggled, this, [this] { Q_EMIT placementChanged(); });
+  }
+  for (QCheckBox* box : {text_encoder_on_cpu_, free_text_encoder_, vae_on_cpu_, idle_expert_on_cpu_, dit_fp8_}) {
+    connect(box, &QCheckBox::toggled, this, &ModelPicker::updateMemoryToggle);
   }
   connect(idle_expert_on_cpu_, &QCheckBox::toggled, this, [this] { Q_EMIT idleExpertChanged(); });
   auto* devices = new QFutureWatcher<FoundDevices>(this);
@@ -248,6 +260,7 @@ void ModelPicker::setPlacement(const ModelPlacement& p) {
   vae_on_cpu_->setChecked(p.vae_on_cpu);
   idle_expert_on_cpu_->setChecked(p.idle_expert_on_cpu);
   dit_fp8_->setChecked(p.dit_fp8);
+  updateMemoryToggle();
 }
 
 bool ModelPicker::deviceKnown() const { return devices_listed_ || device_->currentData().toString() == "cpu"; }
@@ -278,8 +291,24 @@ void ModelPicker::browse() {
   Q_EMIT folderChosen(folder);
 }
 
+void ModelPicker::showMemoryOptions(bool shown) {
+  const QSignalBlocker block(memory_toggle_);
+  memory_toggle_->setChecked(shown);
+  memory_options_->setVisible(shown);
+  updateMemoryToggle();
+}
+
+void ModelPicker::updateMemoryToggle() {
+  memory_toggle_->setArrowType(memory_toggle_->isChecked() ? Qt::DownArrow : Qt::RightArrow);
+  const auto boxes = {text_encoder_on_cpu_, free_text_encoder_, vae_on_cpu_, idle_expert_on_cpu_, dit_fp8_};
+  const auto on = std::count_if(boxes.begin(), boxes.end(), [](const QCheckBox* box) { return box->isChecked(); });
+  memory_toggle_->setText(memory_toggle_->isChecked() || on == 0 ? tr("Wan models: memory")
+                                                                 : tr("Wan models: memory (%1 of 5 on)").arg(on));
+}
+
 void ModelPicker::showModel(const ModelSummary& m) {
   rememberLoaded(m.folder);
+  if (!m.placement.isEmpty()) showMemoryOptions(true);  // a Wan model: the boxes are its
   QString text = tr("%1 on %2 — %3").arg(m.name, m.device, m.description);
   if (!m.placement.isEmpty()) text += "\n" + m.placement;
   if (!m.vocabulary.isEmpty()) text += tr("\nVocabulary: %1 words, completed as you type").arg(m.vocabulary.size());
@@ -356,6 +385,7 @@ void ModelPicker::save(QSettings& settings) const {
   settings.setValue("model/vae_on_cpu", p.vae_on_cpu);
   settings.setValue("model/idle_expert_on_cpu", p.idle_expert_on_cpu);
   settings.setValue("model/dit_fp8", p.dit_fp8);
+  settings.setValue("model/wan_memory_shown", memory_toggle_->isChecked());
 }
 
 void ModelPicker::restore(const QSettings& settings) {
@@ -377,6 +407,7 @@ void ModelPicker::restore(const QSettings& settings) {
   p.idle_expert_on_cpu = settings.value("model/idle_expert_on_cpu", false).toBool();
   p.dit_fp8 = settings.value("model/dit_fp8", false).toBool();
   setPlacement(p);
+  showMemoryOptions(settings.value("model/wan_memory_shown", false).toBool());
 }
 
 }  // namespace svgear

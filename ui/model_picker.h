@@ -92,6 +92,8 @@ class ModelPicker : public QWidget {
   void showDevices(const FoundDevices& found);
   // Selects `device` in the device box: Automatic, remembered as absent_device_, when it lacks it.
   void selectDevice(const QString& device);
+  void showMemoryOptions(bool shown);
+  void updateMemoryToggle();  // its arrow, and its count of the boxes that are on
 
   QComboBox* folders_;
   QToolButton* browse_;
@@ -106,6 +108,11 @@ class ModelPicker : public QWidget {
   QCheckBox* vae_on_cpu_;
   QCheckBox* idle_expert_on_cpu_;
   QCheckBox* dit_fp8_;
+  // The five boxes fold under one header: on a built-in model they are settings for later, and
+  // their 100 px had cut the summary above them on a short screen. Open while a Wan model is shown
+  // and whenever the artist opens it; closed, the header counts the boxes that are on.
+  QToolButton* memory_toggle_;
+  QWidget* memory_options_;
   QLabel* info_;
   QStringList recent_;  // folders models loaded from, most recent first
   QString chosen_;      // the folder chosen last, listed whether or not it loaded

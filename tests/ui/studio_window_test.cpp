@@ -2527,6 +2527,9 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
     auto* free_encoder = child<QCheckBox>(w, "free_text_encoder");
     const QString device = QString::fromStdString(parse_device("auto").str());  // where the model loads
     QTRY_VERIFY_WITH_TIMEOUT(info->text().contains("text encoder on " + device + " · VAE on " + device), 60000);
+    // The boxes fold away on a built-in model; a Wan model's load opens them.
+    QVERIFY(child<QToolButton>(w, "wan_memory_toggle")->isChecked());
+    QVERIFY(child<QWidget>(w, "wan_memory")->isVisible());
     const qsizetype before = log_text(w).size();
     const auto loads = [&] { return log_text(w).mid(before).count(" loaded on "); };  // onModelLoaded's line
     free_encoder->click();
@@ -2586,10 +2589,18 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
     QVERIFY(child<QCheckBox>(w, "dit_fp8")->isChecked());
     QVERIFY(!child<QLabel>(w, "model_info")->text().contains("text encoder on"));
     QVERIFY(!child<QLabel>(w, "model_info")->text().contains("fp8"));  // a built-in model ignores it
+    // Open as the window closed; folded, the header counts the boxes that are on.
+    auto* toggle = child<QToolButton>(w, "wan_memory_toggle");
+    QVERIFY(toggle->isChecked() && child<QWidget>(w, "wan_memory")->isVisible());
+    QCOMPARE(toggle->text(), QString("Wan models: memory"));
+    toggle->click();
+    QVERIFY(!child<QWidget>(w, "wan_memory")->isVisible());
+    QCOMPARE(toggle->text(), QString("Wan models: memory (3 of 5 on)"));
     const qsizetype before = log_text(w).size();
     child<QCheckBox>(w, "vae_on_cpu")->click();
     child<QCheckBox>(w, "dit_fp8")->click();
     free_encoder->click();
+    QCOMPARE(toggle->text(), QString("Wan models: memory"));
     QTest::qWait(500);
     QVERIFY2(!log_text(w).mid(before).contains("loading the model"), qPrintable(log_text(w).mid(before)));
   }
@@ -3638,6 +3649,9 @@ void StudioWindowTest::a_cancelled_compare_says_whether_its_dense_run_was_kept()
 void StudioWindowTest::window_fits_a_small_screen() {
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
+  // A built-in model's panel folds the Wan-only boxes away: they had taken 100 px of a short screen.
+  QVERIFY(!child<QToolButton>(*w, "wan_memory_toggle")->isChecked());
+  QVERIFY(!child<QWidget>(*w, "wan_memory")->isVisible());
   // Play with nothing to play says so (it did nothing, without a word).
   w->findChild<QAction*>("play_pause")->trigger();
   QCOMPARE(w->statusBar()->currentMessage(), QString("Nothing to play yet: generate a video or open one from the Library"));
