@@ -829,7 +829,8 @@ void MainWindow::sweep() {
   log_->info(tr("sweep \"%1\": dense against %2 at %3, %4")
                  .arg(QString::fromStdString(request.prompt), QString(attention_mode_name(compared_sparse_mode(request))),
                       counted(qsizetype(budgets.size()), tr("budget"), tr("budgets")), run_summary(request)));
-  sweep_view_->start(tr("Sweep: starting…"));
+  sweep_view_->start(tr("Sweep: starting…"),
+                     tr("\"%1\", %2").arg(QString::fromStdString(request.prompt), run_summary(request)));
   showDock("sweep_dock");
   beginRun(request, Work::Sweep, tr("Sweeping…"));
   worker_->sweep(request, dense_run_cache_folder(), budgets);

@@ -112,17 +112,62 @@ std::vector<double> SweepView::budgets() const {
 // and Space there played the preview (a read-only line edit leaves Space to the shortcut).
 void SweepView::setBudgetsEnabled(bool enabled) { budgets_->setEnabled(enabled); }
 
-void SweepView::save(QSettings& settings) const { settings.setValue("sweep/budgets", budgets_->text()); }
+void SweepView::save(QSettings& settings) const {
+  settings.setValue("sweep/budgets", budgets_->text());
+  QVariantList points;
+  for (const SweepPoint& p : points_) {
+    // As text: an identical video's infinite PSNR, which QSettings would not keep as a number.
+    points << QVariantMap{{"mode", QString::fromStdString(p.mode)},
+                          {"top_p", QString::number(p.top_p, 'g', 17)},
+                          {"psnr_db", QString::number(p.mean_psnr_db, 'g', 17)},
+                          {"ssim", QString::number(p.mean_ssim, 'g', 17)},
+                          {"step_ms", QString::number(p.step_ms, 'g', 17)},
+                          {"dense_step_ms", QString::number(p.dense_step_ms, 'g', 17)}};
+  }
+  settings.setValue("sweep/points", points);
+  settings.setValue("sweep/request", request_);
+  settings.setValue("sweep/status", status_->text());
+}
 
 void SweepView::restore(const QSettings& settings) {
   if (settings.contains("sweep/budgets")) budgets_->setText(settings.value("sweep/budgets").toString());
+  // A hand-edited or damaged entry is left out, not plotted: each number must read back as one.
+  std::vector<SweepPoint> restored;
+  for (const QVariant& saved : settings.value("sweep/points").toList()) {
+    const QVariantMap m = saved.toMap();
+    SweepPoint p;
+    p.mode = m.value("mode").toString().toStdString();
+    bool ok[5] = {};
+    p.top_p = m.value("top_p").toString().toDouble(&ok[0]);
+    p.mean_psnr_db = m.value("psnr_db").toString().toDouble(&ok[1]);
+    p.mean_ssim = m.value("ssim").toString().toDouble(&ok[2]);
+    p.step_ms = m.value("step_ms").toString().toDouble(&ok[3]);
+    p.dense_step_ms = m.value("dense_step_ms").toString().toDouble(&ok[4]);
+    const bool numbers = std::all_of(std::begin(ok), std::end(ok), [](bool b) { return b; });
+    if (!numbers || (p.mode != "svg2" && p.mode != "svgear") || !(p.top_p > 0.0 && p.top_p <= 1.0) ||
+        std::isnan(p.mean_psnr_db) || !std::isfinite(p.mean_ssim) || !(p.step_ms > 0.0 && std::isfinite(p.step_ms)) ||
+        !(p.dense_step_ms > 0.0 && std::isfinite(p.dense_step_ms))) {
+      continue;
+    }
+    restored.push_back(p);
+  }
+  if (restored.empty()) return;
+  points_ = std::move(restored);
+  table_->setRowCount(0);
+  for (const SweepPoint& p : points_) showPoint(p);
+  replot();
+  request_ = settings.value("sweep/request").toString();
+  const QString status = settings.value("sweep/status").toString();
+  status_->setText(request_.isEmpty() ? tr("The last session's sweep. %1").arg(status)
+                                      : tr("The last session's sweep, of %1. %2").arg(request_, status));
 }
 
 // The previous sweep's points go when the new sweep's first point arrives, not before: a sweep
 // refused for its request (an unknown word, a size the model cannot take), or failed or cancelled
 // before its first point (in its dense run), loses nothing.
-void SweepView::start(const QString& what) {
+void SweepView::start(const QString& what, const QString& request) {
   replace_on_point_ = true;
+  starting_request_ = request;
   status_->setText(what);
 }
 
@@ -140,17 +185,22 @@ void SweepView::addPoint(const SweepPoint& p) {
   if (replace_on_point_) {
     replace_on_point_ = false;
     points_.clear();
+    request_ = starting_request_;
     table_->setRowCount(0);
     use_->setEnabled(false);
   }
   points_.push_back(p);
+  showPoint(p);
+  replot();
+}
+
+void SweepView::showPoint(const SweepPoint& p) {
   const int row = table_->rowCount();
   table_->insertRow(row);
   const QStringList cells = {budget_text(p.top_p), QString::fromStdString(format_psnr_db(p.mean_psnr_db)),
                              QString::number(p.mean_ssim, 'f', 4), QString::number(p.step_ms, 'f', 1),
                              QString("%1×").arg(p.speedup(), 0, 'f', 2)};
   for (int c = 0; c < cells.size(); ++c) table_->setItem(row, c, new QTableWidgetItem(cells[c]));
-  replot();
 }
 
 int SweepView::plottedPoints() const { return graph_->dataCount(); }

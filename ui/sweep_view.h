@@ -27,7 +27,9 @@ class SweepView : public QWidget {
 
   // The budgets typed in the field ("0.5, 0.7, 0.9"); throws UserError naming a bad entry.
   std::vector<double> budgets() const;
-  void start(const QString& what);  // the previous sweep's points go at the new one's first point
+  // The previous sweep's points go at the new one's first point; `request` says what it sweeps
+  // ("\"a red circle\", 64×64, 16 frames, 8 steps, seed 3"), kept with its points.
+  void start(const QString& what, const QString& request);
   void showRunning(const QString& what);
   void addPoint(const SweepPoint& point);
   void finish(const QString& summary);
@@ -42,7 +44,9 @@ class SweepView : public QWidget {
   void chooseRow(int row);  // as the user selecting a row and pressing "Use this budget"
   // Off during a run, as the settings are: the list shown is the one the sweep runs.
   void setBudgetsEnabled(bool enabled);
-  void save(QSettings& settings) const;  // the budgets typed
+  // The budgets typed, and the points shown with their request and the panel's last word, so that a
+  // sweep (an hour of a GPU's work on a Wan model) outlives the window.
+  void save(QSettings& settings) const;
   void restore(const QSettings& settings);
 
  Q_SIGNALS:
@@ -53,7 +57,11 @@ class SweepView : public QWidget {
   void replot();
   void placeLabels();
 
+  void showPoint(const SweepPoint& point);  // its table row
+
   std::vector<SweepPoint> points_;
+  QString request_;                // what the points shown swept
+  QString starting_request_;       // the sweep started's, theirs at its first point
   bool replace_on_point_ = false;  // a sweep started: its first point replaces the points shown
   QLineEdit* budgets_;
   QLabel* status_;

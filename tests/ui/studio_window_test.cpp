@@ -3570,6 +3570,42 @@ void StudioWindowTest::a_cancelled_sweep_keeps_the_previous_points() {
            QString("Sweep cancelled before its first point: the previous sweep's points are kept"));
   view->chooseRow(0);  // and they are still there to use
   QCOMPARE(child<QDoubleSpinBox>(*w, "top_p")->value(), 0.6);
+
+  // The points outlive the window, with what they swept and the panel's last word.
+  const SweepPoint swept = view->points()[0];
+  QVERIFY(w->close());
+  w.reset();
+  {
+    // A damaged entry beside them (a hand-edited file) is left out.
+    QSettings settings;
+    QVariantList points = settings.value("sweep/points").toList();
+    QCOMPARE(points.size(), 1);
+    QVariantMap damaged = points[0].toMap();
+    damaged["step_ms"] = "fast";
+    points << damaged;
+    QVariantMap infinite = points[0].toMap();  // an identical video's PSNR is kept as infinite
+    infinite["psnr_db"] = "inf";
+    infinite["top_p"] = "0.95";
+    points << infinite;
+    settings.setValue("sweep/points", points);
+  }
+  w = openWindow();
+  QVERIFY(waitForModel(*w));
+  view = child<SweepView>(*w, "sweep");
+  QCOMPARE(int(view->points().size()), 2);
+  QCOMPARE(view->points()[0].top_p, swept.top_p);
+  QCOMPARE(view->points()[0].mean_psnr_db, swept.mean_psnr_db);
+  QCOMPARE(view->points()[0].mean_ssim, swept.mean_ssim);
+  QCOMPARE(view->points()[0].speedup(), swept.speedup());
+  QVERIFY(std::isinf(view->points()[1].mean_psnr_db));
+  QCOMPARE(view->plottedPoints(), 2);
+  QCOMPARE(child<QTableWidget>(*w, "sweep_table")->rowCount(), 2);
+  const QString status = child<QLabel>(*w, "sweep_status")->text();
+  QVERIFY2(status.startsWith("The last session's sweep, of \"" + QString(kPrompt) + "\", ") &&
+               status.contains(", seed 5. Sweep cancelled before its first point"),
+           qPrintable(status));
+  view->chooseRow(1);
+  QCOMPARE(child<QDoubleSpinBox>(*w, "top_p")->value(), 0.95);
 }
 
 // Esc on a model load still queued on the worker (behind a run here, as behind a finished run's
