@@ -157,7 +157,7 @@ CompareView::CompareView(QWidget* parent)
   connect(scrub_, &QSlider::valueChanged, this, [this](int index) { setCurrentFrame(index); });
 }
 
-void CompareView::showResult(const CompareResult& result) {
+void CompareView::showResult(const CompareResult& result, bool play) {
   result_ = result;
   dense_ = frame_images(result.dense);
   sparse_ = frame_images(result.sparse);
@@ -197,7 +197,7 @@ void CompareView::showResult(const CompareResult& result) {
   plotQuality();
   showFrame();
   play_->setEnabled(true);
-  play_->setChecked(true);
+  play_->setChecked(play);
   resume_playing_ = false;
 }
 

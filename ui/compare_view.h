@@ -25,7 +25,7 @@ class CompareView : public QWidget {
  public:
   explicit CompareView(QWidget* parent);
 
-  void showResult(const CompareResult& result);
+  void showResult(const CompareResult& result, bool play = true);
   // While a Compare runs: which run, in words ("dense run 1 of 2").
   void showRunning(const QString& what);  // pauses playback while the run computes
   void showEnded(const QString& message);  // no result after all: playback as it was

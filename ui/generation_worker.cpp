@@ -20,6 +20,7 @@
 #include "core/pipeline/model.h"
 #include "core/pipeline/run_record.h"
 #include "ui/comparison_video.h"
+#include "ui/last_compare.h"
 #include "ui/counted.h"
 
 namespace svgear {
@@ -175,10 +176,12 @@ void GenerationWorker::start(const StudioRequest& request) {
   QMetaObject::invokeMethod(this, [this, request] { run(request); }, Qt::QueuedConnection);
 }
 
-void GenerationWorker::compare(const StudioRequest& request, const QString& cache_folder) {
+void GenerationWorker::compare(const StudioRequest& request, const QString& cache_folder,
+                               const QString& last_compare_folder) {
   cancel_.reset();
-  QMetaObject::invokeMethod(this, [this, request, cache_folder] { runCompare(request, cache_folder); },
-                            Qt::QueuedConnection);
+  QMetaObject::invokeMethod(
+      this, [this, request, cache_folder, last_compare_folder] { runCompare(request, cache_folder, last_compare_folder); },
+      Qt::QueuedConnection);
 }
 
 void GenerationWorker::sweep(const StudioRequest& request, const QString& cache_folder, const std::vector<double>& budgets) {
@@ -385,7 +388,8 @@ std::optional<MeasuredRun> dense_run(GenerationWorker& worker, Model& model, con
 
 }  // namespace
 
-void GenerationWorker::runCompare(const StudioRequest& studio_request, const QString& cache_folder) {
+void GenerationWorker::runCompare(const StudioRequest& studio_request, const QString& cache_folder,
+                                  const QString& last_compare_folder) {
   try {
     if (!loadFor(studio_request)) return;
     const GenerationRequest sparse_request = sparse_request_for(studio_request, *model_);
@@ -420,6 +424,13 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
     out.dense_step_ms = mean_step_ms_after_first(dense->record);
     out.sparse_step_ms = mean_step_ms_after_first(sparse->record);
     Q_EMIT compareFinished(out);
+    // A folder that cannot be written costs only the next start's view of this result.
+    const WritingGuard writing(*this);
+    try {
+      keep_last_compare(last_compare_folder.toStdString(), out);
+    } catch (const std::exception& e) {
+      Q_EMIT logLine(QString("the Compare was not kept for the next start: %1").arg(error_text(e)));
+    }
   } catch (const std::exception& e) {
     Q_EMIT failed(error_text(e));
   }

@@ -11,7 +11,7 @@
 //   connect(worker, &GenerationWorker::previewReady, window, ...);
 //   worker->start(request);                        // returns at once
 //   worker->cancel();                              // any thread; stops within one step
-//   worker->compare(request, cache_folder);        // dense and sparse of one request, side by side
+//   worker->compare(request, cache, last);         // dense and sparse of one request, side by side
 
 #include <atomic>
 #include <cstdint>
@@ -57,8 +57,9 @@ class GenerationWorker : public QObject {
   void start(const StudioRequest& request);
   // Runs the request dense and with its sparse mode (SVG-EAR when it asks for dense), same seed,
   // reusing a dense run cached under `cache_folder` when the request matches. Reports steps of both
-  // runs, then compareFinished, or cancelled / failed.
-  void compare(const StudioRequest& request, const QString& cache_folder);
+  // runs, then compareFinished, or cancelled / failed; the result then replaces the one kept in
+  // `last_compare_folder` (ui/last_compare.h) for the next start.
+  void compare(const StudioRequest& request, const QString& cache_folder, const QString& last_compare_folder);
   // A Pareto sweep: the dense run (cached like Compare's) and the sparse mode at each top-p budget,
   // same seed; a sweepPoint per budget, then sweepFinished, or cancelled / failed.
   void sweep(const StudioRequest& request, const QString& cache_folder, const std::vector<double>& budgets);
@@ -125,7 +126,7 @@ class GenerationWorker : public QObject {
   // The request's model, loaded unless it already is; false (and failed emitted) without a folder.
   bool loadFor(const StudioRequest& request);
   void run(const StudioRequest& request);
-  void runCompare(const StudioRequest& request, const QString& cache_folder);
+  void runCompare(const StudioRequest& request, const QString& cache_folder, const QString& last_compare_folder);
   void runSweep(const StudioRequest& request, const QString& cache_folder, const std::vector<double>& budgets);
   void keep_in_library(const GenerationResult& result);
 

@@ -54,6 +54,7 @@
 #include "ui/counted.h"
 #include "ui/dock_scroll_area.h"
 #include "ui/generation_worker.h"
+#include "ui/last_compare.h"
 #include "ui/library_panel.h"
 #include "ui/local_time.h"
 #include "ui/log_panel.h"
@@ -128,6 +129,15 @@ QString first_sentence(const QString& message) {
 QString dense_run_cache_folder() {
   return QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/compare";
 }
+
+// Beside the dense-run cache, whose trimming and clearing touch only its own folders.
+QString last_compare_folder() { return QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/last-compare"; }
+
+// The last session's Compare as the thread pool reads it: a Wan clip's two videos are ~0.2 GB.
+struct LastCompareRead {
+  std::optional<CompareResult> result;
+  QString error;
+};
 
 // In the unit that shows it (KiB, MiB, GiB, as the cache's 4 GiB cap): a tiny model's cache read "0.0 MB".
 QString data_size(uintmax_t bytes) { return QLocale().formattedDataSize(qint64(bytes), 1, QLocale::DataSizeIecFormat); }
@@ -218,6 +228,7 @@ MainWindow::MainWindow(QWidget* parent)
   }
   resize(first_size.expandedTo(minimumSizeHint()));
   restoreSettings();
+  showLastCompare();
   setGenerating(false);
   if (model_picker_->awaitsDefault()) {
     statusBar()->showMessage(tr("Looking for models…"));
@@ -806,7 +817,7 @@ void MainWindow::compare() {
                       run_summary(request)));
   compare_view_->showRunning(tr("Comparing: starting…"));
   beginRun(request, Work::Compare, tr("Comparing…"));
-  worker_->compare(request, dense_run_cache_folder());
+  worker_->compare(request, dense_run_cache_folder(), last_compare_folder());
 }
 
 void MainWindow::sweep() {
@@ -1337,6 +1348,30 @@ void MainWindow::onSweepFinished(const QString& mode, bool dense_reused) {
   sweep_view_->finish(done);
   log_->info(done);
   statusBar()->showMessage(done);
+}
+
+void MainWindow::showLastCompare() {
+  auto* reading = new QFutureWatcher<LastCompareRead>(this);
+  connect(reading, &QFutureWatcherBase::finished, this, [this, reading] {
+    reading->deleteLater();
+    const LastCompareRead read = reading->future().takeResult();
+    if (!read.error.isEmpty()) log_->warning(tr("The last session's Compare is not shown: %1").arg(read.error));
+    // A Compare of this session, finished or under way, has the panel.
+    if (!read.result || compare_view_->hasResult() || (generating_ && work_ == Work::Compare)) return;
+    compare_view_->showResult(*read.result, false);
+    compare_view_->showMessage(tr("The last session's Compare"));
+    compare_seed_ = read.result->seed;
+    updateExportActions();
+  });
+  reading->setFuture(QtConcurrent::run([folder = last_compare_folder().toStdString()] {
+    LastCompareRead read;
+    try {
+      read.result = read_last_compare(folder);
+    } catch (const std::exception& e) {
+      read.error = QString::fromUtf8(e.what());
+    }
+    return read;
+  }));
 }
 
 void MainWindow::onCompareFinished(const CompareResult& result) {

@@ -183,6 +183,9 @@ class MainWindow : public QMainWindow {
   void supersedeLibraryOpen();
   void onCompareRunStarted(const QString& run, int index);
   void onCompareFinished(const CompareResult& result);
+  // The Compare kept at the last session's end (ui/last_compare.h), read off the GUI thread, shown
+  // paused unless a Compare of this session came first.
+  void showLastCompare();
   void onSweepRunStarted(double top_p, int index, int total);
   void onSweepFinished(const QString& mode, bool dense_reused);
   // Counts an export queued on the exporter (isExporting) and says so in the status bar.

@@ -34,6 +34,7 @@
 #include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QFileDialog>
 #include <QFontMetrics>
 #include <QLineEdit>
@@ -4600,5 +4601,67 @@ void StudioWindowTest::cancelling_a_long_run_asks_first() {
            qPrintable(w->statusBar()->currentMessage()));
 }
 
+
+// A Compare outlives the window: the next start shows it again, paused, its videos exact and its
+// figures as they were, and exportable; a kept result that cannot be read back is said in the Log
+// and shows nothing; a Compare of the new session replaces it.
+void StudioWindowTest::the_last_compare_outlives_the_window() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  setSmallSvgEarRun(*w, 3, 0.5, 0.0, 0.0);
+  typePrompt(*w, kPrompt);
+  child<QSpinBox>(*w, "seed")->setValue(21);
+  w->compare();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Compared dense and svgear"), qPrintable(log_text(*w)));
+  const CompareResult first = child<CompareView>(*w, "compare")->result();
+  const QImage sparse_frame = child<CompareView>(*w, "compare")->sparseFrame(2);
+  const QImage difference_frame = child<CompareView>(*w, "compare")->differenceFrame(2);
+  QVERIFY(w->close());  // waits for the worker's writing
+  w.reset();
+  const QString kept = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/last-compare";
+  QVERIFY(QFile::exists(kept + "/compare.json") && QFile::exists(kept + "/sparse.frames"));
+
+  w = openWindow();
+  CompareView* view = child<CompareView>(*w, "compare");
+  QTRY_VERIFY(view->hasResult());
+  const CompareResult& shown = view->result();
+  QCOMPARE(shown.sparse_mode, first.sparse_mode);
+  QCOMPARE(shown.seed, uint64_t(21));
+  QCOMPARE(shown.psnr_db, first.psnr_db);
+  QCOMPARE(shown.ssim, first.ssim);
+  QCOMPARE(shown.mean_psnr_db, first.mean_psnr_db);
+  QCOMPARE(shown.sparse_step_ms, first.sparse_step_ms);
+  QCOMPARE(shown.largest_difference, first.largest_difference);
+  QCOMPARE(view->frameCount(), 8);
+  QCOMPARE(view->sparseFrame(2), sparse_frame);
+  QCOMPARE(view->differenceFrame(2), difference_frame);
+  QVERIFY(!view->isPlaying());
+  const QString summary = child<QLabel>(*view, "compare_summary")->text();
+  QVERIFY2(summary.startsWith("The last session's Compare\nShown: svgear against dense, seed 21: PSNR "),
+           qPrintable(summary));
+  QVERIFY(child<QAction>(*w, "export_comparison")->isEnabled());
+  QVERIFY(waitForModel(*w));
+
+  // A new Compare replaces it, here and on disk.
+  setSmallSvgEarRun(*w, 2, 0.5, 0.0, 0.0);
+  typePrompt(*w, kPrompt);
+  child<QSpinBox>(*w, "seed")->setValue(22);
+  w->compare();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QCOMPARE(view->result().seed, uint64_t(22));
+  QVERIFY(w->close());
+  w.reset();
+
+  // Damaged (cut short): the Log says so, and the panel stays empty.
+  QFile sparse(kept + "/sparse.frames");
+  QVERIFY(sparse.open(QIODevice::ReadWrite));
+  QVERIFY(sparse.resize(sparse.size() / 2));
+  sparse.close();
+  w = openWindow();
+  QTRY_VERIFY(log_text(*w).contains("The last session's Compare is not shown: "));
+  QVERIFY(!child<CompareView>(*w, "compare")->hasResult());
+  QVERIFY(!child<QAction>(*w, "export_comparison")->isEnabled());
+}
 
 }  // namespace svgear::test

@@ -76,6 +76,7 @@ class StudioWindowTest : public QObject {
   void prompts_show_bidi_controls_as_codes();
   void closing_during_a_run_asks_first();
   void cancelling_a_long_run_asks_first();
+  void the_last_compare_outlives_the_window();
   void library_failure_warns_to_export();
   void a_window_saved_on_a_screen_of_another_width_keeps_its_size();
   void history_entries_can_be_removed();

@@ -1,0 +1,106 @@
+#include "ui/last_compare.h"
+
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <system_error>
+
+#include <nlohmann/json.hpp>
+
+#include "core/io/atomic_file.h"
+#include "core/io/unique_name.h"
+#include "core/media/frame_archive.h"
+#include "core/user_error.h"
+#include "ui/comparison_video.h"
+
+namespace svgear {
+namespace {
+
+constexpr const char* kFiguresFile = "compare.json";
+constexpr const char* kDenseFile = "dense.frames";
+constexpr const char* kSparseFile = "sparse.frames";
+
+// JSON has no infinity: an identical frame's PSNR is written "inf".
+nlohmann::json db_json(double db) { return std::isinf(db) ? nlohmann::json("inf") : nlohmann::json(db); }
+double db_value(const nlohmann::json& j) {
+  if (j.is_string() && j.get<std::string>() == "inf") return INFINITY;
+  return j.get<double>();
+}
+
+}  // namespace
+
+void keep_last_compare(const std::filesystem::path& folder, const CompareResult& result) {
+  if (!result.dense || !result.sparse) throw std::invalid_argument("keep_last_compare: a result without its videos");
+  std::error_code ec;
+  std::filesystem::create_directories(folder.parent_path(), ec);
+  remove_abandoned(folder.parent_path(), ".staging-last-compare-");  // a killed writer's
+  const std::filesystem::path staging = create_unique_folder(folder.parent_path(), ".staging-last-compare-", ec);
+  if (ec) {
+    throw UserError("cannot keep the last Compare in '" + folder.parent_path().string() + "': " + ec.message());
+  }
+  struct RemoveStaging {
+    std::filesystem::path path;
+    ~RemoveStaging() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  } remove_staging{staging};
+  write_frame_archive(*result.dense, staging / kDenseFile);
+  write_frame_archive(*result.sparse, staging / kSparseFile);
+  nlohmann::json psnr = nlohmann::json::array();
+  for (double db : result.psnr_db) psnr.push_back(db_json(db));
+  write_json_atomically(staging / kFiguresFile, {{"sparse_mode", result.sparse_mode},
+                                                 {"seed", result.seed},
+                                                 {"psnr_db", psnr},
+                                                 {"ssim", result.ssim},
+                                                 {"mean_psnr_db", db_json(result.mean_psnr_db)},
+                                                 {"mean_ssim", result.mean_ssim},
+                                                 {"dense_total_ms", result.dense_total_ms},
+                                                 {"sparse_total_ms", result.sparse_total_ms},
+                                                 {"dense_step_ms", result.dense_step_ms},
+                                                 {"sparse_step_ms", result.sparse_step_ms},
+                                                 {"dense_reused", result.dense_reused}});
+  replace_folder(staging, folder);
+}
+
+std::optional<CompareResult> read_last_compare(const std::filesystem::path& folder) {
+  std::error_code ec;
+  if (!std::filesystem::exists(folder / kFiguresFile, ec)) return std::nullopt;
+  const std::string where = "the last Compare kept in '" + folder.string() + "'";
+  CompareResult out;
+  try {
+    std::ifstream in(folder / kFiguresFile);
+    const nlohmann::json j = nlohmann::json::parse(in);
+    out.sparse_mode = j.at("sparse_mode").get<std::string>();
+    out.seed = j.at("seed").get<uint64_t>();
+    for (const auto& db : j.at("psnr_db")) out.psnr_db.push_back(db_value(db));
+    out.ssim = j.at("ssim").get<std::vector<double>>();
+    out.mean_psnr_db = db_value(j.at("mean_psnr_db"));
+    out.mean_ssim = j.at("mean_ssim").get<double>();
+    out.dense_total_ms = j.at("dense_total_ms").get<double>();
+    out.sparse_total_ms = j.at("sparse_total_ms").get<double>();
+    out.dense_step_ms = j.at("dense_step_ms").get<double>();
+    out.sparse_step_ms = j.at("sparse_step_ms").get<double>();
+    out.dense_reused = j.at("dense_reused").get<bool>();
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(where + " cannot be read: " + e.what());
+  }
+  // The videos' memory is checked from their headers first: a damaged header must not ask for
+  // terabytes (16 GiB holds a Wan 720p clip of 81 frames many times over).
+  constexpr size_t kMostBytes = size_t(16) << 30;
+  Video dense = read_frame_archive(folder / kDenseFile, kMostBytes);
+  Video sparse = read_frame_archive(folder / kSparseFile, kMostBytes);
+  if (out.sparse_mode != "svg2" && out.sparse_mode != "svgear") {
+    throw UserError(where + " names an unknown sparse mode '" + out.sparse_mode + "'");
+  }
+  if (dense.frames != sparse.frames || dense.height != sparse.height || dense.width != sparse.width ||
+      out.psnr_db.size() != size_t(dense.frames) || out.ssim.size() != size_t(dense.frames)) {
+    throw UserError(where + " does not hold one result: its videos and figures disagree in size");
+  }
+  out.difference = std::make_shared<const Video>(difference_video(dense, sparse, out.largest_difference));
+  out.dense = std::make_shared<const Video>(std::move(dense));
+  out.sparse = std::make_shared<const Video>(std::move(sparse));
+  return out;
+}
+
+}  // namespace svgear
