@@ -318,15 +318,15 @@ int cmd_compare(int argc, char** argv) {
   const auto row = [](const char* label, double dense_value, double sparse_value, int decimals) {
     char speedup_text[32] = "-";
     if (sparse_value > 0.0) std::snprintf(speedup_text, sizeof speedup_text, "%.3gx", dense_value / sparse_value);
-    std::printf("%-18s %12.*f %12.*f %9s\n", label, decimals, dense_value, decimals, sparse_value, speedup_text);
+    std::printf("%-20s %12.*f %12.*f %9s\n", label, decimals, dense_value, decimals, sparse_value, speedup_text);
   };
-  std::printf("%-18s %12s %12s %9s\n", "", "dense", mode.c_str(), "speedup");
+  std::printf("%-20s %12s %12s %9s\n", "", "dense", mode.c_str(), "speedup");
   // A one-step run has no later step: its only step's time, one-time costs included, said so.
   const bool one_step = sparse_request.steps && *sparse_request.steps == 1;
   row(one_step ? "only step ms" : "first step ms", dense_first_ms, sparse_first_ms, 1);
   if (!one_step) row("ms per later step", dense_step_ms, sparse_step_ms, 1);
-  row("total s", dense->record.at("timings_ms").at("total").get<double>() / 1000.0,
-      sparse->record.at("timings_ms").at("total").get<double>() / 1000.0, 2);
+  row("total s, text aside", total_ms_without_text_encoding(dense->record) / 1000.0,
+      total_ms_without_text_encoding(sparse->record) / 1000.0, 2);
   if (one_step) std::printf("the only step's times include one-time costs (a sparse run's first k-means)\n");
   if (dense->reused) std::printf("dense run reused from %s: its times were measured when it ran\n", out.c_str());
   std::printf("%s, decoded from the written videos\n", quality_line(quality).c_str());

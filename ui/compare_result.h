@@ -17,6 +17,7 @@ namespace svgear {
 struct CompareResult {
   std::string sparse_mode;  // "svg2" or "svgear"
   uint64_t seed = 0;        // of both runs: the settings may show another by the time it is looked at
+  std::string prompt;       // likewise
   SharedVideo dense;
   SharedVideo sparse;
   SharedVideo difference;      // viridis-coloured |dense − sparse|

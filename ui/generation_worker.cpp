@@ -20,8 +20,8 @@
 #include "core/pipeline/model.h"
 #include "core/pipeline/run_record.h"
 #include "ui/comparison_video.h"
-#include "ui/last_compare.h"
 #include "ui/counted.h"
+#include "ui/last_compare.h"
 
 namespace svgear {
 namespace {
@@ -180,7 +180,8 @@ void GenerationWorker::compare(const StudioRequest& request, const QString& cach
                                const QString& last_compare_folder) {
   cancel_.reset();
   QMetaObject::invokeMethod(
-      this, [this, request, cache_folder, last_compare_folder] { runCompare(request, cache_folder, last_compare_folder); },
+      this,
+      [this, request, cache_folder, last_compare_folder] { runCompare(request, cache_folder, last_compare_folder); },
       Qt::QueuedConnection);
 }
 
@@ -397,6 +398,7 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
     CompareResult out;
     out.sparse_mode = mode;
     out.seed = sparse_request.seed;
+    out.prompt = studio_request.prompt;
     std::optional<MeasuredRun> dense = dense_run(*this, *model_, cancel_, sparse_request, cache_folder, out.dense_reused);
     if (!dense) return;
     Q_EMIT compareRunStarted(QString::fromStdString(mode), 1);
@@ -413,14 +415,8 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
     out.ssim = quality.ssim;
     out.mean_psnr_db = quality.mean_psnr_db;
     out.mean_ssim = quality.mean_ssim;
-    // Text encoding aside: the first run of a prompt pays it (a Wan umT5, reloaded when freed after
-    // encoding), the second finds the prompt cached, and the ratio would credit that to attention.
-    const auto run_ms = [](const nlohmann::json& record) {
-      const nlohmann::json& t = record.at("timings_ms");
-      return t.at("total").get<double>() - t.value("text_encode", 0.0);
-    };
-    out.dense_total_ms = run_ms(dense->record);
-    out.sparse_total_ms = run_ms(sparse->record);
+    out.dense_total_ms = total_ms_without_text_encoding(dense->record);
+    out.sparse_total_ms = total_ms_without_text_encoding(sparse->record);
     out.dense_step_ms = mean_step_ms_after_first(dense->record);
     out.sparse_step_ms = mean_step_ms_after_first(sparse->record);
     Q_EMIT compareFinished(out);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/atomic_file.h"
+#include "core/io/file_name_limit.h"
 #include "core/io/unique_name.h"
 #include "core/media/frame_archive.h"
 #include "core/user_error.h"
@@ -36,7 +37,7 @@ void keep_last_compare(const std::filesystem::path& folder, const CompareResult&
   remove_abandoned(folder.parent_path(), ".staging-last-compare-");  // a killed writer's
   const std::filesystem::path staging = create_unique_folder(folder.parent_path(), ".staging-last-compare-", ec);
   if (ec) {
-    throw UserError("cannot keep the last Compare in '" + folder.parent_path().string() + "': " + ec.message());
+    throw UserError("cannot keep the last Compare in " + shown_path(folder.parent_path()) + ": " + ec.message());
   }
   struct RemoveStaging {
     std::filesystem::path path;
@@ -49,8 +50,13 @@ void keep_last_compare(const std::filesystem::path& folder, const CompareResult&
   write_frame_archive(*result.sparse, staging / kSparseFile);
   nlohmann::json psnr = nlohmann::json::array();
   for (double db : result.psnr_db) psnr.push_back(db_json(db));
+  // The frame files' sizes: where the file system cannot swap folders, replace_folder moves file by
+  // file, and a move cut short must not pair this figures file with another Compare's frames.
   write_json_atomically(staging / kFiguresFile, {{"sparse_mode", result.sparse_mode},
                                                  {"seed", result.seed},
+                                                 {"prompt", result.prompt},
+                                                 {"dense_bytes", std::filesystem::file_size(staging / kDenseFile)},
+                                                 {"sparse_bytes", std::filesystem::file_size(staging / kSparseFile)},
                                                  {"psnr_db", psnr},
                                                  {"ssim", result.ssim},
                                                  {"mean_psnr_db", db_json(result.mean_psnr_db)},
@@ -66,13 +72,17 @@ void keep_last_compare(const std::filesystem::path& folder, const CompareResult&
 std::optional<CompareResult> read_last_compare(const std::filesystem::path& folder) {
   std::error_code ec;
   if (!std::filesystem::exists(folder / kFiguresFile, ec)) return std::nullopt;
-  const std::string where = "the last Compare kept in '" + folder.string() + "'";
+  const std::string where = "the last Compare kept in " + shown_path(folder);
   CompareResult out;
+  uintmax_t dense_bytes = 0, sparse_bytes = 0;
   try {
     std::ifstream in(folder / kFiguresFile);
     const nlohmann::json j = nlohmann::json::parse(in);
     out.sparse_mode = j.at("sparse_mode").get<std::string>();
     out.seed = j.at("seed").get<uint64_t>();
+    out.prompt = j.at("prompt").get<std::string>();
+    dense_bytes = j.at("dense_bytes").get<uintmax_t>();
+    sparse_bytes = j.at("sparse_bytes").get<uintmax_t>();
     for (const auto& db : j.at("psnr_db")) out.psnr_db.push_back(db_value(db));
     out.ssim = j.at("ssim").get<std::vector<double>>();
     out.mean_psnr_db = db_value(j.at("mean_psnr_db"));
@@ -85,14 +95,18 @@ std::optional<CompareResult> read_last_compare(const std::filesystem::path& fold
   } catch (const nlohmann::json::exception& e) {
     throw UserError(where + " cannot be read: " + e.what());
   }
+  if (out.sparse_mode != "svg2" && out.sparse_mode != "svgear") {
+    throw UserError(where + " names an unknown sparse mode '" + out.sparse_mode + "'");
+  }
+  if (std::filesystem::file_size(folder / kDenseFile, ec) != dense_bytes ||
+      std::filesystem::file_size(folder / kSparseFile, ec) != sparse_bytes) {
+    throw UserError(where + " is incomplete: its frame files are not the ones its figures were written with");
+  }
   // The videos' memory is checked from their headers first: a damaged header must not ask for
   // terabytes (16 GiB holds a Wan 720p clip of 81 frames many times over).
   constexpr size_t kMostBytes = size_t(16) << 30;
   Video dense = read_frame_archive(folder / kDenseFile, kMostBytes);
   Video sparse = read_frame_archive(folder / kSparseFile, kMostBytes);
-  if (out.sparse_mode != "svg2" && out.sparse_mode != "svgear") {
-    throw UserError(where + " names an unknown sparse mode '" + out.sparse_mode + "'");
-  }
   if (dense.frames != sparse.frames || dense.height != sparse.height || dense.width != sparse.width ||
       out.psnr_db.size() != size_t(dense.frames) || out.ssim.size() != size_t(dense.frames)) {
     throw UserError(where + " does not hold one result: its videos and figures disagree in size");

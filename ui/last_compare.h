@@ -12,8 +12,10 @@
 
 namespace svgear {
 
-// Replaces what `folder` held with `result`, whole: written beside it and swapped in, so a write
-// cut short leaves the last one. Throws UserError (a full disk, a folder that cannot be written).
+// Replaces what `folder` held with `result`: written beside it and swapped in (replace_folder), so a
+// write cut short leaves the last one, and a swap cut short where the file system moves file by
+// file is refused by read_last_compare. Throws UserError (a full disk, a folder that cannot be
+// written).
 void keep_last_compare(const std::filesystem::path& folder, const CompareResult& result);
 
 // The result kept in `folder`, difference map included; nullopt when none was kept. Throws

@@ -131,7 +131,9 @@ QString dense_run_cache_folder() {
 }
 
 // Beside the dense-run cache, whose trimming and clearing touch only its own folders.
-QString last_compare_folder() { return QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/last-compare"; }
+QString last_compare_folder() {
+  return QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + "/last-compare";
+}
 
 // The last session's Compare as the thread pool reads it: a Wan clip's two videos are ~0.2 GB.
 struct LastCompareRead {
@@ -403,7 +405,7 @@ void MainWindow::buildActions() {
   export_frames_action_->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_E);
   export_comparison_action_ = file->addAction(tr("Export &comparison video (MP4)…"), this, [this] {
     const QString path = chooseExportPath(tr("Export comparison video"),
-                                          QString("svgear-compare-%1.%2").arg(compare_seed_).arg(mp4_supported() ? "mp4" : "y4m"),
+                                          QString("svgear-compare-%1.%2").arg(compare_view_->result().seed).arg(mp4_supported() ? "mp4" : "y4m"),
                                           videoFilter());
     if (!path.isEmpty()) exportComparison(path);
   });
@@ -816,6 +818,7 @@ void MainWindow::compare() {
                  .arg(QString::fromStdString(request.prompt), QString(attention_mode_name(compared_sparse_mode(request))),
                       run_summary(request)));
   compare_view_->showRunning(tr("Comparing: starting…"));
+  compared_this_session_ = true;
   beginRun(request, Work::Compare, tr("Comparing…"));
   worker_->compare(request, dense_run_cache_folder(), last_compare_folder());
 }
@@ -1355,12 +1358,11 @@ void MainWindow::showLastCompare() {
   connect(reading, &QFutureWatcherBase::finished, this, [this, reading] {
     reading->deleteLater();
     const LastCompareRead read = reading->future().takeResult();
-    if (!read.error.isEmpty()) log_->warning(tr("The last session's Compare is not shown: %1").arg(read.error));
-    // A Compare of this session, finished or under way, has the panel.
-    if (!read.result || compare_view_->hasResult() || (generating_ && work_ == Work::Compare)) return;
+    if (!read.error.isEmpty()) log_->warning(tr("The last session's Compare is not shown (and removed): %1").arg(read.error));
+    // A Compare of this session, under way or ended however, has the panel.
+    if (!read.result || compared_this_session_) return;
     compare_view_->showResult(*read.result, false);
-    compare_view_->showMessage(tr("The last session's Compare"));
-    compare_seed_ = read.result->seed;
+    compare_view_->showMessage(tr("The last session's Compare, of \"%1\"").arg(QString::fromStdString(read.result->prompt)));
     updateExportActions();
   });
   reading->setFuture(QtConcurrent::run([folder = last_compare_folder().toStdString()] {
@@ -1369,6 +1371,8 @@ void MainWindow::showLastCompare() {
       read.result = read_last_compare(folder);
     } catch (const std::exception& e) {
       read.error = QString::fromUtf8(e.what());
+      std::error_code ignored;  // so that the next start does not say it again
+      std::filesystem::remove_all(folder, ignored);
     }
     return read;
   }));
@@ -1376,7 +1380,6 @@ void MainWindow::showLastCompare() {
 
 void MainWindow::onCompareFinished(const CompareResult& result) {
   compare_view_->showResult(result);
-  compare_seed_ = requested_seed_;
   step_label_->setText(stepLine(true));
   setGenerating(false);  // after the result: it enables the comparison export
   progress_->setValue(progress_->maximum());
@@ -1788,13 +1791,20 @@ bool MainWindow::cancelDuringRunConfirmed() {
 QString MainWindow::whatCancelKeeps() const {
   switch (work_) {
     case Work::Compare:
-      return compare_run_ < 1        ? tr("Cancelling it loses its dense run so far.")
+      return compare_run_ < 0        ? tr("Cancelling it stops it before its first run.")
+             : compare_run_ == 0     ? tr("Cancelling it loses its dense run so far.")
              : compare_dense_cached_ ? tr("Cancelling it keeps its dense run for the next Compare; the sparse run "
                                           "so far is lost.")
                                      : tr("Cancelling it loses both runs: the dense run could not be cached.");
-    case Work::Sweep:
-      return sweep_view_->awaitsFirstPoint() ? tr("Cancelling it loses it: no point is done yet.")
-                                             : tr("Cancelling it keeps the points so far.");
+    case Work::Sweep: {
+      if (!sweep_view_->awaitsFirstPoint()) return tr("Cancelling it keeps the points so far.");
+      // The previous sweep's points stay until this one's first.
+      const QString kept = sweep_view_->points().empty() ? QString() : tr(" The previous sweep's points stay.");
+      return (compare_dense_cached_ ? tr("Cancelling it keeps its dense run for the next sweep or Compare; no point "
+                                         "is done yet.")
+                                    : tr("Cancelling it loses it: no point is done yet.")) +
+             kept;
+    }
     case Work::Generate:
       break;
   }

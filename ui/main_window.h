@@ -305,7 +305,8 @@ class MainWindow : public QMainWindow {
   // one finished or reused).
   int compare_run_ = -1;
   bool compare_dense_cached_ = false;  // its dense run is in the cache for the next Compare
-  uint64_t compare_seed_ = 0;  // the shown comparison's seed, likewise
+  // A Compare began in this session: the last session's, read at start, no longer takes the panel.
+  bool compared_this_session_ = false;
   uint64_t routing_seed_ = 0;  // the Routing panel's run's (a Compare or a sweep keeps its steps)
   QString routing_source_;     // what the dock title names: "seed N", or the trace file opened
   // A Generate (of requested_seed_) started, and none of its previews or traces came yet.

@@ -86,6 +86,7 @@ ModelPicker::ModelPicker(QWidget* parent)
       vae_on_cpu_(new QCheckBox(tr("VAE on the CPU"), this)),
       idle_expert_on_cpu_(new QCheckBox(tr("Idle expert on the CPU"), this)),
       dit_fp8_(new QCheckBox(tr("Diffusion model in fp8"), this)),
+      memory_boxes_{text_encoder_on_cpu_, free_text_encoder_, vae_on_cpu_, idle_expert_on_cpu_, dit_fp8_},
       memory_toggle_(new QToolButton(this)),
       memory_options_(new QWidget(this)),
       info_(new QLabel(this)) {
@@ -182,9 +183,7 @@ ModelPicker::ModelPicker(QWidget* parent)
   for (QCheckBox* box : {text_encoder_on_cpu_, free_text_encoder_, vae_on_cpu_, dit_fp8_}) {
     connect(box, &QCheckBox::toggled, this, [this] { Q_EMIT placementChanged(); });
   }
-  for (QCheckBox* box : {text_encoder_on_cpu_, free_text_encoder_, vae_on_cpu_, idle_expert_on_cpu_, dit_fp8_}) {
-    connect(box, &QCheckBox::toggled, this, &ModelPicker::updateMemoryToggle);
-  }
+  for (QCheckBox* box : memory_boxes_) connect(box, &QCheckBox::toggled, this, &ModelPicker::updateMemoryToggle);
   connect(idle_expert_on_cpu_, &QCheckBox::toggled, this, [this] { Q_EMIT idleExpertChanged(); });
   auto* devices = new QFutureWatcher<FoundDevices>(this);
   connect(devices, &QFutureWatcherBase::finished, this, [this, devices] {
@@ -300,10 +299,10 @@ void ModelPicker::showMemoryOptions(bool shown) {
 
 void ModelPicker::updateMemoryToggle() {
   memory_toggle_->setArrowType(memory_toggle_->isChecked() ? Qt::DownArrow : Qt::RightArrow);
-  const auto boxes = {text_encoder_on_cpu_, free_text_encoder_, vae_on_cpu_, idle_expert_on_cpu_, dit_fp8_};
-  const auto on = std::count_if(boxes.begin(), boxes.end(), [](const QCheckBox* box) { return box->isChecked(); });
-  memory_toggle_->setText(memory_toggle_->isChecked() || on == 0 ? tr("Wan models: memory")
-                                                                 : tr("Wan models: memory (%1 of 5 on)").arg(on));
+  const auto on = std::count_if(memory_boxes_.begin(), memory_boxes_.end(), [](const QCheckBox* box) { return box->isChecked(); });
+  memory_toggle_->setText(memory_toggle_->isChecked() || on == 0
+                              ? tr("Wan models: memory")
+                              : tr("Wan models: memory (%1 of %2 on)").arg(on).arg(memory_boxes_.size()));
 }
 
 void ModelPicker::showModel(const ModelSummary& m) {

@@ -5,6 +5,8 @@
 // encoder and VAE run (to fit a smaller GPU), and shows what the worker reported about the loaded
 // model.
 
+#include <array>
+
 #include <QStringList>
 #include <QWidget>
 
@@ -111,6 +113,7 @@ class ModelPicker : public QWidget {
   // The five boxes fold under one header: on a built-in model they are settings for later, and
   // their 100 px had cut the summary above them on a short screen. Open while a Wan model is shown
   // and whenever the artist opens it; closed, the header counts the boxes that are on.
+  std::array<QCheckBox*, 5> memory_boxes_;  // the five above, for what they share
   QToolButton* memory_toggle_;
   QWidget* memory_options_;
   QLabel* info_;

@@ -15,6 +15,7 @@
 
 #include "core/metrics/video_quality.h"
 #include "core/user_error.h"
+#include "ui/counted.h"
 #include "ui/plot_style.h"
 #include "ui/qcustomplot_include.h"
 
@@ -126,7 +127,6 @@ void SweepView::save(QSettings& settings) const {
   }
   settings.setValue("sweep/points", points);
   settings.setValue("sweep/request", request_);
-  settings.setValue("sweep/status", status_->text());
 }
 
 void SweepView::restore(const QSettings& settings) {
@@ -157,9 +157,9 @@ void SweepView::restore(const QSettings& settings) {
   for (const SweepPoint& p : points_) showPoint(p);
   replot();
   request_ = settings.value("sweep/request").toString();
-  const QString status = settings.value("sweep/status").toString();
-  status_->setText(request_.isEmpty() ? tr("The last session's sweep. %1").arg(status)
-                                      : tr("The last session's sweep, of %1. %2").arg(request_, status));
+  const QString budgets = counted(qsizetype(points_.size()), tr("budget"), tr("budgets"));
+  status_->setText(request_.isEmpty() ? tr("The last session's sweep: %1").arg(budgets)
+                                      : tr("The last session's sweep of %1: %2").arg(request_, budgets));
 }
 
 // The previous sweep's points go when the new sweep's first point arrives, not before: a sweep

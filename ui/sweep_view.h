@@ -44,8 +44,8 @@ class SweepView : public QWidget {
   void chooseRow(int row);  // as the user selecting a row and pressing "Use this budget"
   // Off during a run, as the settings are: the list shown is the one the sweep runs.
   void setBudgetsEnabled(bool enabled);
-  // The budgets typed, and the points shown with their request and the panel's last word, so that a
-  // sweep (an hour of a GPU's work on a Wan model) outlives the window.
+  // The budgets typed, and the points shown with the request they swept, so that a sweep (an hour of
+  // a GPU's work on a Wan model) outlives the window.
   void save(QSettings& settings) const;
   void restore(const QSettings& settings);
 

@@ -350,4 +350,9 @@ double mean_step_ms_after_first(const nlohmann::json& record) {
   return std::accumulate(steps.begin() + 1, steps.end(), 0.0) / double(steps.size() - 1);
 }
 
+double total_ms_without_text_encoding(const nlohmann::json& record) {
+  const nlohmann::json& t = record.at("timings_ms");
+  return t.at("total").get<double>() - t.value("text_encode", 0.0);
+}
+
 }  // namespace svgear

@@ -80,4 +80,9 @@ DenseCacheUsage clear_dense_cache(const std::filesystem::path& root);
 // sparse run's cold k-means stays in unless it has no dense warm-up step before it.
 double mean_step_ms_after_first(const nlohmann::json& record);
 
+// A run record's whole time less its text encoding: the first run of a prompt pays that (a Wan
+// umT5, reloaded when freed after encoding), the second finds the prompt cached, and a ratio of
+// whole times would credit it to attention.
+double total_ms_without_text_encoding(const nlohmann::json& record);
+
 }  // namespace svgear

@@ -22,25 +22,22 @@ std::string what_to_lower(const std::vector<std::string>& remedies) {
   return advice;
 }
 
-// Tokens per DiT call for a latent of this shape.
-int64_t step_tokens(const LatentShape& latent, const WanConfig& dit) {
-  return dit.token_grid(latent.frames, latent.height, latent.width).tokens();
-}
-
 }  // namespace
 
 int64_t least_step_bytes(const LatentShape& latent, const WanConfig& dit, c10::ScalarType dtype, bool guidance) {
   const int64_t element = int64_t(c10::elementSize(dtype));
   const int64_t sample = int64_t(latent.channels) * latent.frames * latent.height * latent.width;
+  const int64_t tokens = dit.token_grid(latent.frames, latent.height, latent.width).tokens();
   const int64_t per_token = int64_t(dit.dim) * 4 + int64_t(dit.ffn_dim) * element +
                             (guidance ? int64_t(dit.dim) * (4 + element) : 0);
   // The sample in float32, and its copy in dtype unless dtype is float32 (then .to() is the same tensor).
-  return sample * (element == 4 ? 4 : 4 + element) + step_tokens(latent, dit) * per_token;
+  return sample * (element == 4 ? 4 : 4 + element) + tokens * per_token;
 }
 
 int64_t host_step_bytes(const LatentShape& latent, const WanConfig& dit, c10::ScalarType dtype, bool guidance) {
   const int64_t element = int64_t(c10::elementSize(dtype));
-  const int64_t live_set = step_tokens(latent, dit) * int64_t(dit.dim) * (4 * 4 + 8 * element);
+  const int64_t tokens = dit.token_grid(latent.frames, latent.height, latent.width).tokens();
+  const int64_t live_set = tokens * int64_t(dit.dim) * (4 * 4 + 8 * element);
   return least_step_bytes(latent, dit, dtype, guidance) + live_set;
 }
 
