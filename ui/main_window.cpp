@@ -404,9 +404,9 @@ void MainWindow::buildActions() {
   export_frames_action_->setObjectName("export_frames");
   export_frames_action_->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_E);
   export_comparison_action_ = file->addAction(tr("Export &comparison video (MP4)…"), this, [this] {
-    const QString path = chooseExportPath(tr("Export comparison video"),
-                                          QString("svgear-compare-%1.%2").arg(compare_view_->result().seed).arg(mp4_supported() ? "mp4" : "y4m"),
-                                          videoFilter());
+    const QString name =
+        QString("svgear-compare-%1.%2").arg(compare_view_->result().seed).arg(mp4_supported() ? "mp4" : "y4m");
+    const QString path = chooseExportPath(tr("Export comparison video"), name, videoFilter());
     if (!path.isEmpty()) exportComparison(path);
   });
   export_comparison_action_->setObjectName("export_comparison");
@@ -1358,11 +1358,14 @@ void MainWindow::showLastCompare() {
   connect(reading, &QFutureWatcherBase::finished, this, [this, reading] {
     reading->deleteLater();
     const LastCompareRead read = reading->future().takeResult();
-    if (!read.error.isEmpty()) log_->warning(tr("The last session's Compare is not shown (and removed): %1").arg(read.error));
+    if (!read.error.isEmpty()) {
+      log_->warning(tr("The last session's Compare is not shown (and removed): %1").arg(read.error));
+    }
     // A Compare of this session, under way or ended however, has the panel.
     if (!read.result || compared_this_session_) return;
     compare_view_->showResult(*read.result, false);
-    compare_view_->showMessage(tr("The last session's Compare, of \"%1\"").arg(QString::fromStdString(read.result->prompt)));
+    const QString prompt = QString::fromStdString(read.result->prompt);
+    compare_view_->showMessage(tr("The last session's Compare, of \"%1\"").arg(prompt));
     updateExportActions();
   });
   reading->setFuture(QtConcurrent::run([folder = last_compare_folder().toStdString()] {

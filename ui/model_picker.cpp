@@ -299,7 +299,8 @@ void ModelPicker::showMemoryOptions(bool shown) {
 
 void ModelPicker::updateMemoryToggle() {
   memory_toggle_->setArrowType(memory_toggle_->isChecked() ? Qt::DownArrow : Qt::RightArrow);
-  const auto on = std::count_if(memory_boxes_.begin(), memory_boxes_.end(), [](const QCheckBox* box) { return box->isChecked(); });
+  const auto on =
+      std::count_if(memory_boxes_.begin(), memory_boxes_.end(), [](const QCheckBox* box) { return box->isChecked(); });
   memory_toggle_->setText(memory_toggle_->isChecked() || on == 0
                               ? tr("Wan models: memory")
                               : tr("Wan models: memory (%1 of %2 on)").arg(on).arg(memory_boxes_.size()));

@@ -221,7 +221,8 @@ TEST_F(CompareTest, AOneStepCompareSaysItTimesItsOnlyStep) {
   EXPECT_TRUE(std::regex_search(run.output, header)) << run.output;
   // The speedup printed is the report's dense over sparse, to three significant digits.
   const nlohmann::json report = read_json(*dir_ / "one-step" / "report.json");
-  const double expected = report["dense"]["first_step_ms"].get<double>() / report["sparse"]["first_step_ms"].get<double>();
+  const double expected =
+      report["dense"]["first_step_ms"].get<double>() / report["sparse"]["first_step_ms"].get<double>();
   std::smatch only;
   ASSERT_TRUE(std::regex_search(run.output, only, std::regex(R"(\nonly step ms +[0-9.]+ +[0-9.]+ +([0-9.e+-]+)x\n)")))
       << run.output;
