@@ -16,6 +16,7 @@
 #include "core/metrics/video_quality.h"
 #include "ui/counted.h"
 #include "ui/plot_style.h"
+#include "ui/speedup_text.h"
 #include "ui/video_frame_image.h"
 
 #include "ui/qcustomplot_include.h"
@@ -55,7 +56,7 @@ QLabel* titled_view(QGridLayout* grid, int column, QLabel* heading, const char* 
 QString seconds(double ms) { return QString::number(ms / 1000.0, 'f', 2) + " s"; }
 
 QString ratio(double numerator, double denominator) {
-  return denominator > 0.0 ? QString::number(numerator / denominator, 'f', 2) + "×" : QString("–");
+  return denominator > 0.0 ? speedup_text(numerator / denominator) : QString("–");
 }
 
 // The PSNR axis of a result with no finite PSNR: the span of lossy video's usual range.

@@ -35,14 +35,15 @@ DockScrollArea::DockScrollArea(QWidget* content, Height height, QWidget* parent)
 // The content's whole height, unlike QScrollArea's, which stops at 24 lines.
 QSize DockScrollArea::sizeHint() const {
   const int frame = 2 * frameWidth();
-  const QSize content = widget()->sizeHint().expandedTo(widget()->minimumSizeHint());
+  const QSize content = widget()->sizeHint().expandedTo(widget()->minimumSizeHint()).expandedTo(widget()->minimumSize());
   return {content.width() + verticalScrollBar()->sizeHint().width() + frame, content.height() + frame};
 }
 
-// The content's width with room for the scroll bar; a few lines' height.
+// The content's width with room for the scroll bar; a few lines' height. The content's own minimum
+// counts too: a panel may hold the width of rows it hides (the Model panel's folded boxes).
 QSize DockScrollArea::minimumSizeHint() const {
   const int frame = 2 * frameWidth();
-  const QSize content = widget()->minimumSizeHint();
+  const QSize content = widget()->minimumSizeHint().expandedTo(widget()->minimumSize());
   const int lines = kMinimumLines * fontMetrics().height();
   return {content.width() + verticalScrollBar()->sizeHint().width() + frame, std::min(content.height(), lines) + frame};
 }

@@ -1,5 +1,6 @@
 #include "ui/last_compare.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <string>
@@ -79,6 +80,7 @@ std::optional<CompareResult> read_last_compare(const std::filesystem::path& fold
     std::ifstream in(folder / kFiguresFile);
     const nlohmann::json j = nlohmann::json::parse(in);
     out.sparse_mode = j.at("sparse_mode").get<std::string>();
+    if (!j.at("seed").is_number_unsigned()) throw UserError(where + " has no seed a run can have");
     out.seed = j.at("seed").get<uint64_t>();
     out.prompt = j.at("prompt").get<std::string>();
     dense_bytes = j.at("dense_bytes").get<uintmax_t>();
@@ -97,6 +99,17 @@ std::optional<CompareResult> read_last_compare(const std::filesystem::path& fold
   }
   if (out.sparse_mode != "svg2" && out.sparse_mode != "svgear") {
     throw UserError(where + " names an unknown sparse mode '" + out.sparse_mode + "'");
+  }
+  // The figures a Compare can have: PSNR of 8-bit frames is at least 0 dB (or infinite), SSIM at
+  // most 1, times finite and not negative.
+  const auto psnr_ok = [](double db) { return db >= 0.0; };
+  const auto ssim_ok = [](double s) { return s >= -1.0 && s <= 1.0; };
+  const auto ms_ok = [](double ms) { return std::isfinite(ms) && ms >= 0.0; };
+  if (!std::all_of(out.psnr_db.begin(), out.psnr_db.end(), psnr_ok) || !psnr_ok(out.mean_psnr_db) ||
+      !std::all_of(out.ssim.begin(), out.ssim.end(), ssim_ok) || !ssim_ok(out.mean_ssim) ||
+      !ms_ok(out.dense_total_ms) || !ms_ok(out.sparse_total_ms) || !ms_ok(out.dense_step_ms) ||
+      !ms_ok(out.sparse_step_ms)) {
+    throw UserError(where + " holds figures no Compare makes (a negative PSNR or time, an SSIM past 1)");
   }
   if (std::filesystem::file_size(folder / kDenseFile, ec) != dense_bytes ||
       std::filesystem::file_size(folder / kSparseFile, ec) != sparse_bytes) {

@@ -290,9 +290,12 @@ void MainWindow::buildDocks() {
   routing_->setObjectName("routing");
   // The routing views need the width; the log keeps a narrow column beside them.
   splitDockWidget(log_dock, routing_dock, Qt::Horizontal);
-  // Compare shares the routing's place, as a tab: it is raised when a Compare finishes.
+  // Compare shares the routing's place, as a tab: it is raised when a Compare finishes. It scrolls
+  // when its wrapped figures leave the views too little height (a short screen), which had drawn the
+  // difference map over its caption.
   QDockWidget* compare_dock =
-      add_dock(this, tr("Compare"), "compare_dock", compare_view_, Qt::BottomDockWidgetArea);
+      add_dock(this, tr("Compare"), "compare_dock",
+               new DockScrollArea(compare_view_, DockScrollArea::Height::Grows, this), Qt::BottomDockWidgetArea);
   compare_view_->setObjectName("compare");
   tabifyDockWidget(routing_dock, compare_dock);
   QDockWidget* library_dock = add_dock(this, tr("Library"), "library_dock", library_, Qt::BottomDockWidgetArea);
@@ -1760,8 +1763,7 @@ bool MainWindow::closeDuringRunConfirmed() {
 
 bool MainWindow::cancelDuringRunConfirmed() {
   if (!generating_ || run_cancel_asked_) return true;
-  const double ask_after_s = QSettings().value("run/confirm_cancel_after_s", 30.0).toDouble();
-  if (double(work_started_.elapsed()) < ask_after_s * 1000.0) return true;
+  if (double(work_started_.elapsed()) < cancelQuestionAfterS() * 1000.0) return true;
   QMessageBox ask(QMessageBox::Question, tr("Cancel the run"), QString(), QMessageBox::NoButton, this);
   ask.setObjectName("cancel_during_run");
   QAbstractButton* stop = ask.addButton(tr("Cancel the run"), QMessageBox::DestructiveRole);
@@ -1815,7 +1817,20 @@ QString MainWindow::whatCancelKeeps() const {
                       : tr("Cancelling it loses it: no step has finished yet.");
 }
 
+double MainWindow::cancelQuestionAfterS() {
+  constexpr double kDefaultS = 30.0;
+  const QVariant saved = QSettings().value("run/confirm_cancel_after_s", kDefaultS);
+  bool ok = false;
+  const double after_s = saved.toDouble(&ok);
+  if (ok && after_s >= 0.0) return after_s;
+  log_->warning(tr("The setting run/confirm_cancel_after_s is \"%1\", not a number of seconds: Esc asks after %2 s")
+                    .arg(saved.toString())
+                    .arg(kDefaultS));
+  return kDefaultS;
+}
+
 void MainWindow::followRun(QMessageBox& ask, const std::function<void()>& describe) {
+  connect(step_clock_, &QTimer::timeout, &ask, describe);  // the time it names, between steps too
   connect(worker_, &GenerationWorker::stepDone, &ask, describe);
   connect(worker_, &GenerationWorker::compareRunStarted, &ask, describe);
   connect(worker_, &GenerationWorker::sweepRunStarted, &ask, describe);

@@ -165,6 +165,7 @@ class MainWindow : public QMainWindow {
   // Esc, the Cancel button or menu item: a run that has gone on for a while (30 s, or the setting
   // run/confirm_cancel_after_s) asks first, since one stray key would throw that work away.
   bool cancelDuringRunConfirmed();
+  double cancelQuestionAfterS();  // the setting, or 30 s (said in the Log) where it is no number
   // Keeps a question about the run current while the run goes on: `describe` runs again at each of
   // its events (a step, a Compare's or sweep's next run, its end).
   void followRun(QMessageBox& ask, const std::function<void()>& describe);

@@ -10,6 +10,7 @@
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSignalBlocker>
 #include <QToolButton>
@@ -165,7 +166,22 @@ ModelPicker::ModelPicker(QWidget* parent)
   layout->addWidget(memory_toggle_, 0, Qt::AlignLeft);
   layout->addWidget(memory_options_);
   showMemoryOptions(false);
-  connect(memory_toggle_, &QToolButton::toggled, this, [this](bool shown) { showMemoryOptions(shown); });
+  // As wide folded as open: the first opening had widened the dock, and the preview with it.
+  setMinimumWidth(layout->contentsMargins().left() + memory_options_->minimumSizeHint().width() +
+                  layout->contentsMargins().right());
+  connect(memory_toggle_, &QToolButton::toggled, this, [this](bool shown) {
+    showMemoryOptions(shown);
+    if (!shown) return;
+    // On a short screen the panel scrolls: the boxes just opened come into view, once laid out.
+    QMetaObject::invokeMethod(this, [this] {
+      for (QWidget* up = parentWidget(); up; up = up->parentWidget()) {
+        if (auto* area = qobject_cast<QScrollArea*>(up)) {
+          area->ensureWidgetVisible(memory_options_, 0, 0);
+          return;
+        }
+      }
+    }, Qt::QueuedConnection);
+  });
 
   connect(browse_, &QToolButton::clicked, this, [this] { browse(); });
   connect(folders_, &QComboBox::activated, this, [this] {

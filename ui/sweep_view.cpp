@@ -17,6 +17,7 @@
 #include "core/user_error.h"
 #include "ui/counted.h"
 #include "ui/plot_style.h"
+#include "ui/speedup_text.h"
 #include "ui/qcustomplot_include.h"
 
 namespace svgear {
@@ -199,7 +200,7 @@ void SweepView::showPoint(const SweepPoint& p) {
   table_->insertRow(row);
   const QStringList cells = {budget_text(p.top_p), QString::fromStdString(format_psnr_db(p.mean_psnr_db)),
                              QString::number(p.mean_ssim, 'f', 4), QString::number(p.step_ms, 'f', 1),
-                             QString("%1×").arg(p.speedup(), 0, 'f', 2)};
+                             speedup_text(p.speedup())};
   for (int c = 0; c < cells.size(); ++c) table_->setItem(row, c, new QTableWidgetItem(cells[c]));
 }
 

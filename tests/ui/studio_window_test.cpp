@@ -79,6 +79,7 @@
 #include "core/shapes/adherence_evaluator.h"
 #include "core/shapes/prompt_grammar.h"
 #include "core/text/prompt_words.h"
+#include "core/user_error.h"
 #include "tests/ui/studio_window_test.h"
 #include "tests/wan/tiny_wan_folder.h"
 #include "ui/block_map_view.h"
@@ -88,6 +89,7 @@
 #include "ui/counted.h"
 #include "ui/comparison_video.h"
 #include "ui/exporter.h"
+#include "ui/last_compare.h"
 #include "ui/library_panel.h"
 #include "ui/prompt_examples.h"
 #include "ui/studio_icon.h"
@@ -103,6 +105,7 @@
 #include "ui/routing_panel.h"
 #include "ui/routing_plot.h"
 #include "ui/settings_panel.h"
+#include "ui/speedup_text.h"
 #include "ui/status_line.h"
 #include "ui/token_inspector.h"
 #include "ui/sweep_view.h"
@@ -1731,7 +1734,8 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   // the speedup: a number, from the two runs' step times
   QVERIFY(first.dense_step_ms > 0.0 && first.sparse_step_ms > 0.0);
   const QString speedup = child<QLabel>(*view, "compare_speedup")->text();
-  QVERIFY2(QRegularExpression("^speedup \\d+\\.\\d\\d× per denoising step").match(speedup).hasMatch(),
+  QVERIFY2(speedup.startsWith("speedup " + speedup_text(first.dense_step_ms / first.sparse_step_ms) +
+                               " per denoising step after the first"),
            qPrintable(speedup));
 
   // synchronised playback: one slider moves all three views
@@ -2386,6 +2390,8 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   QCOMPARE(view->plottedPoints(), 2);
   QCOMPARE(child<QTableWidget>(*w, "sweep_table")->rowCount(), 2);
   QCOMPARE(view->points()[0].top_p, 0.4);  // sorted
+  // The table's speedup column to three significant digits (two decimals had read "0.00×").
+  QCOMPARE(child<QTableWidget>(*w, "sweep_table")->item(0, 4)->text(), speedup_text(view->points()[0].speedup()));
   for (const SweepPoint& p : view->points()) {
     QVERIFY2(std::isfinite(p.mean_psnr_db) && p.mean_psnr_db > 5.0 && p.mean_psnr_db < 100.0,
              qPrintable(QString("top-p %1: PSNR %2").arg(p.top_p).arg(p.mean_psnr_db)));
@@ -3704,6 +3710,24 @@ void StudioWindowTest::window_fits_a_small_screen() {
   QTRY_COMPARE(w->size(), QSize(1366, 700));
   QTRY_VERIFY(scrolls("settings_dock"));
   saveScreenshot(*w, "studio-1366x700.png");
+  {
+    // Opened here, the memory boxes scroll into the Model panel's view, and the dock keeps its width.
+    auto* model_dock = child<QDockWidget>(*w, "model_dock");
+    auto* area = qobject_cast<QScrollArea*>(model_dock->widget());
+    QWidget* boxes = child<QWidget>(*w, "wan_memory");
+    const int dock_width = model_dock->width();
+    child<QToolButton>(*w, "wan_memory_toggle")->click();
+    QTRY_VERIFY(boxes->isVisible());
+    const auto boxes_in_view = [&] {
+      const QRect shown(boxes->mapTo(area->viewport(), QPoint(0, 0)), boxes->size());
+      return area->viewport()->rect().contains(shown);
+    };
+    QTRY_VERIFY(boxes_in_view());
+    QCOMPARE(model_dock->width(), dock_width);
+    child<QToolButton>(*w, "wan_memory_toggle")->click();
+    QTRY_VERIFY(!boxes->isVisible());
+    area->verticalScrollBar()->setValue(0);
+  }
   // The wheel gives the panels' boxes no focus (Qt's spin and combo boxes take it by default).
   QCOMPARE(child<QSpinBox>(*w, "steps")->focusPolicy(), Qt::StrongFocus);
   QCOMPARE(child<QComboBox>(*w, "attention_mode")->focusPolicy(), Qt::StrongFocus);
@@ -3743,7 +3767,7 @@ void StudioWindowTest::window_fits_a_small_screen() {
   // A longer summary (why a folder did not load) takes its height from the prompt history too.
   auto* model_dock = child<QDockWidget>(*w, "model_dock");
   const int model_height = model_dock->height();
-  w->openModelFolder(scratch_.filePath(QString("not a model ").repeated(12)));  // the path spans lines
+  w->openModelFolder(scratch_.filePath(QString("not a model ").repeated(18)));  // the path spans lines
   // The failure's text, not the old summary still shown before the load reports.
   QTRY_VERIFY(child<QLabel>(*w, "model_info")->text().startsWith("Not loaded"));
   QTRY_VERIFY(model_dock->height() > model_height);
@@ -4603,6 +4627,17 @@ void StudioWindowTest::cancelling_a_long_run_asks_first() {
   QVERIFY2(asked.isEmpty(), qPrintable(asked));
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Cancelled after "),
            qPrintable(w->statusBar()->currentMessage()));
+
+  // A threshold that is no number is the 30 s, said in the Log (it had been 0: every Esc asked).
+  QSettings().setValue("run/confirm_cancel_after_s", "abc");
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(progress->value() >= 1, kRunTimeoutMs);
+  QVERIFY(press_esc());
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), 30000);
+  QVERIFY2(asked.isEmpty(), qPrintable(asked));
+  QVERIFY2(log_text(*w).contains("The setting run/confirm_cancel_after_s is \"abc\", not a number of seconds: Esc "
+                                 "asks after 30 s"),
+           qPrintable(log_text(*w)));
 }
 
 // A Compare outlives the window: the next start shows it again, paused, its videos exact and its
@@ -4614,9 +4649,13 @@ void StudioWindowTest::the_last_compare_outlives_the_window() {
   setSmallSvgEarRun(*w, 3, 0.5, 0.0, 0.0);
   typePrompt(*w, kPrompt);
   child<QSpinBox>(*w, "seed")->setValue(21);
-  w->compare();
-  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
-  QVERIFY2(w->statusBar()->currentMessage().startsWith("Compared dense and svgear"), qPrintable(log_text(*w)));
+  // Twice: the second reuses the dense run, which its figures then say at length.
+  for (int i = 0; i < 2; ++i) {
+    w->compare();
+    QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+    QVERIFY2(w->statusBar()->currentMessage().startsWith("Compared dense and svgear"), qPrintable(log_text(*w)));
+  }
+  QVERIFY(child<CompareView>(*w, "compare")->result().dense_reused);
   const CompareResult first = child<CompareView>(*w, "compare")->result();
   const QImage sparse_frame = child<CompareView>(*w, "compare")->sparseFrame(2);
   const QImage difference_frame = child<CompareView>(*w, "compare")->differenceFrame(2);
@@ -4636,6 +4675,7 @@ void StudioWindowTest::the_last_compare_outlives_the_window() {
   QCOMPARE(shown.mean_psnr_db, first.mean_psnr_db);
   QCOMPARE(shown.sparse_step_ms, first.sparse_step_ms);
   QCOMPARE(shown.largest_difference, first.largest_difference);
+  QVERIFY(shown.dense_reused);
   QCOMPARE(view->frameCount(), 8);
   QCOMPARE(view->sparseFrame(2), sparse_frame);
   QCOMPARE(view->differenceFrame(2), difference_frame);
@@ -4646,6 +4686,18 @@ void StudioWindowTest::the_last_compare_outlives_the_window() {
            qPrintable(summary));
   QVERIFY(child<QAction>(*w, "export_comparison")->isEnabled());
   QVERIFY(waitForModel(*w));
+  // On a short screen, with the figures wrapped, the panel scrolls: it had drawn the difference map
+  // over its caption.
+  w->resize(1366, 700);
+  QTRY_COMPARE(w->size(), QSize(1366, 700));
+  const auto below = [&](const char* upper, const char* lower) {
+    QWidget* a = child<QWidget>(*view, upper);
+    QWidget* b = child<QWidget>(*view, lower);
+    return a->mapTo(view, QPoint(0, a->height())).y() <= b->mapTo(view, QPoint(0, 0)).y();
+  };
+  QTRY_VERIFY(below("compare_difference", "compare_difference_scale"));
+  QVERIFY(below("compare_difference_scale", "compare_summary"));
+  QVERIFY(below("compare_summary", "compare_speedup"));
 
   // A new Compare replaces it, here and on disk.
   setSmallSvgEarRun(*w, 2, 0.5, 0.0, 0.0);
@@ -4675,6 +4727,77 @@ void StudioWindowTest::the_last_compare_outlives_the_window() {
   QVERIFY(!child<CompareView>(*w, "compare")->hasResult());
   QVERIFY(!child<QAction>(*w, "export_comparison")->isEnabled());
   QVERIFY(!QFile::exists(kept + "/compare.json"));
+}
+
+// The last Compare's files: what is kept reads back whole (an identical frame's infinite PSNR
+// too), and a hand-edited or mismatched one is refused with its reason, never shown.
+void StudioWindowTest::a_kept_compare_is_checked_as_it_is_read() {
+  Video dense, sparse;
+  for (Video* v : {&dense, &sparse}) {
+    v->frames = 2;
+    v->height = 3;
+    v->width = 5;
+    v->fps = 12.0;
+    v->rgb.assign(2 * 3 * 5 * 3, 100);
+  }
+  sparse.frame(1)[7] = 160;
+  CompareResult kept;
+  kept.sparse_mode = "svgear";
+  kept.seed = 4294967295u;
+  kept.prompt = "a red circle";
+  kept.dense = std::make_shared<const Video>(dense);
+  kept.sparse = std::make_shared<const Video>(sparse);
+  kept.psnr_db = {INFINITY, 41.5};
+  kept.ssim = {1.0, 0.98};
+  kept.mean_psnr_db = 41.5;
+  kept.mean_ssim = 0.99;
+  kept.dense_total_ms = 900.0;
+  kept.sparse_total_ms = 600.0;
+  kept.dense_step_ms = 80.0;
+  kept.sparse_step_ms = 40.0;
+  kept.dense_reused = true;
+  const std::filesystem::path folder = std::filesystem::path(scratch_.filePath("kept").toStdString()) / "last-compare";
+  QVERIFY(!read_last_compare(folder));  // none kept yet
+  keep_last_compare(folder, kept);
+  std::optional<CompareResult> read = read_last_compare(folder);
+  QVERIFY(read);
+  QCOMPARE(read->prompt, kept.prompt);
+  QCOMPARE(read->seed, kept.seed);
+  QVERIFY(std::isinf(read->psnr_db[0]));
+  QCOMPARE(read->psnr_db[1], 41.5);
+  QCOMPARE(read->ssim, kept.ssim);
+  QCOMPARE(read->sparse_step_ms, 40.0);
+  QVERIFY(read->dense_reused);
+  QCOMPARE(read->sparse->rgb, sparse.rgb);
+  QCOMPARE(read->largest_difference, 20);
+
+  // Each edit is refused with its reason.
+  const std::filesystem::path figures = folder / "compare.json";
+  const nlohmann::json good = nlohmann::json::parse(std::ifstream(figures));
+  const auto refused_for = [&](const char* field, const nlohmann::json& value) -> std::string {
+    nlohmann::json edited = good;
+    edited[field] = value;
+    std::ofstream(figures) << edited.dump();
+    try {
+      read_last_compare(folder);
+    } catch (const UserError& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  const auto says = [](const std::string& message, const char* reason) {
+    return message.find(reason) != std::string::npos;
+  };
+  QVERIFY2(says(refused_for("mean_ssim", 7.5), "figures no Compare makes"), "mean_ssim 7.5");
+  QVERIFY2(says(refused_for("mean_psnr_db", -3.0), "figures no Compare makes"), "mean_psnr_db -3");
+  QVERIFY2(says(refused_for("sparse_step_ms", -5.0), "figures no Compare makes"), "sparse_step_ms -5");
+  QVERIFY2(says(refused_for("seed", -1), "has no seed"), "seed -1");
+  QVERIFY2(says(refused_for("sparse_mode", "dense"), "unknown sparse mode 'dense'"), "mode dense");
+  QVERIFY2(says(refused_for("ssim", nlohmann::json::array({1.0})), "disagree in size"), "one SSIM for two frames");
+  QVERIFY2(says(refused_for("dense_bytes", 1), "is incomplete"), "dense_bytes 1");
+  QVERIFY2(says(refused_for("prompt", 3), "cannot be read"), "prompt 3");
+  std::ofstream(figures) << good.dump();
+  QVERIFY(read_last_compare(folder));
 }
 
 }  // namespace svgear::test

@@ -77,6 +77,7 @@ class StudioWindowTest : public QObject {
   void closing_during_a_run_asks_first();
   void cancelling_a_long_run_asks_first();
   void the_last_compare_outlives_the_window();
+  void a_kept_compare_is_checked_as_it_is_read();
   void library_failure_warns_to_export();
   void a_window_saved_on_a_screen_of_another_width_keeps_its_size();
   void history_entries_can_be_removed();
