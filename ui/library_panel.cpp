@@ -1,6 +1,7 @@
 #include "ui/library_panel.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -10,6 +11,7 @@
 #include <QFile>
 #include <QFileSystemWatcher>
 #include <QFontMetrics>
+#include <QFontMetricsF>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QImage>
@@ -46,9 +48,11 @@ constexpr int kDialogPromptLength = 200;
 // (it wrapped at the thumbnail's width, and a wrapped prompt pushed the seed out of the cell), so an
 // item is as wide as its widest line, which the cell holds with Qt's text margins.
 constexpr int kCellMargins = 10;
-// The widest seed (seeds have 32 bits) fits whole in the list's font.
-int caption_width(const QFontMetrics& metrics) {
-  return std::max(kThumbnailSide + 14, metrics.horizontalAdvance(QStringLiteral("seed 4294967295")));
+// The widest seed (seeds have 32 bits) fits whole in the list's font. Rounded up, and a pixel
+// more: elidedText measures in fractions of a pixel, and at 13 pt it cut a seed of the same width.
+int caption_width(const QFont& font) {
+  const double seed = QFontMetricsF(font).horizontalAdvance(QStringLiteral("seed 4294967295"));
+  return std::max(kThumbnailSide + 14, int(std::ceil(seed)) + 1);
 }
 
 // `text` in at most `length` UTF-16 units, an ellipsis ending a cut one. The cut falls between
@@ -127,7 +131,7 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   list_->setResizeMode(QListView::Adjust);
   list_->setMovement(QListView::Static);
   list_->setWordWrap(false);
-  list_->setGridSize(QSize(caption_width(list_->fontMetrics()) + kCellMargins,
+  list_->setGridSize(QSize(caption_width(list_->font()) + kCellMargins,
                            kThumbnailSide + 4 + 3 * list_->fontMetrics().lineSpacing()));
   summary_->setObjectName("library_summary");
   summary_->setTextFormat(Qt::PlainText);  // the folder's name is not markup
@@ -304,7 +308,7 @@ void LibraryPanel::listScanned(Scanned scanned) {
 void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnail) {
   // Qt elides at grapheme boundaries, so an emoji or an accent is never split.
   const QFontMetrics metrics = list_->fontMetrics();
-  const int width = caption_width(metrics);
+  const int width = caption_width(list_->font());
   const auto line = [&](const QString& text) { return metrics.elidedText(text, Qt::ElideRight, width); };
   QStringList lines = {line(bidi_controls_shown(QString::fromStdString(e.prompt).simplified()))};
   if (!e.attention.empty()) lines << line(QString::fromStdString(e.attention));

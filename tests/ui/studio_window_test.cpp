@@ -3767,7 +3767,8 @@ void StudioWindowTest::window_fits_a_small_screen() {
   // A longer summary (why a folder did not load) takes its height from the prompt history too.
   auto* model_dock = child<QDockWidget>(*w, "model_dock");
   const int model_height = model_dock->height();
-  w->openModelFolder(scratch_.filePath(QString("not a model ").repeated(18)));  // the path spans lines
+  const QString long_name = QString("not a model ").repeated(18);
+  w->openModelFolder(scratch_.filePath(long_name + "/" + long_name));  // the path spans many lines
   // The failure's text, not the old summary still shown before the load reports.
   QTRY_VERIFY(child<QLabel>(*w, "model_info")->text().startsWith("Not loaded"));
   QTRY_VERIFY(model_dock->height() > model_height);
@@ -4521,9 +4522,15 @@ void StudioWindowTest::library_labels_show_the_mode_and_seed_of_any_prompt() {
   for (const int points : {0, 13}) {
     QFont larger = font;
     if (points > 0) larger.setPointSize(points);
+    // Kept until the checks are done: restored at once, the font change raced the listing, which
+    // the thread pool finishes when it may, and a row could be labelled in one font and drawn in
+    // the other.
     QApplication::setFont(larger);
+    struct RestoreFont {
+      QFont font;
+      ~RestoreFont() { QApplication::setFont(font); }
+    } restore{font};
     LibraryPanel panel(root, nullptr);
-    QApplication::setFont(font);
     QTRY_COMPARE(panel.count(), 2);
     QListWidget* list = child<QListWidget>(panel, "library_list");
     panel.resize(600, 400);
