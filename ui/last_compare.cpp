@@ -40,13 +40,7 @@ void keep_last_compare(const std::filesystem::path& folder, const CompareResult&
   if (ec) {
     throw UserError("cannot keep the last Compare in " + shown_path(folder.parent_path()) + ": " + ec.message());
   }
-  struct RemoveStaging {
-    std::filesystem::path path;
-    ~RemoveStaging() {
-      std::error_code ignored;
-      std::filesystem::remove_all(path, ignored);
-    }
-  } remove_staging{staging};
+  const RemovedAtScopeEnd remove_staging{staging};
   write_frame_archive(*result.dense, staging / kDenseFile);
   write_frame_archive(*result.sparse, staging / kSparseFile);
   nlohmann::json psnr = nlohmann::json::array();

@@ -87,13 +87,7 @@ TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& asked, co
   std::error_code ec;
   const std::filesystem::path folder = create_unique_folder(options.folder, kPrefix, ec);
   if (ec) throw UserError("bench trace: cannot write in '" + options.folder.string() + "': " + ec.message());
-  struct Remove {
-    std::filesystem::path folder;
-    ~Remove() {
-      std::error_code ignored;
-      std::filesystem::remove_all(folder, ignored);
-    }
-  } remove{folder};
+  const RemovedAtScopeEnd remove{folder};
   const std::filesystem::path path = folder / "trace.json";
   std::mt19937_64 rng(options.seed);
   std::vector<RoutingEvent> steps;

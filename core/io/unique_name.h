@@ -21,6 +21,17 @@ std::string unique_name_suffix();
 std::filesystem::path create_unique_folder(const std::filesystem::path& parent, std::string_view prefix,
                                            std::error_code& ec);
 
+// Removes the folder `path` and all it holds when it goes out of scope, best effort: a staging or
+// scratch folder from create_unique_folder, whether the work in it succeeded (and moved its files
+// out) or threw.
+struct RemovedAtScopeEnd {
+  std::filesystem::path path;
+  ~RemovedAtScopeEnd() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
 // Removes what `parent` holds under `prefix` + a unique_name_suffix() whose process is gone, untouched for
 // kAbandonedAfter: a writer that was killed or crashed midway. A living writer's (kill(pid, 0) does
 // not say ESRCH) stay, and so does a recent one's: a pid is only this pid namespace's, and a writer

@@ -148,13 +148,7 @@ std::vector<std::filesystem::path> write_png_frames(const Video& video,
   remove_abandoned(folder, ".staging-frames-");  // a killed writer's
   const std::filesystem::path staging = create_unique_folder(folder, ".staging-frames-", ec);
   if (ec) throw MediaError("cannot write in the frame folder '" + folder.string() + "': " + ec.message());
-  struct RemoveStaging {
-    std::filesystem::path path;
-    ~RemoveStaging() {
-      std::error_code ignored;
-      std::filesystem::remove_all(path, ignored);
-    }
-  } remove_staging{staging};
+  const RemovedAtScopeEnd remove_staging{staging};
 
   std::vector<std::string> names;
   try {

@@ -184,12 +184,12 @@ std::set<QRgb> colours_of(const QImage& image) {
 size_t colour_count(const QImage& image) { return colours_of(image).size(); }
 
 // One 8×8 grey frame: what the library tests keep.
-Video grey_clip(uint8_t level) {
+Video grey_clip(uint8_t level, int frames = 1, int height = 8, int width = 8) {
   Video clip;
-  clip.frames = 1;
-  clip.height = 8;
-  clip.width = 8;
-  clip.rgb.assign(8 * 8 * 3, level);
+  clip.frames = frames;
+  clip.height = height;
+  clip.width = width;
+  clip.rgb.assign(size_t(frames) * height * width * 3, level);
   return clip;
 }
 
@@ -1347,14 +1347,8 @@ RoutingStep synthetic_step(int step, int q_clusters = 4, int k_clusters = 8) {
 // |dense − sparse| over channels, viridis from 0 to the video's largest difference; the side by side
 // holds the three videos' pixels kSideBySideGap apart on dark grey.
 void StudioWindowTest::comparison_videos_colour_the_difference_side_by_side() {
-  Video dense, sparse;
-  for (Video* v : {&dense, &sparse}) {
-    v->frames = 2;
-    v->height = 3;
-    v->width = 5;
-    v->fps = 12.0;
-    v->rgb.assign(2 * 3 * 5 * 3, 100);
-  }
+  const Video dense = grey_clip(100, 2, 3, 5);
+  Video sparse = dense;
   sparse.frame(1)[(1 * 5 + 2) * 3 + 0] = 160;  // one pixel of frame 1 off by 60 in red: mean 20
   sparse.frame(0)[0] = 90;                     // one of frame 0 off by 10 in red: mean 3
   int largest = -1;
@@ -1372,7 +1366,7 @@ void StudioWindowTest::comparison_videos_colour_the_difference_side_by_side() {
 
   const Video both = side_by_side(dense, sparse, difference);
   QCOMPARE(both.width, 3 * 5 + 2 * kSideBySideGap);
-  QCOMPARE(both.fps, 12.0);
+  QCOMPARE(both.fps, dense.fps);
   const size_t row = size_t(both.width) * 3;
   for (int f = 0; f < 2; ++f) {
     for (int y = 0; y < 3; ++y) {
@@ -4742,14 +4736,8 @@ void StudioWindowTest::the_last_compare_outlives_the_window() {
 // The last Compare's files: what is kept reads back whole (an identical frame's infinite PSNR
 // too), and a hand-edited or mismatched one is refused with its reason, never shown.
 void StudioWindowTest::a_kept_compare_is_checked_as_it_is_read() {
-  Video dense, sparse;
-  for (Video* v : {&dense, &sparse}) {
-    v->frames = 2;
-    v->height = 3;
-    v->width = 5;
-    v->fps = 12.0;
-    v->rgb.assign(2 * 3 * 5 * 3, 100);
-  }
+  const Video dense = grey_clip(100, 2, 3, 5);
+  Video sparse = dense;
   sparse.frame(1)[7] = 160;
   CompareResult kept;
   kept.sparse_mode = "svgear";
