@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/atomic_file.h"
+#include "core/io/bounded_json.h"
 #include "core/io/file_name_limit.h"
 #include "core/io/unique_name.h"
 #include "core/media/frame_archive.h"
@@ -72,7 +73,7 @@ std::optional<CompareResult> read_last_compare(const std::filesystem::path& fold
   uintmax_t dense_bytes = 0, sparse_bytes = 0;
   try {
     std::ifstream in(folder / kFiguresFile);
-    const nlohmann::json j = nlohmann::json::parse(in);
+    const nlohmann::json j = parse_bounded_json(in);  // a hand-edited file is a user's
     out.sparse_mode = j.at("sparse_mode").get<std::string>();
     if (!j.at("seed").is_number_unsigned()) throw UserError(where + " has no seed a run can have");
     out.seed = j.at("seed").get<uint64_t>();

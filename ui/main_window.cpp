@@ -1644,16 +1644,11 @@ void MainWindow::keyPressEvent(QKeyEvent* event) {
   QMainWindow::keyPressEvent(event);
 }
 
-void MainWindow::resizeEvent(QResizeEvent* event) {
-  QMainWindow::resizeEvent(event);
-  if (event->size().height() != event->oldSize().height()) fitModelPanel();
-}
-
 // The Model panel scrolls on a short window. A taller one gives its spare height to the prompt
 // history, which expands, and a model's longer summary would stay scrolled too: the panel takes its
 // whole height back first, where the prompt panel can spare it. A shorter one takes its height from
 // both panels alike, which had cut the model's summary mid-line beside an empty history: the
-// history gives way first.
+// history gives way first. Both come through the column's change (fitModelPanelIfColumnChanged).
 void MainWindow::fitModelPanel() {
   auto* model = findChild<QDockWidget*>("model_dock");
   if (!model || model->isFloating() || !model->isVisible()) return;
@@ -1749,9 +1744,9 @@ bool MainWindow::closeDuringRunConfirmed() {
       keep->setText(tr("Don't close"));
       return;
     }
-    const QString step =
-        last_step_ ? tr(" (step %1 of %2 done)").arg(last_step_->step + 1).arg(last_step_->num_steps) : QString();
-    ask.setText(running + step + tr(". Closing the window cancels it, and what it has made so far is lost."));
+    const QString step = stepsDone();
+    ask.setText(running + (step.isEmpty() ? QString() : " (" + step + ")") +
+                tr(". Closing the window cancels it, and what it has made so far is lost."));
     close->setText(tr("Cancel the run and close"));
     keep->setText(tr("Keep running"));
   };
@@ -1778,19 +1773,20 @@ bool MainWindow::cancelDuringRunConfirmed() {
     }
     const QString work = work_ == Work::Compare ? tr("The Compare") : work_ == Work::Sweep ? tr("The sweep")
                                                                                           : tr("The generation");
-    QString where = run_label_;
-    if (last_step_) {
-      const QString step = tr("step %1 of %2 done").arg(last_step_->step + 1).arg(last_step_->num_steps);
-      where = where.isEmpty() ? step : where + ", " + step;
-    }
+    QStringList where = {run_label_, stepsDone()};
+    where.removeAll(QString());
     ask.setText(tr("%1 has run for %2%3. %4")
-                    .arg(work, elapsed_text(work_started_.elapsed()), where.isEmpty() ? QString() : " (" + where + ")",
-                         whatCancelKeeps()));
+                    .arg(work, elapsed_text(work_started_.elapsed()),
+                         where.isEmpty() ? QString() : " (" + where.join(", ") + ")", whatCancelKeeps()));
   };
   describe();
   followRun(ask, describe);
   ask.exec();
   return ask.clickedButton() == stop && generating_;
+}
+
+QString MainWindow::stepsDone() const {
+  return last_step_ ? tr("step %1 of %2 done").arg(last_step_->step + 1).arg(last_step_->num_steps) : QString();
 }
 
 QString MainWindow::whatCancelKeeps() const {

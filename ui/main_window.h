@@ -110,7 +110,6 @@ class MainWindow : public QMainWindow {
 
  protected:
   void closeEvent(QCloseEvent* event) override;
-  void resizeEvent(QResizeEvent* event) override;
   void keyPressEvent(QKeyEvent* event) override;
   bool event(QEvent* event) override;
   bool eventFilter(QObject* watched, QEvent* event) override;  // keys for focused controls; the Model panel's size
@@ -170,6 +169,7 @@ class MainWindow : public QMainWindow {
   // its events (a step, a Compare's or sweep's next run, its end).
   void followRun(QMessageBox& ask, const std::function<void()>& describe);
   QString whatCancelKeeps() const;  // what Cancel would keep of the work now, for its question
+  QString stepsDone() const;        // "step 3 of 20 done" for the questions; empty before the first
   void reportError(const QString& message);
   void onModelLoaded(const ModelSummary& model);
   void onStep(const StepEvent& step);
