@@ -28,7 +28,6 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRegularExpression>
-#include <QResizeEvent>
 #include <QScreen>
 #include <QSettings>
 #include <QStandardPaths>
