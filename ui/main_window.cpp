@@ -1237,11 +1237,13 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
   if (work_ == Work::Sweep) {
     setGenerating(false);
     // Until its first point the view shows the previous sweep's, which stay.
-    sweep_view_->showMessage(!sweep_view_->awaitsFirstPoint()  ? tr("Sweep cancelled: the points so far are kept")
-                             : sweep_view_->points().empty() ? tr("Sweep cancelled before its first point")
-                                                             : tr("Sweep cancelled before its first point: the "
-                                                                  "previous sweep's points are kept"));
+    const QString ended = !sweep_view_->awaitsFirstPoint()  ? tr("Sweep cancelled: the points so far are kept")
+                          : sweep_view_->points().empty() ? tr("Sweep cancelled before its first point")
+                                                          : tr("Sweep cancelled before its first point: the "
+                                                               "previous sweep's points are kept");
+    sweep_view_->showMessage(ended);
     statusBar()->showMessage(tr("Sweep cancelled"));
+    logWhichRunWasCancelled(ended, steps_done);
     return;
   }
   if (work_ == Work::Compare) {
@@ -1255,6 +1257,7 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
                             : tr("Compare cancelled");
     compare_view_->showEnded(ended);
     statusBar()->showMessage(ended);
+    logWhichRunWasCancelled(ended, steps_done);
     return;
   }
   if (partial) {
@@ -1330,6 +1333,12 @@ void MainWindow::onCompareRunStarted(const QString& run, int index) {
 void MainWindow::onSweepRunStarted(double top_p, int index, int total) {
   startRunOfMany(tr("top-p %1, run %2 of %3").arg(top_p).arg(index + 1).arg(total));
   sweep_view_->showRunning(tr("Sweep: %1…").arg(run_label_));
+}
+
+// The generator's own line says only "cancelled after N steps": this one names which of a Compare's
+// or sweep's runs that was.
+void MainWindow::logWhichRunWasCancelled(const QString& ended, int steps_done) {
+  log_->info(tr("%1 (its %2 stopped after %3)").arg(ended, run_label_, counted(steps_done, tr("step"), tr("steps"))));
 }
 
 void MainWindow::startRunOfMany(const QString& label) {

@@ -176,6 +176,7 @@ class MainWindow : public QMainWindow {
   void showStepLine();  // the run's label, its last step's timings, elapsed time and ETA as of now
   QString stepLine(bool finished) const;  // that line; a finished run's says "done" for its ETA
   void startRunOfMany(const QString& label);  // a Compare's or sweep's next run begins
+  void logWhichRunWasCancelled(const QString& ended, int steps_done);
   void onPreview(int step, const SharedVideo& video);
   void onFinished(const SharedVideo& video, double total_ms);
   void onCancelled(const SharedVideo& partial, int steps_done);

@@ -1804,6 +1804,12 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   // Cancelled in the dense run: nothing is kept, and the stopped run's ETA is gone.
   QVERIFY(progress->value() < 400);
   QCOMPARE(w->statusBar()->currentMessage(), QString("Compare cancelled during its dense run"));
+  // The log names which run stopped, beside the generator's "cancelled after N steps".
+  const QRegularExpression which_run("Compare cancelled during its dense run \\(its dense run 1 of 2 stopped after "
+                                     "(\\d+) steps?\\)");
+  const QRegularExpressionMatch logged = which_run.match(log_text(*w));
+  QVERIFY2(logged.hasMatch(), qPrintable(log_text(*w)));
+  QVERIFY(log_text(*w).contains("cancelled after " + logged.captured(1) + " step"));
   QCOMPARE(child<QLabel>(*w, "step_timings")->text(), QString());
   QVERIFY(compare->isEnabled());
   QCOMPARE(view->result().psnr_db, first.psnr_db);
@@ -3579,6 +3585,9 @@ void StudioWindowTest::a_cancelled_sweep_keeps_the_previous_points() {
   QCOMPARE(child<QTableWidget>(*w, "sweep_table")->rowCount(), 1);
   QCOMPARE(child<QLabel>(*w, "sweep_status")->text(),
            QString("Sweep cancelled before its first point: the previous sweep's points are kept"));
+  QVERIFY2(log_text(*w).contains("Sweep cancelled before its first point: the previous sweep's points are kept (its "
+                                 "dense run stopped after "),
+           qPrintable(log_text(*w)));
   view->chooseRow(0);  // and they are still there to use
   QCOMPARE(child<QDoubleSpinBox>(*w, "top_p")->value(), 0.6);
 
