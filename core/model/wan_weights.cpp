@@ -11,7 +11,7 @@
 
 #include <ATen/ATen.h>
 
-#include "core/model/wan_weight_names.h"
+#include "core/model/wan_checkpoint_index.h"
 #include "core/user_error.h"
 #include "core/weights/checkpoint_mismatch.h"
 #include "core/weights/safetensors_file.h"
@@ -110,53 +110,6 @@ at::Tensor meta_tensor(at::IntArrayRef shape) {
   return at::empty(shape, at::TensorOptions().device(at::kMeta).dtype(at::kFloat));
 }
 
-// Where a checkpoint tensor is stored.
-struct StoredTensor {
-  const SafetensorsFile* file = nullptr;
-  std::string stored_name;
-};
-
-// Every tensor of `files` under its original Wan name. The wrapper prefix is whatever precedes
-// "patch_embedding.weight" (same name in both layouts); tensors outside it (a bundled VAE or text
-// encoder) are ignored.
-std::map<std::string, StoredTensor> index_checkpoint(
-    const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
-  constexpr std::string_view kAnchor = "patch_embedding.weight";
-  std::string prefix;
-  bool anchored = false;
-  for (const auto& file : files) {
-    for (const TensorEntry& entry : file->tensors()) {
-      if (!anchored && entry.name.ends_with(kAnchor)) {
-        prefix = entry.name.substr(0, entry.name.size() - kAnchor.size());
-        anchored = true;
-      }
-    }
-  }
-
-  std::vector<std::pair<std::string, StoredTensor>> found;
-  bool diffusers = false;
-  for (const auto& file : files) {
-    for (const TensorEntry& entry : file->tensors()) {
-      if (!entry.name.starts_with(prefix)) continue;
-      std::string local = entry.name.substr(prefix.size());
-      diffusers = diffusers || wan_is_diffusers_name(local);
-      found.push_back({std::move(local), StoredTensor{file.get(), entry.name}});
-    }
-  }
-  std::map<std::string, StoredTensor> index;
-  for (auto& [local, stored] : found) {
-    const auto [it, fresh] = index.emplace(diffusers ? wan_original_name(local) : local, stored);
-    // Two shards with one tensor (a stale shard of another revision left beside the new ones):
-    // taking either would be a guess.
-    if (!fresh) {
-      throw WeightsError("the tensor '" + stored.stored_name + "' is in both '" + it->second.file->path().string() +
-                         "' and '" + stored.file->path().string() +
-                         "': remove the shard that does not belong to this model (its index names the shards)");
-    }
-  }
-  return index;
-}
-
 std::string shape_string(at::IntArrayRef shape) {
   std::ostringstream os;
   os << shape;
@@ -176,11 +129,11 @@ bool fits_as_scale(const TensorEntry& scale, int64_t rows) {
 // "" when `scale`, beside the weight `weight_name` of `rows` rows, is a scale scaled fp8 stores
 // (fits_as_scale); else what is wrong with it, as load and refuse_misfit_scales list it.
 std::string misfit_scale(const StoredTensor& scale, const std::string& weight_name, int64_t rows) {
-  const TensorEntry* entry = scale.file->find(scale.stored_name);
-  if (fits_as_scale(*entry, rows)) return "";
+  const TensorEntry& entry = scale.entry();
+  if (fits_as_scale(entry, rows)) return "";
   return "wrong scale: " + scale.stored_name + " in " + scale.file->path().string() +
          ": expected one float, or one per row of " + weight_name + " (" + std::to_string(rows) + "), found " +
-         weight_dtype_name(entry->dtype) + " " + shape_string(entry->shape);
+         weight_dtype_name(entry.dtype) + " " + shape_string(entry.shape);
 }
 
 }  // namespace
@@ -222,12 +175,12 @@ std::array<WanBlockWeights::Linear, 10> WanBlockWeights::linears() {
 namespace {
 
 // fp8_scales over a checkpoint's index.
-WanWeights::Fp8Scales fp8_scales_in(const std::map<std::string, StoredTensor>& index) {
+WanWeights::Fp8Scales fp8_scales_in(const WanCheckpointIndex& index) {
   WanWeights::Fp8Scales out;
   for (const auto& [name, stored] : index) {
     if (!name.starts_with("blocks.") || !name.ends_with(".weight")) continue;
-    const TensorEntry* weight = stored.file->find(stored.stored_name);
-    if (weight->dtype != WeightDtype::F8_E4M3 || weight->shape.size() != 2) continue;  // not a linear in e4m3
+    const TensorEntry& weight = stored.entry();
+    if (weight.dtype != WeightDtype::F8_E4M3 || weight.shape.size() != 2) continue;  // not a linear in e4m3
     const std::string scale_name = scale_name_of(name);
     const auto scale = index.find(scale_name);
     if (scale == index.end()) {  // plain e4m3 (ComfyUI's *_fp8_e4m3fn): scale 1
@@ -235,12 +188,12 @@ WanWeights::Fp8Scales fp8_scales_in(const std::map<std::string, StoredTensor>& i
       continue;
     }
     // A scale that does not fit goes through load's dequantisation, which names what is wrong.
-    const TensorEntry* entry = scale->second.file->find(scale->second.stored_name);
+    const TensorEntry& entry = scale->second.entry();
     // Held as [] or [rows] whatever the file's shape ([1], [rows, 1]), so that two experts scaled
     // alike are held alike.
-    if (!fits_as_scale(*entry, weight->shape.front())) continue;
-    const bool one = std::all_of(entry->shape.begin(), entry->shape.end(), [](int64_t extent) { return extent == 1; });
-    out.emplace(scale_name, one ? std::vector<int64_t>{} : std::vector<int64_t>{weight->shape.front()});
+    if (!fits_as_scale(entry, weight.shape.front())) continue;
+    const bool one = std::all_of(entry.shape.begin(), entry.shape.end(), [](int64_t extent) { return extent == 1; });
+    out.emplace(scale_name, one ? std::vector<int64_t>{} : std::vector<int64_t>{weight.shape.front()});
   }
   return out;
 }
@@ -248,7 +201,7 @@ WanWeights::Fp8Scales fp8_scales_in(const std::map<std::string, StoredTensor>& i
 }  // namespace
 
 WanWeights::Fp8Scales WanWeights::fp8_scales(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
-  return fp8_scales_in(index_checkpoint(files));
+  return fp8_scales_in(index_wan_checkpoint(files));
 }
 
 WanWeights::Fp8Scales WanWeights::every_block_linear(const WanConfig& config) {
@@ -265,7 +218,7 @@ WanWeights::Fp8Scales WanWeights::every_block_linear(const WanConfig& config) {
 namespace {
 
 // fp8_layout over a checkpoint's index.
-WanWeights::Fp8Scales fp8_layout_in(const WanConfig& config, const std::map<std::string, StoredTensor>& index,
+WanWeights::Fp8Scales fp8_layout_in(const WanConfig& config, const WanCheckpointIndex& index,
                                     bool quantize_fp8) {
   WanWeights::Fp8Scales fp8 = fp8_scales_in(index);
   if (!quantize_fp8) return fp8;
@@ -280,7 +233,7 @@ WanWeights::Fp8Scales fp8_layout_in(const WanConfig& config, const std::map<std:
 WanWeights::Fp8Scales WanWeights::fp8_layout(const WanConfig& config,
                                              const std::vector<std::shared_ptr<SafetensorsFile>>& files,
                                              bool quantize_fp8) {
-  return fp8_layout_in(config, index_checkpoint(files), quantize_fp8);
+  return fp8_layout_in(config, index_wan_checkpoint(files), quantize_fp8);
 }
 
 WanWeights WanWeights::meta(const WanConfig& c, const Fp8Scales& fp8) {
@@ -353,7 +306,7 @@ void WanWeights::refuse_layer_quantization(const std::vector<std::shared_ptr<Saf
 
 void WanWeights::refuse_misfit_scales(const WanConfig& config,
                                       const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
-  const std::map<std::string, StoredTensor> index = index_checkpoint(files);
+  const WanCheckpointIndex index = index_wan_checkpoint(files);
   std::vector<std::string> misfit;
   // The weights load() dequantises with a scale: those of the layout, stored in its shape and as
   // floats (load names the others for their shape or type).
@@ -362,8 +315,8 @@ void WanWeights::refuse_misfit_scales(const WanConfig& config,
     const auto weight = index.find(name);
     const auto scale = index.find(scale_name_of(name));
     if (weight == index.end() || scale == index.end()) return;
-    const TensorEntry* entry = weight->second.file->find(weight->second.stored_name);
-    if (entry->shape != tensor.sizes().vec() || !weight_dtype_is_float(entry->dtype)) return;
+    const TensorEntry& entry = weight->second.entry();
+    if (entry.shape != tensor.sizes().vec() || !weight_dtype_is_float(entry.dtype)) return;
     if (std::string line = misfit_scale(scale->second, name, tensor.size(0)); !line.empty()) {
       misfit.push_back(std::move(line));
     }
@@ -393,7 +346,7 @@ void refuse_unfit(const WanConfig& config, const std::vector<std::shared_ptr<Saf
 // kept in e4m3, and the scales it makes (for weights quantised as they load; a plain e4m3
 // weight's scale is 1 and made by neither).
 struct LoadPlan {
-  std::map<std::string, StoredTensor> index;
+  WanCheckpointIndex index;
   WanWeights::Fp8Scales fp8;
   std::set<std::string> made_scales;
 };
@@ -402,7 +355,7 @@ LoadPlan plan_load(const WanConfig& config, const std::vector<std::shared_ptr<Sa
                    bool quantize_fp8) {
   WanWeights::refuse_layer_quantization(files);
   LoadPlan plan;
-  plan.index = index_checkpoint(files);
+  plan.index = index_wan_checkpoint(files);
   // Blocks past the config's layers: the checkpoint of a deeper model, or a config that lost a
   // layer, would otherwise run on its first blocks alone without a word.
   int64_t blocks_held = 0;
@@ -420,7 +373,7 @@ LoadPlan plan_load(const WanConfig& config, const std::vector<std::shared_ptr<Sa
     if (plan.index.contains(scale_name)) continue;
     const auto weight = plan.index.find(weight_name_of(scale_name));
     const bool plain = weight != plan.index.end() &&
-                       weight->second.file->find(weight->second.stored_name)->dtype == WeightDtype::F8_E4M3;
+                       weight->second.entry().dtype == WeightDtype::F8_E4M3;
     if (!plain) plan.made_scales.insert(scale_name);
   }
 
@@ -435,16 +388,16 @@ LoadPlan plan_load(const WanConfig& config, const std::vector<std::shared_ptr<Sa
       if (!kept_scale) missing.push_back(name);  // a scale absent here is a plain e4m3 weight's 1
       return;
     }
-    const TensorEntry* entry = it->second.file->find(it->second.stored_name);
+    const TensorEntry& entry = it->second.entry();
     const std::string where = " in " + it->second.file->path().string();
-    if (entry->shape != tensor.sizes().vec() && !kept_scale) {
+    if (entry.shape != tensor.sizes().vec() && !kept_scale) {
       mismatched.push_back("wrong shape: " + name + ": expected " + shape_string(tensor.sizes().vec()) + ", found " +
-                           shape_string(entry->shape) + where);
+                           shape_string(entry.shape) + where);
       return;
     }
-    if (!weight_dtype_is_float(entry->dtype)) {
+    if (!weight_dtype_is_float(entry.dtype)) {
       mismatched.push_back("wrong type: " + name + ": expected a floating-point tensor, found " +
-                           weight_dtype_name(entry->dtype) + where);
+                           weight_dtype_name(entry.dtype) + where);
       return;
     }
     // ComfyUI's scaled fp8 outside the blocks' linears: a scale beside the weight, dequantised as it loads.

@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
-#include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "core/io/bounded_json.h"
-#include "core/model/wan_weight_names.h"
+#include "core/model/wan_checkpoint_index.h"
 #include "core/user_error.h"
 #include "core/weights/safetensors_file.h"
 
@@ -93,32 +92,9 @@ int size_of(const TensorShapes& shapes, const std::string& name, size_t dim, con
 }  // namespace
 
 TensorShapes wan_dit_shapes(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
-  constexpr std::string_view kAnchor = "patch_embedding.weight";
-  std::string prefix;
-  bool anchored = false;
-  for (const auto& file : files) {
-    for (const TensorEntry& entry : file->tensors()) {
-      if (!anchored && entry.name.ends_with(kAnchor)) {
-        prefix = entry.name.substr(0, entry.name.size() - kAnchor.size());
-        anchored = true;
-      }
-    }
-  }
-  if (!anchored) return {};
-  TensorShapes local;
-  bool diffusers = false;
-  for (const auto& file : files) {
-    for (const TensorEntry& entry : file->tensors()) {
-      if (!entry.name.starts_with(prefix)) continue;
-      std::string name = entry.name.substr(prefix.size());
-      diffusers = diffusers || wan_is_diffusers_name(name);
-      local.emplace(std::move(name), entry.shape);
-    }
-  }
-  if (!diffusers) return local;
-  TensorShapes renamed;
-  for (auto& [name, shape] : local) renamed.emplace(wan_original_name(name), std::move(shape));
-  return renamed;
+  TensorShapes shapes;
+  for (const auto& [name, stored] : index_wan_checkpoint(files)) shapes.emplace(name, stored.entry().shape);
+  return shapes;
 }
 
 WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& hints,

@@ -49,8 +49,8 @@ struct WanVariant {
   WanVaeVersion vae_version = WanVaeVersion::Unset;  // the VAE of its latent space (16 or 48 channels)
 };
 
-// The DiT's tensors under their original names (wrapper prefix before "patch_embedding.weight"
-// removed, Diffusers names renamed) with their stored shapes.
+// The DiT's tensors under their original names (index_wan_checkpoint's) with their stored shapes.
+// Throws WeightsError for a tensor two shards hold.
 TensorShapes wan_dit_shapes(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
 
 // Throws UserError naming `where` and the reason for checkpoints it cannot run.

@@ -59,6 +59,32 @@ std::string detect_error(const TensorShapes& shapes) {
   return "";
 }
 
+// The shapes come from the index the load reads: the wrapper prefix stripped, a bundled VAE's tensor
+// left out, and a tensor two shards hold refused here, before any weight loads.
+TEST(WanVariant, ShapesAreReadThroughTheCheckpointIndex) {
+  const auto dir = test::scratch_dir("wan_variant_index");
+  std::vector<std::pair<std::string, at::Tensor>> blocks, rest;
+  for (auto& [name, tensor] : test::tiny_wan_weights().state_dict()) {
+    (name.starts_with("blocks.") ? blocks : rest).emplace_back("model.diffusion_model." + name, tensor);
+  }
+  rest.emplace_back("vae.decoder.conv_in.weight", at::zeros({4, 4}));
+  write_safetensors(dir / "one.safetensors", rest);
+  write_safetensors(dir / "two.safetensors", blocks);
+  const std::vector<std::shared_ptr<SafetensorsFile>> files = {SafetensorsFile::open(dir / "one.safetensors"),
+                                                               SafetensorsFile::open(dir / "two.safetensors")};
+  EXPECT_EQ(wan_dit_shapes(files), shapes_of(test::tiny_wan_config()));
+
+  rest.push_back(blocks.front());
+  write_safetensors(dir / "one.safetensors", rest);
+  try {
+    wan_dit_shapes({SafetensorsFile::open(dir / "one.safetensors"), SafetensorsFile::open(dir / "two.safetensors")});
+    ADD_FAILURE() << "read a tensor found twice";
+  } catch (const WeightsError& e) {
+    EXPECT_TRUE(contains(e.what(), "'" + blocks.front().first + "' is in both")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "one.safetensors") && contains(e.what(), "two.safetensors")) << e.what();
+  }
+}
+
 TEST(WanVariant, ReleasedSizesAreRecognisedFromShapes) {
   const WanVariant small = detect_wan_variant(shapes_of(WanConfig{}), {}, "x");
   EXPECT_EQ(small.name, "Wan2.1-T2V-1.3B");
