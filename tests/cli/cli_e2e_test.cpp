@@ -40,6 +40,7 @@
 #include "core/metrics/video_quality.h"
 #include "core/pipeline/generator.h"
 #include "core/pipeline/run_record.h"
+#include "tests/support/scoped_env.h"
 #include "tests/support/test_paths.h"
 #include "tests/wan/tiny_wan_folder.h"
 
@@ -48,6 +49,7 @@ namespace {
 
 using test::CliRun;
 using test::run_cli;
+using test::ScopedEnv;
 using test::run_cli_in_memory;
 
 // The bytes of `path`, "" when it cannot be read.
@@ -558,11 +560,11 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   const auto bad_root = *dir_ / "bad-default-root";
   std::filesystem::create_directories(bad_root / "broken");
   std::ofstream(bad_root / "broken" / "model.json") << "{not json";
-  const char* saved_models = std::getenv("SVGEAR_MODELS");
-  const std::string restore_models = saved_models ? saved_models : "";
-  ::setenv("SVGEAR_MODELS", bad_root.c_str(), 1);
-  run = run_cli("generate --prompt a --output " + out.string());
-  saved_models ? ::setenv("SVGEAR_MODELS", restore_models.c_str(), 1) : ::unsetenv("SVGEAR_MODELS");
+  {
+    const ScopedEnv models("SVGEAR_MODELS");
+    ::setenv("SVGEAR_MODELS", bad_root.c_str(), 1);
+    run = run_cli("generate --prompt a --output " + out.string());
+  }
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("no --model given, so the first model folder found, '" + (bad_root / "broken").string() +
                             "', was chosen, and it cannot be read: "),
@@ -2487,8 +2489,7 @@ TEST_F(CliTest, WanOptionsAreRefusedForABuiltInModel) {
   EXPECT_NE(both.output.find("--vae-device and --dit-fp8 apply to Wan models"), std::string::npos) << both.output;
 
   // Without --model: the default, the first model under $SVGEAR_MODELS.
-  const char* saved = std::getenv("SVGEAR_MODELS");
-  const std::string restore = saved ? saved : "";
+  std::optional<ScopedEnv> models(std::in_place, "SVGEAR_MODELS");
   ::setenv("SVGEAR_MODELS", dir_->c_str(), 1);
   const CliRun by_default = run_cli("generate" + request + " --dit-fp8");
   // A run on that default names the folder it took (a model failing further in would not).
@@ -2498,7 +2499,7 @@ TEST_F(CliTest, WanOptionsAreRefusedForABuiltInModel) {
   ::setenv("SVGEAR_MODELS", (dir_->string() + ":" + (*dir_ / "no-such-models").string()).c_str(), 1);
   const CliRun quiet = run_cli("generate" + request + " --steps 1 --frames 1 --size 16x16 --quiet --output " +
                                (*dir_ / "default-model-quiet.y4m").string());
-  saved ? ::setenv("SVGEAR_MODELS", restore.c_str(), 1) : ::unsetenv("SVGEAR_MODELS");
+  models.reset();
   EXPECT_EQ(quiet.exit_code, 0) << quiet.output;
   EXPECT_EQ(quiet.output.find("note:"), std::string::npos) << quiet.output;
   EXPECT_NE(quiet.output.find("warning: SVGEAR_MODELS names '" + (*dir_ / "no-such-models").string() +
@@ -2558,6 +2559,25 @@ TEST_F(CliTest, EveryCommandHasHelp) {
   }
 }
 
+// LibTorch's OpenMP threads wait passively unless the user chose their policy: spinning threads had
+// made a sparse run on the CPU 20 to 100 times slower beside a second svgear process
+// (core/openmp_wait_policy.cpp). libgomp's OMP_DISPLAY_ENV=VERBOSE shows the spin count it took.
+TEST(Cli, OpenMpThreadsWaitPassivelyUnlessTheUserChose) {
+  const ScopedEnv policy("OMP_WAIT_POLICY"), display("OMP_DISPLAY_ENV");
+  ::unsetenv("OMP_WAIT_POLICY");  // set by this test executable for itself, as svgear does
+  ::setenv("OMP_DISPLAY_ENV", "VERBOSE", 1);
+  CliRun run = run_cli("--version");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  if (run.output.find("GOMP_SPINCOUNT") == std::string::npos) GTEST_SKIP() << "not GNU OpenMP: " << run.output;
+  EXPECT_NE(run.output.find("GOMP_SPINCOUNT = '0'"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("svgear " SVGEAR_VERSION), run.output.rfind("svgear " SVGEAR_VERSION)) << run.output;
+  ::setenv("OMP_WAIT_POLICY", "ACTIVE", 1);
+  run = run_cli("--version");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("OMP_WAIT_POLICY = 'ACTIVE'"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("GOMP_SPINCOUNT = '0'"), std::string::npos) << run.output;
+}
+
 // What a command prints is its result (bench's table, info's report): one that could not be
 // written (a full disk, a closed stdout) fails the command and says so; a reader that went away
 // (`| head`) is no error.
@@ -2588,8 +2608,6 @@ TEST_F(CliTest, InfoDescribesTheBuild) {
   nlohmann::json manifest = nlohmann::json::parse(std::ifstream(root / "odd" / "model.json"));
   manifest["description"] = "plain\u001b[2J\nforged line";
   std::ofstream(root / "odd" / "model.json") << manifest.dump();
-  const char* saved = std::getenv("SVGEAR_MODELS");
-  const std::string restore = saved ? saved : "";
   const auto loop = *dir_ / "info-loop";
   std::filesystem::remove(loop);
   std::filesystem::remove(loop.string() + "-2");
@@ -2597,12 +2615,11 @@ TEST_F(CliTest, InfoDescribesTheBuild) {
   std::filesystem::create_symlink(loop, loop.string() + "-2");
   const std::string entries = (root / "odd").string() + ":" + (*dir_ / "nowhere").string() + ":" +
                               (*dir_ / "model" / "model.json").string() + ":" + loop.string();
-  setenv("SVGEAR_MODELS", entries.c_str(), 1);  // the child inherits it
-  const CliRun listed = run_cli("info");
-  if (saved) {
-    setenv("SVGEAR_MODELS", restore.c_str(), 1);
-  } else {
-    unsetenv("SVGEAR_MODELS");
+  CliRun listed;
+  {
+    const ScopedEnv models("SVGEAR_MODELS");
+    setenv("SVGEAR_MODELS", entries.c_str(), 1);  // the child inherits it
+    listed = run_cli("info");
   }
   ASSERT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_EQ(listed.output.find('\x1b'), std::string::npos) << listed.output;

@@ -22,6 +22,7 @@
 #include "core/media/video_reader.h"
 #include "core/user_error.h"
 #include "tests/support/png_reader.h"
+#include "tests/support/scoped_env.h"
 #include "tests/support/test_paths.h"
 
 namespace svgear {
@@ -329,21 +330,7 @@ TEST(GenerationLibrary, FailuresAreUserErrorsAndLeaveNothing) {
   EXPECT_TRUE(!std::filesystem::exists(dir / "lib") || std::filesystem::is_empty(dir / "lib"));
 }
 
-// Sets or clears an environment variable for a scope and puts its earlier value back after: other
-// tests of the same process read the real one.
-class ScopedEnv {
- public:
-  explicit ScopedEnv(const char* name) : name_(name) {
-    if (const char* value = std::getenv(name)) saved_ = value;
-  }
-  ~ScopedEnv() { saved_ ? setenv(name_, saved_->c_str(), 1) : unsetenv(name_); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> saved_;
-};
+using test::ScopedEnv;
 
 TEST(GenerationLibrary, DefaultRootFollowsTheEnvironment) {
   const ScopedEnv library("SVGEAR_LIBRARY"), xdg("XDG_DATA_HOME");
