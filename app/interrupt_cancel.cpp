@@ -3,6 +3,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 
 #include <unistd.h>
 
@@ -19,6 +20,13 @@ std::atomic<int> g_holding{0};                  // InterruptsHeld alive (nested 
 std::atomic<int> g_held{0};                     // the signal that came meanwhile, 0 for none
 std::atomic<bool> g_first_seen{false};          // the token was cancelled by a signal
 std::atomic<const char*> g_remove{nullptr};     // remove_on_forced_exit's file
+std::atomic<long long> g_first_ms{0};           // when the first signal came (CLOCK_MONOTONIC)
+
+long long monotonic_ms() {  // async-signal-safe
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
 
 void set_handlers(void (*handler)(int)) {
   struct sigaction action {};
@@ -30,9 +38,12 @@ void set_handlers(void (*handler)(int)) {
 }
 
 // The second signal outside the writes: the streamed file goes, then the signal's default action
-// ends the process as it would have.
+// ends the process as it would have, after a line that says why nothing more comes.
 void on_forced_exit(int signal) {
+  if (monotonic_ms() - g_first_ms.load() < InterruptCancel::kSameEventMs) return;  // the first, delivered twice
   if (const char* path = g_remove.load()) ::unlink(path);  // async-signal-safe
+  static constexpr char kStopped[] = "\nstopped at once by a second signal: nothing more is kept\n";
+  [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, kStopped, sizeof kStopped - 1);
   set_handlers(SIG_DFL);
   std::raise(signal);
 }
@@ -43,6 +54,7 @@ void on_interrupt(int signal) {
     return;
   }
   if (CancelToken* cancel = g_cancel.load()) cancel->cancel();
+  g_first_ms = monotonic_ms();
   g_first_seen = true;
   set_handlers(on_forced_exit);  // the next signal ends the process at once
 }

@@ -3,9 +3,11 @@
 // schedulers send) or SIGHUP (a closed terminal or ssh session; not under nohup) cancels a
 // CancelToken, so a generation stops its current step at the next DiT block (or the final decode
 // after its latent frame), a training run after its step, and the command keeps what it has;
-// files being written are finished. A second signal ends the process at once; a signal the process
-// ignores (a background job's SIGINT) stays ignored. One at a time (the handler reaches the token
-// through a global).
+// files being written are finished. A second signal ends the process at once, saying so; one within
+// kSameEventMs of the first is taken for the same event (`timeout` signals its child and then the
+// child's process group, so the child gets two within microseconds) and ignored. A signal the
+// process ignores (a background job's SIGINT) stays ignored. One at a time (the handler reaches the
+// token through a global).
 
 #include "core/cancel_token.h"
 
@@ -13,6 +15,9 @@ namespace svgear {
 
 class InterruptCancel {
  public:
+  // Far shorter than a person's second Ctrl-C, far longer than two deliveries of one signal.
+  static constexpr long kSameEventMs = 250;
+
   explicit InterruptCancel(CancelToken& cancel);
   ~InterruptCancel();
   InterruptCancel(const InterruptCancel&) = delete;

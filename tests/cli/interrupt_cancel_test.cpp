@@ -3,12 +3,14 @@
 
 #include "app/interrupt_cancel.h"
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -16,6 +18,11 @@
 
 namespace svgear {
 namespace {
+
+// A second signal counts as one only past InterruptCancel::kSameEventMs after the first.
+void wait_past_the_same_event() {
+  std::this_thread::sleep_for(std::chrono::milliseconds(InterruptCancel::kSameEventMs + 100));
+}
 
 TEST(InterruptCancel, ASignalDuringTheWritesWaitsForThem) {
   CancelToken cancel;
@@ -52,6 +59,7 @@ TEST(InterruptCancelDeathTest, ASecondSignalEndsTheProcessOnlyAfterTheWrites) {
         if (!cancel.is_cancelled()) std::exit(3);
         {
           const InterruptsHeld held;
+          wait_past_the_same_event();
           std::raise(SIGTERM);  // the second, during the writes
           std::fputs("writes finished\n", stderr);
         }
@@ -73,6 +81,7 @@ TEST(InterruptCancelDeathTest, ANestedHoldKeepsTheSignalUntilTheOuterEnds) {
           const InterruptsHeld outer;
           {
             const InterruptsHeld inner;
+            wait_past_the_same_event();
             std::raise(SIGTERM);  // the second, during the checkpoint
           }
           std::fputs("export finished\n", stderr);
@@ -96,6 +105,7 @@ TEST(InterruptCancelDeathTest, WhatTheWritesPrintedIsFlushedBeforeTheHeldSignal)
         std::raise(SIGINT);  // the first: cancels
         {
           const InterruptsHeld held;
+          wait_past_the_same_event();
           std::raise(SIGINT);  // the second, during the writes
           std::fputs("wrote partial out/clip.mp4\n", out);
         }
@@ -124,12 +134,34 @@ TEST(InterruptCancelDeathTest, ASecondSignalRemovesTheStreamedFile) {
         InterruptCancel::remove_on_forced_exit(kept.c_str());
         InterruptCancel::remove_on_forced_exit(streamed.c_str());  // replaces the first
         std::raise(SIGINT);  // the first: cancels
-        std::raise(SIGINT);  // the second: ends the process
+        wait_past_the_same_event();
+        std::raise(SIGINT);  // the second: ends the process, saying so
         std::exit(4);
       },
-      ::testing::KilledBySignal(SIGINT), "");
+      ::testing::KilledBySignal(SIGINT), "stopped at once by a second signal: nothing more is kept");
   EXPECT_FALSE(std::filesystem::exists(streamed));
   EXPECT_TRUE(std::filesystem::exists(kept));
+}
+
+// `timeout -s INT` signals its child and then the child's process group: the child gets the signal
+// twice within microseconds. That is one request to stop, which keeps the partial result; a second
+// one past the window still ends the process.
+TEST(InterruptCancelDeathTest, OneSignalDeliveredTwiceIsOne) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        CancelToken cancel;
+        InterruptCancel interrupt(cancel);
+        std::raise(SIGINT);
+        std::raise(SIGTERM);  // the same event: a closed terminal's SIGHUP and the shell's SIGTERM alike
+        std::raise(SIGINT);
+        if (!cancel.is_cancelled()) std::exit(3);
+        std::fputs("still running\n", stderr);
+        wait_past_the_same_event();
+        std::raise(SIGINT);
+        std::exit(4);  // not reached
+      },
+      ::testing::KilledBySignal(SIGINT), "still running\n\nstopped at once by a second signal");
 }
 
 }  // namespace
