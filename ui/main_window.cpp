@@ -1652,6 +1652,25 @@ void MainWindow::keyPressEvent(QKeyEvent* event) {
   QMainWindow::keyPressEvent(event);
 }
 
+// Qt keeps the panels behind another tab of their dock area shown, moved off-screen, and the focus
+// chain stopped on their controls unseen (14 stops of the Routing panel behind the Library; Space
+// there unticked Trace): Tab and Shift+Tab pass over them.
+bool MainWindow::focusNextPrevChild(bool next) {
+  const auto behind_another_tab = [](const QWidget* w) {
+    for (; w; w = w->parentWidget()) {
+      if (const auto* dock = qobject_cast<const QDockWidget*>(w)) return dock->visibleRegion().isEmpty();
+    }
+    return false;
+  };
+  const QWidget* start = focusWidget();
+  for (int stop = 0; stop < 1000; ++stop) {  // a bound, in case the chain never comes back
+    if (!QMainWindow::focusNextPrevChild(next)) return false;
+    const QWidget* now = focusWidget();
+    if (!now || now == start || !behind_another_tab(now)) break;
+  }
+  return true;
+}
+
 // The Model panel scrolls on a short window. A taller one gives its spare height to the prompt
 // history, which expands, and a model's longer summary would stay scrolled too: the panel takes its
 // whole height back first, where the prompt panel can spare it. A shorter one takes its height from

@@ -111,6 +111,7 @@ class MainWindow : public QMainWindow {
  protected:
   void closeEvent(QCloseEvent* event) override;
   void keyPressEvent(QKeyEvent* event) override;
+  bool focusNextPrevChild(bool next) override;
   bool event(QEvent* event) override;
   bool eventFilter(QObject* watched, QEvent* event) override;  // keys for focused controls; the Model panel's size
 

@@ -4807,4 +4807,36 @@ void StudioWindowTest::a_kept_compare_is_checked_as_it_is_read() {
   QVERIFY(read_last_compare(folder));
 }
 
+// Tab and Shift+Tab stop only on what is shown: the panels behind another tab of their dock area
+// (Routing behind the Library, and so on) had taken 14 invisible stops, so Space there unticked
+// Trace unseen.
+void StudioWindowTest::tab_stops_only_on_shown_controls() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  for (const char* front : {"library_dock", "routing_dock"}) {
+    child<QDockWidget>(*w, front)->raise();
+    QLineEdit* prompt = child<QLineEdit>(*w, "prompt");
+    w->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(w.get()));
+    prompt->setFocus(Qt::TabFocusReason);
+    QTRY_VERIFY(prompt->hasFocus());
+    for (const bool forward : {true, false}) {
+      bool trace_box_reached = false;  // the Routing panel's first control
+      int stops = 0;
+      for (; stops < 200; ++stops) {
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab, forward ? Qt::NoModifier : Qt::ShiftModifier);
+        QWidget* focused = QApplication::focusWidget();
+        QVERIFY2(focused, "Tab left no widget focused");
+        QVERIFY2(focused->isVisible() && !focused->visibleRegion().isEmpty(), qPrintable(QString("with %1 in front, Tab stopped on a hidden %2 '%3'")
+                                                     .arg(front, focused->metaObject()->className(),
+                                                          focused->objectName())));
+        trace_box_reached = trace_box_reached || focused->objectName() == "routing_trace";
+        if (focused == prompt) break;
+      }
+      QVERIFY2(stops < 200, "Tab never came back to the prompt");
+      QCOMPARE(trace_box_reached, std::string_view(front) == "routing_dock");  // a shown panel keeps its stops
+    }
+  }
+}
+
 }  // namespace svgear::test

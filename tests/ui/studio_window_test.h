@@ -84,6 +84,7 @@ class StudioWindowTest : public QObject {
   void plot_labels_fit_a_short_axis();
   void the_step_line_names_the_first_step_while_it_runs();
   void library_labels_show_the_mode_and_seed_of_any_prompt();
+  void tab_stops_only_on_shown_controls();
 
  private:
   // On the tiny model, or on `folder`.
