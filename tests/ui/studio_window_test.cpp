@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <string_view>
 
 #include <sys/inotify.h>
 #include <unistd.h>
