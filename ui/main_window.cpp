@@ -688,6 +688,7 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
 void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioRequest& request, bool model_present,
                                    Video video) {
   const QString model = QString::fromStdString(request.model_folder.string());
+  const bool model_gone = !model.isEmpty() && model != model_picker_->currentFolder() && !model_present;
   if (!model.isEmpty() && model != model_picker_->currentFolder()) {
     if (model_present) {
       model_picker_->setCurrentFolder(model);
@@ -713,16 +714,19 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   // As a finished run's caption reads, with when it was made in local time (the record's is UTC).
   preview_->showClip(result_, tr("library · seed %1 · %2").arg(qulonglong(request.seed)).arg(local_time_text(entry.created)));
   const QString name = QString::fromStdString(entry.folder.filename().string());
-  if (unheld.isEmpty()) {
+  // A run made elsewhere (the CLI takes any seed, finer budgets, more clusters) may not fit the
+  // boxes, and a run whose model folder is gone would run on another model: say so rather than
+  // promise a reproduction.
+  QStringList why_not;
+  if (model_gone) why_not << tr("its model folder is gone (%1 stays loaded)").arg(model_picker_->currentFolder());
+  if (!unheld.isEmpty()) why_not << tr("the settings cannot hold %1").arg(unheld.join(", "));
+  if (why_not.isEmpty()) {
     statusBar()->showMessage(
         tr("Reloaded %1 (seed %2, locked): Generate reproduces it").arg(name).arg(qulonglong(request.seed)));
   } else {
-    // A run made elsewhere (the CLI takes any seed, finer budgets, more clusters) may not fit the
-    // boxes: say so rather than promise a reproduction.
-    const QString what = unheld.join(", ");
-    statusBar()->showMessage(
-        tr("Reloaded %1, but the settings cannot hold %2: Generate will not reproduce it").arg(name, what));
-    log_->info(tr("reloaded %1: the settings cannot hold %2").arg(name, what));
+    const QString what = why_not.join("; ");
+    statusBar()->showMessage(tr("Reloaded %1, but %2: Generate will not reproduce it").arg(name, what));
+    log_->info(tr("reloaded %1: %2").arg(name, what));
   }
 }
 

@@ -2316,6 +2316,11 @@ void StudioWindowTest::library_entry_from_the_cli_keeps_what_the_panel_hides() {
   record["request"]["seed"] = 5000000000ULL;
   record["request"]["attention"]["k_clusters"] = 20000;
   const LibraryEntry too_big = GenerationLibrary(root).add(clip, record);
+  record["created"] = "2026-12-02T04:00:02Z";
+  record["request"]["seed"] = 8;
+  record["request"]["attention"]["k_clusters"] = 1000;
+  record["model"]["folder"] = scratch_.filePath("moved-away-model").toStdString();
+  const LibraryEntry model_gone = GenerationLibrary(root).add(clip, record);
 
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
@@ -2337,6 +2342,15 @@ void StudioWindowTest::library_entry_from_the_cli_keeps_what_the_panel_hides() {
                message.contains("will not reproduce it"),
            qPrintable(message));
   QVERIFY(log_text(*w).contains("the settings cannot hold"));
+
+  // A run whose model folder is gone does not promise a reproduction on the model still loaded.
+  const QString loaded = child<ModelPicker>(*w, "model_picker")->currentFolder();
+  w->openLibraryEntry(model_gone.folder);
+  QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().contains("model folder is gone"), 10000);
+  QCOMPARE(w->statusBar()->currentMessage(),
+           QString("Reloaded %1, but its model folder is gone (%2 stays loaded): Generate will not reproduce it")
+               .arg(QString::fromStdString(model_gone.folder.filename().string()), loaded));
+  QVERIFY(log_text(*w).contains("the entry's model folder " + scratch_.filePath("moved-away-model") + " is gone"));
 
   // A named preset resets what the panel hides.
   QComboBox* preset = child<QComboBox>(*w, "attention_preset");
