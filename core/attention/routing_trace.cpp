@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <type_traits>
 
@@ -91,6 +92,21 @@ RoutingTrace routing_trace_from_json(const nlohmann::json& j, RoutingTraceArrays
     if (!value.is_number()) throw refuse(std::string("has a \"") + key + "\" that is not a number");
     return value.get<double>();
   };
+  // A number no trace can hold (a density past 1, a negative time) would be shown as a fact.
+  const auto bounded = [&](const nlohmann::json& value, const std::string& key, double low, double high) {
+    const double v = number(value, key.c_str());
+    if (!std::isnan(v) && !(v >= low && v <= high)) {
+      std::ostringstream text;
+      text << "has \"" << key << "\" " << v;
+      if (high == std::numeric_limits<double>::max()) {
+        text << ", below " << low;
+      } else {
+        text << ", outside " << low << "…" << high;
+      }
+      throw refuse(text.str());
+    }
+    return v;
+  };
   // An array of `full` entries or none.
   const auto array = [&](auto& values, const char* key, size_t full) -> auto& {
     if (!values) throw refuse(std::string("has no array \"") + key + "\"");
@@ -107,15 +123,20 @@ RoutingTrace routing_trace_from_json(const nlohmann::json& j, RoutingTraceArrays
   t.head = int(integer("head", 0, INT32_MAX));
   t.q_clusters = int(integer("q_clusters", 1, kMaxTraceClusters));
   t.k_clusters = int(integer("k_clusters", 1, kMaxTraceClusters));
-  t.density = number(j.value("density", nlohmann::json()), "density");
+  constexpr double kNoLimit = std::numeric_limits<double>::max();
+  t.density = bounded(j.value("density", nlohmann::json()), "density", 0.0, 1.0);
   t.estimated_log_error = number(j.value("estimated_log_error", nlohmann::json()), "estimated_log_error");
-  t.measured_relative_l2 = number(j.value("measured_relative_l2", nlohmann::json()), "measured_relative_l2");
+  t.measured_relative_l2 =
+      bounded(j.value("measured_relative_l2", nlohmann::json()), "measured_relative_l2", 0.0, kNoLimit);
   if (const auto phases = j.find("phase_ms"); phases != j.end() && phases->is_object()) {
-    t.kmeans_ms = number(phases->value("kmeans", nlohmann::json()), "phase_ms");
-    t.permute_ms = number(phases->value("permute", nlohmann::json()), "phase_ms");
-    t.probe_ms = number(phases->value("probe", nlohmann::json()), "phase_ms");
-    t.routing_ms = number(phases->value("routing", nlohmann::json()), "phase_ms");
-    t.attention_ms = number(phases->value("attention", nlohmann::json()), "phase_ms");
+    const auto phase = [&](const char* name) {
+      return bounded(phases->value(name, nlohmann::json()), std::string("phase_ms.") + name, 0.0, kNoLimit);
+    };
+    t.kmeans_ms = phase("kmeans");
+    t.permute_ms = phase("permute");
+    t.probe_ms = phase("probe");
+    t.routing_ms = phase("routing");
+    t.attention_ms = phase("attention");
   }
   const size_t qc = size_t(t.q_clusters), kc = size_t(t.k_clusters);
   const auto sizes = [&](std::optional<std::vector<int64_t>>& values, const char* key, size_t count) {

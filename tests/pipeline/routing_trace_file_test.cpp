@@ -306,6 +306,10 @@ TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
       {changed([](nlohmann::json& t) { t["q_labels"][0] = 1.0; }), "not one of its 3 clusters"},
       {changed([](nlohmann::json& t) { t["block_log_error"][1] = "x"; }), "\"block_log_error\" that is not a number"},
       {changed([](nlohmann::json& t) { t["block_map"] = "none"; }), "has no array \"block_map\""},
+      // Figures no run makes, which the panels would show as facts.
+      {changed([](nlohmann::json& t) { t["density"] = 7.5; }), "has \"density\" 7.5, outside 0…1"},
+      {changed([](nlohmann::json& t) { t["phase_ms"]["kmeans"] = -50; }), "has \"phase_ms.kmeans\" -50, below 0"},
+      {changed([](nlohmann::json& t) { t["measured_relative_l2"] = -0.5; }), "\"measured_relative_l2\" -0.5, below 0"},
       {damaged(R"("width":4)", R"("width":5)"), "not the 30 tokens"},
       {damaged(R"("grid":{)", R"("grid":{"frames":1,"height":1,"width":1,"temporal_factor":0},"grid":{)"),
        "the key 'grid' is given twice in one object"},
