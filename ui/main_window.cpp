@@ -97,6 +97,7 @@ struct OpenedEntry {
   StudioRequest request;
   bool model_present = false;  // the request's model folder is there (and readable)
   Video video;
+  std::string fallback_note;  // why the exact frames were passed over for the video
   std::string error;
 };
 
@@ -667,6 +668,10 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
       return;
     }
     applyLibraryEntry(opened.entry, opened.request, opened.model_present, std::move(opened.video));
+    if (!opened.fallback_note.empty()) {
+      log_->warning(QString::fromStdString(opened.fallback_note));
+      statusBar()->showMessage(statusBar()->currentMessage() + tr(" · shown from its lossier video (see the Log)"));
+    }
   });
   watcher->setFuture(QtConcurrent::run([folder, token] {
     OpenedEntry opened;
@@ -675,7 +680,7 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
       opened.request = studio_request_from_record(opened.entry.record);
       std::error_code ec;  // a folder this user may not read is as gone as a missing one
       opened.model_present = std::filesystem::is_directory(opened.request.model_folder, ec);
-      opened.video = read_library_video(opened.entry, token.get(), decoded_video_budget());
+      opened.video = read_library_video(opened.entry, token.get(), decoded_video_budget(), &opened.fallback_note);
     } catch (const std::exception& e) {
       opened.error = e.what();
     } catch (...) {

@@ -178,15 +178,27 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder) {
   return e;
 }
 
-Video read_library_video(const LibraryEntry& entry, const CancelToken* cancel, size_t max_bytes) {
+Video read_library_video(const LibraryEntry& entry, const CancelToken* cancel, size_t max_bytes,
+                         std::string* fallback_note) {
+  // Damaged or another clip's, the exact frames give way to the video: the same clip, a little
+  // lossier, which whoever judges its quality must know.
+  if (fallback_note) fallback_note->clear();
+  std::string why;
   if (!entry.exact_frames.empty()) {
     try {
       Video frames = read_frame_archive(entry.exact_frames, max_bytes);
       // Another clip's (a folder copied or edited by hand) is not shown as this one.
       if (frames.frames == entry.frames && frames.height == entry.height && frames.width == entry.width) return frames;
-    } catch (const MediaError&) {
-      // damaged: the video is the same clip, a little lossier
+      why = "they are " + std::to_string(frames.frames) + " frames of " + std::to_string(frames.width) + "x" +
+            std::to_string(frames.height) + ", not this run's";
+    } catch (const MediaError& e) {
+      why = e.what();
     }
+  }
+  if (fallback_note) {
+    *fallback_note = why.empty() ? std::string()
+                                 : "the exact frames in " + entry.exact_frames.string() + " could not be used (" + why +
+                                       "): shown from " + entry.video.filename().string() + ", which its encoding made lossier";
   }
   Video video = read_video(entry.video, cancel, max_bytes);
   crop_mp4_padding(video, entry.height, entry.width);

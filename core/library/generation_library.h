@@ -85,9 +85,11 @@ class GenerationLibrary {
 LibraryEntry read_library_entry(const std::filesystem::path& folder);
 
 // The entry's clip as generated: its exact frames when it has them and they read back whole, else
-// its video decoded (an MP4's padding to even sides cropped). Throws MediaError; `cancel` stops a
-// decode at its next frame.
-Video read_library_video(const LibraryEntry& entry, const CancelToken* cancel, size_t max_bytes);
+// its video decoded (an MP4's padding to even sides cropped); then `fallback_note`, when given, says
+// why the exact frames were passed over (empty when they were shown or the entry has none). Throws
+// MediaError; `cancel` stops a decode at its next frame.
+Video read_library_video(const LibraryEntry& entry, const CancelToken* cancel, size_t max_bytes,
+                         std::string* fallback_note = nullptr);
 
 // The listing's order: newer first, then by folder name (two runs in one second).
 bool listed_before(const LibraryEntry& a, const LibraryEntry& b);

@@ -281,7 +281,9 @@ TEST(GenerationLibrary, ASmallClipReopensExactly) {
   };
   const LibraryEntry entry = library.add(clip, sized(record("2026-11-29T07:45:01Z", 1, "a"), clip));
   ASSERT_EQ(entry.exact_frames, entry.folder / "frames.frames");
-  const Video back = read_library_video(entry, nullptr, size_t(1) << 30);
+  std::string note = "stale";
+  const Video back = read_library_video(entry, nullptr, size_t(1) << 30, &note);
+  EXPECT_EQ(note, "");
   EXPECT_EQ(back.frames, 5);
   EXPECT_EQ(back.height, 30);
   EXPECT_EQ(back.width, 42);
@@ -295,12 +297,14 @@ TEST(GenerationLibrary, ASmallClipReopensExactly) {
   // Another clip's frames in its place (a folder edited by hand) are not shown as this one.
   const LibraryEntry other = library.add(gradient_clip(5, 30, 40), record("2026-11-29T07:45:03Z", 3, "c"));
   std::filesystem::copy_file(other.exact_frames, entry.exact_frames, std::filesystem::copy_options::overwrite_existing);
-  const Video not_its_own = read_library_video(read_library_entry(entry.folder), nullptr, size_t(1) << 30);
+  const Video not_its_own = read_library_video(read_library_entry(entry.folder), nullptr, size_t(1) << 30, &note);
+  EXPECT_NE(note.find("they are 5 frames of 40x30, not this run's): shown from video."), std::string::npos) << note;
   EXPECT_EQ(not_its_own.width, 42);
   EXPECT_TRUE(not_its_own.rgb == decoded.rgb);
 
   std::filesystem::resize_file(entry.exact_frames, 40);
-  const Video fallback = read_library_video(read_library_entry(entry.folder), nullptr, size_t(1) << 30);
+  const Video fallback = read_library_video(read_library_entry(entry.folder), nullptr, size_t(1) << 30, &note);
+  EXPECT_EQ(note.rfind("the exact frames in " + entry.exact_frames.string() + " could not be used (", 0), 0u) << note;
   EXPECT_EQ(fallback.frames, 5);
   EXPECT_EQ(fallback.height, 30);
   EXPECT_EQ(fallback.width, 42);

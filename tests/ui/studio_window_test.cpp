@@ -1949,11 +1949,20 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
                             10000);
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString(kPrompt));
 
-  // An entry whose video and frames are damaged: reported once the decode fails, and nothing changes.
+  // An entry whose exact frames are damaged opens from its video, and says it is the lossier copy.
   const std::filesystem::path damaged = scratch_.filePath("damaged-entry").toStdString();
   std::filesystem::copy(kept_entry.folder, damaged, std::filesystem::copy_options::recursive);
+  std::filesystem::resize_file(damaged / kept_entry.exact_frames.filename(), 100);
+  w->openLibraryEntry(damaged);
+  QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().endsWith(" · shown from its lossier video (see the Log)"),
+                           10000);
+  QVERIFY2(log_text(*w).contains("the exact frames in " + QString::fromStdString((damaged / "frames.frames").string()) +
+                                 " could not be used ("),
+           qPrintable(log_text(*w)));
+  QCOMPARE(w->result().frames, kept.frames);
+
+  // Its video damaged too: reported once the decode fails, and nothing changes.
   std::filesystem::resize_file(damaged / kept_entry.video.filename(), 100);
-  std::filesystem::resize_file(damaged / kept_entry.exact_frames.filename(), 100);  // else the clip opens from them
   typePrompt(*w, "a green square");
   w->openLibraryEntry(damaged);
   QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().startsWith(
