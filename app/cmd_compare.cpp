@@ -130,7 +130,10 @@ void check_only_a_compare_is_replaced(const std::filesystem::path& out) {
   };
   std::error_code ec;
   const std::filesystem::path frames = out / kDenseFramesFile;
-  if (std::filesystem::exists(frames, ec) && !is_frame_archive(frames)) refuse(frames, "is not a frame archive of ours");
+  // An empty file holds nothing to lose (a copy cut short at its start, a `touch`).
+  if (std::filesystem::exists(frames, ec) && !is_frame_archive(frames) && !std::filesystem::is_empty(frames, ec)) {
+    refuse(frames, "is not a frame archive of ours");
+  }
   const std::filesystem::path report = out / "report.json";
   if (std::filesystem::exists(report, ec)) {
     // A report's own shape, not two of its keys: {"mode": 1, "request": 2} is a user's file. Reports

@@ -111,6 +111,12 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
   run = run_cli("compare " + request("--seed 5 --attention dense --out " + out.string()));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(read_json(out / "report.json")["dense"]["reused"], true) << run.output;
+  // An empty one (a copy cut short at its start) holds nothing to keep: it is damaged, not a user's.
+  std::filesystem::resize_file(out / "dense.frames", 0);
+  run = run_cli("compare " + request("--seed 5 --attention dense --out " + out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("has frames that cannot be read ("), std::string::npos) << run.output;
+  EXPECT_EQ(read_json(out / "report.json")["dense"]["reused"], false);
   std::filesystem::remove(out / "dense.frames");
   run = run_cli("compare " + request("--seed 5 --attention dense --out " + out.string()));
   ASSERT_EQ(run.exit_code, 0) << run.output;
