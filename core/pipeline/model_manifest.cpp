@@ -61,6 +61,14 @@ std::vector<std::string> weight_list(const nlohmann::json& j, const char* key, c
                       ", which is not a file inside the model folder");
     }
   }
+  // Its tensors would each be found twice, and the load would blame a shard "that does not belong".
+  for (size_t i = 0; i < names.size(); ++i) {
+    for (size_t k = 0; k < i; ++k) {
+      if (std::filesystem::path(names[i]).lexically_normal() == std::filesystem::path(names[k]).lexically_normal()) {
+        throw UserError(where + ": \"" + key + "\" lists " + nlohmann::json(names[i]).dump() + " twice");
+      }
+    }
+  }
   return names;
 }
 

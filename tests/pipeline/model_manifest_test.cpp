@@ -73,7 +73,9 @@ TEST(ModelManifest, ALowNoiseExpertIsReadLoadedAndChecked) {
   for (const auto& [field, value, message] :
        {std::tuple{"boundary", nlohmann::json(1.0), "low_noise_expert.boundary must be between 0 and 1"},
         std::tuple{"weights", nlohmann::json::array({"../x.safetensors"}), "which is not a file inside the model folder"},
-        std::tuple{"weights", nlohmann::json::array(), "lists no files"}}) {
+        std::tuple{"weights", nlohmann::json::array(), "lists no files"},
+        std::tuple{"weights", nlohmann::json::array({"low.safetensors", "./low.safetensors"}),
+                   "low_noise_expert: \"weights\" lists \"./low.safetensors\" twice"}}) {
     nlohmann::json bad = j;
     bad["low_noise_expert"][field] = value;
     write_text(dir / "model.json", bad.dump());
