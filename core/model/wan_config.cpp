@@ -23,7 +23,8 @@ const nlohmann::json& required(const nlohmann::json& json, const char* key) {
 
 int positive_int(const nlohmann::json& value, const char* key) {
   if (!value.is_number_integer() || value.get<int64_t>() <= 0 || value.get<int64_t>() > (1 << 30)) {
-    fail(std::string("field '") + key + "' must be a positive integer, got " + value.dump());
+    fail(std::string("field '") + key + "' must be a whole number from 1 to " + std::to_string(1 << 30) + ", got " +
+         value.dump());
   }
   return value.get<int>();
 }

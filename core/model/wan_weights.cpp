@@ -337,7 +337,12 @@ void refuse_unfit(const WanConfig& config, const std::vector<std::shared_ptr<Saf
   os << "the diffusion model's weights in " << checkpoint_file_list(files) << " do not match the config (dim " << config.dim
      << ", " << config.num_layers << " layers, " << config.num_heads << " heads): "
      << counted_noun(missing.size(), "tensor", "tensors") << " missing, " << mismatched.size()
-     << " with the wrong shape or type. Is this the checkpoint of another model size?";
+     << " with the wrong shape or type.";
+  // Types alone (integer tensors) say a damaged or foreign file, not another size.
+  const bool sizes_differ = !missing.empty() || std::any_of(mismatched.begin(), mismatched.end(), [](const std::string& line) {
+                              return line.starts_with("wrong shape");
+                            });
+  if (sizes_differ) os << " Is this the checkpoint of another model size?";
   os << tensor_problem_lines(missing, mismatched);
   throw WeightsError(os.str());
 }

@@ -277,7 +277,8 @@ WanConfigHints read_wan_config_hints(const std::filesystem::path& path) {
     auto it = j.find(key);
     if (it == j.end()) return std::nullopt;
     if (!it->is_number_integer() || it->get<int64_t>() <= 0 || it->get<int64_t>() > (1 << 20)) {
-      throw UserError(path.string() + ": '" + key + "' must be a positive integer, got " + it->dump());
+      throw UserError(path.string() + ": '" + key + "' must be a whole number from 1 to " + std::to_string(1 << 20) +
+                      ", got " + it->dump());
     }
     return it->get<int>();
   };

@@ -171,7 +171,9 @@ TEST(WanWeights, WrongShapesAreAllListed) {
     if (name == "blocks.1.ffn.0.weight") tensor = at::zeros({255, 128});
   }
   const std::string error = load_error(tensors, "shapes.safetensors");
-  EXPECT_NE(error.find("0 tensors missing, 2 with the wrong shape"), std::string::npos) << error;
+  EXPECT_NE(error.find("0 tensors missing, 2 with the wrong shape or type. Is this the checkpoint of another model size?"),
+            std::string::npos)
+      << error;
   EXPECT_NE(error.find("blocks.0.self_attn.q.weight: expected [128, 128], found [128, 64]"),
             std::string::npos)
       << error;
@@ -218,6 +220,7 @@ TEST(WanWeights, IntegerTensorsAreRejected) {
   }
   const std::string error = load_error(tensors, "ints.safetensors");
   EXPECT_NE(error.find("wrong type: patch_embedding.bias"), std::string::npos) << error;
+  EXPECT_EQ(error.find("another model size"), std::string::npos) << "a type is no size: " << error;
 }
 
 // A scaled fp8 weight's scale is floats of 16 or 32 bits, one value or one per row, and finite;
