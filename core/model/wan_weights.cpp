@@ -339,9 +339,8 @@ void refuse_unfit(const WanConfig& config, const std::vector<std::shared_ptr<Saf
      << counted_noun(missing.size(), "tensor", "tensors") << " missing, " << mismatched.size()
      << " with the wrong shape or type.";
   // Types alone (integer tensors) say a damaged or foreign file, not another size.
-  const bool sizes_differ = !missing.empty() || std::any_of(mismatched.begin(), mismatched.end(), [](const std::string& line) {
-                              return line.starts_with("wrong shape");
-                            });
+  const auto shape_line = [](const std::string& line) { return line.starts_with("wrong shape"); };
+  const bool sizes_differ = !missing.empty() || std::any_of(mismatched.begin(), mismatched.end(), shape_line);
   if (sizes_differ) os << " Is this the checkpoint of another model size?";
   os << tensor_problem_lines(missing, mismatched);
   throw WeightsError(os.str());
