@@ -31,6 +31,9 @@ t0=$(date +%s)
 # loads, and aborted in std::locale ("free(): invalid pointer") at exit and in some of ATen's error
 # messages. So the configure sees no /opt/gcc at all.
 export CXX=/usr/bin/g++ CC=/usr/bin/gcc CUDAHOSTCXX=/usr/bin/g++
+# What every executable of ours chooses for itself (core/openmp_wait_policy.cpp), set here so that
+# none starts itself again under compute-sanitizer or Nsight Compute.
+export OMP_WAIT_POLICY=PASSIVE
 PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '^/opt/gcc' | paste -sd:)
 export PATH
 cmake --preset gpu \
