@@ -1540,8 +1540,11 @@ bool MainWindow::openRoutingTrace(const QString& path) {
     routing_source_ = has_seed ? tr("%1, seed %2").arg(name, QString::number(routing_seed_)) : name;
     updateRoutingTitle();
     if (model.is_string() && prompt.is_string()) {
-      what = tr("%1 (%2, \"%3\")")
-                 .arg(what, QString::fromStdString(model.get<std::string>()), QString::fromStdString(prompt.get<std::string>()));
+      // A file's prompt of thousands of characters had filled the Log and pushed its errors away.
+      constexpr qsizetype kPromptInLog = 200;
+      QString said = QString::fromStdString(prompt.get<std::string>());
+      if (said.size() > kPromptInLog) said = tr("%1… (%2 characters)").arg(said.left(kPromptInLog)).arg(said.size());
+      what = tr("%1 (%2, \"%3\")").arg(what, QString::fromStdString(model.get<std::string>()), said);
     }
     const int steps = int(routing_->steps().size());
     log_->info(tr("opened the routing of %1 from %2").arg(counted(steps, tr("step"), tr("steps")), what));

@@ -3394,6 +3394,21 @@ void StudioWindowTest::routing_trace_opens_in_the_panel() {
   QCOMPARE(int(panel->steps().size()), 1);
   QVERIFY2(log_text(*w).contains("opened the routing of 1 step from odd-run.json"), qPrintable(log_text(*w)));
   QVERIFY(!log_text(*w).contains("odd-run.json ("));  // no model or prompt that are not words
+
+  // A prompt of thousands of characters is cut in the Log line, which had filled the whole panel.
+  const QString long_prompt = scratch_.filePath("opened/long-prompt.json");
+  {
+    RoutingTraceFile file(long_prompt.toStdString());
+    RoutingStep step = synthetic_step(0);
+    step.run = {{"model", "random-tiny"}, {"request", {{"prompt", std::string(5000, 'x')}, {"seed", 3}}}};
+    file.add(step);
+    file.commit();
+  }
+  QVERIFY(w->openRoutingTrace(long_prompt));
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isOpeningTrace(), 10000);
+  QVERIFY2(log_text(*w).contains("long-prompt.json (random-tiny, \"" + QString(200, 'x') + "… (5000 characters)\")"),
+           qPrintable(log_text(*w).right(400)));
+  QVERIFY(!log_text(*w).contains(QString(201, 'x')));
   QVERIFY(w->openRoutingTrace(path));
   QTRY_VERIFY_WITH_TIMEOUT(!w->isOpeningTrace(), 10000);
 
