@@ -122,7 +122,7 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
       delete_(new QPushButton(tr("Delete"), this)),
       show_folder_(new QPushButton(tr("Show folder"), this)) {
   filter_->setObjectName("library_filter");
-  filter_->setPlaceholderText(tr("Filter: words of the prompt, mode, model or seed"));
+  filter_->setPlaceholderText(tr("Filter: words of the prompt, mode, model (or its folder) or seed"));
   filter_->setClearButtonEnabled(true);
   filter_->setToolTip(tr("Shows the runs that hold every word typed (Ctrl+F)"));
   list_->setObjectName("library_list");
@@ -323,8 +323,10 @@ void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnai
 bool LibraryPanel::matchesFilter(const LibraryEntry& e) const {
   const QStringList words = filter_->text().split(' ', Qt::SkipEmptyParts);
   if (words.isEmpty()) return true;
-  const QString searched = QString::fromStdString(e.prompt + " " + e.attention + " " + e.model) + " seed " +
-                           QString::number(qulonglong(e.seed));
+  // The model by its name and by its folder's, as the Model panel lists it.
+  const std::string folder = std::filesystem::path(e.model_folder).filename().string();
+  const QString searched = QString::fromStdString(e.prompt + " " + e.attention + " " + e.model + " " + folder) +
+                           " seed " + QString::number(qulonglong(e.seed));
   return std::all_of(words.begin(), words.end(),
                      [&](const QString& word) { return searched.contains(word, Qt::CaseInsensitive); });
 }

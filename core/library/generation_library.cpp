@@ -168,6 +168,7 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder) {
     }
     e.attention = request.value("attention", nlohmann::json::object()).value("mode", "");
     e.model = e.record.value("model", nlohmann::json::object()).value("name", "");
+    e.model_folder = e.record.value("model", nlohmann::json::object()).value("folder", "");
     e.width = whole("width");
     e.height = whole("height");
     e.frames = whole("frames");

@@ -44,6 +44,7 @@ struct LibraryEntry {
   std::string created;    // UTC, ISO 8601
   std::string prompt;
   std::string model;
+  std::string model_folder;  // where it was loaded from (two folders may hold models of one name)
   std::string attention;  // dense, svg2, svgear
   uint64_t seed = 0;
   int width = 0, height = 0, frames = 0, steps = 0;

@@ -2013,13 +2013,14 @@ void StudioWindowTest::library_keeps_folder_names_that_are_not_utf8() {
 void StudioWindowTest::library_filter_finds_runs_by_words() {
   const std::filesystem::path root = scratch_.filePath("library-filter").toStdString();
   const Video clip = grey_clip(90);
-  auto add = [&](const std::string& created, const std::string& prompt, const std::string& attention, int seed) {
+  auto add = [&](const std::string& created, const std::string& prompt, const std::string& attention, int seed,
+                 const std::string& folder = "/models/shapes-s") {
     const nlohmann::json record = {{"created", created},
                                    {"request", {{"prompt", prompt}, {"seed", seed}, {"steps", 2}, {"attention", {{"mode", attention}}}}},
-                                   {"model", {{"name", "shapes-s"}}}};
+                                   {"model", {{"name", "shapes-s"}, {"folder", folder}}}};
     return GenerationLibrary(root).add(clip, record);
   };
-  add("2026-12-02T01:00:00Z", "a red circle moves left", "dense", 7);
+  add("2026-12-02T01:00:00Z", "a red circle moves left", "dense", 7, "/work/tinyA");
   add("2026-12-02T02:00:00Z", "a blue square spins", "svgear", 7);
   const LibraryEntry red_sparse = add("2026-12-02T03:00:00Z", "a Red star over a circle", "svgear", 42);
 
@@ -2055,6 +2056,14 @@ void StudioWindowTest::library_filter_finds_runs_by_words() {
   filter->clear();
   QTest::keyClicks(filter, "shapes-s 42");  // the model and a seed
   QCOMPARE(shown(), QStringList{"a Red star over a circle"});
+  filter->clear();
+  QTest::keyClicks(filter, "tinya");  // the model's folder, as the Model panel names it
+  QCOMPARE(shown(), QStringList{"a red circle moves left"});
+  filter->clear();
+  QTest::keyClicks(filter, "work");  // not the folders above it
+  QCOMPARE(shown(), QStringList{});
+  filter->clear();
+  QTest::keyClicks(filter, "shapes-s 42");
 
   // Return goes to the first run shown, and Enter there opens it.
   QSignalSpy opened(&panel, &LibraryPanel::entryOpened);
