@@ -79,7 +79,11 @@ std::filesystem::path with_suffix(const std::filesystem::path& path, const std::
 // Before any work, as the video's path: the dump and the trace are written mid-run.
 void check_outside_model_folder(const std::filesystem::path& file, const std::filesystem::path& model_dir,
                                 const std::string& option) {
-  check_output_file(file);
+  try {
+    check_output_file(file);
+  } catch (const UserError& e) {  // which of the run's files it is: the message names only a folder
+    throw UserError(option + " '" + file.string() + "': " + e.what());
+  }
   refuse_inside_model_folder(file, model_dir, option);
 }
 
