@@ -486,6 +486,12 @@ std::unique_ptr<Model> load_folder(const std::filesystem::path& folder, c10::Dev
     throw UserError(folder.string() + ": the token table '" + kTokenEmbedding + "' has shape " +
                     c10::str(embedding.sizes()) + " but dit.text_dim is " + std::to_string(m.dit.text_dim));
   }
+  // A row per word of model.json's vocabulary, as `svgear info --model` checks it from the header.
+  if (embedding.size(0) != int64_t(m.vocabulary.size())) {
+    throw UserError(folder.string() + ": the token table '" + kTokenEmbedding + "' has " +
+                    std::to_string(embedding.size(0)) + " rows, but model.json's vocabulary has " +
+                    std::to_string(m.vocabulary.size()) + " words: the two must be of one model");
+  }
   PromptTransformerWeights transformer = text_transformer_shapes(m, files);
   transformer.for_each([&](const std::string& name, at::Tensor& tensor) {
     tensor = text_transformer_file(m, files, name, tensor).load(name).to(at::kFloat).contiguous();

@@ -8,6 +8,7 @@
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/pipeline/model.h"
 #include "core/pipeline/random_model.h"
@@ -152,6 +153,28 @@ TEST(ModelManifest, AWholeNumberTokenTableIsRefused) {
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find(
                   "'text_encoder.token_embedding.weight' holds Long values, not floating-point weights"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// A vocabulary a word short of the token table's rows names the folder and both counts, as `svgear
+// info --model` does from the header (the load had said "text encoder: …" of no file).
+TEST(ModelManifest, AVocabularyShortOfTheTokenTableNamesTheFolder) {
+  const auto dir = test::scratch_dir("vocabulary_short");
+  write_random_model(dir, random_model_preset("tiny"));
+  nlohmann::json manifest = nlohmann::json::parse(std::ifstream(dir / "model.json"));
+  nlohmann::json& vocabulary = manifest["text_encoder"]["vocabulary"];
+  const size_t words = vocabulary.size();
+  vocabulary.erase(words - 1);
+  write_text(dir / "model.json", manifest.dump());
+  try {
+    Model::load(dir, c10::Device(c10::kCPU));
+    FAIL() << "a vocabulary short of its token table was loaded";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find(dir.string() + ": the token table 'text_encoder.token_embedding.weight' has " +
+                                         std::to_string(words) + " rows, but model.json's vocabulary has " +
+                                         std::to_string(words - 1) + " words"),
               std::string::npos)
         << e.what();
   }
