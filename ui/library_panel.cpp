@@ -20,6 +20,7 @@
 #include <QListWidget>
 #include <QMessageBox>
 #include <QPainter>
+#include <QPen>
 #include <QPixmap>
 #include <QPromise>
 #include <QPushButton>
@@ -81,18 +82,30 @@ QString tooltip(const LibraryEntry& e) {
   return "<p style='white-space:pre-wrap'>" + text.toHtmlEscaped() + "</p>";
 }
 
-// A thumbnail file as the list shows it; safe off the GUI thread (QImage, not QPixmap). Null when
-// unreadable, or not a regular file (a FIFO would block).
+// What a run whose thumbnail is missing or unreadable shows: an empty frame of a thumbnail's size,
+// so its caption sits in line with the others' (without an icon it had risen to the cell's top).
+QImage missing_thumbnail() {
+  QImage square(kThumbnailSide, kThumbnailSide, QImage::Format_ARGB32_Premultiplied);
+  square.fill(Qt::transparent);
+  QPainter painter(&square);
+  painter.setPen(QPen(QColor(110, 110, 110), 2, Qt::DashLine));
+  painter.setBrush(QColor(40, 40, 40));
+  painter.drawRect(QRectF(square.rect()).adjusted(8, 8, -8, -8));
+  return square;
+}
+
+// A thumbnail file as the list shows it; safe off the GUI thread (QImage, not QPixmap).
+// missing_thumbnail() when unreadable, or not a regular file (a FIFO would block).
 QImage thumbnail_image(const std::filesystem::path& thumbnail) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(thumbnail, ec)) return QImage();
+  if (!std::filesystem::is_regular_file(thumbnail, ec)) return missing_thumbnail();
   const std::uintmax_t size = std::filesystem::file_size(thumbnail, ec);
-  if (ec || size > kMaxThumbnailBytes) return QImage();
+  if (ec || size > kMaxThumbnailBytes) return missing_thumbnail();
   std::ifstream in(thumbnail, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   QImage image;
   image.loadFromData(reinterpret_cast<const uchar*>(bytes.data()), int(bytes.size()), "PNG");
-  if (image.isNull()) return image;
+  if (image.isNull()) return missing_thumbnail();
   // Pixel models make tiny frames: magnify without smoothing, as the preview does. Centred on a
   // clear square, so a wide or tall clip's caption sits where every other one does.
   const QImage scaled = image.scaled(kThumbnailSide, kThumbnailSide, Qt::KeepAspectRatio, Qt::FastTransformation);
@@ -393,7 +406,9 @@ void LibraryPanel::insert(const LibraryEntry& entry) {
   watchRoot();
   if (scanning_) inserted_during_scan_.push_back(entry);
   if (rowOf(entry.folder) >= 0) return;  // already listed
-  list(entry, QImage());
+  QImage pending(kThumbnailSide, kThumbnailSide, QImage::Format_ARGB32_Premultiplied);  // the caption's place kept
+  pending.fill(Qt::transparent);
+  list(entry, pending);
   scan_error_.clear();  // a run kept there: the folder is there now
   updateSummary();
   // Its picture follows from the thread pool: the library may sit on a slow disk.
@@ -402,7 +417,7 @@ void LibraryPanel::insert(const LibraryEntry& entry) {
     watcher->deleteLater();
     const QImage thumbnail = watcher->future().takeResult();
     const int shown = rowOf(folder);  // deleted meanwhile, or moved by a scan's listing
-    if (shown >= 0 && !thumbnail.isNull()) list_->item(shown)->setIcon(QIcon(QPixmap::fromImage(thumbnail)));
+    if (shown >= 0) list_->item(shown)->setIcon(QIcon(QPixmap::fromImage(thumbnail)));
   });
   watcher->setFuture(QtConcurrent::run(thumbnail_image, entry.thumbnail));
 }

@@ -2023,6 +2023,7 @@ void StudioWindowTest::library_filter_finds_runs_by_words() {
   add("2026-12-02T01:00:00Z", "a red circle moves left", "dense", 7, "/work/tinyA");
   add("2026-12-02T02:00:00Z", "a blue square spins", "svgear", 7);
   const LibraryEntry red_sparse = add("2026-12-02T03:00:00Z", "a Red star over a circle", "svgear", 42);
+  std::filesystem::remove(red_sparse.thumbnail);  // deleted behind the studio's back
 
   LibraryPanel panel(root, nullptr);
   panel.show();
@@ -2040,6 +2041,11 @@ void StudioWindowTest::library_filter_finds_runs_by_words() {
     return prompts;
   };
   QVERIFY2(panel.entry(0).attention == "svgear", panel.entry(0).attention.c_str());  // the record's mode is read
+  // A run without its thumbnail shows a frame of a thumbnail's size, its caption in line with the others.
+  for (int row = 0; row < list->count(); ++row) {
+    QVERIFY2(!list->item(row)->icon().isNull(), qPrintable(QString::number(row)));
+    QCOMPARE(list->visualItemRect(list->item(row)).height(), list->visualItemRect(list->item(1)).height());
+  }
 
   list->setCurrentRow(1);  // the blue square
   QTest::keyClicks(filter, "red CIRCLE");  // every word, any case, anywhere in the prompt
