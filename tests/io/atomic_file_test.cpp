@@ -137,7 +137,20 @@ TEST(AtomicFile, ACommitThatFailedCanBeTriedAgain) {
   AtomicFile file(dir / "clip.json");
   file.write("whole");
   std::filesystem::create_directories(dir / "in-the-way" / "inside");  // a non-empty folder: the rename fails
-  EXPECT_THROW(file.commit_as(dir / "in-the-way"), UserError);
+  try {
+    file.commit_as(dir / "in-the-way");
+    ADD_FAILURE() << "renamed over a folder";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot replace '"), std::string::npos) << e.what();
+  }
+  // A new name the file system refuses replaces nothing, and is not said to.
+  const std::filesystem::path too_long = dir / (std::string(300, 'L') + ".json");
+  try {
+    file.commit_as(too_long);
+    ADD_FAILURE() << "a 305-byte name";
+  } catch (const UserError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("cannot write '", 0), 0u) << e.what();
+  }
   file.commit();
   EXPECT_EQ(read_all(dir / "clip.json"), "whole");
   EXPECT_THROW(file.commit(), std::logic_error);
