@@ -131,6 +131,10 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
       {Curve::AttentionTime, [](const RoutingTrace& t) { return t.attention_ms; }}};
   const bool time = quantity == Quantity::Time;
   double top = time ? 0.0 : 1.0;
+  // Markers no wider than the gap between points: at 7 px, a layer's 150 steps in a narrow dock
+  // had merged into a solid band that hid the curves beneath.
+  const double pixels_per_point = plot_->axisRect()->width() / std::max(1.0, x_max - x_min + 1.0);
+  const double marker = std::clamp(pixels_per_point * 0.6, 2.0, 7.0);
   for (const auto& [curve, value] : values) {
     const bool shown = time == (curve >= Curve::KMeansTime);
     QVector<double> x, y;
@@ -143,6 +147,9 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
     }
     QCPGraph* g = graph(curve);
     g->setData(x, y, true);
+    QCPScatterStyle style = g->scatterStyle();
+    style.setSize(marker);
+    g->setScatterStyle(style);
     g->setVisible(shown);
     if (shown) {
       g->addToLegend();

@@ -4536,6 +4536,24 @@ void StudioWindowTest::plot_labels_fit_a_short_axis() {
   qcp->yAxis->setLabel("ms");
   qcp->replot();
   QCOMPARE(qcp->yAxis->label(), QString("ms"));
+
+  // Markers no wider than the gap between points: 7 px markers of 150 steps had merged into a band.
+  const auto steps = [](int count) {
+    std::vector<std::shared_ptr<RoutingStep>> made;
+    for (int step = 1; step <= count; ++step) {
+      RoutingStep made_step = synthetic_step(step);
+      made_step.num_steps = count;  // the x axis spans the run's steps
+      made.push_back(std::make_shared<RoutingStep>(std::move(made_step)));
+    }
+    return made;
+  };
+  plot.showSteps(steps(150), 0, 0);
+  QCOMPARE(plot.pointCount(RoutingPlot::Curve::Density), 150);
+  const double pixels_per_step = qcp->axisRect()->width() / 150.0;
+  QVERIFY2(qcp->graph(0)->scatterStyle().size() <= std::max(2.0, pixels_per_step),
+           qPrintable(QString::number(qcp->graph(0)->scatterStyle().size())));
+  plot.showSteps(steps(7), 0, 0);
+  QCOMPARE(qcp->graph(0)->scatterStyle().size(), 7.0);  // few points keep their full size
 }
 
 // A first step that takes a while (minutes on a CPU at a real size) reads as step 1 running, not as
