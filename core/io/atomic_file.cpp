@@ -131,7 +131,9 @@ void AtomicFile::commit_as(const std::filesystem::path& other) {
   std::error_code ec, exists_ec;
   const bool replaces = std::filesystem::exists(std::filesystem::symlink_status(other, exists_ec));
   std::filesystem::rename(temp_path_, other, ec);
-  if (ec) throw UserError((replaces ? "cannot replace '" : "cannot write '") + shown_path(other) + "': " + ec.message());
+  if (ec) {
+    throw UserError((replaces ? "cannot replace '" : "cannot write '") + shown_path(other) + "': " + ec.message());
+  }
   path_ = other;
   committed_ = true;
   std::fclose(file_);  // its data is synced: a close error cannot lose it

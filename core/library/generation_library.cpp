@@ -199,7 +199,8 @@ Video read_library_video(const LibraryEntry& entry, const CancelToken* cancel, s
   if (fallback_note) {
     *fallback_note = why.empty() ? std::string()
                                  : "the exact frames in " + entry.exact_frames.string() + " could not be used (" + why +
-                                       "): shown from " + entry.video.filename().string() + ", which its encoding made lossier";
+                                       "): shown from " + entry.video.filename().string() +
+                                       ", which its encoding made lossier";
   }
   Video video = read_video(entry.video, cancel, max_bytes);
   crop_mp4_padding(video, entry.height, entry.width);

@@ -1263,7 +1263,8 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
   refused(sparse + "--trace " + (*dir_ / "model" / "new.json").string(), "is inside the model's folder");
   // A folder that takes no file (one that also refuses root): the option is named, not only the folder.
   refused(sparse + "--trace /proc/t.json", "error: --trace '/proc/t.json': cannot write in /proc");
-  refused(sparse + "--dump-attention /proc/d.safetensors", "error: --dump-attention '/proc/d.safetensors': cannot write");
+  refused(sparse + "--dump-attention /proc/d.safetensors",
+          "error: --dump-attention '/proc/d.safetensors': cannot write");
   const std::filesystem::path preset = *dir_ / "kept-preset.json";
   std::ofstream(preset) << R"({"top_p": 0.8})";
   refused(sparse + "--trace " + preset.string(), "exists and is not a routing trace");

@@ -171,8 +171,9 @@ TEST(WanWeights, WrongShapesAreAllListed) {
     if (name == "blocks.1.ffn.0.weight") tensor = at::zeros({255, 128});
   }
   const std::string error = load_error(tensors, "shapes.safetensors");
-  EXPECT_NE(error.find("0 tensors missing, 2 with the wrong shape or type. Is this the checkpoint of another model size?"),
-            std::string::npos)
+  EXPECT_NE(
+      error.find("0 tensors missing, 2 with the wrong shape or type. Is this the checkpoint of another model size?"),
+      std::string::npos)
       << error;
   EXPECT_NE(error.find("blocks.0.self_attn.q.weight: expected [128, 128], found [128, 64]"),
             std::string::npos)

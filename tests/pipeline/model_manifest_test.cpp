@@ -216,8 +216,10 @@ TEST(ModelManifest, ErrorsNameTheFileAndTheProblem) {
   nlohmann::json no_dim = j;
   no_dim["dim"] = 0;
   write_text(dir / "model.json", nlohmann::json{{"format", "svgear-model/1"}, {"dit", no_dim}}.dump());
-  EXPECT_NE(error_of(dir).find("model.json: its \"dit\" section: field 'dim' must be a whole number from 1 to 1073741824, got 0"),
-            std::string::npos) << error_of(dir);
+  EXPECT_NE(error_of(dir).find("model.json: its \"dit\" section: field 'dim' must be a whole number from 1 to "
+                               "1073741824, got 0"),
+            std::string::npos)
+      << error_of(dir);
   write_text(dir / "model.json",
              nlohmann::json{{"format", "svgear-model/1"}, {"dit", j}, {"latent", {{"type", "vae"}}}}.dump());
   const std::string latent_error = error_of(dir);
