@@ -29,42 +29,43 @@ It generates structured noise, not pictures.
   --seed N|random  the weights' seed (default: the preset's)
 )";
 
-// --force replaces a random model's files, never a trained model's (days of steps, replaced by
-// noise) nor a folder of other files (`--out / --force`).
-void refuse_replacing_other_than_a_random_model(const std::filesystem::path& folder) {
-  std::string held = "other files and no random model";
+// "" when `folder` holds a random model (its model.json's description says so), else what it holds
+// instead, for the refusal. --force replaces a random model's files, never a trained model's (days
+// of steps, replaced by noise) nor a folder of other files (`--out / --force`).
+std::string other_than_a_random_model(const std::filesystem::path& folder) {
   try {
     const nlohmann::json manifest = read_json_if_small(folder / "model.json", uintmax_t(1) << 20);
     if (manifest.is_object()) {
       const auto description = manifest.find("description");
       if (description != manifest.end() && description->is_string() &&
           description->get<std::string>().starts_with(kRandomModelDescription)) {
-        return;
+        return "";
       }
       const auto name = manifest.find("name");
       const bool named = name != manifest.end() && name->is_string();
-      held = (named ? "the model '" + name->get<std::string>() + "'" : std::string("a model")) + ", not a random model";
+      return (named ? "the model '" + name->get<std::string>() + "'" : std::string("a model")) + ", not a random model";
     }
   } catch (const std::exception&) {  // no model.json, or none that reads: other files
   }
-  throw UserError("'" + folder.string() + "' holds " + held + ": --force replaces only a random model's weights. "
-                  "Choose a new --out, or remove that folder yourself if it is no longer wanted");
+  return "other files and no random model";
 }
 
-// What --out may be: a new or empty folder, or with --force a random model's.
+// What --out may be: a new or empty folder, or with --force a random model's. --force is suggested
+// only where it would be taken.
 void check_out_folder(const std::string& out, bool force) {
-  // A trained model's folder looks like any other: never replace one unasked.
   std::error_code error;
   if (std::filesystem::exists(out, error) && !std::filesystem::is_directory(out, error)) {
     throw UserError("'" + out + "' is a file, not a folder: choose a new --out (a folder to write the model in)");
   }
-  if (!force && std::filesystem::exists(out, error) &&
-      !(std::filesystem::is_directory(out, error) && std::filesystem::is_empty(out, error))) {
-    throw UserError("'" + out + "' exists and is not an empty folder: choose a new --out, or add --force to "
-                    "replace the model in it with random weights");
+  if (!std::filesystem::is_directory(out, error) || std::filesystem::is_empty(out, error)) return;
+  const std::string held = other_than_a_random_model(out);
+  if (!held.empty()) {
+    throw UserError("'" + out + "' holds " + held + ": --force replaces only a random model's weights. Choose a "
+                    "new --out, or remove that folder yourself if it is no longer wanted");
   }
-  if (force && std::filesystem::is_directory(out, error) && !std::filesystem::is_empty(out, error)) {
-    refuse_replacing_other_than_a_random_model(out);
+  if (!force) {
+    throw UserError("'" + out + "' holds a random model: choose a new --out, or add --force to replace its weights "
+                    "with new random ones");
   }
 }
 

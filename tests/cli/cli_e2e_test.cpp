@@ -364,7 +364,8 @@ TEST_F(CliTest, RandomModelReplacesAModelOnlyWithForce) {
   const std::string before = read();
   CliRun run = run_cli("random-model --seed 99 --out " + folder.string());
   EXPECT_EQ(run.exit_code, 2) << run.output;
-  EXPECT_NE(run.output.find("exists and is not an empty folder"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("holds a random model: choose a new --out, or add --force"), std::string::npos)
+      << run.output;
   EXPECT_EQ(read(), before);
   run = run_cli("random-model --seed 99 --force --out " + folder.string());
   EXPECT_EQ(run.exit_code, 0) << run.output;
@@ -386,6 +387,11 @@ TEST_F(CliTest, RandomModelReplacesAModelOnlyWithForce) {
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("holds other files and no random model: --force replaces only"), std::string::npos)
       << run.output;
+  // Without --force, a folder of other files is refused without suggesting what would be refused next.
+  run = run_cli("random-model --out " + (*dir_ / "papers").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("holds other files and no random model"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("add --force"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "papers" / "model.json"));
   std::filesystem::create_directory(*dir_ / "empty");
   {
