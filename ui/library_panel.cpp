@@ -82,11 +82,17 @@ QString tooltip(const LibraryEntry& e) {
   return "<p style='white-space:pre-wrap'>" + text.toHtmlEscaped() + "</p>";
 }
 
-// What a run whose thumbnail is missing or unreadable shows: an empty frame of a thumbnail's size,
-// so its caption sits in line with the others' (without an icon it had risen to the cell's top).
-QImage missing_thumbnail() {
+// A clear square of a thumbnail's size: every cell's icon is one, so every caption sits in line
+// (without an icon it had risen to the cell's top).
+QImage clear_square() {
   QImage square(kThumbnailSide, kThumbnailSide, QImage::Format_ARGB32_Premultiplied);
   square.fill(Qt::transparent);
+  return square;
+}
+
+// What a run whose thumbnail is missing or unreadable shows: an empty frame.
+QImage missing_thumbnail() {
+  QImage square = clear_square();
   QPainter painter(&square);
   painter.setPen(QPen(QColor(110, 110, 110), 2, Qt::DashLine));
   painter.setBrush(QColor(40, 40, 40));
@@ -109,8 +115,7 @@ QImage thumbnail_image(const std::filesystem::path& thumbnail) {
   // Pixel models make tiny frames: magnify without smoothing, as the preview does. Centred on a
   // clear square, so a wide or tall clip's caption sits where every other one does.
   const QImage scaled = image.scaled(kThumbnailSide, kThumbnailSide, Qt::KeepAspectRatio, Qt::FastTransformation);
-  QImage square(kThumbnailSide, kThumbnailSide, QImage::Format_ARGB32_Premultiplied);
-  square.fill(Qt::transparent);
+  QImage square = clear_square();
   QPainter(&square).drawImage((kThumbnailSide - scaled.width()) / 2, (kThumbnailSide - scaled.height()) / 2, scaled);
   return square;
 }
@@ -406,9 +411,7 @@ void LibraryPanel::insert(const LibraryEntry& entry) {
   watchRoot();
   if (scanning_) inserted_during_scan_.push_back(entry);
   if (rowOf(entry.folder) >= 0) return;  // already listed
-  QImage pending(kThumbnailSide, kThumbnailSide, QImage::Format_ARGB32_Premultiplied);  // the caption's place kept
-  pending.fill(Qt::transparent);
-  list(entry, pending);
+  list(entry, clear_square());  // until its thumbnail is read
   scan_error_.clear();  // a run kept there: the folder is there now
   updateSummary();
   // Its picture follows from the thread pool: the library may sit on a slow disk.

@@ -693,8 +693,9 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
 void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioRequest& request, bool model_present,
                                    Video video) {
   const QString model = QString::fromStdString(request.model_folder.string());
-  const bool model_gone = !model.isEmpty() && model != model_picker_->currentFolder() && !model_present;
-  if (!model.isEmpty() && model != model_picker_->currentFolder()) {
+  const bool another_model = !model.isEmpty() && model != model_picker_->currentFolder();
+  const bool model_gone = another_model && !model_present;
+  if (another_model) {
     if (model_present) {
       model_picker_->setCurrentFolder(model);
       loadModel(model);

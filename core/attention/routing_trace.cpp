@@ -98,7 +98,7 @@ RoutingTrace routing_trace_from_json(const nlohmann::json& j, RoutingTraceArrays
     if (!std::isnan(v) && !(v >= low && v <= high)) {
       std::ostringstream text;
       text << "has \"" << key << "\" " << v;
-      if (high == std::numeric_limits<double>::max()) {
+      if (std::isinf(high)) {
         text << ", below " << low;
       } else {
         text << ", outside " << low << "…" << high;
@@ -123,7 +123,7 @@ RoutingTrace routing_trace_from_json(const nlohmann::json& j, RoutingTraceArrays
   t.head = int(integer("head", 0, INT32_MAX));
   t.q_clusters = int(integer("q_clusters", 1, kMaxTraceClusters));
   t.k_clusters = int(integer("k_clusters", 1, kMaxTraceClusters));
-  constexpr double kNoLimit = std::numeric_limits<double>::max();
+  constexpr double kNoLimit = std::numeric_limits<double>::infinity();
   t.density = bounded(j.value("density", nlohmann::json()), "density", 0.0, 1.0);
   t.estimated_log_error = number(j.value("estimated_log_error", nlohmann::json()), "estimated_log_error");
   t.measured_relative_l2 =

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <type_traits>
 
@@ -62,11 +63,10 @@ std::vector<std::string> weight_list(const nlohmann::json& j, const char* key, c
     }
   }
   // Its tensors would each be found twice, and the load would blame a shard "that does not belong".
-  for (size_t i = 0; i < names.size(); ++i) {
-    for (size_t k = 0; k < i; ++k) {
-      if (std::filesystem::path(names[i]).lexically_normal() == std::filesystem::path(names[k]).lexically_normal()) {
-        throw UserError(where + ": \"" + key + "\" lists " + nlohmann::json(names[i]).dump() + " twice");
-      }
+  std::set<std::filesystem::path> listed;
+  for (const std::string& name : names) {
+    if (!listed.insert(std::filesystem::path(name).lexically_normal()).second) {
+      throw UserError(where + ": \"" + key + "\" lists " + nlohmann::json(name).dump() + " twice");
     }
   }
   return names;
