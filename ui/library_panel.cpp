@@ -73,10 +73,11 @@ QString tooltip(const LibraryEntry& e) {
                            .arg(e.height)
                            .arg(counted(e.frames, QObject::tr("frame"), QObject::tr("frames")),
                                 counted(e.steps, QObject::tr("step"), QObject::tr("steps")));
-  const QString text = QObject::tr("%1\nmodel %2, %3 attention, seed %4\n%5\n%6")
-                           .arg(bidi_controls_shown(QString::fromStdString(e.prompt)), QString::fromStdString(e.model),
-                                QString::fromStdString(e.attention), QString::number(qulonglong(e.seed)), size,
-                                local_time_text(e.created));
+  QString text = QObject::tr("%1\nmodel %2, %3 attention, seed %4\n%5\n%6")
+                     .arg(bidi_controls_shown(QString::fromStdString(e.prompt)), QString::fromStdString(e.model),
+                          QString::fromStdString(e.attention), QString::number(qulonglong(e.seed)), size,
+                          local_time_text(e.created));
+  if (e.clip_gone()) text += QObject::tr("\nIts video is gone (deleted outside the studio): Open reloads its settings");
   // As rich text with the prompt escaped: a tooltip guesses its format, and "a <b>red</b> circle"
   // would turn bold.
   return "<p style='white-space:pre-wrap'>" + text.toHtmlEscaped() + "</p>";
@@ -98,6 +99,16 @@ QImage missing_thumbnail() {
   painter.setBrush(QColor(40, 40, 40));
   painter.drawRect(QRectF(square.rect()).adjusted(8, 8, -8, -8));
   return square;
+}
+
+// A run whose video and frames are gone: its thumbnail under a band that says so.
+QImage marked_gone(QImage thumbnail) {
+  QPainter painter(&thumbnail);
+  const QRect band(0, kThumbnailSide - 24, kThumbnailSide, 24);
+  painter.fillRect(band, QColor(150, 40, 40, 220));
+  painter.setPen(Qt::white);
+  painter.drawText(band, Qt::AlignCenter, QObject::tr("video gone"));
+  return thumbnail;
 }
 
 // A thumbnail file as the list shows it; safe off the GUI thread (QImage, not QPixmap).
@@ -331,7 +342,8 @@ void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnai
   QStringList lines = {line(bidi_controls_shown(QString::fromStdString(e.prompt).simplified()))};
   if (!e.attention.empty()) lines << line(QString::fromStdString(e.attention));
   lines << line(tr("seed %1").arg(qulonglong(e.seed)));
-  auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(thumbnail)), lines.join('\n'));
+  auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(e.clip_gone() ? marked_gone(thumbnail) : thumbnail)),
+                                   lines.join('\n'));
   item->setToolTip(tooltip(e));
   list_->insertItem(row, item);
   list_->setRowHidden(row, !matchesFilter(e));

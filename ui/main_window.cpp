@@ -660,7 +660,7 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
       const QString path = QString::fromStdString(folder.string());
       QString why = QString::fromStdString(opened.error);
       why.replace(path + '/', QString());
-      // The folder itself where a message names it whole ("… holds no video"), not a longer sibling's name.
+      // The folder itself where a message names it whole ("… is not a library entry"), not a longer sibling's name.
       if (why.startsWith(path + ' ')) why.replace(0, path.size(), tr("the run's folder"));
       reportError(tr("cannot reload run %1: %2 (in %3)")
                       .arg(QString::fromStdString(folder.filename().string()), why,
@@ -680,7 +680,10 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
       opened.request = studio_request_from_record(opened.entry.record);
       std::error_code ec;  // a folder this user may not read is as gone as a missing one
       opened.model_present = std::filesystem::is_directory(opened.request.model_folder, ec);
-      opened.video = read_library_video(opened.entry, token.get(), decoded_video_budget(), &opened.fallback_note);
+      // A run whose video and frames were deleted by hand still reloads its settings.
+      if (!opened.entry.clip_gone()) {
+        opened.video = read_library_video(opened.entry, token.get(), decoded_video_budget(), &opened.fallback_note);
+      }
     } catch (const std::exception& e) {
       opened.error = e.what();
     } catch (...) {
@@ -711,15 +714,24 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   const QStringList unheld = settings_panel_->setRequest(request);
   prompt_panel_->setPrompt(QString::fromStdString(request.prompt));
   prompt_panel_->setNegativePrompt(QString::fromStdString(request.negative_prompt));
-  result_ = std::make_shared<const Video>(std::move(video));
-  result_seed_ = request.seed;
-  result_partial_ = false;  // the library keeps finished runs only
+  const QString name = QString::fromStdString(entry.folder.filename().string());
   // The Routing panel's traces are an earlier run's: not this clip's tokens.
   setRoutingMatchesPreview(false);
+  if (entry.clip_gone()) {
+    // No earlier clip stays on show as if it were this run's.
+    result_.reset();
+    preview_->clear(tr("The video of %1 is gone: its folder holds only its record.\n"
+                       "Its prompt and settings are reloaded; Generate makes it again.")
+                        .arg(name));
+  } else {
+    result_ = std::make_shared<const Video>(std::move(video));
+    result_seed_ = request.seed;
+    result_partial_ = false;  // the library keeps finished runs only
+    // As a finished run's caption reads, with when it was made in local time (the record's is UTC).
+    preview_->showClip(result_,
+                       tr("library · seed %1 · %2").arg(qulonglong(request.seed)).arg(local_time_text(entry.created)));
+  }
   updateExportActions();
-  // As a finished run's caption reads, with when it was made in local time (the record's is UTC).
-  preview_->showClip(result_, tr("library · seed %1 · %2").arg(qulonglong(request.seed)).arg(local_time_text(entry.created)));
-  const QString name = QString::fromStdString(entry.folder.filename().string());
   // A run made elsewhere (the CLI takes any seed, finer budgets, more clusters) may not fit the
   // boxes, and a run whose model folder is gone would run on another model: say so rather than
   // promise a reproduction.
@@ -728,7 +740,11 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   if (!unheld.isEmpty()) why_not << tr("the settings cannot hold %1").arg(unheld.join(", "));
   if (why_not.isEmpty()) {
     statusBar()->showMessage(
-        tr("Reloaded %1 (seed %2, locked): Generate reproduces it").arg(name).arg(qulonglong(request.seed)));
+        entry.clip_gone()
+            ? tr("Reloaded the settings of %1 (seed %2, locked); its video is gone: Generate makes it again")
+                  .arg(name)
+                  .arg(qulonglong(request.seed))
+            : tr("Reloaded %1 (seed %2, locked): Generate reproduces it").arg(name).arg(qulonglong(request.seed)));
   } else {
     const QString what = why_not.join("; ");
     statusBar()->showMessage(tr("Reloaded %1, but %2: Generate will not reproduce it").arg(name, what));

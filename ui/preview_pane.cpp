@@ -74,9 +74,9 @@ void PreviewPane::showClip(const SharedVideo& video, const QString& caption) {
   if (view_->currentFrame() != before) Q_EMIT frameShown(view_->currentFrame());  // a shorter clip moved it
 }
 
-void PreviewPane::clear() {
+void PreviewPane::clear(const QString& notice) {
   setPlaying(false);
-  view_->clear();
+  view_->clear(notice);
   syncControls();
 }
 

@@ -26,7 +26,8 @@ class PreviewPane : public QWidget {
   explicit PreviewPane(QWidget* parent);
 
   void showClip(const SharedVideo& video, const QString& caption);
-  void clear();
+  // No clip: the view says `notice` in its place, or how to make one when it is empty.
+  void clear(const QString& notice = QString());
   void setPlaying(bool playing);
   bool isPlaying() const;
   void togglePlaying() { setPlaying(!isPlaying()); }

@@ -159,10 +159,11 @@ void PreviewWidget::setClip(const SharedVideo& video) {
   refreshInspection();
 }
 
-void PreviewWidget::clear() {
+void PreviewWidget::clear(const QString& notice) {
   frames_.clear();
   current_ = 0;
   caption_.clear();
+  notice_ = notice;
   inspection_ = {};
   update();
 }
@@ -214,8 +215,9 @@ void PreviewWidget::paintGL() {
   painter.fillRect(rect(), QColor(18, 18, 19));
   if (frames_.empty()) {
     painter.setPen(QColor(140, 140, 140));
-    painter.drawText(rect(), Qt::AlignCenter | Qt::TextWordWrap,
-                     tr("No video yet.\nChoose a model, type a prompt and press Generate (Ctrl+Enter)."));
+    painter.drawText(rect().adjusted(16, 0, -16, 0), Qt::AlignCenter | Qt::TextWordWrap,
+                     notice_.isEmpty() ? tr("No video yet.\nChoose a model, type a prompt and press Generate (Ctrl+Enter).")
+                                       : notice_);
     return;
   }
   const QImage& image = frames_[current_];

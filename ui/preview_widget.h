@@ -29,7 +29,7 @@ class PreviewWidget : public QOpenGLWidget {
   // is kept when the new clip has it, so a clip that is replaced after every sampling step keeps
   // playing smoothly.
   void setClip(const SharedVideo& video);
-  void clear();
+  void clear(const QString& notice = QString());  // shown in the frame's place; empty: how to make a clip
   int frameCount() const { return int(frames_.size()); }
   QSize frameSize() const;
   const QImage& frame(int index) const { return frames_.at(index); }
@@ -45,6 +45,7 @@ class PreviewWidget : public QOpenGLWidget {
   // One line drawn over the bottom-left corner ("estimate after step 3/20", "final").
   void setCaption(const QString& caption);
   const QString& caption() const { return caption_; }
+  const QString& notice() const { return notice_; }
   QRectF frameRect() const;  // where the current frame is drawn, in widget coordinates
 
   // The trace the inspector reads (copied) over the DiT's token grid, and a label for it ("step 5 ·
@@ -91,6 +92,7 @@ class PreviewWidget : public QOpenGLWidget {
   QPointF pan_;                       // the frame's centre from the widget's, logical pixels
   std::optional<QPointF> drag_start_;  // the mouse at a left press, less pan_ then
   QString caption_;
+  QString notice_;  // what an empty view says
 
   std::optional<RoutingTrace> trace_;
   TokenGrid3 grid_;

@@ -152,7 +152,6 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder) {
   for (const std::string& name : {written, other}) {
     if (e.video.empty() && std::filesystem::is_regular_file(folder / name, ec)) e.video = folder / name;
   }
-  if (e.video.empty()) throw UserError(folder.string() + " holds no video");
   if (std::filesystem::is_regular_file(folder / kFramesFile, ec)) e.exact_frames = folder / kFramesFile;
   if (std::filesystem::is_regular_file(folder / kThumbnailFile, ec)) e.thumbnail = folder / kThumbnailFile;
   // A field of the wrong type or range (a hand-edited record, another version's) throws
@@ -196,10 +195,14 @@ Video read_library_video(const LibraryEntry& entry, const CancelToken* cancel, s
       why = e.what();
     }
   }
+  const std::string unusable = "the exact frames in " + entry.exact_frames.string() + " could not be used (" + why + ")";
+  if (entry.video.empty()) {
+    throw MediaError(why.empty() ? entry.folder.string() + " holds neither its video nor its frames"
+                                 : unusable + " and the video is gone");
+  }
   if (fallback_note) {
     *fallback_note = why.empty() ? std::string()
-                                 : "the exact frames in " + entry.exact_frames.string() + " could not be used (" + why +
-                                       "): shown from " + entry.video.filename().string() +
+                                 : unusable + ": shown from " + entry.video.filename().string() +
                                        ", which its encoding made lossier";
   }
   Video video = read_video(entry.video, cancel, max_bytes);

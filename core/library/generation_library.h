@@ -13,7 +13,8 @@
 // H.264's 4:2:0 colour at crf 18 is ~30 dB from a 64×64 shapes clip, its hard colour edges blurred,
 // so a reopened run would not look as generated. It is
 // assembled under a hidden temporary name and renamed into place, so a listing never sees half an
-// entry; folders without a readable record.json are skipped.
+// entry; folders without a readable record.json are skipped. An entry whose video and frames were
+// deleted by hand stays listed (clip_gone()): its record still reloads the run's settings.
 
 #include <cstddef>
 #include <cstdint>
@@ -36,7 +37,7 @@ inline constexpr size_t kExactFramesMaxBytes = size_t(16) << 20;
 
 struct LibraryEntry {
   std::filesystem::path folder;
-  std::filesystem::path video;
+  std::filesystem::path video;         // empty when it is gone (or not a regular file)
   std::filesystem::path exact_frames;  // the frames as generated, when the entry has them (else empty)
   std::filesystem::path thumbnail;
   nlohmann::json record;  // the run record (core/pipeline/run_record.h)
@@ -48,6 +49,8 @@ struct LibraryEntry {
   std::string attention;  // dense, svg2, svgear
   uint64_t seed = 0;
   int width = 0, height = 0, frames = 0, steps = 0;
+
+  bool clip_gone() const { return video.empty() && exact_frames.empty(); }
 };
 
 // $SVGEAR_LIBRARY, else $XDG_DATA_HOME/svgear/library, else ~/.local/share/svgear/library.
@@ -82,13 +85,14 @@ class GenerationLibrary {
   std::filesystem::path root_;
 };
 
-// Reads an entry folder; throws UserError when it is not one.
+// Reads an entry folder; throws UserError when it is not one (no readable record.json).
 LibraryEntry read_library_entry(const std::filesystem::path& folder);
 
 // The entry's clip as generated: its exact frames when it has them and they read back whole, else
 // its video decoded (an MP4's padding to even sides cropped); then `fallback_note`, when given, says
 // why the exact frames were passed over (empty when they were shown or the entry has none). Throws
-// MediaError; `cancel` stops a decode at its next frame.
+// MediaError, also when neither can be read because the video is gone; `cancel` stops a decode at
+// its next frame.
 Video read_library_video(const LibraryEntry& entry, const CancelToken* cancel, size_t max_bytes,
                          std::string* fallback_note = nullptr);
 

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/media/media_error.h"
 #include "core/media/mp4_writer.h"
 #include "core/media/video_reader.h"
 #include "core/user_error.h"
@@ -118,7 +119,7 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
     std::filesystem::copy_file(first.video, folder / first.video.filename());
     EXPECT_THROW(read_library_entry(folder), UserError) << field;
   }
-  // A record far larger than any run's is refused unread; a folder named as the video is no video.
+  // A record far larger than any run's is refused unread.
   std::filesystem::create_directories(root / "huge-record");
   std::ofstream(root / "huge-record" / "record.json") << R"({"notes": ")" << std::string(2 << 20, 'x') << R"("})";
   std::filesystem::copy_file(first.video, root / "huge-record" / first.video.filename());
@@ -128,10 +129,20 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("is larger than any run record (1 MB)"), std::string::npos) << e.what();
   }
+  // A folder named as the video is no video: the entry is listed with its clip gone, as one whose
+  // files were deleted by hand, and its record still reloads the settings.
   std::filesystem::create_directories(root / "folder-video" / "video.mp4");
   std::filesystem::create_directories(root / "folder-video" / "video.y4m");
   std::filesystem::copy_file(first.folder / "record.json", root / "folder-video" / "record.json");
-  EXPECT_THROW(read_library_entry(root / "folder-video"), UserError);
+  EXPECT_TRUE(read_library_entry(root / "folder-video").clip_gone());
+  EXPECT_EQ(read_library_entry(root / "folder-video").prompt, first.prompt);
+  try {
+    (void)read_library_video(read_library_entry(root / "folder-video"), nullptr, size_t(1) << 30);
+    ADD_FAILURE() << "a folder was read as a video";
+  } catch (const MediaError& e) {
+    EXPECT_NE(std::string(e.what()).find("folder-video holds neither its video nor its frames"), std::string::npos)
+        << e.what();
+  }
   // Beside the video this build writes, another kind's file is not taken for it.
   std::filesystem::copy(first.folder, root.parent_path() / "two-videos");
   const std::string other_kind = first.video.extension() == ".mp4" ? "video.y4m" : "video.mp4";
@@ -148,7 +159,14 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   std::filesystem::create_directories(root / "looped-video");
   std::filesystem::copy_file(first.folder / "record.json", root / "looped-video" / "record.json");
   std::filesystem::create_symlink(root / "looped-video" / "video.mp4", root / "looped-video" / "video.mp4");
-  EXPECT_THROW(read_library_entry(root / "looped-video"), UserError);
+  EXPECT_TRUE(read_library_entry(root / "looped-video").clip_gone());
+  std::vector<LibraryEntry> gone = library.entries();
+  gone.erase(std::remove_if(gone.begin(), gone.end(), [](const LibraryEntry& e) { return !e.clip_gone(); }), gone.end());
+  ASSERT_EQ(gone.size(), 2u);
+  EXPECT_EQ(gone[0].folder.filename(), "looped-video");
+  EXPECT_EQ(gone[1].folder.filename(), "folder-video");
+  std::filesystem::remove_all(root / "folder-video");
+  std::filesystem::remove_all(root / "looped-video");
   const std::vector<LibraryEntry> listed = library.entries();
   ASSERT_EQ(listed.size(), 3u);
   EXPECT_EQ(listed[0].prompt, "a green ring");  // newest first
@@ -295,7 +313,8 @@ TEST(GenerationLibrary, ASmallClipReopensExactly) {
   }
 
   // Another clip's frames in its place (a folder edited by hand) are not shown as this one.
-  const LibraryEntry other = library.add(gradient_clip(5, 30, 40), record("2026-11-29T07:45:03Z", 3, "c"));
+  const Video other_clip = gradient_clip(5, 30, 40);
+  const LibraryEntry other = library.add(other_clip, sized(record("2026-11-29T07:45:03Z", 3, "c"), other_clip));
   std::filesystem::copy_file(other.exact_frames, entry.exact_frames, std::filesystem::copy_options::overwrite_existing);
   const Video not_its_own = read_library_video(read_library_entry(entry.folder), nullptr, size_t(1) << 30, &note);
   EXPECT_NE(note.find("they are 5 frames of 40x30, not this run's): shown from video."), std::string::npos) << note;
@@ -309,6 +328,21 @@ TEST(GenerationLibrary, ASmallClipReopensExactly) {
   EXPECT_EQ(fallback.height, 30);
   EXPECT_EQ(fallback.width, 42);
   EXPECT_TRUE(fallback.rgb == decoded.rgb);
+
+  // Its video deleted by hand: the frames alone still show the clip; damaged, they are reported.
+  std::filesystem::remove(other.video);
+  const LibraryEntry frames_only = read_library_entry(other.folder);
+  EXPECT_TRUE(frames_only.video.empty());
+  EXPECT_FALSE(frames_only.clip_gone());
+  EXPECT_EQ(read_library_video(frames_only, nullptr, size_t(1) << 30, &note).width, 40);
+  EXPECT_EQ(note, "");
+  std::filesystem::remove(entry.video);
+  try {
+    (void)read_library_video(read_library_entry(entry.folder), nullptr, size_t(1) << 30, &note);
+    ADD_FAILURE() << "damaged frames were shown";
+  } catch (const MediaError& e) {
+    EXPECT_NE(std::string(e.what()).find(") and the video is gone"), std::string::npos) << e.what();
+  }
 
   const int frames = int(kExactFramesMaxBytes / (3 * 128 * 128)) + 1;
   const Video large_clip = gradient_clip(frames, 128, 128);

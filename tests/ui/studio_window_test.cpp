@@ -4927,4 +4927,61 @@ void StudioWindowTest::tab_stops_only_on_shown_controls() {
   }
 }
 
+// A run whose video and frames were deleted by hand stays listed, marked so, and Open reloads its
+// settings from the record; the preview then says its clip is gone rather than keep the last one.
+void StudioWindowTest::library_run_whose_video_is_gone_reloads_its_settings() {
+  const std::filesystem::path root = scratch_.filePath("gone-library").toStdString();
+  const Video clip = grey_clip(90, 4, 64, 64);
+  const auto record = [](const char* created, const char* prompt, int seed) {
+    return nlohmann::json{{"created", created},
+                          {"request", {{"prompt", prompt}, {"seed", seed}, {"steps", 2}, {"width", 64}, {"height", 64},
+                                       {"frames", 4}, {"guidance", 5.0}, {"shift", 3.0}}},
+                          {"model", {{"name", "shapes-s"}}}};
+  };
+  const LibraryEntry kept = GenerationLibrary(root).add(clip, record("2026-12-06T01:00:00Z", "a red circle", 5));
+  const LibraryEntry gone = GenerationLibrary(root).add(clip, record("2026-12-06T02:00:00Z", "a blue square", 77));
+  std::filesystem::remove(gone.video);
+  std::filesystem::remove(gone.exact_frames);
+
+  LibraryPanel panel(root, nullptr);
+  QTRY_COMPARE(panel.count(), 2);
+  QCOMPARE(panel.entry(0).folder, gone.folder);
+  QVERIFY(panel.entry(0).clip_gone());
+  QVERIFY(!panel.entry(1).clip_gone());
+  const auto* list = child<QListWidget>(panel, "library_list");
+  QVERIFY(list->item(0)->toolTip().contains("Its video is gone (deleted outside the studio)"));
+  QVERIFY(!list->item(1)->toolTip().contains("gone"));
+  // The band across the thumbnail's foot is red on the marked run only; the grey clip is grey there.
+  const QColor marked = list->item(0)->icon().pixmap(96, 96).toImage().pixelColor(2, 93);
+  const QColor plain = list->item(1)->icon().pixmap(96, 96).toImage().pixelColor(2, 93);
+  QVERIFY2(marked.red() > 120 && marked.green() < 80, qPrintable(marked.name()));
+  QCOMPARE(plain.red(), plain.green());
+
+  qputenv("SVGEAR_LIBRARY", QByteArray::fromStdString(root.string()));
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  w->openLibraryEntry(kept.folder);
+  QTRY_VERIFY2_WITH_TIMEOUT(w->statusBar()->currentMessage().startsWith("Reloaded " + QString::fromStdString(
+                                                                            kept.folder.filename().string())),
+                            qPrintable(w->statusBar()->currentMessage()), 10000);
+  QCOMPARE(w->result().frames, 4);
+  QVERIFY(child<QAction>(*w, "export_video")->isEnabled());
+
+  w->openLibraryEntry(gone.folder);
+  const QString name = QString::fromStdString(gone.folder.filename().string());
+  QTRY_COMPARE_WITH_TIMEOUT(w->statusBar()->currentMessage(),
+                            "Reloaded the settings of " + name +
+                                " (seed 77, locked); its video is gone: Generate makes it again",
+                            10000);
+  QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString("a blue square"));
+  QCOMPARE(child<QSpinBox>(*w, "seed")->value(), 77);
+  // The red circle's clip is not left on show, nor exported, as the blue square's.
+  QCOMPARE(w->result().frames, 0);
+  QVERIFY(!child<QAction>(*w, "export_video")->isEnabled());
+  const PreviewWidget* view = child<PreviewPane>(*w, "preview")->view();
+  QCOMPARE(view->frameCount(), 0);
+  QVERIFY2(view->notice().startsWith("The video of " + name + " is gone"), qPrintable(view->notice()));
+  QVERIFY(!log_text(*w).contains("error:"));
+}
+
 }  // namespace svgear::test
