@@ -1,8 +1,10 @@
 #include "ui/model_picker.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include <QCheckBox>
+#include <QColor>
 #include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
@@ -210,6 +212,27 @@ ModelPicker::ModelPicker(QWidget* parent)
   rescan();
 }
 
+void ModelPicker::checkListedFolders() {
+  QStringList listed = recent_;
+  if (!chosen_.isEmpty() && !listed.contains(chosen_)) listed << chosen_;
+  const int check = ++folder_check_;
+  auto* watcher = new QFutureWatcher<QStringList>(this);
+  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, check] {
+    watcher->deleteLater();
+    if (check != folder_check_) return;
+    gone_ = watcher->future().takeResult();
+    rebuildList(currentFolder());
+  });
+  watcher->setFuture(QtConcurrent::run([listed] {
+    QStringList gone;
+    for (const QString& folder : listed) {
+      std::error_code ec;  // a folder this user may no longer read is as gone
+      if (!std::filesystem::is_directory(folder.toStdString(), ec)) gone << folder;
+    }
+    return gone;
+  }));
+}
+
 // Automatic (the CLI's default: GPU 0 when there is one), each GPU, the CPU.
 void ModelPicker::showDevices(const FoundDevices& found) {
   const QString chosen = device_->currentData().toString();
@@ -293,6 +316,7 @@ void ModelPicker::setCurrentFolder(const QString& folder) {
 void ModelPicker::rememberLoaded(const QString& folder) {
   recent_.removeAll(folder);
   recent_.prepend(folder);
+  gone_.removeAll(folder);
   while (recent_.size() > kRecentLength) recent_.removeLast();
   rebuildList(currentFolder());
 }
@@ -344,6 +368,7 @@ void ModelPicker::showError(const QString& message) {
 
 void ModelPicker::rescan() {
   folders_->setPlaceholderText(tr("Looking for models…"));
+  checkListedFolders();
   if (scanning_) {  // the scan under way may have read the roots already: one more follows it
     rescan_pending_ = true;
     return;
@@ -385,7 +410,20 @@ void ModelPicker::rebuildList(const QString& select) {
   for (const QString& f : found_) {
     if (!all.contains(f)) all << f;
   }
-  for (const QString& f : all) folders_->addItem(QDir(f).dirName() + "  —  " + f, f);
+  for (const QString& f : all) {
+    if (!gone_.contains(f)) {
+      folders_->addItem(QDir(f).dirName() + "  —  " + f, f);
+      continue;
+    }
+    // Still listed (it may come back: a disk mounted again), but not passed off as a model.
+    folders_->addItem(QDir(f).dirName() + "  —  " + f + tr("  (gone)"), f);
+    const int row = folders_->count() - 1;
+    folders_->setItemData(row, QColor(140, 140, 140), Qt::ForegroundRole);
+    folders_->setItemData(row, tr("%1 is not there any more (moved, deleted or not mounted): choosing it says why "
+                                  "no model loads")
+                                   .arg(f),
+                          Qt::ToolTipRole);
+  }
   int index = folders_->findData(select);
   if (index < 0) index = folders_->findData(default_);  // nothing chosen yet: the model the CLI would use
   folders_->setCurrentIndex(std::max(0, index));
@@ -414,6 +452,7 @@ void ModelPicker::restore(const QSettings& settings) {
   } else {
     setCurrentFolder(folder);
   }
+  checkListedFolders();  // the start's scan began before these were known
   ModelPlacement p;
   const QString device = settings.value("model/device", "auto").toString();
   p.device = device.toStdString();

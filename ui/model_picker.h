@@ -91,6 +91,9 @@ class ModelPicker : public QWidget {
   static FoundDevices findDevices();
   void rebuildList(const QString& select);
   void rememberLoaded(const QString& folder);
+  // Which listed folders other than the scan's are gone (moved, deleted, an unmounted disk), looked
+  // at on the thread pool (a stat on a dead network mount can hang); the list marks them.
+  void checkListedFolders();
   void showDevices(const FoundDevices& found);
   // Selects `device` in the device box: Automatic, remembered as absent_device_, when it lacks it.
   void selectDevice(const QString& device);
@@ -123,6 +126,8 @@ class ModelPicker : public QWidget {
   // (a Wan folder's scan reads its safetensors headers).
   QStringList found_;  // the model folders under the search roots, at the last rescan
   QString default_;    // the CLI's default among them
+  QStringList gone_;   // recent or chosen folders that were not there at the last check
+  int folder_check_ = 0;  // the latest checkListedFolders(): an older one's answer is dropped
   QString folders_tip_;  // the list's tooltip without the scan's notes on $SVGEAR_MODELS
   bool scanning_ = false;
   bool rescan_pending_ = false;  // a rescan was asked for during the scan under way

@@ -4984,4 +4984,30 @@ void StudioWindowTest::library_run_whose_video_is_gone_reloads_its_settings() {
   QVERIFY(!log_text(*w).contains("error:"));
 }
 
+// A recent model folder that was moved or deleted stays in the list, marked gone and greyed, and
+// loses the mark once it is back and the list is looked at again (Browse rescans).
+void StudioWindowTest::model_picker_marks_folders_that_are_gone() {
+  const QString away = scratch_.filePath("moved-away-model");
+  {
+    QSettings settings;
+    settings.setValue("model/recent", QStringList{model_folder_, away});
+    settings.setValue("model/folder", model_folder_);
+  }
+  ModelPicker picker(nullptr);
+  picker.restore(QSettings());
+  auto* folders = child<QComboBox>(picker, "model_folder");
+  const auto text_of = [&](const QString& folder) { return folders->itemText(folders->findData(folder)); };
+  QTRY_VERIFY_WITH_TIMEOUT(text_of(away).endsWith("  (gone)"), 10000);
+  QVERIFY(folders->itemData(folders->findData(away), Qt::ToolTipRole).toString().contains("is not there any more"));
+  QCOMPARE(folders->itemData(folders->findData(away), Qt::ForegroundRole).value<QColor>(), QColor(140, 140, 140));
+  QVERIFY(!text_of(model_folder_).contains("gone"));
+  QCOMPARE(picker.currentFolder(), model_folder_);  // the choice stays
+
+  QVERIFY(QDir().mkpath(away));
+  picker.rescan();
+  QTRY_VERIFY_WITH_TIMEOUT(!text_of(away).contains("gone"), 10000);
+  QVERIFY(!folders->itemData(folders->findData(away), Qt::ForegroundRole).isValid());
+  QTRY_VERIFY(!picker.isScanning());
+}
+
 }  // namespace svgear::test

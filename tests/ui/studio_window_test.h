@@ -69,6 +69,7 @@ class StudioWindowTest : public QObject {
   void a_one_row_cluster_map_draws_a_strip();
   void library_drops_runs_removed_outside_the_studio();
   void library_run_whose_video_is_gone_reloads_its_settings();
+  void model_picker_marks_folders_that_are_gone();
   void typed_numbers_past_a_range_are_clamped_and_said();
   void routing_legend_wraps_to_a_narrow_dock();
   void a_zoomed_frame_pans_by_drag_and_wheel();
