@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/text/ascii_look_alike.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -19,10 +20,12 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return d[a.size()][b.size()];
 }
 
-std::vector<std::string> nearest_words(std::string_view word, const std::vector<std::string>& candidates) {
+std::vector<std::string> nearest_words(std::string_view typed, const std::vector<std::string>& candidates) {
   std::vector<std::string> nearest;
   // A pasted blob is no typo: its distances would cost its length times each candidate's.
-  if (word.size() > 64) return nearest;
+  if (typed.size() > 64 || std::find(candidates.begin(), candidates.end(), typed) != candidates.end()) return nearest;
+  // Measured from what the word looks like: "círcle" reads as "circle", though two bytes from it.
+  const std::string word = ascii_look_alike(typed);
   // The farthest taken, then the nearest found: one edit from 3 bytes ("blu" for blue), two from 8.
   size_t nearest_distance = word.size() >= 8 ? 2 : word.size() >= 3 ? 1 : 0;
   if (nearest_distance == 0) return nearest;
@@ -30,7 +33,6 @@ std::vector<std::string> nearest_words(std::string_view word, const std::vector<
     const size_t longer = std::max(word.size(), candidate.size()), shorter = std::min(word.size(), candidate.size());
     if (longer - shorter > nearest_distance) continue;  // as many edits at least
     const size_t distance = edit_distance(word, candidate);
-    if (distance == 0) return {};
     if (distance > nearest_distance) continue;
     if (distance < nearest_distance) {
       nearest_distance = distance;
@@ -55,7 +57,14 @@ std::string did_you_mean(const std::vector<std::string>& unknown, const std::vec
     const std::vector<std::string> near = nearest_words(word, vocabulary);
     if (near.empty()) continue;
     const std::string meant = alternatives(near, "'", "'");
-    suggestions.push_back(unknown.size() == 1 ? meant : meant + " for " + quoted_word(word));
+    // A look-alike letter of another alphabet is invisible in the message: named, or "'red' for
+    // 'red'" would read as nonsense.
+    const std::string hidden = hidden_look_alikes(word);
+    if (!hidden.empty()) {
+      suggestions.push_back(meant + " for " + quoted_word(word) + " (its " + hidden + ")");
+    } else {
+      suggestions.push_back(unknown.size() == 1 ? meant : meant + " for " + quoted_word(word));
+    }
   }
   if (suggestions.empty()) return "";
   std::string joined;

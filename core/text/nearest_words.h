@@ -12,10 +12,12 @@ namespace svgear {
 // ("lfet" is one from "left").
 size_t edit_distance(std::string_view a, std::string_view b);
 
-// The candidates nearest `word` when a typo or two away (at most one edit below 8 bytes, two from
+// The candidates nearest `typed` when a typo or two away (at most one edit below 8 bytes, two from
 // 8 on; none below 3, where one edit reaches most short words), every one at the nearest distance, in the
-// candidates' order; empty when none is that near or `word` is itself a candidate.
-std::vector<std::string> nearest_words(std::string_view word, const std::vector<std::string>& candidates);
+// candidates' order; empty when none is that near or `typed` is itself a candidate. Distances are
+// taken from ascii_look_alike(typed), so an accented or look-alike spelling ("círcle", "rеd" with a
+// Cyrillic е) names the word it looks like.
+std::vector<std::string> nearest_words(std::string_view typed, const std::vector<std::string>& candidates);
 
 // "a", "a or b", "a, b or c", each item between `before` and `after` ("'ring' or 'king'",
 // "--mode or --model").

@@ -30,6 +30,24 @@ TEST(NearestWords, NamesEveryNearestWithinATypoOrTwo) {
   EXPECT_TRUE(nearest_words(std::string(100000, 'r'), vocabulary).empty());
 }
 
+// An accent, a look-alike letter of another alphabet or fullwidth letters are no typo of the
+// reader's: measured byte by byte, "círcle" is two edits from "circle" and "rеd" (Cyrillic е) two
+// from "red", too far to be named.
+TEST(NearestWords, SpellingsThatLookLikeAWordNameIt) {
+  const std::vector<std::string> vocabulary = {"red", "circle", "left", "square"};
+  EXPECT_EQ(nearest_words("c\u00edrcle", vocabulary), (std::vector<std::string>{"circle"}));
+  EXPECT_EQ(nearest_words("r\u0435d", vocabulary), (std::vector<std::string>{"red"}));
+  EXPECT_EQ(nearest_words("\uff4c\uff45\uff46\uff54", vocabulary), (std::vector<std::string>{"left"}));
+  EXPECT_EQ(nearest_words("SQUARE", vocabulary), (std::vector<std::string>{"square"}));
+  EXPECT_EQ(nearest_words("c\u00edrclee", vocabulary), (std::vector<std::string>{"circle"}));  // and a typo
+  // A candidate spelt with its accent is itself, whatever it looks like.
+  EXPECT_TRUE(nearest_words("caf\u00e9", {"cafe", "caf\u00e9"}).empty());
+  // Which letters are another alphabet's is said: in the message they look like the word meant.
+  EXPECT_EQ(did_you_mean({"gr\u00fcn", "r\u0435d"}, {"green", "red"}),
+            " (did you mean 'red' for 'r\u0435d' (its U+0435 is Cyrillic)?)");
+  EXPECT_EQ(did_you_mean({"c\u00edrcle"}, vocabulary), " (did you mean 'circle'?)");  // an accent is seen
+}
+
 TEST(NearestWords, DidYouMeanNamesWhichWordEachSuggestionIsFor) {
   const std::vector<std::string> vocabulary = {"ring", "king", "circle", "left"};
   EXPECT_EQ(did_you_mean({"cirle"}, vocabulary), " (did you mean 'circle'?)");
