@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "core/text/nearest_words.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -20,7 +21,8 @@ AttentionMode parse_attention_mode(std::string_view name) {
   if (name == "dense") return AttentionMode::Dense;
   if (name == "svg2") return AttentionMode::Svg2;
   if (name == "svgear" || name == "svg-ear") return AttentionMode::SvgEar;
-  throw UserError("unknown attention mode '" + std::string(name) + "' (choose dense, svg2 or svgear)");
+  throw UserError("unknown attention mode '" + std::string(name) + "' (" +
+                  typo_hint(name, {"dense", "svg2", "svgear"}) + "choose dense, svg2 or svgear)");
 }
 
 int default_q_clusters(int height, int width) { return int64_t(height) * width > 832 * 480 ? 300 : 200; }

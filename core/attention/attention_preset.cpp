@@ -6,14 +6,16 @@
 #include <type_traits>
 
 #include "core/io/bounded_json.h"
+#include "core/text/nearest_words.h"
 #include "core/user_error.h"
 
 namespace svgear {
 namespace {
 
-constexpr const char* kKnownKeys =
-    "mode, q_clusters, k_clusters, top_p, min_kc_ratio, guaranteed_ratio, gamma, kmeans_init_iters, "
-    "kmeans_step_iters, dense_warmup_steps, dense_layers, kmeans_in_warmup";
+const std::vector<std::string> kKnownKeys = {
+    "mode",  "q_clusters",        "k_clusters",         "top_p",        "min_kc_ratio",    "guaranteed_ratio",
+    "gamma", "kmeans_init_iters", "kmeans_step_iters", "dense_warmup_steps", "dense_layers", "kmeans_in_warmup"};
+const std::vector<std::string> kPresetNames = {"quality", "balanced", "fast"};
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw UserError(message);
@@ -43,8 +45,8 @@ AttentionConfig named_attention_preset(std::string_view name) {
     config.top_p = 0.8;
     config.dense_warmup_steps = 0.15;
   } else {
-    throw UserError("unknown attention preset '" + std::string(name) +
-                    "' (choose quality, balanced or fast, or give a .json file)");
+    throw UserError("unknown attention preset '" + std::string(name) + "' (" + typo_hint(name, kPresetNames) +
+                    "choose " + alternatives(kPresetNames, "", "") + ", or give a .json file)");
   }
   return config;
 }
@@ -121,7 +123,10 @@ AttentionConfig attention_config_from_json(const nlohmann::json& j, const Attent
       require(value.is_boolean(), "attention field 'kmeans_in_warmup' must be true or false, got " + value.dump());
       c.kmeans_in_warmup = value.get<bool>();
     } else {
-      throw UserError("unknown attention field '" + key + "' (known: " + kKnownKeys + ")");
+      std::string known_keys;
+      for (const std::string& k : kKnownKeys) known_keys += (known_keys.empty() ? "" : ", ") + k;
+      throw UserError("unknown attention field '" + key + "' (" + typo_hint(key, kKnownKeys) +
+                      "known: " + known_keys + ")");
     }
   }
   check_attention_config(c);

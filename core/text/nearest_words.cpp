@@ -51,6 +51,11 @@ std::string alternatives(const std::vector<std::string>& items, std::string_view
   return text;
 }
 
+std::string typo_hint(std::string_view typed, const std::vector<std::string>& names) {
+  const std::vector<std::string> near = nearest_words(typed, names);
+  return near.empty() ? "" : "did you mean " + alternatives(near, "'", "'") + "? ";
+}
+
 std::string did_you_mean(const std::vector<std::string>& unknown, const std::vector<std::string>& vocabulary) {
   std::vector<std::string> suggestions;
   for (const std::string& word : unknown) {

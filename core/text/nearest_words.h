@@ -23,6 +23,10 @@ std::vector<std::string> nearest_words(std::string_view typed, const std::vector
 // "--mode or --model").
 std::string alternatives(const std::vector<std::string>& items, std::string_view before, std::string_view after);
 
+// "did you mean 'balanced'? " when `typed` is a typo of one of `names`, else "": for a message that
+// lists the choices next ("(did you mean 'svgear'? choose dense, svg2 or svgear)").
+std::string typo_hint(std::string_view typed, const std::vector<std::string>& names);
+
 // " (did you mean 'circle'?)" for one unknown word with a near vocabulary word, " (did you mean
 // 'circle' for 'cirle', 'left' for 'lfet'?)" for several (those without one left out), "" when
 // none has one. Each suggestion names every word at the nearest distance ("'ring' or 'king'").

@@ -67,6 +67,19 @@ TEST(AttentionPreset, NamedPresetsTradeBudgetAndWarmUp) {
     const std::string message = e.what();
     EXPECT_NE(message.find("'turbo'"), std::string::npos) << message;
     EXPECT_NE(message.find("quality, balanced or fast"), std::string::npos) << message;
+    EXPECT_EQ(message.find("did you mean"), std::string::npos) << message;  // no near name
+  }
+  // A typo, or another case, is named.
+  for (const char* typed : {"balaced", "Balanced", "qualty"}) {
+    try {
+      named_attention_preset(typed);
+      ADD_FAILURE() << typed;
+    } catch (const UserError& e) {
+      const std::string expected = std::string(typed) == "qualty" ? "'quality'" : "'balanced'";
+      EXPECT_NE(std::string(e.what()).find("(did you mean " + expected + "? choose quality, balanced or fast"),
+                std::string::npos)
+          << e.what();
+    }
   }
 }
 
@@ -111,8 +124,10 @@ TEST(AttentionPreset, JsonFieldsApplyOnTheBaseAndRoundTrip) {
 
 TEST(AttentionPreset, BadFieldsSayWhatIsWrong) {
   std::string e = error_of({{"topp", 0.9}});
-  EXPECT_NE(e.find("unknown attention field 'topp'"), std::string::npos) << e;
-  EXPECT_NE(e.find("top_p"), std::string::npos) << "the known keys are listed: " << e;
+  EXPECT_NE(e.find("unknown attention field 'topp' (did you mean 'top_p'? known: mode, q_clusters, k_clusters"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("dense_layers, kmeans_in_warmup)"), std::string::npos) << "the known keys are listed: " << e;
   e = error_of({{"q_clusters", 1.5}});
   EXPECT_NE(e.find("'q_clusters' must be a whole number"), std::string::npos) << e;
   e = error_of({{"kmeans_in_warmup", 1}});
@@ -127,7 +142,9 @@ TEST(AttentionPreset, BadFieldsSayWhatIsWrong) {
   e = error_of({{"gamma", 1e308}});
   EXPECT_NE(e.find("gamma must be in (0, 100] (got 1e+308)"), std::string::npos) << e;
   e = error_of({{"mode", "sparse"}});
-  EXPECT_NE(e.find("unknown attention mode 'sparse'"), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown attention mode 'sparse' (choose dense, svg2 or svgear)"), std::string::npos) << e;
+  e = error_of({{"mode", "SVG2"}});
+  EXPECT_NE(e.find("unknown attention mode 'SVG2' (did you mean 'svg2'? choose"), std::string::npos) << e;
   e = error_of(nlohmann::json::array());
   EXPECT_NE(e.find("must be a JSON object"), std::string::npos) << e;
 }
