@@ -8,9 +8,10 @@
 
 namespace svgear {
 
-// `text` with its control characters (C0, DEL and the C1 range in UTF-8) as '?'; line breaks and
-// tabs kept where `keep_line_breaks` (a message of several lines), else replaced too (a name on one
-// line).
+// `text` with its control characters (C0, DEL and the C1 range in UTF-8) as '?' and its
+// bidirectional embeddings, overrides and isolates as their codes ("[U+202E]", as the studio shows
+// them); line breaks and tabs kept where `keep_line_breaks` (a message of several lines), else
+// replaced too (a name on one line).
 std::string printable(std::string_view text, bool keep_line_breaks = true);
 
 }  // namespace svgear

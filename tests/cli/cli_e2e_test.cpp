@@ -2321,12 +2321,14 @@ TEST_F(CliTest, ModelTextReachesTheTerminalWithoutControlCharacters) {
   const auto model = *dir_ / "escaping-model";
   std::filesystem::copy(*dir_ / "model", model, std::filesystem::copy_options::recursive);
   nlohmann::json manifest = nlohmann::json::parse(std::ifstream(model / "model.json"));
-  manifest["name"] = "evil\u001b[2J\u009b31m\nname";  // a line break too: the banner is one line
+  // A line break too (the banner is one line), and a right-to-left override, which would print
+  // the rest of the line backwards.
+  manifest["name"] = "evil\u001b[2J\u009b31m\nname\u202edevil\u2069";
   std::ofstream(model / "model.json") << manifest.dump();
   const CliRun run = run_cli("generate --model " + model.string() + " --prompt \"a red circle\" --steps 1 --frames 1 "
                              "--size 16x16 --device cpu --output " + (*dir_ / "escaping.y4m").string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("model evil?[2J?31m?name on cpu"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("model evil?[2J?31m?name[U+202E]devil[U+2069] on cpu"), std::string::npos) << run.output;
   EXPECT_EQ(run.output.find('\x1b'), std::string::npos) << run.output;
   EXPECT_EQ(run.output.find("\xc2\x9b"), std::string::npos) << run.output;
 }
