@@ -57,6 +57,7 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
              add_curve(plot_, plot_->yAxis, kAttention, QCPScatterStyle::ssDiamond, tr("attention"))};
   place_legend_above(plot_, 5);
   keep_vertical_labels_whole(plot_);
+  connect(plot_, &QCustomPlot::afterLayout, this, &RoutingPlot::fitMarkers);
   clear(false, tr("layer"));
 }
 
@@ -131,10 +132,6 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
       {Curve::AttentionTime, [](const RoutingTrace& t) { return t.attention_ms; }}};
   const bool time = quantity == Quantity::Time;
   double top = time ? 0.0 : 1.0;
-  // Markers no wider than the gap between points: at 7 px, a layer's 150 steps in a narrow dock
-  // had merged into a solid band that hid the curves beneath.
-  const double pixels_per_point = plot_->axisRect()->width() / std::max(1.0, x_max - x_min + 1.0);
-  const double marker = std::clamp(pixels_per_point * 0.6, 2.0, 7.0);
   for (const auto& [curve, value] : values) {
     const bool shown = time == (curve >= Curve::KMeansTime);
     QVector<double> x, y;
@@ -147,9 +144,6 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
     }
     QCPGraph* g = graph(curve);
     g->setData(x, y, true);
-    QCPScatterStyle style = g->scatterStyle();
-    style.setSize(marker);
-    g->setScatterStyle(style);
     g->setVisible(shown);
     if (shown) {
       g->addToLegend();
@@ -160,6 +154,7 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
   fit_legend_to_width(plot_);  // accuracy and time have their own entries, of other widths
   plot_->xAxis->setLabel(x_label);
   plot_->xAxis->setRange(x_min - 0.5, x_max + 0.5);
+  fitMarkers();
   // Fractions and times start at 0, so a density reads as a share; the estimate follows its data.
   // The legend says which curve is which: a longer label is cut off in a short dock.
   plot_->yAxis->setLabel(time ? tr("ms per call") : tr("density · rel. L2"));
@@ -174,6 +169,19 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
     plot_->yAxis2->setRange(0.0, 5.0);  // as at the start: not the last run's estimates' range
   }
   plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+// Markers no wider than the gap between points: at 7 px, a layer's 150 steps in a narrow dock had
+// merged into a solid band that hid the curves beneath. Fitted again at every layout, so a dock
+// resized after the plot keeps them right.
+void RoutingPlot::fitMarkers() {
+  const double pixels_per_point = plot_->axisRect()->width() / std::max(1.0, plot_->xAxis->range().size());
+  const double marker = std::clamp(pixels_per_point * 0.6, 2.0, 7.0);
+  for (QCPGraph* g : graphs_) {
+    QCPScatterStyle style = g->scatterStyle();
+    style.setSize(marker);
+    g->setScatterStyle(style);
+  }
 }
 
 int RoutingPlot::pointCount(Curve curve) const {

@@ -62,6 +62,7 @@ class RoutingPlot : public QWidget {
   void plotOverSteps(const std::vector<std::shared_ptr<RoutingStep>>& steps, int layer, int head, Quantity quantity,
                      const QString& x_label);
   QCPGraph* graph(Curve curve) const { return graphs_[int(curve) - 1]; }
+  void fitMarkers();  // to the pixels between points, at every layout
 
   QCustomPlot* plot_;
   std::array<QCPGraph*, 8> graphs_ = {};  // by Curve, Density first

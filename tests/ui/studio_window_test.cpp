@@ -4563,6 +4563,17 @@ void StudioWindowTest::plot_labels_fit_a_short_axis() {
   const double pixels_per_step = qcp->axisRect()->width() / 150.0;
   QVERIFY2(qcp->graph(0)->scatterStyle().size() <= std::max(2.0, pixels_per_step),
            qPrintable(QString::number(qcp->graph(0)->scatterStyle().size())));
+  QVERIFY(qcp->graph(0)->scatterStyle().size() < 7.0);
+  // Widened after it plotted (a dock dragged wider): the markers grow to the new gap at the next layout.
+  plot.resize(2400, 420);
+  QApplication::processEvents();
+  qcp->replot();
+  QVERIFY2(qcp->axisRect()->width() / 150.0 * 0.6 >= 7.0, qPrintable(QString::number(qcp->axisRect()->width())));
+  QCOMPARE(qcp->graph(0)->scatterStyle().size(), 7.0);
+  plot.resize(420, 420);
+  QApplication::processEvents();
+  qcp->replot();
+  QVERIFY(qcp->graph(0)->scatterStyle().size() < 7.0);
   plot.showSteps(steps(7), 0, 0);
   QCOMPARE(qcp->graph(0)->scatterStyle().size(), 7.0);  // few points keep their full size
 }
