@@ -7,6 +7,7 @@
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMouseEvent>
 #include <QPixmap>
 #include <QSlider>
 #include <QTimer>
@@ -84,6 +85,12 @@ CompareView::CompareView(QWidget* parent)
   // are fitted again: left at the old size they were cropped.
   for (QLabel* view : {dense_view_, sparse_view_, difference_view_}) view->installEventFilter(this);
   views->setRowStretch(1, 1);
+  dense_view_->setToolTip(tr("The dense run's frame: exact attention, as generated"));
+  sparse_view_->setToolTip(tr("The sparse run's frame: the same request and seed, as generated"));
+  const QString difference_tip = tr("Per pixel the largest |dense − sparse| of its three channels, from dark (none) "
+                                    "to yellow (the largest in the whole clip, the number below)");
+  difference_view_->setToolTip(difference_tip);
+  difference_scale_->setToolTip(difference_tip);
   difference_scale_->setObjectName("compare_difference_scale");
   difference_scale_->setAlignment(Qt::AlignCenter);
   views->addWidget(difference_scale_, 2, 2);
@@ -105,8 +112,18 @@ CompareView::CompareView(QWidget* parent)
   summary_->setText(tr("Compare runs the request dense and sparse with the same seed (Generate ▸ Compare)."));
   summary_->setWordWrap(true);
   speedup_->setWordWrap(true);
+  summary_->installEventFilter(this);
+  speedup_->installEventFilter(this);
 
   plot_->setObjectName("compare_quality_plot");
+  plot_->setToolTip(tr("PSNR (dB, left axis) and SSIM (right axis) of each sparse frame against the dense one; "
+                       "an identical frame has no PSNR point. Click to show a frame."));
+  // A click moves the three views to the frame under it, as the slider does.
+  connect(plot_, &QCustomPlot::mousePress, this, [this](QMouseEvent* event) {
+    if (frameCount() == 0 || event->button() != Qt::LeftButton) return;
+    const int frame = int(std::lround(plot_->xAxis->pixelToCoord(event->position().x()))) - 1;
+    if (frame >= 0 && frame < frameCount()) scrub_->setValue(frame);
+  });
   plot_->setMinimumSize(260, 160);
   plot_->setBackground(palette().window());
   plot_->axisRect()->setBackground(QColor(30, 30, 32));
@@ -168,14 +185,17 @@ void CompareView::showResult(const CompareResult& result, bool play) {
   sparse_heading_->setText(QString::fromStdString(result.sparse_mode));
   scrub_->setRange(0, std::max(0, frameCount() - 1));
   scrub_->setValue(0);
-  difference_scale_->setText(tr("dark → yellow: |Δ| 0 → %1 of 255").arg(largest));
+  difference_scale_->setText(largest == 0 ? tr("no pixel differs") : tr("dark → yellow: |Δ| 0 → %1 of 255").arg(largest));
   const auto identical =
       std::count_if(result.psnr_db.begin(), result.psnr_db.end(), [](double db) { return std::isinf(db); });
   const int differing = int(result.psnr_db.size() - identical);
   const auto frames = [](long long n) { return counted(n, tr("frame"), tr("frames")); };
   // "inf (identical)" as the status bar and `svgear compare` say it; "inf dB" read as a unit's value.
+  const QString sparse = QString::fromStdString(result.sparse_mode);
   result_summary_ = tr("%1 against dense, seed %2: PSNR %3, SSIM %4 (%5)%6")
-                        .arg(QString::fromStdString(result.sparse_mode))
+                        .arg(result.sparse_settings.empty()
+                                 ? sparse
+                                 : tr("%1 (%2)").arg(sparse, QString::fromStdString(result.sparse_settings)))
                         .arg(result.seed)
                         .arg(QString::fromStdString(format_psnr_db(result.mean_psnr_db)))
                         .arg(result.mean_ssim, 0, 'f', 4)
@@ -195,6 +215,7 @@ void CompareView::showResult(const CompareResult& result, bool play) {
                         .arg(result.dense_reused ? tr("; dense run reused from the cache, its times measured when "
                                                       "it ran, not beside this run")
                                                  : QString()));
+  holdWrappedLines();
   plotQuality();
   showFrame();
   play_->setEnabled(true);
@@ -219,6 +240,11 @@ void CompareView::showEnded(const QString& message) {
 
 void CompareView::showMessage(const QString& message) {
   summary_->setText(hasResult() ? message + "\n" + tr("Shown: %1").arg(result_summary_) : message);
+  holdWrappedLines();
+}
+
+void CompareView::holdWrappedLines() {
+  for (QLabel* label : {summary_, speedup_}) label->setMinimumHeight(label->heightForWidth(label->width()));
 }
 
 void CompareView::setCurrentFrame(int index) {
@@ -250,6 +276,7 @@ void CompareView::showFrame() {
 }
 
 bool CompareView::eventFilter(QObject* watched, QEvent* event) {
+  if (event->type() == QEvent::Resize && (watched == summary_ || watched == speedup_)) holdWrappedLines();
   // A layout resizes the three views one after the other: one fit once it is done, not three (a
   // shrinking grid resizes the dense view first, while the others still have their old sizes).
   if (event->type() == QEvent::Resize && !refit_queued_ &&

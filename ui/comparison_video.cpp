@@ -13,9 +13,11 @@ Video difference_video(const Video& dense, const Video& sparse, int& largest) {
   std::vector<uint8_t> diff(pixels);
   largest = 0;
   for (size_t p = 0; p < pixels; ++p) {
-    int sum = 0;
-    for (int c = 0; c < 3; ++c) sum += std::abs(int(dense.rgb[p * 3 + c]) - int(sparse.rgb[p * 3 + c]));
-    diff[p] = uint8_t(sum / 3);
+    // The largest channel's: a mean over channels rounded one level in one channel down to 0, and
+    // the map then showed "no difference" beside a PSNR of 87 dB.
+    int most = 0;
+    for (int c = 0; c < 3; ++c) most = std::max(most, std::abs(int(dense.rgb[p * 3 + c]) - int(sparse.rgb[p * 3 + c])));
+    diff[p] = uint8_t(most);
     largest = std::max(largest, int(diff[p]));
   }
   // A colour per difference value (0..255): one viridis evaluation each, not one per pixel.

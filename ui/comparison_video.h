@@ -1,7 +1,7 @@
 #pragma once
 // The videos a Compare shows and exports besides its two runs: the difference map (per pixel the
-// mean over channels of |dense − sparse|, scaled by the largest such value in the whole video so
-// frames compare with each other, coloured with viridis) and the side-by-side clip dense | sparse |
+// largest |dense − sparse| of its three channels, scaled by the largest such value in the whole
+// video so frames compare with each other, coloured with viridis) and the side-by-side clip dense | sparse |
 // difference. Built off the GUI thread (the worker, the export thread): for a Wan clip each is
 // ~0.1–0.3 GB of pixels.
 

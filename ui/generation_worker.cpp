@@ -339,6 +339,15 @@ std::optional<MeasuredRun> run_measured(GenerationWorker& worker, Model& model, 
 
 // The sparse request of a Compare or sweep (SVG-EAR when the panels ask for dense; no traces or
 // previews, which would slow the runs being timed), resolved against the model.
+// The sparse knobs a Compare's result names.
+std::string sparse_settings_text(const GenerationRequest& request) {
+  const AttentionConfig& a = request.attention;
+  const int q_clusters = a.q_clusters > 0 ? a.q_clusters : default_q_clusters(request.height.value_or(0), request.width.value_or(0));
+  char text[128];
+  std::snprintf(text, sizeof text, "top-p %.2f, %d query / %d key clusters", a.top_p, q_clusters, a.k_clusters);
+  return text;
+}
+
 GenerationRequest sparse_request_for(const StudioRequest& studio_request, const Model& model) {
   StudioRequest sparse = studio_request;
   sparse.attention.mode = compared_sparse_mode(studio_request);
@@ -397,6 +406,7 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
     const std::string mode = attention_mode_name(sparse_request.attention.mode);
     CompareResult out;
     out.sparse_mode = mode;
+    out.sparse_settings = sparse_settings_text(sparse_request);
     out.seed = sparse_request.seed;
     out.prompt = studio_request.prompt;
     std::optional<MeasuredRun> dense = dense_run(*this, *model_, cancel_, sparse_request, cache_folder, out.dense_reused);

@@ -49,6 +49,7 @@ void keep_last_compare(const std::filesystem::path& folder, const CompareResult&
   // The frame files' sizes: where the file system cannot swap folders, replace_folder moves file by
   // file, and a move cut short must not pair this figures file with another Compare's frames.
   write_json_atomically(staging / kFiguresFile, {{"sparse_mode", result.sparse_mode},
+                                                 {"sparse_settings", result.sparse_settings},
                                                  {"seed", result.seed},
                                                  {"prompt", result.prompt},
                                                  {"dense_bytes", std::filesystem::file_size(staging / kDenseFile)},
@@ -75,6 +76,7 @@ std::optional<CompareResult> read_last_compare(const std::filesystem::path& fold
     std::ifstream in(folder / kFiguresFile);
     const nlohmann::json j = parse_bounded_json(in);  // a hand-edited file is a user's
     out.sparse_mode = j.at("sparse_mode").get<std::string>();
+    if (j.contains("sparse_settings")) out.sparse_settings = j.at("sparse_settings").get<std::string>();
     if (!j.at("seed").is_number_unsigned()) throw UserError(where + " has no seed a run can have");
     out.seed = j.at("seed").get<uint64_t>();
     out.prompt = j.at("prompt").get<std::string>();

@@ -1351,17 +1351,18 @@ RoutingStep synthetic_step(int step, int q_clusters = 4, int k_clusters = 8) {
 
 }  // namespace
 
-// Compare's difference map and side-by-side clip, built off the GUI thread: per pixel the mean
-// |dense − sparse| over channels, viridis from 0 to the video's largest difference; the side by side
-// holds the three videos' pixels kSideBySideGap apart on dark grey.
+// Compare's difference map and side-by-side clip, built off the GUI thread: per pixel the largest
+// |dense − sparse| of its channels, viridis from 0 to the video's largest difference; the side by
+// side holds the three videos' pixels kSideBySideGap apart on dark grey.
 void StudioWindowTest::comparison_videos_colour_the_difference_side_by_side() {
   const Video dense = grey_clip(100, 2, 3, 5);
   Video sparse = dense;
-  sparse.frame(1)[(1 * 5 + 2) * 3 + 0] = 160;  // one pixel of frame 1 off by 60 in red: mean 20
-  sparse.frame(0)[0] = 90;                     // one of frame 0 off by 10 in red: mean 3
+  sparse.frame(1)[(1 * 5 + 2) * 3 + 0] = 160;  // one pixel of frame 1 off by 60 in red
+  sparse.frame(0)[0] = 90;                     // one of frame 0 off by 10 in red
+  sparse.frame(0)[(2 * 5 + 4) * 3 + 2] = 101;  // and one by a single level in blue, not rounded away
   int largest = -1;
   const Video difference = difference_video(dense, sparse, largest);
-  QCOMPARE(largest, 20);
+  QCOMPARE(largest, 60);
   QCOMPARE(difference.frames, 2);
   QCOMPARE(difference.width, 5);
   auto colour_at = [&](int f, int y, int x) {
@@ -1370,7 +1371,9 @@ void StudioWindowTest::comparison_videos_colour_the_difference_side_by_side() {
   };
   QCOMPARE(colour_at(1, 1, 2).rgb(), viridis(1.0f).rgb());
   QCOMPARE(colour_at(1, 0, 0).rgb(), viridis(0.0f).rgb());
-  QCOMPARE(colour_at(0, 0, 0).rgb(), viridis(3.0f / 20.0f).rgb());
+  QCOMPARE(colour_at(0, 0, 0).rgb(), viridis(10.0f / 60.0f).rgb());
+  QCOMPARE(colour_at(0, 2, 4).rgb(), viridis(1.0f / 60.0f).rgb());
+  QVERIFY(colour_at(0, 2, 4).rgb() != viridis(0.0f).rgb());
 
   const Video both = side_by_side(dense, sparse, difference);
   QCOMPARE(both.width, 3 * 5 + 2 * kSideBySideGap);
@@ -1722,6 +1725,12 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   // The seed of the runs shown, which the settings need not show any more once a new one is drawn.
   QCOMPARE(qint64(first.seed), qint64(child<QSpinBox>(*w, "seed")->value()));
   QVERIFY(child<QLabel>(*view, "compare_summary")->text().contains(QString("against dense, seed %1:").arg(first.seed)));
+  // And the sparse knobs it ran with, which the panel may no longer show either.
+  const QString settings = QString::fromStdString(first.sparse_settings);
+  QVERIFY2(QRegularExpression("^top-p \\d\\.\\d\\d, \\d+ query / \\d+ key clusters$").match(settings).hasMatch(),
+           qPrintable(settings));
+  QVERIFY(settings.startsWith(QString("top-p %1,").arg(child<QDoubleSpinBox>(*w, "top_p")->value(), 0, 'f', 2)));
+  QVERIFY(child<QLabel>(*view, "compare_summary")->text().startsWith("svgear (" + settings + ") against dense"));
 
   // Measured on the frames as generated: the cache keeps the dense frames exactly (no video), and
   // the figures are those of the frames shown.
@@ -1837,7 +1846,7 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   // playback (paused while the run computed).
   QVERIFY(view->isPlaying());
   const QString summary = child<QLabel>(*view, "compare_summary")->text();
-  QVERIFY2(summary.startsWith("Compare failed") && summary.contains(QRegularExpression("Shown: svgear against dense, seed \\d+: PSNR")),
+  QVERIFY2(summary.startsWith("Compare failed") && summary.contains(QRegularExpression("Shown: svgear \\(top-p [^)]+\\) against dense, seed \\d+: PSNR")),
            qPrintable(summary));
   // Its first sentence only: the model's vocabulary, which follows, grew the panel for good.
   QVERIFY2(summary.contains("(all of it in the Log)") && !summary.contains("This model knows"), qPrintable(summary));
@@ -3188,6 +3197,18 @@ void StudioWindowTest::compare_view_fits_large_frames_and_rests_when_hidden() {
     QVERIFY(cursor && cursor->visible());
     QCOMPARE(cursor->point1->coords().x(), 3.0);
     QCOMPARE(plot->graph(0)->data()->at(2)->key, 3.0);
+    // A click on the plot shows the frame under it, the slider following; outside the frames, none.
+    plot->replot();
+    const QPoint at_frame_1(int(plot->xAxis->coordToPixel(1.0)), plot->axisRect()->center().y());
+    QTest::mouseClick(plot, Qt::LeftButton, Qt::NoModifier, at_frame_1);
+    QCOMPARE(view.currentFrame(), 0);
+    QCOMPARE(child<QSlider>(view, "compare_scrub")->value(), 0);
+    QTest::mouseClick(plot, Qt::LeftButton, Qt::NoModifier,
+                      QPoint(int(plot->xAxis->coordToPixel(3.9)), plot->axisRect()->center().y()));
+    QCOMPARE(view.currentFrame(), 3);
+    QTest::mouseClick(plot, Qt::LeftButton, Qt::NoModifier, QPoint(2, 2));
+    QCOMPARE(view.currentFrame(), 3);
+    QVERIFY(child<QLabel>(view, "compare_difference")->toolTip().contains("largest |dense − sparse| of its three"));
     view.togglePlaying();
   }
   for (const char* name : {"compare_dense", "compare_sparse", "compare_difference"}) {
@@ -4776,6 +4797,8 @@ void StudioWindowTest::the_last_compare_outlives_the_window() {
   QTRY_VERIFY_WITH_TIMEOUT(view->hasResult(), kRunTimeoutMs);  // the thread pool also scans and lists
   const CompareResult& shown = view->result();
   QCOMPARE(shown.sparse_mode, first.sparse_mode);
+  QCOMPARE(shown.sparse_settings, first.sparse_settings);
+  QVERIFY(!shown.sparse_settings.empty());
   QCOMPARE(shown.seed, uint64_t(21));
   QCOMPARE(shown.psnr_db, first.psnr_db);
   QCOMPARE(shown.ssim, first.ssim);
@@ -4789,7 +4812,8 @@ void StudioWindowTest::the_last_compare_outlives_the_window() {
   QVERIFY(!view->isPlaying());
   const QString summary = child<QLabel>(*view, "compare_summary")->text();
   QVERIFY2(summary.startsWith("The last session's Compare, of \"" + QString(kPrompt) +
-                               "\"\nShown: svgear against dense, seed 21: PSNR "),
+                               "\"\nShown: svgear (" + QString::fromStdString(first.sparse_settings) +
+                               ") against dense, seed 21: PSNR "),
            qPrintable(summary));
   QVERIFY(child<QAction>(*w, "export_comparison")->isEnabled());
   QVERIFY(waitForModel(*w));
@@ -4802,7 +4826,16 @@ void StudioWindowTest::the_last_compare_outlives_the_window() {
     QWidget* b = child<QWidget>(*view, lower);
     return a->mapTo(view, QPoint(0, a->height())).y() <= b->mapTo(view, QPoint(0, 0)).y();
   };
-  QTRY_VERIFY(below("compare_difference", "compare_difference_scale"));
+  const auto geometry = [&] {
+    QString text;
+    for (const char* name : {"compare_difference", "compare_difference_scale", "compare_summary", "compare_speedup"}) {
+      QWidget* a = child<QWidget>(*view, name);
+      const QPoint at = a->mapTo(view, QPoint(0, 0));
+      text += QString("%1 %2,%3 %4x%5; ").arg(name).arg(at.x()).arg(at.y()).arg(a->width()).arg(a->height());
+    }
+    return text + QString("view %1x%2").arg(view->width()).arg(view->height());
+  };
+  QTRY_VERIFY2(below("compare_difference", "compare_difference_scale"), qPrintable(geometry()));
   QVERIFY(below("compare_difference_scale", "compare_summary"));
   QVERIFY(below("compare_summary", "compare_speedup"));
 
@@ -4870,7 +4903,7 @@ void StudioWindowTest::a_kept_compare_is_checked_as_it_is_read() {
   QCOMPARE(read->sparse_step_ms, 40.0);
   QVERIFY(read->dense_reused);
   QCOMPARE(read->sparse->rgb, sparse.rgb);
-  QCOMPARE(read->largest_difference, 20);
+  QCOMPARE(read->largest_difference, 60);
 
   // Each edit is refused with its reason.
   const std::filesystem::path figures = folder / "compare.json";
