@@ -23,6 +23,7 @@
 #include <QVBoxLayout>
 
 #include "core/attention/attention_preset.h"
+#include "core/attention/sparse_schedule.h"
 #include "core/pipeline/request_limits.h"
 #include "ui/clamping_spin_box.h"
 #include "ui/model_summary.h"
@@ -172,13 +173,22 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
                                     "attention mass. Spec default 0.05."));
   dense_warmup_steps_ = double_box(this, sparse_, "dense_warmup_steps", 0.0, 1.0, 0.05, 3,
                                    tr("Dense warm-up steps: the fraction of the first sampling steps that run "
-                                      "dense attention while the layout forms. Spec default 0.2."));
+                                      "dense attention while the layout forms, rounded down as the reference "
+                                      "does (0.2 of 4 steps is none: the count in brackets). Spec default 0.2."));
   dense_layers_ = double_box(this, sparse_, "dense_layers", 0.0, 1.0, 0.01, 3,
                              tr("Dense layers: the fraction of the DiT's layers always run dense (at least one "
                                 "layer). Spec default 0.03."));
-  // Fractions, not counts: "0.200" beside "Dense warm-up steps" read as a fifth of one step.
-  dense_warmup_steps_->setSuffix(tr(" of the steps"));
+  // Fractions, not counts: "0.200" beside "Dense warm-up steps" read as a fifth of one step. The
+  // warm-up's count follows it, since a short run rounds it to none.
   dense_layers_->setSuffix(tr(" of the layers"));
+  const auto count_warmup_steps = [this] {
+    dense_warmup_steps_->setSuffix(tr(" of the steps (%1 of %2)")
+                                       .arg(dense_step_count(dense_warmup_steps_->value(), steps_->value()))
+                                       .arg(steps_->value()));
+  };
+  connect(dense_warmup_steps_, &QDoubleSpinBox::valueChanged, this, count_warmup_steps);
+  connect(steps_, &QSpinBox::valueChanged, this, count_warmup_steps);
+  count_warmup_steps();
   auto* sparse_form = new QFormLayout(sparse_);
   sparse_form->addRow(tr("Budget top-p"), top_p_);
   sparse_form->addRow(tr("Query clusters"), q_clusters_);
