@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <optional>
+#include <set>
 
 #include <QAbstractButton>
 #include <QAbstractItemView>
@@ -498,6 +500,18 @@ void MainWindow::buildActions() {
   // In the docks' order on the screen, left to right and tab by tab, each with its access key (the
   // dock's title has none: it would show its "&").
   QMenu* view = menuBar()->addMenu(tr("&View"));
+  view->setObjectName("view_menu");
+  // A panel behind another tab of its dock area is shown, only laid out off-screen, so its entry is
+  // ticked: choosing it brings it to the front instead of closing it (it had taken two choices,
+  // and the keyboard has no other way to a tab). Which panels are behind is read as the menu opens:
+  // by the time an entry's handler runs, its toggle has hidden the panel.
+  auto behind_tabs = std::make_shared<std::set<QDockWidget*>>();
+  connect(view, &QMenu::aboutToShow, this, [this, behind_tabs] {
+    behind_tabs->clear();
+    for (QDockWidget* dock : findChildren<QDockWidget*>()) {
+      if (dock->isVisible() && !dock->isFloating() && dock->visibleRegion().isEmpty()) behind_tabs->insert(dock);
+    }
+  });
   for (const auto& [name, entry] : std::initializer_list<std::pair<const char*, QString>>{
            {"model_dock", tr("&Model")}, {"prompt_dock", tr("&Prompt")}, {"settings_dock", tr("&Settings")},
            {"log_dock", tr("&Log")}, {"routing_dock", tr("&Routing")}, {"compare_dock", tr("&Compare")},
@@ -506,8 +520,10 @@ void MainWindow::buildActions() {
     dock->toggleViewAction()->setText(entry);
     view->addAction(dock->toggleViewAction());
     // A panel opened again comes to the front of its tabs: it came back behind the one in front.
-    connect(dock->toggleViewAction(), &QAction::triggered, dock, [dock](bool shown) {
-      if (shown) dock->raise();
+    connect(dock->toggleViewAction(), &QAction::triggered, dock, [dock, behind_tabs](bool shown) {
+      if (!shown && behind_tabs->count(dock)) dock->show();
+      if (shown || behind_tabs->count(dock)) dock->raise();
+      behind_tabs->clear();
     });
   }
 

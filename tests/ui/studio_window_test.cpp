@@ -5071,4 +5071,33 @@ void StudioWindowTest::warmup_fraction_shows_its_step_count() {
   QVERIFY(warmup->toolTip().contains("rounded down"));
 }
 
+// View ▸ Compare with the Compare panel behind the Routing tab brings it to the front (its entry
+// is ticked: the panel is shown, off-screen); chosen again, in front, it closes; a third time it
+// comes back in front.
+void StudioWindowTest::view_menu_brings_a_panel_behind_a_tab_forward() {
+  auto w = openWindow();
+  auto* view = child<QMenu>(*w, "view_menu");
+  auto* compare = child<QDockWidget>(*w, "compare_dock");
+  auto* routing = child<QDockWidget>(*w, "routing_dock");
+  const auto in_front = [](QDockWidget* dock) { return dock->isVisible() && !dock->visibleRegion().isEmpty(); };
+  const auto choose = [&](QDockWidget* dock) {
+    Q_EMIT view->aboutToShow();  // as the menu opens
+    dock->toggleViewAction()->trigger();
+    QApplication::processEvents();
+  };
+  routing->raise();
+  QTRY_VERIFY(in_front(routing));
+  QVERIFY(compare->isVisible() && !in_front(compare));
+  QVERIFY(compare->toggleViewAction()->isChecked());
+  choose(compare);
+  QTRY_VERIFY(in_front(compare));
+  QVERIFY(compare->toggleViewAction()->isChecked());
+  QVERIFY(!in_front(routing));
+  choose(compare);
+  QTRY_VERIFY(!compare->isVisible());
+  QVERIFY(!compare->toggleViewAction()->isChecked());
+  choose(compare);
+  QTRY_VERIFY(in_front(compare));
+}
+
 }  // namespace svgear::test
