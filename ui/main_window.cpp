@@ -1816,9 +1816,18 @@ bool MainWindow::closeDuringRunConfirmed() {
       keep->setText(tr("Don't close"));
       return;
     }
-    const QString step = stepsDone();
-    ask.setText(running + (step.isEmpty() ? QString() : " (" + step + ")") +
-                tr(". Closing the window cancels it, and what it has made so far is lost."));
+    // Which run and step, as Esc's question says it, and what outlives the window: only a dense run
+    // already in the compare cache (a partial clip or a sweep's points live in the window).
+    QStringList where = {run_label_, stepsDone()};
+    where.removeAll(QString());
+    const bool dense_kept = compare_dense_cached_ && ((work_ == Work::Compare && compare_run_ > 0) ||
+                                                      (work_ == Work::Sweep && sweep_view_->awaitsFirstPoint()));
+    const QString kept = !dense_kept ? tr("What it has made so far is lost.")
+                         : work_ == Work::Compare
+                             ? tr("Its dense run stays in the cache for the next Compare; the sparse run so far is lost.")
+                             : tr("Its dense run stays in the cache for the next sweep or Compare.");
+    ask.setText(running + (where.isEmpty() ? QString() : " (" + where.join(", ") + ")") +
+                tr(". Closing the window cancels it. ") + kept);
     close->setText(tr("Cancel the run and close"));
     keep->setText(tr("Keep running"));
   };

@@ -4704,6 +4704,13 @@ void StudioWindowTest::cancelling_a_long_run_asks_first() {
            qPrintable(asked));
   QVERIFY2(asked != first_asked, qPrintable(first_asked));  // its step count moved while it asked
   QVERIFY(w->isGenerating());
+  // Closing the window asks in the same words: which run and step, and what outlives the window.
+  answer_when_asked("close_during_run", "Keep running", asked, first_asked);
+  QVERIFY(!w->close());
+  QVERIFY2(asked.startsWith("A Compare is running (dense run 1 of 2, step ") &&
+               asked.endsWith(" of 400 done). Closing the window cancels it. What it has made so far is lost."),
+           qPrintable(asked));
+  QVERIFY(w->isGenerating());
 
   // A second Esc, in the question, keeps the run too.
   bool esc_in_question = false;
