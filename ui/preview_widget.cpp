@@ -279,8 +279,10 @@ void PreviewWidget::drawInspector() {
       ImGui::Text("query cluster %d, key cluster %d", t.q_cluster, t.k_cluster);
     } else {
       ImGui::Text("token %d  (grid frame %d, row %d, column %d)", t.token, t.frame, t.row, t.column);
-      ImGui::Text("query cluster %d: %lld tokens", t.q_cluster, static_cast<long long>(t.q_cluster_size));
-      ImGui::Text("key cluster %d: %lld tokens", t.k_cluster, static_cast<long long>(t.k_cluster_size));
+      ImGui::Text("query cluster %d: %lld token%s", t.q_cluster, static_cast<long long>(t.q_cluster_size),
+                  t.q_cluster_size == 1 ? "" : "s");
+      ImGui::Text("key cluster %d: %lld token%s", t.k_cluster, static_cast<long long>(t.k_cluster_size),
+                  t.k_cluster_size == 1 ? "" : "s");
     }
     ImGui::Text("exact: %zu key clusters, %lld keys", t.exact.size(), static_cast<long long>(t.exact_keys));
     if (!compact) ImGui::Text("  %s", list(t.exact).c_str());
@@ -288,6 +290,8 @@ void PreviewWidget::drawInspector() {
     const bool skipped = trace_ && std::isnan(trace_->estimated_log_error);
     ImGui::Text("%s: %zu key clusters", skipped ? "skipped" : "by centroid", t.compensated.size());
     if (!compact) ImGui::Text("  %s", list(t.compensated).c_str());
+    // So that the three counts add up to the trace's key clusters.
+    if (t.empty > 0) ImGui::Text("empty (no keys): %d key cluster%s", t.empty, t.empty == 1 ? "" : "s");
     if (!t.block_log_error.empty()) {
       // The largest estimated errors of this query cluster's row: where compensation is weakest.
       const size_t shown = compact ? 1 : std::min<size_t>(5, t.block_log_error.size());
@@ -297,7 +301,7 @@ void PreviewWidget::drawInspector() {
                         [&](int a, int b) { return t.block_log_error[size_t(a)] > t.block_log_error[size_t(b)]; });
       const auto exact = [&](int j) { return std::find(t.exact.begin(), t.exact.end(), j) != t.exact.end(); };
       if (compact) {
-        ImGui::Text("largest error: key cluster %d, %.2f, %s", order[0], double(t.block_log_error[size_t(order[0])]),
+        ImGui::Text("max log e^2: %.2f, cluster %d, %s", double(t.block_log_error[size_t(order[0])]), order[0],
                     exact(order[0]) ? "exact" : "by centroid");
       } else {
         ImGui::Text("largest estimated errors (log e^2):");

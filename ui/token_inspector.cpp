@@ -66,6 +66,8 @@ TokenInspection inspect_token(const RoutingTrace& trace, const TokenGrid3& grid,
       out.exact_keys += keys;
     } else if (keys > 0) {
       out.compensated.push_back(j);
+    } else {
+      ++out.empty;
     }
   }
   if (trace.block_log_error.size() >= row + size_t(trace.k_clusters)) {

@@ -32,6 +32,7 @@ struct TokenInspection {
   int64_t k_cluster_size = 0;
   std::vector<int> exact;        // key clusters the query cluster computes exactly
   std::vector<int> compensated;  // the others (non-empty ones): centroid compensation or skipped
+  int empty = 0;                 // key clusters neither: no key fell in them (k-means left them empty)
   int64_t exact_keys = 0;        // keys in the exact clusters
   // log ε̂² per key cluster of the query cluster's row (empty for SVG2, which has no probe).
   std::vector<float> block_log_error;

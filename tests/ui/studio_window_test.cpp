@@ -1122,6 +1122,13 @@ void StudioWindowTest::routing_views_show_live_traces() {
     QVERIFY(!t.exact.empty());
     for (int j : t.exact) QVERIFY(traced->block_map[size_t(t.q_cluster) * traced->k_clusters + j]);
     for (int j : t.compensated) QVERIFY(!traced->block_map[size_t(t.q_cluster) * traced->k_clusters + j]);
+    // Exact, by centroid and empty account for every key cluster.
+    QCOMPARE(int(t.exact.size() + t.compensated.size()) + t.empty, traced->k_clusters);
+    int empty_outside_exact = 0;
+    for (int j = 0; j < traced->k_clusters; ++j) {
+      empty_outside_exact += traced->k_sizes[size_t(j)] == 0 && !traced->block_map[size_t(t.q_cluster) * traced->k_clusters + j];
+    }
+    QCOMPARE(t.empty, empty_outside_exact);
     QCOMPARE(int(t.block_log_error.size()), traced->k_clusters);
     // The token under the middle of the 64×64 frame of an 8×16×16 grid: row and column 7 or 8.
     QVERIFY(t.row >= 7 && t.row <= 8 && t.column >= 7 && t.column <= 8);
