@@ -1,14 +1,40 @@
 #include "ui/dark_theme.h"
 
 #include <QApplication>
+#include <QPainter>
 #include <QPalette>
+#include <QProxyStyle>
 #include <QStyleFactory>
+#include <QStyleOption>
 #include <QToolTip>
 
 namespace svgear {
+namespace {
+
+// Fusion outlines a check box in the window colour darkened, which on this palette is near black
+// on near black: an unticked box ("latest", "Lock", "Audit") could not be seen. A lighter frame is
+// drawn over Fusion's own.
+class VisibleCheckBoxStyle : public QProxyStyle {
+ public:
+  using QProxyStyle::QProxyStyle;
+
+  void drawPrimitive(PrimitiveElement element, const QStyleOption* option, QPainter* painter,
+                     const QWidget* widget) const override {
+    QProxyStyle::drawPrimitive(element, option, painter, widget);
+    if (element != PE_IndicatorCheckBox) return;
+    painter->save();
+    const bool enabled = option->state & State_Enabled;
+    painter->setPen(enabled ? QColor(135, 135, 140) : QColor(80, 80, 84));
+    painter->setBrush(Qt::NoBrush);
+    painter->drawRect(option->rect.adjusted(0, 0, -1, -1));
+    painter->restore();
+  }
+};
+
+}  // namespace
 
 void apply_dark_theme() {
-  QApplication::setStyle(QStyleFactory::create("Fusion"));
+  QApplication::setStyle(new VisibleCheckBoxStyle(QStyleFactory::create("Fusion")));
   const QColor text(220, 220, 220);
   const QColor disabled_text(120, 120, 120);
   QPalette dark;

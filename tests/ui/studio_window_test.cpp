@@ -26,6 +26,8 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QCheckBox>
+#include <QStyle>
+#include <QStyleOptionButton>
 #include <QLabel>
 #include <QCompleter>
 #include <QComboBox>
@@ -5112,6 +5114,25 @@ void StudioWindowTest::view_menu_brings_a_panel_behind_a_tab_forward() {
   QVERIFY(!compare->toggleViewAction()->isChecked());
   choose(compare);
   QTRY_VERIFY(in_front(compare));
+}
+
+// Under the dark theme an unticked check box is outlined in a grey a reader sees: Fusion's own
+// outline, the window colour darkened, was near black on near black.
+void StudioWindowTest::unticked_check_boxes_are_outlined() {
+  QCheckBox box(tr("latest"));
+  box.resize(box.sizeHint());
+  QStyleOptionButton option;
+  option.initFrom(&box);
+  const QRect indicator = box.style()->subElementRect(QStyle::SE_CheckBoxIndicator, &option, &box);
+  QVERIFY(!indicator.isEmpty());
+  const QImage drawn = box.grab().toImage();
+  const QColor edge = drawn.pixelColor(indicator.left(), indicator.center().y());
+  const QColor window = box.palette().color(QPalette::Window);
+  QVERIFY2(qGray(edge.rgb()) - qGray(window.rgb()) >= 60,
+           qPrintable(QString("edge %1 on window %2").arg(edge.name(), window.name())));
+  box.setEnabled(false);  // dimmer, still there
+  const QColor dim = box.grab().toImage().pixelColor(indicator.left(), indicator.center().y());
+  QVERIFY(qGray(dim.rgb()) > qGray(window.rgb()) + 20 && qGray(dim.rgb()) < qGray(edge.rgb()));
 }
 
 }  // namespace svgear::test
