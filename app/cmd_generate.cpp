@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +23,7 @@
 #include "core/attention/attention_recorder.h"
 #include "core/io/atomic_file.h"
 #include "core/io/file_name_limit.h"
+#include "core/io/folder_lock.h"
 #include "core/io/unique_name.h"
 #include "core/media/video_output.h"
 #include "core/pipeline/generator.h"
@@ -134,6 +136,9 @@ std::filesystem::path move_to_default_name(const std::filesystem::path& written,
 // The hidden folders a default output's video is written in before it takes its name; a run killed
 // in between leaves one, which a later run removes (unique_name.h).
 constexpr std::string_view kUnnamedVideoPrefix = ".svgear-";
+// How long a run waits for another to finish writing its video and record in the same folder (a
+// Wan clip's encoding takes seconds); a folder held longer (a training run's) is written unlocked.
+constexpr std::chrono::milliseconds kCommitPatience(60000);
 
 bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
   std::error_code a_error, b_error;
@@ -377,9 +382,16 @@ int cmd_generate(int argc, char** argv) {
   VideoOutputResult written;
   {
     const InterruptsHeld held;  // a second Ctrl-C waits for the files, not tears them
+    std::optional<FolderLock> committing;  // released after the backup's links are dropped
     std::optional<PreviousRunBackup> previous;
     if (output_arg) {
-      previous.emplace(video_output_path(cancelled ? partial : output));
+      // Two runs given one --output write their videos and records one after the other: each pair
+      // had been whole, but interleaved one run's video had stayed beside the other's record.
+      const std::filesystem::path target = video_output_path(cancelled ? partial : output);
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::absolute(target).parent_path(), ec);
+      committing.emplace(std::filesystem::absolute(target).parent_path(), kCommitPatience);
+      previous.emplace(target);
       written = write_video(result.video, cancelled ? partial : output);
     } else {
       const std::filesystem::path folder = output.parent_path();
@@ -412,10 +424,11 @@ int cmd_generate(int argc, char** argv) {
       if (const PreviousRunBackup::Restored restored = previous ? previous->restore() : PreviousRunBackup::Restored();
           !restored.aside.empty()) {
         throw UserError("could not write the run record of " + written.path.string() + ": " + e.what() + "\n" +
-                        (!restored.earlier_back    ? "The earlier video or its record could not be put back; "
-                         : restored.with_record ? "The earlier video and its record are back in place; "
-                                                : "The earlier video is back in place; ") +
-                        "this run's video is " + restored.aside.string() + ", without a record.");
+                        (!restored.had_earlier    ? "This"
+                         : !restored.earlier_back ? "The earlier video or its record could not be put back; this"
+                         : restored.with_record   ? "The earlier video and its record are back in place; this"
+                                                  : "The earlier video is back in place; this") +
+                        " run's video is " + restored.aside.string() + ", without a record.");
       }
       throw UserError("wrote " + written.path.string() + ", but not its run record: " + e.what());
     }

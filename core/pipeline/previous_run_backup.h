@@ -20,11 +20,13 @@ class PreviousRunBackup {
   PreviousRunBackup(const PreviousRunBackup&) = delete;
   PreviousRunBackup& operator=(const PreviousRunBackup&) = delete;
 
-  // Puts the earlier files back (renames, which need no space), the new video moved aside first to
-  // "<name>-unrecorded<ext>" (-2, -3, … when taken). `aside` is where it went: empty when there was
-  // no earlier run or it could not be moved (it then stays where it was written).
+  // Moves the new video (a file) aside to "<name>-unrecorded<ext>" (-2, -3, … when taken), so no
+  // unrecorded video holds the name asked for, and puts the earlier files back (renames, which need
+  // no space). `aside` is where it went: empty when it is no file (a PNG folder) or could not be
+  // moved (it then stays where it was written).
   struct Restored {
     std::filesystem::path aside;
+    bool had_earlier = false;   // an earlier video file was at the path
     bool earlier_back = false;  // every earlier file is in its place again
     bool with_record = false;   // the earlier video had its run record, which came back with it
   };
@@ -32,6 +34,7 @@ class PreviousRunBackup {
 
  private:
   std::filesystem::path video_;
+  bool had_earlier_ = false;
   std::vector<std::pair<std::filesystem::path, std::filesystem::path>> kept_;  // (original, link)
 };
 

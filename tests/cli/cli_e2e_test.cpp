@@ -11,6 +11,7 @@
 #include <sstream>
 #include <regex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -223,6 +224,42 @@ TEST_F(CliTest, ARecordThatCannotBeWrittenLeavesTheEarlierRunInPlace) {
   int files = 0;
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(folder)) ++files;
   EXPECT_EQ(files, 3) << "temporary files or links left behind";
+
+  // No earlier run at the name: the video still leaves it, so the name asked for never holds a
+  // video without its record (a script checking for the file would take it for a whole run).
+  const std::filesystem::path fresh = folder / ("fresh" + extension);
+  const CliRun alone = test::run_cli_with_file_size_limit(
+      "generate --model " + (*dir_ / "model").string() + " --prompt \"a red square\" --steps 1 --frames 1 --size "
+      "16x16 --device cpu --quiet --seed 2 --output " + fresh.string(),
+      (earlier_video.size() + earlier_record.size()) / 2);
+  EXPECT_EQ(alone.exit_code, 2) << alone.output;
+  const std::filesystem::path fresh_aside = folder / ("fresh-unrecorded" + extension);
+  EXPECT_NE(alone.output.find("This run's video is " + fresh_aside.string() + ", without a record."), std::string::npos)
+      << alone.output;
+  EXPECT_FALSE(std::filesystem::exists(fresh));
+  EXPECT_TRUE(std::filesystem::exists(fresh_aside));
+  EXPECT_FALSE(std::filesystem::exists(folder / "fresh.json"));
+}
+
+// Two runs given one --output at once: whichever commits last, the video and the record left are
+// one run's pair. Interleaved, one run's video had stayed beside the other's record (1 in 8 tries).
+TEST_F(CliTest, TwoRunsOfOneOutputLeaveOnePair) {
+  const std::string extension = mp4_supported() ? ".mp4" : ".y4m";
+  const std::filesystem::path video = *dir_ / ("race" + extension), record = *dir_ / "race.json";
+  const auto generate = [&](int seed) {
+    return run_cli("generate --model " + (*dir_ / "model").string() + " --prompt \"a red square\" --steps 1 --frames "
+                   "2 --size 16x16 --device cpu --quiet --seed " + std::to_string(seed) + " --output " + video.string());
+  };
+  for (int round = 0; round < 4; ++round) {
+    CliRun first, second;
+    std::thread other([&] { first = generate(1); });
+    second = generate(2);
+    other.join();
+    ASSERT_EQ(first.exit_code, 0) << first.output;
+    ASSERT_EQ(second.exit_code, 0) << second.output;
+    const nlohmann::json written = nlohmann::json::parse(std::ifstream(record));
+    EXPECT_EQ(written["video"]["checksum"], file_checksum(video).value_or("none")) << "round " << round;
+  }
 }
 
 TEST_F(CliTest, PngFolderOutput) {

@@ -39,6 +39,7 @@ TEST(PreviousRunBackup, PutsTheEarlierPairBackAndTheNewVideoBeside) {
     write(dir / "clip-unrecorded.mp4", "a user's");  // taken: the next free name is used
     const PreviousRunBackup::Restored restored = backup.restore();
     EXPECT_EQ(restored.aside, dir / "clip-unrecorded-2.mp4");
+    EXPECT_TRUE(restored.had_earlier);
     EXPECT_TRUE(restored.earlier_back);
     EXPECT_TRUE(restored.with_record);
   }
@@ -66,15 +67,21 @@ TEST(PreviousRunBackup, AVideoWithoutARecordComesBackAlone) {
 }
 
 // Nothing to put back: no earlier video, or one that is a link (its record alone would describe
-// nothing). The new video stays where it was written, and the links go when the backup does.
+// nothing). A new video still leaves the name asked for, which no record describes (a script
+// checking for the file would take it for a whole run); a link nothing replaced stays, and the
+// links go when the backup does.
 TEST(PreviousRunBackup, KeepsNothingWithoutAnEarlierVideoFile) {
   const auto dir = test::scratch_dir("previous_run_none");
   {
     PreviousRunBackup backup(dir / "new.mp4");
     write(dir / "new.mp4", "new video");
-    EXPECT_TRUE(backup.restore().aside.empty());
+    const PreviousRunBackup::Restored restored = backup.restore();
+    EXPECT_EQ(restored.aside, dir / "new-unrecorded.mp4");
+    EXPECT_FALSE(restored.had_earlier);
+    EXPECT_FALSE(restored.earlier_back);
   }
-  EXPECT_EQ(read(dir / "new.mp4"), "new video");
+  EXPECT_FALSE(std::filesystem::exists(dir / "new.mp4"));
+  std::filesystem::rename(dir / "new-unrecorded.mp4", dir / "new.mp4");
   write(dir / "target.mp4", "elsewhere");
   std::filesystem::create_symlink("target.mp4", dir / "linked.mp4");
   write(dir / "linked.json", "earlier record");
