@@ -32,6 +32,9 @@ class CliArgs {
   // to 2^64 − 1 is taken: a training run started with an earlier version's 63-bit random seed resumes.
   std::optional<uint64_t> seed(const std::string& generator = "noise generator", const std::string& made = "video");
   bool flag(const std::string& name);
+  // Whether --name was typed, without making it one of the command's options (finish() lists
+  // those): for an option read only to be refused with its reason.
+  bool given(const std::string& name) const { return values_.count(name) > 0 || flags_.count(name) > 0; }
   void finish() const;  // throws UserError for unknown options, each with the nearest accepted name
 
  private:

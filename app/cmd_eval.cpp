@@ -77,7 +77,7 @@ int cmd_eval(int argc, char** argv) {
   if (const auto steps = args.integer("steps", 1, kMaxSteps)) options.base.steps = int(*steps);
   if (const auto guidance = args.number("cfg")) options.base.guidance = *guidance;
   if (const auto shift = args.number("shift")) options.base.shift = *shift;
-  if (args.text("attention")) {
+  if (args.given("attention")) {
     throw UserError("eval runs dense and each mode of --modes (default svgear): give --modes svg2,svgear, not "
                     "--attention");
   }

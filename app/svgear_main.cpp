@@ -52,7 +52,10 @@ int run(int argc, char** argv) {
                  svgear::printable(argv[help ? 3 : 2], false).c_str());
     return 2;
   }
-  if (argc < 2 || is_help(argv[1]) || (help && (argc == 2 || is_help(argv[2])))) {
+  // `svgear help help` and `svgear help --version` ask about entries of the list too.
+  const bool help_of_list = help && argc == 3 && (!std::strcmp(argv[2], "help") || !std::strcmp(argv[2], "--version") ||
+                                                  !std::strcmp(argv[2], "version"));
+  if (argc < 2 || is_help(argv[1]) || (help && (argc == 2 || is_help(argv[2]) || help_of_list))) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }

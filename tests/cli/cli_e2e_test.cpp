@@ -2312,6 +2312,11 @@ TEST(CliAttentionOptions, SettingsNoModeUsesAreRefused) {
   expect_refused_before_work(
       run_cli("eval --model /nonexistent/model --prompts 1 --device cpu --modes dense,svg2 --guaranteed-ratio 0.1"),
       "--modes dense,svg2" + svgear_only + "add svgear to --modes", "eval --modes dense,svg2");
+  // eval refuses --attention with its reason, and does not list it among the options it takes.
+  expect_refused_before_work(run_cli("eval --model /nonexistent/model --prompts 1 --device cpu --attention svg2"),
+                             "give --modes svg2,svgear, not --attention", "eval --attention");
+  const CliRun unknown = run_cli("eval --model /nonexistent/model --prompts 1 --zzz 1");
+  EXPECT_NE(unknown.output.find("This command accepts: --attention-preset --cfg"), std::string::npos) << unknown.output;
   // A preset file's settings count as typed (a file saying "mode": "dense" beside a budget ran dense,
   // its record listing the budget); those at their defaults, as a run record's attention object
   // holds them, do not.
@@ -2595,9 +2600,12 @@ TEST_F(CliTest, EveryCommandHasHelp) {
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("svgear bench has no 'sweep': it runs `svgear bench attention`"), std::string::npos)
       << run.output;
-  run = run_cli("help --help");
-  EXPECT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("usage: svgear <command>"), std::string::npos) << run.output;
+  // Help of the list's own entries, help and --version, is the list.
+  for (const char* asked : {"help --help", "help help", "help --version"}) {
+    run = run_cli(asked);
+    EXPECT_EQ(run.exit_code, 0) << asked << ": " << run.output;
+    EXPECT_NE(run.output.find("usage: svgear <command>"), std::string::npos) << asked << ": " << run.output;
+  }
   for (const auto& [asked, message] : std::vector<std::pair<std::string, std::string>>{
            {"help generate extra", "error: svgear help takes one command, not 'extra'"},
            {"help bench sweep", "error: svgear help takes one command, not 'sweep'"},
