@@ -280,6 +280,14 @@ int cmd_train(int argc, char** argv) {
     throw UserError("--out '" + out.string() + "' holds a model.json: it is a model's folder, not a training folder. "
                     "Choose another --out folder.");
   }
+  // A run's own checkpoint folder: a new run there had nested its files among the shards.
+  if (std::error_code ec; std::filesystem::exists(out / "state.json", ec)) {
+    std::filesystem::path folder = std::filesystem::absolute(out, ec).lexically_normal();
+    if (!folder.has_filename()) folder = folder.parent_path();
+    throw UserError("--out '" + out.string() + "' is the checkpoint folder of the training run in '" +
+                    folder.parent_path().string() + "': give --out " + folder.parent_path().string() +
+                    " to resume that run, or another folder for a new one");
+  }
   check_output_folder(out);  // made once every option has been checked: a refused run leaves no folder
   // A folder that exists is locked before it is looked at: a run still writing there before its
   // first save is named as such (not taken for a new run's folder, or one lacking --preset), and one

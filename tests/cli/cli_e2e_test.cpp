@@ -2014,6 +2014,17 @@ TEST(CliTrain, ANewRunRefusesToReplaceWhatItDidNotWrite) {
             std::string::npos)
       << run.output;
   EXPECT_FALSE(std::filesystem::exists(source / "loss.tsv"));
+  // The run's checkpoint folder (a new run had nested its own files among the shards).
+  const std::filesystem::path own_checkpoint = root / "again" / "checkpoint";
+  ASSERT_TRUE(std::filesystem::exists(own_checkpoint / "state.json"));
+  run = run_cli(train + own_checkpoint.string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("--out '" + own_checkpoint.string() + "' is the checkpoint folder of the training run in '" +
+                            (root / "again").string() + "': give --out " + (root / "again").string()),
+            std::string::npos)
+      << run.output;
+  EXPECT_FALSE(std::filesystem::exists(own_checkpoint / "checkpoint"));
+  EXPECT_FALSE(std::filesystem::exists(own_checkpoint / "loss.tsv"));
 
   // An export of svgear train with its checkpoint gone: a new run replaces it, beside an empty
   // checkpoint/ and its own loss log.
