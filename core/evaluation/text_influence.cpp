@@ -132,13 +132,15 @@ std::string TextInfluenceResult::table() const {
                     "): mean squared change of the clean-clip estimate when one word changes\n"
                     "(sigma 0: how much the rendered clips themselves change)\n"
                     "sigma     colour      shape     motion   estimate error\n";
-  std::vector<TextInfluenceRow> all = rows;
-  all.push_back(clips);  // σ = 0: the rendered clips themselves
-  for (const TextInfluenceRow& r : all) {
-    char line[128];
+  char line[128];
+  for (const TextInfluenceRow& r : rows) {
     std::snprintf(line, sizeof line, "%5.2f  %9.5f  %9.5f  %9.5f  %9.5f\n", r.sigma, r.colour, r.shape, r.motion, r.error);
     out += line;
   }
+  // σ = 0: the rendered clips themselves, which no model estimates (the JSON has no error there).
+  std::snprintf(line, sizeof line, "%5.2f  %9.5f  %9.5f  %9.5f  %9s\n", clips.sigma, clips.colour, clips.shape,
+                clips.motion, "-");
+  out += line;
   return out;
 }
 

@@ -2483,6 +2483,8 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   ASSERT_EQ(influence["rows"].size(), 3u);
   EXPECT_EQ(influence["rows"][0]["sigma"], 0.95);
   EXPECT_GT(influence["clips"]["shape"].get<double>(), 0.0);
+  // The clips' row has no estimate, so no error: a dash, not a made-up 0.
+  EXPECT_TRUE(std::regex_search(run.output, std::regex("\\n 0\\.00 +[0-9.]+ +[0-9.]+ +[0-9.]+ +-\\n"))) << run.output;
   // What eval would ignore, repeat, fail on or overwrite is refused before the model loads.
   const std::string manifest = file_bytes(out / "model" / "model.json");
   const std::string same_file = (*dir_ / "same.png").string();
