@@ -293,6 +293,7 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
                       (shape.latent[2] / config.patch_size[2]));
   result.num_steps = num_steps;
   result.dense_warmup_steps = warmup_steps;
+  result.seed = options.seed;
   result.top_p = sparse.top_p;
 
   const auto progress = [&](const std::string& what) {
@@ -445,7 +446,7 @@ nlohmann::json DitStepBenchResult::to_json() const {
   };
   return {{"shape", shape},       {"device", device},   {"dtype", dtype},         {"layers", layers},
           {"heads", heads},       {"tokens", tokens},   {"head_dim", head_dim},   {"weights_gib", weights_gib},
-          {"num_steps", num_steps}, {"dense_warmup_steps", dense_warmup_steps}, {"top_p", top_p},
+          {"num_steps", num_steps}, {"dense_warmup_steps", dense_warmup_steps}, {"top_p", top_p}, {"seed", seed},
           {"text_encoder", stage_json(text_encoder)}, {"vae_decode", stage_json(vae_decode)}, {"vae_frames", vae_frames},
           {"video", {video_frames, video_height, video_width}}, {"rows", rows_json},
           {"expert_swap_ms", expert_swap_ms},
@@ -460,10 +461,10 @@ std::string DitStepBenchResult::table() const {
   std::string text;
   char line[400];
   std::snprintf(line, sizeof line,
-                "shape %s: %d layers, %d heads × %d tokens × %d, weights %.2f GiB%s, %s, %s; a step = cond + uncond "
-                "forward; %d-step schedule, %d dense warm-up steps",
-                shape.c_str(), layers, heads, tokens, head_dim, weights_gib, fp8 ? " (scaled fp8)" : "",
-                device.c_str(), dtype.c_str(), num_steps, dense_warmup_steps);
+                "shape %s: %d layers, %d heads × %d tokens × %d, weights %.2f GiB (%sseed %llu), %s, %s; a step = "
+                "cond + uncond forward; %d-step schedule, %d dense warm-up steps",
+                shape.c_str(), layers, heads, tokens, head_dim, weights_gib, fp8 ? "scaled fp8, " : "",
+                static_cast<unsigned long long>(seed), device.c_str(), dtype.c_str(), num_steps, dense_warmup_steps);
   text += line;
   const bool sparse =
       std::any_of(rows.begin(), rows.end(), [](const DitStepBenchRow& r) { return r.mode != AttentionMode::Dense; });

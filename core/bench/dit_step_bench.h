@@ -89,6 +89,7 @@ struct DitStepBenchResult {
   double weights_gib = 0.0;  // the DiT's weights in the bench dtype (with fp8, the blocks' linears in e4m3)
   bool fp8 = false;
   int num_steps = 0, dense_warmup_steps = 0;
+  uint64_t seed = 0;   // of the random weights and inputs: with --seed random, the only place that names it
   double top_p = 0.0;  // the sparse modes' budget
   PipelineStageTiming text_encoder;  // umT5 on 2 prompts × text tokens
   PipelineStageTiming vae_decode;    // the latent to an 8-bit video of video_frames × height × width

@@ -506,9 +506,14 @@ TEST_F(CompareTest, BenchAttentionMeasuresTheDenseReference) {
 TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
   const auto json = *dir_ / "bench-step.json";
   const CliRun run =
-      run_cli("bench step --shape tiny --modes svgear --steps 2 --num-steps 10 --device cpu --json " + json.string());
+      run_cli("bench step --shape tiny --modes svgear --steps 2 --num-steps 10 --device cpu --seed random --json " +
+              json.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const nlohmann::json result = read_json(json);
+  // A random seed is named, in the table and the JSON: the run can be repeated.
+  ASSERT_TRUE(result["seed"].is_number_unsigned()) << result.dump();
+  EXPECT_NE(run.output.find(" (seed " + std::to_string(result["seed"].get<uint64_t>()) + "), cpu, "), std::string::npos)
+      << run.output;
   EXPECT_EQ(result["tokens"], 320);
   EXPECT_EQ(result["layers"], 3);
   EXPECT_EQ(result["dense_warmup_steps"], 2);
@@ -566,7 +571,7 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
   EXPECT_TRUE(narrowed["fp8"].get<bool>());
   EXPECT_FALSE(result["fp8"].get<bool>());
   EXPECT_LT(narrowed["weights_gib"].get<double>(), 0.5 * result["weights_gib"].get<double>());
-  EXPECT_NE(narrow.output.find(" (scaled fp8), cpu"), std::string::npos) << narrow.output;
+  EXPECT_NE(narrow.output.find(" (scaled fp8, seed 0), cpu"), std::string::npos) << narrow.output;
   EXPECT_NE(narrow.output.find("sparse modes at top_p 0.3"), std::string::npos) << narrow.output;
   ASSERT_EQ(narrowed["rows"].size(), 2u);
   EXPECT_GT(narrowed["rows"].at(1)["density"].get<double>(), 0.0);
