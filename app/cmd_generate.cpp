@@ -280,6 +280,11 @@ int cmd_generate(int argc, char** argv) {
   const auto output_arg = args.text("output");
   args.finish();
   require_prompt(options, help);
+  // Unix's name for the standard output, which had made a PNG folder named "-".
+  if (output_arg && *output_arg == "-") {
+    throw UserError("--output -: svgear writes files, not the standard output; give a video file (clip.mp4) or a "
+                    "folder for PNG frames (frames/)");
+  }
   std::optional<std::filesystem::path> trace;
   if (trace_arg) {
     if (trace_arg->empty()) throw UserError("--trace needs a path (FILE.json)");

@@ -985,6 +985,7 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   // A name that is only an extension is a hidden folder's; the root is no PNG folder.
   refused(run_cli(generate + "--output " + (*dir_ / ".MP4").string()), "the video has no name before its extension");
   refused(run_cli(generate + "--output /"), "that is the root folder");
+  refused(run_cli(generate + "--output -"), "--output -: svgear writes files, not the standard output");
   const std::filesystem::path preset = *dir_ / "preset.json";
   std::ofstream(preset) << R"({"mode": "svgear", "top_p": 0.8})";
   refused(run_cli(generate + "--attention-preset " + preset.string() + " --output " + (*dir_ / "preset.y4m").string()),
