@@ -18,7 +18,8 @@ namespace svgear {
 const char* const kRequestOptionsHelp = R"(  --model DIR        model folder with model.json, or a folder of Wan files (docs/wan.md)
                      (default: the first under $SVGEAR_MODELS, else the built-in shapes-s)
   --prompt TEXT      what to generate
-  --negative TEXT    negative prompt (default: the model's); only a guidance other than 1 reads it
+  --negative TEXT    negative prompt (default: the model's); only a guidance other than 1 reads it;
+                     a built-in model's is a scene in the prompt's words ("a green square")
   --seed N|random    noise seed, 0 to 4294967295, or random (below 2^31) (default 0)
   --noise cpu|device where the seed's noise is drawn: cpu (default; one video per seed on every
                      device) or device (a GPU's own generator, as Wan's generate.py draws it:
