@@ -82,7 +82,7 @@ std::string key_difference(const nlohmann::json& kept, const nlohmann::json& wan
                                                 : label + " differs");
   };
   static const std::map<std::string, std::string> labels = {
-      {"device_description", "device"}, {"files", "the model's files"}, {"model", "the model"},
+      {"device_description", "device"}, {"files", "the model's file list"}, {"model", "the model"},
       {"folder", "model folder"},       {"software", "the build"},       {"text_encoder", "text encoder's device"},
       {"vae", "VAE's device"},          {"vae_frames", "VAE's frames"},  {"dit_fp8", "fp8 diffusion model"}};
   for (auto it = wanted.begin(); it != wanted.end(); ++it) {
