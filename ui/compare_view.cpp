@@ -16,6 +16,7 @@
 
 #include "core/metrics/video_quality.h"
 #include "ui/counted.h"
+#include "ui/plot_hover_values.h"
 #include "ui/plot_style.h"
 #include "ui/speedup_text.h"
 #include "ui/video_frame_image.h"
@@ -118,6 +119,7 @@ CompareView::CompareView(QWidget* parent)
   plot_->setObjectName("compare_quality_plot");
   plot_->setToolTip(tr("PSNR (dB, left axis) and SSIM (right axis) of each sparse frame against the dense one; "
                        "an identical frame has no PSNR point. Click to show a frame."));
+  show_values_on_hover(plot_);
   // A click moves the three views to the frame under it, as the slider does.
   connect(plot_, &QCustomPlot::mousePress, this, [this](QMouseEvent* event) {
     if (frameCount() == 0 || event->button() != Qt::LeftButton) return;
@@ -244,7 +246,8 @@ void CompareView::showMessage(const QString& message) {
 }
 
 void CompareView::holdWrappedLines() {
-  for (QLabel* label : {summary_, speedup_}) label->setMinimumHeight(label->heightForWidth(label->width()));
+  // heightForWidth is -1 for an empty label.
+  for (QLabel* label : {summary_, speedup_}) label->setMinimumHeight(std::max(0, label->heightForWidth(label->width())));
 }
 
 void CompareView::setCurrentFrame(int index) {
@@ -318,8 +321,11 @@ void CompareView::plotQuality() {
   } else {
     plot_->yAxis->setRange(0.0, kEmptyPsnrTopDb);
   }
-  const double lowest_ssim = ssim.isEmpty() ? 0.0 : *std::min_element(ssim.begin(), ssim.end());
-  plot_->yAxis2->setRange(std::min(0.0, lowest_ssim), 1.05);
+  // SSIM's axis spans its values (below 1 by half as much again), not 0–1: frames at 0.997 and
+  // 0.999 had drawn one flat line at the top. Identical frames (every SSIM 1) get a span of 0.01.
+  const double lowest_ssim = ssim.isEmpty() ? 1.0 : *std::min_element(ssim.begin(), ssim.end());
+  const double below_one = std::max(1.0 - lowest_ssim, 0.005);
+  plot_->yAxis2->setRange(lowest_ssim - 0.5 * below_one, 1.0 + 0.2 * below_one);
   plot_->replot();
 }
 

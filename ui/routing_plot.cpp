@@ -6,6 +6,7 @@
 
 #include <QVBoxLayout>
 
+#include "ui/plot_hover_values.h"
 #include "ui/plot_style.h"
 #include "ui/qcustomplot_include.h"
 
@@ -58,6 +59,7 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
   place_legend_above(plot_, 5);
   keep_vertical_labels_whole(plot_);
   connect(plot_, &QCustomPlot::afterLayout, this, &RoutingPlot::fitMarkers);
+  show_values_on_hover(plot_);
   clear(false, tr("layer"));
 }
 

@@ -3218,6 +3218,8 @@ void StudioWindowTest::compare_view_fits_large_frames_and_rests_when_hidden() {
     QTest::mouseClick(plot, Qt::LeftButton, Qt::NoModifier, QPoint(2, 2));
     QCOMPARE(view.currentFrame(), 3);
     QVERIFY(child<QLabel>(view, "compare_difference")->toolTip().contains("largest |dense − sparse| of its three"));
+    // The SSIM axis spans the values (0.9 here), not 0–1.05, where 0.997 against 0.999 was one line.
+    QVERIFY(plot->yAxis2->range().contains(0.9) && plot->yAxis2->range().lower > 0.8);
     view.togglePlaying();
   }
   for (const char* name : {"compare_dense", "compare_sparse", "compare_difference"}) {
@@ -5133,6 +5135,34 @@ void StudioWindowTest::unticked_check_boxes_are_outlined() {
   box.setEnabled(false);  // dimmer, still there
   const QColor dim = box.grab().toImage().pixelColor(indicator.left(), indicator.center().y());
   QVERIFY(qGray(dim.rgb()) > qGray(window.rgb()) + 20 && qGray(dim.rgb()) < qGray(edge.rgb()));
+}
+
+// Hovering a plotted point names its value: a measured error of a few thousandths lies on the 0 line
+// of an axis that spans the densities' 0–1.
+void StudioWindowTest::plot_points_name_their_values_on_hover() {
+  RoutingPlot plot(nullptr);
+  plot.resize(520, 320);
+  plot.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&plot));
+  std::vector<std::shared_ptr<RoutingStep>> steps;
+  for (int step = 1; step <= 5; ++step) {
+    RoutingStep made = synthetic_step(step);
+    made.num_steps = 5;
+    steps.push_back(std::make_shared<RoutingStep>(std::move(made)));
+  }
+  plot.showSteps(steps, 0, 0);
+  auto* qcp = plot.findChild<QCustomPlot*>();
+  qcp->replot();
+  const QCPGraphData point = *(qcp->graph(0)->data()->constBegin() + 2);  // the third step's density
+  const QPointF at = qcp->graph(0)->coordsToPixels(point.key, point.value);
+  QTest::mouseMove(qcp, at.toPoint() + QPoint(2, 1));
+  QTRY_VERIFY(QToolTip::isVisible());
+  QVERIFY2(QToolTip::text().contains("density: " + QString::number(point.value, 'g', 3) + " at step " +
+                                     QString::number(point.key)),
+           qPrintable(QToolTip::text()));
+  // Far from every point: no tip.
+  QTest::mouseMove(qcp, QPoint(qcp->width() - 3, qcp->height() - 3));
+  QTRY_VERIFY(!QToolTip::isVisible());
 }
 
 }  // namespace svgear::test

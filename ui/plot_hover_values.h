@@ -1,0 +1,14 @@
+#pragma once
+// Hovering a plot's point shows its value: on a shared axis a curve near 0 (a measured error of
+// 0.003 beside densities on 0–1, an SSIM of 0.997 on 0–1.05) reads as a flat line, so the number
+// is what tells one point from another.
+
+class QCustomPlot;
+
+namespace svgear {
+
+// A tooltip naming each visible graph's point within a few pixels of the mouse, the key by the first
+// word of the x-axis label: "density: 0.231 at layer 4", "SSIM: 0.997 at frame 3".
+void show_values_on_hover(QCustomPlot* plot);
+
+}  // namespace svgear
