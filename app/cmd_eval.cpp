@@ -83,7 +83,7 @@ int cmd_eval(int argc, char** argv) {
   }
   std::vector<std::string> attention_typed;
   // Each mode sets its own (a preset's mode too); the rest of these settings are the sparse modes'.
-  options.base.attention = read_attention_options(args, AttentionMode::SvgEar, &attention_typed);
+  options.base.attention = read_attention_options(args, AttentionMode::SvgEar, &attention_typed, false);
   const c10::Device device = parse_device(args.text("device").value_or("auto"));
   const auto json_path = args.text("json");
   const auto sheet_path = args.text("sheet");

@@ -392,10 +392,11 @@ int cmd_generate(int argc, char** argv) {
     if (output_arg) {
       // Two runs given one --output write their videos and records one after the other: each pair
       // had been whole, but interleaved one run's video had stayed beside the other's record.
+      // The folder holding the video (a PNG folder's own parent), when it exists already.
       const std::filesystem::path target = video_output_path(cancelled ? partial : output);
-      std::error_code ec;
-      std::filesystem::create_directories(std::filesystem::absolute(target).parent_path(), ec);
-      committing.emplace(std::filesystem::absolute(target).parent_path(), kCommitPatience);
+      std::filesystem::path named = std::filesystem::absolute(target).lexically_normal();
+      if (!named.has_filename()) named = named.parent_path();  // "frames/"
+      committing.emplace(named.parent_path(), kCommitPatience);
       previous.emplace(target);
       written = write_video(result.video, cancelled ? partial : output);
     } else {

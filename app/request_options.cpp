@@ -110,7 +110,8 @@ void refuse_model_options_that_do_nothing(const RequestOptions& o) {
 
 }  // namespace
 
-AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode, std::vector<std::string>* typed) {
+AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode, std::vector<std::string>* typed,
+                                       bool mode_option) {
   std::vector<std::string> names;
   const auto seen = [&names](const char* name, const auto& option) {
     if (option) names.emplace_back("--").append(name);  // not "--" + name: a GCC 12 -Warray-bounds false alarm
@@ -119,7 +120,7 @@ AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode
   const auto preset = seen("attention-preset", args.text("attention-preset"));
   // --attention's mode over the preset's, and the one a preset file without a mode applies to.
   AttentionConfig defaults;
-  const auto mode = args.text("attention");
+  const auto mode = mode_option ? args.text("attention") : std::nullopt;
   defaults.mode = mode ? parse_attention_mode(*mode) : default_mode;
   std::vector<std::string> file_fields;
   AttentionConfig config = preset ? load_attention_preset(*preset, defaults, &file_fields) : defaults;

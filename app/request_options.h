@@ -45,12 +45,13 @@ GenerationRequest resolve_typed_request(const GenerationRequest& request, const 
 // CliArgs::finish(), so that a mistyped --promt is named as the unknown option it is.
 void require_prompt(const RequestOptions& options, const std::string& help);
 
-// The attention part of it alone (--attention, --attention-preset and the knob flags), for commands
-// that take the sparse settings without a whole request (`svgear eval`); `typed`, when set, gets the
-// sparse settings on the command line as named there ("--top-p"; not --attention), and a preset
-// file's settings that differ from the defaults as "<file name>'s <field>" ("d.json's top_p").
+// The attention part of it alone (--attention unless `mode_option` is false, --attention-preset and
+// the knob flags), for commands that take the sparse settings without a whole request (`svgear
+// eval`, whose modes are --modes); `typed`, when set, gets the sparse settings on the command line
+// as named there ("--top-p"; not --attention), and a preset file's settings that differ from the
+// defaults as "<file name>'s <field>" ("d.json's top_p").
 AttentionConfig read_attention_options(CliArgs& args, AttentionMode default_mode,
-                                       std::vector<std::string>* typed = nullptr);
+                                       std::vector<std::string>* typed = nullptr, bool mode_option = true);
 
 // Throws UserError for a sparse setting in `typed` (as named on the command line) that none of
 // `modes` uses, rather than run without it: any of them when no mode is sparse, --guaranteed-ratio
