@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -110,6 +111,15 @@ auto run_saying_out_of_memory(const c10::Device& device, const std::string& advi
   }
 }
 
+// What a bench is doing, on stderr (stdout is the table alone), and Ctrl-C's way out between its
+// stages: timings cut short are no result, so nothing is written.
+std::function<void(const std::string&)> bench_progress(const char* bench, const CancelToken& cancel) {
+  return [bench, &cancel](const std::string& what) {
+    cancel.throw_if_cancelled();
+    std::fprintf(stderr, "bench %s: %s\n", bench, what.c_str());
+  };
+}
+
 int bench_trace(int argc, char** argv) {
   CliArgs args(argc, argv, 3);
   if (args.flag("help")) {
@@ -190,11 +200,17 @@ int bench_step(int argc, char** argv) {
   args.finish();
   if (top_p) refuse_attention_options_no_mode_uses({"--top-p"}, options.modes, "--modes dense", kAddASparseMode);
   if (json_path) check_results_file(*json_path);  // before the work, not after it
-  // On stderr, so that stdout is the table alone.
-  options.on_progress = [](const std::string& what) { std::fprintf(stderr, "bench step: %s\n", what.c_str()); };
-
-  const DitStepBenchResult result =
-      run_saying_out_of_memory(options.device, "choose a smaller --shape", [&] { return run_dit_step_bench(options); });
+  CancelToken cancel;
+  InterruptCancel interrupt(cancel);
+  options.on_progress = bench_progress("step", cancel);
+  DitStepBenchResult result;
+  try {
+    result = run_saying_out_of_memory(options.device, "choose a smaller --shape",
+                                      [&] { return run_dit_step_bench(options); });
+  } catch (const Cancelled&) {
+    std::fprintf(stderr, "bench step: cancelled; nothing written\n");
+    return 130;
+  }
   std::printf("device: %s\n%s", device_description(options.device).c_str(), result.table().c_str());
   if (json_path) {
     nlohmann::json j = result.to_json();
@@ -289,8 +305,16 @@ int cmd_bench(int argc, char** argv) {
 
   const std::string advice =
       options.inputs ? "give a smaller --inputs file (fewer heads or tokens)" : "choose a smaller --shape";
-  const AttentionBenchResult result =
-      run_saying_out_of_memory(options.device, advice, [&] { return run_attention_bench(options); });
+  CancelToken cancel;
+  InterruptCancel interrupt(cancel);
+  options.on_progress = bench_progress("attention", cancel);
+  AttentionBenchResult result;
+  try {
+    result = run_saying_out_of_memory(options.device, advice, [&] { return run_attention_bench(options); });
+  } catch (const Cancelled&) {
+    std::fprintf(stderr, "bench attention: cancelled; nothing written\n");
+    return 130;
+  }
   std::printf("device: %s\n%s", device_description(options.device).c_str(), result.table().c_str());
   if (json_path) {
     nlohmann::json j = result.to_json();

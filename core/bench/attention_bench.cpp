@@ -283,9 +283,14 @@ AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
   call.num_steps = kBenchSteps;
   call.grid = result.shape.grid;
 
+  const auto progress = [&](const std::string& what) {
+    if (options.on_progress) options.on_progress(what);
+  };
+  const std::string calls = std::to_string(options.repeat + 1) + " calls, the first untimed";
   AttentionConfig dense = options.base;
   dense.mode = AttentionMode::Dense;
   at::Tensor reference;
+  progress("dense: " + calls);
   result.rows.push_back(measure(dense, in, call, options.repeat, at::Tensor(), &reference));
   // Finite inputs can still overflow the logits (values near 1e20 in f32): every error against
   // such a reference would be NaN beside believable timings.
@@ -299,6 +304,7 @@ AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
                   largest);
     throw UserError((options.inputs ? options.inputs->string() + ": " : std::string()) + text);
   }
+  if (in.q.is_cuda()) progress("dense through FlashAttention-2's SDPA: " + calls);
   result.dense_flash_ms = flash_sdpa_ms(in, options.repeat);
 
   for (AttentionMode mode : options.modes) {
@@ -312,6 +318,9 @@ AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
       config.dense_warmup_steps = 0.0;
       config.dense_layers = 0.0;
       at::Tensor out;
+      char budget_text[32];
+      std::snprintf(budget_text, sizeof budget_text, "%g", budget);
+      progress(std::string(attention_mode_name(mode)) + " at top_p " + budget_text + ": " + calls);
       result.rows.push_back(measure(config, in, call, options.repeat, reference, &out));
       if (!result.rows.back().unavailable.empty()) break;  // the same reason for every budget
     }

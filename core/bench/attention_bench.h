@@ -22,6 +22,7 @@
 // from the centroid cache (2 iterations) as every later step of a generation does.
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -77,6 +78,9 @@ struct AttentionBenchOptions {
   // The kernels on a GPU: the device's best, or the sm_80 ones (block-sparse attention and the
   // k-means assignment) on any GPU for comparison. Process-wide while the bench runs.
   KernelPath kernel = KernelPath::Fastest;
+  // Told before each row's calls ("svgear at top_p 0.9"): a large shape on a CPU takes minutes. It
+  // may throw (Cancelled) to stop the bench there.
+  std::function<void(const std::string&)> on_progress;
 };
 
 // Wall time per phase of one sparse call, from the backend's routing trace (a separate, traced

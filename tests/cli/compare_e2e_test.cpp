@@ -502,6 +502,26 @@ TEST_F(CompareTest, BenchAttentionMeasuresTheDenseReference) {
 
 // svgear bench step on the tiny shape: dense first, SVG-EAR steps past the warm-up (sparse: a density
 // below 1 and an error against dense that is neither zero nor wild), timings and an estimate; and
+// Ctrl-C stops a bench between its stages and says so; timings cut short are no result, so no
+// --json is written. Both benches say what they are doing as they go (on stderr).
+TEST_F(CompareTest, BenchesStopOnCtrlCAndWriteNothing) {
+  const auto json = *dir_ / "cut-short.json";
+  CliRun run = test::run_cli_interrupted("bench step --shape tiny --modes svgear --steps 3 --num-steps 10 --device cpu --json " +
+                                       json.string(),
+                                   "bench step: dense: step 1", SIGINT);
+  EXPECT_EQ(run.exit_code, 130) << run.output;
+  EXPECT_NE(run.output.find("bench step: cancelled; nothing written"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(json));
+  // "small": each sparse row takes most of a second on a CPU, so the signal is in before the next.
+  run = test::run_cli_interrupted("bench attention --shape small --device cpu --repeat 3 --budgets 0.5,0.9 --json " +
+                                      json.string(),
+                                  "bench attention: svg2 at top_p 0.5: 4 calls, the first untimed", SIGINT);
+  EXPECT_EQ(run.exit_code, 130) << run.output;
+  EXPECT_NE(run.output.find("bench attention: dense: 4 calls, the first untimed"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("bench attention: cancelled; nothing written"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(json));
+}
+
 // --top-p, the sparse modes' budget.
 TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
   const auto json = *dir_ / "bench-step.json";
