@@ -397,6 +397,10 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
   PreviewPane* pane = child<PreviewPane>(*w, "preview");
   QVERIFY(pane->isPlaying());
   view->setFocus();
+  // Space's shortcut reaches only the active window, which another test's window (ctest -j2 on one
+  // X server without a window manager) may have taken meanwhile.
+  w->activateWindow();
+  QVERIFY(QTest::qWaitForWindowActive(w.get()));
   QTest::keyClick(view, Qt::Key_Space);
   QVERIFY(!pane->isPlaying());
   child<QSlider>(*w, "scrub")->setValue(1);
@@ -5155,13 +5159,19 @@ void StudioWindowTest::plot_points_name_their_values_on_hover() {
   qcp->replot();
   const QCPGraphData point = *(qcp->graph(0)->data()->constBegin() + 2);  // the third step's density
   const QPointF at = qcp->graph(0)->coordsToPixels(point.key, point.value);
-  QTest::mouseMove(qcp, at.toPoint() + QPoint(2, 1));
+  // Synthetic moves, not QTest::mouseMove: moving the X pointer hands the keyboard to whichever
+  // window is under it when no window manager runs, which another test under ctest -j2 may need.
+  const auto move_to = [qcp](QPointF local) {
+    QMouseEvent move(QEvent::MouseMove, local, qcp->mapToGlobal(local), Qt::NoButton, Qt::NoButton, Qt::NoModifier);
+    QApplication::sendEvent(qcp, &move);
+  };
+  move_to(at + QPointF(2, 1));
   QTRY_VERIFY(QToolTip::isVisible());
   QVERIFY2(QToolTip::text().contains("density: " + QString::number(point.value, 'g', 3) + " at step " +
                                      QString::number(point.key)),
            qPrintable(QToolTip::text()));
   // Far from every point: no tip.
-  QTest::mouseMove(qcp, QPoint(qcp->width() - 3, qcp->height() - 3));
+  move_to(QPointF(qcp->width() - 3, qcp->height() - 3));
   QTRY_VERIFY(!QToolTip::isVisible());
 }
 
