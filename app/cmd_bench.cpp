@@ -207,6 +207,7 @@ int bench_step(int argc, char** argv) {
   try {
     result = run_saying_out_of_memory(options.device, "choose a smaller --shape",
                                       [&] { return run_dit_step_bench(options); });
+    cancel.throw_if_cancelled();  // a signal during the last stage, after the last progress call
   } catch (const Cancelled&) {
     std::fprintf(stderr, "bench step: cancelled; nothing written\n");
     return 130;
@@ -311,6 +312,7 @@ int cmd_bench(int argc, char** argv) {
   AttentionBenchResult result;
   try {
     result = run_saying_out_of_memory(options.device, advice, [&] { return run_attention_bench(options); });
+    cancel.throw_if_cancelled();  // a signal during the last row, after the last progress call
   } catch (const Cancelled&) {
     std::fprintf(stderr, "bench attention: cancelled; nothing written\n");
     return 130;

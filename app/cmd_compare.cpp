@@ -331,10 +331,9 @@ int cmd_compare(int argc, char** argv) {
   row("total s, text aside", total_ms_without_text_encoding(dense->record) / 1000.0,
       total_ms_without_text_encoding(sparse->record) / 1000.0, 2);
   if (one_step) {
-    std::printf("the only step's times include one-time costs (%s)\n",
-                sparse_request.attention.mode == AttentionMode::Dense ? "the first call of each kernel"
-                                                                       : "the first call of each kernel, and the sparse "
-                                                                         "run's first k-means");
+    const bool sparse = sparse_request.attention.mode != AttentionMode::Dense;
+    std::printf("the only step's times include one-time costs (the first call of each kernel%s)\n",
+                sparse ? ", and the sparse run's first k-means" : "");
   }
   if (dense->reused) std::printf("dense run reused from %s: its times were measured when it ran\n", out.c_str());
   std::printf("%s, decoded from the written videos\n", quality_line(quality).c_str());

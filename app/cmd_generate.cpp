@@ -386,17 +386,20 @@ int cmd_generate(int argc, char** argv) {
   // The fallback's note was the warning before the work; the line below names the file.
   VideoOutputResult written;
   {
-    const InterruptsHeld held;  // a second Ctrl-C waits for the files, not tears them
+    // Two runs given one --output write their videos and records one after the other: each pair had
+    // been whole, but interleaved one run's video had stayed beside the other's record. The lock is
+    // on the folder holding the video (a PNG folder's own parent), when it exists already; waited
+    // for before the signals are held, so a second Ctrl-C still ends the wait at once.
     std::optional<FolderLock> committing;  // released after the backup's links are dropped
-    std::optional<PreviousRunBackup> previous;
+    const std::filesystem::path target = video_output_path(cancelled ? partial : output);
     if (output_arg) {
-      // Two runs given one --output write their videos and records one after the other: each pair
-      // had been whole, but interleaved one run's video had stayed beside the other's record.
-      // The folder holding the video (a PNG folder's own parent), when it exists already.
-      const std::filesystem::path target = video_output_path(cancelled ? partial : output);
       std::filesystem::path named = std::filesystem::absolute(target).lexically_normal();
       if (!named.has_filename()) named = named.parent_path();  // "frames/"
       committing.emplace(named.parent_path(), kCommitPatience);
+    }
+    const InterruptsHeld held;  // a second Ctrl-C waits for the files, not tears them
+    std::optional<PreviousRunBackup> previous;
+    if (output_arg) {
       previous.emplace(target);
       written = write_video(result.video, cancelled ? partial : output);
     } else {

@@ -16,7 +16,7 @@ namespace svgear {
 
 struct CompareResult {
   std::string sparse_mode;  // "svg2" or "svgear"
-  // What the sparse run ran with, "top-p 0.90, 200 query / 1000 key clusters": the knobs may show
+  // What the sparse run ran with, "top-p 0.9, 200 query / 1000 key clusters": the knobs may show
   // others by the time it is looked at. Empty in a Compare kept by an earlier version.
   std::string sparse_settings;
   uint64_t seed = 0;        // of both runs: the settings may show another by the time it is looked at

@@ -187,7 +187,8 @@ void CompareView::showResult(const CompareResult& result, bool play) {
   sparse_heading_->setText(QString::fromStdString(result.sparse_mode));
   scrub_->setRange(0, std::max(0, frameCount() - 1));
   scrub_->setValue(0);
-  difference_scale_->setText(largest == 0 ? tr("no pixel differs") : tr("dark → yellow: |Δ| 0 → %1 of 255").arg(largest));
+  difference_scale_->setText(largest == 0 ? tr("no pixel differs")
+                                          : tr("dark → yellow: |Δ| 0 → %1 of 255").arg(largest));
   const auto identical =
       std::count_if(result.psnr_db.begin(), result.psnr_db.end(), [](double db) { return std::isinf(db); });
   const int differing = int(result.psnr_db.size() - identical);
@@ -247,7 +248,9 @@ void CompareView::showMessage(const QString& message) {
 
 void CompareView::holdWrappedLines() {
   // heightForWidth is -1 for an empty label.
-  for (QLabel* label : {summary_, speedup_}) label->setMinimumHeight(std::max(0, label->heightForWidth(label->width())));
+  for (QLabel* label : {summary_, speedup_}) {
+    label->setMinimumHeight(std::max(0, label->heightForWidth(label->width())));
+  }
 }
 
 void CompareView::setCurrentFrame(int index) {

@@ -337,17 +337,18 @@ std::optional<MeasuredRun> run_measured(GenerationWorker& worker, Model& model, 
   return MeasuredRun{std::move(result.video), std::move(record)};
 }
 
-// The sparse request of a Compare or sweep (SVG-EAR when the panels ask for dense; no traces or
-// previews, which would slow the runs being timed), resolved against the model.
-// The sparse knobs a Compare's result names.
+// The sparse knobs a Compare's result names, as set (more clusters than tokens run as one a token).
 std::string sparse_settings_text(const GenerationRequest& request) {
   const AttentionConfig& a = request.attention;
-  const int q_clusters = a.q_clusters > 0 ? a.q_clusters : default_q_clusters(request.height.value_or(0), request.width.value_or(0));
+  const int q_clusters =
+      a.q_clusters > 0 ? a.q_clusters : default_q_clusters(request.height.value_or(0), request.width.value_or(0));
   char text[128];
-  std::snprintf(text, sizeof text, "top-p %.2f, %d query / %d key clusters", a.top_p, q_clusters, a.k_clusters);
+  std::snprintf(text, sizeof text, "top-p %g, %d query / %d key clusters", a.top_p, q_clusters, a.k_clusters);
   return text;
 }
 
+// The sparse request of a Compare or sweep (SVG-EAR when the panels ask for dense; no traces or
+// previews, which would slow the runs being timed), resolved against the model.
 GenerationRequest sparse_request_for(const StudioRequest& studio_request, const Model& model) {
   StudioRequest sparse = studio_request;
   sparse.attention.mode = compared_sparse_mode(studio_request);

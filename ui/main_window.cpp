@@ -42,6 +42,7 @@
 
 #include "core/attention/attention_config.h"
 #include "core/attention/routing_trace.h"
+#include "core/media/media_error.h"
 #include "core/media/mp4_writer.h"
 #include "core/media/video_reader.h"
 #include "core/metrics/video_quality.h"
@@ -512,6 +513,11 @@ void MainWindow::buildActions() {
       if (dock->isVisible() && !dock->isFloating() && dock->visibleRegion().isEmpty()) behind_tabs->insert(dock);
     }
   });
+  // Forgotten once the menu is gone (after its entry's handler, which comes later): the same
+  // entries in the docks' own context menu must not act on a stale reading.
+  connect(view, &QMenu::aboutToHide, this, [this, behind_tabs] {
+    QTimer::singleShot(0, this, [behind_tabs] { behind_tabs->clear(); });
+  });
   for (const auto& [name, entry] : std::initializer_list<std::pair<const char*, QString>>{
            {"model_dock", tr("&Model")}, {"prompt_dock", tr("&Prompt")}, {"settings_dock", tr("&Settings")},
            {"log_dock", tr("&Log")}, {"routing_dock", tr("&Routing")}, {"compare_dock", tr("&Compare")},
@@ -523,7 +529,6 @@ void MainWindow::buildActions() {
     connect(dock->toggleViewAction(), &QAction::triggered, dock, [dock, behind_tabs](bool shown) {
       if (!shown && behind_tabs->count(dock)) dock->show();
       if (shown || behind_tabs->count(dock)) dock->raise();
-      behind_tabs->clear();
     });
   }
 
@@ -686,7 +691,9 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
     applyLibraryEntry(opened.entry, opened.request, opened.model_present, std::move(opened.video));
     if (!opened.fallback_note.empty()) {
       log_->warning(QString::fromStdString(opened.fallback_note));
-      statusBar()->showMessage(statusBar()->currentMessage() + tr(" · shown from its lossier video (see the Log)"));
+      statusBar()->showMessage(statusBar()->currentMessage() +
+                               (opened.entry.clip_gone() ? tr(" · its frames could not be read either (see the Log)")
+                                                         : tr(" · shown from its lossier video (see the Log)")));
     }
   });
   watcher->setFuture(QtConcurrent::run([folder, token] {
@@ -696,9 +703,16 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
       opened.request = studio_request_from_record(opened.entry.record);
       std::error_code ec;  // a folder this user may not read is as gone as a missing one
       opened.model_present = std::filesystem::is_directory(opened.request.model_folder, ec);
-      // A run whose video and frames were deleted by hand still reloads its settings.
+      // A run whose video and frames were deleted by hand still reloads its settings, and so does
+      // one whose video is gone and whose frames cannot be read (why, in the Log).
       if (!opened.entry.clip_gone()) {
-        opened.video = read_library_video(opened.entry, token.get(), decoded_video_budget(), &opened.fallback_note);
+        try {
+          opened.video = read_library_video(opened.entry, token.get(), decoded_video_budget(), &opened.fallback_note);
+        } catch (const MediaError& e) {
+          if (!opened.entry.video.empty()) throw;
+          opened.fallback_note = e.what();
+          opened.entry.exact_frames.clear();  // as good as gone
+        }
       }
     } catch (const std::exception& e) {
       opened.error = e.what();
@@ -1822,10 +1836,11 @@ bool MainWindow::closeDuringRunConfirmed() {
     where.removeAll(QString());
     const bool dense_kept = compare_dense_cached_ && ((work_ == Work::Compare && compare_run_ > 0) ||
                                                       (work_ == Work::Sweep && sweep_view_->awaitsFirstPoint()));
-    const QString kept = !dense_kept ? tr("What it has made so far is lost.")
-                         : work_ == Work::Compare
-                             ? tr("Its dense run stays in the cache for the next Compare; the sparse run so far is lost.")
-                             : tr("Its dense run stays in the cache for the next sweep or Compare.");
+    const QString kept =
+        !dense_kept              ? tr("What it has made so far is lost.")
+        : work_ == Work::Compare ? tr("Its dense run stays in the cache for the next Compare; the sparse run so far "
+                                      "is lost.")
+                                 : tr("Its dense run stays in the cache for the next sweep or Compare.");
     ask.setText(running + (where.isEmpty() ? QString() : " (" + where.join(", ") + ")") +
                 tr(". Closing the window cancels it. ") + kept);
     close->setText(tr("Cancel the run and close"));

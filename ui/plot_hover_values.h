@@ -7,8 +7,9 @@ class QCustomPlot;
 
 namespace svgear {
 
-// A tooltip naming each visible graph's point within a few pixels of the mouse, the key by the first
-// word of the x-axis label: "density: 0.231 at layer 4", "SSIM: 0.997 at frame 3".
+// A tooltip naming each visible graph's point within a few pixels of the resting mouse, the key by
+// the first word of the x-axis label: "density: 0.231 at layer 4", "SSIM: 0.997 at frame 3"; away
+// from every point, the plot's own tooltip.
 void show_values_on_hover(QCustomPlot* plot);
 
 }  // namespace svgear

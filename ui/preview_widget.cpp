@@ -215,9 +215,9 @@ void PreviewWidget::paintGL() {
   painter.fillRect(rect(), QColor(18, 18, 19));
   if (frames_.empty()) {
     painter.setPen(QColor(140, 140, 140));
+    const QString how = tr("No video yet.\nChoose a model, type a prompt and press Generate (Ctrl+Enter).");
     painter.drawText(rect().adjusted(16, 0, -16, 0), Qt::AlignCenter | Qt::TextWordWrap,
-                     notice_.isEmpty() ? tr("No video yet.\nChoose a model, type a prompt and press Generate (Ctrl+Enter).")
-                                       : notice_);
+                     notice_.isEmpty() ? how : notice_);
     return;
   }
   const QImage& image = frames_[current_];

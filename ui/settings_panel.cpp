@@ -179,8 +179,10 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
                              tr("Dense layers: the fraction of the DiT's layers always run dense (at least one "
                                 "layer). Spec default 0.03."));
   // Fractions, not counts: "0.200" beside "Dense warm-up steps" read as a fifth of one step. The
-  // warm-up's count follows it, since a short run rounds it to none.
+  // warm-up's count follows it, since a short run rounds it to none; as a suffix set rewrites the
+  // text, the value changes only once typed in (at each keystroke, "0.15" had become 0, then 1).
   dense_layers_->setSuffix(tr(" of the layers"));
+  dense_warmup_steps_->setKeyboardTracking(false);
   const auto count_warmup_steps = [this] {
     dense_warmup_steps_->setSuffix(tr(" of the steps (%1 of %2)")
                                        .arg(dense_step_count(dense_warmup_steps_->value(), steps_->value()))

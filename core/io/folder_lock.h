@@ -22,7 +22,6 @@ class FolderLock {
   // opened gives no lock either. Never throws.
   FolderLock(const std::filesystem::path& folder, std::chrono::milliseconds patience);
   ~FolderLock();
-  bool held() const { return fd_ >= 0; }
   FolderLock(const FolderLock&) = delete;
   FolderLock& operator=(const FolderLock&) = delete;
 

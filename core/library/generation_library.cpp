@@ -195,7 +195,8 @@ Video read_library_video(const LibraryEntry& entry, const CancelToken* cancel, s
       why = e.what();
     }
   }
-  const std::string unusable = "the exact frames in " + entry.exact_frames.string() + " could not be used (" + why + ")";
+  const std::string unusable =
+      "the exact frames in " + entry.exact_frames.string() + " could not be used (" + why + ")";
   if (entry.video.empty()) {
     throw MediaError(why.empty() ? entry.folder.string() + " holds neither its video nor its frames"
                                  : unusable + " and the video is gone");

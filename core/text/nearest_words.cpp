@@ -53,7 +53,9 @@ std::string alternatives(const std::vector<std::string>& items, std::string_view
 
 std::string typo_hint(std::string_view typed, const std::vector<std::string>& names) {
   const std::vector<std::string> near = nearest_words(typed, names);
-  return near.empty() ? "" : "did you mean " + alternatives(near, "'", "'") + "? ";
+  if (near.empty()) return "";
+  const std::string hidden = hidden_look_alikes(typed);  // as did_you_mean names them
+  return "did you mean " + alternatives(near, "'", "'") + (hidden.empty() ? "" : " (its " + hidden + ")") + "? ";
 }
 
 std::string did_you_mean(const std::vector<std::string>& unknown, const std::vector<std::string>& vocabulary) {

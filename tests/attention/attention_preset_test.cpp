@@ -145,6 +145,8 @@ TEST(AttentionPreset, BadFieldsSayWhatIsWrong) {
   EXPECT_NE(e.find("unknown attention mode 'sparse' (choose dense, svg2 or svgear)"), std::string::npos) << e;
   e = error_of({{"mode", "SVG2"}});
   EXPECT_NE(e.find("unknown attention mode 'SVG2' (did you mean 'svg2'? choose"), std::string::npos) << e;
+  e = error_of({{"mode", "svg\u0435ar"}});  // a Cyrillic е, which the message cannot show
+  EXPECT_NE(e.find("(did you mean 'svgear' (its U+0435 is Cyrillic)? choose"), std::string::npos) << e;
   e = error_of(nlohmann::json::array());
   EXPECT_NE(e.find("must be a JSON object"), std::string::npos) << e;
 }

@@ -248,7 +248,8 @@ TEST_F(CliTest, TwoRunsOfOneOutputLeaveOnePair) {
   const std::filesystem::path video = *dir_ / ("race" + extension), record = *dir_ / "race.json";
   const auto generate = [&](int seed) {
     return run_cli("generate --model " + (*dir_ / "model").string() + " --prompt \"a red square\" --steps 1 --frames "
-                   "2 --size 16x16 --device cpu --quiet --seed " + std::to_string(seed) + " --output " + video.string());
+                   "2 --size 16x16 --device cpu --quiet --seed " + std::to_string(seed) +
+                   " --output " + video.string());
   };
   for (int round = 0; round < 4; ++round) {
     CliRun first, second;
@@ -2020,8 +2021,8 @@ TEST(CliTrain, ANewRunRefusesToReplaceWhatItDidNotWrite) {
   ASSERT_TRUE(std::filesystem::exists(own_checkpoint / "state.json"));
   run = run_cli(train + own_checkpoint.string());
   EXPECT_EQ(run.exit_code, 2) << run.output;
-  EXPECT_NE(run.output.find("--out '" + own_checkpoint.string() + "' is the checkpoint folder of the training run in '" +
-                            (root / "again").string() + "': give --out " + (root / "again").string()),
+  EXPECT_NE(run.output.find("--out '" + own_checkpoint.string() + "' is the checkpoint folder of the training run " +
+                            "in '" + (root / "again").string() + "': give --out " + (root / "again").string()),
             std::string::npos)
       << run.output;
   EXPECT_FALSE(std::filesystem::exists(own_checkpoint / "checkpoint"));

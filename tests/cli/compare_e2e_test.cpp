@@ -506,9 +506,9 @@ TEST_F(CompareTest, BenchAttentionMeasuresTheDenseReference) {
 // --json is written. Both benches say what they are doing as they go (on stderr).
 TEST_F(CompareTest, BenchesStopOnCtrlCAndWriteNothing) {
   const auto json = *dir_ / "cut-short.json";
-  CliRun run = test::run_cli_interrupted("bench step --shape tiny --modes svgear --steps 3 --num-steps 10 --device cpu --json " +
-                                       json.string(),
-                                   "bench step: dense: step 1", SIGINT);
+  CliRun run = test::run_cli_interrupted(
+      "bench step --shape tiny --modes svgear --steps 3 --num-steps 10 --device cpu --json " + json.string(),
+      "bench step: dense: step 1", SIGINT);
   EXPECT_EQ(run.exit_code, 130) << run.output;
   EXPECT_NE(run.output.find("bench step: cancelled; nothing written"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(json));

@@ -161,7 +161,8 @@ TEST(GenerationLibrary, KeepsListsAndDeletesEntries) {
   std::filesystem::create_symlink(root / "looped-video" / "video.mp4", root / "looped-video" / "video.mp4");
   EXPECT_TRUE(read_library_entry(root / "looped-video").clip_gone());
   std::vector<LibraryEntry> gone = library.entries();
-  gone.erase(std::remove_if(gone.begin(), gone.end(), [](const LibraryEntry& e) { return !e.clip_gone(); }), gone.end());
+  gone.erase(std::remove_if(gone.begin(), gone.end(), [](const LibraryEntry& e) { return !e.clip_gone(); }),
+             gone.end());
   ASSERT_EQ(gone.size(), 2u);
   EXPECT_EQ(gone[0].folder.filename(), "looped-video");
   EXPECT_EQ(gone[1].folder.filename(), "folder-video");
