@@ -113,8 +113,6 @@ CompareView::CompareView(QWidget* parent)
   summary_->setText(tr("Compare runs the request dense and sparse with the same seed (Generate ▸ Compare)."));
   summary_->setWordWrap(true);
   speedup_->setWordWrap(true);
-  summary_->installEventFilter(this);
-  speedup_->installEventFilter(this);
 
   plot_->setObjectName("compare_quality_plot");
   plot_->setToolTip(tr("PSNR (dB, left axis) and SSIM (right axis) of each sparse frame against the dense one; "
@@ -155,11 +153,15 @@ CompareView::CompareView(QWidget* parent)
   auto* left = new QVBoxLayout;
   left->addLayout(views);
   left->addLayout(playback);
-  left->addWidget(summary_);
-  left->addWidget(speedup_);
-  auto* layout = new QHBoxLayout(this);
-  layout->addLayout(left, 3);
-  layout->addWidget(plot_, 2);
+  auto* top = new QHBoxLayout;
+  top->addLayout(left, 3);
+  top->addWidget(plot_, 2);
+  // The figures under both, across the panel's whole width: beside the plot they had wrapped to
+  // twice the lines, the height the views need (the sparse knobs made the summary longer).
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(top, 1);
+  layout->addWidget(summary_);
+  layout->addWidget(speedup_);
 
   connect(play_, &QToolButton::toggled, this, [this](bool on) {
     play_->setText(on ? tr("Pause") : tr("Play"));
@@ -218,7 +220,6 @@ void CompareView::showResult(const CompareResult& result, bool play) {
                         .arg(result.dense_reused ? tr("; dense run reused from the cache, its times measured when "
                                                       "it ran, not beside this run")
                                                  : QString()));
-  holdWrappedLines();
   plotQuality();
   showFrame();
   play_->setEnabled(true);
@@ -243,14 +244,6 @@ void CompareView::showEnded(const QString& message) {
 
 void CompareView::showMessage(const QString& message) {
   summary_->setText(hasResult() ? message + "\n" + tr("Shown: %1").arg(result_summary_) : message);
-  holdWrappedLines();
-}
-
-void CompareView::holdWrappedLines() {
-  // heightForWidth is -1 for an empty label.
-  for (QLabel* label : {summary_, speedup_}) {
-    label->setMinimumHeight(std::max(0, label->heightForWidth(label->width())));
-  }
 }
 
 void CompareView::setCurrentFrame(int index) {
@@ -282,7 +275,6 @@ void CompareView::showFrame() {
 }
 
 bool CompareView::eventFilter(QObject* watched, QEvent* event) {
-  if (event->type() == QEvent::Resize && (watched == summary_ || watched == speedup_)) holdWrappedLines();
   // A layout resizes the three views one after the other: one fit once it is done, not three (a
   // shrinking grid resizes the dense view first, while the others still have their old sizes).
   if (event->type() == QEvent::Resize && !refit_queued_ &&

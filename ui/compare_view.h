@@ -51,10 +51,6 @@ class CompareView : public QWidget {
  private:
   void showFrame();
   void plotQuality();
-  // The figures' wrapped lines at their width as their minimum height: the layout reads no
-  // height-for-width from them, so a longer text had squeezed the views over their caption
-  // instead of the panel scrolling.
-  void holdWrappedLines();
 
   QLabel* sparse_heading_;  // names the sparse mode once a result is shown
   QLabel* dense_view_;
