@@ -120,6 +120,21 @@ std::function<void(const std::string&)> bench_progress(const char* bench, const 
   };
 }
 
+// `bench()` with Ctrl-C as a way out between its stages (bench_progress): nullopt, said so, when it
+// was cancelled, as timings cut short are no result.
+template <class Bench>
+auto run_unless_cancelled(const char* name, const CancelToken& cancel, Bench bench)
+    -> std::optional<decltype(bench())> {
+  try {
+    auto result = bench();
+    cancel.throw_if_cancelled();  // a signal during the last stage, after the last progress call
+    return result;
+  } catch (const Cancelled&) {
+    std::fprintf(stderr, "bench %s: cancelled; nothing written\n", name);
+    return std::nullopt;
+  }
+}
+
 int bench_trace(int argc, char** argv) {
   CliArgs args(argc, argv, 3);
   if (args.flag("help")) {
@@ -203,18 +218,14 @@ int bench_step(int argc, char** argv) {
   CancelToken cancel;
   InterruptCancel interrupt(cancel);
   options.on_progress = bench_progress("step", cancel);
-  DitStepBenchResult result;
-  try {
-    result = run_saying_out_of_memory(options.device, "choose a smaller --shape",
-                                      [&] { return run_dit_step_bench(options); });
-    cancel.throw_if_cancelled();  // a signal during the last stage, after the last progress call
-  } catch (const Cancelled&) {
-    std::fprintf(stderr, "bench step: cancelled; nothing written\n");
-    return 130;
-  }
-  std::printf("device: %s\n%s", device_description(options.device).c_str(), result.table().c_str());
+  const std::optional<DitStepBenchResult> result = run_unless_cancelled("step", cancel, [&] {
+    return run_saying_out_of_memory(options.device, "choose a smaller --shape",
+                                    [&] { return run_dit_step_bench(options); });
+  });
+  if (!result) return 130;
+  std::printf("device: %s\n%s", device_description(options.device).c_str(), result->table().c_str());
   if (json_path) {
-    nlohmann::json j = result.to_json();
+    nlohmann::json j = result->to_json();
     j["device_description"] = device_description(options.device);
     j["command"] = "svgear bench step";
     write_json_atomically(*json_path, j);
@@ -309,17 +320,13 @@ int cmd_bench(int argc, char** argv) {
   CancelToken cancel;
   InterruptCancel interrupt(cancel);
   options.on_progress = bench_progress("attention", cancel);
-  AttentionBenchResult result;
-  try {
-    result = run_saying_out_of_memory(options.device, advice, [&] { return run_attention_bench(options); });
-    cancel.throw_if_cancelled();  // a signal during the last row, after the last progress call
-  } catch (const Cancelled&) {
-    std::fprintf(stderr, "bench attention: cancelled; nothing written\n");
-    return 130;
-  }
-  std::printf("device: %s\n%s", device_description(options.device).c_str(), result.table().c_str());
+  const std::optional<AttentionBenchResult> result = run_unless_cancelled("attention", cancel, [&] {
+    return run_saying_out_of_memory(options.device, advice, [&] { return run_attention_bench(options); });
+  });
+  if (!result) return 130;
+  std::printf("device: %s\n%s", device_description(options.device).c_str(), result->table().c_str());
   if (json_path) {
-    nlohmann::json j = result.to_json();
+    nlohmann::json j = result->to_json();
     j["device_description"] = device_description(options.device);
     j["command"] = "svgear bench attention";
     write_json_atomically(*json_path, j);

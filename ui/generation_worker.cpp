@@ -337,13 +337,12 @@ std::optional<MeasuredRun> run_measured(GenerationWorker& worker, Model& model, 
   return MeasuredRun{std::move(result.video), std::move(record)};
 }
 
-// The sparse knobs a Compare's result names, as set (more clusters than tokens run as one a token).
-std::string sparse_settings_text(const GenerationRequest& request) {
-  const AttentionConfig& a = request.attention;
-  const int q_clusters =
-      a.q_clusters > 0 ? a.q_clusters : default_q_clusters(request.height.value_or(0), request.width.value_or(0));
+// The sparse knobs a Compare's result names, from the resolved request: the cluster counts as they
+// run (the size's query count for Auto, both at most the clip's tokens).
+std::string sparse_settings_text(const GenerationRequest& resolved) {
+  const AttentionConfig& a = resolved.attention;
   char text[128];
-  std::snprintf(text, sizeof text, "top-p %g, %d query / %d key clusters", a.top_p, q_clusters, a.k_clusters);
+  std::snprintf(text, sizeof text, "top-p %g, %d query / %d key clusters", a.top_p, a.q_clusters, a.k_clusters);
   return text;
 }
 

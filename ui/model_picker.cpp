@@ -215,7 +215,11 @@ ModelPicker::ModelPicker(QWidget* parent)
 void ModelPicker::checkListedFolders() {
   QStringList listed = recent_;
   if (!chosen_.isEmpty() && !listed.contains(chosen_)) listed << chosen_;
-  const int check = ++folder_check_;
+  const int check = ++folder_check_;  // an older check's answer is dropped
+  if (listed.isEmpty()) {  // the constructor's scan, before restore(): nothing to look at
+    gone_.clear();
+    return;
+  }
   auto* watcher = new QFutureWatcher<QStringList>(this);
   connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, check] {
     watcher->deleteLater();
@@ -411,12 +415,10 @@ void ModelPicker::rebuildList(const QString& select) {
     if (!all.contains(f)) all << f;
   }
   for (const QString& f : all) {
-    if (!gone_.contains(f)) {
-      folders_->addItem(QDir(f).dirName() + "  —  " + f, f);
-      continue;
-    }
+    const bool gone = gone_.contains(f);
+    folders_->addItem(QDir(f).dirName() + "  —  " + f + (gone ? tr("  (gone)") : QString()), f);
+    if (!gone) continue;
     // Still listed (it may come back: a disk mounted again), but not passed off as a model.
-    folders_->addItem(QDir(f).dirName() + "  —  " + f + tr("  (gone)"), f);
     const int row = folders_->count() - 1;
     folders_->setItemData(row, QColor(140, 140, 140), Qt::ForegroundRole);
     folders_->setItemData(row, tr("%1 is not there any more (moved, deleted or not mounted): choosing it says why "
