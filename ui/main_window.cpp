@@ -502,22 +502,7 @@ void MainWindow::buildActions() {
   // dock's title has none: it would show its "&").
   QMenu* view = menuBar()->addMenu(tr("&View"));
   view->setObjectName("view_menu");
-  // A panel behind another tab of its dock area is shown, only laid out off-screen, so its entry is
-  // ticked: choosing it brings it to the front instead of closing it (it had taken two choices,
-  // and the keyboard has no other way to a tab). Which panels are behind is read as the menu opens:
-  // by the time an entry's handler runs, its toggle has hidden the panel.
-  auto behind_tabs = std::make_shared<std::set<QDockWidget*>>();
-  connect(view, &QMenu::aboutToShow, this, [this, behind_tabs] {
-    behind_tabs->clear();
-    for (QDockWidget* dock : findChildren<QDockWidget*>()) {
-      if (dock->isVisible() && !dock->isFloating() && dock->visibleRegion().isEmpty()) behind_tabs->insert(dock);
-    }
-  });
-  // Forgotten once the menu is gone (after its entry's handler, which comes later): the same
-  // entries in the docks' own context menu must not act on a stale reading.
-  connect(view, &QMenu::aboutToHide, this, [this, behind_tabs] {
-    QTimer::singleShot(0, this, [behind_tabs] { behind_tabs->clear(); });
-  });
+  noteDocksBehindTabs(view);
   for (const auto& [name, entry] : std::initializer_list<std::pair<const char*, QString>>{
            {"model_dock", tr("&Model")}, {"prompt_dock", tr("&Prompt")}, {"settings_dock", tr("&Settings")},
            {"log_dock", tr("&Log")}, {"routing_dock", tr("&Routing")}, {"compare_dock", tr("&Compare")},
@@ -526,9 +511,10 @@ void MainWindow::buildActions() {
     dock->toggleViewAction()->setText(entry);
     view->addAction(dock->toggleViewAction());
     // A panel opened again comes to the front of its tabs: it came back behind the one in front.
-    connect(dock->toggleViewAction(), &QAction::triggered, dock, [dock, behind_tabs](bool shown) {
-      if (!shown && behind_tabs->count(dock)) dock->show();
-      if (shown || behind_tabs->count(dock)) dock->raise();
+    connect(dock->toggleViewAction(), &QAction::triggered, dock, [this, dock](bool shown) {
+      const bool behind = docks_behind_tabs_.contains(dock);
+      if (!shown && behind) dock->show();
+      if (shown || behind) dock->raise();
     });
   }
 
@@ -1797,6 +1783,30 @@ bool MainWindow::event(QEvent* event) {
   return handled;
 }
 
+// A panel behind another tab of its dock area is shown, only laid out off-screen, so its entry in
+// View, or in the docks' own context menu, is ticked: choosing it brings it to the front instead of
+// closing it (it had taken two choices, and the keyboard has no other way to a tab). Which panels
+// are behind is read as the menu opens: by the time an entry's handler runs, its toggle has hidden
+// the panel. It is forgotten once the menu is gone (after its entry's handler, which comes later),
+// so that the other menu's entries never act on a stale reading.
+void MainWindow::noteDocksBehindTabs(QMenu* menu) {
+  connect(menu, &QMenu::aboutToShow, this, [this] {
+    docks_behind_tabs_.clear();
+    for (QDockWidget* dock : findChildren<QDockWidget*>()) {
+      if (dock->isVisible() && !dock->isFloating() && dock->visibleRegion().isEmpty()) docks_behind_tabs_.insert(dock);
+    }
+  });
+  connect(menu, &QMenu::aboutToHide, this, [this] {
+    QTimer::singleShot(0, this, [this] { docks_behind_tabs_.clear(); });
+  });
+}
+
+QMenu* MainWindow::createPopupMenu() {
+  QMenu* menu = QMainWindow::createPopupMenu();
+  if (menu) noteDocksBehindTabs(menu);
+  return menu;
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
   if (!closeDuringRunConfirmed()) {
     event->ignore();
@@ -1830,17 +1840,12 @@ bool MainWindow::closeDuringRunConfirmed() {
       keep->setText(tr("Don't close"));
       return;
     }
-    // Which run and step, as Esc's question says it, and what outlives the window: only a dense run
-    // already in the compare cache (a partial clip or a sweep's points live in the window).
+    // Which run and step, as Esc's question says it, and what outlives the window: a Compare's or a
+    // sweep's what cancelling keeps (a cached dense run; the sweep's points, saved on close), a
+    // generation's nothing (its partial clip lives in the window).
     QStringList where = {run_label_, stepsDone()};
     where.removeAll(QString());
-    const bool dense_kept = compare_dense_cached_ && ((work_ == Work::Compare && compare_run_ > 0) ||
-                                                      (work_ == Work::Sweep && sweep_view_->awaitsFirstPoint()));
-    const QString kept =
-        !dense_kept              ? tr("What it has made so far is lost.")
-        : work_ == Work::Compare ? tr("Its dense run stays in the cache for the next Compare; the sparse run so far "
-                                      "is lost.")
-                                 : tr("Its dense run stays in the cache for the next sweep or Compare.");
+    const QString kept = work_ == Work::Generate ? tr("What it has made so far is lost.") : whatCancelKeeps();
     ask.setText(running + (where.isEmpty() ? QString() : " (" + where.join(", ") + ")") +
                 tr(". Closing the window cancels it. ") + kept);
     close->setText(tr("Cancel the run and close"));

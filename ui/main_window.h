@@ -20,7 +20,9 @@
 #include "ui/exporter.h"
 
 class QAction;
+class QDockWidget;
 class QLabel;
+class QMenu;
 class QMessageBox;
 class QProgressBar;
 class QThread;
@@ -107,6 +109,8 @@ class MainWindow : public QMainWindow {
   bool isExporting() const { return pending_exports_ > 0; }
   // The last finished video, or the partial one a cancel kept; empty before the first.
   const Video& result() const;
+  // The docks' context menu; its entries bring a panel behind a tab forward, as View's do.
+  QMenu* createPopupMenu() override;
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -118,6 +122,7 @@ class MainWindow : public QMainWindow {
  private:
   void buildActions();
   void buildDocks();
+  void noteDocksBehindTabs(QMenu* menu);
   void fitModelPanel();  // its whole height, unscrolled, where the prompt panel beneath can spare it
   void fitModelPanelIfColumnChanged();
   int modelColumnHeight() const;  // the Model and Prompt panels' together, as docked
@@ -257,6 +262,7 @@ class MainWindow : public QMainWindow {
   QThread* export_thread_;
   Exporter* exporter_;  // lives on export_thread_, deleted when it finishes
   int pending_exports_ = 0;
+  QSet<QDockWidget*> docks_behind_tabs_;  // as the View or docks' menu opened (noteDocksBehindTabs)
 
   bool generating_ = false;
   bool run_cancel_asked_ = false;  // Esc (or Cancel) during this run: it is ending anyway

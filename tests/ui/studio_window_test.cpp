@@ -3689,6 +3689,14 @@ void StudioWindowTest::a_cancelled_sweep_keeps_the_previous_points() {
   QProgressBar* progress = child<QProgressBar>(*w, "progress");
   QLabel* step_line = child<QLabel>(*w, "step_timings");
   QTRY_VERIFY_WITH_TIMEOUT(step_line->text().startsWith("dense run") && progress->value() >= 2, kRunTimeoutMs);
+  // Closing would keep what cancelling keeps, and says so (it had called the points lost).
+  QString asked, first_asked;
+  answer_when_asked("close_during_run", "Keep running", asked, first_asked);
+  QVERIFY(!w->close());
+  QVERIFY2(asked.startsWith("A sweep is running (") &&
+               asked.endsWith(" of 400 done). Closing the window cancels it. Cancelling it loses it: no point is done "
+                              "yet. The previous sweep's points stay."),
+           qPrintable(asked));
   QVERIFY(press_esc(*w));
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), 30000);
   QCOMPARE(int(view->points().size()), 1);
@@ -4734,7 +4742,7 @@ void StudioWindowTest::cancelling_a_long_run_asks_first() {
   answer_when_asked("close_during_run", "Keep running", asked, first_asked);
   QVERIFY(!w->close());
   QVERIFY2(asked.startsWith("A Compare is running (dense run 1 of 2, step ") &&
-               asked.endsWith(" of 400 done). Closing the window cancels it. What it has made so far is lost."),
+               asked.endsWith(" of 400 done). Closing the window cancels it. Cancelling it loses its dense run so far."),
            qPrintable(asked));
   QVERIFY(w->isGenerating());
 
@@ -5134,7 +5142,7 @@ void StudioWindowTest::warmup_fraction_shows_its_step_count() {
 
 // View ▸ Compare with the Compare panel behind the Routing tab brings it to the front (its entry
 // is ticked: the panel is shown, off-screen); chosen again, in front, it closes; a third time it
-// comes back in front.
+// comes back in front. The docks' context menu's entry brings it forward too.
 void StudioWindowTest::view_menu_brings_a_panel_behind_a_tab_forward() {
   auto w = openWindow();
   auto* view = child<QMenu>(*w, "view_menu");
@@ -5159,6 +5167,16 @@ void StudioWindowTest::view_menu_brings_a_panel_behind_a_tab_forward() {
   QVERIFY(!compare->toggleViewAction()->isChecked());
   choose(compare);
   QTRY_VERIFY(in_front(compare));
+
+  // The docks' own context menu holds the same entries, and they do the same.
+  routing->raise();
+  QTRY_VERIFY(in_front(routing) && !in_front(compare));
+  std::unique_ptr<QMenu> docks_menu(w->createPopupMenu());
+  QVERIFY(docks_menu && docks_menu->actions().contains(compare->toggleViewAction()));
+  Q_EMIT docks_menu->aboutToShow();
+  compare->toggleViewAction()->trigger();
+  QTRY_VERIFY(in_front(compare));
+  QVERIFY(compare->toggleViewAction()->isChecked());
 }
 
 // Under the dark theme an unticked check box is outlined in a grey a reader sees: Fusion's own
