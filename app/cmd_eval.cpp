@@ -23,6 +23,7 @@
 #include "core/pipeline/run_record.h"
 #include "core/shapes/prompt_grammar.h"
 #include "core/user_error.h"
+#include "svgear/build_config.h"
 
 namespace svgear {
 namespace {
@@ -34,8 +35,8 @@ mode (same request and seed), scores every prompted object's colour, shape and m
 pixels, and compares the sparse videos with the dense ones (PSNR / SSIM). docs/training.md.
   --prompts N       prompts, 1-1000 (default 20)  --objects N     objects in every prompt, 1-3 (default 1)
   --first-seed N    the prompt set (default 1000000)
-  --modes LIST      modes beside dense: svg2,svgear (default svgear); dense alone: --modes dense
-                    (which takes none of the sparse settings below)
+  --modes LIST      modes beside dense: svg2,svgear (default svgear, or an attention preset's
+                    mode); dense alone: --modes dense (which takes none of the sparse settings below)
   --steps N  --cfg X  --shift X   sampling, as `svgear generate` takes them (default: the model's)
   --device D        auto | cpu | cuda | cuda:N    --json FILE   also write the results as JSON
   --sheet FILE.png  a contact sheet: one row per prompt, 4 frames of each mode's clip side by side
@@ -98,10 +99,23 @@ int cmd_eval(int argc, char** argv) {
     throw UserError("--text-influence generates nothing: it takes --model, --prompts, --first-seed, --device and "
                     "--json (not --modes, --sheet, --objects, --steps, --cfg, --shift or the sparse settings)");
   }
-  if (modes_text) {
-    refuse_attention_options_no_mode_uses(attention_typed, options.modes, "--modes " + *modes_text,
-                                          options.modes.empty() ? "add svg2 or svgear to --modes"
-                                                                : "add svgear to --modes");
+  // A preset's mode (a file's "mode") chooses the modes where --modes does not, as it chooses
+  // generate's where --attention does not: a svg2 file had run svgear beside dense.
+  const AttentionMode preset_mode = options.base.attention.mode;
+  const bool modes_from_preset = !modes_text && preset_mode != AttentionMode::SvgEar;
+  if (modes_from_preset) {
+    options.modes.clear();
+    if (preset_mode != AttentionMode::Dense) options.modes.push_back(preset_mode);
+    std::erase(attention_typed, std::string("--attention-preset"));
+  }
+  if (modes_text || modes_from_preset) {
+    refuse_attention_options_no_mode_uses(
+        attention_typed, options.modes,
+        modes_text ? "--modes " + *modes_text
+                   : std::string("the preset's mode, ") + attention_mode_name(preset_mode) + ",",
+        !modes_text                ? "give --modes svgear (which --modes decides over the preset's mode)"
+        : options.modes.empty()    ? "add svg2 or svgear to --modes"
+                                   : "add svgear to --modes");
   }
   if (options.objects < 1 || options.objects > 3) throw UserError("--objects must be 1, 2 or 3");
   if (json_path) check_results_file(*json_path);  // before the work, not after it
@@ -155,6 +169,10 @@ int cmd_eval(int argc, char** argv) {
     if (!json_path) return;
     j["command"] = command;
     j["device"] = device_description(device);
+    // Which weights were scored: a copy of a built-in model, edited, keeps its name.
+    j["model_folder"] = model->manifest.folder.string();
+    j["model_files"] = model->weight_files;
+    j["svgear_version"] = SVGEAR_VERSION;
     write_json_atomically(*json_path, j);
     std::printf("wrote %s\n", json_path->c_str());
   };

@@ -42,7 +42,11 @@ AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions&
   AdherenceEvalResult result;
   result.model = model.manifest.name;
   result.objects_per_prompt = options.objects;
-  const GenerationRequest resolved = options.base.resolve(model.manifest);
+  // Resolved as its first sparse mode runs it: Auto's query clusters are counted, and the counts
+  // clamped to the clip's tokens, only for a sparse mode (a dense preset's had shown 0 query clusters).
+  GenerationRequest described = options.base;
+  if (modes.size() > 1) described.attention.mode = modes[1];
+  const GenerationRequest resolved = described.resolve(model.manifest);
   result.sampler = sampler_kind_name(*resolved.sampler);
   result.steps = *resolved.steps;
   result.guidance = *resolved.guidance;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <fstream>
 #include <ios>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,12 +43,20 @@ nlohmann::json parse_bounded_json(std::istream& in) {
         // {"fps": 8, …, "fps": 80} would run at 80 whichever the user meant.
         if (repeated) throw repeated_json_key(key);
       });
+  std::string text;
   try {
-    nlohmann::json::sax_parse(in, &builder);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   } catch (const std::ios_base::failure& e) {
     // libstdc++'s filebuf throws this past the stream's exception mask: a folder opened as a file.
     throw nlohmann::json::other_error::create(601, "the file could not be read: " + e.code().message(), nullptr);
   }
+  // nlohmann's lexer takes a NUL for the end of the input: a document followed by a NUL and
+  // anything at all parsed, and a binary file was "unexpected end of input", as if empty.
+  if (const size_t nul = text.find('\0'); nul != std::string::npos) {
+    throw nlohmann::json::other_error::create(
+        605, "byte " + std::to_string(nul + 1) + " is a NUL: a JSON file is text (is this the right file?)", nullptr);
+  }
+  nlohmann::json::sax_parse(text, &builder);
   return builder.take();
 }
 

@@ -2355,10 +2355,22 @@ TEST(CliAttentionOptions, SettingsNoModeUsesAreRefused) {
                                "guaranteed_ratio: drop it, or choose --attention svgear",
                                command + " l.json");
   }
+  // eval without --modes takes a preset's mode, and with it the same check.
+  const std::string eval = "eval --model /nonexistent/model --prompts 1 --device cpu";
+  const std::string modes_decide = "give --modes svgear (which --modes decides over the preset's mode)";
+  expect_refused_before_work(run_cli(eval + dense_budget),
+                             "the preset's mode, dense, runs no sparse mode, and only the sparse modes (svg2, svgear) "
+                             "use d.json's q_clusters and d.json's top_p: drop them, or " + modes_decide,
+                             "eval d.json");
+  expect_refused_before_work(run_cli(eval + svg2_ratio),
+                             "the preset's mode, svg2, runs no SVG-EAR, and only SVG-EAR uses l.json's "
+                             "guaranteed_ratio: drop it, or " + modes_decide,
+                             "eval l.json");
   // Where a mode uses them they pass this check and fail at the next one, the missing model.
   const std::vector<std::string> used = {"generate" + model + "--attention svg2 --top-p 0.5",
                                          "compare" + model + "--guaranteed-ratio 0.1",
                                          "eval --model /nonexistent/model --modes svg2,svgear --guaranteed-ratio 0.1",
+                                         eval + " --modes svgear" + svg2_ratio,
                                          "generate" + model + "--attention svg2" + record_defaults,
                                          "generate" + model + "--attention svgear" + dense_budget};
   for (const std::string& run : used) {
@@ -2464,6 +2476,35 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
       EXPECT_NEAR(result["rows"][m]["all_attributes"].get<double>(), score_sum[m] / 2, 1e-12) << m;
     }
   }
+  // The results name the weights they scored (an edited copy keeps its model's name) and the version.
+  EXPECT_EQ(result["model_folder"], (out / "model").string());
+  ASSERT_TRUE(result["model_files"].is_array() && !result["model_files"].empty()) << result.dump();
+  EXPECT_EQ(result["model_files"], Model::load(out / "model", c10::Device(c10::kCPU))->weight_files);
+  EXPECT_FALSE(result["svgear_version"].get<std::string>().empty());
+
+  // An attention preset's mode chooses the modes where --modes does not (a svg2 file had run
+  // svgear), and its settings are shown as a sparse run resolves them (Auto's query clusters
+  // counted: a dense preset's had shown 0).
+  const auto svg2_preset = *dir_ / "eval-svg2.json";
+  std::ofstream(svg2_preset) << R"({"mode": "svg2", "top_p": 0.7})";
+  const auto preset_json = *dir_ / "eval-preset.json";
+  run = run_cli("eval --model " + (out / "model").string() + " --prompts 1 --steps 1 --device cpu --attention-preset " +
+                svg2_preset.string() + " --json " + preset_json.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json preset_result = nlohmann::json::parse(std::ifstream(preset_json));
+  EXPECT_EQ(preset_result["modes"], nlohmann::json::array({"dense", "svg2"}));
+  EXPECT_EQ(preset_result["sparse_attention"]["top_p"], 0.7);
+  EXPECT_GT(preset_result["sparse_attention"]["q_clusters"].get<int>(), 0);
+  // --modes decides over a preset's mode; the sparse line counts Auto's query clusters all the same.
+  const auto dense_preset = *dir_ / "eval-dense.json";
+  std::ofstream(dense_preset) << R"({"mode": "dense"})";
+  run = run_cli("eval --model " + (out / "model").string() + " --prompts 1 --steps 1 --device cpu --modes svgear "
+                "--attention-preset " + dense_preset.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("\nsvgear "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("sparse: top_p 0.9, "), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find(" 0 query /"), std::string::npos) << run.output;
+
   // --objects N: every prompt holds N objects (it used to draw one up to N, mostly one).
   const auto three_path = *dir_ / "eval-three.json";
   run = run_cli("eval --model " + (out / "model").string() + " --prompts 4 --objects 3 --steps 1 --modes dense " +

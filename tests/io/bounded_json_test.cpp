@@ -5,6 +5,7 @@
 
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -45,6 +46,25 @@ TEST(BoundedJson, AKeyGivenTwiceInOneObjectIsRefused) {
       EXPECT_EQ(json_error_text(e), "the key 'fps' is given twice in one object: keep the value you mean and remove the other");
     }
   }
+}
+
+// nlohmann's lexer ends the input at a NUL byte: a document with a NUL and garbage after it had
+// parsed, and a binary file was "unexpected end of input". Either is refused, naming the byte.
+TEST(BoundedJson, ANulByteIsRefusedWhereverItIs) {
+  using namespace std::string_literals;
+  for (const auto& [document, byte] : std::initializer_list<std::pair<std::string, int>>{
+           {"{\"mode\": \"svgear\"}\0garbage {{{"s, 19}, {"{\"mode\": \"svgear\"}\0"s, 19}, {"\0\1\2"s, 1}}) {
+    std::istringstream in(document);
+    try {
+      parse_bounded_json(in);
+      ADD_FAILURE() << "parsed " << document.size() << " bytes";
+    } catch (const nlohmann::json::exception& e) {
+      EXPECT_EQ(json_error_text(e),
+                "byte " + std::to_string(byte) + " is a NUL: a JSON file is text (is this the right file?)");
+    }
+  }
+  std::istringstream clean("{\"mode\": \"svgear\"}\n");
+  EXPECT_EQ(parse_bounded_json(clean)["mode"], "svgear");
 }
 
 // Errors read by users: nlohmann's "[json.exception…]" prefix dropped, and the file's bytes it quotes
