@@ -11,6 +11,7 @@
 
 #include "core/io/bounded_json.h"
 #include "core/pipeline/wan_folder.h"
+#include "core/text/nearest_words.h"
 #include "core/text/vocab_text_encoder.h"
 #include "core/user_error.h"
 #include "svgear/build_config.h"
@@ -72,6 +73,20 @@ std::vector<std::string> weight_list(const nlohmann::json& j, const char* key, c
   return names;
 }
 
+// A key `fields` does not name (a typo: "stesp" in "defaults") would leave its value unread and
+// the model running on the default without a word.
+void refuse_unknown_fields(const nlohmann::json& j, const std::vector<std::string>& fields, const std::string& where,
+                           const std::string& section) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (std::find(fields.begin(), fields.end(), it.key()) != fields.end()) continue;
+    std::string listed;
+    for (const std::string& field : fields) listed += (listed.empty() ? "" : ", ") + field;
+    throw UserError(where + ": " + (section.empty() ? std::string("the file") : "\"" + section + "\"") +
+                    " has no field " + quoted_word(it.key()) + " (" + typo_hint(it.key(), fields) +
+                    "its fields: " + listed + ")");
+  }
+}
+
 }  // namespace
 
 ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
@@ -107,7 +122,13 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   if (!j.is_object() || field_or<std::string>(j, "format", "", where) != kFormat) {
     throw UserError(where + ": expected \"format\": \"" + kFormat + "\"");
   }
+  // "training" is the record `svgear train` keeps, free-form.
+  refuse_unknown_fields(j, {"format", "name", "description", "dit", "latent", "text_encoder", "weights",
+                            "low_noise_expert", "defaults", "training"},
+                        where, "");
   m.name = field_or<std::string>(j, "name", folder.filename().string(), where);
+  // Printed as "model <name> on cpu" and listed by name: an empty one is no name.
+  if (m.name.empty()) throw UserError(where + ": \"name\" is empty (leave it out to use the folder's name)");
   m.description = field_or<std::string>(j, "description", "", where);
   if (!j.contains("dit")) throw UserError(where + ": the \"dit\" section is missing");
   try {
@@ -118,6 +139,11 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
     if (constexpr std::string_view wan = "Wan config: "; what.starts_with(wan)) what.erase(0, wan.size());
     throw UserError(where + ": its \"dit\" section: " + what);
   }
+  // Only here: a Wan folder's config.json, which from_json reads too, holds keys of its own.
+  std::vector<std::string> dit_fields;
+  const nlohmann::json dit_written = m.dit.to_json();
+  for (auto it = dit_written.begin(); it != dit_written.end(); ++it) dit_fields.push_back(it.key());
+  refuse_unknown_fields(j.at("dit"), dit_fields, where, "dit");
 
   // A section or type left out is named as missing, not as an unsupported type ''.
   const auto require_typed = [&](const char* key, const nlohmann::json& sec, const char* example) {
@@ -127,6 +153,7 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   };
   const nlohmann::json latent = section(j, "latent", where);
   require_typed("latent", latent, "{\"type\": \"pixel\"}");
+  refuse_unknown_fields(latent, {"type"}, where, "latent");
   const std::string latent_type = field_or<std::string>(latent, "type", "", where);
   if (latent_type != "pixel") {
     throw UserError(where + ": latent type '" + latent_type + "' is not supported (supported: pixel)");
@@ -135,6 +162,8 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
 
   const nlohmann::json text = section(j, "text_encoder", where);
   require_typed("text_encoder", text, "{\"type\": \"vocab\", \"vocabulary\": [...]}");
+  refuse_unknown_fields(text, {"type", "vocabulary", "max_tokens", "layers", "heads", "grammar"}, where,
+                        "text_encoder");
   const std::string text_type = field_or<std::string>(text, "type", "", where);
   if (text_type != "vocab") {
     throw UserError(where + ": text encoder type '" + text_type + "' is not supported (supported: vocab)");
@@ -171,6 +200,7 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   if (j.contains("low_noise_expert")) {
     const nlohmann::json& expert = j.at("low_noise_expert");
     if (!expert.is_object()) throw UserError(where + ": \"low_noise_expert\" must be an object");
+    refuse_unknown_fields(expert, {"weights", "boundary"}, where, "low_noise_expert");
     LowNoiseExpert low;
     low.weight_files = weight_list(expert, "weights", where + ", low_noise_expert");
     low.boundary = field_or<double>(expert, "boundary", 0.0, where);
@@ -181,6 +211,10 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   }
 
   const nlohmann::json d = section(j, "defaults", where);
+  refuse_unknown_fields(d,
+                        {"sampler", "steps", "guidance", "shift", "frames", "height", "width", "fps", "negative_prompt",
+                         "low_noise_guidance"},
+                        where, "defaults");
   SamplingDefaults& s = m.defaults;
   const std::string sampler = field_or<std::string>(d, "sampler", sampler_kind_name(s.sampler), where);
   try {

@@ -15,8 +15,11 @@
 //   "low_noise_expert": { "weights": ["low.safetensors"], "boundary": 0.875 }   (optional)
 //   "defaults": { "sampler": "unipc", "steps": 20, "guidance": 5.0, "shift": 5.0,
 //                 "frames": 16, "height": 64, "width": 64, "fps": 16, "negative_prompt": "",
-//                 "low_noise_guidance": 3.0 (with low_noise_expert only) }
+//                 "low_noise_guidance": 3.0 (with low_noise_expert only) },
+//   "training": { ... }   (optional, free-form: what `svgear train` records)
 // }
+// Any other field, in any section but "training", is refused by name (a typo would leave its value
+// unread), and so is an empty "name".
 
 #include <cstdint>
 #include <filesystem>

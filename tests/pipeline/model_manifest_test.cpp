@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -190,6 +191,38 @@ TEST(ModelManifest, AnUnreadableFolderSaysPermissionDenied) {
   const std::string error = error_of(dir);
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all);
   EXPECT_NE(error.find("permission denied (make the folder and its files readable)"), std::string::npos) << error;
+}
+
+// A field the reader does not know is refused by name, with the nearest known one: a typo in
+// "defaults" ("stesp") had left the model on its default without a word. The training record is
+// free-form; an empty name is refused (it printed "model  on cpu").
+TEST(ModelManifest, AFieldItDoesNotReadIsRefusedByName) {
+  const auto dir = test::scratch_dir("manifest_unknown_fields");
+  write_random_model(dir, random_model_preset("tiny"));
+  const nlohmann::json good = ModelManifest::read(dir).raw;
+  const auto error_with = [&](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json j = good;
+    edit(j);
+    write_text(dir / "model.json", j.dump());
+    return error_of(dir);
+  };
+  const std::string file = (dir / "model.json").string() + ": ";
+  EXPECT_EQ(error_with([](nlohmann::json& j) { j["defaults"]["stesp"] = 4; }),
+            file + "\"defaults\" has no field 'stesp' (did you mean 'steps'? its fields: sampler, steps, guidance, "
+                   "shift, frames, height, width, fps, negative_prompt, low_noise_guidance)");
+  EXPECT_NE(error_with([](nlohmann::json& j) { j["dit"]["num_layer"] = 2; })
+                .find(file + "\"dit\" has no field 'num_layer' (did you mean 'num_layers'? its fields: "),
+            std::string::npos);
+  EXPECT_NE(error_with([](nlohmann::json& j) { j["text_encoder"]["vocabulary_size"] = 2; })
+                .find(file + "\"text_encoder\" has no field 'vocabulary_size' (its fields: type, vocabulary, "),
+            std::string::npos);
+  EXPECT_NE(error_with([](nlohmann::json& j) { j["foo"] = 1; }).find(file + "the file has no field 'foo' (its fields: "),
+            std::string::npos);
+  EXPECT_EQ(error_with([](nlohmann::json& j) { j["latent"]["kind"] = "pixel"; }),
+            file + "\"latent\" has no field 'kind' (its fields: type)");
+  EXPECT_EQ(error_with([](nlohmann::json& j) { j["training"] = {{"anything", {1, 2}}}; }), "");
+  EXPECT_EQ(error_with([](nlohmann::json& j) { j["name"] = ""; }),
+            file + "\"name\" is empty (leave it out to use the folder's name)");
 }
 
 TEST(ModelManifest, ErrorsNameTheFileAndTheProblem) {
