@@ -23,6 +23,12 @@ struct OutOfRange {
 std::optional<OutOfRange> number_out_of_range(const QAbstractSpinBox* box, const QString& input,
                                               const QString& prefix, const QString& suffix, double lo, double hi);
 
+// Whether `input` is a minus sign and the start of a number after it ("-", "-2."): Qt refuses the
+// sign where the least value is 0 or more, and the digits typed after it made a positive number
+// without a word (a guidance of -2.5 read 2.5).
+bool starts_a_negative_number(const QAbstractSpinBox* box, const QString& input, const QString& prefix,
+                              const QString& suffix);
+
 // "1 is below the smallest value, 8: set to 8", shown under the box (gone again at the next focus
 // change or click) and returned for a place that keeps it.
 QString note_clamped(QAbstractSpinBox* box, const OutOfRange& typed, const QString& bound);
@@ -37,7 +43,12 @@ class Clamping : public Box {
  protected:
   QValidator::State validate(QString& input, int& pos) const override {
     const QValidator::State state = Box::validate(input, pos);
-    return state == QValidator::Invalid && outside(input) ? QValidator::Intermediate : state;
+    if (state != QValidator::Invalid) return state;
+    // Being typed: fixup clamps a number below the least to it, with the note.
+    return outside(input) || (this->minimum() >= 0 &&
+                              starts_a_negative_number(this, input, this->prefix(), this->suffix()))
+               ? QValidator::Intermediate
+               : state;
   }
   // Qt calls fixup with text it cannot take, before it puts the previous value back: at Enter, when
   // the box loses the focus, at interpretText(), and at an arrow key or the wheel over pending text.

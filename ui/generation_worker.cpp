@@ -16,9 +16,11 @@
 
 #include "core/metrics/video_quality.h"
 #include "core/pipeline/dense_run_cache.h"
+#include "core/pipeline/generation_request.h"
 #include "core/pipeline/generator.h"
 #include "core/pipeline/model.h"
 #include "core/pipeline/run_record.h"
+#include "core/user_error.h"
 #include "ui/comparison_video.h"
 #include "ui/counted.h"
 #include "ui/last_compare.h"
@@ -240,6 +242,13 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
   summary.guidance = m.defaults.guidance;
   summary.low_noise_guidance = m.defaults.low_noise_guidance;
   summary.shift = m.defaults.shift;
+  try {  // as `svgear info --model` checks them
+    GenerationRequest defaults;
+    defaults.prompt = m.vocabulary.empty() ? "a" : m.vocabulary.front();
+    (void)defaults.resolve(m);
+  } catch (const UserError& e) {
+    summary.defaults_problem = QString::fromStdString(e.what());
+  }
   Q_EMIT modelLoaded(summary);
 }
 

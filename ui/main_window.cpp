@@ -52,6 +52,7 @@
 #include "core/pipeline/routing_trace_file.h"
 #include "core/pipeline/time_left.h"
 #include "core/user_error.h"
+#include "ui/bidi_controls.h"
 #include "ui/compare_view.h"
 #include "ui/counted.h"
 #include "ui/dock_scroll_area.h"
@@ -105,7 +106,7 @@ struct OpenedEntry {
 };
 
 QString describe(const Video& v) {
-  return QString("%1×%2, %3 frames").arg(v.width).arg(v.height).arg(v.frames);
+  return QString("%1×%2, %3").arg(v.width).arg(v.height).arg(counted(v.frames, QObject::tr("frame"), QObject::tr("frames")));
 }
 
 // "64×64, 8 frames, 3 steps, seed 7" for the log. The prompt goes in with one multi-argument arg():
@@ -1152,7 +1153,12 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
   apply_model_defaults_ = false;
   fitted_folder_ = model.folder;
   log_->info(tr("model %1 loaded on %2").arg(model.name, model.device));
-  if (!generating_) statusBar()->showMessage(tr("Model %1 ready").arg(model.name));
+  if (!model.defaults_problem.isEmpty()) {
+    log_->warning(tr("The model's own defaults cannot run as they are: %1. The Settings boxes hold the nearest "
+                     "values they take.")
+                      .arg(model.defaults_problem));
+  }
+  if (!generating_) statusBar()->showMessage(tr("Model %1 ready").arg(bidi_controls_shown(model.name)));
 }
 
 void MainWindow::onStep(const StepEvent& e) {

@@ -21,6 +21,7 @@
 
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/model_manifest.h"
+#include "ui/bidi_controls.h"
 #include "ui/model_summary.h"
 #include "ui/tooltip_lines.h"
 
@@ -350,10 +351,32 @@ void ModelPicker::updateMemoryToggle() {
                               : tr("Wan models: memory (%1 of %2 on)").arg(on).arg(memory_boxes_.size()));
 }
 
+namespace {
+
+// A model's name or description as the panel shows it: from the user's model.json, so its
+// bidirectional controls are shown as codes (one had mirrored the panel's lines), and a run of
+// more than 30 characters without a space gets places to wrap (2,000 x's ran past the panel's edge).
+QString shown_model_text(const QString& text) {
+  constexpr int kLongestRun = 30;
+  QString out;
+  int run = 0;
+  for (const QChar c : bidi_controls_shown(text)) {
+    run = c.isSpace() ? 0 : run + 1;
+    if (run > kLongestRun && !c.isLowSurrogate()) {
+      out += QChar(0x200B);  // zero width space: a line may break here
+      run = 1;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
 void ModelPicker::showModel(const ModelSummary& m) {
   rememberLoaded(m.folder);
   if (!m.placement.isEmpty()) showMemoryOptions(true);  // a Wan model: the boxes are its
-  QString text = tr("%1 on %2 — %3").arg(m.name, m.device, m.description);
+  QString text = tr("%1 on %2 — %3").arg(shown_model_text(m.name), m.device, shown_model_text(m.description));
   if (!m.placement.isEmpty()) text += "\n" + m.placement;
   if (!m.vocabulary.isEmpty()) text += tr("\nVocabulary: %1 words, completed as you type").arg(m.vocabulary.size());
   info_->setText(text);

@@ -102,13 +102,13 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   // sampling
   auto* sampling = new QGroupBox(tr("Sampling"), this);
   steps_ = spin_box(this, sampling, "steps", 1, kMaxSteps, 1, tr("Sampling steps: more is slower and cleaner"));
-  guidance_ = double_box(this, sampling, "guidance", 1.0, 30.0, 0.5, 2,
+  guidance_ = double_box(this, sampling, "guidance", 1.0, kMaxGuidance, 0.5, 2,
                          tr("Classifier-free guidance scale; 1 skips the unconditional pass (twice as fast)"));
-  low_noise_guidance_ = double_box(this, sampling, "low_noise_guidance", 1.0, 30.0, 0.5, 2,
+  low_noise_guidance_ = double_box(this, sampling, "low_noise_guidance", 1.0, kMaxGuidance, 0.5, 2,
                                    tr("Guidance of the low-noise expert's steps (Wan2.2-A14B runs two diffusion "
                                       "models: one for the noisy first steps, one for the rest); 1 skips their "
                                       "unconditional pass"));
-  shift_ = double_box(this, sampling, "shift", 0.1, 30.0, 0.5, 2,
+  shift_ = double_box(this, sampling, "shift", 0.1, kMaxShift, 0.5, 2,
                       tr("Timestep shift of the flow schedule: higher spends more steps at high noise"));
   seed_ = spin_box(this, sampling, "seed", 0, INT_MAX, 1, tr("The noise seed: the same seed and settings give the same video"));
   seed_locked_ = new QCheckBox(tr("Lock"), sampling);

@@ -134,15 +134,17 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
     return " (got " + shown_number(value) + "; 1 is no guidance, the prompt alone; below 1 the video moves away from the prompt, "
            "and 0 ignores it)";
   };
-  require(*r.guidance >= 1.0 && *r.guidance <= 50.0,
-          "guidance (--cfg) must be between 1 and 50" + below_one(*r.guidance) + from_defaults(guidance.has_value()));
+  const std::string most_guidance = shown_number(kMaxGuidance);
+  require(*r.guidance >= 1.0 && *r.guidance <= kMaxGuidance,
+          "guidance (--cfg) must be between 1 and " + most_guidance + below_one(*r.guidance) + from_defaults(guidance.has_value()));
   if (r.low_noise_guidance) {
-    require(*r.low_noise_guidance >= 1.0 && *r.low_noise_guidance <= 50.0,
-            "the low-noise guidance (--cfg-low-noise) must be between 1 and 50" + below_one(*r.low_noise_guidance) +
+    require(*r.low_noise_guidance >= 1.0 && *r.low_noise_guidance <= kMaxGuidance,
+            "the low-noise guidance (--cfg-low-noise) must be between 1 and " + most_guidance + below_one(*r.low_noise_guidance) +
                 from_defaults(low_noise_guidance.has_value()));
   }
-  require(*r.shift > 0.0 && *r.shift <= 100.0,
-          "shift (--shift) must be greater than 0 and at most 100 (got " + shown_number(*r.shift) + ")" +
+  require(*r.shift > 0.0 && *r.shift <= kMaxShift,
+          "shift (--shift) must be greater than 0 and at most " + shown_number(kMaxShift) + " (got " +
+              shown_number(*r.shift) + ")" +
               from_defaults(shift.has_value()));
   (void)make_flow_schedule(*r.steps, *r.shift);  // a shift so small that the noise levels collapse
   // Below 0.01 a Y4M header's rate (stored to a thousandth) would read 0.

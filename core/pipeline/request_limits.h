@@ -7,5 +7,7 @@ namespace svgear {
 constexpr int kMaxFrames = 1024;
 constexpr int kMaxSteps = 1000;
 constexpr int kMaxSidePixels = 8192;  // width and height
+constexpr double kMaxGuidance = 50.0;  // and at least 1: no guidance
+constexpr double kMaxShift = 100.0;    // and more than 0
 
 }  // namespace svgear

@@ -281,6 +281,7 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
   nlohmann::json run;
   bool format_seen = false;
   int whole_steps = 0;
+  int previous_step = -1;
   const auto read_step = [&] {
     nlohmann::json fields = nlohmann::json::object();
     std::vector<RoutingTrace> traces;
@@ -310,7 +311,15 @@ nlohmann::json read_routing_trace(const std::filesystem::path& path, const std::
       fields[key] = cursor.read_value(kStepDepth + 1);
       if (key == "grid") tokens = checked([&] { return grid_tokens(fields[key]); });
     });
-    on_step(checked([&] { return step_from_json(fields, traces, tokens, unchecked); }));
+    RoutingEvent step = checked([&] { return step_from_json(fields, traces, tokens, unchecked); });
+    // As a run writes them: a hand-edited file's repeated or reordered steps had shown an older
+    // step as the latest.
+    if (step.step <= previous_step) {
+      throw where("holds a step that cannot be shown: step " + std::to_string(step.step) + " comes after step " +
+                  std::to_string(previous_step) + " (a trace's steps run in order, each once)");
+    }
+    previous_step = step.step;
+    on_step(std::move(step));
     ++whole_steps;
     if (reading) ++reading->steps;
   };

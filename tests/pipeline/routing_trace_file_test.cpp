@@ -352,6 +352,20 @@ TEST(RoutingTraceFile, RefusesWhatIsNotAWholeValidTrace) {
     EXPECT_EQ(steps, 0) << message;
   }
   EXPECT_THROW(read_routing_trace(dir / "missing.json", [](RoutingEvent&&) {}), UserError);
+  // Steps out of order or twice (a hand-edited file): the latest shown would be an older step.
+  for (const auto& [first, second] : {std::pair{2, 1}, std::pair{1, 1}}) {
+    write_trace(dir / "order.json", {random_step(first, 2, true, rng), random_step(second, 2, true, rng)});
+    try {
+      read_routing_trace(dir / "order.json", [](RoutingEvent&&) {});
+      ADD_FAILURE() << "read steps " << first << ", " << second;
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find("holds a step that cannot be shown: step " + std::to_string(second) +
+                                           " comes after step " + std::to_string(first) +
+                                           " (a trace's steps run in order, each once)"),
+                std::string::npos)
+          << e.what();
+    }
+  }
 
   // Told to stop after the first step: the second never comes. The counts say what was read.
   RoutingTraceReading reading;

@@ -4249,6 +4249,17 @@ void StudioWindowTest::typed_numbers_past_a_range_are_clamped_and_said() {
   type_into(guidance, "0.5");
   QCOMPARE(guidance->value(), 1.0);
   QCOMPARE(QToolTip::text(), QString("0.5 is below the smallest value, 1.00: set to 1.00"));
+  // A minus sign: Qt refused the keystroke, so -2.5 became 2.5 without a word.
+  type_into(guidance, "-2.5");
+  QCOMPARE(guidance->value(), 1.0);
+  QCOMPARE(QToolTip::text(), QString("-2.5 is below the smallest value, 1.00: set to 1.00"));
+  auto* seed = child<QSpinBox>(panel, "seed");
+  type_into(seed, "-7");
+  QCOMPARE(seed->value(), 0);
+  QCOMPARE(QToolTip::text(), QString("-7 is below the smallest value, 0: set to 0"));
+  type_into(seed, "5");
+  type_into(seed, "-");  // a sign alone is no number: the value stays
+  QCOMPARE(seed->value(), 5);
   QToolTip::hideText();
 }
 
@@ -5230,6 +5241,41 @@ void StudioWindowTest::plot_points_name_their_values_on_hover() {
   // Far from every point: the plot's own tooltip, here none.
   rest_at(QPointF(qcp->width() - 3, qcp->height() - 3));
   QTRY_VERIFY(!QToolTip::isVisible());
+}
+
+// A hand-edited model.json: defaults no run takes (a width of -64, 0 steps) load with a warning
+// naming them (the boxes took the nearest values they hold without a word); a right-to-left
+// override in the name shows as its code in the Model panel and the status line (it had mirrored
+// both); and a 2,000-character word in the description wraps inside the panel.
+void StudioWindowTest::a_model_with_odd_defaults_and_name_is_shown_safely() {
+  const std::filesystem::path odd = scratch_.filePath("odd-model").toStdString();
+  std::filesystem::copy(model_folder_.toStdString(), odd, std::filesystem::copy_options::recursive);
+  nlohmann::json manifest = nlohmann::json::parse(std::ifstream(odd / "model.json"));
+  manifest["name"] = "odd \u202e name";
+  manifest["description"] = std::string(2000, 'x');
+  manifest["defaults"]["width"] = -64;
+  manifest["defaults"]["steps"] = 0;
+  std::ofstream(odd / "model.json", std::ios::trunc) << manifest.dump();
+
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  const qsizetype before = log_text(*w).size();
+  w->openModelFolder(QString::fromStdString(odd.string()));
+  QTRY_VERIFY_WITH_TIMEOUT(log_text(*w).mid(before).contains("loaded on"), kRunTimeoutMs);
+  const QString log = log_text(*w).mid(before);
+  QVERIFY2(log.contains("The model's own defaults cannot run as they are: ") &&
+               log.contains("The Settings boxes hold the nearest values they take."),
+           qPrintable(log));
+  QCOMPARE(child<QSpinBox>(*w, "steps")->value(), 1);
+  auto* info = child<QLabel>(*w, "model_info");
+  QTRY_VERIFY(info->text().startsWith("odd [U+202E] name on "));
+  QVERIFY(!info->text().contains(QChar(0x202E)));
+  const QString status = w->statusBar()->currentMessage();
+  QVERIFY2(status == "Model odd [U+202E] name ready", qPrintable(status));
+  // Wrapped to the label's width, the text is no wider than the label.
+  const QRect wrapped = info->fontMetrics().boundingRect(QRect(0, 0, info->width(), 100000), Qt::TextWordWrap,
+                                                         info->text());
+  QVERIFY2(wrapped.width() <= info->width(), qPrintable(QString("%1 > %2").arg(wrapped.width()).arg(info->width())));
 }
 
 }  // namespace svgear::test

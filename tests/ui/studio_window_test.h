@@ -74,6 +74,7 @@ class StudioWindowTest : public QObject {
   void view_menu_brings_a_panel_behind_a_tab_forward();
   void unticked_check_boxes_are_outlined();
   void plot_points_name_their_values_on_hover();
+  void a_model_with_odd_defaults_and_name_is_shown_safely();
   void typed_numbers_past_a_range_are_clamped_and_said();
   void routing_legend_wraps_to_a_narrow_dock();
   void a_zoomed_frame_pans_by_drag_and_wheel();
