@@ -156,7 +156,8 @@ int cmd_eval(int argc, char** argv) {
   if (manifest.latent != LatentKind::Pixel || manifest.text_encoder != TextEncoderKind::Vocab ||
       manifest.prompt_grammar != kShapesWorldGrammar) {
     throw UserError(folder.string() + " is not a shapes-world model (its prompts are not the shapes-world grammar's): "
-                    "svgear eval scores the built-in models, e.g. --model resources/models/shapes-s; a "
+                    "svgear eval scores the built-in models, e.g. --model " +
+                    (builtin_models_root() / "shapes-s").string() + "; a "
                     "random-model folder has no such grammar");
   }
   (void)options.base.resolve(manifest);

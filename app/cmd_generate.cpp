@@ -21,6 +21,7 @@
 #include "app/terminal_progress.h"
 #include "app/terminal_text.h"
 #include "core/attention/attention_recorder.h"
+#include "core/attention/sparse_schedule.h"
 #include "core/io/atomic_file.h"
 #include "core/io/file_name_limit.h"
 #include "core/io/folder_lock.h"
@@ -361,10 +362,27 @@ int cmd_generate(int argc, char** argv) {
   if (audit) {
     for (int layer = 0; layer < manifest.dit.num_layers; ++layer) request.routing_trace.audit_layers.push_back(layer);
   }
-  (void)resolve_typed_request(request, manifest);
+  const GenerationRequest resolved = resolve_typed_request(request, manifest);
 
   TracingProgress progress(quiet, trace);
   if (const std::string note = mp4_fallback_note(output); !note.empty()) progress.on_warning(note);
+  // Traced layers that run dense have no routing (a selection of only those is refused by resolve).
+  if (trace) {
+    const int dense = dense_layer_count(resolved.attention.dense_layers, manifest.dit.num_layers);
+    std::string untraced;
+    int count = 0;
+    for (const int layer : request.routing_trace.layers) {
+      if (layer >= dense) continue;
+      untraced += (untraced.empty() ? "" : ", ") + std::to_string(layer);
+      ++count;
+    }
+    if (count > 0) {
+      progress.on_warning("--trace-layers: layer" + std::string(count == 1 ? " " : "s ") + untraced +
+                          (count == 1 ? " runs" : " run") + " dense attention (the first " + std::to_string(dense) +
+                          " of " + std::to_string(manifest.dit.num_layers) + " layers do), so the trace has no routing "
+                          "of " + (count == 1 ? "it" : "them"));
+    }
+  }
   std::unique_ptr<Model> model = Model::load(model_dir, parse_device(options.device_name), options.model_options);
   progress.on_log("model " + printable(model->manifest.name, false) + " on " + model->device.str());  // one line
 
@@ -419,13 +437,26 @@ int cmd_generate(int argc, char** argv) {
       std::filesystem::remove(staging, ec);
     }
     nlohmann::json record = make_run_record(result, *model);
+    // Side outputs are named relative to the record, as a video's file is.
+    const std::filesystem::path record_folder = std::filesystem::absolute(run_record_path(written.path)).parent_path();
+    const auto from_record = [&](const std::filesystem::path& path) {
+      const std::filesystem::path relative = std::filesystem::absolute(path).lexically_relative(record_folder);
+      return (relative.empty() ? std::filesystem::absolute(path) : relative).string();
+    };
     if (traced) {
-      // Relative to the record, as a video's file is. Its phase times, and with --audit its dense
-      // reruns, are in the step times.
-      const std::filesystem::path folder = std::filesystem::absolute(run_record_path(written.path)).parent_path();
-      std::filesystem::path file = std::filesystem::absolute(trace_path).lexically_relative(folder);
-      if (file.empty()) file = std::filesystem::absolute(trace_path);
-      record["routing_trace"] = {{"file", file.string()}, {"steps", progress.steps()}, {"audited", audit}};
+      // What was traced, as selected ("all" for every one). Its phase times, and with --audit its
+      // dense reruns, are in the step times.
+      const auto selection = [](const std::vector<int>& chosen) {
+        return chosen.empty() ? nlohmann::json("all") : nlohmann::json(chosen);
+      };
+      record["routing_trace"] = {{"file", from_record(trace_path)},
+                                 {"steps", progress.steps()},
+                                 {"layers", selection(request.routing_trace.layers)},
+                                 {"heads", selection(request.routing_trace.heads)},
+                                 {"audited", audit}};
+    }
+    if (const auto& dump = result.request.dump_attention; dump && result.attention_dumped) {
+      record["attention_dump"] = {{"file", from_record(dump->path)}, {"layer", *dump->layer}, {"step", *dump->step}};
     }
     try {
       write_run_record(written, record);

@@ -73,7 +73,8 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
                          that --minutes cut inside its cool-down did (packaging/replay-training.py)
   --init-from MODEL_DIR  a new run starts from these weights (e.g. shapes-l from shapes-s's model/)
   --continue-from MODEL_DIR  a new run goes on from an export of the same preset (its step, recipe
-                         and stages; fresh optimiser state and warm-up), e.g. resources/models/shapes-s
+                         and stages; fresh optimiser state and warm-up), e.g. the built-in shapes-s
+                         (`svgear info` lists its folder)
   --commit HASH          the source commit, recorded in the run's stages (model.json)
   --device D             auto | cpu | cuda | cuda:N (default auto)
 )";
@@ -494,6 +495,20 @@ int cmd_train(int argc, char** argv) {
                 trainer.recipe().learning_rate);
   }
 
+  // A resume with no step left: an export that holds this step is not written again (rewriting it
+  // had changed nothing but its files' times, which compare's dense-run cache is keyed on).
+  if (resuming && trainer.steps_done() >= stop_at) {
+    const nlohmann::json exported = read_json_if_small(out / "model" / "model.json", 16 << 20);
+    const nlohmann::json training = exported.is_object() ? exported.value("training", nlohmann::json()) : nlohmann::json();
+    const nlohmann::json steps = training.is_object() ? training.value("steps", nlohmann::json()) : nlohmann::json();
+    std::error_code exists_ec;
+    if (steps.is_number_integer() && steps.get<int64_t>() == trainer.steps_done() &&
+        std::filesystem::exists(out / "model" / "model.safetensors", exists_ec)) {
+      std::printf("already at step %lld: nothing to do (%s and %s are as they were)\n",
+                  static_cast<long long>(trainer.steps_done()), checkpoint.c_str(), (out / "model").c_str());
+      return 0;
+    }
+  }
   CancelToken cancel;
   InterruptCancel interrupt(cancel);
   const auto start = std::chrono::steady_clock::now();

@@ -16,6 +16,7 @@
 #include "core/attention/routing_trace.h"
 #include "core/attention/svg2_backend.h"
 #include "core/bench/measurement.h"
+#include "core/text/nearest_words.h"
 #include "core/user_error.h"
 #include "core/weights/safetensors_file.h"
 #include "kernels/block_sparse_attention/block_sparse_attention.h"
@@ -233,12 +234,13 @@ const std::vector<BenchShape>& bench_shapes() {
 }
 
 BenchShape find_bench_shape(std::string_view name) {
-  std::string names;
+  std::vector<std::string> names;
   for (const BenchShape& s : bench_shapes()) {
     if (s.name == name) return s;
-    names += (names.empty() ? "" : ", ") + s.name;
+    names.push_back(s.name);
   }
-  throw UserError("unknown bench shape '" + std::string(name) + "' (choose " + names + ")");
+  throw UserError("unknown bench shape '" + std::string(name) + "' (" + typo_hint(name, names) + "choose " +
+                  alternatives(names, "", "") + ")");
 }
 
 AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {

@@ -27,6 +27,7 @@
 #include "core/pipeline/weight_memory.h"
 #include "core/text/umt5_encoder.h"
 #include "core/weights/random_weight.h"
+#include "core/text/nearest_words.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -258,9 +259,9 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
   const std::vector<StepShape> shapes = step_shapes();
   const auto shape_it = std::find_if(shapes.begin(), shapes.end(), [&](const StepShape& s) { return s.name == options.shape; });
   if (shape_it == shapes.end()) {
-    std::string names;
-    for (const StepShape& s : shapes) names += (names.empty() ? "" : ", ") + s.name;
-    throw UserError("unknown step bench shape '" + options.shape + "' (choose " + names + ")");
+    const std::vector<std::string> names = dit_step_bench_shapes();
+    throw UserError("unknown step bench shape '" + options.shape + "' (" + typo_hint(options.shape, names) +
+                    "choose " + alternatives(names, "", "") + ")");
   }
   // Dense runs first, whatever was asked: it is the reference for the error and the speedup. A mode
   // named twice would be timed twice under one label.

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "core/io/atomic_file.h"
 #include "core/io/unique_name.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/routing_trace_file.h"
@@ -83,6 +84,7 @@ TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& asked, co
   // The file in a folder of its own, which a bench killed before it removed it leaves for a later one
   // to remove (unique_name.h).
   constexpr std::string_view kPrefix = "svgear-bench-trace-";
+  check_output_folder(options.folder);  // says why a folder refuses (/proc's errno reads "no such file")
   remove_abandoned(options.folder, kPrefix);
   std::error_code ec;
   const std::filesystem::path folder = create_unique_folder(options.folder, kPrefix, ec);

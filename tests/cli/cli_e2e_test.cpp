@@ -1208,6 +1208,8 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
   const nlohmann::json record = trace_file(*dir_ / "traced.json");
   EXPECT_EQ(record["routing_trace"]["file"], "trace-all.json");
   EXPECT_EQ(record["routing_trace"]["steps"], 3);
+  EXPECT_EQ(record["routing_trace"]["layers"], "all");
+  EXPECT_EQ(record["routing_trace"]["heads"], "all");
   // A PNG folder named with its slash: the record beside the folder names the trace beside it, not
   // one folder up ("../trace-png.json").
   run = run_cli(generate + one_dense_step + "--trace " + (*dir_ / "trace-png.json").string() + " --output " +
@@ -1231,10 +1233,17 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
   // A selection, audited; the same path again replaces the earlier trace.
   const auto picked = *dir_ / "trace-picked.json";
   for (int again = 0; again < 2; ++again) {
-    run = run_cli(generate + one_dense_step + "--trace " + picked.string() + " --trace-heads 1 --audit --output " +
-                  (*dir_ / "picked.y4m").string());
+    run = run_cli(generate + one_dense_step + "--trace " + picked.string() + " --trace-layers 0-1 --trace-heads 1 "
+                  "--audit --output " + (*dir_ / "picked.y4m").string());
     ASSERT_EQ(run.exit_code, 0) << run.output;
   }
+  // Layer 0 runs dense (at least one layer does): said, as the trace has no routing of it.
+  EXPECT_NE(run.output.find("warning: --trace-layers: layer 0 runs dense attention (the first 1 of 2 layers do), so "
+                            "the trace has no routing of it"),
+            std::string::npos)
+      << run.output;
+  EXPECT_EQ(trace_file(*dir_ / "picked.json")["routing_trace"]["layers"], nlohmann::json({0, 1}));
+  EXPECT_EQ(trace_file(*dir_ / "picked.json")["routing_trace"]["heads"], nlohmann::json({1}));
   trace = trace_file(picked);
   ASSERT_EQ(trace["steps"].size(), 3u);
   for (const nlohmann::json& step : trace["steps"]) {
@@ -1244,14 +1253,6 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
     EXPECT_GT(measured, 0.0);  // compensated blocks differ from dense attention, a little
     EXPECT_LT(measured, 1.0);
   }
-
-  // Every step dense: an empty trace, and a line that says why.
-  const auto empty = *dir_ / "trace-empty.json";
-  run = run_cli(generate + "--steps 4 --dense-steps 1 --trace " + empty.string() + " --output " + (*dir_ / "dense.y4m").string());
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("without steps: no step ran sparse attention"), std::string::npos) << run.output;
-  EXPECT_TRUE(trace_file(empty)["steps"].empty());
-  EXPECT_FALSE(trace_file(empty).contains("run"));  // said by the first traced step
 
   // Ctrl-C: the steps done so far, beside the partial video; nothing at the trace's own name.
   const auto cut = *dir_ / "trace-cut.json";
@@ -1301,6 +1302,14 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
   refused(sparse + "--audit", "add --trace");
   refused(sparse + "--trace " + (*dir_ / "t.txt").string(), "give a path ending in .json");
   refused(sparse + "--trace " + (*dir_ / "t.json").string() + " --trace-layers 2", "routing trace layer 2 does not exist");
+  // A trace that would hold nothing, for a reason known now: every step or every layer dense.
+  refused(sparse + "--dense-steps 1 --trace " + (*dir_ / "t.json").string(),
+          "every step runs dense attention (the dense warm-up fraction 1 of 4 steps), so the routing trace would hold "
+          "nothing: lower the dense-steps fraction (--dense-steps)");
+  refused(sparse + "--dense-layers 1 --trace " + (*dir_ / "t.json").string(),
+          "the routing trace's layers all run dense attention (the first 2 of 2 layers do");
+  refused(sparse + "--trace " + (*dir_ / "t.json").string() + " --trace-layers 0",
+          "the routing trace's layers all run dense attention (the first 1 of 2 layers do");
   refused(sparse + "--trace " + (*dir_ / "t.json").string() + " --trace-heads 1-x", "--trace-heads: '1-x' is not a selection");
   refused(sparse + "--trace " + (*dir_ / "t.json").string() + " --trace-layers ''",
           "--trace-layers is empty: type all, or numbers and ranges such as 0,3-5");
@@ -1682,6 +1691,17 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
   int lines = 0;
   for (std::string line; std::getline(log, line);) ++lines;
   EXPECT_EQ(lines, 6);  // header + 5 steps
+  // Again with no step left: nothing is written (its export had been rewritten, new file times and all).
+  const auto weights_time = std::filesystem::last_write_time(out / "model" / "model.safetensors");
+  const auto state_time = std::filesystem::last_write_time(out / "checkpoint" / "state.json");
+  run = run_cli("train --out " + out.string() + " --steps 5");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("already at step 5: nothing to do (" + (out / "checkpoint").string() + " and " +
+                            (out / "model").string() + " are as they were)"),
+            std::string::npos)
+      << run.output;
+  EXPECT_EQ(std::filesystem::last_write_time(out / "model" / "model.safetensors"), weights_time);
+  EXPECT_EQ(std::filesystem::last_write_time(out / "checkpoint" / "state.json"), state_time);
   const auto clip = *dir_ / "trained.y4m";
   run = run_cli("generate --model " + (out / "model").string() +
                 " --prompt \"a red circle moves left over a blue sky\" --steps 2 --device cpu --output " + clip.string());

@@ -22,6 +22,7 @@
 #include "core/media/video_reader.h"
 #include "core/metrics/video_quality.h"
 #include "core/pipeline/device_info.h"
+#include "core/pipeline/run_record.h"
 #include "tests/support/test_paths.h"
 
 namespace svgear {
@@ -497,7 +498,12 @@ TEST_F(CompareTest, BenchAttentionMeasuresTheDenseReference) {
 
   const CliRun bad = run_cli("bench attention --shape huge");
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.output.find("choose wan1.3b-480p"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("(choose wan1.3b-480p, wan14b-720p, hunyuan-720p, tiny or small)"), std::string::npos)
+      << bad.output;
+  const CliRun upper = run_cli("bench attention --shape TINY");
+  EXPECT_EQ(upper.exit_code, 2);
+  EXPECT_NE(upper.output.find("unknown bench shape 'TINY' (did you mean 'tiny'? choose "), std::string::npos)
+      << upper.output;
 }
 
 // svgear bench step on the tiny shape: dense first, SVG-EAR steps past the warm-up (sparse: a density
@@ -602,7 +608,7 @@ TEST_F(CompareTest, BenchStepTimesDenseAndSparseSteps) {
 
   const CliRun bad = run_cli("bench step --shape huge");
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.output.find("choose wan1.3b-480p, wan14b-720p, tiny"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("choose wan1.3b-480p, wan14b-720p or tiny"), std::string::npos) << bad.output;
   EXPECT_TRUE(result.contains("expert_swap_ms") && result["expert_swap_ms"].empty());  // without --expert-swap
   EXPECT_TRUE(result["expert_page_locked"].is_null());
 
@@ -660,6 +666,10 @@ TEST_F(CompareTest, BenchTraceWritesAndReadsATraceFile) {
   EXPECT_EQ(missing.exit_code, 2) << missing.output;
   EXPECT_NE(missing.output.find("is not a folder: name an existing one"), std::string::npos) << missing.output;
   EXPECT_FALSE(std::filesystem::exists(folder / "not-there"));
+  // A folder that takes no file says so (/proc's errno had read "No such file or directory").
+  const CliRun proc = run_cli("bench trace --steps 1 --traces 1 --folder /proc");
+  EXPECT_EQ(proc.exit_code, 2) << proc.output;
+  EXPECT_NE(proc.output.find("cannot write in /proc: /proc refuses new files"), std::string::npos) << proc.output;
   // More clusters than tokens: one per token, as a sparse call would cluster them, and so reported.
   const CliRun few = run_cli("bench trace --tokens 9 --q-clusters 200 --k-clusters 1000 --steps 1 --traces 1 --folder " +
                              folder.string() + " --json " + json.string());
@@ -699,6 +709,10 @@ TEST_F(CompareTest, DumpedActivationsFeedTheBench) {
   ASSERT_EQ(generated.exit_code, 0) << generated.output;
   EXPECT_NE(generated.output.find("wrote the q, k, v of layer 1 at step 1"), std::string::npos) << generated.output;
   ASSERT_TRUE(std::filesystem::exists(dump));
+  // The run record names the dump, as it names a trace (relative to the record).
+  const nlohmann::json dumped_record = read_json(run_record_path(*dir_ / "dumped.y4m"));
+  EXPECT_EQ(dumped_record["attention_dump"],
+            nlohmann::json({{"file", "qkv.safetensors"}, {"layer", 1}, {"step", 1}}));
 
   const auto json = *dir_ / "bench-real.json";
   const CliRun bench = run_cli("bench attention --inputs " + dump.string() +
