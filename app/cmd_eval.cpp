@@ -171,7 +171,7 @@ int cmd_eval(int argc, char** argv) {
     j["command"] = command;
     j["device"] = device_description(device);
     // Which weights were scored: a copy of a built-in model, edited, keeps its name.
-    j["model_folder"] = model->manifest.folder.string();
+    j["model_folder"] = std::filesystem::absolute(model->manifest.folder).lexically_normal().string();
     j["model_files"] = model->weight_files;
     j["svgear_version"] = SVGEAR_VERSION;
     write_json_atomically(*json_path, j);

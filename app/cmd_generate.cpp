@@ -367,8 +367,22 @@ int cmd_generate(int argc, char** argv) {
   TracingProgress progress(quiet, trace);
   if (const std::string note = mp4_fallback_note(output); !note.empty()) progress.on_warning(note);
   // Traced layers that run dense have no routing (a selection of only those is refused by resolve).
+  // A trace asked for by name that would hold nothing for a reason known now is refused here; the
+  // studio's traces (its Routing panel's) just stay empty.
   if (trace) {
-    const int dense = dense_layer_count(resolved.attention.dense_layers, manifest.dit.num_layers);
+    const int layers = manifest.dit.num_layers;
+    const int dense = dense_layer_count(resolved.attention.dense_layers, layers);
+    const int steps = *resolved.steps;
+    if (dense_step_count(resolved.attention.dense_warmup_steps, steps) >= steps) {
+      throw UserError("--trace would hold nothing: all " + std::to_string(steps) + " steps run dense attention (a dense "
+                      "warm-up of " + shown_number(resolved.attention.dense_warmup_steps) +
+                      " of the steps); lower --dense-steps");
+    }
+    if (request.routing_trace.layers.empty() && dense >= layers) {
+      throw UserError("--trace would hold nothing: all " + std::to_string(layers) + " layers run dense attention (the "
+                      "dense-layers fraction " + shown_number(resolved.attention.dense_layers) +
+                      ", at least one layer); lower --dense-layers");
+    }
     std::string untraced;
     int count = 0;
     for (const int layer : request.routing_trace.layers) {
@@ -379,7 +393,7 @@ int cmd_generate(int argc, char** argv) {
     if (count > 0) {
       progress.on_warning("--trace-layers: layer" + std::string(count == 1 ? " " : "s ") + untraced +
                           (count == 1 ? " runs" : " run") + " dense attention (the first " + std::to_string(dense) +
-                          " of " + std::to_string(manifest.dit.num_layers) + " layers do), so the trace has no routing "
+                          " of " + std::to_string(layers) + " layers do), so the trace has no routing "
                           "of " + (count == 1 ? "it" : "them"));
     }
   }

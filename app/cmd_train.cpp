@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <string>
@@ -99,6 +100,7 @@ struct ResumedLossLog {
   std::string log;
   int64_t left_out = 0;        // lines that are no loss lines, or whose steps go back
   int64_t first_left_out = 0;  // the first one's line number
+  bool same_as_file = false;   // `log` is the file's text: a resume that trains nothing leaves it
 };
 
 // loss.tsv as a resumed run continues it: the header, and the lines up to the checkpoint's step.
@@ -133,6 +135,11 @@ ResumedLossLog resumed_loss_log(const std::filesystem::path& path, int64_t check
     } else if (resumed.left_out++ == 0) {
       resumed.first_left_out = number;
     }
+  }
+  if (resumed.left_out == 0) {  // every line a loss line: as long as the log it is
+    in.clear();
+    in.seekg(0);
+    resumed.same_as_file = std::string(std::istreambuf_iterator<char>(in), {}) == resumed.log;
   }
   return resumed;
 }
@@ -472,6 +479,7 @@ int cmd_train(int argc, char** argv) {
   // loss.tsv: one line per --log-every steps, the mean loss over them (reading a loss synchronises
   // the device, so the loop reads one sum per line).
   std::string log = kLossHeader;
+  bool log_trimmed = false;  // loss.tsv held lines past the checkpoint, or lines svgear does not write
   if (resuming) {
     ResumedLossLog resumed = resumed_loss_log(out / "loss.tsv", trainer.steps_done());
     if (resumed.left_out > 0) {
@@ -479,6 +487,7 @@ int cmd_train(int argc, char** argv) {
                    (out / "loss.tsv").string().c_str(), counted_noun(resumed.left_out, "line", "lines").c_str(),
                    static_cast<long long>(resumed.first_left_out), resumed.left_out == 1 ? "is" : "are");
     }
+    log_trimmed = !resumed.same_as_file;
     log = std::move(resumed.log);
   }
   const char* verb = resuming ? "resuming" : continue_from ? "continuing" : "training";
@@ -497,13 +506,14 @@ int cmd_train(int argc, char** argv) {
 
   // A resume with no step left: an export that holds this step is not written again (rewriting it
   // had changed nothing but its files' times, which compare's dense-run cache is keyed on).
+  // The export must be this run's at this step (its recipe, seed and stages too): another run's,
+  // left in the folder, is replaced as before.
   if (resuming && trainer.steps_done() >= stop_at) {
     const nlohmann::json exported = read_json_if_small(out / "model" / "model.json", 16 << 20);
-    const nlohmann::json training = exported.is_object() ? exported.value("training", nlohmann::json()) : nlohmann::json();
-    const nlohmann::json steps = training.is_object() ? training.value("steps", nlohmann::json()) : nlohmann::json();
     std::error_code exists_ec;
-    if (steps.is_number_integer() && steps.get<int64_t>() == trainer.steps_done() &&
+    if (exported.is_object() && exported.value("training", nlohmann::json()) == trainer.training_record() &&
         std::filesystem::exists(out / "model" / "model.safetensors", exists_ec)) {
+      if (log_trimmed) write_file_atomically(out / "loss.tsv", log);  // as a resume that trains trims it
       std::printf("already at step %lld: nothing to do (%s and %s are as they were)\n",
                   static_cast<long long>(trainer.steps_done()), checkpoint.c_str(), (out / "model").c_str());
       return 0;

@@ -1,6 +1,7 @@
 #include "ui/clamping_spin_box.h"
 
 #include <cmath>
+#include <optional>
 
 #include <QCoreApplication>
 #include <QToolTip>
@@ -22,20 +23,28 @@ QString typed_text(const QString& input, const QString& prefix, const QString& s
 bool starts_a_negative_number(const QAbstractSpinBox* box, const QString& input, const QString& prefix,
                               const QString& suffix) {
   const QString typed = typed_text(input, prefix, suffix);
-  const QString minus = box->locale().negativeSign();
-  if (!typed.startsWith(minus)) return false;
-  // "-", "-2", "-2." and "-0.3": what follows the sign is a number, or one once a digit follows.
-  const QString rest = typed.mid(minus.size());
+  // The locale's sign, and the two a keyboard gives in every locale (sv's sign is U+2212).
+  std::optional<QString> rest;
+  for (const QString& minus : {box->locale().negativeSign(), QString("-"), QString(QChar(0x2212))}) {
+    if (!rest && typed.startsWith(minus)) rest = typed.mid(minus.size());
+  }
+  if (!rest) return false;
+  if (rest->isEmpty()) return true;
+  // "-2", "-2." and "-.3": digits or the decimal point next, and a number once a digit follows.
+  if (!rest->front().isDigit() && rest->front() != box->locale().decimalPoint().front()) return false;
   bool ok = false;
-  box->locale().toDouble(rest + "0", &ok);
-  return rest.isEmpty() || ok;
+  box->locale().toDouble(*rest + "0", &ok);
+  return ok;
 }
 
 std::optional<OutOfRange> number_out_of_range(const QAbstractSpinBox* box, const QString& input,
                                               const QString& prefix, const QString& suffix, double lo, double hi) {
   const QString typed = typed_text(input, prefix, suffix);
+  // Either minus sign a keyboard gives, read as the locale's.
+  QString number = typed;
+  if (number.startsWith('-') || number.startsWith(QChar(0x2212))) number = box->locale().negativeSign() + number.mid(1);
   bool ok = false;
-  const double value = box->locale().toDouble(typed, &ok);
+  const double value = box->locale().toDouble(number, &ok);
   if (!ok || std::isnan(value) || (value >= lo && value <= hi)) return std::nullopt;
   return OutOfRange{typed, value < lo};
 }

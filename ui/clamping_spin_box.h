@@ -56,8 +56,11 @@ class Clamping : public Box {
     Box::fixup(input);
     const std::optional<OutOfRange> typed = outside(input);
     if (!typed) return;
-    const QString bound = this->textFromValue(typed->below ? this->minimum() : this->maximum());
-    input = this->prefix() + bound + this->suffix();
+    // The least value may show as a word ("auto" for the query clusters' 0).
+    const QString bound = typed->below && !this->specialValueText().isEmpty()
+                              ? this->specialValueText()
+                              : this->textFromValue(typed->below ? this->minimum() : this->maximum());
+    input = bound == this->specialValueText() ? bound : this->prefix() + bound + this->suffix();
     const QString note = note_clamped(const_cast<Clamping*>(this), *typed, bound);  // fixup is const in Qt
     if (on_clamped_) on_clamped_(note);
   }

@@ -1154,8 +1154,8 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
   fitted_folder_ = model.folder;
   log_->info(tr("model %1 loaded on %2").arg(model.name, model.device));
   if (!model.defaults_problem.isEmpty()) {
-    log_->warning(tr("The model's own defaults cannot run as they are: %1. The Settings boxes hold the nearest "
-                     "values they take.")
+    log_->warning(tr("The model's own defaults cannot run as they are: %1. Check the Settings before you "
+                     "generate.")
                       .arg(model.defaults_problem));
   }
   if (!generating_) statusBar()->showMessage(tr("Model %1 ready").arg(bidi_controls_shown(model.name)));

@@ -30,8 +30,8 @@ struct ModelSummary {
   double guidance = 0.0;
   std::optional<double> low_noise_guidance;  // Wan2.2-A14B's low-noise expert; unset with one DiT
   double shift = 0.0;
-  // Why the defaults cannot run as a request (a hand-edited model.json's width of -64 or 0 steps):
-  // the Settings boxes then hold the nearest values they take. Empty when they can.
+  // Why the defaults cannot run as a request (a hand-edited model.json's width of -64 or 0 steps);
+  // empty when they can.
   QString defaults_problem;
 };
 

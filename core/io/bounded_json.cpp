@@ -31,6 +31,49 @@ nlohmann::json::other_error repeated_json_key(const std::string& key) {
       nullptr);
 }
 
+namespace {
+
+// A stream's bytes for nlohmann's parser, refusing a NUL where it comes: the lexer takes one for the
+// end of the input, so a document followed by a NUL and anything at all had parsed, and a binary
+// file read as "unexpected end of input", as if empty. Read as they come: a large binary file
+// handed over by mistake is refused at its first NUL, not read whole.
+class NulRefusingBytes {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = char;
+
+  NulRefusingBytes() = default;  // the end
+  explicit NulRefusingBytes(std::istream& in) : bytes_(in) {}
+
+  char operator*() const {
+    const char c = *bytes_;
+    if (c == '\0') {
+      throw nlohmann::json::other_error::create(
+          605,
+          "byte " + std::to_string(read_ + 1) + " is a NUL: a JSON file is UTF-8 text (is this the right file, or one "
+          "saved as UTF-16?)",
+          nullptr);
+    }
+    return c;
+  }
+  NulRefusingBytes& operator++() {
+    ++bytes_;
+    ++read_;
+    return *this;
+  }
+  bool operator==(const NulRefusingBytes& other) const { return bytes_ == other.bytes_; }
+  bool operator!=(const NulRefusingBytes& other) const { return !(*this == other); }
+
+ private:
+  std::istreambuf_iterator<char> bytes_;
+  uint64_t read_ = 0;
+};
+
+}  // namespace
+
 nlohmann::json parse_bounded_json(std::istream& in) {
   JsonTreeBuilder builder(
       [](int depth) {
@@ -43,20 +86,12 @@ nlohmann::json parse_bounded_json(std::istream& in) {
         // {"fps": 8, …, "fps": 80} would run at 80 whichever the user meant.
         if (repeated) throw repeated_json_key(key);
       });
-  std::string text;
   try {
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    nlohmann::json::sax_parse(NulRefusingBytes(in), NulRefusingBytes(), &builder);
   } catch (const std::ios_base::failure& e) {
     // libstdc++'s filebuf throws this past the stream's exception mask: a folder opened as a file.
     throw nlohmann::json::other_error::create(601, "the file could not be read: " + e.code().message(), nullptr);
   }
-  // nlohmann's lexer takes a NUL for the end of the input: a document followed by a NUL and
-  // anything at all parsed, and a binary file was "unexpected end of input", as if empty.
-  if (const size_t nul = text.find('\0'); nul != std::string::npos) {
-    throw nlohmann::json::other_error::create(
-        605, "byte " + std::to_string(nul + 1) + " is a NUL: a JSON file is text (is this the right file?)", nullptr);
-  }
-  nlohmann::json::sax_parse(text, &builder);
   return builder.take();
 }
 

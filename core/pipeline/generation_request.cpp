@@ -254,8 +254,7 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
     // empty after the whole run, for a reason known now.
     const int dense = dense_layer_count(r.attention.dense_layers, layers);
     const auto& traced = r.routing_trace.layers;
-    const bool all_dense = traced.empty() ? dense >= layers
-                                          : std::all_of(traced.begin(), traced.end(), [&](int l) { return l < dense; });
+    const bool all_dense = !traced.empty() && std::all_of(traced.begin(), traced.end(), [&](int l) { return l < dense; });
     char fraction[32];
     std::snprintf(fraction, sizeof fraction, "%g", r.attention.dense_layers);
     require(r.attention.mode == AttentionMode::Dense || !all_dense,
@@ -264,13 +263,6 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
                 ", at least one), so it would hold nothing: " +
                 (dense < layers ? "trace layers " + std::to_string(dense) + " to " + std::to_string(layers - 1)
                                 : std::string("lower the dense-layers fraction")));
-    // Likewise the steps: a warm-up of every step leaves no step to trace.
-    const int dense_steps = dense_step_count(r.attention.dense_warmup_steps, *r.steps);
-    std::snprintf(fraction, sizeof fraction, "%g", r.attention.dense_warmup_steps);
-    require(r.attention.mode == AttentionMode::Dense || dense_steps < *r.steps,
-            "every step runs dense attention (the dense warm-up fraction " + std::string(fraction) + " of " +
-                std::to_string(*r.steps) + " steps), so the routing trace would hold nothing: lower the "
-                "dense-steps fraction (--dense-steps)");
   }
   return r;
 }

@@ -74,11 +74,12 @@ std::vector<std::string> weight_list(const nlohmann::json& j, const char* key, c
 }
 
 // A key `fields` does not name (a typo: "stesp" in "defaults") would leave its value unread and
-// the model running on the default without a word.
+// the model running on the default without a word. Keys starting with '_' are notes, passed over.
 void refuse_unknown_fields(const nlohmann::json& j, const std::vector<std::string>& fields, const std::string& where,
                            const std::string& section) {
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (std::find(fields.begin(), fields.end(), it.key()) != fields.end()) continue;
+    // "_comment", "_license": JSON's usual way to annotate a file, read by no one.
+    if (it.key().starts_with('_') || std::find(fields.begin(), fields.end(), it.key()) != fields.end()) continue;
     std::string listed;
     for (const std::string& field : fields) listed += (listed.empty() ? "" : ", ") + field;
     throw UserError(where + ": " + (section.empty() ? std::string("the file") : "\"" + section + "\"") +
@@ -126,9 +127,14 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   refuse_unknown_fields(j, {"format", "name", "description", "dit", "latent", "text_encoder", "weights",
                             "low_noise_expert", "defaults", "training"},
                         where, "");
-  m.name = field_or<std::string>(j, "name", folder.filename().string(), where);
+  // Without one, the folder's own name ("models/mine/" is "mine", not the empty name after the slash).
+  std::filesystem::path named = std::filesystem::absolute(folder).lexically_normal();
+  if (!named.has_filename()) named = named.parent_path();
+  m.name = field_or<std::string>(j, "name", named.filename().string(), where);
   // Printed as "model <name> on cpu" and listed by name: an empty one is no name.
-  if (m.name.empty()) throw UserError(where + ": \"name\" is empty (leave it out to use the folder's name)");
+  if (m.name.empty() && j.contains("name")) {
+    throw UserError(where + ": \"name\" is empty (leave it out to use the folder's name)");
+  }
   m.description = field_or<std::string>(j, "description", "", where);
   if (!j.contains("dit")) throw UserError(where + ": the \"dit\" section is missing");
   try {
@@ -153,21 +159,21 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   };
   const nlohmann::json latent = section(j, "latent", where);
   require_typed("latent", latent, "{\"type\": \"pixel\"}");
-  refuse_unknown_fields(latent, {"type"}, where, "latent");
   const std::string latent_type = field_or<std::string>(latent, "type", "", where);
   if (latent_type != "pixel") {
     throw UserError(where + ": latent type '" + latent_type + "' is not supported (supported: pixel)");
   }
+  refuse_unknown_fields(latent, {"type"}, where, "latent");
   m.latent = LatentKind::Pixel;
 
   const nlohmann::json text = section(j, "text_encoder", where);
   require_typed("text_encoder", text, "{\"type\": \"vocab\", \"vocabulary\": [...]}");
-  refuse_unknown_fields(text, {"type", "vocabulary", "max_tokens", "layers", "heads", "grammar"}, where,
-                        "text_encoder");
   const std::string text_type = field_or<std::string>(text, "type", "", where);
   if (text_type != "vocab") {
     throw UserError(where + ": text encoder type '" + text_type + "' is not supported (supported: vocab)");
   }
+  refuse_unknown_fields(text, {"type", "vocabulary", "max_tokens", "layers", "heads", "grammar"}, where,
+                        "text_encoder");
   m.text_encoder = TextEncoderKind::Vocab;
   m.vocabulary = field_or<std::vector<std::string>>(text, "vocabulary", {}, where);
   m.max_tokens = field_or<int>(text, "max_tokens", m.dit.text_len, where);

@@ -19,7 +19,8 @@
 //   "training": { ... }   (optional, free-form: what `svgear train` records)
 // }
 // Any other field, in any section but "training", is refused by name (a typo would leave its value
-// unread), and so is an empty "name".
+// unread), but for notes whose key starts with '_' ("_comment"); so is an empty "name" (left out,
+// the name is the folder's).
 
 #include <cstdint>
 #include <filesystem>

@@ -551,6 +551,15 @@ void FlowMatchingTrainer::begin_stage(const std::string& commit, const std::stri
   stages_.push_back(std::move(stage));
 }
 
+nlohmann::json FlowMatchingTrainer::training_record() const {
+  nlohmann::json record = {{"recipe", recipe_.to_json()},
+                           {"steps", steps_done_},
+                           {"clip", spec_.to_json().at("clip")},
+                           {"stages", stages_until_now()}};
+  if (!initialized_from_.is_null()) record["initialized_from"] = initialized_from_;
+  return record;
+}
+
 nlohmann::json FlowMatchingTrainer::stages_until_now() const {
   nlohmann::json stages = stages_;
   if (!stages.empty()) stages.back()["last_step"] = steps_done_;
@@ -646,11 +655,7 @@ void FlowMatchingTrainer::export_model(const std::filesystem::path& folder, cons
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   for (const Parameter& p : parameters_) tensors.emplace_back(p.name, p.ema.to(at::kCPU, at::kBFloat16).contiguous());
   nlohmann::json j = m.to_json();
-  j["training"] = {{"recipe", recipe_.to_json()},
-                   {"steps", steps_done_},
-                   {"clip", spec_.to_json().at("clip")},
-                   {"stages", stages_until_now()}};
-  if (!initialized_from_.is_null()) j["training"]["initialized_from"] = initialized_from_;
+  j["training"] = training_record();
   // The weights and model.json must agree (a --continue-from of an export replays from its step):
   // both are written to a sibling folder that then replaces the export in one step.
   if (folder.has_parent_path()) std::filesystem::create_directories(folder.parent_path());

@@ -117,6 +117,9 @@ class FlowMatchingTrainer {
   const TrainingRecipe& recipe() const { return recipe_; }
   // The model this run started from (initialize_from): {model, steps, recipe, stages}; null otherwise.
   const nlohmann::json& initialized_from() const { return initialized_from_; }
+  // What export_model writes as its model.json's "training": recipe, steps, clip, stages and the
+  // weights it started from.
+  nlohmann::json training_record() const;
 
   // A checkpoint folder: the weights (float32), EMA and AdamW moments (bf16) in shards under 15 MiB,
   // and state.json (spec, recipe, step, shard names) written last, so a crash leaves the previous

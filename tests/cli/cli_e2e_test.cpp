@@ -1304,10 +1304,11 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
   refused(sparse + "--trace " + (*dir_ / "t.json").string() + " --trace-layers 2", "routing trace layer 2 does not exist");
   // A trace that would hold nothing, for a reason known now: every step or every layer dense.
   refused(sparse + "--dense-steps 1 --trace " + (*dir_ / "t.json").string(),
-          "every step runs dense attention (the dense warm-up fraction 1 of 4 steps), so the routing trace would hold "
-          "nothing: lower the dense-steps fraction (--dense-steps)");
+          "--trace would hold nothing: all 4 steps run dense attention (a dense warm-up of 1 of the steps); lower "
+          "--dense-steps");
   refused(sparse + "--dense-layers 1 --trace " + (*dir_ / "t.json").string(),
-          "the routing trace's layers all run dense attention (the first 2 of 2 layers do");
+          "--trace would hold nothing: all 2 layers run dense attention (the dense-layers fraction 1, at least one "
+          "layer); lower --dense-layers");
   refused(sparse + "--trace " + (*dir_ / "t.json").string() + " --trace-layers 0",
           "the routing trace's layers all run dense attention (the first 1 of 2 layers do");
   refused(sparse + "--trace " + (*dir_ / "t.json").string() + " --trace-heads 1-x", "--trace-heads: '1-x' is not a selection");
@@ -1694,6 +1695,7 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
   // Again with no step left: nothing is written (its export had been rewritten, new file times and all).
   const auto weights_time = std::filesystem::last_write_time(out / "model" / "model.safetensors");
   const auto state_time = std::filesystem::last_write_time(out / "checkpoint" / "state.json");
+  std::ofstream(out / "loss.tsv", std::ios::app) << "6\t1.000000\t0.001\t9.9\n";  // a step the checkpoint lacks
   run = run_cli("train --out " + out.string() + " --steps 5");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("already at step 5: nothing to do (" + (out / "checkpoint").string() + " and " +
@@ -1702,6 +1704,12 @@ TEST_F(CliTest, TrainResumesAndExportsAModel) {
       << run.output;
   EXPECT_EQ(std::filesystem::last_write_time(out / "model" / "model.safetensors"), weights_time);
   EXPECT_EQ(std::filesystem::last_write_time(out / "checkpoint" / "state.json"), state_time);
+  {  // the log trimmed to the checkpoint, as a resume that trains trims it
+    std::ifstream trimmed(out / "loss.tsv");
+    int trimmed_lines = 0;
+    for (std::string line; std::getline(trimmed, line);) ++trimmed_lines;
+    EXPECT_EQ(trimmed_lines, 6);
+  }
   const auto clip = *dir_ / "trained.y4m";
   run = run_cli("generate --model " + (out / "model").string() +
                 " --prompt \"a red circle moves left over a blue sky\" --steps 2 --device cpu --output " + clip.string());

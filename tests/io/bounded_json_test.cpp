@@ -60,7 +60,8 @@ TEST(BoundedJson, ANulByteIsRefusedWhereverItIs) {
       ADD_FAILURE() << "parsed " << document.size() << " bytes";
     } catch (const nlohmann::json::exception& e) {
       EXPECT_EQ(json_error_text(e),
-                "byte " + std::to_string(byte) + " is a NUL: a JSON file is text (is this the right file?)");
+                "byte " + std::to_string(byte) +
+                    " is a NUL: a JSON file is UTF-8 text (is this the right file, or one saved as UTF-16?)");
     }
   }
   std::istringstream clean("{\"mode\": \"svgear\"}\n");

@@ -221,6 +221,17 @@ TEST(ModelManifest, AFieldItDoesNotReadIsRefusedByName) {
   EXPECT_EQ(error_with([](nlohmann::json& j) { j["latent"]["kind"] = "pixel"; }),
             file + "\"latent\" has no field 'kind' (its fields: type)");
   EXPECT_EQ(error_with([](nlohmann::json& j) { j["training"] = {{"anything", {1, 2}}}; }), "");
+  EXPECT_EQ(error_with([](nlohmann::json& j) { j["_comment"] = "mine"; j["defaults"]["_note"] = 1; }), "");
+  // A section of a kind this reader does not take is named as such, before its fields.
+  EXPECT_EQ(error_with([](nlohmann::json& j) { j["latent"] = {{"type", "wan_vae"}, {"file", "vae.pth"}}; }),
+            file + "latent type 'wan_vae' is not supported (supported: pixel)");
+  // Left out, the name is the folder's, also when the folder is given with a slash.
+  {
+    nlohmann::json unnamed = good;
+    unnamed.erase("name");
+    write_text(dir / "model.json", unnamed.dump());
+    EXPECT_EQ(ModelManifest::read(dir.string() + "/").name, dir.filename().string());
+  }
   EXPECT_EQ(error_with([](nlohmann::json& j) { j["name"] = ""; }),
             file + "\"name\" is empty (leave it out to use the folder's name)");
 }

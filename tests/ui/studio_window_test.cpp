@@ -4260,6 +4260,15 @@ void StudioWindowTest::typed_numbers_past_a_range_are_clamped_and_said() {
   type_into(seed, "5");
   type_into(seed, "-");  // a sign alone is no number: the value stays
   QCOMPARE(seed->value(), 5);
+  type_into(seed, "--5");  // nor two signs: the second is refused as typed, leaving -5
+  QCOMPARE(seed->value(), 0);
+  QCOMPARE(QToolTip::text(), QString("-5 is below the smallest value, 0: set to 0"));
+  // A least value that shows as a word is named by it.
+  auto* q_clusters = child<QSpinBox>(panel, "q_clusters");
+  type_into(q_clusters, "-5");
+  QCOMPARE(q_clusters->value(), 0);
+  QCOMPARE(q_clusters->text(), QString("auto"));
+  QCOMPARE(QToolTip::text(), QString("-5 is below the smallest value, auto: set to auto"));
   QToolTip::hideText();
 }
 
@@ -5264,7 +5273,7 @@ void StudioWindowTest::a_model_with_odd_defaults_and_name_is_shown_safely() {
   QTRY_VERIFY_WITH_TIMEOUT(log_text(*w).mid(before).contains("loaded on"), kRunTimeoutMs);
   const QString log = log_text(*w).mid(before);
   QVERIFY2(log.contains("The model's own defaults cannot run as they are: ") &&
-               log.contains("The Settings boxes hold the nearest values they take."),
+               log.contains("Check the Settings before you generate."),
            qPrintable(log));
   QCOMPARE(child<QSpinBox>(*w, "steps")->value(), 1);
   auto* info = child<QLabel>(*w, "model_info");
