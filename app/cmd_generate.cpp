@@ -374,9 +374,9 @@ int cmd_generate(int argc, char** argv) {
     const int dense = dense_layer_count(resolved.attention.dense_layers, layers);
     const int steps = *resolved.steps;
     if (dense_step_count(resolved.attention.dense_warmup_steps, steps) >= steps) {
-      throw UserError("--trace would hold nothing: all " + std::to_string(steps) + " steps run dense attention (a dense "
-                      "warm-up of " + shown_number(resolved.attention.dense_warmup_steps) +
-                      " of the steps); lower --dense-steps");
+      throw UserError("--trace would hold nothing: all " + std::to_string(steps) +
+                      " steps run dense attention (a dense warm-up of " +
+                      shown_number(resolved.attention.dense_warmup_steps) + " of the steps); lower --dense-steps");
     }
     if (request.routing_trace.layers.empty() && dense >= layers) {
       throw UserError("--trace would hold nothing: all " + std::to_string(layers) + " layers run dense attention (the "

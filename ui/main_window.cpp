@@ -106,7 +106,10 @@ struct OpenedEntry {
 };
 
 QString describe(const Video& v) {
-  return QString("%1×%2, %3").arg(v.width).arg(v.height).arg(counted(v.frames, QObject::tr("frame"), QObject::tr("frames")));
+  return QString("%1×%2, %3")
+      .arg(v.width)
+      .arg(v.height)
+      .arg(counted(v.frames, QObject::tr("frame"), QObject::tr("frames")));
 }
 
 // "64×64, 8 frames, 3 steps, seed 7" for the log. The prompt goes in with one multi-argument arg():

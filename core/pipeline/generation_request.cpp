@@ -136,11 +136,12 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   };
   const std::string most_guidance = shown_number(kMaxGuidance);
   require(*r.guidance >= 1.0 && *r.guidance <= kMaxGuidance,
-          "guidance (--cfg) must be between 1 and " + most_guidance + below_one(*r.guidance) + from_defaults(guidance.has_value()));
+          "guidance (--cfg) must be between 1 and " + most_guidance + below_one(*r.guidance) +
+              from_defaults(guidance.has_value()));
   if (r.low_noise_guidance) {
     require(*r.low_noise_guidance >= 1.0 && *r.low_noise_guidance <= kMaxGuidance,
-            "the low-noise guidance (--cfg-low-noise) must be between 1 and " + most_guidance + below_one(*r.low_noise_guidance) +
-                from_defaults(low_noise_guidance.has_value()));
+            "the low-noise guidance (--cfg-low-noise) must be between 1 and " + most_guidance +
+                below_one(*r.low_noise_guidance) + from_defaults(low_noise_guidance.has_value()));
   }
   require(*r.shift > 0.0 && *r.shift <= kMaxShift,
           "shift (--shift) must be greater than 0 and at most " + shown_number(kMaxShift) + " (got " +

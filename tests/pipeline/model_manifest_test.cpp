@@ -216,7 +216,8 @@ TEST(ModelManifest, AFieldItDoesNotReadIsRefusedByName) {
   EXPECT_NE(error_with([](nlohmann::json& j) { j["text_encoder"]["vocabulary_size"] = 2; })
                 .find(file + "\"text_encoder\" has no field 'vocabulary_size' (its fields: type, vocabulary, "),
             std::string::npos);
-  EXPECT_NE(error_with([](nlohmann::json& j) { j["foo"] = 1; }).find(file + "the file has no field 'foo' (its fields: "),
+  EXPECT_NE(error_with([](nlohmann::json& j) { j["foo"] = 1; })
+                .find(file + "the file has no field 'foo' (its fields: "),
             std::string::npos);
   EXPECT_EQ(error_with([](nlohmann::json& j) { j["latent"]["kind"] = "pixel"; }),
             file + "\"latent\" has no field 'kind' (its fields: type)");

@@ -4762,7 +4762,8 @@ void StudioWindowTest::cancelling_a_long_run_asks_first() {
   answer_when_asked("close_during_run", "Keep running", asked, first_asked);
   QVERIFY(!w->close());
   QVERIFY2(asked.startsWith("A Compare is running (dense run 1 of 2, step ") &&
-               asked.endsWith(" of 400 done). Closing the window cancels it. Cancelling it loses its dense run so far."),
+               asked.endsWith(" of 400 done). Closing the window cancels it. Cancelling it loses its dense run so "
+                              "far."),
            qPrintable(asked));
   QVERIFY(w->isGenerating());
 
