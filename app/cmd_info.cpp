@@ -57,9 +57,7 @@ int describe_model(const std::string& folder) {
   std::fflush(stdout);  // what is known so far before a refusal below, which goes to stderr
   for (const std::string& part : check_model_files(m)) std::printf("  checked: %s\n", part.c_str());
   // The defaults as a request would take them: a model.json's "defaults" are the user's file too.
-  GenerationRequest request;
-  request.prompt = m.vocabulary.empty() ? "a" : m.vocabulary.front();
-  (void)request.resolve(m);
+  check_model_defaults(m);
   std::printf("  checked: the defaults, as a request\n");
   return 0;
 }

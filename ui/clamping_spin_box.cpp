@@ -18,16 +18,20 @@ QString typed_text(const QString& input, const QString& prefix, const QString& s
   return typed.trimmed();
 }
 
+// What follows a leading minus sign: the locale's, or either a keyboard gives in every locale (sv's
+// sign is U+2212); nothing without one.
+std::optional<QString> after_minus(const QAbstractSpinBox* box, const QString& typed) {
+  for (const QString& minus : {box->locale().negativeSign(), QString("-"), QString(QChar(0x2212))}) {
+    if (typed.startsWith(minus)) return typed.mid(minus.size());
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool starts_a_negative_number(const QAbstractSpinBox* box, const QString& input, const QString& prefix,
                               const QString& suffix) {
-  const QString typed = typed_text(input, prefix, suffix);
-  // The locale's sign, and the two a keyboard gives in every locale (sv's sign is U+2212).
-  std::optional<QString> rest;
-  for (const QString& minus : {box->locale().negativeSign(), QString("-"), QString(QChar(0x2212))}) {
-    if (!rest && typed.startsWith(minus)) rest = typed.mid(minus.size());
-  }
+  const std::optional<QString> rest = after_minus(box, typed_text(input, prefix, suffix));
   if (!rest) return false;
   if (rest->isEmpty()) return true;
   // "-2", "-2." and "-.3": digits or the decimal point next, and a number once a digit follows.
@@ -40,9 +44,8 @@ bool starts_a_negative_number(const QAbstractSpinBox* box, const QString& input,
 std::optional<OutOfRange> number_out_of_range(const QAbstractSpinBox* box, const QString& input,
                                               const QString& prefix, const QString& suffix, double lo, double hi) {
   const QString typed = typed_text(input, prefix, suffix);
-  // Either minus sign a keyboard gives, read as the locale's.
-  QString number = typed;
-  if (number.startsWith('-') || number.startsWith(QChar(0x2212))) number = box->locale().negativeSign() + number.mid(1);
+  const std::optional<QString> rest = after_minus(box, typed);  // any minus sign, read as the locale's
+  const QString number = rest ? box->locale().negativeSign() + *rest : typed;
   bool ok = false;
   const double value = box->locale().toDouble(number, &ok);
   if (!ok || std::isnan(value) || (value >= lo && value <= hi)) return std::nullopt;

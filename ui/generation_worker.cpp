@@ -242,10 +242,8 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
   summary.guidance = m.defaults.guidance;
   summary.low_noise_guidance = m.defaults.low_noise_guidance;
   summary.shift = m.defaults.shift;
-  try {  // as `svgear info --model` checks them
-    GenerationRequest defaults;
-    defaults.prompt = m.vocabulary.empty() ? "a" : m.vocabulary.front();
-    (void)defaults.resolve(m);
+  try {
+    check_model_defaults(m);
   } catch (const UserError& e) {
     summary.defaults_problem = QString::fromStdString(e.what());
   }

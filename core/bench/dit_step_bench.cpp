@@ -25,9 +25,9 @@
 #include "core/pipeline/out_of_memory.h"
 #include "core/pipeline/request_limits.h"
 #include "core/pipeline/weight_memory.h"
+#include "core/text/nearest_words.h"
 #include "core/text/umt5_encoder.h"
 #include "core/weights/random_weight.h"
-#include "core/text/nearest_words.h"
 #include "core/user_error.h"
 
 namespace svgear {

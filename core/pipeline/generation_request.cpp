@@ -268,6 +268,12 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   return r;
 }
 
+void check_model_defaults(const ModelManifest& model) {
+  GenerationRequest defaults;
+  defaults.prompt = model.vocabulary.empty() ? "a" : model.vocabulary.front();  // a prompt the model reads
+  (void)defaults.resolve(model);
+}
+
 bool GenerationRequest::reads_negative_prompt() const {
   return (guidance && *guidance != 1.0) || (low_noise_guidance && *low_noise_guidance != 1.0);
 }

@@ -63,6 +63,11 @@ struct GenerationRequest {
   nlohmann::json to_json() const;
 };
 
+// Throws resolve()'s UserError when the model's own defaults cannot run as a request (a
+// hand-edited model.json's width of -64, 0 steps): `svgear info --model` checks them so, and the
+// studio warns of them at load.
+void check_model_defaults(const ModelManifest& model);
+
 // A text encoder's message about "the prompt", for the negative prompt ("… in the negative prompt"),
 // `source` following those words (where a model's default came from).
 std::string negative_prompt_message(std::string message, const std::string& source = "");
