@@ -41,15 +41,15 @@ bool starts_a_negative_number(const QAbstractSpinBox* box, const QString& input,
   return ok;
 }
 
-std::optional<OutOfRange> number_out_of_range(const QAbstractSpinBox* box, const QString& input,
-                                              const QString& prefix, const QString& suffix, double lo, double hi) {
+std::optional<TypedNumber> typed_number(const QAbstractSpinBox* box, const QString& input, const QString& prefix,
+                                        const QString& suffix) {
   const QString typed = typed_text(input, prefix, suffix);
-  const std::optional<QString> rest = after_minus(box, typed);  // any minus sign, read as the locale's
+  const std::optional<QString> rest = after_minus(box, typed);
   const QString number = rest ? box->locale().negativeSign() + *rest : typed;
   bool ok = false;
   const double value = box->locale().toDouble(number, &ok);
-  if (!ok || std::isnan(value) || (value >= lo && value <= hi)) return std::nullopt;
-  return OutOfRange{typed, value < lo};
+  if (!ok || std::isnan(value)) return std::nullopt;
+  return TypedNumber{typed, value};
 }
 
 QString note_clamped(QAbstractSpinBox* box, const OutOfRange& typed, const QString& bound) {

@@ -18,10 +18,15 @@ struct OutOfRange {
   bool below;     // under the least value, else past the most
 };
 
+struct TypedNumber {
+  QString typed;  // as typed, without the box's prefix and suffix
+  double value;
+};
+
 // `input` (a spin box's text) when, its prefix and suffix taken off, it reads as a number in the
-// box's locale outside [lo, hi].
-std::optional<OutOfRange> number_out_of_range(const QAbstractSpinBox* box, const QString& input,
-                                              const QString& prefix, const QString& suffix, double lo, double hi);
+// box's locale, any minus sign read as the locale's.
+std::optional<TypedNumber> typed_number(const QAbstractSpinBox* box, const QString& input, const QString& prefix,
+                                        const QString& suffix);
 
 // Whether `input` is a minus sign and the start of a number after it ("-", "-2."): Qt refuses the
 // sign where the least value is 0 or more, and the digits typed after it made a positive number
@@ -54,14 +59,20 @@ class Clamping : public Box {
   // the box loses the focus, at interpretText(), and at an arrow key or the wheel over pending text.
   void fixup(QString& input) const override {
     Box::fixup(input);
-    const std::optional<OutOfRange> typed = outside(input);
-    if (!typed) return;
+    const std::optional<TypedNumber> number = typed_number(this, input, this->prefix(), this->suffix());
+    if (!number) return;
+    if (number->value >= this->minimum() && number->value <= this->maximum()) {
+      // "-0": in range once its sign is read, but Qt refused the sign and put the previous value back.
+      input = this->prefix() + this->textFromValue(static_cast<decltype(this->value())>(number->value == 0 ? 0 : number->value)) + this->suffix();
+      return;
+    }
+    const OutOfRange typed{number->typed, number->value < this->minimum()};
     // The least value may show as a word ("auto" for the query clusters' 0).
-    const QString bound = typed->below && !this->specialValueText().isEmpty()
+    const QString bound = typed.below && !this->specialValueText().isEmpty()
                               ? this->specialValueText()
-                              : this->textFromValue(typed->below ? this->minimum() : this->maximum());
+                              : this->textFromValue(typed.below ? this->minimum() : this->maximum());
     input = bound == this->specialValueText() ? bound : this->prefix() + bound + this->suffix();
-    const QString note = note_clamped(const_cast<Clamping*>(this), *typed, bound);  // fixup is const in Qt
+    const QString note = note_clamped(const_cast<Clamping*>(this), typed, bound);  // fixup is const in Qt
     if (on_clamped_) on_clamped_(note);
   }
   // The arrows, PgUp/PgDn and the wheel step along the multiples of the single step, also from a
@@ -84,8 +95,9 @@ class Clamping : public Box {
 
  private:
   std::function<void(const QString&)> on_clamped_;
-  std::optional<OutOfRange> outside(const QString& input) const {
-    return number_out_of_range(this, input, this->prefix(), this->suffix(), this->minimum(), this->maximum());
+  bool outside(const QString& input) const {
+    const std::optional<TypedNumber> number = typed_number(this, input, this->prefix(), this->suffix());
+    return number && (number->value < this->minimum() || number->value > this->maximum());
   }
 };
 

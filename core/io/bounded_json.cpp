@@ -36,8 +36,10 @@ namespace {
 // A stream's bytes for nlohmann's parser, refusing a NUL where it comes: the lexer takes one for the
 // end of the input, so a document followed by a NUL and anything at all had parsed, and a binary
 // file read as "unexpected end of input", as if empty. Read as they come: a large binary file
-// handed over by mistake is refused at its first NUL, not read whole.
-class NulRefusingBytes {
+// handed over by mistake is refused at its first NUL, not read whole. A UTF-16 byte-order mark
+// (FF FE or FE FF, which no JSON text starts with) is named as such: the lexer said "invalid
+// literal", and a UTF-16 file is what an editor's "Unicode" saves.
+class JsonTextBytes {
  public:
   using iterator_category = std::input_iterator_tag;
   using value_type = char;
@@ -45,11 +47,15 @@ class NulRefusingBytes {
   using pointer = const char*;
   using reference = char;
 
-  NulRefusingBytes() = default;  // the end
-  explicit NulRefusingBytes(std::istream& in) : bytes_(in) {}
+  JsonTextBytes() = default;  // the end
+  explicit JsonTextBytes(std::istream& in) : bytes_(in) {}
 
   char operator*() const {
     const char c = *bytes_;
+    if (read_ == 0 && (c == '\xFF' || c == '\xFE')) {
+      throw nlohmann::json::other_error::create(
+          606, "the file starts with a UTF-16 byte-order mark: a JSON file is UTF-8 text (save it as UTF-8)", nullptr);
+    }
     if (c == '\0') {
       throw nlohmann::json::other_error::create(
           605,
@@ -59,13 +65,13 @@ class NulRefusingBytes {
     }
     return c;
   }
-  NulRefusingBytes& operator++() {
+  JsonTextBytes& operator++() {
     ++bytes_;
     ++read_;
     return *this;
   }
-  bool operator==(const NulRefusingBytes& other) const { return bytes_ == other.bytes_; }
-  bool operator!=(const NulRefusingBytes& other) const { return !(*this == other); }
+  bool operator==(const JsonTextBytes& other) const { return bytes_ == other.bytes_; }
+  bool operator!=(const JsonTextBytes& other) const { return !(*this == other); }
 
  private:
   std::istreambuf_iterator<char> bytes_;
@@ -87,7 +93,7 @@ nlohmann::json parse_bounded_json(std::istream& in) {
         if (repeated) throw repeated_json_key(key);
       });
   try {
-    nlohmann::json::sax_parse(NulRefusingBytes(in), NulRefusingBytes(), &builder);
+    nlohmann::json::sax_parse(JsonTextBytes(in), JsonTextBytes(), &builder);
   } catch (const std::ios_base::failure& e) {
     // libstdc++'s filebuf throws this past the stream's exception mask: a folder opened as a file.
     throw nlohmann::json::other_error::create(601, "the file could not be read: " + e.code().message(), nullptr);

@@ -68,6 +68,24 @@ TEST(BoundedJson, ANulByteIsRefusedWhereverItIs) {
   EXPECT_EQ(parse_bounded_json(clean)["mode"], "svgear");
 }
 
+// A file an editor saved as "Unicode" (UTF-16, with its byte-order mark) is named as such; one with
+// UTF-8's mark is UTF-8 and reads.
+TEST(BoundedJson, AUtf16FileIsNamedByItsByteOrderMark) {
+  using namespace std::string_literals;
+  for (const std::string& document : {"\xFF\xFE{\0}\0"s, "\xFE\xFF\0{\0}"s}) {
+    std::istringstream in(document);
+    try {
+      parse_bounded_json(in);
+      ADD_FAILURE() << "parsed a UTF-16 document";
+    } catch (const nlohmann::json::exception& e) {
+      EXPECT_EQ(json_error_text(e),
+                "the file starts with a UTF-16 byte-order mark: a JSON file is UTF-8 text (save it as UTF-8)");
+    }
+  }
+  std::istringstream utf8("\xEF\xBB\xBF{\"mode\": \"svgear\"}");
+  EXPECT_EQ(parse_bounded_json(utf8)["mode"], "svgear");
+}
+
 // Errors read by users: nlohmann's "[json.exception…]" prefix dropped, and the file's bytes it quotes
 // (ill-formed UTF-8, a terminal escape) shown as '?'.
 TEST(BoundedJson, ErrorTextIsPlainPrintableWords) {

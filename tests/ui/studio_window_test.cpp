@@ -4263,6 +4263,13 @@ void StudioWindowTest::typed_numbers_past_a_range_are_clamped_and_said() {
   type_into(seed, "--5");  // nor two signs: the second is refused as typed, leaving -5
   QCOMPARE(seed->value(), 0);
   QCOMPARE(QToolTip::text(), QString("-5 is below the smallest value, 0: set to 0"));
+  type_into(seed, "5");
+  type_into(seed, "-0");  // zero with a sign is zero: Qt had put the previous 5 back
+  QCOMPARE(seed->value(), 0);
+  auto* shift = child<QDoubleSpinBox>(panel, "shift");
+  type_into(shift, "-0.0");
+  QCOMPARE(shift->value(), 0.1);  // its least is 0.1: clamped, with the note
+  QCOMPARE(QToolTip::text(), QString("-0.0 is below the smallest value, 0.10: set to 0.10"));
   // A least value that shows as a word is named by it.
   auto* q_clusters = child<QSpinBox>(panel, "q_clusters");
   type_into(q_clusters, "-5");
