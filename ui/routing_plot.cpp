@@ -155,7 +155,10 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
   }
   fit_legend_to_width(plot_);  // accuracy and time have their own entries, of other widths
   plot_->xAxis->setLabel(x_label);
-  plot_->xAxis->setRange(x_min - 0.5, x_max + 0.5);
+  // A margin of a hundredth of the span at least: at thousands of layers or steps, half a unit is
+  // no pixel, and the last point sat under the right axis.
+  const double margin = std::max(0.5, (x_max - x_min) / 100.0);
+  plot_->xAxis->setRange(x_min - margin, x_max + margin);
   fitMarkers();
   // Fractions and times start at 0, so a density reads as a share; the estimate follows its data.
   // The legend says which curve is which: a longer label is cut off in a short dock.

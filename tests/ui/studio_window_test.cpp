@@ -4658,6 +4658,12 @@ void StudioWindowTest::plot_labels_fit_a_short_axis() {
   QVERIFY(qcp->graph(0)->scatterStyle().size() < 7.0);
   plot.showSteps(steps(7), 0, 0);
   QCOMPARE(qcp->graph(0)->scatterStyle().size(), 7.0);  // few points keep their full size
+  // The first and last of many points clear the axes (half a step's margin is no pixel at 1000 steps).
+  plot.showSteps(steps(1000), 0, 0);
+  qcp->replot();
+  const double radius = qcp->graph(0)->scatterStyle().size() / 2;
+  QVERIFY(qcp->xAxis->coordToPixel(1) - radius > qcp->axisRect()->left());
+  QVERIFY(qcp->xAxis->coordToPixel(1000) + radius < qcp->axisRect()->right());
 }
 
 // A first step that takes a while (minutes on a CPU at a real size) reads as step 1 running, not as
