@@ -226,14 +226,14 @@ int cmd_compare(int argc, char** argv) {
 
   const nlohmann::json wanted = dense_cache_key(dense_request, *model);
 
-  // The outermost folder this run makes (out or a parent of it), removed again when a cancel
-  // leaves nothing in it.
+  // The folders this run makes, each missing prefix of out as typed, removed again (deepest first)
+  // when a cancel leaves nothing in them. Named parts only: "a/b/." and "a/../c" make a, b and c.
   std::error_code ec;
-  const std::filesystem::path folder = out.filename().empty() ? out.parent_path() : out;  // "a/b/" → "a/b"
-  std::filesystem::path made;
-  for (std::filesystem::path p = folder; !p.empty() && !std::filesystem::exists(p, ec); p = p.parent_path()) {
-    made = p;
-    if (p == p.parent_path()) break;
+  std::vector<std::filesystem::path> made;
+  std::filesystem::path prefix;
+  for (const std::filesystem::path& part : out) {
+    prefix /= part;
+    if (!part.empty() && part != "." && part != ".." && !std::filesystem::exists(prefix, ec)) made.push_back(prefix);
   }
   create_output_folder(out);
   // Two compares in one folder would replace each other's dense run under the other's report.
@@ -243,10 +243,8 @@ int cmd_compare(int argc, char** argv) {
   CancelToken cancel;
   // A run that wrote nothing leaves no folder it made (up to the outermost one).
   const auto remove_made_folders = [&] {
-    if (dense || made.empty()) return;
-    for (std::filesystem::path p = folder;; p = p.parent_path()) {
-      if (!std::filesystem::remove(p, ec) || p == made) break;
-    }
+    if (dense) return;
+    for (auto it = made.rbegin(); it != made.rend(); ++it) std::filesystem::remove(*it, ec);
   };
   try {
     InterruptCancel interrupt(cancel);
@@ -294,14 +292,16 @@ int cmd_compare(int argc, char** argv) {
   report["attention"] = attention_config_to_json(sparse_request.attention);
   report["model"] = model->manifest.name;
   report["device"] = model->device.str();
-  report["dense"] = {{"video", dense->video_path.string()},
-                     {"record", run_record_path(dense->video_path).string()},
+  // Files named from the report's folder, as a run record names its video: paths from the working
+  // folder ("../cmp/dense.mp4") were wrong once read from anywhere else.
+  report["dense"] = {{"video", dense->video_path.filename().string()},
+                     {"record", run_record_path(dense->video_path).filename().string()},
                      {"reused", dense->reused},
                      {"timings_ms", dense->record.at("timings_ms")},
                      {"ms_per_step", dense_step_ms},
                      {"first_step_ms", dense_first_ms}};
-  report["sparse"] = {{"video", sparse->video_path.string()},
-                      {"record", run_record_path(sparse->video_path).string()},
+  report["sparse"] = {{"video", sparse->video_path.filename().string()},
+                      {"record", run_record_path(sparse->video_path).filename().string()},
                       {"timings_ms", sparse->record.at("timings_ms")},
                       {"ms_per_step", sparse_step_ms},
                       {"first_step_ms", sparse_first_ms}};
@@ -309,10 +309,10 @@ int cmd_compare(int argc, char** argv) {
   report["quality_before_encoding"] = quality_json(rendered_quality, "as generated, before encoding");
   report["speedup_per_step"] = speedup;
   const std::string vae_warning = vae_fallback_warning(dense->record, sparse->record);
-  if (!vae_warning.empty()) {
-    report["warning"] = vae_warning;
-    progress.on_warning(vae_warning);
-  }
+  if (!vae_warning.empty()) progress.on_warning(vae_warning);
+  // What the runs warned of stays with their numbers: a sparse mode that made no sparse call (its
+  // warm-up covers every step) timed dense attention under its own name.
+  if (!progress.warnings().empty()) report["warnings"] = progress.warnings();
   const std::filesystem::path report_path = out / "report.json";
   write_json_atomically(report_path, report);
 

@@ -122,6 +122,13 @@ std::optional<nlohmann::json> matching_record(const std::filesystem::path& dir, 
       }
       return std::nullopt;
     }
+    // The key leaves the attention settings out, as they do not change a dense video: a sparse run
+    // saved as dense.mp4 (by generate) would otherwise stand in for dense, and compare it with itself.
+    const nlohmann::json& mode = record.at("request").at("attention").at("mode");
+    if (mode != "dense") {
+      if (note) *note = "the run in " + dir.string() + " is not dense (mode " + mode.dump() + "): running dense";
+      return std::nullopt;
+    }
     const nlohmann::json key = dense_cache_key(record);
     if (key != wanted) {
       if (note) *note = "the dense run in " + dir.string() + " is another run's (" + key_difference(key, wanted) + "): running dense";

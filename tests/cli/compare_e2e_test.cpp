@@ -1,5 +1,6 @@
 // End-to-end runs of `svgear compare` and of the attention flags of `svgear generate`.
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -81,9 +82,9 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
   EXPECT_DOUBLE_EQ(report["speedup_per_step"].get<double>(),
                    report["dense"]["timings_ms"]["steps"][1].get<double>() /
                        report["sparse"]["timings_ms"]["steps"][1].get<double>());
-  const Video dense = read_video(report["dense"]["video"].get<std::string>());
+  const Video dense = read_video(out / report["dense"]["video"].get<std::string>());
   EXPECT_EQ(dense.frames, frames);
-  EXPECT_TRUE(std::filesystem::exists(report["dense"]["record"].get<std::string>()));
+  EXPECT_TRUE(std::filesystem::exists(out / report["dense"]["record"].get<std::string>()));
 
   // Same request again: the dense run is read back, not recomputed.
   run = run_cli("compare " + request("--seed 5 --attention dense --out " + out.string()));
@@ -136,9 +137,10 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
 
   // A damaged dense video (a truncated copy, a disk error) is made again, not an error; here under
   // a record of a build that wrote no checksum, so the decoder finds the damage.
-  const std::filesystem::path video = read_json(out / "report.json")["dense"]["video"].get<std::string>();
+  const std::filesystem::path video = out / read_json(out / "report.json")["dense"]["video"].get<std::string>();
   {
-    const std::filesystem::path dense_record = read_json(out / "report.json")["dense"]["record"].get<std::string>();
+    const std::filesystem::path dense_record =
+        out / read_json(out / "report.json")["dense"]["record"].get<std::string>();
     nlohmann::json older = read_json(dense_record);
     older["video"].erase("checksum");
     std::ofstream(dense_record) << older.dump();
@@ -153,7 +155,7 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
 
   // Bytes changed inside the video, its size kept (a disk error, a file swapped in): it would
   // decode, and give a wrong PSNR; its checksum in the record tells, and dense runs again.
-  EXPECT_TRUE(read_json(read_json(out / "report.json")["dense"]["record"].get<std::string>())["video"]["checksum"]
+  EXPECT_TRUE(read_json(out / read_json(out / "report.json")["dense"]["record"].get<std::string>())["video"]["checksum"]
                   .is_string());
   {
     std::fstream file(video, std::ios::binary | std::ios::in | std::ios::out);
@@ -169,7 +171,7 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
 
   // A record whose fields a compare reads later is damaged: no hit, said why, and dense runs again
   // (the step times read after the sparse run had ended it with an internal error, its files replaced).
-  const std::filesystem::path record = read_json(out / "report.json")["dense"]["record"].get<std::string>();
+  const std::filesystem::path record = out / read_json(out / "report.json")["dense"]["record"].get<std::string>();
   for (const auto& [field, value, said] :
        {std::tuple{"timings_ms", nlohmann::json{{"steps", nlohmann::json::array()}, {"total", 1.0}},
                    "'timings_ms.steps' must be a list of step times in ms, got []"},
@@ -190,7 +192,8 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
 }
 
 TEST_F(CompareTest, CtrlCStopsWithoutAReport) {
-  const auto out = *dir_ / "interrupted" / "deeper";
+  // Every folder it makes goes again, also through "." and ".." ("a/b/." had left a and b behind).
+  const auto out = *dir_ / "interrupted" / "side" / ".." / "deeper" / ".";
   const CliRun run = test::run_cli_interrupted(
       "compare --model " + (*dir_ / "model").string() +
           " --prompt \"a red circle moves left\" --steps 200 --device cpu --out " + out.string(),
@@ -199,6 +202,53 @@ TEST_F(CompareTest, CtrlCStopsWithoutAReport) {
   EXPECT_NE(run.output.find("cancelled during the dense run: nothing written"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "interrupted")) << "the folders compare made are left empty";
   EXPECT_TRUE(std::filesystem::exists(*dir_));
+}
+
+// The dense run is found by its model wherever the compare runs from: records name the model's folder
+// absolute (as typed, "m" and "../m" had made two working folders rerun dense for each other), and
+// the report names its files from its own folder. A sparse run in dense.mp4's place is not dense.
+TEST_F(CompareTest, TheDenseRunIsFoundFromAnyWorkingFolderAndOnlyADenseRunIs) {
+  const std::filesystem::path here = std::filesystem::current_path();
+  const std::filesystem::path top = *dir_ / "working-folders";
+  std::filesystem::create_directories(top / "sub");
+  const std::string rest = " --prompt \"a red circle\" --steps 2 --device cpu --attention svgear --q-clusters 8"
+                           " --k-clusters 32 --out ";
+  std::filesystem::current_path(top);
+  CliRun run = run_cli("compare --model ../model" + rest + "cmp");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::filesystem::current_path(top / "sub");
+  run = run_cli("compare --model ../../model" + rest + "../cmp");
+  std::filesystem::current_path(here);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json report = read_json(top / "cmp" / "report.json");
+  EXPECT_EQ(report["dense"]["reused"], true) << run.output;
+  EXPECT_EQ(report["dense"]["video"], "dense.mp4");
+  EXPECT_EQ(report["sparse"]["record"], "svgear.json");
+  const std::string folder = read_json(top / "cmp" / "dense.json")["model"]["folder"];
+  EXPECT_EQ(std::filesystem::path(folder), (*dir_ / "model").lexically_normal());
+
+  nlohmann::json record = read_json(top / "cmp" / "dense.json");
+  record["request"]["attention"]["mode"] = "svgear";
+  std::ofstream(top / "cmp" / "dense.json") << record.dump();
+  run = run_cli("compare --model " + (*dir_ / "model").string() + rest + (top / "cmp").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("is not dense (mode \"svgear\"): running dense"), std::string::npos) << run.output;
+  EXPECT_EQ(read_json(top / "cmp" / "report.json")["dense"]["reused"], false);
+}
+
+// A sparse mode that makes no sparse call times dense attention under its name: the report says
+// so, as the terminal does, beside its speedup.
+TEST_F(CompareTest, TheRunsWarningsAreInTheReport) {
+  const auto out = *dir_ / "no-sparse-call";
+  const CliRun run = run_cli("compare " + request("--attention svgear --dense-steps 1 --out " + out.string()));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json warnings = read_json(out / "report.json").value("warnings", nlohmann::json());
+  ASSERT_TRUE(warnings.is_array()) << run.output;
+  const auto said = std::find_if(warnings.begin(), warnings.end(), [](const nlohmann::json& w) {
+    return w.get<std::string>().starts_with("no call runs svgear attention: the dense warm-up");
+  });
+  ASSERT_NE(said, warnings.end()) << warnings.dump();
+  EXPECT_NE(run.output.find("warning: " + said->get<std::string>()), std::string::npos) << run.output;
 }
 
 // A compare that replaces the folder's dense run removes the earlier report, which named it: a
@@ -377,8 +427,8 @@ TEST_F(CompareTest, SparseModesGiveAFinitePsnr) {
     EXPECT_EQ(rendered["psnr_db"].size(), written["psnr_db"].size());
 
     // The report's figures are those of the written videos: measured again here from the files.
-    const Video dense = read_video(report["dense"]["video"].get<std::string>());
-    const Video sparse = read_video(report["sparse"]["video"].get<std::string>());
+    const Video dense = read_video(out / report["dense"]["video"].get<std::string>());
+    const Video sparse = read_video(out / report["sparse"]["video"].get<std::string>());
     ASSERT_EQ(dense.frames, sparse.frames);
     const VideoQuality measured = compare_videos(dense, sparse);
     EXPECT_NEAR(written["mean_psnr_db"].get<double>(), measured.mean_psnr_db, 1e-6) << report.dump(2);
