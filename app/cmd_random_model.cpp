@@ -14,6 +14,7 @@
 #include "core/io/folder_lock.h"
 #include "core/pipeline/random_model.h"
 #include "core/user_error.h"
+#include "core/weights/safetensors_file.h"
 
 namespace svgear {
 namespace {
@@ -46,6 +47,15 @@ std::string other_than_a_random_model(const std::filesystem::path& folder) {
       return (named ? "the model '" + name->get<std::string>() + "'" : std::string("a model")) + ", not a random model";
     }
   } catch (const std::exception&) {  // no model.json, or none that reads: other files
+  }
+  // A write cut short (killed) between the weights and their model.json: weights that say they are
+  // random, and no model.json.
+  std::error_code ec;
+  if (!std::filesystem::exists(folder / "model.json", ec)) {
+    try {
+      if (SafetensorsFile::open(folder / "model.safetensors")->metadata().contains("svgear_seed")) return "";
+    } catch (const std::exception&) {
+    }
   }
   return "other files and no random model";
 }

@@ -18,8 +18,9 @@ void check_results_file(const std::filesystem::path& file) {
   const auto command = results.is_object() ? results.find("command") : results.end();
   if (!results.is_object() || command == results.end() || !command->is_string() ||
       command->get<std::string>().rfind("svgear ", 0) != 0) {
-    throw UserError("'" + file.string() + "' exists and is not the results of an svgear command: --json would " +
-                    "replace it. Choose another name, or delete it first.");
+    // A run record or a compare report is ours too, but not a results file: name what --json keeps.
+    throw UserError("'" + file.string() + "' exists and is not a results file (what `svgear bench` and `svgear " +
+                    "eval` write with --json): --json would replace it. Choose another name, or delete it first.");
   }
 }
 

@@ -459,12 +459,7 @@ std::unique_ptr<Model> load_folder(const std::filesystem::path& folder, c10::Dev
     files.push_back(SafetensorsFile::open(folder / name));
   }
 
-  if (m.latent == LatentKind::Pixel) {
-    if (m.dit.in_dim != 3 || m.dit.out_dim != 3) {
-      throw UserError(folder.string() + "/model.json: a pixel-space model needs dit.in_dim = dit.out_dim = 3");
-    }
-    model->decoder = std::make_unique<PixelDecoder>();
-  }
+  if (m.latent == LatentKind::Pixel) model->decoder = std::make_unique<PixelDecoder>();  // dims checked by read()
 
   at::Tensor embedding;
   for (const auto& f : files) {

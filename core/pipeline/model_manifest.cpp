@@ -165,6 +165,11 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   }
   refuse_unknown_fields(latent, {"type"}, where, "latent");
   m.latent = LatentKind::Pixel;
+  // Checked with the file, so that `info --model` refuses what a load would.
+  if (m.dit.in_dim != 3 || m.dit.out_dim != 3) {
+    throw UserError(where + ": a pixel-space model needs dit.in_dim = dit.out_dim = 3 (RGB), got " +
+                    std::to_string(m.dit.in_dim) + " and " + std::to_string(m.dit.out_dim));
+  }
 
   const nlohmann::json text = section(j, "text_encoder", where);
   require_typed("text_encoder", text, "{\"type\": \"vocab\", \"vocabulary\": [...]}");

@@ -1,6 +1,10 @@
 #include "core/pipeline/random_model.h"
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <string>
 #include <system_error>
 
 #include <ATen/ATen.h>
@@ -84,14 +88,31 @@ ModelManifest write_random_model(const std::filesystem::path& folder, const Rand
   // model that loads as something it is not.
   check_output_file(folder / "model.safetensors");
   check_output_file(folder / "model.json");
-  // An old model.json goes first: a write that fails or is interrupted between the two files then
-  // leaves a folder that is no model, not new weights under the old manifest.
+  // An old model.json goes first: a write that is interrupted between the two files then leaves a
+  // folder that is no model (which --force may replace: its weights say they are random), not new
+  // weights under the old manifest. A write that fails (a full disk) leaves the old weights, and
+  // puts their model.json back: the folder stays the model it was.
   std::error_code ec;
+  std::optional<std::string> old_manifest;
+  if (std::filesystem::is_regular_file(folder / "model.json", ec)) {
+    std::ifstream in(folder / "model.json", std::ios::binary);
+    old_manifest = std::string(std::istreambuf_iterator<char>(in), {});
+  }
   if (!std::filesystem::remove(folder / "model.json", ec) && ec) {
     throw UserError("cannot replace " + (folder / "model.json").string() + ": " + ec.message());
   }
-  write_safetensors(folder / "model.safetensors", tensors,
-                    {{"format", "pt"}, {"svgear_model", spec.name}, {"svgear_seed", std::to_string(spec.seed)}});
+  try {
+    write_safetensors(folder / "model.safetensors", tensors,
+                      {{"format", "pt"}, {"svgear_model", spec.name}, {"svgear_seed", std::to_string(spec.seed)}});
+  } catch (...) {
+    if (old_manifest) {
+      try {
+        write_file_atomically(folder / "model.json", *old_manifest);
+      } catch (const std::exception&) {  // the weights' error is the one to report
+      }
+    }
+    throw;
+  }
   write_json_atomically(folder / "model.json", m.to_json());
   m.raw = m.to_json();
   return m;

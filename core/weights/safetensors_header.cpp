@@ -1,6 +1,7 @@
 #include "core/weights/safetensors_header.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -96,7 +97,11 @@ uint64_t require_count(const json& value, const char* what, std::string_view lab
                 std::string(what) + " " + std::to_string(value.get<int64_t>()) + " is negative");
   }
   if (value.is_number_float()) {
-    fail_tensor(label, tensor, std::string(what) + " " + value.dump() + " is not an integer");
+    // A whole number past 2^64 − 1 parses as a double: too large, not a fraction.
+    const double x = value.get<double>();
+    const bool whole_and_huge = std::isfinite(x) && std::trunc(x) == x && x >= 9.2e18;
+    fail_tensor(label, tensor,
+                std::string(what) + " " + value.dump() + (whole_and_huge ? " is too large" : " is not an integer"));
   }
   fail_tensor(label, tensor, std::string(what) + " is " + kind_of(value) + ", not an integer");
 }

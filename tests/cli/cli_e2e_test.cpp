@@ -408,6 +408,19 @@ TEST_F(CliTest, RandomModelReplacesAModelOnlyWithForce) {
   run = run_cli("random-model --seed 99 --force --out " + folder.string());
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(read(), before);
+  // A disk that fills during the weights (here a file size limit) leaves the model it was, its
+  // model.json put back: it had been removed first, leaving a folder that was no model.
+  const std::string manifest = file_bytes(folder / "model.json"), weights = read();
+  run = test::run_cli_with_file_size_limit("random-model --preset small --force --out " + folder.string(), 64 << 10);
+  EXPECT_NE(run.exit_code, 0) << run.output;
+  EXPECT_EQ(file_bytes(folder / "model.json"), manifest);
+  EXPECT_EQ(read(), weights);
+  EXPECT_EQ(run_cli("info --model " + folder.string()).exit_code, 0);
+  // Cut short between the two files (killed): random weights and no model.json, which --force replaces.
+  std::filesystem::remove(folder / "model.json");
+  run = run_cli("random-model --seed 99 --force --out " + folder.string());
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(std::filesystem::exists(folder / "model.json"));
   // --force replaces a random model only: not a trained one, nor a folder of other files.
   const std::string random_weights = read();
   nlohmann::json trained = nlohmann::json::parse(std::ifstream(folder / "model.json"));
@@ -1016,7 +1029,7 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
                   " --json " + (model / "model.safetensors").string()),
           "is the --inputs file");
   refused(run_cli("bench attention --shape tiny --device cpu --json " + (model / "model.json").string()),
-          "exists and is not the results of an svgear command");
+          "exists and is not a results file (what `svgear bench` and `svgear eval` write with --json)");
   EXPECT_EQ(file_bytes(model / "model.json"), manifest);
   EXPECT_EQ(file_bytes(model / "model.safetensors"), weights);
 

@@ -226,6 +226,10 @@ TEST(ModelManifest, AFieldItDoesNotReadIsRefusedByName) {
   // A section of a kind this reader does not take is named as such, before its fields.
   EXPECT_EQ(error_with([](nlohmann::json& j) { j["latent"] = {{"type", "wan_vae"}, {"file", "vae.pth"}}; }),
             file + "latent type 'wan_vae' is not supported (supported: pixel)");
+  // Channels a pixel model cannot have, refused with the file (info --model had passed them, and
+  // only a load refused them).
+  EXPECT_EQ(error_with([](nlohmann::json& j) { j["dit"]["in_dim"] = 4; j["dit"]["out_dim"] = 4; }),
+            file + "a pixel-space model needs dit.in_dim = dit.out_dim = 3 (RGB), got 4 and 4");
   // Left out, the name is the folder's, also when the folder is given with a slash.
   {
     nlohmann::json unnamed = good;

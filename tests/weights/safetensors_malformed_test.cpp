@@ -202,7 +202,10 @@ TEST_F(MalformedSafetensors, HugeShapeOverflows) {
   EXPECT_TRUE(rejected(
       "beyond.safetensors",
       make_file(R"({"w":{"dtype":"U8","shape":[99999999999999999999999],"data_offsets":[0,0]}})"),
-      {"'w'", "is not an integer"}));
+      {"'w'", "is too large"}));
+  EXPECT_TRUE(rejected("offset.safetensors",
+                       make_file(R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[18446744073709551621,1]}})"),
+                       {"'w'", "is too large"}));
   // A zero dimension does not hide an overflow of the others.
   EXPECT_TRUE(rejected(
       "zero.safetensors",
