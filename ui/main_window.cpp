@@ -1984,11 +1984,15 @@ void MainWindow::restoreSettings() {
   }
   // Qt keeps a saved frame that only touches the screen: one saved on a screen that is gone came
   // back with 100 pixels showing. Moved wholly onto the screen it is on, and shrunk to it if larger.
+  // Not shown yet, the window has no frame (its frame is its geometry): room for a title bar is
+  // left, as on the first start, or a window restored at the screen's height had its status line
+  // pushed past the bottom by the frame the window manager adds.
   if (const QScreen* screen = this->screen()) {
     const QRect available = screen->availableGeometry();
-    const QRect frame = frameGeometry();
+    const QSize drawn = frameGeometry().size() - size();
+    const QSize margins = drawn.isNull() ? QSize(0, kWindowFrameRoom) : drawn;
+    const QRect frame(frameGeometry().topLeft(), size() + margins);
     if (!available.contains(frame)) {
-      const QSize margins = frame.size() - size();
       resize(size().boundedTo(available.size() - margins));
       const QSize fitted = size() + margins;
       // The top left corner on the screen when the window is larger than it (its minimum size).

@@ -4556,6 +4556,23 @@ void StudioWindowTest::a_window_saved_on_a_screen_of_another_width_keeps_its_siz
   QCOMPARE(w.size(), w.minimumSizeHint() + QSize(40, 30));
 }
 
+// A window closed at the screen's whole height comes back with room for the title bar the window
+// manager adds: restored at that height, its status line had sat past the screen's bottom.
+void StudioWindowTest::a_restored_window_leaves_room_for_a_title_bar() {
+  QRect available;
+  {
+    auto w = openWindow();
+    available = w->screen()->availableGeometry();
+    w->setGeometry(available);
+    QTRY_COMPARE(w->geometry(), available);
+    w->close();
+  }
+  MainWindow w;  // restored before it is shown, as at a start
+  QVERIFY2(w.height() + 40 <= available.height(), qPrintable(QString::number(w.height())));
+  QVERIFY(w.y() >= available.top());
+  QVERIFY(w.y() + w.height() + 40 <= available.bottom() + 1);
+}
+
 // A history entry goes with Delete or its right-click menu, Clear history asks first (No by
 // default), and what was removed is saved at once, not only when the window closes.
 void StudioWindowTest::history_entries_can_be_removed() {
