@@ -845,7 +845,11 @@ void MainWindow::beginRun(const StudioRequest& request, Work work, const QString
   compare_dense_cached_ = false;
   run_said_.clear();
   supersedeLibraryOpen();  // a library reload still decoding must not replace this run's result
-  saveSettings();  // the prompt history and settings so far, whatever becomes of this run or the window
+  // The prompt history and settings so far, whatever becomes of this run or the window; a save that
+  // fails is said once, not at every run.
+  const QString unsaved = saveSettings();
+  if (!unsaved.isEmpty() && unsaved != settings_unsaved_said_) log_->warning(unsaved);
+  settings_unsaved_said_ = unsaved;
 }
 
 void MainWindow::supersedeLibraryOpen() {
@@ -1947,7 +1951,7 @@ void MainWindow::followRun(QMessageBox& ask, const std::function<void()>& descri
   connect(worker_, &GenerationWorker::sweepFinished, &ask, describe);
 }
 
-void MainWindow::saveSettings() const {
+QString MainWindow::saveSettings() const {
   QSettings settings;
   settings.setValue("window/geometry", saveGeometry());
   // For a screen of another width, where Qt refuses the geometry (restoreSettings).
@@ -1961,12 +1965,14 @@ void MainWindow::saveSettings() const {
   settings.setValue("settings/chosen", settings_chosen_);
   routing_->save(settings);
   sweep_view_->save(settings);
-  // At the window's close, with no window left to say it in: a settings file that is a folder, on
-  // a read-only disk, or under a HOME that cannot be written.
+  // A settings file that is a folder, on a read-only disk, or under a HOME that cannot be written.
+  // Said on stderr too: at the window's close no window is left to say it in.
   settings.sync();
-  if (settings.status() != QSettings::NoError) {
-    std::fprintf(stderr, "svgear-studio: the settings could not be saved in %s\n", qPrintable(settings.fileName()));
-  }
+  if (settings.status() == QSettings::NoError) return {};
+  std::fprintf(stderr, "svgear-studio: the settings could not be saved in %s\n", qPrintable(settings.fileName()));
+  return tr("The settings could not be saved in %1: what you change now is lost when the studio closes. Make the "
+            "file and its folder writable.")
+      .arg(settings.fileName());
 }
 
 void MainWindow::restoreSettings() {

@@ -218,7 +218,8 @@ class MainWindow : public QMainWindow {
   QString videoFilter() const;  // the video types this build writes, for the export dialogs
   void chooseExportVideo();
   void chooseExportFrames();
-  void saveSettings() const;
+  // Saves the window's settings; the problem, when they could not be written, else empty.
+  QString saveSettings() const;
   void restoreSettings();
 
   ModelPicker* model_picker_;
@@ -302,6 +303,7 @@ class MainWindow : public QMainWindow {
   // (settings/chosen; a closed window saves its settings whether chosen or not). The first start's
   // default model then does not bring its sizes.
   bool settings_chosen_ = false;
+  QString settings_unsaved_said_;  // the last save problem the Log was told of
   // Whether Idle expert on the CPU changes the chosen model: a pair of experts loaded on a GPU, or
   // one that has not loaded (a pair may have failed for want of the memory it frees).
   bool idle_expert_matters_ = true;

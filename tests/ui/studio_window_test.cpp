@@ -4556,6 +4556,27 @@ void StudioWindowTest::a_window_saved_on_a_screen_of_another_width_keeps_its_siz
   QCOMPARE(w.size(), w.minimumSizeHint() + QSize(40, 30));
 }
 
+// Settings that cannot be written (here their file is a folder, which stops root too) are said in
+// the Log when a run starts, once: they had been lost at the close with a line on stderr only.
+void StudioWindowTest::settings_that_cannot_be_saved_are_said() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  const QString file = QSettings().fileName();
+  QFile::remove(file);
+  QVERIFY(QDir().mkpath(file));
+  child<QSpinBox>(*w, "steps")->setValue(1);
+  child<QSpinBox>(*w, "frames")->setValue(1);
+  typePrompt(*w, kPrompt);
+  const QString said = "The settings could not be saved in " + file + ": what you change now is lost when the studio "
+                       "closes. Make the file and its folder writable.";
+  for (int run = 0; run < 2; ++run) {
+    QTest::mouseClick(child<QToolButton>(*w, "generate_button"), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+    QCOMPARE(log_text(*w).count(said), 1);
+  }
+  QVERIFY(QDir(file).removeRecursively());
+}
+
 // A window closed at the screen's whole height comes back with room for the title bar the window
 // manager adds: restored at that height, its status line had sat past the screen's bottom.
 void StudioWindowTest::a_restored_window_leaves_room_for_a_title_bar() {

@@ -88,6 +88,7 @@ class StudioWindowTest : public QObject {
   void library_failure_warns_to_export();
   void a_window_saved_on_a_screen_of_another_width_keeps_its_size();
   void a_restored_window_leaves_room_for_a_title_bar();
+  void settings_that_cannot_be_saved_are_said();
   void history_entries_can_be_removed();
   void plot_labels_fit_a_short_axis();
   void the_step_line_names_the_first_step_while_it_runs();
