@@ -585,6 +585,11 @@ void MainWindow::connectWorker() {
           [this](double top_p, int index, int total) { onSweepRunStarted(top_p, index, total); });
   connect(worker_, &GenerationWorker::sweepPoint, this, [this](const SweepPoint& p) {
     sweep_view_->addPoint(p);
+    {
+      // Kept as it arrives, as the last Compare is: a crash had brought back the sweep before it.
+      QSettings settings;
+      sweep_view_->save(settings);
+    }
     log_->info(tr("sweep: top-p %1 · PSNR %2 · SSIM %3 · %4 ms/step · %5× speedup")
                    .arg(p.top_p)
                    .arg(QString::fromStdString(format_psnr_db(p.mean_psnr_db)))

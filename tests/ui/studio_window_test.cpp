@@ -2474,6 +2474,8 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   QCOMPARE(view->plottedPoints(), 2);
   QCOMPARE(child<QTableWidget>(*w, "sweep_table")->rowCount(), 2);
   QCOMPARE(view->points()[0].top_p, 0.4);  // sorted
+  // Saved as they came, not only at the window's close (a crash had lost them).
+  QCOMPARE(QSettings().value("sweep/points").toList().size(), 2);
   // The table's speedup column to three significant digits (two decimals had read "0.00×").
   QCOMPARE(child<QTableWidget>(*w, "sweep_table")->item(0, 4)->text(), speedup_text(view->points()[0].speedup()));
   for (const SweepPoint& p : view->points()) {
