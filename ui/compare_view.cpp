@@ -132,6 +132,7 @@ CompareView::CompareView(QWidget* parent)
   use_whole_ticks(plot_->xAxis);
   plot_->yAxis->setLabel(tr("PSNR (dB)"));
   plot_->yAxis2->setLabel(tr("SSIM"));
+  use_ticks_up_to(plot_->yAxis2, 1.0);
   plot_->yAxis2->setVisible(true);
   plot_->yAxis2->grid()->setVisible(false);
   for (auto [axis, colour, name] :

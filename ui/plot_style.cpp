@@ -48,6 +48,28 @@ void use_whole_ticks(QCPAxis* axis) {
   axis->setTicker(whole);
 }
 
+namespace {
+
+class TickerUpTo : public QCPAxisTicker {
+ public:
+  explicit TickerUpTo(double most) : most_(most) {}
+
+ protected:
+  QVector<double> createTickVector(double step, const QCPRange& range) override {
+    QVector<double> ticks = QCPAxisTicker::createTickVector(step, range);
+    ticks.erase(std::remove_if(ticks.begin(), ticks.end(), [&](double t) { return t > most_ + step * 1e-6; }),
+                ticks.end());
+    return ticks;
+  }
+
+ private:
+  double most_;
+};
+
+}  // namespace
+
+void use_ticks_up_to(QCPAxis* axis, double most) { axis->setTicker(QSharedPointer<TickerUpTo>::create(most)); }
+
 void place_legend_above(QCustomPlot* plot, int columns) {
   plot->legend->setVisible(true);
   plot->legend->setBrush(QColor(30, 30, 32, 200));

@@ -18,6 +18,10 @@ void style_plot_axis(QCPAxis* axis);
 // Ticks at whole multiples only, for axes of whole numbers (layers, steps, frames): no "0.5".
 void use_whole_ticks(QCPAxis* axis);
 
+// No tick past `most`, for an axis whose range reaches past a value its quantity never takes (an
+// SSIM axis shown to a little past 1, so that points at 1 are drawn whole, had a tick at 1.0005).
+void use_ticks_up_to(QCPAxis* axis, double most);
+
 // The plot's legend in rows of up to `columns` entries above the axes, in a smaller font, so it
 // never covers a point (inside the axes it sat on the curves wherever it was put). Each resize
 // rewraps it to as many columns as the width holds (fit_legend_to_width).

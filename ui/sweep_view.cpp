@@ -258,12 +258,15 @@ void SweepView::placeLabels() {
     placed.push_back({label, box});
   }
   // A label that would run past the plot's right edge (a joined one, a narrow dock) ends at its
-  // point instead.
-  const double right = plot_->axisRect()->rect().right();
+  // point instead; one past its top edge (an identical run's PSNR, drawn at the top) hangs below it.
+  const QRect area = plot_->axisRect()->rect();
   for (const Placed& l : placed) {
-    if (l.box.left() + metrics.horizontalAdvance(l.item->text()) <= right) continue;
-    l.item->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
-    l.item->setText(l.item->text().trimmed() + " ");
+    const bool past_right = l.box.left() + metrics.horizontalAdvance(l.item->text()) > area.right();
+    const bool past_top = l.box.top() < area.top();
+    if (!past_right && !past_top) continue;
+    l.item->setPositionAlignment((past_right ? Qt::AlignRight : Qt::AlignLeft) |
+                                 (past_top ? Qt::AlignTop : Qt::AlignBottom));
+    if (past_right) l.item->setText(l.item->text().trimmed() + " ");
   }
 }
 

@@ -3285,6 +3285,12 @@ void StudioWindowTest::compare_view_fits_large_frames_and_rests_when_hidden() {
   QCOMPARE(whole_label(plot->yAxis), QString("PSNR: every frame identical"));
   QCOMPARE(plot->yAxis->range().lower, 0.0);
   QCOMPARE(view.plottedFrames(), 4);  // NaN for each PSNR, kept as the frames' places
+  // The SSIM axis reaches a little past 1, so the points at 1 are whole; no SSIM lies there, and
+  // no tick is there either (one had read 1.0005).
+  plot->replot();
+  QVERIFY(plot->yAxis2->range().upper > 1.0);
+  QVERIFY(!plot->yAxis2->tickVector().isEmpty());
+  for (double tick : plot->yAxis2->tickVector()) QVERIFY2(tick <= 1.0, qPrintable(QString::number(tick, 'g', 8)));
 }
 
 // The icon is built into the executable at each size it ships (the window and the task bar pick
@@ -4122,6 +4128,14 @@ void StudioWindowTest::sweep_labels_of_close_points_join() {
   auto* joined = static_cast<QCPItemText*>(edge_plot->item(0));
   QCOMPARE(joined->text().trimmed(), QString("0.9, 0.905"));
   QVERIFY(joined->positionAlignment() & Qt::AlignRight);
+  // The highest point's label hangs below it rather than past the plot's top edge.
+  edge.addPoint(point(1.0, 100.0, 90.0));
+  edge.addPoint(point(1e-5, 18.0, 20.0));
+  edge_plot->replot();
+  for (int i = 0; i < edge_plot->itemCount(); ++i) {
+    auto* label = static_cast<QCPItemText*>(edge_plot->item(i));
+    QVERIFY2(label->topLeft->pixelPosition().y() >= edge_plot->axisRect()->top() - 1, qPrintable(label->text()));
+  }
 }
 
 // A trace whose token grid is one row of 2048 (its aspect ratio would draw it under a pixel high)
