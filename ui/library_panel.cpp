@@ -223,14 +223,27 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   sync_timer_->setSingleShot(true);
   sync_timer_->setInterval(300);
   connect(sync_timer_, &QTimer::timeout, this, [this] { syncWithFolder(); });
-  connect(root_watcher_, &QFileSystemWatcher::directoryChanged, sync_timer_, qOverload<>(&QTimer::start));
+  connect(root_watcher_, &QFileSystemWatcher::directoryChanged, this, [this] {
+    watchRoot();  // the root removed, or made again
+    sync_timer_->start();
+  });
   watchRoot();
   refresh();
 }
 
 void LibraryPanel::watchRoot() {
-  const QString root = QFile::decodeName(library_.root().c_str());
-  if (root_watcher_->directories().isEmpty()) root_watcher_->addPath(root);  // false while it does not exist
+  // The root once it exists; until then the nearest folder above it that does, so that the root
+  // made again (a backup put back after it was removed) is seen.
+  std::filesystem::path watched = library_.root();
+  std::error_code ec;
+  while (!std::filesystem::is_directory(watched, ec) && watched.has_parent_path() && watched != watched.parent_path()) {
+    watched = watched.parent_path();
+  }
+  const QStringList now = root_watcher_->directories();
+  const QString path = QFile::decodeName(watched.c_str());
+  if (now == QStringList{path}) return;
+  if (!now.isEmpty()) root_watcher_->removePaths(now);
+  root_watcher_->addPath(path);
 }
 
 void LibraryPanel::syncWithFolder() {

@@ -74,7 +74,7 @@ class LibraryPanel : public QWidget {
   // `mv`, a run copied in): rows whose folders went are dropped, runs not listed are added. Looked
   // up off the GUI thread.
   void syncWithFolder();
-  void watchRoot();  // once the library folder exists (the first kept run makes it)
+  void watchRoot();  // the library folder, or the nearest folder above it while it does not exist
 
   GenerationLibrary library_;
   std::vector<LibraryEntry> entries_;

@@ -4198,8 +4198,13 @@ void StudioWindowTest::library_drops_runs_removed_outside_the_studio() {
   const QIcon icon = child<QListWidget>(panel, "library_list")->item(0)->icon();
   QVERIFY(!icon.isNull());
   QCOMPARE(icon.availableSizes(), QList<QSize>({QSize(96, 96)}));
+  const std::filesystem::path kept = scratch_.filePath("library-kept").toStdString();
+  std::filesystem::copy(root, kept, std::filesystem::copy_options::recursive);
   std::filesystem::remove_all(root);
   QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 0, 5000);
+  // Put back (a backup restored): listed again without a restart; it had stayed "No runs yet".
+  std::filesystem::copy(kept, root, std::filesystem::copy_options::recursive);
+  QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 4, 5000);
 }
 
 void StudioWindowTest::typed_numbers_past_a_range_are_clamped_and_said() {
