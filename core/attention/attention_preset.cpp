@@ -160,8 +160,8 @@ void check_attention_config(const AttentionConfig& c) {
   require(c.guaranteed_ratio >= 0.0 && c.guaranteed_ratio <= 0.5,
           "guaranteed_ratio (--guaranteed-ratio) must be in [0, 0.5] (got " + shown_number(c.guaranteed_ratio) + ")");
   // Upper bounds far past any useful value (the spec's 1, 50 and 2), below what would make a call
-  // run for hours: k-means sees no cancel inside a call, so a preset's 2^31 iterations could only be
-  // stopped by killing the process.
+  // run for hours: on a GPU k-means queues its iterations at once and sees no cancel until they
+  // end, so a preset's 2^31 iterations could only be stopped by killing the process.
   require(c.gamma > 0.0 && c.gamma <= 100.0, "gamma must be in (0, 100] (got " + shown_number(c.gamma) + ")");
   require(c.kmeans_init_iters >= 1 && c.kmeans_init_iters <= kMaxKmeansIterations,
           "kmeans_init_iters must be between 1 and " + std::to_string(kMaxKmeansIterations) + " (got " +

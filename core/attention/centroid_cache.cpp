@@ -25,7 +25,7 @@ uint64_t init_seed(int layer, CfgBranch branch, int which) {
 CentroidCache::CentroidCache(const CentroidCacheOptions& options) : options_(options) {}
 
 ClusteredQK CentroidCache::cluster(const at::Tensor& q, const at::Tensor& k, int layer,
-                                   CfgBranch branch, int step, KMeansPoints points) {
+                                   CfgBranch branch, int step, KMeansPoints points, const CancelToken* cancel) {
   auto it = entries_.find({layer, branch});
   if (it != entries_.end() && step <= it->second.step) {
     clear();
@@ -51,7 +51,9 @@ ClusteredQK CentroidCache::cluster(const at::Tensor& q, const at::Tensor& k, int
   at::Tensor k_init = start ? start->k_centroids
                             : kmeans_init(k, k_clusters, init_seed(layer, branch, 1), options_.init);
   const int iterations = start ? options_.step_iters : options_.init_iters;
-  KMeansPair pair = kmeans_pair(q, q_init, k, k_init, iterations, points);
+  const BetweenIterations between = cancel ? BetweenIterations([cancel] { cancel->throw_if_cancelled(); })
+                                           : BetweenIterations();
+  KMeansPair pair = kmeans_pair(q, q_init, k, k_init, iterations, points, between);
   ClusteredQK result{std::move(pair.first), std::move(pair.second)};
   if (warm) {
     // In place: a CUDA graph that captured this call reads and writes these same buffers, so each

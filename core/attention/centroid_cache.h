@@ -52,9 +52,10 @@ class CentroidCache {
   // kmeans_init + init_iters.
   // A call whose step is not after its key's cached step starts a new generation: the whole cache
   // is cleared first, so nothing leaks from one generation into the next. `points` as in kmeans:
-  // InClusterOrder also returns q and k permuted by their layouts.
+  // InClusterOrder also returns q and k permuted by their layouts. `cancel`, when given, is looked
+  // at between the k-means iterations that run on the CPU.
   ClusteredQK cluster(const at::Tensor& q, const at::Tensor& k, int layer, CfgBranch branch, int step,
-                      KMeansPoints points = KMeansPoints::Skip);
+                      KMeansPoints points = KMeansPoints::Skip, const CancelToken* cancel = nullptr);
 
   void clear() { entries_.clear(); }
   // Takes over `other`'s entries, steps included, replacing this cache's; `other` is left empty.

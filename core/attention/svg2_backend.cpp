@@ -111,7 +111,8 @@ at::Tensor Svg2Backend::forward(const at::Tensor& q, const at::Tensor& k, const 
   const int64_t b = q.size(0), h = q.size(1), n = q.size(2), d = q.size(3);
   if (call_is_dense(config_, call) || n == 0) {
     if (n > 0 && call_warms_centroids(config_, call)) {
-      cache_.cluster(q.reshape({b * h, n, d}), k.reshape({b * h, n, d}), call.layer, call.branch, call.step);
+      cache_.cluster(q.reshape({b * h, n, d}), k.reshape({b * h, n, d}), call.layer, call.branch, call.step,
+                     KMeansPoints::Skip, call.cancel);
     }
     return dense_.forward(q, k, v, call);
   }
@@ -127,7 +128,7 @@ at::Tensor Svg2Backend::forward(const at::Tensor& q, const at::Tensor& k, const 
   // k-means hands back Q and K in cluster order (on CUDA its last update writes them as it reads
   // every row in that order).
   ClusteredQK clusters =
-      cache_.cluster(qf, kf, call.layer, call.branch, call.step, KMeansPoints::InClusterOrder);
+      cache_.cluster(qf, kf, call.layer, call.branch, call.step, KMeansPoints::InClusterOrder, call.cancel);
   const double kmeans_ms = clock.lap_ms();
   // Between the phases, which on a CPU at large sizes take minutes each (a host-side check: no sync).
   if (call.cancel) call.cancel->throw_if_cancelled();

@@ -92,24 +92,27 @@ void check_kmeans_args(const at::Tensor& x, const at::Tensor& init_centroids, in
 
 // k-means on checked arguments: the CUDA kernels where they handle x, else the reference.
 KMeansResult run_kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations,
-                        KMeansPoints points) {
+                        KMeansPoints points, const BetweenIterations& between) {
 #if SVGEAR_HAVE_CUDA
   if (kernel_handles(x, init_centroids.size(1))) return kmeans_cuda(x, init_centroids, iterations, points);
 #endif
-  KMeansResult result = kmeans_reference(x.to(at::kFloat).contiguous(), init_centroids.contiguous(), iterations);
+  KMeansResult result =
+      kmeans_reference(x.to(at::kFloat).contiguous(), init_centroids.contiguous(), iterations, between);
   if (points == KMeansPoints::InClusterOrder) result.points = gather_tokens(x, result.layout.order);
   return result;
 }
 
 }  // namespace
 
-KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations, KMeansPoints points) {
+KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations, KMeansPoints points,
+                    const BetweenIterations& between) {
   check_kmeans_args(x, init_centroids, iterations);
-  return run_kmeans(x, init_centroids, iterations, points);
+  return run_kmeans(x, init_centroids, iterations, points, between);
 }
 
 KMeansPair kmeans_pair(const at::Tensor& x_first, const at::Tensor& init_first, const at::Tensor& x_second,
-                       const at::Tensor& init_second, int iterations, KMeansPoints points) {
+                       const at::Tensor& init_second, int iterations, KMeansPoints points,
+                       const BetweenIterations& between) {
   check_kmeans_args(x_first, init_first, iterations);
   check_kmeans_args(x_second, init_second, iterations);
 #if SVGEAR_HAVE_CUDA
@@ -130,7 +133,8 @@ KMeansPair kmeans_pair(const at::Tensor& x_first, const at::Tensor& init_first, 
     return pair;
   }
 #endif
-  return {run_kmeans(x_first, init_first, iterations, points), run_kmeans(x_second, init_second, iterations, points)};
+  return {run_kmeans(x_first, init_first, iterations, points, between),
+          run_kmeans(x_second, init_second, iterations, points, between)};
 }
 
 at::Tensor kmeans_init(const at::Tensor& x, int64_t k, uint64_t seed, KMeansInit method) {

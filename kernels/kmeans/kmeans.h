@@ -24,6 +24,7 @@
 //     near-ties (different GEMM summation order), and on centroids to float32 rounding.
 
 #include <cstdint>
+#include <functional>
 
 #include <ATen/core/Tensor.h>
 
@@ -63,8 +64,13 @@ struct KMeansResult {
 
 enum class KMeansPoints { Skip, InClusterOrder };
 
+// Called on the host before each of the reference's iterations after the first: a CPU k-means of
+// many iterations or tokens takes minutes, and this may throw to stop it (a cancelled generation).
+// The CUDA kernels queue every iteration at once and never call it.
+using BetweenIterations = std::function<void()>;
+
 KMeansResult kmeans(const at::Tensor& x, const at::Tensor& init_centroids, int iterations,
-                    KMeansPoints points = KMeansPoints::Skip);
+                    KMeansPoints points = KMeansPoints::Skip, const BetweenIterations& between = {});
 
 // Two independent k-means problems (a call's queries and keys), the same results as two kmeans
 // calls. When both run on the CUDA kernels, the first runs on a side stream while the second runs
@@ -75,7 +81,8 @@ struct KMeansPair {
   KMeansResult second;
 };
 KMeansPair kmeans_pair(const at::Tensor& x_first, const at::Tensor& init_first, const at::Tensor& x_second,
-                       const at::Tensor& init_second, int iterations, KMeansPoints points = KMeansPoints::Skip);
+                       const at::Tensor& init_second, int iterations, KMeansPoints points = KMeansPoints::Skip,
+                       const BetweenIterations& between = {});
 
 // Initial centroids [BH, K, d] float32 on x's device, from random numbers of a CPU generator seeded
 // with `seed`, so every device starts from the same tokens. When K > N the first N centroids are the N tokens and
@@ -86,7 +93,7 @@ at::Tensor kmeans_init(const at::Tensor& x, int64_t k, uint64_t seed, KMeansInit
 // The ATen reference, one implementation for CPU and CUDA tensors; call kmeans / kmeans_init, which
 // validate. x_f32 is contiguous float32.
 KMeansResult kmeans_reference(const at::Tensor& x_f32, const at::Tensor& init_centroids,
-                              int iterations);
+                              int iterations, const BetweenIterations& between = {});
 at::Tensor kmeans_init_reference(const at::Tensor& x_f32, int64_t k, uint64_t seed,
                                  KMeansInit method);
 

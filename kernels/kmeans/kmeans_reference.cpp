@@ -133,7 +133,7 @@ at::Tensor kmeans_plus_plus_rounds_indices(const at::Tensor& x, int64_t m, at::G
 }  // namespace
 
 KMeansResult kmeans_reference(const at::Tensor& x_f32, const at::Tensor& init_centroids,
-                              int iterations) {
+                              int iterations, const BetweenIterations& between) {
   const int64_t bh = x_f32.size(0), n = x_f32.size(1), d = x_f32.size(2);
   const int64_t k = init_centroids.size(1);
   at::Tensor x_flat = x_f32.view({bh * n, d});                                      // [BH·N, d]
@@ -141,6 +141,7 @@ KMeansResult kmeans_reference(const at::Tensor& x_f32, const at::Tensor& init_ce
   at::Tensor centroids = init_centroids.clone();
   at::Tensor labels, sizes;
   for (int it = 0; it < iterations; ++it) {
+    if (it > 0 && between) between();
     labels = assign_labels(x_f32, centroids);                      // [BH, N]
     at::Tensor flat = (labels + head_base.unsqueeze(1)).view(-1);  // [BH·N] into [BH·K]
     // Segmented sums in float32 via index_add_ (no sort, no host sync).

@@ -61,6 +61,22 @@ TEST(CentroidCache, PerBranchEntriesWarmStartAndNewGenerationClears) {
       << "a warm start from step 5 must end elsewhere for this check to mean anything";
 }
 
+// A cancel reaches the CPU k-means between its iterations: a preset's 1000 iterations had held a
+// Ctrl-C for over a minute. The token is looked at before every iteration but the first.
+TEST(CentroidCache, ACancelStopsTheKMeansBetweenIterations) {
+  at::Tensor q = test::gaussian_mixture(2, 211, 8, 5, 4.0, 1);
+  at::Tensor k = test::gaussian_mixture(2, 211, 8, 9, 4.0, 2);
+  CancelToken cancel;
+  cancel.cancel();
+  EXPECT_THROW(CentroidCache(small_options()).cluster(q, k, 0, CfgBranch::Cond, 1, KMeansPoints::Skip, &cancel),
+               Cancelled);
+  int looked = 0;
+  const KMeansResult counted = kmeans(q, kmeans_init(q, 5, 1, KMeansInit::RandomTokens), 6, KMeansPoints::Skip,
+                                      [&] { ++looked; });
+  EXPECT_EQ(looked, 5);
+  EXPECT_TRUE(at::equal(counted.labels, kmeans(q, kmeans_init(q, 5, 1, KMeansInit::RandomTokens), 6).labels));
+}
+
 // More clusters than tokens would only be empty ones (and a k-means of their size): a clip of 7
 // tokens gets at most 7 clusters.
 TEST(CentroidCache, NoMoreClustersThanTokens) {
