@@ -466,6 +466,17 @@ void LibraryPanel::unlist(const std::filesystem::path& folder) {
   }
 }
 
+void LibraryPanel::markClipGone(const std::filesystem::path& folder) {
+  const int row = rowOf(folder);
+  if (row < 0 || entries_[size_t(row)].clip_gone()) return;
+  LibraryEntry& e = entries_[size_t(row)];
+  e.video.clear();
+  e.exact_frames.clear();
+  QListWidgetItem* item = list_->item(row);
+  item->setIcon(QIcon(QPixmap::fromImage(marked_gone(item->icon().pixmap(kThumbnailSide, kThumbnailSide).toImage()))));
+  item->setToolTip(tooltip(e));
+}
+
 int LibraryPanel::count() const { return int(entries_.size()); }
 
 int LibraryPanel::rowOf(const std::filesystem::path& folder) const {

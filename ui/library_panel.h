@@ -38,6 +38,9 @@ class LibraryPanel : public QWidget {
   // shows once the thread pool has read it); one kept while a scan runs stays listed when the
   // scan's result arrives.
   void insert(const LibraryEntry& entry);
+  // A listed run found without its clip when opened (deleted outside the studio meanwhile): its row
+  // gets the mark and the tooltip a scan would give it, in place.
+  void markClipGone(const std::filesystem::path& folder);
   int count() const;
   // The entry shown at `row` (0 = newest); throws std::out_of_range.
   const LibraryEntry& entry(int row) const { return entries_.at(size_t(row)); }

@@ -743,6 +743,7 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   // The Routing panel's traces are an earlier run's: not this clip's tokens.
   setRoutingMatchesPreview(false);
   if (entry.clip_gone()) {
+    library_->markClipGone(entry.folder);
     // No earlier clip stays on show as if it were this run's.
     result_.reset();
     preview_->clear(tr("The video of %1 is gone: its folder holds only its record.\n"

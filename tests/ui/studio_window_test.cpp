@@ -5174,6 +5174,16 @@ void StudioWindowTest::library_run_whose_video_is_gone_reloads_its_settings() {
   QCOMPARE(w->result().frames, 0);
   QVERIFY(log_text(*w).contains("the exact frames in " + QString::fromStdString(kept.exact_frames.string()) +
                                 " could not be used ("));
+  // Its row in the window's Library is marked at once, as a scan marks it (it had waited for a restart).
+  auto* library = w->findChild<LibraryPanel*>();
+  QTRY_COMPARE(library->count(), 2);
+  const int row = library->entry(0).folder == kept.folder ? 0 : 1;
+  QCOMPARE(library->entry(row).folder, kept.folder);
+  QVERIFY(library->entry(row).clip_gone());
+  const QListWidgetItem* item = child<QListWidget>(*library, "library_list")->item(row);
+  QVERIFY(item->toolTip().contains("Its video is gone (deleted outside the studio)"));
+  const QColor band = item->icon().pixmap(96, 96).toImage().pixelColor(2, 93);
+  QVERIFY2(band.red() > 120 && band.green() < 80, qPrintable(band.name()));
 }
 
 // A recent model folder that was moved or deleted stays in the list, marked gone and greyed, and
