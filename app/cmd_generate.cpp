@@ -496,6 +496,7 @@ int cmd_generate(int argc, char** argv) {
                 result.video.frames == 1 ? "" : "s", result.video.width, result.video.height, result.video.fps,
                 static_cast<unsigned long long>(result.request.seed), result.timings.total_ms / 1000.0,
                 record_path.c_str());
+    if (written.format == VideoFormat::Mp4 && !written.note.empty()) progress.on_log(written.note);  // odd sides
     if (traced && progress.steps() == 0) {
       // Cancelled: a sparse step may have been running; the dense settings are not why.
       std::printf("wrote %s without steps: %s\n", trace_path.c_str(),

@@ -38,6 +38,16 @@ std::string y4m_instead_note(const std::filesystem::path& requested, const std::
          y4m.string() + ", uncompressed Y4M (mpv, VLC and ffplay play it)";
 }
 
+// An MP4 of odd sides is stored a column or row larger (write_mp4): players show that size, and
+// the record and messages name the clip's. H.264's cropping cannot take one pixel off 4:2:0.
+std::string padded_mp4_note(const Video& video) {
+  if (video.width % 2 == 0 && video.height % 2 == 0) return {};
+  const int width = video.width + video.width % 2, height = video.height + video.height % 2;
+  return "the MP4 is " + std::to_string(width) + "×" + std::to_string(height) + ": H.264 in 4:2:0 takes even sides, "
+         "so the " + std::to_string(video.width) + "×" + std::to_string(video.height) +
+         " clip's last column or row is repeated (a .y4m or PNG frames keep its size)";
+}
+
 }  // namespace
 
 void check_video_output(const std::filesystem::path& requested) {
@@ -101,7 +111,10 @@ VideoOutputResult write_video(const Video& video, const std::filesystem::path& r
                               bool mp4_available) {
   switch (video_format_for(requested)) {
     case VideoFormat::Mp4: {
-      if (mp4_available) return {requested, VideoFormat::Mp4, {}, write_mp4(video, requested)};
+      if (mp4_available) {
+        std::string checksum = write_mp4(video, requested);
+        return {requested, VideoFormat::Mp4, padded_mp4_note(video), std::move(checksum)};
+      }
       const std::filesystem::path y4m = std::filesystem::path(requested).replace_extension(".y4m");
       std::string checksum = write_y4m(video, y4m);
       return {y4m, VideoFormat::Y4m, y4m_instead_note(requested, y4m), std::move(checksum)};

@@ -19,6 +19,7 @@
 
 #include "core/media/media_error.h"
 #include "core/media/mp4_writer.h"
+#include "core/media/video_output.h"
 #include "core/media/video_reader.h"
 #include "svgear/build_config.h"
 #include "tests/media/synthetic_video.h"
@@ -116,6 +117,11 @@ TEST(Mp4Writer, OddSizeIsPaddedByEdgeReplication) {
     }
   }
   EXPECT_LT(diff / (19 * 3), 6.0);
+  // write_video says so: the record and messages name the clip's size, players the MP4's.
+  EXPECT_EQ(write_video(source, path).note,
+            "the MP4 is 34×26: H.264 in 4:2:0 takes even sides, so the 33×25 clip's last column or row is repeated (a "
+            ".y4m or PNG frames keep its size)");
+  EXPECT_EQ(write_video(test::moving_gradient(2, 24, 32, 24.0), path).note, "");
 
   // Cropped back to the size written: the decoded frames less the padding column and row.
   Video cropped = decoded;
