@@ -63,7 +63,8 @@ class Clamping : public Box {
     if (!number) return;
     if (number->value >= this->minimum() && number->value <= this->maximum()) {
       // "-0": in range once its sign is read, but Qt refused the sign and put the previous value back.
-      input = this->prefix() + this->textFromValue(static_cast<decltype(this->value())>(number->value == 0 ? 0 : number->value)) + this->suffix();
+      const auto value = static_cast<decltype(this->value())>(number->value == 0 ? 0 : number->value);
+      input = this->prefix() + this->textFromValue(value) + this->suffix();
       return;
     }
     const OutOfRange typed{number->typed, number->value < this->minimum()};

@@ -19,7 +19,7 @@ VideoFormat video_format_for(const std::filesystem::path& path);
 struct VideoOutputResult {
   std::filesystem::path path;  // what was written: the file, or the PNG folder
   VideoFormat format = VideoFormat::Unset;
-  std::string note;            // set when the output differs from the request (Y4M for MP4, an MP4 padded to even sides)
+  std::string note;            // when the output differs from the request: Y4M for MP4, an MP4 padded to even sides
   std::string checksum;        // the file's, as written (AtomicFile::checksum); empty for PNG frames
 };
 
