@@ -30,7 +30,8 @@ It generates structured noise, not pictures.
   --seed N|random  the weights' seed (default: the preset's)
 )";
 
-// "" when `folder` holds a random model (its model.json's description says so), else what it holds
+// "" when `folder` holds a random model (its model.json's description says so, or without a
+// model.json its weights do: a write cut short between the two), else what it holds
 // instead, for the refusal. --force replaces a random model's files, never a trained model's (days
 // of steps, replaced by noise) nor a folder of other files (`--out / --force`).
 std::string other_than_a_random_model(const std::filesystem::path& folder) {

@@ -51,7 +51,7 @@ void TerminalProgress::on_error(const ErrorEvent& e) {
 void TerminalProgress::on_warning(const std::string& line) {
   if (tty_ && !quiet_) std::fputc('\n', stderr);  // after the progress bar's line
   std::fprintf(stderr, "warning: %s\n", printable(line).c_str());
-  warnings_.push_back(line);
+  if (std::find(warnings_.begin(), warnings_.end(), line) == warnings_.end()) warnings_.push_back(line);
 }
 
 void TerminalProgress::on_log(const std::string& line) {

@@ -17,7 +17,7 @@ class TerminalProgress : public EventSink {
   void on_error(const ErrorEvent& e) override;
   void on_log(const std::string& line) override;  // not with --quiet
   void on_warning(const std::string& line) override;  // always, as "warning: …"
-  // Every warning so far, for a report that must say what the terminal said.
+  // Every warning so far, each once, for a report that must say what the terminal said.
   const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:

@@ -63,6 +63,7 @@ class Clamping : public Box {
     if (!number) return;
     if (number->value >= this->minimum() && number->value <= this->maximum()) {
       // "-0": in range once its sign is read, but Qt refused the sign and put the previous value back.
+      // -0.0 as 0, which a double box would show as "-0.00".
       const auto value = static_cast<decltype(this->value())>(number->value == 0 ? 0 : number->value);
       input = this->prefix() + this->textFromValue(value) + this->suffix();
       return;

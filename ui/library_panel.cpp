@@ -137,6 +137,7 @@ struct LibraryPanel::Scanned {
   std::vector<LibraryEntry> entries;
   std::vector<QImage> thumbnails;  // one per entry (null when unreadable)
   QString error;                   // why the folder could not be listed
+  QStringList damaged;             // runs skipped for a record that does not read, with why
 };
 
 LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
@@ -306,7 +307,9 @@ void LibraryPanel::refresh() {
   watcher->setFuture(QtConcurrent::run([root = library_.root()] {
     Scanned scanned;
     try {
-      scanned.entries = GenerationLibrary(root).entries();
+      std::vector<std::string> damaged;
+      scanned.entries = GenerationLibrary(root).entries({}, &damaged);
+      for (const std::string& why : damaged) scanned.damaged << QString::fromStdString(why);
       for (const LibraryEntry& e : scanned.entries) scanned.thumbnails.push_back(thumbnail_image(e.thumbnail));
     } catch (const std::exception& e) {  // thrown out of this task, it would end the studio
       scanned.entries.clear();
@@ -331,6 +334,7 @@ void LibraryPanel::listScanned(Scanned scanned) {
     addRow(int(entries_.size()) - 1, e, scanned.thumbnails[i]);
   }
   scan_error_ = scanned.error;  // before the runs kept meanwhile: one listed shows the folder readable
+  damaged_ = scanned.damaged;
   // Runs kept while the scan ran: listed again unless the scan found them or they were deleted since.
   for (const LibraryEntry& e : inserted_during_scan_) {
     if (std::find(deleted_during_scan_.begin(), deleted_during_scan_.end(), e.folder) == deleted_during_scan_.end()) {
@@ -421,15 +425,24 @@ void LibraryPanel::updateSummary() {
     return;
   }
   const QString root = QFile::decodeName(library_.root().c_str());
+  QString text;
   if (entries_.empty()) {
-    summary_->setText(tr("No runs yet: every finished generation is kept in %1").arg(root));
-    return;
+    text = tr("No runs yet: every finished generation is kept in %1").arg(root);
+  } else {
+    int shown = 0;  // the rows the filter left (addRow and applyFilter hide the others)
+    for (int row = 0; row < list_->count(); ++row) shown += !list_->isRowHidden(row);
+    const QString runs = counted(count(), tr("run"), tr("runs"));
+    text = shown == count() ? tr("%1 in %2").arg(runs, root)
+                            : tr("%1 of %2 match the filter, in %3").arg(QString::number(shown), runs, root);
   }
-  int shown = 0;  // the rows the filter left (addRow and applyFilter hide the others)
-  for (int row = 0; row < list_->count(); ++row) shown += !list_->isRowHidden(row);
-  const QString runs = counted(count(), tr("run"), tr("runs"));
-  summary_->setText(shown == count() ? tr("%1 in %2").arg(runs, root)
-                                     : tr("%1 of %2 match the filter, in %3").arg(QString::number(shown), runs, root));
+  // A run whose record does not read is not listed, but said (it had vanished without a word); the
+  // tooltip names each.
+  if (!damaged_.isEmpty()) {
+    text += tr(" · not listed, a record that does not read: %1").arg(damaged_.first()) +
+            (damaged_.size() > 1 ? tr(" and %1 more").arg(damaged_.size() - 1) : QString());
+  }
+  summary_->setText(text);
+  summary_->setToolTip(damaged_.join('\n'));
 }
 
 void LibraryPanel::insert(const LibraryEntry& entry) {
@@ -473,7 +486,8 @@ void LibraryPanel::markClipGone(const std::filesystem::path& folder) {
   e.video.clear();
   e.exact_frames.clear();
   QListWidgetItem* item = list_->item(row);
-  item->setIcon(QIcon(QPixmap::fromImage(marked_gone(item->icon().pixmap(kThumbnailSide, kThumbnailSide).toImage()))));
+  const QImage shown = item->icon().pixmap(QSize(kThumbnailSide, kThumbnailSide), 1.0).toImage();  // as listed
+  item->setIcon(QIcon(QPixmap::fromImage(marked_gone(shown))));
   item->setToolTip(tooltip(e));
 }
 

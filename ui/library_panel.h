@@ -87,6 +87,7 @@ class LibraryPanel : public QWidget {
   bool scanning_ = false;
   bool open_allowed_ = true;
   QString scan_error_;  // the last scan's: shown in the summary until the next scan
+  QStringList damaged_;  // the last scan's runs whose record does not read, with why
   int scan_ = 0;  // the latest refresh's number: an older scan's result is dropped
   QFileSystemWatcher* root_watcher_;
   QTimer* sync_timer_;  // a burst of changes (a folder of many files removed) is looked at once

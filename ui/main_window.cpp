@@ -100,6 +100,10 @@ struct OpenedEntry {
   LibraryEntry entry;
   StudioRequest request;
   bool model_present = false;  // the request's model folder is there (and readable)
+  // It is the folder loaded now, however either is written (a record names it canonically, the
+  // Model panel as found or chosen): a string compare had reloaded the same model.
+  bool model_is_current = false;
+  bool frames_unreadable = false;  // the exact frames are there but damaged (not deleted)
   Video video;
   std::string fallback_note;  // why the exact frames were passed over for the video
   std::string error;
@@ -683,7 +687,10 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
                            QString::fromStdString(folder.parent_path().string())));
       return;
     }
-    applyLibraryEntry(opened.entry, opened.request, opened.model_present, std::move(opened.video));
+    // Found without its clip now (deleted outside the studio since the listing): its row says so.
+    if (opened.entry.clip_gone() && !opened.frames_unreadable) library_->markClipGone(folder);
+    applyLibraryEntry(opened.entry, opened.request, opened.model_present, opened.model_is_current,
+                      std::move(opened.video));
     if (!opened.fallback_note.empty()) {
       log_->warning(QString::fromStdString(opened.fallback_note));
       statusBar()->showMessage(statusBar()->currentMessage() +
@@ -691,13 +698,16 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
                                                          : tr(" · shown from its lossier video (see the Log)")));
     }
   });
-  watcher->setFuture(QtConcurrent::run([folder, token] {
+  const std::filesystem::path current_model = model_picker_->currentFolder().toStdString();
+  watcher->setFuture(QtConcurrent::run([folder, token, current_model] {
     OpenedEntry opened;
     try {
       opened.entry = read_library_entry(folder);
       opened.request = studio_request_from_record(opened.entry.record);
       std::error_code ec;  // a folder this user may not read is as gone as a missing one
       opened.model_present = std::filesystem::is_directory(opened.request.model_folder, ec);
+      opened.model_is_current = opened.model_present && !current_model.empty() &&
+                                std::filesystem::equivalent(opened.request.model_folder, current_model, ec);
       // A run whose video and frames were deleted by hand still reloads its settings, and so does
       // one whose video is gone and whose frames cannot be read (why, in the Log).
       if (!opened.entry.clip_gone()) {
@@ -707,6 +717,7 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
           if (!opened.entry.video.empty()) throw;
           opened.fallback_note = e.what();
           opened.entry.exact_frames.clear();  // as good as gone
+          opened.frames_unreadable = true;
         }
       }
     } catch (const std::exception& e) {
@@ -719,9 +730,9 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
 }
 
 void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioRequest& request, bool model_present,
-                                   Video video) {
+                                   bool model_is_current, Video video) {
   const QString model = QString::fromStdString(request.model_folder.string());
-  const bool another_model = !model.isEmpty() && model != model_picker_->currentFolder();
+  const bool another_model = !model.isEmpty() && !model_is_current;
   const bool model_gone = another_model && !model_present;
   if (another_model) {
     if (model_present) {
@@ -743,7 +754,6 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   // The Routing panel's traces are an earlier run's: not this clip's tokens.
   setRoutingMatchesPreview(false);
   if (entry.clip_gone()) {
-    library_->markClipGone(entry.folder);
     // No earlier clip stays on show as if it were this run's.
     result_.reset();
     preview_->clear(tr("The video of %1 is gone: its folder holds only its record.\n"

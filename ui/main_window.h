@@ -187,7 +187,8 @@ class MainWindow : public QMainWindow {
   void onFinished(const SharedVideo& video, double total_ms);
   void onCancelled(const SharedVideo& partial, int steps_done);
   void onFailed(const QString& message);
-  void applyLibraryEntry(const LibraryEntry& entry, const StudioRequest& request, bool model_present, Video video);
+  void applyLibraryEntry(const LibraryEntry& entry, const StudioRequest& request, bool model_present,
+                         bool model_is_current, Video video);
   void supersedeLibraryOpen();
   void onCompareRunStarted(const QString& run, int index);
   void onCompareFinished(const CompareResult& result);

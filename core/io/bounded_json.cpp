@@ -36,8 +36,8 @@ namespace {
 // A stream's bytes for nlohmann's parser, refusing a NUL where it comes: the lexer takes one for the
 // end of the input, so a document followed by a NUL and anything at all had parsed, and a binary
 // file read as "unexpected end of input", as if empty. Read as they come: a large binary file
-// handed over by mistake is refused at its first NUL, not read whole. A UTF-16 byte-order mark
-// (FF FE or FE FF, which no JSON text starts with) is named as such: the lexer said "invalid
+// handed over by mistake is refused at its first NUL, not read whole. A first byte of FF or FE
+// (no UTF-8 text has one; UTF-16's byte-order marks start so) is named: the lexer said "invalid
 // literal", and a UTF-16 file is what an editor's "Unicode" saves.
 class JsonTextBytes {
  public:
@@ -54,7 +54,10 @@ class JsonTextBytes {
     const char c = *bytes_;
     if (read_ == 0 && (c == '\xFF' || c == '\xFE')) {
       throw nlohmann::json::other_error::create(
-          606, "the file starts with a UTF-16 byte-order mark: a JSON file is UTF-8 text (save it as UTF-8)", nullptr);
+          606,
+          std::string("the file starts with the byte ") + (c == '\xFF' ? "FF" : "FE") +
+              ", which no UTF-8 text does: a JSON file is UTF-8 text (was it saved as UTF-16, or is it no JSON file?)",
+          nullptr);
     }
     if (c == '\0') {
       throw nlohmann::json::other_error::create(

@@ -215,7 +215,8 @@ bool listed_before(const LibraryEntry& a, const LibraryEntry& b) {
   return a.created != b.created ? a.created > b.created : a.folder.filename() > b.folder.filename();
 }
 
-std::vector<LibraryEntry> GenerationLibrary::entries(const std::set<std::filesystem::path>& known) const {
+std::vector<LibraryEntry> GenerationLibrary::entries(const std::set<std::filesystem::path>& known,
+                                                     std::vector<std::string>* damaged) const {
   std::vector<LibraryEntry> found;
   std::error_code ec;
   // increment(ec), not ++: the error (EACCES, EIO, a stale NFS handle) is reported as a UserError.
@@ -228,8 +229,10 @@ std::vector<LibraryEntry> GenerationLibrary::entries(const std::set<std::filesys
     if (known.count(it->path())) continue;
     try {
       found.push_back(read_library_entry(it->path()));
-    } catch (const UserError&) {
-      // not an entry (a user's own folder, or damaged): listings skip it
+    } catch (const UserError& e) {
+      // Not an entry (a user's own folder, or damaged): listings skip it.
+      std::error_code record;
+      if (damaged && std::filesystem::exists(it->path() / kRecordFile, record)) damaged->push_back(e.what());
     }
   }
   if (ec) throw UserError("cannot list the library folder " + root_.string() + ": " + ec.message());

@@ -64,9 +64,12 @@ class GenerationLibrary {
   // Throws UserError (folder not writable, disk full) or MediaError; nothing is left behind then.
   LibraryEntry add(const Video& video, const nlohmann::json& record) const;
   // Newest first; folders that are no entries are skipped, and so are those in `known` (not read:
-  // a listing that has them already asks only for the new ones). Throws UserError when the folder
-  // exists but cannot be listed.
-  std::vector<LibraryEntry> entries(const std::set<std::filesystem::path>& known = {}) const;
+  // a listing that has them already asks only for the new ones). `damaged`, when given, gets each
+  // skipped folder that holds a record.json which does not read, with why (a run whose record was
+  // cut short is not a user's own folder, and should not vanish without a word). Throws UserError
+  // when the folder exists but cannot be listed.
+  std::vector<LibraryEntry> entries(const std::set<std::filesystem::path>& known = {},
+                                    std::vector<std::string>* damaged = nullptr) const;
   // Deletes an entry folder of this library (and nothing outside it; a link in the library that
   // names an entry goes itself, not the folder it names): detach() then purge_detached(). Throws
   // UserError.

@@ -97,11 +97,14 @@ uint64_t require_count(const json& value, const char* what, std::string_view lab
                 std::string(what) + " " + std::to_string(value.get<int64_t>()) + " is negative");
   }
   if (value.is_number_float()) {
-    // A whole number past 2^64 − 1 parses as a double: too large, not a fraction.
+    // A whole number past 2^64 − 1 parses as a double: too large (or negative), not a fraction.
     const double x = value.get<double>();
-    const bool whole_and_huge = std::isfinite(x) && std::trunc(x) == x && x >= 9.2e18;
+    const bool whole = std::isfinite(x) && std::trunc(x) == x;
     fail_tensor(label, tensor,
-                std::string(what) + " " + value.dump() + (whole_and_huge ? " is too large" : " is not an integer"));
+                std::string(what) + " " + value.dump() +
+                    (whole && x < 0                                               ? " is negative"
+                     : whole && x > double(std::numeric_limits<int64_t>::max()) ? " is too large"
+                                                                                 : " is not an integer"));
   }
   fail_tensor(label, tensor, std::string(what) + " is " + kind_of(value) + ", not an integer");
 }

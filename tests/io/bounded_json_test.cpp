@@ -68,18 +68,20 @@ TEST(BoundedJson, ANulByteIsRefusedWhereverItIs) {
   EXPECT_EQ(parse_bounded_json(clean)["mode"], "svgear");
 }
 
-// A file an editor saved as "Unicode" (UTF-16, with its byte-order mark) is named as such; one with
-// UTF-8's mark is UTF-8 and reads.
-TEST(BoundedJson, AUtf16FileIsNamedByItsByteOrderMark) {
+// A file an editor saved as "Unicode" (UTF-16, with its byte-order mark) is named by its first byte,
+// which no UTF-8 text has (nor a JPEG handed over by mistake); one with UTF-8's mark reads.
+TEST(BoundedJson, AUtf16FileIsNamedByItsFirstByte) {
   using namespace std::string_literals;
-  for (const std::string& document : {"\xFF\xFE{\0}\0"s, "\xFE\xFF\0{\0}"s}) {
+  for (const auto& [document, byte] : std::initializer_list<std::pair<std::string, std::string>>{
+           {"\xFF\xFE{\0}\0"s, "FF"}, {"\xFE\xFF\0{\0}"s, "FE"}, {"\xFF\xD8\xFF\xE0"s, "FF"}}) {
     std::istringstream in(document);
     try {
       parse_bounded_json(in);
       ADD_FAILURE() << "parsed a UTF-16 document";
     } catch (const nlohmann::json::exception& e) {
-      EXPECT_EQ(json_error_text(e),
-                "the file starts with a UTF-16 byte-order mark: a JSON file is UTF-8 text (save it as UTF-8)");
+      EXPECT_EQ(json_error_text(e), "the file starts with the byte " + byte +
+                                        ", which no UTF-8 text does: a JSON file is UTF-8 text (was it saved as "
+                                        "UTF-16, or is it no JSON file?)");
     }
   }
   std::istringstream utf8("\xEF\xBB\xBF{\"mode\": \"svgear\"}");

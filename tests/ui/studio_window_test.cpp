@@ -5120,9 +5120,17 @@ void StudioWindowTest::library_run_whose_video_is_gone_reloads_its_settings() {
   const LibraryEntry gone = GenerationLibrary(root).add(clip, record("2026-12-06T02:00:00Z", "a blue square", 77));
   std::filesystem::remove(gone.video);
   std::filesystem::remove(gone.exact_frames);
+  // A run whose record was cut short is not listed, and the summary says so (it had vanished).
+  const LibraryEntry damaged = GenerationLibrary(root).add(clip, record("2026-12-06T03:00:00Z", "a star", 3));
+  std::filesystem::resize_file(damaged.folder / "record.json", 10);
 
   LibraryPanel panel(root, nullptr);
   QTRY_COMPARE(panel.count(), 2);
+  const QString summary = child<QLabel>(panel, "library_summary")->text();
+  QVERIFY2(summary.endsWith(" · not listed, a record that does not read: " +
+                            QString::fromStdString((damaged.folder / "record.json").string()) +
+                            " is not a readable run record"),
+           qPrintable(summary));
   QCOMPARE(panel.entry(0).folder, gone.folder);
   QVERIFY(panel.entry(0).clip_gone());
   QVERIFY(!panel.entry(1).clip_gone());
@@ -5144,6 +5152,20 @@ void StudioWindowTest::library_run_whose_video_is_gone_reloads_its_settings() {
                             qPrintable(w->statusBar()->currentMessage()), 10000);
   QCOMPARE(w->result().frames, 4);
   QVERIFY(child<QAction>(*w, "export_video")->isEnabled());
+  // A run of the model loaded now, its folder written otherwise (records name it canonically), is
+  // no other model: nothing reloads, and the Model panel lists no second entry for it.
+  const int folders = child<QComboBox>(*w, "model_folder")->count();
+  const int loads = int(log_text(*w).count(" loaded on "));
+  nlohmann::json same_model = record("2026-12-06T00:30:00Z", "a red circle", 6);
+  same_model["model"]["folder"] = (std::filesystem::path(model_folder_.toStdString()) / ".").string();
+  const LibraryEntry same = GenerationLibrary(root).add(clip, same_model);
+  w->openLibraryEntry(same.folder);
+  QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().startsWith("Reloaded " + QString::fromStdString(
+                                                                            same.folder.filename().string())),
+                           10000);
+  QTest::qWait(200);  // a reload would have begun
+  QCOMPARE(int(log_text(*w).count(" loaded on ")), loads);
+  QCOMPARE(child<QComboBox>(*w, "model_folder")->count(), folders);
 
   w->openLibraryEntry(gone.folder);
   const QString name = QString::fromStdString(gone.folder.filename().string());
@@ -5174,15 +5196,20 @@ void StudioWindowTest::library_run_whose_video_is_gone_reloads_its_settings() {
   QCOMPARE(w->result().frames, 0);
   QVERIFY(log_text(*w).contains("the exact frames in " + QString::fromStdString(kept.exact_frames.string()) +
                                 " could not be used ("));
-  // Its row in the window's Library is marked at once, as a scan marks it (it had waited for a restart).
+  // Its row in the window's Library: damaged frames are no deletion, and a scan would not mark it;
+  // deleted, it is marked at once, as a scan marks it (it had waited for a restart).
   auto* library = w->findChild<LibraryPanel*>();
-  QTRY_COMPARE(library->count(), 2);
-  const int row = library->entry(0).folder == kept.folder ? 0 : 1;
-  QCOMPARE(library->entry(row).folder, kept.folder);
-  QVERIFY(library->entry(row).clip_gone());
+  QTRY_COMPARE(library->count(), 3);
+  int row = 0;
+  while (row < library->count() && library->entry(row).folder != kept.folder) ++row;
+  QVERIFY(row < library->count());
   const QListWidgetItem* item = child<QListWidget>(*library, "library_list")->item(row);
+  QVERIFY(!item->toolTip().contains("gone"));
+  std::filesystem::remove(kept.exact_frames);
+  w->openLibraryEntry(kept.folder);
+  QTRY_VERIFY_WITH_TIMEOUT(library->entry(row).clip_gone(), 10000);
   QVERIFY(item->toolTip().contains("Its video is gone (deleted outside the studio)"));
-  const QColor band = item->icon().pixmap(96, 96).toImage().pixelColor(2, 93);
+  const QColor band = item->icon().pixmap(QSize(96, 96), 1.0).toImage().pixelColor(2, 93);
   QVERIFY2(band.red() > 120 && band.green() < 80, qPrintable(band.name()));
 }
 

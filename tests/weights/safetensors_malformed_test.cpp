@@ -206,6 +206,9 @@ TEST_F(MalformedSafetensors, HugeShapeOverflows) {
   EXPECT_TRUE(rejected("offset.safetensors",
                        make_file(R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[18446744073709551621,1]}})"),
                        {"'w'", "is too large"}));
+  EXPECT_TRUE(rejected("below.safetensors",
+                       make_file(R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[-1e30,1]}})"),
+                       {"'w'", "-1e+30 is negative"}));
   // A zero dimension does not hide an overflow of the others.
   EXPECT_TRUE(rejected(
       "zero.safetensors",
