@@ -1800,6 +1800,20 @@ bool MainWindow::event(QEvent* event) {
     dragging_separator_ = false;
     QMetaObject::invokeMethod(this, &MainWindow::fitModelPanelIfColumnChanged, Qt::QueuedConnection);
   }
+  // A floating panel restored with the layout was shown before the window, which then covered it
+  // (and View, seeing it shown, hid it at the first choice): raised once the window is up.
+  if (event->type() == QEvent::Show && !shown_once_) {
+    shown_once_ = true;
+    QTimer::singleShot(0, this, [this] {
+      for (QDockWidget* dock : findChildren<QDockWidget*>()) {
+        if (!dock->isFloating() || !dock->isVisible()) continue;
+        // Mapped again after the window: a window manager stacks a transient panel over its parent
+        // only if the parent was there when the panel came.
+        dock->hide();
+        dock->show();
+      }
+    });
+  }
   // Once the dock has taken the panel's new size hint as its limit: before, the window's layout
   // would hold the panel to its old height.
   if (event->type() == QEvent::LayoutRequest && model_panel_changed_) {

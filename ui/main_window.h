@@ -305,6 +305,7 @@ class MainWindow : public QMainWindow {
   // default model then does not bring its sizes.
   bool settings_chosen_ = false;
   QString settings_unsaved_said_;  // the last save problem the Log was told of
+  bool shown_once_ = false;         // the first Show raises the floating panels restored with the layout
   // Whether Idle expert on the CPU changes the chosen model: a pair of experts loaded on a GPU, or
   // one that has not loaded (a pair may have failed for want of the memory it frees).
   bool idle_expert_matters_ = true;

@@ -87,6 +87,7 @@ class StudioWindowTest : public QObject {
   void a_kept_compare_is_checked_as_it_is_read();
   void library_failure_warns_to_export();
   void a_window_saved_on_a_screen_of_another_width_keeps_its_size();
+  void a_floating_panel_comes_back_above_the_window();
   void a_restored_window_leaves_room_for_a_title_bar();
   void settings_that_cannot_be_saved_are_said();
   void history_entries_can_be_removed();
