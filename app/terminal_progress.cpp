@@ -1,5 +1,6 @@
 #include "app/terminal_progress.h"
 
+#include <algorithm>
 #include <string>
 
 #include <unistd.h>

@@ -266,6 +266,7 @@ void LibraryPanel::syncWithFolder() {
       const LibraryEntry& e = changes.added.entries[i];
       if (rowOf(e.folder) < 0 && !isDeleting(e.folder)) list(e, changes.added.thumbnails[i]);  // not kept meanwhile
     }
+    if (changes.added.error.isEmpty()) damaged_ = changes.added.damaged;  // damaged runs are never listed
     updateSummary();
     updateButtons();
   });
@@ -282,12 +283,15 @@ void LibraryPanel::syncWithFolder() {
     }
     try {
       // Only the runs not listed are read: the watcher fires for each run this studio keeps.
-      changes.added.entries = GenerationLibrary(root).entries(listed);
+      std::vector<std::string> damaged;
+      changes.added.entries = GenerationLibrary(root).entries(listed, &damaged);
+      for (const std::string& why : damaged) changes.added.damaged << QString::fromStdString(why);
       for (const LibraryEntry& e : changes.added.entries) {
         changes.added.thumbnails.push_back(thumbnail_image(e.thumbnail));
       }
-    } catch (const std::exception&) {  // an unreadable folder: the rows stay as they are
+    } catch (const std::exception& e) {  // an unreadable folder: the rows stay as they are
       changes.added = Scanned();
+      changes.added.error = QString::fromStdString(e.what());
     }
     return changes;
   }));
@@ -438,8 +442,8 @@ void LibraryPanel::updateSummary() {
   // A run whose record does not read is not listed, but said (it had vanished without a word); the
   // tooltip names each.
   if (!damaged_.isEmpty()) {
-    text += tr(" · not listed, a record that does not read: %1").arg(damaged_.first()) +
-            (damaged_.size() > 1 ? tr(" and %1 more").arg(damaged_.size() - 1) : QString());
+    text += tr(" · %1 not listed: a record that does not read (the tooltip says which)")
+                .arg(counted(int(damaged_.size()), tr("run"), tr("runs")));
   }
   summary_->setText(text);
   summary_->setToolTip(damaged_.join('\n'));

@@ -100,8 +100,8 @@ struct OpenedEntry {
   LibraryEntry entry;
   StudioRequest request;
   bool model_present = false;  // the request's model folder is there (and readable)
-  // It is the folder loaded now, however either is written (a record names it canonically, the
-  // Model panel as found or chosen): a string compare had reloaded the same model.
+  // It is the folder loaded now, however either is written (a record names it absolute, the Model
+  // panel as found or chosen): a string compare had reloaded the same model.
   bool model_is_current = false;
   bool frames_unreadable = false;  // the exact frames are there but damaged (not deleted)
   Video video;
@@ -732,7 +732,8 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
 void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioRequest& request, bool model_present,
                                    bool model_is_current, Video video) {
   const QString model = QString::fromStdString(request.model_folder.string());
-  const bool another_model = !model.isEmpty() && !model_is_current;
+  // Also by its text: a model chosen while the open ran (the first start's default) is that one.
+  const bool another_model = !model.isEmpty() && !model_is_current && model != model_picker_->currentFolder();
   const bool model_gone = another_model && !model_present;
   if (another_model) {
     if (model_present) {

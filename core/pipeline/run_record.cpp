@@ -46,12 +46,12 @@ nlohmann::json make_run_record(const GenerationResult& result, const Model& mode
   // The device's own noise on the CPU is the CPU's draw: the record says what ran, and its dense-run
   // cache key is that of the same run without the choice.
   if (model.device.is_cpu()) j["request"].erase("noise");
-  // The folder itself, not as typed: the record is read from elsewhere (a compare in another
-  // working folder looks for its dense run by it; the studio reopens the run's model).
+  // Absolute: the record is read from elsewhere (a compare in another working folder looks for its
+  // dense run by it; the studio reopens the run's model). Not canonical: a link's name, which the
+  // Library's filter finds, stays.
   std::error_code ec;
-  const std::filesystem::path folder = model.manifest.folder.empty()
-                                           ? model.manifest.folder
-                                           : std::filesystem::weakly_canonical(model.manifest.folder, ec);
+  const std::filesystem::path folder =
+      model.manifest.folder.empty() ? model.manifest.folder : std::filesystem::absolute(model.manifest.folder, ec);
   j["model"] = {{"name", model.manifest.name},
                 {"folder", (ec ? model.manifest.folder : folder).string()},
                 {"manifest", model.manifest.raw},

@@ -103,7 +103,7 @@ uint64_t require_count(const json& value, const char* what, std::string_view lab
     fail_tensor(label, tensor,
                 std::string(what) + " " + value.dump() +
                     (whole && x < 0                                               ? " is negative"
-                     : whole && x > double(std::numeric_limits<int64_t>::max()) ? " is too large"
+                     : whole && x >= double(std::numeric_limits<int64_t>::max()) ? " is too large"
                                                                                  : " is not an integer"));
   }
   fail_tensor(label, tensor, std::string(what) + " is " + kind_of(value) + ", not an integer");

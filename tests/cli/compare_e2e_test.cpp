@@ -227,7 +227,8 @@ TEST_F(CompareTest, TheDenseRunIsFoundFromAnyWorkingFolderAndOnlyADenseRunIs) {
   EXPECT_EQ(report["dense"]["video"], "dense.mp4");
   EXPECT_EQ(report["sparse"]["record"], "svgear.json");
   const std::string folder = read_json(top / "cmp" / "dense.json")["model"]["folder"];
-  EXPECT_EQ(std::filesystem::path(folder), std::filesystem::weakly_canonical(*dir_ / "model"));
+  EXPECT_TRUE(std::filesystem::path(folder).is_absolute()) << folder;
+  EXPECT_TRUE(std::filesystem::equivalent(folder, *dir_ / "model")) << folder;
 
   nlohmann::json record = read_json(top / "cmp" / "dense.json");
   record["request"]["attention"]["mode"] = "svgear";

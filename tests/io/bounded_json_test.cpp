@@ -77,7 +77,7 @@ TEST(BoundedJson, AUtf16FileIsNamedByItsFirstByte) {
     std::istringstream in(document);
     try {
       parse_bounded_json(in);
-      ADD_FAILURE() << "parsed a UTF-16 document";
+      ADD_FAILURE() << "parsed a document starting with " << byte;
     } catch (const nlohmann::json::exception& e) {
       EXPECT_EQ(json_error_text(e), "the file starts with the byte " + byte +
                                         ", which no UTF-8 text does: a JSON file is UTF-8 text (was it saved as "

@@ -4600,8 +4600,8 @@ void StudioWindowTest::settings_that_cannot_be_saved_are_said() {
 
 // A panel floated over the window comes back above it at the next start: restored with the layout
 // before the window was shown, it had been covered (and View, seeing it shown, hid it at the first
-// choice). Only a window manager covered it: run under one (an Xvfb with openbox, as $DISPLAY),
-// this fails without the panel mapped again; the tests' own bare Xvfb stacks it right either way.
+// choice). Only a window manager covered it, so without one the test skips: run it on an Xvfb with
+// openbox as $DISPLAY, where it fails without the panel mapped again.
 void StudioWindowTest::a_floating_panel_comes_back_above_the_window() {
   {
     auto w = openWindow();
@@ -4613,6 +4613,7 @@ void StudioWindowTest::a_floating_panel_comes_back_above_the_window() {
     w->close();
   }
   auto w = openWindow();
+  if (w->frameGeometry() == w->geometry()) QSKIP("no window manager frames the window: a bare X server stacks it right");
   auto* dock = child<QDockWidget>(*w, "library_dock");
   QVERIFY(dock->isFloating() && dock->isVisible());
   QVERIFY(w->frameGeometry().contains(dock->frameGeometry().center()));  // over the window, not beside it
@@ -5147,11 +5148,13 @@ void StudioWindowTest::library_run_whose_video_is_gone_reloads_its_settings() {
 
   LibraryPanel panel(root, nullptr);
   QTRY_COMPARE(panel.count(), 2);
-  const QString summary = child<QLabel>(panel, "library_summary")->text();
-  QVERIFY2(summary.endsWith(" · not listed, a record that does not read: " +
-                            QString::fromStdString((damaged.folder / "record.json").string()) +
-                            " is not a readable run record"),
-           qPrintable(summary));
+  const QLabel* summary = child<QLabel>(panel, "library_summary");
+  QVERIFY2(summary->text().endsWith(" · 1 run not listed: a record that does not read (the tooltip says which)"),
+           qPrintable(summary->text()));
+  QCOMPARE(summary->toolTip(),
+           QString::fromStdString((damaged.folder / "record.json").string()) + " is not a readable run record");
+  std::filesystem::remove_all(damaged.folder);  // followed as the list is
+  QTRY_VERIFY_WITH_TIMEOUT(!summary->text().contains("not listed"), 5000);
   QCOMPARE(panel.entry(0).folder, gone.folder);
   QVERIFY(panel.entry(0).clip_gone());
   QVERIFY(!panel.entry(1).clip_gone());
