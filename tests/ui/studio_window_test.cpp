@@ -4613,7 +4613,7 @@ void StudioWindowTest::a_floating_panel_comes_back_above_the_window() {
     w->close();
   }
   auto w = openWindow();
-  if (w->frameGeometry() == w->geometry()) QSKIP("no window manager frames the window: a bare X server stacks it right");
+  if (w->frameGeometry() == w->geometry()) QSKIP("no window manager frames the window: a bare X server stacks it");
   auto* dock = child<QDockWidget>(*w, "library_dock");
   QVERIFY(dock->isFloating() && dock->isVisible());
   QVERIFY(w->frameGeometry().contains(dock->frameGeometry().center()));  // over the window, not beside it
