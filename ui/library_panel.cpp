@@ -140,6 +140,21 @@ struct LibraryPanel::Scanned {
   QStringList damaged;             // runs skipped for a record that does not read, with why
 };
 
+LibraryPanel::Scanned LibraryPanel::scan(const std::filesystem::path& root,
+                                         const std::set<std::filesystem::path>& known) {
+  Scanned scanned;
+  try {
+    std::vector<std::string> damaged;
+    scanned.entries = GenerationLibrary(root).entries(known, &damaged);
+    for (const std::string& why : damaged) scanned.damaged << QString::fromStdString(why);
+    for (const LibraryEntry& e : scanned.entries) scanned.thumbnails.push_back(thumbnail_image(e.thumbnail));
+  } catch (const std::exception& e) {  // thrown out of a thread-pool task, it would end the studio
+    scanned = Scanned();
+    scanned.error = QString::fromStdString(e.what());
+  }
+  return scanned;
+}
+
 LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
     : QWidget(parent),
       library_(std::move(root)),
@@ -281,18 +296,9 @@ void LibraryPanel::syncWithFolder() {
         changes.gone.push_back(folder);
       }
     }
-    try {
-      // Only the runs not listed are read: the watcher fires for each run this studio keeps.
-      std::vector<std::string> damaged;
-      changes.added.entries = GenerationLibrary(root).entries(listed, &damaged);
-      for (const std::string& why : damaged) changes.added.damaged << QString::fromStdString(why);
-      for (const LibraryEntry& e : changes.added.entries) {
-        changes.added.thumbnails.push_back(thumbnail_image(e.thumbnail));
-      }
-    } catch (const std::exception& e) {  // an unreadable folder: the rows stay as they are
-      changes.added = Scanned();
-      changes.added.error = QString::fromStdString(e.what());
-    }
+    // Only the runs not listed are read: the watcher fires for each run this studio keeps. An
+    // unreadable folder (its error set) leaves the rows as they are.
+    changes.added = scan(root, listed);
     return changes;
   }));
 }
@@ -308,20 +314,7 @@ void LibraryPanel::refresh() {
     if (scan == scan_) listScanned(watcher->future().takeResult());
   });
   // The task holds no pointer to the panel: a panel gone before it ends is not touched.
-  watcher->setFuture(QtConcurrent::run([root = library_.root()] {
-    Scanned scanned;
-    try {
-      std::vector<std::string> damaged;
-      scanned.entries = GenerationLibrary(root).entries({}, &damaged);
-      for (const std::string& why : damaged) scanned.damaged << QString::fromStdString(why);
-      for (const LibraryEntry& e : scanned.entries) scanned.thumbnails.push_back(thumbnail_image(e.thumbnail));
-    } catch (const std::exception& e) {  // thrown out of this task, it would end the studio
-      scanned.entries.clear();
-      scanned.thumbnails.clear();
-      scanned.error = QString::fromStdString(e.what());
-    }
-    return scanned;
-  }));
+  watcher->setFuture(QtConcurrent::run([root = library_.root()] { return LibraryPanel::scan(root, {}); }));
 }
 
 void LibraryPanel::listScanned(Scanned scanned) {

@@ -6,7 +6,7 @@
 // seed hold every word typed.
 
 #include <filesystem>
-
+#include <set>
 #include <vector>
 
 #include <QImage>
@@ -57,6 +57,9 @@ class LibraryPanel : public QWidget {
 
  private:
   struct Scanned;  // a scan's entries and their thumbnails, read off the GUI thread
+  // The runs in `root` not in `known`, with their thumbnails and the damaged runs skipped; the
+  // error instead when the folder cannot be listed. For the thread pool: it touches no panel.
+  static Scanned scan(const std::filesystem::path& root, const std::set<std::filesystem::path>& known);
   void listScanned(Scanned scanned);
   // Asks, then takes the entry out of the library on the thread pool; its row goes when that is done,
   // greyed meanwhile (neither opened nor deleted again).
