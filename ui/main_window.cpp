@@ -1802,8 +1802,9 @@ bool MainWindow::event(QEvent* event) {
     QMetaObject::invokeMethod(this, &MainWindow::fitModelPanelIfColumnChanged, Qt::QueuedConnection);
   }
   // A floating panel restored with the layout was shown before the window, which then covered it
-  // (and View, seeing it shown, hid it at the first choice): raised once the window is up.
-  if (event->type() == QEvent::Show && !shown_once_) {
+  // (and View, seeing it shown, hid it at the first choice): raised once the window is up. An X11
+  // matter: a Wayland compositor stacks a panel by its parent whenever it maps.
+  if (event->type() == QEvent::Show && !shown_once_ && QGuiApplication::platformName() == QLatin1String("xcb")) {
     shown_once_ = true;
     QTimer::singleShot(0, this, [this] {
       for (QDockWidget* dock : findChildren<QDockWidget*>()) {

@@ -369,6 +369,21 @@ TEST(GenerationLibrary, FailuresAreUserErrorsAndLeaveNothing) {
   EXPECT_TRUE(!std::filesystem::exists(dir / "lib") || std::filesystem::is_empty(dir / "lib"));
 }
 
+// A record the user may not read is said to be unreadable, not missing, in the listing's note.
+TEST(GenerationLibrary, AnUnreadableRecordIsNamedUnreadable) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads files whatever their permissions";
+  const auto root = test::scratch_dir("library_unreadable");
+  GenerationLibrary library(root);
+  const LibraryEntry entry = library.add(gradient_clip(2, 8, 8), record("2026-11-29T07:45:01Z", 1, "p"));
+  std::filesystem::permissions(entry.folder / "record.json", std::filesystem::perms::none);
+  std::vector<std::string> damaged;
+  EXPECT_TRUE(library.entries({}, &damaged).empty());
+  std::filesystem::permissions(entry.folder / "record.json", std::filesystem::perms::owner_all);
+  ASSERT_EQ(damaged.size(), 1u);
+  EXPECT_NE(damaged[0].find("cannot read " + (entry.folder / "record.json").string() + ": Permission denied"),
+            std::string::npos) << damaged[0];
+}
+
 using test::ScopedEnv;
 
 TEST(GenerationLibrary, DefaultRootFollowsTheEnvironment) {
