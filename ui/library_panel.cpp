@@ -44,16 +44,21 @@ constexpr int kThumbnailSide = 96;
 constexpr std::uintmax_t kMaxThumbnailBytes = 4 << 20;
 // A prompt in a dialog: long ones are cut so the dialog stays on the screen.
 constexpr int kDialogPromptLength = 200;
-// A cell of the list: the thumbnail over a label of the prompt, the mode and the seed (which tell
-// runs of one prompt apart), a line each, each elided to the caption's width. Qt does not wrap them
+// A cell of the list: the thumbnail over a label of the prompt, the mode, the seed and the time
+// (which tell runs of one prompt apart, also the runs of one seed that Open makes), a line each,
+// each elided to the caption's width. Qt does not wrap them
 // (it wrapped at the thumbnail's width, and a wrapped prompt pushed the seed out of the cell), so an
 // item is as wide as its widest line, which the cell holds with Qt's text margins.
 constexpr int kCellMargins = 10;
-// The widest seed (seeds have 32 bits) fits whole in the list's font. Rounded up, and a pixel
-// more: elidedText measures in fractions of a pixel, and at 13 pt it cut a seed of the same width.
+constexpr int kCaptionLines = 4;
+// The widest seed (seeds have 32 bits) and a wide time (two-digit month, day and hour) fit whole in
+// the list's font. Rounded up, and a pixel more: elidedText measures in fractions of a pixel, and at
+// 13 pt it cut a seed of the same width.
 int caption_width(const QFont& font) {
-  const double seed = QFontMetricsF(font).horizontalAdvance(QStringLiteral("seed 4294967295"));
-  return std::max(kThumbnailSide + 14, int(std::ceil(seed)) + 1);
+  const QFontMetricsF metrics(font);
+  const double seed = metrics.horizontalAdvance(QStringLiteral("seed 4294967295"));
+  const double time = metrics.horizontalAdvance(local_time_text("2026-12-28T22:58:58Z"));
+  return std::max(kThumbnailSide + 14, int(std::ceil(std::max(seed, time))) + 1);
 }
 
 // `text` in at most `length` UTF-16 units, an ellipsis ending a cut one. The cut falls between
@@ -177,7 +182,7 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   list_->setMovement(QListView::Static);
   list_->setWordWrap(false);
   list_->setGridSize(QSize(caption_width(list_->font()) + kCellMargins,
-                           kThumbnailSide + 4 + 3 * list_->fontMetrics().lineSpacing()));
+                           kThumbnailSide + 4 + kCaptionLines * list_->fontMetrics().lineSpacing()));
   summary_->setObjectName("library_summary");
   summary_->setTextFormat(Qt::PlainText);  // the folder's name is not markup
   open_->setObjectName("library_open");
@@ -356,6 +361,7 @@ void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnai
   QStringList lines = {line(bidi_controls_shown(QString::fromStdString(e.prompt).simplified()))};
   if (!e.attention.empty()) lines << line(QString::fromStdString(e.attention));
   lines << line(tr("seed %1").arg(qulonglong(e.seed)));
+  if (!e.created.empty()) lines << line(local_time_text(e.created));
   auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(e.clip_gone() ? marked_gone(thumbnail) : thumbnail)),
                                    lines.join('\n'));
   item->setToolTip(tooltip(e));

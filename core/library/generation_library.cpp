@@ -140,7 +140,8 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder) {
                     std::to_string(kMaxRecordBytes >> 20) + " MB)");
   }
   std::ifstream in(folder / kRecordFile);
-  // It is a regular file (above), so failing to open it is its permissions or the disk.
+  if (!in && errno == ENOENT) throw UserError(folder.string() + " is not a library entry (no " + kRecordFile + ")");
+  // Not missing: its permissions, or the disk.
   if (!in) throw UserError("cannot read " + (folder / kRecordFile).string() + ": " + std::strerror(errno));
   try {
     e.record = parse_bounded_json(in);

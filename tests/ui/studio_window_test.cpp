@@ -1897,9 +1897,11 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   QTRY_COMPARE_WITH_TIMEOUT(library->count(), before + 1, 10000);
   const LibraryEntry kept_entry = library->entry(0);
   QCOMPARE(QString::fromStdString(kept_entry.prompt), QString(kPrompt));
-  // Labelled with its mode and seed, which tell it from a dense run or another seed of the prompt.
+  // Labelled with its mode, seed and time, which tell it from a dense run, another seed of the
+  // prompt or another run of this seed.
   QVERIFY(library->findChild<QListWidget*>()->item(0)->text().startsWith("a red"));
-  QVERIFY(library->findChild<QListWidget*>()->item(0)->text().endsWith("\nsvg2\nseed 4242"));
+  QVERIFY(library->findChild<QListWidget*>()->item(0)->text().endsWith(
+      "\nsvg2\nseed 4242\n" + local_time_text(kept_entry.created)));
   QCOMPARE(kept_entry.seed, uint64_t(4242));
   QVERIFY(std::filesystem::exists(kept_entry.thumbnail));
   QVERIFY(log_text(*w).contains("kept in the library"));
@@ -2183,7 +2185,7 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   // apart (this hand-made record names no attention mode).
   for (int row : {3, 4}) {
     const QStringList lines = list->item(row)->text().split('\n');
-    QCOMPARE(lines.size(), 2);
+    QCOMPARE(lines.size(), 3);
     QVERIFY2(lines[0].endsWith(QString("…")) && lines[0].size() > 3, qPrintable(lines[0]));
     const QString kept = lines[0].chopped(1);
     for (qsizetype i = row == 4 ? 1 : 0; i < kept.size(); i += 2) {
@@ -4781,7 +4783,7 @@ void StudioWindowTest::the_step_line_names_the_first_step_while_it_runs() {
 // A row's label is the prompt, the mode and the seed, a line each, each whole in its item and the
 // item in its cell: wrapped at the thumbnail's width, a prompt line went on to a second line that
 // pushed the mode and the seed out, and "svgear · seed 1051699315" on one line lost its seed.
-void StudioWindowTest::library_labels_show_the_mode_and_seed_of_any_prompt() {
+void StudioWindowTest::library_labels_show_the_mode_seed_and_time_of_any_prompt() {
   const std::filesystem::path root = scratch_.filePath("library-labels").toStdString();
   const Video clip = grey_clip(90);
   for (const char* prompt : {"A LARGE WHITE RING MOVES LEFT OVER ORANGE STRIPES", "a large white ring moves left"}) {
@@ -4814,9 +4816,10 @@ void StudioWindowTest::library_labels_show_the_mode_and_seed_of_any_prompt() {
     QVERIFY(QTest::qWaitForWindowExposed(&panel));
     for (int row = 0; row < list->count(); ++row) {
       const QStringList lines = list->item(row)->text().split('\n');
-      QCOMPARE(lines.size(), 3);
+      QCOMPARE(lines.size(), 4);
       QCOMPARE(lines[1], QString("svgear"));
       QCOMPARE(lines[2], QString("seed 1051699315"));
+      QCOMPARE(lines[3], local_time_text("2026-12-02T00:00:00Z"));  // whole: what tells runs of one seed apart
       // The item holds its widest line with Qt's margins (so Qt cuts none), inside its cell.
       const QRect item = list->visualItemRect(list->item(row));
       for (const QString& line : lines) {

@@ -93,7 +93,7 @@ class StudioWindowTest : public QObject {
   void history_entries_can_be_removed();
   void plot_labels_fit_a_short_axis();
   void the_step_line_names_the_first_step_while_it_runs();
-  void library_labels_show_the_mode_and_seed_of_any_prompt();
+  void library_labels_show_the_mode_seed_and_time_of_any_prompt();
   void tab_stops_only_on_shown_controls();
 
  private:
