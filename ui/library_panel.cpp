@@ -253,18 +253,21 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
 }
 
 void LibraryPanel::watchRoot() {
-  // The root once it exists; until then the nearest folder above it that does, so that the root
-  // made again (a backup put back after it was removed) is seen.
-  std::filesystem::path watched = library_.root();
+  // The root while it exists, and the nearest folder above it that does: Qt's watch of a folder
+  // tells nothing of its own rename (inotify's IN_MOVE_SELF is not asked for), its parent does, and
+  // the root made again (a backup put back after it was removed or moved away) is seen.
+  const std::filesystem::path root = library_.root();
   std::error_code ec;
-  while (!std::filesystem::is_directory(watched, ec) && watched.has_parent_path() && watched != watched.parent_path()) {
-    watched = watched.parent_path();
+  std::filesystem::path above = root.parent_path();
+  while (!std::filesystem::is_directory(above, ec) && above.has_parent_path() && above != above.parent_path()) {
+    above = above.parent_path();
   }
+  QStringList paths = {QFile::decodeName(above.c_str())};
+  if (std::filesystem::is_directory(root, ec)) paths.prepend(QFile::decodeName(root.c_str()));
   const QStringList now = root_watcher_->directories();
-  const QString path = QFile::decodeName(watched.c_str());
-  if (now == QStringList{path}) return;
+  if (now == paths) return;
   if (!now.isEmpty()) root_watcher_->removePaths(now);
-  root_watcher_->addPath(path);
+  root_watcher_->addPaths(paths);
 }
 
 void LibraryPanel::syncWithFolder() {

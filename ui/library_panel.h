@@ -80,7 +80,7 @@ class LibraryPanel : public QWidget {
   // `mv`, a run copied in): rows whose folders went are dropped, runs not listed are added. Looked
   // up off the GUI thread.
   void syncWithFolder();
-  void watchRoot();  // the library folder, or the nearest folder above it while it does not exist
+  void watchRoot();  // the library folder while it exists, and the nearest folder above it
 
   GenerationLibrary library_;
   std::vector<LibraryEntry> entries_;

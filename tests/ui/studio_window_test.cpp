@@ -4200,6 +4200,12 @@ void StudioWindowTest::library_drops_runs_removed_outside_the_studio() {
   const QIcon icon = child<QListWidget>(panel, "library_list")->item(0)->icon();
   QVERIFY(!icon.isNull());
   QCOMPARE(icon.availableSizes(), QList<QSize>({QSize(96, 96)}));
+  // The library folder renamed (inotify tells a folder's watcher nothing of its own move) and back.
+  const std::filesystem::path moved = scratch_.filePath("library-moved").toStdString();
+  std::filesystem::rename(root, moved);
+  QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 0, 5000);
+  std::filesystem::rename(moved, root);
+  QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 4, 5000);
   const std::filesystem::path kept = scratch_.filePath("library-kept").toStdString();
   std::filesystem::copy(root, kept, std::filesystem::copy_options::recursive);
   std::filesystem::remove_all(root);
