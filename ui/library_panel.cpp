@@ -283,7 +283,17 @@ void LibraryPanel::syncWithFolder() {
     Changes changes = watcher->future().takeResult();
     // One the panel is deleting goes when that ends, which reports it.
     for (const std::filesystem::path& folder : changes.gone) {
-      if (!isDeleting(folder)) unlist(folder);
+      if (isDeleting(folder)) continue;
+      const int row = rowOf(folder);
+      const bool chosen = row >= 0 && row == list_->currentRow();
+      const QString prompt = chosen ? QString::fromStdString(entries_[size_t(row)].prompt) : QString();
+      unlist(folder);
+      // Qt would make the next run the chosen one, which Enter or Delete would then act on unasked.
+      if (chosen) {
+        list_->setCurrentRow(-1);
+        Q_EMIT statusChanged(tr("The run chosen in the library, “%1”, went (moved or deleted outside the studio)")
+                                 .arg(bidi_controls_shown(shortened(prompt, kDialogPromptLength))));
+      }
     }
     for (size_t i = 0; i < changes.added.entries.size(); ++i) {
       const LibraryEntry& e = changes.added.entries[i];

@@ -4172,10 +4172,22 @@ void StudioWindowTest::library_drops_runs_removed_outside_the_studio() {
     added.push_back(GenerationLibrary(root).add(clip, record));
   }
   LibraryPanel panel(root, nullptr);
+  QSignalSpy status(&panel, &LibraryPanel::statusChanged);
   QTRY_COMPARE(panel.count(), 3);
   QTRY_VERIFY(!panel.scanning());
+  // The run chosen goes: nothing is chosen in its place (Qt chose the next, which Enter then opened).
+  QListWidget* list = child<QListWidget>(panel, "library_list");
+  list->setCurrentRow(1);
+  QVERIFY(child<QPushButton>(panel, "library_delete")->isEnabled());
   std::filesystem::remove_all(added[1].folder);
   QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 2, 5000);
+  QCOMPARE(list->currentRow(), -1);
+  QVERIFY(list->selectedItems().isEmpty());
+  QVERIFY(!child<QPushButton>(panel, "library_open")->isEnabled());
+  QVERIFY(!child<QPushButton>(panel, "library_delete")->isEnabled());
+  QCOMPARE(status.size(), 1);
+  QCOMPARE(status.last().at(0).toString(),
+           QString("The run chosen in the library, “a red circle”, went (moved or deleted outside the studio)"));
   QCOMPARE(panel.entry(0).folder, added[2].folder);  // newest first
   QCOMPARE(panel.entry(1).folder, added[0].folder);
   // A run renamed, and one copied in: listed in their places, the copy's thumbnail shown.
@@ -4186,7 +4198,7 @@ void StudioWindowTest::library_drops_runs_removed_outside_the_studio() {
   QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 3, 5000);
   QTRY_COMPARE_WITH_TIMEOUT(panel.entry(0).folder, renamed, 5000);
   QVERIFY(panel.entry(1).folder == root / "copied-run" || panel.entry(2).folder == root / "copied-run");
-  QVERIFY(!child<QListWidget>(panel, "library_list")->item(1)->icon().isNull());
+  QVERIFY(!list->item(1)->icon().isNull());
   // A wide clip's thumbnail: centred on a square like every other, so its caption sits in line.
   Video wide = grey_clip(200);
   wide.width = 64;
@@ -4197,7 +4209,7 @@ void StudioWindowTest::library_drops_runs_removed_outside_the_studio() {
              {"model", {{"name", "shapes-s"}}}});
   QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 4, 5000);
   QCOMPARE(panel.entry(0).folder, wide_entry.folder);
-  const QIcon icon = child<QListWidget>(panel, "library_list")->item(0)->icon();
+  const QIcon icon = list->item(0)->icon();
   QVERIFY(!icon.isNull());
   QCOMPARE(icon.availableSizes(), QList<QSize>({QSize(96, 96)}));
   // The library folder renamed (inotify tells a folder's watcher nothing of its own move) and back.
