@@ -473,7 +473,11 @@ void MainWindow::buildActions() {
     const QString question = tr("Remove %1 (%2)? The next Compare or sweep of each request runs dense again.")
                                  .arg(counted(cached_runs_, tr("cached dense run"), tr("cached dense runs")))
                                  .arg(data_size(cached_bytes_));
-    if (QMessageBox::question(this, tr("Clear compare cache"), question) == QMessageBox::Yes) clearCompareCache();
+    // No by default: an Enter meant for the menu does not remove runs that took minutes to make.
+    if (QMessageBox::question(this, tr("Clear compare cache"), question, QMessageBox::Yes | QMessageBox::No,
+                              QMessageBox::No) == QMessageBox::Yes) {
+      clearCompareCache();
+    }
   });
   clear_cache_action_->setObjectName("clear_compare_cache");
   clear_cache_action_->setToolTip(tr("Remove the dense runs Compare and Sweep keep for reuse (the most recently "

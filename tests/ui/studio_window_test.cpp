@@ -2553,8 +2553,14 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   QVERIFY(!w->clearCompareCache());
   QCOMPARE(dense_cache_usage(cache).runs, before.runs);
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
-  // The clearing runs on the thread pool too; Compare and Sweep wait for it, Generate does not.
-  QVERIFY(w->clearCompareCache());
+  // Asked first, No being Enter's answer (Enter had removed every run); the clearing runs on the
+  // thread pool too; Compare and Sweep wait for it, Generate does not.
+  QString asked;
+  answer_yes_when_asked(asked);
+  clear->trigger();
+  QVERIFY2(asked.startsWith("Remove " + counted(before.runs, "cached dense run", "cached dense runs")) &&
+               !asked.endsWith("[default: not No]"),
+           qPrintable(asked));
   QVERIFY(w->isClearingCompareCache());
   QVERIFY(!w->clearCompareCache());  // one at a time
   QVERIFY(!child<QAction>(*w, "compare")->isEnabled());
