@@ -2408,9 +2408,10 @@ void StudioWindowTest::library_entry_from_the_cli_keeps_what_the_panel_hides() {
   QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().contains("model folder is gone"), 10000);
   // (These hand-made records' sizes are not their clip's: the exact frames give way to the video, as said after.)
   const QString said = w->statusBar()->currentMessage();
-  QVERIFY2(said.startsWith(QString("Reloaded %1, but its model folder is gone (%2 stays loaded): Generate will not "
-                                   "reproduce it")
-                               .arg(QString::fromStdString(model_gone.folder.filename().string()), loaded)),
+  QVERIFY2(said.startsWith(QString("Reloaded %1, but its model folder %2 is gone (%3 stays loaded): Generate will "
+                                   "not reproduce it")
+                               .arg(QString::fromStdString(model_gone.folder.filename().string()),
+                                    scratch_.filePath("moved-away-model"), loaded)),
            qPrintable(said));
   QVERIFY(log_text(*w).contains("the entry's model folder " + scratch_.filePath("moved-away-model") + " is gone"));
 
