@@ -21,6 +21,8 @@ struct CompareResult {
   std::string sparse_settings;
   uint64_t seed = 0;        // of both runs: the settings may show another by the time it is looked at
   std::string prompt;       // likewise
+  int steps = 0;            // denoising steps of each run; 0 in a Compare kept by an earlier version
+  std::string created;      // when the sparse run was made (UTC, ISO 8601); empty likewise
   SharedVideo dense;
   SharedVideo sparse;
   SharedVideo difference;      // viridis-coloured |dense − sparse|
@@ -29,8 +31,8 @@ struct CompareResult {
   std::vector<double> ssim;
   double mean_psnr_db = 0.0;
   double mean_ssim = 0.0;
-  // Wall time of each whole run, its text encoding aside, and the mean time of one denoising step,
-  // from the run records.
+  // Wall time of each whole run, its text encoding aside, and the mean time of one denoising step
+  // after the first (the only one's, one-time costs included, in a one-step run), from the run records.
   double dense_total_ms = 0.0;
   double sparse_total_ms = 0.0;
   double dense_step_ms = 0.0;

@@ -210,7 +210,10 @@ void CompareView::showResult(const CompareResult& result, bool play) {
                                  ? tr("; %1 identical, PSNR over the %2 that differ").arg(frames(identical)).arg(differing)
                                  : QString());
   summary_->setText(result_summary_);
-  speedup_->setText(tr("speedup %1 per denoising step after the first (dense %2 ms, %3 %4 ms); %5 in wall time, text encoding aside (%6 vs %7)%8")
+  // A one-step run has no step after the first: its only step's time, one-time costs included.
+  const QString per_step = result.steps == 1 ? tr("for the only step, one-time costs included")
+                                             : tr("per denoising step after the first");
+  speedup_->setText(tr("speedup %1 %9 (dense %2 ms, %3 %4 ms); %5 in wall time, text encoding aside (%6 vs %7)%8")
                         .arg(ratio(result.dense_step_ms, result.sparse_step_ms))
                         .arg(result.dense_step_ms, 0, 'f', 1)
                         .arg(QString::fromStdString(result.sparse_mode))
@@ -220,7 +223,8 @@ void CompareView::showResult(const CompareResult& result, bool play) {
                         // Its times are its own run's: under another load, the ratio is off by as much.
                         .arg(result.dense_reused ? tr("; dense run reused from the cache, its times measured when "
                                                       "it ran, not beside this run")
-                                                 : QString()));
+                                                 : QString())
+                        .arg(per_step));
   plotQuality();
   showFrame();
   play_->setEnabled(true);

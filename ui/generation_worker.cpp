@@ -436,6 +436,8 @@ void GenerationWorker::runCompare(const StudioRequest& studio_request, const QSt
     out.sparse_total_ms = total_ms_without_text_encoding(sparse->record);
     out.dense_step_ms = mean_step_ms_after_first(dense->record);
     out.sparse_step_ms = mean_step_ms_after_first(sparse->record);
+    out.steps = int(sparse->record.at("timings_ms").at("steps").size());
+    out.created = sparse->record.value("created", "");
     Q_EMIT compareFinished(out);
     // A folder that cannot be written costs only the next start's view of this result.
     const WritingGuard writing(*this);

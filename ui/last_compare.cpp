@@ -52,6 +52,8 @@ void keep_last_compare(const std::filesystem::path& folder, const CompareResult&
                                                  {"sparse_settings", result.sparse_settings},
                                                  {"seed", result.seed},
                                                  {"prompt", result.prompt},
+                                                 {"steps", result.steps},
+                                                 {"created", result.created},
                                                  {"dense_bytes", std::filesystem::file_size(staging / kDenseFile)},
                                                  {"sparse_bytes", std::filesystem::file_size(staging / kSparseFile)},
                                                  {"psnr_db", psnr},
@@ -91,6 +93,9 @@ std::optional<CompareResult> read_last_compare(const std::filesystem::path& fold
     out.dense_step_ms = j.at("dense_step_ms").get<double>();
     out.sparse_step_ms = j.at("sparse_step_ms").get<double>();
     out.dense_reused = j.at("dense_reused").get<bool>();
+    // Absent from a Compare kept by an earlier version.
+    out.steps = j.value("steps", 0);
+    out.created = j.value("created", "");
   } catch (const nlohmann::json::exception& e) {
     throw UserError(where + " cannot be read: " + e.what());
   }
@@ -105,8 +110,8 @@ std::optional<CompareResult> read_last_compare(const std::filesystem::path& fold
   if (!std::all_of(out.psnr_db.begin(), out.psnr_db.end(), psnr_ok) || !psnr_ok(out.mean_psnr_db) ||
       !std::all_of(out.ssim.begin(), out.ssim.end(), ssim_ok) || !ssim_ok(out.mean_ssim) ||
       !ms_ok(out.dense_total_ms) || !ms_ok(out.sparse_total_ms) || !ms_ok(out.dense_step_ms) ||
-      !ms_ok(out.sparse_step_ms)) {
-    throw UserError(where + " holds figures no Compare makes (a negative PSNR or time, an SSIM past 1)");
+      !ms_ok(out.sparse_step_ms) || out.steps < 0) {
+    throw UserError(where + " holds figures no Compare makes (a negative PSNR, time or step count, an SSIM past 1)");
   }
   if (std::filesystem::file_size(folder / kDenseFile, ec) != dense_bytes ||
       std::filesystem::file_size(folder / kSparseFile, ec) != sparse_bytes) {

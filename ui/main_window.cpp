@@ -916,6 +916,10 @@ void MainWindow::sweep() {
   log_->info(tr("sweep \"%1\": dense against %2 at %3, %4")
                  .arg(QString::fromStdString(request.prompt), QString(attention_mode_name(compared_sparse_mode(request))),
                       counted(qsizetype(budgets.size()), tr("budget"), tr("budgets")), run_summary(request)));
+  if (request.steps == 1) {
+    log_->info(tr("one step: each speedup is that step's, one-time costs included (a sparse run's first k-means); "
+                  "a sweep of more steps times the steps after the first"));
+  }
   sweep_view_->start(tr("Sweep: starting…"),
                      tr("\"%1\", %2").arg(QString::fromStdString(request.prompt), run_summary(request)));
   showDock("sweep_dock");
@@ -1452,7 +1456,11 @@ void MainWindow::showLastCompare() {
     if (!read.result || compared_this_session_) return;
     compare_view_->showResult(*read.result, false);
     const QString prompt = QString::fromStdString(read.result->prompt);
-    compare_view_->showMessage(tr("The last session's Compare, of \"%1\"").arg(prompt));
+    // By its time: not necessarily the last session's last (one that could not be kept leaves the one before).
+    const std::string& created = read.result->created;
+    compare_view_->showMessage(created.empty() ? tr("A Compare kept from an earlier session, of \"%1\"").arg(prompt)
+                                               : tr("The Compare of %1, kept from an earlier session, of \"%2\"")
+                                                     .arg(local_time_text(created), prompt));
     updateExportActions();
   });
   reading->setFuture(QtConcurrent::run([folder = last_compare_folder().toStdString()] {

@@ -3207,6 +3207,9 @@ void StudioWindowTest::compare_view_fits_large_frames_and_rests_when_hidden() {
   result.difference = clip(40);
   result.psnr_db.assign(4, 40.0);
   result.ssim.assign(4, 0.9);
+  result.steps = 1;
+  result.dense_step_ms = 100.0;
+  result.sparse_step_ms = 200.0;
   CompareView view(nullptr);
   view.resize(900, 400);
   view.show();
@@ -3215,6 +3218,10 @@ void StudioWindowTest::compare_view_fits_large_frames_and_rests_when_hidden() {
   QCOMPARE(plot->yAxis2->range().upper, 1.05);  // before a result: an SSIM axis, not QCustomPlot's 0–5
   view.showResult(result);
   QVERIFY(view.isPlaying());
+  // One step: no step after the first to time (the line had said "per denoising step after the first").
+  QVERIFY2(child<QLabel>(view, "compare_speedup")->text().startsWith(
+               "speedup " + speedup_text(0.5) + " for the only step, one-time costs included (dense 100.0 ms, svgear 200.0 ms)"),
+           qPrintable(child<QLabel>(view, "compare_speedup")->text()));
   {
     // The frame shown is named, counted from 1 as the preview counts, and marked on the plot.
     view.togglePlaying();
@@ -4989,14 +4996,18 @@ void StudioWindowTest::the_last_compare_outlives_the_window() {
   QCOMPARE(shown.mean_psnr_db, first.mean_psnr_db);
   QCOMPARE(shown.sparse_step_ms, first.sparse_step_ms);
   QCOMPARE(shown.largest_difference, first.largest_difference);
+  QCOMPARE(shown.steps, 3);
+  QVERIFY(!first.created.empty());
+  QCOMPARE(shown.created, first.created);
   QVERIFY(shown.dense_reused);
   QCOMPARE(view->frameCount(), 8);
   QCOMPARE(view->sparseFrame(2), sparse_frame);
   QCOMPARE(view->differenceFrame(2), difference_frame);
   QVERIFY(!view->isPlaying());
   const QString summary = child<QLabel>(*view, "compare_summary")->text();
-  QVERIFY2(summary.startsWith("The last session's Compare, of \"" + QString(kPrompt) +
-                               "\"\nShown: svgear (" + QString::fromStdString(first.sparse_settings) +
+  // Named by its time: a Compare that could not be kept leaves the one before it.
+  QVERIFY2(summary.startsWith("The Compare of " + local_time_text(first.created) +
+                               ", kept from an earlier session, of \"" + QString(kPrompt) + "\"\nShown: svgear (" + QString::fromStdString(first.sparse_settings) +
                                ") against dense, seed 21: PSNR "),
            qPrintable(summary));
   QVERIFY(child<QAction>(*w, "export_comparison")->isEnabled());
@@ -5109,6 +5120,7 @@ void StudioWindowTest::a_kept_compare_is_checked_as_it_is_read() {
   QVERIFY2(says(refused_for("mean_ssim", 7.5), "figures no Compare makes"), "mean_ssim 7.5");
   QVERIFY2(says(refused_for("mean_psnr_db", -3.0), "figures no Compare makes"), "mean_psnr_db -3");
   QVERIFY2(says(refused_for("sparse_step_ms", -5.0), "figures no Compare makes"), "sparse_step_ms -5");
+  QVERIFY2(says(refused_for("steps", -1), "figures no Compare makes"), "steps -1");
   QVERIFY2(says(refused_for("seed", -1), "has no seed"), "seed -1");
   QVERIFY2(says(refused_for("sparse_mode", "dense"), "unknown sparse mode 'dense'"), "mode dense");
   QVERIFY2(says(refused_for("ssim", nlohmann::json::array({1.0})), "disagree in size"), "one SSIM for two frames");
