@@ -366,7 +366,7 @@ void LibraryPanel::listScanned(Scanned scanned) {
   Q_EMIT listed();
 }
 
-void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnail) {
+QString LibraryPanel::caption(const LibraryEntry& e) const {
   // Qt elides at grapheme boundaries, so an emoji or an accent is never split.
   const QFontMetrics metrics = list_->fontMetrics();
   const int width = caption_width(list_->font());
@@ -375,8 +375,12 @@ void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnai
   if (!e.attention.empty()) lines << line(QString::fromStdString(e.attention));
   lines << line(tr("seed %1").arg(qulonglong(e.seed)));
   if (!e.created.empty()) lines << line(local_time_text(e.created));
-  auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(e.clip_gone() ? marked_gone(thumbnail) : thumbnail)),
-                                   lines.join('\n'));
+  return lines.join('\n');
+}
+
+void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnail) {
+  auto* item =
+      new QListWidgetItem(QIcon(QPixmap::fromImage(e.clip_gone() ? marked_gone(thumbnail) : thumbnail)), caption(e));
   item->setToolTip(tooltip(e));
   list_->insertItem(row, item);
   list_->setRowHidden(row, !matchesFilter(e));
@@ -505,6 +509,23 @@ void LibraryPanel::markClipGone(const std::filesystem::path& folder) {
   const QImage shown = item->icon().pixmap(QSize(kThumbnailSide, kThumbnailSide), 1.0).toImage();  // as listed
   item->setIcon(QIcon(QPixmap::fromImage(marked_gone(shown))));
   item->setToolTip(tooltip(e));
+}
+
+void LibraryPanel::updateRecord(const LibraryEntry& read) {
+  const int row = rowOf(read.folder);
+  if (row < 0 || entries_[size_t(row)].record == read.record) return;
+  LibraryEntry& e = entries_[size_t(row)];
+  // The files as listed: markClipGone follows a clip deleted since.
+  LibraryEntry updated = read;
+  updated.video = e.video;
+  updated.exact_frames = e.exact_frames;
+  updated.thumbnail = e.thumbnail;
+  e = std::move(updated);
+  QListWidgetItem* item = list_->item(row);
+  item->setText(caption(e));
+  item->setToolTip(tooltip(e));
+  list_->setRowHidden(row, !matchesFilter(e));
+  dropHiddenCurrentRow();
 }
 
 int LibraryPanel::count() const { return int(entries_.size()); }

@@ -41,6 +41,9 @@ class LibraryPanel : public QWidget {
   // A listed run found without its clip when opened (deleted outside the studio meanwhile): its row
   // gets the mark and the tooltip a scan would give it, in place.
   void markClipGone(const std::filesystem::path& folder);
+  // A listed run's record as an Open read it: a record edited outside the studio (which the folder
+  // watch does not see) relabels its row and counts for the filter.
+  void updateRecord(const LibraryEntry& read);
   int count() const;
   // The entry shown at `row` (0 = newest); throws std::out_of_range.
   const LibraryEntry& entry(int row) const { return entries_.at(size_t(row)); }
@@ -80,6 +83,7 @@ class LibraryPanel : public QWidget {
   // `mv`, a run copied in): rows whose folders went are dropped, runs not listed are added. Looked
   // up off the GUI thread.
   void syncWithFolder();
+  QString caption(const LibraryEntry& e) const;  // a row's label: a line each, elided to the cell
   void watchRoot();  // the library folder while it exists, and the nearest folder above it
 
   GenerationLibrary library_;

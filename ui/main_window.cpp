@@ -691,7 +691,9 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
                            QString::fromStdString(folder.parent_path().string())));
       return;
     }
-    // Found without its clip now (deleted outside the studio since the listing): its row says so.
+    // Its record edited, or found without its clip now (deleted outside the studio since the
+    // listing): its row says so.
+    library_->updateRecord(opened.entry);
     if (opened.entry.clip_gone() && !opened.frames_unreadable) library_->markClipGone(folder);
     applyLibraryEntry(opened.entry, opened.request, opened.model_present, opened.model_is_current,
                       std::move(opened.video));

@@ -5275,6 +5275,21 @@ void StudioWindowTest::library_run_whose_video_is_gone_reloads_its_settings() {
   QVERIFY(item->toolTip().contains("Its video is gone (deleted outside the studio)"));
   const QColor band = item->icon().pixmap(QSize(96, 96), 1.0).toImage().pixelColor(2, 93);
   QVERIFY2(band.red() > 120 && band.green() < 80, qPrintable(band.name()));
+
+  // Its record edited outside the studio (the folder watch sees no edit inside a run): once Open
+  // has read it, the row's label, tooltip and filter follow what was reloaded.
+  nlohmann::json edited = nlohmann::json::parse(std::ifstream(kept.folder / "record.json"));
+  edited["request"]["prompt"] = "a green star";
+  std::ofstream(kept.folder / "record.json") << edited.dump();
+  w->openLibraryEntry(kept.folder);
+  QTRY_COMPARE_WITH_TIMEOUT(child<QLineEdit>(*w, "prompt")->text(), QString("a green star"), 10000);
+  QVERIFY2(item->text().startsWith("a green star\nseed 5"), qPrintable(item->text()));
+  QVERIFY(item->toolTip().contains("a green star") && item->toolTip().contains("Its video is gone"));
+  QCOMPARE(library->entry(row).prompt, std::string("a green star"));
+  child<QLineEdit>(*library, "library_filter")->setText("green");
+  QVERIFY(!child<QListWidget>(*library, "library_list")->isRowHidden(row));
+  child<QLineEdit>(*library, "library_filter")->setText("red");
+  QVERIFY(child<QListWidget>(*library, "library_list")->isRowHidden(row));
 }
 
 // A recent model folder that was moved or deleted stays in the list, marked gone and greyed, and
