@@ -22,6 +22,9 @@ DockScrollArea::DockScrollArea(QWidget* content, Height height, QWidget* parent)
   setWidgetResizable(true);
   setFrameShape(QFrame::NoFrame);
   setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  // No Tab stop of its own, which draws no focus (three such stops had looked like a lost Tab): a
+  // control tabbed to is scrolled into view, and the wheel scrolls without the focus.
+  setFocusPolicy(Qt::NoFocus);
   // Without the grow flag a layout never makes the area taller than sizeHint(): the content's height.
   setSizePolicy(QSizePolicy::Preferred, height == Height::Grows ? QSizePolicy::Preferred : QSizePolicy::Maximum);
   setWidget(content);
