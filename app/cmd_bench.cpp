@@ -161,6 +161,15 @@ int bench_trace(int argc, char** argv) {
   }
   CancelToken cancel;
   InterruptCancel interrupt(cancel);  // Ctrl-C: the trace file goes, not left in the temporary folder
+  std::string trace_file;             // and a second one's forced exit removes it too
+  options.on_file = [&trace_file](const std::filesystem::path& file) {
+    InterruptCancel::remove_on_forced_exit(nullptr);
+    trace_file = file.string();
+    InterruptCancel::remove_on_forced_exit(trace_file.c_str());
+  };
+  struct ForgetFile {
+    ~ForgetFile() { InterruptCancel::remove_on_forced_exit(nullptr); }  // before trace_file goes
+  } forget_file;
   // Seconds to a minute of work with nothing to show: what it is doing, at once.
   std::printf("bench trace: %s of %s each (seed %llu), written to and read from %s\n",
               counted_noun(options.steps, "step", "steps").c_str(),
@@ -218,6 +227,7 @@ int bench_step(int argc, char** argv) {
   CancelToken cancel;
   InterruptCancel interrupt(cancel);
   options.on_progress = bench_progress("step", cancel);
+  options.cancel = &cancel;
   const std::optional<DitStepBenchResult> result = run_unless_cancelled("step", cancel, [&] {
     return run_saying_out_of_memory(options.device, "choose a smaller --shape",
                                     [&] { return run_dit_step_bench(options); });
@@ -320,6 +330,7 @@ int cmd_bench(int argc, char** argv) {
   CancelToken cancel;
   InterruptCancel interrupt(cancel);
   options.on_progress = bench_progress("attention", cancel);
+  options.cancel = &cancel;
   const std::optional<AttentionBenchResult> result = run_unless_cancelled("attention", cancel, [&] {
     return run_saying_out_of_memory(options.device, advice, [&] { return run_attention_bench(options); });
   });

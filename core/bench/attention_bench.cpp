@@ -284,6 +284,7 @@ AttentionBenchResult run_attention_bench(const AttentionBenchOptions& options) {
   call.step = 0;  // timed_call_ms advances it before every call
   call.num_steps = kBenchSteps;
   call.grid = result.shape.grid;
+  call.cancel = options.cancel;
 
   const auto progress = [&](const std::string& what) {
     if (options.on_progress) options.on_progress(what);

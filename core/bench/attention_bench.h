@@ -81,6 +81,9 @@ struct AttentionBenchOptions {
   // Told before each row's calls ("svgear at top_p 0.9"): a large shape on a CPU takes minutes. It
   // may throw (Cancelled) to stop the bench there.
   std::function<void(const std::string&)> on_progress;
+  // Polled within the calls (a CPU's attention row chunks, the k-means iterations): a call at the
+  // Wan shapes on a CPU takes minutes. Throws Cancelled.
+  const CancelToken* cancel = nullptr;
 };
 
 // Wall time per phase of one sparse call, from the backend's routing trace (a separate, traced

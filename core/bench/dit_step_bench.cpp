@@ -104,9 +104,10 @@ struct StepInputs {
 // One denoising step: the conditional and the unconditional forward from one shared prefix, as the
 // Generator runs them. Returns the guided velocity.
 at::Tensor denoising_step(const WanDiT& dit, AttentionBackend& backend, const StepInputs& in, int step,
-                          int num_steps) {
+                          int num_steps, const CancelToken* cancel) {
   DiTForward call;
   call.attention = &backend;
+  call.cancel = cancel;
   call.step = step;
   call.num_steps = num_steps;
   call.branch = CfgBranch::Cond;
@@ -130,10 +131,11 @@ std::optional<double> peak_allocated_gib(c10::Device device) {
 // Runs `stage` twice (the first pays one-time initialisation, as the model's first use in a
 // session does) and times the second; the peak covers both.
 template <typename Stage>
-void time_stage(c10::Device device, PipelineStageTiming& timing, Stage&& stage) {
+void time_stage(c10::Device device, PipelineStageTiming& timing, const CancelToken* cancel, Stage&& stage) {
   if (device.is_cuda()) at::accelerator::resetPeakStats(device.index());
   stage();
   synchronize(device);
+  if (cancel) cancel->throw_if_cancelled();
   const auto start = Clock::now();
   stage();
   synchronize(device);
@@ -154,7 +156,7 @@ void time_text_encoder(const StepShape& shape, const DitStepBenchOptions& option
   mask[0].narrow(0, 0, std::min(kPromptTokens, length)).fill_(1);  // a 24-token prompt
   mask[1].narrow(0, 0, 1).fill_(1);                               // the empty negative prompt: </s>
   const at::Tensor device_ids = ids.to(options.device), device_mask = mask.to(options.device);
-  time_stage(options.device, result.text_encoder, [&] { encoder.forward(device_ids, device_mask); });
+  time_stage(options.device, result.text_encoder, options.cancel, [&] { encoder.forward(device_ids, device_mask); });
 }
 
 // The whole latent through the pipeline's decoder (float32; whole frames on a GPU, tiles on the
@@ -168,7 +170,8 @@ void time_vae_decode(const StepShape& shape, const DitStepBenchOptions& options,
                                       at::TensorOptions().dtype(at::kFloat)).to(options.device);
   Video video;
   DecodeReport report;
-  time_stage(options.device, result.vae_decode, [&] { video = decoder.decode(latent, 16.0, nullptr, &report); });
+  time_stage(options.device, result.vae_decode, options.cancel,
+             [&] { video = decoder.decode(latent, 16.0, options.cancel, &report); });
   result.vae_frames = report.tiles_after_out_of_memory ? "tiles after running out of memory"
                       : options.device.is_cuda()       ? "whole"
                                                        : "tiles";
@@ -350,7 +353,7 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
                std::to_string(options.timed_steps + 1) + (i == 0 ? " (the cold one)" : ""));
       synchronize(options.device);
       const auto start = Clock::now();
-      velocity = denoising_step(*dit, *backend, in, warmup_steps + i, num_steps);
+      velocity = denoising_step(*dit, *backend, in, warmup_steps + i, num_steps, options.cancel);
       synchronize(options.device);
       const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
       if (i == 0) {
@@ -364,7 +367,7 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
       progress(std::string(attention_mode_name(mode)) + ": one untimed step for a profiler");
       synchronize(options.device);
       if (options.device.is_cuda()) cuda_profiler(true);
-      denoising_step(*dit, *backend, in, warmup_steps + options.timed_steps + 1, num_steps);
+      denoising_step(*dit, *backend, in, warmup_steps + options.timed_steps + 1, num_steps, options.cancel);
       synchronize(options.device);
       if (options.device.is_cuda()) cuda_profiler(false);
     }
@@ -375,7 +378,7 @@ DitStepBenchResult run_dit_step_bench(const DitStepBenchOptions& options) {
       TraceOptions trace;
       trace.enabled = true;
       traced->set_trace(trace, &summary);
-      denoising_step(*dit, *backend, in, warmup_steps + options.timed_steps + 1, num_steps);
+      denoising_step(*dit, *backend, in, warmup_steps + options.timed_steps + 1, num_steps, options.cancel);
       traced->set_trace(TraceOptions{}, nullptr);
       row.density = summary.mean();
     }

@@ -32,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/attention/attention_config.h"
+#include "core/cancel_token.h"
 
 namespace svgear {
 
@@ -61,6 +62,9 @@ struct DitStepBenchOptions {
   // Told what starts next ("text encoder: …", "dense: step 2 of 4", …): at wan1.3b-480p on a CPU
   // a stage takes minutes, and a bench that prints nothing until its table looks hung.
   std::function<void(const std::string&)> on_progress;
+  // Polled within the stages (each DiT block, each attention row chunk on a CPU, the VAE's frames)
+  // and between their calls: a stage at wan1.3b-480p on a CPU takes minutes. Throws Cancelled.
+  const CancelToken* cancel = nullptr;
 };
 
 struct DitStepBenchRow {

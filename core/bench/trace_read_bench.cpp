@@ -109,11 +109,13 @@ TraceReadBenchResult run_trace_read_bench(const TraceReadBenchOptions& asked, co
   const auto write_start = Clock::now();
   {
     RoutingTraceFile file(path);
+    if (options.on_file) options.on_file(file.temp_path());
     for (const RoutingEvent& step : steps) {
       file.add(step);
       cancel.throw_if_cancelled();
     }
     file.commit();
+    if (options.on_file) options.on_file(path);
   }
   result.write_s = seconds_since(write_start);
   result.bytes = std::filesystem::file_size(path);
