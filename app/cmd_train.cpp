@@ -24,6 +24,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
 #include "core/io/folder_lock.h"
+#include "core/io/unique_name.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/model.h"
 #include "core/pipeline/out_of_memory.h"
@@ -321,6 +322,8 @@ int cmd_train(int argc, char** argv) {
     }
   }
   check_output_file(out / "loss.tsv");
+  // Its first save may be --checkpoint-every steps away: a folder that takes no file is refused now.
+  check_output_folder(checkpoint);
   const bool resuming = std::filesystem::exists(checkpoint / "state.json");
   // A resume replaces its own model/ and trims its own loss.tsv; a new run replaces model/, rewrites
   // loss.tsv and deletes older shards in checkpoint/, so what svgear train did not write there is
@@ -475,6 +478,8 @@ int cmd_train(int argc, char** argv) {
                       "again to resume it");
     }
   }
+  // The log's temporary files of a run that was killed mid-write (the checkpoint's go at its next save).
+  remove_killed_writers_temp_files(out, [](std::string_view base) { return base == "loss.tsv"; });
   if (trainer.steps_done() < stop_at) trainer.begin_stage(commit, device_description(device));
   // loss.tsv: one line per --log-every steps, the mean loss over them (reading a loss synchronises
   // the device, so the loop reads one sum per line).

@@ -69,6 +69,23 @@ void remove_abandoned(const std::filesystem::path& parent, std::string_view pref
   }
 }
 
+void remove_killed_writers_temp_files(const std::filesystem::path& parent,
+                                      const std::function<bool(std::string_view base)>& ours) {
+  const std::string own = std::to_string(::getpid()) + "-";
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const size_t tmp = name.rfind(".tmp-");
+    if (tmp == std::string::npos) continue;
+    const std::string_view suffix = std::string_view(name).substr(tmp + 5);
+    if (!is_unique_name_suffix(suffix) || suffix.starts_with(own) || !ours(std::string_view(name).substr(0, tmp))) {
+      continue;
+    }
+    std::error_code ignored;
+    std::filesystem::remove(it->path(), ignored);
+  }
+}
+
 bool rename_without_replacing(const std::filesystem::path& from, const std::filesystem::path& to, std::error_code& ec) {
   ec.clear();
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -38,6 +39,13 @@ struct RemovedAtScopeEnd {
 // in another container sharing the folder may hold a number that is free here. Best effort.
 inline constexpr std::chrono::minutes kAbandonedAfter{60};
 void remove_abandoned(const std::filesystem::path& parent, std::string_view prefix);
+
+// For a folder its caller holds locked against every other writer (a training run's): removes the
+// temporary files ("<base>.tmp-" + a unique_name_suffix(), AtomicFile's) of other processes, killed
+// mid-write, however recent, for each base `ours` accepts. remove_abandoned, which cannot know that
+// no other writer is there, waits an hour and looks only at one name's. Best effort.
+void remove_killed_writers_temp_files(const std::filesystem::path& parent,
+                                      const std::function<bool(std::string_view base)>& ours);
 
 // Renames `from` to `to` only when nothing has the name `to`: false (and `from` untouched) when
 // something does. Other failures set `ec`. Where the file system cannot refuse a replacement

@@ -85,7 +85,14 @@ TEST(FlowMatchingTrainer, ResumeContinuesLikeAnUnbrokenRun) {
   for (int i = 0; i < 3; ++i) resumed_losses.push_back(first_half.step().item<double>());
   first_half.save_checkpoint(dir / "checkpoint");
   first_half.step();  // a later checkpoint replaces the earlier shards
+  // and removes what a save killed midway left (the run's folder is locked: no other writer's)
+  const auto killed = dir / "later" / "step-00000002-part-01.safetensors.tmp-999999999-0000000000000001";
+  std::filesystem::create_directories(killed.parent_path());
+  std::ofstream(killed) << "partial";
+  std::ofstream(dir / "later" / "notes.txt.tmp-999999999-0000000000000001") << "a user's";
   first_half.save_checkpoint(dir / "later");
+  EXPECT_FALSE(std::filesystem::exists(killed));
+  EXPECT_TRUE(std::filesystem::exists(dir / "later" / "notes.txt.tmp-999999999-0000000000000001"));
   FlowMatchingTrainer resumed = FlowMatchingTrainer::resume(dir / "checkpoint", at::kCPU);
   EXPECT_EQ(resumed.steps_done(), 3);
   for (int i = 0; i < 3; ++i) resumed_losses.push_back(resumed.step().item<double>());
