@@ -64,6 +64,12 @@ std::optional<int> CliArgs::integer(const std::string& name, int minimum, int ma
   if (value->empty() || std::isspace(static_cast<unsigned char>(value->front())) || *end != '\0') {
     throw UserError("--" + name + " expects a whole number, got '" + *value + "'");
   }
+  // "+N" reads as "N more" (the GPU job's STEPS=+N means that), which an option never takes.
+  if (value->front() == '+') {
+    throw UserError("--" + name + " expects a whole number without a '+', got '" + *value +
+                    "': the value is the option's own, not an increase (give --" + name + " " + value->substr(1) +
+                    " for that value)");
+  }
   // strtol's own overflow (LONG_MAX, LONG_MIN) lands outside every range too. A value past a bound
   // the option has names its range; one past a side it leaves open (the request checks it later)
   // names what an int holds.

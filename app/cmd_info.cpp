@@ -1,7 +1,9 @@
 // svgear info: what this build can do and what it finds on this machine.
 
 #include <cstdio>
+#include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <ATen/ATen.h>
@@ -85,8 +87,14 @@ int cmd_info(int argc, char** argv) {
   for (const auto& gpu : gpus) std::printf("GPU: %s\n", gpu.c_str());
   std::printf("models:\n");
   int count = 0;
+  // Once each: a folder found in two roots (SVGEAR_MODELS naming a model folder and its parent, or
+  // the built-in one) is one model.
+  std::set<std::filesystem::path> listed;
   for (const auto& root : model_search_roots()) {
     for (const auto& folder : find_model_folders(root)) {
+      std::error_code ec;
+      const std::filesystem::path canonical = std::filesystem::weakly_canonical(folder, ec);
+      if (!listed.insert(ec ? folder.lexically_normal() : canonical).second) continue;
       // Wan folders (no model.json) too; one unreadable folder is listed as such, not the end of the list.
       try {
         const ModelManifest m = read_model_manifest(folder);

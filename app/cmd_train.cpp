@@ -46,7 +46,7 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
   --out DIR              the run's folder: a new run, or one to resume (never a model's folder)
   --preset NAME          the model to train: shapes-s, shapes-l or shapes-tiny (a new run; a resume
                          takes the run's, --continue-from the source's)
-  --steps N              total optimiser steps (default 1000)
+  --steps N              total optimiser steps, the run's whole length, not N more (default 1000)
   --batch N              clips per step, 1 to 4096 (default 16)  --lr X        peak learning rate, ≥ 1e-10 (1e-3)
   --warmup N             linear warm-up steps (default 200)
   --seed N|random        data and init seed (default 1; random draws one, printed; a resume keeps the run's)
@@ -59,9 +59,9 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
                          mean squared error; objects cover a few percent of a clip)
   --text-layers N        the text encoder's transformer layers, 0 to 2 (a new run: default the
                          preset's, 2 for shapes-s/l; --continue-from / --init-from: default the
-                         source's; a source without one (0 layers) grows one on its table; 0 = the
-                         table alone, as the models before it; 3 would not fit a shapes-s
-                         checkpoint in a device run)
+                         source's; a source without one (0 layers) keeps none unless N is given,
+                         and grows N on its table; 0 = the table alone, as the models before it; 3
+                         would not fit a shapes-s checkpoint in a device run)
   --text-position-std X  the std of the positions of a text transformer this run creates (a new
                          run's, or one grown on a 0-layer source; refused otherwise), 0 to 1
                          (default 0.5; 0 = zeros, as the run of 4a25c4b started: its replay passes
@@ -231,7 +231,9 @@ int cmd_train(int argc, char** argv) {
   const std::string commit = args.text("commit").value_or("unrecorded");
   const c10::Device device = parse_device(args.text("device").value_or("auto"));
   args.finish();
-  if (!out_text || out_text->empty()) throw UserError("--out DIR is required (the training folder)");
+  if (!out_text) throw UserError("--out DIR is required (the training folder)");
+  if (out_text->empty()) throw UserError("--out is empty: name the training folder");
+  if (commit.empty()) throw UserError("--commit is empty: name the source's commit, or leave the option out");
   if (minutes < 0.0) throw UserError("--minutes must not be negative (0 = no limit)");
   if (stop_at < 1 || stop_at > total_steps) {
     throw UserError("--stop-at must be between 1 and --steps (" + std::to_string(total_steps) + "), got " +
@@ -405,8 +407,8 @@ int cmd_train(int argc, char** argv) {
   if (resuming && text_layers && *text_layers != trainer.spec().text_layers) {
     // A run from an export grows a transformer only on a table alone (load_weights).
     const bool can_grow = trainer.spec().text_layers == 0;
-    throw UserError(checkpoint.string() + " trains a text transformer of " + std::to_string(trainer.spec().text_layers) +
-                    " layers; a resumed run keeps it (" +
+    throw UserError(checkpoint.string() + " trains a text transformer of " +
+                    counted_noun(trainer.spec().text_layers, "layer", "layers") + "; a resumed run keeps it (" +
                     (can_grow ? "start a new run with --continue-from " + (out / "model").string() + " to grow one"
                               : std::string("start a new run in another --out folder for another")) +
                     ")");
@@ -637,7 +639,8 @@ int cmd_train(int argc, char** argv) {
     std::printf("%s in %.1f s (%.2f steps/s, %.1f clips/s)\n", counted_noun(steps, "step", "steps").c_str(), seconds,
                 double(steps) / seconds, double(steps * trainer.recipe().batch) / seconds);
   }
-  std::string description = "shapes world, trained by `svgear train` for " + std::to_string(trainer.steps_done()) + " steps";
+  std::string description =
+      "shapes world, trained by `svgear train` for " + counted_noun(trainer.steps_done(), "step", "steps");
   if (const nlohmann::json& source = trainer.initialized_from(); source.is_object()) {
     description += " from " + source.value("model", std::string("another model")) + "'s weights at step " +
                    std::to_string(source.value("steps", int64_t(0)));

@@ -590,8 +590,9 @@ void FlowMatchingTrainer::load_weights(const std::filesystem::path& model_folder
   const bool grows_text_transformer = source.text_layers == 0 && spec_.text_layers > 0;
   if (!grows_text_transformer && (source.text_layers != spec_.text_layers ||
                                   (spec_.text_layers > 0 && source.text_heads != spec_.text_heads))) {
-    throw UserError(model_folder.string() + " has a text transformer of " + std::to_string(source.text_layers) +
-                    " layers and " + std::to_string(source.text_heads) + " heads, this run " +
+    throw UserError(model_folder.string() + " has a text transformer of " +
+                    counted_noun(source.text_layers, "layer", "layers") + " and " +
+                    counted_noun(source.text_heads, "head", "heads") + ", this run " +
                     std::to_string(spec_.text_layers) + " and " + std::to_string(spec_.text_heads) +
                     " (svgear train --text-layers)");
   }

@@ -1042,6 +1042,9 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   EXPECT_EQ(nlohmann::json::parse(file_bytes(*dir_ / "twice.json"))["status"], "finished");
 
   refused(run_cli("random-model --out \"\""), "--out is empty: name the model folder to write");
+  refused(run_cli("train --preset shapes-tiny --device cpu --steps 2 --out \"\""), "--out is empty: name the training folder");
+  refused(run_cli("train --preset shapes-tiny --device cpu --steps 2 --commit \"\" --out " + (*dir_ / "no-commit").string()),
+          "--commit is empty");
   refused(run_cli("compare --model " + model.string() + " --prompt a --out \"\""), "--out needs a folder");
   refused(run_cli("train --preset shapes-tiny --device cpu --steps 2 --shift inf --out " + (*dir_ / "inf-run").string()),
           "--shift expects a finite number, got 'inf'");
@@ -1119,6 +1122,11 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   refused(run_cli(generate + "--seed 1 --seed 2 --output " + (*dir_ / "never.y4m").string()), "--seed is given twice");
   refused(run_cli(generate + "--q-clusters \" 1\" --output " + (*dir_ / "never.y4m").string()),
           "--q-clusters expects a whole number, got ' 1'");
+  // "+N" is not "N more" (train had taken --steps +10 as 10; the GPU job's STEPS=+N is a sum).
+  refused(run_cli("train --preset shapes-tiny --device cpu --steps +10 --out " + (*dir_ / "plus-run").string()),
+          "--steps expects a whole number without a '+', got '+10': the value is the option's own, not an increase "
+          "(give --steps 10 for that value)");
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "plus-run"));
 }
 
 // One trace's numbers agree with each other: labels with sizes, sizes and block map with the
@@ -2158,7 +2166,7 @@ TEST(CliTrain, TextLayersAdviceOnlyWhereItWorks) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   run = run_cli("train --device cpu --steps 2 --text-layers 2 --out " + (root / "one").string());
   EXPECT_EQ(run.exit_code, 2) << run.output;
-  EXPECT_NE(run.output.find("trains a text transformer of 1 layers; a resumed run keeps it"), std::string::npos)
+  EXPECT_NE(run.output.find("trains a text transformer of 1 layer; a resumed run keeps it"), std::string::npos)
       << run.output;
   EXPECT_EQ(run.output.find("--continue-from"), std::string::npos) << run.output;
   run = run_cli(train + (root / "table").string() + " --text-layers 0");
@@ -2170,7 +2178,7 @@ TEST(CliTrain, TextLayersAdviceOnlyWhereItWorks) {
             std::string::npos)
       << run.output;
   run = run_cli("train --help");
-  EXPECT_NE(run.output.find("a source without one (0 layers) grows one"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("a source without one (0 layers) keeps none unless N is given"), std::string::npos) << run.output;
   run = run_cli("train --preset shapes-s --device cpu --steps 1 --batch 1 --init-from " +
                 (root / "one" / "model").string() + " --out " + (root / "s").string());
   EXPECT_EQ(run.exit_code, 2) << run.output;
@@ -2767,8 +2775,10 @@ TEST_F(CliTest, InfoDescribesTheBuild) {
   std::filesystem::remove(loop.string() + "-2");
   std::filesystem::create_symlink(loop.string() + "-2", loop);
   std::filesystem::create_symlink(loop, loop.string() + "-2");
+  // The model folder named twice, once through its parent: listed once.
   const std::string entries = (root / "odd").string() + ":" + (*dir_ / "nowhere").string() + ":" +
-                              (*dir_ / "model" / "model.json").string() + ":" + loop.string();
+                              (*dir_ / "model" / "model.json").string() + ":" + loop.string() + ":" +
+                              root.string() + ":" + (root / "odd" / ".").string();
   CliRun listed;
   {
     const ScopedEnv models("SVGEAR_MODELS");
@@ -2778,6 +2788,7 @@ TEST_F(CliTest, InfoDescribesTheBuild) {
   ASSERT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_EQ(listed.output.find('\x1b'), std::string::npos) << listed.output;
   EXPECT_NE(listed.output.find("plain?[2J?forged line"), std::string::npos) << listed.output;
+  EXPECT_EQ(listed.output.find("plain?[2J?forged line"), listed.output.rfind("plain?[2J?forged line")) << listed.output;
   EXPECT_NE(listed.output.find("note: SVGEAR_MODELS names '" + (*dir_ / "nowhere").string() + "', which does not exist"),
             std::string::npos)
       << listed.output;
