@@ -51,8 +51,9 @@ command again resumes from the checkpoint and trains on to --steps in total; Ctr
   --warmup N             linear warm-up steps (default 200)
   --seed N|random        data and init seed (default 1; random draws one, printed; a resume keeps the run's)
   --cooldown N           decay the learning rate linearly over the last N of --steps, the last step at
-                         1/N of the peak (a run that ships its weights ends this way; a new run from
-                         its export warms up again; a resumed run keeps its window)
+                         1/N of the rate the warm-up gives then, the peak once it is over (a run that
+                         ships its weights ends this way; a new run from its export warms up again; a
+                         resumed run keeps its window)
   --shift X              timestep shift of the training noise levels (default 3, Wan's; 1 = unshifted)
   --max-objects N        objects per training scene, 1 to N (default: the preset's; the eval prompts have 1)
   --object-weight X      loss weight of the objects' pixels against the background's (default 1: plain
