@@ -149,6 +149,23 @@ bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
   return x == y;
 }
 
+// Whether `text` begins as a routing trace does: {"format": "svgear-routing-trace/..., its
+// "format" first (as the reader requires), with any JSON whitespace between the tokens (a trace
+// pretty-printed by `python3 -m json.tool` is one).
+bool starts_as_a_routing_trace(std::string_view text) {
+  const auto skip_space = [&] {
+    while (!text.empty() && (text[0] == ' ' || text[0] == '\t' || text[0] == '\n' || text[0] == '\r')) {
+      text.remove_prefix(1);
+    }
+  };
+  for (const std::string_view token : {"{", "\"format\"", ":", "\"svgear-routing-trace/"}) {
+    skip_space();
+    if (!text.starts_with(token)) return false;
+    text.remove_prefix(token.size());
+  }
+  return true;
+}
+
 // The trace replaces only an earlier trace: a JSON file of any other kind by its name (a preset, a
 // run record, a model's manifest) is refused. The first bytes say which it is, even of a 40 GB trace.
 void check_trace_path(const std::filesystem::path& trace, const std::filesystem::path& model_dir) {
@@ -158,12 +175,13 @@ void check_trace_path(const std::filesystem::path& trace, const std::filesystem:
   check_outside_model_folder(trace, model_dir, "--trace");
   std::error_code ec;
   if (!std::filesystem::exists(trace, ec)) return;
-  constexpr std::string_view kStart = R"({"format":"svgear-routing-trace/)";
-  std::string start(kStart.size(), '\0');
-  std::ifstream(trace, std::ios::binary).read(start.data(), std::streamsize(start.size()));
-  if (start != kStart) {
-    throw UserError("--trace '" + trace.string() + "' exists and is not a routing trace, which the trace would "
-                    "replace: choose another name");
+  std::string start(4096, '\0');  // room for a pretty-printer's indentation
+  std::ifstream file(trace, std::ios::binary);
+  file.read(start.data(), std::streamsize(start.size()));
+  start.resize(size_t(file.gcount()));
+  if (!starts_as_a_routing_trace(start)) {
+    throw UserError("--trace '" + trace.string() + "' exists and does not begin as a routing trace does ({\"format\": "
+                    "\"svgear-routing-trace/…\"), so it is not replaced: choose another name");
   }
 }
 

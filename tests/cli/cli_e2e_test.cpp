@@ -1343,8 +1343,16 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
           "error: --dump-attention '/proc/d.safetensors': cannot write");
   const std::filesystem::path preset = *dir_ / "kept-preset.json";
   std::ofstream(preset) << R"({"top_p": 0.8})";
-  refused(sparse + "--trace " + preset.string(), "exists and is not a routing trace");
+  refused(sparse + "--trace " + preset.string(),
+          "exists and does not begin as a routing trace does ({\"format\": \"svgear-routing-trace/…\"), so it is not "
+          "replaced");
   EXPECT_EQ(file_bytes(preset), R"({"top_p": 0.8})");
+  // An earlier trace pretty-printed (json.tool's indentation) is still one: replaced (it was refused).
+  const auto pretty = *dir_ / "pretty-trace.json";
+  std::ofstream(pretty) << "{\n    \"format\": \"svgear-routing-trace/1\",\n    \"steps\": []\n}\n";
+  const CliRun replaced = run_cli(sparse + "--trace " + pretty.string() + " --output " + (*dir_ / "pretty.y4m").string());
+  EXPECT_EQ(replaced.exit_code, 0) << replaced.output;
+  EXPECT_FALSE(trace_file(pretty)["steps"].empty());
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "refused.y4m"));
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "t.json"));
 }
