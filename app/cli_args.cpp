@@ -104,8 +104,9 @@ std::optional<uint64_t> CliArgs::seed(const std::string& generator, const std::s
     if (!read) throw UserError("cannot read /dev/urandom for a random seed");
     return seed >> 33;  // [0, 2^31): fits the studio's seed box
   }
-  // Digits, after one '+' as every other number option takes: strtoull would skip spaces, take '-'
-  // (wrapping -1 to 2^64 − 1) and saturate past 2^64 − 1.
+  // Digits, after one '+' as the fractional options take it (a seed names a video, and "+N" cannot
+  // read as "N more" as it would for a count, which refuses it): strtoull would skip spaces, take
+  // '-' (wrapping -1 to 2^64 − 1) and saturate past 2^64 − 1.
   const std::string digits = text->substr(!text->empty() && text->front() == '+' ? 1 : 0);
   if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
     throw UserError("--seed expects a non-negative whole number or 'random', got '" + *text + "'");

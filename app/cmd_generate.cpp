@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -177,6 +178,7 @@ void check_trace_path(const std::filesystem::path& trace, const std::filesystem:
   if (!std::filesystem::exists(trace, ec)) return;
   std::string start(4096, '\0');  // room for a pretty-printer's indentation
   std::ifstream file(trace, std::ios::binary);
+  if (!file) throw UserError("--trace '" + trace.string() + "' exists and cannot be read: " + std::strerror(errno));
   file.read(start.data(), std::streamsize(start.size()));
   start.resize(size_t(file.gcount()));
   if (!starts_as_a_routing_trace(start)) {

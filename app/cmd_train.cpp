@@ -307,6 +307,12 @@ int cmd_train(int argc, char** argv) {
   std::optional<FolderLock> lock;
   std::error_code ec;
   if (std::filesystem::is_directory(out, ec)) lock.emplace(out, "another `svgear train`");
+  // What a run killed mid-write left (a checkpoint's shards, the log): no other process writes here
+  // while the lock is held. A killed first save's files had refused the restart.
+  if (lock && lock->held()) {
+    FlowMatchingTrainer::remove_killed_saves(checkpoint);
+    remove_killed_writers_temp_files(out, [](std::string_view base) { return base == "loss.tsv"; });
+  }
 
   // What is in the way of the run's files is found before any step is trained, not at its first save.
   {
@@ -481,8 +487,6 @@ int cmd_train(int argc, char** argv) {
                       "again to resume it");
     }
   }
-  // The log's temporary files of a run that was killed mid-write (the checkpoint's go at its next save).
-  remove_killed_writers_temp_files(out, [](std::string_view base) { return base == "loss.tsv"; });
   if (trainer.steps_done() < stop_at) trainer.begin_stage(commit, device_description(device));
   // loss.tsv: one line per --log-every steps, the mean loss over them (reading a loss synchronises
   // the device, so the loop reads one sum per line).

@@ -23,7 +23,8 @@ DockScrollArea::DockScrollArea(QWidget* content, Height height, QWidget* parent)
   setFrameShape(QFrame::NoFrame);
   setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   // No Tab stop of its own, which draws no focus (three such stops had looked like a lost Tab): a
-  // control tabbed to is scrolled into view, and the wheel scrolls without the focus.
+  // control tabbed to is scrolled into view, so text to be read below the last control takes the
+  // focus itself (the Compare panel's figures).
   setFocusPolicy(Qt::NoFocus);
   // Without the grow flag a layout never makes the area taller than sizeHint(): the content's height.
   setSizePolicy(QSizePolicy::Preferred, height == Height::Grows ? QSizePolicy::Preferred : QSizePolicy::Maximum);

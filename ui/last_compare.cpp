@@ -94,7 +94,7 @@ std::optional<CompareResult> read_last_compare(const std::filesystem::path& fold
     out.sparse_step_ms = j.at("sparse_step_ms").get<double>();
     out.dense_reused = j.at("dense_reused").get<bool>();
     // Absent from a Compare kept by an earlier version.
-    out.steps = j.value("steps", 0);
+    if (j.contains("steps")) out.steps = json_int(j.at("steps"), "steps");
     out.created = j.value("created", "");
   } catch (const nlohmann::json::exception& e) {
     throw UserError(where + " cannot be read: " + e.what());

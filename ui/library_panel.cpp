@@ -7,6 +7,10 @@
 #include <set>
 #include <string>
 
+#include <sys/stat.h>
+
+#include <QDate>
+#include <QDateTime>
 #include <QDesktopServices>
 #include <QFile>
 #include <QFileSystemWatcher>
@@ -18,6 +22,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QLocale>
 #include <QMessageBox>
 #include <QPainter>
 #include <QPen>
@@ -26,6 +31,7 @@
 #include <QPushButton>
 #include <QShortcut>
 #include <QTextBoundaryFinder>
+#include <QTime>
 #include <QTimer>
 #include <QUrl>
 #include <QVBoxLayout>
@@ -57,7 +63,8 @@ constexpr int kCaptionLines = 4;
 int caption_width(const QFont& font) {
   const QFontMetricsF metrics(font);
   const double seed = metrics.horizontalAdvance(QStringLiteral("seed 4294967295"));
-  const double time = metrics.horizontalAdvance(local_time_text("2026-12-28T22:58:58Z"));
+  const QDateTime wide(QDate(2026, 12, 28), QTime(22, 58, 58));  // local: a 12-hour clock's "10:58 PM"
+  const double time = metrics.horizontalAdvance(QLocale().toString(wide, QLocale::ShortFormat));
   return std::max(kThumbnailSide + 14, int(std::ceil(std::max(seed, time))) + 1);
 }
 
@@ -244,19 +251,30 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   sync_timer_->setSingleShot(true);
   sync_timer_->setInterval(300);
   connect(sync_timer_, &QTimer::timeout, this, [this] { syncWithFolder(); });
-  connect(root_watcher_, &QFileSystemWatcher::directoryChanged, this, [this] {
-    watchRoot();  // the root removed, or made again
-    sync_timer_->start();
+  connect(root_watcher_, &QFileSystemWatcher::directoryChanged, this, [this](const QString& path) {
+    // The folder above the root (perhaps $HOME, which changes all the time) matters only when the
+    // root came, went or was replaced.
+    const bool root_changed = watchRoot();
+    if (root_changed || path == QFile::decodeName(watchedRoot().c_str())) sync_timer_->start();
   });
   watchRoot();
   refresh();
 }
 
-void LibraryPanel::watchRoot() {
+std::filesystem::path LibraryPanel::watchedRoot() const {
+  // Absolute, without a trailing '/' ("lib/" or "lib" as SVGEAR_LIBRARY gave it): its parent is
+  // then the folder above it.
+  std::error_code ec;
+  std::filesystem::path root = std::filesystem::absolute(library_.root(), ec).lexically_normal();
+  if (ec) root = library_.root().lexically_normal();
+  return root.has_filename() ? root : root.parent_path();
+}
+
+bool LibraryPanel::watchRoot() {
   // The root while it exists, and the nearest folder above it that does: Qt's watch of a folder
   // tells nothing of its own rename (inotify's IN_MOVE_SELF is not asked for), its parent does, and
   // the root made again (a backup put back after it was removed or moved away) is seen.
-  const std::filesystem::path root = library_.root();
+  const std::filesystem::path root = watchedRoot();
   std::error_code ec;
   std::filesystem::path above = root.parent_path();
   while (!std::filesystem::is_directory(above, ec) && above.has_parent_path() && above != above.parent_path()) {
@@ -264,10 +282,22 @@ void LibraryPanel::watchRoot() {
   }
   QStringList paths = {QFile::decodeName(above.c_str())};
   if (std::filesystem::is_directory(root, ec)) paths.prepend(QFile::decodeName(root.c_str()));
-  const QStringList now = root_watcher_->directories();
-  if (now == paths) return;
-  if (!now.isEmpty()) root_watcher_->removePaths(now);
-  root_watcher_->addPaths(paths);
+  // Which folder has the root's name: another one moved in (a backup swapped for it) is watched
+  // afresh, though its path is the same.
+  struct stat st {};
+  const QString identity = ::stat(root.c_str(), &st) == 0 ? QString("%1:%2").arg(st.st_dev).arg(st.st_ino) : QString();
+  QStringList now = root_watcher_->directories();
+  const bool root_changed = identity != root_identity_;
+  root_identity_ = identity;
+  if (root_changed && !now.isEmpty()) {
+    root_watcher_->removePaths(now);
+    now.clear();
+  }
+  if (now != paths) {
+    if (!now.isEmpty()) root_watcher_->removePaths(now);
+    root_watcher_->addPaths(paths);
+  }
+  return root_changed;
 }
 
 void LibraryPanel::syncWithFolder() {
@@ -515,11 +545,13 @@ void LibraryPanel::updateRecord(const LibraryEntry& read) {
   const int row = rowOf(read.folder);
   if (row < 0 || entries_[size_t(row)].record == read.record) return;
   LibraryEntry& e = entries_[size_t(row)];
-  // The files as listed: markClipGone follows a clip deleted since.
+  // The files as listed: markClipGone follows a clip deleted since. And its time as listed: the list
+  // is kept newest first for the runs inserted later, and an edited time would break that order.
   LibraryEntry updated = read;
   updated.video = e.video;
   updated.exact_frames = e.exact_frames;
   updated.thumbnail = e.thumbnail;
+  updated.created = e.created;
   e = std::move(updated);
   QListWidgetItem* item = list_->item(row);
   item->setText(caption(e));

@@ -84,7 +84,10 @@ class LibraryPanel : public QWidget {
   // up off the GUI thread.
   void syncWithFolder();
   QString caption(const LibraryEntry& e) const;  // a row's label: a line each, elided to the cell
-  void watchRoot();  // the library folder while it exists, and the nearest folder above it
+  // Watches the library folder while it exists, and the nearest folder above it; true when another
+  // folder (or none) has the library's name since the last call.
+  bool watchRoot();
+  std::filesystem::path watchedRoot() const;
 
   GenerationLibrary library_;
   std::vector<LibraryEntry> entries_;
@@ -97,6 +100,7 @@ class LibraryPanel : public QWidget {
   QStringList damaged_;  // the last scan's runs whose record does not read, with why
   int scan_ = 0;  // the latest refresh's number: an older scan's result is dropped
   QFileSystemWatcher* root_watcher_;
+  QString root_identity_;  // the library folder's device and inode when last watched; empty while it is gone
   QTimer* sync_timer_;  // a burst of changes (a folder of many files removed) is looked at once
   QLineEdit* filter_;
   QListWidget* list_;

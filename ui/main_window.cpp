@@ -779,7 +779,9 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   // boxes, and a run whose model folder is gone would run on another model: say so rather than
   // promise a reproduction.
   QStringList why_not;
-  if (model_gone) why_not << tr("its model folder %1 is gone (%2 stays loaded)").arg(model, model_picker_->currentFolder());
+  if (model_gone) {
+    why_not << tr("its model folder %1 is gone (%2 stays loaded)").arg(model, model_picker_->currentFolder());
+  }
   if (!unheld.isEmpty()) why_not << tr("the settings cannot hold %1").arg(unheld.join(", "));
   if (why_not.isEmpty()) {
     statusBar()->showMessage(

@@ -25,6 +25,8 @@ class FolderLock {
   FolderLock(const FolderLock&) = delete;
   FolderLock& operator=(const FolderLock&) = delete;
 
+  bool held() const { return fd_ >= 0; }  // false where the file system took no lock
+
  private:
   int fd_ = -1;
 };

@@ -71,14 +71,12 @@ void remove_abandoned(const std::filesystem::path& parent, std::string_view pref
 
 void remove_killed_writers_temp_files(const std::filesystem::path& parent,
                                       const std::function<bool(std::string_view base)>& ours) {
-  const std::string own = std::to_string(::getpid()) + "-";
   std::error_code ec;
   for (std::filesystem::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     const size_t tmp = name.rfind(".tmp-");
     if (tmp == std::string::npos) continue;
-    const std::string_view suffix = std::string_view(name).substr(tmp + 5);
-    if (!is_unique_name_suffix(suffix) || suffix.starts_with(own) || !ours(std::string_view(name).substr(0, tmp))) {
+    if (!is_unique_name_suffix(std::string_view(name).substr(tmp + 5)) || !ours(std::string_view(name).substr(0, tmp))) {
       continue;
     }
     std::error_code ignored;

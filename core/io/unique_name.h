@@ -40,10 +40,11 @@ struct RemovedAtScopeEnd {
 inline constexpr std::chrono::minutes kAbandonedAfter{60};
 void remove_abandoned(const std::filesystem::path& parent, std::string_view prefix);
 
-// For a folder its caller holds locked against every other writer (a training run's): removes the
-// temporary files ("<base>.tmp-" + a unique_name_suffix(), AtomicFile's) of other processes, killed
-// mid-write, however recent, for each base `ours` accepts. remove_abandoned, which cannot know that
-// no other writer is there, waits an hour and looks only at one name's. Best effort.
+// For a folder its caller holds locked against every other writer (a training run's), before it
+// writes there: removes the temporary files ("<base>.tmp-" + a unique_name_suffix(), AtomicFile's)
+// of writers killed midway, whatever their pid (a container's every run may be pid 1) and however
+// recent, for each base `ours` accepts. remove_abandoned, which cannot know that no other writer is
+// there, waits an hour and looks only at one name's. Best effort.
 void remove_killed_writers_temp_files(const std::filesystem::path& parent,
                                       const std::function<bool(std::string_view base)>& ours);
 

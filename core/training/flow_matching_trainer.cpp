@@ -381,10 +381,7 @@ void FlowMatchingTrainer::save_checkpoint(const std::filesystem::path& folder) c
   write_json_atomically(folder / "state.json", state);
   // The checkpoint is complete: shards of older saves are only disk space, so one that cannot be
   // removed (a permission, a folder in its place) is left, not an error that would stop the run.
-  // So are the temporary files of a save that was killed (SIGKILL, the out-of-memory killer): the
-  // run's folder is locked, so no other process writes there.
-  remove_killed_writers_temp_files(
-      folder, [](std::string_view base) { return base == "state.json" || is_shard_name(std::string(base)); });
+
   // Stepped with error codes: a range-for's ++ throws on a listing error partway through.
   std::error_code ec;
   for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
@@ -394,6 +391,11 @@ void FlowMatchingTrainer::save_checkpoint(const std::filesystem::path& folder) c
       std::filesystem::remove(it->path(), ignored);
     }
   }
+}
+
+void FlowMatchingTrainer::remove_killed_saves(const std::filesystem::path& folder) {
+  remove_killed_writers_temp_files(
+      folder, [](std::string_view base) { return base == "state.json" || is_shard_name(std::string(base)); });
 }
 
 FlowMatchingTrainer FlowMatchingTrainer::resume(const std::filesystem::path& folder, c10::Device device) {

@@ -126,6 +126,10 @@ class FlowMatchingTrainer {
   // checkpoint readable. A resume continues like an unbroken run up to the bf16 rounding of the EMA
   // and moments.
   void save_checkpoint(const std::filesystem::path& folder) const;
+  // Removes the temporary files (shards, state.json) of saves into `folder` that were killed midway
+  // (SIGKILL, the out-of-memory killer): they would stay for good, and a first save's would refuse
+  // the run's restart. Only for a caller holding the run's folder locked (FolderLock::held).
+  static void remove_killed_saves(const std::filesystem::path& folder);
   // Whether the weights, their EMA and the AdamW moments are all finite: step()'s loss is of the
   // weights before its update, so only this sees an update that spoilt them (one host sync).
   bool state_is_finite() const;

@@ -787,7 +787,8 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
                             (*dir_ / "a-file").string() + "' is a file, not a folder"),
             std::string::npos)
       << run.output;
-  // A '+' is taken, as --steps and --cfg take it; one sign, digits after it.
+  // A '+' is taken, as --cfg takes it (a count such as --steps refuses it: "N more"); one sign, digits
+  // after it.
   run = run_cli("generate --model " + model + " --prompt a --device cpu --seed +4294967301 --output " + out.string());
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("--seed +4294967301 is past 4294967295: the noise generator reads 32 bits, so it would "
@@ -1042,9 +1043,9 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   EXPECT_EQ(nlohmann::json::parse(file_bytes(*dir_ / "twice.json"))["status"], "finished");
 
   refused(run_cli("random-model --out \"\""), "--out is empty: name the model folder to write");
-  refused(run_cli("train --preset shapes-tiny --device cpu --steps 2 --out \"\""), "--out is empty: name the training folder");
-  refused(run_cli("train --preset shapes-tiny --device cpu --steps 2 --commit \"\" --out " + (*dir_ / "no-commit").string()),
-          "--commit is empty");
+  const std::string train = "train --preset shapes-tiny --device cpu --steps 2 ";
+  refused(run_cli(train + "--out \"\""), "--out is empty: name the training folder");
+  refused(run_cli(train + "--commit \"\" --out " + (*dir_ / "no-commit").string()), "--commit is empty");
   refused(run_cli("compare --model " + model.string() + " --prompt a --out \"\""), "--out needs a folder");
   refused(run_cli("train --preset shapes-tiny --device cpu --steps 2 --shift inf --out " + (*dir_ / "inf-run").string()),
           "--shift expects a finite number, got 'inf'");
@@ -1350,7 +1351,8 @@ TEST_F(CliTest, TraceWritesTheRoutingOfEverySparseStep) {
   // An earlier trace pretty-printed (json.tool's indentation) is still one: replaced (it was refused).
   const auto pretty = *dir_ / "pretty-trace.json";
   std::ofstream(pretty) << "{\n    \"format\": \"svgear-routing-trace/1\",\n    \"steps\": []\n}\n";
-  const CliRun replaced = run_cli(sparse + "--trace " + pretty.string() + " --output " + (*dir_ / "pretty.y4m").string());
+  const CliRun replaced =
+      run_cli(sparse + "--trace " + pretty.string() + " --output " + (*dir_ / "pretty.y4m").string());
   EXPECT_EQ(replaced.exit_code, 0) << replaced.output;
   EXPECT_FALSE(trace_file(pretty)["steps"].empty());
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "refused.y4m"));
@@ -2167,6 +2169,22 @@ TEST(CliTrain, TextPositionStdIsRefusedWhereTheRunCreatesNoTransformer) {
 // A transformer grows only on a source without one (0 layers): the advice to change a resumed
 // run's layers by a new run from its export is given only there, and --help says so. A shapes-tiny
 // export as shapes-s's start is refused for its network, the real mismatch, not for its text head.
+// A run killed during its first save (SIGKILL, the out-of-memory killer) left only temporary files
+// in checkpoint/, and the same command was then refused ("holds files but no state.json"): they
+// go, and so do the log's.
+TEST(CliTrain, AKilledFirstSaveDoesNotRefuseTheRestart) {
+  const std::filesystem::path out = test::scratch_dir("cli-train-killed-save") / "run";
+  std::filesystem::create_directories(out / "checkpoint");
+  const auto shard = out / "checkpoint" / "step-00000001-part-01.safetensors.tmp-999999999-0000000000000001";
+  const auto log = out / "loss.tsv.tmp-999999999-0000000000000002";
+  for (const auto& path : {shard, log}) std::ofstream(path) << "partial";
+  const CliRun run = run_cli("train --preset shapes-tiny --device cpu --steps 1 --batch 1 --out " + out.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(shard));
+  EXPECT_FALSE(std::filesystem::exists(log));
+  EXPECT_TRUE(std::filesystem::exists(out / "checkpoint" / "state.json"));
+}
+
 TEST(CliTrain, TextLayersAdviceOnlyWhereItWorks) {
   const std::filesystem::path root = test::scratch_dir("cli-train-text-layers");
   const std::string train = "train --preset shapes-tiny --device cpu --steps 1 --batch 1 --out ";
@@ -2186,7 +2204,8 @@ TEST(CliTrain, TextLayersAdviceOnlyWhereItWorks) {
             std::string::npos)
       << run.output;
   run = run_cli("train --help");
-  EXPECT_NE(run.output.find("a source without one (0 layers) keeps none unless N is given"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("a source without one (0 layers) keeps none unless N is given"), std::string::npos)
+      << run.output;
   run = run_cli("train --preset shapes-s --device cpu --steps 1 --batch 1 --init-from " +
                 (root / "one" / "model").string() + " --out " + (root / "s").string());
   EXPECT_EQ(run.exit_code, 2) << run.output;

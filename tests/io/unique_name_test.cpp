@@ -91,20 +91,20 @@ TEST(UniqueName, AbandonedFoldersOfDeadProcessesAreRemovedLiveOnesKept) {
   remove_abandoned(dir / "missing", ".staging-");                   // nothing to list: no error
 }
 
-// In a folder its caller holds locked: other processes' temporary files of the names it writes go
-// at once (a killed training save's shards had stayed for good); its own and others' names stay.
+// In a folder its caller holds locked: the temporary files of the names it writes go at once,
+// whatever their pid (a killed training save's shards had stayed for good; in a container every
+// run may be pid 1, this one's too); other names stay.
 TEST(UniqueName, KilledWritersTempFilesOfOurNamesAreRemoved) {
   const auto dir = test::scratch_dir("remove_killed");
-  const std::string own = "loss.tsv.tmp-" + std::to_string(::getpid()) + "-00000000000000aa";
-  const std::vector<std::string> kept = {own, "notes.txt.tmp-999999999-0000000000000001", "loss.tsv.tmp-junk",
-                                         "loss.tsv"};
-  for (const std::string& name : kept) std::ofstream(dir / name) << "x";
-  std::ofstream(dir / "loss.tsv.tmp-999999999-0000000000000002") << "x";
-  std::ofstream(dir / "loss.tsv.tmp-12-00000000000000ff") << "x";  // a living pid's too: the lock keeps all out
+  const std::vector<std::string> kept = {"notes.txt.tmp-999999999-0000000000000001", "loss.tsv.tmp-junk", "loss.tsv"};
+  const std::vector<std::string> removed = {"loss.tsv.tmp-999999999-0000000000000002", "loss.tsv.tmp-1-00000000000000ff",
+                                            "loss.tsv.tmp-" + std::to_string(::getpid()) + "-00000000000000aa"};
+  for (const auto& names : {kept, removed}) {
+    for (const std::string& name : names) std::ofstream(dir / name) << "x";
+  }
   remove_killed_writers_temp_files(dir, [](std::string_view base) { return base == "loss.tsv"; });
   for (const std::string& name : kept) EXPECT_TRUE(std::filesystem::exists(dir / name)) << name;
-  EXPECT_FALSE(std::filesystem::exists(dir / "loss.tsv.tmp-999999999-0000000000000002"));
-  EXPECT_FALSE(std::filesystem::exists(dir / "loss.tsv.tmp-12-00000000000000ff"));
+  for (const std::string& name : removed) EXPECT_FALSE(std::filesystem::exists(dir / name)) << name;
   remove_killed_writers_temp_files(dir / "missing", [](std::string_view) { return true; });  // no error
 }
 

@@ -85,14 +85,17 @@ TEST(FlowMatchingTrainer, ResumeContinuesLikeAnUnbrokenRun) {
   for (int i = 0; i < 3; ++i) resumed_losses.push_back(first_half.step().item<double>());
   first_half.save_checkpoint(dir / "checkpoint");
   first_half.step();  // a later checkpoint replaces the earlier shards
-  // and removes what a save killed midway left (the run's folder is locked: no other writer's)
-  const auto killed = dir / "later" / "step-00000002-part-01.safetensors.tmp-999999999-0000000000000001";
-  std::filesystem::create_directories(killed.parent_path());
-  std::ofstream(killed) << "partial";
-  std::ofstream(dir / "later" / "notes.txt.tmp-999999999-0000000000000001") << "a user's";
   first_half.save_checkpoint(dir / "later");
-  EXPECT_FALSE(std::filesystem::exists(killed));
-  EXPECT_TRUE(std::filesystem::exists(dir / "later" / "notes.txt.tmp-999999999-0000000000000001"));
+  // What saves killed midway left goes (the caller holds the run's folder locked); a user's stays.
+  const auto killed_shard = dir / "later" / "step-00000002-part-01.safetensors.tmp-999999999-0000000000000001";
+  const auto killed_state = dir / "later" / "state.json.tmp-1-0000000000000002";
+  const auto users = dir / "later" / "notes.txt.tmp-999999999-0000000000000001";
+  for (const auto& path : {killed_shard, killed_state, users}) std::ofstream(path) << "partial";
+  FlowMatchingTrainer::remove_killed_saves(dir / "later");
+  EXPECT_FALSE(std::filesystem::exists(killed_shard));
+  EXPECT_FALSE(std::filesystem::exists(killed_state));
+  EXPECT_TRUE(std::filesystem::exists(users));
+  EXPECT_TRUE(std::filesystem::exists(dir / "later" / "state.json"));
   FlowMatchingTrainer resumed = FlowMatchingTrainer::resume(dir / "checkpoint", at::kCPU);
   EXPECT_EQ(resumed.steps_done(), 3);
   for (int i = 0; i < 3; ++i) resumed_losses.push_back(resumed.step().item<double>());
