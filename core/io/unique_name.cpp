@@ -76,9 +76,8 @@ void remove_killed_writers_temp_files(const std::filesystem::path& parent,
     const std::string name = it->path().filename().string();
     const size_t tmp = name.rfind(".tmp-");
     if (tmp == std::string::npos) continue;
-    if (!is_unique_name_suffix(std::string_view(name).substr(tmp + 5)) || !ours(std::string_view(name).substr(0, tmp))) {
-      continue;
-    }
+    const std::string_view base = std::string_view(name).substr(0, tmp);
+    if (!is_unique_name_suffix(std::string_view(name).substr(tmp + 5)) || !ours(base)) continue;
     std::error_code ignored;
     std::filesystem::remove(it->path(), ignored);
   }

@@ -97,7 +97,8 @@ TEST(UniqueName, AbandonedFoldersOfDeadProcessesAreRemovedLiveOnesKept) {
 TEST(UniqueName, KilledWritersTempFilesOfOurNamesAreRemoved) {
   const auto dir = test::scratch_dir("remove_killed");
   const std::vector<std::string> kept = {"notes.txt.tmp-999999999-0000000000000001", "loss.tsv.tmp-junk", "loss.tsv"};
-  const std::vector<std::string> removed = {"loss.tsv.tmp-999999999-0000000000000002", "loss.tsv.tmp-1-00000000000000ff",
+  const std::vector<std::string> removed = {"loss.tsv.tmp-999999999-0000000000000002",
+                                            "loss.tsv.tmp-1-00000000000000ff",
                                             "loss.tsv.tmp-" + std::to_string(::getpid()) + "-00000000000000aa"};
   for (const auto& names : {kept, removed}) {
     for (const std::string& name : names) std::ofstream(dir / name) << "x";

@@ -4241,7 +4241,8 @@ void StudioWindowTest::library_drops_runs_removed_outside_the_studio() {
   std::filesystem::rename(root, moved);
   std::filesystem::rename(backup, root);
   QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 3, 5000);
-  std::filesystem::copy(moved / wide_entry.folder.filename(), root / "copied-back", std::filesystem::copy_options::recursive);
+  std::filesystem::copy(moved / wide_entry.folder.filename(), root / "copied-back",
+                        std::filesystem::copy_options::recursive);
   QTRY_COMPARE_WITH_TIMEOUT(panel.count(), 4, 5000);
   const std::filesystem::path kept = scratch_.filePath("library-kept").toStdString();
   std::filesystem::copy(root, kept, std::filesystem::copy_options::recursive);
