@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -154,13 +154,8 @@ bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
 // "format" first (as the reader requires), with any JSON whitespace between the tokens (a trace
 // pretty-printed by `python3 -m json.tool` is one).
 bool starts_as_a_routing_trace(std::string_view text) {
-  const auto skip_space = [&] {
-    while (!text.empty() && (text[0] == ' ' || text[0] == '\t' || text[0] == '\n' || text[0] == '\r')) {
-      text.remove_prefix(1);
-    }
-  };
   for (const std::string_view token : {"{", "\"format\"", ":", "\"svgear-routing-trace/"}) {
-    skip_space();
+    text.remove_prefix(std::min(text.find_first_not_of(" \t\n\r"), text.size()));
     if (!text.starts_with(token)) return false;
     text.remove_prefix(token.size());
   }

@@ -115,8 +115,9 @@ CompareView::CompareView(QWidget* parent)
   speedup_->setWordWrap(true);
   // Selectable, from the keyboard too: Tab reaches them (the panel scrolls to them on a short
   // screen, where nothing else would) and the figures can be copied.
-  for (QLabel* figures : {summary_, speedup_}) figures->setTextInteractionFlags(Qt::TextSelectableByMouse |
-                                                                               Qt::TextSelectableByKeyboard);
+  for (QLabel* figures : {summary_, speedup_}) {
+    figures->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
+  }
 
   plot_->setObjectName("compare_quality_plot");
   plot_->setToolTip(tr("PSNR (dB, left axis) and SSIM (right axis) of each sparse frame against the dense one; "

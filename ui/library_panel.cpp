@@ -52,9 +52,9 @@ constexpr std::uintmax_t kMaxThumbnailBytes = 4 << 20;
 constexpr int kDialogPromptLength = 200;
 // A cell of the list: the thumbnail over a label of the prompt, the mode, the seed and the time
 // (which tell runs of one prompt apart, also the runs of one seed that Open makes), a line each,
-// each elided to the caption's width. Qt does not wrap them
-// (it wrapped at the thumbnail's width, and a wrapped prompt pushed the seed out of the cell), so an
-// item is as wide as its widest line, which the cell holds with Qt's text margins.
+// each elided to the caption's width. Qt does not wrap them (it wrapped at the thumbnail's width,
+// and a wrapped prompt pushed the seed out of the cell), so an item is as wide as its widest line,
+// which the cell holds with Qt's text margins.
 constexpr int kCellMargins = 10;
 constexpr int kCaptionLines = 4;
 // The widest seed (seeds have 32 bits) and a wide time (two-digit month, day and hour) fit whole in
@@ -286,14 +286,10 @@ bool LibraryPanel::watchRoot() {
   // afresh, though its path is the same.
   struct stat st {};
   const QString identity = ::stat(root.c_str(), &st) == 0 ? QString("%1:%2").arg(st.st_dev).arg(st.st_ino) : QString();
-  QStringList now = root_watcher_->directories();
+  const QStringList now = root_watcher_->directories();
   const bool root_changed = identity != root_identity_;
   root_identity_ = identity;
-  if (root_changed && !now.isEmpty()) {
-    root_watcher_->removePaths(now);
-    now.clear();
-  }
-  if (now != paths) {
+  if (root_changed || now != paths) {
     if (!now.isEmpty()) root_watcher_->removePaths(now);
     root_watcher_->addPaths(paths);
   }

@@ -381,7 +381,6 @@ void FlowMatchingTrainer::save_checkpoint(const std::filesystem::path& folder) c
   write_json_atomically(folder / "state.json", state);
   // The checkpoint is complete: shards of older saves are only disk space, so one that cannot be
   // removed (a permission, a folder in its place) is left, not an error that would stop the run.
-
   // Stepped with error codes: a range-for's ++ throws on a listing error partway through.
   std::error_code ec;
   for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
