@@ -1194,7 +1194,7 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
                      "generate.")
                       .arg(model.defaults_problem));
   }
-  if (!generating_) statusBar()->showMessage(tr("Model %1 ready").arg(bidi_controls_shown(model.name)));
+  if (!generating_) statusBar()->showMessage(tr("Model %1 ready").arg(model.name));
 }
 
 void MainWindow::onStep(const StepEvent& e) {
@@ -1699,9 +1699,11 @@ QString MainWindow::chooseExportPath(const QString& title, const QString& file_n
     const QRegularExpressionMatch type = QRegularExpression(R"(\(\*(\.\w+))").match(chosen_filter);
     path += type.hasMatch() ? type.captured(1) : extensions.value(0);
   }
+  // No is Enter's answer: a second habitual Enter after the dialog's must not replace an export.
   if (QFileInfo::exists(path) &&
-      QMessageBox::question(this, title, tr("%1 already exists. Replace it?").arg(QFileInfo(path).fileName())) !=
-          QMessageBox::Yes) {
+      QMessageBox::question(this, title,
+                            tr("%1 already exists. Replace it?").arg(bidi_controls_shown(QFileInfo(path).fileName())),
+                            QMessageBox::Yes | QMessageBox::No, QMessageBox::No) != QMessageBox::Yes) {
     return QString();
   }
   return path;

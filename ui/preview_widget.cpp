@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include <QCursor>
 #include <QMouseEvent>
@@ -226,9 +227,13 @@ void PreviewWidget::paintGL() {
   painter.setRenderHint(QPainter::SmoothPixmapTransform, target.width() * devicePixelRatioF() < image.width());
   painter.drawImage(target, image);
   caption_height_ = 0;
+  caption_drawn_.clear();
   if (!caption_.isEmpty()) {
-    const QString text = caption_ + QString("   frame %1/%2").arg(current_ + 1).arg(frameCount());
-    caption_height_ = height() - draw_label(painter, text, height() - 8, true).top();
+    // A narrow preview cuts the caption, with an ellipsis, and keeps the frame number whole.
+    const QString frame = QString("   frame %1/%2").arg(current_ + 1).arg(frameCount());
+    const int room = width() - 2 * 8 - 2 * 6 - painter.fontMetrics().horizontalAdvance(frame);  // margins, padding
+    caption_drawn_ = painter.fontMetrics().elidedText(caption_, Qt::ElideRight, std::max(0, room)) + frame;
+    caption_height_ = height() - draw_label(painter, caption_drawn_, height() - 8, true).top();
   }
   hint_drawn_ = hovering_ && !trace_ && !inspection_hint_.isEmpty();
   if (hint_drawn_) draw_label(painter, inspection_hint_, 8, false);
@@ -236,14 +241,22 @@ void PreviewWidget::paintGL() {
   if (inspection_.token < 0) return;
   // Outline the hovered token's patch: the grid divides the frame evenly.
   const double tw = target.width() / grid_.width, th = target.height() / grid_.height;
-  const QRectF patch(target.left() + inspection_.column * tw, target.top() + inspection_.row * th, tw, th);
-  painter.setBrush(Qt::NoBrush);
-  painter.setPen(QPen(QColor(0, 0, 0), 4));  // black under white: visible over any video
-  painter.drawRect(patch);
-  painter.setPen(QPen(QColor(255, 255, 255), 2));
-  painter.drawRect(patch);
+  inspected_patch_ = QRectF(target.left() + inspection_.column * tw, target.top() + inspection_.row * th, tw, th);
+  const auto outline = [this](QPainter& on) {
+    on.setBrush(Qt::NoBrush);
+    on.setPen(QPen(QColor(0, 0, 0), 4));  // black under white: visible over any video
+    on.drawRect(inspected_patch_);
+    on.setPen(QPen(QColor(255, 255, 255), 2));
+    on.drawRect(inspected_patch_);
+  };
+  outline(painter);
   painter.end();  // ImGui draws into the same framebuffer, after QPainter is done with it
   drawInspector();
+  // A preview too small for any corner to leave the token free: its outline goes over the window.
+  if (inspector_drawn_ && inspector_rect_.intersects(inspected_patch_.adjusted(-2, -2, 2, 2))) {
+    QPainter over(this);
+    outline(over);
+  }
 }
 
 void PreviewWidget::drawInspector() {
@@ -257,17 +270,34 @@ void PreviewWidget::drawInspector() {
     return text.empty() ? std::string("none") : text;
   };
   overlay_.draw(size(), devicePixelRatioF(), mouse_, false, [&] {
-    // In the corner away from the hovered token, so the window never covers what it describes.
-    const bool right = mouse_.x() < width() / 2.0, bottom = mouse_.y() < height() / 2.0;
-    // Above the caption, which it had covered at a larger scale factor.
-    ImGui::SetNextWindowPos(ImVec2(right ? float(width()) - kInspectorMargin : kInspectorMargin,
-                                   bottom ? float(height() - caption_height_) - kInspectorMargin : kInspectorMargin),
-                            ImGuiCond_Always, ImVec2(right ? 1.0f : 0.0f, bottom ? 1.0f : 0.0f));
     // The whole window is about 15 lines of up to 50 characters (~360×270 px with ImGui's font).
     // A preview less than twice that in either direction gets the compact one (6 lines: the counts
     // and the largest error, no cluster lists), so a corner window still leaves the video beside it.
     const float line = ImGui::GetTextLineHeightWithSpacing(), character = ImGui::CalcTextSize("0").x;
     const bool compact = 2 * 15 * line > float(height()) || 2 * 50 * character > float(width());
+    // The corner that leaves the hovered token uncovered, the one across from it first; where none
+    // does (a token near the middle of a small preview), the one covering least of it. The size is
+    // the last paint's (or a guess before the first): the window sizes itself to its lines.
+    const QSizeF size = inspector_size_.isEmpty() || compact != inspector_compact_
+                            ? QSizeF(50 * character, (compact ? 8 : 16) * line)
+                            : inspector_size_;
+    const QRectF token = inspected_patch_.adjusted(-2, -2, 2, 2);  // with the outline's pen
+    const bool across_x = mouse_.x() < width() / 2.0, across_y = mouse_.y() < height() / 2.0;
+    // Above the caption, which it had covered at a larger scale factor.
+    const double bottom_edge = height() - caption_height_ - kInspectorMargin;
+    double least = -1;
+    for (const auto& [right, bottom] : {std::pair{across_x, across_y}, std::pair{across_x, !across_y},
+                                        std::pair{!across_x, across_y}, std::pair{!across_x, !across_y}}) {
+      const QRectF placed(right ? width() - kInspectorMargin - size.width() : kInspectorMargin,
+                          bottom ? bottom_edge - size.height() : kInspectorMargin, size.width(), size.height());
+      const QRectF covered = placed.intersected(token);
+      if (least >= 0 && covered.width() * covered.height() >= least) continue;
+      least = covered.width() * covered.height();
+      inspector_rect_ = placed;
+      ImGui::SetNextWindowPos(ImVec2(right ? float(width()) - kInspectorMargin : kInspectorMargin,
+                                     bottom ? float(bottom_edge) : kInspectorMargin),
+                              ImGuiCond_Always, ImVec2(right ? 1.0f : 0.0f, bottom ? 1.0f : 0.0f));
+    }
     ImGui::SetNextWindowBgAlpha(0.85f);
     ImGui::Begin("Token inspector", nullptr,
                  ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav |
@@ -312,6 +342,8 @@ void PreviewWidget::drawInspector() {
       }
     }
     inspector_size_ = QSizeF(ImGui::GetWindowWidth(), ImGui::GetWindowHeight());
+    inspector_rect_ = QRectF(ImGui::GetWindowPos().x, ImGui::GetWindowPos().y, inspector_size_.width(),
+                             inspector_size_.height());
     inspector_compact_ = compact;
     ImGui::End();
   });

@@ -45,6 +45,7 @@ class PreviewWidget : public QOpenGLWidget {
   // One line drawn over the bottom-left corner ("estimate after step 3/20", "final").
   void setCaption(const QString& caption);
   const QString& caption() const { return caption_; }
+  const QString& captionDrawn() const { return caption_drawn_; }  // by the last paint, with the frame number
   const QString& notice() const { return notice_; }
   QRectF frameRect() const;  // where the current frame is drawn, in widget coordinates
 
@@ -61,6 +62,8 @@ class PreviewWidget : public QOpenGLWidget {
   // The inspector window's size by the last paint, in logical pixels, and whether it was the
   // compact one (a preview too small to hold the whole window in a corner beside the token).
   QSizeF inspectorSize() const { return inspector_size_; }
+  QRectF inspectorRect() const { return inspector_rect_; }
+  QRectF inspectedPatch() const { return inspected_patch_; }  // the hovered token's outline
   bool inspectorCompact() const { return inspector_compact_; }
 
  protected:
@@ -92,6 +95,7 @@ class PreviewWidget : public QOpenGLWidget {
   QPointF pan_;                       // the frame's centre from the widget's, logical pixels
   std::optional<QPointF> drag_start_;  // the mouse at a left press, less pan_ then
   QString caption_;
+  QString caption_drawn_;
   QString notice_;  // what an empty view says
 
   std::optional<RoutingTrace> trace_;
@@ -106,6 +110,8 @@ class PreviewWidget : public QOpenGLWidget {
   ImGuiOverlay overlay_;
   bool inspector_drawn_ = false;
   QSizeF inspector_size_;
+  QRectF inspector_rect_;   // where the window is, by the last paint
+  QRectF inspected_patch_;  // the hovered token's square on the preview
   bool inspector_compact_ = false;
 };
 

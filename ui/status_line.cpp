@@ -7,6 +7,7 @@
 #include <QSizeGrip>
 #include <QStyleOption>
 
+#include "ui/bidi_controls.h"
 #include "ui/tooltip_lines.h"
 
 namespace svgear {
@@ -35,7 +36,7 @@ QRect StatusLine::messageRect() const {
 }
 
 QString StatusLine::shownText() const {
-  const QString message = currentMessage();
+  const QString message = bidi_controls_shown(currentMessage());  // a file name's override reversed the line
   const QFontMetrics metrics(font());
   const int room = messageRect().width();
   if (metrics.horizontalAdvance(message) <= room) return message;

@@ -605,6 +605,13 @@ void StudioWindowTest::cancel_keeps_partial_result() {
   const QString partial_caption = QString("partial · seed %1 · cancelled after step ").arg(child<QSpinBox>(*w, "seed")->value());
   QVERIFY2(view->caption().startsWith(partial_caption), qPrintable(view->caption()));
   QCOMPARE(view->frameCount(), 8);
+  // A narrow preview cuts the caption with an ellipsis, not the frame number (it had lost it).
+  view->setFixedWidth(300);
+  view->setCurrentFrame(2);
+  QTRY_VERIFY2(view->captionDrawn().endsWith("frame 3/8"), qPrintable(view->captionDrawn()));
+  QVERIFY2(view->captionDrawn().contains("…"), qPrintable(view->captionDrawn()));
+  view->setMinimumWidth(0);
+  view->setMaximumWidth(QWIDGETSIZE_MAX);
   QVERIFY(w->exportFrames(scratch_.filePath("partial")));
   QTRY_VERIFY(!w->isExporting());
   QVERIFY(std::filesystem::exists(std::filesystem::path(scratch_.filePath("partial").toStdString()) / "frame_0007.png"));
@@ -1210,6 +1217,28 @@ void StudioWindowTest::routing_views_show_live_traces() {
     QVERIFY2(inspector[true].height() < 0.6 * inspector[false].height() && inspector[true].height() < 0.45 * 360,
              qPrintable(QString("compact %1 px high, whole %2").arg(inspector[true].height()).arg(inspector[false].height())));
     QVERIFY(inspector[true].width() <= inspector[false].width());
+    // A token just above and left of the middle of a preview too small for any corner to leave it
+    // free (the default layout's at 1366×768): the window had covered it. The corner chosen covers
+    // least of it, and the token's outline is drawn over the window, white along all four sides.
+    preview->setFixedSize(580, 330);
+    const QRectF frame = preview->frameRect();
+    const QPoint above_left(int(frame.left() + 7.5 * frame.width() / 16), int(frame.top() + 7.5 * frame.height() / 16));
+    QTest::mouseMove(preview, above_left);
+    QTRY_COMPARE(preview->size(), QSize(580, 330));
+    QTRY_COMPARE(preview->inspection().row, 7);
+    const QImage small = preview->grabFramebuffer();
+    QVERIFY(preview->inspectorDrawn());
+    const QRectF patch = preview->inspectedPatch();
+    const double ratio = small.devicePixelRatioF();
+    const auto white = [&](QPointF p) {
+      const QColor c = small.pixelColor(QPoint(int(p.x() * ratio), int(p.y() * ratio)));
+      return c.red() > 240 && c.green() > 240 && c.blue() > 240;
+    };
+    const QPointF mid = patch.center();
+    QVERIFY2(white({mid.x(), patch.top()}) && white({mid.x(), patch.bottom()}) && white({patch.left(), mid.y()}) &&
+                 white({patch.right(), mid.y()}),
+             "the hovered token's outline is covered");
+    QVERIFY(preview->inspectorRect().intersects(patch));  // this case: no corner was free
     preview->setMinimumSize(0, 0);
     preview->setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX);
     QTest::mouseMove(child<QLineEdit>(*w, "prompt"));
@@ -3168,10 +3197,12 @@ void StudioWindowTest::export_writes_what_was_shown_when_asked() {
   const QString taken = scratch_.filePath("export-asked/taken");
   std::ofstream(taken.toStdString()) << "the user's";
   QStringList questions;
+  int no_by_default = 0;  // Enter's answer is No: a habitual Enter keeps the earlier file
   QTimer replace;
-  connect(&replace, &QTimer::timeout, this, [&questions] {
+  connect(&replace, &QTimer::timeout, this, [&] {
     if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
       questions << box->text();
+      no_by_default += box->defaultButton() == box->button(QMessageBox::No);
       box->button(QMessageBox::Yes)->click();
     }
   });
@@ -3183,8 +3214,19 @@ void StudioWindowTest::export_writes_what_was_shown_when_asked() {
     QVERIFY(QFileInfo::exists(taken + extension));
   }
   QCOMPARE(questions, QStringList{QString("taken%1 already exists. Replace it?").arg(extension)});
+  QCOMPARE(no_by_default, 1);
   std::ifstream kept(taken.toStdString());
   QCOMPARE(std::string(std::istreambuf_iterator<char>(kept), {}), std::string("the user's"));
+
+  // A right-to-left override in the name had turned the question and the status line backwards.
+  const QString odd = scratch_.filePath(QString("export-asked/odd %1name").arg(QChar(0x202E)) + extension);
+  std::ofstream(odd.toStdString()) << "x";
+  answer_file_dialog_when([] { return true; }, odd, offered);
+  child<QAction>(*w, "export_video")->trigger();
+  QTRY_VERIFY(!w->isExporting());
+  QCOMPARE(questions.value(1), QString("odd [U+202E]name%1 already exists. Replace it?").arg(extension));
+  const QString status = static_cast<StatusLine*>(w->statusBar())->shownText();
+  QVERIFY2(status.endsWith("odd [U+202E]name" + extension) && !status.contains(QChar(0x202E)), qPrintable(status));
 }
 
 // The Compare views on frames larger than their room (a 480p clip in a small dock): shrunk to fit
@@ -5484,7 +5526,7 @@ void StudioWindowTest::a_model_with_odd_defaults_and_name_is_shown_safely() {
   auto* info = child<QLabel>(*w, "model_info");
   QTRY_VERIFY(info->text().startsWith("odd [U+202E] name on "));
   QVERIFY(!info->text().contains(QChar(0x202E)));
-  const QString status = w->statusBar()->currentMessage();
+  const QString status = static_cast<StatusLine*>(w->statusBar())->shownText();
   QVERIFY2(status == "Model odd [U+202E] name ready", qPrintable(status));
   // Wrapped to the label's width, the text is no wider than the label.
   const QRect wrapped = info->fontMetrics().boundingRect(QRect(0, 0, info->width(), 100000), Qt::TextWordWrap,
