@@ -148,7 +148,7 @@ CompareView::CompareView(QWidget* parent)
     graph->setName(name);
   }
   place_legend_above(plot_, 2);
-  keep_vertical_labels_whole(plot_);
+  fit_vertical_axes_to_height(plot_);
   // Before a result: the ranges a result has (QCustomPlot's own 0–5 read as an SSIM up to 5).
   plot_->xAxis->setRange(0.5, 1.5);
   plot_->yAxis->setRange(0.0, kEmptyPsnrTopDb);

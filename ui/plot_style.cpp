@@ -13,6 +13,7 @@ namespace {
 const char kMostColumns[] = "svgear_most_columns";
 const char kWholeLabel[] = "svgear_whole_label";
 const char kShownLabel[] = "svgear_shown_label";
+const char kLeastHeight[] = "svgear_least_height";  // the plot's own, before its legend's rows
 
 // Refits the legend before QCustomPlot lays out the resized plot, so one layout draws it.
 class LegendWrap : public QObject {
@@ -82,23 +83,33 @@ void place_legend_above(QCustomPlot* plot, int columns) {
   plot->legend->setFillOrder(QCPLegend::foColumnsFirst);
   plot->legend->setWrap(columns);
   plot->legend->setProperty(kMostColumns, columns);
+  plot->setProperty(kLeastHeight, plot->minimumHeight());
   plot->plotLayout()->insertRow(0);
   plot->plotLayout()->addElement(0, 0, plot->legend);
   plot->plotLayout()->setRowStretchFactor(0, 0.001);
   new LegendWrap(plot);
+  // The axes' margins are known once laid out: the least height is worked out again then.
+  QObject::connect(plot, &QCustomPlot::afterLayout, plot, [plot] { fit_legend_to_width(plot); });
   fit_legend_to_width(plot);
 }
 
-void keep_vertical_labels_whole(QCustomPlot* plot) {
+void fit_vertical_axes_to_height(QCustomPlot* plot) {
   QObject::connect(plot, &QCustomPlot::afterLayout, plot, [plot] {
+    const int room = plot->axisRect()->height();
     for (QCPAxis* axis : {plot->yAxis, plot->yAxis2}) {
       // A label other than the one shown last was set since: it is the whole text now.
       if (axis->label() != axis->property(kShownLabel).toString()) axis->setProperty(kWholeLabel, axis->label());
       const QString whole = axis->property(kWholeLabel).toString();
-      const int room = plot->axisRect()->height();
       const QString shown = QFontMetrics(axis->labelFont()).elidedText(whole, Qt::ElideRight, std::max(0, room));
       axis->setProperty(kShownLabel, shown);
       axis->setLabel(shown);  // its length along the axis moves no other part of the layout
+      // QCustomPlot's five ticks at most, one per three lines of tick labels. The ticks of this
+      // layout are made already: a changed count shows from the next one, queued here.
+      const int ticks = std::clamp(room / (3 * QFontMetrics(axis->tickLabelFont()).height()), 2, 5);
+      if (axis->ticker()->tickCount() != ticks) {
+        axis->ticker()->setTickCount(ticks);
+        plot->replot(QCustomPlot::rpQueuedReplot);
+      }
     }
   });
 }
@@ -121,10 +132,20 @@ void fit_legend_to_width(QCustomPlot* plot) {
   const int spacing = legend->columnSpacing();
   const int fit = (room + spacing) / (widest + spacing);
   const int columns = std::clamp(fit, 1, std::max(1, legend->property(kMostColumns).toInt()));
-  if (columns == legend->wrap()) return;
-  legend->setWrap(columns);
-  legend->setFillOrder(legend->fillOrder(), true);  // rearranges the entries already there
-  plot->replot(QCustomPlot::rpQueuedReplot);
+  if (columns != legend->wrap()) {
+    legend->setWrap(columns);
+    legend->setFillOrder(legend->fillOrder(), true);  // rearranges the entries already there
+    plot->replot(QCustomPlot::rpQueuedReplot);
+  }
+  // Below the legend, the axes' least height: their margins as last laid out (ticks and labels;
+  // four lines of text before a first layout) around the axis rect's least inside.
+  const QCPAxisRect* axes = plot->axisRect();
+  const int margins = axes->margins().top() + axes->margins().bottom();
+  const int around = margins > 0 ? margins : 4 * QFontMetrics(plot->xAxis->tickLabelFont()).height();
+  const QMargins layout = plot->plotLayout()->margins();
+  const int least = layout.top() + layout.bottom() + legend->minimumOuterSizeHint().height() +
+                    plot->plotLayout()->rowSpacing() + around + axes->minimumSize().height();
+  plot->setMinimumHeight(std::max(plot->property(kLeastHeight).toInt(), least));
 }
 
 }  // namespace svgear

@@ -27,16 +27,19 @@ void use_ticks_up_to(QCPAxis* axis, double most);
 // rewraps it to as many columns as the width holds (fit_legend_to_width).
 void place_legend_above(QCustomPlot* plot, int columns);
 
-// The vertical axes' labels elided to their axis's height at every layout: drawn rotated and
-// centred, a label longer than a short plot (a low dock, a 1.5 scale factor) lost both its ends.
-// Labels set later with setLabel are taken as the whole text.
-void keep_vertical_labels_whole(QCustomPlot* plot);
-// An axis's label as set, before keep_vertical_labels_whole elided it.
+// The vertical axes fitted to their height at every layout (a low dock, a 1.5 scale factor): their
+// labels elided, since drawn rotated and centred a longer one lost both its ends, and as many ticks
+// as the height holds apart (five ticks in 80 pixels ran their numbers together). Labels set later
+// with setLabel are taken as the whole text.
+void fit_vertical_axes_to_height(QCustomPlot* plot);
+// An axis's label as set, before fit_vertical_axes_to_height elided it.
 QString whole_label(const QCPAxis* axis);
 
 // Wraps the legend into the most columns, up to place_legend_above's count, whose widest entry fits
-// the plot's width whole: squeezed into one row, a narrow dock cut every name ("de", "est.").
-// Call it after entries join or leave the legend; resizes call it themselves.
+// the plot's width whole: squeezed into one row, a narrow dock cut every name ("de", "est."). The
+// plot's least height then holds the legend's rows whole above room for the axes (a low dock had
+// squashed them to half their letters). Call it after entries join or leave the legend; resizes
+// call it themselves.
 void fit_legend_to_width(QCustomPlot* plot);
 
 }  // namespace svgear

@@ -38,7 +38,7 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(plot_);
-  setMinimumSize(200, 140);
+  plot_->setMinimumSize(200, 140);  // on the plot: fit_legend_to_width raises its height for the legend
 
   plot_->setBackground(palette().window());
   plot_->axisRect()->setBackground(QColor(30, 30, 32));
@@ -57,7 +57,7 @@ RoutingPlot::RoutingPlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPl
              add_curve(plot_, plot_->yAxis, kRouting, QCPScatterStyle::ssTriangle, tr("routing")),
              add_curve(plot_, plot_->yAxis, kAttention, QCPScatterStyle::ssDiamond, tr("attention"))};
   place_legend_above(plot_, 5);
-  keep_vertical_labels_whole(plot_);
+  fit_vertical_axes_to_height(plot_);
   connect(plot_, &QCustomPlot::afterLayout, this, &RoutingPlot::fitMarkers);
   show_values_on_hover(plot_);
   clear(false, tr("layer"));

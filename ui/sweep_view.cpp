@@ -57,7 +57,7 @@ SweepView::SweepView(QWidget* parent)
   plot_->setBackground(palette().window());
   plot_->axisRect()->setBackground(QColor(30, 30, 32));
   for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis}) style_plot_axis(axis);
-  keep_vertical_labels_whole(plot_);
+  fit_vertical_axes_to_height(plot_);
   plot_->xAxis->setLabel(tr("speedup per denoising step (dense = 1)"));
   plot_->yAxis->setLabel(tr("PSNR to dense (dB)"));
   graph_ = plot_->addGraph();

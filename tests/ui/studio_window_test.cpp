@@ -4424,6 +4424,45 @@ void StudioWindowTest::routing_legend_wraps_to_a_narrow_dock() {
   QCOMPARE(entries().size(), size_t(5));
   QVERIFY(every_entry_whole());
   QVERIFY(plot->legend->rowCount() > 1);
+  // A low, narrow dock (the Routing panel at 1280×720): three rows of entries, each as high as its
+  // letters (they had been squashed to half), and the vertical ticks' numbers apart (they ran
+  // together); the plot keeps the height that needs.
+  std::vector<std::shared_ptr<RoutingStep>> steps;
+  for (int s = 0; s < 4; ++s) {
+    RoutingEvent event;
+    event.step = s;
+    event.num_steps = 4;
+    RoutingTrace t;
+    t.layer = 1;
+    t.kmeans_ms = 1000.0 - 250 * s;
+    t.permute_ms = 0.1;
+    t.probe_ms = 200.0;
+    t.routing_ms = 300.0;
+    t.attention_ms = 400.0 + 100 * s;
+    event.traces.push_back(t);
+    steps.push_back(std::make_shared<RoutingStep>(std::move(event)));
+  }
+  routing.showPhaseTimes(steps, 1, 0);
+  routing.resize(230, 100);
+  QTRY_COMPARE(plot->width(), 230);
+  QCOMPARE(plot->legend->rowCount(), 3);
+  QTRY_VERIFY(plot->height() >= plot->minimumHeight());
+  plot->replot();
+  for (QCPAbstractLegendItem* item : entries()) {
+    QVERIFY2(item->outerRect().height() >= item->minimumOuterSizeHint().height(),
+             qPrintable(QString("%1 < %2").arg(item->outerRect().height()).arg(item->minimumOuterSizeHint().height())));
+  }
+  QVERIFY2(routing.height() > 100, qPrintable(QString::number(routing.height())));
+  const auto ticks_apart = [&] {
+    plot->replot();
+    const QVector<double> ticks = plot->yAxis->tickVector();
+    const int line = QFontMetrics(plot->yAxis->tickLabelFont()).height();
+    for (int i = 1; i < ticks.size(); ++i) {
+      if (std::abs(plot->yAxis->coordToPixel(ticks[i]) - plot->yAxis->coordToPixel(ticks[i - 1])) < line) return false;
+    }
+    return ticks.size() >= 2;
+  };
+  QTRY_VERIFY(ticks_apart());
 }
 
 // Return in the prompt generates; with Ctrl+Shift held (Compare's keys, Compare being off) it does
