@@ -251,7 +251,18 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
   // text conditioning
   sink.on_phase(RunPhase::EncodingPrompt);
   auto phase = Clock::now();
-  const auto as_context = [&](const at::Tensor& c) { return c.unsqueeze(0).to(device, model_.dtype); };
+  // A NaN in the text encoder's weights had passed on to the DiT, whose weights were then blamed.
+  const auto as_context = [&](const at::Tensor& c) {
+    if (!c.isfinite().all().item<bool>()) {
+      const std::vector<std::string>& files = model_.manifest.text_encoder_files;
+      std::string named;
+      for (const std::string& file : files) named += (named.empty() ? " (" : ", ") + file;
+      throw UserError("the text encoder of model '" + model_.manifest.name +
+                      "' gave non-finite values (NaN or infinity) for the prompt: its weights" +
+                      (named.empty() ? "" : named + ")") + " may hold NaN or infinite numbers");
+    }
+    return c.unsqueeze(0).to(device, model_.dtype);
+  };
   const at::Tensor context = as_context(model_.text_encoder->encode(r.prompt));  // [1, L, text_dim]
   const bool use_guidance = r.reads_negative_prompt();
   at::Tensor context_null;
@@ -371,7 +382,9 @@ void Generator::run_steps(GenerationResult& result, EventSink& sink, const Cance
     if (!sample.isfinite().all().item<bool>()) {
       throw UserError("step " + std::to_string(i + 1) + " of " + std::to_string(num_steps) +
                       " gave non-finite values (NaN or infinity): the weights of model '" + model_.manifest.name +
-                      "' may hold NaN or infinite numbers, or its activations overflow");
+                      (experts.size() > 1 ? std::string("' (its ") + expert.name + " expert, which ran this step)"
+                                          : std::string("'")) +
+                      " may hold NaN or infinite numbers, or its activations overflow");
     }
 
     const double step_ms = ms_since(step_start);

@@ -389,8 +389,11 @@ std::vector<std::string> checked_model_files(const ModelManifest& m) {
   }
   if (m.text_encoder == TextEncoderKind::Umt5) {
     const std::vector<std::filesystem::path> text_files = paths(m.text_encoder_files);
-    (void)Umt5Tokenizer::load((m.folder / m.tokenizer).lexically_normal(), m.dit.text_len, text_files);
-    Umt5Weights::check_files(open_umt5_files(text_files));
+    const Umt5Tokenizer tokenizer =
+        Umt5Tokenizer::load((m.folder / m.tokenizer).lexically_normal(), m.dit.text_len, text_files);
+    const auto files = open_umt5_files(text_files);
+    Umt5Weights::check_files(files);
+    WanTextEncoder::check_tokenizer_fits(tokenizer, Umt5Weights::read_config(files));
     checked.push_back("the umT5 text encoder (" + files_and_bytes(text_files) + ") and its tokenizer");
   } else {
     bool found = false;

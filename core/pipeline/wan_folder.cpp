@@ -11,6 +11,7 @@
 #include "core/decoder/wan_vae_weights.h"
 #include "core/io/bounded_json.h"
 #include "core/io/file_extension.h"
+#include "core/io/not_a_file.h"
 #include "core/model/wan_weights.h"
 #include "core/pipeline/wan_variant.h"
 #include "core/text/umt5_tokenizer.h"
@@ -43,9 +44,9 @@ std::vector<fs::path> files_in(const fs::path& dir, const Keep& keep) {
   return out;
 }
 
-std::vector<fs::path> safetensors_in(const fs::path& dir) {
-  return files_in(dir, [](const fs::path& p) { return p.extension() == ".safetensors"; });
-}
+bool is_safetensors_name(const fs::path& path) { return path.extension() == ".safetensors"; }
+
+std::vector<fs::path> safetensors_in(const fs::path& dir) { return files_in(dir, is_safetensors_name); }
 
 std::vector<fs::path> pickles_in(const fs::path& dir) { return files_in(dir, has_pickle_extension); }
 
@@ -104,7 +105,10 @@ std::vector<fs::path> shards_of(const fs::path& index_path) {
     const fs::path path = index_path.parent_path() / name;
     if (std::find(shards.begin(), shards.end(), path) != shards.end()) continue;
     shards.push_back(path);
-    if (!fs::is_regular_file(path)) missing.push_back(path.string());
+    if (!fs::is_regular_file(path)) {
+      const std::string why = why_not_a_file(path);
+      missing.push_back(path.string() + (why.empty() ? "" : " (there, but " + why + ")"));
+    }
   }
   if (!missing.empty()) {
     std::string list;
@@ -134,7 +138,8 @@ std::vector<fs::path> find_sharded_dit(const fs::path& dir, const std::string& w
                                 "/diffusion_pytorch_model*.safetensors)");
   }
   throw UserError(what + " '" + dir.string() + "' holds no weights: looked for " + (dir / kShardIndex).string() +
-                  " with its shards and " + single.string() + ". Download " + subfolder + "/ of " + repo);
+                  " with its shards and " + single.string() + "." + entries_not_files({dir}, is_safetensors_name) +
+                  " Download " + subfolder + "/ of " + repo);
 }
 
 // Every VAE file of the folder (holds_wan_vae, at the top or in vae/), original names first (a
@@ -160,9 +165,16 @@ std::vector<fs::path> find_vaes(const fs::path& folder, const std::vector<fs::pa
     // Wan-AI's Wan2.1_VAE.pth or Wan2.2_VAE.pth: the name says which safetensors file replaces it.
     refuse_pickles(pickles, wan_vae_download(wan_vae_version_from_name(pickles.front())));
   }
+  const auto vae_name = [](const fs::path& path) {
+    std::string name = path.filename().string();
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    return is_safetensors_name(path) && name.find("vae") != std::string::npos;
+  };
   throw UserError("no Wan VAE in '" + folder.string() + "': looked for a .safetensors holding "
                   "decoder.conv1.weight (Diffusers: decoder.conv_in.weight) in " + folder.string() +
-                  " and in " + (folder / "vae").string() + ". Download " + wan_vae_download(WanVaeVersion::Wan21) +
+                  " and in " + (folder / "vae").string() + "." + entries_not_files({folder}, vae_name) +
+                  entries_not_files({folder / "vae"}, is_safetensors_name) + " Download " +
+                  wan_vae_download(WanVaeVersion::Wan21) +
                   " into the folder (for Wan 2.1 models; Wan2.2-TI2V-5B needs " +
                   wan_vae_download(WanVaeVersion::Wan22) + ")");
 }
@@ -353,7 +365,8 @@ WanFolder WanFolder::find(const fs::path& folder) {
                     "Wan diffusion model: looked for a .safetensors holding patch_embedding.weight in " +
                     folder.string() + " and its diffusion_models/ (e.g. wan2.1_t2v_1.3B_bf16.safetensors from " +
                     kComfyRepo + ", split_files/diffusion_models/) and for " + transformer.string() +
-                    "/ (the Diffusers layout of " + kDiffusersRepo + ")");
+                    "/ (the Diffusers layout of " + kDiffusersRepo + ")." +
+                    entries_not_files({folder, folder / "diffusion_models"}, is_safetensors_name));
   }
   for (const auto* files : {&f.dit_files, &f.low_noise_dit_files}) {
     for (const auto& path : *files) {

@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 
+#include "core/io/not_a_file.h"
 #include "core/text/prompt_cleaning.h"
 #include "core/text/sentencepiece_model.h"
 #include "core/text/unigram_model.h"
@@ -54,7 +55,10 @@ std::filesystem::path Umt5Tokenizer::locate(const std::filesystem::path& path,
     looked.push_back(file.string() + " (its " + kSpieceTensor + " tensor)");
   }
   std::string list;
-  for (const auto& p : looked) list += "\n  " + p.string();
+  for (const auto& p : looked) {
+    const std::string why = why_not_a_file(p);
+    list += "\n  " + p.string() + (why.empty() ? "" : " (there, but " + why + ")");
+  }
   throw UserError(
       "no umT5 tokenizer found: looked for" + list +
       "\nDownload spiece.model or tokenizer.json of google/umt5-xxl (Wan2.1 ships them in "

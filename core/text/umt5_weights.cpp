@@ -10,6 +10,7 @@
 #include <ATen/ATen.h>
 
 #include "core/io/file_extension.h"
+#include "core/io/not_a_file.h"
 #include "core/text/umt5_weight_names.h"
 #include "core/user_error.h"
 #include "core/weights/checkpoint_mismatch.h"
@@ -322,8 +323,13 @@ std::vector<std::filesystem::path> find_umt5_files(const std::filesystem::path& 
       "no umT5 text encoder in '" + folder.string() + "': looked for " +
       (folder / "*t5*.safetensors").string() + " (e.g. umt5_xxl_fp16.safetensors), " +
       (folder / "text_encoders" / "*t5*.safetensors").string() + " and " +
-      (folder / "text_encoder" / "*.safetensors").string() +
-      ". Download umt5_xxl_fp16.safetensors from Comfy-Org/Wan_2.1_ComfyUI_repackaged " +
+      (folder / "text_encoder" / "*.safetensors").string() + "." +
+      entries_not_files({folder, folder / "text_encoders"},
+                        [](const fs::path& p) {
+                          return p.extension() == ".safetensors" && p.filename().string().find("t5") != std::string::npos;
+                        }) +
+      entries_not_files({folder / "text_encoder"}, [](const fs::path& p) { return p.extension() == ".safetensors"; }) +
+      " Download umt5_xxl_fp16.safetensors from Comfy-Org/Wan_2.1_ComfyUI_repackaged " +
       "(split_files/text_encoders/) into this folder.");
 }
 

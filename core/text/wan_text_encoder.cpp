@@ -13,18 +13,22 @@ WanTextEncoder::WanTextEncoder(std::vector<std::filesystem::path> weight_files,
     : weight_files_(std::move(weight_files)), tokenizer_(std::move(tokenizer)), options_(options) {
   // From the headers first: a tokenizer of another model fails before gigabytes are read.
   config_ = Umt5Weights::read_config(open_umt5_files(weight_files_));
+  check_tokenizer_fits(tokenizer_, config_);
+  std::lock_guard<std::mutex> lock(mutex_);
+  load_locked();
+}
+
+void WanTextEncoder::check_tokenizer_fits(const Umt5Tokenizer& tokenizer, const Umt5Config& config) {
   // A tokenizer has at most the embedding's rows; the rows past its pieces are padding to a round
   // size (umT5-xxl: 256,300 pieces, 256,384 rows; T5 v1.1: 32,100 and 32,128), never thousands.
   constexpr int kMaxPaddingRows = 1024;
-  const int pieces = tokenizer_.vocab_size();
-  if (pieces > config_.vocab || pieces < config_.vocab - kMaxPaddingRows) {
-    throw UserError("the tokenizer " + tokenizer_.source().string() + " has " + std::to_string(pieces) +
-                    " pieces but the text encoder " + std::to_string(config_.vocab) +
+  const int pieces = tokenizer.vocab_size();
+  if (pieces > config.vocab || pieces < config.vocab - kMaxPaddingRows) {
+    throw UserError("the tokenizer " + tokenizer.source().string() + " has " + std::to_string(pieces) +
+                    " pieces but the text encoder " + std::to_string(config.vocab) +
                     " embeddings: they belong to different models (umT5-xxl's tokenizer, spiece.model "
                     "or tokenizer.json of google/umt5-xxl, has 256,300)");
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  load_locked();
 }
 
 void WanTextEncoder::load_locked() const {

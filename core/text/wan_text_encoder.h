@@ -56,6 +56,10 @@ class WanTextEncoder : public TextEncoder {
   void release();
   bool loaded() const;
 
+  // Throws UserError when `tokenizer` cannot be the tokenizer of an encoder with `config`'s
+  // embedding rows (the constructor's check, also `svgear info --model`'s).
+  static void check_tokenizer_fits(const Umt5Tokenizer& tokenizer, const Umt5Config& config);
+
   const Umt5Tokenizer& tokenizer() const { return tokenizer_; }
   const Umt5Config& config() const { return config_; }
 

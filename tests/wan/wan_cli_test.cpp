@@ -1,6 +1,7 @@
 // `svgear generate --model DIR` on tiny Wan folders of both layouts, as a user types it.
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "core/media/y4m_writer.h"
 #include "core/pipeline/generator.h"
 #include "core/pipeline/model.h"
+#include "core/text/umt5_weight_names.h"
 #include "tests/cli/cli_run.h"
 #include "tests/support/test_paths.h"
 #include "tests/text/tiny_umt5.h"
@@ -152,6 +154,57 @@ TEST(WanCli, WrongFrameCountAndMissingVaeAreExplained) {
   run = run_cli("generate --model " + dir.string() + kTinyRun + " --output " + (dir.parent_path() / "y.y4m").string());
   EXPECT_NE(run.exit_code, 0);
   EXPECT_TRUE(contains(run.output, "no Wan VAE in"));
+}
+
+// `info --model` checks what a generation would: a tokenizer of another model beside umT5 (more
+// pieces than its embedding has rows) had passed it and failed the generation.
+TEST(WanCli, InfoRefusesATokenizerOfAnotherModel) {
+  const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_cli_info_tokenizer") / "model");
+  ASSERT_EQ(run_cli("info --model " + dir.string()).exit_code, 0);
+  std::vector<std::pair<std::string, double>> pieces;
+  for (int i = 0; i < 400; ++i) pieces.emplace_back("\xE2\x96\x81w" + std::to_string(i), -3.0);
+  test::write_tokenizer_json(dir / "google" / "umt5-xxl", pieces);
+  const test::CliRun run = run_cli("info --model " + dir.string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_TRUE(contains(run.output, "403 pieces but the text encoder 300 embeddings")) << run.output;
+}
+
+// A weight file's name that holds no file (a broken link into a download cache, a FIFO) is named
+// with what it is: the messages had said only what they looked for, the very name the user sees.
+TEST(WanCli, NamesThereButNoFilesAreSaid) {
+  const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_cli_not_files") / "model");
+  const auto dit = dir / "wan2.1_t2v_tiny_fp32.safetensors";
+  std::filesystem::remove(dit);
+  std::filesystem::create_symlink("/nonexistent/blobs/dit", dit);
+  const std::string generate = "generate --model " + dir.string() + kTinyRun + " --output " +
+                               (dir.parent_path() / "x.y4m").string();
+  test::CliRun run = run_cli(generate);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_TRUE(contains(run.output, "There, but not files: " + dit.string() + " (a broken link to /nonexistent/blobs/dit)"));
+  std::filesystem::remove(dit);
+  test::write_tiny_wan_original(dir);
+  std::filesystem::remove(dir / "umt5_xxl_fp16.safetensors");
+  std::filesystem::create_directory(dir / "umt5_xxl_fp16.safetensors");
+  run = run_cli(generate);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_TRUE(contains(run.output, (dir / "umt5_xxl_fp16.safetensors").string() + " (a folder)"));
+}
+
+// A NaN in umT5's weights is named there, not blamed on the diffusion model it reaches first.
+TEST(WanCli, NonFiniteTextEncoderWeightsAreNamed) {
+  const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_cli_nan_umt5") / "model");
+  auto tensors = test::tiny_umt5_state_dict();
+  for (auto& [name, tensor] : tensors) {
+    if (name.ends_with("token_embedding.weight")) tensor = at::full_like(tensor, std::nan(""));
+    name = umt5_hf_name(name);
+  }
+  test::write_tensors(dir, "umt5_xxl_fp16.safetensors", tensors);
+  const test::CliRun run = run_cli("generate --model " + dir.string() + kTinyRun + " --output " +
+                                   (dir.parent_path() / "nan.y4m").string());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_TRUE(contains(run.output, "the text encoder of model '")) << run.output;
+  EXPECT_TRUE(contains(run.output, "(umt5_xxl_fp16.safetensors) may hold NaN")) << run.output;
+  EXPECT_FALSE(contains(run.output, "step 1 of")) << run.output;
 }
 
 }  // namespace
