@@ -20,6 +20,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
 #include "core/io/folder_lock.h"
+#include "core/io/folders_made.h"
 #include "core/media/frame_archive.h"
 #include "core/media/video_output.h"
 #include "core/media/video_reader.h"
@@ -226,15 +227,7 @@ int cmd_compare(int argc, char** argv) {
 
   const nlohmann::json wanted = dense_cache_key(dense_request, *model);
 
-  // The folders this run makes, each missing prefix of out as typed, removed again (deepest first)
-  // when a cancel leaves nothing in them. Named parts only: "a/b/." and "a/../c" make a, b and c.
-  std::error_code ec;
-  std::vector<std::filesystem::path> made;
-  std::filesystem::path prefix;
-  for (const std::filesystem::path& part : out) {
-    prefix /= part;
-    if (!part.empty() && part != "." && part != ".." && !std::filesystem::exists(prefix, ec)) made.push_back(prefix);
-  }
+  const FoldersMade made(out);
   create_output_folder(out);
   // Two compares in one folder would replace each other's dense run under the other's report.
   const FolderLock lock(out, "another `svgear compare`");
@@ -243,8 +236,7 @@ int cmd_compare(int argc, char** argv) {
   CancelToken cancel;
   // A run that wrote nothing leaves no folder it made (up to the outermost one).
   const auto remove_made_folders = [&] {
-    if (dense) return;
-    for (auto it = made.rbegin(); it != made.rend(); ++it) std::filesystem::remove(*it, ec);
+    if (!dense) made.remove_empty();
   };
   try {
     InterruptCancel interrupt(cancel);

@@ -12,6 +12,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
 #include "core/io/folder_lock.h"
+#include "core/io/folders_made.h"
 #include "core/pipeline/random_model.h"
 #include "core/user_error.h"
 #include "core/weights/safetensors_file.h"
@@ -102,10 +103,17 @@ int cmd_random_model(int argc, char** argv) {
   check_output_file(std::filesystem::path(*out) / "model.safetensors");  // its names, before a folder is made
   // Two runs on one --out would leave one's model.json beside the other's weights: the folder is
   // locked, and looked at again under the lock (the other run may have written it meanwhile).
+  const FoldersMade made(*out);  // a full disk left the empty folder it had made
   create_output_folder(*out);
   const FolderLock lock(*out, "another svgear command");
   check_out_folder(*out, force);
-  const ModelManifest m = write_random_model(*out, spec);
+  ModelManifest m;
+  try {
+    m = write_random_model(*out, spec);
+  } catch (...) {
+    made.remove_empty();
+    throw;
+  }
   std::printf("wrote %s: %s (%d layers, dim %d, %dx%d x %d frames by default), seed %llu\n", out->c_str(),
               m.name.c_str(), m.dit.num_layers, m.dit.dim, m.defaults.width, m.defaults.height, m.defaults.frames,
               static_cast<unsigned long long>(spec.seed));

@@ -71,9 +71,11 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   r.fps = fps.value_or(d.fps);
   r.sampler = sampler.value_or(d.sampler);
   // A value the request left to the model: its fault is the model's file, not an option the user gave.
+  // A Wan folder (umT5: no model.json) takes upstream's defaults for its model.
   const auto from_defaults = [&](bool given) {
-    return given ? std::string() : " (" + model.name + "'s default, from \"defaults\" in " +
-                                       (model.folder / "model.json").string() + ")";
+    if (given) return std::string();
+    if (model.text_encoder == TextEncoderKind::Umt5) return " (" + model.name + "'s default, as upstream runs it)";
+    return " (" + model.name + "'s default, from \"defaults\" in " + (model.folder / "model.json").string() + ")";
   };
 
   // Two seeds of the same low 32 bits would give one video under two names (records, file names,

@@ -142,7 +142,7 @@ void write_run_record(const VideoOutputResult& video, nlohmann::json record) {
   }
 }
 
-std::optional<nlohmann::json> check_run_record_for(const std::filesystem::path& video) {
+std::optional<nlohmann::json> check_run_record_for(const std::filesystem::path& video, bool named_by_user) {
   const std::filesystem::path path = run_record_path(video);
   check_output_file(path);
   std::error_code ec;
@@ -151,7 +151,9 @@ std::optional<nlohmann::json> check_run_record_for(const std::filesystem::path& 
   if (!record.is_object() || !record.contains("svgear_version") || !record.contains("request") ||
       !record.contains("status")) {
     throw UserError("'" + path.string() + "' exists and is not a run record: the run's settings would replace "
-                    "it (every output gets its record beside it, as <name>.json). Choose another output name.");
+                    "it (every output gets its record beside it, as <name>.json). " +
+                    (named_by_user ? std::string("Choose another output name.")
+                                   : "Move it away (a damaged record of ours too), or write to another folder."));
   }
   // Records written before they named their video cannot say; those are replaced as before.
   const nlohmann::json* file = nullptr;
@@ -188,7 +190,7 @@ std::set<std::string> recorded_frame_names(const nlohmann::json& j) {
 
 void check_output_replaces_only_a_run(const std::filesystem::path& requested, bool named_by_user) {
   const std::filesystem::path written = video_output_path(requested);
-  const std::optional<nlohmann::json> earlier_run = check_run_record_for(written);  // then this output's own
+  const std::optional<nlohmann::json> earlier_run = check_run_record_for(written, named_by_user);  // then its own
   const bool recorded = earlier_run.has_value();
   const std::filesystem::path record = run_record_path(written);
   std::error_code ec;

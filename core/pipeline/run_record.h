@@ -38,8 +38,9 @@ void write_run_record(const VideoOutputResult& video, nlohmann::json record);
 // an existing file that is not a run record (a model's model.json, an attention preset or any JSON
 // a user keeps beside the output would be replaced), or the record of another video that is still
 // there (clip.json of clip.mp4, when clip.y4m is asked for). Run before the work. Returns the
-// record there is (the output's own, then), or nothing.
-std::optional<nlohmann::json> check_run_record_for(const std::filesystem::path& video);
+// record there is (the output's own, then), or nothing. `named_by_user` false: the video's name is
+// not the user's (compare's dense.mp4 in its --out folder), so the advice is not to choose another.
+std::optional<nlohmann::json> check_run_record_for(const std::filesystem::path& video, bool named_by_user = true);
 
 // Throws UserError, before the work, when the record of what `requested` writes cannot be written
 // (check_run_record_for, run first), or when writing `requested` would replace files the user did

@@ -195,7 +195,9 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
   c.text_len = hints.text_len.value_or(c.text_len);
   if (c.num_heads <= 0 || c.dim % c.num_heads != 0 || (c.dim / c.num_heads) % 2 != 0) {
     throw UserError(where + ": " + std::to_string(c.num_heads) + " attention heads do not divide dim " +
-                    std::to_string(c.dim) + " into even head widths; fix num_heads in config.json");
+                    std::to_string(c.dim) + " into even head widths; " +
+                    (hints.num_heads_from.empty() ? "give num_heads in a config.json beside the weights"
+                                                  : "fix " + hints.num_heads_from));
   }
   // The rest of what a model.json's dit must satisfy (positive sizes, an even freq_dim, …): these
   // sizes come from tensors' shapes, which a damaged file can set to anything.
@@ -283,8 +285,11 @@ WanConfigHints read_wan_config_hints(const std::filesystem::path& path) {
     return it->get<int>();
   };
   if (!j.is_object()) throw UserError(path.string() + ": expected a JSON object");
-  hints.num_heads = positive("num_heads");                                  // original WanModel
-  if (!hints.num_heads) hints.num_heads = positive("num_attention_heads");  // Diffusers
+  for (const char* key : {"num_heads", "num_attention_heads"}) {  // original WanModel, then Diffusers
+    if (hints.num_heads) break;
+    hints.num_heads = positive(key);
+    if (hints.num_heads) hints.num_heads_from = std::string("'") + key + "' in " + path.string();
+  }
   hints.text_len = positive("text_len");
   // Wan reads 512 text tokens; umT5 builds [heads, L, L] position biases, so a length of a million
   // would fail at the first long prompt, past the step-memory check, which does not count them.

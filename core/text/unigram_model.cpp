@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <utility>
 
@@ -109,7 +111,11 @@ UnigramModel::UnigramModel(std::vector<UnigramPiece> pieces, int64_t unk_id, boo
 std::unique_ptr<UnigramModel> UnigramModel::load(const std::filesystem::path& path) {
   require_regular_file(path, "the tokenizer file");
   std::ifstream in(path);
-  if (!in) throw UserError("cannot open the tokenizer file '" + path.string() + "'");
+  if (!in) {
+    const int err = errno;  // set by the open that failed
+    throw UserError("cannot open the tokenizer file '" + path.string() + "': " +
+                    (err == EACCES ? std::string("permission denied (make the file readable)") : std::strerror(err)));
+  }
   nlohmann::json json;
   try {
     json = parse_bounded_json(in);

@@ -416,6 +416,11 @@ TEST_F(CliTest, RandomModelReplacesAModelOnlyWithForce) {
   EXPECT_EQ(file_bytes(folder / "model.json"), manifest);
   EXPECT_EQ(read(), weights);
   EXPECT_EQ(run_cli("info --model " + folder.string()).exit_code, 0);
+  // Into a new folder, the same leaves none of the folders it made: they had stayed, empty.
+  run = test::run_cli_with_file_size_limit("random-model --preset small --out " + (*dir_ / "full" / "m").string(),
+                                           64 << 10);
+  EXPECT_NE(run.exit_code, 0) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "full")) << run.output;
   // Cut short between the two files (killed): random weights and no model.json, which --force replaces.
   std::filesystem::remove(folder / "model.json");
   run = run_cli("random-model --seed 99 --force --out " + folder.string());

@@ -130,6 +130,13 @@ TEST(GenerationRequest, AModelsBadDefaultNamesItsFile) {
     EXPECT_NE(std::string(e.what()).find("(got 0) ("), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("from \"defaults\" in /models/broken/model.json"), std::string::npos) << e.what();
   }
+  // A Wan folder has no model.json: its defaults are upstream's, and the message says so.
+  const TextEncoderKind built_in = m.text_encoder;
+  m.text_encoder = TextEncoderKind::Umt5;
+  const std::string wan = error_of_with(r, m);
+  EXPECT_NE(wan.find("(got 0) (" + m.name + "'s default, as upstream runs it)"), std::string::npos) << wan;
+  EXPECT_EQ(wan.find("model.json"), std::string::npos) << wan;
+  m.text_encoder = built_in;
   r.steps = 3;  // the user's own value stands in for it
   EXPECT_EQ(*r.resolve(m).steps, 3);
   // A default negative prompt of a word the model does not know is the model's file's fault too,

@@ -175,7 +175,17 @@ TEST_F(GeneratorTest, RunsAndReportsEveryStep) {
       ADD_FAILURE() << video;
     } catch (const UserError& e) {
       EXPECT_NE(std::string(e.what()).find("exists and is not a run record"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("Choose another output name."), std::string::npos) << e.what();
     }
+  }
+  // A name the user did not give (compare's dense.mp4 in its --out folder) has no other to choose.
+  try {
+    check_run_record_for(dir / "notes.mp4", false);
+    ADD_FAILURE() << "notes.json was taken for a record";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("Move it away (a damaged record of ours too), or write to another folder."),
+              std::string::npos)
+        << e.what();
   }
   // Nor another video's record while that video is there: a.y4m would take a.mp4's a.json.
   std::ofstream(dir / "a.mp4") << "a video";

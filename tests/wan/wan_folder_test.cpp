@@ -193,6 +193,23 @@ TEST(WanFolder, ADitWithImpossibleSizesIsRefused) {
   EXPECT_TRUE(contains(odd, "freq_dim 255 must be even")) << odd;
 }
 
+// Heads that do not divide the width name the key and the config.json that gave them (Diffusers'
+// num_attention_heads in transformer/, not "num_heads in config.json").
+TEST(WanFolder, HeadsThatDoNotDivideTheWidthNameTheirConfig) {
+  const fs::path dir = test::write_tiny_wan_diffusers(test::scratch_dir("wan_heads") / "model");
+  const fs::path config = dir / "transformer" / "config.json";
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(config));
+  j["num_attention_heads"] = 3;
+  std::ofstream(config, std::ios::trunc) << j.dump();
+  try {
+    (void)read_wan_manifest(dir);
+    ADD_FAILURE() << "3 heads were taken";
+  } catch (const UserError& e) {
+    EXPECT_TRUE(contains(e.what(), "3 attention heads do not divide dim 128")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "fix 'num_attention_heads' in " + config.string())) << e.what();
+  }
+}
+
 TEST(WanFolder, MissingVaeSaysWhatWasLookedForAndWhatToDownload) {
   const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_no_vae") / "model");
   fs::remove(dir / "wan_2.1_vae.safetensors");
