@@ -1742,6 +1742,15 @@ void MainWindow::keyPressEvent(QKeyEvent* event) {
       return;
     }
   }
+  for (QAction* action : {export_video_action_, export_frames_action_}) {
+    if (!action->isEnabled() && action->shortcuts().contains(pressed)) {
+      statusBar()->showMessage(generating_ ? tr("Export waits for the run to end: the preview changes until then "
+                                                "(Esc cancels it and keeps the last estimate)")
+                                           : tr("Nothing to export yet: generate a clip, or open one from the Library"));
+      event->accept();
+      return;
+    }
+  }
   QMainWindow::keyPressEvent(event);
 }
 

@@ -2496,6 +2496,14 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
     QVERIFY2(w->statusBar()->currentMessage().startsWith("A run is in progress"),
              qPrintable(w->statusBar()->currentMessage()));
   }
+  // Ctrl+E and Ctrl+Shift+E, the exports being off until the run ends: said too (they were silent).
+  for (const Qt::KeyboardModifiers keys :
+       {Qt::KeyboardModifiers(Qt::ControlModifier), Qt::ControlModifier | Qt::ShiftModifier}) {
+    w->statusBar()->clearMessage();
+    QTest::keyClick(child<PreviewPane>(*w, "preview")->view(), Qt::Key_E, keys);
+    QVERIFY2(w->statusBar()->currentMessage().startsWith("Export waits for the run to end"),
+             qPrintable(w->statusBar()->currentMessage()));
+  }
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Swept svgear over 2 budgets"),
            qPrintable(w->statusBar()->currentMessage() + "\n" + log_text(*w)));
