@@ -38,7 +38,8 @@ void LogPanel::error(const QString& line) { append("error: " + line, QColor(255,
 
 void LogPanel::append(const QString& line, const QColor& colour) {
   const QString time = QTime::currentTime().toString("HH:mm:ss");
-  appendHtml(QString("<span style='color:#808080'>%1</span> <span style='color:%2'>%3</span>")
+  // pre-wrap: a message's own lines and indents (a list of mismatched tensors) had run together.
+  appendHtml(QString("<span style='color:#808080'>%1</span> <span style='color:%2; white-space:pre-wrap'>%3</span>")
                  .arg(time, colour.name(), bidi_controls_shown(line).toHtmlEscaped()));
 }
 

@@ -980,6 +980,16 @@ QString MainWindow::whyNoRun() const {
   return tr("The compare cache is being cleared: start once it is");
 }
 
+bool MainWindow::sayWhyNoExport(const QKeySequence& pressed) {
+  for (const QAction* action : {export_video_action_, export_frames_action_}) {
+    if (action->isEnabled() || !action->shortcuts().contains(pressed)) continue;
+    statusBar()->showMessage(generating_ ? tr("Export waits for the run to end: the preview changes until then")
+                                         : tr("Nothing to export yet: generate a clip, or open one from the Library"));
+    return true;
+  }
+  return false;
+}
+
 bool MainWindow::runsAllowedOrSay() {
   if (runsAllowed()) return true;
   statusBar()->showMessage(whyNoRun());
@@ -1078,6 +1088,12 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
       event->ignore();
       return true;
     }
+  }
+  // With the exports off, their keys reach a text box as plain keys (Ctrl+E: end of line): said.
+  if (event->type() == QEvent::KeyPress &&
+      (qobject_cast<QLineEdit*>(watched) || qobject_cast<QAbstractSpinBox*>(watched))) {
+    const auto* key = static_cast<QKeyEvent*>(event);
+    if (sayWhyNoExport(QKeySequence(key->keyCombination()))) return true;
   }
   return QMainWindow::eventFilter(watched, event);
 }
@@ -1612,7 +1628,7 @@ bool MainWindow::openRoutingTrace(const QString& path) {
     const nlohmann::json request = field(run, "request"), model = field(run, "model"), prompt = field(request, "prompt");
     const bool has_seed = field(request, "seed").is_number_unsigned();
     if (has_seed) routing_seed_ = request["seed"].get<uint64_t>();
-    QString what = QFileInfo(path).fileName();
+    QString what = bidi_controls_shown(QFileInfo(path).fileName());  // an override reversed the tab
     // The name as the tab can hold it; "[*]" in a title is Qt's modified mark, written "[*][*]" as text.
     const QString name = fontMetrics().elidedText(what, Qt::ElideMiddle, 30 * fontMetrics().averageCharWidth())
                              .replace("[*]", "[*][*]");
@@ -1696,6 +1712,7 @@ QString MainWindow::chooseExportPath(const QString& title, const QString& file_n
   QStringList extensions;
   for (const QRegularExpressionMatch& m : QRegularExpression(R"(\*(\.\w+))").globalMatch(filter)) extensions << m.captured(1);
   if (!extensions.contains("." + QFileInfo(path).suffix().toLower())) {
+    if (path.endsWith('.')) path.chop(1);  // "take." is "take", not "take..mp4"
     const QRegularExpressionMatch type = QRegularExpression(R"(\(\*(\.\w+))").match(chosen_filter);
     path += type.hasMatch() ? type.captured(1) : extensions.value(0);
   }
@@ -1742,14 +1759,9 @@ void MainWindow::keyPressEvent(QKeyEvent* event) {
       return;
     }
   }
-  for (QAction* action : {export_video_action_, export_frames_action_}) {
-    if (!action->isEnabled() && action->shortcuts().contains(pressed)) {
-      statusBar()->showMessage(generating_ ? tr("Export waits for the run to end: the preview changes until then "
-                                                "(Esc cancels it and keeps the last estimate)")
-                                           : tr("Nothing to export yet: generate a clip, or open one from the Library"));
-      event->accept();
-      return;
-    }
+  if (sayWhyNoExport(pressed)) {
+    event->accept();
+    return;
   }
   QMainWindow::keyPressEvent(event);
 }

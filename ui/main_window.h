@@ -155,6 +155,9 @@ class MainWindow : public QMainWindow {
   bool runsAllowed() const;  // no run and no model load under way; a model and a known device
   QString whyNoRun() const;  // when runsAllowed() (for Compare and Sweep, cachedRunsAllowed()) is false, in the status line's words
   bool runsAllowedOrSay();   // runsAllowed(), else whyNoRun() in the status line
+  // The status line says why Export video / PNG frames is off when `pressed` is its key; false
+  // when it is no such key or the export is on.
+  bool sayWhyNoExport(const QKeySequence& pressed);
   void setProgressSteps(int steps);  // the progress bar's range, "1 / 1 step" or "3 / 20 steps"
   bool cachedRunsAllowed() const;                  // and the dense-run cache is not being cleared
   void updateRunActions();

@@ -88,8 +88,11 @@ void place_legend_above(QCustomPlot* plot, int columns) {
   plot->plotLayout()->addElement(0, 0, plot->legend);
   plot->plotLayout()->setRowStretchFactor(0, 0.001);
   new LegendWrap(plot);
-  // The axes' margins are known once laid out: the least height is worked out again then.
-  QObject::connect(plot, &QCustomPlot::afterLayout, plot, [plot] { fit_legend_to_width(plot); });
+  // The axes' margins are known once laid out: the least height is worked out again then, after the
+  // replot (a minimum raised within it resizes the plot under the replot drawing the old layout).
+  QObject::connect(plot, &QCustomPlot::afterLayout, plot, [plot] {
+    QMetaObject::invokeMethod(plot, [plot] { fit_legend_to_width(plot); }, Qt::QueuedConnection);
+  });
   fit_legend_to_width(plot);
 }
 

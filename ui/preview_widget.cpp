@@ -238,6 +238,7 @@ void PreviewWidget::paintGL() {
   hint_drawn_ = hovering_ && !trace_ && !inspection_hint_.isEmpty();
   if (hint_drawn_) draw_label(painter, inspection_hint_, 8, false);
   inspector_drawn_ = false;
+  inspected_patch_ = QRectF();
   if (inspection_.token < 0) return;
   // Outline the hovered token's patch: the grid divides the frame evenly.
   const double tw = target.width() / grid_.width, th = target.height() / grid_.height;
@@ -293,7 +294,6 @@ void PreviewWidget::drawInspector() {
       const QRectF covered = placed.intersected(token);
       if (least >= 0 && covered.width() * covered.height() >= least) continue;
       least = covered.width() * covered.height();
-      inspector_rect_ = placed;
       ImGui::SetNextWindowPos(ImVec2(right ? float(width()) - kInspectorMargin : kInspectorMargin,
                                      bottom ? float(bottom_edge) : kInspectorMargin),
                               ImGuiCond_Always, ImVec2(right ? 1.0f : 0.0f, bottom ? 1.0f : 0.0f));

@@ -23,7 +23,7 @@ StatusLine::StatusLine(QWidget* parent) : QStatusBar(parent) {
 void StatusLine::showDetailed(const QString& message, const QString& detail) {
   showMessage(message);
   cut_note_ = tr(" (all of it in the Log)");
-  setToolTip(tooltip_lines(detail));
+  setToolTip(tooltip_lines(bidi_controls_shown(detail)));
   update();
 }
 

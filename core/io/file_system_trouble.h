@@ -15,4 +15,9 @@ namespace svgear {
 // many levels of symbolic links".
 UserError file_system_trouble(const std::string& doing, const std::filesystem::filesystem_error& e);
 
+// Why opening a file failed, from the open's errno, with what to do where there is something:
+// "no such file (check the path)", "permission denied (make the file readable)", else the
+// system's words ("it could not be opened" when errno said nothing).
+std::string open_failure(int err);
+
 }  // namespace svgear

@@ -15,7 +15,12 @@ std::string why_not_a_file(const fs::path& path) {
     if (ec == std::errc::too_many_symbolic_link_levels) return "a link loop";
     std::error_code read_error;
     const fs::path to = fs::read_symlink(path, read_error);
-    return read_error ? "a broken link" : "a broken link to " + to.string();
+    const std::string link = read_error ? "link" : "link to " + to.string();
+    // Not there (ENOENT, ENOTDIR) is broken; a target behind a folder one may not enter is not.
+    if (!ec || ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) {
+      return "a broken " + link;
+    }
+    return "a " + link + " that cannot be followed (" + ec.message() + ")";
   }
   switch (target.type()) {
     case fs::file_type::regular: return {};

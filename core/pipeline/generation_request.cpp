@@ -71,7 +71,8 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   r.fps = fps.value_or(d.fps);
   r.sampler = sampler.value_or(d.sampler);
   // A value the request left to the model: its fault is the model's file, not an option the user gave.
-  // A Wan folder (umT5: no model.json) takes upstream's defaults for its model.
+  // A Wan folder takes upstream's defaults for its model: umT5 says it is one, since a model.json
+  // gives only a vocabulary encoder (ModelManifest::read).
   const auto from_defaults = [&](bool given) {
     if (given) return std::string();
     if (model.text_encoder == TextEncoderKind::Umt5) return " (" + model.name + "'s default, as upstream runs it)";

@@ -153,7 +153,7 @@ std::optional<nlohmann::json> check_run_record_for(const std::filesystem::path& 
     throw UserError("'" + path.string() + "' exists and is not a run record: the run's settings would replace "
                     "it (every output gets its record beside it, as <name>.json). " +
                     (named_by_user ? std::string("Choose another output name.")
-                                   : "Move it away (a damaged record of ours too), or write to another folder."));
+                                   : "Move it away (even a damaged record of an earlier run), or write elsewhere."));
   }
   // Records written before they named their video cannot say; those are replaced as before.
   const nlohmann::json* file = nullptr;

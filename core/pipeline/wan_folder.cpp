@@ -113,7 +113,7 @@ std::vector<fs::path> shards_of(const fs::path& index_path) {
   if (!missing.empty()) {
     std::string list;
     for (const auto& m : missing) list += "\n  " + m;
-    throw UserError(index_path.string() + " lists shards that are not there; download them:" + list);
+    throw UserError(index_path.string() + " lists shards that are missing or hold no file; download them:" + list);
   }
   if (shards.empty()) throw UserError(index_path.string() + " lists no shards");
   return shards;
@@ -153,26 +153,26 @@ std::vector<fs::path> find_vaes(const fs::path& folder, const std::vector<fs::pa
   std::stable_partition(candidates.begin(), candidates.end(),
                         [](const fs::path& path) { return holds_tensor_ending(path, "decoder.conv1.weight"); });
   if (!candidates.empty()) return candidates;
+  // At the top, only a file whose name says VAE is one; in vae/, any.
+  const auto says_vae = [](const fs::path& path) {
+    std::string name = path.filename().string();
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    return name.find("vae") != std::string::npos;
+  };
   std::vector<fs::path> pickles;
   for (const auto& dir : {folder, folder / "vae"}) {
     for (const auto& p : pickles_in(dir)) {
-      std::string name = p.filename().string();
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-      if (name.find("vae") != std::string::npos || dir != folder) pickles.push_back(p);
+      if (says_vae(p) || dir != folder) pickles.push_back(p);
     }
   }
   if (!pickles.empty()) {
     // Wan-AI's Wan2.1_VAE.pth or Wan2.2_VAE.pth: the name says which safetensors file replaces it.
     refuse_pickles(pickles, wan_vae_download(wan_vae_version_from_name(pickles.front())));
   }
-  const auto vae_name = [](const fs::path& path) {
-    std::string name = path.filename().string();
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    return is_safetensors_name(path) && name.find("vae") != std::string::npos;
-  };
+  const auto vae_file_name = [&](const fs::path& p) { return is_safetensors_name(p) && says_vae(p); };
   throw UserError("no Wan VAE in '" + folder.string() + "': looked for a .safetensors holding "
                   "decoder.conv1.weight (Diffusers: decoder.conv_in.weight) in " + folder.string() +
-                  " and in " + (folder / "vae").string() + "." + entries_not_files({folder}, vae_name) +
+                  " and in " + (folder / "vae").string() + "." + entries_not_files({folder}, vae_file_name) +
                   entries_not_files({folder / "vae"}, is_safetensors_name) + " Download " +
                   wan_vae_download(WanVaeVersion::Wan21) +
                   " into the folder (for Wan 2.1 models; Wan2.2-TI2V-5B needs " +

@@ -196,8 +196,9 @@ WanVariant detect_wan_variant(const TensorShapes& shapes, const WanConfigHints& 
   if (c.num_heads <= 0 || c.dim % c.num_heads != 0 || (c.dim / c.num_heads) % 2 != 0) {
     throw UserError(where + ": " + std::to_string(c.num_heads) + " attention heads do not divide dim " +
                     std::to_string(c.dim) + " into even head widths; " +
-                    (hints.num_heads_from.empty() ? "give num_heads in a config.json beside the weights"
-                                                  : "fix " + hints.num_heads_from));
+                    (!hints.num_heads_from.empty() ? "fix " + hints.num_heads_from
+                     : hints.config.empty()        ? std::string("give num_heads in the folder's config.json")
+                                                   : "give num_heads in " + hints.config.string()));
   }
   // The rest of what a model.json's dit must satisfy (positive sizes, an even freq_dim, …): these
   // sizes come from tensors' shapes, which a damaged file can set to anything.
@@ -266,6 +267,7 @@ WanVariant pair_wan_experts(const WanVariant& high_noise, const WanVariant& low_
 
 WanConfigHints read_wan_config_hints(const std::filesystem::path& path) {
   WanConfigHints hints;
+  hints.config = path;
   require_regular_file(path, "a Wan folder's config.json");  // the studio's model scan reads it
   std::ifstream in(path);
   if (!in) return hints;

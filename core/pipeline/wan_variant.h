@@ -36,6 +36,7 @@ using TensorShapes = std::map<std::string, std::vector<int64_t>>;
 struct WanConfigHints {
   std::optional<int> num_heads;  // default: dim / 128 (the head width of every released Wan)
   std::string num_heads_from;    // "'num_attention_heads' in /m/transformer/config.json": what to fix
+  std::filesystem::path config;  // the config.json read, where a missing count can be given
   std::optional<int> text_len;   // default: 512
 };
 

@@ -1,11 +1,13 @@
 #include "core/text/sentencepiece_model.h"
 
+#include <cerrno>
 #include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 #include <sentencepiece_processor.h>
 
+#include "core/io/file_system_trouble.h"
 #include "core/text/precompiled_charsmap.h"
 #include "core/text/protobuf_fields.h"
 #include "core/user_error.h"
@@ -79,6 +81,7 @@ std::string read_model_file(const std::filesystem::path& path) {
   if (ec) refuse(source, ec.message());
   check_size(size, source);  // before reading it whole
   std::ifstream in(path, std::ios::binary);
+  if (!in) refuse(source, open_failure(errno));
   std::string proto(size_t(size), '\0');
   if (!in.read(proto.data(), std::streamsize(size))) refuse(source, "it could not be read");
   return proto;

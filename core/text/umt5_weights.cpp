@@ -289,15 +289,16 @@ std::vector<std::shared_ptr<SafetensorsFile>> open_umt5_files(
 std::vector<std::filesystem::path> find_umt5_files(const std::filesystem::path& folder) {
   namespace fs = std::filesystem;
   std::vector<fs::path> singles, shards, pickles;
+  const auto names_t5 = [](const fs::path& p) { return p.filename().string().find("t5") != std::string::npos; };
+  const auto is_safetensors = [](const fs::path& p) { return p.extension() == ".safetensors"; };
   // At the top or in ComfyUI's text_encoders/ (wan_folder.cpp); increment(ec): a listing error ends
   // the listing instead of throwing.
   for (const auto& dir : {folder, folder / "text_encoders"}) {
     std::error_code ec;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-      const std::string name = it->path().filename().string();
       std::error_code type_error;
-      if (!it->is_regular_file(type_error) || name.find("t5") == std::string::npos) continue;
-      if (it->path().extension() == ".safetensors") {
+      if (!it->is_regular_file(type_error) || !names_t5(it->path())) continue;
+      if (is_safetensors(it->path())) {
         singles.push_back(it->path());
       } else if (has_pickle_extension(it->path())) {
         pickles.push_back(it->path());
@@ -306,7 +307,7 @@ std::vector<std::filesystem::path> find_umt5_files(const std::filesystem::path& 
   }
   std::error_code ec;
   for (fs::directory_iterator it(folder / "text_encoder", ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->path().extension() == ".safetensors") shards.push_back(it->path());
+    if (is_safetensors(it->path())) shards.push_back(it->path());
   }
   // umT5 first: ComfyUI's models/text_encoders/ often also holds Flux's t5xxl_fp16.safetensors,
   // which sorts before umt5_xxl_*. Then full precision before fp8, then by name.
@@ -325,10 +326,8 @@ std::vector<std::filesystem::path> find_umt5_files(const std::filesystem::path& 
       (folder / "text_encoders" / "*t5*.safetensors").string() + " and " +
       (folder / "text_encoder" / "*.safetensors").string() + "." +
       entries_not_files({folder, folder / "text_encoders"},
-                        [](const fs::path& p) {
-                          return p.extension() == ".safetensors" && p.filename().string().find("t5") != std::string::npos;
-                        }) +
-      entries_not_files({folder / "text_encoder"}, [](const fs::path& p) { return p.extension() == ".safetensors"; }) +
+                        [&](const fs::path& p) { return is_safetensors(p) && names_t5(p); }) +
+      entries_not_files({folder / "text_encoder"}, is_safetensors) +
       " Download umt5_xxl_fp16.safetensors from Comfy-Org/Wan_2.1_ComfyUI_repackaged " +
       "(split_files/text_encoders/) into this folder.");
 }

@@ -4,13 +4,13 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
 #include "core/io/bounded_json.h"
+#include "core/io/file_system_trouble.h"
 #include "core/user_error.h"
 
 namespace svgear {
@@ -111,11 +111,7 @@ UnigramModel::UnigramModel(std::vector<UnigramPiece> pieces, int64_t unk_id, boo
 std::unique_ptr<UnigramModel> UnigramModel::load(const std::filesystem::path& path) {
   require_regular_file(path, "the tokenizer file");
   std::ifstream in(path);
-  if (!in) {
-    const int err = errno;  // set by the open that failed
-    throw UserError("cannot open the tokenizer file '" + path.string() + "': " +
-                    (err == EACCES ? std::string("permission denied (make the file readable)") : std::strerror(err)));
-  }
+  if (!in) throw UserError("cannot open the tokenizer file '" + path.string() + "': " + open_failure(errno));
   nlohmann::json json;
   try {
     json = parse_bounded_json(in);

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <vector>
 
+#include "core/io/file_system_trouble.h"
+
 namespace svgear {
 namespace {
 
@@ -63,12 +65,7 @@ uint64_t read_at(int fd, uint8_t* target, uint64_t bytes, uint64_t offset, int* 
 std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::filesystem::path& path) {
   // O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    int err = errno;
-    if (err == ENOENT) fail_open(path, "no such file (check the path)");
-    if (err == EACCES) fail_open(path, "permission denied (make the file readable)");
-    fail_open(path, std::strerror(err));
-  }
+  if (fd < 0) fail_open(path, open_failure(errno));
   FdCloser closer{fd};
   struct stat info {};
   if (::fstat(fd, &info) != 0) fail_open(path, std::strerror(errno));

@@ -1,5 +1,6 @@
 #include "tests/cli/cli_run.h"
 
+#include <chrono>
 #include <csignal>
 #include <fstream>
 
@@ -44,12 +45,14 @@ CliRun run_svgear(const std::string& arguments, const std::string& interrupt_aft
   }
   ::close(fds[1]);
   bool interrupted = interrupt_after.empty();
+  std::chrono::steady_clock::time_point signalled;
   char buffer[4096];
   ssize_t n = 0;
   while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0) {
     run.output.append(buffer, size_t(n));
     if (!interrupted && run.output.find(interrupt_after) != std::string::npos) {
       ::kill(pid, signal);
+      signalled = std::chrono::steady_clock::now();
       interrupted = true;
     }
   }
@@ -57,6 +60,9 @@ CliRun run_svgear(const std::string& arguments, const std::string& interrupt_aft
   int status = 0;
   ::waitpid(pid, &status, 0);
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (signalled != std::chrono::steady_clock::time_point()) {
+    run.seconds_after_signal = std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+  }
   return run;
 }
 

@@ -11,6 +11,7 @@ namespace svgear::test {
 struct CliRun {
   int exit_code = -1;  // -1 when it did not exit normally
   std::string output;  // stdout and stderr together
+  double seconds_after_signal = -1;  // from the signal of run_cli_interrupted to the exit; -1 without one
 };
 
 // `svgear <arguments>` through the shell (arguments may hold quoted words).

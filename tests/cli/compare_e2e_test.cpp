@@ -586,18 +586,17 @@ TEST_F(CompareTest, BenchesStopOnCtrlCAndWriteNothing) {
   EXPECT_FALSE(std::filesystem::exists(json));
 }
 
-// One dense call at wan1.3b-480p takes minutes on a CPU (274 s on two cores): Ctrl-C must reach
-// inside it, not wait for it. The bound is far from both sides: the inputs take ~7 s to make and
-// the call stops within a second or two of the signal.
+// One dense call at wan1.3b-480p takes minutes on a CPU (274 s on two cores, ~35 s on sixteen):
+// Ctrl-C must reach inside it, not wait for it. The bound is far from both sides: the call stops
+// within a second or two of the signal (1.4 s on two cores).
 TEST_F(CompareTest, BenchAttentionStopsInsideALongCall) {
-  const auto start = std::chrono::steady_clock::now();
   const CliRun run = test::run_cli_interrupted("bench attention --shape wan1.3b-480p --device cpu --modes dense "
                                                "--repeat 1",
                                                "bench attention: dense: 2 calls, the first untimed", SIGINT);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(run.exit_code, 130) << run.output;
   EXPECT_NE(run.output.find("bench attention: cancelled; nothing written"), std::string::npos) << run.output;
-  EXPECT_LT(seconds, 120.0) << "Ctrl-C waited for the attention call to end";
+  EXPECT_GE(run.seconds_after_signal, 0.0);
+  EXPECT_LT(run.seconds_after_signal, 15.0) << "Ctrl-C waited for the attention call to end";
 }
 
 // --top-p, the sparse modes' budget.

@@ -183,7 +183,7 @@ TEST_F(GeneratorTest, RunsAndReportsEveryStep) {
     check_run_record_for(dir / "notes.mp4", false);
     ADD_FAILURE() << "notes.json was taken for a record";
   } catch (const UserError& e) {
-    EXPECT_NE(std::string(e.what()).find("Move it away (a damaged record of ours too), or write to another folder."),
+    EXPECT_NE(std::string(e.what()).find("Move it away (even a damaged record of an earlier run), or write elsewhere."),
               std::string::npos)
         << e.what();
   }

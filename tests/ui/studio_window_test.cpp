@@ -1221,10 +1221,10 @@ void StudioWindowTest::routing_views_show_live_traces() {
     // free (the default layout's at 1366×768): the window had covered it. The corner chosen covers
     // least of it, and the token's outline is drawn over the window, white along all four sides.
     preview->setFixedSize(580, 330);
+    QTRY_COMPARE(preview->size(), QSize(580, 330));
     const QRectF frame = preview->frameRect();
     const QPoint above_left(int(frame.left() + 7.5 * frame.width() / 16), int(frame.top() + 7.5 * frame.height() / 16));
     QTest::mouseMove(preview, above_left);
-    QTRY_COMPARE(preview->size(), QSize(580, 330));
     QTRY_COMPARE(preview->inspection().row, 7);
     const QImage small = preview->grabFramebuffer();
     QVERIFY(preview->inspectorDrawn());
@@ -2504,6 +2504,14 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
     QVERIFY2(w->statusBar()->currentMessage().startsWith("Export waits for the run to end"),
              qPrintable(w->statusBar()->currentMessage()));
   }
+  // ... also from the prompt, where a line edit would have taken Ctrl+E as end of line.
+  auto* prompt = child<QLineEdit>(*w, "prompt");
+  prompt->setCursorPosition(0);
+  w->statusBar()->clearMessage();
+  QTest::keyClick(prompt, Qt::Key_E, Qt::ControlModifier);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Export waits for the run to end"),
+           qPrintable(w->statusBar()->currentMessage()));
+  QCOMPARE(prompt->cursorPosition(), 0);
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Swept svgear over 2 budgets"),
            qPrintable(w->statusBar()->currentMessage() + "\n" + log_text(*w)));
@@ -3235,6 +3243,13 @@ void StudioWindowTest::export_writes_what_was_shown_when_asked() {
   QCOMPARE(questions.value(1), QString("odd [U+202E]name%1 already exists. Replace it?").arg(extension));
   const QString status = static_cast<StatusLine*>(w->statusBar())->shownText();
   QVERIFY2(status.endsWith("odd [U+202E]name" + extension) && !status.contains(QChar(0x202E)), qPrintable(status));
+  // A name typed with a dot at its end takes the extension in its place (it had made "dotted..mp4").
+  const QString dotted = scratch_.filePath("export-asked/dotted");
+  answer_file_dialog_when([] { return true; }, dotted + ".", offered);
+  child<QAction>(*w, "export_video")->trigger();
+  QTRY_VERIFY(!w->isExporting());
+  QVERIFY(QFileInfo::exists(dotted + extension));
+  QVERIFY(!QFileInfo::exists(dotted + "." + extension));
 }
 
 // The Compare views on frames larger than their room (a 480p clip in a small dock): shrunk to fit
@@ -4549,6 +4564,10 @@ void StudioWindowTest::log_lines_show_bidi_controls_as_codes() {
   QCOMPARE(lines.size(), 2);
   QVERIFY2(lines[0].endsWith("generate \"a red[U+202E] circle\"[U+2066] end"), qPrintable(lines[0]));
   QVERIFY2(lines[1].endsWith(QString("warning: plain ") + QChar(0x200F) + "mark"), qPrintable(lines[1]));
+  // A message of several lines keeps them, indents too (a list of tensors had run into one line).
+  log.error("wrong shape:\n  blocks.0.q: [3, 4]\n  blocks.0.k: [5]");
+  QVERIFY2(log.toPlainText().endsWith("error: wrong shape:\n  blocks.0.q: [3, 4]\n  blocks.0.k: [5]"),
+           qPrintable(log.toPlainText()));
 }
 
 // The prompt history and the library showed such a prompt backwards too: their rows and the library's

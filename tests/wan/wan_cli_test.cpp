@@ -180,7 +180,8 @@ TEST(WanCli, NamesThereButNoFilesAreSaid) {
                                (dir.parent_path() / "x.y4m").string();
   test::CliRun run = run_cli(generate);
   EXPECT_EQ(run.exit_code, 2) << run.output;
-  EXPECT_TRUE(contains(run.output, "There, but not files: " + dit.string() + " (a broken link to /nonexistent/blobs/dit)"));
+  EXPECT_TRUE(
+      contains(run.output, "There, but not files: " + dit.string() + " (a broken link to /nonexistent/blobs/dit)"));
   std::filesystem::remove(dit);
   test::write_tiny_wan_original(dir);
   std::filesystem::remove(dir / "umt5_xxl_fp16.safetensors");

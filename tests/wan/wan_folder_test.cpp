@@ -338,12 +338,17 @@ TEST(WanFolder, LayerQuantizedDiTIsRefusedWhenTheFolderIsRead) {
   }
 }
 
+// A shard that is not there is named; one whose name holds no file (a folder) says what it is.
 TEST(WanFolder, MissingShardIsNamed) {
   const auto dir = test::write_tiny_wan_diffusers(test::scratch_dir("wan_shard") / "model");
-  fs::remove(dir / "transformer" / "diffusion_pytorch_model-00002-of-00002.safetensors");
-  const std::string error = load_error(dir);
-  EXPECT_TRUE(contains(error, "lists shards that are not there"));
-  EXPECT_TRUE(contains(error, "diffusion_pytorch_model-00002-of-00002.safetensors"));
+  const fs::path shard = dir / "transformer" / "diffusion_pytorch_model-00002-of-00002.safetensors";
+  fs::remove(shard);
+  std::string error = load_error(dir);
+  EXPECT_TRUE(contains(error, "lists shards that are missing or hold no file"));
+  EXPECT_TRUE(contains(error, "\n  " + shard.string()));
+  fs::create_directory(shard);
+  error = load_error(dir);
+  EXPECT_TRUE(contains(error, shard.string() + " (there, but a folder)"));
 }
 
 // File-system trouble inside a folder (a shard name too long for the system, a link loop where a
