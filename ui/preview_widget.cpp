@@ -287,6 +287,7 @@ void PreviewWidget::drawInspector() {
     // Above the caption, which it had covered at a larger scale factor.
     const double bottom_edge = height() - caption_height_ - kInspectorMargin;
     double least = -1;
+    std::pair<bool, bool> corner;  // right, bottom
     for (const auto& [right, bottom] : {std::pair{across_x, across_y}, std::pair{across_x, !across_y},
                                         std::pair{!across_x, across_y}, std::pair{!across_x, !across_y}}) {
       const QRectF placed(right ? width() - kInspectorMargin - size.width() : kInspectorMargin,
@@ -294,10 +295,12 @@ void PreviewWidget::drawInspector() {
       const QRectF covered = placed.intersected(token);
       if (least >= 0 && covered.width() * covered.height() >= least) continue;
       least = covered.width() * covered.height();
-      ImGui::SetNextWindowPos(ImVec2(right ? float(width()) - kInspectorMargin : kInspectorMargin,
-                                     bottom ? float(bottom_edge) : kInspectorMargin),
-                              ImGuiCond_Always, ImVec2(right ? 1.0f : 0.0f, bottom ? 1.0f : 0.0f));
+      corner = {right, bottom};
     }
+    const auto [right, bottom] = corner;
+    ImGui::SetNextWindowPos(ImVec2(right ? float(width()) - kInspectorMargin : kInspectorMargin,
+                                   bottom ? float(bottom_edge) : kInspectorMargin),
+                            ImGuiCond_Always, ImVec2(right ? 1.0f : 0.0f, bottom ? 1.0f : 0.0f));
     ImGui::SetNextWindowBgAlpha(0.85f);
     ImGui::Begin("Token inspector", nullptr,
                  ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav |

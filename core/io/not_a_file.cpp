@@ -33,6 +33,11 @@ std::string why_not_a_file(const fs::path& path) {
   }
 }
 
+std::string there_but_not_a_file(const fs::path& path) {
+  const std::string why = why_not_a_file(path);
+  return why.empty() ? why : " (there, but " + why + ")";
+}
+
 std::string entries_not_files(const std::vector<fs::path>& dirs, const std::function<bool(const fs::path&)>& wanted) {
   std::vector<std::string> found;
   for (const fs::path& dir : dirs) {

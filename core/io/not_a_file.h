@@ -15,6 +15,9 @@ namespace svgear {
 // device", "a socket"; empty for a regular file (through links) and for a name that is not there.
 std::string why_not_a_file(const std::filesystem::path& path);
 
+// " (there, but a FIFO)" after a path in a list of those looked for; empty for a file or no name.
+std::string there_but_not_a_file(const std::filesystem::path& path);
+
 // The entries directly in `dirs` that `wanted` accepts (by path) and that are no file, as a
 // sentence for a "looked for …" message: " There, but not files: /m/a.safetensors (a broken link
 // to /b), /m/c.safetensors (a FIFO)."; empty when there is none.

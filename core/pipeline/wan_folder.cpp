@@ -105,10 +105,7 @@ std::vector<fs::path> shards_of(const fs::path& index_path) {
     const fs::path path = index_path.parent_path() / name;
     if (std::find(shards.begin(), shards.end(), path) != shards.end()) continue;
     shards.push_back(path);
-    if (!fs::is_regular_file(path)) {
-      const std::string why = why_not_a_file(path);
-      missing.push_back(path.string() + (why.empty() ? "" : " (there, but " + why + ")"));
-    }
+    if (!fs::is_regular_file(path)) missing.push_back(path.string() + there_but_not_a_file(path));
   }
   if (!missing.empty()) {
     std::string list;

@@ -55,10 +55,7 @@ std::filesystem::path Umt5Tokenizer::locate(const std::filesystem::path& path,
     looked.push_back(file.string() + " (its " + kSpieceTensor + " tensor)");
   }
   std::string list;
-  for (const auto& p : looked) {
-    const std::string why = why_not_a_file(p);
-    list += "\n  " + p.string() + (why.empty() ? "" : " (there, but " + why + ")");
-  }
+  for (const auto& p : looked) list += "\n  " + p.string() + there_but_not_a_file(p);
   throw UserError(
       "no umT5 tokenizer found: looked for" + list +
       "\nDownload spiece.model or tokenizer.json of google/umt5-xxl (Wan2.1 ships them in "
