@@ -21,7 +21,7 @@ if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git python3 python3-pip unzip
-  qt6-base-dev libqt6opengl6-dev libgl-dev libqcustomplot-dev libimgui-dev
+  qt6-base-dev libqt6opengl6-dev libgl-dev libqcustomplot-dev libimgui-dev libfontconfig-dev fonts-dejavu-core
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev ffmpeg
   nlohmann-json3-dev libsentencepiece-dev zlib1g-dev
   libgtest-dev libgmock-dev

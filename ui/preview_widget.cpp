@@ -5,6 +5,7 @@
 #include <utility>
 
 #include <QCursor>
+#include <QFontInfo>
 #include <QMouseEvent>
 #include <QWheelEvent>
 #include <QOpenGLContext>
@@ -46,7 +47,9 @@ void PreviewWidget::initializeGL() {
   // Moving the widget to another top-level window gives it a new context and runs initializeGL
   // again: the overlay's GL objects belong to the old context and go with it, then start anew here.
   connect(context(), &QOpenGLContext::aboutToBeDestroyed, this, [this] { shutdownOverlay(); });
-  overlay_.initialize();
+  // The inspector's text at the studio's text size, at least ImGui's own 13 pixels (a monospace
+  // font looks smaller than the studio's proportional one at the same size).
+  overlay_.initialize(float(std::clamp(QFontInfo(font()).pixelSize(), 13, 24)));
 }
 
 void PreviewWidget::shutdownOverlay() {
@@ -263,15 +266,18 @@ void PreviewWidget::paintGL() {
 void PreviewWidget::drawInspector() {
   if (!overlay_.ready()) return;
   const TokenInspection& t = inspection_;
-  auto list = [](const std::vector<int>& clusters) {
+  // ImGui's built-in font, where the system has no font with these, has ASCII and Latin-1 only.
+  const bool unicode = overlay_.drawsUnicode();
+  const char* const log_error = unicode ? "log \u03b5\u00b2" : "log e^2";  // the probe's log ε̂²
+  auto list = [unicode](const std::vector<int>& clusters) {
     std::string text;
-    // One line: the first 16, then how many more (ImGui's default font has no ellipsis glyph).
+    // One line: the first 16, then how many more.
     for (size_t i = 0; i < clusters.size() && i < 16; ++i) text += (i ? " " : "") + std::to_string(clusters[i]);
-    if (clusters.size() > 16) text += " ... +" + std::to_string(clusters.size() - 16);
+    if (clusters.size() > 16) text += (unicode ? " \u2026 +" : " ... +") + std::to_string(clusters.size() - 16);
     return text.empty() ? std::string("none") : text;
   };
   overlay_.draw(size(), devicePixelRatioF(), mouse_, false, [&] {
-    // The whole window is about 15 lines of up to 50 characters (~360×270 px with ImGui's font).
+    // The whole window is about 15 lines of up to 50 characters (~390×270 px at 13-pixel text).
     // A preview less than twice that in either direction gets the compact one (6 lines: the counts
     // and the largest error, no cluster lists), so a corner window still leaves the video beside it.
     const float line = ImGui::GetTextLineHeightWithSpacing(), character = ImGui::CalcTextSize("0").x;
@@ -334,10 +340,10 @@ void PreviewWidget::drawInspector() {
                         [&](int a, int b) { return t.block_log_error[size_t(a)] > t.block_log_error[size_t(b)]; });
       const auto exact = [&](int j) { return std::find(t.exact.begin(), t.exact.end(), j) != t.exact.end(); };
       if (compact) {
-        ImGui::Text("max log e^2: %.2f, cluster %d, %s", double(t.block_log_error[size_t(order[0])]), order[0],
+        ImGui::Text("max %s: %.2f, cluster %d, %s", log_error, double(t.block_log_error[size_t(order[0])]), order[0],
                     exact(order[0]) ? "exact" : "by centroid");
       } else {
-        ImGui::Text("largest estimated errors (log e^2):");
+        ImGui::Text("largest estimated errors (%s):", log_error);
         for (size_t i = 0; i < shown; ++i) {
           const int j = order[i];
           ImGui::Text("  key cluster %d: %.2f  %s", j, double(t.block_log_error[size_t(j)]), exact(j) ? "exact" : "by centroid");

@@ -19,6 +19,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <imgui.h>
 #include <nlohmann/json.hpp>
 #include <QAbstractItemView>
 #include <QAction>
@@ -45,6 +46,10 @@
 #include <QListWidget>
 #include <QMenu>
 #include <QMenuBar>
+#include <QOffscreenSurface>
+#include <QOpenGLContext>
+#include <QOpenGLFramebufferObject>
+#include <QOpenGLFunctions>
 #include <QTableWidget>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -101,7 +106,9 @@
 #include "ui/cluster_palette.h"
 #include "ui/plot_style.h"
 #include "ui/qcustomplot_include.h"
+#include "ui/imgui_overlay.h"
 #include "ui/main_window.h"
+#include "ui/monospace_font_file.h"
 #include "ui/model_picker.h"
 #include "ui/preview_pane.h"
 #include "ui/preview_widget.h"
@@ -1218,10 +1225,11 @@ void StudioWindowTest::routing_views_show_live_traces() {
              qPrintable(QString("compact %1 px high, whole %2").arg(inspector[true].height()).arg(inspector[false].height())));
     QVERIFY(inspector[true].width() <= inspector[false].width());
     // A token just above and left of the middle of a preview too small for any corner to leave it
-    // free (the default layout's at 1366×768): the window had covered it. The corner chosen covers
-    // least of it, and the token's outline is drawn over the window, white along all four sides.
-    preview->setFixedSize(580, 330);
-    QTRY_COMPARE(preview->size(), QSize(580, 330));
+    // free (a little narrower than the default layout's at 1366×768, 580×330): the window had
+    // covered it. The corner chosen covers least of it, and the token's outline is drawn over the
+    // window, white along all four sides.
+    preview->setFixedSize(520, 330);
+    QTRY_COMPARE(preview->size(), QSize(520, 330));
     const QRectF frame = preview->frameRect();
     const QPoint above_left(int(frame.left() + 7.5 * frame.width() / 16), int(frame.top() + 7.5 * frame.height() / 16));
     QTest::mouseMove(preview, above_left);
@@ -5598,6 +5606,81 @@ void StudioWindowTest::a_model_with_odd_defaults_and_name_is_shown_safely() {
   const QRect wrapped = info->fontMetrics().boundingRect(QRect(0, 0, info->width(), 100000), Qt::TextWordWrap,
                                                          info->text());
   QVERIFY2(wrapped.width() <= info->width(), qPrintable(QString("%1 > %2").arg(wrapped.width()).arg(info->width())));
+}
+
+// The token inspector's text is rasterised for the surface's device pixel ratio (at scale factors
+// 1.5 and 2 it was ImGui's 13-pixel bitmap font scaled up, blurred), again when the ratio changes
+// (a window moved to another screen), in a system font that has what it writes (ε, ², …), with its
+// layout in logical pixels whatever the ratio.
+void StudioWindowTest::inspector_text_is_sharp_at_every_scale_factor() {
+  const std::u32string_view written = U"\u03b5\u00b2\u2026";
+  const FontFile font = monospace_font_file(written);
+  QVERIFY2(QFileInfo(QString::fromStdString(font.path)).isFile(),
+           "no system font has \u03b5, \u00b2 and \u2026 (packaging/install-deps.sh installs fonts-dejavu-core)");
+  QVERIFY(monospace_font_file(U"\U0010FFFD").path.empty());  // a private-use character no font has
+
+  QOffscreenSurface surface;
+  surface.create();
+  QOpenGLContext context;
+  QVERIFY(context.create());
+  QVERIFY(context.makeCurrent(&surface));
+  const QSize logical(420, 120);
+  const float text_pixels = 13.0f;
+  // One frame of a window with one line at `ratio`, read back; the line's logical size and the
+  // font's in `line` and `font_size`.
+  const auto draw = [&](ImGuiOverlay& overlay, double ratio, QSizeF& line, float& font_size, bool& has_epsilon) {
+    QOpenGLFramebufferObject target(QSize(int(std::lround(logical.width() * ratio)),
+                                          int(std::lround(logical.height() * ratio))));
+    target.bind();
+    context.functions()->glClearColor(0, 0, 0, 1);
+    context.functions()->glClear(GL_COLOR_BUFFER_BIT);
+    overlay.draw(logical, ratio, QPointF(-1, -1), false, [&] {
+      ImGui::SetNextWindowPos(ImVec2(4, 4));
+      ImGui::Begin("line", nullptr, ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoTitleBar);
+      ImGui::TextUnformatted("max log \u03b5\u00b2: 3.25, 0 1 2 \u2026 +12");
+      line = QSizeF(ImGui::GetItemRectSize().x, ImGui::GetItemRectSize().y);
+      font_size = ImGui::GetFontSize();
+      has_epsilon = ImGui::GetFont()->FindGlyphNoFallback(0x03b5) != nullptr;
+      ImGui::End();
+    });
+    target.release();
+    return target.toImage();
+  };
+  ImGuiOverlay overlay;
+  QVERIFY(overlay.initialize(text_pixels));
+  QVERIFY(overlay.drawsUnicode());
+  std::vector<QImage> drawn;
+  QSizeF first_line;
+  for (const double ratio : {1.0, 2.0, 1.5, 1.0}) {
+    QSizeF line;
+    float font_size = 0;
+    bool has_epsilon = false;
+    drawn.push_back(draw(overlay, ratio, line, font_size, has_epsilon));
+    QCOMPARE(overlay.fontRasterPixels(), float(text_pixels * ratio));  // one texel per device pixel
+    QCOMPARE(font_size, text_pixels);                                  // in logical pixels
+    QVERIFY(has_epsilon);
+    if (first_line.isEmpty()) first_line = line;
+    QVERIFY2(std::abs(line.width() - first_line.width()) <= 2 && std::abs(line.height() - first_line.height()) <= 1,
+             qPrintable(QString("the line at ratio %1: %2×%3 logical pixels, at 1: %4×%5")
+                            .arg(ratio).arg(line.width()).arg(line.height())
+                            .arg(first_line.width()).arg(first_line.height())));
+    int lit = 0;  // the text is drawn: light pixels on the dark window
+    for (int y = 0; y < drawn.back().height(); ++y)
+      for (int x = 0; x < drawn.back().width(); ++x) lit += qGray(drawn.back().pixel(x, y)) > 160;
+    QVERIFY2(lit > 100 * ratio * ratio, qPrintable(QString("%1 light pixels at ratio %2").arg(lit).arg(ratio)));
+  }
+  // Back at ratio 1 the glyphs are the first frame's again (the texture was made anew each time),
+  // and a fresh overlay at ratio 2 draws what the one that came from ratio 1 drew.
+  QVERIFY(drawn[3] == drawn[0]);
+  ImGuiOverlay fresh;
+  QVERIFY(fresh.initialize(text_pixels));
+  QSizeF line;
+  float font_size = 0;
+  bool has_epsilon = false;
+  QVERIFY(draw(fresh, 2.0, line, font_size, has_epsilon) == drawn[1]);
+  fresh.shutdown();
+  overlay.shutdown();
+  context.doneCurrent();
 }
 
 }  // namespace svgear::test

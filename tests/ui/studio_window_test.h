@@ -95,6 +95,7 @@ class StudioWindowTest : public QObject {
   void the_step_line_names_the_first_step_while_it_runs();
   void library_labels_show_the_mode_seed_and_time_of_any_prompt();
   void tab_stops_only_on_shown_controls();
+  void inspector_text_is_sharp_at_every_scale_factor();
 
  private:
   // On the tiny model, or on `folder`.
