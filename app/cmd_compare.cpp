@@ -217,6 +217,7 @@ int cmd_compare(int argc, char** argv) {
   if (out_arg) refuse_inside_model_folder(out, model_dir, "--out");
   (void)resolve_typed_request(options.request, read_model_manifest(model_dir));  // nor a bad size or step count
   TerminalProgress progress(quiet);
+  options.model_options.on_progress = [&progress](const LoadStep& step) { progress.on_load(step); };
   std::unique_ptr<Model> model = Model::load(model_dir, parse_device(options.device_name), options.model_options);
   progress.on_log("model " + printable(model->manifest.name, false) + " on " + model->device.str());  // one line
 

@@ -412,6 +412,7 @@ int cmd_generate(int argc, char** argv) {
                           "of " + (count == 1 ? "it" : "them"));
     }
   }
+  options.model_options.on_progress = [&progress](const LoadStep& step) { progress.on_load(step); };
   std::unique_ptr<Model> model = Model::load(model_dir, parse_device(options.device_name), options.model_options);
   progress.on_log("model " + printable(model->manifest.name, false) + " on " + model->device.str());  // one line
 

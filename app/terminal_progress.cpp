@@ -21,6 +21,18 @@ std::string format_seconds(double ms) {
   return text;
 }
 
+std::string format_bytes(int64_t bytes) {
+  char text[32];
+  if (bytes >= int64_t(1) << 30) {
+    std::snprintf(text, sizeof text, "%.1f GiB", double(bytes) / double(int64_t(1) << 30));
+  } else if (bytes >= 1 << 20) {
+    std::snprintf(text, sizeof text, "%.1f MiB", double(bytes) / double(1 << 20));
+  } else {
+    std::snprintf(text, sizeof text, "%.0f KiB", double(bytes) / 1024.0);
+  }
+  return text;
+}
+
 }  // namespace
 
 TerminalProgress::TerminalProgress(bool quiet) : quiet_(quiet), tty_(::isatty(STDERR_FILENO)) {}
@@ -36,6 +48,7 @@ void TerminalProgress::on_step(const StepEvent& e) {
                  e.num_steps, format_seconds(e.step_ms).c_str(), format_seconds(e.elapsed_ms).c_str(),
                  format_seconds(e.eta_ms).c_str());
     if (done == e.num_steps) std::fputc('\n', stderr);
+    line_open_ = done != e.num_steps;
   } else {
     std::fprintf(stderr, "step %d/%d t=%.1f %s elapsed %s ETA %s\n", done, e.num_steps, e.timestep,
                  format_seconds(e.step_ms).c_str(), format_seconds(e.elapsed_ms).c_str(),
@@ -44,20 +57,45 @@ void TerminalProgress::on_step(const StepEvent& e) {
   std::fflush(stderr);
 }
 
+void TerminalProgress::on_load(const LoadStep& step) {
+  if (quiet_) return;
+  const bool start = step.done == 0, end = step.done == step.total;
+  if (start) part_start_ = std::chrono::steady_clock::now();
+  const std::string what = "loading the " + step.part + " (" + format_bytes(step.total) + ")";
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - part_start_).count();
+  if (tty_) {
+    if (end) {
+      std::fprintf(stderr, "\r%s: done in %s   \n", what.c_str(), format_seconds(ms).c_str());
+    } else {
+      std::fprintf(stderr, "\r%s: %d%%", what.c_str(), int(100 * double(step.done) / double(step.total)));
+    }
+    line_open_ = !end;
+  } else if (end) {
+    std::fprintf(stderr, "loaded the %s in %s\n", step.part.c_str(), format_seconds(ms).c_str());
+  } else if (start) {
+    std::fprintf(stderr, "%s…\n", what.c_str());
+  }
+  std::fflush(stderr);
+}
+
 void TerminalProgress::on_error(const ErrorEvent& e) {
-  if (tty_) std::fputc('\n', stderr);
+  if (line_open_) std::fputc('\n', stderr);
+  line_open_ = false;
   std::fprintf(stderr, "error: %s\n", printable(e.message).c_str());
 }
 
 void TerminalProgress::on_warning(const std::string& line) {
-  if (tty_ && !quiet_) std::fputc('\n', stderr);  // after the progress bar's line
+  if (line_open_) std::fputc('\n', stderr);  // after the progress bar's line
+  line_open_ = false;
   std::fprintf(stderr, "warning: %s\n", printable(line).c_str());
   if (std::find(warnings_.begin(), warnings_.end(), line) == warnings_.end()) warnings_.push_back(line);
 }
 
 void TerminalProgress::on_log(const std::string& line) {
   if (quiet_) return;
-  if (tty_) std::fputc('\n', stderr);
+  if (line_open_) std::fputc('\n', stderr);
+  line_open_ = false;
   std::fprintf(stderr, "%s\n", printable(line).c_str());
 }
 

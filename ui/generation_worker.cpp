@@ -212,6 +212,9 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
   options.idle_expert_on_cpu = placement.idle_expert_on_cpu;
   options.dit_fp8 = placement.dit_fp8;
   options.cancel = model_cancel_.get();  // closing the window, Esc in a run that loads, or a newer choice
+  options.on_progress = [this, load_number](const LoadStep& step) {
+    Q_EMIT loadProgress(load_number, QString::fromStdString(step.part), step.done, step.total);
+  };
   model_ = Model::load(folder.toStdString(), parse_device(placement.device), options);
   model_folder_ = folder;
   model_placement_ = placement;

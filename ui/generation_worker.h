@@ -87,6 +87,9 @@ class GenerationWorker : public QObject {
   // tells a superseded load of the same folder from the one it waits for.
   void modelLoaded(const svgear::ModelSummary& summary);
   void modelFailed(const QString& folder, const QString& message, int load);
+  // ModelOptions::on_progress of a Wan model's load: `part` ("text encoder", …) has `done` of its
+  // `total` bytes read; at its start, every further percent and its end.
+  void loadProgress(int load, const QString& part, qint64 done, qint64 total);
   // EventSink::on_warning (a prompt cut short, a sparse mode without its kernel, the VAE's tiles
   // after running out of memory), and a Compare's or sweep's two runs decoded differently.
   void warning(const QString& line);

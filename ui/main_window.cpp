@@ -569,7 +569,22 @@ void MainWindow::connectWorker() {
     prompt_panel_->setExamples({});
     if (load != 0) reportError(message);  // a run's own load (0): the run's failure reports it
   });
+  connect(worker_, &GenerationWorker::loadProgress, this,
+          [this](int load, const QString& part, qint64 done, qint64 total) {
+            if (load != loading_load_) return;  // one a newer choice replaced
+            const int percent = total > 0 ? int(100 * done / total) : 100;
+            load_progress_ = tr("%1 %2% of %3").arg(part).arg(percent).arg(data_size(uintmax_t(total)));
+            // A run's own load (0) has no loading_folder_: the run's model is the current choice.
+            const QString folder = load != 0 ? loading_folder_ : model_picker_->currentFolder();
+            model_picker_->showLoadProgress(folder, load_progress_);
+            if (generating_) {
+              showStepLine();
+            } else {
+              statusBar()->showMessage(tr("Loading the %1 (Esc cancels) · %2").arg(load_progress_, folder));
+            }
+          });
   connect(worker_, &GenerationWorker::phaseChanged, this, [this](RunPhase phase) {
+    load_progress_.clear();  // a run's own load is over
     run_phase_ = phase;
     if (generating_) showStepLine();
   });
@@ -950,6 +965,7 @@ void MainWindow::cancel() {
 void MainWindow::setLoading(const QString& folder, int load) {
   loading_folder_ = folder;
   loading_load_ = load;
+  load_progress_.clear();
   updateRunActions();
 }
 
@@ -1235,6 +1251,7 @@ QString MainWindow::stepLine(bool finished) const {
     if (run_phase_ == RunPhase::Denoising) {
       return run + tr("step 1/%1 running · %2 elapsed").arg(requested_steps_).arg(elapsed);
     }
+    if (!load_progress_.isEmpty()) return run + tr("loading the %1 · %2 elapsed").arg(load_progress_, elapsed);
     return run + tr("starting… · %1 elapsed").arg(elapsed);
   }
   const double since = double(step_came_.elapsed());

@@ -297,6 +297,8 @@ class MainWindow : public QMainWindow {
   QSet<QString> run_said_;  // the running work's warnings (and a Compare's or sweep's notes), each said once
   QString loading_folder_;  // the model folder the window asked the worker to load, until it answers
   int loading_load_ = 0;    // and that load's number: an older load of the same folder is not it
+  // The load's part and how much of it is read ("text encoder 43% of 10.6 GiB"), while it loads.
+  QString load_progress_;
   // loading_load_ of a load that waits for the device list (ModelPicker::deviceKnown).
   static constexpr int kLoadAwaitsDevices = -1;
   bool apply_model_defaults_ = false;  // set by openModelFolder until the chosen model has loaded

@@ -388,6 +388,11 @@ void ModelPicker::showLoading(const QString& folder) {
   info_->setToolTip(tooltip_lines(folder));
 }
 
+void ModelPicker::showLoadProgress(const QString& folder, const QString& progress) {
+  info_->setText(tr("Loading %1… %2").arg(QDir(folder).dirName(), progress));
+  info_->setToolTip(tooltip_lines(folder));
+}
+
 void ModelPicker::showError(const QString& message) {
   info_->setText(tr("Not loaded: %1").arg(message));
   info_->setToolTip(tooltip_lines(message));

@@ -425,7 +425,7 @@ void WanWeights::check_files(const WanConfig& config, const std::vector<std::sha
 
 WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
                             at::Device device, at::ScalarType compute_dtype, const CancelToken* cancel,
-                            bool quantize_fp8) {
+                            bool quantize_fp8, LoadProgress* progress) {
   const LoadPlan plan = plan_load(config, files, quantize_fp8);  // before any tensor is read
   std::map<std::string, at::Tensor> made_scales;  // set after the visit
   for (const std::string& name : plan.made_scales) made_scales.emplace(name, at::Tensor());
@@ -442,6 +442,7 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
       return;
     }
     const at::Tensor stored = it->second.file->load(it->second.stored_name);
+    if (progress) progress->tensor_read(int64_t(stored.nbytes()));
     // A scale of infinity or NaN would make every product of its weight NaN, found only at step 1.
     const auto infinite_scale = [&](const at::Tensor& scale, const StoredTensor& where) {
       if (at::isfinite(scale).all().item<bool>()) return false;

@@ -16,6 +16,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "core/cancel_token.h"
+#include "core/weights/load_progress.h"
 #include "core/model/wan_config.h"
 
 namespace svgear {
@@ -176,10 +177,12 @@ struct WanWeights {
   // the block dequantises each for its matmul; other scaled weights are dequantised as they load.
   // `cancel`, when given, is polled before each tensor (a set token throws Cancelled). With
   // `quantize_fp8` the blocks' other linear weights are quantised as they load (quantized_fp8, on
-  // `device`): ModelOptions::dit_fp8, half the memory of bf16 for e4m3's rounding.
+  // `device`): ModelOptions::dit_fp8, half the memory of bf16 for e4m3's rounding. `progress`, when
+  // given, counts each tensor read (its caller starts and ends the part).
   static WanWeights load(const WanConfig& config, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
                          at::Device device = at::Device(at::kCPU), at::ScalarType compute_dtype = at::kFloat,
-                         const CancelToken* cancel = nullptr, bool quantize_fp8 = false);
+                         const CancelToken* cancel = nullptr, bool quantize_fp8 = false,
+                         LoadProgress* progress = nullptr);
   // load()'s checks from the headers alone, reading no tensor: throws its WeightsError for every
   // missing tensor, wrong shape or type and misfit scale, and for blocks past the config's layers.
   // load() runs them first; a Wan model's load runs them before its text encoder's gigabytes.

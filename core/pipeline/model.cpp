@@ -48,8 +48,15 @@ std::vector<std::shared_ptr<SafetensorsFile>> open_dit(const ModelManifest& m,
 // host); with `quantize_fp8`, Diffusion model in fp8 (a Wan model's option only).
 std::unique_ptr<WanDiT> load_dit(const ModelManifest& m, const std::vector<std::shared_ptr<SafetensorsFile>>& files,
                                  c10::Device device, c10::ScalarType dtype, const CancelToken* cancel,
-                                 bool quantize_fp8) {
-  return std::make_unique<WanDiT>(m.dit, WanWeights::load(m.dit, files, device, dtype, cancel, quantize_fp8));
+                                 bool quantize_fp8, LoadProgress* progress = nullptr) {
+  return std::make_unique<WanDiT>(m.dit,
+                                  WanWeights::load(m.dit, files, device, dtype, cancel, quantize_fp8, progress));
+}
+
+int64_t tensor_bytes(const std::vector<std::shared_ptr<SafetensorsFile>>& files) {
+  int64_t bytes = 0;
+  for (const auto& file : files) bytes += file->tensor_bytes();
+  return bytes;
 }
 
 // A Wan model's DiT files, opened once for the checks and the load: a pair's low-noise expert second.
@@ -194,7 +201,19 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
     const std::string shortfall = memory_shortfall(on_host, *available, "cpu");
     if (!shortfall.empty()) throw UserError(m.name + ": " + shortfall);
   }
-  model->decoder = WanVaeDecoder::open(folder / m.vae_file, vae_device, vae_dtype);  // paired in the manifest
+  std::optional<LoadProgress> progress;
+  if (options.on_progress) progress.emplace(options.on_progress);
+  // Each part between its start and end, the bytes counted where the loader reads many tensors.
+  const auto load_part = [&](const std::string& part, int64_t bytes, const auto& load) {
+    if (progress) progress->start_part(part, bytes);
+    load(progress ? &*progress : nullptr);
+    if (progress) progress->end_part();
+  };
+  std::error_code ec;  // the VAE is reported whole: its file's size is its bytes
+  const auto vae_bytes = std::filesystem::file_size(folder / m.vae_file, ec);
+  load_part("VAE", ec ? 0 : int64_t(vae_bytes), [&](LoadProgress*) {
+    model->decoder = WanVaeDecoder::open(folder / m.vae_file, vae_device, vae_dtype);  // paired in the manifest
+  });
   check_cancel(options);
 
   std::vector<std::filesystem::path> text_files;
@@ -203,7 +222,10 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   text_options.device = text_device;
   text_options.dtype = kTextEncoderDtype;
   text_options.cancel = options.cancel;
-  auto encoder = std::make_unique<WanTextEncoder>(text_files, std::move(tokenizer), text_options);
+  std::unique_ptr<WanTextEncoder> encoder;
+  load_part("text encoder", tensor_bytes(open_umt5_files(text_files)), [&](LoadProgress* counted) {
+    encoder = std::make_unique<WanTextEncoder>(text_files, std::move(tokenizer), text_options, counted);
+  });
   if (options.free_text_encoder) {
     WanTextEncoder* raw = encoder.get();
     model->release_text_encoder = [raw] { raw->release(); };
@@ -211,13 +233,18 @@ std::unique_ptr<Model> load_wan(const std::filesystem::path& folder, c10::Device
   model->text_encoder = std::move(encoder);
   check_cancel(options);
 
-  model->dit = load_dit(m, dit_files.dit, device, model->dtype, options.cancel, options.dit_fp8);
+  load_part(m.low_noise_expert ? "high-noise expert" : "diffusion model", tensor_bytes(dit_files.dit),
+            [&](LoadProgress* counted) {
+              model->dit = load_dit(m, dit_files.dit, device, model->dtype, options.cancel, options.dit_fp8, counted);
+            });
   if (m.low_noise_expert) {
     check_cancel(options);
     // The low-noise expert's steps come last: with idle_expert_on_cpu it waits in host memory.
     const c10::Device low_device = model->idle_expert_on_cpu ? c10::Device(c10::kCPU) : device;
-    model->low_noise_dit =
-        load_dit(m, dit_files.low_noise_dit, low_device, model->dtype, options.cancel, options.dit_fp8);
+    load_part("low-noise expert", tensor_bytes(dit_files.low_noise_dit), [&](LoadProgress* counted) {
+      model->low_noise_dit = load_dit(m, dit_files.low_noise_dit, low_device, model->dtype, options.cancel,
+                                      options.dit_fp8, counted);
+    });
     if (model->idle_expert_on_cpu) {
       model->idle_expert_page_locked = model->low_noise_dit->page_lock(device);
       model->expert_on_device = model->dit.get();

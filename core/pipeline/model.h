@@ -18,6 +18,7 @@
 #include "core/model/wan_dit.h"
 #include "core/pipeline/model_manifest.h"
 #include "core/text/text_encoder.h"
+#include "core/weights/load_progress.h"
 
 namespace svgear {
 
@@ -37,6 +38,9 @@ struct ModelOptions {
   // token makes load throw Cancelled (the studio closing during a multi-gigabyte load). The text
   // encoder keeps it for its reloads after free_text_encoder, so it must outlive the model.
   const CancelToken* cancel = nullptr;
+  // A Wan model's load reports each part (VAE, text encoder, the DiT or each expert) as it starts,
+  // every further percent of its bytes and its end, on the loading thread (LoadProgress).
+  std::function<void(const LoadStep&)> on_progress;
 };
 
 struct Model {

@@ -244,7 +244,8 @@ void Umt5Weights::check_files(const std::vector<std::shared_ptr<SafetensorsFile>
 }
 
 Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>>& files,
-                              at::Device device, at::ScalarType dtype, const CancelToken* cancel) {
+                              at::Device device, at::ScalarType dtype, const CancelToken* cancel,
+                              LoadProgress* progress) {
   if (dtype != at::kFloat && dtype != at::kBFloat16 && dtype != at::kHalf) {
     throw UserError("the umT5 text encoder runs in float32, bfloat16 or float16, not " +
                     std::string(c10::toString(dtype)));
@@ -256,6 +257,7 @@ Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>
     if (cancel) cancel->throw_if_cancelled();
     const StoredTensor& stored = index.at(expected.name);
     at::Tensor tensor = stored.file->load(stored.stored_name);
+    if (progress) progress->tensor_read(int64_t(tensor.nbytes()));
     if (auto scale = index.find(scale_name(expected.name)); scale != index.end()) {
       // Scaled fp8 (ComfyUI): the stored weight is weight / scale_weight, rounded to e4m3.
       const at::Tensor scale_weight = scale->second.file->load(scale->second.stored_name);

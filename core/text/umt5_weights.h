@@ -18,6 +18,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "core/cancel_token.h"
+#include "core/weights/load_progress.h"
 
 namespace svgear {
 
@@ -72,10 +73,11 @@ struct Umt5Weights {
   // Loads every tensor onto `device` as `dtype` (one tensor at a time, so the peak is the model in
   // `dtype` plus one tensor). Throws WeightsError listing every missing tensor, every shape
   // mismatch and every tensor of an unsupported dtype at once. `cancel`, when given, is polled
-  // before each tensor (a set token throws Cancelled: umT5-xxl is 11 GB).
+  // before each tensor (a set token throws Cancelled: umT5-xxl is 11 GB); `progress` counts each
+  // tensor read.
   static Umt5Weights load(const std::vector<std::shared_ptr<SafetensorsFile>>& files,
                           at::Device device, at::ScalarType dtype,
-                          const CancelToken* cancel = nullptr);
+                          const CancelToken* cancel = nullptr, LoadProgress* progress = nullptr);
 
   // load()'s checks, from the headers alone: every tensor's name, shape and dtype (load runs them
   // before it reads a tensor).

@@ -9,13 +9,13 @@
 namespace svgear {
 
 WanTextEncoder::WanTextEncoder(std::vector<std::filesystem::path> weight_files,
-                               Umt5Tokenizer tokenizer, WanTextEncoderOptions options)
+                               Umt5Tokenizer tokenizer, WanTextEncoderOptions options, LoadProgress* progress)
     : weight_files_(std::move(weight_files)), tokenizer_(std::move(tokenizer)), options_(options) {
   // From the headers first: a tokenizer of another model fails before gigabytes are read.
   config_ = Umt5Weights::read_config(open_umt5_files(weight_files_));
   check_tokenizer_fits(tokenizer_, config_);
   std::lock_guard<std::mutex> lock(mutex_);
-  load_locked();
+  load_locked(progress);
 }
 
 void WanTextEncoder::check_tokenizer_fits(const Umt5Tokenizer& tokenizer, const Umt5Config& config) {
@@ -31,10 +31,10 @@ void WanTextEncoder::check_tokenizer_fits(const Umt5Tokenizer& tokenizer, const 
   }
 }
 
-void WanTextEncoder::load_locked() const {
+void WanTextEncoder::load_locked(LoadProgress* progress) const {
   if (encoder_) return;
   encoder_.emplace(
-      Umt5Weights::load(open_umt5_files(weight_files_), options_.device, options_.dtype, options_.cancel));
+      Umt5Weights::load(open_umt5_files(weight_files_), options_.device, options_.dtype, options_.cancel, progress));
 }
 
 void WanTextEncoder::release() {

@@ -26,6 +26,7 @@
 #include "core/text/text_encoder.h"
 #include "core/text/umt5_encoder.h"
 #include "core/text/umt5_tokenizer.h"
+#include "core/weights/load_progress.h"
 
 namespace svgear {
 
@@ -44,9 +45,10 @@ struct WanTextEncoderOptions {
 
 class WanTextEncoder : public TextEncoder {
  public:
-  // Loads (and so checks) the weights now; throws UserError / WeightsError with what to fix.
+  // Loads (and so checks) the weights now, each tensor counted in `progress` when given (not the
+  // reloads after release()); throws UserError / WeightsError with what to fix.
   WanTextEncoder(std::vector<std::filesystem::path> weight_files, Umt5Tokenizer tokenizer,
-                 WanTextEncoderOptions options);
+                 WanTextEncoderOptions options, LoadProgress* progress = nullptr);
 
   at::Tensor encode(std::string_view prompt) const override;
   int text_dim() const override { return config_.dim; }
@@ -64,7 +66,7 @@ class WanTextEncoder : public TextEncoder {
   const Umt5Config& config() const { return config_; }
 
  private:
-  void load_locked() const;
+  void load_locked(LoadProgress* progress = nullptr) const;
 
   std::vector<std::filesystem::path> weight_files_;
   Umt5Tokenizer tokenizer_;

@@ -111,6 +111,12 @@ const TensorEntry* SafetensorsFile::find(std::string_view name) const {
   return it == index_.end() ? nullptr : &header_.tensors[it->second];
 }
 
+int64_t SafetensorsFile::tensor_bytes() const {
+  int64_t bytes = 0;
+  for (const TensorEntry& entry : header_.tensors) bytes += int64_t(entry.data_end - entry.data_begin);
+  return bytes;
+}
+
 at::Tensor SafetensorsFile::load(std::string_view name) const {
   const TensorEntry* entry = find(name);
   if (!entry) {

@@ -33,6 +33,7 @@ class SafetensorsFile {
   const std::map<std::string, std::string>& metadata() const { return header_.metadata; }
   const TensorEntry* find(std::string_view name) const;  // nullptr when absent
   bool contains(std::string_view name) const { return find(name) != nullptr; }
+  int64_t tensor_bytes() const;  // of every tensor together: what a load of them all reads
 
   // A contiguous CPU tensor with the stored dtype (F8_E4M3 → at::kFloat8_e4m3fn, Bool → at::kBool).
   at::Tensor load(std::string_view name) const;

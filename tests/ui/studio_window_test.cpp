@@ -2687,8 +2687,32 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
     QVERIFY(child<QWidget>(w, "wan_memory")->isVisible());
     const qsizetype before = log_text(w).size();
     const auto loads = [&] { return log_text(w).mid(before).count(" loaded on "); };  // onModelLoaded's line
+    // The load says which part it reads and how far it has come, in the status line and the Model
+    // panel (a 14B model's takes minutes).
+    QStringList progress, panel;
+    const QMetaObject::Connection watch =
+        connect(w.statusBar(), &QStatusBar::messageChanged, &w, [&](const QString& message) {
+          if (!message.startsWith("Loading the ") || message.startsWith("Loading the model")) return;
+          progress << message;
+          panel << info->text();
+        });
     free_encoder->click();
     QTRY_COMPARE_WITH_TIMEOUT(loads(), 1, 60000);
+    disconnect(watch);
+    const QRegularExpression said(R"(^Loading the (VAE|text encoder|diffusion model) (\d+)% of [\d.]+ (KiB|MiB|GiB) )"
+                                  R"(\(Esc cancels\) · (.*)$)");
+    QStringList parts;
+    for (qsizetype i = 0; i < progress.size(); ++i) {
+      const QRegularExpressionMatch m = said.match(progress[i]);
+      QVERIFY2(m.hasMatch(), qPrintable(progress[i]));
+      QCOMPARE(m.captured(4), wan);
+      QVERIFY2(panel[i] == "Loading wan… " + progress[i].mid(12, progress[i].indexOf(" (Esc") - 12),
+               qPrintable(panel[i] + " | " + progress[i]));
+      if (parts.isEmpty() || parts.back() != m.captured(1)) parts << m.captured(1);
+    }
+    QCOMPARE(parts, QStringList({"VAE", "text encoder", "diffusion model"}));
+    QVERIFY2(progress.size() > 6, qPrintable(progress.join("\n")));  // percents between the parts' ends
+    QVERIFY2(progress.back().startsWith("Loading the diffusion model 100% of "), qPrintable(progress.back()));
     QVERIFY2(info->text().contains("text encoder on " + device + ", freed after encoding · VAE on " + device),
              qPrintable(info->text()));
     child<QCheckBox>(w, "vae_on_cpu")->click();

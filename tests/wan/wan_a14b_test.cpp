@@ -2,6 +2,7 @@
 // above boundary × 1000 and the low-noise one for the rest, each with its own guidance. Tiny
 // synthetic pairs in the three layouts users download (tests/wan/tiny_wan_folder.h).
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -350,6 +351,50 @@ TEST(WanA14b, TheLowNoiseGuidanceBelongsToAPair) {
 
 // As a user types it: the pair from a ComfyUI folder, the low-noise guidance given, and the run
 // record saying what ran.
+// A Wan load reports its parts in the order it reads them, each from 0 to its whole tensor bytes,
+// the experts of a pair each as its own part; the CLI prints them.
+TEST(WanA14b, TheLoadReportsEachPartAsItReadsIt) {
+  const auto root = test::scratch_dir("wan_a14b_progress");
+  for (const bool pair : {false, true}) {
+    const auto dir = pair ? test::write_tiny_wan_a14b_comfy(root / "pair") : test::write_tiny_wan_original(root / "one");
+    std::vector<LoadStep> heard;
+    ModelOptions options;
+    options.on_progress = [&](const LoadStep& step) { heard.push_back(step); };
+    const std::unique_ptr<Model> model = Model::load(dir, c10::Device(c10::kCPU), options);
+    std::vector<std::string> parts;
+    for (size_t i = 0; i < heard.size(); ++i) {
+      const LoadStep& step = heard[i];
+      EXPECT_GT(step.total, 0) << step.part;
+      EXPECT_LE(step.done, step.total) << step.part;
+      if (i == 0 || heard[i - 1].part != step.part || heard[i - 1].done == heard[i - 1].total) {
+        EXPECT_EQ(step.done, 0) << step.part << ": a part starts at 0";
+        parts.push_back(step.part);
+      } else {
+        EXPECT_GT(step.done, heard[i - 1].done) << step.part;
+      }
+    }
+    ASSERT_FALSE(heard.empty());
+    EXPECT_EQ(heard.back().done, heard.back().total);
+    const std::vector<std::string> expected =
+        pair ? std::vector<std::string>{"VAE", "text encoder", "high-noise expert", "low-noise expert"}
+             : std::vector<std::string>{"VAE", "text encoder", "diffusion model"};
+    EXPECT_EQ(parts, expected);
+    // The DiT's reads are counted tensor by tensor: percents between its start and end.
+    const auto dit_reports = std::count_if(heard.begin(), heard.end(), [&](const LoadStep& step) {
+      return step.part == expected[2] && step.done > 0 && step.done < step.total;
+    });
+    EXPECT_GT(dit_reports, 5) << expected[2];
+  }
+  const test::CliRun run = test::run_cli("generate --model " + (root / "pair").string() +
+                                         " --prompt \"a red cat\" --frames 5 --size 48x32 --steps 1 --device cpu"
+                                         " --output " + (root / "pair.y4m").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const char* part : {"VAE", "text encoder", "high-noise expert", "low-noise expert"}) {
+    EXPECT_TRUE(contains(run.output, std::string("loading the ") + part + " (")) << run.output;
+    EXPECT_TRUE(contains(run.output, std::string("loaded the ") + part + " in ")) << run.output;
+  }
+}
+
 TEST(WanA14b, TheCliGeneratesWithAPair) {
   const auto root = test::scratch_dir("wan_a14b_cli");
   const auto dir = test::write_tiny_wan_a14b_comfy(root / "comfy");
