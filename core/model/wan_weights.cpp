@@ -446,8 +446,8 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
     // A scale of infinity or NaN would make every product of its weight NaN, found only at step 1.
     const auto infinite_scale = [&](const at::Tensor& scale, const StoredTensor& where) {
       if (at::isfinite(scale).all().item<bool>()) return false;
-      infinite.push_back("wrong scale: " + where.stored_name + " in " + where.file->path().string() +
-                         " is not a finite number");
+      infinite.push_back("wrong scale: " + where.stored_name +
+                         (files.size() > 1 ? " (in " + where.file->path().filename().string() + ")" : ""));
       return true;
     };
     if (name.ends_with(kScaleSuffix)) {
@@ -487,7 +487,13 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
       if (made != made_scales.end()) *linear.scale = made->second;
     }
   }
-  refuse_unfit(config, files, {}, infinite);
+  if (!infinite.empty()) {
+    throw WeightsError("the diffusion model's weights in " + checkpoint_file_list(files) + ": " +
+                       (infinite.size() == 1 ? std::string("1 scale is not a finite number")
+                                             : std::to_string(infinite.size()) + " scales are not finite numbers") +
+                       " (infinity or NaN would make every product of its weight NaN): the file is damaged or was "
+                       "quantised wrongly; download or copy it again." + tensor_problem_lines({}, infinite));
+  }
   return w;
 }
 

@@ -248,6 +248,21 @@ TEST(WanWeights, ScaledFp8WithABadScaleIsRefused) {
       EXPECT_NE(error.find(c.says), std::string::npos) << error;
     }
   }
+  // Scales of infinity or NaN are damage, not another model size: said once, the file named once
+  // (it had been a line per scale, each with the file's whole path, under "do not match the config").
+  StateDict tensors = tiny_state_dict();
+  for (const char* block : {"blocks.0", "blocks.1"}) {
+    for (const char* linear : {"self_attn.q", "self_attn.k"}) {
+      tensors.emplace_back(std::string(block) + "." + linear + ".scale_weight", at::full({}, INFINITY));
+    }
+  }
+  const std::string error = load_error(tensors, "infinite.safetensors");
+  EXPECT_NE(error.find("4 scales are not finite numbers"), std::string::npos) << error;
+  EXPECT_NE(error.find("\n  wrong scale: blocks.1.self_attn.k.scale_weight"), std::string::npos) << error;
+  EXPECT_EQ(error.find("do not match the config"), std::string::npos) << error;
+  const size_t named = error.find("infinite.safetensors");
+  ASSERT_NE(named, std::string::npos) << error;
+  EXPECT_EQ(error.find("infinite.safetensors", named + 1), std::string::npos) << error;
 }
 
 // The same scales named from the headers alone (Model::load does so for each of a pair's experts
