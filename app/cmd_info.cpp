@@ -90,8 +90,9 @@ int cmd_info(int argc, char** argv) {
   // Once each: a folder found in two roots (SVGEAR_MODELS naming a model folder and its parent, or
   // the built-in one) is one model.
   std::set<std::filesystem::path> listed;
+  std::vector<NotAModel> not_models;
   for (const auto& root : model_search_roots()) {
-    for (const auto& folder : find_model_folders(root)) {
+    for (const auto& folder : find_model_folders(root, &not_models)) {
       std::error_code ec;
       const std::filesystem::path canonical = std::filesystem::weakly_canonical(folder, ec);
       if (!listed.insert(ec ? folder.lexically_normal() : canonical).second) continue;
@@ -110,6 +111,10 @@ int cmd_info(int argc, char** argv) {
   }
   if (count == 0) std::printf("  none (set SVGEAR_MODELS=<folder of model folders>)\n");
   for (const std::string& note : model_search_notes()) std::printf("note: %s\n", printable(note, false).c_str());
+  for (const NotAModel& folder : not_models) {
+    std::printf("note: %s holds a Wan diffusion model but is no model: %s\n",
+                printable(folder.folder.string(), false).c_str(), printable(folder.why).c_str());
+  }
   return 0;
 }
 

@@ -35,6 +35,7 @@ struct FoundModels {
   QStringList folders;
   QString default_folder;
   QStringList notes;  // $SVGEAR_MODELS entries that cannot hold models, or why the scan failed
+  QList<QPair<QString, QString>> not_models;  // ModelScan::not_models: folder, why
 };
 
 FoundModels find_models() {
@@ -44,6 +45,9 @@ FoundModels find_models() {
     for (const auto& folder : scan.folders) found.folders << QString::fromStdString(folder.string());
     if (scan.default_folder) found.default_folder = QString::fromStdString(scan.default_folder->string());
     for (const std::string& note : model_search_notes()) found.notes << QString::fromStdString(note);
+    for (const NotAModel& n : scan.not_models) {
+      found.not_models.append({QString::fromStdString(n.folder.string()), QString::fromStdString(n.why)});
+    }
   } catch (const std::exception& e) {  // thrown out of the task, it would end the studio
     found = FoundModels{};
     found.notes << QObject::tr("The search for models failed: %1").arg(QString::fromStdString(e.what()));
@@ -412,6 +416,7 @@ void ModelPicker::rescan() {
     const FoundModels found = watcher->future().takeResult();
     scanning_ = false;
     found_ = found.folders;
+    not_models_ = found.not_models;
     default_ = found.default_folder;
     // An SVGEAR_MODELS entry that holds no models is named here rather than skipped without a word.
     folders_->setToolTip(found.notes.isEmpty() ? folders_tip_ : folders_tip_ + "\n" + found.notes.join('\n'));
@@ -453,6 +458,13 @@ void ModelPicker::rebuildList(const QString& select) {
                                   "no model loads")
                                    .arg(f),
                           Qt::ToolTipRole);
+  }
+  for (const auto& [f, why] : not_models_) {
+    if (all.contains(f)) continue;  // chosen (its load said why) or once loaded
+    folders_->addItem(QDir(f).dirName() + "  —  " + f + tr("  (not a model)"), f);
+    const int row = folders_->count() - 1;
+    folders_->setItemData(row, QColor(140, 140, 140), Qt::ForegroundRole);
+    folders_->setItemData(row, tooltip_lines(why), Qt::ToolTipRole);
   }
   int index = folders_->findData(select);
   if (index < 0) index = folders_->findData(default_);  // nothing chosen yet: the model the CLI would use

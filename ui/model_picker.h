@@ -7,6 +7,8 @@
 
 #include <array>
 
+#include <QList>
+#include <QPair>
 #include <QStringList>
 #include <QWidget>
 
@@ -128,6 +130,9 @@ class ModelPicker : public QWidget {
   // The model folders under the search roots: scanned at start and on Browse, not on every choice
   // (a Wan folder's scan reads its safetensors headers).
   QStringList found_;  // the model folders under the search roots, at the last rescan
+  // Folders under them that hold a Wan diffusion model but are no model (NotAModel), with why:
+  // listed greyed at the end, so a download missing a part is not left out without a word.
+  QList<QPair<QString, QString>> not_models_;
   QString default_;    // the CLI's default among them
   QStringList gone_;   // recent or chosen folders that were not there at the last check
   int folder_check_ = 0;  // the latest checkListedFolders(): an older one's answer is dropped

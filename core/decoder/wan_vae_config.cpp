@@ -150,6 +150,12 @@ WanVaeConfig WanVaeConfig::from_shapes(const std::map<std::string, std::vector<i
     }
     const int64_t patch = plausible_size(head[0]) ? std::lround(std::sqrt(double(head[0]) / 3.0)) : 0;
     if (patch >= 1 && 3 * patch * patch == head[0]) c.patch_size = int(patch);
+  } else if (auto conv = shapes.find("decoder.conv1.weight"); conv != shapes.end() && !conv->second.empty()) {
+    // Without the head (a damaged file), the width from the decoder's first convolution,
+    // [base_dim * dim_mult.back(), z_dim, 3, 3, 3]: else the one missing tensor reads as a VAE of
+    // upstream's width and every other tensor as misfit.
+    const int64_t width = conv->second[0];
+    if (plausible_size(width) && width % c.dim_mult.back() == 0) c.base_dim = int(width) / c.dim_mult.back();
   }
   // 2.1: stages × (num_res_blocks + 1) residual blocks plus (stages - 1) resamples in one list;
   // 2.2: stage 0 holds num_res_blocks + 1 residual blocks and its resample.

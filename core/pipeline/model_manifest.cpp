@@ -298,7 +298,9 @@ namespace {
 
 // A complete Wan folder without a model.json (WanFolder: both layouts). Only folders with
 // safetensors at the top or a transformer/ folder are tried; WanFolder reads just the headers.
-bool is_wan_folder(const std::filesystem::path& folder) {
+// `why_not` gets WanFolder's error for a folder with a Wan diffusion model that is yet no model
+// (incomplete, ambiguous, a VAE pickle beside it), not for one of other weights.
+bool is_wan_folder(const std::filesystem::path& folder, std::string& why_not) {
   std::error_code ec;
   bool candidate = std::filesystem::is_directory(folder / "transformer", ec) ||
                    std::filesystem::is_directory(folder / "high_noise_model", ec) ||  // Wan-AI's A14B
@@ -312,29 +314,40 @@ bool is_wan_folder(const std::filesystem::path& folder) {
   try {
     WanFolder::find(folder);
     return true;
-  } catch (const UserError&) {
-    return false;  // incomplete or ambiguous: `svgear generate --model` on it says why
-  } catch (const std::filesystem::filesystem_error&) {
-    return false;  // unreadable here (permissions, a link loop): likewise
+  } catch (const NoWanDiffusionModel&) {
+    return false;
+  } catch (const UserError& e) {
+    why_not = e.what();  // incomplete or ambiguous
+  } catch (const std::filesystem::filesystem_error& e) {
+    why_not = e.what();  // unreadable here (permissions, a link loop)
   }
+  return false;
 }
 
 }  // namespace
 
-std::vector<std::filesystem::path> find_model_folders(const std::filesystem::path& root) {
+std::vector<std::filesystem::path> find_model_folders(const std::filesystem::path& root,
+                                                      std::vector<NotAModel>* not_models) {
   std::vector<std::filesystem::path> found;
+  std::vector<NotAModel> broken;
+  const auto take = [&](const std::filesystem::path& folder) {
+    std::error_code ec;
+    std::string why_not;
+    if (std::filesystem::exists(folder / "model.json", ec) || is_wan_folder(folder, why_not)) return true;
+    if (!why_not.empty()) broken.push_back({folder, why_not});
+    return false;
+  };
   std::error_code ec;
   if (!std::filesystem::is_directory(root, ec)) return found;
-  if (std::filesystem::exists(root / "model.json", ec) || is_wan_folder(root)) return {root};
+  if (take(root)) return {root};
   for (std::filesystem::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {  // as above
     // A folder this user may not read, or a link loop, is skipped, not the end of the listing.
     std::error_code entry_error;
-    if (!it->is_directory(entry_error)) continue;
-    if (std::filesystem::exists(it->path() / "model.json", entry_error) || is_wan_folder(it->path())) {
-      found.push_back(it->path());
-    }
+    if (it->is_directory(entry_error) && take(it->path())) found.push_back(it->path());
   }
   std::sort(found.begin(), found.end());
+  std::sort(broken.begin(), broken.end(), [](const NotAModel& x, const NotAModel& y) { return x.folder < y.folder; });
+  if (not_models) not_models->insert(not_models->end(), broken.begin(), broken.end());
   return found;
 }
 
@@ -417,7 +430,7 @@ ModelScan scan_model_roots() {
   ModelScan scan;
   const std::vector<std::filesystem::path> roots = model_search_roots();
   for (const auto& root : roots) {
-    const auto found = find_model_folders(root);
+    const auto found = find_model_folders(root, &scan.not_models);
     if (found.empty()) continue;
     if (!scan.default_folder) scan.default_folder = default_among(found, root == roots.back());
     scan.folders.insert(scan.folders.end(), found.begin(), found.end());

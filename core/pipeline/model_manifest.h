@@ -100,10 +100,20 @@ struct ModelManifest {
   nlohmann::json to_json() const;
 };
 
+// A folder a search root gives that holds a Wan diffusion model but is no model: an incomplete Wan
+// download (no VAE, no text encoder), Wan-AI's .pth VAE and text encoder beside the DiT, two DiTs.
+// Listed with why (WanFolder's error), not left out without a word.
+struct NotAModel {
+  std::filesystem::path folder;
+  std::string why;
+};
+
 // The model folders a search root gives: the root itself when it is one (SVGEAR_MODELS naming a
 // Wan download directly), else the folders under it (one level deep) that hold a model.json or
-// are complete Wan folders without one (WanFolder), sorted by name.
-std::vector<std::filesystem::path> find_model_folders(const std::filesystem::path& root);
+// are complete Wan folders without one (WanFolder), sorted by name. `not_models`, when given, gets
+// the folders among them that hold weights but are no model, sorted by name.
+std::vector<std::filesystem::path> find_model_folders(const std::filesystem::path& root,
+                                                      std::vector<NotAModel>* not_models = nullptr);
 
 // The built-in models' folder: <prefix>/share/svgear/models beside an installed executable
 // (<prefix>/bin/svgear, `cmake --install` or the .deb), else the source tree's resources/models
@@ -127,6 +137,7 @@ std::optional<std::filesystem::path> default_model_folder();
 struct ModelScan {
   std::vector<std::filesystem::path> folders;
   std::optional<std::filesystem::path> default_folder;
+  std::vector<NotAModel> not_models;  // every root's, in search order
 };
 ModelScan scan_model_roots();
 

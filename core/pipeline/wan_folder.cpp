@@ -167,9 +167,23 @@ std::vector<fs::path> find_vaes(const fs::path& folder, const std::vector<fs::pa
     refuse_pickles(pickles, wan_vae_download(wan_vae_version_from_name(pickles.front())));
   }
   const auto vae_file_name = [&](const fs::path& p) { return is_safetensors_name(p) && says_vae(p); };
+  // A file that calls itself a VAE but lacks that convolution: damaged, or a VAE of another model.
+  std::string named_vaes;
+  int named = 0;
+  for (const auto& dir : {folder, folder / "vae"}) {
+    for (const auto& p : safetensors_in(dir)) {
+      if (!says_vae(p) && dir == folder) continue;
+      named_vaes += (named++ ? ", " : " ") + p.string();
+    }
+  }
+  if (named > 0) {
+    named_vaes += named == 1 ? " holds no such 3-D convolution: it is damaged (download or copy it again) or "
+                               "the VAE of another model."
+                             : " hold no such 3-D convolution: each is damaged or the VAE of another model.";
+  }
   throw UserError("no Wan VAE in '" + folder.string() + "': looked for a .safetensors holding "
                   "decoder.conv1.weight (Diffusers: decoder.conv_in.weight) in " + folder.string() +
-                  " and in " + (folder / "vae").string() + "." + entries_not_files({folder}, vae_file_name) +
+                  " and in " + (folder / "vae").string() + "." + named_vaes + entries_not_files({folder}, vae_file_name) +
                   entries_not_files({folder / "vae"}, is_safetensors_name) + " Download " +
                   wan_vae_download(WanVaeVersion::Wan21) +
                   " into the folder (for Wan 2.1 models; Wan2.2-TI2V-5B needs " +
@@ -358,8 +372,8 @@ WanFolder WanFolder::find(const fs::path& folder) {
                                           "umt5_xxl_fp16.safetensors and wan_2.1_vae.safetensors (") +
                                   kComfyRepo + ", split_files/), or the Diffusers repository " + kDiffusersRepo);
     }
-    throw UserError("no model at '" + folder.string() + "': no model.json (built-in and random models) and no "
-                    "Wan diffusion model: looked for a .safetensors holding patch_embedding.weight in " +
+    throw NoWanDiffusionModel("no model at '" + folder.string() + "': no model.json (built-in and random models) "
+                    "and no Wan diffusion model: looked for a .safetensors holding patch_embedding.weight in " +
                     folder.string() + " and its diffusion_models/ (e.g. wan2.1_t2v_1.3B_bf16.safetensors from " +
                     kComfyRepo + ", split_files/diffusion_models/) and for " + transformer.string() +
                     "/ (the Diffusers layout of " + kDiffusersRepo + ")." +

@@ -33,10 +33,19 @@
 #include <vector>
 
 #include "core/pipeline/model_manifest.h"
+#include "core/user_error.h"
 
 namespace svgear {
 
 enum class WanLayout { Unset, Original, Diffusers };
+
+// WanFolder::find's error for a folder with no Wan diffusion model at all, as against one whose
+// other parts are missing, broken or ambiguous: a model scan passes such a folder (LoRAs, a VAE of
+// its own) over without a word, and names the others.
+class NoWanDiffusionModel : public UserError {
+ public:
+  using UserError::UserError;
+};
 const char* wan_layout_name(WanLayout layout);
 
 struct WanFolder {

@@ -2997,11 +2997,21 @@ void StudioWindowTest::first_start_finds_models_off_the_gui_thread() {
   QCOMPARE(log_text(*w).count("loading the model in "), 1);
 
   write_random_model(added.toStdString(), random_model_preset("tiny"));
+  // A Wan download missing its VAE is no model, but it is listed (last, greyed) with why.
+  const QString incomplete = root.filePath("incomplete-wan");
+  write_tiny_wan_original(incomplete.toStdString());
+  QVERIFY(QFile::remove(incomplete + "/wan_2.1_vae.safetensors"));
   QSignalSpy scanned(picker, &ModelPicker::scanned);
   picker->rescan();
   QVERIFY(picker->isScanning());
   QVERIFY(scanned.wait(30000));
   QVERIFY(folders->findData(added) >= 0);
+  const int broken = folders->findData(incomplete);
+  QCOMPARE(broken, folders->count() - 1);
+  QVERIFY2(folders->itemText(broken).endsWith("  (not a model)"), qPrintable(folders->itemText(broken)));
+  QVERIFY2(folders->itemData(broken, Qt::ToolTipRole).toString().contains("no Wan VAE in"),
+           qPrintable(folders->itemData(broken, Qt::ToolTipRole).toString()));
+  QCOMPARE(folders->itemData(broken, Qt::ForegroundRole).value<QColor>(), QColor(140, 140, 140));
   QCOMPARE(folders->currentData().toString(), mine);  // the choice stays
   QTest::qWait(200);
   QCOMPARE(log_text(*w).count("loading the model in "), 1);  // and nothing reloads

@@ -13,6 +13,8 @@
 #include "core/pipeline/model.h"
 #include "core/weights/safetensors_file.h"
 #include "core/weights/safetensors_writer.h"
+#include "tests/cli/cli_run.h"
+#include "tests/support/scoped_env.h"
 #include "tests/support/test_paths.h"
 #include "tests/text/tiny_umt5.h"
 #include "tests/wan/tiny_wan_folder.h"
@@ -94,11 +96,15 @@ TEST(WanFolder, AnImageVaeIsNotTakenForTheWanVae) {
                     {{"decoder.conv_in.weight", at::zeros({8, 4, 3, 3})}, {"decoder.conv_out.weight", at::zeros({3, 8, 3, 3})}});
   EXPECT_EQ(WanFolder::find(split).vae_file, split / "vae" / "wan_2.1_vae.safetensors");
   fs::remove(split / "vae" / "wan_2.1_vae.safetensors");
-  EXPECT_THROW(WanFolder::find(split), UserError);  // the image VAE alone is no Wan VAE
+  // The image VAE alone is no Wan VAE, and the message says what it lacks.
+  const std::string error = load_error(split);
+  EXPECT_TRUE(contains(error, (split / "vae" / "ae.safetensors").string() + " holds no such 3-D convolution"))
+      << error;
 }
 
 // svgear info, the studio's model picker and --model NAME list Wan folders that have no model.json;
-// an incomplete one is left out (loading it says why) and unrelated folders are not probed.
+// an incomplete one is not listed as a model but named with why, and unrelated folders (notes,
+// weights with no Wan diffusion model among them: LoRAs, a VAE alone) are passed over.
 TEST(WanFolder, ModelListingsIncludeWanFoldersWithoutModelJson) {
   const auto root = test::scratch_dir("wan_listing");
   test::write_tiny_wan_original(root / "b-original");
@@ -114,10 +120,26 @@ TEST(WanFolder, ModelListingsIncludeWanFoldersWithoutModelJson) {
   fs::create_symlink(root / "f-looped-json" / "model.json", root / "f-looped-json" / "model.json");
   fs::create_directories(root / "g-looped-transformer");
   fs::create_directory_symlink(root / "g-looped-transformer" / "transformer", root / "g-looped-transformer" / "transformer");
-  const std::vector<fs::path> found = find_model_folders(root);
+  const fs::path vae_alone = root / "h-vae-alone";
+  fs::create_directories(vae_alone);
+  fs::copy_file(root / "b-original" / "wan_2.1_vae.safetensors", vae_alone / "wan_2.1_vae.safetensors");
+  std::vector<NotAModel> not_models;
+  const std::vector<fs::path> found = find_model_folders(root, &not_models);
   ASSERT_EQ(found.size(), 2u);
   EXPECT_EQ(found[0].filename(), "a-diffusers");
   EXPECT_EQ(found[1].filename(), "b-original");
+  ASSERT_EQ(not_models.size(), 1u);
+  EXPECT_EQ(not_models[0].folder, incomplete);
+  EXPECT_TRUE(contains(not_models[0].why, "no Wan VAE in '" + incomplete.string() + "'")) << not_models[0].why;
+  EXPECT_EQ(find_model_folders(root), found);  // the same without asking for them
+
+  // The CLI's listing names it with why.
+  const test::ScopedEnv models("SVGEAR_MODELS");
+  ::setenv("SVGEAR_MODELS", root.c_str(), 1);
+  const test::CliRun info = test::run_cli("info");
+  EXPECT_TRUE(contains(info.output, "note: " + incomplete.string() + " holds a Wan diffusion model but is no model: "
+                                    "no Wan VAE in")) << info.output;
+  EXPECT_FALSE(contains(info.output, vae_alone.string())) << info.output;
 }
 
 // An index's shards sit beside it: one named outside the folder is refused, not read (it loaded
@@ -292,6 +314,35 @@ TEST(WanFolder, IncompleteDiffusersVaeListsTheMissingTensors) {
   EXPECT_TRUE(contains(error, "107 tensors missing")) << error;
   EXPECT_TRUE(contains(error, "\n  missing: conv2.weight")) << error;
   EXPECT_TRUE(contains(error, "\n  … and 87 more missing")) << error;
+}
+
+// A VAE file that lost one tensor says that one. Without decoder.head.2.weight, which gives the
+// VAE's width, the width comes from the decoder's first convolution: else the file read as a VAE
+// of upstream's width, and its other 104 decoder tensors were listed as misfit.
+TEST(WanFolder, AVaeMissingOneTensorNamesThatTensorAlone) {
+  const auto dir = test::write_tiny_wan_original(test::scratch_dir("wan_vae_one_missing") / "model");
+  const fs::path vae = dir / "wan_2.1_vae.safetensors";
+  const auto without = [&](const std::string& lost) {
+    std::vector<std::pair<std::string, at::Tensor>> kept;
+    {
+      const auto file = SafetensorsFile::open(vae);
+      for (const TensorEntry& entry : file->tensors()) {
+        if (entry.name != lost) kept.emplace_back(entry.name, file->load(entry.name));
+      }
+    }
+    write_safetensors(vae, kept);
+  };
+  without("decoder.head.2.weight");
+  const std::string error = load_error(dir);
+  EXPECT_TRUE(contains(error, "1 tensor missing, 0 with the wrong shape or dtype")) << error;
+  EXPECT_TRUE(contains(error, "\n  missing: decoder.head.2.weight")) << error;
+  EXPECT_FALSE(contains(error, "wrong shape:")) << error;
+
+  // Without the convolution a Wan VAE is known by, the file whose name says VAE is named.
+  without("decoder.conv1.weight");
+  const std::string unknown = load_error(dir);
+  EXPECT_TRUE(contains(unknown, "no Wan VAE in")) << unknown;
+  EXPECT_TRUE(contains(unknown, vae.string() + " holds no such 3-D convolution: it is damaged")) << unknown;
 }
 
 TEST(WanFolder, MixedLayoutsAndTwoModelsAreRefused) {
