@@ -3,6 +3,7 @@
 // synthetic pairs in the three layouts users download (tests/wan/tiny_wan_folder.h).
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -21,6 +22,7 @@
 #include "core/sampling/sampler.h"
 #include "core/sampling/seeded_noise.h"
 #include "core/user_error.h"
+#include "core/weights/safetensors_file.h"
 #include "core/weights/safetensors_writer.h"
 #include "tests/cli/cli_run.h"
 #include "tests/model/tiny_wan.h"
@@ -238,6 +240,36 @@ TEST(WanA14b, EachStepRunsOnItsExpertWithItsGuidance) {
   EXPECT_EQ(*both.request.low_noise_guidance, 2.5);
   // A timestep equal to boundary × 1000 is the high-noise expert's, as upstream's `t >= boundary`.
   EXPECT_EQ(first_low_noise_step({999.0, 875.0, 874.0}, 0.875), 2);
+}
+
+// A step whose sample is not finite names the expert that ran it: a NaN in the low-noise expert's
+// weights is not blamed on the model as a whole, nor on the high-noise expert that ran first.
+TEST(WanA14b, ANonFiniteStepNamesTheExpertThatRanIt) {
+  const auto dir = test::write_tiny_wan_a14b_comfy(test::scratch_dir("wan_a14b_nan") / "pair");
+  const fs::path low = dir / "wan2.2_t2v_low_noise_tiny_fp32.safetensors";
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  {
+    const auto file = SafetensorsFile::open(low);
+    for (const TensorEntry& entry : file->tensors()) {
+      at::Tensor tensor = file->load(entry.name);
+      if (entry.name.ends_with("head.head.weight")) tensor = at::full_like(tensor, NAN);
+      tensors.emplace_back(entry.name, tensor);
+    }
+  }
+  write_safetensors(low, tensors);
+  constexpr int kSteps = 3;
+  const int split = first_low_noise_step(make_flow_schedule(kSteps, 5.0).timesteps, 0.875);
+  ASSERT_GT(split, 0);
+  ASSERT_LT(split, kSteps);
+  auto model = Model::load(dir, c10::Device(c10::kCPU));
+  LogSink sink;
+  CancelToken cancel;
+  const GenerationResult result = Generator(*model).run(tiny_request(kSteps, 5.0), sink, cancel);
+  ASSERT_EQ(result.status, GenerationStatus::Failed);
+  EXPECT_TRUE(contains(result.error, "step " + std::to_string(split + 1) + " of " + std::to_string(kSteps) +
+                                         " gave non-finite values"))
+      << result.error;
+  EXPECT_TRUE(contains(result.error, "(its low-noise expert, which ran this step)")) << result.error;
 }
 
 // The experts share each layer's k-means centroids, as the reference's one attention processor per
