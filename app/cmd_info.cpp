@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
-#include <set>
 #include <string>
 
 #include <ATen/ATen.h>
@@ -86,32 +85,21 @@ int cmd_info(int argc, char** argv) {
   if (gpus.empty()) std::printf("GPUs: none visible\n");
   for (const auto& gpu : gpus) std::printf("GPU: %s\n", gpu.c_str());
   std::printf("models:\n");
-  int count = 0;
-  // Once each: a folder found in two roots (SVGEAR_MODELS naming a model folder and its parent, or
-  // the built-in one) is one model.
-  std::set<std::filesystem::path> listed;
-  std::vector<NotAModel> not_models;
-  for (const auto& root : model_search_roots()) {
-    for (const auto& folder : find_model_folders(root, &not_models)) {
-      std::error_code ec;
-      const std::filesystem::path canonical = std::filesystem::weakly_canonical(folder, ec);
-      if (!listed.insert(ec ? folder.lexically_normal() : canonical).second) continue;
-      // Wan folders (no model.json) too; one unreadable folder is listed as such, not the end of the list.
-      try {
-        const ModelManifest m = read_model_manifest(folder);
-        std::printf("  %-16s %s  (%d layers, dim %d)  %s\n", printable(m.name, false).c_str(),
-                    printable(folder.string(), false).c_str(), m.dit.num_layers, m.dit.dim,
-                    printable(m.description, false).c_str());
-      } catch (const std::exception& e) {
-        std::printf("  (unreadable) %s: %s\n", printable(folder.string(), false).c_str(),
-                    printable(e.what()).c_str());
-      }
-      ++count;
+  const ModelScan scan = scan_model_roots();  // each folder once, also where two roots reach it
+  for (const auto& folder : scan.folders) {
+    // Wan folders (no model.json) too; one unreadable folder is listed as such, not the end of the list.
+    try {
+      const ModelManifest m = read_model_manifest(folder);
+      std::printf("  %-16s %s  (%d layers, dim %d)  %s\n", printable(m.name, false).c_str(),
+                  printable(folder.string(), false).c_str(), m.dit.num_layers, m.dit.dim,
+                  printable(m.description, false).c_str());
+    } catch (const std::exception& e) {
+      std::printf("  (unreadable) %s: %s\n", printable(folder.string(), false).c_str(), printable(e.what()).c_str());
     }
   }
-  if (count == 0) std::printf("  none (set SVGEAR_MODELS=<folder of model folders>)\n");
+  if (scan.folders.empty()) std::printf("  none (set SVGEAR_MODELS=<folder of model folders>)\n");
   for (const std::string& note : model_search_notes()) std::printf("note: %s\n", printable(note, false).c_str());
-  for (const NotAModel& folder : not_models) {
+  for (const NotAModel& folder : scan.not_models) {
     std::printf("note: %s holds a Wan diffusion model but is no model: %s\n",
                 printable(folder.folder.string(), false).c_str(), printable(folder.why).c_str());
   }

@@ -37,6 +37,10 @@ std::string format_bytes(int64_t bytes) {
 
 TerminalProgress::TerminalProgress(bool quiet) : quiet_(quiet), tty_(::isatty(STDERR_FILENO)) {}
 
+TerminalProgress::~TerminalProgress() {
+  if (line_open_) std::fputc('\n', stderr);
+}
+
 void TerminalProgress::on_step(const StepEvent& e) {
   if (quiet_) return;
   const int done = e.step + 1;
@@ -59,7 +63,9 @@ void TerminalProgress::on_step(const StepEvent& e) {
 
 void TerminalProgress::on_load(const LoadStep& step) {
   if (quiet_) return;
-  const bool start = step.done == 0, end = step.done == step.total;
+  // LoadProgress reports a part's start and end apart, also for a part of no bytes.
+  const bool start = !load_part_open_, end = !start && step.done == step.total;
+  load_part_open_ = !end;
   if (start) part_start_ = std::chrono::steady_clock::now();
   const std::string what = "loading the " + step.part + " (" + format_bytes(step.total) + ")";
   const double ms =
@@ -68,7 +74,8 @@ void TerminalProgress::on_load(const LoadStep& step) {
     if (end) {
       std::fprintf(stderr, "\r%s: done in %s   \n", what.c_str(), format_seconds(ms).c_str());
     } else {
-      std::fprintf(stderr, "\r%s: %d%%", what.c_str(), int(100 * double(step.done) / double(step.total)));
+      const int percent = step.total > 0 ? int(100 * double(step.done) / double(step.total)) : 0;
+      std::fprintf(stderr, "\r%s: %d%%", what.c_str(), percent);
     }
     line_open_ = !end;
   } else if (end) {

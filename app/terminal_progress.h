@@ -16,6 +16,8 @@ namespace svgear {
 class TerminalProgress : public EventSink {
  public:
   explicit TerminalProgress(bool quiet);
+  // Ends an open progress line: an error the caller prints next (a load that failed) starts its own.
+  ~TerminalProgress() override;
   void on_step(const StepEvent& e) override;
   void on_error(const ErrorEvent& e) override;
   void on_log(const std::string& line) override;  // not with --quiet
@@ -28,6 +30,7 @@ class TerminalProgress : public EventSink {
   bool quiet_ = false;
   bool tty_ = false;
   bool line_open_ = false;  // a progress line without its newline yet (a terminal's)
+  bool load_part_open_ = false;  // a load's part has started and not ended
   std::chrono::steady_clock::time_point part_start_;
   std::vector<std::string> warnings_;
 };

@@ -459,6 +459,7 @@ void ModelPicker::rebuildList(const QString& select) {
                                    .arg(f),
                           Qt::ToolTipRole);
   }
+  const int models = folders_->count();
   for (const auto& [f, why] : not_models_) {
     if (all.contains(f)) continue;  // chosen (its load said why) or once loaded
     folders_->addItem(QDir(f).dirName() + "  —  " + f + tr("  (not a model)"), f);
@@ -468,7 +469,9 @@ void ModelPicker::rebuildList(const QString& select) {
   }
   int index = folders_->findData(select);
   if (index < 0) index = folders_->findData(default_);  // nothing chosen yet: the model the CLI would use
-  folders_->setCurrentIndex(std::max(0, index));
+  // Never a folder that is no model by default: with none to take, the list shows its placeholder.
+  if (index < 0) index = models > 0 ? 0 : -1;
+  folders_->setCurrentIndex(index);
 }
 
 void ModelPicker::save(QSettings& settings) const {

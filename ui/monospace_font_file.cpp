@@ -1,6 +1,7 @@
 #include "ui/monospace_font_file.h"
 
 #include <cstring>
+#include <string>
 
 #include <fontconfig/fontconfig.h>
 
@@ -20,25 +21,35 @@ FontFile monospace_font_file(std::u32string_view characters) {
   FcConfigSubstitute(nullptr, pattern, FcMatchPattern);
   FcDefaultSubstitute(pattern);
   FcResult result = FcResultNoMatch;
-  FcPattern* match = FcFontMatch(nullptr, pattern, &result);
+  // Every font in fontconfig's order of preference, not only its best match: a configured monospace
+  // font without ε ranks above DejaVu Sans Mono, which has it.
+  FcFontSet* fonts = FcFontSort(nullptr, pattern, FcFalse, nullptr, &result);
   FontFile found;
-  // fontconfig always answers with its closest font: take it only if it really has every character
-  // and is an outline font ImGui's rasteriser (stb_truetype: TrueType and CFF outlines) reads.
-  FcChar8* path = nullptr;
-  FcChar8* format = nullptr;
-  FcCharSet* has = nullptr;
-  FcBool scalable = FcFalse;
-  int index = 0;
-  if (match && FcPatternGetString(match, FC_FILE, 0, &path) == FcResultMatch &&
-      FcPatternGetCharSet(match, FC_CHARSET, 0, &has) == FcResultMatch && FcCharSetIsSubset(wanted, has) &&
-      FcPatternGetBool(match, FC_SCALABLE, 0, &scalable) == FcResultMatch && scalable &&
-      FcPatternGetString(match, FC_FONTFORMAT, 0, &format) == FcResultMatch &&
-      (std::strcmp(reinterpret_cast<const char*>(format), "TrueType") == 0 ||
-       std::strcmp(reinterpret_cast<const char*>(format), "CFF") == 0)) {
-    FcPatternGetInteger(match, FC_INDEX, 0, &index);
-    found = {reinterpret_cast<const char*>(path), index};
+  for (int i = 0; fonts && i < fonts->nfont && found.path.empty(); ++i) {
+    const FcPattern* font = fonts->fonts[i];
+    // Only a font that has every character and is an outline font ImGui's rasteriser
+    // (stb_truetype: TrueType and CFF outlines, not WOFF, not a variable font's instances) reads.
+    FcChar8* path = nullptr;
+    FcChar8* format = nullptr;
+    FcCharSet* has = nullptr;
+    FcBool scalable = FcFalse, variable = FcFalse;
+    int index = 0;
+    if (FcPatternGetString(font, FC_FILE, 0, &path) != FcResultMatch ||
+        FcPatternGetCharSet(font, FC_CHARSET, 0, &has) != FcResultMatch || !FcCharSetIsSubset(wanted, has) ||
+        FcPatternGetBool(font, FC_SCALABLE, 0, &scalable) != FcResultMatch || !scalable ||
+        FcPatternGetString(font, FC_FONTFORMAT, 0, &format) != FcResultMatch ||
+        (std::strcmp(reinterpret_cast<const char*>(format), "TrueType") != 0 &&
+         std::strcmp(reinterpret_cast<const char*>(format), "CFF") != 0)) {
+      continue;
+    }
+    if (FcPatternGetBool(font, FC_VARIABLE, 0, &variable) == FcResultMatch && variable) continue;
+    const std::string file = reinterpret_cast<const char*>(path);
+    if (file.ends_with(".woff") || file.ends_with(".woff2")) continue;
+    FcPatternGetInteger(font, FC_INDEX, 0, &index);
+    // The upper 16 bits name a named instance of a variable font; the face is the lower.
+    found = {file, index & 0xFFFF};
   }
-  if (match) FcPatternDestroy(match);
+  if (fonts) FcFontSetDestroy(fonts);
   FcCharSetDestroy(wanted);
   FcPatternDestroy(pattern);
   return found;

@@ -492,7 +492,8 @@ WanWeights WanWeights::load(const WanConfig& config, const std::vector<std::shar
                        (infinite.size() == 1 ? std::string("1 scale is not a finite number")
                                              : std::to_string(infinite.size()) + " scales are not finite numbers") +
                        " (infinity or NaN would make every product of its weight NaN): the file is damaged or was "
-                       "quantised wrongly; download or copy it again." + tensor_problem_lines({}, infinite));
+                       "quantised wrongly; download or copy it again." +
+                       tensor_problem_lines({}, infinite, "not finite"));
   }
   return w;
 }

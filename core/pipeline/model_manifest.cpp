@@ -299,7 +299,7 @@ namespace {
 // A complete Wan folder without a model.json (WanFolder: both layouts). Only folders with
 // safetensors at the top or a transformer/ folder are tried; WanFolder reads just the headers.
 // `why_not` gets WanFolder's error for a folder with a Wan diffusion model that is yet no model
-// (incomplete, ambiguous, a VAE pickle beside it), not for one of other weights.
+// (incomplete, ambiguous, a VAE pickle beside it: holds_wan_diffusion_model), not for other weights.
 bool is_wan_folder(const std::filesystem::path& folder, std::string& why_not) {
   std::error_code ec;
   bool candidate = std::filesystem::is_directory(folder / "transformer", ec) ||
@@ -314,12 +314,10 @@ bool is_wan_folder(const std::filesystem::path& folder, std::string& why_not) {
   try {
     WanFolder::find(folder);
     return true;
-  } catch (const NoWanDiffusionModel&) {
-    return false;
   } catch (const UserError& e) {
-    why_not = e.what();  // incomplete or ambiguous
+    if (holds_wan_diffusion_model(folder)) why_not = e.what();  // incomplete or ambiguous
   } catch (const std::filesystem::filesystem_error& e) {
-    why_not = e.what();  // unreadable here (permissions, a link loop)
+    if (holds_wan_diffusion_model(folder)) why_not = e.what();  // unreadable here (permissions, a link loop)
   }
   return false;
 }
@@ -330,11 +328,16 @@ std::vector<std::filesystem::path> find_model_folders(const std::filesystem::pat
                                                       std::vector<NotAModel>* not_models) {
   std::vector<std::filesystem::path> found;
   std::vector<NotAModel> broken;
+  bool root_broken = false;
   const auto take = [&](const std::filesystem::path& folder) {
     std::error_code ec;
     std::string why_not;
     if (std::filesystem::exists(folder / "model.json", ec) || is_wan_folder(folder, why_not)) return true;
-    if (!why_not.empty()) broken.push_back({folder, why_not});
+    // Not the parts of a root that is itself a Wan folder missing something (its diffusion_models/).
+    if (!why_not.empty() && !root_broken) {
+      broken.push_back({folder, why_not});
+      root_broken = folder == root;
+    }
     return false;
   };
   std::error_code ec;
@@ -428,12 +431,25 @@ std::optional<std::filesystem::path> default_model_folder() {
 
 ModelScan scan_model_roots() {
   ModelScan scan;
+  // Once each: a folder found from two roots (SVGEAR_MODELS naming a model folder and its parent,
+  // or the built-in one) is one entry.
+  std::set<std::filesystem::path> seen;
+  const auto first_time = [&seen](const std::filesystem::path& folder) {
+    std::error_code ec;
+    const std::filesystem::path canonical = std::filesystem::weakly_canonical(folder, ec);
+    return seen.insert(ec ? folder.lexically_normal() : canonical).second;
+  };
   const std::vector<std::filesystem::path> roots = model_search_roots();
   for (const auto& root : roots) {
-    const auto found = find_model_folders(root, &scan.not_models);
-    if (found.empty()) continue;
-    if (!scan.default_folder) scan.default_folder = default_among(found, root == roots.back());
-    scan.folders.insert(scan.folders.end(), found.begin(), found.end());
+    std::vector<NotAModel> not_models;
+    const auto found = find_model_folders(root, &not_models);
+    for (const auto& folder : found) {
+      if (first_time(folder)) scan.folders.push_back(folder);
+    }
+    for (auto& not_model : not_models) {
+      if (first_time(not_model.folder)) scan.not_models.push_back(std::move(not_model));
+    }
+    if (!found.empty() && !scan.default_folder) scan.default_folder = default_among(found, root == roots.back());
   }
   return scan;
 }

@@ -183,7 +183,8 @@ std::vector<fs::path> find_vaes(const fs::path& folder, const std::vector<fs::pa
   }
   throw UserError("no Wan VAE in '" + folder.string() + "': looked for a .safetensors holding "
                   "decoder.conv1.weight (Diffusers: decoder.conv_in.weight) in " + folder.string() +
-                  " and in " + (folder / "vae").string() + "." + named_vaes + entries_not_files({folder}, vae_file_name) +
+                  " and in " + (folder / "vae").string() + "." + named_vaes +
+                  entries_not_files({folder}, vae_file_name) +
                   entries_not_files({folder / "vae"}, is_safetensors_name) + " Download " +
                   wan_vae_download(WanVaeVersion::Wan21) +
                   " into the folder (for Wan 2.1 models; Wan2.2-TI2V-5B needs " +
@@ -372,8 +373,8 @@ WanFolder WanFolder::find(const fs::path& folder) {
                                           "umt5_xxl_fp16.safetensors and wan_2.1_vae.safetensors (") +
                                   kComfyRepo + ", split_files/), or the Diffusers repository " + kDiffusersRepo);
     }
-    throw NoWanDiffusionModel("no model at '" + folder.string() + "': no model.json (built-in and random models) "
-                    "and no Wan diffusion model: looked for a .safetensors holding patch_embedding.weight in " +
+    throw UserError("no model at '" + folder.string() + "': no model.json (built-in and random models) and no "
+                    "Wan diffusion model: looked for a .safetensors holding patch_embedding.weight in " +
                     folder.string() + " and its diffusion_models/ (e.g. wan2.1_t2v_1.3B_bf16.safetensors from " +
                     kComfyRepo + ", split_files/diffusion_models/) and for " + transformer.string() +
                     "/ (the Diffusers layout of " + kDiffusersRepo + ")." +
@@ -390,6 +391,19 @@ WanFolder WanFolder::find(const fs::path& folder) {
   f.vae_files = find_vaes(folder, root_vaes);
   f.vae_file = f.vae_files.front();
   return f;
+}
+
+bool holds_wan_diffusion_model(const fs::path& folder) {
+  for (const char* dir : {"", "diffusion_models", "transformer", "transformer_2", "high_noise_model",
+                          "low_noise_model"}) {
+    for (const auto& path : safetensors_in(folder / dir)) {
+      try {
+        if (holds_tensor_ending(path, "patch_embedding.weight")) return true;
+      } catch (const std::exception&) {  // a damaged or unreadable file: no evidence either way
+      }
+    }
+  }
+  return false;
 }
 
 ModelManifest read_wan_manifest(const fs::path& folder) {

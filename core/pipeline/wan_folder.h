@@ -38,14 +38,6 @@
 namespace svgear {
 
 enum class WanLayout { Unset, Original, Diffusers };
-
-// WanFolder::find's error for a folder with no Wan diffusion model at all, as against one whose
-// other parts are missing, broken or ambiguous: a model scan passes such a folder (LoRAs, a VAE of
-// its own) over without a word, and names the others.
-class NoWanDiffusionModel : public UserError {
- public:
-  using UserError::UserError;
-};
 const char* wan_layout_name(WanLayout layout);
 
 struct WanFolder {
@@ -72,5 +64,12 @@ struct WanFolder {
 // than the DiT's (a Wan 2.1 DiT with the Wan 2.2 VAE or the reverse) is refused with the file
 // to use, and a DiT whose input or output width is not the VAE's latent width with both widths.
 ModelManifest read_wan_manifest(const std::filesystem::path& folder);
+
+// Whether `folder` holds a readable .safetensors file with a Wan DiT's patch_embedding.weight where
+// WanFolder looks for one (at its top, in diffusion_models/, transformer/, transformer_2/,
+// high_noise_model/ or low_noise_model/), from the headers; never throws. A model scan names such a
+// folder that is yet no model (a part missing) and passes over other weights (LoRAs, another
+// model's Diffusers pipeline, a VAE alone, a damaged file) without a word.
+bool holds_wan_diffusion_model(const std::filesystem::path& folder);
 
 }  // namespace svgear

@@ -261,6 +261,7 @@ Umt5Weights Umt5Weights::load(const std::vector<std::shared_ptr<SafetensorsFile>
     if (auto scale = index.find(scale_name(expected.name)); scale != index.end()) {
       // Scaled fp8 (ComfyUI): the stored weight is weight / scale_weight, rounded to e4m3.
       const at::Tensor scale_weight = scale->second.file->load(scale->second.stored_name);
+      if (progress) progress->tensor_read(int64_t(scale_weight.nbytes()));
       tensor = tensor.to(at::kFloat) * scale_weight.to(at::kFloat).reshape({});
     }
     // Straight to `dtype`: a float32 detour would double the peak for the 4 GB xxl embedding.

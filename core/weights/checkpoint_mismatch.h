@@ -15,8 +15,9 @@ class SafetensorsFile;
 std::string checkpoint_file_list(const std::vector<std::shared_ptr<SafetensorsFile>>& files);
 
 // "\n  missing: NAME" per missing tensor and "\n  WHAT" per misfit one, the first 20 of each, then
-// "\n  … and N more missing" (or "misfit").
-std::string tensor_problem_lines(const std::vector<std::string>& missing, const std::vector<std::string>& misfit);
+// "\n  … and N more missing" (or "… more <misfit_word>": "misfit", or what the lines are).
+std::string tensor_problem_lines(const std::vector<std::string>& missing, const std::vector<std::string>& misfit,
+                                 const std::string& misfit_word = "misfit");
 
 // The first tensor of ComfyUI's per-layer quantization (a "<layer>.weight_scale", "weight_scale_2",
 // "input_scale" or "comfy_quant" beside an fp8 or fp4 weight), or "" when there is none. Such a

@@ -381,14 +381,13 @@ TEST(WanA14b, TheLowNoiseGuidanceBelongsToAPair) {
   }
 }
 
-// As a user types it: the pair from a ComfyUI folder, the low-noise guidance given, and the run
-// record saying what ran.
 // A Wan load reports its parts in the order it reads them, each from 0 to its whole tensor bytes,
 // the experts of a pair each as its own part; the CLI prints them.
 TEST(WanA14b, TheLoadReportsEachPartAsItReadsIt) {
   const auto root = test::scratch_dir("wan_a14b_progress");
   for (const bool pair : {false, true}) {
-    const auto dir = pair ? test::write_tiny_wan_a14b_comfy(root / "pair") : test::write_tiny_wan_original(root / "one");
+    const auto dir =
+        pair ? test::write_tiny_wan_a14b_comfy(root / "pair") : test::write_tiny_wan_original(root / "one");
     std::vector<LoadStep> heard;
     ModelOptions options;
     options.on_progress = [&](const LoadStep& step) { heard.push_back(step); };
@@ -427,6 +426,8 @@ TEST(WanA14b, TheLoadReportsEachPartAsItReadsIt) {
   }
 }
 
+// As a user types it: the pair from a ComfyUI folder, the low-noise guidance given, and the run
+// record saying what ran.
 TEST(WanA14b, TheCliGeneratesWithAPair) {
   const auto root = test::scratch_dir("wan_a14b_cli");
   const auto dir = test::write_tiny_wan_a14b_comfy(root / "comfy");

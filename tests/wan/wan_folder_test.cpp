@@ -123,6 +123,16 @@ TEST(WanFolder, ModelListingsIncludeWanFoldersWithoutModelJson) {
   const fs::path vae_alone = root / "h-vae-alone";
   fs::create_directories(vae_alone);
   fs::copy_file(root / "b-original" / "wan_2.1_vae.safetensors", vae_alone / "wan_2.1_vae.safetensors");
+  // Other weights: LoRAs beside a pickle, another model's Diffusers pipeline, a damaged file.
+  const fs::path loras = root / "i-loras", pipeline = root / "j-other-pipeline", damaged = root / "k-damaged";
+  fs::create_directories(loras);
+  write_safetensors(loras / "style.safetensors", {{"lora_unet_down.weight", at::zeros({4, 4})}});
+  std::ofstream(loras / "old.pt") << "pickle";
+  fs::create_directories(pipeline / "transformer");
+  write_safetensors(pipeline / "transformer" / "diffusion_pytorch_model.safetensors",
+                    {{"x_embedder.weight", at::zeros({4, 4})}});
+  fs::create_directories(damaged);
+  std::ofstream(damaged / "wan2.1_t2v_1.3B_bf16.safetensors") << "version https://git-lfs.github.com/spec/v1";
   std::vector<NotAModel> not_models;
   const std::vector<fs::path> found = find_model_folders(root, &not_models);
   ASSERT_EQ(found.size(), 2u);
@@ -139,7 +149,26 @@ TEST(WanFolder, ModelListingsIncludeWanFoldersWithoutModelJson) {
   const test::CliRun info = test::run_cli("info");
   EXPECT_TRUE(contains(info.output, "note: " + incomplete.string() + " holds a Wan diffusion model but is no model: "
                                     "no Wan VAE in")) << info.output;
-  EXPECT_FALSE(contains(info.output, vae_alone.string())) << info.output;
+  for (const fs::path& other : {vae_alone, loras, pipeline, damaged}) {
+    EXPECT_FALSE(contains(info.output, other.string())) << info.output;
+  }
+  // Named once where two roots reach it (the folder itself and its parent).
+  ::setenv("SVGEAR_MODELS", (root.string() + ":" + incomplete.string()).c_str(), 1);
+  const test::CliRun twice = test::run_cli("info");
+  const size_t first = twice.output.find("note: " + incomplete.string() + " holds");
+  ASSERT_NE(first, std::string::npos) << twice.output;
+  EXPECT_EQ(twice.output.find("note: " + incomplete.string() + " holds", first + 1), std::string::npos) << twice.output;
+
+  // A root that is itself a Wan folder missing a part is named, not also its diffusion_models/.
+  const fs::path comfy = root / "l-comfy";
+  fs::create_directories(comfy / "diffusion_models");
+  fs::copy(incomplete, comfy, fs::copy_options::recursive);
+  const std::string dit = "wan2.1_t2v_tiny_fp32.safetensors";
+  fs::rename(comfy / dit, comfy / "diffusion_models" / dit);
+  std::vector<NotAModel> comfy_not_models;
+  EXPECT_TRUE(find_model_folders(comfy, &comfy_not_models).empty());
+  ASSERT_EQ(comfy_not_models.size(), 1u);
+  EXPECT_EQ(comfy_not_models[0].folder, comfy);
 }
 
 // An index's shards sit beside it: one named outside the folder is refused, not read (it loaded
