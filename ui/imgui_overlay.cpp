@@ -1,9 +1,7 @@
 #include "ui/imgui_overlay.h"
 
 #include <chrono>
-#include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 
@@ -13,21 +11,6 @@
 #include "ui/monospace_font_file.h"
 
 namespace svgear {
-namespace {
-
-// Whether `data` is a TrueType or OpenType font, or a collection of them, with face `index`:
-// stb_truetype, which ImGui rasterises with, asserts (the studio ends) on anything else.
-bool has_font_face(const std::vector<unsigned char>& data, int index) {
-  if (data.size() < 12 || index < 0) return false;
-  const auto tag = [&](const char* t) { return std::memcmp(data.data(), t, 4) == 0; };
-  if (tag("ttcf")) {
-    const uint32_t faces = uint32_t(data[8]) << 24 | uint32_t(data[9]) << 16 | uint32_t(data[10]) << 8 | data[11];
-    return uint32_t(index) < faces && data.size() >= 12 + 4 * size_t(faces);
-  }
-  return index == 0 && (tag("\x00\x01\x00\x00") || tag("true") || tag("OTTO"));
-}
-
-}  // namespace
 
 ImGuiOverlay::~ImGuiOverlay() {
   if (context_) std::fprintf(stderr, "ImGuiOverlay destroyed without shutdown(): its GL objects leak\n");

@@ -1,5 +1,6 @@
 #include "ui/monospace_font_file.h"
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -53,6 +54,16 @@ FontFile monospace_font_file(std::u32string_view characters) {
   FcCharSetDestroy(wanted);
   FcPatternDestroy(pattern);
   return found;
+}
+
+bool has_font_face(const std::vector<unsigned char>& data, int index) {
+  if (data.size() < 12 || index < 0) return false;
+  const auto tag = [&](const char* t) { return std::memcmp(data.data(), t, 4) == 0; };
+  if (tag("ttcf")) {
+    const uint32_t faces = uint32_t(data[8]) << 24 | uint32_t(data[9]) << 16 | uint32_t(data[10]) << 8 | data[11];
+    return uint32_t(index) < faces && data.size() >= 12 + 4 * size_t(faces);
+  }
+  return index == 0 && (tag("\x00\x01\x00\x00") || tag("true") || tag("OTTO"));
 }
 
 }  // namespace svgear

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace svgear {
 
@@ -14,5 +15,10 @@ struct FontFile {
 };
 
 FontFile monospace_font_file(std::u32string_view characters);
+
+// Whether `data` is a TrueType or OpenType font, or a collection of them, with face `index`:
+// stb_truetype, which ImGui rasterises with, asserts (the studio ends) on anything else (a WOFF
+// file, a variable font's instance number taken for a face).
+bool has_font_face(const std::vector<unsigned char>& data, int index);
 
 }  // namespace svgear

@@ -5652,6 +5652,23 @@ void StudioWindowTest::inspector_text_is_sharp_at_every_scale_factor() {
   QVERIFY2(QFileInfo(QString::fromStdString(font.path)).isFile(),
            "no system font has \u03b5, \u00b2 and \u2026 (packaging/install-deps.sh installs fonts-dejavu-core)");
   QVERIFY(monospace_font_file(U"\U0010FFFD").path.empty());  // a private-use character no font has
+  // What ImGui's rasteriser would abort on is told apart first: the face of a collection past its
+  // count, a variable font's instance number (the upper 16 bits of fontconfig's index), a WOFF file.
+  QFile file(QString::fromStdString(font.path));
+  QVERIFY(file.open(QIODevice::ReadOnly));
+  const QByteArray bytes = file.readAll();
+  const std::vector<unsigned char> sfnt(bytes.begin(), bytes.end());
+  QVERIFY(has_font_face(sfnt, 0));
+  QVERIFY(!has_font_face(sfnt, 1));
+  QVERIFY(!has_font_face(sfnt, 4 << 16));
+  std::vector<unsigned char> collection = {'t', 't', 'c', 'f', 0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 20, 0, 0, 0, 40};
+  QVERIFY(has_font_face(collection, 1));
+  QVERIFY(!has_font_face(collection, 2));
+  collection.resize(16);  // the second face's offset cut off
+  QVERIFY(!has_font_face(collection, 1));
+  std::vector<unsigned char> woff = sfnt;
+  std::copy_n("wOFF", 4, woff.begin());
+  QVERIFY(!has_font_face(woff, 0));
 
   QOffscreenSurface surface;
   surface.create();
