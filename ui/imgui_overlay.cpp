@@ -2,8 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
+#include <utility>
 
 #include <imgui.h>
 #include <backends/imgui_impl_opengl3.h>
@@ -19,12 +18,10 @@ ImGuiOverlay::~ImGuiOverlay() {
 bool ImGuiOverlay::initialize(float font_pixels) {
   if (context_) return true;
   font_pixels_ = font_pixels;
-  if (font_data_.empty()) {
-    const FontFile font = monospace_font_file(U"\u03b5\u00b2\u2026");
-    std::ifstream in(font.path, std::ios::binary);
-    if (!font.path.empty() && in) font_data_.assign(std::istreambuf_iterator<char>(in), {});
+  if (font_data_.empty()) {  // else ImGui's own font
+    FontFile font = monospace_font_file(U"\u03b5\u00b2\u2026");
+    font_data_ = std::move(font.data);
     font_index_ = font.index;
-    if (!has_font_face(font_data_, font_index_)) font_data_.clear();  // ImGui's own font, then
   }
   IMGUI_CHECKVERSION();
   ImGuiContext* previous = ImGui::GetCurrentContext();

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include <fontconfig/fontconfig.h>
@@ -29,7 +31,7 @@ FontFile monospace_font_file(std::u32string_view characters) {
   for (int i = 0; fonts && i < fonts->nfont && found.path.empty(); ++i) {
     const FcPattern* font = fonts->fonts[i];
     // Only a font that has every character and is an outline font ImGui's rasteriser
-    // (stb_truetype: TrueType and CFF outlines, not WOFF, not a variable font's instances) reads.
+    // (stb_truetype: TrueType and CFF outlines, not a variable font's instances) reads.
     FcChar8* path = nullptr;
     FcChar8* format = nullptr;
     FcCharSet* has = nullptr;
@@ -44,11 +46,12 @@ FontFile monospace_font_file(std::u32string_view characters) {
       continue;
     }
     if (FcPatternGetBool(font, FC_VARIABLE, 0, &variable) == FcResultMatch && variable) continue;
-    const std::string file = reinterpret_cast<const char*>(path);
-    if (file.ends_with(".woff") || file.ends_with(".woff2")) continue;
     FcPatternGetInteger(font, FC_INDEX, 0, &index);
     // The upper 16 bits name a named instance of a variable font; the face is the lower.
-    found = {file, index & 0xFFFF};
+    FontFile candidate{reinterpret_cast<const char*>(path), index & 0xFFFF, {}};
+    std::ifstream in(candidate.path, std::ios::binary);
+    candidate.data.assign(std::istreambuf_iterator<char>(in), {});
+    if (has_font_face(candidate.data, candidate.index)) found = std::move(candidate);  // else a WOFF, …
   }
   if (fonts) FcFontSetDestroy(fonts);
   FcCharSetDestroy(wanted);

@@ -311,14 +311,16 @@ bool is_wan_folder(const std::filesystem::path& folder, std::string& why_not) {
     if (it->path().extension() == ".safetensors") candidate = true;
   }
   if (!candidate) return false;
+  std::string why;
   try {
     WanFolder::find(folder);
     return true;
   } catch (const UserError& e) {
-    if (holds_wan_diffusion_model(folder)) why_not = e.what();  // incomplete or ambiguous
+    why = e.what();  // incomplete or ambiguous
   } catch (const std::filesystem::filesystem_error& e) {
-    if (holds_wan_diffusion_model(folder)) why_not = e.what();  // unreadable here (permissions, a link loop)
+    why = e.what();  // unreadable here (permissions, a link loop)
   }
+  if (holds_wan_diffusion_model(folder)) why_not = why;
   return false;
 }
 
