@@ -85,6 +85,40 @@ TEST(WanVariant, ShapesAreReadThroughTheCheckpointIndex) {
   }
 }
 
+// The prefix is the one the embedding and the blocks share: an add-on's "vace_patch_embedding.weight"
+// read first is no anchor, and a file whose embedding and blocks sit under different prefixes is named
+// as edited wrong (it read as "no transformer blocks").
+TEST(WanVariant, TheWrapperPrefixIsTheOneTheEmbeddingAndBlocksShare) {
+  const auto dir = test::scratch_dir("wan_variant_prefix");
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (auto& [name, tensor] : test::tiny_wan_weights().state_dict()) {
+    tensors.emplace_back("model.diffusion_model." + name, tensor);
+  }
+  auto with_addon = tensors;
+  with_addon.insert(with_addon.begin(), {"model.diffusion_model.vace_patch_embedding.weight", at::zeros({4, 4})});
+  write_safetensors(dir / "vace.safetensors", with_addon);
+  const TensorShapes shapes = wan_dit_shapes({SafetensorsFile::open(dir / "vace.safetensors")});
+  EXPECT_EQ(shapes.at("patch_embedding.weight"), shapes_of(test::tiny_wan_config()).at("patch_embedding.weight"));
+  EXPECT_TRUE(shapes.contains("vace_patch_embedding.weight"));
+  EXPECT_TRUE(shapes.contains("blocks.0.self_attn.q.weight"));
+
+  for (auto& [name, tensor] : tensors) {
+    if (name.ends_with(".patch_embedding.weight")) name = "patch_embedding.weight";
+  }
+  write_safetensors(dir / "mixed.safetensors", tensors);
+  try {
+    wan_dit_shapes({SafetensorsFile::open(dir / "mixed.safetensors")});
+    ADD_FAILURE() << "read a DiT whose embedding and blocks have different prefixes";
+  } catch (const WeightsError& e) {
+    const std::string message = e.what();
+    EXPECT_TRUE(contains(message, "mixed.safetensors")) << message;
+    EXPECT_TRUE(contains(message, "patch_embedding.weight has no prefix and its transformer blocks have the prefix "
+                                  "'model.diffusion_model.' (model.diffusion_model.blocks.0.self_attn.q.weight)"))
+        << message;
+    EXPECT_TRUE(contains(message, "edited or merged wrong")) << message;
+  }
+}
+
 TEST(WanVariant, ReleasedSizesAreRecognisedFromShapes) {
   const WanVariant small = detect_wan_variant(shapes_of(WanConfig{}), {}, "x");
   EXPECT_EQ(small.name, "Wan2.1-T2V-1.3B");
