@@ -44,9 +44,11 @@ class JsonTreeBuilder {
   bool start_array(std::size_t) { return open(json::array()); }
   bool end_object() { return close(); }
   bool end_array() { return close(); }
+  // The key's member is made here, its value filled in when it comes: one lookup per member.
   bool key(json::string_t& key) {
-    on_key_(int(open_.size()), key, open_.back()->contains(key));
-    key_ = std::move(key);
+    auto [member, added] = open_.back()->get_ref<json::object_t&>().try_emplace(std::move(key));
+    on_key_(int(open_.size()), member->first, !added);
+    slot_ = &member->second;
     return true;
   }
   // A template, as nlohmann's own tree builder's: the parse error is thrown as its own type.
@@ -64,7 +66,7 @@ class JsonTreeBuilder {
       container.push_back(std::move(value));
       return container.back();
     }
-    return container[key_] = std::move(value);
+    return *slot_ = std::move(value);
   }
   bool add(json&& value) {
     place(std::move(value));
@@ -84,7 +86,7 @@ class JsonTreeBuilder {
   OnKey on_key_;
   json root_;
   std::vector<json*> open_;  // the containers being read, the document's first
-  std::string key_;          // the open object's key whose value comes next
+  json* slot_ = nullptr;     // the open object's member whose value comes next
 };
 
 }  // namespace svgear

@@ -228,6 +228,15 @@ TEST_F(MalformedSafetensors, DuplicateNames) {
       {"'w'", "field 'dtype' appears twice"}));
   EXPECT_TRUE(rejected("dup_meta.safetensors", make_file(R"({"__metadata__":{"a":"1","a":"2"}})"),
                        {"metadata 'a' appears twice"}));
+  // The metadata object is read apart from the tensors; a second one is refused all the same.
+  for (const char* second : {R"({})", R"({"b":"2"})", R"("x")"}) {
+    EXPECT_TRUE(rejected("dup_meta_object.safetensors",
+                         make_file(std::string(R"({"__metadata__":{"a":"1"},"__metadata__":)") + second + "}"),
+                         {"'__metadata__'", "appears twice in the header"}))
+        << second;
+  }
+  EXPECT_TRUE(rejected("dup_meta_string.safetensors", make_file(R"({"__metadata__":"x","__metadata__":{}})"),
+                       {"'__metadata__'", "appears twice in the header"}));
 }
 
 TEST_F(MalformedSafetensors, NonUtf8Json) {
@@ -253,6 +262,26 @@ TEST_F(MalformedSafetensors, MetadataMustBeStrings) {
                        {"metadata 'epoch' is a number, not a string"}));
   EXPECT_TRUE(rejected("meta_array.safetensors", make_file(R"({"__metadata__":["a"]})"),
                        {"\"__metadata__\" is an array, not an object"}));
+  EXPECT_TRUE(rejected("meta_string.safetensors", make_file(R"({"__metadata__":"a"})"),
+                       {"\"__metadata__\" is a string, not an object"}));
+  EXPECT_TRUE(rejected("meta_value_array.safetensors", make_file(R"({"__metadata__":{"a":"1","tags":["x"]}})"),
+                       {"metadata 'tags' is an array, not a string"}));
+  EXPECT_TRUE(rejected("meta_value_bool.safetensors", make_file(R"({"__metadata__":{"ok":true}})"),
+                       {"metadata 'ok' is a boolean, not a string"}));
+}
+
+// Metadata sits beside the tensors wherever it comes in the header, and many keys are all kept.
+TEST_F(MalformedSafetensors, MetadataIsReadBesideTheTensors) {
+  std::string many = R"({"w":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"__metadata__":{)";
+  for (int i = 0; i < 200000; ++i) many += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":\"v" + std::to_string(i) + "\"";
+  many += R"(},"x":{"dtype":"U8","shape":[1],"data_offsets":[2,3]}})";
+  const auto file = SafetensorsFile::open(write("many_meta.safetensors", make_file(many, 3)));
+  ASSERT_EQ(file->metadata().size(), 200000u);
+  EXPECT_EQ(file->metadata().at("k0"), "v0");
+  EXPECT_EQ(file->metadata().at("k199999"), "v199999");
+  ASSERT_EQ(file->tensors().size(), 2u);
+  EXPECT_EQ(file->tensors()[0].name, "w");
+  EXPECT_EQ(file->tensors()[1].name, "x");
 }
 
 // Deep nesting and absurd ranks are refused as they are read, before nlohmann builds them (a 100 MB
@@ -262,7 +291,7 @@ TEST_F(MalformedSafetensors, NestingAndRankBeyondAHeadersAreRefused) {
   EXPECT_TRUE(rejected("deep.safetensors", make_file(R"({"w":{"dtype":"U8","shape":)" + deep + R"(,"data_offsets":[0,0]}})"),
                        {"nests deeper than a safetensors header does"}));
   EXPECT_TRUE(rejected("deep_meta.safetensors", make_file(R"({"__metadata__":{"a":{"b":{"c":"d"}}}})"),
-                       {"nests deeper than a safetensors header does"}));
+                       {"metadata 'a' is an object, not a string"}));
   std::string dims = "[0";
   for (int i = 0; i < 20; ++i) dims += ",1";
   EXPECT_TRUE(rejected("rank.safetensors", make_file(R"({"w":{"dtype":"U8","shape":)" + dims + R"(],"data_offsets":[0,0]}})"),
