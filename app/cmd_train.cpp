@@ -1,5 +1,6 @@
 // svgear train: train a built-in shapes-world model; rerunning the same command resumes it.
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <ATen/core/Tensor.h>
 
@@ -27,6 +29,7 @@
 #include "core/io/unique_name.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/model.h"
+#include "core/pipeline/wan_folder.h"
 #include "core/pipeline/out_of_memory.h"
 #include "core/pipeline/weight_memory.h"
 #include "core/shapes/scene.h"
@@ -43,7 +46,7 @@ Trains a shapes-world model with the flow-matching objective (core/training). DI
 checkpoint/ (float32 weights, bf16 EMA and optimiser state in shards under 15 MiB, state.json),
 loss.tsv (step, loss, learning rate, seconds) and model/ (model.json + EMA weights: `svgear generate --model DIR/model`). The same
 command again resumes from the checkpoint and trains on to --steps in total; Ctrl-C, SIGTERM or SIGHUP saves, exports and stops (exit code 130).
-  --out DIR              the run's folder: a new run, or one to resume (never a model's folder)
+  --out DIR              the run's folder: new or empty for a new run, or one to resume (never a model's)
   --preset NAME          the model to train: shapes-s, shapes-l or shapes-tiny (a new run; a resume
                          takes the run's, --continue-from the source's)
   --steps N              total optimiser steps, the run's whole length, not N more (default 1000)
@@ -166,6 +169,24 @@ bool is_replaceable_export(const std::filesystem::path& folder) {
   } catch (const nlohmann::json::exception&) {
     return false;
   }
+}
+
+// What in `out` a training run did not write: its checkpoint/, model/ and loss.tsv (each vetted on
+// its own below), and the temporary files of a save or export killed midway. A few names, for the
+// message; none for a new or empty folder or an earlier run's.
+std::vector<std::string> files_not_of_a_run(const std::filesystem::path& out) {
+  std::vector<std::string> foreign;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(out, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name == "checkpoint" || name == "model" || name == "loss.tsv" || name.starts_with(".model.") ||
+        name.starts_with("loss.tsv.tmp-")) {
+      continue;
+    }
+    foreign.push_back(name);
+  }
+  std::sort(foreign.begin(), foreign.end());
+  return foreign;
 }
 
 // Whether `path` (a new run's loss.tsv) is absent, empty or a loss log of svgear train, which the run rewrites.
@@ -314,6 +335,21 @@ int cmd_train(int argc, char** argv) {
     remove_killed_writers_temp_files(out, [](std::string_view base) { return base == "loss.tsv"; });
   }
 
+  const bool resuming = std::filesystem::exists(checkpoint / "state.json", ec);
+  // A new run's folder is new, empty or an earlier run's: other files are the user's, and a model
+  // folder without a model.json (a Wan download) would stop being one with a run's files in it.
+  if (const std::vector<std::string> foreign = files_not_of_a_run(out); !resuming && !foreign.empty()) {
+    std::string names;
+    for (size_t i = 0; i < foreign.size() && i < 3; ++i) names += (i ? ", " : "") + foreign[i];
+    if (foreign.size() > 3) names += " and " + std::to_string(foreign.size() - 3) + " more";
+    throw UserError("--out '" + out.string() + "' " +
+                    (holds_wan_diffusion_model(out)
+                         ? "holds a Wan model (" + names + "): it is a model's folder, not a training folder"
+                         : "holds files a training run does not write (" + names + ")") +
+                    ". A new run goes in a new or empty folder, or in an earlier run's to resume it: choose another "
+                    "--out folder.");
+  }
+
   // What is in the way of the run's files is found before any step is trained, not at its first save.
   {
     // The checkpoint is written into a folder, through a link too; the export replaces model/ itself.
@@ -333,7 +369,6 @@ int cmd_train(int argc, char** argv) {
   check_output_file(out / "loss.tsv");
   // Its first save may be --checkpoint-every steps away: a folder that takes no file is refused now.
   check_output_folder(checkpoint);
-  const bool resuming = std::filesystem::exists(checkpoint / "state.json");
   // A resume replaces its own model/ and trims its own loss.tsv; a new run replaces model/, rewrites
   // loss.tsv and deletes older shards in checkpoint/, so what svgear train did not write there is
   // refused; a resumed run replaces model/ and trims loss.tsv too (a notes file a user put in model/
