@@ -77,18 +77,18 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::filesystem::pa
   file->path_ = path;
   file->file_bytes_ = uint64_t(info.st_size);
   file->modified_ = info.st_mtim;
-  // The length field, then the header it announces when the parser will read it (a length past
-  // the file or the limit is refused from the field alone).
-  std::vector<uint8_t> head(size_t(std::min<uint64_t>(file->file_bytes_, 8)));
+  // The length field and the byte after it, then the header the length announces when the parser
+  // will read it (a length past the file or the limit is refused from those 9 bytes alone).
+  std::vector<uint8_t> head(size_t(std::min<uint64_t>(file->file_bytes_, 9)));
   int error = 0;
   if (read_at(fd, head.data(), head.size(), 0, &error) != head.size()) {
     fail_open(path, error ? std::strerror(error) : "it ended while its header was read");
   }
-  if (head.size() == 8) {
+  if (head.size() == 9) {
     const uint64_t header_bytes = safetensors_header_length(head.data());
     if (header_bytes <= file->file_bytes_ - 8 && header_bytes <= kMaxSafetensorsHeaderBytes) {
       head.resize(size_t(8 + header_bytes));
-      if (read_at(fd, head.data() + 8, header_bytes, 8, &error) != header_bytes) {
+      if (header_bytes > 1 && read_at(fd, head.data() + 9, header_bytes - 1, 9, &error) != header_bytes - 1) {
         fail_open(path, error ? std::strerror(error) : "it ended while its header was read");
       }
     }

@@ -370,6 +370,13 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* file_data, uint64_t fi
          kCorrupt);
   }
   const uint64_t header_bytes = safetensors_header_length(file_data);
+  // Another kind of file (a video, a pickle) claims whatever length its first bytes make: named as
+  // such, not as a download cut short.
+  if (header_bytes > file_size - 8 && file_size > 8 && file_data[8] != '{') {
+    fail(file_label,
+         "this is not a safetensors file: one starts with its header's length in 8 bytes, then the header's '{'",
+         "check that this is the file meant, or download or copy it again");
+  }
   if (header_bytes > file_size - 8) {
     fail(file_label,
          "the header claims " + std::to_string(header_bytes) + " bytes but the file has only " +

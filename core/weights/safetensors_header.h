@@ -59,8 +59,9 @@ inline uint64_t safetensors_header_length(const uint8_t* first_eight) {
 }
 
 // `file_data` holds the file's first 8 + N bytes (the length field and the header), or only the
-// first 8 when N is past the file or past kMaxSafetensorsHeaderBytes (refused before the JSON is
-// read); `file_size` is the whole file's size; `file_label` names the file in error messages.
+// first 9 (8 in a file of 8) when N is past the file or past kMaxSafetensorsHeaderBytes (refused
+// before the JSON is read); `file_size` is the whole file's size; `file_label` names the file in
+// error messages.
 SafetensorsHeader parse_safetensors_header(const uint8_t* file_data, uint64_t file_size,
                                            std::string_view file_label);
 

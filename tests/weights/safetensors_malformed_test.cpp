@@ -80,6 +80,9 @@ TEST_F(MalformedSafetensors, HeaderLongerThanTheFile) {
   EXPECT_TRUE(
       rejected("long.safetensors", make_file("{}", 0, 1000), {"claims 1000 bytes", kCorrupt}));
   EXPECT_TRUE(rejected("huge.safetensors", make_file("{}", 0, ~uint64_t{0}), {"claims", kCorrupt}));
+  // Another kind of file: an MP4's first bytes read as a length of 8 EB.
+  const std::string mp4("\0\0\0\x20" "ftypisom\0\0\x02\0isomiso2avc1mp41", 32);
+  EXPECT_TRUE(rejected("video.safetensors", mp4, {"not a safetensors file", "check that this is the file meant"}));
 }
 
 TEST_F(MalformedSafetensors, AbsurdHeaderLengthInALargeFile) {
