@@ -120,6 +120,20 @@ void note_no_sparse_call(const Model& model, const GenerationRequest& request, E
                   ", so this run is dense attention");
 }
 
+// --kmeans-in-warmup clusters during the dense warm-up steps; a warm-up of no step (--dense-steps 0,
+// or 0.2 of 2 steps) leaves it nothing to do, which the record's "kmeans_in_warmup" would not say.
+void note_kmeans_without_warmup(const GenerationRequest& request, EventSink& sink) {
+  const AttentionConfig& a = request.attention;
+  if (a.mode == AttentionMode::Dense || !a.kmeans_in_warmup || dense_step_count(a.dense_warmup_steps, *request.steps) > 0) {
+    return;
+  }
+  char fraction[32];
+  std::snprintf(fraction, sizeof fraction, "%g", a.dense_warmup_steps);
+  sink.on_warning(std::string("--kmeans-in-warmup clusters during the dense warm-up steps, and this run's warm-up (") +
+                  fraction + " of " + counted_noun(*request.steps, "step", "steps") + ") has no step, so it changes "
+                  "nothing: drop it, or make the warm-up a step or more (--dense-steps)");
+}
+
 // Gathers the traces of one step's conditional pass, on the thread that runs attention; the
 // generator hands them to the EventSink as one RoutingEvent per step.
 class StepTraces : public RoutingTraceSink {
@@ -160,6 +174,7 @@ GenerationResult Generator::run(const GenerationRequest& request, EventSink& sin
     note_size_far_from_default(model_.manifest, result.request, sink);
     note_slow_sparse_path(model_, result.request, sink);
     note_no_sparse_call(model_, result.request, sink);
+    note_kmeans_without_warmup(result.request, sink);
     if (result.request.noise == NoiseSource::Device && model_.device.is_cpu()) {
       sink.on_log("the device's own noise on the CPU is the CPU's: this run draws the same noise as one without it, "
                   "and its record leaves the choice out");

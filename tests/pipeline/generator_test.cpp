@@ -516,6 +516,25 @@ TEST_F(GeneratorTest, ASparseModeWithNoSparseCallSaysItRunsDense) {
   EXPECT_NE(note_before_the_steps(*model, all_dense, "on the CPU is for inspecting"), "");
 }
 
+// --kmeans-in-warmup in a run whose warm-up has no step changes nothing: said so before the steps.
+TEST_F(GeneratorTest, KmeansInWarmupWithoutAWarmupStepSaysItChangesNothing) {
+  auto model = Model::load(*folder_, c10::Device(c10::kCPU));
+  const auto warning = [&](AttentionMode mode, double dense_steps, bool kmeans_in_warmup) {
+    GenerationRequest r = request(5);  // 3 steps
+    r.attention.mode = mode;
+    r.attention.dense_warmup_steps = dense_steps;
+    r.attention.kmeans_in_warmup = kmeans_in_warmup;
+    return note_before_the_steps(*model, r, "--kmeans-in-warmup");
+  };
+  EXPECT_EQ(warning(AttentionMode::SvgEar, 0.2, true),
+            "--kmeans-in-warmup clusters during the dense warm-up steps, and this run's warm-up (0.2 of 3 steps) has no "
+            "step, so it changes nothing: drop it, or make the warm-up a step or more (--dense-steps)");
+  EXPECT_NE(warning(AttentionMode::Svg2, 0.0, true), "");
+  EXPECT_EQ(warning(AttentionMode::SvgEar, 0.4, true), "");  // one warm-up step of 3
+  EXPECT_EQ(warning(AttentionMode::SvgEar, 0.2, false), "");
+  EXPECT_EQ(warning(AttentionMode::Dense, 0.0, true), "");
+}
+
 // --noise device on the CPU is the CPU's draw (and the record leaves the choice out): said so.
 TEST_F(GeneratorTest, TheDevicesNoiseOnTheCpuIsSaidToBeTheCpus) {
   auto model = Model::load(*folder_, c10::Device(c10::kCPU));
