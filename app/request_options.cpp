@@ -249,25 +249,46 @@ void require_prompt(const RequestOptions& options, const std::string& help) {
   }
 }
 
+namespace {
+
+// A message ended as a sentence, for another to follow it: "Is this the file?" takes no '.'.
+std::string as_sentence(std::string text) {
+  if (!text.empty() && text.back() != '.' && text.back() != '?' && text.back() != '!') text += '.';
+  return text;
+}
+
+}  // namespace
+
 std::filesystem::path model_folder_or_default(const std::optional<std::filesystem::path>& folder, bool quiet) {
   if (folder) return *folder;
   // SVGEAR_MODELS's folders come first; one that is not there would otherwise fall through to the
   // built-in model without a word, also under --quiet.
   for (const std::string& note : model_search_notes()) std::fprintf(stderr, "warning: %s\n", note.c_str());
-  if (auto found = default_model_folder()) {
+  const ModelScan scan = scan_model_roots();
+  if (const auto& found = scan.default_folder) {
     // The user named none: a default that cannot be read must say it was picked, and from where.
     try {
       (void)read_model_manifest(*found);
     } catch (const UserError& e) {
       throw UserError("no --model given, so the first model folder found, '" + found->string() +
-                      "', was chosen, and it cannot be read: " + e.what() + ". Pass --model DIR, or fix or move that "
-                      "folder");
+                      "', was chosen, and it cannot be read: " + as_sentence(e.what()) + " Pass --model DIR, or fix "
+                      "or move that folder");
     }
     // One of $SVGEAR_MODELS's, not the built-in model: named, since a model that fails further
     // in (its weights) would otherwise not say it was picked for the user.
     std::error_code ec;
     const std::filesystem::path builtin_root = std::filesystem::weakly_canonical(builtin_models_root(), ec);
     const bool builtin = std::filesystem::weakly_canonical(*found, ec).parent_path() == builtin_root;
+    // A Wan download left incomplete or damaged is most likely the model meant: the built-in one's
+    // clip in its place would not say it was another model.
+    if (builtin && !scan.not_models.empty()) {
+      const NotAModel& first = scan.not_models.front();
+      const size_t more = scan.not_models.size() - 1;
+      throw UserError("no --model given, and no model was found under $SVGEAR_MODELS: '" + first.folder.string() +
+                      "' holds a Wan diffusion model but is no model: " + as_sentence(first.why) +
+                      (more ? " `svgear info` lists it and " + counted_noun(more, "other such folder.", "other such folders.") : "") +
+                      " Fix that folder, or pass --model DIR (--model " + found->string() + " for the built-in model)");
+    }
     if (!quiet && !builtin) {
       std::fprintf(stderr, "note: no --model given: %s, the first model found under $SVGEAR_MODELS\n", found->c_str());
     }

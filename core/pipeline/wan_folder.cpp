@@ -58,6 +58,22 @@ bool holds_tensor_ending(const fs::path& path, std::string_view suffix) {
   return false;
 }
 
+// Whether the header text of a file that does not open (cut short, damaged past its header) names a
+// tensor `"<prefix.>suffix"`: the first 8 bytes' length, up to the header limit and the file's end.
+bool damaged_header_names(const fs::path& path, std::string_view suffix) {
+  std::ifstream in(path, std::ios::binary);
+  uint8_t length_bytes[8];
+  if (!in.read(reinterpret_cast<char*>(length_bytes), 8)) return false;
+  std::string text(std::min(safetensors_header_length(length_bytes), kMaxSafetensorsHeaderBytes), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  const std::string key = std::string(suffix) + "\"";
+  for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
+    if (at > 0 && (text[at - 1] == '"' || text[at - 1] == '.')) return true;
+  }
+  return false;
+}
+
 // A Wan VAE's first decoder convolution, in the original or the Diffusers names, and 3-D (a weight
 // of 5 dimensions); other .safetensors files (notes, an encoder-only file, an image VAE such as
 // Flux's ae.safetensors, whose decoder.conv_in is 2-D) are not taken for a VAE.
@@ -399,7 +415,10 @@ bool holds_wan_diffusion_model(const fs::path& folder) {
     for (const auto& path : safetensors_in(folder / dir)) {
       try {
         if (holds_tensor_ending(path, "patch_embedding.weight")) return true;
-      } catch (const std::exception&) {  // a damaged or unreadable file: no evidence either way
+      } catch (const std::exception&) {
+        // A download cut short still names the tensor in its header; a file that does not is no
+        // evidence either way.
+        if (damaged_header_names(path, "patch_embedding.weight")) return true;
       }
     }
   }

@@ -65,11 +65,12 @@ struct WanFolder {
 // to use, and a DiT whose input or output width is not the VAE's latent width with both widths.
 ModelManifest read_wan_manifest(const std::filesystem::path& folder);
 
-// Whether `folder` holds a readable .safetensors file with a Wan DiT's patch_embedding.weight where
-// WanFolder looks for one (at its top, in diffusion_models/, transformer/, transformer_2/,
-// high_noise_model/ or low_noise_model/), from the headers; never throws. A model scan names such a
-// folder that is yet no model (a part missing) and passes over other weights (LoRAs, another
-// model's Diffusers pipeline, a VAE alone, a damaged file) without a word.
+// Whether `folder` holds a .safetensors file with a Wan DiT's patch_embedding.weight where WanFolder
+// looks for one (at its top, in diffusion_models/, transformer/, transformer_2/, high_noise_model/
+// or low_noise_model/), from the headers; a file cut short counts when its header text names the
+// tensor. Never throws. A model scan names such a folder that is yet no model (a part missing or
+// damaged) and passes over other weights (LoRAs, another model's Diffusers pipeline, a VAE alone, a
+// damaged file that names no such tensor) without a word.
 bool holds_wan_diffusion_model(const std::filesystem::path& folder);
 
 }  // namespace svgear

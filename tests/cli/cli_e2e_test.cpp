@@ -632,6 +632,32 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
                             "', was chosen, and it cannot be read: "),
             std::string::npos)
       << run.output;
+  // A Wan download cut short or missing a part under $SVGEAR_MODELS is the model meant, not a reason
+  // to make the built-in model's clip in its place.
+  const auto wan_root = *dir_ / "broken-wan-root";
+  const auto cut = test::write_tiny_wan_original(wan_root / "cut");
+  for (const auto& entry : std::filesystem::directory_iterator(cut)) {
+    if (entry.path().filename().string().starts_with("wan2.1_t2v")) {
+      std::filesystem::resize_file(entry.path(), std::filesystem::file_size(entry.path()) / 2);
+    }
+  }
+  const auto no_vae = test::write_tiny_wan_original(wan_root / "no-vae");
+  std::filesystem::remove(no_vae / "wan_2.1_vae.safetensors");
+  {
+    const ScopedEnv models("SVGEAR_MODELS");
+    ::setenv("SVGEAR_MODELS", wan_root.c_str(), 1);
+    run = run_cli("generate --prompt a --output " + out.string());
+  }
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("no --model given, and no model was found under $SVGEAR_MODELS: '" + cut.string() +
+                            "' holds a Wan diffusion model but is no model: "),
+            std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("past the end of the data section"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("`svgear info` lists it and 1 other such folder. Fix that folder, or pass --model DIR"),
+            std::string::npos)
+      << run.output;
+  EXPECT_EQ(run.output.find("shapes-s on"), std::string::npos) << run.output;
 
   run = run_cli("generate --model " + model + " --prompt a --colour red");
   EXPECT_EQ(run.exit_code, 2);
@@ -2060,6 +2086,23 @@ TEST(CliTrain, ANewRunRefusesToReplaceWhatItDidNotWrite) {
   std::ofstream(shard) << "mine";
   expect_refused(root / "shards", shard.parent_path());
   EXPECT_EQ(file_bytes(shard), "mine");
+
+  // A folder of the user's files, and a Wan model's (no model.json: the run had trained into it,
+  // and the folder then read as a training run's, not a model).
+  const auto expect_not_a_run_folder = [&](const std::filesystem::path& out, const std::string& holds) {
+    const CliRun run = run_cli(train + out.string());
+    EXPECT_EQ(run.exit_code, 2) << run.output;
+    EXPECT_NE(run.output.find("--out '" + out.string() + "' " + holds), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("A new run goes in a new or empty folder, or in an earlier run's to resume it"),
+              std::string::npos)
+        << run.output;
+    EXPECT_FALSE(std::filesystem::exists(out / "checkpoint")) << run.output;
+    EXPECT_FALSE(std::filesystem::exists(out / "loss.tsv")) << run.output;
+  };
+  std::filesystem::create_directories(root / "mine");
+  for (const char* name : {"b.txt", "a.txt", "c.txt", "d.txt"}) std::ofstream(root / "mine" / name) << "precious";
+  expect_not_a_run_folder(root / "mine", "holds files a training run does not write (a.txt, b.txt, c.txt and 1 more)");
+  expect_not_a_run_folder(test::write_tiny_wan_original(root / "wan"), "holds a Wan model (");
 
   // A model's folder, and one inside the model a run starts from: a model folder is read, never
   // written (the run had added checkpoint/, model/ and loss.tsv beside the source's weights).
