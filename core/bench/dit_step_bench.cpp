@@ -466,9 +466,10 @@ std::string DitStepBenchResult::table() const {
   char line[400];
   std::snprintf(line, sizeof line,
                 "shape %s: %d layers, %d heads × %d tokens × %d, weights %.2f GiB (%sseed %llu), %s, %s; a step = "
-                "cond + uncond forward; %d-step schedule, %d dense warm-up steps",
+                "cond + uncond forward; %d-step schedule, %s",
                 shape.c_str(), layers, heads, tokens, head_dim, weights_gib, fp8 ? "scaled fp8, " : "",
-                static_cast<unsigned long long>(seed), device.c_str(), dtype.c_str(), num_steps, dense_warmup_steps);
+                static_cast<unsigned long long>(seed), device.c_str(), dtype.c_str(), num_steps,
+                counted_noun(dense_warmup_steps, "dense warm-up step", "dense warm-up steps").c_str());
   text += line;
   const bool sparse =
       std::any_of(rows.begin(), rows.end(), [](const DitStepBenchRow& r) { return r.mode != AttentionMode::Dense; });

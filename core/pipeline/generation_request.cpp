@@ -265,8 +265,9 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
             "the routing trace's layers all run dense attention (the first " + std::to_string(dense) + " of " +
                 std::to_string(layers) + " layers do: the dense-layers fraction " + fraction +
                 ", at least one), so it would hold nothing: " +
-                (dense < layers ? "trace layers " + std::to_string(dense) + " to " + std::to_string(layers - 1)
-                                : std::string("lower the dense-layers fraction")));
+                (dense == layers - 1 ? "trace layer " + std::to_string(dense)
+                 : dense < layers    ? "trace layers " + std::to_string(dense) + " to " + std::to_string(layers - 1)
+                                     : std::string("lower the dense-layers fraction")));
   }
   return r;
 }

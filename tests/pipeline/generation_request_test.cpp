@@ -247,9 +247,17 @@ TEST(GenerationRequest, ATraceOfOnlyDenseLayersIsRefused) {
                              std::to_string(layers) + " layers do"),
             std::string::npos)
       << error_of(r);
-  EXPECT_NE(error_of(r).find("trace layers 1 to " + std::to_string(layers - 1)), std::string::npos) << error_of(r);
+  EXPECT_NE(error_of(r).find(layers == 2 ? "trace layer 1" : "trace layers 1 to " + std::to_string(layers - 1)),
+            std::string::npos)
+      << error_of(r);
   r.routing_trace.layers = {0, 1};
   EXPECT_EQ(error_of(r), "");
+  // Of two layers, the one left is named alone ("trace layers 1 to 1" before).
+  ModelManifest two = tiny_manifest();
+  two.dit.num_layers = 2;
+  r.routing_trace.layers = {0};
+  EXPECT_NE(error_of_with(r, two).find("so it would hold nothing: trace layer 1"), std::string::npos)
+      << error_of_with(r, two);
 }
 
 // A guidance below 1 steers away from the prompt (0 ignores it): refused, saying 1 is no guidance.
