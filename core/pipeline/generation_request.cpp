@@ -196,17 +196,15 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
         std::tuple{"height", *r.height, patch[1] * model.spatial_factor, from_defaults(height.has_value())}}) {
     std::string problem;
     if (value < p || value > kMaxSidePixels) {
-      problem = std::string(name) + " must be between " + std::to_string(p) + " and " + std::to_string(kMaxSidePixels) +
-                " pixels (got " + std::to_string(value) + ")" + origin;
+      problem = std::string(name) + " (--" + name + ") must be between " + std::to_string(p) + " and " +
+                std::to_string(kMaxSidePixels) + " pixels (got " + std::to_string(value) + ")" + origin;
     } else if (value % p != 0) {
       const int below = value / p * p;
       const std::string unit = model.spatial_factor > 1 ? std::to_string(p) + " (VAE " + std::to_string(model.spatial_factor) +
                                                               " × patch " + std::to_string(p / model.spatial_factor) + ")"
                                                         : "the patch size " + std::to_string(p);
       problem = std::string(name) + " " + std::to_string(value) + " is not a multiple of " + unit + ": try " +
-                (below > 0 && model.spatial_factor > 1 ? std::to_string(below) + " or " + std::to_string(below + p)
-                                                       : std::to_string((value + p / 2) / p * p)) +
-                origin;
+                (below > 0 ? std::to_string(below) + " or " + std::to_string(below + p) : std::to_string(p)) + origin;
     }
     if (!problem.empty()) size_problems += (size_problems.empty() ? "" : "; ") + problem;
   }
@@ -234,10 +232,14 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
     r.dump_attention->layer = r.dump_attention->layer.value_or(layers / 2);
     r.dump_attention->step = r.dump_attention->step.value_or(*r.steps / 2);
     require(*r.dump_attention->layer >= 0 && *r.dump_attention->layer < layers,
-            "the attention dump's layer must be between 0 and " + std::to_string(layers - 1) + " for this model");
+            "the attention dump's layer (--dump-layer) must be between 0 and " + std::to_string(layers - 1) +
+                " for this model (got " + std::to_string(*r.dump_attention->layer) + ")");
     require(*r.dump_attention->step >= 0 && *r.dump_attention->step < *r.steps,
-            "the attention dump's step must be between 0 and " + std::to_string(*r.steps - 1) + " (steps - 1)");
-    require(r.dump_attention->path.extension() == ".safetensors", "the attention dump must be a .safetensors file");
+            "the attention dump's step (--dump-step) must be between 0 and " + std::to_string(*r.steps - 1) +
+                " (steps - 1; got " + std::to_string(*r.dump_attention->step) + ")");
+    require(r.dump_attention->path.extension() == ".safetensors",
+            "the attention dump (--dump-attention) must be a .safetensors file, not '" +
+                r.dump_attention->path.string() + "'");
   }
   if (r.routing_trace.enabled) {
     const int layers = model.dit.num_layers;

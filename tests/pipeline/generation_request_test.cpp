@@ -45,16 +45,15 @@ TEST(GenerationRequest, ImpossibleSizesSayWhatToChange) {
   GenerationRequest r;
   r.width = 30;  // patch is 4
   const std::string message = error_of(r);
-  EXPECT_NE(message.find("width 30 is not a multiple of the patch size 4"), std::string::npos) << message;
-  EXPECT_NE(message.find("try 32"), std::string::npos) << message;
+  EXPECT_NE(message.find("width 30 is not a multiple of the patch size 4: try 28 or 32"), std::string::npos) << message;
   r.width = 0;
-  EXPECT_NE(error_of(r).find("width must be between 4 and 8192 pixels (got 0)"), std::string::npos) << error_of(r);
+  EXPECT_NE(error_of(r).find("width (--width) must be between 4 and 8192 pixels (got 0)"), std::string::npos) << error_of(r);
   // Both sides at once, so fixing one does not only uncover the other, width first as --size
   // WxH gives them.
   r.height = 30;
   r.width = 66;
-  EXPECT_NE(error_of(r).find("width 66 is not a multiple of the patch size 4: try 68; height 30 is not a multiple of "
-                             "the patch size 4: try 32"),
+  EXPECT_NE(error_of(r).find("width 66 is not a multiple of the patch size 4: try 64 or 68; height 30 is not a multiple "
+                             "of the patch size 4: try 28 or 32"),
             std::string::npos)
       << error_of(r);
   r.height.reset();
@@ -231,6 +230,25 @@ TEST(GenerationRequest, TheNoiseSourceIsRecordedWhenItIsTheDevices) {
   EXPECT_FALSE(r.to_json().contains("noise")) << r.to_json().dump();
   r.noise = NoiseSource::Device;
   EXPECT_EQ(r.to_json()["noise"], "device");
+}
+
+// An attention dump out of range, or not a .safetensors file, names its option and what was given.
+TEST(GenerationRequest, AnAttentionDumpOutOfRangeNamesItsOptionAndValue) {
+  GenerationRequest r;
+  r.prompt = "a red circle";
+  r.steps = 2;
+  r.dump_attention = GenerationRequest::AttentionDump{"dump.safetensors", 0, -1};
+  EXPECT_NE(error_of(r).find("the attention dump's step (--dump-step) must be between 0 and 1 (steps - 1; got -1)"),
+            std::string::npos)
+      << error_of(r);
+  r.dump_attention = GenerationRequest::AttentionDump{"dump.safetensors", 99, 0};
+  EXPECT_NE(error_of(r).find("the attention dump's layer (--dump-layer) must be between 0 and "), std::string::npos)
+      << error_of(r);
+  EXPECT_NE(error_of(r).find(" for this model (got 99)"), std::string::npos) << error_of(r);
+  r.dump_attention = GenerationRequest::AttentionDump{"out/t1.json", 0, 0};
+  EXPECT_NE(error_of(r).find("the attention dump (--dump-attention) must be a .safetensors file, not 'out/t1.json'"),
+            std::string::npos)
+      << error_of(r);
 }
 
 // A routing trace of only the layers that always run dense would be empty after the whole run:
