@@ -5,6 +5,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "core/io/json_tree_builder.h"
@@ -179,11 +180,13 @@ TensorEntry parse_entry(const std::string& name, const json& entry, uint64_t dat
   return out;
 }
 
-// The header as JsonTreeBuilder builds it, but for the "__metadata__" object, whose members go
-// straight into the header's map: built as a tree and then copied, a hostile 59 MB header of 4 M
-// metadata keys took 10 s and 1.2 GB per read. Duplicates in every object are refused as they are
-// read: nlohmann keeps the last of them silently, and a file with two tensors of one name is
-// ambiguous.
+// The header as JsonTreeBuilder builds it, but for the "__metadata__" object's string members,
+// which go straight into the header's map: built as a tree and then copied, a hostile 59 MB header
+// of 4 M metadata keys took 10 s and 1.2 GB per read. A member that is no string goes into the tree
+// under "__metadata__", through the tree's checks, and is refused after the parse as before, so
+// every malformed header gets the message it always got. Duplicates in every object are refused as
+// they are read: nlohmann keeps the last of them silently, and a file with two tensors of one name
+// is ambiguous.
 class HeaderReader {
  public:
   explicit HeaderReader(std::string_view label)
@@ -208,58 +211,49 @@ class HeaderReader {
   std::map<std::string, std::string> take_metadata() { return std::move(metadata_); }
 
   // The SAX interface nlohmann::json::sax_parse calls.
-  bool null() { return before_scalar(json()) && tree_.null(); }
-  bool boolean(bool v) { return before_scalar(json(v)) && tree_.boolean(v); }
-  bool number_integer(json::number_integer_t v) { return before_scalar(json(v)) && tree_.number_integer(v); }
-  bool number_unsigned(json::number_unsigned_t v) { return before_scalar(json(v)) && tree_.number_unsigned(v); }
+  bool null() { return to_tree() && tree_.null(); }
+  bool boolean(bool v) { return to_tree() && tree_.boolean(v); }
+  bool number_integer(json::number_integer_t v) { return to_tree() && tree_.number_integer(v); }
+  bool number_unsigned(json::number_unsigned_t v) { return to_tree() && tree_.number_unsigned(v); }
   bool number_float(json::number_float_t v, const json::string_t& text) {
-    return before_scalar(json(v)) && tree_.number_float(v, text);
+    return to_tree() && tree_.number_float(v, text);
   }
-  bool binary(json::binary_t& v) { return before_scalar(json::binary({})) && tree_.binary(v); }
+  bool binary(json::binary_t& v) { return to_tree() && tree_.binary(v); }
   bool string(json::string_t& v) {
-    if (!in_metadata_) {
-      forward_metadata_key();
-      return tree_.string(v);
+    if (at_metadata_member()) {
+      metadata_value_->second = std::move(v);
+      return true;
     }
-    metadata_value_->second = std::move(v);
-    return true;
+    return to_tree() && tree_.string(v);
   }
-  bool start_array(std::size_t size) {
-    if (in_metadata_) not_a_string("an array");
-    forward_metadata_key();
-    ++depth_;
-    return tree_.start_array(size);
-  }
+  bool start_array(std::size_t size) { return to_tree() && open() && tree_.start_array(size); }
   bool start_object(std::size_t size) {
-    if (in_metadata_) not_a_string("an object");
-    if (metadata_key_pending_) {
+    if (metadata_key_pending_) {  // the metadata object itself
       metadata_key_pending_ = false;
       in_metadata_ = true;
       return true;
     }
-    ++depth_;
-    return tree_.start_object(size);
+    return to_tree() && open() && tree_.start_object(size);
   }
-  bool end_array() {
-    --depth_;
-    return tree_.end_array();
-  }
+  bool end_array() { return close() && tree_.end_array(); }
   bool end_object() {
-    if (in_metadata_) {
+    if (at_metadata_member()) {  // the metadata object's end
       in_metadata_ = false;
-      return true;
+      if (!tree_metadata_open_) return true;
+      tree_metadata_open_ = false;
+      return close() && tree_.end_object();
     }
-    --depth_;
-    return tree_.end_object();
+    return close() && tree_.end_object();
   }
   bool key(json::string_t& key) {
-    if (in_metadata_) {
+    if (at_metadata_member()) {
+      if (non_string_keys_.contains(key)) fail(label_, "metadata " + quote_name(key) + " appears twice", kCorrupt);
       auto [member, added] = metadata_.try_emplace(std::move(key));
       if (!added) fail(label_, "metadata " + quote_name(member->first) + " appears twice", kCorrupt);
-      metadata_value_ = &*member;
+      metadata_value_ = member;
       return true;
     }
-    if (depth_ == 1 && key == "__metadata__") {
+    if (depth_ == 1 && !in_metadata_ && key == "__metadata__") {
       if (metadata_seen_) fail_tensor(label_, key, "the name appears twice in the header");
       metadata_seen_ = metadata_key_pending_ = true;
       return true;
@@ -272,30 +266,49 @@ class HeaderReader {
   }
 
  private:
-  // `sample`: a value of the scalar's type, for the message that refuses it as metadata.
-  bool before_scalar(const json& sample) {
-    if (in_metadata_) not_a_string(kind_of(sample));
-    forward_metadata_key();
+  // At a member of the metadata object itself (not inside one of its values): the object is in the
+  // tree, one level deeper, once a member that is no string has taken it there.
+  bool at_metadata_member() const { return in_metadata_ && depth_ == (tree_metadata_open_ ? 2 : 1); }
+
+  // Before a value that goes into the tree: a "__metadata__" that is no object goes there with its
+  // key, and a metadata member that is no string goes there under the tree's "__metadata__".
+  bool to_tree() {
+    if (metadata_key_pending_) {
+      metadata_key_pending_ = false;
+      std::string key = "__metadata__";
+      tree_.key(key);
+    } else if (at_metadata_member()) {
+      if (!tree_metadata_open_) {
+        std::string key = "__metadata__";
+        tree_.key(key);
+        open();
+        tree_.start_object(0);
+        tree_metadata_open_ = true;
+      }
+      std::string key = metadata_value_->first;
+      metadata_.erase(metadata_value_);
+      non_string_keys_.insert(key);
+      tree_.key(key);
+    }
     return true;
   }
-  // "__metadata__" holding anything but an object goes into the tree, to be refused with its kind.
-  void forward_metadata_key() {
-    if (!metadata_key_pending_) return;
-    metadata_key_pending_ = false;
-    std::string key = "__metadata__";
-    tree_.key(key);
+  bool open() {
+    ++depth_;
+    return true;
   }
-  [[noreturn]] void not_a_string(const std::string& kind) {
-    fail(label_, "metadata " + quote_name(metadata_value_->first) + " is " + kind + ", not a string", kCorrupt);
+  bool close() {
+    --depth_;
+    return true;
   }
 
   std::string_view label_;
   JsonTreeBuilder tree_;
   std::optional<std::string> tensor_;  // the current top-level key, when the root is an object
   int depth_ = 0;                      // containers open in the tree
-  bool metadata_seen_ = false, metadata_key_pending_ = false, in_metadata_ = false;
+  bool metadata_seen_ = false, metadata_key_pending_ = false, in_metadata_ = false, tree_metadata_open_ = false;
   std::map<std::string, std::string> metadata_;
-  std::pair<const std::string, std::string>* metadata_value_ = nullptr;
+  std::map<std::string, std::string>::iterator metadata_value_;
+  std::set<std::string> non_string_keys_;  // metadata members in the tree
 };
 
 struct ParsedHeader {
@@ -402,8 +415,11 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* file_data, uint64_t fi
   uint64_t data_size = file_size - header.data_offset;
   header.tensors.reserve(root.size());
   for (const auto& [name, entry] : root.items()) {
-    if (name == "__metadata__") {
-      fail(file_label, "\"__metadata__\" is " + kind_of(entry) + ", not an object", kCorrupt);
+    if (name == "__metadata__") {  // in the tree only when no object, or with its members that are no string
+      if (!entry.is_object()) fail(file_label, "\"__metadata__\" is " + kind_of(entry) + ", not an object", kCorrupt);
+      const auto first = entry.begin();  // the first name that is no string, as the names sort
+      fail(file_label, "metadata " + quote_name(first.key()) + " is " + kind_of(first.value()) + ", not a string",
+           kCorrupt);
     }
     header.tensors.push_back(parse_entry(name, entry, data_size, file_label));
   }

@@ -273,6 +273,41 @@ TEST_F(MalformedSafetensors, MetadataMustBeStrings) {
                        {"metadata 'ok' is a boolean, not a string"}));
 }
 
+// The metadata's string members are read apart from the tensors; one that is no string is refused
+// as before, after what the parse itself refuses and in the order of the names.
+TEST_F(MalformedSafetensors, MetadataErrorsComeInTheirOrder) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"__metadata__":{"a":1,"a":"x"}})", "metadata 'a' appears twice"},
+      {R"({"__metadata__":{"a":"x","a":1}})", "metadata 'a' appears twice"},
+      {R"({"__metadata__":{"a":[[1]]}})", "nests deeper than a safetensors header does"},
+      {R"({"__metadata__":{"a":{"x":1,"x":2}}})", "tensor '__metadata__': field 'x' appears twice"},
+      {R"({"__metadata__":{"a":1},"t":{},"t":{}})", "tensor 't': the name appears twice in the header"},
+      {R"({"A":5,"__metadata__":{"a":1}})", "tensor 'A': the entry is a number, not an object"},
+      {R"({"__metadata__":{"c":"x","b":1,"a":true}})", "metadata 'a' is a boolean, not a string"},
+      {R"({"__metadata__":{"a":null}})", "metadata 'a' is a null, not a string"},
+      {R"({"__metadata__":{"a":1}} x)", "not valid JSON"},
+      {R"({"__metadata__":{"a":"x"}} x)", "not valid JSON"},
+  };
+  for (const auto& [header, message] : cases) {
+    EXPECT_TRUE(rejected("meta_order.safetensors", make_file(header), {message})) << header;
+  }
+}
+
+// The open reads the length field and the byte after it, then the rest of the header: files of 8,
+// 9 and 10 bytes with headers of 0, 1 and 2 bytes.
+TEST_F(MalformedSafetensors, TheSmallestFilesAreReadWhole) {
+  EXPECT_TRUE(rejected("len0.safetensors", make_file(""), {"not valid JSON"}));
+  EXPECT_TRUE(rejected("len1.safetensors", make_file("{"), {"not valid JSON"}));
+  EXPECT_TRUE(rejected("len0_data1.safetensors", make_file("", 1), {"not valid JSON"}));
+  EXPECT_TRUE(rejected("len1_data1.safetensors", make_file("{", 1), {"not valid JSON"}));
+  const auto empty = SafetensorsFile::open(write("len2.safetensors", make_file("{}")));
+  EXPECT_TRUE(empty->tensors().empty());
+  EXPECT_TRUE(rejected("len2_data1.safetensors", make_file("{}", 1), {"belong to no tensor"}));
+  const auto one = SafetensorsFile::open(write("one.safetensors", make_file(R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})", 1)));
+  ASSERT_EQ(one->tensors().size(), 1u);
+  EXPECT_EQ(one->tensors()[0].name, "w");
+}
+
 // Metadata sits beside the tensors wherever it comes in the header, and many keys are all kept.
 TEST_F(MalformedSafetensors, MetadataIsReadBesideTheTensors) {
   std::string many = R"({"w":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"__metadata__":{)";
@@ -294,7 +329,7 @@ TEST_F(MalformedSafetensors, NestingAndRankBeyondAHeadersAreRefused) {
   EXPECT_TRUE(rejected("deep.safetensors", make_file(R"({"w":{"dtype":"U8","shape":)" + deep + R"(,"data_offsets":[0,0]}})"),
                        {"nests deeper than a safetensors header does"}));
   EXPECT_TRUE(rejected("deep_meta.safetensors", make_file(R"({"__metadata__":{"a":{"b":{"c":"d"}}}})"),
-                       {"metadata 'a' is an object, not a string"}));
+                       {"nests deeper than a safetensors header does"}));
   std::string dims = "[0";
   for (int i = 0; i < 20; ++i) dims += ",1";
   EXPECT_TRUE(rejected("rank.safetensors", make_file(R"({"w":{"dtype":"U8","shape":)" + dims + R"(],"data_offsets":[0,0]}})"),
