@@ -14,15 +14,6 @@ const TensorEntry& StoredTensor::entry() const { return *file->find(stored_name)
 
 namespace {
 
-// The wrapper prefix of `name` when it ends with `anchor` at a name-part boundary ("x.anchor" or
-// "anchor", not "vace_anchor").
-std::optional<std::string> prefix_before(const std::string& name, std::string_view anchor) {
-  if (!name.ends_with(anchor)) return std::nullopt;
-  const size_t at = name.size() - anchor.size();
-  if (at > 0 && name[at - 1] != '.') return std::nullopt;
-  return name.substr(0, at);
-}
-
 std::string described(const std::string& prefix) { return prefix.empty() ? "no prefix" : "the prefix '" + prefix + "'"; }
 
 // The prefix of the DiT's "patch_embedding.weight", the same name in every layout; of two (a file
@@ -34,9 +25,9 @@ std::string dit_prefix(const std::vector<std::shared_ptr<SafetensorsFile>>& file
   std::map<std::string, std::string> block_prefixes;  // prefix → its first block's name
   for (const auto& file : files) {
     for (const TensorEntry& entry : file->tensors()) {
-      if (auto prefix = prefix_before(entry.name, "patch_embedding.weight")) embeddings.emplace_back(*prefix, file.get());
+      if (auto prefix = wan_prefix_of(entry.name, "patch_embedding.weight")) embeddings.emplace_back(*prefix, file.get());
       for (std::string_view first_block : {"blocks.0.self_attn.q.weight", "blocks.0.attn1.to_q.weight"}) {
-        if (auto prefix = prefix_before(entry.name, first_block)) block_prefixes.emplace(*prefix, entry.name);
+        if (auto prefix = wan_prefix_of(entry.name, first_block)) block_prefixes.emplace(*prefix, entry.name);
       }
     }
   }

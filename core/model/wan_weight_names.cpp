@@ -92,4 +92,11 @@ std::string wan_diffusers_name(std::string_view original_name) {
   return convert(original_name, Direction::ToDiffusers);
 }
 
+std::optional<std::string> wan_prefix_of(std::string_view stored, std::string_view name) {
+  if (!stored.ends_with(name)) return std::nullopt;
+  const size_t at = stored.size() - name.size();
+  if (at > 0 && stored[at - 1] != '.') return std::nullopt;
+  return std::string(stored.substr(0, at));
+}
+
 }  // namespace svgear

@@ -12,6 +12,7 @@
 #include "core/io/bounded_json.h"
 #include "core/io/file_extension.h"
 #include "core/io/not_a_file.h"
+#include "core/model/wan_weight_names.h"
 #include "core/model/wan_weights.h"
 #include "core/pipeline/wan_variant.h"
 #include "core/text/umt5_tokenizer.h"
@@ -53,18 +54,19 @@ std::vector<fs::path> pickles_in(const fs::path& dir) { return files_in(dir, has
 bool holds_tensor_ending(const fs::path& path, std::string_view suffix) {
   const auto file = SafetensorsFile::open(path);
   for (const TensorEntry& entry : file->tensors()) {
-    if (entry.name.ends_with(suffix)) return true;
+    if (wan_prefix_of(entry.name, suffix)) return true;
   }
   return false;
 }
 
 // Whether the header text of a file that does not open (cut short, damaged past its header) names a
-// tensor `"<prefix.>suffix"`: the first 8 bytes' length, up to the header limit and the file's end.
+// tensor `"<prefix.>suffix"`: the first 8 bytes' length, up to 16 MB and the file's end.
 bool damaged_header_names(const fs::path& path, std::string_view suffix) {
   std::ifstream in(path, std::ios::binary);
   uint8_t length_bytes[8];
   if (!in.read(reinterpret_cast<char*>(length_bytes), 8)) return false;
-  std::string text(std::min(safetensors_header_length(length_bytes), kMaxSafetensorsHeaderBytes), '\0');
+  constexpr uint64_t kSearched = 16 << 20;  // a Wan DiT's header is under 1 MB; a renamed video is not read whole
+  std::string text(std::min(safetensors_header_length(length_bytes), kSearched), '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<size_t>(in.gcount()));
   const std::string key = std::string(suffix) + "\"";
