@@ -72,6 +72,48 @@ std::string spoken_list(const std::vector<std::string>& words) {
   return out;
 }
 
+// A message ended as a sentence, for another to follow it: "Is this the file?" takes no '.'.
+std::string as_sentence(std::string text) {
+  if (!text.empty() && text.back() != '.' && text.back() != '?' && text.back() != '!') text += '.';
+  return text;
+}
+
+struct DefaultModel {
+  std::filesystem::path folder;
+  bool builtin = false;  // from the built-in models' folder, not $SVGEAR_MODELS
+};
+
+// The model a run without --model takes (the scan's default), refused where it cannot be read, and
+// where it is the built-in one while a Wan folder under $SVGEAR_MODELS is no model: that download,
+// left incomplete or cut short, is most likely the model meant, and the built-in model's clip in
+// its place would not say it was another model.
+DefaultModel default_model_for_a_run() {
+  const ModelScan scan = scan_model_roots();
+  if (!scan.default_folder) {
+    throw UserError("no model found: pass --model DIR (a folder with model.json or Wan files), "
+                    "or make one with `svgear random-model --preset tiny --out models/tiny`");
+  }
+  const std::filesystem::path& found = *scan.default_folder;
+  if (scan.default_builtin && !scan.not_models.empty()) {
+    const NotAModel& first = scan.not_models.front();
+    const size_t more = scan.not_models.size() - 1;
+    throw UserError("no --model given, and no model was found under $SVGEAR_MODELS: '" + first.folder.string() +
+                    "' holds a Wan diffusion model but is no model: " + as_sentence(first.why) +
+                    (more ? " `svgear info` lists it and " + counted_noun(more, "other such folder.", "other such folders.")
+                          : "") +
+                    " Fix that folder, or pass --model DIR (--model " + found.string() + " for the built-in model)");
+  }
+  // The user named none: a default that cannot be read must say it was picked, and from where.
+  try {
+    (void)read_model_manifest(found);
+  } catch (const UserError& e) {
+    throw UserError("no --model given, so the first model folder found, '" + found.string() +
+                    "', was chosen, and it cannot be read: " + as_sentence(e.what()) + " Pass --model DIR, or fix "
+                    "or move that folder");
+  }
+  return {found, scan.default_builtin};
+}
+
 // Model::load passes over the Wan memory options where they cannot apply, because the studio keeps
 // its boxes ticked from one model to the next. Typed on the command line, an option that would do
 // nothing is refused instead, before any weight loads.
@@ -85,7 +127,8 @@ void refuse_model_options_that_do_nothing(const RequestOptions& o) {
   if (m.dit_fp8) given.push_back("--dit-fp8");
   if (given.empty()) return;
   // The folder the load will take (model_folder_or_default, which reports one that is missing).
-  const std::optional<std::filesystem::path> folder = o.model_folder ? o.model_folder : default_model_folder();
+  const std::optional<std::filesystem::path> folder =
+      o.model_folder ? o.model_folder : default_model_for_a_run().folder;
   std::error_code ec;
   if (folder && std::filesystem::exists(*folder / "model.json", ec)) {  // as loads_as_wan_folder tells them apart
     throw UserError(spoken_list(given) + (given.size() == 1 ? " applies" : " apply") + " to Wan models, and '" +
@@ -249,53 +292,19 @@ void require_prompt(const RequestOptions& options, const std::string& help) {
   }
 }
 
-namespace {
-
-// A message ended as a sentence, for another to follow it: "Is this the file?" takes no '.'.
-std::string as_sentence(std::string text) {
-  if (!text.empty() && text.back() != '.' && text.back() != '?' && text.back() != '!') text += '.';
-  return text;
-}
-
-}  // namespace
-
 std::filesystem::path model_folder_or_default(const std::optional<std::filesystem::path>& folder, bool quiet) {
   if (folder) return *folder;
   // SVGEAR_MODELS's folders come first; one that is not there would otherwise fall through to the
   // built-in model without a word, also under --quiet.
   for (const std::string& note : model_search_notes()) std::fprintf(stderr, "warning: %s\n", note.c_str());
-  const ModelScan scan = scan_model_roots();
-  if (const auto& found = scan.default_folder) {
-    // The user named none: a default that cannot be read must say it was picked, and from where.
-    try {
-      (void)read_model_manifest(*found);
-    } catch (const UserError& e) {
-      throw UserError("no --model given, so the first model folder found, '" + found->string() +
-                      "', was chosen, and it cannot be read: " + as_sentence(e.what()) + " Pass --model DIR, or fix "
-                      "or move that folder");
-    }
-    // One of $SVGEAR_MODELS's, not the built-in model: named, since a model that fails further
-    // in (its weights) would otherwise not say it was picked for the user.
-    std::error_code ec;
-    const std::filesystem::path builtin_root = std::filesystem::weakly_canonical(builtin_models_root(), ec);
-    const bool builtin = std::filesystem::weakly_canonical(*found, ec).parent_path() == builtin_root;
-    // A Wan download left incomplete or damaged is most likely the model meant: the built-in one's
-    // clip in its place would not say it was another model.
-    if (builtin && !scan.not_models.empty()) {
-      const NotAModel& first = scan.not_models.front();
-      const size_t more = scan.not_models.size() - 1;
-      throw UserError("no --model given, and no model was found under $SVGEAR_MODELS: '" + first.folder.string() +
-                      "' holds a Wan diffusion model but is no model: " + as_sentence(first.why) +
-                      (more ? " `svgear info` lists it and " + counted_noun(more, "other such folder.", "other such folders.") : "") +
-                      " Fix that folder, or pass --model DIR (--model " + found->string() + " for the built-in model)");
-    }
-    if (!quiet && !builtin) {
-      std::fprintf(stderr, "note: no --model given: %s, the first model found under $SVGEAR_MODELS\n", found->c_str());
-    }
-    return *found;
+  const DefaultModel found = default_model_for_a_run();
+  // One of $SVGEAR_MODELS's, not the built-in model: named, since a model that fails further in (its
+  // weights) would otherwise not say it was picked for the user.
+  if (!quiet && !found.builtin) {
+    std::fprintf(stderr, "note: no --model given: %s, the first model found under $SVGEAR_MODELS\n",
+                 found.folder.c_str());
   }
-  throw UserError("no model found: pass --model DIR (a folder with model.json or Wan files), "
-                  "or make one with `svgear random-model --preset tiny --out models/tiny`");
+  return found.folder;
 }
 
 void refuse_inside_model_folder(const std::filesystem::path& path, const std::filesystem::path& model_dir,

@@ -321,7 +321,7 @@ void MainWindow::buildDocks() {
   // The model panel keeps the height of its text; the prompt history takes what the routing leaves.
   model_picker_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
   connect(model_picker_, &ModelPicker::folderChosen, this, [this](const QString& f) { openModelFolder(f); });
-  // The first start (no folder saved): the model the CLI would use, once the scan has found it.
+  // The first start (no folder saved): the scan's default, once the scan has found it.
   // Runs wait for it (runsAllowed), so nothing but a load can be under way.
   connect(model_picker_, &ModelPicker::defaultFound, this, [this](const QString& f) {
     if (!loading_folder_.isEmpty()) return;
@@ -329,6 +329,13 @@ void MainWindow::buildDocks() {
     // the scan ran, stay.
     apply_model_defaults_ = !settings_chosen_;
     loadModel(f);
+    // A Wan download left incomplete under $SVGEAR_MODELS is most likely the model meant: the
+    // built-in one loads in its place, and the log says why that folder did not.
+    const auto& not_models = model_picker_->notModels();
+    if (!not_models.isEmpty() && model_picker_->defaultIsBuiltin()) {
+      log_->warning(tr("%1 holds a Wan diffusion model but is no model, so the built-in %2 loads instead: %3")
+                        .arg(not_models.front().first, QDir(f).dirName(), not_models.front().second));
+    }
   });
   connect(model_picker_, &ModelPicker::devicesFound, this, [this] {
     if (loading_load_ == kLoadAwaitsDevices) loadModel(loading_folder_);

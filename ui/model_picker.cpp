@@ -34,6 +34,7 @@ constexpr int kRecentLength = 10;
 struct FoundModels {
   QStringList folders;
   QString default_folder;
+  bool default_builtin = false;
   QStringList notes;  // $SVGEAR_MODELS entries that cannot hold models, or why the scan failed
   QList<QPair<QString, QString>> not_models;  // ModelScan::not_models: folder, why
 };
@@ -44,6 +45,7 @@ FoundModels find_models() {
     const ModelScan scan = scan_model_roots();
     for (const auto& folder : scan.folders) found.folders << QString::fromStdString(folder.string());
     if (scan.default_folder) found.default_folder = QString::fromStdString(scan.default_folder->string());
+    found.default_builtin = scan.default_builtin;
     for (const std::string& note : model_search_notes()) found.notes << QString::fromStdString(note);
     for (const NotAModel& n : scan.not_models) {
       found.not_models.append({QString::fromStdString(n.folder.string()), QString::fromStdString(n.why)});
@@ -418,6 +420,7 @@ void ModelPicker::rescan() {
     found_ = found.folders;
     not_models_ = found.not_models;
     default_ = found.default_folder;
+    default_builtin_ = found.default_builtin;
     // An SVGEAR_MODELS entry that holds no models is named here rather than skipped without a word.
     folders_->setToolTip(found.notes.isEmpty() ? folders_tip_ : folders_tip_ + "\n" + found.notes.join('\n'));
     folders_->setPlaceholderText(tr("No models found: Browse… for a model folder"));
@@ -468,7 +471,7 @@ void ModelPicker::rebuildList(const QString& select) {
     folders_->setItemData(row, tooltip_lines(why), Qt::ToolTipRole);
   }
   int index = folders_->findData(select);
-  if (index < 0) index = folders_->findData(default_);  // nothing chosen yet: the model the CLI would use
+  if (index < 0) index = folders_->findData(default_);  // nothing chosen yet: the scan's default
   // Never a folder that is no model by default: with none to take, the list shows its placeholder.
   if (index < 0) index = models > 0 ? 0 : -1;
   folders_->setCurrentIndex(index);

@@ -31,6 +31,11 @@ class ModelPicker : public QWidget {
   explicit ModelPicker(QWidget* parent);
 
   QString currentFolder() const;
+  // The folders the last scan found that hold a Wan diffusion model but are no model: folder, why.
+  // Without --model the CLI refuses the built-in default beside one; the first start loads it and
+  // says why that folder did not.
+  const QList<QPair<QString, QString>>& notModels() const { return not_models_; }
+  bool defaultIsBuiltin() const { return default_builtin_; }
   // Selects `folder` without emitting folderChosen; it joins the recent list once a model loads
   // from it (showModel).
   void setCurrentFolder(const QString& folder);
@@ -133,7 +138,8 @@ class ModelPicker : public QWidget {
   // Folders under them that hold a Wan diffusion model but are no model (NotAModel), with why:
   // listed greyed at the end, so a download missing a part is not left out without a word.
   QList<QPair<QString, QString>> not_models_;
-  QString default_;    // the CLI's default among them
+  QString default_;    // the scan's default among them (the CLI's, unless it refuses: see notModels)
+  bool default_builtin_ = false;
   QStringList gone_;   // recent or chosen folders that were not there at the last check
   int folder_check_ = 0;  // the latest checkListedFolders(): an older one's answer is dropped
   QString folders_tip_;  // the list's tooltip without the scan's notes on $SVGEAR_MODELS

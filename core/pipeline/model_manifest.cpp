@@ -366,6 +366,7 @@ std::filesystem::path builtin_models_root() {
   return std::filesystem::path(SVGEAR_SOURCE_DIR) / "resources" / "models";
 }
 
+
 std::vector<std::filesystem::path> model_search_roots() {
   std::vector<std::filesystem::path> roots;
   if (const char* env = std::getenv("SVGEAR_MODELS")) {
@@ -422,15 +423,6 @@ std::filesystem::path default_among(const std::vector<std::filesystem::path>& fo
 
 }  // namespace
 
-std::optional<std::filesystem::path> default_model_folder() {
-  const std::vector<std::filesystem::path> roots = model_search_roots();
-  for (const auto& root : roots) {
-    const auto found = find_model_folders(root);
-    if (!found.empty()) return default_among(found, root == roots.back());
-  }
-  return std::nullopt;
-}
-
 ModelScan scan_model_roots() {
   ModelScan scan;
   // Once each: a folder found from two roots (SVGEAR_MODELS naming a model folder and its parent,
@@ -451,7 +443,10 @@ ModelScan scan_model_roots() {
     for (auto& not_model : not_models) {
       if (first_time(not_model.folder)) scan.not_models.push_back(std::move(not_model));
     }
-    if (!found.empty() && !scan.default_folder) scan.default_folder = default_among(found, root == roots.back());
+    if (!found.empty() && !scan.default_folder) {
+      scan.default_folder = default_among(found, root == roots.back());
+      scan.default_builtin = root == roots.back();
+    }
   }
   return scan;
 }

@@ -127,16 +127,15 @@ std::vector<std::filesystem::path> model_search_roots();
 // the listings to print instead of skipping it without a word.
 std::vector<std::string> model_search_notes();
 
-// The model used when none is chosen (the CLI without --model, the studio's first start): the
-// first one under $SVGEAR_MODELS, else the built-in shapes-s (the CPU default; shapes-l is a
-// GPU-scale model that sorts first), else the first built-in one; nullopt when there is none.
-std::optional<std::filesystem::path> default_model_folder();
-
-// Every root's model folders in search order, and default_model_folder()'s choice among them, from
-// one scan (a scan opens each candidate's weight headers: slow on a network mount).
+// Every root's model folders in search order, and the model used when none is chosen (the CLI
+// without --model, the studio's first start): the first one under $SVGEAR_MODELS, else the built-in
+// shapes-s (the CPU default; shapes-l is a GPU-scale model that sorts first), else the first
+// built-in one; none when there is none. From one scan (a scan opens each candidate's weight
+// headers: slow on a network mount).
 struct ModelScan {
   std::vector<std::filesystem::path> folders;
   std::optional<std::filesystem::path> default_folder;
+  bool default_builtin = false;       // default_folder came from builtin_models_root()
   std::vector<NotAModel> not_models;  // every root's, in search order
 };
 ModelScan scan_model_roots();

@@ -96,20 +96,23 @@ TEST(ModelManifest, DefaultModelIsShapesSUnlessTheUserHasModels) {
   const char* saved = std::getenv("SVGEAR_MODELS");
   const std::string restore = saved ? saved : "";
   unsetenv("SVGEAR_MODELS");
-  const auto builtin = default_model_folder();
+  const auto builtin = scan_model_roots().default_folder;
   ASSERT_TRUE(builtin.has_value());
+  EXPECT_TRUE(scan_model_roots().default_builtin);
   EXPECT_EQ(builtin->filename(), "shapes-s");
   // The built-in folder named again is searched once, and still gives shapes-s.
   setenv("SVGEAR_MODELS", (builtin->parent_path().string() + ":" + builtin->parent_path().string() + "/").c_str(), 1);
   EXPECT_EQ(model_search_roots().size(), 1u);
-  EXPECT_EQ(default_model_folder(), builtin);
+  EXPECT_EQ(scan_model_roots().default_folder, builtin);
   unsetenv("SVGEAR_MODELS");
   EXPECT_EQ(find_model_folders(builtin->parent_path()).front().filename(), "shapes-l");  // what it skips
 
   const auto root = test::scratch_dir("default_model_root");
   write_random_model(root / "mine", random_model_preset("tiny"));
   setenv("SVGEAR_MODELS", root.c_str(), 1);
-  const auto users = default_model_folder();
+  const ModelScan users_scan = scan_model_roots();
+  const auto users = users_scan.default_folder;
+  EXPECT_FALSE(users_scan.default_builtin);
   if (saved) {
     setenv("SVGEAR_MODELS", restore.c_str(), 1);
   } else {

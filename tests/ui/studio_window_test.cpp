@@ -2964,6 +2964,28 @@ void StudioWindowTest::a_saved_gpu_waits_for_the_device_list() {
   QCOMPARE(device->currentData().toString(), QString("cpu"));
 }
 
+// The first start with only a Wan download missing its VAE under $SVGEAR_MODELS: the built-in
+// model loads in its place (the CLI refuses), and the log says why the Wan folder did not.
+void StudioWindowTest::first_start_says_why_a_wan_folder_was_passed_over() {
+  QTemporaryDir root;
+  const QString incomplete = root.filePath("incomplete-wan");
+  write_tiny_wan_original(incomplete.toStdString());
+  QVERIFY(QFile::remove(incomplete + "/wan_2.1_vae.safetensors"));
+  const ScopedEnv models("SVGEAR_MODELS", root.path().toUtf8());
+
+  MainWindow w;
+  w.show();
+  auto* picker = child<ModelPicker>(w, "model_picker");
+  QTRY_VERIFY_WITH_TIMEOUT(!picker->isScanning(), 30000);
+  const QString builtin = QString::fromStdString((model_search_roots().back() / "shapes-s").string());
+  QCOMPARE(child<QComboBox>(w, "model_folder")->currentData().toString(), builtin);
+  const QString log = log_text(w);
+  QVERIFY2(log.contains(incomplete + " holds a Wan diffusion model but is no model, so the built-in shapes-s loads "
+                                     "instead: no Wan VAE in"),
+           qPrintable(log));
+  QTRY_VERIFY_WITH_TIMEOUT(child<QLabel>(w, "model_info")->text().contains(" on "), 30000);
+}
+
 // The first start (no saved settings): the models are found on the thread pool, so the window is
 // up before the scan ends, and then the CLI's default (the first model under $SVGEAR_MODELS) loads.
 // A rescan (as Browse starts one) lists a model added meanwhile and leaves the choice alone.

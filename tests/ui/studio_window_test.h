@@ -46,6 +46,7 @@ class StudioWindowTest : public QObject {
   void device_choice_lists_this_machine_and_persists();
   void a_saved_gpu_waits_for_the_device_list();
   void first_start_finds_models_off_the_gui_thread();
+  void first_start_says_why_a_wan_folder_was_passed_over();
   void rescans_and_cache_listings_coalesce();
   void first_start_keeps_the_settings_it_restores();
   void a_failed_load_in_a_run_unloads_the_model();
