@@ -25,6 +25,7 @@
 #include "core/cancel_token.h"
 #include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
+#include "core/io/file_extension.h"
 #include "core/io/folder_lock.h"
 #include "core/io/unique_name.h"
 #include "core/pipeline/device_info.h"
@@ -46,7 +47,7 @@ Trains a shapes-world model with the flow-matching objective (core/training). DI
 checkpoint/ (float32 weights, bf16 EMA and optimiser state in shards under 15 MiB, state.json),
 loss.tsv (step, loss, learning rate, seconds) and model/ (model.json + EMA weights: `svgear generate --model DIR/model`). The same
 command again resumes from the checkpoint and trains on to --steps in total; Ctrl-C, SIGTERM or SIGHUP saves, exports and stops (exit code 130).
-  --out DIR              the run's folder: new or empty for a new run, or one to resume (never a model's)
+  --out DIR              the run's folder: a new run, or one to resume (never a model's folder)
   --preset NAME          the model to train: shapes-s, shapes-l or shapes-tiny (a new run; a resume
                          takes the run's, --continue-from the source's)
   --steps N              total optimiser steps, the run's whole length, not N more (default 1000)
@@ -171,22 +172,20 @@ bool is_replaceable_export(const std::filesystem::path& folder) {
   }
 }
 
-// What in `out` a training run did not write: its checkpoint/, model/ and loss.tsv (each vetted on
-// its own below), and the temporary files of a save or export killed midway. A few names, for the
-// message; none for a new or empty folder or an earlier run's.
-std::vector<std::string> files_not_of_a_run(const std::filesystem::path& out) {
-  std::vector<std::string> foreign;
+// The weight files at the top of `out` (a training run writes its own in checkpoint/ and model/):
+// a model's folder without a model.json, a Wan download's or another tool's, sorted.
+std::vector<std::string> weight_files_in(const std::filesystem::path& out) {
+  std::vector<std::string> weights;
   std::error_code ec;
   for (std::filesystem::directory_iterator it(out, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name == "checkpoint" || name == "model" || name == "loss.tsv" || name.starts_with(".model.") ||
-        name.starts_with("loss.tsv.tmp-")) {
-      continue;
+    const std::string extension = lowercase_extension(it->path());
+    if (extension == ".safetensors" || extension == ".pth" || extension == ".pt" || extension == ".ckpt" ||
+        extension == ".gguf") {
+      weights.push_back(it->path().filename().string());
     }
-    foreign.push_back(name);
   }
-  std::sort(foreign.begin(), foreign.end());
-  return foreign;
+  std::sort(weights.begin(), weights.end());
+  return weights;
 }
 
 // Whether `path` (a new run's loss.tsv) is absent, empty or a loss log of svgear train, which the run rewrites.
@@ -335,19 +334,17 @@ int cmd_train(int argc, char** argv) {
     remove_killed_writers_temp_files(out, [](std::string_view base) { return base == "loss.tsv"; });
   }
 
-  const bool resuming = std::filesystem::exists(checkpoint / "state.json", ec);
-  // A new run's folder is new, empty or an earlier run's: other files are the user's, and a model
-  // folder without a model.json (a Wan download) would stop being one with a run's files in it.
-  if (const std::vector<std::string> foreign = files_not_of_a_run(out); !resuming && !foreign.empty()) {
+  // A model's folder without a model.json (a Wan download, another tool's weights) would stop being
+  // one with a run's files in it: it read as a training run's folder afterwards. Refused for a resume
+  // too, which one trained there before this check would otherwise continue.
+  if (const std::vector<std::string> weights = weight_files_in(out); !weights.empty() || holds_wan_diffusion_model(out)) {
     std::string names;
-    for (size_t i = 0; i < foreign.size() && i < 3; ++i) names += (i ? ", " : "") + foreign[i];
-    if (foreign.size() > 3) names += " and " + std::to_string(foreign.size() - 3) + " more";
-    throw UserError("--out '" + out.string() + "' " +
-                    (holds_wan_diffusion_model(out)
-                         ? "holds a Wan model (" + names + "): it is a model's folder, not a training folder"
-                         : "holds files a training run does not write (" + names + ")") +
-                    ". A new run goes in a new or empty folder, or in an earlier run's to resume it: choose another "
-                    "--out folder.");
+    for (size_t i = 0; i < weights.size() && i < 3; ++i) names += (i ? ", " : "") + weights[i];
+    if (weights.size() > 3) names += " and " + std::to_string(weights.size() - 3) + " more";
+    throw UserError("--out '" + out.string() + "' holds " +
+                    (holds_wan_diffusion_model(out) ? "a Wan model" : "model weights") +
+                    (names.empty() ? "" : " (" + names + ")") +
+                    ": it is a model's folder, not a training folder. Choose another --out folder.");
   }
 
   // What is in the way of the run's files is found before any step is trained, not at its first save.
@@ -369,6 +366,7 @@ int cmd_train(int argc, char** argv) {
   check_output_file(out / "loss.tsv");
   // Its first save may be --checkpoint-every steps away: a folder that takes no file is refused now.
   check_output_folder(checkpoint);
+  const bool resuming = std::filesystem::exists(checkpoint / "state.json");
   // A resume replaces its own model/ and trims its own loss.tsv; a new run replaces model/, rewrites
   // loss.tsv and deletes older shards in checkpoint/, so what svgear train did not write there is
   // refused; a resumed run replaces model/ and trims loss.tsv too (a notes file a user put in model/

@@ -2088,22 +2088,35 @@ TEST(CliTrain, ANewRunRefusesToReplaceWhatItDidNotWrite) {
   expect_refused(root / "shards", shard.parent_path());
   EXPECT_EQ(file_bytes(shard), "mine");
 
-  // A folder of the user's files, and a Wan model's (no model.json: the run had trained into it,
-  // and the folder then read as a training run's, not a model).
-  const auto expect_not_a_run_folder = [&](const std::filesystem::path& out, const std::string& holds) {
-    const CliRun run = run_cli(train + out.string());
+  // A folder holding weights: a Wan model's (no model.json: the run had trained into it, and the
+  // folder then read as a training run's, not a model), another tool's; a resume too, which a run
+  // trained there before would otherwise continue. A folder of other files (a log the shell opened
+  // for the run, notes) takes a run beside them.
+  const auto expect_model_folder = [&](const std::filesystem::path& out, const std::string& holds,
+                                       const std::string& options) {
+    const CliRun run = run_cli(options + out.string());
     EXPECT_EQ(run.exit_code, 2) << run.output;
-    EXPECT_NE(run.output.find("--out '" + out.string() + "' " + holds), std::string::npos) << run.output;
-    EXPECT_NE(run.output.find("A new run goes in a new or empty folder, or in an earlier run's to resume it"),
+    EXPECT_NE(run.output.find("--out '" + out.string() + "' holds " + holds), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("it is a model's folder, not a training folder. Choose another --out folder."),
               std::string::npos)
         << run.output;
-    EXPECT_FALSE(std::filesystem::exists(out / "checkpoint")) << run.output;
+    EXPECT_EQ(run.output.find("step 1"), std::string::npos) << "trained before refusing: " << run.output;
     EXPECT_FALSE(std::filesystem::exists(out / "loss.tsv")) << run.output;
   };
-  std::filesystem::create_directories(root / "mine");
-  for (const char* name : {"b.txt", "a.txt", "c.txt", "d.txt"}) std::ofstream(root / "mine" / name) << "precious";
-  expect_not_a_run_folder(root / "mine", "holds files a training run does not write (a.txt, b.txt, c.txt and 1 more)");
-  expect_not_a_run_folder(test::write_tiny_wan_original(root / "wan"), "holds a Wan model (");
+  const std::filesystem::path wan = test::write_tiny_wan_original(root / "wan");
+  expect_model_folder(wan, "a Wan model (", train);
+  EXPECT_FALSE(std::filesystem::exists(wan / "checkpoint"));
+  std::filesystem::create_directories(wan / "checkpoint");
+  std::ofstream(wan / "checkpoint" / "state.json") << "{}";
+  expect_model_folder(wan, "a Wan model (", "train --device cpu --steps 2 --out ");
+  std::filesystem::create_directories(root / "weights");
+  for (const char* name : {"b.safetensors", "a.pth", "c.ckpt", "d.gguf"}) std::ofstream(root / "weights" / name) << "w";
+  expect_model_folder(root / "weights", "model weights (a.pth, b.safetensors, c.ckpt and 1 more)", train);
+  std::filesystem::create_directories(root / "notes-beside");
+  std::ofstream(root / "notes-beside" / "train.log") << "mine";
+  CliRun beside = run_cli(train + (root / "notes-beside").string());
+  EXPECT_EQ(beside.exit_code, 0) << beside.output;
+  EXPECT_EQ(file_bytes(root / "notes-beside" / "train.log"), "mine");
 
   // A model's folder, and one inside the model a run starts from: a model folder is read, never
   // written (the run had added checkpoint/, model/ and loss.tsv beside the source's weights).
