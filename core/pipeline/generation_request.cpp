@@ -203,8 +203,12 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
       const std::string unit = model.spatial_factor > 1 ? std::to_string(p) + " (VAE " + std::to_string(model.spatial_factor) +
                                                               " × patch " + std::to_string(p / model.spatial_factor) + ")"
                                                         : "the patch size " + std::to_string(p);
+      const int above = below + p;  // past kMaxSidePixels where p does not divide it
       problem = std::string(name) + " " + std::to_string(value) + " is not a multiple of " + unit + ": try " +
-                (below > 0 ? std::to_string(below) + " or " + std::to_string(below + p) : std::to_string(p)) + origin;
+                (below == 0               ? std::to_string(p)
+                 : above > kMaxSidePixels ? std::to_string(below)
+                                          : std::to_string(below) + " or " + std::to_string(above)) +
+                origin;
     }
     if (!problem.empty()) size_problems += (size_problems.empty() ? "" : "; ") + problem;
   }

@@ -120,8 +120,8 @@ void note_no_sparse_call(const Model& model, const GenerationRequest& request, E
                   ", so this run is dense attention");
 }
 
-// --kmeans-in-warmup clusters during the dense warm-up steps; a warm-up of no step (--dense-steps 0,
-// or 0.2 of 2 steps) leaves it nothing to do, which the record's "kmeans_in_warmup" would not say.
+// k-means in the warm-up clusters during the dense warm-up steps; a warm-up of no step (--dense-steps
+// 0, or 0.2 of 2 steps) leaves it nothing to do, which the record's "kmeans_in_warmup" would not say.
 void note_kmeans_without_warmup(const GenerationRequest& request, EventSink& sink) {
   const AttentionConfig& a = request.attention;
   if (a.mode == AttentionMode::Dense || !a.kmeans_in_warmup || dense_step_count(a.dense_warmup_steps, *request.steps) > 0) {
@@ -129,9 +129,9 @@ void note_kmeans_without_warmup(const GenerationRequest& request, EventSink& sin
   }
   char fraction[32];
   std::snprintf(fraction, sizeof fraction, "%g", a.dense_warmup_steps);
-  sink.on_warning(std::string("--kmeans-in-warmup clusters during the dense warm-up steps, and this run's warm-up (") +
-                  fraction + " of " + counted_noun(*request.steps, "step", "steps") + ") has no step, so it changes "
-                  "nothing: drop it, or make the warm-up a step or more (--dense-steps)");
+  sink.on_warning(std::string("k-means in the dense warm-up (--kmeans-in-warmup) changes nothing: this run's warm-up (") +
+                  fraction + " of " + counted_noun(*request.steps, "step", "steps") + ") has no step. Drop it, or "
+                  "make the warm-up a step or more (--dense-steps)");
 }
 
 // Gathers the traces of one step's conditional pass, on the thread that runs attention; the

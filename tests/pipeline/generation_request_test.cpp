@@ -56,6 +56,15 @@ TEST(GenerationRequest, ImpossibleSizesSayWhatToChange) {
                              "of the patch size 4: try 28 or 32"),
             std::string::npos)
       << error_of(r);
+  // Only sizes in range are offered: with a patch of 3, 8193 is past the largest side.
+  ModelManifest three = tiny_manifest();
+  three.dit.patch_size = {1, 3, 3};
+  r.height = 30;
+  r.width = 8191;
+  EXPECT_NE(error_of_with(r, three).find("width 8191 is not a multiple of the patch size 3: try 8190"),
+            std::string::npos)
+      << error_of_with(r, three);
+  EXPECT_EQ(error_of_with(r, three).find("8193"), std::string::npos) << error_of_with(r, three);
   r.height.reset();
   r.width.reset();
   r.steps = 0;

@@ -524,11 +524,11 @@ TEST_F(GeneratorTest, KmeansInWarmupWithoutAWarmupStepSaysItChangesNothing) {
     r.attention.mode = mode;
     r.attention.dense_warmup_steps = dense_steps;
     r.attention.kmeans_in_warmup = kmeans_in_warmup;
-    return note_before_the_steps(*model, r, "--kmeans-in-warmup");
+    return note_before_the_steps(*model, r, "(--kmeans-in-warmup)");
   };
   EXPECT_EQ(warning(AttentionMode::SvgEar, 0.2, true),
-            "--kmeans-in-warmup clusters during the dense warm-up steps, and this run's warm-up (0.2 of 3 steps) has no "
-            "step, so it changes nothing: drop it, or make the warm-up a step or more (--dense-steps)");
+            "k-means in the dense warm-up (--kmeans-in-warmup) changes nothing: this run's warm-up (0.2 of 3 steps) has "
+            "no step. Drop it, or make the warm-up a step or more (--dense-steps)");
   EXPECT_NE(warning(AttentionMode::Svg2, 0.0, true), "");
   EXPECT_EQ(warning(AttentionMode::SvgEar, 0.4, true), "");  // one warm-up step of 3
   EXPECT_EQ(warning(AttentionMode::SvgEar, 0.2, false), "");
