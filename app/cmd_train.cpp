@@ -337,7 +337,8 @@ int cmd_train(int argc, char** argv) {
   // A model's folder without a model.json (a Wan download, another tool's weights) would stop being
   // one with a run's files in it: it read as a training run's folder afterwards. Refused for a resume
   // too, which one trained there before this check would otherwise continue.
-  if (const std::vector<std::string> weights = weight_files_in(out); !weights.empty() || holds_wan_diffusion_model(out)) {
+  const std::vector<std::string> weights = weight_files_in(out);
+  if (!weights.empty() || holds_wan_diffusion_model(out)) {
     std::string names;
     for (size_t i = 0; i < weights.size() && i < 3; ++i) names += (i ? ", " : "") + weights[i];
     if (weights.size() > 3) names += " and " + std::to_string(weights.size() - 3) + " more";

@@ -99,7 +99,8 @@ DefaultModel default_model_for_a_run() {
     const size_t more = scan.not_models.size() - 1;
     throw UserError("no --model given, and no model was found under $SVGEAR_MODELS: '" + first.folder.string() +
                     "' holds a Wan diffusion model but is no model: " + as_sentence(first.why) +
-                    (more ? " `svgear info` lists it and " + counted_noun(more, "other such folder.", "other such folders.")
+                    (more ? " `svgear info` lists it and " +
+                                counted_noun(more, "other such folder.", "other such folders.")
                           : "") +
                     " Fix that folder, or pass --model DIR (--model " + found.string() + " for the built-in model)");
   }

@@ -14,7 +14,9 @@ const TensorEntry& StoredTensor::entry() const { return *file->find(stored_name)
 
 namespace {
 
-std::string described(const std::string& prefix) { return prefix.empty() ? "no prefix" : "the prefix '" + prefix + "'"; }
+std::string described(const std::string& prefix) {
+  return prefix.empty() ? "no prefix" : "the prefix '" + prefix + "'";
+}
 
 // The prefix of the DiT's "patch_embedding.weight", the same name in every layout; of two (a file
 // holding another model's DiT too), the first whose blocks sit under it. A DiT whose blocks sit under
@@ -25,7 +27,9 @@ std::string dit_prefix(const std::vector<std::shared_ptr<SafetensorsFile>>& file
   std::map<std::string, std::string> block_prefixes;  // prefix → its first block's name
   for (const auto& file : files) {
     for (const TensorEntry& entry : file->tensors()) {
-      if (auto prefix = wan_prefix_of(entry.name, "patch_embedding.weight")) embeddings.emplace_back(*prefix, file.get());
+      if (auto prefix = wan_prefix_of(entry.name, "patch_embedding.weight")) {
+        embeddings.emplace_back(*prefix, file.get());
+      }
       for (std::string_view first_block : {"blocks.0.self_attn.q.weight", "blocks.0.attn1.to_q.weight"}) {
         if (auto prefix = wan_prefix_of(entry.name, first_block)) block_prefixes.emplace(*prefix, entry.name);
       }

@@ -124,14 +124,13 @@ void note_no_sparse_call(const Model& model, const GenerationRequest& request, E
 // 0, or 0.2 of 2 steps) leaves it nothing to do, which the record's "kmeans_in_warmup" would not say.
 void note_kmeans_without_warmup(const GenerationRequest& request, EventSink& sink) {
   const AttentionConfig& a = request.attention;
-  if (a.mode == AttentionMode::Dense || !a.kmeans_in_warmup || dense_step_count(a.dense_warmup_steps, *request.steps) > 0) {
-    return;
-  }
+  const int warmup_steps = dense_step_count(a.dense_warmup_steps, *request.steps);
+  if (a.mode == AttentionMode::Dense || !a.kmeans_in_warmup || warmup_steps > 0) return;
   char fraction[32];
   std::snprintf(fraction, sizeof fraction, "%g", a.dense_warmup_steps);
-  sink.on_warning(std::string("k-means in the dense warm-up (--kmeans-in-warmup) changes nothing: this run's warm-up (") +
-                  fraction + " of " + counted_noun(*request.steps, "step", "steps") + ") has no step. Drop it, or "
-                  "make the warm-up a step or more (--dense-steps)");
+  sink.on_warning(std::string("k-means in the dense warm-up (--kmeans-in-warmup) changes nothing: ") +
+                  "this run's warm-up (" + fraction + " of " + counted_noun(*request.steps, "step", "steps") +
+                  ") has no step. Drop it, or make the warm-up a step or more (--dense-steps)");
 }
 
 // Gathers the traces of one step's conditional pass, on the thread that runs attention; the

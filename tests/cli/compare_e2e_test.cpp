@@ -821,7 +821,8 @@ TEST_F(CompareTest, DumpedActivationsFeedTheBench) {
 
   const CliRun bad = run_cli("generate " + request("--dump-attention " + dump.string() + " --dump-layer 99"));
   EXPECT_NE(bad.exit_code, 0);
-  EXPECT_NE(bad.output.find("the attention dump's layer (--dump-layer) must be between 0 and"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("the attention dump's layer (--dump-layer) must be between 0 and"), std::string::npos)
+      << bad.output;
   const CliRun orphan = run_cli("generate " + request("--dump-step 1"));
   EXPECT_NE(orphan.output.find("need --dump-attention"), std::string::npos) << orphan.output;
 }

@@ -47,13 +47,14 @@ TEST(GenerationRequest, ImpossibleSizesSayWhatToChange) {
   const std::string message = error_of(r);
   EXPECT_NE(message.find("width 30 is not a multiple of the patch size 4: try 28 or 32"), std::string::npos) << message;
   r.width = 0;
-  EXPECT_NE(error_of(r).find("width (--width) must be between 4 and 8192 pixels (got 0)"), std::string::npos) << error_of(r);
+  EXPECT_NE(error_of(r).find("width (--width) must be between 4 and 8192 pixels (got 0)"), std::string::npos)
+      << error_of(r);
   // Both sides at once, so fixing one does not only uncover the other, width first as --size
   // WxH gives them.
   r.height = 30;
   r.width = 66;
-  EXPECT_NE(error_of(r).find("width 66 is not a multiple of the patch size 4: try 64 or 68; height 30 is not a multiple "
-                             "of the patch size 4: try 28 or 32"),
+  EXPECT_NE(error_of(r).find("width 66 is not a multiple of the patch size 4: try 64 or 68; height 30 is not a "
+                             "multiple of the patch size 4: try 28 or 32"),
             std::string::npos)
       << error_of(r);
   // Only sizes in range are offered: with a patch of 3, 8193 is past the largest side.

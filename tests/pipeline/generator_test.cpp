@@ -527,8 +527,8 @@ TEST_F(GeneratorTest, KmeansInWarmupWithoutAWarmupStepSaysItChangesNothing) {
     return note_before_the_steps(*model, r, "(--kmeans-in-warmup)");
   };
   EXPECT_EQ(warning(AttentionMode::SvgEar, 0.2, true),
-            "k-means in the dense warm-up (--kmeans-in-warmup) changes nothing: this run's warm-up (0.2 of 3 steps) has "
-            "no step. Drop it, or make the warm-up a step or more (--dense-steps)");
+            "k-means in the dense warm-up (--kmeans-in-warmup) changes nothing: this run's warm-up (0.2 of 3 steps) "
+            "has no step. Drop it, or make the warm-up a step or more (--dense-steps)");
   EXPECT_NE(warning(AttentionMode::Svg2, 0.0, true), "");
   EXPECT_EQ(warning(AttentionMode::SvgEar, 0.4, true), "");  // one warm-up step of 3
   EXPECT_EQ(warning(AttentionMode::SvgEar, 0.2, false), "");

@@ -303,7 +303,8 @@ TEST_F(MalformedSafetensors, TheSmallestFilesAreReadWhole) {
   const auto empty = SafetensorsFile::open(write("len2.safetensors", make_file("{}")));
   EXPECT_TRUE(empty->tensors().empty());
   EXPECT_TRUE(rejected("len2_data1.safetensors", make_file("{}", 1), {"belong to no tensor"}));
-  const auto one = SafetensorsFile::open(write("one.safetensors", make_file(R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})", 1)));
+  const std::string one_byte = R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})";
+  const auto one = SafetensorsFile::open(write("one.safetensors", make_file(one_byte, 1)));
   ASSERT_EQ(one->tensors().size(), 1u);
   EXPECT_EQ(one->tensors()[0].name, "w");
 }
@@ -311,7 +312,9 @@ TEST_F(MalformedSafetensors, TheSmallestFilesAreReadWhole) {
 // Metadata sits beside the tensors wherever it comes in the header, and many keys are all kept.
 TEST_F(MalformedSafetensors, MetadataIsReadBesideTheTensors) {
   std::string many = R"({"w":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"__metadata__":{)";
-  for (int i = 0; i < 200000; ++i) many += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":\"v" + std::to_string(i) + "\"";
+  for (int i = 0; i < 200000; ++i) {
+    many += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":\"v" + std::to_string(i) + "\"";
+  }
   many += R"(},"x":{"dtype":"U8","shape":[1],"data_offsets":[2,3]}})";
   const auto file = SafetensorsFile::open(write("many_meta.safetensors", make_file(many, 3)));
   ASSERT_EQ(file->metadata().size(), 200000u);
