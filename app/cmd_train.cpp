@@ -338,12 +338,13 @@ int cmd_train(int argc, char** argv) {
   // one with a run's files in it: it read as a training run's folder afterwards. Refused for a resume
   // too, which one trained there before this check would otherwise continue.
   const std::vector<std::string> weights = weight_files_in(out);
-  if (!weights.empty() || holds_wan_diffusion_model(out)) {
+  const bool wan_model = holds_wan_diffusion_model(out);  // reads the headers: once
+  if (!weights.empty() || wan_model) {
     std::string names;
     for (size_t i = 0; i < weights.size() && i < 3; ++i) names += (i ? ", " : "") + weights[i];
     if (weights.size() > 3) names += " and " + std::to_string(weights.size() - 3) + " more";
     throw UserError("--out '" + out.string() + "' holds " +
-                    (holds_wan_diffusion_model(out) ? "a Wan model" : "model weights") +
+                    (wan_model ? "a Wan model" : "model weights") +
                     (names.empty() ? "" : " (" + names + ")") +
                     ": it is a model's folder, not a training folder. Choose another --out folder.");
   }
