@@ -44,6 +44,9 @@ class Clamping : public Box {
   using Box::Box;
   // Where the note also goes: a box left by Tab or a click loses the tooltip at once.
   void setOnClamped(std::function<void(const QString&)> on_clamped) { on_clamped_ = std::move(on_clamped); }
+  // The values the arrows step along: the multiples of the single step, shifted by `origin` (a Wan
+  // model's frames: 1, 5, 9, … is a step of 4 from 1).
+  void setStepOrigin(int origin) { origin_ = origin; }
 
  protected:
   QValidator::State validate(QString& input, int& pos) const override {
@@ -77,14 +80,13 @@ class Clamping : public Box {
     const QString note = note_clamped(const_cast<Clamping*>(this), typed, bound);  // fixup is const in Qt
     if (on_clamped_) on_clamped_(note);
   }
-  // The arrows, PgUp/PgDn and the wheel step along the multiples of the single step, also from a
-  // typed value between them: a width of 30 with a step of 8 goes up to 32 (Qt's 38 was no size
-  // either) and down to 24.
+  // The arrows, PgUp/PgDn and the wheel step along the grid, also from a typed value between its
+  // values: a width of 30 with a step of 8 goes up to 32 (Qt's 38 was no size either) and down to 24.
   void stepBy(int steps) override {
     if constexpr (std::is_same_v<Box, QSpinBox>) {
       this->interpretText();  // a number still being typed is the one to step from
       const int step = this->singleStep();
-      const int off_grid = ((this->value() % step) + step) % step;
+      const int off_grid = (((this->value() - origin_) % step) + step) % step;
       if (step > 1 && off_grid != 0 && steps != 0) {
         const int below = this->value() - off_grid;
         this->setValue(steps > 0 ? below + steps * step : below + (steps + 1) * step);
@@ -97,6 +99,7 @@ class Clamping : public Box {
 
  private:
   std::function<void(const QString&)> on_clamped_;
+  int origin_ = 0;
   bool outside(const QString& input) const {
     const std::optional<TypedNumber> number = typed_number(this, input, this->prefix(), this->suffix());
     return number && (number->value < this->minimum() || number->value > this->maximum());

@@ -241,6 +241,9 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
   summary.width_multiple = m.dit.patch_size[2] * m.spatial_factor;
   summary.height_multiple = m.dit.patch_size[1] * m.spatial_factor;
   summary.frames = m.defaults.frames;
+  const FrameCounts frame_grid = frame_counts(m);
+  summary.frames_first = frame_grid.first;
+  summary.frames_step = frame_grid.step;
   summary.steps = m.defaults.steps;
   summary.guidance = m.defaults.guidance;
   summary.low_noise_guidance = m.defaults.low_noise_guidance;

@@ -1223,7 +1223,7 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
   prompt_panel_->setExamples(prompt_examples_for(model.vocabulary));
   // Not under a run: a load a Generate made after a failed choice leaves the settings it runs with.
   settings_panel_->showModelExperts(model);
-  settings_panel_->fitSidesToModel(model);
+  settings_panel_->fitVideoToModel(model);
   if (apply_model_defaults_ && !generating_) settings_panel_->applyModelDefaults(model);
   apply_model_defaults_ = false;
   fitted_folder_ = model.folder;

@@ -26,6 +26,9 @@ struct ModelSummary {
   int width_multiple = 1;
   int height_multiple = 1;
   int frames = 0;
+  // The frame counts a request may have: frames_first + k·frames_step (Wan: 1, 5, 9, …).
+  int frames_first = 1;
+  int frames_step = 1;
   int steps = 0;
   double guidance = 0.0;
   std::optional<double> low_noise_guidance;  // Wan2.2-A14B's low-noise expert; unset with one DiT

@@ -87,7 +87,8 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   auto* video = new QGroupBox(tr("Video"), this);
   width_ = spin_box(this, video, "width", 8, kMaxSidePixels, 8, tr("Width in pixels; must be a multiple of the model's patch"));
   height_ = spin_box(this, video, "height", 8, kMaxSidePixels, 8, tr("Height in pixels; must be a multiple of the model's patch"));
-  frames_ = spin_box(this, video, "frames", 1, kMaxFrames, 1, tr("Number of frames (Wan models want 4k+1)"));
+  frames_ = spin_box(this, video, "frames", 1, kMaxFrames, 1,
+                     tr("Number of frames; the arrows step along the counts the model makes (a Wan model's 1, 5, 9, …)"));
   // The form labels its rows, but a row of two boxes (and the seed's) names neither for a screen
   // reader: they get names of their own.
   width_->setAccessibleName(tr("Width"));
@@ -370,13 +371,20 @@ void SettingsPanel::applyModelDefaults(const ModelSummary& m) {
   shift_->setValue(m.shift);
 }
 
-void SettingsPanel::fitSidesToModel(const ModelSummary& m) {
-  const QScopedValueRollback<bool> setting(setting_, true);  // a minimum raised here is no edit
+void SettingsPanel::fitVideoToModel(const ModelSummary& m) {
+  const QScopedValueRollback<bool> setting(setting_, true);  // a bound moved here is no edit
   for (auto [box, multiple] : {std::pair{width_, m.width_multiple}, std::pair{height_, m.height_multiple}}) {
     const int step = std::lcm(std::max(1, multiple), 8);
     box->setSingleStep(step);
     box->setMinimum(step);
   }
+  // Counts the frame limit cannot hold (a hand-edited patch of hundreds of frames) leave every
+  // count to the box: a run says why none fits.
+  const bool fits = m.frames_first >= 1 && m.frames_step >= 1 && m.frames_first <= kMaxFrames;
+  const int first = fits ? m.frames_first : 1, step = fits ? m.frames_step : 1;
+  static_cast<ClampingSpinBox*>(frames_)->setStepOrigin(first % step);
+  frames_->setSingleStep(step);
+  frames_->setRange(first, first + (kMaxFrames - first) / step * step);
 }
 
 void SettingsPanel::showModelExperts(const ModelSummary& m) {

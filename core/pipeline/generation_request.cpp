@@ -284,6 +284,13 @@ void check_model_defaults(const ModelManifest& model) {
   (void)defaults.resolve(model);
 }
 
+FrameCounts frame_counts(const ModelManifest& model) {
+  const int patch = std::max(1, model.dit.patch_size[0]);
+  if (model.temporal_factor <= 0) return {patch, patch};
+  // (frames − 1) / t + 1 latent frames, a multiple of the patch's.
+  return {(patch - 1) * model.temporal_factor + 1, patch * model.temporal_factor};
+}
+
 bool GenerationRequest::reads_negative_prompt() const {
   return (guidance && *guidance != 1.0) || (low_noise_guidance && *low_noise_guidance != 1.0);
 }

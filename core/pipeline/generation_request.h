@@ -68,6 +68,14 @@ struct GenerationRequest {
 // studio warns of them at load.
 void check_model_defaults(const ModelManifest& model);
 
+// The frame counts resolve() takes for `model`: first, first + step, first + 2·step, … (Wan 2.1:
+// 1, 5, 9, …; a pixel model whose patch holds one frame: every count), for the studio's arrows.
+struct FrameCounts {
+  int first = 1;
+  int step = 1;
+};
+FrameCounts frame_counts(const ModelManifest& model);
+
 // A text encoder's message about "the prompt", for the negative prompt ("… in the negative prompt"),
 // `source` following those words (where a model's default came from).
 std::string negative_prompt_message(std::string message, const std::string& source = "");

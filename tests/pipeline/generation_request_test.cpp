@@ -335,6 +335,34 @@ TEST(GenerationRequest, FrameCountsToTryStayWithinTheLimit) {
   EXPECT_EQ(message.find("try"), std::string::npos) << message;
 }
 
+// frame_counts (the studio's arrows) names exactly the counts resolve() takes, for pixel and latent
+// models and patches of one or more frames.
+TEST(GenerationRequest, FrameCountsAreTheOnesARequestTakes) {
+  for (int temporal : {0, 4}) {
+    for (int patch : {1, 2, 3}) {
+      ModelManifest m = tiny_manifest();
+      m.temporal_factor = temporal;
+      m.dit.patch_size[0] = patch;
+      const FrameCounts counts = frame_counts(m);
+      int taken = 0;
+      for (int frames = 1; frames <= 60; ++frames) {
+        GenerationRequest r;
+        r.prompt = "x";
+        r.frames = frames;
+        const bool listed = frames >= counts.first && (frames - counts.first) % counts.step == 0;
+        EXPECT_EQ(error_of_with(r, m).empty(), listed)
+            << "temporal " << temporal << ", patch " << patch << ", " << frames << " frames: " << error_of_with(r, m);
+        taken += listed;
+      }
+      EXPECT_GT(taken, 1) << "temporal " << temporal << ", patch " << patch;
+    }
+  }
+  ModelManifest wan = tiny_manifest();
+  wan.temporal_factor = 4;
+  EXPECT_EQ(frame_counts(wan).first, 1);
+  EXPECT_EQ(frame_counts(wan).step, 4);
+}
+
 // A shapes-world model counts its scene grammar's words, not the prompt's: a model whose
 // max_tokens is below them (a hand-edited model.json) had said "the prompt has 10 words" of "red circle".
 TEST(GenerationRequest, AShapesPromptTooLongSaysItIsTheGrammarsWords) {

@@ -2787,6 +2787,39 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
 
 // Wan2.2-A14B's pair of experts: the settings show a second guidance for the low-noise expert's
 // steps, which the run uses and the library's record keeps; a model with one DiT hides it.
+// A Wan model makes 4n + 1 frames: the frames box's arrows step 5 → 9 (Qt's 6 was refused by the
+// run), from a count between them too, and the built-in model's every count again after it.
+void StudioWindowTest::frames_step_along_the_counts_the_model_makes() {
+  const QString wan = scratch_.filePath("wan");
+  write_tiny_wan_original(wan.toStdString());
+  auto window = openWindow(wan);
+  MainWindow& w = *window;
+  auto* frames = child<QSpinBox>(w, "frames");
+  QTRY_COMPARE_WITH_TIMEOUT(frames->singleStep(), 4, 60000);
+  QCOMPARE(frames->minimum(), 1);
+  QCOMPARE((frames->maximum() - 1) % 4, 0);
+  QVERIFY(frames->maximum() > kMaxFrames - 4);
+  frames->setValue(5);
+  QTest::keyClick(frames, Qt::Key_Up);
+  QCOMPARE(frames->value(), 9);
+  QTest::keyClick(frames, Qt::Key_Down);
+  QTest::keyClick(frames, Qt::Key_Down);
+  QCOMPARE(frames->value(), 1);
+  frames->setValue(6);
+  QTest::keyClick(frames, Qt::Key_Up);
+  QCOMPARE(frames->value(), 9);
+  frames->setValue(6);
+  QTest::keyClick(frames, Qt::Key_Down);
+  QCOMPARE(frames->value(), 5);
+  w.openModelFolder(model_folder_);
+  QVERIFY(waitForModel(w));
+  QCOMPARE(frames->singleStep(), 1);
+  frames->setValue(6);
+  QTest::keyClick(frames, Qt::Key_Up);
+  QCOMPARE(frames->value(), 7);
+  QCOMPARE(frames->maximum(), kMaxFrames);
+}
+
 void StudioWindowTest::wan_pair_takes_a_low_noise_guidance() {
   const QString pair = scratch_.filePath("a14b");
   write_tiny_wan_a14b_comfy(pair.toStdString());

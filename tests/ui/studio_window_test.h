@@ -57,6 +57,7 @@ class StudioWindowTest : public QObject {
   void routing_trace_opens_in_the_panel();
   void export_routing_trace_writes_what_was_shown_when_asked();
   void wan_pair_takes_a_low_noise_guidance();
+  void frames_step_along_the_counts_the_model_makes();
   void a_run_without_estimates_clears_the_earlier_routing();
   void a_trace_before_any_estimate_is_not_drawn_over_the_earlier_clip();
   void a_cancelled_sweep_keeps_the_previous_points();
