@@ -47,7 +47,8 @@ Trains a shapes-world model with the flow-matching objective (core/training). DI
 checkpoint/ (float32 weights, bf16 EMA and optimiser state in shards under 15 MiB, state.json),
 loss.tsv (step, loss, learning rate, seconds) and model/ (model.json + EMA weights: `svgear generate --model DIR/model`). The same
 command again resumes from the checkpoint and trains on to --steps in total; Ctrl-C, SIGTERM or SIGHUP saves, exports and stops (exit code 130).
-  --out DIR              the run's folder: a new run, or one to resume (never a model's folder)
+  --out DIR              the run's folder: a new run, or one to resume (never a model's folder or
+                         one inside it)
   --preset NAME          the model to train: shapes-s, shapes-l or shapes-tiny (a new run; a resume
                          takes the run's, --continue-from the source's)
   --steps N              total optimiser steps, the run's whole length, not N more (default 1000)
@@ -188,6 +189,20 @@ std::vector<std::string> weight_files_in(const std::filesystem::path& out) {
   return weights;
 }
 
+// A run inside a model's folder (a Wan download's transformer/, a folder under an export) is refused
+// as generate's outputs there are: its folders among the model's parts could unmake the model (a
+// transformer/ beside a DiT at the top reads as two layouts).
+void refuse_inside_a_model(const std::filesystem::path& out) {
+  std::error_code ec;
+  const std::filesystem::path full = std::filesystem::weakly_canonical(out, ec);
+  if (ec) return;
+  for (std::filesystem::path folder = full.parent_path(); folder.has_relative_path(); folder = folder.parent_path()) {
+    if (std::filesystem::exists(folder / "model.json", ec) || holds_wan_diffusion_model(folder)) {
+      refuse_inside_model_folder(out, folder, "--out");
+    }
+  }
+}
+
 // Whether `path` (a new run's loss.tsv) is absent, empty or a loss log of svgear train, which the run rewrites.
 bool is_replaceable_loss_log(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -312,6 +327,7 @@ int cmd_train(int argc, char** argv) {
     throw UserError("--out '" + out.string() + "' holds a model.json: it is a model's folder, not a training folder. "
                     "Choose another --out folder.");
   }
+  refuse_inside_a_model(out);
   // A run's own checkpoint folder: a new run there had nested its files among the shards.
   if (std::error_code ec; std::filesystem::exists(out / "state.json", ec)) {
     std::filesystem::path folder = std::filesystem::absolute(out, ec).lexically_normal();

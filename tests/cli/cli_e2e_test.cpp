@@ -2131,6 +2131,18 @@ TEST(CliTrain, ANewRunRefusesToReplaceWhatItDidNotWrite) {
     EXPECT_FALSE(std::filesystem::exists(source / "checkpoint")) << run.output;
     EXPECT_FALSE(std::filesystem::exists(source / "sub")) << run.output;
   }
+  // Inside a model's folder a run does not start from: a Wan download's transformer/ (the model had
+  // then read as two layouts), a folder deeper in it, a folder under an exported model.
+  for (const auto& [out, model] : {std::pair{wan / "transformer", wan}, std::pair{wan / "runs" / "a", wan},
+                                   std::pair{source / "sub", source}}) {
+    run = run_cli(train + out.string());
+    EXPECT_EQ(run.exit_code, 2) << run.output;
+    EXPECT_NE(run.output.find("--out '" + out.string() + "' is inside the model's folder '" +
+                              std::filesystem::weakly_canonical(model).string() + "'"),
+              std::string::npos)
+        << run.output;
+    EXPECT_FALSE(std::filesystem::exists(model / out.lexically_relative(model).begin()->string())) << run.output;
+  }
   run = run_cli(train + source.string());
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("--out '" + source.string() + "' holds a model.json: it is a model's folder"),
