@@ -55,6 +55,10 @@ QLabel* titled_view(QGridLayout* grid, int column, QLabel* heading, const char* 
   return view;
 }
 
+// The views grow for a small clip up to this magnification: 4× shows a 64-pixel clip's objects
+// plainly, and more would take the preview's height for little.
+constexpr int kMostWantedScale = 4;
+
 QString seconds(double ms) { return QString::number(ms / 1000.0, 'f', 2) + " s"; }
 
 QString ratio(double numerator, double denominator) {
@@ -269,6 +273,15 @@ void CompareView::togglePlaying() {
 }
 
 int CompareView::plottedFrames() const { return plot_->graph(0)->dataCount(); }
+
+int CompareView::heightWanted() const {
+  if (dense_.empty() || dense_.front().isNull()) return 0;
+  const QSize frame = dense_.front().size();
+  const int width = dense_view_->width();
+  const int wanted = frame.width() <= width ? frame.height() * std::min(kMostWantedScale, width / frame.width())
+                                            : frame.height() * width / frame.width();
+  return std::max(0, wanted - dense_view_->height());
+}
 
 void CompareView::showFrame() {
   if (frameCount() == 0) return;

@@ -43,6 +43,10 @@ class CompareView : public QWidget {
   bool isPlaying() const;
   void togglePlaying();
   int plottedFrames() const;  // points of the PSNR curve
+  // How much taller the views would have to be to show the frames at the magnification their width
+  // allows (whole factors up to 4, or shrunk to the width), or 0: in a short, wide panel a
+  // 64-pixel clip showed at 1×.
+  int heightWanted() const;
 
  protected:
   bool eventFilter(QObject* watched, QEvent* event) override;

@@ -83,6 +83,9 @@ constexpr int kExportStopMs = 300000;
 constexpr int kWindowFrameRoom = 40;
 // How long a notice stays in the status line before the run's own message shows again.
 constexpr int kNoticeMs = 5000;
+// What a Compare's views leave the preview when they grow (growCompareViews): a clip and its
+// controls at a usable size.
+constexpr int kPreviewKeepsPx = 320;
 
 QString seconds(double ms) { return QString::number(ms / 1000.0, 'f', ms < 10000 ? 2 : 1) + " s"; }
 
@@ -1526,6 +1529,7 @@ void MainWindow::onCompareFinished(const CompareResult& result) {
   setGenerating(false);  // after the result: it enables the comparison export
   progress_->setValue(progress_->maximum());
   showDock("compare_dock");
+  QTimer::singleShot(0, this, [this] { growCompareViews(); });  // once the dock in front is laid out
   const QString done = tr("Compared dense and %1: PSNR %2, SSIM %3%4")
                            .arg(QString::fromStdString(result.sparse_mode),
                                 QString::fromStdString(format_psnr_db(result.mean_psnr_db)))
@@ -1831,6 +1835,17 @@ void MainWindow::fitModelPanel() {
   }
   more = std::min(more, prompt->height() - prompt->minimumSizeHint().height());
   if (more > 0) resizeDocks({model, prompt}, {model->height() + more, prompt->height() - more}, Qt::Vertical);
+}
+
+void MainWindow::growCompareViews() {
+  auto* dock = findChild<QDockWidget*>("compare_dock");
+  if (!dock || dock->isFloating() || !compare_view_->isVisible() || dockWidgetArea(dock) != Qt::BottomDockWidgetArea) {
+    return;
+  }
+  // A panel too short for its content scrolls: that shortfall comes first.
+  const int scrolled = std::max(0, compare_view_->height() - compare_view_->parentWidget()->height());
+  const int more = std::min(compare_view_->heightWanted() + scrolled, centralWidget()->height() - kPreviewKeepsPx);
+  if (more > 0) resizeDocks({dock}, {dock->height() + more}, Qt::Vertical);
 }
 
 int MainWindow::modelColumnHeight() const {

@@ -124,6 +124,9 @@ class MainWindow : public QMainWindow {
   void buildDocks();
   void noteDocksBehindTabs(QMenu* menu);
   void fitModelPanel();  // its whole height, unscrolled, where the prompt panel beneath can spare it
+  // A Compare's views take the height their width allows a result's frames, from the preview
+  // above them (which keeps kPreviewKeepsPx): once per result, so a drag back stays.
+  void growCompareViews();
   void fitModelPanelIfColumnChanged();
   int modelColumnHeight() const;  // the Model and Prompt panels' together, as docked
   void connectWorker();

@@ -1741,6 +1741,11 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
 
   // both videos, side by side, at the requested size
   QVERIFY(compare_dock->isVisible());
+  // The views grew into the preview's height to show the 64-pixel frames magnified (they had shown
+  // them at 1× in the short panel); the preview keeps its share.
+  QTRY_VERIFY2(child<QLabel>(*view, "compare_dense")->pixmap().height() >= 2 * 64,
+               qPrintable(QString::number(child<QLabel>(*view, "compare_dense")->pixmap().height())));
+  QVERIFY2(w->centralWidget()->height() >= 320, qPrintable(QString::number(w->centralWidget()->height())));
   // View ▸ Routing after closing it brings it back in front of Compare, its tab neighbour.
   auto* routing_dock = child<QDockWidget>(*w, "routing_dock");
   routing_dock->close();
