@@ -429,11 +429,14 @@ std::vector<std::string> checked_model_files(const ModelManifest& m) {
       if (!table) continue;
       found = true;
       const std::vector<int64_t> expected = {int64_t(m.vocabulary.size()), m.dit.text_dim};
-      if (table->shape != expected || !weight_dtype_is_float(table->dtype)) {
-        throw UserError(m.folder.string() + ": the token table '" + kTokenEmbedding + "' is " +
-                        weight_dtype_name(table->dtype) + " " + c10::str(c10::IntArrayRef(table->shape)) +
-                        ", not floats of shape " + c10::str(c10::IntArrayRef(expected)) +
-                        " (the vocabulary's words × dit.text_dim)");
+      const std::string where = m.folder.string() + ": the token table '" + kTokenEmbedding + "'";
+      if (!weight_dtype_is_float(table->dtype)) {
+        throw UserError(where + " holds " + weight_dtype_name(table->dtype) + " values, not floating-point weights");
+      }
+      if (table->shape != expected) {
+        throw UserError(where + " has shape " + c10::str(c10::IntArrayRef(table->shape)) + ", not " +
+                        c10::str(c10::IntArrayRef(expected)) + " (model.json's " + std::to_string(expected[0]) +
+                        " vocabulary words × dit.text_dim " + std::to_string(expected[1]) + ")");
       }
     }
     if (!found) {
