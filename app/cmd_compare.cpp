@@ -252,7 +252,7 @@ int cmd_compare(int argc, char** argv) {
       const InterruptsHeld held;
       write_frame_archive(dense->rendered, out / kDenseFramesFile);
     }
-    progress.on_log(mode + " run");
+    progress.on_log(sparse_name + " run");
     sparse = generate(*model, sparse_request, out / (sparse_name + ".mp4"), progress, cancel);
   } catch (const CompareCancelled&) {
     remove_made_folders();
@@ -316,7 +316,7 @@ int cmd_compare(int argc, char** argv) {
     if (sparse_value > 0.0) std::snprintf(speedup_text, sizeof speedup_text, "%.3gx", dense_value / sparse_value);
     std::printf("%-20s %12.*f %12.*f %9s\n", label, decimals, dense_value, decimals, sparse_value, speedup_text);
   };
-  std::printf("%-20s %12s %12s %9s\n", "", "dense", mode.c_str(), "speedup");
+  std::printf("%-20s %12s %12s %9s\n", "", "dense", sparse_name.c_str(), "speedup");
   // A one-step run has no later step: its only step's time, one-time costs included, said so.
   const bool one_step = sparse_request.steps && *sparse_request.steps == 1;
   row(one_step ? "only step ms" : "first step ms", dense_first_ms, sparse_first_ms, 1);

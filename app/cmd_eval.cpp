@@ -1,5 +1,6 @@
 // svgear eval: prompt adherence of a shapes-world model, dense against the sparse modes.
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -64,6 +65,13 @@ int cmd_eval(int argc, char** argv) {
   const auto objects_given = args.integer("objects");
   options.objects = int(objects_given.value_or(options.objects));
   options.first_seed = uint64_t(args.integer("first-seed", 0).value_or(int64_t(options.first_seed)));
+  // The prompts take the seeds from --first-seed on: the last is held to the first's limit (the
+  // run had gone past it at once).
+  if (options.first_seed + uint64_t(options.prompts - 1) > uint64_t(INT32_MAX)) {
+    throw UserError("--first-seed " + std::to_string(options.first_seed) + " with " + std::to_string(options.prompts) +
+                    " prompts would take seeds past 2147483647: give --first-seed at most " +
+                    std::to_string(uint64_t(INT32_MAX) - uint64_t(options.prompts - 1)));
+  }
   const auto modes_text = args.text("modes");
   if (modes_text) {
     std::vector<AttentionMode> listed;

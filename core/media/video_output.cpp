@@ -25,11 +25,17 @@ VideoFormat video_format_for(const std::filesystem::path& path) {
 namespace {
 
 [[noreturn]] void throw_unsupported(const std::filesystem::path& requested) {
-  // The same name as each kind the writer makes: "out/clip.png" → out/clip.mp4, out/clip/.
-  const std::filesystem::path stem = requested.parent_path() / requested.stem();
+  // The same name as each kind the writer makes: "out/clip.png" → out/clip.mp4, out/clip/; a video's
+  // name with more after it, "clip.mp4.json", → clip.mp4 (not clip.mp4.mp4), clip/.
+  std::filesystem::path stem = requested.parent_path() / requested.stem();
+  std::string video = stem.string() + ".mp4";
+  if (video_format_for(stem) == VideoFormat::Mp4 || video_format_for(stem) == VideoFormat::Y4m) {
+    video = stem.string();
+    stem.replace_extension();
+  }
   throw MediaError("cannot write '" + requested.string() + "': unsupported output type '" +
-                   requested.extension().string() + "' (use .mp4 or .y4m, as in '" + stem.string() +
-                   ".mp4', or a folder for PNG frames, one per frame: end its name with '/', as in '" + stem.string() +
+                   requested.extension().string() + "' (use .mp4 or .y4m, as in '" + video +
+                   "', or a folder for PNG frames, one per frame: end its name with '/', as in '" + stem.string() +
                    "/')");
 }
 

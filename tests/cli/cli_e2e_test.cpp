@@ -1636,6 +1636,8 @@ TEST(CliBench, CountsOfRepeatedWorkAreBounded) {
       {"bench attention --shape tiny --device cpu --repeat 1001", "--repeat must be from 1 to 1000, got 1001"},
       {"bench attention --shape tiny --device cpu --repeat 2147483647", "--repeat must be from 1 to 1000"},
       {"eval --prompts 1001 --device cpu", "--prompts must be from 1 to 1000, got 1001"},
+      {"eval --prompts 2 --first-seed 2147483647 --device cpu",
+       "--first-seed 2147483647 with 2 prompts would take seeds past 2147483647: give --first-seed at most 2147483646"},
       {"eval --text-influence --prompts 2147483647 --device cpu", "--prompts must be from 1 to 1000"},
   };
   for (const auto& [options, message] : cases) expect_refused_before_work(run_cli(options), message, options);

@@ -59,6 +59,8 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
   CliRun run = run_cli("compare " + request("--seed 5 --attention dense --out " + out.string()));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("inf (identical)"), std::string::npos) << run.output;
+  // The rerun's column is named as its video is (both had read "dense").
+  EXPECT_NE(run.output.find("dense  dense-rerun   speedup"), std::string::npos) << run.output;
   nlohmann::json report = read_json(out / "report.json");
   EXPECT_EQ(report["mode"], "dense");
   EXPECT_EQ(report["quality"]["mean_psnr_db"], "inf");

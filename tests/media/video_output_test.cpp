@@ -46,6 +46,32 @@ TEST(VideoOutput, FormatFollowsThePath) {
   EXPECT_EQ(video_format_for("clip.gif"), VideoFormat::Unset);
 }
 
+// An unsupported type's message offers the same name as each kind the writer makes; a video's name
+// with more after it offers that name (clip.mp4.json had offered clip.mp4.mp4).
+TEST(VideoOutput, AnUnsupportedTypeOffersNamesThatWork) {
+  const auto message = [](const std::filesystem::path& path) {
+    try {
+      check_video_output(path);
+    } catch (const MediaError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  const auto dir = test::scratch_dir("output_names");
+  EXPECT_NE(message(dir / "clip.png").find("as in '" + (dir / "clip.mp4").string() + "', or a folder for PNG frames, "
+                                           "one per frame: end its name with '/', as in '" + (dir / "clip/").string()),
+            std::string::npos)
+      << message(dir / "clip.png");
+  for (const char* name : {"clip.mp4.json", "clip.Y4M.txt"}) {
+    const std::filesystem::path path = dir / name;
+    const std::string video = (dir / name).replace_extension().string();
+    EXPECT_NE(message(path).find("as in '" + video + "', or a folder for PNG frames, one per frame: end its name with "
+                                 "'/', as in '" + (dir / "clip/").string() + "'"),
+              std::string::npos)
+        << message(path);
+  }
+}
+
 // What write_video would refuse is refused before any work, and nothing is created on the way.
 TEST(VideoOutput, CheckRefusesWhatTheWriterWouldWithoutCreatingAnything) {
   const auto dir = test::scratch_dir("output_check");
