@@ -90,10 +90,22 @@ std::vector<int64_t> Umt5Tokenizer::tokenize(std::string_view prompt) const {
 }
 
 Umt5Tokenizer::Cut Umt5Tokenizer::cut(std::string_view prompt) const {
-  const std::vector<int64_t> ids = model_->encode(clean_prompt(prompt));
+  const std::string cleaned = clean_prompt(prompt);
+  const std::vector<int64_t> ids = model_->encode(cleaned);
   if (int64_t(ids.size()) <= max_pieces()) return {};
   const std::vector<int64_t> dropped(ids.begin() + max_pieces(), ids.end());
-  return {int64_t(dropped.size()), model_->decode(dropped)};
+  // The prompt's own text from the word the cut falls in: the dropped pieces decoded began mid-word
+  // ("hrough fresh snow") and showed characters the vocabulary lacks as ⁇. Where the kept pieces do
+  // not decode to the start of the text (normalised characters), the decoded pieces it is.
+  const std::string kept = model_->decode(std::vector<int64_t>(ids.begin(), ids.begin() + max_pieces()));
+  if (cleaned.compare(0, kept.size(), kept) != 0) return {int64_t(dropped.size()), model_->decode(dropped)};
+  size_t start = kept.size();
+  if (start < cleaned.size() && cleaned[start] == ' ') {
+    ++start;  // the cut between two words
+  } else {
+    while (start > 0 && cleaned[start - 1] != ' ') --start;  // inside one: from its start
+  }
+  return {int64_t(dropped.size()), cleaned.substr(start)};
 }
 
 Umt5Tokens Umt5Tokenizer::encode(std::string_view prompt) const {

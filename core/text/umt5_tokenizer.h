@@ -49,8 +49,9 @@ class Umt5Tokenizer {
 
   // Ids of the cleaned prompt with EOS, at most text_len of them.
   std::vector<int64_t> tokenize(std::string_view prompt) const;
-  // What tokenize() cuts to fit text_len: the count of pieces past the first text_len − 1 and their
-  // text; {0, ""} when the prompt fits. Upstream cuts silently; callers tell the user.
+  // What tokenize() cuts to fit text_len: the count of pieces past the first text_len − 1 and the
+  // cleaned prompt's text from the word where they begin; {0, ""} when the prompt fits. Upstream cuts
+  // silently; callers tell the user.
   struct Cut {
     int64_t pieces = 0;
     std::string text;

@@ -177,6 +177,12 @@ TEST(Umt5Tokenizer, CutSaysWhatTruncationDrops) {
   const Umt5Tokenizer::Cut cut = tok.cut("a cat a cats");  // ▁a ▁cat ▁a | ▁cat s
   EXPECT_EQ(cut.pieces, 2);
   EXPECT_EQ(cut.text, "cats");
+  // A cut inside a word quotes the whole word, and the prompt's own characters where the pieces
+  // hold none (an unknown piece decodes as ⁇).
+  const Umt5Tokenizer longer = Umt5Tokenizer::load(test::write_tokenizer_json(dir, kPieces), 5);
+  const Umt5Tokenizer::Cut mid_word = longer.cut("a cat a cats, a cat");  // ▁a ▁cat ▁a ▁cat | s , ▁a ▁cat
+  EXPECT_EQ(mid_word.pieces, 4);
+  EXPECT_EQ(mid_word.text, "cats, a cat");
 }
 
 TEST(Umt5Tokenizer, WhitespaceIsCleanedAsUpstream) {
