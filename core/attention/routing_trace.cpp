@@ -203,11 +203,12 @@ std::vector<int> parse_trace_selection(std::string_view text) {
     if (!std::isspace(static_cast<unsigned char>(c))) compact += c;
   }
   if (compact.empty() || compact == "all") return {};
-  const auto refuse = [&] {
+  const auto refuse = [&](std::string_view why = {}) {
     // Appended, not chained with +: GCC 12 warns about the chain (a -Wstringop-overflow false positive).
     std::string message = "'";
-    message.append(text).append(
-        "' is not a selection of layers or heads: type all, or numbers and ranges such as 0,3-5");
+    message.append(text).append("' is not a selection of layers or heads");
+    if (!why.empty()) message.append(" (").append(why).append(")");
+    message.append(": type all, or numbers and ranges such as 0,3-5");
     return UserError(message);
   };
   // Each item: a number, or two numbers joined by '-' (the first not above the second).
@@ -230,7 +231,10 @@ std::vector<int> parse_trace_selection(std::string_view text) {
     if (at < compact.size() && compact[at] == '-') {
       ++at;
       number(last);
-      if (last < first) throw refuse();
+      if (last < first) {
+        throw refuse("the range " + std::to_string(first) + "-" + std::to_string(last) + " runs backwards: give " +
+                     std::to_string(last) + "-" + std::to_string(first));
+      }
     }
     for (long i = first; i <= last; ++i) picked.push_back(int(i));
     if (at == compact.size()) break;

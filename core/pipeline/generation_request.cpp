@@ -36,8 +36,16 @@ void require_utf8(const std::string& text, const std::string& what) {
 
 std::string negative_prompt_message(std::string message, const std::string& source) {
   const size_t at = message.find("the prompt");
-  return at == std::string::npos ? "the negative prompt" + source + ": " + message
-                                 : message.replace(at, 10, "the negative prompt" + source);
+  if (at == std::string::npos) return "the negative prompt" + source + ": " + message;
+  message.replace(at, 10, "the negative prompt");
+  // A word's suggestion stays beside it, before where the prompt came from.
+  size_t after = at + std::string_view("the negative prompt").size();
+  const std::string_view suggestion = " (did you mean ";
+  if (message.compare(after, suggestion.size(), suggestion) == 0) {
+    const size_t close = message.find(')', after);
+    if (close != std::string::npos) after = close + 1;
+  }
+  return message.insert(after, source);
 }
 
 int64_t attention_tokens(const GenerationRequest& resolved, const ModelManifest& model) {
@@ -120,9 +128,11 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
       } catch (const UserError& e) {
         if (!negative) throw;
         // The model's default, not given: its file is at fault, and the user can run without it.
-        const std::string source =
-            negative_prompt ? std::string()
-                            : from_defaults(false) + " (give a negative prompt of your own, or guidance 1 for none)";
+        std::string source;
+        if (!negative_prompt) {
+          source = from_defaults(false);  // " (…)"
+          source.insert(source.size() - 1, "; give a negative prompt of your own, or guidance 1 for none");
+        }
         throw UserError(negative_prompt_message(e.what(), source));
       }
     }

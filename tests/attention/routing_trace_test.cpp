@@ -35,6 +35,13 @@ TEST(TraceSelection, AnythingElseIsRefusedWithTheText) {
       EXPECT_NE(message.find("0,3-5"), std::string::npos) << message;
     }
   }
+  // A range given high to low says so, with the range that works.
+  try {
+    parse_trace_selection("0, 5 - 2");
+    ADD_FAILURE() << "accepted a backward range";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("(the range 5-2 runs backwards: give 2-5)"), std::string::npos) << e.what();
+  }
 }
 
 TEST(TraceSelection, OptionsTraceAndAuditOnlyTheSelection) {

@@ -157,9 +157,16 @@ TEST(GenerationRequest, AModelsBadDefaultNamesItsFile) {
   m.defaults.negative_prompt = "purple";
   std::string error = error_of_with(r, m);
   EXPECT_NE(error.find("'purple' in the negative prompt (random-tiny's default, from \"defaults\" in "
-                       "/models/broken/model.json) (give a negative prompt of your own, or guidance 1 for none)"),
+                       "/models/broken/model.json; give a negative prompt of your own, or guidance 1 for none)"),
             std::string::npos)
       << error;
+  // A misspelt word's suggestion stays beside it.
+  m.defaults.negative_prompt = "gren";
+  error = error_of_with(r, m);
+  EXPECT_NE(error.find("'gren' in the negative prompt (did you mean 'green'?) (random-tiny's default, from "),
+            std::string::npos)
+      << error;
+  m.defaults.negative_prompt = "purple";
   r.negative_prompt = "purple";
   error = error_of_with(r, m);
   EXPECT_NE(error.find("'purple' in the negative prompt"), std::string::npos) << error;
