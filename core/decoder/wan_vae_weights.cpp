@@ -139,7 +139,7 @@ VaeTensorIndex index_vae_tensors(const SafetensorsFile& file) {
 void refuse_pickle(const std::filesystem::path& path) {
   if (!has_pickle_extension(path)) return;
   throw WeightsError("'" + path.string() +
-                     "' is a PyTorch pickle, which the studio does not load (pickles can run code "
+                     "' is a PyTorch pickle by its extension, which the studio does not load (pickles can run code "
                      "when opened). Use the safetensors file with the same weights instead: " +
                      wan_vae_download(wan_vae_version_from_name(path)));
 }

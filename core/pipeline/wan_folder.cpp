@@ -135,7 +135,7 @@ std::vector<fs::path> shards_of(const fs::path& index_path) {
 }
 
 [[noreturn]] void refuse_pickles(const std::vector<fs::path>& pickles, const std::string& instead) {
-  throw UserError("'" + pickles.front().string() + "' is a PyTorch pickle" +
+  throw UserError("'" + pickles.front().string() + "' is a PyTorch pickle by its extension" +
                   (pickles.size() > 1 ? " (so are " + name_list({pickles.begin() + 1, pickles.end()}) + ")" : "") +
                   ", which the studio does not load because opening it can run code. Use " + instead);
 }

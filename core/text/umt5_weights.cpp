@@ -277,7 +277,7 @@ std::vector<std::shared_ptr<SafetensorsFile>> open_umt5_files(
     if (has_pickle_extension(path)) {
       throw WeightsError(
           "'" + path.string() +
-          "' is a PyTorch pickle, which is not loaded because opening it can " +
+          "' is a PyTorch pickle by its extension, which is not loaded because opening it can " +
           "run code. Use the safetensors text encoder instead: umt5_xxl_fp16.safetensors (or " +
           "umt5_xxl_fp8_e4m3fn_scaled.safetensors) from Comfy-Org/Wan_2.1_ComfyUI_repackaged, " +
           "split_files/text_encoders/, or the text_encoder/model-*.safetensors shards of the " +

@@ -255,6 +255,8 @@ TEST_F(GeneratorTest, CancelKeepsThePartialResult) {
     EXPECT_EQ(result.status, GenerationStatus::Cancelled);
     EXPECT_TRUE(quiet.previews.empty());
     ASSERT_EQ(result.video.empty(), !keep) << "keep_estimate " << keep;
+    EXPECT_EQ(result.timings.preview_ms, 0.0);  // no preview was decoded, the partial result's decode aside
+    EXPECT_EQ(result.timings.decode_ms > 0.0, keep);
     if (keep) {
       EXPECT_EQ(result.video.rgb, preview_of_step_1.rgb);
       EXPECT_NE(std::find(quiet.logs.begin(), quiet.logs.end(), "decoding the estimate of step 1 for the partial result"),

@@ -316,7 +316,7 @@ TEST(WanFolder, PicklesAreRefusedWithTheSafetensorsFileToUse) {
   fs::create_directories(shards / "transformer");
   write_bytes(shards / "transformer" / "diffusion_pytorch_model.bin");
   error = load_error(shards);
-  EXPECT_TRUE(contains(error, "diffusion_pytorch_model.bin' is a PyTorch pickle"));
+  EXPECT_TRUE(contains(error, "diffusion_pytorch_model.bin' is a PyTorch pickle by its extension"));
   EXPECT_TRUE(contains(error, "transformer/diffusion_pytorch_model*.safetensors"));
 }
 
