@@ -398,7 +398,10 @@ QString LibraryPanel::caption(const LibraryEntry& e) const {
   const int width = caption_width(list_->font());
   const auto line = [&](const QString& text) { return metrics.elidedText(text, Qt::ElideRight, width); };
   QStringList lines = {line(bidi_controls_shown(QString::fromStdString(e.prompt).simplified()))};
-  if (!e.attention.empty()) lines << line(QString::fromStdString(e.attention));
+  // The model beside the mode: runs of one prompt, mode and seed on two models had read alike.
+  QStringList run = {QString::fromStdString(e.attention), bidi_controls_shown(QString::fromStdString(e.model))};
+  run.removeAll(QString());
+  if (!run.isEmpty()) lines << line(run.join(" · "));
   lines << line(tr("seed %1").arg(qulonglong(e.seed)));
   if (!e.created.empty()) lines << line(local_time_text(e.created));
   return lines.join('\n');
@@ -597,7 +600,7 @@ void LibraryPanel::deleteSelected() {
   };
   auto* watcher = new QFutureWatcher<Removal>(this);
   connect(watcher, &QFutureWatcherBase::finished, watcher, &QObject::deleteLater);
-  connect(watcher, &QFutureWatcherBase::resultReadyAt, this, [this, watcher, folder = e.folder, prompt] {
+  connect(watcher, &QFutureWatcherBase::resultReadyAt, this, [this, watcher, folder = e.folder, prompt, seed = e.seed] {
     deleting_.erase(std::find(deleting_.begin(), deleting_.end(), folder));
     const Removal removal = watcher->future().resultAt(0);
     if (!removal.error.isEmpty()) {
@@ -607,7 +610,7 @@ void LibraryPanel::deleteSelected() {
     }
     Q_EMIT statusChanged(removal.gone_already
                              ? tr("“%1” was no longer in the library (moved or deleted outside the studio)").arg(prompt)
-                             : tr("Deleted “%1”").arg(prompt));
+                             : tr("Deleted “%1” (seed %2)").arg(prompt).arg(seed));
     if (scanning_) deleted_during_scan_.push_back(folder);
     unlist(folder);
     updateSummary();

@@ -1009,8 +1009,14 @@ QString MainWindow::whyNoRun() const {
 bool MainWindow::sayWhyNoExport(const QKeySequence& pressed) {
   for (const QAction* action : {export_video_action_, export_frames_action_}) {
     if (action->isEnabled() || !action->shortcuts().contains(pressed)) continue;
-    statusBar()->showMessage(generating_ ? tr("Export waits for the run to end: the preview changes until then")
-                                         : tr("Nothing to export yet: generate a clip, or open one from the Library"));
+    // Not "waits": nothing is queued, the key does nothing now. A Compare's or sweep's runs show no
+    // previews, so only a Generate's preview changes.
+    const QString why = !generating_             ? tr("Nothing to export yet: generate a clip, or open one from the Library")
+                        : work_ == Work::Generate ? tr("Export is off while the run goes on (the preview changes until it "
+                                                       "ends): press it again once the run has ended")
+                                                  : tr("Export is off while the run goes on: press it again once the run "
+                                                       "has ended");
+    statusBar()->showMessage(why);
     return true;
   }
   return false;

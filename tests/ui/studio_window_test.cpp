@@ -1939,11 +1939,15 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   QTRY_COMPARE_WITH_TIMEOUT(library->count(), before + 1, 10000);
   const LibraryEntry kept_entry = library->entry(0);
   QCOMPARE(QString::fromStdString(kept_entry.prompt), QString(kPrompt));
-  // Labelled with its mode, seed and time, which tell it from a dense run, another seed of the
-  // prompt or another run of this seed.
-  QVERIFY(library->findChild<QListWidget*>()->item(0)->text().startsWith("a red"));
-  QVERIFY(library->findChild<QListWidget*>()->item(0)->text().endsWith(
-      "\nsvg2\nseed 4242\n" + local_time_text(kept_entry.created)));
+  // Labelled with its mode and model, seed and time, which tell it from a dense run, a run on
+  // another model, another seed of the prompt or another run of this seed.
+  const QStringList label = library->findChild<QListWidget*>()->item(0)->text().split('\n');
+  QCOMPARE(label.size(), 4);
+  QVERIFY(label[0].startsWith("a red"));
+  QVERIFY2(label[1] == "svg2 · random-tiny" || (label[1].startsWith("svg2 · rand") && label[1].endsWith("…")),
+           qPrintable(label[1]));
+  QCOMPARE(label[2], QString("seed 4242"));
+  QCOMPARE(label[3], local_time_text(kept_entry.created));
   QCOMPARE(kept_entry.seed, uint64_t(4242));
   QVERIFY(std::filesystem::exists(kept_entry.thumbnail));
   QVERIFY(log_text(*w).contains("kept in the library"));
@@ -2224,17 +2228,18 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   QTRY_COMPARE(panel.count(), 5);
   QListWidget* list = child<QListWidget>(panel, "library_list");
   // A label is the prompt on one line, elided between graphemes, then what tells runs of one prompt
-  // apart (this hand-made record names no attention mode).
+  // apart (this hand-made record names no attention mode: its model alone).
   for (int row : {3, 4}) {
     const QStringList lines = list->item(row)->text().split('\n');
-    QCOMPARE(lines.size(), 3);
+    QCOMPARE(lines.size(), 4);
+    QCOMPARE(lines[1], QString::fromStdString(panel.entry(row).model));
     QVERIFY2(lines[0].endsWith(QString("…")) && lines[0].size() > 3, qPrintable(lines[0]));
     const QString kept = lines[0].chopped(1);
     for (qsizetype i = row == 4 ? 1 : 0; i < kept.size(); i += 2) {
       QVERIFY2(kept[i].isHighSurrogate() && i + 1 < kept.size() && kept[i + 1].isLowSurrogate(),
                qPrintable(QString("row %1 splits an emoji at %2").arg(row).arg(i)));
     }
-    QCOMPARE(lines[1], QString("seed 5"));
+    QCOMPARE(lines[2], QString("seed 5"));
   }
   QCOMPARE(icon_centre(*list->item(2)), kMissingThumbnailFill);  // the oversized thumbnail: not read
   QVERIFY(!list->item(1)->icon().isNull());
@@ -2270,7 +2275,7 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   QCOMPARE(opened.count(), 0);
   held->release();
   QTRY_COMPARE(panel.count(), 4);
-  QCOMPARE(statuses.last(), QString("Deleted “a <b>red</b> circle”"));
+  QCOMPARE(statuses.last(), QString("Deleted “a <b>red</b> circle” (seed %1)").arg(qulonglong(marked_up.seed)));
   QVERIFY(!std::filesystem::exists(marked_up.folder));
   QVERIFY(errors.isEmpty());
   // Its files go on the thread pool, from the hidden folder the entry was renamed to.
@@ -2514,7 +2519,7 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
        {Qt::KeyboardModifiers(Qt::ControlModifier), Qt::ControlModifier | Qt::ShiftModifier}) {
     w->statusBar()->clearMessage();
     QTest::keyClick(child<PreviewPane>(*w, "preview")->view(), Qt::Key_E, keys);
-    QVERIFY2(w->statusBar()->currentMessage().startsWith("Export waits for the run to end"),
+    QVERIFY2(w->statusBar()->currentMessage().startsWith("Export is off while the run goes on: press it again once the run has ended"),
              qPrintable(w->statusBar()->currentMessage()));
   }
   // ... also from the prompt, where a line edit would have taken Ctrl+E as end of line.
@@ -2522,7 +2527,7 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   prompt->setCursorPosition(0);
   w->statusBar()->clearMessage();
   QTest::keyClick(prompt, Qt::Key_E, Qt::ControlModifier);
-  QVERIFY2(w->statusBar()->currentMessage().startsWith("Export waits for the run to end"),
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Export is off while the run goes on: press it again once the run has ended"),
            qPrintable(w->statusBar()->currentMessage()));
   QCOMPARE(prompt->cursorPosition(), 0);
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
@@ -5509,7 +5514,8 @@ void StudioWindowTest::library_run_whose_video_is_gone_reloads_its_settings() {
   std::ofstream(kept.folder / "record.json") << edited.dump();
   w->openLibraryEntry(kept.folder);
   QTRY_COMPARE_WITH_TIMEOUT(child<QLineEdit>(*w, "prompt")->text(), QString("a green star"), 10000);
-  QVERIFY2(item->text().startsWith("a green star\nseed 5"), qPrintable(item->text()));
+  QVERIFY2(item->text().startsWith("a green star\n" + QString::fromStdString(library->entry(row).model) + "\nseed 5"),
+           qPrintable(item->text()));
   QVERIFY(item->toolTip().contains("a green star") && item->toolTip().contains("Its video is gone"));
   QCOMPARE(library->entry(row).prompt, std::string("a green star"));
   child<QLineEdit>(*library, "library_filter")->setText("green");
