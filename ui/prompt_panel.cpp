@@ -26,9 +26,14 @@ constexpr int kHistoryLength = 50;
 
 // The row shows the prompt's bidirectional controls as codes; the prompt itself, which a double
 // click puts back, is the item's data.
-QListWidgetItem* history_item(const QString& prompt) {
+QListWidgetItem* history_item(const QString& prompt, const QListWidget* list) {
   auto* item = new QListWidgetItem(bidi_controls_shown(prompt));
   item->setData(Qt::UserRole, prompt);
+  // As wide as the list and no wider (a row as wide as its text made the list scroll sideways): the
+  // list view elides what its row does not hold.
+  item->setSizeHint(QSize(1, list->fontMetrics().height() + 2));
+  // Rich text, which a tooltip wraps: the prompt's own markup ("a <b>red</b> circle") shown as typed.
+  item->setToolTip("<p>" + bidi_controls_shown(prompt).toHtmlEscaped() + "</p>");
   return item;
 }
 
@@ -60,6 +65,10 @@ PromptPanel::PromptPanel(QWidget* parent)
       tr("Prompts generated before; double-click one to use it again. Delete removes one; the right-click "
          "menu also clears them all."));
   history_->setContextMenuPolicy(Qt::CustomContextMenu);
+  // No panel scrolls sideways: a long prompt (a Wan example's hundred words) is elided to the list's
+  // width, whole in its row's tooltip, where it had put a scroll bar under a list of three rows.
+  history_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  history_->setTextElideMode(Qt::ElideRight);
 
   examples_button_->setObjectName("prompt_examples");
   examples_button_->setText(tr("Examples"));
@@ -159,7 +168,7 @@ void PromptPanel::addToHistory(const QString& prompt) {
   for (int i = history_->count() - 1; i >= 0; --i) {
     if (history_->item(i)->data(Qt::UserRole).toString() == prompt) delete history_->takeItem(i);
   }
-  history_->insertItem(0, history_item(prompt));
+  history_->insertItem(0, history_item(prompt, history_));
   while (history_->count() > kHistoryLength) delete history_->takeItem(history_->count() - 1);
 }
 
@@ -196,7 +205,7 @@ void PromptPanel::clearHistory() {
 void PromptPanel::setHistory(const QStringList& prompts) {
   history_->clear();
   for (const QString& prompt : prompts.mid(0, kHistoryLength)) {  // a hand-edited settings file's too
-    history_->addItem(history_item(prompt));
+    history_->addItem(history_item(prompt, history_));
   }
 }
 

@@ -4710,6 +4710,25 @@ void StudioWindowTest::prompts_show_bidi_controls_as_codes() {
   QVERIFY(!row->toolTip().contains(QChar(0x202E)));
 }
 
+// A prompt wider than the history (a Wan example's hundred words) is elided to its width, whole in
+// the row's tooltip: the list had scrolled sideways under three rows.
+void StudioWindowTest::a_long_prompt_in_the_history_is_elided_not_scrolled() {
+  PromptPanel panel(nullptr);
+  const QString long_prompt = QString("a <b>red</b> fox runs through fresh snow at dawn, ").repeated(12).trimmed();
+  panel.setHistory({"a blue square", long_prompt});
+  panel.resize(320, 400);
+  panel.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&panel));
+  auto* history = child<QListWidget>(panel, "prompt_history");
+  QTest::qWait(50);  // the layout
+  QVERIFY(!history->horizontalScrollBar()->isVisible());
+  const QRect row = history->visualRect(history->model()->index(1, 0));
+  QVERIFY2(row.right() <= history->viewport()->width(),
+           qPrintable(QString("row to %1 in a viewport of %2").arg(row.right()).arg(history->viewport()->width())));
+  QVERIFY(history->item(1)->toolTip().contains("a &lt;b&gt;red&lt;/b&gt; fox runs"));
+  QCOMPARE(panel.history().at(1), long_prompt);
+}
+
 // Closing the window during a run asks first (a run can hold an hour of a GPU's work, and closing
 // had thrown it away without a word): Keep running keeps the window and the run; after Esc, which
 // ends the run anyway, it closes without asking; and the destructive answer cancels the run.

@@ -83,6 +83,7 @@ class StudioWindowTest : public QObject {
   void return_in_the_prompt_generates_but_not_compares_keys();
   void log_lines_show_bidi_controls_as_codes();
   void prompts_show_bidi_controls_as_codes();
+  void a_long_prompt_in_the_history_is_elided_not_scrolled();
   void closing_during_a_run_asks_first();
   void cancelling_a_long_run_asks_first();
   void the_last_compare_outlives_the_window();
