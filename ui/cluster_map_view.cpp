@@ -101,7 +101,9 @@ bool ClusterMapView::event(QEvent* event) {
   const size_t token = (size_t(frame_) * height_ + y) * width_ + x;
   const int32_t cluster = labels_[token];
   QToolTip::showText(help->globalPos(),
-                     tr("token %1 (frame %2, row %3, column %4)\ncluster %5 (%6)")  // "cluster 61 of 5 tokens" read as a rank
+                     // Counted from 0, as the trace file counts them, which the preview's 1-based
+                     // frame caption beside it does not: said. "cluster 61 of 5 tokens" read as a rank.
+                     tr("token %1 (grid frame %2, row %3, column %4, counted from 0)\ncluster %5 (%6)")
                          .arg(token)
                          .arg(frame_)
                          .arg(y)

@@ -314,10 +314,11 @@ void PreviewWidget::drawInspector() {
     ImGui::TextUnformatted(inspection_label_.toStdString().c_str());
     ImGui::Separator();
     if (compact) {
-      ImGui::Text("token %d  (grid frame %d, row %d, col %d)", t.token, t.frame, t.row, t.column);
+      ImGui::Text("token %d  (grid frame %d, row %d, col %d; from 0)", t.token, t.frame, t.row, t.column);
       ImGui::Text("query cluster %d, key cluster %d", t.q_cluster, t.k_cluster);
     } else {
-      ImGui::Text("token %d  (grid frame %d, row %d, column %d)", t.token, t.frame, t.row, t.column);
+      // Counted from 0, as the trace counts them; the caption's video frames count from 1.
+      ImGui::Text("token %d  (grid frame %d, row %d, column %d; counted from 0)", t.token, t.frame, t.row, t.column);
       ImGui::Text("query cluster %d: %lld token%s", t.q_cluster, static_cast<long long>(t.q_cluster_size),
                   t.q_cluster_size == 1 ? "" : "s");
       ImGui::Text("key cluster %d: %lld token%s", t.k_cluster, static_cast<long long>(t.k_cluster_size),

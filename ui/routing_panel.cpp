@@ -172,7 +172,7 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   block_options->addWidget(sort_by_size_);
   auto* cluster_options = new QHBoxLayout;
   cluster_options->addWidget(labels_, 1);
-  cluster_options->addWidget(new QLabel(tr("frame"), this));
+  cluster_options->addWidget(new QLabel(tr("grid frame"), this));
   cluster_options->addWidget(frame_);
   cluster_options->addWidget(opacity_);
   auto* plot_options = new QHBoxLayout;
