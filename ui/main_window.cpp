@@ -69,6 +69,7 @@
 #include "ui/routing_panel.h"
 #include "ui/settings_panel.h"
 #include "ui/status_line.h"
+#include "ui/speedup_text.h"
 #include "ui/sweep_view.h"
 
 namespace svgear {
@@ -623,12 +624,12 @@ void MainWindow::connectWorker() {
       QSettings settings;
       sweep_view_->save(settings);
     }
-    log_->info(tr("sweep: top-p %1 · PSNR %2 · SSIM %3 · %4 ms/step · %5× speedup")
+    log_->info(tr("sweep: top-p %1 · PSNR %2 · SSIM %3 · %4 ms/step · %5 speedup")
                    .arg(p.top_p)
                    .arg(QString::fromStdString(format_psnr_db(p.mean_psnr_db)))
                    .arg(p.mean_ssim, 0, 'f', 4)
                    .arg(p.step_ms, 0, 'f', 1)
-                   .arg(p.speedup(), 0, 'f', 2));
+                   .arg(speedup_text(p.speedup())));
   });
   connect(worker_, &GenerationWorker::sweepFinished, this,
           [this](const QString& mode, bool reused) { onSweepFinished(mode, reused); });

@@ -2544,6 +2544,13 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   QCOMPARE(QSettings().value("sweep/points").toList().size(), 2);
   // The table's speedup column to three significant digits (two decimals had read "0.00×").
   QCOMPARE(child<QTableWidget>(*w, "sweep_table")->item(0, 4)->text(), speedup_text(view->points()[0].speedup()));
+  // Three significant digits, trailing zeros kept, in the table and the Log alike.
+  for (const auto& [ratio, text] : {std::pair{0.35, "0.350×"}, std::pair{0.0499, "0.0499×"}, std::pair{1.0, "1.00×"},
+                                    std::pair{12.34, "12.3×"}, std::pair{123.4, "123×"}, std::pair{9.996, "10.0×"},
+                                    std::pair{0.9996, "1.00×"}}) {
+    QCOMPARE(speedup_text(ratio), QString(text));
+  }
+  QVERIFY(log_text(*w).contains(speedup_text(view->points()[0].speedup()) + " speedup"));
   for (const SweepPoint& p : view->points()) {
     QVERIFY2(std::isfinite(p.mean_psnr_db) && p.mean_psnr_db > 5.0 && p.mean_psnr_db < 100.0,
              qPrintable(QString("top-p %1: PSNR %2").arg(p.top_p).arg(p.mean_psnr_db)));
