@@ -809,18 +809,21 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
     why_not << tr("its model folder %1 is gone (%2 stays loaded)").arg(model, model_picker_->currentFolder());
   }
   if (!unheld.isEmpty()) why_not << tr("the settings cannot hold %1").arg(unheld.join(", "));
+  QString reloaded;
   if (why_not.isEmpty()) {
-    statusBar()->showMessage(
-        entry.clip_gone()
-            ? tr("Reloaded the settings of %1 (seed %2, locked); its video is gone: Generate makes it again")
-                  .arg(name)
-                  .arg(qulonglong(request.seed))
-            : tr("Reloaded %1 (seed %2, locked): Generate reproduces it").arg(name).arg(qulonglong(request.seed)));
+    reloaded = entry.clip_gone()
+                   ? tr("Reloaded the settings of %1 (seed %2, locked); its video is gone: Generate makes it again")
+                         .arg(name)
+                         .arg(qulonglong(request.seed))
+                   : tr("Reloaded %1 (seed %2, locked): Generate reproduces it").arg(name).arg(qulonglong(request.seed));
   } else {
     const QString what = why_not.join("; ");
-    statusBar()->showMessage(tr("Reloaded %1, but %2: Generate will not reproduce it").arg(name, what));
+    reloaded = tr("Reloaded %1, but %2: Generate will not reproduce it").arg(name, what);
     log_->info(tr("reloaded %1: %2").arg(name, what));
   }
+  statusBar()->showMessage(reloaded);
+  reload_folder_ = another_model && model_present ? model : QString();
+  reload_status_ = reloaded;
 }
 
 const Video& MainWindow::result() const {
@@ -1243,7 +1246,11 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
                      "generate.")
                       .arg(model.defaults_problem));
   }
-  if (!generating_) statusBar()->showMessage(tr("Model %1 ready").arg(model.name));
+  // The entry that loaded this model keeps its word on what Generate will do.
+  const QString ready = tr("Model %1 ready").arg(model.name);
+  const bool reloaded = !reload_folder_.isEmpty() && model.folder == reload_folder_;
+  if (!generating_) statusBar()->showMessage(reloaded ? ready + " · " + reload_status_ : ready);
+  reload_folder_.clear();
 }
 
 void MainWindow::onStep(const StepEvent& e) {

@@ -305,6 +305,9 @@ class MainWindow : public QMainWindow {
   // loading_load_ of a load that waits for the device list (ModelPicker::deviceKnown).
   static constexpr int kLoadAwaitsDevices = -1;
   bool apply_model_defaults_ = false;  // set by openModelFolder until the chosen model has loaded
+  // A library entry's "Reloaded …" status while its model loads: the load's "ready" keeps it.
+  QString reload_folder_;
+  QString reload_status_;
   // The model the settings were last fitted to (its defaults applied or the settings kept for it, at
   // its load): choosing it again, after a folder that was no model, keeps what the artist set.
   QString fitted_folder_;

@@ -2887,6 +2887,14 @@ void StudioWindowTest::wan_pair_takes_a_low_noise_guidance() {
     w.generate();
     QTRY_VERIFY_WITH_TIMEOUT(!w.isGenerating(), kRunTimeoutMs);
     QVERIFY2(w.statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(w).right(600)));
+    // The pair's run opened from the tiny model loads the pair, whose "ready" keeps the reload's word
+    // on what Generate does (it had replaced it).
+    QTRY_COMPARE_WITH_TIMEOUT(library->count(), before + 2, 10000);
+    library->openRow(1);
+    QTRY_VERIFY2_WITH_TIMEOUT(w.statusBar()->currentMessage().contains(" ready · Reloaded "),
+                              qPrintable(w.statusBar()->currentMessage()), 60000);
+    QVERIFY2(w.statusBar()->currentMessage().endsWith(": Generate reproduces it"),
+             qPrintable(w.statusBar()->currentMessage()));
     w.close();  // saves the settings
   }
   auto window = openWindow();  // the built-in tiny model
