@@ -242,9 +242,12 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   auto* remove = new QShortcut(QKeySequence::Delete, list_);
   remove->setContext(Qt::WidgetShortcut);  // the list's: the filter's Delete edits its text
   connect(remove, &QShortcut::activated, this, [this] { deleteSelected(); });
+  // The window's while the panel is on screen: a click on its tab leaves the focus where it was, so a
+  // shortcut of the panel alone did nothing then, and the words typed next went elsewhere.
   auto* find = new QShortcut(QKeySequence::Find, this);
-  find->setContext(Qt::WidgetWithChildrenShortcut);  // the panel's: other docks keep Ctrl+F
+  find->setContext(Qt::WindowShortcut);
   connect(find, &QShortcut::activated, this, [this] {
+    if (!isVisible() || visibleRegion().isEmpty()) return;  // behind another tab of its dock
     filter_->setFocus(Qt::ShortcutFocusReason);
     filter_->selectAll();
   });

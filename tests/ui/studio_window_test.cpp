@@ -2090,6 +2090,28 @@ void StudioWindowTest::library_keeps_folder_names_that_are_not_utf8() {
 
 // The filter shows the runs that hold every word typed, in the prompt, the mode, the model or the
 // seed; Open and Delete never act on a run it hides, and a run kept meanwhile is filtered too.
+// Ctrl+F after a click on the Library's tab (the focus still in the prompt) goes to its filter; with
+// the Library behind another tab it does nothing, and the prompt keeps the focus.
+void StudioWindowTest::ctrl_f_reaches_the_library_filter_once_it_is_in_front() {
+  auto w = openWindow();
+  QVERIFY(waitForModel(*w));
+  auto* prompt = child<QLineEdit>(*w, "prompt");
+  auto* filter = child<QLineEdit>(*w, "library_filter");
+  child<QDockWidget>(*w, "library_dock")->raise();
+  prompt->setFocus();
+  QTRY_VERIFY(prompt->hasFocus());
+  QTRY_VERIFY(!filter->visibleRegion().isEmpty());
+  QTest::keyClick(prompt, Qt::Key_F, Qt::ControlModifier);
+  QTRY_VERIFY(filter->hasFocus());
+  child<QDockWidget>(*w, "routing_dock")->raise();
+  QTRY_VERIFY(filter->visibleRegion().isEmpty());
+  prompt->setFocus();
+  QTRY_VERIFY(prompt->hasFocus());
+  QTest::keyClick(prompt, Qt::Key_F, Qt::ControlModifier);
+  QTest::qWait(50);
+  QVERIFY(prompt->hasFocus());
+}
+
 void StudioWindowTest::library_filter_finds_runs_by_words() {
   const std::filesystem::path root = scratch_.filePath("library-filter").toStdString();
   const Video clip = grey_clip(90);

@@ -37,6 +37,7 @@ class StudioWindowTest : public QObject {
   void library_keeps_folder_names_that_are_not_utf8();
   void library_deletes_and_survives_bad_entries();
   void library_filter_finds_runs_by_words();
+  void ctrl_f_reaches_the_library_filter_once_it_is_in_front();
   void token_frames_follow_the_decoder();
   void library_lists_in_the_background_and_keeps_runs_kept_meanwhile();
   void library_entry_from_the_cli_keeps_what_the_panel_hides();
