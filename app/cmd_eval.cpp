@@ -65,13 +65,6 @@ int cmd_eval(int argc, char** argv) {
   const auto objects_given = args.integer("objects");
   options.objects = int(objects_given.value_or(options.objects));
   options.first_seed = uint64_t(args.integer("first-seed", 0).value_or(int64_t(options.first_seed)));
-  // The prompts take the seeds from --first-seed on: the last is held to the first's limit (the
-  // run had gone past it at once).
-  if (options.first_seed + uint64_t(options.prompts - 1) > uint64_t(INT32_MAX)) {
-    throw UserError("--first-seed " + std::to_string(options.first_seed) + " with " + std::to_string(options.prompts) +
-                    " prompts would take seeds past 2147483647: give --first-seed at most " +
-                    std::to_string(uint64_t(INT32_MAX) - uint64_t(options.prompts - 1)));
-  }
   const auto modes_text = args.text("modes");
   if (modes_text) {
     std::vector<AttentionMode> listed;
@@ -106,6 +99,14 @@ int cmd_eval(int argc, char** argv) {
                          options.base.shift || !attention_typed.empty())) {
     throw UserError("--text-influence generates nothing: it takes --model, --prompts, --first-seed, --device and "
                     "--json (not --modes, --sheet, --objects, --steps, --cfg, --shift or the sparse settings)");
+  }
+  // The clips take the seeds from --first-seed on: the last is held to the first's limit (the run
+  // had gone past it at once). Text influence's seeds draw scenes only, in 64 bits.
+  if (!text_influence && options.first_seed + uint64_t(options.prompts - 1) > uint64_t(INT32_MAX)) {
+    throw UserError("--first-seed " + std::to_string(options.first_seed) + " with " + std::to_string(options.prompts) +
+                    " prompts" + (prompts_given ? "" : " (the default --prompts)") +
+                    " would take seeds past 2147483647: give --first-seed at most " +
+                    std::to_string(uint64_t(INT32_MAX) - uint64_t(options.prompts - 1)));
   }
   // A preset's mode (a file's "mode") chooses the modes where --modes does not, as it chooses
   // generate's where --attention does not: a svg2 file had run svgear beside dense.

@@ -191,15 +191,20 @@ std::vector<std::string> weight_files_in(const std::filesystem::path& out) {
 
 // A run inside a model's folder (a Wan download's transformer/, a folder under an export) is refused
 // as generate's outputs there are: its folders among the model's parts could unmake the model (a
-// transformer/ beside a DiT at the top reads as two layouts).
+// transformer/ beside a DiT at the top reads as two layouts). A folder above is a model's when it
+// reads as one: loose weights in ~/Downloads, or another tool's model.json, are no model here.
 void refuse_inside_a_model(const std::filesystem::path& out) {
   std::error_code ec;
-  const std::filesystem::path full = std::filesystem::weakly_canonical(out, ec);
+  const std::filesystem::path full = std::filesystem::weakly_canonical(std::filesystem::absolute(out, ec), ec);
   if (ec) return;
   for (std::filesystem::path folder = full.parent_path(); folder.has_relative_path(); folder = folder.parent_path()) {
-    if (std::filesystem::exists(folder / "model.json", ec) || holds_wan_diffusion_model(folder)) {
-      refuse_inside_model_folder(out, folder, "--out");
+    bool model = false;
+    try {
+      (void)read_model_manifest(folder);
+      model = true;
+    } catch (const std::exception&) {
     }
+    if (model) refuse_inside_model_folder(out, folder, "--out");
   }
 }
 

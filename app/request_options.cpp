@@ -310,9 +310,12 @@ std::filesystem::path model_folder_or_default(const std::optional<std::filesyste
 
 void refuse_inside_model_folder(const std::filesystem::path& path, const std::filesystem::path& model_dir,
                                 const std::string& option) {
+  // Absolute first: where none of a relative path exists yet, weakly_canonical leaves it relative.
   std::error_code folder_error, path_error;
-  const std::filesystem::path folder = std::filesystem::weakly_canonical(model_dir, folder_error);
-  const std::filesystem::path canonical = std::filesystem::weakly_canonical(path, path_error);
+  const std::filesystem::path folder =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(model_dir, folder_error), folder_error);
+  const std::filesystem::path canonical =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(path, path_error), path_error);
   if (folder_error || path_error || folder.empty()) return;
   // Compared by whole names: models/tiny2 is not inside models/tiny. weakly_canonical keeps a
   // folder's trailing slash as an empty last name, which no other path's names match.

@@ -402,7 +402,8 @@ QString LibraryPanel::caption(const LibraryEntry& e) const {
   const auto line = [&](const QString& text) { return metrics.elidedText(text, Qt::ElideRight, width); };
   QStringList lines = {line(bidi_controls_shown(QString::fromStdString(e.prompt).simplified()))};
   // The model beside the mode: runs of one prompt, mode and seed on two models had read alike.
-  QStringList run = {QString::fromStdString(e.attention), bidi_controls_shown(QString::fromStdString(e.model))};
+  QStringList run = {QString::fromStdString(e.attention),
+                     bidi_controls_shown(QString::fromStdString(e.model).simplified())};  // one line
   run.removeAll(QString());
   if (!run.isEmpty()) lines << line(run.join(" · "));
   lines << line(tr("seed %1").arg(qulonglong(e.seed)));

@@ -569,6 +569,7 @@ void MainWindow::connectWorker() {
     // filters the same way): the newer load is the one to wait for and to report.
     const bool awaited = load == loading_load_;
     if (awaited) setLoading(QString(), 0);
+    if (folder == reload_folder_) reload_folder_.clear();  // a later load of it is no reload's
     if (!awaited || folder != model_picker_->currentFolder()) {
       log_->info(tr("loading %1 failed, but a newer choice has replaced it: %2").arg(folder, message));
       return;
@@ -680,6 +681,7 @@ void MainWindow::loadModel(const QString& folder) {
 
 void MainWindow::onModelLoadCancelled() {
   setLoading(QString(), 0);
+  reload_folder_.clear();  // a later load of its folder is no reload's
   idle_expert_matters_ = true;
   // The worker holds no model of this folder now: a run loads it first, as a choice of it does.
   model_picker_->showError(tr("loading cancelled; Generate or choosing the model again loads it"));

@@ -13,6 +13,7 @@
 #include <QMessageBox>
 #include <QSettings>
 #include <QShortcut>
+#include <QStyledItemDelegate>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -26,14 +27,22 @@ constexpr int kHistoryLength = 50;
 
 // The row shows the prompt's bidirectional controls as codes; the prompt itself, which a double
 // click puts back, is the item's data.
-QListWidgetItem* history_item(const QString& prompt, const QListWidget* list) {
-  auto* item = new QListWidgetItem(bidi_controls_shown(prompt));
+// Rows as wide as the list and no wider (a row as wide as its text made the list scroll sideways),
+// the style's height: the list view elides what a row does not hold.
+class ListWideRows : public QStyledItemDelegate {
+ public:
+  using QStyledItemDelegate::QStyledItemDelegate;
+  QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const override {
+    return {1, QStyledItemDelegate::sizeHint(option, index).height()};
+  }
+};
+
+QListWidgetItem* history_item(const QString& prompt) {
+  auto* item = new QListWidgetItem(bidi_controls_shown(prompt).simplified());  // one line
   item->setData(Qt::UserRole, prompt);
-  // As wide as the list and no wider (a row as wide as its text made the list scroll sideways): the
-  // list view elides what its row does not hold.
-  item->setSizeHint(QSize(1, list->fontMetrics().height() + 2));
-  // Rich text, which a tooltip wraps: the prompt's own markup ("a <b>red</b> circle") shown as typed.
-  item->setToolTip("<p>" + bidi_controls_shown(prompt).toHtmlEscaped() + "</p>");
+  // Rich text, which a tooltip wraps: the prompt's own markup ("a <b>red</b> circle") and spaces
+  // shown as typed.
+  item->setToolTip("<p style='white-space:pre-wrap'>" + bidi_controls_shown(prompt).toHtmlEscaped() + "</p>");
   return item;
 }
 
@@ -68,7 +77,7 @@ PromptPanel::PromptPanel(QWidget* parent)
   // No panel scrolls sideways: a long prompt (a Wan example's hundred words) is elided to the list's
   // width, whole in its row's tooltip, where it had put a scroll bar under a list of three rows.
   history_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-  history_->setTextElideMode(Qt::ElideRight);
+  history_->setItemDelegate(new ListWideRows(history_));
 
   examples_button_->setObjectName("prompt_examples");
   examples_button_->setText(tr("Examples"));
@@ -168,7 +177,7 @@ void PromptPanel::addToHistory(const QString& prompt) {
   for (int i = history_->count() - 1; i >= 0; --i) {
     if (history_->item(i)->data(Qt::UserRole).toString() == prompt) delete history_->takeItem(i);
   }
-  history_->insertItem(0, history_item(prompt, history_));
+  history_->insertItem(0, history_item(prompt));
   while (history_->count() > kHistoryLength) delete history_->takeItem(history_->count() - 1);
 }
 
@@ -205,7 +214,7 @@ void PromptPanel::clearHistory() {
 void PromptPanel::setHistory(const QStringList& prompts) {
   history_->clear();
   for (const QString& prompt : prompts.mid(0, kHistoryLength)) {  // a hand-edited settings file's too
-    history_->addItem(history_item(prompt, history_));
+    history_->addItem(history_item(prompt));
   }
 }
 

@@ -42,8 +42,9 @@ std::string negative_prompt_message(std::string message, const std::string& sour
   size_t after = at + std::string_view("the negative prompt").size();
   const std::string_view suggestion = " (did you mean ";
   if (message.compare(after, suggestion.size(), suggestion) == 0) {
-    const size_t close = message.find(')', after);
-    if (close != std::string::npos) after = close + 1;
+    // Its question's end: a suggestion may hold an aside of its own ("(its U+0435 is Cyrillic)").
+    const size_t close = message.find("?)", after);
+    if (close != std::string::npos) after = close + 2;
   }
   return message.insert(after, source);
 }
@@ -117,6 +118,15 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
           // The grammar's words are counted, not the prompt's: "red circle" reads as ten. Said so,
           // where "the prompt has 10 words" named a count the user never typed.
           const std::string words = ShapesPromptEncoder::token_text(text);
+          // The grammar's wording ("a red circle" reads "… stays still …"): a word of it the model
+          // lacks is its model.json's fault, where it had been refused as a word of the prompt.
+          for (const std::string& word : split_prompt_words(words)) {
+            if (std::find(model.vocabulary.begin(), model.vocabulary.end(), word) == model.vocabulary.end()) {
+              throw UserError((model.folder / "model.json").string() + ": text_encoder.vocabulary lacks '" + word +
+                              "', a word of the " + kShapesWorldGrammar + " grammar, which reads \"" + text +
+                              "\" as \"" + words + "\": the file was edited, or made for another version of the grammar");
+            }
+          }
           VocabTextEncoder::check_prompt(model.vocabulary, std::numeric_limits<int>::max(), words);
           const size_t count = split_prompt_words(words).size();
           if (count > size_t(model.max_tokens)) {

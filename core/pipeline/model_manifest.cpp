@@ -11,7 +11,6 @@
 
 #include "core/io/bounded_json.h"
 #include "core/pipeline/wan_folder.h"
-#include "core/shapes/prompt_grammar.h"
 #include "core/text/nearest_words.h"
 #include "core/text/vocab_text_encoder.h"
 #include "core/user_error.h"
@@ -206,22 +205,6 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   if (!m.prompt_grammar.empty() && m.prompt_grammar != kShapesWorldGrammar) {
     throw UserError(where + ": text_encoder.grammar '" + m.prompt_grammar + "' is not known (known: " +
                     kShapesWorldGrammar + ")");
-  }
-  // The grammar rewrites each prompt in its own words ("a red circle" reaches the model as "… stays
-  // still …"): a vocabulary without one of them had refused "a red circle" for a word not typed.
-  if (!m.prompt_grammar.empty()) {
-    const std::set<std::string> known(m.vocabulary.begin(), m.vocabulary.end());
-    std::vector<std::string> missing;
-    for (const std::string& word : prompt_vocabulary()) {
-      if (!known.count(word)) missing.push_back("'" + word + "'");
-    }
-    if (!missing.empty()) {
-      std::string names = missing.front();
-      for (size_t i = 1; i < missing.size() && i < 5; ++i) names += ", " + missing[i];
-      if (missing.size() > 5) names += " and " + std::to_string(missing.size() - 5) + " more";
-      throw UserError(where + ": text_encoder.vocabulary lacks " + names + " of the " + kShapesWorldGrammar +
-                      " grammar, which rewrites every prompt in its words: the file was edited or is damaged");
-    }
   }
 
   m.weight_files = weight_list(j, "weights", where);

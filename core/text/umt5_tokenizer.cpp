@@ -99,12 +99,18 @@ Umt5Tokenizer::Cut Umt5Tokenizer::cut(std::string_view prompt) const {
   // not decode to the start of the text (normalised characters), the decoded pieces it is.
   const std::string kept = model_->decode(std::vector<int64_t>(ids.begin(), ids.begin() + max_pieces()));
   if (cleaned.compare(0, kept.size(), kept) != 0) return {int64_t(dropped.size()), model_->decode(dropped)};
+  // Back to the start of a word of ASCII letters and digits the cut falls in, at most a word's
+  // length: a prompt in a script without spaces (Chinese, Japanese) is quoted from the cut itself,
+  // not from its beginning.
+  constexpr size_t kLongestWord = 32;
   size_t start = kept.size();
-  if (start < cleaned.size() && cleaned[start] == ' ') {
-    ++start;  // the cut between two words
-  } else {
-    while (start > 0 && cleaned[start - 1] != ' ') --start;  // inside one: from its start
+  const auto in_word = [&](size_t at) { return std::isalnum(static_cast<unsigned char>(cleaned[at])) != 0; };
+  if (start < cleaned.size() && in_word(start)) {
+    size_t word = start;
+    while (word > 0 && start - word < kLongestWord && in_word(word - 1)) --word;
+    if (word == 0 || !in_word(word - 1)) start = word;
   }
+  while (start < cleaned.size() && cleaned[start] == ' ') ++start;
   return {int64_t(dropped.size()), cleaned.substr(start)};
 }
 

@@ -1641,7 +1641,10 @@ TEST(CliBench, CountsOfRepeatedWorkAreBounded) {
       {"eval --text-influence --prompts 2147483647 --device cpu", "--prompts must be from 1 to 1000"},
   };
   for (const auto& [options, message] : cases) expect_refused_before_work(run_cli(options), message, options);
-  const CliRun run = run_cli("bench attention --shape tiny --device cpu --modes dense --repeat 1000");
+  CliRun run = run_cli("bench attention --shape tiny --device cpu --modes dense --repeat 1000");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  // Text influence's seeds draw scenes only (64 bits): the clips' limit is not its.
+  run = run_cli("eval --text-influence --prompts 2 --first-seed 2147483647 --device cpu");
   EXPECT_EQ(run.exit_code, 0) << run.output;
 }
 
@@ -2134,7 +2137,9 @@ TEST(CliTrain, ANewRunRefusesToReplaceWhatItDidNotWrite) {
     EXPECT_FALSE(std::filesystem::exists(source / "sub")) << run.output;
   }
   // Inside a model's folder a run does not start from: a Wan download's transformer/ (the model had
-  // then read as two layouts), a folder deeper in it, a folder under an exported model.
+  // then read as two layouts), a folder deeper in it, a folder under an exported model. (The Wan
+  // folder is a model again without the checkpoint made above.)
+  std::filesystem::remove_all(wan / "checkpoint");
   for (const auto& [out, model] : {std::pair{wan / "transformer", wan}, std::pair{wan / "runs" / "a", wan},
                                    std::pair{source / "sub", source}}) {
     run = run_cli(train + out.string());
@@ -2145,6 +2150,19 @@ TEST(CliTrain, ANewRunRefusesToReplaceWhatItDidNotWrite) {
         << run.output;
     EXPECT_FALSE(std::filesystem::exists(model / out.lexically_relative(model).begin()->string())) << run.output;
   }
+  // A relative --out, none of it there yet, given inside the model's folder.
+  const std::filesystem::path here = std::filesystem::current_path();
+  std::filesystem::current_path(wan);
+  run = run_cli(train + "runs/b");
+  std::filesystem::current_path(here);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("--out 'runs/b' is inside the model's folder"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(wan / "runs")) << run.output;
+  // A Wan DiT alone above a folder (a download folder's loose file) makes it no model: a run goes under it.
+  std::filesystem::create_directories(root / "loose");
+  std::filesystem::copy_file(wan / "wan2.1_t2v_tiny_fp32.safetensors", root / "loose" / "wan2.1_t2v_tiny_fp32.safetensors");
+  run = run_cli(train + (root / "loose" / "run").string());
+  EXPECT_EQ(run.exit_code, 0) << run.output;
   run = run_cli(train + source.string());
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("--out '" + source.string() + "' holds a model.json: it is a model's folder"),

@@ -166,6 +166,9 @@ TEST(GenerationRequest, AModelsBadDefaultNamesItsFile) {
   EXPECT_NE(error.find("'gren' in the negative prompt (did you mean 'green'?) (random-tiny's default, from "),
             std::string::npos)
       << error;
+  m.defaults.negative_prompt = "r\xD0\xB5" "d";  // a Cyrillic е: the suggestion holds an aside of its own
+  error = error_of_with(r, m);
+  EXPECT_NE(error.find("is Cyrillic)?) (random-tiny's default, from "), std::string::npos) << error;
   m.defaults.negative_prompt = "purple";
   r.negative_prompt = "purple";
   error = error_of_with(r, m);
@@ -368,6 +371,22 @@ TEST(GenerationRequest, FrameCountsAreTheOnesARequestTakes) {
   wan.temporal_factor = 4;
   EXPECT_EQ(frame_counts(wan).first, 1);
   EXPECT_EQ(frame_counts(wan).step, 4);
+}
+
+// A shapes-world model whose vocabulary lacks a word of its grammar's wording is refused as its file's
+// fault: "a red circle" (which reads "… stays still …") had been refused for "stays", a word not typed.
+TEST(GenerationRequest, AGrammarWordTheModelLacksIsItsFilesFault) {
+  ModelManifest m = ModelManifest::read(model_search_roots().back() / "shapes-s");
+  m.vocabulary.erase(std::find(m.vocabulary.begin(), m.vocabulary.end(), "stays"));
+  GenerationRequest r;
+  r.prompt = "a red circle";
+  const std::string error = error_of_with(r, m);
+  EXPECT_NE(error.find("shapes-s/model.json: text_encoder.vocabulary lacks 'stays', a word of the shapes-world "
+                       "grammar, which reads \"a red circle\" as \""),
+            std::string::npos)
+      << error;
+  r.prompt = "a red circle moves left";  // no "stays" in its wording
+  EXPECT_EQ(error_of_with(r, m).find("lacks"), std::string::npos);
 }
 
 // A shapes-world model counts its scene grammar's words, not the prompt's: a model whose

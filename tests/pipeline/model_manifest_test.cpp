@@ -195,30 +195,6 @@ TEST(ModelManifest, AVocabularyShortOfTheTokenTableNamesTheFolder) {
   }
 }
 
-// A shapes-world model's vocabulary short of its grammar's words is refused as the file's fault: its
-// prompts are rewritten in those words, so "a red circle" had been refused for "stays".
-TEST(ModelManifest, AGrammarModelLackingTheGrammarsWordsNamesThem) {
-  const auto dir = test::scratch_dir("grammar_words_missing");
-  nlohmann::json manifest =
-      nlohmann::json::parse(std::ifstream(model_search_roots().back() / "shapes-s" / "model.json"));
-  nlohmann::json& vocabulary = manifest["text_encoder"]["vocabulary"];
-  for (const char* word : {"stays", "on", "is"}) {
-    const auto at = std::find(vocabulary.begin(), vocabulary.end(), word);
-    ASSERT_NE(at, vocabulary.end()) << word;
-    vocabulary.erase(at);
-  }
-  write_text(dir / "model.json", manifest.dump());
-  try {
-    ModelManifest::read(dir);
-    FAIL() << "a vocabulary without 'stays' was read";
-  } catch (const UserError& e) {
-    EXPECT_NE(std::string(e.what()).find("model.json: text_encoder.vocabulary lacks 'on', 'is', 'stays' of the "
-                                         "shapes-world grammar"),
-              std::string::npos)
-        << e.what();
-  }
-}
-
 // A folder this user may not read is not one without a model: the studio's picker had said
 // "model.json is missing" of a chmod-000 folder.
 TEST(ModelManifest, AnUnreadableFolderSaysPermissionDenied) {

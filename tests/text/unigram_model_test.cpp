@@ -183,6 +183,24 @@ TEST(Umt5Tokenizer, CutSaysWhatTruncationDrops) {
   const Umt5Tokenizer::Cut mid_word = longer.cut("a cat a cats, a cat");  // ▁a ▁cat ▁a ▁cat | s , ▁a ▁cat
   EXPECT_EQ(mid_word.pieces, 4);
   EXPECT_EQ(mid_word.text, "cats, a cat");
+  // Kept pieces that do not decode to the prompt's start (an unknown piece reads ⁇): the dropped
+  // pieces decoded, as before.
+  const Umt5Tokenizer::Cut unknown = tok.cut("a, cat a cat");  // ▁a , ▁cat | ▁a ▁cat
+  EXPECT_EQ(unknown.pieces, 2);
+  EXPECT_EQ(unknown.text, "a cat");
+}
+
+// A prompt in a script without spaces is quoted from the cut, not from its beginning (the word the
+// cut falls in is one of ASCII letters and digits).
+TEST(Umt5Tokenizer, CutInAScriptWithoutSpacesQuotesFromTheCut) {
+  const auto dir = test::scratch_dir("umt5_tok_cut_cjk");
+  const std::vector<std::pair<std::string, double>> pieces = {
+      {"\xE2\x96\x81", -3.0}, {"猫", -2.0}, {"が", -2.0}, {"雪", -2.0}, {"の", -2.0}, {"中", -2.0}, {"を", -2.0},
+      {"走る", -2.0}};
+  const Umt5Tokenizer tok = Umt5Tokenizer::load(test::write_tokenizer_json(dir, pieces), 4);
+  const Umt5Tokenizer::Cut cut = tok.cut("猫が雪の中を走る");  // ▁ 猫 が | 雪 の 中 を 走る
+  EXPECT_EQ(cut.pieces, 5);
+  EXPECT_EQ(cut.text, "雪の中を走る");
 }
 
 TEST(Umt5Tokenizer, WhitespaceIsCleanedAsUpstream) {

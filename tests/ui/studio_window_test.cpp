@@ -2824,8 +2824,6 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
   }
 }
 
-// Wan2.2-A14B's pair of experts: the settings show a second guidance for the low-noise expert's
-// steps, which the run uses and the library's record keeps; a model with one DiT hides it.
 // A Wan model makes 4n + 1 frames: the frames box's arrows step 5 → 9 (Qt's 6 was refused by the
 // run), from a count between them too, and the built-in model's every count again after it.
 void StudioWindowTest::frames_step_along_the_counts_the_model_makes() {
@@ -2859,6 +2857,8 @@ void StudioWindowTest::frames_step_along_the_counts_the_model_makes() {
   QCOMPARE(frames->maximum(), kMaxFrames);
 }
 
+// Wan2.2-A14B's pair of experts: the settings show a second guidance for the low-noise expert's
+// steps, which the run uses and the library's record keeps; a model with one DiT hides it.
 void StudioWindowTest::wan_pair_takes_a_low_noise_guidance() {
   const QString pair = scratch_.filePath("a14b");
   write_tiny_wan_a14b_comfy(pair.toStdString());
