@@ -817,7 +817,9 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
                    ? tr("Reloaded the settings of %1 (seed %2, locked); its video is gone: Generate makes it again")
                          .arg(name)
                          .arg(qulonglong(request.seed))
-                   : tr("Reloaded %1 (seed %2, locked): Generate reproduces it").arg(name).arg(qulonglong(request.seed));
+                   : tr("Reloaded %1 (seed %2, locked): Generate reproduces it")
+                         .arg(name)
+                         .arg(qulonglong(request.seed));
   } else {
     const QString what = why_not.join("; ");
     reloaded = tr("Reloaded %1, but %2: Generate will not reproduce it").arg(name, what);
@@ -1017,11 +1019,11 @@ bool MainWindow::sayWhyNoExport(const QKeySequence& pressed) {
     if (action->isEnabled() || !action->shortcuts().contains(pressed)) continue;
     // Not "waits": nothing is queued, the key does nothing now. A Compare's or sweep's runs show no
     // previews, so only a Generate's preview changes.
-    const QString why = !generating_             ? tr("Nothing to export yet: generate a clip, or open one from the Library")
-                        : work_ == Work::Generate ? tr("Export is off while the run goes on (the preview changes until it "
-                                                       "ends): press it again once the run has ended")
-                                                  : tr("Export is off while the run goes on: press it again once the run "
-                                                       "has ended");
+    const QString why =
+        !generating_             ? tr("Nothing to export yet: generate a clip, or open one from the Library")
+        : work_ == Work::Generate ? tr("Export is off while the run goes on (the preview changes until it ends): "
+                                       "press it again once the run has ended")
+                                  : tr("Export is off while the run goes on: press it again once the run has ended");
     statusBar()->showMessage(why);
     return true;
   }

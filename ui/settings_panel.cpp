@@ -88,7 +88,8 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   width_ = spin_box(this, video, "width", 8, kMaxSidePixels, 8, tr("Width in pixels; must be a multiple of the model's patch"));
   height_ = spin_box(this, video, "height", 8, kMaxSidePixels, 8, tr("Height in pixels; must be a multiple of the model's patch"));
   frames_ = spin_box(this, video, "frames", 1, kMaxFrames, 1,
-                     tr("Number of frames; the arrows step along the counts the model makes (a Wan model's 1, 5, 9, …)"));
+                     tr("Number of frames; the arrows step along the counts the model makes "
+                        "(a Wan model's 1, 5, 9, …)"));
   // The form labels its rows, but a row of two boxes (and the seed's) names neither for a screen
   // reader: they get names of their own.
   width_->setAccessibleName(tr("Width"));

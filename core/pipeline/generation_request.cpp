@@ -124,7 +124,8 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
             if (std::find(model.vocabulary.begin(), model.vocabulary.end(), word) == model.vocabulary.end()) {
               throw UserError((model.folder / "model.json").string() + ": text_encoder.vocabulary lacks '" + word +
                               "', a word of the " + kShapesWorldGrammar + " grammar, which reads \"" + text +
-                              "\" as \"" + words + "\": the file was edited, or made for another version of the grammar");
+                              "\" as \"" + words +
+                              "\": the file was edited, or made for another version of the grammar");
             }
           }
           VocabTextEncoder::check_prompt(model.vocabulary, std::numeric_limits<int>::max(), words);

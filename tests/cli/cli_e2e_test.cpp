@@ -2160,7 +2160,8 @@ TEST(CliTrain, ANewRunRefusesToReplaceWhatItDidNotWrite) {
   EXPECT_FALSE(std::filesystem::exists(wan / "runs")) << run.output;
   // A Wan DiT alone above a folder (a download folder's loose file) makes it no model: a run goes under it.
   std::filesystem::create_directories(root / "loose");
-  std::filesystem::copy_file(wan / "wan2.1_t2v_tiny_fp32.safetensors", root / "loose" / "wan2.1_t2v_tiny_fp32.safetensors");
+  const char* dit = "wan2.1_t2v_tiny_fp32.safetensors";
+  std::filesystem::copy_file(wan / dit, root / "loose" / dit);
   run = run_cli(train + (root / "loose" / "run").string());
   EXPECT_EQ(run.exit_code, 0) << run.output;
   run = run_cli(train + source.string());

@@ -2536,12 +2536,14 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
     QVERIFY2(w->statusBar()->currentMessage().startsWith("A run is in progress"),
              qPrintable(w->statusBar()->currentMessage()));
   }
-  // Ctrl+E and Ctrl+Shift+E, the exports being off until the run ends: said too (they were silent).
+  // Ctrl+E and Ctrl+Shift+E, the exports being off until the run ends: said too (they were silent),
+  // without the preview a sweep's runs do not change.
+  const QString export_off = "Export is off while the run goes on: press it again once the run has ended";
   for (const Qt::KeyboardModifiers keys :
        {Qt::KeyboardModifiers(Qt::ControlModifier), Qt::ControlModifier | Qt::ShiftModifier}) {
     w->statusBar()->clearMessage();
     QTest::keyClick(child<PreviewPane>(*w, "preview")->view(), Qt::Key_E, keys);
-    QVERIFY2(w->statusBar()->currentMessage().startsWith("Export is off while the run goes on: press it again once the run has ended"),
+    QVERIFY2(w->statusBar()->currentMessage().startsWith(export_off),
              qPrintable(w->statusBar()->currentMessage()));
   }
   // ... also from the prompt, where a line edit would have taken Ctrl+E as end of line.
@@ -2549,7 +2551,7 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   prompt->setCursorPosition(0);
   w->statusBar()->clearMessage();
   QTest::keyClick(prompt, Qt::Key_E, Qt::ControlModifier);
-  QVERIFY2(w->statusBar()->currentMessage().startsWith("Export is off while the run goes on: press it again once the run has ended"),
+  QVERIFY2(w->statusBar()->currentMessage().startsWith(export_off),
            qPrintable(w->statusBar()->currentMessage()));
   QCOMPARE(prompt->cursorPosition(), 0);
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
