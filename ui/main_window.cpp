@@ -1382,10 +1382,15 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
   if (work_ == Work::Sweep) {
     setGenerating(false);
     // Until its first point the view shows the previous sweep's, which stay.
+    // The points left are another request's: named, since the panel's line was this sweep's.
+    const QString kept_of = sweep_view_->pointsRequest().isEmpty()
+                                ? QString()
+                                : tr(", of %1").arg(bidi_controls_shown(sweep_view_->pointsRequest()));
     const QString ended = !sweep_view_->awaitsFirstPoint()  ? tr("Sweep cancelled: the points so far are kept")
                           : sweep_view_->points().empty() ? tr("Sweep cancelled before its first point")
                                                           : tr("Sweep cancelled before its first point: the "
-                                                               "previous sweep's points are kept");
+                                                               "previous sweep's points are kept%1")
+                                                                .arg(kept_of);
     sweep_view_->showMessage(ended);
     statusBar()->showMessage(tr("Sweep cancelled"));
     logWhichRunWasCancelled(ended, steps_done);

@@ -40,6 +40,8 @@ class SweepView : public QWidget {
   const std::vector<SweepPoint>& points() const { return points_; }
   // The sweep started has no point yet: the points shown (if any) are the previous sweep's.
   bool awaitsFirstPoint() const { return replace_on_point_; }
+  // The prompt and settings the points shown swept ("\"a red circle\", 64×64, …"); empty when unknown.
+  const QString& pointsRequest() const { return request_; }
   int plottedPoints() const;
   void chooseRow(int row);  // as the user selecting a row and pressing "Use this budget"
   // Off during a run, as the settings are: the list shown is the one the sweep runs.

@@ -3939,11 +3939,13 @@ void StudioWindowTest::a_cancelled_sweep_keeps_the_previous_points() {
   QCOMPARE(view->points()[0].top_p, 0.6);
   QCOMPARE(view->plottedPoints(), 1);
   QCOMPARE(child<QTableWidget>(*w, "sweep_table")->rowCount(), 1);
-  QCOMPARE(child<QLabel>(*w, "sweep_status")->text(),
-           QString("Sweep cancelled before its first point: the previous sweep's points are kept"));
-  QVERIFY2(log_text(*w).contains("Sweep cancelled before its first point: the previous sweep's points are kept (its "
-                                 "dense run stopped after "),
-           qPrintable(log_text(*w)));
+  // The points kept are named by what they swept: the panel's line had been the new sweep's.
+  const QString kept = "Sweep cancelled before its first point: the previous sweep's points are kept, of \"" +
+                       QString(kPrompt) + "\", ";
+  QVERIFY2(child<QLabel>(*w, "sweep_status")->text().startsWith(kept),
+           qPrintable(child<QLabel>(*w, "sweep_status")->text()));
+  QVERIFY2(log_text(*w).contains(kept), qPrintable(log_text(*w)));
+  QVERIFY2(log_text(*w).contains(" (its dense run stopped after "), qPrintable(log_text(*w)));
   view->chooseRow(0);  // and they are still there to use
   QCOMPARE(child<QDoubleSpinBox>(*w, "top_p")->value(), 0.6);
 
