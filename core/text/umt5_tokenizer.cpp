@@ -1,6 +1,7 @@
 #include "core/text/umt5_tokenizer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <utility>
 
 #include <ATen/ATen.h>
