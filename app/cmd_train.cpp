@@ -198,13 +198,12 @@ void refuse_inside_a_model(const std::filesystem::path& out) {
   const std::filesystem::path full = std::filesystem::weakly_canonical(std::filesystem::absolute(out, ec), ec);
   if (ec) return;
   for (std::filesystem::path folder = full.parent_path(); folder.has_relative_path(); folder = folder.parent_path()) {
-    bool model = false;
     try {
       (void)read_model_manifest(folder);
-      model = true;
     } catch (const std::exception&) {
+      continue;  // no model here
     }
-    if (model) refuse_inside_model_folder(out, folder, "--out");
+    refuse_inside_model_folder(out, folder, "--out");
   }
 }
 

@@ -4,7 +4,6 @@
 // Two decimals had read "0.00×" for a CPU's sparse run next to its dense one; `svgear compare`
 // prints three significant digits too (printf's %g, without the trailing zeros).
 
-#include <algorithm>
 #include <cmath>
 
 #include <QString>
@@ -13,12 +12,9 @@ namespace svgear {
 
 inline QString speedup_text(double ratio) {
   if (!std::isfinite(ratio) || ratio <= 0.0) return QString::number(ratio, 'g', 3) + "×";
-  const int decimals = std::max(0, 2 - int(std::floor(std::log10(ratio))));
-  QString text = QString::number(ratio, 'f', decimals);
-  // Rounding up to the next power of ten ("9.995" → "10.00") gives one digit too many.
-  if (decimals > 0 && text.size() > 1 && std::abs(text.toDouble()) >= std::pow(10.0, 3 - decimals)) {
-    text = QString::number(ratio, 'f', decimals - 1);
-  }
+  // printf's '#' keeps the trailing zeros, and a point after a whole number ("123."), dropped here.
+  QString text = QString::asprintf("%#.3g", ratio);
+  if (text.endsWith('.')) text.chop(1);
   return text + "×";
 }
 

@@ -120,7 +120,8 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
           const std::string words = ShapesPromptEncoder::token_text(text);
           // The grammar's wording ("a red circle" reads "… stays still …"): a word of it the model
           // lacks is its model.json's fault, where it had been refused as a word of the prompt.
-          for (const std::string& word : split_prompt_words(words)) {
+          const std::vector<std::string> word_list = split_prompt_words(words);
+          for (const std::string& word : word_list) {
             if (std::find(model.vocabulary.begin(), model.vocabulary.end(), word) == model.vocabulary.end()) {
               throw UserError((model.folder / "model.json").string() + ": text_encoder.vocabulary lacks '" + word +
                               "', a word of the " + kShapesWorldGrammar + " grammar, which reads \"" + text +
@@ -129,7 +130,7 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
             }
           }
           VocabTextEncoder::check_prompt(model.vocabulary, std::numeric_limits<int>::max(), words);
-          const size_t count = split_prompt_words(words).size();
+          const size_t count = word_list.size();
           if (count > size_t(model.max_tokens)) {
             throw UserError("the prompt reads as " + std::to_string(count) + " words in this model's scene grammar (\"" +
                             words + "\"), and this model reads at most " + std::to_string(model.max_tokens) +

@@ -366,7 +366,6 @@ std::filesystem::path builtin_models_root() {
   return std::filesystem::path(SVGEAR_SOURCE_DIR) / "resources" / "models";
 }
 
-
 std::vector<std::filesystem::path> model_search_roots() {
   std::vector<std::filesystem::path> roots;
   if (const char* env = std::getenv("SVGEAR_MODELS")) {
