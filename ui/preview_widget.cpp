@@ -18,11 +18,13 @@ namespace svgear {
 
 namespace {
 constexpr float kInspectorMargin = 10;  // logical pixels between the token inspector and the preview's edges
+constexpr int kCaptionMargin = 8;       // between the caption's box and the preview's bottom edge
+constexpr int kLabelPadding = 3;        // above and below a label's text, inside its box
 
 // One line on a dark box 8 pixels from the left edge, its box's top or bottom (`from_bottom`) at
 // `y`: the caption and the inspector's hint. Returns the box drawn.
 QRect draw_label(QPainter& painter, const QString& text, int y, bool from_bottom) {
-  const QRect box = painter.fontMetrics().boundingRect(text).adjusted(-6, -3, 6, 3);
+  const QRect box = painter.fontMetrics().boundingRect(text).adjusted(-6, -kLabelPadding, 6, kLabelPadding);
   const QRect placed = box.translated(8 - box.left(), y - (from_bottom ? box.bottom() : box.top()));
   painter.fillRect(placed, QColor(0, 0, 0, 170));
   painter.setPen(QColor(230, 230, 230));
@@ -105,6 +107,11 @@ QPointF PreviewWidget::clampedPan(QPointF pan) const {
 QPointF PreviewWidget::panWithin(QPointF pan, QSizeF drawn) const {
   const double room_x = std::max(0.0, (drawn.width() - width()) / 2), room_y = std::max(0.0, (drawn.height() - height()) / 2);
   return {std::clamp(pan.x(), -room_x, room_x), std::clamp(pan.y(), -room_y, room_y)};
+}
+
+int PreviewWidget::fitCaptionBand() const {
+  if (zoom_ > 0.0 || caption_.isEmpty()) return 0;
+  return fontMetrics().boundingRect(caption_).height() + 2 * kLabelPadding + kCaptionMargin;
 }
 
 QRectF PreviewWidget::frameRect() const { return frames_.empty() ? QRectF() : targetRect(frames_[current_].size()); }
@@ -194,7 +201,7 @@ void PreviewWidget::refreshInspection() {
 
 void PreviewWidget::setCaption(const QString& caption) {
   caption_ = caption;
-  update();
+  refreshInspection();  // at Fit the frame moves with the caption's band
 }
 
 QSizeF PreviewWidget::drawnSize(QSize image) const {
@@ -202,7 +209,7 @@ QSizeF PreviewWidget::drawnSize(QSize image) const {
   const double dpr = devicePixelRatioF();
   double scale = zoom_;
   if (scale <= 0.0) {
-    const double fit = std::min(width() * dpr / image.width(), height() * dpr / image.height());
+    const double fit = std::min(width() * dpr / image.width(), (height() - fitCaptionBand()) * dpr / image.height());
     scale = fit >= 1.0 ? std::floor(fit) : fit;
   }
   return {image.width() * scale / dpr, image.height() * scale / dpr};
@@ -211,7 +218,9 @@ QSizeF PreviewWidget::drawnSize(QSize image) const {
 QRectF PreviewWidget::targetRect(QSize image) const {
   const QSizeF size = drawnSize(image);
   // Held again: the widget may have grown since the drag.
-  return QRectF(QPointF((width() - size.width()) / 2, (height() - size.height()) / 2) + panWithin(pan_, size), size);
+  return QRectF(QPointF((width() - size.width()) / 2, (height() - fitCaptionBand() - size.height()) / 2) +
+                    panWithin(pan_, size),
+                size);
 }
 
 void PreviewWidget::paintGL() {
@@ -229,14 +238,14 @@ void PreviewWidget::paintGL() {
   // Nearest-neighbour when magnifying: the model's pixels are the data, not something to blur.
   painter.setRenderHint(QPainter::SmoothPixmapTransform, target.width() * devicePixelRatioF() < image.width());
   painter.drawImage(target, image);
-  caption_height_ = 0;
+  caption_rect_ = QRect();
   caption_drawn_.clear();
   if (!caption_.isEmpty()) {
     // A narrow preview cuts the caption, with an ellipsis, and keeps the frame number whole.
     const QString frame = QString("   frame %1/%2").arg(current_ + 1).arg(frameCount());
     const int room = width() - 2 * 8 - 2 * 6 - painter.fontMetrics().horizontalAdvance(frame);  // margins, padding
     caption_drawn_ = painter.fontMetrics().elidedText(caption_, Qt::ElideRight, std::max(0, room)) + frame;
-    caption_height_ = height() - draw_label(painter, caption_drawn_, height() - 8, true).top();
+    caption_rect_ = draw_label(painter, caption_drawn_, height() - kCaptionMargin, true);
   }
   hint_drawn_ = hovering_ && !trace_ && !inspection_hint_.isEmpty();
   if (hint_drawn_) draw_label(painter, inspection_hint_, 8, false);
@@ -291,7 +300,7 @@ void PreviewWidget::drawInspector() {
     const QRectF token = inspected_patch_.adjusted(-2, -2, 2, 2);  // with the outline's pen
     const bool across_x = mouse_.x() < width() / 2.0, across_y = mouse_.y() < height() / 2.0;
     // Above the caption, which it had covered at a larger scale factor.
-    const double bottom_edge = height() - caption_height_ - kInspectorMargin;
+    const double bottom_edge = (caption_rect_.isNull() ? height() : caption_rect_.top()) - kInspectorMargin;
     double least = -1;
     std::pair<bool, bool> corner;  // right, bottom
     for (const auto& [right, bottom] : {std::pair{across_x, across_y}, std::pair{across_x, !across_y},

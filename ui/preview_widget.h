@@ -46,6 +46,7 @@ class PreviewWidget : public QOpenGLWidget {
   void setCaption(const QString& caption);
   const QString& caption() const { return caption_; }
   const QString& captionDrawn() const { return caption_drawn_; }  // by the last paint, with the frame number
+  QRect captionRect() const { return caption_rect_; }               // its box by the last paint
   const QString& notice() const { return notice_; }
   QRectF frameRect() const;  // where the current frame is drawn, in widget coordinates
 
@@ -78,6 +79,9 @@ class PreviewWidget : public QOpenGLWidget {
 
  private:
   QSizeF drawnSize(QSize image) const;  // at the zoom, in logical pixels
+  // At Fit, the band along the bottom the caption takes, which the frame is fitted above so that
+  // the caption covers none of it; 0 at a zoom factor (a magnified frame is panned instead).
+  int fitCaptionBand() const;
   QRectF targetRect(QSize image) const;
   // `pan` held to what keeps a frame drawn at `drawn`, or the current one, over the whole widget
   // (none when smaller).
@@ -103,7 +107,7 @@ class PreviewWidget : public QOpenGLWidget {
   QString inspection_label_;
   QString inspection_hint_;  // why there is no inspector, shown while hovering
   bool hint_drawn_ = false;
-  int caption_height_ = 0;   // the caption's box and margin by the last paint: the inspector keeps above it
+  QRect caption_rect_;       // the caption's box by the last paint: the inspector keeps above it
   QPointF mouse_;
   bool hovering_ = false;
   TokenInspection inspection_;

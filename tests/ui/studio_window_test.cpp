@@ -1170,10 +1170,10 @@ void StudioWindowTest::routing_views_show_live_traces() {
     // column of token column 9 and the last row of token row 2 (4×4 pixels a token), latent frame
     // 5 of 8: token (5·16 + 2)·16 + 9 = 1321. A swapped row and column, or rounding, names another.
     preview->setCurrentFrame(5);
-    const double dpr = preview->devicePixelRatioF();
-    const double scale = std::floor(std::min(preview->width(), preview->height()) * dpr / 64) / dpr;  // Fit
+    const QRectF fitted = preview->frameRect();  // Fit: a_fitted_frame_leaves_the_caption_its_band
+    const double scale = fitted.width() / 64;
     QVERIFY(scale >= 2);
-    const double left = (preview->width() - 64 * scale) / 2, top = (preview->height() - 64 * scale) / 2;
+    const double left = fitted.left(), top = fitted.top();
     QTest::mouseMove(preview, QPoint(int(std::floor(left + 39.5 * scale)), int(std::floor(top + 11.5 * scale))));
     QTRY_COMPARE(preview->inspection().token, 1321);
     QCOMPARE(preview->inspection().frame, 5);
@@ -1225,14 +1225,19 @@ void StudioWindowTest::routing_views_show_live_traces() {
              qPrintable(QString("compact %1 px high, whole %2").arg(inspector[true].height()).arg(inspector[false].height())));
     QVERIFY(inspector[true].width() <= inspector[false].width());
     // A token just above and left of the middle of a preview too small for any corner to leave it
-    // free (a little narrower than the default layout's at 1366×768, 580×330): the window had
-    // covered it. The corner chosen covers least of it, and the token's outline is drawn over the
-    // window, white along all four sides.
-    preview->setFixedSize(520, 330);
-    QTRY_COMPARE(preview->size(), QSize(520, 330));
+    // free (narrower and shorter than the default layout's at 1366×768, 580×330; the frame at 3×
+    // above the caption): the window had covered it. The corner chosen covers least of it, and the
+    // token's outline is drawn over the window, white along all four sides.
+    preview->setFixedSize(520, 280);
+    QTRY_COMPARE(preview->size(), QSize(520, 280));
     const QRectF frame = preview->frameRect();
     const QPoint above_left(int(frame.left() + 7.5 * frame.width() / 16), int(frame.top() + 7.5 * frame.height() / 16));
-    QTest::mouseMove(preview, above_left);
+    // The layout may still move the preview after the resize: move until the pointer lands there.
+    const auto pointer_lands = [&](QPoint at) {
+      QTest::mouseMove(preview, at);
+      return preview->mapFromGlobal(QCursor::pos()) == at;
+    };
+    QTRY_VERIFY(pointer_lands(above_left));
     QTRY_COMPARE(preview->inspection().row, 7);
     const QImage small = preview->grabFramebuffer();
     QVERIFY(preview->inspectorDrawn());
@@ -4700,6 +4705,41 @@ void StudioWindowTest::a_zoomed_frame_pans_by_drag_and_wheel() {
   drag({100, 75}, {150, 100});
   QCOMPARE(view.frameRect(), fitted);
   QVERIFY(!wheel(QPoint(0, -120), Qt::NoModifier));
+}
+
+// At Fit the frame takes the largest whole magnification that leaves the caption's band free: on
+// a short preview the caption had covered the frame's bottom rows.
+void StudioWindowTest::a_fitted_frame_leaves_the_caption_its_band() {
+  PreviewWidget view(nullptr);
+  view.resize(300, 150);
+  view.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&view));
+  auto video = std::make_shared<Video>();
+  video->frames = 1;
+  video->height = 64;
+  video->width = 64;
+  video->rgb.assign(size_t(video->frame_bytes()), 90);
+  for (int x = 0; x < 64; ++x) video->rgb[size_t((63 * 64 + x) * 3)] = 255;  // the bottom row red
+  view.setClip(SharedVideo(video));
+  view.setCaption("final \u00b7 seed 1");
+  const double dpr = view.devicePixelRatioF();
+  // The bottom row drawn untouched below the caption's box, at the largest whole magnification
+  // whose frame fits above it (one step more, 64 device pixels taller, would not).
+  const auto fitted_above_the_caption = [&] {
+    const QImage shown = view.grabFramebuffer();
+    const QRectF frame = view.frameRect();
+    const QColor c = shown.pixelColor(QPoint(int(frame.center().x() * dpr), int((frame.bottom() - 0.5) * dpr)));
+    return c.red() == 255 && c.green() == 90 && !view.captionRect().intersects(frame.toAlignedRect()) &&
+           frame.top() >= 0 && frame.height() + 64 / dpr > view.captionRect().top();
+  };
+  // 150 px: 2× (128 px) had left ~10 of them under the caption.
+  QVERIFY(fitted_above_the_caption());
+  view.resize(300, 200);  // and 3× had at 200 px
+  QTRY_COMPARE(view.size(), QSize(300, 200));
+  QVERIFY(fitted_above_the_caption());
+  // A zoom factor centres the frame in the whole preview, as before (it is panned, not fitted).
+  view.setZoom(2.0 * dpr);
+  QCOMPARE(view.frameRect().top(), (200.0 - 128.0) / 2);
 }
 
 // A right-to-left override in a prompt (or a trace's, or a file name) had reversed the rest of its

@@ -81,6 +81,7 @@ class StudioWindowTest : public QObject {
   void typed_numbers_past_a_range_are_clamped_and_said();
   void routing_legend_wraps_to_a_narrow_dock();
   void a_zoomed_frame_pans_by_drag_and_wheel();
+  void a_fitted_frame_leaves_the_caption_its_band();
   void return_in_the_prompt_generates_but_not_compares_keys();
   void log_lines_show_bidi_controls_as_codes();
   void prompts_show_bidi_controls_as_codes();
