@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
-#include <numeric>
 #include <thread>
 
 #include <QCheckBox>
@@ -375,7 +374,7 @@ void SettingsPanel::applyModelDefaults(const ModelSummary& m) {
 void SettingsPanel::fitVideoToModel(const ModelSummary& m) {
   const QScopedValueRollback<bool> setting(setting_, true);  // a bound moved here is no edit
   for (auto [box, multiple] : {std::pair{width_, m.width_multiple}, std::pair{height_, m.height_multiple}}) {
-    const int step = std::lcm(std::max(1, multiple), 8);
+    const int step = std::max(1, multiple);  // every side a run takes, the ones its errors suggest
     box->setSingleStep(step);
     box->setMinimum(step);
   }

@@ -775,16 +775,16 @@ void StudioWindowTest::bad_settings_and_folders_report_errors() {
   w->generate();
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Error"), qPrintable(w->statusBar()->currentMessage()));
-  QVERIFY(log_text(*w).contains("30"));
-  // The arrows step along the sides the model takes, from 30 too: up to 32, down to 24 (Qt's own
-  // step went from 30 to 38, no size either).
+  QVERIFY2(log_text(*w).contains("width 30 is not a multiple of the patch size 4: try 28 or 32"), qPrintable(log_text(*w)));
+  // The arrows step along the sides the model takes, from 30 too: up to 32, down to 28, the two
+  // the error suggests (Qt's own step went from 30 to 38, no size either; multiples of 8 skipped 28).
   QSpinBox* width = child<QSpinBox>(*w, "width");
-  QCOMPARE(width->minimum(), 8);
+  QCOMPARE(width->minimum(), 4);
   QTest::keyClick(width, Qt::Key_Up);
   QCOMPARE(width->value(), 32);
   width->setValue(30);
   QTest::keyClick(width, Qt::Key_Down);
-  QCOMPARE(width->value(), 24);
+  QCOMPARE(width->value(), 28);
   QTest::keyClick(width, Qt::Key_Up);
   QCOMPARE(width->value(), 32);
 
