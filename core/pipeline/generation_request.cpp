@@ -60,6 +60,13 @@ int64_t attention_tokens(const GenerationRequest& resolved, const ModelManifest&
 GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   const SamplingDefaults& d = model.defaults;
   GenerationRequest r = *this;
+  // Every problem of the request's values in one message, up to the sizes and counts: fixing one
+  // would only have shown the next (an unknown word, then the width).
+  std::vector<std::string> problems;
+  const auto check = [&problems](bool ok, const std::string& message) {
+    if (!ok) problems.push_back(message);
+    return ok;
+  };
   r.negative_prompt = negative_prompt.value_or(d.negative_prompt);
   r.steps = steps.value_or(d.steps);
   r.guidance = guidance.value_or(d.guidance);
@@ -70,8 +77,8 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
                            : guidance         ? *guidance
                                               : d.low_noise_guidance.value_or(*r.guidance);
   } else if (low_noise_guidance) {
-    throw UserError(model.name + " has one diffusion model: a low-noise guidance is for the low-noise expert of "
-                    "Wan2.2-A14B; give the guidance alone");
+    problems.push_back(model.name + " has one diffusion model: a low-noise guidance is for the low-noise expert of "
+                       "Wan2.2-A14B; give the guidance alone");
   }
   r.shift = shift.value_or(d.shift);
   r.frames = frames.value_or(d.frames);
@@ -90,7 +97,7 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
 
   // Two seeds of the same low 32 bits would give one video under two names (records, file names,
   // compare's cache).
-  require(seed <= kMaxSeed, "seed " + std::to_string(seed) + " is past " + std::to_string(kMaxSeed) +
+  check(seed <= kMaxSeed, "seed " + std::to_string(seed) + " is past " + std::to_string(kMaxSeed) +
                                 ": the noise generator reads 32 bits, so it would give the video of seed " +
                                 std::to_string(seed & kMaxSeed));
   // With guidance 1 at every step nothing encodes the negative prompt: the record leaves it out
@@ -106,7 +113,7 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
     // An empty one is asked for (eval's measure of the prompt's influence); the CLI and the studio
     // refuse it themselves.
     const bool blank = r.prompt.find_first_not_of(" \t\n\v\f\r") == std::string::npos;
-    require(blank || !split_prompt_words(r.prompt).empty(),
+    check(blank || !split_prompt_words(r.prompt).empty(),
             "the prompt \"" + r.prompt + "\" has no words: say what to generate");
     for (const bool negative : {false, true}) {
       if (negative && !r.negative_prompt) continue;
@@ -138,19 +145,22 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
           }
         }
       } catch (const UserError& e) {
-        if (!negative) throw;
+        if (!negative) {
+          problems.push_back(e.what());
+          continue;
+        }
         // The model's default, not given: its file is at fault, and the user can run without it.
         std::string source;
         if (!negative_prompt) {
           source = from_defaults(false);  // " (…)"
           source.insert(source.size() - 1, "; give a negative prompt of your own, or guidance 1 for none");
         }
-        throw UserError(negative_prompt_message(e.what(), source));
+        problems.push_back(negative_prompt_message(e.what(), source));
       }
     }
   }
   // Each value by its name and its flag, and the value given (check_attention_config's way).
-  require(*r.steps >= 1 && *r.steps <= kMaxSteps,
+  const bool steps_ok = check(*r.steps >= 1 && *r.steps <= kMaxSteps,
           "steps (--steps) must be between 1 and " + std::to_string(kMaxSteps) + " (got " + std::to_string(*r.steps) + ")" +
               from_defaults(steps.has_value()));
   // Below 1 the video moves away from the prompt towards the negative one, and at 0 the prompt is
@@ -160,29 +170,35 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
            "and 0 ignores it)";
   };
   const std::string most_guidance = shown_number(kMaxGuidance);
-  require(*r.guidance >= 1.0 && *r.guidance <= kMaxGuidance,
+  check(*r.guidance >= 1.0 && *r.guidance <= kMaxGuidance,
           "guidance (--cfg) must be between 1 and " + most_guidance + below_one(*r.guidance) +
               from_defaults(guidance.has_value()));
   if (r.low_noise_guidance) {
-    require(*r.low_noise_guidance >= 1.0 && *r.low_noise_guidance <= kMaxGuidance,
+    check(*r.low_noise_guidance >= 1.0 && *r.low_noise_guidance <= kMaxGuidance,
             "the low-noise guidance (--cfg-low-noise) must be between 1 and " + most_guidance +
                 below_one(*r.low_noise_guidance) + from_defaults(low_noise_guidance.has_value()));
   }
-  require(*r.shift > 0.0 && *r.shift <= kMaxShift,
+  const bool shift_ok = check(*r.shift > 0.0 && *r.shift <= kMaxShift,
           "shift (--shift) must be greater than 0 and at most " + shown_number(kMaxShift) + " (got " +
               shown_number(*r.shift) + ")" +
               from_defaults(shift.has_value()));
-  (void)make_flow_schedule(*r.steps, *r.shift);  // a shift so small that the noise levels collapse
+  if (steps_ok && shift_ok) {
+    try {
+      (void)make_flow_schedule(*r.steps, *r.shift);  // a shift so small that the noise levels collapse
+    } catch (const UserError& e) {
+      problems.push_back(e.what());
+    }
+  }
   // Below 0.01 a Y4M header's rate (stored to a thousandth) would read 0.
-  require(*r.fps >= 0.01 && *r.fps <= 240.0,
+  check(*r.fps >= 0.01 && *r.fps <= 240.0,
           "fps (--fps) must be between 0.01 and 240 (got " + shown_number(*r.fps) + ")" + from_defaults(fps.has_value()));
-  require(r.preview_every >= 0, "preview_every must be 0 (off) or positive");
+  check(r.preview_every >= 0, "preview_every must be 0 (off) or positive");
   const auto& patch = model.dit.patch_size;
   const std::string frames_origin = from_defaults(frames.has_value());
-  require(*r.frames >= 1 && *r.frames <= kMaxFrames,
-          "frames (--frames) must be between 1 and " + std::to_string(kMaxFrames) + " (got " + std::to_string(*r.frames) + ")" +
-              frames_origin);
-  if (model.temporal_factor > 0) {
+  const bool frames_ok = check(*r.frames >= 1 && *r.frames <= kMaxFrames,
+                               "frames (--frames) must be between 1 and " + std::to_string(kMaxFrames) + " (got " +
+                                   std::to_string(*r.frames) + ")" + frames_origin);
+  if (frames_ok && model.temporal_factor > 0) {
     const int t = model.temporal_factor;
     // "try 1021" or "try 5 or 9": only counts the frame limit takes (1025 is past kMaxFrames).
     const auto try_frames = [](int fewer, int more) {
@@ -194,25 +210,25 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
       return counts.empty() ? "no count from 1 to " + std::to_string(kMaxFrames) + " fits" : "try " + counts;
     };
     const int below = (*r.frames - 1) / t * t + 1;
-    require((*r.frames - 1) % t == 0,
-            model.name + " makes " + std::to_string(t) + "n + 1 frames (1, " + std::to_string(t + 1) + ", " +
-                std::to_string(2 * t + 1) + ", ...): " + std::to_string(*r.frames) + " is not one; " +
-                try_frames(below, below + t) + frames_origin);
+    const bool counts_ok =
+        check((*r.frames - 1) % t == 0,
+              model.name + " makes " + std::to_string(t) + "n + 1 frames (1, " + std::to_string(t + 1) + ", " +
+                  std::to_string(2 * t + 1) + ", ...): " + std::to_string(*r.frames) + " is not one; " +
+                  try_frames(below, below + t) + frames_origin);
     // The DiT patches latent frames in groups of patch[0]: a count that is not a multiple of it
     // would lose its last frames in the patch embedding (no released Wan has patch[0] > 1).
     const int latents = (*r.frames - 1) / t + 1;
     const int fewer = latents / patch[0] * patch[0];
     const auto pixel_frames = [t](int latent_count) { return (latent_count - 1) * t + 1; };
-    require(latents % patch[0] == 0,
-            model.name + " patches " + std::to_string(patch[0]) + " latent frames at a time, and " +
-                "a " + std::to_string(*r.frames) + "-frame clip makes " + std::to_string(latents) + ": " +
-                try_frames(fewer > 0 ? pixel_frames(fewer) : 0, pixel_frames(fewer + patch[0])) + frames_origin);
-  } else {
-    require(*r.frames % patch[0] == 0,
+    check(!counts_ok || latents % patch[0] == 0,
+          model.name + " patches " + std::to_string(patch[0]) + " latent frames at a time, and " + "a " +
+              std::to_string(*r.frames) + "-frame clip makes " + std::to_string(latents) + ": " +
+              try_frames(fewer > 0 ? pixel_frames(fewer) : 0, pixel_frames(fewer + patch[0])) + frames_origin);
+  } else if (frames_ok) {
+    check(*r.frames % patch[0] == 0,
             "frames must be a multiple of " + std::to_string(patch[0]) + " for this model" + frames_origin);
   }
-  // Both sides' problems in one message: fixing the height alone would only show the width's next.
-  std::string size_problems;
+  const size_t problems_before_sides = problems.size();
   for (auto [name, value, p, origin] :
        {std::tuple{"width", *r.width, patch[2] * model.spatial_factor, from_defaults(width.has_value())},
         std::tuple{"height", *r.height, patch[1] * model.spatial_factor, from_defaults(height.has_value())}}) {
@@ -232,9 +248,21 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
                                           : std::to_string(below) + " or " + std::to_string(above)) +
                 origin;
     }
-    if (!problem.empty()) size_problems += (size_problems.empty() ? "" : "; ") + problem;
+    if (!problem.empty()) problems.push_back(problem);
   }
-  require(size_problems.empty(), size_problems);
+  if (model.max_pixels > 0 && problems.size() == problems_before_sides) {
+    check(int64_t(*r.height) * *r.width <= model.max_pixels,
+          model.name + " is made for frames of at most " + std::to_string(model.max_pixels) + " pixels (" +
+              std::to_string(model.defaults.width) + "×" + std::to_string(model.defaults.height) + " has " +
+              std::to_string(model.defaults.width * model.defaults.height) + "); " + std::to_string(*r.width) + "×" +
+              std::to_string(*r.height) + " has " + std::to_string(*r.width * *r.height) +
+              (model.max_pixels <= 832 * 480 ? ". 1280×720 needs Wan2.1-T2V-14B" : ""));
+  }
+  if (!problems.empty()) {
+    std::string message = problems.front();
+    for (size_t i = 1; i < problems.size(); ++i) message += "; " + problems[i];
+    throw UserError(message);
+  }
   // No more clusters than a call has tokens: more would be empty clusters at best, a k-means of their
   // size (100000 key clusters for a 32-token clip ran out of memory) and routing budgets counted
   // over them. The record then says what ran. A dense run clusters nothing: its counts stay as
@@ -244,14 +272,6 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
     if (r.attention.q_clusters == 0) r.attention.q_clusters = default_q_clusters(*r.height, *r.width);
     r.attention.q_clusters = int(std::min<int64_t>(r.attention.q_clusters, tokens));
     r.attention.k_clusters = int(std::min<int64_t>(r.attention.k_clusters, tokens));
-  }
-  if (model.max_pixels > 0) {
-    require(int64_t(*r.height) * *r.width <= model.max_pixels,
-            model.name + " is made for frames of at most " + std::to_string(model.max_pixels) + " pixels (" +
-                std::to_string(model.defaults.width) + "×" + std::to_string(model.defaults.height) + " has " +
-                std::to_string(model.defaults.width * model.defaults.height) + "); " + std::to_string(*r.width) +
-                "×" + std::to_string(*r.height) + " has " + std::to_string(*r.width * *r.height) +
-                (model.max_pixels <= 832 * 480 ? ". 1280×720 needs Wan2.1-T2V-14B" : ""));
   }
   if (r.dump_attention) {
     const int layers = model.dit.num_layers;

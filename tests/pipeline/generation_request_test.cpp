@@ -82,6 +82,30 @@ TEST(GenerationRequest, ImpossibleSizesSayWhatToChange) {
   EXPECT_NE(error_of(r).find("fps (--fps) must be between 0.01 and 240 (got 0.001)"), std::string::npos) << error_of(r);
 }
 
+// Every problem of a request's values in one message, each as it reads alone, in the order the
+// options come: fixing one had only shown the next (an unknown word, then the steps, then the size).
+TEST(GenerationRequest, EveryProblemOfItsValuesInOneMessage) {
+  ModelManifest m = tiny_manifest();
+  m.text_encoder = TextEncoderKind::Vocab;
+  m.vocabulary = {"a", "red", "circle"};
+  m.max_tokens = 16;
+  GenerationRequest good;
+  good.prompt = "a red circle";
+  GenerationRequest word = good, steps = good, frames = good, width = good, all = good;
+  word.prompt = all.prompt = "a red circel";
+  steps.steps = all.steps = 0;
+  frames.frames = all.frames = -3;
+  width.width = all.width = 30;
+  std::vector<std::string> alone;
+  for (const GenerationRequest* r : {&word, &steps, &frames, &width}) {
+    alone.push_back(error_of_with(*r, m));
+    EXPECT_EQ(alone.back().find("; "), std::string::npos) << alone.back();  // one problem each
+  }
+  EXPECT_NE(alone[0].find("circel"), std::string::npos) << alone[0];
+  EXPECT_EQ(error_of_with(all, m), alone[0] + "; " + alone[1] + "; " + alone[2] + "; " + alone[3]);
+  EXPECT_EQ(error_of_with(good, m), "");
+}
+
 // A clip of 2 × (16/4) × (16/4) = 32 tokens: the default 200 / 1000 clusters become 32 each (more
 // would be empty), and the resolved request, which the run record keeps, says so.
 TEST(GenerationRequest, NoMoreClustersThanTheClipHasTokens) {
