@@ -107,6 +107,9 @@ GenerationRequest to_generation_request(const StudioRequest& s, const ModelManif
   r.attention = s.attention;
   r.routing_trace = trace_options(s, num_layers);
   r.preview_every = 1;
+  // A cancel in the final decode keeps the last step's estimate, which no preview shows (the last
+  // preview is the step before's), as the window's cancel question and caption say.
+  r.keep_estimate = true;
   return r;
 }
 
@@ -367,6 +370,7 @@ GenerationRequest sparse_request_for(const StudioRequest& studio_request, const 
   sparse.routing = RoutingRecording::Off;
   GenerationRequest request = to_generation_request(sparse, model.manifest);
   request.preview_every = 0;
+  request.keep_estimate = false;  // a cancelled Compare or sweep keeps no partial run
   return request.resolve(model.manifest);
 }
 

@@ -252,6 +252,8 @@ MainWindow::MainWindow(QWidget* parent)
   } else if (loading_folder_.isEmpty()) {
     statusBar()->showMessage(tr("Ready"));
   }
+  // Typing starts in the prompt, as the empty preview invites (it had started in the Model list).
+  prompt_panel_->focusPrompt();
 }
 
 MainWindow::~MainWindow() {
@@ -1811,6 +1813,11 @@ void MainWindow::keyPressEvent(QKeyEvent* event) {
     }
   }
   if (sayWhyNoExport(pressed)) {
+    event->accept();
+    return;
+  }
+  if (!open_model_action_->isEnabled() && open_model_action_->shortcuts().contains(pressed)) {  // was silent
+    statusBar()->showMessage(tr("The model stays while the run goes on: open another once it has ended"));
     event->accept();
     return;
   }

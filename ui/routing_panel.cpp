@@ -257,6 +257,8 @@ void RoutingPanel::clear() {
     const QSignalBlocker blocker(follow_);
     follow_->setChecked(true);
   }
+  if (layer_->count()) kept_layer_ = shownLayer();  // "all heads" had gone back to head 0
+  if (head_->count()) kept_head_ = shownHead();
   step_->clear();
   layer_->clear();
   head_->clear();
@@ -338,8 +340,8 @@ const RoutingTrace* RoutingPanel::selectedTrace() const {
 void RoutingPanel::syncLayersAndHeads() {
   const RoutingStep* step = selectedStep();
   if (!step) return;
-  const int layer = shownLayer();
-  const int head = shownHead();
+  const int layer = layer_->count() ? shownLayer() : kept_layer_;
+  const int head = head_->count() ? shownHead() : kept_head_;
   std::vector<int> layers, heads;
   for (const RoutingTrace& t : step->traces) {
     layers.push_back(t.layer);

@@ -104,6 +104,9 @@ class RoutingPanel : public QWidget {
 
   std::vector<std::shared_ptr<RoutingStep>> steps_;
   size_t detail_bytes_ = 0;  // held by steps_
+  // The layer and head shown when the last run's traces were cleared: the next run shows them
+  // again where it traces them (-1: none chosen yet).
+  int kept_layer_ = -1, kept_head_ = -1;
   // A step of the built-in models at the default 200 × 1000 clusters is a few MB; a Wan-1.3B 480p
   // step (30 layers × 12 heads) about 0.45 GB, so this keeps about one of those.
   size_t detail_budget_bytes_ = size_t(512) << 20;

@@ -98,6 +98,7 @@
 #include "ui/counted.h"
 #include "ui/comparison_video.h"
 #include "ui/exporter.h"
+#include "ui/generation_worker.h"
 #include "ui/last_compare.h"
 #include "ui/library_panel.h"
 #include "ui/prompt_examples.h"
@@ -752,9 +753,12 @@ void StudioWindowTest::unknown_word_reports_error() {
 
 void StudioWindowTest::bad_settings_and_folders_report_errors() {
   auto w = openWindow();
-  QVERIFY(waitForModel(*w));
-  // No prompt: said, and the focus goes to the prompt (it stayed in the box last used).
   QLineEdit* prompt = child<QLineEdit>(*w, "prompt");
+  // A new window's typing goes to the prompt, as its empty preview says (it went to the Model list).
+  QTRY_VERIFY(prompt->hasFocus());
+  QVERIFY(waitForModel(*w));
+  QVERIFY(prompt->hasFocus());  // and stays there through the load
+  // No prompt: said, and the focus goes to the prompt (it stayed in the box last used).
   prompt->clear();
   child<QSpinBox>(*w, "steps")->setFocus();
   QTRY_VERIFY(child<QSpinBox>(*w, "steps")->hasFocus());
@@ -1323,6 +1327,13 @@ void StudioWindowTest::routing_views_show_live_traces() {
   axis->setCurrentIndex(0);  // per layer of the step
   Q_EMIT axis->activated(0);
   QCOMPARE(panel->plot()->pointCount(RoutingPlot::Curve::Density), 1);  // layer 1 only (layer 0 is dense)
+
+  // The next run shows all heads again, as chosen (it had gone back to head 0).
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w)));
+  QCOMPARE(panel->shownHead(), kAllHeads);
+  QCOMPARE(panel->shownLayer(), 1);
 
   // Tracing a selection: a malformed one is refused before anything runs, then head 1 alone.
   QLineEdit* traced_heads = child<QLineEdit>(*panel, "routing_trace_heads");
@@ -2559,6 +2570,11 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
   QVERIFY2(w->statusBar()->currentMessage().startsWith(export_off),
            qPrintable(w->statusBar()->currentMessage()));
   QCOMPARE(prompt->cursorPosition(), 0);
+  // Ctrl+O, Open model folder, off while the run goes on: said (it was silent).
+  w->statusBar()->clearMessage();
+  QTest::keyClick(prompt, Qt::Key_O, Qt::ControlModifier);
+  QCOMPARE(w->statusBar()->currentMessage(),
+           QString("The model stays while the run goes on: open another once it has ended"));
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Swept svgear over 2 budgets"),
            qPrintable(w->statusBar()->currentMessage() + "\n" + log_text(*w)));
@@ -2711,6 +2727,51 @@ void StudioWindowTest::builtin_model_draws_the_prompt() {
            qPrintable(QString::fromStdString(format_adherence_report(report))));
   child<QSlider>(w, "scrub")->setValue(8);
   saveScreenshot(w, "studio-main.png");
+}
+
+// Esc in the final decode keeps the last step's estimate, as the cancel question ("keeps its last
+// step's estimate") and the caption say: the studio's run keeps it for the decode to come. The
+// last preview, step 1's of 2, had been kept instead (the last step shows no preview). A Wan model,
+// whose VAE stops between latent frames.
+void StudioWindowTest::a_cancel_in_the_final_decode_keeps_the_last_steps_estimate() {
+  const QString wan = scratch_.filePath("wan-decode-cancel");
+  write_tiny_wan_original(wan.toStdString());
+  StudioRequest request;
+  request.model_folder = wan.toStdString();
+  request.prompt = "a fox runs through fresh snow";
+  request.seed = 5;
+  request.width = request.height = 64;
+  request.frames = 5;
+  request.steps = 2;
+  request.guidance = 1.0;
+  request.shift = 5.0;
+  request.attention.mode = AttentionMode::Dense;
+  GenerationWorker worker;  // on this thread: its queued run goes in this test's event loop
+  std::vector<uint8_t> last_preview;
+  int preview_step = -1, steps_done = -1;
+  SharedVideo partial;
+  QStringList logs;
+  QObject::connect(&worker, &GenerationWorker::stepDone, &worker, [&](const StepEvent& step) {
+    if (step.step + 1 == step.num_steps) worker.cancel();  // the final decode comes next
+  });
+  QObject::connect(&worker, &GenerationWorker::previewReady, &worker, [&](int step, SharedVideo video) {
+    preview_step = step;
+    last_preview = video->rgb;
+  });
+  QObject::connect(&worker, &GenerationWorker::logLine, &worker, [&](const QString& line) { logs << line; });
+  QObject::connect(&worker, &GenerationWorker::failed, &worker, [&](const QString& message) { logs << message; });
+  QObject::connect(&worker, &GenerationWorker::cancelled, &worker, [&](SharedVideo video, int steps) {
+    partial = video;
+    steps_done = steps;
+  });
+  worker.start(request);
+  QTRY_VERIFY2_WITH_TIMEOUT(steps_done >= 0, qPrintable(logs.join('\n')), kRunTimeoutMs);
+  QCOMPARE(steps_done, 2);
+  QCOMPARE(preview_step, 0);
+  QVERIFY(partial != nullptr);
+  QCOMPARE(partial->frames, 5);
+  QVERIFY2(partial->rgb != last_preview, "the partial clip is the last preview, step 1's estimate");
+  QVERIFY2(logs.filter("decoding the estimate of step 2 for the partial result").size() == 1, qPrintable(logs.join('\n')));
 }
 
 // Where a Wan model's text encoder and VAE run (the Model dock's boxes, the CLI's placement flags)

@@ -43,6 +43,7 @@ class StudioWindowTest : public QObject {
   void library_entry_from_the_cli_keeps_what_the_panel_hides();
   void sweep_plots_speed_against_psnr();
   void builtin_model_draws_the_prompt();
+  void a_cancel_in_the_final_decode_keeps_the_last_steps_estimate();
   void wan_memory_placement_reloads_the_model();
   void device_choice_lists_this_machine_and_persists();
   void a_saved_gpu_waits_for_the_device_list();
