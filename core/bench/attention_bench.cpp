@@ -396,7 +396,7 @@ std::string AttentionBenchResult::table() const {
   }
   char line[512];
   std::snprintf(line, sizeof line, "%-7s %6s %8s %10s %10s %11s %7s %7s %8s %9s  %s\n", "mode", "top_p", "density",
-                "rel L2", "ms/call", "first call", "xdense", "xFA2", "TFLOP/s", "overhead",
+                "rel L2", "ms/call", "first ms", "xdense", "xFA2", "TFLOP/s", "overhead",
                 "phases ms (kmeans/permute/probe/routing/attention, traced call)");
   text += line;
   for (const AttentionBenchRow& r : rows) {
@@ -415,10 +415,15 @@ std::string AttentionBenchResult::table() const {
                     attention_mode_name(r.mode), shortest(r.top_p).c_str(),
                     format_optional(r.density, "%.3f").c_str(), r.relative_l2,
                     r.median_ms, r.first_call_ms, format_optional(r.speedup_vs_dense, "%.2f").c_str(),
-                    format_optional(r.speedup_vs_flash, "%.2f").c_str(), format_optional(r.tflops, "%.3g").c_str(),
+                    format_optional(r.speedup_vs_flash, "%.2f").c_str(), format_optional(r.tflops, "%#.3g").c_str(),
                     format_optional(overhead_percent, "%.0f%%").c_str(), phases);
     }
     text += line;
+  }
+  // The two rates are of different times: said under the table, which had left it to the JSON's docs.
+  if (std::any_of(rows.begin(), rows.end(), [](const AttentionBenchRow& r) { return r.phases && r.tflops; })) {
+    text += "TFLOP/s: a dense row's over ms/call; a sparse row's, its computed blocks' over the traced call's attention "
+            "phase\n";
   }
   if (dense_flash_ms && !rows.empty() && rows.front().median_ms > 0.0) {
     std::snprintf(line, sizeof line, "dense through FlashAttention-2 SDPA: %.2f ms/call (cuDNN-first row above: %.2f)\n",

@@ -479,9 +479,9 @@ std::string DitStepBenchResult::table() const {
   }
   text += "\n";
   auto stage_line = [&](const char* what, const PipelineStageTiming& t) {
-    char peak[16] = "n/a";
-    if (t.peak_memory_gib) std::snprintf(peak, sizeof peak, "%.2f", *t.peak_memory_gib);
-    std::snprintf(line, sizeof line, "%s: %.1f ms, weights %.2f GiB, peak %s GiB\n", what, t.ms, t.weights_gib, peak);
+    char peak[32] = "not measured off a GPU";  // "peak n/a GiB" had read as a missing number
+    if (t.peak_memory_gib) std::snprintf(peak, sizeof peak, "%.2f GiB", *t.peak_memory_gib);
+    std::snprintf(line, sizeof line, "%s: %.1f ms, weights %.2f GiB, peak %s\n", what, t.ms, t.weights_gib, peak);
     text += line;
   };
   stage_line("text encoder (umT5, prompt + negative prompt)", text_encoder);

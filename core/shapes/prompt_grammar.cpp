@@ -157,6 +157,13 @@ SceneSpec parse_prompt(std::string_view prompt) {
       }
       case WordKind::Background: {
         const auto kind = BackgroundKind(meaning.value);
+        // "a checkerboard background" names one background, as people say it (it had been refused
+        // as two): "background" right after a pattern or sky reads as part of its name.
+        const auto after = meanings.find(previous_word);
+        if (kind == BackgroundKind::Solid && after != meanings.end() && after->second.kind == WordKind::Background &&
+            BackgroundKind(after->second.value) != BackgroundKind::Solid) {
+          break;
+        }
         if (background_given) fail("two backgrounds; a scene has one (the second is " + quoted_word(word) + ")");
         if (!pending_size_word.empty())
           fail(quoted_word(pending_size_word) + " describes a shape, not the background " + quoted_word(word));

@@ -107,6 +107,19 @@ TEST(PromptGrammar, UnknownWordsAreNamedAndTheVocabularyListedByGroup) {
   EXPECT_TRUE(contains(error_of("a red círcle"), "unknown word 'círcle' in the prompt"));
 }
 
+// "background" after a pattern or the sky names that background, as people write it ("a green star
+// on a checkerboard background" had been refused as two backgrounds); after another background, or
+// alone after a colour, it is still a background of its own.
+TEST(PromptGrammar, APatternsBackgroundIsOneBackground) {
+  for (const char* named : {"checkerboard", "stripes", "noise", "sky", "sunset"}) {
+    const std::string plain = std::string("a green star spins over a ") + named;
+    EXPECT_EQ(canonical_prompt(parse_prompt(plain + " background")), canonical_prompt(parse_prompt(plain))) << named;
+  }
+  EXPECT_EQ(parse_prompt("a circle on a red checkerboard background").background.colour, Colour::Red);
+  EXPECT_TRUE(contains(error_of("a circle over a red background background"), "two backgrounds"));
+  EXPECT_TRUE(contains(error_of("a circle over a sky and a red background"), "two backgrounds"));
+}
+
 TEST(PromptGrammar, MisplacedWordsSayWhatIsWrong) {
   EXPECT_TRUE(contains(error_of("moves left"), "'left' comes before any shape"));
   EXPECT_TRUE(contains(error_of("a red blue circle"), "two colours, 'red' and 'blue'"));
