@@ -1299,7 +1299,8 @@ QString MainWindow::stepLine(bool finished) const {
       eta = left.ms > 0.0 ? tr("%1 · ETA ≥ %2").arg(running, seconds(left.ms)) : running;
     }
   }
-  return run + tr("step %1/%2 · %3 ms/step · %4 elapsed · %5")
+  // The step's own time: "ms/step" read as a mean, beside the sweep table's and Compare's means.
+  return run + tr("step %1/%2 took %3 ms · %4 elapsed · %5")
                    .arg(last_step_->step + 1)
                    .arg(last_step_->num_steps)
                    .arg(last_step_->step_ms, 0, 'f', 0)
