@@ -231,8 +231,10 @@ void check_step_counts(int timed_steps, int num_steps, double dense_warmup_fract
   if (timed_steps <= most_timed(num_steps)) return;
   char warmup[48];
   std::snprintf(warmup, sizeof warmup, "%g%%", 100.0 * dense_warmup_fraction);
-  const std::string why = " (the cold step and the timed steps follow the schedule's dense warm-up, its first " +
-                          std::string(warmup) + ", and one untimed step follows them)";
+  // Said for a dense-only bench too, whose steps are the ones a sparse mode would time.
+  const std::string why = " (every mode times the same steps: the cold step and the timed ones follow the schedule's "
+                          "dense warm-up, its first " + std::string(warmup) +
+                          ", where sparse modes run sparse, and one untimed step follows them)";
   if (most_timed(kMaxSteps) < 1) {
     throw UserError("a dense warm-up of " + std::string(warmup) + " of the schedule leaves no step to time");
   }

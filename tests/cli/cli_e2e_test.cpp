@@ -1563,9 +1563,10 @@ TEST(CliTrain, AFailedCheckpointWriteKeepsTheEarlierOne) {
 // named twice (it ran once), and a budget with dense alone (it did nothing).
 TEST(CliBench, StepRefusesStepsOutsideItsScheduleARepeatedModeAndADenseBudget) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"--steps 48 --num-steps 50", "--steps 48 needs --num-steps 62 or more (the cold step and the timed steps "
-                                    "follow the schedule's dense warm-up, its first 20%, and one untimed step "
-                                    "follows them); --num-steps 50 holds at most --steps 38"},
+      {"--steps 48 --num-steps 50", "--steps 48 needs --num-steps 62 or more (every mode times the same steps: the "
+                                    "cold step and the timed ones follow the schedule's dense warm-up, its first "
+                                    "20%, where sparse modes run sparse, and one untimed step follows them); "
+                                    "--num-steps 50 holds at most --steps 38"},
       {"--steps 3 --num-steps 4", "--steps 3 needs --num-steps 6 or more"},
       {"--steps 1 --num-steps 2", "--steps 1 needs --num-steps 3 or more"},
       {"--steps 1 --num-steps 2", "--num-steps 2 holds no timed step"},
