@@ -17,6 +17,15 @@ ModelManifest tiny_manifest() {
   return m;
 }
 
+// A closed vocabulary of three words: "a red circle".
+ModelManifest three_word_manifest() {
+  ModelManifest m = tiny_manifest();
+  m.text_encoder = TextEncoderKind::Vocab;
+  m.vocabulary = {"a", "red", "circle"};
+  m.max_tokens = 16;
+  return m;
+}
+
 std::string error_of_with(const GenerationRequest& r, const ModelManifest& m) {
   try {
     r.resolve(m);
@@ -85,10 +94,7 @@ TEST(GenerationRequest, ImpossibleSizesSayWhatToChange) {
 // Every problem of a request's values in one message, each as it reads alone, in the order the
 // options come: fixing one had only shown the next (an unknown word, then the steps, then the size).
 TEST(GenerationRequest, EveryProblemOfItsValuesInOneMessage) {
-  ModelManifest m = tiny_manifest();
-  m.text_encoder = TextEncoderKind::Vocab;
-  m.vocabulary = {"a", "red", "circle"};
-  m.max_tokens = 16;
+  const ModelManifest m = three_word_manifest();
   GenerationRequest good;
   good.prompt = "a red circle";
   GenerationRequest word = good, steps = good, frames = good, width = good, all = good;
@@ -203,10 +209,7 @@ TEST(GenerationRequest, AModelsBadDefaultNamesItsFile) {
 // A prompt of punctuation alone has no words for a closed vocabulary: refused, as an empty one is,
 // rather than run as the unconditional clip.
 TEST(GenerationRequest, APromptWithoutWordsIsRefused) {
-  ModelManifest m = tiny_manifest();
-  m.text_encoder = TextEncoderKind::Vocab;
-  m.vocabulary = {"a", "red", "circle"};
-  m.max_tokens = 16;
+  const ModelManifest m = three_word_manifest();
   GenerationRequest r;
   for (const char* prompt : {"...", "!!! ,,,"}) {
     r.prompt = prompt;

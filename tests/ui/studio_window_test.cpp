@@ -4722,6 +4722,20 @@ void StudioWindowTest::return_in_the_prompt_generates_but_not_compares_keys() {
   QCOMPARE(submitted.count(), 2);
 }
 
+namespace {
+
+// One square frame of grey 90.
+std::shared_ptr<Video> grey_frame(int side) {
+  auto video = std::make_shared<Video>();
+  video->frames = 1;
+  video->height = side;
+  video->width = side;
+  video->rgb.assign(size_t(video->frame_bytes()), 90);
+  return video;
+}
+
+}  // namespace
+
 // A frame magnified past the preview is moved by dragging and by the wheel, never past its edges;
 // at Fit there is nothing to move and the wheel is left to the panels around.
 void StudioWindowTest::a_zoomed_frame_pans_by_drag_and_wheel() {
@@ -4729,12 +4743,7 @@ void StudioWindowTest::a_zoomed_frame_pans_by_drag_and_wheel() {
   view.resize(200, 150);
   view.show();
   QVERIFY(QTest::qWaitForWindowExposed(&view));
-  auto video = std::make_shared<Video>();
-  video->frames = 1;
-  video->height = 128;
-  video->width = 128;
-  video->rgb.assign(size_t(video->frame_bytes()), 90);
-  view.setClip(SharedVideo(video));
+  view.setClip(SharedVideo(grey_frame(128)));
   const double dpr = view.devicePixelRatioF();
   view.setZoom(4.0 * dpr);  // 512 × 512 logical pixels
   const QRectF centred = view.frameRect();
@@ -4776,11 +4785,7 @@ void StudioWindowTest::a_fitted_frame_leaves_the_caption_its_band() {
   view.resize(300, 150);
   view.show();
   QVERIFY(QTest::qWaitForWindowExposed(&view));
-  auto video = std::make_shared<Video>();
-  video->frames = 1;
-  video->height = 64;
-  video->width = 64;
-  video->rgb.assign(size_t(video->frame_bytes()), 90);
+  const std::shared_ptr<Video> video = grey_frame(64);
   for (int x = 0; x < 64; ++x) video->rgb[size_t((63 * 64 + x) * 3)] = 255;  // the bottom row red
   view.setClip(SharedVideo(video));
   view.setCaption("final \u00b7 seed 1");
