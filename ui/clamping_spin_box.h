@@ -81,7 +81,8 @@ class Clamping : public Box {
     if (on_clamped_) on_clamped_(note);
   }
   // The arrows, PgUp/PgDn and the wheel step along the grid, also from a typed value between its
-  // values: a width of 30 with a step of 8 goes up to 32 (Qt's 38 was no size either) and down to 24.
+  // values: a width of 30 with a step of 16 (a Wan model's) goes up to 32 (Qt's 46 was no size
+  // either) and down to 16.
   void stepBy(int steps) override {
     if constexpr (std::is_same_v<Box, QSpinBox>) {
       this->interpretText();  // a number still being typed is the one to step from

@@ -1300,10 +1300,10 @@ QString MainWindow::stepLine(bool finished) const {
     }
   }
   // The step's own time: "ms/step" read as a mean, beside the sweep table's and Compare's means.
-  return run + tr("step %1/%2 took %3 ms · %4 elapsed · %5")
+  return run + tr("step %1/%2 took %3 · %4 elapsed · %5")
                    .arg(last_step_->step + 1)
                    .arg(last_step_->num_steps)
-                   .arg(last_step_->step_ms, 0, 'f', 0)
+                   .arg(seconds(last_step_->step_ms))
                    .arg(seconds(last_step_->elapsed_ms + since), eta);
 }
 
@@ -1425,7 +1425,7 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
     statusBar()->showMessage(tr("Cancelled before the first estimate: nothing to keep"));
     return;
   }
-  // Every step done: the cancel came during the final decode, and the estimate kept is the last preview's.
+  // Every step done: the cancel came during the final decode, and the estimate kept is the last step's.
   const bool in_decode = steps_done == requested_steps_;
   // The seed, as the final caption gives it: a partial run is re-run with it to finish.
   const QString seed = tr("seed %1").arg(requested_seed_);

@@ -109,9 +109,10 @@ QPointF PreviewWidget::panWithin(QPointF pan, QSizeF drawn) const {
   return {std::clamp(pan.x(), -room_x, room_x), std::clamp(pan.y(), -room_y, room_y)};
 }
 
-int PreviewWidget::fitCaptionBand() const {
-  if (zoom_ > 0.0 || caption_.isEmpty()) return 0;
-  return fontMetrics().boundingRect(caption_).height() + 2 * kLabelPadding + kCaptionMargin;
+int PreviewWidget::fitHeight() const {
+  if (zoom_ > 0.0 || caption_.isEmpty()) return height();
+  const int band = fontMetrics().boundingRect(caption_).height() + 2 * kLabelPadding + kCaptionMargin;
+  return std::max(height() / 2, height() - band);  // a large font on a short preview: half of it at least
 }
 
 QRectF PreviewWidget::frameRect() const { return frames_.empty() ? QRectF() : targetRect(frames_[current_].size()); }
@@ -209,7 +210,7 @@ QSizeF PreviewWidget::drawnSize(QSize image) const {
   const double dpr = devicePixelRatioF();
   double scale = zoom_;
   if (scale <= 0.0) {
-    const double fit = std::min(width() * dpr / image.width(), (height() - fitCaptionBand()) * dpr / image.height());
+    const double fit = std::min(width() * dpr / image.width(), fitHeight() * dpr / image.height());
     scale = fit >= 1.0 ? std::floor(fit) : fit;
   }
   return {image.width() * scale / dpr, image.height() * scale / dpr};
@@ -217,10 +218,11 @@ QSizeF PreviewWidget::drawnSize(QSize image) const {
 
 QRectF PreviewWidget::targetRect(QSize image) const {
   const QSizeF size = drawnSize(image);
+  // Centred, unless the caption would cover it: then centred above the caption.
+  double top = (height() - size.height()) / 2;
+  if (top + size.height() > fitHeight()) top = (fitHeight() - size.height()) / 2;
   // Held again: the widget may have grown since the drag.
-  return QRectF(QPointF((width() - size.width()) / 2, (height() - fitCaptionBand() - size.height()) / 2) +
-                    panWithin(pan_, size),
-                size);
+  return QRectF(QPointF((width() - size.width()) / 2, top) + panWithin(pan_, size), size);
 }
 
 void PreviewWidget::paintGL() {

@@ -79,9 +79,9 @@ class PreviewWidget : public QOpenGLWidget {
 
  private:
   QSizeF drawnSize(QSize image) const;  // at the zoom, in logical pixels
-  // At Fit, the band along the bottom the caption takes, which the frame is fitted above so that
-  // the caption covers none of it; 0 at a zoom factor (a magnified frame is panned instead).
-  int fitCaptionBand() const;
+  // At Fit, the height above the caption's band, which the frame is fitted into so that the
+  // caption covers none of it; the whole height at a zoom factor (a magnified frame is panned).
+  int fitHeight() const;
   QRectF targetRect(QSize image) const;
   // `pan` held to what keeps a frame drawn at `drawn`, or the current one, over the whole widget
   // (none when smaller).

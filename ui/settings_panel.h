@@ -51,7 +51,7 @@ class SettingsPanel : public QWidget {
   // experts, Wan2.2-A14B; hides it for a model with one DiT, whose requests then leave it unset.
   void showModelExperts(const ModelSummary& model);
   // The width and height boxes step along the sides the model takes (multiples of its patch times
-  // its VAE's stride, and of 8), from the least of them; the frames box along the counts it takes
+  // its VAE's stride), from the least of them; the frames box along the counts it takes
   // (a Wan model's 1, 5, 9, …).
   void fitVideoToModel(const ModelSummary& model);
 

@@ -415,7 +415,7 @@ std::string AttentionBenchResult::table() const {
                     attention_mode_name(r.mode), shortest(r.top_p).c_str(),
                     format_optional(r.density, "%.3f").c_str(), r.relative_l2,
                     r.median_ms, r.first_call_ms, format_optional(r.speedup_vs_dense, "%.2f").c_str(),
-                    format_optional(r.speedup_vs_flash, "%.2f").c_str(), format_optional(r.tflops, "%#.3g").c_str(),
+                    format_optional(r.speedup_vs_flash, "%.2f").c_str(), format_optional(r.tflops, "%.3g").c_str(),
                     format_optional(overhead_percent, "%.0f%%").c_str(), phases);
     }
     text += line;

@@ -23,13 +23,14 @@ void require(bool ok, const std::string& message) {
 }
 
 // Prompts go into the JSON run record, which must be UTF-8; nlohmann's encoder finds the first bad
-// byte ("invalid UTF-8 byte at index 13: 0xFF").
-void require_utf8(const std::string& text, const std::string& what) {
+// byte ("invalid UTF-8 byte at index 13: 0xFF"). Empty when `text` is UTF-8.
+std::string utf8_problem(const std::string& text, const std::string& what) {
   try {
     (void)nlohmann::json(text).dump();
   } catch (const nlohmann::json::type_error& e) {
-    throw UserError(what + " is not UTF-8 text (" + json_error_text(e) + "): write it in UTF-8");
+    return what + " is not UTF-8 text (" + json_error_text(e) + "): write it in UTF-8";
   }
+  return {};
 }
 
 }  // namespace
@@ -60,9 +61,11 @@ int64_t attention_tokens(const GenerationRequest& resolved, const ModelManifest&
 GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   const SamplingDefaults& d = model.defaults;
   GenerationRequest r = *this;
-  // Every problem of the request's values in one message, up to the sizes and counts: fixing one
-  // would only have shown the next (an unknown word, then the width).
-  std::vector<std::string> problems;
+  // Every problem of the request's values in one message, a line each: fixing one would only have
+  // shown the next (an unknown word, then the width). The prompts' come last, as an unknown word's
+  // lists the vocabulary. The attention dump's and the trace's options are checked after them,
+  // against the valid request.
+  std::vector<std::string> problems, prompt_problems;
   const auto check = [&problems](bool ok, const std::string& message) {
     if (!ok) problems.push_back(message);
     return ok;
@@ -79,6 +82,7 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   } else if (low_noise_guidance) {
     problems.push_back(model.name + " has one diffusion model: a low-noise guidance is for the low-noise expert of "
                        "Wan2.2-A14B; give the guidance alone");
+    r.low_noise_guidance.reset();  // not checked again, nor taken to read the negative prompt
   }
   r.shift = shift.value_or(d.shift);
   r.frames = frames.value_or(d.frames);
@@ -98,14 +102,17 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   // Two seeds of the same low 32 bits would give one video under two names (records, file names,
   // compare's cache).
   check(seed <= kMaxSeed, "seed " + std::to_string(seed) + " is past " + std::to_string(kMaxSeed) +
-                                ": the noise generator reads 32 bits, so it would give the video of seed " +
-                                std::to_string(seed & kMaxSeed));
+                              ": the noise generator reads 32 bits, so it would give the video of seed " +
+                              std::to_string(seed & kMaxSeed));
   // With guidance 1 at every step nothing encodes the negative prompt: the record leaves it out
   // rather than claim one the run never read (the studio's box may still hold text).
   if (!r.reads_negative_prompt()) r.negative_prompt.reset();
 
-  require_utf8(r.prompt, "the prompt");
-  if (r.negative_prompt) require_utf8(*r.negative_prompt, "the negative prompt");
+  std::string prompt_utf8 = utf8_problem(r.prompt, "the prompt");
+  std::string negative_utf8 = r.negative_prompt ? utf8_problem(*r.negative_prompt, "the negative prompt") : "";
+  for (std::string* problem : {&prompt_utf8, &negative_utf8}) {
+    if (!problem->empty()) prompt_problems.push_back(*problem);
+  }
   if (model.text_encoder == TextEncoderKind::Vocab) {
     // The words a closed vocabulary refuses, before any weight loads (the negative prompt only
     // when guidance reads it).
@@ -113,10 +120,11 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
     // An empty one is asked for (eval's measure of the prompt's influence); the CLI and the studio
     // refuse it themselves.
     const bool blank = r.prompt.find_first_not_of(" \t\n\v\f\r") == std::string::npos;
-    check(blank || !split_prompt_words(r.prompt).empty(),
-            "the prompt \"" + r.prompt + "\" has no words: say what to generate");
+    const bool has_words = blank || !split_prompt_words(r.prompt).empty();
+    if (!has_words) prompt_problems.push_back("the prompt \"" + r.prompt + "\" has no words: say what to generate");
     for (const bool negative : {false, true}) {
-      if (negative && !r.negative_prompt) continue;
+      // A prompt refused above is not read again: "names no shape" would say its no words twice.
+      if (negative ? !r.negative_prompt || !negative_utf8.empty() : !has_words || !prompt_utf8.empty()) continue;
       const std::string& text = negative ? *r.negative_prompt : r.prompt;
       try {
         if (model.prompt_grammar != kShapesWorldGrammar) {
@@ -146,7 +154,7 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
         }
       } catch (const UserError& e) {
         if (!negative) {
-          problems.push_back(e.what());
+          prompt_problems.push_back(e.what());
           continue;
         }
         // The model's default, not given: its file is at fault, and the user can run without it.
@@ -155,14 +163,14 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
           source = from_defaults(false);  // " (…)"
           source.insert(source.size() - 1, "; give a negative prompt of your own, or guidance 1 for none");
         }
-        problems.push_back(negative_prompt_message(e.what(), source));
+        prompt_problems.push_back(negative_prompt_message(e.what(), source));
       }
     }
   }
   // Each value by its name and its flag, and the value given (check_attention_config's way).
   const bool steps_ok = check(*r.steps >= 1 && *r.steps <= kMaxSteps,
-          "steps (--steps) must be between 1 and " + std::to_string(kMaxSteps) + " (got " + std::to_string(*r.steps) + ")" +
-              from_defaults(steps.has_value()));
+                              "steps (--steps) must be between 1 and " + std::to_string(kMaxSteps) + " (got " +
+                                  std::to_string(*r.steps) + ")" + from_defaults(steps.has_value()));
   // Below 1 the video moves away from the prompt towards the negative one, and at 0 the prompt is
   // not read at all: a user who means "no guidance" wants 1, as the studio's boxes start there.
   const auto below_one = [&](double value) {
@@ -171,17 +179,16 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   };
   const std::string most_guidance = shown_number(kMaxGuidance);
   check(*r.guidance >= 1.0 && *r.guidance <= kMaxGuidance,
-          "guidance (--cfg) must be between 1 and " + most_guidance + below_one(*r.guidance) +
-              from_defaults(guidance.has_value()));
+        "guidance (--cfg) must be between 1 and " + most_guidance + below_one(*r.guidance) +
+            from_defaults(guidance.has_value()));
   if (r.low_noise_guidance) {
     check(*r.low_noise_guidance >= 1.0 && *r.low_noise_guidance <= kMaxGuidance,
-            "the low-noise guidance (--cfg-low-noise) must be between 1 and " + most_guidance +
-                below_one(*r.low_noise_guidance) + from_defaults(low_noise_guidance.has_value()));
+          "the low-noise guidance (--cfg-low-noise) must be between 1 and " + most_guidance +
+              below_one(*r.low_noise_guidance) + from_defaults(low_noise_guidance.has_value()));
   }
   const bool shift_ok = check(*r.shift > 0.0 && *r.shift <= kMaxShift,
-          "shift (--shift) must be greater than 0 and at most " + shown_number(kMaxShift) + " (got " +
-              shown_number(*r.shift) + ")" +
-              from_defaults(shift.has_value()));
+                              "shift (--shift) must be greater than 0 and at most " + shown_number(kMaxShift) +
+                                  " (got " + shown_number(*r.shift) + ")" + from_defaults(shift.has_value()));
   if (steps_ok && shift_ok) {
     try {
       (void)make_flow_schedule(*r.steps, *r.shift);  // a shift so small that the noise levels collapse
@@ -191,7 +198,7 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   }
   // Below 0.01 a Y4M header's rate (stored to a thousandth) would read 0.
   check(*r.fps >= 0.01 && *r.fps <= 240.0,
-          "fps (--fps) must be between 0.01 and 240 (got " + shown_number(*r.fps) + ")" + from_defaults(fps.has_value()));
+        "fps (--fps) must be between 0.01 and 240 (got " + shown_number(*r.fps) + ")" + from_defaults(fps.has_value()));
   check(r.preview_every >= 0, "preview_every must be 0 (off) or positive");
   const auto& patch = model.dit.patch_size;
   const std::string frames_origin = from_defaults(frames.has_value());
@@ -221,12 +228,12 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
     const int fewer = latents / patch[0] * patch[0];
     const auto pixel_frames = [t](int latent_count) { return (latent_count - 1) * t + 1; };
     check(!counts_ok || latents % patch[0] == 0,
-          model.name + " patches " + std::to_string(patch[0]) + " latent frames at a time, and " + "a " +
+          model.name + " patches " + std::to_string(patch[0]) + " latent frames at a time, and a " +
               std::to_string(*r.frames) + "-frame clip makes " + std::to_string(latents) + ": " +
               try_frames(fewer > 0 ? pixel_frames(fewer) : 0, pixel_frames(fewer + patch[0])) + frames_origin);
   } else if (frames_ok) {
     check(*r.frames % patch[0] == 0,
-            "frames must be a multiple of " + std::to_string(patch[0]) + " for this model" + frames_origin);
+          "frames must be a multiple of " + std::to_string(patch[0]) + " for this model" + frames_origin);
   }
   const size_t problems_before_sides = problems.size();
   for (auto [name, value, p, origin] :
@@ -258,9 +265,10 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
               std::to_string(*r.height) + " has " + std::to_string(*r.width * *r.height) +
               (model.max_pixels <= 832 * 480 ? ". 1280×720 needs Wan2.1-T2V-14B" : ""));
   }
+  problems.insert(problems.end(), prompt_problems.begin(), prompt_problems.end());
   if (!problems.empty()) {
     std::string message = problems.front();
-    for (size_t i = 1; i < problems.size(); ++i) message += "; " + problems[i];
+    for (size_t i = 1; i < problems.size(); ++i) message += "\n" + problems[i];
     throw UserError(message);
   }
   // No more clusters than a call has tokens: more would be empty clusters at best, a k-means of their

@@ -39,7 +39,8 @@ struct GenerationRequest {
   AttentionConfig attention;
   int preview_every = 1;  // emit a preview every N steps; 0 = none
   // On a cancel, decode the last step's estimate (through the preview decoder) when no preview
-  // shows it: a partial result without a preview decode at every step (the CLI's). Not in to_json.
+  // shows it: a partial result without a preview decode at every step (the CLI's), and the last
+  // step's, which no preview shows, on a cancel in the final decode (the studio's). Not in to_json.
   bool keep_estimate = false;
   // Save the q, k, v of one self-attention call (conditional branch) for `svgear bench attention
   // --inputs`. A side output, not a setting: it does not change the video and is not in to_json.

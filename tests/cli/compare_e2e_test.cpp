@@ -756,14 +756,14 @@ TEST_F(CompareTest, BenchTraceWritesAndReadsATraceFile) {
   EXPECT_NE(stopped.output.find("bench trace: cancelled; its file is removed"), std::string::npos) << stopped.output;
   EXPECT_TRUE(std::filesystem::is_empty(folder));
   EXPECT_NE(few.output.find("1 trace of 9 tokens, 9 x 9 clusters"), std::string::npos) << few.output;
-  // A step's traces are held until written, as a run writes its steps: 10 steps of 5 traces of a
-  // million tokens (8 MB of labels each) had all been held, 400 MB, which 150 MB refused with
-  // "internal error: std::bad_alloc"; a step's take 40 MB.
+  // A step's traces are held until written, as a run writes its steps: 6 steps of 5 traces of a
+  // million tokens (8 MB of labels each; a 120 MB file) had all been held, 240 MB, which 150 MB
+  // refused with "internal error: std::bad_alloc"; a step's take 40 MB.
   const CliRun streamed = test::run_cli_in_memory(
-      "bench trace --tokens 1000000 --q-clusters 4 --k-clusters 8 --steps 10 --traces 5 --folder " + folder.string(),
+      "bench trace --tokens 1000000 --q-clusters 4 --k-clusters 8 --steps 6 --traces 5 --folder " + folder.string(),
       uint64_t(150) << 20);
   EXPECT_EQ(streamed.exit_code, 0) << streamed.output;
-  EXPECT_NE(streamed.output.find("50 traces of 1000000 tokens, 4 x 8 clusters"), std::string::npos) << streamed.output;
+  EXPECT_NE(streamed.output.find("30 traces of 1000000 tokens, 4 x 8 clusters"), std::string::npos) << streamed.output;
   EXPECT_TRUE(std::filesystem::is_empty(folder));
 }
 

@@ -62,7 +62,7 @@ TEST(GenerationRequest, ImpossibleSizesSayWhatToChange) {
   // WxH gives them.
   r.height = 30;
   r.width = 66;
-  EXPECT_NE(error_of(r).find("width 66 is not a multiple of the patch size 4: try 64 or 68; height 30 is not a "
+  EXPECT_NE(error_of(r).find("width 66 is not a multiple of the patch size 4: try 64 or 68\nheight 30 is not a "
                              "multiple of the patch size 4: try 28 or 32"),
             std::string::npos)
       << error_of(r);
@@ -91,8 +91,9 @@ TEST(GenerationRequest, ImpossibleSizesSayWhatToChange) {
   EXPECT_NE(error_of(r).find("fps (--fps) must be between 0.01 and 240 (got 0.001)"), std::string::npos) << error_of(r);
 }
 
-// Every problem of a request's values in one message, each as it reads alone, in the order the
-// options come: fixing one had only shown the next (an unknown word, then the steps, then the size).
+// Every problem of a request's values in one message, a line each as it reads alone: fixing one had
+// only shown the next (an unknown word, then the steps, then the size). The prompt's come last, as
+// an unknown word's lists the vocabulary.
 TEST(GenerationRequest, EveryProblemOfItsValuesInOneMessage) {
   const ModelManifest m = three_word_manifest();
   GenerationRequest good;
@@ -103,13 +104,26 @@ TEST(GenerationRequest, EveryProblemOfItsValuesInOneMessage) {
   frames.frames = all.frames = -3;
   width.width = all.width = 30;
   std::vector<std::string> alone;
-  for (const GenerationRequest* r : {&word, &steps, &frames, &width}) {
+  for (const GenerationRequest* r : {&steps, &frames, &width, &word}) {
     alone.push_back(error_of_with(*r, m));
-    EXPECT_EQ(alone.back().find("; "), std::string::npos) << alone.back();  // one problem each
+    EXPECT_EQ(alone.back().find('\n'), std::string::npos) << alone.back();  // one problem each
   }
-  EXPECT_NE(alone[0].find("circel"), std::string::npos) << alone[0];
-  EXPECT_EQ(error_of_with(all, m), alone[0] + "; " + alone[1] + "; " + alone[2] + "; " + alone[3]);
+  EXPECT_NE(alone[3].find("circel"), std::string::npos) << alone[3];
+  EXPECT_EQ(error_of_with(all, m), alone[0] + "\n" + alone[1] + "\n" + alone[2] + "\n" + alone[3]);
   EXPECT_EQ(error_of_with(good, m), "");
+  // A prompt that is not UTF-8 is one of them too (it had been the only one said).
+  all.prompt = word.prompt = "a red \xff";
+  EXPECT_EQ(error_of_with(all, m), alone[0] + "\n" + alone[1] + "\n" + alone[2] + "\n" + error_of_with(word, m));
+  // A low-noise guidance for a model with one DiT is said once, not also as out of its range.
+  GenerationRequest low = good;
+  low.low_noise_guidance = 0.5;
+  EXPECT_EQ(error_of_with(low, m).find('\n'), std::string::npos) << error_of_with(low, m);
+  EXPECT_NE(error_of_with(low, m).find("give the guidance alone"), std::string::npos) << error_of_with(low, m);
+  // A prompt of no words on the shapes grammar: said once ("names no shape" had followed).
+  GenerationRequest punctuation = good;
+  punctuation.prompt = "!!!";
+  EXPECT_EQ(error_of_with(punctuation, ModelManifest::read(model_search_roots().back() / "shapes-s")),
+            "the prompt \"!!!\" has no words: say what to generate");
 }
 
 // A clip of 2 × (16/4) × (16/4) = 32 tokens: the default 200 / 1000 clusters become 32 each (more
