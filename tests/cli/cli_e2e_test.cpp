@@ -1092,7 +1092,7 @@ TEST_F(CliTest, OutputsNeverReplaceInputs) {
   refused(run_cli("bench attention --shape tiny --device cpu --budgets 0,0.5"), "--budgets holds 0: each budget");
   const std::string sized = "generate --model " + model.string() + " --prompt \"a red circle\" --device cpu ";
   refused(run_cli(sized + "--size 0x0 --output " + (*dir_ / "zero.y4m").string()),
-          "width (--width) must be between 4 and 8192 pixels (got 0); height (--height) must be between 4 and 8192 "
+          "width (--width) must be between 4 and 8192 pixels (got 0)\nheight (--height) must be between 4 and 8192 "
           "pixels (got 0)");
   refused(run_cli(sized + "--frames 2000 --output " + (*dir_ / "frames.y4m").string()),
           "frames (--frames) must be between 1 and 1024 (got 2000)");

@@ -419,12 +419,17 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
   QVERIFY2(colour_count(drawn) > 16, "the preview is blank or uniform");
   const QImage frame = view->frame(1);
   QVERIFY(colour_count(frame) > 16);
-  // "Fit" magnifies by the largest whole factor and centres the frame.
-  const int scale = std::min(drawn.width() / 32, drawn.height() / 32);
-  const QPoint origin((drawn.width() - 32 * scale) / 2, (drawn.height() - 32 * scale) / 2);
+  // "Fit" magnifies by a whole factor (the largest that leaves the caption its band below the
+  // frame: a_fitted_frame_leaves_the_caption_its_band).
+  const double dpr = drawn.devicePixelRatioF();
+  const QRectF fitted = view->frameRect();
+  const double scale = fitted.width() * dpr / 32;
+  QVERIFY2(scale >= 1 && scale == std::floor(scale), qPrintable(QString::number(scale)));
+  QVERIFY(fitted.bottom() <= view->captionRect().top());
   for (QPoint p : {QPoint(3, 5), QPoint(16, 16), QPoint(28, 9)}) {
     const QColor want = frame.pixelColor(p);
-    const QColor got = drawn.pixelColor(origin + p * scale + QPoint(scale / 2, scale / 2));
+    const QColor got = drawn.pixelColor(QPoint(int(fitted.left() * dpr + (p.x() + 0.5) * scale),
+                                               int(fitted.top() * dpr + (p.y() + 0.5) * scale)));
     QVERIFY2(std::abs(want.red() - got.red()) <= 2 && std::abs(want.green() - got.green()) <= 2 &&
                  std::abs(want.blue() - got.blue()) <= 2,
              qPrintable(QString("pixel (%1, %2): drawn %3, frame %4")
