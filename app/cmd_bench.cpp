@@ -178,7 +178,8 @@ int bench_trace(int argc, char** argv) {
   std::fflush(stdout);
   TraceReadBenchResult result;
   try {
-    result = run_saying_out_of_memory(c10::Device(c10::kCPU), "choose fewer --traces, --tokens, --q-clusters or --k-clusters",
+    result = run_saying_out_of_memory(c10::Device(c10::kCPU),
+                                      "choose fewer --traces, --tokens, --q-clusters or --k-clusters",
                                       [&] { return run_trace_read_bench(options, cancel); });
   } catch (const Cancelled&) {
     std::fprintf(stderr, "bench trace: cancelled; its file is removed\n");

@@ -84,8 +84,15 @@ class Clamping : public Box {
   // values: a width of 30 with a step of 16 (a Wan model's) goes up to 32 (Qt's 46 was no size
   // either) and down to 16.
   void stepBy(int steps) override {
+    // A typed number out of range is clamped to its bound, and that is the step: 7 then Up in a box
+    // from 16 shows 16 (stepping on from the clamp had given 32, skipping the least value).
+    const bool out_of_range = outside(this->text());
+    this->interpretText();  // a number still being typed is the one to step from
+    if (out_of_range) {
+      this->selectAll();
+      return;
+    }
     if constexpr (std::is_same_v<Box, QSpinBox>) {
-      this->interpretText();  // a number still being typed is the one to step from
       const int step = this->singleStep();
       const int off_grid = (((this->value() - origin_) % step) + step) % step;
       if (step > 1 && off_grid != 0 && steps != 0) {

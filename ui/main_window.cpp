@@ -132,11 +132,12 @@ QString run_summary(const StudioRequest& r) {
 }
 
 // An error's first sentence or line, for a line that must stay short (the status line, a panel's
-// summary): the rest, a model's whole vocabulary say, is in the Log.
-QString first_sentence(const QString& message) {
+// summary), saying when there is more in the Log: a model's whole vocabulary, or the request's
+// other problems (one a line), which had gone unmentioned.
+QString brief_error(const QString& message) {
   const int sentence = message.indexOf(". "), line = message.indexOf('\n');
   const int end = sentence > 0 && (line < 0 || sentence < line) ? sentence + 1 : line;
-  return end > 0 ? message.left(end) : message;
+  return end > 0 ? message.left(end) + QObject::tr(" … (all of it in the Log)") : message;
 }
 
 // Compare's dense runs, kept between sessions: a later Compare or sweep of the same request
@@ -1226,7 +1227,7 @@ void MainWindow::reportError(const QString& message) {
   if (!log_shown->isChecked()) log_shown->trigger();
   // The status bar gets the first sentence and its tooltip the whole message; the log holds it too
   // (vocabularies are long).
-  status_line_->showDetailed(tr("Error: %1").arg(first_sentence(message)), message);
+  status_line_->showDetailed(tr("Error: %1").arg(brief_error(message)), message);
 }
 
 void MainWindow::onModelLoaded(const ModelSummary& model) {
@@ -1442,8 +1443,7 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
 
 void MainWindow::onFailed(const QString& message) {
   // A word-wrapped vocabulary had grown the bottom panels for good, squeezing the preview.
-  const QString first = first_sentence(message);
-  const QString brief = first == message ? message : first + tr(" … (all of it in the Log)");
+  const QString brief = brief_error(message);
   if (work_ == Work::Compare) compare_view_->showEnded(tr("Compare failed: %1").arg(brief));
   if (work_ == Work::Sweep) sweep_view_->showMessage(tr("Sweep failed: %1").arg(brief));
   // The preview showed the failed run's estimates; what stays (and exports) is the earlier result.

@@ -36,10 +36,24 @@ struct PresetItem {
 };
 const PresetItem kPresets[] = {{"Quality", "quality"}, {"Balanced", "balanced"}, {"Fast", "fast"}};
 
+// The box's name as the panel shows it: its accessible name, or its form label's text. The status
+// line and the Log say which box a note is about ("Frames: 0 is below …"); its tooltip sits under it.
+QString shown_name(const QAbstractSpinBox* box) {
+  if (!box->accessibleName().isEmpty()) return box->accessibleName();
+  const auto* form = box->parentWidget() ? qobject_cast<QFormLayout*>(box->parentWidget()->layout()) : nullptr;
+  const auto* label = form ? qobject_cast<QLabel*>(form->labelForField(const_cast<QAbstractSpinBox*>(box))) : nullptr;
+  return label ? label->text().remove('&') : QString();
+}
+
+void say_clamped_by_name(SettingsPanel* panel, const QAbstractSpinBox* box, const QString& note) {
+  const QString name = shown_name(box);
+  Q_EMIT panel->valueClamped(name.isEmpty() ? note : name + ": " + note);
+}
+
 QSpinBox* spin_box(SettingsPanel* panel, QWidget* parent, const char* name, int lo, int hi, int step,
                    const QString& tip) {
   auto* box = new ClampingSpinBox(parent);
-  box->setOnClamped([panel](const QString& note) { Q_EMIT panel->valueClamped(note); });
+  box->setOnClamped([panel, box](const QString& note) { say_clamped_by_name(panel, box, note); });
   box->setObjectName(name);
   box->setRange(lo, hi);
   box->setSingleStep(step);
@@ -50,7 +64,7 @@ QSpinBox* spin_box(SettingsPanel* panel, QWidget* parent, const char* name, int 
 QDoubleSpinBox* double_box(SettingsPanel* panel, QWidget* parent, const char* name, double lo, double hi,
                            double step, int decimals, const QString& tip) {
   auto* box = new ClampingDoubleSpinBox(parent);
-  box->setOnClamped([panel](const QString& note) { Q_EMIT panel->valueClamped(note); });
+  box->setOnClamped([panel, box](const QString& note) { say_clamped_by_name(panel, box, note); });
   box->setObjectName(name);
   box->setRange(lo, hi);
   box->setSingleStep(step);

@@ -422,8 +422,8 @@ std::string AttentionBenchResult::table() const {
   }
   // The two rates are of different times: said under the table, which had left it to the JSON's docs.
   if (std::any_of(rows.begin(), rows.end(), [](const AttentionBenchRow& r) { return r.phases && r.tflops; })) {
-    text += "TFLOP/s: a dense row's over ms/call; a sparse row's, its computed blocks' over the traced call's attention "
-            "phase\n";
+    text += "TFLOP/s: a dense row's over ms/call; a sparse row's, its computed blocks' over the traced call's "
+            "attention phase\n";
   }
   if (dense_flash_ms && !rows.empty() && rows.front().median_ms > 0.0) {
     std::snprintf(line, sizeof line, "dense through FlashAttention-2 SDPA: %.2f ms/call (cuDNN-first row above: %.2f)\n",

@@ -721,7 +721,8 @@ void StudioWindowTest::unknown_word_reports_error() {
   QVERIFY(w->statusBar()->currentMessage().startsWith("Finished"));
   const QString step_line = child<QLabel>(*w, "step_timings")->text();
   // The step's own time, not a rate a mean would give ("ms/step" read as one).
-  QVERIFY2(QRegularExpression("^step 2/2 took [0-9.]+ s · .* · done$").match(step_line).hasMatch(), qPrintable(step_line));
+  QVERIFY2(QRegularExpression("^step 2/2 took [0-9.]+ s · .* · done$").match(step_line).hasMatch(),
+           qPrintable(step_line));
   QCOMPARE(history->count(), 1);
   QCOMPARE(history->item(0)->text(), QString("a red star"));
   const int star_seed = seed->value();
@@ -785,7 +786,17 @@ void StudioWindowTest::bad_settings_and_folders_report_errors() {
   w->generate();
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Error"), qPrintable(w->statusBar()->currentMessage()));
-  QVERIFY2(log_text(*w).contains("width 30 is not a multiple of the patch size 4: try 28 or 32"), qPrintable(log_text(*w)));
+  const QString width_30 = "width 30 is not a multiple of the patch size 4: try 28 or 32";
+  QVERIFY2(log_text(*w).contains(width_30), qPrintable(log_text(*w)));
+  QCOMPARE(w->statusBar()->currentMessage(), "Error: " + width_30);
+  // Two problems: both in the Log, and the status line says there is more than its first.
+  child<QSpinBox>(*w, "height")->setValue(30);
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QCOMPARE(w->statusBar()->currentMessage(), "Error: " + width_30 + " … (all of it in the Log)");
+  QVERIFY2(log_text(*w).contains("height 30 is not a multiple of the patch size 4: try 28 or 32"),
+           qPrintable(log_text(*w)));
+  child<QSpinBox>(*w, "height")->setValue(32);
   // The arrows step along the sides the model takes, from 30 too: up to 32, down to 28, the two
   // the error suggests (Qt's own step went from 30 to 38, no size either; multiples of 8 skipped 28).
   QSpinBox* width = child<QSpinBox>(*w, "width");
@@ -797,6 +808,15 @@ void StudioWindowTest::bad_settings_and_folders_report_errors() {
   QCOMPARE(width->value(), 28);
   QTest::keyClick(width, Qt::Key_Up);
   QCOMPARE(width->value(), 32);
+  // A typed width below the least one: the arrow's step is the clamp to it (stepping on from the
+  // clamp had given 8, skipping 4), and the next steps on.
+  width->setFocus();
+  width->selectAll();
+  QTest::keyClicks(width, "1");
+  QTest::keyClick(width, Qt::Key_Up);
+  QCOMPARE(width->value(), 4);
+  QTest::keyClick(width, Qt::Key_Up);
+  QCOMPARE(width->value(), 8);
 
   // a folder without a model, its name longer than the Model panel is wide: the panel says why,
   // and the window keeps its width (a word that long widened it past the screen)
@@ -2777,7 +2797,8 @@ void StudioWindowTest::a_cancel_in_the_final_decode_keeps_the_last_steps_estimat
   QVERIFY(partial != nullptr);
   QCOMPARE(partial->frames, 5);
   QVERIFY2(partial->rgb != last_preview, "the partial clip is the last preview, step 1's estimate");
-  QVERIFY2(logs.filter("decoding the estimate of step 2 for the partial result").size() == 1, qPrintable(logs.join('\n')));
+  QVERIFY2(logs.filter("decoding the estimate of step 2 for the partial result").size() == 1,
+           qPrintable(logs.join('\n')));
 }
 
 // Where a Wan model's text encoder and VAE run (the Model dock's boxes, the CLI's placement flags)
@@ -2922,6 +2943,11 @@ void StudioWindowTest::frames_step_along_the_counts_the_model_makes() {
   frames->setValue(6);
   QTest::keyClick(frames, Qt::Key_Down);
   QCOMPARE(frames->value(), 5);
+  frames->setFocus();  // 0 typed, then Up: the least count, 1 (it had stepped on to 5)
+  frames->selectAll();
+  QTest::keyClicks(frames, "0");
+  QTest::keyClick(frames, Qt::Key_Up);
+  QCOMPARE(frames->value(), 1);
   w.openModelFolder(model_folder_);
   QVERIFY(waitForModel(w));
   QCOMPARE(frames->singleStep(), 1);
@@ -4577,7 +4603,8 @@ void StudioWindowTest::typed_numbers_past_a_range_are_clamped_and_said() {
   QVERIFY(!frames->hasFocus());
   QCOMPARE(frames->value(), 1);
   QCOMPARE(said.count(), 3);
-  QCOMPARE(said.last().at(0).toString(), QString("0 is below the smallest value, 1: set to 1"));
+  // Named, where the status line and the Log say it away from the box.
+  QCOMPARE(said.last().at(0).toString(), QString("Frames: 0 is below the smallest value, 1: set to 1"));
   // Still in the box when a run starts (a shortcut, a toolbar button that takes no focus): the text
   // is taken as leaving the box would, not the last value.
   height->setFocus();
