@@ -1430,7 +1430,7 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
   const bool in_decode = steps_done == requested_steps_;
   // The seed, as the final caption gives it: a partial run is re-run with it to finish.
   const QString seed = tr("seed %1").arg(requested_seed_);
-  preview_->showClip(partial, in_decode ? tr("partial · %1 · cancelled in the final decode").arg(seed)
+  preview_->showClip(partial, in_decode ? tr("partial · %1 · cancelled during the final decode").arg(seed)
                                         : tr("partial · %1 · cancelled after step %2/%3")
                                               .arg(seed)
                                               .arg(steps_done)
