@@ -219,8 +219,9 @@ QSizeF PreviewWidget::drawnSize(QSize image) const {
 QRectF PreviewWidget::targetRect(QSize image) const {
   const QSizeF size = drawnSize(image);
   // Centred, unless the caption would cover it: then centred above the caption.
+  const int fit_height = fitHeight();
   double top = (height() - size.height()) / 2;
-  if (top + size.height() > fitHeight()) top = (fitHeight() - size.height()) / 2;
+  if (top + size.height() > fit_height) top = (fit_height - size.height()) / 2;
   // Held again: the widget may have grown since the drag.
   return QRectF(QPointF((width() - size.width()) / 2, top) + panWithin(pan_, size), size);
 }

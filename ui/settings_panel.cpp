@@ -38,14 +38,14 @@ const PresetItem kPresets[] = {{"Quality", "quality"}, {"Balanced", "balanced"},
 
 // The box's name as the panel shows it: its accessible name, or its form label's text. The status
 // line and the Log say which box a note is about ("Frames: 0 is below …"); its tooltip sits under it.
-QString shown_name(const QAbstractSpinBox* box) {
+QString shown_name(QAbstractSpinBox* box) {
   if (!box->accessibleName().isEmpty()) return box->accessibleName();
   const auto* form = box->parentWidget() ? qobject_cast<QFormLayout*>(box->parentWidget()->layout()) : nullptr;
-  const auto* label = form ? qobject_cast<QLabel*>(form->labelForField(const_cast<QAbstractSpinBox*>(box))) : nullptr;
+  const auto* label = form ? qobject_cast<QLabel*>(form->labelForField(box)) : nullptr;
   return label ? label->text().remove('&') : QString();
 }
 
-void say_clamped_by_name(SettingsPanel* panel, const QAbstractSpinBox* box, const QString& note) {
+void say_clamped_by_name(SettingsPanel* panel, QAbstractSpinBox* box, const QString& note) {
   const QString name = shown_name(box);
   Q_EMIT panel->valueClamped(name.isEmpty() ? note : name + ": " + note);
 }

@@ -108,9 +108,9 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   // rather than claim one the run never read (the studio's box may still hold text).
   if (!r.reads_negative_prompt()) r.negative_prompt.reset();
 
-  std::string prompt_utf8 = utf8_problem(r.prompt, "the prompt");
-  std::string negative_utf8 = r.negative_prompt ? utf8_problem(*r.negative_prompt, "the negative prompt") : "";
-  for (std::string* problem : {&prompt_utf8, &negative_utf8}) {
+  const std::string prompt_utf8 = utf8_problem(r.prompt, "the prompt");
+  const std::string negative_utf8 = r.negative_prompt ? utf8_problem(*r.negative_prompt, "the negative prompt") : "";
+  for (const std::string* problem : {&prompt_utf8, &negative_utf8}) {
     if (!problem->empty()) prompt_problems.push_back(*problem);
   }
   if (model.text_encoder == TextEncoderKind::Vocab) {
@@ -153,17 +153,14 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
           }
         }
       } catch (const UserError& e) {
-        if (!negative) {
-          prompt_problems.push_back(e.what());
-          continue;
-        }
-        // The model's default, not given: its file is at fault, and the user can run without it.
+        // The model's default negative prompt, not given: its file is at fault, and the user can run
+        // without it.
         std::string source;
-        if (!negative_prompt) {
+        if (negative && !negative_prompt) {
           source = from_defaults(false);  // " (…)"
           source.insert(source.size() - 1, "; give a negative prompt of your own, or guidance 1 for none");
         }
-        prompt_problems.push_back(negative_prompt_message(e.what(), source));
+        prompt_problems.push_back(negative ? negative_prompt_message(e.what(), source) : e.what());
       }
     }
   }
