@@ -34,6 +34,8 @@
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QStatusTipEvent>
+#include <QTabBar>
 #include <QThread>
 #include <QTimer>
 #include <QToolBar>
@@ -323,6 +325,7 @@ void MainWindow::buildDocks() {
   tabifyDockWidget(compare_dock, sweep_dock);
   tabifyDockWidget(sweep_dock, library_dock);
   routing_dock->raise();
+  orderFocusChain();
   resizeDocks({log_dock, routing_dock}, {330, 950}, Qt::Horizontal);
   resizeDocks({routing_dock}, {290}, Qt::Vertical);
   // The model panel keeps the height of its text; the prompt history takes what the routing leaves.
@@ -1444,7 +1447,10 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
 void MainWindow::onFailed(const QString& message) {
   // A word-wrapped vocabulary had grown the bottom panels for good, squeezing the preview.
   const QString brief = brief_error(message);
-  if (work_ == Work::Compare) compare_view_->showEnded(tr("Compare failed: %1").arg(brief));
+  if (work_ == Work::Compare) {
+    compare_view_->showEnded(tr("Compare failed: %1").arg(brief));
+    showDock("compare_dock");  // where the failure and the result still shown are, as after a success
+  }
   if (work_ == Work::Sweep) sweep_view_->showMessage(tr("Sweep failed: %1").arg(brief));
   // The preview showed the failed run's estimates; what stays (and exports) is the earlier result.
   // A run that failed before its first estimate (a refused size, an unknown word) left the earlier
@@ -1825,6 +1831,31 @@ void MainWindow::keyPressEvent(QKeyEvent* event) {
   QMainWindow::keyPressEvent(event);
 }
 
+// Qt's focus chain is the order the controls were made in: it had gone from Settings to the Log,
+// then the Routing panel, and only then to the preview's Loop and Zoom. It now follows the first
+// layout: the Model and Prompt panels, the preview, Settings, the panels beneath and their tabs,
+// the Log.
+void MainWindow::orderFocusChain() {
+  std::vector<QWidget*> stops;  // the chain's tab stops, in its order now
+  for (QWidget* w = nextInFocusChain(); w != this; w = w->nextInFocusChain()) {
+    if ((w->focusPolicy() & Qt::TabFocus) && !w->focusProxy()) stops.push_back(w);
+  }
+  const auto dock = [this](const char* name) -> QWidget* { return findChild<QDockWidget*>(name); };
+  std::vector<QWidget*> regions = {dock("model_dock"),   dock("prompt_dock"),  centralWidget(),
+                                   dock("settings_dock"), dock("routing_dock"), dock("compare_dock"),
+                                   dock("sweep_dock"),    dock("library_dock")};
+  for (QTabBar* tabs : findChildren<QTabBar*>(QString(), Qt::FindDirectChildrenOnly)) regions.push_back(tabs);
+  regions.push_back(dock("log_dock"));
+  QWidget* previous = nullptr;
+  for (QWidget* region : regions) {
+    for (QWidget* stop : stops) {
+      if (stop != region && !region->isAncestorOf(stop)) continue;
+      if (previous) setTabOrder(previous, stop);
+      previous = stop;
+    }
+  }
+}
+
 // Qt keeps the panels behind another tab of their dock area shown, moved off-screen, and the focus
 // chain stopped on their controls unseen (14 stops of the Routing panel behind the Library; Space
 // there unticked Trace): Tab and Shift+Tab pass over them.
@@ -1895,6 +1926,9 @@ void MainWindow::fitModelPanelIfColumnChanged() {
 }
 
 bool MainWindow::event(QEvent* event) {
+  // Nothing in the studio has a status tip: a menu sends its hovered action's empty one, which
+  // QMainWindow would show, wiping the status line's message as the menu opened.
+  if (event->type() == QEvent::StatusTip && static_cast<QStatusTipEvent*>(event)->tip().isEmpty()) return true;
   const bool handled = QMainWindow::event(event);
   // QMainWindow accepts a left press only on a dock separator (one a child ignored reaches it too).
   // The column's height then is what the release compares with.

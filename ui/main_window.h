@@ -122,6 +122,7 @@ class MainWindow : public QMainWindow {
  private:
   void buildActions();
   void buildDocks();
+  void orderFocusChain();  // Tab as the panels read at first: left column, preview, right, bottom
   void noteDocksBehindTabs(QMenu* menu);
   void fitModelPanel();  // its whole height, unscrolled, where the prompt panel beneath can spare it
   // A Compare's views take the height their width allows a result's frames, from the preview

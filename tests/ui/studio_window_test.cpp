@@ -62,6 +62,7 @@
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
+#include <QTabBar>
 #include <QStandardItemModel>
 #include <QStatusBar>
 #include <QStandardPaths>
@@ -1934,13 +1935,30 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   // the log quotes the prompt as typed, "%2" and all
   child<QSpinBox>(*w, "steps")->setValue(2);
   typePrompt(*w, "a red zeppelin %2");
+  routing_dock->raise();
+  QTRY_VERIFY(compare_dock->visibleRegion().isEmpty());
   QTest::mouseClick(compare, Qt::LeftButton);
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  // The failure is said where the result is, which comes to the front as a success's would.
+  QTRY_VERIFY(!compare_dock->visibleRegion().isEmpty());
   QVERIFY2(log_text(*w).contains(QRegularExpression(
                "compare \"a red zeppelin %2\": dense against \\S+, 64×64, 8 frames, 2 steps, seed 7")),
            qPrintable(log_text(*w)));
   QVERIFY2(w->statusBar()->currentMessage().startsWith("Error"),
            qPrintable(w->statusBar()->currentMessage()));
+  // Opening a menu and moving through it leaves the message: its actions' empty status tips had
+  // wiped it.
+  const QString error_shown = w->statusBar()->currentMessage();
+  QAction* file_entry = w->menuBar()->actions().first();
+  QMenu* file_menu = file_entry->menu();
+  QTest::mouseClick(w->menuBar(), Qt::LeftButton, {}, w->menuBar()->actionGeometry(file_entry).center());
+  QTRY_VERIFY(file_menu->isVisible());
+  QTest::keyClick(file_menu, Qt::Key_Down);
+  QTest::keyClick(file_menu, Qt::Key_Down);
+  QVERIFY(file_menu->activeAction() != nullptr);
+  QTest::keyClick(file_menu, Qt::Key_Escape);
+  QTRY_VERIFY(!file_menu->isVisible());
+  QCOMPARE(w->statusBar()->currentMessage(), error_shown);
   // ... and loses nothing: the result still shown keeps its figures, its speedup line and its
   // playback (paused while the run computed).
   QVERIFY(view->isPlaying());
@@ -5574,6 +5592,7 @@ void StudioWindowTest::tab_stops_only_on_shown_controls() {
     QTRY_VERIFY(prompt->hasFocus());
     for (const bool forward : {true, false}) {
       bool trace_box_reached = false;  // the Routing panel's first control
+      QStringList regions;             // where Tab went, a panel's stops once
       int stops = 0;
       for (; stops < 200; ++stops) {
         QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab, forward ? Qt::NoModifier : Qt::ShiftModifier);
@@ -5591,9 +5610,20 @@ void StudioWindowTest::tab_stops_only_on_shown_controls() {
         QVERIFY2(!qobject_cast<QScrollArea*>(focused), qPrintable(QString("Tab stopped on the scroll area of %1")
                                                                      .arg(dock ? dock->objectName() : QString("?"))));
         trace_box_reached = trace_box_reached || focused->objectName() == "routing_trace";
+        const QString region = dock                                         ? dock->objectName()
+                               : w->centralWidget()->isAncestorOf(focused) ? QString("preview")
+                               : qobject_cast<QTabBar*>(focused)           ? QString("tabs")
+                                                                           : QString("window");
+        if (regions.isEmpty() || regions.back() != region) regions.push_back(region);
         if (focused == prompt) break;
       }
       QVERIFY2(stops < 200, "Tab never came back to the prompt");
+      // In the order the panels read at first, left column, preview, right, beneath: the preview's
+      // Loop and Zoom had come after the Routing panel, the Log between Settings and it.
+      QStringList expected = {"prompt_dock", "preview", "settings_dock", front, "tabs", "log_dock", "model_dock",
+                              "prompt_dock"};
+      if (!forward) std::reverse(expected.begin(), expected.end());
+      QCOMPARE(regions, expected);
       QCOMPARE(trace_box_reached, std::string_view(front) == "routing_dock");  // a shown panel keeps its stops
     }
   }
