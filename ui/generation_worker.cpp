@@ -247,6 +247,8 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
   const FrameCounts frame_grid = frame_counts(m);
   summary.frames_first = frame_grid.first;
   summary.frames_step = frame_grid.step;
+  summary.layers = m.dit.num_layers;
+  summary.heads = m.dit.num_heads;
   summary.steps = m.defaults.steps;
   summary.guidance = m.defaults.guidance;
   summary.low_noise_guidance = m.defaults.low_noise_guidance;

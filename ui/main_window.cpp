@@ -675,6 +675,7 @@ void MainWindow::openModelFolder(const QString& folder) {
 void MainWindow::loadModel(const QString& folder) {
   // The worker frees the old model first: the dock and completion must not go on describing it.
   model_picker_->showLoading(folder);
+  routing_->fitToModel(0, 0);  // a run checks its traced layers against the model it loads
   prompt_panel_->setVocabulary({});
   prompt_panel_->setExamples({});
   if (!generating_) statusBar()->showMessage(tr("Loading the model in %1… (Esc cancels)").arg(folder));
@@ -1247,6 +1248,7 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
   // Not under a run: a load a Generate made after a failed choice leaves the settings it runs with.
   settings_panel_->showModelExperts(model);
   settings_panel_->fitVideoToModel(model);
+  routing_->fitToModel(model.layers, model.heads);
   if (apply_model_defaults_ && !generating_) settings_panel_->applyModelDefaults(model);
   apply_model_defaults_ = false;
   fitted_folder_ = model.folder;

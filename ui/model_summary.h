@@ -29,6 +29,8 @@ struct ModelSummary {
   // The frame counts a request may have: frames_first + k·frames_step (Wan: 1, 5, 9, …).
   int frames_first = 1;
   int frames_step = 1;
+  int layers = 0;  // the DiT's blocks and attention heads, which a routing trace may name
+  int heads = 0;
   int steps = 0;
   double guidance = 0.0;
   std::optional<double> low_noise_guidance;  // Wan2.2-A14B's low-noise expert; unset with one DiT

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
+#include <string>
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -18,6 +19,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "core/user_error.h"
 #include "ui/block_map_view.h"
 #include "ui/cluster_map_view.h"
 #include "ui/routing_plot.h"
@@ -100,10 +102,9 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   }
   trace_layers_->setObjectName("routing_trace_layers");
   trace_layers_->setPlaceholderText(tr("layers: all"));
-  trace_layers_->setToolTip(tr("Layers to trace (and audit): all, or numbers and ranges such as 0,3-5"));
   trace_heads_->setObjectName("routing_trace_heads");
   trace_heads_->setPlaceholderText(tr("heads: all"));
-  trace_heads_->setToolTip(tr("Heads to trace: all, or numbers and ranges such as 0-3"));
+  fitToModel(0, 0);  // the tooltips, until a model loads
   step_->setObjectName("routing_step");
   follow_->setObjectName("routing_follow");
   follow_->setChecked(true);
@@ -238,9 +239,36 @@ RoutingRecording RoutingPanel::recording() const {
   return audit_->isChecked() ? RoutingRecording::TraceAndAudit : RoutingRecording::Trace;
 }
 
-std::vector<int> RoutingPanel::tracedLayers() const { return parse_trace_selection(trace_layers_->text().toStdString()); }
+namespace {
 
-std::vector<int> RoutingPanel::tracedHeads() const { return parse_trace_selection(trace_heads_->text().toStdString()); }
+// The selection in `box`, each number below `count` (a model's layers or heads) when that is known.
+std::vector<int> selection_within(const QLineEdit* box, int count, const char* what) {
+  std::vector<int> chosen = parse_trace_selection(box->text().toStdString());
+  for (int i : chosen) {
+    if (count > 0 && i >= count) {
+      throw UserError(std::string(what) + " " + std::to_string(i) + " does not exist: this model has " + what +
+                      "s 0 to " + std::to_string(count - 1));
+    }
+  }
+  return chosen;
+}
+
+}  // namespace
+
+std::vector<int> RoutingPanel::tracedLayers() const { return selection_within(trace_layers_, model_layers_, "layer"); }
+
+std::vector<int> RoutingPanel::tracedHeads() const { return selection_within(trace_heads_, model_heads_, "head"); }
+
+void RoutingPanel::fitToModel(int layers, int heads) {
+  model_layers_ = layers;
+  model_heads_ = heads;
+  const auto range = [](int count, const QString& what) {
+    return count > 0 ? tr("; this model has %1 0 to %2").arg(what).arg(count - 1) : QString();
+  };
+  trace_layers_->setToolTip(tr("Layers to trace (and audit): all, or numbers and ranges such as 0,3-5") +
+                            range(layers, tr("layers")));
+  trace_heads_->setToolTip(tr("Heads to trace: all, or numbers and ranges such as 0-3") + range(heads, tr("heads")));
+}
 
 void RoutingPanel::setRecordOptionsEnabled(bool enabled) {
   trace_->setEnabled(enabled);

@@ -41,10 +41,13 @@ class RoutingPanel : public QWidget {
   explicit RoutingPanel(QWidget* parent);
 
   // What the next generation should record, and in which layers and heads (empty = all). The
-  // selections throw UserError naming what was typed when it is not one.
+  // selections throw UserError naming what was typed when it is not one, or a layer or head past
+  // the model's.
   RoutingRecording recording() const;
   std::vector<int> tracedLayers() const;
   std::vector<int> tracedHeads() const;
+  // The loaded model's layers and heads, which the Traced boxes' tooltips name (0: none loaded).
+  void fitToModel(int layers, int heads);
   // Trace and Audit apply when a generation starts: they are locked while one runs.
   void setRecordOptionsEnabled(bool enabled);
 
@@ -107,6 +110,7 @@ class RoutingPanel : public QWidget {
   // The layer and head shown when the last run's traces were cleared: the next run shows them
   // again where it traces them (-1: none chosen yet).
   int kept_layer_ = -1, kept_head_ = -1;
+  int model_layers_ = 0, model_heads_ = 0;
   // A step of the built-in models at the default 200 × 1000 clusters is a few MB; a Wan-1.3B 480p
   // step (30 layers × 12 heads) about 0.45 GB, so this keeps about one of those.
   size_t detail_budget_bytes_ = size_t(512) << 20;

@@ -1371,6 +1371,16 @@ void StudioWindowTest::routing_views_show_live_traces() {
   QVERIFY(!w->isGenerating());
   QVERIFY2(log_text(*w).contains("'1-0' is not a selection"), qPrintable(log_text(*w)));
   QCOMPARE(child<QSpinBox>(*w, "seed")->value(), seed);  // no seed drawn for a run that never started
+  // So is a head past the loaded model's, whose range the box's tooltip names, with no "generate"
+  // logged for a run that never started.
+  QVERIFY2(traced_heads->toolTip().endsWith("this model has heads 0 to 1"), qPrintable(traced_heads->toolTip()));
+  traced_heads->setText("1,2");
+  const int logged_runs = int(log_text(*w).count("generate \""));
+  QTest::mouseClick(child<QToolButton>(*w, "generate_button"), Qt::LeftButton);
+  QVERIFY(!w->isGenerating());
+  QVERIFY2(w->statusBar()->currentMessage().contains("head 2 does not exist: this model has heads 0 to 1"),
+           qPrintable(w->statusBar()->currentMessage()));
+  QCOMPARE(int(log_text(*w).count("generate \"")), logged_runs);
   traced_heads->setText("1");
   QTest::mouseClick(child<QToolButton>(*w, "generate_button"), Qt::LeftButton);
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
