@@ -577,6 +577,8 @@ void LibraryPanel::openRow(int row) {
   Q_EMIT entryOpened(entries_[size_t(row)].folder);
 }
 
+void LibraryPanel::focusList() { list_->setFocus(Qt::OtherFocusReason); }
+
 void LibraryPanel::deleteSelected() {
   const int row = list_->currentRow();
   if (!actsOn(row)) return;

@@ -34,6 +34,7 @@ class LibraryPanel : public QWidget {
   // runs takes seconds) and lists it when read; listed() then. A later refresh supersedes it.
   void refresh();
   bool scanning() const { return scanning_; }
+  void focusList();  // where View ▸ Library puts the keyboard
   // Lists a run just kept, in its place, without reading the whole library again (its thumbnail
   // shows once the thread pool has read it); one kept while a scan runs stays listed when the
   // scan's result arrives.

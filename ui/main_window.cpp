@@ -540,10 +540,14 @@ void MainWindow::buildActions() {
     dock->toggleViewAction()->setText(entry);
     view->addAction(dock->toggleViewAction());
     // A panel opened again comes to the front of its tabs: it came back behind the one in front.
+    // And it takes the keyboard, as a click into it would, once the menu has given it back.
     connect(dock->toggleViewAction(), &QAction::triggered, dock, [this, dock](bool shown) {
       const bool behind = docks_behind_tabs_.contains(dock);
       if (!shown && behind) dock->show();
-      if (shown || behind) dock->raise();
+      if (shown || behind) {
+        dock->raise();
+        QTimer::singleShot(0, dock, [this, dock] { focusPanel(dock); });
+      }
     });
   }
 
@@ -1200,6 +1204,9 @@ bool MainWindow::clearCompareCache() {
 
 void MainWindow::setGenerating(bool generating) {
   generating_ = generating;
+  // The panels locked during a run take the keyboard focus from a box in them (Qt clears it): the
+  // box that had it gets it back after the run, unless the user has put it somewhere since.
+  if (generating) focus_before_run_ = focusWidget();
   if (!generating) {
     step_clock_->stop();  // the line keeps the run's last timings, or is cleared
     work_ = Work::Generate;
@@ -1214,6 +1221,10 @@ void MainWindow::setGenerating(bool generating) {
   routing_->setRecordOptionsEnabled(!generating);
   library_->setOpenAllowed(!generating);
   updateExportActions();
+  if (!generating && !focusWidget() && focus_before_run_ && focus_before_run_->isEnabled() &&
+      focus_before_run_->isVisible()) {
+    focus_before_run_->setFocus(Qt::OtherFocusReason);
+  }
 }
 
 void MainWindow::updateExportActions() {
@@ -1854,6 +1865,26 @@ void MainWindow::orderFocusChain() {
       if (stop != region && !region->isAncestorOf(stop)) continue;
       if (previous) setTabOrder(previous, stop);
       previous = stop;
+    }
+  }
+}
+
+// The prompt, past the Examples button; the Library's list, where Enter opens and Delete deletes;
+// else the panel's first control that takes Tab.
+void MainWindow::focusPanel(QDockWidget* dock) {
+  if (dock->widget() == prompt_panel_) {
+    prompt_panel_->focusPrompt();
+    return;
+  }
+  if (dock->widget() == library_) {
+    library_->focusList();
+    return;
+  }
+  for (QWidget* w = nextInFocusChain(); w != this; w = w->nextInFocusChain()) {
+    if (dock->isAncestorOf(w) && (w->focusPolicy() & Qt::TabFocus) && !w->focusProxy() && w->isEnabled() &&
+        w->isVisibleTo(dock)) {
+      w->setFocus(Qt::OtherFocusReason);
+      return;
     }
   }
 }

@@ -5,6 +5,7 @@
 
 #include <QElapsedTimer>
 #include <QMainWindow>
+#include <QPointer>
 #include <QSet>
 #include <QStringList>
 
@@ -122,7 +123,8 @@ class MainWindow : public QMainWindow {
  private:
   void buildActions();
   void buildDocks();
-  void orderFocusChain();  // Tab as the panels read at first: left column, preview, right, bottom
+  void orderFocusChain();
+  void focusPanel(QDockWidget* dock);  // the keyboard to a panel View has brought forward  // Tab as the panels read at first: left column, preview, right, bottom
   void noteDocksBehindTabs(QMenu* menu);
   void fitModelPanel();  // its whole height, unscrolled, where the prompt panel beneath can spare it
   // A Compare's views take the height their width allows a result's frames, from the preview
@@ -312,6 +314,7 @@ class MainWindow : public QMainWindow {
   // The model the settings were last fitted to (its defaults applied or the settings kept for it, at
   // its load): choosing it again, after a folder that was no model, keeps what the artist set.
   QString fitted_folder_;
+  QPointer<QWidget> focus_before_run_;  // the focused control when the last run began
   // The settings are the user's: sizes edited or a library entry applied, now or in a session before
   // (settings/chosen; a closed window saves its settings whether chosen or not). The first start's
   // default model then does not bring its sizes.

@@ -7,6 +7,7 @@
 #include <QColor>
 #include <QComboBox>
 #include <QDir>
+#include <QFileInfo>
 #include <QFileDialog>
 #include <QFutureWatcher>
 #include <QGridLayout>
@@ -334,7 +335,9 @@ void ModelPicker::rememberLoaded(const QString& folder) {
 
 void ModelPicker::browse() {
   rescan();  // models added since the start show next time the list is built
-  const QString start = currentFolder().isEmpty() ? QDir::homePath() : currentFolder();
+  // The folder that holds the current model, where its siblings are (inside it are its weights).
+  const QString holder = currentFolder().isEmpty() ? QString() : QFileInfo(currentFolder()).absolutePath();
+  const QString start = !holder.isEmpty() && QFileInfo(holder).isDir() ? holder : QDir::homePath();
   const QString folder = QFileDialog::getExistingDirectory(this, tr("Open model folder"), start);
   if (folder.isEmpty()) return;
   setCurrentFolder(folder);

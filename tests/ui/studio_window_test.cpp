@@ -639,11 +639,20 @@ void StudioWindowTest::cancel_keeps_partial_result() {
   }
   QVERIFY(named_partial);
   QVERIFY(child<QToolButton>(*w, "generate_button")->isEnabled());
-  child<QSpinBox>(*w, "steps")->setValue(2);
-  QTest::keyClick(w.get(), Qt::Key_Return, Qt::ControlModifier);  // Ctrl+Enter generates
+  auto* steps = child<QSpinBox>(*w, "steps");
+  steps->setValue(2);
+  // From a Settings box, which the run locks (Qt takes the focus from it): it has the focus back
+  // after the run, where typing had gone nowhere.
+  w->activateWindow();
+  QVERIFY(QTest::qWaitForWindowActive(w.get()));
+  steps->setFocus(Qt::TabFocusReason);
+  QTRY_VERIFY(steps->hasFocus());
+  QTest::keyClick(steps, Qt::Key_Return, Qt::ControlModifier);  // Ctrl+Enter generates
   QVERIFY(w->isGenerating());
+  QVERIFY(!steps->hasFocus());
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY(view->caption().startsWith("final"));
+  QTRY_VERIFY(steps->hasFocus());
 }
 
 // Choosing a model while another load is queued or running stops that load: only the last choice
@@ -5849,6 +5858,20 @@ void StudioWindowTest::view_menu_brings_a_panel_behind_a_tab_forward() {
   QVERIFY(!compare->toggleViewAction()->isChecked());
   choose(compare);
   QTRY_VERIFY(in_front(compare));
+
+  // A panel chosen takes the keyboard: its focus proxy (the prompt past the Examples button, the
+  // Library's list) or its first control; one that is closed does not.
+  w->activateWindow();
+  QVERIFY(QTest::qWaitForWindowActive(w.get()));
+  choose(child<QDockWidget>(*w, "library_dock"));
+  QTRY_COMPARE(QApplication::focusWidget(), static_cast<QWidget*>(child<QListWidget>(*w, "library_list")));
+  choose(child<QDockWidget>(*w, "prompt_dock"));  // in front: it closes
+  QTRY_VERIFY(!child<QDockWidget>(*w, "prompt_dock")->isVisible());
+  QCOMPARE(QApplication::focusWidget(), static_cast<QWidget*>(child<QListWidget>(*w, "library_list")));
+  choose(child<QDockWidget>(*w, "prompt_dock"));
+  QTRY_COMPARE(QApplication::focusWidget(), static_cast<QWidget*>(child<QLineEdit>(*w, "prompt")));
+  choose(routing);
+  QTRY_COMPARE(QApplication::focusWidget(), static_cast<QWidget*>(child<QCheckBox>(*w, "routing_trace")));
 
   // The docks' own context menu holds the same entries, and they do the same.
   routing->raise();
