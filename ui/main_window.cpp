@@ -352,6 +352,7 @@ void MainWindow::buildDocks() {
     updateRunActions();  // runs waited for the list too, also with no load waiting (Esc)
   });
   connect(model_picker_, &ModelPicker::scanned, this, [this] {
+    if (default_after_scan_) loadDefaultInsteadOfGone();
     updateRunActions();
     if (model_picker_->currentFolder().isEmpty()) statusBar()->showMessage(tr("No models found: File ▸ Open model folder… (Ctrl+O)"));
   });
@@ -584,6 +585,18 @@ void MainWindow::connectWorker() {
       log_->info(tr("loading %1 failed, but a newer choice has replaced it: %2").arg(folder, message));
       return;
     }
+    // The last session's model, moved or renamed since (or on a disk not mounted now): the default
+    // loads in its place, so that the studio starts ready, where it had started with no model.
+    if (folder == start_folder_ && !std::filesystem::is_directory(folder.toStdString())) {
+      start_folder_.clear();
+      log_->warning(tr("The last model folder, %1, is not there any more (moved, renamed, deleted or not mounted): "
+                       "the default model loads instead. The folder stays in the Model list, marked gone.")
+                        .arg(folder));
+      default_after_scan_ = true;
+      if (!model_picker_->isScanning()) loadDefaultInsteadOfGone();
+      return;
+    }
+    start_folder_.clear();
     // apply_model_defaults_ stays: a retry of this folder (a new placement) still wants them.
     idle_expert_matters_ = true;
     model_picker_->showError(message);
@@ -671,6 +684,7 @@ void MainWindow::connectWorker() {
 
 void MainWindow::openModelFolder(const QString& folder) {
   supersedeLibraryOpen();  // the model chosen now wins over a library reload still decoding
+  start_folder_.clear();   // a folder chosen that is gone says so
   model_picker_->setCurrentFolder(folder);
   apply_model_defaults_ = folder != fitted_folder_;
   loadModel(folder);
@@ -688,6 +702,20 @@ void MainWindow::loadModel(const QString& folder) {
   // choice): the load waits for the list (devicesFound), which reads that as Automatic.
   setLoading(folder, model_picker_->deviceKnown() ? worker_->loadModel(folder, model_picker_->placement())
                                                   : kLoadAwaitsDevices);
+}
+
+// The settings were the gone model's: the default model's own apply, as at a first start.
+void MainWindow::loadDefaultInsteadOfGone() {
+  default_after_scan_ = false;
+  const QString folder = model_picker_->defaultFolder();
+  if (folder.isEmpty()) {
+    model_picker_->showError(tr("the last model folder is gone and no other model was found: Browse… for one"));
+    return;
+  }
+  settings_chosen_ = false;
+  apply_model_defaults_ = true;
+  model_picker_->setCurrentFolder(folder);
+  loadModel(folder);
 }
 
 void MainWindow::onModelLoadCancelled() {
@@ -1252,6 +1280,7 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
   if (model.load != loading_load_) return;
   setLoading(QString(), 0);
   if (model.folder != model_picker_->currentFolder()) return;
+  start_folder_.clear();
   model_picker_->showModel(model);
   idle_expert_matters_ = model.low_noise_guidance && model.device.startsWith("cuda");
   prompt_panel_->setVocabulary(model.vocabulary);
@@ -2223,7 +2252,8 @@ void MainWindow::restoreSettings() {
   sweep_view_->restore(settings);
   // Load the last model so completion works at once; the restored settings stay as they were.
   if (!model_picker_->currentFolder().isEmpty()) {
-    loadModel(model_picker_->currentFolder());
+    start_folder_ = model_picker_->currentFolder();
+    loadModel(start_folder_);
   }
 }
 

@@ -36,6 +36,7 @@ class ModelPicker : public QWidget {
   // says why that folder did not.
   const QList<QPair<QString, QString>>& notModels() const { return not_models_; }
   bool defaultIsBuiltin() const { return default_builtin_; }
+  QString defaultFolder() const { return default_; }  // the model the CLI would use; empty until a scan ends
   // Selects `folder` without emitting folderChosen; it joins the recent list once a model loads
   // from it (showModel).
   void setCurrentFolder(const QString& folder);

@@ -5800,6 +5800,41 @@ void StudioWindowTest::model_picker_marks_folders_that_are_gone() {
   QTRY_VERIFY(!picker.isScanning());
 }
 
+// The last session's model folder, renamed since: the default model loads in its place, with its
+// own settings (the ones restored were the gone model's), and the log says why. The studio had
+// started with no model, an error, and Generate trying the gone folder again at each press.
+void StudioWindowTest::a_last_model_gone_by_the_start_gives_way_to_the_default() {
+  QTemporaryDir root;
+  const QString mine = root.filePath("mine");
+  write_random_model(mine.toStdString(), random_model_preset("tiny"));
+  const ScopedEnv models("SVGEAR_MODELS", root.path().toUtf8());
+  const QString renamed = root.filePath("renamed-since");
+  {
+    QSettings settings;
+    settings.setValue("model/folder", renamed);
+    settings.setValue("model/recent", QStringList{renamed});
+    settings.setValue("settings/width", 48);
+    settings.setValue("settings/chosen", true);
+  }
+  auto w = std::make_unique<MainWindow>();
+  w->show();
+  auto* picker = child<ModelPicker>(*w, "model_picker");
+  QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().startsWith("Model"), 30000);
+  QVERIFY2(log_text(*w).contains("The last model folder, " + renamed + ", is not there any more"),
+           qPrintable(log_text(*w)));
+  QVERIFY2(log_text(*w).contains("loading the model in " + mine), qPrintable(log_text(*w)));
+  QCOMPARE(picker->currentFolder(), mine);
+  QCOMPARE(child<QSpinBox>(*w, "width")->value(), 32);  // the tiny model's, not the 48 restored
+  auto* folders = child<QComboBox>(*picker, "model_folder");
+  QTRY_VERIFY(folders->itemText(folders->findData(renamed)).endsWith("  (gone)"));
+  QVERIFY(child<QToolButton>(*w, "generate_button")->isEnabled());
+
+  // Chosen again while gone, it is refused in words, with no default in its place.
+  w->openModelFolder(renamed);
+  QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().startsWith("Error"), 30000);
+  QCOMPARE(picker->currentFolder(), renamed);
+}
+
 // The dense warm-up is a fraction of the steps, rounded down as the reference rounds it: its box
 // says how many steps that is, since 0.2 of a 4-step run is none (a tester read such a run's sparse
 // first step as a bug).
