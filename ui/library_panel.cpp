@@ -85,8 +85,12 @@ QString tooltip(const LibraryEntry& e) {
                            .arg(e.height)
                            .arg(counted(e.frames, QObject::tr("frame"), QObject::tr("frames")),
                                 counted(e.steps, QObject::tr("step"), QObject::tr("steps")));
+  const QString model = e.model_folder.empty()
+                            ? QString::fromStdString(e.model)
+                            : QObject::tr("%1 in %2").arg(QString::fromStdString(e.model),
+                                                           QString::fromStdString(e.model_folder));
   QString text = QObject::tr("%1\nmodel %2, %3 attention, seed %4\n%5\n%6")
-                     .arg(bidi_controls_shown(QString::fromStdString(e.prompt)), QString::fromStdString(e.model),
+                     .arg(bidi_controls_shown(QString::fromStdString(e.prompt)), bidi_controls_shown(model),
                           QString::fromStdString(e.attention), QString::number(qulonglong(e.seed)), size,
                           local_time_text(e.created));
   if (e.clip_gone()) text += QObject::tr("\nIts video is gone (deleted outside the studio): Open reloads its settings");
@@ -401,9 +405,12 @@ QString LibraryPanel::caption(const LibraryEntry& e) const {
   const int width = caption_width(list_->font());
   const auto line = [&](const QString& text) { return metrics.elidedText(text, Qt::ElideRight, width); };
   QStringList lines = {line(bidi_controls_shown(QString::fromStdString(e.prompt).simplified()))};
-  // The model beside the mode: runs of one prompt, mode and seed on two models had read alike.
+  // The model beside the mode: runs of one prompt, mode and seed on two models had read alike. By
+  // its folder's name, as the Model panel lists it: two Wan folders' models share a name, and so do
+  // a trained shapes-s and the built-in one.
+  const std::string folder = std::filesystem::path(e.model_folder).filename().string();
   QStringList run = {QString::fromStdString(e.attention),
-                     bidi_controls_shown(QString::fromStdString(e.model).simplified())};  // one line
+                     bidi_controls_shown(QString::fromStdString(folder.empty() ? e.model : folder).simplified())};
   run.removeAll(QString());
   if (!run.isEmpty()) lines << line(run.join(" · "));
   lines << line(tr("seed %1").arg(qulonglong(e.seed)));
@@ -416,6 +423,11 @@ void LibraryPanel::addRow(int row, const LibraryEntry& e, const QImage& thumbnai
       new QListWidgetItem(QIcon(QPixmap::fromImage(e.clip_gone() ? marked_gone(thumbnail) : thumbnail)), caption(e));
   item->setToolTip(tooltip(e));
   list_->insertItem(row, item);
+  // A line in a fallback font (a Chinese prompt's) is taller than one in the list's font: the cells
+  // take the tallest caption's height, where Qt had cut its last line, the time, and elided the seed.
+  const QSize grid = list_->gridSize();
+  const int needed = list_->sizeHintForIndex(list_->model()->index(row, 0)).height();
+  if (needed > grid.height()) list_->setGridSize(QSize(grid.width(), needed));
   list_->setRowHidden(row, !matchesFilter(e));
   if (isDeleting(e.folder)) setRowEnabled(row, false);  // listed again by a scan
 }
