@@ -109,9 +109,9 @@ struct OpenedEntry {
   // It is the folder loaded now, however either is written (a record names it absolute, the Model
   // panel as found or chosen): a string compare had reloaded the same model.
   bool model_is_current = false;
-  bool frames_unreadable = false;  // the exact frames are there but damaged (not deleted)
+  bool clip_unreadable = false;  // its frames or video are there but none could be read (not deleted)
   Video video;
-  std::string fallback_note;  // why the exact frames were passed over for the video
+  std::string fallback_note;  // why the exact frames were passed over for the video, or why no clip read
   std::string error;
 };
 
@@ -761,14 +761,14 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
     // Its record edited, or found without its clip now (deleted outside the studio since the
     // listing): its row says so.
     library_->updateRecord(opened.entry);
-    if (opened.entry.clip_gone() && !opened.frames_unreadable) library_->markClipGone(folder);
+    if (opened.entry.clip_gone() && !opened.clip_unreadable) library_->markClipGone(folder);
     applyLibraryEntry(opened.entry, opened.request, opened.model_present, opened.model_is_current,
-                      std::move(opened.video));
+                      std::move(opened.video), opened.clip_unreadable);
     if (!opened.fallback_note.empty()) {
       log_->warning(QString::fromStdString(opened.fallback_note));
       statusBar()->showMessage(statusBar()->currentMessage() +
-                               (opened.entry.clip_gone() ? tr(" · its frames could not be read either (see the Log)")
-                                                         : tr(" · shown from its lossier video (see the Log)")));
+                               (opened.clip_unreadable ? tr(" · why, in the Log")
+                                                       : tr(" · shown from its lossier video (see the Log)")));
     }
   });
   const std::filesystem::path current_model = model_picker_->currentFolder().toStdString();
@@ -782,15 +782,15 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
       opened.model_is_current = opened.model_present && !current_model.empty() &&
                                 std::filesystem::equivalent(opened.request.model_folder, current_model, ec);
       // A run whose video and frames were deleted by hand still reloads its settings, and so does
-      // one whose video is gone and whose frames cannot be read (why, in the Log).
+      // one whose frames and video are there but cannot be read (why, in the Log).
       if (!opened.entry.clip_gone()) {
         try {
           opened.video = read_library_video(opened.entry, token.get(), decoded_video_budget(), &opened.fallback_note);
         } catch (const MediaError& e) {
-          if (!opened.entry.video.empty()) throw;
           opened.fallback_note = e.what();
           opened.entry.exact_frames.clear();  // as good as gone
-          opened.frames_unreadable = true;
+          opened.entry.video.clear();
+          opened.clip_unreadable = true;
         }
       }
     } catch (const std::exception& e) {
@@ -803,7 +803,7 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
 }
 
 void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioRequest& request, bool model_present,
-                                   bool model_is_current, Video video) {
+                                   bool model_is_current, Video video, bool clip_unreadable) {
   const QString model = QString::fromStdString(request.model_folder.string());
   // Also by its text: a model chosen while the open ran (the first start's default) is that one.
   const bool another_model = !model.isEmpty() && !model_is_current && model != model_picker_->currentFolder();
@@ -830,9 +830,10 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   if (entry.clip_gone()) {
     // No earlier clip stays on show as if it were this run's.
     result_.reset();
-    preview_->clear(tr("The video of %1 is gone: its folder holds only its record.\n"
-                       "Its prompt and settings are reloaded; Generate makes it again.")
-                        .arg(name));
+    preview_->clear((clip_unreadable ? tr("The video of %1 cannot be read from its files (the Log says why).\n")
+                                     : tr("The video of %1 is gone: its folder holds only its record.\n"))
+                            .arg(name) +
+                    tr("Its prompt and settings are reloaded; Generate makes it again."));
   } else {
     result_ = std::make_shared<const Video>(std::move(video));
     result_seed_ = request.seed;
@@ -853,9 +854,10 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   QString reloaded;
   if (why_not.isEmpty()) {
     reloaded = entry.clip_gone()
-                   ? tr("Reloaded the settings of %1 (seed %2, locked); its video is gone: Generate makes it again")
+                   ? tr("Reloaded the settings of %1 (seed %2, locked); %3: Generate makes it again")
                          .arg(name)
                          .arg(qulonglong(request.seed))
+                         .arg(clip_unreadable ? tr("its clip cannot be read") : tr("its video is gone"))
                    : tr("Reloaded %1 (seed %2, locked): Generate reproduces it")
                          .arg(name)
                          .arg(qulonglong(request.seed));

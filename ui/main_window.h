@@ -198,7 +198,7 @@ class MainWindow : public QMainWindow {
   void onCancelled(const SharedVideo& partial, int steps_done);
   void onFailed(const QString& message);
   void applyLibraryEntry(const LibraryEntry& entry, const StudioRequest& request, bool model_present,
-                         bool model_is_current, Video video);
+                         bool model_is_current, Video video, bool clip_unreadable);
   void supersedeLibraryOpen();
   void onCompareRunStarted(const QString& run, int index);
   void onCompareFinished(const CompareResult& result);

@@ -210,9 +210,14 @@ Video read_library_video(const LibraryEntry& entry, const CancelToken* cancel, s
                                  : unusable + ": shown from " + entry.video.filename().string() +
                                        ", which its encoding made lossier";
   }
-  Video video = read_video(entry.video, cancel, max_bytes);
-  crop_mp4_padding(video, entry.height, entry.width);
-  return video;
+  try {
+    Video video = read_video(entry.video, cancel, max_bytes);
+    crop_mp4_padding(video, entry.height, entry.width);
+    return video;
+  } catch (const MediaError& e) {
+    if (why.empty()) throw;
+    throw MediaError(unusable + ", and " + e.what());  // both reasons: the frames' had been lost
+  }
 }
 
 bool listed_before(const LibraryEntry& a, const LibraryEntry& b) {

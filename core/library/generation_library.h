@@ -94,8 +94,8 @@ LibraryEntry read_library_entry(const std::filesystem::path& folder);
 // The entry's clip as generated: its exact frames when it has them and they read back whole, else
 // its video decoded (an MP4's padding to even sides cropped); then `fallback_note`, when given, says
 // why the exact frames were passed over (empty when they were shown or the entry has none). Throws
-// MediaError, also when neither can be read because the video is gone; `cancel` stops a decode at
-// its next frame.
+// MediaError, also when neither can be read because the video is gone (naming what was wrong with
+// each); `cancel` stops a decode at its next frame.
 Video read_library_video(const LibraryEntry& entry, const CancelToken* cancel, size_t max_bytes,
                          std::string* fallback_note = nullptr);
 

@@ -330,6 +330,17 @@ TEST(GenerationLibrary, ASmallClipReopensExactly) {
   EXPECT_EQ(fallback.width, 42);
   EXPECT_TRUE(fallback.rgb == decoded.rgb);
 
+  // Its video damaged too: the error names what is wrong with both (the frames' had been lost).
+  std::filesystem::resize_file(entry.video, std::filesystem::file_size(entry.video) / 3);
+  try {
+    (void)read_library_video(read_library_entry(entry.folder), nullptr, size_t(1) << 30, &note);
+    ADD_FAILURE() << "a damaged video was shown";
+  } catch (const MediaError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("the exact frames in " + entry.exact_frames.string() + " could not be used (", 0), 0u) << what;
+    EXPECT_NE(what.find("), and "), std::string::npos) << what;
+  }
+
   // Its video deleted by hand: the frames alone still show the clip; damaged, they are reported.
   std::filesystem::remove(other.video);
   const LibraryEntry frames_only = read_library_entry(other.folder);

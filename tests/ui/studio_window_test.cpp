@@ -5749,19 +5749,32 @@ void StudioWindowTest::library_run_whose_video_is_gone_reloads_its_settings() {
   QVERIFY2(view->notice().startsWith("The video of " + name + " is gone"), qPrintable(view->notice()));
   QVERIFY(!log_text(*w).contains("error:"));
 
-  // Its video gone and its frames damaged: the settings still reload, and the Log says why the
-  // frames were passed over.
-  std::filesystem::remove(kept.video);
+  // Its frames and video both damaged: the settings still reload, the preview and the status line
+  // say the clip is damaged (not gone: it is there), and the Log says what is wrong with each. The
+  // video's error alone had been reported, and nothing reloaded.
+  const auto kept_video = std::filesystem::file_size(kept.video);
+  std::filesystem::resize_file(kept.video, kept_video / 2);
   std::filesystem::resize_file(kept.exact_frames, 20);
   w->openLibraryEntry(kept.folder);
   QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().endsWith(
-                               "its video is gone: Generate makes it again · its frames could not be read either "
-                               "(see the Log)"),
+                               "its clip cannot be read: Generate makes it again · why, in the Log"),
                            10000);
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString("a red circle"));
   QCOMPARE(w->result().frames, 0);
-  QVERIFY(log_text(*w).contains("the exact frames in " + QString::fromStdString(kept.exact_frames.string()) +
-                                " could not be used ("));
+  QVERIFY2(view->notice().startsWith("The video of " + QString::fromStdString(kept.folder.filename().string()) +
+                                     " cannot be read from its files"),
+           qPrintable(view->notice()));
+  QVERIFY2(log_text(*w).contains("the exact frames in " + QString::fromStdString(kept.exact_frames.string()) +
+                                 " could not be used (") &&
+               log_text(*w).contains(", and "),
+           qPrintable(log_text(*w)));
+  // Its video gone and its frames damaged: the same.
+  std::filesystem::remove(kept.video);
+  w->openLibraryEntry(kept.folder);
+  QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().endsWith(
+                               "its clip cannot be read: Generate makes it again · why, in the Log"),
+                           10000);
+  QVERIFY(log_text(*w).contains(" and the video is gone"));
   // Its row in the window's Library: damaged frames are no deletion, and a scan would not mark it;
   // deleted, it is marked at once, as a scan marks it (it had waited for a restart).
   auto* library = w->findChild<LibraryPanel*>();
