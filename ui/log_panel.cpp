@@ -8,14 +8,14 @@
 namespace svgear {
 
 namespace {
-constexpr int kMinimumColumns = 30;
+constexpr int kMinimumColumns = 25;
 }  // namespace
 
 LogPanel::LogPanel(QWidget* parent) : QPlainTextEdit(parent) {
   setReadOnly(true);
   setMaximumBlockCount(5000);  // a long session must not grow the log without bound
   setLineWrapMode(QPlainTextEdit::WidgetWidth);
-  // About 30 characters (less the frame and scroll bar): narrower, every line of the log wraps into a
+  // About 25 characters (less the frame and scroll bar): narrower, every line of the log wraps into a
   // column of words (a dock dragged nearly shut).
   setMinimumWidth(kMinimumColumns * fontMetrics().averageCharWidth());
   QScrollBar* bar = verticalScrollBar();

@@ -164,11 +164,8 @@ ModelPicker::ModelPicker(QWidget* parent)
   memory_options_->setObjectName("wan_memory");
   auto* placement_grid = new QGridLayout(memory_options_);
   placement_grid->setContentsMargins(0, 0, 0, 0);
-  placement_grid->addWidget(text_encoder_on_cpu_, 0, 0);
-  placement_grid->addWidget(free_text_encoder_, 0, 1);
-  placement_grid->addWidget(vae_on_cpu_, 1, 0);
-  placement_grid->addWidget(idle_expert_on_cpu_, 1, 1);
-  placement_grid->addWidget(dit_fp8_, 2, 0);
+  // One column: two had made the panel, and so the window, 50 pixels wider than a small screen holds.
+  for (int row = 0; row < int(memory_boxes_.size()); ++row) placement_grid->addWidget(memory_boxes_[size_t(row)], row, 0);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(row);
   layout->addLayout(device_row);

@@ -32,7 +32,7 @@ PreviewPane::PreviewPane(QWidget* parent)
   scrub_->setObjectName("scrub");
   scrub_->setToolTip(tr("Scrub through the frames"));
   // The row's other controls keep their size: without a minimum a narrow preview left only the handle.
-  scrub_->setMinimumWidth(fontMetrics().horizontalAdvance(QString(12, QChar('0'))));
+  scrub_->setMinimumWidth(fontMetrics().horizontalAdvance(QString(8, QChar('0'))));
   loop_->setObjectName("loop");
   loop_->setChecked(true);
   zoom_->setObjectName("zoom");

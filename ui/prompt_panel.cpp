@@ -78,6 +78,8 @@ PromptPanel::PromptPanel(QWidget* parent)
   // width, whole in its row's tooltip, where it had put a scroll bar under a list of three rows.
   history_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   history_->setItemDelegate(new ListWideRows(history_));
+  // Two rows at the least, where Qt's list keeps five: the panel had set the window's least height.
+  history_->setMinimumHeight(2 * fontMetrics().lineSpacing() + 2 * history_->frameWidth() + 6);
 
   examples_button_->setObjectName("prompt_examples");
   examples_button_->setText(tr("Examples"));

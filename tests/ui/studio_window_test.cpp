@@ -2119,17 +2119,21 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
            qPrintable(log_text(*w)));
   QCOMPARE(w->result().frames, kept.frames);
 
-  // Its video damaged too: reported once the decode fails, and nothing changes.
+  // Its video damaged too: its record still reloads its settings, as a run whose video is gone does,
+  // and the Log says what is wrong with each file (the video's error alone had been reported).
   std::filesystem::resize_file(damaged / kept_entry.video.filename(), 100);
   typePrompt(*w, "a green square");
   w->openLibraryEntry(damaged);
-  QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().startsWith(
-                               "Error: cannot reload run damaged-entry: cannot read '" +
-                               QString::fromStdString(kept_entry.video.filename().string()) + "': "),
-                           10000);
-  QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString("a green square"));
+  QTRY_VERIFY_WITH_TIMEOUT(
+      w->statusBar()->currentMessage().endsWith("its clip cannot be read: Generate makes it again · why, in the Log"),
+      10000);
+  QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString(kPrompt));
+  QCOMPARE(w->result().frames, 0);
+  QVERIFY(log_text(*w).contains(
+      "cannot read '" + QString::fromStdString((damaged / kept_entry.video.filename()).string()) + "'"));
 
   // A run started while an entry decodes supersedes it: the run's prompt and result stay.
+  typePrompt(*w, "a green square");
   library->openRow(0);
   w->generate();
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
@@ -3957,6 +3961,9 @@ void StudioWindowTest::finishAnInspectedSvgEarRun(MainWindow& w) {
   PreviewPane* pane = child<PreviewPane>(w, "preview");
   if (pane->isPlaying()) pane->togglePlaying();
   PreviewWidget* preview = pane->view();
+  // From elsewhere: a pointer left at this very place by the test before moves nowhere, and the
+  // preview, never told of it, inspects nothing.
+  QTest::mouseMove(child<QLineEdit>(w, "prompt"));
   QTest::mouseMove(preview, QPoint(preview->width() / 2, preview->height() / 2));
   // the clip, inspected with its own routing (the GL widget's hover is slow on a loaded machine)
   QTRY_VERIFY_WITH_TIMEOUT(preview->inspection().token >= 0, 30000);
@@ -4209,8 +4216,13 @@ void StudioWindowTest::window_fits_a_small_screen() {
     return area->verticalScrollBar()->maximum() > 0;
   };
   QTRY_VERIFY(!scrolls("model_dock"));
-  QVERIFY2(w->minimumSizeHint().width() <= 1366 && w->minimumSizeHint().height() <= 700,
-           qPrintable(QString("the window needs at least %1×%2").arg(w->minimumSizeHint().width()).arg(w->minimumSizeHint().height())));
+  // Every panel shown, the least window fits a 1280×720 screen with a title bar and a taskbar, and
+  // the width of a 1366×768 laptop's at 125% (1093): it was 1136×667, and on a 1024×700 screen its
+  // title bar went above the screen.
+  for (QDockWidget* dock : w->findChildren<QDockWidget*>()) QVERIFY2(dock->isVisible(), qPrintable(dock->objectName()));
+  const QSize least = w->minimumSizeHint();
+  QVERIFY2(least.width() <= 1080 && least.height() <= 640,
+           qPrintable(QString("the window needs at least %1×%2").arg(least.width()).arg(least.height())));
   w->resize(1366, 700);
   QTRY_COMPARE(w->size(), QSize(1366, 700));
   QTRY_VERIFY(scrolls("settings_dock"));
@@ -4223,9 +4235,12 @@ void StudioWindowTest::window_fits_a_small_screen() {
     const int dock_width = model_dock->width();
     child<QToolButton>(*w, "wan_memory_toggle")->click();
     QTRY_VERIFY(boxes->isVisible());
+    QCOMPARE(w->minimumSizeHint().width(), least.width());  // one column of boxes widens nothing
+    // Their top in view, and all of them, or as many as the panel's height holds.
     const auto boxes_in_view = [&] {
       const QRect shown(boxes->mapTo(area->viewport(), QPoint(0, 0)), boxes->size());
-      return area->viewport()->rect().contains(shown);
+      const QRect view = area->viewport()->rect();
+      return view.contains(shown.topLeft()) && (view.contains(shown) || shown.bottom() >= view.bottom());
     };
     QTRY_VERIFY(boxes_in_view());
     QCOMPARE(model_dock->width(), dock_width);
@@ -4282,7 +4297,7 @@ void StudioWindowTest::window_fits_a_small_screen() {
     QWidget* content = qobject_cast<QScrollArea*>(child<QDockWidget>(*w, dock)->widget())->widget();
     QVERIFY2(content->width() >= content->minimumSizeHint().width(), dock);
   }
-  QVERIFY(child<QPlainTextEdit>(*w, "log")->width() >= 30 * w->fontMetrics().averageCharWidth());
+  QVERIFY(child<QPlainTextEdit>(*w, "log")->width() >= 25 * w->fontMetrics().averageCharWidth());
 
   // The bottom docks dragged up squeeze the Model panel; dragged back down, it takes its height back
   // (it had stayed scrolled until the window itself grew).
@@ -5619,10 +5634,6 @@ void StudioWindowTest::a_kept_compare_is_checked_as_it_is_read() {
 void StudioWindowTest::tab_stops_only_on_shown_controls() {
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
-  qInfo("PROBE window min %d x %d hint %d x %d", w->minimumWidth(), w->minimumHeight(), w->minimumSizeHint().width(), w->minimumSizeHint().height());
-  for (QDockWidget* d : w->findChildren<QDockWidget*>()) qInfo("PROBE %s min %d x %d hint %d x %d inner %d x %d", qPrintable(d->objectName()), d->minimumWidth(), d->minimumHeight(), d->minimumSizeHint().width(), d->minimumSizeHint().height(), d->widget()->minimumSizeHint().width(), d->widget()->minimumSizeHint().height());
-  qInfo("PROBE central %d x %d", w->centralWidget()->minimumSizeHint().width(), w->centralWidget()->minimumSizeHint().height());
-  for (QWidget* c : child<QWidget>(*w, "routing")->findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly)) qInfo("PROBE routing child %s %s %d x %d", c->metaObject()->className(), qPrintable(c->objectName()), c->minimumSizeHint().width(), c->minimumSizeHint().height());
   for (const char* front : {"library_dock", "routing_dock", "compare_dock"}) {
     child<QDockWidget>(*w, front)->raise();
     QLineEdit* prompt = child<QLineEdit>(*w, "prompt");
