@@ -78,6 +78,9 @@ QString shortened(const QString& text, int length) {
   return text.left(std::max<qsizetype>(graphemes.position(), 0)) + "…";
 }
 
+// The name the Model panel lists the run's model by; empty for a record that names no folder.
+std::string model_folder_name(const LibraryEntry& e) { return std::filesystem::path(e.model_folder).filename().string(); }
+
 QString tooltip(const LibraryEntry& e) {
   // One multi-argument arg(): chained ones would read a "%1" in the prompt as a place for the next value.
   const QString size = QObject::tr("%1×%2, %3, %4")
@@ -408,7 +411,7 @@ QString LibraryPanel::caption(const LibraryEntry& e) const {
   // The model beside the mode: runs of one prompt, mode and seed on two models had read alike. By
   // its folder's name, as the Model panel lists it: two Wan folders' models share a name, and so do
   // a trained shapes-s and the built-in one.
-  const std::string folder = std::filesystem::path(e.model_folder).filename().string();
+  const std::string folder = model_folder_name(e);
   QStringList run = {QString::fromStdString(e.attention),
                      bidi_controls_shown(QString::fromStdString(folder.empty() ? e.model : folder).simplified())};
   run.removeAll(QString());
@@ -436,8 +439,8 @@ bool LibraryPanel::matchesFilter(const LibraryEntry& e) const {
   const QStringList words = filter_->text().split(' ', Qt::SkipEmptyParts);
   if (words.isEmpty()) return true;
   // The model by its name and by its folder's, as the Model panel lists it.
-  const std::string folder = std::filesystem::path(e.model_folder).filename().string();
-  const QString searched = QString::fromStdString(e.prompt + " " + e.attention + " " + e.model + " " + folder) +
+  const QString searched = QString::fromStdString(e.prompt + " " + e.attention + " " + e.model + " " +
+                                                  model_folder_name(e)) +
                            " seed " + QString::number(qulonglong(e.seed));
   return std::all_of(words.begin(), words.end(),
                      [&](const QString& word) { return searched.contains(word, Qt::CaseInsensitive); });

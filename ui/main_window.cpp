@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include <QAbstractButton>
 #include <QAbstractItemView>
@@ -352,7 +353,7 @@ void MainWindow::buildDocks() {
     updateRunActions();  // runs waited for the list too, also with no load waiting (Esc)
   });
   connect(model_picker_, &ModelPicker::scanned, this, [this] {
-    if (default_after_scan_) loadDefaultInsteadOfGone();
+    if (!gone_at_start_.isEmpty()) loadDefaultInsteadOfGone();
     updateRunActions();
     if (model_picker_->currentFolder().isEmpty()) statusBar()->showMessage(tr("No models found: File ▸ Open model folder… (Ctrl+O)"));
   });
@@ -586,14 +587,22 @@ void MainWindow::connectWorker() {
       return;
     }
     // The last session's model, moved or renamed since (or on a disk not mounted now): the default
-    // loads in its place, so that the studio starts ready, where it had started with no model.
-    if (folder == start_folder_ && !std::filesystem::is_directory(folder.toStdString())) {
+    // loads in its place, so that the studio starts ready, where it had started with no model. Only
+    // the start's own load: not a run's (0), nor one under a run.
+    std::error_code unreadable;  // a folder this user may no longer read is as gone
+    if (folder == start_folder_ && load != 0 && !generating_ &&
+        !std::filesystem::is_directory(folder.toStdString(), unreadable)) {
       start_folder_.clear();
       log_->warning(tr("The last model folder, %1, is not there any more (moved, renamed, deleted or not mounted): "
                        "the default model loads instead. The folder stays in the Model list, marked gone.")
                         .arg(folder));
-      default_after_scan_ = true;
-      if (!model_picker_->isScanning()) loadDefaultInsteadOfGone();
+      gone_at_start_ = folder;
+      if (model_picker_->isScanning()) {
+        model_picker_->showError(tr("%1 is gone: the default model loads once the search for models ends").arg(folder));
+        statusBar()->showMessage(tr("Looking for models…"));
+      } else {
+        loadDefaultInsteadOfGone();
+      }
       return;
     }
     start_folder_.clear();
@@ -685,6 +694,7 @@ void MainWindow::connectWorker() {
 void MainWindow::openModelFolder(const QString& folder) {
   supersedeLibraryOpen();  // the model chosen now wins over a library reload still decoding
   start_folder_.clear();   // a folder chosen that is gone says so
+  gone_at_start_.clear();  // nor does the default replace a choice
   model_picker_->setCurrentFolder(folder);
   apply_model_defaults_ = folder != fitted_folder_;
   loadModel(folder);
@@ -704,9 +714,11 @@ void MainWindow::loadModel(const QString& folder) {
                                                   : kLoadAwaitsDevices);
 }
 
-// The settings were the gone model's: the default model's own apply, as at a first start.
+// The settings were the gone model's: the default model's own apply, as at a first start. Unless the
+// user has chosen since (another folder, a library run, a run) while the search went on.
 void MainWindow::loadDefaultInsteadOfGone() {
-  default_after_scan_ = false;
+  const QString gone = std::exchange(gone_at_start_, QString());
+  if (generating_ || model_picker_->currentFolder() != gone || !loading_folder_.isEmpty()) return;
   const QString folder = model_picker_->defaultFolder();
   if (folder.isEmpty()) {
     model_picker_->showError(tr("the last model folder is gone and no other model was found: Browse… for one"));
@@ -720,6 +732,7 @@ void MainWindow::loadDefaultInsteadOfGone() {
 
 void MainWindow::onModelLoadCancelled() {
   setLoading(QString(), 0);
+  start_folder_.clear();  // a later failure of its folder is no start's
   reload_folder_.clear();  // a later load of its folder is no reload's
   idle_expert_matters_ = true;
   // The worker holds no model of this folder now: a run loads it first, as a choice of it does.
@@ -766,9 +779,10 @@ void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
                       std::move(opened.video), opened.clip_unreadable);
     if (!opened.fallback_note.empty()) {
       log_->warning(QString::fromStdString(opened.fallback_note));
-      statusBar()->showMessage(statusBar()->currentMessage() +
-                               (opened.clip_unreadable ? tr(" · why, in the Log")
-                                                       : tr(" · shown from its lossier video (see the Log)")));
+      const QString why = opened.clip_unreadable ? tr(" · why, in the Log")
+                                                 : tr(" · shown from its lossier video (see the Log)");
+      reload_status_ += why;  // also said once the run's model, loading now, is ready
+      statusBar()->showMessage(statusBar()->currentMessage() + why);
     }
   });
   const std::filesystem::path current_model = model_picker_->currentFolder().toStdString();
@@ -830,7 +844,7 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
   if (entry.clip_gone()) {
     // No earlier clip stays on show as if it were this run's.
     result_.reset();
-    preview_->clear((clip_unreadable ? tr("The video of %1 cannot be read from its files (the Log says why).\n")
+    preview_->clear((clip_unreadable ? tr("The video of %1 could not be shown from its files (the Log says why).\n")
                                      : tr("The video of %1 is gone: its folder holds only its record.\n"))
                             .arg(name) +
                     tr("Its prompt and settings are reloaded; Generate makes it again."));
@@ -857,7 +871,7 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
                    ? tr("Reloaded the settings of %1 (seed %2, locked); %3: Generate makes it again")
                          .arg(name)
                          .arg(qulonglong(request.seed))
-                         .arg(clip_unreadable ? tr("its clip cannot be read") : tr("its video is gone"))
+                         .arg(clip_unreadable ? tr("its clip could not be shown") : tr("its video is gone"))
                    : tr("Reloaded %1 (seed %2, locked): Generate reproduces it")
                          .arg(name)
                          .arg(qulonglong(request.seed));
@@ -886,8 +900,10 @@ bool MainWindow::requestFromPanels(SeedChoice seed, StudioRequest& request) {
   }
   std::vector<int> trace_layers, trace_heads;
   try {
-    trace_layers = routing_->tracedLayers();
-    trace_heads = routing_->tracedHeads();
+    if (routing_->recording() != RoutingRecording::Off) {  // kept from another model, they stop nothing untraced
+      trace_layers = routing_->tracedLayers();
+      trace_heads = routing_->tracedHeads();
+    }
   } catch (const UserError& e) {
     reportError(tr("traced layers and heads: %1").arg(QString::fromUtf8(e.what())));
     return false;
@@ -1991,7 +2007,8 @@ void MainWindow::fitModelPanelIfColumnChanged() {
 
 bool MainWindow::event(QEvent* event) {
   // Nothing in the studio has a status tip: a menu sends its hovered action's empty one, which
-  // QMainWindow would show, wiping the status line's message as the menu opened.
+  // QMainWindow would show, wiping the status line's message as the menu opened. (A status tip
+  // added one day would stay until the next message.)
   if (event->type() == QEvent::StatusTip && static_cast<QStatusTipEvent*>(event)->tip().isEmpty()) return true;
   const bool handled = QMainWindow::event(event);
   // QMainWindow accepts a left press only on a dock separator (one a child ignored reaches it too).

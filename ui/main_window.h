@@ -123,9 +123,10 @@ class MainWindow : public QMainWindow {
  private:
   void buildActions();
   void buildDocks();
-  void orderFocusChain();
-  void focusPanel(QDockWidget* dock);
-  void loadDefaultInsteadOfGone();  // the keyboard to a panel View has brought forward  // Tab as the panels read at first: left column, preview, right, bottom
+  void orderFocusChain();  // Tab as the panels read at first: left column, preview, right, bottom
+  void focusPanel(QDockWidget* dock);  // the keyboard to a panel View has brought forward
+  // The last session's model folder is gone: the default model, with its own settings.
+  void loadDefaultInsteadOfGone();
   void noteDocksBehindTabs(QMenu* menu);
   void fitModelPanel();  // its whole height, unscrolled, where the prompt panel beneath can spare it
   // A Compare's views take the height their width allows a result's frames, from the preview
@@ -315,9 +316,9 @@ class MainWindow : public QMainWindow {
   // The model the settings were last fitted to (its defaults applied or the settings kept for it, at
   // its load): choosing it again, after a folder that was no model, keeps what the artist set.
   QString fitted_folder_;
-  QPointer<QWidget> focus_before_run_;
-  QString start_folder_;             // the last session's model while its load at start is under way
-  bool default_after_scan_ = false;  // it was gone: the scan's default loads once the scan ends  // the focused control when the last run began
+  QPointer<QWidget> focus_before_run_;  // the focused control when the last run began
+  QString start_folder_;                 // the last session's model while its load at start is under way
+  QString gone_at_start_;                // that folder, gone: the default loads once the scan ends
   // The settings are the user's: sizes edited or a library entry applied, now or in a session before
   // (settings/chosen; a closed window saves its settings whether chosen or not). The first start's
   // default model then does not bring its sizes.

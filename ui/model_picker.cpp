@@ -10,10 +10,10 @@
 #include <QFileInfo>
 #include <QFileDialog>
 #include <QFutureWatcher>
-#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalBlocker>
 #include <QToolButton>
@@ -162,10 +162,10 @@ ModelPicker::ModelPicker(QWidget* parent)
   memory_toggle_->setToolTip(tr("Where a Wan model's parts run and how its diffusion model is stored, to fit a "
                                 "smaller GPU; built-in models keep everything on one device and ignore these"));
   memory_options_->setObjectName("wan_memory");
-  auto* placement_grid = new QGridLayout(memory_options_);
-  placement_grid->setContentsMargins(0, 0, 0, 0);
+  auto* placement = new QVBoxLayout(memory_options_);
+  placement->setContentsMargins(0, 0, 0, 0);
   // One column: two had made the panel, and so the window, 50 pixels wider than a small screen holds.
-  for (int row = 0; row < int(memory_boxes_.size()); ++row) placement_grid->addWidget(memory_boxes_[size_t(row)], row, 0);
+  for (QCheckBox* box : memory_boxes_) placement->addWidget(box);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(row);
   layout->addLayout(device_row);
@@ -184,6 +184,10 @@ ModelPicker::ModelPicker(QWidget* parent)
       for (QWidget* up = parentWidget(); up; up = up->parentWidget()) {
         if (auto* area = qobject_cast<QScrollArea*>(up)) {
           area->ensureWidgetVisible(memory_options_, 0, 0);
+          // Taller than the view, Qt centres them: the first boxes come first, under their header.
+          if (memory_options_->height() > area->viewport()->height()) {
+            area->verticalScrollBar()->setValue(memory_options_->mapTo(area->widget(), QPoint(0, 0)).y());
+          }
           return;
         }
       }

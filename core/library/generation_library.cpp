@@ -205,19 +205,18 @@ Video read_library_video(const LibraryEntry& entry, const CancelToken* cancel, s
     throw MediaError(why.empty() ? entry.folder.string() + " holds neither its video nor its frames"
                                  : unusable + " and the video is gone");
   }
-  if (fallback_note) {
-    *fallback_note = why.empty() ? std::string()
-                                 : unusable + ": shown from " + entry.video.filename().string() +
-                                       ", which its encoding made lossier";
-  }
+  Video video;
   try {
-    Video video = read_video(entry.video, cancel, max_bytes);
-    crop_mp4_padding(video, entry.height, entry.width);
-    return video;
+    video = read_video(entry.video, cancel, max_bytes);
   } catch (const MediaError& e) {
     if (why.empty()) throw;
     throw MediaError(unusable + ", and " + e.what());  // both reasons: the frames' had been lost
   }
+  crop_mp4_padding(video, entry.height, entry.width);
+  if (fallback_note && !why.empty()) {
+    *fallback_note = unusable + ": shown from " + entry.video.filename().string() + ", which its encoding made lossier";
+  }
+  return video;
 }
 
 bool listed_before(const LibraryEntry& a, const LibraryEntry& b) {

@@ -1401,10 +1401,15 @@ void StudioWindowTest::routing_views_show_live_traces() {
     QCOMPARE(step->traces.front().layer, 1);
   }
 
-  // A request the worker refuses at once (a word the model does not know) keeps the traces.
+  // A request the worker refuses at once (a word the model does not know) keeps the traces. Traced
+  // off, a head past the model's (a selection kept from a larger model) stops nothing: the request
+  // goes to the worker.
+  child<QCheckBox>(*w, "routing_trace")->setChecked(false);
+  traced_heads->setText("9");
   typePrompt(*w, "a red zeppelin");
   w->generate();
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY2(w->statusBar()->currentMessage().contains("zeppelin"), qPrintable(w->statusBar()->currentMessage()));
   QCOMPARE(int(panel->steps().size()), 7);
   QVERIFY(child<QAction>(*w, "export_trace")->isEnabled());
 
@@ -2125,7 +2130,7 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   typePrompt(*w, "a green square");
   w->openLibraryEntry(damaged);
   QTRY_VERIFY_WITH_TIMEOUT(
-      w->statusBar()->currentMessage().endsWith("its clip cannot be read: Generate makes it again · why, in the Log"),
+      w->statusBar()->currentMessage().endsWith("its clip could not be shown: Generate makes it again · why, in the Log"),
       10000);
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString(kPrompt));
   QCOMPARE(w->result().frames, 0);
@@ -5342,7 +5347,10 @@ void StudioWindowTest::library_labels_show_the_mode_seed_and_time_of_any_prompt(
       // prompt's taller line had cost its caption the time, and its seed an ellipsis.
       const QSize asked = list->sizeHintForIndex(list->model()->index(row, 0));
       QVERIFY2(asked.height() <= list->gridSize().height(),
-               qPrintable(QString("%1 asked for %2 px of %3").arg(lines[0]).arg(asked.height()).arg(list->gridSize().height())));
+               qPrintable(QString("%1 asked for %2 px of %3")
+                              .arg(lines[0])
+                              .arg(asked.height())
+                              .arg(list->gridSize().height())));
       QVERIFY2(item.width() <= list->gridSize().width() && item.height() <= list->gridSize().height(),
                qPrintable(QString("%1×%2 in a cell of %3×%4 at %5 pt").arg(item.width()).arg(item.height())
                               .arg(list->gridSize().width()).arg(list->gridSize().height()).arg(list->font().pointSize())));
@@ -5352,7 +5360,8 @@ void StudioWindowTest::library_labels_show_the_mode_seed_and_time_of_any_prompt(
   // A run's model by its folder's name, as the Model panel lists it: two Wan folders' models (and a
   // trained shapes-s and the built-in one) share a name. The tooltip gives both.
   GenerationLibrary(root).add(clip, {{"created", "2026-12-03T00:00:00Z"},
-                                     {"request", {{"prompt", "noise"}, {"seed", 5}, {"attention", {{"mode", "dense"}}}}},
+                                     {"request",
+                                      {{"prompt", "noise"}, {"seed", 5}, {"attention", {{"mode", "dense"}}}}},
                                      {"model", {{"name", "Wan2.1-architecture"}, {"folder", "/models/wan-mine"}}}});
   LibraryPanel panel(root, nullptr);
   QTRY_COMPARE(panel.count(), 4);
@@ -5768,12 +5777,12 @@ void StudioWindowTest::library_run_whose_video_is_gone_reloads_its_settings() {
   std::filesystem::resize_file(kept.exact_frames, 20);
   w->openLibraryEntry(kept.folder);
   QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().endsWith(
-                               "its clip cannot be read: Generate makes it again · why, in the Log"),
+                               "its clip could not be shown: Generate makes it again · why, in the Log"),
                            10000);
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString("a red circle"));
   QCOMPARE(w->result().frames, 0);
   QVERIFY2(view->notice().startsWith("The video of " + QString::fromStdString(kept.folder.filename().string()) +
-                                     " cannot be read from its files"),
+                                     " could not be shown from its files"),
            qPrintable(view->notice()));
   QVERIFY2(log_text(*w).contains("the exact frames in " + QString::fromStdString(kept.exact_frames.string()) +
                                  " could not be used (") &&
@@ -5783,7 +5792,7 @@ void StudioWindowTest::library_run_whose_video_is_gone_reloads_its_settings() {
   std::filesystem::remove(kept.video);
   w->openLibraryEntry(kept.folder);
   QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().endsWith(
-                               "its clip cannot be read: Generate makes it again · why, in the Log"),
+                               "its clip could not be shown: Generate makes it again · why, in the Log"),
                            10000);
   QVERIFY(log_text(*w).contains(" and the video is gone"));
   // Its row in the window's Library: damaged frames are no deletion, and a scan would not mark it;
