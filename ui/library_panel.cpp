@@ -79,7 +79,9 @@ QString shortened(const QString& text, int length) {
 }
 
 // The name the Model panel lists the run's model by; empty for a record that names no folder.
-std::string model_folder_name(const LibraryEntry& e) { return std::filesystem::path(e.model_folder).filename().string(); }
+std::string model_folder_name(const LibraryEntry& e) {
+  return std::filesystem::path(e.model_folder).filename().string();
+}
 
 QString tooltip(const LibraryEntry& e) {
   // One multi-argument arg(): chained ones would read a "%1" in the prompt as a place for the next value.

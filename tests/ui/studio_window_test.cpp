@@ -2130,7 +2130,8 @@ void StudioWindowTest::library_keeps_and_reloads_runs() {
   typePrompt(*w, "a green square");
   w->openLibraryEntry(damaged);
   QTRY_VERIFY_WITH_TIMEOUT(
-      w->statusBar()->currentMessage().endsWith("its clip could not be shown: Generate makes it again · why, in the Log"),
+      w->statusBar()->currentMessage().endsWith("its clip could not be shown: Generate makes it again"
+                                                " · why, in the Log"),
       10000);
   QCOMPARE(child<QLineEdit>(*w, "prompt")->text(), QString(kPrompt));
   QCOMPARE(w->result().frames, 0);
