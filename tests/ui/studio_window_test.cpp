@@ -5827,6 +5827,19 @@ void StudioWindowTest::library_run_whose_video_is_gone_reloads_its_settings() {
   QVERIFY(!child<QListWidget>(*library, "library_list")->isRowHidden(row));
   child<QLineEdit>(*library, "library_filter")->setText("red");
   QVERIFY(child<QListWidget>(*library, "library_list")->isRowHidden(row));
+
+  // Made on another model, which loads as the run opens, its files damaged: the "Model … ready"
+  // line that follows the load still says where to read why (it had dropped it).
+  nlohmann::json on_other = record("2026-12-06T04:00:00Z", "a white ring", 9);
+  on_other["model"]["folder"] = (model_search_roots().back() / "shapes-l").string();
+  const LibraryEntry other = GenerationLibrary(root).add(clip, on_other);
+  std::filesystem::resize_file(other.video, 10);
+  std::filesystem::resize_file(other.exact_frames, 20);
+  w->openLibraryEntry(other.folder);
+  QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().startsWith("Model shapes-l ready · Reloaded"), 30000);
+  QVERIFY2(w->statusBar()->currentMessage().endsWith("its clip could not be shown: Generate makes it again"
+                                                     " · why, in the Log"),
+           qPrintable(w->statusBar()->currentMessage()));
 }
 
 // A recent model folder that was moved or deleted stays in the list, marked gone and greyed, and
