@@ -183,7 +183,7 @@ int bench_trace(int argc, char** argv) {
                                       [&] { return run_trace_read_bench(options, cancel); });
   } catch (const Cancelled&) {
     std::fprintf(stderr, "bench trace: cancelled; its file is removed\n");
-    return 130;
+    return InterruptCancel::exit_status();
   }
   std::printf("host: %s\n%s", cpu_description().c_str(), result.table().c_str());
   if (json_path) {
@@ -234,7 +234,7 @@ int bench_step(int argc, char** argv) {
     return run_saying_out_of_memory(options.device, "choose a smaller --shape",
                                     [&] { return run_dit_step_bench(options); });
   });
-  if (!result) return 130;
+  if (!result) return InterruptCancel::exit_status();
   std::printf("device: %s\n%s", device_description(options.device).c_str(), result->table().c_str());
   if (json_path) {
     nlohmann::json j = result->to_json();
@@ -336,7 +336,7 @@ int cmd_bench(int argc, char** argv) {
   const std::optional<AttentionBenchResult> result = run_unless_cancelled("attention", cancel, [&] {
     return run_saying_out_of_memory(options.device, advice, [&] { return run_attention_bench(options); });
   });
-  if (!result) return 130;
+  if (!result) return InterruptCancel::exit_status();
   std::printf("device: %s\n%s", device_description(options.device).c_str(), result->table().c_str());
   if (json_path) {
     nlohmann::json j = result->to_json();

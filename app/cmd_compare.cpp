@@ -42,7 +42,7 @@ constexpr const char* kOwnHelp = R"(  --attention MODE   the sparse mode to meas
   --no-cache         run dense again even when DIR holds a dense run of the same request
   --quiet            no progress lines or notes: warnings, errors, the table and the files only
 Ctrl-C, SIGTERM or SIGHUP stops the current step at its next DiT block; finished runs stay in DIR (a finished dense run is reused next
-time), no report is written.
+time), no report is written, and the exit code is 128 + the signal's number (130 for Ctrl-C).
 A dense run already in DIR with the same request, model and device is reused (and said so); one
 whose video or dense.frames is missing or damaged runs again.
 PSNR / SSIM are computed on the frames read back from the written files, as the papers do, and
@@ -80,7 +80,7 @@ std::optional<Run> cached_dense_run(const std::filesystem::path& dir, const nloh
   return run;
 }
 
-// Thrown when Ctrl-C stopped a run; cmd_compare exits with 130.
+// Thrown when Ctrl-C stopped a run; cmd_compare exits with InterruptCancel::exit_status().
 struct CompareCancelled {};
 // Thrown when a run failed, its error already printed by the progress sink; cmd_compare exits with
 // `exit_code` (3: an internal error, a bug to report).
@@ -258,7 +258,7 @@ int cmd_compare(int argc, char** argv) {
     remove_made_folders();
     progress.on_log(dense ? "cancelled: the dense run stays in " + out.string() + " and will be reused; no report written"
                           : "cancelled during the dense run: nothing written");
-    return 130;
+    return InterruptCancel::exit_status();
   } catch (const CompareRunFailed& failed) {
     remove_made_folders();
     // The error itself is printed above, once.

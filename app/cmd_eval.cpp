@@ -201,7 +201,7 @@ int cmd_eval(int argc, char** argv) {
     result = run_adherence_eval(*model, options, cancel);
   } catch (const Cancelled&) {
     std::printf("stopped: no results written\n");
-    return 130;
+    return InterruptCancel::exit_status();
   }
   report(result.to_json(), result.table(), "svgear eval");
   if (sheet_path) {

@@ -62,7 +62,8 @@ Ctrl-C, SIGTERM or SIGHUP stops the current step at its next DiT block (on a CPU
 attention call; the final decode after its latent frame) and keeps the last finished step's
 estimate of the clip, decoded then, as <output>-partial (none before the first step finished; with --trace, the routing so far as <trace>-partial.json); a
 second one during the final writes of the video and its record
-waits for them, otherwise it ends the process at once (and deletes an unfinished trace).
+waits for them, otherwise it ends the process at once (and deletes an unfinished trace). A stopped
+run exits with 128 + the first signal's number: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP.
 )";
 
 // "out/clip.mp4" → "out/clip-partial.mp4"; a PNG folder keeps its whole name and its slash
@@ -427,7 +428,7 @@ int cmd_generate(int argc, char** argv) {
     std::printf("wrote the q, k, v of layer %d at step %d to %s\n", *dump->layer, *dump->step, dump->path.c_str());
   }
   const bool cancelled = result.status == GenerationStatus::Cancelled;
-  if (cancelled && result.video.empty()) return 130;  // the generator said so: nothing to keep
+  if (cancelled && result.video.empty()) return InterruptCancel::exit_status();  // nothing to keep, the generator says
   // The trace before the held writes: its flush may take long (gigabytes for a Wan run).
   const std::filesystem::path trace_path = !trace ? std::filesystem::path() : cancelled ? trace_partial : *trace;
   const bool traced = progress.commit(trace_path, model_dir);
@@ -523,7 +524,7 @@ int cmd_generate(int argc, char** argv) {
                   trace_path.c_str());
     }
   }
-  return cancelled ? 130 : 0;
+  return cancelled ? InterruptCancel::exit_status() : 0;
 }
 
 }  // namespace svgear

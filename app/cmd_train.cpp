@@ -46,7 +46,8 @@ constexpr const char* kHelp = R"(usage: svgear train [--preset shapes-s|shapes-l
 Trains a shapes-world model with the flow-matching objective (core/training). DIR receives
 checkpoint/ (float32 weights, bf16 EMA and optimiser state in shards under 15 MiB, state.json),
 loss.tsv (step, loss, learning rate, seconds) and model/ (model.json + EMA weights: `svgear generate --model DIR/model`). The same
-command again resumes from the checkpoint and trains on to --steps in total; Ctrl-C, SIGTERM or SIGHUP saves, exports and stops (exit code 130).
+command again resumes from the checkpoint and trains on to --steps in total; Ctrl-C, SIGTERM or SIGHUP
+saves, exports and stops (exit code 128 + the signal's number: 130, 143 or 129).
   --out DIR              the run's folder: a new run, or one to resume (never a model's folder or
                          one inside it)
   --preset NAME          the model to train: shapes-s, shapes-l or shapes-tiny (a new run; a resume
@@ -713,7 +714,8 @@ int cmd_train(int argc, char** argv) {
   const bool finished = trainer.steps_done() >= stop_at;
   std::printf("%s at step %lld: wrote %s and %s\n", finished ? "done" : cancel.is_cancelled() ? "stopped" : "time is up",
               static_cast<long long>(trainer.steps_done()), checkpoint.c_str(), (out / "model").c_str());
-  return !finished && cancel.is_cancelled() ? 130 : 0;  // a script can tell an interrupted run
+  // A script can tell an interrupted run.
+  return !finished && cancel.is_cancelled() ? InterruptCancel::exit_status() : 0;
 }
 
 }  // namespace svgear

@@ -19,6 +19,7 @@ bool g_installed[kCount] = {};                  // not where it was ignored (a b
 std::atomic<int> g_holding{0};                  // InterruptsHeld alive (nested ones count)
 std::atomic<int> g_held{0};                     // the signal that came meanwhile, 0 for none
 std::atomic<bool> g_first_seen{false};          // the token was cancelled by a signal
+std::atomic<int> g_first_signal{0};             // which one, for the exit status
 std::atomic<const char*> g_remove{nullptr};     // remove_on_forced_exit's file
 std::atomic<long long> g_first_ms{0};           // when the first signal came (CLOCK_MONOTONIC)
 
@@ -56,6 +57,8 @@ void on_interrupt(int signal) {
   if (CancelToken* cancel = g_cancel.load()) cancel->cancel();
   g_first_ms = monotonic_ms();
   g_first_seen = true;
+  int none = 0;
+  g_first_signal.compare_exchange_strong(none, signal);
   set_handlers(on_forced_exit);  // the next signal ends the process at once
 }
 
@@ -64,6 +67,7 @@ void on_interrupt(int signal) {
 InterruptCancel::InterruptCancel(CancelToken& cancel) {
   g_cancel = &cancel;
   g_first_seen = false;
+  g_first_signal = 0;
   for (int i = 0; i < kCount; ++i) {
     sigaction(kSignals[i], nullptr, &g_previous[i]);
     g_installed[i] = g_previous[i].sa_handler != SIG_IGN;
@@ -89,6 +93,11 @@ InterruptsHeld::InterruptsHeld() {
 }
 
 void InterruptCancel::remove_on_forced_exit(const char* path) { g_remove = path; }
+
+int InterruptCancel::exit_status() {
+  const int signal = g_first_signal.load();
+  return 128 + (signal ? signal : SIGINT);
+}
 
 InterruptsHeld::~InterruptsHeld() {
   if (g_holding.fetch_sub(1) > 1) return;

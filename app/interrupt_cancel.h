@@ -27,6 +27,10 @@ class InterruptCancel {
   // through the run (generate's --trace, ~1 GB a Wan step), which the final writes would otherwise
   // leave behind. nullptr for none; `path` must stay valid until it is replaced or cleared.
   static void remove_on_forced_exit(const char* path);
+
+  // What a command a signal cancelled exits with: 128 + the first signal's number, as a shell
+  // reports a process that signal ended (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
+  static int exit_status();
 };
 
 // While one is alive (inside an InterruptCancel's life), any of those signals waits until it ends:

@@ -19,7 +19,6 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
-#include "core/user_error.h"
 #include "ui/block_map_view.h"
 #include "ui/cluster_map_view.h"
 #include "ui/routing_plot.h"
@@ -244,12 +243,7 @@ namespace {
 // The selection in `box`, each number below `count` (a model's layers or heads) when that is known.
 std::vector<int> selection_within(const QLineEdit* box, int count, const char* what) {
   std::vector<int> chosen = parse_trace_selection(box->text().toStdString());
-  for (int i : chosen) {
-    if (count > 0 && i >= count) {
-      throw UserError(std::string(what) + " " + std::to_string(i) + " does not exist: this model has " + what +
-                      "s 0 to " + std::to_string(count - 1));
-    }
-  }
+  if (count > 0) require_trace_selection_within(chosen, count, what);
   return chosen;
 }
 

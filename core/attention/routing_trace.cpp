@@ -245,6 +245,17 @@ std::vector<int> parse_trace_selection(std::string_view text) {
   return picked;
 }
 
+void require_trace_selection_within(const std::vector<int>& chosen, int count, std::string_view what) {
+  for (int i : chosen) {
+    if (i < 0 || i >= count) {
+      std::string message = "routing trace ";
+      message.append(what).append(" ").append(std::to_string(i)).append(" does not exist: this model has ");
+      message.append(what).append("s 0 to ").append(std::to_string(count - 1));
+      throw UserError(message);
+    }
+  }
+}
+
 bool trace_selects_layer(const TraceOptions& options, int layer) {
   return options.enabled && empty_or_contains(options.layers, layer);
 }

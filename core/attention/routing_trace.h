@@ -92,6 +92,10 @@ RoutingTrace routing_trace_from_json(const nlohmann::json& fields, RoutingTraceA
 // naming the text when it is neither.
 std::vector<int> parse_trace_selection(std::string_view text);
 
+// Throws UserError when an entry of `chosen` is not one of a model's `count` layers or heads
+// (`what`: "layer" or "head"): "routing trace head 7 does not exist: this model has heads 0 to 3".
+void require_trace_selection_within(const std::vector<int>& chosen, int count, std::string_view what);
+
 // Whether `options` asks for traces of `layer` (of head `head`), and for the dense audit of `layer`.
 bool trace_selects_layer(const TraceOptions& options, int layer);
 bool trace_selects_head(const TraceOptions& options, int head);

@@ -295,18 +295,9 @@ GenerationRequest GenerationRequest::resolve(const ModelManifest& model) const {
   if (r.routing_trace.enabled) {
     const int layers = model.dit.num_layers;
     const int heads = model.dit.num_heads;
-    for (const std::vector<int>* list : {&r.routing_trace.layers, &r.routing_trace.audit_layers}) {
-      for (int layer : *list) {
-        require(layer >= 0 && layer < layers, "routing trace layer " + std::to_string(layer) +
-                                                  " does not exist: this model has layers 0 to " +
-                                                  std::to_string(layers - 1));
-      }
-    }
-    for (int head : r.routing_trace.heads) {
-      require(head >= 0 && head < heads, "routing trace head " + std::to_string(head) +
-                                             " does not exist: this model has heads 0 to " +
-                                             std::to_string(heads - 1));
-    }
+    require_trace_selection_within(r.routing_trace.layers, layers, "layer");
+    require_trace_selection_within(r.routing_trace.audit_layers, layers, "layer");
+    require_trace_selection_within(r.routing_trace.heads, heads, "head");
     // Layers that always run dense attention have no routing: a trace of only those would come out
     // empty after the whole run, for a reason known now.
     const int dense = dense_layer_count(r.attention.dense_layers, layers);

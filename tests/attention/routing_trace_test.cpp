@@ -44,6 +44,22 @@ TEST(TraceSelection, AnythingElseIsRefusedWithTheText) {
   }
 }
 
+// A selection past a model's layers or heads is refused with the range that model has.
+TEST(TraceSelection, EntriesPastTheModelAreRefusedWithItsRange) {
+  EXPECT_NO_THROW(require_trace_selection_within({}, 4, "head"));
+  EXPECT_NO_THROW(require_trace_selection_within({0, 3}, 4, "head"));
+  for (const std::vector<int>& bad : {std::vector<int>{0, 4}, std::vector<int>{-1}}) {
+    try {
+      require_trace_selection_within(bad, 4, "head");
+      ADD_FAILURE() << "accepted head " << bad.back() << " of 4";
+    } catch (const UserError& e) {
+      EXPECT_EQ(std::string(e.what()), "routing trace head " + std::to_string(bad.back()) +
+                                           " does not exist: this model has heads 0 to 3");
+    }
+  }
+  EXPECT_THROW(require_trace_selection_within({30}, 30, "layer"), UserError);
+}
+
 TEST(TraceSelection, OptionsTraceAndAuditOnlyTheSelection) {
   TraceOptions options;
   options.enabled = true;

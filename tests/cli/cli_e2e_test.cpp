@@ -487,7 +487,7 @@ TEST_F(CliTest, CtrlCSigtermOrSighupKeepsThePartialVideo) {
                                                      " --prompt \"a red circle moves left\" --steps 200 --device cpu"
                                                      " --output " + out.string(),
                                                  "step 2/200", signal);
-    EXPECT_EQ(run.exit_code, 130) << name << ": " << run.output;
+    EXPECT_EQ(run.exit_code, 128 + signal) << name << ": " << run.output;  // 130, 143, 129: as a shell says
     EXPECT_EQ(run.output.find("step 200/200"), std::string::npos) << "it ran to the end: " << run.output;
     EXPECT_FALSE(std::filesystem::exists(out)) << "a cancelled run must not pose as a finished one";
     const auto partial = *dir_ / (std::string(name) + "-partial.y4m");
@@ -1734,14 +1734,14 @@ TEST(CliBench, OutOfMemorySaysWhatToLower) {
 
 // svgear train: a new run, then the same command with more steps resumes; the loss log grows and
 // the exported model generates.
-// SIGTERM (or Ctrl-C) stops a training run after its step: it saves, exports, and exits with 130 so
-// that a script can tell it from a finished run.
-TEST_F(CliTest, AnInterruptedTrainingRunSavesAndExitsWith130) {
+// SIGTERM (or Ctrl-C) stops a training run after its step: it saves, exports, and exits with 143
+// (128 + SIGTERM) so that a script can tell it from a finished run.
+TEST_F(CliTest, AnInterruptedTrainingRunSavesAndExitsWith128PlusTheSignal) {
   const auto out = *dir_ / "train-stopped";
   const CliRun run = test::run_cli_interrupted(
       "train --preset shapes-tiny --out " + out.string() + " --steps 100000 --batch 2 --log-every 1", "step 2\t",
       SIGTERM);
-  EXPECT_EQ(run.exit_code, 130) << run.output;
+  EXPECT_EQ(run.exit_code, 128 + SIGTERM) << run.output;
   EXPECT_NE(run.output.find("stopped at step"), std::string::npos) << run.output;
   EXPECT_TRUE(std::filesystem::exists(out / "checkpoint")) << run.output;
   EXPECT_TRUE(std::filesystem::exists(out / "model" / "model.json")) << run.output;

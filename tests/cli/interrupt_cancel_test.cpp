@@ -47,6 +47,19 @@ TEST(InterruptCancel, HangUpCancelsToo) {
   struct sigaction after {};
   sigaction(SIGHUP, nullptr, &after);
   EXPECT_EQ(after.sa_handler, SIG_DFL) << "the handler outlived its InterruptCancel";
+  EXPECT_EQ(InterruptCancel::exit_status(), 128 + SIGHUP) << "the exit status must name the signal after the scope";
+}
+
+// The exit status names the first signal, not one held during the writes that came after it.
+TEST(InterruptCancel, TheExitStatusNamesTheFirstSignal) {
+  CancelToken cancel;
+  InterruptCancel interrupt(cancel);
+  {
+    const InterruptsHeld held;
+    std::raise(SIGTERM);
+  }
+  EXPECT_TRUE(cancel.is_cancelled());
+  EXPECT_EQ(InterruptCancel::exit_status(), 128 + SIGTERM);
 }
 
 TEST(InterruptCancelDeathTest, ASecondSignalEndsTheProcessOnlyAfterTheWrites) {
