@@ -10,14 +10,6 @@ namespace svgear {
 
 namespace {
 
-// The text between the box's prefix and suffix.
-QString typed_text(const QString& input, const QString& prefix, const QString& suffix) {
-  QString typed = input;
-  if (!prefix.isEmpty() && typed.startsWith(prefix)) typed.remove(0, prefix.size());
-  if (!suffix.isEmpty() && typed.endsWith(suffix)) typed.chop(suffix.size());
-  return typed.trimmed();
-}
-
 // What follows a leading minus sign: the locale's, or either a keyboard gives in every locale (sv's
 // sign is U+2212); nothing without one.
 std::optional<QString> after_minus(const QAbstractSpinBox* box, const QString& typed) {
@@ -29,16 +21,11 @@ std::optional<QString> after_minus(const QAbstractSpinBox* box, const QString& t
 
 }  // namespace
 
-bool starts_a_negative_number(const QAbstractSpinBox* box, const QString& input, const QString& prefix,
-                              const QString& suffix) {
-  const std::optional<QString> rest = after_minus(box, typed_text(input, prefix, suffix));
-  if (!rest) return false;
-  if (rest->isEmpty()) return true;
-  // "-2", "-2." and "-.3": digits or the decimal point next, and a number once a digit follows.
-  if (!rest->front().isDigit() && rest->front() != box->locale().decimalPoint().front()) return false;
-  bool ok = false;
-  box->locale().toDouble(*rest + "0", &ok);
-  return ok;
+QString typed_text(const QString& input, const QString& prefix, const QString& suffix) {
+  QString typed = input;
+  if (!prefix.isEmpty() && typed.startsWith(prefix)) typed.remove(0, prefix.size());
+  if (!suffix.isEmpty() && typed.endsWith(suffix)) typed.chop(suffix.size());
+  return typed.trimmed();
 }
 
 std::optional<TypedNumber> typed_number(const QAbstractSpinBox* box, const QString& input, const QString& prefix,
@@ -50,6 +37,44 @@ std::optional<TypedNumber> typed_number(const QAbstractSpinBox* box, const QStri
   const double value = box->locale().toDouble(number, &ok);
   if (!ok || std::isnan(value)) return std::nullopt;
   return TypedNumber{typed, value};
+}
+
+bool starts_a_number(const QAbstractSpinBox* box, const QString& input, const QString& prefix, const QString& suffix) {
+  const QString typed = typed_text(input, prefix, suffix);
+  // A digit after it makes a number of any start: "-" → "-0", "2." → "2.0", "1e" → "1e0".
+  return !typed.isEmpty() && typed_number(box, typed + "0", QString(), QString()).has_value();
+}
+
+void read_either_decimal_mark(const QAbstractSpinBox* box, QString& input, const QString& prefix,
+                              const QString& suffix) {
+  if (!input.startsWith(prefix) || !input.endsWith(suffix) || input.size() < prefix.size() + suffix.size()) return;
+  const QString own = box->locale().decimalPoint();
+  const QString other = own == "." ? "," : ".";
+  QString typed = input.mid(prefix.size(), input.size() - prefix.size() - suffix.size());
+  if (typed.contains(own) || typed.count(other) != 1) return;
+  typed.replace(other, own);
+  input = prefix + typed + suffix;
+}
+
+void note_refused(QAbstractSpinBox* box, const QString& typed) {
+  if (!box->hasFocus()) return;  // only what a person types
+  const QString note = QCoreApplication::translate("ClampingSpinBox", "'%1' is not a number").arg(typed);
+  QToolTip::showText(box->mapToGlobal(QPoint(0, box->height())), note, box);
+}
+
+QString note_rounded(QAbstractSpinBox* box, const QString& typed, const QString& set, bool whole) {
+  const QString note =
+      whole ? QCoreApplication::translate("ClampingSpinBox", "%1: this box takes whole numbers, set to %2").arg(typed, set)
+            : QCoreApplication::translate("ClampingSpinBox", "%1 has more decimals than the box keeps: set to %2")
+                  .arg(typed, set);
+  QToolTip::showText(box->mapToGlobal(QPoint(0, box->height())), note, box);
+  return note;
+}
+
+QString note_not_a_number(QAbstractSpinBox* box, const QString& typed, const QString& kept) {
+  const QString note = QCoreApplication::translate("ClampingSpinBox", "'%1' is not a number: %2 kept").arg(typed, kept);
+  QToolTip::showText(box->mapToGlobal(QPoint(0, box->height())), note, box);
+  return note;
 }
 
 QString note_clamped(QAbstractSpinBox* box, const OutOfRange& typed, const QString& bound) {

@@ -1,9 +1,12 @@
 #pragma once
-// Spin boxes that take a typed number past their range and set it to the nearest bound, saying so
-// under the box. Qt's own refuse the keystroke past the most and put the previous value back for
-// one below the least, both without a word: a height of 1 typed into a box whose least is 8 left
-// the last height there.
+// Spin boxes that take a typed number they cannot hold and set it to the nearest value they can,
+// saying so under the box: past the range, a fraction in a whole-number box, more decimals than
+// the box keeps. Qt's own refuse the keystroke or put the previous value back, without a word: a
+// height of 1 typed into a box whose least is 8 left the last height there, and steps of 2.5 became
+// 25. Either decimal mark is read as the locale's (4,5 is 4.5 in English), where Qt had read the
+// comma as a thousands separator (45), and a refused keystroke ("x") says why under the box.
 
+#include <cmath>
 #include <functional>
 #include <optional>
 #include <type_traits>
@@ -18,6 +21,9 @@ struct OutOfRange {
   bool below;     // under the least value, else past the most
 };
 
+// The text between the box's prefix and suffix, trimmed.
+QString typed_text(const QString& input, const QString& prefix, const QString& suffix);
+
 struct TypedNumber {
   QString typed;  // as typed, without the box's prefix and suffix
   double value;
@@ -28,15 +34,30 @@ struct TypedNumber {
 std::optional<TypedNumber> typed_number(const QAbstractSpinBox* box, const QString& input, const QString& prefix,
                                         const QString& suffix);
 
-// Whether `input` is a minus sign and the start of a number after it ("-", "-2."): Qt refuses the
-// sign where the least value is 0 or more, and the digits typed after it made a positive number
-// without a word (a guidance of -2.5 read 2.5).
-bool starts_a_negative_number(const QAbstractSpinBox* box, const QString& input, const QString& prefix,
+// Whether `input` is a number or the start of one ("-", "2.", "1e"), in or out of the box's range,
+// whole or not: Qt refuses such keystrokes (a sign where the least value is 0 or more, a decimal
+// point in a whole-number box), and what was typed after them made another number without a word.
+bool starts_a_number(const QAbstractSpinBox* box, const QString& input, const QString& prefix, const QString& suffix);
+
+// `input` with the decimal mark the box's locale does not use ('.' or ',') read as the one it does,
+// when it holds one of those and none of its own.
+void read_either_decimal_mark(const QAbstractSpinBox* box, QString& input, const QString& prefix,
                               const QString& suffix);
+
+// "'4x' is not a number", under a box that has the keyboard, for a keystroke it refuses (`typed`:
+// the text it would have made, without the prefix and suffix).
+void note_refused(QAbstractSpinBox* box, const QString& typed);
 
 // "1 is below the smallest value, 8: set to 8", shown under the box (gone again at the next focus
 // change or click) and returned for a place that keeps it.
 QString note_clamped(QAbstractSpinBox* box, const OutOfRange& typed, const QString& bound);
+
+// "2.5: this box takes whole numbers, set to 3" (`whole`), "4.567 has more decimals than the box
+// keeps: set to 4.57", shown and returned as note_clamped's.
+QString note_rounded(QAbstractSpinBox* box, const QString& typed, const QString& set, bool whole);
+
+// "'1e' is not a number: 5.00 kept", shown and returned as note_clamped's.
+QString note_not_a_number(QAbstractSpinBox* box, const QString& typed, const QString& kept);
 
 template <class Box>
 class Clamping : public Box {
@@ -50,25 +71,47 @@ class Clamping : public Box {
 
  protected:
   QValidator::State validate(QString& input, int& pos) const override {
-    const QValidator::State state = Box::validate(input, pos);
+    read_either_decimal_mark(this, input, this->prefix(), this->suffix());
+    const QString typed = typed_text(input, this->prefix(), this->suffix());
+    // Qt takes "1e9" in a decimal box for 1: a number with an exponent waits for fixup, which reads it whole.
+    const bool exponent = typed.contains(this->locale().exponential(), Qt::CaseInsensitive);
+    const QValidator::State state = exponent ? QValidator::Invalid : Box::validate(input, pos);
     if (state != QValidator::Invalid) return state;
-    // Being typed: fixup clamps a number below the least to it, with the note.
-    return outside(input) || (this->minimum() >= 0 &&
-                              starts_a_negative_number(this, input, this->prefix(), this->suffix()))
-               ? QValidator::Intermediate
-               : state;
+    // Being typed: fixup sets what the box cannot hold to the nearest value it can, with the note.
+    if (starts_a_number(this, input, this->prefix(), this->suffix())) return QValidator::Intermediate;
+    // The least value's word ("auto"), which Qt checks while it sets it, is no typing.
+    if (input != this->specialValueText()) note_refused(const_cast<Clamping*>(this), typed);  // const in Qt
+    return state;
   }
   // Qt calls fixup with text it cannot take, before it puts the previous value back: at Enter, when
   // the box loses the focus, at interpretText(), and at an arrow key or the wheel over pending text.
   void fixup(QString& input) const override {
     Box::fixup(input);
+    auto* self = const_cast<Clamping*>(this);  // fixup is const in Qt
     const std::optional<TypedNumber> number = typed_number(this, input, this->prefix(), this->suffix());
-    if (!number) return;
-    if (number->value >= this->minimum() && number->value <= this->maximum()) {
+    if (!number) {
+      // The start of a number that never became one ("-", "1e"): the previous value stays, said so.
+      if (input != this->specialValueText() && starts_a_number(this, input, this->prefix(), this->suffix())) {
+        say(note_not_a_number(self, typed_text(input, this->prefix(), this->suffix()),
+                              this->textFromValue(this->value())));
+      }
+      return;
+    }
+    // A fraction in a whole-number box (2.5 → 3, -2.5 → -3) or more decimals than the box keeps
+    // (textFromValue rounds them): the nearest value it holds.
+    using Value = decltype(this->value());
+    constexpr bool whole = std::is_same_v<Box, QSpinBox>;
+    const double wanted = whole ? std::round(number->value) : number->value;
+    if (wanted >= this->minimum() && wanted <= this->maximum()) {
       // "-0": in range once its sign is read, but Qt refused the sign and put the previous value back.
       // -0.0 as 0, which a double box would show as "-0.00".
-      const auto value = static_cast<decltype(this->value())>(number->value == 0 ? 0 : number->value);
-      input = this->prefix() + this->textFromValue(value) + this->suffix();
+      const Value held = number->value == 0 ? Value(0) : this->valueFromText(this->textFromValue(Value(wanted)));
+      input = this->prefix() + this->textFromValue(held) + this->suffix();
+      // "1.000" (a thousand with a separator, read as a decimal mark) is said too.
+      const bool fraction = whole && number->typed.contains(this->locale().decimalPoint());
+      if (number->value != 0 && (held != number->value || fraction)) {
+        say(note_rounded(self, number->typed, this->textFromValue(held), whole));
+      }
       return;
     }
     const OutOfRange typed{number->typed, number->value < this->minimum()};
@@ -77,8 +120,7 @@ class Clamping : public Box {
                               ? this->specialValueText()
                               : this->textFromValue(typed.below ? this->minimum() : this->maximum());
     input = bound == this->specialValueText() ? bound : this->prefix() + bound + this->suffix();
-    const QString note = note_clamped(const_cast<Clamping*>(this), typed, bound);  // fixup is const in Qt
-    if (on_clamped_) on_clamped_(note);
+    say(note_clamped(self, typed, bound));
   }
   // The arrows, PgUp/PgDn and the wheel step along the grid, also from a typed value between its
   // values: a width of 30 with a step of 16 (a Wan model's) goes up to 32 (Qt's 46 was no size
@@ -108,6 +150,9 @@ class Clamping : public Box {
  private:
   std::function<void(const QString&)> on_clamped_;
   int origin_ = 0;
+  void say(const QString& note) const {
+    if (on_clamped_) on_clamped_(note);
+  }
   bool outside(const QString& input) const {
     const std::optional<TypedNumber> number = typed_number(this, input, this->prefix(), this->suffix());
     return number && (number->value < this->minimum() || number->value > this->maximum());

@@ -4712,6 +4712,49 @@ void StudioWindowTest::typed_numbers_past_a_range_are_clamped_and_said() {
   QCOMPARE(q_clusters->value(), 0);
   QCOMPARE(q_clusters->text(), QString("auto"));
   QCOMPARE(QToolTip::text(), QString("-5 is below the smallest value, auto: set to auto"));
+
+  // What a box cannot hold is set to the nearest value it can, said so; Qt had refused the mark
+  // or the exponent's keystroke and read what followed on (steps of 2.5 were 25, guidance 1e9 19).
+  auto* steps = child<QSpinBox>(panel, "steps");
+  int notes = said.count();
+  type_into(steps, "2.5");
+  QCOMPARE(steps->value(), 3);
+  QCOMPARE(QToolTip::text(), QString("2.5: this box takes whole numbers, set to 3"));
+  QCOMPARE(said.count(), ++notes);
+  type_into(steps, "7,5");  // the other mark is read as the decimal one, not as a thousands separator (75)
+  QCOMPARE(steps->value(), 8);
+  QCOMPARE(QToolTip::text(), QString("7.5: this box takes whole numbers, set to 8"));
+  type_into(steps, "1,000");  // a thousand with a separator is no whole number as typed: said, not 1 in silence
+  QCOMPARE(steps->value(), 1);
+  QCOMPARE(said.last().at(0).toString(), QString("Steps: 1.000: this box takes whole numbers, set to 1"));
+  notes = said.count();
+  type_into(guidance, "4,5");  // a decimal comma, which Qt read as a thousands separator: 45
+  QCOMPARE(guidance->value(), 4.5);
+  QCOMPARE(said.count(), notes);  // held exactly: nothing to say
+  type_into(guidance, "4.567");
+  QCOMPARE(guidance->value(), 4.57);
+  QCOMPARE(QToolTip::text(), QString("4.567 has more decimals than the box keeps: set to 4.57"));
+  type_into(guidance, "1e9");
+  QCOMPARE(guidance->value(), guidance->maximum());
+  QCOMPARE(QToolTip::text(), QString("1e9 is above the largest value, %1: set to %1").arg(guidance->text()));
+  // The start of a number that never became one: the last number typed stays (keyboard tracking
+  // took the "1"), said so.
+  type_into(guidance, "1e");
+  QCOMPARE(guidance->value(), 1.0);
+  QCOMPARE(QToolTip::text(), QString("'1e' is not a number: 1.00 kept"));
+  // A letter is refused as it is typed, and the tooltip says why; nothing for the Log.
+  QToolTip::hideText();
+  QTRY_VERIFY(!QToolTip::isVisible());
+  notes = said.count();
+  guidance->setFocus();
+  guidance->selectAll();
+  QTest::keyClicks(guidance, "4x");
+  QCOMPARE(guidance->text(), QString("4"));
+  QVERIFY(QToolTip::isVisible());
+  QCOMPARE(QToolTip::text(), QString("'4x' is not a number"));
+  QTest::keyClick(guidance, Qt::Key_Return);
+  QCOMPARE(guidance->value(), 4.0);
+  QCOMPARE(said.count(), notes);
   QToolTip::hideText();
 }
 
