@@ -396,12 +396,12 @@ void MainWindow::buildDocks() {
   // Sizes the user typed are chosen: the first start's default model, found later, keeps them, and
   // so does the start after one closed before it was found (saved as settings/chosen).
   connect(settings_panel_, &SettingsPanel::sizesEdited, this, [this] { settings_chosen_ = true; });
-  const auto say_clamped = [this](const QString& note) {
+  const auto say_note = [this](const QString& note) {
     log_->info(note);
     statusBar()->showMessage(note);
   };
-  connect(settings_panel_, &SettingsPanel::valueClamped, this, say_clamped);
-  connect(routing_, &RoutingPanel::valueClamped, this, say_clamped);
+  connect(settings_panel_, &SettingsPanel::noted, this, say_note);
+  connect(routing_, &RoutingPanel::noted, this, say_note);
   connect(library_, &LibraryPanel::statusChanged, this, [this](const QString& m) { statusBar()->showMessage(m); });
   connect(sweep_view_, &SweepView::budgetChosen, this, [this](const QString& mode, double top_p) {
     // The settings are locked during a run; changing them behind the lock would surprise.

@@ -123,7 +123,7 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   labels_->addItem(tr("Key clusters"));
   labels_->setToolTip(tr("Colour each token of the frame by its query or key cluster"));
   frame_->setObjectName("routing_frame");
-  frame_->setOnClamped([this](const QString& note) { Q_EMIT valueClamped(note); });
+  frame_->setOnClamped([this](const QString& note) { Q_EMIT noted(note); });
   opacity_->setObjectName("routing_opacity");
   opacity_->setRange(0, 100);
   opacity_->setValue(85);

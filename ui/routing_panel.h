@@ -91,8 +91,9 @@ class RoutingPanel : public QWidget {
  Q_SIGNALS:
   // The shown step, layer or head changed (or the steps were cleared).
   void selectionChanged();
-  // A frame typed past the clip's was set to the last: "9 is above the largest value, 3: set to 3".
-  void valueClamped(const QString& note);
+  // A frame typed that the box cannot hold was set to the nearest it can: "9 is above the largest
+  // value, 3: set to 3", for the status line and the Log.
+  void noted(const QString& note);
   // The artist chose a latent frame: the first frame of the clip it shows, for the preview.
   void videoFrameChosen(int video_frame);
 

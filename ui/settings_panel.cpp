@@ -12,6 +12,7 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QScopedValueRollback>
@@ -45,15 +46,15 @@ QString shown_name(QAbstractSpinBox* box) {
   return label ? label->text().remove('&') : QString();
 }
 
-void say_clamped_by_name(SettingsPanel* panel, QAbstractSpinBox* box, const QString& note) {
+void say_note_by_name(SettingsPanel* panel, QAbstractSpinBox* box, const QString& note) {
   const QString name = shown_name(box);
-  Q_EMIT panel->valueClamped(name.isEmpty() ? note : name + ": " + note);
+  Q_EMIT panel->noted(name.isEmpty() ? note : name + ": " + note);
 }
 
 QSpinBox* spin_box(SettingsPanel* panel, QWidget* parent, const char* name, int lo, int hi, int step,
                    const QString& tip) {
   auto* box = new ClampingSpinBox(parent);
-  box->setOnClamped([panel, box](const QString& note) { say_clamped_by_name(panel, box, note); });
+  box->setOnClamped([panel, box](const QString& note) { say_note_by_name(panel, box, note); });
   box->setObjectName(name);
   box->setRange(lo, hi);
   box->setSingleStep(step);
@@ -64,7 +65,7 @@ QSpinBox* spin_box(SettingsPanel* panel, QWidget* parent, const char* name, int 
 QDoubleSpinBox* double_box(SettingsPanel* panel, QWidget* parent, const char* name, double lo, double hi,
                            double step, int decimals, const QString& tip) {
   auto* box = new ClampingDoubleSpinBox(parent);
-  box->setOnClamped([panel, box](const QString& note) { say_clamped_by_name(panel, box, note); });
+  box->setOnClamped([panel, box](const QString& note) { say_note_by_name(panel, box, note); });
   box->setObjectName(name);
   box->setRange(lo, hi);
   box->setSingleStep(step);
@@ -136,6 +137,12 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   seed_row->addWidget(seed_, 1);
   seed_row->addWidget(seed_locked_);
   seed_row->addWidget(roll);
+  // A seed typed by hand is the one wanted: Lock ticks, so Generate does not draw another over it.
+  connect(seed_->findChild<QLineEdit*>(), &QLineEdit::textEdited, this, [this] {
+    if (seed_locked_->isChecked()) return;
+    seed_locked_->setChecked(true);
+    Q_EMIT noted(tr("Seed: locked, so Generate uses the seed typed (untick Lock for a new seed each run)"));
+  });
   sampling_form_ = new QFormLayout(sampling);
   sampling_form_->addRow(tr("Steps"), steps_);
   sampling_form_->addRow(tr("Guidance"), guidance_);

@@ -62,8 +62,9 @@ class SettingsPanel : public QWidget {
   // The user changed the size, frames, steps, a guidance or the shift: what a model's defaults set.
   // Not for setRequest, applyModelDefaults or restore.
   void sizesEdited();
-  // A number typed past a box's range was set to its bound: "1 is below the smallest value, 8: set to 8".
-  void valueClamped(const QString& note);
+  // For the status line and the Log: a number typed that a box cannot hold was set to the nearest it
+  // can ("Height: 1 is below the smallest value, 8: set to 8"), or a typed seed was locked.
+  void noted(const QString& note);
 
  private:
   void applyPreset(int index);

@@ -4627,7 +4627,7 @@ void StudioWindowTest::typed_numbers_past_a_range_are_clamped_and_said() {
   QVERIFY(QTest::qWaitForWindowExposed(&panel));
   panel.activateWindow();
   QVERIFY(QTest::qWaitForWindowActive(&panel));
-  QSignalSpy said(&panel, &SettingsPanel::valueClamped);
+  QSignalSpy said(&panel, &SettingsPanel::noted);
   const auto type_into = [](QAbstractSpinBox* box, const QString& text) {
     box->setFocus();
     box->selectAll();
@@ -4756,6 +4756,23 @@ void StudioWindowTest::typed_numbers_past_a_range_are_clamped_and_said() {
   QCOMPARE(guidance->value(), 4.0);
   QCOMPARE(said.count(), notes);
   QToolTip::hideText();
+
+  // A seed typed by hand locks it, said once: unlocked, Generate had drawn another over it. A seed
+  // set by the panel itself (New, a new run's draw) leaves Lock as it is.
+  auto* locked = child<QCheckBox>(panel, "seed_locked");
+  locked->setChecked(false);
+  panel.rollSeedUnlessLocked();
+  QVERIFY(!locked->isChecked());
+  notes = said.count();
+  type_into(seed, "42");
+  QVERIFY(locked->isChecked());
+  QCOMPARE(said.count(), notes + 1);
+  QVERIFY2(said.last().at(0).toString().startsWith("Seed: locked, so Generate uses the seed typed"),
+           qPrintable(said.last().at(0).toString()));
+  panel.rollSeedUnlessLocked();
+  QCOMPARE(seed->value(), 42);
+  type_into(seed, "43");
+  QCOMPARE(said.count(), notes + 1);  // already locked: nothing more to say
 }
 
 void StudioWindowTest::routing_legend_wraps_to_a_narrow_dock() {
