@@ -525,6 +525,8 @@ void MainWindow::buildActions() {
   });
   play->setObjectName("play_pause");
   play->setShortcut(Qt::Key_Space);
+  preview->addSeparator();
+  preview->addActions(preview_->frameActions());
   // ...except where Space is the focused control's own key (a check box, a button, a list).
   qApp->installEventFilter(this);
 
@@ -854,7 +856,8 @@ void MainWindow::applyLibraryEntry(const LibraryEntry& entry, const StudioReques
     result_partial_ = false;  // the library keeps finished runs only
     // As a finished run's caption reads, with when it was made in local time (the record's is UTC).
     preview_->showClip(result_,
-                       tr("library · seed %1 · %2").arg(qulonglong(request.seed)).arg(local_time_text(entry.created)));
+                       tr("library · seed %1 · %2").arg(qulonglong(request.seed)).arg(local_time_text(entry.created)),
+                       PreviewPane::Clip::Another);
   }
   updateExportActions();
   // A run made elsewhere (the CLI takes any seed, finer budgets, more clusters) may not fit the
@@ -1423,9 +1426,10 @@ void MainWindow::inspectShownTrace() {
 }
 
 void MainWindow::onPreview(int step, const SharedVideo& video) {
+  const PreviewPane::Clip clip = run_estimate_shown_ ? PreviewPane::Clip::NextOfTheRun : PreviewPane::Clip::Another;
   run_estimate_shown_ = true;
   takeRoutingForThisRun(video);
-  preview_->showClip(video, tr("estimate after step %1/%2").arg(step + 1).arg(requested_steps_));
+  preview_->showClip(video, tr("estimate after step %1/%2").arg(step + 1).arg(requested_steps_), clip);
 }
 
 void MainWindow::onFinished(const SharedVideo& video, double total_ms) {
@@ -1435,7 +1439,8 @@ void MainWindow::onFinished(const SharedVideo& video, double total_ms) {
   result_ = video;
   result_seed_ = requested_seed_;
   result_partial_ = false;
-  preview_->showClip(video, tr("final · seed %1").arg(requested_seed_));
+  preview_->showClip(video, tr("final · seed %1").arg(requested_seed_),
+                     run_estimate_shown_ ? PreviewPane::Clip::NextOfTheRun : PreviewPane::Clip::Another);
   progress_->setValue(progress_->maximum());
   step_label_->setText(stepLine(true));  // kept until the next run, with no ETA
   setGenerating(false);
@@ -1497,7 +1502,8 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
                                         : tr("partial · %1 · cancelled after step %2/%3")
                                               .arg(seed)
                                               .arg(steps_done)
-                                              .arg(requested_steps_));
+                                              .arg(requested_steps_),
+                     PreviewPane::Clip::NextOfTheRun);
   statusBar()->showMessage(in_decode ? tr("Cancelled during the final decode; the last estimate is kept")
                                      : tr("Cancelled after %1 of %2 steps; the last estimate is kept")
                                            .arg(steps_done)
@@ -1516,7 +1522,8 @@ void MainWindow::onFailed(const QString& message) {
   // A run that failed before its first estimate (a refused size, an unknown word) left the earlier
   // result on show as it was, partial or final, and its inspection with it.
   if (work_ == Work::Generate && result_ && run_estimate_shown_) {
-    preview_->showClip(result_, tr("kept · seed %1 (the failed run's estimates are gone)").arg(result_seed_));
+    preview_->showClip(result_, tr("kept · seed %1 (the failed run's estimates are gone)").arg(result_seed_),
+                       PreviewPane::Clip::Another);
     if (!routing_clear_pending_) setRoutingMatchesPreview(false);  // the panel holds the failed run's traces
   } else if (work_ == Work::Generate && !result_) {
     preview_->clear();  // no earlier result: the failed run's estimate must not pass for one
@@ -2221,6 +2228,7 @@ QString MainWindow::saveSettings() const {
   settings.setValue("settings/chosen", settings_chosen_);
   routing_->save(settings);
   sweep_view_->save(settings);
+  preview_->save(settings);
   // A settings file that is a folder, on a read-only disk, or under a HOME that cannot be written.
   // Said on stderr too: at the window's close no window is left to say it in.
   settings.sync();
@@ -2269,6 +2277,7 @@ void MainWindow::restoreSettings() {
   settings_chosen_ = settings.value("settings/chosen", false).toBool();
   routing_->restore(settings);
   sweep_view_->restore(settings);
+  preview_->restore(settings);
   // Load the last model so completion works at once; the restored settings stay as they were.
   if (!model_picker_->currentFolder().isEmpty()) {
     start_folder_ = model_picker_->currentFolder();

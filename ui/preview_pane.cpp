@@ -2,10 +2,12 @@
 
 #include <algorithm>
 
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QSettings>
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QStyle>
@@ -58,18 +60,51 @@ PreviewPane::PreviewPane(QWidget* parent)
   connect(zoom_, &QComboBox::currentIndexChanged, this,
           [this] { view_->setZoom(zoom_->currentData().toDouble()); });
   connect(timer_, &QTimer::timeout, this, [this] { advance(); });
+
+  const auto frame_action = [this](const QString& text, Qt::Key key, const char* name, auto frame) {
+    auto* action = new QAction(text, this);
+    action->setObjectName(name);
+    action->setShortcut(key);
+    // The view's keys only: the scrub bar, the zoom box and every other control keep their own.
+    action->setShortcutContext(Qt::WidgetShortcut);
+    view_->addAction(action);
+    connect(action, &QAction::triggered, this, [this, frame] {
+      if (view_->frameCount() == 0) return;
+      setPlaying(false);
+      showFrame(frame(view_->currentFrame(), view_->frameCount()));
+    });
+    frame_actions_.push_back(action);
+  };
+  frame_action(tr("P&revious frame"), Qt::Key_Left, "previous_frame", [](int at, int) { return at - 1; });
+  frame_action(tr("&Next frame"), Qt::Key_Right, "next_frame", [](int at, int) { return at + 1; });
+  frame_action(tr("&First frame"), Qt::Key_Home, "first_frame", [](int, int) { return 0; });
+  frame_action(tr("&Last frame"), Qt::Key_End, "last_frame", [](int, int count) { return count - 1; });
   syncControls();
 }
 
-void PreviewPane::showClip(const SharedVideo& video, const QString& caption) {
-  const bool first = view_->frameCount() == 0;
+void PreviewPane::save(QSettings& settings) const {
+  settings.setValue("preview/loop", loop_->isChecked());
+  settings.setValue("preview/zoom", zoom_->currentIndex());
+}
+
+void PreviewPane::restore(const QSettings& settings) {
+  loop_->setChecked(settings.value("preview/loop", true).toBool());
+  zoom_->setCurrentIndex(std::clamp(settings.value("preview/zoom", 0).toInt(), 0, zoom_->count() - 1));
+}
+
+void PreviewPane::showClip(const SharedVideo& video, const QString& caption, Clip clip) {
+  // Another video had kept the last one's pause, frame and pan: at 16× a clip could look empty.
+  const bool another = clip == Clip::Another || view_->frameCount() == 0;
   const int before = view_->currentFrame();
   view_->setClip(video);
   view_->setCaption(caption);
+  if (another) {
+    view_->setCurrentFrame(0);
+    view_->centre();
+  }
   // At most 200 frames a second: a file whose header claims 30000 would repaint without pause.
   timer_->setInterval(std::max(5, int(1000.0 / view_->fps())));
-  // A new result starts playing; later clips keep whatever the user chose.
-  if (first && view_->frameCount() > 1) setPlaying(true);
+  if (another) setPlaying(view_->frameCount() > 1);
   syncControls();
   if (view_->currentFrame() != before) Q_EMIT frameShown(view_->currentFrame());  // a shorter clip moved it
 }

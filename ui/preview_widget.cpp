@@ -190,6 +190,10 @@ void PreviewWidget::setCurrentFrame(int index) {
 
 void PreviewWidget::setZoom(double zoom) {
   zoom_ = zoom;
+  centre();
+}
+
+void PreviewWidget::centre() {
   pan_ = {};
   refreshInspection();
 }

@@ -39,8 +39,9 @@ class PreviewWidget : public QOpenGLWidget {
   void setCurrentFrame(int index);
   // Magnification of the video in device pixels per video pixel; 0 fits the widget. A frame
   // magnified past the widget is moved by dragging it or by the wheel (shift: sideways); a new zoom
-  // centres it again.
+  // centres it again, as does centre() (another video).
   void setZoom(double zoom);
+  void centre();
   double zoom() const { return zoom_; }
   // One line drawn over the bottom-left corner ("estimate after step 3/20", "final").
   void setCaption(const QString& caption);

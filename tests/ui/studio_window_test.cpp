@@ -439,6 +439,43 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
   QTest::keyClick(view, Qt::Key_Space);
   QVERIFY(pane->isPlaying());
 
+  // Frame by frame from the keyboard while the view has the focus, as in players; each pauses. The
+  // Preview menu lists the keys.
+  QTest::keyClick(view, Qt::Key_End);
+  QVERIFY(!pane->isPlaying());
+  QCOMPARE(view->currentFrame(), 3);
+  QTest::keyClick(view, Qt::Key_Left);
+  QCOMPARE(view->currentFrame(), 2);
+  QTest::keyClick(view, Qt::Key_Home);
+  QCOMPARE(view->currentFrame(), 0);
+  QTest::keyClick(view, Qt::Key_Left);
+  QCOMPARE(view->currentFrame(), 0);  // no wrap to the end
+  QTest::keyClick(view, Qt::Key_Right);
+  QCOMPARE(view->currentFrame(), 1);
+  QVERIFY(!pane->isPlaying());
+  auto* next = child<QAction>(*w, "next_frame");
+  QCOMPARE(next->shortcut(), QKeySequence(Qt::Key_Right));
+  const QList<QObject*> listed_in = next->associatedObjects();
+  QVERIFY(std::any_of(listed_in.begin(), listed_in.end(), [](QObject* o) {
+    auto* menu = qobject_cast<QMenu*>(o);
+    return menu && menu->title() == "&Preview";
+  }));
+  // Paused, magnified and panned: the next run's clip is another video, so it plays from its first
+  // frame, centred (it had kept the pause and the pan, and at 16× could look empty).
+  QComboBox* zoom = child<QComboBox>(*w, "zoom");
+  zoom->setCurrentIndex(zoom->findData(16.0));
+  const QPointF centred = view->frameRect().center();
+  QWheelEvent wheel(QPointF(10, 10), view->mapToGlobal(QPointF(10, 10)), QPoint(), QPoint(0, 120), Qt::NoButton,
+                    Qt::NoModifier, Qt::NoScrollPhase, false);
+  QApplication::sendEvent(view, &wheel);
+  QVERIFY(view->frameRect().center() != centred);
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QVERIFY(pane->isPlaying());
+  QCOMPARE(view->frameRect().center(), centred);
+  QCOMPARE(zoom->currentData().toDouble(), 16.0);  // the magnification is the viewer's choice, kept
+  zoom->setCurrentIndex(0);
+
   // The CPU threads: every core by default, every core but one (left to the GUI) when asked.
   if (!std::getenv("OMP_NUM_THREADS")) {
     const int cores = std::max(1, int(std::thread::hardware_concurrency()));
@@ -956,10 +993,15 @@ void StudioWindowTest::presets_and_settings_persist() {
     child<QCheckBox>(*w, "noise_on_device")->setChecked(true);
     child<QLineEdit>(*w, "routing_trace_layers")->setText("1-3");
     child<QLineEdit>(*w, "sweep_budgets")->setText("0.6, 0.85");
+    QVERIFY(child<QCheckBox>(*w, "loop")->isChecked());
+    child<QCheckBox>(*w, "loop")->setChecked(false);
+    child<QComboBox>(*w, "zoom")->setCurrentIndex(2);
     typePrompt(*w, "a blue star moves up");
     w->close();
   }
   auto w = std::make_unique<MainWindow>();
+  QVERIFY(!child<QCheckBox>(*w, "loop")->isChecked());  // the preview's choices are kept too
+  QCOMPARE(child<QComboBox>(*w, "zoom")->currentIndex(), 2);
   QCOMPARE(child<QSpinBox>(*w, "steps")->value(), 7);
   QCOMPARE(child<QDoubleSpinBox>(*w, "top_p")->value(), 0.7);
   QCOMPARE(child<QComboBox>(*w, "attention_mode")->currentText(), QString("svgear"));
