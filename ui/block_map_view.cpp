@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <numeric>
+#include <tuple>
 #include <utility>
 
 #include <QHelpEvent>
@@ -46,6 +48,16 @@ std::pair<int, int> pixel_span(int p, int pixels, int clusters) {
 // The cell area in device pixels, the resolution the blocks are reduced to.
 QSize device_pixels(QRect cells, double dpr) {
   return {std::max(1, int(std::lround(cells.width() * dpr))), std::max(1, int(std::lround(cells.height() * dpr)))};
+}
+
+// The error colouring's scale over `values` (finite log ε̂²): from their 1st percentile, so that a
+// few blocks estimated near exact do not press the rest into one colour (a shapes-s step's lowest
+// 1% reach -31 against a median of 20 and a largest of 56), to the largest, which alone is the top.
+std::pair<float, float> error_scale(std::vector<float> values) {
+  if (values.empty()) return {0.0f, 0.0f};
+  const auto low = values.begin() + std::ptrdiff_t(0.01 * double(values.size() - 1));
+  std::nth_element(values.begin(), low, values.end());
+  return {*low, *std::max_element(values.begin(), values.end())};
 }
 
 QRgb mix(const QColor& a, const QColor& b, double t) {
@@ -118,18 +130,15 @@ void BlockMapView::rebuild() {
   }
   rows_ = cluster_order(q_sizes_, order_);
   columns_ = cluster_order(k_sizes_, order_);
-  // The error scale spans the finite estimates of non-empty blocks; empty clusters have none.
-  error_min_ = error_max_ = 0.0f;
-  bool first = true;
+  // The error scale of the finite estimates of non-empty blocks; empty clusters have none.
+  std::vector<float> estimates;
   for (int i = 0; i < q_clusters_ && hasErrors(); ++i) {
     for (int j = 0; j < k_clusters_; ++j) {
       const float e = block_log_error_[size_t(i) * k_clusters_ + j];
-      if (q_sizes_[i] == 0 || k_sizes_[j] == 0 || !std::isfinite(e)) continue;
-      error_min_ = first ? e : std::min(error_min_, e);
-      error_max_ = first ? e : std::max(error_max_, e);
-      first = false;
+      if (q_sizes_[i] > 0 && k_sizes_[j] > 0 && std::isfinite(e)) estimates.push_back(e);
     }
   }
+  std::tie(error_min_, error_max_) = error_scale(std::move(estimates));
   const bool by_error = colouring_ == Colouring::EstimatedError && hasErrors();
   const QRgb empty = kEmpty.rgb(), exact = kExact.rgb(), not_exact = (hasErrors() ? kCompensated : kSkipped).rgb();
   const float span = std::max(error_max_ - error_min_, 1e-6f);
@@ -237,8 +246,9 @@ void BlockMapView::paintEvent(QPaintEvent*) {
   const QRect legend(cells.left(), cells.bottom() + 4, cells.width(), kLegend - 4);
   p.setPen(palette().color(QPalette::WindowText));
   if (by_error) {
-    const QString low = QString::number(error_min_, 'f', 1);
-    const QString high = QString::number(error_max_, 'f', 1);
+    // Below the scale's start (its lowest 1%) is drawn at it.
+    const QString low = QString("≤ ") + QString::number(shown_min_, 'f', 1);
+    const QString high = QString::number(shown_max_, 'f', 1);
     const int bar_w = std::max(40, legend.width() / 3);
     const QRect bar(legend.left() + p.fontMetrics().horizontalAdvance(low) + 4, legend.top() + 3, bar_w,
                     legend.height() - 6);
@@ -263,28 +273,32 @@ void BlockMapView::paintEvent(QPaintEvent*) {
 
 QRgb BlockMapView::spanColour(int y0, int y1, int x0, int x1) const {
   if (y1 - y0 == 1 && x1 - x0 == 1) return reinterpret_cast<const QRgb*>(blocks_.constScanLine(y0))[x0];
-  const bool by_error = colouring_ == Colouring::EstimatedError && hasErrors();
   int blocks = 0, exact = 0;
-  float largest = -INFINITY;
   for (int y = y0; y < y1; ++y) {
     const int i = rows_[y];
     if (q_sizes_[i] == 0) continue;
     for (int x = x0; x < x1; ++x) {
       const int j = columns_[x];
       if (k_sizes_[j] == 0) continue;
-      const size_t block = size_t(i) * k_clusters_ + j;
       ++blocks;
-      exact += block_map_[block] != 0;
-      if (by_error && std::isfinite(block_log_error_[block])) largest = std::max(largest, block_log_error_[block]);
+      exact += block_map_[size_t(i) * k_clusters_ + j] != 0;
     }
   }
-  if (blocks == 0) return kEmpty.rgb();
-  if (by_error) {
-    // The largest error, so the block whose compensation would cost most never hides.
-    if (!std::isfinite(largest)) return kEmpty.rgb();
-    return viridis((largest - error_min_) / std::max(error_max_ - error_min_, 1e-6f)).rgb();
+  return blocks == 0 ? kEmpty.rgb() : share_colour(hasErrors() ? kCompensated : kSkipped, exact, blocks);
+}
+
+float BlockMapView::spanLargestError(int y0, int y1, int x0, int x1) const {
+  float largest = NAN;
+  for (int y = y0; y < y1; ++y) {
+    const int i = rows_[y];
+    if (q_sizes_[i] == 0) continue;
+    for (int x = x0; x < x1; ++x) {
+      const int j = columns_[x];
+      const float e = block_log_error_[size_t(i) * k_clusters_ + j];
+      if (k_sizes_[j] > 0 && std::isfinite(e) && !(e <= largest)) largest = e;
+    }
   }
-  return share_colour(hasErrors() ? kCompensated : kSkipped, exact, blocks);
+  return largest;
 }
 
 const QImage& BlockMapView::cellImage(QSize device) {
@@ -292,10 +306,36 @@ const QImage& BlockMapView::cellImage(QSize device) {
   cell_image_ = QImage(device, QImage::Format_RGB32);
   std::vector<std::pair<int, int>> columns(size_t(device.width()));
   for (int px = 0; px < device.width(); ++px) columns[size_t(px)] = pixel_span(px, device.width(), k_clusters_);
+  if (colouring_ != Colouring::EstimatedError || !hasErrors()) {
+    for (int py = 0; py < device.height(); ++py) {
+      const auto [y0, y1] = pixel_span(py, device.height(), q_clusters_);
+      auto* line = reinterpret_cast<QRgb*>(cell_image_.scanLine(py));
+      for (int px = 0; px < device.width(); ++px) {
+        line[px] = spanColour(y0, y1, columns[size_t(px)].first, columns[size_t(px)].second);
+      }
+    }
+    return cell_image_;
+  }
+  // Each pixel's largest estimate, so the block whose compensation would cost most never hides; the
+  // scale is that of the pixels drawn, since the largest of several blocks sits high in the blocks'.
+  std::vector<float> largest(size_t(device.width()) * device.height());
   for (int py = 0; py < device.height(); ++py) {
     const auto [y0, y1] = pixel_span(py, device.height(), q_clusters_);
+    for (int px = 0; px < device.width(); ++px) {
+      const auto [x0, x1] = columns[size_t(px)];
+      largest[size_t(py) * device.width() + px] = spanLargestError(y0, y1, x0, x1);
+    }
+  }
+  std::vector<float> shown;
+  std::copy_if(largest.begin(), largest.end(), std::back_inserter(shown), [](float e) { return std::isfinite(e); });
+  std::tie(shown_min_, shown_max_) = error_scale(std::move(shown));
+  const float span = std::max(shown_max_ - shown_min_, 1e-6f);
+  for (int py = 0; py < device.height(); ++py) {
     auto* line = reinterpret_cast<QRgb*>(cell_image_.scanLine(py));
-    for (int px = 0; px < device.width(); ++px) line[px] = spanColour(y0, y1, columns[size_t(px)].first, columns[size_t(px)].second);
+    for (int px = 0; px < device.width(); ++px) {
+      const float e = largest[size_t(py) * device.width() + px];
+      line[px] = std::isfinite(e) ? viridis((e - shown_min_) / span).rgb() : kEmpty.rgb();
+    }
   }
   return cell_image_;
 }

@@ -50,8 +50,10 @@ class BlockMapView : public QWidget {
 
  private:
   void rebuild();
-  // The colour of drawn rows [y0, y1) × columns [x0, x1), reduced when they are several blocks.
+  // The routing colour of drawn rows [y0, y1) × columns [x0, x1), reduced when they are several blocks.
   QRgb spanColour(int y0, int y1, int x0, int x1) const;
+  // The largest finite estimate among those blocks; NaN for none (all empty or without one).
+  float spanLargestError(int y0, int y1, int x0, int x1) const;
   // The cell area drawn at `device_pixels`, one image pixel per device pixel.
   const QImage& cellImage(QSize device_pixels);
   bool hasErrors() const { return !block_log_error_.empty(); }
@@ -66,8 +68,10 @@ class BlockMapView : public QWidget {
   std::vector<int64_t> k_sizes_;
   std::vector<uint8_t> block_map_;
   std::vector<float> block_log_error_;  // empty for SVG2 (no probe)
-  float error_min_ = 0.0f;
+  float error_min_ = 0.0f;  // blocks_'s error scale: the estimates' 1st percentile to their largest
   float error_max_ = 0.0f;
+  float shown_min_ = 0.0f;  // the drawn cells' (each pixel's largest estimate), for the legend
+  float shown_max_ = 0.0f;
   std::vector<int> rows_;     // drawn row → query cluster id
   std::vector<int> columns_;  // drawn column → key cluster id
   Colouring colouring_ = Colouring::Routing;

@@ -1796,6 +1796,31 @@ void StudioWindowTest::block_map_shows_every_block_of_many_clusters() {
   QCOMPARE(shown.front().x() - 2 * cells.left(), 3);
   QCOMPARE(shown.front().y() - 2 * cells.top(), 191);
 
+  // Estimates spread as a real step's (here 0 to 50), with 1% of the blocks estimated near exact (-30):
+  // the reduced map is graded, not one colour. Its scale ran from the lowest block to the largest,
+  // and each pixel shows the largest of its 4–8 blocks, so nearly every pixel was yellow.
+  RoutingTrace spread = many_cluster_trace({0, 0}, {0, 0});
+  for (size_t b = 0; b < spread.block_log_error.size(); ++b) {
+    const unsigned hash = unsigned(b) * 2654435761u;
+    spread.block_log_error[b] = b % 100 == 0 ? -30.0f : 50.0f * float((hash >> 8) & 0xffff) / 65535.0f;
+  }
+  view.setTrace(&spread);
+  view.setColouring(BlockMapView::Colouring::EstimatedError);
+  const QImage graded = view.grab().toImage();
+  int yellow = 0, dark = 0, all = 0;
+  for (int y = cells.top(); y <= cells.bottom(); ++y) {
+    for (int x = cells.left(); x <= cells.right(); ++x) {
+      const QColor c = graded.pixelColor(x, y);
+      ++all;
+      yellow += c.red() > 180;  // viridis past ~0.8
+      dark += c.green() < 100;  // viridis below ~0.35
+    }
+  }
+  QVERIFY2(yellow < all / 2 && dark > all / 20, qPrintable(QString("%1 yellow, %2 dark of %3").arg(yellow).arg(dark).arg(all)));
+  if (const char* dir = std::getenv("SVGEAR_SCREENSHOT_DIR")) {
+    QVERIFY(graded.save(QDir(dir).filePath("block-map-1000-spread-error.png")));
+  }
+
   // An SVG2 trace (no estimates) in error colouring has four swatches, "(SVG2: no error probe)"
   // last: in a narrow panel they wrap onto more legend lines, and the cells give up the height.
   RoutingTrace svg2 = many_cluster_trace({99, 7}, {57, 7});
