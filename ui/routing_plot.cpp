@@ -134,6 +134,7 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
       {Curve::AttentionTime, [](const RoutingTrace& t) { return t.attention_ms; }}};
   const bool time = quantity == Quantity::Time;
   double top = time ? 0.0 : 1.0;
+  double smallest = INFINITY;  // of the left axis's positive values
   for (const auto& [curve, value] : values) {
     const bool shown = time == (curve >= Curve::KMeansTime);
     QVector<double> x, y;
@@ -143,6 +144,7 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
       x << p.x;
       y << v;
       if (curve != Curve::EstimatedError) top = std::max(top, v);
+      if (curve != Curve::EstimatedError && v > 0.0) smallest = std::min(smallest, v);
     }
     QCPGraph* g = graph(curve);
     g->setData(x, y, true);
@@ -161,9 +163,22 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
   plot_->xAxis->setRange(x_min - margin, x_max + margin);
   fitMarkers();
   // Fractions and times start at 0, so a density reads as a share; the estimate follows its data.
+  // An audit's measured error (a relative L2 near 10⁻³) lay on that 0 line under the densities: with
+  // one shown, the axis is logarithmic, from half the smallest value.
   // The legend says which curve is which: a longer label is cut off in a short dock.
-  plot_->yAxis->setLabel(time ? tr("ms per call") : tr("density · rel. L2"));
-  plot_->yAxis->setRange(0.0, top > 0.0 ? top * 1.05 : 1.0);
+  const bool logarithmic = !time && pointCount(Curve::MeasuredError) > 0 && std::isfinite(smallest);
+  QCPAxis* left = plot_->yAxis;
+  if (logarithmic != (left->scaleType() == QCPAxis::stLogarithmic)) {
+    left->setScaleType(logarithmic ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+    left->setTicker(logarithmic ? QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog)
+                                : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+  }
+  left->setLabel(time ? tr("ms per call") : logarithmic ? tr("density · rel. L2 (log)") : tr("density · rel. L2"));
+  if (logarithmic) {
+    left->setRange(smallest / 2.0, top * 1.5);
+  } else {
+    left->setRange(0.0, top > 0.0 ? top * 1.05 : 1.0);
+  }
   plot_->yAxis2->setVisible(!time);
   bool found = false;
   const QCPRange range = graph(Curve::EstimatedError)->getValueRange(found);

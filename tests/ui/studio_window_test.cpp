@@ -1162,6 +1162,16 @@ void StudioWindowTest::routing_views_show_live_traces() {
   QCOMPARE(plot->pointCount(RoutingPlot::Curve::Density), 1);
   QCOMPARE(plot->pointCount(RoutingPlot::Curve::EstimatedError), 1);
   QCOMPARE(plot->pointCount(RoutingPlot::Curve::MeasuredError), 1);
+  // The measured error (~10⁻³) lay on the 0 line of a linear axis under the density: the axis is
+  // logarithmic while it is shown, and the point well clear of the axis's foot.
+  auto* qcp = child<QCustomPlot>(*plot, "routing_qcustomplot");
+  QCOMPARE(qcp->yAxis->scaleType(), QCPAxis::stLogarithmic);
+  qcp->replot();
+  QCPGraph* measured = qcp->graph(2);
+  QCOMPARE(measured->name(), QString("meas. error"));
+  const double l2 = measured->data()->begin()->value;
+  const double above_foot = qcp->yAxis->coordToPixel(qcp->yAxis->range().lower) - qcp->yAxis->coordToPixel(l2);
+  QVERIFY2(above_foot > 5.0, qPrintable(QString("rel. L2 %1 drawn %2 px above the axis's foot").arg(l2).arg(above_foot)));
   QComboBox* axis = child<QComboBox>(*panel, "routing_plot_axis");
   axis->setCurrentIndex(1);  // per head of the layer
   Q_EMIT axis->activated(1);
@@ -1175,6 +1185,7 @@ void StudioWindowTest::routing_views_show_live_traces() {
   axis->setCurrentIndex(3);  // phase times per step
   Q_EMIT axis->activated(3);
   QCOMPARE(plot->pointCount(RoutingPlot::Curve::Density), 0);
+  QCOMPARE(qcp->yAxis->scaleType(), QCPAxis::stLinear);  // times start at 0
   for (RoutingPlot::Curve phase : {RoutingPlot::Curve::KMeansTime, RoutingPlot::Curve::PermuteTime,
                                    RoutingPlot::Curve::ProbeTime, RoutingPlot::Curve::RoutingTime,
                                    RoutingPlot::Curve::AttentionTime}) {
