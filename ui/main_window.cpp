@@ -134,6 +134,14 @@ QString run_summary(const StudioRequest& r) {
       .arg(qulonglong(r.seed));
 }
 
+// The sparse mode a Compare or sweep runs, for the log: in dense mode, whose knobs are greyed out
+// for Generate, SVG-EAR at those knobs, said so.
+QString compared_mode_text(const StudioRequest& r) {
+  const QString name = attention_mode_name(compared_sparse_mode(r));
+  return r.attention.mode == AttentionMode::Dense ? QObject::tr("%1 (the mode is dense: the knobs shown)").arg(name)
+                                                  : name;
+}
+
 // An error's first sentence or line, for a line that must stay short (the status line, a panel's
 // summary), saying when there is more in the Log: a model's whole vocabulary, or the request's
 // other problems (one a line), which had gone unmentioned.
@@ -475,7 +483,8 @@ void MainWindow::buildActions() {
   compare_action_->setShortcuts(
       {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Enter)});
   compare_action_->setToolTip(
-      tr("Run the request dense and sparse with the same seed and compare them (Ctrl+Shift+Enter)"));
+      tr("Run the request dense and sparse with the same seed and compare them (Ctrl+Shift+Enter); in dense mode "
+         "the sparse run is SVG-EAR's, at the knobs shown"));
   sweep_action_ = run->addAction(tr("&Sweep budgets"), this, [this] { sweep(); });
   sweep_action_->setObjectName("sweep");
   sweep_action_->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_P);
@@ -985,8 +994,7 @@ void MainWindow::compare() {
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::AsShown, request)) return;
   log_->info(tr("compare \"%1\": dense against %2, %3")
-                 .arg(QString::fromStdString(request.prompt), QString(attention_mode_name(compared_sparse_mode(request))),
-                      run_summary(request)));
+                 .arg(QString::fromStdString(request.prompt), compared_mode_text(request), run_summary(request)));
   compare_view_->showRunning(tr("Comparing: starting…"));
   compared_this_session_ = true;
   beginRun(request, Work::Compare, tr("Comparing…"));
@@ -1011,7 +1019,7 @@ void MainWindow::sweep() {
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::AsShown, request)) return;
   log_->info(tr("sweep \"%1\": dense against %2 at %3, %4")
-                 .arg(QString::fromStdString(request.prompt), QString(attention_mode_name(compared_sparse_mode(request))),
+                 .arg(QString::fromStdString(request.prompt), compared_mode_text(request),
                       counted(qsizetype(budgets.size()), tr("budget"), tr("budgets")), run_summary(request)));
   if (request.steps == 1) {
     log_->info(tr("one step: each speedup is that step's, one-time costs included (a sparse run's first k-means); "

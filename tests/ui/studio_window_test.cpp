@@ -4268,10 +4268,15 @@ void StudioWindowTest::a_cancelled_compare_says_whether_its_dense_run_was_kept()
            QString("Compare cancelled; its dense run could not be cached (see the log), so the next Compare runs it "
                    "again"));
 
-  // The cache writable again: the next Compare runs dense again, keeps it, and says so.
+  // The cache writable again: the next Compare runs dense again, keeps it, and says so. In dense
+  // mode, whose knobs are greyed out, the Log says the sparse run is SVG-EAR at those knobs.
   QVERIFY(QFile::remove(cache));
+  QComboBox* mode = child<QComboBox>(*w, "attention_mode");
+  mode->setCurrentIndex(mode->findText("dense"));
   const qsizetype before = log_text(*w).size();
   w->compare();
+  QVERIFY2(log_text(*w).mid(before).contains("dense against svgear (the mode is dense: the knobs shown), 64×64"),
+           qPrintable(log_text(*w).mid(before)));
   QTRY_VERIFY_WITH_TIMEOUT(step_line->text().startsWith("dense run 1 of 2"), kRunTimeoutMs);
   QTRY_VERIFY_WITH_TIMEOUT(step_line->text().startsWith("svgear run 2 of 2"), kRunTimeoutMs);
   w->cancel();
