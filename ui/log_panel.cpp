@@ -18,6 +18,11 @@ LogPanel::LogPanel(QWidget* parent) : QPlainTextEdit(parent) {
   // About 25 characters (less the frame and scroll bar): narrower, every line of the log wraps into a
   // column of words (a dock dragged nearly shut).
   setMinimumWidth(kMinimumColumns * fontMetrics().averageCharWidth());
+  // A selection (Ctrl+A, a drag to the end) stays what was selected: new lines had been added inside
+  // it, so a copy took lines the reader had not chosen.
+  QTextCursor cursor = textCursor();
+  cursor.setKeepPositionOnInsert(true);
+  setTextCursor(cursor);
   QScrollBar* bar = verticalScrollBar();
   connect(bar, &QScrollBar::valueChanged, this, [this, bar](int value) {
     if (!pinning_) following_ = value >= bar->maximum();

@@ -5055,6 +5055,13 @@ void StudioWindowTest::log_lines_show_bidi_controls_as_codes() {
   log.error("wrong shape:\n  blocks.0.q: [3, 4]\n  blocks.0.k: [5]");
   QVERIFY2(log.toPlainText().endsWith("error: wrong shape:\n  blocks.0.q: [3, 4]\n  blocks.0.k: [5]"),
            qPrintable(log.toPlainText()));
+  // A selection, all of it (Ctrl+A) or up to the end, keeps what was chosen: new lines had been
+  // added inside it, and a copy took them.
+  log.selectAll();
+  const QString chosen = log.textCursor().selectedText();
+  log.info("a later line");
+  QCOMPARE(log.textCursor().selectedText(), chosen);
+  QVERIFY(log.toPlainText().endsWith("a later line"));
 }
 
 // The prompt history and the library showed such a prompt backwards too: their rows and the library's
