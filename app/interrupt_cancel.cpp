@@ -51,7 +51,8 @@ void on_forced_exit(int signal) {
 
 void on_interrupt(int signal) {
   if (g_holding.load() > 0) {  // the files being written are finished first
-    g_held.store(signal);
+    int none = 0;
+    g_held.compare_exchange_strong(none, signal);  // the first, which the exit status names
     return;
   }
   if (CancelToken* cancel = g_cancel.load()) cancel->cancel();

@@ -1,9 +1,11 @@
 #include "ui/clamping_spin_box.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
 #include <QCoreApplication>
+#include <QStringList>
 #include <QToolTip>
 
 namespace svgear {
@@ -54,6 +56,27 @@ void read_either_decimal_mark(const QAbstractSpinBox* box, QString& input, const
   if (typed.contains(own) || typed.count(other) != 1) return;
   typed.replace(other, own);
   input = prefix + typed + suffix;
+}
+
+bool read_misgrouped_separator(const QAbstractSpinBox* box, QString& input, const QString& prefix,
+                               const QString& suffix) {
+  if (!input.startsWith(prefix) || !input.endsWith(suffix) || input.size() < prefix.size() + suffix.size()) {
+    return false;
+  }
+  const QString separator = box->locale().groupSeparator();
+  QString typed = input.mid(prefix.size(), input.size() - prefix.size() - suffix.size());
+  if (typed.count(separator) != 1 || typed.contains(box->locale().decimalPoint())) return false;
+  // Grouped: one to three digits, then three after the separator ("1,000", "-12,345").
+  const std::optional<QString> unsigned_part = after_minus(box, typed.trimmed());
+  const QStringList groups = (unsigned_part ? *unsigned_part : typed.trimmed()).split(separator);
+  const auto digits = [](const QString& s) { return std::all_of(s.begin(), s.end(), [](QChar c) { return c.isDigit(); }); };
+  if (groups.size() == 2 && groups[0].size() >= 1 && groups[0].size() <= 3 && groups[1].size() == 3 &&
+      digits(groups[0]) && digits(groups[1])) {
+    return false;
+  }
+  typed.replace(separator, box->locale().decimalPoint());
+  input = prefix + typed + suffix;
+  return true;
 }
 
 void note_refused(QAbstractSpinBox* box, const QString& typed) {

@@ -3,8 +3,10 @@
 // saying so under the box: past the range, a fraction in a whole-number box, more decimals than
 // the box keeps. Qt's own refuse the keystroke or put the previous value back, without a word: a
 // height of 1 typed into a box whose least is 8 left the last height there, and steps of 2.5 became
-// 25. Either decimal mark is read as the locale's (4,5 is 4.5 in English), where Qt had read the
-// comma as a thousands separator (45), and a refused keystroke ("x") says why under the box.
+// 25. A decimal box reads either decimal mark as the locale's (4,5 is 4.5 in English), where Qt had
+// read the comma as a thousands separator (45); a whole-number box keeps thousands separators
+// ("1,000") but reads one that groups no thousands ("2,5", which Qt read as 25) as a decimal mark.
+// A refused keystroke ("x") says why under the box.
 
 #include <cmath>
 #include <functional>
@@ -40,9 +42,14 @@ std::optional<TypedNumber> typed_number(const QAbstractSpinBox* box, const QStri
 bool starts_a_number(const QAbstractSpinBox* box, const QString& input, const QString& prefix, const QString& suffix);
 
 // `input` with the decimal mark the box's locale does not use ('.' or ',') read as the one it does,
-// when it holds one of those and none of its own.
+// when it holds one of those and none of its own: for decimal boxes.
 void read_either_decimal_mark(const QAbstractSpinBox* box, QString& input, const QString& prefix,
                               const QString& suffix);
+
+// For whole-number boxes: a thousands separator that groups no thousands ("2,5", not "1,000") read as
+// the decimal mark, when it is the only one and no decimal mark is there. Whether it was.
+bool read_misgrouped_separator(const QAbstractSpinBox* box, QString& input, const QString& prefix,
+                               const QString& suffix);
 
 // "'4x' is not a number", under a box that has the keyboard, for a keystroke it refuses (`typed`:
 // the text it would have made, without the prefix and suffix).
@@ -71,7 +78,16 @@ class Clamping : public Box {
 
  protected:
   QValidator::State validate(QString& input, int& pos) const override {
-    read_either_decimal_mark(this, input, this->prefix(), this->suffix());
+    if constexpr (std::is_same_v<Box, QDoubleSpinBox>) {
+      read_either_decimal_mark(this, input, this->prefix(), this->suffix());
+    } else {
+      // "2,5" waits for fixup, as a fraction; "1,00" may yet become "1,000".
+      QString as_decimal = input;
+      if (read_misgrouped_separator(this, as_decimal, this->prefix(), this->suffix()) &&
+          starts_a_number(this, as_decimal, this->prefix(), this->suffix())) {
+        return QValidator::Intermediate;
+      }
+    }
     const QString typed = typed_text(input, this->prefix(), this->suffix());
     // Qt takes "1e9" in a decimal box for 1: a number with an exponent waits for fixup, which reads it whole.
     const bool exponent = typed.contains(this->locale().exponential(), Qt::CaseInsensitive);
@@ -79,21 +95,27 @@ class Clamping : public Box {
     if (state != QValidator::Invalid) return state;
     // Being typed: fixup sets what the box cannot hold to the nearest value it can, with the note.
     if (starts_a_number(this, input, this->prefix(), this->suffix())) return QValidator::Intermediate;
-    // The least value's word ("auto"), which Qt checks while it sets it, is no typing.
-    if (input != this->specialValueText()) note_refused(const_cast<Clamping*>(this), typed);  // const in Qt
+    // Not for the least value's word ("auto"), which Qt checks as it sets it, nor for a backspace into
+    // the word or the suffix.
+    const bool editing_words = (!this->specialValueText().isEmpty() && this->specialValueText().startsWith(typed)) ||
+                               !input.startsWith(this->prefix()) || !input.endsWith(this->suffix());
+    if (!editing_words) note_refused(const_cast<Clamping*>(this), typed);  // const in Qt
     return state;
   }
   // Qt calls fixup with text it cannot take, before it puts the previous value back: at Enter, when
   // the box loses the focus, at interpretText(), and at an arrow key or the wheel over pending text.
   void fixup(QString& input) const override {
-    Box::fixup(input);
+    const QString written = typed_text(input, this->prefix(), this->suffix());  // as the notes quote it
+    // QSpinBox's fixup drops every thousands separator: "2,5" was 25.
+    if (!std::is_same_v<Box, QSpinBox> || !read_misgrouped_separator(this, input, this->prefix(), this->suffix())) {
+      Box::fixup(input);
+    }
     auto* self = const_cast<Clamping*>(this);  // fixup is const in Qt
     const std::optional<TypedNumber> number = typed_number(this, input, this->prefix(), this->suffix());
     if (!number) {
       // The start of a number that never became one ("-", "1e"): the previous value stays, said so.
       if (input != this->specialValueText() && starts_a_number(this, input, this->prefix(), this->suffix())) {
-        say(note_not_a_number(self, typed_text(input, this->prefix(), this->suffix()),
-                              this->textFromValue(this->value())));
+        say(note_not_a_number(self, written, this->textFromValue(this->value())));
       }
       return;
     }
@@ -106,15 +128,16 @@ class Clamping : public Box {
       // "-0": in range once its sign is read, but Qt refused the sign and put the previous value back.
       // -0.0 as 0, which a double box would show as "-0.00".
       const Value held = number->value == 0 ? Value(0) : this->valueFromText(this->textFromValue(Value(wanted)));
-      input = this->prefix() + this->textFromValue(held) + this->suffix();
-      // "1.000" (a thousand with a separator, read as a decimal mark) is said too.
+      // The least value may show as a word ("auto" for the query clusters' 0).
+      const bool word = held == this->minimum() && !this->specialValueText().isEmpty();
+      const QString shown = word ? this->specialValueText() : this->textFromValue(held);
+      input = word ? shown : this->prefix() + shown + this->suffix();
+      // "2.0" is said too: a decimal mark in a whole-number box.
       const bool fraction = whole && number->typed.contains(this->locale().decimalPoint());
-      if (number->value != 0 && (held != number->value || fraction)) {
-        say(note_rounded(self, number->typed, this->textFromValue(held), whole));
-      }
+      if (number->value != 0 && (held != number->value || fraction)) say(note_rounded(self, written, shown, whole));
       return;
     }
-    const OutOfRange typed{number->typed, number->value < this->minimum()};
+    const OutOfRange typed{written, number->value < this->minimum()};
     // The least value may show as a word ("auto" for the query clusters' 0).
     const QString bound = typed.below && !this->specialValueText().isEmpty()
                               ? this->specialValueText()

@@ -489,7 +489,8 @@ void MainWindow::buildActions() {
   sweep_action_->setObjectName("sweep");
   sweep_action_->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_P);
   sweep_action_->setToolTip(tr("Run the prompt dense once and sparse at each budget of the Sweep panel, and plot "
-                               "speed against PSNR (Ctrl+Shift+P)"));
+                               "speed against PSNR (Ctrl+Shift+P); in dense mode the sparse runs are SVG-EAR's, at the "
+                               "other knobs shown"));
   cancel_action_ = run->addAction(tr("C&ancel"), this, [this] {
     if (cancelDuringRunConfirmed()) cancel();
   });
@@ -1511,7 +1512,8 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
                                               .arg(seed)
                                               .arg(steps_done)
                                               .arg(requested_steps_),
-                     PreviewPane::Clip::NextOfTheRun);
+                     // A one-step run sends no estimate: its partial is another video.
+                     run_estimate_shown_ ? PreviewPane::Clip::NextOfTheRun : PreviewPane::Clip::Another);
   statusBar()->showMessage(in_decode ? tr("Cancelled during the final decode; the last estimate is kept")
                                      : tr("Cancelled after %1 of %2 steps; the last estimate is kept")
                                            .arg(steps_done)

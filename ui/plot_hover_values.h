@@ -1,7 +1,7 @@
 #pragma once
-// Hovering a plot's point shows its value: on a shared axis a curve near 0 (a measured error of
-// 0.003 beside densities on 0–1, an SSIM of 0.997 on 0–1.05) reads as a flat line, so the number
-// is what tells one point from another.
+// Hovering a plot's point shows its value: on a shared axis a curve close to another's scale's end
+// (an SSIM of 0.997 on 0–1.05) reads as a flat line, so the number is what tells one point from
+// another.
 
 class QCustomPlot;
 

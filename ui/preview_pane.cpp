@@ -69,7 +69,6 @@ PreviewPane::PreviewPane(QWidget* parent)
     action->setShortcutContext(Qt::WidgetShortcut);
     view_->addAction(action);
     connect(action, &QAction::triggered, this, [this, frame] {
-      if (view_->frameCount() == 0) return;
       setPlaying(false);
       showFrame(frame(view_->currentFrame(), view_->frameCount()));
     });
@@ -84,12 +83,12 @@ PreviewPane::PreviewPane(QWidget* parent)
 
 void PreviewPane::save(QSettings& settings) const {
   settings.setValue("preview/loop", loop_->isChecked());
-  settings.setValue("preview/zoom", zoom_->currentIndex());
+  settings.setValue("preview/zoom", zoom_->currentData().toDouble());  // the value: the list may change
 }
 
 void PreviewPane::restore(const QSettings& settings) {
   loop_->setChecked(settings.value("preview/loop", true).toBool());
-  zoom_->setCurrentIndex(std::clamp(settings.value("preview/zoom", 0).toInt(), 0, zoom_->count() - 1));
+  zoom_->setCurrentIndex(std::max(0, zoom_->findData(settings.value("preview/zoom", 0.0).toDouble())));
 }
 
 void PreviewPane::showClip(const SharedVideo& video, const QString& caption, Clip clip) {
@@ -154,6 +153,7 @@ void PreviewPane::syncControls() {
   play_->setChecked(isPlaying());
   play_->setIcon(style()->standardIcon(isPlaying() ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
   play_->setEnabled(count > 1);
+  for (QAction* action : frame_actions_) action->setEnabled(count > 1);
   scrub_->setEnabled(count > 1);
   scrub_->setRange(0, std::max(0, count - 1));
   scrub_->setValue(view_->currentFrame());

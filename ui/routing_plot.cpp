@@ -133,18 +133,24 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
       {Curve::RoutingTime, [](const RoutingTrace& t) { return t.routing_ms; }},
       {Curve::AttentionTime, [](const RoutingTrace& t) { return t.attention_ms; }}};
   const bool time = quantity == Quantity::Time;
+  // An audit's measured error (a relative L2 near 10⁻³) lay on the 0 line of a linear axis under the
+  // densities: with one shown, the axis is logarithmic, from half the smallest value, and a value of
+  // 0 (every block exact) has no point on it.
+  const bool logarithmic = !time && std::any_of(points.begin(), points.end(), [](const Point& p) {
+    return std::isfinite(p.trace->measured_relative_l2);
+  });
   double top = time ? 0.0 : 1.0;
-  double smallest = INFINITY;  // of the left axis's positive values
+  double smallest = INFINITY;  // of the left axis's values
   for (const auto& [curve, value] : values) {
     const bool shown = time == (curve >= Curve::KMeansTime);
     QVector<double> x, y;
     for (const Point& p : points) {
       const double v = value(*p.trace);
-      if (!shown || !std::isfinite(v)) continue;
+      if (!shown || !std::isfinite(v) || (logarithmic && curve != Curve::EstimatedError && v <= 0.0)) continue;
       x << p.x;
       y << v;
       if (curve != Curve::EstimatedError) top = std::max(top, v);
-      if (curve != Curve::EstimatedError && v > 0.0) smallest = std::min(smallest, v);
+      if (curve != Curve::EstimatedError) smallest = std::min(smallest, v);
     }
     QCPGraph* g = graph(curve);
     g->setData(x, y, true);
@@ -163,10 +169,7 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
   plot_->xAxis->setRange(x_min - margin, x_max + margin);
   fitMarkers();
   // Fractions and times start at 0, so a density reads as a share; the estimate follows its data.
-  // An audit's measured error (a relative L2 near 10⁻³) lay on that 0 line under the densities: with
-  // one shown, the axis is logarithmic, from half the smallest value.
   // The legend says which curve is which: a longer label is cut off in a short dock.
-  const bool logarithmic = !time && pointCount(Curve::MeasuredError) > 0 && std::isfinite(smallest);
   QCPAxis* left = plot_->yAxis;
   if (logarithmic != (left->scaleType() == QCPAxis::stLogarithmic)) {
     left->setScaleType(logarithmic ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
@@ -175,7 +178,7 @@ void RoutingPlot::plot(const std::vector<Point>& points, Quantity quantity, cons
   }
   left->setLabel(time ? tr("ms per call") : logarithmic ? tr("density · rel. L2 (log)") : tr("density · rel. L2"));
   if (logarithmic) {
-    left->setRange(smallest / 2.0, top * 1.5);
+    left->setRange(std::isfinite(smallest) ? smallest / 2.0 : 1e-4, top * 1.5);
   } else {
     left->setRange(0.0, top > 0.0 ? top * 1.05 : 1.0);
   }

@@ -137,9 +137,11 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   seed_row->addWidget(seed_, 1);
   seed_row->addWidget(seed_locked_);
   seed_row->addWidget(roll);
-  // A seed typed by hand is the one wanted: Lock ticks, so Generate does not draw another over it.
-  connect(seed_->findChild<QLineEdit*>(), &QLineEdit::textEdited, this, [this] {
-    if (seed_locked_->isChecked()) return;
+  // A seed typed by hand is the one wanted: Lock ticks, so Generate does not draw another over it
+  // (not for a sign alone, which is no seed yet).
+  auto* seed_text = seed_->findChild<QLineEdit*>();
+  connect(seed_text, &QLineEdit::textEdited, this, [this, seed_text] {
+    if (seed_locked_->isChecked() || !seed_text->hasAcceptableInput()) return;
     seed_locked_->setChecked(true);
     Q_EMIT noted(tr("Seed: locked, so Generate uses the seed typed (untick Lock for a new seed each run)"));
   });

@@ -50,13 +50,14 @@ TEST(InterruptCancel, HangUpCancelsToo) {
   EXPECT_EQ(InterruptCancel::exit_status(), 128 + SIGHUP) << "the exit status must name the signal after the scope";
 }
 
-// The exit status names the first signal, not one held during the writes that came after it.
+// The exit status names the first signal, also when another came after it during the writes.
 TEST(InterruptCancel, TheExitStatusNamesTheFirstSignal) {
   CancelToken cancel;
   InterruptCancel interrupt(cancel);
   {
     const InterruptsHeld held;
     std::raise(SIGTERM);
+    std::raise(SIGINT);
   }
   EXPECT_TRUE(cancel.is_cancelled());
   EXPECT_EQ(InterruptCancel::exit_status(), 128 + SIGTERM);

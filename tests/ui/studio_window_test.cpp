@@ -4804,12 +4804,29 @@ void StudioWindowTest::typed_numbers_past_a_range_are_clamped_and_said() {
   QCOMPARE(steps->value(), 3);
   QCOMPARE(QToolTip::text(), QString("2.5: this box takes whole numbers, set to 3"));
   QCOMPARE(said.count(), ++notes);
-  type_into(steps, "7,5");  // the other mark is read as the decimal one, not as a thousands separator (75)
+  // A thousands separator that groups no thousands is a decimal mark (Qt had read 7,5 as 75); one
+  // that does is a thousands separator, as Qt reads it.
+  type_into(steps, "7,5");
   QCOMPARE(steps->value(), 8);
-  QCOMPARE(QToolTip::text(), QString("7.5: this box takes whole numbers, set to 8"));
-  type_into(steps, "1,000");  // a thousand with a separator is no whole number as typed: said, not 1 in silence
-  QCOMPARE(steps->value(), 1);
-  QCOMPARE(said.last().at(0).toString(), QString("Steps: 1.000: this box takes whole numbers, set to 1"));
+  QCOMPARE(QToolTip::text(), QString("7,5: this box takes whole numbers, set to 8"));
+  notes = said.count();
+  type_into(steps, "1,000");
+  QCOMPARE(steps->value(), 1000);
+  QCOMPARE(said.count(), notes);
+  auto* seed_box = child<QSpinBox>(panel, "seed");
+  type_into(seed_box, "1,234,567");
+  QCOMPARE(seed_box->value(), 1234567);
+  // Rounded to the least value, which shows as a word: the note names the word.
+  type_into(q_clusters, "0.4");
+  QCOMPARE(q_clusters->text(), QString("auto"));
+  QCOMPARE(QToolTip::text(), QString("0.4: this box takes whole numbers, set to auto"));
+  // A backspace into that word is no number refused: no tooltip.
+  QToolTip::hideText();
+  QTRY_VERIFY(!QToolTip::isVisible());
+  q_clusters->setFocus();
+  q_clusters->findChild<QLineEdit*>()->end(false);
+  QTest::keyClick(q_clusters, Qt::Key_Backspace);
+  QVERIFY(!QToolTip::isVisible());
   notes = said.count();
   type_into(guidance, "4,5");  // a decimal comma, which Qt read as a thousands separator: 45
   QCOMPARE(guidance->value(), 4.5);
@@ -4856,6 +4873,12 @@ void StudioWindowTest::typed_numbers_past_a_range_are_clamped_and_said() {
   QCOMPARE(seed->value(), 42);
   type_into(seed, "43");
   QCOMPARE(said.count(), notes + 1);  // already locked: nothing more to say
+  // A sign alone is no seed typed: Lock stays as it was.
+  locked->setChecked(false);
+  seed->setFocus();
+  seed->selectAll();
+  QTest::keyClicks(seed, "-");
+  QVERIFY(!locked->isChecked());
 }
 
 void StudioWindowTest::routing_legend_wraps_to_a_narrow_dock() {
