@@ -21,6 +21,11 @@ std::optional<QString> after_minus(const QAbstractSpinBox* box, const QString& t
   return std::nullopt;
 }
 
+// A note under `box`, where the eye is: it goes at the next focus change or click.
+void show_under(QAbstractSpinBox* box, const QString& note) {
+  QToolTip::showText(box->mapToGlobal(QPoint(0, box->height())), note, box);
+}
+
 }  // namespace
 
 QString typed_text(const QString& input, const QString& prefix, const QString& suffix) {
@@ -69,7 +74,9 @@ bool read_misgrouped_separator(const QAbstractSpinBox* box, QString& input, cons
   // Grouped: one to three digits, then three after the separator ("1,000", "-12,345").
   const std::optional<QString> unsigned_part = after_minus(box, typed.trimmed());
   const QStringList groups = (unsigned_part ? *unsigned_part : typed.trimmed()).split(separator);
-  const auto digits = [](const QString& s) { return std::all_of(s.begin(), s.end(), [](QChar c) { return c.isDigit(); }); };
+  const auto digits = [](const QString& s) {
+    return std::all_of(s.begin(), s.end(), [](QChar c) { return c.isDigit(); });
+  };
   if (groups.size() == 2 && groups[0].size() >= 1 && groups[0].size() <= 3 && groups[1].size() == 3 &&
       digits(groups[0]) && digits(groups[1])) {
     return false;
@@ -82,21 +89,22 @@ bool read_misgrouped_separator(const QAbstractSpinBox* box, QString& input, cons
 void note_refused(QAbstractSpinBox* box, const QString& typed) {
   if (!box->hasFocus()) return;  // only what a person types
   const QString note = QCoreApplication::translate("ClampingSpinBox", "'%1' is not a number").arg(typed);
-  QToolTip::showText(box->mapToGlobal(QPoint(0, box->height())), note, box);
+  show_under(box, note);
 }
 
 QString note_rounded(QAbstractSpinBox* box, const QString& typed, const QString& set, bool whole) {
   const QString note =
-      whole ? QCoreApplication::translate("ClampingSpinBox", "%1: this box takes whole numbers, set to %2").arg(typed, set)
+      whole ? QCoreApplication::translate("ClampingSpinBox", "%1: this box takes whole numbers, set to %2")
+                  .arg(typed, set)
             : QCoreApplication::translate("ClampingSpinBox", "%1 has more decimals than the box keeps: set to %2")
                   .arg(typed, set);
-  QToolTip::showText(box->mapToGlobal(QPoint(0, box->height())), note, box);
+  show_under(box, note);
   return note;
 }
 
 QString note_not_a_number(QAbstractSpinBox* box, const QString& typed, const QString& kept) {
   const QString note = QCoreApplication::translate("ClampingSpinBox", "'%1' is not a number: %2 kept").arg(typed, kept);
-  QToolTip::showText(box->mapToGlobal(QPoint(0, box->height())), note, box);
+  show_under(box, note);
   return note;
 }
 
@@ -106,7 +114,7 @@ QString note_clamped(QAbstractSpinBox* box, const OutOfRange& typed, const QStri
                         .arg(typed.typed, bound)
                   : QCoreApplication::translate("ClampingSpinBox", "%1 is above the largest value, %2: set to %2")
                         .arg(typed.typed, bound);
-  QToolTip::showText(box->mapToGlobal(QPoint(0, box->height())), note, box);
+  show_under(box, note);
   return note;
 }
 

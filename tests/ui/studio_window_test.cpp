@@ -1171,7 +1171,8 @@ void StudioWindowTest::routing_views_show_live_traces() {
   QCOMPARE(measured->name(), QString("meas. error"));
   const double l2 = measured->data()->begin()->value;
   const double above_foot = qcp->yAxis->coordToPixel(qcp->yAxis->range().lower) - qcp->yAxis->coordToPixel(l2);
-  QVERIFY2(above_foot > 5.0, qPrintable(QString("rel. L2 %1 drawn %2 px above the axis's foot").arg(l2).arg(above_foot)));
+  QVERIFY2(above_foot > 5.0,
+           qPrintable(QString("rel. L2 %1 drawn %2 px above the axis's foot").arg(l2).arg(above_foot)));
   QComboBox* axis = child<QComboBox>(*panel, "routing_plot_axis");
   axis->setCurrentIndex(1);  // per head of the layer
   Q_EMIT axis->activated(1);
@@ -1827,7 +1828,8 @@ void StudioWindowTest::block_map_shows_every_block_of_many_clusters() {
       dark += c.green() < 100;  // viridis below ~0.35
     }
   }
-  QVERIFY2(yellow < all / 2 && dark > all / 20, qPrintable(QString("%1 yellow, %2 dark of %3").arg(yellow).arg(dark).arg(all)));
+  QVERIFY2(yellow < all / 2 && dark > all / 20,
+           qPrintable(QString("%1 yellow, %2 dark of %3").arg(yellow).arg(dark).arg(all)));
   if (const char* dir = std::getenv("SVGEAR_SCREENSHOT_DIR")) {
     QVERIFY(graded.save(QDir(dir).filePath("block-map-1000-spread-error.png")));
   }
