@@ -68,7 +68,7 @@ class BlockMapView : public QWidget {
   std::vector<int64_t> k_sizes_;
   std::vector<uint8_t> block_map_;
   std::vector<float> block_log_error_;  // empty for SVG2 (no probe)
-  float error_min_ = 0.0f;  // blocks()'s error scale: the estimates' 1st percentile to their largest
+  float error_min_ = 0.0f;  // blocks()'s error scale: the estimates' 5th percentile to their largest
   float error_max_ = 0.0f;
   float shown_min_ = 0.0f;  // the drawn cells' (each pixel's largest estimate), also the legend's
   float shown_max_ = 0.0f;

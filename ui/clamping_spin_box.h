@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <type_traits>
+#include <utility>
 
 #include <QDoubleSpinBox>
 #include <QSpinBox>
@@ -69,7 +70,10 @@ QString note_not_a_number(QAbstractSpinBox* box, const QString& typed, const QSt
 template <class Box>
 class Clamping : public Box {
  public:
-  using Box::Box;
+  using Value = decltype(std::declval<Box>().value());  // int or double
+  explicit Clamping(QWidget* parent = nullptr) : Box(parent) {
+    QObject::connect(this, &QAbstractSpinBox::editingFinished, this, [this] { committed_ = this->value(); });
+  }
   // Where the note also goes: a box left by Tab or a click loses the tooltip at once.
   void setOnClamped(std::function<void(const QString&)> on_clamped) { on_clamped_ = std::move(on_clamped); }
   // The values the arrows step along: the multiples of the single step, shifted by `origin` (a Wan
@@ -77,6 +81,10 @@ class Clamping : public Box {
   void setStepOrigin(int origin) { origin_ = origin; }
 
  protected:
+  void focusInEvent(QFocusEvent* event) override {
+    committed_ = this->value();
+    Box::focusInEvent(event);
+  }
   QValidator::State validate(QString& input, int& pos) const override {
     if constexpr (std::is_same_v<Box, QDoubleSpinBox>) {
       read_either_decimal_mark(this, input, this->prefix(), this->suffix());
@@ -113,28 +121,29 @@ class Clamping : public Box {
     auto* self = const_cast<Clamping*>(this);  // fixup is const in Qt
     const std::optional<TypedNumber> number = typed_number(this, input, this->prefix(), this->suffix());
     if (!number) {
-      // The start of a number that never became one ("-", "1e"): the previous value stays, said so.
+      // The start of a number that never became one ("-", "1e"): the value before the typing stays
+      // (keyboard tracking had taken the "1" of "1e"), said so.
       if (input != this->specialValueText() && starts_a_number(this, input, this->prefix(), this->suffix())) {
-        say(note_not_a_number(self, written, this->textFromValue(this->value())));
+        const auto kept = this->hasFocus() ? committed_ : this->value();
+        input = shownText(kept);
+        say(note_not_a_number(self, written, typed_text(input, this->prefix(), this->suffix())));
       }
       return;
     }
     // A fraction in a whole-number box (2.5 → 3, -2.5 → -3) or more decimals than the box keeps
     // (textFromValue rounds them): the nearest value it holds.
-    using Value = decltype(this->value());
     constexpr bool whole = std::is_same_v<Box, QSpinBox>;
     const double wanted = whole ? std::round(number->value) : number->value;
     if (wanted >= this->minimum() && wanted <= this->maximum()) {
       // "-0": in range once its sign is read, but Qt refused the sign and put the previous value back.
       // -0.0 as 0, which a double box would show as "-0.00".
       const Value held = number->value == 0 ? Value(0) : this->valueFromText(this->textFromValue(Value(wanted)));
-      // The least value may show as a word ("auto" for the query clusters' 0).
-      const bool word = held == this->minimum() && !this->specialValueText().isEmpty();
-      const QString shown = word ? this->specialValueText() : this->textFromValue(held);
-      input = word ? shown : this->prefix() + shown + this->suffix();
+      input = shownText(held);
       // "2.0" is said too: a decimal mark in a whole-number box.
       const bool fraction = whole && number->typed.contains(this->locale().decimalPoint());
-      if (number->value != 0 && (held != number->value || fraction)) say(note_rounded(self, written, shown, whole));
+      if (number->value != 0 && (held != number->value || fraction)) {
+        say(note_rounded(self, written, typed_text(input, this->prefix(), this->suffix()), whole));
+      }
       return;
     }
     const OutOfRange typed{written, number->value < this->minimum()};
@@ -149,6 +158,10 @@ class Clamping : public Box {
   // values: a width of 30 with a step of 16 (a Wan model's) goes up to 32 (Qt's 46 was no size
   // either) and down to 16.
   void stepBy(int steps) override {
+    struct Committed {  // whichever way the step ends
+      Clamping* box;
+      ~Committed() { box->committed_ = box->value(); }
+    } committed{this};
     // A typed number out of range is clamped to its bound, and that is the step: 7 then Up in a box
     // from 16 shows 16 (stepping on from the clamp had given 32, skipping the least value).
     const bool out_of_range = outside(this->text());
@@ -173,6 +186,12 @@ class Clamping : public Box {
  private:
   std::function<void(const QString&)> on_clamped_;
   int origin_ = 0;
+  Value committed_{};  // at the focus, an Enter, an arrow
+  // The box's text for `value`: the least value may show as a word ("auto" for the query clusters' 0).
+  QString shownText(Value value) const {
+    if (value == this->minimum() && !this->specialValueText().isEmpty()) return this->specialValueText();
+    return this->prefix() + this->textFromValue(value) + this->suffix();
+  }
   void say(const QString& note) const {
     if (on_clamped_) on_clamped_(note);
   }
