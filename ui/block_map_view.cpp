@@ -132,16 +132,17 @@ void BlockMapView::rebuild() {
   }
   rows_ = cluster_order(q_sizes_, order_);
   columns_ = cluster_order(k_sizes_, order_);
-  // The error scale of the finite estimates of non-empty blocks; empty clusters have none.
+  const bool by_error = colouring_ == Colouring::EstimatedError && hasErrors();
+  // The error scale of the finite estimates of non-empty blocks (empty clusters have none), in the
+  // error colouring only: the routing colouring, the default, rebuilds at every traced step too.
   std::vector<float> estimates;
-  for (int i = 0; i < q_clusters_ && hasErrors(); ++i) {
+  for (int i = 0; i < q_clusters_ && by_error; ++i) {
     for (int j = 0; j < k_clusters_; ++j) {
       const float e = block_log_error_[size_t(i) * k_clusters_ + j];
       if (q_sizes_[i] > 0 && k_sizes_[j] > 0 && std::isfinite(e)) estimates.push_back(e);
     }
   }
   std::tie(error_min_, error_max_) = error_scale(std::move(estimates));
-  const bool by_error = colouring_ == Colouring::EstimatedError && hasErrors();
   const QRgb empty = kEmpty.rgb(), exact = kExact.rgb(), not_exact = (hasErrors() ? kCompensated : kSkipped).rgb();
   const float span = std::max(error_max_ - error_min_, 1e-6f);
   // Rebuilt on the GUI thread at every traced step (Wan: 200 × 1000 cells): rows written through

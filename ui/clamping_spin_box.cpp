@@ -21,6 +21,14 @@ std::optional<QString> after_minus(const QAbstractSpinBox* box, const QString& t
   return std::nullopt;
 }
 
+// The text between `prefix` and `suffix`, as it is; nothing when `input` lacks either.
+std::optional<QString> between(const QString& input, const QString& prefix, const QString& suffix) {
+  if (!input.startsWith(prefix) || !input.endsWith(suffix) || input.size() < prefix.size() + suffix.size()) {
+    return std::nullopt;
+  }
+  return input.mid(prefix.size(), input.size() - prefix.size() - suffix.size());
+}
+
 // A note under `box`, where the eye is: it goes at the next focus change or click.
 void show_under(QAbstractSpinBox* box, const QString& note) {
   QToolTip::showText(box->mapToGlobal(QPoint(0, box->height())), note, box);
@@ -54,26 +62,21 @@ bool starts_a_number(const QAbstractSpinBox* box, const QString& input, const QS
 
 void read_either_decimal_mark(const QAbstractSpinBox* box, QString& input, const QString& prefix,
                               const QString& suffix) {
-  if (!input.startsWith(prefix) || !input.endsWith(suffix) || input.size() < prefix.size() + suffix.size()) return;
+  std::optional<QString> typed = between(input, prefix, suffix);
   const QString own = box->locale().decimalPoint();
   const QString other = own == "." ? "," : ".";
-  QString typed = input.mid(prefix.size(), input.size() - prefix.size() - suffix.size());
-  if (typed.contains(own) || typed.count(other) != 1) return;
-  typed.replace(other, own);
-  input = prefix + typed + suffix;
+  if (!typed || typed->contains(own) || typed->count(other) != 1) return;
+  input = prefix + typed->replace(other, own) + suffix;
 }
 
 bool read_misgrouped_separator(const QAbstractSpinBox* box, QString& input, const QString& prefix,
                                const QString& suffix) {
-  if (!input.startsWith(prefix) || !input.endsWith(suffix) || input.size() < prefix.size() + suffix.size()) {
-    return false;
-  }
+  std::optional<QString> typed = between(input, prefix, suffix);
   const QString separator = box->locale().groupSeparator();
-  QString typed = input.mid(prefix.size(), input.size() - prefix.size() - suffix.size());
-  if (typed.count(separator) != 1 || typed.contains(box->locale().decimalPoint())) return false;
+  if (!typed || typed->count(separator) != 1 || typed->contains(box->locale().decimalPoint())) return false;
   // Grouped: one to three digits, then three after the separator ("1,000", "-12,345").
-  const std::optional<QString> unsigned_part = after_minus(box, typed.trimmed());
-  const QStringList groups = (unsigned_part ? *unsigned_part : typed.trimmed()).split(separator);
+  const std::optional<QString> unsigned_part = after_minus(box, typed->trimmed());
+  const QStringList groups = (unsigned_part ? *unsigned_part : typed->trimmed()).split(separator);
   const auto digits = [](const QString& s) {
     return std::all_of(s.begin(), s.end(), [](QChar c) { return c.isDigit(); });
   };
@@ -81,8 +84,7 @@ bool read_misgrouped_separator(const QAbstractSpinBox* box, QString& input, cons
       digits(groups[0]) && digits(groups[1])) {
     return false;
   }
-  typed.replace(separator, box->locale().decimalPoint());
-  input = prefix + typed + suffix;
+  input = prefix + typed->replace(separator, box->locale().decimalPoint()) + suffix;
   return true;
 }
 

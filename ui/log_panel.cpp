@@ -38,12 +38,20 @@ void LogPanel::warning(const QString& line) { append("warning: " + line, QColor(
 void LogPanel::error(const QString& line) { append("error: " + line, QColor(255, 110, 100)); }
 
 void LogPanel::append(const QString& line, const QColor& colour) {
+  const QString time = QTime::currentTime().toString("HH:mm:ss");
+  // pre-wrap: a message's own lines and indents (a list of mismatched tensors) had run together.
+  const QString html =
+      QString("<span style='color:#808080'>%1</span> <span style='color:%2; white-space:pre-wrap'>%3</span>")
+          .arg(time, colour.name(), bidi_controls_shown(line).toHtmlEscaped());
   // A selection reaching the end (Ctrl+A, a drag down to the last line) took in each line added, so
   // a copy held lines the reader had not chosen: it is put back as it was. Its ends are held by
   // cursors of their own, which the document moves when the block limit drops lines from the top,
   // and which stay before text inserted where they are.
   const QTextCursor before = textCursor();
-  const bool selected_to_end = before.hasSelection() && before.selectionEnd() >= document()->characterCount() - 1;
+  if (!before.hasSelection() || before.selectionEnd() < document()->characterCount() - 1) {
+    appendHtml(html);
+    return;
+  }
   const auto held_at = [this](int position) {
     QTextCursor end(document());
     end.setPosition(position);
@@ -51,11 +59,7 @@ void LogPanel::append(const QString& line, const QColor& colour) {
     return end;
   };
   const QTextCursor anchor = held_at(before.anchor()), position = held_at(before.position());
-  const QString time = QTime::currentTime().toString("HH:mm:ss");
-  // pre-wrap: a message's own lines and indents (a list of mismatched tensors) had run together.
-  appendHtml(QString("<span style='color:#808080'>%1</span> <span style='color:%2; white-space:pre-wrap'>%3</span>")
-                 .arg(time, colour.name(), bidi_controls_shown(line).toHtmlEscaped()));
-  if (!selected_to_end) return;
+  appendHtml(html);
   QTextCursor kept = textCursor();
   kept.setPosition(anchor.position());
   kept.setPosition(position.position(), QTextCursor::KeepAnchor);

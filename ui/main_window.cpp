@@ -142,6 +142,12 @@ QString compared_mode_text(const StudioRequest& r) {
                                                   : name;
 }
 
+// How a run's next clip follows the preview's: after the run's own estimate, or as another video
+// (its first estimate; the final clip or partial of a one-step run, which sends none).
+PreviewPane::Clip clip_of_the_run(bool estimate_shown) {
+  return estimate_shown ? PreviewPane::Clip::NextOfTheRun : PreviewPane::Clip::Another;
+}
+
 // An error's first sentence or line, for a line that must stay short (the status line, a panel's
 // summary), saying when there is more in the Log: a model's whole vocabulary, or the request's
 // other problems (one a line), which had gone unmentioned.
@@ -1435,7 +1441,7 @@ void MainWindow::inspectShownTrace() {
 }
 
 void MainWindow::onPreview(int step, const SharedVideo& video) {
-  const PreviewPane::Clip clip = run_estimate_shown_ ? PreviewPane::Clip::NextOfTheRun : PreviewPane::Clip::Another;
+  const PreviewPane::Clip clip = clip_of_the_run(run_estimate_shown_);
   run_estimate_shown_ = true;
   takeRoutingForThisRun(video);
   preview_->showClip(video, tr("estimate after step %1/%2").arg(step + 1).arg(requested_steps_), clip);
@@ -1448,8 +1454,7 @@ void MainWindow::onFinished(const SharedVideo& video, double total_ms) {
   result_ = video;
   result_seed_ = requested_seed_;
   result_partial_ = false;
-  preview_->showClip(video, tr("final · seed %1").arg(requested_seed_),
-                     run_estimate_shown_ ? PreviewPane::Clip::NextOfTheRun : PreviewPane::Clip::Another);
+  preview_->showClip(video, tr("final · seed %1").arg(requested_seed_), clip_of_the_run(run_estimate_shown_));
   progress_->setValue(progress_->maximum());
   step_label_->setText(stepLine(true));  // kept until the next run, with no ETA
   setGenerating(false);
@@ -1512,8 +1517,7 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
                                               .arg(seed)
                                               .arg(steps_done)
                                               .arg(requested_steps_),
-                     // A one-step run sends no estimate: its partial is another video.
-                     run_estimate_shown_ ? PreviewPane::Clip::NextOfTheRun : PreviewPane::Clip::Another);
+                     clip_of_the_run(run_estimate_shown_));
   statusBar()->showMessage(in_decode ? tr("Cancelled during the final decode; the last estimate is kept")
                                      : tr("Cancelled after %1 of %2 steps; the last estimate is kept")
                                            .arg(steps_done)
