@@ -107,7 +107,7 @@ ModelPicker::ModelPicker(QWidget* parent)
                     "$SVGEAR_MODELS and the built-in models' folder");
   folders_->setToolTip(folders_tip_);
   folders_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-  folders_->setMinimumContentsLength(20);
+  folders_->setMinimumContentsLength(14);
   browse_->setText(tr("Browse…"));
   browse_->setToolTip(tr("Choose a model folder (Ctrl+O)"));
   device_->setObjectName("model_device");

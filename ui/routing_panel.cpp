@@ -111,7 +111,7 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   layer_->setObjectName("routing_layer");
   head_->setObjectName("routing_head");
   colouring_->setObjectName("routing_colouring");
-  colouring_->addItem(tr("Exact / compensated"), int(BlockMapView::Colouring::Routing));
+  colouring_->addItem(tr("Routing"), int(BlockMapView::Colouring::Routing));
   colouring_->addItem(tr("Estimated error"), int(BlockMapView::Colouring::EstimatedError));
   colouring_->setToolTip(
       tr("Colour the blocks by the routing decision, or by the error probe's estimate "
@@ -172,7 +172,7 @@ RoutingPanel::RoutingPanel(QWidget* parent)
   block_options->addWidget(sort_by_size_);
   auto* cluster_options = new QHBoxLayout;
   cluster_options->addWidget(labels_, 1);
-  cluster_options->addWidget(new QLabel(tr("grid frame"), this));
+  cluster_options->addWidget(new QLabel(tr("frame"), this));
   cluster_options->addWidget(frame_);
   cluster_options->addWidget(opacity_);
   auto* plot_options = new QHBoxLayout;

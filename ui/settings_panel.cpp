@@ -13,13 +13,13 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QPushButton>
 #include <QRandomGenerator>
 #include <QScopedValueRollback>
 #include <QSettings>
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QStandardItemModel>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include "core/attention/attention_preset.h"
@@ -130,7 +130,8 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   seed_locked_ = new QCheckBox(tr("Lock"), sampling);
   seed_locked_->setObjectName("seed_locked");
   seed_locked_->setToolTip(tr("Keep this seed; unlocked, every generation draws a new one"));
-  auto* roll = new QPushButton(tr("New"), sampling);
+  auto* roll = new QToolButton(sampling);
+  roll->setText(tr("New"));
   roll->setToolTip(tr("Draw a random seed now"));
   seed_->setAccessibleName(tr("Seed"));
   auto* seed_row = new QHBoxLayout;
@@ -151,7 +152,7 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
   sampling_form_->addRow(tr("Guidance, low noise"), low_noise_guidance_);
   sampling_form_->addRow(tr("Shift"), shift_);
   sampling_form_->addRow(tr("Seed"), seed_row);
-  noise_on_device_ = new QCheckBox(tr("Noise from the GPU, as Wan's generate.py"), sampling);
+  noise_on_device_ = new QCheckBox(tr("Noise from the GPU, as Wan does"), sampling);
   noise_on_device_->setObjectName("noise_on_device");
   noise_on_device_->setToolTip(tr("Draw the seed's noise with the GPU's own generator, as Wan's generate.py does, so "
                                   "a seed starts from upstream's noise on the same kind of GPU. Off: drawn on the "
@@ -268,7 +269,7 @@ SettingsPanel::SettingsPanel(QWidget* parent) : QWidget(parent) {
       if (!setting_) Q_EMIT sizesEdited();
     });
   }
-  connect(roll, &QPushButton::clicked, this, [this] { seed_->setValue(QRandomGenerator::global()->bounded(INT_MAX)); });
+  connect(roll, &QToolButton::clicked, this, [this] { seed_->setValue(QRandomGenerator::global()->bounded(INT_MAX)); });
   connect(preset_, &QComboBox::activated, this, [this](int index) { applyPreset(index); });
   connect(mode_, &QComboBox::currentIndexChanged, this, [this] { syncAttentionControls(); });
   for (QSpinBox* box : {q_clusters_, k_clusters_}) {
