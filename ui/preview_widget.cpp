@@ -35,7 +35,8 @@ QRect draw_label(QPainter& painter, const QString& text, int y, bool from_bottom
 
 PreviewWidget::PreviewWidget(QWidget* parent) : QOpenGLWidget(parent) {
   setMinimumSize(160, 120);
-  setFocusPolicy(Qt::ClickFocus);
+  // Tab reaches it too: its frame keys (←/→, Home/End) are no use to a keyboard that cannot get here.
+  setFocusPolicy(Qt::StrongFocus);
   setMouseTracking(true);  // the inspector follows the mouse without a button held
 }
 
@@ -230,7 +231,27 @@ QRectF PreviewWidget::targetRect(QSize image) const {
   return QRectF(QPointF((width() - size.width()) / 2, top) + panWithin(pan_, size), size);
 }
 
+void PreviewWidget::focusInEvent(QFocusEvent* event) {
+  update();
+  QOpenGLWidget::focusInEvent(event);
+}
+
+void PreviewWidget::focusOutEvent(QFocusEvent* event) {
+  update();
+  QOpenGLWidget::focusOutEvent(event);
+}
+
 void PreviewWidget::paintGL() {
+  paintContent();
+  if (!hasFocus()) return;
+  // Where the keys go: the frame keys step the preview only while it has the keyboard.
+  QPainter painter(this);
+  painter.setPen(QPen(palette().color(QPalette::Highlight), 2));
+  painter.setBrush(Qt::NoBrush);
+  painter.drawRect(QRectF(rect()).adjusted(1, 1, -1, -1));
+}
+
+void PreviewWidget::paintContent() {
   QPainter painter(this);
   painter.fillRect(rect(), QColor(18, 18, 19));
   if (frames_.empty()) {

@@ -77,8 +77,11 @@ class PreviewWidget : public QOpenGLWidget {
   void wheelEvent(QWheelEvent* event) override;
   void leaveEvent(QEvent* event) override;
   void resizeEvent(QResizeEvent* event) override;
+  void focusInEvent(QFocusEvent* event) override;
+  void focusOutEvent(QFocusEvent* event) override;
 
  private:
+  void paintContent();  // the frame, its caption and the inspector: paintGL without the focus frame
   QSizeF drawnSize(QSize image) const;  // at the zoom, in logical pixels
   // At Fit, the height above the caption's band, which the frame is fitted into so that the
   // caption covers none of it; the whole height at a zoom factor (a magnified frame is panned).

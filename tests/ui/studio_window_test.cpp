@@ -454,6 +454,30 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
   QTest::keyClick(view, Qt::Key_Right);
   QCOMPARE(view->currentFrame(), 1);
   QVERIFY(!pane->isPlaying());
+  {
+    // Tab reaches the view (a keyboard had no way to its keys but the menu), and a frame in the
+    // highlight colour along its edge shows while it has the keyboard.
+    const auto edge_highlighted = [view] {
+      const QImage shown = view->grabFramebuffer();
+      const QColor edge = shown.pixelColor(shown.width() / 2, 1), want = view->palette().color(QPalette::Highlight);
+      return std::abs(edge.red() - want.red()) <= 2 && std::abs(edge.green() - want.green()) <= 2 &&
+             std::abs(edge.blue() - want.blue()) <= 2;
+    };
+    QVERIFY(view->hasFocus());
+    QVERIFY(edge_highlighted());
+    QWidget* before = view->previousInFocusChain();
+    while (!(before->focusPolicy() & Qt::TabFocus) || !before->isVisible() || !before->isEnabled()) {
+      before = before->previousInFocusChain();
+    }
+    before->setFocus(Qt::TabFocusReason);
+    QTRY_VERIFY(before->hasFocus());
+    QVERIFY(!edge_highlighted());
+    QTest::keyClick(before, Qt::Key_Tab);
+    QTRY_VERIFY(view->hasFocus());
+    QVERIFY(edge_highlighted());
+    QTest::keyClick(view, Qt::Key_Left);
+    QCOMPARE(view->currentFrame(), 0);
+  }
   auto* next = child<QAction>(*w, "next_frame");
   QCOMPARE(next->shortcut(), QKeySequence(Qt::Key_Right));
   const QList<QObject*> listed_in = next->associatedObjects();
