@@ -1,5 +1,6 @@
 #include "ui/dark_theme.h"
 
+#include <QAbstractScrollArea>
 #include <QApplication>
 #include <QPainter>
 #include <QPalette>
@@ -11,20 +12,31 @@
 namespace svgear {
 namespace {
 
-// Fusion outlines a check box in the window colour darkened, which on this palette is near black
-// on near black: an unticked box ("latest", "Lock", "Audit") could not be seen. A lighter frame is
-// drawn over Fusion's own.
-class VisibleCheckBoxStyle : public QProxyStyle {
+// Fusion on this palette, with two things made visible that it leaves near black on near black:
+// - an unticked check box ("latest", "Lock", "Audit"): a lighter frame is drawn over Fusion's own;
+// - which list or text pane has the keyboard (the Log, History, the Library's list): Fusion outlines
+//   a focused line edit or spin box in the highlight colour and a scroll area not at all, so Tab
+//   seemed to vanish there. Combo boxes' drop-down lists, which have the keyboard while open, stay as
+//   they are.
+class DarkFusionStyle : public QProxyStyle {
  public:
   using QProxyStyle::QProxyStyle;
 
   void drawPrimitive(PrimitiveElement element, const QStyleOption* option, QPainter* painter,
                      const QWidget* widget) const override {
     QProxyStyle::drawPrimitive(element, option, painter, widget);
-    if (element != PE_IndicatorCheckBox) return;
-    painter->save();
     const bool enabled = option->state & State_Enabled;
-    painter->setPen(enabled ? QColor(135, 135, 140) : QColor(80, 80, 84));
+    QColor outline;
+    if (element == PE_IndicatorCheckBox) {
+      outline = enabled ? QColor(135, 135, 140) : QColor(80, 80, 84);
+    } else if (element == PE_Frame && (option->state & State_HasFocus) && enabled &&
+               qobject_cast<const QAbstractScrollArea*>(widget) && widget->window()->windowType() != Qt::Popup) {
+      outline = option->palette.color(QPalette::Highlight);
+    } else {
+      return;
+    }
+    painter->save();
+    painter->setPen(outline);
     painter->setBrush(Qt::NoBrush);
     painter->drawRect(option->rect.adjusted(0, 0, -1, -1));
     painter->restore();
@@ -34,7 +46,7 @@ class VisibleCheckBoxStyle : public QProxyStyle {
 }  // namespace
 
 void apply_dark_theme() {
-  QApplication::setStyle(new VisibleCheckBoxStyle(QStyleFactory::create("Fusion")));
+  QApplication::setStyle(new DarkFusionStyle(QStyleFactory::create("Fusion")));
   const QColor text(220, 220, 220);
   const QColor disabled_text(120, 120, 120);
   QPalette dark;

@@ -5909,6 +5909,23 @@ void StudioWindowTest::tab_stops_only_on_shown_controls() {
       QCOMPARE(trace_box_reached, std::string_view(front) == "routing_dock");  // a shown panel keeps its stops
     }
   }
+  // A list or text pane with the keyboard is outlined in the highlight colour, as a focused line
+  // edit is: on the Log and History, Tab had seemed to vanish.
+  for (const char* name : {"log", "prompt_history", "library_list"}) {
+    auto* pane = child<QAbstractScrollArea>(*w, name);
+    const auto outlined = [pane] {
+      const QImage drawn = pane->grab().toImage();
+      const QColor edge = drawn.pixelColor(drawn.width() / 2, 0), want = pane->palette().color(QPalette::Highlight);
+      return edge == want;
+    };
+    child<QDockWidget>(*w, "library_dock")->raise();
+    pane->setFocus(Qt::TabFocusReason);
+    QTRY_VERIFY(pane->hasFocus());
+    QVERIFY2(outlined(), name);
+    child<QLineEdit>(*w, "prompt")->setFocus(Qt::TabFocusReason);
+    QTRY_VERIFY(!pane->hasFocus());
+    QVERIFY2(!outlined(), name);
+  }
 }
 
 // A run whose video and frames were deleted by hand stays listed, marked so, and Open reloads its
