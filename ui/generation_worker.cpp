@@ -169,7 +169,7 @@ int GenerationWorker::loadModel(const QString& folder, const ModelPlacement& pla
         Q_EMIT logLine("loading " + folder + " stopped: another model was chosen");
       }
     } catch (const std::exception& e) {
-      Q_EMIT modelFailed(folder, error_text(e), number);
+      Q_EMIT modelFailed(folder, error_text(e), number, keptFolder());
     }
   }, Qt::QueuedConnection);
   return number;
@@ -198,12 +198,18 @@ void GenerationWorker::sweep(const StudioRequest& request, const QString& cache_
 
 void GenerationWorker::cancel() { cancel_.cancel(); }
 
+QString GenerationWorker::keptFolder() const { return model_ ? model_folder_ : QString(); }
+
 void GenerationWorker::load(const QString& folder, const ModelPlacement& placement,
                             std::shared_ptr<CancelToken> cancel, int load_number) {
   set_cpu_threads(0);
   Q_EMIT logLine("loading the model in " + folder);
-  // Free the old model before the new one is read, whatever becomes of this load (also a folder
-  // that is no model): the window's Model panel shows no model from the start of a load.
+  // A folder that is no model, or whose files' headers say the load would fail (a file missing,
+  // truncated or of the wrong shapes), is refused before the model loaded now is freed: the studio
+  // keeps a model it can run (modelFailed's `kept`). No tensor is read: headers, read again below.
+  if (model_) check_model_files(read_model_manifest(folder.toStdString()));
+  // Then the old model goes before the new one is read, whatever becomes of the load: its weights
+  // and the new ones need not fit in memory together.
   model_.reset();
   model_folder_.clear();
   model_cancel_ = std::move(cancel);
@@ -288,7 +294,7 @@ bool GenerationWorker::loadFor(const StudioRequest& request) {
       Q_EMIT cancelled(nullptr, 0);
       return false;
     } catch (const std::exception& e) {
-      Q_EMIT modelFailed(folder, error_text(e), 0);
+      Q_EMIT modelFailed(folder, error_text(e), 0, keptFolder());
       throw;  // the run fails with it
     }
   } else {

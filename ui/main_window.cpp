@@ -590,11 +590,16 @@ void MainWindow::buildActions() {
 }
 
 void MainWindow::connectWorker() {
-  connect(worker_, &GenerationWorker::modelLoaded, this, [this](const ModelSummary& m) { onModelLoaded(m); });
+  connect(worker_, &GenerationWorker::modelLoaded, this, [this](const ModelSummary& m) {
+    worker_model_ = m;
+    onModelLoaded(m);
+  });
   connect(worker_, &GenerationWorker::modelLoadCancelled, this, [this](const QString&, int load) {
     if (load == loading_load_) onModelLoadCancelled();
   });
-  connect(worker_, &GenerationWorker::modelFailed, this, [this](const QString& folder, const QString& message, int load) {
+  connect(worker_, &GenerationWorker::modelFailed, this, [this](const QString& folder, const QString& message, int load,
+                                                                const QString& kept) {
+    if (kept.isEmpty()) worker_model_.reset();
     // A load the user has since replaced by another choice, of this folder or another (onModelLoaded
     // filters the same way): the newer load is the one to wait for and to report.
     const bool awaited = load == loading_load_;
@@ -602,6 +607,18 @@ void MainWindow::connectWorker() {
     if (folder == reload_folder_) reload_folder_.clear();  // a later load of it is no reload's
     if (!awaited || folder != model_picker_->currentFolder()) {
       log_->info(tr("loading %1 failed, but a newer choice has replaced it: %2").arg(folder, message));
+      return;
+    }
+    // Refused on its files' headers: the model before stays loaded, and the panels describe it again
+    // (they had said "no model", and Generate failed, for a folder chosen by mistake).
+    if (!kept.isEmpty() && worker_model_ && worker_model_->folder == kept) {
+      start_folder_.clear();
+      apply_model_defaults_ = false;
+      model_picker_->setCurrentFolder(kept);
+      showModel(*worker_model_);
+      model_picker_->showRefused(message);
+      // The model's name first: the status line cuts a long message short.
+      if (load != 0) reportError(tr("%1 stays loaded: %2").arg(worker_model_->name, message));  // else the run's failure
       return;
     }
     // The last session's model, moved or renamed since (or on a disk not mounted now): the default
@@ -1317,14 +1334,8 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
   setLoading(QString(), 0);
   if (model.folder != model_picker_->currentFolder()) return;
   start_folder_.clear();
-  model_picker_->showModel(model);
-  idle_expert_matters_ = model.low_noise_guidance && model.device.startsWith("cuda");
-  prompt_panel_->setVocabulary(model.vocabulary);
-  prompt_panel_->setExamples(prompt_examples_for(model.vocabulary));
+  showModel(model);
   // Not under a run: a load a Generate made after a failed choice leaves the settings it runs with.
-  settings_panel_->showModelExperts(model);
-  settings_panel_->fitVideoToModel(model);
-  routing_->fitToModel(model.layers, model.heads);
   if (apply_model_defaults_ && !generating_) settings_panel_->applyModelDefaults(model);
   apply_model_defaults_ = false;
   fitted_folder_ = model.folder;
@@ -1339,6 +1350,16 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
   const bool reloaded = !reload_folder_.isEmpty() && model.folder == reload_folder_;
   if (!generating_) statusBar()->showMessage(reloaded ? ready + " · " + reload_status_ : ready);
   reload_folder_.clear();
+}
+
+void MainWindow::showModel(const ModelSummary& model) {
+  model_picker_->showModel(model);
+  idle_expert_matters_ = model.low_noise_guidance && model.device.startsWith("cuda");
+  prompt_panel_->setVocabulary(model.vocabulary);
+  prompt_panel_->setExamples(prompt_examples_for(model.vocabulary));
+  settings_panel_->showModelExperts(model);
+  settings_panel_->fitVideoToModel(model);
+  routing_->fitToModel(model.layers, model.heads);
 }
 
 void MainWindow::onStep(const StepEvent& e) {

@@ -19,6 +19,7 @@
 #include "core/media/video.h"
 #include "core/pipeline/event_sink.h"
 #include "ui/exporter.h"
+#include "ui/model_summary.h"
 
 class QAction;
 class QDockWidget;
@@ -50,7 +51,6 @@ class SettingsPanel;
 class StatusLine;
 struct CompareResult;
 struct LibraryEntry;
-struct ModelSummary;
 struct StudioRequest;
 struct SweepPoint;
 struct RoutingStep;
@@ -189,6 +189,9 @@ class MainWindow : public QMainWindow {
   QString stepsDone() const;        // "step 3 of 20 done" for the questions; empty before the first
   void reportError(const QString& message);
   void onModelLoaded(const ModelSummary& model);
+  // The panels that describe a model (Model, the prompt's words and examples, the Settings' experts
+  // and video grid, the Routing panel's layers and heads) for `model`.
+  void showModel(const ModelSummary& model);
   void onStep(const StepEvent& step);
   void showStepLine();  // the run's label, its last step's timings, elapsed time and ETA as of now
   QString stepLine(bool finished) const;  // that line; a finished run's says "done" for its ETA
@@ -288,6 +291,7 @@ class MainWindow : public QMainWindow {
   QElapsedTimer run_started_, step_came_;
   QElapsedTimer work_started_;  // the whole Generate, Compare or sweep, for Cancel's question
   std::optional<StepEvent> last_step_;
+  std::optional<ModelSummary> worker_model_;  // the worker's last loaded model, shown again when it is kept
   std::optional<RunPhase> run_phase_;  // the run's latest, for the step line
   bool run_stepped_ = false;  // a step of this run (of any of a Compare's or sweep's runs) finished
   QStringList history_before_run_;  // the prompt history and seed box before the run's request

@@ -408,6 +408,10 @@ void ModelPicker::showError(const QString& message) {
   info_->setToolTip(tooltip_lines(message));
 }
 
+void ModelPicker::showRefused(const QString& message) {
+  info_->setText(info_->text() + "\n" + tr("Not loaded: %1").arg(message));
+}
+
 void ModelPicker::rescan() {
   folders_->setPlaceholderText(tr("Looking for models…"));
   checkListedFolders();

@@ -52,7 +52,7 @@ class StudioWindowTest : public QObject {
   void rescans_and_cache_listings_coalesce();
   void first_start_keeps_the_settings_it_restores();
   void a_last_model_gone_by_the_start_gives_way_to_the_default();
-  void a_failed_load_in_a_run_unloads_the_model();
+  void a_failed_load_in_a_run_keeps_the_loaded_model();
   void export_writes_what_was_shown_when_asked();
   void compare_view_fits_large_frames_and_rests_when_hidden();
   void studio_icon_comes_in_every_size();
