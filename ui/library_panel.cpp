@@ -204,8 +204,8 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   open_->setObjectName("library_open");
   setOpenAllowed(true);  // its tooltip
   delete_->setObjectName("library_delete");
+  show_folder_->setObjectName("library_show_folder");
   delete_->setToolTip(tr("Delete this run's folder from the library (Delete)"));
-  show_folder_->setToolTip(tr("Open the library folder in the file manager"));
 
   // The filter and the buttons share one row: in the bottom docks' default height the list then
   // shows a whole row of thumbnails.
@@ -228,13 +228,19 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
   connect(open_, &QPushButton::clicked, this, [this] { openRow(list_->currentRow()); });
   connect(delete_, &QPushButton::clicked, this, [this] { deleteSelected(); });
   connect(show_folder_, &QPushButton::clicked, this, [this] {
-    // Made here when no run has been kept yet: the file manager then shows where runs will go.
+    // The chosen run's folder, where its video and record are; else the library's, made here when
+    // no run has been kept yet, so that the file manager shows where runs will go.
     std::error_code ec;
-    std::filesystem::create_directories(library_.root(), ec);
-    const QString root = QFile::decodeName(library_.root().c_str());  // the name need not be UTF-8
-    if (ec || !QDesktopServices::openUrl(QUrl::fromLocalFile(root))) {
-      Q_EMIT errorOccurred(ec ? tr("cannot create the library folder %1: %2").arg(root, QString::fromStdString(ec.message()))
-                              : tr("no file manager could open %1").arg(root));
+    const bool run = actsOn(list_->currentRow());
+    const std::filesystem::path folder = run ? entries_[size_t(list_->currentRow())].folder : library_.root();
+    if (!run) std::filesystem::create_directories(folder, ec);
+    const QString name = QFile::decodeName(folder.c_str());  // the name need not be UTF-8
+    if (ec) {
+      Q_EMIT errorOccurred(tr("cannot create the library folder %1: %2").arg(name, QString::fromStdString(ec.message())));
+    } else if (run && !std::filesystem::is_directory(folder, ec)) {
+      Q_EMIT errorOccurred(tr("the run's folder %1 is not there any more (moved or deleted)").arg(name));
+    } else if (!QDesktopServices::openUrl(QUrl::fromLocalFile(name))) {
+      Q_EMIT errorOccurred(tr("no file manager could open %1").arg(name));
     }
   });
   connect(list_, &QListWidget::currentRowChanged, this, [this] { updateButtons(); });
@@ -480,6 +486,8 @@ void LibraryPanel::updateButtons() {
   const bool usable = actsOn(list_->currentRow());
   open_->setEnabled(usable && open_allowed_);
   delete_->setEnabled(usable);
+  show_folder_->setToolTip(usable ? tr("Open this run's folder in the file manager")
+                                  : tr("Open the library folder in the file manager (choose a run for its own)"));
 }
 
 void LibraryPanel::setOpenAllowed(bool allowed) {
@@ -508,7 +516,7 @@ void LibraryPanel::updateSummary() {
   // A run whose record does not read is not listed, but said (it had vanished without a word); the
   // tooltip names each.
   if (!damaged_.isEmpty()) {
-    text += tr(" · %1 not listed: a record that does not read (the tooltip says which)")
+    text += tr(" · %1 not listed: a record that does not read or is gone (the tooltip says which)")
                 .arg(counted(int(damaged_.size()), tr("run"), tr("runs")));
   }
   summary_->setText(text);

@@ -38,6 +38,23 @@ constexpr std::string_view kDeletingPrefix = ".deleting-";
 
 std::string video_file_name() { return SVGEAR_HAVE_FFMPEG ? "video.mp4" : "video.y4m"; }
 
+// What is left of an entry whose record.json went (deleted by hand): a folder of the entry's own
+// files and nothing else. The library's to list as damaged and to delete, unlike a folder of the
+// user's own that merely lies in the library's folder, which it never touches.
+bool is_entry_without_record(const std::filesystem::path& folder) {
+  std::error_code ec;
+  if (std::filesystem::is_symlink(folder, ec) || !std::filesystem::is_directory(folder, ec)) return false;
+  int files = 0;
+  for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code type;
+    if (!it->is_regular_file(type) || it->is_symlink(type)) return false;
+    if (name != "video.mp4" && name != "video.y4m" && name != kThumbnailFile && name != kFramesFile) return false;
+    ++files;
+  }
+  return !ec && files > 0;
+}
+
 // The middle frame, box-averaged by the smallest whole factor that brings its longer side to
 // kThumbnailMaxSide or less (832×480 → 208×120): the studio lists many entries at 96 px, and a
 // full-size PNG per entry made each listing decode megapixels. Small frames stay as they are.
@@ -238,9 +255,14 @@ std::vector<LibraryEntry> GenerationLibrary::entries(const std::set<std::filesys
     try {
       found.push_back(read_library_entry(it->path()));
     } catch (const UserError& e) {
-      // Not an entry (a user's own folder, or damaged): listings skip it.
+      // Not an entry (a user's own folder, or damaged): listings skip it, and say so of what is a run's.
       std::error_code record;
-      if (damaged && std::filesystem::exists(it->path() / kRecordFile, record)) damaged->push_back(e.what());
+      if (!damaged) continue;
+      if (std::filesystem::exists(it->path() / kRecordFile, record)) {
+        damaged->push_back(e.what());
+      } else if (is_entry_without_record(it->path())) {
+        damaged->push_back(it->path().string() + " holds a run's files but its " + kRecordFile + " is gone");
+      }
     }
   }
   if (ec) throw UserError("cannot list the library folder " + root_.string() + ": " + ec.message());
@@ -258,7 +280,7 @@ std::filesystem::path GenerationLibrary::detach(const LibraryEntry& entry) const
   // "<root>/.." passed the parent check with a record in the library's parent: only the kernel
   // refused to rename a folder ending in "..".
   if (name.empty() || name == "." || name == ".." || folder.parent_path() != root ||
-      !std::filesystem::exists(folder / kRecordFile, ec)) {
+      (!std::filesystem::exists(folder / kRecordFile, ec) && !is_entry_without_record(folder))) {
     throw UserError(entry.folder.string() + " is not an entry of the library in " + root_.string());
   }
   if (std::filesystem::is_symlink(folder, ec)) {

@@ -65,14 +65,15 @@ class GenerationLibrary {
   LibraryEntry add(const Video& video, const nlohmann::json& record) const;
   // Newest first; folders that are no entries are skipped, and so are those in `known` (not read:
   // a listing that has them already asks only for the new ones). `damaged`, when given, gets each
-  // skipped folder that holds a record.json which does not read, with why (a run whose record was
-  // cut short is not a user's own folder, and should not vanish without a word). Throws UserError
-  // when the folder exists but cannot be listed.
+  // skipped folder that holds a record.json which does not read, or an entry's files alone without
+  // their record.json, with why (a run whose record was cut short or deleted is not a user's own
+  // folder, and should not vanish without a word). Throws UserError when the folder exists but
+  // cannot be listed.
   std::vector<LibraryEntry> entries(const std::set<std::filesystem::path>& known = {},
                                     std::vector<std::string>* damaged = nullptr) const;
   // Deletes an entry folder of this library (and nothing outside it; a link in the library that
-  // names an entry goes itself, not the folder it names): detach() then purge_detached(). Throws
-  // UserError.
+  // names an entry goes itself, not the folder it names), also one whose record.json went but which
+  // holds only an entry's files: detach() then purge_detached(). Throws UserError.
   void remove(const LibraryEntry& entry) const { purge_detached(detach(entry)); }
   // Takes an entry out of the library at once: renames its folder to a hidden name, so a deletion
   // stopped midway never leaves half an entry listed, and returns that name (empty for a link,

@@ -395,6 +395,33 @@ TEST(GenerationLibrary, AnUnreadableRecordIsNamedUnreadable) {
             std::string::npos) << damaged[0];
 }
 
+// A run whose record.json was deleted by hand, its video and thumbnail left: not listed, but named in
+// the listing's note, and Delete (on the row listed before the record went) removes it, where it had
+// been refused as no entry. A folder that holds anything else besides, or nothing, stays the user's.
+TEST(GenerationLibrary, AnEntryWhoseRecordWentIsNamedAndDeletable) {
+  const auto root = test::scratch_dir("library_record_gone");
+  GenerationLibrary library(root);
+  const LibraryEntry entry = library.add(gradient_clip(2, 8, 8), record("2026-11-29T07:45:01Z", 1, "p"));
+  std::filesystem::remove(entry.folder / "record.json");
+  std::filesystem::create_directories(root / "empty");
+  std::filesystem::create_directories(root / "mine");
+  std::filesystem::copy_file(entry.folder / "thumbnail.png", root / "mine" / "thumbnail.png");
+  std::ofstream(root / "mine" / "notes.txt") << "my own";
+  std::vector<std::string> damaged;
+  EXPECT_TRUE(library.entries({}, &damaged).empty());
+  ASSERT_EQ(damaged.size(), 1u);
+  EXPECT_EQ(damaged[0], entry.folder.string() + " holds a run's files but its record.json is gone");
+  library.remove(entry);
+  EXPECT_FALSE(std::filesystem::exists(entry.folder));
+  for (const char* name : {"empty", "mine"}) {
+    LibraryEntry other = entry;
+    other.folder = root / name;
+    EXPECT_THROW(library.remove(other), UserError) << name;
+    EXPECT_TRUE(std::filesystem::exists(other.folder)) << name;
+  }
+  EXPECT_TRUE(std::filesystem::exists(root / "mine" / "notes.txt"));
+}
+
 using test::ScopedEnv;
 
 TEST(GenerationLibrary, DefaultRootFollowsTheEnvironment) {

@@ -43,6 +43,7 @@
 #include <QFileDialog>
 #include <QFontMetrics>
 #include <QLineEdit>
+#include <QDesktopServices>
 #include <QListWidget>
 #include <QMenu>
 #include <QMenuBar>
@@ -2528,10 +2529,11 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   QTRY_VERIFY2(statuses.last().endsWith("” was no longer in the library (moved or deleted outside the studio)"),
                qPrintable(statuses.last()));
 
-  // One that cannot be deleted (its record removed by hand: no entry of the library now) is
-  // reported, and its row stays.
+  // One that cannot be deleted (its record removed by hand and a file of the user's put in: no
+  // entry of the library now) is reported, and its row stays.
   const LibraryEntry unrecorded = panel.entry(1);
   std::filesystem::remove(unrecorded.folder / "record.json");
+  std::ofstream(unrecorded.folder / "notes.txt") << "mine";
   list->setCurrentRow(1);
   answer_yes();
   QTest::mouseClick(child<QPushButton>(panel, "library_delete"), Qt::LeftButton);
@@ -2540,6 +2542,14 @@ void StudioWindowTest::library_deletes_and_survives_bad_entries() {
   QCOMPARE(panel.count(), 3);
   QCOMPARE(panel.entry(1).folder, unrecorded.folder);
   QVERIFY(std::filesystem::exists(unrecorded.folder));
+  // Without the user's file, what is left of the run is the library's: Delete removes it (it had
+  // been refused, and the folder then vanished from the list at the next start, still on disk).
+  std::filesystem::remove(unrecorded.folder / "notes.txt");
+  answer_yes();
+  QTest::mouseClick(child<QPushButton>(panel, "library_delete"), Qt::LeftButton);
+  QTRY_COMPARE(panel.count(), 2);
+  QTRY_VERIFY(!std::filesystem::exists(unrecorded.folder));
+  QCOMPARE(errors.size(), 1);
 
   // A library path that is a file: the summary says why nothing is listed.
   const std::filesystem::path not_a_folder = scratch_.filePath("library-file").toStdString();
@@ -5956,12 +5966,22 @@ void StudioWindowTest::library_run_whose_video_is_gone_reloads_its_settings() {
   LibraryPanel panel(root, nullptr);
   QTRY_COMPARE(panel.count(), 2);
   const QLabel* summary = child<QLabel>(panel, "library_summary");
-  QVERIFY2(summary->text().endsWith(" · 1 run not listed: a record that does not read (the tooltip says which)"),
+  QVERIFY2(summary->text().endsWith(" · 1 run not listed: a record that does not read or is gone (the tooltip says which)"),
            qPrintable(summary->text()));
   QCOMPARE(summary->toolTip(),
            QString::fromStdString((damaged.folder / "record.json").string()) + " is not a readable run record");
   std::filesystem::remove_all(damaged.folder);  // followed as the list is
   QTRY_VERIFY_WITH_TIMEOUT(!summary->text().contains("not listed"), 5000);
+  // Show folder opens the chosen run's folder (it had opened the library's only), else the library's.
+  QDesktopServices::setUrlHandler("file", this, "openFileUrl");
+  auto* show_folder = child<QPushButton>(panel, "library_show_folder");
+  child<QListWidget>(panel, "library_list")->setCurrentRow(1);
+  show_folder->click();
+  QCOMPARE(opened_urls_.value(0), QUrl::fromLocalFile(QString::fromStdString(panel.entry(1).folder.string())));
+  child<QListWidget>(panel, "library_list")->setCurrentRow(-1);
+  show_folder->click();
+  QCOMPARE(opened_urls_.value(1), QUrl::fromLocalFile(QString::fromStdString(root.string())));
+  QDesktopServices::unsetUrlHandler("file");
   QCOMPARE(panel.entry(0).folder, gone.folder);
   QVERIFY(panel.entry(0).clip_gone());
   QVERIFY(!panel.entry(1).clip_gone());
@@ -6141,10 +6161,12 @@ void StudioWindowTest::a_last_model_gone_by_the_start_gives_way_to_the_default()
   QTRY_VERIFY(folders->itemText(folders->findData(renamed)).endsWith("  (gone)"));
   QVERIFY(child<QToolButton>(*w, "generate_button")->isEnabled());
 
-  // Chosen again while gone, it is refused in words, with no default in its place.
+  // Chosen again while gone, it is refused in words, and the model loaded stays.
   w->openModelFolder(renamed);
   QTRY_VERIFY_WITH_TIMEOUT(w->statusBar()->currentMessage().startsWith("Error"), 30000);
-  QCOMPARE(picker->currentFolder(), renamed);
+  QVERIFY2(w->statusBar()->currentMessage().contains(" stays loaded: no model at '" + renamed + "'"),
+           qPrintable(w->statusBar()->currentMessage()));
+  QCOMPARE(picker->currentFolder(), mine);
 }
 
 // The dense warm-up is a fraction of the steps, rounded down as the reference rounds it: its box

@@ -4,9 +4,11 @@
 
 #include <memory>
 
+#include <QList>
 #include <QObject>
 #include <QString>
 #include <QTemporaryDir>
+#include <QUrl>
 
 namespace svgear {
 class MainWindow;
@@ -16,6 +18,10 @@ namespace svgear::test {
 
 class StudioWindowTest : public QObject {
   Q_OBJECT
+
+ public Q_SLOTS:
+  // Stands in for the file manager (QDesktopServices::setUrlHandler): the URLs opened.
+  void openFileUrl(const QUrl& url) { opened_urls_ << url; }
 
  private Q_SLOTS:
   void initTestCase();
@@ -125,6 +131,7 @@ class StudioWindowTest : public QObject {
   std::unique_ptr<QTemporaryDir> function_cache_;
   QString model_folder_;
   int vocabulary_size_ = 0;
+  QList<QUrl> opened_urls_;
 };
 
 }  // namespace svgear::test
