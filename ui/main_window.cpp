@@ -1866,26 +1866,29 @@ QString MainWindow::chooseExportPath(const QString& title, const QString& file_n
   // The dialog does not ask about replacing a file: the name typed may not be the one written (see
   // below), and a question about /dev/full before writing /dev/full.mp4 misleads. The one question
   // comes after, about the file the export writes.
-  QString path = QFileDialog::getSaveFileName(this, title, QDir(folder).filePath(file_name), filter, &chosen_filter,
-                                              QFileDialog::DontConfirmOverwrite);
-  if (path.isEmpty()) return path;
-  // A name typed without one of the filter's extensions takes the chosen type's: the writers read a
-  // bare name as a folder of PNG frames, and refuse one like "take.2" after the dialog has closed.
   QStringList extensions;
   for (const QRegularExpressionMatch& m : QRegularExpression(R"(\*(\.\w+))").globalMatch(filter)) extensions << m.captured(1);
-  if (!extensions.contains("." + QFileInfo(path).suffix().toLower())) {
-    if (path.endsWith('.')) path.chop(1);  // "take." is "take", not "take..mp4"
-    const QRegularExpressionMatch type = QRegularExpression(R"(\(\*(\.\w+))").match(chosen_filter);
-    path += type.hasMatch() ? type.captured(1) : extensions.value(0);
+  QString start = QDir(folder).filePath(file_name);
+  for (;;) {
+    QString path = QFileDialog::getSaveFileName(this, title, start, filter, &chosen_filter, QFileDialog::DontConfirmOverwrite);
+    if (path.isEmpty()) return path;
+    // A name typed without one of the filter's extensions takes the chosen type's: the writers read a
+    // bare name as a folder of PNG frames, and refuse one like "take.2" after the dialog has closed.
+    if (!extensions.contains("." + QFileInfo(path).suffix().toLower())) {
+      if (path.endsWith('.')) path.chop(1);  // "take." is "take", not "take..mp4"
+      const QRegularExpressionMatch type = QRegularExpression(R"(\(\*(\.\w+))").match(chosen_filter);
+      path += type.hasMatch() ? type.captured(1) : extensions.value(0);
+    }
+    // No is Enter's answer: a second habitual Enter after the dialog's must not replace an export.
+    // No brings the dialog back at that name, for another, as a save dialog's own question does.
+    if (!QFileInfo::exists(path) ||
+        QMessageBox::question(this, title,
+                              tr("%1 already exists. Replace it?").arg(bidi_controls_shown(QFileInfo(path).fileName())),
+                              QMessageBox::Yes | QMessageBox::No, QMessageBox::No) == QMessageBox::Yes) {
+      return path;
+    }
+    start = path;
   }
-  // No is Enter's answer: a second habitual Enter after the dialog's must not replace an export.
-  if (QFileInfo::exists(path) &&
-      QMessageBox::question(this, title,
-                            tr("%1 already exists. Replace it?").arg(bidi_controls_shown(QFileInfo(path).fileName())),
-                            QMessageBox::Yes | QMessageBox::No, QMessageBox::No) != QMessageBox::Yes) {
-    return QString();
-  }
-  return path;
 }
 
 QString MainWindow::videoFilter() const {

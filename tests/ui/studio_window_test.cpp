@@ -3547,6 +3547,7 @@ void answer_file_dialog_when(std::function<bool()> ready, const QString& path, Q
     if (QWidget* focused = QApplication::focusWidget()) focused->clearFocus();
     dialog->selectFile(path);
     static_cast<QDialog*>(dialog)->accept();  // QFileDialog's own accept() is protected
+    poll->stop();  // not the next dialog's answer too
     poll->deleteLater();
   });
   poll->start(20);
@@ -3662,6 +3663,30 @@ void StudioWindowTest::export_writes_what_was_shown_when_asked() {
   QTRY_VERIFY(!w->isExporting());
   QVERIFY(QFileInfo::exists(dotted + extension));
   QVERIFY(!QFileInfo::exists(dotted + "." + extension));
+
+  // No to replacing brings the dialog back at the name chosen, for another (it had ended the export
+  // without a word): the file asked about stays, and the name then chosen is written.
+  replace.stop();
+  QTimer refuse;
+  connect(&refuse, &QTimer::timeout, this, [&] {
+    if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+      questions << box->text();
+      refuse.stop();
+      box->button(QMessageBox::No)->click();
+    }
+  });
+  refuse.start(20);
+  const QDateTime taken_written = QFileInfo(taken + extension).lastModified();
+  QString offered_again;
+  answer_file_dialog_when([] { return true; }, taken + extension, offered);
+  answer_file_dialog_when([&] { return questions.size() == 3; }, scratch_.filePath("export-asked/another") + extension,
+                          offered_again);
+  child<QAction>(*w, "export_video")->trigger();
+  QTRY_VERIFY(!w->isExporting());
+  QCOMPARE(questions.value(2), QString("taken%1 already exists. Replace it?").arg(extension));
+  QCOMPARE(offered_again, taken + extension);
+  QTRY_VERIFY(QFileInfo::exists(scratch_.filePath("export-asked/another") + extension));
+  QCOMPARE(QFileInfo(taken + extension).lastModified(), taken_written);
 }
 
 // The Compare views on frames larger than their room (a 480p clip in a small dock): shrunk to fit
