@@ -384,15 +384,25 @@ QStringList SettingsPanel::setRequest(const StudioRequest& given) {
   return unheld;
 }
 
-void SettingsPanel::applyModelDefaults(const ModelSummary& m) {
+QStringList SettingsPanel::applyModelDefaults(const ModelSummary& m) {
   const QScopedValueRollback<bool> setting(setting_, true);
+  QStringList changed;
+  const QString size = width_->text() + "×" + height_->text();
   width_->setValue(m.width);
   height_->setValue(m.height);
-  frames_->setValue(m.frames);
-  steps_->setValue(m.steps);
-  guidance_->setValue(m.guidance);
-  if (m.low_noise_guidance) low_noise_guidance_->setValue(*m.low_noise_guidance);
-  shift_->setValue(m.shift);
+  if (width_->text() + "×" + height_->text() != size) changed << tr("%1×%2 (was %3)").arg(width_->text(), height_->text(), size);
+  const auto set = [&changed](QAbstractSpinBox* box, const auto& value, const QString& what) {
+    const QString before = box->text();
+    if (auto* whole = qobject_cast<QSpinBox*>(box)) whole->setValue(int(value));
+    if (auto* decimal = qobject_cast<QDoubleSpinBox*>(box)) decimal->setValue(double(value));
+    if (box->text() != before) changed << what.arg(box->text(), before);
+  };
+  set(frames_, m.frames, tr("frames %1 (was %2)"));
+  set(steps_, m.steps, tr("steps %1 (was %2)"));
+  set(guidance_, m.guidance, two_experts_ ? tr("high-noise guidance %1 (was %2)") : tr("guidance %1 (was %2)"));
+  if (m.low_noise_guidance) set(low_noise_guidance_, *m.low_noise_guidance, tr("low-noise guidance %1 (was %2)"));
+  set(shift_, m.shift, tr("shift %1 (was %2)"));
+  return changed;
 }
 
 void SettingsPanel::fitVideoToModel(const ModelSummary& m) {

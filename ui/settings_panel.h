@@ -45,8 +45,9 @@ class SettingsPanel : public QWidget {
   // decimals), as "top_p 0.8765 (now 0.877)": a run from the panel would differ from the request.
   // A cluster count the run's tokens capped keeps the box's value when that is no smaller.
   QStringList setRequest(const StudioRequest& request);
-  // Size, frames, steps, guidance and shift from the model's defaults.
-  void applyModelDefaults(const ModelSummary& model);
+  // Size, frames, steps, guidance and shift from the model's defaults. Returns those that changed,
+  // as "832×480 (was 64×64)" and "steps 50 (was 4)", for the Log: a model chosen replaces them.
+  QStringList applyModelDefaults(const ModelSummary& model);
   // Shows the low-noise guidance (and calls the guidance the high-noise one's) for a model with two
   // experts, Wan2.2-A14B; hides it for a model with one DiT, whose requests then leave it unset.
   void showModelExperts(const ModelSummary& model);

@@ -6359,7 +6359,12 @@ void StudioWindowTest::a_model_with_odd_defaults_and_name_is_shown_safely() {
   QTRY_VERIFY(info->text().startsWith("odd [U+202E] name on "));
   QVERIFY(!info->text().contains(QChar(0x202E)));
   const QString status = static_cast<StatusLine*>(w->statusBar())->shownText();
-  QVERIFY2(status == "Model odd [U+202E] name ready", qPrintable(status));
+  QVERIFY2(status == "Model odd [U+202E] name ready · Settings set to its defaults (the Log says which)",
+           qPrintable(status));
+  // What the model's defaults changed is said (a Wan folder had turned 64×64×8 in 4 steps into
+  // 832×480×81 in 50 without a word): the size clamped to the least, and the steps.
+  QVERIFY2(log.contains("Settings set to odd [U+202E] name's defaults: 4×32 (was 32×32), steps 1 (was 4)"),
+           qPrintable(log));
   // Wrapped to the label's width, the text is no wider than the label.
   const QRect wrapped = info->fontMetrics().boundingRect(QRect(0, 0, info->width(), 100000), Qt::TextWordWrap,
                                                          info->text());
