@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include <QApplication>
 #include <QThreadPool>
@@ -9,6 +10,7 @@
 #include "ui/dark_theme.h"
 #include "ui/main_window.h"
 #include "ui/studio_icon.h"
+#include "svgear/build_config.h"
 
 namespace {
 
@@ -18,9 +20,36 @@ namespace {
 // mount that stopped answering one never ends, and QApplication would wait for it without a window.
 constexpr int kPoolStopMs = 10000;
 
+constexpr const char* kUsage = R"(usage: svgear-studio [Qt's options, such as -platform xcb]
+
+SVG-EAR Studio: generate videos with a built-in model or a Wan 2.1 / 2.2 folder, with dense, SVG2 or
+SVG-EAR attention, and watch the sparse attention's routing as it runs.
+
+  --help, -h   this text
+  --version    the version, build type and LibTorch
+
+Environment:
+  SVGEAR_MODELS    folders to look for models in, separated by ':', before the built-in ones
+  SVGEAR_LIBRARY   where finished runs are kept (else $XDG_DATA_HOME/svgear/library, else
+                   ~/.local/share/svgear/library)
+Settings are kept in ~/.config/svgear/SVG-EAR Studio.conf. The command-line tool, for scripts
+and machines without a display, is svgear (`svgear --help`).
+)";
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before QApplication, which needs a display: asked on a terminal without one, the answer comes.
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (!std::strcmp(argv[i], "--version")) {
+      std::printf("svgear-studio %s (%s, LibTorch %s)\n", SVGEAR_VERSION, SVGEAR_BUILD_TYPE, SVGEAR_TORCH_VERSION);
+      return 0;
+    }
+  }
   QApplication app(argc, argv);
   QApplication::setOrganizationName("svgear");  // QSettings: ~/.config/svgear/SVG-EAR Studio.conf
   QApplication::setApplicationName("SVG-EAR Studio");

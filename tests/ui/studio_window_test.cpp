@@ -25,6 +25,8 @@
 #include <QAction>
 #include <QApplication>
 #include <QMessageBox>
+#include <QProcess>
+#include <QProcessEnvironment>
 #include <QPushButton>
 #include <QCheckBox>
 #include <QHelpEvent>
@@ -92,6 +94,7 @@
 #include "core/shapes/prompt_grammar.h"
 #include "core/text/prompt_words.h"
 #include "core/user_error.h"
+#include "svgear/build_config.h"
 #include "tests/ui/studio_window_test.h"
 #include "tests/wan/tiny_wan_folder.h"
 #include "ui/block_map_view.h"
@@ -6461,6 +6464,30 @@ void StudioWindowTest::inspector_text_is_sharp_at_every_scale_factor() {
   fresh.shutdown();
   overlay.shutdown();
   context.doneCurrent();
+}
+
+// `svgear-studio --help` and `--version` answer on the terminal, also without a display (the
+// window had opened instead, and without a display Qt aborted).
+void StudioWindowTest::studio_help_answers_without_a_display() {
+  QProcessEnvironment bare = QProcessEnvironment::systemEnvironment();
+  for (const char* name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"}) bare.remove(name);
+  const auto run = [&bare](const QString& option) {
+    QProcess studio;
+    studio.setProcessEnvironment(bare);
+    studio.start(SVGEAR_STUDIO_PATH, {option});
+    if (!studio.waitForFinished(30000)) qFatal("svgear-studio %s did not end", qPrintable(option));
+    if (studio.exitStatus() != QProcess::NormalExit || studio.exitCode() != 0) {
+      qFatal("svgear-studio %s: exit %d: %s", qPrintable(option), studio.exitCode(), studio.readAllStandardError().constData());
+    }
+    return QString::fromUtf8(studio.readAllStandardOutput());
+  };
+  for (const char* help : {"--help", "-h"}) {
+    const QString text = run(help);
+    QVERIFY2(text.startsWith("usage: svgear-studio") && text.contains("SVGEAR_MODELS") &&
+                 text.contains("SVGEAR_LIBRARY") && text.contains("svgear --help"),
+             qPrintable(text));
+  }
+  QVERIFY2(run("--version").startsWith(QString("svgear-studio %1 (").arg(SVGEAR_VERSION)), qPrintable(run("--version")));
 }
 
 }  // namespace svgear::test

@@ -109,6 +109,7 @@ class StudioWindowTest : public QObject {
   void library_labels_show_the_mode_seed_and_time_of_any_prompt();
   void tab_stops_only_on_shown_controls();
   void inspector_text_is_sharp_at_every_scale_factor();
+  void studio_help_answers_without_a_display();
 
  private:
   // On the tiny model, or on `folder`.
