@@ -18,6 +18,7 @@
 #include <QVBoxLayout>
 
 #include "ui/bidi_controls.h"
+#include "ui/unknown_words_note.h"
 #include "ui/word_completer.h"
 
 namespace svgear {
@@ -56,7 +57,11 @@ PromptPanel::PromptPanel(QWidget* parent)
       examples_button_(new QToolButton(this)),
       examples_menu_(new QMenu(this)),
       prompt_words_(new WordCompleter(prompt_)),
-      negative_words_(new WordCompleter(negative_)) {
+      negative_words_(new WordCompleter(negative_)),
+      prompt_note_(new UnknownWordsNote(prompt_, this)),
+      negative_note_(new UnknownWordsNote(negative_, this)) {
+  prompt_note_->setObjectName("prompt_unknown_words");
+  negative_note_->setObjectName("negative_prompt_unknown_words");
   prompt_->setObjectName("prompt");
   // Reads as a hint, not as a prompt already typed: Generate on an empty box asks for one.
   prompt_->setPlaceholderText(tr("describe the video, e.g. a red circle moves left over a blue sky"));
@@ -100,8 +105,10 @@ PromptPanel::PromptPanel(QWidget* parent)
   prompt_row->addWidget(examples_button_);
   layout->addLayout(prompt_row);
   layout->addWidget(prompt_);
+  layout->addWidget(prompt_note_);
   layout->addWidget(label_for(tr("&Negative prompt"), negative_));
   layout->addWidget(negative_);
+  layout->addWidget(negative_note_);
   layout->addWidget(label_for(tr("Hi&story"), history_));
   layout->addWidget(history_, 1);
   // Tab follows the panel down, from the Examples button above the prompt (creation order put it last).
@@ -173,6 +180,8 @@ void PromptPanel::replacePromptUndoably(const QString& prompt) {
 void PromptPanel::setVocabulary(const QStringList& words) {
   prompt_words_->setWords(words);
   negative_words_->setWords(words);
+  prompt_note_->setVocabulary(words);
+  negative_note_->setVocabulary(words);
 }
 
 void PromptPanel::addToHistory(const QString& prompt) {

@@ -16,6 +16,7 @@ class QToolButton;
 
 namespace svgear {
 
+class UnknownWordsNote;
 class WordCompleter;
 
 class PromptPanel : public QWidget {
@@ -61,6 +62,8 @@ class PromptPanel : public QWidget {
   PromptExamples examples_;
   WordCompleter* prompt_words_;
   WordCompleter* negative_words_;
+  UnknownWordsNote* prompt_note_;
+  UnknownWordsNote* negative_note_;
 };
 
 }  // namespace svgear

@@ -772,7 +772,34 @@ void StudioWindowTest::unknown_word_reports_error() {
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
   child<QSpinBox>(*w, "steps")->setValue(2);
+  // Said under the box as they are typed (Generate had been the first to say so); a word being
+  // typed counts once no word of the model begins with it, or once it is left.
+  QLineEdit* prompt = child<QLineEdit>(*w, "prompt");
+  QLabel* note = child<QLabel>(*w, "prompt_unknown_words");
+  prompt->setFocus();
+  QTRY_VERIFY(prompt->hasFocus());
+  typePrompt(*w, "a red st");
+  QVERIFY(note->isHidden());
+  QTest::keyClicks(prompt, "ar");
+  QVERIFY(note->isHidden());
+  QTest::keyClick(prompt, Qt::Key_R);
+  QVERIFY(note->isVisible());
+  QCOMPARE(note->text(), QString("Not among the model's words: 'starr' (did you mean 'star'?)"));
+  typePrompt(*w, "a red st");
+  QTest::keyClick(prompt, Qt::Key_Home);  // left where it is, the word is judged whole
+  QVERIFY(note->isVisible());
+  QVERIFY2(note->text().startsWith("Not among the model's words: 'st'"), qPrintable(note->text()));
+  typePrompt(*w, "a red star");
+  QVERIFY(note->isHidden());
+  QLineEdit* negative = child<QLineEdit>(*w, "negative_prompt");
+  negative->setText("purple");
+  QLabel* negative_note = child<QLabel>(*w, "negative_prompt_unknown_words");
+  QVERIFY(negative_note->isVisible());
+  QVERIFY2(negative_note->text().startsWith("Not among the model's words: 'purple'"), qPrintable(negative_note->text()));
+  negative->clear();
+  QVERIFY(negative_note->isHidden());
   typePrompt(*w, "a purple hexagon");
+  QVERIFY2(note->text().startsWith("Not among the model's words: 'purple', 'hexagon'"), qPrintable(note->text()));
   QSpinBox* seed = child<QSpinBox>(*w, "seed");
   QVERIFY(!child<QCheckBox>(*w, "seed_locked")->isChecked());  // each Generate draws a seed
   const int seed_before = seed->value();
@@ -824,7 +851,6 @@ void StudioWindowTest::unknown_word_reports_error() {
 
   // A pasted prompt is taken whole (a line edit keeps 32,767 characters unless told otherwise), so
   // the refusal counts its words as they are.
-  QLineEdit* prompt = child<QLineEdit>(*w, "prompt");
   prompt->clear();
   prompt->insert(QString("red ").repeated(10000));
   QCOMPARE(prompt->text().size(), 40000);
