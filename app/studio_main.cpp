@@ -32,8 +32,8 @@ Environment:
   SVGEAR_MODELS    folders to look for models in, separated by ':', before the built-in ones
   SVGEAR_LIBRARY   where finished runs are kept (else $XDG_DATA_HOME/svgear/library, else
                    ~/.local/share/svgear/library)
-Settings are kept in ~/.config/svgear/SVG-EAR Studio.conf. The command-line tool, for scripts
-and machines without a display, is svgear (`svgear --help`).
+Settings are kept in $XDG_CONFIG_HOME/svgear/SVG-EAR Studio.conf (~/.config/svgear/ by default).
+The command-line tool, for scripts and machines without a display, is svgear (`svgear --help`).
 )";
 
 }  // namespace

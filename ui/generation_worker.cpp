@@ -169,7 +169,7 @@ int GenerationWorker::loadModel(const QString& folder, const ModelPlacement& pla
         Q_EMIT logLine("loading " + folder + " stopped: another model was chosen");
       }
     } catch (const std::exception& e) {
-      Q_EMIT modelFailed(folder, error_text(e), number, keptFolder());
+      Q_EMIT modelFailed(folder, error_text(e), number, keptModel());
     }
   }, Qt::QueuedConnection);
   return number;
@@ -198,16 +198,17 @@ void GenerationWorker::sweep(const StudioRequest& request, const QString& cache_
 
 void GenerationWorker::cancel() { cancel_.cancel(); }
 
-QString GenerationWorker::keptFolder() const { return model_ ? model_folder_ : QString(); }
+ModelSummary GenerationWorker::keptModel() const { return model_ ? model_summary_ : ModelSummary(); }
 
 void GenerationWorker::load(const QString& folder, const ModelPlacement& placement,
                             std::shared_ptr<CancelToken> cancel, int load_number) {
   set_cpu_threads(0);
   Q_EMIT logLine("loading the model in " + folder);
-  // A folder that is no model, or whose files' headers say the load would fail (a file missing,
+  // Another folder that is no model, or whose files' headers say the load would fail (a file missing,
   // truncated or of the wrong shapes), is refused before the model loaded now is freed: the studio
   // keeps a model it can run (modelFailed's `kept`). No tensor is read: headers, read again below.
-  if (model_) check_model_files(read_model_manifest(folder.toStdString()));
+  // Not for the loaded model's own folder (a new device or placement): the panels show the new one.
+  if (model_ && folder != model_folder_) check_model_files(read_model_manifest(folder.toStdString()));
   // Then the old model goes before the new one is read, whatever becomes of the load: its weights
   // and the new ones need not fit in memory together.
   model_.reset();
@@ -264,6 +265,7 @@ void GenerationWorker::load(const QString& folder, const ModelPlacement& placeme
   } catch (const UserError& e) {
     summary.defaults_problem = QString::fromStdString(e.what());
   }
+  model_summary_ = summary;
   Q_EMIT modelLoaded(summary);
 }
 
@@ -285,8 +287,8 @@ bool GenerationWorker::loadFor(const StudioRequest& request) {
       model_ && (parse_device(request.placement.device) != model_->device ||
                  (parts(request.placement) != parts(model_placement_) && model_->manifest.latent == LatentKind::WanVae));
   if (!model_ || folder != model_folder_ || placement_changed) {
-    // The model before is freed as the load starts: the window's Model panel must not go on
-    // showing it when the load stops, so the model signals say so as well as the run's.
+    // The model before is freed as the load starts, unless the folder is refused on its headers
+    // first: the model signals tell the window's Model panel which, as well as the run's.
     try {
       load(folder, request.placement, std::make_shared<CancelToken>(&cancel_), 0);
     } catch (const Cancelled&) {
@@ -294,7 +296,7 @@ bool GenerationWorker::loadFor(const StudioRequest& request) {
       Q_EMIT cancelled(nullptr, 0);
       return false;
     } catch (const std::exception& e) {
-      Q_EMIT modelFailed(folder, error_text(e), 0, keptFolder());
+      Q_EMIT modelFailed(folder, error_text(e), 0, keptModel());
       throw;  // the run fails with it
     }
   } else {

@@ -86,9 +86,9 @@ class GenerationWorker : public QObject {
   // load, whose failure or cancel also ends the run with failed / cancelled), so that the window
   // tells a superseded load of the same folder from the one it waits for.
   void modelLoaded(const svgear::ModelSummary& summary);
-  // `kept`: the folder of the model loaded before, when it stays (the new folder was refused on its
-  // files' headers, before that model was freed); empty when no model is loaded now.
-  void modelFailed(const QString& folder, const QString& message, int load, const QString& kept);
+  // `kept`: the model loaded before, when it stays (another folder refused on its files' headers,
+  // before that model was freed); its folder is empty when no model is loaded now.
+  void modelFailed(const QString& folder, const QString& message, int load, const svgear::ModelSummary& kept);
   // ModelOptions::on_progress of a Wan model's load: `part` ("text encoder", …) has `done` of its
   // `total` bytes read; at its start, every further percent and its end.
   void loadProgress(int load, const QString& part, qint64 done, qint64 total);
@@ -128,7 +128,7 @@ class GenerationWorker : public QObject {
   // then stays with the model, whose text encoder keeps a pointer to it (to poll while it reloads
   // the weights it freed after encoding: Free it after encoding).
   void load(const QString& folder, const ModelPlacement& placement, std::shared_ptr<CancelToken> cancel, int load_number);
-  QString keptFolder() const;  // the loaded model's folder, or empty when none is loaded
+  ModelSummary keptModel() const;  // the loaded model's summary, or one without a folder when none is loaded
   // The request's model, loaded unless it already is; false (and failed emitted) without a folder.
   bool loadFor(const StudioRequest& request);
   void run(const StudioRequest& request);
@@ -147,6 +147,7 @@ class GenerationWorker : public QObject {
   std::unique_ptr<Model> model_;
   QString model_folder_;
   ModelPlacement model_placement_;  // what the loaded model was loaded with
+  ModelSummary model_summary_;      // what modelLoaded said of it
   int cpu_threads_ = 0;  // the last count logged
   GenerationLibrary library_{default_library_root()};
 };

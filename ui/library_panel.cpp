@@ -237,8 +237,6 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
     const QString name = QFile::decodeName(folder.c_str());  // the name need not be UTF-8
     if (ec) {
       Q_EMIT errorOccurred(tr("cannot create the library folder %1: %2").arg(name, QString::fromStdString(ec.message())));
-    } else if (run && !std::filesystem::is_directory(folder, ec)) {
-      Q_EMIT errorOccurred(tr("the run's folder %1 is not there any more (moved or deleted)").arg(name));
     } else if (!QDesktopServices::openUrl(QUrl::fromLocalFile(name))) {
       Q_EMIT errorOccurred(tr("no file manager could open %1").arg(name));
     }

@@ -590,35 +590,36 @@ void MainWindow::buildActions() {
 }
 
 void MainWindow::connectWorker() {
-  connect(worker_, &GenerationWorker::modelLoaded, this, [this](const ModelSummary& m) {
-    worker_model_ = m;
-    onModelLoaded(m);
-  });
+  connect(worker_, &GenerationWorker::modelLoaded, this, [this](const ModelSummary& m) { onModelLoaded(m); });
   connect(worker_, &GenerationWorker::modelLoadCancelled, this, [this](const QString&, int load) {
     if (load == loading_load_) onModelLoadCancelled();
   });
   connect(worker_, &GenerationWorker::modelFailed, this, [this](const QString& folder, const QString& message, int load,
-                                                                const QString& kept) {
-    if (kept.isEmpty()) worker_model_.reset();
+                                                                const ModelSummary& kept) {
     // A load the user has since replaced by another choice, of this folder or another (onModelLoaded
     // filters the same way): the newer load is the one to wait for and to report.
     const bool awaited = load == loading_load_;
     if (awaited) setLoading(QString(), 0);
-    if (folder == reload_folder_) reload_folder_.clear();  // a later load of it is no reload's
+    const bool reload = folder == reload_folder_;  // a Library run's model
+    if (reload) reload_folder_.clear();  // a later load of it is no reload's
     if (!awaited || folder != model_picker_->currentFolder()) {
       log_->info(tr("loading %1 failed, but a newer choice has replaced it: %2").arg(folder, message));
       return;
     }
     // Refused on its files' headers: the model before stays loaded, and the panels describe it again
     // (they had said "no model", and Generate failed, for a folder chosen by mistake).
-    if (!kept.isEmpty() && worker_model_ && worker_model_->folder == kept) {
+    if (!kept.folder.isEmpty()) {
       start_folder_.clear();
       apply_model_defaults_ = false;
-      model_picker_->setCurrentFolder(kept);
-      showModel(*worker_model_);
+      model_picker_->setCurrentFolder(kept.folder);
+      showModel(kept);
       model_picker_->showRefused(message);
-      // The model's name first: the status line cuts a long message short.
-      if (load != 0) reportError(tr("%1 stays loaded: %2").arg(worker_model_->name, message));  // else the run's failure
+      // The model's name first: the status line cuts a long message short. A Library run's settings
+      // were applied for its own model, which Generate would not run.
+      const QString stays = reload ? tr("%1 stays loaded, so Generate would not reproduce the run reloaded from the "
+                                        "Library: %2")
+                                   : tr("%1 stays loaded: %2");
+      if (load != 0) reportError(stays.arg(kept.name, message));  // else the run's failure says it
       return;
     }
     // The last session's model, moved or renamed since (or on a disk not mounted now): the default
@@ -736,7 +737,8 @@ void MainWindow::openModelFolder(const QString& folder) {
 }
 
 void MainWindow::loadModel(const QString& folder) {
-  // The worker frees the old model first: the dock and completion must not go on describing it.
+  // The worker frees the old model first, unless it refuses the folder on its headers (then the
+  // model it keeps is shown again): the dock and completion must not go on describing it.
   model_picker_->showLoading(folder);
   routing_->fitToModel(0, 0);  // a run checks its traced layers against the model it loads
   prompt_panel_->setVocabulary({});

@@ -19,7 +19,6 @@
 #include "core/media/video.h"
 #include "core/pipeline/event_sink.h"
 #include "ui/exporter.h"
-#include "ui/model_summary.h"
 
 class QAction;
 class QDockWidget;
@@ -51,6 +50,7 @@ class SettingsPanel;
 class StatusLine;
 struct CompareResult;
 struct LibraryEntry;
+struct ModelSummary;
 struct StudioRequest;
 struct SweepPoint;
 struct RoutingStep;
@@ -291,7 +291,6 @@ class MainWindow : public QMainWindow {
   QElapsedTimer run_started_, step_came_;
   QElapsedTimer work_started_;  // the whole Generate, Compare or sweep, for Cancel's question
   std::optional<StepEvent> last_step_;
-  std::optional<ModelSummary> worker_model_;  // the worker's last loaded model, shown again when it is kept
   std::optional<RunPhase> run_phase_;  // the run's latest, for the step line
   bool run_stepped_ = false;  // a step of this run (of any of a Compare's or sweep's runs) finished
   QStringList history_before_run_;  // the prompt history and seed box before the run's request

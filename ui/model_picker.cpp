@@ -409,7 +409,16 @@ void ModelPicker::showError(const QString& message) {
 }
 
 void ModelPicker::showRefused(const QString& message) {
-  info_->setText(info_->text() + "\n" + tr("Not loaded: %1").arg(message));
+  // A panel's worth under the summary: a message naming a long path whole had made the panel
+  // scroll. All of it is in the tooltip, and in the Log.
+  constexpr int kShownChars = 300;
+  QString shown = message;
+  if (shown.size() > kShownChars) {
+    shown.truncate(shown.at(kShownChars - 1).isHighSurrogate() ? kShownChars - 1 : kShownChars);
+    shown += tr("… (the tooltip has all of it)");
+  }
+  info_->setText(info_->text() + "\n" + tr("Not loaded: %1").arg(shown));
+  info_->setToolTip(tooltip_lines(message));
 }
 
 void ModelPicker::rescan() {

@@ -58,7 +58,8 @@ class ModelPicker : public QWidget {
 
   void showModel(const ModelSummary& summary);  // and its folder joins the recent list
   void showError(const QString& message);
-  // Under the model shown (showModel), why a folder chosen after it did not load.
+  // Under the model shown (showModel), why a folder chosen after it did not load: the first 300
+  // characters, all of it in the tooltip.
   void showRefused(const QString& message);
   void showLoading(const QString& folder);  // until showModel or showError: the old model is gone
   // "Loading <folder>… <progress>" (a Wan model's part and how much of it is read); `folder`: the

@@ -231,16 +231,6 @@ QRectF PreviewWidget::targetRect(QSize image) const {
   return QRectF(QPointF((width() - size.width()) / 2, top) + panWithin(pan_, size), size);
 }
 
-void PreviewWidget::focusInEvent(QFocusEvent* event) {
-  update();
-  QOpenGLWidget::focusInEvent(event);
-}
-
-void PreviewWidget::focusOutEvent(QFocusEvent* event) {
-  update();
-  QOpenGLWidget::focusOutEvent(event);
-}
-
 void PreviewWidget::paintGL() {
   paintContent();
   if (!hasFocus()) return;

@@ -77,8 +77,6 @@ class PreviewWidget : public QOpenGLWidget {
   void wheelEvent(QWheelEvent* event) override;
   void leaveEvent(QEvent* event) override;
   void resizeEvent(QResizeEvent* event) override;
-  void focusInEvent(QFocusEvent* event) override;
-  void focusOutEvent(QFocusEvent* event) override;
 
  private:
   void paintContent();  // the frame, its caption and the inspector: paintGL without the focus frame

@@ -3,9 +3,11 @@
 #include <algorithm>
 
 #include <QFontMetrics>
+#include <QHelpEvent>
 #include <QPainter>
 #include <QSizeGrip>
 #include <QStyleOption>
+#include <QToolTip>
 
 #include "ui/bidi_controls.h"
 #include "ui/tooltip_lines.h"
@@ -42,6 +44,22 @@ QString StatusLine::shownText() const {
   if (metrics.horizontalAdvance(message) <= room) return message;
   return metrics.elidedText(message, Qt::ElideRight, std::max(0, room - metrics.horizontalAdvance(cut_note_))) +
          cut_note_;
+}
+
+bool StatusLine::event(QEvent* event) {
+  // An error's tooltip is its detail (showDetailed); a plain message cut short ("Reloaded … (seed
+  // 42, locked): Gener…") shows whole, over the message's part of the bar.
+  if (event->type() == QEvent::ToolTip && toolTip().isEmpty()) {
+    const auto* help = static_cast<QHelpEvent*>(event);
+    const QString message = bidi_controls_shown(currentMessage());
+    if (messageRect().contains(help->pos()) && shownText() != message) {
+      QToolTip::showText(help->globalPos(), tooltip_lines(message), this, messageRect());
+    } else {
+      QToolTip::hideText();
+    }
+    return true;
+  }
+  return QStatusBar::event(event);
 }
 
 // QStatusBar's own painting, with the message cut to its room.

@@ -3,7 +3,7 @@
 // the permanent widgets (the step line, the progress bar) and cuts it there mid-letter, without a
 // sign; this one ends a message that does not fit in "…", at whatever width the window has now. An
 // error shows its first sentence with the whole message as the bar's tooltip, and when cut, a note
-// that the Log has all of it.
+// that the Log has all of it; any other message cut short is whole in the bar's tooltip.
 
 #include <QStatusBar>
 
@@ -22,6 +22,7 @@ class StatusLine : public QStatusBar {
 
  protected:
   void paintEvent(QPaintEvent* event) override;
+  bool event(QEvent* event) override;  // the tooltip of a message cut short
 
  private:
   QRect messageRect() const;  // from the left edge to the first permanent widget or the size grip

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <string_view>
 #include <system_error>
 #include <thread>
@@ -38,11 +39,14 @@ constexpr std::string_view kDeletingPrefix = ".deleting-";
 
 std::string video_file_name() { return SVGEAR_HAVE_FFMPEG ? "video.mp4" : "video.y4m"; }
 
-// What is left of an entry whose record.json went (deleted by hand): a folder of the entry's own
-// files and nothing else. The library's to list as damaged and to delete, unlike a folder of the
-// user's own that merely lies in the library's folder, which it never touches.
+// What is left of an entry whose record.json went (deleted by hand): a folder by add()'s name
+// ("20261129-074501-seed42", "-2" when taken; "undated-seed42") of the entry's own files and
+// nothing else. The library's to list as damaged and to delete, unlike a folder of the user's own
+// that merely lies in the library's folder (SVGEAR_LIBRARY=~/Videos), which it never touches.
 bool is_entry_without_record(const std::filesystem::path& folder) {
+  static const std::regex entry_name(R"((\d{8}-\d{6}|undated)-seed\d+(-\d+)?)");
   std::error_code ec;
+  if (!std::regex_match(folder.filename().string(), entry_name)) return false;
   if (std::filesystem::is_symlink(folder, ec) || !std::filesystem::is_directory(folder, ec)) return false;
   int files = 0;
   for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {

@@ -397,7 +397,8 @@ TEST(GenerationLibrary, AnUnreadableRecordIsNamedUnreadable) {
 
 // A run whose record.json was deleted by hand, its video and thumbnail left: not listed, but named in
 // the listing's note, and Delete (on the row listed before the record went) removes it, where it had
-// been refused as no entry. A folder that holds anything else besides, or nothing, stays the user's.
+// been refused as no entry. A folder that holds anything else besides, or nothing, or that is not
+// named as the library names its entries, stays the user's.
 TEST(GenerationLibrary, AnEntryWhoseRecordWentIsNamedAndDeletable) {
   const auto root = test::scratch_dir("library_record_gone");
   GenerationLibrary library(root);
@@ -407,19 +408,22 @@ TEST(GenerationLibrary, AnEntryWhoseRecordWentIsNamedAndDeletable) {
   std::filesystem::create_directories(root / "mine");
   std::filesystem::copy_file(entry.folder / "thumbnail.png", root / "mine" / "thumbnail.png");
   std::ofstream(root / "mine" / "notes.txt") << "my own";
+  std::filesystem::create_directories(root / "trip");
+  std::filesystem::copy_file(entry.video, root / "trip" / entry.video.filename());
   std::vector<std::string> damaged;
   EXPECT_TRUE(library.entries({}, &damaged).empty());
   ASSERT_EQ(damaged.size(), 1u);
   EXPECT_EQ(damaged[0], entry.folder.string() + " holds a run's files but its record.json is gone");
   library.remove(entry);
   EXPECT_FALSE(std::filesystem::exists(entry.folder));
-  for (const char* name : {"empty", "mine"}) {
+  for (const char* name : {"empty", "mine", "trip"}) {
     LibraryEntry other = entry;
     other.folder = root / name;
     EXPECT_THROW(library.remove(other), UserError) << name;
     EXPECT_TRUE(std::filesystem::exists(other.folder)) << name;
   }
   EXPECT_TRUE(std::filesystem::exists(root / "mine" / "notes.txt"));
+  EXPECT_TRUE(std::filesystem::exists(root / "trip" / entry.video.filename()));
 }
 
 using test::ScopedEnv;

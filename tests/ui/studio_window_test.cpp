@@ -591,6 +591,15 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
   QVERIFY(status->toolTip().isEmpty());
   QVERIFY2(status->shownText().endsWith("…"), qPrintable(status->shownText()));
   QVERIFY(!status->shownText().contains("the Log"));
+  {
+    // Cut short, it is whole in a tooltip over it (it had been lost past the "…").
+    const QPoint over(20, status->height() / 2);
+    QHelpEvent help(QEvent::ToolTip, over, status->mapToGlobal(over));
+    QApplication::sendEvent(status, &help);
+    QTRY_VERIFY(QToolTip::isVisible());
+    QVERIFY2(QToolTip::text().remove('\n') == "exported to " + deep, qPrintable(QToolTip::text()));
+    QToolTip::hideText();
+  }
   w->resize(w->width() + 300, w->height());
   // Closing the window writes the exports asked for before it goes.
   const QString at_close = scratch_.filePath("export/at-close.y4m");
@@ -3549,8 +3558,10 @@ void StudioWindowTest::a_failed_load_in_a_run_keeps_the_loaded_model() {
     QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
     QVERIFY2(w->statusBar()->currentMessage().startsWith("Error:"), qPrintable(w->statusBar()->currentMessage()));
     QVERIFY2(info->text().startsWith(summary + "\nNot loaded: "), qPrintable(info->text()));
-    const QString error = info->text().section("\nNot loaded: ", 1);
+    // The panel shows its first 300 characters, the tooltip all of it.
+    const QString error = info->toolTip().remove('\n');
     QVERIFY(!error.isEmpty());
+    QVERIFY2(info->text().startsWith(summary + "\nNot loaded: " + error.left(300)), qPrintable(info->text()));
     QVERIFY2(log_text(*w).mid(from).count(error) == 1, qPrintable(log_text(*w).mid(from)));
     QCOMPARE(picker->currentFolder(), model_folder_);
     QVERIFY(child<QLineEdit>(*w, "prompt")->findChild<QCompleter*>()->model()->rowCount() > 0);
@@ -3560,6 +3571,37 @@ void StudioWindowTest::a_failed_load_in_a_run_keeps_the_loaded_model() {
     QVERIFY2(w->statusBar()->currentMessage().startsWith("Finished"), qPrintable(log_text(*w).mid(before)));
     QVERIFY2(!log_text(*w).mid(before).contains("loading the model in"), qPrintable(log_text(*w).mid(before)));
   }
+
+  // A Library run whose model folder is refused on opening: its settings are in the panels, but the
+  // model that stays is another, and the status line says Generate would not reproduce the run.
+  const QString first = scratch_.filePath("first-model");
+  std::filesystem::copy(model_folder_.toStdString(), first.toStdString(), std::filesystem::copy_options::recursive);
+  // Loaded when the log says so: the copy's words and sizes are the tiny model's, which waitForModel
+  // would take for the load's end.
+  const auto load = [&](const QString& folder) {
+    const qsizetype mark = log_text(*w).size();
+    w->openModelFolder(folder);
+    return QTest::qWaitFor([&] { return log_text(*w).mid(mark).contains("model random-tiny loaded on"); }, kRunTimeoutMs);
+  };
+  QVERIFY(load(first));
+  auto* library = child<LibraryPanel>(*w, "library");
+  const int kept_runs = library->count();
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QTRY_COMPARE(library->count(), kept_runs + 1);
+  std::filesystem::path run_on_first;  // runs of one second are listed by name, not by the order made
+  for (int row = 0; row < library->count(); ++row) {
+    if (library->entry(row).model_folder == first.toStdString()) run_on_first = library->entry(row).folder;
+  }
+  QVERIFY(!run_on_first.empty());
+  QVERIFY(load(model_folder_));
+  std::filesystem::remove(std::filesystem::path(first.toStdString()) / "model.safetensors");
+  w->openLibraryEntry(run_on_first);
+  QTRY_VERIFY2_WITH_TIMEOUT(w->statusBar()->currentMessage().startsWith("Error: random-tiny stays loaded, so Generate "
+                                                                        "would not reproduce the run reloaded from the "
+                                                                        "Library: "),
+                            qPrintable(w->statusBar()->currentMessage()), kRunTimeoutMs);
+  QCOMPARE(picker->currentFolder(), model_folder_);
 }
 
 namespace {
@@ -4475,7 +4517,7 @@ void StudioWindowTest::window_fits_a_small_screen() {
   // A longer summary (why a folder did not load) takes its height from the prompt history too.
   auto* model_dock = child<QDockWidget>(*w, "model_dock");
   const int model_height = model_dock->height();
-  const QString long_name = QString("not a model ").repeated(9);
+  const QString long_name = QString("not a model ").repeated(18);
   w->openModelFolder(scratch_.filePath(long_name + "/" + long_name));  // the path spans many lines
   // The failure's text under the summary of the model that stays.
   QTRY_VERIFY(child<QLabel>(*w, "model_info")->text().contains("Not loaded: no model at"));
