@@ -236,7 +236,8 @@ LibraryPanel::LibraryPanel(std::filesystem::path root, QWidget* parent)
     if (!run) std::filesystem::create_directories(folder, ec);
     const QString name = QFile::decodeName(folder.c_str());  // the name need not be UTF-8
     if (ec) {
-      Q_EMIT errorOccurred(tr("cannot create the library folder %1: %2").arg(name, QString::fromStdString(ec.message())));
+      Q_EMIT errorOccurred(
+          tr("cannot create the library folder %1: %2").arg(name, QString::fromStdString(ec.message())));
     } else if (!QDesktopServices::openUrl(QUrl::fromLocalFile(name))) {
       Q_EMIT errorOccurred(tr("no file manager could open %1").arg(name));
     }

@@ -1878,7 +1878,8 @@ QString MainWindow::chooseExportPath(const QString& title, const QString& file_n
   for (const QRegularExpressionMatch& m : QRegularExpression(R"(\*(\.\w+))").globalMatch(filter)) extensions << m.captured(1);
   QString start = QDir(folder).filePath(file_name);
   for (;;) {
-    QString path = QFileDialog::getSaveFileName(this, title, start, filter, &chosen_filter, QFileDialog::DontConfirmOverwrite);
+    QString path =
+        QFileDialog::getSaveFileName(this, title, start, filter, &chosen_filter, QFileDialog::DontConfirmOverwrite);
     if (path.isEmpty()) return path;
     // A name typed without one of the filter's extensions takes the chosen type's: the writers read a
     // bare name as a folder of PNG frames, and refuse one like "take.2" after the dialog has closed.

@@ -390,7 +390,9 @@ QStringList SettingsPanel::applyModelDefaults(const ModelSummary& m) {
   const QString size = width_->text() + "×" + height_->text();
   width_->setValue(m.width);
   height_->setValue(m.height);
-  if (width_->text() + "×" + height_->text() != size) changed << tr("%1×%2 (was %3)").arg(width_->text(), height_->text(), size);
+  if (width_->text() + "×" + height_->text() != size) {
+    changed << tr("%1×%2 (was %3)").arg(width_->text(), height_->text(), size);
+  }
   const auto set = [&changed](QAbstractSpinBox* box, const auto& value, const QString& what) {
     const QString before = box->text();
     if (auto* whole = qobject_cast<QSpinBox*>(box)) whole->setValue(int(value));

@@ -804,7 +804,8 @@ void StudioWindowTest::unknown_word_reports_error() {
   negative->setText("purple");
   QLabel* negative_note = child<QLabel>(*w, "negative_prompt_unknown_words");
   QVERIFY(negative_note->isVisible());
-  QVERIFY2(negative_note->text().startsWith("Not among the model's words: 'purple'"), qPrintable(negative_note->text()));
+  QVERIFY2(negative_note->text().startsWith("Not among the model's words: 'purple'"),
+           qPrintable(negative_note->text()));
   negative->clear();
   QVERIFY(negative_note->isHidden());
   typePrompt(*w, "a purple hexagon");
@@ -3581,7 +3582,8 @@ void StudioWindowTest::a_failed_load_in_a_run_keeps_the_loaded_model() {
   const auto load = [&](const QString& folder) {
     const qsizetype mark = log_text(*w).size();
     w->openModelFolder(folder);
-    return QTest::qWaitFor([&] { return log_text(*w).mid(mark).contains("model random-tiny loaded on"); }, kRunTimeoutMs);
+    return QTest::qWaitFor([&] { return log_text(*w).mid(mark).contains("model random-tiny loaded on"); },
+                           kRunTimeoutMs);
   };
   QVERIFY(load(first));
   auto* library = child<LibraryPanel>(*w, "library");
@@ -6062,7 +6064,8 @@ void StudioWindowTest::library_run_whose_video_is_gone_reloads_its_settings() {
   LibraryPanel panel(root, nullptr);
   QTRY_COMPARE(panel.count(), 2);
   const QLabel* summary = child<QLabel>(panel, "library_summary");
-  QVERIFY2(summary->text().endsWith(" · 1 run not listed: a record that does not read or is gone (the tooltip says which)"),
+  QVERIFY2(summary->text().endsWith(" · 1 run not listed: a record that does not read or is gone "
+                                    "(the tooltip says which)"),
            qPrintable(summary->text()));
   QCOMPARE(summary->toolTip(),
            QString::fromStdString((damaged.folder / "record.json").string()) + " is not a readable run record");
@@ -6545,7 +6548,8 @@ void StudioWindowTest::studio_help_answers_without_a_display() {
     studio.start(SVGEAR_STUDIO_PATH, {option});
     if (!studio.waitForFinished(30000)) qFatal("svgear-studio %s did not end", qPrintable(option));
     if (studio.exitStatus() != QProcess::NormalExit || studio.exitCode() != 0) {
-      qFatal("svgear-studio %s: exit %d: %s", qPrintable(option), studio.exitCode(), studio.readAllStandardError().constData());
+      qFatal("svgear-studio %s: exit %d: %s", qPrintable(option), studio.exitCode(),
+             studio.readAllStandardError().constData());
     }
     return QString::fromUtf8(studio.readAllStandardOutput());
   };
@@ -6555,7 +6559,8 @@ void StudioWindowTest::studio_help_answers_without_a_display() {
                  text.contains("SVGEAR_LIBRARY") && text.contains("svgear --help"),
              qPrintable(text));
   }
-  QVERIFY2(run("--version").startsWith(QString("svgear-studio %1 (").arg(SVGEAR_VERSION)), qPrintable(run("--version")));
+  const QString version = run("--version");
+  QVERIFY2(version.startsWith(QString("svgear-studio %1 (").arg(SVGEAR_VERSION)), qPrintable(version));
 }
 
 }  // namespace svgear::test
