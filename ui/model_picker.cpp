@@ -177,6 +177,7 @@ ModelPicker::ModelPicker(QWidget* parent)
   setMinimumWidth(layout->contentsMargins().left() + memory_options_->minimumSizeHint().width() +
                   layout->contentsMargins().right());
   connect(memory_toggle_, &QToolButton::toggled, this, [this](bool shown) {
+    memory_opened_by_wan_ = false;
     showMemoryOptions(shown);
     if (!shown) return;
     // On a short screen the panel scrolls: the boxes just opened come into view, once laid out.
@@ -385,7 +386,15 @@ QString shown_model_text(const QString& text) {
 
 void ModelPicker::showModel(const ModelSummary& m) {
   rememberLoaded(m.folder);
-  if (!m.placement.isEmpty()) showMemoryOptions(true);  // a Wan model: the boxes are its
+  // A Wan model: the boxes are its. A built-in model after it folds them again, unless they were
+  // opened by hand (they had stayed open, 100 px of a short screen for boxes it ignores).
+  if (!m.placement.isEmpty()) {
+    if (!memory_toggle_->isChecked()) memory_opened_by_wan_ = true;
+    showMemoryOptions(true);
+  } else if (memory_opened_by_wan_) {
+    memory_opened_by_wan_ = false;
+    showMemoryOptions(false);
+  }
   QString text = tr("%1 on %2 — %3").arg(shown_model_text(m.name), m.device, shown_model_text(m.description));
   if (!m.placement.isEmpty()) text += "\n" + m.placement;
   if (!m.vocabulary.isEmpty()) text += tr("\nVocabulary: %1 words, completed as you type").arg(m.vocabulary.size());

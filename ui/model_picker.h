@@ -133,6 +133,7 @@ class ModelPicker : public QWidget {
   std::array<QCheckBox*, 5> memory_boxes_;  // the five above, for what they share
   QToolButton* memory_toggle_;
   QWidget* memory_options_;
+  bool memory_opened_by_wan_ = false;  // by a Wan model's load, not by hand: a built-in one folds them
   QLabel* info_;
   QStringList recent_;  // folders models loaded from, most recent first
   QString chosen_;      // the folder chosen last, listed whether or not it loaded

@@ -3101,6 +3101,20 @@ void StudioWindowTest::wan_memory_placement_reloads_the_model() {
     QCOMPARE(compare_log.count("warning: the prompt is too long"), 1);
     fp8->click();  // on again, to be restored
     QTRY_COMPARE_WITH_TIMEOUT(loads(), 5, 60000);
+    // A built-in model chosen next folds the boxes the Wan model's load opened (they had stayed
+    // open); opened by hand, they stay.
+    auto* toggle = child<QToolButton>(w, "wan_memory_toggle");
+    w.openModelFolder(model_folder_);
+    QTRY_COMPARE_WITH_TIMEOUT(loads(), 6, 60000);
+    QVERIFY(!toggle->isChecked());
+    QVERIFY(!child<QWidget>(w, "wan_memory")->isVisible());
+    toggle->click();
+    w.openModelFolder(model_folder_);
+    QTRY_COMPARE_WITH_TIMEOUT(loads(), 7, 60000);
+    QVERIFY(toggle->isChecked());
+    QVERIFY(child<QWidget>(w, "wan_memory")->isVisible());
+    w.openModelFolder(wan);  // the Wan model's, to be restored
+    QTRY_COMPARE_WITH_TIMEOUT(loads(), 8, 60000);
     w.close();  // saves the settings
   }
   {
