@@ -393,10 +393,9 @@ QStringList SettingsPanel::applyModelDefaults(const ModelSummary& m) {
   if (width_->text() + "×" + height_->text() != size) {
     changed << tr("%1×%2 (was %3)").arg(width_->text(), height_->text(), size);
   }
-  const auto set = [&changed](QAbstractSpinBox* box, const auto& value, const QString& what) {
+  const auto set = [&changed](auto* box, auto value, const QString& what) {
     const QString before = box->text();
-    if (auto* whole = qobject_cast<QSpinBox*>(box)) whole->setValue(int(value));
-    if (auto* decimal = qobject_cast<QDoubleSpinBox*>(box)) decimal->setValue(double(value));
+    box->setValue(value);
     if (box->text() != before) changed << what.arg(box->text(), before);
   };
   set(frames_, m.frames, tr("frames %1 (was %2)"));
