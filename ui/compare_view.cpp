@@ -31,15 +31,25 @@ const QColor kSsim(90, 150, 230);
 
 // The frame as the preview fits it: magnified by the largest whole factor that fits `room` (square
 // pixels), or shrunk smoothly to fit when it is larger than `room` (a 480p Wan frame in a small dock),
-// rather than cropped to its middle.
-QPixmap fitted(const QImage& frame, QSize room) {
+// rather than cropped to its middle. In device pixels, with the pixmap told their ratio: at a
+// fractional scale (1.5) the label had stretched a whole-factor pixmap smoothly, blurring the
+// single-pixel differences the difference map is there to show.
+QPixmap fitted(const QImage& frame, QSize room, double device_pixel_ratio) {
   if (frame.isNull()) return QPixmap();
-  if (room.isEmpty()) return QPixmap::fromImage(frame);  // not laid out yet: the views' resize shows it again
-  if (frame.width() > room.width() || frame.height() > room.height()) {
-    return QPixmap::fromImage(frame.scaled(room, Qt::KeepAspectRatio, Qt::SmoothTransformation));
+  QPixmap out;
+  if (room.isEmpty()) {  // not laid out yet: the views' resize shows it again
+    out = QPixmap::fromImage(frame);
+  } else {
+    const QSize device_room = (QSizeF(room) * device_pixel_ratio).toSize();
+    if (frame.width() > device_room.width() || frame.height() > device_room.height()) {
+      out = QPixmap::fromImage(frame.scaled(device_room, Qt::KeepAspectRatio, Qt::SmoothTransformation));
+    } else {
+      const int scale = std::min(device_room.width() / frame.width(), device_room.height() / frame.height());
+      out = QPixmap::fromImage(frame.scaled(frame.size() * scale, Qt::IgnoreAspectRatio, Qt::FastTransformation));
+    }
   }
-  const int scale = std::min(room.width() / frame.width(), room.height() / frame.height());
-  return QPixmap::fromImage(frame.scaled(frame.size() * scale, Qt::IgnoreAspectRatio, Qt::FastTransformation));
+  out.setDevicePixelRatio(device_pixel_ratio);
+  return out;
 }
 
 QLabel* titled_view(QGridLayout* grid, int column, QLabel* heading, const char* name) {
@@ -61,8 +71,9 @@ constexpr int kMostWantedScale = 4;
 
 QString seconds(double ms) { return QString::number(ms / 1000.0, 'f', 2) + " s"; }
 
-QString ratio(double numerator, double denominator) {
-  return denominator > 0.0 ? speedup_text(numerator / denominator) : QString("–");
+// How much faster the sparse run was, from the dense and sparse times.
+QString relative_speed(double dense_ms, double sparse_ms) {
+  return sparse_ms > 0.0 ? relative_speed_text(dense_ms / sparse_ms) : QString("–");
 }
 
 // The PSNR axis of a result with no finite PSNR: the span of lossy video's usual range.
@@ -131,7 +142,9 @@ CompareView::CompareView(QWidget* parent)
   connect(plot_, &QCustomPlot::mousePress, this, [this](QMouseEvent* event) {
     if (frameCount() == 0 || event->button() != Qt::LeftButton) return;
     const int frame = int(std::lround(plot_->xAxis->pixelToCoord(event->position().x()))) - 1;
-    if (frame >= 0 && frame < frameCount()) scrub_->setValue(frame);
+    if (frame < 0 || frame >= frameCount()) return;
+    play_->setChecked(false);  // the frame chosen stays, as the preview's frame keys leave it: it had flashed by
+    scrub_->setValue(frame);
   });
   plot_->setMinimumSize(260, 160);
   plot_->setBackground(palette().window());
@@ -187,6 +200,7 @@ CompareView::CompareView(QWidget* parent)
     if (frameCount() > 0 && isVisible()) setCurrentFrame((current_ + 1) % frameCount());
   });
   connect(scrub_, &QSlider::valueChanged, this, [this](int index) { setCurrentFrame(index); });
+  connect(scrub_, &QSlider::sliderPressed, this, [this] { play_->setChecked(false); });
 }
 
 void CompareView::showResult(const CompareResult& result, bool play) {
@@ -222,12 +236,12 @@ void CompareView::showResult(const CompareResult& result, bool play) {
   // A one-step run has no step after the first: its only step's time, one-time costs included.
   const QString per_step = result.steps == 1 ? tr("for the only step, one-time costs included")
                                              : tr("per denoising step after the first");
-  speedup_->setText(tr("speedup %1 %9 (dense %2 ms, %3 %4 ms); %5 in wall time, text encoding aside (%6 vs %7)%8")
-                        .arg(ratio(result.dense_step_ms, result.sparse_step_ms))
+  speedup_->setText(tr("%1 %9 (dense %2 ms, %3 %4 ms); %5 in wall time, text encoding aside (%6 vs %7)%8")
+                        .arg(relative_speed(result.dense_step_ms, result.sparse_step_ms))
                         .arg(result.dense_step_ms, 0, 'f', 1)
                         .arg(QString::fromStdString(result.sparse_mode))
                         .arg(result.sparse_step_ms, 0, 'f', 1)
-                        .arg(ratio(result.dense_total_ms, result.sparse_total_ms))
+                        .arg(relative_speed(result.dense_total_ms, result.sparse_total_ms))
                         .arg(seconds(result.dense_total_ms), seconds(result.sparse_total_ms))
                         // Its times are its own run's: under another load, the ratio is off by as much.
                         .arg(result.dense_reused ? tr("; dense run reused from the cache, its times measured when "
@@ -285,9 +299,10 @@ int CompareView::heightWanted() const {
 
 void CompareView::showFrame() {
   if (frameCount() == 0) return;
-  dense_view_->setPixmap(fitted(dense_[current_], dense_view_->size()));
-  sparse_view_->setPixmap(fitted(sparse_[current_], sparse_view_->size()));
-  difference_view_->setPixmap(fitted(difference_[current_], difference_view_->size()));
+  const double dpr = devicePixelRatioF();
+  dense_view_->setPixmap(fitted(dense_[current_], dense_view_->size(), dpr));
+  sparse_view_->setPixmap(fitted(sparse_[current_], sparse_view_->size(), dpr));
+  difference_view_->setPixmap(fitted(difference_[current_], difference_view_->size(), dpr));
   const QSignalBlocker quiet(scrub_);  // the slider follows playback without echoing back
   scrub_->setValue(current_);
   frame_label_->setText(tr("frame %1 / %2").arg(current_ + 1).arg(frameCount()));

@@ -339,7 +339,7 @@ void GenerationWorker::keep_in_library(const GenerationResult& result) {
     Q_EMIT librarySaved(entry);
   } catch (const std::exception& e) {
     Q_EMIT warning(QString("this run was not kept in the library: export it (File ▸ Export video, Ctrl+E) before "
-                           "the next run or closing the studio replaces it. %1")
+                           "the next run or closing the studio replaces it. Reason: %1")
                        .arg(error_text(e)));
   }
 }

@@ -159,18 +159,22 @@ struct LibraryPanel::Scanned {
   std::vector<QImage> thumbnails;  // one per entry (null when unreadable)
   QString error;                   // why the folder could not be listed
   QStringList damaged;             // runs skipped for a record that does not read, with why
+  QString write_problem;           // GenerationLibrary::write_problem
 };
 
 LibraryPanel::Scanned LibraryPanel::scan(const std::filesystem::path& root,
                                          const std::set<std::filesystem::path>& known) {
   Scanned scanned;
+  scanned.write_problem = QString::fromStdString(GenerationLibrary(root).write_problem());
   try {
     std::vector<std::string> damaged;
     scanned.entries = GenerationLibrary(root).entries(known, &damaged);
     for (const std::string& why : damaged) scanned.damaged << QString::fromStdString(why);
     for (const LibraryEntry& e : scanned.entries) scanned.thumbnails.push_back(thumbnail_image(e.thumbnail));
   } catch (const std::exception& e) {  // thrown out of a thread-pool task, it would end the studio
-    scanned = Scanned();
+    scanned.entries.clear();
+    scanned.thumbnails.clear();
+    scanned.damaged.clear();
     scanned.error = QString::fromStdString(e.what());
   }
   return scanned;
@@ -343,6 +347,7 @@ void LibraryPanel::syncWithFolder() {
       if (rowOf(e.folder) < 0 && !isDeleting(e.folder)) list(e, changes.added.thumbnails[i]);  // not kept meanwhile
     }
     if (changes.added.error.isEmpty()) damaged_ = changes.added.damaged;  // damaged runs are never listed
+    write_problem_ = changes.added.write_problem;
     updateSummary();
     updateButtons();
   });
@@ -393,6 +398,7 @@ void LibraryPanel::listScanned(Scanned scanned) {
   }
   scan_error_ = scanned.error;  // before the runs kept meanwhile: one listed shows the folder readable
   damaged_ = scanned.damaged;
+  write_problem_ = scanned.write_problem;
   // Runs kept while the scan ran: listed again unless the scan found them or they were deleted since.
   for (const LibraryEntry& e : inserted_during_scan_) {
     if (std::find(deleted_during_scan_.begin(), deleted_during_scan_.end(), e.folder) == deleted_during_scan_.end()) {
@@ -497,14 +503,14 @@ void LibraryPanel::setOpenAllowed(bool allowed) {
 }
 
 void LibraryPanel::updateSummary() {
-  if (!scan_error_.isEmpty()) {
-    summary_->setText(tr("The library could not be read: %1").arg(scan_error_));
-    return;
-  }
   const QString root = QFile::decodeName(library_.root().c_str());
   QString text;
-  if (entries_.empty()) {
-    text = tr("No runs yet: every finished generation is kept in %1").arg(root);
+  if (!scan_error_.isEmpty()) {
+    text = tr("The library could not be read: %1").arg(scan_error_);
+  } else if (entries_.empty()) {
+    // It had said every run would be kept there, of a read-only folder; only the run's end warned.
+    text = write_problem_.isEmpty() ? tr("No runs yet: every finished generation is kept in %1").arg(root)
+                                    : tr("No runs yet, and none can be kept in %1").arg(root);
   } else {
     int shown = 0;  // the rows the filter left (addRow and applyFilter hide the others)
     for (int row = 0; row < list_->count(); ++row) shown += !list_->isRowHidden(row);
@@ -512,9 +518,14 @@ void LibraryPanel::updateSummary() {
     text = shown == count() ? tr("%1 in %2").arg(runs, root)
                             : tr("%1 of %2 match the filter, in %3").arg(QString::number(shown), runs, root);
   }
+  if (!write_problem_.isEmpty()) {
+    text += tr(" · new runs cannot be kept: %1. Start the studio with SVGEAR_LIBRARY naming a folder you can "
+               "write; meanwhile export what you want to keep (Ctrl+E).")
+                .arg(write_problem_);
+  }
   // A run whose record does not read is not listed, but said (it had vanished without a word); the
   // tooltip names each.
-  if (!damaged_.isEmpty()) {
+  if (scan_error_.isEmpty() && !damaged_.isEmpty()) {
     text += tr(" · %1 not listed: a record that does not read or is gone (the tooltip says which)")
                 .arg(counted(int(damaged_.size()), tr("run"), tr("runs")));
   }

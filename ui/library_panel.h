@@ -99,6 +99,7 @@ class LibraryPanel : public QWidget {
   bool open_allowed_ = true;
   QString scan_error_;  // the last scan's: shown in the summary until the next scan
   QStringList damaged_;  // the last scan's runs whose record does not read, with why
+  QString write_problem_;  // why the last scan found runs could not be kept here (empty: they can)
   int scan_ = 0;  // the latest refresh's number: an older scan's result is dropped
   QFileSystemWatcher* root_watcher_;
   QString root_identity_;  // the library folder's device and inode when last watched; empty while it is gone

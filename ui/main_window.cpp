@@ -45,6 +45,7 @@
 
 #include "core/attention/attention_config.h"
 #include "core/attention/routing_trace.h"
+#include "core/attention/sparse_schedule.h"
 #include "core/media/media_error.h"
 #include "core/media/mp4_writer.h"
 #include "core/media/video_reader.h"
@@ -71,9 +72,10 @@
 #include "ui/prompt_panel.h"
 #include "ui/routing_panel.h"
 #include "ui/settings_panel.h"
-#include "ui/status_line.h"
 #include "ui/speedup_text.h"
+#include "ui/status_line.h"
 #include "ui/sweep_view.h"
+#include "ui/text_head.h"
 
 namespace svgear {
 namespace {
@@ -85,8 +87,6 @@ constexpr int kWorkerStopMs = 10000;
 constexpr int kExportStopMs = 300000;
 // Height left on the screen for a window manager's title bar on the first start.
 constexpr int kWindowFrameRoom = 40;
-// How long a notice stays in the status line before the run's own message shows again.
-constexpr int kNoticeMs = 5000;
 // What a Compare's views leave the preview when they grow (growCompareViews): a clip and its
 // controls at a usable size.
 constexpr int kPreviewKeepsPx = 320;
@@ -134,12 +134,47 @@ QString run_summary(const StudioRequest& r) {
       .arg(qulonglong(r.seed));
 }
 
+// The prompt, quoted, for the log: its first 400 characters and its length when longer (a pasted
+// prompt of 64,000 characters had filled screens of the Log, every run).
+QString logged_prompt(const std::string& prompt) {
+  const QString whole = QString::fromStdString(prompt);
+  const QString head = text_head(whole, 400, "…");
+  if (head.size() == whole.size()) return '"' + whole + '"';
+  return QObject::tr("\"%1\" (%2 characters)").arg(head, QString::number(whole.size()));
+}
+
 // The sparse mode a Compare or sweep runs, for the log: in dense mode, whose knobs are greyed out
 // for Generate, SVG-EAR at those knobs, said so.
 QString compared_mode_text(const StudioRequest& r) {
   const QString name = attention_mode_name(compared_sparse_mode(r));
   return r.attention.mode == AttentionMode::Dense ? QObject::tr("%1 (the mode is dense: the knobs shown)").arg(name)
                                                   : name;
+}
+
+// What the Routing panel says for a Generate that records routing while no step has come (its
+// dense warm-up): "generate with SVG-EAR and Trace ticked" had told the artist to do what they had
+// done. Then what it says if the run ends before its first sparse step.
+RoutingNotes routing_notes(const StudioRequest& r) {
+  if (r.routing == RoutingRecording::Off) return {};
+  if (r.attention.mode == AttentionMode::Dense) {
+    const QString none = QObject::tr("No routing in this run: its attention is dense (SVG2 and SVG-EAR route blocks).");
+    return {none, none, r.steps + 1};
+  }
+  const int dense = dense_step_count(r.attention.dense_warmup_steps, r.steps);
+  if (dense >= r.steps) {
+    const QString none = QObject::tr("No routing in this run: all its steps are dense warm-up (Settings ▸ Dense "
+                                     "warm-up steps).");
+    return {none, none, r.steps + 1};
+  }
+  const QString warmup = dense == 0 ? QString()
+                         : dense == 1 ? QObject::tr(" (step 1 is dense warm-up)")
+                                      : QObject::tr(" (steps 1–%1 are dense warm-up)").arg(dense);
+  return {QObject::tr("Waiting for step %1 of %2, the first sparse one%3: its routing shows once it has run.")
+              .arg(dense + 1)
+              .arg(r.steps)
+              .arg(warmup),
+          QObject::tr("No routing: the run ended before step %1, its first sparse one%2.").arg(dense + 1).arg(warmup),
+          dense + 1};
 }
 
 // How a run's next clip follows the preview's: after the run's own estimate, or as another video
@@ -531,10 +566,9 @@ void MainWindow::buildActions() {
   QMenu* preview = menuBar()->addMenu(tr("&Preview"));
   QAction* play = preview->addAction(tr("&Play / pause"), this, [this] {
     if (preview_->view()->frameCount() < 2) {  // it did nothing, without a word
-      statusBar()->showMessage(preview_->view()->frameCount() == 0
+      status_line_->showNotice(preview_->view()->frameCount() == 0
                                    ? tr("Nothing to play yet: generate a video or open one from the Library")
-                                   : tr("The clip has one frame: nothing to play"),
-                               kNoticeMs);
+                                   : tr("The clip has one frame: nothing to play"));
       return;
     }
     preview_->togglePlaying();
@@ -600,6 +634,7 @@ void MainWindow::connectWorker() {
     // filters the same way): the newer load is the one to wait for and to report.
     const bool awaited = load == loading_load_;
     if (awaited) setLoading(QString(), 0);
+    if (kept.folder.isEmpty()) loaded_folder_.clear();
     const bool reload = folder == reload_folder_;  // a Library run's model
     if (reload) reload_folder_.clear();  // a later load of it is no reload's
     if (!awaited || folder != model_picker_->currentFolder()) {
@@ -732,6 +767,11 @@ void MainWindow::openModelFolder(const QString& folder) {
   start_folder_.clear();   // a folder chosen that is gone says so
   gone_at_start_.clear();  // nor does the default replace a choice
   model_picker_->setCurrentFolder(folder);
+  // A stray click on the loaded model's own entry: a Wan model's load takes minutes.
+  if (folder == loaded_folder_ && loading_folder_.isEmpty()) {
+    status_line_->showNotice(tr("%1 is loaded already").arg(QDir(folder).dirName()));
+    return;
+  }
   apply_model_defaults_ = folder != fitted_folder_;
   loadModel(folder);
 }
@@ -740,6 +780,7 @@ void MainWindow::loadModel(const QString& folder) {
   // The worker frees the old model first, unless it refuses the folder on its headers (then the
   // model it keeps is shown again): the dock and completion must not go on describing it.
   model_picker_->showLoading(folder);
+  loaded_folder_.clear();
   routing_->fitToModel(0, 0);  // a run checks its traced layers against the model it loads
   prompt_panel_->setVocabulary({});
   prompt_panel_->setExamples({});
@@ -769,6 +810,7 @@ void MainWindow::loadDefaultInsteadOfGone() {
 
 void MainWindow::onModelLoadCancelled() {
   setLoading(QString(), 0);
+  loaded_folder_.clear();
   start_folder_.clear();  // a later failure of its folder is no start's
   reload_folder_.clear();  // a later load of its folder is no reload's
   idle_expert_matters_ = true;
@@ -779,7 +821,7 @@ void MainWindow::onModelLoadCancelled() {
 
 void MainWindow::openLibraryEntry(const std::filesystem::path& folder) {
   if (generating_) {  // a double-click: Open is disabled meanwhile. A notice, not an error.
-    statusBar()->showMessage(tr("A run is in progress: open a kept run once it finishes or is cancelled"), kNoticeMs);
+    status_line_->showNotice(tr("A run is in progress: open a kept run once it finishes or is cancelled"));
     return;
   }
   // Everything is read on the thread pool (the record, then the video: a Wan clip takes ~0.3 s);
@@ -966,11 +1008,16 @@ void MainWindow::generate() {
   if (!runsAllowedOrSay()) return;
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::NewUnlessLocked, request)) return;
-  log_->info(tr("generate \"%1\": %2, %3 attention")
-                 .arg(QString::fromStdString(request.prompt), run_summary(request),
+  log_->info(tr("generate %1: %2, %3 attention")
+                 .arg(logged_prompt(request.prompt), run_summary(request),
                       QString(attention_mode_name(request.attention.mode))));
   routing_clear_pending_ = true;
+  routing_notes_ = routing_notes(request);
   beginRun(request, Work::Generate, tr("Generating…"));
+  // An empty preview had gone on saying how to start a run through a first step of minutes.
+  if (preview_->view()->frameCount() == 0) {
+    preview_->clear(tr("Generating: the first frames show once step 1 has run (Esc cancels)."));
+  }
   worker_->start(request);
 }
 
@@ -1019,8 +1066,8 @@ void MainWindow::compare() {
   }
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::AsShown, request)) return;
-  log_->info(tr("compare \"%1\": dense against %2, %3")
-                 .arg(QString::fromStdString(request.prompt), compared_mode_text(request), run_summary(request)));
+  log_->info(tr("compare %1: dense against %2, %3")
+                 .arg(logged_prompt(request.prompt), compared_mode_text(request), run_summary(request)));
   compare_view_->showRunning(tr("Comparing: starting…"));
   compared_this_session_ = true;
   beginRun(request, Work::Compare, tr("Comparing…"));
@@ -1044,8 +1091,8 @@ void MainWindow::sweep() {
   }
   StudioRequest request;
   if (!requestFromPanels(SeedChoice::AsShown, request)) return;
-  log_->info(tr("sweep \"%1\": dense against %2 at %3, %4")
-                 .arg(QString::fromStdString(request.prompt), compared_mode_text(request),
+  log_->info(tr("sweep %1: dense against %2 at %3, %4")
+                 .arg(logged_prompt(request.prompt), compared_mode_text(request),
                       counted(qsizetype(budgets.size()), tr("budget"), tr("budgets")), run_summary(request)));
   if (request.steps == 1) {
     log_->info(tr("one step: each speedup is that step's, one-time costs included (a sparse run's first k-means); "
@@ -1126,7 +1173,7 @@ bool MainWindow::sayWhyNoExport(const QKeySequence& pressed) {
 
 bool MainWindow::runsAllowedOrSay() {
   if (runsAllowed()) return true;
-  statusBar()->showMessage(whyNoRun());
+  status_line_->showNotice(whyNoRun());
   return false;
 }
 
@@ -1292,6 +1339,13 @@ void MainWindow::setGenerating(bool generating) {
   if (generating) focus_before_run_ = focusWidget();
   if (!generating) {
     step_clock_->stop();  // the line keeps the run's last timings, or is cleared
+    // A Generate whose clip cleared the panel, ended before its first sparse step.
+    const int stepped = last_step_ ? last_step_->step + 1 : 0;
+    if (work_ == Work::Generate && !routing_clear_pending_ && !routing_notes_.missed.isEmpty() &&
+        stepped < routing_notes_.first_sparse_step) {
+      routing_->showNoStepsNote(routing_notes_.missed);
+    }
+    routing_notes_ = {};
     work_ = Work::Generate;
     routing_clear_pending_ = false;
   }
@@ -1362,6 +1416,7 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
 
 void MainWindow::showModel(const ModelSummary& model) {
   model_picker_->showModel(model);
+  loaded_folder_ = model.folder;
   idle_expert_matters_ = model.low_noise_guidance && model.device.startsWith("cuda");
   prompt_panel_->setVocabulary(model.vocabulary);
   prompt_panel_->setExamples(prompt_examples_for(model.vocabulary));
@@ -1422,6 +1477,7 @@ void MainWindow::takeRoutingForThisRun(const SharedVideo& clip) {
   if (routing_clear_pending_) {
     routing_clear_pending_ = false;
     routing_->clear();
+    if (!routing_notes_.awaited.isEmpty()) routing_->showNoStepsNote(routing_notes_.awaited);
     routing_->setClip(nullptr);
     routing_seed_ = requested_seed_;
     routing_source_ = tr("seed %1").arg(requested_seed_);
@@ -1534,6 +1590,7 @@ void MainWindow::onCancelled(const SharedVideo& partial, int steps_done) {
   }
   setGenerating(false);
   if (!partial) {
+    if (preview_->view()->frameCount() == 0) preview_->clear();  // how to start one, again
     statusBar()->showMessage(tr("Cancelled before the first estimate: nothing to keep"));
     return;
   }
@@ -1571,6 +1628,8 @@ void MainWindow::onFailed(const QString& message) {
   } else if (work_ == Work::Generate && !result_) {
     preview_->clear();  // no earlier result: the failed run's estimate must not pass for one
     setRoutingMatchesPreview(false);
+  } else if (work_ == Work::Generate && preview_->view()->frameCount() == 0) {
+    preview_->clear();  // "Generating…" no more
   }
   setGenerating(false);
   step_label_->clear();

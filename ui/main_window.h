@@ -55,6 +55,14 @@ struct StudioRequest;
 struct SweepPoint;
 struct RoutingStep;
 
+// What the Routing panel says for a Generate while no step of routing has come, and after it if it
+// ended before its first sparse step (1-based; past the last for a run with none); empty when it
+// records none (the panel's own text says how to).
+struct RoutingNotes {
+  QString awaited, missed;
+  int first_sparse_step = 0;
+};
+
 class MainWindow : public QMainWindow {
   Q_OBJECT
 
@@ -319,6 +327,9 @@ class MainWindow : public QMainWindow {
   // The model the settings were last fitted to (its defaults applied or the settings kept for it, at
   // its load): choosing it again, after a folder that was no model, keeps what the artist set.
   QString fitted_folder_;
+  // The folder of the model the worker holds, as its signals last said; empty while none is or a load
+  // runs. Choosing it again in the list keeps it rather than reading its weights again.
+  QString loaded_folder_;
   QPointer<QWidget> focus_before_run_;  // the focused control when the last run began
   QString start_folder_;                 // the last session's model while its load at start is under way
   QString gone_at_start_;                // that folder, gone: the default loads once the scan ends
@@ -346,6 +357,7 @@ class MainWindow : public QMainWindow {
   QString routing_source_;     // what the dock title names: "seed N", or the trace file opened
   // A Generate (of requested_seed_) started, and none of its previews or traces came yet.
   bool routing_clear_pending_ = false;
+  RoutingNotes routing_notes_;  // the running Generate's
   bool routing_matches_preview_ = false;
   // The library reload still decoding, if any. A later reload, a run or a model choice supersedes
   // it (supersedeLibraryOpen): its decode stops at the next frame and its result is dropped.

@@ -24,6 +24,7 @@
 #include "core/pipeline/model_manifest.h"
 #include "ui/bidi_controls.h"
 #include "ui/model_summary.h"
+#include "ui/text_head.h"
 #include "ui/tooltip_lines.h"
 
 namespace svgear {
@@ -420,12 +421,7 @@ void ModelPicker::showError(const QString& message) {
 void ModelPicker::showRefused(const QString& message) {
   // A panel's worth under the summary: a message naming a long path whole had made the panel
   // scroll. All of it is in the tooltip, and in the Log.
-  constexpr int kShownChars = 300;
-  QString shown = message;
-  if (shown.size() > kShownChars) {
-    shown.truncate(shown.at(kShownChars - 1).isHighSurrogate() ? kShownChars - 1 : kShownChars);
-    shown += tr("… (the tooltip has all of it)");
-  }
+  const QString shown = text_head(message, 300, tr("… (the tooltip has all of it)"));
   info_->setText(info_->text() + "\n" + tr("Not loaded: %1").arg(shown));
   info_->setToolTip(tooltip_lines(message));
 }

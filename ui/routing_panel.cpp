@@ -295,6 +295,10 @@ void RoutingPanel::clear() {
          "warm-up steps and dense layers have no routing."));
 }
 
+void RoutingPanel::showNoStepsNote(const QString& note) {
+  if (steps_.empty()) summary_->setText(note);
+}
+
 bool RoutingPanel::appendStep(std::shared_ptr<RoutingStep> step) {
   steps_.push_back(std::move(step));
   detail_bytes_ += steps_.back()->detail_bytes();

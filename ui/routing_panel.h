@@ -53,6 +53,9 @@ class RoutingPanel : public QWidget {
 
   // A new generation: forget the previous one's steps.
   void clear();
+  // What the panel says while it has no steps, in place of how to get some (a run that traces, in
+  // its dense warm-up; one that ended before its first sparse step). Ignored once a step is in.
+  void showNoStepsNote(const QString& note);
   // One step's traces, which the panel takes over (it may drop their maps later); with "latest"
   // ticked the views jump to it.
   void addStep(std::shared_ptr<RoutingStep> step);

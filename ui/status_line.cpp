@@ -7,6 +7,7 @@
 #include <QPainter>
 #include <QSizeGrip>
 #include <QStyleOption>
+#include <QTimer>
 #include <QToolTip>
 
 #include "ui/bidi_controls.h"
@@ -27,6 +28,19 @@ void StatusLine::showDetailed(const QString& message, const QString& detail) {
   cut_note_ = tr(" (all of it in the Log)");
   setToolTip(tooltip_lines(bidi_controls_shown(detail)));
   update();
+}
+
+void StatusLine::showNotice(const QString& notice, int ms) {
+  const QString covered = currentMessage(), covered_tip = toolTip(), covered_note = cut_note_;
+  showMessage(notice);
+  const int number = ++notices_;
+  QTimer::singleShot(ms, this, [=, this] {
+    if (number != notices_ || currentMessage() != notice) return;
+    showMessage(covered);
+    cut_note_ = covered_note;
+    setToolTip(covered_tip);
+    update();
+  });
 }
 
 QRect StatusLine::messageRect() const {

@@ -17,6 +17,10 @@ class StatusLine : public QStatusBar {
   // Shows `message` until the next one; the tooltip holds `detail` (broken into lines a screen
   // holds) meanwhile, and a cut message ends in "… (all of it in the Log)".
   void showDetailed(const QString& message, const QString& detail);
+  // Shows `notice` (an answer to a key or click: "A run is in progress…") for `ms`, then the message
+  // it covered ("Comparing…", an error with its tooltip) again, unless another came meanwhile. A
+  // plain showMessage had left the notice up to the end of a long run.
+  void showNotice(const QString& notice, int ms = 5000);
   // What the bar draws for the message now: itself, or its cut form.
   QString shownText() const;
 
@@ -28,6 +32,7 @@ class StatusLine : public QStatusBar {
   QRect messageRect() const;  // from the left edge to the first permanent widget or the size grip
 
   QString cut_note_;  // the shown message's, while it is shown
+  int notices_ = 0;   // showNotice calls: a notice's timer restores only while it is the last one
 };
 
 }  // namespace svgear

@@ -11,6 +11,8 @@
 #include <system_error>
 #include <thread>
 
+#include <unistd.h>
+
 #include "core/io/bounded_json.h"
 #include "core/io/atomic_file.h"
 #include "core/io/unique_name.h"
@@ -111,6 +113,20 @@ std::filesystem::path default_library_root() {
 }
 
 GenerationLibrary::GenerationLibrary(std::filesystem::path root) : root_(std::move(root)) {}
+
+std::string GenerationLibrary::write_problem() const {
+  std::error_code ec;
+  std::filesystem::path existing = root_.empty() ? std::filesystem::path(".") : root_;
+  while (!std::filesystem::exists(existing, ec)) {
+    if (ec && ec != std::errc::no_such_file_or_directory) return "cannot reach " + existing.string() + ": " + ec.message();
+    existing = existing.has_relative_path() && existing.has_parent_path() ? existing.parent_path() : ".";
+  }
+  if (!std::filesystem::is_directory(existing, ec)) return existing.string() + " is not a folder";
+  if (::access(existing.c_str(), W_OK | X_OK) != 0) {
+    return "cannot write in " + existing.string() + ": " + std::strerror(errno);
+  }
+  return {};
+}
 
 LibraryEntry GenerationLibrary::add(const Video& video, const nlohmann::json& record) const {
   if (video.empty()) throw UserError("nothing to keep in the library: the video has no frames");

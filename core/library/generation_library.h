@@ -63,6 +63,10 @@ class GenerationLibrary {
   const std::filesystem::path& root() const { return root_; }
   // Throws UserError (folder not writable, disk full) or MediaError; nothing is left behind then.
   LibraryEntry add(const Video& video, const nlohmann::json& record) const;
+  // Why add() could not write here, for saying so before a run ends (empty when it can): the folder,
+  // or the nearest one above it that exists, is not a folder or not writable (a read-only mount,
+  // another user's folder). Permissions only: a full disk shows at add().
+  std::string write_problem() const;
   // Newest first; folders that are no entries are skipped, and so are those in `known` (not read:
   // a listing that has them already asks only for the new ones). `damaged`, when given, gets each
   // skipped folder that holds a record.json which does not read, or an entry's files alone without

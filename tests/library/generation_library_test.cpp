@@ -378,6 +378,18 @@ TEST(GenerationLibrary, FailuresAreUserErrorsAndLeaveNothing) {
   }
   EXPECT_TRUE(library.entries().empty());
   EXPECT_TRUE(!std::filesystem::exists(dir / "lib") || std::filesystem::is_empty(dir / "lib"));
+  // Said before a run: the nearest folder that exists decides (add() makes the rest).
+  EXPECT_EQ(blocked.write_problem(), (dir / "a-file").string() + " is not a folder");
+  EXPECT_EQ(library.write_problem(), "");
+  EXPECT_EQ(GenerationLibrary(dir / "not" / "yet" / "lib").write_problem(), "");
+  EXPECT_EQ(GenerationLibrary("relative-library").write_problem(), "");  // the working folder decides
+  std::filesystem::create_directories(dir / "read-only");
+  std::filesystem::permissions(dir / "read-only", std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  if (::geteuid() != 0) {  // root writes whatever the permissions (not on a read-only mount)
+    EXPECT_EQ(GenerationLibrary(dir / "read-only" / "lib").write_problem(),
+              "cannot write in " + (dir / "read-only").string() + ": Permission denied");
+  }
+  std::filesystem::permissions(dir / "read-only", std::filesystem::perms::owner_all);
 }
 
 // A record the user may not read is said to be unreadable, not missing, in the listing's note.

@@ -600,6 +600,18 @@ void StudioWindowTest::generate_shows_preview_and_exports() {
     QVERIFY2(QToolTip::text().remove('\n') == "exported to " + deep, qPrintable(QToolTip::text()));
     QToolTip::hideText();
   }
+  // A notice (the answer to a key: "A run is in progress…") gives way to the message it covered, an
+  // error's tooltip with it; it had stayed to the end of a long run. A message meanwhile stays.
+  status->showDetailed("Error: it failed", "it failed, and why");
+  status->showNotice("A run is in progress", 300);
+  QCOMPARE(status->currentMessage(), QString("A run is in progress"));
+  QVERIFY(status->toolTip().isEmpty());
+  QTRY_COMPARE(status->currentMessage(), QString("Error: it failed"));
+  QCOMPARE(status->toolTip(), QString("it failed, and why"));
+  status->showNotice("A run is in progress", 300);
+  status->showMessage("Compare finished");
+  QTest::qWait(600);
+  QCOMPARE(status->currentMessage(), QString("Compare finished"));
   w->resize(w->width() + 300, w->height());
   // Closing the window writes the exports asked for before it goes.
   const QString at_close = scratch_.filePath("export/at-close.y4m");
@@ -868,6 +880,14 @@ void StudioWindowTest::unknown_word_reports_error() {
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
   QVERIFY2(w->statusBar()->currentMessage().contains("the prompt has 10000 words"),
            qPrintable(w->statusBar()->currentMessage()));
+  // The Log names its start and its length (the space at its end trimmed): echoed whole it had filled
+  // screens, at every run.
+  const QString log = log_text(*w);
+  const qsizetype at = log.lastIndexOf("generate \"red");
+  const QString logged = log.mid(at, log.indexOf('\n', at) - at);
+  QVERIFY2(at >= 0 && logged.startsWith("generate \"" + QString("red ").repeated(100) + "…\" (39999 characters): "),
+           qPrintable(logged.left(600)));
+  QVERIFY2(logged.size() < 500, qPrintable(logged));
 }
 
 void StudioWindowTest::bad_settings_and_folders_report_errors() {
@@ -2034,8 +2054,8 @@ void StudioWindowTest::compare_shows_dense_and_sparse_and_reuses_dense() {
   // the speedup: a number, from the two runs' step times
   QVERIFY(first.dense_step_ms > 0.0 && first.sparse_step_ms > 0.0);
   const QString speedup = child<QLabel>(*view, "compare_speedup")->text();
-  QVERIFY2(speedup.startsWith("speedup " + speedup_text(first.dense_step_ms / first.sparse_step_ms) +
-                               " per denoising step after the first"),
+  QVERIFY2(speedup.startsWith(relative_speed_text(first.dense_step_ms / first.sparse_step_ms) +
+                              " per denoising step after the first"),
            qPrintable(speedup));
 
   // synchronised playback: one slider moves all three views
@@ -2832,6 +2852,10 @@ void StudioWindowTest::sweep_plots_speed_against_psnr() {
                                     std::pair{0.9996, "1.00×"}}) {
     QCOMPARE(speedup_text(ratio), QString(text));
   }
+  // In a sentence (Compare's line), a ratio below 1 said the other way round.
+  QCOMPARE(relative_speed_text(1.464), QString("1.46× faster"));
+  QCOMPARE(relative_speed_text(0.0583), QString("17.2× slower"));
+  QCOMPARE(relative_speed_text(0.0), QString("–"));
   QVERIFY(log_text(*w).contains(speedup_text(view->points()[0].speedup()) + " speedup"));
   for (const SweepPoint& p : view->points()) {
     QVERIFY2(std::isfinite(p.mean_psnr_db) && p.mean_psnr_db > 5.0 && p.mean_psnr_db < 100.0,
@@ -3422,6 +3446,12 @@ void StudioWindowTest::first_start_finds_models_off_the_gui_thread() {
   QTRY_VERIFY(child<QLabel>(*w, "model_info")->text().contains(" on "));
   QCOMPARE(child<QSpinBox>(*w, "width")->value(), 32);  // the model's sizes: no settings of its own yet
   QCOMPARE(log_text(*w).count("loading the model in "), 1);
+  // Its own entry chosen again (a stray click in the list) keeps it: a Wan model's load takes minutes.
+  Q_EMIT folders->activated(folders->currentIndex());
+  QCOMPARE(w->statusBar()->currentMessage(), QString("mine is loaded already"));
+  QTest::qWait(200);
+  QCOMPARE(log_text(*w).count("loading the model in "), 1);
+  QVERIFY(child<QAction>(*w, "generate")->isEnabled());
 
   write_random_model(added.toStdString(), random_model_preset("tiny"));
   // A Wan download missing its VAE is no model, but it is listed (last, greyed) with why.
@@ -3779,6 +3809,57 @@ void StudioWindowTest::export_writes_what_was_shown_when_asked() {
 // The Compare views on frames larger than their room (a 480p clip in a small dock): shrunk to fit
 // with their shape kept, not cropped; hidden (another tab in front), playback draws nothing and
 // stays on its frame, and it goes on once shown again.
+// At a fractional scale (QT_SCALE_FACTOR=1.5, which its ctest entry sets) the Compare views magnify
+// by whole factors of device pixels, as the preview does: the label had stretched a pixmap magnified
+// in logical pixels by 1.5, smoothly, blurring the single-pixel differences the map is there to show.
+void StudioWindowTest::compare_views_stay_sharp_at_a_fractional_scale() {
+  CompareView view(nullptr);
+  const double ratio = view.devicePixelRatioF();
+  if (ratio == std::floor(ratio)) QSKIP("needs a fractional scale: QT_SCALE_FACTOR=1.5, as its ctest entry sets");
+  auto checker = [](uint8_t dark) {
+    auto video = std::make_shared<Video>();
+    video->frames = 2;
+    video->height = 64;
+    video->width = 64;
+    video->rgb.resize(size_t(video->frames) * video->frame_bytes());
+    for (int f = 0; f < video->frames; ++f) {
+      for (int y = 0; y < 64; ++y) {
+        for (int x = 0; x < 64; ++x) std::fill_n(video->frame(f) + (y * 64 + x) * 3, 3, (x + y) % 2 ? 250 : dark);
+      }
+    }
+    return SharedVideo(video);
+  };
+  CompareResult result;
+  result.sparse_mode = "svgear";
+  result.dense = checker(0);
+  result.sparse = checker(10);
+  result.difference = checker(20);
+  result.psnr_db.assign(2, 40.0);
+  result.ssim.assign(2, 0.9);
+  result.steps = 2;
+  view.resize(900, 500);
+  view.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&view));
+  view.showResult(result, false);
+  for (const auto& [name, frame] : {std::pair{"compare_dense", view.denseFrame(0)},
+                                    std::pair{"compare_sparse", view.sparseFrame(0)},
+                                    std::pair{"compare_difference", QImage()}}) {
+    auto* label = child<QLabel>(view, name);
+    QTRY_VERIFY(!label->pixmap().isNull() && label->pixmap().width() > 64);
+    const QPixmap shown = label->pixmap();
+    QCOMPARE(shown.devicePixelRatio(), ratio);
+    // Whole device pixels per frame pixel, within the label, each one its frame pixel's colour.
+    const int scale = shown.width() / 64;
+    QVERIFY2(scale >= 2 && shown.width() == 64 * scale && shown.height() == 64 * scale,
+             qPrintable(QString::number(shown.width())));
+    QVERIFY(shown.width() / ratio <= label->width() + 1);
+    const QImage pixels = shown.toImage();
+    for (int i = 0; i < 64 && !frame.isNull(); ++i) {
+      QCOMPARE(pixels.pixel(i * scale + scale - 1, 5 * scale), frame.pixel(i, 5));
+    }
+  }
+}
+
 void StudioWindowTest::compare_view_fits_large_frames_and_rests_when_hidden() {
   auto clip = [](uint8_t level) {
     auto video = std::make_shared<Video>();
@@ -3799,6 +3880,8 @@ void StudioWindowTest::compare_view_fits_large_frames_and_rests_when_hidden() {
   result.steps = 1;
   result.dense_step_ms = 100.0;
   result.sparse_step_ms = 200.0;
+  result.dense_total_ms = 1000.0;
+  result.sparse_total_ms = 2000.0;
   CompareView view(nullptr);
   view.resize(900, 400);
   view.show();
@@ -3809,8 +3892,8 @@ void StudioWindowTest::compare_view_fits_large_frames_and_rests_when_hidden() {
   QVERIFY(view.isPlaying());
   // One step: no step after the first to time (the line had said "per denoising step after the first").
   const QString one_step = child<QLabel>(view, "compare_speedup")->text();
-  QVERIFY2(one_step.startsWith("speedup " + speedup_text(0.5) +
-                               " for the only step, one-time costs included (dense 100.0 ms, svgear 200.0 ms)"),
+  QVERIFY2(one_step.startsWith("2.00× slower for the only step, one-time costs included (dense 100.0 ms, "
+                               "svgear 200.0 ms); 2.00× slower in wall time"),
            qPrintable(one_step));
   {
     // The frame shown is named, counted from 1 as the preview counts, and marked on the plot.
@@ -3821,10 +3904,15 @@ void StudioWindowTest::compare_view_fits_large_frames_and_rests_when_hidden() {
     QVERIFY(cursor && cursor->visible());
     QCOMPARE(cursor->point1->coords().x(), 3.0);
     QCOMPARE(plot->graph(0)->data()->at(2)->key, 3.0);
-    // A click on the plot shows the frame under it, the slider following; outside the frames, none.
+    // A click on the plot shows the frame under it, the slider following, and pauses there (it had
+    // played on: the frame chosen flashed by); outside the frames, none.
     plot->replot();
+    view.togglePlaying();
+    QVERIFY(view.isPlaying());
     const QPoint at_frame_1(int(plot->xAxis->coordToPixel(1.0)), plot->axisRect()->center().y());
     QTest::mouseClick(plot, Qt::LeftButton, Qt::NoModifier, at_frame_1);
+    QVERIFY(!view.isPlaying());
+    QCOMPARE(child<QToolButton>(view, "compare_play")->text(), QString("Play"));
     QCOMPARE(view.currentFrame(), 0);
     QCOMPARE(child<QSlider>(view, "compare_scrub")->value(), 0);
     QTest::mouseClick(plot, Qt::LeftButton, Qt::NoModifier,
@@ -5385,9 +5473,13 @@ void StudioWindowTest::library_failure_warns_to_export() {
   QFile file(not_a_folder);
   QVERIFY(file.open(QIODevice::WriteOnly));
   file.close();
-  qputenv("SVGEAR_LIBRARY", not_a_folder.toUtf8());
+  qputenv("SVGEAR_LIBRARY", (not_a_folder + "/library").toUtf8());
   auto w = openWindow();
   QVERIFY(waitForModel(*w));
+  // Said before a run, by the Library (it had said every run would be kept there).
+  QTRY_VERIFY2(child<QLabel>(*w, "library_summary")->text().contains(" · new runs cannot be kept: " + not_a_folder +
+                                                                     " is not a folder. Start the studio with SVGEAR_LIBRARY"),
+               qPrintable(child<QLabel>(*w, "library_summary")->text()));
   QDockWidget* log_dock = child<QDockWidget>(*w, "log_dock");
   log_dock->close();
   QVERIFY(!log_dock->isVisible());
@@ -5399,6 +5491,7 @@ void StudioWindowTest::library_failure_warns_to_export() {
   const QString status = w->statusBar()->currentMessage();
   QVERIFY2(status.startsWith("Warning: this run was not kept in the library") && status.endsWith("(in the Log: View ▸ Log)"),
            qPrintable(status));
+  QVERIFY(log_text(*w).contains("closing the studio replaces it. Reason: cannot create the library folder"));
   QVERIFY(!log_dock->isVisible());
   QVERIFY(w->result().frames > 0);  // the run itself is there to export
   typePrompt(*w, "a red circel");
@@ -5623,11 +5716,17 @@ void StudioWindowTest::the_step_line_names_the_first_step_while_it_runs() {
   typePrompt(*w, kPrompt);
   auto* line = child<QLabel>(*w, "step_timings");
   auto* progress = child<QProgressBar>(*w, "progress");
+  PreviewWidget* preview = child<PreviewPane>(*w, "preview")->view();
+  QCOMPARE(preview->frameCount(), 0);
   w->generate();
+  // The empty preview says the run is on (it had gone on saying how to start one).
+  QCOMPARE(preview->notice(), QString("Generating: the first frames show once step 1 has run (Esc cancels)."));
   QTRY_VERIFY_WITH_TIMEOUT(line->text().startsWith("step 1/3 running · ") || progress->value() > 0, kRunTimeoutMs);
   QVERIFY2(line->text().startsWith("step 1/3 running · ") && line->text().endsWith(" elapsed"), qPrintable(line->text()));
   w->cancel();
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QCOMPARE(preview->frameCount(), 0);
+  QCOMPARE(preview->notice(), QString());  // how to start one, again
 
   // A step past its estimate says how long it has run: the first sparse step (k-means from scratch,
   // several seconds here) after two dense ones of about one; the line refreshes every second.
@@ -5640,8 +5739,22 @@ void StudioWindowTest::the_step_line_names_the_first_step_while_it_runs() {
   QVERIFY2(line->text().startsWith("step 2/4 took ") && line->text().contains(" · step 3 running for ") &&
                line->text().contains(" · ETA ≥ "),
            qPrintable(line->text()));
+  // Through the dense warm-up the Routing panel says what it waits for (it had said to generate with
+  // SVG-EAR and Trace ticked, as this run does), and once the run ends short of it, so.
+  auto* routing_summary = child<QLabel>(*w, "routing_summary");
+  QCOMPARE(routing_summary->text(), QString("Waiting for step 3 of 4, the first sparse one (steps 1–2 are dense "
+                                            "warm-up): its routing shows once it has run."));
   w->cancel();
   QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QCOMPARE(routing_summary->text(),
+           QString("No routing: the run ended before step 3, its first sparse one (steps 1–2 are dense warm-up)."));
+  // A dense run that traces has none, and says so.
+  mode->setCurrentIndex(mode->findText("dense"));
+  setClipSize(*w, 32, 4, 2);
+  w->generate();
+  QTRY_VERIFY_WITH_TIMEOUT(!w->isGenerating(), kRunTimeoutMs);
+  QCOMPARE(routing_summary->text(),
+           QString("No routing in this run: its attention is dense (SVG2 and SVG-EAR route blocks)."));
 }
 
 // A row's label is the prompt, the mode (and model) and the seed, a line each, each whole in its item and the

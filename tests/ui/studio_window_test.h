@@ -61,6 +61,7 @@ class StudioWindowTest : public QObject {
   void a_failed_load_in_a_run_keeps_the_loaded_model();
   void export_writes_what_was_shown_when_asked();
   void compare_view_fits_large_frames_and_rests_when_hidden();
+  void compare_views_stay_sharp_at_a_fractional_scale();
   void studio_icon_comes_in_every_size();
   void prompt_examples_fit_the_model();
   void routing_trace_opens_in_the_panel();
