@@ -11,6 +11,7 @@
 #include "app/interrupt_cancel.h"
 #include "app/request_options.h"
 #include "app/results_file.h"
+#include "app/terminal_progress.h"
 #include "app/terminal_text.h"
 #include "core/evaluation/adherence_eval.h"
 #include "core/evaluation/text_influence.h"
@@ -198,7 +199,8 @@ int cmd_eval(int argc, char** argv) {
     }
     std::printf("evaluating %s on %s: %d prompt%s\n", printable(model->manifest.name, false).c_str(),
                 device_description(device).c_str(), options.prompts, options.prompts == 1 ? "" : "s");
-    result = run_adherence_eval(*model, options, cancel);
+    TerminalProgress progress(false);  // a line per clip (eval takes no --quiet)
+    result = run_adherence_eval(*model, options, cancel, progress);
   } catch (const Cancelled&) {
     std::printf("stopped: no results written\n");
     return InterruptCancel::exit_status();

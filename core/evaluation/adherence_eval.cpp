@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <set>
 #include <stdexcept>
 
 #include "core/attention/attention_preset.h"
@@ -22,6 +23,36 @@ struct Tally {
   int compared = 0, clips = 0;
 };
 
+// Passes a generation's notes and warnings on, each once (every clip of a mode says the same), and
+// none of its step events: a line per step of every clip would bury the clips' own lines.
+class ClipNotes : public EventSink {
+ public:
+  explicit ClipNotes(EventSink& out) : out_(out) {}
+  void on_log(const std::string& line) override {
+    if (said(line)) out_.on_log(line);
+  }
+  void on_warning(const std::string& line) override {
+    if (said(line)) out_.on_warning(line);
+  }
+
+ private:
+  bool said(const std::string& line) { return said_.insert(line).second; }
+  EventSink& out_;
+  std::set<std::string> said_;
+};
+
+std::string duration_text(double seconds) {
+  char text[32];
+  if (seconds < 60.0) {
+    std::snprintf(text, sizeof text, "%.1f s", seconds);
+  } else if (seconds < 3600.0) {
+    std::snprintf(text, sizeof text, "%d min %02d s", int(seconds) / 60, int(seconds) % 60);
+  } else {
+    std::snprintf(text, sizeof text, "%d h %02d min", int(seconds) / 3600, int(seconds) / 60 % 60);
+  }
+  return text;
+}
+
 }  // namespace
 
 void check_eval_prompt_count(int prompts) {
@@ -30,7 +61,8 @@ void check_eval_prompt_count(int prompts) {
   }
 }
 
-AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions& options, const CancelToken& cancel) {
+AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions& options, const CancelToken& cancel,
+                                       EventSink& events) {
   check_eval_prompt_count(options.prompts);
   std::vector<AttentionMode> modes = {AttentionMode::Dense};
   for (const AttentionMode mode : options.modes) {
@@ -51,11 +83,17 @@ AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions&
   result.steps = *resolved.steps;
   result.guidance = *resolved.guidance;
   result.shift = *resolved.shift;
+  result.frames = *resolved.frames;
+  result.height = *resolved.height;
+  result.width = *resolved.width;
+  result.first_seed = options.first_seed;
   result.sparse = resolved.attention;  // the cluster counts clamped to the clip's tokens, as they ran
   result.modes = modes;
   std::vector<Tally> tallies(modes.size());
   Generator generator(model);
-  EventSink quiet;
+  ClipNotes notes(events);
+  const int clips = options.prompts * int(modes.size());
+  double seconds_so_far = 0.0;
   for (int i = 0; i < options.prompts; ++i) {
     const uint64_t seed = options.first_seed + uint64_t(i);
     const SampledScene scene = sample_scene(seed, scenes);
@@ -68,7 +106,7 @@ AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions&
       request.attention.mode = modes[m];
       request.preview_every = 0;
       const auto start = std::chrono::steady_clock::now();
-      GenerationResult run = generator.run(request, quiet, cancel);
+      GenerationResult run = generator.run(request, notes, cancel);
       cancel.throw_if_cancelled();
       if (run.status != GenerationStatus::Finished) {
         const std::string message =
@@ -77,8 +115,16 @@ AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions&
         throw UserError(message);
       }
       Tally& t = tallies[m];
-      t.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      t.seconds += seconds;
       ++t.clips;
+      seconds_so_far += seconds;
+      const int done = i * int(modes.size()) + int(m) + 1;
+      events.on_log("clip " + std::to_string(done) + "/" + std::to_string(clips) + ": prompt " +
+                    std::to_string(i + 1) + " with " + attention_mode_name(modes[m]) + " attention in " +
+                    duration_text(seconds) +
+                    (done < clips ? ", ETA " + duration_text(seconds_so_far / done * (clips - done)) : std::string()) +
+                    " (\"" + scene.prompt + "\")");
       const AdherenceReport report = evaluate_adherence(run.video, scene.spec);
       for (const ObjectAdherence& object : report.objects) {
         ++t.objects;
@@ -154,6 +200,8 @@ nlohmann::json AdherenceEvalResult::to_json() const {
   return {{"model", model},
           {"objects_per_prompt", objects_per_prompt},
           {"sampling", {{"sampler", sampler}, {"steps", steps}, {"guidance", guidance}, {"shift", shift}}},
+          {"video", {{"frames", frames}, {"height", height}, {"width", width}}},
+          {"first_seed", first_seed},
           {"modes", modes_json},
           {"sparse_attention", sparse_json},
           {"rows", rows_json},

@@ -6,7 +6,7 @@
 //
 //   auto model = Model::load("resources/models/shapes-s", device);
 //   AdherenceEvalOptions options;                    // 20 prompts, dense and SVG-EAR
-//   AdherenceEvalResult result = run_adherence_eval(*model, options, cancel);
+//   AdherenceEvalResult result = run_adherence_eval(*model, options, cancel, progress);
 //   std::fputs(result.table().c_str(), stdout);
 //
 // The prompts come from the scene sampler with seeds first_seed, first_seed + 1, ...: training
@@ -22,6 +22,7 @@
 #include "core/attention/attention_config.h"
 #include "core/cancel_token.h"
 #include "core/media/video.h"
+#include "core/pipeline/event_sink.h"
 #include "core/pipeline/generation_request.h"
 #include "core/pipeline/model.h"
 
@@ -66,6 +67,8 @@ struct AdherenceEvalResult {
   std::string sampler;
   int steps = 0;
   double guidance = 0.0, shift = 0.0;
+  int frames = 0, height = 0, width = 0;  // every clip's
+  uint64_t first_seed = 0;               // the prompt set: prompts' seeds from here on
   std::vector<AttentionMode> modes;   // dense first, then the sparse modes, as the rows
   AttentionConfig sparse;              // the sparse modes' settings as they ran (each row its own mode)
   std::vector<AdherenceEvalRow> rows;  // dense first
@@ -75,8 +78,11 @@ struct AdherenceEvalResult {
   std::string table() const;
 };
 
-// Throws UserError when a generation fails (its message; std::runtime_error when the failure is
-// internal, a bug), Cancelled when `cancel` fires.
-AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions& options, const CancelToken& cancel);
+// `events` hears a line per clip as it is scored (its number, prompt, mode, time and the ETA: an
+// eval at the defaults on a CPU takes an hour) and each generation's notes and warnings once; no
+// step events. Throws UserError when a generation fails (its message; std::runtime_error when the
+// failure is internal, a bug), Cancelled when `cancel` fires.
+AdherenceEvalResult run_adherence_eval(Model& model, const AdherenceEvalOptions& options, const CancelToken& cancel,
+                                       EventSink& events);
 
 }  // namespace svgear

@@ -11,6 +11,7 @@
 
 #include "core/io/bounded_json.h"
 #include "core/pipeline/wan_folder.h"
+#include "core/shapes/prompt_grammar.h"
 #include "core/text/nearest_words.h"
 #include "core/text/vocab_text_encoder.h"
 #include "core/user_error.h"
@@ -205,6 +206,17 @@ ModelManifest ModelManifest::read(const std::filesystem::path& folder) {
   if (!m.prompt_grammar.empty() && m.prompt_grammar != kShapesWorldGrammar) {
     throw UserError(where + ": text_encoder.grammar '" + m.prompt_grammar + "' is not known (known: " +
                     kShapesWorldGrammar + ")");
+  }
+  // Every prompt reaches the token table in the grammar's wording: a word of it missing (renamed by
+  // hand) had passed `info --model` and failed the prompts that use it, as if the user's word.
+  if (m.prompt_grammar == kShapesWorldGrammar) {
+    for (const std::string& word : canonical_words()) {
+      if (std::find(m.vocabulary.begin(), m.vocabulary.end(), word) == m.vocabulary.end()) {
+        throw UserError(where + ": text_encoder.vocabulary lacks '" + word + "', a word of the " + kShapesWorldGrammar +
+                        " grammar's wording, in which every prompt reaches the model: the file was edited, or made "
+                        "for another version of the grammar");
+      }
+    }
   }
 
   m.weight_files = weight_list(j, "weights", where);

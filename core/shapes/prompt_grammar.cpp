@@ -257,4 +257,35 @@ std::string canonical_prompt(const SceneSpec& spec) {
   return prompt;
 }
 
+std::vector<std::string> canonical_words() {
+  // Each word of the wording depends on one value of the scene at a time, so one scene per value of
+  // each field prints them all.
+  std::vector<SceneSpec> scenes;
+  const auto with_object = [&](auto set) {
+    SceneSpec spec;
+    spec.objects.emplace_back();
+    set(spec.objects.back());
+    scenes.push_back(spec);
+  };
+  for (int i = 0; i < kShapeCount; ++i) with_object([&](SceneObject& o) { o.shape = Shape(i); });
+  for (int i = 0; i < kColourCount; ++i) with_object([&](SceneObject& o) { o.colour = Colour(i); });
+  for (int i = 0; i < kSizeCount; ++i) with_object([&](SceneObject& o) { o.size = Size(i); });
+  for (int i = 0; i < kMotionCount; ++i) with_object([&](SceneObject& o) { o.motion = Motion(i); });
+  for (int kind = 0; kind < kBackgroundKindCount; ++kind) {
+    for (int colour = 0; colour < kColourCount; ++colour) {
+      SceneSpec spec;
+      spec.objects.emplace_back();
+      spec.background = {BackgroundKind(kind), Colour(colour)};
+      scenes.push_back(spec);
+    }
+  }
+  std::vector<std::string> words;
+  for (const SceneSpec& spec : scenes) {
+    for (std::string& word : split_prompt_words(canonical_prompt(spec))) {
+      if (std::find(words.begin(), words.end(), word) == words.end()) words.push_back(std::move(word));
+    }
+  }
+  return words;
+}
+
 }  // namespace svgear

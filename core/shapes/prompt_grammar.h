@@ -41,6 +41,10 @@ std::vector<VocabularyGroup> prompt_vocabulary_groups();
 // The same words as one list, each once, in group order: the built-in text encoder's vocabulary.
 std::vector<std::string> prompt_vocabulary();
 
+// Every word canonical_prompt can print, each once: what a shapes-world model's vocabulary must hold,
+// since every prompt reaches its text encoder in that wording.
+std::vector<std::string> canonical_words();
+
 // A prompt the grammar cannot read. unknown_words() lists the words outside the vocabulary (empty
 // when every word is known but they do not form a scene); the message says what is wrong and, for
 // unknown words, lists the vocabulary by group, one group per line.

@@ -2587,6 +2587,18 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
       << run.output;
   EXPECT_NE(run.output.find("sparse: top_p 0.8, 16 query / 48 key clusters"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("sheet row 2: "), std::string::npos) << run.output;
+  // A line per clip as it is scored, with the ETA until the last (an eval on a CPU had said nothing for
+  // an hour), and the CPU's note on sparse attention once, as generate says it.
+  EXPECT_NE(run.output.find("clip 1/4: prompt 1 with dense attention in "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("clip 2/4: prompt 1 with svgear attention in "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find(", ETA "), std::string::npos) << run.output;
+  const size_t last = run.output.find("clip 4/4: prompt 2 with svgear attention in ");
+  ASSERT_NE(last, std::string::npos) << run.output;
+  EXPECT_EQ(run.output.substr(last, run.output.find('\n', last) - last).find("ETA"), std::string::npos) << run.output;
+  const std::string note = "svgear attention on the CPU is for inspecting its routing";
+  const size_t first_note = run.output.find(note);
+  EXPECT_NE(first_note, std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find(note, first_note + 1), std::string::npos) << run.output;
   // The sheet: 2 rows (prompts) of 2 clips (dense, SVG-EAR) × 4 frames of shapes-tiny's 32×32, scaled 2×.
   std::ifstream png(sheet_path, std::ios::binary);
   std::string header(24, '\0');
@@ -2608,6 +2620,9 @@ TEST_F(CliTest, EvalScoresDenseAndSparse) {
   EXPECT_FALSE(result["sparse_attention"].contains("mode")) << "each row ran its own mode";
   EXPECT_EQ(result["objects_per_prompt"], 1);
   EXPECT_EQ(result["rows"][0]["objects"], 2);
+  // The clips' size and the prompt set, which it had left out: enough to make them again.
+  EXPECT_EQ(result["video"], nlohmann::json({{"frames", 8}, {"height", 32}, {"width", 32}})) << result.dump();
+  EXPECT_EQ(result["first_seed"], 1000000);
   // The figures: each prompt's clips made again through the Generator API with the settings the
   // JSON states, compared with compare_videos (checked against a brute force in metrics_tests);
   // the rows' PSNR and SSIM are the means over the prompts, and each row's share of attributes

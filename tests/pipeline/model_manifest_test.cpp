@@ -1,5 +1,6 @@
 #include "core/pipeline/model_manifest.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -13,6 +14,7 @@
 
 #include "core/pipeline/model.h"
 #include "core/pipeline/random_model.h"
+#include "core/shapes/prompt_grammar.h"
 #include "core/user_error.h"
 #include "core/weights/safetensors_file.h"
 #include "core/weights/safetensors_writer.h"
@@ -253,6 +255,32 @@ TEST(ModelManifest, AFieldItDoesNotReadIsRefusedByName) {
   }
   EXPECT_EQ(error_with([](nlohmann::json& j) { j["name"] = ""; }),
             file + "\"name\" is empty (leave it out to use the folder's name)");
+}
+
+// A shapes-world model's vocabulary must hold every word of the grammar's wording, in which every
+// prompt reaches it: "heart" renamed by hand had passed `info --model`, whose check read one word,
+// and failed only the prompts with a heart.
+TEST(ModelManifest, AShapesWorldVocabularyLackingAGrammarWordIsRefused) {
+  const auto dir = test::scratch_dir("manifest_grammar_words");
+  const auto shipped = model_search_roots().back() / "shapes-s";
+  nlohmann::json manifest = nlohmann::json::parse(std::ifstream(shipped / "model.json"));
+  EXPECT_EQ(error_of(shipped), "");
+  for (const std::string& word : canonical_words()) {
+    const auto& vocabulary = manifest["text_encoder"]["vocabulary"];
+    EXPECT_NE(std::find(vocabulary.begin(), vocabulary.end(), word), vocabulary.end()) << word;
+  }
+  nlohmann::json& vocabulary = manifest["text_encoder"]["vocabulary"];
+  *std::find(vocabulary.begin(), vocabulary.end(), "heart") = "hearts";
+  write_text(dir / "model.json", manifest.dump());
+  EXPECT_EQ(error_of(dir), (dir / "model.json").string() +
+                               ": text_encoder.vocabulary lacks 'heart', a word of the shapes-world grammar's wording, "
+                               "in which every prompt reaches the model: the file was edited, or made for another "
+                               "version of the grammar");
+  // The wording's own words, not only the shapes: "stays" (of "stays still").
+  *std::find(vocabulary.begin(), vocabulary.end(), "hearts") = "heart";
+  vocabulary.erase(std::find(vocabulary.begin(), vocabulary.end(), "stays") - vocabulary.begin());
+  write_text(dir / "model.json", manifest.dump());
+  EXPECT_NE(error_of(dir).find("lacks 'stays'"), std::string::npos) << error_of(dir);
 }
 
 TEST(ModelManifest, ErrorsNameTheFileAndTheProblem) {
