@@ -189,8 +189,7 @@ int bench_trace(int argc, char** argv) {
   if (json_path) {
     nlohmann::json j = result.to_json();
     j["device_description"] = cpu_description();
-    j["command"] = "svgear bench trace";
-    write_json_atomically(*json_path, j);
+    write_results_file(*json_path, j, "svgear bench trace");
     std::printf("wrote %s\n", json_path->c_str());
   }
   return 0;
@@ -239,8 +238,7 @@ int bench_step(int argc, char** argv) {
   if (json_path) {
     nlohmann::json j = result->to_json();
     j["device_description"] = device_description(options.device);
-    j["command"] = "svgear bench step";
-    write_json_atomically(*json_path, j);
+    write_results_file(*json_path, j, "svgear bench step");
     std::printf("wrote %s\n", json_path->c_str());
   }
   return 0;
@@ -341,8 +339,7 @@ int cmd_bench(int argc, char** argv) {
   if (json_path) {
     nlohmann::json j = result->to_json();
     j["device_description"] = device_description(options.device);
-    j["command"] = "svgear bench attention";
-    write_json_atomically(*json_path, j);
+    write_results_file(*json_path, j, "svgear bench attention");
     std::printf("wrote %s\n", json_path->c_str());
   }
   return 0;

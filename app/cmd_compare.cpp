@@ -29,6 +29,7 @@
 #include "core/pipeline/generator.h"
 #include "core/pipeline/run_record.h"
 #include "core/user_error.h"
+#include "svgear/build_config.h"
 
 namespace svgear {
 namespace {
@@ -280,6 +281,8 @@ int cmd_compare(int argc, char** argv) {
   const double sparse_first_ms = first_step_ms(sparse->record);
 
   nlohmann::json report;
+  report["svgear_version"] = SVGEAR_VERSION;
+  report["created"] = utc_now();
   report["mode"] = mode;
   report["request"] = sparse_request.to_json();
   report["attention"] = attention_config_to_json(sparse_request.attention);

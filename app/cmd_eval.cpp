@@ -25,7 +25,6 @@
 #include "core/pipeline/run_record.h"
 #include "core/shapes/prompt_grammar.h"
 #include "core/user_error.h"
-#include "svgear/build_config.h"
 
 namespace svgear {
 namespace {
@@ -178,13 +177,11 @@ int cmd_eval(int argc, char** argv) {
   const auto report = [&](nlohmann::json j, const std::string& table, const char* command) {
     std::fputs(table.c_str(), stdout);
     if (!json_path) return;
-    j["command"] = command;
     j["device"] = device_description(device);
     // Which weights were scored: a copy of a built-in model, edited, keeps its name.
     j["model_folder"] = std::filesystem::absolute(model->manifest.folder).lexically_normal().string();
     j["model_files"] = model->weight_files;
-    j["svgear_version"] = SVGEAR_VERSION;
-    write_json_atomically(*json_path, j);
+    write_results_file(*json_path, std::move(j), command);
     std::printf("wrote %s\n", json_path->c_str());
   };
   AdherenceEvalResult result;

@@ -72,8 +72,10 @@ void check_out_folder(const std::string& out, bool force) {
   if (!std::filesystem::is_directory(out, error) || std::filesystem::is_empty(out, error)) return;
   const std::string held = other_than_a_random_model(out);
   if (!held.empty()) {
-    throw UserError("'" + out + "' holds " + held + ": --force replaces only a random model's weights. Choose a "
-                    "new --out, or remove that folder yourself if it is no longer wanted");
+    // --force named only where it was given: said to a user who had not, it read as the way out.
+    throw UserError("'" + out + "' holds " + held + (force ? ": --force replaces only a random model's weights. Choose"
+                                                           : ", which random-model never replaces: choose") +
+                    " a new --out, or remove that folder yourself if it is no longer wanted");
   }
   if (!force) {
     throw UserError("'" + out + "' holds a random model: choose a new --out, or add --force to replace its weights "

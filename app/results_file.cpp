@@ -1,12 +1,10 @@
 #include "app/results_file.h"
 
-#include <string>
-
-#include <nlohmann/json.hpp>
-
 #include "core/io/atomic_file.h"
 #include "core/io/bounded_json.h"
+#include "core/pipeline/run_record.h"
 #include "core/user_error.h"
+#include "svgear/build_config.h"
 
 namespace svgear {
 
@@ -22,6 +20,13 @@ void check_results_file(const std::filesystem::path& file) {
     throw UserError("'" + file.string() + "' exists and is not a results file (what `svgear bench` and `svgear " +
                     "eval` write with --json): --json would replace it. Choose another name, or delete it first.");
   }
+}
+
+void write_results_file(const std::filesystem::path& file, nlohmann::json results, const std::string& command) {
+  results["command"] = command;
+  results["svgear_version"] = SVGEAR_VERSION;
+  results["created"] = utc_now();
+  write_json_atomically(file, results);
 }
 
 }  // namespace svgear

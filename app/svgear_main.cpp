@@ -84,7 +84,9 @@ int run(int argc, char** argv) {
       if (name == argv[1]) return command(argc, argv);
       names.push_back(name);
     }
-    // A command begun ("gen") or mistyped ("genrate"); an option's typo list does the same for options.
+    // A command begun ("gen") or mistyped ("genrate", "--versoin"); an option's typo list does the
+    // same for options.
+    for (const char* entry : {"help", "--help", "version", "--version"}) names.push_back(entry);
     std::vector<std::string> meant;
     const std::string_view typed = argv[1];
     for (const std::string& name : names) {

@@ -87,6 +87,8 @@ constexpr int kWorkerStopMs = 10000;
 constexpr int kExportStopMs = 300000;
 // Height left on the screen for a window manager's title bar on the first start.
 constexpr int kWindowFrameRoom = 40;
+// The bottom panels' height in the first layout: the Routing views' and a whole row of the Library.
+constexpr int kBottomPanelsPx = 290;
 // What a Compare's views leave the preview when they grow (growCompareViews): a clip and its
 // controls at a usable size.
 constexpr int kPreviewKeepsPx = 320;
@@ -355,8 +357,11 @@ void MainWindow::buildDocks() {
            Qt::RightDockWidgetArea);
   QDockWidget* log_dock = add_dock(this, tr("Log"), "log_dock", log_, Qt::BottomDockWidgetArea);
   log_->setObjectName("log");
-  QDockWidget* routing_dock =
-      add_dock(this, tr("Routing"), "routing_dock", routing_, Qt::BottomDockWidgetArea);
+  // The bottom panels scroll too, on a screen shorter than their tallest (Sweep's plot and table):
+  // at a scale of 1.25 a 1366×768 laptop holds 614 pixels, less than the window had needed.
+  QDockWidget* routing_dock = add_dock(this, tr("Routing"), "routing_dock",
+                                       new DockScrollArea(routing_, DockScrollArea::Height::Grows, this),
+                                       Qt::BottomDockWidgetArea);
   routing_->setObjectName("routing");
   // The routing views need the width; the log keeps a narrow column beside them.
   splitDockWidget(log_dock, routing_dock, Qt::Horizontal);
@@ -368,16 +373,20 @@ void MainWindow::buildDocks() {
                new DockScrollArea(compare_view_, DockScrollArea::Height::Grows, this), Qt::BottomDockWidgetArea);
   compare_view_->setObjectName("compare");
   tabifyDockWidget(routing_dock, compare_dock);
-  QDockWidget* library_dock = add_dock(this, tr("Library"), "library_dock", library_, Qt::BottomDockWidgetArea);
+  QDockWidget* library_dock = add_dock(this, tr("Library"), "library_dock",
+                                       new DockScrollArea(library_, DockScrollArea::Height::Grows, this),
+                                       Qt::BottomDockWidgetArea);
   library_->setObjectName("library");
-  QDockWidget* sweep_dock = add_dock(this, tr("Sweep"), "sweep_dock", sweep_view_, Qt::BottomDockWidgetArea);
+  QDockWidget* sweep_dock = add_dock(this, tr("Sweep"), "sweep_dock",
+                                     new DockScrollArea(sweep_view_, DockScrollArea::Height::Grows, this),
+                                     Qt::BottomDockWidgetArea);
   sweep_view_->setObjectName("sweep");
   tabifyDockWidget(compare_dock, sweep_dock);
   tabifyDockWidget(sweep_dock, library_dock);
   routing_dock->raise();
   orderFocusChain();
   resizeDocks({log_dock, routing_dock}, {330, 950}, Qt::Horizontal);
-  resizeDocks({routing_dock}, {290}, Qt::Vertical);
+  resizeDocks({routing_dock}, {kBottomPanelsPx}, Qt::Vertical);
   // The model panel keeps the height of its text; the prompt history takes what the routing leaves.
   model_picker_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
   connect(model_picker_, &ModelPicker::folderChosen, this, [this](const QString& f) { openModelFolder(f); });
@@ -2036,7 +2045,7 @@ void MainWindow::focusPanel(QDockWidget* dock) {
     prompt_panel_->focusPrompt();
     return;
   }
-  if (dock->widget() == library_) {
+  if (dock->isAncestorOf(library_)) {
     library_->focusList();
     return;
   }
@@ -2138,20 +2147,29 @@ bool MainWindow::event(QEvent* event) {
     dragging_separator_ = false;
     QMetaObject::invokeMethod(this, &MainWindow::fitModelPanelIfColumnChanged, Qt::QueuedConnection);
   }
-  // A floating panel restored with the layout was shown before the window, which then covered it
-  // (and View, seeing it shown, hid it at the first choice): raised once the window is up. An X11
-  // matter: a Wayland compositor stacks a panel by its parent whenever it maps.
-  if (event->type() == QEvent::Show && !shown_once_ && QGuiApplication::platformName() == QLatin1String("xcb")) {
+  if (event->type() == QEvent::Show && !shown_once_) {
     shown_once_ = true;
-    QTimer::singleShot(0, this, [this] {
-      for (QDockWidget* dock : findChildren<QDockWidget*>()) {
-        if (!dock->isFloating() || !dock->isVisible()) continue;
-        // Mapped again after the window: a window manager stacks a transient panel over its parent
-        // only if the parent was there when the panel came.
-        dock->hide();
-        dock->show();
-      }
-    });
+    // The first layout's bottom panels at their height, now that the window has its size: they
+    // scroll, so they ask for little, and Qt had given the preview all the rest.
+    if (!layout_restored_) {
+      QTimer::singleShot(0, this, [this] {
+        resizeDocks({findChild<QDockWidget*>("routing_dock")}, {kBottomPanelsPx}, Qt::Vertical);
+      });
+    }
+    // A floating panel restored with the layout was shown before the window, which then covered it
+    // (and View, seeing it shown, hid it at the first choice): raised once the window is up. An X11
+    // matter: a Wayland compositor stacks a panel by its parent whenever it maps.
+    if (QGuiApplication::platformName() == QLatin1String("xcb")) {
+      QTimer::singleShot(0, this, [this] {
+        for (QDockWidget* dock : findChildren<QDockWidget*>()) {
+          if (!dock->isFloating() || !dock->isVisible()) continue;
+          // Mapped again after the window: a window manager stacks a transient panel over its parent
+          // only if the parent was there when the panel came.
+          dock->hide();
+          dock->show();
+        }
+      });
+    }
   }
   // Once the dock has taken the panel's new size hint as its limit: before, the window's layout
   // would hold the panel to its old height.
@@ -2376,7 +2394,7 @@ void MainWindow::restoreSettings() {
            std::max(available.top(), std::min(frame.y(), available.bottom() + 1 - fitted.height())));
     }
   }
-  restoreState(settings.value("window/state").toByteArray());
+  layout_restored_ = restoreState(settings.value("window/state").toByteArray());
   model_picker_->restore(settings);
   prompt_panel_->restore(settings);
   settings_panel_->restore(settings);

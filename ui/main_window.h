@@ -338,7 +338,8 @@ class MainWindow : public QMainWindow {
   // default model then does not bring its sizes.
   bool settings_chosen_ = false;
   QString settings_unsaved_said_;  // the last save problem the Log was told of
-  bool shown_once_ = false;         // the first Show raises the floating panels restored with the layout
+  bool shown_once_ = false;  // the first Show sizes the first layout's bottom panels, raises floating ones
+  bool layout_restored_ = false;  // the docks' places and sizes came from the last session
   // Whether Idle expert on the CPU changes the chosen model: a pair of experts loaded on a GPU, or
   // one that has not loaded (a pair may have failed for want of the memory it frees).
   bool idle_expert_matters_ = true;

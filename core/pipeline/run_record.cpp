@@ -18,7 +18,6 @@
 #include "svgear/build_config.h"
 
 namespace svgear {
-namespace {
 
 std::string utc_now() {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -28,8 +27,6 @@ std::string utc_now() {
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return text;
 }
-
-}  // namespace
 
 nlohmann::json make_run_record(const GenerationResult& result, const Model& model) {
   const GenerationTimings& t = result.timings;

@@ -14,6 +14,9 @@
 
 namespace svgear {
 
+// Now, in UTC, as records and results name their time: "2026-11-29T07:45:01Z".
+std::string utc_now();
+
 nlohmann::json make_run_record(const GenerationResult& result, const Model& model);
 
 // For a comparison of two runs: "" when neither record's VAE fell back to tiles after running out

@@ -446,8 +446,11 @@ TEST_F(CliTest, RandomModelReplacesAModelOnlyWithForce) {
   // Without --force, a folder of other files is refused without suggesting what would be refused next.
   run = run_cli("random-model --out " + (*dir_ / "papers").string());
   EXPECT_EQ(run.exit_code, 2) << run.output;
-  EXPECT_NE(run.output.find("holds other files and no random model"), std::string::npos) << run.output;
-  EXPECT_EQ(run.output.find("add --force"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("holds other files and no random model, which random-model never replaces: choose a new "
+                            "--out"),
+            std::string::npos)
+      << run.output;
+  EXPECT_EQ(run.output.find("--force"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "papers" / "model.json"));
   std::filesystem::create_directory(*dir_ / "empty");
   {
@@ -783,7 +786,8 @@ TEST_F(CliTest, UserErrorsAreClearAndLeaveNoFiles) {
   EXPECT_EQ(run.output.find("did you mean"), std::string::npos) << run.output;
   // A command begun or mistyped is named.
   for (const auto& [typed, meant] : {std::pair{"gen", "generate"}, std::pair{"genrate", "generate"},
-                                     std::pair{"trian", "train"}, std::pair{"random", "random-model"}}) {
+                                     std::pair{"trian", "train"}, std::pair{"random", "random-model"},
+                                     std::pair{"--versoin", "--version"}, std::pair{"--hlep", "--help"}}) {
     run = run_cli(typed);
     EXPECT_EQ(run.exit_code, 2);
     EXPECT_NE(run.output.find("unknown command '" + std::string(typed) + "' (did you mean " + meant + "?)"),
@@ -1678,6 +1682,12 @@ TEST(CliBench, AttentionTableShowsEachBudgetAsGiven) {
   std::vector<double> recorded;
   for (const auto& row : result["rows"]) recorded.push_back(row["top_p"]);
   EXPECT_EQ(recorded, (std::vector<double>{1.0, 0.9, 0.901, 0.9000001}));
+  // What makes the figures comparable later: the command, the version and the time they were taken.
+  EXPECT_EQ(result["command"], "svgear bench attention");
+  EXPECT_EQ(result["svgear_version"], SVGEAR_VERSION);
+  EXPECT_TRUE(std::regex_match(result["created"].get<std::string>(),
+                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")))
+      << result["created"];
 }
 
 // --q-clusters 0 is the shape's count (as generate's 0 is the frame size's); the JSON records the

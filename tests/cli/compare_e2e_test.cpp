@@ -24,6 +24,7 @@
 #include "core/metrics/video_quality.h"
 #include "core/pipeline/device_info.h"
 #include "core/pipeline/run_record.h"
+#include "svgear/build_config.h"
 #include "tests/support/test_paths.h"
 
 namespace svgear {
@@ -63,6 +64,8 @@ TEST_F(CompareTest, DenseAgainstItselfIsIdenticalAndTheDenseRunIsReused) {
   EXPECT_NE(run.output.find("dense  dense-rerun   speedup"), std::string::npos) << run.output;
   nlohmann::json report = read_json(out / "report.json");
   EXPECT_EQ(report["mode"], "dense");
+  EXPECT_EQ(report["svgear_version"], SVGEAR_VERSION);  // and when: as a run record says both
+  EXPECT_EQ(report["created"].get<std::string>().size(), std::string("2026-11-29T07:45:01Z").size());
   EXPECT_EQ(report["quality"]["mean_psnr_db"], "inf");
   EXPECT_EQ(report["quality"]["mean_ssim"], 1.0);
   const int frames = report["quality"]["identical_frames"];

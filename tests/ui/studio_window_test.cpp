@@ -4555,13 +4555,14 @@ void StudioWindowTest::window_fits_a_small_screen() {
     return area->verticalScrollBar()->maximum() > 0;
   };
   QTRY_VERIFY(!scrolls("model_dock"));
-  // Every panel shown, the least window fits a 1280×720 screen with a title bar and a taskbar, and
-  // the width of a 1024-pixel screen (a 1280×800 laptop's at 125%) with the frame's borders: it was
-  // 1136×667, and on a 1024×700 screen its title bar went above the screen; at 1060 wide its
-  // right-hand panels went past a 1024-pixel screen's edge.
+  // Every panel shown, the least window fits the width of a 1024-pixel screen (a 1280×800 laptop's
+  // at 125%) with the frame's borders, and a 1366×768 laptop's 614 pixels at 125% with a title bar
+  // and a taskbar: it was 1136×667, and on a 1024×700 screen its title bar went above the screen; at
+  // 1060 wide its right-hand panels went past a 1024-pixel screen's edge; 633 tall (the Sweep panel's
+  // plot and table, which scroll now) its status line went below the laptop's.
   for (QDockWidget* dock : w->findChildren<QDockWidget*>()) QVERIFY2(dock->isVisible(), qPrintable(dock->objectName()));
   const QSize least = w->minimumSizeHint();
-  QVERIFY2(least.width() <= 1016 && least.height() <= 640,
+  QVERIFY2(least.width() <= 1016 && least.height() <= 500,
            qPrintable(QString("the window needs at least %1×%2").arg(least.width()).arg(least.height())));
   w->resize(1366, 700);
   QTRY_COMPARE(w->size(), QSize(1366, 700));
