@@ -1403,6 +1403,8 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
   // Not under a run: a load a Generate made after a failed choice leaves the settings it runs with.
   QStringList defaults;
   if (apply_model_defaults_ && !generating_) defaults = settings_panel_->applyModelDefaults(model);
+  // Not said of the first model of a first start: the values it replaced were nobody's choice.
+  if (fitted_folder_.isEmpty() && !settings_chosen_) defaults.clear();
   apply_model_defaults_ = false;
   fitted_folder_ = model.folder;
   log_->info(tr("model %1 loaded on %2").arg(model.name, model.device));

@@ -3448,6 +3448,9 @@ void StudioWindowTest::first_start_finds_models_off_the_gui_thread() {
   QTRY_VERIFY(child<QLabel>(*w, "model_info")->text().contains(" on "));
   QCOMPARE(child<QSpinBox>(*w, "width")->value(), 32);  // the model's sizes: no settings of its own yet
   QCOMPARE(log_text(*w).count("loading the model in "), 1);
+  // Not said: the values they replaced were nobody's choice (it had said so at every first start).
+  QVERIFY(!log_text(*w).contains("Settings set to"));
+  QTRY_COMPARE(w->statusBar()->currentMessage(), QString("Model random-tiny ready"));
   // Its own entry chosen again (a stray click in the list) keeps it: a Wan model's load takes minutes.
   Q_EMIT folders->activated(folders->currentIndex());
   QCOMPARE(w->statusBar()->currentMessage(), QString("mine is loaded already"));
