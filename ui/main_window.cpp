@@ -18,6 +18,7 @@
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QDockWidget>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFutureWatcher>
@@ -61,6 +62,7 @@
 #include "ui/counted.h"
 #include "ui/dock_scroll_area.h"
 #include "ui/generation_worker.h"
+#include "ui/keyboard_shortcuts_dialog.h"
 #include "ui/last_compare.h"
 #include "ui/library_panel.h"
 #include "ui/local_time.h"
@@ -76,6 +78,7 @@
 #include "ui/status_line.h"
 #include "ui/sweep_view.h"
 #include "ui/text_head.h"
+#include "svgear/build_config.h"
 
 namespace svgear {
 namespace {
@@ -613,6 +616,30 @@ void MainWindow::buildActions() {
       }
     });
   }
+
+  // help: the keys (every menu's, read from the menus, and the panels' own) and the version
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->setObjectName("help_menu");
+  QAction* keys = help->addAction(tr("&Keyboard shortcuts"), this, [this] {
+    auto* dialog = new KeyboardShortcutsDialog(menuBar(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
+  });
+  keys->setObjectName("keyboard_shortcuts_action");
+  keys->setShortcut(QKeySequence::HelpContents);
+  QAction* about = help->addAction(tr("&About SVG-EAR Studio"), this, [this] {
+    auto* box = new QMessageBox(QMessageBox::Information, tr("About SVG-EAR Studio"),
+                                tr("SVG-EAR Studio %1 (%2, LibTorch %3, Qt %4)")
+                                    .arg(SVGEAR_VERSION, SVGEAR_BUILD_TYPE, SVGEAR_TORCH_VERSION, qVersion()),
+                                QMessageBox::Close, this);
+    box->setObjectName("about_box");
+    box->setInformativeText(tr("Video generation with SVG-EAR sparse attention.\nSettings: %1\nLibrary: %2\n"
+                               "The command line: svgear --help")
+                                .arg(QSettings().fileName(), QFile::decodeName(default_library_root().c_str())));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+  });
+  about->setObjectName("about_action");
 
   auto* toolbar = addToolBar(tr("Generate"));
   toolbar->setObjectName("generate_toolbar");

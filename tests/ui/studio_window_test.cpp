@@ -114,6 +114,7 @@
 #include "ui/plot_style.h"
 #include "ui/qcustomplot_include.h"
 #include "ui/imgui_overlay.h"
+#include "ui/keyboard_shortcuts_dialog.h"
 #include "ui/main_window.h"
 #include "ui/monospace_font_file.h"
 #include "ui/model_picker.h"
@@ -6698,6 +6699,48 @@ void StudioWindowTest::studio_help_answers_without_a_display() {
   }
   const QString version = run("--version");
   QVERIFY2(version.startsWith(QString("svgear-studio %1 (").arg(SVGEAR_VERSION)), qPrintable(version));
+}
+
+// Help ▸ Keyboard shortcuts (F1) lists every menu item's keys, read from the menus, and the panels'
+// own keys; Help ▸ About names the version and where the settings and the library live. The keys had
+// been findable only menu by menu, or in the docs.
+void StudioWindowTest::help_lists_every_shortcut_and_the_version() {
+  auto w = openWindow();
+  QAction* keys = child<QAction>(*w, "keyboard_shortcuts_action");
+  QCOMPARE(keys->shortcut(), QKeySequence(QKeySequence::HelpContents));
+  keys->trigger();
+  KeyboardShortcutsDialog* dialog = nullptr;
+  QTRY_VERIFY((dialog = w->findChild<KeyboardShortcutsDialog*>()) && dialog->isVisible());
+  auto* table = child<QTableWidget>(*dialog, "keyboard_shortcuts_table");
+  QStringList rows;
+  for (int row = 0; row < table->rowCount(); ++row) rows << table->item(row, 0)->text() + " | " + table->item(row, 1)->text();
+  int listed = 0;
+  for (const QAction* entry : w->menuBar()->actions()) {
+    for (const QAction* action : entry->menu()->actions()) {
+      if (action->shortcuts().isEmpty()) continue;
+      ++listed;
+      const QString keys_text = action->shortcut().toString(QKeySequence::NativeText);
+      const QString name = QString(action->text()).remove('&');
+      QVERIFY2(std::any_of(rows.begin(), rows.end(),
+                           [&](const QString& r) { return r.startsWith(keys_text) && r.endsWith(" ▸ " + name); }),
+               qPrintable(keys_text + " " + name + "\n" + rows.join('\n')));
+    }
+  }
+  QVERIFY(listed >= 10);
+  QVERIFY2(rows.contains("Ctrl+Return or Ctrl+Enter | Generate ▸ Generate"), qPrintable(rows.join('\n')));
+  QVERIFY2(rows.contains("Esc | Generate ▸ Cancel"), qPrintable(rows.join('\n')));
+  QVERIFY2(rows.contains("Ctrl+F | The Library's filter, when the Library is in front"), qPrintable(rows.join('\n')));
+  QTRY_VERIFY(!table->horizontalScrollBar()->isVisible());  // both columns whole
+  dialog->close();
+  QTRY_VERIFY(!w->findChild<KeyboardShortcutsDialog*>());  // deleted on close
+
+  child<QAction>(*w, "about_action")->trigger();
+  QMessageBox* about = nullptr;
+  QTRY_VERIFY((about = w->findChild<QMessageBox*>("about_box")) && about->isVisible());
+  QVERIFY2(about->text().startsWith(QString("SVG-EAR Studio ") + SVGEAR_VERSION), qPrintable(about->text()));
+  QVERIFY2(about->informativeText().contains("Library: " + QFile::decodeName(default_library_root().c_str())),
+           qPrintable(about->informativeText()));
+  about->close();
 }
 
 }  // namespace svgear::test

@@ -111,6 +111,7 @@ class StudioWindowTest : public QObject {
   void tab_stops_only_on_shown_controls();
   void inspector_text_is_sharp_at_every_scale_factor();
   void studio_help_answers_without_a_display();
+  void help_lists_every_shortcut_and_the_version();
 
  private:
   // On the tiny model, or on `folder`.
