@@ -501,7 +501,13 @@ int cmd_generate(int argc, char** argv) {
                                                   : "The earlier video is back in place; this") +
                         " run's video is " + restored.aside.string() + ", without a record.");
       }
-      throw UserError("wrote " + written.path.string() + ", but not its run record: " + e.what());
+      // A PNG folder without its record is no longer svgear's to replace: the next run would refuse
+      // it, so that is said now.
+      throw UserError("wrote " + written.path.string() + ", but not its run record: " + e.what() +
+                      (written.format == VideoFormat::PngFrames
+                           ? "\nIts frames stay there without a record, so a later run will not replace them: "
+                             "remove the folder (or choose another --output) before running again."
+                           : ""));
     }
     // Still held: a second Ctrl-C during the writes ends the process after these lines, which name
     // what it keeps.

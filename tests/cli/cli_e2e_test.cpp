@@ -239,6 +239,20 @@ TEST_F(CliTest, ARecordThatCannotBeWrittenLeavesTheEarlierRunInPlace) {
   EXPECT_FALSE(std::filesystem::exists(fresh));
   EXPECT_TRUE(std::filesystem::exists(fresh_aside));
   EXPECT_FALSE(std::filesystem::exists(folder / "fresh.json"));
+
+  // A PNG folder is not kept aside: its frames stay without a record, which the next run refuses to
+  // replace, so the error says to remove them (the retry's refusal had come as a surprise).
+  const std::filesystem::path frames = folder / "frames";
+  const CliRun png = test::run_cli_with_file_size_limit(
+      "generate --model " + (*dir_ / "model").string() + " --prompt \"a red square\" --steps 1 --frames 1 --size "
+      "16x16 --device cpu --quiet --seed 2 --output " + frames.string() + "/",
+      (earlier_video.size() + earlier_record.size()) / 2);
+  EXPECT_EQ(png.exit_code, 2) << png.output;
+  EXPECT_NE(png.output.find("Its frames stay there without a record, so a later run will not replace them: remove "
+                            "the folder (or choose another --output) before running again."),
+            std::string::npos)
+      << png.output;
+  EXPECT_TRUE(std::filesystem::exists(frames / "frame_0000.png"));
 }
 
 // Two runs given one --output at once: whichever commits last, the video and the record left are
