@@ -510,7 +510,7 @@ void LibraryPanel::updateSummary() {
   } else if (entries_.empty()) {
     // It had said every run would be kept there, of a read-only folder; only the run's end warned.
     text = write_problem_.isEmpty() ? tr("No runs yet: every finished generation is kept in %1").arg(root)
-                                    : tr("No runs yet, and none can be kept in %1").arg(root);
+                                    : tr("No runs yet in %1").arg(root);
   } else {
     int shown = 0;  // the rows the filter left (addRow and applyFilter hide the others)
     for (int row = 0; row < list_->count(); ++row) shown += !list_->isRowHidden(row);

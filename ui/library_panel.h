@@ -29,6 +29,7 @@ class LibraryPanel : public QWidget {
 
  public:
   LibraryPanel(std::filesystem::path root, QWidget* parent);
+  const std::filesystem::path& root() const { return library_.root(); }
 
   // Reads the library folder on the thread pool (records and thumbnails: a library of thousands of
   // runs takes seconds) and lists it when read; listed() then. A later refresh supersedes it.

@@ -182,6 +182,13 @@ RoutingNotes routing_notes(const StudioRequest& r) {
           dense + 1};
 }
 
+// A sparse Generate past its first sparse step with no routing: every traced layer ran dense (the
+// dense-layers fraction at 1, or the Traced layers among the dense ones).
+QString no_sparse_traced_layer_note() {
+  return QObject::tr("No routing: every traced layer ran dense attention (Settings ▸ Dense layers, and the "
+                     "Routing panel's Traced layers).");
+}
+
 // How a run's next clip follows the preview's: after the run's own estimate, or as another video
 // (its first estimate; the final clip or partial of a one-step run, which sends none).
 PreviewPane::Clip clip_of_the_run(bool estimate_shown) {
@@ -629,13 +636,13 @@ void MainWindow::buildActions() {
   keys->setShortcut(QKeySequence::HelpContents);
   QAction* about = help->addAction(tr("&About SVG-EAR Studio"), this, [this] {
     auto* box = new QMessageBox(QMessageBox::Information, tr("About SVG-EAR Studio"),
-                                tr("SVG-EAR Studio %1 (%2, LibTorch %3, Qt %4)")
+                                tr("SVG-EAR Studio %1 (%2, built with LibTorch %3 and Qt %4)")
                                     .arg(SVGEAR_VERSION, SVGEAR_BUILD_TYPE, SVGEAR_TORCH_VERSION, qVersion()),
                                 QMessageBox::Close, this);
     box->setObjectName("about_box");
     box->setInformativeText(tr("Video generation with SVG-EAR sparse attention.\nSettings: %1\nLibrary: %2\n"
                                "The command line: svgear --help")
-                                .arg(QSettings().fileName(), QFile::decodeName(default_library_root().c_str())));
+                                .arg(QSettings().fileName(), QFile::decodeName(library_->root().c_str())));
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();
   });
@@ -764,12 +771,12 @@ void MainWindow::connectWorker() {
       QSettings settings;
       sweep_view_->save(settings);
     }
-    log_->info(tr("sweep: top-p %1 · PSNR %2 · SSIM %3 · %4 ms/step · %5 speedup")
+    log_->info(tr("sweep: top-p %1 · PSNR %2 · SSIM %3 · %4 ms/step · %5")
                    .arg(p.top_p)
                    .arg(QString::fromStdString(format_psnr_db(p.mean_psnr_db)))
                    .arg(p.mean_ssim, 0, 'f', 4)
                    .arg(p.step_ms, 0, 'f', 1)
-                   .arg(speedup_text(p.speedup())));
+                   .arg(relative_speed_text(p.speedup())));
   });
   connect(worker_, &GenerationWorker::sweepFinished, this,
           [this](const QString& mode, bool reused) { onSweepFinished(mode, reused); });
@@ -1201,7 +1208,7 @@ bool MainWindow::sayWhyNoExport(const QKeySequence& pressed) {
         : work_ == Work::Generate ? tr("Export is off while the run goes on (the preview changes until it ends): "
                                        "press it again once the run has ended")
                                   : tr("Export is off while the run goes on: press it again once the run has ended");
-    statusBar()->showMessage(why);
+    status_line_->showNotice(why);
     return true;
   }
   return false;
@@ -1375,11 +1382,12 @@ void MainWindow::setGenerating(bool generating) {
   if (generating) focus_before_run_ = focusWidget();
   if (!generating) {
     step_clock_->stop();  // the line keeps the run's last timings, or is cleared
-    // A Generate whose clip cleared the panel, ended before its first sparse step.
+    // A Generate whose clip cleared the panel and that sent no routing: ended before its first sparse
+    // step, or every traced layer ran dense.
     const int stepped = last_step_ ? last_step_->step + 1 : 0;
-    if (work_ == Work::Generate && !routing_clear_pending_ && !routing_notes_.missed.isEmpty() &&
-        stepped < routing_notes_.first_sparse_step) {
-      routing_->showNoStepsNote(routing_notes_.missed);
+    if (work_ == Work::Generate && !routing_clear_pending_ && !routing_notes_.missed.isEmpty()) {
+      routing_->showNoStepsNote(stepped < routing_notes_.first_sparse_step ? routing_notes_.missed
+                                                                           : no_sparse_traced_layer_note());
     }
     routing_notes_ = {};
     work_ = Work::Generate;
@@ -1431,7 +1439,7 @@ void MainWindow::onModelLoaded(const ModelSummary& model) {
   QStringList defaults;
   if (apply_model_defaults_ && !generating_) defaults = settings_panel_->applyModelDefaults(model);
   // Not said of the first model of a first start: the values it replaced were nobody's choice.
-  if (fitted_folder_.isEmpty() && !settings_chosen_) defaults.clear();
+  if (fitted_folder_.isEmpty() && first_start_) defaults.clear();
   apply_model_defaults_ = false;
   fitted_folder_ = model.folder;
   log_->info(tr("model %1 loaded on %2").arg(model.name, model.device));
@@ -1464,6 +1472,12 @@ void MainWindow::showModel(const ModelSummary& model) {
 }
 
 void MainWindow::onStep(const StepEvent& e) {
+  // The first sparse step's routing comes right after its step event, so by the next one it is in,
+  // or no traced layer was sparse (it had gone on "waiting" to the end).
+  if (work_ == Work::Generate && !routing_clear_pending_ && !routing_notes_.missed.isEmpty() &&
+      e.step >= routing_notes_.first_sparse_step) {
+    routing_->showNoStepsNote(no_sparse_traced_layer_note());
+  }
   setProgressSteps(e.num_steps);
   progress_->setValue(e.step + 1);
   last_step_ = e;
@@ -2025,7 +2039,7 @@ void MainWindow::keyPressEvent(QKeyEvent* event) {
   for (QAction* action : {generate_action_, compare_action_, sweep_action_}) {
     const bool allowed = action == generate_action_ ? runsAllowed() : cachedRunsAllowed();
     if (!action->isEnabled() && action->shortcuts().contains(pressed) && !allowed) {
-      statusBar()->showMessage(whyNoRun());
+      status_line_->showNotice(whyNoRun());
       event->accept();
       return;
     }
@@ -2035,7 +2049,7 @@ void MainWindow::keyPressEvent(QKeyEvent* event) {
     return;
   }
   if (!open_model_action_->isEnabled() && open_model_action_->shortcuts().contains(pressed)) {  // was silent
-    statusBar()->showMessage(tr("The model stays while the run goes on: open another once it has ended"));
+    status_line_->showNotice(tr("The model stays while the run goes on: open another once it has ended"));
     event->accept();
     return;
   }
@@ -2424,6 +2438,7 @@ void MainWindow::restoreSettings() {
     }
   }
   layout_restored_ = restoreState(settings.value("window/state").toByteArray());
+  first_start_ = !settings.contains("settings/chosen");  // saved with the panels' values, at every save
   model_picker_->restore(settings);
   prompt_panel_->restore(settings);
   settings_panel_->restore(settings);

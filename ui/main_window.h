@@ -340,6 +340,7 @@ class MainWindow : public QMainWindow {
   QString settings_unsaved_said_;  // the last save problem the Log was told of
   bool shown_once_ = false;  // the first Show sizes the first layout's bottom panels, raises floating ones
   bool layout_restored_ = false;  // the docks' places and sizes came from the last session
+  bool first_start_ = false;       // no settings were saved before: the panels' values are nobody's choice
   // Whether Idle expert on the CPU changes the chosen model: a pair of experts loaded on a GPU, or
   // one that has not loaded (a pair may have failed for want of the memory it frees).
   bool idle_expert_matters_ = true;

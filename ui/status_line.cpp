@@ -1,6 +1,7 @@
 #include "ui/status_line.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <QFontMetrics>
 #include <QHelpEvent>
@@ -31,14 +32,17 @@ void StatusLine::showDetailed(const QString& message, const QString& detail) {
 }
 
 void StatusLine::showNotice(const QString& notice, int ms) {
-  const QString covered = currentMessage(), covered_tip = toolTip(), covered_note = cut_note_;
+  if (!covered_ || currentMessage() != notice_) covered_ = Covered{currentMessage(), toolTip(), cut_note_};
+  notice_ = notice;
   showMessage(notice);
   const int number = ++notices_;
-  QTimer::singleShot(ms, this, [=, this] {
-    if (number != notices_ || currentMessage() != notice) return;
-    showMessage(covered);
-    cut_note_ = covered_note;
-    setToolTip(covered_tip);
+  QTimer::singleShot(ms, this, [this, notice, number] {
+    if (number != notices_) return;  // a later notice brings the message back
+    const Covered covered = *std::exchange(covered_, std::nullopt);
+    if (currentMessage() != notice) return;  // another message came meanwhile: it stays
+    showMessage(covered.message);
+    cut_note_ = covered.cut_note;
+    setToolTip(covered.tooltip);
     update();
   });
 }

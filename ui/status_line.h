@@ -5,6 +5,8 @@
 // error shows its first sentence with the whole message as the bar's tooltip, and when cut, a note
 // that the Log has all of it; any other message cut short is whole in the bar's tooltip.
 
+#include <optional>
+
 #include <QStatusBar>
 
 namespace svgear {
@@ -33,6 +35,13 @@ class StatusLine : public QStatusBar {
 
   QString cut_note_;  // the shown message's, while it is shown
   int notices_ = 0;   // showNotice calls: a notice's timer restores only while it is the last one
+  // What the notice up now covered: a second notice over the first keeps it (it had brought the
+  // first notice back, for good).
+  struct Covered {
+    QString message, tooltip, cut_note;
+  };
+  std::optional<Covered> covered_;
+  QString notice_;  // the last notice shown
 };
 
 }  // namespace svgear

@@ -117,8 +117,14 @@ GenerationLibrary::GenerationLibrary(std::filesystem::path root) : root_(std::mo
 std::string GenerationLibrary::write_problem() const {
   std::error_code ec;
   std::filesystem::path existing = root_.empty() ? std::filesystem::path(".") : root_;
+  // A link to nothing is no folder add() can make (its parent may well be writable).
+  if (std::filesystem::is_symlink(existing, ec) && !std::filesystem::exists(existing, ec)) {
+    return existing.string() + " is a link to nothing";
+  }
   while (!std::filesystem::exists(existing, ec)) {
-    if (ec && ec != std::errc::no_such_file_or_directory) return "cannot reach " + existing.string() + ": " + ec.message();
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+      return "cannot reach " + existing.string() + ": " + ec.message();
+    }
     existing = existing.has_relative_path() && existing.has_parent_path() ? existing.parent_path() : ".";
   }
   if (!std::filesystem::is_directory(existing, ec)) return existing.string() + " is not a folder";

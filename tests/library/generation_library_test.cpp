@@ -383,8 +383,11 @@ TEST(GenerationLibrary, FailuresAreUserErrorsAndLeaveNothing) {
   EXPECT_EQ(library.write_problem(), "");
   EXPECT_EQ(GenerationLibrary(dir / "not" / "yet" / "lib").write_problem(), "");
   EXPECT_EQ(GenerationLibrary("relative-library").write_problem(), "");  // the working folder decides
+  std::filesystem::create_symlink(dir / "gone", dir / "dangling");
+  EXPECT_EQ(GenerationLibrary(dir / "dangling").write_problem(), (dir / "dangling").string() + " is a link to nothing");
   std::filesystem::create_directories(dir / "read-only");
-  std::filesystem::permissions(dir / "read-only", std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  std::filesystem::permissions(dir / "read-only",
+                               std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
   if (::geteuid() != 0) {  // root writes whatever the permissions (not on a read-only mount)
     EXPECT_EQ(GenerationLibrary(dir / "read-only" / "lib").write_problem(),
               "cannot write in " + (dir / "read-only").string() + ": Permission denied");
