@@ -221,6 +221,12 @@ int bench_step(int argc, char** argv) {
   if (options.expert_swap && !options.device.is_cuda()) {
     throw UserError("--expert-swap times moves between a GPU and host memory: give --device cuda");
   }
+  // Taken on the CPU too (the extra step's place in the run is the same, which the tests check
+  // there), but said: no CUDA profiler listens there, and it had done so without a word.
+  if (options.profiled_step && !options.device.is_cuda()) {
+    std::fprintf(stderr, "warning: --profile-step marks its step for Nsight Compute on a GPU: on the CPU the "
+                         "extra step runs unmarked\n");
+  }
   const auto json_path = args.text("json");
   args.finish();
   if (top_p) refuse_attention_options_no_mode_uses({"--top-p"}, options.modes, "--modes dense", kAddASparseMode);
