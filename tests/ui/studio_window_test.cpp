@@ -3821,6 +3821,35 @@ void StudioWindowTest::export_writes_what_was_shown_when_asked() {
 // The Compare views on frames larger than their room (a 480p clip in a small dock): shrunk to fit
 // with their shape kept, not cropped; hidden (another tab in front), playback draws nothing and
 // stays on its frame, and it goes on once shown again.
+namespace {
+
+// A Compare result of three clips (dense, sparse, difference: clip 0, 1, 2) whose every channel of
+// pixel (y, x) of frame f is level(clip, f, y, x), with a PSNR of 40 dB and an SSIM of 0.9 per frame.
+CompareResult compare_result_of_clips(int frames, int height, int width,
+                                      const std::function<uint8_t(int clip, int f, int y, int x)>& level) {
+  CompareResult result;
+  result.sparse_mode = "svgear";
+  for (int clip = 0; clip < 3; ++clip) {
+    auto video = std::make_shared<Video>();
+    video->frames = frames;
+    video->height = height;
+    video->width = width;
+    video->rgb.resize(size_t(frames) * video->frame_bytes());
+    for (int f = 0; f < frames; ++f) {
+      for (int y = 0; y < height; ++y) {
+        uint8_t* row = video->frame(f) + size_t(y) * width * 3;
+        for (int x = 0; x < width; ++x) std::fill_n(row + x * 3, 3, level(clip, f, y, x));
+      }
+    }
+    (clip == 0 ? result.dense : clip == 1 ? result.sparse : result.difference) = SharedVideo(video);
+  }
+  result.psnr_db.assign(size_t(frames), 40.0);
+  result.ssim.assign(size_t(frames), 0.9);
+  return result;
+}
+
+}  // namespace
+
 // At a fractional scale (QT_SCALE_FACTOR=1.5, which its ctest entry sets) the Compare views magnify
 // by whole factors of device pixels, as the preview does: the label had stretched a pixmap magnified
 // in logical pixels by 1.5, smoothly, blurring the single-pixel differences the map is there to show.
@@ -3828,26 +3857,10 @@ void StudioWindowTest::compare_views_stay_sharp_at_a_fractional_scale() {
   CompareView view(nullptr);
   const double ratio = view.devicePixelRatioF();
   if (ratio == std::floor(ratio)) QSKIP("needs a fractional scale: QT_SCALE_FACTOR=1.5, as its ctest entry sets");
-  auto checker = [](uint8_t dark) {
-    auto video = std::make_shared<Video>();
-    video->frames = 2;
-    video->height = 64;
-    video->width = 64;
-    video->rgb.resize(size_t(video->frames) * video->frame_bytes());
-    for (int f = 0; f < video->frames; ++f) {
-      for (int y = 0; y < 64; ++y) {
-        for (int x = 0; x < 64; ++x) std::fill_n(video->frame(f) + (y * 64 + x) * 3, 3, (x + y) % 2 ? 250 : dark);
-      }
-    }
-    return SharedVideo(video);
-  };
-  CompareResult result;
-  result.sparse_mode = "svgear";
-  result.dense = checker(0);
-  result.sparse = checker(10);
-  result.difference = checker(20);
-  result.psnr_db.assign(2, 40.0);
-  result.ssim.assign(2, 0.9);
+  // A checkerboard in each clip, its dark squares a level of their own.
+  CompareResult result = compare_result_of_clips(2, 64, 64, [](int clip, int, int y, int x) {
+    return uint8_t((x + y) % 2 ? 250 : 10 * clip);
+  });
   result.steps = 2;
   view.resize(900, 500);
   view.show();
@@ -3873,22 +3886,8 @@ void StudioWindowTest::compare_views_stay_sharp_at_a_fractional_scale() {
 }
 
 void StudioWindowTest::compare_view_fits_large_frames_and_rests_when_hidden() {
-  auto clip = [](uint8_t level) {
-    auto video = std::make_shared<Video>();
-    video->frames = 4;
-    video->height = 480;
-    video->width = 832;
-    video->rgb.resize(size_t(video->frames) * video->frame_bytes());
-    for (int f = 0; f < video->frames; ++f) std::fill_n(video->frame(f), video->frame_bytes(), uint8_t(level + 10 * f));
-    return SharedVideo(video);
-  };
-  CompareResult result;
-  result.sparse_mode = "svgear";
-  result.dense = clip(20);
-  result.sparse = clip(30);
-  result.difference = clip(40);
-  result.psnr_db.assign(4, 40.0);
-  result.ssim.assign(4, 0.9);
+  CompareResult result =
+      compare_result_of_clips(4, 480, 832, [](int clip, int f, int, int) { return uint8_t(20 + 10 * clip + 10 * f); });
   result.steps = 1;
   result.dense_step_ms = 100.0;
   result.sparse_step_ms = 200.0;
